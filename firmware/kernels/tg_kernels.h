@@ -1,0 +1,169 @@
+/*
+ * tinygen portable int8 kernels: public API.
+ *
+ * Conventions (the TFLite int8 quantization spec):
+ *  - Activations are int8, NHWC with batch 1 (so [H][W][C], C fastest), real
+ *    value = scale * (q - zero_point), per-tensor.
+ *  - Weights are int8 symmetric (zero point 0), per output channel.
+ *  - Bias is int32 with scale input_scale * weight_scale[c], zero point 0;
+ *    a NULL bias pointer means no bias.
+ *  - input_offset is the NEGATED input zero point; output_offset is the output
+ *    zero point (as in TFLite's reference kernels).
+ *  - Requantization per output channel c: out = MBQM(acc, multiplier[c],
+ *    shift[c]) + output_offset, clamped to [act_min, act_max], where MBQM is
+ *    tg_requantize() in tg_requant.h (shift > 0 means a left shift).
+ *  - No kernel allocates memory; none needs scratch unless its
+ *    _get_buffer_size companion says so.
+ *
+ * Every kernel here has an integer-exact numpy twin in tinygen/ref/kernels.py
+ * with the same name minus the tg_ prefix; the two agree byte for byte.
+ */
+#ifndef TG_KERNELS_H
+#define TG_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Convolution and depthwise convolution geometry and quantization. */
+typedef struct {
+    int32_t in_h, in_w, in_c;       /* input [in_h][in_w][in_c] */
+    int32_t out_h, out_w, out_c;    /* output [out_h][out_w][out_c] */
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;      /* implicit zero-point padding before row/col 0 */
+    int32_t depth_multiplier;       /* depthwise only: out_c == in_c * depth_multiplier */
+    int32_t input_offset;           /* -input zero point, in [-127, 128] */
+    int32_t output_offset;          /* output zero point, in [-128, 127] */
+    int32_t act_min, act_max;       /* output clamp, within [-128, 127] */
+} tg_conv2d_params_t;
+
+/*
+ * 2-D convolution, groups = 1.
+ * weights: int8 [out_c][kernel_h][kernel_w][in_c] (OHWI).
+ * bias, multiplier, shift: [out_c].
+ * Padded positions contribute nothing (they hold the input zero point).
+ */
+void tg_conv2d_s8(const tg_conv2d_params_t *p, const int8_t *input,
+                  const int8_t *weights, const int32_t *bias,
+                  const int32_t *multiplier, const int32_t *shift,
+                  int8_t *output);
+
+/*
+ * Depthwise 2-D convolution: output channel oc = ic * depth_multiplier + m
+ * reads only input channel ic.
+ * weights: int8 [kernel_h][kernel_w][out_c] (TFLite's 1HWC layout).
+ * bias, multiplier, shift: [out_c].
+ */
+void tg_depthwise_conv2d_s8(const tg_conv2d_params_t *p, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias,
+                            const int32_t *multiplier, const int32_t *shift,
+                            int8_t *output);
+
+typedef struct {
+    int32_t rows;             /* independent input rows (batch or leading dims) */
+    int32_t in_features, out_features;
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+} tg_fully_connected_params_t;
+
+/*
+ * Fully connected: output[r][o] = requant(sum_i (input[r][i] + input_offset) * weights[o][i] + bias[o]).
+ * input: int8 [rows][in_features]; weights: int8 [out_features][in_features];
+ * bias, multiplier, shift: [out_features]; output: int8 [rows][out_features].
+ */
+void tg_fully_connected_s8(const tg_fully_connected_params_t *p, const int8_t *input,
+                           const int8_t *weights, const int32_t *bias,
+                           const int32_t *multiplier, const int32_t *shift,
+                           int8_t *output);
+
+typedef struct {
+    int32_t in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t count_include_pad;      /* avg only: 1 divides by kernel_h*kernel_w (PyTorch default),
+                                       0 by the number of in-bounds elements (TFLite) */
+    int32_t act_min, act_max;
+} tg_pool2d_params_t;
+
+/* Max pooling over in-bounds elements; input and output share quantization. */
+void tg_max_pool2d_s8(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
+/*
+ * Average pooling; input and output share quantization. The sum is divided
+ * rounding half away from zero, as TFLite's reference kernel does.
+ */
+void tg_avg_pool2d_s8(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t size;                   /* elements in each input and the output */
+    int32_t left_shift;             /* 20 for int8, as in TFLite */
+    int32_t input1_offset, input1_multiplier, input1_shift;
+    int32_t input2_offset, input2_multiplier, input2_shift;
+    int32_t output_offset, output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} tg_add_params_t;
+
+/* Elementwise add of two same-shape tensors (TFLite int8 ADD). May run in place. */
+void tg_add_s8(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2,
+               int8_t *output);
+
+typedef struct {
+    int32_t rows, depth;            /* softmax over the last axis (depth) of each row */
+    int32_t input_multiplier, input_left_shift;
+    int32_t diff_min;
+} tg_softmax_params_t;
+
+/*
+ * Softmax, TFLite int8 reference algorithm (gemmlowp fixed-point exp).
+ * Output quantization is fixed: scale 1/256, zero point -128.
+ */
+void tg_softmax_s8(const tg_softmax_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point, input_range_radius;
+    int32_t input_multiplier, input_left_shift;
+} tg_logistic_params_t;
+
+/*
+ * Logistic (sigmoid), TFLite int8 reference algorithm.
+ * Output quantization is fixed: scale 1/256, zero point -128. May run in place.
+ */
+void tg_logistic_s8(const tg_logistic_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t outer;                  /* product of dimensions before the axis */
+    int32_t num_inputs;
+    const int32_t *copy_sizes;      /* per input: its axis length * product of dims after the axis */
+} tg_concat_params_t;
+
+/* Concatenation; all inputs and the output share quantization. */
+void tg_concat_s8(const tg_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
+
+typedef struct {
+    int32_t in_shape[4];            /* rank-4 input shape (pad lower ranks with leading 1s) */
+    int32_t perm[4];                /* output dim d is input dim perm[d] */
+} tg_transpose_params_t;
+
+/* Permute the dimensions of a rank-4 int8 tensor. Not in place. */
+void tg_transpose_s8(const tg_transpose_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t size;
+    int32_t act_min, act_max;
+} tg_clamp_params_t;
+
+/* Clamp to [act_min, act_max] (a standalone ReLU/ReLU6/Hardtanh). May run in place. */
+void tg_clamp_s8(const tg_clamp_params_t *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TG_KERNELS_H */

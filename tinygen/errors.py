@@ -1,0 +1,36 @@
+"""User-facing errors.
+
+Every error a user can cause is a `TinygenError` with a message that says what
+went wrong and what to do. The CLI prints it without a traceback and exits 1;
+`UsageError` exits 2.
+"""
+
+
+class TinygenError(Exception):
+    """A problem with the user's model, data or environment (exit status 1)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+class UsageError(TinygenError):
+    """Wrong command-line usage (exit status 2)."""
+
+
+class UnsupportedOpError(TinygenError):
+    """The model uses an operator or pattern tinygen cannot compile."""
+
+
+class ModelError(TinygenError):
+    """The model or its data is invalid (shapes, NaN weights, empty calibration...)."""
+
+
+class ToolchainError(TinygenError):
+    """A compiler or tool needed for the build is missing or failed."""

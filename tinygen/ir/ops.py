@@ -1,0 +1,61 @@
+"""The operator set of the IR: names, arity, required attributes.
+
+Every op the frontends may produce is listed here; the validator checks nodes
+against this table. Shapes are NHWC; `padding` is (top, bottom, left, right);
+`stride`, `dilation`, `kernel` are (h, w). A fused activation is stored as
+`activation = (lo, hi)` in real units before quantization (None: no clamp) and
+as integer `act_min`/`act_max` after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OpSchema:
+    name: str
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+    attrs: tuple[str, ...] = ()
+    param_roles: tuple[str, ...] = ()   # constant roles a float node carries
+    # output must share the input's quantization (TFLite int8 rules)
+    same_qparams: bool = False
+    # output may alias the input buffer (no data movement)
+    alias: bool = False
+    # accepts a fused activation clamp
+    fusable_activation: bool = False
+
+
+_CONV_ATTRS = ("stride", "dilation", "padding")
+_POOL_ATTRS = ("kernel", "stride", "padding")
+
+SCHEMAS: dict[str, OpSchema] = {
+    s.name: s
+    for s in [
+        OpSchema("conv2d", attrs=_CONV_ATTRS, param_roles=("weight",), fusable_activation=True),
+        OpSchema("depthwise_conv2d", attrs=_CONV_ATTRS + ("depth_multiplier",),
+                 param_roles=("weight",), fusable_activation=True),
+        OpSchema("fully_connected", param_roles=("weight",), fusable_activation=True),
+        OpSchema("batch_norm", attrs=("eps",), param_roles=("gamma", "beta", "mean", "var")),
+        OpSchema("max_pool2d", attrs=_POOL_ATTRS, same_qparams=True),
+        OpSchema("avg_pool2d", attrs=_POOL_ATTRS + ("count_include_pad",), same_qparams=True),
+        OpSchema("add", min_inputs=2, max_inputs=2, fusable_activation=True),
+        OpSchema("concat", min_inputs=1, max_inputs=None, attrs=("axis",), same_qparams=True),
+        OpSchema("reshape", same_qparams=True, alias=True),
+        OpSchema("transpose", attrs=("perm",), same_qparams=True),
+        OpSchema("softmax", attrs=("axis", "beta")),
+        OpSchema("logistic"),
+        OpSchema("clamp", attrs=("lo", "hi"), same_qparams=True),
+    ]
+}
+
+# ops whose weights are multiplied with activations (they carry requantization)
+MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
+
+
+def schema(op: str) -> OpSchema:
+    try:
+        return SCHEMAS[op]
+    except KeyError:
+        raise KeyError(f"unknown IR op {op!r}") from None

@@ -1,0 +1,108 @@
+"""Tensors of the graph IR.
+
+Shapes are NHWC for 4-D activations (batch first, channels last: the layout
+microcontroller kernels want) and [rows, features] for 2-D ones. Constant
+tensors (weights, biases, requantization parameters) carry their data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+# dtype name -> (bits of storage per element, numpy dtype used to hold values)
+DTYPES: dict[str, tuple[int, type]] = {
+    "float32": (32, np.float32),
+    "int32": (32, np.int32),
+    "int16": (16, np.int16),
+    "int8": (8, np.int8),
+    "uint8": (8, np.uint8),
+}
+
+
+class Kind(str, Enum):
+    INPUT = "input"        # graph input, lives in the arena
+    OUTPUT = "output"      # graph output, lives in the arena
+    ACTIVATION = "activation"  # intermediate, lives in the arena
+    CONST = "const"        # weights and parameters, live in flash
+
+
+@dataclass
+class QParams:
+    """Affine quantization: real = scale * (q - zero_point).
+
+    `scale` and `zero_point` have one entry (per-tensor) or one per slice along
+    `axis` (per-channel). Scales are float32, as in the TFLite schema, so that
+    derived multipliers match TFLite bit for bit.
+    """
+
+    scale: np.ndarray
+    zero_point: np.ndarray
+    axis: int | None = None
+
+    def __post_init__(self):
+        self.scale = np.atleast_1d(np.asarray(self.scale, dtype=np.float32))
+        self.zero_point = np.atleast_1d(np.asarray(self.zero_point, dtype=np.int64))
+        if self.scale.shape != self.zero_point.shape:
+            raise ValueError("scale and zero_point must have the same length")
+
+    @property
+    def per_channel(self) -> bool:
+        return self.axis is not None
+
+    def same_as(self, other: "QParams | None") -> bool:
+        return (
+            other is not None
+            and self.axis == other.axis
+            and np.array_equal(self.scale, other.scale)
+            and np.array_equal(self.zero_point, other.zero_point)
+        )
+
+    def __repr__(self) -> str:
+        if self.per_channel:
+            return f"per-channel(axis={self.axis}, n={self.scale.size})"
+        return f"scale={float(self.scale[0]):.6g} zp={int(self.zero_point[0])}"
+
+
+@dataclass
+class Tensor:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+    kind: Kind = Kind.ACTIVATION
+    bits: int | None = None          # value bit width; defaults to the dtype's
+    qparams: QParams | None = None
+    data: np.ndarray | None = field(default=None, repr=False)
+    # float range observed during calibration (before quantization)
+    calib_range: tuple[float, float] | None = None
+
+    def __post_init__(self):
+        self.shape = tuple(int(d) for d in self.shape)
+        if self.dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {self.dtype!r}")
+        if self.bits is None:
+            self.bits = DTYPES[self.dtype][0]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def nbytes(self) -> int:
+        """Storage bytes, packed at the tensor's bit width."""
+        return (self.size * self.bits + 7) // 8
+
+    @property
+    def is_const(self) -> bool:
+        return self.kind is Kind.CONST
+
+    @property
+    def in_arena(self) -> bool:
+        return self.kind is not Kind.CONST
+
+    def describe(self) -> str:
+        q = f" {self.qparams!r}" if self.qparams is not None else ""
+        bits = "" if self.bits == DTYPES[self.dtype][0] else f"/{self.bits}b"
+        return f"{self.dtype}{bits}{list(self.shape)}{q}"

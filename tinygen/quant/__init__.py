@@ -1,0 +1,1 @@
+"""Quantization: TFLite fixed-point arithmetic, specs, and parameter derivation."""
