@@ -14,6 +14,8 @@
  *    tg_requantize() in tg_requant.h (shift > 0 means a left shift).
  *  - No kernel allocates memory; none needs scratch unless its
  *    _get_buffer_size companion says so.
+ *  - Accumulators are int32: a caller guarantees that
+ *    kernel_h * kernel_w * in_c * 255 * 128 + |bias| < 2^31 (any real model).
  *
  * Every kernel here has an integer-exact numpy twin in tinygen/ref/kernels.py
  * with the same name minus the tg_ prefix; the two agree byte for byte.
@@ -86,8 +88,11 @@ typedef struct {
     int32_t kernel_h, kernel_w;
     int32_t stride_h, stride_w;
     int32_t pad_top, pad_left;
-    int32_t count_include_pad;      /* avg only: 1 divides by kernel_h*kernel_w (PyTorch default),
-                                       0 by the number of in-bounds elements (TFLite) */
+    int32_t count_include_pad;      /* avg only: 1 divides by kernel_h*kernel_w, out-of-bounds
+                                       positions counting as zero_point (PyTorch default);
+                                       0 divides by the number of in-bounds elements (TFLite) */
+    int32_t zero_point;             /* avg with count_include_pad only: the tensor zero point
+                                       (real 0), the value padded positions hold */
     int32_t act_min, act_max;
 } tg_pool2d_params_t;
 

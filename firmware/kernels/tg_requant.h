@@ -1,0 +1,233 @@
+/*
+ * tinygen fixed-point helpers: TFLite's requantization arithmetic and the
+ * gemmlowp fixed-point functions (exp, 1/(1+x), logistic) that TFLite's int8
+ * softmax and logistic reference kernels are built on.
+ *
+ * Each function mirrors, bit for bit:
+ *  - tinygen/quant/fixedpoint.py (requantization), and
+ *  - tinygen/ref/kernels.py (the private _exp_on_negative_values,
+ *    _one_over_one_plus_x_for_x_in_0_1 and _logistic_q0 helpers).
+ *
+ * Fixed-point notation: a "Qm" int32 value has m integer bits and 31 - m
+ * fractional bits, so Q0 holds [-1, 1) and Q5 holds [-32, 32).
+ *
+ * Portability: every operation here is defined by C99 except two that are
+ * implementation-defined, and both behave as two's complement hardware does
+ * on gcc, clang and arm-none-eabi-gcc (and every compiler tinygen targets):
+ *  - `>>` of a negative int32_t is an arithmetic (sign-extending) shift;
+ *  - converting a uint32_t above INT32_MAX to int32_t wraps modulo 2^32.
+ * No function here overflows a signed type or shifts by a negative amount.
+ */
+#ifndef TG_REQUANT_H
+#define TG_REQUANT_H
+
+#include <stdint.h>
+
+/* ---------------------------------------------------------------------- */
+/* Requantization (TFLite MultiplyByQuantizedMultiplier, double rounding)  */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * gemmlowp SaturatingRoundingDoublingHighMul (ARM VQRDMULH): round(a * b / 2^31),
+ * halves away from zero; the one overflowing case, INT32_MIN * INT32_MIN,
+ * saturates to INT32_MAX.
+ */
+static inline int32_t tg_saturating_rounding_doubling_high_mul(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    /* C99 division truncates toward zero, as gemmlowp's does */
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/*
+ * gemmlowp RoundingDivideByPOT: x / 2^exponent rounded to nearest, halves away
+ * from zero. exponent in [0, 31].
+ */
+static inline int32_t tg_rounding_divide_by_pot(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    /* arithmetic shift of a negative value: see the note at the top */
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/*
+ * Wrapping left shift: x * 2^amount modulo 2^32, amount in [0, 31]. Done on
+ * uint32_t because a signed left shift that overflows is undefined behaviour.
+ */
+static inline int32_t tg_wrapping_shift_left(int32_t x, int32_t amount)
+{
+    return (int32_t)((uint32_t)x << amount);
+}
+
+/*
+ * TFLite MultiplyByQuantizedMultiplier (double rounding): approximately
+ * acc * multiplier * 2^(shift - 31), the real requantization scale being
+ * multiplier * 2^(shift - 31) with multiplier in [2^30, 2^31).
+ * shift in [-31, 31]; shift > 0 is a left shift applied to acc first, which
+ * wraps (as TFLite's int32 product does on every target) if it overflows.
+ */
+static inline int32_t tg_requantize(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    const int32_t left_shift = shift > 0 ? shift : 0;
+    const int32_t right_shift = shift > 0 ? 0 : -shift;
+    const int32_t shifted = tg_wrapping_shift_left(acc, left_shift);
+    return tg_rounding_divide_by_pot(
+        tg_saturating_rounding_doubling_high_mul(shifted, multiplier), right_shift);
+}
+
+/*
+ * TFLite MultiplyByQuantizedMultiplierSmallerThanOneExp: the same for
+ * shift <= 0 (no left shift), shift in [-31, 0].
+ */
+static inline int32_t tg_requantize_smaller_than_one_exp(int32_t acc, int32_t multiplier,
+                                                         int32_t shift)
+{
+    return tg_rounding_divide_by_pot(tg_saturating_rounding_doubling_high_mul(acc, multiplier),
+                                     -shift);
+}
+
+/* ---------------------------------------------------------------------- */
+/* gemmlowp fixed-point functions                                          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * gemmlowp SaturatingRoundingMultiplyByPOT for a positive exponent in [1, 30]:
+ * x * 2^exponent, saturated to the int32 range.
+ */
+static inline int32_t tg_saturating_shift_left(int32_t x, int32_t exponent)
+{
+    const int32_t threshold = (int32_t)(((int64_t)1 << (31 - exponent)) - 1);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return x * ((int32_t)1 << exponent);
+}
+
+/*
+ * gemmlowp RoundingHalfSum: (a + b) / 2, halves away from zero.
+ */
+static inline int32_t tg_rounding_half_sum(int32_t a, int32_t b)
+{
+    const int64_t sum = (int64_t)a + (int64_t)b;
+    const int64_t sign = sum >= 0 ? 1 : -1;
+    return (int32_t)((sum + sign) / 2);
+}
+
+/*
+ * gemmlowp exp_on_interval_between_negative_one_quarter_and_0_excl:
+ * exp(a) for a in [-1/4, 0), Q0 in and out. A 4th-order Taylor expansion
+ * around -1/8.
+ */
+static inline int32_t tg_exp_on_interval_neg_quarter_to_0(int32_t a)
+{
+    const int32_t exp_minus_one_eighth = 1895147668; /* exp(-1/8) in Q0 */
+    const int32_t one_third = 715827883;             /* 1/3 in Q0 */
+    const int32_t x = a + ((int32_t)1 << 28);        /* a + 1/8 */
+    const int32_t x2 = tg_saturating_rounding_doubling_high_mul(x, x);
+    const int32_t x3 = tg_saturating_rounding_doubling_high_mul(x2, x);
+    const int32_t x4 = tg_saturating_rounding_doubling_high_mul(x2, x2);
+    const int32_t x4_over_4 = tg_rounding_divide_by_pot(x4, 2);
+    /* x^4/24 + x^3/6 + x^2/2 = ((x^4/4 + x^3) / 3 + x^2) / 2 */
+    const int32_t poly = tg_rounding_divide_by_pot(
+        tg_saturating_rounding_doubling_high_mul(x4_over_4 + x3, one_third) + x2, 1);
+    return exp_minus_one_eighth +
+           tg_saturating_rounding_doubling_high_mul(exp_minus_one_eighth, x + poly);
+}
+
+/*
+ * gemmlowp exp_on_negative_values: exp(a) for a <= 0, a in Q(integer_bits)
+ * with integer_bits in [1, 30], result in Q0 (exp(0) gives INT32_MAX).
+ * a = -k/4 + r with r in [-1/4, 0): exp(r) by the polynomial, then one
+ * multiplication by exp(-2^e) for each set bit e of k/4 ("barrel shifter").
+ */
+static inline int32_t tg_exp_on_negative_values(int32_t a, int32_t integer_bits)
+{
+    /* exp(-2^e) in Q0, for e = -2 .. 4 */
+    static const int32_t exp_of_minus_pot[7] = {
+        1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242,
+    };
+    const int32_t fractional_bits = 31 - integer_bits;
+    const int32_t one_quarter = (int32_t)1 << (fractional_bits - 2);
+    const int32_t mask = one_quarter - 1;
+    const int32_t a_mod_quarter_minus_one_quarter = (a & mask) - one_quarter;
+    int32_t result = tg_exp_on_interval_neg_quarter_to_0(
+        tg_saturating_shift_left(a_mod_quarter_minus_one_quarter, integer_bits));
+    const int32_t remainder = a_mod_quarter_minus_one_quarter - a;
+    int32_t e;
+
+    for (e = -2; e <= 4; ++e) {
+        if (integer_bits > e) {
+            const int32_t bit = (int32_t)1 << (fractional_bits + e);
+            if ((remainder & bit) != 0) {
+                result = tg_saturating_rounding_doubling_high_mul(result, exp_of_minus_pot[e + 2]);
+            }
+        }
+    }
+    if (integer_bits > 5) {
+        /* below -32 the result is 0 */
+        const int32_t clamp = -((int32_t)1 << (36 - integer_bits));
+        if (a < clamp) {
+            result = 0;
+        }
+    }
+    if (a == 0) {
+        result = INT32_MAX;
+    }
+    return result;
+}
+
+/*
+ * gemmlowp one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for a in [0, 1),
+ * Q0 in and out. Newton-Raphson division, three iterations, in Q2.
+ */
+static inline int32_t tg_one_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    const int32_t constant_48_over_17 = 1515870810;      /* Q2 */
+    const int32_t constant_neg_32_over_17 = -1010580540; /* Q2 */
+    const int32_t one_q2 = (int32_t)1 << 29;
+    const int32_t half_denominator = tg_rounding_half_sum(a, INT32_MAX);
+    int32_t x = constant_48_over_17 +
+                tg_saturating_rounding_doubling_high_mul(half_denominator, constant_neg_32_over_17);
+    int32_t i;
+
+    for (i = 0; i < 3; ++i) {
+        const int32_t half_denominator_times_x =
+            tg_saturating_rounding_doubling_high_mul(half_denominator, x);
+        const int32_t one_minus_half_denominator_times_x = one_q2 - half_denominator_times_x;
+        /* Q2 * Q2 is Q4; rescale back to Q2 */
+        x = x + tg_saturating_shift_left(
+                    tg_saturating_rounding_doubling_high_mul(x, one_minus_half_denominator_times_x),
+                    2);
+    }
+    /* x approximates 2 / (1 + a) in Q2, i.e. 1 / (1 + a) in Q1; rescale to Q0 */
+    return tg_saturating_shift_left(x, 1);
+}
+
+/*
+ * gemmlowp logistic: 1 / (1 + exp(-a)), a in Q(integer_bits) with
+ * integer_bits in [1, 30], result in Q0.
+ */
+static inline int32_t tg_logistic_q0(int32_t a, int32_t integer_bits)
+{
+    if (a == 0) {
+        return (int32_t)1 << 30; /* one half */
+    }
+    {
+        /* -a computed without overflowing: a == INT32_MIN maps to itself */
+        const int32_t abs_a = a > 0 ? a : (int32_t)(0u - (uint32_t)a);
+        const int32_t result_if_positive = tg_one_over_one_plus_x_for_x_in_0_1(
+            tg_exp_on_negative_values((int32_t)(0u - (uint32_t)abs_a), integer_bits));
+        return a > 0 ? result_if_positive : INT32_MAX - result_if_positive;
+    }
+}
+
+#endif /* TG_REQUANT_H */

@@ -1,0 +1,255 @@
+"""Host build of the C kernels, called through ctypes with the numpy twins' arguments.
+
+`build()` compiles every firmware/kernels/*.c (plus a small test shim exporting
+the static inline helpers of tg_requant.h over arrays) with the strict flags
+below into one shared library. `KernelLib` then offers one method per kernel,
+named like the numpy twin in tinygen.ref.kernels and taking the same
+(p dict, arrays) arguments, so a test can call both the same way.
+
+The ctypes Structures are built from tg_kernels.h itself (field names, order
+and types), so the header stays the single description of the ABI.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+KERNEL_DIR = REPO / "firmware" / "kernels"
+HEADER = KERNEL_DIR / "tg_kernels.h"
+
+CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion",
+          "-Wdouble-promotion", "-shared", "-fPIC"]
+
+# exports the static inline helpers of tg_requant.h, one array loop each
+_SHIM = r"""
+#include <stdint.h>
+#include "tg_requant.h"
+
+void tgt_srdhm(const int32_t *a, const int32_t *b, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_saturating_rounding_doubling_high_mul(a[i], b[i]); }
+
+void tgt_rdbpot(const int32_t *x, const int32_t *e, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_rounding_divide_by_pot(x[i], e[i]); }
+
+void tgt_requantize(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_requantize(x[i], m[i], s[i]); }
+
+void tgt_requantize_smaller_than_one_exp(const int32_t *x, const int32_t *m, const int32_t *s,
+                                         int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_requantize_smaller_than_one_exp(x[i], m[i], s[i]); }
+
+void tgt_exp_on_negative_values(const int32_t *a, int32_t integer_bits, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_exp_on_negative_values(a[i], integer_bits); }
+
+void tgt_one_over_one_plus_x(const int32_t *a, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_one_over_one_plus_x_for_x_in_0_1(a[i]); }
+
+void tgt_logistic_q0(const int32_t *a, int32_t integer_bits, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_logistic_q0(a[i], integer_bits); }
+"""
+
+_CTYPES = {"int32_t": ctypes.c_int32, "int8_t": ctypes.c_int8}
+
+
+def parse_structs(header_text: str) -> dict[str, list[tuple[str, object]]]:
+    """{struct typedef name: [(field, ctypes type), ...]} from `typedef struct {...} name;`."""
+    text = re.sub(r"/\*.*?\*/", "", header_text, flags=re.S)
+    structs = {}
+    for body, name in re.findall(r"typedef\s+struct\s*\{(.*?)\}\s*(\w+)\s*;", text, flags=re.S):
+        fields = []
+        for decl in filter(None, (d.strip() for d in body.split(";"))):
+            m = re.match(r"(?:const\s+)?(\w+)\s+(.*)", decl, flags=re.S)
+            base = _CTYPES[m.group(1)]
+            for item in m.group(2).split(","):
+                item = item.strip()
+                if item.startswith("*"):
+                    fields.append((item.lstrip("* "), ctypes.POINTER(base)))
+                elif "[" in item:
+                    fname, n = re.match(r"(\w+)\s*\[\s*(\d+)\s*\]", item).groups()
+                    fields.append((fname, base * int(n)))
+                else:
+                    fields.append((item, base))
+        structs[name] = fields
+    return structs
+
+
+def build(out_dir: Path) -> Path:
+    """Compile all kernels and the test shim into out_dir/libtg_kernels.so."""
+    out_dir = Path(out_dir)
+    shim = out_dir / "tg_test_shim.c"
+    shim.write_text(_SHIM)
+    so = out_dir / "libtg_kernels.so"
+    sources = sorted(str(p) for p in KERNEL_DIR.glob("*.c")) + [str(shim)]
+    cmd = ["gcc", *CFLAGS, "-I", str(KERNEL_DIR), *sources, "-o", str(so)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"kernel build failed:\n{' '.join(cmd)}\n{res.stderr}")
+    return so
+
+
+def _ptr(a: np.ndarray, ctype):
+    return a.ctypes.data_as(ctypes.POINTER(ctype))
+
+
+def _i8(x) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(x).reshape(-1), dtype=np.int8)
+
+
+def _i32(x) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(x).reshape(-1), dtype=np.int32)
+
+
+class KernelLib:
+    """ctypes front end of the compiled kernels; methods mirror tinygen.ref.kernels."""
+
+    def __init__(self, so_path: Path):
+        self.lib = ctypes.CDLL(str(so_path))
+        self.structs = {
+            name: type(name, (ctypes.Structure,), {"_fields_": fields})
+            for name, fields in parse_structs(HEADER.read_text()).items()
+        }
+        self._keep = []
+
+    def _params(self, struct_name: str, p: dict):
+        cls = self.structs[struct_name]
+        names = [f for f, _ in cls._fields_]
+        if set(names) != set(p):
+            raise KeyError(f"{struct_name}: p has {sorted(p)}, struct has {sorted(names)}")
+        s = cls()
+        for fname, ftype in cls._fields_:
+            v = p[fname]
+            if isinstance(ftype, type) and issubclass(ftype, ctypes.Array):
+                setattr(s, fname, ftype(*[int(x) for x in v]))
+            elif issubclass(ftype, ctypes._Pointer):
+                arr = _i32(v)
+                self._keep.append(arr)
+                setattr(s, fname, _ptr(arr, ctypes.c_int32))
+            else:
+                setattr(s, fname, int(v))
+        return s
+
+    # -- kernels ------------------------------------------------------------
+
+    def _conv_like(self, fn, p, input, weights, bias, multiplier, shift):
+        s = self._params("tg_conv2d_params_t", p)
+        x, w = _i8(input), _i8(weights)
+        m, sh = _i32(multiplier), _i32(shift)
+        b = None if bias is None else _i32(bias)
+        out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], dtype=np.int8)
+        fn(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(w, ctypes.c_int8),
+           None if b is None else _ptr(b, ctypes.c_int32),
+           _ptr(m, ctypes.c_int32), _ptr(sh, ctypes.c_int32), _ptr(out, ctypes.c_int8))
+        return out.reshape(p["out_h"], p["out_w"], p["out_c"])
+
+    def conv2d_s8(self, p, input, weights, bias, multiplier, shift):
+        return self._conv_like(self.lib.tg_conv2d_s8, p, input, weights, bias, multiplier, shift)
+
+    def depthwise_conv2d_s8(self, p, input, weights, bias, multiplier, shift):
+        return self._conv_like(self.lib.tg_depthwise_conv2d_s8, p, input, weights, bias,
+                               multiplier, shift)
+
+    def fully_connected_s8(self, p, input, weights, bias, multiplier, shift):
+        s = self._params("tg_fully_connected_params_t", p)
+        x, w = _i8(input), _i8(weights)
+        m, sh = _i32(multiplier), _i32(shift)
+        b = None if bias is None else _i32(bias)
+        out = np.zeros(p["rows"] * p["out_features"], dtype=np.int8)
+        self.lib.tg_fully_connected_s8(
+            ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(w, ctypes.c_int8),
+            None if b is None else _ptr(b, ctypes.c_int32),
+            _ptr(m, ctypes.c_int32), _ptr(sh, ctypes.c_int32), _ptr(out, ctypes.c_int8))
+        return out.reshape(p["rows"], p["out_features"])
+
+    def _pool(self, fn, p, input):
+        s = self._params("tg_pool2d_params_t", p)
+        x = _i8(input)
+        out = np.zeros(p["out_h"] * p["out_w"] * p["channels"], dtype=np.int8)
+        fn(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(out, ctypes.c_int8))
+        return out.reshape(p["out_h"], p["out_w"], p["channels"])
+
+    def max_pool2d_s8(self, p, input):
+        return self._pool(self.lib.tg_max_pool2d_s8, p, input)
+
+    def avg_pool2d_s8(self, p, input):
+        return self._pool(self.lib.tg_avg_pool2d_s8, p, input)
+
+    def add_s8(self, p, input1, input2):
+        s = self._params("tg_add_params_t", p)
+        a, b = _i8(input1), _i8(input2)
+        out = np.zeros(p["size"], dtype=np.int8)
+        self.lib.tg_add_s8(ctypes.byref(s), _ptr(a, ctypes.c_int8), _ptr(b, ctypes.c_int8),
+                           _ptr(out, ctypes.c_int8))
+        return out
+
+    def _unary(self, fn, struct_name, p, input, n):
+        s = self._params(struct_name, p)
+        x = _i8(input)
+        out = np.zeros(n, dtype=np.int8)
+        fn(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(out, ctypes.c_int8))
+        return out
+
+    def softmax_s8(self, p, input):
+        out = self._unary(self.lib.tg_softmax_s8, "tg_softmax_params_t", p, input,
+                          p["rows"] * p["depth"])
+        return out.reshape(p["rows"], p["depth"])
+
+    def logistic_s8(self, p, input):
+        return self._unary(self.lib.tg_logistic_s8, "tg_logistic_params_t", p, input, p["size"])
+
+    def clamp_s8(self, p, input):
+        return self._unary(self.lib.tg_clamp_s8, "tg_clamp_params_t", p, input, p["size"])
+
+    def transpose_s8(self, p, input):
+        shape = [p["in_shape"][d] for d in p["perm"]]
+        out = self._unary(self.lib.tg_transpose_s8, "tg_transpose_params_t", p, input,
+                          int(np.prod(shape)))
+        return out.reshape(shape)
+
+    def concat_s8(self, p, inputs):
+        s = self._params("tg_concat_params_t", p)
+        arrays = [_i8(x) for x in inputs]
+        ptrs = (ctypes.POINTER(ctypes.c_int8) * len(arrays))(
+            *[_ptr(a, ctypes.c_int8) for a in arrays])
+        out = np.zeros(p["outer"] * sum(p["copy_sizes"]), dtype=np.int8)
+        self.lib.tg_concat_s8(ctypes.byref(s), ptrs, _ptr(out, ctypes.c_int8))
+        self._keep.clear()
+        return out
+
+    # -- tg_requant.h helpers (through the test shim) -------------------------
+
+    def _elementwise(self, fn, *arrays, scalar=None):
+        arrs = [_i32(a) for a in arrays]
+        n = arrs[0].size
+        out = np.zeros(n, dtype=np.int32)
+        args = [_ptr(a, ctypes.c_int32) for a in arrs]
+        if scalar is not None:
+            args.append(ctypes.c_int32(scalar))
+        fn(*args, _ptr(out, ctypes.c_int32), ctypes.c_int32(n))
+        return out.astype(np.int64)
+
+    def srdhm(self, a, b):
+        return self._elementwise(self.lib.tgt_srdhm, a, b)
+
+    def rdbpot(self, x, e):
+        return self._elementwise(self.lib.tgt_rdbpot, x, e)
+
+    def requantize(self, x, m, s):
+        return self._elementwise(self.lib.tgt_requantize, x, m, s)
+
+    def requantize_smaller_than_one_exp(self, x, m, s):
+        return self._elementwise(self.lib.tgt_requantize_smaller_than_one_exp, x, m, s)
+
+    def exp_on_negative_values(self, a, integer_bits):
+        return self._elementwise(self.lib.tgt_exp_on_negative_values, a, scalar=integer_bits)
+
+    def one_over_one_plus_x(self, a):
+        return self._elementwise(self.lib.tgt_one_over_one_plus_x, a)
+
+    def logistic_q0(self, a, integer_bits):
+        return self._elementwise(self.lib.tgt_logistic_q0, a, scalar=integer_bits)

@@ -1,0 +1,117 @@
+"""Kernel parameters from quantization parameters: TFLite Micro's "Prepare" step.
+
+Each function returns the param dict of one C kernel (keys = the fields of its
+struct in firmware/kernels/tg_kernels.h), computed exactly as TFLite Micro's
+Prepare does it: scales are float32 tensor parameters promoted to double, the
+arithmetic is done in double in the same order, and multipliers are quantized
+with the same routines (tinygen.quant.fixedpoint). That is what makes the
+softmax, logistic and add kernels bit-exact to TFLite Micro.
+
+Sources: tensorflow/lite/micro/kernels/add_common.cc (CalculateOpDataAdd),
+softmax_common.cc (CalculateSoftmaxParams), logistic_common.cc
+(CalculateArithmeticOpDataLogistic), tensorflow/lite/kernels/internal/
+quantization_util.cc (PreprocessSoftmaxScaling, CalculateInputRadius).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinygen.quant.fixedpoint import (
+    quantize_multiplier,
+    quantize_multiplier_greater_than_one,
+    quantize_multiplier_smaller_than_one_exp,
+)
+
+# The int8 softmax and logistic kernels produce a fixed output quantization.
+SOFTMAX_OUTPUT_SCALE = 1.0 / 256.0
+SOFTMAX_OUTPUT_ZERO_POINT = -128
+LOGISTIC_OUTPUT_SCALE = 1.0 / 256.0
+LOGISTIC_OUTPUT_ZERO_POINT = -128
+
+# int8 ADD shifts both inputs left by this much before rescaling (TFLite: 20 for int8).
+ADD_LEFT_SHIFT = 20
+# softmax exp() input format: Q5.26 (kScaledDiffIntegerBits)
+SOFTMAX_SCALED_DIFF_INTEGER_BITS = 5
+# logistic input format: Q4.27 (kInputIntegerBits)
+LOGISTIC_INPUT_INTEGER_BITS = 4
+
+
+def _f32(x) -> float:
+    """A float32 tensor parameter, promoted to double as TFLite's static_cast<double> does."""
+    return float(np.float32(x))
+
+
+def calculate_input_radius(input_integer_bits: int, input_left_shift: int,
+                           total_signed_bits: int = 31) -> int:
+    """TFLite CalculateInputRadius: the largest input difference that cannot overflow
+    after scaling by 2^input_left_shift into Q(input_integer_bits)."""
+    if input_left_shift < 0:
+        raise ValueError(f"input_left_shift {input_left_shift} < 0")
+    max_input_rescaled = (1.0 * ((1 << input_integer_bits) - 1)
+                          * float(1 << (total_signed_bits - input_integer_bits))
+                          / float(1 << input_left_shift))
+    return int(math.floor(max_input_rescaled))
+
+
+def add_params(size: int, in1_scale, in1_zp: int, in2_scale, in2_zp: int,
+               out_scale, out_zp: int, act_min: int, act_max: int) -> dict:
+    """tg_add_params_t for an int8 ADD (TFLite Micro CalculateOpDataAdd)."""
+    s1, s2, so = _f32(in1_scale), _f32(in2_scale), _f32(out_scale)
+    # std::max of the float scales, then promoted
+    twice_max_input_scale = 2 * max(s1, s2)
+    real_input1_multiplier = s1 / twice_max_input_scale
+    real_input2_multiplier = s2 / twice_max_input_scale
+    real_output_multiplier = twice_max_input_scale / ((1 << ADD_LEFT_SHIFT) * so)
+    m1, sh1 = quantize_multiplier_smaller_than_one_exp(real_input1_multiplier)
+    m2, sh2 = quantize_multiplier_smaller_than_one_exp(real_input2_multiplier)
+    mo, sho = quantize_multiplier_smaller_than_one_exp(real_output_multiplier)
+    return {
+        "size": int(size),
+        "left_shift": ADD_LEFT_SHIFT,
+        "input1_offset": -int(in1_zp), "input1_multiplier": m1, "input1_shift": sh1,
+        "input2_offset": -int(in2_zp), "input2_multiplier": m2, "input2_shift": sh2,
+        "output_offset": int(out_zp), "output_multiplier": mo, "output_shift": sho,
+        "act_min": int(act_min), "act_max": int(act_max),
+    }
+
+
+def softmax_params(rows: int, depth: int, in_scale, beta) -> dict:
+    """tg_softmax_params_t for an int8 SOFTMAX with int8 output of scale 1/256, zero
+    point -128 (TFLite Micro CalculateSoftmaxParams, PreprocessSoftmaxScaling)."""
+    # PreprocessSoftmaxScaling(double beta, double input_scale, 5): double-rounding build
+    max_real_multiplier = float((1 << 31) - 1)
+    input_beta_real_multiplier = min(
+        _f32(beta) * _f32(in_scale) * float(1 << (31 - SOFTMAX_SCALED_DIFF_INTEGER_BITS)),
+        max_real_multiplier)
+    multiplier, left_shift = quantize_multiplier_greater_than_one(input_beta_real_multiplier)
+    # diff_min = -1.0 * CalculateInputRadius(...), stored in an int
+    diff_min = int(-1.0 * calculate_input_radius(SOFTMAX_SCALED_DIFF_INTEGER_BITS, left_shift))
+    return {
+        "rows": int(rows), "depth": int(depth),
+        "input_multiplier": multiplier, "input_left_shift": left_shift,
+        "diff_min": diff_min,
+    }
+
+
+def logistic_params(size: int, in_scale, in_zp: int) -> dict:
+    """tg_logistic_params_t for an int8 LOGISTIC with int8 output of scale 1/256, zero
+    point -128 (TFLite Micro CalculateArithmeticOpDataLogistic).
+
+    TFLite Micro takes frexp of in_scale * 2^(31 - 4) and rounds the mantissa
+    itself; for a float32 scale that equals QuantizeMultiplier (the mantissa of
+    a float32 can never round up to 2^31), so the shared routine is used.
+    """
+    input_real_multiplier = _f32(in_scale) * float(1 << (31 - LOGISTIC_INPUT_INTEGER_BITS))
+    multiplier, left_shift = quantize_multiplier(input_real_multiplier)
+    if left_shift < 0:
+        raise ValueError(f"logistic input scale {in_scale!r} is too small (below 2^-28)")
+    return {
+        "size": int(size),
+        "input_zero_point": int(in_zp),
+        "input_range_radius": calculate_input_radius(LOGISTIC_INPUT_INTEGER_BITS, left_shift),
+        "input_multiplier": multiplier,
+        "input_left_shift": left_shift,
+    }

@@ -1,0 +1,1 @@
+"""Reference execution: integer-exact numpy twins of the C kernels."""
