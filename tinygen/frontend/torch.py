@@ -1,0 +1,629 @@
+"""Translate a `torch.export` program into a tinygen IR graph (float32).
+
+The exported graph is walked node by node; each aten op we support maps to
+one or a few IR nodes through the handler table `_HANDLERS`. Torch works in
+NCHW, the IR in NHWC, so:
+
+* a 4-D torch value [1, C, H, W] lives in the IR as [1, H, W, C]; other ranks
+  keep their torch shape (2-D activations are [rows, features]);
+* conv weights OIHW become OHWI; depthwise weights become (1, KH, KW, OC);
+* axis arguments (cat, softmax) are remapped NCHW -> NHWC;
+* flatten / view / reshape of a 4-D value follows torch's NCHW element order:
+  an IR `transpose` (perm (0, 3, 1, 2)) to NCHW comes first, then `reshape`.
+  When H = W = 1 or C = 1 both orders agree and only the `reshape` is emitted.
+
+Values computed only from parameters and constants (e.g. a weight passed
+through `alias`) are folded with torch at import time. Anything else that is
+not in the table raises `UnsupportedOpError` naming the aten op, the module
+path in the user's model and the supported layers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.fx
+
+from tinygen.errors import ModelError, UnsupportedOpError
+from tinygen.ir import Graph, Kind, Node, Tensor, validate
+
+SUPPORTED_LAYERS = (
+    "Conv2d (groups=1 or depthwise, any kernel/stride/padding/dilation)",
+    "Linear", "BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Hardtanh", "Sigmoid",
+    "MaxPool2d (dilation 1)", "AvgPool2d", "AdaptiveAvgPool2d(1) / mean over H,W",
+    "tensor + tensor (residual add)", "torch.cat", "flatten / reshape / view", "softmax",
+    "Dropout", "Identity",
+)
+
+# NCHW axis -> NHWC axis for 4-D values
+_AXIS_4D = {0: 0, 1: 3, 2: 1, 3: 2}
+_TO_NCHW = (0, 3, 1, 2)
+_TO_NHWC = (0, 2, 3, 1)
+
+
+@dataclass(frozen=True)
+class _Act:
+    """An activation: IR tensor name and the shape torch sees (NCHW for 4-D)."""
+
+    name: str
+    tshape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Const:
+    """A parameter, buffer or value folded from them."""
+
+    value: torch.Tensor
+    origin: str
+
+
+def ir_shape(tshape: tuple[int, ...]) -> tuple[int, ...]:
+    """The IR shape of a torch-shaped value (NCHW -> NHWC for 4-D)."""
+    tshape = tuple(tshape)
+    return tuple(tshape[i] for i in _TO_NHWC) if len(tshape) == 4 else tshape
+
+
+def from_exported(program: "torch.export.ExportedProgram", name: str = "model") -> Graph:
+    """Translate an exported program (batch 1) into a validated float32 IR graph."""
+    graph = _Importer(program, name).run()
+    validate(graph)
+    return graph
+
+
+# ---------------------------------------------------------------------------
+
+
+class _Importer:
+    def __init__(self, program, name: str):
+        self.program = program
+        self.graph = Graph(name=_c_ident(name))
+        self.env: dict[torch.fx.Node, Any] = {}
+        self.fx_node: torch.fx.Node | None = None  # the node being translated
+
+    # -- driver ---------------------------------------------------------------
+    def run(self) -> Graph:
+        consts = self._constants()
+        user_inputs = list(self.program.graph_signature.user_inputs)
+        for node in self.program.graph.nodes:
+            self.fx_node = node
+            if node.op == "placeholder":
+                if node.name in consts:
+                    self.env[node] = consts[node.name]
+                elif node.name in user_inputs:
+                    self.env[node] = self._graph_input(node, len(user_inputs))
+                else:
+                    raise self._unsupported("an input that is neither a tensor nor a parameter")
+            elif node.op == "call_function":
+                self.env[node] = self._call(node)
+            elif node.op == "output":
+                self._outputs(node)
+            else:
+                raise self._unsupported(f"fx node kind {node.op!r}")
+        self._prune_dead_nodes()
+        return self.graph
+
+    def _constants(self) -> dict[str, _Const]:
+        sig = self.program.graph_signature
+        state = dict(self.program.state_dict)
+        state.update(getattr(self.program, "constants", {}) or {})
+        for target, value in state.items():
+            if isinstance(value, torch.Tensor) and value.is_floating_point():
+                if not torch.isfinite(value.detach()).all():
+                    bad = int((~torch.isfinite(value.detach())).sum())
+                    raise ModelError(f"parameter {target!r} contains {bad} NaN or Inf values",
+                                     hint="retrain or repair the model; tinygen cannot quantize "
+                                          "non-finite weights")
+        out = {}
+        for mapping in (sig.inputs_to_parameters, sig.inputs_to_buffers,
+                        getattr(sig, "inputs_to_lifted_tensor_constants", {})):
+            for placeholder, target in mapping.items():
+                if target in state and isinstance(state[target], torch.Tensor):
+                    out[placeholder] = _Const(state[target].detach(), target)
+        return out
+
+    def _graph_input(self, node: torch.fx.Node, count: int) -> _Act:
+        if count != 1:
+            raise ModelError(f"the model takes {count} inputs; tinygen models take one input tensor")
+        val = node.meta.get("val")
+        if not isinstance(val, torch.Tensor) or not val.is_floating_point():
+            raise ModelError("the model input must be a floating-point tensor")
+        tshape = tuple(int(d) for d in val.shape)
+        if len(tshape) < 2 or tshape[0] != 1:
+            raise ModelError(f"the model input has shape {list(tshape)}; tinygen needs a batched "
+                             f"input exported with batch 1 (e.g. [1, C, H, W] or [1, features])")
+        self.graph.add_tensor(Tensor("input", ir_shape(tshape), "float32", Kind.INPUT))
+        self.graph.inputs.append("input")
+        return _Act("input", tshape)
+
+    def _call(self, node: torch.fx.Node):
+        if node.target is _getitem:
+            return self.env[node.args[0]][node.args[1]]
+        if not isinstance(node.target, torch._ops.OpOverload):
+            raise self._unsupported("a call that is not an aten operator")
+        args = self._normalized_args(node)
+        inputs = [v for v in _flatten(args.values()) if isinstance(v, (_Act, _Const))]
+        if not any(isinstance(v, _Act) for v in inputs):
+            return self._fold(node)
+        handler = _HANDLERS.get(_op_key(node.target)) or _HANDLERS.get(_packet_key(node.target))
+        if handler is None:
+            if _packet_key(node.target).startswith(("aten::_assert", "aten::sym_constrain")):
+                return None
+            raise self._unsupported()
+        return handler(self, args, node)
+
+    def _normalized_args(self, node: torch.fx.Node) -> dict[str, Any]:
+        out = {}
+        for i, arg in enumerate(node.target._schema.arguments):
+            if i < len(node.args):
+                v = node.args[i]
+            elif arg.name in node.kwargs:
+                v = node.kwargs[arg.name]
+            elif arg.has_default_value():
+                v = arg.default_value
+            else:
+                v = None
+            out[arg.name] = self._map(v)
+        return out
+
+    def _map(self, v):
+        if isinstance(v, torch.fx.Node):
+            return self.env[v]
+        if isinstance(v, (list, tuple)):
+            return type(v)(self._map(x) for x in v)
+        return v
+
+    def _fold(self, node: torch.fx.Node) -> _Const:
+        """Evaluate a node that depends only on constants."""
+        unwrap = lambda v: v.value if isinstance(v, _Const) else v  # noqa: E731
+        args = torch.fx.node.map_aggregate(self._map(node.args), unwrap)
+        kwargs = torch.fx.node.map_aggregate(self._map(dict(node.kwargs)), unwrap)
+        try:
+            with torch.no_grad():
+                value = node.target(*args, **kwargs)
+        except Exception as e:
+            raise self._unsupported(f"folding a constant failed: {e}") from None
+        if not isinstance(value, torch.Tensor):
+            raise self._unsupported("a constant computation that does not yield a tensor")
+        return _Const(value, f"{node.name} (computed from parameters)")
+
+    def _outputs(self, node: torch.fx.Node) -> None:
+        values = list(_flatten(self._map(node.args[0])))
+        names: list[str] = []
+        for v in values:
+            if not isinstance(v, _Act):
+                raise ModelError("a model output does not depend on the input (it is a constant); "
+                                 "tinygen compiles outputs computed from the input")
+            name = v.name
+            if name in self.graph.inputs or name in names:
+                # an output that is the input itself, or a repeat: copy it
+                name = self._emit("reshape", "copy", [name], ir_shape(v.tshape))
+            names.append(name)
+        for k, name in enumerate(names):
+            new = "output" if len(names) == 1 else f"output_{k}"
+            _rename_tensor(self.graph, name, new)
+            self.graph.tensors[new].kind = Kind.OUTPUT
+            self.graph.outputs.append(new)
+
+    def _prune_dead_nodes(self) -> None:
+        g = self.graph
+        while True:
+            used = set(g.outputs)
+            for n in g.nodes:
+                used.update(n.inputs)
+            dead = [n for n in g.nodes if not any(t in used for t in n.outputs)]
+            if not dead:
+                break
+            for n in dead:
+                g.remove_node(n)
+        g.drop_unused_tensors()
+
+    # -- building IR ------------------------------------------------------------
+    def _emit(self, op: str, prefix: str, inputs: list[str], out_shape: tuple[int, ...],
+              attrs: dict | None = None, params: dict[str, np.ndarray] | None = None) -> str:
+        g = self.graph
+        name = f"{prefix}_{len(g.nodes)}"
+        while name in g.tensors or any(n.name == name for n in g.nodes):
+            name += "_"
+        g.add_tensor(Tensor(name, out_shape, "float32", Kind.ACTIVATION))
+        pset = {}
+        for role, data in (params or {}).items():
+            cname = g.unique_name(f"{name}_{role}")
+            g.add_const(cname, np.ascontiguousarray(data, dtype=np.float32))
+            pset[role] = cname
+        g.nodes.append(Node(name, op, list(inputs), [name], dict(attrs or {}), [pset],
+                            source=self._source()))
+        return name
+
+    def _source(self) -> str:
+        node = self.fx_node
+        path, cls = _module_of(node)
+        if cls and _is_torch_layer(node):
+            return f"{path} ({cls})" if path else cls
+        op = _packet_key(node.target).replace("::", ".") if node.op == "call_function" else node.op
+        return f"{op} in {path} ({cls})" if path else op
+
+    # -- errors --------------------------------------------------------------------
+    def _where(self) -> str:
+        path, cls = _module_of(self.fx_node)
+        if path:
+            return f"module '{path}' ({cls})"
+        return "the model's forward()"
+
+    def _unsupported(self, reason: str | None = None) -> UnsupportedOpError:
+        node = self.fx_node
+        op = str(node.target) if node is not None and node.op == "call_function" else "input"
+        msg = f"{op} at {self._where()} is not supported by tinygen"
+        if reason:
+            msg += f": {reason}"
+        return UnsupportedOpError(msg, hint="supported layers: " + ", ".join(SUPPORTED_LAYERS))
+
+    def _act(self, v, what: str = "input") -> _Act:
+        if isinstance(v, _Act):
+            return v
+        raise self._unsupported(f"its {what} must be an activation computed from the model "
+                                f"input, not a constant or a number")
+
+    def _const(self, v, what: str) -> np.ndarray | None:
+        if v is None:
+            return None
+        if isinstance(v, _Const):
+            return v.value.detach().cpu().float().numpy()
+        raise self._unsupported(f"its {what} must be a parameter of the model, "
+                                f"not computed from the input")
+
+    def _out_tshape(self, node: torch.fx.Node) -> tuple[int, ...]:
+        val = node.meta.get("val")
+        if isinstance(val, (list, tuple)):
+            val = val[0]
+        return tuple(int(d) for d in val.shape)
+
+    def _reshape_to(self, src: _Act, dst: tuple[int, ...]) -> _Act:
+        """Reshape with torch (NCHW) element order."""
+        if dst == src.tshape:
+            return src
+        if len(dst) < 2 or dst[0] != 1:
+            raise self._unsupported(f"a reshape from {list(src.tshape)} to {list(dst)} must keep "
+                                    f"the batch dimension (1) first")
+        cur, cur_shape = src.name, ir_shape(src.tshape)
+        if len(src.tshape) == 4 and not _same_order_4d(src.tshape):
+            cur = self._emit("transpose", "transpose", [cur], src.tshape, {"perm": _TO_NCHW})
+            cur_shape = src.tshape
+        if len(dst) == 4 and not _same_order_4d(dst):
+            if cur_shape != dst:
+                cur = self._emit("reshape", "reshape", [cur], dst)
+            cur = self._emit("transpose", "transpose", [cur], ir_shape(dst), {"perm": _TO_NHWC})
+        elif cur_shape != ir_shape(dst):
+            cur = self._emit("reshape", "reshape", [cur], ir_shape(dst))
+        return _Act(cur, dst)
+
+
+# ---------------------------------------------------------------------------
+# handlers: (importer, normalized args, fx node) -> value
+
+
+def _conv(im: _Importer, a: dict, node) -> _Act:
+    x = im._act(a["input"])
+    w = im._const(a["weight"], "weight")
+    b = im._const(a["bias"], "bias")
+    if len(x.tshape) != 4:
+        raise ModelError(f"Conv2d at {im._where()} gets an input of shape {list(x.tshape)}; "
+                         f"tinygen needs batched NCHW inputs [1, C, H, W]",
+                         hint="make example_input() return a 4-D tensor [N, C, H, W]")
+    out = im._out_tshape(node)
+    kh, kw = w.shape[2], w.shape[3]
+    stride, dilation = _pair(a["stride"]), _pair(a["dilation"])
+    pad = a["padding"]
+    if isinstance(pad, str):
+        if pad == "valid":
+            padding = (0, 0, 0, 0)
+        else:  # "same": torch puts the odd pixel at the bottom / right
+            th, tw = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
+            padding = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+    else:
+        ph, pw = _pair(pad)
+        padding = (ph, ph, pw, pw)
+    attrs = {"stride": stride, "dilation": dilation, "padding": padding}
+    groups, in_c, out_c = int(a["groups"]), x.tshape[1], w.shape[0]
+    if groups == 1:
+        op, prefix, weight = "conv2d", "conv", w.transpose(0, 2, 3, 1)
+    elif groups == in_c and out_c % in_c == 0:
+        op, prefix, weight = "depthwise_conv2d", "dwconv", w.transpose(1, 2, 3, 0)
+        attrs["depth_multiplier"] = out_c // in_c
+    else:
+        raise im._unsupported(f"grouped convolution with groups={groups} and {in_c} input "
+                              f"channels; only groups=1 or depthwise (groups == in_channels) "
+                              f"convolutions are supported")
+    params = {"weight": weight}
+    if b is not None:
+        params["bias"] = b
+    return _Act(im._emit(op, prefix, [x.name], ir_shape(out), attrs, params), out)
+
+
+def _linear(im: _Importer, a: dict, node) -> _Act:
+    x = im._act(a["input"])
+    if len(x.tshape) == 4:
+        raise im._unsupported("Linear applied to a 4-D tensor; flatten it first")
+    w = im._const(a["weight"], "weight")
+    b = im._const(a["bias"], "bias")
+    params = {"weight": w}
+    if b is not None:
+        params["bias"] = b
+    out = im._out_tshape(node)
+    return _Act(im._emit("fully_connected", "fc", [x.name], ir_shape(out), {}, params), out)
+
+
+def _batch_norm(im: _Importer, a: dict, node) -> _Act:
+    x = im._act(a["input"])
+    if len(x.tshape) not in (2, 4):
+        raise im._unsupported(f"batch norm over a {len(x.tshape)}-D tensor; only [N, C] "
+                              f"(BatchNorm1d) and [N, C, H, W] (BatchNorm2d) are supported")
+    if a.get("training"):
+        raise ModelError(f"batch norm at {im._where()} runs in training mode",
+                         hint="call model.eval() before exporting")
+    mean, var = im._const(a["running_mean"], "running_mean"), im._const(a["running_var"],
+                                                                          "running_var")
+    if mean is None or var is None:
+        raise im._unsupported("batch norm without running statistics "
+                              "(track_running_stats=False)")
+    c = mean.shape[0]
+    gamma = im._const(a["weight"], "weight")
+    beta = im._const(a["bias"], "bias")
+    params = {"gamma": np.ones(c, np.float32) if gamma is None else gamma,
+              "beta": np.zeros(c, np.float32) if beta is None else beta,
+              "mean": mean, "var": var}
+    name = im._emit("batch_norm", "bn", [x.name], ir_shape(x.tshape),
+                    {"eps": float(a["eps"])}, params)
+    if node.target is torch.ops.aten._native_batch_norm_legit_no_training.default:
+        return (_Act(name, x.tshape), None, None)
+    return _Act(name, x.tshape)
+
+
+def _clamp(lo: float | None, hi: float | None, prefix: str):
+    def handler(im: _Importer, a: dict, node) -> _Act:
+        x = im._act(a["self"])
+        lo_, hi_ = lo, hi
+        if lo is None:  # hardtanh
+            lo_, hi_ = float(a["min_val"]), float(a["max_val"])
+        name = im._emit("clamp", prefix, [x.name], ir_shape(x.tshape),
+                        {"lo": float(lo_), "hi": float(hi_)})
+        return _Act(name, x.tshape)
+    return handler
+
+
+def _sigmoid(im: _Importer, a: dict, node) -> _Act:
+    x = im._act(a["self"])
+    return _Act(im._emit("logistic", "sigmoid", [x.name], ir_shape(x.tshape)), x.tshape)
+
+
+def _pool_common(im: _Importer, a: dict, node, kind: str):
+    x = im._act(a["self"])
+    if len(x.tshape) != 4:
+        raise im._unsupported(f"{kind} pooling needs a 4-D [N, C, H, W] input")
+    kernel = _pair(a["kernel_size"])
+    stride = _pair(a["stride"]) if a["stride"] else kernel
+    ph, pw = _pair(a["padding"])
+    out = im._out_tshape(node)
+    if a["ceil_mode"]:
+        floor_h = (x.tshape[2] + 2 * ph - kernel[0]) // stride[0] + 1
+        floor_w = (x.tshape[3] + 2 * pw - kernel[1]) // stride[1] + 1
+        if (floor_h, floor_w) != out[2:]:
+            raise im._unsupported(
+                "ceil_mode=True makes a partial window at the border; use ceil_mode=False "
+                "(and padding if the last rows/columns matter)")
+    return x, {"kernel": kernel, "stride": stride, "padding": (ph, ph, pw, pw)}, out
+
+
+def _max_pool(im: _Importer, a: dict, node) -> _Act:
+    x, attrs, out = _pool_common(im, a, node, "max")
+    if _pair(a["dilation"]) != (1, 1):
+        raise im._unsupported("max pooling with dilation; only dilation=1 is supported")
+    return _Act(im._emit("max_pool2d", "maxpool", [x.name], ir_shape(out), attrs), out)
+
+
+def _avg_pool(im: _Importer, a: dict, node) -> _Act:
+    x, attrs, out = _pool_common(im, a, node, "average")
+    if a["divisor_override"] is not None:
+        raise im._unsupported("average pooling with divisor_override")
+    attrs["count_include_pad"] = bool(a["count_include_pad"])
+    return _Act(im._emit("avg_pool2d", "avgpool", [x.name], ir_shape(out), attrs), out)
+
+
+def _global_pool(im: _Importer, x: _Act) -> _Act:
+    n, c, h, w = x.tshape
+    attrs = {"kernel": (h, w), "stride": (1, 1), "padding": (0, 0, 0, 0),
+             "count_include_pad": False}
+    out = (n, c, 1, 1)
+    return _Act(im._emit("avg_pool2d", "avgpool", [x.name], ir_shape(out), attrs), out)
+
+
+def _adaptive_avg_pool(im: _Importer, a: dict, node) -> _Act:
+    x = im._act(a["self"])
+    if len(x.tshape) != 4:
+        raise im._unsupported("adaptive average pooling needs a 4-D [N, C, H, W] input")
+    oh, ow = _pair(a["output_size"])
+    _, _, h, w = x.tshape
+    if (oh, ow) == (1, 1):
+        return _global_pool(im, x)
+    if h % oh or w % ow:
+        raise im._unsupported(f"adaptive average pooling from {h}x{w} to {oh}x{ow}; the output "
+                              f"size must be 1 or divide the input size")
+    k = (h // oh, w // ow)
+    attrs = {"kernel": k, "stride": k, "padding": (0, 0, 0, 0), "count_include_pad": False}
+    out = im._out_tshape(node)
+    return _Act(im._emit("avg_pool2d", "avgpool", [x.name], ir_shape(out), attrs), out)
+
+
+def _mean(im: _Importer, a: dict, node) -> _Act:
+    x = im._act(a["self"])
+    dims = a["dim"] or []
+    if len(x.tshape) != 4 or sorted(d % 4 for d in dims) != [2, 3] or a.get("dtype"):
+        raise im._unsupported(f"mean over dims {list(dims)} of a {len(x.tshape)}-D tensor; "
+                              f"only the mean over H and W of [N, C, H, W] is supported")
+    pooled = _global_pool(im, x)
+    return im._reshape_to(pooled, im._out_tshape(node))
+
+
+def _add(im: _Importer, a: dict, node) -> _Act:
+    x, y = a["self"], a["other"]
+    if not (isinstance(x, _Act) and isinstance(y, _Act)):
+        raise im._unsupported("adding a constant or a scalar; only tensor + tensor "
+                              "(e.g. a residual connection) is supported")
+    if a.get("alpha", 1) != 1:
+        raise im._unsupported("add with alpha != 1")
+    if x.tshape != y.tshape:
+        raise im._unsupported(f"broadcasting add of shapes {list(x.tshape)} and "
+                              f"{list(y.tshape)}; both operands must have the same shape")
+    return _Act(im._emit("add", "add", [x.name, y.name], ir_shape(x.tshape)), x.tshape)
+
+
+def _cat(im: _Importer, a: dict, node) -> _Act:
+    xs = [im._act(t, "inputs") for t in a["tensors"]]
+    rank = len(xs[0].tshape)
+    dim = int(a["dim"]) % rank
+    if dim == 0:
+        raise im._unsupported("concatenation along the batch dimension")
+    if len(xs) == 1:
+        return xs[0]
+    axis = _AXIS_4D[dim] if rank == 4 else dim
+    out = im._out_tshape(node)
+    return _Act(im._emit("concat", "concat", [x.name for x in xs], ir_shape(out),
+                         {"axis": axis}), out)
+
+
+def _softmax(im: _Importer, a: dict, node) -> _Act:
+    x = im._act(a["self"])
+    rank = len(x.tshape)
+    dim = int(a["dim"]) % rank
+    if dim == 0:
+        raise im._unsupported("softmax over the batch dimension")
+    axis = _AXIS_4D[dim] if rank == 4 else dim
+    return _Act(im._emit("softmax", "softmax", [x.name], ir_shape(x.tshape),
+                         {"axis": axis, "beta": 1.0}), x.tshape)
+
+
+def _reshape(im: _Importer, a: dict, node) -> _Act:
+    x = im._act(a["self"])
+    return im._reshape_to(x, im._out_tshape(node))
+
+
+def _passthrough(im: _Importer, a: dict, node):
+    return im._act(a["self"] if "self" in a else a["input"])
+
+
+def _to(im: _Importer, a: dict, node):
+    val = node.meta.get("val")
+    if isinstance(val, torch.Tensor) and val.dtype == torch.float32:
+        return im._act(a["self"])
+    raise im._unsupported("a dtype conversion; tinygen models compute in float32")
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+_getitem = __import__("operator").getitem
+
+
+def _op_key(op) -> str:
+    return f"{op._schema.name}.{op._overloadname}"
+
+
+def _packet_key(op) -> str:
+    return op._schema.name if isinstance(op, torch._ops.OpOverload) else op._qualified_op_name
+
+
+def _flatten(values):
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            yield from _flatten(v)
+        else:
+            yield v
+
+
+def _pair(v) -> tuple[int, int]:
+    if isinstance(v, (list, tuple)):
+        return (int(v[0]), int(v[0])) if len(v) == 1 else (int(v[0]), int(v[1]))
+    return (int(v), int(v))
+
+
+def _same_order_4d(tshape: tuple[int, ...]) -> bool:
+    """NCHW and NHWC list the elements in the same order (C == 1 or H*W == 1)."""
+    _, c, h, w = tshape
+    return c == 1 or h * w == 1
+
+
+def _module_of(node) -> tuple[str, str]:
+    """(module path, class name) of the innermost module around `node`."""
+    stack = (node.meta.get("nn_module_stack") or {}) if node is not None else {}
+    if not stack:
+        return "", ""
+    path, cls = list(stack.values())[-1]
+    cls = cls if isinstance(cls, str) else getattr(cls, "__qualname__", str(cls))
+    return path, cls.rsplit(".", 1)[-1]
+
+
+def _is_torch_layer(node) -> bool:
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return False
+    cls = list(stack.values())[-1][1]
+    cls = cls if isinstance(cls, str) else f"{cls.__module__}.{cls.__qualname__}"
+    return cls.startswith("torch.nn.") and not cls.endswith((".Sequential", ".ModuleList"))
+
+
+def _rename_tensor(graph: Graph, old: str, new: str) -> None:
+    if old == new:
+        return
+    if new in graph.tensors:
+        raise ValueError(f"tensor {new!r} exists")
+    t = graph.tensors.pop(old)
+    t.name = new
+    graph.tensors[new] = t
+    for n in graph.nodes:
+        n.inputs = [new if x == old else x for x in n.inputs]
+        n.outputs = [new if x == old else x for x in n.outputs]
+    graph.inputs = [new if x == old else x for x in graph.inputs]
+    graph.outputs = [new if x == old else x for x in graph.outputs]
+
+
+def _c_ident(name: str) -> str:
+    s = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name) or "model"
+    return s if not s[0].isdigit() else "m_" + s
+
+
+# ---------------------------------------------------------------------------
+# the op table
+
+_aten = torch.ops.aten
+_HANDLERS: dict[str, Callable] = {}
+
+
+def _register(fn: Callable, *ops) -> None:
+    for op in ops:
+        key = _op_key(op) if isinstance(op, torch._ops.OpOverload) else _packet_key(op)
+        _HANDLERS[key] = fn
+
+
+_register(_conv, _aten.conv2d)
+_register(_linear, _aten.linear)
+_register(_batch_norm, _aten.batch_norm, _aten._native_batch_norm_legit_no_training)
+_register(_clamp(0.0, float("inf"), "relu"), _aten.relu, _aten.relu_)
+_register(_clamp(0.0, 6.0, "relu6"), _aten.relu6)
+_register(_clamp(None, None, "clamp"), _aten.hardtanh, _aten.hardtanh_)
+_register(_sigmoid, _aten.sigmoid, _aten.sigmoid_)
+_register(_max_pool, _aten.max_pool2d)
+_register(_avg_pool, _aten.avg_pool2d)
+_register(_adaptive_avg_pool, _aten.adaptive_avg_pool2d)
+_register(_mean, _aten.mean.dim)
+_register(_add, _aten.add.Tensor, _aten.add_.Tensor)
+_register(_cat, _aten.cat.default)
+_register(_softmax, _aten.softmax.int, _aten._softmax.default)
+_register(_reshape, _aten.view, _aten.reshape, _aten._unsafe_view, _aten.flatten.using_ints,
+          _aten.squeeze, _aten.squeeze_, _aten.unsqueeze, _aten.unsqueeze_)
+_register(_passthrough, _aten.dropout.default, _aten.clone.default, _aten.alias.default,
+          _aten.detach.default, _aten.detach_.default, _aten.contiguous.default,
+          _aten.feature_dropout.default, _aten.alpha_dropout.default)
+_register(_to, _aten.to.dtype, _aten.to.dtype_layout, _aten.type_as.default)

@@ -1,0 +1,183 @@
+"""Load a user's PyTorch model and export it with `torch.export`.
+
+Two forms are accepted:
+
+* a Python file defining `model()` (returns an `nn.Module`), `example_input()`
+  (a tensor: NCHW for images, [N, F] for MLPs) and optionally
+  `calibration_data()` (an array of inputs, same layout);
+* a program saved with `torch.export.save` (`.pt2`), loaded with
+  `torch.export.load`; its recorded example input is used.
+
+The module is put in eval mode and exported on batch 1 of the example input,
+without decompositions, so that the graph keeps `aten.conv2d`, `aten.linear`,
+`aten.batch_norm` and friends. Every failure becomes a `ModelError` that says
+what to do; no raw traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tinygen.errors import ModelError
+
+MODEL_FILE_HELP = (
+    "a model file is a Python file defining model() (returns a torch.nn.Module), "
+    "example_input() (returns a tensor, NCHW for images or [N, features]) and, "
+    "optionally, calibration_data() (an array of ~100 representative inputs)"
+)
+
+
+@dataclass
+class LoadedModel:
+    """A user model after export. Arrays are in the model's own (torch) layout."""
+
+    name: str
+    path: Path
+    program: "torch.export.ExportedProgram"
+    example_input: np.ndarray              # batch 1, float32
+    calibration: np.ndarray | None = None  # [N, ...] float32, or None if not given
+
+    def calibration_ir(self) -> np.ndarray | None:
+        """The calibration inputs in the IR's layout (NHWC for 4-D inputs)."""
+        return None if self.calibration is None else to_ir_layout(self.calibration)
+
+
+def to_ir_layout(x: np.ndarray) -> np.ndarray:
+    """Torch-layout batch (NCHW) -> IR layout (NHWC); other ranks unchanged."""
+    x = np.asarray(x, dtype=np.float32)
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if x.ndim == 4 else x
+
+
+def load(path: str | Path) -> LoadedModel:
+    """Load and export the model at `path` (a .py model file or a .pt2 program)."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"model file {str(path)!r} does not exist",
+                         hint="give the path of a .py model file or a .pt2 exported program")
+    if path.suffix == ".pt2":
+        return _load_pt2(path)
+    if path.suffix == ".py":
+        return _load_py(path)
+    raise ModelError(f"cannot load {str(path)!r}: expected a .py model file or a .pt2 program",
+                     hint=MODEL_FILE_HELP)
+
+
+def _load_pt2(path: Path) -> LoadedModel:
+    try:
+        program = torch.export.load(str(path))
+    except Exception as e:  # torch raises many types here
+        raise ModelError(f"cannot load exported program {str(path)!r}: {_first_line(e)}",
+                         hint="save it with torch.export.save(torch.export.export(model, (x,)), "
+                              "'model.pt2')") from None
+    example = program.example_inputs
+    args = example[0] if example else ()
+    if len(args) != 1 or not isinstance(args[0], torch.Tensor):
+        raise ModelError(f"{str(path)!r}: the exported program must take exactly one input tensor "
+                         f"and record its example input",
+                         hint="export with torch.export.export(model.eval(), (x[:1],))")
+    x = args[0].detach()[:1]
+    return LoadedModel(path.stem, path, program, _to_numpy(x, "the example input"))
+
+
+def _load_py(path: Path) -> LoadedModel:
+    module = _import_file(path)
+    for fn in ("model", "example_input"):
+        if not callable(getattr(module, fn, None)):
+            raise ModelError(f"{str(path)!r} has no {fn}() function", hint=MODEL_FILE_HELP)
+
+    net = _call(module.model, path, "model()")
+    if not isinstance(net, torch.nn.Module):
+        raise ModelError(f"{str(path)!r}: model() returned {type(net).__name__}, "
+                         f"not a torch.nn.Module", hint=MODEL_FILE_HELP)
+    net.eval()
+
+    x = _call(module.example_input, path, "example_input()")
+    x = _as_tensor(x, path, "example_input()")
+    if x.dim() < 2:
+        raise ModelError(f"{str(path)!r}: example_input() has shape {list(x.shape)}; "
+                         f"it needs a leading batch dimension",
+                         hint="return e.g. torch.randn(1, 3, 32, 32) or torch.randn(1, 64)")
+    x = x[:1].float()
+
+    try:
+        with torch.no_grad():
+            program = torch.export.export(net, (x,))
+    except Exception as e:
+        raise ModelError(
+            f"{str(path)!r}: exporting the model with an input of shape {list(x.shape)} "
+            f"failed: {_first_line(e)}",
+            hint="check that example_input() has the shape the model expects "
+                 "(NCHW for images, [N, features] for MLPs) and that forward() uses "
+                 "only tensor operations (no data-dependent Python control flow)") from None
+
+    calibration = None
+    if callable(getattr(module, "calibration_data", None)):
+        c = _as_tensor(_call(module.calibration_data, path, "calibration_data()"),
+                       path, "calibration_data()")
+        if tuple(c.shape[1:]) != tuple(x.shape[1:]) or c.shape[0] == 0:
+            raise ModelError(
+                f"{str(path)!r}: calibration_data() has shape {list(c.shape)}, expected "
+                f"[N, {', '.join(str(d) for d in x.shape[1:])}] like example_input()")
+        calibration = _to_numpy(c, "calibration_data()")
+    return LoadedModel(path.stem, path, program, _to_numpy(x, "example_input()"), calibration)
+
+
+def _import_file(path: Path):
+    name = f"_tinygen_model_{path.stem}_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ModelError(f"cannot import {str(path)!r}", hint=MODEL_FILE_HELP)
+    module = importlib.util.module_from_spec(spec)
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)  # let the model file import its neighbours
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:
+        raise ModelError(f"importing {str(path)!r} failed: {type(e).__name__}: {_first_line(e)}",
+                         hint="run `python " + str(path) + "` to see the full error") from None
+    finally:
+        if sys.path and sys.path[0] == folder:
+            sys.path.pop(0)
+    return module
+
+
+def _call(fn, path: Path, what: str):
+    try:
+        return fn()
+    except Exception as e:
+        raise ModelError(f"{str(path)!r}: {what} raised {type(e).__name__}: {_first_line(e)}",
+                         hint=MODEL_FILE_HELP) from None
+
+
+def _as_tensor(value, path: Path, what: str) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        t = value.detach()
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(value))
+        except Exception:
+            raise ModelError(f"{str(path)!r}: {what} returned {type(value).__name__}, "
+                             f"not a tensor or array", hint=MODEL_FILE_HELP) from None
+    if not (t.is_floating_point() or t.dtype in (torch.int8, torch.uint8, torch.int16,
+                                                 torch.int32, torch.int64)):
+        raise ModelError(f"{str(path)!r}: {what} has dtype {t.dtype}; expected a real tensor")
+    return t.float()
+
+
+def _to_numpy(t: torch.Tensor, what: str) -> np.ndarray:
+    a = t.detach().cpu().float().numpy().astype(np.float32, copy=False)
+    if not np.isfinite(a).all():
+        raise ModelError(f"{what} contains NaN or Inf values")
+    return a
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

@@ -1,0 +1,230 @@
+"""A float32 numpy interpreter of the IR, batched.
+
+Used to calibrate activation ranges and to check the frontend against the
+framework, so it runs whole batches at once: convolutions are im2col + one
+matrix product, depthwise convolutions and pools a loop over the kernel taps.
+Every array carries a leading batch dimension N in place of the graph's batch
+of 1; layouts are the IR's (NHWC for 4-D tensors).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from tinygen.errors import ModelError
+from tinygen.ir import Graph, Node
+
+# im2col matrices are built for this many floats at most (the batch is chunked)
+_IM2COL_FLOATS = 1 << 24
+
+
+def run_float(graph: Graph, x, keep_all: bool = False) -> dict[str, np.ndarray]:
+    """Run `graph` on the batch `x` ([N, *input shape[1:]]).
+
+    `x` may also be a dict {input name: array} for graphs with several inputs.
+    Returns {output name: array}, or every activation tensor (inputs included)
+    with keep_all=True.
+    """
+    feeds = x if isinstance(x, dict) else {graph.inputs[0]: x}
+    if not isinstance(x, dict) and len(graph.inputs) != 1:
+        raise ModelError(f"graph {graph.name!r} has {len(graph.inputs)} inputs; pass a dict")
+    values: dict[str, np.ndarray] = {}
+    n = None
+    for name in graph.inputs:
+        a = np.asarray(feeds[name], dtype=np.float32)
+        want = graph.tensors[name].shape[1:]
+        if a.ndim != len(want) + 1 or a.shape[1:] != want or (n is not None and a.shape[0] != n):
+            raise ModelError(f"input {name!r} has shape {list(a.shape)}, expected "
+                             f"[N, {', '.join(str(d) for d in want)}]")
+        n = a.shape[0]
+        values[name] = a
+    for node in graph.nodes:
+        ins = [values[t] for t in node.inputs]
+        out = _OPS[node.op](graph, node, ins)
+        act = node.attrs.get("activation")
+        if act is not None:
+            out = np.clip(out, act[0], act[1])
+        out = out.astype(np.float32, copy=False)
+        want = (out.shape[0],) + graph.tensors[node.outputs[0]].shape[1:]
+        if out.shape != want:
+            raise AssertionError(f"{node.name} ({node.op}) produced {out.shape}, IR says {want}")
+        values[node.outputs[0]] = out
+    if keep_all:
+        return values
+    return {name: values[name] for name in graph.outputs}
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _pad(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:
+    top, bottom, left, right = padding
+    if not any(padding):
+        return x
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+
+
+def _out_size(size: int, k: int, stride: int, dilation: int = 1) -> int:
+    return (size - dilation * (k - 1) - 1) // stride + 1
+
+
+def _taps(xp: np.ndarray, kh: int, kw: int, stride, dilation, oh: int, ow: int):
+    """Yield (i, j, view) of the strided input under each kernel tap."""
+    sh, sw = stride
+    dh, dw = dilation
+    for i in range(kh):
+        for j in range(kw):
+            h0, w0 = i * dh, j * dw
+            yield i, j, xp[:, h0:h0 + sh * (oh - 1) + 1:sh, w0:w0 + sw * (ow - 1) + 1:sw, :]
+
+
+def _windows(xp: np.ndarray, kh: int, kw: int, stride, dilation, oh: int, ow: int):
+    """[N, OH, OW, KH, KW, C] strided view of every window (no copy)."""
+    n, _, _, c = xp.shape
+    s = xp.strides
+    return np.lib.stride_tricks.as_strided(
+        xp, (n, oh, ow, kh, kw, c),
+        (s[0], s[1] * stride[0], s[2] * stride[1], s[1] * dilation[0], s[2] * dilation[1], s[3]),
+        writeable=False)
+
+
+# -- ops -----------------------------------------------------------------------
+
+
+def _conv2d(g: Graph, node: Node, ins):
+    x = _pad(ins[0], node.attrs["padding"])
+    w = g.const(node, "weight")                       # [O, KH, KW, I]
+    b = g.const(node, "bias")
+    o, kh, kw, i = w.shape
+    oh = _out_size(x.shape[1], kh, node.attrs["stride"][0], node.attrs["dilation"][0])
+    ow = _out_size(x.shape[2], kw, node.attrs["stride"][1], node.attrs["dilation"][1])
+    wm = w.reshape(o, -1).T.astype(np.float32)        # [KH*KW*I, O]
+    n = x.shape[0]
+    out = np.empty((n, oh, ow, o), np.float32)
+    chunk = max(1, _IM2COL_FLOATS // max(1, oh * ow * kh * kw * i))
+    for s in range(0, n, chunk):
+        xs = np.ascontiguousarray(x[s:s + chunk])
+        cols = _windows(xs, kh, kw, node.attrs["stride"], node.attrs["dilation"], oh, ow)
+        out[s:s + chunk] = (cols.reshape(-1, kh * kw * i) @ wm).reshape(-1, oh, ow, o)
+    if b is not None:
+        out += b
+    return out
+
+
+def _depthwise_conv2d(g: Graph, node: Node, ins):
+    x = ins[0]
+    m = int(node.attrs["depth_multiplier"])
+    if m > 1:  # output channel c*m + k reads input channel c
+        x = np.repeat(x, m, axis=-1)
+    x = _pad(x, node.attrs["padding"])
+    w = g.const(node, "weight")[0]                    # [KH, KW, OC]
+    b = g.const(node, "bias")
+    kh, kw, oc = w.shape
+    stride, dilation = node.attrs["stride"], node.attrs["dilation"]
+    oh = _out_size(x.shape[1], kh, stride[0], dilation[0])
+    ow = _out_size(x.shape[2], kw, stride[1], dilation[1])
+    out = np.zeros((x.shape[0], oh, ow, oc), np.float32)
+    for i, j, view in _taps(x, kh, kw, stride, dilation, oh, ow):
+        out += view * w[i, j]
+    if b is not None:
+        out += b
+    return out
+
+
+def _fully_connected(g: Graph, node: Node, ins):
+    w = g.const(node, "weight")                       # [O, I]
+    b = g.const(node, "bias")
+    out = ins[0] @ w.T.astype(np.float32)
+    return out + b if b is not None else out
+
+
+def _batch_norm(g: Graph, node: Node, ins):
+    inv = 1.0 / np.sqrt(g.const(node, "var") + np.float32(node.attrs["eps"]))
+    scale = (g.const(node, "gamma") * inv).astype(np.float32)
+    return (ins[0] - g.const(node, "mean")) * scale + g.const(node, "beta")
+
+
+def _pool_geometry(node: Node, x: np.ndarray):
+    (kh, kw), stride = node.attrs["kernel"], node.attrs["stride"]
+    top, bottom, left, right = node.attrs["padding"]
+    oh = _out_size(x.shape[1] + top + bottom, kh, stride[0])
+    ow = _out_size(x.shape[2] + left + right, kw, stride[1])
+    return kh, kw, stride, oh, ow
+
+
+def _max_pool2d(g: Graph, node: Node, ins):
+    x = _pad(ins[0], node.attrs["padding"], -np.inf)
+    kh, kw, stride, oh, ow = _pool_geometry(node, ins[0])
+    out = None
+    for _, _, view in _taps(x, kh, kw, stride, (1, 1), oh, ow):
+        out = view.copy() if out is None else np.maximum(out, view, out=out)
+    return out
+
+
+def _avg_pool2d(g: Graph, node: Node, ins):
+    padding = node.attrs["padding"]
+    x = _pad(ins[0], padding)
+    kh, kw, stride, oh, ow = _pool_geometry(node, ins[0])
+    out = np.zeros((x.shape[0], oh, ow, x.shape[3]), np.float32)
+    for _, _, view in _taps(x, kh, kw, stride, (1, 1), oh, ow):
+        out += view
+    if node.attrs.get("count_include_pad") or not any(padding):
+        return out / np.float32(kh * kw)
+    ones = _pad(np.ones((1,) + ins[0].shape[1:3] + (1,), np.float32), padding)
+    count = np.zeros((1, oh, ow, 1), np.float32)
+    for _, _, view in _taps(ones, kh, kw, stride, (1, 1), oh, ow):
+        count += view
+    return out / count
+
+
+def _add(g: Graph, node: Node, ins):
+    return ins[0] + ins[1]
+
+
+def _concat(g: Graph, node: Node, ins):
+    return np.concatenate(ins, axis=node.attrs["axis"])
+
+
+def _reshape(g: Graph, node: Node, ins):
+    shape = g.tensors[node.outputs[0]].shape
+    return ins[0].reshape((ins[0].shape[0],) + shape[1:])
+
+
+def _transpose(g: Graph, node: Node, ins):
+    return np.ascontiguousarray(ins[0].transpose(node.attrs["perm"]))
+
+
+def _softmax(g: Graph, node: Node, ins):
+    axis = node.attrs["axis"]
+    z = ins[0] * np.float32(node.attrs.get("beta", 1.0))
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _logistic(g: Graph, node: Node, ins):
+    x = ins[0]
+    e = np.exp(-np.abs(x))                            # never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _clamp(g: Graph, node: Node, ins):
+    return np.clip(ins[0], node.attrs["lo"], node.attrs["hi"])
+
+
+_OPS: dict[str, Callable] = {
+    "conv2d": _conv2d,
+    "depthwise_conv2d": _depthwise_conv2d,
+    "fully_connected": _fully_connected,
+    "batch_norm": _batch_norm,
+    "max_pool2d": _max_pool2d,
+    "avg_pool2d": _avg_pool2d,
+    "add": _add,
+    "concat": _concat,
+    "reshape": _reshape,
+    "transpose": _transpose,
+    "softmax": _softmax,
+    "logistic": _logistic,
+    "clamp": _clamp,
+}
