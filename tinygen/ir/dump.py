@@ -18,7 +18,8 @@ def dump(graph: Graph) -> str:
     for name in graph.inputs:
         lines.append(f"  input  %{name}: {graph.tensors[name].describe()}")
     for node in graph.nodes:
-        attrs = ", ".join(f"{k}={_fmt_attr(v)}" for k, v in sorted(node.attrs.items()))
+        # kparams (the kernel struct) is derived data: inspect shows it, the dump keeps to the IR
+        attrs = ", ".join(f"{k}={_fmt_attr(v)}" for k, v in sorted(node.attrs.items()) if k != "kparams")
         ins = ", ".join(f"%{t}" for t in node.inputs)
         out = node.outputs[0]
         lines.append(f"  %{out}: {graph.tensors[out].describe()} = {node.op}({ins})"

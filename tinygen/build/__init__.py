@@ -1,0 +1,1 @@
+"""Toolchains: compile a generated project for its board."""

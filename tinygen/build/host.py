@@ -1,0 +1,26 @@
+"""Build a generated project for the host with the system C compiler."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tinygen.board import Board
+from tinygen.errors import ToolchainError
+
+LIBRARY = "libtgmodel.so"
+RUNNER = "tg_runner"
+
+
+def build_host(project: Path, board: Board, jobs: int = 2) -> dict[str, Path]:
+    missing = board.missing_tools()
+    if missing:
+        raise ToolchainError(f"cannot build for board {board.name!r}: {', '.join(missing)} not found on PATH",
+                             f"install it: sudo {board.toolchain.get('install', 'apt-get install gcc make')}")
+    proc = subprocess.run(["make", "-C", str(project), f"-j{jobs}", f"CC={board.cc}"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ToolchainError(
+            f"the C compiler failed on the generated project in {project}:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}",
+            "this is a tinygen bug (generated C must compile cleanly); please report it with the model")
+    return {"library": project / LIBRARY, "runner": project / RUNNER}

@@ -1,0 +1,162 @@
+"""Turn a lowered graph into plain data for the C templates.
+
+Per-op emitters produce each layer's C statements; everything a template
+prints is computed here, so templates only loop and substitute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_identifier,
+                                     c_int, c_macro, c_struct_init)
+from tinygen.ir import Graph, Node
+from tinygen.kernels.table import KERNELS_BY_NAME, KernelSpec
+from tinygen.passes.plan_memory import ALIGNMENT, MemoryPlan
+
+
+@dataclass
+class CArray:
+    name: str
+    ctype: str
+    length: int
+    body: str
+    comment: str
+
+
+@dataclass
+class Layer:
+    index: int
+    name: str
+    comment: str
+    kernel: str
+    statics: list[str] = field(default_factory=list)   # static const declarations
+    body: list[str] = field(default_factory=list)      # statements of the layer function
+    output_macro: str = ""
+    output_size: int = 0
+
+
+@dataclass
+class Port:
+    """A model input or output as the public header describes it."""
+    index: int
+    macro: str
+    size: int
+    shape: list[int]
+    scale: str
+    zero_point: int
+
+
+def tensor_macro(name: str) -> str:
+    return "T_" + c_macro(name)
+
+
+def _arena_ptr(graph: Graph, tensor: str) -> str:
+    return f"tg_arena + {tensor_macro(tensor)}"
+
+
+def _const_ref(graph: Graph, node: Node, role: str, arrays: dict[str, str]) -> str:
+    name = node.param(role)
+    return "NULL" if name is None else arrays[name]
+
+
+def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    pname = f"{layer.name}_params"
+    layer.statics.append(f"static const {spec.struct} {pname} = {{\n"
+                         f"{c_struct_init(node.attrs['kparams'])}\n}};")
+    args = [f"&{pname}"] + [_arena_ptr(graph, t) for t in node.inputs]
+    args += [_const_ref(graph, node, role, arrays) for role in spec.const_roles]
+    args.append(_arena_ptr(graph, node.outputs[0]))
+    layer.body.append(f"{spec.name}({', '.join(args)});")
+
+
+def _emit_concat(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    p = dict(node.attrs["kparams"])
+    sizes = f"{layer.name}_copy_sizes"
+    layer.statics.append(f"static const int32_t {sizes}[{len(p['copy_sizes'])}] = "
+                         f"{{{', '.join(c_int(s) for s in p['copy_sizes'])}}};")
+    p["copy_sizes"] = sizes
+    init = c_struct_init({k: v for k, v in p.items() if k != "copy_sizes"}) + f"\n    .copy_sizes = {sizes},"
+    layer.statics.append(f"static const {spec.struct} {layer.name}_params = {{\n{init}\n}};")
+    inputs = ", ".join(_arena_ptr(graph, t) for t in node.inputs)
+    layer.body.append(f"const int8_t *const inputs[{len(node.inputs)}] = {{{inputs}}};")
+    layer.body.append(f"{spec.name}(&{layer.name}_params, inputs, {_arena_ptr(graph, node.outputs[0])});")
+
+
+EMITTERS: dict[str, Callable] = {"concat": _emit_concat}
+
+
+def _weight_arrays(graph: Graph) -> tuple[list[CArray], dict[str, str]]:
+    arrays: list[CArray] = []
+    names: dict[str, str] = {}
+    for node in graph.nodes:
+        if node.kernel is None:
+            continue
+        spec = KERNELS_BY_NAME[node.kernel]
+        for role in spec.const_roles:
+            tname = node.param(role)
+            if tname is None or tname in names:
+                continue
+            t = graph.tensor(tname)
+            ident = c_identifier(tname)
+            names[tname] = ident
+            desc = f"{node.name} {role}: {t.dtype} {list(t.shape)}"
+            if t.qparams is not None and t.qparams.per_channel and role == "weight":
+                desc += f", per-channel scales along axis {t.qparams.axis}"
+            arrays.append(CArray(ident, C_TYPES[t.dtype], t.size, c_array_body(t.data), c_comment(desc)))
+    return arrays, names
+
+
+def _port(graph: Graph, index: int, name: str, prefix: str) -> Port:
+    t = graph.tensor(name)
+    q = t.qparams
+    return Port(index, f"{prefix}{index}", t.nbytes, list(t.shape), c_float(q.scale[0]), int(q.zero_point[0]))
+
+
+def project_data(graph: Graph, model_name: str, source_hash: str, version: str) -> dict:
+    """Everything the model templates render."""
+    plan: MemoryPlan = graph.meta["memory"]
+    arrays, array_names = _weight_arrays(graph)
+    layers: list[Layer] = []
+    for node in graph.nodes:
+        if node.kernel is None:
+            continue
+        spec = KERNELS_BY_NAME[node.kernel]
+        layer = Layer(len(layers), c_identifier(node.name),
+                      c_comment(f"{node.name}: {node.op}" + (f", from {node.source}" if node.source else "")),
+                      spec.name)
+        EMITTERS.get(node.op, _emit_generic)(graph, node, spec, layer, array_names)
+        layer.output_macro = tensor_macro(node.outputs[0])
+        layer.output_size = graph.tensor(node.outputs[0]).nbytes
+        layers.append(layer)
+    slots = [(tensor_macro(t.name), plan.offsets[t.name], t.nbytes, c_comment(f"{t.name}: {t.describe()}"))
+             for t in graph.activation_tensors()]
+    slots.sort(key=lambda s: (s[1], s[0]))
+    kernel_headers = ["tg_kernels.h"]
+    return {
+        "model_name": model_name,
+        "source_hash": source_hash,
+        "version": version,
+        "arena_size": plan.arena_size,
+        "arena_alignment": ALIGNMENT,
+        "inputs": [_port(graph, i, n, "INPUT") for i, n in enumerate(graph.inputs)],
+        "outputs": [_port(graph, i, n, "OUTPUT") for i, n in enumerate(graph.outputs)],
+        "input_macros": [tensor_macro(n) for n in graph.inputs],
+        "output_macros": [tensor_macro(n) for n in graph.outputs],
+        "slots": slots,
+        "layers": layers,
+        "arrays": arrays,
+        "kernel_headers": kernel_headers,
+        "weight_bytes": int(sum(graph.tensor(n).nbytes for n in array_names)),
+    }
+
+
+def kernel_sources(graph: Graph) -> list[str]:
+    """Firmware files (relative to firmware/) the generated model needs."""
+    used = sorted({KERNELS_BY_NAME[n.kernel].source for n in graph.nodes if n.kernel})
+    return ["kernels/tg_kernels.h", "kernels/tg_requant.h"] + used
+
+
+__all__ = ["project_data", "kernel_sources", "tensor_macro"]

@@ -1,0 +1,74 @@
+"""Write a generated C project: model.h/.c, weights.h/.c, the kernels it uses,
+build files for the board, and a tinygen.json manifest describing the model's
+inputs, outputs and layers for the host-side tools.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jinja2
+
+from tinygen import __version__
+from tinygen.board import Board
+from tinygen.codegen.emit import kernel_sources, project_data
+from tinygen.ir import Graph
+from tinygen.resources import data_dir
+
+MANIFEST = "tinygen.json"
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined, autoescape=False,
+    )
+
+
+def manifest(graph: Graph, data: dict, board: Board) -> dict:
+    def port(name: str) -> dict:
+        t = graph.tensor(name)
+        return {"name": name, "shape": list(t.shape), "dtype": t.dtype,
+                "scale": float(t.qparams.scale[0]), "zero_point": int(t.qparams.zero_point[0])}
+
+    return {
+        "tinygen_version": __version__,
+        "model": data["model_name"],
+        "model_hash": data["source_hash"],
+        "board": board.name,
+        "source_layout": graph.meta.get("source_layout", "NHWC"),
+        "arena_size": data["arena_size"],
+        "weight_bytes": data["weight_bytes"],
+        "inputs": [port(n) for n in graph.inputs],
+        "outputs": [port(n) for n in graph.outputs],
+        "layers": [{"name": layer.name, "kernel": layer.kernel, "output_size": layer.output_size}
+                   for layer in data["layers"]],
+    }
+
+
+def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, board: Board) -> dict:
+    """Render the project into `dest` (which must exist and be empty). Returns the manifest."""
+    env = _env()
+    data = project_data(graph, model_name, source_hash, __version__)
+    for template, out in (("model.h.j2", "model.h"), ("model.c.j2", "model.c"),
+                          ("weights.h.j2", "weights.h"), ("weights.c.j2", "weights.c")):
+        (dest / out).write_text(env.get_template(template).render(**data))
+    firmware = data_dir("firmware")
+    sources = kernel_sources(graph)
+    for rel in sources:
+        target = dest / "tinygen" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(firmware / rel, target)
+    kernel_c = [f"tinygen/{rel}" for rel in sources if rel.endswith(".c")]
+    if board.build == "host":
+        (dest / "tinygen" / "host").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(firmware / "host" / "tg_host_runner.c", dest / "tinygen" / "host" / "tg_host_runner.c")
+        (dest / "Makefile").write_text(env.get_template("Makefile.host.j2").render(
+            model_name=model_name, version=__version__, cc=board.cc,
+            cflags=" ".join(board.cflags), kernel_c=kernel_c))
+    info = manifest(graph, data, board)
+    (dest / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
+    return info

@@ -1,0 +1,150 @@
+"""From a model file to a built project: the steps behind `tinygen build`.
+
+    source = load_source("model.py")                 # frontend → float IR
+    graph = compile_source(source, calib="data.npy") # passes → lowered int8 graph
+    result = build(source, graph, get_board("host"), "build/model")
+
+Outputs are written to a staging directory next to the destination and moved
+into place only when everything succeeded, so a failed build leaves nothing
+half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from tinygen.board import Board
+from tinygen.calib import load_calibration
+from tinygen.errors import ModelError, TinygenError, UsageError
+from tinygen.ir import Graph, dump
+from tinygen.passes import CompileOptions, compile_graph
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SourceModel:
+    """A model as a frontend delivered it: a float IR graph plus facts about its source."""
+    name: str
+    path: Path
+    graph: Graph
+    source_hash: str
+    input_shape: tuple[int, ...]          # in the model's own layout (e.g. NCHW)
+    layout: str                           # "NCHW" (PyTorch) or "NHWC"
+    default_calibration: np.ndarray | None = None
+
+    def to_graph_layout(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        if self.layout == "NCHW" and x.ndim == 4:
+            return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+        return x
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    manifest: dict
+    artifacts: dict[str, Path] = field(default_factory=dict)
+
+
+def graph_hash(graph: Graph) -> str:
+    """A short hash of the graph structure and every constant's bytes."""
+    h = hashlib.sha256(dump(graph).encode())
+    for name in sorted(graph.tensors):
+        t = graph.tensors[name]
+        if t.data is not None:
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(t.data).tobytes())
+    return h.hexdigest()[:16]
+
+
+def load_source(path: str | Path) -> SourceModel:
+    path = Path(path)
+    if path.suffix in (".py", ".pt2"):
+        from tinygen.frontend import torch_loader
+        from tinygen.frontend.torch import from_exported
+
+        loaded = torch_loader.load(path)
+        graph = from_exported(loaded.program, loaded.name)
+        return SourceModel(loaded.name, path, graph, graph_hash(graph), tuple(loaded.example_input.shape),
+                           "NCHW", loaded.calibration)
+    if not path.exists():
+        raise ModelError(f"model file {str(path)!r} does not exist")
+    raise UsageError(f"cannot read {str(path)!r}: unknown model format {path.suffix or '(no extension)'}",
+                     "give a PyTorch model file (.py with model() and example_input()) or a "
+                     "torch.export program (.pt2)")
+
+
+def compile_source(source: SourceModel, calib: str | None = None, options: CompileOptions | None = None,
+                   trace: Callable[[str], None] | None = None) -> Graph:
+    data = load_calibration(calib, source.input_shape, source.default_calibration)
+    graph = compile_graph(source.graph.copy(), source.to_graph_layout(data), options, trace)
+    graph.meta["source_layout"] = source.layout
+    return graph
+
+
+def _check_writable(out_dir: Path) -> None:
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TinygenError(f"cannot create the output directory {str(out_dir)!r}: {e.strerror}",
+                           "choose another -o/--output directory") from None
+    if out_dir.exists() and not out_dir.is_dir():
+        raise TinygenError(f"output path {str(out_dir)!r} exists and is not a directory",
+                           "choose another -o/--output directory")
+    if not os.access(parent, os.W_OK):
+        raise TinygenError(f"cannot write to {str(parent)!r}", "choose another -o/--output directory")
+
+
+@contextmanager
+def staged_output(out_dir: Path) -> Iterator[Path]:
+    """A fresh directory that replaces `out_dir` only if the block succeeds."""
+    _check_writable(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tinygen", dir=out_dir.resolve().parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = None
+    if out_dir.exists():
+        old = out_dir.resolve().parent / f".{out_dir.name}.old.{os.getpid()}"
+        os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
+          progress: Progress = lambda msg: None) -> BuildResult:
+    """Write the project for `board` into out_dir and compile it."""
+    from tinygen.codegen.project import write_project
+
+    out_dir = Path(out_dir)
+    with staged_output(out_dir) as stage:
+        progress("generating C")
+        info = write_project(graph, stage, source.name, source.source_hash, board)
+        artifacts: dict[str, Path] = {}
+        if board.build == "host":
+            from tinygen.build.host import build_host
+
+            progress(f"compiling with {board.cc}")
+            built = build_host(stage, board)
+            artifacts = {k: out_dir / v.name for k, v in built.items()}
+        else:
+            raise UsageError(f"board {board.name!r} cannot be built yet")
+    return BuildResult(out_dir, info, artifacts)
+
+
+__all__ = ["BuildResult", "SourceModel", "build", "compile_source", "graph_hash", "load_source",
+           "staged_output"]

@@ -1,0 +1,70 @@
+"""IR → IR passes and the pipeline that runs them in order.
+
+Each pass is a plain function in its own module. The pipeline validates the IR
+after every pass and can dump it (`trace=print`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from tinygen.ir import Graph, dump, validate
+from tinygen.passes.calibrate import calibrate
+from tinygen.passes.choose_kernels import choose_kernels
+from tinygen.passes.fold_bn import fold_bn
+from tinygen.passes.fold_transpose import fold_transpose
+from tinygen.passes.fuse_activations import fuse_activations
+from tinygen.passes.plan_memory import check_plan, plan_memory
+from tinygen.passes.quantize import quantize
+
+
+@dataclass
+class CompileOptions:
+    calib_method: str = "minmax"
+    calib_percentile: float = 99.99
+    features: frozenset = frozenset()     # target ISA features, from the board file
+
+
+def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
+    """Passes on the float graph, before quantization."""
+    return [
+        # batch norm first: it needs the raw conv/linear outputs, before any fusion
+        ("fold_bn", fold_bn),
+        # layout: drop flatten transposes into fully connected weights
+        ("fold_transpose", fold_transpose),
+        # clamps fold into producers before calibration, so ranges are post-activation
+        ("fuse_activations", fuse_activations),
+    ]
+
+
+def compile_graph(graph: Graph, calib_data: np.ndarray, options: CompileOptions | None = None,
+                  trace: Callable[[str], None] | None = None) -> Graph:
+    """Float IR from a frontend → quantized, lowered graph with kernels and a memory plan."""
+    options = options or CompileOptions()
+    steps = float_pipeline() + [
+        ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
+        ("quantize", quantize),
+        # kernels after quantization: the choice depends on dtypes and bit widths
+        ("choose_kernels", lambda g: choose_kernels(g, options.features)),
+        # memory last: scratch sizes come from the chosen kernels
+        ("plan_memory", plan_memory),
+    ]
+    return run_passes(graph, steps, trace)
+
+
+def run_passes(graph: Graph, steps, trace=None) -> Graph:
+    validate(graph)
+    for name, fn in steps:
+        graph = fn(graph)
+        validate(graph)
+        if trace is not None:
+            trace(f"# after {name}\n{dump(graph)}")
+    if "memory" in graph.meta:
+        check_plan(graph)
+    return graph
+
+
+__all__ = ["CompileOptions", "compile_graph", "float_pipeline", "run_passes"]

@@ -1,0 +1,109 @@
+"""int8 post-training quantization (the TFLite int8 spec).
+
+- Activations: asymmetric per-tensor int8 from the calibrated ranges. Tensors
+  that TFLite requires to share parameters (pooling, reshape, transpose,
+  concatenation, standalone clamps) are grouped and get the union range;
+  softmax and logistic outputs get the spec's fixed scale 1/256, zero point -128.
+- Weights: symmetric per-output-channel int8 in [-127, 127].
+- Bias: int32 with scale input_scale * weight_scale.
+- Requantization: per-channel 32-bit multiplier and shift (params "multiplier",
+  "shift"), and the fused activation as integer bounds act_min/act_max.
+Every parameter set of a node (one per precision switch) is quantized.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.errors import ModelError
+from tinygen.ir import MAC_OPS, Graph, Node, QParams, schema
+from tinygen.quant import params as qp
+from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS, WEIGHT_CHANNEL_AXIS
+
+
+class _Groups:
+    """Union-find over tensor names."""
+
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+def _activation_qparams(graph: Graph) -> None:
+    groups = _Groups()
+    fixed: dict[str, tuple[float, int]] = {}
+    for node in graph.nodes:
+        if schema(node.op).same_qparams:
+            for t in node.inputs:
+                groups.union(t, node.outputs[0])
+        if node.op in FIXED_OUTPUT_QPARAMS:
+            fixed[node.outputs[0]] = FIXED_OUTPUT_QPARAMS[node.op]
+    members: dict[str, list[str]] = {}
+    for t in graph.activation_tensors():
+        members.setdefault(groups.find(t.name), []).append(t.name)
+    for names in members.values():
+        fixed_here = {fixed[n] for n in names if n in fixed}
+        if len(fixed_here) > 1:
+            raise ModelError(f"tensors {names} must share quantization but have different fixed parameters")
+        if fixed_here:
+            scale, zp = fixed_here.pop()
+            scale = np.float32(scale)
+        else:
+            ranges = [graph.tensors[n].calib_range for n in names]
+            if any(r is None for r in ranges):
+                raise ModelError(f"tensors {names} were not calibrated")
+            scale, zp = qp.activation_qparams(min(r[0] for r in ranges), max(r[1] for r in ranges))
+        for n in names:
+            t = graph.tensors[n]
+            t.dtype, t.bits = "int8", 8
+            t.qparams = QParams(scale, zp)
+
+
+def _quantize_mac_node(graph: Graph, node: Node) -> None:
+    in_q = graph.tensor(node.inputs[0]).qparams
+    out_q = graph.tensor(node.outputs[0]).qparams
+    axis = WEIGHT_CHANNEL_AXIS[node.op]
+    for k, pset in enumerate(node.params):
+        suffix = f"_s{k}" if len(node.params) > 1 else ""
+        w = graph.tensor(pset["weight"]).data
+        scales = qp.weight_scales(w, axis)
+        qw = graph.add_const(graph.unique_name(f"{node.name}_w{suffix}"),
+                             qp.quantize_weights(w, scales, axis), "int8")
+        qw.qparams = QParams(scales, np.zeros(scales.shape, np.int64), axis=axis)
+        new = {"weight": qw.name}
+        if "bias" in pset:
+            b = graph.tensor(pset["bias"]).data
+            qb = graph.add_const(graph.unique_name(f"{node.name}_b{suffix}"),
+                                 qp.quantize_bias(b, in_q.scale[0], scales), "int32")
+            qb.qparams = QParams(in_q.scale[0] * scales, np.zeros(scales.shape, np.int64), axis=0)
+            new["bias"] = qb.name
+        mult, shift = qp.requant_multipliers(in_q.scale[0], scales, out_q.scale[0])
+        new["multiplier"] = graph.add_const(graph.unique_name(f"{node.name}_mult{suffix}"), mult, "int32").name
+        new["shift"] = graph.add_const(graph.unique_name(f"{node.name}_shift{suffix}"), shift, "int32").name
+        node.params[k] = new
+
+
+def quantize(graph: Graph) -> Graph:
+    _activation_qparams(graph)
+    for node in graph.nodes:
+        out_q = graph.tensor(node.outputs[0]).qparams
+        if node.op in MAC_OPS:
+            _quantize_mac_node(graph, node)
+        if schema(node.op).fusable_activation:
+            node.attrs["act_min"], node.attrs["act_max"] = qp.activation_bounds(
+                node.attrs.get("activation"), out_q.scale[0], int(out_q.zero_point[0]))
+        elif node.op == "clamp":
+            node.attrs["act_min"], node.attrs["act_max"] = qp.activation_bounds(
+                (node.attrs["lo"], node.attrs["hi"]), out_q.scale[0], int(out_q.zero_point[0]))
+    graph.drop_unused_tensors()
+    graph.meta["quantized"] = "int8-ptq"
+    return graph

@@ -1,0 +1,31 @@
+"""The int8 quantization spec (TFLite's), as named constants.
+
+https://www.tensorflow.org/lite/performance/quantization_spec
+"""
+
+INT8_MIN = -128
+INT8_MAX = 127
+
+# weights: symmetric, per output channel, zero point 0, the value -128 unused
+WEIGHT_QMIN = -127
+WEIGHT_QMAX = 127
+
+# activations: asymmetric, per tensor
+ACT_QMIN = INT8_MIN
+ACT_QMAX = INT8_MAX
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+# per-channel weight quantization axis of each op's weight tensor
+WEIGHT_CHANNEL_AXIS = {
+    "conv2d": 0,            # [O, KH, KW, I]
+    "depthwise_conv2d": 3,  # [1, KH, KW, O]
+    "fully_connected": 0,   # [O, I]
+}
+
+# ops whose int8 output quantization is fixed by the spec: (scale, zero_point)
+FIXED_OUTPUT_QPARAMS = {
+    "softmax": (1.0 / 256.0, -128),
+    "logistic": (1.0 / 256.0, -128),
+}

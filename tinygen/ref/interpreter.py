@@ -1,0 +1,54 @@
+"""The integer reference interpreter: runs a lowered graph with the numpy
+twins of the C kernels. Its outputs are the golden values the generated C (on
+the host, a stand-in or a board) must equal byte for byte.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.ir import Graph
+from tinygen.kernels.table import KERNELS_BY_NAME
+from tinygen.ref import kernels as ref_kernels
+
+
+def quantize_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
+    """Float model input (graph layout, any leading batch) → int8 on the input's grid."""
+    q = graph.tensor(graph.inputs[index]).qparams
+    scaled = np.asarray(x, dtype=np.float64) / np.float64(q.scale[0])
+    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + int(q.zero_point[0])
+    return np.clip(rounded, -128, 127).astype(np.int8)
+
+
+def dequantize(graph: Graph, name: str, q: np.ndarray) -> np.ndarray:
+    qp = graph.tensor(name).qparams
+    return (q.astype(np.float32) - np.float32(qp.zero_point[0])) * qp.scale[0]
+
+
+def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0) -> np.ndarray:
+    out = graph.tensor(node.outputs[0])
+    if node.kernel is None:           # an alias: same bytes, new shape
+        return values[node.inputs[0]].reshape(out.shape)
+    spec = KERNELS_BY_NAME[node.kernel]
+    fn = getattr(ref_kernels, spec.ref_name)
+    p = node.attrs["kparams"]
+    inputs = [values[t] for t in node.inputs]
+    consts = [graph.const(node, role, switch) for role in spec.const_roles]
+    result = fn(p, inputs) if node.op == "concat" else fn(p, *inputs, *consts)
+    result = np.asarray(result)
+    if result.dtype != np.int8 or result.size != out.size:
+        raise AssertionError(f"reference {spec.ref_name} returned {result.dtype}{list(result.shape)} "
+                             f"for {node.name}, expected int8 with {out.size} elements")
+    return result.reshape(out.shape)
+
+
+def run(graph: Graph, x: np.ndarray, keep_all: bool = False, switch: int = 0) -> dict[str, np.ndarray]:
+    """Run one int8 input (the graph input's shape, or anything with as many
+    elements) and return the graph outputs, or every tensor with keep_all."""
+    first = graph.tensor(graph.inputs[0])
+    values = {first.name: np.asarray(x, dtype=np.int8).reshape(first.shape)}
+    for node in graph.nodes:
+        values[node.outputs[0]] = run_node(graph, node, values, switch)
+    if keep_all:
+        return values
+    return {name: values[name] for name in graph.outputs}

@@ -1,0 +1,60 @@
+"""Call a host-built model (libtgmodel.so) from Python through its C API."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+from pathlib import Path
+
+import numpy as np
+
+from tinygen.codegen.project import MANIFEST
+
+
+class HostModel:
+    """A generated model compiled for the host, invoked through model.h's API."""
+
+    def __init__(self, project: Path):
+        project = Path(project)
+        self.manifest = json.loads((project / MANIFEST).read_text())
+        lib = ctypes.CDLL(str((project / "libtgmodel.so").resolve()))
+        i8p = ctypes.POINTER(ctypes.c_int8)
+        lib.tg_model_input.restype = i8p
+        lib.tg_model_output.restype = i8p
+        lib.tg_model_layer_output.restype = i8p
+        lib.tg_model_layer_output_size.restype = ctypes.c_int32
+        lib.tg_model_layer_name.restype = ctypes.c_char_p
+        lib.tg_model_init()
+        self._lib = lib
+        self.inputs = self.manifest["inputs"]
+        self.outputs = self.manifest["outputs"]
+        self.layers = [layer["name"] for layer in self.manifest["layers"]]
+
+    def _set_inputs(self, inputs) -> None:
+        if len(inputs) != len(self.inputs):
+            raise ValueError(f"model takes {len(self.inputs)} inputs, got {len(inputs)}")
+        for i, (x, spec) in enumerate(zip(inputs, self.inputs)):
+            x = np.ascontiguousarray(x, dtype=np.int8)
+            if x.size != int(np.prod(spec["shape"])):
+                raise ValueError(f"input {i}: {x.size} elements, model expects shape {spec['shape']}")
+            ctypes.memmove(self._lib.tg_model_input(i), x.ctypes.data, x.size)
+
+    def _read(self, ptr, size: int, shape) -> np.ndarray:
+        return np.ctypeslib.as_array(ptr, shape=(size,)).copy().reshape(shape)
+
+    def invoke(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        """Run int8 inputs; return int8 outputs shaped like the graph outputs."""
+        self._set_inputs(inputs)
+        self._lib.tg_model_invoke()
+        return [self._read(self._lib.tg_model_output(i), int(np.prod(o["shape"])), o["shape"])
+                for i, o in enumerate(self.outputs)]
+
+    def invoke_layers(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        """Run layer by layer, returning each layer's output right after it ran (flat int8)."""
+        self._set_inputs(inputs)
+        results = []
+        for i in range(len(self.layers)):
+            self._lib.tg_model_invoke_layer(i)
+            size = self._lib.tg_model_layer_output_size(i)
+            results.append(self._read(self._lib.tg_model_layer_output(i), size, (size,)))
+        return results
