@@ -1,0 +1,58 @@
+"""Per-layer statistics of a graph: shapes, parameters, MACs, activation bytes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tinygen.ir import Graph, Node
+
+
+@dataclass
+class LayerStats:
+    name: str
+    op: str
+    kernel: str | None
+    source: str
+    input_shapes: list[tuple[int, ...]]
+    output_shape: tuple[int, ...]
+    params: int            # weight + bias elements (all parameter sets)
+    param_bytes: int       # bytes in flash: weights, bias, requantization constants
+    weight_bits: int | None
+    macs: int
+    activation_bytes: int  # inputs + output, as stored
+
+
+def node_macs(graph: Graph, node: Node) -> int:
+    out = graph.tensor(node.outputs[0]).shape
+    if node.op in ("conv2d", "depthwise_conv2d"):
+        w = graph.tensor(node.param("weight")).shape
+        taps = w[1] * w[2] * (w[3] if node.op == "conv2d" else 1)
+        return math.prod(out) * taps
+    if node.op == "fully_connected":
+        out_f, in_f = graph.tensor(node.param("weight")).shape
+        return math.prod(out[:-1]) * out_f * in_f
+    return 0
+
+
+def layer_stats(graph: Graph) -> list[LayerStats]:
+    stats = []
+    for node in graph.nodes:
+        consts = [graph.tensor(n) for n in node.const_names()]
+        weight = graph.tensor(node.param("weight")) if node.param("weight") else None
+        stats.append(LayerStats(
+            name=node.name, op=node.op, kernel=node.kernel, source=node.source,
+            input_shapes=[graph.tensor(t).shape for t in node.inputs],
+            output_shape=graph.tensor(node.outputs[0]).shape,
+            params=sum(graph.tensor(n).size for pset in node.params
+                       for role, n in pset.items() if role in ("weight", "bias")),
+            param_bytes=sum(t.nbytes for t in consts),
+            weight_bits=weight.bits if weight is not None else None,
+            macs=node_macs(graph, node),
+            activation_bytes=sum(graph.tensor(t).nbytes for t in node.inputs + node.outputs),
+        ))
+    return stats
+
+
+def total_macs(graph: Graph) -> int:
+    return sum(node_macs(graph, n) for n in graph.nodes)

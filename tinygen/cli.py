@@ -1,0 +1,190 @@
+"""The `tinygen` command line: build, inspect, boards."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from tinygen import __version__
+from tinygen.errors import TinygenError, UsageError
+
+EPILOG_BUILD = """examples:
+  tinygen build examples/models/dscnn.py --board host --calib calib.npy -o build/dscnn
+  tinygen build model.pt2 --board host --calib data.npz --calib-method percentile
+  tinygen build model.py --board host --calib random      # no data at hand (accuracy suffers)
+"""
+EPILOG_INSPECT = """examples:
+  tinygen inspect examples/models/dscnn.py            # per-layer shapes, params, MACs, bytes
+  tinygen inspect examples/models/dscnn.py --memory   # the arena plan and its peak
+  tinygen inspect model.py --ir                       # the lowered IR as text
+"""
+
+
+class _Progress:
+    """Numbered progress lines on stderr with the time each step took."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.start = time.perf_counter()
+        self.step = 0
+
+    def __call__(self, message: str) -> None:
+        self.step += 1
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:6.2f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _add_compile_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file: .py (defines model() and example_input()) or .pt2")
+    p.add_argument("--calib", metavar="DATA",
+                   help="calibration inputs: .npy, .npz, FILE.py:FUNCTION, or 'random' "
+                        "(default: the model file's calibration_data())")
+    p.add_argument("--calib-method", choices=("minmax", "percentile"), default="minmax",
+                   help="how activation ranges are taken from the calibration data (default: minmax)")
+    p.add_argument("--percentile", type=float, default=99.99, metavar="P",
+                   help="with --calib-method percentile: keep the [100-P, P] percentile range (default 99.99)")
+
+
+def _compile(args, progress, features=frozenset(), allow_uncalibrated=False):
+    from tinygen.compiler import compile_source, load_source
+    from tinygen.passes import CompileOptions
+
+    if not 50.0 < args.percentile <= 100.0:
+        raise UsageError(f"--percentile {args.percentile} is out of range", "use a value in (50, 100]")
+    progress(f"loading {args.model}")
+    source = load_source(args.model)
+    calib = args.calib
+    if calib is None and source.default_calibration is None and allow_uncalibrated:
+        calib = "random-silent"
+    progress("calibrating and quantizing (int8)")
+    options = CompileOptions(args.calib_method, args.percentile, features)
+    if calib == "random-silent":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            graph = compile_source(source, "random", options)
+    else:
+        graph = compile_source(source, calib, options)
+    return source, graph
+
+
+def cmd_build(args) -> int:
+    from tinygen.analysis import total_macs
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.report import human_bytes, human_count
+
+    board = get_board(args.board)
+    progress = _Progress(args.quiet)
+    source, graph = _compile(args, progress, board.isa_features)
+    out = Path(args.output) if args.output else Path("build") / source.name
+    result = build(source, graph, board, out, progress)
+    plan = graph.meta["memory"]
+    layers = sum(1 for n in graph.nodes if n.kernel)
+    print(f"built {source.name} for {board.name} in {time.perf_counter() - progress.start:.1f}s → {out}")
+    print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
+          f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), "
+          f"arena {human_bytes(plan.arena_size)} (RAM)")
+    for kind, path in result.artifacts.items():
+        print(f"  {kind}: {path}")
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    from tinygen.analysis import layer_stats
+    from tinygen.inspect_report import layer_table, memory_report
+    from tinygen.ir import dump
+
+    progress = _Progress(quiet=True)
+    source, graph = _compile(args, progress, allow_uncalibrated=True)
+    stats = layer_stats(graph)
+    if args.json:
+        from dataclasses import asdict
+
+        plan = graph.meta["memory"]
+        data = {"model": source.name, "layers": [asdict(s) for s in stats],
+                "arena_size": plan.arena_size, "peak_live": plan.peak_live,
+                "buffers": [{"name": b.name, "offset": b.offset, "size": b.size,
+                             "first": b.first, "last": b.last} for b in plan.buffers]}
+        Path(args.json).write_text(json.dumps(data, indent=2, default=list) + "\n")
+    if args.ir:
+        print(dump(graph))
+        return 0
+    print(layer_table(source.name, stats, graph))
+    if args.memory:
+        print()
+        print(memory_report(graph))
+    return 0
+
+
+def cmd_boards(args) -> int:
+    from tinygen.board import all_boards
+    from tinygen.report import table
+
+    rows = []
+    for b in all_boards():
+        missing = b.missing_tools()
+        status = "ready" if not missing else f"missing {', '.join(missing)}"
+        rows.append([b.name, ", ".join(b.aliases) or "-", b.core, status, b.description])
+    print(table(["board", "aliases", "core", "on this machine", "description"], rows, "lllll"))
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinygen",
+        description="Compile quantized PyTorch models to readable C for microcontrollers.",
+        epilog="run `tinygen COMMAND --help` for a command's options and examples",
+    )
+    parser.add_argument("--version", action="version", version=f"tinygen {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    fmt = argparse.RawDescriptionHelpFormatter
+    b = sub.add_parser("build", help="compile a model into a C project and build it for a board",
+                       epilog=EPILOG_BUILD, formatter_class=fmt)
+    _add_compile_args(b)
+    b.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
+    b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: build/MODEL_NAME)")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    b.set_defaults(func=cmd_build)
+
+    i = sub.add_parser("inspect", help="per-layer shapes, parameters, MACs and memory of a model",
+                       epilog=EPILOG_INSPECT, formatter_class=fmt)
+    _add_compile_args(i)
+    i.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
+    i.add_argument("--ir", action="store_true", help="print the lowered IR instead of the table")
+    i.add_argument("--json", metavar="FILE", help="also write the statistics as JSON to FILE")
+    i.set_defaults(func=cmd_inspect)
+
+    bd = sub.add_parser("boards", help="list the supported boards and what this machine can build")
+    bd.set_defaults(func=cmd_boards)
+    return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    warnings.showwarning = _show_warning
+    try:
+        return args.func(args)
+    except UsageError as e:
+        print(f"tinygen {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except TinygenError as e:
+        print(f"tinygen {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

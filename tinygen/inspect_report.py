@@ -1,0 +1,57 @@
+"""Text reports for `tinygen inspect`: the layer table and the memory plan."""
+
+from __future__ import annotations
+
+from tinygen.analysis import LayerStats
+from tinygen.ir import Graph
+from tinygen.passes.plan_memory import MemoryPlan
+from tinygen.report import human_bytes, human_count, table
+
+TIMELINE_WIDTH = 40
+
+
+def _shape(s) -> str:
+    return "x".join(str(d) for d in s)
+
+
+def layer_table(model: str, stats: list[LayerStats], graph: Graph) -> str:
+    rows = []
+    for s in stats:
+        rows.append([s.name, s.op, " ".join(_shape(x) for x in s.input_shapes), _shape(s.output_shape),
+                     s.params, s.weight_bits or "-", s.macs, s.activation_bytes])
+    total_params = sum(s.params for s in stats)
+    total_macs = sum(s.macs for s in stats)
+    flash = sum(s.param_bytes for s in stats)
+    plan: MemoryPlan = graph.meta["memory"]
+    lines = [f"model {model}: {len(stats)} ops",
+             table(["layer", "op", "input", "output", "params", "w bits", "MACs", "act bytes"], rows,
+                   "llllrrrr"),
+             "",
+             f"total: {total_params} parameters ({human_bytes(flash)} in flash with bias and "
+             f"requantization constants), {human_count(total_macs)} MACs ({total_macs}), "
+             f"arena {human_bytes(plan.arena_size)} ({plan.arena_size} B)"]
+    return "\n".join(lines)
+
+
+def memory_report(graph: Graph) -> str:
+    plan: MemoryPlan = graph.meta["memory"]
+    n = len(graph.nodes)
+    rows = []
+    for b in sorted(plan.buffers, key=lambda b: (b.offset, b.first)):
+        first = "input" if b.first < 0 else graph.nodes[b.first].name
+        last = "output" if b.last >= n else graph.nodes[b.last].name
+        rows.append([b.name, b.offset, b.size, first, last])
+    timeline = plan.timeline(n)
+    peak = max(timeline) if timeline else 0
+    bars = []
+    for node, live in zip(graph.nodes, timeline):
+        width = round(TIMELINE_WIDTH * live / peak) if peak else 0
+        bars.append(f"  {node.name:<24} {'#' * width:<{TIMELINE_WIDTH}} {live} B")
+    return "\n".join([
+        f"memory plan: arena {plan.arena_size} B; largest live set {plan.peak_live} B "
+        f"(a lower bound for any plan of this op order)",
+        table(["buffer", "offset", "bytes", "written by", "last read by"], rows, "lrrll"),
+        "",
+        "live bytes per op:",
+        *bars,
+    ])
