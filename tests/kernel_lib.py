@@ -253,3 +253,17 @@ class KernelLib:
 
     def logistic_q0(self, a, integer_bits):
         return self._elementwise(self.lib.tgt_logistic_q0, a, scalar=integer_bits)
+
+
+def assert_same(expected, actual, what: str = "output", max_report: int = 10) -> None:
+    """Exact equality; on a mismatch, report the first differing indices and values."""
+    expected = np.asarray(expected)
+    actual = np.asarray(actual)
+    assert expected.shape == actual.shape, f"{what}: shape {actual.shape} != expected {expected.shape}"
+    diff = np.argwhere(expected != actual)
+    if diff.size:
+        lines = [f"{what}: {len(diff)} of {expected.size} elements differ; first ones:"]
+        for idx in diff[:max_report]:
+            t = tuple(int(i) for i in idx)
+            lines.append(f"  at {t}: expected {expected[t]}, got {actual[t]}")
+        raise AssertionError("\n".join(lines))

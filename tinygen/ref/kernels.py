@@ -219,7 +219,9 @@ def avg_pool2d_s8(p: dict, input) -> np.ndarray:
     x = np.asarray(input, dtype=np.int64)
     sums = _pool_windows(p, x, 0).sum(axis=(2, 3))
     ones = np.ones((p["in_h"], p["in_w"], 1), dtype=np.int64)
-    counts = _pool_windows(p, ones, 0).sum(axis=(2, 3))  # in-bounds elements, [oh, ow, 1]
+    counts = _windows(ones, p["out_h"], p["out_w"], p["kernel_h"], p["kernel_w"],
+                      p["stride_h"], p["stride_w"], 1, 1, p["pad_top"], p["pad_left"],
+                      0).sum(axis=(2, 3))  # in-bounds elements, [oh, ow, 1]
     if p["count_include_pad"]:
         window = p["kernel_h"] * p["kernel_w"]
         sums = sums + (window - counts) * p["zero_point"]
