@@ -28,9 +28,9 @@
 /* ---------------------------------------------------------------------- */
 
 /*
- * gemmlowp SaturatingRoundingDoublingHighMul (ARM VQRDMULH): round(a * b / 2^31),
- * halves away from zero; the one overflowing case, INT32_MIN * INT32_MIN,
- * saturates to INT32_MAX.
+ * gemmlowp SaturatingRoundingDoublingHighMul (ARM VQRDMULH): a * b / 2^31
+ * rounded to nearest, halves upward (floor(a * b / 2^31 + 1/2)); the one
+ * overflowing case, INT32_MIN * INT32_MIN, saturates to INT32_MAX.
  */
 static inline int32_t tg_saturating_rounding_doubling_high_mul(int32_t a, int32_t b)
 {
