@@ -251,7 +251,7 @@ class _Importer:
         path, cls = _module_of(self.fx_node)
         if path:
             return f"module '{path}' ({cls})"
-        return "the model's forward()"
+        return f"the model's forward() ({cls})" if cls else "the model's forward()"
 
     def _unsupported(self, reason: str | None = None) -> UnsupportedOpError:
         node = self.fx_node
@@ -511,6 +511,9 @@ def _reshape(im: _Importer, a: dict, node) -> _Act:
 
 
 def _passthrough(im: _Importer, a: dict, node):
+    if a.get("train"):
+        raise ModelError(f"dropout at {im._where()} is active (training mode)",
+                         hint="call model.eval() before exporting")
     return im._act(a["self"] if "self" in a else a["input"])
 
 

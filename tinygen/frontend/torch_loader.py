@@ -16,7 +16,9 @@ what to do; no raw traceback reaches the user.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import sys
 import uuid
 from dataclasses import dataclass
@@ -107,7 +109,7 @@ def _load_py(path: Path) -> LoadedModel:
     x = x[:1].float()
 
     try:
-        with torch.no_grad():
+        with torch.no_grad(), _quiet_torch_logs():
             program = torch.export.export(net, (x,))
     except Exception as e:
         raise ModelError(
@@ -176,6 +178,21 @@ def _to_numpy(t: torch.Tensor, what: str) -> np.ndarray:
     if not np.isfinite(a).all():
         raise ModelError(f"{what} contains NaN or Inf values")
     return a
+
+
+@contextlib.contextmanager
+def _quiet_torch_logs():
+    """Keep torch from logging its own tracebacks when an export fails."""
+    loggers = [logging.getLogger(n) for n in ("torch._subclasses.fake_tensor", "torch.export",
+                                              "torch._export", "torch._dynamo")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def _first_line(e: BaseException) -> str:
