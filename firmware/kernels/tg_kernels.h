@@ -114,7 +114,10 @@ typedef struct {
     int32_t act_min, act_max;
 } tg_add_params_t;
 
-/* Elementwise add of two same-shape tensors (TFLite int8 ADD). May run in place. */
+/*
+ * Elementwise add of two same-shape tensors (TFLite int8 ADD, no broadcasting).
+ * Parameters: tinygen.quant.op_params.add_params. May run in place.
+ */
 void tg_add_s8(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2,
                int8_t *output);
 
@@ -125,8 +128,10 @@ typedef struct {
 } tg_softmax_params_t;
 
 /*
- * Softmax, TFLite int8 reference algorithm (gemmlowp fixed-point exp).
- * Output quantization is fixed: scale 1/256, zero point -128.
+ * Softmax over the last axis, TFLite int8 reference algorithm (gemmlowp
+ * fixed-point exp). input, output: int8 [rows][depth], depth in [1, 4095]
+ * (the sum of exps is held in Q12). Parameters: tinygen.quant.op_params.
+ * softmax_params. Output quantization is fixed: scale 1/256, zero point -128.
  */
 void tg_softmax_s8(const tg_softmax_params_t *p, const int8_t *input, int8_t *output);
 
@@ -137,7 +142,8 @@ typedef struct {
 } tg_logistic_params_t;
 
 /*
- * Logistic (sigmoid), TFLite int8 reference algorithm.
+ * Logistic (sigmoid), TFLite int8 reference algorithm (gemmlowp fixed-point
+ * logistic). Parameters: tinygen.quant.op_params.logistic_params.
  * Output quantization is fixed: scale 1/256, zero point -128. May run in place.
  */
 void tg_logistic_s8(const tg_logistic_params_t *p, const int8_t *input, int8_t *output);

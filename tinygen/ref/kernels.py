@@ -177,8 +177,8 @@ def _logistic_q0(a, integer_bits: int) -> np.ndarray:
 
 def conv2d_s8(p: dict, input, weights, bias, multiplier, shift) -> np.ndarray:
     """Mirrors tg_conv2d_s8. weights [out_c, kh, kw, in_c]; returns int8 [out_h, out_w, out_c]."""
-    win = _conv_windows(p, np.asarray(input, dtype=np.int64) + p["input_offset"], 0)
-    cols = win.reshape(p["out_h"] * p["out_w"], -1).astype(np.float64)
+    win = _conv_windows(p, np.asarray(input, dtype=np.float64) + p["input_offset"], 0.0)
+    cols = win.reshape(p["out_h"] * p["out_w"], -1)  # im2col: one copy
     w = np.asarray(weights, dtype=np.float64).reshape(p["out_c"], -1)
     acc = (cols @ w.T).astype(np.int64)
     out = _requantize_per_channel(acc, bias, multiplier, shift, p)
