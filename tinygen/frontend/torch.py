@@ -240,15 +240,15 @@ class _Importer:
 
     def _source(self) -> str:
         node = self.fx_node
-        path, cls = _module_of(node)
-        if cls and _is_torch_layer(node):
+        path, cls, is_layer = _module_of(node)
+        if is_layer:
             return f"{path} ({cls})" if path else cls
         op = _packet_key(node.target).replace("::", ".") if node.op == "call_function" else node.op
         return f"{op} in {path} ({cls})" if path else op
 
     # -- errors --------------------------------------------------------------------
     def _where(self) -> str:
-        path, cls = _module_of(self.fx_node)
+        path, cls, _ = _module_of(self.fx_node)
         if path:
             return f"module '{path}' ({cls})"
         return f"the model's forward() ({cls})" if cls else "the model's forward()"
@@ -271,7 +271,10 @@ class _Importer:
         if v is None:
             return None
         if isinstance(v, _Const):
-            return v.value.detach().cpu().float().numpy()
+            data = v.value.detach().cpu().float().numpy()
+            if not np.isfinite(data).all():  # parameters were checked; this was computed
+                raise ModelError(f"{v.origin} contains NaN or Inf values")
+            return data
         raise self._unsupported(f"its {what} must be a parameter of the model, "
                                 f"not computed from the input")
 
@@ -558,23 +561,15 @@ def _same_order_4d(tshape: tuple[int, ...]) -> bool:
     return c == 1 or h * w == 1
 
 
-def _module_of(node) -> tuple[str, str]:
-    """(module path, class name) of the innermost module around `node`."""
+def _module_of(node) -> tuple[str, str, bool]:
+    """(path, class name, is a torch.nn layer) of the innermost module around `node`."""
     stack = (node.meta.get("nn_module_stack") or {}) if node is not None else {}
     if not stack:
-        return "", ""
+        return "", "", False
     path, cls = list(stack.values())[-1]
-    cls = cls if isinstance(cls, str) else getattr(cls, "__qualname__", str(cls))
-    return path, cls.rsplit(".", 1)[-1]
-
-
-def _is_torch_layer(node) -> bool:
-    stack = node.meta.get("nn_module_stack") or {}
-    if not stack:
-        return False
-    cls = list(stack.values())[-1][1]
     cls = cls if isinstance(cls, str) else f"{cls.__module__}.{cls.__qualname__}"
-    return cls.startswith("torch.nn.") and not cls.endswith((".Sequential", ".ModuleList"))
+    is_layer = cls.startswith("torch.nn.") and not cls.endswith((".Sequential", ".ModuleList"))
+    return path, cls.rsplit(".", 1)[-1], is_layer
 
 
 def _rename_tensor(graph: Graph, old: str, new: str) -> None:
