@@ -97,6 +97,8 @@ def _pool(graph: Graph, node: Node) -> dict:
         "stride_h": node.attrs["stride"][0], "stride_w": node.attrs["stride"][1],
         "pad_top": pad_top, "pad_left": pad_left,
         "count_include_pad": int(bool(node.attrs.get("count_include_pad", False))),
+        # padded positions hold real 0, i.e. the zero point (only used with count_include_pad)
+        "zero_point": _qp(graph, node.inputs[0])[1],
         "act_min": -128, "act_max": 127,
     }
 

@@ -3,6 +3,8 @@
 https://www.tensorflow.org/lite/performance/quantization_spec
 """
 
+from tinygen.quant import op_params
+
 INT8_MIN = -128
 INT8_MAX = 127
 
@@ -26,6 +28,6 @@ WEIGHT_CHANNEL_AXIS = {
 
 # ops whose int8 output quantization is fixed by the spec: (scale, zero_point)
 FIXED_OUTPUT_QPARAMS = {
-    "softmax": (1.0 / 256.0, -128),
-    "logistic": (1.0 / 256.0, -128),
+    "softmax": (op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT),
+    "logistic": (op_params.LOGISTIC_OUTPUT_SCALE, op_params.LOGISTIC_OUTPUT_ZERO_POINT),
 }

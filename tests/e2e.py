@@ -1,0 +1,77 @@
+"""Shared helpers for end-to-end tests: compile, build for the host, compare."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from tinygen.board import get_board
+from tinygen.compiler import SourceModel, build, compile_source, load_source
+from tinygen.ref.interpreter import quantize_input, run
+from tinygen.run.host import HostModel
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "models"
+EXAMPLE_MODELS = ("cnn", "mobilenet", "resnet8", "mlp", "dscnn")
+
+
+@functools.lru_cache(maxsize=None)
+def example_source(name: str) -> SourceModel:
+    return load_source(EXAMPLES / f"{name}.py")
+
+
+def compile_example(name: str):
+    source = example_source(name)
+    return source, compile_source(source)
+
+
+def build_host(source, graph, out: Path) -> HostModel:
+    build(source, graph, get_board("host"), out)
+    return HostModel(out)
+
+
+def random_inputs(source: SourceModel, graph, count: int, seed: int) -> list[np.ndarray]:
+    """int8 inputs: calibration-like data (if the model has it) plus noise, quantized."""
+    rng = np.random.default_rng(seed)
+    base = source.default_calibration
+    samples = []
+    for _ in range(count):
+        if base is not None:
+            x = base[rng.integers(len(base))] * rng.uniform(0.5, 1.5) + rng.normal(0, 0.3, base.shape[1:])
+        else:
+            x = rng.standard_normal(source.input_shape[1:])
+        samples.append(quantize_input(graph, source.to_graph_layout(x[None].astype(np.float32))))
+    return samples
+
+
+def first_difference(a: np.ndarray, b: np.ndarray) -> str:
+    idx = np.flatnonzero(a.ravel() != b.ravel())
+    shown = ", ".join(f"[{i}] {a.ravel()[i]} != {b.ravel()[i]}" for i in idx[:5])
+    return f"{idx.size} of {a.size} bytes differ; first: {shown}"
+
+
+ALL_AGREE = "all layers agree when run one by one"
+
+
+def diff_layers(graph, host: HostModel, x: np.ndarray) -> str:
+    """Layer-by-layer: name the first layer whose C output differs from the reference."""
+    ref = run(graph, x, keep_all=True)
+    c_layers = host.invoke_layers(x)
+    kernels = [n for n in graph.nodes if n.kernel]
+    for node, c_out in zip(kernels, c_layers):
+        r = ref[node.outputs[0]].ravel()
+        if not np.array_equal(r, c_out):
+            return f"first differing layer: {node.name} ({node.kernel}): {first_difference(r, c_out)}"
+    return ALL_AGREE
+
+
+def assert_bit_exact(graph, host: HostModel, inputs: list[np.ndarray]) -> None:
+    for i, x in enumerate(inputs):
+        ref = run(graph, x)
+        got = host.invoke(x)
+        for name, c_out in zip(graph.outputs, got):
+            if not np.array_equal(ref[name], c_out):
+                raise AssertionError(f"input {i}, output {name}: {first_difference(ref[name], c_out)}\n"
+                                     + diff_layers(graph, host, x))
