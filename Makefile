@@ -1,0 +1,53 @@
+# tinygen: set-up, tests and the demo on a fresh Debian/Ubuntu machine.
+#   make demo     train a digits classifier, compile it to C, run it, report
+#   make test     the whole test suite (slow suites included, as in CI)
+#   make test-fast   everything but the tests marked slow
+#   make setup    only create .venv and check the toolchain
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.tinygen-installed
+JOBS ?= 2
+
+# Debian packages the host build needs (the Cortex-M toolchain and QEMU come
+# with the firmware work: see ../shared/notes/emulation.md).
+APT_PACKAGES := gcc make python3-venv
+TOOLS := gcc make
+
+.PHONY: setup toolchain test test-fast demo clean
+
+toolchain:
+	@missing=""; \
+	for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	$(PYTHON) -m venv --help >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES); \
+	  else \
+	    echo "missing:$$missing. Install the toolchain first:"; \
+	    echo "  sudo apt-get install -y --no-install-recommends $(APT_PACKAGES)"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	  || $(VPY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+setup: toolchain $(STAMP)
+
+test: setup
+	$(VPY) -m pytest -n $(JOBS) -q
+
+test-fast: setup
+	$(VPY) -m pytest -n $(JOBS) -q -m "not slow"
+
+demo: setup
+	$(VPY) examples/digits_demo.py --out build/demo
+
+clean:
+	rm -rf build .pytest_cache .hypothesis
