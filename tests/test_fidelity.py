@@ -8,6 +8,9 @@ path (torch.export → .pt2 → tinygen), is calibrated on task samples, and is
 compared with the float model on held-out samples drawn the same way.
 """
 
+import importlib.util
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -48,13 +51,14 @@ def train(net: torch.nn.Module, protos, classes: int, shape, seed: int) -> torch
 @pytest.mark.parametrize("name", EXAMPLE_MODELS)
 def test_int8_agrees_with_float_torch(name, tmp_path):
     loaded = load_model_file(EXAMPLES / f"{name}.py")
-    module = loaded.program.module()            # not used for training: reload the nn.Module
-    del module
-    import importlib.util
-
+    # the exported program cannot be trained: import the file again for its nn.Module
     spec = importlib.util.spec_from_file_location(f"_fid_{name}", EXAMPLES / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(EXAMPLES))
     net = mod.model()
     shape = tuple(loaded.example_input.shape[1:])
     with torch.no_grad():

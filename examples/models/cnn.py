@@ -5,23 +5,14 @@ The flatten of a 16x7x7 feature map follows PyTorch's NCHW order; tinygen
 keeps that order exactly (a transpose the compiler later folds into the
 fully connected weights).
 
-    tinygen compile examples/models/cnn.py
+    tinygen build examples/models/cnn.py --board host
 """
 
 import numpy as np
 import torch
 from torch import nn
 
-
-def _randomize_batchnorm(net: nn.Module, gen: torch.Generator) -> None:
-    """Give every BatchNorm non-trivial statistics, as after training."""
-    for m in net.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 0.8 + 0.4)
-            m.weight.data.copy_(torch.rand(c, generator=gen) * 0.8 + 0.6)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.1)
+from _untrained import randomize_batchnorm  # sibling file in examples/models/
 
 
 class SmallCNN(nn.Module):
@@ -45,7 +36,7 @@ def model() -> nn.Module:
     torch.manual_seed(0)
     net = SmallCNN()
     with torch.no_grad():
-        _randomize_batchnorm(net, torch.Generator().manual_seed(1))
+        randomize_batchnorm(net, torch.Generator().manual_seed(1))
     return net.eval()
 
 

@@ -5,23 +5,14 @@ stride 2 to 64 channels, four depthwise-separable blocks (3x3 depthwise +
 1x1 pointwise, each followed by BatchNorm and ReLU), average pooling over the
 whole 25x5 map, a linear layer to 12 classes and softmax.
 
-    tinygen compile examples/models/dscnn.py
+    tinygen build examples/models/dscnn.py --board host
 """
 
 import numpy as np
 import torch
 from torch import nn
 
-
-def _randomize_batchnorm(net: nn.Module, gen: torch.Generator) -> None:
-    """Give every BatchNorm non-trivial statistics, as after training."""
-    for m in net.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 0.8 + 0.4)
-            m.weight.data.copy_(torch.rand(c, generator=gen) * 0.8 + 0.6)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.1)
+from _untrained import randomize_batchnorm  # sibling file in examples/models/
 
 
 def ds_block(channels: int) -> nn.Sequential:
@@ -55,7 +46,7 @@ def model() -> nn.Module:
     torch.manual_seed(0)
     net = DSCNN()
     with torch.no_grad():
-        _randomize_batchnorm(net, torch.Generator().manual_seed(1))
+        randomize_batchnorm(net, torch.Generator().manual_seed(1))
     return net.eval()
 
 

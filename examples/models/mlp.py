@@ -3,23 +3,14 @@
 Linear-BatchNorm1d-ReLU-Dropout, Linear-ReLU, Linear. Dropout is a no-op at
 inference and disappears in the compiled model.
 
-    tinygen compile examples/models/mlp.py
+    tinygen build examples/models/mlp.py --board host
 """
 
 import numpy as np
 import torch
 from torch import nn
 
-
-def _randomize_batchnorm(net: nn.Module, gen: torch.Generator) -> None:
-    """Give every BatchNorm non-trivial statistics, as after training."""
-    for m in net.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 0.8 + 0.4)
-            m.weight.data.copy_(torch.rand(c, generator=gen) * 0.8 + 0.6)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.1)
+from _untrained import randomize_batchnorm  # sibling file in examples/models/
 
 
 def model() -> nn.Module:
@@ -30,7 +21,7 @@ def model() -> nn.Module:
         nn.Linear(64, 10),
     )
     with torch.no_grad():
-        _randomize_batchnorm(net, torch.Generator().manual_seed(1))
+        randomize_batchnorm(net, torch.Generator().manual_seed(1))
     return net.eval()
 
 

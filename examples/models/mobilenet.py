@@ -3,23 +3,14 @@
 A 3x3 stem, then depthwise-separable blocks (3x3 depthwise + 1x1 pointwise,
 each with BatchNorm and ReLU6), global average pooling and a linear layer.
 
-    tinygen compile examples/models/mobilenet.py
+    tinygen build examples/models/mobilenet.py --board host
 """
 
 import numpy as np
 import torch
 from torch import nn
 
-
-def _randomize_batchnorm(net: nn.Module, gen: torch.Generator) -> None:
-    """Give every BatchNorm non-trivial statistics, as after training."""
-    for m in net.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 0.8 + 0.4)
-            m.weight.data.copy_(torch.rand(c, generator=gen) * 0.8 + 0.6)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.1)
+from _untrained import randomize_batchnorm  # sibling file in examples/models/
 
 
 def conv_bn(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -58,7 +49,7 @@ def model() -> nn.Module:
     torch.manual_seed(0)
     net = TinyMobileNet()
     with torch.no_grad():
-        _randomize_batchnorm(net, torch.Generator().manual_seed(1))
+        randomize_batchnorm(net, torch.Generator().manual_seed(1))
     return net.eval()
 
 

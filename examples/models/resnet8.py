@@ -4,23 +4,14 @@ A 3x3 stem, three residual stacks (16, 32, 64 channels; the last two halve
 the resolution and use a 1x1 convolution on the shortcut), 8x8 average
 pooling, a linear layer and softmax.
 
-    tinygen compile examples/models/resnet8.py
+    tinygen build examples/models/resnet8.py --board host
 """
 
 import numpy as np
 import torch
 from torch import nn
 
-
-def _randomize_batchnorm(net: nn.Module, gen: torch.Generator) -> None:
-    """Give every BatchNorm non-trivial statistics, as after training."""
-    for m in net.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 0.8 + 0.4)
-            m.weight.data.copy_(torch.rand(c, generator=gen) * 0.8 + 0.6)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.1)
+from _untrained import randomize_batchnorm  # sibling file in examples/models/
 
 
 class BasicBlock(nn.Module):
@@ -63,7 +54,7 @@ def model() -> nn.Module:
     torch.manual_seed(0)
     net = ResNet8()
     with torch.no_grad():
-        _randomize_batchnorm(net, torch.Generator().manual_seed(1))
+        randomize_batchnorm(net, torch.Generator().manual_seed(1))
     return net.eval()
 
 
