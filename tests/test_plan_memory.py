@@ -1,0 +1,264 @@
+"""The arena planner: property tests over random graphs plus exact small cases.
+
+The planner reads only the graph's structure (who writes and reads which
+tensor, which ops alias their input), tensor sizes and per-node scratch bytes.
+The random graphs therefore use int8 tensors of random sizes joined by
+shape-agnostic ops (logistic / clamp as "a layer", add for residuals, concat
+for branches, reshape for aliases). Lifetimes are recomputed here from the
+graph, independently of the planner's own buffers, and every pair of tensors
+live at the same time is checked for overlap.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygen.ir import Graph, Kind, Node, QParams, Tensor, validate
+from tinygen.passes.plan_memory import ALIGNMENT, check_plan, plan_memory
+
+
+def align(n: int) -> int:
+    return -(-n // ALIGNMENT) * ALIGNMENT
+
+
+class Chain:
+    """Build int8 graphs by hand: tensor sizes in bytes, shapes [1, size]."""
+
+    def __init__(self, input_size: int):
+        self.g = Graph("plan")
+        self._tensor("input", input_size, Kind.INPUT)
+        self.g.inputs.append("input")
+
+    def _tensor(self, name: str, size: int, kind=Kind.ACTIVATION) -> str:
+        self.g.add_tensor(Tensor(name, (1, size), "int8", kind, qparams=QParams(0.1, 0)))
+        return name
+
+    def node(self, op: str, inputs: list[str], size: int, name: str | None = None, scratch: int = 0) -> str:
+        name = name or f"t{len(self.g.nodes)}"
+        attrs = {"clamp": {"lo": 0.0, "hi": 6.0}, "concat": {"axis": 1}}.get(op, {})
+        self._tensor(name, size)
+        self.g.nodes.append(Node(name, op, list(inputs), [name], attrs, scratch_bytes=scratch))
+        return name
+
+    def finish(self, *outputs: str) -> Graph:
+        for name in outputs:
+            if name not in self.g.outputs:
+                self.g.outputs.append(name)
+                if self.g.tensors[name].kind is Kind.ACTIVATION:
+                    self.g.tensors[name].kind = Kind.OUTPUT
+        validate(self.g)
+        return plan_memory(self.g)
+
+
+# -- an independent model of lifetimes ------------------------------------------------------
+
+
+def roots(g: Graph) -> dict[str, str]:
+    """tensor -> the tensor whose storage it uses (reshape outputs alias their input)."""
+    root = {}
+    for node in g.nodes:
+        for out in node.outputs:
+            root[out] = root.get(node.inputs[0], node.inputs[0]) if node.op == "reshape" else out
+    for name in g.inputs:
+        root.setdefault(name, name)
+    return root
+
+
+def lifetimes(g: Graph) -> dict[str, tuple[int, int]]:
+    """Storage root -> (first, last) node index it must survive; -1 / len(nodes) for
+    graph inputs / outputs."""
+    root = roots(g)
+    end = len(g.nodes)
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for name in g.inputs:
+        first[root[name]] = -1
+        last[root[name]] = -1
+    for i, node in enumerate(g.nodes):
+        for t in node.outputs:
+            first.setdefault(root[t], i)
+            last[root[t]] = max(last.get(root[t], i), i)
+        for t in node.inputs:
+            last[root[t]] = max(last[root[t]], i)
+    for name in g.outputs:
+        last[root[name]] = end
+    return {r: (first[r], last[r]) for r in first}
+
+
+def check_against_model(g: Graph) -> None:
+    plan = g.meta["memory"]
+    check_plan(g)
+    root = roots(g)
+    life = lifetimes(g)
+    end = len(g.nodes)
+    arena_tensors = [t for t in g.activation_tensors()]
+    assert set(plan.offsets) == {t.name for t in arena_tensors}
+
+    # aliases share their root's offset; every tensor is aligned and inside the arena
+    for t in arena_tensors:
+        off = plan.offsets[t.name]
+        assert off == plan.offsets[root[t.name]], f"{t.name} does not share {root[t.name]}'s buffer"
+        assert off % ALIGNMENT == 0, f"{t.name} at {off} is misaligned"
+        assert 0 <= off and off + t.nbytes <= plan.arena_size, f"{t.name} outside the arena"
+    assert plan.arena_size % ALIGNMENT == 0
+
+    # storage (roots and scratch) live at the same time never overlaps
+    spans = [(r, plan.offsets[r], g.tensors[r].nbytes, *life[r]) for r in life]
+    spans += [(f"{n.name}.scratch", plan.scratch[n.name], n.scratch_bytes, i, i)
+              for i, n in enumerate(g.nodes) if n.scratch_bytes]
+    for s in spans:
+        assert s[1] % ALIGNMENT == 0 and s[1] + s[2] <= plan.arena_size, s
+    for i, (a, ao, asz, af, al) in enumerate(spans):
+        for b, bo, bsz, bf, bl in spans[i + 1:]:
+            if af <= bl and bf <= al:
+                assert ao + asz <= bo or bo + bsz <= ao, \
+                    f"{a} [{ao}, {ao + asz}) live {af}..{al} overlaps {b} [{bo}, {bo + bsz}) live {bf}..{bl}"
+
+    # the planner's own view of lifetimes agrees with ours
+    buffers = {b.name: b for b in plan.buffers}
+    for r, (f, last) in life.items():
+        assert (buffers[r].first, buffers[r].last) == (f, last), r
+    for name in g.inputs:
+        assert buffers[root[name]].first == -1
+    for name in g.outputs:
+        assert buffers[root[name]].last == end
+
+    # the peak of live bytes is a lower bound, and the planner reports it exactly
+    peak = max(sum(sz for _, _, sz, f, last in spans if f <= t <= last) for t in range(-1, end + 1))
+    assert plan.peak_live == peak
+    assert plan.arena_size >= peak
+
+
+# -- random graphs ---------------------------------------------------------------------------
+
+sizes = st.integers(1, 3000)
+
+
+@st.composite
+def graphs(draw, branching: bool) -> Graph:
+    c = Chain(draw(sizes))
+    produced = ["input"]
+    for _ in range(draw(st.integers(1, 12))):
+        kinds = ["layer", "reshape"] + (["add", "concat"] if branching and len(produced) > 1 else [])
+        kind = draw(st.sampled_from(kinds))
+        # mostly continue from the newest tensor; with branching, read any earlier one too
+        pick = (st.sampled_from(produced) if branching else st.just(produced[-1]))
+        src = draw(pick)
+        if kind == "layer":
+            name = c.node(draw(st.sampled_from(["logistic", "clamp"])), [src], draw(sizes),
+                          scratch=draw(st.sampled_from([0, 0, 0, 1, 100, 1000])))
+        elif kind == "reshape":
+            name = c.node("reshape", [src], c.g.tensors[src].size)
+        elif kind == "add":
+            other = draw(st.sampled_from([t for t in produced if t != src]))
+            size = max(c.g.tensors[src].size, c.g.tensors[other].size)
+            name = c.node("add", [src, other], size)
+        else:
+            parts = [src] + draw(st.lists(st.sampled_from(produced), min_size=1, max_size=2))
+            name = c.node("concat", parts, sum(c.g.tensors[p].size for p in parts))
+        produced.append(name)
+    outputs = [produced[-1]]
+    if branching:
+        outputs += draw(st.lists(st.sampled_from(produced[1:]), max_size=2))
+    return c.finish(*outputs)
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs(branching=False))
+def test_plan_memory_chain_properties(g):
+    check_against_model(g)
+
+
+@settings(max_examples=200, deadline=None)
+@given(graphs(branching=True))
+def test_plan_memory_branching_properties(g):
+    check_against_model(g)
+
+
+# -- exact small cases -------------------------------------------------------------------------
+
+
+def test_plan_memory_chain_reuses_memory():
+    c = Chain(64)
+    a = c.node("logistic", ["input"], 256, name="a")
+    b = c.node("logistic", [a], 128, name="b")
+    g = c.finish(c.node("logistic", [b], 32, name="output"))
+    plan = g.meta["memory"]
+    adjacent = [(64, 256), (256, 128), (128, 32)]
+    assert plan.arena_size == max(align(align(max(p)) + min(p)) for p in adjacent) == 384
+    assert plan.arena_size < 64 + 256 + 128 + 32
+    assert plan.peak_live == 384
+    # tensors whose lifetimes do not meet share bytes
+    assert plan.offsets["a"] == plan.offsets["output"] == 0
+    assert plan.offsets["input"] == plan.offsets["b"] == 256
+    check_against_model(g)
+
+
+def test_plan_memory_unaligned_sizes_are_padded():
+    c = Chain(10)
+    a = c.node("logistic", ["input"], 30, name="a")
+    g = c.finish(c.node("logistic", [a], 7, name="output"))
+    plan = g.meta["memory"]
+    assert plan.offsets["a"] == 0
+    assert plan.offsets["input"] == plan.offsets["output"] == align(30) == 32
+    assert plan.arena_size == align(32 + 10) == 48
+    assert plan.peak_live == 40
+
+
+def test_plan_memory_residual_keeps_the_skip_input_alive():
+    c = Chain(64)
+    a = c.node("logistic", ["input"], 64, name="a")
+    g = c.finish(c.node("add", [a, "input"], 64, name="output"))
+    plan = g.meta["memory"]
+    assert sorted(plan.offsets.values()) == [0, 64, 128]
+    assert plan.arena_size == plan.peak_live == 192
+
+
+def test_plan_memory_reshape_aliases_and_extends_the_lifetime():
+    c = Chain(48)
+    a = c.node("logistic", ["input"], 48, name="a")
+    r = c.node("reshape", [a], 48, name="r")
+    b = c.node("logistic", [r], 48, name="b")
+    g = c.finish(c.node("logistic", [b], 48, name="output"))
+    plan = g.meta["memory"]
+    assert plan.offsets["r"] == plan.offsets["a"]
+    assert plan.offsets["b"] != plan.offsets["a"]      # a (through r) is read by b's node
+    buf = next(x for x in plan.buffers if x.name == "a")
+    assert buf.tensors == ["a", "r"] and (buf.first, buf.last) == (0, 2)
+    assert plan.arena_size == 96
+    check_against_model(g)
+
+
+def test_plan_memory_scratch_lives_only_during_its_node():
+    c = Chain(32)
+    a = c.node("logistic", ["input"], 32, name="a", scratch=100)
+    g = c.finish(c.node("logistic", [a], 32, name="output"))
+    plan = g.meta["memory"]
+    scratch = next(b for b in plan.buffers if b.name == "a.scratch")
+    assert (scratch.first, scratch.last, scratch.size) == (0, 0, 100)
+    assert plan.scratch == {"a": scratch.offset}
+    # at node 0: input + a + scratch = 164 bytes
+    assert plan.peak_live == 164
+    assert plan.arena_size == align(100) + 32 + 32 == 176
+    check_against_model(g)
+
+
+def test_plan_memory_graph_output_read_later_lives_to_the_end():
+    c = Chain(16)
+    a = c.node("logistic", ["input"], 1000, name="a")
+    b = c.node("logistic", [a], 16, name="b")
+    g = c.finish(c.node("logistic", [b], 16, name="c"), a)
+    plan = g.meta["memory"]
+    buf = next(x for x in plan.buffers if x.name == "a")
+    assert buf.last == len(g.nodes)
+    check_against_model(g)
+
+
+@pytest.mark.parametrize("model", ["dscnn", "resnet8"])
+def test_plan_memory_examples_hold(model):
+    from e2e import compile_example
+
+    _, g = compile_example(model)
+    check_against_model(g)
