@@ -270,8 +270,6 @@ int main(void) {{ printf("ok\\n"); return 0; }}
 
 
 @needs_gcc
-@pytest.mark.xfail(strict=True, reason="c_comment leaves '/*' in the text; gcc -Wall (-Wcomment) with -Werror "
-                                       "rejects '/*' inside a comment, so such a source name breaks the build")
 def test_c_comment_with_comment_opener_compiles_with_werror(tmp_path):
     out = compile_and_run(tmp_path, f"""
 #include <stdio.h>

@@ -79,7 +79,6 @@ def test_cli_help_shows_examples(command, example):
     assert example in out
 
 
-@pytest.mark.xfail(strict=True, reason="`tinygen boards --help` has no examples epilog (cli.py make_parser)")
 def test_cli_help_boards_shows_examples():
     rc, out, _ = run_cli("boards", "--help")
     assert rc == 0
@@ -294,8 +293,6 @@ def test_cli_boards_lists_host():
     assert host[3] == expected
 
 
-@pytest.mark.xfail(strict=True, reason="cformat.c_comment keeps '/*': a module named 'see/*notes' puts '/*' inside "
-                                       "a comment in model.c and gcc -Wcomment -Werror fails the build")
 def test_cli_build_module_name_with_comment_opener(tmp_path):
     model = tmp_path / "odd_names.py"
     model.write_text(

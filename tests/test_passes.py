@@ -642,8 +642,6 @@ def test_validate_rejects_missing_weight_role():
         validate(g)
 
 
-@pytest.mark.xfail(strict=True, reason="validate.py checks 'defined' before is_const, so a constant used as an "
-                   "activation input is reported as 'used before it is produced'; the constant branch is dead")
 def test_validate_rejects_constant_as_input():
     g = valid_graph()
     g.nodes[1].inputs = ["conv_bias"]

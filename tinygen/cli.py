@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -50,6 +51,10 @@ def _add_compile_args(p: argparse.ArgumentParser) -> None:
 
 
 def _compile(args, progress, features=frozenset(), allow_uncalibrated=False):
+    """Load and compile the model. With allow_uncalibrated (inspect), a model with
+    no calibration data is calibrated on random data without a warning: shapes,
+    MACs and memory do not depend on the ranges."""
+    from tinygen.calib import CalibrationWarning
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
 
@@ -57,16 +62,15 @@ def _compile(args, progress, features=frozenset(), allow_uncalibrated=False):
         raise UsageError(f"--percentile {args.percentile} is out of range", "use a value in (50, 100]")
     progress(f"loading {args.model}")
     source = load_source(args.model)
-    calib = args.calib
+    calib, quiet = args.calib, False
     if calib is None and source.default_calibration is None and allow_uncalibrated:
-        calib = "random-silent"
-    progress("calibrating and quantizing (int8)")
+        calib, quiet = "random", True
+    progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
+             else "calibrating and quantizing (int8)")
     options = CompileOptions(args.calib_method, args.percentile, features)
-    if calib == "random-silent":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            graph = compile_source(source, "random", options)
-    else:
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore", CalibrationWarning)
         graph = compile_source(source, calib, options)
     return source, graph
 
@@ -160,7 +164,9 @@ def make_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", metavar="FILE", help="also write the statistics as JSON to FILE")
     i.set_defaults(func=cmd_inspect)
 
-    bd = sub.add_parser("boards", help="list the supported boards and what this machine can build")
+    bd = sub.add_parser("boards", help="list the supported boards and what this machine can build",
+                        epilog="examples:\n  tinygen boards              # names, aliases, cores, toolchain status\n"
+                               "  tinygen build m.py --board host\n", formatter_class=fmt)
     bd.set_defaults(func=cmd_boards)
     return parser
 
@@ -184,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away: stop quietly, as other CLI tools do
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ LIBRARY = "libtgmodel.so"
 RUNNER = "tg_runner"
 
 
-def build_host(project: Path, board: Board, jobs: int = 2) -> dict[str, Path]:
+def build_host(project: Path, board: Board, jobs: int = 2, label: str | None = None) -> dict[str, Path]:
+    """Run the generated Makefile. `label` names the project in messages (the
+    final output directory, when `project` is a staging directory)."""
     missing = board.missing_tools()
     if missing:
         raise ToolchainError(f"cannot build for board {board.name!r}: {', '.join(missing)} not found on PATH",
@@ -21,6 +23,6 @@ def build_host(project: Path, board: Board, jobs: int = 2) -> dict[str, Path]:
                           capture_output=True, text=True)
     if proc.returncode != 0:
         raise ToolchainError(
-            f"the C compiler failed on the generated project in {project}:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}",
+            f"the C compiler failed on the generated project for {label or project}:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}",
             "this is a tinygen bug (generated C must compile cleanly); please report it with the model")
     return {"library": project / LIBRARY, "runner": project / RUNNER}

@@ -78,4 +78,4 @@ def c_string(text: str) -> str:
 
 def c_comment(text: str) -> str:
     """Text safe inside a /* */ comment."""
-    return text.replace("*/", "* /").replace("\n", " ")
+    return text.replace("*/", "* /").replace("/*", "/ *").replace("\n", " ")

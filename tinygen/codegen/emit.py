@@ -73,11 +73,11 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
 
 
 def _emit_concat(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
-    p = dict(node.attrs["kparams"])
+    p = node.attrs["kparams"]
     sizes = f"{layer.name}_copy_sizes"
     layer.statics.append(f"static const int32_t {sizes}[{len(p['copy_sizes'])}] = "
                          f"{{{', '.join(c_int(s) for s in p['copy_sizes'])}}};")
-    p["copy_sizes"] = sizes
+    # the struct holds a pointer to that array, not the sizes themselves
     init = c_struct_init({k: v for k, v in p.items() if k != "copy_sizes"}) + f"\n    .copy_sizes = {sizes},"
     layer.statics.append(f"static const {spec.struct} {layer.name}_params = {{\n{init}\n}};")
     inputs = ", ".join(_arena_ptr(graph, t) for t in node.inputs)

@@ -41,10 +41,10 @@ def validate(graph: Graph) -> None:
         for t in node.inputs:
             if t not in graph.tensors:
                 errors.append(f"{where}: input {t!r} does not exist")
-            elif t not in defined:
-                errors.append(f"{where}: input {t!r} used before it is produced")
             elif graph.tensors[t].is_const:
                 errors.append(f"{where}: input {t!r} is a constant (constants go in params)")
+            elif t not in defined:
+                errors.append(f"{where}: input {t!r} used before it is produced")
         if not node.params:
             errors.append(f"{where}: no parameter set")
         for role in schema.param_roles:
