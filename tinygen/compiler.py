@@ -77,17 +77,26 @@ def load_source(path: str | Path) -> SourceModel:
         graph = from_exported(loaded.program, loaded.name)
         return SourceModel(loaded.name, path, graph, graph_hash(graph), tuple(loaded.example_input.shape),
                            "NCHW", loaded.calibration)
+    if path.suffix == ".tflite":
+        from tinygen.frontend import tflite
+
+        model = tflite.load(path)
+        return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shape, "NHWC")
     if not path.exists():
         raise ModelError(f"model file {str(path)!r} does not exist")
     raise UsageError(f"cannot read {str(path)!r}: unknown model format {path.suffix or '(no extension)'}",
-                     "give a PyTorch model file (.py with model() and example_input()) or a "
-                     "torch.export program (.pt2)")
+                     "give a PyTorch model file (.py with model() and example_input()), a "
+                     "torch.export program (.pt2) or an int8 TFLite model (.tflite)")
 
 
 def compile_source(source: SourceModel, calib: str | None = None, options: CompileOptions | None = None,
                    trace: Callable[[str], None] | None = None) -> Graph:
-    data = load_calibration(calib, source.input_shape, source.default_calibration)
-    graph = compile_graph(source.graph.copy(), source.to_graph_layout(data), options, trace)
+    if source.graph.meta.get("quantized"):
+        # already quantized in its file (an int8 .tflite): no calibration, `calib` is ignored
+        graph = compile_graph(source.graph.copy(), None, options, trace)
+    else:
+        data = load_calibration(calib, source.input_shape, source.default_calibration)
+        graph = compile_graph(source.graph.copy(), source.to_graph_layout(data), options, trace)
     graph.meta["source_layout"] = source.layout
     return graph
 

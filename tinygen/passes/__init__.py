@@ -40,13 +40,20 @@ def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
     ]
 
 
-def compile_graph(graph: Graph, calib_data: np.ndarray, options: CompileOptions | None = None,
+def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileOptions | None = None,
                   trace: Callable[[str], None] | None = None) -> Graph:
-    """Float IR from a frontend → quantized, lowered graph with kernels and a memory plan."""
+    """Float IR from a frontend → quantized, lowered graph with kernels and a memory plan.
+
+    A graph its frontend delivered already quantized (graph.meta["quantized"], e.g. an
+    int8 .tflite) keeps its own parameters: the float passes, calibration and
+    quantization are skipped and calib_data is not used.
+    """
     options = options or CompileOptions()
-    steps = float_pipeline() + [
+    steps = [] if graph.meta.get("quantized") else float_pipeline() + [
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
+    ]
+    steps += [
         # kernels after quantization: the choice depends on dtypes and bit widths
         ("choose_kernels", lambda g: choose_kernels(g, options.features)),
         # memory last: scratch sizes come from the chosen kernels

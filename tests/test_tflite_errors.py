@@ -1,0 +1,143 @@
+"""Bad .tflite files: each gives one clear ModelError / UnsupportedOpError (exit status 1,
+no traceback) and `tinygen build` writes nothing.
+
+Bad models are the KWS MLPerf Tiny model with bytes patched in place (the flatbuffer
+builder is not needed for that): truncated, wrong file identifier, an operator code
+changed to one tinygen does not support, tensor types changed to float32 or int16.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygen.cli import main
+from tinygen.compiler import load_source
+from tinygen.errors import ModelError, UnsupportedOpError
+
+tflite = pytest.importorskip("tflite")
+
+KWS = Path("/work/shared/models/mlperf-tiny/kws_dscnn_int8.tflite")
+pytestmark = pytest.mark.skipif(not KWS.is_file(), reason="MLPerf Tiny models not present")
+
+# flatbuffer vtable offsets of the fields patched below (schema.fbs field order: 4 + 2 * id)
+TENSOR_TYPE_FIELD = 6            # Tensor.type (id 1), int8
+OPCODE_DEPRECATED_FIELD = 4      # OperatorCode.deprecated_builtin_code (id 0), int8
+OPCODE_BUILTIN_FIELD = 10        # OperatorCode.builtin_code (id 3), int32
+
+
+def _field_pos(table, field: int) -> int:
+    o = table._tab.Offset(field)
+    assert o, f"field {field} is absent in the file; cannot patch it in place"
+    return table._tab.Pos + o
+
+
+def _patched(tmp_path: Path, name: str, patch) -> Path:
+    data = bytearray(KWS.read_bytes())
+    model = tflite.Model.GetRootAsModel(bytes(data), 0)
+    patch(data, model)
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _set_types(data, model, new_type: int, activations: bool, constants: bool) -> None:
+    sg = model.Subgraphs(0)
+    for i in range(sg.TensorsLength()):
+        t = sg.Tensors(i)
+        const = t.Buffer() != 0 and model.Buffers(t.Buffer()).DataLength() > 0
+        if (const and constants) or (not const and activations):
+            data[_field_pos(t, TENSOR_TYPE_FIELD)] = new_type
+
+
+def _set_opcode(data, model, index: int, code: int) -> None:
+    oc = model.OperatorCodes(index)
+    data[_field_pos(oc, OPCODE_DEPRECATED_FIELD)] = code     # codes below 127 live here
+    if oc._tab.Offset(OPCODE_BUILTIN_FIELD):                  # absent in older files
+        pos = _field_pos(oc, OPCODE_BUILTIN_FIELD)
+        data[pos:pos + 4] = int(code).to_bytes(4, "little")
+
+
+def _opcode_index(model, code: int) -> int:
+    for j in range(model.OperatorCodesLength()):
+        if max(model.OperatorCodes(j).BuiltinCode(), model.OperatorCodes(j).DeprecatedBuiltinCode()) == code:
+            return j
+    raise AssertionError(f"no operator code {code} in {KWS.name}")
+
+
+def _assert_build_fails(path: Path, tmp_path: Path, capsys, *expected: str) -> str:
+    out = tmp_path / "out"
+    assert main(["build", str(path), "--board", "host", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for text in expected:
+        assert text in err, err
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    return err
+
+
+def test_tflite_truncated(tmp_path, capsys):
+    data = KWS.read_bytes()
+    for cut in (8, 100, len(data) // 3, len(data) // 2, len(data) - 100):
+        path = tmp_path / f"cut{cut}.tflite"
+        path.write_bytes(data[:cut])
+        with pytest.raises(ModelError):
+            load_source(path)
+    _assert_build_fails(tmp_path / f"cut{len(data) // 2}.tflite", tmp_path, capsys, "corrupt or truncated")
+
+
+def test_tflite_wrong_magic(tmp_path, capsys):
+    data = bytearray(KWS.read_bytes())
+    data[4:8] = b"XYZ3"
+    path = tmp_path / "magic.tflite"
+    path.write_bytes(bytes(data))
+    _assert_build_fails(path, tmp_path, capsys, "not a TFLite model", "TFL3")
+
+
+@pytest.mark.parametrize("size", [0, 3, 64, 4096])
+def test_tflite_random_bytes(tmp_path, size):
+    rng = np.random.default_rng(size)
+    path = tmp_path / "random.tflite"
+    data = bytearray(rng.integers(0, 256, size, dtype=np.uint8).tobytes())
+    if size >= 8:
+        data[4:8] = b"TFL3"      # past the identifier check: the parser itself must cope
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError):
+        load_source(path)
+
+
+def test_tflite_unsupported_op(tmp_path, capsys):
+    from tflite.BuiltinOperator import BuiltinOperator
+
+    path = _patched(tmp_path, "unsupported", lambda d, m: _set_opcode(
+        d, m, _opcode_index(m, BuiltinOperator.AVERAGE_POOL_2D), BuiltinOperator.L2_POOL_2D))
+    with pytest.raises(UnsupportedOpError) as e:
+        load_source(path)
+    msg = str(e.value)
+    assert "L2_POOL_2D" in msg and "operator 9" in msg and "output tensor" in msg, msg
+    _assert_build_fails(path, tmp_path, capsys, "L2_POOL_2D", "supported TFLite operators")
+
+
+def test_tflite_float_model(tmp_path, capsys):
+    path = _patched(tmp_path, "float", lambda d, m: _set_types(d, m, 0, activations=True, constants=True))
+    _assert_build_fails(path, tmp_path, capsys, "float model", "not supported yet")
+
+
+def test_tflite_dynamic_range_model(tmp_path):
+    path = _patched(tmp_path, "dynamic", lambda d, m: _set_types(d, m, 0, activations=True, constants=False))
+    with pytest.raises(ModelError, match="dynamic-range .* not supported yet"):
+        load_source(path)
+
+
+def test_tflite_int16_activations(tmp_path):
+    path = _patched(tmp_path, "int16", lambda d, m: _set_types(d, m, 7, activations=True, constants=False))
+    with pytest.raises(ModelError, match="int16 activations .* not supported yet"):
+        load_source(path)
+
+
+def test_tflite_missing_file(tmp_path):
+    with pytest.raises(ModelError, match="does not exist"):
+        load_source(tmp_path / "absent.tflite")

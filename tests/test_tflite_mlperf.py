@@ -1,0 +1,192 @@
+"""The four int8 MLPerf Tiny models imported from .tflite: tinygen's numpy reference and
+its generated host C equal TensorFlow Lite Micro's host interpreter byte for byte.
+
+LiteRT's reference kernels (BUILTIN_REF) agree too, except FULLY_CONNECTED, which
+LiteRT requantizes with a single rounding: on the AD model (a chain of fully connected
+layers) its outputs are reproduced exactly by the reference with that one rounding swapped.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from e2e import ALL_AGREE, build_host, diff_layers, first_difference
+from tinygen.analysis import total_macs
+from tinygen.compiler import compile_source, load_source
+from tinygen.quant import fixedpoint as fp
+from tinygen.ref import interpreter as ref_interp
+from tinygen.ref import kernels as ref_kernels
+
+tflm = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
+litert = pytest.importorskip("ai_edge_litert.interpreter")
+
+MODELS_DIR = Path("/work/shared/models/mlperf-tiny")
+# anchors.md: multiply-accumulates per inference
+MACS = {"kws_dscnn": 2_656_768, "vww_mobilenet": 7_489_664, "ic_resnet8": 12_501_632, "ad_autoencoder": 264_192}
+MODELS = tuple(MACS)
+INPUTS_PER_MODEL = 50
+ARENA_BYTES = 1 << 20
+
+pytestmark = pytest.mark.skipif(not MODELS_DIR.is_dir(), reason="MLPerf Tiny models not present")
+
+
+def model_path(name: str) -> Path:
+    return MODELS_DIR / f"{name}_int8.tflite"
+
+
+@functools.lru_cache(maxsize=None)
+def compiled(name: str):
+    source = load_source(model_path(name))
+    return source, compile_source(source)
+
+
+@functools.lru_cache(maxsize=None)
+def inputs(name: str) -> tuple[np.ndarray, ...]:
+    """Deterministic int8 inputs: half uniform over the int8 range, half around the zero point."""
+    source, graph = compiled(name)
+    zp = int(graph.tensor(graph.inputs[0]).qparams.zero_point[0])
+    rng = np.random.default_rng(sum(name.encode()))
+    xs = []
+    for k in range(INPUTS_PER_MODEL):
+        if k % 2:
+            x = rng.integers(-128, 128, size=source.input_shape)
+        else:
+            x = np.clip(np.rint(rng.normal(zp, rng.uniform(5, 60), size=source.input_shape)), -128, 127)
+        xs.append(x.astype(np.int8))
+    return tuple(xs)
+
+
+def tflm_interpreter(name: str, preserve_all: bool = False):
+    config = (tflm.InterpreterConfig.kPreserveAllTensors if preserve_all
+              else tflm.InterpreterConfig.kAllocationRecording)
+    return tflm.Interpreter.from_file(str(model_path(name)), arena_size=ARENA_BYTES, intrepreter_config=config)
+
+
+@functools.lru_cache(maxsize=None)
+def tflm_outputs(name: str) -> tuple[np.ndarray, ...]:
+    interp = tflm_interpreter(name)
+    outs = []
+    for x in inputs(name):
+        interp.set_input(x, 0)
+        interp.invoke()
+        outs.append(np.array(interp.get_output(0)))
+    return tuple(outs)
+
+
+def litert_outputs(name: str) -> list[np.ndarray]:
+    interp = litert.Interpreter(model_path=str(model_path(name)),
+                                experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF)
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
+    outs = []
+    for x in inputs(name):
+        interp.set_tensor(inp, x)
+        interp.invoke()
+        outs.append(interp.get_tensor(out).copy())
+    return outs
+
+
+def assert_equal_outputs(what: str, got, want) -> None:
+    for i, (g, w) in enumerate(zip(got, want)):
+        if not np.array_equal(g.ravel(), w.ravel()):
+            raise AssertionError(f"{what}, input {i}: {first_difference(g.ravel(), w.ravel())}")
+
+
+def reference_outputs(graph, xs, run=ref_interp.run) -> list[np.ndarray]:
+    return [run(graph, x)[graph.outputs[0]] for x in xs]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_tflite_s8_reference_equals_tflm(name):
+    _, graph = compiled(name)
+    assert graph.meta["quantized"] == "tflite"
+    assert_equal_outputs(f"{name}: reference vs TFLM", reference_outputs(graph, inputs(name)), tflm_outputs(name))
+    # the comparison has teeth: the outputs vary with the input
+    assert len({o.tobytes() for o in tflm_outputs(name)}) > 10
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_tflite_s8_every_layer_equals_tflm(name):
+    """Every intermediate tensor, on a few inputs (TFLM run with all tensors preserved)."""
+    _, graph = compiled(name)
+    interp = tflm_interpreter(name, preserve_all=True)
+    index = graph.meta["tflite_tensors"]
+    for x in inputs(name)[:3]:
+        interp.set_input(x, 0)
+        interp.invoke()
+        values = ref_interp.run(graph, x, keep_all=True)
+        for node in graph.nodes:
+            out = node.outputs[0]
+            if out not in index:       # a reshape tinygen inserted
+                continue
+            want = interp.GetTensor(index[out], 0)["tensor_data"]
+            got = values[out]
+            assert np.array_equal(got.ravel(), want.ravel()), \
+                f"{name}: first differing layer {node.name} ({node.source}): {first_difference(got, want)}"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_tflite_s8_host_c_equals_tflm(name, tmp_path):
+    source, graph = compiled(name)
+    host = build_host(source, graph, tmp_path / name)
+    got = [host.invoke(x)[0] for x in inputs(name)]
+    assert_equal_outputs(f"{name}: host C vs TFLM", got, tflm_outputs(name))
+    assert diff_layers(graph, host, inputs(name)[0]) == ALL_AGREE
+
+
+def _fully_connected_single_rounding(p, input, weights, bias, multiplier, shift):
+    """fully_connected_s8 with LiteRT's single-rounding requantization:
+    (acc * multiplier + 2^(30 - shift)) >> (31 - shift), instead of TFLM's rounding
+    doubling high multiply followed by a rounding right shift."""
+    x = np.asarray(input, dtype=np.int64).reshape(p["rows"], p["in_features"]) + p["input_offset"]
+    acc = x @ np.asarray(weights, dtype=np.int64).T + np.asarray(bias, dtype=np.int64)
+    total = 31 - np.asarray(shift, dtype=np.int64)
+    out = (acc * np.asarray(multiplier, dtype=np.int64) + (np.int64(1) << (total - 1))) >> total
+    return np.clip(out + p["output_offset"], p["act_min"], p["act_max"]).astype(np.int8)
+
+
+def run_litert_rounding(graph, x, fc_diffs: list | None = None):
+    """The reference with LiteRT's FULLY_CONNECTED rounding; fc_diffs collects, per FC layer,
+    the largest |single - double rounding| on the same layer input."""
+    values = {graph.inputs[0]: np.asarray(x, np.int8).reshape(graph.tensor(graph.inputs[0]).shape)}
+    for node in graph.nodes:
+        out = ref_interp.run_node(graph, node, values)
+        if node.op == "fully_connected":
+            consts = [graph.const(node, r) for r in ("weight", "bias", "multiplier", "shift")]
+            single = _fully_connected_single_rounding(node.attrs["kparams"], values[node.inputs[0]], *consts)
+            single = single.reshape(out.shape)
+            if fc_diffs is not None:
+                fc_diffs.append(int(np.abs(single.astype(np.int32) - out.astype(np.int32)).max()))
+            out = single
+        values[node.outputs[0]] = out
+    return {name: values[name] for name in graph.outputs}
+
+
+@pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenet"])
+def test_tflite_s8_litert_ref_equals_tflm(name):
+    assert_equal_outputs(f"{name}: LiteRT BUILTIN_REF vs TFLM", litert_outputs(name), tflm_outputs(name))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_tflite_s8_litert_ref_equals_reference_with_single_rounding_fc(name):
+    """LiteRT's reference kernels equal tinygen's reference once FULLY_CONNECTED rounds once
+    (as LiteRT's does); that single rounding moves each FC output by at most 1. Where LiteRT
+    and TFLM differ (AD: ten FC layers; IC: its last FC before softmax, on some inputs),
+    tinygen follows TFLM exactly (test_tflite_s8_reference_equals_tflm)."""
+    _, graph = compiled(name)
+    fc_diffs: list[int] = []
+    got = [run_litert_rounding(graph, x, fc_diffs)[graph.outputs[0]] for x in inputs(name)]
+    assert_equal_outputs(f"{name}: LiteRT BUILTIN_REF vs single-rounding reference", got, litert_outputs(name))
+    assert max(fc_diffs) <= 1
+    if name == "ad_autoencoder":
+        assert max(fc_diffs) == 1, "expected single and double rounding to differ somewhere on AD"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_tflite_s8_total_macs(name):
+    _, graph = compiled(name)
+    assert total_macs(graph) == MACS[name]

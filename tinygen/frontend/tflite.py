@@ -1,0 +1,474 @@
+"""Import an int8 .tflite flatbuffer into an already-quantized IR graph.
+
+The file's own quantization is kept as it is: per-tensor int8 activations,
+per-channel int8 weights, int32 biases. What TFLite Micro computes in its
+Prepare step is computed here the same way, so the generated code equals
+TFLM's reference kernels byte for byte:
+
+- requantization multipliers and shifts: tinygen.quant.params.requant_multipliers
+  (input_scale * filter_scale / output_scale in double, as
+  PopulateConvolutionQuantizationParams);
+- fused activation bounds: CalculateActivationRangeQuantized (float32 division,
+  std::round);
+- SAME/VALID padding and output sizes: ComputePaddingHeightWidth / ComputeOutSize.
+
+This is the only module that imports the `tflite` package.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tflite
+from tflite.ActivationFunctionType import ActivationFunctionType
+from tflite.BuiltinOperator import BuiltinOperator
+from tflite.Padding import Padding
+from tflite.TensorType import TensorType
+
+from tinygen.errors import ModelError, TinygenError, UnsupportedOpError
+from tinygen.ir import Graph, Kind, Node, QParams, Tensor
+from tinygen.quant.params import requant_multipliers
+from tinygen.quant.spec import ACT_QMAX, ACT_QMIN
+
+FILE_IDENTIFIER = b"TFL3"
+
+_OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+_TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_")}
+# TensorType -> (IR dtype, numpy dtype) for the types this frontend reads
+_TYPES = {
+    TensorType.INT8: ("int8", np.int8),
+    TensorType.INT32: ("int32", np.int32),
+    TensorType.FLOAT32: ("float32", np.float32),
+    TensorType.INT16: ("int16", np.int16),
+    TensorType.UINT8: ("uint8", np.uint8),
+    TensorType.INT64: (None, np.int64),
+}
+
+SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
+                 "ADD", "RESHAPE", "SQUEEZE", "SOFTMAX")
+
+
+@dataclass
+class TFLiteModel:
+    name: str
+    graph: Graph
+    input_shape: tuple[int, ...]
+
+
+def load(path: str | Path) -> TFLiteModel:
+    """Read a .tflite file; every problem with it is a ModelError or UnsupportedOpError."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"model file {str(path)!r} does not exist")
+    data = path.read_bytes()
+    name = _c_name(path.stem)
+    if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
+        found = data[4:8] if len(data) >= 8 else b""
+        raise ModelError(f"{path.name} is not a TFLite model: file identifier {found!r}, expected "
+                         f"{FILE_IDENTIFIER!r}", "give an int8 .tflite flatbuffer (from the TFLite converter)")
+    try:
+        graph = _Importer(data, name, path.name).run()
+    except TinygenError:
+        raise
+    except Exception as e:  # the flatbuffer reader fails in many ways on corrupt input
+        raise ModelError(f"{path.name} is corrupt or truncated: cannot read its flatbuffer "
+                         f"({type(e).__name__}: {e})", "re-export the model with the TFLite converter") from None
+    return TFLiteModel(name, graph, graph.tensors[graph.inputs[0]].shape)
+
+
+def _c_name(stem: str) -> str:
+    ident = "".join(c if c.isalnum() or c == "_" else "_" for c in stem).strip("_") or "model"
+    return "m_" + ident if ident[0].isdigit() else ident
+
+
+def _round(x: np.float32) -> int:
+    """std::round on a float: halves away from zero."""
+    return int(np.sign(x) * np.floor(np.abs(np.float64(x)) + 0.5))
+
+
+def activation_range(fused: int, scale, zero_point: int) -> tuple[int, int]:
+    """TFLM CalculateActivationRangeQuantized for int8: zp + round(f / scale), in float32."""
+    def q(f: float) -> int:
+        return zero_point + _round(np.float32(f) / np.float32(scale))
+
+    if fused == ActivationFunctionType.NONE:
+        return ACT_QMIN, ACT_QMAX
+    if fused == ActivationFunctionType.RELU:
+        return max(ACT_QMIN, q(0.0)), ACT_QMAX
+    if fused == ActivationFunctionType.RELU6:
+        return max(ACT_QMIN, q(0.0)), min(ACT_QMAX, q(6.0))
+    if fused == ActivationFunctionType.RELU_N1_TO_1:
+        return max(ACT_QMIN, q(-1.0)), min(ACT_QMAX, q(1.0))
+    raise UnsupportedOpError(f"fused activation {fused} is not supported")
+
+
+def _padding(kind: int, stride: int, dilation: int, in_size: int, filter_size: int) -> tuple[int, int, int]:
+    """TFLM ComputeOutSize and ComputePaddingWithOffset: (out_size, pad_before, pad_after)."""
+    effective = (filter_size - 1) * dilation + 1
+    if kind == Padding.SAME:
+        out = (in_size + stride - 1) // stride
+    elif kind == Padding.VALID:
+        out = (in_size + stride - effective) // stride
+    else:
+        raise ModelError(f"unknown padding type {kind}")
+    total = max((out - 1) * stride + effective - in_size, 0)
+    return out, total // 2, total // 2 + total % 2
+
+
+class _Importer:
+    def __init__(self, data: bytes, name: str, filename: str):
+        self.data = data
+        self.filename = filename
+        self.model = tflite.Model.GetRootAsModel(data, 0)
+        if self.model.SubgraphsLength() < 1:
+            raise ModelError(f"{filename} has no subgraph")
+        self.sg = self.model.Subgraphs(0)
+        self.graph = Graph(name=name)
+        self.names: dict[int, str] = {}     # tflite activation tensor index -> IR tensor name
+        self.where = ""
+
+    # -- tensors ------------------------------------------------------------
+    def tensor(self, index: int):
+        if not 0 <= index < self.sg.TensorsLength():
+            raise ModelError(f"{self.where}tensor index {index} out of range")
+        return self.sg.Tensors(index)
+
+    def tname(self, index: int) -> str:
+        return self.tensor(index).Name().decode("utf-8", "replace")
+
+    def shape(self, index: int) -> tuple[int, ...]:
+        shape = tuple(int(d) for d in self.tensor(index).ShapeAsNumpy()) if self.tensor(index).ShapeLength() else ()
+        if any(d <= 0 for d in shape):
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has shape {list(shape)}; "
+                             "dynamic or empty dimensions are not supported")
+        return shape
+
+    def qparams(self, index: int, per_channel_axis: int | None = None) -> QParams:
+        q = self.tensor(index).Quantization()
+        if q is None or q.ScaleLength() == 0:
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has no quantization parameters")
+        scale = q.ScaleAsNumpy().astype(np.float32)
+        zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(scale.shape, np.int64)
+        if zp.size == 1 and scale.size > 1:
+            zp = np.full(scale.shape, zp[0])
+        if zp.shape != scale.shape or not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has invalid quantization "
+                             f"(scales {scale[:4]}, zero points {zp[:4]})")
+        if scale.size > 1:
+            axis = int(q.QuantizedDimension())
+            if per_channel_axis is None or axis != per_channel_axis:
+                raise ModelError(f"{self.where}tensor {self.tname(index)!r} is quantized per channel "
+                                 f"along axis {axis}, which this operator does not allow")
+            if scale.size != self.shape(index)[axis]:
+                raise ModelError(f"{self.where}tensor {self.tname(index)!r} has {scale.size} scales for "
+                                 f"{self.shape(index)[axis]} channels")
+            return QParams(scale, zp, axis=axis)
+        return QParams(scale, zp)
+
+    def buffer(self, index: int) -> np.ndarray | None:
+        t = self.tensor(index)
+        b = t.Buffer()
+        if b == 0:
+            return None
+        if not 0 < b < self.model.BuffersLength():
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} names buffer {b}, which does not exist")
+        buf = self.model.Buffers(b)
+        if buf.Offset() > 1:          # large models keep buffers after the flatbuffer
+            raw = self.data[buf.Offset(): buf.Offset() + buf.Size()]
+            if len(raw) != buf.Size():
+                raise ModelError(f"{self.where}tensor {self.tname(index)!r}: buffer {b} lies past the end of the file")
+        elif buf.DataLength() == 0:
+            return None
+        else:
+            raw = buf.DataAsNumpy().tobytes()
+        _, np_dtype = _TYPES.get(t.Type(), (None, None))
+        if np_dtype is None:
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has type {_TYPE_NAMES.get(t.Type(), t.Type())}")
+        shape = self.shape(index)
+        want = math.prod(shape) * np.dtype(np_dtype).itemsize
+        if len(raw) != want:
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} of shape {list(shape)} "
+                             f"({_TYPE_NAMES[t.Type()]}) needs {want} bytes, its buffer has {len(raw)}")
+        return np.frombuffer(raw, dtype=np.dtype(np_dtype).newbyteorder("<")).astype(np_dtype).reshape(shape)
+
+    def activation(self, index: int) -> str:
+        """The IR tensor for an activation input; defined earlier (or the graph input)."""
+        if index not in self.names:
+            raise ModelError(f"{self.where}reads tensor {self.tname(index)!r} before any operator writes it")
+        return self.names[index]
+
+    def const(self, index: int, node_name: str, role: str, dtype: str, axis: int | None = None) -> str:
+        t = self.tensor(index)
+        if _TYPES.get(t.Type(), (None,))[0] != dtype:
+            raise UnsupportedOpError(f"{self.where}{role} tensor {self.tname(index)!r} is "
+                                     f"{_TYPE_NAMES.get(t.Type(), t.Type())}; expected {dtype}")
+        data = self.buffer(index)
+        if data is None:
+            raise UnsupportedOpError(f"{self.where}{role} tensor {self.tname(index)!r} is not a constant")
+        c = self.graph.add_const(self.graph.unique_name(f"{node_name}_{role}"), data, dtype)
+        c.qparams = self.qparams(index, axis) if role == "weight" else None
+        if role == "weight" and np.any(c.qparams.zero_point != 0):
+            raise UnsupportedOpError(f"{self.where}weights {self.tname(index)!r} have a nonzero zero point")
+        return c.name
+
+    def new_activation(self, index: int, name: str, shape=None) -> str:
+        t = self.tensor(index)
+        if t.Type() != TensorType.INT8:
+            raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
+                                     f"{_TYPE_NAMES.get(t.Type(), t.Type())}; only int8 activations are supported")
+        ir = Tensor(self.graph.unique_name(name), shape or self.shape(index), "int8", Kind.ACTIVATION,
+                    qparams=self.qparams(index))
+        self.graph.add_tensor(ir)
+        self.names[index] = ir.name
+        # for layer-by-layer comparison with a TFLite interpreter
+        self.graph.meta.setdefault("tflite_tensors", {})[ir.name] = index
+        return ir.name
+
+    # -- model-level checks ----------------------------------------------------
+    def check_types(self) -> None:
+        """Reject float, dynamic-range and int16 models before looking at operators."""
+        act_types, weight_types = set(), set()
+        for i in range(self.sg.TensorsLength()):
+            t = self.sg.Tensors(i)
+            is_const = t.Buffer() != 0 and self.model.Buffers(t.Buffer()).DataLength() > 0
+            (weight_types if is_const else act_types).add(t.Type())
+        f = self.filename
+        if TensorType.FLOAT32 in act_types:
+            if TensorType.INT8 in weight_types and TensorType.INT8 not in act_types:
+                raise ModelError(f"{f} is a dynamic-range quantized model (float activations, int8 weights): "
+                                 "not supported yet", "convert it with full int8 quantization "
+                                 "(a representative dataset, inference_input_type=tf.int8)")
+            if TensorType.INT8 in act_types:
+                raise ModelError(f"{f} has float32 inputs or outputs around int8 layers (QUANTIZE/DEQUANTIZE "
+                                 "at the model boundary): not supported yet",
+                                 "convert with inference_input_type=tf.int8 and inference_output_type=tf.int8")
+            raise ModelError(f"{f} is a float model: not supported yet",
+                             "quantize it to int8 with the TFLite converter, or compile the PyTorch model")
+        if TensorType.INT16 in act_types:
+            raise ModelError(f"{f} has int16 activations (16x8 quantization): not supported yet")
+        if act_types - {TensorType.INT8, TensorType.INT32}:
+            names = sorted(_TYPE_NAMES.get(t, str(t)) for t in act_types)
+            raise ModelError(f"{f} has activations of types {names}: only int8 is supported")
+
+    # -- the graph -------------------------------------------------------------
+    def run(self) -> Graph:
+        if self.sg.InputsLength() != 1 or self.sg.OutputsLength() < 1:
+            raise UnsupportedOpError(f"{self.filename} has {self.sg.InputsLength()} inputs; "
+                                     "tinygen compiles models with one input")
+        self.check_types()
+        index = int(self.sg.Inputs(0))
+        t = self.tensor(index)
+        if t.Type() != TensorType.INT8:
+            raise ModelError(f"{self.filename}: input {self.tname(index)!r} is "
+                             f"{_TYPE_NAMES.get(t.Type(), t.Type())}, not int8")
+        self.graph.add_tensor(Tensor("input", self.shape(index), "int8", Kind.INPUT, qparams=self.qparams(index)))
+        self.names[index] = "input"
+        self.graph.meta["tflite_tensors"] = {"input": index}
+        self.graph.inputs = ["input"]
+        for i in range(self.sg.OperatorsLength()):
+            self.operator(i)
+        outputs = [int(self.sg.Outputs(k)) for k in range(self.sg.OutputsLength())]
+        for o in outputs:
+            name = self.activation(o)
+            if name == "input":
+                raise UnsupportedOpError(f"{self.filename}: the model output is its input")
+            self.graph.tensors[name].kind = Kind.OUTPUT
+        self.graph.outputs = [self.names[o] for o in outputs]
+        self.graph.meta["quantized"] = "tflite"
+        return self.graph
+
+    def operator(self, i: int) -> None:
+        op = self.sg.Operators(i)
+        if not 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
+            raise ModelError(f"operator {i}: opcode index {op.OpcodeIndex()} out of range")
+        code = self.model.OperatorCodes(op.OpcodeIndex())
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        opname = _OP_NAMES.get(builtin, f"builtin {builtin}")
+        if builtin == BuiltinOperator.CUSTOM:
+            opname = f"CUSTOM ({(code.CustomCode() or b'?').decode('utf-8', 'replace')})"
+        ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
+        outs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        if len(outs) != 1:
+            raise UnsupportedOpError(f"operator {i} ({opname}) has {len(outs)} outputs")
+        out_name = self.tname(outs[0])
+        self.where = f"operator {i} ({opname}, output {out_name!r}): "
+        handler = getattr(self, f"op_{opname.lower()}", None) if opname in SUPPORTED_OPS else None
+        if handler is None:
+            raise UnsupportedOpError(f"operator {i} ({opname}, output tensor {out_name!r}) is not supported",
+                                     "supported TFLite operators: " + ", ".join(SUPPORTED_OPS))
+        source = f"op {i} {opname} -> {out_name}"
+        node = handler(i, op, ins, outs[0], source)
+        self.check_shape(node, outs[0])
+
+    def check_shape(self, node: Node, out_index: int) -> None:
+        want = self.shape(out_index)
+        got = self.graph.tensors[node.outputs[0]].shape
+        if math.prod(want) != math.prod(got) or (node.op != "reshape" and want != got):
+            raise ModelError(f"{self.where}output shape {list(want)} in the file, but the operator "
+                             f"computes {list(got)}")
+
+    def options(self, op, cls):
+        table = op.BuiltinOptions()
+        if table is None:
+            raise ModelError(f"{self.where}options are missing")
+        opts = cls()
+        opts.Init(table.Bytes, table.Pos)
+        return opts
+
+    def add_node(self, i, opname, inputs, out_index, attrs, params, source, shape=None, fused=None) -> Node:
+        name = self.graph.unique_name(f"{opname}_{i}")
+        out = self.new_activation(out_index, name, shape)
+        if fused is not None:
+            q = self.graph.tensors[out].qparams
+            attrs["act_min"], attrs["act_max"] = activation_range(fused, q.scale[0], int(q.zero_point[0]))
+        node = Node(name, opname, inputs, [out], attrs, [params], source)
+        self.graph.nodes.append(node)
+        return node
+
+    def requant(self, name: str, in_index: int, w_scales: np.ndarray, out_index: int, channels: int) -> dict:
+        in_q, out_q = self.qparams(in_index), self.qparams(out_index)
+        scales = np.broadcast_to(w_scales, (channels,))
+        mult, shift = requant_multipliers(in_q.scale[0], scales, out_q.scale[0])
+        return {"multiplier": self.graph.add_const(self.graph.unique_name(f"{name}_mult"), mult, "int32").name,
+                "shift": self.graph.add_const(self.graph.unique_name(f"{name}_shift"), shift, "int32").name}
+
+    def mac_params(self, i, opname, ins, out_index, axis: int, channels: int) -> dict:
+        name = f"{opname}_{i}"
+        params = {"weight": self.const(ins[1], name, "weight", "int8", axis)}
+        w_q = self.graph.tensors[params["weight"]].qparams
+        if len(ins) > 2 and ins[2] >= 0:
+            params["bias"] = self.const(ins[2], name, "bias", "int32")
+            if self.graph.tensors[params["bias"]].shape != (channels,):
+                raise ModelError(f"{self.where}bias has shape {list(self.graph.tensors[params['bias']].shape)}, "
+                                 f"expected [{channels}]")
+        else:
+            params["bias"] = self.graph.add_const(self.graph.unique_name(f"{name}_bias"),
+                                                  np.zeros(channels, np.int32), "int32").name
+        params.update(self.requant(name, ins[0], w_q.scale, out_index, channels))
+        return params
+
+    # -- operators ---------------------------------------------------------------
+    def _conv(self, i, op, ins, out, source, depthwise: bool) -> Node:
+        opts = self.options(op, tflite.DepthwiseConv2DOptions if depthwise else tflite.Conv2DOptions)
+        x = self.activation(ins[0])
+        n, in_h, in_w, in_c = self._nhwc(self.graph.tensors[x].shape)
+        w_shape = self.shape(ins[1])
+        if len(w_shape) != 4:
+            raise ModelError(f"{self.where}filter has shape {list(w_shape)}")
+        out_c, kh, kw = (w_shape[3], w_shape[1], w_shape[2]) if depthwise else (w_shape[0], w_shape[1], w_shape[2])
+        stride = (opts.StrideH(), opts.StrideW())
+        dilation = (opts.DilationHFactor(), opts.DilationWFactor())
+        if min(stride + dilation) < 1:
+            raise ModelError(f"{self.where}stride {stride} or dilation {dilation} is not positive")
+        out_h, top, bottom = _padding(opts.Padding(), stride[0], dilation[0], in_h, kh)
+        out_w, left, right = _padding(opts.Padding(), stride[1], dilation[1], in_w, kw)
+        attrs = {"stride": stride, "dilation": dilation, "padding": (top, bottom, left, right)}
+        if depthwise:
+            if w_shape[0] != 1 or out_c % in_c:
+                raise ModelError(f"{self.where}depthwise filter {list(w_shape)} does not fit {in_c} input channels")
+            attrs["depth_multiplier"] = out_c // in_c
+        elif w_shape[3] != in_c:
+            raise UnsupportedOpError(f"{self.where}filter has {w_shape[3]} input channels, the input {in_c} "
+                                     "(grouped convolution is not supported)")
+        opname = "depthwise_conv2d" if depthwise else "conv2d"
+        params = self.mac_params(i, opname, ins, out, 3 if depthwise else 0, out_c)
+        return self.add_node(i, opname, [x], out, attrs, params, source, (n, out_h, out_w, out_c),
+                             opts.FusedActivationFunction())
+
+    def op_conv_2d(self, i, op, ins, out, source):
+        return self._conv(i, op, ins, out, source, depthwise=False)
+
+    def op_depthwise_conv_2d(self, i, op, ins, out, source):
+        return self._conv(i, op, ins, out, source, depthwise=True)
+
+    def op_fully_connected(self, i, op, ins, out, source):
+        opts = self.options(op, tflite.FullyConnectedOptions)
+        if opts.WeightsFormat() != 0:
+            raise UnsupportedOpError(f"{self.where}shuffled weights format is not supported")
+        x = self.activation(ins[0])
+        w_shape = self.shape(ins[1])
+        if len(w_shape) != 2:
+            raise ModelError(f"{self.where}weights have shape {list(w_shape)}, expected [out, in]")
+        out_f, in_f = w_shape
+        in_shape = self.graph.tensors[x].shape
+        if math.prod(in_shape) % in_f:
+            raise ModelError(f"{self.where}input {list(in_shape)} does not divide into rows of {in_f}")
+        if in_shape[-1] != in_f:        # TFLite flattens the input to [rows, in_features]
+            x = self._reshape(i, x, (math.prod(in_shape) // in_f, in_f), source)
+        rows_shape = in_shape[:-1] if opts.KeepNumDims() and in_shape[-1] == in_f else (math.prod(in_shape) // in_f,)
+        params = self.mac_params(i, "fully_connected", ins, out, 0, out_f)
+        return self.add_node(i, "fully_connected", [x], out, {}, params, source, (*rows_shape, out_f),
+                             opts.FusedActivationFunction())
+
+    def _pool(self, i, op, ins, out, source, opname):
+        opts = self.options(op, tflite.Pool2DOptions)
+        x = self.activation(ins[0])
+        n, in_h, in_w, c = self._nhwc(self.graph.tensors[x].shape)
+        kernel = (opts.FilterHeight(), opts.FilterWidth())
+        stride = (opts.StrideH(), opts.StrideW())
+        if min(kernel + stride) < 1:
+            raise ModelError(f"{self.where}filter {kernel} or stride {stride} is not positive")
+        out_h, top, bottom = _padding(opts.Padding(), stride[0], 1, in_h, kernel[0])
+        out_w, left, right = _padding(opts.Padding(), stride[1], 1, in_w, kernel[1])
+        if not self.qparams(ins[0]).same_as(self.qparams(out)):
+            raise UnsupportedOpError(f"{self.where}input and output quantization differ")
+        attrs = {"kernel": kernel, "stride": stride, "padding": (top, bottom, left, right)}
+        if opname == "avg_pool2d":
+            attrs["count_include_pad"] = False     # TFLite averages over the valid positions only
+        node = self.add_node(i, opname, [x], out, attrs, {}, source, (n, out_h, out_w, c),
+                             opts.FusedActivationFunction())
+        if (node.attrs.pop("act_min"), node.attrs.pop("act_max")) != (ACT_QMIN, ACT_QMAX):
+            raise UnsupportedOpError(f"{self.where}a fused activation on pooling is not supported yet")
+        return node
+
+    def op_average_pool_2d(self, i, op, ins, out, source):
+        return self._pool(i, op, ins, out, source, "avg_pool2d")
+
+    def op_max_pool_2d(self, i, op, ins, out, source):
+        return self._pool(i, op, ins, out, source, "max_pool2d")
+
+    def op_add(self, i, op, ins, out, source):
+        opts = self.options(op, tflite.AddOptions)
+        a, b = self.activation(ins[0]), self.activation(ins[1])
+        shape = self.graph.tensors[a].shape
+        if self.graph.tensors[b].shape != shape:
+            raise UnsupportedOpError(f"{self.where}broadcasting add of {list(shape)} and "
+                                     f"{list(self.graph.tensors[b].shape)} is not supported yet")
+        return self.add_node(i, "add", [a, b], out, {}, {}, source, shape, opts.FusedActivationFunction())
+
+    def _reshape(self, i, x: str, shape, source) -> str:
+        name = self.graph.unique_name(f"reshape_{i}")
+        q = self.graph.tensors[x].qparams
+        self.graph.add_tensor(Tensor(name, shape, "int8", Kind.ACTIVATION, qparams=QParams(q.scale, q.zero_point)))
+        self.graph.nodes.append(Node(name, "reshape", [x], [name], {}, [{}], source))
+        return name
+
+    def op_reshape(self, i, op, ins, out, source):
+        x = self.activation(ins[0])
+        if not self.qparams(ins[0]).same_as(self.qparams(out)):
+            raise UnsupportedOpError(f"{self.where}input and output quantization differ")
+        name = self.graph.unique_name(f"reshape_{i}")
+        self.new_activation(out, name)
+        node = Node(name, "reshape", [x], [name], {}, [{}], source)
+        self.graph.nodes.append(node)
+        return node
+
+    op_squeeze = op_reshape
+
+    def op_softmax(self, i, op, ins, out, source):
+        opts = self.options(op, tflite.SoftmaxOptions)
+        x = self.activation(ins[0])
+        q = self.qparams(out)
+        if float(q.scale[0]) != 1.0 / 256 or int(q.zero_point[0]) != -128:
+            raise UnsupportedOpError(f"{self.where}int8 softmax output must have scale 1/256 and zero point "
+                                     f"-128, not {q!r}")
+        return self.add_node(i, "softmax", [x], out, {"axis": -1, "beta": float(np.float32(opts.Beta()))}, {},
+                             source, self.graph.tensors[x].shape)
+
+    def _nhwc(self, shape) -> tuple[int, int, int, int]:
+        if len(shape) != 4:
+            raise ModelError(f"{self.where}input has shape {list(shape)}, expected 4-D NHWC")
+        return shape
