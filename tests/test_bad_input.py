@@ -356,6 +356,11 @@ def test_build_toolchain_failure_inside_staging_leaves_existing_output_untouched
         build(source, graph, broken, fresh)
     assert not fresh.exists()
     assert staging_leftovers(tmp_path, "fresh") == []
+    # missing parent folders that the build created are removed again
+    nested = tmp_path / "a" / "b" / "out"
+    with pytest.raises(ToolchainError, match="no-such-cc-tinygen"):
+        build(source, graph, broken, nested)
+    assert not (tmp_path / "a").exists()
 
 
 # -- end to end through a real process -------------------------------------------------

@@ -17,6 +17,7 @@ EPILOG_BUILD = """examples:
   tinygen build examples/models/dscnn.py --board host --calib calib.npy -o build/dscnn
   tinygen build model.pt2 --board host --calib data.npz --calib-method percentile
   tinygen build model.py --board host --calib random      # no data at hand (accuracy suffers)
+  tinygen build kws_dscnn_int8.tflite --board host        # int8 .tflite: its own quantization, no --calib
 """
 EPILOG_INSPECT = """examples:
   tinygen inspect examples/models/dscnn.py            # per-layer shapes, params, MACs, bytes
@@ -40,7 +41,7 @@ class _Progress:
 
 
 def _add_compile_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="model file: .py (defines model() and example_input()) or .pt2")
+    p.add_argument("model", help="model file: .py (defines model() and example_input()), .pt2, or int8 .tflite")
     p.add_argument("--calib", metavar="DATA",
                    help="calibration inputs: .npy, .npz, FILE.py:FUNCTION, or 'random' "
                         "(default: the model file's calibration_data())")

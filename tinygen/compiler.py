@@ -83,7 +83,8 @@ def load_source(path: str | Path) -> SourceModel:
         model = tflite.load(path)
         return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shape, "NHWC")
     if not path.exists():
-        raise ModelError(f"model file {str(path)!r} does not exist")
+        raise ModelError(f"model file {str(path)!r} does not exist",
+                         "give the path of a .py model file, a .pt2 program or a .tflite model")
     raise UsageError(f"cannot read {str(path)!r}: unknown model format {path.suffix or '(no extension)'}",
                      "give a PyTorch model file (.py with model() and example_input()), a "
                      "torch.export program (.pt2) or an int8 TFLite model (.tflite)")
@@ -101,8 +102,11 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
     return graph
 
 
-def _check_writable(out_dir: Path) -> None:
+def _check_writable(out_dir: Path) -> list[Path]:
+    """Check out_dir can be written; create its missing parents and return them
+    (outermost first) so that a failed build can remove them again."""
     parent = out_dir.resolve().parent
+    created = [p for p in reversed([parent, *parent.parents]) if not p.exists()]
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -113,17 +117,23 @@ def _check_writable(out_dir: Path) -> None:
                            "choose another -o/--output directory")
     if not os.access(parent, os.W_OK):
         raise TinygenError(f"cannot write to {str(parent)!r}", "choose another -o/--output directory")
+    return created
 
 
 @contextmanager
 def staged_output(out_dir: Path) -> Iterator[Path]:
     """A fresh directory that replaces `out_dir` only if the block succeeds."""
-    _check_writable(out_dir)
+    created = _check_writable(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tinygen", dir=out_dir.resolve().parent))
     try:
         yield staging
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(created):      # innermost first; only if still empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         raise
     old = None
     if out_dir.exists():
@@ -148,7 +158,7 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
             from tinygen.build.host import build_host
 
             progress(f"compiling with {board.cc}")
-            built = build_host(stage, board)
+            built = build_host(stage, board, label=str(out_dir))
             artifacts = {k: out_dir / v.name for k, v in built.items()}
         else:
             raise UsageError(f"board {board.name!r} cannot be built yet")
