@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from _untrained import randomize_batchnorm  # sibling file in examples/models/
+from _untrained import natural_images, randomize_batchnorm  # sibling file in examples/models/
 
 
 def conv_bn(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -59,14 +59,5 @@ def example_input() -> torch.Tensor:
 
 def calibration_data() -> np.ndarray:
     """64 smooth colour images, normalized per channel like CIFAR-10 inputs."""
-    return _natural_images(np.random.default_rng(2), 64)
+    return natural_images(np.random.default_rng(2), 64)
 
-
-def _natural_images(rng: np.random.Generator, n: int) -> np.ndarray:
-    # low-frequency random fields (upsampled 4x4 noise) plus a little fine noise
-    coarse = rng.uniform(0, 1, (n, 3, 4, 4)).astype(np.float32)
-    images = np.kron(coarse, np.ones((8, 8), np.float32))
-    images += rng.normal(0, 0.05, images.shape).astype(np.float32)
-    mean = np.array([0.49, 0.48, 0.45], np.float32)[:, None, None]
-    std = np.array([0.25, 0.24, 0.26], np.float32)[:, None, None]
-    return ((np.clip(images, 0, 1) - mean) / std).astype(np.float32)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from _untrained import randomize_batchnorm  # sibling file in examples/models/
+from _untrained import natural_images, randomize_batchnorm  # sibling file in examples/models/
 
 
 class BasicBlock(nn.Module):
@@ -64,10 +64,4 @@ def example_input() -> torch.Tensor:
 
 def calibration_data() -> np.ndarray:
     """64 smooth colour images, normalized per channel like CIFAR-10 inputs."""
-    rng = np.random.default_rng(2)
-    coarse = rng.uniform(0, 1, (64, 3, 4, 4)).astype(np.float32)
-    images = np.kron(coarse, np.ones((8, 8), np.float32))
-    images += rng.normal(0, 0.05, images.shape).astype(np.float32)
-    mean = np.array([0.49, 0.48, 0.45], np.float32)[:, None, None]
-    std = np.array([0.25, 0.24, 0.26], np.float32)[:, None, None]
-    return ((np.clip(images, 0, 1) - mean) / std).astype(np.float32)
+    return natural_images(np.random.default_rng(2), 64)

@@ -20,7 +20,6 @@ path in the user's model and the supported layers.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
