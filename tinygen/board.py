@@ -22,6 +22,14 @@ class Board:
     isa_features: frozenset
     build: str
     toolchain: dict = field(default_factory=dict)
+    port: str | None = None               # firmware/ports/<port>/ for the real part
+    clock_hz: int | None = None
+    memory: tuple[dict, ...] = ()         # regions of the real part: name, kind, origin, size, link
+    stack_size: int = 0
+    serial: dict = field(default_factory=dict)
+    flash: dict = field(default_factory=dict)
+    power: dict = field(default_factory=dict)
+    emulator: dict | None = None          # the QEMU stand-in, None if there is none
     path: Path | None = None
     raw: dict = field(default_factory=dict, repr=False)
 
@@ -32,6 +40,13 @@ class Board:
     @property
     def cflags(self) -> list[str]:
         return list(self.toolchain.get("cflags", []))
+
+    def region(self, kind: str) -> dict | None:
+        """The linked memory region of a kind ("flash" or "ram"), or None."""
+        for r in self.memory:
+            if r.get("kind") == kind and r.get("link", False):
+                return r
+        return None
 
     def missing_tools(self) -> list[str]:
         """Tools this board's build needs that are not on PATH."""
@@ -50,6 +65,14 @@ def _load(path: Path) -> Board:
         isa_features=frozenset(raw.get("isa_features", [])),
         build=raw.get("build", raw["name"]),
         toolchain=dict(raw.get("toolchain", {})),
+        port=raw.get("port"),
+        clock_hz=raw.get("clock_hz"),
+        memory=tuple(dict(m) for m in raw.get("memory", [])),
+        stack_size=int(raw.get("stack", {}).get("size", 0)),
+        serial=dict(raw.get("serial", {})),
+        flash=dict(raw.get("flash", {})),
+        power=dict(raw.get("power", {})),
+        emulator=dict(raw["emulator"]) if "emulator" in raw else None,
         path=path,
         raw=raw,
     )

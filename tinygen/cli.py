@@ -169,6 +169,9 @@ def make_parser() -> argparse.ArgumentParser:
                         epilog="examples:\n  tinygen boards              # names, aliases, cores, toolchain status\n"
                                "  tinygen build m.py --board host\n", formatter_class=fmt)
     bd.set_defaults(func=cmd_boards)
+
+    from tinygen.hil.cli import add_commands
+    add_commands(sub, fmt)
     return parser
 
 

@@ -1,0 +1,59 @@
+/*
+ * tinygen board support interface: the few things the runtime needs from a
+ * board. One implementation per port in firmware/ports/<port>/ (real STM32
+ * parts, the QEMU stand-ins, RISC-V virt, ESP-IDF, a stdio port for tests).
+ *
+ * No vendor HAL: ports poke registers directly (or call ESP-IDF on ESP32).
+ */
+#ifndef TG_PORT_H
+#define TG_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Clocks, caches, serial port and the cost counter. Called once from main(). */
+void tg_port_init(void);
+
+/*
+ * Next byte from the serial port (0..255), or -1 when none arrived within
+ * `timeout_ms` milliseconds (0 waits forever). On stand-ins, where time is
+ * virtual, the timeout is approximate but bounded.
+ */
+int tg_port_getc(uint32_t timeout_ms);
+
+/* Write `len` bytes to the serial port (blocking until queued). */
+void tg_port_write(const char *data, size_t len);
+
+/*
+ * Free-running cost counter, extended to 64 bits by the port: core clock
+ * cycles on real boards (DWT CYCCNT on Cortex-M, CCOUNT / mcycle elsewhere),
+ * executed instructions on emulated stand-ins.
+ */
+uint64_t tg_port_counter(void);
+
+/* What tg_port_counter() counts: TG_COUNTER_CYCLES or TG_COUNTER_INSTRUCTIONS. */
+#define TG_COUNTER_CYCLES 0
+#define TG_COUNTER_INSTRUCTIONS 1
+int tg_port_counter_kind(void);
+
+/* Core clock in Hz (what the cycle counter runs at); 0 on stand-ins. */
+uint32_t tg_port_clock_hz(void);
+
+/* Short board / port name reported by `tg info` (e.g. "stm32f746 216MHz"). */
+const char *tg_port_name(void);
+
+/*
+ * Leave the firmware with a status: on stand-ins QEMU exits with `code`
+ * (semihosting or the virt test device); on real boards this resets the part.
+ */
+void tg_port_exit(int code) __attribute__((noreturn));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TG_PORT_H */
