@@ -9,10 +9,12 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.tinygen-installed
 JOBS ?= 2
 
-# Debian packages the host build needs (the Cortex-M toolchain and QEMU come
-# with the firmware work: see ../shared/notes/emulation.md).
-APT_PACKAGES := gcc make python3-venv
-TOOLS := gcc make
+# Debian packages: the host compiler, the Cortex-M and RISC-V cross compilers
+# (newlib for Cortex-M; RISC-V builds are freestanding) and the QEMU stand-ins.
+# --no-install-recommends keeps QEMU's GUI packages (3 GB) out.
+APT_PACKAGES := gcc make python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi \
+	qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
+TOOLS := gcc make arm-none-eabi-gcc qemu-system-arm riscv64-unknown-elf-gcc qemu-system-riscv32
 
 .PHONY: setup toolchain test test-fast demo clean
 
@@ -20,6 +22,8 @@ toolchain:
 	@missing=""; \
 	for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	$(PYTHON) -m venv --help >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if command -v arm-none-eabi-gcc >/dev/null 2>&1 && \
+	   [ "$$(arm-none-eabi-gcc -print-file-name=libc.a)" = "libc.a" ]; then missing="$$missing libnewlib-arm-none-eabi"; fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing:$$missing"; \
