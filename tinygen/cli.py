@@ -40,8 +40,9 @@ class _Progress:
             print(f"[{time.perf_counter() - self.start:6.2f}s] {message}", file=sys.stderr, flush=True)
 
 
-def _add_compile_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="model file: .py (defines model() and example_input()), .pt2, or int8 .tflite")
+def _add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False) -> None:
+    p.add_argument("model", nargs="?" if model_optional else None,
+                   help="model file: .py (defines model() and example_input()), .pt2, or int8 .tflite")
     p.add_argument("--calib", metavar="DATA",
                    help="calibration inputs: .npy, .npz, FILE.py:FUNCTION, or 'random' "
                         "(default: the model file's calibration_data())")

@@ -1,5 +1,194 @@
-"""`tinygen flash` and `tinygen hil` (registered by tinygen.cli)."""
+"""`tinygen flash` and `tinygen hil` (registered by tinygen.cli).
+
+The glue: compile and build (tinygen.compiler), start the stand-in or open the
+port (tinygen.hil.target), run the session (tinygen.hil.session) against the
+reference, report (tinygen.hil.report).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from tinygen.errors import TinygenError, UsageError
+
+EPILOG_FLASH = """examples:
+  tinygen flash examples/models/dscnn.py --board f746zg -o build/kws   # build, then write + verify
+  tinygen flash --board f746zg -o build/kws --probe openocd           # an existing build, another probe
+  tinygen flash --board f746zg -o build/kws --emulate                 # boot it on the QEMU stand-in instead
+  tinygen flash --board f746zg -o build/kws --emulate --serve         # ... and serve its serial port until Ctrl-C
+"""
+EPILOG_HIL = """examples:
+  tinygen hil examples/models/dscnn.py --board f746zg --emulate --data test.npz
+  tinygen hil kws.tflite --board f746zg --port /dev/ttyACM0 --flash --data kws.npz --json kws.json
+  tinygen hil model.py --board host --data x.npy --labels y.npy --plot layers.png
+"""
+
+
+def _board_for(args):
+    from tinygen.board import get_board
+    from tinygen.run.qemu import _no_emulator_hint
+
+    board = get_board(args.board)
+    if args.emulate and board.emulator is None and board.build != "host":
+        raise UsageError(f"board {board.name} has no emulated stand-in", _no_emulator_hint(board))
+    return board
+
+
+def _build(args, board, progress):
+    """Compile MODEL and build it for the board into -o (default build/NAME)."""
+    from tinygen.cli import _compile
+    from tinygen.compiler import build
+
+    source, graph = _compile(args, progress, board.isa_features)
+    out = Path(args.output) if args.output else Path("build") / source.name
+    result = build(source, graph, board, out, progress)
+    return source, graph, result
+
+
+def _check_model(info: dict, manifest: dict, board, project) -> None:
+    """The device must run the model we compare against."""
+    want, got = manifest.get("model_hash"), info.get("hash")
+    if want and got and str(got) != str(want):
+        raise TinygenError(f"the device runs model {info.get('model')} (hash {got}), not this build "
+                           f"({manifest.get('model')}, hash {want})",
+                           f"flash it first: tinygen flash --board {board.name} -o {project} (or add --flash)")
+
+
+def cmd_flash(args) -> int:
+    from tinygen.cli import _Progress
+    from tinygen.hil.target import describe, device_url, open_device
+
+    board = _board_for(args)
+    progress = _Progress(args.quiet)
+    if args.model:
+        _, _, result = _build(args, board, progress)
+        project = result.out_dir
+    elif args.output:
+        project = Path(args.output)
+        if not project.is_dir():
+            raise UsageError(f"no built project at {project}", "give MODEL to build it, or the -o of an earlier build")
+    else:
+        raise UsageError("give a MODEL to build or the built project with -o/--project DIR")
+
+    if args.emulate or board.build == "host":
+        with device_url(board, project, emulate=True) as url:
+            progress(f"booting on {describe(board, True, None)}")
+            from tinygen.hil.client import Device
+            from tinygen.hil.link import Link
+
+            with Link.open(url) as link:
+                dev = Device(link)
+                name = dev.connect()
+                info = dev.info()
+            print(f"{name} runs {info.get('model')} (hash {info.get('hash')}) on {info.get('port')}, "
+                  f"counting {info.get('counter')}")
+            print(f"serial: {url}")
+            if args.serve:
+                print("serving until Ctrl-C ...", flush=True)
+                _serve_forever()
+        return 0
+
+    from tinygen.run.flash import flash
+
+    progress(f"flashing {project} to {board.name}")
+    res = flash(board, project, probe=args.probe, port=args.port, log=progress)
+    print(f"flashed and verified {project} on {board.name} with {res.tool}")
+    with open_device(board, project, port=args.port) as dev:
+        info = dev.info()
+    print(f"{board.name} answers: {info.get('model')} (hash {info.get('hash')}) on {info.get('port')}")
+    return 0
+
+
+def _serve_forever() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+
+
+def cmd_hil(args) -> int:
+    from tinygen.cli import _Progress
+    from tinygen.hil.report import plot, render, summarize
+    from tinygen.hil.session import load_inputs, profile_layers, run_samples
+    from tinygen.hil.target import describe, open_device
+
+    board = _board_for(args)
+    emulate = args.emulate
+    if not emulate and board.build != "host":
+        from tinygen.hil.target import resolve_port
+
+        resolve_port(board, args.port)
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit {args.limit} must be at least 1")
+    progress = _Progress(args.quiet)
+    source, graph, result = _build(args, board, progress)
+    inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)
+    if args.flash and not emulate and board.build != "host":
+        from tinygen.run.flash import flash
+
+        progress(f"flashing {board.name}")
+        flash(board, result.out_dir, probe=args.probe, port=args.port, log=progress)
+    target = describe(board, emulate, args.port)
+    progress(f"running {len(inputs)} samples on {target}")
+    with open_device(board, result.out_dir, emulate, args.port, args.timeout) as dev:
+        info = dev.info()
+        _check_model(info, result.manifest, board, result.out_dir)
+        run = run_samples(dev, graph, inputs, labels, progress=not args.quiet and len(inputs) > 20)
+        progress("profiling layers (tg layers)")
+        layers, total = profile_layers(dev, graph, inputs[0])
+    summary = summarize(run, layers, total, info, board, result.manifest, target)
+    print(render(summary))
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
+        progress(f"report written to {args.json}")
+    if args.plot:
+        print(plot(summary, args.plot), file=sys.stderr)
+    if run.mismatches:
+        print(f"tinygen hil: {run.samples - run.exact} of {run.samples} samples differ from the reference",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_device_args(p, fmt_port: str) -> None:
+    p.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
+    p.add_argument("--emulate", action="store_true", help="run on the board's QEMU stand-in instead of the board")
+    p.add_argument("--port", metavar="PORT", help=fmt_port)
+    p.add_argument("--probe", choices=("st-flash", "openocd", "pyocd", "idf.py", "esptool.py"),
+                   help="flash tool (default: the first installed of the board's [flash].tools)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
 
 
 def add_commands(sub, fmt) -> None:
     """Add the flash and hil sub-commands to the `tinygen` parser."""
+    from tinygen.cli import _add_compile_args
+
+    f = sub.add_parser("flash", help="write a built firmware to a board (or boot it on the board's stand-in)",
+                       epilog=EPILOG_FLASH, formatter_class=fmt)
+    _add_compile_args(f, model_optional=True)           # -o alone flashes an earlier build
+    f.set_defaults(func=cmd_flash)
+    f.add_argument("-o", "--output", "--project", dest="output", metavar="DIR",
+                   help="the built project (with MODEL: where to build it; default build/MODEL_NAME)")
+    _add_device_args(f, "serial port of the board (ESP32 flashing, and the check after flashing)")
+    f.add_argument("--serve", action="store_true",
+                   help="with --emulate: keep the stand-in running and its socket:// URL open until Ctrl-C")
+
+    h = sub.add_parser("hil", help="run a data set through the model on a board or stand-in and compare "
+                                   "with the reference", epilog=EPILOG_HIL, formatter_class=fmt)
+    _add_compile_args(h)
+    h.add_argument("--data", required=True, metavar="DATA",
+                   help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout")
+    h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot)")
+    h.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
+    h.add_argument("-o", "--output", metavar="DIR", help="build directory (default: build/MODEL_NAME)")
+    h.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    h.add_argument("--plot", metavar="FILE.png", help="also plot the per-layer cost (needs matplotlib)")
+    h.add_argument("--flash", action="store_true", help="flash the board before running (real boards)")
+    h.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                   help="seconds to wait for one answer from the device (default 30)")
+    _add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
+    h.set_defaults(func=cmd_hil)

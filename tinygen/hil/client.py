@@ -1,0 +1,230 @@
+"""A typed client for the on-device protocol (firmware/runtime/PROTOCOL.md).
+
+    with Link.open("socket://127.0.0.1:4444") as link:
+        dev = Device(link)
+        dev.connect()                       # resync + name
+        info = dev.info()                   # {"model": ..., "counter": "instructions", ...}
+        out, count = dev.run(x.tobytes())   # one inference, raw int8 outputs
+
+Every command is read up to its `m-ready`; `e-[...]` lines become a
+DeviceError carrying the device's message. The client knows nothing about how
+the firmware was built: only the protocol.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tinygen.errors import TinygenError
+from tinygen.hil.link import READY, Link, LinkError
+
+HEX_CHUNK = 64              # bytes per `db HEX%` line: 128 hex digits, well under TG_CMD_MAX (255)
+DEFAULT_TIMEOUT = 10.0
+
+_BRACKET = re.compile(r"^(m-[a-z-]+?)-\[(.*)\]$")
+_LAP = re.compile(r"^m-lap-(us|instr)-(\d+)$")
+
+
+class DeviceError(TinygenError):
+    """The device answered a command with `e-[...]`."""
+
+    def __init__(self, command: str, message: str):
+        super().__init__(f"device rejected `{command}`: {message}")
+        self.command = command
+        self.device_message = message
+
+
+class ProtocolError(LinkError):
+    """The device's answer does not follow the protocol."""
+
+
+@dataclass
+class Reply:
+    command: str
+    lines: list[str]
+
+    def value(self, key: str) -> str:
+        """The bracketed value of the first `KEY-[value]` line."""
+        for line in self.lines:
+            m = _BRACKET.match(line)
+            if m and m.group(1) == key:
+                return m.group(2)
+        raise ProtocolError(f"no {key}-[...] line in the answer to `{self.command}`: {self.lines[:6]}",
+                            "is the device running a tinygen firmware of the same version?")
+
+    def values(self, key: str) -> list[str]:
+        return [m.group(2) for m in map(_BRACKET.match, self.lines) if m and m.group(1) == key]
+
+
+@dataclass
+class Layer:
+    index: int
+    name: str
+    count: int
+
+
+@dataclass
+class InferResult:
+    """`infer N W`: the counter difference over N timed runs and the dequantized outputs."""
+    runs: int
+    unit: str                   # "us" (real boards) or "instr" (stand-ins)
+    total: int
+    results: list[float] = field(default_factory=list)
+
+    @property
+    def per_inference(self) -> float:
+        return self.total / self.runs
+
+
+def _int(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ProtocolError(f"bad {what} from the device: {text!r}") from None
+
+
+def _hex(text: str, what: str) -> bytes:
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise ProtocolError(f"bad hex in {what} from the device: {text[:40]!r}") from None
+
+
+def parse_info(text: str) -> dict:
+    """`key=value,...` → dict; integers become int, `a/b` lists of sizes become lists."""
+    info: dict = {}
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        if re.fullmatch(r"\d+(/\d+)*", value) and "/" in value:
+            info[key] = [int(v) for v in value.split("/")]
+        elif re.fullmatch(r"-?\d+", value):
+            info[key] = int(value)
+        else:
+            info[key] = value
+    for key in ("inputs", "outputs"):             # one tensor: a list of one size
+        if isinstance(info.get(key), int):
+            info[key] = [info[key]]
+    return info
+
+
+class Device:
+    """A tinygen firmware at the other end of a Link."""
+
+    def __init__(self, link: Link, timeout: float = DEFAULT_TIMEOUT):
+        self.link = link
+        self.timeout = timeout
+        self.name_: str | None = None
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def command(self, cmd: str, payload: bytes = b"", timeout: float | None = None) -> Reply:
+        """Send `cmd%` (+ raw payload) and read the answer up to `m-ready`."""
+        self.link.write(cmd.encode("ascii") + b"%" + payload)
+        return self.read_reply(cmd, timeout)
+
+    def read_reply(self, cmd: str, timeout: float | None = None) -> Reply:
+        lines: list[str] = []
+        while True:
+            line = self.link.readline(timeout or self.timeout, awaiting=f"the answer to `{cmd}`")
+            if line == READY:
+                break
+            lines.append(line)
+        errors = [line for line in lines if line.startswith("e-")]
+        if errors:
+            message = errors[0][2:]
+            if message.startswith("[") and message.endswith("]"):
+                message = message[1:-1]
+            raise DeviceError(cmd, message)
+        return Reply(cmd, lines)
+
+    def connect(self) -> str:
+        """Get in step with the device (whatever it was doing) and return its name."""
+        self.name_ = self.link.resync()
+        return self.name_
+
+    # -- EEMBC / MLPerf Tiny commands ------------------------------------------------------------
+    def name(self) -> str:
+        return self.command("name").value("m-name-dut")
+
+    def profile(self) -> dict:
+        reply = self.command("profile")
+        return {"profile": reply.value("m-profile"), "model": reply.value("m-model")}
+
+    def timestamp(self) -> tuple[str, int]:
+        for line in self.command("timestamp").lines:
+            m = _LAP.match(line)
+            if m:
+                return m.group(1), int(m.group(2))
+        raise ProtocolError("no m-lap-* line in the answer to `timestamp`")
+
+    def load_hex(self, data: bytes, chunk: int = HEX_CHUNK) -> None:
+        """EEMBC-style input load: `db load N%` then `db HEX%` lines."""
+        self.command(f"db load {len(data)}")
+        done = False
+        for i in range(0, len(data), chunk):
+            done = "m-load-done" in self.command("db " + data[i:i + chunk].hex()).lines
+        if not done:
+            raise ProtocolError(f"the device did not confirm the {len(data)}-byte load with m-load-done")
+
+    def infer(self, runs: int, warmup: int = 0, timeout: float | None = None) -> InferResult:
+        """EEMBC `infer N W`: W warm-up runs then N timed runs on the loaded input."""
+        reply = self.command(f"infer {runs} {warmup}", timeout=timeout)
+        laps = [m for m in map(_LAP.match, reply.lines) if m]
+        if len(laps) != 2:
+            raise ProtocolError(f"`infer` answered {len(laps)} lap lines, expected 2: {reply.lines[:8]}")
+        unit = laps[0].group(1)
+        results = [float(v) for v in reply.value("m-results").split(",") if v]
+        return InferResult(runs, unit, int(laps[1].group(2)) - int(laps[0].group(2)), results)
+
+    def results(self) -> list[float]:
+        return [float(v) for v in self.command("results").value("m-results").split(",") if v]
+
+    # -- tinygen extensions ----------------------------------------------------------------------
+    def info(self) -> dict:
+        return parse_info(self.command("tg info").value("m-tg-info"))
+
+    def upload(self, data: bytes) -> None:
+        """Binary input upload (`tg load N%` + N raw bytes)."""
+        if "m-load-done" not in self.command(f"tg load {len(data)}", data).lines:
+            raise ProtocolError("the device did not confirm `tg load` with m-load-done")
+
+    def _out_count(self, reply: Reply) -> tuple[bytes, int]:
+        return _hex(reply.value("m-tg-out"), "m-tg-out"), _int(reply.value("m-tg-count"), "m-tg-count")
+
+    def run(self, data: bytes, timeout: float | None = None) -> tuple[bytes, int]:
+        """Upload, one inference, its outputs: (raw int8 outputs back to back, counter units)."""
+        return self._out_count(self.command(f"tg run {len(data)}", data, timeout))
+
+    def invoke(self, timeout: float | None = None) -> tuple[bytes, int]:
+        return self._out_count(self.command("tg invoke", timeout=timeout))
+
+    def out(self) -> bytes:
+        return _hex(self.command("tg out").value("m-tg-out"), "m-tg-out")
+
+    def layers(self, timeout: float | None = None) -> tuple[list[Layer], bytes, int]:
+        """One inference layer by layer on the loaded input: per-layer counts, outputs, total."""
+        reply = self.command("tg layers", timeout=timeout)
+        layers = []
+        for value in reply.values("m-tg-layer"):
+            index, name, count = value.split(",")
+            layers.append(Layer(_int(index, "layer index"), name, _int(count, "layer count")))
+        out, total = self._out_count(reply)
+        return layers, out, total
+
+    def layer_out(self, index: int, timeout: float | None = None) -> bytes:
+        value = self.command(f"tg layer-out {index}", timeout=timeout).value("m-tg-layer-out")
+        got, _, data = value.partition(",")
+        if _int(got, "layer index") != index:
+            raise ProtocolError(f"asked for layer {index}'s output, the device sent layer {got}'s")
+        return _hex(data, "m-tg-layer-out")
+
+    def precision(self, k: int) -> Reply:
+        return self.command(f"tg precision {k}")
+
+    def exit(self, code: int = 0) -> None:
+        """Leave the firmware with a status (QEMU exits with it; a real board resets).
+        No answer is awaited: the device is gone."""
+        self.link.write(f"tg exit {code}%".encode("ascii"))
+
+
+__all__ = ["Device", "DeviceError", "InferResult", "Layer", "ProtocolError", "Reply", "parse_info"]

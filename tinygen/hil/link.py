@@ -1,0 +1,186 @@
+"""The serial link to a device: one code path for a real port (`/dev/ttyACM0`)
+and a TCP socket into an emulator or the host bridge (`socket://127.0.0.1:PORT`).
+
+The link knows lines, deadlines and how to get back in step with a device
+after garbage or a timeout; what the lines mean is tinygen.hil.client's job.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import time
+
+from tinygen.errors import TinygenError
+
+DEFAULT_BAUD = 115200
+READY = "m-ready"
+NAME_PREFIX = "m-name-dut-"
+MAX_LINE = 1 << 20          # a longer line means the stream is not the protocol
+
+
+class LinkError(TinygenError):
+    """The serial link failed: no device, no permission, the peer went away."""
+
+
+class LinkTimeout(LinkError):
+    """The device did not answer in time."""
+
+
+def _serial():
+    try:
+        import serial
+    except ImportError:
+        raise LinkError("pyserial is not installed",
+                        "install it: pip install pyserial (it is in requirements.txt)") from None
+    return serial
+
+
+def _open_error(url: str, e: Exception) -> LinkError:
+    code = getattr(e, "errno", None)
+    if url.startswith("socket://"):
+        return LinkError(f"cannot connect to {url}: {e}",
+                         "is the emulator or device bridge still running? `tinygen flash --emulate --serve` "
+                         "prints the URL it serves")
+    if code == errno.EACCES or "Permission denied" in str(e):
+        return LinkError(f"permission denied on {url}",
+                         "add yourself to the dialout group: sudo usermod -aG dialout $USER, then log out and "
+                         "in again (or run once with sudo to check)")
+    if code in (errno.ENOENT, errno.ENODEV, errno.ENXIO) or "No such file" in str(e):
+        return LinkError(f"no device on {url}",
+                         "connect the board's USB (on Nucleo boards the ST-LINK connector, CN1) and check "
+                         "`ls /dev/ttyACM* /dev/ttyUSB*`; pass the right one with --port")
+    if code == errno.EBUSY or "busy" in str(e).lower():
+        return LinkError(f"{url} is busy", "another program (a serial monitor?) has the port open: close it")
+    return LinkError(f"cannot open {url}: {e}")
+
+
+class Link:
+    """Lines in, bytes out, with deadlines. Use `Link.open(url)`."""
+
+    def __init__(self, port, url: str):
+        self.port = port
+        self.url = url
+        self._buf = bytearray()
+        self.bytes_sent = 0
+        self.bytes_received = 0
+
+    @classmethod
+    def open(cls, url: str, baud: int = DEFAULT_BAUD, connect_timeout: float = 5.0) -> "Link":
+        """Open a port or socket:// URL. Socket connections are retried until
+        `connect_timeout` (an emulator may still be starting)."""
+        serial = _serial()
+        deadline = time.monotonic() + connect_timeout
+        while True:
+            try:
+                port = serial.serial_for_url(url, baudrate=baud, timeout=0, write_timeout=30)
+                break
+            except (serial.SerialException, OSError, ValueError) as e:
+                refused = url.startswith("socket://") and "refused" in str(e).lower()
+                if refused and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                raise _open_error(url, e) from None
+        sock = getattr(port, "_socket", None)
+        if sock is not None:          # socket://: small exchanges stall ~40 ms each without it
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(port, url)
+
+    def close(self) -> None:
+        try:
+            self.port.close()
+        except Exception:       # closing a port whose peer is gone must not raise
+            pass
+
+    def __enter__(self) -> "Link":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def write(self, data: bytes) -> None:
+        serial = _serial()
+        try:
+            self.port.write(data)
+        except (serial.SerialException, OSError) as e:
+            raise LinkError(f"writing to {self.url} failed: {e}",
+                            "the device or emulator went away: check the cable / that it still runs") from None
+        self.bytes_sent += len(data)
+
+    def _read_some(self, timeout: float) -> bytes:
+        """Wait up to `timeout` for at least one byte, then take all that is there."""
+        serial = _serial()
+        try:
+            self.port.timeout = max(timeout, 0.0)
+            data = self.port.read(1)
+            if data:
+                self.port.timeout = 0
+                data += self.port.read(1 << 16)
+        except (serial.SerialException, OSError) as e:
+            raise LinkError(f"reading from {self.url} failed: {e}",
+                            "the device or emulator went away (crashed, reset or unplugged)") from None
+        self.bytes_received += len(data)
+        return data
+
+    def readline(self, timeout: float, awaiting: str = "a reply") -> str:
+        """The next non-empty line (without `\\r\\n`), decoded leniently."""
+        deadline = time.monotonic() + timeout
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl >= 0:
+                raw = bytes(self._buf[:nl])
+                del self._buf[:nl + 1]
+                line = raw.strip(b"\r \0").decode("ascii", errors="replace")
+                if line:
+                    return line
+                continue
+            if len(self._buf) > MAX_LINE:
+                raise LinkError(f"{self.url} sent over {MAX_LINE} bytes without a line end",
+                                "is something else than a tinygen firmware on this port? check the baud rate")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pending = bytes(self._buf[:60])
+                tail = f" (partial line: {pending!r})" if pending else ""
+                raise LinkTimeout(f"timed out after {timeout:g}s on {self.url} waiting for {awaiting}{tail}",
+                                  "the device may be hung or running another firmware: reset it, or "
+                                  "raise --timeout for slow models")
+            self._buf += self._read_some(left)
+
+    def drain(self, quiet: float = 0.05, limit: float = 2.0) -> bytes:
+        """Read and discard until nothing arrives for `quiet` seconds."""
+        end = time.monotonic() + limit
+        dropped = bytearray(self._buf)
+        self._buf.clear()
+        while time.monotonic() < end:
+            data = self._read_some(quiet)
+            if not data:
+                break
+            dropped += data
+        return bytes(dropped)
+
+    def resync(self, attempts: int = 3, timeout: float = 2.0) -> str:
+        """Get back in step after garbage, a timeout or a half-sent upload:
+        end any partial command with `%`, ask `name%` and wait for its answer.
+        Returns the device name. A device stuck in a binary upload answers after
+        its 500 ms upload timeout, so each attempt waits `timeout` seconds."""
+        for _ in range(attempts):
+            self.drain(quiet=0.02, limit=0.5)
+            self.write(b"%name%")
+            name = None
+            try:
+                while True:
+                    line = self.readline(timeout, awaiting="the answer to name%")
+                    if line.startswith(NAME_PREFIX):
+                        name = line[len(NAME_PREFIX):].strip("[]")
+                    elif line == READY and name is not None:
+                        break
+            except LinkTimeout:
+                continue
+            self.drain(quiet=0.05)     # late answers to the bytes that came before
+            return name
+        raise LinkTimeout(f"no tinygen device answered on {self.url} after {attempts} attempts to resync",
+                          "check that the board runs a tinygen firmware (tinygen flash) and the port and baud "
+                          "rate are right; reset the board")
+
+
+__all__ = ["Link", "LinkError", "LinkTimeout", "READY"]

@@ -1,0 +1,146 @@
+"""What `tinygen hil` prints and writes: a terminal table, a JSON file and a
+per-layer plot.
+
+Cost figures come in the device's counter units (`tg info` counter): core
+cycles on a real board, which with the clock give time and energy; executed
+instructions on an emulated stand-in, which are never called cycles or
+milliseconds. There, energy is only shown as an estimate at the real board's
+clock under the stated assumption that one instruction takes one cycle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tinygen.board import Board
+from tinygen.hil.client import Layer
+from tinygen.hil.session import SHOW_MISMATCHES, SampleRun
+from tinygen.report import human_bytes, table
+
+ESTIMATE = "estimate: instructions ≈ cycles assumption"
+
+
+def _stats(counts: list[int]) -> dict:
+    if not counts:
+        return {"mean": None, "min": None, "max": None}
+    return {"mean": sum(counts) / len(counts), "min": min(counts), "max": max(counts)}
+
+
+def energy(board: Board, counter: str, per_inference: float, clock_hz: int | None) -> dict | None:
+    """E = V × I × t for one inference, or None without a power model."""
+    p = board.power
+    clock = clock_hz or board.clock_hz
+    if not p.get("supply_v") or not p.get("run_current_a") or not clock:
+        return None
+    seconds = per_inference / clock
+    joules = p["supply_v"] * p["run_current_a"] * seconds
+    out = {"joules": joules, "supply_v": p["supply_v"], "run_current_a": p["run_current_a"],
+           "clock_hz": clock, "source": p.get("source", "")}
+    if counter != "cycles":
+        out["estimate"] = ESTIMATE
+    return out
+
+
+def memory_rows(manifest: dict) -> list[dict]:
+    """Flash and RAM use from the build manifest: per region when the build
+    reports regions, else the weights and the arena."""
+    regions = manifest.get("memory")
+    if isinstance(regions, list) and regions:
+        return [{"region": r.get("name", "?"), "used": r.get("used"), "size": r.get("size")} for r in regions]
+    return [{"region": "weights (flash)", "used": manifest.get("weight_bytes"), "size": None},
+            {"region": "arena (RAM)", "used": manifest.get("arena_size"), "size": None}]
+
+
+def summarize(run: SampleRun, layers: list[Layer], layer_total: int, info: dict, board: Board,
+              manifest: dict, target: str) -> dict:
+    counter = info.get("counter", "cycles")
+    clock = info.get("clock_hz") or None
+    latency = {"unit": counter, **_stats(run.counts)}
+    if counter == "cycles" and clock and latency["mean"] is not None:
+        latency["ms"] = {k: latency[k] / clock * 1e3 for k in ("mean", "min", "max")}
+    layer_sum = sum(layer.count for layer in layers)
+    return {
+        "model": info.get("model", manifest.get("model")),
+        "model_hash": info.get("hash"),
+        "board": board.name,
+        "target": target,
+        "device": info,
+        "samples": run.samples,
+        "bit_exact": run.exact,
+        "mismatches": [{"sample": m.sample, "output": m.output, "detail": m.detail} for m in run.mismatches],
+        "accuracy": run.accuracy,
+        "latency": latency,
+        "layers": [{"index": layer.index, "name": layer.name, "count": layer.count,
+                    "share": layer.count / layer_sum if layer_sum else None} for layer in layers],
+        "layers_total": layer_total,
+        "memory": memory_rows(manifest),
+        "energy": energy(board, counter, latency["mean"], clock) if latency["mean"] is not None else None,
+    }
+
+
+def _count(value: float | None, unit: str) -> str:
+    return "n/a" if value is None else f"{value:,.0f} {unit}"
+
+
+def _energy_text(e: dict | None) -> str:
+    if e is None:
+        return "n/a (no power model for this board)"
+    text = f"{e['joules'] * 1e6:,.1f} µJ at {e['supply_v']} V × {e['run_current_a'] * 1e3:g} mA"
+    return f"{text} ({e['estimate']}, {e['clock_hz'] / 1e6:g} MHz)" if "estimate" in e else text
+
+
+def render(summary: dict) -> str:
+    """The terminal report."""
+    lat = summary["latency"]
+    unit = lat["unit"]
+    rows = [["model", summary["model"]], ["target", summary["target"]],
+            ["samples", summary["samples"]],
+            ["bit-exact vs reference", f"{summary['bit_exact']}/{summary['samples']}"]]
+    if summary["accuracy"] is not None:
+        rows.append(["accuracy (labels)", f"{summary['accuracy'] * 100:.2f}%"])
+    for key in ("mean", "min", "max"):
+        text = _count(lat[key], unit)
+        if "ms" in lat:
+            text += f" ({lat['ms'][key]:.3f} ms)"
+        rows.append([f"{key} per inference", text])
+    for m in summary["memory"]:
+        used = "n/a" if m["used"] is None else human_bytes(m["used"])
+        rows.append([m["region"], used + (f" of {human_bytes(m['size'])}" if m["size"] else "")])
+    rows.append(["energy per inference", _energy_text(summary["energy"])])
+    parts = [table(["", "value"], rows, "ll")]
+    if summary["layers"]:
+        lrows = [[layer["index"], layer["name"], f"{layer['count']:,}",
+                  "" if layer["share"] is None else f"{layer['share'] * 100:.1f}%"] for layer in summary["layers"]]
+        parts.append(table(["#", "layer", unit, "share"], lrows, "rlrr"))
+    if summary["mismatches"]:
+        shown = summary["mismatches"][:SHOW_MISMATCHES]
+        parts.append("MISMATCH: device outputs differ from the reference:\n" + "\n".join(
+            f"  sample {m['sample']}, output {m['output']}: {m['detail']}" for m in shown))
+    return "\n\n".join(parts)
+
+
+def plot(summary: dict, path: str | Path) -> str:
+    """A bar chart of per-layer cost to PNG; returns a message (or why it was skipped)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return f"plot skipped: matplotlib is not installed (pip install matplotlib) — {path} not written"
+    layers = summary["layers"]
+    if not layers:
+        return "plot skipped: the device reported no layers"
+    unit = summary["latency"]["unit"]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(layers)), 4.0))
+    ax.bar(range(len(layers)), [layer["count"] for layer in layers], color="#4472c4")
+    ax.set_xticks(range(len(layers)), [layer["name"] for layer in layers], rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel(f"{unit} per inference")
+    ax.set_title(f"{summary['model']} on {summary['target']}: cost per layer ({unit})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return f"per-layer plot written to {path}"
+
+
+__all__ = ["ESTIMATE", "energy", "memory_rows", "plot", "render", "summarize"]

@@ -1,0 +1,237 @@
+"""Boot a firmware on a board's QEMU stand-in with its serial port on a local TCP port.
+
+    with Emulator(board, "build/m/firmware-emu.elf") as url:   # socket://127.0.0.1:PORT
+        link = Link.open(url)
+
+QEMU listens with `wait=on`: the guest does not start until the harness
+connects, so nothing it prints is lost. The port is picked free (bind to port 0);
+if another process takes it first, QEMU is started again on a new one.
+
+QEMU is always stopped on the way out: normal exit, exception, Ctrl-C, SIGTERM
+(turned into SystemExit while an emulator runs in the main thread), interpreter
+exit (atexit), and, should this process be killed outright, by the kernel
+(PR_SET_PDEATHSIG on Linux).
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from tinygen.board import Board
+from tinygen.errors import TinygenError, ToolchainError, UsageError
+
+WAITING = "waiting for connection"
+PORT_IN_USE = "Address already in use"
+START_TIMEOUT = 10.0
+PORT_ATTEMPTS = 5
+
+_live: set["Emulator"] = set()
+_lock = threading.Lock()
+_saved_sigterm = None
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _load_prctl():
+    try:
+        return ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+    except (OSError, AttributeError):
+        return None
+
+
+_prctl = _load_prctl()      # looked up here: the child after fork must not load libraries
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the parent dies (Linux)."""
+    _prctl(1, signal.SIGTERM)       # PR_SET_PDEATHSIG
+
+
+def _on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _register(emu: "Emulator") -> None:
+    global _saved_sigterm
+    with _lock:
+        if not _live and threading.current_thread() is threading.main_thread():
+            current = signal.getsignal(signal.SIGTERM)
+            if current in (signal.SIG_DFL, None):
+                _saved_sigterm = current
+                signal.signal(signal.SIGTERM, _on_sigterm)
+        _live.add(emu)
+
+
+def _unregister(emu: "Emulator") -> None:
+    global _saved_sigterm
+    with _lock:
+        _live.discard(emu)
+        if not _live and _saved_sigterm is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _saved_sigterm)
+            _saved_sigterm = None
+
+
+@atexit.register
+def _stop_all() -> None:
+    for emu in list(_live):
+        emu.stop()
+
+
+class Emulator:
+    """A QEMU stand-in running one firmware; a context manager giving its socket:// URL."""
+
+    def __init__(self, board: Board, elf: str | Path, extra_args: tuple[str, ...] = (),
+                 start_timeout: float = START_TIMEOUT):
+        if board.emulator is None:
+            raise UsageError(f"board {board.name} has no emulated stand-in",
+                             _no_emulator_hint(board))
+        self.board = board
+        self.elf = Path(elf)
+        self.extra_args = tuple(extra_args)
+        self.start_timeout = start_timeout
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self.url = ""
+        self._output: deque[str] = deque(maxlen=200)
+        self._waiting = threading.Event()
+        self._readers: list[threading.Thread] = []
+
+    @property
+    def qemu(self) -> str:
+        return self.board.emulator.get("qemu", "qemu-system-arm")
+
+    def command(self, port: int) -> list[str]:
+        emu = self.board.emulator
+        return [self.qemu, "-M", emu["machine"], "-display", "none", "-monitor", "none",
+                "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on",
+                *emu.get("args", []), *self.extra_args, "-kernel", str(self.elf)]
+
+    def __enter__(self) -> str:
+        self.start()
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> str:
+        exe = shutil.which(self.qemu)
+        if exe is None:
+            install = self.board.emulator.get("install")
+            raise ToolchainError(f"{self.qemu} is not installed (the {self.board.name} stand-in needs it)",
+                                 f"install it: {install}" if install else f"install {self.qemu}")
+        if not self.elf.is_file():
+            raise TinygenError(f"no emulator firmware at {self.elf}",
+                               f"build it first: tinygen build MODEL --board {self.board.name} -o DIR "
+                               "(writes DIR/firmware-emu.elf)")
+        _register(self)
+        try:
+            for _ in range(PORT_ATTEMPTS):
+                if self._launch(free_port()):
+                    return self.url
+            raise TinygenError(f"QEMU could not get a free TCP port in {PORT_ATTEMPTS} attempts",
+                               "another program is grabbing local ports; try again")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _launch(self, port: int) -> bool:
+        """Start QEMU on `port`; True once it listens, False if the port was taken."""
+        self._output.clear()
+        self._waiting.clear()
+        self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, errors="replace",
+                                     start_new_session=True,
+                                     preexec_fn=_die_with_parent if _prctl is not None else None)
+        self._readers = [threading.Thread(target=self._read, args=(stream,), daemon=True)
+                         for stream in (self.proc.stdout, self.proc.stderr)]
+        for t in self._readers:
+            t.start()
+        deadline = time.monotonic() + self.start_timeout
+        while not self._waiting.wait(0.01):
+            if self.proc.poll() is not None:
+                for t in self._readers:
+                    t.join(timeout=1)
+                if any(PORT_IN_USE in line for line in self._output):
+                    return False
+                raise TinygenError(f"QEMU exited with status {self.proc.returncode} while starting "
+                                   f"{self.elf.name} on {self.board.emulator['machine']}:\n{self.output}",
+                                   "check that the firmware was built for this board's stand-in "
+                                   "(firmware-emu.elf)")
+            if time.monotonic() > deadline:
+                raise TinygenError(f"QEMU did not open its serial port within {self.start_timeout:g}s:\n"
+                                   f"{self.output}")
+        self.port = port
+        self.url = f"socket://127.0.0.1:{port}"
+        return True
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self._output.append(line.rstrip("\n"))
+            if WAITING in line:
+                self._waiting.set()
+
+    @property
+    def output(self) -> str:
+        """What QEMU and the guest (semihosting) printed, last 200 lines."""
+        return "\n".join(self._output)
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def wait(self, timeout: float) -> int:
+        """Wait for the guest to exit (e.g. after `tg exit N`); its status is QEMU's."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TinygenError(f"QEMU ({self.elf.name}) did not exit within {timeout:g}s") from None
+
+    def stop(self) -> None:
+        """Terminate QEMU (then kill it); safe to call twice."""
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            try:
+                proc.terminate()
+                proc.wait(2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            except ProcessLookupError:
+                pass
+        for t in self._readers:
+            t.join(timeout=1)
+        _unregister(self)
+
+
+def _no_emulator_hint(board: Board) -> str:
+    from tinygen.board import all_boards
+
+    with_emulator = [b.name for b in all_boards() if b.emulator is not None]
+    if board.name.startswith("esp32"):
+        return ("no QEMU for the Xtensa ESP32 here: use --board esp32-c3 --emulate (RISC-V, QEMU virt) "
+                "or flash the real board")
+    return f"boards with a stand-in: {', '.join(with_emulator) or 'none'}; or run on the real board with --port"
+
+
+def emulator_for(board: Board, project: str | Path) -> Emulator:
+    """The stand-in for a built project (its firmware-emu.elf)."""
+    return Emulator(board, Path(project) / "firmware-emu.elf")
+
+
+__all__ = ["Emulator", "emulator_for", "free_port"]
