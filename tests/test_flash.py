@@ -1,0 +1,235 @@
+"""tinygen.run.flash against stand-in tool scripts put first on PATH.
+
+No board is attached here: these tests check the command lines, the
+verification each tool is asked for and how its messages are read, with fake
+st-flash / openocd / pyocd / esptool scripts that print what the real tools
+print. The real tools against real hardware are untested here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from tinygen.board import all_boards, get_board
+from tinygen.errors import TinygenError, ToolchainError, UsageError
+from tinygen.run import flash as fl
+
+STM32_FLASH = {
+    "tools": ["st-flash", "openocd", "pyocd"],
+    "address": 0x08000000,
+    "openocd_config": "board/st_nucleo_f7.cfg",
+    "pyocd_target": "stm32f746zgtx",
+    "install": {"st-flash": "sudo apt-get install -y stlink-tools", "openocd": "sudo apt-get install -y openocd",
+                "pyocd": "pip install pyocd"},
+}
+ESP_FLASH = {"tools": ["idf.py", "esptool.py"], "chip": "esp32",
+             "install": {"esptool.py": "pip install esptool", "idf.py": "install ESP-IDF v5"}}
+
+# What each fake prints in each mode: the real tools' success / no-probe messages.
+OUTPUT = {
+    "st-flash": {"ok": "INFO common.c: Starting verification of write complete\n"
+                       "INFO common.c: Flash written and verified! jolly good!",
+                 "noprobe": "Found 0 stlink programmers", "noverify": "INFO common.c: Flash written"},
+    "openocd": {"ok": "** Programming Finished **\n** Verify Started **\n** Verified OK **\n** Resetting Target **",
+                "noprobe": "Error: open failed", "noverify": "** Programming Finished **"},
+    "pyocd": {"ok": "All 10240 bytes match.", "noprobe": "0000 C No available debug probes are connected",
+              "noverify": "Mismatched byte at 0x08000010 (offset 0x10): 0x00 (memory) != 0x01 (file)"},
+    "esptool.py": {"ok": "Wrote 123 bytes at 0x00010000\nHash of data verified.",
+                   "noprobe": "A fatal error occurred: Failed to connect to ESP32: No serial data received.",
+                   "noverify": "Wrote 123 bytes at 0x00010000"},
+}
+OUTPUT["idf.py"] = OUTPUT["esptool.py"]
+
+
+def stm32(**flash) -> object:
+    return dataclasses.replace(get_board("host"), name="fake-f746", build="cortex-m",
+                               flash={**STM32_FLASH, **flash}, serial={"port_hint": "/dev/ttyACM0"})
+
+
+def esp32() -> object:
+    return dataclasses.replace(get_board("host"), name="fake-esp32", build="esp-idf", flash=dict(ESP_FLASH),
+                               serial={"port_hint": "/dev/ttyUSB0"})
+
+
+@pytest.fixture
+def fakebin(tmp_path, monkeypatch):
+    """A PATH holding only the fake tools created with make(name); each call is logged."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "calls.txt"
+    monkeypatch.setenv("PATH", str(bindir))
+    monkeypatch.setenv("FAKE_LOG", str(log))
+    monkeypatch.setenv("FAKE_MODE", "ok")
+
+    def make(name: str, rc_on_noprobe: int = 1) -> None:
+        outputs = OUTPUT[name]
+        script = bindir / name
+        script.write_text(
+            f"#!{sys.executable}\n"
+            "import os, sys\n"
+            "with open(os.environ['FAKE_LOG'], 'a') as f:\n"
+            "    f.write(repr([os.path.basename(sys.argv[0])] + sys.argv[1:] + ['@' + os.getcwd()]) + '\\n')\n"
+            f"outputs = {outputs!r}\n"
+            "mode = os.environ['FAKE_MODE']\n"
+            "print(outputs.get(mode, 'boom'), file=sys.stderr)\n"
+            f"sys.exit({{'ok': 0, 'noverify': 0, 'noprobe': {rc_on_noprobe}}}.get(mode, 3))\n")
+        script.chmod(script.stat().st_mode | stat.S_IXUSR)
+
+    def calls() -> list[list[str]]:
+        if not log.exists():
+            return []
+        import ast
+        return [ast.literal_eval(line) for line in log.read_text().splitlines()]
+
+    make.calls = calls
+    return make
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    p = tmp_path / "proj"
+    (p / "build").mkdir(parents=True)
+    for name in ("firmware.elf", "firmware.bin", "firmware.hex", "CMakeLists.txt", "build/flash_args"):
+        (p / name).write_bytes(b"\x00" * 16)
+    return p
+
+
+def test_flash_stflash_first_in_order_with_reset_and_address(fakebin, project):
+    for tool in ("st-flash", "openocd", "pyocd"):
+        fakebin(tool)
+    res = fl.flash(stm32(), project)
+    assert res.tool == "st-flash"
+    (call,) = fakebin.calls()
+    assert call[:-1] == ["st-flash", "--reset", "write", str(project / "firmware.bin"), "0x08000000"]
+
+
+def test_flash_falls_back_to_next_installed_tool(fakebin, project):
+    fakebin("openocd")
+    res = fl.flash(stm32(), project)
+    (call,) = fakebin.calls()
+    assert res.tool == "openocd"
+    assert call[:-1] == ["openocd", "-f", "board/st_nucleo_f7.cfg", "-c",
+                         f"program {project / 'firmware.elf'} verify reset exit"]
+
+
+def test_flash_pyocd_verifies_with_a_second_compare_call(fakebin, project):
+    fakebin("pyocd")
+    fl.flash(stm32(), project, probe="pyocd")
+    write, verify = fakebin.calls()
+    assert write[:-1] == ["pyocd", "flash", "-t", "stm32f746zgtx", str(project / "firmware.elf")]
+    assert verify[:-1] == ["pyocd", "commander", "-t", "stm32f746zgtx", "-c",
+                           f"compare 0x08000000 {project / 'firmware.bin'}"]
+
+
+@pytest.mark.parametrize("tool", ["st-flash", "openocd", "pyocd"])
+def test_flash_unverified_write_is_an_error(fakebin, project, monkeypatch, tool):
+    fakebin(tool)
+    monkeypatch.setenv("FAKE_MODE", "noverify")
+    with pytest.raises(TinygenError, match="did not confirm that the flash was verified"):
+        fl.flash(stm32(), project, probe=tool)
+
+
+@pytest.mark.parametrize("tool,rc", [("st-flash", 255), ("openocd", 1), ("pyocd", 0)])
+def test_flash_no_probe_connected_says_connect_cn1(fakebin, project, monkeypatch, tool, rc):
+    fakebin(tool, rc_on_noprobe=rc)
+    monkeypatch.setenv("FAKE_MODE", "noprobe")
+    with pytest.raises(TinygenError) as err:
+        fl.flash(stm32(), project, probe=tool)
+    assert "no " in err.value.message.lower() and "found" in err.value.message
+    assert "CN1" in err.value.hint
+
+
+def test_flash_tool_failure_shows_its_output(fakebin, project, monkeypatch):
+    fakebin("st-flash")
+    monkeypatch.setenv("FAKE_MODE", "crash")
+    with pytest.raises(TinygenError, match=r"st-flash failed \(exit status 3\):\n\s+boom"):
+        fl.flash(stm32(), project)
+
+
+def test_flash_no_tool_installed_names_install_commands(fakebin, project):
+    with pytest.raises(ToolchainError) as err:
+        fl.flash(stm32(), project)
+    assert "no flash tool for fake-f746 is installed" in err.value.message
+    for line in STM32_FLASH["install"].values():
+        assert line in err.value.hint
+
+
+def test_flash_requested_probe_missing(fakebin, project):
+    fakebin("st-flash")
+    with pytest.raises(ToolchainError, match="openocd is not installed") as err:
+        fl.flash(stm32(), project, probe="openocd")
+    assert err.value.hint == "install it: sudo apt-get install -y openocd"
+
+
+def test_flash_missing_build_output(fakebin, tmp_path):
+    fakebin("st-flash")
+    with pytest.raises(TinygenError, match="firmware.bin is missing") as err:
+        fl.flash(stm32(), tmp_path)
+    assert "tinygen build" in err.value.hint
+
+
+def test_flash_esp32_esptool_uses_flash_args_and_port(fakebin, project):
+    fakebin("esptool.py")
+    res = fl.flash(esp32(), project, port="/dev/ttyUSB3")
+    (call,) = fakebin.calls()
+    assert res.tool == "esptool.py"
+    assert call == ["esptool.py", "--chip", "esp32", "-p", "/dev/ttyUSB3", "write_flash", "@flash_args",
+                    "@" + str(project / "build")]
+
+
+def test_flash_esp32_idf_runs_in_the_project(fakebin, project, monkeypatch):
+    fakebin("idf.py")
+    fakebin("esptool.py")
+    fl.flash(esp32(), project)
+    (call,) = fakebin.calls()
+    assert call == ["idf.py", "-p", "/dev/ttyUSB0", "flash", "@" + str(project)]
+    monkeypatch.setenv("FAKE_MODE", "noprobe")
+    with pytest.raises(TinygenError, match="no ESP32 answered") as err:
+        fl.flash(esp32(), project)
+    assert "--port" in err.value.hint
+
+
+def test_flash_board_without_tools():
+    with pytest.raises(UsageError, match="cannot be flashed"):
+        fl.choose_tool(get_board("host"))
+
+
+@pytest.mark.parametrize("board", [b for b in all_boards() if b.flash.get("tools")], ids=lambda b: b.name)
+def test_flash_every_board_file_has_a_plan(board, project):
+    """Each board's [flash] table yields command lines for each of its tools, and
+    an install line for each."""
+    for tool in board.flash["tools"]:
+        assert tool in fl.TOOLS, f"{board.name}: unknown flash tool {tool}"
+        steps = fl.plan(board, tool, project, port="/dev/ttyUSB0")
+        assert steps and all(s.argv[0] == tool for s in steps)
+        assert tool in board.flash.get("install", {}), f"{board.name}: no install line for {tool}"
+
+
+def test_flash_cli_without_model_or_project(capsys):
+    from tinygen.cli import main
+
+    assert main(["flash", "--board", "host"]) == 2
+    assert "give a MODEL to build" in capsys.readouterr().err
+
+
+def test_flash_cli_writes_existing_project(fakebin, project, monkeypatch, capsys):
+    """`tinygen flash --board B -o DIR --probe openocd`: flashes, then checks the
+    board answers; here no board is attached, so the check fails with a clear message."""
+    from tinygen import board as board_mod
+    from tinygen.cli import main
+
+    fakebin("openocd")
+    fake = dataclasses.replace(stm32(), serial={"port_hint": str(project / "no-such-tty")})
+    monkeypatch.setattr(board_mod, "get_board", lambda name: fake)
+    assert main(["flash", "--board", "fake", "-o", str(project), "--probe", "openocd", "-q"]) == 1
+    out = capsys.readouterr()
+    assert "flashed and verified" in out.out
+    assert "no device on" in out.err
+    assert [c[0] for c in fakebin.calls()] == ["openocd"]
+    assert shlex.split(fakebin.calls()[0][4])[0] == "program"
