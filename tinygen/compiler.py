@@ -54,6 +54,8 @@ class BuildResult:
     out_dir: Path
     manifest: dict
     artifacts: dict[str, Path] = field(default_factory=dict)
+    memory: list = field(default_factory=list)        # MemoryUse per image (firmware boards)
+    notes: list[str] = field(default_factory=list)    # steps left out, and why (e.g. no ESP-IDF)
 
 
 def graph_hash(graph: Graph) -> str:
@@ -153,16 +155,47 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     with staged_output(out_dir) as stage:
         progress("generating C")
         info = write_project(graph, stage, source.name, source.source_hash, board)
-        artifacts: dict[str, Path] = {}
         if board.build == "host":
             from tinygen.build.host import build_host
 
             progress(f"compiling with {board.cc}")
             built = build_host(stage, board, label=str(out_dir))
-            artifacts = {k: out_dir / v.name for k, v in built.items()}
+            result = BuildResult(out_dir, info, {k: out_dir / v.name for k, v in built.items()})
         else:
-            raise UsageError(f"board {board.name!r} cannot be built yet")
-    return BuildResult(out_dir, info, artifacts)
+            result = _build_firmware(source, graph, board, stage, out_dir, info, progress)
+    return result
+
+
+def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path, out_dir: Path, info: dict,
+                    progress: Progress) -> BuildResult:
+    """Firmware boards: refuse what cannot fit, write the firmware project, compile
+    the images, measure them and record it all in the manifest."""
+    import json
+
+    from tinygen.build.firmware import build_firmware
+    from tinygen.build.memory import check_prediction, predict
+    from tinygen.codegen.firmware_project import write_firmware_project
+    from tinygen.codegen.project import MANIFEST
+
+    predicted = predict(graph, board, info["weight_bytes"])
+    check_prediction(predicted, board, str(source.path))
+    progress(f"writing the {board.build} firmware project for {board.name}")
+    project = write_firmware_project(graph, stage, source.name, board)
+    built = build_firmware(stage, project, board, predicted, str(source.path), str(out_dir), progress)
+    info["build"] = board.build
+    info["memory"] = {"predicted": predicted.to_json(),
+                      **{name: use.to_json() for name, use in built.memory.items()}}
+    info["images"] = {image.elf: {"for": image.what, "toolchain": image.toolchain.cc, "linker_script": image.ldscript,
+                                  "regions": {k: {"origin": o, "size": n} for k, (o, n) in image.regions.items()}}
+                      for image in project.images}
+    info["artifacts"] = sorted(p.relative_to(stage).as_posix() for p in built.artifacts.values())
+    info["project_files"] = project.files
+    if project.idf_target:
+        info["idf_target"] = project.idf_target
+    (stage / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
+    memory = list(built.memory.values()) if project.idf_target is None else [predicted, *built.memory.values()]
+    return BuildResult(out_dir, info, {name: out_dir / p.relative_to(stage) for name, p in built.artifacts.items()},
+                       memory, built.notes)
 
 
 __all__ = ["BuildResult", "SourceModel", "build", "compile_source", "graph_hash", "load_source",

@@ -1,0 +1,230 @@
+"""Will the model fit the board? Predicted before compiling, measured after linking.
+
+Both checks use the REAL part's flash and RAM sizes (the linker scripts of the
+emulated stand-ins carry them too), so what fits the stand-in fits the board.
+
+- `predict` adds up what the compiled graph needs: RAM = arena + input staging
+  buffer + stack + the runtime's own buffers; flash = weights + an estimate of
+  the code. `check_prediction` refuses a build whose prediction already
+  exceeds the part, before any compiler runs.
+- `measure` reads the linked ELF: flash = everything stored in the image
+  (vectors, text, rodata, the load image of .data); RAM = .data + .bss + the
+  stack reserve. `overflow_error` turns the linker's "region `RAM' overflowed by
+  N bytes" into the same error as the prediction's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tinygen.board import Board, all_boards
+from tinygen.build.elf import Elf
+from tinygen.errors import TinygenError
+from tinygen.ir import Graph
+from tinygen.report import human_bytes, table
+
+KINDS = ("flash", "ram")
+LABELS = {"flash": "flash", "ram": "RAM"}
+
+# The runtime's own static RAM besides the input staging buffer: the command
+# line buffer (TG_CMD_MAX + 1), output formatting, counters and the port's state.
+RUNTIME_RAM = 1024
+# Code estimate: runtime + port + startup + the C library pieces it pulls in,
+# plus each kernel's code and each layer's call and parameter block. Set a
+# little below what the Cortex-M builds measure, so the prediction does not
+# refuse a model that would fit; the linked ELF is the exact check.
+CODE_BASE = 4096
+CODE_PER_KERNEL = 512
+CODE_PER_LAYER = 64
+
+ARENA_SYMBOL = "tg_arena"
+STACK_TOP, STACK_LIMIT = "__stack_top__", "__stack_limit__"   # linker script symbols
+
+
+class MemoryFitError(TinygenError):
+    """The model does not fit the board's flash or RAM."""
+
+
+@dataclass
+class RegionUse:
+    """Bytes of one memory region, by part (section name or predicted component)."""
+    kind: str                 # "flash" or "ram"
+    capacity: int
+    parts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def used(self) -> int:
+        return sum(self.parts.values())
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.used / self.capacity if self.capacity else 0.0
+
+    def add(self, part: str, size: int) -> None:
+        self.parts[part] = self.parts.get(part, 0) + size
+
+
+@dataclass
+class MemoryUse:
+    """Per-region use of one firmware image (or of a prediction)."""
+    regions: dict[str, RegionUse]
+    arena: int
+    weights: int
+    stack: int
+    source: str               # "predicted" or the ELF's file name
+
+    def to_json(self) -> dict:
+        return {
+            "source": self.source, "arena": self.arena, "weights": self.weights, "stack": self.stack,
+            **{kind: {"used": r.used, "capacity": r.capacity, "percent": round(r.percent, 2),
+                      "parts": dict(r.parts)} for kind, r in self.regions.items()},
+        }
+
+
+def capacity(board: Board, kind: str) -> int | None:
+    region = board.region(kind)
+    return int(region["size"]) if region else None
+
+
+def code_estimate(graph: Graph) -> int:
+    kernels = {n.kernel for n in graph.nodes if n.kernel}
+    layers = sum(1 for n in graph.nodes if n.kernel)
+    return CODE_BASE + CODE_PER_KERNEL * len(kernels) + CODE_PER_LAYER * layers
+
+
+def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
+    """What the firmware will need, from the compiled graph alone."""
+    arena = graph.meta["memory"].arena_size
+    inputs = sum(graph.tensor(n).nbytes for n in graph.inputs)
+    ram = RegionUse("ram", capacity(board, "ram") or 0,
+                    {"arena": arena, "input buffer": inputs, "stack": board.stack_size, "runtime": RUNTIME_RAM})
+    flash = RegionUse("flash", capacity(board, "flash") or 0,
+                      {"weights": weight_bytes, "code (estimate)": code_estimate(graph)})
+    return MemoryUse({"flash": flash, "ram": ram}, arena, weight_bytes, board.stack_size, "predicted")
+
+
+def _bigger_boards(board: Board, kind: str, need: int) -> list[str]:
+    return [f"{b.name} ({human_bytes(capacity(b, kind))})" for b in all_boards()
+            if b.name != board.name and capacity(b, kind) and capacity(b, kind) >= need]
+
+
+def _hint(board: Board, kind: str, need: int, model: str) -> str:
+    smaller = ("fewer channels or a smaller input (the arena holds the largest live activations)"
+               if kind == "ram" else "fewer or smaller weight layers (fewer channels, smaller Linear layers)")
+    bigger = _bigger_boards(board, kind, need)
+    board_hint = f", a board with more {LABELS[kind]} ({', '.join(bigger)})" if bigger else ""
+    return (f"use a smaller model: {smaller}{board_hint}, or see where the memory goes with "
+            f"`tinygen inspect {model} --memory`")
+
+
+def _breakdown(region: RegionUse) -> str:
+    return " + ".join(f"{name} {human_bytes(size)}" for name, size in region.parts.items() if size)
+
+
+def check_prediction(use: MemoryUse, board: Board, model: str) -> None:
+    """Refuse a build whose predicted flash or RAM exceeds the real part."""
+    for kind in ("ram", "flash"):
+        r = use.regions[kind]
+        if r.capacity and r.used > r.capacity:
+            raise MemoryFitError(
+                f"does not fit {board.name}: {LABELS[kind]} needs {human_bytes(r.used)} ({_breakdown(r)}) "
+                f"but the part has {human_bytes(r.capacity)}", _hint(board, kind, r.used, model))
+
+
+_OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
+
+
+def overflow_error(linker_output: str, board: Board, predicted: MemoryUse, image: str,
+                   model: str) -> MemoryFitError | None:
+    """The fit error for a link that failed because a region overflowed, else None."""
+    overflows: dict[str, int] = {}
+    for region, nbytes in _OVERFLOW.findall(linker_output):
+        kind = region.lower()
+        if kind in KINDS:
+            overflows[kind] = max(overflows.get(kind, 0), int(nbytes))
+    if not overflows:
+        return None
+    kind = "ram" if "ram" in overflows else "flash"
+    cap = capacity(board, kind) or 0
+    need = cap + overflows[kind]
+    return MemoryFitError(
+        f"does not fit {board.name}: {LABELS[kind]} overflowed by {human_bytes(overflows[kind])} when linking "
+        f"{image}: it needs {human_bytes(need)} (predicted: {_breakdown(predicted.regions[kind])}) "
+        f"but the part has {human_bytes(cap)}", _hint(board, kind, need, model))
+
+
+def check_measured(use: MemoryUse, board: Board, model: str) -> None:
+    """The linker scripts already refuse an overflow; this also covers a stack
+    that no section reserves (added by `measure`)."""
+    for kind in ("ram", "flash"):
+        r = use.regions.get(kind)
+        if r is not None and r.capacity and r.used > r.capacity:
+            raise MemoryFitError(
+                f"does not fit {board.name}: {use.source} needs {human_bytes(r.used)} of {LABELS[kind]} "
+                f"({_breakdown(r)}) but the part has {human_bytes(r.capacity)}",
+                _hint(board, kind, r.used, model))
+
+
+def _stack_reserve(elf: Elf, section_size: int) -> int:
+    """The stack's own bytes. A linker script may stretch the stack section from
+    the end of .bss to the top of RAM (so that an overflow fails the link); the
+    reserve is then what lies between __stack_limit__ and __stack_top__."""
+    top, limit = elf.symbol(STACK_TOP), elf.symbol(STACK_LIMIT)
+    if top is not None and limit is not None and 0 < top.value - limit.value <= section_size:
+        return top.value - limit.value
+    return section_size
+
+
+def _region_of(addr: int, regions: dict[str, tuple[int, int]]) -> str | None:
+    for kind, (origin, size) in regions.items():
+        if origin <= addr < origin + size:
+            return kind
+    return None
+
+
+def measure(elf: Elf, regions: dict[str, tuple[int, int]], capacities: dict[str, int], weights: int,
+            stack_size: int) -> MemoryUse:
+    """Per-region use of a linked image. `regions` maps "flash"/"ram" to the
+    (origin, size) the image was linked with; `capacities` are the real part's
+    sizes. A section counts where it runs; an initialised section that is
+    copied at start-up (.data) also counts where its bytes are stored."""
+    use = {kind: RegionUse(kind, capacities[kind]) for kind in regions}
+    stack = 0
+    for s in elf.sections:
+        if not s.alloc or s.size == 0:
+            continue
+        size = s.size
+        if "stack" in s.name:
+            size = _stack_reserve(elf, s.size)
+            stack += size
+        where = _region_of(s.addr, regions)
+        if where is not None:
+            use[where].add(s.name, size)
+        stored = _region_of(s.load_addr, regions) if s.has_bytes else None
+        if stored is not None and stored != where:
+            use[stored].add(f"{s.name} (load image)", size)
+    if stack == 0 and "ram" in use:
+        # no section reserves it: the stack grows down from the top of RAM at run time
+        use["ram"].add("stack (reserved)", stack_size)
+        stack = stack_size
+    arena = elf.symbol(ARENA_SYMBOL)
+    return MemoryUse(use, arena.size if arena else 0, weights, stack, elf.path.name)
+
+
+def memory_table(use: MemoryUse) -> str:
+    """used / capacity per region, with the arena, stack and weights called out."""
+    called_out = {"ram": [("arena", use.arena), ("stack", use.stack)], "flash": [("weights", use.weights)]}
+    rows = []
+    for kind in ("flash", "ram"):
+        r = use.regions.get(kind)
+        if r is None:
+            continue
+        notes = ", ".join(f"{name} {human_bytes(size)}" for name, size in called_out[kind] if size)
+        rows.append([LABELS[kind], human_bytes(r.used), human_bytes(r.capacity) if r.capacity else "-",
+                     f"{r.percent:.1f}%" if r.capacity else "-", notes])
+    return table(["memory", "used", "of", "use", "of which"], rows, "lrrrl")
+
+
+__all__ = ["MemoryFitError", "MemoryUse", "RegionUse", "capacity", "check_measured", "check_prediction",
+           "measure", "memory_table", "overflow_error", "predict"]

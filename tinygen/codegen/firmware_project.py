@@ -1,0 +1,248 @@
+"""Firmware projects: the generated model plus the runtime, the board support,
+linker scripts and build files for one microcontroller board.
+
+Added to a project that write_project() already holds (model.c/.h,
+weights.c/.h, tinygen/kernels/, tinygen.json):
+
+    tinygen/runtime/            the on-device protocol (firmware/runtime)
+    tinygen/ports/<port>/       board support of the real part and of its stand-in
+    linker/<board>.ld           the real part's memory map
+    linker/<board>-emu.ld       the stand-in's addresses with the real part's sizes
+    Makefile                    all → firmware.elf/.bin/.hex, emu → firmware-emu.elf, size, flash, clean
+    CMakeLists.txt, cmake/      the same images with CMake (Cortex-M)
+    platformio.ini              the same sources for PlatformIO
+    ESP-IDF boards: CMakeLists.txt (project), main/CMakeLists.txt, sdkconfig.defaults
+
+Every decision (sources, flags, addresses, commands) is made here; the
+templates in templates/firmware/ only render it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from tinygen import __version__
+from tinygen.board import Board
+from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
+from tinygen.codegen.emit import kernel_sources
+from tinygen.codegen.firmware_files import copy_firmware, runtime_files
+from tinygen.errors import TinygenError
+from tinygen.ir import Graph
+from tinygen.resources import data_dir
+
+COMMON_INCLUDES = (".", "tinygen/kernels", "tinygen/runtime")
+
+# PlatformIO board ids, where the board file names none ([platformio] board = ...).
+PIO_BOARDS = {
+    "nucleo-f746zg": "nucleo_f746zg", "nucleo-f767zi": "nucleo_f767zi", "nucleo-f446re": "nucleo_f446re",
+    "esp32-devkitc": "esp32dev", "esp32-s3": "esp32-s3-devkitc-1", "esp32-c3": "esp32-c3-devkitm-1",
+}
+
+
+@dataclass
+class Image:
+    """One firmware image the generated Makefile builds."""
+    key: str                                  # "firmware" or "firmware-emu"
+    goal: str                                 # make goal: "all" or "emu"
+    what: str                                 # for people: "STM32F746ZG" / "the mps2-an500 stand-in"
+    toolchain: Toolchain
+    ports: list[str]                          # firmware/ports/<port> folders
+    sources: list[str]                        # every C / assembly source, relative to the project
+    ldscript: str                             # linker/<board>[-emu].ld
+    regions: dict[str, tuple[int, int]]       # "flash"/"ram" → (origin, size) as linked
+    binaries: bool                            # also .bin and .hex (images for flash tools)
+
+    @property
+    def elf(self) -> str:
+        return f"{self.key}.elf"
+
+
+@dataclass
+class FirmwareProject:
+    images: list[Image]
+    files: list[str]                          # the build files written
+    idf_target: str | None = None             # ESP-IDF boards: the chip idf.py builds for
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined, autoescape=False,
+    )
+
+
+def _copy_sources(ports: list[str], dest: Path, with_main: bool = True) -> tuple[list[str], list[str]]:
+    """Copy the runtime and the ports into dest/tinygen/; return (runtime sources, port sources)."""
+    files = list(dict.fromkeys(f for port in ports for f in runtime_files(port, with_main)))
+    sources = copy_firmware(files, dest)
+    return ([s for s in sources if s.startswith("tinygen/runtime/")],
+            [s for s in sources if s.startswith("tinygen/ports/")])
+
+
+def _regions(board: Board, flash_origin: int, ram_origin: int) -> dict[str, tuple[int, int]]:
+    flash, ram = board.region("flash"), board.region("ram")
+    if flash is None or ram is None:
+        raise TinygenError(f"board {board.name!r} has no linked flash and RAM regions",
+                           f"add [[memory]] regions with kind \"flash\" / \"ram\" and link = true to {board.path}")
+    return {"flash": (flash_origin, int(flash["size"])), "ram": (ram_origin, int(ram["size"]))}
+
+
+def _linker_script(env: jinja2.Environment, toolchain: Toolchain, regions: dict, stack: int) -> str:
+    (flash_origin, flash_size), (ram_origin, ram_size) = regions["flash"], regions["ram"]
+    return env.get_template(f"linker/{toolchain.linker_template}").render(
+        flash_origin=f"0x{flash_origin:08X}", flash_size=f"0x{flash_size:X}",
+        ram_origin=f"0x{ram_origin:08X}", ram_size=f"0x{ram_size:X}", stack_size=f"0x{stack:X}")
+
+
+def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[str]) -> list[Image]:
+    """The real part's image (if tinygen compiles it) and the stand-in's (if there is one)."""
+    images = []
+    real = real_toolchain(board)
+    if real is not None:
+        regions = _regions(board, int(board.region("flash")["origin"]), int(board.region("ram")["origin"]))
+        images.append(Image("firmware", "all", board.description.split(":")[0] or board.name, real,
+                            ["cortexm", board.port], [], f"linker/{board.name}.ld", regions, True))
+    emu = standin_toolchain(board)
+    if emu is not None:
+        e = board.emulator
+        regions = _regions(board, int(e.get("flash_origin", 0)), int(e.get("ram_origin", 0)))
+        ports = (["cortexm"] if emu.linker_template == "cortex-m.ld.j2" else []) + [e["port"]]
+        images.append(Image("firmware-emu", "emu", f"the {e['machine']} stand-in", emu, ports, [],
+                            f"linker/{board.name}-emu.ld", regions, False))
+    (dest / "linker").mkdir(exist_ok=True)
+    for image in images:
+        runtime, ports = _copy_sources(image.ports, dest)
+        image.sources = model_srcs + runtime + ports
+        (dest / image.ldscript).write_text(_linker_script(env, image.toolchain, image.regions, board.stack_size))
+    return images
+
+
+def _flash_commands(board: Board) -> list[tuple[str, str]]:
+    """(make target, command) per flash tool of the board file, the preferred one as `flash`."""
+    f = board.flash
+    known = {
+        "st-flash": f"st-flash --reset write firmware.bin 0x{int(f.get('address', 0x08000000)):08X}",
+        "openocd": f"openocd -f {f.get('openocd_config', '')} -c \"program firmware.elf verify reset exit\"",
+        "pyocd": f"pyocd flash -t {f.get('pyocd_target', '')} firmware.elf",
+    }
+    usable = [t for t in f.get("tools", []) if t in known
+              and (t != "openocd" or f.get("openocd_config")) and (t != "pyocd" or f.get("pyocd_target"))]
+    commands = [(f"flash-{t}", known[t]) for t in usable]
+    return ([("flash", commands[0][1])] + commands) if commands else []
+
+
+def _toolchain_vars(images: list[Image]) -> list[dict]:
+    """Make variables per distinct toolchain: CC, CFLAGS... then EMU_CC... for a second one."""
+    seen: list[Toolchain] = []
+    for image in images:
+        if image.toolchain not in seen:
+            seen.append(image.toolchain)
+    return [{"prefix": "" if i == 0 else "EMU_", "tc": tc, "cflags": " ".join(tc.cflags),
+             "ldflags": " ".join(tc.ldflags), "libs": " ".join(tc.libs)} for i, tc in enumerate(seen)]
+
+
+def _include_dirs(image: Image) -> list[str]:
+    return list(COMMON_INCLUDES) + [f"tinygen/ports/{p}" for p in image.ports]
+
+
+def _image_vars(images: list[Image], toolchains: list[dict], common: list[str]) -> list[dict]:
+    """What the build-file templates print for each image."""
+    out = []
+    for image in images:
+        tc = next(t for t in toolchains if t["tc"] == image.toolchain)
+        outputs = [image.elf] + ([f"{image.key}.bin", f"{image.key}.hex"] if image.binaries else [])
+        out.append({"image": image, "var": image.key.upper().replace("-", "_"), "p": tc["prefix"],
+                    "own_sources": image.sources[len(common):], "include_dirs": _include_dirs(image),
+                    "includes": " ".join(f"-I{d}" for d in _include_dirs(image)),
+                    "outputs": outputs, "help": f"{' '.join(outputs)} for {image.what}"})
+    return out
+
+
+def _identifier(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def _pio_board(board: Board) -> str:
+    return board.raw.get("platformio", {}).get("board") or PIO_BOARDS.get(board.name, board.name.replace("-", "_"))
+
+
+def _quoted_list(items) -> str:
+    return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+
+def _pio(real: Image) -> dict:
+    """PlatformIO: the real part's sources, include folders, compile and link flags."""
+    return {"ldscript": real.ldscript, "sources": real.sources,
+            "includes": " ".join(f"-I{d}" for d in _include_dirs(real)),
+            "cflags": " ".join(real.toolchain.cflags), "ldflags": _quoted_list(real.toolchain.ldflags)}
+
+
+IDF_BOOT = 0x10000    # bootloader, partition table, nvs and phy_init come before the app (partitions.csv)
+
+
+def _idf(board: Board, sources: list[str], warned: list[str]) -> dict:
+    flash = board.region("flash")
+    flash_size = int(flash["size"]) if flash else 4 << 20
+    return {"sources": [f"../{s}" for s in sources], "warned_sources": [f"../{s}" for s in warned],
+            "include_dirs": [f"../{d}" if d != "." else ".." for d in COMMON_INCLUDES],
+            "warnings": ";".join(WARNINGS), "cpu_mhz": (board.clock_hz or 160_000_000) // 1_000_000,
+            "stack": max(board.stack_size, 8192), "flash_mb": flash_size >> 20,
+            "app_offset": f"0x{IDF_BOOT:X}", "app_size": f"0x{flash_size - IDF_BOOT:X}"}
+
+
+def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Board) -> FirmwareProject:
+    """Add the runtime, ports, linker scripts and build files for `board` to the project in `dest`."""
+    env = _env()
+    kernels = [f"tinygen/{rel}" for rel in kernel_sources(graph) if rel.endswith(".c")]
+    model_srcs = ["model.c", "weights.c"] + kernels
+    images = _images(board, dest, env, model_srcs)
+    runtime = [s for s in (images[0].sources if images else []) if s.startswith("tinygen/runtime/")]
+    common = model_srcs + runtime
+    toolchains = _toolchain_vars(images)
+    espidf = board.build == "esp-idf"
+    flash_commands = [] if espidf else _flash_commands(board)
+    image_vars = _image_vars(images, toolchains, common)
+    goals = [iv["image"].goal for iv in image_vars if iv["image"].goal != "all"]
+    idf_target = (board.raw.get("idf_target") or board.name.replace("-", "")) if espidf else None
+    data = {
+        "model_name": model_name, "version": __version__, "board": board, "image_vars": image_vars,
+        "toolchains": toolchains, "model_srcs": model_srcs, "runtime_srcs": runtime,
+        "flash_commands": flash_commands, "idf_target": idf_target,
+        "phony": " ".join(["all"] + goals + (["idf", "flash"] if espidf else [])
+                          + [t for t, _ in flash_commands] + ["size", "clean"]),
+        "project": _identifier(f"tinygen_{model_name}"), "pio_board": _pio_board(board),
+        "pio_env": _identifier(board.name), "baud": board.serial.get("baud", 115200),
+    }
+    files: list[str] = []
+
+    def render(template: str, out: str, **extra) -> None:
+        path = dest / out
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(env.get_template(f"firmware/{template}").render(**data, **extra))
+        files.append(out)
+
+    render("Makefile.j2", "Makefile")
+    if espidf:
+        # ESP-IDF's app_main (in the port) replaces the runtime's main()
+        runtime_idf, port = _copy_sources([board.port], dest, with_main=False)
+        idf = _idf(board, model_srcs + runtime_idf + port, model_srcs + runtime_idf)
+        for template, out in (("CMakeLists.txt.j2", "CMakeLists.txt"),
+                              ("main/CMakeLists.txt.j2", "main/CMakeLists.txt"),
+                              ("sdkconfig.defaults.j2", "sdkconfig.defaults"),
+                              ("partitions.csv.j2", "partitions.csv"), ("platformio.ini.j2", "platformio.ini")):
+            render(f"espidf/{template}", out, idf=idf)
+    else:
+        real = images[0]
+        render("CMakeLists.txt.j2", "CMakeLists.txt")
+        render("arm-none-eabi.cmake.j2", "cmake/arm-none-eabi.cmake", tc=real.toolchain)
+        render("platformio.ini.j2", "platformio.ini", pio=_pio(real))
+        render("pio_link_flags.py.j2", "pio_link_flags.py", pio=_pio(real))
+    return FirmwareProject(images, files, idf_target)
+
+
+__all__ = ["FirmwareProject", "Image", "write_firmware_project"]
