@@ -31,16 +31,21 @@ void tg_port_write(const char *data, size_t len);
 /*
  * Free-running cost counter, extended to 64 bits by the port: core clock
  * cycles on real boards (DWT CYCCNT on Cortex-M, CCOUNT / mcycle elsewhere),
- * executed instructions on emulated stand-ins.
+ * executed instructions on emulated stand-ins, nanoseconds of wall-clock time
+ * in the stdio port (a process on the host, which has neither).
  */
 uint64_t tg_port_counter(void);
 
-/* What tg_port_counter() counts: TG_COUNTER_CYCLES or TG_COUNTER_INSTRUCTIONS. */
-#define TG_COUNTER_CYCLES 0
-#define TG_COUNTER_INSTRUCTIONS 1
+/* What tg_port_counter() counts (reported by `tg info` as `counter=`). */
+#define TG_COUNTER_CYCLES 0       /* "cycles": core clock cycles, at tg_port_clock_hz() */
+#define TG_COUNTER_INSTRUCTIONS 1 /* "instructions": executed instructions (QEMU stand-ins) */
+#define TG_COUNTER_NANOSECONDS 2  /* "ns": wall-clock nanoseconds (the stdio port) */
 int tg_port_counter_kind(void);
 
-/* Core clock in Hz (what the cycle counter runs at); 0 on stand-ins. */
+/*
+ * Core clock in Hz, the rate of the cycle counter. Only meaningful with
+ * TG_COUNTER_CYCLES (it turns cycles into microseconds); 0 otherwise.
+ */
 uint32_t tg_port_clock_hz(void);
 
 /* Short board / port name reported by `tg info` (e.g. "stm32f746 216MHz"). */

@@ -10,6 +10,7 @@ from tinygen.errors import ToolchainError
 
 LIBRARY = "libtgmodel.so"
 RUNNER = "tg_runner"
+DEVICE = "tg_device"     # the protocol (firmware/runtime/PROTOCOL.md) on stdin/stdout
 
 
 def build_host(project: Path, board: Board, jobs: int = 2, label: str | None = None) -> dict[str, Path]:
@@ -25,4 +26,4 @@ def build_host(project: Path, board: Board, jobs: int = 2, label: str | None = N
         raise ToolchainError(
             f"the C compiler failed on the generated project for {label or project}:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}",
             "this is a tinygen bug (generated C must compile cleanly); please report it with the model")
-    return {"library": project / LIBRARY, "runner": project / RUNNER}
+    return {"library": project / LIBRARY, "runner": project / RUNNER, "device": project / DEVICE}

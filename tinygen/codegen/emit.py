@@ -145,6 +145,8 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str) 
         "outputs": [_port(graph, i, n, "OUTPUT") for i, n in enumerate(graph.outputs)],
         "input_macros": [tensor_macro(n) for n in graph.inputs],
         "output_macros": [tensor_macro(n) for n in graph.outputs],
+        "input_bytes": int(sum(graph.tensor(n).nbytes for n in graph.inputs)),
+        "output_bytes": int(sum(graph.tensor(n).nbytes for n in graph.outputs)),
         "slots": slots,
         "layers": layers,
         "arrays": arrays,

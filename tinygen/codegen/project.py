@@ -14,6 +14,7 @@ import jinja2
 from tinygen import __version__
 from tinygen.board import Board
 from tinygen.codegen.emit import kernel_sources, project_data
+from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.ir import Graph
 from tinygen.resources import data_dir
 
@@ -66,9 +67,11 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     if board.build == "host":
         (dest / "tinygen" / "host").mkdir(parents=True, exist_ok=True)
         shutil.copyfile(firmware / "host" / "tg_host_runner.c", dest / "tinygen" / "host" / "tg_host_runner.c")
+        # tg_device: the on-device runtime on the stdio port, the protocol over stdin/stdout
+        device_c = copy_firmware(runtime_files("stdio"), dest)
         (dest / "Makefile").write_text(env.get_template("Makefile.host.j2").render(
             model_name=model_name, version=__version__, cc=board.cc,
-            cflags=" ".join(board.cflags), kernel_c=kernel_c))
+            cflags=" ".join(board.cflags), kernel_c=kernel_c, device_c=device_c))
     info = manifest(graph, data, board)
     (dest / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
     return info

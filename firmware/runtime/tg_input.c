@@ -1,0 +1,174 @@
+/* The input staging buffer and the two ways to fill it: see tg_input.h. */
+#include "tg_input.h"
+
+#include "model.h"
+#include "tg_io.h"
+#include "tg_port.h"
+
+static uint8_t tg_staging[TG_MODEL_INPUT_BYTES];
+static uint32_t tg_staged;   /* bytes in tg_staging */
+static uint32_t tg_expected; /* size of the current upload; 0 before any `db load` */
+
+static int tg_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+void tg_input_db_load(const tg_word *n)
+{
+    uint32_t want;
+    if (tg_arg_u32(n, &want) != 0) {
+        return;
+    }
+    if (want == 0 || want > TG_MODEL_INPUT_BYTES) {
+        tg_io_str("e-[db load: N must be 1..");
+        tg_io_u64(TG_MODEL_INPUT_BYTES);
+        tg_io_str(", got ");
+        tg_io_u64(want);
+        tg_io_end_bracket();
+        return;
+    }
+    tg_expected = want;
+    tg_staged = 0;
+    tg_io_str("m-[Expecting ");
+    tg_io_u64(want);
+    tg_io_str(" bytes]");
+    tg_io_end_line();
+}
+
+void tg_input_db_hex(const tg_word *hex)
+{
+    if (tg_expected == 0) {
+        tg_error("db: no buffer, send db load N first");
+        return;
+    }
+    if (hex->n % 2 != 0) {
+        tg_error("db: odd number of hex digits");
+        return;
+    }
+    for (size_t i = 0; i < hex->n; i++) {
+        if (tg_hex_digit(hex->s[i]) < 0) {
+            tg_word bad = {hex->s + i, 1};
+            tg_io_str("e-[db: bad hex digit '");
+            tg_print_word(&bad);
+            tg_io_char('\'');
+            tg_io_end_bracket();
+            return;
+        }
+    }
+    uint32_t count = (uint32_t)(hex->n / 2);
+    if (count > tg_expected - tg_staged) {
+        tg_io_str("e-[db: ");
+        tg_io_u64(count);
+        tg_io_str(" bytes, but only ");
+        tg_io_u64(tg_expected - tg_staged);
+        tg_io_str(" more expected]");
+        tg_io_end_line();
+        return;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        int hi = tg_hex_digit(hex->s[2 * i]);
+        int lo = tg_hex_digit(hex->s[2 * i + 1]);
+        tg_staging[tg_staged++] = (uint8_t)(hi << 4 | lo);
+    }
+    if (tg_staged == tg_expected) {
+        tg_io_line("m-load-done");
+    }
+}
+
+void tg_input_db_print(void)
+{
+    for (uint32_t i = 0; i < tg_staged; i++) {
+        tg_io_str(i % 8u == 0u ? "m-buffer-" : "-");
+        tg_io_hex(&tg_staging[i], 1);
+        if (i % 8u == 7u || i + 1 == tg_staged) {
+            tg_io_end_line();
+        }
+    }
+}
+
+/* Read up to `n` raw bytes into `dst` (or discard them: dst NULL); stop after a silence. */
+static uint32_t tg_receive(uint8_t *dst, uint32_t n)
+{
+    uint32_t got = 0;
+    while (got < n) {
+        int c = tg_port_getc(TG_UPLOAD_TIMEOUT_MS);
+        if (c < 0) {
+            break;
+        }
+        if (dst != NULL) {
+            dst[got] = (uint8_t)c;
+        }
+        got++;
+    }
+    return got;
+}
+
+int tg_input_upload(const tg_word *n)
+{
+    uint32_t want;
+    if (tg_arg_u32(n, &want) != 0) {
+        return -1;
+    }
+    if (want != TG_MODEL_INPUT_BYTES) {
+        uint32_t dropped = tg_receive(NULL, want);
+        tg_io_str("e-[upload of ");
+        tg_io_u64(want);
+        tg_io_str(" bytes, model takes ");
+        tg_io_u64(TG_MODEL_INPUT_BYTES);
+        tg_io_str(" (discarded ");
+        tg_io_u64(dropped);
+        tg_io_str(" bytes)]");
+        tg_io_end_line();
+        return -1;
+    }
+    tg_expected = want;
+    tg_staged = tg_receive(tg_staging, want);
+    if (tg_staged < want) {
+        tg_io_str("e-[upload truncated: got ");
+        tg_io_u64(tg_staged);
+        tg_io_str(" of ");
+        tg_io_u64(want);
+        tg_io_str(" bytes]");
+        tg_io_end_line();
+        tg_staged = 0;
+        tg_expected = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int tg_input_check(void)
+{
+    if (tg_staged == TG_MODEL_INPUT_BYTES) {
+        return 0;
+    }
+    tg_io_str("e-[input has ");
+    tg_io_u64(tg_staged);
+    tg_io_str(" bytes, model takes ");
+    tg_io_u64(TG_MODEL_INPUT_BYTES);
+    tg_io_end_bracket();
+    return -1;
+}
+
+void tg_input_to_model(void)
+{
+    const uint8_t *src = tg_staging;
+    for (int i = 0; i < TG_MODEL_NUM_INPUTS; i++) {
+        int8_t *dst = tg_model_input(i);
+        int32_t size = tg_model_input_size(i);
+        for (int32_t k = 0; k < size; k++) {
+            dst[k] = (int8_t)src[k];
+        }
+        src += size;
+    }
+}

@@ -1,0 +1,37 @@
+/*
+ * The input staging buffer: TG_MODEL_INPUT_BYTES bytes (every model input back
+ * to back), filled by `db load` + `db HEX` or by a raw `tg load` / `tg run`
+ * upload, and copied into the model's inputs before each inference. It is
+ * separate from the model's arena, which activations overwrite.
+ */
+#ifndef TG_INPUT_H
+#define TG_INPUT_H
+
+#include <stdint.h>
+
+#include "tg_protocol.h"
+
+/* `db load N`: start a hex upload of N bytes (1..TG_MODEL_INPUT_BYTES). */
+void tg_input_db_load(const tg_word *n);
+
+/* `db HEX`: append hex bytes to the upload started by `db load`. */
+void tg_input_db_hex(const tg_word *hex);
+
+/* `db print`: the bytes received so far, 8 to a line. */
+void tg_input_db_print(void);
+
+/*
+ * Raw upload of `n` bytes (`tg load N` / `tg run N`). A wrong N (not the
+ * model's input bytes) is reported after reading and discarding what the host
+ * sends, so that its bytes are not taken for commands. Returns 0 when the
+ * buffer holds a complete input, -1 after printing an e- line.
+ */
+int tg_input_upload(const tg_word *n);
+
+/* 0 if the buffer holds exactly one complete input; else prints an e- line and returns -1. */
+int tg_input_check(void);
+
+/* Copy the staged input into tg_model_input(0..) (call tg_input_check() first). */
+void tg_input_to_model(void);
+
+#endif /* TG_INPUT_H */

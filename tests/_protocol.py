@@ -1,0 +1,132 @@
+"""A minimal PROTOCOL.md client for tests, over any byte transport, and the
+host-side mirrors of what the device prints (hex outputs, 3-decimal results).
+
+The real harness lives in tinygen/hil; this one is deliberately tiny so that the
+runtime's tests do not depend on it.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from tinygen.ref.interpreter import run
+
+READY = "m-ready"
+
+
+class ProtocolClient:
+    """Send `%`-terminated commands; read `\\r\\n` lines up to `m-ready`.
+
+    `read_some(timeout)` returns whatever bytes arrived within `timeout`
+    seconds (b"" if none); `write(data)` sends bytes.
+    """
+
+    def __init__(self, write: Callable[[bytes], None], read_some: Callable[[float], bytes]):
+        self._write = write
+        self._read_some = read_some
+        self._buf = b""
+
+    def read_line(self, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        while b"\r\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no complete line within {timeout} s; partial: {self._buf[-200:]!r}")
+            self._buf += self._read_some(min(left, 1.0))
+        line, self._buf = self._buf.split(b"\r\n", 1)
+        return line.decode("ascii")
+
+    def read_reply(self, timeout: float = 10.0) -> list[str]:
+        """Lines up to (not including) the next m-ready."""
+        lines = []
+        while (line := self.read_line(timeout)) != READY:
+            lines.append(line)
+        return lines
+
+    def send(self, data: bytes) -> None:
+        self._write(data)
+
+    def command(self, text: str, payload: bytes = b"", timeout: float = 10.0) -> list[str]:
+        self._write(text.encode("latin-1") + b"%" + payload)
+        return self.read_reply(timeout)
+
+    def pending(self, wait: float = 0.2) -> bytes:
+        """Whatever the device sent beyond the last reply, waiting `wait` s for more."""
+        self._buf += self._read_some(wait)
+        data, self._buf = self._buf, b""
+        return data
+
+
+class PipeDevice:
+    """The host build's ./tg_device as a child process, spoken to over pipes."""
+
+    def __init__(self, executable: Path):
+        self.proc = subprocess.Popen([str(executable)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.client = ProtocolClient(self._write, self._read_some)
+
+    def _write(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def _read_some(self, timeout: float) -> bytes:
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return os.read(fd, 65536) if ready else b""
+
+    def close(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        return self.proc.wait(timeout=10)
+
+
+def field(line: str, prefix: str) -> str:
+    """The text between `PREFIX[` and the closing `]` of a line."""
+    assert line.startswith(prefix + "[") and line.endswith("]"), f"expected {prefix}[...], got {line!r}"
+    return line[len(prefix) + 1:-1]
+
+
+def out_bytes(graph, x: np.ndarray) -> bytes:
+    """What m-tg-out carries for input x: the reference outputs' int8 bytes, back to back."""
+    ref = run(graph, x)
+    return b"".join(ref[name].astype(np.int8).tobytes() for name in graph.outputs)
+
+
+def layer_bytes(graph, x: np.ndarray) -> list[bytes]:
+    """Each layer's (kernel node's) reference output bytes, in layer order."""
+    values = run(graph, x, keep_all=True)
+    return [values[n.outputs[0]].astype(np.int8).tobytes() for n in graph.nodes if n.kernel]
+
+
+def f3(v: np.float32) -> str:
+    """tg_io_f3 (firmware/runtime/tg_io.c) in float32: v * 1000 rounded half away from zero."""
+    v = np.float32(v)
+    if np.isnan(v):
+        return "nan"
+    sign = "-" if v < 0 else ""
+    m = np.float32(np.abs(v) * np.float32(1000.0))
+    if not m < np.float32(9.2e18):
+        return sign + "inf"
+    t = int(m)
+    if np.float32(m - np.float32(t)) >= np.float32(0.5):
+        t += 1
+    return f"{sign}{t // 1000}.{t % 1000:03d}"
+
+
+def results_text(graph, x: np.ndarray) -> str:
+    """What m-results carries for input x: every output dequantized in float32, 3 decimals."""
+    ref = run(graph, x)
+    values = []
+    for name in graph.outputs:
+        q = graph.tensor(name).qparams
+        scale, zero_point = np.float32(q.scale[0]), int(q.zero_point[0])
+        values += [f3(scale * np.float32(int(v) - zero_point)) for v in ref[name].ravel()]
+    return ",".join(values)
