@@ -51,9 +51,10 @@ class HostBridge:
         for s in (self._client, self._server):
             if s is not None:
                 try:
-                    s.close()
+                    s.shutdown(socket.SHUT_RDWR)      # wakes the threads blocked in accept / recv
                 except OSError:
                     pass
+                s.close()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -222,9 +222,18 @@ class Device:
         return self.command(f"tg precision {k}")
 
     def exit(self, code: int = 0) -> None:
-        """Leave the firmware with a status (QEMU exits with it; a real board resets).
-        No answer is awaited: the device is gone."""
-        self.link.write(f"tg exit {code}%".encode("ascii"))
+        """Leave the firmware with a status: a stand-in or the host process exits
+        with it, a real board resets. The device answers m-tg-exit-[CODE] and no
+        m-ready: it is gone."""
+        cmd = f"tg exit {code}"
+        self.link.write(cmd.encode("ascii") + b"%")
+        while True:
+            line = self.link.readline(self.timeout, awaiting=f"the answer to `{cmd}`")
+            if line.startswith("e-"):
+                self.read_reply(cmd)                  # the rest, up to m-ready
+                raise DeviceError(cmd, line[2:].strip("[]"))
+            if line.startswith("m-tg-exit-"):
+                return
 
 
 __all__ = ["Device", "DeviceError", "InferResult", "Layer", "ProtocolError", "Reply", "parse_info"]

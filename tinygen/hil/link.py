@@ -159,21 +159,18 @@ class Link:
         return bytes(dropped)
 
     def resync(self, attempts: int = 3, timeout: float = 2.0) -> str:
-        """Get back in step after garbage, a timeout or a half-sent upload:
-        end any partial command with `%`, ask `name%` and wait for its answer.
-        Returns the device name. A device stuck in a binary upload answers after
-        its 500 ms upload timeout, so each attempt waits `timeout` seconds."""
+        """Get back in step after garbage, a timeout or a half-sent upload: end
+        any partial command with `%`, ask `name%` and wait for its answer.
+        Returns the device name.
+
+        A device in the middle of a binary upload takes our bytes as data; it
+        answers `e-[upload ...]` once the upload ends (at the latest after its
+        500 ms upload timeout), and `name%` is sent again."""
         for _ in range(attempts):
             self.drain(quiet=0.02, limit=0.5)
             self.write(b"%name%")
-            name = None
             try:
-                while True:
-                    line = self.readline(timeout, awaiting="the answer to name%")
-                    if line.startswith(NAME_PREFIX):
-                        name = line[len(NAME_PREFIX):].strip("[]")
-                    elif line == READY and name is not None:
-                        break
+                name = self._await_name(timeout, resends=attempts)
             except LinkTimeout:
                 continue
             self.drain(quiet=0.05)     # late answers to the bytes that came before
@@ -181,6 +178,22 @@ class Link:
         raise LinkTimeout(f"no tinygen device answered on {self.url} after {attempts} attempts to resync",
                           "check that the board runs a tinygen firmware (tinygen flash) and the port and baud "
                           "rate are right; reset the board")
+
+    def _await_name(self, timeout: float, resends: int) -> str:
+        name, upload_error = None, False
+        while True:
+            line = self.readline(timeout, awaiting="the answer to name%")
+            if line.startswith(NAME_PREFIX):
+                name = line[len(NAME_PREFIX):].strip("[]")
+            elif line.startswith("e-[upload"):
+                upload_error = True
+            elif line == READY:
+                if name is not None:
+                    return name
+                if upload_error and resends > 0:       # our name% went into an upload
+                    self.write(b"name%")
+                    resends -= 1
+                upload_error = False
 
 
 __all__ = ["Link", "LinkError", "LinkTimeout", "READY"]

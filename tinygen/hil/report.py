@@ -26,17 +26,28 @@ def _stats(counts: list[int]) -> dict:
     return {"mean": sum(counts) / len(counts), "min": min(counts), "max": max(counts)}
 
 
+def seconds_per_count(counter: str, clock_hz: int | None) -> float | None:
+    """Real time per counter unit: cycles at the device's clock, the host's
+    nanoseconds; None for executed instructions (a stand-in has no time)."""
+    if counter == "cycles" and clock_hz:
+        return 1.0 / clock_hz
+    if counter == "ns":
+        return 1e-9
+    return None
+
+
 def energy(board: Board, counter: str, per_inference: float, clock_hz: int | None) -> dict | None:
-    """E = V × I × t for one inference, or None without a power model."""
+    """E = V × I × t for one inference, or None without a power model. On a
+    stand-in, t is estimated as instructions / the real board's clock."""
     p = board.power
     clock = clock_hz or board.clock_hz
     if not p.get("supply_v") or not p.get("run_current_a") or not clock:
         return None
-    seconds = per_inference / clock
+    seconds = per_inference * (seconds_per_count(counter, clock) or 1.0 / clock)
     joules = p["supply_v"] * p["run_current_a"] * seconds
     out = {"joules": joules, "supply_v": p["supply_v"], "run_current_a": p["run_current_a"],
            "clock_hz": clock, "source": p.get("source", "")}
-    if counter != "cycles":
+    if counter == "instructions":
         out["estimate"] = ESTIMATE
     return out
 
@@ -56,8 +67,9 @@ def summarize(run: SampleRun, layers: list[Layer], layer_total: int, info: dict,
     counter = info.get("counter", "cycles")
     clock = info.get("clock_hz") or None
     latency = {"unit": counter, **_stats(run.counts)}
-    if counter == "cycles" and clock and latency["mean"] is not None:
-        latency["ms"] = {k: latency[k] / clock * 1e3 for k in ("mean", "min", "max")}
+    seconds = seconds_per_count(counter, clock)
+    if seconds is not None and latency["mean"] is not None:
+        latency["ms"] = {k: latency[k] * seconds * 1e3 for k in ("mean", "min", "max")}
     layer_sum = sum(layer.count for layer in layers)
     return {
         "model": info.get("model", manifest.get("model")),
