@@ -80,6 +80,7 @@ def _compile(args, progress, features=frozenset(), allow_uncalibrated=False):
 def cmd_build(args) -> int:
     from tinygen.analysis import total_macs
     from tinygen.board import get_board
+    from tinygen.build.memory import memory_line, memory_table
     from tinygen.compiler import build
     from tinygen.report import human_bytes, human_count
 
@@ -94,6 +95,20 @@ def cmd_build(args) -> int:
     print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
           f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), "
           f"arena {human_bytes(plan.arena_size)} (RAM)")
+    images = result.manifest.get("images", {})
+
+    def title(use) -> str:
+        return f"{use.source} ({images[use.source]['for']})" if use.source in images else "predicted"
+
+    if result.memory:
+        first, *others = result.memory
+        print(f"\n  memory of {board.name}, {title(first)}:")
+        print("\n".join("    " + line for line in memory_table(first).splitlines()))
+        for use in others:
+            print(f"    {title(use)}: {memory_line(use)}")
+        print()
+    for note in result.notes:
+        print(f"  note: {note}")
     for kind, path in result.artifacts.items():
         print(f"  {kind}: {path}")
     return 0
@@ -128,14 +143,24 @@ def cmd_inspect(args) -> int:
 
 def cmd_boards(args) -> int:
     from tinygen.board import all_boards
-    from tinygen.report import table
+    from tinygen.build.capabilities import board_capabilities
+    from tinygen.report import human_bytes, table
 
-    rows = []
+    rows, installs = [], []
     for b in all_boards():
-        missing = b.missing_tools()
-        status = "ready" if not missing else f"missing {', '.join(missing)}"
-        rows.append([b.name, ", ".join(b.aliases) or "-", b.core, status, b.description])
-    print(table(["board", "aliases", "core", "on this machine", "description"], rows, "lllll"))
+        caps = board_capabilities(b)
+        flash, ram = b.region("flash"), b.region("ram")
+        rows.append([b.name, ", ".join(b.aliases) or "-", b.core,
+                     f"{b.clock_hz / 1e6:.0f} MHz" if b.clock_hz else "-",
+                     human_bytes(int(flash["size"])) if flash else "-", human_bytes(int(ram["size"])) if ram else "-",
+                     b.emulator["machine"] if b.emulator else "-", caps.summary()])
+        installs += [line for line in caps.install if line not in installs]
+    print(table(["board", "aliases", "core", "clock", "flash", "RAM", "stand-in", "on this machine"], rows,
+                "llllrrll"))
+    if installs:
+        print("\nto do more on this machine:")
+        for line in installs:
+            print(f"  {line}")
     return 0
 
 
