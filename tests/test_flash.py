@@ -28,7 +28,7 @@ STM32_FLASH = {
     "install": {"st-flash": "sudo apt-get install -y stlink-tools", "openocd": "sudo apt-get install -y openocd",
                 "pyocd": "pip install pyocd"},
 }
-ESP_FLASH = {"tools": ["idf.py", "esptool.py"], "chip": "esp32",
+ESP_FLASH = {"tools": ["idf.py", "esptool.py"], "esptool_chip": "esp32",
              "install": {"esptool.py": "pip install esptool", "idf.py": "install ESP-IDF v5"}}
 
 # What each fake prints in each mode: the real tools' success / no-probe messages.

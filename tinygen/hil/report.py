@@ -53,13 +53,17 @@ def energy(board: Board, counter: str, per_inference: float, clock_hz: int | Non
 
 
 def memory_rows(manifest: dict) -> list[dict]:
-    """Flash and RAM use from the build manifest: per region when the build
-    reports regions, else the weights and the arena."""
-    regions = manifest.get("memory")
-    if isinstance(regions, list) and regions:
-        return [{"region": r.get("name", "?"), "used": r.get("used"), "size": r.get("size")} for r in regions]
-    return [{"region": "weights (flash)", "used": manifest.get("weight_bytes"), "size": None},
+    """Flash and RAM use from the build manifest: per region of the real part's
+    image as linked (or as predicted, when it was not compiled), else the
+    weights and the arena (host builds)."""
+    rows = [{"region": "weights (flash)", "used": manifest.get("weight_bytes"), "size": None},
             {"region": "arena (RAM)", "used": manifest.get("arena_size"), "size": None}]
+    memory = manifest.get("memory")
+    if isinstance(memory, dict):
+        use = memory.get("firmware.elf") or memory.get("predicted") or {}
+        rows += [{"region": f"{kind} ({use.get('source', '?')})", "used": r["used"], "size": r.get("capacity")}
+                 for kind, r in use.items() if isinstance(r, dict) and "used" in r]
+    return rows
 
 
 def summarize(run: SampleRun, layers: list[Layer], layer_total: int, info: dict, board: Board,

@@ -69,6 +69,20 @@ def load_inputs(data: str | Path, labels: str | Path | None, source, graph,
     return q, y
 
 
+def sample_inputs(source, graph, count: int, seed: int = 0) -> np.ndarray:
+    """`count` int8 test inputs for a model: its calibration samples (cycled,
+    scaled and with noise added) when it ships some, else standard normal data."""
+    rng = np.random.default_rng(seed)
+    base = source.default_calibration
+    shape = tuple(source.input_shape[1:])
+    if base is not None:
+        picks = np.asarray(base)[rng.integers(len(base), size=count)]
+        x = picks * rng.uniform(0.5, 1.5, size=(count,) + (1,) * len(shape)) + rng.normal(0, 0.3, (count,) + shape)
+    else:
+        x = rng.standard_normal((count,) + shape)
+    return quantize_input(graph, source.to_graph_layout(x.astype(np.float32)))
+
+
 def split_outputs(graph, raw: bytes) -> list[np.ndarray]:
     """The device's outputs (back to back) → one int8 array per graph output."""
     arrays, offset = [], 0
@@ -162,4 +176,4 @@ def profile_layers(dev: Device, graph, x: np.ndarray, timeout: float | None = No
 
 
 __all__ = ["Mismatch", "SampleRun", "compare", "first_difference", "load_inputs", "profile_layers",
-           "run_samples", "split_outputs"]
+           "run_samples", "sample_inputs", "split_outputs"]

@@ -112,7 +112,7 @@ def plan(board: Board, tool: str, project: Path, port: str | None = None) -> lis
                      re.compile(r"all \d+ bytes match", re.I))]
     if tool in ("esptool.py", "esptool"):
         args = _artifact(project, "build/flash_args")
-        chip = f.get("chip", board.name.split("-")[0] if "-" in board.name else "esp32")
+        chip = f.get("esptool_chip", "esp32")
         return [Step([tool, "--chip", chip, "-p", _need_port(board, port), "write_flash", f"@{args.name}"],
                      re.compile(r"hash of data verified", re.I), cwd=args.parent)]
     if tool == "idf.py":
