@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from tinygen.errors import UsageError
+from tinygen.errors import TinygenError, UsageError
 from tinygen.resources import data_dir
+
+BUILDS = ("host", "cortex-m", "riscv", "esp-idf")   # recipes in tinygen/build/
+MEMORY_KINDS = ("flash", "ram")
+_SCHEMA_HINT = "boards/README.md describes the keys a board file takes"
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,80 @@ class Board:
         return [t for t in dict.fromkeys(needed) if shutil.which(t) is None]
 
 
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and v > 0
+
+
+def _is_strings(v) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _check_memory(regions, fail) -> None:
+    if not isinstance(regions, list) or not regions:
+        fail("needs [[memory]] regions (name, kind, origin, size, link)")
+    for r in regions:
+        name = r.get("name", "?") if isinstance(r, dict) else "?"
+        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
+            fail("every [[memory]] region needs a name")
+        if r.get("kind") not in MEMORY_KINDS:
+            fail(f"[[memory]] {name!r}: kind must be one of {', '.join(MEMORY_KINDS)}")
+        if not _is_int(r.get("origin")) or r["origin"] < 0 or not _is_int(r.get("size")) or r["size"] <= 0:
+            fail(f"[[memory]] {name!r}: origin and size must be integers (bytes), size > 0")
+        if not isinstance(r.get("link", False), bool):
+            fail(f"[[memory]] {name!r}: link must be true or false")
+    for kind in MEMORY_KINDS:
+        if sum(1 for r in regions if r["kind"] == kind and r.get("link", False)) != 1:
+            fail(f"needs exactly one [[memory]] region with kind = \"{kind}\" and link = true")
+
+
+def _check(raw: dict, fail) -> None:
+    """Fail (with the key at fault) when a board file lacks a key or has a wrong type."""
+    for key in ("name", "core", "description", "build"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            fail(f"needs {key} = \"...\"")
+    if raw["build"] not in BUILDS:
+        fail(f"build = {raw['build']!r} is not a recipe tinygen knows ({', '.join(BUILDS)})")
+    for key in ("aliases", "isa_features"):
+        if not _is_strings(raw.get(key, [])):
+            fail(f"{key} must be a list of strings")
+    toolchain = raw.get("toolchain")
+    if not isinstance(toolchain, dict) or not isinstance(toolchain.get("cc"), str) \
+            or not _is_strings(toolchain.get("cflags", [])):
+        fail("needs [toolchain] with cc = \"...\" and cflags = [\"...\"]")
+    if raw["build"] != "host":
+        if not isinstance(raw.get("port"), str):
+            fail("needs port = \"...\" (the firmware/ports/ folder of the real part)")
+        if not _is_int(raw.get("clock_hz")) or raw["clock_hz"] <= 0:
+            fail("needs clock_hz = <core clock in Hz>")
+        _check_memory(raw.get("memory"), fail)
+        if not _is_int(raw.get("stack", {}).get("size")) or raw["stack"]["size"] <= 0:
+            fail("needs [stack] size = <bytes>")
+        power = raw.get("power", {})
+        if not (_is_number(power.get("supply_v")) and _is_number(power.get("run_current_a"))
+                and isinstance(power.get("source"), str) and power["source"]):
+            fail("needs [power] supply_v, run_current_a and source (the datasheet table they come from)")
+    emulator = raw.get("emulator")
+    if emulator is not None:
+        if not (isinstance(emulator, dict) and all(isinstance(emulator.get(k), str) for k in ("qemu", "machine", "port"))
+                and _is_strings(emulator.get("args", []))
+                and all(_is_int(emulator.get(k)) for k in ("flash_origin", "ram_origin"))):
+            fail("[emulator] needs qemu, machine, port, args = [...], flash_origin and ram_origin")
+
+
 def _load(path: Path) -> Board:
-    with open(path, "rb") as f:
-        raw = tomllib.load(f)
+    def fail(what: str):
+        raise TinygenError(f"board file {path}: {what}", _SCHEMA_HINT)
+
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        fail(f"not valid TOML ({e})")
+    _check(raw, fail)
     return Board(
         name=raw["name"],
         aliases=tuple(raw.get("aliases", [])),
@@ -80,7 +155,15 @@ def _load(path: Path) -> Board:
 
 @lru_cache(maxsize=1)
 def all_boards() -> tuple[Board, ...]:
-    return tuple(_load(p) for p in sorted(data_dir("boards").glob("*.toml")))
+    boards = tuple(_load(p) for p in sorted(data_dir("boards").glob("*.toml")))
+    owner: dict[str, Path] = {}
+    for b in boards:
+        for n in (b.name, *b.aliases):
+            if n in owner:
+                raise TinygenError(f"board name {n!r} is used by both {owner[n]} and {b.path}",
+                                   "board names and aliases must be unique: rename one")
+            owner[n] = b.path
+    return boards
 
 
 def get_board(name: str) -> Board:
