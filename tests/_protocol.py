@@ -94,6 +94,13 @@ def field(line: str, prefix: str) -> str:
     return line[len(prefix) + 1:-1]
 
 
+def tg_run(client: ProtocolClient, x: np.ndarray) -> tuple[bytes, int]:
+    """`tg run N` + the input's bytes: the raw outputs and the counter units of the invoke."""
+    data = x.astype(np.int8).tobytes()
+    out, count = client.command(f"tg run {len(data)}", data)
+    return bytes.fromhex(field(out, "m-tg-out-")), int(field(count, "m-tg-count-"))
+
+
 def out_bytes(graph, x: np.ndarray) -> bytes:
     """What m-tg-out carries for input x: the reference outputs' int8 bytes, back to back."""
     ref = run(graph, x)

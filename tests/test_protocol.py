@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from _protocol import PipeDevice, field, layer_bytes, out_bytes, results_text
+from _protocol import PipeDevice, field, layer_bytes, out_bytes, results_text, tg_run
 from e2e import build_host, compile_example, random_inputs
 
 MODEL = "mlp"
@@ -43,12 +43,6 @@ def device(built):
 def info(client) -> dict[str, str]:
     (line,) = client.command("tg info")
     return dict(kv.split("=", 1) for kv in field(line, "m-tg-info-").split(","))
-
-
-def tg_run(client, x: np.ndarray) -> tuple[bytes, int]:
-    data = x.astype(np.int8).tobytes()
-    out, count = client.command(f"tg run {len(data)}", data)
-    return bytes.fromhex(field(out, "m-tg-out-")), int(field(count, "m-tg-count-"))
 
 
 def db_load(client, data: bytes) -> None:
