@@ -23,6 +23,7 @@ import pytest
 
 from _protocol import ProtocolClient, out_bytes, tg_run
 from e2e import build_host, compile_example, random_inputs
+from tinygen.board import get_board
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.resources import data_dir
 
@@ -31,11 +32,11 @@ QEMU = "qemu-system-riscv32"
 CFLAGS = ["-march=rv32imc_zicsr", "-mabi=ilp32", "-ffreestanding", "-O2", "-ffunction-sections",
           "-fdata-sections", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wdouble-promotion"]
 LDFLAGS = ["-march=rv32imc", "-mabi=ilp32", "-nostdlib", "-nostartfiles", "-Wl,--gc-sections"]
-# ESP32-C3: 4 MB of flash, 400 KB of SRAM of which 16 KB serve the cache. On
-# virt, "flash" is RAM where -bios none starts (0x80000000) and RAM follows it.
-FLASH = (0x80000000, 0x400000)
-RAM = (0x80400000, 0x60000)
-STACK = 0x2000
+# The ESP32-C3's flash and RAM sizes at the virt stand-in's addresses (boards/esp32-c3.toml).
+BOARD = get_board("esp32-c3")
+FLASH = (int(BOARD.emulator["flash_origin"]), int(BOARD.region("flash")["size"]))
+RAM = (int(BOARD.emulator["ram_origin"]), int(BOARD.region("ram")["size"]))
+STACK = BOARD.stack_size
 MODEL = "mlp"
 RUNS = 20
 
