@@ -221,6 +221,33 @@ class KernelLib:
         self._keep.clear()
         return out
 
+    def _binary(self, fn, struct_name, p, input1, input2):
+        s = self._params(struct_name, p)
+        a, b = _i8(input1), _i8(input2)
+        out = np.zeros(int(np.prod(p["shape"])), dtype=np.int8)
+        fn(ctypes.byref(s), _ptr(a, ctypes.c_int8), _ptr(b, ctypes.c_int8), _ptr(out, ctypes.c_int8))
+        return out.reshape(p["shape"])
+
+    def add_broadcast_s8(self, p, input1, input2):
+        return self._binary(self.lib.tg_add_broadcast_s8, "tg_add_broadcast_params_t", p, input1, input2)
+
+    def mul_s8(self, p, input1, input2):
+        return self._binary(self.lib.tg_mul_s8, "tg_mul_params_t", p, input1, input2)
+
+    def pad_s8(self, p, input):
+        out = self._unary(self.lib.tg_pad_s8, "tg_pad_params_t", p, input, int(np.prod(p["out_shape"])))
+        return out.reshape(p["out_shape"])
+
+    def mean_s8(self, p, input):
+        out = self._unary(self.lib.tg_mean_s8, "tg_mean_params_t", p, input, p["outer"] * p["inner"])
+        return out.reshape(p["outer"], p["inner"])
+
+    def hard_swish_s8(self, p, input):
+        return self._unary(self.lib.tg_hard_swish_s8, "tg_hard_swish_params_t", p, input, p["size"])
+
+    def requantize_s8(self, p, input):
+        return self._unary(self.lib.tg_requantize_s8, "tg_requantize_params_t", p, input, p["size"])
+
     # -- tg_requant.h helpers (through the test shim) -------------------------
 
     def _elementwise(self, fn, *arrays, scalar=None):

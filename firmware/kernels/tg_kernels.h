@@ -173,6 +173,106 @@ typedef struct {
 /* Clamp to [act_min, act_max] (a standalone ReLU/ReLU6/Hardtanh). May run in place. */
 void tg_clamp_s8(const tg_clamp_params_t *p, const int8_t *input, int8_t *output);
 
+/*
+ * Broadcasting (add with operands of different shapes, mul): the output is
+ * walked as a rank-4 array shape[0..3] (row-major, the last index fastest);
+ * operand k reads element sum_d index[d] * inputk_strides[d], a stride of 0
+ * repeating the operand along that dimension (numpy broadcasting). The code
+ * generator collapses adjacent dimensions, so same-shape operands become
+ * shape {1, 1, 1, n} with strides {0, 0, 0, 1}.
+ */
+typedef struct {
+    int32_t shape[4];               /* output shape */
+    int32_t input1_strides[4];      /* element strides of input1 per output dim, 0: broadcast */
+    int32_t input2_strides[4];
+    int32_t left_shift;             /* 20 for int8, as in TFLite */
+    int32_t input1_offset, input1_multiplier, input1_shift;
+    int32_t input2_offset, input2_multiplier, input2_shift;
+    int32_t output_offset, output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} tg_add_broadcast_params_t;
+
+/*
+ * Add with broadcasting (TFLite int8 ADD, BroadcastAdd6DSlow): the arithmetic of
+ * tg_add_s8 on every output element. Parameters: tinygen.quant.op_params.add_params
+ * plus the broadcast geometry above. Not in place.
+ */
+void tg_add_broadcast_s8(const tg_add_broadcast_params_t *p, const int8_t *input1,
+                         const int8_t *input2, int8_t *output);
+
+typedef struct {
+    int32_t shape[4];               /* output shape, as for tg_add_broadcast_params_t */
+    int32_t input1_strides[4];
+    int32_t input2_strides[4];
+    int32_t input1_offset, input2_offset;   /* -zero points */
+    int32_t output_offset;
+    int32_t output_multiplier, output_shift; /* input1_scale * input2_scale / output_scale */
+    int32_t act_min, act_max;
+} tg_mul_params_t;
+
+/*
+ * Elementwise multiply with broadcasting (TFLite int8 MUL):
+ * out = requant((in1 + input1_offset) * (in2 + input2_offset)) + output_offset,
+ * clamped to [act_min, act_max]. Parameters: tinygen.quant.op_params.mul_params.
+ * Not in place.
+ */
+void tg_mul_s8(const tg_mul_params_t *p, const int8_t *input1, const int8_t *input2,
+               int8_t *output);
+
+typedef struct {
+    int32_t in_shape[4];            /* input shape, collapsed to rank 4 */
+    int32_t out_shape[4];           /* in_shape + padding before + padding after */
+    int32_t pad_before[4];          /* elements inserted before index 0, per dim, >= 0 */
+    int32_t pad_value;              /* the fill value, in [-128, 127] */
+} tg_pad_params_t;
+
+/* Constant padding (TFLite PAD / PADV2): input and output share quantization. Not in place. */
+void tg_pad_s8(const tg_pad_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t outer, reduce, inner;   /* input viewed as [outer][reduce][inner]; output [outer][inner] */
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;      /* input_scale / output_scale with 1/reduce folded in */
+} tg_mean_params_t;
+
+/*
+ * Mean over the middle axis (TFLite int8 MEAN, reference QuantizedMeanOrSum):
+ * out = requant(sum - input_zero_point * reduce) + output_zero_point, clamped to
+ * int8. reduce * 255 must fit in int32. Parameters: tinygen.quant.op_params.mean_params.
+ */
+void tg_mean_s8(const tg_mean_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point, output_zero_point;
+    int32_t reluish_multiplier;     /* Q15, in [0, 32767] */
+    int32_t reluish_exponent;       /* in [-15, 30]: > 0 shifts left */
+    int32_t output_multiplier;      /* Q15, in [0, 32767] */
+    int32_t output_exponent;        /* in [-15, 0] */
+} tg_hard_swish_params_t;
+
+/*
+ * Hard swish x * relu6(x + 3) / 6, TFLite int8 reference algorithm (16-bit fixed
+ * point). Parameters: tinygen.quant.op_params.hard_swish_params. May run in place.
+ */
+void tg_hard_swish_s8(const tg_hard_swish_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t size;
+    int32_t input_offset;           /* -input zero point */
+    int32_t output_offset;          /* output zero point */
+    int32_t multiplier, shift;      /* input_scale / output_scale */
+    int32_t act_min, act_max;
+} tg_requantize_params_t;
+
+/*
+ * Change of quantization, clamped: out = requant(in + input_offset) + output_offset
+ * in [act_min, act_max] (TFLite int8 QUANTIZE, and RELU with act_min = output zero
+ * point). Parameters: tinygen.quant.op_params.requantize_params / relu_params.
+ * May run in place.
+ */
+void tg_requantize_s8(const tg_requantize_params_t *p, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

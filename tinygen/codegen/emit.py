@@ -12,7 +12,7 @@ from typing import Callable
 
 from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_identifier,
                                      c_int, c_macro, c_struct_init)
-from tinygen.ir import Graph, Node
+from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels.table import KERNELS_BY_NAME, KernelSpec
 from tinygen.passes.plan_memory import ALIGNMENT, MemoryPlan
 
@@ -85,7 +85,16 @@ def _emit_concat(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
     layer.body.append(f"{spec.name}(&{layer.name}_params, inputs, {_arena_ptr(graph, node.outputs[0])});")
 
 
-EMITTERS: dict[str, Callable] = {"concat": _emit_concat}
+def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    """add, mul: the second operand is an activation or a constant array."""
+    pname = f"{layer.name}_params"
+    layer.statics.append(f"static const {spec.struct} {pname} = {{\n"
+                         f"{c_struct_init(node.attrs['kparams'])}\n}};")
+    operands = [arrays[t] if graph.tensor(t).is_const else _arena_ptr(graph, t) for t in binary_operands(node)]
+    layer.body.append(f"{spec.name}(&{pname}, {', '.join(operands)}, {_arena_ptr(graph, node.outputs[0])});")
+
+
+EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary}
 
 
 def _weight_arrays(graph: Graph) -> tuple[list[CArray], dict[str, str]]:

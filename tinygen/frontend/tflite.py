@@ -12,6 +12,17 @@ TFLM's reference kernels byte for byte:
   std::round);
 - SAME/VALID padding and output sizes: ComputePaddingHeightWidth / ComputeOutSize.
 
+Operators keep TFLM's own restrictions and quirks where they decide the bytes:
+RELU6 clamps on its input's grid without requantizing, PAD copies bytes
+unchanged, CONCATENATION needs one quantization for all inputs and the output.
+
+A float32 model input that goes straight into QUANTIZE, and float32 outputs
+that come straight out of DEQUANTIZE, are the model's boundary: the compiled
+graph keeps int8 ports (the QUANTIZE output, the DEQUANTIZE input) and lists
+them in graph.meta["float_inputs"] / ["float_outputs"]; whoever feeds or reads
+the model converts with those tensors' scale and zero point
+(tinygen.ref.interpreter.quantize_float_input / dequantize).
+
 This is the only module that imports the `tflite` package.
 """
 
@@ -30,6 +41,7 @@ from tflite.TensorType import TensorType
 
 from tinygen.errors import ModelError, TinygenError, UnsupportedOpError
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor
+from tinygen.quant import op_params
 from tinygen.quant.params import requant_multipliers
 from tinygen.quant.spec import ACT_QMAX, ACT_QMIN
 
@@ -48,7 +60,8 @@ _TYPES = {
 }
 
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
-                 "ADD", "RESHAPE", "SQUEEZE", "SOFTMAX")
+                 "ADD", "MUL", "CONCATENATION", "PAD", "PADV2", "MEAN", "RESHAPE", "SQUEEZE", "SOFTMAX",
+                 "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE")
 
 
 @dataclass
@@ -129,6 +142,9 @@ class _Importer:
         self.graph = Graph(name=name)
         self.names: dict[int, str] = {}     # tflite activation tensor index -> IR tensor name
         self.where = ""
+        self.float_inputs: set[int] = set()
+        self.float_outputs: set[int] = set()
+        self.skipped: set[int] = set()       # operators at the float boundary, not compiled
 
     # -- tensors ------------------------------------------------------------
     def tensor(self, index: int):
@@ -228,13 +244,56 @@ class _Importer:
         return ir.name
 
     # -- model-level checks ----------------------------------------------------
+    def is_const(self, index: int) -> bool:
+        b = self.tensor(index).Buffer()
+        return b != 0 and 0 < b < self.model.BuffersLength() and (
+            self.model.Buffers(b).DataLength() > 0 or self.model.Buffers(b).Offset() > 1)
+
+    def opname(self, op) -> str:
+        if not 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
+            return "?"
+        code = self.model.OperatorCodes(op.OpcodeIndex())
+        return _OP_NAMES.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "?")
+
+    def float_boundary(self) -> tuple[set[int], set[int]]:
+        """(float32 input tensors that only feed QUANTIZE, float32 output tensors written by
+        DEQUANTIZE from int8): the model's float boundary, converted outside the compiled graph."""
+        inputs, outputs = set(), set()
+        users: dict[int, list] = {}
+        producer: dict[int, object] = {}
+        for i in range(self.sg.OperatorsLength()):
+            op = self.sg.Operators(i)
+            for t in (op.InputsAsNumpy() if op.InputsLength() else []):
+                users.setdefault(int(t), []).append(op)
+            for t in (op.OutputsAsNumpy() if op.OutputsLength() else []):
+                producer[int(t)] = op
+        for k in range(self.sg.InputsLength()):
+            t = int(self.sg.Inputs(k))
+            if (self.tensor(t).Type() == TensorType.FLOAT32 and users.get(t)
+                    and all(self.opname(op) == "QUANTIZE" for op in users[t])):
+                inputs.add(t)
+        for k in range(self.sg.OutputsLength()):
+            t = int(self.sg.Outputs(k))
+            op = producer.get(t)
+            if (self.tensor(t).Type() == TensorType.FLOAT32 and op is not None
+                    and self.opname(op) == "DEQUANTIZE" and op.InputsLength() == 1
+                    and self.tensor(int(op.Inputs(0))).Type() == TensorType.INT8):
+                outputs.add(t)
+        return inputs, outputs
+
     def check_types(self) -> None:
         """Reject float, dynamic-range and int16 models before looking at operators."""
         act_types, weight_types = set(), set()
+        float_inputs, float_outputs = self.float_boundary()
+        inner_floats = []
         for i in range(self.sg.TensorsLength()):
+            if i in float_inputs or i in float_outputs:
+                continue
             t = self.sg.Tensors(i)
             is_const = t.Buffer() != 0 and self.model.Buffers(t.Buffer()).DataLength() > 0
             (weight_types if is_const else act_types).add(t.Type())
+            if not is_const and t.Type() == TensorType.FLOAT32:
+                inner_floats.append(t.Name().decode("utf-8", "replace"))
         f = self.filename
         if TensorType.FLOAT32 in act_types:
             if TensorType.INT8 in weight_types and TensorType.INT8 not in act_types:
@@ -242,9 +301,9 @@ class _Importer:
                                  "not supported yet", "convert it with full int8 quantization "
                                  "(a representative dataset, inference_input_type=tf.int8)")
             if TensorType.INT8 in act_types:
-                raise ModelError(f"{f} has float32 inputs or outputs around int8 layers (QUANTIZE/DEQUANTIZE "
-                                 "at the model boundary): not supported yet",
-                                 "convert with inference_input_type=tf.int8 and inference_output_type=tf.int8")
+                raise ModelError(f"{f} has float32 tensors between its int8 layers ({', '.join(inner_floats[:3])}): "
+                                 "not supported", "float32 is allowed only for a model input that goes "
+                                 "straight into QUANTIZE and outputs that come straight out of DEQUANTIZE")
             raise ModelError(f"{f} is a float model: not supported yet",
                              "quantize it to int8 with the TFLite converter, or compile the PyTorch model")
         if TensorType.INT16 in act_types:
@@ -252,6 +311,7 @@ class _Importer:
         if act_types - {TensorType.INT8, TensorType.INT32}:
             names = sorted(_TYPE_NAMES.get(t, str(t)) for t in act_types)
             raise ModelError(f"{f} has activations of types {names}: only int8 is supported")
+        self.float_inputs, self.float_outputs = float_inputs, float_outputs
 
     # -- the graph -------------------------------------------------------------
     def run(self) -> Graph:
@@ -260,14 +320,19 @@ class _Importer:
                                      "tinygen compiles models with one input")
         self.check_types()
         index = int(self.sg.Inputs(0))
-        t = self.tensor(index)
-        if t.Type() != TensorType.INT8:
-            raise ModelError(f"{self.filename}: input {self.tname(index)!r} is "
-                             f"{_TYPE_NAMES.get(t.Type(), t.Type())}, not int8")
-        self.graph.add_tensor(Tensor("input", self.shape(index), "int8", Kind.INPUT, qparams=self.qparams(index)))
-        self.names[index] = "input"
-        self.graph.meta["tflite_tensors"] = {"input": index}
+        if index in self.float_inputs:
+            port = self.boundary_input(index)
+        else:
+            t = self.tensor(index)
+            if t.Type() != TensorType.INT8:
+                raise ModelError(f"{self.filename}: input {self.tname(index)!r} is "
+                                 f"{_TYPE_NAMES.get(t.Type(), t.Type())}, not int8")
+            port = index
+        self.graph.add_tensor(Tensor("input", self.shape(port), "int8", Kind.INPUT, qparams=self.qparams(port)))
+        self.names[port] = "input"
+        self.graph.meta["tflite_tensors"] = {"input": port}
         self.graph.inputs = ["input"]
+        self.graph.meta["float_inputs"] = ["input"] if index in self.float_inputs else []
         for i in range(self.sg.OperatorsLength()):
             self.operator(i)
         outputs = [int(self.sg.Outputs(k)) for k in range(self.sg.OutputsLength())]
@@ -277,8 +342,29 @@ class _Importer:
                 raise UnsupportedOpError(f"{self.filename}: the model output is its input")
             self.graph.tensors[name].kind = Kind.OUTPUT
         self.graph.outputs = [self.names[o] for o in outputs]
+        self.graph.meta["float_outputs"] = [self.names[o] for o in outputs if o in self.float_outputs]
         self.graph.meta["quantized"] = "tflite"
         return self.graph
+
+    def boundary_input(self, index: int) -> int:
+        """The int8 tensor that the QUANTIZE ops reading the float32 model input write (all of
+        them must agree on it); the QUANTIZE ops themselves are left out of the graph."""
+        ports = []
+        for i in range(self.sg.OperatorsLength()):
+            op = self.sg.Operators(i)
+            if op.InputsLength() and int(op.Inputs(0)) == index:
+                out = int(op.Outputs(0))
+                if self.tensor(out).Type() != TensorType.INT8:
+                    raise UnsupportedOpError(f"operator {i} (QUANTIZE) turns the float32 model input into "
+                                             f"{_TYPE_NAMES.get(self.tensor(out).Type())}; only int8 is supported")
+                ports.append(out)
+                self.skipped.add(i)
+        for other in ports[1:]:
+            if not self.qparams(other).same_as(self.qparams(ports[0])):
+                raise UnsupportedOpError(f"{self.filename}: the float32 input is quantized twice, with "
+                                         f"{self.qparams(ports[0])!r} and {self.qparams(other)!r}")
+            self.names[other] = "input"
+        return ports[0]
 
     def operator(self, i: int) -> None:
         op = self.sg.Operators(i)
@@ -299,9 +385,12 @@ class _Importer:
         if handler is None:
             raise UnsupportedOpError(f"operator {i} ({opname}, output tensor {out_name!r}) is not supported",
                                      "supported TFLite operators: " + ", ".join(SUPPORTED_OPS))
+        if i in self.skipped:
+            return
         source = f"op {i} {opname} -> {out_name}"
         node = handler(i, op, ins, outs[0], source)
-        self.check_shape(node, outs[0])
+        if node is not None:            # None: an operator that only renames a tensor
+            self.check_shape(node, outs[0])
 
     def check_shape(self, node: Node, out_index: int) -> None:
         want = self.shape(out_index)
@@ -430,14 +519,176 @@ class _Importer:
     def op_max_pool_2d(self, i, op, ins, out, source):
         return self._pool(i, op, ins, out, source, "max_pool2d")
 
+    def _binary(self, i, opname: str, ins, out, source, fused) -> Node:
+        """ADD, MUL: two int8 operands with numpy broadcasting; one may be a constant."""
+        if len(ins) != 2:
+            raise ModelError(f"{self.where}has {len(ins)} inputs, expected 2")
+        consts = [self.is_const(k) for k in ins]
+        if all(consts):
+            raise UnsupportedOpError(f"{self.where}both operands are constants",
+                                     "fold the constant expression before converting the model")
+        if consts[0]:           # TFLite's int8 add and mul are symmetric in their operands
+            ins = ins[::-1]
+        a = self.activation(ins[0])
+        name = f"{opname}_{i}"
+        params = {}
+        if any(consts):
+            params["operand"] = self.const(ins[1], name, "operand", "int8")
+            self.graph.tensors[params["operand"]].qparams = self.qparams(ins[1])
+            inputs = [a]
+        else:
+            inputs = [a, self.activation(ins[1])]
+        shapes = [self.graph.tensors[t].shape for t in inputs + list(params.values())]
+        try:
+            shape = tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            raise ModelError(f"{self.where}operands of shapes {list(shapes[0])} and {list(shapes[1])} "
+                             "do not broadcast") from None
+        return self.add_node(i, opname, inputs, out, {}, params, source, shape, fused)
+
     def op_add(self, i, op, ins, out, source):
         opts = self.options(op, tflite.AddOptions)
-        a, b = self.activation(ins[0]), self.activation(ins[1])
-        shape = self.graph.tensors[a].shape
-        if self.graph.tensors[b].shape != shape:
-            raise UnsupportedOpError(f"{self.where}broadcasting add of {list(shape)} and "
-                                     f"{list(self.graph.tensors[b].shape)} is not supported yet")
-        return self.add_node(i, "add", [a, b], out, {}, {}, source, shape, opts.FusedActivationFunction())
+        return self._binary(i, "add", ins, out, source, opts.FusedActivationFunction())
+
+    def op_mul(self, i, op, ins, out, source):
+        opts = self.options(op, tflite.MulOptions)
+        return self._binary(i, "mul", ins, out, source, opts.FusedActivationFunction())
+
+    def op_concatenation(self, i, op, ins, out, source):
+        opts = self.options(op, tflite.ConcatenationOptions)
+        if opts.FusedActivationFunction() != ActivationFunctionType.NONE:
+            raise UnsupportedOpError(f"{self.where}a fused activation on CONCATENATION is not supported "
+                                     "(TFLite Micro rejects it too)")
+        out_q = self.qparams(out)
+        inputs = []
+        for k in ins:
+            if self.is_const(k):
+                raise UnsupportedOpError(f"{self.where}input {self.tname(k)!r} is a constant; "
+                                         "only activations can be concatenated")
+            if not self.qparams(k).same_as(out_q):
+                raise UnsupportedOpError(
+                    f"{self.where}input {self.tname(k)!r} is quantized with {self.qparams(k)!r}, the output "
+                    f"with {out_q!r}; int8 CONCATENATION needs one scale and zero point for all "
+                    "(TFLite Micro requires it too)", "re-convert the model so the inputs share the "
+                    "output's quantization")
+            inputs.append(self.activation(k))
+        shapes = [self.graph.tensors[t].shape for t in inputs]
+        axis = opts.Axis() + len(shapes[0]) if opts.Axis() < 0 else opts.Axis()
+        if not 0 <= axis < len(shapes[0]) or any(
+                len(s) != len(shapes[0]) or s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:]
+                for s in shapes):
+            raise ModelError(f"{self.where}cannot concatenate shapes {[list(s) for s in shapes]} "
+                             f"along axis {opts.Axis()}")
+        shape = shapes[0][:axis] + (sum(s[axis] for s in shapes),) + shapes[0][axis + 1:]
+        return self.add_node(i, "concat", inputs, out, {"axis": axis}, {}, source, shape)
+
+    def int_const(self, index: int, role: str) -> np.ndarray:
+        """A small int32 constant operand (paddings, axes)."""
+        if not self.is_const(index):
+            raise UnsupportedOpError(f"{self.where}the {role} tensor {self.tname(index)!r} is not a constant")
+        if self.tensor(index).Type() != TensorType.INT32:
+            raise UnsupportedOpError(f"{self.where}the {role} tensor {self.tname(index)!r} is "
+                                     f"{_TYPE_NAMES.get(self.tensor(index).Type())}; expected INT32")
+        return self.buffer(index).astype(np.int64)
+
+    def _pad(self, i, ins, out, source, pad_value: int) -> Node:
+        x = self.activation(ins[0])
+        shape = self.graph.tensors[x].shape
+        pads = self.int_const(ins[1], "paddings")
+        if pads.shape != (len(shape), 2):
+            raise ModelError(f"{self.where}paddings have shape {list(pads.shape)}, expected [{len(shape)}, 2]")
+        if np.any(pads < 0):
+            raise UnsupportedOpError(f"{self.where}negative paddings {pads.tolist()} are not supported")
+        paddings = tuple((int(b), int(a)) for b, a in pads)
+        out_shape = tuple(n + b + a for n, (b, a) in zip(shape, paddings))
+        # TFLite Micro copies the input bytes as they are, whatever the two quantizations
+        return self.add_node(i, "pad", [x], out, {"paddings": paddings, "pad_value": pad_value}, {},
+                             source, out_shape)
+
+    def op_pad(self, i, op, ins, out, source):
+        return self._pad(i, ins, out, source, int(self.qparams(out).zero_point[0]))
+
+    def op_padv2(self, i, op, ins, out, source):
+        if len(ins) < 3 or ins[2] < 0:
+            return self.op_pad(i, op, ins, out, source)
+        value = self.buffer(ins[2]) if self.is_const(ins[2]) else None
+        if value is None or value.size != 1 or self.tensor(ins[2]).Type() != TensorType.INT8:
+            raise UnsupportedOpError(f"{self.where}the padding value must be a constant int8 scalar")
+        if not self.qparams(ins[2]).same_as(self.qparams(out)):
+            raise UnsupportedOpError(f"{self.where}the padding value is quantized with {self.qparams(ins[2])!r}, "
+                                     f"the output with {self.qparams(out)!r}; they must agree")
+        return self._pad(i, ins, out, source, int(value.reshape(-1)[0]))
+
+    def op_mean(self, i, op, ins, out, source):
+        opts = self.options(op, tflite.ReducerOptions)
+        x = self.activation(ins[0])
+        shape = self.graph.tensors[x].shape
+        axes = self.int_const(ins[1], "axis").reshape(-1)
+        if np.any((axes < -len(shape)) | (axes >= len(shape))):
+            raise ModelError(f"{self.where}axes {axes.tolist()} out of range for shape {list(shape)}")
+        axes = tuple(sorted({int(a) % len(shape) for a in axes}))
+        keep = bool(opts.KeepDims())
+        out_shape = tuple(1 if d in axes else n for d, n in enumerate(shape) if keep or d not in axes)
+        return self.add_node(i, "mean", [x], out, {"axes": axes, "keep_dims": keep}, {}, source, out_shape)
+
+    def _fixed_output(self, out, what: str, scale: float, zero_point: int) -> None:
+        q = self.qparams(out)
+        if float(q.scale[0]) != scale or int(q.zero_point[0]) != zero_point:
+            raise UnsupportedOpError(f"{self.where}int8 {what} output must have scale 1/{round(1 / scale)} and "
+                                     f"zero point {zero_point}, not {q!r}")
+
+    def op_logistic(self, i, op, ins, out, source):
+        x = self.activation(ins[0])
+        self._fixed_output(out, "logistic", op_params.LOGISTIC_OUTPUT_SCALE, op_params.LOGISTIC_OUTPUT_ZERO_POINT)
+        q = self.qparams(ins[0])
+        try:
+            op_params.logistic_params(1, q.scale[0], int(q.zero_point[0]))
+        except ValueError as e:
+            raise UnsupportedOpError(f"{self.where}{e}") from None
+        return self.add_node(i, "logistic", [x], out, {}, {}, source, self.graph.tensors[x].shape)
+
+    def op_hard_swish(self, i, op, ins, out, source):
+        x = self.activation(ins[0])
+        return self.add_node(i, "hard_swish", [x], out, {}, {}, source, self.graph.tensors[x].shape)
+
+    def _clamp(self, i, x: str, out, source, lo: float, hi: float, bounds: tuple[int, int]) -> Node:
+        node = self.add_node(i, "clamp", [x], out, {"lo": lo, "hi": hi}, {}, source, self.graph.tensors[x].shape)
+        node.attrs["act_min"], node.attrs["act_max"] = bounds
+        return node
+
+    def op_relu(self, i, op, ins, out, source):
+        x = self.activation(ins[0])
+        in_q, out_q = self.qparams(ins[0]), self.qparams(out)
+        if in_q.same_as(out_q):         # the requantization is exactly the identity: a clamp
+            return self._clamp(i, x, out, source, 0.0, math.inf, (max(ACT_QMIN, int(out_q.zero_point[0])), ACT_QMAX))
+        return self.add_node(i, "relu", [x], out, {}, {}, source, self.graph.tensors[x].shape)
+
+    def op_relu6(self, i, op, ins, out, source):
+        # TFLite Micro clamps on the input's grid and does not requantize
+        x = self.activation(ins[0])
+        q = self.qparams(ins[0])
+        return self._clamp(i, x, out, source, 0.0, 6.0, op_params.relu6_bounds(q.scale[0], int(q.zero_point[0])))
+
+    def op_quantize(self, i, op, ins, out, source):
+        t = self.tensor(ins[0])
+        if t.Type() != TensorType.INT8:
+            raise UnsupportedOpError(f"{self.where}QUANTIZE from {_TYPE_NAMES.get(t.Type(), t.Type())} inside "
+                                     "the graph is not supported (only at the float32 model input, or int8 to int8)")
+        x = self.activation(ins[0])
+        if self.qparams(ins[0]).same_as(self.qparams(out)):     # nothing to do: share the bytes
+            name = self.graph.unique_name(f"quantize_{i}")
+            self.new_activation(out, name)
+            node = Node(name, "reshape", [x], [name], {}, [{}], source)
+            self.graph.nodes.append(node)
+            return node
+        return self.add_node(i, "requantize", [x], out, {}, {}, source, self.graph.tensors[x].shape)
+
+    def op_dequantize(self, i, op, ins, out, source):
+        if out not in self.float_outputs:
+            raise UnsupportedOpError(f"{self.where}DEQUANTIZE inside the graph is not supported "
+                                     "(only into a float32 model output)")
+        self.names[out] = self.activation(ins[0])      # the int8 tensor is the model's output port
+        return None
 
     def _reshape(self, i, x: str, shape, source) -> str:
         name = self.graph.unique_name(f"reshape_{i}")

@@ -40,18 +40,31 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("batch_norm", attrs=("eps",), param_roles=("gamma", "beta", "mean", "var")),
         OpSchema("max_pool2d", attrs=_POOL_ATTRS, same_qparams=True),
         OpSchema("avg_pool2d", attrs=_POOL_ATTRS + ("count_include_pad",), same_qparams=True),
-        OpSchema("add", min_inputs=2, max_inputs=2, fusable_activation=True),
+        # add, mul: two activations, or one and a constant "operand" param (numpy broadcasting)
+        OpSchema("add", min_inputs=1, max_inputs=2, fusable_activation=True),
+        OpSchema("mul", min_inputs=1, max_inputs=2, fusable_activation=True),
         OpSchema("concat", min_inputs=1, max_inputs=None, attrs=("axis",), same_qparams=True),
         OpSchema("reshape", same_qparams=True, alias=True),
         OpSchema("transpose", attrs=("perm",), same_qparams=True),
         OpSchema("softmax", attrs=("axis", "beta")),
         OpSchema("logistic"),
         OpSchema("clamp", attrs=("lo", "hi"), same_qparams=True),
+        # paddings: ((before, after), ...) per dimension; pad_value: the quantized fill value
+        OpSchema("pad", attrs=("paddings", "pad_value"), same_qparams=True),
+        # mean over `axes` (non-negative, sorted); the output is requantized
+        OpSchema("mean", attrs=("axes", "keep_dims")),
+        OpSchema("hard_swish"),
+        # max(x, 0) requantized to the output's grid (TFLite RELU)
+        OpSchema("relu"),
+        # a change of quantization only (TFLite QUANTIZE int8 -> int8)
+        OpSchema("requantize"),
     ]
 }
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
+# elementwise ops of two operands: node.inputs, then the constant param "operand" if any
+BINARY_OPS = ("add", "mul")
 
 
 def schema(op: str) -> OpSchema:
@@ -59,3 +72,9 @@ def schema(op: str) -> OpSchema:
         return SCHEMAS[op]
     except KeyError:
         raise KeyError(f"unknown IR op {op!r}") from None
+
+
+def binary_operands(node) -> list[str]:
+    """The two operands of an add or mul: its activation inputs, then its constant operand."""
+    operand = node.param("operand")
+    return list(node.inputs) + ([operand] if operand is not None else [])

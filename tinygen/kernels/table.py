@@ -16,6 +16,9 @@ class KernelSpec:
     struct: str | None = None    # C parameter struct type
     const_roles: tuple[str, ...] = ()   # constants passed after the inputs, in order
     source: str = ""             # firmware file implementing it (relative to firmware/)
+    # for ops with shape-dependent kernels: the variant kernel_params.kernel_variant names
+    # (e.g. "broadcast" for an add of operands of different shapes); None: the plain case
+    variant: str | None = None
 
     @property
     def ref_name(self) -> str:
@@ -26,10 +29,14 @@ class KernelSpec:
 _REQUANT = ("weight", "bias", "multiplier", "shift")
 
 
-def _portable(name, op, struct, const_roles=(), weight=None):
+# the constant operand of an add or mul (when one operand is not an activation)
+_OPERAND = ("operand",)
+
+
+def _portable(name, op, struct, const_roles=(), weight=None, variant=None):
     wd, wb = (weight, 8) if weight else (None, None)
     return KernelSpec(name, op, weight_dtype=wd, weight_bits=wb, struct=struct,
-                      const_roles=const_roles, source=f"kernels/{name}.c")
+                      const_roles=const_roles, source=f"kernels/{name}.c", variant=variant)
 
 
 # In order of preference: the first matching kernel whose requirements the
@@ -40,22 +47,31 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
     _portable("tg_max_pool2d_s8", "max_pool2d", "tg_pool2d_params_t"),
     _portable("tg_avg_pool2d_s8", "avg_pool2d", "tg_pool2d_params_t"),
-    _portable("tg_add_s8", "add", "tg_add_params_t"),
+    _portable("tg_add_s8", "add", "tg_add_params_t", _OPERAND),
+    _portable("tg_add_broadcast_s8", "add", "tg_add_broadcast_params_t", _OPERAND, variant="broadcast"),
+    _portable("tg_mul_s8", "mul", "tg_mul_params_t", _OPERAND),
     _portable("tg_softmax_s8", "softmax", "tg_softmax_params_t"),
     _portable("tg_logistic_s8", "logistic", "tg_logistic_params_t"),
     _portable("tg_concat_s8", "concat", "tg_concat_params_t"),
     _portable("tg_transpose_s8", "transpose", "tg_transpose_params_t"),
     _portable("tg_clamp_s8", "clamp", "tg_clamp_params_t"),
+    _portable("tg_pad_s8", "pad", "tg_pad_params_t"),
+    _portable("tg_mean_s8", "mean", "tg_mean_params_t"),
+    _portable("tg_hard_swish_s8", "hard_swish", "tg_hard_swish_params_t"),
+    # one kernel, two ops: they differ only in how Prepare derives the parameters
+    _portable("tg_requantize_s8", "requantize", "tg_requantize_params_t"),
+    _portable("tg_requantize_s8", "relu", "tg_requantize_params_t"),
 )
 
 
 def find_kernel(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: int | None,
-                features: frozenset | set) -> KernelSpec | None:
+                features: frozenset | set, variant: str | None = None) -> KernelSpec | None:
     for spec in KERNELS:
         if (spec.op == op and spec.act_dtype == act_dtype
                 and spec.weight_dtype == weight_dtype and spec.weight_bits == weight_bits
-                and spec.requires <= set(features)):
+                and spec.requires <= set(features) and spec.variant == variant):
             return spec
     return None
 
+# a kernel listed for two ops has the same name, struct, roles and source in both entries
 KERNELS_BY_NAME: dict[str, KernelSpec] = {k.name: k for k in KERNELS}

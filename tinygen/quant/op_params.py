@@ -9,8 +9,12 @@ softmax, logistic and add kernels bit-exact to TFLite Micro.
 
 Sources: tensorflow/lite/micro/kernels/add_common.cc (CalculateOpDataAdd),
 softmax_common.cc (CalculateSoftmaxParams), logistic_common.cc
-(CalculateArithmeticOpDataLogistic), tensorflow/lite/kernels/internal/
-quantization_util.cc (PreprocessSoftmaxScaling, CalculateInputRadius).
+(CalculateArithmeticOpDataLogistic), mul_common.cc (CalculateOpDataMul),
+quantize_common.cc (PrepareQuantizeReference), activations_common.cc
+(CalculateReluOpData, Relu6Prepare), reduce_common.cc (PrepareMeanOrSumHelper),
+hard_swish_common.cc (HardSwishPrepare), tensorflow/lite/kernels/internal/
+quantization_util.cc (PreprocessSoftmaxScaling, CalculateInputRadius),
+reference/reduce.h (QuantizedMeanOrSum).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import math
 
 import numpy as np
 
+from tinygen.quant.fixedpoint import _round_half_away as round_half_away
 from tinygen.quant.fixedpoint import (
     quantize_multiplier,
     quantize_multiplier_greater_than_one,
@@ -114,4 +119,87 @@ def logistic_params(size: int, in_scale, in_zp: int) -> dict:
         "input_range_radius": calculate_input_radius(LOGISTIC_INPUT_INTEGER_BITS, left_shift),
         "input_multiplier": multiplier,
         "input_left_shift": left_shift,
+    }
+
+
+def _clamped_int8(x: int) -> int:
+    return max(-128, min(127, int(x)))
+
+
+def mul_params(in1_scale, in1_zp: int, in2_scale, in2_zp: int, out_scale, out_zp: int,
+               act_min: int, act_max: int) -> dict:
+    """The quantization fields of tg_mul_params_t (TFLite Micro CalculateOpDataMul):
+    one multiplier for input1_scale * input2_scale / output_scale, in double."""
+    multiplier, shift = quantize_multiplier(_f32(in1_scale) * _f32(in2_scale) / _f32(out_scale))
+    return {
+        "input1_offset": -int(in1_zp), "input2_offset": -int(in2_zp), "output_offset": int(out_zp),
+        "output_multiplier": multiplier, "output_shift": shift,
+        "act_min": int(act_min), "act_max": int(act_max),
+    }
+
+
+def requantize_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int) -> dict:
+    """tg_requantize_params_t for an int8 -> int8 QUANTIZE (TFLite Micro
+    PrepareQuantizeReference: input_scale / output_scale in double)."""
+    multiplier, shift = quantize_multiplier(_f32(in_scale) / _f32(out_scale))
+    return {"size": int(size), "input_offset": -int(in_zp), "output_offset": int(out_zp),
+            "multiplier": multiplier, "shift": shift, "act_min": -128, "act_max": 127}
+
+
+def relu_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int) -> dict:
+    """tg_requantize_params_t for an int8 RELU (TFLite Micro CalculateReluOpData):
+    the scale ratio is a float32 division, then promoted; the output is clamped
+    to [output zero point, 127]."""
+    ratio = float(np.float32(in_scale) / np.float32(out_scale))
+    multiplier, shift = quantize_multiplier(ratio)
+    return {"size": int(size), "input_offset": -int(in_zp), "output_offset": int(out_zp),
+            "multiplier": multiplier, "shift": shift, "act_min": max(-128, int(out_zp)), "act_max": 127}
+
+
+def relu6_bounds(in_scale, in_zp: int) -> tuple[int, int]:
+    """TFLite Micro Relu6Prepare: the int8 RELU6 clamps to [zero point, quantized 6.0] on
+    the INPUT's grid (FloatToQuantizedType: round(6.0f / scale) + zero point, clamped)
+    and does not requantize."""
+    six = round_half_away(float(np.float32(6.0) / np.float32(in_scale))) + int(in_zp)
+    return int(in_zp), _clamped_int8(six)
+
+
+def mean_params(outer: int, reduce: int, inner: int, in_scale, in_zp: int, out_scale, out_zp: int) -> dict:
+    """tg_mean_params_t for an int8 MEAN (TFLite Micro PrepareMeanOrSumHelper, then the
+    1/num_elements folding of reference_ops::QuantizedMeanOrSum)."""
+    multiplier, shift = quantize_multiplier(_f32(in_scale) / _f32(out_scale))
+    # fold 1/reduce into the multiplier: shift by floor(log2(reduce)), at most 32 and
+    # so that the final shift stays >= -31
+    fold = min(int(reduce).bit_length() - 1, 32, 31 + shift)
+    multiplier = (multiplier << fold) // int(reduce)
+    return {"outer": int(outer), "reduce": int(reduce), "inner": int(inner),
+            "input_zero_point": int(in_zp), "output_zero_point": int(out_zp),
+            "multiplier": int(multiplier), "shift": int(shift - fold)}
+
+
+# int8 HARD_SWISH works on int16 fixed point: the input is first put on a "hires"
+# scale of input_scale / 128, the relu-ish factor on a scale where 3.0 is 32768.
+HARD_SWISH_HIRES_SHIFT = 7
+HARD_SWISH_RELUISH_SCALE = np.float32(3.0) / np.float32(32768.0)
+
+
+def downscale_multiplier_to_int16(multiplier: int) -> int:
+    """TFLite DownScaleInt32ToInt16Multiplier: round a Q31 multiplier to Q15."""
+    rounding = 1 << 15
+    if multiplier >= (1 << 31) - 1 - rounding:
+        return (1 << 15) - 1
+    return (multiplier + rounding) >> 16
+
+
+def hard_swish_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int) -> dict:
+    """tg_hard_swish_params_t for an int8 HARD_SWISH (TFLite Micro HardSwishPrepare:
+    float32 arithmetic on the scales, then QuantizeMultiplier and a rounding down to
+    16-bit multipliers)."""
+    hires_input_scale = np.float32(1.0 / (1 << HARD_SWISH_HIRES_SHIFT)) * np.float32(in_scale)
+    out_m, out_e = quantize_multiplier(float(hires_input_scale / np.float32(out_scale)))
+    relu_m, relu_e = quantize_multiplier(float(hires_input_scale / HARD_SWISH_RELUISH_SCALE))
+    return {
+        "size": int(size), "input_zero_point": int(in_zp), "output_zero_point": int(out_zp),
+        "reluish_multiplier": downscale_multiplier_to_int16(relu_m), "reluish_exponent": relu_e,
+        "output_multiplier": downscale_multiplier_to_int16(out_m), "output_exponent": out_e,
     }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import Graph
+from tinygen.ir import BINARY_OPS, Graph, binary_operands
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import kernels as ref_kernels
 
@@ -20,7 +20,20 @@ def quantize_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
     return np.clip(rounded, -128, 127).astype(np.int8)
 
 
+def quantize_float_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
+    """A float32 model input → int8, exactly as TFLite's QUANTIZE (reference AffineQuantize)
+    does at a .tflite model's float boundary (graph.meta["float_inputs"]): a float32
+    division by the scale, rounded half away from zero, plus the zero point, clamped."""
+    q = graph.tensor(graph.inputs[index]).qparams
+    scaled = np.asarray(x, dtype=np.float32) / np.float32(q.scale[0])
+    # the float32 quotient is exact in float64, where adding 1/2 cannot round
+    rounded = np.sign(scaled) * np.floor(np.abs(scaled.astype(np.float64)) + 0.5)
+    return np.clip(rounded + int(q.zero_point[0]), -128, 127).astype(np.int8)
+
+
 def dequantize(graph: Graph, name: str, q: np.ndarray) -> np.ndarray:
+    """int8 → float32: (q - zero_point) * scale, rounded once to float32; equal to TFLite's
+    DEQUANTIZE at a float output (graph.meta["float_outputs"])."""
     qp = graph.tensor(name).qparams
     return (q.astype(np.float32) - np.float32(qp.zero_point[0])) * qp.scale[0]
 
@@ -34,7 +47,12 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0)
     p = node.attrs["kparams"]
     inputs = [values[t] for t in node.inputs]
     consts = [graph.const(node, role, switch) for role in spec.const_roles]
-    result = fn(p, inputs) if node.op == "concat" else fn(p, *inputs, *consts)
+    if node.op == "concat":
+        result = fn(p, inputs)
+    elif node.op in BINARY_OPS:     # an activation and a constant, or two activations
+        result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in binary_operands(node)])
+    else:
+        result = fn(p, *inputs, *consts)
     result = np.asarray(result)
     if result.dtype != np.int8 or result.size != out.size:
         raise AssertionError(f"reference {spec.ref_name} returned {result.dtype}{list(result.shape)} "

@@ -234,18 +234,22 @@ def avg_pool2d_s8(p: dict, input) -> np.ndarray:
     return _clamp_to_int8(avg, p["act_min"], p["act_max"])
 
 
-def add_s8(p: dict, input1, input2) -> np.ndarray:
-    """Mirrors tg_add_s8; returns int8 [size]."""
-    size = p["size"]
-    a = np.asarray(input1, dtype=np.int64).reshape(size) + p["input1_offset"]
-    b = np.asarray(input2, dtype=np.int64).reshape(size) + p["input2_offset"]
+def _add_func(p: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """TFLite's int8 AddFunc on int64 arrays of raw operand values (tg_add_s8's loop body)."""
     scaled1 = fp.multiply_by_quantized_multiplier_smaller_than_one_exp(
-        a << p["left_shift"], p["input1_multiplier"], p["input1_shift"])
+        (a + p["input1_offset"]) << p["left_shift"], p["input1_multiplier"], p["input1_shift"])
     scaled2 = fp.multiply_by_quantized_multiplier_smaller_than_one_exp(
-        b << p["left_shift"], p["input2_multiplier"], p["input2_shift"])
+        (b + p["input2_offset"]) << p["left_shift"], p["input2_multiplier"], p["input2_shift"])
     out = fp.multiply_by_quantized_multiplier_smaller_than_one_exp(
         scaled1 + scaled2, p["output_multiplier"], p["output_shift"]) + p["output_offset"]
     return _clamp_to_int8(out, p["act_min"], p["act_max"])
+
+
+def add_s8(p: dict, input1, input2) -> np.ndarray:
+    """Mirrors tg_add_s8; returns int8 [size]."""
+    size = p["size"]
+    return _add_func(p, np.asarray(input1, dtype=np.int64).reshape(size),
+                     np.asarray(input2, dtype=np.int64).reshape(size))
 
 
 def softmax_s8(p: dict, input) -> np.ndarray:
@@ -299,3 +303,93 @@ def clamp_s8(p: dict, input) -> np.ndarray:
     """Mirrors tg_clamp_s8; returns int8 [size]."""
     x = np.asarray(input, dtype=np.int64).reshape(p["size"])
     return _clamp_to_int8(x, p["act_min"], p["act_max"])
+
+
+def _broadcast_operand(p: dict, x, k: int) -> np.ndarray:
+    """Operand k (1 or 2) of a broadcasting kernel, read through its strides: int64 of p['shape']."""
+    x = np.asarray(x, dtype=np.int64).reshape(-1)
+    strides = np.asarray(p[f"input{k}_strides"], dtype=np.int64)
+    index = sum(np.arange(n).reshape([-1 if d == axis else 1 for d in range(4)]) * s
+                for axis, (n, s) in enumerate(zip(p["shape"], strides)))
+    return x[index]
+
+
+def add_broadcast_s8(p: dict, input1, input2) -> np.ndarray:
+    """Mirrors tg_add_broadcast_s8; returns int8 of p['shape']."""
+    return _add_func(p, _broadcast_operand(p, input1, 1), _broadcast_operand(p, input2, 2))
+
+
+def mul_s8(p: dict, input1, input2) -> np.ndarray:
+    """Mirrors tg_mul_s8 (TFLite reference_integer_ops::Mul, int8); returns int8 of p['shape']."""
+    product = ((_broadcast_operand(p, input1, 1) + p["input1_offset"])
+               * (_broadcast_operand(p, input2, 2) + p["input2_offset"]))
+    out = fp.multiply_by_quantized_multiplier(product, p["output_multiplier"], p["output_shift"])
+    return _clamp_to_int8(out + p["output_offset"], p["act_min"], p["act_max"])
+
+
+def pad_s8(p: dict, input) -> np.ndarray:
+    """Mirrors tg_pad_s8; returns int8 of p['out_shape']."""
+    x = np.asarray(input, dtype=np.int8).reshape(tuple(p["in_shape"]))
+    widths = [(b, o - i - b) for i, o, b in zip(p["in_shape"], p["out_shape"], p["pad_before"])]
+    return np.pad(x, widths, constant_values=np.int8(p["pad_value"]))
+
+
+def mean_s8(p: dict, input) -> np.ndarray:
+    """Mirrors tg_mean_s8 (TFLite reference_ops::QuantizedMeanOrSum, int8 MEAN);
+    returns int8 [outer, inner]."""
+    x = np.asarray(input, dtype=np.int64).reshape(p["outer"], p["reduce"], p["inner"])
+    shifted = x.sum(axis=1) - p["input_zero_point"] * p["reduce"]
+    out = fp.multiply_by_quantized_multiplier(shifted, p["multiplier"], p["shift"])
+    return _clamp_to_int8(out + p["output_zero_point"], INT8_MIN, INT8_MAX)
+
+
+def requantize_s8(p: dict, input) -> np.ndarray:
+    """Mirrors tg_requantize_s8 (TFLite Requantize / ReluQuantized); returns int8 [size]."""
+    x = np.asarray(input, dtype=np.int64).reshape(p["size"]) + p["input_offset"]
+    out = fp.multiply_by_quantized_multiplier(x, p["multiplier"], p["shift"]) + p["output_offset"]
+    return _clamp_to_int8(out, p["act_min"], p["act_max"])
+
+
+# -- 16-bit fixed point of the int8 hard swish (mirror the static helpers of tg_hard_swish_s8.c)
+
+_INT16_MIN = -(1 << 15)
+_INT16_MAX = (1 << 15) - 1
+
+
+def _srdhm16(a, b) -> np.ndarray:
+    """gemmlowp SaturatingRoundingDoublingHighMul on int16 values."""
+    a, b = _i64(a), _i64(b)
+    ab = a * b
+    s = ab + np.where(ab >= 0, 1 << 14, 1 - (1 << 14))
+    high = np.where(s >= 0, s >> 15, -((-s) >> 15))       # truncating division by 2^15
+    return np.where((a == _INT16_MIN) & (b == _INT16_MIN), _INT16_MAX, high)
+
+
+def _sdhm16(a, b) -> np.ndarray:
+    """TFLite SaturatingDoublingHighMul on int16 values: a * b / 2^15 truncated toward zero."""
+    a, b = _i64(a), _i64(b)
+    ab = a * b
+    high = np.where(ab >= 0, ab >> 15, -((-ab) >> 15))
+    return np.where((a == _INT16_MIN) & (b == _INT16_MIN), _INT16_MAX, high)
+
+
+def _saturating_left_shift16(x, amount: int) -> np.ndarray:
+    return np.clip(_i64(x) << amount, _INT16_MIN, _INT16_MAX)
+
+
+def hard_swish_s8(p: dict, input) -> np.ndarray:
+    """Mirrors tg_hard_swish_s8 (TFLite reference_ops::HardSwish, int8); returns int8 [size]."""
+    hires = (np.asarray(input, dtype=np.int64).reshape(p["size"]) - p["input_zero_point"]) << 7
+    preshift_output = _srdhm16(hires, p["output_multiplier"])
+    exponent = p["reluish_exponent"]
+    reluish = hires
+    if exponent > 0:
+        reluish = _saturating_left_shift16(reluish, exponent - 1)
+    reluish = _srdhm16(reluish, p["reluish_multiplier"])
+    if exponent > 0:
+        reluish = _saturating_left_shift16(reluish, 1)
+    if exponent < 0:
+        reluish = _rdbpot(reluish, -exponent)
+    reluish = (reluish + (1 << 15)) >> 1
+    out = _rdbpot(_sdhm16(reluish, preshift_output), -p["output_exponent"]) + p["output_zero_point"]
+    return _clamp_to_int8(out, INT8_MIN, INT8_MAX)

@@ -1,0 +1,633 @@
+"""Synthetic int8 .tflite models, one per operator case (tests/tflite_builder.py, no
+TensorFlow needed): tinygen's numpy reference and its generated host C equal TensorFlow
+Lite Micro's host interpreter byte for byte, output and every layer, on 50 inputs each;
+LiteRT's reference kernels (BUILTIN_REF) agree too, except where noted in LITERT_DIFFERS.
+
+Quantization parameters come from a generator seeded by the case name, so every run
+builds the same models. Cases with more than one operator exist because tinygen
+compiles one-input models: a second activation operand (MUL, ADD, CONCATENATION)
+has to be computed from the input first.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from e2e import ALL_AGREE, build_host, diff_layers, first_difference
+from tflite_builder import ModelBuilder, random_scale, random_zero_point
+from tinygen.analysis import layer_stats
+from tinygen.compiler import compile_source, load_source
+from tinygen.errors import ModelError, UnsupportedOpError
+from tinygen.ir import binary_operands
+from tinygen.ref import interpreter as ref_interp
+
+tflm = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
+litert = pytest.importorskip("ai_edge_litert.interpreter")
+from tflite.ActivationFunctionType import ActivationFunctionType as Act  # noqa: E402
+from tflite.BuiltinOperator import BuiltinOperator  # noqa: E402
+
+INPUTS_PER_CASE = 50
+ARENA_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    build: Callable[[ModelBuilder, np.random.Generator], tuple[list[int], list[int]]]
+    kernels: tuple[str, ...]          # the kernels tinygen must choose, in order
+
+
+CASES: dict[str, Case] = {}
+
+
+def case(name: str, *kernels: str):
+    def register(fn):
+        CASES[name] = Case(name, fn, kernels)
+        return fn
+    return register
+
+
+def act(b: ModelBuilder, rng, name: str, shape, scale=None, zp=None) -> int:
+    """An int8 activation tensor with random (or given) quantization."""
+    return b.tensor(name, shape, scale=random_scale(rng) if scale is None else scale,
+                    zero_point=random_zero_point(rng) if zp is None else zp)
+
+
+def const(b: ModelBuilder, rng, name: str, shape) -> int:
+    return b.tensor(name, shape, scale=random_scale(rng, 0.002, 0.05), zero_point=random_zero_point(rng, -20, 20),
+                    data=rng.integers(-128, 128, size=shape))
+
+
+def int32s(b: ModelBuilder, name: str, values) -> int:
+    values = np.asarray(values, np.int32)
+    return b.tensor(name, values.shape, "int32", data=values)
+
+
+# -- MUL --------------------------------------------------------------------------------
+
+@case("mul_channel_const_relu", "tg_mul_s8")
+def _(b, rng):
+    x, c = act(b, rng, "x", [1, 5, 6, 8]), const(b, rng, "scale", [8])
+    y = act(b, rng, "y", [1, 5, 6, 8])
+    b.op("MUL", [x, c], [y], "MulOptions", FusedActivationFunction=Act.RELU)
+    return [x], [y]
+
+
+@case("mul_scalar_const_first", "tg_mul_s8")
+def _(b, rng):
+    x, c = act(b, rng, "x", [1, 3, 4, 5]), const(b, rng, "k", [])
+    y = act(b, rng, "y", [1, 3, 4, 5], scale=0.02, zp=0)
+    b.op("MUL", [c, x], [y], "MulOptions", FusedActivationFunction=Act.NONE)
+    return [x], [y]
+
+
+@case("mul_squeeze_excite_relu6", "tg_mean_s8", "tg_mul_s8")
+def _(b, rng):
+    """x * mean(x over H, W): a [1, 1, 1, C] activation broadcast over H and W."""
+    x = act(b, rng, "x", [1, 6, 5, 12])
+    m = act(b, rng, "pooled", [1, 1, 1, 12])
+    y = act(b, rng, "y", [1, 6, 5, 12], scale=0.01, zp=-128)
+    b.op("MEAN", [x, int32s(b, "axes", [1, 2])], [m], "ReducerOptions", KeepDims=True)
+    b.op("MUL", [x, m], [y], "MulOptions", FusedActivationFunction=Act.RELU6)
+    return [x], [y]
+
+
+@case("mul_same_shape", "tg_requantize_s8", "tg_mul_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 4, 6])
+    r = act(b, rng, "relu", [1, 4, 4, 6])
+    y = act(b, rng, "y", [1, 4, 4, 6])
+    b.op("RELU", [x], [r])
+    b.op("MUL", [r, x], [y], "MulOptions", FusedActivationFunction=Act.NONE)
+    return [x], [y]
+
+
+# -- ADD with broadcasting ----------------------------------------------------------------
+
+@case("add_broadcast_const_relu", "tg_add_broadcast_s8")
+def _(b, rng):
+    """A constant [W, 1] broadcast over H and C: strides in the middle of the shape."""
+    x, c = act(b, rng, "x", [1, 4, 6, 8]), const(b, rng, "bias", [6, 1])
+    y = act(b, rng, "y", [1, 4, 6, 8])
+    b.op("ADD", [x, c], [y], "AddOptions", FusedActivationFunction=Act.RELU)
+    return [x], [y]
+
+
+@case("add_broadcast_first_operand", "tg_mean_s8", "tg_add_broadcast_s8")
+def _(b, rng):
+    """mean over W (keep_dims) + x: the first operand is the one broadcast."""
+    x = act(b, rng, "x", [1, 5, 7, 4])
+    m = act(b, rng, "row_mean", [1, 5, 1, 4])
+    y = act(b, rng, "y", [1, 5, 7, 4])
+    b.op("MEAN", [x, int32s(b, "axes", [2])], [m], "ReducerOptions", KeepDims=True)
+    b.op("ADD", [m, x], [y], "AddOptions", FusedActivationFunction=Act.NONE)
+    return [x], [y]
+
+
+@case("add_same_shape_const", "tg_add_s8")
+def _(b, rng):
+    x, c = act(b, rng, "x", [1, 3, 3, 4]), const(b, rng, "offset", [1, 3, 3, 4])
+    y = act(b, rng, "y", [1, 3, 3, 4])
+    b.op("ADD", [c, x], [y], "AddOptions", FusedActivationFunction=Act.RELU6)
+    return [x], [y]
+
+
+# -- CONCATENATION --------------------------------------------------------------------------
+
+@case("concatenation_channels", "tg_clamp_s8", "tg_hard_swish_s8", "tg_concat_s8")
+def _(b, rng):
+    """Three inputs (one of them twice) sharing the output's quantization, along the last axis."""
+    scale, zp = random_scale(rng), random_zero_point(rng)
+    x = act(b, rng, "x", [1, 4, 5, 3], scale, zp)
+    r = act(b, rng, "relu6", [1, 4, 5, 3], scale, zp)
+    h = act(b, rng, "hswish", [1, 4, 5, 3], scale, zp)
+    y = act(b, rng, "y", [1, 4, 5, 9], scale, zp)
+    b.op("RELU6", [x], [r])
+    b.op("HARD_SWISH", [x], [h])
+    b.op("CONCATENATION", [r, h, x], [y], "ConcatenationOptions", Axis=-1)
+    return [x], [y]
+
+
+@case("concatenation_rows", "tg_hard_swish_s8", "tg_concat_s8")
+def _(b, rng):
+    scale, zp = random_scale(rng), random_zero_point(rng)
+    x = act(b, rng, "x", [1, 3, 4, 2], scale, zp)
+    h = act(b, rng, "hswish", [1, 3, 4, 2], scale, zp)
+    y = act(b, rng, "y", [1, 6, 4, 2], scale, zp)
+    b.op("HARD_SWISH", [x], [h])
+    b.op("CONCATENATION", [h, x], [y], "ConcatenationOptions", Axis=1)
+    return [x], [y]
+
+
+# -- PAD, PADV2 -------------------------------------------------------------------------------
+
+@case("pad_height_width", "tg_pad_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 5, 6, 3])
+    q = b.tensors[x]
+    y = b.tensor("y", [1, 8, 8, 3], scale=q.scale, zero_point=q.zero_point)
+    b.op("PAD", [x, int32s(b, "paddings", [[0, 0], [1, 2], [2, 0], [0, 0]])], [y], "PadOptions")
+    return [x], [y]
+
+
+@case("padv2_channels_value", "tg_pad_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 3, 5])
+    q = b.tensors[x]
+    value = b.tensor("value", [], scale=q.scale, zero_point=q.zero_point, data=np.int8(rng.integers(-128, 128)))
+    y = b.tensor("y", [1, 5, 3, 9], scale=q.scale, zero_point=q.zero_point)
+    b.op("PADV2", [x, int32s(b, "paddings", [[0, 0], [0, 1], [0, 0], [3, 1]]), value], [y], "PadV2Options")
+    return [x], [y]
+
+
+# -- MEAN --------------------------------------------------------------------------------------
+
+@case("mean_hw_keep_dims", "tg_mean_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 7, 6, 10])
+    y = act(b, rng, "y", [1, 1, 1, 10], scale=random_scale(rng, 0.002, 0.05))
+    b.op("MEAN", [x, int32s(b, "axes", [1, 2])], [y], "ReducerOptions", KeepDims=True)
+    return [x], [y]
+
+
+@case("mean_hw_drop_dims", "tg_mean_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 9, 9, 6])
+    y = act(b, rng, "y", [1, 6])
+    b.op("MEAN", [x, int32s(b, "axes", [2, -3])], [y], "ReducerOptions", KeepDims=False)
+    return [x], [y]
+
+
+@case("mean_channels", "tg_mean_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 5, 16])
+    y = act(b, rng, "y", [1, 4, 5, 1])
+    b.op("MEAN", [x, int32s(b, "axes", [3])], [y], "ReducerOptions", KeepDims=True)
+    return [x], [y]
+
+
+# -- LOGISTIC, HARD_SWISH ----------------------------------------------------------------------
+
+@case("logistic", "tg_logistic_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 6, 6, 4], scale=random_scale(rng, 0.01, 0.3))
+    y = act(b, rng, "y", [1, 6, 6, 4], scale=1 / 256, zp=-128)
+    b.op("LOGISTIC", [x], [y])
+    return [x], [y]
+
+
+@case("hard_swish", "tg_hard_swish_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 6, 6, 4], scale=random_scale(rng, 0.01, 0.1))
+    y = act(b, rng, "y", [1, 6, 6, 4], scale=random_scale(rng, 0.01, 0.1))
+    b.op("HARD_SWISH", [x], [y])
+    return [x], [y]
+
+
+@case("hard_swish_small_scale", "tg_hard_swish_s8")
+def _(b, rng):
+    """An input scale below 1/85: the relu-ish multiplier shifts right."""
+    x = act(b, rng, "x", [1, 5, 5, 5], scale=random_scale(rng, 0.002, 0.008))
+    y = act(b, rng, "y", [1, 5, 5, 5], scale=random_scale(rng, 0.002, 0.008))
+    b.op("HARD_SWISH", [x], [y])
+    return [x], [y]
+
+
+# -- RELU, RELU6, QUANTIZE ---------------------------------------------------------------------
+
+@case("relu_requantize", "tg_requantize_s8")
+def _(b, rng):
+    x, y = act(b, rng, "x", [1, 4, 4, 8]), act(b, rng, "y", [1, 4, 4, 8])
+    b.op("RELU", [x], [y])
+    return [x], [y]
+
+
+@case("relu_same_quantization", "tg_clamp_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 4, 8])
+    y = b.tensor("y", [1, 4, 4, 8], scale=b.tensors[x].scale, zero_point=b.tensors[x].zero_point)
+    b.op("RELU", [x], [y])
+    return [x], [y]
+
+
+@case("relu6", "tg_clamp_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 4, 8], scale=random_scale(rng, 0.02, 0.1))
+    y = b.tensor("y", [1, 4, 4, 8], scale=b.tensors[x].scale, zero_point=b.tensors[x].zero_point)
+    b.op("RELU6", [x], [y])
+    return [x], [y]
+
+
+@case("relu6_requantizing_output", "tg_clamp_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 4, 8], scale=random_scale(rng, 0.02, 0.1))
+    y = act(b, rng, "y", [1, 4, 4, 8], scale=6 / 255, zp=-128)
+    b.op("RELU6", [x], [y])
+    return [x], [y]
+
+
+@case("quantize_int8_to_int8", "tg_requantize_s8")
+def _(b, rng):
+    x, y = act(b, rng, "x", [1, 3, 5, 7]), act(b, rng, "y", [1, 3, 5, 7])
+    b.op("QUANTIZE", [x], [y])
+    return [x], [y]
+
+
+# -- a float32 boundary: QUANTIZE at the input, DEQUANTIZE at the output ----------------------
+
+@case("float_boundary_mul", "tg_mul_s8")
+def _(b, rng):
+    f = b.tensor("x_float", [1, 4, 4, 6], "float32")
+    x = act(b, rng, "x", [1, 4, 4, 6])
+    c = const(b, rng, "k", [6])
+    y = act(b, rng, "y", [1, 4, 4, 6])
+    g = b.tensor("y_float", [1, 4, 4, 6], "float32")
+    b.op("QUANTIZE", [f], [x])
+    b.op("MUL", [x, c], [y], "MulOptions", FusedActivationFunction=Act.NONE)
+    b.op("DEQUANTIZE", [y], [g])
+    return [f], [g]
+
+
+# LiteRT's reference kernels differ from TFLite Micro's here, by design of one or the other.
+LITERT_DIFFERS = {
+    # TFLM clamps on the input's grid and copies the bytes (Relu6Quantized); LiteRT
+    # requantizes to the output's grid first (QuantizedReluX).
+    "relu6_requantizing_output": "litert_relu6",
+}
+
+
+# -- the machinery ------------------------------------------------------------------------------
+
+def seed(name: str) -> int:
+    return zlib.crc32(name.encode())
+
+
+@functools.lru_cache(maxsize=None)
+def model_bytes(name: str) -> bytes:
+    b = ModelBuilder(f"tinygen test: {name}")
+    inputs, outputs = CASES[name].build(b, np.random.default_rng(seed(name)))
+    return b.finish(inputs, outputs)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("tflite_ops")
+
+
+_COMPILED: dict[str, tuple] = {}
+
+
+def compiled(name: str, workdir):
+    if name not in _COMPILED:
+        path = workdir / f"{name}.tflite"
+        path.write_bytes(model_bytes(name))
+        source = load_source(path)
+        _COMPILED[name] = (source, compile_source(source))
+    return _COMPILED[name]
+
+
+def is_float_case(name: str) -> bool:
+    return name.startswith("float_")
+
+
+@functools.lru_cache(maxsize=None)
+def inputs(name: str) -> tuple[np.ndarray, ...]:
+    """Deterministic inputs in the file's input type: int8 (half uniform, half around the
+    zero point), or float32 around the quantization grid, ties (half steps) included."""
+    rng = np.random.default_rng(seed(name) + 1)
+    interp = tflm_interpreter(name)
+    detail = interp.get_input_details(0)
+    shape = tuple(detail["shape"])
+    xs = []
+    for k in range(INPUTS_PER_CASE):
+        if is_float_case(name):
+            scale, zp = _boundary_qparams(name)
+            steps = rng.integers(-150, 150, size=shape) + np.where(rng.random(shape) < 0.3, 0.5, rng.uniform(-0.5, 0.5, shape))
+            xs.append(((steps - zp) * scale).astype(np.float32))
+        elif k % 2:
+            xs.append(rng.integers(-128, 128, size=shape).astype(np.int8))
+        else:
+            zp = int(detail["quantization_parameters"]["zero_points"][0])
+            x = np.rint(rng.normal(zp, rng.uniform(5, 60), size=shape))
+            xs.append(np.clip(x, -128, 127).astype(np.int8))
+    return tuple(xs)
+
+
+def _boundary_qparams(name: str) -> tuple[float, int]:
+    """The quantization of the int8 tensor the float input is quantized to."""
+    b = ModelBuilder()
+    CASES[name].build(b, np.random.default_rng(seed(name)))
+    quantize = next(o for o in b.ops if o.code == BuiltinOperator.QUANTIZE)
+    q = b.tensors[quantize.outputs[0]]
+    return q.scale[0], q.zero_point[0]
+
+
+def tflm_interpreter(name: str, preserve_all: bool = False):
+    config = (tflm.InterpreterConfig.kPreserveAllTensors if preserve_all
+              else tflm.InterpreterConfig.kAllocationRecording)
+    return tflm.Interpreter.from_bytes(model_bytes(name), arena_size=ARENA_BYTES, intrepreter_config=config)
+
+
+@functools.lru_cache(maxsize=None)
+def tflm_outputs(name: str) -> tuple[np.ndarray, ...]:
+    interp = tflm_interpreter(name)
+    outs = []
+    for x in inputs(name):
+        interp.set_input(x, 0)
+        interp.invoke()
+        outs.append(np.array(interp.get_output(0)))
+    return tuple(outs)
+
+
+def litert_outputs(name: str) -> list[np.ndarray]:
+    interp = litert.Interpreter(model_content=model_bytes(name),
+                                experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF)
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
+    outs = []
+    for x in inputs(name):
+        interp.set_tensor(inp, x)
+        interp.invoke()
+        outs.append(interp.get_tensor(out).copy())
+    return outs
+
+
+def run_compiled(graph, x: np.ndarray, invoke) -> np.ndarray:
+    """One inference through `invoke` (int8 in, int8 out), with the float boundary converted
+    as the model's QUANTIZE / DEQUANTIZE would."""
+    if graph.meta["float_inputs"]:
+        x = ref_interp.quantize_float_input(graph, x)
+    out = invoke(x)
+    if graph.meta["float_outputs"]:
+        out = ref_interp.dequantize(graph, graph.outputs[0], out)
+    return out
+
+
+def assert_equal_outputs(what: str, got, want) -> None:
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        g, w = np.asarray(g).ravel(), np.asarray(w).ravel()
+        if g.dtype != w.dtype or not np.array_equal(g.view(np.uint8), w.view(np.uint8)):
+            raise AssertionError(f"{what}, input {i}: {g.dtype} vs {w.dtype}: {first_difference(g, w)}")
+
+
+# -- tests ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", CASES)
+def test_tflite_op_s8_reference_equals_tflm(name, workdir):
+    _, graph = compiled(name, workdir)
+    assert [n.kernel for n in graph.nodes if n.kernel] == list(CASES[name].kernels)
+    got = [run_compiled(graph, x, lambda q: ref_interp.run(graph, q)[graph.outputs[0]]) for x in inputs(name)]
+    assert_equal_outputs(f"{name}: reference vs TFLM", got, tflm_outputs(name))
+    # the comparison has teeth: the outputs vary with the input
+    assert len({o.tobytes() for o in tflm_outputs(name)}) > INPUTS_PER_CASE // 2
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_tflite_op_s8_every_layer_equals_tflm(name, workdir):
+    """Every intermediate tensor of the multi-operator cases too, on a few inputs."""
+    _, graph = compiled(name, workdir)
+    interp = tflm_interpreter(name, preserve_all=True)
+    index = graph.meta["tflite_tensors"]
+    for x in inputs(name)[:3]:
+        interp.set_input(x, 0)
+        interp.invoke()
+        q = ref_interp.quantize_float_input(graph, x) if graph.meta["float_inputs"] else x
+        values = ref_interp.run(graph, q, keep_all=True)
+        for node in graph.nodes:
+            out = node.outputs[0]
+            want = interp.GetTensor(index[out], 0)["tensor_data"]
+            assert np.array_equal(values[out].ravel(), want.ravel()), \
+                f"{name}: layer {node.name} ({node.source}): {first_difference(values[out], want)}"
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_tflite_op_s8_host_c_equals_tflm(name, workdir):
+    source, graph = compiled(name, workdir)
+    host = build_host(source, graph, workdir / f"{name}_host")
+    got = [run_compiled(graph, x, lambda q: host.invoke(q)[0]) for x in inputs(name)]
+    assert_equal_outputs(f"{name}: host C vs TFLM", got, tflm_outputs(name))
+    first = ref_interp.quantize_float_input(graph, inputs(name)[0]) if graph.meta["float_inputs"] else inputs(name)[0]
+    assert diff_layers(graph, host, first) == ALL_AGREE
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if n not in LITERT_DIFFERS])
+def test_tflite_op_s8_litert_ref_equals_tflm(name):
+    assert_equal_outputs(f"{name}: LiteRT BUILTIN_REF vs TFLM", litert_outputs(name), tflm_outputs(name))
+
+
+def test_tflite_relu6_litert_requantizes_where_tflm_does_not(workdir):
+    """RELU6 whose output quantization differs from its input's: TFLite Micro (and tinygen)
+    clamp on the input grid and keep the bytes; LiteRT requantizes, which this test
+    reproduces with the RELU requantization and a 6.0 bound on the output grid."""
+    name = "relu6_requantizing_output"
+    _, graph = compiled(name, workdir)
+    node = graph.nodes[0]
+    (si, zi), (so, zo) = [(t.qparams.scale[0], int(t.qparams.zero_point[0]))
+                          for t in (graph.tensor(node.inputs[0]), graph.tensor(node.outputs[0]))]
+    from tinygen.quant import op_params
+    from tinygen.ref import kernels as ref_kernels
+    p = op_params.relu_params(graph.tensor(node.inputs[0]).size, si, zi, so, zo)
+    p["act_max"] = min(127, zo + round(6.0 / float(np.float32(so))))
+    liteRT_like = [ref_kernels.requantize_s8(p, x) for x in inputs(name)]
+    assert_equal_outputs(f"{name}: LiteRT vs requantizing RELU6", liteRT_like, litert_outputs(name))
+    differ = sum(not np.array_equal(a.ravel(), b.ravel()) for a, b in zip(litert_outputs(name), tflm_outputs(name)))
+    assert differ > 0, "expected LiteRT and TFLM to differ on a requantizing RELU6"
+
+
+def test_tflite_ops_inspect_counts_no_macs(workdir):
+    """`tinygen inspect` statistics: the new elementwise and data-movement ops do no
+    multiply-accumulates; parameter bytes include the constant operands."""
+    for name in CASES:
+        _, graph = compiled(name, workdir)
+        stats = layer_stats(graph)
+        assert [s.macs for s in stats] == [0] * len(stats)
+        for s, node in zip(stats, graph.nodes):
+            operand = node.param("operand")
+            assert s.param_bytes == (graph.tensor(operand).nbytes if operand else 0)
+
+
+def test_tflite_float_boundary_meta(workdir):
+    _, graph = compiled("float_boundary_mul", workdir)
+    assert graph.meta["float_inputs"] == graph.inputs
+    assert graph.meta["float_outputs"] == graph.outputs
+    assert graph.tensor(graph.inputs[0]).dtype == "int8" and graph.tensor(graph.outputs[0]).dtype == "int8"
+    _, plain = compiled("mul_channel_const_relu", workdir)
+    assert plain.meta["float_inputs"] == [] and plain.meta["float_outputs"] == []
+
+
+# -- random sweeps: many small models, reference == TFLM, C kernel == reference --------------------
+#
+# No host project is built here (that is test_tflite_op_s8_host_c_equals_tflm's job): each node's C
+# kernel is called directly (tests/kernel_lib.py) on the node's reference input.
+
+SWEEP_MODELS = 40
+ALL_INT8 = np.arange(-128, 128, dtype=np.int8).reshape(2, 128)
+
+
+def check_sweep_model(data: bytes, path, kernels, xs) -> object:
+    """Compile `data` with tinygen; reference == TFLM on every input in xs and every node's
+    C kernel == its reference. Returns the compiled graph."""
+    path.write_bytes(data)
+    graph = compile_source(load_source(path))
+    interp = tflm.Interpreter.from_bytes(data, arena_size=ARENA_BYTES)
+    for x in xs:
+        interp.set_input(x, 0)
+        interp.invoke()
+        want = interp.get_output(0)
+        values = ref_interp.run(graph, x, keep_all=True)
+        got = values[graph.outputs[0]]
+        assert np.array_equal(got.ravel(), want.ravel()), f"{path.stem}: reference vs TFLM: {first_difference(got, want)}"
+        for node in graph.nodes:
+            if node.kernel is None:
+                continue
+            operands = [values[t] if t in values else graph.tensor(t).data for t in binary_operands(node)] \
+                if node.op in ("add", "mul") else [values[node.inputs[0]]]
+            c_out = getattr(kernels, node.kernel[len("tg_"):])(node.attrs["kparams"], *operands)
+            assert np.array_equal(c_out.ravel(), values[node.outputs[0]].ravel()), \
+                f"{path.stem}: {node.kernel} C vs reference: {first_difference(c_out, values[node.outputs[0]])}"
+    return graph
+
+
+def random_int8(rng, shape, count: int = 3) -> list[np.ndarray]:
+    return [rng.integers(-128, 128, size=shape).astype(np.int8) for _ in range(count)]
+
+
+def broadcast_shapes(rng) -> tuple[list[int], list[int]]:
+    """Two numpy-broadcastable shapes of rank up to 5 (one possibly shorter)."""
+    rank = int(rng.integers(1, 6))
+    a, b = [], []
+    for _ in range(rank):
+        n = int(rng.integers(2, 5))
+        pattern = rng.integers(3)
+        a.append(1 if pattern == 1 else n)
+        b.append(1 if pattern == 2 else n)
+    b = b[int(rng.integers(0, rank + 1)):] if rng.random() < 0.5 else b
+    return a, b
+
+
+def test_tflite_broadcast_sweep_s8(kernels, tmp_path):
+    """ADD and MUL of an activation and a constant of random broadcastable shapes (rank 1-5,
+    either side broadcast, fused activations): up to 4 collapsed loop dimensions compile
+    and match; more are refused with a clear error."""
+    rng = np.random.default_rng(4)
+    refused = 0
+    for k in range(SWEEP_MODELS):
+        shape_x, shape_c = broadcast_shapes(rng)
+        out_shape = list(np.broadcast_shapes(shape_x, shape_c))
+        b = ModelBuilder()
+        x, c, y = act(b, rng, "x", shape_x), const(b, rng, "c", shape_c), act(b, rng, "y", out_shape)
+        opname = ["ADD", "MUL"][k % 2]
+        operands = [x, c] if rng.random() < 0.5 else [c, x]
+        b.op(opname, operands, [y], f"{opname.capitalize()}Options",
+             FusedActivationFunction=int(rng.choice([Act.NONE, Act.RELU, Act.RELU6, Act.RELU_N1_TO_1])))
+        data = b.finish([x], [y])
+        try:
+            check_sweep_model(data, tmp_path / f"broadcast_{k}.tflite", kernels, random_int8(rng, shape_x))
+        except UnsupportedOpError as e:
+            assert "loop dimensions" in str(e) and f"op 0 {opname}" in str(e), str(e)
+            refused += 1
+    assert 0 < refused < SWEEP_MODELS // 4
+
+
+def test_tflite_pad_sweep_s8(kernels, tmp_path):
+    """PAD / PADV2 with random paddings on inputs of rank 1-5."""
+    rng = np.random.default_rng(5)
+    for k in range(SWEEP_MODELS):
+        shape = [int(n) for n in rng.integers(1, 5, size=int(rng.integers(1, 6)))]
+        pads = rng.integers(0, 3, size=(len(shape), 2)) * (rng.random((len(shape), 1)) < 0.6)
+        b = ModelBuilder()
+        x = act(b, rng, "x", shape)
+        q = b.tensors[x]
+        y = b.tensor("y", [n + int(p.sum()) for n, p in zip(shape, pads)], scale=q.scale, zero_point=q.zero_point)
+        ins = [x, int32s(b, "paddings", pads)]
+        if k % 2:
+            ins.append(b.tensor("v", [], scale=q.scale, zero_point=q.zero_point, data=np.int8(rng.integers(-128, 128))))
+        b.op("PADV2" if k % 2 else "PAD", ins, [y], "PadV2Options" if k % 2 else "PadOptions")
+        check_sweep_model(b.finish([x], [y]), tmp_path / f"pad_{k}.tflite", kernels, random_int8(rng, shape))
+
+
+def test_tflite_mean_sweep_s8(kernels, tmp_path):
+    """MEAN over random axes of rank 2-4 inputs, keep_dims or not; axes whose reduced
+    dimensions are not adjacent are refused with a clear error."""
+    rng = np.random.default_rng(6)
+    refused = 0
+    for k in range(SWEEP_MODELS):
+        shape = [int(n) for n in rng.integers(1, 7, size=int(rng.integers(2, 5)))]
+        axes = [int(a) for a in np.flatnonzero(rng.random(len(shape)) < 0.5)] or [len(shape) - 1]
+        axes = [a - len(shape) if rng.random() < 0.3 else a for a in axes]
+        keep = bool(k % 2)
+        out_shape = [1 if d in [a % len(shape) for a in axes] else n for d, n in enumerate(shape)]
+        if not keep:
+            out_shape = [n for d, n in enumerate(shape) if d not in [a % len(shape) for a in axes]] or [1]
+        b = ModelBuilder()
+        x, y = act(b, rng, "x", shape), act(b, rng, "y", out_shape)
+        b.op("MEAN", [x, int32s(b, "axes", axes)], [y], "ReducerOptions", KeepDims=keep)
+        try:
+            check_sweep_model(b.finish([x], [y]), tmp_path / f"mean_{k}.tflite", kernels, random_int8(rng, shape))
+        except UnsupportedOpError as e:
+            assert "must be adjacent" in str(e) and "op 0 MEAN" in str(e), str(e)
+            refused += 1
+    assert 0 < refused < SWEEP_MODELS // 2
+
+
+@pytest.mark.parametrize("opname", ["HARD_SWISH", "LOGISTIC", "RELU", "RELU6", "QUANTIZE"])
+def test_tflite_unary_sweep_s8(opname, kernels, tmp_path):
+    """Every int8 input value through unary ops with random input and output quantizations."""
+    rng = np.random.default_rng(zlib.crc32(opname.encode()))
+    for k in range(SWEEP_MODELS):
+        b = ModelBuilder()
+        in_scale = random_scale(rng, 0.002, 0.5)
+        x = act(b, rng, "x", [2, 128], scale=in_scale)
+        if opname == "LOGISTIC":
+            y = act(b, rng, "y", [2, 128], scale=1 / 256, zp=-128)
+        else:
+            y = act(b, rng, "y", [2, 128], scale=in_scale * float(np.exp(rng.uniform(np.log(0.1), np.log(8)))))
+        b.op(opname, [x], [y])
+        check_sweep_model(b.finish([x], [y]), tmp_path / f"{opname}_{k}.tflite", kernels, [ALL_INT8])

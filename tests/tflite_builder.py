@@ -1,0 +1,210 @@
+"""Build small int8 .tflite models in memory, with no TensorFlow install.
+
+The flatbuffer is written with the `flatbuffers` package through the builder
+functions the `tflite` package generates from TFLite's schema (ModelStart,
+TensorStart, ...): schema version 3, file identifier "TFL3", buffer 0 empty,
+one buffer per constant tensor (data aligned to 16 bytes), activations on
+buffer 0.
+
+    b = ModelBuilder()
+    x = b.tensor("x", [1, 4, 4, 8], scale=0.05, zero_point=-3)
+    y = b.tensor("y", [1, 4, 4, 8], scale=0.02, zero_point=10)
+    b.op("HARD_SWISH", [x], [y])
+    data = b.finish(inputs=[x], outputs=[y])
+
+Options tables are named as in the schema: ``b.op("MUL", [a, c], [y],
+options="MulOptions", FusedActivationFunction=ActivationFunctionType.RELU)``
+calls MulOptionsStart / MulOptionsAddFusedActivationFunction / MulOptionsEnd.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+import flatbuffers
+import numpy as np
+import tflite
+from tflite.BuiltinOperator import BuiltinOperator
+from tflite.BuiltinOptions import BuiltinOptions
+from tflite.TensorType import TensorType
+
+SCHEMA_VERSION = 3
+FILE_IDENTIFIER = b"TFL3"
+BUFFER_ALIGNMENT = 16
+
+_NUMPY_TYPES = {TensorType.INT8: np.int8, TensorType.INT32: np.int32, TensorType.FLOAT32: np.float32,
+                TensorType.INT16: np.int16, TensorType.INT64: np.int64}
+_TYPES = {"int8": TensorType.INT8, "int32": TensorType.INT32, "float32": TensorType.FLOAT32,
+          "int16": TensorType.INT16, "int64": TensorType.INT64}
+
+
+@dataclass
+class _Tensor:
+    name: str
+    shape: list[int]
+    ttype: int
+    scale: list[float] | None
+    zero_point: list[int] | None
+    axis: int
+    buffer: int
+
+
+@dataclass
+class _Op:
+    code: int
+    inputs: list[int]
+    outputs: list[int]
+    options: str | None
+    fields: dict = field(default_factory=dict)
+
+
+class ModelBuilder:
+    def __init__(self, description: str = "tinygen test model"):
+        self.description = description
+        self.tensors: list[_Tensor] = []
+        self.buffers: list[bytes] = [b""]         # buffer 0: the empty buffer
+        self.ops: list[_Op] = []
+        self.codes: list[int] = []
+
+    def tensor(self, name: str, shape, dtype: str = "int8", scale=None, zero_point=None,
+               data: np.ndarray | None = None, axis: int = 0) -> int:
+        """Add a tensor; with `data` it is a constant. scale/zero_point: a number or a list
+        (per channel along `axis`). Returns its index."""
+        ttype = _TYPES[dtype]
+        buffer = 0
+        if data is not None:
+            arr = np.ascontiguousarray(np.asarray(data, dtype=_NUMPY_TYPES[ttype]).reshape(shape))
+            self.buffers.append(arr.astype(arr.dtype.newbyteorder("<")).tobytes())
+            buffer = len(self.buffers) - 1
+        scales = None if scale is None else [float(s) for s in np.atleast_1d(scale)]
+        zps = None if scale is None else [int(z) for z in np.atleast_1d(0 if zero_point is None else zero_point)]
+        self.tensors.append(_Tensor(name, [int(d) for d in shape], ttype, scales, zps, axis, buffer))
+        return len(self.tensors) - 1
+
+    def op(self, name: str, inputs, outputs, options: str | None = None, **fields) -> None:
+        """Add an operator by its BuiltinOperator name ("MUL"); -1 in inputs is an absent input."""
+        code = getattr(BuiltinOperator, name)
+        if code not in self.codes:
+            self.codes.append(code)
+        self.ops.append(_Op(code, list(inputs), list(outputs), options, fields))
+
+    # -- serialization ---------------------------------------------------------
+    def finish(self, inputs, outputs) -> bytes:
+        b = flatbuffers.Builder(1024)
+        buffers = [self._buffer(b, data) for data in self.buffers]
+        tensors = [self._tensor(b, t) for t in self.tensors]
+        ops = [self._operator(b, o) for o in self.ops]
+        codes = [self._opcode(b, c) for c in self.codes]
+
+        sg_name = b.CreateString("main")
+        t_vec = _offsets(b, tflite.SubGraphStartTensorsVector, tensors)
+        in_vec = b.CreateNumpyVector(np.asarray(inputs, np.int32))
+        out_vec = b.CreateNumpyVector(np.asarray(outputs, np.int32))
+        op_vec = _offsets(b, tflite.SubGraphStartOperatorsVector, ops)
+        tflite.SubGraphStart(b)
+        tflite.SubGraphAddTensors(b, t_vec)
+        tflite.SubGraphAddInputs(b, in_vec)
+        tflite.SubGraphAddOutputs(b, out_vec)
+        tflite.SubGraphAddOperators(b, op_vec)
+        tflite.SubGraphAddName(b, sg_name)
+        subgraph = tflite.SubGraphEnd(b)
+
+        desc = b.CreateString(self.description)
+        code_vec = _offsets(b, tflite.ModelStartOperatorCodesVector, codes)
+        sg_vec = _offsets(b, tflite.ModelStartSubgraphsVector, [subgraph])
+        buf_vec = _offsets(b, tflite.ModelStartBuffersVector, buffers)
+        tflite.ModelStart(b)
+        tflite.ModelAddVersion(b, SCHEMA_VERSION)
+        tflite.ModelAddOperatorCodes(b, code_vec)
+        tflite.ModelAddSubgraphs(b, sg_vec)
+        tflite.ModelAddDescription(b, desc)
+        tflite.ModelAddBuffers(b, buf_vec)
+        b.Finish(tflite.ModelEnd(b), file_identifier=FILE_IDENTIFIER)
+        return bytes(b.Output())
+
+    @staticmethod
+    def _buffer(b: flatbuffers.Builder, data: bytes) -> int:
+        vec = _aligned_bytes(b, data) if data else None
+        tflite.BufferStart(b)
+        if vec is not None:
+            tflite.BufferAddData(b, vec)
+        return tflite.BufferEnd(b)
+
+    @staticmethod
+    def _tensor(b: flatbuffers.Builder, t: _Tensor) -> int:
+        name = b.CreateString(t.name)
+        shape = b.CreateNumpyVector(np.asarray(t.shape, np.int32))
+        quant = None
+        if t.scale is not None:
+            scale = b.CreateNumpyVector(np.asarray(t.scale, np.float32))
+            zp = b.CreateNumpyVector(np.asarray(t.zero_point, np.int64))
+            tflite.QuantizationParametersStart(b)
+            tflite.QuantizationParametersAddScale(b, scale)
+            tflite.QuantizationParametersAddZeroPoint(b, zp)
+            tflite.QuantizationParametersAddQuantizedDimension(b, t.axis)
+            quant = tflite.QuantizationParametersEnd(b)
+        tflite.TensorStart(b)
+        tflite.TensorAddShape(b, shape)
+        tflite.TensorAddType(b, t.ttype)
+        tflite.TensorAddBuffer(b, t.buffer)
+        tflite.TensorAddName(b, name)
+        if quant is not None:
+            tflite.TensorAddQuantization(b, quant)
+        return tflite.TensorEnd(b)
+
+    @staticmethod
+    def _options(b: flatbuffers.Builder, name: str, fields: dict) -> int:
+        module = importlib.import_module(f"tflite.{name}")
+        getattr(module, f"{name}Start")(b)
+        for key, value in fields.items():
+            getattr(module, f"{name}Add{key}")(b, value)
+        return getattr(module, f"{name}End")(b)
+
+    def _operator(self, b: flatbuffers.Builder, o: _Op) -> int:
+        options = self._options(b, o.options, o.fields) if o.options else None
+        ins = b.CreateNumpyVector(np.asarray(o.inputs, np.int32))
+        outs = b.CreateNumpyVector(np.asarray(o.outputs, np.int32))
+        tflite.OperatorStart(b)
+        tflite.OperatorAddOpcodeIndex(b, self.codes.index(o.code))
+        tflite.OperatorAddInputs(b, ins)
+        tflite.OperatorAddOutputs(b, outs)
+        if options is not None:
+            tflite.OperatorAddBuiltinOptionsType(b, getattr(BuiltinOptions, o.options))
+            tflite.OperatorAddBuiltinOptions(b, options)
+        return tflite.OperatorEnd(b)
+
+    @staticmethod
+    def _opcode(b: flatbuffers.Builder, code: int) -> int:
+        tflite.OperatorCodeStart(b)
+        # codes below 127 also live in the deprecated int8 field, which older readers use
+        tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, 127))
+        tflite.OperatorCodeAddBuiltinCode(b, code)
+        tflite.OperatorCodeAddVersion(b, 1)
+        return tflite.OperatorCodeEnd(b)
+
+
+def _aligned_bytes(b: flatbuffers.Builder, data: bytes) -> int:
+    """A [ubyte] vector whose first element is aligned to BUFFER_ALIGNMENT bytes."""
+    b.StartVector(1, len(data), BUFFER_ALIGNMENT)
+    b.head = b.head - len(data)
+    b.Bytes[b.head:b.head + len(data)] = data
+    return b.EndVector()
+
+
+def _offsets(b: flatbuffers.Builder, start, items: list[int]) -> int:
+    start(b, len(items))
+    for item in reversed(items):
+        b.PrependUOffsetTRelative(item)
+    return b.EndVector()
+
+
+# -- random quantization parameters --------------------------------------------------
+
+def random_scale(rng: np.random.Generator, lo: float = 0.005, hi: float = 0.2) -> float:
+    """A float32 scale, log-uniform in [lo, hi]."""
+    return float(np.float32(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
+
+
+def random_zero_point(rng: np.random.Generator, lo: int = -60, hi: int = 60) -> int:
+    return int(rng.integers(lo, hi + 1))
