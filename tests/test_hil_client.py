@@ -17,8 +17,8 @@ from tinygen.errors import TinygenError
 from tinygen.hil.bridge import HostBridge
 from tinygen.hil.client import Device, DeviceError, parse_info
 from tinygen.hil.link import Link, LinkError, LinkTimeout
-from tinygen.hil.session import profile_layers, run_samples, split_outputs
-from tinygen.ref.interpreter import dequantize, run
+from tinygen.hil.session import as_millis, profile_layers, result_millis, run_samples, split_outputs
+from tinygen.ref.interpreter import run
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +85,7 @@ def test_hil_eembc_load_infer_results(dev, model):
     dev.load_hex(inputs[5].tobytes())
     res = dev.infer(3, 1)
     assert res.runs == 3 and res.unit == "us" and res.total >= 0
-    name = graph.outputs[0]
-    expect = dequantize(graph, name, run(graph, inputs[5])[name]).ravel()
-    milli = np.float32(expect) * np.float32(1000.0)
-    want = np.sign(milli) * np.floor(np.abs(milli) + 0.5) / 1000.0
-    assert np.allclose(res.results, want, atol=1e-9)
+    assert np.array_equal(as_millis(res.results), result_millis(graph, inputs[5]))
     assert dev.results() == res.results
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygen.errors import UsageError
 from tinygen.hil.client import Device, Layer
-from tinygen.ref.interpreter import quantize_input, run
+from tinygen.ref.interpreter import dequantize, quantize_input, run
 
 SHOW_MISMATCHES = 5
 
@@ -99,6 +99,20 @@ def split_outputs(graph, raw: bytes) -> list[np.ndarray]:
     return arrays
 
 
+def result_millis(graph, x: np.ndarray) -> np.ndarray:
+    """The reference's outputs as `results%` prints them, in thousandths: every
+    output dequantized in float32, times 1000, rounded half away from zero."""
+    ref = run(graph, x)
+    values = [dequantize(graph, name, ref[name]).ravel().astype(np.float32) for name in graph.outputs]
+    milli = np.concatenate(values) * np.float32(1000)
+    return (np.sign(milli) * np.floor(np.abs(milli) + np.float32(0.5))).astype(np.int64)
+
+
+def as_millis(results: list[float]) -> np.ndarray:
+    """`m-results-[...]` values (3 decimals) back to thousandths."""
+    return np.rint(np.asarray(results, dtype=np.float64) * 1000).astype(np.int64)
+
+
 def first_difference(ref: np.ndarray, got: np.ndarray) -> str:
     idx = np.flatnonzero(ref.ravel() != got.ravel())
     shown = ", ".join(f"[{i}] {got.ravel()[i]} (reference {ref.ravel()[i]})" for i in idx[:5])
@@ -175,5 +189,5 @@ def profile_layers(dev: Device, graph, x: np.ndarray, timeout: float | None = No
     return layers, total
 
 
-__all__ = ["Mismatch", "SampleRun", "compare", "first_difference", "load_inputs", "profile_layers",
+__all__ = ["Mismatch", "SampleRun", "compare", "first_difference", "as_millis", "load_inputs", "profile_layers", "result_millis",
            "run_samples", "sample_inputs", "split_outputs"]
