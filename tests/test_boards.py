@@ -1,0 +1,239 @@
+"""Board files: every one loads, says what the part is (numbers checked against
+the datasheet figures below), has sane memory regions, a power model with its
+source, a valid QEMU stand-in, and a malformed file fails with a clear error."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import tinygen.board as board_module
+from tinygen.board import all_boards, get_board
+from tinygen.errors import TinygenError, UsageError
+from tinygen.kernels.table import KERNELS, find_kernel
+from tinygen.resources import data_dir
+
+KB = 1024
+MB = 1024 * KB
+
+# What the parts are (datasheets DS10916, DS11532, DS10693; ESP32, ESP32-S3,
+# ESP32-C3 Series Datasheets). "sram" names the regions that make up the
+# on-chip SRAM the datasheet quotes.
+PARTS = {
+    "nucleo-f746zg": dict(core="cortex-m7", clock_hz=216_000_000, flash=1 * MB, ram=320 * KB, build="cortex-m",
+                          port="stm32f7", sram=("dtcm", "sram1", "sram2"), dtcm=64 * KB, machine="mps2-an500",
+                          fpu="-mfpu=fpv5-sp-d16"),
+    "nucleo-f767zi": dict(core="cortex-m7", clock_hz=216_000_000, flash=2 * MB, ram=512 * KB, build="cortex-m",
+                          port="stm32f7", sram=("dtcm", "sram1", "sram2"), dtcm=128 * KB, machine="mps2-an500",
+                          fpu="-mfpu=fpv5-d16"),
+    "nucleo-f446re": dict(core="cortex-m4", clock_hz=180_000_000, flash=512 * KB, ram=128 * KB, build="cortex-m",
+                          port="stm32f4", sram=("sram1", "sram2"), machine="mps2-an386", fpu="-mfpu=fpv4-sp-d16"),
+    "esp32-devkitc": dict(core="xtensa-lx6", clock_hz=240_000_000, flash=4 * MB, sram_total=520 * KB,
+                          build="esp-idf", idf_target="esp32", sram=("sram0", "sram1", "sram2"), machine=None),
+    "esp32-s3": dict(core="xtensa-lx7", clock_hz=240_000_000, flash=8 * MB, sram_total=512 * KB,
+                     build="esp-idf", idf_target="esp32s3", sram=("sram0", "sram1", "sram2"), machine=None),
+    "esp32-c3": dict(core="rv32imc", clock_hz=160_000_000, flash=4 * MB, sram_total=400 * KB,
+                     build="esp-idf", idf_target="esp32c3", sram=("ram", "sram-cache"), machine="virt"),
+}
+ALIASES = {"f746zg": "nucleo-f746zg", "f767zi": "nucleo-f767zi", "f446re": "nucleo-f446re",
+           "esp32": "esp32-devkitc", "esp32s3": "esp32-s3", "esp32-c3-devkitm-1": "esp32-c3", "native": "host"}
+WARNINGS = {"-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wdouble-promotion"}
+
+# The stand-ins' memories (emulation.md): MPS2 code 0x0 / RAM 0x20000000, 4 MB
+# each; RISC-V virt RAM at 0x80000000 (128 MB by default).
+STANDIN_MEMORY = {
+    "mps2-an500": [(0x0000_0000, 4 * MB), (0x2000_0000, 4 * MB)],
+    "mps2-an386": [(0x0000_0000, 4 * MB), (0x2000_0000, 4 * MB)],
+    "virt": [(0x8000_0000, 128 * MB)],
+}
+QEMU_FOR = {"mps2-an500": "qemu-system-arm", "mps2-an386": "qemu-system-arm", "virt": "qemu-system-riscv32"}
+
+
+def regions(board, **match) -> dict[str, dict]:
+    return {r["name"]: r for r in board.memory if all(r.get(k) == v for k, v in match.items())}
+
+
+def inside(inner: tuple[int, int], outer: tuple[int, int]) -> bool:
+    return outer[0] <= inner[0] and inner[0] + inner[1] <= outer[0] + outer[1]
+
+
+def test_every_board_file_loads_with_the_required_keys():
+    boards = {b.name: b for b in all_boards()}
+    assert set(PARTS) | {"host"} <= set(boards)
+    for b in boards.values():
+        assert b.name and b.core and b.description and b.build, b.path
+        assert b.cc and b.cflags, f"{b.name}: [toolchain] cc and cflags"
+        if b.build != "host":
+            assert b.port and b.clock_hz and b.stack_size > 0, b.name
+            assert b.serial.get("baud") == 115200 and b.serial.get("port_hint") and b.serial.get("uart"), b.name
+            assert b.flash.get("tools") and set(b.flash["tools"]) <= set(b.flash.get("install", {})), \
+                f"{b.name}: every flash tool needs an install hint"
+
+
+@pytest.mark.parametrize("name", sorted(PARTS))
+def test_board_matches_its_datasheet(name):
+    part, b = PARTS[name], get_board(name)
+    assert (b.core, b.clock_hz, b.build) == (part["core"], part["clock_hz"], part["build"])
+    assert b.region("flash")["size"] == part["flash"]
+    sram = sum(regions(b)[n]["size"] for n in part["sram"])
+    assert sram == part.get("sram_total", part.get("ram")), f"{name}: on-chip SRAM {sram // KB} KB"
+    if part["build"] == "cortex-m":
+        assert b.port == part["port"] and b.region("ram")["size"] == part["ram"]
+        assert b.region("flash")["origin"] == 0x0800_0000 and b.region("ram")["origin"] == 0x2000_0000
+        assert b.flash["address"] == 0x0800_0000
+        if "dtcm" in part:
+            assert regions(b)["dtcm"]["size"] == part["dtcm"]
+    else:
+        assert b.raw["idf_target"] == part["idf_target"] and b.flash["esptool_chip"] == part["idf_target"]
+        assert set(b.flash["tools"]) == {"idf.py", "esptool.py"}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in PARTS.items() if p["build"] == "cortex-m"))
+def test_cortex_m_flags_match_the_core(name):
+    part, flags = PARTS[name], get_board(name).cflags
+    assert f"-mcpu={part['core']}" in flags and "-mthumb" in flags and "-mfloat-abi=hard" in flags
+    assert part["fpu"] in flags
+    assert WARNINGS <= set(flags) and {"-O2", "-ffunction-sections", "-fdata-sections"} <= set(flags)
+
+
+@pytest.mark.parametrize("b", [b for b in all_boards() if b.build != "host"], ids=lambda b: b.name)
+def test_memory_regions_are_sane(b):
+    flash, ram = b.region("flash"), b.region("ram")
+    span = lambda r: (r["origin"], r["size"])  # noqa: E731
+    assert flash["size"] % KB == 0 and ram["size"] % KB == 0
+    assert flash["origin"] % 4 == 0 and ram["origin"] % 4 == 0
+    assert b.stack_size % 8 == 0 and b.stack_size < ram["size"] // 4
+    if flash["origin"] != 0:   # ESP32 flash is an offset in the flash chip, not a CPU address
+        assert not inside(span(flash), span(ram)) and not inside(span(ram), span(flash))
+    # informational RAM parts that start in the linked RAM lie wholly in it
+    for r in regions(b, kind="ram", link=False).values():
+        if ram["origin"] <= r["origin"] < ram["origin"] + ram["size"]:
+            assert inside(span(r), span(ram)), f"{b.name}: {r['name']} sticks out of the linked RAM"
+    if b.build == "cortex-m":   # the STM32 SRAM parts tile the linked RAM exactly
+        parts = sorted((r for r in regions(b, kind="ram", link=False).values() if inside(span(r), span(ram))),
+                       key=lambda r: r["origin"])
+        assert parts[0]["origin"] == ram["origin"]
+        for a, c in zip(parts, parts[1:]):
+            assert a["origin"] + a["size"] == c["origin"], f"{b.name}: gap or overlap after {a['name']}"
+        assert parts[-1]["origin"] + parts[-1]["size"] == ram["origin"] + ram["size"]
+
+
+def test_names_and_aliases_are_unique_and_resolve():
+    seen: dict[str, str] = {}
+    for b in all_boards():
+        for n in (b.name, *b.aliases):
+            assert n not in seen, f"{n!r} names both {seen[n]} and {b.name}"
+            seen[n] = b.name
+    for alias, name in ALIASES.items():
+        assert get_board(alias).name == name
+
+
+def test_unknown_board_suggests_the_close_names():
+    with pytest.raises(UsageError) as e:
+        get_board("f764zg")
+    assert "f746zg" in e.value.hint and "tinygen boards" in e.value.hint
+
+
+@pytest.mark.parametrize("b", [b for b in all_boards() if b.build != "host"], ids=lambda b: b.name)
+def test_power_model_states_its_source(b):
+    p = b.power
+    assert 1.6 <= p["supply_v"] <= 5.5
+    assert 0.001 < p["run_current_a"] < 1.0, "typical run current in amperes"
+    assert isinstance(p.get("confirmed"), bool), "say whether the figure was checked against the datasheet"
+    if p["confirmed"]:
+        assert "Datasheet" in p["source"] and "Table" in p["source"] and "MHz" in p["source"]
+    else:
+        assert "not confirmed" in p["source"]
+
+
+@pytest.mark.parametrize("name", sorted(PARTS))
+def test_standin_is_a_real_qemu_machine_with_room_for_the_part(name):
+    part, b = PARTS[name], get_board(name)
+    if part["machine"] is None:
+        assert b.emulator is None, f"{name} has no stand-in"
+        return
+    e = b.emulator
+    assert e["machine"] == part["machine"] and e["qemu"] == QEMU_FOR[e["machine"]]
+    assert (data_dir("firmware") / "ports" / e["port"]).is_dir(), f"firmware/ports/{e['port']} is missing"
+    memory = STANDIN_MEMORY[e["machine"]]
+    for origin, size in ((e["flash_origin"], b.region("flash")["size"]), (e["ram_origin"], b.region("ram")["size"])):
+        assert any(inside((origin, size), m) for m in memory), f"{name}: 0x{origin:08x}+{size} is not in the stand-in"
+    assert e["flash_origin"] + b.region("flash")["size"] <= e["ram_origin"], "stand-in flash and RAM overlap"
+    if e["qemu"] == "qemu-system-arm":
+        assert "shift=0" in e["args"] and "enable=on,target=native" in e["args"]
+    if shutil.which(e["qemu"]) is None:
+        pytest.skip(f"{e['qemu']} is not installed: cannot ask it for its machine list ({e['install']})")
+    machines = subprocess.run([e["qemu"], "-M", "help"], capture_output=True, text=True, timeout=30).stdout
+    assert any(line.split()[:1] == [e["machine"]] for line in machines.splitlines())
+
+
+@pytest.mark.parametrize("b", all_boards(), ids=lambda b: b.name)
+def test_real_part_port_exists(b):
+    if b.port is None:
+        return
+    if b.port == "espidf" and not (data_dir("firmware") / "ports" / "espidf").is_dir():
+        pytest.skip("firmware/ports/espidf (the ESP-IDF port) is not in this checkout yet")
+    assert (data_dir("firmware") / "ports" / b.port).is_dir()
+
+
+@pytest.mark.parametrize("b", all_boards(), ids=lambda b: b.name)
+def test_portable_kernels_serve_every_board(b):
+    """The kernel table's portable kernels require no feature: every board gets one per op."""
+    for spec in KERNELS:
+        found = find_kernel(spec.op, spec.act_dtype, spec.weight_dtype, spec.weight_bits, b.isa_features)
+        assert found is not None, f"{b.name}: no kernel for {spec.op}"
+        assert found.requires <= b.isa_features
+
+
+# A malformed board file fails with the file's name and what is wrong.
+
+GOOD = (data_dir("boards") / "nucleo-f446re.toml").read_text()
+
+
+@pytest.fixture
+def boards_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(board_module, "data_dir", lambda name: tmp_path)
+    all_boards.cache_clear()
+    yield tmp_path
+    all_boards.cache_clear()
+
+
+def load_error(folder: Path, text: str, name: str = "bad.toml") -> TinygenError:
+    (folder / name).write_text(text)
+    with pytest.raises(TinygenError) as e:
+        all_boards()
+    return e.value
+
+
+def test_a_good_copy_loads(boards_dir):
+    (boards_dir / "ok.toml").write_text(GOOD)
+    assert [b.name for b in all_boards()] == ["nucleo-f446re"]
+
+
+@pytest.mark.parametrize("edit, says", [
+    (lambda t: t.replace('core = "cortex-m4"\n', ""), "core"),
+    (lambda t: t.replace('build = "cortex-m"', 'build = "arduino"'), "build = 'arduino'"),
+    (lambda t: t.replace("clock_hz = 180000000", 'clock_hz = "fast"'), "clock_hz"),
+    (lambda t: t.replace("size = 0x20000                      # 128 KB\nlink = true", "size = 0x20000\nlink = false"),
+     'kind = "ram" and link = true'),
+    (lambda t: t.replace('kind = "flash"', 'kind = "rom"'), "kind must be"),
+    (lambda t: t.replace("run_current_a = 0.06\n", ""), "[power]"),
+    (lambda t: t.replace('machine = "mps2-an386"', ""), "[emulator]"),
+    (lambda t: t.replace("[stack]\nsize = 8192", "[stack]\nsize = 0"), "[stack]"),
+    (lambda t: t + "\n[[[broken\n", "not valid TOML"),
+])
+def test_malformed_board_file_says_what_is_wrong(boards_dir, edit, says):
+    text = edit(GOOD)
+    assert text != GOOD
+    err = load_error(boards_dir, text)
+    assert says in err.message and "bad.toml" in err.message
+    assert "boards/README.md" in err.hint
+
+
+def test_duplicate_alias_across_files_is_an_error(boards_dir):
+    (boards_dir / "a.toml").write_text(GOOD)
+    err = load_error(boards_dir, GOOD.replace('name = "nucleo-f446re"', 'name = "other"'), "b.toml")
+    assert "'f446re'" in err.message and "a.toml" in err.message and "b.toml" in err.message
