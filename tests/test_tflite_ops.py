@@ -631,3 +631,90 @@ def test_tflite_unary_sweep_s8(opname, kernels, tmp_path):
             y = act(b, rng, "y", [2, 128], scale=in_scale * float(np.exp(rng.uniform(np.log(0.1), np.log(8)))))
         b.op(opname, [x], [y])
         check_sweep_model(b.finish([x], [y]), tmp_path / f"{opname}_{k}.tflite", kernels, [ALL_INT8])
+
+
+# -- what is refused: one clear error naming the operator and its position, nothing written -------
+
+def _single(opname: str, options: str | None = None, **fields):
+    def build(b, rng):
+        x, y = act(b, rng, "x", [1, 4, 4, 2]), act(b, rng, "y", [1, 4, 4, 2])
+        b.op(opname, [x], [y], options, **fields)
+        return [x], [y]
+    return build
+
+
+def _concat_mixed_quantization(b, rng):
+    x = act(b, rng, "x", [1, 2, 2, 3])
+    r = act(b, rng, "r", [1, 2, 2, 3])
+    y = act(b, rng, "y", [1, 2, 2, 6])
+    b.op("RELU", [x], [r])
+    b.op("CONCATENATION", [x, r], [y], "ConcatenationOptions", Axis=3)
+    return [x], [y]
+
+
+def _dequantize_inside(b, rng):
+    x = act(b, rng, "x", [1, 4])
+    f = b.tensor("f", [1, 4], "float32")
+    y = act(b, rng, "y", [1, 4])
+    b.op("DEQUANTIZE", [x], [f])
+    b.op("QUANTIZE", [f], [y])
+    return [x], [y]
+
+
+def _logistic_wrong_output(b, rng):
+    x, y = act(b, rng, "x", [1, 8]), act(b, rng, "y", [1, 8], scale=1 / 128, zp=0)
+    b.op("LOGISTIC", [x], [y])
+    return [x], [y]
+
+
+def _two_constants(b, rng):
+    x, c1, c2 = act(b, rng, "x", [1, 4]), const(b, rng, "c1", [4]), const(b, rng, "c2", [4])
+    s, y = act(b, rng, "s", [4]), act(b, rng, "y", [1, 4])
+    b.op("MUL", [c1, c2], [s], "MulOptions")
+    b.op("ADD", [x, s], [y], "AddOptions")
+    return [x], [y]
+
+
+def _float_input_not_quantized(b, rng):
+    f = b.tensor("f", [1, 4], "float32")
+    c = const(b, rng, "c", [4])
+    y = act(b, rng, "y", [1, 4])
+    b.op("MUL", [f, c], [y], "MulOptions")
+    return [f], [y]
+
+
+REFUSED = {
+    # TFLite Micro registers no RELU_N1_TO_1 kernel, so nothing to be bit-exact with
+    "relu_n1_to_1": (_single("RELU_N1_TO_1"), UnsupportedOpError, ["operator 0 (RELU_N1_TO_1", "output tensor 'y'",
+                                                                   "is not supported", "HARD_SWISH"]),
+    "tanh": (_single("TANH"), UnsupportedOpError, ["operator 0 (TANH", "supported TFLite operators"]),
+    "concat_mixed_quantization": (_concat_mixed_quantization, UnsupportedOpError,
+                                  ["operator 1 (CONCATENATION", "one scale and zero point", "TFLite Micro"]),
+    "dequantize_inside": (_dequantize_inside, ModelError, ["float32 tensors between its int8 layers",
+                                                          "'f' (operator 0, DEQUANTIZE)"]),
+    "logistic_output_quantization": (_logistic_wrong_output, UnsupportedOpError,
+                                     ["operator 0 (LOGISTIC", "scale 1/256 and zero point -128"]),
+    "two_constant_operands": (_two_constants, UnsupportedOpError, ["operator 0 (MUL", "both operands are constants"]),
+    "float_input_not_quantized": (_float_input_not_quantized, ModelError,
+                                  ["float32 tensors between", "'f' (a model input)", "straight into QUANTIZE"]),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_tflite_op_refused(name, tmp_path, capsys):
+    from tinygen.cli import main
+
+    build, error, expected = REFUSED[name]
+    b = ModelBuilder()
+    inputs_, outputs_ = build(b, np.random.default_rng(seed(name)))
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(b.finish(inputs_, outputs_))
+    with pytest.raises(error) as e:
+        load_source(path)
+    for text in expected:
+        assert text in str(e.value), str(e.value)
+    out = tmp_path / "out"
+    assert main(["build", str(path), "--board", "host", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and expected[0] in err, err
+    assert not out.exists()

@@ -255,18 +255,21 @@ class _Importer:
         code = self.model.OperatorCodes(op.OpcodeIndex())
         return _OP_NAMES.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "?")
 
+    def producers(self) -> dict[int, int]:
+        """tensor index -> index of the operator that writes it"""
+        return {int(t): i for i in range(self.sg.OperatorsLength())
+                for t in (self.sg.Operators(i).OutputsAsNumpy() if self.sg.Operators(i).OutputsLength() else [])}
+
     def float_boundary(self) -> tuple[set[int], set[int]]:
         """(float32 input tensors that only feed QUANTIZE, float32 output tensors written by
         DEQUANTIZE from int8): the model's float boundary, converted outside the compiled graph."""
         inputs, outputs = set(), set()
         users: dict[int, list] = {}
-        producer: dict[int, object] = {}
         for i in range(self.sg.OperatorsLength()):
             op = self.sg.Operators(i)
             for t in (op.InputsAsNumpy() if op.InputsLength() else []):
                 users.setdefault(int(t), []).append(op)
-            for t in (op.OutputsAsNumpy() if op.OutputsLength() else []):
-                producer[int(t)] = op
+        producer = {t: self.sg.Operators(i) for t, i in self.producers().items()}
         for k in range(self.sg.InputsLength()):
             t = int(self.sg.Inputs(k))
             if (self.tensor(t).Type() == TensorType.FLOAT32 and users.get(t)
@@ -293,7 +296,7 @@ class _Importer:
             is_const = t.Buffer() != 0 and self.model.Buffers(t.Buffer()).DataLength() > 0
             (weight_types if is_const else act_types).add(t.Type())
             if not is_const and t.Type() == TensorType.FLOAT32:
-                inner_floats.append(t.Name().decode("utf-8", "replace"))
+                inner_floats.append(i)
         f = self.filename
         if TensorType.FLOAT32 in act_types:
             if TensorType.INT8 in weight_types and TensorType.INT8 not in act_types:
@@ -301,9 +304,14 @@ class _Importer:
                                  "not supported yet", "convert it with full int8 quantization "
                                  "(a representative dataset, inference_input_type=tf.int8)")
             if TensorType.INT8 in act_types:
-                raise ModelError(f"{f} has float32 tensors between its int8 layers ({', '.join(inner_floats[:3])}): "
-                                 "not supported", "float32 is allowed only for a model input that goes "
-                                 "straight into QUANTIZE and outputs that come straight out of DEQUANTIZE")
+                producers = self.producers()
+                where = ", ".join(
+                    f"{self.tname(t)!r} (" + (f"operator {producers[t]}, {self.opname(self.sg.Operators(producers[t]))}"
+                                              if t in producers else "a model input") + ")"
+                    for t in inner_floats[:3])
+                raise ModelError(f"{f} has float32 tensors between its int8 layers: {where}: not supported",
+                                 "float32 is allowed only for a model input that goes straight into QUANTIZE "
+                                 "and outputs that come straight out of DEQUANTIZE")
             raise ModelError(f"{f} is a float model: not supported yet",
                              "quantize it to int8 with the TFLite converter, or compile the PyTorch model")
         if TensorType.INT16 in act_types:
