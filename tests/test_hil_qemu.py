@@ -1,0 +1,181 @@
+"""The QEMU launcher (tinygen.run.qemu): free ports, the serial link, and that
+QEMU never outlives its `with` block, whatever ends it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from e2e import compile_example
+from tinygen.board import get_board
+from tinygen.compiler import build
+from tinygen.errors import TinygenError, ToolchainError, UsageError
+from tinygen.hil.client import Device
+from tinygen.hil.link import Link
+from tinygen.run import qemu
+from tinygen.run.qemu import Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(qemu.shutil.which("qemu-system-arm") is None or
+                                qemu.shutil.which("arm-none-eabi-gcc") is None,
+                                reason="needs qemu-system-arm and arm-none-eabi-gcc (make toolchain)")
+
+
+def alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not alive(pid):
+            return True
+        time.sleep(0.05)
+    return not alive(pid)
+
+
+@pytest.fixture(scope="module")
+def f746():
+    return get_board("f746zg")
+
+
+@pytest.fixture(scope="module")
+def elf(f746, tmp_path_factory) -> Path:
+    source, graph = compile_example("mlp")
+    out = tmp_path_factory.mktemp("qemu") / "mlp"
+    build(source, graph, f746, out)
+    return out / "firmware-emu.elf"
+
+
+def handshake(url: str) -> str:
+    with Link.open(url) as link:
+        return Device(link, timeout=10).connect()
+
+
+def test_qemu_two_emulators_get_their_own_ports(f746, elf):
+    with Emulator(f746, elf) as url_a, Emulator(f746, elf) as url_b:
+        assert url_a != url_b and url_a.startswith("socket://127.0.0.1:")
+        assert handshake(url_a) == handshake(url_b) == "tinygen"
+
+
+def test_qemu_stopped_after_exception(f746, elf):
+    emu = Emulator(f746, elf)
+    with pytest.raises(RuntimeError, match="boom"):
+        with emu as url:
+            assert handshake(url) == "tinygen"
+            pid = emu.proc.pid
+            raise RuntimeError("boom")
+    assert not alive(pid)
+    assert emu not in qemu._live
+
+
+def test_qemu_stopped_after_keyboard_interrupt_before_connect(f746, elf):
+    emu = Emulator(f746, elf)
+    with pytest.raises(KeyboardInterrupt):
+        with emu:
+            pid = emu.proc.pid                 # QEMU waits for a connection that never comes
+            raise KeyboardInterrupt
+    assert not alive(pid)
+
+
+def test_qemu_exit_status_is_the_firmware_s(f746, elf):
+    emu = Emulator(f746, elf)
+    with emu as url, Link.open(url) as link:
+        dev = Device(link)
+        dev.connect()
+        dev.exit(42)
+        assert emu.wait(10) == 42
+
+
+def test_qemu_retries_when_the_port_is_taken(f746, elf, monkeypatch):
+    taken = socket.create_server(("127.0.0.1", 0))
+    ports = [taken.getsockname()[1]]
+    real = qemu.free_port
+
+    def pick():
+        return ports.pop() if ports else real()
+
+    monkeypatch.setattr(qemu, "free_port", pick)
+    try:
+        emu = Emulator(f746, elf)
+        with emu as url:
+            assert emu.port != taken.getsockname()[1]
+            assert handshake(url) == "tinygen"
+    finally:
+        taken.close()
+
+
+def test_qemu_missing_gives_install_line(f746, elf):
+    board = dataclasses.replace(f746, emulator={**f746.emulator, "qemu": "qemu-system-nonexistent"})
+    with pytest.raises(ToolchainError, match="qemu-system-nonexistent is not installed") as err:
+        with Emulator(board, elf):
+            pass
+    assert f746.emulator["install"] in err.value.hint
+
+
+def test_qemu_dying_early_shows_its_stderr(f746, elf):
+    emu = Emulator(f746, elf, extra_args=("-no-such-option",))
+    with pytest.raises(TinygenError, match=r"QEMU exited with status 1 .*\n.*-no-such-option"):
+        with emu:
+            pass
+    assert emu.returncode is not None
+
+
+def test_qemu_missing_firmware(f746, tmp_path):
+    with pytest.raises(TinygenError, match="no emulator firmware") as err:
+        with Emulator(f746, tmp_path / "firmware-emu.elf"):
+            pass
+    assert "tinygen build" in err.value.hint
+
+
+def test_qemu_board_without_standin_suggests_esp32_c3():
+    with pytest.raises(UsageError, match="esp32-devkitc has no emulated stand-in") as err:
+        Emulator(get_board("esp32"), "x.elf")
+    assert "esp32-c3 --emulate" in err.value.hint
+
+
+SCRIPT = textwrap.dedent("""
+    import sys, time
+    from tinygen.board import get_board
+    from tinygen.run.qemu import Emulator
+    emu = Emulator(get_board("f746zg"), sys.argv[1])
+    with emu:
+        print(emu.proc.pid, flush=True)
+        time.sleep(60)
+""")
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_qemu_stopped_when_the_harness_is_killed(elf, how, tmp_path):
+    """SIGTERM unwinds the `with` block; SIGKILL leaves that no chance, and the
+    kernel ends QEMU (parent-death signal)."""
+    script = tmp_path / "hold.py"
+    script.write_text(SCRIPT)
+    harness = subprocess.Popen([sys.executable, str(script), str(elf)], stdout=subprocess.PIPE, text=True,
+                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        line = harness.stdout.readline().strip()
+        assert line, "the harness script did not start QEMU"
+        qemu_pid = int(line)
+        assert alive(qemu_pid)
+        harness.send_signal(how)
+        harness.wait(10)
+        assert gone_within(qemu_pid, 5), f"QEMU (pid {qemu_pid}) outlived its harness after {how.name}"
+    finally:
+        if harness.poll() is None:
+            harness.kill()
+            harness.wait()
