@@ -12,7 +12,6 @@ has to be computed from the input first.
 from __future__ import annotations
 
 import functools
-import math
 import zlib
 from dataclasses import dataclass
 from typing import Callable
@@ -26,7 +25,9 @@ from tinygen.analysis import layer_stats
 from tinygen.compiler import compile_source, load_source
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.ir import binary_operands
+from tinygen.quant import op_params
 from tinygen.ref import interpreter as ref_interp
+from tinygen.ref import kernels as ref_kernels
 
 tflm = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
 litert = pytest.importorskip("ai_edge_litert.interpreter")
@@ -471,12 +472,10 @@ def test_tflite_relu6_litert_requantizes_where_tflm_does_not(workdir):
     node = graph.nodes[0]
     (si, zi), (so, zo) = [(t.qparams.scale[0], int(t.qparams.zero_point[0]))
                           for t in (graph.tensor(node.inputs[0]), graph.tensor(node.outputs[0]))]
-    from tinygen.quant import op_params
-    from tinygen.ref import kernels as ref_kernels
     p = op_params.relu_params(graph.tensor(node.inputs[0]).size, si, zi, so, zo)
-    p["act_max"] = min(127, zo + round(6.0 / float(np.float32(so))))
-    liteRT_like = [ref_kernels.requantize_s8(p, x) for x in inputs(name)]
-    assert_equal_outputs(f"{name}: LiteRT vs requantizing RELU6", liteRT_like, litert_outputs(name))
+    p["act_max"] = min(127, zo + op_params.round_half_away(float(np.float32(6.0) / np.float32(so))))
+    litert_like = [ref_kernels.requantize_s8(p, x) for x in inputs(name)]
+    assert_equal_outputs(f"{name}: LiteRT vs requantizing RELU6", litert_like, litert_outputs(name))
     differ = sum(not np.array_equal(a.ravel(), b.ravel()) for a, b in zip(litert_outputs(name), tflm_outputs(name)))
     assert differ > 0, "expected LiteRT and TFLM to differ on a requantizing RELU6"
 

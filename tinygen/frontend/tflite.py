@@ -260,6 +260,11 @@ class _Importer:
         return {int(t): i for i in range(self.sg.OperatorsLength())
                 for t in (self.sg.Operators(i).OutputsAsNumpy() if self.sg.Operators(i).OutputsLength() else [])}
 
+    def origin(self, tensor: int, producers: dict[int, int]) -> str:
+        if tensor not in producers:
+            return "a model input"
+        return f"operator {producers[tensor]}, {self.opname(self.sg.Operators(producers[tensor]))}"
+
     def float_boundary(self) -> tuple[set[int], set[int]]:
         """(float32 input tensors that only feed QUANTIZE, float32 output tensors written by
         DEQUANTIZE from int8): the model's float boundary, converted outside the compiled graph."""
@@ -293,7 +298,7 @@ class _Importer:
             if i in float_inputs or i in float_outputs:
                 continue
             t = self.sg.Tensors(i)
-            is_const = t.Buffer() != 0 and self.model.Buffers(t.Buffer()).DataLength() > 0
+            is_const = self.is_const(i)
             (weight_types if is_const else act_types).add(t.Type())
             if not is_const and t.Type() == TensorType.FLOAT32:
                 inner_floats.append(i)
@@ -305,10 +310,7 @@ class _Importer:
                                  "(a representative dataset, inference_input_type=tf.int8)")
             if TensorType.INT8 in act_types:
                 producers = self.producers()
-                where = ", ".join(
-                    f"{self.tname(t)!r} (" + (f"operator {producers[t]}, {self.opname(self.sg.Operators(producers[t]))}"
-                                              if t in producers else "a model input") + ")"
-                    for t in inner_floats[:3])
+                where = ", ".join(f"{self.tname(t)!r} ({self.origin(t, producers)})" for t in inner_floats[:3])
                 raise ModelError(f"{f} has float32 tensors between its int8 layers: {where}: not supported",
                                  "float32 is allowed only for a model input that goes straight into QUANTIZE "
                                  "and outputs that come straight out of DEQUANTIZE")
