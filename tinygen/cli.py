@@ -146,7 +146,7 @@ def cmd_boards(args) -> int:
     from tinygen.build.capabilities import board_capabilities
     from tinygen.report import human_bytes, table
 
-    rows, installs = [], []
+    rows, installs = [], {}
     for b in all_boards():
         caps = board_capabilities(b)
         flash, ram = b.region("flash"), b.region("ram")
@@ -154,13 +154,14 @@ def cmd_boards(args) -> int:
                      f"{b.clock_hz / 1e6:.0f} MHz" if b.clock_hz else "-",
                      human_bytes(int(flash["size"])) if flash else "-", human_bytes(int(ram["size"])) if ram else "-",
                      b.emulator["machine"] if b.emulator else "-", caps.summary()])
-        installs += [line for line in caps.install if line not in installs]
+        for what, command in caps.install:
+            installs.setdefault(command, []).append(f"{what} {b.name}")
     print(table(["board", "aliases", "core", "clock", "flash", "RAM", "stand-in", "on this machine"], rows,
                 "llllrrll"))
     if installs:
         print("\nto do more on this machine:")
-        for line in installs:
-            print(f"  {line}")
+        for command, purposes in installs.items():
+            print(f"  {command}    ({', '.join(purposes)})")
     return 0
 
 

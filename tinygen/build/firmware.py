@@ -16,7 +16,7 @@ from tinygen.codegen.firmware_project import FirmwareProject, Image
 from tinygen.errors import ToolchainError
 
 ESP_IDF_INSTALL = ("install ESP-IDF v5 (https://docs.espressif.com/projects/esp-idf/en/stable/esp32/"
-                   "get-started/linux-macos-setup.html) and run its export.sh so that idf.py is on PATH")
+                   "get-started/) and source its export.sh so that idf.py is on PATH")
 
 
 @dataclass
@@ -61,10 +61,12 @@ def _build_image(project_dir: Path, image: Image, board: Board, predicted: Memor
     return use
 
 
-def _build_idf(project_dir: Path, project: FirmwareProject, label: str) -> tuple[dict[str, Path], list[str]]:
+def _build_idf(project_dir: Path, project: FirmwareProject, board: Board,
+               label: str) -> tuple[dict[str, Path], list[str]]:
     if shutil.which("idf.py") is None:
+        install = board.toolchain.get("install") or ESP_IDF_INSTALL
         return {}, [f"ESP-IDF project generated in {label} but not compiled: ESP-IDF is not installed "
-                    f"(idf.py not on PATH). To build it, {ESP_IDF_INSTALL}; then "
+                    f"(idf.py not on PATH). To build it: {install}; then "
                     f"`cd {label} && idf.py set-target {project.idf_target} && idf.py build`"]
     for args in (["set-target", project.idf_target], ["build"]):
         proc = subprocess.run(["idf.py", *args], cwd=project_dir, capture_output=True, text=True)
@@ -93,7 +95,7 @@ def build_firmware(project_dir: Path, project: FirmwareProject, board: Board, pr
                 result.artifacts[image.key + suffix] = project_dir / (image.key + suffix)
     if project.idf_target:
         progress(f"ESP-IDF build for {project.idf_target}")
-        artifacts, notes = _build_idf(project_dir, project, label)
+        artifacts, notes = _build_idf(project_dir, project, board, label)
         result.artifacts.update(artifacts)
         result.notes += notes
     return result

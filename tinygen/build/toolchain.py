@@ -47,11 +47,14 @@ def _prefix(cc: str) -> str:
     return cc[:-3] if cc.endswith("gcc") else ""
 
 
+def install_command(line: str) -> str:
+    """A board file's install line as a user runs it: apt-get lines need sudo."""
+    return f"sudo {line}" if line.startswith("apt-get ") else line
+
+
 def _install(board: Board, default: str) -> str:
     line = board.toolchain.get("install")
-    if not line:
-        return default
-    return line if line.startswith("sudo ") else f"sudo {line}"
+    return install_command(line) if line else default
 
 
 def cortex_m(board: Board) -> Toolchain:
@@ -97,4 +100,5 @@ def standin_toolchain(board: Board) -> Toolchain | None:
                        "qemu-system-riscv32 for a RISC-V one")
 
 
-__all__ = ["RISCV_VIRT", "Toolchain", "WARNINGS", "cortex_m", "real_toolchain", "standin_toolchain"]
+__all__ = ["RISCV_VIRT", "Toolchain", "WARNINGS", "cortex_m", "install_command", "real_toolchain",
+           "standin_toolchain"]

@@ -78,7 +78,10 @@ def _env() -> jinja2.Environment:
 
 def _copy_sources(ports: list[str], dest: Path, with_main: bool = True) -> tuple[list[str], list[str]]:
     """Copy the runtime and the ports into dest/tinygen/; return (runtime sources, port sources)."""
-    files = list(dict.fromkeys(f for port in ports for f in runtime_files(port, with_main)))
+    try:
+        files = list(dict.fromkeys(f for port in ports for f in runtime_files(port, with_main)))
+    except FileNotFoundError as e:
+        raise TinygenError(str(e), "reinstall tinygen: the wheel ships firmware/ports/") from None
     sources = copy_firmware(files, dest)
     return ([s for s in sources if s.startswith("tinygen/runtime/")],
             [s for s in sources if s.startswith("tinygen/ports/")])
@@ -190,7 +193,7 @@ def _idf(board: Board, sources: list[str], warned: list[str]) -> dict:
     flash_size = int(flash["size"]) if flash else 4 << 20
     return {"sources": [f"../{s}" for s in sources], "warned_sources": [f"../{s}" for s in warned],
             "include_dirs": [f"../{d}" if d != "." else ".." for d in COMMON_INCLUDES],
-            "warnings": ";".join(WARNINGS), "cpu_mhz": (board.clock_hz or 160_000_000) // 1_000_000,
+            "warnings": ";".join([f for f in board.cflags if f.startswith("-W")] or WARNINGS), "cpu_mhz": (board.clock_hz or 160_000_000) // 1_000_000,
             "stack": max(board.stack_size, 8192), "flash_mb": flash_size >> 20,
             "app_offset": f"0x{IDF_BOOT:X}", "app_size": f"0x{flash_size - IDF_BOOT:X}"}
 
