@@ -94,7 +94,8 @@ def build_firmware(project_dir: Path, project: FirmwareProject, board: Board, pr
             for suffix in (".bin", ".hex"):
                 result.artifacts[image.key + suffix] = project_dir / (image.key + suffix)
     if project.idf_target:
-        progress(f"ESP-IDF build for {project.idf_target}")
+        if shutil.which("idf.py"):
+            progress(f"building the ESP-IDF project for {project.idf_target} with idf.py")
         artifacts, notes = _build_idf(project_dir, project, board, label)
         result.artifacts.update(artifacts)
         result.notes += notes

@@ -40,6 +40,10 @@ CODE_BASE = 12 * 1024
 CODE_PER_KERNEL = 512
 CODE_PER_LAYER = 64
 
+# ESP-IDF boards: the bootloader, partition table, nvs and phy_init partitions
+# take the first 64 KB of flash; the app partition (partitions.csv) starts here.
+ESP_IDF_APP_OFFSET = 0x10000
+
 ARENA_SYMBOL = "tg_arena"
 STACK_TOP, STACK_LIMIT = "__stack_top__", "__stack_limit__"   # linker script symbols
 
@@ -103,6 +107,9 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
                     {"arena": arena, "input buffer": inputs, "stack": board.stack_size, "runtime": RUNTIME_RAM})
     flash = RegionUse("flash", capacity(board, "flash") or 0,
                       {"weights": weight_bytes, "code (estimate)": code_estimate(graph)})
+    if board.build == "esp-idf":
+        # ESP-IDF's own code and data come on top; `idf.py size` reports them after its build
+        flash.add("bootloader + partition table", ESP_IDF_APP_OFFSET)
     return MemoryUse({"flash": flash, "ram": ram}, arena, weight_bytes, board.stack_size, "predicted")
 
 

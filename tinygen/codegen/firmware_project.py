@@ -27,6 +27,7 @@ import jinja2
 
 from tinygen import __version__
 from tinygen.board import Board
+from tinygen.build.memory import ESP_IDF_APP_OFFSET
 from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
 from tinygen.codegen.emit import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
@@ -185,9 +186,6 @@ def _pio(real: Image) -> dict:
             "cflags": " ".join(real.toolchain.cflags), "ldflags": _quoted_list(real.toolchain.ldflags)}
 
 
-IDF_BOOT = 0x10000    # bootloader, partition table, nvs and phy_init come before the app (partitions.csv)
-
-
 def _idf(board: Board, sources: list[str], warned: list[str]) -> dict:
     flash = board.region("flash")
     flash_size = int(flash["size"]) if flash else 4 << 20
@@ -195,7 +193,7 @@ def _idf(board: Board, sources: list[str], warned: list[str]) -> dict:
             "include_dirs": [f"../{d}" if d != "." else ".." for d in COMMON_INCLUDES],
             "warnings": ";".join([f for f in board.cflags if f.startswith("-W")] or WARNINGS), "cpu_mhz": (board.clock_hz or 160_000_000) // 1_000_000,
             "stack": max(board.stack_size, 8192), "flash_mb": flash_size >> 20,
-            "app_offset": f"0x{IDF_BOOT:X}", "app_size": f"0x{flash_size - IDF_BOOT:X}"}
+            "app_offset": f"0x{ESP_IDF_APP_OFFSET:X}", "app_size": f"0x{flash_size - ESP_IDF_APP_OFFSET:X}"}
 
 
 def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Board) -> FirmwareProject:
