@@ -44,8 +44,8 @@ static inline void tg_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
 #define TG_EXIT_FAULT 0x7F
 
 /*
- * Called by the HardFault, MemManage, BusFault and UsageFault handlers. The
- * default (weak) definition stops in tg_fault_loop(), where a debugger finds
+ * Called by the HardFault, MemManage, BusFault and UsageFault handlers, and
+ * by that of any other exception (the ports enable none). The default (weak) definition stops in tg_fault_loop(), where a debugger finds
  * it; the MPS2 stand-in overrides it to report the fault and leave QEMU with
  * TG_EXIT_FAULT, so that a crashed firmware never hangs a test.
  */
