@@ -37,15 +37,12 @@ def _board_for(args):
     return board
 
 
-def _build(args, board, progress):
-    """Compile MODEL and build it for the board into -o (default build/NAME)."""
-    from tinygen.cli import _compile
+def _build(args, board, source, graph, progress):
+    """Build the compiled model for the board into -o (default build/NAME)."""
     from tinygen.compiler import build
 
-    source, graph = _compile(args, progress, board.isa_features)
     out = Path(args.output) if args.output else Path("build") / source.name
-    result = build(source, graph, board, out, progress)
-    return source, graph, result
+    return build(source, graph, board, out, progress)
 
 
 def _check_model(info: dict, manifest: dict, board, project) -> None:
@@ -58,14 +55,14 @@ def _check_model(info: dict, manifest: dict, board, project) -> None:
 
 
 def cmd_flash(args) -> int:
-    from tinygen.cli import _Progress
+    from tinygen.cli import _compile, _Progress
     from tinygen.hil.target import describe, device_url, open_device
 
     board = _board_for(args)
     progress = _Progress(args.quiet)
     if args.model:
-        _, _, result = _build(args, board, progress)
-        project = result.out_dir
+        source, graph = _compile(args, progress, board.isa_features)
+        project = _build(args, board, source, graph, progress).out_dir
     elif args.output:
         project = Path(args.output)
         if not project.is_dir():
@@ -111,7 +108,7 @@ def _serve_forever() -> None:
 
 
 def cmd_hil(args) -> int:
-    from tinygen.cli import _Progress
+    from tinygen.cli import _compile, _Progress
     from tinygen.hil.report import plot, render, summarize
     from tinygen.hil.session import load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
@@ -125,8 +122,9 @@ def cmd_hil(args) -> int:
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
     progress = _Progress(args.quiet)
-    source, graph, result = _build(args, board, progress)
-    inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)
+    source, graph = _compile(args, progress, board.isa_features)
+    inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
+    result = _build(args, board, source, graph, progress)
     if args.flash and not emulate and board.build != "host":
         from tinygen.run.flash import flash
 

@@ -101,7 +101,9 @@ def _count(value: float | None, unit: str) -> str:
 def _energy_text(e: dict | None) -> str:
     if e is None:
         return "n/a (no power model for this board)"
-    text = f"{e['joules'] * 1e6:,.1f} µJ at {e['supply_v']} V × {e['run_current_a'] * 1e3:g} mA"
+    uj = e["joules"] * 1e6
+    amount = f"{uj:,.1f} µJ" if uj < 1000 else f"{uj / 1000:,.2f} mJ"
+    text = f"{amount} at {e['supply_v']} V × {e['run_current_a'] * 1e3:g} mA"
     return f"{text} ({e['estimate']}, {e['clock_hz'] / 1e6:g} MHz)" if "estimate" in e else text
 
 
@@ -152,7 +154,8 @@ def plot(summary: dict, path: str | Path) -> str:
     ax.bar(range(len(layers)), [layer["count"] for layer in layers], color="#4472c4")
     ax.set_xticks(range(len(layers)), [layer["name"] for layer in layers], rotation=60, ha="right", fontsize=8)
     ax.set_ylabel(f"{unit} per inference")
-    ax.set_title(f"{summary['model']} on {summary['target']}: cost per layer ({unit})")
+    where = summary["board"] + (" stand-in" if unit == "instructions" else "")
+    ax.set_title(f"{summary['model']} on {where}: {unit} per layer", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -1,0 +1,168 @@
+"""`tinygen hil` and `tinygen flash --emulate` end to end: compile, build, run
+every sample on the host process or a QEMU stand-in, compare with the reference,
+report. The stand-in runs are marked slow."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from e2e import EXAMPLES, compile_example, example_source
+from tinygen.cli import main
+from tinygen.hil.report import ESTIMATE
+from tinygen.ref.interpreter import quantize_input, run
+
+SAMPLES = 20
+
+
+def write_data(path, name: str, count: int = SAMPLES, seed: int = 0, classes: int = 10, one_hot: bool = False):
+    """Float inputs in the model's own layout (calibration-like), labels in y."""
+    source = example_source(name)
+    rng = np.random.default_rng(seed)
+    base = source.default_calibration
+    if base is not None:
+        x = base[rng.integers(len(base), size=count)] + rng.normal(0, 0.2, (count,) + base.shape[1:])
+    else:
+        x = rng.standard_normal((count,) + tuple(source.input_shape[1:]))
+    y = rng.integers(0, classes, count)
+    np.savez(path, x=x.astype(np.float32), y=np.eye(classes)[y] if one_hot else y)
+    return x.astype(np.float32), y
+
+
+def hil(tmp_path, model: str, board: str, *extra: str, data=None, count: int = SAMPLES):
+    data = data or tmp_path / "data.npz"
+    if not data.exists():
+        write_data(data, model, count)
+    report = tmp_path / "report.json"
+    rc = main(["hil", str(EXAMPLES / f"{model}.py"), "--board", board, "--data", str(data), "-q",
+               "-o", str(tmp_path / "build"), "--json", str(report), *extra])
+    return rc, (json.loads(report.read_text()) if report.exists() else None)
+
+
+def check_standin_report(summary: dict, samples: int) -> None:
+    assert summary["samples"] == samples and summary["bit_exact"] == samples, summary["mismatches"][:3]
+    lat = summary["latency"]
+    assert lat["unit"] == "instructions" and "ms" not in lat
+    assert 0 < lat["min"] <= lat["mean"] <= lat["max"]
+    assert summary["energy"]["estimate"] == ESTIMATE
+    counts = [layer["count"] for layer in summary["layers"]]
+    assert all(c > 0 for c in counts) and sum(counts) == summary["layers_total"]
+    assert abs(summary["layers_total"] - lat["mean"]) <= 0.05 * lat["mean"]
+    regions = {m["region"]: m for m in summary["memory"]}
+    assert regions["flash (firmware.elf)"]["used"] > summary["device"]["weights"]
+    assert regions["ram (firmware.elf)"]["used"] > summary["device"]["arena"]
+
+
+def test_hil_cli_host_accuracy_and_report(tmp_path, capsys):
+    """On the host process: bit-exact, accuracy equals the reference's own
+    agreement with the labels, times in real nanoseconds, one-hot labels."""
+    x, y = write_data(tmp_path / "data.npz", "mlp", 24, seed=3, one_hot=True)
+    rc, summary = hil(tmp_path, "mlp", "host", "--plot", str(tmp_path / "layers.png"))
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    source, graph = compile_example("mlp")
+    q = quantize_input(graph, source.to_graph_layout(x))
+    predictions = np.array([run(graph, xi)[graph.outputs[0]].argmax() for xi in q])
+    assert summary["accuracy"] == pytest.approx(float(np.mean(predictions == y)))
+    assert summary["bit_exact"] == summary["samples"] == 24
+    assert summary["latency"]["unit"] == "ns" and summary["latency"]["ms"]["mean"] > 0
+    assert summary["energy"] is None
+    assert "bit-exact vs reference  24/24" in out.out and "accuracy (labels)" in out.out
+    assert (tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_hil_cli_limit_and_separate_labels(tmp_path, capsys):
+    x, y = write_data(tmp_path / "data.npz", "mlp", 30, seed=4)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "labels.npy", y)
+    rc, summary = hil(tmp_path, "mlp", "host", "--labels", str(tmp_path / "labels.npy"), "--limit", "21",
+                      data=tmp_path / "x.npy")
+    assert rc == 0, capsys.readouterr().err
+    assert summary["samples"] == 21 and summary["accuracy"] is not None
+
+
+def test_hil_cli_mismatch_lists_samples_and_fails(tmp_path, capsys, monkeypatch):
+    """A device that disagrees with the reference: exit 1 and the first
+    mismatching samples named. The disagreement is made on the reference side
+    (sample 2 and 5 perturbed); the device is the real host process."""
+    from tinygen.hil import session
+
+    calls = {"n": 0}
+
+    def skewed(graph, x, *args, **kw):
+        out = run(graph, x, *args, **kw)
+        calls["n"] += 1
+        if calls["n"] in (3, 6):
+            name = graph.outputs[0]
+            out[name] = out[name].copy()
+            out[name].flat[1] ^= 1
+        return out
+
+    monkeypatch.setattr(session, "run", skewed)
+    rc, summary = hil(tmp_path, "mlp", "host")
+    out = capsys.readouterr()
+    assert rc == 1
+    assert [m["sample"] for m in summary["mismatches"]] == [2, 5]
+    assert "MISMATCH" in out.out and "sample 2, output" in out.out and "[1]" in out.out
+    assert "2 of 20 samples differ from the reference" in out.err
+
+
+def test_hil_cli_no_standin_suggests_esp32_c3(tmp_path, capsys):
+    rc, _ = hil(tmp_path, "mlp", "esp32", "--emulate")
+    err = capsys.readouterr().err
+    assert rc == 2 and "esp32-devkitc has no emulated stand-in" in err and "esp32-c3 --emulate" in err
+
+
+def test_hil_cli_bad_data(tmp_path, capsys):
+    np.savez(tmp_path / "data.npz", x=np.zeros((4, 3), np.float32))
+    rc, _ = hil(tmp_path, "mlp", "host")
+    err = capsys.readouterr().err
+    assert rc == 2 and "data samples have shape [3], the model takes" in err
+    np.savez(tmp_path / "other.npz", inputs=np.zeros((4, 3), np.float32))
+    rc, _ = hil(tmp_path, "mlp", "host", data=tmp_path / "other.npz")
+    assert rc == 2 and "has no array named x" in capsys.readouterr().err
+
+
+needs_arm = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                               reason="needs qemu-system-arm and arm-none-eabi-gcc (make toolchain)")
+needs_riscv = pytest.mark.skipif(shutil.which("qemu-system-riscv32") is None
+                                 or shutil.which("riscv64-unknown-elf-gcc") is None,
+                                 reason="needs qemu-system-riscv32 and riscv64-unknown-elf-gcc (make toolchain)")
+
+
+@pytest.mark.slow
+@needs_arm
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+@pytest.mark.parametrize("model", ["dscnn", "resnet8"])
+def test_hil_cli_standin_cortexm(tmp_path, capsys, board, model):
+    rc, summary = hil(tmp_path, model, board, "--emulate")
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    check_standin_report(summary, SAMPLES)
+    assert " ms" not in out.out and "instructions" in out.out
+
+
+@pytest.mark.slow
+@needs_riscv
+def test_hil_cli_standin_esp32_c3(tmp_path, capsys):
+    rc, summary = hil(tmp_path, "dscnn", "esp32-c3", "--emulate")
+    assert rc == 0, capsys.readouterr().err
+    assert summary["device"]["port"].lower().find("virt") >= 0
+    lat = summary["latency"]
+    assert summary["bit_exact"] == summary["samples"] == SAMPLES and lat["unit"] == "instructions"
+
+
+@needs_arm
+def test_flash_cli_emulate_boots_and_answers(tmp_path, capsys):
+    source, graph = compile_example("mlp")
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+
+    build(source, graph, get_board("f746zg"), tmp_path / "mlp")
+    assert main(["flash", "--board", "f746zg", "-o", str(tmp_path / "mlp"), "--emulate", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "tinygen runs mlp" in out and "counting instructions" in out
+    assert "serial: socket://127.0.0.1:" in out
