@@ -114,8 +114,9 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
 
 
 def _bigger_boards(board: Board, kind: str, need: int) -> list[str]:
-    return [f"{b.name} ({human_bytes(capacity(b, kind))})" for b in all_boards()
-            if b.name != board.name and capacity(b, kind) and capacity(b, kind) >= need]
+    bigger = sorted((capacity(b, kind), b.name) for b in all_boards()
+                    if b.name != board.name and (capacity(b, kind) or 0) >= need)
+    return [f"{name} ({human_bytes(size)})" for size, name in bigger]
 
 
 def _hint(board: Board, kind: str, need: int, model: str) -> str:
