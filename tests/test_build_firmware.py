@@ -48,7 +48,9 @@ def built(tmp_path_factory):
     return get
 
 
-_READELF_ROW = re.compile(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]{8})\s+[0-9a-f]+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([A-Z]*)\s")
+# readelf -S -W: [Nr] Name Type Addr Off Size ES Flg ...
+_READELF_ROW = re.compile(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]{8})\s+[0-9a-f]+\s+([0-9a-f]+)\s+[0-9a-f]+"
+                          r"\s+([A-Z]*)\s")
 
 
 def size_sections(elf: Path, readelf: str = "arm-none-eabi-readelf") -> dict[str, tuple[int, int]]:
@@ -364,7 +366,8 @@ def test_cli_build_prints_the_memory_table_f746zg(tmp_path, capsys):
     linked = manifest["memory"]["firmware.elf"]
     for label, kind in (("flash", "flash"), ("RAM", "ram")):
         r = linked[kind]
-        row = f"{label} +{re.escape(human_bytes(r['used']))} +{re.escape(human_bytes(r['capacity']))} +{r['percent']:.1f}%"
+        row = (f"{label} +{re.escape(human_bytes(r['used']))} +{re.escape(human_bytes(r['capacity']))} "
+               f"+{r['percent']:.1f}%")
         assert re.search(row, stdout), (row, stdout)
     assert f"arena {human_bytes(linked['arena'])}" in stdout and f"weights {human_bytes(linked['weights'])}" in stdout
     assert "firmware-emu.elf (the mps2-an500 stand-in): flash" in stdout

@@ -12,6 +12,7 @@ half-written.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -170,9 +171,7 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
                     progress: Progress) -> BuildResult:
     """Firmware boards: refuse what cannot fit, write the firmware project, compile
     the images, measure them and record it all in the manifest."""
-    import json
-
-    from tinygen.build.firmware import build_firmware
+    from tinygen.build.firmware import build_firmware, record
     from tinygen.build.memory import check_prediction, predict
     from tinygen.codegen.firmware_project import write_firmware_project
     from tinygen.codegen.project import MANIFEST
@@ -182,17 +181,9 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
     progress(f"writing the {board.build} firmware project for {board.name}")
     project = write_firmware_project(graph, stage, source.name, board)
     built = build_firmware(stage, project, board, predicted, str(source.path), str(out_dir), progress)
-    info["build"] = board.build
-    info["memory"] = {"predicted": predicted.to_json(),
-                      **{name: use.to_json() for name, use in built.memory.items()}}
-    info["images"] = {image.elf: {"for": image.what, "toolchain": image.toolchain.cc, "linker_script": image.ldscript,
-                                  "regions": {k: {"origin": o, "size": n} for k, (o, n) in image.regions.items()}}
-                      for image in project.images}
-    info["artifacts"] = sorted(p.relative_to(stage).as_posix() for p in built.artifacts.values())
-    info["project_files"] = project.files
-    if project.idf_target:
-        info["idf_target"] = project.idf_target
+    record(info, board, project, built, predicted, stage)
     (stage / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
+    # ESP-IDF builds: the real part's image is ESP-IDF's, known here only by the prediction
     memory = list(built.memory.values()) if project.idf_target is None else [predicted, *built.memory.values()]
     return BuildResult(out_dir, info, {name: out_dir / p.relative_to(stage) for name, p in built.artifacts.items()},
                        memory, built.notes)

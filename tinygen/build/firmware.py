@@ -102,4 +102,22 @@ def build_firmware(project_dir: Path, project: FirmwareProject, board: Board, pr
     return result
 
 
-__all__ = ["FirmwareBuild", "build_firmware", "check_toolchains"]
+def record(manifest: dict, board: Board, project: FirmwareProject, built: FirmwareBuild, predicted: MemoryUse,
+           project_dir: Path) -> None:
+    """Add the build to the project's manifest (tinygen.json): the recipe, the
+    images, the memory use (predicted and per linked image) and the artifacts."""
+    manifest["build"] = board.build
+    manifest["memory"] = {"predicted": predicted.to_json(),
+                          **{name: use.to_json() for name, use in built.memory.items()}}
+    manifest["images"] = {
+        image.elf: {"for": image.what, "toolchain": image.toolchain.cc, "linker_script": image.ldscript,
+                    "regions": {kind: {"origin": origin, "size": size}
+                                for kind, (origin, size) in image.regions.items()}}
+        for image in project.images}
+    manifest["artifacts"] = sorted(p.relative_to(project_dir).as_posix() for p in built.artifacts.values())
+    manifest["project_files"] = project.files
+    if project.idf_target:
+        manifest["idf_target"] = project.idf_target
+
+
+__all__ = ["FirmwareBuild", "build_firmware", "check_toolchains", "record"]

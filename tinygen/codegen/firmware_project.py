@@ -31,10 +31,11 @@ from tinygen.build.memory import ESP_IDF_APP_OFFSET
 from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
 from tinygen.codegen.emit import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
+from tinygen.codegen.project import _env
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph
-from tinygen.resources import data_dir
 
+RECIPES = ("cortex-m", "esp-idf")       # board.build values this module writes projects for
 COMMON_INCLUDES = (".", "tinygen/kernels", "tinygen/runtime")
 
 # PlatformIO board ids, where the board file names none ([platformio] board = ...).
@@ -67,14 +68,6 @@ class FirmwareProject:
     images: list[Image]
     files: list[str]                          # the build files written
     idf_target: str | None = None             # ESP-IDF boards: the chip idf.py builds for
-
-
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined, autoescape=False,
-    )
 
 
 def _copy_sources(ports: list[str], dest: Path, with_main: bool = True) -> tuple[list[str], list[str]]:
@@ -191,13 +184,17 @@ def _idf(board: Board, sources: list[str], warned: list[str]) -> dict:
     flash_size = int(flash["size"]) if flash else 4 << 20
     return {"sources": [f"../{s}" for s in sources], "warned_sources": [f"../{s}" for s in warned],
             "include_dirs": [f"../{d}" if d != "." else ".." for d in COMMON_INCLUDES],
-            "warnings": ";".join([f for f in board.cflags if f.startswith("-W")] or WARNINGS), "cpu_mhz": (board.clock_hz or 160_000_000) // 1_000_000,
+            "warnings": ";".join([f for f in board.cflags if f.startswith("-W")] or WARNINGS),
+            "cpu_mhz": (board.clock_hz or 160_000_000) // 1_000_000,
             "stack": max(board.stack_size, 8192), "flash_mb": flash_size >> 20,
             "app_offset": f"0x{ESP_IDF_APP_OFFSET:X}", "app_size": f"0x{flash_size - ESP_IDF_APP_OFFSET:X}"}
 
 
 def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Board) -> FirmwareProject:
     """Add the runtime, ports, linker scripts and build files for `board` to the project in `dest`."""
+    if board.build not in RECIPES:
+        raise TinygenError(f"board {board.name!r}: tinygen has no firmware build recipe {board.build!r}",
+                           f"use build = one of {', '.join(RECIPES)} (or \"host\") in {board.path}")
     env = _env()
     kernels = [f"tinygen/{rel}" for rel in kernel_sources(graph) if rel.endswith(".c")]
     model_srcs = ["model.c", "weights.c"] + kernels
