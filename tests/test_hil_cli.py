@@ -155,14 +155,53 @@ def test_hil_cli_standin_esp32_c3(tmp_path, capsys):
     assert summary["bit_exact"] == summary["samples"] == SAMPLES and lat["unit"] == "instructions"
 
 
-@needs_arm
-def test_flash_cli_emulate_boots_and_answers(tmp_path, capsys):
-    source, graph = compile_example("mlp")
+@pytest.fixture(scope="module")
+def mlp_f746(tmp_path_factory):
     from tinygen.board import get_board
     from tinygen.compiler import build
 
-    build(source, graph, get_board("f746zg"), tmp_path / "mlp")
-    assert main(["flash", "--board", "f746zg", "-o", str(tmp_path / "mlp"), "--emulate", "-q"]) == 0
+    source, graph = compile_example("mlp")
+    out = tmp_path_factory.mktemp("flash_emu") / "mlp"
+    build(source, graph, get_board("f746zg"), out)
+    return out
+
+
+@needs_arm
+def test_flash_cli_emulate_boots_and_answers(mlp_f746, capsys):
+    assert main(["flash", "--board", "f746zg", "-o", str(mlp_f746), "--emulate", "-q"]) == 0
     out = capsys.readouterr().out
     assert "tinygen runs mlp" in out and "counting instructions" in out
     assert "serial: socket://127.0.0.1:" in out
+
+
+@needs_arm
+def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
+    """--serve: an external runner connects (twice) to the printed URL; Ctrl-C
+    stops the command and its QEMU."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from test_hil_qemu import alive, children
+    from tinygen.hil.client import Device
+    from tinygen.hil.link import Link
+
+    proc = subprocess.Popen([sys.executable, "-m", "tinygen", "flash", "--board", "f746zg", "-o", str(mlp_f746),
+                             "--emulate", "--serve", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert "serving until Ctrl-C" in lines[2], lines
+        url = re.search(r"socket://\S+", lines[1]).group(0)
+        qemu_pids = children(proc.pid)
+        for _ in range(2):
+            with Link.open(url) as link:
+                dev = Device(link)
+                assert dev.connect() == "tinygen" and dev.info()["model"] == "mlp"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+        assert qemu_pids and not any(alive(p) for p in qemu_pids)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -39,6 +39,19 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (from /proc, no procps needed)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def gone_within(pid: int, seconds: float) -> bool:
     end = time.monotonic() + seconds
     while time.monotonic() < end:

@@ -73,7 +73,11 @@ class Link:
         deadline = time.monotonic() + connect_timeout
         while True:
             try:
-                port = serial.serial_for_url(url, baudrate=baud, timeout=0, write_timeout=30)
+                port = serial.serial_for_url(url, baudrate=baud, timeout=0, write_timeout=30, do_not_open=True)
+                # ESP32 boards wire DTR/RTS to EN/IO0: released, the chip keeps running
+                port.dtr = False
+                port.rts = False
+                port.open()
                 break
             except (serial.SerialException, OSError, ValueError) as e:
                 refused = url.startswith("socket://") and "refused" in str(e).lower()
