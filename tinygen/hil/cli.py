@@ -29,11 +29,11 @@ EPILOG_HIL = """examples:
 
 def _board_for(args):
     from tinygen.board import get_board
-    from tinygen.run.qemu import _no_emulator_hint
+    from tinygen.run.qemu import no_emulator_hint
 
     board = get_board(args.board)
     if args.emulate and board.emulator is None and board.build != "host":
-        raise UsageError(f"board {board.name} has no emulated stand-in", _no_emulator_hint(board))
+        raise UsageError(f"board {board.name} has no emulated stand-in", no_emulator_hint(board))
     return board
 
 

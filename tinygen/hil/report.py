@@ -69,7 +69,7 @@ def memory_rows(manifest: dict) -> list[dict]:
 def summarize(run: SampleRun, layers: list[Layer], layer_total: int, info: dict, board: Board,
               manifest: dict, target: str) -> dict:
     counter = info.get("counter", "cycles")
-    clock = info.get("clock_hz") or None
+    clock = info.get("clock_hz") or (board.clock_hz if counter == "cycles" else None)
     latency = {"unit": counter, **_stats(run.counts)}
     seconds = seconds_per_count(counter, clock)
     if seconds is not None and latency["mean"] is not None:

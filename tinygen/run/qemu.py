@@ -100,7 +100,7 @@ class Emulator:
                  start_timeout: float = START_TIMEOUT):
         if board.emulator is None:
             raise UsageError(f"board {board.name} has no emulated stand-in",
-                             _no_emulator_hint(board))
+                             no_emulator_hint(board))
         self.board = board
         self.elf = Path(elf)
         self.extra_args = tuple(extra_args)
@@ -219,7 +219,7 @@ class Emulator:
         _unregister(self)
 
 
-def _no_emulator_hint(board: Board) -> str:
+def no_emulator_hint(board: Board) -> str:
     from tinygen.board import all_boards
 
     with_emulator = [b.name for b in all_boards() if b.emulator is not None]
@@ -229,9 +229,4 @@ def _no_emulator_hint(board: Board) -> str:
     return f"boards with a stand-in: {', '.join(with_emulator) or 'none'}; or run on the real board with --port"
 
 
-def emulator_for(board: Board, project: str | Path) -> Emulator:
-    """The stand-in for a built project (its firmware-emu.elf)."""
-    return Emulator(board, Path(project) / "firmware-emu.elf")
-
-
-__all__ = ["Emulator", "emulator_for", "free_port"]
+__all__ = ["Emulator", "free_port", "no_emulator_hint"]
