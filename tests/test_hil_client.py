@@ -129,6 +129,8 @@ def test_hil_exit_status_reaches_the_process(model):
         dev.connect()
         dev.exit(7)
         assert bridge.proc.wait(5) == 7
+        with pytest.raises(LinkError, match="went away"):
+            dev.name()
 
 
 def test_hil_exit_code_out_of_range(dev):

@@ -20,7 +20,7 @@ from tinygen.board import get_board
 from tinygen.compiler import build
 from tinygen.errors import TinygenError, ToolchainError, UsageError
 from tinygen.hil.client import Device
-from tinygen.hil.link import Link
+from tinygen.hil.link import Link, LinkError
 from tinygen.run import qemu
 from tinygen.run.qemu import Emulator
 
@@ -112,6 +112,8 @@ def test_qemu_exit_status_is_the_firmware_s(f746, elf):
         dev.connect()
         dev.exit(42)
         assert emu.wait(10) == 42
+        with pytest.raises(LinkError, match="went away"):
+            dev.name()
 
 
 def test_qemu_retries_when_the_port_is_taken(f746, elf, monkeypatch):

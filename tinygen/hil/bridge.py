@@ -99,7 +99,13 @@ class HostBridge:
         fd = self.proc.stdout.fileno()
         while True:
             data = os.read(fd, 65536)
-            if not data:
+            if not data:                  # the process ended: the client sees the link close
+                client = self._client
+                if client is not None:
+                    try:
+                        client.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
                 return
             client = self._client
             if client is None:        # nobody connected: output goes nowhere, as on a UART
