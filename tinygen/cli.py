@@ -98,7 +98,9 @@ def cmd_build(args) -> int:
     images = result.manifest.get("images", {})
 
     def title(use) -> str:
-        return f"{use.source} ({images[use.source]['for']})" if use.source in images else "predicted"
+        if use.source in images:
+            return f"{use.source} ({images[use.source]['for']})"
+        return "predicted" + (" (ESP-IDF's own code and data come on top)" if board.build == "esp-idf" else "")
 
     if result.memory:
         first, *others = result.memory

@@ -211,8 +211,9 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         "model_name": model_name, "version": __version__, "board": board, "image_vars": image_vars,
         "toolchains": toolchains, "model_srcs": model_srcs, "runtime_srcs": runtime,
         "flash_commands": flash_commands, "idf_target": idf_target,
-        "phony": " ".join(["all"] + goals + (["idf", "flash"] if espidf else [])
+        "phony": " ".join(["all"] + goals + (["idf", "flash", "idf-size"] if espidf else [])
                           + [t for t, _ in flash_commands] + ["size", "clean"]),
+        "size_prereqs": [i.elf for i in images] or ["idf-size"],
         "project": _identifier(f"tinygen_{model_name}"), "pio_board": _pio_board(board),
         "pio_env": _identifier(board.name), "baud": board.serial.get("baud", 115200),
     }
