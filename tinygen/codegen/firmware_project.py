@@ -207,6 +207,12 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     image_vars = _image_vars(images, toolchains, common)
     goals = [iv["image"].goal for iv in image_vars if iv["image"].goal != "all"]
     idf_target = (board.raw.get("idf_target") or board.name.replace("-", "")) if espidf else None
+    targets = [(iv["image"].goal, iv["help"]) for iv in image_vars]
+    if espidf:
+        targets += [("all", "= make idf"), ("idf", f"the ESP-IDF firmware: idf.py set-target {idf_target} && idf.py build"),
+                    ("flash", "idf.py -p $(PORT) flash"), ("idf-size", "idf.py size (after make idf)")]
+    targets += flash_commands + [("size", "flash and RAM use per section"), ("clean", "")]
+    width = max(len(t) for t, _ in targets)
     data = {
         "model_name": model_name, "version": __version__, "board": board, "image_vars": image_vars,
         "toolchains": toolchains, "model_srcs": model_srcs, "runtime_srcs": runtime,
@@ -214,6 +220,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         "phony": " ".join(["all"] + goals + (["idf", "flash", "idf-size"] if espidf else [])
                           + [t for t, _ in flash_commands] + ["size", "clean"]),
         "size_prereqs": [i.elf for i in images] or ["idf-size"],
+        "help": [f"make {t:<{width}}  {text}".rstrip() for t, text in targets],
         "project": _identifier(f"tinygen_{model_name}"), "pio_board": _pio_board(board),
         "pio_env": _identifier(board.name), "baud": board.serial.get("baud", 115200),
     }
