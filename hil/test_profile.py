@@ -1,6 +1,6 @@
 """Cost counters: `tg layers` per-layer counts add up to its total and come
 close to a whole-model invoke; on stand-ins (executed instructions) they repeat
-exactly from run to run."""
+from run to run, to the counter's resolution."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tinygen.hil.session import profile_layers
 # Layer-by-layer calls add a little per layer over one invoke (call overhead,
 # counter reads). On real boards and the host, caches and the OS add noise.
 CLOSE = {"instructions": 0.05, "cycles": 0.10, "ns": 0.50}
+TICK = 64         # instructions: the coarsest counter resolution a stand-in port may have
 
 
 def test_profile_layers_sum_to_total(device, graph, inputs):
@@ -33,8 +34,10 @@ def test_profile_counts_repeat_on_standin(device, inputs):
         pytest.skip("only executed-instruction counts (stand-ins) are exactly repeatable; "
                     "cycles and host time vary with caches and the OS")
     x = inputs[1].tobytes()
-    counts = {device.run(x)[1] for _ in range(3)}
-    assert len(counts) == 1, counts
+    counts = [device.run(x)[1] for _ in range(3)]
+    # the same instructions run every time; a port that reads a timer ticking
+    # every few instructions (mps2: one tick per 40) rounds to its tick
+    assert max(counts) - min(counts) <= TICK, counts
 
 
 def test_profile_eembc_laps_cover_the_runs(device, inputs):
