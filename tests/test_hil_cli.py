@@ -205,3 +205,23 @@ def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@needs_arm
+def test_hil_cli_real_board_without_device(tmp_path, capsys):
+    """The real-board path up to the port: built, then a clear error naming the port."""
+    rc, _ = hil(tmp_path, "mlp", "f746zg", "--port", str(tmp_path / "ttyACM7"))
+    err = capsys.readouterr().err
+    assert rc == 1 and f"no device on {tmp_path / 'ttyACM7'}" in err and "--port" in err
+
+
+def test_hil_cli_device_running_another_model():
+    from tinygen.board import get_board
+    from tinygen.errors import TinygenError
+    from tinygen.hil.cli import _check_model
+
+    manifest = {"model": "kws", "model_hash": "aaaa"}
+    _check_model({"model": "kws", "hash": "aaaa"}, manifest, get_board("f746zg"), "build/kws")
+    with pytest.raises(TinygenError, match=r"the device runs model vww \(hash bbbb\), not this build") as err:
+        _check_model({"model": "vww", "hash": "bbbb"}, manifest, get_board("f746zg"), "build/kws")
+    assert "tinygen flash --board nucleo-f746zg -o build/kws" in err.value.hint
