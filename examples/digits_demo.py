@@ -1,12 +1,16 @@
-"""tinygen demo: a digits classifier from PyTorch to C, checked end to end.
+"""tinygen demo: a digits classifier from PyTorch to a Cortex-M7 firmware, run on its stand-in.
 
 1. Train a small CNN on scikit-learn's bundled 8x8 digits (no download).
 2. Save it as a torch.export program (digits.pt2) with calibration and test data.
-3. `tinygen build digits.pt2 --board host --calib calib.npy` → C project + library.
-4. Run the whole test set through the compiled C, and compare with the float
-   model, the labels and tinygen's integer reference (must be bit-exact).
+3. `tinygen build digits.pt2 --board f746zg`: C project + firmware for the
+   Nucleo-F746ZG, with flash and RAM checked against the real part.
+4. `tinygen hil digits.pt2 --board f746zg --emulate --data test.npz`: the whole
+   test set through the firmware on the QEMU Cortex-M7 stand-in, over the same
+   serial protocol a real board speaks; every output compared with tinygen's
+   integer reference (must be bit-exact), accuracy, executed instructions per
+   inference and per layer, memory and an energy estimate.
 
-    python examples/digits_demo.py [--out build/demo] [--epochs 30]
+    python examples/digits_demo.py [--out build/demo] [--epochs 20] [--board f746zg]
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="build/demo", help="working directory (default build/demo)")
     ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--board", default="f746zg", help="board whose stand-in runs the demo (default f746zg)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -77,59 +82,36 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     print(f"[1/4] training a digits CNN on {len(x_train)} images ({args.epochs} epochs)...", flush=True)
     net = train(x_train, y_train, args.epochs)
-    print(f"      done in {time.perf_counter() - t0:.1f}s")
+    with torch.no_grad():
+        float_acc = float(np.mean(net(torch.from_numpy(x_test)).argmax(1).numpy() == y_test))
+    print(f"      done in {time.perf_counter() - t0:.1f}s; float PyTorch accuracy {float_acc:.2%} "
+          f"on {len(x_test)} test images")
 
     print("[2/4] exporting digits.pt2, calib.npy, test.npz", flush=True)
     torch.export.save(torch.export.export(net, (torch.from_numpy(x_train[:1]),)), out / "digits.pt2")
     np.save(out / "calib.npy", x_train[:200])
     np.savez(out / "test.npz", x=x_test, y=y_test)
 
-    print("[3/4] tinygen build digits.pt2 --board host --calib calib.npy", flush=True)
     from tinygen.cli import main as tinygen_main
 
-    rc = tinygen_main(["build", str(out / "digits.pt2"), "--board", "host",
-                       "--calib", str(out / "calib.npy"), "-o", str(out / "digits")])
+    common = [str(out / "digits.pt2"), "--board", args.board, "--calib", str(out / "calib.npy"),
+              "-o", str(out / "digits")]
+    print(f"[3/4] tinygen build digits.pt2 --board {args.board}", flush=True)
+    rc = tinygen_main(["build", *common])
     if rc != 0:
         return rc
 
-    print("[4/4] running the test set through the generated C", flush=True)
-    from tinygen.compiler import compile_source, load_source
-    from tinygen.ref.interpreter import quantize_input, run
-    from tinygen.run.host import HostModel
-
-    source = load_source(out / "digits.pt2")
-    graph = compile_source(source, str(out / "calib.npy"))
-    host = HostModel(out / "digits")
-    xq = quantize_input(graph, source.to_graph_layout(x_test))
-    c_out = np.stack([host.invoke(x)[0].ravel() for x in xq])
-    ref_out = np.stack([run(graph, x)[graph.outputs[0]].ravel() for x in xq])
-    with torch.no_grad():
-        float_pred = net(torch.from_numpy(x_test)).argmax(1).numpy()
-    c_pred = c_out.argmax(1)
-    report = {
-        "test_images": int(len(x_test)),
-        "float_accuracy": float(np.mean(float_pred == y_test)),
-        "int8_c_accuracy": float(np.mean(c_pred == y_test)),
-        "top1_agreement_int8_vs_float": float(np.mean(c_pred == float_pred)),
-        "c_bit_exact_with_reference": int(np.sum(np.all(c_out == ref_out, axis=1))),
-        "weight_bytes": host.manifest["weight_bytes"],
-        "arena_bytes": host.manifest["arena_size"],
-    }
-    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    from tinygen.report import table
-
-    print()
-    print(table(["", "value"], [
-        ["test images", report["test_images"]],
-        ["float PyTorch accuracy", f"{report['float_accuracy']:.2%}"],
-        ["int8 C accuracy (host)", f"{report['int8_c_accuracy']:.2%}"],
-        ["int8 vs float top-1 agreement", f"{report['top1_agreement_int8_vs_float']:.2%}"],
-        ["C == reference (bit-exact)", f"{report['c_bit_exact_with_reference']}/{len(x_test)}"],
-        ["weights (flash)", f"{report['weight_bytes']} B"],
-        ["arena (RAM)", f"{report['arena_bytes']} B"],
-    ], "lr"))
-    print(f"\nreport: {out / 'report.json'}; C project: {out / 'digits'}")
-    return 0 if report["c_bit_exact_with_reference"] == len(x_test) else 1
+    print(f"[4/4] tinygen hil digits.pt2 --board {args.board} --emulate --data test.npz", flush=True)
+    report = out / "report.json"
+    rc = tinygen_main(["hil", *common, "--emulate", "--data", str(out / "test.npz"),
+                       "--json", str(report), "--plot", str(out / "layers.png")])
+    if rc == 0:
+        summary = json.loads(report.read_text())
+        print(f"\nfloat PyTorch accuracy {float_acc:.2%}, int8 firmware accuracy "
+              f"{summary['accuracy']:.2%}; {summary['bit_exact']}/{summary['samples']} outputs bit-exact "
+              f"with the reference")
+        print(f"report: {report}; per-layer plot: {out / 'layers.png'}; firmware project: {out / 'digits'}")
+    return rc
 
 
 if __name__ == "__main__":

@@ -190,3 +190,21 @@ def test_tflite_s8_litert_ref_equals_reference_with_single_rounding_fc(name):
 def test_tflite_s8_total_macs(name):
     _, graph = compiled(name)
     assert total_macs(graph) == MACS[name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MODELS)
+def test_tflite_s8_standin_firmware_equals_tflm(name, tmp_path):
+    """The firmware built for the Nucleo-F746ZG, run on its QEMU stand-in (mps2-an500)
+    through the serial protocol, equals TFLM on every input."""
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+
+    board = get_board("f746zg")
+    source, graph = compiled(name)
+    project = build(source, graph, board, tmp_path / name).out_dir
+    with open_device(board, project, emulate=True) as dev:
+        assert dev.info()["counter"] == "instructions"
+        got = [np.frombuffer(dev.run(x.tobytes())[0], dtype=np.int8) for x in inputs(name)]
+    assert_equal_outputs(f"{name}: f746zg stand-in firmware vs TFLM", got, tflm_outputs(name))

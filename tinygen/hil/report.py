@@ -46,7 +46,7 @@ def energy(board: Board, counter: str, per_inference: float, clock_hz: int | Non
     seconds = per_inference * (seconds_per_count(counter, clock) or 1.0 / clock)
     joules = p["supply_v"] * p["run_current_a"] * seconds
     out = {"joules": joules, "supply_v": p["supply_v"], "run_current_a": p["run_current_a"],
-           "clock_hz": clock, "source": p.get("source", "")}
+           "clock_hz": clock, "source": p.get("source", ""), "confirmed": bool(p.get("confirmed", True))}
     if counter == "instructions":
         out["estimate"] = ESTIMATE
     return out
@@ -104,6 +104,8 @@ def _energy_text(e: dict | None) -> str:
     uj = e["joules"] * 1e6
     amount = f"{uj:,.1f} µJ" if uj < 1000 else f"{uj / 1000:,.2f} mJ"
     text = f"{amount} at {e['supply_v']} V × {e['run_current_a'] * 1e3:g} mA"
+    if not e.get("confirmed", True):
+        text += " (current not confirmed against the datasheet)"
     return f"{text} ({e['estimate']}, {e['clock_hz'] / 1e6:g} MHz)" if "estimate" in e else text
 
 
