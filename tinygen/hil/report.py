@@ -126,7 +126,7 @@ def render(summary: dict) -> str:
     for m in summary["memory"]:
         used = "n/a" if m["used"] is None else human_bytes(m["used"])
         rows.append([m["region"], used + (f" of {human_bytes(m['size'])}" if m["size"] else "")])
-    rows.append(["energy per inference", _energy_text(summary["energy"])])
+    rows.append(["energy per inference (estimate)", _energy_text(summary["energy"])])
     parts = [table(["", "value"], rows, "ll")]
     if summary["layers"]:
         lrows = [[layer["index"], layer["name"], f"{layer['count']:,}",
