@@ -4,7 +4,6 @@ report. The stand-in runs are marked slow."""
 
 from __future__ import annotations
 
-
 import json
 import re
 import shutil
