@@ -87,6 +87,27 @@ def lifetimes(g: Graph) -> dict[str, tuple[int, int]]:
     return {r: (first[r], last[r]) for r in first}
 
 
+def window_distance(g: Graph, node, inp: str) -> int:
+    """By brute force over the kernel's loops: the largest p - (lowest input byte
+    read for output byte p), for the sliding-window kernels; 0 for elementwise ones."""
+    k = node.attrs.get("kparams")
+    if node.kernel not in ("tg_conv2d_s8", "tg_depthwise_conv2d_s8"):
+        assert g.tensors[inp].nbytes == g.tensors[node.outputs[0]].nbytes
+        return 0
+    worst = 0
+    for oy in range(k["out_h"]):
+        for ox in range(k["out_w"]):
+            reads = [(iy * k["in_w"] + ix) * k["in_c"]
+                     for iy in (oy * k["stride_h"] - k["pad_top"] + ky * k["dilation_h"] for ky in range(k["kernel_h"]))
+                     for ix in (ox * k["stride_w"] - k["pad_left"] + kx * k["dilation_w"] for kx in range(k["kernel_w"]))
+                     if 0 <= iy < k["in_h"] and 0 <= ix < k["in_w"]]
+            for oc in range(k["out_c"]):
+                ic = oc // k["depth_multiplier"] if node.kernel == "tg_depthwise_conv2d_s8" else 0
+                if reads:
+                    worst = max(worst, (oy * k["out_w"] + ox) * k["out_c"] + oc - (min(reads) + ic))
+    return worst
+
+
 def check_against_model(g: Graph) -> None:
     plan = g.meta["memory"]
     check_plan(g)
@@ -104,7 +125,13 @@ def check_against_model(g: Graph) -> None:
         assert 0 <= off and off + t.nbytes <= plan.arena_size, f"{t.name} outside the arena"
     assert plan.arena_size % ALIGNMENT == 0
 
-    # storage (roots and scratch) live at the same time never overlaps
+    # storage (roots and scratch) live at the same time never overlaps, except an
+    # output over an input its node is the last to read, at least D bytes below it
+    shares = {(s.output, s.input): s.distance for s in plan.shares}
+    for (out, inp), d in shares.items():
+        writer = next(i for i, n in enumerate(g.nodes) if out in n.outputs)
+        assert life[inp][1] == writer, f"{out} may overwrite {inp}, which is read after node {writer}"
+        assert d >= window_distance(g, g.nodes[writer], inp), (out, inp)
     spans = [(r, plan.offsets[r], g.tensors[r].nbytes, *life[r]) for r in life]
     spans += [(f"{n.name}.scratch", plan.scratch[n.name], n.scratch_bytes, i, i)
               for i, n in enumerate(g.nodes) if n.scratch_bytes]
@@ -112,9 +139,11 @@ def check_against_model(g: Graph) -> None:
         assert s[1] % ALIGNMENT == 0 and s[1] + s[2] <= plan.arena_size, s
     for i, (a, ao, asz, af, al) in enumerate(spans):
         for b, bo, bsz, bf, bl in spans[i + 1:]:
-            if af <= bl and bf <= al:
-                assert ao + asz <= bo or bo + bsz <= ao, \
-                    f"{a} [{ao}, {ao + asz}) live {af}..{al} overlaps {b} [{bo}, {bo + bsz}) live {bf}..{bl}"
+            if af <= bl and bf <= al and not (ao + asz <= bo or bo + bsz <= ao):
+                if (a, b) in shares and ao + shares[a, b] <= bo or (b, a) in shares and bo + shares[b, a] <= ao:
+                    continue
+                raise AssertionError(f"{a} [{ao}, {ao + asz}) live {af}..{al} overlaps {b} [{bo}, {bo + bsz}) "
+                                     f"live {bf}..{bl}")
 
     # the planner's own view of lifetimes agrees with ours
     buffers = {b.name: b for b in plan.buffers}
@@ -128,7 +157,9 @@ def check_against_model(g: Graph) -> None:
     # the peak of live bytes is a lower bound, and the planner reports it exactly
     peak = max(sum(sz for _, _, sz, f, last in spans if f <= t <= last) for t in range(-1, end + 1))
     assert plan.peak_live == peak
-    assert plan.arena_size >= peak
+    assert plan.arena_size >= plan.lower_bound
+    if not shares:
+        assert plan.lower_bound == peak and plan.arena_size >= peak
 
 
 # -- random graphs ---------------------------------------------------------------------------
@@ -262,3 +293,53 @@ def test_plan_memory_examples_hold(model):
 
     _, g = compile_example(model)
     check_against_model(g)
+
+
+def _with_kernels(c: Chain, kernel: str) -> Chain:
+    for n in c.g.nodes:
+        n.kernel = kernel
+    return c
+
+
+@pytest.mark.parametrize("kernel, arena", [("tg_logistic_s8", 64), ("tg_softmax_s8", 128)])
+def test_plan_memory_in_place_only_for_kernels_that_allow_it(kernel, arena):
+    c = Chain(64)
+    a = c.node("logistic", ["input"], 64, name="a")
+    c.node("logistic", [a], 64, name="output")
+    c = _with_kernels(c, kernel)
+    g = c.finish("output")
+    plan = g.meta["memory"]
+    assert plan.arena_size == arena
+    assert bool(plan.shares) == (kernel == "tg_logistic_s8")
+    check_against_model(g)
+
+
+def test_plan_memory_no_in_place_over_an_input_read_later():
+    c = Chain(64)
+    a = c.node("logistic", ["input"], 64, name="a")
+    c.node("add", [a, "input"], 64, name="output")
+    g = _with_kernels(c, "tg_add_s8").finish("output")
+    plan = g.meta["memory"]
+    # a may not overwrite the input (the add reads it); the add may overwrite both
+    assert {(s.output, s.input) for s in plan.shares} == {("output", "a"), ("output", "input")}
+    assert plan.arena_size == 128
+    check_against_model(g)
+
+
+# arena bytes TFLite Micro needs for the MLPerf Tiny models (Cortex-M7 stand-in)
+TFLM_ARENA = {"kws_dscnn": 22_820, "vww_mobilenet": 100_708, "ic_resnet8": 54_996, "ad_autoencoder": 2_580}
+
+
+@pytest.mark.parametrize("model", sorted(TFLM_ARENA))
+def test_plan_memory_mlperf_models_beat_tflm(model):
+    from pathlib import Path
+
+    from tinygen.compiler import compile_source, load_source
+
+    path = Path(f"/work/shared/models/mlperf-tiny/{model}_int8.tflite")
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine")
+    g = compile_source(load_source(path))
+    check_against_model(g)
+    plan = g.meta["memory"]
+    assert plan.lower_bound <= plan.arena_size < TFLM_ARENA[model]

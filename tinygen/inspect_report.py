@@ -48,8 +48,9 @@ def memory_report(graph: Graph) -> str:
         width = round(TIMELINE_WIDTH * live / peak) if peak else 0
         bars.append(f"  {node.name:<24} {'#' * width:<{TIMELINE_WIDTH}} {live} B")
     return "\n".join([
-        f"memory plan: arena {plan.arena_size} B; largest live set {plan.peak_live} B "
-        f"(a lower bound for any plan of this op order)",
+        f"memory plan: arena {plan.arena_size} B; largest live set {plan.peak_live} B; "
+        f"lower bound {plan.lower_bound} B for this op order, counting {len(plan.shares)} in-place "
+        f"overlaps (placement: {plan.strategy})",
         table(["buffer", "offset", "bytes", "written by", "last read by"], rows, "lrrll"),
         "",
         "live bytes per op:",

@@ -4,9 +4,18 @@ Buffers: each activation tensor not aliasing another (a reshape's output
 shares its input's buffer), plus each node's scratch space. A buffer lives
 from the node that writes it to the last node that reads it (or any of its
 aliases); graph inputs live from the start, graph outputs to the end.
-Placement is greedy by size (largest first, lowest offset that overlaps no
-placed buffer with an intersecting lifetime), as TFLite Micro's greedy
-planner does. The result is stored in graph.meta["memory"].
+
+Two buffers live at the same time never overlap, with one exception: a node's
+output may overlap an input that node is the last to read, when its kernel
+writes in an order that only destroys input bytes already consumed
+(tinygen/passes/inplace.py states the rule per kernel, as a distance D: the
+output starts at least D bytes below the input).
+
+Placement tries several greedy orders (by size, by lifetime length, by first
+use, by size x lifetime) with first-fit and best-fit on the address gaps, and
+keeps the smallest arena; it stops as soon as one reaches the lower bound (the
+largest live set, counting the allowed overlaps). The result is stored in
+graph.meta["memory"].
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tinygen.ir import Graph, schema
+from tinygen.passes.inplace import overlap_distance
 
 ALIGNMENT = 16
 
@@ -31,13 +41,24 @@ class Buffer:
         return self.first <= other.last and other.first <= self.last
 
 
+@dataclass(frozen=True)
+class Share:
+    """`output` may overlap `input` if it starts at least `distance` bytes below it."""
+    output: str
+    input: str
+    distance: int
+
+
 @dataclass
 class MemoryPlan:
     arena_size: int
     buffers: list[Buffer]
     offsets: dict[str, int]          # tensor name -> byte offset in the arena
     scratch: dict[str, int]          # node name -> scratch offset
-    peak_live: int                   # max over time of live bytes: a lower bound on the arena
+    peak_live: int                   # max over time of the live buffers' bytes
+    shares: list[Share] = field(default_factory=list)   # allowed in-place overlaps
+    lower_bound: int = 0             # peak_live with the allowed overlaps counted once
+    strategy: str = ""               # the placement order that produced this plan
 
     def timeline(self, num_nodes: int) -> list[int]:
         """Live bytes at each node index."""
@@ -77,39 +98,161 @@ def _buffers(graph: Graph) -> tuple[list[Buffer], dict[str, str]]:
     return list(buffers.values()) + scratch, root
 
 
-def _place(buffers: list[Buffer]) -> int:
+def _shares(graph: Graph, buffers: dict[str, Buffer], root: dict[str, str]) -> list[Share]:
+    """In-place overlaps the kernels allow: output over an input whose storage dies here."""
+    shares = {}
+    for i, node in enumerate(graph.nodes):
+        if schema(node.op).alias or len(node.outputs) != 1:
+            continue
+        out = root.get(node.outputs[0], node.outputs[0])
+        for t in node.inputs:
+            src = buffers.get(root.get(t, t))
+            if src is None or src.last != i or src.name == out:
+                continue
+            d = overlap_distance(graph, node, t)
+            if d is not None and d < buffers[out].size:
+                key = (out, src.name)
+                shares[key] = max(shares.get(key, 0), _align(d))
+    return [Share(o, i, d) for (o, i), d in shares.items()]
+
+
+def _lower_bound(buffers: list[Buffer], shares: list[Share], end: int) -> int:
+    """Largest live set, an output and the inputs it may overlap counted as their
+    smallest possible footprint."""
+    by_name = {b.name: b for b in buffers}
+    groups: dict[str, list[Share]] = {}
+    for s in shares:
+        groups.setdefault(s.output, []).append(s)
+    best = 0
+    for t in range(-1, end + 1):
+        live = {b.name for b in buffers if b.first <= t <= b.last}
+        total = sum(by_name[n].size for n in live)
+        for out, group in groups.items():
+            ins = [s for s in group if s.input in live and out in live]
+            if ins:
+                sizes = [by_name[s.input].size for s in ins]
+                footprint = max(by_name[out].size, sum(sizes),
+                                *(s.distance + by_name[s.input].size for s in ins))
+                total -= by_name[out].size + sum(sizes) - footprint
+        best = max(best, total)
+    return best
+
+
+def _forbidden(buf: Buffer, p: Buffer, shares: dict[tuple[str, str], int]) -> tuple[int, int]:
+    """Offsets [lo, hi) at which buf would collide with placed buffer p."""
+    if (buf.name, p.name) in shares:           # buf is the output: at least D below p
+        return p.offset - min(shares[buf.name, p.name], buf.size) + 1, p.offset + p.size
+    if (p.name, buf.name) in shares:           # buf is the input: at least D above p
+        return p.offset - buf.size + 1, p.offset + min(shares[p.name, buf.name], p.size)
+    return p.offset - buf.size + 1, p.offset + p.size
+
+
+def _offset(buf: Buffer, placed: list[Buffer], shares: dict[tuple[str, str], int], best_fit: bool) -> int:
+    spans = [_forbidden(buf, p, shares) for p in placed if p.overlaps_in_time(buf)]
+    candidates = sorted({0} | {_align(hi) for _, hi in spans})
+    free = [c for c in candidates if not any(lo <= c < hi for lo, hi in spans)]
+    if not best_fit:
+        return free[0]
+
+    def gap(c: int) -> float:       # room above c before the next collision
+        return min((lo - c for lo, _ in spans if lo > c), default=float("inf"))
+    return min(free, key=lambda c: (gap(c), c))
+
+
+ORDERS = {
+    "size": lambda b: (-b.size, b.first, b.name),
+    "lifetime": lambda b: (-(b.last - b.first), -b.size, b.name),
+    "first use": lambda b: (b.first, -b.size, b.name),
+    "size x lifetime": lambda b: (-b.size * (b.last - b.first + 1), b.name),
+}
+
+
+def _place(buffers: list[Buffer], shares: dict[tuple[str, str], int], order: str, best_fit: bool) -> int:
     placed: list[Buffer] = []
-    for buf in sorted(buffers, key=lambda b: (-b.size, b.first, b.name)):
-        conflicts = sorted((p for p in placed if p.overlaps_in_time(buf)), key=lambda p: p.offset)
-        offset = 0
-        for p in conflicts:
-            if offset + buf.size <= p.offset:
-                break
-            offset = max(offset, _align(p.offset + p.size))
-        buf.offset = offset
+    for buf in sorted(buffers, key=ORDERS[order]):
+        buf.offset = _offset(buf, placed, shares, best_fit)
         placed.append(buf)
     return _align(max((b.offset + b.size for b in buffers), default=0))
 
 
+def _place_in_place(buffers: list[Buffer], shares: dict[tuple[str, str], int], room: bool) -> int:
+    """In order of first use, put each output exactly D below an input it may
+    overwrite when that spot is free, else at the lowest free offset at or above
+    the lowest one used so far (with `room`: first trying to leave free below an
+    input the D bytes its in-place output will need). Chains of in-place layers
+    drift downwards, so offsets may go negative: the plan is shifted up at the
+    end (collisions only depend on differences of offsets)."""
+    placed: list[Buffer] = []
+    below = {}                                   # input -> room its in-place output needs
+    if room:
+        for (out, inp), d in shares.items():
+            below[inp] = max(below.get(inp, 0), d)
+    for buf in sorted(buffers, key=ORDERS["first use"]):
+        spans = [_forbidden(buf, p, shares) for p in placed if p.overlaps_in_time(buf)]
+        floor = min((p.offset for p in placed), default=0)
+        inplace = sorted(p.offset - shares[buf.name, p.name] for p in placed if (buf.name, p.name) in shares)
+        ends = {floor} | {_align(hi) for _, hi in spans if _align(hi) >= floor}
+        roomy = sorted(c + below[buf.name] for c in ends) if buf.name in below else []
+        candidates = inplace[::-1] + roomy + sorted(ends)
+        buf.offset = next(c for c in candidates if not any(lo <= c < hi for lo, hi in spans))
+        placed.append(buf)
+    low = min((b.offset for b in buffers), default=0)
+    for b in buffers:
+        b.offset -= low
+    return _align(max((b.offset + b.size for b in buffers), default=0))
+
+
+STRATEGIES = [(order, fit) for order in ORDERS for fit in ("first fit", "best fit")] + \
+    [("in place", "tight"), ("in place", "leaving room")]
+
+
+def _best_placement(buffers: list[Buffer], shares: list[Share], bound: int) -> tuple[int, str]:
+    """Try every strategy; keep the smallest arena (the first one found on ties),
+    stopping early at the lower bound."""
+    pairs = {(s.output, s.input): s.distance for s in shares}
+    best: tuple[int, str, list[int]] | None = None
+    for order, fit in STRATEGIES:
+        if order == "in place":
+            arena = _place_in_place(buffers, pairs, fit == "leaving room") if pairs else None
+        else:
+            arena = _place(buffers, pairs, order, fit == "best fit")
+        if arena is not None and (best is None or arena < best[0]):
+            best = (arena, f"{order}, {fit}", [b.offset for b in buffers])
+        if best is not None and best[0] <= _align(bound):
+            break
+    assert best is not None
+    for b, off in zip(buffers, best[2]):
+        b.offset = off
+    return best[0], best[1]
+
+
 def plan_memory(graph: Graph) -> Graph:
     buffers, root = _buffers(graph)
-    arena = _place(buffers)
     by_name = {b.name: b for b in buffers}
+    shares = _shares(graph, by_name, root)
+    end = len(graph.nodes)
+    peak = max((sum(b.size for b in buffers if b.first <= i <= b.last) for i in range(-1, end + 1)), default=0)
+    bound = _lower_bound(buffers, shares, end)
+    arena, strategy = _best_placement(buffers, shares, bound)
     offsets = {t.name: by_name[root.get(t.name, t.name)].offset for t in graph.activation_tensors()}
     scratch = {b.name[: -len(".scratch")]: b.offset for b in buffers if b.name.endswith(".scratch")}
-    horizon = range(-1, len(graph.nodes) + 1)
-    peak = max((sum(b.size for b in buffers if b.first <= i <= b.last) for i in horizon), default=0)
-    graph.meta["memory"] = MemoryPlan(arena, buffers, offsets, scratch, peak)
+    graph.meta["memory"] = MemoryPlan(arena, buffers, offsets, scratch, peak, shares, bound, strategy)
     return graph
 
 
 def check_plan(graph: Graph) -> None:
-    """Assert that no two buffers live at the same time overlap in the arena."""
+    """Assert that no two buffers live at the same time overlap in the arena, except
+    an output over an input its kernel may overwrite, and then only at least the
+    kernel's distance below it."""
     plan: MemoryPlan = graph.meta["memory"]
+    shares = {(s.output, s.input): s.distance for s in plan.shares}
     for i, a in enumerate(plan.buffers):
         assert a.offset % ALIGNMENT == 0, f"{a.name} misaligned"
         assert a.offset + a.size <= plan.arena_size, f"{a.name} beyond the arena"
         for b in plan.buffers[i + 1:]:
-            if a.overlaps_in_time(b):
-                assert a.offset + a.size <= b.offset or b.offset + b.size <= a.offset, \
-                    f"{a.name} and {b.name} overlap"
+            if not a.overlaps_in_time(b) or a.offset + a.size <= b.offset or b.offset + b.size <= a.offset:
+                continue
+            out, inp = (a, b) if (a.name, b.name) in shares else (b, a)
+            assert (out.name, inp.name) in shares, f"{a.name} and {b.name} overlap"
+            assert out.offset + shares[out.name, inp.name] <= inp.offset, \
+                f"{out.name} overlaps {inp.name} less than {shares[out.name, inp.name]} B below it"
