@@ -273,6 +273,26 @@ typedef struct {
  */
 void tg_requantize_s8(const tg_requantize_params_t *p, const int8_t *input, int8_t *output);
 
+/* ---------------------------------------------------------------------- */
+/* ARMv7E-M DSP kernels (Cortex-M4/M7): built only for cores with the DSP   */
+/* extension (__ARM_FEATURE_DSP); each equals its portable kernel.          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * tg_conv2d_s8 for a 1x1 kernel, stride 1, no padding (out_h == in_h,
+ * out_w == in_w), any channel counts. Same arguments and layouts.
+ */
+void tg_conv2d_1x1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                          const int8_t *weights, const int32_t *bias,
+                          const int32_t *multiplier, const int32_t *shift,
+                          int8_t *output);
+
+/* tg_fully_connected_s8, any sizes. Same arguments and layouts. */
+void tg_fully_connected_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                               const int8_t *weights, const int32_t *bias,
+                               const int32_t *multiplier, const int32_t *shift,
+                               int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -166,8 +166,9 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str) 
 
 def kernel_sources(graph: Graph) -> list[str]:
     """Firmware files (relative to firmware/) the generated model needs."""
-    used = sorted({KERNELS_BY_NAME[n.kernel].source for n in graph.nodes if n.kernel})
-    return ["kernels/tg_kernels.h", "kernels/tg_requant.h"] + used
+    specs = [KERNELS_BY_NAME[n.kernel] for n in graph.nodes if n.kernel]
+    headers = sorted({h for spec in specs for h in spec.headers})
+    return ["kernels/tg_kernels.h", "kernels/tg_requant.h"] + headers + sorted({spec.source for spec in specs})
 
 
 __all__ = ["project_data", "kernel_sources", "tensor_macro"]

@@ -135,13 +135,24 @@ def broadcast_geometry(shape1, shape2, out_shape) -> dict:
             "input2_strides": [d[2] for d in dims]}
 
 
-def kernel_variant(graph: Graph, node: Node) -> str | None:
-    """Which variant of the op's kernels the node needs (KernelSpec.variant)."""
+def kernel_variants(graph: Graph, node: Node) -> tuple[str | None, ...]:
+    """The kernel variants (KernelSpec.variant) able to compute the node, most specialised
+    first: a specialised kernel is preferred where the target has one, the general kernel
+    (None) serves the rest. A broadcasting add has no general form to fall back on."""
     if node.op == "add":
         a, b = (graph.tensor(t).shape for t in binary_operands(node))
         if a != b:
-            return "broadcast"
-    return None
+            return ("broadcast",)
+    if node.op == "conv2d" and _is_pointwise(graph, node):
+        return ("1x1", None)
+    return (None,)
+
+
+def _is_pointwise(graph: Graph, node: Node) -> bool:
+    """A 1x1 kernel, stride 1, no padding: a matrix product of pixels by channels."""
+    kernel_hw = graph.tensor(node.param("weight")).shape[1:3]
+    return (tuple(kernel_hw) == (1, 1) and tuple(node.attrs["stride"]) == (1, 1)
+            and not any(node.attrs["padding"]))
 
 
 @builder("add")

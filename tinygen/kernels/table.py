@@ -16,14 +16,19 @@ class KernelSpec:
     struct: str | None = None    # C parameter struct type
     const_roles: tuple[str, ...] = ()   # constants passed after the inputs, in order
     source: str = ""             # firmware file implementing it (relative to firmware/)
-    # for ops with shape-dependent kernels: the variant kernel_params.kernel_variant names
-    # (e.g. "broadcast" for an add of operands of different shapes); None: the plain case
+    # for ops with shape-dependent kernels: the variant it implements, one of those
+    # kernel_params.kernel_variants names for a node (e.g. "broadcast" for an add of
+    # operands of different shapes, "1x1" for a pointwise conv); None: the general case
     variant: str | None = None
+    # numpy twin in tinygen.ref.kernels when it is not the one named like the kernel:
+    # an ISA-specific kernel computes the same function as its portable kernel
+    twin: str | None = None
+    headers: tuple[str, ...] = ()       # firmware headers it needs besides tg_kernels.h, tg_requant.h
 
     @property
     def ref_name(self) -> str:
         """Name of the numpy twin in tinygen.ref.kernels."""
-        return self.name[len("tg_"):]
+        return self.twin or self.name[len("tg_"):]
 
 
 _REQUANT = ("weight", "bias", "multiplier", "shift")
@@ -39,9 +44,19 @@ def _portable(name, op, struct, const_roles=(), weight=None, variant=None):
                       const_roles=const_roles, source=f"kernels/{name}.c", variant=variant)
 
 
+def _dsp(name, op, struct, twin, variant=None):
+    """An ARMv7E-M (Cortex-M4/M7 DSP extension) int8 kernel with int8 weights and
+    requantization, equal to the portable kernel `twin` on the nodes it serves."""
+    return KernelSpec(name, op, weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+                      struct=struct, const_roles=_REQUANT, source=f"kernels/{name}.c", variant=variant,
+                      twin=twin, headers=("kernels/tg_mat_mult_s8_dsp.h",))
+
+
 # In order of preference: the first matching kernel whose requirements the
 # target meets is chosen. Portable kernels come last and require nothing.
 KERNELS: tuple[KernelSpec, ...] = (
+    _dsp("tg_conv2d_1x1_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8", variant="1x1"),
+    _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8"),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
@@ -65,11 +80,14 @@ KERNELS: tuple[KernelSpec, ...] = (
 
 
 def find_kernel(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: int | None,
-                features: frozenset | set, variant: str | None = None) -> KernelSpec | None:
+                features: frozenset | set, variants: tuple[str | None, ...] = (None,)) -> KernelSpec | None:
+    """The first kernel in KERNELS for the op and dtypes whose variant is one of `variants`
+    (kernel_params.kernel_variants: those able to compute the node) and whose
+    requirements the target's features meet."""
     for spec in KERNELS:
         if (spec.op == op and spec.act_dtype == act_dtype
                 and spec.weight_dtype == weight_dtype and spec.weight_bits == weight_bits
-                and spec.requires <= set(features) and spec.variant == variant):
+                and spec.requires <= set(features) and spec.variant in variants):
             return spec
     return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tinygen.errors import UnsupportedOpError
 from tinygen.ir import Graph, schema
-from tinygen.kernels.params import kernel_params, kernel_variant
+from tinygen.kernels.params import kernel_params, kernel_variants
 from tinygen.kernels.table import find_kernel
 
 
@@ -23,7 +23,7 @@ def choose_kernels(graph: Graph, features: frozenset = frozenset()) -> Graph:
         wname = node.param("weight")
         weight = graph.tensor(wname) if wname else None
         spec = find_kernel(node.op, act, weight.dtype if weight else None,
-                           weight.bits if weight else None, features, kernel_variant(graph, node))
+                           weight.bits if weight else None, features, kernel_variants(graph, node))
         if spec is None:
             wdesc = f", {weight.bits}-bit {weight.dtype} weights" if weight else ""
             raise UnsupportedOpError(

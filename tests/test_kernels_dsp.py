@@ -1,0 +1,163 @@
+"""ARMv7E-M DSP kernels (firmware/kernels/tg_*_dsp.c) for the Cortex-M4/M7 boards.
+
+They compile with the strict flags for both cores; the kernel table picks them only
+for boards listing the "dsp" feature (portable kernels elsewhere); and firmware built
+for the F746ZG and F446RE, run on the QEMU stand-ins, equals the numpy reference
+byte for byte over chains of layers with awkward shapes (1 channel, odd counts,
+counts not a multiple of 4, odd and even pixel counts).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from e2e import ROOT, first_difference
+from tinygen.board import get_board
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.kernels.table import KERNELS
+from tinygen.passes import CompileOptions
+from tinygen.ref.interpreter import quantize_input, run
+
+KERNEL_DIR = ROOT / "firmware" / "kernels"
+DSP_SOURCES = sorted(KERNEL_DIR.glob("tg_*_dsp.c"))
+STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-Wdouble-promotion"]
+CORES = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16"}
+ARM_GCC = shutil.which("arm-none-eabi-gcc")
+needs_arm_gcc = pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc is not installed "
+                                   "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
+needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or ARM_GCC is None,
+                                reason="the Cortex-M stand-ins need qemu-system-arm and arm-none-eabi-gcc")
+
+
+def test_every_dsp_kernel_is_in_the_table_and_requires_dsp():
+    specs = {s.name: s for s in KERNELS if s.name.endswith("_dsp")}
+    assert sorted(f"kernels/{p.name}" for p in DSP_SOURCES) == sorted(s.source for s in specs.values())
+    for spec in specs.values():
+        assert spec.requires == frozenset({"dsp"})
+        assert not spec.ref_name.endswith("_dsp"), f"{spec.name} must name its portable numpy twin"
+
+
+@needs_arm_gcc
+@pytest.mark.parametrize("core", list(CORES))
+@pytest.mark.parametrize("source", DSP_SOURCES, ids=lambda p: p.stem)
+def test_dsp_kernel_compiles_strict(source, core, tmp_path):
+    cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
+           "-c", str(source), "-o", str(tmp_path / "k.o")]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+# -- models around the kernels ------------------------------------------------------------
+
+class Pointwise(nn.Module):
+    """1x1 convolutions through awkward channel counts, a strided 1x1 (portable), then
+    fully connected layers through awkward sizes."""
+
+    def __init__(self, channels, hw, features):
+        super().__init__()
+        convs = [nn.Conv2d(a, b, 1, bias=i % 2 == 0) for i, (a, b) in enumerate(zip(channels, channels[1:]))]
+        layers = []
+        for i, conv in enumerate(convs):
+            layers += [conv, nn.ReLU()] if i % 3 == 1 else [conv]
+        self.convs = nn.Sequential(*layers)
+        self.strided = nn.Conv2d(channels[-1], 3, 1, stride=2)
+        flat = 3 * ((hw[0] + 1) // 2) * ((hw[1] + 1) // 2)
+        sizes = [flat, *features]
+        self.fcs = nn.Sequential(*[nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])])
+
+    def forward(self, x):
+        return self.fcs(torch.flatten(self.strided(self.convs(x)), 1))
+
+
+MODELS = {
+    # 35 pixels (odd: the last row alone), channel counts 1, odd, not multiples of 4
+    "odd": ((3, 1, 5, 7, 8, 13, 64, 33), (5, 7), (37, 1, 6, 9)),
+    # 16 pixels (even), depths that are multiples of 4 and one large product
+    "even": ((4, 16, 96, 4, 2), (4, 4), (12, 12, 2)),
+}
+
+
+def compiled(name: str, features, tmp_path_factory):
+    channels, hw, features_out = MODELS[name]
+    torch.manual_seed(1)
+    net = Pointwise(channels, hw, features_out)
+    for p in net.parameters():
+        torch.nn.init.uniform_(p, -1.0, 1.0)
+    net.eval()
+    tmp = tmp_path_factory.mktemp(name)
+    shape = (1, channels[0], *hw)
+    torch.export.save(torch.export.export(net, (torch.randn(shape),)), tmp / "m.pt2")
+    rng = np.random.default_rng(0)
+    np.save(tmp / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
+    source = load_source(tmp / "m.pt2")
+    graph = compile_source(source, str(tmp / "calib.npy"), CompileOptions(features=frozenset(features)))
+    inputs = [quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
+              for _ in range(4)]
+    return source, graph, inputs, tmp
+
+
+def kernels_by_op(graph) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for node in graph.nodes:
+        if node.kernel:
+            found.setdefault(node.op, []).append(node.kernel)
+    return found
+
+
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_dsp_kernels_chosen_for_dsp_boards(board, tmp_path_factory):
+    _, graph, _, _ = compiled("odd", get_board(board).isa_features, tmp_path_factory)
+    k = kernels_by_op(graph)
+    # every pointwise conv but the strided one, which the 1x1 kernel does not serve
+    assert k["conv2d"] == ["tg_conv2d_1x1_s8_dsp"] * (len(MODELS["odd"][0]) - 1) + ["tg_conv2d_s8"]
+    assert set(k["fully_connected"]) == {"tg_fully_connected_s8_dsp"}
+
+
+@pytest.mark.parametrize("board", ["host", "esp32-c3"])
+def test_portable_kernels_chosen_without_dsp(board, tmp_path_factory):
+    _, graph, _, _ = compiled("odd", get_board(board).isa_features, tmp_path_factory)
+    assert not [n.kernel for n in graph.nodes if n.kernel and n.kernel.endswith("_dsp")]
+    assert set(kernels_by_op(graph)["conv2d"]) == {"tg_conv2d_s8"}
+
+
+def _check_on_standin(model: str, board_name: str, tmp_path_factory) -> None:
+    from tinygen.hil.target import open_device
+
+    board = get_board(board_name)
+    source, graph, inputs, tmp = compiled(model, board.isa_features, tmp_path_factory)
+    assert "tg_conv2d_1x1_s8_dsp" in kernels_by_op(graph)["conv2d"]
+    project = build(source, graph, board, tmp / "fw").out_dir
+    layer_nodes = [n for n in graph.nodes if n.kernel]
+    with open_device(board, project, emulate=True) as dev:
+        for i, x in enumerate(inputs):
+            want = run(graph, x, keep_all=True)
+            raw, _ = dev.run(x.tobytes())
+            expected = np.concatenate([want[name].ravel() for name in graph.outputs])
+            got = np.frombuffer(raw, dtype=np.int8)
+            assert np.array_equal(got, expected), f"{board.name} input {i}: {first_difference(expected, got)}"
+            # every layer, not only the outputs: a 1x1 conv keeps pixels apart, so a wrong
+            # pixel can vanish downstream (here behind the stride-2 conv)
+            for index, node in enumerate(layer_nodes):
+                layer = np.frombuffer(dev.layer_out(index), dtype=np.int8)
+                ref = want[node.outputs[0]].ravel()
+                assert np.array_equal(layer, ref), \
+                    f"{board.name} input {i}: layer {node.name} ({node.kernel}): {first_difference(ref, layer)}"
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_pointwise_and_fc_s8_dsp_standin(board, tmp_path_factory):
+    _check_on_standin("odd", board, tmp_path_factory)
+
+
+@needs_qemu
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_pointwise_and_fc_even_s8_dsp_standin(board, tmp_path_factory):
+    _check_on_standin("even", board, tmp_path_factory)
