@@ -45,10 +45,11 @@ def measure(name: str, board, models_dir: Path, work: Path) -> dict:
     from tinygen.analysis import total_macs
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.hil.target import open_device
+    from tinygen.passes import CompileOptions
 
     path = models_dir / f"{name}_int8.tflite"
     source = load_source(path)
-    graph = compile_source(source)
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features))
     result = build(source, graph, board, work / name)
     x = np.random.default_rng(0).integers(-128, 128, size=source.input_shape).astype(np.int8)
     with open_device(board, result.out_dir, emulate=True) as dev:

@@ -201,8 +201,13 @@ def test_tflite_s8_standin_firmware_equals_tflm(name, tmp_path):
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
 
+    from tinygen.passes import CompileOptions
+
     board = get_board("f746zg")
-    source, graph = compiled(name)
+    source = load_source(model_path(name))
+    # the board's ISA features: the DSP kernels where a layer has one, portable C elsewhere
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features))
+    assert any(n.kernel.endswith("_dsp") for n in graph.nodes if n.kernel)
     project = build(source, graph, board, tmp_path / name).out_dir
     with open_device(board, project, emulate=True) as dev:
         assert dev.info()["counter"] == "instructions"
