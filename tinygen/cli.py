@@ -23,6 +23,7 @@ EPILOG_INSPECT = """examples:
   tinygen inspect examples/models/dscnn.py            # per-layer shapes, params, MACs, bytes
   tinygen inspect examples/models/dscnn.py --memory   # the arena plan and its peak
   tinygen inspect model.py --ir                       # the lowered IR as text
+  tinygen inspect model.py --memory --plot mem.png    # and the plan drawn as buffers over ops
 """
 
 
@@ -140,6 +141,11 @@ def cmd_inspect(args) -> int:
     if args.memory:
         print()
         print(memory_report(graph))
+    if args.plot:
+        from tinygen.inspect_report import memory_plot
+
+        memory_plot(graph, args.plot)
+        print(f"memory plot written to {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -190,6 +196,7 @@ def make_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG_INSPECT, formatter_class=fmt)
     _add_compile_args(i)
     i.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
+    i.add_argument("--plot", metavar="FILE.png", help="also draw the memory plan (buffers over ops) as a PNG")
     i.add_argument("--ir", action="store_true", help="print the lowered IR instead of the table")
     i.add_argument("--json", metavar="FILE", help="also write the statistics as JSON to FILE")
     i.set_defaults(func=cmd_inspect)

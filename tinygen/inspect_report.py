@@ -33,6 +33,40 @@ def layer_table(model: str, stats: list[LayerStats], graph: Graph) -> str:
     return "\n".join(lines)
 
 
+def live_buffers(plan: MemoryPlan, index: int) -> list[str]:
+    """Names of the buffers live while op `index` runs, by offset."""
+    return [b.name for b in sorted(plan.buffers, key=lambda b: b.offset) if b.first <= index <= b.last]
+
+
+def memory_plot(graph: Graph, path) -> None:
+    """Draw the plan as a PNG: each buffer a rectangle spanning the ops it is
+    live for (x) and its bytes in the arena (y)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plan: MemoryPlan = graph.meta["memory"]
+    n = len(graph.nodes)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * n + 2), 4.5))
+    colors = plt.get_cmap("tab20").colors
+    for k, b in enumerate(sorted(plan.buffers, key=lambda b: b.first)):
+        first, last = max(b.first, -1), min(b.last, n)
+        ax.add_patch(plt.Rectangle((first - 0.4, b.offset), last - first + 0.8, b.size,
+                                   facecolor=colors[k % len(colors)], edgecolor="black", linewidth=0.4))
+    ax.axhline(plan.arena_size, color="red", linewidth=1, label=f"arena {plan.arena_size} B")
+    ax.set_xlim(-1.5, n + 0.5)
+    ax.set_ylim(0, max(plan.arena_size, 1) * 1.05)
+    ax.set_xticks(range(n))
+    ax.set_xticklabels([node.name for node in graph.nodes], rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("arena offset (bytes)")
+    ax.set_title(f"memory plan: {len(plan.buffers)} buffers, peak live {plan.peak_live} B")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def memory_report(graph: Graph) -> str:
     plan: MemoryPlan = graph.meta["memory"]
     n = len(graph.nodes)
@@ -44,9 +78,10 @@ def memory_report(graph: Graph) -> str:
     timeline = plan.timeline(n)
     peak = max(timeline) if timeline else 0
     bars = []
-    for node, live in zip(graph.nodes, timeline):
+    for i, (node, live) in enumerate(zip(graph.nodes, timeline)):
         width = round(TIMELINE_WIDTH * live / peak) if peak else 0
-        bars.append(f"  {node.name:<24} {'#' * width:<{TIMELINE_WIDTH}} {live} B")
+        names = ", ".join(live_buffers(plan, i))
+        bars.append(f"  {node.name:<24} {'#' * width:<{TIMELINE_WIDTH}} {live:>7} B  {names}")
     return "\n".join([
         f"memory plan: arena {plan.arena_size} B; largest live set {plan.peak_live} B; "
         f"lower bound {plan.lower_bound} B for this op order, counting {len(plan.shares)} in-place "
