@@ -179,4 +179,4 @@ def test_truncated_upload_riscv_virt(device, firmware):
 def test_exit_stops_qemu_riscv_virt(device, code):
     device.client.send(f"tg exit {code}%".encode())
     assert device.client.read_line() == f"m-tg-exit-[{code}]"
-    assert device.qemu.wait(timeout=10) == code
+    assert device.qemu.wait(timeout=60) == code
