@@ -26,6 +26,7 @@ from e2e import build_host, compile_example, random_inputs
 from tinygen.board import get_board
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.resources import data_dir
+from tinygen.run.qemu import Emulator
 
 CC = "riscv64-unknown-elf-gcc"
 QEMU = "qemu-system-riscv32"
@@ -75,27 +76,15 @@ def build_virt_elf(project: Path) -> Path:
 
 
 class VirtDevice:
-    """fw.elf under QEMU virt, its UART on a TCP socket, spoken to through pyserial."""
+    """fw.elf on the esp32-c3 stand-in (tinygen.run.qemu.Emulator: QEMU virt, its UART on a
+    free local TCP port), spoken to through pyserial."""
 
     def __init__(self, elf: Path):
         serial = pytest.importorskip("serial", reason="pyserial is needed to talk to the stand-in")
-        with socket.socket() as s:       # a free port, so that parallel runs do not collide
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.qemu = subprocess.Popen(
-            [QEMU, "-M", "virt", "-bios", "none", "-display", "none", "-monitor", "none",
-             "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on", "-icount", "shift=0",
-             "-kernel", str(elf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.qemu = Emulator(BOARD, elf)
+        self.ser = None
         try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    self.ser = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=1)
-                    break
-                except serial.SerialException:
-                    if time.monotonic() > deadline or self.qemu.poll() is not None:
-                        raise
-                    time.sleep(0.02)
+            self.ser = serial.serial_for_url(self.qemu.start(), timeout=1)
             self.ser._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except BaseException:
             self.close()
@@ -113,12 +102,9 @@ class VirtDevice:
             return b""
 
     def close(self) -> int | None:
-        if getattr(self, "ser", None) is not None:
+        if self.ser is not None:
             self.ser.close()
-        if self.qemu.poll() is None:
-            self.qemu.kill()
-        self.qemu.wait(timeout=10)
-        self.qemu.stderr.close()
+        self.qemu.stop()
         return self.qemu.returncode
 
 
