@@ -21,15 +21,13 @@ from tinygen.quant import fixedpoint as fp
 from tinygen.ref import interpreter as ref_interp
 from tinygen.ref import kernels as ref_kernels
 
-tflm = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
-litert = pytest.importorskip("ai_edge_litert.interpreter")
+import tflite_refs  # skips the module when TFLM or LiteRT is absent
 
 MODELS_DIR = Path("/work/shared/models/mlperf-tiny")
 # anchors.md: multiply-accumulates per inference
 MACS = {"kws_dscnn": 2_656_768, "vww_mobilenet": 7_489_664, "ic_resnet8": 12_501_632, "ad_autoencoder": 264_192}
 MODELS = tuple(MACS)
 INPUTS_PER_MODEL = 50
-ARENA_BYTES = 1 << 20
 
 pytestmark = pytest.mark.skipif(not MODELS_DIR.is_dir(), reason="MLPerf Tiny models not present")
 
@@ -61,33 +59,16 @@ def inputs(name: str) -> tuple[np.ndarray, ...]:
 
 
 def tflm_interpreter(name: str, preserve_all: bool = False):
-    config = (tflm.InterpreterConfig.kPreserveAllTensors if preserve_all
-              else tflm.InterpreterConfig.kAllocationRecording)
-    return tflm.Interpreter.from_file(str(model_path(name)), arena_size=ARENA_BYTES, intrepreter_config=config)
+    return tflite_refs.tflm_interpreter(model_path(name).read_bytes(), preserve_all)
 
 
 @functools.lru_cache(maxsize=None)
 def tflm_outputs(name: str) -> tuple[np.ndarray, ...]:
-    interp = tflm_interpreter(name)
-    outs = []
-    for x in inputs(name):
-        interp.set_input(x, 0)
-        interp.invoke()
-        outs.append(np.array(interp.get_output(0)))
-    return tuple(outs)
+    return tflite_refs.tflm_run(model_path(name).read_bytes(), inputs(name))
 
 
 def litert_outputs(name: str) -> list[np.ndarray]:
-    interp = litert.Interpreter(model_path=str(model_path(name)),
-                                experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF)
-    interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
-    outs = []
-    for x in inputs(name):
-        interp.set_tensor(inp, x)
-        interp.invoke()
-        outs.append(interp.get_tensor(out).copy())
-    return outs
+    return tflite_refs.litert_run(model_path(name).read_bytes(), inputs(name))
 
 
 def assert_equal_outputs(what: str, got, want) -> None:

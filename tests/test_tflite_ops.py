@@ -29,13 +29,12 @@ from tinygen.quant import op_params
 from tinygen.ref import interpreter as ref_interp
 from tinygen.ref import kernels as ref_kernels
 
-tflm = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
-litert = pytest.importorskip("ai_edge_litert.interpreter")
+import tflite_refs  # noqa: E402  (skips the module when TFLM or LiteRT is absent)
+from tflite_refs import ARENA_BYTES, tflm  # noqa: E402
 from tflite.ActivationFunctionType import ActivationFunctionType as Act  # noqa: E402
 from tflite.BuiltinOperator import BuiltinOperator  # noqa: E402
 
 INPUTS_PER_CASE = 50
-ARENA_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -371,33 +370,16 @@ def _boundary_qparams(name: str) -> tuple[float, int]:
 
 
 def tflm_interpreter(name: str, preserve_all: bool = False):
-    config = (tflm.InterpreterConfig.kPreserveAllTensors if preserve_all
-              else tflm.InterpreterConfig.kAllocationRecording)
-    return tflm.Interpreter.from_bytes(model_bytes(name), arena_size=ARENA_BYTES, intrepreter_config=config)
+    return tflite_refs.tflm_interpreter(model_bytes(name), preserve_all)
 
 
 @functools.lru_cache(maxsize=None)
 def tflm_outputs(name: str) -> tuple[np.ndarray, ...]:
-    interp = tflm_interpreter(name)
-    outs = []
-    for x in inputs(name):
-        interp.set_input(x, 0)
-        interp.invoke()
-        outs.append(np.array(interp.get_output(0)))
-    return tuple(outs)
+    return tflite_refs.tflm_run(model_bytes(name), inputs(name))
 
 
 def litert_outputs(name: str) -> list[np.ndarray]:
-    interp = litert.Interpreter(model_content=model_bytes(name),
-                                experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF)
-    interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
-    outs = []
-    for x in inputs(name):
-        interp.set_tensor(inp, x)
-        interp.invoke()
-        outs.append(interp.get_tensor(out).copy())
-    return outs
+    return tflite_refs.litert_run(model_bytes(name), inputs(name))
 
 
 def run_compiled(graph, x: np.ndarray, invoke) -> np.ndarray:
