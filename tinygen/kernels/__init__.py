@@ -8,6 +8,6 @@ plain dict whose keys are the C struct's field names. The numpy reference
 description of each call.
 """
 
-from tinygen.kernels.table import KERNELS, KernelSpec, find_kernel
+from tinygen.kernels.table import BACKENDS, KERNELS, KernelSpec, find_kernel, find_kernels
 
-__all__ = ["KERNELS", "KernelSpec", "find_kernel"]
+__all__ = ["BACKENDS", "KERNELS", "KernelSpec", "find_kernel", "find_kernels"]

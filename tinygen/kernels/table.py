@@ -24,6 +24,9 @@ class KernelSpec:
     # an ISA-specific kernel computes the same function as its portable kernel
     twin: str | None = None
     headers: tuple[str, ...] = ()       # firmware headers it needs besides tg_kernels.h, tg_requant.h
+    # who wrote the implementation: "tinygen" (firmware/kernels) or "cmsis-nn" (calls into
+    # the user's CMSIS-NN tree through an adapter); see BACKENDS
+    backend: str = "tinygen"
 
     @property
     def ref_name(self) -> str:
@@ -79,17 +82,33 @@ KERNELS: tuple[KernelSpec, ...] = (
 )
 
 
+# kernel backends a user can ask for (--kernels): tinygen's kernels with the target's ISA
+# extensions, tinygen's portable C only, CMSIS-NN where it has the layer (tinygen's kernels
+# for the rest), or per layer the fastest by measured instructions
+BACKENDS = ("tinygen", "portable", "cmsis-nn", "auto")
+
+
+def find_kernels(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: int | None,
+                 features: frozenset | set, variants: tuple[str | None, ...] = (None,),
+                 backends: tuple[str, ...] = ("tinygen",)) -> list[KernelSpec]:
+    """Every kernel in KERNELS able to compute a node, in order of preference: for the op and
+    dtypes, with a variant in `variants` (kernel_params.kernel_variants: those able to compute
+    the node, most specialised first), requirements the target's features meet, and a backend
+    in `backends`."""
+    found = [spec for spec in KERNELS
+             if spec.op == op and spec.act_dtype == act_dtype
+             and spec.weight_dtype == weight_dtype and spec.weight_bits == weight_bits
+             and spec.requires <= set(features) and spec.variant in variants and spec.backend in backends]
+    # the most specialised variant first, then table order
+    return sorted(found, key=lambda spec: variants.index(spec.variant))
+
+
 def find_kernel(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: int | None,
-                features: frozenset | set, variants: tuple[str | None, ...] = (None,)) -> KernelSpec | None:
-    """The first kernel in KERNELS for the op and dtypes whose variant is one of `variants`
-    (kernel_params.kernel_variants: those able to compute the node) and whose
-    requirements the target's features meet."""
-    for spec in KERNELS:
-        if (spec.op == op and spec.act_dtype == act_dtype
-                and spec.weight_dtype == weight_dtype and spec.weight_bits == weight_bits
-                and spec.requires <= set(features) and spec.variant in variants):
-            return spec
-    return None
+                features: frozenset | set, variants: tuple[str | None, ...] = (None,),
+                backends: tuple[str, ...] = ("tinygen",)) -> KernelSpec | None:
+    """The preferred kernel of find_kernels, or None."""
+    found = find_kernels(op, act_dtype, weight_dtype, weight_bits, features, variants, backends)
+    return found[0] if found else None
 
 # a kernel listed for two ops has the same name, struct, roles and source in both entries
 KERNELS_BY_NAME: dict[str, KernelSpec] = {k.name: k for k in KERNELS}

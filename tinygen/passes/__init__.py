@@ -26,6 +26,9 @@ class CompileOptions:
     calib_method: str = "minmax"
     calib_percentile: float = 99.99
     features: frozenset = frozenset()     # target ISA features, from the board file
+    kernels: str = "tinygen"              # kernel backend (tinygen.kernels.table.BACKENDS)
+    # per-node kernel overrides (node name -> kernel name), e.g. measured by --kernels auto
+    kernel_choice: dict | None = None
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -55,7 +58,8 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     ]
     steps += [
         # kernels after quantization: the choice depends on dtypes and bit widths
-        ("choose_kernels", lambda g: choose_kernels(g, options.features)),
+        ("choose_kernels", lambda g: choose_kernels(g, options.features, options.kernels,
+                                                              options.kernel_choice)),
         # memory last: scratch sizes come from the chosen kernels
         ("plan_memory", plan_memory),
     ]

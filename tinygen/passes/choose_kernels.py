@@ -1,34 +1,69 @@
 """Pick the C kernel for every node and compute its parameter struct.
 
 The choice depends on the op, the activation and weight dtypes and bit widths,
-and the target's features (from the board file). No matching kernel is an
-error naming the node, never a silent fallback. Reshapes need no kernel: they
-alias their input's buffer.
+the target's features (from the board file) and the kernel backend the user
+asked for (`--kernels`, tinygen.kernels.table.BACKENDS). `choice` overrides the
+preference per node (node name -> kernel name), e.g. with the kernels
+`--kernels auto` measured fastest. No matching kernel is an error naming the
+node, never a silent fallback. Reshapes need no kernel: they alias their
+input's buffer.
 """
 
 from __future__ import annotations
 
-from tinygen.errors import UnsupportedOpError
-from tinygen.ir import Graph, schema
+from tinygen.errors import UnsupportedOpError, UsageError
+from tinygen.ir import Graph, Node, schema
 from tinygen.kernels.params import kernel_params, kernel_variants
-from tinygen.kernels.table import find_kernel
+from tinygen.kernels.table import BACKENDS, KernelSpec, find_kernels
+
+# backends searched per --kernels mode, in order of preference
+_SEARCH = {
+    "tinygen": ("tinygen",),
+    "portable": ("tinygen",),
+    "cmsis-nn": ("cmsis-nn", "tinygen"),
+    "auto": ("tinygen", "cmsis-nn"),
+}
 
 
-def choose_kernels(graph: Graph, features: frozenset = frozenset()) -> Graph:
+def kernel_candidates(graph: Graph, node: Node, features: frozenset, kernels: str = "tinygen") -> list[KernelSpec]:
+    """The kernels able to compute `node` under the --kernels mode, preferred first."""
+    if kernels not in BACKENDS:
+        raise UsageError(f"unknown kernel backend {kernels!r}", f"use one of: {', '.join(BACKENDS)}")
+    if kernels == "portable":
+        features = frozenset()          # no ISA extension: the portable C kernels
+    act = graph.tensor(node.outputs[0]).dtype
+    wname = node.param("weight")
+    weight = graph.tensor(wname) if wname else None
+    found: list[KernelSpec] = []
+    for backend in _SEARCH[kernels]:
+        found += find_kernels(node.op, act, weight.dtype if weight else None, weight.bits if weight else None,
+                              features, kernel_variants(graph, node), (backend,))
+    return found
+
+
+def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str = "tinygen",
+                   choice: dict[str, str] | None = None) -> Graph:
+    choice = choice or {}
     for node in graph.nodes:
         if schema(node.op).alias:
             node.kernel = None
             continue
-        act = graph.tensor(node.outputs[0]).dtype
-        wname = node.param("weight")
-        weight = graph.tensor(wname) if wname else None
-        spec = find_kernel(node.op, act, weight.dtype if weight else None,
-                           weight.bits if weight else None, features, kernel_variants(graph, node))
-        if spec is None:
+        candidates = kernel_candidates(graph, node, features, kernels)
+        if not candidates:
+            act = graph.tensor(node.outputs[0]).dtype
+            wname = node.param("weight")
+            weight = graph.tensor(wname) if wname else None
             wdesc = f", {weight.bits}-bit {weight.dtype} weights" if weight else ""
             raise UnsupportedOpError(
                 f"no kernel for {node.op} with {act} activations{wdesc} "
                 f"on a target with features {sorted(features) or 'none'} (node {node.name}, {node.source})")
+        spec = candidates[0]
+        if node.name in choice:
+            named = [c for c in candidates if c.name == choice[node.name]]
+            if not named:
+                raise UsageError(f"kernel {choice[node.name]} cannot compute node {node.name} ({node.op})",
+                                 f"candidates: {', '.join(c.name for c in candidates)}")
+            spec = named[0]
         node.kernel = spec.name
         node.attrs["kparams"] = kernel_params(graph, node)
     return graph
