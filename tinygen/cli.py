@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.errors import TinygenError, UsageError
+from tinygen.kernels.table import BACKENDS
 
 EPILOG_BUILD = """examples:
   tinygen build examples/models/dscnn.py --board host --calib calib.npy -o build/dscnn
@@ -51,6 +52,12 @@ def _add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False) 
                    help="how activation ranges are taken from the calibration data (default: minmax)")
     p.add_argument("--percentile", type=float, default=99.99, metavar="P",
                    help="with --calib-method percentile: keep the [100-P, P] percentile range (default 99.99)")
+    p.add_argument("--kernels", choices=BACKENDS, default="tinygen",
+                   help="kernel implementations: tinygen's (with the board's ISA extensions), portable C only, "
+                        "CMSIS-NN where it has the layer, or auto: per layer the fastest by measured "
+                        "instructions (default: tinygen)")
+    p.add_argument("--cmsis-nn", metavar="PATH", default=None,
+                   help="a CMSIS-NN source tree for --kernels cmsis-nn / auto (default: $CMSIS_NN_PATH)")
 
 
 def _compile(args, progress, features=frozenset(), allow_uncalibrated=False):
@@ -70,7 +77,8 @@ def _compile(args, progress, features=frozenset(), allow_uncalibrated=False):
         calib, quiet = "random", True
     progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
              else "calibrating and quantizing (int8)")
-    options = CompileOptions(args.calib_method, args.percentile, features)
+    options = CompileOptions(args.calib_method, args.percentile, features, kernels=args.kernels,
+                             cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None)
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore", CalibrationWarning)

@@ -53,6 +53,10 @@ def tensor_macro(name: str) -> str:
     return "T_" + c_macro(name)
 
 
+def scratch_macro(node: str) -> str:
+    return "S_" + c_macro(node)
+
+
 def _arena_ptr(graph: Graph, tensor: str) -> str:
     return f"tg_arena + {tensor_macro(tensor)}"
 
@@ -68,6 +72,8 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
                          f"{c_struct_init(node.attrs['kparams'])}\n}};")
     args = [f"&{pname}"] + [_arena_ptr(graph, t) for t in node.inputs]
     args += [_const_ref(graph, node, role, arrays) for role in spec.const_roles]
+    if spec.scratch is not None:
+        args.append(f"tg_arena + {scratch_macro(node.name)}" if node.scratch_bytes else "NULL")
     args.append(_arena_ptr(graph, node.outputs[0]))
     layer.body.append(f"{spec.name}({', '.join(args)});")
 
@@ -142,6 +148,8 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str) 
         layers.append(layer)
     slots = [(tensor_macro(t.name), plan.offsets[t.name], t.nbytes, c_comment(f"{t.name}: {t.describe()}"))
              for t in graph.activation_tensors()]
+    slots += [(scratch_macro(node), offset, graph.node(node).scratch_bytes, c_comment(f"{node}: scratch"))
+              for node, offset in plan.scratch.items()]
     slots.sort(key=lambda s: (s[1], s[0]))
     kernel_headers = ["tg_kernels.h"]
     return {

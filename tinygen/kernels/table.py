@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class KernelSpec:
     # who wrote the implementation: "tinygen" (firmware/kernels) or "cmsis-nn" (calls into
     # the user's CMSIS-NN tree through an adapter); see BACKENDS
     backend: str = "tinygen"
+    # scratch bytes the kernel needs in the arena, from its parameter struct (None: none).
+    # A kernel with scratch takes a `int8_t *scratch` argument just before its output.
+    scratch: Callable[[dict], int] | None = None
 
     @property
     def ref_name(self) -> str:

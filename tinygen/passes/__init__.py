@@ -29,6 +29,7 @@ class CompileOptions:
     kernels: str = "tinygen"              # kernel backend (tinygen.kernels.table.BACKENDS)
     # per-node kernel overrides (node name -> kernel name), e.g. measured by --kernels auto
     kernel_choice: dict | None = None
+    cmsis_nn: str | None = None           # CMSIS-NN source tree (--cmsis-nn / $CMSIS_NN_PATH)
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:

@@ -66,4 +66,5 @@ def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str
             spec = named[0]
         node.kernel = spec.name
         node.attrs["kparams"] = kernel_params(graph, node)
+        node.scratch_bytes = spec.scratch(node.attrs["kparams"]) if spec.scratch else 0
     return graph
