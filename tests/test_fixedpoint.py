@@ -67,6 +67,24 @@ def test_requantize_int32_host(kernels):
                 kernels.requantize(xx, mm, ss), "tg_requantize")
 
 
+def test_requantize_fast_equals_requantize_host(kernels):
+    """tg_requantize_fast (multiplier >= 0) == tg_requantize: every edge accumulator with
+    every multiplier edge and every shift, then 4 M random triples."""
+    m = np.concatenate([_multipliers(12), [2, 3, (1 << 30) - 1]])
+    s = np.arange(-31, 32)
+    xx, mm, ss = (a.ravel() for a in np.meshgrid(_random_int32(200, 13), m, s, indexing="ij"))
+    assert_same(kernels.requantize(xx, mm, ss), kernels.requantize_fast(xx, mm, ss), "tg_requantize_fast")
+    rng = np.random.default_rng(14)
+    n = 4_000_000
+    x = np.where(rng.random(n) < 0.5, rng.integers(I32_MIN, I32_MAX, n, endpoint=True),
+                 rng.integers(-(1 << 20), 1 << 20, n))
+    m = rng.integers(0, I32_MAX, n, endpoint=True)
+    s = np.where(rng.random(n) < 0.8, rng.integers(-12, 1, n), rng.integers(-31, 32, n))
+    assert_same(kernels.requantize(x, m, s), kernels.requantize_fast(x, m, s), "tg_requantize_fast")
+    assert_same(fp.multiply_by_quantized_multiplier(x[:200_000], m[:200_000], s[:200_000]),
+                kernels.requantize_fast(x[:200_000], m[:200_000], s[:200_000]), "tg_requantize_fast vs numpy")
+
+
 def test_requantize_smaller_than_one_exp_int32_host(kernels):
     x = _random_int32(60, 6)
     m = _multipliers(7)
