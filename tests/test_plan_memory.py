@@ -343,3 +343,75 @@ def test_plan_memory_mlperf_models_beat_tflm(model):
     check_against_model(g)
     plan = g.meta["memory"]
     assert plan.lower_bound <= plan.arena_size < TFLM_ARENA[model]
+
+
+# -- in-place distances from the kernels' loop orders, by brute force ------------------------------
+#
+# Each trace below follows a kernel's C loops literally and yields (time, "r"|"w", byte) events;
+# the smallest safe distance is then the largest write byte - read byte + 1 over every write and
+# every read at the same time or later (a write at time t destroying input byte p - D).
+
+
+def brute_distance(events) -> int:
+    reads: dict[int, int] = {}
+    writes: dict[int, int] = {}
+    for t, kind, byte in events:
+        table = reads if kind == "r" else writes
+        table[t] = min(table.get(t, byte), byte) if kind == "r" else max(table.get(t, byte), byte)
+    worst = 0
+    for t, w in writes.items():
+        later = [r for tr, r in reads.items() if tr >= t]
+        if later:
+            worst = max(worst, w - min(later) + 1)
+    return worst
+
+
+def window(k, oy, ox):
+    """Input pixel indices of output pixel (oy, ox)'s window, in bounds."""
+    for ky in range(k["kernel_h"]):
+        for kx in range(k["kernel_w"]):
+            iy = oy * k["stride_h"] - k["pad_top"] + ky * k["dilation_h"]
+            ix = ox * k["stride_w"] - k["pad_left"] + kx * k["dilation_w"]
+            if 0 <= iy < k["in_h"] and 0 <= ix < k["in_w"]:
+                yield iy * k["in_w"] + ix
+
+
+def trace_portable(k, depthwise):
+    """tg_conv2d_s8 / tg_depthwise_conv2d_s8: out_y, out_x, out_c; the window, then the byte."""
+    t = 0
+    for oy in range(k["out_h"]):
+        for ox in range(k["out_w"]):
+            for oc in range(k["out_c"]):
+                chans = [oc // k["depth_multiplier"]] if depthwise else range(k["in_c"])
+                for pix in window(k, oy, ox):
+                    for ic in chans:
+                        yield t, "r", pix * k["in_c"] + ic
+                yield t + 1, "w", (oy * k["out_w"] + ox) * k["out_c"] + oc
+                t += 2
+
+
+def conv_params(in_hw, in_c, out_c, kernel, stride, pad, dilation=1, depthwise=False):
+    in_h, in_w = in_hw
+    out_h = (in_h + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
+    out_w = (in_w + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
+    return {"in_h": in_h, "in_w": in_w, "in_c": in_c, "out_h": out_h, "out_w": out_w,
+            "out_c": out_c, "kernel_h": kernel, "kernel_w": kernel, "stride_h": stride, "stride_w": stride,
+            "dilation_h": dilation, "dilation_w": dilation, "pad_top": pad, "pad_left": pad,
+            "depth_multiplier": out_c // in_c if depthwise else 1}
+
+
+CONV_CASES = [((5, 7), 3, 4, 3, 1, 1, 1), ((6, 5), 2, 5, 3, 2, 1, 1), ((4, 4), 1, 1, 1, 1, 0, 1),
+              ((7, 6), 3, 2, 3, 1, 2, 2), ((5, 5), 4, 3, 2, 2, 0, 1), ((3, 8), 2, 2, 5, 1, 2, 1)]
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+@pytest.mark.parametrize("depthwise", [False, True])
+def test_inplace_distance_portable_windowed_kernels(case, depthwise):
+    from tinygen.passes.inplace import DISTANCE
+
+    in_hw, in_c, out_c, kernel, stride, pad, dil = case
+    if depthwise:
+        out_c = in_c * (1 + out_c % 2)          # depth multiplier 1 or 2
+    k = conv_params(in_hw, in_c, out_c, kernel, stride, pad, dil, depthwise)
+    name = "tg_depthwise_conv2d_s8" if depthwise else "tg_conv2d_s8"
+    assert DISTANCE[name](k) == brute_distance(trace_portable(k, depthwise))

@@ -1,26 +1,29 @@
-"""Which kernels may write their output over an input they are the last to read.
+"""Which kernels may write their output over an input they are the last to read,
+and how far below it the output must start.
 
-A kernel's output may start D bytes below such an input and overlap it when
-writing output byte p can only destroy input bytes no later output byte reads.
-The rule therefore depends on the C loop order, so it is stated per kernel (a
-kernel not listed here never overlaps, e.g. the DSP variants). Every kernel
-listed below was read in firmware/kernels/ and
+With the output D bytes below the input, writing output byte p overwrites input
+byte p - D. The rule depends on the C loop order, so it is stated per kernel (a
+kernel not listed here never overlaps). Each listed kernel's order is modelled
+as a sequence of steps; step s writes output bytes up to wmax[s] and reads input
+bytes from rmin[s] up. Either all of a step's reads come before its writes
+(`reads_first`), or they may interleave. A write must not destroy a byte that
+the same step (when interleaved) or a later step still reads:
 
-  * writes its output once, in increasing address order, as the last step of
-    computing that byte (no partial results stored in the output), and
-  * reads only the input bytes of the output byte it is computing;
-  * takes no `restrict` pointers, so aliased input and output are legal C.
+    D = max(0, max over s of wmax[s] - min(rmin[t] for the later steps t) + 1)
 
-With the output D bytes below the input, writing output byte p overwrites
-input byte p - D. That is safe when every output byte after p reads only input bytes
-at or above p - D + 1, i.e. D >= p' - minin(p') for every output byte p', where
-minin(p') is the lowest input byte p' reads.
+Every kernel listed below was read in firmware/kernels/; each writes every
+output byte once, as the last step of computing it (no partial results stored
+in the output), and takes no `restrict` pointers, so aliased input and output
+are legal C. The step models, one per loop order:
 
   ELEMENTWISE: output byte i reads input byte i only (same size, same shape for
       the strided kernels), so D = 0: the output may take the input's place.
-  WINDOWED: NHWC convolutions writing out[(oy * out_w + ox) * out_c + oc] in that
-      loop order; minin is the first in-bounds window row and column, channel 0
-      (conv2d) or oc / depth_multiplier (depthwise).
+  WINDOWED (tg_conv2d_s8, tg_depthwise_conv2d_s8): loops out_y, out_x, out_c,
+      one output byte per step, after reading its window: channel 0 of each
+      window pixel (conv2d) or channel oc / depth_multiplier (depthwise).
+
+For a 3x3 stride-1 layer D is about one input row plus a pixel: the output
+takes its own input's place but for that margin.
 """
 
 from __future__ import annotations
@@ -34,8 +37,20 @@ from tinygen.ir import Graph, Node
 ELEMENTWISE = frozenset({"tg_add_s8", "tg_clamp_s8", "tg_logistic_s8", "tg_hard_swish_s8",
                          "tg_requantize_s8"})
 ELEMENTWISE_STRIDED = frozenset({"tg_add_broadcast_s8", "tg_mul_s8"})
-# sliding-window kernels with the out_y, out_x, out_c loop order
-WINDOWED = {"tg_conv2d_s8": "conv2d", "tg_depthwise_conv2d_s8": "depthwise"}
+
+NO_READ = np.iinfo(np.int64).max // 4      # rmin of a step reading nothing
+
+
+def step_distance(wmax: np.ndarray, rmin: np.ndarray, reads_first: bool) -> int:
+    """The smallest D such that no step's write destroys an input byte that a later
+    step (or, unless reads_first, the same step) reads. Steps in execution order."""
+    wmax = np.asarray(wmax, dtype=np.int64).ravel()
+    rmin = np.asarray(rmin, dtype=np.int64).ravel()
+    if wmax.size == 0:
+        return 0
+    suffix = np.minimum.accumulate(rmin[::-1])[::-1]          # min over steps >= s
+    later = np.append(suffix[1:], NO_READ) if reads_first else suffix
+    return int(max(0, np.max(np.where(later < NO_READ, wmax - later + 1, 0))))
 
 
 def _first_in_bounds(origin: np.ndarray, dilation: int) -> np.ndarray:
@@ -44,19 +59,42 @@ def _first_in_bounds(origin: np.ndarray, dilation: int) -> np.ndarray:
     return origin + skip * dilation
 
 
-def _window_distance(node: Node) -> int:
-    k = node.attrs["kparams"]
-    oy = np.arange(k["out_h"])[:, None, None]
-    ox = np.arange(k["out_w"])[None, :, None]
-    oc = np.arange(k["out_c"])[None, None, :]
-    y = _first_in_bounds(oy * k["stride_h"] - k["pad_top"], k["dilation_h"])
-    x = _first_in_bounds(ox * k["stride_w"] - k["pad_left"], k["dilation_w"])
-    ci = oc // k["depth_multiplier"] if WINDOWED[node.kernel] == "depthwise" else 0 * oc
-    minin = (y * k["in_w"] + x) * k["in_c"] + ci
-    p = (oy * k["out_w"] + ox) * k["out_c"] + oc
-    # windows wholly in the padding read nothing and constrain nothing
-    reads = (y < k["in_h"]) & (x < k["in_w"]) & (oc >= 0)
-    return int(max(0, np.max(np.where(reads, p - minin, 0))))
+def _window_start(k: dict) -> np.ndarray:
+    """[out_h, out_w]: the lowest input byte (channel 0) each output pixel's window
+    reads, NO_READ for windows wholly in the padding."""
+    y = _first_in_bounds(np.arange(k["out_h"]) * k["stride_h"] - k["pad_top"], k["dilation_h"])[:, None]
+    x = _first_in_bounds(np.arange(k["out_w"]) * k["stride_w"] - k["pad_left"], k["dilation_w"])[None, :]
+    start = (y * k["in_w"] + x) * k["in_c"]
+    return np.where((y < k["in_h"]) & (x < k["in_w"]), start, NO_READ).astype(np.int64)
+
+
+def _per_channel(k: dict, pixels: np.ndarray, depthwise: bool) -> tuple[np.ndarray, np.ndarray]:
+    """wmax, rmin of one step per (pixel group, output channel): `pixels` [groups, n]
+    lists each group's output pixel indices (-1 pads a short group). Output channel
+    oc reads from input channel 0 (conv2d) or oc / depth_multiplier (depthwise) up."""
+    start = _window_start(k).ravel()
+    oc = np.arange(k["out_c"])
+    valid = pixels >= 0
+    group_start = np.min(np.where(valid, start[np.maximum(pixels, 0)], NO_READ), axis=1)
+    last = np.max(pixels, axis=1)
+    wmax = last[:, None] * k["out_c"] + oc[None, :]
+    channel = oc // k["depth_multiplier"] if depthwise else 0 * oc
+    rmin = np.where(group_start[:, None] < NO_READ, group_start[:, None] + channel[None, :], NO_READ)
+    return wmax, rmin
+
+
+def _windowed(depthwise: bool):
+    def distance(k: dict) -> int:
+        pixels = np.arange(k["out_h"] * k["out_w"])[:, None]
+        return step_distance(*_per_channel(k, pixels, depthwise), reads_first=True)
+    return distance
+
+
+# kernel -> D from its parameter struct
+DISTANCE = {
+    "tg_conv2d_s8": _windowed(depthwise=False),
+    "tg_depthwise_conv2d_s8": _windowed(depthwise=True),
+}
 
 
 def overlap_distance(graph: Graph, node: Node, tensor: str) -> int | None:
@@ -72,6 +110,6 @@ def overlap_distance(graph: Graph, node: Node, tensor: str) -> int | None:
         return 0 if inp.nbytes == out.nbytes else None
     if node.kernel in ELEMENTWISE_STRIDED:
         return 0 if tuple(inp.shape) == tuple(out.shape) else None
-    if node.kernel in WINDOWED and tensor == node.inputs[0]:
-        return _window_distance(node)
+    if node.kernel in DISTANCE and tensor == node.inputs[0]:
+        return DISTANCE[node.kernel](node.attrs["kparams"])
     return None
