@@ -52,18 +52,21 @@ def _add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False) 
                    help="how activation ranges are taken from the calibration data (default: minmax)")
     p.add_argument("--percentile", type=float, default=99.99, metavar="P",
                    help="with --calib-method percentile: keep the [100-P, P] percentile range (default 99.99)")
-    p.add_argument("--kernels", choices=BACKENDS, default="tinygen",
+    p.add_argument("--kernels", choices=BACKENDS, default=None,
                    help="kernel implementations: tinygen's (with the board's ISA extensions), portable C only, "
-                        "CMSIS-NN where it has the layer, or auto: per layer the fastest by measured "
-                        "instructions (default: tinygen)")
+                        "CMSIS-NN where it has the layer, or auto: per layer the fastest by executed "
+                        "instructions measured on the board's stand-in, cached "
+                        "(default: auto on Cortex-M boards, tinygen otherwise)")
     p.add_argument("--cmsis-nn", metavar="PATH", default=None,
                    help="a CMSIS-NN source tree for --kernels cmsis-nn / auto (default: $CMSIS_NN_PATH)")
 
 
-def _compile(args, progress, features=frozenset(), allow_uncalibrated=False):
-    """Load and compile the model. With allow_uncalibrated (inspect), a model with
-    no calibration data is calibrated on random data without a warning: shapes,
-    MACs and memory do not depend on the ranges."""
+def _compile(args, progress, board=None, allow_uncalibrated=False):
+    """Load and compile the model for `board` (None: no ISA features). With
+    allow_uncalibrated (inspect), a model with no calibration data is calibrated
+    on random data without a warning: shapes, MACs and memory do not depend on
+    the ranges. --kernels auto measures the candidate kernels on the board's stand-in."""
+    from tinygen.autotune import compile_auto, default_kernels, kernel_report
     from tinygen.calib import CalibrationWarning
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
@@ -77,13 +80,32 @@ def _compile(args, progress, features=frozenset(), allow_uncalibrated=False):
         calib, quiet = "random", True
     progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
              else "calibrating and quantizing (int8)")
-    options = CompileOptions(args.calib_method, args.percentile, features, kernels=args.kernels,
-                             cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None)
+    kernels = args.kernels or default_kernels(board)
+    options = CompileOptions(args.calib_method, args.percentile, board.isa_features if board else frozenset(),
+                             kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None)
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore", CalibrationWarning)
-        graph = compile_source(source, calib, options)
+        if kernels == "auto" and board is not None:
+            graph = compile_auto(source, calib, options, board, progress)
+        else:
+            graph = compile_source(source, calib, options)
+            note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None
+            graph.meta["kernels"] = kernel_report(graph, kernels, note=note)
     return source, graph
+
+
+def _print_kernels(graph) -> None:
+    """--kernels auto: the kernel chosen per layer and its measured instructions."""
+    from tinygen.autotune import choice_table
+
+    report = graph.meta.get("kernels") or {}
+    if report.get("mode") != "auto":
+        return
+    print("\n  kernels (auto: per layer the fewest executed instructions on the stand-in):")
+    print("\n".join("    " + line for line in choice_table(report).splitlines()))
+    if report.get("note"):
+        print(f"  note: {report['note']}")
 
 
 def cmd_build(args) -> int:
@@ -95,7 +117,7 @@ def cmd_build(args) -> int:
 
     board = get_board(args.board)
     progress = _Progress(args.quiet)
-    source, graph = _compile(args, progress, board.isa_features)
+    source, graph = _compile(args, progress, board)
     out = Path(args.output) if args.output else Path("build") / source.name
     result = build(source, graph, board, out, progress)
     plan = graph.meta["memory"]
@@ -118,6 +140,7 @@ def cmd_build(args) -> int:
         for use in others:
             print(f"    {title(use)}: {memory_line(use)}")
         print()
+    _print_kernels(graph)
     for note in result.notes:
         print(f"  note: {note}")
     for kind, path in result.artifacts.items():
@@ -130,15 +153,18 @@ def cmd_inspect(args) -> int:
     from tinygen.inspect_report import layer_table, memory_report
     from tinygen.ir import dump
 
+    from tinygen.board import get_board
+
     progress = _Progress(quiet=True)
-    source, graph = _compile(args, progress, allow_uncalibrated=True)
+    board = get_board(args.board) if args.board else None
+    source, graph = _compile(args, progress, board, allow_uncalibrated=True)
     stats = layer_stats(graph)
     if args.json:
         from dataclasses import asdict
 
         plan = graph.meta["memory"]
         data = {"model": source.name, "layers": [asdict(s) for s in stats],
-                "arena_size": plan.arena_size, "peak_live": plan.peak_live,
+                "arena_size": plan.arena_size, "peak_live": plan.peak_live, "kernels": graph.meta["kernels"],
                 "buffers": [{"name": b.name, "offset": b.offset, "size": b.size,
                              "first": b.first, "last": b.last} for b in plan.buffers]}
         Path(args.json).write_text(json.dumps(data, indent=2, default=list) + "\n")
@@ -146,6 +172,7 @@ def cmd_inspect(args) -> int:
         print(dump(graph))
         return 0
     print(layer_table(source.name, stats, graph))
+    _print_kernels(graph)
     if args.memory:
         print()
         print(memory_report(graph))
@@ -203,6 +230,7 @@ def make_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("inspect", help="per-layer shapes, parameters, MACs and memory of a model",
                        epilog=EPILOG_INSPECT, formatter_class=fmt)
     _add_compile_args(i)
+    i.add_argument("--board", help="compile for this board: its ISA features and kernels (default: none)")
     i.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
     i.add_argument("--plot", metavar="FILE.png", help="also draw the memory plan (buffers over ops) as a PNG")
     i.add_argument("--ir", action="store_true", help="print the lowered IR instead of the table")

@@ -150,12 +150,16 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
 def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
           progress: Progress = lambda msg: None) -> BuildResult:
     """Write the project for `board` into out_dir and compile it."""
-    from tinygen.codegen.project import write_project
+    from tinygen.autotune import kernel_report
+    from tinygen.codegen.project import MANIFEST, write_project
 
     out_dir = Path(out_dir)
     with staged_output(out_dir) as stage:
         progress("generating C")
         info = write_project(graph, stage, source.name, source.source_hash, board)
+        # the kernel per layer (with --kernels auto: measured instructions and the rivals')
+        info["kernels"] = graph.meta.get("kernels") or kernel_report(graph, None)
+        (stage / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
         if board.build == "host":
             from tinygen.build.host import build_host
 
@@ -175,6 +179,7 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
     from tinygen.build.memory import check_prediction, predict
     from tinygen.codegen.firmware_project import write_firmware_project
     from tinygen.codegen.project import MANIFEST
+    from tinygen.kernels.cmsis_nn import cmsis_nn_note
 
     predicted = predict(graph, board, info["weight_bytes"])
     check_prediction(predicted, board, str(source.path))
@@ -182,11 +187,13 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
     project = write_firmware_project(graph, stage, source.name, board)
     built = build_firmware(stage, project, board, predicted, str(source.path), str(out_dir), progress)
     record(info, board, project, built, predicted, stage)
+    if "cmsis_nn" in graph.meta:                # --kernels cmsis-nn: the tree it was built with
+        info["cmsis_nn"] = graph.meta["cmsis_nn"]
     (stage / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
     # ESP-IDF builds: the real part's image is ESP-IDF's, known here only by the prediction
     memory = list(built.memory.values()) if project.idf_target is None else [predicted, *built.memory.values()]
     return BuildResult(out_dir, info, {name: out_dir / p.relative_to(stage) for name, p in built.artifacts.items()},
-                       memory, built.notes)
+                       memory, built.notes + [note for note in [cmsis_nn_note(graph)] if note])
 
 
 __all__ = ["BuildResult", "SourceModel", "build", "compile_source", "graph_hash", "load_source",

@@ -61,7 +61,7 @@ def cmd_flash(args) -> int:
     board = _board_for(args)
     progress = _Progress(args.quiet)
     if args.model:
-        source, graph = _compile(args, progress, board.isa_features)
+        source, graph = _compile(args, progress, board)
         project = _build(args, board, source, graph, progress).out_dir
     elif args.output:
         project = Path(args.output)
@@ -122,7 +122,7 @@ def cmd_hil(args) -> int:
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
     progress = _Progress(args.quiet)
-    source, graph = _compile(args, progress, board.isa_features)
+    source, graph = _compile(args, progress, board)
     inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
     result = _build(args, board, source, graph, progress)
     if args.flash and not emulate and board.build != "host":

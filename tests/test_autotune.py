@@ -1,0 +1,191 @@
+"""--kernels auto: the per-layer choice by measured instructions, its cache and its fallback."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from e2e import example_source
+from tinygen import autotune
+from tinygen.autotune import compile_auto, default_kernels, pick_fastest, unavailable
+from tinygen.board import get_board
+from tinygen.cli import main
+from tinygen.kernels import measure_cache
+from tinygen.kernels.measure_cache import MeasurementCache
+from tinygen.passes import CompileOptions
+from tinygen.passes.choose_kernels import kernel_candidates
+
+F746 = get_board("f746zg")
+MODEL = "dscnn"          # 1x1 convolutions and a fully connected layer: DSP and portable candidates
+
+
+class FakeStandin:
+    """A measurement function with made-up counts: per layer and kernel a number drawn
+    from a seeded generator, so the DSP kernel wins on some layers and loses on others.
+    Like real counts, they depend on the layer's parameters, not on its name."""
+
+    def __init__(self, seed: int = 0):
+        self.rng = np.random.default_rng(seed)
+        self.drawn: dict[str, int] = {}
+        self.table: dict[tuple[str, str], int] = {}     # (node name, kernel) -> count given
+        self.calls = 0
+
+    def count(self, node, kernel: str) -> int:
+        layer = json.dumps([node.op, node.attrs["kparams"], kernel], sort_keys=True)
+        count = self.drawn.setdefault(layer, int(self.rng.integers(1_000, 100_000)))
+        self.table[(node.name, kernel)] = count
+        return count
+
+    def __call__(self, source, graph, board) -> dict[str, int]:
+        self.calls += 1
+        return {n.name: self.count(n, n.kernel) for n in graph.nodes if n.kernel}
+
+
+def options() -> CompileOptions:
+    return CompileOptions(features=F746.isa_features, kernels="auto")
+
+
+def choices(graph) -> dict[str, list[str]]:
+    """Node -> its candidates under auto, for nodes with a choice."""
+    found = {n.name: [k.name for k in kernel_candidates(graph, n, F746.isa_features, "auto")]
+             for n in graph.nodes if n.kernel}
+    return {n: names for n, names in found.items() if len(names) > 1}
+
+
+def test_pick_fastest_fewest_instructions_then_preference():
+    assert pick_fastest(["dsp", "portable"], {"dsp": 500, "portable": 400}) == "portable"
+    assert pick_fastest(["dsp", "portable"], {"dsp": 400, "portable": 400}) == "dsp"       # tie: preferred
+    assert pick_fastest(["dsp", "portable"], {"dsp": None, "portable": 900}) == "portable"  # measured wins
+    assert pick_fastest(["dsp", "portable"], {}) == "dsp"
+
+
+def test_default_kernels_auto_on_cortex_m_only():
+    assert default_kernels(F746) == "auto" and default_kernels(get_board("f446re")) == "auto"
+    for name in ("host", "esp32-c3", "esp32-devkitc"):
+        assert default_kernels(get_board(name)) == "tinygen"
+    assert default_kernels(None) == "tinygen"
+
+
+def test_auto_chooses_per_layer_minimum(tmp_path):
+    source = example_source(MODEL)
+    fake = FakeStandin(seed=3)
+    cache = MeasurementCache(tmp_path / "cache.json")
+    graph = compile_auto(source, None, options(), F746, measure=fake, cache=cache)
+    open_nodes = choices(graph)
+    assert len(open_nodes) >= 3, "the model must offer choices for the test to mean anything"
+    assert fake.calls == max(len(names) for names in open_nodes.values())
+    chosen = {n.name: n.kernel for n in graph.nodes if n.kernel}
+    for node, names in open_nodes.items():
+        want = min(names, key=lambda k: fake.table[(node, k)])
+        assert chosen[node] == want, (node, {k: fake.table[(node, k)] for k in names})
+    assert len({chosen[n] for n in open_nodes}) > 1, "seed should make both kinds of kernel win somewhere"
+    report = graph.meta["kernels"]
+    assert report["mode"] == "auto" and report["note"] is None and report["measured_variants"] == fake.calls
+    for layer in report["layers"]:
+        assert layer["kernel"] == chosen[layer["name"]]
+        assert layer["instructions"] == fake.table[(layer["name"], layer["kernel"])]
+    assert "tg_conv2d_1x1_s8_dsp" in autotune.choice_table(report)
+
+
+def test_cache_hit_miss_and_invalidation(tmp_path, monkeypatch):
+    source = example_source(MODEL)
+    path = tmp_path / "cache.json"
+    fake = FakeStandin(seed=5)
+    first = compile_auto(source, None, options(), F746, measure=fake, cache=MeasurementCache(path))
+    measured = fake.calls
+    assert measured > 0 and json.loads(path.read_text())["entries"]
+
+    # a second build (new process: a fresh cache object on the same file) measures nothing
+    again = MeasurementCache(path)
+    second = compile_auto(source, None, options(), F746, measure=fake, cache=again)
+    assert fake.calls == measured and again.misses == 0 and again.hits > 0
+    assert [n.kernel for n in second.nodes] == [n.kernel for n in first.nodes]
+    assert second.meta["kernels"]["layers"] == first.meta["kernels"]["layers"]
+
+    # changed kernel sources, compiler or tinygen version: measured again
+    for name, value in (("sources_hash", lambda spec: "edited"), ("compiler_version", lambda cc: "gcc 99"),
+                        ("__version__", "9.9.9")):
+        with monkeypatch.context() as m:
+            m.setattr(measure_cache, name, value)
+            calls = fake.calls
+            compile_auto(source, None, options(), F746, measure=fake, cache=MeasurementCache(path))
+            assert fake.calls > calls, f"a changed {name} must miss the cache"
+
+    # an unreadable cache file is no error: everything is measured again
+    path.write_text("{not json")
+    calls = fake.calls
+    compile_auto(source, None, options(), F746, measure=fake, cache=MeasurementCache(path))
+    assert fake.calls == calls + measured
+
+
+def test_cache_dir_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "tg"))
+    assert measure_cache.cache_dir() == tmp_path / "tg"
+    monkeypatch.delenv("TINYGEN_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert MeasurementCache.default().path == tmp_path / "xdg" / "tinygen" / measure_cache.CACHE_FILE
+
+
+def test_fallback_without_standin_keeps_preference(tmp_path, monkeypatch):
+    source = example_source(MODEL)
+    no_standin = dataclasses.replace(F746, emulator=None)
+    assert "no emulated stand-in" in unavailable(no_standin)
+    graph = compile_auto(source, None, options(), no_standin, cache=MeasurementCache(tmp_path / "c.json"))
+    note = graph.meta["kernels"]["note"]
+    assert note.startswith("kernels auto: ") and "\n" not in note
+    for node, names in choices(graph).items():
+        assert graph.node(node).kernel == names[0]
+
+    # no QEMU on PATH: the CLI says so in one line and builds with the preferred kernels
+    real_which = autotune.shutil.which
+    monkeypatch.setattr(autotune.shutil, "which", lambda tool: None if tool.startswith("qemu") else real_which(tool))
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "empty"))
+    out = tmp_path / "inspect.json"
+    assert main(["inspect", str(source.path), "--board", "f746zg", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())["kernels"]
+    assert report["mode"] == "auto" and "qemu-system-arm not found" in report["note"]
+
+
+@pytest.mark.skipif(unavailable(F746) is not None, reason=f"cannot measure on the f746zg stand-in: {unavailable(F746)}")
+def test_auto_measured_on_f746zg_standin_bit_exact(tmp_path):
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.ref.interpreter import run
+
+    source = example_source(MODEL)
+    cache = MeasurementCache(tmp_path / "cache.json")
+    calls = []
+
+    def measure(src, graph, board):
+        calls.append(1)
+        return autotune.measure_standin(src, graph, board)
+
+    graph = compile_auto(source, None, options(), F746, measure=measure, cache=cache)
+    report = graph.meta["kernels"]
+    open_nodes = choices(graph)
+    assert len(calls) == max(len(v) for v in open_nodes.values())
+    for layer in report["layers"]:
+        assert layer["instructions"] and layer["instructions"] > 0, layer
+        if layer["name"] in open_nodes:
+            counts = layer["candidates"]
+            assert set(counts) == set(open_nodes[layer["name"]]) and all(counts.values())
+            assert counts[layer["kernel"]] == min(counts.values()), layer
+    # the DSP 1x1 convolution beats portable C on this model's pointwise layers
+    assert any(layer["kernel"] == "tg_conv2d_1x1_s8_dsp" for layer in report["layers"])
+    assert compile_auto(source, None, options(), F746, measure=measure, cache=MeasurementCache(cache.path)) \
+        and len(calls) == max(len(v) for v in open_nodes.values()), "the second build must measure nothing"
+
+    result = build(source, graph, F746, tmp_path / "fw")
+    assert result.manifest["kernels"] == report
+    rng = np.random.default_rng(7)
+    size = graph.tensor(graph.inputs[0]).size
+    with open_device(F746, result.out_dir, emulate=True) as dev:
+        for _ in range(3):
+            x = rng.integers(-128, 128, size=size, dtype=np.int8)
+            raw, _ = dev.run(x.tobytes())
+            want = np.concatenate([v.ravel() for v in run(graph, x).values()])
+            got = np.frombuffer(raw, np.int8)
+            assert np.array_equal(got, want), f"{np.flatnonzero(got != want)[:5]} differ"

@@ -1,0 +1,166 @@
+"""A per-machine cache of measured kernel instructions, for `--kernels auto`.
+
+    cache = MeasurementCache.default()          # $TINYGEN_CACHE_DIR or ~/.cache/tinygen
+    key = layer_key(graph, node, spec, board)
+    cache.get(key)                              # None: never measured
+    cache.put(key, 123_440, {"kernel": spec.name, ...})
+
+A layer's executed instructions depend only on the layer, so the key is
+everything that decides them: the stand-in machine, the compiler, its version
+and flags, the kernel and the sources it is built from (for CMSIS-NN kernels,
+the CMSIS-NN tree), the layer's parameter struct and tensor shapes and dtypes,
+and the tinygen version. Change any of them and the entry is not found: it is
+measured again. The cache is one JSON file, rewritten atomically and merged
+with what other processes wrote meanwhile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from tinygen import __version__
+from tinygen.board import Board
+from tinygen.ir import Graph, Node
+from tinygen.kernels.table import KernelSpec
+from tinygen.resources import data_dir
+
+CACHE_FILE = "kernel-instructions.json"
+FORMAT = 1
+# headers every kernel includes besides its own (KernelSpec.headers)
+COMMON_HEADERS = ("kernels/tg_kernels.h", "kernels/tg_requant.h")
+CMSIS_NN_SOURCES = (".c", ".h")
+
+
+def cache_dir() -> Path:
+    """$TINYGEN_CACHE_DIR, else $XDG_CACHE_HOME/tinygen, else ~/.cache/tinygen."""
+    if os.environ.get("TINYGEN_CACHE_DIR"):
+        return Path(os.environ["TINYGEN_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tinygen"
+
+
+@lru_cache(maxsize=None)
+def compiler_version(cc: str) -> str:
+    """The first line of `cc --version` ("" when it does not run)."""
+    try:
+        out = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.splitlines()[0] if out else ""
+
+
+def _hash_files(paths) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode())
+        h.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return h.hexdigest()
+
+
+def sources_hash(spec: KernelSpec) -> str:
+    """The kernel's C source and the headers it is built with."""
+    firmware = data_dir("firmware")
+    return _hash_files(firmware / rel for rel in (spec.source, *spec.headers, *COMMON_HEADERS) if rel)
+
+
+@lru_cache(maxsize=8)
+def _tree_hash(root: str, stamp: tuple) -> str:
+    files = sorted(p for p in Path(root).rglob("*") if p.suffix in CMSIS_NN_SOURCES and p.is_file())
+    return _hash_files(files)
+
+
+def cmsis_nn_hash(root: str | None) -> str:
+    """A CMSIS-NN tree's sources (its version, in effect); "" without one."""
+    if not root or not Path(root).is_dir():
+        return ""
+    return _tree_hash(str(Path(root).resolve()), (Path(root).stat().st_mtime_ns,))
+
+
+def layer_key(graph: Graph, node: Node, spec: KernelSpec, board: Board, cmsis_nn: str | None = None) -> dict:
+    """Everything a layer's measured instructions depend on (node names left out:
+    the same layer in another model hits the same entry)."""
+    from tinygen.build.toolchain import standin_toolchain
+
+    toolchain = standin_toolchain(board)
+    tensors = [graph.tensor(name) for name in (*node.inputs, *node.outputs)]
+    return {
+        "format": FORMAT,
+        "tinygen": __version__,
+        "machine": board.emulator["machine"] if board.emulator else None,
+        "cc": toolchain.cc if toolchain else None,
+        "cc_version": compiler_version(toolchain.cc) if toolchain else None,
+        "cflags": list(toolchain.cflags) if toolchain else None,
+        "kernel": spec.name,
+        "sources": sources_hash(spec),
+        "cmsis_nn": cmsis_nn_hash(cmsis_nn) if spec.backend == "cmsis-nn" else "",
+        "op": node.op,
+        "kparams": node.attrs.get("kparams"),
+        "tensors": [[list(t.shape), t.dtype, t.bits] for t in tensors],
+        "scratch": node.scratch_bytes,
+    }
+
+
+def key_digest(key: dict) -> str:
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class MeasurementCache:
+    """Measured instructions per layer key, in one JSON file."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.entries = self._read()
+        self.hits = 0
+        self.misses = 0
+
+    @classmethod
+    def default(cls) -> "MeasurementCache":
+        return cls(cache_dir() / CACHE_FILE)
+
+    def _read(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}                      # none yet, or unreadable: measure again
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("entries"), dict):
+            return {}
+        return data["entries"]
+
+    def get(self, key: dict) -> int | None:
+        entry = self.entries.get(key_digest(key))
+        count = entry.get("instructions") if isinstance(entry, dict) else None
+        if isinstance(count, int) and count >= 0:
+            self.hits += 1
+            return count
+        self.misses += 1
+        return None
+
+    def put(self, key: dict, instructions: int, about: dict | None = None) -> None:
+        self.entries[key_digest(key)] = {"instructions": int(instructions), **(about or {})}
+
+    def save(self) -> None:
+        """Write the file, keeping entries other processes added since it was read.
+        A cache that cannot be written is left alone (the next build measures again)."""
+        merged = {**self._read(), **self.entries}
+        tmp = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".kernel-instructions.", dir=self.path.parent)
+            with os.fdopen(fd, "w") as f:
+                json.dump({"format": FORMAT, "entries": merged}, f, indent=1, sort_keys=True)
+            os.replace(tmp, self.path)
+        except OSError:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            return
+        self.entries = merged
+
+
+__all__ = ["CACHE_FILE", "MeasurementCache", "cache_dir", "cmsis_nn_hash", "compiler_version", "key_digest",
+           "layer_key", "sources_hash"]
