@@ -75,23 +75,44 @@ class Pointwise(nn.Module):
         return self.fcs(torch.flatten(self.strided(self.convs(x)), 1))
 
 
+class Convs(nn.Module):
+    """General convolutions: a KWS-like 10x4 stride-2 first conv on 1 channel, 3x3 stride 2
+    with ReLU6, dilation 2, unequal padding along H and W, an even kernel without padding,
+    a strided 1x1; odd channel counts and odd pixel counts (65, 21, 21, 21, 12, 3 pixels)."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 5, (10, 4), stride=2, padding=(4, 1)), nn.ReLU(),
+            nn.Conv2d(5, 7, 3, stride=2, padding=1), nn.ReLU6(),
+            nn.Conv2d(7, 6, 3, dilation=2, padding=2),
+            nn.Conv2d(6, 9, (3, 5), padding=(1, 2), bias=False),
+            nn.Conv2d(9, 4, 2),
+            nn.Conv2d(4, 3, 1, stride=2))
+        self.fc = nn.Linear(3 * 3, 5)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.body(x), 1))
+
+
 MODELS = {
     # 35 pixels (odd: the last row alone), channel counts 1, odd, not multiples of 4
-    "odd": ((3, 1, 5, 7, 8, 13, 64, 33), (5, 7), (37, 1, 6, 9)),
+    "odd": (lambda: Pointwise((3, 1, 5, 7, 8, 13, 64, 33), (5, 7), (37, 1, 6, 9)), (1, 3, 5, 7)),
     # 16 pixels (even), depths that are multiples of 4 and one large product
-    "even": ((4, 16, 96, 4, 2), (4, 4), (12, 12, 2)),
+    "even": (lambda: Pointwise((4, 16, 96, 4, 2), (4, 4), (12, 12, 2)), (1, 4, 4, 4)),
+    "convs": (Convs, (1, 1, 27, 11)),
 }
+ODD_POINTWISE = 6       # pointwise convs of the "odd" model
 
 
 def compiled(name: str, features, tmp_path_factory):
-    channels, hw, features_out = MODELS[name]
+    factory, shape = MODELS[name]
     torch.manual_seed(1)
-    net = Pointwise(channels, hw, features_out)
+    net = factory()
     for p in net.parameters():
         torch.nn.init.uniform_(p, -1.0, 1.0)
     net.eval()
     tmp = tmp_path_factory.mktemp(name)
-    shape = (1, channels[0], *hw)
     torch.export.save(torch.export.export(net, (torch.randn(shape),)), tmp / "m.pt2")
     rng = np.random.default_rng(0)
     np.save(tmp / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
@@ -114,8 +135,8 @@ def kernels_by_op(graph) -> dict[str, list[str]]:
 def test_dsp_kernels_chosen_for_dsp_boards(board, tmp_path_factory):
     _, graph, _, _ = compiled("odd", get_board(board).isa_features, tmp_path_factory)
     k = kernels_by_op(graph)
-    # every pointwise conv but the strided one, which the 1x1 kernel does not serve
-    assert k["conv2d"] == ["tg_conv2d_1x1_s8_dsp"] * (len(MODELS["odd"][0]) - 1) + ["tg_conv2d_s8"]
+    # every pointwise conv but the strided one, which the general DSP conv serves
+    assert k["conv2d"] == ["tg_conv2d_1x1_s8_dsp"] * ODD_POINTWISE + ["tg_conv2d_s8_dsp"]
     assert set(k["fully_connected"]) == {"tg_fully_connected_s8_dsp"}
 
 
@@ -131,7 +152,7 @@ def _check_on_standin(model: str, board_name: str, tmp_path_factory) -> None:
 
     board = get_board(board_name)
     source, graph, inputs, tmp = compiled(model, board.isa_features, tmp_path_factory)
-    assert "tg_conv2d_1x1_s8_dsp" in kernels_by_op(graph)["conv2d"]
+    assert {"tg_conv2d_s8_dsp", "tg_fully_connected_s8_dsp"} <= {n.kernel for n in graph.nodes}
     project = build(source, graph, board, tmp / "fw").out_dir
     layer_nodes = [n for n in graph.nodes if n.kernel]
     with open_device(board, project, emulate=True) as dev:
@@ -161,3 +182,18 @@ def test_pointwise_and_fc_s8_dsp_standin(board, tmp_path_factory):
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
 def test_pointwise_and_fc_even_s8_dsp_standin(board, tmp_path_factory):
     _check_on_standin("even", board, tmp_path_factory)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_conv2d_s8_dsp_standin(board, tmp_path_factory):
+    _check_on_standin("convs", board, tmp_path_factory)
+
+
+def test_conv2d_s8_dsp_chosen_for_every_general_conv(tmp_path_factory):
+    _, graph, _, _ = compiled("convs", get_board("f746zg").isa_features, tmp_path_factory)
+    assert kernels_by_op(graph)["conv2d"] == ["tg_conv2d_s8_dsp"] * 6
+    sizes = [n.scratch_bytes for n in graph.nodes if n.op == "conv2d"]
+    # two int8 receptive fields (rounded up to 8) + two int16 rows (depth rounded up to 4)
+    depths = [10 * 4 * 1, 3 * 3 * 5, 3 * 3 * 7, 3 * 5 * 6, 2 * 2 * 9, 4]
+    assert sizes == [(2 * d + 7) // 8 * 8 + 4 * ((d + 3) // 4 * 4) for d in depths]

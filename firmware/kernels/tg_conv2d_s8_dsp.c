@@ -1,0 +1,94 @@
+/*
+ * tg_conv2d_s8_dsp: general 2-D convolution (any kernel size, stride,
+ * dilation and padding; groups = 1) for ARMv7E-M (Cortex-M4/M7 DSP
+ * extension), int8 in/out, per-channel requantization, by partial im2col:
+ * the receptive fields of 2 output pixels are copied into the scratch buffer
+ * (padded taps hold the input zero point, so they contribute nothing), then
+ * multiplied by the [out_c][kernel_h * kernel_w * in_c] weights with SIMD
+ * multiply-accumulates (tg_mat_mult_s8_dsp.h).
+ * Equals tg_conv2d_s8 bit for bit. numpy twin: tinygen.ref.kernels.conv2d_s8.
+ *
+ * Loop order (in-place planning relies on it): for each block of 2 output
+ * pixels in raster order, all reads of the block's input happen before any
+ * write of the block's outputs; outputs are written only inside their block.
+ *
+ * Scratch, 8-byte aligned: the two int8 receptive fields (2 * K bytes rounded up
+ * to 8, K = kernel_h * kernel_w * in_c), then tg_mat_mult_s8_dsp_buffer_size(K)
+ * bytes for the two rows widened to int16; tinygen.kernels.table sizes it.
+ */
+#include "tg_kernels.h"
+#include "tg_mat_mult_s8_dsp.h"
+
+/* bytes of the two int8 receptive fields, kept a multiple of 8 */
+static int32_t tg_conv2d_s8_dsp_im2col_size(int32_t depth)
+{
+    return (2 * depth + 7) & ~7;
+}
+
+/* The receptive field of output pixel (oy, ox): int8 [kernel_h][kernel_w][in_c] at dst. */
+static void tg_conv2d_s8_dsp_im2col(const tg_conv2d_params_t *p, const int8_t *input, int32_t oy,
+                                    int32_t ox, int8_t *dst)
+{
+    const int32_t in_c = p->in_c;
+    const int8_t zero_point = (int8_t)(-p->input_offset);
+    const int32_t y0 = oy * p->stride_h - p->pad_top;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
+    const int32_t row_bytes = p->kernel_w * in_c;
+    int32_t ky, kx;
+
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = y0 + ky * p->dilation_h;
+        const int32_t x_last = x0 + (p->kernel_w - 1) * p->dilation_w;
+        if (iy < 0 || iy >= p->in_h) {
+            memset(dst, zero_point, (size_t)row_bytes);
+        } else if (p->dilation_w == 1 && x0 >= 0 && x_last < p->in_w) {
+            /* the whole row of taps is inside and contiguous: one copy */
+            memcpy(dst, &input[(iy * p->in_w + x0) * in_c], (size_t)row_bytes);
+        } else {
+            for (kx = 0; kx < p->kernel_w; ++kx) {
+                const int32_t ix = x0 + kx * p->dilation_w;
+                if (ix < 0 || ix >= p->in_w) {
+                    memset(dst + kx * in_c, zero_point, (size_t)in_c);
+                } else {
+                    memcpy(dst + kx * in_c, &input[(iy * p->in_w + ix) * in_c], (size_t)in_c);
+                }
+            }
+        }
+        dst += row_bytes;
+    }
+}
+
+void tg_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                      const int8_t *weights, const int32_t *bias,
+                      const int32_t *multiplier, const int32_t *shift,
+                      int8_t *scratch, int8_t *output)
+{
+    const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max};
+    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
+    const int32_t pixels = p->out_h * p->out_w;
+    const int32_t out_c = p->out_c;
+    int8_t *const col0 = scratch, *const col1 = scratch + depth;
+    int16_t *const buf = (int16_t *)(void *)(scratch + tg_conv2d_s8_dsp_im2col_size(depth));
+    int32_t oy = 0, ox = 0;     /* output pixel of the block's first row */
+    int32_t n;
+
+    for (n = 0; n + 2 <= pixels; n += 2) {
+        tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col0);
+        if (++ox == p->out_w) {
+            ox = 0;
+            ++oy;
+        }
+        tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col1);
+        if (++ox == p->out_w) {
+            ox = 0;
+            ++oy;
+        }
+        tg_mat_mult_2rows_s8_dsp(col0, col1, depth, out_c, weights, bias, multiplier, shift, &q, buf,
+                                 &output[n * out_c], &output[(n + 1) * out_c]);
+    }
+    if (n < pixels) {           /* the last pixel of an odd count */
+        tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col0);
+        tg_mat_mult_1row_s8_dsp(col0, depth, out_c, weights, bias, multiplier, shift, &q, buf,
+                                &output[n * out_c]);
+    }
+}
