@@ -31,9 +31,6 @@ class KernelSpec:
     # scratch bytes the kernel needs in the arena, from its parameter struct (None: none).
     # A kernel with scratch takes a `int8_t *scratch` argument just before its output.
     scratch: Callable[[dict], int] | None = None
-    # whether the kernel computes a given (graph, node) exactly, for kernels that serve only
-    # some nodes of their op and variant (e.g. CMSIS-NN's per-tensor fully connected); None: all
-    accepts: Callable | None = None
 
     @property
     def ref_name(self) -> str:
@@ -78,20 +75,6 @@ def _dsp(name, op, struct, twin, scratch, variant=None):
                       twin=twin, headers=("kernels/tg_mat_mult_s8_dsp.h",), scratch=scratch)
 
 
-def depthwise_dsp_scratch(p: dict) -> int:
-    """tg_depthwise_conv2d_s8_dsp's scratch: every tap's weights of each whole block of 4
-    channels widened to int16 (8 bytes per tap and block)."""
-    return p["kernel_h"] * p["kernel_w"] * 2 * (p["in_c"] // 4 * 4)
-
-
-# depth multiplier 1 (kernel_variants), the weights widened once per call into scratch
-_DEPTHWISE_DSP = KernelSpec(
-    "tg_depthwise_conv2d_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
-    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT,
-    source="kernels/tg_depthwise_conv2d_s8_dsp.c", variant="depth_multiplier_1",
-    twin="depthwise_conv2d_s8", scratch=depthwise_dsp_scratch)
-
-
 # In order of preference: the first matching kernel whose requirements the
 # target meets is chosen. Portable kernels come last and require nothing.
 KERNELS: tuple[KernelSpec, ...] = (
@@ -101,7 +84,6 @@ KERNELS: tuple[KernelSpec, ...] = (
     _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
          lambda p: mat_mult_dsp_scratch(p["in_features"])),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
-    _DEPTHWISE_DSP,
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
     _portable("tg_max_pool2d_s8", "max_pool2d", "tg_pool2d_params_t"),
@@ -127,15 +109,6 @@ KERNELS: tuple[KernelSpec, ...] = (
 # extensions, tinygen's portable C only, CMSIS-NN where it has the layer (tinygen's kernels
 # for the rest), or per layer the fastest by measured instructions
 BACKENDS = ("tinygen", "portable", "cmsis-nn", "auto")
-
-# CMSIS-NN adapters (firmware/cmsis_nn), for targets where a CMSIS-NN tree is configured
-# (imported here, after KernelSpec: tinygen.kernels.cmsis_nn does not import this module)
-from tinygen.kernels.cmsis_nn import HEADER as _CMSIS_NN_HEADER, cmsis_nn_kernels  # noqa: E402
-
-KERNELS = KERNELS + cmsis_nn_kernels(KernelSpec)
-
-# the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
-BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER}
 
 
 def find_kernels(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: int | None,
