@@ -1,0 +1,345 @@
+/*
+ * tg_depthwise_conv2d_s8_dsp: depthwise 2-D convolution with depth multiplier 1
+ * (any kernel size, stride, dilation, padding) for ARMv7E-M (Cortex-M4/M7 DSP
+ * extension), int8 in/out, per-channel requantization. Equals
+ * tg_depthwise_conv2d_s8 bit for bit on the nodes it serves.
+ * numpy twin: tinygen.ref.kernels.depthwise_conv2d_s8.
+ *
+ * NHWC keeps an input pixel's channels contiguous and TFLite's [1][kh][kw][C]
+ * weights keep a tap's channels contiguous, so 4 channels are computed
+ * together: per tap one 32-bit load of 4 input bytes, widened to two int16
+ * pairs with the input offset added (SXTAB16 and its ROR #8 form), one load of
+ * the 4 weights widened with SXTB16, then one SMLABB or SMLATT per channel
+ * (SMLAD would add two channels together). Padded taps are skipped: they hold
+ * the input zero point, whose (x + input_offset) is 0, as in TFLite. A window
+ * cut by the border visits only its valid taps; the common cases (3 or 2 valid
+ * columns, the full 3x3 window) are unrolled by the compiler. Channels beyond
+ * the last multiple of 4 are computed one at a time.
+ *
+ * Loop order (the in-place memory plan relies on it):
+ * output pixels in raster order, one pixel (or 2 adjacent pixels of one output
+ * row) at a time; within it, channel blocks in increasing order; each block's
+ * outputs are written after all reads of that block's taps, and a block reads
+ * only its own channels' input bytes.
+ *
+ * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
+ */
+#include <arm_acle.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tg_kernels.h"
+#include "tg_requant.h"
+
+/* Where a window's taps lie, in bytes, and what every tap shares. */
+typedef struct {
+    int32_t channels;       /* C: bytes between adjacent pixels of a row */
+    int32_t in_row_step;    /* between kernel rows in the input: dilation_h * in_w * C */
+    int32_t in_col_step;    /* between kernel columns in the input: dilation_w * C */
+    int32_t w_row_step;     /* between kernel rows in the weights: kernel_w * C */
+    int32_t wide_row_words; /* between kernel rows in the widened weights: 2 * kernel_w */
+    int32_t block_words;    /* between channel blocks in the widened weights: 2 * taps */
+    int32_t offset2;        /* the input offset in both int16 halves */
+} tg_dw_taps_t;
+
+/* Four int8 at any alignment (Cortex-M4/M7 LDR allows unaligned access). */
+static inline int32_t tg_dw_load4(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Bytes 1 and 3 sign-extended to two int16: SXTB16 with its 8-bit rotation (no ACLE intrinsic). */
+static inline int32_t tg_dw_sxtb16_odd(int32_t v)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/* Bytes 1 and 3 of v sign-extended and added to the two int16 of pair: SXTAB16 with rotation. */
+static inline int32_t tg_dw_sxtab16_odd(int32_t pair, int32_t v)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(pair), "r"(v));
+    return r;
+}
+
+/* Output quantization, copied out of the parameters (stores through int8_t pointers may alias them). */
+typedef struct {
+    int32_t input_offset, output_offset;
+    int32_t round_offset;           /* 1 + 2 * output_offset: see tg_dw_requant_small */
+    int32_t act_min4, act_max4;     /* act_min and act_max in each of the 4 bytes */
+    int32_t small;                  /* every accumulator fits tg_dw_requant_small */
+} tg_dw_quant_t;
+
+/* SMMULR: (a * b + 2^31) >> 32, the rounded high word of the product. */
+static inline int32_t tg_dw_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* v saturated to int8: SSAT (ACLE's __ssat macro trips -Wsign-conversion). */
+static inline int32_t tg_dw_ssat8(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/* v >> 1 saturated to int8: SSAT with its shift operand. */
+static inline int32_t tg_dw_ssat8_asr1(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/*
+ * Largest |accumulator| for which tg_dw_requant_small is exact: a = acc * 2^max(shift, 0)
+ * must satisfy |a| < 2^30, so that 2 * a is an int32.
+ */
+#define TG_DW_SMALL_LIMIT ((int32_t)1 << 30)
+
+/*
+ * tg_requantize(acc, multiplier, shift) + output_offset saturated to int8, for
+ * multiplier >= 0 and |acc * 2^max(shift, 0)| < 2^30 (tg_dw_accumulators_small).
+ * With a = acc << max(shift, 0):
+ *  - SaturatingRoundingDoublingHighMul(a, multiplier) for multiplier >= 0 is
+ *    floor((a * multiplier + 2^30) / 2^31) (see tg_requantize_fast in tg_requant.h),
+ *    which is floor((2a * multiplier + 2^31) / 2^32): SMMULR of 2a, one instruction.
+ *  - RoundingDivideByPOT(x, n), n = -shift >= 1, is
+ *    floor((floor((x - [x < 0]) / 2^(n-1)) + 1) / 2) (also shown there); adding
+ *    output_offset inside the last halving as 2 * output_offset is exact, and SSAT
+ *    does the halving and the saturation together.
+ */
+static inline int32_t tg_dw_requant_small(int32_t acc, int32_t multiplier, int32_t shift,
+                                          const tg_dw_quant_t *q)
+{
+    if (shift < 0) {
+        const int32_t x = tg_dw_smmulr(acc * 2, multiplier);
+        /* ~shift == n - 1; arithmetic shifts of negative values: see tg_requant.h */
+        return tg_dw_ssat8_asr1(((x + (x >> 31)) >> ~shift) + q->round_offset);
+    }
+    return tg_dw_ssat8(tg_dw_smmulr((int32_t)((uint32_t)acc << shift) * 2, multiplier) + q->output_offset);
+}
+
+/* The general case: TFLite's requantization + output_offset, saturated to int8. */
+static inline int32_t tg_dw_requant(int32_t acc, int32_t multiplier, int32_t shift, const tg_dw_quant_t *q)
+{
+    return tg_dw_ssat8(tg_requantize(acc, multiplier, shift) + q->output_offset);
+}
+
+/* 1 when every channel's accumulator and left shift meet tg_dw_requant_small's bound. */
+static int32_t tg_dw_accumulators_small(const tg_conv2d_params_t *p, const int32_t *bias,
+                                        const int32_t *multiplier, const int32_t *shift)
+{
+    /* |(x + input_offset) * w| <= 255 * 128 per tap */
+    const int32_t taps = p->kernel_h * p->kernel_w;
+    int32_t c;
+    if (taps > 1024) {
+        return 0;
+    }
+    for (c = 0; c < p->out_c; ++c) {
+        const int32_t b = bias != NULL ? bias[c] : 0;
+        const int32_t left = shift[c] > 0 ? shift[c] : 0;
+        int32_t bound;
+        if (multiplier[c] < 0 || b <= -TG_DW_SMALL_LIMIT || b >= TG_DW_SMALL_LIMIT || left >= 30) {
+            return 0;
+        }
+        bound = (b < 0 ? -b : b) + taps * 255 * 128;    /* < 2^30 + 2^25 */
+        if (bound >= (TG_DW_SMALL_LIMIT >> left)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Byte 0 of v into byte `lsb / 8` of packed: BFI (the compiler does not always find it). */
+#define TG_DW_BFI(packed, v, lsb) __asm__("bfi %0, %1, #" #lsb ", #8" : "+r"(packed) : "r"(v))
+
+/* Hides a pointer's value from the optimizer: the loads after it are addressed from it. */
+#define TG_DW_OPAQUE(ptr) __asm__("" : "+r"(ptr))
+
+/*
+ * Four accumulators of channels c..c+3 requantized, clamped to [act_min, act_max]
+ * with byte-wise SIMD (SSUB8 sets a GE flag per byte, SEL picks by them), stored as one word.
+ */
+static inline __attribute__((always_inline)) void
+tg_dw_store4(int8_t *out, int32_t acc0, int32_t acc1, int32_t acc2, int32_t acc3,
+             const int32_t *multiplier, const int32_t *shift, const tg_dw_quant_t *q)
+{
+    uint32_t packed, b1, b2, b3;
+    if (q->small) {
+        packed = (uint32_t)tg_dw_requant_small(acc0, multiplier[0], shift[0], q);
+        b1 = (uint32_t)tg_dw_requant_small(acc1, multiplier[1], shift[1], q);
+        b2 = (uint32_t)tg_dw_requant_small(acc2, multiplier[2], shift[2], q);
+        b3 = (uint32_t)tg_dw_requant_small(acc3, multiplier[3], shift[3], q);
+    } else {
+        packed = (uint32_t)tg_dw_requant(acc0, multiplier[0], shift[0], q);
+        b1 = (uint32_t)tg_dw_requant(acc1, multiplier[1], shift[1], q);
+        b2 = (uint32_t)tg_dw_requant(acc2, multiplier[2], shift[2], q);
+        b3 = (uint32_t)tg_dw_requant(acc3, multiplier[3], shift[3], q);
+    }
+    TG_DW_BFI(packed, b1, 8);
+    TG_DW_BFI(packed, b2, 16);
+    TG_DW_BFI(packed, b3, 24);
+    (void)__ssub8((int8x4_t)packed, (int8x4_t)q->act_min4);
+    packed = __sel((uint8x4_t)packed, (uint8x4_t)q->act_min4);       /* max(packed, act_min) */
+    (void)__ssub8((int8x4_t)q->act_max4, (int8x4_t)packed);
+    packed = __sel((uint8x4_t)packed, (uint8x4_t)q->act_max4);       /* min(packed, act_max) */
+    memcpy(out, &packed, sizeof packed);
+}
+
+static inline int8_t tg_dw_out(int32_t acc, int32_t multiplier, int32_t shift, const tg_dw_quant_t *q)
+{
+    acc = tg_dw_requant(acc, multiplier, shift, q);
+    acc = acc < q->act_min4 >> 24 ? q->act_min4 >> 24 : acc;
+    acc = acc > q->act_max4 >> 24 ? q->act_max4 >> 24 : acc;
+    return (int8_t)acc;
+}
+
+/*
+ * One output pixel, all channels. x points at the window's first valid tap
+ * (channel 0), w at the weights of that tap, wide[wide_index] at its widened
+ * weights in the first channel block; n_rows x n_cols valid taps from there. Inlined with
+ * constant n_rows / n_cols where the window is a common one, so the tap loops unroll.
+ */
+static inline __attribute__((always_inline)) void
+tg_dw_pixel(const tg_dw_quant_t *q, const tg_dw_taps_t *t, const int8_t *x, const int8_t *w,
+            const int32_t *wide, int32_t wide_index, int32_t n_rows, int32_t n_cols, const int32_t *bias,
+            const int32_t *multiplier, const int32_t *shift, int8_t *out)
+{
+    const int32_t channels = t->channels;
+    int32_t c = 0;
+
+    for (; c + 4 <= channels; c += 4, wide_index += t->block_words) {
+        const int8_t *xr = x + c;
+        const int32_t *wr = wide + wide_index;
+        int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+        int32_t r, k;
+        if (bias != NULL) {
+            acc0 = bias[c];
+            acc1 = bias[c + 1];
+            acc2 = bias[c + 2];
+            acc3 = bias[c + 3];
+        }
+        /* unrolled completely where n_rows and n_cols are constants */
+#pragma GCC unroll 3
+        for (r = 0; r < n_rows; ++r) {
+            /* one pointer per row, the taps at register offsets from it (GCC would
+               otherwise keep a pointer per tap, spilled to the stack) */
+            TG_DW_OPAQUE(xr);
+#pragma GCC unroll 3
+            for (k = 0; k < n_cols; ++k) {
+                const int32_t vx = tg_dw_load4(xr + k * t->in_col_step);
+                const int32_t x02 = __sxtab16(t->offset2, vx), x13 = tg_dw_sxtab16_odd(t->offset2, vx);
+                const int32_t w02 = wr[2 * k], w13 = wr[2 * k + 1];
+                acc0 = __smlabb(x02, w02, acc0);
+                acc2 = __smlatt(x02, w02, acc2);
+                acc1 = __smlabb(x13, w13, acc1);
+                acc3 = __smlatt(x13, w13, acc3);
+            }
+            xr += t->in_row_step;
+            wr += t->wide_row_words;
+        }
+        tg_dw_store4(out + c, acc0, acc1, acc2, acc3, multiplier + c, shift + c, q);
+    }
+    for (; c < channels; ++c) {     /* the channels after the last block of 4 */
+        const int8_t *xr = x + c;
+        const int8_t *wr = w + c;
+        int32_t acc = bias != NULL ? bias[c] : 0;
+        int32_t r, k;
+        for (r = 0; r < n_rows; ++r) {
+            for (k = 0; k < n_cols; ++k) {
+                acc += ((int32_t)xr[k * t->in_col_step] + q->input_offset) * (int32_t)wr[k * channels];
+            }
+            xr += t->in_row_step;
+            wr += t->w_row_step;
+        }
+        out[c] = tg_dw_out(acc, multiplier[c], shift[c], q);
+    }
+}
+
+/* The first valid tap index and the number of valid taps along one axis. */
+static inline int32_t tg_dw_valid(int32_t origin, int32_t dilation, int32_t kernel, int32_t size,
+                                  int32_t *first)
+{
+    int32_t k0 = 0, k1 = kernel;
+    while (k0 < kernel && origin + k0 * dilation < 0) {
+        ++k0;
+    }
+    while (k1 > k0 && origin + (k1 - 1) * dilation >= size) {
+        --k1;
+    }
+    *first = k0;
+    return k1 - k0;
+}
+
+/*
+ * The weights of each block of 4 channels widened once to int16 pairs (SXTB16):
+ * wide[(block * taps + tap) * 2] holds channels 0 and 2 of the block, the next word
+ * channels 1 and 3, so each tap reads its 4 weights with one LDRD.
+ */
+static void tg_dw_widen(const int8_t *weights, int32_t taps, int32_t channels, int32_t *wide)
+{
+    int32_t c, tap;
+    for (c = 0; c + 4 <= channels; c += 4) {
+        for (tap = 0; tap < taps; ++tap, wide += 2) {
+            const int32_t vw = tg_dw_load4(weights + tap * channels + c);
+            wide[0] = __sxtb16(vw);
+            wide[1] = tg_dw_sxtb16_odd(vw);
+        }
+    }
+}
+
+void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                const int8_t *weights, const int32_t *bias,
+                                const int32_t *multiplier, const int32_t *shift,
+                                int8_t *scratch, int8_t *output)
+{
+    const int32_t channels = p->in_c;
+    const int32_t taps = p->kernel_h * p->kernel_w;
+    const tg_dw_taps_t t = {
+        channels, p->dilation_h * p->in_w * channels, p->dilation_w * channels, p->kernel_w * channels,
+        2 * p->kernel_w, 2 * taps, (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u),
+    };
+    const tg_dw_quant_t q = {p->input_offset, p->output_offset, 1 + 2 * p->output_offset,
+                             (int32_t)((uint32_t)(p->act_min & 0xFF) * 0x01010101u),
+                             (int32_t)((uint32_t)(p->act_max & 0xFF) * 0x01010101u),
+                             tg_dw_accumulators_small(p, bias, multiplier, shift)};
+    /* the arena places scratch buffers 16-byte aligned (LDRD needs 4); NULL when in_c < 4 */
+    int32_t *const wide = (int32_t *)(void *)scratch;
+    const int32_t fast_3x3 = p->kernel_h == 3 && p->kernel_w == 3 && p->dilation_w == 1;
+    int32_t out_y, out_x;
+    int8_t *out = output;
+
+    tg_dw_widen(weights, taps, channels, wide);
+    for (out_y = 0; out_y < p->out_h; ++out_y) {
+        const int32_t in_y = out_y * p->stride_h - p->pad_top;
+        int32_t ky;
+        const int32_t n_rows = tg_dw_valid(in_y, p->dilation_h, p->kernel_h, p->in_h, &ky);
+        const int8_t *in_row = input + (in_y + ky * p->dilation_h) * p->in_w * channels;
+        for (out_x = 0; out_x < p->out_w; ++out_x, out += channels) {
+            const int32_t in_x = out_x * p->stride_w - p->pad_left;
+            int32_t kx;
+            const int32_t n_cols = tg_dw_valid(in_x, p->dilation_w, p->kernel_w, p->in_w, &kx);
+            const int32_t tap = ky * p->kernel_w + kx;
+            const int8_t *x = in_row + (in_x + kx * p->dilation_w) * channels;
+            const int8_t *w = weights + tap * channels;
+            if (fast_3x3 && n_rows == 3 && n_cols == 3) {
+                tg_dw_pixel(&q, &t, x, w, wide, 2 * tap, 3, 3, bias, multiplier, shift, out);
+            } else if (n_cols == 3) {
+                tg_dw_pixel(&q, &t, x, w, wide, 2 * tap, n_rows, 3, bias, multiplier, shift, out);
+            } else if (n_cols == 2) {
+                tg_dw_pixel(&q, &t, x, w, wide, 2 * tap, n_rows, 2, bias, multiplier, shift, out);
+            } else {
+                tg_dw_pixel(&q, &t, x, w, wide, 2 * tap, n_rows, n_cols, bias, multiplier, shift, out);
+            }
+        }
+    }
+}
