@@ -1,328 +1,32 @@
-"""Import an int8 .tflite flatbuffer into an already-quantized IR graph.
-
-The file's own quantization is kept as it is: per-tensor int8 activations,
-per-channel int8 weights, int32 biases. What TFLite Micro computes in its
-Prepare step is computed here the same way, so the generated code equals
-TFLM's reference kernels byte for byte:
-
-- requantization multipliers and shifts: tinygen.quant.params.requant_multipliers
-  (input_scale * filter_scale / output_scale in double, as
-  PopulateConvolutionQuantizationParams);
-- fused activation bounds: CalculateActivationRangeQuantized (float32 division,
-  std::round);
-- SAME/VALID padding and output sizes: ComputePaddingHeightWidth / ComputeOutSize.
-
-Operators keep TFLM's own restrictions and quirks where they decide the bytes:
-RELU6 clamps on its input's grid without requantizing, PAD copies bytes
-unchanged, CONCATENATION needs one quantization for all inputs and the output.
-
-A float32 model input that goes straight into QUANTIZE, and float32 outputs
-that come straight out of DEQUANTIZE, are the model's boundary: the compiled
-graph keeps int8 ports (the QUANTIZE output, the DEQUANTIZE input) and lists
-them in graph.meta["float_inputs"] / ["float_outputs"]; whoever feeds or reads
-the model converts with those tensors' scale and zero point
-(tinygen.ref.interpreter.quantize_float_input / dequantize).
-
-This is the only module that imports the `tflite` package.
-"""
+"""Build the quantized IR graph from a .tflite model: the model's boundary, then one
+handler per supported operator (`op_<name>`), each checked against the shape the file
+records."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import tflite
 from tflite.ActivationFunctionType import ActivationFunctionType
 from tflite.BuiltinOperator import BuiltinOperator
-from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
-from tinygen.errors import ModelError, TinygenError, UnsupportedOpError
+from tinygen.errors import ModelError, UnsupportedOpError
+from tinygen.frontend.tflite.prepare import activation_range, padding
+from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES, Reader
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor
 from tinygen.quant import op_params
 from tinygen.quant.params import requant_multipliers
 from tinygen.quant.spec import ACT_QMAX, ACT_QMIN
-
-FILE_IDENTIFIER = b"TFL3"
-
-_OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
-_TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_")}
-# TensorType -> (IR dtype, numpy dtype) for the types this frontend reads
-_TYPES = {
-    TensorType.INT8: ("int8", np.int8),
-    TensorType.INT32: ("int32", np.int32),
-    TensorType.FLOAT32: ("float32", np.float32),
-    TensorType.INT16: ("int16", np.int16),
-    TensorType.UINT8: ("uint8", np.uint8),
-    TensorType.INT64: (None, np.int64),
-}
 
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
                  "ADD", "MUL", "CONCATENATION", "PAD", "PADV2", "MEAN", "RESHAPE", "SQUEEZE", "SOFTMAX",
                  "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE")
 
 
-@dataclass
-class TFLiteModel:
-    name: str
-    graph: Graph
-    input_shape: tuple[int, ...]
 
-
-def load(path: str | Path) -> TFLiteModel:
-    """Read a .tflite file; every problem with it is a ModelError or UnsupportedOpError."""
-    path = Path(path)
-    if not path.exists():
-        raise ModelError(f"model file {str(path)!r} does not exist")
-    data = path.read_bytes()
-    name = _c_name(path.stem)
-    if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
-        found = data[4:8] if len(data) >= 8 else b""
-        raise ModelError(f"{path.name} is not a TFLite model: file identifier {found!r}, expected "
-                         f"{FILE_IDENTIFIER!r}", "give an int8 .tflite flatbuffer (from the TFLite converter)")
-    try:
-        graph = _Importer(data, name, path.name).run()
-    except TinygenError:
-        raise
-    except Exception as e:  # the flatbuffer reader fails in many ways on corrupt input
-        raise ModelError(f"{path.name} is corrupt or truncated: cannot read its flatbuffer "
-                         f"({type(e).__name__}: {e})", "re-export the model with the TFLite converter") from None
-    return TFLiteModel(name, graph, graph.tensors[graph.inputs[0]].shape)
-
-
-def _c_name(stem: str) -> str:
-    ident = "".join(c if c.isalnum() or c == "_" else "_" for c in stem).strip("_") or "model"
-    return "m_" + ident if ident[0].isdigit() else ident
-
-
-def _round(x: np.float32) -> int:
-    """std::round on a float: halves away from zero."""
-    return int(np.sign(x) * np.floor(np.abs(np.float64(x)) + 0.5))
-
-
-def activation_range(fused: int, scale, zero_point: int) -> tuple[int, int]:
-    """TFLM CalculateActivationRangeQuantized for int8: zp + round(f / scale), in float32."""
-    def q(f: float) -> int:
-        return zero_point + _round(np.float32(f) / np.float32(scale))
-
-    if fused == ActivationFunctionType.NONE:
-        return ACT_QMIN, ACT_QMAX
-    if fused == ActivationFunctionType.RELU:
-        return max(ACT_QMIN, q(0.0)), ACT_QMAX
-    if fused == ActivationFunctionType.RELU6:
-        return max(ACT_QMIN, q(0.0)), min(ACT_QMAX, q(6.0))
-    if fused == ActivationFunctionType.RELU_N1_TO_1:
-        return max(ACT_QMIN, q(-1.0)), min(ACT_QMAX, q(1.0))
-    raise UnsupportedOpError(f"fused activation {fused} is not supported")
-
-
-def _padding(kind: int, stride: int, dilation: int, in_size: int, filter_size: int) -> tuple[int, int, int]:
-    """TFLM ComputeOutSize and ComputePaddingWithOffset: (out_size, pad_before, pad_after)."""
-    effective = (filter_size - 1) * dilation + 1
-    if kind == Padding.SAME:
-        out = (in_size + stride - 1) // stride
-    elif kind == Padding.VALID:
-        out = (in_size + stride - effective) // stride
-    else:
-        raise ModelError(f"unknown padding type {kind}")
-    total = max((out - 1) * stride + effective - in_size, 0)
-    return out, total // 2, total // 2 + total % 2
-
-
-class _Importer:
-    def __init__(self, data: bytes, name: str, filename: str):
-        self.data = data
-        self.filename = filename
-        self.model = tflite.Model.GetRootAsModel(data, 0)
-        if self.model.SubgraphsLength() < 1:
-            raise ModelError(f"{filename} has no subgraph")
-        self.sg = self.model.Subgraphs(0)
-        self.graph = Graph(name=name)
-        self.names: dict[int, str] = {}     # tflite activation tensor index -> IR tensor name
-        self.where = ""
-        self.float_inputs: set[int] = set()
-        self.float_outputs: set[int] = set()
-        self.skipped: set[int] = set()       # operators at the float boundary, not compiled
-
-    # -- tensors ------------------------------------------------------------
-    def tensor(self, index: int):
-        if not 0 <= index < self.sg.TensorsLength():
-            raise ModelError(f"{self.where}tensor index {index} out of range")
-        return self.sg.Tensors(index)
-
-    def tname(self, index: int) -> str:
-        return self.tensor(index).Name().decode("utf-8", "replace")
-
-    def shape(self, index: int) -> tuple[int, ...]:
-        shape = tuple(int(d) for d in self.tensor(index).ShapeAsNumpy()) if self.tensor(index).ShapeLength() else ()
-        if any(d <= 0 for d in shape):
-            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has shape {list(shape)}; "
-                             "dynamic or empty dimensions are not supported")
-        return shape
-
-    def qparams(self, index: int, per_channel_axis: int | None = None) -> QParams:
-        q = self.tensor(index).Quantization()
-        if q is None or q.ScaleLength() == 0:
-            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has no quantization parameters")
-        scale = q.ScaleAsNumpy().astype(np.float32)
-        zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(scale.shape, np.int64)
-        if zp.size == 1 and scale.size > 1:
-            zp = np.full(scale.shape, zp[0])
-        if zp.shape != scale.shape or not np.all(np.isfinite(scale)) or np.any(scale <= 0):
-            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has invalid quantization "
-                             f"(scales {scale[:4]}, zero points {zp[:4]})")
-        if scale.size > 1:
-            axis = int(q.QuantizedDimension())
-            if per_channel_axis is None or axis != per_channel_axis:
-                raise ModelError(f"{self.where}tensor {self.tname(index)!r} is quantized per channel "
-                                 f"along axis {axis}, which this operator does not allow")
-            if scale.size != self.shape(index)[axis]:
-                raise ModelError(f"{self.where}tensor {self.tname(index)!r} has {scale.size} scales for "
-                                 f"{self.shape(index)[axis]} channels")
-            return QParams(scale, zp, axis=axis)
-        return QParams(scale, zp)
-
-    def buffer(self, index: int) -> np.ndarray | None:
-        t = self.tensor(index)
-        b = t.Buffer()
-        if b == 0:
-            return None
-        if not 0 < b < self.model.BuffersLength():
-            raise ModelError(f"{self.where}tensor {self.tname(index)!r} names buffer {b}, which does not exist")
-        buf = self.model.Buffers(b)
-        if buf.Offset() > 1:          # large models keep buffers after the flatbuffer
-            raw = self.data[buf.Offset(): buf.Offset() + buf.Size()]
-            if len(raw) != buf.Size():
-                raise ModelError(f"{self.where}tensor {self.tname(index)!r}: buffer {b} lies past the end of the file")
-        elif buf.DataLength() == 0:
-            return None
-        else:
-            raw = buf.DataAsNumpy().tobytes()
-        _, np_dtype = _TYPES.get(t.Type(), (None, None))
-        if np_dtype is None:
-            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has type {_TYPE_NAMES.get(t.Type(), t.Type())}")
-        shape = self.shape(index)
-        want = math.prod(shape) * np.dtype(np_dtype).itemsize
-        if len(raw) != want:
-            raise ModelError(f"{self.where}tensor {self.tname(index)!r} of shape {list(shape)} "
-                             f"({_TYPE_NAMES[t.Type()]}) needs {want} bytes, its buffer has {len(raw)}")
-        return np.frombuffer(raw, dtype=np.dtype(np_dtype).newbyteorder("<")).astype(np_dtype).reshape(shape)
-
-    def activation(self, index: int) -> str:
-        """The IR tensor for an activation input; defined earlier (or the graph input)."""
-        if index not in self.names:
-            raise ModelError(f"{self.where}reads tensor {self.tname(index)!r} before any operator writes it")
-        return self.names[index]
-
-    def const(self, index: int, node_name: str, role: str, dtype: str, axis: int | None = None) -> str:
-        t = self.tensor(index)
-        if _TYPES.get(t.Type(), (None,))[0] != dtype:
-            raise UnsupportedOpError(f"{self.where}{role} tensor {self.tname(index)!r} is "
-                                     f"{_TYPE_NAMES.get(t.Type(), t.Type())}; expected {dtype}")
-        data = self.buffer(index)
-        if data is None:
-            raise UnsupportedOpError(f"{self.where}{role} tensor {self.tname(index)!r} is not a constant")
-        c = self.graph.add_const(self.graph.unique_name(f"{node_name}_{role}"), data, dtype)
-        c.qparams = self.qparams(index, axis) if role == "weight" else None
-        if role == "weight" and np.any(c.qparams.zero_point != 0):
-            raise UnsupportedOpError(f"{self.where}weights {self.tname(index)!r} have a nonzero zero point")
-        return c.name
-
-    def new_activation(self, index: int, name: str, shape=None) -> str:
-        t = self.tensor(index)
-        if t.Type() != TensorType.INT8:
-            raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
-                                     f"{_TYPE_NAMES.get(t.Type(), t.Type())}; only int8 activations are supported")
-        ir = Tensor(self.graph.unique_name(name), shape or self.shape(index), "int8", Kind.ACTIVATION,
-                    qparams=self.qparams(index))
-        self.graph.add_tensor(ir)
-        self.names[index] = ir.name
-        # for layer-by-layer comparison with a TFLite interpreter
-        self.graph.meta.setdefault("tflite_tensors", {})[ir.name] = index
-        return ir.name
-
-    # -- model-level checks ----------------------------------------------------
-    def is_const(self, index: int) -> bool:
-        b = self.tensor(index).Buffer()
-        return b != 0 and 0 < b < self.model.BuffersLength() and (
-            self.model.Buffers(b).DataLength() > 0 or self.model.Buffers(b).Offset() > 1)
-
-    def opname(self, op) -> str:
-        if not 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
-            return "?"
-        code = self.model.OperatorCodes(op.OpcodeIndex())
-        return _OP_NAMES.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "?")
-
-    def producers(self) -> dict[int, int]:
-        """tensor index -> index of the operator that writes it"""
-        return {int(t): i for i in range(self.sg.OperatorsLength())
-                for t in (self.sg.Operators(i).OutputsAsNumpy() if self.sg.Operators(i).OutputsLength() else [])}
-
-    def origin(self, tensor: int, producers: dict[int, int]) -> str:
-        if tensor not in producers:
-            return "a model input"
-        return f"operator {producers[tensor]}, {self.opname(self.sg.Operators(producers[tensor]))}"
-
-    def float_boundary(self) -> tuple[set[int], set[int]]:
-        """(float32 input tensors that only feed QUANTIZE, float32 output tensors written by
-        DEQUANTIZE from int8): the model's float boundary, converted outside the compiled graph."""
-        inputs, outputs = set(), set()
-        users: dict[int, list] = {}
-        for i in range(self.sg.OperatorsLength()):
-            op = self.sg.Operators(i)
-            for t in (op.InputsAsNumpy() if op.InputsLength() else []):
-                users.setdefault(int(t), []).append(op)
-        producer = {t: self.sg.Operators(i) for t, i in self.producers().items()}
-        for k in range(self.sg.InputsLength()):
-            t = int(self.sg.Inputs(k))
-            if (self.tensor(t).Type() == TensorType.FLOAT32 and users.get(t)
-                    and all(self.opname(op) == "QUANTIZE" for op in users[t])):
-                inputs.add(t)
-        for k in range(self.sg.OutputsLength()):
-            t = int(self.sg.Outputs(k))
-            op = producer.get(t)
-            if (self.tensor(t).Type() == TensorType.FLOAT32 and op is not None
-                    and self.opname(op) == "DEQUANTIZE" and op.InputsLength() == 1
-                    and self.tensor(int(op.Inputs(0))).Type() == TensorType.INT8):
-                outputs.add(t)
-        return inputs, outputs
-
-    def check_types(self) -> None:
-        """Reject float, dynamic-range and int16 models before looking at operators."""
-        act_types, weight_types = set(), set()
-        float_inputs, float_outputs = self.float_boundary()
-        inner_floats = []
-        for i in range(self.sg.TensorsLength()):
-            if i in float_inputs or i in float_outputs:
-                continue
-            t = self.sg.Tensors(i)
-            is_const = self.is_const(i)
-            (weight_types if is_const else act_types).add(t.Type())
-            if not is_const and t.Type() == TensorType.FLOAT32:
-                inner_floats.append(i)
-        f = self.filename
-        if TensorType.FLOAT32 in act_types:
-            if TensorType.INT8 in weight_types and TensorType.INT8 not in act_types:
-                raise ModelError(f"{f} is a dynamic-range quantized model (float activations, int8 weights): "
-                                 "not supported yet", "convert it with full int8 quantization "
-                                 "(a representative dataset, inference_input_type=tf.int8)")
-            if TensorType.INT8 in act_types:
-                producers = self.producers()
-                where = ", ".join(f"{self.tname(t)!r} ({self.origin(t, producers)})" for t in inner_floats[:3])
-                raise ModelError(f"{f} has float32 tensors between its int8 layers: {where}: not supported",
-                                 "float32 is allowed only for a model input that goes straight into QUANTIZE "
-                                 "and outputs that come straight out of DEQUANTIZE")
-            raise ModelError(f"{f} is a float model: not supported yet",
-                             "quantize it to int8 with the TFLite converter, or compile the PyTorch model")
-        if TensorType.INT16 in act_types:
-            raise ModelError(f"{f} has int16 activations (16x8 quantization): not supported yet")
-        if act_types - {TensorType.INT8, TensorType.INT32}:
-            names = sorted(_TYPE_NAMES.get(t, str(t)) for t in act_types)
-            raise ModelError(f"{f} has activations of types {names}: only int8 is supported")
-        self.float_inputs, self.float_outputs = float_inputs, float_outputs
-
+class Importer(Reader):
     # -- the graph -------------------------------------------------------------
     def run(self) -> Graph:
         if self.sg.InputsLength() != 1 or self.sg.OutputsLength() < 1:
@@ -336,7 +40,7 @@ class _Importer:
             t = self.tensor(index)
             if t.Type() != TensorType.INT8:
                 raise ModelError(f"{self.filename}: input {self.tname(index)!r} is "
-                                 f"{_TYPE_NAMES.get(t.Type(), t.Type())}, not int8")
+                                 f"{TYPE_NAMES.get(t.Type(), t.Type())}, not int8")
             port = index
         self.graph.add_tensor(Tensor("input", self.shape(port), "int8", Kind.INPUT, qparams=self.qparams(port)))
         self.names[port] = "input"
@@ -366,7 +70,7 @@ class _Importer:
                 out = int(op.Outputs(0))
                 if self.tensor(out).Type() != TensorType.INT8:
                     raise UnsupportedOpError(f"operator {i} (QUANTIZE) turns the float32 model input into "
-                                             f"{_TYPE_NAMES.get(self.tensor(out).Type())}; only int8 is supported")
+                                             f"{TYPE_NAMES.get(self.tensor(out).Type())}; only int8 is supported")
                 ports.append(out)
                 self.skipped.add(i)
         for other in ports[1:]:
@@ -382,7 +86,7 @@ class _Importer:
             raise ModelError(f"operator {i}: opcode index {op.OpcodeIndex()} out of range")
         code = self.model.OperatorCodes(op.OpcodeIndex())
         builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-        opname = _OP_NAMES.get(builtin, f"builtin {builtin}")
+        opname = OP_NAMES.get(builtin, f"builtin {builtin}")
         if builtin == BuiltinOperator.CUSTOM:
             opname = f"CUSTOM ({(code.CustomCode() or b'?').decode('utf-8', 'replace')})"
         ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
@@ -462,8 +166,8 @@ class _Importer:
         dilation = (opts.DilationHFactor(), opts.DilationWFactor())
         if min(stride + dilation) < 1:
             raise ModelError(f"{self.where}stride {stride} or dilation {dilation} is not positive")
-        out_h, top, bottom = _padding(opts.Padding(), stride[0], dilation[0], in_h, kh)
-        out_w, left, right = _padding(opts.Padding(), stride[1], dilation[1], in_w, kw)
+        out_h, top, bottom = padding(opts.Padding(), stride[0], dilation[0], in_h, kh)
+        out_w, left, right = padding(opts.Padding(), stride[1], dilation[1], in_w, kw)
         attrs = {"stride": stride, "dilation": dilation, "padding": (top, bottom, left, right)}
         if depthwise:
             if w_shape[0] != 1 or out_c % in_c:
@@ -510,8 +214,8 @@ class _Importer:
         stride = (opts.StrideH(), opts.StrideW())
         if min(kernel + stride) < 1:
             raise ModelError(f"{self.where}filter {kernel} or stride {stride} is not positive")
-        out_h, top, bottom = _padding(opts.Padding(), stride[0], 1, in_h, kernel[0])
-        out_w, left, right = _padding(opts.Padding(), stride[1], 1, in_w, kernel[1])
+        out_h, top, bottom = padding(opts.Padding(), stride[0], 1, in_h, kernel[0])
+        out_w, left, right = padding(opts.Padding(), stride[1], 1, in_w, kernel[1])
         if not self.qparams(ins[0]).same_as(self.qparams(out)):
             raise UnsupportedOpError(f"{self.where}input and output quantization differ")
         attrs = {"kernel": kernel, "stride": stride, "padding": (top, bottom, left, right)}
@@ -598,7 +302,7 @@ class _Importer:
             raise UnsupportedOpError(f"{self.where}the {role} tensor {self.tname(index)!r} is not a constant")
         if self.tensor(index).Type() != TensorType.INT32:
             raise UnsupportedOpError(f"{self.where}the {role} tensor {self.tname(index)!r} is "
-                                     f"{_TYPE_NAMES.get(self.tensor(index).Type())}; expected INT32")
+                                     f"{TYPE_NAMES.get(self.tensor(index).Type())}; expected INT32")
         return self.buffer(index).astype(np.int64)
 
     def _pad(self, i, ins, out, source, pad_value: int) -> Node:
@@ -682,7 +386,7 @@ class _Importer:
     def op_quantize(self, i, op, ins, out, source):
         t = self.tensor(ins[0])
         if t.Type() != TensorType.INT8:
-            raise UnsupportedOpError(f"{self.where}QUANTIZE from {_TYPE_NAMES.get(t.Type(), t.Type())} inside "
+            raise UnsupportedOpError(f"{self.where}QUANTIZE from {TYPE_NAMES.get(t.Type(), t.Type())} inside "
                                      "the graph is not supported (only at the float32 model input, or int8 to int8)")
         x = self.activation(ins[0])
         if self.qparams(ins[0]).same_as(self.qparams(out)):     # nothing to do: share the bytes

@@ -1,0 +1,75 @@
+"""Import an int8 .tflite flatbuffer into an already-quantized IR graph.
+
+The file's own quantization is kept as it is: per-tensor int8 activations,
+per-channel int8 weights, int32 biases. What TFLite Micro computes in its
+Prepare step is computed here the same way, so the generated code equals
+TFLM's reference kernels byte for byte:
+
+- requantization multipliers and shifts: tinygen.quant.params.requant_multipliers
+  (input_scale * filter_scale / output_scale in double, as
+  PopulateConvolutionQuantizationParams);
+- fused activation bounds: CalculateActivationRangeQuantized (float32 division,
+  std::round);
+- SAME/VALID padding and output sizes: ComputePaddingHeightWidth / ComputeOutSize.
+
+Operators keep TFLM's own restrictions and quirks where they decide the bytes:
+RELU6 clamps on its input's grid without requantizing, PAD copies bytes
+unchanged, CONCATENATION needs one quantization for all inputs and the output.
+
+A float32 model input that goes straight into QUANTIZE, and float32 outputs
+that come straight out of DEQUANTIZE, are the model's boundary: the compiled
+graph keeps int8 ports (the QUANTIZE output, the DEQUANTIZE input) and lists
+them in graph.meta["float_inputs"] / ["float_outputs"]; whoever feeds or reads
+the model converts with those tensors' scale and zero point
+(tinygen.ref.interpreter.quantize_float_input / dequantize).
+
+This package is the only place that imports the `tflite` package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygen.errors import ModelError, TinygenError
+from tinygen.frontend.tflite.importer import SUPPORTED_OPS, Importer
+from tinygen.frontend.tflite.prepare import activation_range
+from tinygen.ir import Graph
+
+FILE_IDENTIFIER = b"TFL3"
+
+
+@dataclass
+class TFLiteModel:
+    name: str
+    graph: Graph
+    input_shape: tuple[int, ...]
+
+
+def load(path: str | Path) -> TFLiteModel:
+    """Read a .tflite file; every problem with it is a ModelError or UnsupportedOpError."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"model file {str(path)!r} does not exist")
+    data = path.read_bytes()
+    name = _c_name(path.stem)
+    if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
+        found = data[4:8] if len(data) >= 8 else b""
+        raise ModelError(f"{path.name} is not a TFLite model: file identifier {found!r}, expected "
+                         f"{FILE_IDENTIFIER!r}", "give an int8 .tflite flatbuffer (from the TFLite converter)")
+    try:
+        graph = Importer(data, name, path.name).run()
+    except TinygenError:
+        raise
+    except Exception as e:  # the flatbuffer reader fails in many ways on corrupt input
+        raise ModelError(f"{path.name} is corrupt or truncated: cannot read its flatbuffer "
+                         f"({type(e).__name__}: {e})", "re-export the model with the TFLite converter") from None
+    return TFLiteModel(name, graph, graph.tensors[graph.inputs[0]].shape)
+
+
+def _c_name(stem: str) -> str:
+    ident = "".join(c if c.isalnum() or c == "_" else "_" for c in stem).strip("_") or "model"
+    return "m_" + ident if ident[0].isdigit() else ident
+
+
+__all__ = ["FILE_IDENTIFIER", "SUPPORTED_OPS", "TFLiteModel", "activation_range", "load"]

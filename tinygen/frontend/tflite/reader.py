@@ -1,0 +1,223 @@
+"""Read a .tflite flatbuffer: its tensors, constants, quantization and operator codes,
+with every inconsistency reported as a ModelError naming the tensor (and the operator
+being imported, through `where`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tflite
+from tflite.BuiltinOperator import BuiltinOperator
+from tflite.TensorType import TensorType
+
+from tinygen.errors import ModelError, UnsupportedOpError
+from tinygen.ir import Graph, Kind, QParams, Tensor
+
+OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_")}
+# TensorType -> (IR dtype, numpy dtype) for the types this frontend reads
+TYPES = {
+    TensorType.INT8: ("int8", np.int8),
+    TensorType.INT32: ("int32", np.int32),
+    TensorType.FLOAT32: ("float32", np.float32),
+    TensorType.INT16: ("int16", np.int16),
+    TensorType.UINT8: ("uint8", np.uint8),
+    TensorType.INT64: (None, np.int64),
+}
+
+
+class Reader:
+    """The first subgraph of a model, and the IR graph being built from it."""
+
+    def __init__(self, data: bytes, name: str, filename: str):
+        self.data = data
+        self.filename = filename
+        self.model = tflite.Model.GetRootAsModel(data, 0)
+        if self.model.SubgraphsLength() < 1:
+            raise ModelError(f"{filename} has no subgraph")
+        self.sg = self.model.Subgraphs(0)
+        self.graph = Graph(name=name)
+        self.names: dict[int, str] = {}     # tflite activation tensor index -> IR tensor name
+        self.where = ""
+        self.float_inputs: set[int] = set()
+        self.float_outputs: set[int] = set()
+        self.skipped: set[int] = set()       # operators at the float boundary, not compiled
+
+    # -- tensors ------------------------------------------------------------
+    def tensor(self, index: int):
+        if not 0 <= index < self.sg.TensorsLength():
+            raise ModelError(f"{self.where}tensor index {index} out of range")
+        return self.sg.Tensors(index)
+
+    def tname(self, index: int) -> str:
+        return self.tensor(index).Name().decode("utf-8", "replace")
+
+    def shape(self, index: int) -> tuple[int, ...]:
+        shape = tuple(int(d) for d in self.tensor(index).ShapeAsNumpy()) if self.tensor(index).ShapeLength() else ()
+        if any(d <= 0 for d in shape):
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has shape {list(shape)}; "
+                             "dynamic or empty dimensions are not supported")
+        return shape
+
+    def qparams(self, index: int, per_channel_axis: int | None = None) -> QParams:
+        q = self.tensor(index).Quantization()
+        if q is None or q.ScaleLength() == 0:
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has no quantization parameters")
+        scale = q.ScaleAsNumpy().astype(np.float32)
+        zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(scale.shape, np.int64)
+        if zp.size == 1 and scale.size > 1:
+            zp = np.full(scale.shape, zp[0])
+        if zp.shape != scale.shape or not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has invalid quantization "
+                             f"(scales {scale[:4]}, zero points {zp[:4]})")
+        if scale.size > 1:
+            axis = int(q.QuantizedDimension())
+            if per_channel_axis is None or axis != per_channel_axis:
+                raise ModelError(f"{self.where}tensor {self.tname(index)!r} is quantized per channel "
+                                 f"along axis {axis}, which this operator does not allow")
+            if scale.size != self.shape(index)[axis]:
+                raise ModelError(f"{self.where}tensor {self.tname(index)!r} has {scale.size} scales for "
+                                 f"{self.shape(index)[axis]} channels")
+            return QParams(scale, zp, axis=axis)
+        return QParams(scale, zp)
+
+    def buffer(self, index: int) -> np.ndarray | None:
+        t = self.tensor(index)
+        b = t.Buffer()
+        if b == 0:
+            return None
+        if not 0 < b < self.model.BuffersLength():
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} names buffer {b}, which does not exist")
+        buf = self.model.Buffers(b)
+        if buf.Offset() > 1:          # large models keep buffers after the flatbuffer
+            raw = self.data[buf.Offset(): buf.Offset() + buf.Size()]
+            if len(raw) != buf.Size():
+                raise ModelError(f"{self.where}tensor {self.tname(index)!r}: buffer {b} lies past the end of the file")
+        elif buf.DataLength() == 0:
+            return None
+        else:
+            raw = buf.DataAsNumpy().tobytes()
+        _, np_dtype = TYPES.get(t.Type(), (None, None))
+        if np_dtype is None:
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has type {TYPE_NAMES.get(t.Type(), t.Type())}")
+        shape = self.shape(index)
+        want = math.prod(shape) * np.dtype(np_dtype).itemsize
+        if len(raw) != want:
+            raise ModelError(f"{self.where}tensor {self.tname(index)!r} of shape {list(shape)} "
+                             f"({TYPE_NAMES[t.Type()]}) needs {want} bytes, its buffer has {len(raw)}")
+        return np.frombuffer(raw, dtype=np.dtype(np_dtype).newbyteorder("<")).astype(np_dtype).reshape(shape)
+
+    def activation(self, index: int) -> str:
+        """The IR tensor for an activation input; defined earlier (or the graph input)."""
+        if index not in self.names:
+            raise ModelError(f"{self.where}reads tensor {self.tname(index)!r} before any operator writes it")
+        return self.names[index]
+
+    def const(self, index: int, node_name: str, role: str, dtype: str, axis: int | None = None) -> str:
+        t = self.tensor(index)
+        if TYPES.get(t.Type(), (None,))[0] != dtype:
+            raise UnsupportedOpError(f"{self.where}{role} tensor {self.tname(index)!r} is "
+                                     f"{TYPE_NAMES.get(t.Type(), t.Type())}; expected {dtype}")
+        data = self.buffer(index)
+        if data is None:
+            raise UnsupportedOpError(f"{self.where}{role} tensor {self.tname(index)!r} is not a constant")
+        c = self.graph.add_const(self.graph.unique_name(f"{node_name}_{role}"), data, dtype)
+        c.qparams = self.qparams(index, axis) if role == "weight" else None
+        if role == "weight" and np.any(c.qparams.zero_point != 0):
+            raise UnsupportedOpError(f"{self.where}weights {self.tname(index)!r} have a nonzero zero point")
+        return c.name
+
+    def new_activation(self, index: int, name: str, shape=None) -> str:
+        t = self.tensor(index)
+        if t.Type() != TensorType.INT8:
+            raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
+                                     f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 activations are supported")
+        ir = Tensor(self.graph.unique_name(name), shape or self.shape(index), "int8", Kind.ACTIVATION,
+                    qparams=self.qparams(index))
+        self.graph.add_tensor(ir)
+        self.names[index] = ir.name
+        # for layer-by-layer comparison with a TFLite interpreter
+        self.graph.meta.setdefault("tflite_tensors", {})[ir.name] = index
+        return ir.name
+
+    # -- model-level checks ----------------------------------------------------
+    def is_const(self, index: int) -> bool:
+        b = self.tensor(index).Buffer()
+        return b != 0 and 0 < b < self.model.BuffersLength() and (
+            self.model.Buffers(b).DataLength() > 0 or self.model.Buffers(b).Offset() > 1)
+
+    def opname(self, op) -> str:
+        if not 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
+            return "?"
+        code = self.model.OperatorCodes(op.OpcodeIndex())
+        return OP_NAMES.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "?")
+
+    def producers(self) -> dict[int, int]:
+        """tensor index -> index of the operator that writes it"""
+        return {int(t): i for i in range(self.sg.OperatorsLength())
+                for t in (self.sg.Operators(i).OutputsAsNumpy() if self.sg.Operators(i).OutputsLength() else [])}
+
+    def origin(self, tensor: int, producers: dict[int, int]) -> str:
+        if tensor not in producers:
+            return "a model input"
+        return f"operator {producers[tensor]}, {self.opname(self.sg.Operators(producers[tensor]))}"
+
+    def float_boundary(self) -> tuple[set[int], set[int]]:
+        """(float32 input tensors that only feed QUANTIZE, float32 output tensors written by
+        DEQUANTIZE from int8): the model's float boundary, converted outside the compiled graph."""
+        inputs, outputs = set(), set()
+        users: dict[int, list] = {}
+        for i in range(self.sg.OperatorsLength()):
+            op = self.sg.Operators(i)
+            for t in (op.InputsAsNumpy() if op.InputsLength() else []):
+                users.setdefault(int(t), []).append(op)
+        producer = {t: self.sg.Operators(i) for t, i in self.producers().items()}
+        for k in range(self.sg.InputsLength()):
+            t = int(self.sg.Inputs(k))
+            if (self.tensor(t).Type() == TensorType.FLOAT32 and users.get(t)
+                    and all(self.opname(op) == "QUANTIZE" for op in users[t])):
+                inputs.add(t)
+        for k in range(self.sg.OutputsLength()):
+            t = int(self.sg.Outputs(k))
+            op = producer.get(t)
+            if (self.tensor(t).Type() == TensorType.FLOAT32 and op is not None
+                    and self.opname(op) == "DEQUANTIZE" and op.InputsLength() == 1
+                    and self.tensor(int(op.Inputs(0))).Type() == TensorType.INT8):
+                outputs.add(t)
+        return inputs, outputs
+
+    def check_types(self) -> None:
+        """Reject float, dynamic-range and int16 models before looking at operators."""
+        act_types, weight_types = set(), set()
+        float_inputs, float_outputs = self.float_boundary()
+        inner_floats = []
+        for i in range(self.sg.TensorsLength()):
+            if i in float_inputs or i in float_outputs:
+                continue
+            t = self.sg.Tensors(i)
+            is_const = self.is_const(i)
+            (weight_types if is_const else act_types).add(t.Type())
+            if not is_const and t.Type() == TensorType.FLOAT32:
+                inner_floats.append(i)
+        f = self.filename
+        if TensorType.FLOAT32 in act_types:
+            if TensorType.INT8 in weight_types and TensorType.INT8 not in act_types:
+                raise ModelError(f"{f} is a dynamic-range quantized model (float activations, int8 weights): "
+                                 "not supported yet", "convert it with full int8 quantization "
+                                 "(a representative dataset, inference_input_type=tf.int8)")
+            if TensorType.INT8 in act_types:
+                producers = self.producers()
+                where = ", ".join(f"{self.tname(t)!r} ({self.origin(t, producers)})" for t in inner_floats[:3])
+                raise ModelError(f"{f} has float32 tensors between its int8 layers: {where}: not supported",
+                                 "float32 is allowed only for a model input that goes straight into QUANTIZE "
+                                 "and outputs that come straight out of DEQUANTIZE")
+            raise ModelError(f"{f} is a float model: not supported yet",
+                             "quantize it to int8 with the TFLite converter, or compile the PyTorch model")
+        if TensorType.INT16 in act_types:
+            raise ModelError(f"{f} has int16 activations (16x8 quantization): not supported yet")
+        if act_types - {TensorType.INT8, TensorType.INT32}:
+            names = sorted(TYPE_NAMES.get(t, str(t)) for t in act_types)
+            raise ModelError(f"{f} has activations of types {names}: only int8 is supported")
+        self.float_inputs, self.float_outputs = float_inputs, float_outputs
+
