@@ -1,0 +1,128 @@
+"""The ARMv7E-M depthwise kernel tg_depthwise_conv2d_s8_dsp on the Cortex-M4/M7 stand-ins.
+
+Chosen for every depthwise layer with depth multiplier 1 on boards with the "dsp"
+feature (the portable kernel serves depth multiplier 2 and boards without DSP), with
+the scratch its widened weights need; firmware built for the F746ZG and F446RE, run on
+the QEMU stand-ins, equals the numpy reference byte for byte on every layer of a chain
+of depthwise layers with awkward shapes: 3x3 stride 1 and 2, 5x5, dilation 2, padding
+same and valid, 3, 4, 6, 7, 64 and 65 channels, odd widths, ReLU6 and ReLU, and the
+asymmetric zero points that calibration gives. (A 1-channel depthwise layer is a plain
+convolution to the importer; the kernel's channels beyond the last block of 4 are
+covered by the 3-, 6-, 7- and 65-channel layers.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from e2e import first_difference
+from test_kernels_dsp import needs_qemu
+from tinygen.board import get_board
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.kernels.table import KERNELS_BY_NAME
+from tinygen.passes import CompileOptions
+from tinygen.ref.interpreter import quantize_input, run
+
+DSP = "tg_depthwise_conv2d_s8_dsp"
+PORTABLE = "tg_depthwise_conv2d_s8"
+SHAPE = (1, 3, 11, 13)      # odd height and width
+
+
+def _dw(channels, kernel=3, stride=1, padding=1, dilation=1, multiplier=1, bias=True):
+    return nn.Conv2d(channels, channels * multiplier, kernel, stride=stride, padding=padding,
+                     dilation=dilation, groups=channels, bias=bias)
+
+
+class Depthwise(nn.Module):
+    """Depthwise layers between pointwise convolutions that set the channel counts."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            _dw(3), nn.ReLU6(),                                      # 3 ch, 11x13, same
+            nn.Conv2d(3, 7, 1), _dw(7, stride=2),                   # 7 ch, stride 2 -> 6x7
+            nn.Conv2d(7, 4, 1), _dw(4, kernel=5, padding=2, bias=False), nn.ReLU(),    # 5x5
+            nn.Conv2d(4, 65, 1), _dw(65, padding=2, dilation=2),   # 65 ch, dilation 2
+            nn.Conv2d(65, 64, 1), _dw(64, stride=2, padding=0), nn.ReLU6(),            # valid -> 2x3
+            nn.Conv2d(64, 3, 1), _dw(3, multiplier=2),             # depth multiplier 2 (portable)
+            _dw(6, kernel=5, stride=2, padding=2))                  # 5x5 stride 2, 6 channels -> 1x2
+        self.fc = nn.Linear(6 * 1 * 2, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.body(x), 1))
+
+
+EXPECTED_KERNELS = [DSP] * 5 + [PORTABLE, DSP]
+DEPTHWISE_CHANNELS = [3, 7, 4, 65, 64, 3, 6]       # in_c of each depthwise layer
+DEPTHWISE_TAPS = [9, 9, 25, 9, 9, 9, 25]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    torch.manual_seed(3)
+    net = Depthwise()
+    for p in net.parameters():
+        torch.nn.init.uniform_(p, -1.0, 1.0)
+    net.eval()
+    tmp = tmp_path_factory.mktemp("depthwise")
+    torch.export.save(torch.export.export(net, (torch.randn(SHAPE),)), tmp / "m.pt2")
+    rng = np.random.default_rng(0)
+    np.save(tmp / "calib.npy", rng.standard_normal((32,) + SHAPE[1:]).astype(np.float32))
+    return load_source(tmp / "m.pt2"), tmp
+
+
+def _compile(model, board_name: str):
+    source, tmp = model
+    graph = compile_source(source, str(tmp / "calib.npy"),
+                           CompileOptions(features=frozenset(get_board(board_name).isa_features)))
+    return graph
+
+
+def _depthwise(graph):
+    return [n for n in graph.nodes if n.op == "depthwise_conv2d"]
+
+
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_dsp_depthwise_chosen_for_depth_multiplier_1(model, board):
+    nodes = _depthwise(_compile(model, board))
+    assert [n.kernel for n in nodes] == EXPECTED_KERNELS
+    assert [n.attrs["kparams"]["in_c"] for n in nodes] == DEPTHWISE_CHANNELS
+    # the widened weights: 8 bytes per tap and whole block of 4 channels, none below 4 channels
+    assert [n.scratch_bytes for n in nodes] == [
+        taps * 2 * (c // 4 * 4) if k == DSP else 0
+        for taps, c, k in zip(DEPTHWISE_TAPS, DEPTHWISE_CHANNELS, EXPECTED_KERNELS)]
+    assert KERNELS_BY_NAME[DSP].ref_name == "depthwise_conv2d_s8"
+
+
+def test_portable_depthwise_without_dsp(model):
+    assert {n.kernel for n in _depthwise(_compile(model, "host"))} == {PORTABLE}
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_depthwise_s8_dsp_standin(model, board, tmp_path):
+    from tinygen.hil.target import open_device
+
+    source, _ = model
+    graph = _compile(model, board)
+    zero_points = {int(graph.tensor(n.inputs[0]).qparams.zero_point[0]) for n in _depthwise(graph)}
+    assert len(zero_points - {-128, 0}) >= 2, f"want asymmetric input zero points, got {zero_points}"
+    project = build(source, graph, get_board(board), tmp_path / "fw").out_dir
+    layer_nodes = [n for n in graph.nodes if n.kernel]
+    rng = np.random.default_rng(7)
+    with open_device(get_board(board), project, emulate=True) as dev:
+        for i in range(3):
+            x = quantize_input(graph, source.to_graph_layout(rng.standard_normal(SHAPE).astype(np.float32) * 1.5))
+            want = run(graph, x, keep_all=True)
+            raw, _ = dev.run(x.tobytes())
+            expected = np.concatenate([want[name].ravel() for name in graph.outputs])
+            got = np.frombuffer(raw, dtype=np.int8)
+            assert np.array_equal(got, expected), f"{board} input {i}: {first_difference(expected, got)}"
+            for index, node in enumerate(layer_nodes):
+                layer = np.frombuffer(dev.layer_out(index), dtype=np.int8)
+                ref = want[node.outputs[0]].ravel()
+                assert np.array_equal(layer, ref), \
+                    f"{board} input {i}: layer {node.name} ({node.kernel}): {first_difference(ref, layer)}"
