@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.board import Board
+from tinygen.build.memory import MemoryFitError
 from tinygen.compiler import SourceModel, compile_source
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph
@@ -83,16 +84,17 @@ def measure_standin(source: SourceModel, graph: Graph, board: Board) -> dict[str
 def _build_standin(source: SourceModel, graph: Graph, board: Board, dest: Path) -> None:
     """Only the stand-in's image of the firmware project (the real part's is not run)."""
     from tinygen.build.firmware import build_firmware
-    from tinygen.build.memory import predict
+    from tinygen.build.memory import check_prediction, predict
     from tinygen.codegen.firmware_project import write_firmware_project
     from tinygen.codegen.project import write_project
     from tinygen.hil.target import EMU_FIRMWARE
 
     info = write_project(graph, dest, source.name, source.source_hash, board)
+    predicted = predict(graph, board, info["weight_bytes"])
+    check_prediction(predicted, board, str(source.path))        # what cannot fit the part is not measured
     project = write_firmware_project(graph, dest, source.name, board)
     project = replace(project, images=[i for i in project.images if i.elf == EMU_FIRMWARE], idf_target=None)
-    build_firmware(dest, project, board, predict(graph, board, info["weight_bytes"]), str(source.path),
-                   f"{dest} (measuring kernels)")
+    build_firmware(dest, project, board, predicted, str(source.path), f"{dest} (measuring kernels)")
 
 
 def _candidates(graph: Graph, options: CompileOptions) -> dict[str, list[str]]:
@@ -147,6 +149,8 @@ def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions
                             counts[n][k] = got[n]
                             cache.put(keys[n][k], got[n], {"kernel": k, "op": nodes[n].op,
                                                            "machine": keys[n][k]["machine"]})
+            except MemoryFitError:
+                raise                   # the model does not fit the part: the build would refuse it too
             except TinygenError as e:
                 note = f"kernels auto: measuring failed ({str(e).splitlines()[0]}); using the preferred kernels"
                 progress(note)
