@@ -102,7 +102,7 @@ MODELS = {
     "even": (lambda: Pointwise((4, 16, 96, 4, 2), (4, 4), (12, 12, 2)), (1, 4, 4, 4)),
     "convs": (Convs, (1, 1, 27, 11)),
 }
-ODD_POINTWISE = 6       # pointwise convs of the "odd" model
+ODD_POINTWISE = 7       # pointwise convs of the "odd" model
 
 
 def compiled(name: str, features, tmp_path_factory):

@@ -290,7 +290,7 @@ void tg_conv2d_1x1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
 
 /*
  * tg_conv2d_s8, any geometry. Same arguments and layouts, plus scratch:
- * 2 * K rounded up to 4, plus 4 * ((K + 3) & ~3) bytes, 8-byte aligned,
+ * 2 * K rounded up to 8, plus 4 * ((K + 3) & ~3) bytes, 8-byte aligned,
  * K = kernel_h * kernel_w * in_c.
  */
 void tg_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
@@ -309,8 +309,8 @@ void tg_fully_connected_s8_dsp(const tg_fully_connected_params_t *p, const int8_
 
 /*
  * tg_depthwise_conv2d_s8 for depth_multiplier == 1 (any kernel, stride, dilation,
- * padding). Same arguments and layouts, plus scratch: kernel_h * kernel_w * 2 *
- * (in_c & ~3) bytes, 4-byte aligned (NULL when that is 0).
+ * padding). Same arguments and layouts, plus scratch: (in_c / 4) *
+ * (8 * kernel_h * kernel_w + 48) bytes, 4-byte aligned (NULL when that is 0).
  */
 void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                                 const int8_t *weights, const int32_t *bias,

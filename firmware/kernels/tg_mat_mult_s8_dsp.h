@@ -45,12 +45,6 @@ typedef struct {
     int32_t act_min, act_max;
 } tg_mat_mult_quant_t;
 
-/* int16 elements of one widened row of `depth` (a multiple of 4: rows stay 8-byte aligned) */
-static inline int32_t tg_mat_mult_row_stride(int32_t depth)
-{
-    return (depth + 3) & ~3;
-}
-
 /* Four int8 at any alignment (Cortex-M4/M7 LDR allows unaligned access). */
 static inline int32_t tg_load_s8x4(const int8_t *p)
 {
@@ -81,48 +75,84 @@ static inline int32_t tg_sxtb16_odd(int32_t v)
 }
 
 /*
- * dst[...] = the int16 x[k] + offset in the order described at the top, for
- * depth & ~3 values; the last depth % 4 follow in their own order.
- * dst: 4-byte aligned, tg_mat_mult_row_stride(depth) elements.
+ * Two int32 from an 8-byte aligned p, then p += 8 bytes: one LDRD with
+ * write-back (GCC 12 splits an int64 load into two LDR and an add).
  */
-static inline void tg_widen_s8_offset(const int8_t *x, int32_t depth, int32_t offset, int16_t *dst)
+static inline void tg_load_pair_post(const int32_t **p, int32_t *lo, int32_t *hi)
+{
+    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(*lo), "=&r"(*hi), "+r"(*p) : "m"(*(const int64_t *)*p));
+}
+
+/* An int8 x 4 word at p (any alignment), then p += 4: LDR with write-back. */
+static inline int32_t tg_load_s8x4_post(const int8_t **p)
+{
+    int32_t v;
+    __asm__("ldr %0, [%1], #4" : "=&r"(v), "+r"(*p) : "m"(*(const int32_t *)(const void *)*p));
+    return v;
+}
+
+/*
+ * The rows x_i (i < rows, rows 1 or 2) widened into dst, 8-byte aligned, in
+ * groups of 4 values: for each group, row 0's pairs (x0, x2), (x1, x3), then
+ * row 1's, so that one pointer walks both rows with LDRD. The last depth % 4
+ * values of row i follow all groups, at rows * (depth & ~3) + 4 * i, in
+ * natural order.
+ */
+static inline __attribute__((always_inline)) void tg_widen_rows_s8(const int8_t *x0, const int8_t *x1,
+                                                                   int32_t rows, int32_t depth,
+                                                                   int32_t offset, int16_t *dst)
 {
     const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x00010001u);
-    int32_t *d = (int32_t *)(void *)dst;
+    const int32_t body = depth & ~3;
+    int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
     int32_t k;
-    for (k = 0; k + 4 <= depth; k += 4) {
-        const int32_t v = tg_load_s8x4(x + k);
-        d[0] = __sxtab16(offset2, v);
-        d[1] = tg_sxtab16_odd(offset2, v);
-        d += 2;
+    for (k = 0; k < body; k += 4) {
+        const int32_t v0 = tg_load_s8x4(x0 + k);
+        d[0] = __sxtab16(offset2, v0);
+        d[1] = tg_sxtab16_odd(offset2, v0);
+        if (rows == 2) {
+            const int32_t v1 = tg_load_s8x4(x1 + k);
+            d[2] = __sxtab16(offset2, v1);
+            d[3] = tg_sxtab16_odd(offset2, v1);
+        }
+        d += 2 * rows;
     }
-    for (; k < depth; ++k) {
-        dst[k] = (int16_t)(x[k] + offset);
+    for (k = body; k < depth; ++k) {
+        dst[rows * body + k - body] = (int16_t)(x0[k] + offset);
+        if (rows == 2) {
+            dst[rows * body + 4 + k - body] = (int16_t)(x1[k] + offset);
+        }
     }
 }
 
 /*
- * acc[2 * i + j] += sum_k x_i[k] * w_j[k] over the whole depth for the widened
- * rows x_i = x + i * stride (i < rows) and the weight rows w_j = w + j * depth
- * (j < cols); rows and cols are 1 or 2 (constants after inlining, so each
- * combination compiles to its own loop with no dead branches).
+ * acc[2 * i + j] += sum_k x_i[k] * w_j[k] over the whole depth for the rows
+ * widened into x by tg_widen_rows_s8 (i < rows) and the weight rows
+ * w_j = w + j * depth (j < cols); rows and cols are 1 or 2 (constants after
+ * inlining, so each combination compiles to its own loop with no dead branches).
  */
-static inline __attribute__((always_inline)) void tg_dot_s16_s8(const int16_t *x, int32_t stride,
-                                                                const int8_t *w, int32_t depth,
-                                                                int32_t rows, int32_t cols, int32_t acc[4])
+static inline __attribute__((always_inline)) void tg_dot_s16_s8(const int16_t *x, const int8_t *w,
+                                                                int32_t depth, int32_t rows, int32_t cols,
+                                                                int32_t acc[4])
 {
-    const int32_t *x0 = (const int32_t *)(const void *)x;
-    const int32_t *x1 = x0 + stride / 2;
-    const int8_t *w0 = w, *w1 = w + depth;
-    const int8_t *const w_end = w + (depth & ~3);
+    const int32_t *xp = (const int32_t *)__builtin_assume_aligned(x, 8);
+    const int8_t *w0 = w;
+    const int32_t body = depth & ~3;
+    const int8_t *const w_end = w + body;
+    const int16_t *const tail = x + rows * body;
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
     int32_t k;
 
     while (w0 != w_end) {
-        const int32_t x0a = x0[0], x0b = x0[1];
-        const int32_t x1a = rows == 2 ? x1[0] : 0, x1b = rows == 2 ? x1[1] : 0;
-        int32_t vw = tg_load_s8x4(w0);
+        int32_t x0a, x0b, x1a = 0, x1b = 0;
+        /* the second column's word first: the first one's load steps w0 on */
+        int32_t vw1 = cols == 2 ? tg_load_s8x4(w0 + depth) : 0;
+        int32_t vw = tg_load_s8x4_post(&w0);
         int32_t wa = __sxtb16(vw), wb = tg_sxtb16_odd(vw);
+        tg_load_pair_post(&xp, &x0a, &x0b);
+        if (rows == 2) {
+            tg_load_pair_post(&xp, &x1a, &x1b);
+        }
         a00 = __smlad(x0a, wa, a00);
         a00 = __smlad(x0b, wb, a00);
         if (rows == 2) {
@@ -130,30 +160,25 @@ static inline __attribute__((always_inline)) void tg_dot_s16_s8(const int16_t *x
             a10 = __smlad(x1b, wb, a10);
         }
         if (cols == 2) {
-            vw = tg_load_s8x4(w1);
-            wa = __sxtb16(vw);
-            wb = tg_sxtb16_odd(vw);
+            wa = __sxtb16(vw1);
+            wb = tg_sxtb16_odd(vw1);
             a01 = __smlad(x0a, wa, a01);
             a01 = __smlad(x0b, wb, a01);
             if (rows == 2) {
                 a11 = __smlad(x1a, wa, a11);
                 a11 = __smlad(x1b, wb, a11);
             }
-            w1 += 4;
         }
-        x0 += 2;
-        x1 += 2;
-        w0 += 4;
     }
-    for (k = depth & ~3; k < depth; ++k) {    /* the last depth % 4, in natural order */
-        a00 += x[k] * w[k];
+    for (k = body; k < depth; ++k) {    /* the last depth % 4, in natural order */
+        a00 += tail[k - body] * w[k];
         if (rows == 2) {
-            a10 += x[stride + k] * w[k];
+            a10 += tail[4 + k - body] * w[k];
         }
         if (cols == 2) {
-            a01 += x[k] * w[depth + k];
+            a01 += tail[k - body] * w[depth + k];
             if (rows == 2) {
-                a11 += x[stride + k] * w[depth + k];
+                a11 += tail[4 + k - body] * w[depth + k];
             }
         }
     }
@@ -163,43 +188,48 @@ static inline __attribute__((always_inline)) void tg_dot_s16_s8(const int16_t *x
     acc[3] = a11;
 }
 
-static inline int8_t tg_mat_mult_out(int32_t acc, int32_t multiplier, int32_t shift,
-                                     const tg_mat_mult_quant_t *q)
+/* The output quantization in locals: an int8 store may alias any struct field, locals it cannot. */
+typedef struct {
+    int32_t output_offset, act_min, act_max;
+} tg_mat_mult_out_t;
+
+static inline int8_t tg_mat_mult_out(int32_t acc, int32_t multiplier, int32_t shift, tg_mat_mult_out_t q)
 {
-    acc = tg_requantize_fast(acc, multiplier, shift) + q->output_offset;
-    acc = acc < q->act_min ? q->act_min : acc;
-    acc = acc > q->act_max ? q->act_max : acc;
+    acc = tg_requantize_fast(acc, multiplier, shift) + q.output_offset;
+    acc = acc < q.act_min ? q.act_min : acc;
+    acc = acc > q.act_max ? q.act_max : acc;
     return (int8_t)acc;
 }
 
 /*
- * All cols outputs of 1 or 2 rows already widened into x (row i at x + i * stride):
+ * All cols outputs of 1 or 2 rows already widened into x (tg_widen_rows_s8):
  * out0[o] (and out1[o]) for o < cols. rows is a constant after inlining.
  */
 static inline __attribute__((always_inline)) void tg_mat_mult_rows(
-    const int16_t *x, int32_t stride, int32_t rows, int32_t depth, int32_t cols, const int8_t *weights,
+    const int16_t *x, int32_t rows, int32_t depth, int32_t cols, const int8_t *weights,
     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q,
     int8_t *out0, int8_t *out1)
 {
+    const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
     int32_t o = 0;
     for (; o + 2 <= cols; o += 2) {
         const int32_t b0 = bias != NULL ? bias[o] : 0, b1 = bias != NULL ? bias[o + 1] : 0;
         int32_t acc[4] = {b0, b1, b0, b1};     /* [row][column] */
-        tg_dot_s16_s8(x, stride, &weights[o * depth], depth, rows, 2, acc);
-        out0[o] = tg_mat_mult_out(acc[0], multiplier[o], shift[o], q);
-        out0[o + 1] = tg_mat_mult_out(acc[1], multiplier[o + 1], shift[o + 1], q);
+        tg_dot_s16_s8(x, &weights[o * depth], depth, rows, 2, acc);
+        out0[o] = tg_mat_mult_out(acc[0], multiplier[o], shift[o], oq);
+        out0[o + 1] = tg_mat_mult_out(acc[1], multiplier[o + 1], shift[o + 1], oq);
         if (rows == 2) {
-            out1[o] = tg_mat_mult_out(acc[2], multiplier[o], shift[o], q);
-            out1[o + 1] = tg_mat_mult_out(acc[3], multiplier[o + 1], shift[o + 1], q);
+            out1[o] = tg_mat_mult_out(acc[2], multiplier[o], shift[o], oq);
+            out1[o + 1] = tg_mat_mult_out(acc[3], multiplier[o + 1], shift[o + 1], oq);
         }
     }
     if (o < cols) {         /* the last column of an odd count */
         const int32_t b = bias != NULL ? bias[o] : 0;
         int32_t acc[4] = {b, 0, b, 0};
-        tg_dot_s16_s8(x, stride, &weights[o * depth], depth, rows, 1, acc);
-        out0[o] = tg_mat_mult_out(acc[0], multiplier[o], shift[o], q);
+        tg_dot_s16_s8(x, &weights[o * depth], depth, rows, 1, acc);
+        out0[o] = tg_mat_mult_out(acc[0], multiplier[o], shift[o], oq);
         if (rows == 2) {
-            out1[o] = tg_mat_mult_out(acc[2], multiplier[o], shift[o], q);
+            out1[o] = tg_mat_mult_out(acc[2], multiplier[o], shift[o], oq);
         }
     }
 }
@@ -210,10 +240,8 @@ static __attribute__((noinline)) void tg_mat_mult_2rows_s8_dsp(
     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q,
     int16_t *buf, int8_t *out0, int8_t *out1)
 {
-    const int32_t stride = tg_mat_mult_row_stride(depth);
-    tg_widen_s8_offset(x0, depth, q->input_offset, buf);
-    tg_widen_s8_offset(x1, depth, q->input_offset, buf + stride);
-    tg_mat_mult_rows(buf, stride, 2, depth, cols, weights, bias, multiplier, shift, q, out0, out1);
+    tg_widen_rows_s8(x0, x1, 2, depth, q->input_offset, buf);
+    tg_mat_mult_rows(buf, 2, depth, cols, weights, bias, multiplier, shift, q, out0, out1);
 }
 
 /* One row x (int8 [depth]): widened into buf, then its outputs. */
@@ -222,14 +250,14 @@ static __attribute__((noinline)) void tg_mat_mult_1row_s8_dsp(
     const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int16_t *buf,
     int8_t *out)
 {
-    tg_widen_s8_offset(x, depth, q->input_offset, buf);
-    tg_mat_mult_rows(buf, 0, 1, depth, cols, weights, bias, multiplier, shift, q, out, out);
+    tg_widen_rows_s8(x, x, 1, depth, q->input_offset, buf);
+    tg_mat_mult_rows(buf, 1, depth, cols, weights, bias, multiplier, shift, q, out, out);
 }
 
-/* Bytes of scratch tg_mat_mult_s8_dsp needs: two widened rows. */
+/* Bytes of scratch tg_mat_mult_s8_dsp needs: two rows widened to int16, depth rounded up to 4. */
 static inline int32_t tg_mat_mult_s8_dsp_buffer_size(int32_t depth)
 {
-    return 2 * tg_mat_mult_row_stride(depth) * (int32_t)sizeof(int16_t);
+    return 2 * ((depth + 3) & ~3) * (int32_t)sizeof(int16_t);
 }
 
 /*
