@@ -13,7 +13,7 @@ from typing import Callable
 from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_identifier,
                                      c_int, c_macro, c_struct_init)
 from tinygen.ir import Graph, Node, binary_operands
-from tinygen.kernels.table import KERNELS_BY_NAME, KernelSpec
+from tinygen.kernels.table import BACKEND_HEADERS, KERNELS_BY_NAME, KernelSpec
 from tinygen.passes.plan_memory import ALIGNMENT, MemoryPlan
 
 
@@ -151,7 +151,9 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str) 
     slots += [(scratch_macro(node), offset, graph.node(node).scratch_bytes, c_comment(f"{node}: scratch"))
               for node, offset in plan.scratch.items()]
     slots.sort(key=lambda s: (s[1], s[0]))
-    kernel_headers = ["tg_kernels.h"]
+    backends = {KERNELS_BY_NAME[n.kernel].backend for n in graph.nodes if n.kernel}
+    kernel_headers = ["tg_kernels.h"] + sorted(BACKEND_HEADERS[b].rsplit("/", 1)[-1]
+                                               for b in backends if b in BACKEND_HEADERS)
     return {
         "model_name": model_name,
         "source_hash": source_hash,

@@ -27,6 +27,7 @@ import jinja2
 
 from tinygen import __version__
 from tinygen.board import Board
+from tinygen.build.cmsis_nn import PIO_TAG, TESTED, URL, find_cmsis_nn
 from tinygen.build.memory import ESP_IDF_APP_OFFSET
 from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
 from tinygen.codegen.emit import kernel_sources
@@ -34,6 +35,7 @@ from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.codegen.project import _env
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph
+from tinygen.kernels.table import KERNELS_BY_NAME
 
 RECIPES = ("cortex-m", "esp-idf")       # board.build values this module writes projects for
 COMMON_INCLUDES = (".", "tinygen/kernels", "tinygen/runtime")
@@ -147,15 +149,30 @@ def _include_dirs(image: Image) -> list[str]:
     return list(COMMON_INCLUDES) + [f"tinygen/ports/{p}" for p in image.ports]
 
 
-def _image_vars(images: list[Image], toolchains: list[dict], common: list[str]) -> list[dict]:
+def _cmsis_nn(graph: Graph) -> dict | None:
+    """The CMSIS-NN tree and the sources of it (relative to its Source/) that the model's
+    CMSIS-NN layers need; None when no layer runs on CMSIS-NN."""
+    ops = {n.op for n in graph.nodes if n.kernel and KERNELS_BY_NAME[n.kernel].backend == "cmsis-nn"}
+    if not ops:
+        return None
+    tree = find_cmsis_nn(graph.meta.get("cmsis_nn", {}).get("path"))   # still there, still CMSIS-NN
+    return {"path": tree.path.as_posix(), "version": tree.version, "sources": tree.sources(ops),
+            "url": URL, "tag": PIO_TAG, "adapters": "tinygen/cmsis_nn"}
+
+
+def _image_vars(images: list[Image], toolchains: list[dict], common: list[str], cmsis_nn: dict | None) -> list[dict]:
     """What the build-file templates print for each image."""
     out = []
     for image in images:
         tc = next(t for t in toolchains if t["tc"] == image.toolchain)
         outputs = [image.elf] + ([f"{image.key}.bin", f"{image.key}.hex"] if image.binaries else [])
+        # CMSIS-NN: the adapters' folder, then the tree's headers (a make / CMake variable)
+        extra = [cmsis_nn["adapters"]] if cmsis_nn else []
         out.append({"image": image, "var": image.key.upper().replace("-", "_"), "p": tc["prefix"],
-                    "own_sources": image.sources[len(common):], "include_dirs": _include_dirs(image),
-                    "includes": " ".join(f"-I{d}" for d in _include_dirs(image)),
+                    "own_sources": image.sources[len(common):],
+                    "include_dirs": _include_dirs(image) + extra + (["${CMSIS_NN}/Include"] if cmsis_nn else []),
+                    "includes": " ".join(f"-I{d}" for d in _include_dirs(image) + extra
+                                         + (["$(CMSIS_NN)/Include"] if cmsis_nn else [])),
                     "outputs": outputs, "help": f"{' '.join(outputs)} for {image.what}"})
     return out
 
@@ -172,10 +189,15 @@ def _quoted_list(items) -> str:
     return "[" + ", ".join(f'"{i}"' for i in items) + "]"
 
 
-def _pio(real: Image) -> dict:
-    """PlatformIO: the real part's sources, include folders, compile and link flags."""
+def _pio(real: Image, cmsis_nn: dict | None) -> dict:
+    """PlatformIO: the real part's sources, include folders, compile and link flags
+    (CMSIS-NN comes as a library: pio_link_flags.py adds its Include/ and keeps its build
+    to the sources the model needs)."""
+    extra = [cmsis_nn["adapters"]] if cmsis_nn else []
     return {"ldscript": real.ldscript, "sources": real.sources,
-            "includes": " ".join(f"-I{d}" for d in _include_dirs(real)),
+            "includes": " ".join(f"-I{d}" for d in _include_dirs(real) + extra),
+            "cmsis_sources": _quoted_list(f"Source/{s}" for s in cmsis_nn["sources"]) if cmsis_nn else "[]",
+            "cmsis_tested": ", ".join(TESTED),
             "cflags": " ".join(real.toolchain.cflags), "ldflags": _quoted_list(real.toolchain.ldflags)}
 
 
@@ -204,7 +226,8 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     toolchains = _toolchain_vars(images)
     espidf = board.build == "esp-idf"
     flash_commands = [] if espidf else _flash_commands(board)
-    image_vars = _image_vars(images, toolchains, common)
+    cmsis_nn = _cmsis_nn(graph)
+    image_vars = _image_vars(images, toolchains, common, cmsis_nn)
     goals = [iv["image"].goal for iv in image_vars if iv["image"].goal != "all"]
     idf_target = (board.raw.get("idf_target") or board.name.replace("-", "")) if espidf else None
     targets = [(iv["image"].goal, iv["help"]) for iv in image_vars]
@@ -223,6 +246,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         "help": [f"make {t:<{width}}  {text}".rstrip() for t, text in targets],
         "project": _identifier(f"tinygen_{model_name}"), "pio_board": _pio_board(board),
         "pio_env": _identifier(board.name), "baud": board.serial.get("baud", 115200),
+        "cmsis_nn": cmsis_nn,
     }
     files: list[str] = []
 
@@ -246,8 +270,8 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         real = images[0]
         render("CMakeLists.txt.j2", "CMakeLists.txt")
         render("arm-none-eabi.cmake.j2", "cmake/arm-none-eabi.cmake", tc=real.toolchain)
-        render("platformio.ini.j2", "platformio.ini", pio=_pio(real))
-        render("pio_link_flags.py.j2", "pio_link_flags.py", pio=_pio(real))
+        render("platformio.ini.j2", "platformio.ini", pio=_pio(real, cmsis_nn))
+        render("pio_link_flags.py.j2", "pio_link_flags.py", pio=_pio(real, cmsis_nn))
     return FirmwareProject(images, files, idf_target)
 
 

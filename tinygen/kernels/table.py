@@ -31,6 +31,9 @@ class KernelSpec:
     # scratch bytes the kernel needs in the arena, from its parameter struct (None: none).
     # A kernel with scratch takes a `int8_t *scratch` argument just before its output.
     scratch: Callable[[dict], int] | None = None
+    # whether the kernel computes a given (graph, node) exactly, for kernels that serve only
+    # some nodes of their op and variant (e.g. CMSIS-NN's per-tensor fully connected); None: all
+    accepts: Callable | None = None
 
     @property
     def ref_name(self) -> str:
@@ -109,6 +112,15 @@ KERNELS: tuple[KernelSpec, ...] = (
 # extensions, tinygen's portable C only, CMSIS-NN where it has the layer (tinygen's kernels
 # for the rest), or per layer the fastest by measured instructions
 BACKENDS = ("tinygen", "portable", "cmsis-nn", "auto")
+
+# CMSIS-NN adapters (firmware/cmsis_nn), for targets where a CMSIS-NN tree is configured
+# (imported here, after KernelSpec: tinygen.kernels.cmsis_nn does not import this module)
+from tinygen.kernels.cmsis_nn import HEADER as _CMSIS_NN_HEADER, cmsis_nn_kernels  # noqa: E402
+
+KERNELS = KERNELS + cmsis_nn_kernels(KernelSpec)
+
+# the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
+BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER}
 
 
 def find_kernels(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: int | None,

@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from tinygen.build.cmsis_nn import find_cmsis_nn
 from tinygen.ir import Graph, dump, validate
 from tinygen.passes.calibrate import calibrate
 from tinygen.passes.choose_kernels import choose_kernels
@@ -53,13 +54,18 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     quantization are skipped and calib_data is not used.
     """
     options = options or CompileOptions()
+    features = options.features
+    if options.kernels == "cmsis-nn" or (options.kernels == "auto" and options.cmsis_nn):
+        # CMSIS-NN kernels become selectable with a checked tree; the firmware build compiles it
+        graph.meta["cmsis_nn"] = find_cmsis_nn(options.cmsis_nn).meta()
+        features = frozenset(features) | {"cmsis-nn"}
     steps = [] if graph.meta.get("quantized") else float_pipeline() + [
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
     ]
     steps += [
         # kernels after quantization: the choice depends on dtypes and bit widths
-        ("choose_kernels", lambda g: choose_kernels(g, options.features, options.kernels,
+        ("choose_kernels", lambda g: choose_kernels(g, features, options.kernels,
                                                               options.kernel_choice)),
         # memory last: scratch sizes come from the chosen kernels
         ("plan_memory", plan_memory),

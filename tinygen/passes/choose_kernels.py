@@ -38,7 +38,7 @@ def kernel_candidates(graph: Graph, node: Node, features: frozenset, kernels: st
     for backend in _SEARCH[kernels]:
         found += find_kernels(node.op, act, weight.dtype if weight else None, weight.bits if weight else None,
                               features, kernel_variants(graph, node), (backend,))
-    return found
+    return [spec for spec in found if spec.accepts is None or spec.accepts(graph, node)]
 
 
 def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str = "tinygen",

@@ -1,0 +1,76 @@
+/*
+ * tinygen's CMSIS-NN adapters (--kernels cmsis-nn): each takes tinygen's parameter
+ * struct (tg_kernels.h) and runs the layer with CMSIS-NN's public API, so the generated
+ * model calls them like tinygen's own kernels. Built against the user's CMSIS-NN tree
+ * (https://github.com/ARM-software/CMSIS-NN, v7.0.0 or newer) for cores with the DSP
+ * extension; see README.md here.
+ *
+ * Conventions are tg_kernels.h's, which are TFLite's and CMSIS-NN's: input_offset is the
+ * negated input zero point, output_offset the output zero point, per-channel multiplier
+ * and shift as TFLite computes them (shift > 0 shifts left), act_min/act_max the clamp.
+ * Every adapter equals the portable kernel it names, byte for byte.
+ *
+ * scratch: int8 arena memory of the size the matching CMSIS-NN *_get_buffer_size_dsp
+ * function returns (tinygen.kernels.cmsis_nn computes it), 4-byte aligned; NULL where
+ * that size is 0.
+ */
+#ifndef TG_CMSIS_NN_H
+#define TG_CMSIS_NN_H
+
+#include <stdint.h>
+
+#include "tg_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* tg_conv2d_s8 by arm_convolve_wrapper_s8. Same layouts (weights OHWI). */
+void tg_conv2d_s8_cmsis_nn(const tg_conv2d_params_t *p, const int8_t *input,
+                           const int8_t *weights, const int32_t *bias,
+                           const int32_t *multiplier, const int32_t *shift,
+                           int8_t *scratch, int8_t *output);
+
+/* tg_depthwise_conv2d_s8 by arm_depthwise_conv_wrapper_s8. Same layouts (weights 1HWC). */
+void tg_depthwise_conv2d_s8_cmsis_nn(const tg_conv2d_params_t *p, const int8_t *input,
+                                     const int8_t *weights, const int32_t *bias,
+                                     const int32_t *multiplier, const int32_t *shift,
+                                     int8_t *scratch, int8_t *output);
+
+/*
+ * tg_fully_connected_s8 by arm_fully_connected_s8, for per-tensor quantization:
+ * multiplier[0] and shift[0] serve every output feature.
+ */
+void tg_fully_connected_s8_cmsis_nn(const tg_fully_connected_params_t *p, const int8_t *input,
+                                    const int8_t *weights, const int32_t *bias,
+                                    const int32_t *multiplier, const int32_t *shift,
+                                    int8_t *output);
+
+/* tg_fully_connected_s8 by arm_fully_connected_per_channel_s8 (multiplier, shift per output). */
+void tg_fully_connected_per_channel_s8_cmsis_nn(const tg_fully_connected_params_t *p,
+                                                const int8_t *input, const int8_t *weights,
+                                                const int32_t *bias, const int32_t *multiplier,
+                                                const int32_t *shift, int8_t *output);
+
+/*
+ * tg_avg_pool2d_s8 by arm_avgpool_s8: divides by the in-bounds elements
+ * (count_include_pad must be 0 where the window meets padding).
+ */
+void tg_avg_pool2d_s8_cmsis_nn(const tg_pool2d_params_t *p, const int8_t *input,
+                               int8_t *scratch, int8_t *output);
+
+/* tg_max_pool2d_s8 by arm_max_pool_s8. */
+void tg_max_pool2d_s8_cmsis_nn(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
+/* tg_add_s8 by arm_elementwise_add_s8 (same shapes, TFLite ADD parameters). May run in place. */
+void tg_add_s8_cmsis_nn(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2,
+                        int8_t *output);
+
+/* tg_softmax_s8 by arm_softmax_s8 (TFLite SOFTMAX parameters, output scale 1/256, zp -128). */
+void tg_softmax_s8_cmsis_nn(const tg_softmax_params_t *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TG_CMSIS_NN_H */

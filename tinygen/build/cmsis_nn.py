@@ -1,0 +1,120 @@
+"""The user's CMSIS-NN source tree: find it, check it, and list what to compile from it.
+
+CMSIS-NN (https://github.com/ARM-software/CMSIS-NN) is not on any package registry
+tinygen can reach: `--kernels cmsis-nn` needs a source tree, given with
+`--cmsis-nn PATH` or else the CMSIS_NN_PATH environment variable. Its version is read
+from the tree itself: `git describe` where the tree is a git checkout, else the
+$Revision of Include/arm_nnfunctions.h, which every release bumps (the pack file
+ARM.CMSIS-NN.pdsc says 0.0.0 in the repository, releases included).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygen.errors import UsageError
+
+URL = "https://github.com/ARM-software/CMSIS-NN"
+ENV = "CMSIS_NN_PATH"
+# release tag the generated platformio.ini fetches, and the trees the tests ran against
+PIO_TAG = "v7.0.0"
+TESTED = ("v7.0.0 (arm_nnfunctions.h V.18.0.0)", "main at v7.0.0-43-g99f736a (V.19.1.0)")
+# arm_nnfunctions.h revision of each release: the oldest supported first. v7.0.0 is the
+# first with every function the adapters call (arm_fully_connected_per_channel_s8) and
+# the _dsp get_buffer_size variants whose formulas tinygen.kernels.cmsis_nn folds in.
+RELEASES = {(18, 0, 0): "v7.0.0"}
+MIN_REVISION = (18, 0, 0)
+HEADER = "Include/arm_nnfunctions.h"
+
+# CMSIS-NN sources per op (globs under Source/): the s8 functions the adapters call and
+# what they call in turn. Every op also needs SUPPORT.
+SUPPORT = ("NNSupportFunctions/arm_nn_*s8*.c", "NNSupportFunctions/arm_q7_to_q15_with_offset.c",
+           "NNSupportFunctions/arm_s8_to_s16_unordered_with_offset.c", "NNSupportFunctions/arm_nntables.c")
+OP_SOURCES = {
+    "conv2d": ("ConvolutionFunctions/arm_convolve*_s8*.c", "ConvolutionFunctions/arm_nn_mat_mult*s8*.c"),
+    "depthwise_conv2d": ("ConvolutionFunctions/arm_depthwise_conv*_s8*.c",
+                         "ConvolutionFunctions/arm_nn_depthwise_conv_s8_core.c",
+                         # a depthwise conv with one input channel may run as a convolution
+                         "ConvolutionFunctions/arm_convolve*_s8*.c", "ConvolutionFunctions/arm_nn_mat_mult*s8*.c"),
+    "fully_connected": ("FullyConnectedFunctions/arm_fully_connected*_s8.c",
+                        "FullyConnectedFunctions/arm_vector_sum_s8.c"),
+    "avg_pool2d": ("PoolingFunctions/arm_avgpool*_s8.c",),
+    "max_pool2d": ("PoolingFunctions/arm_max_pool_s8.c",),
+    "add": ("BasicMathFunctions/arm_elementwise_add_s8.c",),
+    "softmax": ("SoftmaxFunctions/arm_softmax_s8.c", "SoftmaxFunctions/arm_nn_softmax_common_s8.c"),
+}
+
+
+def _where_to_get() -> str:
+    return (f"get it with `git clone --branch {PIO_TAG} {URL}` and pass --cmsis-nn PATH "
+            f"or set {ENV}=PATH (tested: {', '.join(TESTED)})")
+
+
+@dataclass(frozen=True)
+class CmsisNN:
+    """A checked CMSIS-NN tree."""
+    path: Path
+    revision: tuple[int, int, int]      # arm_nnfunctions.h $Revision
+    version: str                        # release tag or git describe, for people
+
+    def sources(self, ops) -> list[str]:
+        """The CMSIS-NN sources (relative to Source/) the given ops need, sorted."""
+        patterns = list(SUPPORT) + [p for op in sorted(set(ops)) for p in OP_SOURCES.get(op, ())]
+        found = {f.relative_to(self.path / "Source").as_posix()
+                 for p in patterns for f in (self.path / "Source").glob(p)}
+        return sorted(found)
+
+    @property
+    def include_dir(self) -> Path:
+        return self.path / "Include"
+
+    def meta(self) -> dict:
+        return {"path": str(self.path), "version": self.version, "revision": ".".join(map(str, self.revision))}
+
+
+def header_revision(path: Path) -> tuple[int, int, int] | None:
+    try:
+        text = (path / HEADER).read_text(errors="replace")
+    except OSError:
+        return None
+    m = re.search(r"\$Revision:\s*V\.?(\d+)\.(\d+)\.(\d+)", text)
+    return tuple(int(g) for g in m.groups()) if m else None
+
+
+def _git_describe(path: Path) -> str | None:
+    if not (path / ".git").exists():
+        return None
+    try:
+        done = subprocess.run(["git", "-C", str(path), "describe", "--tags"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def find_cmsis_nn(path: str | os.PathLike | None) -> CmsisNN:
+    """The CMSIS-NN tree at `path` (--cmsis-nn), else at $CMSIS_NN_PATH, checked; a
+    UsageError saying both ways and where to get it when there is none, it is not a
+    CMSIS-NN tree, or it is older than the adapters need."""
+    given = path if path else os.environ.get(ENV) or None
+    if not given:
+        raise UsageError("--kernels cmsis-nn needs a CMSIS-NN source tree and none was given",
+                         _where_to_get())
+    root = Path(given).expanduser().resolve()
+    rev = header_revision(root)
+    if rev is None or not (root / "Source").is_dir():
+        raise UsageError(f"{str(given)!r} is not a CMSIS-NN source tree (no {HEADER} with a $Revision, "
+                         f"or no Source/ folder)", _where_to_get())
+    if rev < MIN_REVISION:
+        oldest = RELEASES[MIN_REVISION]
+        raise UsageError(f"the CMSIS-NN tree at {str(given)!r} is too old: {HEADER} revision "
+                         f"V.{'.'.join(map(str, rev))}, tinygen needs {oldest} (V.{'.'.join(map(str, MIN_REVISION))}) "
+                         f"or newer", _where_to_get())
+    version = _git_describe(root) or RELEASES.get(rev) or f"arm_nnfunctions.h V.{'.'.join(map(str, rev))}"
+    return CmsisNN(root, rev, version)
+
+
+__all__ = ["CmsisNN", "ENV", "PIO_TAG", "TESTED", "URL", "find_cmsis_nn", "header_revision"]
