@@ -90,9 +90,10 @@ def test_dsp_depthwise_chosen_for_depth_multiplier_1(model, board):
     nodes = _depthwise(_compile(model, board))
     assert [n.kernel for n in nodes] == EXPECTED_KERNELS
     assert [n.attrs["kparams"]["in_c"] for n in nodes] == DEPTHWISE_CHANNELS
-    # the widened weights: 8 bytes per tap and whole block of 4 channels, none below 4 channels
+    # per whole block of 4 channels, none below 4 channels: 8 bytes of widened weights per
+    # tap, then 4 biases, multipliers and shifts
     assert [n.scratch_bytes for n in nodes] == [
-        taps * 2 * (c // 4 * 4) if k == DSP else 0
+        c // 4 * (8 * taps + 48) if k == DSP else 0
         for taps, c, k in zip(DEPTHWISE_TAPS, DEPTHWISE_CHANNELS, EXPECTED_KERNELS)]
     assert KERNELS_BY_NAME[DSP].ref_name == "depthwise_conv2d_s8"
 

@@ -38,8 +38,8 @@ typedef struct {
     int32_t in_row_step;    /* between kernel rows in the input: dilation_h * in_w * C */
     int32_t in_col_step;    /* between kernel columns in the input: dilation_w * C */
     int32_t w_row_step;     /* between kernel rows in the weights: kernel_w * C */
-    int32_t wide_row_words; /* between kernel rows in the widened weights: 2 * kernel_w */
-    int32_t block_words;    /* between channel blocks in the widened weights: 2 * taps */
+    int32_t taps;           /* kernel_h * kernel_w */
+    int32_t kernel_w;
     int32_t offset2;        /* the input offset in both int16 halves */
 } tg_dw_taps_t;
 
@@ -120,7 +120,7 @@ static inline int32_t tg_dw_ssat8_asr1(int32_t v)
 static inline int32_t tg_dw_requant_small(int32_t acc, int32_t multiplier, int32_t shift,
                                           const tg_dw_quant_t *q)
 {
-    if (shift < 0) {
+    if (__builtin_expect(shift < 0, 1)) {
         const int32_t x = tg_dw_smmulr(acc * 2, multiplier);
         /* ~shift == n - 1; arithmetic shifts of negative values: see tg_requant.h */
         return tg_dw_ssat8_asr1(((x + (x >> 31)) >> ~shift) + q->round_offset);
@@ -171,7 +171,7 @@ static int32_t tg_dw_accumulators_small(const tg_conv2d_params_t *p, const int32
  */
 static inline __attribute__((always_inline)) void
 tg_dw_store4(int8_t *out, int32_t acc0, int32_t acc1, int32_t acc2, int32_t acc3,
-             const int32_t *multiplier, const int32_t *shift, const tg_dw_quant_t *q)
+             const int32_t multiplier[4], const int32_t shift[4], const tg_dw_quant_t *q)
 {
     uint32_t packed, b1, b2, b3;
     if (q->small) {
@@ -203,31 +203,43 @@ static inline int8_t tg_dw_out(int32_t acc, int32_t multiplier, int32_t shift, c
     return (int8_t)acc;
 }
 
+/* Scratch words per block of 4 channels: the widened weights, then bias, multiplier, shift. */
+#define TG_DW_BLOCK_WORDS(taps) (2 * (taps) + 12)
+
+/* Everything a pixel needs that stays the same through the call. */
+typedef struct {
+    tg_dw_taps_t t;
+    tg_dw_quant_t q;
+    const int8_t *weights;
+    const int32_t *wide;    /* the scratch records (tg_dw_prepare); NULL when in_c < 4 */
+    const int32_t *bias, *multiplier, *shift;
+} tg_dw_ctx_t;
+
 /*
  * One output pixel, all channels. x points at the window's first valid tap
- * (channel 0), w at the weights of that tap, wide[wide_index] at its widened
- * weights in the first channel block; n_rows x n_cols valid taps from there. Inlined with
- * constant n_rows / n_cols where the window is a common one, so the tap loops unroll.
+ * (channel 0), tap is that tap's index in the kernel; n_rows x n_cols valid taps
+ * from there, col_step bytes apart along a row (t.in_col_step, or C where the
+ * compiler should know they are equal); taps and kernel_w as in t, passed as
+ * constants where known. Inlined with constant n_rows / n_cols for the common
+ * windows, so the tap loops unroll.
  */
 static inline __attribute__((always_inline)) void
-tg_dw_pixel(const tg_dw_quant_t *q, const tg_dw_taps_t *t, const int8_t *x, const int8_t *w,
-            const int32_t *wide, int32_t wide_index, int32_t n_rows, int32_t n_cols, const int32_t *bias,
-            const int32_t *multiplier, const int32_t *shift, int8_t *out)
+tg_dw_pixel(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap, int32_t n_rows, int32_t n_cols,
+            int32_t col_step, int32_t taps, int32_t kernel_w, int8_t *out)
 {
+    /* a local copy: the compiler need not reload it after each store to out */
+    const tg_dw_ctx_t cx = *ctx;
+    const tg_dw_taps_t *const t = &cx.t;
     const int32_t channels = t->channels;
+    const int32_t *block = cx.wide;
     int32_t c = 0;
 
-    for (; c + 4 <= channels; c += 4, wide_index += t->block_words) {
+    for (; c + 4 <= channels; c += 4, block += TG_DW_BLOCK_WORDS(taps)) {
         const int8_t *xr = x + c;
-        const int32_t *wr = wide + wide_index;
-        int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+        const int32_t *wr = block + 2 * tap;
+        const int32_t *const quant = block + 2 * taps;
+        int32_t acc0 = quant[0], acc1 = quant[1], acc2 = quant[2], acc3 = quant[3];
         int32_t r, k;
-        if (bias != NULL) {
-            acc0 = bias[c];
-            acc1 = bias[c + 1];
-            acc2 = bias[c + 2];
-            acc3 = bias[c + 3];
-        }
         /* unrolled completely where n_rows and n_cols are constants */
 #pragma GCC unroll 3
         for (r = 0; r < n_rows; ++r) {
@@ -236,7 +248,7 @@ tg_dw_pixel(const tg_dw_quant_t *q, const tg_dw_taps_t *t, const int8_t *x, cons
             TG_DW_OPAQUE(xr);
 #pragma GCC unroll 3
             for (k = 0; k < n_cols; ++k) {
-                const int32_t vx = tg_dw_load4(xr + k * t->in_col_step);
+                const int32_t vx = tg_dw_load4(xr + k * col_step);
                 const int32_t x02 = __sxtab16(t->offset2, vx), x13 = tg_dw_sxtab16_odd(t->offset2, vx);
                 const int32_t w02 = wr[2 * k], w13 = wr[2 * k + 1];
                 acc0 = __smlabb(x02, w02, acc0);
@@ -245,24 +257,52 @@ tg_dw_pixel(const tg_dw_quant_t *q, const tg_dw_taps_t *t, const int8_t *x, cons
                 acc3 = __smlatt(x13, w13, acc3);
             }
             xr += t->in_row_step;
-            wr += t->wide_row_words;
+            wr += 2 * kernel_w;
         }
-        tg_dw_store4(out + c, acc0, acc1, acc2, acc3, multiplier + c, shift + c, q);
+        tg_dw_store4(out + c, acc0, acc1, acc2, acc3, quant + 4, quant + 8, &cx.q);
     }
     for (; c < channels; ++c) {     /* the channels after the last block of 4 */
         const int8_t *xr = x + c;
-        const int8_t *wr = w + c;
-        int32_t acc = bias != NULL ? bias[c] : 0;
+        const int8_t *wr = cx.weights + tap * channels + c;
+        int32_t acc = cx.bias != NULL ? cx.bias[c] : 0;
         int32_t r, k;
         for (r = 0; r < n_rows; ++r) {
             for (k = 0; k < n_cols; ++k) {
-                acc += ((int32_t)xr[k * t->in_col_step] + q->input_offset) * (int32_t)wr[k * channels];
+                acc += ((int32_t)xr[k * col_step] + cx.q.input_offset) * (int32_t)wr[k * channels];
             }
             xr += t->in_row_step;
             wr += t->w_row_step;
         }
-        out[c] = tg_dw_out(acc, multiplier[c], shift[c], q);
+        out[c] = tg_dw_out(acc, cx.multiplier[c], cx.shift[c], &cx.q);
     }
+}
+
+/* The whole 3x3 window, dilation 1 along W (the interior of most layers). */
+static __attribute__((noinline)) void tg_dw_pixel_3x3(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap,
+                                                      int8_t *out)
+{
+    tg_dw_pixel(ctx, x, tap, 3, 3, ctx->t.channels, 9, 3, out);
+}
+
+/* 3 valid columns (the top and bottom borders of a 3x3 kernel). */
+static __attribute__((noinline)) void tg_dw_pixel_3cols(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap,
+                                                        int32_t n_rows, int8_t *out)
+{
+    tg_dw_pixel(ctx, x, tap, n_rows, 3, ctx->t.in_col_step, ctx->t.taps, ctx->t.kernel_w, out);
+}
+
+/* 2 valid columns (the left and right borders of a 3-wide kernel with padding 1). */
+static __attribute__((noinline)) void tg_dw_pixel_2cols(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap,
+                                                        int32_t n_rows, int8_t *out)
+{
+    tg_dw_pixel(ctx, x, tap, n_rows, 2, ctx->t.in_col_step, ctx->t.taps, ctx->t.kernel_w, out);
+}
+
+/* Any window. */
+static __attribute__((noinline)) void tg_dw_pixel_any(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap,
+                                                      int32_t n_rows, int32_t n_cols, int8_t *out)
+{
+    tg_dw_pixel(ctx, x, tap, n_rows, n_cols, ctx->t.in_col_step, ctx->t.taps, ctx->t.kernel_w, out);
 }
 
 /* The first valid tap index and the number of valid taps along one axis. */
@@ -281,19 +321,28 @@ static inline int32_t tg_dw_valid(int32_t origin, int32_t dilation, int32_t kern
 }
 
 /*
- * The weights of each block of 4 channels widened once to int16 pairs (SXTB16):
- * wide[(block * taps + tap) * 2] holds channels 0 and 2 of the block, the next word
- * channels 1 and 3, so each tap reads its 4 weights with one LDRD.
+ * The scratch, one record of TG_DW_BLOCK_WORDS(taps) words per whole block of 4
+ * channels: each tap's 4 weights widened once to int16 pairs (SXTB16), word
+ * 2 * tap holding channels 0 and 2 of the block, the next word channels 1 and 3
+ * (one LDRD per tap); then the block's 4 biases (0 without bias), 4 multipliers
+ * and 4 shifts, so that a single pointer walks everything a block reads.
  */
-static void tg_dw_widen(const int8_t *weights, int32_t taps, int32_t channels, int32_t *wide)
+static void tg_dw_prepare(const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                          const int32_t *shift, int32_t taps, int32_t channels, int32_t *block)
 {
-    int32_t c, tap;
+    int32_t c, tap, i;
     for (c = 0; c + 4 <= channels; c += 4) {
-        for (tap = 0; tap < taps; ++tap, wide += 2) {
+        for (tap = 0; tap < taps; ++tap, block += 2) {
             const int32_t vw = tg_dw_load4(weights + tap * channels + c);
-            wide[0] = __sxtb16(vw);
-            wide[1] = tg_dw_sxtb16_odd(vw);
+            block[0] = __sxtb16(vw);
+            block[1] = tg_dw_sxtb16_odd(vw);
         }
+        for (i = 0; i < 4; ++i) {
+            block[i] = bias != NULL ? bias[c + i] : 0;
+            block[4 + i] = multiplier[c + i];
+            block[8 + i] = shift[c + i];
+        }
+        block += 12;
     }
 }
 
@@ -304,21 +353,22 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
 {
     const int32_t channels = p->in_c;
     const int32_t taps = p->kernel_h * p->kernel_w;
-    const tg_dw_taps_t t = {
-        channels, p->dilation_h * p->in_w * channels, p->dilation_w * channels, p->kernel_w * channels,
-        2 * p->kernel_w, 2 * taps, (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u),
-    };
-    const tg_dw_quant_t q = {p->input_offset, p->output_offset, 1 + 2 * p->output_offset,
-                             (int32_t)((uint32_t)(p->act_min & 0xFF) * 0x01010101u),
-                             (int32_t)((uint32_t)(p->act_max & 0xFF) * 0x01010101u),
-                             tg_dw_accumulators_small(p, bias, multiplier, shift)};
     /* the arena places scratch buffers 16-byte aligned (LDRD needs 4); NULL when in_c < 4 */
     int32_t *const wide = (int32_t *)(void *)scratch;
+    const tg_dw_ctx_t ctx = {
+        {channels, p->dilation_h * p->in_w * channels, p->dilation_w * channels, p->kernel_w * channels,
+         taps, p->kernel_w, (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u)},
+        {p->input_offset, p->output_offset, 1 + 2 * p->output_offset,
+         (int32_t)((uint32_t)(p->act_min & 0xFF) * 0x01010101u),
+         (int32_t)((uint32_t)(p->act_max & 0xFF) * 0x01010101u),
+         tg_dw_accumulators_small(p, bias, multiplier, shift)},
+        weights, wide, bias, multiplier, shift,
+    };
     const int32_t fast_3x3 = p->kernel_h == 3 && p->kernel_w == 3 && p->dilation_w == 1;
     int32_t out_y, out_x;
     int8_t *out = output;
 
-    tg_dw_widen(weights, taps, channels, wide);
+    tg_dw_prepare(weights, bias, multiplier, shift, taps, channels, wide);
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         const int32_t in_y = out_y * p->stride_h - p->pad_top;
         int32_t ky;
@@ -330,15 +380,14 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
             const int32_t n_cols = tg_dw_valid(in_x, p->dilation_w, p->kernel_w, p->in_w, &kx);
             const int32_t tap = ky * p->kernel_w + kx;
             const int8_t *x = in_row + (in_x + kx * p->dilation_w) * channels;
-            const int8_t *w = weights + tap * channels;
             if (fast_3x3 && n_rows == 3 && n_cols == 3) {
-                tg_dw_pixel(&q, &t, x, w, wide, 2 * tap, 3, 3, bias, multiplier, shift, out);
+                tg_dw_pixel_3x3(&ctx, x, tap, out);
             } else if (n_cols == 3) {
-                tg_dw_pixel(&q, &t, x, w, wide, 2 * tap, n_rows, 3, bias, multiplier, shift, out);
+                tg_dw_pixel_3cols(&ctx, x, tap, n_rows, out);
             } else if (n_cols == 2) {
-                tg_dw_pixel(&q, &t, x, w, wide, 2 * tap, n_rows, 2, bias, multiplier, shift, out);
+                tg_dw_pixel_2cols(&ctx, x, tap, n_rows, out);
             } else {
-                tg_dw_pixel(&q, &t, x, w, wide, 2 * tap, n_rows, n_cols, bias, multiplier, shift, out);
+                tg_dw_pixel_any(&ctx, x, tap, n_rows, n_cols, out);
             }
         }
     }

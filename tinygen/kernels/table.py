@@ -78,6 +78,21 @@ def _dsp(name, op, struct, twin, scratch, variant=None):
                       twin=twin, headers=("kernels/tg_mat_mult_s8_dsp.h",), scratch=scratch)
 
 
+def depthwise_dsp_scratch(p: dict) -> int:
+    """tg_depthwise_conv2d_s8_dsp's scratch: a record per whole block of 4 channels, each
+    tap's 4 weights widened to int16 (8 bytes) then the block's bias, multiplier and shift
+    (48 bytes)."""
+    return p["in_c"] // 4 * (8 * p["kernel_h"] * p["kernel_w"] + 48)
+
+
+# depth multiplier 1 (kernel_variants), the weights widened once per call into scratch
+_DEPTHWISE_DSP = KernelSpec(
+    "tg_depthwise_conv2d_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT,
+    source="kernels/tg_depthwise_conv2d_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", scratch=depthwise_dsp_scratch)
+
+
 # In order of preference: the first matching kernel whose requirements the
 # target meets is chosen. Portable kernels come last and require nothing.
 KERNELS: tuple[KernelSpec, ...] = (
@@ -87,6 +102,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
          lambda p: mat_mult_dsp_scratch(p["in_features"])),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
+    _DEPTHWISE_DSP,
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
     _portable("tg_max_pool2d_s8", "max_pool2d", "tg_pool2d_params_t"),
