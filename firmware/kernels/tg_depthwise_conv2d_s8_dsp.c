@@ -106,9 +106,10 @@ static inline int32_t tg_dw_ssat8_asr1(int32_t v)
 #define TG_DW_SMALL_LIMIT ((int32_t)1 << 30)
 
 /*
- * tg_requantize(acc, multiplier, shift) + output_offset saturated to int8, for
- * multiplier >= 0 and |acc * 2^max(shift, 0)| < 2^30 (tg_dw_accumulators_small).
- * With a = acc << max(shift, 0):
+ * tg_requantize(acc, multiplier, shift) + output_offset saturated to int8, from
+ * acc2 = 2 * acc and inv_shift = ~shift (the scratch holds weights and biases
+ * doubled, and ~shift), for multiplier >= 0 and |acc * 2^max(shift, 0)| < 2^30
+ * (tg_dw_accumulators_small). With a = acc << max(shift, 0):
  *  - SaturatingRoundingDoublingHighMul(a, multiplier) for multiplier >= 0 is
  *    floor((a * multiplier + 2^30) / 2^31) (see tg_requantize_fast in tg_requant.h),
  *    which is floor((2a * multiplier + 2^31) / 2^32): SMMULR of 2a, one instruction.
@@ -117,15 +118,15 @@ static inline int32_t tg_dw_ssat8_asr1(int32_t v)
  *    output_offset inside the last halving as 2 * output_offset is exact, and SSAT
  *    does the halving and the saturation together.
  */
-static inline int32_t tg_dw_requant_small(int32_t acc, int32_t multiplier, int32_t shift,
+static inline int32_t tg_dw_requant_small(int32_t acc2, int32_t multiplier, int32_t inv_shift,
                                           const tg_dw_quant_t *q)
 {
-    if (__builtin_expect(shift < 0, 1)) {
-        const int32_t x = tg_dw_smmulr(acc * 2, multiplier);
-        /* ~shift == n - 1; arithmetic shifts of negative values: see tg_requant.h */
-        return tg_dw_ssat8_asr1(((x + (x >> 31)) >> ~shift) + q->round_offset);
+    if (__builtin_expect(inv_shift >= 0, 1)) {      /* shift < 0 */
+        const int32_t x = tg_dw_smmulr(acc2, multiplier);
+        /* inv_shift == n - 1; arithmetic shifts of negative values: see tg_requant.h */
+        return tg_dw_ssat8_asr1(((x + (x >> 31)) >> inv_shift) + q->round_offset);
     }
-    return tg_dw_ssat8(tg_dw_smmulr((int32_t)((uint32_t)acc << shift) * 2, multiplier) + q->output_offset);
+    return tg_dw_ssat8(tg_dw_smmulr((int32_t)((uint32_t)acc2 << ~inv_shift), multiplier) + q->output_offset);
 }
 
 /* The general case: TFLite's requantization + output_offset, saturated to int8. */
@@ -171,19 +172,20 @@ static int32_t tg_dw_accumulators_small(const tg_conv2d_params_t *p, const int32
  */
 static inline __attribute__((always_inline)) void
 tg_dw_store4(int8_t *out, int32_t acc0, int32_t acc1, int32_t acc2, int32_t acc3,
-             const int32_t multiplier[4], const int32_t shift[4], const tg_dw_quant_t *q)
+             const int32_t multiplier[4], const int32_t inv_shift[4], const tg_dw_quant_t *q)
 {
     uint32_t packed, b1, b2, b3;
     if (q->small) {
-        packed = (uint32_t)tg_dw_requant_small(acc0, multiplier[0], shift[0], q);
-        b1 = (uint32_t)tg_dw_requant_small(acc1, multiplier[1], shift[1], q);
-        b2 = (uint32_t)tg_dw_requant_small(acc2, multiplier[2], shift[2], q);
-        b3 = (uint32_t)tg_dw_requant_small(acc3, multiplier[3], shift[3], q);
+        packed = (uint32_t)tg_dw_requant_small(acc0, multiplier[0], inv_shift[0], q);
+        b1 = (uint32_t)tg_dw_requant_small(acc1, multiplier[1], inv_shift[1], q);
+        b2 = (uint32_t)tg_dw_requant_small(acc2, multiplier[2], inv_shift[2], q);
+        b3 = (uint32_t)tg_dw_requant_small(acc3, multiplier[3], inv_shift[3], q);
     } else {
-        packed = (uint32_t)tg_dw_requant(acc0, multiplier[0], shift[0], q);
-        b1 = (uint32_t)tg_dw_requant(acc1, multiplier[1], shift[1], q);
-        b2 = (uint32_t)tg_dw_requant(acc2, multiplier[2], shift[2], q);
-        b3 = (uint32_t)tg_dw_requant(acc3, multiplier[3], shift[3], q);
+        /* the scratch holds the weights and biases as they are */
+        packed = (uint32_t)tg_dw_requant(acc0, multiplier[0], ~inv_shift[0], q);
+        b1 = (uint32_t)tg_dw_requant(acc1, multiplier[1], ~inv_shift[1], q);
+        b2 = (uint32_t)tg_dw_requant(acc2, multiplier[2], ~inv_shift[2], q);
+        b3 = (uint32_t)tg_dw_requant(acc3, multiplier[3], ~inv_shift[3], q);
     }
     TG_DW_BFI(packed, b1, 8);
     TG_DW_BFI(packed, b2, 16);
@@ -325,22 +327,28 @@ static inline int32_t tg_dw_valid(int32_t origin, int32_t dilation, int32_t kern
  * channels: each tap's 4 weights widened once to int16 pairs (SXTB16), word
  * 2 * tap holding channels 0 and 2 of the block, the next word channels 1 and 3
  * (one LDRD per tap); then the block's 4 biases (0 without bias), 4 multipliers
- * and 4 shifts, so that a single pointer walks everything a block reads.
+ * and 4 ~shifts, so that a single pointer walks everything a block reads.
+ * scale 2 doubles weights and biases (|2 * w| <= 256 is still an int16), so the
+ * sums come out doubled as tg_dw_requant_small wants them.
  */
 static void tg_dw_prepare(const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                          const int32_t *shift, int32_t taps, int32_t channels, int32_t *block)
+                          const int32_t *shift, int32_t taps, int32_t channels, int32_t scale,
+                          int32_t *block)
 {
     int32_t c, tap, i;
     for (c = 0; c + 4 <= channels; c += 4) {
         for (tap = 0; tap < taps; ++tap, block += 2) {
             const int32_t vw = tg_dw_load4(weights + tap * channels + c);
-            block[0] = __sxtb16(vw);
-            block[1] = tg_dw_sxtb16_odd(vw);
+            /* int16 lanes: w * 2 does not carry into the upper lane's bits, but keep the
+               arithmetic per lane (SADD16) rather than on the whole word */
+            block[0] = scale == 2 ? __sadd16(__sxtb16(vw), __sxtb16(vw)) : __sxtb16(vw);
+            block[1] = scale == 2 ? __sadd16(tg_dw_sxtb16_odd(vw), tg_dw_sxtb16_odd(vw))
+                                  : tg_dw_sxtb16_odd(vw);
         }
         for (i = 0; i < 4; ++i) {
-            block[i] = bias != NULL ? bias[c + i] : 0;
+            block[i] = bias != NULL ? bias[c + i] * scale : 0;
             block[4 + i] = multiplier[c + i];
-            block[8 + i] = shift[c + i];
+            block[8 + i] = ~shift[c + i];
         }
         block += 12;
     }
@@ -368,7 +376,7 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
     int32_t out_y, out_x;
     int8_t *out = output;
 
-    tg_dw_prepare(weights, bias, multiplier, shift, taps, channels, wide);
+    tg_dw_prepare(weights, bias, multiplier, shift, taps, channels, ctx.q.small ? 2 : 1, wide);
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         const int32_t in_y = out_y * p->stride_h - p->pad_top;
         int32_t ky;
