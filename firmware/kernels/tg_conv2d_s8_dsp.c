@@ -13,8 +13,8 @@
  * write of the block's outputs; outputs are written only inside their block.
  *
  * Scratch, 8-byte aligned: the two int8 receptive fields (2 * K bytes rounded up
- * to 8, K = kernel_h * kernel_w * in_c), then tg_mat_mult_s8_dsp_buffer_size(K)
- * bytes for the two rows widened to int16; tinygen.kernels.table sizes it.
+ * to 8, K = kernel_h * kernel_w * in_c), then tg_mat_mult_s8_dsp_buffer_size(K, out_c)
+ * bytes for the mat-mult; tinygen.kernels.table sizes it.
  */
 #include "tg_kernels.h"
 #include "tg_mat_mult_s8_dsp.h"

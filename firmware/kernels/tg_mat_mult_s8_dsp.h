@@ -202,35 +202,56 @@ static inline int8_t tg_mat_mult_out(int32_t acc, int32_t multiplier, int32_t sh
 }
 
 /*
- * All cols outputs of 1 or 2 rows already widened into x (tg_widen_rows_s8):
- * out0[o] (and out1[o]) for o < cols. rows is a constant after inlining.
+ * The int32 sums of 1 or 2 rows already widened into x (tg_widen_rows_s8), for
+ * all cols outputs: acc[2 * o + i] for row i, channel o. rows is a constant
+ * after inlining.
  */
-static inline __attribute__((always_inline)) void tg_mat_mult_rows(
-    const int16_t *x, int32_t rows, int32_t depth, int32_t cols, const int8_t *weights,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q,
-    int8_t *out0, int8_t *out1)
+static inline __attribute__((always_inline)) void tg_mat_mult_sums(const int16_t *x, int32_t rows,
+                                                                   int32_t depth, int32_t cols,
+                                                                   const int8_t *weights,
+                                                                   const int32_t *bias, int32_t *acc)
 {
-    const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
     int32_t o = 0;
     for (; o + 2 <= cols; o += 2) {
         const int32_t b0 = bias != NULL ? bias[o] : 0, b1 = bias != NULL ? bias[o + 1] : 0;
-        int32_t acc[4] = {b0, b1, b0, b1};     /* [row][column] */
-        tg_dot_s16_s8(x, &weights[o * depth], depth, rows, 2, acc);
-        out0[o] = tg_mat_mult_out(acc[0], multiplier[o], shift[o], oq);
-        out0[o + 1] = tg_mat_mult_out(acc[1], multiplier[o + 1], shift[o + 1], oq);
-        if (rows == 2) {
-            out1[o] = tg_mat_mult_out(acc[2], multiplier[o], shift[o], oq);
-            out1[o + 1] = tg_mat_mult_out(acc[3], multiplier[o + 1], shift[o + 1], oq);
-        }
+        int32_t a[4] = {b0, b1, b0, b1};     /* [row][column] */
+        tg_dot_s16_s8(x, &weights[o * depth], depth, rows, 2, a);
+        acc[2 * o] = a[0];
+        acc[2 * o + 1] = a[2];
+        acc[2 * o + 2] = a[1];
+        acc[2 * o + 3] = a[3];
     }
     if (o < cols) {         /* the last column of an odd count */
         const int32_t b = bias != NULL ? bias[o] : 0;
-        int32_t acc[4] = {b, 0, b, 0};
-        tg_dot_s16_s8(x, &weights[o * depth], depth, rows, 1, acc);
-        out0[o] = tg_mat_mult_out(acc[0], multiplier[o], shift[o], oq);
+        int32_t a[4] = {b, 0, b, 0};
+        tg_dot_s16_s8(x, &weights[o * depth], depth, rows, 1, a);
+        acc[2 * o] = a[0];
+        acc[2 * o + 1] = a[2];
+    }
+}
+
+/*
+ * out0[o] (and out1[o] for rows == 2) = the requantized acc[2 * o] (acc[2 * o + 1]),
+ * o < cols: a separate pass, so that the sums' loop and this one each keep their
+ * values in registers.
+ */
+static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int32_t *acc, int32_t rows,
+                                                                      int32_t cols,
+                                                                      const int32_t *multiplier,
+                                                                      const int32_t *shift,
+                                                                      const tg_mat_mult_quant_t *q,
+                                                                      int8_t *out0, int8_t *out1)
+{
+    const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
+    int32_t o;
+    for (o = 0; o < cols; ++o) {
+        const int32_t m = multiplier[o], s = shift[o];
+        const int8_t y0 = tg_mat_mult_out(acc[2 * o], m, s, oq);
         if (rows == 2) {
-            out1[o] = tg_mat_mult_out(acc[2], multiplier[o], shift[o], oq);
+            const int8_t y1 = tg_mat_mult_out(acc[2 * o + 1], m, s, oq);
+            out1[o] = y1;
         }
+        out0[o] = y0;
     }
 }
 
@@ -240,8 +261,10 @@ static __attribute__((noinline)) void tg_mat_mult_2rows_s8_dsp(
     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q,
     int16_t *buf, int8_t *out0, int8_t *out1)
 {
+    int32_t *const acc = (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3));
     tg_widen_rows_s8(x0, x1, 2, depth, q->input_offset, buf);
-    tg_mat_mult_rows(buf, 2, depth, cols, weights, bias, multiplier, shift, q, out0, out1);
+    tg_mat_mult_sums(buf, 2, depth, cols, weights, bias, acc);
+    tg_mat_mult_outputs(acc, 2, cols, multiplier, shift, q, out0, out1);
 }
 
 /* One row x (int8 [depth]): widened into buf, then its outputs. */
@@ -250,20 +273,25 @@ static __attribute__((noinline)) void tg_mat_mult_1row_s8_dsp(
     const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int16_t *buf,
     int8_t *out)
 {
+    int32_t *const acc = (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3));
     tg_widen_rows_s8(x, x, 1, depth, q->input_offset, buf);
-    tg_mat_mult_rows(buf, 1, depth, cols, weights, bias, multiplier, shift, q, out, out);
+    tg_mat_mult_sums(buf, 1, depth, cols, weights, bias, acc);
+    tg_mat_mult_outputs(acc, 1, cols, multiplier, shift, q, out, out);
 }
 
-/* Bytes of scratch tg_mat_mult_s8_dsp needs: two rows widened to int16, depth rounded up to 4. */
-static inline int32_t tg_mat_mult_s8_dsp_buffer_size(int32_t depth)
+/*
+ * Bytes of scratch tg_mat_mult_s8_dsp needs: two rows widened to int16 (depth
+ * rounded up to 4), then the int32 sums of two rows.
+ */
+static inline int32_t tg_mat_mult_s8_dsp_buffer_size(int32_t depth, int32_t cols)
 {
-    return 2 * ((depth + 3) & ~3) * (int32_t)sizeof(int16_t);
+    return 2 * ((depth + 3) & ~3) * (int32_t)sizeof(int16_t) + 2 * cols * (int32_t)sizeof(int32_t);
 }
 
 /*
  * input: int8 [rows][depth]; weights: int8 [cols][depth]; bias (may be NULL),
  * multiplier (>= 0), shift: [cols]; output: int8 [rows][cols]. Any sizes >= 1.
- * scratch: tg_mat_mult_s8_dsp_buffer_size(depth) bytes, 8-byte aligned.
+ * scratch: tg_mat_mult_s8_dsp_buffer_size(depth, cols) bytes, 8-byte aligned.
  */
 static inline void tg_mat_mult_s8_dsp(int32_t rows, int32_t depth, int32_t cols, const int8_t *input,
                                       const int8_t *weights, const int32_t *bias,

@@ -121,15 +121,13 @@ static inline int32_t tg_requantize_smaller_than_one_exp(int32_t acc, int32_t mu
  */
 static inline int32_t tg_requantize_fast(int32_t acc, int32_t multiplier, int32_t shift)
 {
-    /* a left shift wraps, as in tg_requantize */
-    const int32_t a = shift > 0 ? (int32_t)((uint32_t)acc << shift) : acc;
-    /* arithmetic shift of a negative int64: see the note at the top */
-    const int32_t x = (int32_t)(((int64_t)a * multiplier + ((int64_t)1 << 30)) >> 31);
-
-    if (shift >= 0) {
-        return x;
+    /* arithmetic shifts of negative values: see the note at the top */
+    if (__builtin_expect(shift < 0, 1)) {   /* the usual case: a scale below 1/2 */
+        const int32_t x = (int32_t)(((int64_t)acc * multiplier + ((int64_t)1 << 30)) >> 31);
+        return (((x + (x >> 31)) >> (-shift - 1)) + 1) >> 1;
     }
-    return (((x + (x >> 31)) >> (-shift - 1)) + 1) >> 1;
+    /* a left shift wraps, as in tg_requantize */
+    return (int32_t)(((int64_t)(int32_t)((uint32_t)acc << shift) * multiplier + ((int64_t)1 << 30)) >> 31);
 }
 
 /* ---------------------------------------------------------------------- */
