@@ -99,11 +99,13 @@ def _build_standin(source: SourceModel, graph: Graph, board: Board, dest: Path) 
 
 def _candidates(graph: Graph, options: CompileOptions) -> dict[str, list[str]]:
     """Node name -> the kernels auto may choose from, preferred first."""
+    # CMSIS-NN's kernels are candidates when a tree is configured (as compile_graph does)
+    features = frozenset(options.features) | ({"cmsis-nn"} if options.cmsis_nn else set())
     found = {}
     for node in graph.nodes:
         if node.kernel is None:
             continue
-        specs = kernel_candidates(graph, node, options.features, "auto")
+        specs = kernel_candidates(graph, node, features, "auto")
         found[node.name] = [s.name for s in specs if s.backend != "cmsis-nn" or options.cmsis_nn]
     return found
 

@@ -35,6 +35,7 @@ FORMAT = 1
 # headers every kernel includes besides its own (KernelSpec.headers)
 COMMON_HEADERS = ("kernels/tg_kernels.h", "kernels/tg_requant.h")
 CMSIS_NN_SOURCES = (".c", ".h")
+CMSIS_NN_FOLDERS = ("Include", "Source")      # the library itself, not its tests
 
 
 def cache_dir() -> Path:
@@ -71,7 +72,8 @@ def sources_hash(spec: KernelSpec) -> str:
 
 @lru_cache(maxsize=8)
 def _tree_hash(root: str, stamp: tuple) -> str:
-    files = sorted(p for p in Path(root).rglob("*") if p.suffix in CMSIS_NN_SOURCES and p.is_file())
+    files = sorted(p for folder in CMSIS_NN_FOLDERS for p in (Path(root) / folder).rglob("*")
+                   if p.suffix in CMSIS_NN_SOURCES and p.is_file())
     return _hash_files(files)
 
 
@@ -79,7 +81,9 @@ def cmsis_nn_hash(root: str | None) -> str:
     """A CMSIS-NN tree's sources (its version, in effect); "" without one."""
     if not root or not Path(root).is_dir():
         return ""
-    return _tree_hash(str(Path(root).resolve()), (Path(root).stat().st_mtime_ns,))
+    stamp = tuple((Path(root) / folder).stat().st_mtime_ns for folder in CMSIS_NN_FOLDERS
+                  if (Path(root) / folder).is_dir())
+    return _tree_hash(str(Path(root).resolve()), stamp)
 
 
 def layer_key(graph: Graph, node: Node, spec: KernelSpec, board: Board, cmsis_nn: str | None = None) -> dict:
