@@ -1,4 +1,5 @@
-"""The ARMv7E-M depthwise kernel tg_depthwise_conv2d_s8_dsp on the Cortex-M4/M7 stand-ins.
+"""The ARMv7E-M depthwise and add kernels (tg_depthwise_conv2d_s8_dsp, tg_add_s8_dsp) on the
+Cortex-M4/M7 stand-ins.
 
 Chosen for every depthwise layer with depth multiplier 1 on boards with the "dsp"
 feature (the portable kernel serves depth multiplier 2 and boards without DSP), with
@@ -8,7 +9,8 @@ of depthwise layers with awkward shapes: 3x3 stride 1 and 2, 5x5, dilation 2, pa
 same and valid, 3, 4, 6, 7, 64 and 65 channels, odd widths, ReLU6 and ReLU, and the
 asymmetric zero points that calibration gives. (A 1-channel depthwise layer is a plain
 convolution to the importer; the kernel's channels beyond the last block of 4 are
-covered by the 3-, 6-, 7- and 65-channel layers.)
+covered by the 3-, 6-, 7- and 65-channel layers.) Same-shape adds (residual, with ReLU,
+an odd element count) run tg_add_s8_dsp, also checked layer by layer.
 """
 
 from __future__ import annotations
@@ -60,18 +62,43 @@ DEPTHWISE_CHANNELS = [3, 7, 4, 65, 64, 3, 6]       # in_c of each depthwise laye
 DEPTHWISE_TAPS = [9, 9, 25, 9, 9, 9, 25]
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
+class Residual(nn.Module):
+    """Same-shape adds of differently scaled operands: 3 x 5 x 7 = 105 elements (not a
+    multiple of 4), one followed by ReLU."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 3, 3, padding=1)
+        self.b = nn.Conv2d(3, 3, 1)
+        self.c = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x):
+        a = self.a(x)
+        s = torch.relu(a + self.b(x))
+        return self.c(s) + a
+
+
+def _export(net, name, tmp_path_factory):
     torch.manual_seed(3)
-    net = Depthwise()
+    net = net()
     for p in net.parameters():
         torch.nn.init.uniform_(p, -1.0, 1.0)
     net.eval()
-    tmp = tmp_path_factory.mktemp("depthwise")
+    tmp = tmp_path_factory.mktemp(name)
     torch.export.save(torch.export.export(net, (torch.randn(SHAPE),)), tmp / "m.pt2")
     rng = np.random.default_rng(0)
     np.save(tmp / "calib.npy", rng.standard_normal((32,) + SHAPE[1:]).astype(np.float32))
     return load_source(tmp / "m.pt2"), tmp
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return _export(Depthwise, "depthwise", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def residual(tmp_path_factory):
+    return _export(Residual, "residual", tmp_path_factory)
 
 
 def _compile(model, board_name: str):
@@ -102,15 +129,33 @@ def test_portable_depthwise_without_dsp(model):
     assert {n.kernel for n in _depthwise(_compile(model, "host"))} == {PORTABLE}
 
 
+def test_dsp_add_chosen_for_same_shape_adds(residual):
+    adds = [n for n in _compile(residual, "f746zg").nodes if n.op == "add"]
+    assert [n.kernel for n in adds] == ["tg_add_s8_dsp"] * 2
+    assert {n.kernel for n in _compile(residual, "host").nodes if n.op == "add"} == {"tg_add_s8"}
+
+
 @needs_qemu
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
 def test_depthwise_s8_dsp_standin(model, board, tmp_path):
-    from tinygen.hil.target import open_device
-
-    source, _ = model
     graph = _compile(model, board)
     zero_points = {int(graph.tensor(n.inputs[0]).qparams.zero_point[0]) for n in _depthwise(graph)}
     assert len(zero_points - {-128, 0}) >= 2, f"want asymmetric input zero points, got {zero_points}"
+    _check_every_layer(model, graph, board, tmp_path)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_add_s8_dsp_standin(residual, board, tmp_path):
+    graph = _compile(residual, board)
+    assert "tg_add_s8_dsp" in {n.kernel for n in graph.nodes}
+    _check_every_layer(residual, graph, board, tmp_path)
+
+
+def _check_every_layer(model, graph, board: str, tmp_path) -> None:
+    from tinygen.hil.target import open_device
+
+    source, _ = model
     project = build(source, graph, get_board(board), tmp_path / "fw").out_dir
     layer_nodes = [n for n in graph.nodes if n.kernel]
     rng = np.random.default_rng(7)

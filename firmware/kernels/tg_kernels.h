@@ -317,6 +317,10 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
                                 const int32_t *multiplier, const int32_t *shift,
                                 int8_t *scratch, int8_t *output);
 
+/* tg_add_s8, any parameters (fast for TFLite's left_shift 20). Same arguments; may run in place. */
+void tg_add_s8_dsp(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2,
+                   int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

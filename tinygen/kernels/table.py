@@ -94,6 +94,11 @@ _DEPTHWISE_DSP = KernelSpec(
     twin="depthwise_conv2d_s8", scratch=depthwise_dsp_scratch)
 
 
+# same-shape int8 add (TFLite's arithmetic, SMMULR rescaling, 4 elements per step)
+_ADD_DSP = KernelSpec("tg_add_s8_dsp", "add", requires=frozenset({"dsp"}), struct="tg_add_params_t",
+                      const_roles=_OPERAND, source="kernels/tg_add_s8_dsp.c", twin="add_s8")
+
+
 # In order of preference: the first matching kernel whose requirements the
 # target meets is chosen. Portable kernels come last and require nothing.
 KERNELS: tuple[KernelSpec, ...] = (
@@ -108,6 +113,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
     _portable("tg_max_pool2d_s8", "max_pool2d", "tg_pool2d_params_t"),
     _portable("tg_avg_pool2d_s8", "avg_pool2d", "tg_pool2d_params_t"),
+    _ADD_DSP,
     _portable("tg_add_s8", "add", "tg_add_params_t", _OPERAND),
     _portable("tg_add_broadcast_s8", "add", "tg_add_broadcast_params_t", _OPERAND, variant="broadcast"),
     _portable("tg_mul_s8", "mul", "tg_mul_params_t", _OPERAND),
