@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from tinygen.board import get_board
 from tinygen.cli import main
 from tinygen.kernels import measure_cache
 from tinygen.kernels.measure_cache import MeasurementCache
+from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates
 
@@ -88,6 +90,23 @@ def test_auto_chooses_per_layer_minimum(tmp_path):
         assert layer["kernel"] == chosen[layer["name"]]
         assert layer["instructions"] == fake.table[(layer["name"], layer["kernel"])]
     assert "tg_conv2d_1x1_s8_dsp" in autotune.choice_table(report)
+    # no CMSIS-NN tree configured: only tinygen's kernels are candidates
+    assert all(KERNELS_BY_NAME[k].backend == "tinygen" for layer in report["layers"] for k in layer["candidates"])
+
+
+@pytest.mark.skipif(not os.environ.get("CMSIS_NN_PATH"),
+                    reason="CMSIS_NN_PATH is not set: no CMSIS-NN tree to add its kernels to the candidates")
+def test_auto_with_cmsis_nn_candidates(tmp_path):
+    source = example_source(MODEL)
+    fake = FakeStandin(seed=11)
+    opts = dataclasses.replace(options(), cmsis_nn=os.environ["CMSIS_NN_PATH"])
+    graph = compile_auto(source, None, opts, F746, measure=fake, cache=MeasurementCache(tmp_path / "c.json"))
+    report = graph.meta["kernels"]
+    backends = {KERNELS_BY_NAME[k].backend for layer in report["layers"] for k in layer["candidates"]}
+    assert backends == {"tinygen", "cmsis-nn"}
+    for layer in report["layers"]:
+        if layer["candidates"]:
+            assert layer["kernel"] == min(layer["candidates"], key=lambda k: fake.table[(layer["name"], k)])
 
 
 def test_cache_hit_miss_and_invalidation(tmp_path, monkeypatch):
