@@ -43,6 +43,9 @@ void tgt_requantize(const int32_t *x, const int32_t *m, const int32_t *s, int32_
 void tgt_requantize_fast(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
 { int32_t i; for (i = 0; i < n; ++i) out[i] = tg_requantize_fast(x[i], m[i], s[i]); }
 
+void tgt_requantize_bounded(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_requantize_bounded(x[i], m[i], s[i]); }
+
 void tgt_requantize_smaller_than_one_exp(const int32_t *x, const int32_t *m, const int32_t *s,
                                          int32_t *out, int32_t n)
 { int32_t i; for (i = 0; i < n; ++i) out[i] = tg_requantize_smaller_than_one_exp(x[i], m[i], s[i]); }
@@ -275,6 +278,9 @@ class KernelLib:
 
     def requantize_fast(self, x, m, s):
         return self._elementwise(self.lib.tgt_requantize_fast, x, m, s)
+
+    def requantize_bounded(self, x, m, s):
+        return self._elementwise(self.lib.tgt_requantize_bounded, x, m, s)
 
     def requantize_smaller_than_one_exp(self, x, m, s):
         return self._elementwise(self.lib.tgt_requantize_smaller_than_one_exp, x, m, s)

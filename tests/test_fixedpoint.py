@@ -85,6 +85,23 @@ def test_requantize_fast_equals_requantize_host(kernels):
                 kernels.requantize_fast(x[:200_000], m[:200_000], s[:200_000]), "tg_requantize_fast vs numpy")
 
 
+def test_requantize_bounded_equals_requantize_host(kernels):
+    """tg_requantize_bounded == tg_requantize on its domain (multiplier in [2^30, 2^31),
+    shift in [-31, -1], |acc| < 2^30): edge values crossed with every shift, then 4 M random."""
+    edges = np.array([-(1 << 30) + 1, -(1 << 30) + 2, -(1 << 29), -65536, -255, -2, -1, 0, 1, 2, 255,
+                      65536, 1 << 29, (1 << 30) - 2, (1 << 30) - 1], dtype=np.int64)
+    rng = np.random.default_rng(15)
+    x = np.concatenate([edges, rng.integers(-(1 << 30) + 1, 1 << 30, 300), rng.integers(-70000, 70000, 300)])
+    m = np.concatenate([[1 << 30, (1 << 30) + 1, I32_MAX - 1, I32_MAX], rng.integers(1 << 30, I32_MAX, 30)])
+    xx, mm, ss = (a.ravel() for a in np.meshgrid(x, m, np.arange(-31, 0), indexing="ij"))
+    assert_same(kernels.requantize(xx, mm, ss), kernels.requantize_bounded(xx, mm, ss), "tg_requantize_bounded")
+    n = 4_000_000
+    x = np.where(rng.random(n) < 0.5, rng.integers(-(1 << 30) + 1, 1 << 30, n), rng.integers(-(1 << 20), 1 << 20, n))
+    m = rng.integers(1 << 30, I32_MAX, n, endpoint=True)
+    s = np.where(rng.random(n) < 0.8, rng.integers(-12, 0, n), rng.integers(-31, 0, n))
+    assert_same(kernels.requantize(x, m, s), kernels.requantize_bounded(x, m, s), "tg_requantize_bounded")
+
+
 def test_requantize_smaller_than_one_exp_int32_host(kernels):
     x = _random_int32(60, 6)
     m = _multipliers(7)

@@ -18,7 +18,8 @@ void tg_conv2d_1x1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                           const int32_t *multiplier, const int32_t *shift,
                           int8_t *scratch, int8_t *output)
 {
-    const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max};
+    const tg_mat_mult_quant_t q = tg_mat_mult_quant(p->input_offset, p->output_offset, p->act_min, p->act_max,
+                                                    p->in_c, p->out_c, bias, multiplier, shift);
 
     tg_mat_mult_s8_dsp(p->out_h * p->out_w, p->in_c, p->out_c, input, weights, bias, multiplier, shift,
                        &q, scratch, output);

@@ -63,8 +63,9 @@ void tg_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                       const int32_t *multiplier, const int32_t *shift,
                       int8_t *scratch, int8_t *output)
 {
-    const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max};
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
+    const tg_mat_mult_quant_t q = tg_mat_mult_quant(p->input_offset, p->output_offset, p->act_min, p->act_max,
+                                                    depth, p->out_c, bias, multiplier, shift);
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_c = p->out_c;
     int8_t *const col0 = scratch, *const col1 = scratch + depth;

@@ -17,7 +17,8 @@ void tg_fully_connected_s8_dsp(const tg_fully_connected_params_t *p, const int8_
                                const int32_t *multiplier, const int32_t *shift,
                                int8_t *scratch, int8_t *output)
 {
-    const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max};
+    const tg_mat_mult_quant_t q = tg_mat_mult_quant(p->input_offset, p->output_offset, p->act_min, p->act_max,
+                                                    p->in_features, p->out_features, bias, multiplier, shift);
 
     tg_mat_mult_s8_dsp(p->rows, p->in_features, p->out_features, input, weights, bias, multiplier, shift,
                        &q, scratch, output);

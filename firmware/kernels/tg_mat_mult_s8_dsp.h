@@ -43,7 +43,33 @@ typedef struct {
     int32_t input_offset;   /* -input zero point, in [-127, 128] */
     int32_t output_offset;  /* output zero point, in [-128, 127] */
     int32_t act_min, act_max;
+    /* 1: every output meets tg_requantize_bounded's preconditions (tg_mat_mult_quant) */
+    int32_t bounded;
 } tg_mat_mult_quant_t;
+
+/*
+ * The quantization of a product of depth (the weights' row length) by cols
+ * channels, with `bounded` set when tg_requantize_bounded serves every output:
+ * multipliers in [2^30, 2^31), shifts in [-31, -1], and
+ * |bias| + depth * 255 * 128 < 2^30 (|x + input_offset| <= 255, |w| <= 128),
+ * which bounds every sum. Checked once per call, in cols steps.
+ */
+static inline tg_mat_mult_quant_t tg_mat_mult_quant(int32_t input_offset, int32_t output_offset,
+                                                    int32_t act_min, int32_t act_max, int32_t depth,
+                                                    int32_t cols, const int32_t *bias,
+                                                    const int32_t *multiplier, const int32_t *shift)
+{
+    const int32_t limit = (int32_t)1 << 30;
+    tg_mat_mult_quant_t q = {input_offset, output_offset, act_min, act_max, depth < limit / (255 * 128)};
+    const int32_t bias_limit = limit - depth * 255 * 128;
+    int32_t o;
+    for (o = 0; o < cols && q.bounded; ++o) {
+        const int32_t b = bias != NULL ? bias[o] : 0;
+        q.bounded = multiplier[o] >= limit && shift[o] <= -1 && shift[o] >= -31 &&
+                    b < bias_limit && b > -bias_limit;
+    }
+    return q;
+}
 
 /* Four int8 at any alignment (Cortex-M4/M7 LDR allows unaligned access). */
 static inline int32_t tg_load_s8x4(const int8_t *p)
@@ -188,14 +214,28 @@ static inline __attribute__((always_inline)) void tg_dot_s16_s8(const int16_t *x
     acc[3] = a11;
 }
 
+/* x saturated to [-128, 127]: SSAT (GCC 12's __ssat returns an unsigned type). */
+static inline int32_t tg_ssat8(int32_t x)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+    return r;
+}
+
 /* The output quantization in locals: an int8 store may alias any struct field, locals it cannot. */
 typedef struct {
     int32_t output_offset, act_min, act_max;
 } tg_mat_mult_out_t;
 
-static inline int8_t tg_mat_mult_out(int32_t acc, int32_t multiplier, int32_t shift, tg_mat_mult_out_t q)
+static inline __attribute__((always_inline)) int8_t tg_mat_mult_out(int32_t acc, int32_t multiplier,
+                                                                     int32_t shift, tg_mat_mult_out_t q,
+                                                                     int32_t bounded)
 {
-    acc = tg_requantize_fast(acc, multiplier, shift) + q.output_offset;
+    acc = (bounded ? tg_requantize_bounded(acc, multiplier, shift) : tg_requantize_fast(acc, multiplier, shift)) +
+          q.output_offset;
+    if (q.act_min == -128 && q.act_max == 127) {    /* a constant where the caller tested it */
+        return (int8_t)tg_ssat8(acc);
+    }
     acc = acc < q.act_min ? q.act_min : acc;
     acc = acc > q.act_max ? q.act_max : acc;
     return (int8_t)acc;
@@ -235,6 +275,22 @@ static inline __attribute__((always_inline)) void tg_mat_mult_sums(const int16_t
  * o < cols: a separate pass, so that the sums' loop and this one each keep their
  * values in registers.
  */
+static inline __attribute__((always_inline)) void tg_mat_mult_outputs_with(
+    const int32_t *acc, int32_t rows, int32_t cols, const int32_t *multiplier, const int32_t *shift,
+    tg_mat_mult_out_t oq, int32_t bounded, int8_t *out0, int8_t *out1)
+{
+    int32_t o;
+    for (o = 0; o < cols; ++o) {
+        const int32_t m = multiplier[o], s = shift[o];
+        const int8_t y0 = tg_mat_mult_out(acc[2 * o], m, s, oq, bounded);
+        if (rows == 2) {
+            const int8_t y1 = tg_mat_mult_out(acc[2 * o + 1], m, s, oq, bounded);
+            out1[o] = y1;
+        }
+        out0[o] = y0;
+    }
+}
+
 static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int32_t *acc, int32_t rows,
                                                                       int32_t cols,
                                                                       const int32_t *multiplier,
@@ -243,15 +299,13 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int3
                                                                       int8_t *out0, int8_t *out1)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
-    int32_t o;
-    for (o = 0; o < cols; ++o) {
-        const int32_t m = multiplier[o], s = shift[o];
-        const int8_t y0 = tg_mat_mult_out(acc[2 * o], m, s, oq);
-        if (rows == 2) {
-            const int8_t y1 = tg_mat_mult_out(acc[2 * o + 1], m, s, oq);
-            out1[o] = y1;
-        }
-        out0[o] = y0;
+    if (q->bounded && q->act_min == -128 && q->act_max == 127) {   /* no activation: one SSAT */
+        const tg_mat_mult_out_t full = {q->output_offset, -128, 127};
+        tg_mat_mult_outputs_with(acc, rows, cols, multiplier, shift, full, 1, out0, out1);
+    } else if (q->bounded) {
+        tg_mat_mult_outputs_with(acc, rows, cols, multiplier, shift, oq, 1, out0, out1);
+    } else {
+        tg_mat_mult_outputs_with(acc, rows, cols, multiplier, shift, oq, 0, out0, out1);
     }
 }
 

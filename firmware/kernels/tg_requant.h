@@ -130,6 +130,31 @@ static inline int32_t tg_requantize_fast(int32_t acc, int32_t multiplier, int32_
     return (int32_t)(((int64_t)(int32_t)((uint32_t)acc << shift) * multiplier + ((int64_t)1 << 30)) >> 31);
 }
 
+/*
+ * tg_requantize in about 6 instructions (MOV, MOV, SMLAL, ADD, ADD, ASR), for
+ * kernels that checked its preconditions once per call:
+ * multiplier in [2^30, 2^31), shift in [-31, -1] and |acc| < 2^30.
+ * Equal to tg_requantize there (tests/test_fixedpoint.py), because, with n = -shift:
+ *
+ * 1. tg_requantize_fast's proof gives floor((x - [x < 0] + 2^(n-1)) / 2^n) with
+ *    x = floor((acc * m + 2^30) / 2^31); [x < 0] may be replaced by [acc < 0]:
+ *    acc >= 0 gives x >= 0, acc < 0 gives x <= 0, and for x == 0 both choices
+ *    give 0 as n >= 1.
+ * 2. m2 = 2m - 2^32 (2m as an int32: m >= 2^30). SMLAL of acc * m2 onto
+ *    2^(n-1) * 2^32 + 2^31 gives Q = 2 acc m + 2^31 + 2^(31+n) - acc * 2^32, well
+ *    inside int64, whose high word is x + 2^(n-1) - acc. Adding acc and
+ *    -[acc < 0] (acc >> 31) gives T = x - [acc < 0] + 2^(n-1), and the result is
+ *    T >> n. |x| <= |acc| < 2^30 and 2^(n-1) <= 2^30 keep T in int32, so the
+ *    wrapping uint32 additions give T exactly.
+ */
+static inline int32_t tg_requantize_bounded(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    const int32_t m2 = (int32_t)((uint32_t)multiplier << 1);
+    const int64_t init = (int64_t)(((uint64_t)1 << (-shift - 1)) << 32 | 0x80000000u);
+    const int32_t hi = (int32_t)((uint64_t)(init + (int64_t)acc * m2) >> 32);
+    return (int32_t)((uint32_t)hi + (uint32_t)acc + (uint32_t)(acc >> 31)) >> -shift;
+}
+
 /* ---------------------------------------------------------------------- */
 /* gemmlowp fixed-point functions                                          */
 /* ---------------------------------------------------------------------- */
