@@ -11,6 +11,8 @@ live at the same time is checked for overlap.
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -87,25 +89,27 @@ def lifetimes(g: Graph) -> dict[str, tuple[int, int]]:
     return {r: (first[r], last[r]) for r in first}
 
 
+BRUTE_FORCE_LIMIT = 4_000_000      # output bytes x input bytes traced per layer
+
+
 def window_distance(g: Graph, node, inp: str) -> int:
-    """By brute force over the kernel's loops: the largest p - (lowest input byte
-    read for output byte p), for the sliding-window kernels; 0 for elementwise ones."""
+    """By brute force over the kernel's loops (the traces below): the smallest distance
+    its output must keep below its input; 0 for the elementwise kernels."""
     k = node.attrs.get("kparams")
-    if node.kernel not in ("tg_conv2d_s8", "tg_depthwise_conv2d_s8"):
-        assert g.tensors[inp].nbytes == g.tensors[node.outputs[0]].nbytes
-        return 0
-    worst = 0
-    for oy in range(k["out_h"]):
-        for ox in range(k["out_w"]):
-            reads = [(iy * k["in_w"] + ix) * k["in_c"]
-                     for iy in (oy * k["stride_h"] - k["pad_top"] + ky * k["dilation_h"] for ky in range(k["kernel_h"]))
-                     for ix in (ox * k["stride_w"] - k["pad_left"] + kx * k["dilation_w"] for kx in range(k["kernel_w"]))
-                     if 0 <= iy < k["in_h"] and 0 <= ix < k["in_w"]]
-            for oc in range(k["out_c"]):
-                ic = oc // k["depth_multiplier"] if node.kernel == "tg_depthwise_conv2d_s8" else 0
-                if reads:
-                    worst = max(worst, (oy * k["out_w"] + ox) * k["out_c"] + oc - (min(reads) + ic))
-    return worst
+    traces = {
+        "tg_conv2d_s8": lambda: trace_portable(k, depthwise=False),
+        "tg_depthwise_conv2d_s8": lambda: trace_portable(k, depthwise=True),
+        "tg_conv2d_s8_dsp": lambda: trace_conv2d_dsp(k),
+        "tg_conv2d_1x1_s8_dsp": lambda: trace_mat_mult_dsp(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
+        "tg_fully_connected_s8_dsp": lambda: trace_mat_mult_dsp(k["rows"], k["in_features"], k["out_features"]),
+        "tg_depthwise_conv2d_s8_dsp": lambda: trace_depthwise_dsp(k),
+    }
+    if node.kernel in traces:
+        if g.tensors[node.outputs[0]].nbytes * g.tensors[inp].nbytes > BRUTE_FORCE_LIMIT:
+            return 0        # too large to trace in Python (the traces are tested on small shapes below)
+        return brute_distance(traces[node.kernel]())
+    assert g.tensors[inp].nbytes == g.tensors[node.outputs[0]].nbytes
+    return 0
 
 
 def check_against_model(g: Graph) -> None:
@@ -407,7 +411,7 @@ CONV_CASES = [((5, 7), 3, 4, 3, 1, 1, 1), ((6, 5), 2, 5, 3, 2, 1, 1), ((4, 4), 1
 @pytest.mark.parametrize("case", CONV_CASES)
 @pytest.mark.parametrize("depthwise", [False, True])
 def test_inplace_distance_portable_windowed_kernels(case, depthwise):
-    from tinygen.passes.inplace import DISTANCE
+    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
 
     in_hw, in_c, out_c, kernel, stride, pad, dil = case
     if depthwise:
@@ -415,3 +419,168 @@ def test_inplace_distance_portable_windowed_kernels(case, depthwise):
     k = conv_params(in_hw, in_c, out_c, kernel, stride, pad, dil, depthwise)
     name = "tg_depthwise_conv2d_s8" if depthwise else "tg_conv2d_s8"
     assert DISTANCE[name](k) == brute_distance(trace_portable(k, depthwise))
+
+
+def trace_conv2d_dsp(k):
+    """tg_conv2d_s8_dsp: per 2 output pixels (raster order, across rows), both receptive
+    fields copied to scratch, then both pixels' outputs written."""
+    pixels = k["out_h"] * k["out_w"]
+    for t, n in enumerate(range(0, pixels, 2)):
+        block = range(n, min(n + 2, pixels))
+        for q in block:
+            for pix in window(k, q // k["out_w"], q % k["out_w"]):
+                for ic in range(k["in_c"]):
+                    yield 2 * t, "r", pix * k["in_c"] + ic
+        for q in block:
+            for oc in range(k["out_c"]):
+                yield 2 * t + 1, "w", q * k["out_c"] + oc
+
+
+def trace_mat_mult_dsp(rows, depth, cols):
+    """tg_mat_mult_s8_dsp (1x1 conv, fully connected): per 2 rows, both widened, then written."""
+    for t, r in enumerate(range(0, rows, 2)):
+        for b in range(r * depth, min(r + 2, rows) * depth):
+            yield 2 * t, "r", b
+        for b in range(r * cols, min(r + 2, rows) * cols):
+            yield 2 * t + 1, "w", b
+
+
+def trace_depthwise_dsp(k, group=1, block=4):
+    """tg_depthwise_conv2d_s8_dsp: `group` adjacent output pixels of a row at a time (the C
+    kernel: 1), channel blocks of `block` (the C kernel: 4, then the rest one by one); a
+    block's taps read, then its outputs written."""
+    c_all, t = k["out_c"], 0
+    starts = list(range(0, c_all - c_all % block, block)) + list(range(c_all - c_all % block, c_all))
+    for oy in range(k["out_h"]):
+        for ox0 in range(0, k["out_w"], group):
+            xs = range(ox0, min(ox0 + group, k["out_w"]))
+            for c0 in starts:
+                chans = range(c0, min(c0 + (block if c0 < c_all - c_all % block else 1), c_all))
+                for ox in xs:
+                    for pix in window(k, oy, ox):
+                        for c in chans:
+                            yield t, "r", pix * k["in_c"] + c
+                for ox in xs:
+                    for c in chans:
+                        yield t + 1, "w", (oy * k["out_w"] + ox) * c_all + c
+                t += 2
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_inplace_distance_conv2d_s8_dsp(case):
+    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+
+    in_hw, in_c, out_c, kernel, stride, pad, dil = case
+    k = conv_params(in_hw, in_c, out_c, kernel, stride, pad, dil)
+    assert DISTANCE["tg_conv2d_s8_dsp"](k) == brute_distance(trace_conv2d_dsp(k))
+
+
+@pytest.mark.parametrize("rows, depth, cols", [(1, 5, 3), (7, 3, 5), (8, 4, 4), (9, 6, 2), (35, 13, 64)])
+def test_inplace_distance_mat_mult_dsp(rows, depth, cols):
+    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+
+    want = brute_distance(trace_mat_mult_dsp(rows, depth, cols))
+    k = {"out_h": 1, "out_w": rows, "in_c": depth, "out_c": cols}
+    assert DISTANCE["tg_conv2d_1x1_s8_dsp"](k) == want
+    fc = {"rows": rows, "in_features": depth, "out_features": cols}
+    assert DISTANCE["tg_fully_connected_s8_dsp"](fc) == want
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+@pytest.mark.parametrize("channels", [1, 4, 6, 9])
+def test_inplace_distance_depthwise_dsp(case, channels):
+    """The rule covers both pixel groupings the kernel's contract allows, with any channel
+    block size; the C kernel's own order (1 pixel, blocks of 4) needs at most that."""
+    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+
+    in_hw, _, _, kernel, stride, pad, dil = case
+    k = conv_params(in_hw, channels, channels, kernel, stride, pad, dil, depthwise=True)
+    d = DISTANCE["tg_depthwise_conv2d_s8_dsp"](k)
+    assert d == max(brute_distance(trace_depthwise_dsp(k, group, 1)) for group in (1, 2))
+    assert brute_distance(trace_depthwise_dsp(k)) <= d
+    assert brute_distance(trace_depthwise_dsp(k, 2, 4)) <= d
+
+
+# -- the DSP kernels' in-place rules against the kernels themselves, on the f746zg stand-in ----------
+
+
+def _inplace_net():
+    """A chain where every DSP kernel's output may overlap its input: a general conv
+    (odd pixel count, blocks spanning rows), depthwise 3x3 at strides 1 and 2 (6 channels:
+    a block of 4 and 2 single channels), 1x1 convs, a residual add, fully connected layers."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU())
+            self.block = nn.Sequential(
+                nn.Conv2d(6, 6, 3, padding=1, groups=6),
+                nn.Conv2d(6, 6, 1), nn.ReLU(),
+                nn.Conv2d(6, 6, 3, padding=1, groups=6))
+            self.body = nn.Sequential(
+                nn.Conv2d(6, 5, 1),
+                nn.Conv2d(5, 5, 3, stride=2, padding=1, groups=5),
+                nn.Conv2d(5, 4, 3, padding=1))
+            self.head = nn.Sequential(nn.Linear(4 * 4 * 4, 40), nn.ReLU(), nn.Linear(40, 10))
+
+        def forward(self, x):
+            x = self.stem(x)
+            return self.head(torch.flatten(self.body(x + self.block(x)), 1))
+
+    torch.manual_seed(3)
+    net = Net()
+    for p in net.parameters():
+        torch.nn.init.uniform_(p, -0.8, 0.8)
+    return net.eval(), (1, 3, 7, 7)
+
+
+def _overlapping_kernels(g) -> set[str]:
+    """Kernels whose output the plan actually placed over (part of) its input."""
+    plan = g.meta["memory"]
+    by_name = {b.name: b for b in plan.buffers}
+    writer = {n.outputs[0]: n.kernel for n in g.nodes if n.outputs}
+    used = set()
+    for s in plan.shares:
+        out, inp = by_name[s.output], by_name[s.input]
+        if out.offset < inp.offset + inp.size and inp.offset < out.offset + out.size:
+            used.add(writer[s.output])
+    return used
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="the f746zg stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+def test_plan_memory_in_place_dsp_kernels_bit_exact_f746zg_standin(tmp_path):
+    import numpy as np
+    import torch
+
+    from e2e import first_difference
+    from tinygen.board import get_board
+    from tinygen.compiler import build, compile_source, load_source
+    from tinygen.hil.target import open_device
+    from tinygen.kernels.table import KERNELS
+    from tinygen.passes import CompileOptions
+    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+    from tinygen.ref.interpreter import quantize_input, run
+
+    net, shape = _inplace_net()
+    torch.export.save(torch.export.export(net, (torch.randn(shape),)), tmp_path / "m.pt2")
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
+    board = get_board("f746zg")
+    source = load_source(tmp_path / "m.pt2")
+    g = compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=board.isa_features))
+    g = plan_memory(g, strategies=[("in place", "tight")])    # every allowed overlap taken
+    check_against_model(g)
+    # every DSP kernel in the table that has an in-place rule
+    dsp = {s.name for s in KERNELS if (s.name in DISTANCE or s.name in ELEMENTWISE) and "dsp" in s.requires}
+    assert dsp and {n.kernel for n in g.nodes} >= dsp
+    assert _overlapping_kernels(g) >= dsp, "the plan must overlap every DSP kernel's output with its input"
+    project = build(source, g, board, tmp_path / "fw").out_dir
+    with open_device(board, project, emulate=True) as dev:
+        for i in range(4):
+            x = quantize_input(g, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
+            want = np.concatenate([a.ravel() for a in (run(g, x)[name] for name in g.outputs)])
+            got = np.frombuffer(dev.run(x.tobytes())[0], dtype=np.int8)
+            assert np.array_equal(got, want), f"input {i}: {first_difference(want, got)}"

@@ -21,6 +21,18 @@ are legal C. The step models, one per loop order:
   WINDOWED (tg_conv2d_s8, tg_depthwise_conv2d_s8): loops out_y, out_x, out_c,
       one output byte per step, after reading its window: channel 0 of each
       window pixel (conv2d) or channel oc / depth_multiplier (depthwise).
+  PIXEL_BLOCKS (tg_conv2d_s8_dsp): blocks of 2 output pixels in raster order
+      (a block may span two output rows); the block's windows are copied to
+      scratch before any of its outputs is written.
+  ROW_BLOCKS (tg_conv2d_1x1_s8_dsp, tg_fully_connected_s8_dsp, through
+      tg_mat_mult_s8_dsp.h): blocks of 2 rows in increasing order; a block's
+      input rows are widened into scratch, then its output rows are written.
+  CHANNEL_BLOCKS (tg_depthwise_conv2d_s8_dsp): output pixels in raster order, one
+      pixel (or 2 adjacent pixels of one output row) at a time; within them
+      channel blocks in increasing order, each written after all reads of its
+      taps and reading only its own channels. Modelled with one channel per
+      block (a larger block only moves reads earlier) for both pixel groupings,
+      keeping the larger distance: the rule holds for either grouping.
 
 For a 3x3 stride-1 layer D is about one input row plus a pixel: the output
 takes its own input's place but for that margin.
@@ -34,7 +46,7 @@ from tinygen.ir import Graph, Node
 
 # same-index elementwise kernels (flat loop over i, or the strided 4-D loop, which
 # is flat when the input has the output's shape)
-ELEMENTWISE = frozenset({"tg_add_s8", "tg_clamp_s8", "tg_logistic_s8", "tg_hard_swish_s8",
+ELEMENTWISE = frozenset({"tg_add_s8", "tg_add_s8_dsp", "tg_clamp_s8", "tg_logistic_s8", "tg_hard_swish_s8",
                          "tg_requantize_s8"})
 ELEMENTWISE_STRIDED = frozenset({"tg_add_broadcast_s8", "tg_mul_s8"})
 
@@ -83,6 +95,18 @@ def _per_channel(k: dict, pixels: np.ndarray, depthwise: bool) -> tuple[np.ndarr
     return wmax, rmin
 
 
+def _pixel_groups(out_h: int, out_w: int, size: int, within_rows: bool) -> np.ndarray:
+    """[groups, size] output pixel indices in raster order, padded with -1: blocks of
+    `size` consecutive pixels, restarting at every row when within_rows."""
+    if within_rows:
+        cols = np.arange(0, out_w, size)[:, None] + np.arange(size)[None, :]
+        cols = np.where(cols < out_w, cols, -1)
+        rows = np.arange(out_h)[:, None, None] * out_w
+        return np.where(cols[None] >= 0, rows + cols[None], -1).reshape(-1, size)
+    flat = np.arange(-(-out_h * out_w // size) * size)
+    return np.where(flat < out_h * out_w, flat, -1).reshape(-1, size)
+
+
 def _windowed(depthwise: bool):
     def distance(k: dict) -> int:
         pixels = np.arange(k["out_h"] * k["out_w"])[:, None]
@@ -90,10 +114,34 @@ def _windowed(depthwise: bool):
     return distance
 
 
+def _pixel_blocks(k: dict) -> int:
+    pixels = _pixel_groups(k["out_h"], k["out_w"], 2, within_rows=False)
+    start = _window_start(k).ravel()
+    rmin = np.min(np.where(pixels >= 0, start[np.maximum(pixels, 0)], NO_READ), axis=1)
+    wmax = np.max(pixels, axis=1) * k["out_c"] + k["out_c"] - 1
+    return step_distance(wmax, rmin, reads_first=True)
+
+
+def _row_blocks(rows: int, depth: int, cols: int) -> int:
+    first = np.arange(0, rows, 2)
+    wmax = np.minimum(first + 2, rows) * cols - 1
+    return step_distance(wmax, first * depth, reads_first=True)
+
+
+def _channel_blocks(k: dict) -> int:
+    single = np.arange(k["out_h"] * k["out_w"])[:, None]
+    pairs = _pixel_groups(k["out_h"], k["out_w"], 2, within_rows=True)
+    return max(step_distance(*_per_channel(k, g, depthwise=True), reads_first=True) for g in (single, pairs))
+
+
 # kernel -> D from its parameter struct
 DISTANCE = {
     "tg_conv2d_s8": _windowed(depthwise=False),
     "tg_depthwise_conv2d_s8": _windowed(depthwise=True),
+    "tg_conv2d_s8_dsp": _pixel_blocks,
+    "tg_conv2d_1x1_s8_dsp": lambda k: _row_blocks(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
+    "tg_fully_connected_s8_dsp": lambda k: _row_blocks(k["rows"], k["in_features"], k["out_features"]),
+    "tg_depthwise_conv2d_s8_dsp": _channel_blocks,
 }
 
 

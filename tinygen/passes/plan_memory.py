@@ -206,12 +206,12 @@ STRATEGIES = [(order, fit) for order in ORDERS for fit in ("first fit", "best fi
     [("in place", "tight"), ("in place", "leaving room")]
 
 
-def _best_placement(buffers: list[Buffer], shares: list[Share], bound: int) -> tuple[int, str]:
+def _best_placement(buffers: list[Buffer], shares: list[Share], bound: int, strategies) -> tuple[int, str]:
     """Try every strategy; keep the smallest arena (the first one found on ties),
     stopping early at the lower bound."""
     pairs = {(s.output, s.input): s.distance for s in shares}
     best: tuple[int, str, list[int]] | None = None
-    for order, fit in STRATEGIES:
+    for order, fit in strategies:
         if order == "in place":
             arena = _place_in_place(buffers, pairs, fit == "leaving room") if pairs else None
         else:
@@ -226,14 +226,16 @@ def _best_placement(buffers: list[Buffer], shares: list[Share], bound: int) -> t
     return best[0], best[1]
 
 
-def plan_memory(graph: Graph) -> Graph:
+def plan_memory(graph: Graph, strategies=None) -> Graph:
+    """`strategies`: the placements to try (default all of STRATEGIES), e.g. only
+    ("in place", "tight") to force every allowed overlap (tests)."""
     buffers, root = _buffers(graph)
     by_name = {b.name: b for b in buffers}
     shares = _shares(graph, by_name, root)
     end = len(graph.nodes)
     peak = max((sum(b.size for b in buffers if b.first <= i <= b.last) for i in range(-1, end + 1)), default=0)
     bound = _lower_bound(buffers, shares, end)
-    arena, strategy = _best_placement(buffers, shares, bound)
+    arena, strategy = _best_placement(buffers, shares, bound, strategies or STRATEGIES)
     offsets = {t.name: by_name[root.get(t.name, t.name)].offset for t in graph.activation_tensors()}
     scratch = {b.name[: -len(".scratch")]: b.offset for b in buffers if b.name.endswith(".scratch")}
     graph.meta["memory"] = MemoryPlan(arena, buffers, offsets, scratch, peak, shares, bound, strategy)
