@@ -25,6 +25,37 @@ static int32_t tg_conv2d_s8_dsp_im2col_size(int32_t depth)
     return (2 * depth + 7) & ~7;
 }
 
+/*
+ * n bytes from src to dst, a word at a time (LDR/STR allow any alignment on
+ * Cortex-M4/M7): the rows of a receptive field are a few bytes long, where a
+ * call to memcpy costs more than the copy.
+ */
+static inline void tg_copy_s8(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        int32_t v;
+        memcpy(&v, src + k, sizeof v);
+        memcpy(dst + k, &v, sizeof v);
+    }
+    for (; k < n; ++k) {
+        dst[k] = src[k];
+    }
+}
+
+/* n bytes of value at dst, a word at a time. */
+static inline void tg_fill_s8(int8_t *dst, int8_t value, int32_t n)
+{
+    const uint32_t v4 = (uint32_t)(uint8_t)value * 0x01010101u;
+    int32_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        memcpy(dst + k, &v4, sizeof v4);
+    }
+    for (; k < n; ++k) {
+        dst[k] = value;
+    }
+}
+
 /* The receptive field of output pixel (oy, ox): int8 [kernel_h][kernel_w][in_c] at dst. */
 static void tg_conv2d_s8_dsp_im2col(const tg_conv2d_params_t *p, const int8_t *input, int32_t oy,
                                     int32_t ox, int8_t *dst)
@@ -40,17 +71,17 @@ static void tg_conv2d_s8_dsp_im2col(const tg_conv2d_params_t *p, const int8_t *i
         const int32_t iy = y0 + ky * p->dilation_h;
         const int32_t x_last = x0 + (p->kernel_w - 1) * p->dilation_w;
         if (iy < 0 || iy >= p->in_h) {
-            memset(dst, zero_point, (size_t)row_bytes);
+            tg_fill_s8(dst, zero_point, row_bytes);
         } else if (p->dilation_w == 1 && x0 >= 0 && x_last < p->in_w) {
             /* the whole row of taps is inside and contiguous: one copy */
-            memcpy(dst, &input[(iy * p->in_w + x0) * in_c], (size_t)row_bytes);
+            tg_copy_s8(dst, &input[(iy * p->in_w + x0) * in_c], row_bytes);
         } else {
             for (kx = 0; kx < p->kernel_w; ++kx) {
                 const int32_t ix = x0 + kx * p->dilation_w;
                 if (ix < 0 || ix >= p->in_w) {
-                    memset(dst + kx * in_c, zero_point, (size_t)in_c);
+                    tg_fill_s8(dst + kx * in_c, zero_point, in_c);
                 } else {
-                    memcpy(dst + kx * in_c, &input[(iy * p->in_w + ix) * in_c], (size_t)in_c);
+                    tg_copy_s8(dst + kx * in_c, &input[(iy * p->in_w + ix) * in_c], in_c);
                 }
             }
         }
