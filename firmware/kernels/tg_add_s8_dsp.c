@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tg_dsp_s8.h"
 #include "tg_kernels.h"
 #include "tg_requant.h"
 
@@ -40,21 +41,6 @@ typedef struct {
 #define TG_ADD_SXTAB(offset, w, ror, out) \
     __asm__("sxtab %0, %1, %2, ror #" #ror : "=r"(out) : "r"(offset), "r"(w))
 
-static inline int32_t tg_add_smmulr(int32_t a, int32_t b)
-{
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-
-/* v >> 1 saturated to int8: SSAT with its shift operand. */
-static inline int32_t tg_add_ssat8_asr1(int32_t v)
-{
-    int32_t r;
-    __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(v));
-    return r;
-}
-
 /*
  * Twice the rescaled input, from v = x + offset: 2 * RoundingDivideByPOT(SRDHM(v << 20, m), n).
  * n_is_0 is a constant at each call, so the branch goes away.
@@ -62,7 +48,7 @@ static inline int32_t tg_add_ssat8_asr1(int32_t v)
 static inline __attribute__((always_inline)) int32_t tg_add_scale2(int32_t v, const tg_add_input_t *in,
                                                                    int32_t left_shift, int32_t n_is_0)
 {
-    const int32_t x = tg_add_smmulr((int32_t)((uint32_t)v << (left_shift + 1)), in->multiplier);
+    const int32_t x = tg_dsp_smmulr((int32_t)((uint32_t)v << (left_shift + 1)), in->multiplier);
     if (n_is_0) {
         return x * 2;
     }
@@ -76,8 +62,8 @@ tg_add_one(int32_t v1, int32_t v2, const tg_add_input_t *in1, const tg_add_input
            const tg_add_input_t *out, int32_t round, int32_t left_shift, int32_t n1_is_0, int32_t n2_is_0)
 {
     const int32_t sum2 = tg_add_scale2(v1, in1, left_shift, n1_is_0) + tg_add_scale2(v2, in2, left_shift, n2_is_0);
-    const int32_t x = tg_add_smmulr(sum2, out->multiplier);
-    return tg_add_ssat8_asr1(((x + (x >> 31)) >> out->shift_minus_1) + round);
+    const int32_t x = tg_dsp_smmulr(sum2, out->multiplier);
+    return tg_dsp_ssat8_asr1(((x + (x >> 31)) >> out->shift_minus_1) + round);
 }
 
 static inline __attribute__((always_inline)) void

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tg_dsp_s8.h"
 #include "tg_kernels.h"
 #include "tg_requant.h"
 
@@ -43,30 +44,6 @@ typedef struct {
     int32_t offset2;        /* the input offset in both int16 halves */
 } tg_dw_taps_t;
 
-/* Four int8 at any alignment (Cortex-M4/M7 LDR allows unaligned access). */
-static inline int32_t tg_dw_load4(const int8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* Bytes 1 and 3 sign-extended to two int16: SXTB16 with its 8-bit rotation (no ACLE intrinsic). */
-static inline int32_t tg_dw_sxtb16_odd(int32_t v)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
-
-/* Bytes 1 and 3 of v sign-extended and added to the two int16 of pair: SXTAB16 with rotation. */
-static inline int32_t tg_dw_sxtab16_odd(int32_t pair, int32_t v)
-{
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(pair), "r"(v));
-    return r;
-}
-
 /* Output quantization, copied out of the parameters (stores through int8_t pointers may alias them). */
 typedef struct {
     int32_t input_offset, output_offset;
@@ -74,30 +51,6 @@ typedef struct {
     int32_t act_min4, act_max4;     /* act_min and act_max in each of the 4 bytes */
     int32_t small;                  /* every accumulator fits tg_dw_requant_small */
 } tg_dw_quant_t;
-
-/* SMMULR: (a * b + 2^31) >> 32, the rounded high word of the product. */
-static inline int32_t tg_dw_smmulr(int32_t a, int32_t b)
-{
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-
-/* v saturated to int8: SSAT (ACLE's __ssat macro trips -Wsign-conversion). */
-static inline int32_t tg_dw_ssat8(int32_t v)
-{
-    int32_t r;
-    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
-    return r;
-}
-
-/* v >> 1 saturated to int8: SSAT with its shift operand. */
-static inline int32_t tg_dw_ssat8_asr1(int32_t v)
-{
-    int32_t r;
-    __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(v));
-    return r;
-}
 
 /*
  * Largest |accumulator| for which tg_dw_requant_small is exact: a = acc * 2^max(shift, 0)
@@ -122,17 +75,17 @@ static inline int32_t tg_dw_requant_small(int32_t acc2, int32_t multiplier, int3
                                           const tg_dw_quant_t *q)
 {
     if (__builtin_expect(inv_shift >= 0, 1)) {      /* shift < 0 */
-        const int32_t x = tg_dw_smmulr(acc2, multiplier);
+        const int32_t x = tg_dsp_smmulr(acc2, multiplier);
         /* inv_shift == n - 1; arithmetic shifts of negative values: see tg_requant.h */
-        return tg_dw_ssat8_asr1(((x + (x >> 31)) >> inv_shift) + q->round_offset);
+        return tg_dsp_ssat8_asr1(((x + (x >> 31)) >> inv_shift) + q->round_offset);
     }
-    return tg_dw_ssat8(tg_dw_smmulr((int32_t)((uint32_t)acc2 << ~inv_shift), multiplier) + q->output_offset);
+    return tg_dsp_ssat8(tg_dsp_smmulr((int32_t)((uint32_t)acc2 << ~inv_shift), multiplier) + q->output_offset);
 }
 
 /* The general case: TFLite's requantization + output_offset, saturated to int8. */
 static inline int32_t tg_dw_requant(int32_t acc, int32_t multiplier, int32_t shift, const tg_dw_quant_t *q)
 {
-    return tg_dw_ssat8(tg_requantize(acc, multiplier, shift) + q->output_offset);
+    return tg_dsp_ssat8(tg_requantize(acc, multiplier, shift) + q->output_offset);
 }
 
 /* 1 when every channel's accumulator and left shift meet tg_dw_requant_small's bound. */
@@ -250,8 +203,8 @@ tg_dw_pixel(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap, int32_t n_rows
             TG_DW_OPAQUE(xr);
 #pragma GCC unroll 3
             for (k = 0; k < n_cols; ++k) {
-                const int32_t vx = tg_dw_load4(xr + k * col_step);
-                const int32_t x02 = __sxtab16(t->offset2, vx), x13 = tg_dw_sxtab16_odd(t->offset2, vx);
+                const int32_t vx = tg_dsp_load_s8x4(xr + k * col_step);
+                const int32_t x02 = __sxtab16(t->offset2, vx), x13 = tg_dsp_sxtab16_odd(t->offset2, vx);
                 const int32_t w02 = wr[2 * k], w13 = wr[2 * k + 1];
                 acc0 = __smlabb(x02, w02, acc0);
                 acc2 = __smlatt(x02, w02, acc2);
@@ -338,12 +291,12 @@ static void tg_dw_prepare(const int8_t *weights, const int32_t *bias, const int3
     int32_t c, tap, i;
     for (c = 0; c + 4 <= channels; c += 4) {
         for (tap = 0; tap < taps; ++tap, block += 2) {
-            const int32_t vw = tg_dw_load4(weights + tap * channels + c);
+            const int32_t vw = tg_dsp_load_s8x4(weights + tap * channels + c);
             /* int16 lanes: w * 2 does not carry into the upper lane's bits, but keep the
                arithmetic per lane (SADD16) rather than on the whole word */
             block[0] = scale == 2 ? __sadd16(__sxtb16(vw), __sxtb16(vw)) : __sxtb16(vw);
-            block[1] = scale == 2 ? __sadd16(tg_dw_sxtb16_odd(vw), tg_dw_sxtb16_odd(vw))
-                                  : tg_dw_sxtb16_odd(vw);
+            block[1] = scale == 2 ? __sadd16(tg_dsp_sxtb16_odd(vw), tg_dsp_sxtb16_odd(vw))
+                                  : tg_dsp_sxtb16_odd(vw);
         }
         for (i = 0; i < 4; ++i) {
             block[i] = bias != NULL ? bias[c + i] * scale : 0;

@@ -91,12 +91,13 @@ _DEPTHWISE_DSP = KernelSpec(
     "tg_depthwise_conv2d_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
     requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT,
     source="kernels/tg_depthwise_conv2d_s8_dsp.c", variant="depth_multiplier_1",
-    twin="depthwise_conv2d_s8", scratch=depthwise_dsp_scratch)
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h",), scratch=depthwise_dsp_scratch)
 
 
 # same-shape int8 add (TFLite's arithmetic, SMMULR rescaling, 4 elements per step)
 _ADD_DSP = KernelSpec("tg_add_s8_dsp", "add", requires=frozenset({"dsp"}), struct="tg_add_params_t",
-                      const_roles=_OPERAND, source="kernels/tg_add_s8_dsp.c", twin="add_s8")
+                      const_roles=_OPERAND, source="kernels/tg_add_s8_dsp.c", twin="add_s8",
+                      headers=("kernels/tg_dsp_s8.h",))
 
 
 # In order of preference: the first matching kernel whose requirements the

@@ -1,0 +1,63 @@
+/*
+ * tinygen ARMv7E-M (Cortex-M4/M7 DSP extension) one-instruction helpers shared by
+ * tg_depthwise_conv2d_s8_dsp and tg_add_s8_dsp: the forms ACLE has no intrinsic for
+ * (GCC 12's arm_acle.h has no rotated SXTB16/SXTAB16, no SMMULR, and its __ssat
+ * macro trips -Wsign-conversion), as one line of inline assembly each.
+ *
+ * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
+ */
+#ifndef TG_DSP_S8_H
+#define TG_DSP_S8_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* Four int8 at any alignment (Cortex-M4/M7 LDR allows unaligned access). */
+static inline int32_t tg_dsp_load_s8x4(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Bytes 1 and 3 sign-extended to two int16: SXTB16 with its 8-bit rotation. */
+static inline int32_t tg_dsp_sxtb16_odd(int32_t v)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/* Bytes 1 and 3 of v sign-extended and added to the two int16 of pair: SXTAB16 with rotation. */
+static inline int32_t tg_dsp_sxtab16_odd(int32_t pair, int32_t v)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(pair), "r"(v));
+    return r;
+}
+
+/* SMMULR: (a * b + 2^31) >> 32, the rounded high word of the 64-bit product. */
+static inline int32_t tg_dsp_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* v saturated to int8: SSAT. */
+static inline int32_t tg_dsp_ssat8(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/* v >> 1 (arithmetic) saturated to int8: SSAT with its shift operand. */
+static inline int32_t tg_dsp_ssat8_asr1(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(v));
+    return r;
+}
+
+#endif /* TG_DSP_S8_H */
