@@ -20,6 +20,7 @@ from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
+from tinygen.passes.reorder import reorder
 
 
 @dataclass
@@ -67,7 +68,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # kernels after quantization: the choice depends on dtypes and bit widths
         ("choose_kernels", lambda g: choose_kernels(g, features, options.kernels,
                                                               options.kernel_choice)),
-        # memory last: scratch sizes come from the chosen kernels
+        # op order for the lowest peak: scratch sizes and in-place rules come from the kernels
+        ("reorder", reorder),
+        # memory last: scratch sizes come from the chosen kernels, lifetimes from the order
         ("plan_memory", plan_memory),
     ]
     return run_passes(graph, steps, trace)
