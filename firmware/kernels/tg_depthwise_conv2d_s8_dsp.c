@@ -176,17 +176,16 @@ typedef struct {
  * from there, col_step bytes apart along a row (t.in_col_step, or C where the
  * compiler should know they are equal); taps and kernel_w as in t, passed as
  * constants where known. Inlined with constant n_rows / n_cols for the common
- * windows, so the tap loops unroll.
+ * windows, so the tap loops unroll. cx must be the caller's local copy of the
+ * context: then the compiler knows the stores to out leave it unchanged.
  */
 static inline __attribute__((always_inline)) void
-tg_dw_pixel(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap, int32_t n_rows, int32_t n_cols,
+tg_dw_pixel(const tg_dw_ctx_t *cx, const int8_t *x, int32_t tap, int32_t n_rows, int32_t n_cols,
             int32_t col_step, int32_t taps, int32_t kernel_w, int8_t *out)
 {
-    /* a local copy: the compiler need not reload it after each store to out */
-    const tg_dw_ctx_t cx = *ctx;
-    const tg_dw_taps_t *const t = &cx.t;
+    const tg_dw_taps_t *const t = &cx->t;
     const int32_t channels = t->channels;
-    const int32_t *block = cx.wide;
+    const int32_t *block = cx->wide;
     int32_t c = 0;
 
     for (; c + 4 <= channels; c += 4, block += TG_DW_BLOCK_WORDS(taps)) {
@@ -214,50 +213,61 @@ tg_dw_pixel(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap, int32_t n_rows
             xr += t->in_row_step;
             wr += 2 * kernel_w;
         }
-        tg_dw_store4(out + c, acc0, acc1, acc2, acc3, quant + 4, quant + 8, &cx.q);
+        tg_dw_store4(out + c, acc0, acc1, acc2, acc3, quant + 4, quant + 8, &cx->q);
     }
     for (; c < channels; ++c) {     /* the channels after the last block of 4 */
         const int8_t *xr = x + c;
-        const int8_t *wr = cx.weights + tap * channels + c;
-        int32_t acc = cx.bias != NULL ? cx.bias[c] : 0;
+        const int8_t *wr = cx->weights + tap * channels + c;
+        int32_t acc = cx->bias != NULL ? cx->bias[c] : 0;
         int32_t r, k;
         for (r = 0; r < n_rows; ++r) {
             for (k = 0; k < n_cols; ++k) {
-                acc += ((int32_t)xr[k * col_step] + cx.q.input_offset) * (int32_t)wr[k * channels];
+                acc += ((int32_t)xr[k * col_step] + cx->q.input_offset) * (int32_t)wr[k * channels];
             }
             xr += t->in_row_step;
             wr += t->w_row_step;
         }
-        out[c] = tg_dw_out(acc, cx.multiplier[c], cx.shift[c], &cx.q);
+        out[c] = tg_dw_out(acc, cx->multiplier[c], cx->shift[c], &cx->q);
     }
 }
 
-/* The whole 3x3 window, dilation 1 along W (the interior of most layers). */
-static __attribute__((noinline)) void tg_dw_pixel_3x3(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap,
-                                                      int8_t *out)
+/*
+ * count adjacent output pixels of a row whose 3x3 windows (dilation 1 along W)
+ * lie wholly inside the input, the first at x, the next x_step bytes on: the
+ * interior of most layers, with the context's setup paid once per run.
+ */
+static __attribute__((noinline)) void tg_dw_run_3x3(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t x_step,
+                                                    int32_t count, int8_t *out)
 {
-    tg_dw_pixel(ctx, x, tap, 3, 3, ctx->t.channels, 9, 3, out);
+    const tg_dw_ctx_t cx = *ctx;
+    int32_t i;
+    for (i = 0; i < count; ++i, x += x_step, out += cx.t.channels) {
+        tg_dw_pixel(&cx, x, 0, 3, 3, cx.t.channels, 9, 3, out);
+    }
 }
 
 /* 3 valid columns (the top and bottom borders of a 3x3 kernel). */
 static __attribute__((noinline)) void tg_dw_pixel_3cols(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap,
                                                         int32_t n_rows, int8_t *out)
 {
-    tg_dw_pixel(ctx, x, tap, n_rows, 3, ctx->t.in_col_step, ctx->t.taps, ctx->t.kernel_w, out);
+    const tg_dw_ctx_t cx = *ctx;
+    tg_dw_pixel(&cx, x, tap, n_rows, 3, cx.t.in_col_step, cx.t.taps, cx.t.kernel_w, out);
 }
 
 /* 2 valid columns (the left and right borders of a 3-wide kernel with padding 1). */
 static __attribute__((noinline)) void tg_dw_pixel_2cols(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap,
                                                         int32_t n_rows, int8_t *out)
 {
-    tg_dw_pixel(ctx, x, tap, n_rows, 2, ctx->t.in_col_step, ctx->t.taps, ctx->t.kernel_w, out);
+    const tg_dw_ctx_t cx = *ctx;
+    tg_dw_pixel(&cx, x, tap, n_rows, 2, cx.t.in_col_step, cx.t.taps, cx.t.kernel_w, out);
 }
 
 /* Any window. */
 static __attribute__((noinline)) void tg_dw_pixel_any(const tg_dw_ctx_t *ctx, const int8_t *x, int32_t tap,
                                                       int32_t n_rows, int32_t n_cols, int8_t *out)
 {
-    tg_dw_pixel(ctx, x, tap, n_rows, n_cols, ctx->t.in_col_step, ctx->t.taps, ctx->t.kernel_w, out);
+    const tg_dw_ctx_t cx = *ctx;
+    tg_dw_pixel(&cx, x, tap, n_rows, n_cols, cx.t.in_col_step, cx.t.taps, cx.t.kernel_w, out);
 }
 
 /* The first valid tap index and the number of valid taps along one axis. */
@@ -342,7 +352,12 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
             const int32_t tap = ky * p->kernel_w + kx;
             const int8_t *x = in_row + (in_x + kx * p->dilation_w) * channels;
             if (fast_3x3 && n_rows == 3 && n_cols == 3) {
-                tg_dw_pixel_3x3(&ctx, x, tap, out);
+                /* this pixel and those after it whose windows end inside the row */
+                const int32_t last = (p->in_w - 3 + p->pad_left) / p->stride_w;
+                const int32_t count = (last < p->out_w - 1 ? last : p->out_w - 1) - out_x + 1;
+                tg_dw_run_3x3(&ctx, x, p->stride_w * channels, count, out);
+                out_x += count - 1;
+                out += (count - 1) * channels;
             } else if (n_cols == 3) {
                 tg_dw_pixel_3cols(&ctx, x, tap, n_rows, out);
             } else if (n_cols == 2) {
