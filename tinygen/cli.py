@@ -59,6 +59,9 @@ def _add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False) 
                         "(default: auto on Cortex-M boards, tinygen otherwise)")
     p.add_argument("--cmsis-nn", metavar="PATH", default=None,
                    help="a CMSIS-NN source tree for --kernels cmsis-nn / auto (default: $CMSIS_NN_PATH)")
+    p.add_argument("--arena-region", metavar="NAME", default=None,
+                   help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
+                        "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
 
 
 def _compile(args, progress, board=None, allow_uncalibrated=False):
@@ -81,8 +84,15 @@ def _compile(args, progress, board=None, allow_uncalibrated=False):
     progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
              else "calibrating and quantizing (int8)")
     kernels = args.kernels or default_kernels(board)
+    if args.arena_region is not None:
+        from tinygen.build.memory import arena_region
+
+        if board is None:
+            raise UsageError("--arena-region needs --board", "name the board whose memory region to use")
+        arena_region(board, args.arena_region)
     options = CompileOptions(args.calib_method, args.percentile, board.isa_features if board else frozenset(),
-                             kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None)
+                             kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
+                             arena_region=args.arena_region)
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore", CalibrationWarning)

@@ -11,6 +11,12 @@ emulated stand-ins carry them too), so what fits the stand-in fits the board.
   (vectors, text, rodata, the load image of .data); RAM = .data + .bss + the
   stack reserve. `overflow_error` turns the linker's "region `RAM' overflowed by
   N bytes" into the same error as the prediction's.
+
+The arena may go to one named RAM region of the part (`--arena-region dtcm`):
+`arena_region` checks the name, `linker_memory` splits the linked RAM into that
+region (the ARENA memory of the linker script, holding the .tg_arena section)
+and the largest piece left for data, bss and stack, and the prediction checks
+the arena against the region's size.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from dataclasses import dataclass, field
 
 from tinygen.board import Board, all_boards
 from tinygen.build.elf import Elf
-from tinygen.errors import TinygenError
+from tinygen.errors import TinygenError, UsageError
 from tinygen.ir import Graph
+from tinygen.passes.plan_memory import ARENA_SECTION
 from tinygen.report import human_bytes, table
 
 KINDS = ("flash", "ram")
@@ -79,10 +86,12 @@ class MemoryUse:
     weights: int
     stack: int
     source: str               # "predicted" or the ELF's file name
+    arena_region: str | None = None     # the [[memory]] region holding the arena (None: with the rest of RAM)
 
     def to_json(self) -> dict:
         return {
             "source": self.source, "arena": self.arena, "weights": self.weights, "stack": self.stack,
+            "arena_region": self.arena_region,
             **{kind: {"used": r.used, "capacity": r.capacity, "percent": round(r.percent, 2),
                       "parts": dict(r.parts)} for kind, r in self.regions.items()},
         }
@@ -99,6 +108,55 @@ def code_estimate(graph: Graph) -> int:
     return CODE_BASE + CODE_PER_KERNEL * len(kernels) + CODE_PER_LAYER * layers
 
 
+def _within(inner: dict, outer: dict) -> bool:
+    return outer["origin"] <= inner["origin"] and inner["origin"] + inner["size"] <= outer["origin"] + outer["size"]
+
+
+def arena_regions(board: Board) -> list[dict]:
+    """The RAM regions the arena may be placed in: inside the linked RAM, smaller than it."""
+    ram = board.region("ram")
+    return [r for r in board.memory if ram is not None and r.get("kind") == "ram" and not r.get("link")
+            and _within(r, ram) and r["size"] < ram["size"]]
+
+
+def _region_list(regions: list[dict]) -> str:
+    return ", ".join(f"{r['name']} ({human_bytes(r['size'])} at 0x{r['origin']:08X})" for r in regions) or "none"
+
+
+def arena_region(board: Board, name: str) -> dict:
+    """The board's [[memory]] region `name`, checked to be one the arena can go to."""
+    if board.build != "cortex-m":
+        raise UsageError(f"--arena-region needs a Cortex-M board, whose linker script tinygen writes; "
+                         f"{board.name} is built by {board.build!r}", "leave out --arena-region")
+    choices = arena_regions(board)
+    found = next((r for r in board.memory if r.get("name") == name), None)
+    if found is None or found not in choices:
+        why = (f"has no memory region {name!r}" if found is None else
+               f"cannot hold the arena in region {name!r} ({found.get('kind')}, "
+               f"{'the linked region itself' if found.get('link') else 'outside the linked RAM'})")
+        raise UsageError(f"board {board.name} {why}",
+                         f"choose one of its RAM regions: {_region_list(choices)} (see {board.path})")
+    return found
+
+
+def linker_memory(board: Board, region_name: str | None, ram_origin: int) -> dict:
+    """RAM and ARENA of the linker script for an image whose linked RAM starts at
+    ram_origin (the stand-in's address or the part's): without a region, RAM is
+    the whole linked RAM; with one, ARENA is that region at the same offset and
+    RAM the largest piece of the rest."""
+    ram = board.region("ram")
+    if region_name is None:
+        return {"ram_origin": ram_origin, "ram_size": ram["size"], "arena": None}
+    region = arena_region(board, region_name)
+    start = region["origin"] - ram["origin"]
+    end = start + region["size"]
+    below, above = (0, start), (end, ram["size"])
+    lo, hi = max(below, above, key=lambda piece: piece[1] - piece[0])
+    return {"ram_origin": ram_origin + lo, "ram_size": hi - lo,
+            "arena": {"name": region["name"], "origin": ram_origin + start, "size": region["size"],
+                      "section": ARENA_SECTION}}
+
+
 def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
     """What the firmware will need, from the compiled graph alone."""
     arena = graph.meta["memory"].arena_size
@@ -110,7 +168,8 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
     if board.build == "esp-idf":
         # ESP-IDF's own code and data come on top; `idf.py size` reports them after its build
         flash.add("bootloader + partition table", ESP_IDF_APP_OFFSET)
-    return MemoryUse({"flash": flash, "ram": ram}, arena, weight_bytes, board.stack_size, "predicted")
+    return MemoryUse({"flash": flash, "ram": ram}, arena, weight_bytes, board.stack_size, "predicted",
+                     getattr(graph.meta["memory"], "region", None))
 
 
 def _bigger_boards(board: Board, kind: str, need: int) -> list[str]:
@@ -132,8 +191,30 @@ def _breakdown(region: RegionUse) -> str:
     return " + ".join(f"{name} {human_bytes(size)}" for name, size in region.parts.items() if size)
 
 
+def _check_arena_region(use: MemoryUse, board: Board, model: str) -> None:
+    """The arena fits its region, and the rest of RAM's parts the RAM left beside it."""
+    region = arena_region(board, use.arena_region)
+    if use.arena > region["size"]:
+        fit = [r for r in arena_regions(board) if r["size"] >= use.arena]
+        raise MemoryFitError(
+            f"does not fit {board.name}: the arena needs {human_bytes(use.arena)} but region {region['name']} "
+            f"has {human_bytes(region['size'])}",
+            f"choose a larger region ({_region_list(fit)}), or leave out --arena-region to place the arena "
+            f"with the rest of RAM; `tinygen inspect {model} --memory` shows the plan")
+    left = linker_memory(board, use.arena_region, board.region("ram")["origin"])["ram_size"]
+    rest = use.regions["ram"].used - use.arena
+    if rest > left:
+        raise MemoryFitError(
+            f"does not fit {board.name}: with the arena in {region['name']}, the rest of RAM "
+            f"({human_bytes(rest)}: input buffer, stack, runtime) needs more than the {human_bytes(left)} left",
+            "choose a region at the start or end of RAM, or leave out --arena-region")
+
+
 def check_prediction(use: MemoryUse, board: Board, model: str) -> None:
-    """Refuse a build whose predicted flash or RAM exceeds the real part."""
+    """Refuse a build whose predicted flash or RAM exceeds the real part, or whose
+    arena exceeds its chosen region."""
+    if use.arena_region is not None:
+        _check_arena_region(use, board, model)
     for kind in ("ram", "flash"):
         r = use.regions[kind]
         if r.capacity and r.used > r.capacity:
@@ -242,5 +323,6 @@ def memory_line(use: MemoryUse) -> str:
                      for kind, r in use.regions.items() if r.capacity)
 
 
-__all__ = ["MemoryFitError", "MemoryUse", "RegionUse", "capacity", "check_measured", "check_prediction",
+__all__ = ["ARENA_SECTION", "MemoryFitError", "MemoryUse", "RegionUse", "arena_region", "arena_regions",
+           "capacity", "linker_memory", "check_measured", "check_prediction",
            "measure", "memory_line", "memory_table", "overflow_error", "predict"]

@@ -14,7 +14,7 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
                                      c_int, c_macro, c_struct_init)
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels.table import BACKEND_HEADERS, KERNELS_BY_NAME, KernelSpec
-from tinygen.passes.plan_memory import ALIGNMENT, MemoryPlan
+from tinygen.passes.plan_memory import ALIGNMENT, ARENA_SECTION, MemoryPlan
 
 
 @dataclass
@@ -160,6 +160,7 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str) 
         "version": version,
         "arena_size": plan.arena_size,
         "arena_alignment": ALIGNMENT,
+        "arena_section": ARENA_SECTION if plan.region else None,
         "inputs": [_port(graph, i, n, "INPUT") for i, n in enumerate(graph.inputs)],
         "outputs": [_port(graph, i, n, "OUTPUT") for i, n in enumerate(graph.outputs)],
         "input_macros": [tensor_macro(n) for n in graph.inputs],

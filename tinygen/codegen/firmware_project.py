@@ -28,7 +28,7 @@ import jinja2
 from tinygen import __version__
 from tinygen.board import Board
 from tinygen.build.cmsis_nn import PIO_TAG, TESTED, URL, find_cmsis_nn
-from tinygen.build.memory import ESP_IDF_APP_OFFSET
+from tinygen.build.memory import ESP_IDF_APP_OFFSET, linker_memory
 from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
 from tinygen.codegen.emit import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
@@ -91,14 +91,20 @@ def _regions(board: Board, flash_origin: int, ram_origin: int) -> dict[str, tupl
     return {"flash": (flash_origin, int(flash["size"])), "ram": (ram_origin, int(ram["size"]))}
 
 
-def _linker_script(env: jinja2.Environment, toolchain: Toolchain, regions: dict, stack: int) -> str:
-    (flash_origin, flash_size), (ram_origin, ram_size) = regions["flash"], regions["ram"]
+def _linker_script(env: jinja2.Environment, toolchain: Toolchain, regions: dict, stack: int, board: Board,
+                   arena_region: str | None) -> str:
+    (flash_origin, flash_size), (ram_origin, _) = regions["flash"], regions["ram"]
+    mem = linker_memory(board, arena_region, ram_origin)
+    arena = mem["arena"] and {**mem["arena"], "origin": f"0x{mem['arena']['origin']:08X}",
+                              "size": f"0x{mem['arena']['size']:X}"}
     return env.get_template(f"linker/{toolchain.linker_template}").render(
         flash_origin=f"0x{flash_origin:08X}", flash_size=f"0x{flash_size:X}",
-        ram_origin=f"0x{ram_origin:08X}", ram_size=f"0x{ram_size:X}", stack_size=f"0x{stack:X}")
+        ram_origin=f"0x{mem['ram_origin']:08X}", ram_size=f"0x{mem['ram_size']:X}", stack_size=f"0x{stack:X}",
+        arena=arena)
 
 
-def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[str]) -> list[Image]:
+def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[str],
+            arena_region: str | None = None) -> list[Image]:
     """The real part's image (if tinygen compiles it) and the stand-in's (if there is one)."""
     images = []
     real = real_toolchain(board)
@@ -117,7 +123,8 @@ def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[
     for image in images:
         runtime, ports = _copy_sources(image.ports, dest)
         image.sources = model_srcs + runtime + ports
-        (dest / image.ldscript).write_text(_linker_script(env, image.toolchain, image.regions, board.stack_size))
+        (dest / image.ldscript).write_text(_linker_script(env, image.toolchain, image.regions, board.stack_size,
+                                                          board, arena_region))
     return images
 
 
@@ -220,7 +227,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     env = _env()
     kernels = [f"tinygen/{rel}" for rel in kernel_sources(graph) if rel.endswith(".c")]
     model_srcs = ["model.c", "weights.c"] + kernels
-    images = _images(board, dest, env, model_srcs)
+    images = _images(board, dest, env, model_srcs, graph.meta["memory"].region)
     runtime = [s for s in (images[0].sources if images else []) if s.startswith("tinygen/runtime/")]
     common = model_srcs + runtime
     toolchains = _toolchain_vars(images)

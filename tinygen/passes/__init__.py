@@ -32,6 +32,7 @@ class CompileOptions:
     # per-node kernel overrides (node name -> kernel name), e.g. measured by --kernels auto
     kernel_choice: dict | None = None
     cmsis_nn: str | None = None           # CMSIS-NN source tree (--cmsis-nn / $CMSIS_NN_PATH)
+    arena_region: str | None = None       # board memory region for the arena (--arena-region)
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -71,7 +72,7 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # op order for the lowest peak: scratch sizes and in-place rules come from the kernels
         ("reorder", reorder),
         # memory last: scratch sizes come from the chosen kernels, lifetimes from the order
-        ("plan_memory", plan_memory),
+        ("plan_memory", lambda g: plan_memory(g, region=options.arena_region)),
     ]
     return run_passes(graph, steps, trace)
 

@@ -26,6 +26,7 @@ from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
 
 ALIGNMENT = 16
+ARENA_SECTION = ".tg_arena"     # the arena's linker section when it goes to a chosen memory region
 
 
 @dataclass
@@ -59,6 +60,7 @@ class MemoryPlan:
     shares: list[Share] = field(default_factory=list)   # allowed in-place overlaps
     lower_bound: int = 0             # peak_live with the allowed overlaps counted once
     strategy: str = ""               # the placement order that produced this plan
+    region: str | None = None        # the board memory region the arena goes to (None: with the rest of RAM)
 
     def timeline(self, num_nodes: int) -> list[int]:
         """Live bytes at each node index."""
@@ -226,9 +228,11 @@ def _best_placement(buffers: list[Buffer], shares: list[Share], bound: int, stra
     return best[0], best[1]
 
 
-def plan_memory(graph: Graph, strategies=None) -> Graph:
+def plan_memory(graph: Graph, strategies=None, region: str | None = None) -> Graph:
     """`strategies`: the placements to try (default all of STRATEGIES), e.g. only
-    ("in place", "tight") to force every allowed overlap (tests)."""
+    ("in place", "tight") to force every allowed overlap (tests). `region`: the
+    board's memory region for the arena (--arena-region), recorded in the plan for
+    the build, which checks it against the board."""
     buffers, root = _buffers(graph)
     by_name = {b.name: b for b in buffers}
     shares = _shares(graph, by_name, root)
@@ -238,7 +242,7 @@ def plan_memory(graph: Graph, strategies=None) -> Graph:
     arena, strategy = _best_placement(buffers, shares, bound, strategies or STRATEGIES)
     offsets = {t.name: by_name[root.get(t.name, t.name)].offset for t in graph.activation_tensors()}
     scratch = {b.name[: -len(".scratch")]: b.offset for b in buffers if b.name.endswith(".scratch")}
-    graph.meta["memory"] = MemoryPlan(arena, buffers, offsets, scratch, peak, shares, bound, strategy)
+    graph.meta["memory"] = MemoryPlan(arena, buffers, offsets, scratch, peak, shares, bound, strategy, region)
     return graph
 
 
