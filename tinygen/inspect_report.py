@@ -67,6 +67,29 @@ def memory_plot(graph: Graph, path) -> None:
     plt.close(fig)
 
 
+def overlap_rows(plan: MemoryPlan) -> list[list]:
+    """One row per in-place pair: output, input, the kernel's distance D, and the
+    bytes the placement actually shares between them."""
+    by_name = {b.name: b for b in plan.buffers}
+    rows = []
+    for s in plan.shares:
+        out, inp = by_name[s.output], by_name[s.input]
+        shared = max(0, min(out.offset + out.size, inp.offset + inp.size) - max(out.offset, inp.offset))
+        rows.append([s.output, s.input, s.distance, shared])
+    return rows
+
+
+def order_line(graph: Graph) -> str:
+    choice = graph.meta.get("order")
+    names = " → ".join(node.name for node in graph.nodes)
+    if choice is None:
+        return f"op order (as given): {names}"
+    how = (f"reordered for a lower peak, {choice.original_peak} B → {choice.peak} B" if choice.changed
+           else f"as given: no order has a lower peak than {choice.original_peak} B")
+    search = "exact search" if choice.exact else "search cut to the best partial orders"
+    return f"op order ({how}; {search}): {names}"
+
+
 def memory_report(graph: Graph) -> str:
     plan: MemoryPlan = graph.meta["memory"]
     n = len(graph.nodes)
@@ -74,7 +97,8 @@ def memory_report(graph: Graph) -> str:
     for b in sorted(plan.buffers, key=lambda b: (b.offset, b.first)):
         first = "input" if b.first < 0 else graph.nodes[b.first].name
         last = "output" if b.last >= n else graph.nodes[b.last].name
-        rows.append([b.name, b.offset, b.size, first, last])
+        kind = "scratch" if b.name.endswith(".scratch") else "tensor"
+        rows.append([b.name, kind, b.offset, b.size, first, last])
     timeline = plan.timeline(n)
     peak = max(timeline) if timeline else 0
     bars = []
@@ -82,11 +106,25 @@ def memory_report(graph: Graph) -> str:
         width = round(TIMELINE_WIDTH * live / peak) if peak else 0
         names = ", ".join(live_buffers(plan, i))
         bars.append(f"  {node.name:<24} {'#' * width:<{TIMELINE_WIDTH}} {live:>7} B  {names}")
+    over = plan.arena_size - plan.lower_bound
+    scratch = sum(b.size for b in plan.buffers if b.name.endswith(".scratch"))
+    overlaps = overlap_rows(plan)
+    lines = [
+        f"memory plan: arena {plan.arena_size} B = lower bound {plan.lower_bound} B"
+        + (f" + {over} B ({over / plan.lower_bound:.1%}) lost to placement" if over else " (optimal)")
+        + f"; largest live set {plan.peak_live} B without in-place overlaps; placement: {plan.strategy}"
+        + (f"; arena in region {plan.region}" if plan.region else ""),
+        order_line(graph),
+        f"scratch: {sum(1 for b in plan.buffers if b.name.endswith('.scratch'))} buffers, {scratch} B in all "
+        "(each live only during its op)",
+        table(["buffer", "kind", "offset", "bytes", "written by", "last read by"], rows, "llrrll"),
+    ]
+    if overlaps:
+        lines += ["", f"in-place overlaps ({sum(1 for r in overlaps if r[3])} of {len(overlaps)} used; output "
+                      "at least D bytes below its input):",
+                  table(["output", "over input", "D", "bytes shared"], overlaps, "llrr")]
     return "\n".join([
-        f"memory plan: arena {plan.arena_size} B; largest live set {plan.peak_live} B; "
-        f"lower bound {plan.lower_bound} B for this op order, counting {len(plan.shares)} in-place "
-        f"overlaps (placement: {plan.strategy})",
-        table(["buffer", "offset", "bytes", "written by", "last read by"], rows, "lrrll"),
+        *lines,
         "",
         "live bytes per op:",
         *bars,
