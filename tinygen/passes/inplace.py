@@ -25,8 +25,10 @@ are legal C. The step models, one per loop order:
       (a block may span two output rows); the block's windows are copied to
       scratch before any of its outputs is written.
   ROW_BLOCKS (tg_conv2d_1x1_s8_dsp, tg_fully_connected_s8_dsp, through
-      tg_mat_mult_s8_dsp.h): blocks of 2 rows in increasing order; a block's
-      input rows are widened into scratch, then its output rows are written.
+      tg_mat_mult_s8_dsp.h): blocks of 2 rows in increasing order; a block reads
+      only its input rows and writes only its output rows, reads and writes
+      interleaved (a pair of rows is widened into scratch first, but a single
+      row is read again for every group of output columns).
   CHANNEL_BLOCKS (tg_depthwise_conv2d_s8_dsp): output pixels in raster order, one
       pixel (or 2 adjacent pixels of one output row) at a time; within them
       channel blocks in increasing order, each written after all reads of its
@@ -125,7 +127,7 @@ def _pixel_blocks(k: dict) -> int:
 def _row_blocks(rows: int, depth: int, cols: int) -> int:
     first = np.arange(0, rows, 2)
     wmax = np.minimum(first + 2, rows) * cols - 1
-    return step_distance(wmax, first * depth, reads_first=True)
+    return step_distance(wmax, first * depth, reads_first=False)
 
 
 def _channel_blocks(k: dict) -> int:

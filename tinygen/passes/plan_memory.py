@@ -208,6 +208,42 @@ STRATEGIES = [(order, fit) for order in ORDERS for fit in ("first fit", "best fi
     [("in place", "tight"), ("in place", "leaving room")]
 
 
+EXACT_BUDGET = 20_000        # placements the exact search may try after the greedy strategies
+
+
+def exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], best: int,
+                    budget: int | None = EXACT_BUDGET) -> tuple[int, list[int]] | None:
+    """The smallest arena below `best`, by branch and bound over the order in which
+    buffers are placed, each at its lowest free offset: some order reproduces any
+    optimal plan (place buffers by their offsets in it, an output before an input it
+    overlaps at the same offset; each lands at or below its optimal place). Returns
+    (arena, offsets), or None if nothing below `best` was found. With a budget the
+    search stops after that many placements (None: exhaustive)."""
+    n = len(buffers)
+    order = sorted(range(n), key=lambda i: (-buffers[i].size, buffers[i].first))
+    found: list = [best, None]
+    tries = [0]
+
+    def search(placed: list[Buffer], rest: list[int], top: int) -> None:
+        if not rest:
+            found[0], found[1] = top, [b.offset for b in buffers]
+            return
+        for i in rest:
+            if budget is not None and tries[0] >= budget:
+                return
+            tries[0] += 1
+            buf = buffers[i]
+            buf.offset = _offset(buf, placed, pairs, best_fit=False)
+            end = _align(max(top, buf.offset + buf.size))
+            if end < found[0]:
+                search(placed + [buf], [j for j in rest if j != i], end)
+    saved = [b.offset for b in buffers]
+    search([], order, 0)
+    for b, off in zip(buffers, saved):
+        b.offset = off
+    return (found[0], found[1]) if found[1] is not None else None
+
+
 def _best_placement(buffers: list[Buffer], shares: list[Share], bound: int, strategies) -> tuple[int, str]:
     """Try every strategy; keep the smallest arena (the first one found on ties),
     stopping early at the lower bound."""
@@ -223,6 +259,10 @@ def _best_placement(buffers: list[Buffer], shares: list[Share], bound: int, stra
         if best is not None and best[0] <= _align(bound):
             break
     assert best is not None
+    if best[0] > _align(bound) and strategies is STRATEGIES:
+        exact = exact_placement(buffers, pairs, best[0])
+        if exact is not None:
+            best = (exact[0], "search over placement orders", exact[1])
     for b, off in zip(buffers, best[2]):
         b.offset = off
     return best[0], best[1]
