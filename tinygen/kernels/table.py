@@ -31,6 +31,14 @@ class KernelSpec:
     # scratch bytes the kernel needs in the arena, from its parameter struct (None: none).
     # A kernel with scratch takes a `int8_t *scratch` argument just before its output.
     scratch: Callable[[dict], int] | None = None
+    # constant data derived at build time from the node's constants, in the layout the kernel
+    # reads (e.g. weights widened and interleaved, biases folded): pack(kparams, consts by role)
+    # gives the array; choose_kernels stores it in flash as the node's "packed" constant, and
+    # the kernel lists "packed" among its const_roles where it takes it
+    pack: Callable[[dict, dict], "np.ndarray"] | None = None
+    # the constants the numpy twin takes, where they differ from const_roles (a kernel
+    # reading a packed constant instead of the weights); None: const_roles
+    ref_roles: tuple[str, ...] | None = None
     # whether the kernel computes a given (graph, node) exactly, for kernels that serve only
     # some nodes of their op and variant (e.g. CMSIS-NN's per-tensor fully connected); None: all
     accepts: Callable | None = None

@@ -11,6 +11,8 @@ input's buffer.
 
 from __future__ import annotations
 
+import numpy as np
+
 from tinygen.errors import UnsupportedOpError, UsageError
 from tinygen.ir import Graph, Node, schema
 from tinygen.kernels.params import kernel_params, kernel_variants
@@ -66,5 +68,19 @@ def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str
             spec = named[0]
         node.kernel = spec.name
         node.attrs["kparams"] = kernel_params(graph, node)
+        if spec.pack is None and node.param("packed") is not None:    # an earlier choice's
+            graph.tensors.pop(node.params[0].pop("packed"), None)
         node.scratch_bytes = spec.scratch(node.attrs["kparams"]) if spec.scratch else 0
+        if spec.pack is not None:
+            _add_packed(graph, node, spec)
     return graph
+
+
+def _add_packed(graph: Graph, node: Node, spec: KernelSpec) -> None:
+    """The kernel's build-time constant (KernelSpec.pack) as the node's "packed" constant."""
+    consts = {role: graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
+    data = np.ascontiguousarray(spec.pack(node.attrs["kparams"], consts))
+    old = node.param("packed")
+    if old is not None:                 # chosen again (e.g. by --kernels auto): replace it
+        graph.tensors.pop(old, None)
+    node.set_param("packed", graph.add_const(graph.unique_name(f"{node.name}_packed"), data, str(data.dtype)).name)

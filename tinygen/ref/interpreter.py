@@ -46,7 +46,7 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0)
     fn = getattr(ref_kernels, spec.ref_name)
     p = node.attrs["kparams"]
     inputs = [values[t] for t in node.inputs]
-    consts = [graph.const(node, role, switch) for role in spec.const_roles]
+    consts = [graph.const(node, role, switch) for role in spec.ref_roles or spec.const_roles]
     if node.op == "concat":
         result = fn(p, inputs)
     elif node.op in BINARY_OPS:     # an activation and a constant, or two activations
