@@ -120,7 +120,6 @@ void tg_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
     }
     if (n < pixels) {           /* the last pixel of an odd count */
         tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col0);
-        tg_mat_mult_1row_s8_dsp(col0, depth, out_c, weights, bias, multiplier, shift, &q, buf,
-                                &output[n * out_c]);
+        tg_mat_mult_1row_s8_dsp(col0, depth, out_c, weights, bias, multiplier, shift, &q, &output[n * out_c]);
     }
 }

@@ -281,7 +281,8 @@ void tg_requantize_s8(const tg_requantize_params_t *p, const int8_t *input, int8
 /*
  * tg_conv2d_s8 for a 1x1 kernel, stride 1, no padding (out_h == in_h,
  * out_w == in_w), any channel counts. Same arguments and layouts, plus
- * scratch: 4 * ((in_c + 3) & ~3) + 8 * out_c bytes, 8-byte aligned.
+ * scratch: 4 * ((in_c + 3) & ~3) + 8 * out_c bytes, 8-byte aligned (none,
+ * NULL, for a single pixel).
  */
 void tg_conv2d_1x1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                           const int8_t *weights, const int32_t *bias,
@@ -300,7 +301,8 @@ void tg_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
 
 /*
  * tg_fully_connected_s8, any sizes. Same arguments and layouts, plus scratch:
- * 4 * ((in_features + 3) & ~3) + 8 * out_features bytes, 8-byte aligned.
+ * 4 * ((in_features + 3) & ~3) + 8 * out_features bytes, 8-byte aligned (none,
+ * NULL, for rows == 1).
  */
 void tg_fully_connected_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
                                const int8_t *weights, const int32_t *bias,

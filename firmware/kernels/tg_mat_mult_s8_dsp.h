@@ -13,8 +13,9 @@
  * Loop order (the memory planner relies on it for in-place planning): for each
  * block of 2 rows in increasing order, the block's input rows are read (widened
  * into the scratch buffer) and then all output channels of the block's rows are
- * written. A block reads only its own input rows and writes only its own output
- * rows.
+ * written; the last row of an odd count likewise. A block reads only its own
+ * input rows and writes only its own output rows. A product of a single row
+ * (rows == 1) takes no scratch: its reads and writes interleave.
  *
  * Per block, both input rows are widened once to int16 with the input offset
  * added (SXTAB16: x + offset lies in [-255, 255]), in the order SXTB16 splits a
@@ -321,8 +322,8 @@ static __attribute__((noinline)) void tg_mat_mult_2rows_s8_dsp(
     tg_mat_mult_outputs(acc, 2, cols, multiplier, shift, q, out0, out1);
 }
 
-/* One row x (int8 [depth]): widened into buf, then its outputs. */
-static __attribute__((noinline)) void tg_mat_mult_1row_s8_dsp(
+/* One row x (int8 [depth]) widened into buf, then its outputs: all its reads come first. */
+static __attribute__((noinline)) void tg_mat_mult_1row_widened_s8_dsp(
     const int8_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
     const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int16_t *buf,
     int8_t *out)
@@ -334,8 +335,105 @@ static __attribute__((noinline)) void tg_mat_mult_1row_s8_dsp(
 }
 
 /*
- * Bytes of scratch tg_mat_mult_s8_dsp needs: two rows widened to int16 (depth
- * rounded up to 4), then the int32 sums of two rows.
+ * acc[j] += sum_k (x[k] + offset) * w_j[k] for the weight rows w_j = w + j * depth,
+ * j < cols (1 or 4, a constant after inlining): each input word is widened once
+ * (SXTAB16 with the offset) and feeds the cols columns. No scratch.
+ */
+static inline __attribute__((always_inline)) void tg_dot_row_s8(const int8_t *x, const int8_t *w,
+                                                                int32_t depth, int32_t offset, int32_t cols,
+                                                                int32_t acc[4])
+{
+    const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x00010001u);
+    const int32_t body = depth & ~3;
+    const int8_t *xp = x;
+    const int8_t *const x_end = x + body;
+    /* columns 0 and 2 by pointer, 1 and 3 at +depth from them: 3 registers for 4 rows */
+    const int8_t *wp = w, *wq = w + 2 * depth;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t k;
+
+    while (xp != x_end) {
+        const int32_t vx = tg_load_s8x4_post(&xp);
+        const int32_t xa = __sxtab16(offset2, vx), xb = tg_sxtab16_odd(offset2, vx);
+        int32_t vw;
+        if (cols == 4) {
+            vw = tg_load_s8x4(wp + depth);
+            a1 = __smlad(xa, __sxtb16(vw), a1);
+            a1 = __smlad(xb, tg_sxtb16_odd(vw), a1);
+            vw = tg_load_s8x4(wq + depth);
+            a3 = __smlad(xa, __sxtb16(vw), a3);
+            a3 = __smlad(xb, tg_sxtb16_odd(vw), a3);
+            vw = tg_load_s8x4_post(&wq);
+            a2 = __smlad(xa, __sxtb16(vw), a2);
+            a2 = __smlad(xb, tg_sxtb16_odd(vw), a2);
+        }
+        vw = tg_load_s8x4_post(&wp);
+        a0 = __smlad(xa, __sxtb16(vw), a0);
+        a0 = __smlad(xb, tg_sxtb16_odd(vw), a0);
+    }
+    for (k = body; k < depth; ++k) {        /* the last depth % 4 */
+        const int32_t xk = x[k] + offset;
+        a0 += xk * w[k];
+        if (cols == 4) {
+            a1 += xk * w[depth + k];
+            a2 += xk * w[2 * depth + k];
+            a3 += xk * w[3 * depth + k];
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+static inline __attribute__((always_inline)) void tg_mat_mult_row_with(
+    const int8_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
+    const int32_t *multiplier, const int32_t *shift, int32_t input_offset, tg_mat_mult_out_t oq,
+    int32_t bounded, int8_t *out)
+{
+    int32_t o = 0;
+    for (; o + 4 <= cols; o += 4) {
+        int32_t acc[4] = {0, 0, 0, 0};
+        int32_t j;
+        if (bias != NULL) {
+            memcpy(acc, &bias[o], sizeof acc);
+        }
+        tg_dot_row_s8(x, &weights[o * depth], depth, input_offset, 4, acc);
+        for (j = 0; j < 4; ++j) {
+            out[o + j] = tg_mat_mult_out(acc[j], multiplier[o + j], shift[o + j], oq, bounded);
+        }
+    }
+    for (; o < cols; ++o) {
+        int32_t acc[4] = {bias != NULL ? bias[o] : 0, 0, 0, 0};
+        tg_dot_row_s8(x, &weights[o * depth], depth, input_offset, 1, acc);
+        out[o] = tg_mat_mult_out(acc[0], multiplier[o], shift[o], oq, bounded);
+    }
+}
+
+/*
+ * One row x (int8 [depth]): all its outputs, 4 columns at a time, with no
+ * scratch; its reads and writes interleave (x is read again for every 4
+ * outputs), so out must not overlap x.
+ */
+static __attribute__((noinline)) void tg_mat_mult_1row_s8_dsp(
+    const int8_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
+    const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int8_t *out)
+{
+    const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
+    if (q->bounded && q->act_min == -128 && q->act_max == 127) {   /* no activation: one SSAT */
+        const tg_mat_mult_out_t full = {q->output_offset, -128, 127};
+        tg_mat_mult_row_with(x, depth, cols, weights, bias, multiplier, shift, q->input_offset, full, 1, out);
+    } else if (q->bounded) {
+        tg_mat_mult_row_with(x, depth, cols, weights, bias, multiplier, shift, q->input_offset, oq, 1, out);
+    } else {
+        tg_mat_mult_row_with(x, depth, cols, weights, bias, multiplier, shift, q->input_offset, oq, 0, out);
+    }
+}
+
+/*
+ * Bytes of scratch tg_mat_mult_s8_dsp needs for rows >= 2: two rows widened to
+ * int16 (depth rounded up to 4), then the int32 sums of two rows. A single row
+ * needs none.
  */
 static inline int32_t tg_mat_mult_s8_dsp_buffer_size(int32_t depth, int32_t cols)
 {
@@ -345,7 +443,8 @@ static inline int32_t tg_mat_mult_s8_dsp_buffer_size(int32_t depth, int32_t cols
 /*
  * input: int8 [rows][depth]; weights: int8 [cols][depth]; bias (may be NULL),
  * multiplier (>= 0), shift: [cols]; output: int8 [rows][cols]. Any sizes >= 1.
- * scratch: tg_mat_mult_s8_dsp_buffer_size(depth, cols) bytes, 8-byte aligned.
+ * scratch: tg_mat_mult_s8_dsp_buffer_size(depth, cols) bytes, 8-byte aligned
+ * (may be NULL when rows == 1).
  */
 static inline void tg_mat_mult_s8_dsp(int32_t rows, int32_t depth, int32_t cols, const int8_t *input,
                                       const int8_t *weights, const int32_t *bias,
@@ -358,9 +457,11 @@ static inline void tg_mat_mult_s8_dsp(int32_t rows, int32_t depth, int32_t cols,
         tg_mat_mult_2rows_s8_dsp(&input[r * depth], &input[(r + 1) * depth], depth, cols, weights, bias,
                                  multiplier, shift, q, buf, &output[r * cols], &output[(r + 1) * cols]);
     }
-    if (r < rows) {         /* a single row, or the last of an odd count */
-        tg_mat_mult_1row_s8_dsp(&input[r * depth], depth, cols, weights, bias, multiplier, shift, q, buf,
-                                &output[r * cols]);
+    if (rows == 1) {        /* no scratch: reads and writes interleave */
+        tg_mat_mult_1row_s8_dsp(input, depth, cols, weights, bias, multiplier, shift, q, output);
+    } else if (r < rows) {  /* the last of an odd count: its reads first, like the blocks' */
+        tg_mat_mult_1row_widened_s8_dsp(&input[r * depth], depth, cols, weights, bias, multiplier, shift, q,
+                                        buf, &output[r * cols]);
     }
 }
 

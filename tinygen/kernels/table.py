@@ -66,17 +66,17 @@ def _round_up(n: int, m: int) -> int:
     return (n + m - 1) // m * m
 
 
-def mat_mult_dsp_scratch(depth: int, cols: int) -> int:
+def mat_mult_dsp_scratch(rows: int, depth: int, cols: int) -> int:
     """tg_mat_mult_s8_dsp_buffer_size: two rows of `depth` widened to int16 (rows padded to
-    4 values), then two rows of `cols` int32 sums."""
-    return 2 * 2 * _round_up(depth, 4) + 2 * 4 * cols
+    4 values), then two rows of `cols` int32 sums; a single row needs none."""
+    return 2 * 2 * _round_up(depth, 4) + 2 * 4 * cols if rows >= 2 else 0
 
 
 def conv2d_dsp_scratch(p: dict) -> int:
     """tg_conv2d_s8_dsp's scratch: two int8 receptive fields (rounded up to 8 bytes), then
     the mat-mult buffers."""
     depth = p["kernel_h"] * p["kernel_w"] * p["in_c"]
-    return _round_up(2 * depth, 8) + mat_mult_dsp_scratch(depth, p["out_c"])
+    return _round_up(2 * depth, 8) + mat_mult_dsp_scratch(2, depth, p["out_c"])
 
 
 def _dsp(name, op, struct, twin, scratch, variant=None):
@@ -112,10 +112,10 @@ _ADD_DSP = KernelSpec("tg_add_s8_dsp", "add", requires=frozenset({"dsp"}), struc
 # target meets is chosen. Portable kernels come last and require nothing.
 KERNELS: tuple[KernelSpec, ...] = (
     _dsp("tg_conv2d_1x1_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8",
-         lambda p: mat_mult_dsp_scratch(p["in_c"], p["out_c"]), variant="1x1"),
+         lambda p: mat_mult_dsp_scratch(p["out_h"] * p["out_w"], p["in_c"], p["out_c"]), variant="1x1"),
     _dsp("tg_conv2d_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_dsp_scratch),
     _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
-         lambda p: mat_mult_dsp_scratch(p["in_features"], p["out_features"])),
+         lambda p: mat_mult_dsp_scratch(p["rows"], p["in_features"], p["out_features"])),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _DEPTHWISE_DSP,
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
