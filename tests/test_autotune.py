@@ -14,6 +14,7 @@ from tinygen import autotune
 from tinygen.autotune import compile_auto, default_kernels, pick_fastest, unavailable
 from tinygen.board import get_board
 from tinygen.cli import main
+from tinygen.errors import ToolchainError
 from tinygen.kernels import measure_cache
 from tinygen.kernels.measure_cache import MeasurementCache
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -157,6 +158,14 @@ def test_fallback_without_standin_keeps_preference(tmp_path, monkeypatch):
     assert note.startswith("kernels auto: ") and "\n" not in note
     for node, names in choices(graph).items():
         assert graph.node(node).kernel == names[0]
+
+    # a measurement that fails (e.g. a variant that does not build) is a note, not an error
+    def broken(src, g, board):
+        raise ToolchainError("building firmware-emu.elf failed:\nsome compiler output", "a hint")
+
+    graph = compile_auto(source, None, options(), F746, measure=broken, cache=MeasurementCache(tmp_path / "b.json"))
+    assert graph.meta["kernels"]["note"].startswith("kernels auto: measuring failed (building firmware-emu.elf failed)")
+    assert all(graph.node(n).kernel == names[0] for n, names in choices(graph).items())
 
     # no QEMU on PATH: the CLI says so in one line and builds with the preferred kernels
     real_which = autotune.shutil.which

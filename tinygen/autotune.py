@@ -153,8 +153,9 @@ def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions
                                                            "machine": keys[n][k]["machine"]})
             except MemoryFitError:
                 raise                   # the model does not fit the part: the build would refuse it too
-            except TinygenError as e:
-                note = f"kernels auto: measuring failed ({str(e).splitlines()[0]}); using the preferred kernels"
+            except (TinygenError, OSError) as e:
+                first = (str(e).splitlines() or [type(e).__name__])[0].rstrip(":")
+                note = f"kernels auto: measuring failed ({first}); using the preferred kernels where nothing is cached"
                 progress(note)
             cache.save()
     choice = {n: pick_fastest(open_nodes[n], counts[n]) for n in open_nodes}
