@@ -17,6 +17,7 @@ with what other processes wrote meanwhile.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import subprocess
@@ -65,9 +66,18 @@ def _hash_files(paths) -> str:
 
 
 def sources_hash(spec: KernelSpec) -> str:
-    """The kernel's C source and the headers it is built with."""
+    """The kernel's C source and the headers it is built with, and the Python that lays
+    out its packed constants (KernelSpec.pack), if any."""
     firmware = data_dir("firmware")
-    return _hash_files(firmware / rel for rel in (spec.source, *spec.headers, *COMMON_HEADERS) if rel)
+    h = _hash_files(firmware / rel for rel in (spec.source, *spec.headers, *COMMON_HEADERS) if rel)
+    pack = getattr(spec, "pack", None)
+    if pack is not None:
+        try:
+            code = inspect.getsource(pack)
+        except (OSError, TypeError):
+            code = repr(getattr(pack, "__code__", pack))
+        h = hashlib.sha256((h + code).encode()).hexdigest()
+    return h
 
 
 @lru_cache(maxsize=8)
