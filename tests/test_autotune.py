@@ -141,6 +141,16 @@ def test_cache_hit_miss_and_invalidation(tmp_path, monkeypatch):
     assert fake.calls == calls + measured
 
 
+def test_auto_without_choices_measures_nothing(tmp_path):
+    source = example_source(MODEL)
+    fake = FakeStandin()
+    host = get_board("host")
+    graph = compile_auto(source, None, CompileOptions(kernels="auto"), host, measure=fake,
+                         cache=MeasurementCache(tmp_path / "c.json"))
+    assert fake.calls == 0 and not (tmp_path / "c.json").exists()
+    assert "no layer has more than one candidate" in graph.meta["kernels"]["note"]
+
+
 def test_cache_dir_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "tg"))
     assert measure_cache.cache_dir() == tmp_path / "tg"

@@ -122,7 +122,9 @@ def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions
     open_nodes = {n: names for n, names in candidates.items() if len(names) > 1 and n not in fixed}
     counts: dict[str, dict[str, int | None]] = {n: dict.fromkeys(names) for n, names in candidates.items()}
     note, variants = None, 0
-    if open_nodes:
+    if not open_nodes:
+        note = f"kernels auto: no layer has more than one candidate kernel on {board.name}; nothing to measure"
+    else:
         cache = cache if cache is not None else MeasurementCache.default()
         nodes = {n.name: n for n in graph.nodes}
         keys = {n: {k: layer_key(graph, nodes[n], KERNELS_BY_NAME[k], board, options.cmsis_nn) for k in names}

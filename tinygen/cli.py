@@ -112,6 +112,9 @@ def _print_kernels(graph) -> None:
     report = graph.meta.get("kernels") or {}
     if report.get("mode") != "auto":
         return
+    if not any(layer["candidates"] for layer in report["layers"]):
+        print(f"\n  note: {report['note']}" if report.get("note") else "")
+        return
     print("\n  kernels (auto: per layer the fewest executed instructions on the stand-in):")
     print("\n".join("    " + line for line in choice_table(report).splitlines()))
     if report.get("note"):
