@@ -25,9 +25,9 @@ class LayerStats:
 
 def node_macs(graph: Graph, node: Node) -> int:
     out = graph.tensor(node.outputs[0]).shape
-    if node.op in ("conv2d", "depthwise_conv2d"):
+    if node.op in ("conv2d", "conv2d_add", "depthwise_conv2d"):
         w = graph.tensor(node.param("weight")).shape
-        taps = w[1] * w[2] * (w[3] if node.op == "conv2d" else 1)
+        taps = w[1] * w[2] * (w[3] if node.op != "depthwise_conv2d" else 1)
         return math.prod(out) * taps
     if node.op == "fully_connected":
         out_f, in_f = graph.tensor(node.param("weight")).shape

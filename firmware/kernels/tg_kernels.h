@@ -65,6 +65,38 @@ void tg_depthwise_conv2d_s8(const tg_conv2d_params_t *p, const int8_t *input,
                             const int32_t *multiplier, const int32_t *shift,
                             int8_t *output);
 
+/*
+ * A convolution with a fused residual add: the conv's geometry and quantization as in
+ * tg_conv2d_params_t (output_offset, act_min, act_max: the conv result's grid and
+ * clamp), then the add's as in tg_add_params_t, its input1/input2 fields named by
+ * role: conv_* for the conv result, skip_* for the skip tensor.
+ */
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+    int32_t add_left_shift;
+    int32_t conv_offset, conv_multiplier, conv_shift;
+    int32_t skip_offset, skip_multiplier, skip_shift;
+    int32_t add_output_offset, add_output_multiplier, add_output_shift;
+    int32_t add_act_min, add_act_max;
+} tg_conv2d_add_params_t;
+
+/*
+ * output[p] = add(conv2d(input)[p], skip[p]): tg_conv2d_s8's int8 result, then
+ * tg_add_s8's arithmetic with the skip tensor. input, weights, bias, multiplier,
+ * shift: as tg_conv2d_s8; skip, output: int8 [out_h][out_w][out_c]. Parameters:
+ * tinygen.kernels.params (conv2d_add). The output may be the skip buffer (in place).
+ */
+void tg_conv2d_add_s8(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
+                      const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                      const int32_t *shift, int8_t *output);
+
 typedef struct {
     int32_t rows;             /* independent input rows (batch or leading dims) */
     int32_t in_features, out_features;
@@ -318,6 +350,14 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
                                 const int8_t *weights, const int32_t *bias,
                                 const int32_t *multiplier, const int32_t *shift,
                                 int8_t *scratch, int8_t *output);
+
+/*
+ * tg_conv2d_add_s8, any geometry, with no scratch: a direct convolution reading the
+ * input in place. Same arguments and layouts; the output may be the skip buffer.
+ */
+void tg_conv2d_add_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
+                          const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                          const int32_t *shift, int8_t *output);
 
 /* tg_add_s8, any parameters (fast for TFLite's left_shift 20). Same arguments; may run in place. */
 void tg_add_s8_dsp(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2,

@@ -29,11 +29,20 @@ class OpSchema:
 
 _CONV_ATTRS = ("stride", "dilation", "padding")
 _POOL_ATTRS = ("kernel", "stride", "padding")
+_FUSED_ADD_ATTRS = ("act_min", "act_max", "conv_scale", "conv_zero_point", "conv_operand",
+                    "add_act_min", "add_act_max")
 
 SCHEMAS: dict[str, OpSchema] = {
     s.name: s
     for s in [
         OpSchema("conv2d", attrs=_CONV_ATTRS, param_roles=("weight",), fusable_activation=True),
+        # a conv2d whose int8 result (on the grid conv_scale, conv_zero_point, clamped to
+        # act_min..act_max) is added, TFLite ADD arithmetic, to the second input (the skip
+        # tensor, of the conv output's shape) and clamped to add_act_min..add_act_max;
+        # conv_operand: which ADD operand (0: input1, 1: input2) the conv result was
+        # (tinygen/passes/fuse_residual.py builds it, after quantization)
+        OpSchema("conv2d_add", min_inputs=2, max_inputs=2, attrs=_CONV_ATTRS + _FUSED_ADD_ATTRS,
+                 param_roles=("weight",)),
         OpSchema("depthwise_conv2d", attrs=_CONV_ATTRS + ("depth_multiplier",),
                  param_roles=("weight",), fusable_activation=True),
         OpSchema("fully_connected", param_roles=("weight",), fusable_activation=True),

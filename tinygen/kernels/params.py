@@ -72,6 +72,31 @@ def _conv(graph: Graph, node: Node) -> dict:
     }
 
 
+@builder("conv2d_add")
+def _conv_add(graph: Graph, node: Node) -> dict:
+    """The conv's parameters (its result on the grid conv_scale, conv_zero_point), then the
+    add's as op_params.add_params gives them for the original operand order, renamed by
+    role: `conv_*` for the conv result's operand, `skip_*` for the skip tensor's."""
+    conv_zp = int(node.attrs["conv_zero_point"])
+    p = {k: v for k, v in _conv(graph, node).items() if k != "depth_multiplier"}
+    p["output_offset"] = conv_zp
+    skip = graph.tensor(node.inputs[1])
+    out = graph.tensor(node.outputs[0])
+    operands = [(float(node.attrs["conv_scale"]), conv_zp), _qp(graph, skip.name)]
+    if int(node.attrs["conv_operand"]) == 1:
+        operands.reverse()
+    (s1, z1), (s2, z2) = operands
+    add = op_params.add_params(out.size, s1, z1, s2, z2, *_qp(graph, out.name),
+                               int(node.attrs["add_act_min"]), int(node.attrs["add_act_max"]))
+    roles = ("conv", "skip") if int(node.attrs["conv_operand"]) == 0 else ("skip", "conv")
+    for i, role in enumerate(roles, start=1):
+        for field in ("offset", "multiplier", "shift"):
+            p[f"{role}_{field}"] = add.pop(f"input{i}_{field}")
+    p.update({f"add_{k}": add[k] for k in ("left_shift", "output_offset", "output_multiplier",
+                                            "output_shift", "act_min", "act_max")})
+    return p
+
+
 @builder("fully_connected")
 def _fc(graph: Graph, node: Node) -> dict:
     shape = graph.tensor(node.inputs[0]).shape

@@ -88,10 +88,18 @@ def _dsp(name, op, struct, twin, scratch, variant=None):
 
 
 def depthwise_dsp_scratch(p: dict) -> int:
-    """tg_depthwise_conv2d_s8_dsp's scratch: a record per whole block of 4 channels, each
-    tap's 4 weights widened to int16 (8 bytes) then the block's bias, multiplier and shift
-    (48 bytes)."""
-    return p["in_c"] // 4 * (8 * p["kernel_h"] * p["kernel_w"] + 48)
+    """tg_depthwise_conv2d_s8_dsp's scratch: the larger of its two paths' needs. Any window:
+    a record per whole block of 4 channels, each tap's 4 weights widened to int16 (8 bytes)
+    then the block's bias, multiplier and shift (48 bytes). 3x3 windows (the shapes of
+    tg_dw3_applies): a 40-byte record per channel, then 3 widened input rows of
+    tg_dw3_row_words column pairs (4 bytes each) per channel."""
+    general = p["in_c"] // 4 * (8 * p["kernel_h"] * p["kernel_w"] + 48)
+    if not (p["kernel_h"] == p["kernel_w"] == 3 and p["dilation_h"] == p["dilation_w"] == 1
+            and p["stride_w"] in (1, 2) and p["stride_h"] >= 1 and 0 <= p["pad_top"] <= 2
+            and 0 <= p["pad_left"] <= 2 and p["out_w"] <= p["in_w"] and p["out_h"] <= p["in_h"]):
+        return general
+    row_words = -(-max((p["out_w"] - 1) * p["stride_w"] + 4, p["pad_left"] + p["in_w"]) // 2)
+    return max(general, 40 * p["in_c"] + 3 * row_words * p["in_c"] * 4)
 
 
 # depth multiplier 1 (kernel_variants), the weights widened once per call into scratch
@@ -100,6 +108,14 @@ _DEPTHWISE_DSP = KernelSpec(
     requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT,
     source="kernels/tg_depthwise_conv2d_s8_dsp.c", variant="depth_multiplier_1",
     twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h",), scratch=depthwise_dsp_scratch)
+
+
+# a conv2d with a fused residual add (tinygen/passes/fuse_residual.py): a direct
+# convolution reading the input in place, no scratch, so the output may replace the skip
+_CONV2D_ADD_DSP = KernelSpec(
+    "tg_conv2d_add_s8_dsp", "conv2d_add", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+    struct="tg_conv2d_add_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_add_s8_dsp.c",
+    twin="conv2d_add_s8", headers=("kernels/tg_dsp_s8.h",))
 
 
 # same-shape int8 add (TFLite's arithmetic, SMMULR rescaling, 4 elements per step)
@@ -117,6 +133,8 @@ KERNELS: tuple[KernelSpec, ...] = (
     _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
          lambda p: mat_mult_dsp_scratch(p["rows"], p["in_features"], p["out_features"])),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
+    _CONV2D_ADD_DSP,
+    _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8"),
     _DEPTHWISE_DSP,
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),

@@ -18,6 +18,7 @@ from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.fold_bn import fold_bn
 from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
+from tinygen.passes.fuse_residual import fuse_residual
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
@@ -65,6 +66,10 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
     ]
+    if options.kernels != "cmsis-nn":
+        # on the quantized graph (it needs each tensor's grid), before the kernels are chosen;
+        # not for --kernels cmsis-nn, where the conv is CMSIS-NN's and the add a separate call
+        steps.append(("fuse_residual", fuse_residual))
     steps += [
         # kernels after quantization: the choice depends on dtypes and bit widths
         ("choose_kernels", lambda g: choose_kernels(g, features, options.kernels,

@@ -36,6 +36,11 @@ are legal C. The step models, one per loop order:
       block (a larger block only moves reads earlier) for both pixel groupings,
       keeping the larger distance: the rule holds for either grouping.
 
+  FUSED_SKIP (tg_conv2d_add_s8, tg_conv2d_add_s8_dsp): output byte p is written
+      after reading skip byte p, the second input, and no other step reads it:
+      D = 0 over the skip input (same size), unless the skip is stored where the
+      conv input is (x + conv(x)): the conv input is never overlapped.
+
 For a 3x3 stride-1 layer D is about one input row plus a pixel: the output
 takes its own input's place but for that margin.
 """
@@ -44,13 +49,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import Graph, Node
+from tinygen.ir import Graph, Node, schema
 
 # same-index elementwise kernels (flat loop over i, or the strided 4-D loop, which
 # is flat when the input has the output's shape)
 ELEMENTWISE = frozenset({"tg_add_s8", "tg_add_s8_dsp", "tg_clamp_s8", "tg_logistic_s8", "tg_hard_swish_s8",
                          "tg_requantize_s8"})
 ELEMENTWISE_STRIDED = frozenset({"tg_add_broadcast_s8", "tg_mul_s8"})
+# a conv with a fused add: elementwise over its second input, the skip tensor
+FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp"})
 
 NO_READ = np.iinfo(np.int64).max // 4      # rmin of a step reading nothing
 
@@ -147,6 +154,15 @@ DISTANCE = {
 }
 
 
+def _storage(graph: Graph, tensor: str) -> str:
+    """The tensor whose buffer `tensor` lives in (through aliasing ops such as reshape)."""
+    producer = graph.producer(tensor)
+    while producer is not None and schema(producer.op).alias:
+        tensor = producer.inputs[0]
+        producer = graph.producer(tensor)
+    return tensor
+
+
 def overlap_distance(graph: Graph, node: Node, tensor: str) -> int | None:
     """Bytes the output of `node` must start below input `tensor` to overlap it
     safely, or None when this kernel may not overlap that input. The caller
@@ -160,6 +176,9 @@ def overlap_distance(graph: Graph, node: Node, tensor: str) -> int | None:
         return 0 if inp.nbytes == out.nbytes else None
     if node.kernel in ELEMENTWISE_STRIDED:
         return 0 if tuple(inp.shape) == tuple(out.shape) else None
+    if node.kernel in FUSED_SKIP:
+        conv_input, skip = (_storage(graph, t) for t in node.inputs)
+        return 0 if tensor == node.inputs[1] and skip != conv_input and inp.nbytes == out.nbytes else None
     if node.kernel in DISTANCE and tensor == node.inputs[0]:
         return DISTANCE[node.kernel](node.attrs["kparams"])
     return None

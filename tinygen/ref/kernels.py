@@ -252,6 +252,18 @@ def add_s8(p: dict, input1, input2) -> np.ndarray:
                      np.asarray(input2, dtype=np.int64).reshape(size))
 
 
+def conv2d_add_s8(p: dict, input, skip, weights, bias, multiplier, shift) -> np.ndarray:
+    """Mirrors tg_conv2d_add_s8: conv2d_s8's int8 result c, then add_s8(c, skip) with the
+    add's parameters (the conv_* operand and the skip_* one). Returns int8 [out_h, out_w, out_c]."""
+    conv = conv2d_s8(p, input, weights, bias, multiplier, shift)
+    add = {"size": conv.size, "left_shift": p["add_left_shift"],
+           **{f"input1_{f}": p[f"conv_{f}"] for f in ("offset", "multiplier", "shift")},
+           **{f"input2_{f}": p[f"skip_{f}"] for f in ("offset", "multiplier", "shift")},
+           **{k: p[f"add_{k}"] for k in ("output_offset", "output_multiplier", "output_shift",
+                                         "act_min", "act_max")}}
+    return add_s8(add, conv, skip).reshape(conv.shape)
+
+
 def softmax_s8(p: dict, input) -> np.ndarray:
     """Mirrors tg_softmax_s8 (TFLite reference_ops::Softmax, int8 path); returns int8 [rows, depth]."""
     x = np.asarray(input, dtype=np.int64).reshape(p["rows"], p["depth"])
