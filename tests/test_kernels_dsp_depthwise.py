@@ -15,6 +15,8 @@ an odd element count) run tg_add_s8_dsp, also checked layer by layer.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -45,7 +47,8 @@ class Depthwise(nn.Module):
         super().__init__()
         self.body = nn.Sequential(
             _dw(3), nn.ReLU6(),                                      # 3 ch, 11x13, same
-            nn.Conv2d(3, 7, 1), _dw(7, stride=2),                   # 7 ch, stride 2 -> 6x7
+            nn.Conv2d(3, 12, 1), _dw(12),                           # 12 ch: 3 blocks of 4
+            nn.Conv2d(12, 7, 1), _dw(7, stride=2),                  # 7 ch, stride 2 -> 6x7
             nn.Conv2d(7, 4, 1), _dw(4, kernel=5, padding=2, bias=False), nn.ReLU(),    # 5x5
             nn.Conv2d(4, 65, 1), _dw(65, padding=2, dilation=2),   # 65 ch, dilation 2
             nn.Conv2d(65, 64, 1), _dw(64, stride=2, padding=0), nn.ReLU6(),            # valid -> 2x3
@@ -57,20 +60,21 @@ class Depthwise(nn.Module):
         return self.fc(torch.flatten(self.body(x), 1))
 
 
-EXPECTED_KERNELS = [DSP] * 5 + [PORTABLE, DSP]
-DEPTHWISE_CHANNELS = [3, 7, 4, 65, 64, 3, 6]       # in_c of each depthwise layer
-DEPTHWISE_TAPS = [9, 9, 25, 9, 9, 9, 25]
+EXPECTED_KERNELS = [DSP] * 6 + [PORTABLE, DSP]
+DEPTHWISE_CHANNELS = [3, 12, 7, 4, 65, 64, 3, 6]       # in_c of each depthwise layer
 
 
 class Residual(nn.Module):
     """Same-shape adds of differently scaled operands: 3 x 5 x 7 = 105 elements (not a
-    multiple of 4), one followed by ReLU."""
+    multiple of 4), one followed by ReLU. No operand is a convolution read by the add
+    alone (passes/fuse_residual would fuse the add into it): a is read twice, b and c are
+    depthwise."""
 
     def __init__(self):
         super().__init__()
         self.a = nn.Conv2d(3, 3, 3, padding=1)
-        self.b = nn.Conv2d(3, 3, 1)
-        self.c = nn.Conv2d(3, 3, 3, padding=1)
+        self.b = nn.Conv2d(3, 3, 1, groups=3)
+        self.c = nn.Conv2d(3, 3, 3, padding=1, groups=3)
 
     def forward(self, x):
         a = self.a(x)
@@ -112,16 +116,29 @@ def _depthwise(graph):
     return [n for n in graph.nodes if n.op == "depthwise_conv2d"]
 
 
+def _scratch(k: dict) -> int:
+    """The larger of the two paths' scratch: any window, per whole block of 4 channels (none
+    below 4 channels) 8 bytes of widened weights per tap, then 4 biases, multipliers and
+    shifts; 3x3 windows with dilation 1, stride_w 1 or 2, at most 2 padded rows on top and
+    columns on the left and an output no larger than the input, a 40-byte record per
+    channel and 3 rows of widened column pairs (4 bytes per pair and channel) reaching the
+    padded row's end and the last window's 4th column."""
+    general = k["in_c"] // 4 * (8 * k["kernel_h"] * k["kernel_w"] + 48)
+    if (k["kernel_h"], k["kernel_w"], k["dilation_h"], k["dilation_w"]) != (3, 3, 1, 1) \
+            or k["stride_w"] > 2 or k["pad_top"] > 2 or k["pad_left"] > 2 \
+            or k["out_h"] > k["in_h"] or k["out_w"] > k["in_w"]:
+        return general
+    columns = max(k["pad_left"] + k["in_w"], (k["out_w"] - 1) * k["stride_w"] + 4)
+    return max(general, 40 * k["in_c"] + 3 * 4 * k["in_c"] * ((columns + 1) // 2))
+
+
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
 def test_dsp_depthwise_chosen_for_depth_multiplier_1(model, board):
     nodes = _depthwise(_compile(model, board))
     assert [n.kernel for n in nodes] == EXPECTED_KERNELS
     assert [n.attrs["kparams"]["in_c"] for n in nodes] == DEPTHWISE_CHANNELS
-    # per whole block of 4 channels, none below 4 channels: 8 bytes of widened weights per
-    # tap, then 4 biases, multipliers and shifts
     assert [n.scratch_bytes for n in nodes] == [
-        c // 4 * (8 * taps + 48) if k == DSP else 0
-        for taps, c, k in zip(DEPTHWISE_TAPS, DEPTHWISE_CHANNELS, EXPECTED_KERNELS)]
+        _scratch(n.attrs["kparams"]) if k == DSP else 0 for n, k in zip(nodes, EXPECTED_KERNELS)]
     assert KERNELS_BY_NAME[DSP].ref_name == "depthwise_conv2d_s8"
 
 
@@ -172,3 +189,38 @@ def _check_every_layer(model, graph, board: str, tmp_path) -> None:
                 ref = want[node.outputs[0]].ravel()
                 assert np.array_equal(layer, ref), \
                     f"{board} input {i}: layer {node.name} ({node.kernel}): {first_difference(ref, layer)}"
+
+
+def _dw3_row_order_violations(k: dict) -> list[int]:
+    """Output rows of the 3x3 path (tg_dw3_run) whose writes could destroy an input byte a
+    later row still reads, with the output at the input's own address (the closest
+    placement; any placement further below only moves the destroyed bytes down). Per
+    output row, every input row its windows need is read (copied to the ring) before any of
+    the row's outputs is written."""
+    c, top = k["in_c"], [y * k["stride_h"] - k["pad_top"] for y in range(k["out_h"])]
+    bad = []
+    for y in range(k["out_h"]):
+        later = [max(top[y] + 3, top[z]) for z in range(y + 1, k["out_h"])]
+        later = [r for r in later if r < k["in_h"]]
+        last_write = (y + 1) * k["out_w"] * c - 1
+        if later and last_write >= max(min(later), 0) * k["in_w"] * c:
+            bad.append(y)
+    return bad
+
+
+def test_dw3_path_writes_only_input_rows_already_read():
+    """The loop order in tg_depthwise_conv2d_s8_dsp.c's header: on every shape the 3x3 path
+    takes, the output may overlap its input at any distance the in-place planner picks."""
+    shapes = 0
+    for in_h, in_w, c, stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right in itertools.product(
+            range(1, 8), range(1, 8), (1, 3, 4), (1, 2, 3), (1, 2), (0, 1, 2), (0, 1, 2), (0, 1, 2), (0, 1, 2)):
+        out_h = (in_h + pad_top + pad_bottom - 3) // stride_h + 1
+        out_w = (in_w + pad_left + pad_right - 3) // stride_w + 1
+        if not (1 <= out_h <= in_h and 1 <= out_w <= in_w):
+            continue        # not the 3x3 path's shapes
+        k = dict(in_h=in_h, in_w=in_w, in_c=c, out_h=out_h, out_w=out_w, stride_h=stride_h, pad_top=pad_top)
+        assert _dw3_row_order_violations(k) == [], k
+        shapes += 1
+    assert shapes > 1000
+    # without the shape rule (here an output row wider than the input's) the order is not safe
+    assert _dw3_row_order_violations(dict(in_h=3, in_w=1, in_c=1, out_h=3, out_w=3, stride_h=1, pad_top=1))

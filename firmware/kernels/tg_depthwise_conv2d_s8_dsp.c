@@ -5,22 +5,44 @@
  * tg_depthwise_conv2d_s8 bit for bit on the nodes it serves.
  * numpy twin: tinygen.ref.kernels.depthwise_conv2d_s8.
  *
- * NHWC keeps an input pixel's channels contiguous and TFLite's [1][kh][kw][C]
- * weights keep a tap's channels contiguous, so 4 channels are computed
- * together: per tap one 32-bit load of 4 input bytes, widened to two int16
- * pairs with the input offset added (SXTAB16 and its ROR #8 form), one load of
- * the 4 weights widened with SXTB16, then one SMLABB or SMLATT per channel
- * (SMLAD would add two channels together). Padded taps are skipped: they hold
- * the input zero point, whose (x + input_offset) is 0, as in TFLite. A window
- * cut by the border visits only its valid taps; the common cases (3 or 2 valid
- * columns, the full 3x3 window) are unrolled by the compiler. Channels beyond
- * the last multiple of 4 are computed one at a time.
+ * Two paths.
  *
- * Loop order (the in-place memory plan relies on it):
- * output pixels in raster order, one pixel (or 2 adjacent pixels of one output
- * row) at a time; within it, channel blocks in increasing order; each block's
- * outputs are written after all reads of that block's taps, and a block reads
- * only its own channels' input bytes.
+ * 3x3 windows with dilation 1 and stride_w 1 or 2 (tg_dw3_applies: also at most 2
+ * padded rows on top and columns on the left, an output no larger than the input
+ * along each axis, accumulators bounded as tg_dw_accumulators_small checks and right
+ * shifts): the input rows are widened once into a ring of 3 rows in scratch, each a
+ * sequence of column pairs: per pair and channel one word holding the channel at two
+ * adjacent columns (+ input offset) as int16. The weights are pre-packed per channel
+ * as (w[r][0], w[r][1]) pairs and w[r][2], so a kernel row of one output is one SMLAD
+ * and one SMLABB against the words of its columns 0..1 and 2..3. Two output pixels per
+ * step, channel after channel (inline assembly: 39 instructions per channel for 18
+ * MACs at stride 1, requantization included, see tg_dw3_pairs), an odd last pixel
+ * alone. Padded rows and columns are zero words: (zero point + input offset) is 0, as
+ * in TFLite.
+ *
+ * Any other window (and the layers the 3x3 path does not take): NHWC keeps an input
+ * pixel's channels contiguous and TFLite's [1][kh][kw][C] weights keep a tap's channels
+ * contiguous, so 4 channels are computed together: per tap one 32-bit load of 4 input
+ * bytes, widened to two int16 pairs with the input offset added (SXTAB16 and its ROR #8
+ * form), one load of the 4 weights widened with SXTB16, then one SMLABB or SMLATT per
+ * channel (SMLAD would add two channels together). Padded taps are skipped. A window
+ * cut by the border visits only its valid taps; the common cases (3 or 2 valid
+ * columns, the full 3x3 window) are unrolled by the compiler. Channels beyond the last
+ * multiple of 4 are computed one at a time.
+ *
+ * Loop order (the in-place memory plan, tinygen/passes/inplace.py, relies on it):
+ * - any-window path: output pixels in raster order, one pixel (or 2 adjacent pixels of
+ *   one output row) at a time; within it, channel blocks in increasing order; each
+ *   block's outputs are written after all reads of that block's taps, and a block reads
+ *   only its own channels' input bytes.
+ * - 3x3 path: output rows in increasing order; before any output of a row is written,
+ *   every input row its windows need has been read (copied into scratch, all channels),
+ *   and nothing of the input is read afterwards but rows below those. With the output
+ *   no larger than the input along each axis and at most 2 padded rows on top, a row's
+ *   writes, even at the input's own address, reach no input byte a later row reads: the
+ *   output may overlap its input at any distance >= 0, so the any-window path's
+ *   distance (what inplace.py plans) is safe for both paths
+ *   (tests/test_kernels_dsp_depthwise.py checks the row order on every small shape).
  *
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
  */
@@ -317,6 +339,339 @@ static void tg_dw_prepare(const int8_t *weights, const int32_t *bias, const int3
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* 3x3 windows, dilation 1, stride_w 1 or 2: widened column pairs, SMLAD    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Scratch words per channel of the 3x3 path, walked by one pointer: the doubled bias;
+ * per kernel row r the doubled weights w[r][0] | w[r][1] << 16 (one SMLAD against a
+ * column pair) and w[r][2]; then the requantization's multiplier, n = -shift and
+ * R = (1 + 2 * output_offset) << (n - 1) (see tg_dw3_requant).
+ */
+#define TG_DW3_RECORD_WORDS 10
+
+/* Largest n = -shift the 3x3 path takes: R and the sum stay inside int32. */
+#define TG_DW3_MAX_RIGHT_SHIFT 21
+
+/* Words per channel in a ring row: column pairs (2k, 2k + 1) of the padded input row
+   (column pad_left is input column 0), as far as the loads reach. */
+static int32_t tg_dw3_row_words(const tg_conv2d_params_t *p)
+{
+    const int32_t loads = (p->out_w - 1) * p->stride_w + 4;    /* columns a row's loads reach */
+    const int32_t padded = p->pad_left + p->in_w;
+    return ((loads > padded ? loads : padded) + 1) / 2;
+}
+
+/* 1 when the 3x3 path serves this layer: the shape (the in-place memory plan needs the
+   output no larger than the input along each axis and at most 2 padded rows on top),
+   tg_dw_requant_small's bound (small) and right shifts of 1..TG_DW3_MAX_RIGHT_SHIFT. */
+static int32_t tg_dw3_applies(const tg_conv2d_params_t *p, const int32_t *shift, int32_t small)
+{
+    int32_t c;
+    if (!small || p->kernel_h != 3 || p->kernel_w != 3 || p->dilation_h != 1 || p->dilation_w != 1
+        || (p->stride_w != 1 && p->stride_w != 2) || p->stride_h < 1 || p->pad_top < 0 || p->pad_top > 2
+        || p->pad_left < 0 || p->pad_left > 2 || p->out_w > p->in_w || p->out_h > p->in_h) {
+        return 0;
+    }
+    for (c = 0; c < p->in_c; ++c) {
+        if (shift[c] >= 0 || shift[c] < -TG_DW3_MAX_RIGHT_SHIFT) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* lo and hi as the two int16 halves of a word */
+static inline int32_t tg_dw3_pack(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
+}
+
+static void tg_dw3_prepare(const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                           const int32_t *shift, int32_t channels, int32_t output_offset, int32_t *rec)
+{
+    int32_t c, r;
+    for (c = 0; c < channels; ++c, rec += TG_DW3_RECORD_WORDS) {
+        rec[0] = bias != NULL ? 2 * bias[c] : 0;
+        for (r = 0; r < 3; ++r) {
+            const int8_t *const w = weights + 3 * r * channels + c;
+            rec[1 + 2 * r] = tg_dw3_pack(2 * w[0], 2 * w[channels]);
+            rec[2 + 2 * r] = 2 * w[2 * channels];
+        }
+        rec[7] = multiplier[c];
+        rec[8] = -shift[c];
+        rec[9] = (int32_t)((uint32_t)(1 + 2 * output_offset) << (-shift[c] - 1));
+    }
+}
+
+/*
+ * One column pair of a ring row, 4 channels at a time: x points at channel 0 of the
+ * pair's first input column, lo / hi (constants where inlined) say whether the first /
+ * second column lies inside the input (a padding column contributes 0).
+ */
+static inline __attribute__((always_inline)) int32_t
+tg_dw3_gather_pair(const int8_t *x, int32_t channels, int32_t offset2, int32_t lo, int32_t hi, int32_t *d)
+{
+    int32_t c;
+    for (c = 0; c + 4 <= channels; c += 4) {
+        const int32_t va = lo ? tg_dsp_load_s8x4(x + c) : 0, vb = hi ? tg_dsp_load_s8x4(x + channels + c) : 0;
+        const int32_t ea = lo ? __sxtab16(offset2, va) : 0, oa = lo ? tg_dsp_sxtab16_odd(offset2, va) : 0;
+        const int32_t eb = hi ? __sxtab16(offset2, vb) : 0, ob = hi ? tg_dsp_sxtab16_odd(offset2, vb) : 0;
+        d[c] = tg_dsp_pkhbt(ea, eb);
+        d[c + 1] = tg_dsp_pkhbt(oa, ob);
+        d[c + 2] = tg_dsp_pkhtb(eb, ea);
+        d[c + 3] = tg_dsp_pkhtb(ob, oa);
+    }
+    return c;
+}
+
+/*
+ * Input row src (channel 0 of its first pixel) widened with the input offset into a
+ * ring row: word k * channels + c holds channel c at padded columns 2k and 2k + 1.
+ * Words with no input column are left as they are (zero).
+ */
+static __attribute__((noinline)) void
+tg_dw3_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_left, int32_t row_words,
+              int32_t offset2, int32_t *dst)
+{
+    const int32_t offset = (int16_t)offset2;
+    int32_t k;
+    for (k = 0; k < row_words; ++k) {
+        const int32_t j = 2 * k - pad_left;        /* the input column of the pair's first half */
+        const int8_t *const x = src + j * channels;
+        int32_t *const d = dst + k * channels;
+        int32_t c;
+        if (j >= 0 && j + 1 < in_w) {
+            c = tg_dw3_gather_pair(x, channels, offset2, 1, 1, d);
+        } else if (j + 1 == 0) {
+            c = tg_dw3_gather_pair(x, channels, offset2, 0, 1, d);
+        } else if (j + 1 == in_w) {
+            c = tg_dw3_gather_pair(x, channels, offset2, 1, 0, d);
+        } else {
+            continue;
+        }
+        for (; c < channels; ++c) {     /* the channels after the last block of 4 */
+            const int32_t lo = j >= 0 ? x[c] + offset : 0;
+            const int32_t hi = j + 1 < in_w ? x[channels + c] + offset : 0;
+            d[c] = tg_dw3_pack(lo, hi);
+        }
+    }
+}
+
+/*
+ * The requantization, in the loops below: tg_dw_requant_small with the output offset
+ * folded in, 4 instructions per output. With x = SMMULR(acc2, multiplier) (|x| < 2^30)
+ * and n = -shift, tg_dw_requant_small is
+ *   SSAT8(floor((floor((x - [x < 0]) / 2^(n-1)) + 1 + 2 * output_offset) / 2))
+ *   = SSAT8(floor((x - [x < 0] + R) / 2^n)),   R = (1 + 2 * output_offset) * 2^(n-1)
+ * (nested floors of divisions by powers of two combine, and R is a multiple of
+ * 2^(n-1)). SMMLAR(acc2, multiplier, R) gives x + R in one instruction. [x < 0] may be
+ * replaced by [acc2 < 0] (the multiplier is >= 0, so x has acc2's sign or is 0, and
+ * for x == 0 both give the output offset as R / 2^(n-1) is odd). |R| < 2^29 for
+ * n <= TG_DW3_MAX_RIGHT_SHIFT keeps the sum inside int32. Then ASR by n and SSAT.
+ *
+ * Registers of the loops: rec walks the records (post-incremented by the first load,
+ * the rest addressed below it), a, b, c the ring rows of kernel rows 0..2 (one word
+ * per channel, post-incremented), n the channel count (the next column pair is
+ * n words on, the step's second output pixel n bytes on), out the output (post-
+ * incremented). s0, s1 are the sums, x0, x1 column pairs, w0, w1 record words.
+ */
+#define TG_DW3_REQUANT(dst, sum)                           \
+    "smmlar %[" #dst "], %[" #sum "], %[w0], %[x0]\n\t"   \
+    "add    %[" #dst "], %[" #dst "], %[" #sum "], asr #31\n\t" \
+    "asr    %[" #dst "], %[" #dst "], %[w1]\n\t"           \
+    "ssat   %[" #dst "], #8, %[" #dst "]\n\t"
+
+#define TG_DW3_OPERANDS                                                                          \
+    : [rec] "+r"(rec), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0), \
+      [s1] "=&r"(s1), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1)            \
+    : [n] "r"(channels), [end] "r"(rec_end)                                                      \
+    : "memory", "cc"
+
+/* Kernel row at pointer r, weights at record offset off, stride 1: output 0 takes columns
+   0, 1 (SMLAD) and 2; output 1 columns 1, 2, 3 (three halfword products). s1in is s1,
+   or s0 (the bias) in the first row. */
+#define TG_DW3_ROW_S1(r, off, s1in)                            \
+    "ldrd   %[w0], %[w1], [%[rec], #" #off "]\n\t"             \
+    "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
+    "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
+    "smlatb %[s1], %[x0], %[w0], %[" #s1in "]\n\t"             \
+    "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
+    "smlabb %[s0], %[x1], %[w1], %[s0]\n\t"                    \
+    "smlabt %[s1], %[x1], %[w0], %[s1]\n\t"                    \
+    "smlatb %[s1], %[x1], %[w1], %[s1]\n\t"
+
+/* Kernel row, stride 2: output 0 takes columns 0, 1 and 2; output 1 columns 2, 3 and 4. */
+#define TG_DW3_ROW_S2(r, off, s1in)                            \
+    "ldrd   %[w0], %[w1], [%[rec], #" #off "]\n\t"             \
+    "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
+    "ldr    %[x0], [%[" #r "], %[n], lsl #3]\n\t"              \
+    "smlad  %[s1], %[x1], %[w0], %[" #s1in "]\n\t"             \
+    "smlabb %[s0], %[x1], %[w1], %[s0]\n\t"                    \
+    "smlabb %[s1], %[x0], %[w1], %[s1]\n\t"                    \
+    "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
+    "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"
+
+/* Kernel row, one output: columns 0, 1 and 2. */
+#define TG_DW3_ROW_1(r, off)                                   \
+    "ldrd   %[w0], %[w1], [%[rec], #" #off "]\n\t"             \
+    "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
+    "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
+    "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
+    "smlabb %[s0], %[x1], %[w1], %[s0]\n\t"
+
+/* The requantization constants of the record just walked past, then both outputs stored. */
+#define TG_DW3_STORE2                                          \
+    "ldrd   %[w0], %[w1], [%[rec], #-12]\n\t"                  \
+    "ldr    %[x0], [%[rec], #-4]\n\t"                          \
+    TG_DW3_REQUANT(x1, s0)                                     \
+    TG_DW3_REQUANT(s0, s1)                                     \
+    "strb   %[s0], [%[out], %[n]]\n\t"                         \
+    "strb   %[x1], [%[out]], #1\n\t"                           \
+    "cmp    %[rec], %[end]\n\t"                                \
+    "bne    1b\n\t"
+
+/*
+ * Two adjacent output pixels of a row, every channel (stride 1 or 2), written to out
+ * (the first pixel's channel 0); a, b, c at the first window's column pair.
+ */
+static inline __attribute__((always_inline)) void
+tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
+             int32_t channels, int32_t stride, int8_t *out)
+{
+    int32_t s0, s1, x0, x1, w0, w1;
+    if (stride == 1) {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr    %[s0], [%[rec]], #40\n\t"
+            TG_DW3_ROW_S1(a, -36, s0)
+            TG_DW3_ROW_S1(b, -28, s1)
+            TG_DW3_ROW_S1(c, -20, s1)
+            TG_DW3_STORE2
+            TG_DW3_OPERANDS);
+    } else {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr    %[s0], [%[rec]], #40\n\t"
+            TG_DW3_ROW_S2(a, -36, s0)
+            TG_DW3_ROW_S2(b, -28, s1)
+            TG_DW3_ROW_S2(c, -20, s1)
+            TG_DW3_STORE2
+            TG_DW3_OPERANDS);
+    }
+}
+
+/* One output pixel, every channel (the last of an odd row). */
+static void tg_dw3_single(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b,
+                          const int32_t *c, int32_t channels, int8_t *out)
+{
+    int32_t s0, s1, x0, x1, w0, w1;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[s0], [%[rec]], #40\n\t"
+        TG_DW3_ROW_1(a, -36)
+        TG_DW3_ROW_1(b, -28)
+        TG_DW3_ROW_1(c, -20)
+        "ldrd   %[w0], %[w1], [%[rec], #-12]\n\t"
+        "ldr    %[x0], [%[rec], #-4]\n\t"
+        TG_DW3_REQUANT(x1, s0)
+        "strb   %[x1], [%[out]], #1\n\t"
+        "cmp    %[rec], %[end]\n\t"
+        "bne    1b\n\t"
+        TG_DW3_OPERANDS);
+    (void)s1;
+}
+
+/* count output bytes clamped to [act_min, act_max], 4 at a time with SIMD (SSUB8 sets a
+   GE flag per byte, SEL picks by them). */
+static void tg_dw3_clamp(int8_t *out, int32_t count, const tg_dw_quant_t *q)
+{
+    const int32_t lo = q->act_min4, hi = q->act_max4;
+    int32_t i;
+    for (i = 0; i + 4 <= count; i += 4) {
+        uint32_t v = (uint32_t)tg_dsp_load_s8x4(out + i);
+        (void)__ssub8((int8x4_t)v, (int8x4_t)lo);
+        v = __sel((uint8x4_t)v, (uint8x4_t)lo);
+        (void)__ssub8((int8x4_t)hi, (int8x4_t)v);
+        v = __sel((uint8x4_t)v, (uint8x4_t)hi);
+        memcpy(out + i, &v, sizeof v);
+    }
+    for (; i < count; ++i) {
+        out[i] = (int8_t)(out[i] < (lo >> 24) ? lo >> 24 : out[i] > (hi >> 24) ? hi >> 24 : out[i]);
+    }
+}
+
+/* One output row, all channels, from the ring rows of kernel rows 0..2 (a, b, c: word 0
+   is channel 0's pair of columns 0, 1): two output pixels per step, then an odd last one.
+   stride is a constant where inlined. */
+static inline __attribute__((always_inline)) void
+tg_dw3_row(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
+           int32_t out_w, int32_t stride, int8_t *out)
+{
+    const int32_t *const rec_end = rec + channels * TG_DW3_RECORD_WORDS;
+    const int32_t step = stride * channels;     /* words between the column pairs of two steps */
+    int32_t x;
+    for (x = 0; x + 2 <= out_w; x += 2, a += step, b += step, c += step, out += 2 * channels) {
+        tg_dw3_pairs(rec, rec_end, a, b, c, channels, stride, out);
+    }
+    if (x < out_w) {
+        tg_dw3_single(rec, rec_end, a, b, c, channels, out);
+    }
+}
+
+/* tg_dw3_row for stride_w 1 or 2. */
+static __attribute__((noinline)) void
+tg_dw3_row_any(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
+               int32_t out_w, int32_t stride, int8_t *out)
+{
+    if (stride == 1) {
+        tg_dw3_row(rec, a, b, c, channels, out_w, 1, out);
+    } else {
+        tg_dw3_row(rec, a, b, c, channels, out_w, 2, out);
+    }
+}
+
+/*
+ * The 3x3 path. Scratch: the channels' records, then a ring of 3 widened rows (input
+ * row r in ring row r mod 3; padding rows and columns zero). Output rows in increasing
+ * order; per output row, the input rows its windows need that are not yet in the ring
+ * are read (all channels) first, then the row's outputs are computed and written.
+ */
+static void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
+                       const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                       const tg_dw_quant_t *q, int32_t offset2, int8_t *scratch, int8_t *output)
+{
+    const int32_t channels = p->in_c, in_w = p->in_w, out_w = p->out_w;
+    const int32_t row_step = tg_dw3_row_words(p) * channels;   /* words per ring row */
+    int32_t *const rec = (int32_t *)(void *)scratch;
+    int32_t *const ring = rec + TG_DW3_RECORD_WORDS * channels;
+    int32_t out_y, next_row = -p->pad_top;      /* the first input row not yet in the ring */
+
+    tg_dw3_prepare(weights, bias, multiplier, shift, channels, q->output_offset, rec);
+    memset(ring, 0, (size_t)(3 * row_step) * sizeof *ring);
+    for (out_y = 0; out_y < p->out_h; ++out_y) {
+        const int32_t top = out_y * p->stride_h - p->pad_top;
+        int8_t *const out_row = output + out_y * out_w * channels;
+        int32_t r;
+        for (r = next_row > top ? next_row : top; r < top + 3; ++r) {
+            int32_t *const row = ring + (r + 3) % 3 * row_step;
+            if (r >= 0 && r < p->in_h) {
+                tg_dw3_gather(input + r * in_w * channels, channels, in_w, p->pad_left, row_step / channels,
+                              offset2, row);
+            } else {
+                memset(row, 0, (size_t)row_step * sizeof *row);
+            }
+        }
+        next_row = top + 3;
+        tg_dw3_row_any(rec, ring + (top + 3) % 3 * row_step, ring + (top + 4) % 3 * row_step,
+                       ring + (top + 5) % 3 * row_step, channels, out_w, p->stride_w, out_row);
+        if (q->act_min4 != (int32_t)0x80808080u || q->act_max4 != 0x7F7F7F7F) {
+            tg_dw3_clamp(out_row, out_w * channels, q);
+        }
+    }
+}
+
 void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                                 const int8_t *weights, const int32_t *bias,
                                 const int32_t *multiplier, const int32_t *shift,
@@ -339,6 +694,10 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
     int32_t out_y, out_x;
     int8_t *out = output;
 
+    if (tg_dw3_applies(p, shift, ctx.q.small)) {
+        tg_dw3_run(p, input, weights, bias, multiplier, shift, &ctx.q, ctx.t.offset2, scratch, output);
+        return;
+    }
     tg_dw_prepare(weights, bias, multiplier, shift, taps, channels, ctx.q.small ? 2 : 1, wide);
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         const int32_t in_y = out_y * p->stride_h - p->pad_top;

@@ -60,4 +60,20 @@ static inline int32_t tg_dsp_ssat8_asr1(int32_t v)
     return r;
 }
 
+/* The low halfword of lo, then the low halfword of hi above it: PKHBT. */
+static inline int32_t tg_dsp_pkhbt(int32_t lo, int32_t hi)
+{
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+
+/* The high halfword of lo, then the high halfword of hi above it: PKHTB. */
+static inline int32_t tg_dsp_pkhtb(int32_t hi, int32_t lo)
+{
+    int32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+
 #endif /* TG_DSP_S8_H */
