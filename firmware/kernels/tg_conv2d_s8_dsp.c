@@ -16,78 +16,7 @@
  * to 8, K = kernel_h * kernel_w * in_c), then tg_mat_mult_s8_dsp_buffer_size(K, out_c)
  * bytes for the mat-mult; tinygen.kernels.table sizes it.
  */
-#include "tg_kernels.h"
-#include "tg_mat_mult_s8_dsp.h"
-
-/* bytes of the two int8 receptive fields, kept a multiple of 8 */
-static int32_t tg_conv2d_s8_dsp_im2col_size(int32_t depth)
-{
-    return (2 * depth + 7) & ~7;
-}
-
-/*
- * n bytes from src to dst, a word at a time (LDR/STR allow any alignment on
- * Cortex-M4/M7): the rows of a receptive field are a few bytes long, where a
- * call to memcpy costs more than the copy.
- */
-static inline void tg_copy_s8(int8_t *dst, const int8_t *src, int32_t n)
-{
-    int32_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        int32_t v;
-        memcpy(&v, src + k, sizeof v);
-        memcpy(dst + k, &v, sizeof v);
-    }
-    for (; k < n; ++k) {
-        dst[k] = src[k];
-    }
-}
-
-/* n bytes of value at dst, a word at a time. */
-static inline void tg_fill_s8(int8_t *dst, int8_t value, int32_t n)
-{
-    const uint32_t v4 = (uint32_t)(uint8_t)value * 0x01010101u;
-    int32_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        memcpy(dst + k, &v4, sizeof v4);
-    }
-    for (; k < n; ++k) {
-        dst[k] = value;
-    }
-}
-
-/* The receptive field of output pixel (oy, ox): int8 [kernel_h][kernel_w][in_c] at dst. */
-static void tg_conv2d_s8_dsp_im2col(const tg_conv2d_params_t *p, const int8_t *input, int32_t oy,
-                                    int32_t ox, int8_t *dst)
-{
-    const int32_t in_c = p->in_c;
-    const int8_t zero_point = (int8_t)(-p->input_offset);
-    const int32_t y0 = oy * p->stride_h - p->pad_top;
-    const int32_t x0 = ox * p->stride_w - p->pad_left;
-    const int32_t row_bytes = p->kernel_w * in_c;
-    int32_t ky, kx;
-
-    for (ky = 0; ky < p->kernel_h; ++ky) {
-        const int32_t iy = y0 + ky * p->dilation_h;
-        const int32_t x_last = x0 + (p->kernel_w - 1) * p->dilation_w;
-        if (iy < 0 || iy >= p->in_h) {
-            tg_fill_s8(dst, zero_point, row_bytes);
-        } else if (p->dilation_w == 1 && x0 >= 0 && x_last < p->in_w) {
-            /* the whole row of taps is inside and contiguous: one copy */
-            tg_copy_s8(dst, &input[(iy * p->in_w + x0) * in_c], row_bytes);
-        } else {
-            for (kx = 0; kx < p->kernel_w; ++kx) {
-                const int32_t ix = x0 + kx * p->dilation_w;
-                if (ix < 0 || ix >= p->in_w) {
-                    tg_fill_s8(dst + kx * in_c, zero_point, in_c);
-                } else {
-                    tg_copy_s8(dst + kx * in_c, &input[(iy * p->in_w + ix) * in_c], in_c);
-                }
-            }
-        }
-        dst += row_bytes;
-    }
-}
+#include "tg_conv2d_s8_dsp.h"
 
 void tg_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                       const int8_t *weights, const int32_t *bias,
@@ -97,29 +26,6 @@ void tg_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
     const tg_mat_mult_quant_t q = tg_mat_mult_quant(p->input_offset, p->output_offset, p->act_min, p->act_max,
                                                     depth, p->out_c, bias, multiplier, shift);
-    const int32_t pixels = p->out_h * p->out_w;
-    const int32_t out_c = p->out_c;
-    int8_t *const col0 = scratch, *const col1 = scratch + depth;
-    int16_t *const buf = (int16_t *)(void *)(scratch + tg_conv2d_s8_dsp_im2col_size(depth));
-    int32_t oy = 0, ox = 0;     /* output pixel of the block's first row */
-    int32_t n;
 
-    for (n = 0; n + 2 <= pixels; n += 2) {
-        tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col0);
-        if (++ox == p->out_w) {
-            ox = 0;
-            ++oy;
-        }
-        tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col1);
-        if (++ox == p->out_w) {
-            ox = 0;
-            ++oy;
-        }
-        tg_mat_mult_2rows_s8_dsp(col0, col1, depth, out_c, weights, bias, multiplier, shift, &q, buf,
-                                 &output[n * out_c], &output[(n + 1) * out_c]);
-    }
-    if (n < pixels) {           /* the last pixel of an odd count */
-        tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col0);
-        tg_mat_mult_1row_s8_dsp(col0, depth, out_c, weights, bias, multiplier, shift, &q, &output[n * out_c]);
-    }
+    tg_conv2d_s8_dsp_with(p, &q, input, weights, bias, multiplier, shift, scratch, output, 0);
 }

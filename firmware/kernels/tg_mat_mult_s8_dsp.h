@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tg_kernels.h"
 #include "tg_requant.h"
 
 /* Quantization of the product: see tg_conv2d_params_t. */
@@ -311,7 +312,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int3
 }
 
 /* Two rows x0, x1 (int8 [depth] each): widened into buf, then all their outputs. */
-static __attribute__((noinline)) void tg_mat_mult_2rows_s8_dsp(
+static inline __attribute__((always_inline)) void tg_mat_mult_2rows_s8_dsp_body(
     const int8_t *x0, const int8_t *x1, int32_t depth, int32_t cols, const int8_t *weights,
     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q,
     int16_t *buf, int8_t *out0, int8_t *out1)
@@ -323,7 +324,7 @@ static __attribute__((noinline)) void tg_mat_mult_2rows_s8_dsp(
 }
 
 /* One row x (int8 [depth]) widened into buf, then its outputs: all its reads come first. */
-static __attribute__((noinline)) void tg_mat_mult_1row_widened_s8_dsp(
+static inline __attribute__((always_inline)) void tg_mat_mult_1row_widened_s8_dsp_body(
     const int8_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
     const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int16_t *buf,
     int8_t *out)
@@ -391,8 +392,9 @@ static inline __attribute__((always_inline)) void tg_mat_mult_row_with(
     const int32_t *multiplier, const int32_t *shift, int32_t input_offset, tg_mat_mult_out_t oq,
     int32_t bounded, int8_t *out)
 {
-    int32_t o = 0;
-    for (; o + 4 <= cols; o += 4) {
+    const int32_t whole = cols & ~3;    /* columns in blocks of 4 */
+    int32_t o;
+    for (o = 0; o < whole; o += 4) {
         int32_t acc[4] = {0, 0, 0, 0};
         int32_t j;
         if (bias != NULL) {
@@ -403,7 +405,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_row_with(
             out[o + j] = tg_mat_mult_out(acc[j], multiplier[o + j], shift[o + j], oq, bounded);
         }
     }
-    for (; o < cols; ++o) {
+    for (o = whole; o < cols; ++o) {
         int32_t acc[4] = {bias != NULL ? bias[o] : 0, 0, 0, 0};
         tg_dot_row_s8(x, &weights[o * depth], depth, input_offset, 1, acc);
         out[o] = tg_mat_mult_out(acc[0], multiplier[o], shift[o], oq, bounded);
@@ -415,7 +417,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_row_with(
  * scratch; its reads and writes interleave (x is read again for every 4
  * outputs), so out must not overlap x.
  */
-static __attribute__((noinline)) void tg_mat_mult_1row_s8_dsp(
+static inline __attribute__((always_inline)) void tg_mat_mult_1row_s8_dsp_body(
     const int8_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
     const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int8_t *out)
 {
@@ -441,6 +443,59 @@ static inline int32_t tg_mat_mult_s8_dsp_buffer_size(int32_t depth, int32_t cols
 }
 
 /*
+ * The out-of-line bodies the generic kernels call (any shape at run time): one
+ * copy each, however many layers use them.
+ */
+static __attribute__((noinline)) void tg_mat_mult_2rows_s8_dsp(
+    const int8_t *x0, const int8_t *x1, int32_t depth, int32_t cols, const int8_t *weights,
+    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q,
+    int16_t *buf, int8_t *out0, int8_t *out1)
+{
+    tg_mat_mult_2rows_s8_dsp_body(x0, x1, depth, cols, weights, bias, multiplier, shift, q, buf, out0, out1);
+}
+
+static __attribute__((noinline)) void tg_mat_mult_1row_s8_dsp(
+    const int8_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
+    const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int8_t *out)
+{
+    tg_mat_mult_1row_s8_dsp_body(x, depth, cols, weights, bias, multiplier, shift, q, out);
+}
+
+/*
+ * The product with the row bodies inlined (inline_bodies = 1: a layer's
+ * specialization, where rows, depth, cols and *q are compile-time constants and
+ * the compiler folds them) or called out of line (0: the generic kernels).
+ */
+static inline __attribute__((always_inline)) void tg_mat_mult_s8_dsp_with(
+    int32_t rows, int32_t depth, int32_t cols, const int8_t *input, const int8_t *weights,
+    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q,
+    int8_t *scratch, int8_t *output, int32_t inline_bodies)
+{
+    int16_t *buf = (int16_t *)(void *)scratch;
+    int32_t r = 0;
+    for (; r + 2 <= rows; r += 2) {
+        const int8_t *x0 = &input[r * depth], *x1 = &input[(r + 1) * depth];
+        int8_t *out0 = &output[r * cols], *out1 = &output[(r + 1) * cols];
+        if (inline_bodies) {
+            tg_mat_mult_2rows_s8_dsp_body(x0, x1, depth, cols, weights, bias, multiplier, shift, q, buf,
+                                          out0, out1);
+        } else {
+            tg_mat_mult_2rows_s8_dsp(x0, x1, depth, cols, weights, bias, multiplier, shift, q, buf, out0, out1);
+        }
+    }
+    if (rows == 1) {        /* no scratch: reads and writes interleave */
+        if (inline_bodies) {
+            tg_mat_mult_1row_s8_dsp_body(input, depth, cols, weights, bias, multiplier, shift, q, output);
+        } else {
+            tg_mat_mult_1row_s8_dsp(input, depth, cols, weights, bias, multiplier, shift, q, output);
+        }
+    } else if (r < rows) {  /* the last of an odd count: its reads first, like the blocks' */
+        tg_mat_mult_1row_widened_s8_dsp_body(&input[r * depth], depth, cols, weights, bias, multiplier, shift,
+                                             q, buf, &output[r * cols]);
+    }
+}
+
+/*
  * input: int8 [rows][depth]; weights: int8 [cols][depth]; bias (may be NULL),
  * multiplier (>= 0), shift: [cols]; output: int8 [rows][cols]. Any sizes >= 1.
  * scratch: tg_mat_mult_s8_dsp_buffer_size(depth, cols) bytes, 8-byte aligned
@@ -451,18 +506,33 @@ static inline void tg_mat_mult_s8_dsp(int32_t rows, int32_t depth, int32_t cols,
                                       const int32_t *multiplier, const int32_t *shift,
                                       const tg_mat_mult_quant_t *q, int8_t *scratch, int8_t *output)
 {
-    int16_t *buf = (int16_t *)(void *)scratch;
-    int32_t r = 0;
-    for (; r + 2 <= rows; r += 2) {
-        tg_mat_mult_2rows_s8_dsp(&input[r * depth], &input[(r + 1) * depth], depth, cols, weights, bias,
-                                 multiplier, shift, q, buf, &output[r * cols], &output[(r + 1) * cols]);
-    }
-    if (rows == 1) {        /* no scratch: reads and writes interleave */
-        tg_mat_mult_1row_s8_dsp(input, depth, cols, weights, bias, multiplier, shift, q, output);
-    } else if (r < rows) {  /* the last of an odd count: its reads first, like the blocks' */
-        tg_mat_mult_1row_widened_s8_dsp(&input[r * depth], depth, cols, weights, bias, multiplier, shift, q,
-                                        buf, &output[r * cols]);
-    }
+    tg_mat_mult_s8_dsp_with(rows, depth, cols, input, weights, bias, multiplier, shift, q, scratch, output, 0);
+}
+
+/*
+ * Per-layer specialization: a generated layer calls these with its static const
+ * parameters, so shapes, offsets and activation bounds are compile-time
+ * constants, and `bounded` is tg_mat_mult_quant's verdict computed at build
+ * time (tinygen.kernels.specialize): the compiler folds them, drops the dead
+ * branches and inlines the row bodies. They compute what tg_conv2d_1x1_s8_dsp
+ * and tg_fully_connected_s8_dsp compute, with the same loop order.
+ */
+static inline __attribute__((always_inline)) void tg_conv2d_1x1_s8_dsp_inline(
+    const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const int8_t *weights,
+    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+{
+    const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
+    tg_mat_mult_s8_dsp_with(p->out_h * p->out_w, p->in_c, p->out_c, input, weights, bias, multiplier, shift, &q,
+                            scratch, output, 1);
+}
+
+static inline __attribute__((always_inline)) void tg_fully_connected_s8_dsp_inline(
+    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *weights,
+    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+{
+    const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
+    tg_mat_mult_s8_dsp_with(p->rows, p->in_features, p->out_features, input, weights, bias, multiplier, shift,
+                            &q, scratch, output, 1);
 }
 
 #endif /* TG_MAT_MULT_S8_DSP_H */

@@ -13,6 +13,7 @@ from typing import Callable
 from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_identifier,
                                      c_int, c_macro, c_struct_init)
 from tinygen.ir import Graph, Node, binary_operands
+from tinygen.kernels import specialize
 from tinygen.kernels.table import BACKEND_HEADERS, KERNELS_BY_NAME, KernelSpec
 from tinygen.passes.plan_memory import ALIGNMENT, ARENA_SECTION, MemoryPlan
 
@@ -75,7 +76,23 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     if spec.scratch is not None:
         args.append(f"tg_arena + {scratch_macro(node.name)}" if node.scratch_bytes else "NULL")
     args.append(_arena_ptr(graph, node.outputs[0]))
-    layer.body.append(f"{spec.name}({', '.join(args)});")
+    inline = _inline(graph, spec)
+    if inline is None:
+        layer.body.append(f"{spec.name}({', '.join(args)});")
+        return
+    # specialized: the kernel's inline body with this layer's constants (tinygen.kernels.specialize)
+    consts = {role: graph.tensor(node.param(role)).data if node.param(role) else None
+              for role in ("bias", "multiplier", "shift")}
+    bounded = specialize.requant_bounded(specialize.depth(inline, node.attrs["kparams"]), **consts)
+    layer.body.append(f"/* {spec.name}, specialized: {'all outputs bounded' if bounded else 'general'}"
+                      " requantization */")
+    args.insert(1, "1" if bounded else "0")
+    layer.body.append(f"{inline.function}({', '.join(args)});")
+
+
+def _inline(graph: Graph, spec: KernelSpec) -> specialize.Inline | None:
+    """The inline body a layer of this kernel calls, when specialization applies."""
+    return specialize.INLINE.get(spec.name) if specialize.enabled(graph) else None
 
 
 def _emit_concat(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
@@ -152,8 +169,11 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str) 
               for node, offset in plan.scratch.items()]
     slots.sort(key=lambda s: (s[1], s[0]))
     backends = {KERNELS_BY_NAME[n.kernel].backend for n in graph.nodes if n.kernel}
-    kernel_headers = ["tg_kernels.h"] + sorted(BACKEND_HEADERS[b].rsplit("/", 1)[-1]
-                                               for b in backends if b in BACKEND_HEADERS)
+    inline_headers = {inline.header for n in graph.nodes if n.kernel
+                      for inline in [_inline(graph, KERNELS_BY_NAME[n.kernel])] if inline is not None}
+    kernel_headers = ["tg_kernels.h"] + sorted({h.rsplit("/", 1)[-1] for h in inline_headers} |
+                                               {BACKEND_HEADERS[b].rsplit("/", 1)[-1]
+                                                for b in backends if b in BACKEND_HEADERS})
     return {
         "model_name": model_name,
         "source_hash": source_hash,

@@ -79,12 +79,12 @@ def conv2d_dsp_scratch(p: dict) -> int:
     return _round_up(2 * depth, 8) + mat_mult_dsp_scratch(2, depth, p["out_c"])
 
 
-def _dsp(name, op, struct, twin, scratch, variant=None):
+def _dsp(name, op, struct, twin, scratch, variant=None, headers=()):
     """An ARMv7E-M (Cortex-M4/M7 DSP extension) int8 kernel with int8 weights and
     requantization, equal to the portable kernel `twin` on the nodes it serves."""
     return KernelSpec(name, op, weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
                       struct=struct, const_roles=_REQUANT, source=f"kernels/{name}.c", variant=variant,
-                      twin=twin, headers=("kernels/tg_mat_mult_s8_dsp.h",), scratch=scratch)
+                      twin=twin, headers=("kernels/tg_mat_mult_s8_dsp.h",) + headers, scratch=scratch)
 
 
 def depthwise_dsp_scratch(p: dict) -> int:
@@ -129,7 +129,8 @@ _ADD_DSP = KernelSpec("tg_add_s8_dsp", "add", requires=frozenset({"dsp"}), struc
 KERNELS: tuple[KernelSpec, ...] = (
     _dsp("tg_conv2d_1x1_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8",
          lambda p: mat_mult_dsp_scratch(p["out_h"] * p["out_w"], p["in_c"], p["out_c"]), variant="1x1"),
-    _dsp("tg_conv2d_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_dsp_scratch),
+    _dsp("tg_conv2d_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_dsp_scratch,
+         headers=("kernels/tg_conv2d_s8_dsp.h",)),
     _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
          lambda p: mat_mult_dsp_scratch(p["rows"], p["in_features"], p["out_features"])),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),

@@ -1,0 +1,61 @@
+"""Per-layer specialization of the DSP convolution and fully connected kernels.
+
+A specialized layer calls its kernel's always-inline body (declared in a header)
+instead of the out-of-line entry point, with the layer's `static const` parameter
+struct and the requantization verdict computed here at build time, so the C
+compiler sees shapes, strides, padding, offsets, activation bounds and loop trip
+counts as constants: it folds them, drops the dead branches and unrolls. The
+generic entry points stay in their .c files (models built with specialization
+off call them). On by default; graph.meta["specialize"] = False turns it off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# tg_mat_mult_quant's bound (tg_mat_mult_s8_dsp.h): sums below 2^30 in magnitude, with
+# |x + input_offset| <= 255 and |w| <= 128
+_LIMIT = 1 << 30
+_MAX_PRODUCT = 255 * 128
+
+
+@dataclass(frozen=True)
+class Inline:
+    function: str     # the always-inline body, taking (params, bounded, then the kernel's arguments)
+    header: str       # firmware header declaring it (relative to firmware/)
+    depth: str        # kparams giving the product's depth, multiplied
+
+
+INLINE: dict[str, Inline] = {
+    "tg_conv2d_1x1_s8_dsp": Inline("tg_conv2d_1x1_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h", "in_c"),
+    "tg_conv2d_s8_dsp": Inline("tg_conv2d_s8_dsp_inline", "kernels/tg_conv2d_s8_dsp.h",
+                               "kernel_h*kernel_w*in_c"),
+    "tg_fully_connected_s8_dsp": Inline("tg_fully_connected_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h",
+                                        "in_features"),
+}
+
+
+def enabled(graph) -> bool:
+    """Whether the graph's DSP conv / FC layers are emitted specialized (default yes)."""
+    return bool(graph.meta.get("specialize", True))
+
+
+def depth(inline: Inline, kparams: dict) -> int:
+    return int(np.prod([kparams[k] for k in inline.depth.split("*")]))
+
+
+def requant_bounded(depth: int, bias, multiplier, shift) -> bool:
+    """tg_mat_mult_quant's `bounded`, at build time: tg_requantize_bounded serves every
+    output (multipliers in [2^30, 2^31), shifts in [-31, -1], and
+    |bias| + depth * 255 * 128 < 2^30 so that no sum reaches 2^30)."""
+    if depth >= _LIMIT // _MAX_PRODUCT:
+        return False
+    bias_limit = _LIMIT - depth * _MAX_PRODUCT
+    m, s = np.asarray(multiplier, np.int64), np.asarray(shift, np.int64)
+    b = np.zeros_like(m) if bias is None else np.asarray(bias, np.int64)
+    return bool(np.all(m >= _LIMIT) and np.all((s <= -1) & (s >= -31)) and np.all(np.abs(b) < bias_limit))
+
+
+__all__ = ["INLINE", "Inline", "enabled", "depth", "requant_bounded"]
