@@ -1,0 +1,113 @@
+"""Per-layer specialization of the DSP conv / FC kernels (tinygen.kernels.specialize).
+
+A specialized layer calls its kernel's always-inline body with its static const
+parameters and the requantization verdict computed at build time; with
+specialization off it calls the generic entry point. Both firmwares, on the
+Cortex-M stand-ins, must equal the numpy reference layer by layer over awkward
+shapes, including layers whose requantization is outside tg_requantize_bounded's
+range (so the specialized code takes its general path).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from e2e import first_difference
+from test_kernels_dsp import compiled
+from tinygen.board import get_board
+from tinygen.codegen.emit import project_data
+from tinygen.compiler import build
+from tinygen.kernels import specialize
+from tinygen.ref.interpreter import run
+
+needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                                reason="the Cortex-M stand-ins need qemu-system-arm and arm-none-eabi-gcc")
+SPECIALIZED = set(specialize.INLINE)
+
+
+def _calls(graph) -> list[str]:
+    data = project_data(graph, "m", "0", "test")
+    return [line for layer in data["layers"] if layer.kernel in SPECIALIZED for line in layer.body]
+
+
+def test_specialized_calls_inline_bodies_and_generic_calls_entry_points(tmp_path_factory):
+    _, graph, _, _ = compiled("convs", get_board("f746zg").isa_features, tmp_path_factory)
+    kernels = [n.kernel for n in graph.nodes if n.kernel in SPECIALIZED]
+    assert set(kernels) == {"tg_conv2d_s8_dsp", "tg_fully_connected_s8_dsp"}
+    on = _calls(graph)
+    assert [c.split("(")[0] for c in on if not c.startswith("/*")] == [f"{k}_inline" for k in kernels]
+    assert "tg_conv2d_s8_dsp.h" in project_data(graph, "m", "0", "test")["kernel_headers"]
+    graph.meta["specialize"] = False
+    off = _calls(graph)
+    assert [c.split("(")[0] for c in off] == kernels
+    assert not any("_inline" in c for c in off)
+    assert project_data(graph, "m", "0", "test")["kernel_headers"] == ["tg_kernels.h"]
+
+
+def test_requant_bounded_edges():
+    m, s = [1 << 30, (1 << 31) - 1], [-1, -31]
+    depth = 100
+    limit = (1 << 30) - depth * 255 * 128
+    assert specialize.requant_bounded(depth, None, m, s)
+    assert specialize.requant_bounded(depth, [limit - 1, -(limit - 1)], m, s)
+    assert not specialize.requant_bounded(depth, [limit, 0], m, s)
+    assert not specialize.requant_bounded(depth, [0, -limit], m, s)
+    assert not specialize.requant_bounded(depth, None, [(1 << 30) - 1, 1 << 30], s)
+    assert not specialize.requant_bounded(depth, None, m, [0, -1])
+    assert not specialize.requant_bounded(depth, None, m, [-32, -1])
+    assert not specialize.requant_bounded((1 << 30) // (255 * 128), None, m, s)
+
+
+def _outside_bounded_range(graph) -> list[str]:
+    """Push some layers' requantization outside tg_requantize_bounded's range: a multiplier
+    below 2^30 on one, a left shift on another (the reference follows the same constants)."""
+    nodes = [n for n in graph.nodes if n.kernel in SPECIALIZED]
+    mult = graph.tensor(nodes[0].param("multiplier")).data
+    mult[0] //= 2
+    shift = graph.tensor(nodes[-1].param("shift")).data
+    shift[-1] = 1
+    return [nodes[0].name, nodes[-1].name]
+
+
+def _layers_on_standin(board, graph, source, inputs, out_dir, specialized: bool) -> list[list[np.ndarray]]:
+    from tinygen.hil.target import open_device
+
+    graph.meta["specialize"] = specialized
+    project = build(source, graph, board, out_dir).out_dir
+    nm = subprocess.run(["arm-none-eabi-nm", str(project / "firmware.elf")], capture_output=True, text=True)
+    if nm.returncode == 0:      # the generic entry points are linked only when called
+        assert ("tg_conv2d_s8_dsp" in nm.stdout.split()) != specialized
+    layers = []
+    n_layers = sum(1 for n in graph.nodes if n.kernel)
+    with open_device(board, project, emulate=True) as dev:
+        for x in inputs:
+            dev.run(x.tobytes())
+            layers.append([np.frombuffer(dev.layer_out(i), dtype=np.int8).copy() for i in range(n_layers)])
+    return layers
+
+
+@needs_qemu
+@pytest.mark.parametrize("model,board", [("convs", "f746zg"), ("odd", "f746zg"), ("convs", "f446re")])
+def test_specialized_equals_generic_and_reference_standin(model, board, tmp_path_factory):
+    board = get_board(board)
+    source, graph, inputs, tmp = compiled(model, board.isa_features, tmp_path_factory)
+    changed = _outside_bounded_range(graph)
+    for name in changed:        # the specialized layer's general requantization path runs
+        node = graph.node(name)
+        consts = {r: graph.tensor(node.param(r)).data if node.param(r) else None
+                  for r in ("bias", "multiplier", "shift")}
+        depth = specialize.depth(specialize.INLINE[node.kernel], node.attrs["kparams"])
+        assert not specialize.requant_bounded(depth, **consts)
+    nodes = [n for n in graph.nodes if n.kernel]
+    specialized = _layers_on_standin(board, graph, source, inputs, tmp / "on", True)
+    generic = _layers_on_standin(board, graph, source, inputs, tmp / "off", False)
+    for i, x in enumerate(inputs):
+        want = run(graph, x, keep_all=True)
+        for node, on, off in zip(nodes, specialized[i], generic[i]):
+            ref = want[node.outputs[0]].ravel()
+            assert np.array_equal(on, ref), f"input {i}, {node.name} specialized: {first_difference(ref, on)}"
+            assert np.array_equal(off, ref), f"input {i}, {node.name} generic: {first_difference(ref, off)}"
