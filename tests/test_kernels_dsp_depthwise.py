@@ -116,29 +116,44 @@ def _depthwise(graph):
     return [n for n in graph.nodes if n.op == "depthwise_conv2d"]
 
 
+def _takes_3x3_path(k: dict) -> bool:
+    """The shapes of the kernel's 3x3 path: 3x3 window, dilation 1, stride_w 1 or 2, at most
+    2 padded rows on top and columns on the left, an output no larger than the input."""
+    return (k["kernel_h"], k["kernel_w"], k["dilation_h"], k["dilation_w"]) == (3, 3, 1, 1) \
+        and k["stride_w"] <= 2 and k["pad_top"] <= 2 and k["pad_left"] <= 2 \
+        and k["out_h"] <= k["in_h"] and k["out_w"] <= k["in_w"]
+
+
 def _scratch(k: dict) -> int:
     """The larger of the two paths' scratch: any window, per whole block of 4 channels (none
     below 4 channels) 8 bytes of widened weights per tap, then 4 biases, multipliers and
-    shifts; 3x3 windows with dilation 1, stride_w 1 or 2, at most 2 padded rows on top and
-    columns on the left and an output no larger than the input, a 40-byte record per
-    channel and 3 rows of widened column pairs (4 bytes per pair and channel) reaching the
-    padded row's end and the last window's 4th column."""
+    shifts; the 3x3 path, 3 rows of widened column pairs (4 bytes per pair and channel)
+    reaching the padded row's end and the last window's 4th column."""
     general = k["in_c"] // 4 * (8 * k["kernel_h"] * k["kernel_w"] + 48)
-    if (k["kernel_h"], k["kernel_w"], k["dilation_h"], k["dilation_w"]) != (3, 3, 1, 1) \
-            or k["stride_w"] > 2 or k["pad_top"] > 2 or k["pad_left"] > 2 \
-            or k["out_h"] > k["in_h"] or k["out_w"] > k["in_w"]:
+    if not _takes_3x3_path(k):
         return general
     columns = max(k["pad_left"] + k["in_w"], (k["out_w"] - 1) * k["stride_w"] + 4)
-    return max(general, 40 * k["in_c"] + 3 * 4 * k["in_c"] * ((columns + 1) // 2))
+    return max(general, 3 * 4 * k["in_c"] * ((columns + 1) // 2))
 
 
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
 def test_dsp_depthwise_chosen_for_depth_multiplier_1(model, board):
-    nodes = _depthwise(_compile(model, board))
+    graph = _compile(model, board)
+    nodes = _depthwise(graph)
     assert [n.kernel for n in nodes] == EXPECTED_KERNELS
     assert [n.attrs["kparams"]["in_c"] for n in nodes] == DEPTHWISE_CHANNELS
     assert [n.scratch_bytes for n in nodes] == [
         _scratch(n.attrs["kparams"]) if k == DSP else 0 for n, k in zip(nodes, EXPECTED_KERNELS)]
+    # the 3x3 path's records are packed at build time: a header word (the channel count
+    # where the path serves the layer: its shape, and right shifts only), then 10 words per
+    # channel. The chain has both: a 3x3 layer with a left shift takes the other path.
+    dsp = [n for n in nodes if n.kernel == DSP]
+    packed = [graph.tensor(n.param("packed")).data for n in dsp]
+    right_shifts = [bool((graph.tensor(n.param("shift")).data < 0).all()) for n in dsp]
+    takes = [_takes_3x3_path(n.attrs["kparams"]) and right for n, right in zip(dsp, right_shifts)]
+    assert [int(w[0]) for w in packed] == [n.attrs["kparams"]["in_c"] if t else 0 for n, t in zip(dsp, takes)]
+    assert [w.size for w in packed] == [1 + 10 * int(w[0]) for w in packed]
+    assert sum(takes) >= 3 and not all(right_shifts)
     assert KERNELS_BY_NAME[DSP].ref_name == "depthwise_conv2d_s8"
 
 
@@ -224,3 +239,43 @@ def test_dw3_path_writes_only_input_rows_already_read():
     assert shapes > 1000
     # without the shape rule (here an output row wider than the input's) the order is not safe
     assert _dw3_row_order_violations(dict(in_h=3, in_w=1, in_c=1, out_h=3, out_w=3, stride_h=1, pad_top=1))
+
+
+def test_dw3_requantization_equals_tflite():
+    """The 3x3 path's requantization (TG_DW3_REQUANT in the kernel, constants from
+    depthwise_dsp_records): SSAT8((SMMLAR(2 acc, m, R) + (2 acc >> 31)) >> n) with
+    R = (1 + 2 * output_offset) << (n - 1) equals TFLite's MultiplyByQuantizedMultiplier
+    + output_offset saturated to int8, wherever the records' bound admits the channel."""
+    from tinygen.kernels.depthwise_dsp import depthwise_dsp_records
+    from tinygen.quant.fixedpoint import multiply_by_quantized_multiplier
+
+    rng = np.random.default_rng(5)
+    p = dict(kernel_h=3, kernel_w=3, dilation_h=1, dilation_w=1, stride_h=1, stride_w=1, pad_top=1,
+             pad_left=1, in_h=4, in_w=4, out_h=4, out_w=4, depth_multiplier=1)
+    checked = 0
+    for n in range(1, 32):
+        for offset in (-128, -1, 0, 5, 127):
+            c = 64
+            multiplier = rng.integers(0, 1 << 31, size=c)
+            multiplier[:4] = [0, 1, (1 << 30), (1 << 31) - 1]
+            bias = rng.integers(-(1 << 29), 1 << 29, size=c) >> rng.integers(0, 30, size=c)
+            bias[:2] = [(1 << 30) - 9 * 255 * 128 - 1, -(1 << 30) + 9 * 255 * 128 + 1]    # the largest
+            consts = dict(weight=np.zeros((1, 3, 3, c), np.int8), bias=bias, multiplier=multiplier,
+                          shift=np.full(c, -n))
+            words = depthwise_dsp_records(dict(p, in_c=c, out_c=c, output_offset=offset), consts)
+            if words[0] == 0:
+                assert n >= 22      # the bound: |x| + |R| + 1 < 2^31
+                continue
+            rec = words[1:].reshape(c, 10).astype(np.int64)
+            bound = np.abs(bias) + 9 * 255 * 128      # the sums the records admit
+            acc = rng.integers(-bound, bound + 1)
+            acc[:8] = [bound[0], -bound[1], 0, -1, 1, bound[5], -bound[6], -bound[7] // 2]
+            acc2 = 2 * acc
+            x = (acc2 * rec[:, 7] + (rec[:, 9] << 32) + (1 << 31)) >> 32        # SMMLAR
+            assert (np.abs(acc2) < 1 << 31).all() and (np.abs(x + (acc2 >> 31)) < 1 << 31).all()    # int32
+            got = np.clip((x + (acc2 >> 31)) >> rec[:, 8], -128, 127)
+            want = np.clip(multiply_by_quantized_multiplier(acc, multiplier, np.full(c, -n)) + offset,
+                           -128, 127)
+            np.testing.assert_array_equal(got, want, err_msg=f"n={n} offset={offset}")
+            checked += 1
+    assert checked > 100

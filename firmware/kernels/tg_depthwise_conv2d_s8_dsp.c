@@ -7,18 +7,19 @@
  *
  * Two paths.
  *
- * 3x3 windows with dilation 1 and stride_w 1 or 2 (tg_dw3_applies: also at most 2
- * padded rows on top and columns on the left, an output no larger than the input
- * along each axis, accumulators bounded as tg_dw_accumulators_small checks and right
- * shifts): the input rows are widened once into a ring of 3 rows in scratch, each a
- * sequence of column pairs: per pair and channel one word holding the channel at two
- * adjacent columns (+ input offset) as int16. The weights are pre-packed per channel
- * as (w[r][0], w[r][1]) pairs and w[r][2], so a kernel row of one output is one SMLAD
- * and one SMLABB against the words of its columns 0..1 and 2..3. Two output pixels per
- * step, channel after channel (inline assembly: 39 instructions per channel for 18
- * MACs at stride 1, requantization included, see tg_dw3_pairs), an odd last pixel
- * alone. Padded rows and columns are zero words: (zero point + input offset) is 0, as
- * in TFLite.
+ * 3x3 windows with dilation 1 and stride_w 1 or 2 (with at most 2 padded rows on top
+ * and columns on the left, an output no larger than the input along each axis, and
+ * constants that keep the requantization exact: tinygen/kernels/depthwise_dsp.py
+ * decides at build time and packs the per-channel records, the weights as
+ * (w[r][0], w[r][1]) int16 pairs and w[r][2]): the input rows are widened once into a
+ * ring of 3 rows in scratch, each a sequence of column pairs: per pair and channel one
+ * word holding the channel at two adjacent columns (+ input offset) as int16, so a
+ * kernel row of one output is one SMLAD and one SMLABB against the words of its
+ * columns 0..1 and 2..3. Four output pixels per step at stride 1 (68 instructions per
+ * channel for 36 MACs, requantization included, see tg_dw3_quads), two at stride 2
+ * and for the rest of a row (39 per channel for 18 MACs, tg_dw3_pairs), an odd last
+ * pixel alone, each step channel after channel in inline assembly. Padded rows and
+ * columns are zero words: (zero point + input offset) is 0, as in TFLite.
  *
  * Any other window (and the layers the 3x3 path does not take): NHWC keeps an input
  * pixel's channels contiguous and TFLite's [1][kh][kw][C] weights keep a tap's channels
@@ -344,15 +345,15 @@ static void tg_dw_prepare(const int8_t *weights, const int32_t *bias, const int3
 /* ------------------------------------------------------------------------ */
 
 /*
- * Scratch words per channel of the 3x3 path, walked by one pointer: the doubled bias;
- * per kernel row r the doubled weights w[r][0] | w[r][1] << 16 (one SMLAD against a
- * column pair) and w[r][2]; then the requantization's multiplier, n = -shift and
- * R = (1 + 2 * output_offset) << (n - 1) (see tg_dw3_requant).
+ * The 3x3 path's per-channel records, packed at build time after a header word
+ * (tinygen/kernels/depthwise_dsp.py, depthwise_dsp_records) and walked by one pointer:
+ * the doubled bias; per kernel row r the doubled weights w[r][0] | w[r][1] << 16 (one
+ * SMLAD against a column pair) and w[r][2]; then the requantization's multiplier,
+ * n = -shift and R = (1 + 2 * output_offset) << (n - 1) (see TG_DW3_REQUANT). The header
+ * word is the channel count where the layer's shape and constants let the 3x3 path serve
+ * it, 0 otherwise.
  */
 #define TG_DW3_RECORD_WORDS 10
-
-/* Largest n = -shift the 3x3 path takes: R and the sum stay inside int32. */
-#define TG_DW3_MAX_RIGHT_SHIFT 21
 
 /* Words per channel in a ring row: column pairs (2k, 2k + 1) of the padded input row
    (column pad_left is input column 0), as far as the loads reach. */
@@ -363,46 +364,10 @@ static int32_t tg_dw3_row_words(const tg_conv2d_params_t *p)
     return ((loads > padded ? loads : padded) + 1) / 2;
 }
 
-/* 1 when the 3x3 path serves this layer: the shape (the in-place memory plan needs the
-   output no larger than the input along each axis and at most 2 padded rows on top),
-   tg_dw_requant_small's bound (small) and right shifts of 1..TG_DW3_MAX_RIGHT_SHIFT. */
-static int32_t tg_dw3_applies(const tg_conv2d_params_t *p, const int32_t *shift, int32_t small)
-{
-    int32_t c;
-    if (!small || p->kernel_h != 3 || p->kernel_w != 3 || p->dilation_h != 1 || p->dilation_w != 1
-        || (p->stride_w != 1 && p->stride_w != 2) || p->stride_h < 1 || p->pad_top < 0 || p->pad_top > 2
-        || p->pad_left < 0 || p->pad_left > 2 || p->out_w > p->in_w || p->out_h > p->in_h) {
-        return 0;
-    }
-    for (c = 0; c < p->in_c; ++c) {
-        if (shift[c] >= 0 || shift[c] < -TG_DW3_MAX_RIGHT_SHIFT) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* lo and hi as the two int16 halves of a word */
 static inline int32_t tg_dw3_pack(int32_t lo, int32_t hi)
 {
     return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
-}
-
-static void tg_dw3_prepare(const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                           const int32_t *shift, int32_t channels, int32_t output_offset, int32_t *rec)
-{
-    int32_t c, r;
-    for (c = 0; c < channels; ++c, rec += TG_DW3_RECORD_WORDS) {
-        rec[0] = bias != NULL ? 2 * bias[c] : 0;
-        for (r = 0; r < 3; ++r) {
-            const int8_t *const w = weights + 3 * r * channels + c;
-            rec[1 + 2 * r] = tg_dw3_pack(2 * w[0], 2 * w[channels]);
-            rec[2 + 2 * r] = 2 * w[2 * channels];
-        }
-        rec[7] = multiplier[c];
-        rec[8] = -shift[c];
-        rec[9] = (int32_t)((uint32_t)(1 + 2 * output_offset) << (-shift[c] - 1));
-    }
 }
 
 /*
@@ -468,8 +433,9 @@ tg_dw3_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_lef
  * (nested floors of divisions by powers of two combine, and R is a multiple of
  * 2^(n-1)). SMMLAR(acc2, multiplier, R) gives x + R in one instruction. [x < 0] may be
  * replaced by [acc2 < 0] (the multiplier is >= 0, so x has acc2's sign or is 0, and
- * for x == 0 both give the output offset as R / 2^(n-1) is odd). |R| < 2^29 for
- * n <= TG_DW3_MAX_RIGHT_SHIFT keeps the sum inside int32. Then ASR by n and SSAT.
+ * for x == 0 both give the output offset as R / 2^(n-1) is odd). The records are
+ * packed only where the sum stays inside int32 (depthwise_dsp.py checks
+ * |x| + |R| + 1 < 2^31 per channel). Then ASR by n and SSAT.
  *
  * Registers of the loops: rec walks the records (post-incremented by the first load,
  * the rest addressed below it), a, b, c the ring rows of kernel rows 0..2 (one word
@@ -562,6 +528,61 @@ tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
     }
 }
 
+/* Kernel row, stride 1, four outputs: columns 0..5 as three column pairs (p23 and p45
+   first, from the row's pointer before p01's post-increment). s0in is s0 or, in the
+   first row, s0 for all four sums (the bias, before s0 takes its first product). */
+#define TG_DW3_ROW_Q(r, off, s1in, s2in, s3in)                 \
+    "ldrd   %[w0], %[w1], [%[rec], #" #off "]\n\t"             \
+    "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
+    "ldr    %[x0], [%[" #r "], %[n], lsl #3]\n\t"              \
+    "smlad  %[s2], %[x1], %[w0], %[" #s2in "]\n\t"             \
+    "smlatb %[s3], %[x1], %[w0], %[" #s3in "]\n\t"             \
+    "smlabt %[s1], %[x1], %[w0], %[" #s1in "]\n\t"             \
+    "smlabb %[s2], %[x0], %[w1], %[s2]\n\t"                    \
+    "smlabt %[s3], %[x0], %[w0], %[s3]\n\t"                    \
+    "smlatb %[s3], %[x0], %[w1], %[s3]\n\t"                    \
+    "smlatb %[s1], %[x1], %[w1], %[s1]\n\t"                    \
+    "smlabb %[s0], %[x1], %[w1], %[s0]\n\t"                    \
+    "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
+    "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
+    "smlatb %[s1], %[x0], %[w0], %[s1]\n\t"
+
+/*
+ * Four adjacent output pixels of a stride-1 row, every channel: 68 instructions per
+ * channel for 36 MACs. The loop end lives in memory: all 14 registers are taken.
+ */
+static inline __attribute__((always_inline)) void
+tg_dw3_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
+             int32_t channels, int8_t *out)
+{
+    int32_t s0, s1, s2, s3, x0, x1, w0, w1;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[s0], [%[rec]], #40\n\t"
+        TG_DW3_ROW_Q(a, -36, s0, s0, s0)
+        TG_DW3_ROW_Q(b, -28, s1, s2, s3)
+        TG_DW3_ROW_Q(c, -20, s1, s2, s3)
+        "ldrd   %[w0], %[w1], [%[rec], #-12]\n\t"
+        "ldr    %[x0], [%[rec], #-4]\n\t"
+        TG_DW3_REQUANT(x1, s0)
+        TG_DW3_REQUANT(s0, s1)
+        TG_DW3_REQUANT(s1, s2)
+        TG_DW3_REQUANT(s2, s3)
+        "strb   %[s0], [%[out], %[n]]\n\t"
+        "strb   %[s1], [%[out], %[n], lsl #1]\n\t"
+        "add    %[s3], %[out], %[n], lsl #1\n\t"
+        "strb   %[s2], [%[s3], %[n]]\n\t"
+        "strb   %[x1], [%[out]], #1\n\t"
+        "ldr    %[x0], %[end]\n\t"
+        "cmp    %[rec], %[x0]\n\t"
+        "bne    1b\n\t"
+        : [rec] "+r"(rec), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0),
+          [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0),
+          [w1] "=&r"(w1)
+        : [n] "r"(channels), [end] "m"(rec_end)
+        : "memory", "cc");
+}
+
 /* One output pixel, every channel (the last of an odd row). */
 static void tg_dw3_single(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b,
                           const int32_t *c, int32_t channels, int8_t *out)
@@ -611,8 +632,14 @@ tg_dw3_row(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t
 {
     const int32_t *const rec_end = rec + channels * TG_DW3_RECORD_WORDS;
     const int32_t step = stride * channels;     /* words between the column pairs of two steps */
-    int32_t x;
-    for (x = 0; x + 2 <= out_w; x += 2, a += step, b += step, c += step, out += 2 * channels) {
+    int32_t x = 0;
+    if (stride == 1) {
+        for (; x + 4 <= out_w; x += 4, a += 2 * channels, b += 2 * channels, c += 2 * channels,
+             out += 4 * channels) {
+            tg_dw3_quads(rec, rec_end, a, b, c, channels, out);
+        }
+    }
+    for (; x + 2 <= out_w; x += 2, a += step, b += step, c += step, out += 2 * channels) {
         tg_dw3_pairs(rec, rec_end, a, b, c, channels, stride, out);
     }
     if (x < out_w) {
@@ -633,22 +660,20 @@ tg_dw3_row_any(const int32_t *rec, const int32_t *a, const int32_t *b, const int
 }
 
 /*
- * The 3x3 path. Scratch: the channels' records, then a ring of 3 widened rows (input
- * row r in ring row r mod 3; padding rows and columns zero). Output rows in increasing
- * order; per output row, the input rows its windows need that are not yet in the ring
- * are read (all channels) first, then the row's outputs are computed and written.
+ * The 3x3 path. rec: the records (after the packed header word). Scratch: a ring of 3
+ * widened rows (input row r in ring row r mod 3; padding rows and columns zero). Output
+ * rows in increasing order; per output row, the input rows its windows need that are not
+ * yet in the ring are read (all channels) first, then the row's outputs are computed and
+ * written.
  */
-static void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
-                       const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+static void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *rec,
                        const tg_dw_quant_t *q, int32_t offset2, int8_t *scratch, int8_t *output)
 {
     const int32_t channels = p->in_c, in_w = p->in_w, out_w = p->out_w;
     const int32_t row_step = tg_dw3_row_words(p) * channels;   /* words per ring row */
-    int32_t *const rec = (int32_t *)(void *)scratch;
-    int32_t *const ring = rec + TG_DW3_RECORD_WORDS * channels;
+    int32_t *const ring = (int32_t *)(void *)scratch;
     int32_t out_y, next_row = -p->pad_top;      /* the first input row not yet in the ring */
 
-    tg_dw3_prepare(weights, bias, multiplier, shift, channels, q->output_offset, rec);
     memset(ring, 0, (size_t)(3 * row_step) * sizeof *ring);
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         const int32_t top = out_y * p->stride_h - p->pad_top;
@@ -675,7 +700,7 @@ static void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const i
 void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                                 const int8_t *weights, const int32_t *bias,
                                 const int32_t *multiplier, const int32_t *shift,
-                                int8_t *scratch, int8_t *output)
+                                const int32_t *packed, int8_t *scratch, int8_t *output)
 {
     const int32_t channels = p->in_c;
     const int32_t taps = p->kernel_h * p->kernel_w;
@@ -694,8 +719,8 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
     int32_t out_y, out_x;
     int8_t *out = output;
 
-    if (tg_dw3_applies(p, shift, ctx.q.small)) {
-        tg_dw3_run(p, input, weights, bias, multiplier, shift, &ctx.q, ctx.t.offset2, scratch, output);
+    if (packed[0] == channels) {    /* the 3x3 path's records were packed at build time */
+        tg_dw3_run(p, input, packed + 1, &ctx.q, ctx.t.offset2, scratch, output);
         return;
     }
     tg_dw_prepare(weights, bias, multiplier, shift, taps, channels, ctx.q.small ? 2 : 1, wide);

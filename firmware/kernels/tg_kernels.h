@@ -343,13 +343,14 @@ void tg_fully_connected_s8_dsp(const tg_fully_connected_params_t *p, const int8_
 
 /*
  * tg_depthwise_conv2d_s8 for depth_multiplier == 1 (any kernel, stride, dilation,
- * padding). Same arguments and layouts, plus scratch: (in_c / 4) *
- * (8 * kernel_h * kernel_w + 48) bytes, 4-byte aligned (NULL when that is 0).
+ * padding). Same arguments and layouts, plus packed (the 3x3 path's records, built by
+ * tinygen/kernels/depthwise_dsp.py) and scratch (depthwise_dsp_scratch bytes there,
+ * 4-byte aligned; NULL when that is 0).
  */
 void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                                 const int8_t *weights, const int32_t *bias,
                                 const int32_t *multiplier, const int32_t *shift,
-                                int8_t *scratch, int8_t *output);
+                                const int32_t *packed, int8_t *scratch, int8_t *output);
 
 /*
  * tg_conv2d_add_s8, any geometry, with no scratch: a direct convolution reading the

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch
+
 
 @dataclass(frozen=True)
 class KernelSpec:
@@ -87,27 +89,14 @@ def _dsp(name, op, struct, twin, scratch, variant=None, headers=()):
                       twin=twin, headers=("kernels/tg_mat_mult_s8_dsp.h",) + headers, scratch=scratch)
 
 
-def depthwise_dsp_scratch(p: dict) -> int:
-    """tg_depthwise_conv2d_s8_dsp's scratch: the larger of its two paths' needs. Any window:
-    a record per whole block of 4 channels, each tap's 4 weights widened to int16 (8 bytes)
-    then the block's bias, multiplier and shift (48 bytes). 3x3 windows (the shapes of
-    tg_dw3_applies): a 40-byte record per channel, then 3 widened input rows of
-    tg_dw3_row_words column pairs (4 bytes each) per channel."""
-    general = p["in_c"] // 4 * (8 * p["kernel_h"] * p["kernel_w"] + 48)
-    if not (p["kernel_h"] == p["kernel_w"] == 3 and p["dilation_h"] == p["dilation_w"] == 1
-            and p["stride_w"] in (1, 2) and p["stride_h"] >= 1 and 0 <= p["pad_top"] <= 2
-            and 0 <= p["pad_left"] <= 2 and p["out_w"] <= p["in_w"] and p["out_h"] <= p["in_h"]):
-        return general
-    row_words = -(-max((p["out_w"] - 1) * p["stride_w"] + 4, p["pad_left"] + p["in_w"]) // 2)
-    return max(general, 40 * p["in_c"] + 3 * row_words * p["in_c"] * 4)
-
-
-# depth multiplier 1 (kernel_variants), the weights widened once per call into scratch
+# depth multiplier 1 (kernel_variants); the 3x3 path's per-channel records packed at build
+# time (tinygen/kernels/depthwise_dsp.py), the other path's widened weights in scratch
 _DEPTHWISE_DSP = KernelSpec(
     "tg_depthwise_conv2d_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
-    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT + ("packed",),
     source="kernels/tg_depthwise_conv2d_s8_dsp.c", variant="depth_multiplier_1",
-    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h",), scratch=depthwise_dsp_scratch)
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h",), scratch=depthwise_dsp_scratch,
+    pack=depthwise_dsp_records, ref_roles=_REQUANT)
 
 
 # a conv2d with a fused residual add (tinygen/passes/fuse_residual.py): a direct

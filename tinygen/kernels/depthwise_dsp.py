@@ -1,0 +1,81 @@
+"""Build-time data of tg_depthwise_conv2d_s8_dsp (firmware/kernels): its scratch size and
+its packed constant, the per-channel records of its 3x3 path.
+
+The 3x3 path serves a layer when its shape allows it (3x3 window, dilation 1, stride_w 1
+or 2, at most 2 padded rows on top and columns on the left, an output no larger than the
+input along each axis: the in-place rule in the kernel's header) and its constants do:
+multipliers >= 0, right shifts (n = -shift of 1..31), accumulators below 2^30 and
+|x| + |R| + 1 < 2^31 for the requantization's x = SMMULR(2 * acc, multiplier) and
+R = (1 + 2 * output_offset) * 2^(n-1) (the kernel's requantization, proved in the C file). The packed constant says which path runs:
+word 0 is the channel count when the 3x3 path serves the layer, then RECORD_WORDS words
+per channel; otherwise it is the single word 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RECORD_WORDS = 10          # TG_DW3_RECORD_WORDS
+_ACC_LIMIT = 1 << 30       # |accumulator| bound of the requantization (TG_DW_SMALL_LIMIT)
+_MAX_PRODUCT = 255 * 128   # |(x + input_offset) * w| per tap
+
+
+def dw3_shape(p: dict) -> bool:
+    """Whether the 3x3 path may serve a layer of these parameters (its constants aside)."""
+    return (p["kernel_h"] == p["kernel_w"] == 3 and p["dilation_h"] == p["dilation_w"] == 1
+            and p["stride_w"] in (1, 2) and p["stride_h"] >= 1 and 0 <= p["pad_top"] <= 2
+            and 0 <= p["pad_left"] <= 2 and p["out_w"] <= p["in_w"] and p["out_h"] <= p["in_h"]
+            and p["depth_multiplier"] == 1)
+
+
+def dw3_row_words(p: dict) -> int:
+    """Words per channel in a ring row (tg_dw3_row_words): column pairs of the padded input
+    row, as far as the loads reach (the last window's 4th column)."""
+    return -(-max((p["out_w"] - 1) * p["stride_w"] + 4, p["pad_left"] + p["in_w"]) // 2)
+
+
+def depthwise_dsp_scratch(p: dict) -> int:
+    """Scratch bytes: the larger of the two paths' needs. Any window: per whole block of 4
+    channels each tap's 4 weights widened to int16 (8 bytes), then the block's bias,
+    multiplier and shift (48 bytes). 3x3 path: 3 widened input rows, dw3_row_words column
+    pairs of 4 bytes per channel each."""
+    general = p["in_c"] // 4 * (8 * p["kernel_h"] * p["kernel_w"] + 48)
+    if not dw3_shape(p):
+        return general
+    return max(general, 3 * dw3_row_words(p) * p["in_c"] * 4)
+
+
+def _per_channel(values, channels: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(values, dtype=np.int64).ravel(), (channels,))
+
+
+def depthwise_dsp_records(p: dict, consts: dict) -> np.ndarray:
+    """The packed constant (KernelSpec.pack), int32. A channel's record: the doubled bias;
+    per kernel row r the doubled weights w[r][0] | w[r][1] << 16 and w[r][2]; the
+    multiplier; n = -shift; R = (1 + 2 * output_offset) << (n - 1)."""
+    channels = p["in_c"]
+    if not dw3_shape(p):
+        return np.zeros(1, dtype=np.int32)
+    w = np.asarray(consts["weight"], dtype=np.int64).reshape(3, 3, channels)
+    bias = consts.get("bias")
+    bias = _per_channel(0 if bias is None else bias, channels)
+    multiplier = _per_channel(consts["multiplier"], channels)
+    shift = _per_channel(consts["shift"], channels)
+    acc = np.abs(bias) + 9 * _MAX_PRODUCT          # bounds |accumulator|
+    if ((multiplier < 0) | (shift >= 0) | (shift < -31) | (acc >= _ACC_LIMIT)).any():
+        return np.zeros(1, dtype=np.int32)
+    n = -shift
+    # |x| <= (2 * acc * multiplier + 2^31) / 2^32; the sum x - [acc < 0] + R stays in int32
+    x = (2 * acc * multiplier + (1 << 31)) >> 32
+    if (x + abs(1 + 2 * p["output_offset"]) * (1 << (n - 1)) + 1 >= 1 << 31).any():
+        return np.zeros(1, dtype=np.int32)
+    rec = np.zeros((channels, RECORD_WORDS), dtype=np.int64)
+    rec[:, 0] = 2 * bias
+    for r in range(3):
+        rec[:, 1 + 2 * r] = ((2 * w[r, 0]) & 0xFFFF) | ((2 * w[r, 1]) << 16)
+        rec[:, 2 + 2 * r] = 2 * w[r, 2]
+    rec[:, 7] = multiplier
+    rec[:, 8] = n
+    rec[:, 9] = (1 + 2 * p["output_offset"]) << (n - 1)
+    words = np.concatenate([[channels], rec.ravel()])
+    return (words & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
