@@ -142,7 +142,7 @@ def test_fuse_residual_reference_equals_unfused(name, tmp_path):
 def test_conv2d_add_output_takes_the_skip_place(board, tmp_path):
     source, _, _ = _source("residual", tmp_path)
     graph = compile_source(source, str(tmp_path / "calib.npy"),
-                           CompileOptions(features=get_board(board).isa_features))
+                           CompileOptions(features=get_board(board).isa_features, fuse_residual=True))
     kernel = "tg_conv2d_add_s8_dsp" if board == "f746zg" else "tg_conv2d_add_s8"
     fused = _by_source(graph, "conv2d_add")
     assert {n.kernel for n in fused} == {kernel} and all(n.scratch_bytes == 0 for n in fused)
@@ -154,6 +154,18 @@ def test_conv2d_add_output_takes_the_skip_place(board, tmp_path):
         else:                       # x + conv(x): never over the conv's own input
             assert (node.outputs[0], conv_input) not in shares, node.name
     assert sum(n.inputs[0] != n.inputs[1] for n in fused) == 1      # b(x) + skip(x)
+
+
+@pytest.mark.parametrize("board, kernels, fused", [("host", "tinygen", True), ("f746zg", "portable", True),
+                                                   ("f746zg", "tinygen", False), ("f746zg", "auto", False)])
+def test_fuse_residual_by_default_where_it_pays(board, kernels, fused, tmp_path):
+    """By default only with portable kernels: the DSP fused kernel is still slower than the
+    DSP conv and add it replaces."""
+    source, _, _ = _source("residual", tmp_path)
+    options = CompileOptions(features=get_board(board).isa_features, kernels=kernels)
+    graph = compile_source(source, str(tmp_path / "calib.npy"), options)
+    assert bool(_by_source(graph, "conv2d_add")) == fused
+    assert bool(_by_source(graph, "add")) != fused
 
 
 def test_conv2d_add_s8_host_equals_reference(tmp_path):
@@ -176,7 +188,8 @@ def test_conv2d_add_s8_dsp_standin(board, tmp_path):
 
     b = get_board(board)
     source, _, _ = _source("residual", tmp_path)
-    graph = compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=b.isa_features))
+    graph = compile_source(source, str(tmp_path / "calib.npy"),
+                           CompileOptions(features=b.isa_features, fuse_residual=True))
     assert {n.kernel for n in _by_source(graph, "conv2d_add")} == {"tg_conv2d_add_s8_dsp"}
     _, inputs = _quantized("residual", tmp_path)
     project = build(source, graph, b, tmp_path / "fw").out_dir

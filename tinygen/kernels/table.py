@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch
+from tinygen.kernels.params import conv2d_add_dsp_weights
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,13 @@ _DEPTHWISE_DSP = KernelSpec(
 
 
 # a conv2d with a fused residual add (tinygen/passes/fuse_residual.py): a direct
-# convolution reading the input in place, no scratch, so the output may replace the skip
+# convolution reading the input in place, no scratch, so the output may replace the skip;
+# its weights widened to int16 at build time (in flash: twice the int8 weights' bytes)
 _CONV2D_ADD_DSP = KernelSpec(
     "tg_conv2d_add_s8_dsp", "conv2d_add", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
-    struct="tg_conv2d_add_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_add_s8_dsp.c",
-    twin="conv2d_add_s8", headers=("kernels/tg_dsp_s8.h",))
+    struct="tg_conv2d_add_params_t", const_roles=("packed", "bias", "multiplier", "shift"),
+    source="kernels/tg_conv2d_add_s8_dsp.c", twin="conv2d_add_s8", headers=("kernels/tg_dsp_s8.h",),
+    pack=conv2d_add_dsp_weights, ref_roles=_REQUANT)
 
 
 # same-shape int8 add (TFLite's arithmetic, SMMULR rescaling, 4 elements per step)

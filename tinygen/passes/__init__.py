@@ -34,6 +34,11 @@ class CompileOptions:
     kernel_choice: dict | None = None
     cmsis_nn: str | None = None           # CMSIS-NN source tree (--cmsis-nn / $CMSIS_NN_PATH)
     arena_region: str | None = None       # board memory region for the arena (--arena-region)
+    # fuse residual adds into the convs feeding them (passes/fuse_residual.py); None: where it
+    # pays, i.e. with portable kernels (the fused kernel does strictly less work). With the DSP
+    # kernels it lowers the arena but tg_conv2d_add_s8_dsp is still slower than
+    # tg_conv2d_s8_dsp + tg_add_s8_dsp (IC: 23.05 M against 19.17 M instructions), so it is asked for
+    fuse_residual: bool | None = None
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -66,9 +71,11 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
     ]
-    if options.kernels != "cmsis-nn":
-        # on the quantized graph (it needs each tensor's grid), before the kernels are chosen;
-        # not for --kernels cmsis-nn, where the conv is CMSIS-NN's and the add a separate call
+    fuse = options.fuse_residual
+    if fuse is None:        # not for --kernels cmsis-nn: the conv is CMSIS-NN's, the add a separate call
+        fuse = options.kernels == "portable" or (options.kernels != "cmsis-nn" and "dsp" not in features)
+    if fuse:
+        # on the quantized graph (it needs each tensor's grid), before the kernels are chosen
         steps.append(("fuse_residual", fuse_residual))
     steps += [
         # kernels after quantization: the choice depends on dtypes and bit widths
