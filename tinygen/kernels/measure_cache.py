@@ -8,8 +8,9 @@
 A layer's executed instructions depend only on the layer, so the key is
 everything that decides them: the stand-in machine, the compiler, its version
 and flags, the kernel and the sources it is built from (for CMSIS-NN kernels,
-the CMSIS-NN tree), the layer's parameter struct and tensor shapes and dtypes,
-and the tinygen version. Change any of them and the entry is not found: it is
+the CMSIS-NN tree), the layer's parameter struct, tensor shapes and dtypes and
+constants (specialized layers take build-time decisions on them), and the
+tinygen version. Change any of them and the entry is not found: it is
 measured again. The cache is one JSON file, rewritten atomically and merged
 with what other processes wrote meanwhile.
 """
@@ -25,6 +26,8 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from tinygen import __version__
 from tinygen.board import Board
 from tinygen.ir import Graph, Node
@@ -33,8 +36,6 @@ from tinygen.resources import data_dir
 
 CACHE_FILE = "kernel-instructions.json"
 FORMAT = 1
-# headers every kernel includes besides its own (KernelSpec.headers)
-COMMON_HEADERS = ("kernels/tg_kernels.h", "kernels/tg_requant.h")
 CMSIS_NN_SOURCES = (".c", ".h")
 CMSIS_NN_FOLDERS = ("Include", "Source")      # the library itself, not its tests
 
@@ -66,10 +67,13 @@ def _hash_files(paths) -> str:
 
 
 def sources_hash(spec: KernelSpec) -> str:
-    """The kernel's C source and the headers it is built with, and the Python that lays
-    out its packed constants (KernelSpec.pack), if any."""
+    """The kernel's C source, its headers and every kernel header (one may include
+    another), the Python that generates kernel calls and parameters (tinygen/kernels),
+    and the code laying out its packed constants (KernelSpec.pack), if any."""
     firmware = data_dir("firmware")
-    h = _hash_files(firmware / rel for rel in (spec.source, *spec.headers, *COMMON_HEADERS) if rel)
+    headers = sorted((firmware / "kernels").glob("*.h"))
+    python = sorted(Path(__file__).parent.glob("*.py"))
+    h = _hash_files([*(firmware / rel for rel in (spec.source, *spec.headers) if rel), *headers, *python])
     pack = getattr(spec, "pack", None)
     if pack is not None:
         try:
@@ -117,7 +121,24 @@ def layer_key(graph: Graph, node: Node, spec: KernelSpec, board: Board, cmsis_nn
         "kparams": node.attrs.get("kparams"),
         "tensors": [[list(t.shape), t.dtype, t.bits] for t in tensors],
         "scratch": node.scratch_bytes,
+        # constants decide build-time verdicts (e.g. which requantization path a
+        # specialized layer takes) and packed layouts, hence the instructions too
+        "consts": consts_hash(graph, node),
+        "specialize": bool(graph.meta.get("specialize", True)),
     }
+
+
+def consts_hash(graph: Graph, node: Node) -> str:
+    """The node's constant tensors (weights, bias, requantization constants), by role."""
+    h = hashlib.sha256()
+    for pset in node.params:
+        for role in sorted(pset):
+            data = graph.tensor(pset[role]).data
+            h.update(role.encode())
+            if data is not None:
+                h.update(str(data.dtype).encode())
+                h.update(np.ascontiguousarray(data).tobytes())
+    return h.hexdigest()
 
 
 def key_digest(key: dict) -> str:
@@ -177,4 +198,4 @@ class MeasurementCache:
 
 
 __all__ = ["CACHE_FILE", "MeasurementCache", "cache_dir", "cmsis_nn_hash", "compiler_version", "key_digest",
-           "layer_key", "sources_hash"]
+           "consts_hash", "layer_key", "sources_hash"]
