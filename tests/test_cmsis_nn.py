@@ -170,7 +170,7 @@ def test_cmsis_nn_kernels_chosen_with_fallbacks(tmp_path):
     assert by_op["depthwise_conv2d"] == ["tg_depthwise_conv2d_s8_cmsis_nn"]
     assert by_op["max_pool2d"] == ["tg_max_pool2d_s8_cmsis_nn"]
     # PyTorch's average over padding counts the padded positions: tinygen's kernel
-    assert by_op["avg_pool2d"] == ["tg_avg_pool2d_s8", "tg_avg_pool2d_s8_cmsis_nn"]
+    assert by_op["avg_pool2d"] == ["tg_avg_pool2d_s8_dsp", "tg_avg_pool2d_s8_cmsis_nn"]
     assert by_op["add"] == ["tg_add_s8_cmsis_nn"]
     # tinygen quantizes Linear per output channel
     assert by_op["fully_connected"] == ["tg_fully_connected_per_channel_s8_cmsis_nn"]

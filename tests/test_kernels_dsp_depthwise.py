@@ -1,5 +1,5 @@
-"""The ARMv7E-M depthwise and add kernels (tg_depthwise_conv2d_s8_dsp, tg_add_s8_dsp) on the
-Cortex-M4/M7 stand-ins.
+"""The ARMv7E-M depthwise, average pool and add kernels (tg_depthwise_conv2d_s8_dsp,
+tg_avg_pool2d_s8_dsp, tg_add_s8_dsp) on the Cortex-M4/M7 stand-ins.
 
 Chosen for every depthwise layer with depth multiplier 1 on boards with the "dsp"
 feature (the portable kernel serves depth multiplier 2 and boards without DSP), with
@@ -10,7 +10,10 @@ same and valid, 3, 4, 6, 7, 64 and 65 channels, odd widths, ReLU6 and ReLU, and 
 asymmetric zero points that calibration gives. (A 1-channel depthwise layer is a plain
 convolution to the importer; the kernel's channels beyond the last block of 4 are
 covered by the 3-, 6-, 7- and 65-channel layers.) Same-shape adds (residual, with ReLU,
-an odd element count) run tg_add_s8_dsp, also checked layer by layer.
+an odd element count) run tg_add_s8_dsp, also checked layer by layer, and so do
+average pools (tg_avg_pool2d_s8_dsp: int16-lane and int32 sums, both padding conventions).
+The 3x3 path's loop order (what in-place planning relies on) and its requantization
+identity are checked in Python on every small shape and on edge values.
 """
 
 from __future__ import annotations
@@ -88,10 +91,11 @@ def _export(net, name, tmp_path_factory):
     for p in net.parameters():
         torch.nn.init.uniform_(p, -1.0, 1.0)
     net.eval()
+    shape = getattr(net, "shape", SHAPE)
     tmp = tmp_path_factory.mktemp(name)
-    torch.export.save(torch.export.export(net, (torch.randn(SHAPE),)), tmp / "m.pt2")
+    torch.export.save(torch.export.export(net, (torch.randn(shape),)), tmp / "m.pt2")
     rng = np.random.default_rng(0)
-    np.save(tmp / "calib.npy", rng.standard_normal((32,) + SHAPE[1:]).astype(np.float32))
+    np.save(tmp / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
     return load_source(tmp / "m.pt2"), tmp
 
 
@@ -103,6 +107,31 @@ def model(tmp_path_factory):
 @pytest.fixture(scope="module")
 def residual(tmp_path_factory):
     return _export(Residual, "residual", tmp_path_factory)
+
+
+class Pools(nn.Module):
+    """Average pools for tg_avg_pool2d_s8_dsp: a 17x17 window (289 pixels, beyond the int16
+    lanes: summed in int32), TFLite-style padding (count_include_pad=False) on 7 channels
+    (a block of 4 and 3 after it), PyTorch's count_include_pad with stride 2 on 65 channels
+    (8 blocks of 8 and 1 after them)."""
+
+    shape = (1, 3, 20, 20)
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 12, 1), nn.AvgPool2d(17, stride=1),                                  # -> 4x4x12
+            nn.Conv2d(12, 7, 1), nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
+            nn.Conv2d(7, 65, 1), nn.AvgPool2d(3, stride=2, padding=1))                        # -> 2x2x65
+        self.fc = nn.Linear(65 * 2 * 2, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.body(x), 1))
+
+
+@pytest.fixture(scope="module")
+def pools(tmp_path_factory):
+    return _export(Pools, "pools", tmp_path_factory)
 
 
 def _compile(model, board_name: str):
@@ -177,6 +206,36 @@ def test_depthwise_s8_dsp_standin(model, board, tmp_path):
 
 
 @needs_qemu
+def test_depthwise_s8_dsp_activation_clamp_standin(model, tmp_path):
+    """A fused activation narrower than the output's int8 range (as a TFLite model whose
+    ReLU6 output is quantized over more than [0, 6] has): every depthwise layer clamped to
+    [-100, 90], both paths, equal to the reference."""
+    graph = _compile(model, "f746zg")
+    for node in _depthwise(graph):
+        node.attrs["act_min"] = node.attrs["kparams"]["act_min"] = -100
+        node.attrs["act_max"] = node.attrs["kparams"]["act_max"] = 90
+    source, _ = model
+    x = quantize_input(graph, source.to_graph_layout(
+        np.random.default_rng(7).standard_normal(SHAPE).astype(np.float32) * 1.5))
+    want = run(graph, x, keep_all=True)
+    clamped = [n.name for n in _depthwise(graph) if n.kernel == DSP
+               and {-100, 90} <= set(np.unique(want[n.outputs[0]]).tolist())]
+    assert len(clamped) >= 3, f"the clamp should bind on both sides in several layers: {clamped}"
+    _check_every_layer(model, graph, "f746zg", tmp_path)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_avg_pool2d_s8_dsp_standin(pools, board, tmp_path):
+    graph = _compile(pools, board)
+    pool_nodes = [n for n in graph.nodes if n.op == "avg_pool2d"]
+    assert [n.kernel for n in pool_nodes] == ["tg_avg_pool2d_s8_dsp"] * 3
+    assert [n.attrs["kparams"]["count_include_pad"] for n in pool_nodes] == [1, 0, 1]
+    assert {n.kernel for n in _compile(pools, "host").nodes if n.op == "avg_pool2d"} == {"tg_avg_pool2d_s8"}
+    _check_every_layer(pools, graph, board, tmp_path)
+
+
+@needs_qemu
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
 def test_add_s8_dsp_standin(residual, board, tmp_path):
     graph = _compile(residual, board)
@@ -193,7 +252,8 @@ def _check_every_layer(model, graph, board: str, tmp_path) -> None:
     rng = np.random.default_rng(7)
     with open_device(get_board(board), project, emulate=True) as dev:
         for i in range(3):
-            x = quantize_input(graph, source.to_graph_layout(rng.standard_normal(SHAPE).astype(np.float32) * 1.5))
+            x = quantize_input(graph, source.to_graph_layout(
+                rng.standard_normal(source.input_shape).astype(np.float32) * 1.5))
             want = run(graph, x, keep_all=True)
             raw, _ = dev.run(x.tobytes())
             expected = np.concatenate([want[name].ravel() for name in graph.outputs])

@@ -137,6 +137,9 @@ void tg_max_pool2d_s8(const tg_pool2d_params_t *p, const int8_t *input, int8_t *
  */
 void tg_avg_pool2d_s8(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
 
+/* tg_avg_pool2d_s8 for ARMv7E-M (DSP extension): same arguments and results. */
+void tg_avg_pool2d_s8_dsp(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
 typedef struct {
     int32_t size;                   /* elements in each input and the output */
     int32_t left_shift;             /* 20 for int8, as in TFLite */

@@ -110,6 +110,12 @@ _CONV2D_ADD_DSP = KernelSpec(
     pack=conv2d_add_dsp_weights, ref_roles=_REQUANT)
 
 
+# average pooling, 8 channels per step in int16 lanes (SXTAB16)
+_AVG_POOL_DSP = KernelSpec("tg_avg_pool2d_s8_dsp", "avg_pool2d", requires=frozenset({"dsp"}),
+                           struct="tg_pool2d_params_t", source="kernels/tg_avg_pool2d_s8_dsp.c",
+                           twin="avg_pool2d_s8", headers=("kernels/tg_dsp_s8.h",))
+
+
 # same-shape int8 add (TFLite's arithmetic, SMMULR rescaling, 4 elements per step)
 _ADD_DSP = KernelSpec("tg_add_s8_dsp", "add", requires=frozenset({"dsp"}), struct="tg_add_params_t",
                       const_roles=_OPERAND, source="kernels/tg_add_s8_dsp.c", twin="add_s8",
@@ -132,6 +138,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
     _portable("tg_max_pool2d_s8", "max_pool2d", "tg_pool2d_params_t"),
+    _AVG_POOL_DSP,
     _portable("tg_avg_pool2d_s8", "avg_pool2d", "tg_pool2d_params_t"),
     _ADD_DSP,
     _portable("tg_add_s8", "add", "tg_add_params_t", _OPERAND),
