@@ -103,19 +103,29 @@ static inline int32_t tg_sxtb16_odd(int32_t v)
 }
 
 /*
+ * The types the loads in inline assembly declare they read: may_alias, because
+ * the words they read were stored with other types (int16 pairs stored as
+ * int32 by tg_widen_rows_s8, int8 activations). Without it, type-based alias
+ * analysis lets the compiler move those stores after the loads: with a layer's
+ * addresses constant (specialization) it did, for a row widened in scratch.
+ */
+typedef int32_t tg_s32_alias_t __attribute__((may_alias));
+typedef int64_t tg_s64_alias_t __attribute__((may_alias));
+
+/*
  * Two int32 from an 8-byte aligned p, then p += 8 bytes: one LDRD with
  * write-back (GCC 12 splits an int64 load into two LDR and an add).
  */
 static inline void tg_load_pair_post(const int32_t **p, int32_t *lo, int32_t *hi)
 {
-    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(*lo), "=&r"(*hi), "+r"(*p) : "m"(*(const int64_t *)*p));
+    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(*lo), "=&r"(*hi), "+r"(*p) : "m"(*(const tg_s64_alias_t *)*p));
 }
 
 /* An int8 x 4 word at p (any alignment), then p += 4: LDR with write-back. */
 static inline int32_t tg_load_s8x4_post(const int8_t **p)
 {
     int32_t v;
-    __asm__("ldr %0, [%1], #4" : "=&r"(v), "+r"(*p) : "m"(*(const int32_t *)(const void *)*p));
+    __asm__("ldr %0, [%1], #4" : "=&r"(v), "+r"(*p) : "m"(*(const tg_s32_alias_t *)(const void *)*p));
     return v;
 }
 
@@ -154,6 +164,50 @@ static inline __attribute__((always_inline)) void tg_widen_rows_s8(const int8_t 
 }
 
 /*
+ * One step of tg_dot_s16_s8: 4 values of depth for rows x cols sums, the
+ * pointers stepped on (xp by rows * 8 bytes, w0 by 4).
+ */
+static inline __attribute__((always_inline)) void tg_dot_step_s16_s8(const int32_t **xpp, const int8_t **w0p,
+                                                                     int32_t depth, int32_t rows, int32_t cols,
+                                                                     int32_t *a)
+{
+    const int32_t *xp = *xpp;
+    const int8_t *w0 = *w0p;
+    int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3];
+    int32_t x0a, x0b, x1a = 0, x1b = 0;
+    /* the second column's word first: the first one's load steps w0 on */
+    int32_t vw1 = cols == 2 ? tg_load_s8x4(w0 + depth) : 0;
+    int32_t vw = tg_load_s8x4_post(&w0);
+    int32_t wa = __sxtb16(vw), wb = tg_sxtb16_odd(vw);
+    tg_load_pair_post(&xp, &x0a, &x0b);
+    if (rows == 2) {
+        tg_load_pair_post(&xp, &x1a, &x1b);
+    }
+    a00 = __smlad(x0a, wa, a00);
+    a00 = __smlad(x0b, wb, a00);
+    if (rows == 2) {
+        a10 = __smlad(x1a, wa, a10);
+        a10 = __smlad(x1b, wb, a10);
+    }
+    if (cols == 2) {
+        wa = __sxtb16(vw1);
+        wb = tg_sxtb16_odd(vw1);
+        a01 = __smlad(x0a, wa, a01);
+        a01 = __smlad(x0b, wb, a01);
+        if (rows == 2) {
+            a11 = __smlad(x1a, wa, a11);
+            a11 = __smlad(x1b, wb, a11);
+        }
+    }
+    a[0] = a00;
+    a[1] = a01;
+    a[2] = a10;
+    a[3] = a11;
+    *xpp = xp;
+    *w0p = w0;
+}
+
+/*
  * acc[2 * i + j] += sum_k x_i[k] * w_j[k] over the whole depth for the rows
  * widened into x by tg_widen_rows_s8 (i < rows) and the weight rows
  * w_j = w + j * depth (j < cols); rows and cols are 1 or 2 (constants after
@@ -168,36 +222,27 @@ static inline __attribute__((always_inline)) void tg_dot_s16_s8(const int16_t *x
     const int32_t body = depth & ~3;
     const int8_t *const w_end = w + body;
     const int16_t *const tail = x + rows * body;
-    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    int32_t a[4] = {acc[0], acc[1], acc[2], acc[3]};
+    int32_t a00, a01, a10, a11;
     int32_t k;
 
-    while (w0 != w_end) {
-        int32_t x0a, x0b, x1a = 0, x1b = 0;
-        /* the second column's word first: the first one's load steps w0 on */
-        int32_t vw1 = cols == 2 ? tg_load_s8x4(w0 + depth) : 0;
-        int32_t vw = tg_load_s8x4_post(&w0);
-        int32_t wa = __sxtb16(vw), wb = tg_sxtb16_odd(vw);
-        tg_load_pair_post(&xp, &x0a, &x0b);
-        if (rows == 2) {
-            tg_load_pair_post(&xp, &x1a, &x1b);
+    if (__builtin_constant_p(body)) {
+        /* a layer's constant depth (specialization): the trip count is known, unrolled copies
+           need no exit test. The loop is counted because the loads step their pointers in
+           assembly, invisible to the compiler. */
+#pragma GCC unroll 4
+        for (k = body >> 2; k != 0; --k) {
+            tg_dot_step_s16_s8(&xp, &w0, depth, rows, cols, a);
         }
-        a00 = __smlad(x0a, wa, a00);
-        a00 = __smlad(x0b, wb, a00);
-        if (rows == 2) {
-            a10 = __smlad(x1a, wa, a10);
-            a10 = __smlad(x1b, wb, a10);
-        }
-        if (cols == 2) {
-            wa = __sxtb16(vw1);
-            wb = tg_sxtb16_odd(vw1);
-            a01 = __smlad(x0a, wa, a01);
-            a01 = __smlad(x0b, wb, a01);
-            if (rows == 2) {
-                a11 = __smlad(x1a, wa, a11);
-                a11 = __smlad(x1b, wb, a11);
-            }
+    } else {
+        while (w0 != w_end) {
+            tg_dot_step_s16_s8(&xp, &w0, depth, rows, cols, a);
         }
     }
+    a00 = a[0];
+    a01 = a[1];
+    a10 = a[2];
+    a11 = a[3];
     for (k = body; k < depth; ++k) {    /* the last depth % 4, in natural order */
         a00 += tail[k - body] * w[k];
         if (rows == 2) {
