@@ -370,23 +370,32 @@ static inline int32_t tg_dw3_pack(int32_t lo, int32_t hi)
     return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
 }
 
+/* Two words to a word-aligned address: STRD. */
+static inline void tg_dw3_store2(int32_t *d, int32_t a, int32_t b)
+{
+    __asm__("strd %1, %2, %0" : "=m"(*(int64_t *)(void *)d) : "r"(a), "r"(b));
+}
+
 /*
  * One column pair of a ring row, 4 channels at a time: x points at channel 0 of the
  * pair's first input column, lo / hi (constants where inlined) say whether the first /
- * second column lies inside the input (a padding column contributes 0).
+ * second column lies inside the input; a padding column reads as 4 zero-point bytes,
+ * which the offset turns into 0. PKHBT puts channels 0, 1 of both columns in
+ * one word, so SXTAB16 and its rotated form give channel 0's and channel 1's pairs
+ * directly (PKHTB likewise for channels 2, 3).
  */
 static inline __attribute__((always_inline)) int32_t
-tg_dw3_gather_pair(const int8_t *x, int32_t channels, int32_t offset2, int32_t lo, int32_t hi, int32_t *d)
+tg_dw3_gather_pair(const int8_t *x, int32_t channels, int32_t offset2, int32_t zero_point4, int32_t lo,
+                   int32_t hi, int32_t *d)
 {
     int32_t c;
+#pragma GCC unroll 2
     for (c = 0; c + 4 <= channels; c += 4) {
-        const int32_t va = lo ? tg_dsp_load_s8x4(x + c) : 0, vb = hi ? tg_dsp_load_s8x4(x + channels + c) : 0;
-        const int32_t ea = lo ? __sxtab16(offset2, va) : 0, oa = lo ? tg_dsp_sxtab16_odd(offset2, va) : 0;
-        const int32_t eb = hi ? __sxtab16(offset2, vb) : 0, ob = hi ? tg_dsp_sxtab16_odd(offset2, vb) : 0;
-        d[c] = tg_dsp_pkhbt(ea, eb);
-        d[c + 1] = tg_dsp_pkhbt(oa, ob);
-        d[c + 2] = tg_dsp_pkhtb(eb, ea);
-        d[c + 3] = tg_dsp_pkhtb(ob, oa);
+        const int32_t va = lo ? tg_dsp_load_s8x4(x + c) : zero_point4;
+        const int32_t vb = hi ? tg_dsp_load_s8x4(x + channels + c) : zero_point4;
+        const int32_t t01 = tg_dsp_pkhbt(va, vb), t23 = tg_dsp_pkhtb(vb, va);
+        tg_dw3_store2(d + c, __sxtab16(offset2, t01), tg_dsp_sxtab16_odd(offset2, t01));
+        tg_dw3_store2(d + c + 2, __sxtab16(offset2, t23), tg_dsp_sxtab16_odd(offset2, t23));
     }
     return c;
 }
@@ -401,6 +410,7 @@ tg_dw3_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_lef
               int32_t offset2, int32_t *dst)
 {
     const int32_t offset = (int16_t)offset2;
+    const int32_t zero_point4 = (int32_t)((uint32_t)(-offset & 0xFF) * 0x01010101u);
     int32_t k;
     for (k = 0; k < row_words; ++k) {
         const int32_t j = 2 * k - pad_left;        /* the input column of the pair's first half */
@@ -408,11 +418,11 @@ tg_dw3_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_lef
         int32_t *const d = dst + k * channels;
         int32_t c;
         if (j >= 0 && j + 1 < in_w) {
-            c = tg_dw3_gather_pair(x, channels, offset2, 1, 1, d);
+            c = tg_dw3_gather_pair(x, channels, offset2, zero_point4, 1, 1, d);
         } else if (j + 1 == 0) {
-            c = tg_dw3_gather_pair(x, channels, offset2, 0, 1, d);
+            c = tg_dw3_gather_pair(x, channels, offset2, zero_point4, 0, 1, d);
         } else if (j + 1 == in_w) {
-            c = tg_dw3_gather_pair(x, channels, offset2, 1, 0, d);
+            c = tg_dw3_gather_pair(x, channels, offset2, zero_point4, 1, 0, d);
         } else {
             continue;
         }
@@ -606,9 +616,8 @@ static void tg_dw3_single(const int32_t *rec, const int32_t *rec_end, const int3
 
 /* count output bytes clamped to [act_min, act_max], 4 at a time with SIMD (SSUB8 sets a
    GE flag per byte, SEL picks by them). */
-static void tg_dw3_clamp(int8_t *out, int32_t count, const tg_dw_quant_t *q)
+static void tg_dw3_clamp(int8_t *out, int32_t count, int32_t lo, int32_t hi)
 {
-    const int32_t lo = q->act_min4, hi = q->act_max4;
     int32_t i;
     for (i = 0; i + 4 <= count; i += 4) {
         uint32_t v = (uint32_t)tg_dsp_load_s8x4(out + i);
@@ -666,19 +675,26 @@ tg_dw3_row_any(const int32_t *rec, const int32_t *a, const int32_t *b, const int
  * yet in the ring are read (all channels) first, then the row's outputs are computed and
  * written.
  */
-static void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *rec,
-                       const tg_dw_quant_t *q, int32_t offset2, int8_t *scratch, int8_t *output)
+static void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *rec, int8_t *scratch,
+                       int8_t *output)
 {
     const int32_t channels = p->in_c, in_w = p->in_w, out_w = p->out_w;
+    const int32_t offset2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u);
+    const int32_t act_min4 = (int32_t)((uint32_t)(p->act_min & 0xFF) * 0x01010101u);
+    const int32_t act_max4 = (int32_t)((uint32_t)(p->act_max & 0xFF) * 0x01010101u);
     const int32_t row_step = tg_dw3_row_words(p) * channels;   /* words per ring row */
     int32_t *const ring = (int32_t *)(void *)scratch;
-    int32_t out_y, next_row = -p->pad_top;      /* the first input row not yet in the ring */
+    int32_t out_y, r, next_row = -p->pad_top;      /* the first input row not yet in the ring */
 
-    memset(ring, 0, (size_t)(3 * row_step) * sizeof *ring);
+    for (r = 0; r < 3 * row_step; r += channels) {     /* the column pairs wholly in the padding */
+        const int32_t j = 2 * (r % row_step / channels) - p->pad_left;
+        if (j + 1 < 0 || j >= in_w) {
+            memset(ring + r, 0, (size_t)channels * sizeof *ring);
+        }
+    }
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         const int32_t top = out_y * p->stride_h - p->pad_top;
         int8_t *const out_row = output + out_y * out_w * channels;
-        int32_t r;
         for (r = next_row > top ? next_row : top; r < top + 3; ++r) {
             int32_t *const row = ring + (r + 3) % 3 * row_step;
             if (r >= 0 && r < p->in_h) {
@@ -691,16 +707,16 @@ static void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const i
         next_row = top + 3;
         tg_dw3_row_any(rec, ring + (top + 3) % 3 * row_step, ring + (top + 4) % 3 * row_step,
                        ring + (top + 5) % 3 * row_step, channels, out_w, p->stride_w, out_row);
-        if (q->act_min4 != (int32_t)0x80808080u || q->act_max4 != 0x7F7F7F7F) {
-            tg_dw3_clamp(out_row, out_w * channels, q);
+        if (act_min4 != (int32_t)0x80808080u || act_max4 != 0x7F7F7F7F) {
+            tg_dw3_clamp(out_row, out_w * channels, act_min4, act_max4);
         }
     }
 }
 
-void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
-                                const int8_t *weights, const int32_t *bias,
-                                const int32_t *multiplier, const int32_t *shift,
-                                const int32_t *packed, int8_t *scratch, int8_t *output)
+/* Any window: the widened weights in scratch, pixel by pixel. */
+static void tg_dw_any_window(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
+                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                             int8_t *scratch, int8_t *output)
 {
     const int32_t channels = p->in_c;
     const int32_t taps = p->kernel_h * p->kernel_w;
@@ -719,10 +735,6 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
     int32_t out_y, out_x;
     int8_t *out = output;
 
-    if (packed[0] == channels) {    /* the 3x3 path's records were packed at build time */
-        tg_dw3_run(p, input, packed + 1, &ctx.q, ctx.t.offset2, scratch, output);
-        return;
-    }
     tg_dw_prepare(weights, bias, multiplier, shift, taps, channels, ctx.q.small ? 2 : 1, wide);
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         const int32_t in_y = out_y * p->stride_h - p->pad_top;
@@ -750,5 +762,17 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
                 tg_dw_pixel_any(&ctx, x, tap, n_rows, n_cols, out);
             }
         }
+    }
+}
+
+void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                const int8_t *weights, const int32_t *bias,
+                                const int32_t *multiplier, const int32_t *shift,
+                                const int32_t *packed, int8_t *scratch, int8_t *output)
+{
+    if (packed[0] == p->in_c) {     /* the 3x3 path's records were packed at build time */
+        tg_dw3_run(p, input, packed + 1, scratch, output);
+    } else {
+        tg_dw_any_window(p, input, weights, bias, multiplier, shift, scratch, output);
     }
 }
