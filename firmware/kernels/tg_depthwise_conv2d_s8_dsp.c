@@ -15,7 +15,7 @@
  * ring of 3 rows in scratch, each a sequence of column pairs: per pair and channel one
  * word holding the channel at two adjacent columns (+ input offset) as int16, so a
  * kernel row of one output is one SMLAD and one SMLABB against the words of its
- * columns 0..1 and 2..3. Four output pixels per step at stride 1 (68 instructions per
+ * columns 0..1 and 2..3. Four output pixels per step at stride 1 (69 instructions per
  * channel for 36 MACs, requantization included, see tg_dw3_quads), two at stride 2
  * and for the rest of a row (39 per channel for 18 MACs, tg_dw3_pairs), an odd last
  * pixel alone, each step channel after channel in inline assembly. Padded rows and
@@ -558,7 +558,7 @@ tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
     "smlatb %[s1], %[x0], %[w0], %[s1]\n\t"
 
 /*
- * Four adjacent output pixels of a stride-1 row, every channel: 68 instructions per
+ * Four adjacent output pixels of a stride-1 row, every channel: 69 instructions per
  * channel for 36 MACs. The loop end lives in memory: all 14 registers are taken.
  */
 static inline __attribute__((always_inline)) void
