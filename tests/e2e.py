@@ -55,6 +55,22 @@ def first_difference(a: np.ndarray, b: np.ndarray) -> str:
 ALL_AGREE = "all layers agree when run one by one"
 
 
+def assert_device_equals_reference(dev, graph, x: np.ndarray, label: str) -> None:
+    """One inference on a device (a tinygen.hil Device: a board, a stand-in or the host
+    bridge) equals the numpy reference: the outputs, then every layer's output (a wrong
+    byte can vanish downstream, e.g. behind a strided conv)."""
+    want = run(graph, x, keep_all=True)
+    raw, _ = dev.run(x.tobytes())
+    expected = np.concatenate([want[name].ravel() for name in graph.outputs])
+    got = np.frombuffer(raw, dtype=np.int8)
+    assert np.array_equal(got, expected), f"{label}: {first_difference(expected, got)}"
+    for index, node in enumerate(n for n in graph.nodes if n.kernel):
+        layer = np.frombuffer(dev.layer_out(index), dtype=np.int8)
+        ref = want[node.outputs[0]].ravel()
+        assert np.array_equal(layer, ref), \
+            f"{label}: layer {node.name} ({node.kernel}): {first_difference(ref, layer)}"
+
+
 def diff_layers(graph, host: HostModel, x: np.ndarray) -> str:
     """Layer-by-layer: name the first layer whose C output differs from the reference."""
     ref = run(graph, x, keep_all=True)

@@ -23,7 +23,7 @@ import pytest
 import torch
 from torch import nn
 
-from e2e import ROOT, first_difference
+from e2e import ROOT, assert_device_equals_reference, first_difference
 from tinygen.board import get_board
 from tinygen.build.cmsis_nn import ENV, TESTED, URL, find_cmsis_nn
 from tinygen.compiler import build, compile_source, load_source
@@ -31,7 +31,7 @@ from tinygen.errors import UsageError
 from tinygen.kernels import cmsis_nn as spec_module
 from tinygen.kernels.table import KERNELS
 from tinygen.passes import CompileOptions
-from tinygen.ref.interpreter import quantize_input, run
+from tinygen.ref.interpreter import quantize_input
 
 ADAPTER_DIR = ROOT / "firmware" / "cmsis_nn"
 ADAPTERS = sorted(ADAPTER_DIR.glob("tg_*_cmsis_nn.c"))
@@ -382,19 +382,10 @@ def test_cmsis_nn_s8_f746zg_standin(model, tmp_path):
     assert all(k.endswith("_cmsis_nn") for k in chosen.values()), chosen
     project = build(source, graph, board, tmp_path / "fw").out_dir
     rng = np.random.default_rng(3)
-    layer_nodes = [n for n in graph.nodes if n.kernel]
     with open_device(board, project, emulate=True) as dev:
         for i in range(3):
             x = quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
-            want = run(graph, x, keep_all=True)
-            raw, _ = dev.run(x.tobytes())
-            expected = np.concatenate([want[name].ravel() for name in graph.outputs])
-            got = np.frombuffer(raw, dtype=np.int8)
-            assert np.array_equal(got, expected), f"input {i}: {first_difference(expected, got)}"
-            for index, node in enumerate(layer_nodes):
-                layer = np.frombuffer(dev.layer_out(index), dtype=np.int8)
-                ref = want[node.outputs[0]].ravel()
-                assert np.array_equal(layer, ref), f"input {i}: {node.name} ({node.kernel}): {first_difference(ref, layer)}"
+            assert_device_equals_reference(dev, graph, x, f"input {i}")
 
 
 @needs_tree

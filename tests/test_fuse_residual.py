@@ -16,7 +16,7 @@ import pytest
 import torch
 from torch import nn
 
-from e2e import ALL_AGREE, build_host, diff_layers, first_difference
+from e2e import ALL_AGREE, assert_device_equals_reference, build_host, diff_layers, first_difference
 from test_kernels_dsp import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
@@ -193,16 +193,6 @@ def test_conv2d_add_s8_dsp_standin(board, tmp_path):
     assert {n.kernel for n in _by_source(graph, "conv2d_add")} == {"tg_conv2d_add_s8_dsp"}
     _, inputs = _quantized("residual", tmp_path)
     project = build(source, graph, b, tmp_path / "fw").out_dir
-    layer_nodes = [n for n in graph.nodes if n.kernel]
     with open_device(b, project, emulate=True) as dev:
         for i, x in enumerate(inputs):
-            want = run(graph, x, keep_all=True)
-            raw, _ = dev.run(x.tobytes())
-            expected = np.concatenate([want[name].ravel() for name in graph.outputs])
-            got = np.frombuffer(raw, dtype=np.int8)
-            assert np.array_equal(got, expected), f"{board} input {i}: {first_difference(expected, got)}"
-            for index, node in enumerate(layer_nodes):
-                layer = np.frombuffer(dev.layer_out(index), dtype=np.int8)
-                ref = want[node.outputs[0]].ravel()
-                assert np.array_equal(layer, ref), \
-                    f"{board} input {i}: layer {node.name} ({node.kernel}): {first_difference(ref, layer)}"
+            assert_device_equals_reference(dev, graph, x, f"{board} input {i}")

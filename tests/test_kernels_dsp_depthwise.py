@@ -25,7 +25,7 @@ import pytest
 import torch
 from torch import nn
 
-from e2e import first_difference
+from e2e import assert_device_equals_reference
 from test_kernels_dsp import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
@@ -248,22 +248,12 @@ def _check_every_layer(model, graph, board: str, tmp_path) -> None:
 
     source, _ = model
     project = build(source, graph, get_board(board), tmp_path / "fw").out_dir
-    layer_nodes = [n for n in graph.nodes if n.kernel]
     rng = np.random.default_rng(7)
     with open_device(get_board(board), project, emulate=True) as dev:
         for i in range(3):
             x = quantize_input(graph, source.to_graph_layout(
                 rng.standard_normal(source.input_shape).astype(np.float32) * 1.5))
-            want = run(graph, x, keep_all=True)
-            raw, _ = dev.run(x.tobytes())
-            expected = np.concatenate([want[name].ravel() for name in graph.outputs])
-            got = np.frombuffer(raw, dtype=np.int8)
-            assert np.array_equal(got, expected), f"{board} input {i}: {first_difference(expected, got)}"
-            for index, node in enumerate(layer_nodes):
-                layer = np.frombuffer(dev.layer_out(index), dtype=np.int8)
-                ref = want[node.outputs[0]].ravel()
-                assert np.array_equal(layer, ref), \
-                    f"{board} input {i}: layer {node.name} ({node.kernel}): {first_difference(ref, layer)}"
+            assert_device_equals_reference(dev, graph, x, f"{board} input {i}")
 
 
 def _dw3_row_order_violations(k: dict) -> list[int]:
