@@ -1,6 +1,6 @@
 /*
- * tinygen ARMv7E-M (Cortex-M4/M7 DSP extension) one-instruction helpers shared by
- * tg_depthwise_conv2d_s8_dsp and tg_add_s8_dsp: the forms ACLE has no intrinsic for
+ * tinygen ARMv7E-M (Cortex-M4/M7 DSP extension) one-instruction helpers shared by the
+ * DSP kernels (tg_mat_mult_s8_dsp.h, depthwise, add, pooling): the forms ACLE has no intrinsic for
  * (GCC 12's arm_acle.h has no rotated SXTB16/SXTAB16, no SMMULR, and its __ssat
  * macro trips -Wsign-conversion), as one line of inline assembly each.
  *

@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tg_dsp_s8.h"
 #include "tg_kernels.h"
 #include "tg_requant.h"
 
@@ -73,35 +74,6 @@ static inline tg_mat_mult_quant_t tg_mat_mult_quant(int32_t input_offset, int32_
     return q;
 }
 
-/* Four int8 at any alignment (Cortex-M4/M7 LDR allows unaligned access). */
-static inline int32_t tg_load_s8x4(const int8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/*
- * Bytes 1 and 3 of v sign-extended and added to the two int16 of pair: SXTAB16
- * with its built-in 8-bit rotation, one instruction. ACLE has no intrinsic for
- * the rotated form (GCC 12 does not fuse a rotation into __sxtab16 and has no
- * __ror), hence the one line of inline assembly.
- */
-static inline int32_t tg_sxtab16_odd(int32_t pair, int32_t v)
-{
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(pair), "r"(v));
-    return r;
-}
-
-/* Bytes 1 and 3 sign-extended to two int16 (bytes 0 and 2 are __sxtb16(v)). */
-static inline int32_t tg_sxtb16_odd(int32_t v)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
-
 /*
  * The types the loads in inline assembly declare they read: may_alias, because
  * the words they read were stored with other types (int16 pairs stored as
@@ -122,7 +94,7 @@ static inline void tg_load_pair_post(const int32_t **p, int32_t *lo, int32_t *hi
 }
 
 /* An int8 x 4 word at p (any alignment), then p += 4: LDR with write-back. */
-static inline int32_t tg_load_s8x4_post(const int8_t **p)
+static inline int32_t tg_dsp_load_s8x4_post(const int8_t **p)
 {
     int32_t v;
     __asm__("ldr %0, [%1], #4" : "=&r"(v), "+r"(*p) : "m"(*(const tg_s32_alias_t *)(const void *)*p));
@@ -145,13 +117,13 @@ static inline __attribute__((always_inline)) void tg_widen_rows_s8(const int8_t 
     int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
     int32_t k;
     for (k = 0; k < body; k += 4) {
-        const int32_t v0 = tg_load_s8x4(x0 + k);
+        const int32_t v0 = tg_dsp_load_s8x4(x0 + k);
         d[0] = __sxtab16(offset2, v0);
-        d[1] = tg_sxtab16_odd(offset2, v0);
+        d[1] = tg_dsp_sxtab16_odd(offset2, v0);
         if (rows == 2) {
-            const int32_t v1 = tg_load_s8x4(x1 + k);
+            const int32_t v1 = tg_dsp_load_s8x4(x1 + k);
             d[2] = __sxtab16(offset2, v1);
-            d[3] = tg_sxtab16_odd(offset2, v1);
+            d[3] = tg_dsp_sxtab16_odd(offset2, v1);
         }
         d += 2 * rows;
     }
@@ -176,9 +148,9 @@ static inline __attribute__((always_inline)) void tg_dot_step_s16_s8(const int32
     int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3];
     int32_t x0a, x0b, x1a = 0, x1b = 0;
     /* the second column's word first: the first one's load steps w0 on */
-    int32_t vw1 = cols == 2 ? tg_load_s8x4(w0 + depth) : 0;
-    int32_t vw = tg_load_s8x4_post(&w0);
-    int32_t wa = __sxtb16(vw), wb = tg_sxtb16_odd(vw);
+    int32_t vw1 = cols == 2 ? tg_dsp_load_s8x4(w0 + depth) : 0;
+    int32_t vw = tg_dsp_load_s8x4_post(&w0);
+    int32_t wa = __sxtb16(vw), wb = tg_dsp_sxtb16_odd(vw);
     tg_load_pair_post(&xp, &x0a, &x0b);
     if (rows == 2) {
         tg_load_pair_post(&xp, &x1a, &x1b);
@@ -191,7 +163,7 @@ static inline __attribute__((always_inline)) void tg_dot_step_s16_s8(const int32
     }
     if (cols == 2) {
         wa = __sxtb16(vw1);
-        wb = tg_sxtb16_odd(vw1);
+        wb = tg_dsp_sxtb16_odd(vw1);
         a01 = __smlad(x0a, wa, a01);
         a01 = __smlad(x0b, wb, a01);
         if (rows == 2) {
@@ -399,23 +371,23 @@ static inline __attribute__((always_inline)) void tg_dot_row_s8(const int8_t *x,
     int32_t k;
 
     while (xp != x_end) {
-        const int32_t vx = tg_load_s8x4_post(&xp);
-        const int32_t xa = __sxtab16(offset2, vx), xb = tg_sxtab16_odd(offset2, vx);
+        const int32_t vx = tg_dsp_load_s8x4_post(&xp);
+        const int32_t xa = __sxtab16(offset2, vx), xb = tg_dsp_sxtab16_odd(offset2, vx);
         int32_t vw;
         if (cols == 4) {
-            vw = tg_load_s8x4(wp + depth);
+            vw = tg_dsp_load_s8x4(wp + depth);
             a1 = __smlad(xa, __sxtb16(vw), a1);
-            a1 = __smlad(xb, tg_sxtb16_odd(vw), a1);
-            vw = tg_load_s8x4(wq + depth);
+            a1 = __smlad(xb, tg_dsp_sxtb16_odd(vw), a1);
+            vw = tg_dsp_load_s8x4(wq + depth);
             a3 = __smlad(xa, __sxtb16(vw), a3);
-            a3 = __smlad(xb, tg_sxtb16_odd(vw), a3);
-            vw = tg_load_s8x4_post(&wq);
+            a3 = __smlad(xb, tg_dsp_sxtb16_odd(vw), a3);
+            vw = tg_dsp_load_s8x4_post(&wq);
             a2 = __smlad(xa, __sxtb16(vw), a2);
-            a2 = __smlad(xb, tg_sxtb16_odd(vw), a2);
+            a2 = __smlad(xb, tg_dsp_sxtb16_odd(vw), a2);
         }
-        vw = tg_load_s8x4_post(&wp);
+        vw = tg_dsp_load_s8x4_post(&wp);
         a0 = __smlad(xa, __sxtb16(vw), a0);
-        a0 = __smlad(xb, tg_sxtb16_odd(vw), a0);
+        a0 = __smlad(xb, tg_dsp_sxtb16_odd(vw), a0);
     }
     for (k = body; k < depth; ++k) {        /* the last depth % 4 */
         const int32_t xk = x[k] + offset;

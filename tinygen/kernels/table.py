@@ -87,7 +87,8 @@ def _dsp(name, op, struct, twin, scratch, variant=None, headers=()):
     requantization, equal to the portable kernel `twin` on the nodes it serves."""
     return KernelSpec(name, op, weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
                       struct=struct, const_roles=_REQUANT, source=f"kernels/{name}.c", variant=variant,
-                      twin=twin, headers=("kernels/tg_mat_mult_s8_dsp.h",) + headers, scratch=scratch)
+                      twin=twin, headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h") + headers,
+                      scratch=scratch)
 
 
 # depth multiplier 1 (kernel_variants); the 3x3 path's per-channel records packed at build
