@@ -231,7 +231,10 @@ def test_cli_inspect_memory_prints_plan_and_peak():
     assert rc == 0
     _, graph = compile_example("dscnn")
     plan = graph.meta["memory"]
-    assert f"memory plan: arena {plan.arena_size} B; largest live set {plan.peak_live} B" in stdout
+    line = next(l for l in stdout.splitlines() if l.startswith("memory plan:"))
+    assert line.startswith(f"memory plan: arena {plan.arena_size} B")
+    assert f"lower bound {plan.lower_bound} B" in line
+    assert f"largest live set {plan.peak_live} B without in-place overlaps" in line
     # two 25x5x64 int8 maps live at once (a depthwise layer's input and output)
     assert plan.peak_live == 2 * 25 * 5 * 64
     assert "live bytes per op:" in stdout
