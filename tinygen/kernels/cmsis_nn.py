@@ -119,8 +119,17 @@ def cmsis_nn_note(graph: Graph) -> str | None:
     if len(rest) == len(layers):
         return (f"{head}: tinygen's kernels run them all (CMSIS-NN's serve int8 conv, depthwise, fully "
                 f"connected, pooling, add and softmax on Cortex-M cores with the DSP extension)")
-    listed = ", ".join(f"{n.name} ({n.op})" for n in rest)
-    return f"{head}; tinygen's kernels run the rest, which CMSIS-NN has no kernel for: {listed}"
+    from tinygen.passes.choose_kernels import kernel_candidates
+
+    # layers CMSIS-NN could run but tinygen's kernels run (--kernels auto measured them faster)
+    beaten = [n for n in rest if any(c.backend == BACKEND for c in kernel_candidates(graph, n, REQUIRES, "cmsis-nn"))]
+    parts = [head]
+    if beaten:
+        parts.append("tinygen's kernels measured faster on " + ", ".join(f"{n.name} ({n.op})" for n in beaten))
+    unsupported = [n for n in rest if n not in beaten]
+    if unsupported:
+        parts.append("CMSIS-NN has no kernel for " + ", ".join(f"{n.name} ({n.op})" for n in unsupported))
+    return "; ".join(parts)
 
 
 __all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "cmsis_nn_kernels", "cmsis_nn_note", "conv_scratch",
