@@ -118,8 +118,17 @@ void tg_port_write(const char *data, size_t len)
     }
 }
 
+/* QEMU keeps TX_FULL set until its serial backend took the byte (a busy socket
+   delays it): leaving before that loses the reply's last bytes. */
+static void tg_uart_flush(void)
+{
+    while ((TG_UART_STATE & TG_UART_STATE_TX_FULL) != 0u) {
+    }
+}
+
 void tg_port_exit(int code)
 {
+    tg_uart_flush();
     tg_semihost_exit(code);
 }
 
@@ -128,5 +137,6 @@ void tg_port_fault(void)
 {
     static const char msg[] = "\r\ne-[fault: the firmware took a CPU fault]\r\n";
     tg_port_write(msg, sizeof msg - 1u);
+    tg_uart_flush();
     tg_semihost_exit(TG_EXIT_FAULT);
 }

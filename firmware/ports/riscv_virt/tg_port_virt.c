@@ -21,6 +21,7 @@
 #define TG_UART_LSR 5u
 #define TG_LSR_DATA_READY 0x01u
 #define TG_LSR_THR_EMPTY 0x20u
+#define TG_LSR_TX_EMPTY 0x40u   /* TEMT: the last byte has left the transmitter */
 
 #define TG_TEST_DEVICE 0x100000u
 #define TG_TEST_PASS 0x5555u
@@ -97,6 +98,11 @@ const char *tg_port_name(void)
 void tg_port_exit(int code)
 {
     volatile uint32_t *test = (volatile uint32_t *)(uintptr_t)TG_TEST_DEVICE;
+    /* THRE comes back as soon as a byte moves to the shift register; QEMU sets TEMT
+       only once the serial backend took it (a busy socket keeps it), so wait for TEMT:
+       exiting earlier loses the reply's last bytes */
+    while ((*tg_uart(TG_UART_LSR) & TG_LSR_TX_EMPTY) == 0u) {
+    }
     *test = code == 0 ? TG_TEST_PASS : ((uint32_t)code << 16) | TG_TEST_FAIL;
     for (;;) { /* QEMU has left; a real part never gets here */
     }
