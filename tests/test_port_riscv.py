@@ -94,12 +94,16 @@ class VirtDevice:
 
     def _read_some(self, timeout: float) -> bytes:
         self.ser.timeout = timeout
+        got = b""
         try:
-            first = self.ser.read(1)
-            return first + self.ser.read(self.ser.in_waiting) if first else b""
+            got = self.ser.read(1)
+            if got:
+                got += self.ser.read(self.ser.in_waiting)
         except self._serial_error:       # QEMU left (tg exit): nothing more will come
-            time.sleep(timeout)
-            return b""
+            if not got:
+                time.sleep(timeout)
+        # what arrived before QEMU closed the socket (a reply's last byte) is kept
+        return got
 
     def close(self) -> int | None:
         if self.ser is not None:
