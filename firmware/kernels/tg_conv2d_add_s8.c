@@ -9,8 +9,7 @@
  * window and skip byte p are read, and no other step reads skip byte p: the
  * output may take the skip tensor's place (in place, distance 0).
  */
-#include <stddef.h>
-
+#include "tg_conv2d_s8.h"
 #include "tg_kernels.h"
 #include "tg_requant.h"
 
@@ -32,41 +31,26 @@ void tg_conv2d_add_s8(const tg_conv2d_add_params_t *p, const int8_t *input, cons
                       const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                       const int32_t *shift, int8_t *output)
 {
-    int32_t out_y, out_x, oc, ky, kx, ic;
+    /* the convolution's part of the parameters, as tg_conv2d_s8 takes them */
+    const tg_conv2d_params_t conv = {
+        .in_h = p->in_h, .in_w = p->in_w, .in_c = p->in_c,
+        .out_h = p->out_h, .out_w = p->out_w, .out_c = p->out_c,
+        .kernel_h = p->kernel_h, .kernel_w = p->kernel_w,
+        .stride_h = p->stride_h, .stride_w = p->stride_w,
+        .dilation_h = p->dilation_h, .dilation_w = p->dilation_w,
+        .pad_top = p->pad_top, .pad_left = p->pad_left,
+        .depth_multiplier = 1,
+        .input_offset = p->input_offset, .output_offset = p->output_offset,
+        .act_min = p->act_min, .act_max = p->act_max,
+    };
+    int32_t out_y, out_x, oc;
 
     for (out_y = 0; out_y < p->out_h; ++out_y) {
-        const int32_t in_y_origin = out_y * p->stride_h - p->pad_top;
         for (out_x = 0; out_x < p->out_w; ++out_x) {
-            const int32_t in_x_origin = out_x * p->stride_w - p->pad_left;
             for (oc = 0; oc < p->out_c; ++oc) {
                 const int32_t index = (out_y * p->out_w + out_x) * p->out_c + oc;
-                int32_t acc = 0;
-                for (ky = 0; ky < p->kernel_h; ++ky) {
-                    const int32_t in_y = in_y_origin + ky * p->dilation_h;
-                    if (in_y < 0 || in_y >= p->in_h) {
-                        continue; /* padding: (zero point + input_offset) == 0 */
-                    }
-                    for (kx = 0; kx < p->kernel_w; ++kx) {
-                        const int32_t in_x = in_x_origin + kx * p->dilation_w;
-                        const int8_t *in_px;
-                        const int8_t *w_px;
-                        if (in_x < 0 || in_x >= p->in_w) {
-                            continue;
-                        }
-                        in_px = &input[(in_y * p->in_w + in_x) * p->in_c];
-                        w_px = &weights[((oc * p->kernel_h + ky) * p->kernel_w + kx) * p->in_c];
-                        for (ic = 0; ic < p->in_c; ++ic) {
-                            acc += (int32_t)w_px[ic] * ((int32_t)in_px[ic] + p->input_offset);
-                        }
-                    }
-                }
-                if (bias != NULL) {
-                    acc += bias[oc];
-                }
-                acc = tg_requantize(acc, multiplier[oc], shift[oc]) + p->output_offset;
-                acc = acc < p->act_min ? p->act_min : acc;
-                acc = acc > p->act_max ? p->act_max : acc;
-                output[index] = tg_conv_add_one(p, acc, skip[index]);
+                const int8_t c = tg_conv2d_s8_output(&conv, input, weights, bias, multiplier, shift, out_y, out_x, oc);
+                output[index] = tg_conv_add_one(p, c, skip[index]);
             }
         }
     }

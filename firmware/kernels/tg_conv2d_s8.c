@@ -3,50 +3,21 @@
  * requantization. Mirrors TFLite's reference_integer_ops::ConvPerChannel.
  * numpy twin: tinygen.ref.kernels.conv2d_s8.
  */
-#include <stddef.h>
-
+#include "tg_conv2d_s8.h"
 #include "tg_kernels.h"
-#include "tg_requant.h"
 
 void tg_conv2d_s8(const tg_conv2d_params_t *p, const int8_t *input,
                   const int8_t *weights, const int32_t *bias,
                   const int32_t *multiplier, const int32_t *shift,
                   int8_t *output)
 {
-    int32_t out_y, out_x, oc, ky, kx, ic;
+    int32_t out_y, out_x, oc;
 
     for (out_y = 0; out_y < p->out_h; ++out_y) {
-        const int32_t in_y_origin = out_y * p->stride_h - p->pad_top;
         for (out_x = 0; out_x < p->out_w; ++out_x) {
-            const int32_t in_x_origin = out_x * p->stride_w - p->pad_left;
             for (oc = 0; oc < p->out_c; ++oc) {
-                int32_t acc = 0;
-                for (ky = 0; ky < p->kernel_h; ++ky) {
-                    const int32_t in_y = in_y_origin + ky * p->dilation_h;
-                    if (in_y < 0 || in_y >= p->in_h) {
-                        continue; /* padding: (zero point + input_offset) == 0 */
-                    }
-                    for (kx = 0; kx < p->kernel_w; ++kx) {
-                        const int32_t in_x = in_x_origin + kx * p->dilation_w;
-                        const int8_t *in_px;
-                        const int8_t *w_px;
-                        if (in_x < 0 || in_x >= p->in_w) {
-                            continue;
-                        }
-                        in_px = &input[(in_y * p->in_w + in_x) * p->in_c];
-                        w_px = &weights[((oc * p->kernel_h + ky) * p->kernel_w + kx) * p->in_c];
-                        for (ic = 0; ic < p->in_c; ++ic) {
-                            acc += (int32_t)w_px[ic] * ((int32_t)in_px[ic] + p->input_offset);
-                        }
-                    }
-                }
-                if (bias != NULL) {
-                    acc += bias[oc];
-                }
-                acc = tg_requantize(acc, multiplier[oc], shift[oc]) + p->output_offset;
-                acc = acc < p->act_min ? p->act_min : acc;
-                acc = acc > p->act_max ? p->act_max : acc;
-                output[(out_y * p->out_w + out_x) * p->out_c + oc] = (int8_t)acc;
+                output[(out_y * p->out_w + out_x) * p->out_c + oc] =
+                    tg_conv2d_s8_output(p, input, weights, bias, multiplier, shift, out_y, out_x, oc);
             }
         }
     }

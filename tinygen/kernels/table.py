@@ -59,10 +59,14 @@ _REQUANT = ("weight", "bias", "multiplier", "shift")
 _OPERAND = ("operand",)
 
 
-def _portable(name, op, struct, const_roles=(), weight=None, variant=None):
+# one output of the portable convolution, shared by tg_conv2d_s8 and tg_conv2d_add_s8
+_CONV2D_S8_H = ("kernels/tg_conv2d_s8.h",)
+
+
+def _portable(name, op, struct, const_roles=(), weight=None, variant=None, headers=()):
     wd, wb = (weight, 8) if weight else (None, None)
     return KernelSpec(name, op, weight_dtype=wd, weight_bits=wb, struct=struct,
-                      const_roles=const_roles, source=f"kernels/{name}.c", variant=variant)
+                      const_roles=const_roles, source=f"kernels/{name}.c", variant=variant, headers=headers)
 
 
 def _round_up(n: int, m: int) -> int:
@@ -132,9 +136,10 @@ KERNELS: tuple[KernelSpec, ...] = (
          headers=("kernels/tg_conv2d_s8_dsp.h",)),
     _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
          lambda p: mat_mult_dsp_scratch(p["rows"], p["in_features"], p["out_features"])),
-    _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
+    _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8", headers=_CONV2D_S8_H),
     _CONV2D_ADD_DSP,
-    _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8"),
+    _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8",
+              headers=_CONV2D_S8_H),
     _DEPTHWISE_DSP,
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
