@@ -22,6 +22,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 KERNEL_DIR = REPO / "firmware" / "kernels"
 HEADER = KERNEL_DIR / "tg_kernels.h"
+HEADER_B1 = KERNEL_DIR / "tg_kernels_b1.h"
 
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion",
           "-Wdouble-promotion", "-shared", "-fPIC"]
@@ -119,7 +120,7 @@ class KernelLib:
         self.lib = ctypes.CDLL(str(so_path))
         self.structs = {
             name: type(name, (ctypes.Structure,), {"_fields_": fields})
-            for name, fields in parse_structs(HEADER.read_text()).items()
+            for name, fields in parse_structs(HEADER.read_text() + HEADER_B1.read_text()).items()
         }
         self._keep = []
 
@@ -254,6 +255,47 @@ class KernelLib:
 
     def requantize_s8(self, p, input):
         return self._unary(self.lib.tg_requantize_s8, "tg_requantize_params_t", p, input, p["size"])
+
+    # -- binary kernels (tg_kernels_b1.h; twins in tinygen.ref.binary) ---------
+
+    def _b1_call(self, name, struct_name, p, args, out_shape, out_dtype):
+        s = self._params(struct_name, p)
+        c_types = {np.uint32: ctypes.c_uint32, np.int32: ctypes.c_int32, np.int8: ctypes.c_int8}
+        arrays = [None if a is None else np.ascontiguousarray(np.asarray(a).reshape(-1), dtype=t)
+                  for a, t in args]
+        out = np.zeros(int(np.prod(out_shape)), dtype=out_dtype)
+        getattr(self.lib, name)(ctypes.byref(s), *[None if a is None else _ptr(a, c_types[a.dtype.type])
+                                                   for a in arrays], _ptr(out, c_types[out_dtype]))
+        return out.reshape(out_shape)
+
+    def _b1_requant(self, name, struct_name, p, input, in_dtype, weights, w_dtype, bias, multiplier, shift):
+        return self._b1_call(name, struct_name, p, [(input, in_dtype), (weights, w_dtype), (bias, np.int32),
+                                                    (multiplier, np.int32), (shift, np.int32)],
+                             (p["out_h"], p["out_w"], p["out_c"]), np.int8)
+
+    def _b1_threshold(self, name, struct_name, p, input, in_dtype, weights, w_dtype, thresholds):
+        return self._b1_call(name, struct_name, p, [(input, in_dtype), (weights, w_dtype), (thresholds, np.int32)],
+                             (p["out_h"], p["out_w"], (p["out_c"] + 31) // 32), np.uint32)
+
+    def conv2d_b1_b1_s8(self, p, input, weights, bias, multiplier, shift):
+        return self._b1_requant("tg_conv2d_b1_b1_s8", "tg_conv2d_b1_params_t", p, input, np.uint32,
+                                weights, np.uint32, bias, multiplier, shift)
+
+    def conv2d_b1_b1_b1(self, p, input, weights, thresholds):
+        return self._b1_threshold("tg_conv2d_b1_b1_b1", "tg_conv2d_b1_params_t", p, input, np.uint32,
+                                  weights, np.uint32, thresholds)
+
+    def conv2d_s8_b1_s8(self, p, input, weights, bias, multiplier, shift):
+        return self._b1_requant("tg_conv2d_s8_b1_s8", "tg_conv2d_params_t", p, input, np.int8,
+                                weights, np.uint32, bias, multiplier, shift)
+
+    def conv2d_s8_s8_b1(self, p, input, weights, thresholds):
+        return self._b1_threshold("tg_conv2d_s8_s8_b1", "tg_conv2d_params_t", p, input, np.int8,
+                                  weights, np.int8, thresholds)
+
+    def unpack_b1_s8(self, p, input):
+        return self._b1_call("tg_unpack_b1_s8", "tg_unpack_b1_params_t", p, [(input, np.uint32)],
+                             (p["pixels"], p["channels"]), np.int8)
 
     # -- tg_requant.h helpers (through the test shim) -------------------------
 

@@ -12,11 +12,9 @@
 #include "tg_kernels.h"
 #include "tg_requant.h"
 
-/* The requantized, clamped int8 result of output channel oc at output pixel (out_y, out_x). */
-static inline int8_t tg_conv2d_s8_output(const tg_conv2d_params_t *p, const int8_t *input,
-                                         const int8_t *weights, const int32_t *bias,
-                                         const int32_t *multiplier, const int32_t *shift,
-                                         int32_t out_y, int32_t out_x, int32_t oc)
+/* The window sum (no bias) of output channel oc at output pixel (out_y, out_x). */
+static inline int32_t tg_conv2d_s8_acc(const tg_conv2d_params_t *p, const int8_t *input,
+                                       const int8_t *weights, int32_t out_y, int32_t out_x, int32_t oc)
 {
     const int32_t in_y_origin = out_y * p->stride_h - p->pad_top;
     const int32_t in_x_origin = out_x * p->stride_w - p->pad_left;
@@ -42,6 +40,16 @@ static inline int8_t tg_conv2d_s8_output(const tg_conv2d_params_t *p, const int8
             }
         }
     }
+    return acc;
+}
+
+/* The requantized, clamped int8 result of output channel oc at output pixel (out_y, out_x). */
+static inline int8_t tg_conv2d_s8_output(const tg_conv2d_params_t *p, const int8_t *input,
+                                         const int8_t *weights, const int32_t *bias,
+                                         const int32_t *multiplier, const int32_t *shift,
+                                         int32_t out_y, int32_t out_x, int32_t oc)
+{
+    int32_t acc = tg_conv2d_s8_acc(p, input, weights, out_y, out_x, oc);
     if (bias != NULL) {
         acc += bias[oc];
     }
