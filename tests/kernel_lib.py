@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 KERNEL_DIR = REPO / "firmware" / "kernels"
 HEADER = KERNEL_DIR / "tg_kernels.h"
 HEADER_B1 = KERNEL_DIR / "tg_kernels_b1.h"
+HEADER_SUBBYTE = KERNEL_DIR / "tg_kernels_subbyte.h"
 
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion",
           "-Wdouble-promotion", "-shared", "-fPIC"]
@@ -120,7 +121,8 @@ class KernelLib:
         self.lib = ctypes.CDLL(str(so_path))
         self.structs = {
             name: type(name, (ctypes.Structure,), {"_fields_": fields})
-            for name, fields in parse_structs(HEADER.read_text() + HEADER_B1.read_text()).items()
+            for name, fields in parse_structs(HEADER.read_text() + HEADER_B1.read_text()
+                                       + HEADER_SUBBYTE.read_text()).items()
         }
         self._keep = []
 

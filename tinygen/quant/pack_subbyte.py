@@ -1,0 +1,106 @@
+"""Sub-byte weight rows and power-of-two codes, as firmware/kernels/LOWBIT.md lays them out.
+
+- Rows (`s4`, `s2`, `p4`): weights OHWI flattened to [O][K] codes, K = KH*KW*I, each row
+  packed lowest bits first (4-bit: element 2j in bits 0-3 of byte j, 2j+1 in bits 4-7;
+  2-bit: element 4j+m in bits 2m..2m+1 of byte j) and padded with zero codes to a 4-byte
+  boundary: row stride = 4 * ceil(K * bits / 32) bytes.
+- `uniform` codes are the integer weights themselves in two's complement; `dorefa` codes c
+  stand for the odd weight 2c+1 (`odd_weights`).
+- `pow2` codes of b bits: the sign in bit b-1 (1 = negative), the exponent field e below it.
+  With zero allowed, e = 0 is the weight 0 and e >= 1 is +-2^(e-1); without, +-2^e.
+
+numpy only: the compiler packs with it and the numpy twins (tinygen/ref/subbyte.py) unpack
+with it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.errors import ModelError
+
+SUBBYTE_BITS = (2, 4)
+
+
+def _check_bits(bits: int) -> None:
+    if bits not in SUBBYTE_BITS:
+        raise ValueError(f"sub-byte rows hold 2- or 4-bit codes, not {bits}-bit ones")
+
+
+def row_stride(k: int, bits: int) -> int:
+    """Bytes per packed row of k codes of `bits` bits: whole 32-bit words."""
+    _check_bits(bits)
+    return 4 * ((k * bits + 31) // 32)
+
+
+def pack_rows(codes, bits: int) -> np.ndarray:
+    """codes [O][K] (signed or unsigned ints; the low `bits` bits are kept) -> uint8 [O][stride]."""
+    _check_bits(bits)
+    codes = np.asarray(codes)
+    if codes.ndim != 2:
+        raise ValueError(f"pack_rows takes codes [O][K], got shape {codes.shape}")
+    o, k = codes.shape
+    per_byte = 8 // bits
+    stride = row_stride(k, bits)
+    padded = np.zeros((o, stride * per_byte), dtype=np.uint8)
+    padded[:, :k] = codes.astype(np.int64) & ((1 << bits) - 1)
+    lanes = padded.reshape(o, stride, per_byte)
+    shifts = np.arange(per_byte, dtype=np.uint8) * bits
+    return np.bitwise_or.reduce(lanes << shifts, axis=2).astype(np.uint8)
+
+
+def unpack_rows(packed, bits: int, k: int, signed: bool = True) -> np.ndarray:
+    """uint8 [O][stride] (or flat) -> int64 codes [O][K]; signed: two's complement codes."""
+    _check_bits(bits)
+    stride = row_stride(k, bits)
+    rows = np.asarray(packed, dtype=np.uint8).reshape(-1, stride)
+    per_byte = 8 // bits
+    shifts = np.arange(per_byte, dtype=np.uint8) * bits
+    codes = ((rows[:, :, None] >> shifts) & ((1 << bits) - 1)).reshape(rows.shape[0], -1)[:, :k]
+    codes = codes.astype(np.int64)
+    if signed:
+        codes = np.where(codes >= 1 << (bits - 1), codes - (1 << bits), codes)
+    return codes
+
+
+def odd_weights(codes) -> np.ndarray:
+    """DoReFa's integer weights 2c + 1 of the two's complement codes c."""
+    return 2 * np.asarray(codes, dtype=np.int64) + 1
+
+
+def pow2_weights(codes, bits: int = 4, zero: bool = True) -> np.ndarray:
+    """The integer weights of pow2 codes (sign bit + exponent field, LOWBIT.md)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    e = codes & ((1 << (bits - 1)) - 1)
+    negative = (codes >> (bits - 1)) & 1
+    if zero:
+        magnitude = np.where(e == 0, 0, np.left_shift(1, np.maximum(e - 1, 0)))
+    else:
+        magnitude = np.left_shift(1, e)
+    return np.where(negative == 1, -magnitude, magnitude).astype(np.int64)
+
+
+def pow2_codes(weights, bits: int = 4, zero: bool = True) -> np.ndarray:
+    """Integer weights (0 or +-powers of two in range) -> their pow2 codes, uint8.
+
+    The weight 0 (zero allowed) is code 0. Raises ModelError for a weight the code
+    cannot hold.
+    """
+    w = np.asarray(weights, dtype=np.int64)
+    e_max = (1 << (bits - 1)) - 1
+    magnitude = np.abs(w)
+    exponent = np.zeros_like(w)
+    nonzero = magnitude != 0
+    exponent[nonzero] = np.round(np.log2(magnitude[nonzero])).astype(np.int64)
+    field = exponent + 1 if zero else exponent
+    field = np.where(nonzero, field, 0)
+    ok = (np.left_shift(1, exponent) == magnitude) & (field <= e_max) & (field >= 0)
+    ok = np.where(nonzero, ok, zero)
+    if not ok.all():
+        bad = w[~ok][0]
+        largest = 1 << (e_max - 1 if zero else e_max)
+        raise ModelError(f"weight {int(bad)} is not a {bits}-bit power-of-two code "
+                         f"({'0 or ' if zero else ''}+-2^k up to {largest})",
+                         hint="quantize the weights with the pow2 quantizer (tinygen.nn) before packing")
+    codes = field | np.where(w < 0, 1 << (bits - 1), 0)
+    return codes.astype(np.uint8)
