@@ -1,0 +1,383 @@
+"""Low-bit kernels on the Cortex-M stand-ins: executed instructions per MAC and flash bits
+per weight, next to the int8 convolution on the same layer shape.
+
+    .venv/bin/python benchmarks/lowbit_kernels.py [--boards f746zg f446re] [--rows b1_b1_s8 ...] [--json out.json]
+
+Table-driven: KERNELS says how to call each kernel (its header, params struct, argument
+element types, output size, numpy twin, a random-case builder); ROWS lists the layer
+shapes to measure, each for one kernel type, its portable and DSP variants and the int8
+baseline (tg_conv2d_s8, tg_conv2d_s8_dsp). A row for another kernel is a KERNELS entry
+plus a ROWS line.
+
+For each board, one firmware runs every call of every row on the QEMU stand-in
+(mps2-an500 for the F746ZG's Cortex-M7, mps2-an386 for the F446RE's Cortex-M4, -icount
+shift=0): the port's counter gives executed instructions (one timer tick per 40
+instructions, exact under icount), the outputs come back over the UART and must equal
+the numpy twin's, byte for byte, or the script stops. Instructions, never cycles.
+
+run_calls() is also the harness of tests/test_kernels_b1_dsp.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tinygen.board import get_board  # noqa: E402
+from tinygen.kernels.table import conv2d_dsp_scratch  # noqa: E402
+from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits  # noqa: E402
+from tinygen.ref import binary as ref_b1  # noqa: E402
+from tinygen.ref import kernels as ref_s8  # noqa: E402
+from tinygen.resources import data_dir  # noqa: E402
+
+FIRMWARE = data_dir("firmware")
+KERNEL_DIR = FIRMWARE / "kernels"
+PORTS = FIRMWARE / "ports"
+LINK = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections")
+_NP = {"int8_t": np.int8, "uint32_t": np.uint32, "int32_t": np.int32}
+
+
+# -- how to call a kernel -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kernel:
+    """One kernel's C calling convention (the _dsp variant shares its portable one's)."""
+
+    header: str                              # declares the kernel and its params struct
+    struct: str                              # params struct typedef
+    args: tuple[str, ...]                    # element type of each array argument after p
+    out: str                                 # element type of the output (the last argument)
+    out_size: Callable[[dict], int]          # output elements
+    twin: Callable                           # numpy twin: twin(p, *arrays) -> output
+    case: Callable                           # case(p, rng) -> arrays (None: a NULL pointer)
+    weights_arg: int = 1                     # which array holds the weights (flash bits per weight)
+    scratch: Callable[[dict], int] | None = None   # int8 scratch bytes (before the output), DSP only
+    extra_sources: tuple[str, ...] = ()      # other .c files the kernel calls
+
+
+def _out_px(p: dict) -> int:
+    return p["out_h"] * p["out_w"]
+
+
+def _signs(rng, shape) -> np.ndarray:
+    return np.where(rng.random(shape) < 0.5, -1, 1).astype(np.int8)
+
+
+def _w_shape(p: dict) -> tuple[int, int, int, int]:
+    return p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"]
+
+
+def _requant(rng, p: dict, shift: int) -> tuple:
+    n = p["out_c"]
+    return (rng.integers(-200, 200, n).astype(np.int32),
+            rng.integers(1 << 30, (1 << 31) - 1, n).astype(np.int32), np.full(n, shift, np.int32))
+
+
+def _b1_input(p, rng):
+    return pack_bits(_signs(rng, (p["in_h"], p["in_w"], p["in_c"])))
+
+
+def _s8_input(p, rng):
+    return rng.integers(-128, 128, (p["in_h"], p["in_w"], p["in_c"])).astype(np.int8)
+
+
+def _thresholds(rng, p, spread):
+    return rng.integers(-spread, spread, p["out_c"]).astype(np.int32)
+
+
+_REQUANT_ARGS = ("int32_t", "int32_t", "int32_t")
+KERNELS: dict[str, Kernel] = {
+    "tg_conv2d_b1_b1_s8": Kernel(
+        "tg_kernels_b1.h", "tg_conv2d_b1_params_t", ("uint32_t", "uint32_t", *_REQUANT_ARGS), "int8_t",
+        lambda p: _out_px(p) * p["out_c"], ref_b1.conv2d_b1_b1_s8,
+        lambda p, rng: (_b1_input(p, rng), pack_binary_weights(_signs(rng, _w_shape(p))), *_requant(rng, p, -4))),
+    "tg_conv2d_b1_b1_b1": Kernel(
+        "tg_kernels_b1.h", "tg_conv2d_b1_params_t", ("uint32_t", "uint32_t", "int32_t"), "uint32_t",
+        lambda p: _out_px(p) * ((p["out_c"] + 31) // 32), ref_b1.conv2d_b1_b1_b1,
+        lambda p, rng: (_b1_input(p, rng), pack_binary_weights(_signs(rng, _w_shape(p))),
+                        _thresholds(rng, p, 8))),
+    "tg_conv2d_s8_b1_s8": Kernel(
+        "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS), "int8_t",
+        lambda p: _out_px(p) * p["out_c"], ref_b1.conv2d_s8_b1_s8,
+        lambda p, rng: (_s8_input(p, rng), pack_binary_weights(_signs(rng, _w_shape(p))), *_requant(rng, p, -10))),
+    "tg_conv2d_s8_s8_b1": Kernel(
+        "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "int8_t", "int32_t"), "uint32_t",
+        lambda p: _out_px(p) * ((p["out_c"] + 31) // 32), ref_b1.conv2d_s8_s8_b1,
+        lambda p, rng: (_s8_input(p, rng), rng.integers(-127, 128, _w_shape(p)).astype(np.int8),
+                        _thresholds(rng, p, 20000))),
+    "tg_conv2d_s8": Kernel(
+        "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int8_t", *_REQUANT_ARGS), "int8_t",
+        lambda p: _out_px(p) * p["out_c"], ref_s8.conv2d_s8,
+        lambda p, rng: (_s8_input(p, rng), rng.integers(-127, 128, _w_shape(p)).astype(np.int8),
+                        *_requant(rng, p, -12)),
+        scratch=conv2d_dsp_scratch),
+}
+
+
+def kernel(name: str) -> Kernel:
+    return KERNELS[name.removesuffix("_dsp")]
+
+
+# -- the stand-in harness ---------------------------------------------------------------------
+
+@dataclass
+class Call:
+    """One kernel call: its params and its array arguments (numpy, or None for NULL)."""
+
+    name: str
+    p: dict
+    arrays: tuple
+    label: str = ""
+    result: np.ndarray | None = field(default=None, repr=False)
+    instructions: int | None = None
+
+
+def _c_array(name: str, ctype: str, a: np.ndarray) -> str:
+    flat = np.ascontiguousarray(a, dtype=_NP[ctype]).reshape(-1)
+    if ctype == "uint32_t":
+        body = ",".join(f"0x{int(v):x}u" for v in flat)
+    else:
+        body = ",".join(str(int(v)) for v in flat)
+    return f"static const {ctype} {name}[{max(flat.size, 1)}] __attribute__((aligned(8))) = {{{body or '0'}}};\n"
+
+
+def _program(calls: list[Call]) -> str:
+    headers = sorted({kernel(c.name).header for c in calls})
+    out = ["#include <stddef.h>\n#include <stdint.h>\n#include \"tg_port.h\"\n"]
+    out += [f'#include "{h}"\n' for h in headers]
+    out.append(_HELPERS)
+    body = []
+    emitted: dict[tuple[int, str], str] = {}      # calls sharing an array share its C copy
+    for i, c in enumerate(calls):
+        k = kernel(c.name)
+        args = []
+        for j, (ctype, a) in enumerate(zip(k.args, c.arrays)):
+            if a is None:
+                args.append("NULL")
+                continue
+            if (id(a), ctype) not in emitted:
+                emitted[id(a), ctype] = f"a{i}_{j}"
+                out.append(_c_array(f"a{i}_{j}", ctype, a))
+            args.append(emitted[id(a), ctype])
+        if c.name.endswith("_dsp") and k.scratch is not None:
+            out.append(f"static int8_t s{i}[{max(k.scratch(c.p), 1)}] __attribute__((aligned(8)));\n")
+            args.append(f"s{i}")
+        n = k.out_size(c.p)
+        out.append(f"static {k.out} o{i}[{n}] __attribute__((aligned(8)));\n")
+        init = ", ".join(f".{f} = {int(v)}" for f, v in c.p.items())
+        out.append(f"static const {k.struct} p{i} = {{{init}}};\n")
+        body.append(f"    t = tg_port_counter();\n    {c.name}(&p{i}, {', '.join(args)}, o{i});\n"
+                    f"    t = tg_port_counter() - t;\n    put_case({i}, t, o{i}, sizeof o{i});\n")
+    out.append("int main(void)\n{\n    uint64_t t;\n    tg_port_init();\n" + "".join(body)
+               + "    put(\"done\\n\");\n    tg_port_exit(0);\n}\n")
+    return "".join(out)
+
+
+_HELPERS = r"""
+static void put(const char *s)
+{
+    size_t n = 0;
+    while (s[n] != '\0') {
+        n++;
+    }
+    tg_port_write(s, n);
+}
+
+static void put_u64(uint64_t v)
+{
+    char buf[21];
+    size_t i = sizeof buf;
+    do {
+        buf[--i] = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+    } while (v != 0u);
+    tg_port_write(&buf[i], sizeof buf - i);
+}
+
+/* "case <i> <instructions> <hex bytes>" */
+static void put_case(uint32_t i, uint64_t instructions, const void *data, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    const uint8_t *b = (const uint8_t *)data;
+    char hex[2];
+    put("case ");
+    put_u64(i);
+    put(" ");
+    put_u64(instructions);
+    put(" ");
+    for (size_t k = 0; k < n; k++) {
+        hex[0] = digits[b[k] >> 4];
+        hex[1] = digits[b[k] & 15u];
+        tg_port_write(hex, 2);
+    }
+    put("\n");
+}
+"""
+
+
+def _linker_script(board, dest: Path) -> Path:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    flash, ram = board.region("flash"), board.region("ram")
+    values = {"flash_origin": board.emulator["flash_origin"], "flash_size": flash["size"],
+              "ram_origin": board.emulator["ram_origin"], "ram_size": ram["size"],
+              "stack_size": board.stack_size}
+    dest.write_text(env.get_template("linker/cortex-m.ld.j2").render(
+        {**{k: f"0x{v:X}" for k, v in values.items()}, "arena": None}))
+    return dest
+
+
+def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = 300) -> list[Call]:
+    """Build one firmware running `calls` in order for the board's QEMU stand-in, run it, and
+    fill each call's result (the output array) and executed instructions."""
+    board = get_board(board_name)
+    work.mkdir(parents=True, exist_ok=True)
+    main_c = work / "main.c"
+    main_c.write_text(_program(calls))
+    names = {c.name for c in calls}
+    sources = {KERNEL_DIR / f"{n}.c" for n in names}
+    sources |= {KERNEL_DIR / s for n in names if n.endswith("_dsp") for s in kernel(n).extra_sources
+                if (KERNEL_DIR / s).exists()}
+    port = board.emulator["port"]
+    port_sources = sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
+    elf = work / "bench.elf"
+    arch = [f for f in board.cflags if f.startswith("-m")]
+    cmd = [board.cc, *board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
+           f"-I{FIRMWARE / 'runtime'}", str(main_c), *map(str, sorted(sources)), *map(str, port_sources),
+           *arch, *LINK, "-T", str(_linker_script(board, work / "bench.ld")), "-o", str(elf)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"firmware build failed:\n{' '.join(cmd)}\n{done.stderr}")
+    log = work / "uart.txt"
+    qemu = [board.emulator["qemu"], "-M", board.emulator["machine"], "-display", "none", "-monitor", "none",
+            "-serial", f"file:{log}", *board.emulator["args"], "-kernel", str(elf)]
+    done = subprocess.run(qemu, capture_output=True, text=True, timeout=timeout)
+    text = log.read_text(errors="replace")
+    if done.returncode != 0 or not text.rstrip().endswith("done"):
+        raise RuntimeError(f"{board.emulator['machine']} run failed (exit {done.returncode}):\n{text[-2000:]}\n"
+                           f"{done.stderr}")
+    for line in text.splitlines():
+        if line.startswith("case "):
+            _, i, count, data = line.split(" ")
+            c = calls[int(i)]
+            k = kernel(c.name)
+            c.instructions = int(count)
+            c.result = np.frombuffer(bytes.fromhex(data), dtype=_NP[k.out]).copy()
+    return calls
+
+
+# -- the layer shapes ----------------------------------------------------------------------------
+
+def conv(in_c: int, out_c: int, hw: int, k: int = 3, **extra) -> dict:
+    """'same' convolution geometry (stride 1) on an hw x hw image; extra fields per kernel."""
+    pad = k // 2
+    return {"in_h": hw, "in_w": hw, "in_c": in_c, "out_h": hw, "out_w": hw, "out_c": out_c,
+            "kernel_h": k, "kernel_w": k, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1,
+            "pad_top": pad, "pad_left": pad, **extra}
+
+
+def fc(in_f: int, out_f: int, **extra) -> dict:
+    return conv(in_f, out_f, 1, k=1, **extra)
+
+
+B1_IN = {"pad_value": 1, "output_offset": 0, "act_min": -128, "act_max": 127}
+S8_IN = {"depth_multiplier": 1, "input_offset": 3, "output_offset": -5, "act_min": -128, "act_max": 127}
+
+
+@dataclass(frozen=True)
+class Row:
+    kernel: str           # portable kernel; its _dsp variant is measured where the file exists
+    shape: str            # what the row is, for the table
+    p: dict               # the kernel's params
+
+
+ROWS: list[Row] = [
+    Row("tg_conv2d_b1_b1_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **B1_IN)),
+    Row("tg_conv2d_b1_b1_s8", "3x3 conv 128->128 8x8", conv(128, 128, 8, **B1_IN)),
+    Row("tg_conv2d_b1_b1_s8", "FC 256->256", fc(256, 256, **B1_IN)),
+    Row("tg_conv2d_b1_b1_b1", "3x3 conv 64->64 8x8", conv(64, 64, 8, **B1_IN)),
+    Row("tg_conv2d_b1_b1_b1", "3x3 conv 128->128 8x8", conv(128, 128, 8, **B1_IN)),
+    Row("tg_conv2d_b1_b1_b1", "FC 256->256", fc(256, 256, **B1_IN)),
+    Row("tg_conv2d_s8_b1_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **S8_IN)),
+    Row("tg_conv2d_s8_b1_s8", "FC 256->256", fc(256, 256, **S8_IN)),
+    Row("tg_conv2d_s8_s8_b1", "3x3 conv 3->32 16x16 (BNN first layer)", conv(3, 32, 16, **S8_IN)),
+]
+BASELINE = "tg_conv2d_s8"
+
+
+def _s8_params(p: dict) -> dict:
+    """The int8 baseline's params for a row's geometry."""
+    geometry = {k: v for k, v in p.items() if k not in B1_IN and k not in S8_IN}
+    return {**geometry, **S8_IN}
+
+
+def measure(board_name: str, rows: list[Row], work: Path) -> list[dict]:
+    index = []
+    rng = np.random.default_rng(0)
+    for r in rows:
+        names = [r.kernel] + ([f"{r.kernel}_dsp"] if (KERNEL_DIR / f"{r.kernel}_dsp.c").exists() else [])
+        s8 = _s8_params(r.p)
+        arrays = kernel(r.kernel).case(r.p, rng)
+        s8_arrays = KERNELS[BASELINE].case(s8, rng)
+        row_calls = [Call(n, r.p, arrays) for n in names] + [Call(BASELINE, s8, s8_arrays),
+                                                              Call(f"{BASELINE}_dsp", s8, s8_arrays)]
+        index.append((r, row_calls))
+        run_calls(board_name, row_calls, work / f"row{len(index)}")     # one firmware per row
+    report = []
+    for r, row_calls in index:
+        macs = _out_px(r.p) * r.p["out_c"] * r.p["kernel_h"] * r.p["kernel_w"] * r.p["in_c"]
+        entry = {"kernel": r.kernel, "shape": r.shape, "macs": macs, "instructions": {}}
+        for c in row_calls:
+            want = np.asarray(kernel(c.name).twin(c.p, *c.arrays)).reshape(-1)
+            if not np.array_equal(want.astype(c.result.dtype), c.result):
+                raise SystemExit(f"{c.name} on {r.shape}: the stand-in's output differs from the numpy twin")
+            entry["instructions"][c.name] = c.instructions
+        w = row_calls[0].arrays[kernel(r.kernel).weights_arg]
+        entry["bits_per_weight"] = w.nbytes * 8 / (macs // _out_px(r.p))
+        report.append(entry)
+    return report
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--boards", nargs="+", default=["f746zg", "f446re"])
+    ap.add_argument("--rows", nargs="+", help="kernel types to measure (e.g. b1_b1_s8); default all")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    rows = [r for r in ROWS if not args.rows or r.kernel.removeprefix("tg_conv2d_") in args.rows]
+    import tempfile
+
+    report = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for b in args.boards:
+            board = get_board(b)
+            report[board.name] = measure(b, rows, Path(tmp) / b)
+            print(f"\n{board.name} stand-in ({board.emulator['machine']}, {board.core}): executed instructions "
+                  f"per MAC (instructions per multiply-accumulate; binary MACs for b1 x b1)")
+            print(f"  {'kernel':<20} {'layer':<40} {'bits/w':>6} {'portable':>9} {'dsp':>9} "
+                  f"{'s8':>9} {'s8_dsp':>9}")
+            for e in report[board.name]:
+                ins = e["instructions"]
+                per = [ins.get(n) for n in (e["kernel"], f"{e['kernel']}_dsp", BASELINE, f"{BASELINE}_dsp")]
+                cells = " ".join(f"{'-' if v is None else format(v / e['macs'], '.3f'):>9}" for v in per)
+                print(f"  {e['kernel'].removeprefix('tg_conv2d_'):<20} {e['shape']:<40} "
+                      f"{e['bits_per_weight']:>6.2f} {cells}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
