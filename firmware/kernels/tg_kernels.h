@@ -356,12 +356,21 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
                                 const int32_t *packed, int8_t *scratch, int8_t *output);
 
 /*
- * tg_conv2d_add_s8, any geometry, with no scratch: a direct convolution reading the
- * input in place. Same arguments and layouts but the weights, packed at build time
- * (tinygen.kernels.params.conv2d_add_dsp_weights): int16, 4-byte aligned, per pair of
- * output channels and kernel row of L = kernel_w * in_c values, each group of 4 values
- * as (w0, w2, w1, w3) for channel 0 then channel 1, then the last L % 4 values as
- * (channel 0, channel 1) pairs. The output may be the skip buffer.
+ * tg_conv2d_s8, any geometry, with no scratch: a direct convolution reading the input
+ * in place (the output must not overlap it). Same arguments and layouts but the
+ * weights, packed at build time (tinygen.kernels.params.conv2d_direct_dsp_weights):
+ * int16, 4-byte aligned, per block of 4 output channels (zero channels complete the
+ * last block) and kernel row of L = kernel_w * in_c values, each group of 4 values as
+ * (w0, w2, w1, w3) for channel 0, then channels 1, 2, 3, then the last L % 4 values
+ * as the 4 channels' values for each.
+ */
+void tg_conv2d_direct_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int16_t *packed,
+                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
+
+/*
+ * tg_conv2d_add_s8, any geometry, with no scratch: tg_conv2d_direct_s8_dsp's convolution
+ * (same packed weights), then the add with the skip tensor. The output may be the skip
+ * buffer, not the conv's input.
  */
 void tg_conv2d_add_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
                           const int16_t *packed, const int32_t *bias, const int32_t *multiplier,

@@ -99,20 +99,20 @@ def _conv_add(graph: Graph, node: Node) -> dict:
     return p
 
 
-def conv2d_add_dsp_weights(p: dict, consts: dict) -> np.ndarray:
-    """tg_conv2d_add_s8_dsp's packed weights (KernelSpec.pack): int16, per pair of output
-    channels (a zero channel completes an odd count), per kernel row of L = kernel_w * in_c
-    elements: for each whole group of 4 elements, channel 0's values in the order SXTB16
-    pairs them (w0, w2, w1, w3), then channel 1's; then the last L % 4 elements, channel 0's
-    and channel 1's value for each."""
+def conv2d_direct_dsp_weights(p: dict, consts: dict) -> np.ndarray:
+    """tg_conv2d_direct_s8_dsp's and tg_conv2d_add_s8_dsp's packed weights (KernelSpec.pack):
+    int16, per block of 4 output channels (zero channels complete the last block), per
+    kernel row of L = kernel_w * in_c elements: for each whole group of 4 elements, each
+    channel's values in the order SXTB16 pairs them (w0, w2, w1, w3), channel 0 first; then
+    the last L % 4 elements, the 4 channels' values for each."""
     out_c, kh, length = p["out_c"], p["kernel_h"], p["kernel_w"] * p["in_c"]
-    w = np.zeros((out_c + out_c % 2, kh, length), dtype=np.int16)
+    w = np.zeros((-(-out_c // 4) * 4, kh, length), dtype=np.int16)
     w[:out_c] = np.asarray(consts["weight"]).reshape(out_c, kh, length)
-    pairs = w.reshape(-1, 2, kh, length).transpose(0, 2, 1, 3)          # [pair, ky, channel, k]
+    blocks = w.reshape(-1, 4, kh, length).transpose(0, 2, 1, 3)         # [block, ky, channel, k]
     body = length & ~3
-    groups = pairs[..., :body].reshape(*pairs.shape[:3], body // 4, 4)[..., [0, 2, 1, 3]]
-    groups = groups.transpose(0, 1, 3, 2, 4).reshape(*pairs.shape[:2], -1)
-    tail = pairs[..., body:].transpose(0, 1, 3, 2).reshape(*pairs.shape[:2], -1)
+    groups = blocks[..., :body].reshape(*blocks.shape[:3], body // 4, 4)[..., [0, 2, 1, 3]]
+    groups = groups.transpose(0, 1, 3, 2, 4).reshape(*blocks.shape[:2], -1)
+    tail = blocks[..., body:].transpose(0, 1, 3, 2).reshape(*blocks.shape[:2], -1)
     return np.concatenate([groups, tail], axis=-1).ravel()
 
 

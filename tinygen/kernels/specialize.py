@@ -34,6 +34,10 @@ INLINE: dict[str, Inline] = {
                                "kernel_h*kernel_w*in_c"),
     "tg_fully_connected_s8_dsp": Inline("tg_fully_connected_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h",
                                         "in_features"),
+    "tg_conv2d_direct_s8_dsp": Inline("tg_conv2d_direct_s8_dsp_inline", "kernels/tg_conv2d_direct_s8_dsp.h",
+                                      "kernel_h*kernel_w*in_c"),
+    "tg_conv2d_add_s8_dsp": Inline("tg_conv2d_add_s8_dsp_inline", "kernels/tg_conv2d_add_s8_dsp.h",
+                                   "kernel_h*kernel_w*in_c"),
 }
 
 

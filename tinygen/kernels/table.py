@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch
-from tinygen.kernels.params import conv2d_add_dsp_weights
+from tinygen.kernels.params import conv2d_direct_dsp_weights
 
 
 @dataclass(frozen=True)
@@ -105,14 +105,27 @@ _DEPTHWISE_DSP = KernelSpec(
     pack=depthwise_dsp_records, ref_roles=_REQUANT)
 
 
-# a conv2d with a fused residual add (tinygen/passes/fuse_residual.py): a direct
-# convolution reading the input in place, no scratch, so the output may replace the skip;
-# its weights widened to int16 at build time (in flash: twice the int8 weights' bytes)
+# the direct convolution (tg_conv2d_direct_s8_dsp.h): reads the input in place, no scratch;
+# weights widened to int16 at build time (in flash: twice the int8 weights' bytes)
+_DIRECT_DSP = dict(weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+                   const_roles=("packed", "bias", "multiplier", "shift"), pack=conv2d_direct_dsp_weights,
+                   ref_roles=_REQUANT)
+
+# a conv2d with a fused residual add (tinygen/passes/fuse_residual.py): the output may replace the skip
 _CONV2D_ADD_DSP = KernelSpec(
-    "tg_conv2d_add_s8_dsp", "conv2d_add", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
-    struct="tg_conv2d_add_params_t", const_roles=("packed", "bias", "multiplier", "shift"),
-    source="kernels/tg_conv2d_add_s8_dsp.c", twin="conv2d_add_s8", headers=("kernels/tg_dsp_s8.h",),
-    pack=conv2d_add_dsp_weights, ref_roles=_REQUANT)
+    "tg_conv2d_add_s8_dsp", "conv2d_add", struct="tg_conv2d_add_params_t", source="kernels/tg_conv2d_add_s8_dsp.c",
+    twin="conv2d_add_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
+                                   "kernels/tg_conv2d_direct_s8_dsp.h", "kernels/tg_conv2d_add_s8_dsp.h"),
+    **_DIRECT_DSP)
+
+# a plain conv2d without tg_conv2d_s8_dsp's im2col scratch, after it in preference: chosen by
+# tinygen/passes/lower_peak.py where that scratch sits on the arena's peak, or by --kernels
+# auto where it measures faster
+_CONV2D_DIRECT_DSP = KernelSpec(
+    "tg_conv2d_direct_s8_dsp", "conv2d", struct="tg_conv2d_params_t", source="kernels/tg_conv2d_direct_s8_dsp.c",
+    twin="conv2d_s8",
+    headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_conv2d_direct_s8_dsp.h"),
+    **_DIRECT_DSP)
 
 
 # average pooling, 8 channels per step in int16 lanes (SXTAB16)
@@ -134,6 +147,7 @@ KERNELS: tuple[KernelSpec, ...] = (
          lambda p: mat_mult_dsp_scratch(p["out_h"] * p["out_w"], p["in_c"], p["out_c"]), variant="1x1"),
     _dsp("tg_conv2d_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_dsp_scratch,
          headers=("kernels/tg_conv2d_s8_dsp.h",)),
+    _CONV2D_DIRECT_DSP,
     _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
          lambda p: mat_mult_dsp_scratch(p["rows"], p["in_features"], p["out_features"])),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8", headers=_CONV2D_S8_H),

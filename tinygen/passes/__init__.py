@@ -19,6 +19,7 @@ from tinygen.passes.fold_bn import fold_bn
 from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.fuse_residual import fuse_residual
+from tinygen.passes.lower_peak import lower_peak
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
@@ -35,10 +36,17 @@ class CompileOptions:
     cmsis_nn: str | None = None           # CMSIS-NN source tree (--cmsis-nn / $CMSIS_NN_PATH)
     arena_region: str | None = None       # board memory region for the arena (--arena-region)
     # fuse residual adds into the convs feeding them (passes/fuse_residual.py); None: where it
-    # pays, i.e. with portable kernels (the fused kernel does strictly less work). With the DSP
-    # kernels it lowers the arena but tg_conv2d_add_s8_dsp is still slower than
-    # tg_conv2d_s8_dsp + tg_add_s8_dsp (IC: 23.05 M against 19.17 M instructions), so it is asked for
+    # pays, i.e. with tinygen's kernels, portable or DSP (not --kernels cmsis-nn: the conv is
+    # CMSIS-NN's there). The fused kernel skips the add's pass and lets the output take the skip's
+    # place: on the f746zg stand-in IC's fused blocks take 3.34 M / 2.66 M / 2.19 M instructions
+    # against 3.77 M / 3.12 M / 2.81 M for tg_conv2d_s8_dsp + tg_add_s8_dsp. True/False force it.
     fuse_residual: bool | None = None
+    # memory-aware kernel choice (passes/lower_peak.py), default on: after planning, a layer at
+    # the arena's peak whose kernel needs scratch gets a scratch-free candidate kernel instead
+    # (tg_conv2d_direct_s8_dsp for tg_conv2d_s8_dsp), only where that lowers the planned arena,
+    # overriding kernel_choice (--kernels auto's) there; every other layer keeps its fastest
+    # kernel. graph.meta["lower_peak"] and `tinygen inspect --memory` list the layers changed
+    lower_peak: bool = True
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -70,22 +78,32 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     steps = [] if graph.meta.get("quantized") else float_pipeline() + [
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
+        # tinygen.nn layers: FC as convolutions, bit unpacking, weights packed at their width
     ]
     fuse = options.fuse_residual
     if fuse is None:        # not for --kernels cmsis-nn: the conv is CMSIS-NN's, the add a separate call
-        fuse = options.kernels == "portable" or (options.kernels != "cmsis-nn" and "dsp" not in features)
+        fuse = options.kernels != "cmsis-nn"
     if fuse:
         # on the quantized graph (it needs each tensor's grid), before the kernels are chosen
         steps.append(("fuse_residual", fuse_residual))
+
+    def choose(g: Graph, overrides: dict[str, str] | None = None) -> Graph:
+        return choose_kernels(g, features, options.kernels, {**(options.kernel_choice or {}), **(overrides or {})})
+
+    def replan(g: Graph, overrides: dict[str, str]) -> Graph:
+        return plan_memory(reorder(choose(g, overrides)), region=options.arena_region)
+
     steps += [
         # kernels after quantization: the choice depends on dtypes and bit widths
-        ("choose_kernels", lambda g: choose_kernels(g, features, options.kernels,
-                                                              options.kernel_choice)),
+        ("choose_kernels", choose),
         # op order for the lowest peak: scratch sizes and in-place rules come from the kernels
         ("reorder", reorder),
         # memory last: scratch sizes come from the chosen kernels, lifetimes from the order
         ("plan_memory", lambda g: plan_memory(g, region=options.arena_region)),
     ]
+    if options.lower_peak:
+        # after a plan: scratch-free kernels for the layers at its peak, re-planned (choose, reorder, plan)
+        steps.append(("lower_peak", lambda g: lower_peak(g, replan, features, options.kernels)))
     return run_passes(graph, steps, trace)
 
 

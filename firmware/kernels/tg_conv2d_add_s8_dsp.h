@@ -1,0 +1,174 @@
+/*
+ * The body of tg_conv2d_add_s8_dsp (a 2-D convolution with a fused residual add, int8,
+ * ARMv7E-M; see tg_conv2d_add_s8_dsp.c for the contract), shared by the generic kernel
+ * and the per-layer specialization tg_conv2d_add_s8_dsp_inline, which a generated
+ * layer calls with its static const parameters. The convolution is the direct core of
+ * tg_conv2d_direct_s8_dsp.h (4 output channels per step, weights widened at build
+ * time); the epilogue per output byte is the conv's requantization and clamp, then
+ * TFLite's ADD arithmetic with the skip byte, in one of three modes.
+ *
+ * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
+ */
+#ifndef TG_CONV2D_ADD_S8_DSP_H
+#define TG_CONV2D_ADD_S8_DSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tg_conv2d_direct_s8_dsp.h"
+#include "tg_dsp_s8.h"
+#include "tg_kernels.h"
+#include "tg_requant.h"
+
+/*
+ * The epilogue's modes, checked once per call: TG_CONV_ADD_GENERAL, TFLite's arithmetic as
+ * it is; TG_CONV_ADD_FAST, the conv's requantization by tg_requantize_fast (multipliers
+ * >= 0) and the add's by SMMULR, as tg_add_s8_dsp does it and proves it exact there
+ * (left_shift <= 20, multipliers >= 0, input shifts in [-31, 0], output shift in
+ * [-31, -1]); TG_CONV_ADD_BOUNDED, the same with tg_requantize_bounded for the conv
+ * (multipliers in [2^30, 2^31), shifts in [-31, -1], |bias| + depth * 255 * 128 < 2^30).
+ */
+enum { TG_CONV_ADD_GENERAL, TG_CONV_ADD_FAST, TG_CONV_ADD_BOUNDED };
+
+/* Twice the add's rescaled input v (= x + offset), for n = -shift: n_minus_1 < 0 when n == 0. */
+static inline __attribute__((always_inline)) int32_t tg_conv_add_twice(int32_t v, int32_t left_shift_1, int32_t m,
+                                                                       int32_t n_minus_1)
+{
+    const int32_t x = tg_dsp_smmulr((int32_t)((uint32_t)v << left_shift_1), m);
+    if (n_minus_1 < 0) {
+        return x * 2;
+    }
+    /* arithmetic shifts of negative values: see tg_requant.h */
+    return (int32_t)((uint32_t)(((x + (x >> 31)) >> n_minus_1) + 1) & ~1u);
+}
+
+/* One output byte from the conv's sum and the skip byte. */
+static inline __attribute__((always_inline)) int8_t tg_conv_add_out(const tg_conv2d_add_params_t *p, int32_t acc,
+                                                                    int32_t m, int32_t s, int32_t skip, int32_t mode)
+{
+    int32_t c, out;
+    if (mode == TG_CONV_ADD_BOUNDED) {
+        c = tg_requantize_bounded(acc, m, s);
+    } else if (mode == TG_CONV_ADD_FAST) {
+        c = tg_requantize_fast(acc, m, s);
+    } else {
+        c = tg_requantize(acc, m, s);
+    }
+    c += p->output_offset;
+    c = c < p->act_min ? p->act_min : c;
+    c = c > p->act_max ? p->act_max : c;
+    if (mode == TG_CONV_ADD_GENERAL) {
+        const int32_t sum =
+            tg_requantize_smaller_than_one_exp((c + p->conv_offset) * ((int32_t)1 << p->add_left_shift),
+                                               p->conv_multiplier, p->conv_shift) +
+            tg_requantize_smaller_than_one_exp((skip + p->skip_offset) * ((int32_t)1 << p->add_left_shift),
+                                               p->skip_multiplier, p->skip_shift);
+        out = tg_requantize_smaller_than_one_exp(sum, p->add_output_multiplier, p->add_output_shift) +
+              p->add_output_offset;
+    } else {
+        const int32_t x = tg_dsp_smmulr(
+            tg_conv_add_twice(c + p->conv_offset, p->add_left_shift + 1, p->conv_multiplier, -p->conv_shift - 1) +
+                tg_conv_add_twice(skip + p->skip_offset, p->add_left_shift + 1, p->skip_multiplier,
+                                  -p->skip_shift - 1),
+            p->add_output_multiplier);
+        out = tg_dsp_ssat8_asr1(((x + (x >> 31)) >> (-p->add_output_shift - 1)) + 1 + 2 * p->add_output_offset);
+    }
+    out = out < p->add_act_min ? p->add_act_min : out;
+    out = out > p->add_act_max ? p->add_act_max : out;
+    return (int8_t)out;
+}
+
+/*
+ * Outputs in raster order, per pixel the channel blocks in increasing order: output byte
+ * p is written once, after its window and skip byte p are read, and no other output
+ * reads skip byte p, so the output may take the skip's place.
+ */
+static inline __attribute__((always_inline)) void tg_conv_add_all(const tg_conv2d_add_params_t *p, const int8_t *input,
+                                                                  const int8_t *skip, const int16_t *packed,
+                                                                  const int32_t *bias, const int32_t *multiplier,
+                                                                  const int32_t *shift, int32_t mode, int8_t *output)
+{
+    const tg_conv_direct_t g = {p->in_h,     p->in_w,       p->in_c,       p->out_h,      p->out_w,
+                                p->out_c,    p->kernel_h,   p->kernel_w,   p->stride_h,   p->stride_w,
+                                p->dilation_h, p->dilation_w, p->pad_top, p->pad_left, p->input_offset};
+    int32_t out_y, out_x, oc, c, at = 0;
+    for (out_y = 0; out_y < g.out_h; ++out_y) {
+        const int32_t in_y = out_y * g.stride_h - g.pad_top;
+        const tg_conv_taps_t rows = tg_conv_direct_taps(in_y, g.dilation_h, g.kernel_h, g.in_h);
+        for (out_x = 0; out_x < g.out_w; ++out_x) {
+            const int32_t in_x = out_x * g.stride_w - g.pad_left;
+            const tg_conv_taps_t cols = tg_conv_direct_taps(in_x, g.dilation_w, g.kernel_w, g.in_w);
+            for (oc = 0; oc < g.out_c; oc += 4) {
+                const int32_t n = g.out_c - oc < 4 ? g.out_c - oc : 4;
+                int32_t acc[4];
+                tg_conv_direct_sums(&g, input, packed, bias, oc, rows, cols, in_y, in_x, acc);
+#pragma GCC unroll 4
+                for (c = 0; c < n; ++c) {
+                    output[at + oc + c] = tg_conv_add_out(p, acc[c], multiplier[oc + c], shift[oc + c],
+                                                          skip[at + oc + c], mode);
+                }
+            }
+            at += g.out_c;
+        }
+    }
+}
+
+/* Whether the add's parameters allow the fast modes (TG_CONV_ADD_FAST's conditions on p). */
+static inline int32_t tg_conv_add_fast_add(const tg_conv2d_add_params_t *p)
+{
+    return p->add_left_shift >= 0 && p->add_left_shift <= 20 && p->conv_multiplier >= 0 && p->skip_multiplier >= 0 &&
+           p->add_output_multiplier >= 0 && p->conv_shift <= 0 && p->skip_shift <= 0 && p->add_output_shift < 0 &&
+           p->conv_shift >= -31 && p->skip_shift >= -31 && p->add_output_shift >= -31;
+}
+
+/* The epilogue's mode for a call, checked once (see TG_CONV_ADD_GENERAL). */
+static inline int32_t tg_conv_add_mode(const tg_conv2d_add_params_t *p, const int32_t *bias,
+                                       const int32_t *multiplier, const int32_t *shift)
+{
+    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
+    const int32_t bias_limit = ((int32_t)1 << 30) - (depth < 32768 ? depth : 32767) * 255 * 128;
+    int32_t fast = tg_conv_add_fast_add(p);
+    int32_t bounded = fast && depth < 32768;
+    int32_t oc;
+    for (oc = 0; oc < p->out_c && fast; ++oc) {
+        const int32_t b = bias != NULL ? bias[oc] : 0;
+        fast = multiplier[oc] >= 0 && shift[oc] >= -31 && shift[oc] <= 31;
+        bounded = bounded && multiplier[oc] >= ((int32_t)1 << 30) && shift[oc] <= -1 && b < bias_limit &&
+                  b > -bias_limit;
+    }
+    return !fast ? TG_CONV_ADD_GENERAL : bounded ? TG_CONV_ADD_BOUNDED : TG_CONV_ADD_FAST;
+}
+
+/* Every output with the mode a constant in each branch. */
+static inline __attribute__((always_inline)) void tg_conv2d_add_s8_dsp_body(
+    const tg_conv2d_add_params_t *p, int32_t mode, const int8_t *input, const int8_t *skip, const int16_t *packed,
+    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+{
+    if (mode == TG_CONV_ADD_BOUNDED) {
+        tg_conv_add_all(p, input, skip, packed, bias, multiplier, shift, TG_CONV_ADD_BOUNDED, output);
+    } else if (mode == TG_CONV_ADD_FAST) {
+        tg_conv_add_all(p, input, skip, packed, bias, multiplier, shift, TG_CONV_ADD_FAST, output);
+    } else {
+        tg_conv_add_all(p, input, skip, packed, bias, multiplier, shift, TG_CONV_ADD_GENERAL, output);
+    }
+}
+
+/*
+ * Per-layer specialization: tg_conv2d_add_s8_dsp with p pointing to the layer's static
+ * const parameters and `bounded` the conv's tg_mat_mult_quant verdict computed at build
+ * time (tinygen.kernels.specialize): with it and the add's fast conditions (constants of
+ * p) the mode is TG_CONV_ADD_BOUNDED at build time; otherwise it is checked per call.
+ */
+static inline __attribute__((always_inline)) void tg_conv2d_add_s8_dsp_inline(
+    const tg_conv2d_add_params_t *p, int32_t bounded, const int8_t *input, const int8_t *skip, const int16_t *packed,
+    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+{
+    if (bounded && tg_conv_add_fast_add(p)) {
+        tg_conv_add_all(p, input, skip, packed, bias, multiplier, shift, TG_CONV_ADD_BOUNDED, output);
+    } else {
+        tg_conv2d_add_s8_dsp_body(p, tg_conv_add_mode(p, bias, multiplier, shift), input, skip, packed, bias,
+                                  multiplier, shift, output);
+    }
+}
+
+#endif /* TG_CONV2D_ADD_S8_DSP_H */

@@ -1,0 +1,82 @@
+"""Lower the arena's peak with scratch-free kernels, only where that lowers it.
+
+The preferred kernel of a layer is its fastest (or the one --kernels auto measured
+fastest), and some of those need scratch in the arena: tg_conv2d_s8_dsp's im2col
+rows, for one. When such a layer runs at the arena's peak, another kernel for the
+target's ISA that needs no scratch (tg_conv2d_direct_s8_dsp, a direct convolution
+reading its input in place) can lower the arena; portable kernels are not
+considered (several times the instructions). This pass, after plan_memory:
+
+    repeat: for each layer at the peak whose kernel has scratch and that has a
+            scratch-free candidate kernel, re-choose, re-order and re-plan with that
+            kernel; keep the trial with the smallest arena if it is smaller
+    until no trial lowers the arena
+
+A layer is "at the peak" when the buffers live during it (scratch included, in-place
+overlaps not subtracted) add up to the arena size or more: no other layer can be
+what sets the arena. Every other layer keeps its preferred kernel; the choice made
+for memory overrides the per-node kernel choice (--kernels auto's) on the layers it
+changes. graph.meta["lower_peak"] lists the changes (inspect prints them).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from tinygen.ir import Graph, Node
+from tinygen.passes.choose_kernels import kernel_candidates
+
+# re-choose kernels with these per-node overrides, re-order and re-plan a graph
+Replan = Callable[[Graph, dict[str, str]], Graph]
+
+
+def _peak_nodes(graph: Graph) -> list[Node]:
+    plan = graph.meta["memory"]
+    timeline = plan.timeline(len(graph.nodes))
+    return [node for node, live in zip(graph.nodes, timeline) if live >= plan.arena_size]
+
+
+def _scratch_free(graph: Graph, node: Node, features: frozenset, kernels: str) -> str | None:
+    """The preferred candidate kernel of `node` that needs no scratch, when its own needs some:
+    one written for the target's ISA (a portable kernel costs several times the instructions)."""
+    if not node.kernel or node.scratch_bytes == 0:
+        return None
+    for spec in kernel_candidates(graph, node, features, kernels):
+        if spec.name != node.kernel and spec.scratch is None and spec.requires - {"cmsis-nn"}:
+            return spec.name
+    return None
+
+
+def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str) -> Graph:
+    """`replan(graph, overrides)`: choose_kernels (with the overrides on top of the
+    user's or auto's choice), reorder and plan_memory on `graph`, as the pipeline does."""
+    changes: list[dict] = []
+    overrides: dict[str, str] = {}
+    while True:
+        arena = graph.meta["memory"].arena_size
+        best: tuple[int, Graph, dict] | None = None
+        for node in _peak_nodes(graph):
+            kernel = _scratch_free(graph, node, features, kernels)
+            if kernel is None:
+                continue
+            trial = replan(graph.copy(), {**overrides, node.name: kernel})
+            size = trial.meta["memory"].arena_size
+            if size < arena and (best is None or size < best[0]):
+                best = (size, trial, {"node": node.name, "kernel": kernel, "instead_of": node.kernel,
+                                      "arena_before": arena, "arena_after": size})
+        if best is None:
+            break
+        _, graph, change = best
+        overrides[change["node"]] = change["kernel"]
+        changes.append(change)
+    graph.meta["lower_peak"] = changes
+    return graph
+
+
+def lower_peak_lines(graph: Graph) -> list[str]:
+    """One line per layer whose kernel was changed to lower the arena (for inspect)."""
+    return [f"  {c['node']}: {c['kernel']} instead of {c['instead_of']} (no scratch), "
+            f"arena {c['arena_before']} B -> {c['arena_after']} B" for c in graph.meta.get("lower_peak", [])]
+
+
+__all__ = ["lower_peak", "lower_peak_lines"]
