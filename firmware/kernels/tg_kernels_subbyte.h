@@ -76,6 +76,20 @@ void tg_conv2d_s8_p4_s8(const tg_conv2d_subbyte_params_t *p, const int8_t *input
  * Loop order as tg_conv2d_s8_dsp: for each block of 2 output pixels in raster order, the
  * block's input is read before any of its outputs is written.
  */
+/*
+ * Scratch bytes of the DSP kernels: [p4: a 256-entry uint32 table] then 6 * D bytes (two
+ * int8 receptive fields and their int16 widening), D = K rounded up to whole 32-bit words
+ * of codes (a multiple of 8 for 4-bit codes, 16 for 2-bit ones). bits: 4 (s4, p4) or 2 (s2);
+ * table: 1 for p4, 0 otherwise. tinygen.quant.pack_subbyte.dsp_scratch_bytes is the same.
+ */
+static inline int32_t tg_conv2d_subbyte_dsp_buffer_size(const tg_conv2d_subbyte_params_t *p, int32_t bits,
+                                                        int32_t table)
+{
+    const int32_t per_word = 32 / bits;
+    const int32_t field = (p->kernel_h * p->kernel_w * p->in_c + per_word - 1) / per_word * per_word;
+    return (table ? 256 * 4 : 0) + 6 * field;
+}
+
 void tg_conv2d_s8_s4_s8_dsp(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                             const uint8_t *weights, const int32_t *bias,
                             const int32_t *multiplier, const int32_t *shift,

@@ -104,3 +104,13 @@ def pow2_codes(weights, bits: int = 4, zero: bool = True) -> np.ndarray:
                          hint="quantize the weights with the pow2 quantizer (tinygen.nn) before packing")
     codes = field | np.where(w < 0, 1 << (bits - 1), 0)
     return codes.astype(np.uint8)
+
+
+def dsp_scratch_bytes(p: dict, kind: str) -> int:
+    """Scratch bytes of tg_conv2d_s8_<kind>_s8_dsp (tg_conv2d_subbyte_dsp_buffer_size):
+    [p4: a 256-entry uint32 table] then two int8 receptive fields and their int16 widening,
+    each K = kernel_h * kernel_w * in_c rounded up to whole 32-bit words of codes."""
+    bits = {"s4": 4, "s2": 2, "p4": 4}[kind]
+    per_word = 32 // bits
+    k = p["kernel_h"] * p["kernel_w"] * p["in_c"]
+    return (1024 if kind == "p4" else 0) + 6 * (-(-k // per_word) * per_word)
