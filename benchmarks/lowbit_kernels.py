@@ -36,15 +36,17 @@ sys.path.insert(0, str(ROOT))
 from tinygen.board import get_board  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits  # noqa: E402
+from tinygen.quant.pack_subbyte import dsp_scratch_bytes, pack_rows  # noqa: E402
 from tinygen.ref import binary as ref_b1  # noqa: E402
 from tinygen.ref import kernels as ref_s8  # noqa: E402
+from tinygen.ref import subbyte as ref_subbyte  # noqa: E402
 from tinygen.resources import data_dir  # noqa: E402
 
 FIRMWARE = data_dir("firmware")
 KERNEL_DIR = FIRMWARE / "kernels"
 PORTS = FIRMWARE / "ports"
 LINK = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections")
-_NP = {"int8_t": np.int8, "uint32_t": np.uint32, "int32_t": np.int32}
+_NP = {"int8_t": np.int8, "uint8_t": np.uint8, "uint32_t": np.uint32, "int32_t": np.int32}
 
 
 # -- how to call a kernel -------------------------------------------------------------------
@@ -122,6 +124,22 @@ KERNELS: dict[str, Kernel] = {
                         *_requant(rng, p, -12)),
         scratch=conv2d_dsp_scratch),
 }
+
+
+def _subbyte(kind: str, bits: int, signed: bool, shift: int) -> Kernel:
+    """tg_conv2d_s8_<kind>_s8: int8 input, packed rows of random codes (tinygen.quant.pack_subbyte)."""
+    def case(p, rng):
+        lo = -(1 << (bits - 1)) if signed else 0
+        codes = rng.integers(lo, lo + (1 << bits), (p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]))
+        return (_s8_input(p, rng), pack_rows(codes, bits), *_requant(rng, p, shift))
+
+    return Kernel("tg_kernels_subbyte.h", "tg_conv2d_subbyte_params_t", ("int8_t", "uint8_t", *_REQUANT_ARGS),
+                  "int8_t", lambda p: _out_px(p) * p["out_c"], getattr(ref_subbyte, f"conv2d_s8_{kind}_s8"), case,
+                  scratch=lambda p: dsp_scratch_bytes(p, kind))
+
+
+KERNELS.update({f"tg_conv2d_s8_{kind}_s8": _subbyte(kind, bits, signed, shift)
+                for kind, bits, signed, shift in (("s4", 4, True, -8), ("s2", 2, True, -7), ("p4", 4, False, -11))})
 
 
 def kernel(name: str) -> Kernel:
@@ -294,6 +312,7 @@ def fc(in_f: int, out_f: int, **extra) -> dict:
 
 B1_IN = {"pad_value": 1, "output_offset": 0, "act_min": -128, "act_max": 127}
 S8_IN = {"depth_multiplier": 1, "input_offset": 3, "output_offset": -5, "act_min": -128, "act_max": 127}
+SUB_IN = {"input_offset": 3, "output_offset": -5, "act_min": -128, "act_max": 127}    # + odd, zero_code
 
 
 @dataclass(frozen=True)
@@ -313,13 +332,19 @@ ROWS: list[Row] = [
     Row("tg_conv2d_s8_b1_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **S8_IN)),
     Row("tg_conv2d_s8_b1_s8", "FC 256->256", fc(256, 256, **S8_IN)),
     Row("tg_conv2d_s8_s8_b1", "3x3 conv 3->32 16x16 (BNN first layer)", conv(3, 32, 16, **S8_IN)),
+    *[Row(f"tg_conv2d_s8_{kind}_s8", f"{shape}{' ' + note if note else ''}", make(**SUB_IN, **flags))
+      for kind, note, flags in (("s4", "", {"odd": 0, "zero_code": 0}), ("s4", "(dorefa odd)", {"odd": 1, "zero_code": 0}),
+                                ("s2", "", {"odd": 0, "zero_code": 0}), ("p4", "(zero code)", {"odd": 0, "zero_code": 1}))
+      for shape, make in (("3x3 conv 64->64 8x8", lambda **e: conv(64, 64, 8, **e)),
+                          ("1x1 conv 64->64 8x8", lambda **e: conv(64, 64, 8, k=1, **e)),
+                          ("FC 256->256", lambda **e: fc(256, 256, **e)))],
 ]
 BASELINE = "tg_conv2d_s8"
 
 
 def _s8_params(p: dict) -> dict:
     """The int8 baseline's params for a row's geometry."""
-    geometry = {k: v for k, v in p.items() if k not in B1_IN and k not in S8_IN}
+    geometry = {k: v for k, v in p.items() if k not in B1_IN and k not in S8_IN and k not in ("odd", "zero_code")}
     return {**geometry, **S8_IN}
 
 

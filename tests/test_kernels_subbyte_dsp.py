@@ -2,139 +2,37 @@
 on the Cortex-M7 (mps2-an500, the F746ZG's stand-in) and Cortex-M4 (mps2-an386, the
 F446RE's) QEMU stand-ins, against the numpy twins (tinygen.ref.subbyte), byte for byte.
 
-A firmware holds the cases as constant arrays (geometry drawn like the host tests: odd
-sizes, K odd and not a multiple of the 8 or 16 codes of a weight word, channels 1, 3, 5,
-17, 64, stride 2, dilation, every padding, asymmetric zero points, left shifts, odd /
-zero_code on and off, odd and even pixel counts), runs every kernel call in turn and
-prints each output in hex with the executed instructions the call took (the port's
-counter: one timer tick per 40 instructions). benchmarks/lowbit_rows_subbyte.py runs the
-same harness for its measurements. The kernels also compile with the strict flags for
-both cores, and the C scratch formula equals tinygen.quant.pack_subbyte's.
+benchmarks/lowbit_kernels.py's run_calls builds one firmware holding the cases as
+constant arrays (geometry drawn like the host tests: odd sizes, K odd and not a multiple
+of the 8 or 16 codes of a weight word, channels 1, 3, 5, 17, 64, stride 2, dilation,
+every padding, asymmetric zero points, left shifts, odd / zero_code on and off, odd and
+even pixel counts), runs every kernel call in turn on the stand-in and reads each output
+back over the UART. The kernels also compile with the strict flags for both cores, and
+the C scratch formula equals tinygen.quant.pack_subbyte's.
 """
 
 from __future__ import annotations
 
 import ctypes
-import shutil
 import subprocess
-from dataclasses import dataclass
-from pathlib import Path
+import sys
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_lib import KERNEL_DIR, assert_same
+from kernel_lib import KERNEL_DIR, assert_same, parse_structs
+from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 from test_kernels_subbyte import KINDS, TWINS, subbyte_case, subbyte_geometry
-from test_port_cortexm import FIRMWARE, LINK, PORTS, layout, port_sources, render_linker_script
 
-from tinygen.board import get_board
+from e2e import ROOT
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes
 
-STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-Wdouble-promotion"]
-BOARDS = {"cortex-m7": "nucleo-f746zg", "cortex-m4": "nucleo-f446re"}
-ARM_GCC = shutil.which("arm-none-eabi-gcc")
-needs_arm_gcc = pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc is not installed "
-                                   "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
-needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or ARM_GCC is None,
-                                reason="the Cortex-M stand-ins need qemu-system-arm and arm-none-eabi-gcc")
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from lowbit_kernels import Call, run_calls  # noqa: E402
+
+BOARDS = {"cortex-m7": "f746zg", "cortex-m4": "f446re"}
 SUBBYTE_SOURCES = sorted(KERNEL_DIR.glob("tg_conv2d_s8_[sp][42]_s8*.c"))
-SCRATCH_BYTES = 24 * 1024   # the firmware's scratch buffer: every case's kernel must fit
-
-
-# -- the stand-in harness -----------------------------------------------------------------
-
-@dataclass
-class Call:
-    """One kernel call in the firmware: `call` is its C statement over the case's arrays
-    (named p, input, weights, bias, multiplier, shift, scratch, output), `struct` the type of
-    its params p; arrays: name -> (C element type, values)."""
-    call: str
-    struct: str
-    params: dict
-    arrays: dict
-    out_size: int
-    result: np.ndarray | None = None
-    instructions: int | None = None
-
-
-def subbyte_call(kind: str, p: dict, x, packed, b, m, s, dsp: bool = True) -> Call:
-    bias = "bias" if b is not None else "NULL"
-    name = f"tg_conv2d_s8_{kind}_s8" + ("_dsp" if dsp else "")
-    tail = "scratch, output" if dsp else "output"
-    arrays = {"input": ("int8_t", x), "weights": ("uint8_t", packed), "multiplier": ("int32_t", m),
-              "shift": ("int32_t", s)}
-    if b is not None:
-        arrays["bias"] = ("int32_t", b)
-    return Call(f"{name}(&p, input, weights, {bias}, multiplier, shift, {tail});",
-                "tg_conv2d_subbyte_params_t", p, arrays, p["out_h"] * p["out_w"] * p["out_c"])
-
-
-def _c_array(name: str, ctype: str, values) -> str:
-    flat = np.asarray(values).reshape(-1)
-    body = ", ".join(str(int(v)) for v in flat) if flat.size else "0"
-    return f"static const {ctype} {name}[] __attribute__((aligned(8))) = {{{body}}};"
-
-
-def firmware_source(calls: list[Call]) -> str:
-    lines = ['#include <stddef.h>', '#include <stdint.h>', '#include "tg_kernels.h"',
-             '#include "tg_kernels_subbyte.h"', '#include "tg_port.h"', "",
-             f"static int8_t scratch[{SCRATCH_BYTES}] __attribute__((aligned(8)));",
-             f"static int8_t output[{max(c.out_size for c in calls)}];", "",
-             "static void put(const char *s, size_t n) { tg_port_write(s, n); }",
-             "static void put_hex(uint32_t v, int digits)",
-             "{ char b[8]; int i; for (i = digits - 1; i >= 0; --i) { b[i] = \"0123456789abcdef\"[v & 15u];"
-             " v >>= 4; } put(b, (size_t)digits); }",
-             "static void report(int n, uint64_t count, int32_t size)",
-             "{ int32_t i; put(\"R \", 2); put_hex((uint32_t)n, 4); put(\" \", 1);"
-             " put_hex((uint32_t)count, 8); put(\" \", 1);",
-             "  for (i = 0; i < size; ++i) { put_hex((uint8_t)output[i], 2); } put(\"\\n\", 1); }", ""]
-    for i, c in enumerate(calls):
-        lines.append(f"static void case_{i}(void)\n{{")
-        for name, (ctype, values) in c.arrays.items():
-            lines.append("    " + _c_array(name, ctype, values))
-        init = ", ".join(f".{k} = {int(v)}" for k, v in c.params.items())
-        lines += [f"    static const {c.struct} p = {{{init}}};", "    uint64_t t0, t1;",
-                  "    t0 = tg_port_counter();", f"    {c.call}", "    t1 = tg_port_counter();",
-                  f"    report({i}, t1 - t0, {c.out_size});", "}", ""]
-    lines += ["int main(void)", "{", "    tg_port_init();"]
-    lines += [f"    case_{i}();" for i in range(len(calls))]
-    lines += ['    put("done\\n", 5);', "    tg_port_exit(0);", "}", ""]
-    return "\n".join(lines)
-
-
-def run_on_standin(calls: list[Call], core: str, work: Path, timeout: float = 300,
-                   extra_sources: tuple[str, ...] = ()) -> list[Call]:
-    """Builds one firmware running every call for the core's board stand-in (with the
-    sub-byte kernels and the extra_sources in firmware/kernels), runs it under QEMU and
-    fills each call's result and instruction count."""
-    board = get_board(BOARDS[core])
-    port = board.emulator["port"]
-    work.mkdir(parents=True, exist_ok=True)
-    src = work / "cases.c"
-    src.write_text(firmware_source(calls))
-    ld = render_linker_script(layout(board, True), work / "standin.ld")
-    elf = work / f"cases-{core}.elf"
-    kernels = [str(p) for p in SUBBYTE_SOURCES] + [str(KERNEL_DIR / name) for name in extra_sources]
-    arch = [f for f in board.cflags if f.startswith("-m")]
-    cmd = [board.cc, *board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}",
-           f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}", str(src), *kernels,
-           *map(str, port_sources(port)), *arch, *LINK, "-T", str(ld), "-o", str(elf)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if done.returncode != 0:
-        raise AssertionError(f"firmware build failed:\n{done.stderr[-4000:]}")
-    qemu = [board.emulator["qemu"], "-M", board.emulator["machine"], "-display", "none", "-monitor", "none",
-            "-serial", "stdio", *board.emulator["args"], "-kernel", str(elf)]
-    run = subprocess.run(qemu, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    lines = [ln for ln in run.stdout.splitlines() if ln.startswith("R ")]
-    assert run.returncode == 0 and "done" in run.stdout, (
-        f"stand-in run failed (status {run.returncode}):\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
-    assert len(lines) == len(calls), f"{len(lines)} results for {len(calls)} calls"
-    for line, c in zip(lines, calls):
-        _, _, count, data = line.split(" ")
-        c.instructions = int(count, 16)
-        c.result = np.frombuffer(bytes.fromhex(data), dtype=np.int8)
-    return calls
+MAX_SCRATCH = 24 * 1024     # drawn cases above it are left out (the F446RE has 128 KB of RAM)
 
 
 # -- tests ------------------------------------------------------------------------------------
@@ -143,8 +41,7 @@ def run_on_standin(calls: list[Call], core: str, work: Path, timeout: float = 30
 @pytest.mark.parametrize("core", list(BOARDS))
 @pytest.mark.parametrize("source", SUBBYTE_SOURCES, ids=lambda p: p.stem)
 def test_subbyte_kernel_compiles_strict(source, core, tmp_path):
-    fpu = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16"}[core]
-    cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={fpu}", *STRICT,
+    cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
            "-c", str(source), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -158,7 +55,6 @@ def test_dsp_scratch_formula_matches_c(tmp_path):
     so = tmp_path / "size.so"
     subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", f"-I{KERNEL_DIR}", str(shim), "-o", str(so)], check=True)
     lib = ctypes.CDLL(str(so))
-    from kernel_lib import parse_structs
     fields = dict(parse_structs((KERNEL_DIR / "tg_kernels_subbyte.h").read_text()))
     cls = type("P", (ctypes.Structure,), {"_fields_": fields["tg_conv2d_subbyte_params_t"]})
     for kind in KINDS:
@@ -178,7 +74,7 @@ def drawn_cases(n: int, seed: int) -> list[tuple[str, dict, tuple]]:
     def draw(data, s, with_bias):
         kind = list(KINDS)[len(cases) % len(KINDS)]     # each kind in turn
         p = data.draw(subbyte_geometry(kind))
-        if p["out_h"] * p["out_w"] * p["out_c"] <= 2048 and dsp_scratch_bytes(p, kind) <= SCRATCH_BYTES:
+        if p["out_h"] * p["out_w"] * p["out_c"] <= 2048 and dsp_scratch_bytes(p, kind) <= MAX_SCRATCH:
             cases.append((kind, p, subbyte_case(kind, p, s ^ seed, with_bias)))
 
     draw()
@@ -186,8 +82,8 @@ def drawn_cases(n: int, seed: int) -> list[tuple[str, dict, tuple]]:
 
 
 def _check(core: str, cases, tmp_path) -> None:
-    calls = [subbyte_call(kind, p, *args) for kind, p, args in cases]
-    run_on_standin(calls, core, tmp_path)
+    calls = [Call(f"tg_conv2d_s8_{kind}_s8_dsp", p, args) for kind, p, args in cases]
+    run_calls(BOARDS[core], calls, tmp_path)
     for (kind, p, args), c in zip(cases, calls):
         expected = TWINS[kind](p, *args).reshape(-1)
         assert_same(expected, c.result, f"tg_conv2d_s8_{kind}_s8_dsp on {core}, p={p}")
