@@ -1,0 +1,31 @@
+/*
+ * tg_conv2d_b1_b1_b1_dsp: tg_conv2d_b1_b1_b1 for ARMv7E-M (Cortex-M4/M7, DSP extension):
+ * the XNOR / popcount accumulator of tg_conv2d_b1_dsp.h (Harley-Seal, USADA8), then one
+ * threshold compare per channel into the packed output word. Same arguments and bytes
+ * as the portable kernel; numpy twin: tinygen.ref.binary.conv2d_b1_b1_b1.
+ */
+#include "tg_conv2d_b1.h"
+#include "tg_conv2d_b1_dsp.h"
+#include "tg_kernels_b1.h"
+
+void tg_conv2d_b1_b1_b1_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *input,
+                            const uint32_t *weights, const int32_t *thresholds, uint32_t *output)
+{
+    const int fit = tg_b1_spans_fit(p);
+    tg_b1_spans_t spans;
+    int32_t out_y, out_x, oc;
+
+    for (out_y = 0; out_y < p->out_h; ++out_y) {
+        for (out_x = 0; out_x < p->out_w; ++out_x) {
+            if (fit) {
+                tg_b1_spans(p, out_y, out_x, &spans);
+            }
+            uint32_t word = 0u;
+            for (oc = 0; oc < p->out_c; ++oc) {
+                tg_put_threshold_bit(&output, &word,
+                                     tg_conv2d_b1_b1_dsp_acc(p, &spans, fit, input, weights, out_y, out_x, oc),
+                                     thresholds[oc], oc, p->out_c);
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/*
+ * tg_conv2d_b1_b1_s8_dsp: tg_conv2d_b1_b1_s8 for ARMv7E-M (Cortex-M4/M7, DSP extension):
+ * the XNOR / popcount accumulator of tg_conv2d_b1_dsp.h (Harley-Seal, USADA8), then
+ * TFLite requantization. Same arguments and bytes as the portable kernel; numpy twin:
+ * tinygen.ref.binary.conv2d_b1_b1_s8.
+ */
+#include <stddef.h>
+
+#include "tg_conv2d_b1_dsp.h"
+#include "tg_kernels_b1.h"
+#include "tg_requant.h"
+
+void tg_conv2d_b1_b1_s8_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *input,
+                            const uint32_t *weights, const int32_t *bias,
+                            const int32_t *multiplier, const int32_t *shift, int8_t *output)
+{
+    const int fit = tg_b1_spans_fit(p);
+    tg_b1_spans_t spans;
+    int32_t out_y, out_x, oc;
+
+    for (out_y = 0; out_y < p->out_h; ++out_y) {
+        for (out_x = 0; out_x < p->out_w; ++out_x) {
+            if (fit) {
+                tg_b1_spans(p, out_y, out_x, &spans);
+            }
+            for (oc = 0; oc < p->out_c; ++oc) {
+                int32_t acc = tg_conv2d_b1_b1_dsp_acc(p, &spans, fit, input, weights, out_y, out_x, oc);
+                if (bias != NULL) {
+                    acc += bias[oc];
+                }
+                acc = tg_requantize_fast(acc, multiplier[oc], shift[oc]) + p->output_offset;
+                acc = acc < p->act_min ? p->act_min : acc;
+                acc = acc > p->act_max ? p->act_max : acc;
+                *output++ = (int8_t)acc;
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+"""The ARMv7E-M binary kernels (tg_conv2d_b1_b1_s8_dsp, tg_conv2d_b1_b1_b1_dsp,
+tg_conv2d_s8_b1_s8_dsp) on the Cortex-M7 (mps2-an500) and Cortex-M4 (mps2-an386)
+stand-ins == their numpy twins (tinygen.ref.binary), byte for byte.
+
+They compile with the strict flags for both cores. One firmware per board
+runs up to 30 calls (benchmarks/lowbit_kernels.py's harness: inputs as flash constants, the
+outputs back over the UART). Shapes are drawn from a seeded generator like the host
+tests' (tests/test_kernels_b1.py builds the arrays): odd sizes, channel counts 1, 5, 31,
+32, 33, 64, 100, stride 1 and 2, kernels 1x1 / 3x3 / 5x3 / 3x1 / 2x2, dilation (the
+tap-by-tap path), padding 0 / 1 / 2 with pad value 0 / +1 / -1, asymmetric zero points,
+thresholds negative, INT32_MIN and INT32_MAX, and a 17-row kernel (beyond the span
+path's 16 rows).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from kernel_lib import assert_same
+from test_kernels_b1 import CHANNELS, KERNELS, _axis, binary_input_case, int8_input_case
+from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
+
+from e2e import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from lowbit_kernels import KERNEL_DIR, Call, kernel, run_calls  # noqa: E402
+
+DSP_KERNELS = ["tg_conv2d_b1_b1_s8_dsp", "tg_conv2d_b1_b1_b1_dsp", "tg_conv2d_s8_b1_s8_dsp"]
+BOARDS = ["f746zg", "f446re"]
+
+
+@needs_arm_gcc
+@pytest.mark.parametrize("core", list(CORES))
+@pytest.mark.parametrize("name", DSP_KERNELS)
+def test_b1_dsp_kernel_compiles_strict(name, core, tmp_path):
+    cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
+           "-c", str(KERNEL_DIR / f"{name}.c"), "-o", str(tmp_path / "k.o")]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def _geometry(rng, binary_input: bool) -> dict:
+    kernel_h, kernel_w = KERNELS[rng.integers(len(KERNELS))]
+    stride_h, stride_w = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    dilation_h, dilation_w = int(rng.choice([1, 1, 2])), int(rng.choice([1, 1, 1, 2]))
+    pad = int(rng.integers(0, 3))
+    in_h, out_h, pad_top = _axis(int(rng.integers(1, 10)), kernel_h, stride_h, dilation_h, pad)
+    in_w, out_w, pad_left = _axis(int(rng.integers(1, 10)), kernel_w, stride_w, dilation_w, pad)
+    p = {"in_h": in_h, "in_w": in_w, "in_c": int(rng.choice(CHANNELS)), "out_h": out_h, "out_w": out_w,
+         "out_c": int(rng.choice(CHANNELS)), "kernel_h": kernel_h, "kernel_w": kernel_w,
+         "stride_h": stride_h, "stride_w": stride_w, "dilation_h": dilation_h, "dilation_w": dilation_w,
+         "pad_top": pad_top, "pad_left": pad_left}
+    if binary_input:
+        p["pad_value"] = int(rng.choice([0, 1, -1]))
+    else:
+        p.update(depth_multiplier=1, input_offset=int(rng.integers(-127, 129)))
+    lo = int(rng.integers(-128, 128))
+    hi = int(rng.integers(lo, 128))
+    act = (-128, 127) if rng.random() < 0.5 else (lo, hi)
+    p.update(output_offset=int(rng.integers(-128, 128)), act_min=act[0], act_max=act[1])
+    return p
+
+
+def _tall(binary_input: bool) -> dict:
+    """A 17x1 kernel: more rows than the binary span path holds (tap by tap instead)."""
+    p = {"in_h": 19, "in_w": 3, "in_c": 33, "out_h": 3, "out_w": 3, "out_c": 5, "kernel_h": 17, "kernel_w": 1,
+         "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1, "pad_top": 0, "pad_left": 0,
+         "output_offset": 3, "act_min": -128, "act_max": 127}
+    return {**p, "pad_value": -1} if binary_input else {**p, "depth_multiplier": 1, "input_offset": 7}
+
+
+def _calls(n: int, seed: int) -> list[Call]:
+    rng = np.random.default_rng(seed)
+    calls = []
+    for i in range(n):
+        for name in DSP_KERNELS:
+            binary_input = name.startswith("tg_conv2d_b1")
+            p = _geometry(rng, binary_input) if i else _tall(binary_input)
+            build = binary_input_case if binary_input else int8_input_case
+            calls.append(Call(name, p, build(p, int(rng.integers(2**32)), threshold=name.endswith("b1_b1_dsp"))))
+    return calls
+
+
+def _check(board: str, n: int, seed: int, tmp_path, per_firmware: int = 30) -> None:
+    calls = _calls(n, seed)
+    for k in range(0, len(calls), per_firmware):     # each firmware within the F446RE's 512 KB flash
+        run_calls(board, calls[k:k + per_firmware], tmp_path / f"{board}-{k}")
+    kinds = {(c.p.get("pad_value"), c.p["dilation_w"] > 1, c.p["in_c"] % 32 != 0) for c in calls}
+    assert len(kinds) >= 8, f"too few kinds of case: {kinds}"
+    for i, c in enumerate(calls):
+        want = np.asarray(kernel(c.name).twin(c.p, *c.arrays)).reshape(-1)
+        assert_same(want, c.result.astype(want.dtype), f"{c.name} case {i} on {board} ({c.p})")
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_b1_dsp_kernels_standin(board, tmp_path):
+    _check(board, 16, 1, tmp_path)
+
+
+@needs_qemu
+@pytest.mark.slow
+@pytest.mark.parametrize("board", BOARDS)
+def test_b1_dsp_kernels_many_shapes_standin(board, tmp_path):
+    _check(board, 80, 2, tmp_path)
