@@ -3,9 +3,9 @@
 The forward values come from `tinygen.quant.lowbit` (numpy, the compiler's own
 quantizers); torch only adds the gradient of a surrogate function:
 
-    out = surrogate(x) + (quantized(x) - surrogate(x)).detach()
+    out = quantized(x) + (surrogate(x) - surrogate(x).detach())
 
-so the forward value is exactly the quantized one and the backward pass is the
+(the bracket is exactly 0), so the forward value is exactly the quantized one and the backward pass is the
 surrogate's derivative:
 
 * binary (weights and activations): tanh, backward 1 - tanh^2(x);
@@ -71,7 +71,7 @@ class ActQuant:
 def _ste(value: np.ndarray, surrogate: torch.Tensor) -> torch.Tensor:
     """Forward `value`, backward d surrogate."""
     v = torch.from_numpy(np.asarray(value, np.float32)).to(surrogate.device)
-    return surrogate + (v - surrogate).detach()
+    return v + (surrogate - surrogate.detach())
 
 
 def quantized_weights(w: torch.Tensor, spec: WeightQuant) -> tuple[np.ndarray, np.ndarray]:
