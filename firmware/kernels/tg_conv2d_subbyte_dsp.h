@@ -54,10 +54,18 @@ static inline int32_t tg_subbyte_dsp_group(int32_t kind)
     return kind == TG_SUBBYTE_DSP_S2 ? 16 : 8;
 }
 
+/* Stores the widened word q of a group's row i at d: pairs of words, row 0's then row 1's. */
+static inline __attribute__((always_inline)) void tg_subbyte_dsp_put(int32_t *d, int32_t rows, int32_t i, int32_t q,
+                                                                     int32_t v)
+{
+    d[(q >> 1) * 2 * rows + 2 * i + (q & 1)] = v;
+}
+
 /*
  * Widens the int8 fields x_i (i < rows, rows 1 or 2; groups * G bytes each, G the codes of
- * a weight word) into dst: per group, row 0's G int16 (x + offset), then row 1's, in the
- * kind's order. sums[i] = the sum of row i's widened values when want_sums.
+ * a weight word) into dst, in the kind's order: per group and per pair of int16-pair words,
+ * row 0's two words then row 1's, so that one pointer walks both rows with LDRD.
+ * sums[i] = the sum of row i's widened values when want_sums.
  */
 static inline __attribute__((always_inline)) void tg_subbyte_dsp_widen(const int8_t *x0, const int8_t *x1,
                                                                        int32_t rows, int32_t groups,
@@ -67,93 +75,96 @@ static inline __attribute__((always_inline)) void tg_subbyte_dsp_widen(const int
 {
     const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x00010001u);
     const int32_t ones = 0x00010001;
+    const int32_t g_size = tg_subbyte_dsp_group(kind);
     int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
-    int32_t s[2] = {0, 0};
+    int32_t s0 = 0, s1 = 0;
     int32_t g, i;
 
     for (g = 0; g < groups; ++g) {
         for (i = 0; i < rows; ++i) {
-            const int8_t *x = (i == 0 ? x0 : x1) + g * tg_subbyte_dsp_group(kind);
+            const int8_t *x = (i == 0 ? x0 : x1) + g * g_size;
             const int32_t a0 = tg_dsp_load_s8x4(x), a1 = tg_dsp_load_s8x4(x + 4);
             const int32_t e0 = __sxtab16(offset2, a0), o0 = tg_dsp_sxtab16_odd(offset2, a0);
             const int32_t e1 = __sxtab16(offset2, a1), o1 = tg_dsp_sxtab16_odd(offset2, a1);
+            int32_t s = 0;
             if (want_sums) {
-                s[i] = __smlad(e0, ones, __smlad(o0, ones, __smlad(e1, ones, __smlad(o1, ones, s[i]))));
+                s = __smlad(e0, ones, __smlad(o0, ones, __smlad(e1, ones, __smlad(o1, ones, 0))));
             }
             if (kind == TG_SUBBYTE_DSP_S4) {            /* (x0,x4) (x2,x6) (x1,x5) (x3,x7) */
-                d[0] = tg_dsp_pkhbt(e0, e1);
-                d[1] = tg_dsp_pkhtb(e1, e0);
-                d[2] = tg_dsp_pkhbt(o0, o1);
-                d[3] = tg_dsp_pkhtb(o1, o0);
-                d += 4;
+                tg_subbyte_dsp_put(d, rows, i, 0, tg_dsp_pkhbt(e0, e1));
+                tg_subbyte_dsp_put(d, rows, i, 1, tg_dsp_pkhtb(e1, e0));
+                tg_subbyte_dsp_put(d, rows, i, 2, tg_dsp_pkhbt(o0, o1));
+                tg_subbyte_dsp_put(d, rows, i, 3, tg_dsp_pkhtb(o1, o0));
             } else if (kind == TG_SUBBYTE_DSP_P4) {     /* (x0,x1) (x2,x3) (x4,x5) (x6,x7) */
-                d[0] = tg_dsp_pkhbt(e0, o0);
-                d[1] = tg_dsp_pkhtb(o0, e0);
-                d[2] = tg_dsp_pkhbt(e1, o1);
-                d[3] = tg_dsp_pkhtb(o1, e1);
-                d += 4;
+                tg_subbyte_dsp_put(d, rows, i, 0, tg_dsp_pkhbt(e0, o0));
+                tg_subbyte_dsp_put(d, rows, i, 1, tg_dsp_pkhtb(o0, e0));
+                tg_subbyte_dsp_put(d, rows, i, 2, tg_dsp_pkhbt(e1, o1));
+                tg_subbyte_dsp_put(d, rows, i, 3, tg_dsp_pkhtb(o1, e1));
             } else {    /* s2: (x0,x8) (x4,x12) (x1,x9) (x5,x13) (x2,x10) (x6,x14) (x3,x11) (x7,x15) */
                 const int32_t a2 = tg_dsp_load_s8x4(x + 8), a3 = tg_dsp_load_s8x4(x + 12);
                 const int32_t e2 = __sxtab16(offset2, a2), o2 = tg_dsp_sxtab16_odd(offset2, a2);
                 const int32_t e3 = __sxtab16(offset2, a3), o3 = tg_dsp_sxtab16_odd(offset2, a3);
                 if (want_sums) {
-                    s[i] = __smlad(e2, ones, __smlad(o2, ones, __smlad(e3, ones, __smlad(o3, ones, s[i]))));
+                    s = __smlad(e2, ones, __smlad(o2, ones, __smlad(e3, ones, __smlad(o3, ones, s))));
                 }
-                d[0] = tg_dsp_pkhbt(e0, e2);
-                d[1] = tg_dsp_pkhbt(e1, e3);
-                d[2] = tg_dsp_pkhbt(o0, o2);
-                d[3] = tg_dsp_pkhbt(o1, o3);
-                d[4] = tg_dsp_pkhtb(e2, e0);
-                d[5] = tg_dsp_pkhtb(e3, e1);
-                d[6] = tg_dsp_pkhtb(o2, o0);
-                d[7] = tg_dsp_pkhtb(o3, o1);
-                d += 8;
+                tg_subbyte_dsp_put(d, rows, i, 0, tg_dsp_pkhbt(e0, e2));
+                tg_subbyte_dsp_put(d, rows, i, 1, tg_dsp_pkhbt(e1, e3));
+                tg_subbyte_dsp_put(d, rows, i, 2, tg_dsp_pkhbt(o0, o2));
+                tg_subbyte_dsp_put(d, rows, i, 3, tg_dsp_pkhbt(o1, o3));
+                tg_subbyte_dsp_put(d, rows, i, 4, tg_dsp_pkhtb(e2, e0));
+                tg_subbyte_dsp_put(d, rows, i, 5, tg_dsp_pkhtb(e3, e1));
+                tg_subbyte_dsp_put(d, rows, i, 6, tg_dsp_pkhtb(o2, o0));
+                tg_subbyte_dsp_put(d, rows, i, 7, tg_dsp_pkhtb(o3, o1));
+            }
+            if (i == 0) {
+                s0 += s;
+            } else {
+                s1 += s;
             }
         }
+        d += rows * g_size / 2;
     }
-    sums[0] = s[0];
-    sums[1] = s[1];
+    sums[0] = s0;
+    sums[1] = s1;
 }
 
-/* One code word's 4 SMLAD for one row: x holds the row's 4 (s2: 8) widened words of the group. */
-static inline __attribute__((always_inline)) int32_t tg_subbyte_dsp_mac(const int32_t *x, const int32_t *wl,
-                                                                        int32_t kind, int32_t acc)
+/*
+ * Two int16-pair weight words k0, k1 against the next two widened words of each row
+ * (LDRD with write-back through *xp): 2 SMLAD per row.
+ */
+static inline __attribute__((always_inline)) void tg_subbyte_dsp_step(const int32_t **xp, int32_t k0, int32_t k1,
+                                                                      int32_t rows, int32_t *a0, int32_t *a1)
 {
-    acc = __smlad(x[0], wl[0], acc);
-    acc = __smlad(x[1], wl[1], acc);
-    acc = __smlad(x[2], wl[2], acc);
-    acc = __smlad(x[3], wl[3], acc);
-    if (kind == TG_SUBBYTE_DSP_S2) {
-        acc = __smlad(x[4], wl[4], acc);
-        acc = __smlad(x[5], wl[5], acc);
-        acc = __smlad(x[6], wl[6], acc);
-        acc = __smlad(x[7], wl[7], acc);
+    int32_t x0, x1;
+    tg_load_pair_post(xp, &x0, &x1);
+    *a0 = __smlad(x0, k0, *a0);
+    *a0 = __smlad(x1, k1, *a0);
+    if (rows == 2) {
+        tg_load_pair_post(xp, &x0, &x1);
+        *a1 = __smlad(x0, k0, *a1);
+        *a1 = __smlad(x1, k1, *a1);
     }
-    return acc;
 }
 
-/* A word of codes as int16 pairs (4, or 8 for s2), in the order tg_subbyte_dsp_widen gives. */
-static inline __attribute__((always_inline)) void tg_subbyte_dsp_unpack(uint32_t w, int32_t kind,
-                                                                        const int32_t *lut, int32_t *wl)
+/* One word of codes against its group of widened activations, in the order tg_subbyte_dsp_widen gives. */
+static inline __attribute__((always_inline)) void tg_subbyte_dsp_word(uint32_t w, int32_t kind, const int32_t *lut,
+                                                                      const int32_t **xp, int32_t rows,
+                                                                      int32_t *a0, int32_t *a1)
 {
     if (kind == TG_SUBBYTE_DSP_S4) {
         const int32_t lo = (int32_t)((w << 4) & 0xF0F0F0F0u), hi = (int32_t)(w & 0xF0F0F0F0u);
-        wl[0] = __sxtb16(lo);
-        wl[1] = tg_dsp_sxtb16_odd(lo);
-        wl[2] = __sxtb16(hi);
-        wl[3] = tg_dsp_sxtb16_odd(hi);
+        tg_subbyte_dsp_step(xp, __sxtb16(lo), tg_dsp_sxtb16_odd(lo), rows, a0, a1);
+        tg_subbyte_dsp_step(xp, __sxtb16(hi), tg_dsp_sxtb16_odd(hi), rows, a0, a1);
     } else if (kind == TG_SUBBYTE_DSP_S2) {
-        int32_t m;
-        for (m = 0; m < 4; ++m) {
-            const int32_t v = (int32_t)((w << (6 - 2 * m)) & 0xC0C0C0C0u);
-            wl[2 * m] = __sxtb16(v);
-            wl[2 * m + 1] = tg_dsp_sxtb16_odd(v);
-        }
+        const int32_t v0 = (int32_t)((w << 6) & 0xC0C0C0C0u), v1 = (int32_t)((w << 4) & 0xC0C0C0C0u);
+        const int32_t v2 = (int32_t)((w << 2) & 0xC0C0C0C0u), v3 = (int32_t)(w & 0xC0C0C0C0u);
+        tg_subbyte_dsp_step(xp, __sxtb16(v0), tg_dsp_sxtb16_odd(v0), rows, a0, a1);
+        tg_subbyte_dsp_step(xp, __sxtb16(v1), tg_dsp_sxtb16_odd(v1), rows, a0, a1);
+        tg_subbyte_dsp_step(xp, __sxtb16(v2), tg_dsp_sxtb16_odd(v2), rows, a0, a1);
+        tg_subbyte_dsp_step(xp, __sxtb16(v3), tg_dsp_sxtb16_odd(v3), rows, a0, a1);
     } else {
-        wl[0] = lut[w & 0xFFu];
-        wl[1] = lut[(w >> 8) & 0xFFu];
-        wl[2] = lut[(w >> 16) & 0xFFu];
-        wl[3] = lut[w >> 24];
+        tg_subbyte_dsp_step(xp, lut[w & 0xFFu], lut[(w >> 8) & 0xFFu], rows, a0, a1);
+        tg_subbyte_dsp_step(xp, lut[(w >> 16) & 0xFFu], lut[w >> 24], rows, a0, a1);
     }
 }
 
@@ -173,7 +184,6 @@ static inline __attribute__((always_inline)) void tg_subbyte_dsp_outputs(
     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *out0, int8_t *out1)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
-    const int32_t words = tg_subbyte_dsp_group(kind) / 2;   /* widened words per row and group */
     const int32_t scale = tg_subbyte_dsp_scale_log2(kind);
     const int32_t odd = kind != TG_SUBBYTE_DSP_P4 && p->odd;
     const uint32_t *row = weights;
@@ -184,13 +194,7 @@ static inline __attribute__((always_inline)) void tg_subbyte_dsp_outputs(
         const uint32_t *const row_end = row + groups;
         int32_t a0 = 0, a1 = 0, b;
         while (row != row_end) {
-            int32_t wl[8];
-            tg_subbyte_dsp_unpack(*row++, kind, lut, wl);
-            a0 = tg_subbyte_dsp_mac(xp, wl, kind, a0);
-            if (rows == 2) {
-                a1 = tg_subbyte_dsp_mac(xp + words, wl, kind, a1);
-            }
-            xp += rows * words;
+            tg_subbyte_dsp_word(*row++, kind, lut, &xp, rows, &a0, &a1);
         }
         b = bias != NULL ? bias[o] : 0;
         if (odd) {      /* sum (2c + 1) a = 2 sum c a + sum a */
