@@ -16,14 +16,15 @@
  *   signed bytes, hi = w & 0xF0F0F0F0 holds 16 * n1, n3, n5, n7; SXTB16 and SXTB16 ROR 8 of
  *   each give the int16 pairs (n0, n4), (n2, n6), (n1, n5), (n3, n7), times 16. Per word:
  *   1 load, 2 ANDs, 4 SXTB16, then per pixel 2 LDRD of activations and 4 SMLAD: about
- *   7 + 2 * 6 = 19 instructions for 16 MACs.
+ *   7 + 2 * 6 = 19 instructions for 16 MACs (measured 1.50 instructions per MAC on a 3x3
+ *   conv 64->64, int8 tg_conv2d_s8_dsp 1.21: benchmarks/lowbit_kernels.py).
  * - s2 (16 codes per word): (w << 6), (w << 4), (w << 2), w, each & 0xC0C0C0C0, give the
  *   codes m, 4 + m, 8 + m, 12 + m times 64 in bytes 0..3; SXTB16 / SXTB16 ROR 8 pair
  *   (m, 8 + m) and (4 + m, 12 + m).
  * - p4: a 256-entry table in scratch, built per call, maps a byte of codes (two weights) to
  *   the int16 pair of their decoded weights: per word 4 UXTB and 4 table loads, pairs in
  *   natural order (n0, n1), (n2, n3), ... The measured alternative, shifts and adds, is
- *   the portable kernel: on Cortex-M4/M7 it loses to this (see benchmarks/lowbit_rows_subbyte.py).
+ *   the portable kernel: on Cortex-M4/M7 it loses to this by 12-14x (benchmarks/lowbit_kernels.py).
  *
  * The scaled sums (times 16 for s4, 64 for s2) are exact multiples: an arithmetic shift
  * undoes the scale. With odd (DoReFa, weight 2c + 1): acc = 2 * sum(c * a) + sum(a), the
