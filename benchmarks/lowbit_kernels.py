@@ -2,6 +2,7 @@
 per weight, next to the int8 convolution on the same layer shape.
 
     .venv/bin/python benchmarks/lowbit_kernels.py [--boards f746zg f446re] [--rows b1_b1_s8 ...] [--json out.json]
+    .venv/bin/python benchmarks/lowbit_kernels.py --popcount     # the XNOR kernels' popcount methods
 
 Table-driven: KERNELS says how to call each kernel (its header, params struct, argument
 element types, output size, numpy twin, a random-case builder); ROWS lists the layer
@@ -260,20 +261,33 @@ def _linker_script(board, dest: Path) -> Path:
 def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = 300) -> list[Call]:
     """Build one firmware running `calls` in order for the board's QEMU stand-in, run it, and
     fill each call's result (the output array) and executed instructions."""
-    board = get_board(board_name)
     work.mkdir(parents=True, exist_ok=True)
     main_c = work / "main.c"
     main_c.write_text(_program(calls))
     names = {c.name for c in calls}
     sources = {KERNEL_DIR / f"{n}.c" for n in names}
-    sources |= {KERNEL_DIR / s for n in names if n.endswith("_dsp") for s in kernel(n).extra_sources
-                if (KERNEL_DIR / s).exists()}
+    sources |= {KERNEL_DIR / s for n in names if n.endswith("_dsp") for s in kernel(n).extra_sources}
+    text = run_firmware(board_name, [main_c, *sorted(sources)], work, timeout)
+    for line in text.splitlines():
+        if line.startswith("case "):
+            _, i, count, data = line.split(" ")
+            c = calls[int(i)]
+            c.instructions = int(count)
+            c.result = np.frombuffer(bytes.fromhex(data), dtype=_NP[kernel(c.name).out]).copy()
+    return calls
+
+
+def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: float = 300) -> str:
+    """Build sources with the mps2 port for the board's stand-in, run it, return its UART text
+    (which must end with "done")."""
+    board = get_board(board_name)
+    work.mkdir(parents=True, exist_ok=True)
     port = board.emulator["port"]
     port_sources = sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
     elf = work / "bench.elf"
     arch = [f for f in board.cflags if f.startswith("-m")]
     cmd = [board.cc, *board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
-           f"-I{FIRMWARE / 'runtime'}", str(main_c), *map(str, sorted(sources)), *map(str, port_sources),
+           f"-I{FIRMWARE / 'runtime'}", *map(str, sources), *map(str, port_sources),
            *arch, *LINK, "-T", str(_linker_script(board, work / "bench.ld")), "-o", str(elf)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
@@ -286,14 +300,7 @@ def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = 3
     if done.returncode != 0 or not text.rstrip().endswith("done"):
         raise RuntimeError(f"{board.emulator['machine']} run failed (exit {done.returncode}):\n{text[-2000:]}\n"
                            f"{done.stderr}")
-    for line in text.splitlines():
-        if line.startswith("case "):
-            _, i, count, data = line.split(" ")
-            c = calls[int(i)]
-            k = kernel(c.name)
-            c.instructions = int(count)
-            c.result = np.frombuffer(bytes.fromhex(data), dtype=_NP[k.out]).copy()
-    return calls
+    return text
 
 
 # -- the layer shapes ----------------------------------------------------------------------------
@@ -375,11 +382,29 @@ def measure(board_name: str, rows: list[Row], work: Path) -> list[dict]:
     return report
 
 
+def popcount_methods(board_name: str, work: Path) -> dict:
+    """benchmarks/lowbit_popcount.c on the stand-in: {method: {words per call: instructions per word}}."""
+    text = run_firmware(board_name, [Path(__file__).with_name("lowbit_popcount.c")], work)
+    table: dict = {}
+    totals = set()
+    for line in text.splitlines()[:-1]:
+        method, words, count, total = line.split()
+        table.setdefault(method, {})[int(words)] = int(count) / POPCOUNT_WORDS
+        totals.add(total)
+    if len(totals) != 1:
+        raise SystemExit(f"the popcount methods disagree: totals {sorted(totals)}")
+    return table
+
+
+POPCOUNT_WORDS = 4608           # word pairs lowbit_popcount.c counts per method and call length
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boards", nargs="+", default=["f746zg", "f446re"])
     ap.add_argument("--rows", nargs="+", help="kernel types to measure (e.g. b1_b1_s8); default all")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--popcount", action="store_true", help="measure the popcount methods instead")
     args = ap.parse_args(argv)
     rows = [r for r in ROWS if not args.rows or r.kernel.removeprefix("tg_conv2d_") in args.rows]
     import tempfile
@@ -388,6 +413,12 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for b in args.boards:
             board = get_board(b)
+            if args.popcount:
+                report[board.name] = popcount_methods(b, Path(tmp) / b)
+                print(f"\n{board.name} stand-in: executed instructions per counted word (load, EOR, count, loop)")
+                for method, per in report[board.name].items():
+                    print(f"  {method:<6} " + "  ".join(f"{n:>2} words/call {v:6.2f}" for n, v in per.items()))
+                continue
             report[board.name] = measure(b, rows, Path(tmp) / b)
             print(f"\n{board.name} stand-in ({board.emulator['machine']}, {board.core}): executed instructions "
                   f"per MAC (instructions per multiply-accumulate; binary MACs for b1 x b1)")

@@ -10,15 +10,16 @@
  * taps are one contiguous span of input and weight words (dilation 1), so a 3x3 conv on
  * 64 channels runs one block of 4 and 2 single words per row.
  *
- * Executed instructions per counted word, measured on the stand-ins (mps2-an500 M7 and
- * mps2-an386 M4 give the same counts), plain C loops over 18 / 36 / 72 words
- * (benchmarks/lowbit_kernels.py --popcount):
- *   SWAR with a multiply per word        18.1 / 17.5 / 17.3
- *   SWAR bytes, one USADA8 per 31 words  17.3 / 16.6 / 16.0   (delayed horizontal sum)
- *   two words' nibble counts added       18.9 / 18.1 / 17.6
- *   carry-save of 3 words, then SWAR     16.5 / 15.7 / 15.3
- *   Harley-Seal, blocks of 8 words       14.5 / 12.3 / 10.4
- *   byte table (4 LDRB per word)         18.2 / 17.6 / 17.3
+ * Executed instructions per counted word, measured on the mps2-an500 (M7) stand-in
+ * (the mps2-an386 M4 gives the same within 0.4), plain C loops over 8 / 18 / 36 / 72
+ * words per call, each including its two loads, the EOR, the loop and the call
+ * (benchmarks/lowbit_kernels.py --popcount, benchmarks/lowbit_popcount.c):
+ *   SWAR with a multiply per word        19.4 / 18.1 / 17.5 / 17.3
+ *   SWAR bytes, one USADA8 per 31 words  20.3 / 17.3 / 16.6 / 16.0   (delayed horizontal sum)
+ *   two words' nibble counts added       21.3 / 18.9 / 18.1 / 17.6
+ *   carry-save of 3 words, then SWAR     20.0 / 16.5 / 15.7 / 15.3
+ *   Harley-Seal, blocks of 8 words       18.6 / 14.5 / 12.3 / 10.4
+ *   byte table (4 LDRB per word)         19.6 / 18.2 / 17.6 / 17.3
  * (each includes its two loads, the EOR and the loop). Harley-Seal wins; this kernel
  * keeps its state across the spans of one output, with blocks of 4 to fit short spans.
  *
