@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.errors import ModelError
+from tinygen.quant.lowbit import WeightQuant, decode_weights, encode_weights
 
 SUBBYTE_BITS = (2, 4)
 
@@ -69,41 +70,27 @@ def odd_weights(codes) -> np.ndarray:
 
 
 def pow2_weights(codes, bits: int = 4, zero: bool = True) -> np.ndarray:
-    """The integer weights of pow2 codes (sign bit + exponent field, LOWBIT.md)."""
-    codes = np.asarray(codes, dtype=np.int64)
-    e = codes & ((1 << (bits - 1)) - 1)
-    negative = (codes >> (bits - 1)) & 1
-    if zero:
-        magnitude = np.where(e == 0, 0, np.left_shift(1, np.maximum(e - 1, 0)))
-    else:
-        magnitude = np.left_shift(1, e)
-    return np.where(negative == 1, -magnitude, magnitude).astype(np.int64)
+    """The integer weights of pow2 codes (sign bit + exponent field, LOWBIT.md): the
+    decoding of tinygen.quant.lowbit."""
+    return decode_weights(codes, WeightQuant("pow2", bits, zero=zero)).astype(np.int64)
 
 
 def pow2_codes(weights, bits: int = 4, zero: bool = True) -> np.ndarray:
-    """Integer weights (0 or +-powers of two in range) -> their pow2 codes, uint8.
-
-    The weight 0 (zero allowed) is code 0. Raises ModelError for a weight the code
-    cannot hold.
-    """
+    """Integer weights (0 or +-powers of two in range) -> their pow2 codes, uint8, by
+    tinygen.quant.lowbit's encoding after checking that each weight is a code's value (the
+    weight 0, zero allowed, is code 0). Raises ModelError for a weight no code holds."""
     w = np.asarray(weights, dtype=np.int64)
     e_max = (1 << (bits - 1)) - 1
     magnitude = np.abs(w)
-    exponent = np.zeros_like(w)
-    nonzero = magnitude != 0
-    exponent[nonzero] = np.round(np.log2(magnitude[nonzero])).astype(np.int64)
-    field = exponent + 1 if zero else exponent
-    field = np.where(nonzero, field, 0)
-    ok = (np.left_shift(1, exponent) == magnitude) & (field <= e_max) & (field >= 0)
-    ok = np.where(nonzero, ok, zero)
+    exponent = np.round(np.log2(np.maximum(magnitude, 1))).astype(np.int64)
+    ok = (np.left_shift(1, exponent) == magnitude) & (exponent <= (e_max - 1 if zero else e_max))
+    ok = np.where(magnitude == 0, zero, ok)
     if not ok.all():
-        bad = w[~ok][0]
         largest = 1 << (e_max - 1 if zero else e_max)
-        raise ModelError(f"weight {int(bad)} is not a {bits}-bit power-of-two code "
+        raise ModelError(f"weight {int(w[~ok][0])} is not a {bits}-bit power-of-two code "
                          f"({'0 or ' if zero else ''}+-2^k up to {largest})",
                          hint="quantize the weights with the pow2 quantizer (tinygen.nn) before packing")
-    codes = field | np.where(w < 0, 1 << (bits - 1), 0)
-    return codes.astype(np.uint8)
+    return encode_weights(w, WeightQuant("pow2", bits, zero=zero)).astype(np.uint8)
 
 
 def dsp_scratch_bytes(p: dict, kind: str) -> int:
