@@ -117,7 +117,9 @@ def compiled(name: str, features, tmp_path_factory):
     rng = np.random.default_rng(0)
     np.save(tmp / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
     source = load_source(tmp / "m.pt2")
-    graph = compile_source(source, str(tmp / "calib.npy"), CompileOptions(features=frozenset(features)))
+    # the preferred kernels everywhere: no scratch-free swap at the peak (tests/test_lower_peak.py)
+    graph = compile_source(source, str(tmp / "calib.npy"),
+                           CompileOptions(features=frozenset(features), lower_peak=False))
     inputs = [quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
               for _ in range(4)]
     return source, graph, inputs, tmp

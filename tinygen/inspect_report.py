@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tinygen.analysis import LayerStats
 from tinygen.ir import Graph
+from tinygen.passes.lower_peak import lower_peak_lines
 from tinygen.passes.plan_memory import MemoryPlan
 from tinygen.report import human_bytes, human_count, table
 
@@ -119,6 +120,10 @@ def memory_report(graph: Graph) -> str:
         "(each live only during its op)",
         table(["buffer", "kind", "offset", "bytes", "written by", "last read by"], rows, "llrrll"),
     ]
+    changed = lower_peak_lines(graph)
+    if changed:
+        lines += ["", "kernels chosen for memory (scratch-free at the peak; every other layer keeps its fastest):",
+                  *changed]
     if overlaps:
         lines += ["", f"in-place overlaps ({sum(1 for r in overlaps if r[3])} of {len(overlaps)} used; output "
                       "at least D bytes below its input):",

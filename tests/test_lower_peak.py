@@ -1,0 +1,144 @@
+"""The scratch-free DSP convolution and the memory-aware kernel choice (passes/lower_peak.py).
+
+tg_conv2d_direct_s8_dsp equals its numpy twin (conv2d_s8) layer by layer on the Cortex-M
+stand-ins, specialized and generic, over odd sizes, channel counts that are not multiples
+of 4 (the one-value-at-a-time path) and that are (the whole-group paths, clipped and
+dilated), stride 2, padding, dilation and no bias. The pass gives the MLPerf IC model an
+arena within 60% of TFLM's, overriding a per-node kernel choice only on the layer it
+changes, and changes nothing where no scratch-free kernel lowers the arena.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from e2e import assert_device_equals_reference
+from test_kernels_dsp import needs_qemu
+from tinygen.board import get_board
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.passes import CompileOptions
+from tinygen.ref.interpreter import quantize_input
+
+DIRECT = "tg_conv2d_direct_s8_dsp"
+MLPERF = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf-tiny"
+IC = MLPERF / "ic_resnet8_int8.tflite"
+needs_mlperf = pytest.mark.skipif(not IC.exists(), reason=f"the MLPerf Tiny models are not at {MLPERF}")
+# ../shared/notes/anchors.md: TFLM's arena for IC on the Cortex-M7 stand-in; the issue's target is 60% of it
+TFLM_IC_ARENA = 54_996
+
+
+class DirectConvs(nn.Module):
+    """in_c 3 (odd sizes, padding clipped one value at a time), in_c 8 stride 2 (clipped runs of
+    whole groups), in_c 12 dilated (a run of groups per tap) to 5 channels (not a multiple of 4),
+    in_c 5 with unequal padding and no bias, a strided 1x1 with ReLU, an even kernel."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(8, 12, 3, stride=2, padding=1),
+            nn.Conv2d(12, 5, 3, dilation=2, padding=2),
+            nn.Conv2d(5, 7, (3, 5), padding=(1, 2), bias=False), nn.ReLU6(),
+            nn.Conv2d(7, 16, 1, stride=2), nn.ReLU(),
+            nn.Conv2d(16, 6, 2))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def _direct_graph(board, tmp: Path, specialize: bool):
+    torch.manual_seed(3)
+    net = DirectConvs()
+    for p in net.parameters():
+        torch.nn.init.uniform_(p, -1.0, 1.0)
+    net.eval()
+    shape = (1, 3, 11, 9)
+    torch.export.save(torch.export.export(net, (torch.randn(shape),)), tmp / "m.pt2")
+    rng = np.random.default_rng(0)
+    np.save(tmp / "calib.npy", rng.standard_normal((16,) + shape[1:]).astype(np.float32))
+    source = load_source(tmp / "m.pt2")
+    options = CompileOptions(features=board.isa_features)
+    first = compile_source(source, str(tmp / "calib.npy"), options)
+    choice = {n.name: DIRECT for n in first.nodes if n.op == "conv2d"}
+    graph = compile_source(source, str(tmp / "calib.npy"), CompileOptions(features=board.isa_features,
+                                                                          kernel_choice=choice))
+    graph.meta["specialize"] = specialize
+    inputs = [quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
+              for _ in range(3)]
+    return source, graph, inputs
+
+
+@needs_qemu
+@pytest.mark.parametrize("board_name, specialize", [("f746zg", True), ("f746zg", False), ("f446re", True)])
+def test_conv2d_direct_s8_dsp_standin(board_name, specialize, tmp_path):
+    from tinygen.hil.target import open_device
+
+    board = get_board(board_name)
+    source, graph, inputs = _direct_graph(board, tmp_path, specialize)
+    convs = [n for n in graph.nodes if n.op == "conv2d"]
+    assert len(convs) == 6 and {n.kernel for n in convs} == {DIRECT}
+    assert all(n.scratch_bytes == 0 for n in convs)
+    project = build(source, graph, board, tmp_path / "fw").out_dir
+    call = "tg_conv2d_direct_s8_dsp_inline(" if specialize else "tg_conv2d_direct_s8_dsp("
+    assert (Path(project) / "model.c").read_text().count(call) == 6
+    with open_device(board, project, emulate=True) as dev:
+        for i, x in enumerate(inputs):
+            assert_device_equals_reference(dev, graph, x, f"{board_name} input {i}")
+
+
+def _mlperf(name: str, **options):
+    board = get_board("f746zg")
+    return compile_source(load_source(MLPERF / f"{name}_int8.tflite"), None,
+                          CompileOptions(features=board.isa_features, **options))
+
+
+@needs_mlperf
+@pytest.mark.parametrize("fuse", [None, True])
+def test_ic_arena_within_60_percent_of_tflm_f746zg(fuse):
+    before = _mlperf("ic_resnet8", fuse_residual=fuse, lower_peak=False)
+    graph = _mlperf("ic_resnet8", fuse_residual=fuse)
+    arena = graph.meta["memory"].arena_size
+    assert arena <= 0.60 * TFLM_IC_ARENA and arena < before.meta["memory"].arena_size
+    changes = graph.meta["lower_peak"]
+    assert changes and all(c["arena_after"] < c["arena_before"] for c in changes)
+    assert changes[-1]["arena_after"] == arena and changes[0]["arena_before"] == before.meta["memory"].arena_size
+    # only the layers changed for memory differ from the plan without the pass
+    changed = {c["node"]: c["kernel"] for c in changes}
+    kernels = {n.name: n.kernel for n in graph.nodes}
+    assert {n: k for n, k in kernels.items() if k != {m.name: m.kernel for m in before.nodes}[n]} == changed
+    assert set(changed.values()) == {DIRECT}
+
+
+@needs_mlperf
+def test_lower_peak_overrides_a_kernel_choice_only_where_it_lowers_the_arena():
+    """A per-node choice (as --kernels auto's) naming the im2col conv on every conv: the pass
+    still swaps the peak's layer, and keeps the choice everywhere else."""
+    plain = _mlperf("ic_resnet8")
+    choice = {n.name: "tg_conv2d_s8_dsp" for n in plain.nodes if n.op == "conv2d"}
+    graph = _mlperf("ic_resnet8", kernel_choice=choice)
+    changed = {c["node"] for c in graph.meta["lower_peak"]}
+    assert changed and graph.meta["memory"].arena_size <= 0.60 * TFLM_IC_ARENA
+    for name in choice:
+        kernel = next(n.kernel for n in graph.nodes if n.name == name)
+        assert kernel == (DIRECT if name in changed else "tg_conv2d_s8_dsp"), name
+
+
+@needs_mlperf
+@pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenet", "ad_autoencoder"])
+def test_lower_peak_changes_nothing_where_it_cannot_lower_the_arena(name):
+    off, on = _mlperf(name, lower_peak=False), _mlperf(name)
+    assert on.meta["lower_peak"] == []
+    assert on.meta["memory"].arena_size == off.meta["memory"].arena_size
+    assert [(n.name, n.kernel) for n in on.nodes] == [(n.name, n.kernel) for n in off.nodes]
+
+
+@needs_mlperf
+def test_lower_peak_respects_fuse_residual_false():
+    graph = _mlperf("ic_resnet8", fuse_residual=False)
+    assert not [n for n in graph.nodes if n.op == "conv2d_add"]
+    assert sum(n.op == "add" for n in graph.nodes) == 3
