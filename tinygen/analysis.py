@@ -26,11 +26,11 @@ class LayerStats:
 def node_macs(graph: Graph, node: Node) -> int:
     out = graph.tensor(node.outputs[0]).shape
     if node.op in ("conv2d", "conv2d_add", "depthwise_conv2d"):
-        w = graph.tensor(node.param("weight")).shape
+        w = graph.weight_shape(node)
         taps = w[1] * w[2] * (w[3] if node.op != "depthwise_conv2d" else 1)
         return math.prod(out) * taps
     if node.op == "fully_connected":
-        out_f, in_f = graph.tensor(node.param("weight")).shape
+        out_f, in_f = graph.weight_shape(node)
         return math.prod(out[:-1]) * out_f * in_f
     return 0
 

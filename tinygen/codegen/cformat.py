@@ -16,7 +16,7 @@ _C_KEYWORDS = frozenset(
     "union unsigned void volatile while".split()
 )
 
-C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t"}
+C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "uint32": "uint32_t"}
 
 
 def c_identifier(name: str) -> str:
@@ -54,7 +54,10 @@ def c_array_body(data: np.ndarray, per_line: int = 16, indent: str = "    ") -> 
     flat = np.asarray(data).ravel()
     if flat.size == 0:
         return indent + "0"
-    strs = [c_int(v) for v in flat.tolist()] if flat.dtype.itemsize >= 4 else list(map(str, flat.tolist()))
+    if flat.dtype == np.uint32:       # packed bit words: hex, bit patterns read better so
+        strs = [f"0x{v:08x}u" for v in flat.tolist()]
+    else:
+        strs = [c_int(v) for v in flat.tolist()] if flat.dtype.itemsize >= 4 else list(map(str, flat.tolist()))
     lines = [", ".join(strs[i:i + per_line]) for i in range(0, len(strs), per_line)]
     return ",\n".join(indent + line for line in lines)
 

@@ -6,6 +6,7 @@ prints is computed here, so templates only loop and substitute.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -14,8 +15,10 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
                                      c_int, c_macro, c_struct_init)
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels import specialize
+from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
 from tinygen.kernels.table import BACKEND_HEADERS, KERNELS_BY_NAME, KernelSpec
 from tinygen.passes.plan_memory import ALIGNMENT, ARENA_SECTION, MemoryPlan
+from tinygen.resources import data_dir
 
 
 @dataclass
@@ -58,8 +61,13 @@ def scratch_macro(node: str) -> str:
     return "S_" + c_macro(node)
 
 
-def _arena_ptr(graph: Graph, tensor: str) -> str:
-    return f"tg_arena + {tensor_macro(tensor)}"
+def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False) -> str:
+    """A tensor's place in the arena, typed as its kernel takes it: packed binary tensors
+    as their 32-bit words (the planner aligns every buffer to ALIGNMENT bytes)."""
+    ptr = f"tg_arena + {tensor_macro(tensor)}"
+    if graph.tensor(tensor).dtype == "b1":
+        return f"({'const ' if read_only else ''}uint32_t *)({ptr})"
+    return ptr
 
 
 def _const_ref(graph: Graph, node: Node, role: str, arrays: dict[str, str]) -> str:
@@ -71,7 +79,7 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     pname = f"{layer.name}_params"
     layer.statics.append(f"static const {spec.struct} {pname} = {{\n"
                          f"{c_struct_init(node.attrs['kparams'])}\n}};")
-    args = [f"&{pname}"] + [_arena_ptr(graph, t) for t in node.inputs]
+    args = [f"&{pname}"] + [_arena_ptr(graph, t, read_only=True) for t in node.inputs]
     args += [_const_ref(graph, node, role, arrays) for role in spec.const_roles]
     if spec.scratch is not None:
         args.append(f"tg_arena + {scratch_macro(node.name)}" if node.scratch_bytes else "NULL")
@@ -171,7 +179,9 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str) 
     backends = {KERNELS_BY_NAME[n.kernel].backend for n in graph.nodes if n.kernel}
     inline_headers = {inline.header for n in graph.nodes if n.kernel
                       for inline in [_inline(graph, KERNELS_BY_NAME[n.kernel])] if inline is not None}
-    kernel_headers = ["tg_kernels.h"] + sorted({h.rsplit("/", 1)[-1] for h in inline_headers} |
+    api_headers = {h.rsplit("/", 1)[-1] for n in graph.nodes if n.kernel for h in KERNELS_BY_NAME[n.kernel].headers
+                   if h.rsplit("/", 1)[-1].startswith(API_HEADER_PREFIX)}
+    kernel_headers = ["tg_kernels.h"] + sorted({h.rsplit("/", 1)[-1] for h in inline_headers} | api_headers |
                                                {BACKEND_HEADERS[b].rsplit("/", 1)[-1]
                                                 for b in backends if b in BACKEND_HEADERS})
     return {
@@ -195,11 +205,35 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str) 
     }
 
 
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
+
+
+def _local_includes(rel: str) -> set[str]:
+    """The headers a firmware file includes from its own folder, transitively (relative to
+    firmware/): a kernel's private headers need no listing in its KernelSpec."""
+    root = data_dir("firmware")
+    found: set[str] = set()
+    todo = [rel]
+    while todo:
+        path = root / todo.pop()
+        if not path.is_file():
+            continue
+        for name in _INCLUDE.findall(path.read_text()):
+            dep = f"{path.parent.relative_to(root).as_posix()}/{name}"
+            if dep not in found and (root / dep).is_file():
+                found.add(dep)
+                todo.append(dep)
+    return found
+
+
 def kernel_sources(graph: Graph) -> list[str]:
-    """Firmware files (relative to firmware/) the generated model needs."""
+    """Firmware files (relative to firmware/) the generated model needs: the kernels' sources,
+    the headers their specs name and those they include."""
     specs = [KERNELS_BY_NAME[n.kernel] for n in graph.nodes if n.kernel]
-    headers = sorted({h for spec in specs for h in spec.headers})
-    return ["kernels/tg_kernels.h", "kernels/tg_requant.h"] + headers + sorted({spec.source for spec in specs})
+    sources = {spec.source for spec in specs}
+    base = ["kernels/tg_kernels.h", "kernels/tg_requant.h"]
+    headers = {h for spec in specs for h in spec.headers} | {h for src in sources for h in _local_includes(src)}
+    return base + sorted(headers - set(base)) + sorted(sources)
 
 
 __all__ = ["project_data", "kernel_sources", "tensor_macro"]

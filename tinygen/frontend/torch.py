@@ -20,6 +20,7 @@ path in the user's model and the supported layers.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -28,14 +29,14 @@ import torch
 import torch.fx
 
 from tinygen.errors import ModelError, UnsupportedOpError
-from tinygen.ir import Graph, Kind, Node, Tensor, validate
+from tinygen.ir import Graph, Kind, Node, QParams, Tensor, validate
 
 SUPPORTED_LAYERS = (
     "Conv2d (groups=1 or depthwise, any kernel/stride/padding/dilation)",
     "Linear", "BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Hardtanh", "Sigmoid",
     "MaxPool2d (dilation 1)", "AvgPool2d", "AdaptiveAvgPool2d(1) / mean over H,W",
     "tensor + tensor (residual add)", "torch.cat", "flatten / reshape / view", "softmax",
-    "Dropout", "Identity",
+    "Dropout", "Identity", "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
 )
 
 # NCHW axis -> NHWC axis for 4-D values
@@ -358,6 +359,45 @@ def _linear(im: _Importer, a: dict, node) -> _Act:
     return _Act(im._emit("fully_connected", "fc", [x.name], ir_shape(out), {}, params), out)
 
 
+def _lowbit(op: str):
+    """tinygen.nn's QConv2d / QLinear, exported as one op each (the contract is in
+    tinygen/nn's docstring): (x, w_int, w_scale, bias, act_qparams, config JSON).
+
+    The IR node is a plain conv2d / fully_connected on the real weights s_w * W (what the
+    float interpreter and batch-norm folding need) with the weight tensor carrying the
+    per-channel scales s_w and the weight bit width, and attrs["lowbit"] the layer's
+    quantizer configs (firmware/kernels/LOWBIT.md); passes/quantize_lowbit.py recovers
+    the integer weights W = data / s_w exactly."""
+    def handler(im: _Importer, a: dict, node) -> _Act:
+        x_v, w_v, s_v, b_v, q_v, config = list(a.values())[:6]
+        x = im._act(x_v)
+        w_int, scale = im._const(w_v, "integer weights"), im._const(s_v, "weight scales")
+        bias, act_qp = im._const(b_v, "bias"), im._const(q_v, "input quantization")
+        cfg = json.loads(config)
+        real = w_int.astype(np.float64) * scale.astype(np.float64).reshape((-1,) + (1,) * (w_int.ndim - 1))
+        out = im._out_tshape(node)
+        lowbit = {"weight": cfg["weight"], "act": cfg["act"], "pad_value": int(cfg.get("pad_value", 0)),
+                  "act_scale": float(act_qp[0]), "act_zero_point": int(round(float(act_qp[1])))}
+        if op == "conv2d":
+            if len(x.tshape) != 4:
+                raise im._unsupported("QConv2d needs a batched NCHW input [1, C, H, W]")
+            ph, pw = _pair(cfg["padding"])
+            attrs = {"stride": _pair(cfg["stride"]), "dilation": _pair(cfg["dilation"]),
+                     "padding": (ph, ph, pw, pw), "lowbit": lowbit}
+            weight, prefix = real.transpose(0, 2, 3, 1), "qconv"
+        else:
+            if len(x.tshape) != 2:
+                raise im._unsupported("QLinear needs a [1, features] input; flatten it first")
+            attrs, weight, prefix = {"lowbit": lowbit}, real, "qfc"
+        params = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
+        name = im._emit(op, prefix, [x.name], ir_shape(out), attrs, params)
+        wt = im.graph.tensor(im.graph.nodes[-1].param("weight"))
+        wt.qparams = QParams(scale.astype(np.float32), np.zeros(scale.shape, np.int64), axis=0)
+        wt.bits = int(cfg["weight"].get("bits") or 8)
+        return _Act(name, out)
+    return handler
+
+
 def _batch_norm(im: _Importer, a: dict, node) -> _Act:
     x = im._act(a["input"])
     if len(x.tshape) not in (2, 4):
@@ -606,6 +646,8 @@ def _register(fn: Callable, *ops) -> None:
 
 _register(_conv, _aten.conv2d)
 _register(_linear, _aten.linear)
+_HANDLERS["tinygen::qconv2d"] = _lowbit("conv2d")
+_HANDLERS["tinygen::qlinear"] = _lowbit("fully_connected")
 _register(_batch_norm, _aten.batch_norm, _aten._native_batch_norm_legit_no_training)
 _register(_clamp(0.0, float("inf"), "relu"), _aten.relu, _aten.relu_)
 _register(_clamp(0.0, 6.0, "relu6"), _aten.relu6)

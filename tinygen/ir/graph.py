@@ -55,6 +55,11 @@ class Graph:
                 return node
         return None
 
+    def weight_shape(self, node: Node) -> tuple[int, ...]:
+        """A node's weights in their logical layout (OHWI, [O, I], depthwise 1HWO), also
+        after passes/lower_bits.py packed them at their bit width."""
+        return tuple(node.attrs.get("weight_shape") or self.tensors[node.param("weight")].shape)
+
     def consumers(self, tensor_name: str) -> list[Node]:
         return [n for n in self.nodes if tensor_name in n.inputs]
 

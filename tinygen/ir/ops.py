@@ -67,6 +67,8 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("relu"),
         # a change of quantization only (TFLite QUANTIZE int8 -> int8)
         OpSchema("requantize"),
+        # packed binary activations -> int8 +1 / -1 (passes/lower_bits.py)
+        OpSchema("unpack_bits"),
     ]
 }
 

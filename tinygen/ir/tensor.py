@@ -19,7 +19,16 @@ DTYPES: dict[str, tuple[int, type]] = {
     "int16": (16, np.int16),
     "int8": (8, np.int8),
     "uint8": (8, np.uint8),
+    "uint32": (32, np.uint32),
+    # +1/-1 activations packed 32 channels to a word (firmware/kernels/LOWBIT.md): held
+    # as the packed words' bytes, ceil(C / 32) * 4 per pixel
+    "b1": (1, np.int8),
 }
+
+
+def packed_b1_bytes(channels: int) -> int:
+    """Bytes of one pixel's packed binary channels: whole 32-bit words."""
+    return (channels + 31) // 32 * 4
 
 
 class Kind(str, Enum):
@@ -91,8 +100,12 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        """Storage bytes, packed at the tensor's bit width."""
-        return (self.size * self.bits + 7) // 8
+        """Storage bytes: constants packed at their bit width; activations one element of
+        their dtype each (a k-bit int8 activation takes a byte), b1 whole words per pixel."""
+        if self.dtype == "b1":
+            return self.size // self.shape[-1] * packed_b1_bytes(self.shape[-1])
+        bits = self.bits if self.is_const else DTYPES[self.dtype][0]
+        return (self.size * bits + 7) // 8
 
     @property
     def is_const(self) -> bool:

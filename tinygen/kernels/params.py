@@ -54,7 +54,7 @@ def _act(node: Node) -> dict:
 def _conv(graph: Graph, node: Node) -> dict:
     in_h, in_w, in_c = _hwc(graph.tensor(node.inputs[0]).shape)
     out_h, out_w, out_c = _hwc(graph.tensor(node.outputs[0]).shape)
-    w_shape = graph.tensor(node.param("weight")).shape
+    w_shape = graph.weight_shape(node)
     kernel_h, kernel_w = w_shape[1], w_shape[2]
     stride_h, stride_w = node.attrs["stride"]
     dil_h, dil_w = node.attrs["dilation"]
@@ -71,7 +71,38 @@ def _conv(graph: Graph, node: Node) -> dict:
         "depth_multiplier": int(node.attrs.get("depth_multiplier", 1)),
         "input_offset": -in_zp, "output_offset": out_zp,
         **_act(node),
-    }
+    } | _lowbit_fields(graph, node)
+
+
+def _lowbit_fields(graph: Graph, node: Node) -> dict:
+    """The fields the low-bit convolutions' structs add (LOWBIT.md): tg_conv2d_b1_params_t's
+    pad value for a packed binary input, tg_conv2d_subbyte_params_t's weight decode."""
+    fmt = node.attrs.get("weight_format")
+    if graph.tensor(node.inputs[0]).dtype == "b1":
+        return {"pad_value": int(node.attrs["lowbit"]["pad_value"])}
+    if fmt in ("s4", "s2", "p4"):
+        cfg = node.attrs["lowbit"]["weight"]
+        return {"odd": int(cfg["kind"] == "dorefa"),
+                "zero_code": int(fmt == "p4" and bool(cfg.get("zero", True)))}
+    return {}
+
+
+# fields of tg_conv2d_params_t a low-bit struct does not have
+_NOT_IN_STRUCT = {"tg_conv2d_b1_params_t": ("input_offset", "depth_multiplier"),
+                  "tg_conv2d_subbyte_params_t": ("depth_multiplier",)}
+
+
+def struct_fields(struct: str | None, p: dict) -> dict:
+    """The kernel parameters a struct has: the conv builder's superset minus the fields the
+    low-bit structs leave out."""
+    drop = _NOT_IN_STRUCT.get(struct or "", ())
+    return {k: v for k, v in p.items() if k not in drop}
+
+
+@builder("unpack_bits")
+def _unpack_bits(graph: Graph, node: Node) -> dict:
+    shape = graph.tensor(node.outputs[0]).shape
+    return {"pixels": math.prod(shape[:-1]), "channels": shape[-1]}
 
 
 @builder("conv2d_add")
@@ -119,7 +150,7 @@ def conv2d_direct_dsp_weights(p: dict, consts: dict) -> np.ndarray:
 @builder("fully_connected")
 def _fc(graph: Graph, node: Node) -> dict:
     shape = graph.tensor(node.inputs[0]).shape
-    out_features, in_features = graph.tensor(node.param("weight")).shape
+    out_features, in_features = graph.weight_shape(node)
     if shape[-1] != in_features:
         raise UnsupportedOpError(f"{node.name}: input has {shape[-1]} features, weights expect {in_features}")
     _, in_zp = _qp(graph, node.inputs[0])
@@ -196,7 +227,7 @@ def kernel_variants(graph: Graph, node: Node) -> tuple[str | None, ...]:
 
 def _is_pointwise(graph: Graph, node: Node) -> bool:
     """A 1x1 kernel, stride 1, no padding: a matrix product of pixels by channels."""
-    kernel_hw = graph.tensor(node.param("weight")).shape[1:3]
+    kernel_hw = graph.weight_shape(node)[1:3]
     return (tuple(kernel_hw) == (1, 1) and tuple(node.attrs["stride"]) == (1, 1)
             and not any(node.attrs["padding"]))
 

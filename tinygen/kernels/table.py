@@ -14,6 +14,7 @@ class KernelSpec:
     name: str                    # C function, e.g. tg_conv2d_s8
     op: str                      # IR op
     act_dtype: str = "int8"      # activation dtype of inputs and output
+    in_dtype: str | None = None  # the input's activation dtype where it differs (e.g. "b1")
     weight_dtype: str | None = None
     weight_bits: int | None = None
     requires: frozenset = frozenset()   # target features ("dsp", ...) it needs
@@ -189,19 +190,25 @@ from tinygen.kernels.cmsis_nn import HEADER as _CMSIS_NN_HEADER, cmsis_nn_kernel
 
 KERNELS = KERNELS + cmsis_nn_kernels(KernelSpec)
 
+# binary, sub-byte and power-of-two kernels (firmware/kernels/LOWBIT.md)
+from tinygen.kernels.lowbit_table import lowbit_kernels  # noqa: E402
+
+KERNELS = KERNELS + lowbit_kernels(KernelSpec)
+
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER}
 
 
 def find_kernels(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: int | None,
                  features: frozenset | set, variants: tuple[str | None, ...] = (None,),
-                 backends: tuple[str, ...] = ("tinygen",)) -> list[KernelSpec]:
+                 backends: tuple[str, ...] = ("tinygen",), in_dtype: str | None = None) -> list[KernelSpec]:
     """Every kernel in KERNELS able to compute a node, in order of preference: for the op and
-    dtypes, with a variant in `variants` (kernel_params.kernel_variants: those able to compute
-    the node, most specialised first), requirements the target's features meet, and a backend
-    in `backends`."""
+    dtypes (act_dtype: the output's; in_dtype: the input's, None: the same), with a variant in
+    `variants` (kernel_params.kernel_variants: those able to compute the node, most
+    specialised first), requirements the target's features meet, and a backend in `backends`."""
+    in_dtype = in_dtype or act_dtype
     found = [spec for spec in KERNELS
-             if spec.op == op and spec.act_dtype == act_dtype
+             if spec.op == op and spec.act_dtype == act_dtype and (spec.in_dtype or spec.act_dtype) == in_dtype
              and spec.weight_dtype == weight_dtype and spec.weight_bits == weight_bits
              and spec.requires <= set(features) and spec.variant in variants and spec.backend in backends]
     # the most specialised variant first, then table order

@@ -20,6 +20,7 @@ from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.fuse_residual import fuse_residual
 from tinygen.passes.lower_peak import lower_peak
+from tinygen.passes.lower_bits import lower_bits
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
@@ -79,6 +80,7 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
         # tinygen.nn layers: FC as convolutions, bit unpacking, weights packed at their width
+        ("lower_bits", lower_bits),
     ]
     fuse = options.fuse_residual
     if fuse is None:        # not for --kernels cmsis-nn: the conv is CMSIS-NN's, the add a separate call

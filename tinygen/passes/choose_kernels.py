@@ -15,8 +15,9 @@ import numpy as np
 
 from tinygen.errors import UnsupportedOpError, UsageError
 from tinygen.ir import Graph, Node, schema
-from tinygen.kernels.params import kernel_params, kernel_variants
+from tinygen.kernels.params import kernel_params, kernel_variants, struct_fields
 from tinygen.kernels.table import BACKENDS, KernelSpec, find_kernels
+from tinygen.passes.quantize_lowbit import WEIGHT_FORMATS
 
 # backends searched per --kernels mode, in order of preference
 _SEARCH = {
@@ -27,6 +28,17 @@ _SEARCH = {
 }
 
 
+def weight_type(graph: Graph, node: Node) -> tuple[str | None, int | None]:
+    """(dtype, bits) a kernel's weights must have for the node: the low-bit storage format
+    (passes/quantize_lowbit.py) where the node has one, else the weight tensor's."""
+    fmt = node.attrs.get("weight_format")
+    if fmt is not None:
+        return fmt, WEIGHT_FORMATS[fmt]
+    wname = node.param("weight")
+    weight = graph.tensor(wname) if wname else None
+    return (weight.dtype, weight.bits) if weight else (None, None)
+
+
 def kernel_candidates(graph: Graph, node: Node, features: frozenset, kernels: str = "tinygen") -> list[KernelSpec]:
     """The kernels able to compute `node` under the --kernels mode, preferred first."""
     if kernels not in BACKENDS:
@@ -34,12 +46,12 @@ def kernel_candidates(graph: Graph, node: Node, features: frozenset, kernels: st
     if kernels == "portable":
         features = frozenset()          # no ISA extension: the portable C kernels
     act = graph.tensor(node.outputs[0]).dtype
-    wname = node.param("weight")
-    weight = graph.tensor(wname) if wname else None
+    wdtype, wbits = weight_type(graph, node)
+    in_dtype = graph.tensor(node.inputs[0]).dtype if node.inputs else None
     found: list[KernelSpec] = []
     for backend in _SEARCH[kernels]:
-        found += find_kernels(node.op, act, weight.dtype if weight else None, weight.bits if weight else None,
-                              features, kernel_variants(graph, node), (backend,))
+        found += find_kernels(node.op, act, wdtype, wbits, features, kernel_variants(graph, node), (backend,),
+                              in_dtype)
     return [spec for spec in found if spec.accepts is None or spec.accepts(graph, node)]
 
 
@@ -53,11 +65,12 @@ def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str
         candidates = kernel_candidates(graph, node, features, kernels)
         if not candidates:
             act = graph.tensor(node.outputs[0]).dtype
-            wname = node.param("weight")
-            weight = graph.tensor(wname) if wname else None
-            wdesc = f", {weight.bits}-bit {weight.dtype} weights" if weight else ""
+            wdtype, wbits = weight_type(graph, node)
+            wdesc = f", {wbits}-bit {wdtype} weights" if wdtype else ""
+            src = graph.tensor(node.inputs[0]).dtype if node.inputs else act
+            acts = f"{act} activations" if src == act else f"{src} input and {act} output"
             raise UnsupportedOpError(
-                f"no kernel for {node.op} with {act} activations{wdesc} "
+                f"no kernel for {node.op} with {acts}{wdesc} "
                 f"on a target with features {sorted(features) or 'none'} (node {node.name}, {node.source})")
         spec = candidates[0]
         if node.name in choice:
@@ -67,7 +80,7 @@ def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str
                                  f"candidates: {', '.join(c.name for c in candidates)}")
             spec = named[0]
         node.kernel = spec.name
-        node.attrs["kparams"] = kernel_params(graph, node)
+        node.attrs["kparams"] = struct_fields(spec.struct, kernel_params(graph, node))
         if spec.pack is None and node.param("packed") is not None:    # an earlier choice's
             graph.tensors.pop(node.params[0].pop("packed"), None)
         node.scratch_bytes = spec.scratch(node.attrs["kparams"]) if spec.scratch else 0

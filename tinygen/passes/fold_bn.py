@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import Graph, Node, Tensor
+from tinygen.ir import Graph, Node, QParams, Tensor
 from tinygen.passes.fuse_activations import merge_output
 
 _FOLDABLE = ("conv2d", "depthwise_conv2d", "fully_connected")
@@ -35,6 +35,12 @@ def _fold_into(graph: Graph, producer: Node, scale: np.ndarray, offset: np.ndarr
     else:
         w = w * scale.reshape((-1,) + (1,) * (w.ndim - 1))
     weight.data = w.astype(np.float32)
+    if "lowbit" in producer.attrs:
+        # a tinygen.nn layer keeps its integer weights W = data / scale: the batch norm
+        # scales its per-channel weight scales (a negative gamma makes one negative;
+        # passes/quantize_lowbit.py turns that into negated weights)
+        q = weight.qparams
+        weight.qparams = QParams((q.scale.astype(np.float64) * scale).astype(np.float32), q.zero_point, q.axis)
     bias_name = producer.param("bias")
     bias = np.zeros(scale.shape) if bias_name is None else graph.tensor(bias_name).data.astype(np.float64)
     new_bias = (bias * scale + offset).astype(np.float32)

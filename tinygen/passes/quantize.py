@@ -18,6 +18,7 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.ir import MAC_OPS, Graph, Node, QParams, schema
 from tinygen.quant import params as qp
+from tinygen.passes.quantize_lowbit import input_grid, quantize_lowbit_node
 from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS, WEIGHT_CHANNEL_AXIS
 
 
@@ -41,12 +42,20 @@ class _Groups:
 def _activation_qparams(graph: Graph) -> None:
     groups = _Groups()
     fixed: dict[str, tuple[float, int]] = {}
+    storage: dict[str, tuple[str, int]] = {}       # (dtype, bits) of grids other than int8
     for node in graph.nodes:
         if schema(node.op).same_qparams:
             for t in node.inputs:
                 groups.union(t, node.outputs[0])
         if node.op in FIXED_OUTPUT_QPARAMS:
             fixed[node.outputs[0]] = FIXED_OUTPUT_QPARAMS[node.op]
+        if "lowbit" in node.attrs:           # a tinygen.nn layer's trained input grid
+            scale, zp, dtype, bits = input_grid(node)
+            x = node.inputs[0]
+            if fixed.get(x, (scale, zp)) != (scale, zp) or storage.get(x, (dtype, bits)) != (dtype, bits):
+                raise ModelError(f"tensor {x!r} feeds layers with different input quantizers",
+                                 "give the layers reading one tensor the same input quantizer")
+            fixed[x], storage[x] = (scale, zp), (dtype, bits)
     members: dict[str, list[str]] = {}
     for t in graph.activation_tensors():
         members.setdefault(groups.find(t.name), []).append(t.name)
@@ -54,6 +63,10 @@ def _activation_qparams(graph: Graph) -> None:
         fixed_here = {fixed[n] for n in names if n in fixed}
         if len(fixed_here) > 1:
             raise ModelError(f"tensors {names} must share quantization but have different fixed parameters")
+        stored = {storage[n] for n in names if n in storage} or {("int8", 8)}
+        if len(stored) > 1:
+            raise ModelError(f"tensors {names} must share quantization but their layers quantize "
+                             f"them differently ({sorted(stored)})")
         if fixed_here:
             scale, zp = fixed_here.pop()
             scale = np.float32(scale)
@@ -62,9 +75,10 @@ def _activation_qparams(graph: Graph) -> None:
             if any(r is None for r in ranges):
                 raise ModelError(f"tensors {names} were not calibrated")
             scale, zp = qp.activation_qparams(min(r[0] for r in ranges), max(r[1] for r in ranges))
+        dtype, bits = stored.pop()
         for n in names:
             t = graph.tensors[n]
-            t.dtype, t.bits = "int8", 8
+            t.dtype, t.bits = dtype, bits
             t.qparams = QParams(scale, zp)
 
 
@@ -96,11 +110,16 @@ def quantize(graph: Graph) -> Graph:
     _activation_qparams(graph)
     for node in graph.nodes:
         out_q = graph.tensor(node.outputs[0]).qparams
-        if node.op in MAC_OPS:
+        if "lowbit" in node.attrs:
+            quantize_lowbit_node(graph, node)
+        elif node.op in MAC_OPS:
             _quantize_mac_node(graph, node)
         if schema(node.op).fusable_activation:
-            node.attrs["act_min"], node.attrs["act_max"] = qp.activation_bounds(
-                node.attrs.get("activation"), out_q.scale[0], int(out_q.zero_point[0]))
+            lo, hi = qp.activation_bounds(node.attrs.get("activation"), out_q.scale[0], int(out_q.zero_point[0]))
+            bits = graph.tensor(node.outputs[0]).bits
+            if graph.tensor(node.outputs[0]).dtype == "int8" and bits < 8:     # a k-bit ReLU-clip grid: codes 0 .. 2^k - 1
+                lo, hi = max(lo, 0), min(hi, 2 ** bits - 1)
+            node.attrs["act_min"], node.attrs["act_max"] = lo, hi
         elif node.op == "clamp":
             node.attrs["act_min"], node.attrs["act_max"] = qp.activation_bounds(
                 (node.attrs["lo"], node.attrs["hi"]), out_q.scale[0], int(out_q.zero_point[0]))

@@ -42,6 +42,8 @@ def run_float(graph: Graph, x, keep_all: bool = False) -> dict[str, np.ndarray]:
         values[name] = a
     for node in graph.nodes:
         ins = [values[t] for t in node.inputs]
+        if "lowbit" in node.attrs:        # a tinygen.nn layer quantizes its own input
+            ins[0] = input_grid_values(node.attrs["lowbit"], ins[0])
         out = _OPS[node.op](graph, node, ins)
         act = node.attrs.get("activation")
         if act is not None:
@@ -57,6 +59,25 @@ def run_float(graph: Graph, x, keep_all: bool = False) -> dict[str, np.ndarray]:
 
 
 # -- helpers -------------------------------------------------------------------
+
+
+def input_grid_values(lowbit: dict, x: np.ndarray) -> np.ndarray:
+    """The real values a tinygen.nn layer's input quantizer gives x (LOWBIT.md): on the
+    int8 grid, the k-bit ReLU-clip grid [0, 2^k - 1] * scale, or +1 / -1 (x >= 0: +1)."""
+    act = lowbit["act"]
+    if act["kind"] == "binary":
+        return np.where(x >= 0, 1.0, -1.0).astype(np.float32)
+    scale, zp = np.float64(lowbit["act_scale"]), int(lowbit["act_zero_point"])
+    lo, hi = (-128, 127) if act["kind"] == "int8" else (0, 2 ** int(act["bits"]) - 1)
+    scaled = x.astype(np.float64) / scale
+    q = np.clip(np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + zp, lo, hi)
+    return ((q - zp) * scale).astype(np.float32)
+
+
+def _pad_value(node: Node) -> float:
+    """Real value of a convolution's padding: 0, or a binary layer's declared +1 / -1."""
+    lowbit = node.attrs.get("lowbit")
+    return float(lowbit["pad_value"]) if lowbit and lowbit["act"]["kind"] == "binary" else 0.0
 
 
 def _pad(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:
@@ -94,7 +115,7 @@ def _windows(xp: np.ndarray, kh: int, kw: int, stride, dilation, oh: int, ow: in
 
 
 def _conv2d(g: Graph, node: Node, ins):
-    x = _pad(ins[0], node.attrs["padding"])
+    x = _pad(ins[0], node.attrs["padding"], _pad_value(node))
     w = g.const(node, "weight")                       # [O, KH, KW, I]
     b = g.const(node, "bias")
     o, kh, kw, i = w.shape

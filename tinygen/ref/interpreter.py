@@ -9,7 +9,29 @@ import numpy as np
 
 from tinygen.ir import BINARY_OPS, Graph, binary_operands
 from tinygen.kernels.table import KERNELS_BY_NAME
-from tinygen.ref import kernels as ref_kernels
+from tinygen.ref import binary as ref_binary, kernels as ref_kernels, subbyte as ref_subbyte
+
+# the modules holding the numpy twins of the C kernels
+_TWINS = (ref_kernels, ref_binary, ref_subbyte)
+
+
+def twin(name: str):
+    """The numpy twin named `name` (KernelSpec.ref_name)."""
+    for module in _TWINS:
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"no numpy twin {name!r} in {', '.join(m.__name__ for m in _TWINS)}")
+
+
+def _stored(graph: Graph, name: str) -> tuple[int, ...]:
+    """The shape the interpreter holds a tensor's bytes in: its own, or flat packed bytes (b1)."""
+    t = graph.tensor(name)
+    return (t.nbytes,) if t.dtype == "b1" else t.shape
+
+
+def _kernel_view(graph: Graph, name: str, value: np.ndarray) -> np.ndarray:
+    """An activation as a kernel twin takes it: packed binary tensors as their uint32 words."""
+    return value.view("<u4") if graph.tensor(name).dtype == "b1" else value
 
 
 def quantize_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
@@ -41,11 +63,11 @@ def dequantize(graph: Graph, name: str, q: np.ndarray) -> np.ndarray:
 def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0) -> np.ndarray:
     out = graph.tensor(node.outputs[0])
     if node.kernel is None:           # an alias: same bytes, new shape
-        return values[node.inputs[0]].reshape(out.shape)
+        return values[node.inputs[0]].reshape(_stored(graph, out.name))
     spec = KERNELS_BY_NAME[node.kernel]
-    fn = getattr(ref_kernels, spec.ref_name)
+    fn = twin(spec.ref_name)
     p = node.attrs["kparams"]
-    inputs = [values[t] for t in node.inputs]
+    inputs = [_kernel_view(graph, t, values[t]) for t in node.inputs]
     consts = [graph.const(node, role, switch) for role in spec.ref_roles or spec.const_roles]
     if node.op == "concat":
         result = fn(p, inputs)
@@ -54,10 +76,12 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0)
     else:
         result = fn(p, *inputs, *consts)
     result = np.asarray(result)
-    if result.dtype != np.int8 or result.size != out.size:
+    if out.dtype == "b1" and result.dtype == np.uint32:     # packed words: their bytes
+        result = np.ascontiguousarray(result, dtype="<u4").view(np.int8)
+    if result.dtype != np.int8 or result.size != out.nbytes:
         raise AssertionError(f"reference {spec.ref_name} returned {result.dtype}{list(result.shape)} "
-                             f"for {node.name}, expected int8 with {out.size} elements")
-    return result.reshape(out.shape)
+                             f"for {node.name}, expected int8 with {out.nbytes} bytes")
+    return result.reshape(_stored(graph, out.name))
 
 
 def run(graph: Graph, x: np.ndarray, keep_all: bool = False, switch: int = 0) -> dict[str, np.ndarray]:

@@ -1,0 +1,51 @@
+"""Kernel specifications of the low-bit kernels (firmware/kernels/LOWBIT.md).
+
+Binary (XNOR / popcount, binary weights x int8, int8 with threshold output, bit
+unpacking) and sub-byte / power-of-two weight convolutions. Their weight formats are the
+nodes' attrs["weight_format"] (passes/quantize_lowbit.py), their weights packed by
+passes/lower_bits.py; a fully connected layer reaches them as a 1x1 convolution.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from tinygen.quant.pack_subbyte import dsp_scratch_bytes
+
+# the headers a generated model includes for them (KernelSpec.headers with this prefix)
+API_HEADER_PREFIX = "tg_kernels_"
+
+# the API headers; each kernel's private headers are found from its #includes
+_B1_HEADERS = ("kernels/tg_kernels_b1.h",)
+_SUBBYTE_HEADERS = ("kernels/tg_kernels_subbyte.h",)
+_REQUANT = ("weight", "bias", "multiplier", "shift")
+_THRESHOLD = ("weight", "threshold")
+_DSP = frozenset({"dsp"})
+
+
+def lowbit_kernels(KernelSpec) -> tuple:
+    """The low-bit KernelSpecs, most preferred first within each (op, dtypes)."""
+    def spec(name, in_dtype, weight, out_dtype, struct, roles, headers, dsp=False, scratch=None, op="conv2d"):
+        wdtype, wbits = weight if weight else (None, None)
+        return KernelSpec(name + ("_dsp" if dsp else ""), op, act_dtype=out_dtype, in_dtype=in_dtype,
+                          weight_dtype=wdtype, weight_bits=wbits, requires=_DSP if dsp else frozenset(),
+                          struct=struct, const_roles=roles, source=f"kernels/{name}{'_dsp' if dsp else ''}.c",
+                          twin=name[len("tg_"):], headers=headers, scratch=scratch)
+
+    b1 = ("b1", 1)
+    specs = []
+    for dsp in (True, False):
+        specs += [
+            spec("tg_conv2d_b1_b1_s8", "b1", b1, "int8", "tg_conv2d_b1_params_t", _REQUANT, _B1_HEADERS, dsp),
+            spec("tg_conv2d_b1_b1_b1", "b1", b1, "b1", "tg_conv2d_b1_params_t", _THRESHOLD, _B1_HEADERS, dsp),
+            spec("tg_conv2d_s8_b1_s8", "int8", b1, "int8", "tg_conv2d_params_t", _REQUANT, _B1_HEADERS, dsp),
+        ]
+        for fmt, bits in (("s4", 4), ("s2", 2), ("p4", 4)):
+            scratch = partial(dsp_scratch_bytes, kind=fmt) if dsp else None
+            specs.append(spec(f"tg_conv2d_s8_{fmt}_s8", "int8", (fmt, bits), "int8", "tg_conv2d_subbyte_params_t",
+                              _REQUANT, _SUBBYTE_HEADERS, dsp, scratch))
+    specs += [
+        spec("tg_conv2d_s8_s8_b1", "int8", ("int8", 8), "b1", "tg_conv2d_params_t", _THRESHOLD, _B1_HEADERS),
+        spec("tg_unpack_b1_s8", "b1", None, "int8", "tg_unpack_b1_params_t", (), _B1_HEADERS, op="unpack_bits"),
+    ]
+    return tuple(specs)
