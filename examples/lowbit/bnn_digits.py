@@ -17,7 +17,7 @@ PLAN = _digits.Plan(
     layers=((WeightQuant("int8"), ActQuant("int8")), BINARY, BINARY,
             (WeightQuant("int8"), ActQuant("binary"))),
     relu=False, pad_value=1)
-EPOCHS, LR = 40, 5e-3
+EPOCHS, LR = 60, 5e-3
 
 
 def model():
