@@ -80,7 +80,7 @@ def digits_net(plan: Plan | None) -> nn.Sequential:
 
 
 def dataset(seed: int = 0):
-    """((x_train, y_train), (x_test, y_test)): 1347 / 450 images [N, 1, 8, 8] in [0, 1]."""
+    """((x_train, y_train), (x_test, y_test)): 1348 / 449 images [N, 1, 8, 8] in [0, 1]."""
     digits = load_digits()
     images = (digits.images / 16.0).astype(np.float32)[:, None]
     order = np.random.default_rng(seed).permutation(len(images))
@@ -118,7 +118,7 @@ def train(net: nn.Module, epochs: int, lr: float) -> nn.Module:
 
 @torch.no_grad()
 def accuracy(net: nn.Module) -> float:
-    """Eval-mode accuracy on the 450 test images (QConv2d / QLinear: LOWBIT.md's integer semantics)."""
+    """Eval-mode accuracy on the 449 test images (QConv2d / QLinear: LOWBIT.md's integer semantics)."""
     _, (x, y) = dataset()
     net.eval()
     return float((net(torch.from_numpy(x)).argmax(1).numpy() == y).mean())
@@ -177,7 +177,7 @@ def run(name: str, plan: Plan | None, model_file: str, epochs: int, lr: float) -
 
 RESULTS_HEAD = """# Low-bit digits models: accuracy
 
-scikit-learn's 8x8 digits, 1347 training / 450 test images (fixed split, seed 0). Every
+scikit-learn's 8x8 digits, 1348 training / 449 test images (fixed split, seed 0). Every
 model is the same CNN (examples/lowbit/_digits.py); "float acc" is the float baseline
 (nn.Conv2d / nn.Linear, float_digits.py), "quantized acc" the model's eval mode, which
 computes LOWBIT.md's integer semantics exactly. Bits are per layer (conv1 / conv2 /
@@ -193,7 +193,12 @@ set after a few runs scored on the test images, and the BNN is the sensitive one
 
 
 def update_results(name: str, file: str, float_acc: float, quant_acc: float, bits: str, act: str) -> None:
-    rows = re.findall(r"^\| (?!model \||---).*$", RESULTS.read_text(), re.M) if RESULTS.exists() else []
-    rows = [r for r in rows if not r.startswith(f"| {name} |")]
+    """Rewrite this model's row of the accuracy table; the head is rewritten and any
+    sections after the table are kept."""
+    text = RESULTS.read_text() if RESULTS.exists() else RESULTS_HEAD
+    table = text[text.index("| model |"):] if "| model |" in text else ""
+    tail = table[table.index("\n\n"):] if "\n\n" in table else "\n"
+    rows = [r for r in re.findall(r"^\| (?!model \||---).*$", table.split("\n\n")[0], re.M)
+            if not r.startswith(f"| {name} |")]
     rows.append(f"| {name} | {file} | {float_acc:.2%} | {quant_acc:.2%} | {bits} | {act} |")
-    RESULTS.write_text(RESULTS_HEAD + "\n".join(sorted(rows)) + "\n")
+    RESULTS.write_text(RESULTS_HEAD + "\n".join(sorted(rows)) + tail)
