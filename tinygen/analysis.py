@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from tinygen.ir import Graph, Node
+from tinygen.quant.spec import WEIGHT_FORMATS
 
 
 @dataclass
@@ -18,7 +19,9 @@ class LayerStats:
     output_shape: tuple[int, ...]
     params: int            # weight + bias elements (all parameter sets)
     param_bytes: int       # bytes in flash: weights, bias, requantization constants
-    weight_bits: int | None
+    weight_bits: int | None          # bits per weight value (the low-bit storage format's)
+    weight_flash_bits: float | None  # flash bits per weight: weights packed, plus scales,
+    #                                  bias and requantization or threshold constants
     macs: int
     activation_bytes: int  # inputs + output, as stored
 
@@ -40,14 +43,16 @@ def layer_stats(graph: Graph) -> list[LayerStats]:
     for node in graph.nodes:
         consts = [graph.tensor(n) for n in node.const_names()]
         weight = graph.tensor(node.param("weight")) if node.param("weight") else None
+        count = math.prod(graph.weight_shape(node)) * len(node.params) if weight is not None else 0
+        fmt = node.attrs.get("weight_format")
         stats.append(LayerStats(
             name=node.name, op=node.op, kernel=node.kernel, source=node.source,
             input_shapes=[graph.tensor(t).shape for t in node.inputs],
             output_shape=graph.tensor(node.outputs[0]).shape,
-            params=sum(graph.tensor(n).size for pset in node.params
-                       for role, n in pset.items() if role in ("weight", "bias")),
+            params=count + sum(graph.tensor(pset["bias"]).size for pset in node.params if "bias" in pset),
             param_bytes=sum(t.nbytes for t in consts),
-            weight_bits=weight.bits if weight is not None else None,
+            weight_bits=WEIGHT_FORMATS[fmt] if fmt else (weight.bits if weight is not None else None),
+            weight_flash_bits=sum(t.nbytes for t in consts) * 8 / count if count else None,
             macs=node_macs(graph, node),
             activation_bytes=sum(graph.tensor(t).nbytes for t in node.inputs + node.outputs),
         ))

@@ -25,8 +25,8 @@ def layer_table(model: str, stats: list[LayerStats], graph: Graph) -> str:
     flash = sum(s.param_bytes for s in stats)
     plan: MemoryPlan = graph.meta["memory"]
     lines = [f"model {model}: {len(stats)} ops",
-             table(["layer", "op", "input", "output", "params", "w bits", "MACs", "act bytes"], rows,
-                   "llllrrrr"),
+             table(["layer", "op", "input", "output", "params", "w bits", "flash bits/w", "MACs", "act bytes"],
+                   rows, "llllrrrrr"),
              "",
              f"total: {total_params} parameters ({human_bytes(flash)} in flash with bias and "
              f"requantization constants), {human_count(total_macs)} MACs ({total_macs}), "

@@ -17,7 +17,7 @@ from tinygen.errors import UnsupportedOpError, UsageError
 from tinygen.ir import Graph, Node, schema
 from tinygen.kernels.params import kernel_params, kernel_variants, struct_fields
 from tinygen.kernels.table import BACKENDS, KernelSpec, find_kernels
-from tinygen.passes.quantize_lowbit import WEIGHT_FORMATS
+from tinygen.quant.spec import WEIGHT_FORMATS
 
 # backends searched per --kernels mode, in order of preference
 _SEARCH = {

@@ -27,10 +27,8 @@ from tinygen.errors import ModelError
 from tinygen.ir import Graph, Node, QParams
 from tinygen.quant.fixedpoint import quantize_multiplier
 from tinygen.quant.params import round_half_away
-from tinygen.quant.spec import INT32_MAX, INT32_MIN
+from tinygen.quant.spec import INT32_MAX, INT32_MIN, WEIGHT_FORMATS
 
-# weight storage formats (LOWBIT.md) -> bits per weight
-WEIGHT_FORMATS = {"int8": 8, "b1": 1, "s4": 4, "s2": 2, "p4": 4}
 
 
 def input_grid(node: Node) -> tuple[float, int, str, int]:
@@ -85,10 +83,12 @@ def thresholds(g: np.ndarray, h: np.ndarray, activation) -> np.ndarray:
     lo, hi = activation if activation is not None else (-math.inf, math.inf)
     out = np.empty(g.shape, np.int64)
     for c, (gc, hc) in enumerate(zip(np.abs(g), h)):
-        if lo >= 0 or (gc == 0 and hc >= 0):
+        if lo >= 0:                 # the clamp alone decides: always +1, or always -1
             out[c] = INT32_MIN
-        elif hi < 0 or gc == 0:
+        elif hi < 0:
             out[c] = INT32_MAX
+        elif gc == 0:               # lo < 0 <= hi: the clamped constant h has h's sign
+            out[c] = INT32_MIN if hc >= 0 else INT32_MAX
         else:
             out[c] = min(max(math.ceil(-hc / gc), INT32_MIN), INT32_MAX)
     return out.astype(np.int32)

@@ -31,3 +31,6 @@ FIXED_OUTPUT_QPARAMS = {
     "softmax": (op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT),
     "logistic": (op_params.LOGISTIC_OUTPUT_SCALE, op_params.LOGISTIC_OUTPUT_ZERO_POINT),
 }
+
+# low-bit weight storage formats (firmware/kernels/LOWBIT.md) -> bits per weight value
+WEIGHT_FORMATS = {"int8": 8, "b1": 1, "s4": 4, "s2": 2, "p4": 4}
