@@ -72,6 +72,8 @@ def load(path: str | Path) -> LoadedModel:
 
 
 def _load_pt2(path: Path) -> LoadedModel:
+    import tinygen.nn  # noqa: F401  (registers the tinygen.qconv2d / qlinear ops a program may hold)
+
     try:
         program = torch.export.load(str(path))
     except Exception as e:  # torch raises many types here
