@@ -122,7 +122,7 @@ def memory_report(graph: Graph) -> str:
     ]
     changed = lower_peak_lines(graph)
     if changed:
-        lines += ["", "kernels chosen for memory (scratch-free at the peak; every other layer keeps its fastest):",
+        lines += ["", "kernels chosen for memory (at the peak; every other layer keeps its fastest):",
                   *changed]
     if overlaps:
         lines += ["", f"in-place overlaps ({sum(1 for r in overlaps if r[3])} of {len(overlaps)} used; output "

@@ -146,6 +146,8 @@ def _channel_blocks(k: dict) -> int:
 # kernel -> D from its parameter struct
 DISTANCE = {
     "tg_conv2d_s8": _windowed(depthwise=False),
+    # blocks of 4 channels per pixel, each written after reading the pixel's window: tg_conv2d_s8's order
+    "tg_conv2d_direct_s8_dsp": _windowed(depthwise=False),
     "tg_depthwise_conv2d_s8": _windowed(depthwise=True),
     "tg_conv2d_s8_dsp": _pixel_blocks,
     "tg_conv2d_1x1_s8_dsp": lambda k: _row_blocks(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),

@@ -1,15 +1,18 @@
-"""Lower the arena's peak with scratch-free kernels, only where that lowers it.
+"""Lower the arena's peak by choosing other kernels for the layers at it, only where that lowers it.
 
 The preferred kernel of a layer is its fastest (or the one --kernels auto measured
-fastest), and some of those need scratch in the arena: tg_conv2d_s8_dsp's im2col
-rows, for one. When such a layer runs at the arena's peak, another kernel for the
-target's ISA that needs no scratch (tg_conv2d_direct_s8_dsp, a direct convolution
-reading its input in place) can lower the arena; portable kernels are not
-considered (several times the instructions). This pass, after plan_memory:
+fastest), and that may cost arena: tg_conv2d_s8_dsp needs im2col scratch,
+tg_conv2d_direct_s8_dsp (faster on some layers, no scratch) cannot write its output
+over its input as tg_conv2d_s8_dsp may. When such a layer runs at the arena's peak,
+a scratch-free kernel for the target's ISA, or the preferred kernel that auto's
+choice replaced, can lower the arena; portable kernels are not considered (several
+times the instructions). This pass, after
+plan_memory:
 
-    repeat: for each layer at the peak whose kernel has scratch and that has a
-            scratch-free candidate kernel, re-choose, re-order and re-plan with that
-            kernel; keep the trial with the smallest arena if it is smaller
+    repeat: for each layer at the peak, for each scratch-free ISA candidate kernel
+            of it and for its preferred kernel where --kernels auto chose another,
+            re-choose, re-order and re-plan with that kernel; keep the trial with the
+            smallest arena if it is smaller
     until no trial lowers the arena
 
 A layer is "at the peak" when the buffers live during it (scratch included, in-place
@@ -36,15 +39,15 @@ def _peak_nodes(graph: Graph) -> list[Node]:
     return [node for node, live in zip(graph.nodes, timeline) if live >= plan.arena_size]
 
 
-def _scratch_free(graph: Graph, node: Node, features: frozenset, kernels: str) -> str | None:
-    """The preferred candidate kernel of `node` that needs no scratch, when its own needs some:
-    one written for the target's ISA (a portable kernel costs several times the instructions)."""
-    if not node.kernel or node.scratch_bytes == 0:
-        return None
-    for spec in kernel_candidates(graph, node, features, kernels):
-        if spec.name != node.kernel and spec.scratch is None and spec.requires - {"cmsis-nn"}:
-            return spec.name
-    return None
+def _alternatives(graph: Graph, node: Node, features: frozenset, kernels: str) -> list[str]:
+    """The other kernels worth a trial for `node`: its scratch-free candidates for the target's
+    ISA (a portable kernel costs several times the instructions), then its preferred kernel
+    where a per-node choice (--kernels auto's) replaced it."""
+    specs = kernel_candidates(graph, node, features, kernels)
+    found = [spec.name for spec in specs if spec.name != node.kernel and spec.requires and spec.scratch is None]
+    if specs and specs[0].name != node.kernel and specs[0].name not in found:
+        found.append(specs[0].name)
+    return found
 
 
 def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str) -> Graph:
@@ -56,14 +59,12 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str) 
         arena = graph.meta["memory"].arena_size
         best: tuple[int, Graph, dict] | None = None
         for node in _peak_nodes(graph):
-            kernel = _scratch_free(graph, node, features, kernels)
-            if kernel is None:
-                continue
-            trial = replan(graph.copy(), {**overrides, node.name: kernel})
-            size = trial.meta["memory"].arena_size
-            if size < arena and (best is None or size < best[0]):
-                best = (size, trial, {"node": node.name, "kernel": kernel, "instead_of": node.kernel,
-                                      "arena_before": arena, "arena_after": size})
+            for kernel in _alternatives(graph, node, features, kernels):
+                trial = replan(graph.copy(), {**overrides, node.name: kernel})
+                size = trial.meta["memory"].arena_size
+                if size < arena and (best is None or size < best[0]):
+                    best = (size, trial, {"node": node.name, "kernel": kernel, "instead_of": node.kernel,
+                                          "arena_before": arena, "arena_after": size})
         if best is None:
             break
         _, graph, change = best
@@ -75,7 +76,7 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str) 
 
 def lower_peak_lines(graph: Graph) -> list[str]:
     """One line per layer whose kernel was changed to lower the arena (for inspect)."""
-    return [f"  {c['node']}: {c['kernel']} instead of {c['instead_of']} (no scratch), "
+    return [f"  {c['node']}: {c['kernel']} instead of {c['instead_of']}, "
             f"arena {c['arena_before']} B -> {c['arena_after']} B" for c in graph.meta.get("lower_peak", [])]
 
 
