@@ -117,7 +117,8 @@ KERNELS: dict[str, Kernel] = {
         "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "int8_t", "int32_t"), "uint32_t",
         lambda p: _out_px(p) * ((p["out_c"] + 31) // 32), ref_b1.conv2d_s8_s8_b1,
         lambda p, rng: (_s8_input(p, rng), rng.integers(-127, 128, _w_shape(p)).astype(np.int8),
-                        _thresholds(rng, p, 20000))),
+                        _thresholds(rng, p, 20000)),
+        scratch=conv2d_dsp_scratch),
     "tg_conv2d_s8": Kernel(
         "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int8_t", *_REQUANT_ARGS), "int8_t",
         lambda p: _out_px(p) * p["out_c"], ref_s8.conv2d_s8,

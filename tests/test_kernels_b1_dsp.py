@@ -1,5 +1,5 @@
 """The ARMv7E-M binary kernels (tg_conv2d_b1_b1_s8_dsp, tg_conv2d_b1_b1_b1_dsp,
-tg_conv2d_s8_b1_s8_dsp) on the Cortex-M7 (mps2-an500) and Cortex-M4 (mps2-an386)
+tg_conv2d_s8_b1_s8_dsp, tg_conv2d_s8_s8_b1_dsp) on the Cortex-M7 (mps2-an500) and Cortex-M4 (mps2-an386)
 stand-ins == their numpy twins (tinygen.ref.binary), byte for byte.
 
 They compile with the strict flags for both cores. One firmware per board
@@ -28,7 +28,8 @@ from e2e import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import KERNEL_DIR, Call, kernel, run_calls  # noqa: E402
 
-DSP_KERNELS = ["tg_conv2d_b1_b1_s8_dsp", "tg_conv2d_b1_b1_b1_dsp", "tg_conv2d_s8_b1_s8_dsp"]
+DSP_KERNELS = ["tg_conv2d_b1_b1_s8_dsp", "tg_conv2d_b1_b1_b1_dsp", "tg_conv2d_s8_b1_s8_dsp",
+               "tg_conv2d_s8_s8_b1_dsp"]
 BOARDS = ["f746zg", "f446re"]
 
 
@@ -80,7 +81,8 @@ def _calls(n: int, seed: int) -> list[Call]:
             binary_input = name.startswith("tg_conv2d_b1")
             p = _geometry(rng, binary_input) if i else _tall(binary_input)
             build = binary_input_case if binary_input else int8_input_case
-            calls.append(Call(name, p, build(p, int(rng.integers(2**32)), threshold=name.endswith("b1_b1_dsp"))))
+            threshold = name.removesuffix("_dsp").endswith("_b1")      # packed-bit output
+            calls.append(Call(name, p, build(p, int(rng.integers(2**32)), threshold=threshold)))
     return calls
 
 

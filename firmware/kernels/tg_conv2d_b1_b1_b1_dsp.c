@@ -21,7 +21,13 @@ void tg_conv2d_b1_b1_b1_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *inpu
                 tg_b1_spans(p, out_y, out_x, &spans);
             }
             uint32_t word = 0u;
-            for (oc = 0; oc < p->out_c; ++oc) {
+            for (oc = 0; oc + 2 <= p->out_c; oc += 2) {     /* two channels per pass over the input */
+                int32_t acc[2];
+                tg_conv2d_b1_b1_dsp_acc2(p, &spans, fit, input, weights, out_y, out_x, oc, acc);
+                tg_put_threshold_bit(&output, &word, acc[0], thresholds[oc], oc, p->out_c);
+                tg_put_threshold_bit(&output, &word, acc[1], thresholds[oc + 1], oc + 1, p->out_c);
+            }
+            if (oc < p->out_c) {
                 tg_put_threshold_bit(&output, &word,
                                      tg_conv2d_b1_b1_dsp_acc(p, &spans, fit, input, weights, out_y, out_x, oc),
                                      thresholds[oc], oc, p->out_c);

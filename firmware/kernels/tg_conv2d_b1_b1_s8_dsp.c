@@ -10,6 +10,19 @@
 #include "tg_kernels_b1.h"
 #include "tg_requant.h"
 
+/* The int8 output of channel oc for accumulator acc. */
+static inline int8_t tg_b1_s8_out(const tg_conv2d_b1_params_t *p, int32_t acc, const int32_t *bias,
+                                  const int32_t *multiplier, const int32_t *shift, int32_t oc)
+{
+    if (bias != NULL) {
+        acc += bias[oc];
+    }
+    acc = tg_requantize_fast(acc, multiplier[oc], shift[oc]) + p->output_offset;
+    acc = acc < p->act_min ? p->act_min : acc;
+    acc = acc > p->act_max ? p->act_max : acc;
+    return (int8_t)acc;
+}
+
 void tg_conv2d_b1_b1_s8_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *input,
                             const uint32_t *weights, const int32_t *bias,
                             const int32_t *multiplier, const int32_t *shift, int8_t *output)
@@ -23,15 +36,15 @@ void tg_conv2d_b1_b1_s8_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *inpu
             if (fit) {
                 tg_b1_spans(p, out_y, out_x, &spans);
             }
-            for (oc = 0; oc < p->out_c; ++oc) {
-                int32_t acc = tg_conv2d_b1_b1_dsp_acc(p, &spans, fit, input, weights, out_y, out_x, oc);
-                if (bias != NULL) {
-                    acc += bias[oc];
-                }
-                acc = tg_requantize_fast(acc, multiplier[oc], shift[oc]) + p->output_offset;
-                acc = acc < p->act_min ? p->act_min : acc;
-                acc = acc > p->act_max ? p->act_max : acc;
-                *output++ = (int8_t)acc;
+            for (oc = 0; oc + 2 <= p->out_c; oc += 2) {     /* two channels per pass over the input */
+                int32_t acc[2];
+                tg_conv2d_b1_b1_dsp_acc2(p, &spans, fit, input, weights, out_y, out_x, oc, acc);
+                *output++ = tg_b1_s8_out(p, acc[0], bias, multiplier, shift, oc);
+                *output++ = tg_b1_s8_out(p, acc[1], bias, multiplier, shift, oc + 1);
+            }
+            if (oc < p->out_c) {
+                const int32_t acc = tg_conv2d_b1_b1_dsp_acc(p, &spans, fit, input, weights, out_y, out_x, oc);
+                *output++ = tg_b1_s8_out(p, acc, bias, multiplier, shift, oc);
             }
         }
     }

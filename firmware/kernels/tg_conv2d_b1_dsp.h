@@ -90,6 +90,60 @@ static inline __attribute__((always_inline)) void tg_b1_count_span(tg_b1_count_t
     c->s1 = s1;
 }
 
+/*
+ * Two output channels' running counts over the same input words: per channel ones +
+ * 2 twos + s set bits, s already weighted (4 per counted fours bit).
+ */
+typedef struct {
+    uint32_t ones0, twos0, ones1, twos1;
+    uint32_t s0, s1;
+} tg_b1_count2_t;
+
+/*
+ * Adds popcount(a[i] ^ w0[i]) to channel 0's count and popcount(a[i] ^ w1[i]) to
+ * channel 1's, i < n: each input word is loaded once for both channels.
+ */
+static inline __attribute__((always_inline)) void tg_b1_count_span2(tg_b1_count2_t *c, const uint32_t *a,
+                                                                    const uint32_t *w0, const uint32_t *w1,
+                                                                    int32_t n)
+{
+    uint32_t m1 = 0x55555555u, m2 = 0x33333333u, m4 = 0x0F0F0F0Fu;
+    uint32_t ones0 = c->ones0, twos0 = c->twos0, ones1 = c->ones1, twos1 = c->twos1;
+    uint32_t s0 = c->s0, s1 = c->s1;
+    __asm__("" : "+r"(m1), "+r"(m2), "+r"(m4));
+    for (; n >= 4; n -= 4, a += 4, w0 += 4, w1 += 4) {
+        const uint32_t x0 = a[0], x1 = a[1], x2 = a[2], x3 = a[3];
+        uint32_t t0, t1, fours;
+        TG_B1_CSA(t0, ones0, ones0, x0 ^ w0[0], x1 ^ w0[1]);
+        TG_B1_CSA(t1, ones0, ones0, x2 ^ w0[2], x3 ^ w0[3]);
+        TG_B1_CSA(fours, twos0, twos0, t0, t1);
+        s0 = __usada8(tg_b1_bytes(fours, m1, m2, m4) << 2, 0u, s0);
+        TG_B1_CSA(t0, ones1, ones1, x0 ^ w1[0], x1 ^ w1[1]);
+        TG_B1_CSA(t1, ones1, ones1, x2 ^ w1[2], x3 ^ w1[3]);
+        TG_B1_CSA(fours, twos1, twos1, t0, t1);
+        s1 = __usada8(tg_b1_bytes(fours, m1, m2, m4) << 2, 0u, s1);
+    }
+    for (; n > 0; --n) {
+        const uint32_t x = *a++;
+        s0 = __usada8(tg_b1_bytes(x ^ *w0++, m1, m2, m4), 0u, s0);
+        s1 = __usada8(tg_b1_bytes(x ^ *w1++, m1, m2, m4), 0u, s1);
+    }
+    c->ones0 = ones0;
+    c->twos0 = twos0;
+    c->ones1 = ones1;
+    c->twos1 = twos1;
+    c->s0 = s0;
+    c->s1 = s1;
+}
+
+/* The set bits of ones + 2 twos + s. */
+static inline int32_t tg_b1_count_sum(uint32_t ones, uint32_t twos, uint32_t s)
+{
+    const uint32_t m1 = 0x55555555u, m2 = 0x33333333u, m4 = 0x0F0F0F0Fu;
+    return (int32_t)(__usada8(tg_b1_bytes(ones, m1, m2, m4), 0u, s)
+                     + 2u * __usada8(tg_b1_bytes(twos, m1, m2, m4), 0u, 0u));
+}
+
 /* The set bits counted so far. */
 static inline int32_t tg_b1_count_total(const tg_b1_count_t *c)
 {
@@ -171,6 +225,18 @@ static inline int tg_b1_spans_fit(const tg_conv2d_b1_params_t *p)
     return p->dilation_w == 1 && p->kernel_h <= TG_B1_DSP_MAX_KERNEL_H;
 }
 
+/* The padded taps' term of tg_b1_spans_acc for the channel with weights w_oc. */
+static inline int32_t tg_b1_spans_pad(const tg_conv2d_b1_params_t *p, const tg_b1_spans_t *s,
+                                      const uint32_t *w_oc)
+{
+    tg_b1_count_t pad = {0u, 0u, 0u, 0u};
+    int32_t i;
+    for (i = 0; i < s->n_pad; ++i) {
+        tg_b1_count_span(&pad, NULL, &w_oc[s->pad_w[i]], s->pad_len[i]);
+    }
+    return p->pad_value * (p->in_c * s->taps_pad - 2 * tg_b1_count_total(&pad));
+}
+
 /*
  * The accumulator (as tg_conv2d_b1_b1_acc) of output channel oc over the pixel's spans:
  * w_oc is the channel's weights.
@@ -188,13 +254,32 @@ static inline __attribute__((always_inline)) int32_t tg_b1_spans_acc(const tg_co
     }
     acc = p->in_c * s->taps_in - 2 * tg_b1_count_total(&in);
     if (s->n_pad != 0) {
-        tg_b1_count_t pad = {0u, 0u, 0u, 0u};
-        for (i = 0; i < s->n_pad; ++i) {
-            tg_b1_count_span(&pad, NULL, &w_oc[s->pad_w[i]], s->pad_len[i]);
-        }
-        acc += p->pad_value * (p->in_c * s->taps_pad - 2 * tg_b1_count_total(&pad));
+        acc += tg_b1_spans_pad(p, s, w_oc);
     }
     return acc;
+}
+
+/*
+ * tg_b1_spans_acc for two output channels at once (weights w0 and w1): acc[0], acc[1].
+ */
+static inline __attribute__((always_inline)) void tg_b1_spans_acc2(const tg_conv2d_b1_params_t *p,
+                                                                   const tg_b1_spans_t *s,
+                                                                   const uint32_t *input, const uint32_t *w0,
+                                                                   const uint32_t *w1, int32_t *acc)
+{
+    tg_b1_count2_t in = {0u, 0u, 0u, 0u, 0u, 0u};
+    const int32_t n = p->in_c * s->taps_in;
+    int32_t i;
+
+    for (i = 0; i < s->n_in; ++i) {
+        tg_b1_count_span2(&in, &input[s->in_a[i]], &w0[s->in_w[i]], &w1[s->in_w[i]], s->in_len[i]);
+    }
+    acc[0] = n - 2 * tg_b1_count_sum(in.ones0, in.twos0, in.s0);
+    acc[1] = n - 2 * tg_b1_count_sum(in.ones1, in.twos1, in.s1);
+    if (s->n_pad != 0) {
+        acc[0] += tg_b1_spans_pad(p, s, w0);
+        acc[1] += tg_b1_spans_pad(p, s, w1);
+    }
 }
 
 /*
@@ -239,6 +324,24 @@ static inline __attribute__((always_inline)) int32_t tg_conv2d_b1_b1_dsp_acc(
 {
     const uint32_t *w_oc = &weights[oc * p->kernel_h * p->kernel_w * TG_B1_WORDS(p->in_c)];
     return fit ? tg_b1_spans_acc(p, s, input, w_oc) : tg_b1_dilated_acc(p, input, w_oc, out_y, out_x);
+}
+
+/*
+ * tg_conv2d_b1_b1_dsp_acc for output channels oc and oc + 1: acc[0], acc[1] (each input
+ * word loaded once for both on the span path).
+ */
+static inline __attribute__((always_inline)) void tg_conv2d_b1_b1_dsp_acc2(
+    const tg_conv2d_b1_params_t *p, const tg_b1_spans_t *s, int fit, const uint32_t *input,
+    const uint32_t *weights, int32_t out_y, int32_t out_x, int32_t oc, int32_t *acc)
+{
+    const int32_t per_oc = p->kernel_h * p->kernel_w * TG_B1_WORDS(p->in_c);
+    const uint32_t *w0 = &weights[oc * per_oc];
+    if (fit) {
+        tg_b1_spans_acc2(p, s, input, w0, w0 + per_oc, acc);
+    } else {
+        acc[0] = tg_b1_dilated_acc(p, input, w0, out_y, out_x);
+        acc[1] = tg_b1_dilated_acc(p, input, w0 + per_oc, out_y, out_x);
+    }
 }
 
 #endif /* TG_CONV2D_B1_DSP_H */

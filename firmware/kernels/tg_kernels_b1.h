@@ -20,7 +20,7 @@
  *    (int32 [out_c], any value: INT32_MIN gives +1 always, INT32_MAX -1 always).
  *  - Accumulators are int32: kernel_h * kernel_w * in_c * (255 * 128 for int8
  *    inputs, 1 for binary ones) + |bias| < 2^31.
- *  - No kernel allocates memory or needs scratch.
+ *  - No kernel allocates memory; only tg_conv2d_s8_s8_b1_dsp needs scratch.
  *
  * Each kernel has an integer-exact numpy twin in tinygen/ref/binary.py with the
  * same name minus the tg_ prefix. The _dsp variants (ARMv7E-M, __ARM_FEATURE_DSP)
@@ -109,6 +109,15 @@ void tg_conv2d_s8_b1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
  */
 void tg_conv2d_s8_s8_b1(const tg_conv2d_params_t *p, const int8_t *input,
                         const int8_t *weights, const int32_t *thresholds, uint32_t *output);
+
+/*
+ * tg_conv2d_s8_s8_b1 for ARMv7E-M: same arguments plus scratch (8-byte aligned,
+ * tg_conv2d_s8_dsp's size: 2 * K rounded up to 8, K = kernel_h * kernel_w * in_c,
+ * plus tg_mat_mult_s8_dsp_buffer_size(K, out_c)), same result.
+ */
+void tg_conv2d_s8_s8_b1_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                            const int8_t *weights, const int32_t *thresholds, int8_t *scratch,
+                            uint32_t *output);
 
 typedef struct {
     int32_t pixels;                 /* h * w (batch 1) */

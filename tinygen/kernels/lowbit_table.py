@@ -44,7 +44,11 @@ def lowbit_kernels(KernelSpec) -> tuple:
             scratch = partial(dsp_scratch_bytes, kind=fmt) if dsp else None
             specs.append(spec(f"tg_conv2d_s8_{fmt}_s8", "int8", (fmt, bits), "int8", "tg_conv2d_subbyte_params_t",
                               _REQUANT, _SUBBYTE_HEADERS, dsp, scratch))
+    from tinygen.kernels.table import conv2d_dsp_scratch    # defined before table.py calls this
+
     specs += [
+        spec("tg_conv2d_s8_s8_b1", "int8", ("int8", 8), "b1", "tg_conv2d_params_t", _THRESHOLD, _B1_HEADERS,
+             dsp=True, scratch=conv2d_dsp_scratch),
         spec("tg_conv2d_s8_s8_b1", "int8", ("int8", 8), "b1", "tg_conv2d_params_t", _THRESHOLD, _B1_HEADERS),
         spec("tg_unpack_b1_s8", "b1", None, "int8", "tg_unpack_b1_params_t", (), _B1_HEADERS, op="unpack_bits"),
     ]

@@ -1,0 +1,73 @@
+/*
+ * tg_conv2d_s8_s8_b1_dsp: tg_conv2d_s8_s8_b1 (int8 convolution with packed-bit threshold
+ * output, a BNN's first layer) for ARMv7E-M (Cortex-M4/M7, DSP extension). The sums are
+ * tg_conv2d_s8_dsp's: the receptive fields of 2 output pixels copied into scratch
+ * (padded taps hold the input zero point), widened to int16 with the input offset
+ * added, and multiplied by the [out_c][kernel_h * kernel_w * in_c] weights with SMLAD
+ * (tg_conv2d_s8_dsp.h, tg_mat_mult_s8_dsp.h); then bit o = acc < thresholds[o]. Same
+ * bytes as the portable kernel; numpy twin: tinygen.ref.binary.conv2d_s8_s8_b1.
+ *
+ * Scratch, 8-byte aligned: as tg_conv2d_s8_dsp's (the two int8 receptive fields, 2 * K
+ * bytes rounded up to 8, K = kernel_h * kernel_w * in_c, then
+ * tg_mat_mult_s8_dsp_buffer_size(K, out_c) bytes); tinygen.kernels.table sizes it.
+ */
+#include "tg_conv2d_b1.h"
+#include "tg_conv2d_s8_dsp.h"
+#include "tg_kernels_b1.h"
+
+/*
+ * The packed output bits of rows (1 or 2) pixels from their sums acc[2 * o + r]
+ * (tg_mat_mult_sums), pixel r at output + r * TG_B1_WORDS(out_c).
+ */
+static void tg_s8_s8_b1_bits(const int32_t *acc, int32_t rows, int32_t out_c, const int32_t *thresholds,
+                             uint32_t *output)
+{
+    int32_t r, o;
+    for (r = 0; r < rows; ++r) {
+        uint32_t word = 0u;
+        for (o = 0; o < out_c; ++o) {
+            tg_put_threshold_bit(&output, &word, acc[2 * o + r], thresholds[o], o, out_c);
+        }
+    }
+}
+
+/* The sums of the receptive fields col0 (and col1 for rows == 2) into acc, then their bits. */
+static void tg_s8_s8_b1_rows(const tg_conv2d_params_t *p, const int8_t *col0, const int8_t *col1, int32_t rows,
+                             const int8_t *weights, const int32_t *thresholds, int16_t *buf, uint32_t *output)
+{
+    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
+    int32_t *const acc = (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3));
+    tg_widen_rows_s8(col0, col1, rows, depth, p->input_offset, buf);
+    tg_mat_mult_sums(buf, rows, depth, p->out_c, weights, NULL, acc);
+    tg_s8_s8_b1_bits(acc, rows, p->out_c, thresholds, output);
+}
+
+void tg_conv2d_s8_s8_b1_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
+                            const int32_t *thresholds, int8_t *scratch, uint32_t *output)
+{
+    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
+    const int32_t pixels = p->out_h * p->out_w;
+    const int32_t words = TG_B1_WORDS(p->out_c);
+    int8_t *const col0 = scratch, *const col1 = scratch + depth;
+    int16_t *const buf = (int16_t *)(void *)(scratch + tg_conv2d_s8_dsp_im2col_size(depth));
+    int32_t oy = 0, ox = 0;     /* output pixel of the block's first row */
+    int32_t n;
+
+    for (n = 0; n + 2 <= pixels; n += 2) {
+        tg_conv2d_s8_dsp_im2col_any(p, input, oy, ox, col0);
+        if (++ox == p->out_w) {
+            ox = 0;
+            ++oy;
+        }
+        tg_conv2d_s8_dsp_im2col_any(p, input, oy, ox, col1);
+        if (++ox == p->out_w) {
+            ox = 0;
+            ++oy;
+        }
+        tg_s8_s8_b1_rows(p, col0, col1, 2, weights, thresholds, buf, &output[n * words]);
+    }
+    if (n < pixels) {           /* the last pixel of an odd count */
+        tg_conv2d_s8_dsp_im2col_any(p, input, oy, ox, col0);
+        tg_s8_s8_b1_rows(p, col0, col0, 1, weights, thresholds, buf, &output[n * words]);
+    }
+}
