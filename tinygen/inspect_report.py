@@ -19,7 +19,8 @@ def layer_table(model: str, stats: list[LayerStats], graph: Graph) -> str:
     rows = []
     for s in stats:
         rows.append([s.name, s.op, " ".join(_shape(x) for x in s.input_shapes), _shape(s.output_shape),
-                     s.params, s.weight_bits or "-", s.macs, s.activation_bytes])
+                     s.params, s.weight_bits or "-",
+                     f"{s.weight_flash_bits:.2f}" if s.weight_flash_bits else "-", s.macs, s.activation_bytes])
     total_params = sum(s.params for s in stats)
     total_macs = sum(s.macs for s in stats)
     flash = sum(s.param_bytes for s in stats)
