@@ -11,16 +11,25 @@
 void tg_conv2d_b1_b1_b1_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *input,
                             const uint32_t *weights, const int32_t *thresholds, uint32_t *output)
 {
-    const int fit = tg_b1_spans_fit(p);
+    const int fit = tg_b1_spans_fit(p), field_fits = tg_b1_field_fits(p);
+    const int32_t run = p->kernel_h * p->kernel_w * TG_B1_WORDS(p->in_c), n = p->kernel_h * p->kernel_w * p->in_c;
+    uint32_t field[TG_B1_DSP_FIELD_WORDS];
     tg_b1_spans_t spans;
     int32_t out_y, out_x, oc;
 
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         for (out_x = 0; out_x < p->out_w; ++out_x) {
+            uint32_t word = 0u;
+            if (field_fits && tg_b1_field(p, input, out_y, out_x, field)) {   /* one run per channel */
+                for (oc = 0; oc < p->out_c; ++oc) {
+                    tg_put_threshold_bit(&output, &word, n - 2 * tg_b1_count_run(field, &weights[oc * run], run),
+                                         thresholds[oc], oc, p->out_c);
+                }
+                continue;
+            }
             if (fit) {
                 tg_b1_spans(p, out_y, out_x, &spans);
             }
-            uint32_t word = 0u;
             for (oc = 0; oc + 2 <= p->out_c; oc += 2) {     /* two channels per pass over the input */
                 int32_t acc[2];
                 tg_conv2d_b1_b1_dsp_acc2(p, &spans, fit, input, weights, out_y, out_x, oc, acc);
