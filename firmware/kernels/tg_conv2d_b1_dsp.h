@@ -2,13 +2,21 @@
  * The XNOR / popcount accumulator of tg_conv2d_b1_b1_s8_dsp and tg_conv2d_b1_b1_b1_dsp
  * (ARMv7E-M: Cortex-M4/M7 with the DSP extension, which have no popcount instruction).
  *
- * Counting: Harley-Seal carry-save accumulation over blocks of 4 words (three carry-save
- * adders leave a "fours" word; ones and twos carry over from block to block), the
- * fours' bits counted per byte (SWAR with the barrel shifter: 7 instructions) and summed
- * by one USADA8; words after the last block of a span counted the same way into a
- * weight-1 sum; ones and twos counted once per output. Within a kernel row the in-bounds
- * taps are one contiguous span of input and weight words (dilation 1), so a 3x3 conv on
- * 64 channels runs one block of 4 and 2 single words per row.
+ * Two paths per output pixel:
+ *  - field (tg_b1_field, tg_b1_count_run): when the receptive field fits
+ *    TG_B1_DSP_FIELD_WORDS, it is copied once per pixel into one run of words laid out
+ *    like a channel's weights (padded taps hold pad_value's bits), and every output
+ *    channel counts popcount(field ^ weights) over that single contiguous run:
+ *    Harley-Seal over blocks of 8 words (LDRD pairs; seven carry-save adders leave an
+ *    "eights" word whose per-byte counts add up in a byte vector), one block of 4, single
+ *    words, then ones / twos / fours counted once. Not for a pixel with padded taps and
+ *    pad_value 0 (the padded taps must count nothing).
+ *  - spans (tg_b1_spans, tg_b1_count_span2): the other pixels, and layers whose field is
+ *    too large: within a kernel row the in-bounds taps are one contiguous span of input
+ *    and weight words (dilation 1); two output channels per pass, each input word loaded
+ *    once for both, Harley-Seal over blocks of 4 (fours' bytes summed by USADA8), words
+ *    after the last block one at a time. Dilation along W goes tap by tap.
+ * Bytes are counted by SWAR with the barrel shifter (7 instructions) and USADA8.
  *
  * Executed instructions per counted word, measured on the mps2-an500 (M7) stand-in
  * (the mps2-an386 M4 gives the same within 0.4), plain C loops over 8 / 18 / 36 / 72
@@ -20,8 +28,19 @@
  *   carry-save of 3 words, then SWAR     20.0 / 16.5 / 15.7 / 15.3
  *   Harley-Seal, blocks of 8 words       18.6 / 14.5 / 12.3 / 10.4
  *   byte table (4 LDRB per word)         19.6 / 18.2 / 17.6 / 17.3
- * (each includes its two loads, the EOR and the loop). Harley-Seal wins; this kernel
- * keeps its state across the spans of one output, with blocks of 4 to fit short spans.
+ * (each includes its two loads, the EOR and the loop). Harley-Seal wins.
+ *
+ * The kernels, executed instructions per binary MAC (benchmarks/lowbit_kernels.py,
+ * pad_value +1; M7 / M4 stand-ins; b1_b1_s8 and b1_b1_b1 output):
+ *                               3x3 64->64 8x8      3x3 128->128 8x8    FC 256->256
+ *   spans, blocks of 4, 1 ch    0.78 0.75 / 0.80 0.77  0.55 0.53 / 0.56 0.54  0.91 0.84 / 0.93 0.86
+ *   spans, 2 ch per pass        0.68 0.65 (M7)         0.51 0.49 (M7)         0.78 0.70 (M7)
+ *   field, blocks of 8 (this)   0.47 0.43 / 0.47 0.43  0.35 0.33 / 0.35 0.33  0.67 0.57 / 0.66 0.57
+ * The blocks of 8 run at about 9 instructions per word (73 per block, 61 without the
+ * 3 spills); the rest is per output channel (the final counts, requantization or
+ * threshold, the loop): a full adder takes 5 ALU operations, so this method stays above
+ * 0.2 per MAC. Tried and dropped: USADA8 against a mask register instead of a zero
+ * register (more spills, 5% slower).
  *
  * Needs __ARM_FEATURE_DSP (USADA8).
  */
