@@ -48,7 +48,8 @@ class FakeStandin:
 
 
 def options() -> CompileOptions:
-    return CompileOptions(features=F746.isa_features, kernels="auto")
+    # auto's own choice: no memory-driven swap at the arena's peak (tests/test_lower_peak.py)
+    return CompileOptions(features=F746.isa_features, kernels="auto", lower_peak=False)
 
 
 def choices(graph) -> dict[str, list[str]]:
@@ -211,8 +212,8 @@ def test_auto_measured_on_f746zg_standin_bit_exact(tmp_path):
             counts = layer["candidates"]
             assert set(counts) == set(open_nodes[layer["name"]]) and all(counts.values())
             assert counts[layer["kernel"]] == min(counts.values()), layer
-    # the DSP 1x1 convolution beats portable C on this model's pointwise layers
-    assert any(layer["kernel"] == "tg_conv2d_1x1_s8_dsp" for layer in report["layers"])
+    # a DSP convolution (the 1x1 or the direct one) beats portable C on this model's pointwise layers
+    assert any(layer["kernel"] in ("tg_conv2d_1x1_s8_dsp", "tg_conv2d_direct_s8_dsp") for layer in report["layers"])
     assert compile_auto(source, None, options(), F746, measure=measure, cache=MeasurementCache(cache.path)) \
         and len(calls) == max(len(v) for v in open_nodes.values()), "the second build must measure nothing"
 

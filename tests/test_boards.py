@@ -184,7 +184,8 @@ def test_real_part_port_exists(b):
 def test_portable_kernels_serve_every_board(b):
     """The kernel table's portable kernels require no feature: every board gets one per op."""
     for spec in KERNELS:
-        found = find_kernel(spec.op, spec.act_dtype, spec.weight_dtype, spec.weight_bits, b.isa_features)
+        found = find_kernel(spec.op, spec.act_dtype, spec.weight_dtype, spec.weight_bits, b.isa_features,
+                            in_dtype=spec.in_dtype)
         assert found is not None, f"{b.name}: no kernel for {spec.op}"
         assert found.requires <= b.isa_features
 

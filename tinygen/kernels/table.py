@@ -217,9 +217,9 @@ def find_kernels(op: str, act_dtype: str, weight_dtype: str | None, weight_bits:
 
 def find_kernel(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: int | None,
                 features: frozenset | set, variants: tuple[str | None, ...] = (None,),
-                backends: tuple[str, ...] = ("tinygen",)) -> KernelSpec | None:
+                backends: tuple[str, ...] = ("tinygen",), in_dtype: str | None = None) -> KernelSpec | None:
     """The preferred kernel of find_kernels, or None."""
-    found = find_kernels(op, act_dtype, weight_dtype, weight_bits, features, variants, backends)
+    found = find_kernels(op, act_dtype, weight_dtype, weight_bits, features, variants, backends, in_dtype)
     return found[0] if found else None
 
 # a kernel listed for two ops has the same name, struct, roles and source in both entries
