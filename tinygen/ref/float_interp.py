@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygen.errors import ModelError
 from tinygen.ir import Graph, Node
+from tinygen.quant.lowbit import accumulator_operand, quantize_activations
 
 # im2col matrices are built for this many floats at most (the batch is chunked)
 _IM2COL_FLOATS = 1 << 24
@@ -64,14 +65,10 @@ def run_float(graph: Graph, x, keep_all: bool = False) -> dict[str, np.ndarray]:
 def input_grid_values(lowbit: dict, x: np.ndarray) -> np.ndarray:
     """The real values a tinygen.nn layer's input quantizer gives x (LOWBIT.md): on the
     int8 grid, the k-bit ReLU-clip grid [0, 2^k - 1] * scale, or +1 / -1 (x >= 0: +1)."""
-    act = lowbit["act"]
-    if act["kind"] == "binary":
-        return np.where(x >= 0, 1.0, -1.0).astype(np.float32)
-    scale, zp = np.float64(lowbit["act_scale"]), int(lowbit["act_zero_point"])
-    lo, hi = (-128, 127) if act["kind"] == "int8" else (0, 2 ** int(act["bits"]) - 1)
-    scaled = x.astype(np.float64) / scale
-    q = np.clip(np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + zp, lo, hi)
-    return ((q - zp) * scale).astype(np.float32)
+    kind, bits = lowbit["act"]["kind"], int(lowbit["act"].get("bits") or 8)
+    scale, zp = float(lowbit["act_scale"]), int(lowbit["act_zero_point"])
+    a = accumulator_operand(quantize_activations(x, kind, bits, scale, zp), kind, zp)
+    return (a * np.float64(scale)).astype(np.float32)
 
 
 def _pad_value(node: Node) -> float:
