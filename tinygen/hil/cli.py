@@ -8,6 +8,7 @@ reference, report (tinygen.hil.report).
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -100,6 +101,10 @@ def cmd_flash(args) -> int:
 
 
 def _serve_forever() -> None:
+    # Ctrl-C stops the server even where the parent started us with SIGINT ignored (a
+    # non-interactive shell's background job, a test runner's worker): Python then
+    # inherits the ignore and would never raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while True:
             time.sleep(3600)
