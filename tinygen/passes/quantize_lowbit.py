@@ -13,6 +13,11 @@ grids and turns each layer into its integer form, firmware/kernels/LOWBIT.md:
   with acc' the accumulator of the channel's weights negated where g < 0, and T the
   smallest integer at which y >= 0 (T = ceil(-h / |g|), in float64).
 
+Nested weights (switchable precision, kind "nested", k bits) get the format of their width
+(spec.NESTED_WEIGHT_FORMATS: 8 int8, 4 s4, 2 s2, 1 b1). A k >= 2 code can be -2^(k-1); a
+channel with g < 0 whose weights hold it would need +2^(k-1) after the negation, which k
+bits cannot hold: such a layer is stored int8 instead (exact, not nested).
+
 The weights stay unpacked here (int8, or int16 for power-of-two weights up to 2^7);
 `node.attrs["weight_format"]` names the storage they get in passes/lower_bits.py.
 """
@@ -27,7 +32,7 @@ from tinygen.errors import ModelError
 from tinygen.ir import Graph, Node, QParams
 from tinygen.quant.fixedpoint import quantize_multiplier
 from tinygen.quant.params import round_half_away
-from tinygen.quant.spec import INT32_MAX, INT32_MIN, WEIGHT_FORMATS
+from tinygen.quant.spec import INT32_MAX, INT32_MIN, NESTED_WEIGHT_FORMATS, WEIGHT_FORMATS
 
 
 
@@ -64,6 +69,9 @@ def weight_format(node: Node, w: np.ndarray) -> str:
     peak = int(np.max(np.abs(w), initial=0))
     if kind == "binary" and cfg.get("alpha") != "kernel":
         return "b1"
+    if kind == "nested" and bits in NESTED_WEIGHT_FORMATS and (
+            bits == 1 or int(np.max(w, initial=0)) < 2 ** (bits - 1)):   # not after a negation
+        return NESTED_WEIGHT_FORMATS[bits]
     if kind == "pow2" and bits == 4:
         return "p4"
     if kind in ("uniform", "dorefa") and bits in (4, 2):

@@ -24,6 +24,13 @@ Weight kinds (`WeightQuant.kind`):
   |w| / s_w goes to the nearest allowed magnitude (linear distance; ties away from zero).
 * ``ternary`` (TWN): W = sign(w) where |w| > 0.7 mean|w| (per channel), else 0; s_w = per channel
   mean of |w| over the kept weights. Stored and compiled exactly as ``uniform`` k = 2.
+* ``nested`` k bits of ``top`` = K (default 8; switchable precision, tinygen.nn.switchable): the
+  top codes C are symmetric per channel K-bit (K = 8: exactly ``int8``'s C in [-127, 127],
+  s_K = absmax / 127); the k-bit weights are C's k most significant bits as a two's-complement
+  number: k >= 2: W = floor(C / 2^(K-k)) (arithmetic shift, W in [-2^(k-1), 2^(k-1)-1]),
+  s_w = s_K * 2^(K-k); k = 1: W = +1 where C >= 0, -1 where C < 0 (C's sign bit, the binary
+  code), s_w = per channel mean|w| (binary alpha "channel"). So every lower switch's stored
+  bits are the top bits of the top switch's codes (`nested_codes`).
 
 Scales are never 0: a channel whose weights are all zero gets s_w = 1 (as int8's
 `weight_scales`), so W = real / s_w always recovers the integers.
@@ -44,12 +51,14 @@ from tinygen.errors import ModelError
 from tinygen.quant.params import activation_qparams, round_half_away, weight_scales
 from tinygen.quant.spec import ACT_QMAX, ACT_QMIN, WEIGHT_QMAX
 
-WEIGHT_KINDS = ("int8", "uniform", "dorefa", "binary", "pow2", "ternary")
+WEIGHT_KINDS = ("int8", "uniform", "dorefa", "binary", "pow2", "ternary", "nested")
 ALPHA_MODES = ("none", "layer", "channel", "kernel")
 ACT_KINDS = ("int8", "uniform", "binary")
 SUBBYTE_BITS = (2, 4)          # uniform / dorefa weights and uniform activations
 POW2_BITS = range(3, 9)
 TWN_THRESHOLD = 0.7            # ternary: |w| > 0.7 mean|w| is kept (Li & Liu, TWN)
+NESTED_BITS = (1, 2, 4, 8)     # nested: the switch widths the storage formats hold
+NESTED_TOP = range(2, 9)       # nested: the top code width K
 
 
 def _spec_error(what: str, hint: str) -> ModelError:
@@ -61,8 +70,10 @@ class WeightQuant:
     """A layer's weight quantizer (see the module docstring for each kind).
 
     bits: the code width (int8 8, uniform / dorefa 2 or 4, binary 1, pow2 3-8,
-    ternary 2); left None it takes the kind's default (uniform / dorefa 4, pow2 4).
-    alpha, alpha_bits: binary only. zero: pow2 only (whether 0 is a weight value).
+    ternary 2, nested 1, 2, 4 or 8 up to top); left None it takes the kind's default (uniform /
+    dorefa 4, pow2 4, nested top). alpha, alpha_bits: binary only. zero: pow2 only (whether 0 is
+    a weight value). top: nested only, the width K of the codes the k bits are taken from
+    (default 8).
     """
 
     kind: str = "int8"
@@ -70,15 +81,22 @@ class WeightQuant:
     alpha: str = "none"
     alpha_bits: int | None = None
     zero: bool = True
+    top: int | None = None
 
     def __post_init__(self):
-        defaults = {"int8": 8, "uniform": 4, "dorefa": 4, "binary": 1, "pow2": 4, "ternary": 2}
+        if self.kind == "nested":
+            self._check_nested()
+        elif self.top is not None:
+            raise _spec_error(f"top is for nested weights, not {self.kind}", "leave top=None")
+        defaults = {"int8": 8, "uniform": 4, "dorefa": 4, "binary": 1, "pow2": 4, "ternary": 2,
+                    "nested": self.top}
         if self.kind not in WEIGHT_KINDS:
             raise _spec_error(f"unknown weight quantizer kind {self.kind!r}",
                               f"use one of {', '.join(WEIGHT_KINDS)}")
         if self.bits is None:
             object.__setattr__(self, "bits", defaults[self.kind])
-        allowed = {"uniform": SUBBYTE_BITS, "dorefa": SUBBYTE_BITS, "pow2": POW2_BITS}.get(
+        allowed = {"uniform": SUBBYTE_BITS, "dorefa": SUBBYTE_BITS, "pow2": POW2_BITS,
+                   "nested": sorted({b for b in NESTED_BITS if b <= (self.top or 0)} | {self.top})}.get(
             self.kind, (defaults[self.kind],))
         if self.bits not in allowed:
             raise _spec_error(f"{self.kind} weights cannot have {self.bits} bits",
@@ -96,13 +114,24 @@ class WeightQuant:
         if self.alpha == "none" and self.alpha_bits is not None:
             raise _spec_error("alpha_bits without an alpha", "choose alpha='layer', 'channel' or 'kernel'")
 
+    def _check_nested(self) -> None:
+        if self.top is None:
+            object.__setattr__(self, "top", 8)
+        if self.top not in NESTED_TOP:
+            raise _spec_error(f"nested weights cannot take their bits from {self.top}-bit codes",
+                              f"use top in {list(NESTED_TOP)} (8: int8's codes)")
+
     @property
     def storage_bits(self) -> int:
         """Bits per stored weight code (kernel-wise binary: k+1, the integer n * sign)."""
         return self.alpha_bits + 1 if self.alpha == "kernel" else self.bits
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The fields as a dict (the op config's "weight"); "top" only for nested weights."""
+        d = asdict(self)
+        if self.kind != "nested":
+            del d["top"]
+        return d
 
 
 def weight_range(spec: WeightQuant) -> tuple[int, int]:
@@ -119,6 +148,12 @@ def weight_range(spec: WeightQuant) -> tuple[int, int]:
     if spec.kind == "pow2":
         top = 2 ** (_pow2_top_exponent(spec) - (1 if spec.zero else 0))
         return -top, top
+    if spec.kind == "nested":
+        if spec.bits == 1:
+            return -1, 1
+        if spec.bits == spec.top:
+            return -(2 ** (spec.top - 1) - 1), 2 ** (spec.top - 1) - 1
+        return -(2 ** (spec.bits - 1)), 2 ** (spec.bits - 1) - 1
     return -1, 1  # ternary
 
 
@@ -131,7 +166,7 @@ def quantize_weights(w: np.ndarray, spec: WeightQuant) -> tuple[np.ndarray, np.n
     if not np.isfinite(w).all():
         raise _spec_error("weights contain NaN or Inf", "check the training run that produced them")
     fn = {"int8": _int8, "uniform": _uniform, "dorefa": _dorefa, "binary": _binary,
-          "pow2": _pow2, "ternary": _ternary}[spec.kind]
+          "pow2": _pow2, "ternary": _ternary, "nested": _nested}[spec.kind]
     W, s = fn(w, spec)
     return W.astype(np.int64), np.asarray(s, dtype=np.float32)
 
@@ -215,6 +250,25 @@ def _ternary(w, spec):
     return W, _nonzero_scale(kept)
 
 
+def nested_codes(C: np.ndarray, bits: int, top: int) -> np.ndarray:
+    """The k = `bits` most significant bits of the `top`-bit codes C as a signed integer:
+    floor(C / 2^(top-bits)) (k >= 2), +-1 from the sign bit (k = 1)."""
+    C = np.asarray(C, dtype=np.int64)
+    if bits == 1:
+        return np.where(C >= 0, 1, -1).astype(np.int64)
+    return C >> (top - bits)
+
+
+def _nested(w, spec):
+    qmax = 2 ** (spec.top - 1) - 1
+    s_top = weight_scales(w, axis=0) if spec.top == 8 else _nonzero_scale(_per_channel(w, np.max) / qmax)
+    C = np.clip(round_half_away(w / _bcast(s_top, w)), -qmax, qmax).astype(np.int64)
+    W = nested_codes(C, spec.bits, spec.top)
+    if spec.bits == 1:
+        return W, _nonzero_scale(_per_channel(w, np.mean))
+    return W, (s_top * np.float32(2.0 ** (spec.top - spec.bits))).astype(np.float32)
+
+
 # ---------------------------------------------------------------------------
 # stored codes (the bit patterns LOWBIT.md's table stores before packing)
 
@@ -226,7 +280,7 @@ def encode_weights(W: np.ndarray, spec: WeightQuant) -> np.ndarray:
         raise _spec_error(f"integer weights outside [{lo}, {hi}] for {spec.kind}",
                           "quantize them with tinygen.quant.lowbit.quantize_weights")
     bits = spec.storage_bits
-    if spec.kind == "binary" and spec.alpha != "kernel":
+    if (spec.kind == "binary" and spec.alpha != "kernel") or (spec.kind == "nested" and bits == 1):
         return (W < 0).astype(np.int64)
     if spec.kind == "dorefa":
         return ((W - 1) // 2) & (2 ** bits - 1)
@@ -242,7 +296,7 @@ def decode_weights(codes: np.ndarray, spec: WeightQuant) -> np.ndarray:
     """Stored codes -> integer weights W (the inverse of `encode_weights`)."""
     c = np.asarray(codes, dtype=np.int64)
     bits = spec.storage_bits
-    if spec.kind == "binary" and spec.alpha != "kernel":
+    if (spec.kind == "binary" and spec.alpha != "kernel") or (spec.kind == "nested" and bits == 1):
         return 1 - 2 * c
     if spec.kind == "pow2":
         neg, e = c >> (bits - 1), c & (2 ** (bits - 1) - 1)
