@@ -1,4 +1,5 @@
-"""Training modules for binary, power-of-two and sub-byte layers (issue 6).
+"""Training modules for binary, power-of-two and sub-byte layers (issue 6) and for
+switchable-precision networks (issue 7).
 
 Drop-in replacements for nn.Conv2d / nn.Linear whose eval mode computes exactly what
 the compiled C computes (firmware/kernels/LOWBIT.md):
@@ -43,10 +44,50 @@ The op computes: codes q = quantize(x) on the input grid (round half away from z
 clamped), a = q - zp (int8 / uniform) or +-1 (binary), the exact accumulator
 acc[o] = sum W * a (+ P * W over padded taps), and returns
 float32((float64(s_in) * float64(s_w[o])) * acc + float64(b[o])).
+
+Switchable precision (SP-Nets; tinygen/nn/switchable.py, tinygen/nn/train.py): one set of
+shared float weights run at several precision "switches", each with its own quantizers,
+input-quantizer state and batch norms:
+
+    SW = {"w8a8": (WeightQuant("nested", bits=8), ActQuant("int8")),
+          "w4a4": (WeightQuant("nested", bits=4), ActQuant("uniform", 4, clip=2.0, learn_clip=True)),
+          "w1a1": (WeightQuant("nested", bits=1), ActQuant("binary")),
+          "fp": FLOAT}                                  # float, training only (a teacher)
+    SwitchableQConv2d(32, 64, 3, SW, padding=1, bias=False, pad_value=1)   # pad_value: binary switches
+    SwitchableBatchNorm2d(64, SW)                       # one BatchNorm2d per switch
+    PerSwitch({"w8a8": nn.ReLU(), "w4a4": nn.ReLU(), "w1a1": nn.Identity(), "fp": nn.ReLU()},
+              train_only=["fp"])                        # any module per switch
+
+The contract the compiler relies on:
+
+* `switches(model) -> list[str]`: the deployable switch names in declaration order (declare
+  them highest precision first); [] for a model without switchable modules;
+  `switches(model, train_only=True)` lists the training-only (float) switches too. Every
+  switchable module must declare the same names, else ModelError.
+* `set_switch(model, name)` selects the switch in every switchable module (ModelError naming
+  the choices for an unknown name). After it, `model.eval()` + torch.export gives exactly
+  the graph of a plain model with that switch's quantizers: the same tinygen.qconv2d /
+  qlinear ops with that switch's config and integer weights, and that switch's batch norms
+  as ordinary aten batch_norm nodes; plain modules (an int8 QConv2d first layer) are shared.
+* Nested weights `WeightQuant("nested", bits=k, top=8)`: the k-bit switch's integer weights
+  are the top k bits of the 8-bit codes (tinygen/quant/lowbit.py, LOWBIT.md), so one copy
+  of the 8-bit codes (bit planes) holds every switch's weights; the op config's "weight"
+  carries {"kind": "nested", "bits": k, "top": 8, ...}.
+
+`train_switchable(model, data, optimizer, epochs, distill=None | "logits" |
+"logits+features", teacher=..., temperature=...)` trains every switch per step: forward,
+loss and backward for each switch (gradients accumulate in the shared weights), then one
+optimizer step; with self-distillation the teacher switch's detached outputs teach the
+others.
 """
 
 from tinygen.nn.layers import QConv2d, QLinear
 from tinygen.nn.quantizers import ActQuant, fake_quant_weight
+from tinygen.nn.switchable import (FLOAT, PerSwitch, SwitchableBatchNorm1d, SwitchableBatchNorm2d,
+                                   SwitchableQConv2d, SwitchableQLinear, current_switch, set_switch, switches)
+from tinygen.nn.train import train_switchable
 from tinygen.quant.lowbit import WeightQuant
 
-__all__ = ["ActQuant", "QConv2d", "QLinear", "WeightQuant", "fake_quant_weight"]
+__all__ = ["FLOAT", "ActQuant", "PerSwitch", "QConv2d", "QLinear", "SwitchableBatchNorm1d", "SwitchableBatchNorm2d",
+           "SwitchableQConv2d", "SwitchableQLinear", "WeightQuant", "current_switch", "fake_quant_weight",
+           "set_switch", "switches", "train_switchable"]
