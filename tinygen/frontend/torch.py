@@ -144,14 +144,14 @@ class _Importer:
             return self.env[node.args[0]][node.args[1]]
         if not isinstance(node.target, torch._ops.OpOverload):
             raise self._unsupported("a call that is not an aten operator")
+        if _packet_key(node.target).startswith(("aten::_assert", "aten::sym_constrain")):
+            return None     # checks torch inserts (e.g. on a pruning mask's dtype): no value
         args = self._normalized_args(node)
         inputs = [v for v in _flatten(args.values()) if isinstance(v, (_Act, _Const))]
         if not any(isinstance(v, _Act) for v in inputs):
-            return self._fold(node)
+            return self._fold(node)     # e.g. a pruned layer's weight_orig * weight_mask
         handler = _HANDLERS.get(_op_key(node.target)) or _HANDLERS.get(_packet_key(node.target))
         if handler is None:
-            if _packet_key(node.target).startswith(("aten::_assert", "aten::sym_constrain")):
-                return None
             raise self._unsupported()
         return handler(self, args, node)
 

@@ -17,11 +17,12 @@ what to do; no raw traceback reaches the user.
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib.util
 import logging
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,9 @@ class LoadedModel:
     program: "torch.export.ExportedProgram"
     example_input: np.ndarray              # batch 1, float32
     calibration: np.ndarray | None = None  # [N, ...] float32, or None if not given
+    # a switchable-precision model: (switch name, its program) per switch, highest precision
+    # first (`program` is the first's); empty for a plain model
+    switches: list[tuple[str, "torch.export.ExportedProgram"]] = field(default_factory=list)
 
     def calibration_ir(self) -> np.ndarray | None:
         """The calibration inputs in the IR's layout (NHWC for 4-D inputs)."""
@@ -100,7 +104,7 @@ def _load_py(path: Path) -> LoadedModel:
     if not isinstance(net, torch.nn.Module):
         raise ModelError(f"{str(path)!r}: model() returned {type(net).__name__}, "
                          f"not a torch.nn.Module", hint=MODEL_FILE_HELP)
-    net.eval()
+    net = permanent_pruning(net).eval()
 
     x = _call(module.example_input, path, "example_input()")
     x = _as_tensor(x, path, "example_input()")
@@ -110,16 +114,8 @@ def _load_py(path: Path) -> LoadedModel:
                          hint="return e.g. torch.randn(1, 3, 32, 32) or torch.randn(1, 64)")
     x = x[:1].float()
 
-    try:
-        with torch.no_grad(), _quiet_torch_logs():
-            program = torch.export.export(net, (x,))
-    except Exception as e:
-        raise ModelError(
-            f"{str(path)!r}: exporting the model with an input of shape {list(x.shape)} "
-            f"failed: {_first_line(e)}",
-            hint="check that example_input() has the shape the model expects "
-                 "(NCHW for images, [N, features] for MLPs) and that forward() uses "
-                 "only tensor operations (no data-dependent Python control flow)") from None
+    switches = [(name, _export(net, x, path, switch=name)) for name in _switch_names(net)]
+    program = switches[0][1] if switches else _export(net, x, path)
 
     calibration = None
     if callable(getattr(module, "calibration_data", None)):
@@ -130,7 +126,55 @@ def _load_py(path: Path) -> LoadedModel:
                 f"{str(path)!r}: calibration_data() has shape {list(c.shape)}, expected "
                 f"[N, {', '.join(str(d) for d in x.shape[1:])}] like example_input()")
         calibration = _to_numpy(c, "calibration_data()")
-    return LoadedModel(path.stem, path, program, _to_numpy(x, "example_input()"), calibration)
+    return LoadedModel(path.stem, path, program, _to_numpy(x, "example_input()"), calibration, switches)
+
+
+def _switch_names(net: torch.nn.Module) -> list[str]:
+    """The switches of a switchable-precision model (tinygen.nn), [] for a plain model."""
+    if not any(type(m).__module__.startswith("tinygen.nn") for m in net.modules()):
+        return []
+    import tinygen.nn
+
+    return list(tinygen.nn.switches(net)) if hasattr(tinygen.nn, "switches") else []
+
+
+def _export(net: torch.nn.Module, x: torch.Tensor, path: Path, switch: str | None = None):
+    """torch.export of `net` on `x` (after selecting `switch` in a switchable model)."""
+    what = "" if switch is None else f" (switch {switch!r})"
+    try:
+        if switch is not None:
+            import tinygen.nn
+
+            tinygen.nn.set_switch(net, switch)
+        with torch.no_grad(), _quiet_torch_logs():
+            return torch.export.export(net, (x,))
+    except ModelError:
+        raise
+    except Exception as e:
+        raise ModelError(
+            f"{str(path)!r}: exporting the model{what} with an input of shape {list(x.shape)} "
+            f"failed: {_first_line(e)}",
+            hint="check that example_input() has the shape the model expects "
+                 "(NCHW for images, [N, features] for MLPs) and that forward() uses "
+                 "only tensor operations (no data-dependent Python control flow)") from None
+
+
+def permanent_pruning(net: torch.nn.Module) -> torch.nn.Module:
+    """A module pruned with torch.nn.utils.prune (weight_orig, weight_mask and a forward
+    pre-hook) as a copy with the masks multiplied in (prune.remove), so that it exports as
+    plain layers with zeros in place; an unpruned module is returned as it is."""
+    from torch.nn.utils import prune
+
+    def pruned(m):
+        return [h._tensor_name for h in m._forward_pre_hooks.values() if isinstance(h, prune.BasePruningMethod)]
+
+    if not any(pruned(m) for m in net.modules()):
+        return net
+    net = copy.deepcopy(net)
+    for m in net.modules():
+        for name in pruned(m):
+            prune.remove(m, name)
+    return net
 
 
 def _import_file(path: Path):

@@ -15,6 +15,7 @@ from tinygen.build.cmsis_nn import find_cmsis_nn
 from tinygen.ir import Graph, dump, validate
 from tinygen.passes.calibrate import calibrate
 from tinygen.passes.choose_kernels import choose_kernels
+from tinygen.passes.compact import compact
 from tinygen.passes.fold_bn import fold_bn
 from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
@@ -48,6 +49,10 @@ class CompileOptions:
     # overriding kernel_choice (--kernels auto's) there; every other layer keeps its fastest
     # kernel. graph.meta["lower_peak"] and `tinygen inspect --memory` list the layers changed
     lower_peak: bool = True
+    # structured compaction of pruned layers (passes/compact.py), default on: output channels
+    # whose integer weights are all zero are removed with the readers' matching input
+    # channels where that is exact; graph.meta["compact"] records what went
+    compact: bool = True
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -79,9 +84,13 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     steps = [] if graph.meta.get("quantized") else float_pipeline() + [
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
-        # tinygen.nn layers: FC as convolutions, bit unpacking, weights packed at their width
-        ("lower_bits", lower_bits),
     ]
+    if options.compact:
+        # on integer weights (a zero filter is exactly zero there), before lower_bits packs them
+        steps.append(("compact", compact))
+    if not graph.meta.get("quantized"):
+        # tinygen.nn layers: FC as convolutions, bit unpacking, weights packed at their width
+        steps.append(("lower_bits", lower_bits))
     fuse = options.fuse_residual
     if fuse is None:        # not for --kernels cmsis-nn: the conv is CMSIS-NN's, the add a separate call
         fuse = options.kernels != "cmsis-nn"
