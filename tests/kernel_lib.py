@@ -24,6 +24,7 @@ KERNEL_DIR = REPO / "firmware" / "kernels"
 HEADER = KERNEL_DIR / "tg_kernels.h"
 HEADER_B1 = KERNEL_DIR / "tg_kernels_b1.h"
 HEADER_SUBBYTE = KERNEL_DIR / "tg_kernels_subbyte.h"
+HEADER_PLANES = KERNEL_DIR / "tg_kernels_planes.h"
 
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion",
           "-Wdouble-promotion", "-shared", "-fPIC"]
@@ -122,7 +123,7 @@ class KernelLib:
         self.structs = {
             name: type(name, (ctypes.Structure,), {"_fields_": fields})
             for name, fields in parse_structs(HEADER.read_text() + HEADER_B1.read_text()
-                                       + HEADER_SUBBYTE.read_text()).items()
+                                       + HEADER_SUBBYTE.read_text() + HEADER_PLANES.read_text()).items()
         }
         self._keep = []
 
@@ -294,6 +295,10 @@ class KernelLib:
     def conv2d_s8_s8_b1(self, p, input, weights, thresholds):
         return self._b1_threshold("tg_conv2d_s8_s8_b1", "tg_conv2d_params_t", p, input, np.int8,
                                   weights, np.int8, thresholds)
+
+    def conv2d_s8_planes_s8(self, p, input, weights, bias, multiplier, shift):
+        return self._b1_requant("tg_conv2d_s8_planes_s8", "tg_conv2d_planes_params_t", p, input, np.int8,
+                                weights, np.uint32, bias, multiplier, shift)
 
     def unpack_b1_s8(self, p, input):
         return self._b1_call("tg_unpack_b1_s8", "tg_unpack_b1_params_t", p, [(input, np.uint32)],
