@@ -168,9 +168,11 @@ def permanent_pruning(net: torch.nn.Module) -> torch.nn.Module:
     def pruned(m):
         return [h._tensor_name for h in m._forward_pre_hooks.values() if isinstance(h, prune.BasePruningMethod)]
 
-    if not any(pruned(m) for m in net.modules()):
+    masked = [getattr(m, name) for m in net.modules() for name in pruned(m)]
+    if not masked:
         return net
-    net = copy.deepcopy(net)
+    # the masked tensors the hooks computed are not graph leaves, which deepcopy refuses
+    net = copy.deepcopy(net, {id(t): t.detach().clone() for t in masked})
     for m in net.modules():
         for name in pruned(m):
             prune.remove(m, name)
