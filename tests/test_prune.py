@@ -9,6 +9,7 @@ worked out here from the masks alone.
 
 from __future__ import annotations
 
+import json
 import shutil
 import warnings
 from pathlib import Path
@@ -340,3 +341,33 @@ def test_compacted_residual_on_f746zg_standin(tmp_path):
             assert_device_equals_reference(dev, compacted, x, f"residual {i}")
             raw, _ = dev.run(x.tobytes())
             assert np.array_equal(np.frombuffer(raw, np.int8), run(full, x)[full.outputs[0]].ravel())
+
+
+def test_inspect_reports_what_compaction_removed(tmp_path):
+    """`tinygen inspect` on examples/pruned/resnet8_pruned.py: the pruning section's totals
+    against the same model with --no-compact, the parameters after from the masks."""
+    from test_cli import run_cli
+    from tinygen.frontend.torch_loader import _import_file
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "pruned" / "resnet8_pruned.py"
+    net = _import_file(path).model()
+    kept = lambda m: int(m.weight_mask[:, 0, 0, 0].sum())          # noqa: E731
+    s, (a1, a2), (b1, b2, bs), (c1, c2, cs) = kept(net.stem[0]), *[
+        [kept(m) for m in (st.conv1, st.conv2) + ((st.shortcut,) if st.shortcut.__class__ is nn.Conv2d else ())]
+        for st in (net.stack1, net.stack2, net.stack3)]
+    assert a2 == s and bs == b2 and cs == c2                        # pruned as residual groups
+    params = (s * 28 + a1 * (9 * s + 1) + s * (9 * a1 + 1) + b1 * (9 * s + 1) + b2 * (9 * b1 + 1) + b2 * (s + 1)
+              + c1 * (9 * b2 + 1) + c2 * (9 * c1 + 1) + c2 * (b2 + 1) + 10 * (c2 + 1))
+    rc, out, err = run_cli("inspect", path, "--json", tmp_path / "on.json")
+    assert rc == 0, err
+    assert "pruning:" in out
+    pruning = json.loads((tmp_path / "on.json").read_text())["pruning"]
+    rc, out, err = run_cli("inspect", path, "--no-compact", "--json", tmp_path / "off.json")
+    assert rc == 0 and "pruning:" not in out, err
+    full = json.loads((tmp_path / "off.json").read_text())
+    assert "pruning" not in full
+    totals = pruning["totals"]
+    assert totals["params"] == [sum(layer["params"] for layer in full["layers"]), params]
+    assert totals["arena_bytes"][0] == full["arena_size"]
+    for key in ("params", "macs", "flash_bytes", "arena_bytes"):
+        assert totals[key][1] < totals[key][0], key

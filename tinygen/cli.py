@@ -59,6 +59,9 @@ def _add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False) 
                         "(default: auto on Cortex-M boards, tinygen otherwise)")
     p.add_argument("--cmsis-nn", metavar="PATH", default=None,
                    help="a CMSIS-NN source tree for --kernels cmsis-nn / auto (default: $CMSIS_NN_PATH)")
+    p.add_argument("--no-compact", dest="compact", action="store_false",
+                   help="keep the zeroed filters of a pruned model (default: remove them and the matching "
+                        "input channels of their readers, where that is exact)")
     p.add_argument("--arena-region", metavar="NAME", default=None,
                    help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
                         "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
@@ -92,7 +95,7 @@ def _compile(args, progress, board=None, allow_uncalibrated=False):
         arena_region(board, args.arena_region)
     options = CompileOptions(args.calib_method, args.percentile, board.isa_features if board else frozenset(),
                              kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
-                             arena_region=args.arena_region)
+                             arena_region=args.arena_region, compact=getattr(args, "compact", True))
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore", CalibrationWarning)
@@ -172,6 +175,12 @@ def cmd_inspect(args) -> int:
     board = get_board(args.board) if args.board else None
     source, graph = _compile(args, progress, board, allow_uncalibrated=True)
     stats = layer_stats(graph)
+    pruning = None
+    if graph.meta.get("compact", {}).get("layers"):
+        from tinygen.inspect_report import pruning_summary
+
+        args.compact = False            # the same model with its zeroed filters in place
+        pruning = pruning_summary(graph, _compile(args, progress, board, allow_uncalibrated=True)[1])
     if args.json:
         from dataclasses import asdict
 
@@ -180,11 +189,18 @@ def cmd_inspect(args) -> int:
                 "arena_size": plan.arena_size, "peak_live": plan.peak_live, "kernels": graph.meta["kernels"],
                 "buffers": [{"name": b.name, "offset": b.offset, "size": b.size,
                              "first": b.first, "last": b.last} for b in plan.buffers]}
+        if pruning is not None:
+            data["pruning"] = pruning
         Path(args.json).write_text(json.dumps(data, indent=2, default=list) + "\n")
     if args.ir:
         print(dump(graph))
         return 0
     print(layer_table(source.name, stats, graph))
+    if pruning is not None:
+        from tinygen.inspect_report import pruning_table
+
+        print()
+        print(pruning_table(pruning))
     _print_kernels(graph)
     if args.memory:
         print()

@@ -135,3 +135,42 @@ def memory_report(graph: Graph) -> str:
         "live bytes per op:",
         *bars,
     ])
+
+
+def _totals(graph: Graph) -> dict:
+    from tinygen.analysis import layer_stats
+
+    stats = layer_stats(graph)
+    return {"params": sum(s.params for s in stats), "macs": sum(s.macs for s in stats),
+            "flash_bytes": sum(s.param_bytes for s in stats), "arena_bytes": graph.meta["memory"].arena_size}
+
+
+def pruning_summary(compacted: Graph, full: Graph) -> dict:
+    """What compaction (passes/compact.py) removed: totals of the model compiled with its
+    zeroed filters in place (`full`, compaction off) and compacted, and per layer the
+    output channels, parameters and MACs before and after."""
+    before, after = _totals(full), _totals(compacted)
+    meta = compacted.meta["compact"]
+    return {"removed_channels": meta["removed_channels"],
+            "totals": {k: [before[k], after[k]] for k in before}, "layers": meta["layers"]}
+
+
+def pruning_table(summary: dict) -> str:
+    """The `pruning` section of `tinygen inspect`."""
+    def cells(pair):
+        b, a = pair
+        return [b, a, f"{(b - a) / b:.1%}" if b else "-"]
+
+    names = {"params": "parameters", "macs": "MACs", "flash_bytes": "flash (weights, bias, requant) B",
+             "arena_bytes": "arena B"}
+    totals = [[names[k], *cells(v)] for k, v in summary["totals"].items()]
+    layers = [[row["layer"], f"{row['channels'][0]} -> {row['channels'][1]}", *row["params"], *row["macs"]]
+              for row in summary["layers"]]
+    return "\n".join([
+        f"pruning: {summary['removed_channels']} zeroed output channels removed (with their readers' "
+        "input channels); before = compiled with --no-compact",
+        table(["", "before", "after", "saved"], totals, "lrrr"),
+        "",
+        table(["layer", "out channels", "params before", "after", "MACs before", "after"], layers, "lrrrrr"),
+    ])
+
