@@ -60,7 +60,7 @@ def test_boot_name_profile_help_host(device, built):
     helps = [field(line, "m-help-") for line in device.command("help")]
     for cmd in ("name", "profile", "help", "timestamp", "db load N", "infer", "results", "tg info",
                 "tg load N", "tg run N", "tg invoke", "tg out", "tg layers", "tg layer-out I",
-                "tg precision K", "tg exit CODE"):
+                "switch [K]", "tg exit CODE"):
         assert any(h.startswith(cmd) for h in helps), f"help does not list {cmd!r}: {helps}"
 
 
@@ -74,7 +74,7 @@ def test_info_host(device, built):
         "counter": "ns", "clock_hz": "0", "arena": str(m["arena_size"]), "weights": str(m["weight_bytes"]),
         "layers": str(len(m["layers"])), "inputs": "/".join(map(str, in_sizes)),
         "outputs": "/".join(str(int(np.prod(p["shape"]))) for p in m["outputs"]),
-        "max_upload": str(sum(in_sizes)), "cmd_max": "255", "precisions": "1",
+        "max_upload": str(sum(in_sizes)), "cmd_max": "255", "switches": "1", "switch": "0",
     }
 
 
@@ -212,7 +212,9 @@ def test_malformed_commands_host(device, built):
         "tg layer-out x1": "e-[bad number: x1]",
         "tg layer-out 99999999999": "e-[bad number: 99999999999]",
         "tg layer-out -1": "e-[bad number: -1]",
-        "tg precision 1": "e-[this model has one precision]",
+        "switch 1": "e-[switch 1 out of range: the model has 1 switch]",
+        "switch x": "e-[bad number: x]",
+        "switch 0 1": "e-[usage: switch [K]]",
         "tg exit 1000": "e-[exit code must be 0..255]",
         "a b c d e f g": "e-[too many words in command]",
         "db": "e-[usage: db load N | db HEX | db print]",

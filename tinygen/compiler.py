@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -42,6 +42,8 @@ class SourceModel:
     input_shape: tuple[int, ...]          # in the model's own layout (e.g. NCHW)
     layout: str                           # "NCHW" (PyTorch) or "NHWC"
     default_calibration: np.ndarray | None = None
+    # a switchable-precision model: (switch name, float graph) per switch, `graph` the first's
+    switches: list[tuple[str, Graph]] = field(default_factory=list)
 
     def to_graph_layout(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
@@ -77,9 +79,12 @@ def load_source(path: str | Path) -> SourceModel:
         from tinygen.frontend.torch import from_exported
 
         loaded = torch_loader.load(path)
-        graph = from_exported(loaded.program, loaded.name)
-        return SourceModel(loaded.name, path, graph, graph_hash(graph), tuple(loaded.example_input.shape),
-                           "NCHW", loaded.calibration)
+        switches = [(name, from_exported(program, loaded.name)) for name, program in loaded.switches]
+        graph = switches[0][1] if switches else from_exported(loaded.program, loaded.name)
+        digest = graph_hash(graph) if not switches else hashlib.sha256(
+            "".join(name + graph_hash(g) for name, g in switches).encode()).hexdigest()[:16]
+        return SourceModel(loaded.name, path, graph, digest, tuple(loaded.example_input.shape),
+                           "NCHW", loaded.calibration, switches)
     if path.suffix == ".tflite":
         from tinygen.frontend import tflite
 
@@ -95,6 +100,18 @@ def load_source(path: str | Path) -> SourceModel:
 
 def compile_source(source: SourceModel, calib: str | None = None, options: CompileOptions | None = None,
                    trace: Callable[[str], None] | None = None) -> Graph:
+    """The compiled graph. A switchable-precision model compiles every switch on its own
+    (its own kernels and memory plan) and returns the first switch's graph with
+    meta["switches"] = [(name, graph), ...] (tinygen.switches reads it)."""
+    if source.switches:
+        from tinygen.switches import attach
+
+        compiled = []
+        for name, g in source.switches:
+            if trace is not None:
+                trace(f"switch {name}")
+            compiled.append((name, compile_source(replace(source, graph=g, switches=[]), calib, options, trace)))
+        return attach(compiled)
     if source.graph.meta.get("quantized"):
         # already quantized in its file (an int8 .tflite): no calibration, `calib` is ignored
         graph = compile_graph(source.graph.copy(), None, options, trace)

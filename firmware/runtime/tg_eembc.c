@@ -8,6 +8,7 @@
 #include "tg_io.h"
 #include "tg_port.h"
 #include "tg_protocol.h"
+#include "tg_switch.h"
 
 /* `infer` without arguments: one run after ten warm-ups, as EEMBC's firmware does. */
 #define TG_INFER_DEFAULT_RUNS 1u
@@ -158,5 +159,6 @@ const tg_command tg_eembc_commands[] = {
     {"db", 1, 2, tg_cmd_db, TG_DB_ARGS, "fill the input buffer in hex"},
     {"infer", 0, 2, tg_cmd_infer, "[N=1] [W=10]", "W warm-up runs, N timed runs, results"},
     {"results", 0, 0, tg_cmd_results, "", "the last outputs, dequantized"},
+    {"switch", 0, 1, tg_cmd_switch, "[K]", "select precision switch K (switchable models); the current one"},
 };
 const int tg_eembc_command_count = (int)(sizeof tg_eembc_commands / sizeof tg_eembc_commands[0]);

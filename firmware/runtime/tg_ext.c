@@ -55,12 +55,13 @@ static void tg_cmd_info(const tg_word *args, int nargs)
     tg_info_u64("clock_hz", tg_port_clock_hz());
     tg_info_u64("arena", TG_MODEL_ARENA_SIZE);
     tg_info_u64("weights", TG_MODEL_WEIGHT_BYTES);
-    tg_info_u64("layers", TG_MODEL_NUM_LAYERS);
+    tg_info_u64("layers", (uint64_t)tg_model_num_layers());
     tg_info_sizes("inputs", TG_MODEL_NUM_INPUTS, tg_model_input_size);
     tg_info_sizes("outputs", TG_MODEL_NUM_OUTPUTS, tg_model_output_size);
     tg_info_u64("max_upload", TG_MODEL_INPUT_BYTES);
     tg_info_u64("cmd_max", TG_CMD_MAX);
-    tg_info_u64("precisions", 1);
+    tg_info_u64("switches", TG_MODEL_NUM_SWITCHES);
+    tg_info_u64("switch", (uint64_t)tg_get_switch());
     tg_io_end_bracket();
 }
 
@@ -111,7 +112,7 @@ static void tg_cmd_layers(const tg_word *args, int nargs)
     }
     tg_input_to_model();
     uint64_t total = 0;
-    for (int i = 0; i < TG_MODEL_NUM_LAYERS; i++) {
+    for (int i = 0; i < tg_model_num_layers(); i++) {
         uint64_t start = tg_port_counter();
         tg_model_invoke_layer(i);
         uint64_t count = tg_port_counter() - start;
@@ -136,11 +137,11 @@ static void tg_cmd_layer_out(const tg_word *args, int nargs)
     if (tg_arg_u32(&args[0], &layer) != 0) {
         return;
     }
-    if (layer >= (uint32_t)TG_MODEL_NUM_LAYERS) {
+    if (layer >= (uint32_t)tg_model_num_layers()) {
         tg_io_str("e-[layer ");
         tg_io_u64(layer);
         tg_io_str(" out of range: the model has ");
-        tg_io_u64(TG_MODEL_NUM_LAYERS);
+        tg_io_u64((uint64_t)tg_model_num_layers());
         tg_io_str(" layers]");
         tg_io_end_line();
         return;
@@ -158,12 +159,6 @@ static void tg_cmd_layer_out(const tg_word *args, int nargs)
     tg_io_char(',');
     tg_io_hex((const uint8_t *)tg_model_layer_output((int)layer), (size_t)tg_model_layer_output_size((int)layer));
     tg_io_end_bracket();
-}
-
-static void tg_cmd_precision(const tg_word *args, int nargs)
-{
-    TG_NO_ARGS();
-    tg_error("this model has one precision");
 }
 
 static void tg_cmd_exit(const tg_word *args, int nargs)
@@ -191,7 +186,6 @@ const tg_command tg_ext_commands[] = {
     {"out", 0, 0, tg_cmd_out, "", "the outputs of the last inference, hex"},
     {"layers", 0, 0, tg_cmd_layers, "", "one inference layer by layer, a count per layer"},
     {"layer-out", 1, 1, tg_cmd_layer_out, "I", "run layers 0..I, print layer I's output"},
-    {"precision", 1, 1, tg_cmd_precision, "K", "select a precision (switchable models)"},
     {"exit", 1, 1, tg_cmd_exit, "CODE", "leave the firmware (0..255; stand-ins exit)"},
 };
 const int tg_ext_command_count = (int)(sizeof tg_ext_commands / sizeof tg_ext_commands[0]);

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tinygen import switches
 from tinygen.board import Board, all_boards
 from tinygen.build.elf import Elf
 from tinygen.errors import TinygenError, UsageError
@@ -103,8 +104,10 @@ def capacity(board: Board, kind: str) -> int | None:
 
 
 def code_estimate(graph: Graph) -> int:
-    kernels = {n.kernel for n in graph.nodes if n.kernel}
-    layers = sum(1 for n in graph.nodes if n.kernel)
+    """Every switch's layers, the kernels they use once."""
+    nodes = [n for _, g in switches.switch_graphs(graph) for n in g.nodes if n.kernel]
+    kernels = {n.kernel for n in nodes}
+    layers = len(nodes)
     return CODE_BASE + CODE_PER_KERNEL * len(kernels) + CODE_PER_LAYER * layers
 
 
@@ -159,7 +162,7 @@ def linker_memory(board: Board, region_name: str | None, ram_origin: int) -> dic
 
 def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
     """What the firmware will need, from the compiled graph alone."""
-    arena = graph.meta["memory"].arena_size
+    arena = switches.arena_size(graph)
     inputs = sum(graph.tensor(n).nbytes for n in graph.inputs)
     ram = RegionUse("ram", capacity(board, "ram") or 0,
                     {"arena": arena, "input buffer": inputs, "stack": board.stack_size, "runtime": RUNTIME_RAM})

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 
 from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_identifier,
                                      c_int, c_macro, c_struct_init)
@@ -19,6 +20,7 @@ from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
 from tinygen.kernels.table import BACKEND_HEADERS, KERNELS_BY_NAME, KernelSpec
 from tinygen.passes.plan_memory import ALIGNMENT, ARENA_SECTION, MemoryPlan
 from tinygen.resources import data_dir
+from tinygen.switches import switch_graphs
 
 
 @dataclass
@@ -28,6 +30,7 @@ class CArray:
     length: int
     body: str
     comment: str
+    nbytes: int = 0
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Layer:
     body: list[str] = field(default_factory=list)      # statements of the layer function
     output_macro: str = ""
     output_size: int = 0
+    prefix: str = ""            # a switch's prefix for its macros ("" in a plain model)
 
 
 @dataclass
@@ -53,18 +57,18 @@ class Port:
     zero_point: int
 
 
-def tensor_macro(name: str) -> str:
-    return "T_" + c_macro(name)
+def tensor_macro(name: str, prefix: str = "") -> str:
+    return c_macro(prefix) + "T_" + c_macro(name)
 
 
-def scratch_macro(node: str) -> str:
-    return "S_" + c_macro(node)
+def scratch_macro(node: str, prefix: str = "") -> str:
+    return c_macro(prefix) + "S_" + c_macro(node)
 
 
-def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False) -> str:
+def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str = "") -> str:
     """A tensor's place in the arena, typed as its kernel takes it: packed binary tensors
     as their 32-bit words (the planner aligns every buffer to ALIGNMENT bytes)."""
-    ptr = f"tg_arena + {tensor_macro(tensor)}"
+    ptr = f"tg_arena + {tensor_macro(tensor, prefix)}"
     if graph.tensor(tensor).dtype == "b1":
         return f"({'const ' if read_only else ''}uint32_t *)({ptr})"
     return ptr
@@ -79,11 +83,11 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     pname = f"{layer.name}_params"
     layer.statics.append(f"static const {spec.struct} {pname} = {{\n"
                          f"{c_struct_init(node.attrs['kparams'])}\n}};")
-    args = [f"&{pname}"] + [_arena_ptr(graph, t, read_only=True) for t in node.inputs]
+    args = [f"&{pname}"] + [_arena_ptr(graph, t, True, layer.prefix) for t in node.inputs]
     args += [_const_ref(graph, node, role, arrays) for role in spec.const_roles]
     if spec.scratch is not None:
-        args.append(f"tg_arena + {scratch_macro(node.name)}" if node.scratch_bytes else "NULL")
-    args.append(_arena_ptr(graph, node.outputs[0]))
+        args.append(f"tg_arena + {scratch_macro(node.name, layer.prefix)}" if node.scratch_bytes else "NULL")
+    args.append(_arena_ptr(graph, node.outputs[0], prefix=layer.prefix))
     inline = _inline(graph, spec)
     if inline is None:
         layer.body.append(f"{spec.name}({', '.join(args)});")
@@ -111,9 +115,10 @@ def _emit_concat(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
     # the struct holds a pointer to that array, not the sizes themselves
     init = c_struct_init({k: v for k, v in p.items() if k != "copy_sizes"}) + f"\n    .copy_sizes = {sizes},"
     layer.statics.append(f"static const {spec.struct} {layer.name}_params = {{\n{init}\n}};")
-    inputs = ", ".join(_arena_ptr(graph, t) for t in node.inputs)
+    inputs = ", ".join(_arena_ptr(graph, t, prefix=layer.prefix) for t in node.inputs)
     layer.body.append(f"const int8_t *const inputs[{len(node.inputs)}] = {{{inputs}}};")
-    layer.body.append(f"{spec.name}(&{layer.name}_params, inputs, {_arena_ptr(graph, node.outputs[0])});")
+    layer.body.append(f"{spec.name}(&{layer.name}_params, inputs, "
+                      f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
 
 def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
@@ -121,16 +126,21 @@ def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
     pname = f"{layer.name}_params"
     layer.statics.append(f"static const {spec.struct} {pname} = {{\n"
                          f"{c_struct_init(node.attrs['kparams'])}\n}};")
-    operands = [arrays[t] if graph.tensor(t).is_const else _arena_ptr(graph, t) for t in binary_operands(node)]
-    layer.body.append(f"{spec.name}(&{pname}, {', '.join(operands)}, {_arena_ptr(graph, node.outputs[0])});")
+    operands = [arrays[t] if graph.tensor(t).is_const else _arena_ptr(graph, t, prefix=layer.prefix)
+                for t in binary_operands(node)]
+    layer.body.append(f"{spec.name}(&{pname}, {', '.join(operands)}, "
+                      f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
 
 EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary}
 
 
-def _weight_arrays(graph: Graph) -> tuple[list[CArray], dict[str, str]]:
+def _weight_arrays(graph: Graph, prefix: str = "", shared: dict | None = None) -> tuple[list[CArray], dict[str, str]]:
+    """The graph's constant arrays, named with `prefix`; an array whose bytes equal one in
+    `shared` (another switch's, same C type) is not written again but referenced."""
     arrays: list[CArray] = []
     names: dict[str, str] = {}
+    shared = {} if shared is None else shared
     for node in graph.nodes:
         if node.kernel is None:
             continue
@@ -140,12 +150,16 @@ def _weight_arrays(graph: Graph) -> tuple[list[CArray], dict[str, str]]:
             if tname is None or tname in names:
                 continue
             t = graph.tensor(tname)
-            ident = c_identifier(tname)
-            names[tname] = ident
+            key = (C_TYPES[t.dtype], t.data.shape, np.ascontiguousarray(t.data).tobytes())
+            if key in shared:
+                names[tname] = shared[key]
+                continue
+            ident = prefix + c_identifier(tname)
+            names[tname] = shared[key] = ident
             desc = f"{node.name} {role}: {t.dtype} {list(t.shape)}"
             if t.qparams is not None and t.qparams.per_channel and role == "weight":
                 desc += f", per-channel scales along axis {t.qparams.axis}"
-            arrays.append(CArray(ident, C_TYPES[t.dtype], t.size, c_array_body(t.data), c_comment(desc)))
+            arrays.append(CArray(ident, C_TYPES[t.dtype], t.size, c_array_body(t.data), c_comment(desc), t.nbytes))
     return arrays, names
 
 
@@ -155,53 +169,85 @@ def _port(graph: Graph, index: int, name: str, prefix: str) -> Port:
     return Port(index, f"{prefix}{index}", t.nbytes, list(t.shape), c_float(q.scale[0]), int(q.zero_point[0]))
 
 
-def project_data(graph: Graph, model_name: str, source_hash: str, version: str) -> dict:
-    """Everything the model templates render."""
+def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict) -> dict:
+    """One switch's layers, arena slots, ports and arrays (the whole model when plain)."""
     plan: MemoryPlan = graph.meta["memory"]
-    arrays, array_names = _weight_arrays(graph)
+    arrays, array_names = _weight_arrays(graph, prefix, shared)
     layers: list[Layer] = []
     for node in graph.nodes:
         if node.kernel is None:
             continue
         spec = KERNELS_BY_NAME[node.kernel]
-        layer = Layer(len(layers), c_identifier(node.name),
+        layer = Layer(len(layers), prefix + c_identifier(node.name),
                       c_comment(f"{node.name}: {node.op}" + (f", from {node.source}" if node.source else "")),
-                      spec.name)
+                      spec.name, prefix=prefix)
         EMITTERS.get(node.op, _emit_generic)(graph, node, spec, layer, array_names)
-        layer.output_macro = tensor_macro(node.outputs[0])
+        layer.output_macro = tensor_macro(node.outputs[0], prefix)
         layer.output_size = graph.tensor(node.outputs[0]).nbytes
         layers.append(layer)
-    slots = [(tensor_macro(t.name), plan.offsets[t.name], t.nbytes, c_comment(f"{t.name}: {t.describe()}"))
-             for t in graph.activation_tensors()]
-    slots += [(scratch_macro(node), offset, graph.node(node).scratch_bytes, c_comment(f"{node}: scratch"))
+    slots = [(tensor_macro(t.name, prefix), plan.offsets[t.name], t.nbytes,
+              c_comment(f"{t.name}: {t.describe()}")) for t in graph.activation_tensors()]
+    slots += [(scratch_macro(node, prefix), offset, graph.node(node).scratch_bytes, c_comment(f"{node}: scratch"))
               for node, offset in plan.scratch.items()]
     slots.sort(key=lambda s: (s[1], s[0]))
+    return {
+        "index": index,
+        "name": name,
+        "prefix": prefix,
+        "arena_size": plan.arena_size,
+        "inputs": [_port(graph, i, n, "INPUT") for i, n in enumerate(graph.inputs)],
+        "outputs": [_port(graph, i, n, "OUTPUT") for i, n in enumerate(graph.outputs)],
+        "input_macros": [tensor_macro(n, prefix) for n in graph.inputs],
+        "output_macros": [tensor_macro(n, prefix) for n in graph.outputs],
+        "slots": slots,
+        "layers": layers,
+        "arrays": arrays,
+        "weight_bytes": int(sum(graph.tensor(n).nbytes for n in array_names)),
+    }
+
+
+def _kernel_headers(graph: Graph) -> set[str]:
     backends = {KERNELS_BY_NAME[n.kernel].backend for n in graph.nodes if n.kernel}
     inline_headers = {inline.header for n in graph.nodes if n.kernel
                       for inline in [_inline(graph, KERNELS_BY_NAME[n.kernel])] if inline is not None}
     api_headers = {h.rsplit("/", 1)[-1] for n in graph.nodes if n.kernel for h in KERNELS_BY_NAME[n.kernel].headers
                    if h.rsplit("/", 1)[-1].startswith(API_HEADER_PREFIX)}
-    kernel_headers = ["tg_kernels.h"] + sorted({h.rsplit("/", 1)[-1] for h in inline_headers} | api_headers |
-                                               {BACKEND_HEADERS[b].rsplit("/", 1)[-1]
-                                                for b in backends if b in BACKEND_HEADERS})
+    return ({h.rsplit("/", 1)[-1] for h in inline_headers} | api_headers |
+            {BACKEND_HEADERS[b].rsplit("/", 1)[-1] for b in backends if b in BACKEND_HEADERS})
+
+
+def project_data(graph: Graph, model_name: str, source_hash: str, version: str) -> dict:
+    """Everything the model templates render. A switchable model renders one section per
+    switch (prefix swK_ on its layers, macros and arrays); arrays equal across switches
+    are stored once."""
+    graphs = switch_graphs(graph)
+    shared: dict = {}
+    multi = len(graphs) > 1
+    switches = [_switch_data(g, k, name, f"sw{k}_" if multi else "", shared)
+                for k, (name, g) in enumerate(graphs)]
+    first = switches[0]
+    arrays = [a for sw in switches for a in sw["arrays"]]
     return {
         "model_name": model_name,
         "source_hash": source_hash,
         "version": version,
-        "arena_size": plan.arena_size,
+        "switches": switches,
+        "arena_size": max(sw["arena_size"] for sw in switches),
         "arena_alignment": ALIGNMENT,
-        "arena_section": ARENA_SECTION if plan.region else None,
-        "inputs": [_port(graph, i, n, "INPUT") for i, n in enumerate(graph.inputs)],
-        "outputs": [_port(graph, i, n, "OUTPUT") for i, n in enumerate(graph.outputs)],
-        "input_macros": [tensor_macro(n) for n in graph.inputs],
-        "output_macros": [tensor_macro(n) for n in graph.outputs],
+        "arena_section": ARENA_SECTION if graph.meta["memory"].region else None,
+        "num_layers": max(len(sw["layers"]) for sw in switches),
+        # the first switch's ports: every switch has the same shapes (tinygen.switches)
+        "inputs": first["inputs"],
+        "outputs": first["outputs"],
+        "input_macros": first["input_macros"],
+        "output_macros": first["output_macros"],
         "input_bytes": int(sum(graph.tensor(n).nbytes for n in graph.inputs)),
         "output_bytes": int(sum(graph.tensor(n).nbytes for n in graph.outputs)),
-        "slots": slots,
-        "layers": layers,
+        "slots": first["slots"],
+        "layers": first["layers"],
         "arrays": arrays,
-        "kernel_headers": kernel_headers,
-        "weight_bytes": int(sum(graph.tensor(n).nbytes for n in array_names)),
+        "kernel_headers": ["tg_kernels.h"] + sorted(set().union(*(_kernel_headers(g) for _, g in graphs))),
+        "weight_bytes": int(sum(a.nbytes for a in arrays)),
     }
 
 
@@ -228,8 +274,8 @@ def _local_includes(rel: str) -> set[str]:
 
 def kernel_sources(graph: Graph) -> list[str]:
     """Firmware files (relative to firmware/) the generated model needs: the kernels' sources,
-    the headers their specs name and those they include."""
-    specs = [KERNELS_BY_NAME[n.kernel] for n in graph.nodes if n.kernel]
+    the headers their specs name and those they include (every switch's)."""
+    specs = [KERNELS_BY_NAME[n.kernel] for _, g in switch_graphs(graph) for n in g.nodes if n.kernel]
     sources = {spec.source for spec in specs}
     base = ["kernels/tg_kernels.h", "kernels/tg_requant.h"]
     headers = {h for spec in specs for h in spec.headers} | {h for src in sources for h in _local_includes(src)}

@@ -17,6 +17,7 @@ from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.ir import Graph
 from tinygen.resources import data_dir
+from tinygen.switches import is_switchable, switch_graphs
 
 MANIFEST = "tinygen.json"
 
@@ -30,8 +31,8 @@ def _env() -> jinja2.Environment:
 
 
 def manifest(graph: Graph, data: dict, board: Board) -> dict:
-    def port(name: str) -> dict:
-        t = graph.tensor(name)
+    def port(g: Graph, name: str) -> dict:
+        t = g.tensor(name)
         return {"name": name, "shape": list(t.shape), "dtype": t.dtype,
                 "scale": float(t.qparams.scale[0]), "zero_point": int(t.qparams.zero_point[0])}
 
@@ -43,10 +44,17 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
         "source_layout": graph.meta.get("source_layout", "NHWC"),
         "arena_size": data["arena_size"],
         "weight_bytes": data["weight_bytes"],
-        "inputs": [port(n) for n in graph.inputs],
-        "outputs": [port(n) for n in graph.outputs],
+        "inputs": [port(graph, n) for n in graph.inputs],
+        "outputs": [port(graph, n) for n in graph.outputs],
         "layers": [{"name": layer.name, "kernel": layer.kernel, "output_size": layer.output_size}
                    for layer in data["layers"]],
+        # switchable precision: per switch (index = tg_set_switch's k) its own plan, weights and layers
+        "switches": [{"index": sw["index"], "name": sw["name"], "arena_size": sw["arena_size"],
+                      "weight_bytes": sw["weight_bytes"],
+                      "inputs": [port(g, n) for n in g.inputs], "outputs": [port(g, n) for n in g.outputs],
+                      "layers": [{"name": layer.name, "kernel": layer.kernel, "output_size": layer.output_size}
+                                 for layer in sw["layers"]]}
+                     for sw, (_, g) in zip(data["switches"], switch_graphs(graph))] if is_switchable(graph) else [],
     }
 
 

@@ -218,8 +218,16 @@ class Device:
             raise ProtocolError(f"asked for layer {index}'s output, the device sent layer {got}'s")
         return _hex(data, "m-tg-layer-out")
 
-    def precision(self, k: int) -> Reply:
-        return self.command(f"tg precision {k}")
+    def switch(self, k: int | None = None) -> tuple[int, str, int]:
+        """Select precision switch k (None: ask for the current one): (k, name, switches)."""
+        value = self.command("switch" if k is None else f"switch {k}").value("m-switch")
+        parts = value.split(",")
+        if len(parts) != 3:
+            raise ProtocolError(f"m-switch-[{value}]: expected K,NAME,N")
+        got, name, count = _int(parts[0], "switch"), parts[1], _int(parts[2], "switch count")
+        if k is not None and got != k:
+            raise ProtocolError(f"asked for switch {k}, the device selected {got}")
+        return got, name, count
 
     def exit(self, code: int = 0) -> None:
         """Leave the firmware with a status: a stand-in or the host process exits
