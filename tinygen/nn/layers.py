@@ -32,6 +32,9 @@ class _QLayer:
                              hint="e.g. weight=WeightQuant('binary', alpha='channel'), act=ActQuant('binary')")
         self.weight_quant = weight
         self.input_quant = InputQuantizer(act)
+        self._setup_eval_constants()
+
+    def _setup_eval_constants(self) -> None:
         self.register_buffer("w_int", torch.zeros_like(self.weight), persistent=False)
         self.register_buffer("w_scale", torch.ones(self.weight.shape[0]), persistent=False)
         self.register_buffer("act_qparams", torch.tensor([1.0, 0.0]), persistent=False)

@@ -113,10 +113,7 @@ class _SwitchableLayer(_Switching, _QLayer):
         self.input_quants = nn.ModuleDict({n: InputQuantizer(s[1]) for n, s in specs.items() if s is not FLOAT})
         self._configs = {n: ops.layer_config(s[0], s[1], **({**conv, "pad_value": self._pad_of(n)} if conv else {}))
                          for n, s in specs.items() if s is not FLOAT}
-        self.register_buffer("w_int", torch.zeros_like(self.weight), persistent=False)
-        self.register_buffer("w_scale", torch.ones(self.weight.shape[0]), persistent=False)
-        self.register_buffer("act_qparams", torch.tensor([1.0, 0.0]), persistent=False)
-        self.register_load_state_dict_post_hook(lambda module, keys: module._refreeze())
+        self._setup_eval_constants()
 
     def _pad_of(self, name: str) -> int:
         spec = self._specs[name]
