@@ -25,6 +25,7 @@ EPILOG_HIL = """examples:
   tinygen hil examples/models/dscnn.py --board f746zg --emulate --data test.npz
   tinygen hil kws.tflite --board f746zg --port /dev/ttyACM0 --flash --data kws.npz --json kws.json
   tinygen hil model.py --board host --data x.npy --labels y.npy --plot layers.png
+  tinygen hil examples/switchable/sp_digits.py --board f746zg --emulate --data digits.npz --switch all --plot sw.png
 """
 
 
@@ -129,6 +130,7 @@ def cmd_hil(args) -> int:
     progress = _Progress(args.quiet)
     source, graph = _compile(args, progress, board)
     inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
+    picked = _switches(args, graph)
     result = _build(args, board, source, graph, progress)
     if args.flash and not emulate and board.build != "host":
         from tinygen.run.flash import flash
@@ -136,25 +138,62 @@ def cmd_hil(args) -> int:
         progress(f"flashing {board.name}")
         flash(board, result.out_dir, probe=args.probe, port=args.port, log=progress)
     target = describe(board, emulate, args.port)
-    progress(f"running {len(inputs)} samples on {target}")
+    summaries = []
     with open_device(board, result.out_dir, emulate, args.port, args.timeout) as dev:
         info = dev.info()
         _check_model(info, result.manifest, board, result.out_dir)
-        run = run_samples(dev, graph, inputs, labels, progress=not args.quiet and len(inputs) > 20)
-        progress("profiling layers (tg layers)")
-        layers, total = profile_layers(dev, graph, inputs[0])
-    summary = summarize(run, layers, total, info, board, result.manifest, target)
-    print(render(summary))
+        for k, name, sgraph in picked:
+            what = f" (switch {k}: {name})" if name else ""
+            if picked[0][1]:                    # a switchable model: select, and quantize for this switch
+                dev.switch(k)
+                inputs, labels = load_inputs(args.data, args.labels, source, sgraph, args.limit)
+            progress(f"running {len(inputs)} samples on {target}{what}")
+            run = run_samples(dev, sgraph, inputs, labels, progress=not args.quiet and len(inputs) > 20)
+            progress(f"profiling layers (tg layers){what}")
+            layers, total = profile_layers(dev, sgraph, inputs[0])
+            summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target)
+            if name:
+                sw = next(s for s in result.manifest["switches"] if s["index"] == k)
+                summary["switch"] = {key: sw[key] for key in ("index", "name", "weight_bytes", "arena_size")}
+            summaries.append(summary)
+    failed = sum(s["samples"] - s["bit_exact"] for s in summaries)
+    if len(summaries) == 1:
+        summary = summaries[0]
+        print(render(summary))
+        plotted = plot(summary, args.plot) if args.plot else None
+    else:
+        from tinygen.hil.switch_report import plot_switches, render_switches, switch_rows
+
+        rows = switch_rows(summaries)
+        for s in summaries:
+            print(f"switch {s['switch']['index']}: {s['switch']['name']}\n{render(s)}\n")
+        print(render_switches(rows))
+        summary = {"model": summaries[0]["model"], "board": board.name, "target": target,
+                   "switches": summaries, "table": rows}
+        plotted = plot_switches(rows, summary["model"], board.name, args.plot) if args.plot else None
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
         progress(f"report written to {args.json}")
-    if args.plot:
-        print(plot(summary, args.plot), file=sys.stderr)
-    if run.mismatches:
-        print(f"tinygen hil: {run.samples - run.exact} of {run.samples} samples differ from the reference",
-              file=sys.stderr)
+    if plotted:
+        print(plotted, file=sys.stderr)
+    if failed:
+        total = sum(s["samples"] for s in summaries)
+        print(f"tinygen hil: {failed} of {total} samples differ from the reference", file=sys.stderr)
         return 1
     return 0
+
+
+def _switches(args, graph) -> list[tuple[int, str, object]]:
+    """The switches --switch asks for: (k, name, graph); a plain model is one unnamed switch."""
+    from tinygen.switches import find, is_switchable, switch_graphs
+
+    if not is_switchable(graph):
+        if args.switch not in (None, "0", "all"):
+            raise UsageError(f"--switch {args.switch}: the model has one precision", "leave out --switch")
+        return [(0, "", graph)]
+    if args.switch == "all":
+        return [(k, name, g) for k, (name, g) in enumerate(switch_graphs(graph))]
+    return [find(graph, args.switch if args.switch is not None else 0)]
 
 
 def _add_device_args(p, fmt_port: str) -> None:
@@ -189,7 +228,11 @@ def add_commands(sub, fmt) -> None:
     h.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
     h.add_argument("-o", "--output", metavar="DIR", help="build directory (default: build/MODEL_NAME)")
     h.add_argument("--json", metavar="FILE", help="also write the report as JSON")
-    h.add_argument("--plot", metavar="FILE.png", help="also plot the per-layer cost (needs matplotlib)")
+    h.add_argument("--plot", metavar="FILE.png", help="also plot the per-layer cost (with --switch all: accuracy "
+                                                      "against cost per switch; needs matplotlib)")
+    h.add_argument("--switch", metavar="K|NAME|all",
+                   help="switchable-precision models: the switch to run (index or name, default the first), "
+                        "or all: every switch from the one image, with an accuracy-versus-cost table")
     h.add_argument("--flash", action="store_true", help="flash the board before running (real boards)")
     h.add_argument("--timeout", type=float, default=30.0, metavar="S",
                    help="seconds to wait for one answer from the device (default 30)")
