@@ -27,6 +27,7 @@ from kernel_lib import HEADER_PLANES, assert_same
 from test_kernels_b1 import SETTINGS, _axis, _float_conv
 
 from tinygen.errors import ModelError
+from tinygen.kernels import params as kernel_params
 from tinygen.quant import fixedpoint as fp
 from tinygen.quant.pack_b1 import pack_binary_weights, words_for
 from tinygen.quant.pack_planes import (
@@ -49,10 +50,8 @@ def _codes(rng, shape) -> np.ndarray:
 
 def planes_params(geom: dict, k: int, a_bits: int, zp_in: int, output_offset: int = 0,
                   act: tuple[int, int] = (-128, 127)) -> dict:
-    """tg_conv2d_planes_params_t's fields for a geometry, switch and input kind."""
-    in_off, a = planes_input(a_bits, zp_in)
-    return {**geom, "w_bits": k, "a_bits": a, "in_off": in_off, "pad_u": zp_in + in_off,
-            "output_offset": output_offset, "act_min": act[0], "act_max": act[1]}
+    """tg_conv2d_planes_params_t's fields, from the builder the compiler calls."""
+    return kernel_params.planes_params(geom, k, a_bits, zp_in, output_offset, *act)
 
 
 def planes_case(p: dict, seed: int) -> tuple:

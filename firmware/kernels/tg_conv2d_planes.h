@@ -11,6 +11,7 @@
 
 #include "tg_conv2d_b1.h"
 #include "tg_kernels_planes.h"
+#include "tg_requant.h"
 
 /* Bytewise (x + y) mod 256 in each of the four bytes (no carry between bytes). */
 static inline uint32_t tg_planes_add_bytes(uint32_t x, uint32_t y)
@@ -184,6 +185,19 @@ static inline int32_t tg_planes_acc_words(const tg_conv2d_planes_params_t *p, co
         acc += tg_planes_coef(k, t) * sums[t];
     }
     return base + acc;
+}
+
+/* The int8 output of channel oc for acc': bias, requantization, output offset, clamp. */
+static inline int8_t tg_planes_out(const tg_conv2d_planes_params_t *p, int32_t acc, const int32_t *bias,
+                                   const int32_t *multiplier, const int32_t *shift, int32_t oc)
+{
+    if (bias != NULL) {
+        acc += bias[oc];
+    }
+    acc = tg_requantize_fast(acc, multiplier[oc], shift[oc]) + p->output_offset;
+    acc = acc < p->act_min ? p->act_min : acc;
+    acc = acc > p->act_max ? p->act_max : acc;
+    return (int8_t)acc;
 }
 
 #endif /* TG_CONV2D_PLANES_H */

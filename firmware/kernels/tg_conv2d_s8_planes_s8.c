@@ -10,7 +10,6 @@
 #include "tg_conv2d_b1.h"
 #include "tg_conv2d_planes.h"
 #include "tg_kernels_planes.h"
-#include "tg_requant.h"
 
 /* acc' of the channel whose switch planes start at w (plane stride `stride` words) over the field. */
 static int32_t tg_planes_field_acc(const tg_conv2d_planes_params_t *p, const uint32_t *field,
@@ -50,15 +49,10 @@ void tg_conv2d_s8_planes_s8(const tg_conv2d_planes_params_t *p, const int8_t *in
                 base = tg_planes_base(p, field);
             }
             for (oc = 0; oc < p->out_c; ++oc) {
-                int32_t acc = fits ? tg_planes_field_acc(p, field, tg_planes_weights(p, planes, 0, oc), stride, base)
-                                   : tg_planes_acc_words(p, input, planes, out_y, out_x, oc);
-                if (bias != NULL) {
-                    acc += bias[oc];
-                }
-                acc = tg_requantize(acc, multiplier[oc], shift[oc]) + p->output_offset;
-                acc = acc < p->act_min ? p->act_min : acc;
-                acc = acc > p->act_max ? p->act_max : acc;
-                *output++ = (int8_t)acc;
+                const uint32_t *w = tg_planes_weights(p, planes, 0, oc);
+                const int32_t acc = fits ? tg_planes_field_acc(p, field, w, stride, base)
+                                         : tg_planes_acc_words(p, input, planes, out_y, out_x, oc);
+                *output++ = tg_planes_out(p, acc, bias, multiplier, shift, oc);
             }
         }
     }

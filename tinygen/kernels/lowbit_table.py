@@ -18,6 +18,7 @@ API_HEADER_PREFIX = "tg_kernels_"
 # the API headers; each kernel's private headers are found from its #includes
 _B1_HEADERS = ("kernels/tg_kernels_b1.h",)
 _SUBBYTE_HEADERS = ("kernels/tg_kernels_subbyte.h",)
+_PLANES_HEADERS = ("kernels/tg_kernels_planes.h",)
 _REQUANT = ("weight", "bias", "multiplier", "shift")
 _THRESHOLD = ("weight", "threshold")
 _DSP = frozenset({"dsp"})
@@ -44,6 +45,11 @@ def lowbit_kernels(KernelSpec) -> tuple:
             scratch = partial(dsp_scratch_bytes, kind=fmt) if dsp else None
             specs.append(spec(f"tg_conv2d_s8_{fmt}_s8", "int8", (fmt, bits), "int8", "tg_conv2d_subbyte_params_t",
                               _REQUANT, _SUBBYTE_HEADERS, dsp, scratch))
+        # nested weights (all 8 bit planes, the node's switch reads the top w_bits): bit-serial;
+        # kparams from tinygen.kernels.params.planes_params, the bias corrected by
+        # tinygen.quant.pack_planes.planes_bias_correction
+        specs.append(spec("tg_conv2d_s8_planes_s8", "int8", ("planes", 8), "int8", "tg_conv2d_planes_params_t",
+                          _REQUANT, _PLANES_HEADERS, dsp))
     from tinygen.kernels.table import conv2d_dsp_scratch    # defined before table.py calls this
 
     specs += [

@@ -16,6 +16,7 @@ import numpy as np
 from tinygen.errors import UnsupportedOpError
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.quant import op_params
+from tinygen.quant.pack_planes import check_switch_bits, planes_input
 
 _BUILDERS: dict[str, Callable[[Graph, Node], dict]] = {}
 
@@ -80,11 +81,34 @@ def _lowbit_fields(graph: Graph, node: Node) -> dict:
     fmt = node.attrs.get("weight_format")
     if graph.tensor(node.inputs[0]).dtype == "b1":
         return {"pad_value": int(node.attrs["lowbit"]["pad_value"])}
+    if fmt == "planes":
+        x = graph.tensor(node.inputs[0])
+        zp = int(x.qparams.zero_point[0])
+        in_off, a_bits = planes_input(x.bits, zp)
+        return {"w_bits": int(node.attrs["planes"]["w_bits"]), "a_bits": a_bits, "in_off": in_off,
+                "pad_u": zp + in_off}
     if fmt in ("s4", "s2", "p4"):
         cfg = node.attrs["lowbit"]["weight"]
         return {"odd": int(cfg["kind"] == "dorefa"),
                 "zero_code": int(fmt == "p4" and bool(cfg.get("zero", True)))}
     return {}
+
+
+GEOMETRY = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w",
+             "dilation_h", "dilation_w", "pad_top", "pad_left")
+
+
+def planes_params(geometry: dict, w_bits: int, in_bits: int, in_zero_point: int, output_offset: int,
+                  act_min: int, act_max: int) -> dict:
+    """tg_conv2d_planes_params_t (the bit-serial kernel over nested weight planes) for one
+    switch: the geometry fields of `geometry` (e.g. the conv builder's dict; other keys are
+    ignored), the switch's weight bits k, its input's bits (8: int8, u = q + 128; else a
+    uniform k-bit input with zero point 0) and zero point, and the output quantization."""
+    check_switch_bits(w_bits)
+    in_off, a_bits = planes_input(in_bits, in_zero_point)
+    return {**{k: int(geometry[k]) for k in GEOMETRY}, "w_bits": int(w_bits), "a_bits": a_bits, "in_off": in_off,
+            "pad_u": int(in_zero_point) + in_off, "output_offset": int(output_offset), "act_min": int(act_min),
+            "act_max": int(act_max)}
 
 
 # fields of tg_conv2d_params_t a low-bit struct does not have
