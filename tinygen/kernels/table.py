@@ -141,9 +141,33 @@ _ADD_DSP = KernelSpec("tg_add_s8_dsp", "add", requires=frozenset({"dsp"}), struc
                       headers=("kernels/tg_dsp_s8.h",))
 
 
+# The connection-sparse pointwise conv (tg_conv2d_sparse_s8: per output channel a list of its
+# nonzero weights and their input channels) is chosen only below the weight density (nonzero
+# fraction) where it executes fewer instructions than the dense kernel the core uses otherwise:
+# measured by benchmarks/pruning.py on the stand-ins (M7: mps2-an500, M4: mps2-an386) for
+# 1x1 convs 64 -> 64 over 8x8 pixels at densities 10..90% against tg_conv2d_1x1_s8_dsp (DSP
+# cores) and tg_conv2d_s8 (portable kernels, measured on the M7 stand-in)
+SPARSE_BREAK_EVEN = {"cortex-m7": 0.0, "cortex-m4": 0.0, "portable": 0.0}
+
+
+def _sparse(core: str, requires: frozenset) -> KernelSpec:
+    from tinygen.ref.sparse import density, sparse_records
+
+    def pays(graph, node) -> bool:
+        return density(graph.const(node, "weight")) < SPARSE_BREAK_EVEN[core]
+
+    return KernelSpec("tg_conv2d_sparse_s8", "conv2d", weight_dtype="int8", weight_bits=8, requires=requires,
+                      struct="tg_conv2d_params_t", const_roles=("packed", "bias", "multiplier", "shift"),
+                      source="kernels/tg_conv2d_sparse_s8.c", variant="1x1", twin="conv2d_s8",
+                      headers=("kernels/tg_kernels_sparse.h",), pack=sparse_records, ref_roles=_REQUANT,
+                      accepts=pays)
+
+
 # In order of preference: the first matching kernel whose requirements the
 # target meets is chosen. Portable kernels come last and require nothing.
 KERNELS: tuple[KernelSpec, ...] = (
+    _sparse("cortex-m7", frozenset({"dsp", "fpv5-sp"})),
+    _sparse("cortex-m4", frozenset({"dsp", "fpv4-sp"})),
     _dsp("tg_conv2d_1x1_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8",
          lambda p: mat_mult_dsp_scratch(p["out_h"] * p["out_w"], p["in_c"], p["out_c"]), variant="1x1"),
     _dsp("tg_conv2d_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_dsp_scratch,
@@ -151,6 +175,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _CONV2D_DIRECT_DSP,
     _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
          lambda p: mat_mult_dsp_scratch(p["rows"], p["in_features"], p["out_features"])),
+    _sparse("portable", frozenset()),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8", headers=_CONV2D_S8_H),
     _CONV2D_ADD_DSP,
     _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8",
