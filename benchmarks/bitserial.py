@@ -12,7 +12,8 @@ For each layer shape and precision switch, two ways to run the switch from one f
   (w1a8); w1a1 (binary activations) is the XNOR kernel tg_conv2d_b1_b1_s8_dsp, the
   reference row (binary activations are not bit planes of a uniform grid).
 Flash: the nested planes (8 bits per weight, shared by every switch) against the switch's
-own weights and the sum over the switches (what separate storage holds).
+own weights and the sum over the distinct weight widths (what separate storage holds; w1a8
+and w1a1 share the binary weights).
 
 One firmware per layer and board (benchmarks/lowbit_kernels.py's harness: QEMU mps2-an500
 for the F746ZG's Cortex-M7, mps2-an386 for the F446RE's Cortex-M4, -icount shift=0); every
@@ -150,7 +151,9 @@ def measure(board_name: str, layers: list[str], work: Path) -> list[dict]:
         calls, planes = layer_calls(geom, rng)
         run_calls(board_name, calls, work / name)
         macs = _out_px(geom) * geom["out_c"] * geom["kernel_h"] * geom["kernel_w"] * geom["in_c"]
-        separate_total = sum(_weight_bytes(c) for c in calls if not c.name.startswith(PLANES_KERNEL))
+        bits = {s.name: s.w_bits for s in SWITCHES}     # w1a8 and w1a1 share the binary weights
+        separate_total = sum({bits[c.label]: _weight_bytes(c) for c in calls
+                              if not c.name.startswith(PLANES_KERNEL)}.values())
         for c in calls:
             want = np.asarray(kernel(c.name).twin(c.p, *c.arrays)).reshape(-1)
             if not np.array_equal(want.astype(c.result.dtype), c.result):

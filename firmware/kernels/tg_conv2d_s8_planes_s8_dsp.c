@@ -12,7 +12,20 @@
  * -2^level: -popcount(p AND u) = popcount(NOT (p AND u)) - 32 n, so its runs count the
  * complement and the constant 2^level * 32 n * (2^A - 1) is subtracted at the end.
  * Words per run: blocks of 8 (LDRD pairs, seven carry-save adders, the eights' byte counts
- * summed by USADA8), then blocks of 4 and 2 and single words carried into the same levels.
+ * summed by USADA8), then a block of 4 and single words carried into the same levels:
+ * about 7.5 instructions per counted word in the blocks of 8 (M7), plus per run the pointer
+ * and counter set-up, so short runs (1x1 convolutions: 4 words at 128 channels) pay more.
+ *
+ * Executed instructions per MAC (benchmarks/bitserial.py, M7 / M4 stand-ins), against the
+ * kernel a separate-storage build uses for the switch (in brackets, M7):
+ *                   3x3 64->64 8x8          1x1 128->128 8x8        FC 256->256
+ *   w8a8            25.29 / 25.28 (1.21)    41.45 / 41.93 (1.34)    28.00 / 28.25 (1.82)  s8_dsp
+ *   w4a4             6.74 /  6.73 (1.50)    11.57 / 11.67 (1.68)     7.60 /  7.66 (2.26)  s8_s4_s8_dsp
+ *   w2a2             1.98 /  1.98 (1.47)     3.75 /  3.77 (1.68)     2.33 /  2.34 (2.21)  s8_s2_s8_dsp
+ *   w1a8             4.04 /  4.04 (3.05)     7.29 /  7.34 (3.79)     4.55 /  4.58 (3.26)  s8_b1_s8_dsp
+ * Bit-serial loses everywhere on these cores (no popcount instruction): by 1.06-2.2x at
+ * w2a2, 1.3-1.9x at w1a8, 3.4-6.9x at w4a4 and 15-31x at w8a8; its gain is storage (one
+ * 8-bit copy serves every switch) with work proportional to k * A.
  */
 #include <arm_acle.h>
 #include <stddef.h>
