@@ -43,12 +43,14 @@ MODEL = textwrap.dedent('''
             SwitchableQConv2d(8, 40, 3, SW, stride=2, padding=1, bias=False, pad_value=1),
             SwitchableBatchNorm2d(40, SW), nn.ReLU(),
             nn.Flatten(), SwitchableQLinear(40 * 16, 10, INT8))
-        for m in net.modules():          # distinct batch-norm statistics per switch
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.3, 0.3)
-                m.running_var.uniform_(0.5, 2.0)
-                m.weight.data.uniform_(-1.5, 1.5)
-                m.bias.data.uniform_(-0.5, 0.5)
+        bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+        for i, m in enumerate(bns):      # distinct batch-norm statistics per switch
+            m.running_mean.uniform_(-0.3, 0.3)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            if i % len(SW) == 0:         # switch w8a8: some negative scales (negated channels)
+                m.weight.data[::3] *= -1
+            m.bias.data.uniform_(-0.5, 0.5)
         net.train()                      # the int8 input ranges: an EMA over a few batches per switch
         with torch.no_grad():
             for name in switches(net):
@@ -162,3 +164,43 @@ def test_hil_switch_on_a_plain_model_is_refused(tmp_path, capsys):
                "-o", str(tmp_path / "b")])
     assert rc != 0
     assert "one precision" in capsys.readouterr().err
+
+
+def test_each_switch_exports_its_own_weights(switched):
+    """The exported programs must not share the module's buffers: each switch's integer
+    weights are its own (the nested ones, C's top bits), not the last exported switch's."""
+    from tinygen.compiler import _nested_codes
+
+    source = switched[0]
+    codes = _nested_codes(source.switches)
+    assert codes and all(np.abs(c).max() == 127 for c in codes.values())
+    for name, g in source.switches:
+        for n in g.nodes:
+            if n.source in codes:
+                cfg = n.attrs["lowbit"]["weight"]
+                w = g.tensor(n.param("weight"))
+                scale = np.asarray(w.qparams.scale, np.float64).reshape(-1, 1, 1, 1)
+                got = np.rint(w.data / scale).astype(np.int64)
+                c = codes[n.source]
+                want = np.where(c >= 0, 1, -1) if cfg["bits"] == 1 else c >> (8 - cfg["bits"])
+                assert np.array_equal(got, want), f"switch {name}: not the top {cfg['bits']} bits of C"
+
+
+def test_nested_storage_bit_exact_and_stored_once(switched, tmp_path):
+    from tinygen.passes import CompileOptions
+
+    source = switched[0]
+    graph = compile_source(source, options=CompileOptions(storage="nested"))
+    result = build(source, graph, get_board("host"), tmp_path / "nested")
+    m = result.manifest
+    kernels = {s["name"]: {layer["kernel"] for layer in s["layers"]} for s in m["switches"]}
+    for name in ("w8a8", "w4a4", "w1a8"):            # int8 / 4-bit inputs: the bit-serial kernel on planes
+        assert "tg_conv2d_s8_planes_s8" in kernels[name], kernels[name]
+    assert "tg_conv2d_b1_b1_s8" in kernels["w1a1"]    # binary inputs: XNOR on its own sign bits
+    weights_c = (result.out_dir / "weights.c").read_text()
+    assert weights_c.count("uint32_t sw0_qconv_3_w[") == 1 and "sw1_qconv_3_w[" not in weights_c
+    with open_device(get_board("host"), result.out_dir) as dev:
+        for k, (name, g) in enumerate(switch_graphs(graph)):
+            dev.switch(k)
+            run = run_samples(dev, g, sample_inputs(source, g, 10, seed=k))
+            assert run.exact == run.samples == 10, (name, run.mismatches[:1])

@@ -62,6 +62,10 @@ def _add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False) 
     p.add_argument("--no-compact", dest="compact", action="store_false",
                    help="keep the zeroed filters of a pruned model (default: remove them and the matching "
                         "input channels of their readers, where that is exact)")
+    p.add_argument("--storage", choices=("separate", "nested"), default="separate",
+                   help="switchable-precision models: store each switch's weights at its width (separate, "
+                        "exact for any quantizer), or nested layers once as 8 bit planes that every switch "
+                        "reads with the bit-serial kernel (nested; needs the nested weight quantizer)")
     p.add_argument("--arena-region", metavar="NAME", default=None,
                    help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
                         "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
@@ -95,7 +99,8 @@ def _compile(args, progress, board=None, allow_uncalibrated=False):
         arena_region(board, args.arena_region)
     options = CompileOptions(args.calib_method, args.percentile, board.isa_features if board else frozenset(),
                              kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
-                             arena_region=args.arena_region, compact=getattr(args, "compact", True))
+                             arena_region=args.arena_region, compact=getattr(args, "compact", True),
+                             storage=getattr(args, "storage", "separate"))
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore", CalibrationWarning)

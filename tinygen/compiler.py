@@ -106,10 +106,13 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
     if source.switches:
         from tinygen.switches import attach
 
+        codes = _nested_codes(source.switches)
         compiled = []
         for name, g in source.switches:
             if trace is not None:
                 trace(f"switch {name}")
+            g = g.copy()
+            g.meta["nested_codes"] = {n.name: codes[n.source] for n in g.nodes if n.source in codes}
             compiled.append((name, compile_source(replace(source, graph=g, switches=[]), calib, options, trace)))
         return attach(compiled)
     if source.graph.meta.get("quantized"):
@@ -120,6 +123,21 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
         graph = compile_graph(source.graph.copy(), source.to_graph_layout(data), options, trace)
     graph.meta["source_layout"] = source.layout
     return graph
+
+
+def _nested_codes(switches: list[tuple[str, Graph]]) -> dict[str, np.ndarray]:
+    """The 8-bit codes C of every nested layer (tinygen.quant.lowbit "nested"), by the layer's
+    module path, from the switch that uses all of C's bits: every switch's nested weights are
+    C's top bits (passes/nested.py stores C once as bit planes)."""
+    codes: dict[str, np.ndarray] = {}
+    for _, g in switches:
+        for n in g.nodes:
+            cfg = n.attrs.get("lowbit", {}).get("weight", {})
+            if cfg.get("kind") == "nested" and int(cfg["bits"]) == int(cfg.get("top", 8)) and n.source:
+                w = g.tensor(n.param("weight"))
+                scale = np.asarray(w.qparams.scale, np.float64).reshape((-1,) + (1,) * (w.data.ndim - 1))
+                codes.setdefault(n.source, np.rint(w.data.astype(np.float64) / scale).astype(np.int64))
+    return codes
 
 
 def _check_writable(out_dir: Path) -> list[Path]:

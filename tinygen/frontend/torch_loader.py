@@ -147,7 +147,15 @@ def _export(net: torch.nn.Module, x: torch.Tensor, path: Path, switch: str | Non
 
             tinygen.nn.set_switch(net, switch)
         with torch.no_grad(), _quiet_torch_logs():
-            return torch.export.export(net, (x,))
+            program = torch.export.export(net, (x,))
+        if switch is not None:
+            # the program holds the module's buffers by reference; the next switch rewrites
+            # them (e.g. the integer weights), so this switch keeps copies of its own
+            for store in (program.state_dict, program.constants):
+                for key, value in list(store.items()):
+                    if isinstance(value, torch.Tensor):
+                        store[key] = value.detach().clone()
+        return program
     except ModelError:
         raise
     except Exception as e:

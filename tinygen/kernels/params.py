@@ -113,7 +113,8 @@ def planes_params(geometry: dict, w_bits: int, in_bits: int, in_zero_point: int,
 
 # fields of tg_conv2d_params_t a low-bit struct does not have
 _NOT_IN_STRUCT = {"tg_conv2d_b1_params_t": ("input_offset", "depth_multiplier"),
-                  "tg_conv2d_subbyte_params_t": ("depth_multiplier",)}
+                  "tg_conv2d_subbyte_params_t": ("depth_multiplier",),
+                  "tg_conv2d_planes_params_t": ("input_offset", "depth_multiplier")}
 
 
 def struct_fields(struct: str | None, p: dict) -> dict:

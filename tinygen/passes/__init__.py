@@ -22,6 +22,7 @@ from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.fuse_residual import fuse_residual
 from tinygen.passes.lower_peak import lower_peak
 from tinygen.passes.lower_bits import lower_bits
+from tinygen.passes.nested import nested_planes
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
@@ -53,6 +54,10 @@ class CompileOptions:
     # whose integer weights are all zero are removed with the readers' matching input
     # channels where that is exact; graph.meta["compact"] records what went
     compact: bool = True
+    # switchable-precision models: "separate" stores each switch's weights at its width (exact
+    # for any quantizer); "nested" stores nested layers once as 8 bit planes read by the
+    # bit-serial kernel (passes/nested.py; the model's nested quantizer guarantees the nesting)
+    storage: str = "separate"
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -88,6 +93,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if options.compact:
         # on integer weights (a zero filter is exactly zero there), before lower_bits packs them
         steps.append(("compact", compact))
+    if options.storage == "nested" and graph.meta.get("nested_codes"):
+        # one switch of a switchable model: nested layers read the shared bit planes
+        steps.append(("nested_planes", nested_planes))
     if not graph.meta.get("quantized"):
         # tinygen.nn layers: FC as convolutions, bit unpacking, weights packed at their width
         steps.append(("lower_bits", lower_bits))

@@ -24,10 +24,11 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.ir import Graph, Node, QParams, Tensor
 from tinygen.quant.pack_b1 import pack_binary_weights
+from tinygen.quant.pack_planes import pack_planes
 from tinygen.quant.pack_subbyte import pack_rows, pow2_codes
 
 # weight formats whose kernels are convolutions only
-_CONV_ONLY = ("b1", "s4", "s2", "p4")
+_CONV_ONLY = ("b1", "s4", "s2", "p4", "planes")
 
 
 def _reads_packed(graph: Graph, node: Node) -> bool:
@@ -94,6 +95,8 @@ def _pack(graph: Graph, node: Node) -> None:
         node.attrs["weight_shape"] = tuple(W.shape)
         if fmt == "b1":
             data = pack_binary_weights(np.where(W < 0, -1, 1))
+        elif fmt == "planes":                 # nested codes, all 8 bit planes (passes/nested.py)
+            data = pack_planes(W)
         elif fmt == "p4":
             data = pack_rows(pow2_codes(W.reshape(W.shape[0], -1), 4, bool(cfg.get("zero", True))), 4)
         else:

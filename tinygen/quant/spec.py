@@ -33,7 +33,7 @@ FIXED_OUTPUT_QPARAMS = {
 }
 
 # low-bit weight storage formats (firmware/kernels/LOWBIT.md) -> bits per weight value
-WEIGHT_FORMATS = {"int8": 8, "b1": 1, "s4": 4, "s2": 2, "p4": 4}
+WEIGHT_FORMATS = {"int8": 8, "b1": 1, "s4": 4, "s2": 2, "p4": 4, "planes": 8}   # planes: passes/nested.py
 
 # nested weights (switchable precision) of k bits -> their storage format; s4 / s2 hold two's
 # complement codes, so W = -2^(k-1) (a nested weight's floor) fits; b1 is the sign bit
