@@ -7,6 +7,7 @@ once; the arena is the largest switch's.
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 
 import numpy as np
@@ -204,3 +205,26 @@ def test_nested_storage_bit_exact_and_stored_once(switched, tmp_path):
             dev.switch(k)
             run = run_samples(dev, g, sample_inputs(source, g, 10, seed=k))
             assert run.exact == run.samples == 10, (name, run.mismatches[:1])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="the Cortex-M7 stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+@pytest.mark.parametrize("storage", ["separate", "nested"])
+def test_every_switch_bit_exact_on_the_f746zg_standin(switched, storage, tmp_path):
+    """One firmware image on the Cortex-M7 stand-in (DSP kernels: sub-byte, XNOR, bit-serial
+    with negated multipliers), every switch selected by `switch K%` and bit-exact."""
+    from tinygen.passes import CompileOptions
+
+    source = switched[0]
+    board = get_board("f746zg")
+    graph = compile_source(source, options=CompileOptions(features=frozenset(board.isa_features), storage=storage))
+    result = build(source, graph, board, tmp_path / "fw")
+    counts = {}
+    with open_device(board, result.out_dir, emulate=True) as dev:
+        for k, (name, g) in enumerate(switch_graphs(graph)):
+            assert dev.switch(k) == (k, name, 4)
+            run = run_samples(dev, g, sample_inputs(source, g, 6, seed=k))
+            assert run.exact == run.samples == 6, (storage, name, run.mismatches[:1])
+            counts[name] = run.counts[0]
+    assert len(set(counts.values())) == len(counts), f"the switches ran the same code: {counts}"
