@@ -116,6 +116,8 @@ def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions
     """Compile with, per layer, the candidate kernel that executed the fewest instructions.
     graph.meta["kernels"] records the choice (kernel_report)."""
     options = replace(options, kernels="auto")
+    if source.switches:                 # each switch its own choice: same layer names, other formats
+        return _compile_auto_switches(source, calib, options, board, progress, measure, cache)
     fixed = dict(options.kernel_choice or {})
     graph = compile_source(source, calib, options)
     candidates = _candidates(graph, options)
@@ -163,6 +165,27 @@ def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions
     choice = {n: pick_fastest(open_nodes[n], counts[n]) for n in open_nodes}
     graph = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}))
     graph.meta["kernels"] = kernel_report(graph, "auto", counts, note, variants)
+    return graph
+
+
+def _compile_auto_switches(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
+                           progress: Progress, measure: Measure | None, cache: MeasurementCache | None) -> Graph:
+    """compile_auto per switch of a switchable model; the report lists every switch's
+    layers as SWITCH/LAYER."""
+    from tinygen.compiler import switch_sources
+    from tinygen.switches import attach
+
+    compiled = []
+    for name, one in switch_sources(source):
+        progress(f"kernels auto: switch {name}")
+        compiled.append((name, compile_auto(one, calib, options, board, progress, measure, cache)))
+    graph = attach(compiled)
+    reports = [(name, g.meta["kernels"]) for name, g in compiled]
+    graph.meta["kernels"] = {**reports[0][1],
+                             "layers": [{**layer, "name": f"{name}/{layer['name']}"}
+                                        for name, report in reports for layer in report["layers"]],
+                             "measured_variants": sum(r.get("measured_variants") or 0 for _, r in reports),
+                             "note": "; ".join(dict.fromkeys(r["note"] for _, r in reports if r.get("note"))) or None}
     return graph
 
 

@@ -106,14 +106,11 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
     if source.switches:
         from tinygen.switches import attach
 
-        codes = _nested_codes(source.switches)
         compiled = []
-        for name, g in source.switches:
+        for name, one in switch_sources(source):
             if trace is not None:
                 trace(f"switch {name}")
-            g = g.copy()
-            g.meta["nested_codes"] = {n.name: codes[n.source] for n in g.nodes if n.source in codes}
-            compiled.append((name, compile_source(replace(source, graph=g, switches=[]), calib, options, trace)))
+            compiled.append((name, compile_source(one, calib, options, trace)))
         return attach(compiled)
     if source.graph.meta.get("quantized"):
         # already quantized in its file (an int8 .tflite): no calibration, `calib` is ignored
@@ -123,6 +120,18 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
         graph = compile_graph(source.graph.copy(), source.to_graph_layout(data), options, trace)
     graph.meta["source_layout"] = source.layout
     return graph
+
+
+def switch_sources(source: SourceModel) -> list[tuple[str, SourceModel]]:
+    """A switchable model's switches, each as a plain source to compile on its own; nested
+    layers carry the top switch's codes (graph.meta["nested_codes"], for --storage nested)."""
+    codes = _nested_codes(source.switches)
+    out = []
+    for name, g in source.switches:
+        g = g.copy()
+        g.meta["nested_codes"] = {n.name: codes[n.source] for n in g.nodes if n.source in codes}
+        out.append((name, replace(source, graph=g, switches=[])))
+    return out
 
 
 def _nested_codes(switches: list[tuple[str, Graph]]) -> dict[str, np.ndarray]:
@@ -232,4 +241,4 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
 
 
 __all__ = ["BuildResult", "SourceModel", "build", "compile_source", "graph_hash", "load_source",
-           "staged_output"]
+           "staged_output", "switch_sources"]

@@ -55,7 +55,7 @@ def plot_switches(rows: list[dict], model: str, board: str, path: str | Path) ->
         return "plot skipped: no switch has both a cost and an accuracy (give labels with --data / --labels)"
     unit = points[0]["unit"]
     fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    ax.plot([r["mean"] for r in points], [r["accuracy"] * 100 for r in points], "o-", color="#4472c4")
+    ax.scatter([r["mean"] for r in points], [r["accuracy"] * 100 for r in points], color="#4472c4", zorder=3)
     for r in points:
         ax.annotate(r["name"], (r["mean"], r["accuracy"] * 100), textcoords="offset points", xytext=(5, 5),
                     fontsize=9)
