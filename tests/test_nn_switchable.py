@@ -246,6 +246,23 @@ def test_gradients_accumulate_over_switches():
     assert net.c2.input_quants["w4a4"].clip.grad is not None
 
 
+def test_feature_distillation_adds_a_feature_term():
+    """logits+features adds the MSE between the students' and the teacher's batch-norm
+    outputs; the teacher's own loss is plain cross-entropy."""
+    net = Small()
+    x, y = _data(32)
+    order = ["fp"] + DEPLOYABLE
+    losses = {}
+    for mode in (None, "logits", "logits+features"):
+        twin = copy.deepcopy(net).train()
+        losses[mode] = switch_step(twin, x, y, order, distill=mode)
+    for name in order:
+        if name == "fp":
+            assert losses[None][name] == losses["logits"][name] == losses["logits+features"][name]
+        else:
+            assert losses[None][name] < losses["logits"][name] < losses["logits+features"][name], name
+
+
 def test_train_switchable_learns_and_checks_its_arguments():
     torch.manual_seed(0)
     net = Small()
