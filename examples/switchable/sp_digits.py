@@ -131,8 +131,8 @@ batch, the gradients of the five switches summed), {recipe}; {seconds:.0f} s on 
 (wall clock on a shared, loaded machine).
 The float model of examples/lowbit/RESULTS.md (same CNN, nn.Conv2d, trained alone):
 {float_acc:.2%}. "alone": the same switch trained by itself with the same recipe (same
-nested quantizers, no teacher; weights not rounded to float16){alone_note}. Written by `python examples/switchable/sp_digits.py`
-(deterministic: one thread, fixed seeds). No separate validation split: the recipe was set
+nested quantizers, no teacher; weights not rounded to float16){alone_note}.
+Written by `python examples/switchable/sp_digits.py --alone` (deterministic: one thread, fixed seeds). No separate validation split: the recipe was set
 after a few runs scored on the test images.
 
 | switch | middle weight bits | middle input bits | accuracy | alone |
