@@ -10,7 +10,7 @@ surrogate's derivative:
 
 * binary (weights and activations): tanh, backward 1 - tanh^2(x);
 * dorefa weights: DoReFa's tanh transform tanh(w) / max|tanh(w)|;
-* int8, uniform, pow2, ternary weights: identity (the grid spans every weight);
+* int8, uniform, pow2, ternary, nested weights: identity (the grid spans every weight);
 * int8 activations: identity clipped to the grid's real range;
 * uniform k-bit activations: the ReLU clip min(relu(x), clip), which with a
   learnable clip (PACT) also gives the clip a gradient where x > clip.
