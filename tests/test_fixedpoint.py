@@ -85,6 +85,25 @@ def test_requantize_fast_equals_requantize_host(kernels):
                 kernels.requantize_fast(x[:200_000], m[:200_000], s[:200_000]), "tg_requantize_fast vs numpy")
 
 
+def test_requantize_fast_negative_multipliers_host(kernels):
+    """tg_requantize_fast with a negated multiplier (passes/nested.py's negated channels):
+    equal to tg_requantize, and requantize(acc, -M) == requantize(-acc, M) bit for bit (both
+    take the same 64-bit product) wherever acc << shift does not wrap to INT32_MIN."""
+    rng = np.random.default_rng(15)
+    n = 1_000_000
+    x = np.where(rng.random(n) < 0.5, rng.integers(I32_MIN + 1, I32_MAX, n, endpoint=True),
+                 rng.integers(-(1 << 20), 1 << 20, n))
+    m = rng.integers(1 << 30, I32_MAX, n, endpoint=True)
+    s = np.where(rng.random(n) < 0.8, rng.integers(-12, 1, n), rng.integers(-31, 32, n))
+    fast = kernels.requantize_fast(x, -m, s)
+    assert_same(kernels.requantize(x, -m, s), fast, "tg_requantize_fast, negative multipliers")
+    # the negation commutes with the wrapping left shift unless acc << shift wraps to INT32_MIN
+    keep = ((x.astype(np.int64) << np.maximum(s, 0)) & 0xFFFFFFFF) != 0x80000000
+    assert keep.mean() > 0.99
+    assert_same(kernels.requantize_fast(-x[keep], m[keep], s[keep]), fast[keep],
+                "tg_requantize_fast(acc, -M) vs (-acc, M)")
+
+
 def test_requantize_bounded_equals_requantize_host(kernels):
     """tg_requantize_bounded == tg_requantize on its domain (multiplier in [2^30, 2^31),
     shift in [-31, -1], |acc| < 2^30): edge values crossed with every shift, then 4 M random."""

@@ -33,7 +33,7 @@ def switch_graphs(graph: Graph) -> list[tuple[str, Graph]]:
 
 
 def is_switchable(graph: Graph) -> bool:
-    return len(switch_graphs(graph)) > 1 or bool(graph.meta.get("switches"))
+    return bool(graph.meta.get("switches"))
 
 
 def arena_size(graph: Graph) -> int:

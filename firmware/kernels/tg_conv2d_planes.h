@@ -191,13 +191,7 @@ static inline int32_t tg_planes_acc_words(const tg_conv2d_planes_params_t *p, co
 static inline int8_t tg_planes_out(const tg_conv2d_planes_params_t *p, int32_t acc, const int32_t *bias,
                                    const int32_t *multiplier, const int32_t *shift, int32_t oc)
 {
-    if (bias != NULL) {
-        acc += bias[oc];
-    }
-    acc = tg_requantize_fast(acc, multiplier[oc], shift[oc]) + p->output_offset;
-    acc = acc < p->act_min ? p->act_min : acc;
-    acc = acc > p->act_max ? p->act_max : acc;
-    return (int8_t)acc;
+    return tg_requant_channel_s8(acc, bias, multiplier, shift, oc, p->output_offset, p->act_min, p->act_max);
 }
 
 #endif /* TG_CONV2D_PLANES_H */

@@ -104,13 +104,8 @@ void tg_conv2d_s8_b1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                 }
                 n1 = (int32_t)(s.n1x255 / 255u);
                 acc = (int32_t)s.u - 128 * s.n + n1 + p->input_offset * (s.n - 2 * n1) + s.tail;
-                if (bias != NULL) {
-                    acc += bias[oc];
-                }
-                acc = tg_requantize_fast(acc, multiplier[oc], shift[oc]) + p->output_offset;
-                acc = acc < p->act_min ? p->act_min : acc;
-                acc = acc > p->act_max ? p->act_max : acc;
-                *output++ = (int8_t)acc;
+                *output++ = tg_requant_channel_s8(acc, bias, multiplier, shift, oc, p->output_offset, p->act_min,
+                                                  p->act_max);
             }
         }
     }

@@ -21,6 +21,7 @@
 #ifndef TG_REQUANT_H
 #define TG_REQUANT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* ---------------------------------------------------------------------- */
@@ -95,19 +96,20 @@ static inline int32_t tg_requantize_smaller_than_one_exp(int32_t acc, int32_t mu
 /*
  * tg_requantize for the kernels' hot loops: the same result in fewer
  * instructions (SMULL, ADDS/ADC, two shifts and the rounding, about 8 on
- * Cortex-M4/M7 against 20+). Precondition: multiplier >= 0 (conv and fully
- * connected multipliers lie in [2^30, 2^31), or are 0); shift in [-31, 31].
+ * Cortex-M4/M7 against 20+). Precondition: multiplier > INT32_MIN (conv and fully
+ * connected multipliers lie in [2^30, 2^31), or are 0; passes/nested.py negates some to
+ * negate a channel's accumulator); shift in [-31, 31].
  *
  * Why it equals tg_requantize (tested exhaustively on edge values and on
  * millions of random ones in tests/test_fixedpoint.py):
  *
- * 1. SaturatingRoundingDoublingHighMul(a, b) with b >= 0 equals
+ * 1. SaturatingRoundingDoublingHighMul(a, b) with b > INT32_MIN equals
  *    floor((a * b + 2^30) / 2^31). It saturates only for a == b == INT32_MIN,
  *    excluded. For a * b >= 0 the nudge is 2^30 and the truncating division is
  *    a floor. For a * b < 0, with y = a * b + 1 - 2^30 < 0 and D = 2^31:
  *    trunc(y / D) = ceil(y / D) = floor((y + D - 1) / D) = floor((a * b + 2^30) / D).
- *    The result lies in [-2^31 + 1, 2^31 - 2]: (2^31 - 1)^2 + 2^30 < (2^31 - 1) * 2^31
- *    and -2^31 * (2^31 - 1) + 2^30 > (-2^31 + 1) * 2^31. The int64 sum cannot overflow.
+ *    The result lies in [-2^31 + 1, 2^31 - 1]: |a * b| <= 2^31 * (2^31 - 1), so
+ *    floor((a * b + 2^30) / 2^31) lies within +-(2^31 - 1). The int64 sum cannot overflow.
  *
  * 2. RoundingDivideByPOT(x, n) for n >= 1 equals floor((x - [x < 0] + 2^(n-1)) / 2^n):
  *    write x = q * 2^n + r, 0 <= r < 2^n (q = x >> n). gemmlowp adds 1 to q when
@@ -163,6 +165,23 @@ static inline int32_t tg_requantize_bounded(int32_t acc, int32_t multiplier, int
  * gemmlowp SaturatingRoundingMultiplyByPOT for a positive exponent in [1, 30]:
  * x * 2^exponent, saturated to the int32 range.
  */
+/*
+ * The int8 output of channel oc of a convolution accumulator: its bias (NULL: none),
+ * tg_requantize_fast, the output zero point and the activation clamp.
+ */
+static inline int8_t tg_requant_channel_s8(int32_t acc, const int32_t *bias, const int32_t *multiplier,
+                                           const int32_t *shift, int32_t oc, int32_t output_offset,
+                                           int32_t act_min, int32_t act_max)
+{
+    if (bias != NULL) {
+        acc += bias[oc];
+    }
+    acc = tg_requantize_fast(acc, multiplier[oc], shift[oc]) + output_offset;
+    acc = acc < act_min ? act_min : acc;
+    acc = acc > act_max ? act_max : acc;
+    return (int8_t)acc;
+}
+
 static inline int32_t tg_saturating_shift_left(int32_t x, int32_t exponent)
 {
     const int32_t threshold = (int32_t)(((int64_t)1 << (31 - exponent)) - 1);

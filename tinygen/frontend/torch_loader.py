@@ -135,7 +135,7 @@ def _switch_names(net: torch.nn.Module) -> list[str]:
         return []
     import tinygen.nn
 
-    return list(tinygen.nn.switches(net)) if hasattr(tinygen.nn, "switches") else []
+    return tinygen.nn.switches(net)
 
 
 def _export(net: torch.nn.Module, x: torch.Tensor, path: Path, switch: str | None = None):

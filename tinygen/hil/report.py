@@ -98,7 +98,7 @@ def _count(value: float | None, unit: str) -> str:
     return "n/a" if value is None else f"{value:,.0f} {unit}"
 
 
-def _energy_text(e: dict | None) -> str:
+def energy_text(e: dict | None) -> str:
     if e is None:
         return "n/a (no power model for this board)"
     uj = e["joules"] * 1e6
@@ -126,7 +126,7 @@ def render(summary: dict) -> str:
     for m in summary["memory"]:
         used = "n/a" if m["used"] is None else human_bytes(m["used"])
         rows.append([m["region"], used + (f" of {human_bytes(m['size'])}" if m["size"] else "")])
-    rows.append(["energy per inference (estimate)", _energy_text(summary["energy"])])
+    rows.append(["energy per inference (estimate)", energy_text(summary["energy"])])
     parts = [table(["", "value"], rows, "ll")]
     if summary["layers"]:
         lrows = [[layer["index"], layer["name"], f"{layer['count']:,}",
@@ -164,4 +164,4 @@ def plot(summary: dict, path: str | Path) -> str:
     return f"per-layer plot written to {path}"
 
 
-__all__ = ["ESTIMATE", "energy", "memory_rows", "plot", "render", "summarize"]
+__all__ = ["ESTIMATE", "energy", "energy_text", "memory_rows", "plot", "render", "summarize"]

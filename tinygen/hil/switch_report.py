@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinygen.hil.report import _energy_text
+from tinygen.hil.report import energy_text
 from tinygen.report import human_bytes, table
 
 
@@ -36,7 +36,7 @@ def render_switches(rows: list[dict]) -> str:
                      "n/a" if r["accuracy"] is None else f"{r['accuracy'] * 100:.2f}%", cost,
                      "n/a" if r["weight_bytes"] is None else human_bytes(r["weight_bytes"]),
                      "n/a" if r["arena_size"] is None else human_bytes(r["arena_size"]),
-                     _energy_text(r["energy"]).split(" (")[0]])
+                     energy_text(r["energy"]).split(" (")[0]])
     return table(["#", "switch", "bit-exact", "accuracy", f"{unit} per inference", "weights used",
                   "arena used", "energy (estimate)"], body, "rllrrrrl")
 
