@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-MLPERF = ROOT.parent / "shared" / "models" / "mlperf-tiny"
+MLPERF = ROOT / "examples" / "mlperf-tiny"
 MODELS = {
     "kws": MLPERF / "kws_dscnn_int8.tflite",
     "vww": MLPERF / "vww_mobilenet_int8.tflite",

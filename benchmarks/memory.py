@@ -46,7 +46,7 @@ def measure(path: Path, board: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="/work/shared/models/mlperf-tiny", help="folder of *_int8.tflite")
+    parser.add_argument("--models", default=str(Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"), help="folder of *_int8.tflite")
     parser.add_argument("--board", default="f746zg", help="board whose ISA features pick the kernels")
     parser.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
     args = parser.parse_args()

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf-tiny"
+MODELS_DIR = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"   # shipped, Apache-2.0
 # ../shared/notes/anchors.md: TFLM on mps2-an500, -icount shift=0, one inference after a warm-up
 TFLM = {
     "kws_dscnn": {"cmsis_nn": 7_642_160, "reference": 44_212_880, "arena": 22_820},

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from e2e import ROOT, assert_device_equals_reference, first_difference
+from mlperf_models import mlperf_model
 from tinygen.board import get_board
 from tinygen.build.cmsis_nn import ENV, TESTED, URL, find_cmsis_nn
 from tinygen.compiler import build, compile_source, load_source
@@ -39,7 +40,6 @@ TREE = os.environ.get(ENV)
 ARM_GCC = shutil.which("arm-none-eabi-gcc")
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-Wdouble-promotion"]
 CORES = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16"}
-MLPERF = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf-tiny"
 
 needs_tree = pytest.mark.skipif(
     not TREE, reason=f"{ENV} not set: the CMSIS-NN tests need a CMSIS-NN source tree ({URL}, tested: "
@@ -396,9 +396,7 @@ def test_cmsis_nn_mlperf_equals_tflm(name, tmp_path):
 
     from tinygen.hil.target import open_device
 
-    path = MLPERF / f"{name}_int8.tflite"
-    if not path.exists():
-        pytest.skip(f"{path} is missing (the MLPerf Tiny reference models)")
+    path = mlperf_model(name)
     board = get_board("f746zg")
     source = load_source(path)
     graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels="cmsis-nn",

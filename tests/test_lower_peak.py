@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from e2e import assert_device_equals_reference
+from mlperf_models import mlperf_model
 from test_kernels_dsp import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
@@ -25,9 +26,6 @@ from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input
 
 DIRECT = "tg_conv2d_direct_s8_dsp"
-MLPERF = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf-tiny"
-IC = MLPERF / "ic_resnet8_int8.tflite"
-needs_mlperf = pytest.mark.skipif(not IC.exists(), reason=f"the MLPerf Tiny models are not at {MLPERF}")
 # ../shared/notes/anchors.md: TFLM's arena for IC on the Cortex-M7 stand-in; the issue's target is 60% of it
 TFLM_IC_ARENA = 54_996
 
@@ -93,11 +91,10 @@ def test_conv2d_direct_s8_dsp_standin(board_name, specialize, tmp_path):
 
 def _mlperf(name: str, **options):
     board = get_board("f746zg")
-    return compile_source(load_source(MLPERF / f"{name}_int8.tflite"), None,
+    return compile_source(load_source(mlperf_model(name)), None,
                           CompileOptions(features=board.isa_features, **options))
 
 
-@needs_mlperf
 @pytest.mark.parametrize("fuse", [None, True])
 def test_ic_arena_within_60_percent_of_tflm_f746zg(fuse):
     before = _mlperf("ic_resnet8", fuse_residual=fuse, lower_peak=False)
@@ -114,7 +111,6 @@ def test_ic_arena_within_60_percent_of_tflm_f746zg(fuse):
     assert set(changed.values()) == {DIRECT}
 
 
-@needs_mlperf
 def test_lower_peak_overrides_a_kernel_choice_only_where_it_lowers_the_arena():
     """A per-node choice (as --kernels auto's) naming the im2col conv on every conv: the pass
     still swaps the peak's layer, and keeps the choice everywhere else."""
@@ -128,7 +124,6 @@ def test_lower_peak_overrides_a_kernel_choice_only_where_it_lowers_the_arena():
         assert kernel == (DIRECT if name in changed else "tg_conv2d_s8_dsp"), name
 
 
-@needs_mlperf
 @pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenet", "ad_autoencoder"])
 def test_lower_peak_changes_kernels_only_where_the_arena_drops(name):
     """KWS's pointwise convs take the direct kernel (no scratch, in place like tg_conv2d_s8):
@@ -143,7 +138,6 @@ def test_lower_peak_changes_kernels_only_where_the_arena_drops(name):
     assert bool(changes) == (name == "kws_dscnn")
 
 
-@needs_mlperf
 def test_lower_peak_respects_fuse_residual_false():
     graph = _mlperf("ic_resnet8", fuse_residual=False)
     assert not [n for n in graph.nodes if n.op == "conv2d_add"]

@@ -336,14 +336,10 @@ TFLM_ARENA = {"kws_dscnn": 22_820, "vww_mobilenet": 100_708, "ic_resnet8": 54_99
 
 @pytest.mark.parametrize("model", sorted(TFLM_ARENA))
 def test_plan_memory_mlperf_models_beat_tflm(model):
-    from pathlib import Path
-
+    from mlperf_models import mlperf_model
     from tinygen.compiler import compile_source, load_source
 
-    path = Path(f"/work/shared/models/mlperf-tiny/{model}_int8.tflite")
-    if not path.exists():
-        pytest.skip(f"{path} is not on this machine")
-    g = compile_source(load_source(path))
+    g = compile_source(load_source(mlperf_model(model)))
     check_against_model(g)
     plan = g.meta["memory"]
     assert plan.lower_bound <= plan.arena_size < TFLM_ARENA[model]

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mlperf_models import mlperf_model
 from tinygen.cli import main
 from tinygen.compiler import load_source
 from tinygen.errors import ModelError, UnsupportedOpError
 
 tflite = pytest.importorskip("tflite")
 
-KWS = Path("/work/shared/models/mlperf-tiny/kws_dscnn_int8.tflite")
-pytestmark = pytest.mark.skipif(not KWS.is_file(), reason="MLPerf Tiny models not present")
+KWS = mlperf_model("kws_dscnn")
 
 # flatbuffer vtable offsets of the fields patched below (schema.fbs field order: 4 + 2 * id)
 TENSOR_TYPE_FIELD = 6            # Tensor.type (id 1), int8

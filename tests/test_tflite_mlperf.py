@@ -21,19 +21,17 @@ from tinygen.quant import fixedpoint as fp
 from tinygen.ref import interpreter as ref_interp
 from tinygen.ref import kernels as ref_kernels
 
+from mlperf_models import mlperf_model
+
 import tflite_refs  # skips the module when TFLM or LiteRT is absent
 
-MODELS_DIR = Path("/work/shared/models/mlperf-tiny")
 # anchors.md: multiply-accumulates per inference
 MACS = {"kws_dscnn": 2_656_768, "vww_mobilenet": 7_489_664, "ic_resnet8": 12_501_632, "ad_autoencoder": 264_192}
 MODELS = tuple(MACS)
 INPUTS_PER_MODEL = 50
 
-pytestmark = pytest.mark.skipif(not MODELS_DIR.is_dir(), reason="MLPerf Tiny models not present")
-
-
 def model_path(name: str) -> Path:
-    return MODELS_DIR / f"{name}_int8.tflite"
+    return mlperf_model(name)
 
 
 @functools.lru_cache(maxsize=None)
