@@ -6,14 +6,15 @@ few through a real subprocess) and checks:
 - the exit status (1 for a problem with the model or data, 2 for usage);
 - the message on stderr: what is wrong (naming the op / parameter / shape),
   and a hint saying what to do; no Python traceback;
-- the file system: OUT not created, a pre-existing OUT untouched byte for
-  byte, no staging entries `.<name>.*.tinygen` (or `.<name>.old.*`) left in
-  the parent.
+- the file system: OUT not created, a pre-existing OUT (an earlier build) untouched
+  byte for byte, no staging entries left in it or beside it (tinygen.build.output's
+  hidden folders, or an older tinygen's `.<name>.*.tinygen` / `.<name>.old.*`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import numpy as np
 import pytest
 
 from tinygen.board import get_board
+from tinygen.build.output import ASIDE_PREFIX, STAGE_PREFIX
 from tinygen.cli import main
 from tinygen.errors import ToolchainError
 
@@ -76,8 +78,24 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def staging_leftovers(parent: Path, out_name: str) -> list[str]:
-    return sorted(p.name for p in parent.iterdir()
-                  if p.name.startswith(f".{out_name}.") and (p.name.endswith(".tinygen") or ".old." in p.name))
+    hidden = [p.name for p in parent.iterdir()
+              if p.name.startswith(f".{out_name}.") and (p.name.endswith(".tinygen") or ".old." in p.name)]
+    out = parent / out_name
+    if out.is_dir():
+        hidden += [p.name for p in out.iterdir() if p.name.startswith((STAGE_PREFIX, ASIDE_PREFIX))]
+    return sorted(hidden)
+
+
+def earlier_build(folder: Path) -> Path:
+    """A folder as an earlier build left it: generated files listed in its manifest, and a
+    file of the user's."""
+    (folder / "sub").mkdir(parents=True)
+    (folder / "model.c").write_text("/* an earlier, good build */\n")
+    (folder / "sub" / "data.bin").write_bytes(bytes(range(256)))
+    (folder / "notes.txt").write_text("the user's\n")
+    (folder / "tinygen.json").write_text(json.dumps({"tinygen_version": "0.1.0", "model": "net",
+                                                    "files": ["model.c", "sub/data.bin", "tinygen.json"]}))
+    return folder
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -108,10 +126,7 @@ def build_fails(capsys, tmp_path: Path, model, *extra, want_rc: int = 1, fragmen
     assert staging_leftovers(tmp_path, "out") == []
     assert "built" not in stdout
 
-    existing = tmp_path / "existing"
-    (existing / "sub").mkdir(parents=True)
-    (existing / "model.c").write_text("/* an earlier, good build */\n")
-    (existing / "sub" / "data.bin").write_bytes(bytes(range(256)))
+    existing = earlier_build(tmp_path / "existing")
     before = snapshot(existing)
     rc2, _, err2 = run_cli(capsys, "build", model, "--board", "host", "-q", "-o", existing, *extra)
     assert rc2 == want_rc, err2
@@ -342,9 +357,7 @@ def test_build_toolchain_failure_inside_staging_leaves_existing_output_untouched
     graph = compile_source(source)
     host = get_board("host")
     broken = dataclasses.replace(host, toolchain={**host.toolchain, "cc": "no-such-cc-tinygen"})
-    existing = tmp_path / "existing"
-    existing.mkdir()
-    (existing / "model.c").write_text("/* an earlier, good build */\n")
+    existing = earlier_build(tmp_path / "existing")
     before = snapshot(existing)
     with pytest.raises(ToolchainError, match="no-such-cc-tinygen.*not found") as info:
         build(source, graph, broken, existing)

@@ -165,15 +165,17 @@ def test_cli_build_generated_project_rebuilds_with_make(mlp_build):
 
 
 def test_cli_build_into_the_same_dir_replaces_it(tmp_path):
+    """A rebuild replaces the files the earlier build wrote and keeps the user's
+    (tests/test_output_dir.py has the other cases)."""
     out = tmp_path / "mlp"
     rc, _, err = run_cli("build", MLP, "--board", "host", "-q", "-o", out)
     assert rc == 0, err
-    (out / "stale.txt").write_text("from an earlier build\n")
+    (out / "notes.txt").write_text("the user's, added after the build\n")
     (out / "model.c").write_text("/* edited by hand */\n")
     rc, stdout, err = run_cli("build", MLP, "--board", "host", "-q", "-o", out)
     assert rc == 0, err
     assert err == ""                                 # -q: no progress lines
-    assert not (out / "stale.txt").exists()
+    assert (out / "notes.txt").read_text() == "the user's, added after the build\n"
     assert "edited by hand" not in (out / "model.c").read_text()
     for name in PROJECT_FILES:
         assert (out / name).is_file()
@@ -190,6 +192,7 @@ def test_cli_build_random_calibration_warns(tmp_path):
 def test_cli_build_without_calibration_data_fails(tmp_path):
     model = tmp_path / "nocalib.py"
     model.write_text(MLP.read_text().split("def calibration_data")[0])
+    shutil.copy(MLP.parent / "_untrained.py", tmp_path)         # the example's sibling import
     rc, _, err = run_cli("build", model, "--board", "host", "-q", "-o", tmp_path / "o")
     assert rc == 1
     assert "no calibration data" in err and "--calib" in err
@@ -278,6 +281,7 @@ def test_cli_inspect_random_calibration_warns_on_stderr():
 def test_cli_inspect_model_without_calibration_data_is_silent(tmp_path):
     model = tmp_path / "nocalib.py"
     model.write_text(MLP.read_text().split("def calibration_data")[0])
+    shutil.copy(MLP.parent / "_untrained.py", tmp_path)         # the example's sibling import
     rc, stdout, err = run_cli("inspect", model)
     assert rc == 0
     assert err == ""

@@ -129,6 +129,21 @@ def _print_kernels(graph) -> None:
         print(f"  note: {report['note']}")
 
 
+def _inputs(args) -> list[str]:
+    """The files a command reads (never replaced by the build it makes)."""
+    return [p for p in (getattr(args, key, None) for key in ("model", "calib", "data", "labels"))
+            if p and ":" not in p]
+
+
+def _check_output(args) -> None:
+    """Refuse an -o folder tinygen may not write into before compiling (a build with
+    --kernels auto measures for minutes first); the build checks again."""
+    from tinygen.build.output import check_output
+
+    if getattr(args, "output", None):
+        check_output(args.output, args.force, _inputs(args))
+
+
 def cmd_build(args) -> int:
     from tinygen.analysis import total_macs
     from tinygen.board import get_board
@@ -138,9 +153,10 @@ def cmd_build(args) -> int:
 
     board = get_board(args.board)
     progress = _Progress(args.quiet)
+    _check_output(args)
     source, graph = _compile(args, progress, board)
     out = Path(args.output) if args.output else Path("build") / source.name
-    result = build(source, graph, board, out, progress)
+    result = build(source, graph, board, out, progress, args.force)
     plan = graph.meta["memory"]
     layers = sum(1 for n in graph.nodes if n.kernel)
     print(f"built {source.name} for {board.name} in {time.perf_counter() - progress.start:.1f}s → {out}")
@@ -257,7 +273,11 @@ def make_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG_BUILD, formatter_class=fmt)
     _add_compile_args(b)
     b.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
-    b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: build/MODEL_NAME)")
+    b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: build/MODEL_NAME); "
+                   "tinygen replaces only the files an earlier build wrote there")
+    b.add_argument("--force", action="store_true",
+                   help="write into a non-empty folder that is not a tinygen build, beside its files "
+                        "(none of them is replaced)")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     b.set_defaults(func=cmd_build)
 

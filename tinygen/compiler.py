@@ -4,28 +4,24 @@
     graph = compile_source(source, calib="data.npy") # passes → lowered int8 graph
     result = build(source, graph, get_board("host"), "build/model")
 
-Outputs are written to a staging directory next to the destination and moved
-into place only when everything succeeded, so a failed build leaves nothing
-half-written.
+Outputs are written to a staging folder inside the destination and moved into
+place only when everything succeeded, so a failed build leaves nothing
+half-written; tinygen replaces only the files it wrote (tinygen.build.output).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
 from tinygen.board import Board
 from tinygen.calib import load_calibration
-from tinygen.errors import ModelError, TinygenError, UsageError
+from tinygen.errors import ModelError, UsageError
 from tinygen.ir import Graph, dump
 from tinygen.passes import CompileOptions, compile_graph
 
@@ -149,56 +145,17 @@ def _nested_codes(switches: list[tuple[str, Graph]]) -> dict[str, np.ndarray]:
     return codes
 
 
-def _check_writable(out_dir: Path) -> list[Path]:
-    """Check out_dir can be written; create its missing parents and return them
-    (outermost first) so that a failed build can remove them again."""
-    parent = out_dir.resolve().parent
-    created = [p for p in reversed([parent, *parent.parents]) if not p.exists()]
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise TinygenError(f"cannot create the output directory {str(out_dir)!r}: {e.strerror}",
-                           "choose another -o/--output directory") from None
-    if out_dir.exists() and not out_dir.is_dir():
-        raise TinygenError(f"output path {str(out_dir)!r} exists and is not a directory",
-                           "choose another -o/--output directory")
-    if not os.access(parent, os.W_OK):
-        raise TinygenError(f"cannot write to {str(parent)!r}", "choose another -o/--output directory")
-    return created
-
-
-@contextmanager
-def staged_output(out_dir: Path) -> Iterator[Path]:
-    """A fresh directory that replaces `out_dir` only if the block succeeds."""
-    created = _check_writable(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tinygen", dir=out_dir.resolve().parent))
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        for folder in reversed(created):      # innermost first; only if still empty
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
-    old = None
-    if out_dir.exists():
-        old = out_dir.resolve().parent / f".{out_dir.name}.old.{os.getpid()}"
-        os.replace(out_dir, old)
-    os.replace(staging, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
-          progress: Progress = lambda msg: None) -> BuildResult:
-    """Write the project for `board` into out_dir and compile it."""
+          progress: Progress = lambda msg: None, force: bool = False) -> BuildResult:
+    """Write the project for `board` into out_dir and compile it. Only the files an earlier
+    build wrote there are replaced; a non-empty folder that is not a tinygen build is
+    refused unless `force` (tinygen.build.output)."""
     from tinygen.autotune import kernel_report
+    from tinygen.build.output import staged_output
     from tinygen.codegen.project import MANIFEST, write_project
 
     out_dir = Path(out_dir)
-    with staged_output(out_dir) as stage:
+    with staged_output(out_dir, force, keep=[source.path]) as stage:
         progress("generating C")
         info = write_project(graph, stage, source.name, source.source_hash, board)
         # the kernel per layer (with --kernels auto: measured instructions and the rivals')
@@ -212,6 +169,7 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
             result = BuildResult(out_dir, info, {k: out_dir / v.name for k, v in built.items()})
         else:
             result = _build_firmware(source, graph, board, stage, out_dir, info, progress)
+    result.manifest["files"] = json.loads((out_dir / MANIFEST).read_text()).get("files", [])
     return result
 
 
@@ -241,4 +199,4 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
 
 
 __all__ = ["BuildResult", "SourceModel", "build", "compile_source", "graph_hash", "load_source",
-           "staged_output", "switch_sources"]
+           "switch_sources"]

@@ -44,7 +44,7 @@ def _build(args, board, source, graph, progress):
     from tinygen.compiler import build
 
     out = Path(args.output) if args.output else Path("build") / source.name
-    return build(source, graph, board, out, progress)
+    return build(source, graph, board, out, progress, args.force)
 
 
 def _check_model(info: dict, manifest: dict, board, project) -> None:
@@ -57,12 +57,13 @@ def _check_model(info: dict, manifest: dict, board, project) -> None:
 
 
 def cmd_flash(args) -> int:
-    from tinygen.cli import _compile, _Progress
+    from tinygen.cli import _check_output, _compile, _Progress
     from tinygen.hil.target import describe, device_url, open_device
 
     board = _board_for(args)
     progress = _Progress(args.quiet)
     if args.model:
+        _check_output(args)
         source, graph = _compile(args, progress, board)
         project = _build(args, board, source, graph, progress).out_dir
     elif args.output:
@@ -114,7 +115,7 @@ def _serve_forever() -> None:
 
 
 def cmd_hil(args) -> int:
-    from tinygen.cli import _compile, _Progress
+    from tinygen.cli import _check_output, _compile, _Progress
     from tinygen.hil.report import plot, render, summarize
     from tinygen.hil.session import load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
@@ -128,6 +129,7 @@ def cmd_hil(args) -> int:
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
     progress = _Progress(args.quiet)
+    _check_output(args)
     source, graph = _compile(args, progress, board)
     inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
     picked = _switches(args, graph)
@@ -216,6 +218,8 @@ def add_commands(sub, fmt) -> None:
     f.add_argument("-o", "--output", "--project", dest="output", metavar="DIR",
                    help="the built project (with MODEL: where to build it; default build/MODEL_NAME)")
     _add_device_args(f, "serial port of the board (ESP32 flashing, and the check after flashing)")
+    f.add_argument("--force", action="store_true",
+                   help="with MODEL: build into a non-empty folder that is not a tinygen build, beside its files")
     f.add_argument("--serve", action="store_true",
                    help="with --emulate: keep the stand-in running and its socket:// URL open until Ctrl-C")
 
@@ -227,6 +231,8 @@ def add_commands(sub, fmt) -> None:
     h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot)")
     h.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
     h.add_argument("-o", "--output", metavar="DIR", help="build directory (default: build/MODEL_NAME)")
+    h.add_argument("--force", action="store_true",
+                   help="build into a non-empty folder that is not a tinygen build, beside its files")
     h.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     h.add_argument("--plot", metavar="FILE.png", help="also plot the per-layer cost (with --switch all: accuracy "
                                                       "against cost per switch; needs matplotlib)")
