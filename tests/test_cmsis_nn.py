@@ -95,6 +95,28 @@ def test_cmsis_nn_not_a_tree(tmp_path):
     assert_says_both_ways(e.value)
 
 
+def test_cmsis_nn_tree_that_does_not_exist(tmp_path, monkeypatch):
+    with pytest.raises(UsageError) as e:
+        find_cmsis_nn(tmp_path / "nowhere")
+    assert "does not exist" in e.value.message and "--cmsis-nn" in e.value.message
+    assert "is not a CMSIS-NN source tree" not in e.value.message
+    assert_says_both_ways(e.value)
+    monkeypatch.setenv(ENV, str(tmp_path / "gone"))
+    with pytest.raises(UsageError, match=r"does not exist") as e:
+        find_cmsis_nn(None)
+    assert f"${ENV}" in e.value.message
+
+
+def test_cmsis_nn_path_ignored_by_other_kernels_warns(tmp_path, capsys):
+    from tinygen.cli import main
+
+    model = ROOT / "examples" / "models" / "mlp.py"
+    bad = tmp_path / "no-such-tree"
+    assert main(["inspect", str(model), "--kernels", "tinygen", "--cmsis-nn", str(bad)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --cmsis-nn is ignored with --kernels tinygen" in err and "does not exist" in err, err
+
+
 def test_cmsis_nn_tree_too_old(tmp_path):
     with pytest.raises(UsageError) as e:
         find_cmsis_nn(fake_tree(tmp_path / "v5", "V.12.4.0"))
@@ -182,6 +204,37 @@ def test_cmsis_nn_kernels_chosen_with_fallbacks(tmp_path):
     assert scratch["tg_conv2d_s8_cmsis_nn"] == 2 * 28 * 2
     assert scratch["tg_avg_pool2d_s8_cmsis_nn"] == 8 * 4
     assert scratch["tg_depthwise_conv2d_s8_cmsis_nn"] == 0          # 3x3, padding 1: no buffer
+
+
+def test_cmsis_nn_note_says_why_tinygen_kernels_run(tmp_path, capsys):
+    """IC with --kernels cmsis-nn: the memory pass (lower_peak) puts tinygen's kernels on two
+    layers to lower the arena, and the note says so (nothing was measured); --no-lower-peak
+    keeps every layer CMSIS-NN has a kernel for on CMSIS-NN."""
+    import json
+
+    from tinygen.cli import main
+
+    tree = fake_tree(tmp_path / "tree")
+    board = get_board("f746zg")
+    ic = mlperf_model("ic_resnet8")
+    options = dict(features=board.isa_features, kernels="cmsis-nn", cmsis_nn=str(tree))
+    graph = compile_source(load_source(ic), None, CompileOptions(**options))
+    swapped = [c["node"] for c in graph.meta["lower_peak"]]
+    assert swapped, "IC's arena peak no longer gets a lower_peak swap: pick another model for this test"
+    note = spec_module.cmsis_nn_note(graph)
+    assert "to lower the arena" in note and "--no-lower-peak" in note and "measured" not in note, note
+    assert all(name in note for name in swapped)
+    plain = compile_source(load_source(ic), None, CompileOptions(**options, lower_peak=False))
+    layers = [n for n in plain.nodes if n.kernel]
+    assert all(n.kernel.endswith("_cmsis_nn") for n in layers), kernels_of(plain)
+    assert spec_module.cmsis_nn_note(plain).endswith(f"runs {len(layers)} of {len(layers)} layers")
+    assert plain.meta["memory"].arena_size > graph.meta["memory"].arena_size
+    # the same through the command line
+    out = tmp_path / "ic.json"
+    assert main(["inspect", str(ic), "--board", "f746zg", "--kernels", "cmsis-nn", "--cmsis-nn", str(tree),
+                 "--no-lower-peak", "--json", str(out)]) == 0
+    chosen = [layer["kernel"] for layer in json.loads(out.read_text())["kernels"]["layers"]]
+    assert chosen == [n.kernel for n in layers]
 
 
 @pytest.mark.parametrize("board", ["host", "esp32-c3"])

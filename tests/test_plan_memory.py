@@ -783,3 +783,44 @@ def test_plan_memory_is_optimal_on_small_graphs(g):
     shares = {(s.output, s.input): s.distance for s in plan.shares}
     exact = exact_placement(plan.buffers, shares, plan.arena_size, budget=None)
     assert exact is None, f"a {exact[0]} B arena exists, the planner gave {plan.arena_size} B"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_reorder_peak_is_the_planners_lower_bound(seed):
+    """`inspect --memory` prints both numbers: the peak of the op order kept (reorder) and the
+    plan's lower bound must be the same figure. Odd-sized audio-like stacks (k x 1 convs,
+    dilated depthwise in place) put in-place distances off the 16-byte alignment, which the
+    planner rounds up; the reorder must count them the same way."""
+    import numpy as np
+    import torch
+    from torch import nn
+
+    from tinygen.board import get_board
+    from tinygen.frontend.torch import from_exported
+    from tinygen.passes import CompileOptions, compile_graph
+
+    rng = np.random.default_rng(seed)
+    c1, c2, k, length = (int(rng.integers(3, 20)), int(rng.integers(3, 20)), int(rng.choice([3, 5, 7])),
+                         int(rng.integers(20, 100)))
+    torch.manual_seed(seed)
+
+    class Audio(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(1, c1, (k, 1), padding=(k // 2, 0))
+            self.dw = nn.Conv2d(c1, c1, (3, 1), padding=(2, 0), dilation=(2, 1), groups=c1)
+            self.b = nn.Conv2d(c1, c2, 1)
+            self.dw2 = nn.Conv2d(c2, c2, (3, 1), padding=(1, 0), groups=c2)
+
+        def forward(self, x):
+            y = torch.relu(self.dw(torch.relu(self.a(x))))
+            return torch.relu(self.dw2(torch.relu(self.b(y)))).mean((2, 3))
+
+    program = torch.export.export(Audio().eval(), (torch.randn(1, 1, length, 1),))
+    for features in (get_board("f746zg").isa_features, frozenset()):
+        graph = compile_graph(from_exported(program, "audio"), rng.standard_normal((8, length, 1, 1)).astype(np.float32),
+                              CompileOptions(features=features))
+        order, plan = graph.meta["order"], graph.meta["memory"]
+        assert order.peak == plan.lower_bound, (order, plan.lower_bound)
+        if not order.changed:
+            assert order.original_peak == plan.lower_bound

@@ -62,6 +62,10 @@ def _add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False) 
     p.add_argument("--no-compact", dest="compact", action="store_false",
                    help="keep the zeroed filters of a pruned model (default: remove them and the matching "
                         "input channels of their readers, where that is exact)")
+    p.add_argument("--no-lower-peak", dest="lower_peak", action="store_false",
+                   help="keep every layer's preferred kernel (or --kernels auto's choice) even where a "
+                        "scratch-free kernel would lower the arena (default: swap at the arena's peak); with "
+                        "--kernels cmsis-nn and --no-compact every layer CMSIS-NN has a kernel for runs it")
     p.add_argument("--storage", choices=("separate", "nested"), default="separate",
                    help="switchable-precision models: store each switch's weights at its width (separate, "
                         "exact for any quantizer), or nested layers once as 8 bit planes that every switch "
@@ -91,6 +95,9 @@ def _compile(args, progress, board=None, allow_uncalibrated=False):
     progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
              else "calibrating and quantizing (int8)")
     kernels = args.kernels or default_kernels(board)
+    if args.cmsis_nn and kernels not in ("cmsis-nn", "auto"):
+        missing = "" if Path(args.cmsis_nn).expanduser().is_dir() else f" (and {args.cmsis_nn!r} does not exist)"
+        warnings.warn(f"--cmsis-nn is ignored with --kernels {kernels}: only cmsis-nn and auto use CMSIS-NN{missing}")
     if args.arena_region is not None:
         from tinygen.build.memory import arena_region
 
@@ -100,6 +107,7 @@ def _compile(args, progress, board=None, allow_uncalibrated=False):
     options = CompileOptions(args.calib_method, args.percentile, board.isa_features if board else frozenset(),
                              kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
                              arena_region=args.arena_region, compact=getattr(args, "compact", True),
+                             lower_peak=getattr(args, "lower_peak", True),
                              storage=getattr(args, "storage", "separate"))
     with warnings.catch_warnings():
         if quiet:

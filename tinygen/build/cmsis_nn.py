@@ -104,6 +104,11 @@ def find_cmsis_nn(path: str | os.PathLike | None) -> CmsisNN:
         raise UsageError("--kernels cmsis-nn needs a CMSIS-NN source tree and none was given",
                          _where_to_get())
     root = Path(given).expanduser().resolve()
+    origin = "--cmsis-nn" if path else f"${ENV}"
+    if not root.exists():
+        raise UsageError(f"the CMSIS-NN tree {str(given)!r} ({origin}) does not exist", _where_to_get())
+    if not root.is_dir():
+        raise UsageError(f"the CMSIS-NN tree {str(given)!r} ({origin}) is a file, not a folder", _where_to_get())
     rev = header_revision(root)
     if rev is None or not (root / "Source").is_dir():
         raise UsageError(f"{str(given)!r} is not a CMSIS-NN source tree (no {HEADER} with a $Revision, "

@@ -67,7 +67,9 @@ class MemoryPlan:
         return [sum(b.size for b in self.buffers if b.first <= i <= b.last) for i in range(num_nodes)]
 
 
-def _align(n: int) -> int:
+def align(n: int) -> int:
+    """n rounded up to the arena alignment (an in-place output starts D bytes below its
+    input, D rounded up like this; tinygen.passes.reorder counts overlaps the same way)."""
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
@@ -114,7 +116,7 @@ def _shares(graph: Graph, buffers: dict[str, Buffer], root: dict[str, str]) -> l
             d = overlap_distance(graph, node, t)
             if d is not None and d < buffers[out].size:
                 key = (out, src.name)
-                shares[key] = max(shares.get(key, 0), _align(d))
+                shares[key] = max(shares.get(key, 0), align(d))
     return [Share(o, i, d) for (o, i), d in shares.items()]
 
 
@@ -151,7 +153,7 @@ def _forbidden(buf: Buffer, p: Buffer, shares: dict[tuple[str, str], int]) -> tu
 
 def _offset(buf: Buffer, placed: list[Buffer], shares: dict[tuple[str, str], int], best_fit: bool) -> int:
     spans = [_forbidden(buf, p, shares) for p in placed if p.overlaps_in_time(buf)]
-    candidates = sorted({0} | {_align(hi) for _, hi in spans})
+    candidates = sorted({0} | {align(hi) for _, hi in spans})
     free = [c for c in candidates if not any(lo <= c < hi for lo, hi in spans)]
     if not best_fit:
         return free[0]
@@ -174,7 +176,7 @@ def _place(buffers: list[Buffer], shares: dict[tuple[str, str], int], order: str
     for buf in sorted(buffers, key=ORDERS[order]):
         buf.offset = _offset(buf, placed, shares, best_fit)
         placed.append(buf)
-    return _align(max((b.offset + b.size for b in buffers), default=0))
+    return align(max((b.offset + b.size for b in buffers), default=0))
 
 
 def _place_in_place(buffers: list[Buffer], shares: dict[tuple[str, str], int], room: bool) -> int:
@@ -193,7 +195,7 @@ def _place_in_place(buffers: list[Buffer], shares: dict[tuple[str, str], int], r
         spans = [_forbidden(buf, p, shares) for p in placed if p.overlaps_in_time(buf)]
         floor = min((p.offset for p in placed), default=0)
         inplace = sorted(p.offset - shares[buf.name, p.name] for p in placed if (buf.name, p.name) in shares)
-        ends = {floor} | {_align(hi) for _, hi in spans if _align(hi) >= floor}
+        ends = {floor} | {align(hi) for _, hi in spans if align(hi) >= floor}
         roomy = sorted(c + below[buf.name] for c in ends) if buf.name in below else []
         candidates = inplace[::-1] + roomy + sorted(ends)
         buf.offset = next(c for c in candidates if not any(lo <= c < hi for lo, hi in spans))
@@ -201,7 +203,7 @@ def _place_in_place(buffers: list[Buffer], shares: dict[tuple[str, str], int], r
     low = min((b.offset for b in buffers), default=0)
     for b in buffers:
         b.offset -= low
-    return _align(max((b.offset + b.size for b in buffers), default=0))
+    return align(max((b.offset + b.size for b in buffers), default=0))
 
 
 STRATEGIES = [(order, fit) for order in ORDERS for fit in ("first fit", "best fit")] + \
@@ -234,7 +236,7 @@ def exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], be
             tries[0] += 1
             buf = buffers[i]
             buf.offset = _offset(buf, placed, pairs, best_fit=False)
-            end = _align(max(top, buf.offset + buf.size))
+            end = align(max(top, buf.offset + buf.size))
             if end < found[0]:
                 search(placed + [buf], [j for j in rest if j != i], end)
     saved = [b.offset for b in buffers]
@@ -256,10 +258,10 @@ def _best_placement(buffers: list[Buffer], shares: list[Share], bound: int, stra
             arena = _place(buffers, pairs, order, fit == "best fit")
         if arena is not None and (best is None or arena < best[0]):
             best = (arena, f"{order}, {fit}", [b.offset for b in buffers])
-        if best is not None and best[0] <= _align(bound):
+        if best is not None and best[0] <= align(bound):
             break
     assert best is not None
-    if best[0] > _align(bound) and strategies is STRATEGIES:
+    if best[0] > align(bound) and strategies is STRATEGIES:
         exact = exact_placement(buffers, pairs, best[0])
         if exact is not None:
             best = (exact[0], "search over placement orders", exact[1])

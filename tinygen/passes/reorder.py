@@ -11,8 +11,9 @@ multiplies the count by its lengths). Running node n from S costs
     live(S) + n's new buffers + n's scratch - the in-place saving
 
 where the saving is the largest one of n's output over an input whose storage
-dies at n (inplace.py's distance D: the pair takes max(out, in + D) bytes,
-not out + in). The cost of an order is its largest step. Past MAX_STATES sets
+dies at n (inplace.py's distance D, rounded up to the arena alignment as the
+planner places it: the pair takes max(out, in + D) bytes, not out + in), so the
+peak of the order kept is the planner's lower bound for it. The cost of an order is its largest step. Past MAX_STATES sets
 per level the search continues greedily from the best sets kept (a beam).
 The original order is kept unless the new one has a strictly lower peak.
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 
 from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
+from tinygen.passes.plan_memory import align
 
 MAX_STATES = 2000           # sets of run nodes kept per level of the search
 
@@ -68,8 +70,8 @@ class _Costs:
             if not schema(n.op).alias and len(n.outputs) == 1:
                 for t in n.inputs:
                     d = overlap_distance(graph, n, t)
-                    if d is not None:
-                        pairs.append((self.root(t), d))
+                    if d is not None:       # as the planner places it: D rounded up to the alignment
+                        pairs.append((self.root(t), align(d)))
             self.inplace.append(pairs)
 
     def after(self, done: frozenset, live: frozenset, i: int) -> frozenset:
