@@ -98,6 +98,7 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         "arena_vs_tflm": result.manifest["arena_size"] / tflm["arena"] if tflm else None,
         "targets": targets(name, count, result.manifest["arena_size"]) if tflm else None,
         "notes": [graph.meta["kernels"]["note"]] if graph.meta.get("kernels", {}).get("note") else [],
+        "cmsis_nn_version": (graph.meta.get("cmsis_nn") or {}).get("version"),
     }
 
 
@@ -127,6 +128,19 @@ def summary_table(results: list[dict]) -> str:
                      f"{r['flash']:,}", {None: "n/a", True: "yes", False: "NO"}[r["equals_tflm"]]])
     return table(["model", "kernels", "instructions", "per MAC", "TFLM+CMSIS-NN", "speed-up (target met)",
                   "arena B", "TFLM arena B", "arena/TFLM (<=60%)", "flash B", "== TFLM"], rows, "llrrrrrrrrl")
+
+
+def git_commit() -> str:
+    """The checkout's commit (with -dirty when it has changes), for the README's table."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        done = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=7"],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return done.stdout.strip() or "?"
 
 
 def main(argv=None) -> int:
@@ -178,7 +192,12 @@ def main(argv=None) -> int:
                         [[layer["name"], layer["kernel"] or "-", f"{layer['instructions']:,}"] for layer in r["layers"]],
                         "llr"))
     if args.json:
+        commit = git_commit()
+        for r in results:
+            r["commit"] = commit
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        print(f"results written to {args.json}; benchmarks/readme_table.py {args.json} --update puts them "
+              "in README.md", file=sys.stderr)
     return 0 if all(r["equals_tflm"] is not False for r in results) else 1
 
 
