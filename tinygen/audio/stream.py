@@ -1,0 +1,206 @@
+"""Streaming keyword detection: the host reference of what the device's stream mode does.
+
+    config = StreamConfig.for_graph(graph, hop_every=2, smooth=3, threshold=0.7, refractory_ms=1000)
+    result = run_stream(samples, graph, config)        # int16 samples at 16 kHz, any length
+    result.events                                      # [Event(label, sample, score), ...]
+    score_events(result.events, truth, len(samples))   # hits, misses, false accepts, latency
+
+The stream is cut into the front end's frames as it arrives (480 samples every 320,
+tinygen.audio.frontend): each frame's MFCCs are computed once, from the samples at a fixed
+gain (s / 32768), and kept in a ring of the last 49 frames together with the frame's
+largest sample. Every `hop_every` frames, once 49 are there, the network runs on them.
+
+Normalisation. The model was trained on clips divided by their own maximum; a stream has no
+clip. Scaling the signal by g scales every mel energy by g (the spectrum is a magnitude), so
+ln(g m + eps) = ln(m + eps / g) + ln g: up to the log's 1e-6 offset it adds ln g to every
+log-mel value, which the DCT turns into sqrt(2 * 40) ln g on coefficient 0 and nothing on
+the others. So the window is normalised like a clip, by its largest sample P over its 49
+frames, without recomputing a frame: c0 += sqrt(80) ln(32768 / P) for every frame, then
+the int8 quantization. What differs from clip mode: the offset acts as eps * 32768 / P
+instead of eps (only near-digital-silence bins notice), the peak is over the 15,840 samples
+the frames cover, and windows start on the 20 ms grid. benchmarks/ measures the accuracy
+this costs against clip mode.
+
+Detection, in integers so that the device and this reference agree exactly: per inference
+u_c = q_c - zero_point of the int8 output (a softmax: 0..255); S_c = the sum of u_c over the
+last `smooth` inferences; a keyword class c (not silence, not unknown) fires when
+S_c >= threshold_units (threshold * smooth / scale, rounded up), the largest S_c winning
+(ties: the lower class index), unless the previous event is less than `refractory`
+samples before. An event's time is the sample just past the window's last frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinygen.audio import frontend as fe
+
+WINDOW = fe.NUM_FRAMES
+FIXED_GAIN = 1.0 / 32768.0
+C0_PER_LOG = math.sqrt(2.0 * fe.NUM_MEL)       # what ln(g) on every log-mel adds to coefficient 0
+KWS_LABELS = ("down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes", "silence", "unknown")
+NOT_KEYWORDS = ("silence", "unknown")
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    labels: tuple[str, ...] = KWS_LABELS
+    hop_every: int = 2                 # run the network every N frames (N x 20 ms)
+    smooth: int = 3                    # inferences averaged
+    threshold_units: int = 0           # S_c needed to fire, in output units (see for_graph)
+    refractory: int = 16_000           # samples after an event in which nothing fires
+    input_scale: float = 1.0           # the model input's int8 grid
+    input_zero_point: int = 0
+    output_zero_point: int = 0
+
+    @classmethod
+    def for_graph(cls, graph, hop_every: int = 2, smooth: int = 3, threshold: float = 0.7,
+                  refractory_ms: int = 1000, labels: tuple[str, ...] = KWS_LABELS) -> "StreamConfig":
+        """The configuration for a compiled KWS graph, the threshold as a mean probability."""
+        inp = graph.tensor(graph.inputs[0]).qparams
+        out = graph.tensor(graph.outputs[0]).qparams
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold {threshold} must be in (0, 1]")
+        if hop_every < 1 or smooth < 1:
+            raise ValueError("hop_every and smooth must be at least 1")
+        units = math.ceil(threshold * smooth / float(out.scale[0]) - 1e-9)
+        return cls(tuple(labels), hop_every, smooth, units, refractory_ms * fe.SAMPLE_RATE // 1000,
+                   float(inp.scale[0]), int(inp.zero_point[0]), int(out.zero_point[0]))
+
+    @property
+    def keywords(self) -> list[int]:
+        return [i for i, name in enumerate(self.labels) if name not in NOT_KEYWORDS]
+
+
+@dataclass(frozen=True)
+class Event:
+    label: str
+    sample: int          # the stream position the window ended at
+    score: int           # S_c, in output units summed over `smooth` inferences
+
+    @property
+    def time(self) -> float:
+        return self.sample / fe.SAMPLE_RATE
+
+
+def frame_mfcc(samples: np.ndarray) -> tuple[np.ndarray, int]:
+    """One frame's 10 MFCCs at the fixed gain, and its largest sample."""
+    x = samples.astype(np.float64) * FIXED_GAIN
+    return fe.mfcc(fe.log_mel(fe.spectrum(x[None, :])))[0], int(samples.max())
+
+
+def window_input(mfccs: np.ndarray, peaks: np.ndarray, config: StreamConfig) -> np.ndarray:
+    """[49, 10] frame MFCCs (fixed gain) and their peaks -> the model's int8 input, normalised
+    by the window's largest sample through coefficient 0."""
+    peak = int(np.max(peaks))
+    values = np.array(mfccs, np.float64)
+    if peak > 0:
+        values[:, 0] += C0_PER_LOG * math.log(32768.0 / peak)
+    return fe.quantize(values, config.input_scale, config.input_zero_point)
+
+
+class Detector:
+    """Integer smoothing, threshold and refractory period over the network's int8 outputs."""
+
+    def __init__(self, config: StreamConfig):
+        self.config = config
+        self.history: list[np.ndarray] = []
+        self.last_event: int | None = None
+
+    def step(self, output: np.ndarray, sample: int) -> tuple[np.ndarray, Event | None]:
+        """The smoothed sums S and the event (if any) for the inference ending at `sample`."""
+        cfg = self.config
+        self.history.append(output.astype(np.int64).reshape(-1) - cfg.output_zero_point)
+        self.history = self.history[-cfg.smooth:]
+        sums = np.sum(self.history, axis=0)
+        if self.last_event is not None and sample - self.last_event < cfg.refractory:
+            return sums, None
+        firing = [c for c in cfg.keywords if sums[c] >= cfg.threshold_units]
+        if not firing:
+            return sums, None
+        best = max(firing, key=lambda c: (sums[c], -c))
+        self.last_event = sample
+        return sums, Event(cfg.labels[best], sample, int(sums[best]))
+
+
+@dataclass
+class StreamResult:
+    events: list[Event] = field(default_factory=list)
+    samples: list[int] = field(default_factory=list)           # where each inference's window ended
+    sums: list[np.ndarray] = field(default_factory=list)       # smoothed S per inference
+    inputs: list[np.ndarray] = field(default_factory=list)     # the int8 windows (keep_inputs)
+
+
+def run_stream(samples: np.ndarray, graph, config: StreamConfig, keep_inputs: bool = False) -> StreamResult:
+    """The whole stream through the front end, the network (tinygen's reference interpreter)
+    and the detector, as the device's stream mode does it."""
+    from tinygen.ref.interpreter import run
+
+    samples = np.asarray(samples)
+    if samples.ndim != 1 or samples.dtype != np.int16:
+        raise ValueError(f"a stream is 1-D int16 samples, got {samples.dtype} {list(samples.shape)}")
+    count = 0 if len(samples) < fe.FRAME_LENGTH else 1 + (len(samples) - fe.FRAME_LENGTH) // fe.FRAME_STEP
+    ring_mfcc, ring_peak = np.zeros((WINDOW, fe.NUM_MFCC)), np.zeros(WINDOW, np.int64)
+    detector, result = Detector(config), StreamResult()
+    for f in range(count):
+        start = f * fe.FRAME_STEP
+        ring_mfcc[f % WINDOW], ring_peak[f % WINDOW] = frame_mfcc(samples[start:start + fe.FRAME_LENGTH])
+        if f + 1 < WINDOW or (f + 1 - WINDOW) % config.hop_every:
+            continue
+        order = [(f + 1 + i) % WINDOW for i in range(WINDOW)]           # oldest frame first
+        x = window_input(ring_mfcc[order], ring_peak[order], config)
+        out = run(graph, x.reshape(graph.tensor(graph.inputs[0]).shape))[graph.outputs[0]]
+        end = start + fe.FRAME_LENGTH
+        sums, event = detector.step(out, end)
+        result.samples.append(end)
+        result.sums.append(sums)
+        if keep_inputs:
+            result.inputs.append(x)
+        if event is not None:
+            result.events.append(event)
+    return result
+
+
+@dataclass(frozen=True)
+class Truth:
+    label: str
+    start: float         # seconds
+    end: float
+
+
+@dataclass
+class StreamScore:
+    hits: int
+    misses: int
+    false_accepts: int
+    hours: float
+    latencies: list[float]                 # event time - the keyword's end, per hit (seconds)
+    matched: list[tuple[Truth, Event | None]]
+
+    @property
+    def false_accepts_per_hour(self) -> float:
+        return self.false_accepts / self.hours if self.hours else 0.0
+
+
+def score_events(events: list[Event], truth: list[Truth], num_samples: int, tolerance: float = 1.0) -> StreamScore:
+    """A hit is an event of the keyword's label between its start and `tolerance` seconds
+    after its end (each keyword matched once, in time order); other events are false
+    accepts, unmatched keywords misses."""
+    used: set[int] = set()
+    matched = []
+    for t in sorted(truth, key=lambda t: t.start):
+        found = next((i for i, e in enumerate(events) if i not in used and e.label == t.label
+                      and t.start <= e.time <= t.end + tolerance), None)
+        if found is not None:
+            used.add(found)
+        matched.append((t, events[found] if found is not None else None))
+    hits = [(t, e) for t, e in matched if e is not None]
+    return StreamScore(len(hits), len(truth) - len(hits), len(events) - len(used), num_samples / fe.SAMPLE_RATE / 3600,
+                       [e.time - t.end for t, e in hits], matched)
+
+
+__all__ = ["Detector", "Event", "KWS_LABELS", "StreamConfig", "StreamResult", "StreamScore", "Truth", "frame_mfcc",
+           "run_stream", "score_events", "window_input"]
