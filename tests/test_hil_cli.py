@@ -175,6 +175,16 @@ def test_flash_cli_emulate_boots_and_answers(mlp_f746, capsys):
     assert "serial: socket://127.0.0.1:" in out
 
 
+def serve_lines(proc, most: int = 8) -> list[str]:
+    """`tinygen flash --serve`'s lines up to `serving until Ctrl-C`."""
+    lines = []
+    while not lines or "serving until Ctrl-C" not in lines[-1]:
+        assert len(lines) < most, lines
+        lines.append(proc.stdout.readline())
+        assert lines[-1], f"flash --serve ended: {lines} {proc.stderr.read()}"
+    return lines
+
+
 @needs_arm
 def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
     """--serve: an external runner connects (twice) to the printed URL; Ctrl-C
@@ -194,9 +204,8 @@ def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
                             # job may start it: Ctrl-C must still stop it
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        lines = [proc.stdout.readline() for _ in range(3)]
-        assert "serving until Ctrl-C" in lines[2], lines
-        url = re.search(r"socket://\S+", lines[1]).group(0)
+        lines = serve_lines(proc)
+        url = re.search(r"serial: (socket://\S+)", "".join(lines)).group(1)
         qemu_pids = children(proc.pid)
         for _ in range(2):
             with Link.open(url) as link:

@@ -44,7 +44,7 @@ def _build(args, board, source, graph, progress):
     from tinygen.compiler import build
 
     out = Path(args.output) if args.output else Path("build") / source.name
-    return build(source, graph, board, out, progress)
+    return build(source, graph, board, out, progress, model_id=args.model_id)
 
 
 def _check_model(info: dict, manifest: dict, board, project) -> None:
@@ -57,13 +57,19 @@ def _check_model(info: dict, manifest: dict, board, project) -> None:
 
 
 def cmd_flash(args) -> int:
-    from tinygen.cli import _compile, _Progress
+    from tinygen.cli_common import Progress, compile_model
     from tinygen.hil.target import describe, device_url, open_device
 
     board = _board_for(args)
-    progress = _Progress(args.quiet)
+    if args.pty and not (args.serve and (args.emulate or board.build == "host")):
+        raise UsageError("--pty serves a stand-in on a pseudo-terminal", "use it with --emulate --serve "
+                         "(a real board's port is already a serial port)")
+    if args.lap is not None and not (args.emulate or board.build == "host"):
+        raise UsageError("--lap sets the unit of a stand-in's lap lines", "use it with --emulate (a real board's "
+                         "laps are m-lap-us from its cycle counter)")
+    progress = Progress(args.quiet)
     if args.model:
-        source, graph = _compile(args, progress, board)
+        source, graph = compile_model(args, progress, board)
         project = _build(args, board, source, graph, progress).out_dir
     elif args.output:
         project = Path(args.output)
@@ -81,13 +87,19 @@ def cmd_flash(args) -> int:
             with Link.open(url) as link:
                 dev = Device(link)
                 name = dev.connect()
+                if args.lap is not None:
+                    dev.lap(args.lap)
                 info = dev.info()
-            print(f"{name} runs {info.get('model')} (hash {info.get('hash')}) on {info.get('port')}, "
-                  f"counting {info.get('counter')}")
-            print(f"serial: {url}")
-            if args.serve:
-                print("serving until Ctrl-C ...", flush=True)
-                _serve_forever()
+            print(f"{name} runs {info.get('model')} (model id {info.get('id')}, hash {info.get('hash')}) on "
+                  f"{info.get('port')}, counting {info.get('counter')}")
+            print(lap_line(info))
+            if args.serve and args.pty:
+                _serve_pty(url)
+            else:
+                print(f"serial: {url}")
+                if args.serve:
+                    print("serving until Ctrl-C ...", flush=True)
+                    _serve_forever()
         return 0
 
     from tinygen.run.flash import flash
@@ -99,6 +111,27 @@ def cmd_flash(args) -> int:
         info = dev.info()
     print(f"{board.name} answers: {info.get('model')} (hash {info.get('hash')}) on {info.get('port')}")
     return 0
+
+
+def lap_line(info: dict) -> str:
+    """What the device's lap lines (timestamp%, infer%) report, from `tg info`."""
+    if info.get("lap") == "instr":
+        return "laps: m-lap-instr, executed instructions (tg lap us or --lap us: m-lap-us for benchmark runners)"
+    if info.get("counter") == "instructions":
+        mhz = int(info.get("board_clock_hz", 0)) / 1e6
+        return (f"laps: m-lap-us, emulated: executed instructions at the board's {mhz:g} MHz clock "
+                "(instructions counted as cycles), not measured time")
+    return "laps: m-lap-us" + (" from the cycle counter" if info.get("counter") == "cycles" else "")
+
+
+def _serve_pty(url: str) -> None:
+    """Serve the device on a pseudo-terminal (for programs that open only serial ports)."""
+    from tinygen.hil.pty import PtyBridge
+
+    with PtyBridge(url) as path:
+        print(f"serial: {path} (a pseudo-terminal relayed to {url})")
+        print("serving until Ctrl-C ...", flush=True)
+        _serve_forever()
 
 
 def _serve_forever() -> None:
@@ -114,7 +147,7 @@ def _serve_forever() -> None:
 
 
 def cmd_hil(args) -> int:
-    from tinygen.cli import _compile, _Progress
+    from tinygen.cli_common import Progress, compile_model
     from tinygen.hil.report import plot, render, summarize
     from tinygen.hil.session import load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
@@ -127,8 +160,8 @@ def cmd_hil(args) -> int:
         resolve_port(board, args.port)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
-    progress = _Progress(args.quiet)
-    source, graph = _compile(args, progress, board)
+    progress = Progress(args.quiet)
+    source, graph = compile_model(args, progress, board)
     inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
     picked = _switches(args, graph)
     result = _build(args, board, source, graph, progress)
@@ -207,21 +240,28 @@ def _add_device_args(p, fmt_port: str) -> None:
 
 def add_commands(sub, fmt) -> None:
     """Add the flash and hil sub-commands to the `tinygen` parser."""
-    from tinygen.cli import _add_compile_args
+    from tinygen.cli_common import add_compile_args
 
     f = sub.add_parser("flash", help="write a built firmware to a board (or boot it on the board's stand-in)",
                        epilog=EPILOG_FLASH, formatter_class=fmt)
-    _add_compile_args(f, model_optional=True)           # -o alone flashes an earlier build
+    add_compile_args(f, model_optional=True)           # -o alone flashes an earlier build
     f.set_defaults(func=cmd_flash)
     f.add_argument("-o", "--output", "--project", dest="output", metavar="DIR",
                    help="the built project (with MODEL: where to build it; default build/MODEL_NAME)")
     _add_device_args(f, "serial port of the board (ESP32 flashing, and the check after flashing)")
     f.add_argument("--serve", action="store_true",
                    help="with --emulate: keep the stand-in running and its socket:// URL open until Ctrl-C")
+    f.add_argument("--pty", action="store_true",
+                   help="with --emulate --serve: serve it on a pseudo-terminal (/dev/pts/N) instead, for "
+                        "programs that open only serial ports (the MLPerf Tiny runner)")
+    f.add_argument("--lap", choices=("instr", "us"), default=None,
+                   help="with --emulate: what the stand-in's lap lines report: instr, executed instructions "
+                        "(m-lap-instr, its default), or us, instructions at the real board's clock as m-lap-us "
+                        "(what the MLPerf Tiny runner reads; profile%% marks it emulated)")
 
     h = sub.add_parser("hil", help="run a data set through the model on a board or stand-in and compare "
                                    "with the reference", epilog=EPILOG_HIL, formatter_class=fmt)
-    _add_compile_args(h)
+    add_compile_args(h)
     h.add_argument("--data", required=True, metavar="DATA",
                    help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout")
     h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot)")

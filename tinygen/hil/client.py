@@ -183,6 +183,16 @@ class Device:
     def info(self) -> dict:
         return parse_info(self.command("tg info").value("m-tg-info"))
 
+    def lap(self, unit: str | None = None) -> str:
+        """`tg lap [us|instr]`: set (or, with None, ask) the unit of the lap lines; returns it.
+        Stand-ins count instructions (instr, their default) and give `us` as instructions at
+        the real board's clock; real boards and the host only have `us`."""
+        reply = self.command("tg lap" if unit is None else f"tg lap {unit}")
+        got = reply.value("m-tg-lap")
+        if unit is not None and got != unit:
+            raise ProtocolError(f"asked for laps in {unit}, the device answered m-tg-lap-[{got}]")
+        return got
+
     def upload(self, data: bytes) -> None:
         """Binary input upload (`tg load N%` + N raw bytes)."""
         if "m-load-done" not in self.command(f"tg load {len(data)}", data).lines:
