@@ -221,6 +221,58 @@ def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
 
 
 @needs_arm
+def test_flash_cli_emulate_serve_pty_lap_us(mlp_f746):
+    """--pty --lap us: the stand-in on a pseudo-terminal that a program opens as a serial
+    port (twice), its laps emulated microseconds, marked in profile%; Ctrl-C stops it all."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import serial
+
+    from test_hil_qemu import alive, children
+
+    proc = subprocess.Popen([sys.executable, "-m", "tinygen", "flash", "--board", "f746zg", "-o", str(mlp_f746),
+                             "--emulate", "--serve", "--pty", "--lap", "us", "-q"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        text = "".join(serve_lines(proc))
+        assert "laps: m-lap-us, emulated: executed instructions at the board's 216 MHz clock" in text
+        path = re.search(r"serial: (/dev/\S+) \(a pseudo-terminal relayed to socket://127\.0\.0\.1:\d+\)",
+                         text).group(1)
+        qemu_pids = children(proc.pid)
+        for _ in range(2):
+            with serial.Serial(path, 115200, timeout=0.1) as port:
+                port.write(b"profile%timestamp%")
+                got, deadline = b"", time.monotonic() + 10
+                while got.count(b"m-ready") < 2 and time.monotonic() < deadline:
+                    got += port.read(256)
+            lines = got.decode().split("\r\n")
+            assert lines[0].startswith("m-profile-[tinygen ") and \
+                lines[0].endswith(", emulated: m-lap-us = instructions at 216 MHz]"), lines
+            assert lines[1] == "m-model-[mlp]" and re.fullmatch(r"m-lap-us-\d+", lines[3]), lines
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+        assert qemu_pids and not any(alive(p) for p in qemu_pids)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--pty"], "--pty serves a stand-in on a pseudo-terminal"),
+    (["--emulate", "--pty"], "--pty serves a stand-in on a pseudo-terminal"),
+    (["--lap", "us"], "--lap sets the unit of a stand-in's lap lines"),
+])
+def test_flash_cli_pty_and_lap_need_a_standin(tmp_path, capsys, extra, says):
+    assert main(["flash", "--board", "f746zg", "-o", str(tmp_path), *extra]) == 2
+    assert says in capsys.readouterr().err
+
+
+@needs_arm
 def test_hil_cli_real_board_without_device(tmp_path, capsys):
     """The real-board path up to the port: built, then a clear error naming the port."""
     rc, _ = hil(tmp_path, "mlp", "f746zg", "--port", str(tmp_path / "ttyACM7"))

@@ -7,6 +7,7 @@
 #include "tg_input.h"
 #include "tg_io.h"
 #include "tg_lap.h"
+#include "tg_port.h"
 #include "tg_protocol.h"
 #include "tg_switch.h"
 
@@ -58,7 +59,7 @@ static void tg_cmd_help(const tg_word *args, int nargs)
 static void tg_cmd_timestamp(const tg_word *args, int nargs)
 {
     TG_NO_ARGS();
-    tg_lap_print();
+    tg_lap_print(tg_port_counter());
 }
 
 static void tg_cmd_db(const tg_word *args, int nargs)
@@ -105,11 +106,14 @@ static void tg_cmd_infer(const tg_word *args, int nargs)
     tg_io_str("m-infer-start-");
     tg_io_u64(runs);
     tg_io_end_line();
-    tg_lap_print();
+    /* both laps printed after the runs, so that printing the first is not timed */
+    uint64_t start = tg_port_counter();
     for (uint32_t i = 0; i < runs; i++) {
         (void)tg_infer_run(); /* copies the input each time: the arena is reused */
     }
-    tg_lap_print();
+    uint64_t end = tg_port_counter();
+    tg_lap_print(start);
+    tg_lap_print(end);
     tg_io_line("m-infer-done");
     tg_infer_print_results();
 }

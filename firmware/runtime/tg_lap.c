@@ -36,9 +36,8 @@ const char *tg_lap_unit(void)
     return tg_emulated() && !s_emulated_us ? "instr" : "us";
 }
 
-void tg_lap_print(void)
+void tg_lap_print(uint64_t now)
 {
-    uint64_t now = tg_port_counter();
     switch (tg_port_counter_kind()) {
     case TG_COUNTER_CYCLES: {
         uint64_t hz = tg_port_clock_hz();

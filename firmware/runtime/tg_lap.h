@@ -5,10 +5,12 @@
 #ifndef TG_LAP_H
 #define TG_LAP_H
 
+#include <stdint.h>
+
 #include "tg_protocol.h"
 
-/* A lap line for the counter's current value: m-lap-us-N or m-lap-instr-N. */
-void tg_lap_print(void);
+/* A lap line for a reading of tg_port_counter(): m-lap-us-N or m-lap-instr-N. */
+void tg_lap_print(uint64_t count);
 
 /* "us" or "instr": the unit of the lap lines printed now. */
 const char *tg_lap_unit(void);

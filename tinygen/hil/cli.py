@@ -81,7 +81,7 @@ def cmd_flash(args) -> int:
     if args.emulate or board.build == "host":
         with device_url(board, project, emulate=True) as url:
             progress(f"booting on {describe(board, True, None)}")
-            from tinygen.hil.client import Device
+            from tinygen.hil.client import Device, describe_laps
             from tinygen.hil.link import Link
 
             with Link.open(url) as link:
@@ -92,7 +92,7 @@ def cmd_flash(args) -> int:
                 info = dev.info()
             print(f"{name} runs {info.get('model')} (model id {info.get('id')}, hash {info.get('hash')}) on "
                   f"{info.get('port')}, counting {info.get('counter')}")
-            print(lap_line(info))
+            print(describe_laps(info))
             if args.serve and args.pty:
                 _serve_pty(url)
             else:
@@ -111,17 +111,6 @@ def cmd_flash(args) -> int:
         info = dev.info()
     print(f"{board.name} answers: {info.get('model')} (hash {info.get('hash')}) on {info.get('port')}")
     return 0
-
-
-def lap_line(info: dict) -> str:
-    """What the device's lap lines (timestamp%, infer%) report, from `tg info`."""
-    if info.get("lap") == "instr":
-        return "laps: m-lap-instr, executed instructions (tg lap us or --lap us: m-lap-us for benchmark runners)"
-    if info.get("counter") == "instructions":
-        mhz = int(info.get("board_clock_hz", 0)) / 1e6
-        return (f"laps: m-lap-us, emulated: executed instructions at the board's {mhz:g} MHz clock "
-                "(instructions counted as cycles), not measured time")
-    return "laps: m-lap-us" + (" from the cycle counter" if info.get("counter") == "cycles" else "")
 
 
 def _serve_pty(url: str) -> None:

@@ -108,6 +108,17 @@ def parse_info(text: str) -> dict:
     return info
 
 
+def describe_laps(info: dict) -> str:
+    """What the device's lap lines (timestamp%, infer%) report, from `tg info`, for people."""
+    if info.get("lap") == "instr":
+        return "laps: m-lap-instr, executed instructions (after tg lap us: m-lap-us, for benchmark runners)"
+    if info.get("counter") == "instructions":
+        mhz = int(info.get("board_clock_hz", 0)) / 1e6
+        return (f"laps: m-lap-us, emulated: executed instructions at the board's {mhz:g} MHz clock "
+                "(as if each took one cycle), not measured time")
+    return "laps: m-lap-us from " + ("the cycle counter" if info.get("counter") == "cycles" else "the host's clock")
+
+
 class Device:
     """A tinygen firmware at the other end of a Link."""
 
@@ -254,4 +265,4 @@ class Device:
                 return
 
 
-__all__ = ["Device", "DeviceError", "InferResult", "Layer", "ProtocolError", "Reply", "parse_info"]
+__all__ = ["Device", "DeviceError", "describe_laps", "InferResult", "Layer", "ProtocolError", "Reply", "parse_info"]

@@ -35,6 +35,7 @@ import types
 from pathlib import Path
 
 from tinygen.errors import TinygenError, UsageError
+from tinygen.hil.client import Device, describe_laps
 
 MODES = {"a": "accuracy", "p": "performance", "e": "energy"}
 DEVICES_YAML = {"ad01": "devices_ad.yaml", "sww01": "devices_sww.yaml"}     # else:
@@ -105,7 +106,6 @@ def dut_usb_id(devices: list) -> tuple[int, int, dict]:
 
 def _check_device(port: str, keep_lap: bool) -> dict:
     """Ask the device who it is; on a stand-in, switch its laps to emulated microseconds."""
-    from tinygen.hil.client import Device
     from tinygen.hil.link import Link
 
     with Link.open(port) as link:
@@ -117,17 +117,6 @@ def _check_device(port: str, keep_lap: bool) -> dict:
             dev.lap("us")
             info = dev.info()
     return {**info, "name": name, "model": model}     # model: the id profile% answers
-
-
-def _describe_laps(info: dict) -> str:
-    if info.get("lap") != "us":
-        return ("its laps are m-lap-instr: the runner reads only m-lap-us and will report no time "
-                "(leave out --keep-lap)")
-    if info.get("counter") == "instructions":
-        mhz = int(info.get("board_clock_hz", 0)) / 1e6
-        return (f"emulated: its m-lap-us are executed instructions at the board's {mhz:g} MHz clock, "
-                "not measured time")
-    return "its m-lap-us come from the cycle counter"
 
 
 def _report_port(port: str, vid: int, pid: int) -> None:
@@ -251,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mlperf_runner: error: {e}", file=sys.stderr)
         return 2 if isinstance(e, UsageError) else 1
     print(f"{args.port}: {device['name']} runs model id {device['model']} on {device.get('port')}; "
-          f"{_describe_laps(device)}")
+          f"{describe_laps(device)}")
+    if device.get("lap") != "us":
+        print("warning: the runner reads only m-lap-us and will find no time (leave out --keep-lap)")
     print(f"listed as the runner's dut {device['dut']} (USB {device['vid']:04x}:{device['pid']:04x} from "
           f"{device['devices'].name})" + (f"; {note}" if note else ""))
     workdir = Path(args.workdir).resolve()
