@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -185,32 +186,24 @@ def serve_lines(proc, most: int = 8) -> list[str]:
     return lines
 
 
-@needs_arm
-def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
-    """--serve: an external runner connects (twice) to the printed URL; Ctrl-C
-    stops the command and its QEMU."""
-    import re
+@contextmanager
+def serving(project, *extra: str):
+    """`tinygen flash --emulate --serve EXTRA` in a process started with SIGINT ignored (as a
+    test runner's worker or a background job may start it): yields its lines up to `serving`;
+    on the way out Ctrl-C must stop it and its QEMU."""
     import signal
     import subprocess
     import sys
 
     from test_hil_qemu import alive, children
-    from tinygen.hil.client import Device
-    from tinygen.hil.link import Link
 
-    proc = subprocess.Popen([sys.executable, "-m", "tinygen", "flash", "--board", "f746zg", "-o", str(mlp_f746),
-                             "--emulate", "--serve", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            # started with SIGINT ignored, as a test runner's worker or a background
-                            # job may start it: Ctrl-C must still stop it
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    proc = subprocess.Popen([sys.executable, "-m", "tinygen", "flash", "--board", "f746zg", "-o", str(project),
+                             "--emulate", "--serve", "-q", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        lines = serve_lines(proc)
-        url = re.search(r"serial: (socket://\S+)", "".join(lines)).group(1)
+        text = "".join(serve_lines(proc))
         qemu_pids = children(proc.pid)
-        for _ in range(2):
-            with Link.open(url) as link:
-                dev = Device(link)
-                assert dev.connect() == "tinygen" and dev.info()["model"] == "mlp"
+        yield text
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
         assert qemu_pids and not any(alive(p) for p in qemu_pids)
@@ -221,28 +214,32 @@ def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
 
 
 @needs_arm
+def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
+    """--serve: an external runner connects (twice) to the printed URL; Ctrl-C
+    stops the command and its QEMU."""
+    from tinygen.hil.client import Device
+    from tinygen.hil.link import Link
+
+    with serving(mlp_f746) as text:
+        url = re.search(r"serial: (socket://\S+)", text).group(1)
+        for _ in range(2):
+            with Link.open(url) as link:
+                dev = Device(link)
+                assert dev.connect() == "tinygen" and dev.info()["model"] == "mlp"
+
+
+@needs_arm
 def test_flash_cli_emulate_serve_pty_lap_us(mlp_f746):
     """--pty --lap us: the stand-in on a pseudo-terminal that a program opens as a serial
     port (twice), its laps emulated microseconds, marked in profile%; Ctrl-C stops it all."""
-    import signal
-    import subprocess
-    import sys
     import time
 
     import serial
 
-    from test_hil_qemu import alive, children
-
-    proc = subprocess.Popen([sys.executable, "-m", "tinygen", "flash", "--board", "f746zg", "-o", str(mlp_f746),
-                             "--emulate", "--serve", "--pty", "--lap", "us", "-q"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    try:
-        text = "".join(serve_lines(proc))
+    with serving(mlp_f746, "--pty", "--lap", "us") as text:
         assert "laps: m-lap-us, emulated: executed instructions at the board's 216 MHz clock" in text
         path = re.search(r"serial: (/dev/\S+) \(a pseudo-terminal relayed to socket://127\.0\.0\.1:\d+\)",
                          text).group(1)
-        qemu_pids = children(proc.pid)
         for _ in range(2):
             with serial.Serial(path, 115200, timeout=0.1) as port:
                 port.write(b"profile%timestamp%")
@@ -253,13 +250,6 @@ def test_flash_cli_emulate_serve_pty_lap_us(mlp_f746):
             assert lines[0].startswith("m-profile-[tinygen ") and \
                 lines[0].endswith(", emulated: m-lap-us = instructions at 216 MHz]"), lines
             assert lines[1] == "m-model-[mlp]" and re.fullmatch(r"m-lap-us-\d+", lines[3]), lines
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(10) == 0
-        assert qemu_pids and not any(alive(p) for p in qemu_pids)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.parametrize("extra, says", [
