@@ -218,8 +218,8 @@ def make_parser() -> argparse.ArgumentParser:
                         "(default: $MLPERF_TINY_RUNNER)")
     p.add_argument("--port", required=True, help="the device: a stand-in's pty (tinygen flash --emulate --serve "
                                                  "--pty) or a board's serial port")
-    p.add_argument("--workdir", default="mlperf-runner", metavar="DIR",
-                   help="where the runner runs and writes sessions/ (default: ./mlperf-runner)")
+    p.add_argument("--workdir", default=str(Path("build") / "mlperf-runner"), metavar="DIR",
+                   help="where the runner runs and writes sessions/ (default: build/mlperf-runner)")
     p.add_argument("--keep-lap", action="store_true",
                    help="leave a stand-in's lap unit as it is (default: switch it to emulated m-lap-us)")
     p.add_argument("runner_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
