@@ -20,6 +20,7 @@ EPILOG_FLASH = """examples:
   tinygen flash --board f746zg -o build/kws --probe openocd           # an existing build, another probe
   tinygen flash --board f746zg -o build/kws --emulate                 # boot it on the QEMU stand-in instead
   tinygen flash --board f746zg -o build/kws --emulate --serve         # ... and serve its serial port until Ctrl-C
+  tinygen flash --board f746zg -o build/kws --emulate --serve --pty   # ... on /dev/pts/N, for the MLPerf Tiny runner
 """
 EPILOG_HIL = """examples:
   tinygen hil examples/models/dscnn.py --board f746zg --emulate --data test.npz
@@ -117,20 +118,25 @@ def _serve_pty(url: str) -> None:
     """Serve the device on a pseudo-terminal (for programs that open only serial ports)."""
     from tinygen.hil.pty import PtyBridge
 
-    with PtyBridge(url) as path:
+    bridge = PtyBridge(url)
+    with bridge as path:
         print(f"serial: {path} (a pseudo-terminal relayed to {url})")
         print("serving until Ctrl-C ...", flush=True)
-        _serve_forever()
+        _serve_forever(lambda: bridge.alive)
+        if bridge.error:
+            raise TinygenError(f"stopped serving {path}: {bridge.error}",
+                               "a `tg exit` or a crash ends the stand-in; start tinygen flash --serve again")
 
 
-def _serve_forever() -> None:
+def _serve_forever(alive=lambda: True) -> None:
+    """Sleep until Ctrl-C, or until `alive()` turns false (checked twice a second)."""
     # Ctrl-C stops the server even where the parent started us with SIGINT ignored (a
     # non-interactive shell's background job, a test runner's worker): Python then
     # inherits the ignore and would never raise KeyboardInterrupt
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        while True:
-            time.sleep(3600)
+        while alive():
+            time.sleep(0.5)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
 
