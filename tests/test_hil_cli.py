@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -175,33 +176,34 @@ def test_flash_cli_emulate_boots_and_answers(mlp_f746, capsys):
     assert "serial: socket://127.0.0.1:" in out
 
 
-@needs_arm
-def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
-    """--serve: an external runner connects (twice) to the printed URL; Ctrl-C
-    stops the command and its QEMU."""
-    import re
+def serve_lines(proc, most: int = 8) -> list[str]:
+    """`tinygen flash --serve`'s lines up to `serving until Ctrl-C`."""
+    lines = []
+    while not lines or "serving until Ctrl-C" not in lines[-1]:
+        assert len(lines) < most, lines
+        lines.append(proc.stdout.readline())
+        assert lines[-1], f"flash --serve ended: {lines} {proc.stderr.read()}"
+    return lines
+
+
+@contextmanager
+def serving(project, *extra: str):
+    """`tinygen flash --emulate --serve EXTRA` in a process started with SIGINT ignored (as a
+    test runner's worker or a background job may start it): yields its lines up to `serving`;
+    on the way out Ctrl-C must stop it and its QEMU."""
     import signal
     import subprocess
     import sys
 
     from test_hil_qemu import alive, children
-    from tinygen.hil.client import Device
-    from tinygen.hil.link import Link
 
-    proc = subprocess.Popen([sys.executable, "-m", "tinygen", "flash", "--board", "f746zg", "-o", str(mlp_f746),
-                             "--emulate", "--serve", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            # started with SIGINT ignored, as a test runner's worker or a background
-                            # job may start it: Ctrl-C must still stop it
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    proc = subprocess.Popen([sys.executable, "-m", "tinygen", "flash", "--board", "f746zg", "-o", str(project),
+                             "--emulate", "--serve", "-q", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        lines = [proc.stdout.readline() for _ in range(3)]
-        assert "serving until Ctrl-C" in lines[2], lines
-        url = re.search(r"socket://\S+", lines[1]).group(0)
+        text = "".join(serve_lines(proc))
         qemu_pids = children(proc.pid)
-        for _ in range(2):
-            with Link.open(url) as link:
-                dev = Device(link)
-                assert dev.connect() == "tinygen" and dev.info()["model"] == "mlp"
+        yield text
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
         assert qemu_pids and not any(alive(p) for p in qemu_pids)
@@ -209,6 +211,55 @@ def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@needs_arm
+def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
+    """--serve: an external runner connects (twice) to the printed URL; Ctrl-C
+    stops the command and its QEMU."""
+    from tinygen.hil.client import Device
+    from tinygen.hil.link import Link
+
+    with serving(mlp_f746) as text:
+        url = re.search(r"serial: (socket://\S+)", text).group(1)
+        for _ in range(2):
+            with Link.open(url) as link:
+                dev = Device(link)
+                assert dev.connect() == "tinygen" and dev.info()["model"] == "mlp"
+
+
+@needs_arm
+def test_flash_cli_emulate_serve_pty_lap_us(mlp_f746):
+    """--pty --lap us: the stand-in on a pseudo-terminal that a program opens as a serial
+    port (twice), its laps emulated microseconds, marked in profile%; Ctrl-C stops it all."""
+    import time
+
+    import serial
+
+    with serving(mlp_f746, "--pty", "--lap", "us") as text:
+        assert "laps: m-lap-us, emulated: executed instructions at the board's 216 MHz clock" in text
+        path = re.search(r"serial: (/dev/\S+) \(a pseudo-terminal relayed to socket://127\.0\.0\.1:\d+\)",
+                         text).group(1)
+        for _ in range(2):
+            with serial.Serial(path, 115200, timeout=0.1) as port:
+                port.write(b"profile%timestamp%")
+                got, deadline = b"", time.monotonic() + 10
+                while got.count(b"m-ready") < 2 and time.monotonic() < deadline:
+                    got += port.read(256)
+            lines = got.decode().split("\r\n")
+            assert lines[0].startswith("m-profile-[tinygen ") and \
+                lines[0].endswith(", emulated: m-lap-us = instructions at 216 MHz]"), lines
+            assert lines[1] == "m-model-[mlp]" and re.fullmatch(r"m-lap-us-\d+", lines[3]), lines
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--pty"], "--pty serves a stand-in on a pseudo-terminal"),
+    (["--emulate", "--pty"], "--pty serves a stand-in on a pseudo-terminal"),
+    (["--lap", "us"], "--lap sets the unit of a stand-in's lap lines"),
+])
+def test_flash_cli_pty_and_lap_need_a_standin(tmp_path, capsys, extra, says):
+    assert main(["flash", "--board", "f746zg", "-o", str(tmp_path), *extra]) == 2
+    assert says in capsys.readouterr().err
 
 
 @needs_arm

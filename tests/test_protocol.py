@@ -55,12 +55,14 @@ def db_load(client, data: bytes) -> None:
 def test_boot_name_profile_help_host(device, built):
     graph, host, _, _ = built
     assert device.command("name") == ["m-name-dut-[tinygen]"]
+    # the host is no stand-in: its profile is not marked emulated; the model id is the model's name
+    assert host.manifest["model_id"] == host.manifest["model"] == MODEL
     assert device.command("profile") == [f"m-profile-[tinygen {host.manifest['tinygen_version']}]",
-                                         f"m-model-[{host.manifest['model']}]"]
+                                         f"m-model-[{host.manifest['model_id']}]"]
     helps = [field(line, "m-help-") for line in device.command("help")]
     for cmd in ("name", "profile", "help", "timestamp", "db load N", "infer", "results", "tg info",
                 "tg load N", "tg run N", "tg invoke", "tg out", "tg layers", "tg layer-out I",
-                "switch [K]", "tg exit CODE"):
+                "switch [K]", "tg lap [us|instr]", "tg exit CODE"):
         assert any(h.startswith(cmd) for h in helps), f"help does not list {cmd!r}: {helps}"
 
 
@@ -70,8 +72,9 @@ def test_info_host(device, built):
     got = info(device)
     in_sizes = [int(np.prod(p["shape"])) for p in m["inputs"]]
     assert got == {
-        "version": m["tinygen_version"], "model": m["model"], "hash": m["model_hash"], "port": "host stdio",
-        "counter": "ns", "clock_hz": "0", "arena": str(m["arena_size"]), "weights": str(m["weight_bytes"]),
+        "version": m["tinygen_version"], "model": m["model"], "id": m["model_id"], "hash": m["model_hash"],
+        "port": "host stdio", "counter": "ns", "clock_hz": "0", "lap": "us", "board_clock_hz": "0",
+        "arena": str(m["arena_size"]), "weights": str(m["weight_bytes"]),
         "layers": str(len(m["layers"])), "inputs": "/".join(map(str, in_sizes)),
         "outputs": "/".join(str(int(np.prod(p["shape"]))) for p in m["outputs"]),
         "max_upload": str(sum(in_sizes)), "cmd_max": "255", "switches": "1", "switch": "0",
@@ -170,6 +173,16 @@ def test_timestamp_host(device):
     assert laps == sorted(laps)
 
 
+def test_lap_unit_host(device):
+    """The host counts nanoseconds: its laps are microseconds, and stay so."""
+    assert device.command("tg lap") == ["m-tg-lap-[us]"]
+    assert device.command("tg lap us") == ["m-tg-lap-[us]"]
+    assert device.command("tg lap instr") == [
+        "e-[tg lap instr: only stand-ins count instructions; this port's laps are m-lap-us]"]
+    (line,) = device.command("timestamp")
+    assert line.startswith("m-lap-us-")
+
+
 def test_exit_code_host(built):
     dev = PipeDevice(built[2] / "tg_device")
     try:
@@ -223,8 +236,18 @@ def test_malformed_commands_host(device, built):
         f"db load {n + 1}": f"e-[db load: N must be 1..{n}, got {n + 1}]",
         "db load zz": "e-[bad number: zz]",
         "db print 16": "e-[usage: db load N | db HEX | db print]",
+        # infer's numbers follow the framing rules: not plain digits or over 4294967295 is a bad number
         "infer 0": "e-[Inference iterations must be >0]",
-        "infer 1 -1": "e-[Inference warmup must be >=0]",
+        "infer abc": "e-[bad number: abc]",
+        "infer 99999999999": "e-[bad number: 99999999999]",
+        "infer 4294967296": "e-[bad number: 4294967296]",
+        "infer +1": "e-[bad number: +1]",
+        "infer 1 abc": "e-[bad number: abc]",
+        "infer 1 -1": "e-[bad number: -1]",
+        "infer 0 abc": "e-[Inference iterations must be >0]",
+        "infer 1 2 3": "e-[usage: infer [N=1] [W=10]]",
+        "tg lap x": "e-[usage: tg lap [us|instr]]",
+        "tg lap us us": "e-[usage: tg lap [us|instr]]",
         "name " + "y" * 300: "e-[command too long: max 255 bytes]",
     }
     for text, error in cases.items():

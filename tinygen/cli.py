@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.errors import TinygenError, UsageError
-from tinygen.kernels.table import BACKENDS
+from tinygen.cli_common import Progress, add_compile_args, check_output_early, compile_model, print_kernels
 
 EPILOG_BUILD = """examples:
   tinygen build examples/models/dscnn.py --board host --calib calib.npy -o build/dscnn
@@ -28,130 +28,6 @@ EPILOG_INSPECT = """examples:
 """
 
 
-class _Progress:
-    """Numbered progress lines on stderr with the time each step took."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.start = time.perf_counter()
-        self.step = 0
-
-    def __call__(self, message: str) -> None:
-        self.step += 1
-        if not self.quiet:
-            print(f"[{time.perf_counter() - self.start:6.2f}s] {message}", file=sys.stderr, flush=True)
-
-
-def _add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False) -> None:
-    p.add_argument("model", nargs="?" if model_optional else None,
-                   help="model file: .py (defines model() and example_input()), .pt2, or int8 .tflite")
-    p.add_argument("--calib", metavar="DATA",
-                   help="calibration inputs: .npy, .npz, FILE.py:FUNCTION, or 'random' "
-                        "(default: the model file's calibration_data())")
-    p.add_argument("--calib-method", choices=("minmax", "percentile"), default="minmax",
-                   help="how activation ranges are taken from the calibration data (default: minmax)")
-    p.add_argument("--percentile", type=float, default=99.99, metavar="P",
-                   help="with --calib-method percentile: keep the [100-P, P] percentile range (default 99.99)")
-    p.add_argument("--kernels", choices=BACKENDS, default=None,
-                   help="kernel implementations: tinygen's (with the board's ISA extensions), portable C only, "
-                        "CMSIS-NN where it has the layer, or auto: per layer the fastest by executed "
-                        "instructions measured on the board's stand-in, cached "
-                        "(default: auto on Cortex-M boards, tinygen otherwise)")
-    p.add_argument("--cmsis-nn", metavar="PATH", default=None,
-                   help="a CMSIS-NN source tree for --kernels cmsis-nn / auto (default: $CMSIS_NN_PATH)")
-    p.add_argument("--no-compact", dest="compact", action="store_false",
-                   help="keep the zeroed filters of a pruned model (default: remove them and the matching "
-                        "input channels of their readers, where that is exact)")
-    p.add_argument("--no-lower-peak", dest="lower_peak", action="store_false",
-                   help="keep every layer's preferred kernel (or --kernels auto's choice) even where a "
-                        "scratch-free kernel would lower the arena (default: swap at the arena's peak); with "
-                        "--kernels cmsis-nn and --no-compact every layer CMSIS-NN has a kernel for runs it")
-    p.add_argument("--storage", choices=("separate", "nested"), default="separate",
-                   help="switchable-precision models: store each switch's weights at its width (separate, "
-                        "exact for any quantizer), or nested layers once as 8 bit planes that every switch "
-                        "reads with the bit-serial kernel (nested; needs the nested weight quantizer)")
-    p.add_argument("--arena-region", metavar="NAME", default=None,
-                   help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
-                        "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
-
-
-def _compile(args, progress, board=None, allow_uncalibrated=False):
-    """Load and compile the model for `board` (None: no ISA features). With
-    allow_uncalibrated (inspect), a model with no calibration data is calibrated
-    on random data without a warning: shapes, MACs and memory do not depend on
-    the ranges. --kernels auto measures the candidate kernels on the board's stand-in."""
-    from tinygen.autotune import compile_auto, default_kernels, kernel_report
-    from tinygen.calib import CalibrationWarning
-    from tinygen.compiler import compile_source, load_source
-    from tinygen.passes import CompileOptions
-
-    if not 50.0 < args.percentile <= 100.0:
-        raise UsageError(f"--percentile {args.percentile} is out of range", "use a value in (50, 100]")
-    progress(f"loading {args.model}")
-    source = load_source(args.model)
-    calib, quiet = args.calib, False
-    if calib is None and source.default_calibration is None and allow_uncalibrated:
-        calib, quiet = "random", True
-    progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
-             else "calibrating and quantizing (int8)")
-    kernels = args.kernels or default_kernels(board)
-    if args.cmsis_nn and kernels not in ("cmsis-nn", "auto"):
-        missing = "" if Path(args.cmsis_nn).expanduser().is_dir() else f" (and {args.cmsis_nn!r} does not exist)"
-        warnings.warn(f"--cmsis-nn is ignored with --kernels {kernels}: only cmsis-nn and auto use CMSIS-NN{missing}")
-    if args.arena_region is not None:
-        from tinygen.build.memory import arena_region
-
-        if board is None:
-            raise UsageError("--arena-region needs --board", "name the board whose memory region to use")
-        arena_region(board, args.arena_region)
-    options = CompileOptions(args.calib_method, args.percentile, board.isa_features if board else frozenset(),
-                             kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
-                             arena_region=args.arena_region, compact=getattr(args, "compact", True),
-                             lower_peak=getattr(args, "lower_peak", True),
-                             storage=getattr(args, "storage", "separate"))
-    with warnings.catch_warnings():
-        if quiet:
-            warnings.simplefilter("ignore", CalibrationWarning)
-        if kernels == "auto" and board is not None:
-            graph = compile_auto(source, calib, options, board, progress)
-        else:
-            graph = compile_source(source, calib, options)
-            note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None
-            graph.meta["kernels"] = kernel_report(graph, kernels, note=note)
-    return source, graph
-
-
-def _print_kernels(graph) -> None:
-    """--kernels auto: the kernel chosen per layer and its measured instructions."""
-    from tinygen.autotune import choice_table
-
-    report = graph.meta.get("kernels") or {}
-    if report.get("mode") != "auto":
-        return
-    if not any(layer["candidates"] for layer in report["layers"]):
-        print(f"\n  note: {report['note']}" if report.get("note") else "")
-        return
-    print("\n  kernels (auto: per layer the fewest executed instructions on the stand-in):")
-    print("\n".join("    " + line for line in choice_table(report).splitlines()))
-    if report.get("note"):
-        print(f"  note: {report['note']}")
-
-
-def _inputs(args) -> list[str]:
-    """The files a command reads (never replaced by the build it makes)."""
-    return [p for p in (getattr(args, key, None) for key in ("model", "calib", "data", "labels"))
-            if p and ":" not in p]
-
-
-def _check_output(args) -> None:
-    """Refuse an -o folder tinygen may not write into before compiling (a build with
-    --kernels auto measures for minutes first); the build checks again."""
-    from tinygen.build.output import check_output
-
-    if getattr(args, "output", None):
-        check_output(args.output, args.force, _inputs(args))
-
-
 def cmd_build(args) -> int:
     from tinygen.analysis import total_macs
     from tinygen.board import get_board
@@ -160,17 +36,19 @@ def cmd_build(args) -> int:
     from tinygen.report import human_bytes, human_count
 
     board = get_board(args.board)
-    progress = _Progress(args.quiet)
-    _check_output(args)
-    source, graph = _compile(args, progress, board)
+    progress = Progress(args.quiet)
+    check_output_early(args)
+    source, graph = compile_model(args, progress, board)
     out = Path(args.output) if args.output else Path("build") / source.name
-    result = build(source, graph, board, out, progress, args.force)
+    result = build(source, graph, board, out, progress, args.force, model_id=args.model_id)
     plan = graph.meta["memory"]
     layers = sum(1 for n in graph.nodes if n.kernel)
     print(f"built {source.name} for {board.name} in {time.perf_counter() - progress.start:.1f}s → {out}")
     print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
           f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), "
           f"arena {human_bytes(plan.arena_size)} (RAM)")
+    print(f"  model id {result.manifest['model_id']} ({result.manifest['model_id_source']}): "
+          f"profile% answers m-model-[{result.manifest['model_id']}]")
     images = result.manifest.get("images", {})
 
     def title(use) -> str:
@@ -185,7 +63,7 @@ def cmd_build(args) -> int:
         for use in others:
             print(f"    {title(use)}: {memory_line(use)}")
         print()
-    _print_kernels(graph)
+    print_kernels(graph)
     for note in result.notes:
         print(f"  note: {note}")
     for kind, path in result.artifacts.items():
@@ -200,16 +78,16 @@ def cmd_inspect(args) -> int:
 
     from tinygen.board import get_board
 
-    progress = _Progress(quiet=True)
+    progress = Progress(quiet=True)
     board = get_board(args.board) if args.board else None
-    source, graph = _compile(args, progress, board, allow_uncalibrated=True)
+    source, graph = compile_model(args, progress, board, allow_uncalibrated=True)
     stats = layer_stats(graph)
     pruning = None
     if graph.meta.get("compact", {}).get("layers"):
         from tinygen.inspect_report import pruning_summary
 
         args.compact = False            # the same model with its zeroed filters in place
-        pruning = pruning_summary(graph, _compile(args, progress, board, allow_uncalibrated=True)[1])
+        pruning = pruning_summary(graph, compile_model(args, progress, board, allow_uncalibrated=True)[1])
     if args.json:
         from dataclasses import asdict
 
@@ -230,7 +108,7 @@ def cmd_inspect(args) -> int:
 
         print()
         print(pruning_table(pruning))
-    _print_kernels(graph)
+    print_kernels(graph)
     if args.memory:
         print()
         print(memory_report(graph))
@@ -279,7 +157,7 @@ def make_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     b = sub.add_parser("build", help="compile a model into a C project and build it for a board",
                        epilog=EPILOG_BUILD, formatter_class=fmt)
-    _add_compile_args(b)
+    add_compile_args(b)
     b.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
     b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: build/MODEL_NAME); "
                    "tinygen replaces only the files an earlier build wrote there")
@@ -291,7 +169,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("inspect", help="per-layer shapes, parameters, MACs and memory of a model",
                        epilog=EPILOG_INSPECT, formatter_class=fmt)
-    _add_compile_args(i)
+    add_compile_args(i, builds=False)
     i.add_argument("--board", help="compile for this board: its ISA features and kernels (default: none)")
     i.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
     i.add_argument("--plot", metavar="FILE.png", help="also draw the memory plan (buffers over ops) as a PNG")

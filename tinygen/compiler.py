@@ -146,18 +146,21 @@ def _nested_codes(switches: list[tuple[str, Graph]]) -> dict[str, np.ndarray]:
 
 
 def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
-          progress: Progress = lambda msg: None, force: bool = False) -> BuildResult:
+          progress: Progress = lambda msg: None, force: bool = False, model_id: str | None = None) -> BuildResult:
     """Write the project for `board` into out_dir and compile it. Only the files an earlier
     build wrote there are replaced; a non-empty folder that is not a tinygen build is
-    refused unless `force` (tinygen.build.output)."""
+    refused unless `force` (tinygen.build.output). `model_id` is what `profile%` reports as
+    m-model-[ID] (default: tinygen.model_id.resolve_model_id's)."""
     from tinygen.autotune import kernel_report
     from tinygen.build.output import staged_output
     from tinygen.codegen.project import MANIFEST, write_project
+    from tinygen.model_id import resolve_model_id
 
     out_dir = Path(out_dir)
+    model_id, origin = resolve_model_id(model_id, source.path, source.name)
     with staged_output(out_dir, force, keep=[source.path]) as stage:
         progress("generating C")
-        info = write_project(graph, stage, source.name, source.source_hash, board)
+        info = write_project(graph, stage, source.name, source.source_hash, board, (model_id, origin))
         # the kernel per layer (with --kernels auto: measured instructions and the rivals')
         info["kernels"] = graph.meta.get("kernels") or kernel_report(graph, None)
         (stage / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")

@@ -6,6 +6,7 @@
 #include "tg_infer.h"
 #include "tg_input.h"
 #include "tg_io.h"
+#include "tg_lap.h"
 #include "tg_port.h"
 #include "tg_protocol.h"
 #include "tg_switch.h"
@@ -16,39 +17,6 @@
 
 #define TG_DB_ARGS "load N | db HEX | db print"
 
-/*
- * A lap line for the counter's current value: microseconds where they can be
- * known (a cycle counter and its clock, or the stdio port's nanoseconds),
- * executed instructions on stand-ins, never instructions called time.
- */
-static void tg_lap(void)
-{
-    uint64_t now = tg_port_counter();
-    switch (tg_port_counter_kind()) {
-    case TG_COUNTER_CYCLES: {
-        uint64_t hz = tg_port_clock_hz();
-        if (hz == 0u) {
-            tg_error("port counts cycles but reports no clock: cannot give microseconds");
-            return;
-        }
-        /* split so that nothing overflows: (now % hz) * 1e6 < 2^32 * 1e6 */
-        uint64_t us = now / hz * 1000000u + now % hz * 1000000u / hz;
-        tg_io_str("m-lap-us-");
-        tg_io_u64(us);
-        break;
-    }
-    case TG_COUNTER_NANOSECONDS:
-        tg_io_str("m-lap-us-");
-        tg_io_u64(now / 1000u);
-        break;
-    default:
-        tg_io_str("m-lap-instr-");
-        tg_io_u64(now);
-        break;
-    }
-    tg_io_end_line();
-}
-
 static void tg_cmd_name(const tg_word *args, int nargs)
 {
     TG_NO_ARGS();
@@ -58,8 +26,10 @@ static void tg_cmd_name(const tg_word *args, int nargs)
 static void tg_cmd_profile(const tg_word *args, int nargs)
 {
     TG_NO_ARGS();
-    tg_io_line("m-profile-[tinygen " TG_MODEL_TINYGEN_VERSION "]");
-    tg_io_line("m-model-[" TG_MODEL_NAME "]");
+    tg_io_str("m-profile-[tinygen " TG_MODEL_TINYGEN_VERSION);
+    tg_lap_print_profile_note();
+    tg_io_end_bracket();
+    tg_io_line("m-model-[" TG_MODEL_ID "]");
 }
 
 static void tg_help_table(const tg_command *table, int count, const char *prefix)
@@ -89,7 +59,7 @@ static void tg_cmd_help(const tg_word *args, int nargs)
 static void tg_cmd_timestamp(const tg_word *args, int nargs)
 {
     TG_NO_ARGS();
-    tg_lap();
+    tg_lap_print(tg_port_counter());
 }
 
 static void tg_cmd_db(const tg_word *args, int nargs)
@@ -113,12 +83,14 @@ static void tg_cmd_infer(const tg_word *args, int nargs)
 {
     uint32_t runs = TG_INFER_DEFAULT_RUNS;
     uint32_t warmups = TG_INFER_DEFAULT_WARMUPS;
-    if (nargs >= 1 && (tg_word_u32(&args[0], &runs) != 0 || runs == 0u)) {
+    if (nargs >= 1 && tg_arg_u32(&args[0], &runs) != 0) {
+        return;
+    }
+    if (runs == 0u) {
         tg_error("Inference iterations must be >0");
         return;
     }
-    if (nargs >= 2 && tg_word_u32(&args[1], &warmups) != 0) {
-        tg_error("Inference warmup must be >=0");
+    if (nargs >= 2 && tg_arg_u32(&args[1], &warmups) != 0) {
         return;
     }
     if (tg_input_check() != 0) {
@@ -134,11 +106,14 @@ static void tg_cmd_infer(const tg_word *args, int nargs)
     tg_io_str("m-infer-start-");
     tg_io_u64(runs);
     tg_io_end_line();
-    tg_lap();
+    /* both laps printed after the runs, so that printing the first is not timed */
+    uint64_t start = tg_port_counter();
     for (uint32_t i = 0; i < runs; i++) {
         (void)tg_infer_run(); /* copies the input each time: the arena is reused */
     }
-    tg_lap();
+    uint64_t end = tg_port_counter();
+    tg_lap_print(start);
+    tg_lap_print(end);
     tg_io_line("m-infer-done");
     tg_infer_print_results();
 }
@@ -153,7 +128,7 @@ static void tg_cmd_results(const tg_word *args, int nargs)
 
 const tg_command tg_eembc_commands[] = {
     {"name", 0, 0, tg_cmd_name, "", "the device name"},
-    {"profile", 0, 0, tg_cmd_profile, "", "firmware and model"},
+    {"profile", 0, 0, tg_cmd_profile, "", "firmware (emulated: what laps count) and model id"},
     {"help", 0, 0, tg_cmd_help, "", "this list"},
     {"timestamp", 0, 0, tg_cmd_timestamp, "", "a lap line (m-lap-us or m-lap-instr)"},
     {"db", 1, 2, tg_cmd_db, TG_DB_ARGS, "fill the input buffer in hex"},

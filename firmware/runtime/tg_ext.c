@@ -1,8 +1,10 @@
 /* The tinygen extensions, `tg SUBCOMMAND ...` (PROTOCOL.md, "tinygen extensions"). */
 #include "model.h"
+#include "tg_board.h"
 #include "tg_infer.h"
 #include "tg_input.h"
 #include "tg_io.h"
+#include "tg_lap.h"
 #include "tg_port.h"
 #include "tg_protocol.h"
 
@@ -47,12 +49,16 @@ static void tg_info_sizes(const char *key, int count, int32_t (*size)(int))
 static void tg_cmd_info(const tg_word *args, int nargs)
 {
     TG_NO_ARGS();
-    tg_io_str("m-tg-info-[version=" TG_MODEL_TINYGEN_VERSION ",model=" TG_MODEL_NAME ",hash=" TG_MODEL_HASH);
+    tg_io_str("m-tg-info-[version=" TG_MODEL_TINYGEN_VERSION ",model=" TG_MODEL_NAME ",id=" TG_MODEL_ID
+              ",hash=" TG_MODEL_HASH);
     tg_info_key("port");
     tg_io_str(tg_port_name());
     tg_info_key("counter");
     tg_io_str(tg_counter_name());
     tg_info_u64("clock_hz", tg_port_clock_hz());
+    tg_info_key("lap");
+    tg_io_str(tg_lap_unit());
+    tg_info_u64("board_clock_hz", TG_BOARD_CLOCK_HZ);
     tg_info_u64("arena", TG_MODEL_ARENA_SIZE);
     tg_info_u64("weights", TG_MODEL_WEIGHT_BYTES);
     tg_info_u64("layers", (uint64_t)tg_model_num_layers());
@@ -186,6 +192,8 @@ const tg_command tg_ext_commands[] = {
     {"out", 0, 0, tg_cmd_out, "", "the outputs of the last inference, hex"},
     {"layers", 0, 0, tg_cmd_layers, "", "one inference layer by layer, a count per layer"},
     {"layer-out", 1, 1, tg_cmd_layer_out, "I", "run layers 0..I, print layer I's output"},
+    {"lap", 0, 1, tg_cmd_lap, "[us|instr]",
+     "unit of lap lines; stand-ins: instr (default) or us = instructions at the board's clock"},
     {"exit", 1, 1, tg_cmd_exit, "CODE", "leave the firmware (0..255; stand-ins exit)"},
 };
 const int tg_ext_command_count = (int)(sizeof tg_ext_commands / sizeof tg_ext_commands[0]);

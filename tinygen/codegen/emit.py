@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_identifier,
-                                     c_int, c_macro, c_struct_init)
+                                     c_int, c_macro, c_string, c_struct_init)
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels import specialize
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
@@ -216,7 +216,7 @@ def _kernel_headers(graph: Graph) -> set[str]:
             {BACKEND_HEADERS[b].rsplit("/", 1)[-1] for b in backends if b in BACKEND_HEADERS})
 
 
-def project_data(graph: Graph, model_name: str, source_hash: str, version: str) -> dict:
+def project_data(graph: Graph, model_name: str, source_hash: str, version: str, model_id: str | None = None) -> dict:
     """Everything the model templates render. A switchable model renders one section per
     switch (prefix swK_ on its layers, macros and arrays); arrays equal across switches
     are stored once."""
@@ -229,6 +229,8 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str) 
     arrays = [a for sw in switches for a in sw["arrays"]]
     return {
         "model_name": model_name,
+        "model_id": model_id if model_id is not None else model_name,
+        "model_id_c": c_string(model_id if model_id is not None else model_name),
         "source_hash": source_hash,
         "version": version,
         "switches": switches,

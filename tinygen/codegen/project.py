@@ -16,10 +16,18 @@ from tinygen.board import Board
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.ir import Graph
+from tinygen.model_id import FROM_NAME, default_model_id
 from tinygen.resources import data_dir
 from tinygen.switches import is_switchable, switch_graphs
 
 MANIFEST = "tinygen.json"
+BOARD_HEADER = "tg_board.h"     # the board's facts the runtime needs (its clock, for emulated m-lap-us)
+
+
+def board_data(board: Board) -> dict:
+    """What tg_board.h says about the board the project is built for."""
+    return {"board": board.name, "source": f"boards/{board.path.name}" if board.path else board.name,
+            "version": __version__, "clock_hz": f"{int(board.clock_hz or 0)}u"}
 
 
 def _env() -> jinja2.Environment:
@@ -40,6 +48,8 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
         "tinygen_version": __version__,
         "model": data["model_name"],
         "model_hash": data["source_hash"],
+        "model_id": data["model_id"],               # profile% answers m-model-[model_id]
+        "model_id_source": data["model_id_source"],
         "board": board.name,
         "source_layout": graph.meta.get("source_layout", "NHWC"),
         "arena_size": data["arena_size"],
@@ -58,13 +68,18 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
     }
 
 
-def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, board: Board) -> dict:
-    """Render the project into `dest` (which must exist and be empty). Returns the manifest."""
+def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, board: Board,
+                  model_id: tuple[str, str] | None = None) -> dict:
+    """Render the project into `dest` (which must exist and be empty). Returns the manifest.
+    `model_id` is (id, where it came from); default the model name."""
     env = _env()
-    data = project_data(graph, model_name, source_hash, __version__)
+    model_id = model_id or (default_model_id(model_name), FROM_NAME)
+    data = project_data(graph, model_name, source_hash, __version__, model_id[0])
+    data["model_id_source"] = model_id[1]
     for template, out in (("model.h.j2", "model.h"), ("model.c.j2", "model.c"),
                           ("weights.h.j2", "weights.h"), ("weights.c.j2", "weights.c")):
         (dest / out).write_text(env.get_template(template).render(**data))
+    (dest / BOARD_HEADER).write_text(env.get_template("tg_board.h.j2").render(**board_data(board)))
     firmware = data_dir("firmware")
     sources = kernel_sources(graph)
     for rel in sources:

@@ -20,6 +20,7 @@ EPILOG_FLASH = """examples:
   tinygen flash --board f746zg -o build/kws --probe openocd           # an existing build, another probe
   tinygen flash --board f746zg -o build/kws --emulate                 # boot it on the QEMU stand-in instead
   tinygen flash --board f746zg -o build/kws --emulate --serve         # ... and serve its serial port until Ctrl-C
+  tinygen flash --board f746zg -o build/kws --emulate --serve --pty   # ... on /dev/pts/N, for the MLPerf Tiny runner
 """
 EPILOG_HIL = """examples:
   tinygen hil examples/models/dscnn.py --board f746zg --emulate --data test.npz
@@ -44,7 +45,7 @@ def _build(args, board, source, graph, progress):
     from tinygen.compiler import build
 
     out = Path(args.output) if args.output else Path("build") / source.name
-    return build(source, graph, board, out, progress, args.force)
+    return build(source, graph, board, out, progress, args.force, model_id=args.model_id)
 
 
 def _check_model(info: dict, manifest: dict, board, project) -> None:
@@ -57,14 +58,20 @@ def _check_model(info: dict, manifest: dict, board, project) -> None:
 
 
 def cmd_flash(args) -> int:
-    from tinygen.cli import _check_output, _compile, _Progress
+    from tinygen.cli_common import Progress, check_output_early, compile_model
     from tinygen.hil.target import describe, device_url, open_device
 
     board = _board_for(args)
-    progress = _Progress(args.quiet)
+    if args.pty and not (args.serve and (args.emulate or board.build == "host")):
+        raise UsageError("--pty serves a stand-in on a pseudo-terminal", "use it with --emulate --serve "
+                         "(a real board's port is already a serial port)")
+    if args.lap is not None and not (args.emulate or board.build == "host"):
+        raise UsageError("--lap sets the unit of a stand-in's lap lines", "use it with --emulate (a real board's "
+                         "laps are m-lap-us from its cycle counter)")
+    progress = Progress(args.quiet)
     if args.model:
-        _check_output(args)
-        source, graph = _compile(args, progress, board)
+        check_output_early(args)
+        source, graph = compile_model(args, progress, board)
         project = _build(args, board, source, graph, progress).out_dir
     elif args.output:
         project = Path(args.output)
@@ -76,19 +83,25 @@ def cmd_flash(args) -> int:
     if args.emulate or board.build == "host":
         with device_url(board, project, emulate=True) as url:
             progress(f"booting on {describe(board, True, None)}")
-            from tinygen.hil.client import Device
+            from tinygen.hil.client import Device, describe_laps
             from tinygen.hil.link import Link
 
             with Link.open(url) as link:
                 dev = Device(link)
                 name = dev.connect()
+                if args.lap is not None:
+                    dev.lap(args.lap)
                 info = dev.info()
-            print(f"{name} runs {info.get('model')} (hash {info.get('hash')}) on {info.get('port')}, "
-                  f"counting {info.get('counter')}")
-            print(f"serial: {url}")
-            if args.serve:
-                print("serving until Ctrl-C ...", flush=True)
-                _serve_forever()
+            print(f"{name} runs {info.get('model')} (model id {info.get('id')}, hash {info.get('hash')}) on "
+                  f"{info.get('port')}, counting {info.get('counter')}")
+            print(describe_laps(info))
+            if args.serve and args.pty:
+                _serve_pty(url)
+            else:
+                print(f"serial: {url}")
+                if args.serve:
+                    print("serving until Ctrl-C ...", flush=True)
+                    _serve_forever()
         return 0
 
     from tinygen.run.flash import flash
@@ -102,20 +115,35 @@ def cmd_flash(args) -> int:
     return 0
 
 
-def _serve_forever() -> None:
+def _serve_pty(url: str) -> None:
+    """Serve the device on a pseudo-terminal (for programs that open only serial ports)."""
+    from tinygen.hil.pty import PtyBridge
+
+    bridge = PtyBridge(url)
+    with bridge as path:
+        print(f"serial: {path} (a pseudo-terminal relayed to {url})")
+        print("serving until Ctrl-C ...", flush=True)
+        _serve_forever(lambda: bridge.alive)
+        if bridge.error:
+            raise TinygenError(f"stopped serving {path}: {bridge.error}",
+                               "a `tg exit` or a crash ends the stand-in; start tinygen flash --serve again")
+
+
+def _serve_forever(alive=lambda: True) -> None:
+    """Sleep until Ctrl-C, or until `alive()` turns false (checked twice a second)."""
     # Ctrl-C stops the server even where the parent started us with SIGINT ignored (a
     # non-interactive shell's background job, a test runner's worker): Python then
     # inherits the ignore and would never raise KeyboardInterrupt
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        while True:
-            time.sleep(3600)
+        while alive():
+            time.sleep(0.5)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
 
 
 def cmd_hil(args) -> int:
-    from tinygen.cli import _check_output, _compile, _Progress
+    from tinygen.cli_common import Progress, check_output_early, compile_model
     from tinygen.hil.report import plot, render, summarize
     from tinygen.hil.session import load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
@@ -128,9 +156,9 @@ def cmd_hil(args) -> int:
         resolve_port(board, args.port)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
-    progress = _Progress(args.quiet)
-    _check_output(args)
-    source, graph = _compile(args, progress, board)
+    progress = Progress(args.quiet)
+    check_output_early(args)
+    source, graph = compile_model(args, progress, board)
     inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
     picked = _switches(args, graph)
     result = _build(args, board, source, graph, progress)
@@ -209,11 +237,11 @@ def _add_device_args(p, fmt_port: str) -> None:
 
 def add_commands(sub, fmt) -> None:
     """Add the flash and hil sub-commands to the `tinygen` parser."""
-    from tinygen.cli import _add_compile_args
+    from tinygen.cli_common import add_compile_args
 
     f = sub.add_parser("flash", help="write a built firmware to a board (or boot it on the board's stand-in)",
                        epilog=EPILOG_FLASH, formatter_class=fmt)
-    _add_compile_args(f, model_optional=True)           # -o alone flashes an earlier build
+    add_compile_args(f, model_optional=True)           # -o alone flashes an earlier build
     f.set_defaults(func=cmd_flash)
     f.add_argument("-o", "--output", "--project", dest="output", metavar="DIR",
                    help="the built project (with MODEL: where to build it; default build/MODEL_NAME)")
@@ -222,10 +250,17 @@ def add_commands(sub, fmt) -> None:
                    help="with MODEL: build into a non-empty folder that is not a tinygen build, beside its files")
     f.add_argument("--serve", action="store_true",
                    help="with --emulate: keep the stand-in running and its socket:// URL open until Ctrl-C")
+    f.add_argument("--pty", action="store_true",
+                   help="with --emulate --serve: serve it on a pseudo-terminal (/dev/pts/N) instead, for "
+                        "programs that open only serial ports (the MLPerf Tiny runner)")
+    f.add_argument("--lap", choices=("instr", "us"), default=None,
+                   help="with --emulate: what the stand-in's lap lines report: instr, executed instructions "
+                        "(m-lap-instr, its default), or us, instructions at the real board's clock as m-lap-us "
+                        "(what the MLPerf Tiny runner reads; profile%% marks it emulated)")
 
     h = sub.add_parser("hil", help="run a data set through the model on a board or stand-in and compare "
                                    "with the reference", epilog=EPILOG_HIL, formatter_class=fmt)
-    _add_compile_args(h)
+    add_compile_args(h)
     h.add_argument("--data", required=True, metavar="DATA",
                    help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout")
     h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot)")

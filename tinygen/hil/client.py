@@ -108,6 +108,17 @@ def parse_info(text: str) -> dict:
     return info
 
 
+def describe_laps(info: dict) -> str:
+    """What the device's lap lines (timestamp%, infer%) report, from `tg info`, for people."""
+    if info.get("lap") == "instr":
+        return "laps: m-lap-instr, executed instructions (after tg lap us: m-lap-us, for benchmark runners)"
+    if info.get("counter") == "instructions":
+        mhz = int(info.get("board_clock_hz", 0)) / 1e6
+        return (f"laps: m-lap-us, emulated: executed instructions at the board's {mhz:g} MHz clock "
+                "(as if each took one cycle), not measured time")
+    return "laps: m-lap-us from " + ("the cycle counter" if info.get("counter") == "cycles" else "the host's clock")
+
+
 class Device:
     """A tinygen firmware at the other end of a Link."""
 
@@ -183,6 +194,16 @@ class Device:
     def info(self) -> dict:
         return parse_info(self.command("tg info").value("m-tg-info"))
 
+    def lap(self, unit: str | None = None) -> str:
+        """`tg lap [us|instr]`: set (or, with None, ask) the unit of the lap lines; returns it.
+        Stand-ins count instructions (instr, their default) and give `us` as instructions at
+        the real board's clock; real boards and the host only have `us`."""
+        reply = self.command("tg lap" if unit is None else f"tg lap {unit}")
+        got = reply.value("m-tg-lap")
+        if unit is not None and got != unit:
+            raise ProtocolError(f"asked for laps in {unit}, the device answered m-tg-lap-[{got}]")
+        return got
+
     def upload(self, data: bytes) -> None:
         """Binary input upload (`tg load N%` + N raw bytes)."""
         if "m-load-done" not in self.command(f"tg load {len(data)}", data).lines:
@@ -244,4 +265,4 @@ class Device:
                 return
 
 
-__all__ = ["Device", "DeviceError", "InferResult", "Layer", "ProtocolError", "Reply", "parse_info"]
+__all__ = ["Device", "DeviceError", "describe_laps", "InferResult", "Layer", "ProtocolError", "Reply", "parse_info"]

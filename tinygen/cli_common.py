@@ -1,0 +1,152 @@
+"""What the commands that compile a model share: its command-line options, the
+compile itself (load, calibrate, quantize, lower, choose kernels) and progress
+lines. Used by tinygen.cli (build, inspect) and tinygen.hil.cli (flash, hil)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from tinygen.errors import UsageError
+from tinygen.kernels.table import BACKENDS
+from tinygen.model_id import check_model_id
+
+
+class Progress:
+    """Numbered progress lines on stderr with the time each step took."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.start = time.perf_counter()
+        self.step = 0
+
+    def __call__(self, message: str) -> None:
+        self.step += 1
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:6.2f}s] {message}", file=sys.stderr, flush=True)
+
+
+def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, builds: bool = True) -> None:
+    """The model and how to compile it; `builds`: the command also writes firmware (--model-id)."""
+    p.add_argument("model", nargs="?" if model_optional else None,
+                   help="model file: .py (defines model() and example_input()), .pt2, or int8 .tflite")
+    p.add_argument("--calib", metavar="DATA",
+                   help="calibration inputs: .npy, .npz, FILE.py:FUNCTION, or 'random' "
+                        "(default: the model file's calibration_data())")
+    p.add_argument("--calib-method", choices=("minmax", "percentile"), default="minmax",
+                   help="how activation ranges are taken from the calibration data (default: minmax)")
+    p.add_argument("--percentile", type=float, default=99.99, metavar="P",
+                   help="with --calib-method percentile: keep the [100-P, P] percentile range (default 99.99)")
+    p.add_argument("--kernels", choices=BACKENDS, default=None,
+                   help="kernel implementations: tinygen's (with the board's ISA extensions), portable C only, "
+                        "CMSIS-NN where it has the layer, or auto: per layer the fastest by executed "
+                        "instructions measured on the board's stand-in, cached "
+                        "(default: auto on Cortex-M boards, tinygen otherwise)")
+    p.add_argument("--cmsis-nn", metavar="PATH", default=None,
+                   help="a CMSIS-NN source tree for --kernels cmsis-nn / auto (default: $CMSIS_NN_PATH)")
+    p.add_argument("--no-compact", dest="compact", action="store_false",
+                   help="keep the zeroed filters of a pruned model (default: remove them and the matching "
+                        "input channels of their readers, where that is exact)")
+    p.add_argument("--no-lower-peak", dest="lower_peak", action="store_false",
+                   help="keep every layer's preferred kernel (or --kernels auto's choice) even where a "
+                        "scratch-free kernel would lower the arena (default: swap at the arena's peak); with "
+                        "--kernels cmsis-nn and --no-compact every layer CMSIS-NN has a kernel for runs it")
+    p.add_argument("--storage", choices=("separate", "nested"), default="separate",
+                   help="switchable-precision models: store each switch's weights at its width (separate, "
+                        "exact for any quantizer), or nested layers once as 8 bit planes that every switch "
+                        "reads with the bit-serial kernel (nested; needs the nested weight quantizer)")
+    if builds:
+        p.add_argument("--model-id", metavar="ID", default=None,
+                       help="what the firmware's profile%% answers as m-model-[ID], the id benchmark runners "
+                            "pick their test by (the MLPerf Tiny runner: kws01, vww01, ic01, ad01); default: the "
+                            "MLPerf Tiny id of its four reference models (recognised by sha256), else the model's "
+                            "name")
+    p.add_argument("--arena-region", metavar="NAME", default=None,
+                   help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
+                        "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
+
+
+def compile_model(args, progress, board=None, allow_uncalibrated=False):
+    """Load and compile the model for `board` (None: no ISA features). With
+    allow_uncalibrated (inspect), a model with no calibration data is calibrated
+    on random data without a warning: shapes, MACs and memory do not depend on
+    the ranges. --kernels auto measures the candidate kernels on the board's stand-in."""
+    from tinygen.autotune import compile_auto, default_kernels, kernel_report
+    from tinygen.calib import CalibrationWarning
+    from tinygen.compiler import compile_source, load_source
+    from tinygen.passes import CompileOptions
+
+    if getattr(args, "model_id", None) is not None:
+        check_model_id(args.model_id)           # before the (long) compile
+    if not 50.0 < args.percentile <= 100.0:
+        raise UsageError(f"--percentile {args.percentile} is out of range", "use a value in (50, 100]")
+    progress(f"loading {args.model}")
+    source = load_source(args.model)
+    calib, quiet = args.calib, False
+    if calib is None and source.default_calibration is None and allow_uncalibrated:
+        calib, quiet = "random", True
+    progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
+             else "calibrating and quantizing (int8)")
+    kernels = args.kernels or default_kernels(board)
+    if args.cmsis_nn and kernels not in ("cmsis-nn", "auto"):
+        missing = "" if Path(args.cmsis_nn).expanduser().is_dir() else f" (and {args.cmsis_nn!r} does not exist)"
+        warnings.warn(f"--cmsis-nn is ignored with --kernels {kernels}: only cmsis-nn and auto use CMSIS-NN{missing}")
+    if args.arena_region is not None:
+        from tinygen.build.memory import arena_region
+
+        if board is None:
+            raise UsageError("--arena-region needs --board", "name the board whose memory region to use")
+        arena_region(board, args.arena_region)
+    options = CompileOptions(args.calib_method, args.percentile, board.isa_features if board else frozenset(),
+                             kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
+                             arena_region=args.arena_region, compact=getattr(args, "compact", True),
+                             lower_peak=getattr(args, "lower_peak", True),
+                             storage=getattr(args, "storage", "separate"))
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore", CalibrationWarning)
+        if kernels == "auto" and board is not None:
+            graph = compile_auto(source, calib, options, board, progress)
+        else:
+            graph = compile_source(source, calib, options)
+            note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None
+            graph.meta["kernels"] = kernel_report(graph, kernels, note=note)
+    return source, graph
+
+
+def inputs_of(args) -> list[str]:
+    """The files a command reads (never replaced by the build it makes)."""
+    return [p for p in (getattr(args, key, None) for key in ("model", "calib", "data", "labels"))
+            if p and ":" not in p]
+
+
+def check_output_early(args) -> None:
+    """Refuse an -o folder tinygen may not write into before compiling (a build with
+    --kernels auto measures for minutes first); the build checks again."""
+    from tinygen.build.output import check_output
+
+    if getattr(args, "output", None):
+        check_output(args.output, getattr(args, "force", False), inputs_of(args))
+
+
+def print_kernels(graph) -> None:
+    """--kernels auto: the kernel chosen per layer and its measured instructions."""
+    from tinygen.autotune import choice_table
+
+    report = graph.meta.get("kernels") or {}
+    if report.get("mode") != "auto":
+        return
+    if not any(layer["candidates"] for layer in report["layers"]):
+        print(f"\n  note: {report['note']}" if report.get("note") else "")
+        return
+    print("\n  kernels (auto: per layer the fewest executed instructions on the stand-in):")
+    print("\n".join("    " + line for line in choice_table(report).splitlines()))
+    if report.get("note"):
+        print(f"  note: {report['note']}")
+
+
+__all__ = ["Progress", "add_compile_args", "check_output_early", "compile_model", "inputs_of", "print_kernels"]

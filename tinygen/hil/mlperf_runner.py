@@ -1,0 +1,256 @@
+"""Run the official MLPerf Tiny runner (mlcommons/tiny benchmark/runner), as it
+is, against a tinygen firmware on a port the runner cannot find by itself.
+
+    tinygen flash --board f746zg -o build/kws --emulate --serve --pty    # prints /dev/pts/N
+    python -m tinygen.hil.mlperf_runner --runner ~/tiny/benchmark/runner --port /dev/pts/N \\
+        -- --mode p --dataset_path ~/datasets
+
+The runner finds its device under test by USB vendor and product id
+(`serial.tools.list_ports.comports()`, then `usb.core.find()` for USB-only
+power monitors) and opens it with `serial.Serial(path)`. A stand-in's
+pseudo-terminal has no USB id, so this launcher:
+
+1. asks the device for its model id (`profile%`) and checks that the runner's
+   test script has a test for it and the data set a folder with its truth file;
+2. on a stand-in (which counts instructions), switches the lap lines to
+   emulated microseconds (`tg lap us%`: instructions at the real board's clock),
+   the only unit the runner reads;
+3. lists --port among the serial ports with the USB id of the devices yaml's
+   `dut` entry, and lets `usb.core.find()` find nothing when pyusb or its
+   libusb backend is missing;
+4. runs the runner's main.py unchanged (runpy) with the arguments after `--`,
+   in --workdir, where the runner writes sessions/<time>/ (log.txt,
+   results.txt, results.json). Relative file arguments are resolved against
+   the current directory, then the runner's folder; without -t the runner's
+   tests_<mode>.yaml is used, without -d the devices yaml for the model's test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import sys
+import types
+from pathlib import Path
+
+from tinygen.errors import TinygenError, UsageError
+from tinygen.hil.client import Device, describe_laps
+
+MODES = {"a": "accuracy", "p": "performance", "e": "energy"}
+DEVICES_YAML = {"ad01": "devices_ad.yaml", "sww01": "devices_sww.yaml"}     # else:
+DEFAULT_DEVICES_YAML = "devices_kws_ic_vww.yaml"
+PORT_DESCRIPTION = "tinygen device (reported by tinygen.hil.mlperf_runner)"
+
+
+def _runner_dir(path: str) -> Path:
+    folder = Path(path).expanduser().resolve()
+    if not (folder / "main.py").is_file() or not (folder / "device_manager.py").is_file():
+        raise UsageError(f"{path} is not the MLPerf Tiny runner's folder (no main.py and device_manager.py)",
+                         "give the benchmark/runner folder of a mlcommons/tiny checkout")
+    return folder
+
+
+def _runner_options(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """The runner's options this launcher resolves (main.py's names); the rest passes through."""
+    p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    p.add_argument("-d", "--device_list")
+    p.add_argument("-y", "--device_yaml")
+    p.add_argument("-t", "--test_script")
+    p.add_argument("-s", "--dataset_path", default="datasets")
+    p.add_argument("-m", "--mode", choices=tuple(MODES), default="a")
+    return p.parse_known_args(argv)
+
+
+def _find(path: str, runner: Path, what: str) -> Path:
+    """A file argument: relative to the current directory, else to the runner's folder."""
+    for base in (Path.cwd(), runner):
+        candidate = (base / path).expanduser()
+        if candidate.is_file():
+            return candidate.resolve()
+    raise UsageError(f"{what} {path} not found here or in {runner}", f"give the path of the {what}")
+
+
+def _yaml(path: Path):
+    import yaml
+
+    try:
+        with open(path) as f:
+            return yaml.safe_load(f)
+    except (OSError, yaml.YAMLError) as e:
+        raise UsageError(f"cannot read {path}: {e}") from None
+
+
+def dut_usb_id(devices: list) -> tuple[int, int, dict]:
+    """(vendor id, product id, entry) of the devices yaml's DUT: its last `type: dut` entry
+    (the one main.py uses), first USB id; refused when an earlier entry claims that id,
+    since the runner gives a port to the first entry that matches it."""
+    duts = [d for d in devices or [] if isinstance(d, dict) and d.get("type") == "dut"]
+    if not duts or not duts[-1].get("usb"):
+        raise UsageError("the devices yaml has no `type: dut` entry with a `usb:` id",
+                         "add one (e.g. name: tinygen, type: dut, baud: 115200, usb: {0x0483: 0x374B})")
+    dut = duts[-1]
+    vid, pids = next(iter(dut["usb"].items()))
+    pid = pids[0] if isinstance(pids, list) else pids
+    for d in devices:
+        if d is dut:
+            break
+        usb = d.get("usb") or {}
+        listed = usb.get(vid, [])
+        if pid in (listed if isinstance(listed, list) else [listed]):
+            raise UsageError(f"USB id {vid:04x}:{pid:04x} of the dut entry {dut.get('name')} is also the "
+                             f"{d.get('type')} entry {d.get('name')}'s, which the runner would give the port to",
+                             "give the dut entry a USB id of its own in the devices yaml")
+    return int(vid), int(pid), dut
+
+
+def _check_device(port: str, keep_lap: bool) -> dict:
+    """Ask the device who it is; on a stand-in, switch its laps to emulated microseconds."""
+    from tinygen.hil.link import Link
+
+    with Link.open(port) as link:
+        dev = Device(link)
+        name = dev.connect()
+        info = dev.info()
+        model = dev.profile()["model"]
+        if info.get("counter") == "instructions" and not keep_lap:
+            dev.lap("us")
+            info = dev.info()
+    return {**info, "name": name, "model": model}     # model: the id profile% answers
+
+
+def _report_port(port: str, vid: int, pid: int) -> None:
+    """Make serial.tools.list_ports.comports() list `port` with the DUT's USB id."""
+    from serial.tools import list_ports, list_ports_common
+
+    real_comports = list_ports.comports
+    here = os.path.realpath(port)
+
+    def comports(*args, **kwargs):
+        info = list_ports_common.ListPortInfo(port, skip_link_detection=True)
+        info.vid, info.pid = vid, pid
+        info.description = info.product = PORT_DESCRIPTION
+        info.hwid = f"USB VID:PID={vid:04X}:{pid:04X} (tinygen.hil.mlperf_runner)"
+        others = [p for p in real_comports(*args, **kwargs) if os.path.realpath(p.device) != here]
+        return others + [info]
+
+    list_ports.comports = comports
+
+
+def _usb_without_backend() -> str | None:
+    """usb.core.find() for the runner's USB-only scan: pyusb's, finding nothing when pyusb or
+    its libusb backend is missing. Returns a note when that is the case."""
+    try:
+        import usb.core
+    except ImportError:
+        core = types.ModuleType("usb.core")
+        core.find = lambda find_all=False, **kwargs: iter(()) if find_all else None
+        package = types.ModuleType("usb")
+        package.core = core
+        sys.modules.update({"usb": package, "usb.core": core})
+        return "pyusb is not installed: USB-only power monitors (JS220) cannot be found"
+    find = usb.core.find
+
+    def find_or_nothing(*args, **kwargs):
+        try:
+            return find(*args, **kwargs)
+        except usb.core.NoBackendError:
+            return iter(()) if kwargs.get("find_all") else None
+
+    usb.core.find = find_or_nothing
+    return None
+
+
+def prepare(args) -> tuple[Path, list[str], dict]:
+    """Check everything the runner will need; returns (runner folder, its argv, the device)."""
+    runner = _runner_dir(args.runner)
+    options, rest = _runner_options(args.runner_args)
+    device = _check_device(args.port, args.keep_lap)
+    model = device["model"]
+    tests_path = _find(options.test_script or f"tests_{MODES[options.mode]}.yaml", runner, "test script")
+    tests = _yaml(tests_path) or {}
+    if model not in tests:
+        raise TinygenError(f"the device answers m-model-[{model}] and {tests_path.name} has no test for it "
+                           f"(it has {', '.join(tests)})",
+                           "rebuild with tinygen build/flash ... --model-id ID for the test you mean, e.g. kws01")
+    dataset = Path(options.dataset_path).expanduser().resolve()
+    truth = dataset / tests[model].get("model", model) / str(tests[model].get("truth_file", ""))
+    if not truth.is_file():
+        raise UsageError(f"no truth file {truth} for {model}",
+                         f"give --dataset_path a folder with {tests[model].get('model', model)}/"
+                         f"{tests[model].get('truth_file')} and the files it lists")
+    argv = ["-s", str(dataset), "-m", options.mode, "-t", str(tests_path)]
+    if options.device_yaml is not None:
+        raise UsageError("-y/--device_yaml is not supported by this launcher", "write the yaml to a file, pass -d")
+    devices_path = _find(options.device_list or DEVICES_YAML.get(model, DEFAULT_DEVICES_YAML), runner,
+                         "devices yaml")
+    vid, pid, dut = dut_usb_id(_yaml(devices_path))
+    check_name = dut.get("check_name")
+    if check_name is not None and check_name != device["name"]:
+        raise UsageError(f"the dut entry {dut.get('name')} wants check_name {check_name}, the device is "
+                         f"{device['name']}", "set check_name: tinygen in the devices yaml or remove it")
+    argv += ["-d", str(devices_path)] + rest
+    device.update(vid=vid, pid=pid, dut=dut.get("name"), devices=devices_path)
+    return runner, argv, device
+
+
+def run_runner(runner: Path, argv: list[str], workdir: Path) -> None:
+    """main.py as `python main.py ARGV` from `workdir`, in this process."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    saved = (list(sys.argv), list(sys.path), os.getcwd(), sys.stdout, sys.stderr)
+    sys.argv = [str(runner / "main.py"), *argv]
+    sys.path.insert(0, str(runner))
+    os.chdir(workdir)
+    try:
+        runpy.run_path(str(runner / "main.py"), run_name="__main__")
+    finally:
+        # the runner sends stdout and stderr to its log while it runs
+        sys.argv, sys.path[:], cwd, sys.stdout, sys.stderr = saved
+        os.chdir(cwd)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m tinygen.hil.mlperf_runner", description=__doc__.split("\n\n")[0],
+                                epilog="arguments after -- go to the runner's main.py (--mode, --dataset_path, "
+                                       "-d, -t)", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runner", default=os.environ.get("MLPERF_TINY_RUNNER"), metavar="DIR",
+                   help="the runner's folder, benchmark/runner of a mlcommons/tiny checkout "
+                        "(default: $MLPERF_TINY_RUNNER)")
+    p.add_argument("--port", required=True, help="the device: a stand-in's pty (tinygen flash --emulate --serve "
+                                                 "--pty) or a board's serial port")
+    p.add_argument("--workdir", default=str(Path("build") / "mlperf-runner"), metavar="DIR",
+                   help="where the runner runs and writes sessions/ (default: build/mlperf-runner)")
+    p.add_argument("--keep-lap", action="store_true",
+                   help="leave a stand-in's lap unit as it is (default: switch it to emulated m-lap-us)")
+    p.add_argument("runner_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    if args.runner_args[:1] == ["--"]:
+        args.runner_args = args.runner_args[1:]
+    try:
+        if not args.runner:
+            raise UsageError("no runner folder", "pass --runner PATH/benchmark/runner or set MLPERF_TINY_RUNNER")
+        runner, runner_argv, device = prepare(args)
+        note = _usb_without_backend()
+        _report_port(args.port, device["vid"], device["pid"])
+    except TinygenError as e:
+        print(f"mlperf_runner: error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, UsageError) else 1
+    print(f"{args.port}: {device['name']} runs model id {device['model']} on {device.get('port')}; "
+          f"{describe_laps(device)}")
+    if device.get("lap") != "us":
+        print("warning: the runner reads only m-lap-us and will find no time (leave out --keep-lap)")
+    print(f"listed as the runner's dut {device['dut']} (USB {device['vid']:04x}:{device['pid']:04x} from "
+          f"{device['devices'].name})" + (f"; {note}" if note else ""))
+    workdir = Path(args.workdir).resolve()
+    print(f"running {runner / 'main.py'} {' '.join(runner_argv)}\n  in {workdir}", flush=True)
+    run_runner(runner, runner_argv, workdir)
+    print(f"the runner's logs and results: {workdir / 'sessions'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
