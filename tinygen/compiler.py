@@ -194,7 +194,7 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
 def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
           progress: Progress = lambda msg: None) -> BuildResult:
     """Write the project for `board` into out_dir and compile it."""
-    from tinygen.autotune import kernel_report
+    from tinygen.kernel_report import kernel_report
     from tinygen.codegen.project import MANIFEST, write_project
 
     out_dir = Path(out_dir)
