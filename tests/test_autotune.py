@@ -293,6 +293,21 @@ def test_auto_refuses_a_model_too_big_before_measuring(tmp_path, monkeypatch, ca
     assert autotune.compile_source.calls == 1, "only the model itself was compiled, no variant"
 
 
+def test_build_and_inspect_pass_timeout_to_measuring(tmp_path, monkeypatch):
+    seen = []
+
+    def spy(source, calib, opts, board, progress=None, measure=None, cache=None, timeout=None):
+        seen.append(timeout)
+        return compile_auto(source, calib, opts, board, progress, measure=FakeStandin(),
+                            cache=MeasurementCache(tmp_path / "c.json"), timeout=timeout)
+
+    monkeypatch.setattr(autotune, "compile_auto", spy)
+    model = str(example_source("mlp").path)
+    assert main(["inspect", model, "--board", "f746zg", "--timeout", "42"]) == 0
+    assert main(["inspect", model, "--board", "f746zg"]) == 0
+    assert seen == [42.0, autotune.DEFAULT_TIMEOUT]
+
+
 def _counting(fn):
     def counted(*args, **kwargs):
         counted.calls += 1

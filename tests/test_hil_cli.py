@@ -5,6 +5,7 @@ report. The stand-in runs are marked slow."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 
@@ -186,6 +187,7 @@ def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
 
     from test_hil_qemu import alive, children
     from tinygen.hil.client import Device
+    from tinygen.hil.deadline import wait_exit
     from tinygen.hil.link import Link
 
     proc = subprocess.Popen([sys.executable, "-m", "tinygen", "flash", "--board", "f746zg", "-o", str(mlp_f746),
@@ -203,7 +205,7 @@ def test_flash_cli_emulate_serve_until_ctrl_c(mlp_f746):
                 dev = Device(link)
                 assert dev.connect() == "tinygen" and dev.info()["model"] == "mlp"
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(10) == 0
+        assert wait_exit(proc, 10) == 0
         assert qemu_pids and not any(alive(p) for p in qemu_pids)
     finally:
         if proc.poll() is None:
@@ -229,3 +231,26 @@ def test_hil_cli_device_running_another_model():
     with pytest.raises(TinygenError, match=r"the device runs model vww \(hash bbbb\), not this build") as err:
         _check_model({"model": "vww", "hash": "bbbb"}, manifest, get_board("f746zg"), "build/kws")
     assert "tinygen flash --board nucleo-f746zg -o build/kws" in err.value.hint
+
+
+def test_hil_cli_timeout_reaches_the_device(tmp_path, monkeypatch):
+    """--timeout is the Device's allowance per answer, and the host process is timed on its own
+    clock (tg_device's and this process's waits for a CPU left out) where the system reports them."""
+    from tinygen.hil import target
+    from tinygen.hil.deadline import WALL, ProcessClock, clock_for
+
+    seen = []
+    real = target.open_device
+
+    def spy(*args, **kwargs):
+        with real(*args, **kwargs) as dev:
+            seen.append(dev)
+            yield dev
+
+    monkeypatch.setattr(target, "open_device", target.contextmanager(spy))
+    rc, summary = hil(tmp_path, "mlp", "host", "--timeout", "7.5")
+    assert rc == 0 and summary["bit_exact"] == SAMPLES
+    (dev,) = seen
+    assert dev.timeout == 7.5 and dev.pace == target.HOST
+    want = ProcessClock if clock_for([os.getpid()], "me") is not WALL else type(WALL)
+    assert type(dev.link.clock) is want

@@ -27,6 +27,7 @@ from tinygen.hil.deadline import ANY, DEFAULT_TIMEOUT, Pace
 from tinygen.hil.link import READY, TIMEOUT_HINT, Link, LinkError
 
 HEX_CHUNK = 64              # bytes per `db HEX%` line: 128 hex digits, well under TG_CMD_MAX (255)
+RESYNC_SLACK = 2.0          # seconds to answer `name%` beyond the device's own upload timeout
 
 _BRACKET = re.compile(r"^(m-[a-z-]+?)-\[(.*)\]$")
 _LAP = re.compile(r"^m-lap-(us|instr)-(\d+)$")
@@ -161,7 +162,7 @@ class Device:
 
     def connect(self) -> str:
         """Get in step with the device (whatever it was doing) and return its name."""
-        self.name_ = self.link.resync(timeout=self.upload_timeout())
+        self.name_ = self.link.resync(timeout=self.pace.device_timeout + RESYNC_SLACK)
         return self.name_
 
     def upload_timeout(self) -> float:

@@ -192,7 +192,7 @@ class Link:
             return name
         raise LinkTimeout(f"no tinygen device answered on {self.url} after {attempts} attempts to resync",
                           "check that the board runs a tinygen firmware (tinygen flash) and the port and baud "
-                          "rate are right; reset the board (if it is only slow, raise --timeout)")
+                          "rate are right; reset the board")
 
     def _await_name(self, timeout: float, resends: int) -> str:
         name, upload_error = None, False
