@@ -128,7 +128,8 @@ def test_pace_budgets_follow_the_work():
 def test_device_budget_counts_the_last_inference():
     pace = Pace(per_byte=1e-3, per_count=1e-6, device_timeout=0.5)
     dev = Device(link=None, timeout=2.0, pace=pace)
-    assert dev.budget(sent=100, inferences=5) == pytest.approx(2.1)        # no count seen yet
+    assert dev.budget(sent=100, inferences=5) == pytest.approx(12.1)       # no count yet: 2 s per inference
+    assert dev.budget(sent=100) == pytest.approx(2.1)
     dev.last_count = 1000
     assert dev.budget(sent=100, inferences=5) == pytest.approx(2.1 + 5e-3)
     assert dev.budget(inferences=1, timeout=0.5) == pytest.approx(0.501)

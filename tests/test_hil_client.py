@@ -87,6 +87,10 @@ def test_hil_eembc_load_infer_results(dev, model):
     assert res.runs == 3 and res.unit == "us" and res.total >= 0
     assert np.array_equal(as_millis(res.results), result_millis(graph, inputs[5]))
     assert dev.results() == res.results
+    # laps in us are not the counter's units (ns here, cycles on a board): no budget from them
+    assert dev.last_count is None
+    _, count = dev.invoke()
+    assert dev.last_count == count > 0
 
 
 def test_hil_layers_and_layer_outputs_match_reference(dev, model):

@@ -14,7 +14,7 @@ Deadlines: each line of an answer may take `timeout` seconds on the link's
 clock (tinygen.hil.deadline) plus what the command's known work costs at the
 device's Pace: the bytes sent, and the inferences it runs times the counter
 units the last inference took (`tg run`, `tg invoke`, `tg layers` and `infer`
-report them).
+report them); before the first count, `timeout` per inference.
 """
 
 from __future__ import annotations
@@ -130,9 +130,12 @@ class Device:
     # -- plumbing --------------------------------------------------------------------------------
     def budget(self, sent: int = 0, inferences: float = 0, timeout: float | None = None) -> float:
         """Seconds on the link's clock for one answer line: `timeout` (default the
-        device's) plus the known work's cost."""
+        device's) plus the known work's cost; before any inference was counted, each
+        inference may take `timeout` too."""
         slack = self.timeout if timeout is None else timeout
-        return self.pace.budget(slack, sent, inferences * (self.last_count or 0))
+        if self.last_count is None:
+            return self.pace.budget(slack * (1 + inferences), sent)
+        return self.pace.budget(slack, sent, inferences * self.last_count)
 
     def command(self, cmd: str, payload: bytes = b"", timeout: float | None = None, inferences: float = 0) -> Reply:
         """Send `cmd%` (+ raw payload) and read the answer up to `m-ready`, which may
@@ -203,7 +206,8 @@ class Device:
         unit = laps[0].group(1)
         results = [float(v) for v in reply.value("m-results").split(",") if v]
         result = InferResult(runs, unit, int(laps[1].group(2)) - int(laps[0].group(2)), results)
-        self.last_count = max(int(result.per_inference), 1)
+        if unit == "instr":         # the counter's own units (laps in us are not: boards count cycles)
+            self.last_count = max(int(result.per_inference), 1)
         return result
 
     def results(self) -> list[float]:
