@@ -43,7 +43,7 @@ POLL = 0.2              # wall seconds between looks at a process clock while wa
 STALL_LIMIT = 60.0      # wall seconds a process may get no time at all before its deadline fails
 DEFAULT_TIMEOUT = 10.0  # --timeout: seconds per answer beyond the known work
 TIMEOUT_HELP = ("seconds the device may take to answer, beyond the work the harness knows of (uploads, "
-                "inferences): on a QEMU stand-in or the host's tg_device, the emulator's own time (wall "
+                "inferences): on a QEMU stand-in or the host's tg_device, that process's own time (wall "
                 "time less its waits for a CPU, so a loaded machine does not run it out); on a real board, "
                 f"wall seconds (default {DEFAULT_TIMEOUT:g})")
 
