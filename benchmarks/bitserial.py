@@ -35,7 +35,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lowbit_kernels import KERNELS, Call, Kernel, _out_px, conv, fc, run_calls  # noqa: E402
+from lowbit_kernels import (KERNELS, RUN_TIMEOUT, RUN_TIMEOUT_HELP, Call, Kernel, _out_px, conv, fc,  # noqa: E402
+                            run_calls)
+
+from tinygen.hil.deadline import add_timeout_option  # noqa: E402
 
 from tinygen.board import get_board  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits  # noqa: E402
@@ -141,7 +144,7 @@ def _weight_bytes(c: Call) -> int:
     return int(np.asarray(c.arrays[1]).nbytes)
 
 
-def measure(board_name: str, layers: list[str], work: Path) -> list[dict]:
+def measure(board_name: str, layers: list[str], work: Path, timeout: float = RUN_TIMEOUT) -> list[dict]:
     from lowbit_kernels import kernel
 
     rng = np.random.default_rng(0)
@@ -149,7 +152,7 @@ def measure(board_name: str, layers: list[str], work: Path) -> list[dict]:
     for name in layers:
         shape, geom = LAYERS[name]
         calls, planes = layer_calls(geom, rng)
-        run_calls(board_name, calls, work / name)
+        run_calls(board_name, calls, work / name, timeout)
         macs = _out_px(geom) * geom["out_c"] * geom["kernel_h"] * geom["kernel_w"] * geom["in_c"]
         bits = {s.name: s.w_bits for s in SWITCHES}     # w1a8 and w1a1 share the binary weights
         separate_total = sum({bits[c.label]: _weight_bytes(c) for c in calls
@@ -193,12 +196,13 @@ def main(argv=None) -> int:
     ap.add_argument("--boards", nargs="+", default=["f746zg", "f446re"])
     ap.add_argument("--layers", nargs="+", choices=sorted(LAYERS), default=list(LAYERS))
     ap.add_argument("--json", type=Path)
+    add_timeout_option(ap, RUN_TIMEOUT, RUN_TIMEOUT_HELP)
     args = ap.parse_args(argv)
     report = {}
     with tempfile.TemporaryDirectory() as tmp:
         for b in args.boards:
             board = get_board(b)
-            report[board.name] = measure(b, args.layers, Path(tmp) / b)
+            report[board.name] = measure(b, args.layers, Path(tmp) / b, args.timeout)
             print_table(board, report[board.name])
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))

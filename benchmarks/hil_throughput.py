@@ -9,7 +9,8 @@ QEMU, and sends every input through `tg run` (binary upload, one inference, the
 outputs back), each checked against the numpy reference. Prints inferences per
 second, total seconds, executed instructions per inference (the stand-in's
 counter: never cycles or time) and the bytes that crossed the serial link.
-A benchmark, not a test: it prints numbers.
+--timeout: seconds of the emulator's own time per answer beyond the known work
+(tinygen.hil.deadline). A benchmark, not a test: it prints numbers.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> int:
     from tinygen.board import get_board
     from tinygen.compiler import build, compile_source, load_source
+    from tinygen.hil.deadline import add_timeout_option
     from tinygen.hil.session import run_samples, sample_inputs
     from tinygen.hil.target import open_device
     from tinygen.report import table
@@ -37,6 +39,7 @@ def main() -> int:
     p.add_argument("--model", default=str(ROOT / "examples" / "models" / "dscnn.py"))
     p.add_argument("-n", type=int, default=100, help="inferences (default 100)")
     p.add_argument("--json", metavar="FILE")
+    add_timeout_option(p)
     args = p.parse_args()
 
     board = get_board(args.board)
@@ -49,7 +52,7 @@ def main() -> int:
         inputs = sample_inputs(source, graph, args.n, seed=1)
 
         t = time.perf_counter()
-        with open_device(board, result.out_dir, emulate=board.build != "host", timeout=60) as dev:
+        with open_device(board, result.out_dir, emulate=board.build != "host", timeout=args.timeout) as dev:
             boot_s = time.perf_counter() - t
             counter = dev.info()["counter"]
             sent0, recv0 = dev.link.bytes_sent, dev.link.bytes_received

@@ -10,8 +10,9 @@ one inference after a warm-up on the QEMU stand-in: executed instructions in
 total and per layer, with the kernel each layer runs. The two firmwares'
 outputs must be equal. With --specialize, the two firmwares are both built
 with the DSP kernels, without and with per-layer specialization
-(tinygen.kernels.specialize), and flash bytes are compared too. A benchmark,
-not a test: it prints instructions, never cycles.
+(tinygen.kernels.specialize), and flash bytes are compared too. --timeout: seconds
+of the emulator's own time per answer beyond the known work (tinygen.hil.deadline).
+A benchmark, not a test: it prints instructions, never cycles.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygen.hil.deadline import DEFAULT_TIMEOUT, add_timeout_option
+
 ROOT = Path(__file__).resolve().parents[1]
 MLPERF = ROOT / "examples" / "mlperf-tiny"
 MODELS = {
@@ -35,7 +38,8 @@ MODELS = {
 }
 
 
-def measure(path: Path, board, features: frozenset, work: Path, specialize: bool = True) -> dict:
+def measure(path: Path, board, features: frozenset, work: Path, specialize: bool = True,
+            timeout: float = DEFAULT_TIMEOUT) -> dict:
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.hil.target import open_device
     from tinygen.passes import CompileOptions
@@ -51,7 +55,7 @@ def measure(path: Path, board, features: frozenset, work: Path, specialize: bool
         x = rng.integers(-128, 128, size=source.input_shape).astype(np.int8)
     else:
         x = quantize_input(graph, source.to_graph_layout(rng.standard_normal(source.input_shape).astype(np.float32)))
-    with open_device(board, result.out_dir, emulate=True) as dev:
+    with open_device(board, result.out_dir, emulate=True, timeout=timeout) as dev:
         dev.run(x.tobytes())                       # warm-up
         raw, count = dev.run(x.tobytes())
         layers, _, _ = dev.layers()
@@ -71,6 +75,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--specialize", action="store_true",
                     help="compare the DSP kernels without and with per-layer specialization")
+    add_timeout_option(ap)
     args = ap.parse_args(argv)
     board = get_board(args.board)
     report = {}
@@ -78,12 +83,14 @@ def main(argv=None) -> int:
         for name in args.models:
             if args.specialize:
                 labels = ("generic", "specialized")
-                base = measure(MODELS[name], board, board.isa_features, Path(tmp) / f"{name}-generic", False)
-                new = measure(MODELS[name], board, board.isa_features, Path(tmp) / f"{name}-specialized")
+                base = measure(MODELS[name], board, board.isa_features, Path(tmp) / f"{name}-generic", False,
+                               args.timeout)
+                new = measure(MODELS[name], board, board.isa_features, Path(tmp) / f"{name}-specialized", True,
+                              args.timeout)
             else:
                 labels = ("portable", "dsp")
-                base = measure(MODELS[name], board, frozenset(), Path(tmp) / f"{name}-portable")
-                new = measure(MODELS[name], board, board.isa_features, Path(tmp) / f"{name}-dsp")
+                base = measure(MODELS[name], board, frozenset(), Path(tmp) / f"{name}-portable", True, args.timeout)
+                new = measure(MODELS[name], board, board.isa_features, Path(tmp) / f"{name}-dsp", True, args.timeout)
             if base.pop("output") != new.pop("output"):
                 print(f"{name}: the {labels[1]} firmware's output differs from the {labels[0]} one", file=sys.stderr)
                 return 1

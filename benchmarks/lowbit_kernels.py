@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tinygen.board import get_board  # noqa: E402
+from tinygen.hil.deadline import add_timeout_option, run_process  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits  # noqa: E402
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes, pack_rows  # noqa: E402
@@ -259,9 +260,15 @@ def _linker_script(board, dest: Path) -> Path:
     return dest
 
 
-def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = 300) -> list[Call]:
+RUN_TIMEOUT = 300.0      # seconds of QEMU's own time one firmware may run (--timeout)
+RUN_TIMEOUT_HELP = (f"seconds of QEMU's own time (wall time less its waits for a CPU, so a loaded machine does "
+                    f"not run it out) one benchmark firmware may run (default {RUN_TIMEOUT:g})")
+
+
+def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = RUN_TIMEOUT) -> list[Call]:
     """Build one firmware running `calls` in order for the board's QEMU stand-in, run it, and
-    fill each call's result (the output array) and executed instructions."""
+    fill each call's result (the output array) and executed instructions; QEMU may run
+    `timeout` seconds of its own time."""
     work.mkdir(parents=True, exist_ok=True)
     main_c = work / "main.c"
     main_c.write_text(_program(calls))
@@ -278,7 +285,7 @@ def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = 3
     return calls
 
 
-def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: float = 300) -> str:
+def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: float = RUN_TIMEOUT) -> str:
     """Build sources with the mps2 port for the board's stand-in, run it, return its UART text
     (which must end with "done")."""
     board = get_board(board_name)
@@ -296,7 +303,7 @@ def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: floa
     log = work / "uart.txt"
     qemu = [board.emulator["qemu"], "-M", board.emulator["machine"], "-display", "none", "-monitor", "none",
             "-serial", f"file:{log}", *board.emulator["args"], "-kernel", str(elf)]
-    done = subprocess.run(qemu, capture_output=True, text=True, timeout=timeout)
+    done = run_process(qemu, timeout, "QEMU")
     text = log.read_text(errors="replace")
     if done.returncode != 0 or not text.rstrip().endswith("done"):
         raise RuntimeError(f"{board.emulator['machine']} run failed (exit {done.returncode}):\n{text[-2000:]}\n"
@@ -356,7 +363,7 @@ def _s8_params(p: dict) -> dict:
     return {**geometry, **S8_IN}
 
 
-def measure(board_name: str, rows: list[Row], work: Path) -> list[dict]:
+def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_TIMEOUT) -> list[dict]:
     index = []
     rng = np.random.default_rng(0)
     for r in rows:
@@ -367,7 +374,7 @@ def measure(board_name: str, rows: list[Row], work: Path) -> list[dict]:
         row_calls = [Call(n, r.p, arrays) for n in names] + [Call(BASELINE, s8, s8_arrays),
                                                               Call(f"{BASELINE}_dsp", s8, s8_arrays)]
         index.append((r, row_calls))
-        run_calls(board_name, row_calls, work / f"row{len(index)}")     # one firmware per row
+        run_calls(board_name, row_calls, work / f"row{len(index)}", timeout)     # one firmware per row
     report = []
     for r, row_calls in index:
         macs = _out_px(r.p) * r.p["out_c"] * r.p["kernel_h"] * r.p["kernel_w"] * r.p["in_c"]
@@ -383,9 +390,9 @@ def measure(board_name: str, rows: list[Row], work: Path) -> list[dict]:
     return report
 
 
-def popcount_methods(board_name: str, work: Path) -> dict:
+def popcount_methods(board_name: str, work: Path, timeout: float = RUN_TIMEOUT) -> dict:
     """benchmarks/lowbit_popcount.c on the stand-in: {method: {words per call: instructions per word}}."""
-    text = run_firmware(board_name, [Path(__file__).with_name("lowbit_popcount.c")], work)
+    text = run_firmware(board_name, [Path(__file__).with_name("lowbit_popcount.c")], work, timeout)
     table: dict = {}
     totals = set()
     for line in text.splitlines()[:-1]:
@@ -406,6 +413,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", nargs="+", help="kernel types to measure (e.g. b1_b1_s8); default all")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--popcount", action="store_true", help="measure the popcount methods instead")
+    add_timeout_option(ap, RUN_TIMEOUT, RUN_TIMEOUT_HELP)
     args = ap.parse_args(argv)
     rows = [r for r in ROWS if not args.rows or r.kernel.removeprefix("tg_conv2d_") in args.rows]
     import tempfile
@@ -415,12 +423,12 @@ def main(argv=None) -> int:
         for b in args.boards:
             board = get_board(b)
             if args.popcount:
-                report[board.name] = popcount_methods(b, Path(tmp) / b)
+                report[board.name] = popcount_methods(b, Path(tmp) / b, args.timeout)
                 print(f"\n{board.name} stand-in: executed instructions per counted word (load, EOR, count, loop)")
                 for method, per in report[board.name].items():
                     print(f"  {method:<6} " + "  ".join(f"{n:>2} words/call {v:6.2f}" for n, v in per.items()))
                 continue
-            report[board.name] = measure(b, rows, Path(tmp) / b)
+            report[board.name] = measure(b, rows, Path(tmp) / b, args.timeout)
             print(f"\n{board.name} stand-in ({board.emulator['machine']}, {board.core}): executed instructions "
                   f"per MAC (instructions per multiply-accumulate; binary MACs for b1 x b1)")
             print(f"  {'kernel':<20} {'layer':<40} {'bits/w':>6} {'portable':>9} {'dsp':>9} "

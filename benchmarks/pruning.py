@@ -13,7 +13,8 @@
    executed instructions of each. The densities below which the sparse kernel wins are
    what tinygen/kernels/table.py's SPARSE_BREAK_EVEN records.
 
-A benchmark, not a test: it prints instructions, never cycles.
+--timeout: seconds of the emulator's own time per answer beyond the known work
+(tinygen.hil.deadline). A benchmark, not a test: it prints instructions, never cycles.
 """
 
 from __future__ import annotations
@@ -29,19 +30,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tinygen.hil.deadline import DEFAULT_TIMEOUT, add_timeout_option  # noqa: E402
+
 EXAMPLE = ROOT / "examples" / "pruned" / "resnet8_pruned.py"
 DENSITIES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CORES = {"f746zg": "cortex-m7", "f446re": "cortex-m4"}
 SPARSE = "tg_conv2d_sparse_s8"
 
 
-def _instructions(source, graph, board) -> dict[str, int]:
+def _instructions(source, graph, board, timeout: float) -> dict[str, int]:
     from tinygen.autotune import measure_standin
 
-    return measure_standin(source, graph, board)
+    return measure_standin(source, graph, board, timeout)
 
 
-def compaction(board, work: Path) -> dict:
+def compaction(board, work: Path, timeout: float = DEFAULT_TIMEOUT) -> dict:
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.passes import CompileOptions
 
@@ -51,7 +54,7 @@ def compaction(board, work: Path) -> dict:
         graph = compile_source(source, None, CompileOptions(features=board.isa_features, compact=compact))
         result = build(source, graph, board, work / f"resnet8_{label}")
         use = result.memory[0]
-        row[label] = {"instructions": sum(_instructions(source, graph, board).values()),
+        row[label] = {"instructions": sum(_instructions(source, graph, board, timeout).values()),
                       "weight_bytes": result.manifest["weight_bytes"],
                       "flash_bytes": use.regions["flash"].used, "arena_bytes": graph.meta["memory"].arena_size}
     return row
@@ -83,7 +86,7 @@ def _chain_source():
     return SourceModel("sparse_chain", Path("sparse_chain.py"), graph, graph_hash(graph), (1, 64, 8, 8), "NCHW", calib)
 
 
-def break_even(board, kernels: str, work: Path) -> list[dict]:
+def break_even(board, kernels: str, work: Path, timeout: float = DEFAULT_TIMEOUT) -> list[dict]:
     """Per density the instructions of the sparse and the dense kernel on one layer."""
     from tinygen.compiler import compile_source
     from tinygen.kernels import table
@@ -97,7 +100,7 @@ def break_even(board, kernels: str, work: Path) -> list[dict]:
             table.SPARSE_BREAK_EVEN.update({core: limit for core in saved})
             graph = compile_source(source, None, CompileOptions(features=board.isa_features, kernels=kernels,
                                                                 lower_peak=False))
-            counts[label] = _instructions(source, graph, board)
+            counts[label] = _instructions(source, graph, board, timeout)
             kernel_of[label] = {n.name: n.kernel for n in graph.nodes if n.op == "conv2d"}
     finally:
         table.SPARSE_BREAK_EVEN.update(saved)
@@ -122,13 +125,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--boards", nargs="+", default=list(CORES))
     ap.add_argument("--json", metavar="FILE")
+    add_timeout_option(ap)
     args = ap.parse_args(argv)
     report = {"compaction": {}, "break_even": {}}
     with tempfile.TemporaryDirectory(prefix="tinygen-pruning-") as tmp:
         work = Path(tmp)
         for name in args.boards:
             board = get_board(name)
-            row = compaction(board, work / name)
+            row = compaction(board, work / name, args.timeout)
             report["compaction"][name] = row
             print(f"\n{EXAMPLE.name} on the {name} stand-in (compaction off -> on):")
             for key in ("instructions", "weight_bytes", "flash_bytes", "arena_bytes"):
@@ -137,7 +141,7 @@ def main(argv=None) -> int:
         runs = [(name, CORES[name], "tinygen") for name in args.boards]
         runs.append((args.boards[0], "portable", "portable"))
         for name, core, kernels in runs:
-            rows = break_even(get_board(name), kernels, work / f"{name}_{kernels}")
+            rows = break_even(get_board(name), kernels, work / f"{name}_{kernels}", args.timeout)
             report["break_even"][core] = {"board": name, "rows": rows, "threshold": threshold(rows)}
             print(f"\ntg_conv2d_sparse_s8 vs {rows[0]['dense_kernel']} on the {name} stand-in ({core}), "
                   "1x1 conv 64 -> 64, 8x8 pixels, instructions:")

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygen.hil.deadline import DEFAULT_TIMEOUT, TIMEOUT_HELP
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = ROOT / "examples" / "models" / "cnn.py"
 MIN_SAMPLES = 20
@@ -28,6 +30,8 @@ def pytest_addoption(parser):
     g.addoption("--probe", default=None, help="flash tool for --flash (default: the board's first installed)")
     g.addoption("--model", default=str(DEFAULT_MODEL), help="model file (default: examples/models/cnn.py)")
     g.addoption("--samples", type=int, default=MIN_SAMPLES, help=f"inputs per test (at least {MIN_SAMPLES})")
+    g.addoption("--device-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                help=f"tinygen's --timeout: {TIMEOUT_HELP}")
 
 
 def pytest_report_header(config):
@@ -81,7 +85,7 @@ def device(request, board, built):
 
     opt = request.config.option
     _, _, result = built
-    with open_device(board, result.out_dir, opt.emulate, opt.port, timeout=60) as dev:
+    with open_device(board, result.out_dir, opt.emulate, opt.port, timeout=opt.device_timeout) as dev:
         info = dev.info()
         if info.get("hash") != result.manifest["model_hash"]:
             pytest.exit(f"the device runs {info.get('model')} (hash {info.get('hash')}), not "

@@ -58,7 +58,7 @@ def test_protocol_truncated_upload(device, inputs, check_inference):
     x = inputs[0].tobytes()
     device.link.write(f"tg load {len(x)}%".encode() + x[: len(x) // 3])
     with pytest.raises(DeviceError, match=rf"upload truncated: got {len(x) // 3} of {len(x)} bytes"):
-        device.read_reply("tg load (truncated)", timeout=30)
+        device.read_reply("tg load (truncated)", timeout=device.upload_timeout())
     with pytest.raises(DeviceError, match="input has 0 bytes"):
         device.invoke()                       # the truncated upload emptied the buffer
     check_inference(4)

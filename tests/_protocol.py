@@ -2,7 +2,8 @@
 host-side mirrors of what the device prints (hex outputs, 3-decimal results).
 
 The real harness lives in tinygen/hil; this one is deliberately tiny so that the
-runtime's tests do not depend on it.
+runtime's tests do not depend on it. It only borrows tinygen.hil.deadline's clocks:
+timeouts count the device process's own time, so a loaded machine does not fail them.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import os
 import select
 import subprocess
-import time
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from tinygen.hil.deadline import WALL, Clock, Deadline, clock_for, wait_exit
 from tinygen.ref.interpreter import run
 
 READY = "m-ready"
@@ -25,21 +26,26 @@ class ProtocolClient:
     """Send `%`-terminated commands; read `\\r\\n` lines up to `m-ready`.
 
     `read_some(timeout)` returns whatever bytes arrived within `timeout`
-    seconds (b"" if none); `write(data)` sends bytes.
+    seconds (b"" if none); `write(data)` sends bytes. Timeouts are seconds on
+    `clock` (the device process's own time, or the wall clock).
     """
 
-    def __init__(self, write: Callable[[bytes], None], read_some: Callable[[float], bytes]):
+    def __init__(self, write: Callable[[bytes], None], read_some: Callable[[float], bytes], clock: Clock = WALL):
         self._write = write
         self._read_some = read_some
         self._buf = b""
+        self.clock = clock
 
     def read_line(self, timeout: float = 10.0) -> str:
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(self.clock, timeout)
         while b"\r\n" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no complete line within {timeout} s; partial: {self._buf[-200:]!r}")
-            self._buf += self._read_some(min(left, 1.0))
+            wait = deadline.wait()
+            if wait <= 0:
+                self._buf += self._read_some(0)         # what came while this process waited for a CPU
+                if b"\r\n" in self._buf:
+                    break
+                raise TimeoutError(f"no complete line within {deadline.describe()}; partial: {self._buf[-200:]!r}")
+            self._buf += self._read_some(min(wait, 1.0))
         line, self._buf = self._buf.split(b"\r\n", 1)
         return line.decode("ascii")
 
@@ -69,7 +75,9 @@ class PipeDevice:
 
     def __init__(self, executable: Path):
         self.proc = subprocess.Popen([str(executable)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.client = ProtocolClient(self._write, self._read_some)
+        # tg_device's own time, and this process's: it reads the pipe (a wait for a CPU in
+        # either one is no time the device took)
+        self.client = ProtocolClient(self._write, self._read_some, clock_for([self.proc.pid, os.getpid()], "tg_device"))
 
     def _write(self, data: bytes) -> None:
         self.proc.stdin.write(data)
@@ -85,7 +93,7 @@ class PipeDevice:
             self.proc.kill()
         self.proc.stdin.close()
         self.proc.stdout.close()
-        return self.proc.wait(timeout=10)
+        return wait_exit(self.proc, 10)
 
 
 def field(line: str, prefix: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -28,6 +27,7 @@ from tinygen.board import get_board
 from tinygen.build.output import ASIDE_PREFIX, STAGE_PREFIX
 from tinygen.cli import main
 from tinygen.errors import ToolchainError
+from tinygen.hil.deadline import run_process
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -382,8 +382,8 @@ def test_build_toolchain_failure_inside_staging_leaves_existing_output_untouched
 def test_tinygen_script_exit_status_for_unsupported_op(tmp_path):
     model = write_model(tmp_path, GOOD_MODEL.replace("nn.ReLU()", "nn.GELU()"))
     out = tmp_path / "out"
-    proc = subprocess.run([str(VENV_BIN / "tinygen"), "build", str(model), "--board", "host", "-o", str(out)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    proc = run_process([str(VENV_BIN / "tinygen"), "build", str(model), "--board", "host", "-o", str(out)],
+                       120, "tinygen build", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "aten.gelu" in proc.stderr and "supported" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -392,13 +392,12 @@ def test_tinygen_script_exit_status_for_unsupported_op(tmp_path):
 
 def test_python_m_tinygen_exit_status_for_usage_errors(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    board = subprocess.run([sys.executable, "-m", "tinygen", "build", str(MLP), "--board", "hots",
-                            "-o", str(tmp_path / "out")],
-                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    board = run_process([sys.executable, "-m", "tinygen", "build", str(MLP), "--board", "hots",
+                         "-o", str(tmp_path / "out")], 120, "tinygen build", cwd=tmp_path, env=env)
     assert board.returncode == 2, board.stderr
     assert "did you mean host" in board.stderr and "Traceback" not in board.stderr
-    missing_arg = subprocess.run([sys.executable, "-m", "tinygen", "build", str(MLP)],
-                                 capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    missing_arg = run_process([sys.executable, "-m", "tinygen", "build", str(MLP)], 120, "tinygen build",
+                              cwd=tmp_path, env=env)
     assert missing_arg.returncode == 2
     assert "--board" in missing_arg.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "build").exists()

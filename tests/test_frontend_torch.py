@@ -155,9 +155,9 @@ def test_float_interp_dscnn_is_fast():
     graph = from_exported(loaded.program, "dscnn")
     x = np.random.default_rng(0).normal(0, 10, (200, 49, 10, 1)).astype(np.float32)
     run_float(graph, x[:2])
-    t = time.perf_counter()
+    t = time.process_time()       # this process's CPU time: a loaded machine does not change it
     acts = run_float(graph, x, keep_all=True)
-    assert time.perf_counter() - t < 3.0
+    assert time.process_time() - t < 3.0, "200 samples through the float interpreter must be vectorized"
     assert set(acts) == {t.name for t in graph.activation_tensors()}
     assert all(a.shape[0] == 200 for a in acts.values())
 

@@ -5,6 +5,7 @@ report. The stand-in runs are marked slow."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from contextlib import contextmanager
@@ -196,6 +197,7 @@ def serving(project, *extra: str):
     import sys
 
     from test_hil_qemu import alive, children
+    from tinygen.hil.deadline import wait_exit
 
     proc = subprocess.Popen([sys.executable, "-m", "tinygen", "flash", "--board", "f746zg", "-o", str(project),
                              "--emulate", "--serve", "-q", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -205,7 +207,7 @@ def serving(project, *extra: str):
         qemu_pids = children(proc.pid)
         yield text
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(10) == 0
+        assert wait_exit(proc, 10) == 0
         assert qemu_pids and not any(alive(p) for p in qemu_pids)
     finally:
         if proc.poll() is None:
@@ -280,3 +282,26 @@ def test_hil_cli_device_running_another_model():
     with pytest.raises(TinygenError, match=r"the device runs model vww \(hash bbbb\), not this build") as err:
         _check_model({"model": "vww", "hash": "bbbb"}, manifest, get_board("f746zg"), "build/kws")
     assert "tinygen flash --board nucleo-f746zg -o build/kws" in err.value.hint
+
+
+def test_hil_cli_timeout_reaches_the_device(tmp_path, monkeypatch):
+    """--timeout is the Device's allowance per answer, and the host process is timed on its own
+    clock (tg_device's and this process's waits for a CPU left out) where the system reports them."""
+    from tinygen.hil import target
+    from tinygen.hil.deadline import WALL, ProcessClock, clock_for
+
+    seen = []
+    real = target.open_device
+
+    def spy(*args, **kwargs):
+        with real(*args, **kwargs) as dev:
+            seen.append(dev)
+            yield dev
+
+    monkeypatch.setattr(target, "open_device", target.contextmanager(spy))
+    rc, summary = hil(tmp_path, "mlp", "host", "--timeout", "7.5")
+    assert rc == 0 and summary["bit_exact"] == SAMPLES
+    (dev,) = seen
+    assert dev.timeout == 7.5 and dev.pace == target.HOST
+    want = ProcessClock if clock_for([os.getpid()], "me") is not WALL else type(WALL)
+    assert type(dev.link.clock) is want

@@ -87,6 +87,10 @@ def test_hil_eembc_load_infer_results(dev, model):
     assert res.runs == 3 and res.unit == "us" and res.total >= 0
     assert np.array_equal(as_millis(res.results), result_millis(graph, inputs[5]))
     assert dev.results() == res.results
+    # laps in us are not the counter's units (ns here, cycles on a board): no budget from them
+    assert dev.last_count is None
+    _, count = dev.invoke()
+    assert dev.last_count == count > 0
 
 
 def test_hil_layers_and_layer_outputs_match_reference(dev, model):
@@ -161,8 +165,11 @@ def test_hil_timeout_names_what_was_awaited():
     t.start()
     try:
         with Link.open(f"socket://127.0.0.1:{server.getsockname()[1]}") as link:
-            with pytest.raises(LinkTimeout, match=r"timed out after 0.3s .* waiting for the answer to `tg info`"):
+            # 0.3 s plus what sending `tg info%` costs at the generous default pace
+            with pytest.raises(LinkTimeout, match=r"timed out after 0\.30\d* s on .* waiting for the answer to "
+                                                  r"`tg info`") as err:
                 Device(link, timeout=0.3).info()
+            assert "raise --timeout" in err.value.hint and "0.3 s beyond the known work" in err.value.hint
             with pytest.raises(LinkTimeout, match="no tinygen device answered"):
                 link.resync(attempts=1, timeout=0.2)
     finally:

@@ -20,6 +20,7 @@ from tinygen.board import get_board
 from tinygen.compiler import build
 from tinygen.errors import TinygenError, ToolchainError, UsageError
 from tinygen.hil.client import Device
+from tinygen.hil.deadline import STANDIN, Deadline, clock_for, wait_exit
 from tinygen.hil.link import Link, LinkError
 from tinygen.run import qemu
 from tinygen.run.qemu import Emulator
@@ -53,8 +54,9 @@ def children(pid: int) -> list[int]:
 
 
 def gone_within(pid: int, seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    """Whether `pid` ends within `seconds` of its own time (a loaded machine only slows it)."""
+    deadline = Deadline(clock_for([pid], f"process {pid}"), seconds)
+    while not deadline.expired():
         if not alive(pid):
             return True
         time.sleep(0.05)
@@ -74,22 +76,23 @@ def elf(f746, tmp_path_factory) -> Path:
     return out / "firmware-emu.elf"
 
 
-def handshake(url: str) -> str:
-    with Link.open(url) as link:
-        return Device(link, timeout=10).connect()
+def handshake(emu: Emulator) -> str:
+    with Link.open(emu.url, clock=emu.clock) as link:
+        return Device(link, pace=STANDIN).connect()
 
 
 def test_qemu_two_emulators_get_their_own_ports(f746, elf):
-    with Emulator(f746, elf) as url_a, Emulator(f746, elf) as url_b:
+    a, b = Emulator(f746, elf), Emulator(f746, elf)
+    with a as url_a, b as url_b:
         assert url_a != url_b and url_a.startswith("socket://127.0.0.1:")
-        assert handshake(url_a) == handshake(url_b) == "tinygen"
+        assert handshake(a) == handshake(b) == "tinygen"
 
 
 def test_qemu_stopped_after_exception(f746, elf):
     emu = Emulator(f746, elf)
     with pytest.raises(RuntimeError, match="boom"):
-        with emu as url:
-            assert handshake(url) == "tinygen"
+        with emu:
+            assert handshake(emu) == "tinygen"
             pid = emu.proc.pid
             raise RuntimeError("boom")
     assert not alive(pid)
@@ -107,8 +110,8 @@ def test_qemu_stopped_after_keyboard_interrupt_before_connect(f746, elf):
 
 def test_qemu_exit_status_is_the_firmware_s(f746, elf):
     emu = Emulator(f746, elf)
-    with emu as url, Link.open(url) as link:
-        dev = Device(link)
+    with emu as url, Link.open(url, clock=emu.clock) as link:
+        dev = Device(link, pace=STANDIN)
         dev.connect()
         dev.exit(42)
         assert emu.wait(10) == 42
@@ -127,9 +130,9 @@ def test_qemu_retries_when_the_port_is_taken(f746, elf, monkeypatch):
     monkeypatch.setattr(qemu, "free_port", pick)
     try:
         emu = Emulator(f746, elf)
-        with emu as url:
+        with emu:
             assert emu.port != taken.getsockname()[1]
-            assert handshake(url) == "tinygen"
+            assert handshake(emu) == "tinygen"
     finally:
         taken.close()
 
@@ -188,7 +191,7 @@ def test_qemu_stopped_when_the_harness_is_killed(elf, how, tmp_path):
         qemu_pid = int(line)
         assert alive(qemu_pid)
         harness.send_signal(how)
-        harness.wait(10)
+        assert wait_exit(harness, 10) is not None, "the harness did not end"
         assert gone_within(qemu_pid, 5), f"QEMU (pid {qemu_pid}) outlived its harness after {how.name}"
     finally:
         if harness.poll() is None:

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_hil_suite_f746zg_emulate(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pytest", "hil", "--board", "f746zg", "--emulate", "-q",
                            "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "t"), "-rs"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          # a backstop only: the suite's own deadlines follow the stand-in's work
+                          # (tinygen.hil.deadline), so a loaded machine makes it slower, not failed
+                          cwd=ROOT, capture_output=True, text=True, timeout=3600,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     tail = proc.stdout[-3000:] + proc.stderr[-2000:]
     assert proc.returncode == 0, tail

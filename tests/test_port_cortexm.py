@@ -29,6 +29,7 @@ import jinja2
 import pytest
 
 from tinygen.board import get_board
+from tinygen.hil.deadline import Deadline, clock_for, wait_exit
 from tinygen.resources import data_dir
 
 CC = "arm-none-eabi-gcc"
@@ -271,10 +272,14 @@ def test_port_code_sizes(tmp_path):
 
 
 class Emulator:
-    """qemu-system-arm with its serial port on a free local TCP port, always killed on exit."""
+    """qemu-system-arm with its serial port on a free local TCP port, always killed on exit.
+    Reads and waits allow TIMEOUT seconds of QEMU's own time (tinygen.hil.deadline)."""
+
+    TIMEOUT = 10.0
 
     def __init__(self, args: list[str], serial_index: int = 0):
         self.args, self.serial_index = args, serial_index
+        self._buf = b""
 
     def __enter__(self):
         serial = pytest.importorskip("serial", reason="pyserial is needed to talk to the stand-in")
@@ -285,13 +290,14 @@ class Emulator:
         serials = ["-serial", "null"] * self.serial_index + ["-serial", chardev]
         self.proc = subprocess.Popen([QEMU, "-display", "none", "-monitor", "none", *serials, *self.args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
+        self.clock = clock_for([self.proc.pid], "QEMU")
+        deadline = Deadline(self.clock, self.TIMEOUT)
         while True:
             try:
-                self.serial = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=10)
+                self.serial = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0)
                 break
             except serial.SerialException:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
+                if self.proc.poll() is not None or deadline.expired():
                     self.proc.kill()
                     raise AssertionError(f"QEMU did not listen: {self.proc.communicate()[1].decode()}")
                 time.sleep(0.02)
@@ -304,10 +310,23 @@ class Emulator:
             self.proc.kill()
         self.proc.wait()
 
+    def _fill(self, enough) -> None:
+        """Read until enough(buffer) holds or TIMEOUT seconds of QEMU's own time passed."""
+        deadline = Deadline(self.clock, self.TIMEOUT)
+        while not enough(self._buf):
+            wait = deadline.wait()
+            self.serial.timeout = wait
+            data = self.serial.read(max(self.serial.in_waiting, 1))
+            self._buf += data
+            if wait <= 0 and not data:
+                return
+
     def line(self) -> str:
-        text = self.serial.readline().decode(errors="replace")
-        assert text.endswith("\n"), f"no line from the firmware (got {text!r})"
-        return text.strip()
+        self._fill(lambda buf: b"\n" in buf)
+        text, newline, rest = self._buf.partition(b"\n")
+        assert newline, f"no line from the firmware (got {text!r})"
+        self._buf = rest
+        return text.decode(errors="replace").strip()
 
     def value(self, key: str) -> str:
         text = self.line()
@@ -333,10 +352,12 @@ class Emulator:
     def echo(self, data: bytes) -> bytes:
         self.send(b"E", len(data))
         self.serial.write(data)
-        return self.serial.read(len(data))
+        self._fill(lambda buf: len(buf) >= len(data))
+        got, self._buf = self._buf[:len(data)], self._buf[len(data):]
+        return got
 
-    def exit_status(self) -> int:
-        return self.proc.wait(timeout=10)
+    def exit_status(self) -> int | None:
+        return wait_exit(self.proc, self.TIMEOUT, self.clock)
 
 
 def standin_args(board, elf: Path) -> list[str]:

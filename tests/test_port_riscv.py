@@ -25,6 +25,7 @@ from _protocol import ProtocolClient, out_bytes, tg_run
 from e2e import build_host, compile_example, random_inputs
 from tinygen.board import get_board
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
+from tinygen.hil.deadline import DEFAULT_TIMEOUT, STANDIN
 from tinygen.resources import data_dir
 from tinygen.run.qemu import Emulator
 
@@ -77,7 +78,7 @@ def build_virt_elf(project: Path) -> Path:
 
 class VirtDevice:
     """fw.elf on the esp32-c3 stand-in (tinygen.run.qemu.Emulator: QEMU virt, its UART on a
-    free local TCP port), spoken to through pyserial."""
+    free local TCP port), spoken to through pyserial; timeouts on QEMU's own time."""
 
     def __init__(self, elf: Path):
         serial = pytest.importorskip("serial", reason="pyserial is needed to talk to the stand-in")
@@ -90,7 +91,7 @@ class VirtDevice:
             self.close()
             raise
         self._serial_error = serial.SerialException
-        self.client = ProtocolClient(self.ser.write, self._read_some)
+        self.client = ProtocolClient(self.ser.write, self._read_some, self.qemu.clock)
 
     def _read_some(self, timeout: float) -> bytes:
         self.ser.timeout = timeout
@@ -160,7 +161,9 @@ def test_truncated_upload_riscv_virt(device, firmware):
     graph, _, inputs = firmware
     data = inputs[1].astype(np.int8).tobytes()
     device.client.send(f"tg load {len(data)}%".encode() + data[:5])
-    assert device.client.read_reply(timeout=60) == [f"e-[upload truncated: got 5 of {len(data)} bytes]"]
+    # the firmware's 500 ms are 50 M polling instructions here: ~2 s of QEMU's own time
+    answer = device.client.read_reply(timeout=STANDIN.device_timeout + DEFAULT_TIMEOUT)
+    assert answer == [f"e-[upload truncated: got 5 of {len(data)} bytes]"]
     out, _ = tg_run(device.client, inputs[1])
     assert out == out_bytes(graph, inputs[1])
 
@@ -169,4 +172,4 @@ def test_truncated_upload_riscv_virt(device, firmware):
 def test_exit_stops_qemu_riscv_virt(device, code):
     device.client.send(f"tg exit {code}%".encode())
     assert device.client.read_line() == f"m-tg-exit-[{code}]"
-    assert device.qemu.wait(timeout=60) == code
+    assert device.qemu.wait(timeout=DEFAULT_TIMEOUT) == code

@@ -9,10 +9,20 @@ configured) is measured: firmware variant k runs each such node's k-th
 candidate on the board's QEMU stand-in, and one inference after a warm-up
 gives every layer's executed instructions (the `tg layers` protocol command).
 Per node the candidate with the fewest wins; a tie keeps the preferred one.
-Counts are cached per layer (tinygen.kernels.measure_cache), so a second
-build measures nothing. Without a stand-in able to run the image (no QEMU or
-cross compiler here, a board without one) auto keeps the preference order and
-says so in one line; it never fails a build for that.
+
+Before anything is measured, the model must fit the board (the prediction
+`tinygen build` refuses with): what cannot be built is not measured. Counts are
+cached per layer (tinygen.kernels.measure_cache), and so is a candidate that a
+variant asked for but did not get (lower_peak put another kernel at the
+arena's peak), so a second build measures nothing.
+
+Measuring follows the emulator's own time (tinygen.hil.deadline), so a loaded
+machine slows it down without changing the outcome. A variant whose measuring
+times out is measured again with twice the time, up to MEASURE_ATTEMPTS times;
+then the build fails, naming --timeout and --kernels tinygen: it never picks
+other kernels because the machine was busy. Only where no stand-in can run at
+all (no QEMU or cross compiler here, a board without one) does auto keep the
+preference order and say so in one line.
 """
 
 from __future__ import annotations
@@ -29,15 +39,19 @@ from tinygen.board import Board
 from tinygen.build.memory import MemoryFitError
 from tinygen.compiler import SourceModel, compile_source
 from tinygen.errors import TinygenError
+from tinygen.hil.deadline import DEFAULT_TIMEOUT
+from tinygen.hil.link import LinkError
 from tinygen.ir import Graph
+from tinygen.kernel_report import choice_table, kernel_report
 from tinygen.kernels.measure_cache import MeasurementCache, layer_key
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates
 
-# node name -> executed instructions of that layer, for a graph built as it is
-Measure = Callable[[SourceModel, Graph, Board], dict[str, int]]
+# (source, graph built as it is, board, timeout) -> node name -> executed instructions of that layer
+Measure = Callable[[SourceModel, Graph, Board, float], dict[str, int]]
 Progress = Callable[[str], None]
+MEASURE_ATTEMPTS = 3        # a variant that timed out is measured again with twice the time, up to this often
 
 
 def default_kernels(board: Board | None) -> str:
@@ -63,14 +77,16 @@ def unavailable(board: Board) -> str | None:
     return None
 
 
-def measure_standin(source: SourceModel, graph: Graph, board: Board) -> dict[str, int]:
+def measure_standin(source: SourceModel, graph: Graph, board: Board,
+                    timeout: float = DEFAULT_TIMEOUT) -> dict[str, int]:
     """Build `graph` for the board, run one inference after a warm-up on its stand-in
-    and return each layer's executed instructions."""
+    and return each layer's executed instructions. `timeout`: seconds of the
+    emulator's own time per answer beyond the known work (tinygen.hil.deadline)."""
     from tinygen.hil.target import open_device
 
     with tempfile.TemporaryDirectory(prefix="tinygen-auto-") as tmp:
         _build_standin(source, graph, board, Path(tmp))
-        with open_device(board, tmp, emulate=True) as dev:
+        with open_device(board, tmp, emulate=True, timeout=timeout) as dev:
             info = dev.info()
             if info.get("counter") != "instructions":
                 raise TinygenError(f"the {board.name} stand-in counts {info.get('counter')}, not instructions")
@@ -79,6 +95,18 @@ def measure_standin(source: SourceModel, graph: Graph, board: Board) -> dict[str
             dev.run(x.tobytes())                  # warm-up
             layers, _, _ = dev.layers()
     return {layer.name: layer.count for layer in layers}
+
+
+def check_fit(source: SourceModel, graph: Graph, board: Board) -> None:
+    """Refuse, as `tinygen build` would, a model whose predicted flash or RAM exceeds the part."""
+    if board.build == "host":
+        return
+    from tinygen import __version__
+    from tinygen.build.memory import check_prediction, predict
+    from tinygen.codegen.emit import project_data
+
+    weight_bytes = project_data(graph, source.name, source.source_hash, __version__)["weight_bytes"]
+    check_prediction(predict(graph, board, weight_bytes), board, str(source.path))
 
 
 def _build_standin(source: SourceModel, graph: Graph, board: Board, dest: Path) -> None:
@@ -110,16 +138,33 @@ def _candidates(graph: Graph, options: CompileOptions) -> dict[str, list[str]]:
     return found
 
 
+def _variant_context(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
+                     choice: dict[str, str]) -> dict:
+    """What decides which kernels a measuring build applies (the cache's not-measured records)."""
+    return {"board": board.name, "model": source.source_hash, "calib": str(calib),
+            "choice": sorted(choice.items()), "features": sorted(options.features), "cmsis_nn": bool(options.cmsis_nn),
+            "arena_region": options.arena_region, "fuse_residual": options.fuse_residual,
+            "lower_peak": options.lower_peak, "compact": options.compact, "storage": options.storage}
+
+
 def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
                  progress: Progress = lambda msg: None, measure: Measure | None = None,
-                 cache: MeasurementCache | None = None) -> Graph:
+                 cache: MeasurementCache | None = None, timeout: float = DEFAULT_TIMEOUT) -> Graph:
     """Compile with, per layer, the candidate kernel that executed the fewest instructions.
-    graph.meta["kernels"] records the choice (kernel_report)."""
+    graph.meta["kernels"] records the choice (kernel_report). `timeout`: seconds of the
+    emulator's own time per answer while measuring (--timeout)."""
     options = replace(options, kernels="auto")
     if source.switches:                 # each switch its own choice: same layer names, other formats
-        return _compile_auto_switches(source, calib, options, board, progress, measure, cache)
-    fixed = dict(options.kernel_choice or {})
+        return _compile_auto_switches(source, calib, options, board, progress, measure, cache, timeout)
     graph = compile_source(source, calib, options)
+    check_fit(source, graph, board)     # what cannot be built is not measured
+    return _choose(source, calib, options, board, graph, progress, measure, cache, timeout)
+
+
+def _choose(source: SourceModel, calib: str | None, options: CompileOptions, board: Board, graph: Graph,
+            progress: Progress, measure: Measure | None, cache: MeasurementCache | None, timeout: float) -> Graph:
+    """compile_auto for a plain model whose preferred-kernel compile is `graph`."""
+    fixed = dict(options.kernel_choice or {})
     candidates = _candidates(graph, options)
     open_nodes = {n: names for n, names in candidates.items() if len(names) > 1 and n not in fixed}
     counts: dict[str, dict[str, int | None]] = {n: dict.fromkeys(names) for n, names in candidates.items()}
@@ -131,54 +176,98 @@ def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions
         nodes = {n.name: n for n in graph.nodes}
         keys = {n: {k: layer_key(graph, nodes[n], KERNELS_BY_NAME[k], board, options.cmsis_nn) for k in names}
                 for n, names in candidates.items()}
+        width = max(len(names) for names in open_nodes.values())
+        choices = [{**{n: names[min(i, len(names) - 1)] for n, names in open_nodes.items()}, **fixed}
+                   for i in range(width)]
+        contexts = [_variant_context(source, calib, options, board, c) for c in choices]
+        settled = set()             # (node, kernel) asked for in a measuring build that applied another
         for n, names in candidates.items():
-            for k in names:
-                counts[n][k] = cache.get(keys[n][k])
-        todo = sorted({i for n, names in open_nodes.items() for i, k in enumerate(names) if counts[n][k] is None})
+            for i, k in enumerate(names):
+                counts[n][k] = cache.get(keys[n][k], contexts[i] if n in open_nodes else None)
+                if counts[n][k] is None and n in open_nodes and cache.unmeasured(keys[n][k], contexts[i]):
+                    settled.add((n, k))
+        todo = sorted({i for n, names in open_nodes.items() for i, k in enumerate(names)
+                       if counts[n][k] is None and (n, k) not in settled})
         note = unavailable(board) if todo and measure is None else None
         if note:
             note = f"kernels auto: {note}; using the preferred kernels where nothing is cached"
             progress(note)
         elif todo:
-            measure = measure or measure_standin
             progress(f"kernels auto: measuring {len(todo)} firmware variants on {board.name}'s stand-in "
                      f"({len(open_nodes)} layers with a choice)")
             try:
                 for i in todo:
-                    choice = {n: names[min(i, len(names) - 1)] for n, names in open_nodes.items()}
-                    variant = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}))
-                    got = measure(source, variant, board)
+                    variant = compile_source(source, calib, replace(options, kernel_choice=choices[i]))
+                    got = _measure_variant(measure or measure_standin, source, variant, board, timeout, progress)
                     variants += 1
+                    applied = {v.name: v.kernel for v in variant.nodes if v.name in candidates}
                     # every layer's count is worth keeping, those without a choice too
-                    for n, k in {v.name: v.kernel for v in variant.nodes if v.name in candidates}.items():
+                    for n, k in applied.items():
                         if n in got:
                             counts[n][k] = got[n]
                             cache.put(keys[n][k], got[n], {"kernel": k, "op": nodes[n].op,
                                                            "machine": keys[n][k]["machine"]})
-            except MemoryFitError:
-                raise                   # the model does not fit the part: the build would refuse it too
-            except (TinygenError, OSError) as e:
-                first = (str(e).splitlines() or [type(e).__name__])[0].rstrip(":")
-                note = f"kernels auto: measuring failed ({first}); using the preferred kernels where nothing is cached"
-                progress(note)
-            cache.save()
+                    for n, names in open_nodes.items():     # asked for, not applied: not measurable here
+                        k = names[i] if i < len(names) else None
+                        if k is not None and applied.get(n) != k and counts[n][k] is None:
+                            cache.put_unmeasured(keys[n][k], contexts[i], {"kernel": k, "applied": applied.get(n)})
+            finally:
+                cache.save()            # what was measured before a failure is kept
     choice = {n: pick_fastest(open_nodes[n], counts[n]) for n in open_nodes}
     graph = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}))
     graph.meta["kernels"] = kernel_report(graph, "auto", counts, note, variants)
     return graph
 
 
+def _measure_variant(measure: Measure, source: SourceModel, variant: Graph, board: Board, timeout: float,
+                     progress: Progress) -> dict[str, int]:
+    """measure(), again with twice the time after a timeout (or a stand-in that went
+    away), MEASURE_ATTEMPTS times in all; a TinygenError after that or on any other failure."""
+    wait = timeout
+    for attempt in range(1, MEASURE_ATTEMPTS + 1):
+        try:
+            return measure(source, variant, board, wait)
+        except MemoryFitError:
+            raise                   # the variant does not fit the part: the build would refuse it too
+        except LinkError as e:
+            first = _first_line(e)
+            if attempt == MEASURE_ATTEMPTS:
+                raise TinygenError(
+                    f"kernels auto: measuring on {board.name}'s stand-in failed {attempt} times: {first}",
+                    f"if this machine is only busy or slow, raise --timeout (it was {timeout:g} s, the last try "
+                    f"{wait:g} s of the emulator's own time); or build without measuring: --kernels tinygen") from None
+            wait *= 2
+            progress(f"kernels auto: {first}; measuring again with --timeout {wait:g}")
+        except (TinygenError, OSError) as e:             # with the details (compiler output, ...)
+            detail = str(getattr(e, "message", None) or e)
+            raise TinygenError(f"kernels auto: measuring on {board.name}'s stand-in failed: {detail}",
+                               "build without measuring: --kernels tinygen (the preferred kernels); the "
+                               "failure is a bug if the same model builds with them") from None
+    raise AssertionError("unreachable")
+
+
+def _first_line(e: Exception) -> str:
+    return (str(getattr(e, "message", None) or e).splitlines() or [type(e).__name__])[0].rstrip(":")
+
+
 def _compile_auto_switches(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
-                           progress: Progress, measure: Measure | None, cache: MeasurementCache | None) -> Graph:
-    """compile_auto per switch of a switchable model; the report lists every switch's
-    layers as SWITCH/LAYER."""
+                           progress: Progress, measure: Measure | None, cache: MeasurementCache | None,
+                           timeout: float) -> Graph:
+    """compile_auto per switch of a switchable model, after checking that all of them
+    together fit; the report lists every switch's layers as SWITCH/LAYER."""
     from tinygen.compiler import switch_sources
     from tinygen.switches import attach
 
+    parts = [(name, one, compile_source(one, calib, options)) for name, one in switch_sources(source)]
+    together = attach([(name, g) for name, _, g in parts])
+    try:
+        check_fit(source, together, board)
+    finally:
+        together.meta.pop("switches", None)         # attach() marked the first switch's graph
     compiled = []
-    for name, one in switch_sources(source):
+    for name, one, graph in parts:
         progress(f"kernels auto: switch {name}")
-        compiled.append((name, compile_auto(one, calib, options, board, progress, measure, cache)))
+        compiled.append((name, _choose(one, calib, options, board, graph, progress, measure, cache, timeout)))
     graph = attach(compiled)
     reports = [(name, g.meta["kernels"]) for name, g in compiled]
     graph.meta["kernels"] = {**reports[0][1],
@@ -195,33 +284,5 @@ def pick_fastest(names: list[str], counts: dict[str, int | None]) -> str:
     return min(names, key=lambda k: (counts.get(k) is None, counts.get(k) or 0, names.index(k)))
 
 
-def kernel_report(graph: Graph, mode: str, counts: dict | None = None, note: str | None = None,
-                  variants: int = 0) -> dict:
-    """Per layer the kernel chosen, its measured instructions and its rivals' (JSON)."""
-    counts = counts or {}
-    layers = []
-    for node in graph.nodes:
-        if node.kernel is None:
-            continue
-        measured = counts.get(node.name, {})
-        layers.append({"name": node.name, "op": node.op, "kernel": node.kernel,
-                       "instructions": measured.get(node.kernel),
-                       "candidates": {k: v for k, v in measured.items()} if len(measured) > 1 else {}})
-    return {"mode": mode, "note": note, "measured_variants": variants, "layers": layers}
-
-
-def choice_table(report: dict) -> str:
-    """The kernel chosen per layer with its measured instructions and the other candidates'."""
-    from tinygen.report import table
-
-    rows = []
-    for layer in report["layers"]:
-        count = layer["instructions"]
-        others = ", ".join(f"{k} {v:,}" if v is not None else f"{k} -"
-                           for k, v in layer["candidates"].items() if k != layer["kernel"])
-        rows.append([layer["name"], layer["kernel"], f"{count:,}" if count is not None else "-", others or "-"])
-    return table(["layer", "kernel", "instructions", "other candidates (instructions)"], rows, "llrl")
-
-
-__all__ = ["choice_table", "compile_auto", "default_kernels", "kernel_report", "measure_standin", "pick_fastest",
-           "unavailable"]
+__all__ = ["MEASURE_ATTEMPTS", "check_fit", "choice_table", "compile_auto", "default_kernels", "kernel_report",
+           "measure_standin", "pick_fastest", "unavailable"]

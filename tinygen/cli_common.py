@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 from tinygen.errors import UsageError
+from tinygen.hil.deadline import TIMEOUT_HELP, add_timeout_option
 from tinygen.kernels.table import BACKENDS
 from tinygen.model_id import check_model_id
 
@@ -68,6 +69,7 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
     p.add_argument("--arena-region", metavar="NAME", default=None,
                    help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
                         "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
+    add_timeout_option(p, help=TIMEOUT_HELP + "; --kernels auto measures with it on the stand-in")
 
 
 def compile_model(args, progress, board=None, allow_uncalibrated=False):
@@ -110,7 +112,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
         if quiet:
             warnings.simplefilter("ignore", CalibrationWarning)
         if kernels == "auto" and board is not None:
-            graph = compile_auto(source, calib, options, board, progress)
+            graph = compile_auto(source, calib, options, board, progress, timeout=args.timeout)
         else:
             graph = compile_source(source, calib, options)
             note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None

@@ -151,8 +151,8 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     build wrote there are replaced; a non-empty folder that is not a tinygen build is
     refused unless `force` (tinygen.build.output). `model_id` is what `profile%` reports as
     m-model-[ID] (default: tinygen.model_id.resolve_model_id's)."""
-    from tinygen.autotune import kernel_report
     from tinygen.build.output import staged_output
+    from tinygen.kernel_report import kernel_report
     from tinygen.codegen.project import MANIFEST, write_project
     from tinygen.model_id import resolve_model_id
 

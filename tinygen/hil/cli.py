@@ -59,7 +59,7 @@ def _check_model(info: dict, manifest: dict, board, project) -> None:
 
 def cmd_flash(args) -> int:
     from tinygen.cli_common import Progress, check_output_early, compile_model
-    from tinygen.hil.target import describe, device_url, open_device
+    from tinygen.hil.target import describe, endpoint, open_device
 
     board = _board_for(args)
     if args.pty and not (args.serve and (args.emulate or board.build == "host")):
@@ -81,13 +81,13 @@ def cmd_flash(args) -> int:
         raise UsageError("give a MODEL to build or the built project with -o/--project DIR")
 
     if args.emulate or board.build == "host":
-        with device_url(board, project, emulate=True) as url:
+        with endpoint(board, project, emulate=True) as ep:
             progress(f"booting on {describe(board, True, None)}")
             from tinygen.hil.client import Device, describe_laps
             from tinygen.hil.link import Link
 
-            with Link.open(url) as link:
-                dev = Device(link)
+            with Link.open(ep.url, clock=ep.clock) as link:
+                dev = Device(link, args.timeout, ep.pace)
                 name = dev.connect()
                 if args.lap is not None:
                     dev.lap(args.lap)
@@ -96,9 +96,9 @@ def cmd_flash(args) -> int:
                   f"{info.get('port')}, counting {info.get('counter')}")
             print(describe_laps(info))
             if args.serve and args.pty:
-                _serve_pty(url)
+                _serve_pty(ep.url)
             else:
-                print(f"serial: {url}")
+                print(f"serial: {ep.url}")
                 if args.serve:
                     print("serving until Ctrl-C ...", flush=True)
                     _serve_forever()
@@ -109,7 +109,7 @@ def cmd_flash(args) -> int:
     progress(f"flashing {project} to {board.name}")
     res = flash(board, project, probe=args.probe, port=args.port, log=progress)
     print(f"flashed and verified {project} on {board.name} with {res.tool}")
-    with open_device(board, project, port=args.port) as dev:
+    with open_device(board, project, port=args.port, timeout=args.timeout) as dev:
         info = dev.info()
     print(f"{board.name} answers: {info.get('model')} (hash {info.get('hash')}) on {info.get('port')}")
     return 0
@@ -275,7 +275,5 @@ def add_commands(sub, fmt) -> None:
                    help="switchable-precision models: the switch to run (index or name, default the first), "
                         "or all: every switch from the one image, with an accuracy-versus-cost table")
     h.add_argument("--flash", action="store_true", help="flash the board before running (real boards)")
-    h.add_argument("--timeout", type=float, default=30.0, metavar="S",
-                   help="seconds to wait for one answer from the device (default 30)")
     _add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
     h.set_defaults(func=cmd_hil)

@@ -9,6 +9,12 @@
 Every command is read up to its `m-ready`; `e-[...]` lines become a
 DeviceError carrying the device's message. The client knows nothing about how
 the firmware was built: only the protocol.
+
+Deadlines: each line of an answer may take `timeout` seconds on the link's
+clock (tinygen.hil.deadline) plus what the command's known work costs at the
+device's Pace: the bytes sent, and the inferences it runs times the counter
+units the last inference took (`tg run`, `tg invoke`, `tg layers` and `infer`
+report them); before the first count, `timeout` per inference.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ import re
 from dataclasses import dataclass, field
 
 from tinygen.errors import TinygenError
-from tinygen.hil.link import READY, Link, LinkError
+from tinygen.hil.deadline import ANY, DEFAULT_TIMEOUT, Pace
+from tinygen.hil.link import READY, TIMEOUT_HINT, Link, LinkError
 
 HEX_CHUNK = 64              # bytes per `db HEX%` line: 128 hex digits, well under TG_CMD_MAX (255)
-DEFAULT_TIMEOUT = 10.0
+RESYNC_SLACK = 2.0          # seconds to answer `name%` beyond the device's own upload timeout
 
 _BRACKET = re.compile(r"^(m-[a-z-]+?)-\[(.*)\]$")
 _LAP = re.compile(r"^m-lap-(us|instr)-(\d+)$")
@@ -120,23 +127,42 @@ def describe_laps(info: dict) -> str:
 
 
 class Device:
-    """A tinygen firmware at the other end of a Link."""
+    """A tinygen firmware at the other end of a Link. `timeout`: seconds per answer on
+    the link's clock beyond the known work; `pace`: what that work costs there
+    (tinygen.hil.target picks it for the board, stand-in or host process)."""
 
-    def __init__(self, link: Link, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, link: Link, timeout: float = DEFAULT_TIMEOUT, pace: Pace = ANY):
         self.link = link
         self.timeout = timeout
+        self.pace = pace
         self.name_: str | None = None
+        self.last_count: int | None = None      # counter units of the last whole inference
 
     # -- plumbing --------------------------------------------------------------------------------
-    def command(self, cmd: str, payload: bytes = b"", timeout: float | None = None) -> Reply:
-        """Send `cmd%` (+ raw payload) and read the answer up to `m-ready`."""
-        self.link.write(cmd.encode("ascii") + b"%" + payload)
-        return self.read_reply(cmd, timeout)
+    def budget(self, sent: int = 0, inferences: float = 0, timeout: float | None = None) -> float:
+        """Seconds on the link's clock for one answer line: `timeout` (default the
+        device's) plus the known work's cost; before any inference was counted, each
+        inference may take `timeout` too."""
+        slack = self.timeout if timeout is None else timeout
+        if self.last_count is None:
+            return self.pace.budget(slack * (1 + inferences), sent)
+        return self.pace.budget(slack, sent, inferences * self.last_count)
+
+    def command(self, cmd: str, payload: bytes = b"", timeout: float | None = None, inferences: float = 0) -> Reply:
+        """Send `cmd%` (+ raw payload) and read the answer up to `m-ready`, which may
+        take `timeout` seconds per line plus the time its bytes and `inferences` take."""
+        data = cmd.encode("ascii") + b"%" + payload
+        self.link.write(data)
+        return self.read_reply(cmd, self.budget(len(data), inferences, timeout))
 
     def read_reply(self, cmd: str, timeout: float | None = None) -> Reply:
+        """The answer up to `m-ready`, each line within `timeout` seconds on the link's
+        clock (default: the device's timeout)."""
         lines: list[str] = []
+        hint = f"{TIMEOUT_HINT}; it is {self.timeout:g} s beyond the known work"
         while True:
-            line = self.link.readline(timeout or self.timeout, awaiting=f"the answer to `{cmd}`")
+            line = self.link.readline(self.timeout if timeout is None else timeout,
+                                      awaiting=f"the answer to `{cmd}`", hint=hint)
             if line == READY:
                 break
             lines.append(line)
@@ -150,8 +176,13 @@ class Device:
 
     def connect(self) -> str:
         """Get in step with the device (whatever it was doing) and return its name."""
-        self.name_ = self.link.resync()
+        self.name_ = self.link.resync(timeout=self.pace.device_timeout + RESYNC_SLACK)
         return self.name_
+
+    def upload_timeout(self) -> float:
+        """Seconds on the link's clock to wait for the answer to an upload that stopped
+        short: the device's own upload timeout, then `timeout`."""
+        return self.pace.device_timeout + self.timeout
 
     # -- EEMBC / MLPerf Tiny commands ------------------------------------------------------------
     def name(self) -> str:
@@ -179,13 +210,16 @@ class Device:
 
     def infer(self, runs: int, warmup: int = 0, timeout: float | None = None) -> InferResult:
         """EEMBC `infer N W`: W warm-up runs then N timed runs on the loaded input."""
-        reply = self.command(f"infer {runs} {warmup}", timeout=timeout)
+        reply = self.command(f"infer {runs} {warmup}", timeout=timeout, inferences=runs + warmup)
         laps = [m for m in map(_LAP.match, reply.lines) if m]
         if len(laps) != 2:
             raise ProtocolError(f"`infer` answered {len(laps)} lap lines, expected 2: {reply.lines[:8]}")
         unit = laps[0].group(1)
         results = [float(v) for v in reply.value("m-results").split(",") if v]
-        return InferResult(runs, unit, int(laps[1].group(2)) - int(laps[0].group(2)), results)
+        result = InferResult(runs, unit, int(laps[1].group(2)) - int(laps[0].group(2)), results)
+        if unit == "instr":         # the counter's own units (laps in us are not: boards count cycles)
+            self.last_count = max(int(result.per_inference), 1)
+        return result
 
     def results(self) -> list[float]:
         return [float(v) for v in self.command("results").value("m-results").split(",") if v]
@@ -210,21 +244,23 @@ class Device:
             raise ProtocolError("the device did not confirm `tg load` with m-load-done")
 
     def _out_count(self, reply: Reply) -> tuple[bytes, int]:
-        return _hex(reply.value("m-tg-out"), "m-tg-out"), _int(reply.value("m-tg-count"), "m-tg-count")
+        out, count = _hex(reply.value("m-tg-out"), "m-tg-out"), _int(reply.value("m-tg-count"), "m-tg-count")
+        self.last_count = count
+        return out, count
 
     def run(self, data: bytes, timeout: float | None = None) -> tuple[bytes, int]:
         """Upload, one inference, its outputs: (raw int8 outputs back to back, counter units)."""
-        return self._out_count(self.command(f"tg run {len(data)}", data, timeout))
+        return self._out_count(self.command(f"tg run {len(data)}", data, timeout, inferences=1))
 
     def invoke(self, timeout: float | None = None) -> tuple[bytes, int]:
-        return self._out_count(self.command("tg invoke", timeout=timeout))
+        return self._out_count(self.command("tg invoke", timeout=timeout, inferences=1))
 
     def out(self) -> bytes:
         return _hex(self.command("tg out").value("m-tg-out"), "m-tg-out")
 
     def layers(self, timeout: float | None = None) -> tuple[list[Layer], bytes, int]:
         """One inference layer by layer on the loaded input: per-layer counts, outputs, total."""
-        reply = self.command("tg layers", timeout=timeout)
+        reply = self.command("tg layers", timeout=timeout, inferences=1)
         layers = []
         for value in reply.values("m-tg-layer"):
             index, name, count = value.split(",")
@@ -233,7 +269,7 @@ class Device:
         return layers, out, total
 
     def layer_out(self, index: int, timeout: float | None = None) -> bytes:
-        value = self.command(f"tg layer-out {index}", timeout=timeout).value("m-tg-layer-out")
+        value = self.command(f"tg layer-out {index}", timeout=timeout, inferences=1).value("m-tg-layer-out")
         got, _, data = value.partition(",")
         if _int(got, "layer index") != index:
             raise ProtocolError(f"asked for layer {index}'s output, the device sent layer {got}'s")

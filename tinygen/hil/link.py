@@ -12,11 +12,14 @@ import socket
 import time
 
 from tinygen.errors import TinygenError
+from tinygen.hil.deadline import WALL, Clock, Deadline
 
 DEFAULT_BAUD = 115200
 READY = "m-ready"
 NAME_PREFIX = "m-name-dut-"
 MAX_LINE = 1 << 20          # a longer line means the stream is not the protocol
+TIMEOUT_HINT = ("the device may be hung or running another firmware: reset it; if it is only slow, raise "
+                "--timeout (Device(timeout=...) from Python)")
 
 
 class LinkError(TinygenError):
@@ -56,19 +59,21 @@ def _open_error(url: str, e: Exception) -> LinkError:
 
 
 class Link:
-    """Lines in, bytes out, with deadlines. Use `Link.open(url)`."""
+    """Lines in, bytes out, with deadlines on `clock` (tinygen.hil.deadline: the wall
+    clock for a board's port, the emulator's own time for a stand-in). Use `Link.open(url)`."""
 
-    def __init__(self, port, url: str):
+    def __init__(self, port, url: str, clock: Clock = WALL):
         self.port = port
         self.url = url
+        self.clock = clock
         self._buf = bytearray()
         self.bytes_sent = 0
         self.bytes_received = 0
 
     @classmethod
-    def open(cls, url: str, baud: int = DEFAULT_BAUD, connect_timeout: float = 5.0) -> "Link":
+    def open(cls, url: str, baud: int = DEFAULT_BAUD, connect_timeout: float = 5.0, clock: Clock = WALL) -> "Link":
         """Open a port or socket:// URL. Socket connections are retried until
-        `connect_timeout` (an emulator may still be starting)."""
+        `connect_timeout` (an emulator may still be starting). Deadlines keep `clock`."""
         serial = _serial()
         deadline = time.monotonic() + connect_timeout
         while True:
@@ -88,7 +93,7 @@ class Link:
         sock = getattr(port, "_socket", None)
         if sock is not None:          # socket://: small exchanges stall ~40 ms each without it
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(port, url)
+        return cls(port, url, clock)
 
     def close(self) -> None:
         try:
@@ -126,9 +131,10 @@ class Link:
         self.bytes_received += len(data)
         return data
 
-    def readline(self, timeout: float, awaiting: str = "a reply") -> str:
-        """The next non-empty line (without `\\r\\n`), decoded leniently."""
-        deadline = time.monotonic() + timeout
+    def readline(self, timeout: float, awaiting: str = "a reply", hint: str = TIMEOUT_HINT) -> str:
+        """The next non-empty line (without `\\r\\n`), decoded leniently, within
+        `timeout` seconds on the link's clock."""
+        deadline = Deadline(self.clock, timeout)
         while True:
             nl = self._buf.find(b"\n")
             if nl >= 0:
@@ -141,14 +147,18 @@ class Link:
             if len(self._buf) > MAX_LINE:
                 raise LinkError(f"{self.url} sent over {MAX_LINE} bytes without a line end",
                                 "is something else than a tinygen firmware on this port? check the baud rate")
-            left = deadline - time.monotonic()
-            if left <= 0:
+            wait = deadline.wait()
+            if wait <= 0:
+                # what arrived while this process itself waited for a CPU is no timeout
+                late = self._read_some(0)
+                if late:
+                    self._buf += late
+                    continue
                 pending = bytes(self._buf[:60])
                 tail = f" (partial line: {pending!r})" if pending else ""
-                raise LinkTimeout(f"timed out after {timeout:g}s on {self.url} waiting for {awaiting}{tail}",
-                                  "the device may be hung or running another firmware: reset it, or "
-                                  "raise --timeout for slow models")
-            self._buf += self._read_some(left)
+                raise LinkTimeout(f"timed out after {deadline.describe()} on {self.url} waiting for {awaiting}{tail}",
+                                  hint)
+            self._buf += self._read_some(wait)
 
     def drain(self, quiet: float = 0.05, limit: float = 2.0) -> bytes:
         """Read and discard until nothing arrives for `quiet` seconds."""
@@ -162,14 +172,15 @@ class Link:
             dropped += data
         return bytes(dropped)
 
-    def resync(self, attempts: int = 3, timeout: float = 2.0) -> str:
+    def resync(self, attempts: int = 3, timeout: float = 10.0) -> str:
         """Get back in step after garbage, a timeout or a half-sent upload: end
-        any partial command with `%`, ask `name%` and wait for its answer.
-        Returns the device name.
+        any partial command with `%`, ask `name%` and wait for its answer
+        (`timeout` seconds on the link's clock per line). Returns the device name.
 
         A device in the middle of a binary upload takes our bytes as data; it
         answers `e-[upload ...]` once the upload ends (at the latest after its
-        500 ms upload timeout), and `name%` is sent again."""
+        500 ms upload timeout: `timeout` must cover it, see Pace.device_timeout),
+        and `name%` is sent again."""
         for _ in range(attempts):
             self.drain(quiet=0.02, limit=0.5)
             self.write(b"%name%")

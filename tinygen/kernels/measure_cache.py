@@ -4,6 +4,8 @@
     key = layer_key(graph, node, spec, board)
     cache.get(key)                              # None: never measured
     cache.put(key, 123_440, {"kernel": spec.name, ...})
+    cache.put_unmeasured(key, context)          # asked for, but the build applied another kernel
+    cache.unmeasured(key, context)              # True: measuring it again would not apply it either
 
 A layer's executed instructions depend only on the layer, so the key is
 everything that decides them: the stand-in machine, the compiler, its version
@@ -13,6 +15,12 @@ constants (specialized layers take build-time decisions on them), and the
 tinygen version. Change any of them and the entry is not found: it is
 measured again. The cache is one JSON file, rewritten atomically and merged
 with what other processes wrote meanwhile.
+
+A candidate that a measuring build asked for and did not get (lower_peak put a
+scratch-free kernel at the arena's peak instead) has no count; it is recorded as
+not measured under the key plus that build's context (board, model, options and
+the kernels asked for), so that the same build does not measure it again, while
+another model or board holding the same layer still does.
 """
 
 from __future__ import annotations
@@ -167,17 +175,30 @@ class MeasurementCache:
             return {}
         return data["entries"]
 
-    def get(self, key: dict) -> int | None:
+    def get(self, key: dict, context: dict | None = None) -> int | None:
+        """The measured count; None if never measured (a miss) or, with `context`,
+        recorded as not measured in that context (a hit: nothing to measure)."""
         entry = self.entries.get(key_digest(key))
         count = entry.get("instructions") if isinstance(entry, dict) else None
         if isinstance(count, int) and count >= 0:
             self.hits += 1
             return count
+        if context is not None and self.unmeasured(key, context):
+            self.hits += 1
+            return None
         self.misses += 1
         return None
 
     def put(self, key: dict, instructions: int, about: dict | None = None) -> None:
         self.entries[key_digest(key)] = {"instructions": int(instructions), **(about or {})}
+
+    def put_unmeasured(self, key: dict, context: dict, about: dict | None = None) -> None:
+        """The kernel of `key` was asked for in a measuring build (`context`) that applied another."""
+        self.entries[key_digest({**key, "unmeasured_in": context})] = {"not_measured": True, **(about or {})}
+
+    def unmeasured(self, key: dict, context: dict) -> bool:
+        entry = self.entries.get(key_digest({**key, "unmeasured_in": context}))
+        return isinstance(entry, dict) and entry.get("not_measured") is True
 
     def save(self) -> None:
         """Write the file, keeping entries other processes added since it was read.

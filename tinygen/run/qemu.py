@@ -7,6 +7,10 @@ QEMU listens with `wait=on`: the guest does not start until the harness
 connects, so nothing it prints is lost. The port is picked free (bind to port 0);
 if another process takes it first, QEMU is started again on a new one.
 
+Its deadlines (starting, waiting for the guest to exit) keep QEMU's own time
+(`emu.clock`, tinygen.hil.deadline.ProcessClock): a loaded host slows QEMU
+down, it does not make it time out. Links to it keep the same clock.
+
 QEMU is always stopped on the way out: normal exit, exception, Ctrl-C, SIGTERM
 (turned into SystemExit while an emulator runs in the main thread), interpreter
 exit (atexit), and, should this process be killed outright, by the kernel
@@ -17,19 +21,18 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import deque
 from pathlib import Path
 
 from tinygen.board import Board
 from tinygen.errors import TinygenError, ToolchainError, UsageError
+from tinygen.hil.deadline import WALL, Clock, Deadline, clock_for, wait_exit
 
 WAITING = "waiting for connection"
 PORT_IN_USE = "Address already in use"
@@ -106,6 +109,7 @@ class Emulator:
         self.extra_args = tuple(extra_args)
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
+        self.clock: Clock = WALL          # QEMU's own time once it runs
         self.port = 0
         self.url = ""
         self._output: deque[str] = deque(maxlen=200)
@@ -162,7 +166,8 @@ class Emulator:
                          for stream in (self.proc.stdout, self.proc.stderr)]
         for t in self._readers:
             t.start()
-        deadline = time.monotonic() + self.start_timeout
+        self.clock = clock_for([self.proc.pid], "QEMU")
+        deadline = Deadline(self.clock, self.start_timeout)
         while not self._waiting.wait(0.01):
             if self.proc.poll() is not None:
                 for t in self._readers:
@@ -173,8 +178,8 @@ class Emulator:
                                    f"{self.elf.name} on {self.board.emulator['machine']}:\n{self.output}",
                                    "check that the firmware was built for this board's stand-in "
                                    "(firmware-emu.elf)")
-            if time.monotonic() > deadline:
-                raise TinygenError(f"QEMU did not open its serial port within {self.start_timeout:g}s:\n"
+            if deadline.expired():
+                raise TinygenError(f"QEMU did not open its serial port within {deadline.describe()}:\n"
                                    f"{self.output}")
         self.port = port
         self.url = f"socket://127.0.0.1:{port}"
@@ -196,11 +201,12 @@ class Emulator:
         return None if self.proc is None else self.proc.poll()
 
     def wait(self, timeout: float) -> int:
-        """Wait for the guest to exit (e.g. after `tg exit N`); its status is QEMU's."""
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise TinygenError(f"QEMU ({self.elf.name}) did not exit within {timeout:g}s") from None
+        """Wait for the guest to exit (e.g. after `tg exit N`), `timeout` seconds of
+        QEMU's own time; its status is QEMU's."""
+        status = wait_exit(self.proc, timeout, self.clock)
+        if status is None:
+            raise TinygenError(f"QEMU ({self.elf.name}) did not exit within {timeout:g} {self.clock.what}")
+        return status
 
     def stop(self) -> None:
         """Terminate QEMU (then kill it); safe to call twice."""
