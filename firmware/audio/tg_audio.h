@@ -156,7 +156,10 @@ typedef struct {
     int32_t logmel[TG_MFCC_NUM_MEL];
 } tg_mfcc_scratch_q31;
 
-/* floor-ish sqrt(x) * 2^frac_bits (within 1 unit), saturating at UINT32_MAX; 0 for x = 0. */
+/*
+ * floor(sqrt(x) * 2^frac_bits), saturating at UINT32_MAX (exact while x * 4^frac_bits
+ * < 2^62; above that the last bits are zero: a relative error below 2^-30).
+ */
 uint32_t tg_sqrt_u64(uint64_t x, int32_t frac_bits);
 
 /* ln(x) in Q24 for x >= 1 (within 3e-6), from the 257-entry log2 table (Q30). */
