@@ -49,7 +49,9 @@ NONE_FILES = ["audio/tg_audio_none.c"]     # the audio commands of a firmware wi
 _SCRATCH = 4 * (2 * tb.FFT_HALF + fe.FFT_LENGTH // 4 + 1 + fe.NUM_MEL)      # tg_mfcc_scratch_*
 _RING = 4 * fe.NUM_FRAMES * fe.NUM_MFCC + 2 * fe.NUM_FRAMES                 # coefficients + peaks
 _DETECTOR = 4 * 5 + 2 * SMOOTH_MAX * MAX_CLASSES + 4 * MAX_CLASSES + 4 * 3 + 8   # tg_detector
-_STREAM = 4 * 6 + 8 + 2 * fe.FRAME_LENGTH + 4 + _DETECTOR                   # tg_audio_stream_state
+# tg_audio_stream_state: 3 ints, 4 bytes of padding before the uint64, 3 ints, the pending frame,
+# its fill, the detector (whose uint64 makes the struct 8-aligned): ILP32 and LP64 alike
+_STREAM = 4 * 3 + 4 + 8 + 4 * 3 + 2 * fe.FRAME_LENGTH + 4 + _DETECTOR
 # Code of the front end and its commands, a little below what the Cortex-M builds measure.
 CODE_ESTIMATE = 4 * 1024
 
