@@ -237,9 +237,77 @@ def test_audio_frontend_memory_predicted():
         assert use.regions["ram"].parts[part] == size
     assert use.frontend == sum(parts.values()) > 2 * 16000
     assert use.regions["flash"].parts["front-end tables"] == afw.table_bytes(
-        afw.Frontend("mfcc", "f32").tables(KWS_SCALE, KWS_ZERO_POINT))
+        afw.Frontend("mfcc", "f32").tables(KWS_SCALE, KWS_ZERO_POINT)) > 6000
     plain = predict(compile_example("mlp")[1], board, 1000)
     assert plain.frontend == 0 and "audio upload" not in plain.regions["ram"].parts
+
+
+def test_audio_frontend_fit_check_counts_its_buffers():
+    """A part whose RAM holds the model but not the front end's buffers is refused before
+    anything compiles, and the message names the audio upload."""
+    import dataclasses
+
+    from tinygen.build.memory import MemoryFitError, check_prediction
+
+    f446 = get_board("f446re")
+    _, graph = kws("host")
+    plain = predict(compile_source(load_source(mlperf_model("kws_dscnn")), options=CompileOptions()), f446, 1000)
+    small_ram = plain.regions["ram"].used + 16 * 1024        # room for the model, not for 1 s of audio
+    memory = tuple({**r, "size": small_ram} if r["kind"] == "ram" and r.get("link") else r for r in f446.memory)
+    small = dataclasses.replace(f446, memory=memory)
+    check_prediction(plain, small, "kws")
+    with pytest.raises(MemoryFitError, match=r"does not fit nucleo-f446re: RAM needs .*audio upload 31\.2 KiB"):
+        check_prediction(predict(graph, small, 1000), small, "kws")
+
+
+class FakeDevice:
+    """Answers commands from a script (command -> lines), as tinygen.hil.client.Device would."""
+    timeout = 10.0
+
+    def __init__(self, answers: dict[str, list[str]]):
+        self.answers, self.sent = answers, []
+
+    def command(self, cmd, payload=b"", timeout=None):
+        from tinygen.hil.client import Reply
+
+        self.sent.append((cmd, payload, timeout))
+        return Reply(cmd, self.answers[cmd])
+
+
+def test_audio_client_parses_the_protocol():
+    config = st.StreamConfig(hop_every=2, smooth=3, threshold_units=500, refractory=16000)
+    window = np.arange(490).astype(np.int8)
+    dev = FakeDevice({
+        "tg stream start 2 3 500 16000 2 1023": ["m-tg-stream-start-[2,3,500,16000,2,1023]"],
+        "tg stream 8": ["m-tg-inf-[16000,1,2,3,4,5,6,7,8,9,510,0,0]", f"m-tg-window-[{window.tobytes().hex()}]",
+                        "m-tg-event-[9,16000,510]", "m-tg-stream-[4,50,1,1]", "m-tg-count-[30]",
+                        "m-tg-split-[10,20]"],
+        "tg stream stop": ["m-tg-stream-stop-[16000,49,1,1]"],
+    })
+    ac.stream_start(dev, config, verbose=2)
+    events, inferences, counts = ac.stream_chunk(dev, np.array([1, -2, 3, 32767], np.int16))
+    assert dev.sent[1][1] == bytes([1, 0, 0xFE, 0xFF, 3, 0, 0xFF, 0x7F])          # little-endian int16
+    assert dev.sent[1][2] >= dev.timeout                                       # the deadline follows the work
+    assert events == [st.Event("yes", 16000, 510)] and counts == ac.Counts(10, 20) and counts.total == 30
+    assert inferences[0].sample == 16000 and inferences[0].sums.tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 510, 0, 0]
+    assert np.array_equal(inferences[0].window, window.reshape(49, 10))
+    assert ac.stream_stop(dev) == ac.StreamTotals(16000, 49, 1, 1)
+    with pytest.raises(ValueError, match="1-D int16"):
+        ac.stream_chunk(dev, np.zeros(4, np.float32))
+    with pytest.raises(ValueError, match="longer than one upload"):
+        ac.audio_clip(dev, np.zeros(16001, np.int16))
+
+
+def test_audio_client_rejects_a_bad_answer():
+    from tinygen.hil.client import ProtocolError
+
+    bad_sum = FakeDevice({"tg audio 4": [f"m-tg-features-[{bytes(490).hex()}]", "m-tg-out-[00]", "m-tg-count-[31]",
+                                         "m-tg-split-[10,20]"]})
+    with pytest.raises(ProtocolError, match="not the sum"):
+        ac.audio_clip(bad_sum, np.zeros(2, np.int16))
+    echo = FakeDevice({"tg stream start 2 3 0 16000 0 1023": ["m-tg-stream-start-[2,3,0,16000,0,1]"]})
+    with pytest.raises(ProtocolError, match="asked for stream settings"):
+        ac.stream_start(echo, st.StreamConfig())
 
 
 # -- the stand-ins ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from tinygen import switches
+from tinygen.audio.firmware import SYMBOL_PREFIX
 from tinygen.board import Board, all_boards
 from tinygen.build.elf import Elf
 from tinygen.errors import TinygenError, UsageError
@@ -58,7 +59,7 @@ CODE_PER_LAYER = 64
 ESP_IDF_APP_OFFSET = 0x10000
 
 ARENA_SYMBOL = "tg_arena"
-FRONTEND_PREFIX = "tg_audio_"       # the audio front end's buffers (tinygen.audio.firmware.SYMBOL_PREFIX)
+FRONTEND_PREFIX = SYMBOL_PREFIX     # the audio front end's buffers are named tg_audio_*
 STACK_TOP, STACK_LIMIT = "__stack_top__", "__stack_limit__"   # linker script symbols
 
 
@@ -181,11 +182,9 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
     frontend = graph.meta.get("frontend")
     frontend_ram = 0
     if frontend is not None:
-        from tinygen.audio.firmware import input_grid
-
         for part, size in frontend.ram_parts().items():
             ram.add(part, size)
-        for part, size in frontend.flash_parts(*input_grid(graph)).items():
+        for part, size in frontend.flash_parts().items():
             flash.add(part, size)
         frontend_ram = sum(frontend.ram_parts().values())
     return MemoryUse({"flash": flash, "ram": ram}, arena, weight_bytes, board.stack_size, "predicted",
