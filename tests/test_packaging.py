@@ -74,6 +74,7 @@ def test_wheel_contains_templates_kernels_and_boards(wheel):
     names = wheel_names(wheel)
     for folder, pattern_files in (("templates", (ROOT / "templates").glob("*.j2")),
                                   ("firmware/kernels", (ROOT / "firmware" / "kernels").glob("*.[ch]")),
+                                  ("firmware/audio", (ROOT / "firmware" / "audio").glob("*.[ch]")),
                                   ("boards", (ROOT / "boards").glob("*.toml"))):
         expected = {f"tinygen/{folder}/{p.name}" for p in pattern_files}
         assert expected, folder

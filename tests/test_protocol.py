@@ -62,7 +62,7 @@ def test_boot_name_profile_help_host(device, built):
     helps = [field(line, "m-help-") for line in device.command("help")]
     for cmd in ("name", "profile", "help", "timestamp", "db load N", "infer", "results", "tg info",
                 "tg load N", "tg run N", "tg invoke", "tg out", "tg layers", "tg layer-out I",
-                "switch [K]", "tg lap [us|instr]", "tg exit CODE"):
+                "switch [K]", "tg lap [us|instr]", "tg audio N", "tg stream start", "tg exit CODE"):
         assert any(h.startswith(cmd) for h in helps), f"help does not list {cmd!r}: {helps}"
 
 
@@ -77,7 +77,7 @@ def test_info_host(device, built):
         "arena": str(m["arena_size"]), "weights": str(m["weight_bytes"]),
         "layers": str(len(m["layers"])), "inputs": "/".join(map(str, in_sizes)),
         "outputs": "/".join(str(int(np.prod(p["shape"]))) for p in m["outputs"]),
-        "max_upload": str(sum(in_sizes)), "cmd_max": "255", "switches": "1", "switch": "0",
+        "max_upload": str(sum(in_sizes)), "cmd_max": "255", "switches": "1", "switch": "0", "frontend": "none",
     }
 
 
@@ -229,7 +229,10 @@ def test_malformed_commands_host(device, built):
         "switch x": "e-[bad number: x]",
         "switch 0 1": "e-[usage: switch [K]]",
         "tg exit 1000": "e-[exit code must be 0..255]",
-        "a b c d e f g": "e-[too many words in command]",
+        "a b c d e f g h i j": "e-[too many words in command]",
+        # a firmware without a front end (--frontend) answers the audio commands so
+        "tg stream start 2 3 538 16000": "e-[no audio front end in this firmware: build it with --frontend mfcc]",
+        "tg stream stop": "e-[no audio front end in this firmware: build it with --frontend mfcc]",
         "db": "e-[usage: db load N | db HEX | db print]",
         "db load": "e-[usage: db load N]",
         "db load 0": f"e-[db load: N must be 1..{n}, got 0]",
@@ -308,6 +311,17 @@ def test_truncated_upload_host(device, built):
     assert device.read_reply() == [f"e-[upload truncated: got 0 of {len(data)} bytes]"]
     out, _ = tg_run(device, inputs[5])
     assert out == out_bytes(graph, inputs[5])
+
+
+def test_audio_upload_without_a_front_end_host(device, built):
+    """A firmware built without --frontend reads and drops an audio upload's bytes (never
+    taken for commands) and says it has no front end."""
+    payload = b"name%" * 4
+    for cmd in ("tg audio", "tg stream"):
+        assert device.command(f"{cmd} {len(payload)}", payload) == [
+            f"e-[no audio front end in this firmware: build it with --frontend mfcc (discarded {len(payload)} bytes)]"]
+    assert device.pending() == b""
+    assert device.command("name") == ["m-name-dut-[tinygen]"]
 
 
 def test_wrong_upload_size_host(device, built):

@@ -11,6 +11,7 @@ import time
 import warnings
 from pathlib import Path
 
+from tinygen.audio.firmware import CHOICES as FRONTENDS
 from tinygen.errors import UsageError
 from tinygen.hil.deadline import TIMEOUT_HELP, add_timeout_option
 from tinygen.kernels.table import BACKENDS
@@ -61,6 +62,11 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                         "exact for any quantizer), or nested layers once as 8 bit planes that every switch "
                         "reads with the bit-serial kernel (nested; needs the nested weight quantizer)")
     if builds:
+        p.add_argument("--frontend", choices=FRONTENDS, default=None,
+                       help="put an audio front end before the model: mfcc turns 16 kHz int16 audio into the "
+                            "MLPerf Tiny KWS features on the device (tg audio / tg stream, PROTOCOL.md); float on "
+                            "cores with an FPU, fixed point without (-f32 / -q31 force one); the model's input "
+                            "must be [1, 49, 10, 1] int8")
         p.add_argument("--model-id", metavar="ID", default=None,
                        help="what the firmware's profile%% answers as m-model-[ID], the id benchmark runners "
                             "pick their test by (the MLPerf Tiny runner: kws01, vww01, ic01, ad01); default: the "
@@ -84,6 +90,13 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
 
     if getattr(args, "model_id", None) is not None:
         check_model_id(args.model_id)           # before the (long) compile
+    frontend = None
+    if getattr(args, "frontend", None) is not None:
+        from tinygen.audio.firmware import choose
+
+        if board is None:
+            raise UsageError("--frontend needs --board", "name the board the front end runs on")
+        frontend = choose(args.frontend, board)
     if not 50.0 < args.percentile <= 100.0:
         raise UsageError(f"--percentile {args.percentile} is out of range", "use a value in (50, 100]")
     progress(f"loading {args.model}")
@@ -117,6 +130,10 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
             graph = compile_source(source, calib, options)
             note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None
             graph.meta["kernels"] = kernel_report(graph, kernels, note=note)
+    if frontend is not None:
+        from tinygen.audio.firmware import attach
+
+        attach(graph, frontend)
     return source, graph
 
 

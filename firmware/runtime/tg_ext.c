@@ -1,5 +1,6 @@
 /* The tinygen extensions, `tg SUBCOMMAND ...` (PROTOCOL.md, "tinygen extensions"). */
 #include "model.h"
+#include "tg_audio_cmd.h"
 #include "tg_board.h"
 #include "tg_infer.h"
 #include "tg_input.h"
@@ -68,6 +69,8 @@ static void tg_cmd_info(const tg_word *args, int nargs)
     tg_info_u64("cmd_max", TG_CMD_MAX);
     tg_info_u64("switches", TG_MODEL_NUM_SWITCHES);
     tg_info_u64("switch", (uint64_t)tg_get_switch());
+    tg_info_key("frontend");
+    tg_io_str(tg_audio_frontend());
     tg_io_end_bracket();
 }
 
@@ -194,6 +197,9 @@ const tg_command tg_ext_commands[] = {
     {"layer-out", 1, 1, tg_cmd_layer_out, "I", "run layers 0..I, print layer I's output"},
     {"lap", 0, 1, tg_cmd_lap, "[us|instr]",
      "unit of lap lines; stand-ins: instr (default) or us = instructions at the board's clock"},
+    {"audio", 1, 1, tg_cmd_audio, "N", "then N raw bytes of 16 kHz int16 audio; its features, outputs, counts"},
+    {"stream", 1, 7, tg_cmd_stream, "start HOP SMOOTH THRESHOLD REFRACTORY [VERBOSE [MASK]] | N | stop",
+     "keyword detection on streamed audio (N raw bytes a chunk)"},
     {"exit", 1, 1, tg_cmd_exit, "CODE", "leave the firmware (0..255; stand-ins exit)"},
 };
 const int tg_ext_command_count = (int)(sizeof tg_ext_commands / sizeof tg_ext_commands[0]);

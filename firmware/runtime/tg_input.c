@@ -96,8 +96,7 @@ void tg_input_db_print(void)
     }
 }
 
-/* Read up to `n` raw bytes into `dst` (or discard them: dst NULL); stop after a silence. */
-static uint32_t tg_receive(uint8_t *dst, uint32_t n)
+uint32_t tg_input_receive(uint8_t *dst, uint32_t n)
 {
     uint32_t got = 0;
     while (got < n) {
@@ -120,7 +119,7 @@ int tg_input_upload(const tg_word *n)
         return -1;
     }
     if (want != TG_MODEL_INPUT_BYTES) {
-        uint32_t dropped = tg_receive(NULL, want);
+        uint32_t dropped = tg_input_receive(NULL, want);
         tg_io_str("e-[upload of ");
         tg_io_u64(want);
         tg_io_str(" bytes, model takes ");
@@ -132,7 +131,7 @@ int tg_input_upload(const tg_word *n)
         return -1;
     }
     tg_expected = want;
-    tg_staged = tg_receive(tg_staging, want);
+    tg_staged = tg_input_receive(tg_staging, want);
     if (tg_staged < want) {
         tg_io_str("e-[upload truncated: got ");
         tg_io_u64(tg_staged);

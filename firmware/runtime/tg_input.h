@@ -28,6 +28,12 @@ void tg_input_db_print(void);
  */
 int tg_input_upload(const tg_word *n);
 
+/*
+ * Read up to `n` raw bytes of an upload into `dst` (or discard them: dst NULL),
+ * stopping early when none arrives for TG_UPLOAD_TIMEOUT_MS; returns how many came.
+ */
+uint32_t tg_input_receive(uint8_t *dst, uint32_t n);
+
 /* 0 if the buffer holds exactly one complete input; else prints an e- line and returns -1. */
 int tg_input_check(void);
 

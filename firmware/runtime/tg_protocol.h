@@ -15,7 +15,7 @@
 #define TG_UPLOAD_TIMEOUT_MS 500u
 
 /* Most words the dispatcher looks at; more words are an error. */
-#define TG_MAX_WORDS 6
+#define TG_MAX_WORDS 9
 
 /* A word of a command: bytes of the command buffer (not NUL-terminated). */
 typedef struct {

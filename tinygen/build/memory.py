@@ -12,6 +12,11 @@ emulated stand-ins carry them too), so what fits the stand-in fits the board.
   stack reserve. `overflow_error` turns the linker's "region `RAM' overflowed by
   N bytes" into the same error as the prediction's.
 
+A firmware with an audio front end (--frontend) adds its buffers (audio upload,
+scratch, the feature ring, stream state) to RAM and its tables and code to
+flash, by tinygen.audio.firmware's sizes; `measure` finds them in the ELF by
+their names (tg_audio_*) and both show them as "front end".
+
 The arena may go to one named RAM region of the part (`--arena-region dtcm`):
 `arena_region` checks the name, `linker_memory` splits the linked RAM into that
 region (the ARENA memory of the linker script, holding the .tg_arena section)
@@ -25,6 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from tinygen import switches
+from tinygen.audio.firmware import SYMBOL_PREFIX
 from tinygen.board import Board, all_boards
 from tinygen.build.elf import Elf
 from tinygen.errors import TinygenError, UsageError
@@ -53,6 +59,7 @@ CODE_PER_LAYER = 64
 ESP_IDF_APP_OFFSET = 0x10000
 
 ARENA_SYMBOL = "tg_arena"
+FRONTEND_PREFIX = SYMBOL_PREFIX     # the audio front end's buffers are named tg_audio_*
 STACK_TOP, STACK_LIMIT = "__stack_top__", "__stack_limit__"   # linker script symbols
 
 
@@ -88,11 +95,12 @@ class MemoryUse:
     stack: int
     source: str               # "predicted" or the ELF's file name
     arena_region: str | None = None     # the [[memory]] region holding the arena (None: with the rest of RAM)
+    frontend: int = 0         # RAM of the audio front end's buffers (--frontend), 0 without one
 
     def to_json(self) -> dict:
         return {
             "source": self.source, "arena": self.arena, "weights": self.weights, "stack": self.stack,
-            "arena_region": self.arena_region,
+            "arena_region": self.arena_region, "frontend": self.frontend,
             **{kind: {"used": r.used, "capacity": r.capacity, "percent": round(r.percent, 2),
                       "parts": dict(r.parts)} for kind, r in self.regions.items()},
         }
@@ -171,8 +179,16 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
     if board.build == "esp-idf":
         # ESP-IDF's own code and data come on top; `idf.py size` reports them after its build
         flash.add("bootloader + partition table", ESP_IDF_APP_OFFSET)
+    frontend = graph.meta.get("frontend")
+    frontend_ram = 0
+    if frontend is not None:
+        for part, size in frontend.ram_parts().items():
+            ram.add(part, size)
+        for part, size in frontend.flash_parts().items():
+            flash.add(part, size)
+        frontend_ram = sum(frontend.ram_parts().values())
     return MemoryUse({"flash": flash, "ram": ram}, arena, weight_bytes, board.stack_size, "predicted",
-                     getattr(graph.meta["memory"], "region", None))
+                     getattr(graph.meta["memory"], "region", None), frontend_ram)
 
 
 def _bigger_boards(board: Board, kind: str, need: int) -> list[str]:
@@ -303,12 +319,16 @@ def measure(elf: Elf, regions: dict[str, tuple[int, int]], capacities: dict[str,
         use["ram"].add("stack (reserved)", stack_size)
         stack = stack_size
     arena = elf.symbol(ARENA_SYMBOL)
-    return MemoryUse(use, arena.size if arena else 0, weights, stack, elf.path.name)
+    ram = regions.get("ram")
+    frontend = sum(sym.size for sym in elf.symbols if sym.name.startswith(FRONTEND_PREFIX)
+                   and ram is not None and _region_of(sym.value, {"ram": ram}) == "ram")
+    return MemoryUse(use, arena.size if arena else 0, weights, stack, elf.path.name, frontend=frontend)
 
 
 def memory_table(use: MemoryUse) -> str:
     """used / capacity per region, with the arena, stack and weights called out."""
-    called_out = {"ram": [("arena", use.arena), ("stack", use.stack)], "flash": [("weights", use.weights)]}
+    called_out = {"ram": [("arena", use.arena), ("stack", use.stack), ("front end", use.frontend)],
+                  "flash": [("weights", use.weights)]}
     rows = []
     for kind in ("flash", "ram"):
         r = use.regions.get(kind)

@@ -62,6 +62,13 @@ def c_array_body(data: np.ndarray, per_line: int = 16, indent: str = "    ") -> 
     return ",\n".join(indent + line for line in lines)
 
 
+def c_float_array_body(data: np.ndarray, per_line: int = 8, indent: str = "    ") -> str:
+    """The comma-separated elements of a float32 array, each exact (c_float), `per_line` to a line."""
+    strs = [c_float(v) for v in np.asarray(data, np.float32).ravel().tolist()] or ["0.0f"]
+    lines = [", ".join(strs[i:i + per_line]) for i in range(0, len(strs), per_line)]
+    return ",\n".join(indent + line for line in lines)
+
+
 def c_struct_init(fields: dict, indent: str = "    ") -> str:
     """Designated initializer lines `.name = value,` for scalar or list fields."""
     lines = []

@@ -1,5 +1,6 @@
 """Which firmware files (relative to firmware/) a generated project copies:
-the on-device runtime and one board port. Shared by every build recipe that
+the on-device runtime, one board port and the audio front end (or the stub
+answering that there is none: tinygen.audio.firmware). Shared by every build recipe that
 puts the protocol on a device (the host `tg_device`, the firmware builds)."""
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ def _files(folder: str) -> list[str]:
                   if p.is_file() and p.suffix in SOURCE_SUFFIXES)
 
 
-def runtime_files(port: str, with_main: bool = True) -> list[str]:
-    """The runtime (firmware/runtime) plus firmware/ports/<port>, sources and headers."""
+def runtime_files(port: str, with_main: bool = True, frontend=None) -> list[str]:
+    """The runtime (firmware/runtime) plus firmware/ports/<port>, sources and headers, and
+    the audio files of `frontend` (a tinygen.audio.firmware.Frontend, or None)."""
+    from tinygen.audio.firmware import firmware_files
+
     if not (data_dir("firmware") / "ports" / port).is_dir():
         raise FileNotFoundError(f"tinygen has no firmware port {port!r} (firmware/ports/{port} is missing)")
-    files = _files("runtime") + _files(f"ports/{port}")
+    files = _files("runtime") + _files(f"ports/{port}") + firmware_files(frontend)
     return [f for f in files if with_main or f != MAIN]
 
 

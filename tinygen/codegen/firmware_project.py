@@ -26,6 +26,7 @@ from pathlib import Path
 import jinja2
 
 from tinygen import __version__
+from tinygen.audio.firmware import TABLES_C, frontend_of
 from tinygen.board import Board
 from tinygen.build.cmsis_nn import PIO_TAG, TESTED, URL, find_cmsis_nn
 from tinygen.build.memory import ESP_IDF_APP_OFFSET, linker_memory
@@ -39,6 +40,7 @@ from tinygen.kernels.table import KERNELS_BY_NAME
 
 RECIPES = ("cortex-m", "esp-idf")       # board.build values this module writes projects for
 COMMON_INCLUDES = (".", "tinygen/kernels", "tinygen/runtime")
+RUNTIME_DIRS = ("tinygen/runtime/", "tinygen/audio/")   # every image's runtime: the protocol, the audio commands
 
 # PlatformIO board ids, where the board file names none ([platformio] board = ...).
 PIO_BOARDS = {
@@ -72,14 +74,16 @@ class FirmwareProject:
     idf_target: str | None = None             # ESP-IDF boards: the chip idf.py builds for
 
 
-def _copy_sources(ports: list[str], dest: Path, with_main: bool = True) -> tuple[list[str], list[str]]:
-    """Copy the runtime and the ports into dest/tinygen/; return (runtime sources, port sources)."""
+def _copy_sources(ports: list[str], dest: Path, with_main: bool = True,
+                  frontend=None) -> tuple[list[str], list[str]]:
+    """Copy the runtime (the audio front end's files with it) and the ports into dest/tinygen/;
+    return (runtime sources, port sources)."""
     try:
-        files = list(dict.fromkeys(f for port in ports for f in runtime_files(port, with_main)))
+        files = list(dict.fromkeys(f for port in ports for f in runtime_files(port, with_main, frontend)))
     except FileNotFoundError as e:
         raise TinygenError(str(e), "reinstall tinygen: the wheel ships firmware/ports/") from None
     sources = copy_firmware(files, dest)
-    return ([s for s in sources if s.startswith("tinygen/runtime/")],
+    return ([s for s in sources if s.startswith(RUNTIME_DIRS)],
             [s for s in sources if s.startswith("tinygen/ports/")])
 
 
@@ -104,7 +108,7 @@ def _linker_script(env: jinja2.Environment, toolchain: Toolchain, regions: dict,
 
 
 def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[str],
-            arena_region: str | None = None) -> list[Image]:
+            arena_region: str | None = None, frontend=None) -> list[Image]:
     """The real part's image (if tinygen compiles it) and the stand-in's (if there is one)."""
     images = []
     real = real_toolchain(board)
@@ -121,7 +125,7 @@ def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[
                             f"linker/{board.name}-emu.ld", regions, False))
     (dest / "linker").mkdir(exist_ok=True)
     for image in images:
-        runtime, ports = _copy_sources(image.ports, dest)
+        runtime, ports = _copy_sources(image.ports, dest, frontend=frontend)
         image.sources = model_srcs + runtime + ports
         (dest / image.ldscript).write_text(_linker_script(env, image.toolchain, image.regions, board.stack_size,
                                                           board, arena_region))
@@ -226,9 +230,10 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
                            f"use build = one of {', '.join(RECIPES)} (or \"host\") in {board.path}")
     env = _env()
     kernels = [f"tinygen/{rel}" for rel in kernel_sources(graph) if rel.endswith(".c")]
-    model_srcs = ["model.c", "weights.c"] + kernels
-    images = _images(board, dest, env, model_srcs, graph.meta["memory"].region)
-    runtime = [s for s in (images[0].sources if images else []) if s.startswith("tinygen/runtime/")]
+    frontend = frontend_of(graph)
+    model_srcs = ["model.c", "weights.c"] + kernels + ([TABLES_C] if frontend else [])
+    images = _images(board, dest, env, model_srcs, graph.meta["memory"].region, frontend)
+    runtime = [s for s in (images[0].sources if images else []) if s.startswith(RUNTIME_DIRS)]
     common = model_srcs + runtime
     toolchains = _toolchain_vars(images)
     espidf = board.build == "esp-idf"
@@ -266,7 +271,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     render("Makefile.j2", "Makefile")
     if espidf:
         # ESP-IDF's app_main (in the port) replaces the runtime's main()
-        runtime_idf, port = _copy_sources([board.port], dest, with_main=False)
+        runtime_idf, port = _copy_sources([board.port], dest, with_main=False, frontend=frontend)
         idf = _idf(board, model_srcs + runtime_idf + port, model_srcs + runtime_idf)
         for template, out in (("CMakeLists.txt.j2", "CMakeLists.txt"),
                               ("main/CMakeLists.txt.j2", "main/CMakeLists.txt"),

@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 
 from tinygen import __version__
+from tinygen.audio.firmware import frontend_of, write_tables
 from tinygen.board import Board
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
@@ -58,6 +59,7 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
         "outputs": [port(graph, n) for n in graph.outputs],
         "layers": [{"name": layer.name, "kernel": layer.kernel, "output_size": layer.output_size}
                    for layer in data["layers"]],
+        "frontend": frontend_of(graph).name if frontend_of(graph) else None,     # --frontend (tg info's frontend=)
         # switchable precision: per switch (index = tg_set_switch's k) its own plan, weights and layers
         "switches": [{"index": sw["index"], "name": sw["name"], "arena_size": sw["arena_size"],
                       "weight_bytes": sw["weight_bytes"],
@@ -80,6 +82,7 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
                           ("weights.h.j2", "weights.h"), ("weights.c.j2", "weights.c")):
         (dest / out).write_text(env.get_template(template).render(**data))
     (dest / BOARD_HEADER).write_text(env.get_template("tg_board.h.j2").render(**board_data(board)))
+    frontend_files = write_tables(graph, dest)          # --frontend: its tables (else none)
     firmware = data_dir("firmware")
     sources = kernel_sources(graph)
     for rel in sources:
@@ -91,7 +94,8 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
         (dest / "tinygen" / "host").mkdir(parents=True, exist_ok=True)
         shutil.copyfile(firmware / "host" / "tg_host_runner.c", dest / "tinygen" / "host" / "tg_host_runner.c")
         # tg_device: the on-device runtime on the stdio port, the protocol over stdin/stdout
-        device_c = copy_firmware(runtime_files("stdio"), dest)
+        device_c = copy_firmware(runtime_files("stdio", frontend=frontend_of(graph)), dest)
+        device_c += [f for f in frontend_files if f.endswith(".c")]
         (dest / "Makefile").write_text(env.get_template("Makefile.host.j2").render(
             model_name=model_name, version=__version__, cc=board.cc,
             cflags=" ".join(board.cflags), kernel_c=kernel_c, device_c=device_c))
