@@ -73,6 +73,9 @@ def _add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False) 
     p.add_argument("--arena-region", metavar="NAME", default=None,
                    help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
                         "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
+    from tinygen.vision.cli import add_camera_args
+
+    add_camera_args(p)
 
 
 def _compile(args, progress, board=None, allow_uncalibrated=False):
@@ -84,6 +87,7 @@ def _compile(args, progress, board=None, allow_uncalibrated=False):
     from tinygen.calib import CalibrationWarning
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
+    from tinygen.vision.cli import camera_spec
 
     if not 50.0 < args.percentile <= 100.0:
         raise UsageError(f"--percentile {args.percentile} is out of range", "use a value in (50, 100]")
@@ -108,7 +112,8 @@ def _compile(args, progress, board=None, allow_uncalibrated=False):
                              kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
                              arena_region=args.arena_region, compact=getattr(args, "compact", True),
                              lower_peak=getattr(args, "lower_peak", True),
-                             storage=getattr(args, "storage", "separate"))
+                             storage=getattr(args, "storage", "separate"),
+                             camera=camera_spec(args, board, implied=_frames_given(args)))
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore", CalibrationWarning)
@@ -119,6 +124,11 @@ def _compile(args, progress, board=None, allow_uncalibrated=False):
             note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None
             graph.meta["kernels"] = kernel_report(graph, kernels, note=note)
     return source, graph
+
+
+def _frames_given(args) -> bool:
+    """tinygen hil --images / --frames: camera frames, so the camera front end is built in."""
+    return bool(getattr(args, "images", None) or getattr(args, "frames", None))
 
 
 def _print_kernels(graph) -> None:

@@ -98,8 +98,8 @@ def memory_report(graph: Graph) -> str:
     rows = []
     for b in sorted(plan.buffers, key=lambda b: (b.offset, b.first)):
         first = "input" if b.first < 0 else graph.nodes[b.first].name
-        last = "output" if b.last >= n else graph.nodes[b.last].name
-        kind = "scratch" if b.name.endswith(".scratch") else "tensor"
+        last = "output" if b.last >= n else "(before the first layer)" if b.last < 0 else graph.nodes[b.last].name
+        kind = "scratch" if b.name.endswith(".scratch") else "front end" if b.last < 0 else "tensor"
         rows.append([b.name, kind, b.offset, b.size, first, last])
     timeline = plan.timeline(n)
     peak = max(timeline) if timeline else 0

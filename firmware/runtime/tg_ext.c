@@ -5,6 +5,9 @@
 #include "tg_io.h"
 #include "tg_port.h"
 #include "tg_protocol.h"
+#ifdef TG_MODEL_CAMERA
+#include "tg_camera.h" /* built with --camera: the frame commands (firmware/camera) */
+#endif
 
 /* Exit codes `tg exit` accepts: what a process exit status can carry everywhere. */
 #define TG_EXIT_CODE_MAX 255u
@@ -187,5 +190,8 @@ const tg_command tg_ext_commands[] = {
     {"layers", 0, 0, tg_cmd_layers, "", "one inference layer by layer, a count per layer"},
     {"layer-out", 1, 1, tg_cmd_layer_out, "I", "run layers 0..I, print layer I's output"},
     {"exit", 1, 1, tg_cmd_exit, "CODE", "leave the firmware (0..255; stand-ins exit)"},
+#ifdef TG_MODEL_CAMERA
+    TG_CAMERA_COMMANDS
+#endif
 };
 const int tg_ext_command_count = (int)(sizeof tg_ext_commands / sizeof tg_ext_commands[0]);
