@@ -5,23 +5,26 @@
 
 /*
  * Output row s->out_row from two rows of sums: value = (wa a + wb b + divisor / 2) / divisor,
- * rounded half up, then the lookup table. With `next` (area along the height), the next
- * output row starts as wn x b (next may be a: each value is read before it is replaced).
+ * rounded half up, then channel c's lookup table. With `next` (area along the height),
+ * the next output row starts as wn x b (next may be a: each value is read before it is
+ * replaced).
  */
 static void tg_image_emit(tg_image_state *s, const uint32_t *a, uint32_t wa, const uint32_t *b, uint32_t wb,
                           uint32_t *next, uint32_t wn)
 {
     const tg_image_target *t = s->target;
     const int32_t channels = t->channels;
-    const uint32_t half = s->divisor / 2u;
-    int8_t *out = s->out + s->out_row * t->out_w * channels;
-    for (int32_t j = 0; j < t->out_w; j++) {
-        for (int32_t c = 0; c < channels; c++) {
-            int32_t k = j * channels + c;
-            uint32_t value = (wa * a[k] + wb * b[k] + half) / s->divisor;
-            out[k] = t->lut[c * 256 + (int32_t)value];
+    const int32_t values = t->out_w * channels;
+    const uint32_t divisor = s->divisor;
+    const uint32_t half = divisor / 2u;
+    int8_t *out = s->out + s->out_row * values;
+    for (int32_t c = 0; c < channels; c++) {
+        const int8_t *lut = t->lut + c * 256;
+        for (int32_t k = c; k < values; k += channels) {
+            uint32_t bk = b[k];
+            out[k] = lut[(wa * a[k] + wb * bk + half) / divisor];
             if (next != NULL) {
-                next[k] = wn * b[k];
+                next[k] = wn * bk;
             }
         }
     }
