@@ -149,7 +149,7 @@ def _print_kernels(graph) -> None:
 
 def _inputs(args) -> list[str]:
     """The files a command reads (never replaced by the build it makes)."""
-    return [p for p in (getattr(args, key, None) for key in ("model", "calib", "data", "labels"))
+    return [p for p in (getattr(args, key, None) for key in ("model", "calib", "data", "labels", "frames"))
             if p and ":" not in p]
 
 

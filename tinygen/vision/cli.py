@@ -27,6 +27,27 @@ def add_camera_args(p) -> None:
                         "-1:1 for (p - 127.5) / 127.5, 0:255 for raw values)")
 
 
+def add_frame_args(p) -> None:
+    """`tinygen hil`: camera frames instead of --data."""
+    g = p.add_argument_group("camera frames (instead of --data; builds the camera front end in)")
+    g.add_argument("--images", metavar="DIR",
+                   help="photographs, each turned into a --format frame of --size on the host as a camera would "
+                        "deliver it; labels from DIR/labels.csv (file,label) or one subfolder per class")
+    g.add_argument("--frames", metavar="FILE",
+                   help="recorded frames: .npz (frames uint8 [N, bytes], y labels), .npy, or raw .bin/.raw")
+    g.add_argument("--format", default="rgb565", metavar="FORMAT",
+                   help="frame format: rgb565 (low byte first), rgb565be (high byte first, as OV2640 / OV7670 "
+                        "and esp32-camera send it), yuyv, gray (default rgb565)")
+    g.add_argument("--size", default="320x240", metavar="WxH", help="frame size (default 320x240, QVGA)")
+    g.add_argument("--crop", metavar="X,Y,W,H",
+                   help="the region of each frame that becomes the model's input (default: the largest centred "
+                        "region with the model's aspect ratio)")
+    g.add_argument("--classes", metavar="A,B,...", help="class names in the model's output order (labels may "
+                                                        "then be names; the report shows them)")
+    g.add_argument("--sheet", metavar="FILE.png", help="also write a contact sheet: each frame, the model input "
+                                                       "the device computed from it, the answer")
+
+
 def camera_spec(args, board=None, implied: bool = False) -> CameraSpec | None:
     """The spec the options ask for (None without --camera, unless `implied`)."""
     if not (getattr(args, "camera", False) or implied):
@@ -46,4 +67,4 @@ def camera_spec(args, board=None, implied: bool = False) -> CameraSpec | None:
     return CameraSpec(width, height, parse_pixel_range(getattr(args, "pixel_range", "0:1")), driver, config)
 
 
-__all__ = ["add_camera_args", "camera_spec"]
+__all__ = ["add_camera_args", "add_frame_args", "camera_spec"]
