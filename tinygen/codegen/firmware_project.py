@@ -275,11 +275,14 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         runtime_idf, port = _copy_sources([board.port], dest, with_main=False)
         driver = camera.driver_sources if camera else []      # the board's camera (esp32-camera)
         idf = _idf(board, model_srcs + driver + runtime_idf + port, model_srcs + runtime_idf, includes)
+        camera_sdkconfig = list(camera.data["driver"]["sdkconfig"]) if driver else []
         for template, out in (("CMakeLists.txt.j2", "CMakeLists.txt"),
                               ("main/CMakeLists.txt.j2", "main/CMakeLists.txt"),
                               ("sdkconfig.defaults.j2", "sdkconfig.defaults"),
                               ("partitions.csv.j2", "partitions.csv"), ("platformio.ini.j2", "platformio.ini")):
-            render(f"espidf/{template}", out, idf=idf)
+            render(f"espidf/{template}", out, idf=idf, camera_sdkconfig=camera_sdkconfig)
+        if driver:       # esp32-camera from Espressif's component registry
+            render("espidf/main/idf_component.yml.j2", "main/idf_component.yml")
     else:
         real = images[0]
         render("CMakeLists.txt.j2", "CMakeLists.txt")

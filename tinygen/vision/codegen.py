@@ -83,6 +83,7 @@ def driver_settings(board, spec) -> dict | None:
             "tg_format": f"TG_IMAGE_{fmt.name.upper()}", "pixformat": ESP32_PIXFORMATS[fmt.name],
             "width": size[0], "height": size[1], "framesize": ESP32_FRAMESIZES[size],
             "xclk_hz": int(cam.get("xclk_hz", 20_000_000)), "psram": bool(cam.get("psram", True)),
+            "sdkconfig": [str(line) for line in cam.get("sdkconfig", [])],
             "pins": [(p.upper(), int(pins[p])) for p in ESP32_PINS]}
 
 
