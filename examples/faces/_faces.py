@@ -224,6 +224,12 @@ def load(net: nn.Module, model_file: str | Path) -> nn.Module:
     return net
 
 
+def entry_points(plan: Plan, model_file: str):
+    """(model, example_input, calibration_data): the functions a tinygen model file defines,
+    for a model file that only states its Plan."""
+    return (lambda: load(face_net(plan), model_file)), example_input, calibration_data
+
+
 def run(name: str, plan: Plan, model_file: str, epochs: int, lr: float) -> float:
     """Train, save, evaluate on the held-out images; returns the accuracy."""
     t0 = time.perf_counter()

@@ -15,18 +15,7 @@ PLAN = _faces.Plan(layers=((WeightQuant("int8"), ActQuant("int8")), BINARY, BINA
                            (WeightQuant("int8"), ActQuant("binary"))), relu=False, pad_value=1)
 EPOCHS, LR = 80, 3e-3
 
-
-def model():
-    return _faces.load(_faces.face_net(PLAN), __file__)
-
-
-def example_input():
-    return _faces.example_input()
-
-
-def calibration_data():
-    return _faces.calibration_data()
-
+model, example_input, calibration_data = _faces.entry_points(PLAN, __file__)
 
 if __name__ == "__main__":
     _faces.run("bnn", PLAN, __file__, EPOCHS, LR)

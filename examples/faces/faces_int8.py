@@ -13,18 +13,7 @@ INT8 = (WeightQuant("int8"), ActQuant("int8"))
 PLAN = _faces.Plan(layers=(INT8, INT8, INT8, INT8))
 EPOCHS, LR = 60, 3e-3
 
-
-def model():
-    return _faces.load(_faces.face_net(PLAN), __file__)
-
-
-def example_input():
-    return _faces.example_input()
-
-
-def calibration_data():
-    return _faces.calibration_data()
-
+model, example_input, calibration_data = _faces.entry_points(PLAN, __file__)
 
 if __name__ == "__main__":
     _faces.run("int8", PLAN, __file__, EPOCHS, LR)

@@ -15,18 +15,7 @@ W4A4 = (WeightQuant("uniform", bits=4), ActQuant("uniform", bits=4, clip=3.0, le
 PLAN = _faces.Plan(layers=(INT8, W4A4, W4A4, INT8))
 EPOCHS, LR = 60, 3e-3
 
-
-def model():
-    return _faces.load(_faces.face_net(PLAN), __file__)
-
-
-def example_input():
-    return _faces.example_input()
-
-
-def calibration_data():
-    return _faces.calibration_data()
-
+model, example_input, calibration_data = _faces.entry_points(PLAN, __file__)
 
 if __name__ == "__main__":
     _faces.run("w4a4", PLAN, __file__, EPOCHS, LR)
