@@ -64,12 +64,10 @@ def image_input(graph: Graph) -> tuple[int, int, int]:
     t = graph.tensor(graph.inputs[0])
     shape = list(t.shape)
     if len(shape) != 4 or shape[0] != 1 or shape[3] not in (1, 3) or t.dtype != "int8":
-        layout = graph.meta.get("source_layout", "NHWC")
-        shown = [shape[0], shape[3], shape[1], shape[2]] if layout == "NCHW" and len(shape) == 4 else shape
-        raise ModelError(f"the model's input {shown} ({layout}) is not an image with 1 or 3 channels, "
-                         "which the camera front end needs",
-                         "leave out --camera / --images / --frames, or use a model whose input is "
-                         "[1, H, W, 1 or 3] (NCHW [1, C, H, W] in PyTorch)")
+        raise ModelError(f"the model's input {shape} ({t.dtype}) is not an image with 1 or 3 channels, which the "
+                         "camera front end needs",
+                         "leave out --camera / --images / --frames, or use a model whose input is an int8 image "
+                         "[1, H, W, 1 or 3] (NHWC; [1, 1 or 3, H, W] in PyTorch)")
     return shape[1], shape[2], shape[3]
 
 
