@@ -29,10 +29,11 @@ def plan_camera(graph: Graph, spec: CameraSpec) -> Graph:
         if offset + size <= lo:
             break
         offset = max(offset, align(hi))
+    model_arena = plan.arena_size
     plan.buffers = [b for b in plan.buffers if b.name != BUFFER] + [Buffer(BUFFER, size, -1, -1, offset)]
     plan.arena_size = max(plan.arena_size, align(offset + size))
     graph.meta["camera"] = CameraPlan(spec, w, h, c, pixel_lut(graph, spec.pixel_range), offset, size,
-                                      chunk_bytes(spec.max_width))
+                                      chunk_bytes(spec.max_width), model_arena)
     return graph
 
 

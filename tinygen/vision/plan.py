@@ -117,12 +117,20 @@ class CameraPlan:
     scratch_offset: int
     scratch_bytes: int
     chunk_bytes: int
+    model_arena: int = 0          # the model's own arena, before the front end's buffer was placed
 
     def to_json(self) -> dict:
         return {"max_frame": [self.spec.max_width, self.spec.max_height], "pixel_range": list(self.spec.pixel_range),
                 "driver": self.spec.driver, "input": [self.out_h, self.out_w, self.channels],
                 "scratch_offset": self.scratch_offset, "scratch_bytes": self.scratch_bytes,
-                "chunk_bytes": self.chunk_bytes}
+                "chunk_bytes": self.chunk_bytes, "model_arena": self.model_arena}
+
+    def describe(self, arena: int) -> str:
+        """One line for `tinygen inspect --memory`."""
+        grew = arena - self.model_arena
+        return (f"camera front end: {self.scratch_bytes} B of scratch at offset {self.scratch_offset}, live before "
+                f"the first layer beside the input ({self.chunk_bytes} B chunk buffer + tg_image's rows, taps and "
+                f"line); " + (f"the arena grew by {grew} B for it" if grew > 0 else "no extra arena bytes"))
 
 
 __all__ = ["CODE_BYTES", "CameraPlan", "CameraSpec", "DRIVERS", "STATE_RAM", "chunk_bytes", "image_buffer_size",
