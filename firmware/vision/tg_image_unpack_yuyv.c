@@ -11,20 +11,38 @@ static uint8_t tg_clamp_shift8(int32_t v)
     return (uint8_t)(v > 255 ? 255 : v);
 }
 
+/* One pixel from its luma term c = 298 (Y - 16) + 128 and its pair's chroma terms. */
+static void tg_yuv_pixel(int32_t c, int32_t r, int32_t g, int32_t b, uint8_t *dst)
+{
+    dst[0] = tg_clamp_shift8(c + r);
+    dst[1] = tg_clamp_shift8(c + g);
+    dst[2] = tg_clamp_shift8(c + b);
+}
+
 void tg_image_unpack_yuyv(const uint8_t *row, int32_t x0, int32_t n, int32_t channels, uint8_t *dst)
 {
-    for (int32_t x = x0; x < x0 + n; x++) {
+    const int32_t end = x0 + n;
+    if (channels == 1) {
+        for (int32_t x = x0; x < end; x++) {
+            *dst++ = tg_clamp_shift8(298 * ((int32_t)row[4 * (x >> 1) + 2 * (x & 1)] - 16) + 128);
+        }
+        return;
+    }
+    /* a pair of pixels shares U and V: their terms are computed once per pair */
+    for (int32_t x = x0; x < end;) {
         const uint8_t *pair = row + 4 * (x >> 1); /* Y0 U Y1 V */
-        int32_t c = 298 * ((int32_t)pair[(x & 1) * 2] - 16) + 128;
-        if (channels == 3) {
-            int32_t d = (int32_t)pair[1] - 128;
-            int32_t e = (int32_t)pair[3] - 128;
-            dst[0] = tg_clamp_shift8(c + 409 * e);
-            dst[1] = tg_clamp_shift8(c - 100 * d - 208 * e);
-            dst[2] = tg_clamp_shift8(c + 516 * d);
+        int32_t d = (int32_t)pair[1] - 128;
+        int32_t e = (int32_t)pair[3] - 128;
+        int32_t r = 409 * e, g = -100 * d - 208 * e, b = 516 * d;
+        if ((x & 1) == 0) {
+            tg_yuv_pixel(298 * ((int32_t)pair[0] - 16) + 128, r, g, b, dst);
             dst += 3;
-        } else {
-            *dst++ = tg_clamp_shift8(c);
+            x++;
+        }
+        if (x < end) {
+            tg_yuv_pixel(298 * ((int32_t)pair[2] - 16) + 128, r, g, b, dst);
+            dst += 3;
+            x++;
         }
     }
 }
