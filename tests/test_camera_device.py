@@ -121,6 +121,7 @@ def test_camera_bad_input_host(rgb_host):
         expect_error(dev, "tg frame bgr888 40 30", b"", "unknown frame format: bgr888 (rgb565, rgb565be, yuyv, gray)")
         expect_error(dev, "tg frame rgb565 161 30", b"", "frame size: rgb565 161x30 is not 1..160x120")
         expect_error(dev, "tg frame gray 0 30", b"", "frame size: gray 0x30")
+        expect_error(dev, "tg frame gray 30 4294967295", b"", "frame size: gray 30x4294967295 is not 1..160x120")
         expect_error(dev, "tg frame yuyv 41 30", b"", "odd width: yuyv 41x30")
         expect_error(dev, "tg frame gray 40 x", b"", "bad number: x")
         expect_error(dev, "tg chunk 80", bytes(80), "no frame in progress: send tg frame FORMAT W H first "
@@ -228,3 +229,16 @@ def test_camera_frames_on_standin(tmp_path, name, qemu, cc):
         check_frame(cam, graph, frame_bytes(rng, "gray", 17, 33), "gray", 17, 33)
         if name == "f746zg":
             check_frame(cam, graph, frame_bytes(rng, "rgb565", 320, 240), "rgb565", 320, 240)
+
+
+def test_camera_pixel_table_of_the_vww_model():
+    """VWW's input (scale 1/255, zero point -128) makes pixel p the int8 input p - 128 for the
+    default range 0:1; another range goes through the same quantization as float inputs."""
+    from tinygen.ref.interpreter import quantize_input
+    from tinygen.vision.plan import pixel_lut
+
+    graph = load_source(ROOT / "examples" / "mlperf-tiny" / "vww_mobilenet_int8.tflite").graph
+    lut = pixel_lut(graph, (0.0, 1.0))
+    assert lut.shape == (3, 256) and np.array_equal(lut[0].astype(int), np.arange(256) - 128)
+    other = pixel_lut(graph, (-1.0, 1.0))
+    assert np.array_equal(other[2], quantize_input(graph, -1.0 + 2.0 * np.arange(256) / 255.0))

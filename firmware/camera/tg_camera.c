@@ -39,16 +39,28 @@ static void tg_print_crop(const int32_t crop[4])
     tg_io_end_line();
 }
 
-static void tg_frame_error(const char *what, const tg_image_frame *f)
+/* "e-[WHAT: FORMAT WxH" (the caller ends the line). */
+static void tg_frame_error(const char *what, int32_t format, uint64_t w, uint64_t h)
 {
     tg_io_str("e-[");
     tg_io_str(what);
     tg_io_str(": ");
-    tg_io_str(tg_format_names[f->format]);
+    tg_io_str(tg_format_names[format]);
     tg_io_char(' ');
-    tg_io_u64((uint64_t)f->width);
+    tg_io_u64(w);
     tg_io_char('x');
-    tg_io_u64((uint64_t)f->height);
+    tg_io_u64(h);
+}
+
+static void tg_size_error(int32_t format, uint64_t w, uint64_t h, const tg_image_target *t)
+{
+    tg_frame_error("frame size", format, w, h);
+    tg_io_str(" is not 1..");
+    tg_io_u64((uint64_t)t->max_width);
+    tg_io_char('x');
+    tg_io_u64((uint64_t)t->max_height);
+    tg_io_str(" (the largest frame this firmware was built for)]");
+    tg_io_end_line();
 }
 
 int tg_camera_start(int32_t format, int32_t w, int32_t h)
@@ -68,21 +80,15 @@ int tg_camera_start(int32_t format, int32_t w, int32_t h)
     case TG_IMAGE_OK:
         break;
     case TG_IMAGE_BAD_SIZE:
-        tg_frame_error("frame size", &f);
-        tg_io_str(" is not 1..");
-        tg_io_u64((uint64_t)t->max_width);
-        tg_io_char('x');
-        tg_io_u64((uint64_t)t->max_height);
-        tg_io_str(" (the largest frame this firmware was built for)]");
-        tg_io_end_line();
+        tg_size_error(format, (uint64_t)w, (uint64_t)h, t);
         return -1;
     case TG_IMAGE_ODD_WIDTH:
-        tg_frame_error("odd width", &f);
+        tg_frame_error("odd width", format, (uint64_t)w, (uint64_t)h);
         tg_io_str(": YUYV frames carry pixels in pairs]");
         tg_io_end_line();
         return -1;
     case TG_IMAGE_BAD_CROP:
-        tg_frame_error("crop outside the frame", &f);
+        tg_frame_error("crop outside the frame", format, (uint64_t)w, (uint64_t)h);
         tg_io_str(", crop ");
         tg_io_u64((uint64_t)f.crop_x);
         tg_io_char(',');
@@ -215,8 +221,10 @@ void tg_cmd_frame(const tg_word *args, int nargs)
     if (tg_arg_u32(&args[1], &w) != 0 || tg_arg_u32(&args[2], &h) != 0) {
         return;
     }
-    if (w > TG_IMAGE_MAX_DIM || h > TG_IMAGE_MAX_DIM) {
-        w = h = 0; /* reported as a bad size by tg_camera_start */
+    const tg_image_target *t = &tg_camera_config_now()->target;
+    if (w > (uint32_t)t->max_width || h > (uint32_t)t->max_height) {
+        tg_size_error(format, w, h, t); /* here: the numbers as given, beyond int32_t too */
+        return;
     }
     if (tg_camera_start(format, (int32_t)w, (int32_t)h) != 0) {
         return;
