@@ -26,9 +26,8 @@ EPILOG_HIL = """examples:
   tinygen hil kws.tflite --board f746zg --port /dev/ttyACM0 --flash --data kws.npz --json kws.json
   tinygen hil model.py --board host --data x.npy --labels y.npy --plot layers.png
   tinygen hil examples/switchable/sp_digits.py --board f746zg --emulate --data digits.npz --switch all --plot sw.png
-  tinygen hil vww.tflite --board f746zg --emulate --images photos/ --format rgb565be --size 320x240 \
-      --classes no-person,person --sheet sheet.png        # camera frames, preprocessed on the device
-  tinygen hil faces.py --board f446re --emulate --frames faces.npz --format gray --size 25x25
+  tinygen hil vww.tflite --board f746zg --emulate --images photos/ --format rgb565be --classes no-person,person
+  tinygen hil faces.py --board f446re --emulate --frames faces.npz --format gray --size 25x25 --sheet sheet.png
 """
 
 
