@@ -1,5 +1,6 @@
 # tinygen: set-up, tests and the demo on a fresh Debian/Ubuntu machine.
 #   make demo     train a digits classifier, compile it to C, run it, report
+#   make demo-vww person detection on photographs, camera frames preprocessed on the device
 #   make test     the whole test suite (slow suites included, as in CI)
 #   make test-fast   everything but the tests marked slow
 #   make setup    only create .venv and check the toolchain
@@ -16,7 +17,7 @@ APT_PACKAGES := gcc make python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi 
 	qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
 TOOLS := gcc make arm-none-eabi-gcc qemu-system-arm riscv64-unknown-elf-gcc qemu-system-riscv32
 
-.PHONY: setup toolchain test test-fast demo clean
+.PHONY: setup toolchain test test-fast demo demo-vww clean
 
 toolchain:
 	@missing=""; \
@@ -52,6 +53,9 @@ test-fast: setup
 
 demo: setup
 	$(VPY) examples/digits_demo.py --out build/demo
+
+demo-vww: setup
+	$(VPY) examples/camera/vww_demo.py --out build/demo-vww
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

@@ -76,6 +76,9 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                    help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
                         "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
     add_timeout_option(p, help=TIMEOUT_HELP + "; --kernels auto measures with it on the stand-in")
+    from tinygen.vision.cli import add_camera_args
+
+    add_camera_args(p)
 
 
 def compile_model(args, progress, board=None, allow_uncalibrated=False):
@@ -87,6 +90,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
     from tinygen.calib import CalibrationWarning
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
+    from tinygen.vision.cli import camera_spec
 
     if getattr(args, "model_id", None) is not None:
         check_model_id(args.model_id)           # before the (long) compile
@@ -120,7 +124,11 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
                              kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
                              arena_region=args.arena_region, compact=getattr(args, "compact", True),
                              lower_peak=getattr(args, "lower_peak", True),
-                             storage=getattr(args, "storage", "separate"))
+                             storage=getattr(args, "storage", "separate"),
+                             camera=camera_spec(args, board, implied=_frames_given(args)))
+    if frontend is not None and options.camera is not None:
+        raise UsageError("--frontend (audio) and --camera are two front ends for one model input",
+                         "give one of them: --frontend mfcc for a KWS model, --camera for an image model")
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore", CalibrationWarning)
@@ -137,9 +145,14 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
     return source, graph
 
 
+def _frames_given(args) -> bool:
+    """tinygen hil --images / --frames: camera frames, so the camera front end is built in."""
+    return bool(getattr(args, "images", None) or getattr(args, "frames", None))
+
+
 def inputs_of(args) -> list[str]:
     """The files a command reads (never replaced by the build it makes)."""
-    return [p for p in (getattr(args, key, None) for key in ("model", "calib", "data", "labels"))
+    return [p for p in (getattr(args, key, None) for key in ("model", "calib", "data", "labels", "frames"))
             if p and ":" not in p]
 
 

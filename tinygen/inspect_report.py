@@ -98,8 +98,8 @@ def memory_report(graph: Graph) -> str:
     rows = []
     for b in sorted(plan.buffers, key=lambda b: (b.offset, b.first)):
         first = "input" if b.first < 0 else graph.nodes[b.first].name
-        last = "output" if b.last >= n else graph.nodes[b.last].name
-        kind = "scratch" if b.name.endswith(".scratch") else "tensor"
+        last = "output" if b.last >= n else "(before the first layer)" if b.last < 0 else graph.nodes[b.last].name
+        kind = "scratch" if b.name.endswith(".scratch") else "front end" if b.last < 0 else "tensor"
         rows.append([b.name, kind, b.offset, b.size, first, last])
     timeline = plan.timeline(n)
     peak = max(timeline) if timeline else 0
@@ -108,7 +108,8 @@ def memory_report(graph: Graph) -> str:
         width = round(TIMELINE_WIDTH * live / peak) if peak else 0
         names = ", ".join(live_buffers(plan, i))
         bars.append(f"  {node.name:<24} {'#' * width:<{TIMELINE_WIDTH}} {live:>7} B  {names}")
-    over = plan.arena_size - plan.lower_bound
+    camera = graph.meta.get("camera")
+    over = (camera.model_arena if camera else plan.arena_size) - plan.lower_bound
     scratch = sum(b.size for b in plan.buffers if b.name.endswith(".scratch"))
     overlaps = overlap_rows(plan)
     lines = [
@@ -121,6 +122,8 @@ def memory_report(graph: Graph) -> str:
         "(each live only during its op)",
         table(["buffer", "kind", "offset", "bytes", "written by", "last read by"], rows, "llrrll"),
     ]
+    if camera:
+        lines.insert(3, camera.describe(plan.arena_size))
     changed = lower_peak_lines(graph)
     if changed:
         lines += ["", "kernels chosen for memory (at the peak; every other layer keeps its fastest):",

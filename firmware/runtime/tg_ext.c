@@ -8,6 +8,9 @@
 #include "tg_lap.h"
 #include "tg_port.h"
 #include "tg_protocol.h"
+#ifdef TG_MODEL_CAMERA
+#include "tg_camera.h" /* built with --camera: the frame commands (firmware/camera) */
+#endif
 
 /* Exit codes `tg exit` accepts: what a process exit status can carry everywhere. */
 #define TG_EXIT_CODE_MAX 255u
@@ -201,5 +204,8 @@ const tg_command tg_ext_commands[] = {
     {"stream", 1, 7, tg_cmd_stream, "start HOP SMOOTH THRESHOLD REFRACTORY [VERBOSE [MASK]] | N | stop",
      "keyword detection on streamed audio (N raw bytes a chunk)"},
     {"exit", 1, 1, tg_cmd_exit, "CODE", "leave the firmware (0..255; stand-ins exit)"},
+#ifdef TG_MODEL_CAMERA
+    TG_CAMERA_COMMANDS
+#endif
 };
 const int tg_ext_command_count = (int)(sizeof tg_ext_commands / sizeof tg_ext_commands[0]);

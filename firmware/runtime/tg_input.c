@@ -171,3 +171,30 @@ void tg_input_to_model(void)
         src += size;
     }
 }
+
+uint8_t *tg_input_fill(void)
+{
+    tg_staged = 0;
+    tg_expected = 0; /* `db HEX` needs a `db load` again */
+    return tg_staging;
+}
+
+void tg_input_filled(void)
+{
+    tg_staged = TG_MODEL_INPUT_BYTES;
+}
+
+uint32_t tg_input_staged(void)
+{
+    return tg_staged;
+}
+
+const uint8_t *tg_input_data(void)
+{
+    return tg_staging;
+}
+
+uint32_t tg_input_receive(uint8_t *dst, uint32_t n)
+{
+    return tg_receive(dst, n);
+}

@@ -40,4 +40,22 @@ int tg_input_check(void);
 /* Copy the staged input into tg_model_input(0..) (call tg_input_check() first). */
 void tg_input_to_model(void);
 
+/*
+ * For a front end that writes the model's input itself (the camera's frames,
+ * firmware/camera): tg_input_fill() empties the buffer and returns it
+ * (TG_MODEL_INPUT_BYTES bytes); tg_input_filled() marks it complete.
+ */
+uint8_t *tg_input_fill(void);
+void tg_input_filled(void);
+
+/* Bytes in the buffer now, and the buffer itself. */
+uint32_t tg_input_staged(void);
+const uint8_t *tg_input_data(void);
+
+/*
+ * Read up to `n` raw bytes into `dst` (NULL: read and drop them), stopping when none
+ * arrives for TG_UPLOAD_TIMEOUT_MS; returns how many were read.
+ */
+uint32_t tg_input_receive(uint8_t *dst, uint32_t n);
+
 #endif /* TG_INPUT_H */

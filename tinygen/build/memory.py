@@ -187,6 +187,13 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
         for part, size in frontend.flash_parts().items():
             flash.add(part, size)
         frontend_ram = sum(frontend.ram_parts().values())
+    camera = graph.meta.get("camera")
+    if camera is not None:      # --camera: its scratch is in the arena (passes/plan_camera.py)
+        from tinygen.vision.plan import CODE_BYTES, STATE_RAM
+
+        ram.add("camera front end (state)", STATE_RAM)
+        tables = sum(g.meta["camera"].lut.size for _, g in switches.switch_graphs(graph))
+        flash.add("camera front end (code estimate + tables)", CODE_BYTES + tables)
     return MemoryUse({"flash": flash, "ram": ram}, arena, weight_bytes, board.stack_size, "predicted",
                      getattr(graph.meta["memory"], "region", None), frontend_ram)
 

@@ -156,8 +156,8 @@ def _toolchain_vars(images: list[Image]) -> list[dict]:
              "ldflags": " ".join(tc.ldflags), "libs": " ".join(tc.libs)} for i, tc in enumerate(seen)]
 
 
-def _include_dirs(image: Image) -> list[str]:
-    return list(COMMON_INCLUDES) + [f"tinygen/ports/{p}" for p in image.ports]
+def _include_dirs(image: Image, extra: tuple[str, ...] = ()) -> list[str]:
+    return list(COMMON_INCLUDES) + list(extra) + [f"tinygen/ports/{p}" for p in image.ports]
 
 
 def _cmsis_nn(graph: Graph) -> dict | None:
@@ -171,8 +171,9 @@ def _cmsis_nn(graph: Graph) -> dict | None:
             "url": URL, "tag": PIO_TAG, "adapters": "tinygen/cmsis_nn"}
 
 
-def _image_vars(images: list[Image], toolchains: list[dict], common: list[str], cmsis_nn: dict | None) -> list[dict]:
-    """What the build-file templates print for each image."""
+def _image_vars(images: list[Image], toolchains: list[dict], common: list[str], cmsis_nn: dict | None,
+                includes: tuple[str, ...] = ()) -> list[dict]:
+    """What the build-file templates print for each image (`includes`: the camera front end's folders)."""
     out = []
     for image in images:
         tc = next(t for t in toolchains if t["tc"] == image.toolchain)
@@ -181,8 +182,9 @@ def _image_vars(images: list[Image], toolchains: list[dict], common: list[str], 
         extra = [cmsis_nn["adapters"]] if cmsis_nn else []
         out.append({"image": image, "var": image.key.upper().replace("-", "_"), "p": tc["prefix"],
                     "own_sources": image.sources[len(common):],
-                    "include_dirs": _include_dirs(image) + extra + (["${CMSIS_NN}/Include"] if cmsis_nn else []),
-                    "includes": " ".join(f"-I{d}" for d in _include_dirs(image) + extra
+                    "include_dirs": _include_dirs(image, includes) + extra
+                    + (["${CMSIS_NN}/Include"] if cmsis_nn else []),
+                    "includes": " ".join(f"-I{d}" for d in _include_dirs(image, includes) + extra
                                          + (["$(CMSIS_NN)/Include"] if cmsis_nn else [])),
                     "outputs": outputs, "help": f"{' '.join(outputs)} for {image.what}"})
     return out
@@ -200,23 +202,23 @@ def _quoted_list(items) -> str:
     return "[" + ", ".join(f'"{i}"' for i in items) + "]"
 
 
-def _pio(real: Image, cmsis_nn: dict | None) -> dict:
+def _pio(real: Image, cmsis_nn: dict | None, includes: tuple[str, ...] = ()) -> dict:
     """PlatformIO: the real part's sources, include folders, compile and link flags
     (CMSIS-NN comes as a library: pio_link_flags.py adds its Include/ and keeps its build
     to the sources the model needs)."""
     extra = [cmsis_nn["adapters"]] if cmsis_nn else []
     return {"ldscript": real.ldscript, "sources": real.sources,
-            "includes": " ".join(f"-I{d}" for d in _include_dirs(real) + extra),
+            "includes": " ".join(f"-I{d}" for d in _include_dirs(real, includes) + extra),
             "cmsis_sources": _quoted_list(f"Source/{s}" for s in cmsis_nn["sources"]) if cmsis_nn else "[]",
             "cmsis_tested": ", ".join(TESTED),
             "cflags": " ".join(real.toolchain.cflags), "ldflags": _quoted_list(real.toolchain.ldflags)}
 
 
-def _idf(board: Board, sources: list[str], warned: list[str]) -> dict:
+def _idf(board: Board, sources: list[str], warned: list[str], includes: tuple[str, ...] = ()) -> dict:
     flash = board.region("flash")
     flash_size = int(flash["size"]) if flash else 4 << 20
     return {"sources": [f"../{s}" for s in sources], "warned_sources": [f"../{s}" for s in warned],
-            "include_dirs": [f"../{d}" if d != "." else ".." for d in COMMON_INCLUDES],
+            "include_dirs": [f"../{d}" if d != "." else ".." for d in COMMON_INCLUDES + includes],
             "warnings": ";".join([f for f in board.cflags if f.startswith("-W")] or WARNINGS),
             "cpu_mhz": (board.clock_hz or 160_000_000) // 1_000_000,
             "stack": max(board.stack_size, 8192), "flash_mb": flash_size >> 20,
@@ -229,9 +231,14 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         raise TinygenError(f"board {board.name!r}: tinygen has no firmware build recipe {board.build!r}",
                            f"use build = one of {', '.join(RECIPES)} (or \"host\") in {board.path}")
     env = _env()
+    from tinygen.vision.codegen import camera_project
+
     kernels = [f"tinygen/{rel}" for rel in kernel_sources(graph) if rel.endswith(".c")]
     frontend = frontend_of(graph)
-    model_srcs = ["model.c", "weights.c"] + kernels + ([TABLES_C] if frontend else [])
+    camera = camera_project(graph, board)       # --camera: written by write_project, compiled here
+    includes = tuple(camera.includes) if camera else ()
+    model_srcs = (["model.c", "weights.c"] + kernels + ([TABLES_C] if frontend else [])
+                  + (camera.c_sources if camera else []))
     images = _images(board, dest, env, model_srcs, graph.meta["memory"].region, frontend)
     runtime = [s for s in (images[0].sources if images else []) if s.startswith(RUNTIME_DIRS)]
     common = model_srcs + runtime
@@ -239,7 +246,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     espidf = board.build == "esp-idf"
     flash_commands = [] if espidf else _flash_commands(board)
     cmsis_nn = _cmsis_nn(graph)
-    image_vars = _image_vars(images, toolchains, common, cmsis_nn)
+    image_vars = _image_vars(images, toolchains, common, cmsis_nn, includes)
     goals = [iv["image"].goal for iv in image_vars if iv["image"].goal != "all"]
     idf_target = (board.raw.get("idf_target") or board.name.replace("-", "")) if espidf else None
     targets = [(iv["image"].goal, iv["help"]) for iv in image_vars]
@@ -272,18 +279,22 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     if espidf:
         # ESP-IDF's app_main (in the port) replaces the runtime's main()
         runtime_idf, port = _copy_sources([board.port], dest, with_main=False, frontend=frontend)
-        idf = _idf(board, model_srcs + runtime_idf + port, model_srcs + runtime_idf)
+        driver = camera.driver_sources if camera else []      # the board's camera (esp32-camera)
+        idf = _idf(board, model_srcs + driver + runtime_idf + port, model_srcs + runtime_idf, includes)
+        camera_sdkconfig = list(camera.data["driver"]["sdkconfig"]) if driver else []
         for template, out in (("CMakeLists.txt.j2", "CMakeLists.txt"),
                               ("main/CMakeLists.txt.j2", "main/CMakeLists.txt"),
                               ("sdkconfig.defaults.j2", "sdkconfig.defaults"),
                               ("partitions.csv.j2", "partitions.csv"), ("platformio.ini.j2", "platformio.ini")):
-            render(f"espidf/{template}", out, idf=idf)
+            render(f"espidf/{template}", out, idf=idf, camera_sdkconfig=camera_sdkconfig)
+        if driver:       # esp32-camera from Espressif's component registry
+            render("espidf/main/idf_component.yml.j2", "main/idf_component.yml")
     else:
         real = images[0]
         render("CMakeLists.txt.j2", "CMakeLists.txt")
         render("arm-none-eabi.cmake.j2", "cmake/arm-none-eabi.cmake", tc=real.toolchain)
-        render("platformio.ini.j2", "platformio.ini", pio=_pio(real, cmsis_nn))
-        render("pio_link_flags.py.j2", "pio_link_flags.py", pio=_pio(real, cmsis_nn))
+        render("platformio.ini.j2", "platformio.ini", pio=_pio(real, cmsis_nn, includes))
+        render("pio_link_flags.py.j2", "pio_link_flags.py", pio=_pio(real, cmsis_nn, includes))
     return FirmwareProject(images, files, idf_target)
 
 

@@ -74,13 +74,17 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
                   model_id: tuple[str, str] | None = None) -> dict:
     """Render the project into `dest` (which must exist and be empty). Returns the manifest.
     `model_id` is (id, where it came from); default the model name."""
+    from tinygen.vision.codegen import write_camera
+
     env = _env()
     model_id = model_id or (default_model_id(model_name), FROM_NAME)
     data = project_data(graph, model_name, source_hash, __version__, model_id[0])
     data["model_id_source"] = model_id[1]
+    # --camera: camera.c / camera.h and the front end's firmware (tinygen.vision.codegen)
+    camera = write_camera(graph, dest, board, env, model_name, __version__)
     for template, out in (("model.h.j2", "model.h"), ("model.c.j2", "model.c"),
                           ("weights.h.j2", "weights.h"), ("weights.c.j2", "weights.c")):
-        (dest / out).write_text(env.get_template(template).render(**data))
+        (dest / out).write_text(env.get_template(template).render(**data, camera=camera is not None))
     (dest / BOARD_HEADER).write_text(env.get_template("tg_board.h.j2").render(**board_data(board)))
     frontend_files = write_tables(graph, dest)          # --frontend: its tables (else none)
     firmware = data_dir("firmware")
@@ -95,10 +99,13 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
         shutil.copyfile(firmware / "host" / "tg_host_runner.c", dest / "tinygen" / "host" / "tg_host_runner.c")
         # tg_device: the on-device runtime on the stdio port, the protocol over stdin/stdout
         device_c = copy_firmware(runtime_files("stdio", frontend=frontend_of(graph)), dest)
-        device_c += [f for f in frontend_files if f.endswith(".c")]
+        device_c += [f for f in frontend_files if f.endswith(".c")] + (camera.c_sources if camera else [])
+        device_includes = " ".join(f"-I{d}" for d in (camera.includes if camera else []))
         (dest / "Makefile").write_text(env.get_template("Makefile.host.j2").render(
-            model_name=model_name, version=__version__, cc=board.cc,
-            cflags=" ".join(board.cflags), kernel_c=kernel_c, device_c=device_c))
+            model_name=model_name, version=__version__, cc=board.cc, cflags=" ".join(board.cflags),
+            kernel_c=kernel_c, device_c=device_c, device_includes=device_includes))
     info = manifest(graph, data, board)
+    if camera is not None:
+        info["camera"] = graph.meta["camera"].to_json()
     (dest / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
     return info

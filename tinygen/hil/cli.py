@@ -27,6 +27,8 @@ EPILOG_HIL = """examples:
   tinygen hil kws.tflite --board f746zg --port /dev/ttyACM0 --flash --data kws.npz --json kws.json
   tinygen hil model.py --board host --data x.npy --labels y.npy --plot layers.png
   tinygen hil examples/switchable/sp_digits.py --board f746zg --emulate --data digits.npz --switch all --plot sw.png
+  tinygen hil vww.tflite --board f746zg --emulate --images photos/ --format rgb565be --classes no-person,person
+  tinygen hil faces.py --board f446re --emulate --frames faces.npz --format gray --size 25x25 --sheet sheet.png
 """
 
 
@@ -159,7 +161,16 @@ def cmd_hil(args) -> int:
     progress = Progress(args.quiet)
     check_output_early(args)
     source, graph = compile_model(args, progress, board)
-    inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
+    frames = None
+    if args.images or args.frames:          # camera frames (tinygen.vision): checked before the C build
+        from tinygen.vision.run import frames_for
+
+        frames = frames_for(args, graph)
+        inputs, labels = None, frames.labels
+    elif args.data is None:
+        raise UsageError("give the samples: --data FILE, or camera frames with --images DIR / --frames FILE")
+    else:
+        inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
     picked = _switches(args, graph)
     result = _build(args, board, source, graph, progress)
     if args.flash and not emulate and board.build != "host":
@@ -176,12 +187,30 @@ def cmd_hil(args) -> int:
             what = f" (switch {k}: {name})" if name else ""
             if picked[0][1]:                    # a switchable model: select, and quantize for this switch
                 dev.switch(k)
-                inputs, labels = load_inputs(args.data, args.labels, source, sgraph, args.limit)
-            progress(f"running {len(inputs)} samples on {target}{what}")
-            run = run_samples(dev, sgraph, inputs, labels, progress=not args.quiet and len(inputs) > 20)
+                if frames is None:
+                    inputs, labels = load_inputs(args.data, args.labels, source, sgraph, args.limit)
+            if frames is not None:
+                from tinygen.vision.run import parse_crop, run_frames
+
+                progress(f"sending {len(frames)} {frames.fmt.name} frames to {target}{what}")
+                run = run_frames(dev, sgraph, frames, parse_crop(args.crop), not args.quiet and len(frames) > 5,
+                                 args.timeout)
+                inputs = run.inputs
+            else:
+                progress(f"running {len(inputs)} samples on {target}{what}")
+                run = run_samples(dev, sgraph, inputs, labels, progress=not args.quiet and len(inputs) > 20)
             progress(f"profiling layers (tg layers){what}")
             layers, total = profile_layers(dev, sgraph, inputs[0])
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target)
+            if frames is not None:
+                from tinygen.vision.run import frame_summary
+
+                summary.update(frame_summary(run, frames))
+                if args.sheet:
+                    from tinygen.vision.sheet import contact_sheet
+
+                    progress(contact_sheet(run, frames, sgraph, args.sheet if not name else
+                                           str(Path(args.sheet).with_suffix(f".{name}.png"))))
             if name:
                 sw = next(s for s in result.manifest["switches"] if s["index"] == k)
                 summary["switch"] = {key: sw[key] for key in ("index", "name", "weight_bytes", "arena_size")}
@@ -190,6 +219,10 @@ def cmd_hil(args) -> int:
     if len(summaries) == 1:
         summary = summaries[0]
         print(render(summary))
+        if frames is not None:
+            from tinygen.vision.run import render_frames
+
+            print("\n" + render_frames(summary))
         plotted = plot(summary, args.plot) if args.plot else None
     else:
         from tinygen.hil.switch_report import plot_switches, render_switches, switch_rows
@@ -261,8 +294,9 @@ def add_commands(sub, fmt) -> None:
     h = sub.add_parser("hil", help="run a data set through the model on a board or stand-in and compare "
                                    "with the reference", epilog=EPILOG_HIL, formatter_class=fmt)
     add_compile_args(h)
-    h.add_argument("--data", required=True, metavar="DATA",
-                   help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout")
+    h.add_argument("--data", metavar="DATA",
+                   help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout "
+                        "(or camera frames: --images / --frames)")
     h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot)")
     h.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
     h.add_argument("-o", "--output", metavar="DIR", help="build directory (default: build/MODEL_NAME)")
@@ -276,4 +310,7 @@ def add_commands(sub, fmt) -> None:
                         "or all: every switch from the one image, with an accuracy-versus-cost table")
     h.add_argument("--flash", action="store_true", help="flash the board before running (real boards)")
     _add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
+    from tinygen.vision.cli import add_frame_args
+
+    add_frame_args(h)
     h.set_defaults(func=cmd_hil)

@@ -22,6 +22,7 @@ from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.fuse_residual import fuse_residual
 from tinygen.passes.lower_peak import lower_peak
 from tinygen.passes.lower_bits import lower_bits
+from tinygen.passes.plan_camera import plan_camera
 from tinygen.passes.nested import nested_planes
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
@@ -58,6 +59,9 @@ class CompileOptions:
     # for any quantizer); "nested" stores nested layers once as 8 bit planes read by the
     # bit-serial kernel (passes/nested.py; the model's nested quantizer guarantees the nesting)
     storage: str = "separate"
+    # the camera front end (--camera, tinygen.vision.plan.CameraSpec): its scratch is planned
+    # into the arena beside the model's input (passes/plan_camera.py); None: no front end
+    camera: object = None
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -123,6 +127,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if options.lower_peak:
         # after a plan: scratch-free kernels for the layers at its peak, re-planned (choose, reorder, plan)
         steps.append(("lower_peak", lambda g: lower_peak(g, replan, features, options.kernels)))
+    if options.camera is not None:
+        # after the model's final plan: the front end takes arena bytes free before the first layer
+        steps.append(("plan_camera", lambda g: plan_camera(g, options.camera)))
     return run_passes(graph, steps, trace)
 
 

@@ -1,0 +1,105 @@
+"""The camera commands of the on-device protocol (PROTOCOL.md, "Camera frames") on top of
+tinygen.hil.client.Device: upload a frame in a camera format, chunk by chunk, and read back
+the int8 input the device made of it.
+
+    cam = CameraLink(dev)
+    cam.info()                                   # {"formats": [...], "max": (320, 240), "input": (96, 96, 3), ...}
+    sent = cam.send_frame(raw, fmt, 320, 240)    # FrameSent: crop used, chunks, preprocessing count
+    q = cam.input()                              # the model input the device computed (bytes)
+    out, count = dev.invoke()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinygen.errors import TinygenError
+from tinygen.hil.client import Device, DeviceError, ProtocolError
+from tinygen.vision.formats import FrameFormat
+from tinygen.vision.twin import Crop
+
+
+class NoCameraError(TinygenError):
+    """The firmware has no camera front end."""
+
+
+@dataclass
+class FrameSent:
+    crop: Crop
+    chunk: int                 # bytes per chunk the device took
+    chunks: int
+    count: int                 # counter units the device spent preprocessing
+
+
+def _ints(text: str, what: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ProtocolError(f"bad {what} from the device: {text!r}") from None
+
+
+class CameraLink:
+    def __init__(self, dev: Device):
+        self.dev = dev
+
+    def info(self) -> dict:
+        """`tg camera`: formats, largest frame, model input, chunk bytes, capture driver, crop."""
+        try:
+            value = self.dev.command("tg camera").value("m-tg-camera")
+        except DeviceError as e:
+            if "Unknown tg command" in e.device_message:
+                raise NoCameraError("the firmware has no camera front end (it does not know `tg camera`)",
+                                    "build it with --camera (tinygen hil --images / --frames does)") from None
+            raise
+        info: dict = {}
+        for item in value.split(","):
+            key, _, v = item.partition("=")
+            info[key] = v
+        info["formats"] = info.get("formats", "").split("/")
+        info["max"] = tuple(int(x) for x in info["max"].split("x"))
+        info["input"] = tuple(int(x) for x in info["input"].split("x"))
+        info["chunk"] = int(info["chunk"])
+        return info
+
+    def crop(self, crop: Crop | None) -> None:
+        """`tg crop X Y W H` for the next frames, or `tg crop` (None): centred."""
+        self.dev.command("tg crop" if crop is None else f"tg crop {crop.x} {crop.y} {crop.w} {crop.h}")
+
+    def start(self, fmt: FrameFormat, width: int, height: int) -> tuple[int, int, Crop]:
+        """`tg frame`: (frame bytes, chunk bytes, crop) as the device answered."""
+        v = _ints(self.dev.command(f"tg frame {fmt.name} {width} {height}").value("m-tg-frame").split(",", 1)[1],
+                  "m-tg-frame")
+        if len(v) != 8 or v[:2] != [width, height]:
+            raise ProtocolError(f"m-tg-frame does not describe the {width}x{height} frame asked for: {v}")
+        return v[2], v[3], Crop(*v[4:])
+
+    def send_frame(self, frame: bytes, fmt: FrameFormat, width: int, height: int,
+                   timeout: float | None = None) -> FrameSent:
+        """A whole frame: `tg frame`, then `tg chunk N` + N bytes (whole rows) until the
+        device reports m-tg-frame-done."""
+        total, chunk, crop = self.start(fmt, width, height)
+        if total != len(frame):
+            raise ProtocolError(f"the device expects {total} bytes for a {width}x{height} {fmt.name} frame, "
+                                f"the frame has {len(frame)}")
+        chunks, done = 0, None
+        for offset in range(0, total, chunk):
+            piece = frame[offset:offset + chunk]
+            reply = self.dev.command(f"tg chunk {len(piece)}", piece, timeout)
+            chunks += 1
+            got = reply.values("m-tg-frame-done")
+            if got:
+                done = int(got[0])
+        if done is None:
+            raise ProtocolError(f"the device did not report m-tg-frame-done after all {total} bytes")
+        return FrameSent(crop, chunk, chunks, done)
+
+    def input(self, timeout: float | None = None) -> bytes:
+        """`tg input`: the input buffer (the model's int8 input) as the device holds it."""
+        text = self.dev.command("tg input", timeout=timeout).value("m-tg-input")
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            raise ProtocolError(f"bad hex in m-tg-input: {text[:40]!r}") from None
+
+
+__all__ = ["CameraLink", "FrameSent", "NoCameraError"]
