@@ -193,8 +193,3 @@ const uint8_t *tg_input_data(void)
 {
     return tg_staging;
 }
-
-uint32_t tg_input_receive(uint8_t *dst, uint32_t n)
-{
-    return tg_receive(dst, n);
-}

@@ -52,10 +52,4 @@ void tg_input_filled(void);
 uint32_t tg_input_staged(void);
 const uint8_t *tg_input_data(void);
 
-/*
- * Read up to `n` raw bytes into `dst` (NULL: read and drop them), stopping when none
- * arrives for TG_UPLOAD_TIMEOUT_MS; returns how many were read.
- */
-uint32_t tg_input_receive(uint8_t *dst, uint32_t n);
-
 #endif /* TG_INPUT_H */
