@@ -27,6 +27,8 @@ EPILOG_HIL = """examples:
   tinygen hil kws.tflite --board f746zg --port /dev/ttyACM0 --flash --data kws.npz --json kws.json
   tinygen hil model.py --board host --data x.npy --labels y.npy --plot layers.png
   tinygen hil examples/switchable/sp_digits.py --board f746zg --emulate --data digits.npz --switch all --plot sw.png
+  tinygen hil kws.tflite --board f746zg --emulate --audio clips/ --labels labels.csv
+  tinygen hil kws.tflite --board f746zg --emulate --stream rec.wav --truth rec.csv --plot rec.png
 """
 
 
@@ -144,16 +146,22 @@ def _serve_forever(alive=lambda: True) -> None:
 
 def cmd_hil(args) -> int:
     from tinygen.cli_common import Progress, check_output_early, compile_model
+    from tinygen.hil.audio_cli import audio_requested, cmd_audio
     from tinygen.hil.report import plot, render, summarize
     from tinygen.hil.session import load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
 
     board = _board_for(args)
     emulate = args.emulate
-    if not emulate and board.build != "host":
+    if not emulate and board.build != "host" and not args.reference:
         from tinygen.hil.target import resolve_port
 
         resolve_port(board, args.port)
+    if audio_requested(args) or args.reference:
+        return cmd_audio(args, board, lambda source, graph, progress: _build(args, board, source, graph, progress),
+                         _check_model)
+    if not args.data:
+        raise UsageError("give the inputs: --data FILE (precomputed), or audio with --audio / --stream")
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
     progress = Progress(args.quiet)
@@ -261,9 +269,10 @@ def add_commands(sub, fmt) -> None:
     h = sub.add_parser("hil", help="run a data set through the model on a board or stand-in and compare "
                                    "with the reference", epilog=EPILOG_HIL, formatter_class=fmt)
     add_compile_args(h)
-    h.add_argument("--data", required=True, metavar="DATA",
+    h.add_argument("--data", metavar="DATA",
                    help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout")
-    h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot)")
+    h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot); with --audio: "
+                                                      "a CSV of file,label")
     h.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
     h.add_argument("-o", "--output", metavar="DIR", help="build directory (default: build/MODEL_NAME)")
     h.add_argument("--force", action="store_true",
@@ -278,4 +287,7 @@ def add_commands(sub, fmt) -> None:
     h.add_argument("--timeout", type=float, default=30.0, metavar="S",
                    help="seconds to wait for one answer from the device (default 30)")
     _add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
+    from tinygen.hil.audio_cli import add_audio_args
+
+    add_audio_args(h)
     h.set_defaults(func=cmd_hil)

@@ -1,0 +1,230 @@
+"""The host side of audio hardware-in-the-loop (tinygen.hil.audio, audio_report, audio_cli):
+clip mode and stream mode through a fake tinygen.hil.audio_client (the host twin behind the
+client's four calls, with counters, and with planted faults), the reports, the plot, and
+`tinygen hil --reference` end to end on the MLPerf Tiny KWS model."""
+
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygen.audio import frontend as fe
+from tinygen.audio import stream as st
+from tinygen.audio.recording import write_truth
+from tinygen.audio.wav import write_wav
+from tinygen.hil import audio as ha
+from tinygen.hil import audio_report as ar
+
+MLPERF_KWS = Path(__file__).resolve().parent.parent / "examples" / "mlperf-tiny" / "kws_dscnn_int8.tflite"
+FRONTEND_PER_FRAME, NETWORK_PER_INFERENCE = 120_000, 4_000_000
+
+
+@pytest.fixture(scope="module")
+def graph():
+    from tinygen.compiler import compile_source, load_source
+
+    return compile_source(load_source(MLPERF_KWS))
+
+
+def fake_client(graph, fault: str | None = None, verbose_rows: bool = True):
+    """The client API over the host twin, counting like a device: FRONTEND_PER_FRAME per
+    frame, NETWORK_PER_INFERENCE per inference. `fault` plants one difference."""
+    state = {"runner": None, "frames": 0}
+    twin = ha.ReferenceAudio(graph)
+
+    def audio_clip(dev, samples):
+        assert dev == "DEV" and samples.dtype == np.int16 and len(samples) == 16000
+        x, y, _, _ = twin.clip(samples)
+        x, y = x.copy(), y.copy()
+        if fault == "feature":
+            x[3, 4] ^= 1
+        if fault == "output":
+            y[0] = -y[0] - 1
+        return x, y, fe.NUM_FRAMES * FRONTEND_PER_FRAME, NETWORK_PER_INFERENCE
+
+    def stream_start(dev, config, verbose):
+        state["runner"], state["frames"], state["pending"] = st.StreamRunner(graph, config), 0, 0
+
+    def stream_chunk(dev, samples):
+        r = state["runner"].feed(samples)
+        state["pending"] += len(samples)
+        frames = 0
+        while state["pending"] >= (fe.FRAME_LENGTH if state["frames"] == 0 else fe.FRAME_STEP):
+            state["pending"] -= fe.FRAME_LENGTH if state["frames"] == 0 else fe.FRAME_STEP
+            state["frames"] += 1
+            frames += 1
+        events = list(r.events)
+        if fault == "event" and events:
+            events[0] = st.Event(events[0].label, events[0].sample + 320, events[0].score)
+        counts = (frames * FRONTEND_PER_FRAME, len(r.samples) * NETWORK_PER_INFERENCE)
+        rows = list(zip(r.samples, r.sums)) if verbose_rows else len(r.samples)
+        return events, rows, counts
+
+    def stream_stop(dev):
+        state["runner"] = None
+
+    return types.SimpleNamespace(audio_clip=audio_clip, stream_start=stream_start, stream_chunk=stream_chunk,
+                                 stream_stop=stream_stop)
+
+
+def clips(n: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(16000) / 16000
+    return [(np.sin(2 * np.pi * rng.uniform(200, 2000) * t) * (t > 0.3) * (t < 0.6) * rng.uniform(2000, 20000)
+             + rng.normal(0, 200, 16000)).astype(np.int16)[:int(rng.integers(12000, 16001))] for _ in range(n)]
+
+
+def test_hil_audio_clips_bit_exact_with_fake_device(graph):
+    xs = clips(6)
+    want = [int(np.argmax(ha.network(graph, ha.twin_features(graph, fe.pad_clip(c))))) for c in xs]
+    labels = np.array(want[:4] + [(want[4] + 1) % 12, (want[5] + 2) % 12])
+    run = ha.run_clips(ha.DeviceAudio("DEV", fake_client(graph)), graph, xs, labels)
+    assert run.samples == 6 and run.predictions == want and run.accuracy == pytest.approx(4 / 6)
+    assert not run.feature_mismatches and not run.output_mismatches
+    s = ar.summarize_clips(run, st.KWS_LABELS, "kws", "fake", "instructions")
+    assert s["features_bit_exact"] == s["outputs_bit_exact"] == 6
+    assert s["frontend_mean"] == 49 * FRONTEND_PER_FRAME and s["network_mean"] == NETWORK_PER_INFERENCE
+    assert s["frontend_share"] == pytest.approx(49 * FRONTEND_PER_FRAME / (49 * FRONTEND_PER_FRAME + 4_000_000))
+    text = ar.render_clips(s)
+    assert "66.67%" in text and "6/6" in text and "5,880,000 instructions" in text and "MISMATCH" not in text
+
+
+@pytest.mark.parametrize("fault", ["feature", "output"])
+def test_hil_audio_clips_mismatch_reported(graph, fault):
+    run = ha.run_clips(ha.DeviceAudio("DEV", fake_client(graph, fault)), graph, clips(3), None)
+    bad = run.feature_mismatches if fault == "feature" else run.output_mismatches
+    assert [i for i, _ in bad] == [0, 1, 2]
+    assert ("1 of 490 bytes differ; first: [34]" if fault == "feature" else "first: [0]") in bad[0][1]
+    assert not (run.output_mismatches if fault == "feature" else run.feature_mismatches)
+    text = ar.render_clips(ar.summarize_clips(run, st.KWS_LABELS, "kws", "fake", "instructions"))
+    assert "MISMATCH" in text and ("features differ" if fault == "feature" else "outputs differ") in text
+
+
+def stream_case(seconds: float = 4.0):
+    rng = np.random.default_rng(3)
+    n = int(seconds * 16000)
+    t = np.arange(n) / 16000
+    x = rng.normal(0, 150, n) + np.sin(2 * np.pi * 700 * t) * 12000 * ((t % 2.0) > 1.2) * ((t % 2.0) < 1.5)
+    return x.astype(np.int16), [st.Truth("yes", 1.2, 1.5), st.Truth("no", 3.2, 3.5)]
+
+
+@pytest.mark.parametrize("verbose_rows", [True, False])
+def test_hil_audio_stream_fake_device_matches_reference(graph, verbose_rows):
+    samples, truth = stream_case()
+    cfg = st.StreamConfig.for_graph(graph, threshold=0.3, smooth=2)
+    seen = []
+    run = ha.stream_audio(ha.DeviceAudio("DEV", fake_client(graph, verbose_rows=verbose_rows)), graph, cfg, samples,
+                          truth, chunk=1000, on_event=seen.append)
+    ref = st.run_stream(samples, graph, cfg)
+    assert run.mismatch is None and run.events == ref.events == seen
+    assert run.inferences == len(ref.samples) and run.chunks == 64
+    assert run.sums_from == ("device" if verbose_rows else "reference")
+    assert [s for s, _ in run.sums] == ref.samples
+    frames = 1 + (len(samples) - 480) // 320
+    assert run.frontend == frames * FRONTEND_PER_FRAME and run.network == len(ref.samples) * NETWORK_PER_INFERENCE
+    s = ar.summarize_stream(run, cfg, "kws", "fake", "instructions", 216_000_000, "x.wav")
+    per_second = (run.frontend + run.network) / 4.0
+    assert s["cost"]["per_audio_second"] == pytest.approx(per_second)
+    assert s["cost"]["duty_cycle"] == pytest.approx(per_second / 216e6)
+    assert s["cost"]["frontend_per_frame"] == FRONTEND_PER_FRAME
+    assert s["score"] == ar._score_dict(st.score_events(ref.events, truth, len(samples)))
+    text = ar.render_stream(s)
+    assert "duty cycle" in text and "events equal to the host reference  yes" in text
+
+
+def test_hil_audio_stream_mismatch_reported(graph):
+    samples, truth = stream_case()
+    cfg = st.StreamConfig.for_graph(graph, threshold=0.3, smooth=2)
+    assert st.run_stream(samples, graph, cfg).events, "the case must have events"
+    run = ha.stream_audio(ha.DeviceAudio("DEV", fake_client(graph, "event")), graph, cfg, samples, truth, chunk=1600)
+    assert run.mismatch is not None and run.mismatch.startswith("event 0:")
+    assert "NO: event 0" in ar.render_stream(ar.summarize_stream(run, cfg, "kws", "fake", None, None, "x.wav"))
+
+
+def test_hil_audio_compare_events():
+    a, b = st.Event("yes", 100, 5), st.Event("no", 900, 7)
+    assert ha.compare_events([a, b], [a, b]) is None
+    assert "2 events, reference 1" in ha.compare_events([a, b], [a]) and "(device)" in ha.compare_events([a, b], [a])
+    assert "(reference)" in ha.compare_events([a], [a, b])
+
+
+def test_hil_audio_stream_plot(graph, tmp_path):
+    pytest.importorskip("matplotlib")
+    samples, truth = stream_case(6.0)
+    cfg = st.StreamConfig.for_graph(graph, threshold=0.3, smooth=2)
+    run = ha.stream_audio(ha.ReferenceAudio(graph), graph, cfg, samples, truth)
+    out = tmp_path / "s.png"
+    msg = ar.plot_stream(samples, run, truth, cfg, 1 / 256, "kws", out)
+    assert "written" in msg and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+
+
+def _cli(argv) -> int:
+    from tinygen.cli import main
+
+    return main(argv)
+
+
+def test_hil_audio_cli_reference_stream_and_clips(graph, tmp_path, capsys):
+    samples, truth = stream_case(4.0)
+    write_wav(tmp_path / "rec.wav", samples)
+    write_truth(tmp_path / "rec.csv", truth)
+    rc = _cli(["hil", str(MLPERF_KWS), "--board", "f746zg", "--reference", "--stream", str(tmp_path / "rec.wav"),
+               "--truth", str(tmp_path / "rec.csv"), "--threshold", "0.3", "--smooth", "2", "--json",
+               str(tmp_path / "s.json"), "-q"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "hits" in out and "false accepts" in out
+    s = json.loads((tmp_path / "s.json").read_text())
+    ref = st.run_stream(samples, graph, st.StreamConfig.for_graph(graph, threshold=0.3, smooth=2))
+    assert [(e["label"], e["sample"], e["score"]) for e in s["events"]] == [(e.label, e.sample, e.score)
+                                                                            for e in ref.events]
+    assert s["cost"] is None and s["matches_reference"]
+    # clip mode: a GSC-like layout (labels from the folder names), and a CSV of labels
+    xs = clips(4, seed=5)
+    for i, c in enumerate(xs):
+        folder = tmp_path / "clips" / ("yes" if i % 2 else "no")
+        folder.mkdir(parents=True, exist_ok=True)
+        write_wav(folder / f"{i}.wav", c)
+    rc = _cli(["hil", str(MLPERF_KWS), "--board", "f746zg", "--reference", "--audio", str(tmp_path / "clips"),
+               "--json", str(tmp_path / "c.json"), "-q"])
+    c = json.loads((tmp_path / "c.json").read_text())
+    assert rc == 0 and c["clips"] == 4 and c["features_bit_exact"] == 4 and c["accuracy"] is not None
+    files = sorted((tmp_path / "clips").rglob("*.wav"))
+    want = [int(np.argmax(ha.network(graph, ha.twin_features(graph, fe.pad_clip(xs[int(f.stem)]))))) for f in files]
+    (tmp_path / "labels.csv").write_text("file,label\n" + "".join(f"{f.relative_to(tmp_path)},{st.KWS_LABELS[w]}\n"
+                                                                for f, w in zip(files, want)))
+    rc = _cli(["hil", str(MLPERF_KWS), "--board", "f746zg", "--reference", "--audio", *map(str, files),
+               "--labels", str(tmp_path / "labels.csv"), "--json", str(tmp_path / "c2.json"), "-q"])
+    assert rc == 0 and json.loads((tmp_path / "c2.json").read_text())["accuracy"] == 1.0
+
+
+def test_hil_audio_cli_errors(tmp_path, capsys):
+    write_wav(tmp_path / "long.wav", np.zeros(20000, np.int16))
+    write_wav(tmp_path / "rec.wav", np.zeros(20000, np.int16))
+    base = ["hil", str(MLPERF_KWS), "--board", "f746zg"]
+    cases = [
+        (["--reference", "--stream", str(tmp_path / "rec.wav")], "needs the recording's ground truth"),
+        (["--reference", "--audio", str(tmp_path / "long.wav")], "clip mode takes clips of at most 1 s"),
+        (["--reference"], "add --audio WAVS or --stream"),
+        (["--reference", "--audio", str(tmp_path / "long.wav"), "--stream", str(tmp_path / "rec.wav")], "two modes"),
+        (["--reference", "--audio", str(tmp_path / "nothere")], "does not exist"),
+        (["--emulate"], "--data FILE"),
+    ]
+    for extra, message in cases:
+        assert _cli(base + extra) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_hil_audio_cli_without_device_audio_path_says_reference(tmp_path, capsys):
+    import importlib.util
+
+    if importlib.util.find_spec("tinygen.hil.audio_client") is not None:
+        pytest.skip("this tinygen has the device audio path (tinygen.hil.audio_client)")
+    write_wav(tmp_path / "rec.wav", np.zeros(20000, np.int16))
+    write_truth(tmp_path / "rec.csv", [])
+    rc = _cli(["hil", str(MLPERF_KWS), "--board", "f746zg", "--emulate", "--stream", str(tmp_path / "rec.wav"),
+               "--truth", str(tmp_path / "rec.csv"), "-o", str(tmp_path / "fw")])
+    assert rc == 1 and "--reference" in capsys.readouterr().err

@@ -1,0 +1,187 @@
+"""What `tinygen hil --audio` and `--stream` print and write: tables, JSON and the stream plot.
+
+Cost figures are in the device's counter units: cycles on a real board, executed
+instructions on a stand-in (never called cycles or time there). The duty cycle is the
+counter units one second of audio takes against the core's clock: on a stand-in, the share
+of a 216 MHz core the stream would take if every instruction took one cycle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tinygen.audio import frontend as fe
+from tinygen.audio import stream as st
+from tinygen.hil.audio import ClipRun, StreamRun
+from tinygen.hil.session import SHOW_MISMATCHES
+from tinygen.report import table
+
+
+def _mean(values: list[int]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def summarize_clips(run: ClipRun, classes: tuple[str, ...], model: str, target: str, unit: str | None) -> dict:
+    frontend, net = _mean(run.frontend_counts), _mean(run.network_counts)
+    per_class = None
+    if run.labels is not None and run.samples:
+        y, p = run.labels[:run.samples], np.asarray(run.predictions)
+        per_class = {classes[c]: {"clips": int((y == c).sum()), "correct": int(((y == c) & (p == c)).sum())}
+                     for c in range(len(classes)) if (y == c).any()}
+    return {"model": model, "target": target, "mode": "clip", "clips": run.samples,
+            "features_bit_exact": run.samples - len(run.feature_mismatches),
+            "outputs_bit_exact": run.samples - len(run.output_mismatches),
+            "feature_mismatches": [{"clip": i, "detail": d} for i, d in run.feature_mismatches],
+            "output_mismatches": [{"clip": i, "detail": d} for i, d in run.output_mismatches],
+            "accuracy": run.accuracy, "per_class": per_class, "unit": unit,
+            "frontend_mean": frontend, "network_mean": net,
+            "frontend_share": frontend / (frontend + net) if frontend is not None and net else None}
+
+
+def _count(value: float | None, unit: str | None) -> str:
+    return "n/a (the host reference counts nothing)" if value is None else f"{value:,.0f} {unit}"
+
+
+def render_clips(s: dict) -> str:
+    rows = [["model", s["model"]], ["target", s["target"]], ["clips", s["clips"]],
+            ["features bit-exact vs twin", f"{s['features_bit_exact']}/{s['clips']}"],
+            ["outputs bit-exact vs reference", f"{s['outputs_bit_exact']}/{s['clips']}"]]
+    if s["accuracy"] is not None:
+        rows.append(["accuracy (labels)", f"{s['accuracy'] * 100:.2f}%"])
+    rows.append(["front end per clip", _count(s["frontend_mean"], s["unit"])])
+    rows.append(["network per clip", _count(s["network_mean"], s["unit"])])
+    if s["frontend_share"] is not None:
+        rows.append(["front end share", f"{s['frontend_share'] * 100:.1f}%"])
+    parts = [table(["", "value"], rows, "ll")]
+    if s["per_class"]:
+        parts.append(table(["class", "clips", "correct", "recall"],
+                           [[c, v["clips"], v["correct"], f"{v['correct'] / v['clips'] * 100:.1f}%"]
+                            for c, v in s["per_class"].items()], "lrrr"))
+    for key, what in (("feature_mismatches", "features differ from the twin"),
+                      ("output_mismatches", "outputs differ from the reference")):
+        if s[key]:
+            parts.append(f"MISMATCH: {what}:\n" + "\n".join(f"  clip {m['clip']}: {m['detail']}"
+                                                            for m in s[key][:SHOW_MISMATCHES]))
+    return "\n\n".join(parts)
+
+
+def _score_dict(score: st.StreamScore) -> dict:
+    lat = score.latencies
+    return {"keywords": score.hits + score.misses, "hits": score.hits, "misses": score.misses,
+            "false_accepts": score.false_accepts, "false_accepts_per_hour": score.false_accepts_per_hour,
+            "latency_mean_s": float(np.mean(lat)) if lat else None,
+            "latency_median_s": float(np.median(lat)) if lat else None,
+            "latency_max_s": float(np.max(lat)) if lat else None}
+
+
+def summarize_stream(run: StreamRun, config: st.StreamConfig, model: str, target: str, unit: str | None,
+                     clock_hz: int | None, wav: str) -> dict:
+    frames = 0 if run.samples < fe.FRAME_LENGTH else 1 + (run.samples - fe.FRAME_LENGTH) // fe.FRAME_STEP
+    cost = None
+    if run.frontend is not None and run.network is not None:
+        per_second = (run.frontend + run.network) / run.audio_seconds
+        cost = {"unit": unit, "frontend": run.frontend, "network": run.network,
+                "frontend_per_frame": run.frontend / frames if frames else None,
+                "network_per_inference": run.network / run.inferences if run.inferences else None,
+                "per_audio_second": per_second, "clock_hz": clock_hz,
+                "duty_cycle": per_second / clock_hz if clock_hz else None}
+    return {"model": model, "target": target, "mode": "stream", "recording": wav,
+            "audio_seconds": run.audio_seconds, "chunks": run.chunks, "inferences": run.inferences,
+            "config": {"hop_every": config.hop_every, "smooth": config.smooth,
+                       "threshold_units": config.threshold_units, "refractory_samples": config.refractory},
+            "events": [{"label": e.label, "time": e.time, "sample": e.sample, "score": e.score} for e in run.events],
+            "score": _score_dict(run.score), "reference_score": _score_dict(run.reference_score),
+            "matches_reference": run.mismatch is None, "mismatch": run.mismatch,
+            "wall_seconds": run.seconds, "realtime_factor": run.audio_seconds / run.seconds if run.seconds else None,
+            "cost": cost}
+
+
+def _latency(score: dict) -> str:
+    if score["latency_mean_s"] is None:
+        return "n/a (no hits)"
+    return (f"mean {score['latency_mean_s'] * 1e3:.0f} ms, median {score['latency_median_s'] * 1e3:.0f} ms, "
+            f"max {score['latency_max_s'] * 1e3:.0f} ms after the keyword's end")
+
+
+def render_stream(s: dict) -> str:
+    sc = s["score"]
+    rows = [["model", s["model"]], ["target", s["target"]],
+            ["recording", (f"{s['recording']} ({s['audio_seconds']:.1f} s, {s['chunks']} chunks, "
+                           f"{s['inferences']} inferences)")],
+            ["keywords in the truth", sc["keywords"]],
+            ["hits", f"{sc['hits']} ({sc['hits'] / sc['keywords'] * 100:.1f}%)" if sc["keywords"] else "0"],
+            ["misses", sc["misses"]],
+            ["false accepts", f"{sc['false_accepts']} ({sc['false_accepts_per_hour']:.1f} per hour)"],
+            ["latency", _latency(sc)],
+            ["events equal to the host reference", "yes" if s["matches_reference"] else f"NO: {s['mismatch']}"]]
+    cost = s["cost"]
+    if cost is None:
+        rows.append(["cost", "n/a (the host reference counts nothing)"])
+    else:
+        unit = cost["unit"]
+        rows += [["front end per frame (20 ms)", f"{cost['frontend_per_frame']:,.0f} {unit}"],
+                 ["network per inference", f"{cost['network_per_inference']:,.0f} {unit}"],
+                 ["per second of audio", f"{cost['per_audio_second']:,.0f} {unit}"]]
+        if cost["duty_cycle"] is not None:
+            note = " (instructions taken as cycles: an estimate)" if unit == "instructions" else ""
+            rows.append(["duty cycle", f"{cost['duty_cycle'] * 100:.1f}% of {cost['clock_hz'] / 1e6:g} MHz{note}"])
+    if s["realtime_factor"]:
+        rows.append(["speed", f"{s['realtime_factor']:.1f}x real time ({s['wall_seconds']:.1f} s wall clock)"])
+    return table(["", "value"], rows, "ll")
+
+
+def plot_stream(samples: np.ndarray, run: StreamRun, truth: list[st.Truth], config: st.StreamConfig,
+                output_scale: float, title: str, path: str | Path) -> str:
+    """Waveform with the truth, per-class scores over time with the threshold, and the events."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return f"plot skipped: matplotlib is not installed (pip install matplotlib) — {path} not written"
+    seconds = len(samples) / fe.SAMPLE_RATE
+    fig, (ax_w, ax_s) = plt.subplots(2, 1, sharex=True, figsize=(min(24.0, max(10.0, seconds / 6)), 6.5),
+                                     gridspec_kw={"height_ratios": [1, 1.6]})
+    bins = max(1, len(samples) // 4000)                     # an envelope of ~4000 columns
+    env = samples[:len(samples) // bins * bins].reshape(-1, bins).astype(np.float64) / 32768
+    t = (np.arange(len(env)) + 0.5) * bins / fe.SAMPLE_RATE
+    ax_w.fill_between(t, env.min(1), env.max(1), color="#7f7f7f", lw=0)
+    colors = {name: plt.cm.tab10(i % 10) for i, name in enumerate(config.labels[c] for c in config.keywords)}
+    hits = {id(t_): e for t_, e in run.score.matched}
+    for k in truth:
+        ax_w.axvspan(k.start, k.end, color=colors.get(k.label, "#cccccc"), alpha=0.35, lw=0)
+        ax_w.text((k.start + k.end) / 2, 1.02, k.label, ha="center", va="bottom", fontsize=7,
+                  color="black" if hits.get(id(k)) else "red", transform=ax_w.get_xaxis_transform())
+    ax_w.set_ylim(-1, 1)
+    ax_w.set_ylabel("waveform\n(truth shaded;\nmissed in red)", fontsize=8)
+    if run.sums:
+        times = np.array([s for s, _ in run.sums]) / fe.SAMPLE_RATE
+        scores = np.array([v for _, v in run.sums], np.float64) * output_scale / config.smooth
+        for c in config.keywords:
+            name = config.labels[c]
+            ax_s.plot(times, scores[:, c], color=colors[name], lw=0.8, label=name)
+    threshold = config.threshold_units * output_scale / config.smooth
+    ax_s.axhline(threshold, color="black", ls="--", lw=0.8, label=f"threshold {threshold:.2f}")
+    hit_events = {id(e) for _, e in run.score.matched if e is not None}
+    for e in run.events:
+        ok = id(e) in hit_events
+        ax_s.plot(e.time, 1.04, marker="v", color="green" if ok else "red", ms=6, clip_on=False)
+        ax_s.text(e.time, 1.09, e.label, ha="center", fontsize=7, color="green" if ok else "red", clip_on=False)
+    ax_s.set_ylim(0, 1.0)
+    ax_s.set_ylabel(f"mean score over {config.smooth} inferences\n({run.sums_from}; events: green hit, red false accept)",
+                    fontsize=8)
+    ax_s.set_xlabel("time (s)")
+    ax_s.set_xlim(0, seconds)
+    ax_s.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    sc = run.score
+    fig.suptitle(f"{title}: {sc.hits} hits, {sc.misses} misses, {sc.false_accepts} false accepts", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return f"stream plot written to {path}"
+
+
+__all__ = ["plot_stream", "render_clips", "render_stream", "summarize_clips", "summarize_stream"]
