@@ -197,8 +197,9 @@ split's voices (tinygen.audio.speech.TEST_VARIANTS: {test_voices}, in every acce
 speak in training. Every model is the DS-CNN of examples/kws/_kws.py on tinygen's MFCC
 front end; "eval acc" is the model's eval mode in PyTorch on the test clips' features
 (tinygen.nn layers compute LOWBIT.md's integer semantics), "bits" the stem / pointwise /
-linear layers' weight and input bits (depthwise convolutions: int8 PTQ at compile time).
-Each row is rewritten by `python examples/kws/<model>.py` (deterministic: one thread,
+linear layers' weight and input bits (depthwise convolutions: int8 PTQ at compile time);
+w4a4 and sp start from the trained float model (dscnn_kws.pt) and fine-tune with their
+quantizers in place (sp: all three switches every batch). Each row is rewritten by `python examples/kws/<model>.py` (deterministic: one thread,
 fixed seeds; the seconds are wall clock on a shared 2-core machine). No validation
 split: epochs and learning rates were set after a few runs scored on the test clips.
 
