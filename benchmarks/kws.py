@@ -53,8 +53,7 @@ def host_rows(test) -> list[dict]:
             rows.append({"model": name + (f" {switch}" if switch else ""), "file": str(path.relative_to(ROOT)),
                          "switch": switch, "compiled": cost.clip_accuracy, "stream_mode": cost.stream_accuracy,
                          "agreement": cost.agreement, "inputs_equal": cost.inputs_equal,
-                         "weights": sum(g.tensor(n.param("weight")).nbytes for n in g.nodes if n.param("weight")),
-                         "arena": g.meta["memory"].arena_size})
+                         "weights": None, "arena": g.meta["memory"].arena_size})
             print(f"  {rows[-1]['model']}: compiled {cost.text()}", flush=True)
     return rows
 
@@ -77,8 +76,8 @@ def standin(rows: list[dict], test, work: Path) -> None:
             if row["switch"]:
                 argv += ["--switch", "all"]
             t0 = time.perf_counter()
-            if tinygen_main(argv) != 0:
-                raise SystemExit(f"tinygen hil failed on {path}")
+            if _quietly(tinygen_main, argv, work / f"{path.stem}.txt") != 0:
+                raise SystemExit(f"tinygen hil failed on {path}: see {work / f'{path.stem}.txt'}")
             print(f"  {path.name} on the stand-in: {time.perf_counter() - t0:.0f} s", flush=True)
             done[row["file"]] = json.loads(report.read_text())
         summary = done[row["file"]]
@@ -87,7 +86,17 @@ def standin(rows: list[dict], test, work: Path) -> None:
         memory = {m["region"].split(" ")[0]: m["used"] for m in summary["memory"]}
         row.update({"standin": summary["accuracy"], "bit_exact": f"{summary['bit_exact']}/{summary['samples']}",
                     "instructions": summary["latency"]["mean"], "flash": memory.get("flash"),
-                    "ram": memory.get("ram")})
+                    "ram": memory.get("ram"), "weights": memory.get("weights"), "arena": memory.get("arena")})
+        if row["switch"]:       # the switch's own weights; flash and RAM are the one image's
+            row.update(weights=summary["switch"]["weight_bytes"], arena=summary["switch"]["arena_size"])
+
+
+def _quietly(fn, argv, log: Path) -> int:
+    """fn(argv) with its standard output in `log` (the hil reports), errors still shown."""
+    import contextlib
+
+    with log.open("w") as f, contextlib.redirect_stdout(f):
+        return fn(argv)
 
 
 def stream_rows(minutes: float, device: bool, work: Path) -> list[dict]:
@@ -104,8 +113,8 @@ def stream_rows(minutes: float, device: bool, work: Path) -> list[dict]:
         argv += ["--emulate"] if device else ["--reference"]
         print(f"  streaming {wav.name} ({minutes:g} min) through {name}, {'stand-in' if device else 'host reference'}",
               flush=True)
-        if tinygen_main(argv) not in (0,):
-            raise SystemExit(f"tinygen hil --stream failed on {path}")
+        if _quietly(tinygen_main, argv, work / f"stream-{path.stem}.txt") != 0:
+            raise SystemExit(f"tinygen hil --stream failed on {path}: see {work / f'stream-{path.stem}.txt'}")
         s = json.loads(report.read_text())
         out.append({"model": name, **s["score"], "cost": s["cost"], "plot": str(work / f"stream-{path.stem}.png")})
     return out
@@ -141,13 +150,13 @@ def main(argv=None) -> int:
             standin(rows, test, work)
         streams = [] if args.no_stream else stream_rows(args.minutes, args.stream_device, work)
     print("\n| model | compiled (host) | stream-mode windows | f746zg stand-in | bit-exact | instructions / inference "
-          "| flash | RAM | weights |")
-    print("|---|---:|---:|---:|---|---:|---:|---:|---:|")
+          "| flash | RAM | weights (flash) | arena |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
         instr = "" if r.get("instructions") is None else f"{r['instructions']:,.0f}"
         print(f"| {r['model']} | {_pct(r['compiled'])} | {_pct(r['stream_mode'])} | {_pct(r.get('standin'))} | "
               f"{r.get('bit_exact', '')} | {instr} | {_kib(r.get('flash'))} | {_kib(r.get('ram'))} | "
-              f"{_kib(r['weights'])} |")
+              f"{_kib(r['weights'])} | {_kib(r['arena'])} |")
     if streams:
         print(f"\n{args.minutes:g}-minute recording (seed 0), detector: hop 40 ms, 3 inferences smoothed, "
               "threshold 0.7, refractory 1 s:\n")

@@ -95,9 +95,9 @@ def main(argv=None) -> int:
     where = ["--port", args.port, "--flash"] if args.port else ["--emulate"]
     common = [str(MODEL), "--board", args.board, "-o", str(out / "firmware")]
     if reference:
-        why = "--reference" if args.reference else ("this tinygen has no device audio path yet "
-                                                    "(tinygen.hil.audio_client, the firmware's front end)")
-        step(2, f"no firmware build: streaming through the host twin ({why})")
+        why = "as --reference asks" if args.reference else ("this tinygen has no device audio path yet: "
+                                                            "tinygen.hil.audio_client and the firmware's front end")
+        step(2, f"no firmware build, the host twin streams instead ({why})")
     else:
         step(2, f"tinygen build {MODEL.name} --board {args.board} --frontend mfcc")
         rc = tinygen_main(["build", *common, "--frontend", "mfcc"])

@@ -120,7 +120,7 @@ def test_hil_audio_stream_fake_device_matches_reference(graph, verbose_rows):
     run = ha.stream_audio(ha.DeviceAudio("DEV", fake_client(graph, verbose_rows=verbose_rows)), graph, cfg, samples,
                           truth, chunk=1000, on_event=seen.append)
     ref = st.run_stream(samples, graph, cfg)
-    assert run.mismatch is None and run.events == ref.events == seen
+    assert run.mismatch is None and run.compared and run.events == ref.events == seen
     assert run.inferences == len(ref.samples) and run.chunks == 64
     assert run.sums_from == ("device" if verbose_rows else "reference")
     assert [s for s, _ in run.sums] == ref.samples
@@ -181,7 +181,8 @@ def test_hil_audio_cli_reference_stream_and_clips(graph, tmp_path, capsys):
     ref = st.run_stream(samples, graph, st.StreamConfig.for_graph(graph, threshold=0.3, smooth=2))
     assert [(e["label"], e["sample"], e["score"]) for e in s["events"]] == [(e.label, e.sample, e.score)
                                                                             for e in ref.events]
-    assert s["cost"] is None and s["matches_reference"]
+    assert s["cost"] is None and not s["compared_with_reference"]
+    assert "n/a (this is the host reference)" in out
     # clip mode: a GSC-like layout (labels from the folder names), and a CSV of labels
     xs = clips(4, seed=5)
     for i, c in enumerate(xs):

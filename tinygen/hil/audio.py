@@ -182,6 +182,7 @@ class StreamRun:
     network: int | None
     seconds: float                              # wall clock
     mismatch: str | None = None                 # the first difference from the reference
+    compared: bool = True                       # False: the target was the host reference itself
 
     @property
     def audio_seconds(self) -> float:
@@ -260,7 +261,7 @@ def stream_audio(target, graph, config: st.StreamConfig, samples: np.ndarray, tr
     return StreamRun(events, ref_events, st.score_events(events, truth, len(samples), tolerance),
                      st.score_events(ref_events, truth, len(samples), tolerance), len(samples), chunks, count,
                      rows or ref_sums, "device" if rows and not own else "reference", frontend, net, seconds,
-                     mismatch)
+                     mismatch, not own)
 
 
 __all__ = ["CLIENT", "ChunkAnswer", "ClipRun", "DeviceAudio", "ReferenceAudio", "StreamRun", "compare_events",

@@ -93,7 +93,8 @@ def summarize_stream(run: StreamRun, config: st.StreamConfig, model: str, target
                        "threshold_units": config.threshold_units, "refractory_samples": config.refractory},
             "events": [{"label": e.label, "time": e.time, "sample": e.sample, "score": e.score} for e in run.events],
             "score": _score_dict(run.score), "reference_score": _score_dict(run.reference_score),
-            "matches_reference": run.mismatch is None, "mismatch": run.mismatch,
+            "compared_with_reference": run.compared, "matches_reference": run.mismatch is None,
+            "mismatch": run.mismatch,
             "wall_seconds": run.seconds, "realtime_factor": run.audio_seconds / run.seconds if run.seconds else None,
             "cost": cost}
 
@@ -115,7 +116,8 @@ def render_stream(s: dict) -> str:
             ["misses", sc["misses"]],
             ["false accepts", f"{sc['false_accepts']} ({sc['false_accepts_per_hour']:.1f} per hour)"],
             ["latency", _latency(sc)],
-            ["events equal to the host reference", "yes" if s["matches_reference"] else f"NO: {s['mismatch']}"]]
+            ["events equal to the host reference", "n/a (this is the host reference)" if not s[
+                "compared_with_reference"] else "yes" if s["matches_reference"] else f"NO: {s['mismatch']}"]]
     cost = s["cost"]
     if cost is None:
         rows.append(["cost", "n/a (the host reference counts nothing)"])
@@ -132,9 +134,54 @@ def render_stream(s: dict) -> str:
     return table(["", "value"], rows, "ll")
 
 
+ROW_SECONDS = 60.0          # the plot wraps a long recording into rows of this many seconds
+
+
+def _draw_row(ax_w, ax_s, lo: float, samples: np.ndarray, run: StreamRun, truth: list[st.Truth],
+              config: st.StreamConfig, output_scale: float, colors: dict, legend: bool) -> None:
+    """One row of the stream plot: the seconds [lo, lo + ROW_SECONDS)."""
+    hi = min(lo + ROW_SECONDS, len(samples) / fe.SAMPLE_RATE)
+    part = samples[int(lo * fe.SAMPLE_RATE):int(hi * fe.SAMPLE_RATE)]
+    bins = max(1, len(part) // 3000)                        # an envelope of ~3000 columns
+    env = part[:len(part) // bins * bins].reshape(-1, bins).astype(np.float64) / 32768
+    t = lo + (np.arange(len(env)) + 0.5) * bins / fe.SAMPLE_RATE
+    ax_w.fill_between(t, env.min(1), env.max(1), color="#7f7f7f", lw=0)
+    found = {id(k): e for k, e in run.score.matched}
+    for k in truth:
+        if lo <= k.start < hi:
+            ax_w.axvspan(k.start, k.end, color=colors.get(k.label, "#cccccc"), alpha=0.4, lw=0)
+            ax_w.text((k.start + k.end) / 2, 1.03, k.label, ha="center", va="bottom", fontsize=7,
+                      color="black" if found.get(id(k)) else "red", transform=ax_w.get_xaxis_transform())
+    ax_w.set_ylim(-1, 1)
+    ax_w.set_yticks([])
+    ax_w.set_ylabel("audio", fontsize=8)
+    sums = [(s, v) for s, v in run.sums if lo <= s / fe.SAMPLE_RATE < hi]
+    if sums:
+        times = np.array([s for s, _ in sums]) / fe.SAMPLE_RATE
+        scores = np.array([v for _, v in sums], np.float64) * output_scale / config.smooth
+        for c in config.keywords:
+            name = config.labels[c]
+            ax_s.plot(times, scores[:, c], color=colors[name], lw=0.8, label=name)
+    threshold = config.threshold_units * output_scale / config.smooth
+    ax_s.axhline(threshold, color="black", ls="--", lw=0.8, label=f"threshold {threshold:.2f}")
+    hits = {id(e) for _, e in run.score.matched if e is not None}
+    for e in run.events:
+        if lo <= e.time < hi:
+            color = "green" if id(e) in hits else "red"
+            ax_s.plot(e.time, 1.04, marker="v", color=color, ms=6, clip_on=False)
+            ax_s.text(e.time, 1.09, e.label, ha="center", fontsize=7, color=color, clip_on=False)
+    ax_s.set_ylim(0, 1.0)
+    ax_s.set_xlim(lo, lo + ROW_SECONDS if lo or hi >= ROW_SECONDS else hi)    # rows share a scale
+    ax_s.set_ylabel("mean score", fontsize=8)
+    if legend:
+        ax_s.legend(loc="upper left", bbox_to_anchor=(1.0, 1.6), fontsize=7, frameon=False)
+
+
 def plot_stream(samples: np.ndarray, run: StreamRun, truth: list[st.Truth], config: st.StreamConfig,
                 output_scale: float, title: str, path: str | Path) -> str:
-    """Waveform with the truth, per-class scores over time with the threshold, and the events."""
+    """Per row of a minute: the waveform with the truth shaded (its label red where missed),
+    the keywords' scores (mean over the smoothed inferences) with the threshold, and the
+    events (green: a hit, red: a false accept)."""
     try:
         import matplotlib
 
@@ -143,43 +190,19 @@ def plot_stream(samples: np.ndarray, run: StreamRun, truth: list[st.Truth], conf
     except ImportError:
         return f"plot skipped: matplotlib is not installed (pip install matplotlib) — {path} not written"
     seconds = len(samples) / fe.SAMPLE_RATE
-    fig, (ax_w, ax_s) = plt.subplots(2, 1, sharex=True, figsize=(min(24.0, max(10.0, seconds / 6)), 6.5),
-                                     gridspec_kw={"height_ratios": [1, 1.6]})
-    bins = max(1, len(samples) // 4000)                     # an envelope of ~4000 columns
-    env = samples[:len(samples) // bins * bins].reshape(-1, bins).astype(np.float64) / 32768
-    t = (np.arange(len(env)) + 0.5) * bins / fe.SAMPLE_RATE
-    ax_w.fill_between(t, env.min(1), env.max(1), color="#7f7f7f", lw=0)
+    rows = max(1, int(np.ceil(seconds / ROW_SECONDS - 1e-9)))
+    fig = plt.figure(figsize=(14.0, 3.3 * rows + 0.7))
     colors = {name: plt.cm.tab10(i % 10) for i, name in enumerate(config.labels[c] for c in config.keywords)}
-    hits = {id(t_): e for t_, e in run.score.matched}
-    for k in truth:
-        ax_w.axvspan(k.start, k.end, color=colors.get(k.label, "#cccccc"), alpha=0.35, lw=0)
-        ax_w.text((k.start + k.end) / 2, 1.02, k.label, ha="center", va="bottom", fontsize=7,
-                  color="black" if hits.get(id(k)) else "red", transform=ax_w.get_xaxis_transform())
-    ax_w.set_ylim(-1, 1)
-    ax_w.set_ylabel("waveform\n(truth shaded;\nmissed in red)", fontsize=8)
-    if run.sums:
-        times = np.array([s for s, _ in run.sums]) / fe.SAMPLE_RATE
-        scores = np.array([v for _, v in run.sums], np.float64) * output_scale / config.smooth
-        for c in config.keywords:
-            name = config.labels[c]
-            ax_s.plot(times, scores[:, c], color=colors[name], lw=0.8, label=name)
-    threshold = config.threshold_units * output_scale / config.smooth
-    ax_s.axhline(threshold, color="black", ls="--", lw=0.8, label=f"threshold {threshold:.2f}")
-    hit_events = {id(e) for _, e in run.score.matched if e is not None}
-    for e in run.events:
-        ok = id(e) in hit_events
-        ax_s.plot(e.time, 1.04, marker="v", color="green" if ok else "red", ms=6, clip_on=False)
-        ax_s.text(e.time, 1.09, e.label, ha="center", fontsize=7, color="green" if ok else "red", clip_on=False)
-    ax_s.set_ylim(0, 1.0)
-    ax_s.set_ylabel(f"mean score over {config.smooth} inferences\n({run.sums_from}; events: green hit, red false accept)",
-                    fontsize=8)
-    ax_s.set_xlabel("time (s)")
-    ax_s.set_xlim(0, seconds)
-    ax_s.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    for r, sub in enumerate(np.atleast_1d(fig.subfigures(rows, 1))):
+        ax_w, ax_s = sub.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1.7]})
+        _draw_row(ax_w, ax_s, r * ROW_SECONDS, samples, run, truth, config, output_scale, colors, r == 0)
+        if r == rows - 1:
+            ax_s.set_xlabel("time (s)")
     sc = run.score
-    fig.suptitle(f"{title}: {sc.hits} hits, {sc.misses} misses, {sc.false_accepts} false accepts", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.suptitle(f"{title}: {sc.hits} hits, {sc.misses} misses, {sc.false_accepts} false accepts "
+                 f"(scores from the {run.sums_from}; truth shaded, missed in red; events green = hit, red = false "
+                 f"accept)", fontsize=9, y=1.0 + 0.35 / (3.3 * rows + 0.7))
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return f"stream plot written to {path}"
 
