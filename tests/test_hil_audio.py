@@ -229,3 +229,13 @@ def test_hil_audio_cli_without_device_audio_path_says_reference(tmp_path, capsys
     rc = _cli(["hil", str(MLPERF_KWS), "--board", "f746zg", "--emulate", "--stream", str(tmp_path / "rec.wav"),
                "--truth", str(tmp_path / "rec.csv"), "-o", str(tmp_path / "fw")])
     assert rc == 1 and "--reference" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("counts, want", [((5, 7), (5, 7)), ({"frontend": 5, "network": 7}, (5, 7)),
+                                          (None, (None, None))])
+def test_hil_audio_device_chunk_answers(counts, want):
+    event = st.Event("yes", 16000, 600)
+    client = types.SimpleNamespace(stream_chunk=lambda dev, x: ([event], 3, counts))
+    answer = ha.DeviceAudio("DEV", client).chunk(np.zeros(10, np.int16))
+    assert answer.events == [event] and answer.count == 3 and answer.inferences is None
+    assert (answer.frontend, answer.network) == want

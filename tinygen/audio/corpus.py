@@ -20,7 +20,7 @@ Everything is drawn from `CorpusSpec.seed`, each split from its own generator, s
 is the same whether built alone or with the other. The synthesized words are cached in
 `cache_dir` (default build/kws-corpus) under a key of the spec, the word and voice lists,
 this module's version and espeak-ng's version; the clips are mixed again from them on load
-(seconds) and their features cached beside them.
+(seconds) and their features cached beside them (keyed by the front end's source too).
 
     python -m tinygen.audio.corpus [--cache DIR] [--seed N]     # build (or check) the cache
     python -m tinygen.audio.corpus --export DIR [--split test]  # ... and write a split as WAV files
@@ -131,6 +131,11 @@ class Split:
                      pick(self.noise), self.snr[index], self.spans[index])
 
 
+def _frontend_key() -> str:
+    """The front end's source: cached features are computed again when it changes."""
+    return hashlib.sha256(Path(fe.__file__).read_bytes()).hexdigest()[:8]
+
+
 def _save(path: Path, **arrays) -> None:
     """Write an .npz atomically (a stopped build leaves no half file in the cache)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +223,7 @@ def load_split(split: str, spec: CorpusSpec | None = None, cache_dir: str | Path
         raise ValueError(f"unknown split {split!r}; one of {', '.join(SPLITS)}")
     words, audio = load_words(spec, split, Path(cache_dir), progress)
     result = mix_split(spec, split, words, audio)
-    result.feature_file = Path(cache_dir) / f"features-{split}-{spec.key(split)}.npz"
+    result.feature_file = Path(cache_dir) / f"features-{split}-{spec.key(split)}-{_frontend_key()}.npz"
     return result
 
 

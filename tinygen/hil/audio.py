@@ -24,7 +24,9 @@ A target answers four calls, tinygen.hil.audio_client's API (the device's `tg au
     stream_stop(dev)
 
 `inferences` is either how many inferences the chunk completed or, with `verbose`, one
-(sample, sums) per inference; `counts` the chunk's (frontend_count, network_count).
+(sample, sums) per inference; `counts` the chunk's (frontend_count, network_count) (a dict
+with those keys, or None where the device counts nothing, also do). DeviceAudio is the one
+place that reads the client's answers.
 """
 
 from __future__ import annotations
@@ -110,7 +112,12 @@ class DeviceAudio:
 
     def chunk(self, samples: np.ndarray) -> ChunkAnswer:
         events, inferences, counts = self.client.stream_chunk(self.dev, samples)
-        frontend, net = (counts.get("frontend"), counts.get("network")) if isinstance(counts, dict) else counts
+        if counts is None:
+            frontend, net = None, None
+        elif isinstance(counts, dict):
+            frontend, net = counts.get("frontend"), counts.get("network")
+        else:
+            frontend, net = counts
         if isinstance(inferences, (int, np.integer)):
             return ChunkAnswer(list(events), None, int(inferences), frontend, net)
         rows = [(int(s), np.asarray(v, np.int64)) for s, v in inferences]

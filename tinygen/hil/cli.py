@@ -157,13 +157,13 @@ def cmd_hil(args) -> int:
         from tinygen.hil.target import resolve_port
 
         resolve_port(board, args.port)
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit {args.limit} must be at least 1")
     if audio_requested(args) or args.reference:
         return cmd_audio(args, board, lambda source, graph, progress: _build(args, board, source, graph, progress),
                          _check_model)
     if not args.data:
         raise UsageError("give the inputs: --data FILE (precomputed), or audio with --audio / --stream")
-    if args.limit is not None and args.limit < 1:
-        raise UsageError(f"--limit {args.limit} must be at least 1")
     progress = Progress(args.quiet)
     check_output_early(args)
     source, graph = compile_model(args, progress, board)
@@ -279,7 +279,8 @@ def add_commands(sub, fmt) -> None:
                    help="build into a non-empty folder that is not a tinygen build, beside its files")
     h.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     h.add_argument("--plot", metavar="FILE.png", help="also plot the per-layer cost (with --switch all: accuracy "
-                                                      "against cost per switch; needs matplotlib)")
+                                                      "against cost per switch; with --stream: the waveform, "
+                                                      "scores, truth and events; needs matplotlib)")
     h.add_argument("--switch", metavar="K|NAME|all",
                    help="switchable-precision models: the switch to run (index or name, default the first), "
                         "or all: every switch from the one image, with an accuracy-versus-cost table")
