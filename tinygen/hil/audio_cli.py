@@ -140,8 +140,21 @@ def print_event(e: st.Event, scale: float, smooth: int) -> None:
     print(f"  {int(minutes):2d}:{seconds:05.2f}  {e.label:<8s} score {e.score * scale / smooth:.2f}", flush=True)
 
 
-def run_audio(args, target, graph, model: str, where: str, unit: str | None, clock_hz: int | None) -> dict:
-    """Clip or stream mode on a ready target; prints the report, returns its summary."""
+def load_audio(args) -> tuple:
+    """The inputs, read before anything is built: (clips, labels) or (samples, truth)."""
+    classes = tuple(args.classes.split(","))
+    if args.audio:
+        files, clips = load_clips(args.audio, args.limit)
+        return clips, load_labels(files, args.labels, classes)
+    from tinygen.audio.recording import read_truth
+
+    return read_wav(args.stream), read_truth(args.truth, classes)
+
+
+def run_audio(args, inputs: tuple, target, graph, model: str, where: str, unit: str | None,
+              clock_hz: int | None) -> dict:
+    """Clip or stream mode on a ready target with load_audio's inputs; prints the report,
+    returns its summary."""
     from tinygen.hil.audio import run_clips, stream_audio
     from tinygen.hil.audio_report import (
         plot_stream,
@@ -153,17 +166,13 @@ def run_audio(args, target, graph, model: str, where: str, unit: str | None, clo
 
     classes = tuple(args.classes.split(","))
     if args.audio:
-        files, clips = load_clips(args.audio, args.limit)
-        labels = load_labels(files, args.labels, classes)
+        clips, labels = inputs
         result = run_clips(target, graph, clips, labels, progress=not args.quiet and len(clips) > 20)
         summary = summarize_clips(result, classes, model, where, unit)
         print(render_clips(summary))
         return summary
     config = stream_config(args, graph, classes)
-    samples = read_wav(args.stream)
-    from tinygen.audio.recording import read_truth
-
-    truth = read_truth(args.truth, classes)
+    samples, truth = inputs
     scale = float(graph.tensor(graph.outputs[0]).qparams.scale[0])
     print(f"streaming {args.stream} ({len(samples) / fe.SAMPLE_RATE:.1f} s) to {where}; detections:", flush=True)
     run = stream_audio(target, graph, config, samples, truth, chunk=max(1, args.chunk_ms * fe.SAMPLE_RATE // 1000),
@@ -194,12 +203,13 @@ def cmd_audio(args, board, build, check_model) -> int:
         raise UsageError("--reference runs the host twin, --emulate a stand-in", "give one of them")
     progress = Progress(args.quiet)
     check_output_early(args)
+    inputs = load_audio(args)
     source, graph = compile_model(args, progress, board)
     _check_model(graph, tuple(args.classes.split(",")))
     if args.reference:
-        summary = run_audio(args, ReferenceAudio(graph), graph, source.name, ReferenceAudio.name, None, None)
+        summary = run_audio(args, inputs, ReferenceAudio(graph), graph, source.name, ReferenceAudio.name, None, None)
     else:
-        summary = _on_device(args, board, source, graph, progress, build, check_model)
+        summary = _on_device(args, inputs, board, source, graph, progress, build, check_model)
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
         progress(f"report written to {args.json}")
@@ -210,16 +220,18 @@ def cmd_audio(args, board, build, check_model) -> int:
     return 1 if failed else 0
 
 
-def _on_device(args, board, source, graph, progress, build, check_model) -> dict:
-    from tinygen.hil.audio import DeviceAudio
+def _on_device(args, inputs, board, source, graph, progress, build, check_model) -> dict:
+    import importlib
+    import importlib.util
+
+    from tinygen.hil.audio import CLIENT, DeviceAudio
     from tinygen.hil.target import describe, open_device
 
-    try:
-        import tinygen.hil.audio_client as client
-    except ImportError:
-        raise TinygenError("this tinygen has no device audio path yet (tinygen.hil.audio_client: the firmware's "
-                           "front end and `tg audio` / `tg stream` commands)",
-                           "run the same through the host twin with --reference instead of --emulate / --port") from None
+    if importlib.util.find_spec(CLIENT) is None:
+        raise TinygenError(f"this tinygen has no device audio path yet ({CLIENT}: the firmware's front end and "
+                           "`tg audio` / `tg stream` commands)",
+                           "run the same through the host twin with --reference instead of --emulate / --port")
+    client = importlib.import_module(CLIENT)
     args.frontend = "mfcc"                      # the build puts the MFCC front end into the firmware
     result = build(source, graph, progress)
     if args.flash and not args.emulate and board.build != "host":
@@ -233,12 +245,12 @@ def _on_device(args, board, source, graph, progress, build, check_model) -> dict
         check_model(info, result.manifest, board, result.out_dir)
         unit = info.get("counter")
         clock = board.clock_hz                  # the real part's budget (a stand-in has no clock)
-        summary = run_audio(args, DeviceAudio(dev, client, where), graph, source.name, where, unit, clock)
+        summary = run_audio(args, inputs, DeviceAudio(dev, client, where), graph, source.name, where, unit, clock)
     from tinygen.hil.report import memory_rows
 
     summary["memory"] = memory_rows(result.manifest)
     return summary
 
 
-__all__ = ["add_audio_args", "audio_requested", "cmd_audio", "load_clips", "load_labels", "run_audio",
+__all__ = ["add_audio_args", "audio_requested", "cmd_audio", "load_audio", "load_clips", "load_labels", "run_audio",
            "stream_config"]
