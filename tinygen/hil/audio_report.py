@@ -14,7 +14,7 @@ import numpy as np
 
 from tinygen.audio import frontend as fe
 from tinygen.audio import stream as st
-from tinygen.hil.audio import ClipRun, StreamRun
+from tinygen.hil.audio import FEATURE_TOLERANCE, ClipRun, StreamRun
 from tinygen.hil.session import SHOW_MISMATCHES
 from tinygen.report import table
 
@@ -30,14 +30,18 @@ def summarize_clips(run: ClipRun, classes: tuple[str, ...], model: str, target: 
         y, p = run.labels[:run.samples], np.asarray(run.predictions)
         per_class = {classes[c]: {"clips": int((y == c).sum()), "correct": int(((y == c) & (p == c)).sum())}
                      for c in range(len(classes)) if (y == c).any()}
+    differing = sum(n for n, _ in run.feature_diffs)
     return {"model": model, "target": target, "mode": "clip", "clips": run.samples,
-            "features_bit_exact": run.samples - len(run.feature_mismatches),
-            "outputs_bit_exact": run.samples - len(run.output_mismatches),
-            "feature_mismatches": [{"clip": i, "detail": d} for i, d in run.feature_mismatches],
+            "features_identical": sum(n == 0 for n, _ in run.feature_diffs),
+            "feature_bytes_differing": differing / (run.samples * fe.NUM_FRAMES * fe.NUM_MFCC) if run.samples else 0.0,
+            "feature_max_difference": run.feature_max_diff, "feature_tolerance": FEATURE_TOLERANCE,
+            "outputs_exact": run.samples - len(run.output_mismatches),
             "output_mismatches": [{"clip": i, "detail": d} for i, d in run.output_mismatches],
+            "predictions_as_twin": int(np.sum(np.asarray(run.predictions) == np.asarray(run.twin_predictions))),
             "accuracy": run.accuracy, "per_class": per_class, "unit": unit,
             "frontend_mean": frontend, "network_mean": net,
-            "frontend_share": frontend / (frontend + net) if frontend is not None and net else None}
+            "frontend_share": frontend / (frontend + net) if frontend is not None and net else None,
+            "ok": not run.output_mismatches and run.feature_max_diff <= FEATURE_TOLERANCE}
 
 
 def _count(value: float | None, unit: str | None) -> str:
@@ -45,9 +49,15 @@ def _count(value: float | None, unit: str | None) -> str:
 
 
 def render_clips(s: dict) -> str:
-    rows = [["model", s["model"]], ["target", s["target"]], ["clips", s["clips"]],
-            ["features bit-exact vs twin", f"{s['features_bit_exact']}/{s['clips']}"],
-            ["outputs bit-exact vs reference", f"{s['outputs_bit_exact']}/{s['clips']}"]]
+    n = s["clips"]
+    features = (f"{s['features_identical']}/{n} clips identical; {s['feature_bytes_differing']:.3%} of the bytes "
+                f"differ, by at most {s['feature_max_difference']}")
+    if s["feature_max_difference"] > s["feature_tolerance"]:
+        features += f" (MORE than the front end's tolerance {s['feature_tolerance']})"
+    rows = [["model", s["model"]], ["target", s["target"]], ["clips", n],
+            ["features vs the twin", features],
+            ["outputs vs the reference on the device's features", f"{s['outputs_exact']}/{n} bit-exact"],
+            ["predictions as on the twin's features", f"{s['predictions_as_twin']}/{n}"]]
     if s["accuracy"] is not None:
         rows.append(["accuracy (labels)", f"{s['accuracy'] * 100:.2f}%"])
     rows.append(["front end per clip", _count(s["frontend_mean"], s["unit"])])
@@ -59,11 +69,9 @@ def render_clips(s: dict) -> str:
         parts.append(table(["class", "clips", "correct", "recall"],
                            [[c, v["clips"], v["correct"], f"{v['correct'] / v['clips'] * 100:.1f}%"]
                             for c, v in s["per_class"].items()], "lrrr"))
-    for key, what in (("feature_mismatches", "features differ from the twin"),
-                      ("output_mismatches", "outputs differ from the reference")):
-        if s[key]:
-            parts.append(f"MISMATCH: {what}:\n" + "\n".join(f"  clip {m['clip']}: {m['detail']}"
-                                                            for m in s[key][:SHOW_MISMATCHES]))
+    if s["output_mismatches"]:
+        parts.append("MISMATCH: outputs differ from the reference on the device's own features:\n" + "\n".join(
+            f"  clip {m['clip']}: {m['detail']}" for m in s["output_mismatches"][:SHOW_MISMATCHES]))
     return "\n\n".join(parts)
 
 
@@ -93,8 +101,10 @@ def summarize_stream(run: StreamRun, config: st.StreamConfig, model: str, target
                        "threshold_units": config.threshold_units, "refractory_samples": config.refractory},
             "events": [{"label": e.label, "time": e.time, "sample": e.sample, "score": e.score} for e in run.events],
             "score": _score_dict(run.score), "reference_score": _score_dict(run.reference_score),
-            "compared_with_reference": run.compared, "matches_reference": run.mismatch is None,
-            "mismatch": run.mismatch,
+            "compared_with_reference": run.compared, "exact": run.exact_mismatch is None,
+            "exact_mismatch": run.exact_mismatch, "windows_checked": run.windows_checked,
+            "events_equal_reference": run.event_difference is None, "event_difference": run.event_difference,
+            "sums_equal_reference": run.sums_equal, "windows": run.window_agreement(),
             "wall_seconds": run.seconds, "realtime_factor": run.audio_seconds / run.seconds if run.seconds else None,
             "cost": cost}
 
@@ -115,9 +125,11 @@ def render_stream(s: dict) -> str:
             ["hits", f"{sc['hits']} ({sc['hits'] / sc['keywords'] * 100:.1f}%)" if sc["keywords"] else "0"],
             ["misses", sc["misses"]],
             ["false accepts", f"{sc['false_accepts']} ({sc['false_accepts_per_hour']:.1f} per hour)"],
-            ["latency", _latency(sc)],
-            ["events equal to the host reference", "n/a (this is the host reference)" if not s[
-                "compared_with_reference"] else "yes" if s["matches_reference"] else f"NO: {s['mismatch']}"]]
+            ["latency", _latency(sc)]]
+    if s["compared_with_reference"]:
+        rows += _stream_checks(s)
+    else:
+        rows.append(["checks against the host reference", "n/a (this is the host reference)"])
     cost = s["cost"]
     if cost is None:
         rows.append(["cost", "n/a (the host reference counts nothing)"])
@@ -132,6 +144,27 @@ def render_stream(s: dict) -> str:
     if s["realtime_factor"]:
         rows.append(["speed", f"{s['realtime_factor']:.1f}x real time ({s['wall_seconds']:.1f} s wall clock)"])
     return table(["", "value"], rows, "ll")
+
+
+def _stream_checks(s: dict) -> list[list[str]]:
+    """The device against the host reference: what must be exact, and what may differ where
+    the device's front end gives a window that differs from the twin's by 1 somewhere."""
+    ref = s["reference_score"]
+    events = "yes" if s["events_equal_reference"] else (
+        f"no: {s['event_difference']} (the reference: {ref['hits']} hits, {ref['false_accepts']} false accepts)")
+    rows = [["events equal to the host reference", events],
+            ["sums equal to the host reference", f"{s['sums_equal_reference']}/{s['inferences']} inferences"]]
+    if s["exact_mismatch"] is not None:
+        rows.append(["exact checks", f"FAILED: {s['exact_mismatch']}"])
+    elif s["windows_checked"]:
+        rows.append(["network and detector on the device's windows", f"exact ({s['inferences']} replayed)"])
+    else:
+        rows.append(["network and detector on the device's windows", "not checked (--check-windows sends them)"])
+    w = s["windows"]
+    if w:
+        rows.append(["windows equal to the twin's", f"{w['identical']}/{w['windows']}; {w['bytes_differing']:.3%} "
+                                                    f"of the bytes differ, by at most {w['max_difference']}"])
+    return rows
 
 
 ROW_SECONDS = 60.0          # the plot wraps a long recording into rows of this many seconds
@@ -155,10 +188,10 @@ def _draw_row(ax_w, ax_s, lo: float, samples: np.ndarray, run: StreamRun, truth:
     ax_w.set_ylim(-1, 1)
     ax_w.set_yticks([])
     ax_w.set_ylabel("audio", fontsize=8)
-    sums = [(s, v) for s, v in run.sums if lo <= s / fe.SAMPLE_RATE < hi]
-    if sums:
-        times = np.array([s for s, _ in sums]) / fe.SAMPLE_RATE
-        scores = np.array([v for _, v in sums], np.float64) * output_scale / config.smooth
+    rows = [r for r in run.rows if lo <= r.sample / fe.SAMPLE_RATE < hi]
+    if rows:
+        times = np.array([r.sample for r in rows]) / fe.SAMPLE_RATE
+        scores = np.array([r.sums for r in rows], np.float64) * output_scale / config.smooth
         for c in config.keywords:
             name = config.labels[c]
             ax_s.plot(times, scores[:, c], color=colors[name], lw=0.8, label=name)
@@ -200,7 +233,7 @@ def plot_stream(samples: np.ndarray, run: StreamRun, truth: list[st.Truth], conf
             ax_s.set_xlabel("time (s)")
     sc = run.score
     fig.suptitle(f"{title}: {sc.hits} hits, {sc.misses} misses, {sc.false_accepts} false accepts "
-                 f"(scores from the {run.sums_from}; truth shaded, missed in red; events green = hit, red = false "
+                 f"(scores from the {'device' if run.compared else 'reference'}; truth shaded, missed in red; events green = hit, red = false "
                  f"accept)", fontsize=9, y=1.0 + 0.35 / (3.3 * rows + 0.7))
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
