@@ -131,6 +131,10 @@ def test_corpus_noise_kinds():
         assert np.sqrt(np.mean(x ** 2)) == pytest.approx(1.0, rel=1e-9)
         tilt[kind] = _band_power(x, 2000, 8000) / _band_power(x, 50, 500)
     assert tilt["white"] > 10 * tilt["pink"] > 10 * tilt["brown"]
+    # babble over a long stretch is continuous: 3 to 6 words a second, no second left silent
+    long = nz.make_noise("babble", 10 * 16000, np.random.default_rng(2), words=pool)
+    seconds = np.sqrt(np.mean(long.reshape(10, 16000) ** 2, axis=1))
+    assert seconds.min() > 0.2
     hum = nz.make_noise("hum", 16000, np.random.default_rng(5))
     peak = np.fft.rfftfreq(16000, 1 / 16000)[np.argmax(np.abs(np.fft.rfft(hum)))]
     assert 49 <= peak <= 61

@@ -6,7 +6,7 @@
 
 Kinds: white; pink (1/f power) and brown (1/f^2), shaped in the frequency domain;
 hum (mains at 50 or 60 Hz with decaying harmonics, over a little white noise); babble
-(3 to 6 words from a pool, each at its own level and place, overlapping).
+(3 to 6 words a second from a pool, each at its own level and place, overlapping).
 
 The SNR is taken over the speech's own samples (its power while it sounds) against the
 noise's power over the whole clip: 10 log10(P_speech / P_noise).
@@ -46,7 +46,7 @@ def _babble(n: int, rng: np.random.Generator, words: list[np.ndarray]) -> np.nda
     if not words:
         raise ValueError("babble noise needs a pool of words")
     x = np.zeros(n)
-    for _ in range(int(rng.integers(3, 7))):
+    for _ in range(int(rng.integers(3, 7)) * max(1, n // 16_000)):      # 3 to 6 words a second
         w = _unit(words[int(rng.integers(len(words)))].astype(np.float64)) * rng.uniform(0.3, 1.0)
         start = int(rng.integers(-len(w) // 2, n))
         lo, hi = max(start, 0), min(start + len(w), n)

@@ -168,6 +168,7 @@ def _stream_checks(s: dict) -> list[list[str]]:
 
 
 ROW_SECONDS = 60.0          # the plot wraps a long recording into rows of this many seconds
+FLOOR_DB = -80.0            # the waveform's envelope is drawn in dB full scale down to this
 
 
 def _draw_row(ax_w, ax_s, lo: float, samples: np.ndarray, run: StreamRun, truth: list[st.Truth],
@@ -175,19 +176,20 @@ def _draw_row(ax_w, ax_s, lo: float, samples: np.ndarray, run: StreamRun, truth:
     """One row of the stream plot: the seconds [lo, lo + ROW_SECONDS)."""
     hi = min(lo + ROW_SECONDS, len(samples) / fe.SAMPLE_RATE)
     part = samples[int(lo * fe.SAMPLE_RATE):int(hi * fe.SAMPLE_RATE)]
-    bins = max(1, len(part) // 3000)                        # an envelope of ~3000 columns
-    env = part[:len(part) // bins * bins].reshape(-1, bins).astype(np.float64) / 32768
+    bins = max(1, len(part) // 3000)                        # an envelope of ~3000 columns, in dB full scale
+    env = np.abs(part[:len(part) // bins * bins].reshape(-1, bins).astype(np.float64)).max(axis=1) / 32768
     t = lo + (np.arange(len(env)) + 0.5) * bins / fe.SAMPLE_RATE
-    ax_w.fill_between(t, env.min(1), env.max(1), color="#7f7f7f", lw=0)
+    ax_w.fill_between(t, FLOOR_DB, 20 * np.log10(np.maximum(env, 10 ** (FLOOR_DB / 20))), color="#7f7f7f", lw=0)
     found = {id(k): e for k, e in run.score.matched}
     for k in truth:
         if lo <= k.start < hi:
             ax_w.axvspan(k.start, k.end, color=colors.get(k.label, "#cccccc"), alpha=0.4, lw=0)
             ax_w.text((k.start + k.end) / 2, 1.03, k.label, ha="center", va="bottom", fontsize=7,
                       color="black" if found.get(id(k)) else "red", transform=ax_w.get_xaxis_transform())
-    ax_w.set_ylim(-1, 1)
-    ax_w.set_yticks([])
-    ax_w.set_ylabel("audio", fontsize=8)
+    ax_w.set_ylim(FLOOR_DB, 0)
+    ax_w.set_yticks([FLOOR_DB, -40, 0])
+    ax_w.tick_params(axis="y", labelsize=7)
+    ax_w.set_ylabel("peak dBFS", fontsize=8)
     rows = [r for r in run.rows if lo <= r.sample / fe.SAMPLE_RATE < hi]
     if rows:
         times = np.array([r.sample for r in rows]) / fe.SAMPLE_RATE
