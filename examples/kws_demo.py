@@ -116,7 +116,8 @@ def main(argv=None) -> int:
 
     target = "the host twin" if reference else ("the board on " + args.port if args.port
                                                  else f"the {args.board} stand-in (QEMU Cortex-M7)")
-    step(4, f"streaming it through {target}, in real time{' with the sound' if player and not args.no_play else ''}")
+    step(4, f"streaming it through {target}, paced like a microphone (never faster than real time)"
+            f"{' with the sound' if player and not args.no_play else ''}")
     report, plot = out / "stream.json", out / "stream.png"
     hil = ["hil", *common, "--stream", str(rec_wav), "--truth", str(rec_truth), "--plot", str(plot),
            "--json", str(report), "--realtime", "-q", *(["--reference"] if reference else where)]
