@@ -5,6 +5,7 @@ client's four calls, with counters, and with planted faults), the reports, the p
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import types
@@ -282,8 +283,6 @@ def test_hil_audio_cli_errors(tmp_path, capsys):
 
 
 def test_hil_audio_cli_without_device_audio_path_says_reference(tmp_path, capsys):
-    import importlib.util
-
     if importlib.util.find_spec("tinygen.hil.audio_client") is not None:
         pytest.skip("this tinygen has the device audio path (tinygen.hil.audio_client)")
     write_wav(tmp_path / "rec.wav", np.zeros(20000, np.int16))
@@ -301,3 +300,32 @@ def test_hil_audio_device_chunk_answers():
     assert answer.events == [event] and (answer.frontend, answer.network) == (5, 7)
     assert [r.sample for r in answer.rows] == [15840, 16480] and answer.rows[0].window is None
     assert answer.rows[1].sums.dtype == np.int64 and answer.rows[1].window.shape == (49, 10)
+
+
+needs_audio_client = pytest.mark.skipif(
+    importlib.util.find_spec("tinygen.hil.audio_client") is None,
+    reason="needs tinygen.hil.audio_client and the firmware's audio front end (tinygen build --frontend mfcc)")
+
+
+@needs_audio_client
+def test_hil_audio_cli_host_firmware_clips_and_stream(graph, tmp_path, capsys):
+    """The device path end to end on the host build (tg_device with the C front end): clip mode's
+    outputs exact on the device's features, stream mode's windows replayed exactly."""
+    xs = clips(3, seed=7)
+    for i, c in enumerate(xs):
+        write_wav(tmp_path / f"{i}.wav", c)
+    out = str(tmp_path / "fw")
+    rc = _cli(["hil", str(MLPERF_KWS), "--board", "host", "--audio", *[str(tmp_path / f"{i}.wav") for i in range(3)],
+               "--json", str(tmp_path / "c.json"), "-o", out, "-q"])
+    c = json.loads((tmp_path / "c.json").read_text())
+    assert rc == 0 and c["ok"] and c["outputs_exact"] == 3 and c["feature_max_difference"] <= ha.FEATURE_TOLERANCE
+    assert c["frontend_mean"] > 0 and c["network_mean"] > 0
+    samples, truth = stream_case(3.0)
+    write_wav(tmp_path / "rec.wav", samples)
+    write_truth(tmp_path / "rec.csv", truth)
+    rc = _cli(["hil", str(MLPERF_KWS), "--board", "host", "--stream", str(tmp_path / "rec.wav"), "--truth",
+               str(tmp_path / "rec.csv"), "--check-windows", "--json", str(tmp_path / "s.json"), "-o", out, "-q"])
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert rc == 0 and s["exact"] and s["windows_checked"] and s["compared_with_reference"]
+    assert s["inferences"] == (1 + (len(samples) - 480) // 320 - 49) // 2 + 1 and s["cost"]["frontend"] > 0
+    capsys.readouterr()
