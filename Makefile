@@ -1,6 +1,7 @@
 # tinygen: set-up, tests and the demo on a fresh Debian/Ubuntu machine.
 #   make demo     train a digits classifier, compile it to C, run it, report
 #   make demo-vww person detection on photographs, camera frames preprocessed on the device
+#   make demo-kws stream a minute of synthesized speech through a keyword-spotting firmware
 #   make test     the whole test suite (slow suites included, as in CI)
 #   make test-fast   everything but the tests marked slow
 #   make setup    only create .venv and check the toolchain
@@ -12,12 +13,13 @@ JOBS ?= 2
 
 # Debian packages: the host compiler, the Cortex-M and RISC-V cross compilers
 # (newlib for Cortex-M; RISC-V builds are freestanding) and the QEMU stand-ins.
+# espeak-ng and sox: the synthesized keyword-spotting corpus (tinygen.audio) and its playback.
 # --no-install-recommends keeps QEMU's GUI packages (3 GB) out.
 APT_PACKAGES := gcc make python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi \
-	qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
-TOOLS := gcc make arm-none-eabi-gcc qemu-system-arm riscv64-unknown-elf-gcc qemu-system-riscv32
+	qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc espeak-ng sox
+TOOLS := gcc make arm-none-eabi-gcc qemu-system-arm riscv64-unknown-elf-gcc qemu-system-riscv32 espeak-ng sox
 
-.PHONY: setup toolchain test test-fast demo demo-vww clean
+.PHONY: setup toolchain test test-fast demo demo-vww demo-kws clean
 
 toolchain:
 	@missing=""; \
@@ -56,6 +58,9 @@ demo: setup
 
 demo-vww: setup
 	$(VPY) examples/camera/vww_demo.py --out build/demo-vww
+
+demo-kws: setup
+	$(VPY) examples/kws_demo.py --out build/demo-kws
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

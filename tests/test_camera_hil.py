@@ -77,7 +77,8 @@ def test_hil_images_folder_labels_and_sheet_host(tmp_path, capsys):
     (["--frames", "F.npz", "--size", "40x30", "--crop", "30,0,20,20"], "--crop 30,0,20,20 is not inside the 40x30 frame"),
     (["--frames", "F.npz", "--size", "40x30", "--classes", "a,b"], "--classes names 2 classes, the model's output has 10"),
     (["--images", "IMG"], "label 'cat' is a name, but no class names were given"),
-    ([], "give the samples: --data FILE, or camera frames"),
+    ([], "give the inputs: --data FILE (precomputed), camera frames"),
+    (["--frames", "F.npz", "--stream", "F.npz"], "give one kind of input"),
 ])
 def test_hil_frames_bad_input_is_one_line_before_building(tmp_path, capsys, args, message):
     (tmp_path / "IMG").mkdir()

@@ -138,34 +138,52 @@ class StreamResult:
     inputs: list[np.ndarray] = field(default_factory=list)     # the int8 windows (keep_inputs)
 
 
+class StreamRunner:
+    """run_stream one chunk at a time, as the device gets the stream: `feed(samples)`
+    returns what the frames the chunk completes produced (events, inferences); chunks of
+    any size give exactly what run_stream gives for the whole stream."""
+
+    def __init__(self, graph, config: StreamConfig, keep_inputs: bool = False):
+        self.graph, self.config, self.keep_inputs = graph, config, keep_inputs
+        self.pending = np.zeros(0, np.int16)        # samples of frames not yet complete
+        self.frames = 0                             # frames done; pending starts at frames * FRAME_STEP
+        self.ring_mfcc, self.ring_peak = np.zeros((WINDOW, fe.NUM_MFCC)), np.zeros(WINDOW, np.int64)
+        self.detector = Detector(config)
+
+    def feed(self, samples: np.ndarray) -> StreamResult:
+        from tinygen.ref.interpreter import run
+
+        samples = np.asarray(samples)
+        if samples.ndim != 1 or samples.dtype != np.int16:
+            raise ValueError(f"a stream is 1-D int16 samples, got {samples.dtype} {list(samples.shape)}")
+        self.pending = np.concatenate([self.pending, samples])
+        config, result, used = self.config, StreamResult(), 0
+        while len(self.pending) - used >= fe.FRAME_LENGTH:
+            f = self.frames
+            self.ring_mfcc[f % WINDOW], self.ring_peak[f % WINDOW] = frame_mfcc(self.pending[used:used + fe.FRAME_LENGTH])
+            used += fe.FRAME_STEP
+            self.frames += 1
+            if f + 1 < WINDOW or (f + 1 - WINDOW) % config.hop_every:
+                continue
+            order = [(f + 1 + i) % WINDOW for i in range(WINDOW)]           # oldest frame first
+            x = window_input(self.ring_mfcc[order], self.ring_peak[order], config)
+            out = run(self.graph, x.reshape(self.graph.tensor(self.graph.inputs[0]).shape))[self.graph.outputs[0]]
+            end = f * fe.FRAME_STEP + fe.FRAME_LENGTH
+            sums, event = self.detector.step(out, end)
+            result.samples.append(end)
+            result.sums.append(sums)
+            if self.keep_inputs:
+                result.inputs.append(x)
+            if event is not None:
+                result.events.append(event)
+        self.pending = self.pending[used:]
+        return result
+
+
 def run_stream(samples: np.ndarray, graph, config: StreamConfig, keep_inputs: bool = False) -> StreamResult:
     """The whole stream through the front end, the network (tinygen's reference interpreter)
     and the detector, as the device's stream mode does it."""
-    from tinygen.ref.interpreter import run
-
-    samples = np.asarray(samples)
-    if samples.ndim != 1 or samples.dtype != np.int16:
-        raise ValueError(f"a stream is 1-D int16 samples, got {samples.dtype} {list(samples.shape)}")
-    count = 0 if len(samples) < fe.FRAME_LENGTH else 1 + (len(samples) - fe.FRAME_LENGTH) // fe.FRAME_STEP
-    ring_mfcc, ring_peak = np.zeros((WINDOW, fe.NUM_MFCC)), np.zeros(WINDOW, np.int64)
-    detector, result = Detector(config), StreamResult()
-    for f in range(count):
-        start = f * fe.FRAME_STEP
-        ring_mfcc[f % WINDOW], ring_peak[f % WINDOW] = frame_mfcc(samples[start:start + fe.FRAME_LENGTH])
-        if f + 1 < WINDOW or (f + 1 - WINDOW) % config.hop_every:
-            continue
-        order = [(f + 1 + i) % WINDOW for i in range(WINDOW)]           # oldest frame first
-        x = window_input(ring_mfcc[order], ring_peak[order], config)
-        out = run(graph, x.reshape(graph.tensor(graph.inputs[0]).shape))[graph.outputs[0]]
-        end = start + fe.FRAME_LENGTH
-        sums, event = detector.step(out, end)
-        result.samples.append(end)
-        result.sums.append(sums)
-        if keep_inputs:
-            result.inputs.append(x)
-        if event is not None:
-            result.events.append(event)
-    return result
+    return StreamRunner(graph, config, keep_inputs).feed(samples)
 
 
 @dataclass(frozen=True)
@@ -206,5 +224,5 @@ def score_events(events: list[Event], truth: list[Truth], num_samples: int, tole
                        [e.time - t.end for t, e in hits], matched)
 
 
-__all__ = ["Detector", "Event", "KWS_LABELS", "StreamConfig", "StreamResult", "StreamScore", "Truth", "frame_mfcc",
-           "run_stream", "score_events", "window_input"]
+__all__ = ["Detector", "Event", "KWS_LABELS", "StreamConfig", "StreamResult", "StreamRunner", "StreamScore", "Truth",
+           "frame_mfcc", "run_stream", "score_events", "window_input"]

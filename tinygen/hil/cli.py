@@ -29,6 +29,8 @@ EPILOG_HIL = """examples:
   tinygen hil examples/switchable/sp_digits.py --board f746zg --emulate --data digits.npz --switch all --plot sw.png
   tinygen hil vww.tflite --board f746zg --emulate --images photos/ --format rgb565be --classes no-person,person
   tinygen hil faces.py --board f446re --emulate --frames faces.npz --format gray --size 25x25 --sheet sheet.png
+  tinygen hil kws.tflite --board f746zg --emulate --audio clips/ --labels labels.csv
+  tinygen hil kws.tflite --board f746zg --emulate --stream rec.wav --truth rec.csv --plot rec.png
 """
 
 
@@ -146,18 +148,28 @@ def _serve_forever(alive=lambda: True) -> None:
 
 def cmd_hil(args) -> int:
     from tinygen.cli_common import Progress, check_output_early, compile_model
+    from tinygen.hil.audio_cli import audio_requested, cmd_audio
     from tinygen.hil.report import plot, render, summarize
     from tinygen.hil.session import load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
 
     board = _board_for(args)
     emulate = args.emulate
-    if not emulate and board.build != "host":
+    if not emulate and board.build != "host" and not args.reference:
         from tinygen.hil.target import resolve_port
 
         resolve_port(board, args.port)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
+    if (audio_requested(args) or args.reference) and (args.images or args.frames or args.data):
+        raise UsageError("give one kind of input: --data, camera frames (--images / --frames) or audio "
+                         "(--audio / --stream / --reference)")
+    if audio_requested(args) or args.reference:
+        return cmd_audio(args, board, lambda source, graph, progress: _build(args, board, source, graph, progress),
+                         _check_model)
+    if not (args.data or args.images or args.frames):
+        raise UsageError("give the inputs: --data FILE (precomputed), camera frames with --images DIR / "
+                         "--frames FILE, or audio with --audio / --stream")
     progress = Progress(args.quiet)
     check_output_early(args)
     source, graph = compile_model(args, progress, board)
@@ -167,8 +179,6 @@ def cmd_hil(args) -> int:
 
         frames = frames_for(args, graph)
         inputs, labels = None, frames.labels
-    elif args.data is None:
-        raise UsageError("give the samples: --data FILE, or camera frames with --images DIR / --frames FILE")
     else:
         inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
     picked = _switches(args, graph)
@@ -296,15 +306,17 @@ def add_commands(sub, fmt) -> None:
     add_compile_args(h)
     h.add_argument("--data", metavar="DATA",
                    help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout "
-                        "(or camera frames: --images / --frames)")
-    h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot)")
+                        "(or camera frames: --images / --frames, audio: --audio / --stream)")
+    h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot); with --audio: "
+                                                      "a CSV of file,label")
     h.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
     h.add_argument("-o", "--output", metavar="DIR", help="build directory (default: build/MODEL_NAME)")
     h.add_argument("--force", action="store_true",
                    help="build into a non-empty folder that is not a tinygen build, beside its files")
     h.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     h.add_argument("--plot", metavar="FILE.png", help="also plot the per-layer cost (with --switch all: accuracy "
-                                                      "against cost per switch; needs matplotlib)")
+                                                      "against cost per switch; with --stream: the waveform, "
+                                                      "scores, truth and events; needs matplotlib)")
     h.add_argument("--switch", metavar="K|NAME|all",
                    help="switchable-precision models: the switch to run (index or name, default the first), "
                         "or all: every switch from the one image, with an accuracy-versus-cost table")
@@ -313,4 +325,7 @@ def add_commands(sub, fmt) -> None:
     from tinygen.vision.cli import add_frame_args
 
     add_frame_args(h)
+    from tinygen.hil.audio_cli import add_audio_args
+
+    add_audio_args(h)
     h.set_defaults(func=cmd_hil)

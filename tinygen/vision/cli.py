@@ -43,7 +43,8 @@ def add_frame_args(p) -> None:
                    help="the region of each frame that becomes the model's input (default: the largest centred "
                         "region with the model's aspect ratio)")
     g.add_argument("--classes", metavar="A,B,...", help="class names in the model's output order (labels may "
-                                                        "then be names; the report shows them)")
+                                                        "then be names; the report shows them; with --audio / --stream the default "
+                                                        "is the MLPerf Tiny KWS twelve)")
     g.add_argument("--sheet", metavar="FILE.png", help="also write a contact sheet: each frame, the model input "
                                                        "the device computed from it, the answer")
 

@@ -1,0 +1,200 @@
+"""A long evaluation recording: keywords at known times between other words, over noise.
+
+    samples, truth = make_recording(RecordingSpec(seed=0, minutes=10))
+    wav, csv = build_recording("build/kws-stream", RecordingSpec(minutes=10))   # cached files
+    truth = read_truth(csv)                 # [stream.Truth(label, start, end)], seconds
+
+Words come one after another with a pause of 0.3-1.5 s between them: a keyword with
+probability `keyword_share` (the ten keywords in turn, shuffled), else an "unknown" word,
+both spoken by the test split's voices only (tinygen.audio.speech.TEST_VARIANTS, never
+heard in training), each at its own SNR over the noise under it (`snr_db`; the peak kept
+at -1 dB full scale at most, which lowers the SNR of a word over loud noise). Between
+two keywords there are at least `keyword_gap` seconds (the detector's refractory second
+and the scoring's tolerance fit in). Under everything runs a noise bed that changes every
+5-20 s (white, pink, brown, hum, babble of other test-voice words) at a level drawn from
+`noise_level_db` (RMS, dB full scale).
+
+The truth lists each keyword with the first and last sample of its (trimmed) sound, in
+seconds. Its file is CSV with a header: `label,start,end`.
+
+    python -m tinygen.audio.recording [--minutes 10] [--seed 0] [--out build/kws-stream]
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tinygen.audio import noise as nz
+from tinygen.audio import speech as sp
+from tinygen.audio.stream import Truth
+from tinygen.audio.wav import read_wav, write_wav
+from tinygen.errors import UsageError
+
+RATE = sp.RATE
+DEFAULT_DIR = Path("build") / "kws-stream"
+VERSION = 3                      # bump when the recording changes
+
+
+@dataclass(frozen=True)
+class RecordingSpec:
+    seed: int = 0
+    minutes: float = 10.0
+    keyword_share: float = 0.5
+    keyword_gap: float = 2.5              # seconds from a keyword's end to the next keyword's start, at least
+    pause: tuple = (0.3, 1.5)             # seconds between words
+    snr_db: tuple = (5.0, 30.0)           # each word's power over the noise bed's under it
+    noise_level_db: tuple = (-60.0, -35.0)
+    noise_segment: tuple = (5.0, 20.0)    # seconds of one noise kind
+
+    def name(self) -> str:
+        what = {"spec": asdict(self), "version": VERSION, "espeak": sp.espeak_version(),
+                "keywords": sp.KEYWORDS, "unknown": sp.UNKNOWN_WORDS, "voices": sp.TEST_VARIANTS}
+        digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
+        return f"stream-{self.minutes:g}min-seed{self.seed}-{digest}"
+
+
+def _noise_bed(spec: RecordingSpec, n: int, rng: np.random.Generator, babble: list[np.ndarray]) -> np.ndarray:
+    bed = np.zeros(n)
+    pos = 0
+    while pos < n:
+        length = min(n - pos, int(rng.uniform(*spec.noise_segment) * RATE))
+        kind = nz.KINDS[int(rng.integers(len(nz.KINDS)))]
+        rms = 32768 * 10 ** (rng.uniform(*spec.noise_level_db) / 20)
+        piece = nz.make_noise(kind, length, rng, words=babble) * rms
+        ramp = min(length // 2, RATE // 20)                       # 50 ms fades between segments
+        if ramp:
+            fade = np.linspace(0.0, 1.0, ramp)
+            piece[:ramp] *= fade
+            piece[length - ramp:] *= fade[::-1]
+        bed[pos:pos + length] = piece
+        pos += length
+    return bed
+
+
+def make_recording(spec: RecordingSpec = RecordingSpec()) -> tuple[np.ndarray, list[Truth]]:
+    """The recording (int16 at 16 kHz) and its keywords' truth, from the spec's seed alone."""
+    sp.check_voices()
+    rng = np.random.default_rng([spec.seed, 7])
+    n = int(spec.minutes * 60 * RATE)
+    voices = sp.voices("test")
+    babble = [sp.say(str(w), voices[int(rng.integers(len(voices)))]) for w in rng.choice(sp.UNKNOWN_WORDS, 12)]
+    bed = _noise_bed(spec, n, rng, babble)
+    speech = np.zeros(n)
+    truth: list[Truth] = []
+    queue: list[str] = []
+    pos = int(rng.uniform(*spec.pause) * RATE)
+    last_keyword_end = -np.inf
+    while True:
+        keyword = rng.uniform() < spec.keyword_share
+        if keyword:
+            if pos / RATE < last_keyword_end + spec.keyword_gap:
+                pos = int((last_keyword_end + spec.keyword_gap) * RATE)
+            if not queue:
+                queue = [str(w) for w in rng.permutation(sp.KEYWORDS)]
+            word = queue.pop()
+        else:
+            word = str(rng.choice(sp.UNKNOWN_WORDS))
+        voice = voices[int(rng.integers(len(voices)))]
+        audio = sp.say(word, voice, int(rng.integers(sp.SPEEDS[0], sp.SPEEDS[1] + 1)),
+                       int(rng.integers(sp.PITCHES[0], sp.PITCHES[1] + 1))).astype(np.float64)
+        if pos + len(audio) > n:
+            break
+        gain = np.sqrt(nz.power(bed[pos:pos + len(audio)]) / nz.power(audio) * 10 ** (rng.uniform(*spec.snr_db) / 10))
+        speech[pos:pos + len(audio)] += audio * min(gain, 32767 * 10 ** (-1 / 20) / np.abs(audio).max())
+        if keyword:
+            truth.append(Truth(word, pos / RATE, (pos + len(audio)) / RATE))
+            last_keyword_end = (pos + len(audio)) / RATE
+        pos += len(audio) + int(rng.uniform(*spec.pause) * RATE)
+    samples = sp.to_int16(speech + bed)
+    return samples, truth
+
+
+def write_truth(path: str | Path, truth: list[Truth]) -> Path:
+    p = Path(path)
+    with p.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["label", "start", "end"])
+        for t in truth:
+            w.writerow([t.label, f"{t.start:.4f}", f"{t.end:.4f}"])
+    return p
+
+
+def read_truth(path: str | Path, labels: tuple[str, ...] | None = None) -> list[Truth]:
+    """A truth file: CSV with a header naming label, start and end (seconds); other columns
+    are ignored. With `labels`, every label must be one of them."""
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"truth file {str(p)!r} does not exist", "give a CSV file with columns label,start,end")
+    with p.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows and not {"label", "start", "end"} <= set(rows[0]):
+        raise UsageError(f"{p} has columns {', '.join(rows[0])}; a truth file needs label,start,end",
+                         "write a header line: label,start,end (times in seconds)")
+    out = []
+    for i, row in enumerate(rows, start=2):
+        try:
+            t = Truth(row["label"].strip(), float(row["start"]), float(row["end"]))
+        except (TypeError, ValueError):
+            raise UsageError(f"{p} line {i}: {row} is not a label and two times in seconds",
+                             "e.g. yes,12.34,12.81") from None
+        if not 0 <= t.start <= t.end:
+            raise UsageError(f"{p} line {i}: start {t.start} and end {t.end} are not 0 <= start <= end")
+        if labels is not None and t.label not in labels:
+            raise UsageError(f"{p} line {i}: {t.label!r} is not a class of the model",
+                             f"use one of {', '.join(labels)}")
+        out.append(t)
+    return out
+
+
+def build_recording(out_dir: str | Path = DEFAULT_DIR, spec: RecordingSpec = RecordingSpec()) -> tuple[Path, Path]:
+    """The recording as WAV and its truth as CSV in `out_dir` (made once, then reused)."""
+    out = Path(out_dir)
+    wav, truth = out / f"{spec.name()}.wav", out / f"{spec.name()}.csv"
+    if not (wav.exists() and truth.exists()):
+        samples, keywords = make_recording(spec)
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = out / f".{spec.name()}.partial.wav"
+        write_wav(tmp, samples)
+        write_truth(truth, keywords)
+        tmp.replace(wav)
+    return wav, truth
+
+
+def load_recording(out_dir: str | Path = DEFAULT_DIR, spec: RecordingSpec = RecordingSpec()
+                   ) -> tuple[np.ndarray, list[Truth], Path]:
+    wav, truth = build_recording(out_dir, spec)
+    return read_wav(wav), read_truth(truth), wav
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    from tinygen.errors import TinygenError
+
+    ap = argparse.ArgumentParser(description="make the evaluation recording (WAV) and its ground truth (CSV)")
+    ap.add_argument("--minutes", type=float, default=10.0, help="length (default 10)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=str(DEFAULT_DIR), help=f"folder (default {DEFAULT_DIR})")
+    args = ap.parse_args(argv)
+    try:
+        wav, truth = build_recording(args.out, RecordingSpec(seed=args.seed, minutes=args.minutes))
+    except TinygenError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{wav}\n{truth} ({len(read_truth(truth))} keywords)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["DEFAULT_DIR", "RecordingSpec", "build_recording", "load_recording", "make_recording", "read_truth",
+           "write_truth"]
