@@ -20,7 +20,6 @@ switch. Every switch has its own batch norms.
 
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
