@@ -133,6 +133,8 @@ class PtyBridge:
         while not self._stop.is_set():
             try:
                 data = self._sock.recv(4096)
+            except (ConnectionResetError, ConnectionAbortedError):
+                data = b""                    # the peer closed with unread data: a reset, not an EOF
             except OSError as e:
                 self._fail(f"reading from {self.url} failed: {e}")
                 return
