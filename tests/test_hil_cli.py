@@ -305,3 +305,44 @@ def test_hil_cli_timeout_reaches_the_device(tmp_path, monkeypatch):
     assert dev.timeout == 7.5 and dev.pace == target.HOST
     want = ProcessClock if clock_for([os.getpid()], "me") is not WALL else type(WALL)
     assert type(dev.link.clock) is want
+
+
+@pytest.mark.parametrize("board, emulate", [("host", ()), pytest.param("f746zg", ("--emulate",), marks=pytest.mark.slow)])
+def test_hil_cli_meter_fake_end_to_end(tmp_path, capsys, monkeypatch, board, emulate):
+    """`tinygen hil --meter` through the whole path with a fake meter standing in
+    for the driver: the firmware frames each timed run on the timestamp pin
+    (2 edges per run, counted by the runtime), the fake's trace is cut into
+    inferences with the known energy, the report and the plot carry it."""
+    from energy_fakes import FakeMeter, window_energy
+    from tinygen.energy import meter
+
+    runs = 7
+    made = []
+    monkeypatch.setitem(meter.METERS, "joulescope", lambda port, supply_v: made.append(FakeMeter(runs, supply_v))
+                        or made[-1])
+    plot = tmp_path / "current.png"
+    rc, summary = hil(tmp_path, "mlp", board, *emulate, "--meter", "joulescope", "--meter-runs", str(runs),
+                      "--meter-plot", str(plot), count=3)
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    e = summary["energy_measured"]
+    assert e["measured"] and e["meter"] == "fake" and e["runs"] == runs and e["inferences"] == runs
+    assert e["pin_edges"] == 2 * runs and not e["flags"]
+    assert e["energy_j"]["mean"] == pytest.approx(window_energy())
+    assert e["idle_power_w"] == pytest.approx(0.005 * 3.3)
+    assert made[0].calls == ["start", "stop", "close"]
+    assert "energy per inference (measured, fake)" in out.out and "idle power between inferences" in out.out
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "plot skipped" in out.err, "without matplotlib the plot is skipped with the reason"
+    else:
+        assert plot.stat().st_size > 1000
+
+
+def test_hil_cli_meter_needs_a_timestamp_pin(tmp_path, capsys):
+    write_data(tmp_path / "data.npz", "mlp", 2)
+    rc = main(["hil", str(EXAMPLES / "mlp.py"), "--board", "esp32-s3-eye", "--data", str(tmp_path / "data.npz"),
+               "--meter", "ppk2", "-q", "-o", str(tmp_path / "b"), "--port", "/dev/null"])
+    assert rc != 0
+    assert "names no timestamp pin" in capsys.readouterr().err

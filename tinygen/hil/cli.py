@@ -31,6 +31,8 @@ EPILOG_HIL = """examples:
   tinygen hil faces.py --board f446re --emulate --frames faces.npz --format gray --size 25x25 --sheet sheet.png
   tinygen hil kws.tflite --board f746zg --emulate --audio clips/ --labels labels.csv
   tinygen hil kws.tflite --board f746zg --emulate --stream rec.wav --truth rec.csv --plot rec.png
+  tinygen hil kws.tflite --board f746zg --data kws.npz --meter joulescope --meter-plot kws-current.png
+  tinygen hil kws.tflite --board f446re --data kws.npz --meter ppk2 --meter-port /dev/ttyACM1
 """
 
 
@@ -161,6 +163,7 @@ def cmd_hil(args) -> int:
         resolve_port(board, args.port)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
+    _check_meter(args, board, emulate)
     if (audio_requested(args) or args.reference) and (args.images or args.frames or args.data):
         raise UsageError("give one kind of input: --data, camera frames (--images / --frames) or audio "
                          "(--audio / --stream / --reference)")
@@ -212,6 +215,8 @@ def cmd_hil(args) -> int:
             progress(f"profiling layers (tg layers){what}")
             layers, total = profile_layers(dev, sgraph, inputs[0])
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target)
+            if args.meter:                      # the input of `tg layers` stays loaded for `infer`
+                summary["energy_measured"] = _meter(args, board, dev, summary, name, progress)
             if frames is not None:
                 from tinygen.vision.run import frame_summary
 
@@ -254,6 +259,38 @@ def cmd_hil(args) -> int:
         print(f"tinygen hil: {failed} of {total} samples differ from the reference", file=sys.stderr)
         return 1
     return 0
+
+
+def _meter(args, board, dev, summary: dict, switch: str, progress) -> dict:
+    """Energy per inference from the meter (tinygen.energy), and the trace plot."""
+    from tinygen.energy import measure_hil
+
+    progress(f"measuring energy with {args.meter}: {args.meter_runs} timed inferences")
+    plot = args.meter_plot
+    if plot and switch:
+        plot = str(Path(plot).with_suffix(f".{switch}.png"))
+    measured, note = measure_hil(dev, args.meter, args.meter_port, float(board.power.get("supply_v", 3.3)),
+                                 args.meter_runs, summary["layers"], plot,
+                                 f"{summary['model']} on {board.name}")
+    if note:
+        progress(note)
+    return measured
+
+
+def _check_meter(args, board, emulate: bool) -> None:
+    if not args.meter:
+        if args.meter_port or args.meter_plot:
+            raise UsageError("--meter-port and --meter-plot go with --meter", "add --meter joulescope|ppk2|lpm01a")
+        return
+    from tinygen.hil.audio_cli import audio_requested
+
+    if audio_requested(args) or args.reference:
+        raise UsageError("--meter measures inferences on --data or camera frames", "leave out the audio options")
+    if args.meter_runs < 1:
+        raise UsageError(f"--meter-runs {args.meter_runs} must be at least 1")
+    if not board.energy and not emulate and board.build != "host":
+        raise UsageError(f"board {board.name} names no timestamp pin for energy mode",
+                         f"add [energy] timestamp_pin and wiring to {board.path} (boards/README.md, 'Energy mode')")
 
 
 def _switches(args, graph) -> list[tuple[int, str, object]]:
@@ -321,6 +358,16 @@ def add_commands(sub, fmt) -> None:
                    help="switchable-precision models: the switch to run (index or name, default the first), "
                         "or all: every switch from the one image, with an accuracy-versus-cost table")
     h.add_argument("--flash", action="store_true", help="flash the board before running (real boards)")
+    from tinygen.energy.meter import METERS
+
+    h.add_argument("--meter", choices=tuple(METERS), help="measure energy per inference with this meter, wired to "
+                   "the board's timestamp pin (boards/README.md, 'Energy mode')")
+    h.add_argument("--meter-port", metavar="PORT", help="the meter's serial port (ppk2, lpm01a) or serial number "
+                                                        "(joulescope); default: the only one connected")
+    h.add_argument("--meter-runs", type=int, default=10, metavar="N",
+                   help="timed inferences recorded by the meter (default 10)")
+    h.add_argument("--meter-plot", metavar="FILE.png",
+                   help="plot the current of one inference with the layer boundaries (needs matplotlib)")
     _add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
     from tinygen.vision.cli import add_frame_args
 

@@ -127,6 +127,10 @@ def render(summary: dict) -> str:
         used = "n/a" if m["used"] is None else human_bytes(m["used"])
         rows.append([m["region"], used + (f" of {human_bytes(m['size'])}" if m["size"] else "")])
     rows.append(["energy per inference (estimate)", energy_text(summary["energy"])])
+    if summary.get("energy_measured"):
+        from tinygen.energy.run import render_rows
+
+        rows += render_rows(summary["energy_measured"])
     parts = [table(["", "value"], rows, "ll")]
     if summary["layers"]:
         lrows = [[layer["index"], layer["name"], f"{layer['count']:,}",

@@ -12,10 +12,13 @@
  *   second while waiting, so only one measured stretch longer than 2^32 cycles
  *   (18 s at 240 MHz, 27 s at 160 MHz) could be miscounted.
  * - Clock: esp_clk_cpu_freq(), the frequency the cycle counter runs at.
+ * - Timestamp pin (energy mode): GPIO TG_BOARD_TIMESTAMP_GPIO (the board
+ *   file's [energy] timestamp_pin), an output idling high (tg_timestamp.h).
  * - Exit: esp_restart() once the last bytes left the UART.
  */
 #include <stdint.h>
 
+#include "driver/gpio.h"
 #include "driver/uart.h"
 #include "esp_cpu.h"
 #include "esp_private/esp_clk.h"
@@ -23,6 +26,7 @@
 #include "freertos/FreeRTOS.h"
 #include "sdkconfig.h"
 
+#include "tg_board.h"
 #include "tg_port.h"
 #include "tg_run.h"
 
@@ -52,7 +56,28 @@ void tg_port_init(void)
     };
     ESP_ERROR_CHECK(uart_param_config(TG_UART, &config));
     ESP_ERROR_CHECK(uart_driver_install(TG_UART, TG_UART_RX_BUFFER, TG_UART_TX_BUFFER, 0, NULL, 0));
+#ifdef TG_BOARD_TIMESTAMP_GPIO
+    const gpio_config_t pin = {
+        .pin_bit_mask = 1ULL << TG_BOARD_TIMESTAMP_GPIO,
+        .mode = GPIO_MODE_OUTPUT,
+        .pull_up_en = GPIO_PULLUP_DISABLE,
+        .pull_down_en = GPIO_PULLDOWN_DISABLE,
+        .intr_type = GPIO_INTR_DISABLE,
+    };
+    ESP_ERROR_CHECK(gpio_set_level(TG_BOARD_TIMESTAMP_GPIO, 1));
+    ESP_ERROR_CHECK(gpio_config(&pin));
+#endif
     tg_cycles = esp_cpu_get_cycle_count();
+}
+
+/* A board file without [energy] (no free pin, e.g. the ESP32-S3-EYE): the pin is not driven. */
+void tg_port_timestamp_pin(int high)
+{
+#ifdef TG_BOARD_TIMESTAMP_GPIO
+    (void)gpio_set_level(TG_BOARD_TIMESTAMP_GPIO, high ? 1u : 0u);
+#else
+    (void)high;
+#endif
 }
 
 uint64_t tg_port_counter(void)

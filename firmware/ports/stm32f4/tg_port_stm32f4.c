@@ -13,11 +13,14 @@
  * - Serial: USART2 on PA2 (TX) / PA3 (RX), alternate function 7, wired to
  *   the ST-LINK virtual COM port; 115200 8N1, polled.
  * - Counter: DWT CYCCNT, core cycles at tg_port_clock_hz().
+ * - Timestamp pin (energy mode): the board file's [energy] timestamp_pin, a
+ *   push-pull output idling high (tg_timestamp.h).
  * - Exit: a system reset.
  */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tg_board.h"
 #include "tg_cortexm.h"
 #include "tg_port.h"
 #include "tg_stm32.h"
@@ -79,6 +82,7 @@ void tg_port_init(void)
 {
     s_clock_hz = tg_stm32_clock_init(&k_clock);
     tg_usart_init();
+    tg_stm32_gpio_output(TG_BOARD_TIMESTAMP_PORT, TG_BOARD_TIMESTAMP_BIT);
     tg_dwt_init();
     s_name = s_clock_hz == k_clock.sysclk_hz ? "stm32f446 180MHz" : "stm32f446 16MHz (PLL did not start)";
 }
@@ -111,6 +115,12 @@ uint32_t tg_port_clock_hz(void)
 const char *tg_port_name(void)
 {
     return s_name;
+}
+
+/* Energy-mode timestamp pin: the board file's [energy] timestamp_pin (tg_board.h). */
+void tg_port_timestamp_pin(int high)
+{
+    tg_stm32_gpio_write(TG_BOARD_TIMESTAMP_PORT, TG_BOARD_TIMESTAMP_BIT, high);
 }
 
 void tg_port_exit(int code)

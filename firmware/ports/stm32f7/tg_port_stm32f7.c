@@ -14,11 +14,14 @@
  * - Serial: USART3 on PD8 (TX) / PD9 (RX), alternate function 7, wired to
  *   the ST-LINK virtual COM port; 115200 8N1, polled.
  * - Counter: DWT CYCCNT, core cycles at tg_port_clock_hz().
+ * - Timestamp pin (energy mode): the board file's [energy] timestamp_pin, a
+ *   push-pull output idling high (tg_timestamp.h).
  * - Exit: a system reset (there is nothing to return to).
  */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tg_board.h"
 #include "tg_cortexm.h"
 #include "tg_port.h"
 #include "tg_stm32.h"
@@ -82,6 +85,7 @@ void tg_port_init(void)
     s_clock_hz = tg_stm32_clock_init(&k_clock);
     tg_cortexm7_enable_caches();
     tg_usart_init();
+    tg_stm32_gpio_output(TG_BOARD_TIMESTAMP_PORT, TG_BOARD_TIMESTAMP_BIT);
     tg_dwt_init();
     int f76x = (TG_DBGMCU_IDCODE & 0xFFFu) == TG_DEV_ID_F76X;
     if (s_clock_hz == k_clock.sysclk_hz) {
@@ -119,6 +123,12 @@ uint32_t tg_port_clock_hz(void)
 const char *tg_port_name(void)
 {
     return s_name;
+}
+
+/* Energy-mode timestamp pin: the board file's [energy] timestamp_pin (tg_board.h). */
+void tg_port_timestamp_pin(int high)
+{
+    tg_stm32_gpio_write(TG_BOARD_TIMESTAMP_PORT, TG_BOARD_TIMESTAMP_BIT, high);
 }
 
 void tg_port_exit(int code)
