@@ -346,3 +346,26 @@ def test_hil_cli_meter_needs_a_timestamp_pin(tmp_path, capsys):
                "--meter", "ppk2", "-q", "-o", str(tmp_path / "b"), "--port", "/dev/null"])
     assert rc != 0
     assert "names no timestamp pin" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_hil_cli_standin_cycles_estimate(tmp_path, capsys):
+    """--cycles on the M4 stand-in: per-layer instructions from the log agree with
+    the device's counter (to its 40-instruction steps plus the counter call's own
+    instructions, which the device's reading includes), estimates are labelled."""
+    rc, summary = hil(tmp_path, "mlp", "f446re", "--emulate", "--cycles", count=2)
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    est = summary["cycles_estimate"]
+    assert est["label"].startswith("estimate") and "Cortex-M4" in est["model"]
+    for row in est["layers"]:
+        assert abs(row["instructions"] - row["device_count"]) <= 80
+        assert row["cycles"] > 0.5 * row["instructions"] and row["ms"] > 0 and row["energy_j"] > 0
+    assert "ESTIMATED cycles" in out.out and "instructions (exact)" in out.out
+
+
+def test_hil_cli_cycles_needs_a_standin(tmp_path, capsys):
+    write_data(tmp_path / "data.npz", "mlp", 2)
+    rc = main(["hil", str(EXAMPLES / "mlp.py"), "--board", "host", "--data", str(tmp_path / "data.npz"),
+               "--cycles", "-q", "-o", str(tmp_path / "b")])
+    assert rc != 0 and "--cycles estimates cycles on a stand-in" in capsys.readouterr().err

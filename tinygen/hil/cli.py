@@ -31,6 +31,7 @@ EPILOG_HIL = """examples:
   tinygen hil faces.py --board f446re --emulate --frames faces.npz --format gray --size 25x25 --sheet sheet.png
   tinygen hil kws.tflite --board f746zg --emulate --audio clips/ --labels labels.csv
   tinygen hil kws.tflite --board f746zg --emulate --stream rec.wav --truth rec.csv --plot rec.png
+  tinygen hil kws.tflite --board f446re --emulate --data kws.npz --cycles      # + estimated cycles per layer
   tinygen hil kws.tflite --board f746zg --data kws.npz --meter joulescope --meter-plot kws-current.png
   tinygen hil kws.tflite --board f446re --data kws.npz --meter ppk2 --meter-port /dev/ttyACM1
 """
@@ -163,7 +164,7 @@ def cmd_hil(args) -> int:
         resolve_port(board, args.port)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
-    _check_meter(args, board, emulate)
+    _check_power_args(args, board, emulate)
     if (audio_requested(args) or args.reference) and (args.images or args.frames or args.data):
         raise UsageError("give one kind of input: --data, camera frames (--images / --frames) or audio "
                          "(--audio / --stream / --reference)")
@@ -230,6 +231,13 @@ def cmd_hil(args) -> int:
                 sw = next(s for s in result.manifest["switches"] if s["index"] == k)
                 summary["switch"] = {key: sw[key] for key in ("index", "name", "weight_bytes", "arena_size")}
             summaries.append(summary)
+    if args.cycles:
+        from tinygen.cycles import estimate_standin
+
+        if picked[0][1]:
+            raise UsageError("--cycles does not estimate switchable-precision models yet", "leave out --cycles")
+        progress("estimating cycles: one inference on the stand-in with QEMU's execution log (slower)")
+        summaries[0]["cycles_estimate"] = estimate_standin(board, result.out_dir, inputs[0].astype("int8").tobytes())
     failed = sum(s["samples"] - s["bit_exact"] for s in summaries)
     if len(summaries) == 1:
         summary = summaries[0]
@@ -277,7 +285,15 @@ def _meter(args, board, dev, summary: dict, switch: str, progress) -> dict:
     return measured
 
 
-def _check_meter(args, board, emulate: bool) -> None:
+def _check_power_args(args, board, emulate: bool) -> None:
+    """--cycles on stand-ins with a cycle model; --meter with a timestamp pin (or a stand-in, for tests)."""
+    if args.cycles:
+        from tinygen.cycles.price import model_for
+
+        if not emulate:
+            raise UsageError("--cycles estimates cycles on a stand-in", "add --emulate (a board counts its real "
+                                                                        "cycles)")
+        model_for(board)
     if not args.meter:
         if args.meter_port or args.meter_plot:
             raise UsageError("--meter-port and --meter-plot go with --meter", "add --meter joulescope|ppk2|lpm01a")
@@ -366,6 +382,10 @@ def add_commands(sub, fmt) -> None:
                                                         "(joulescope); default: the only one connected")
     h.add_argument("--meter-runs", type=int, default=10, metavar="N",
                    help="timed inferences recorded by the meter (default 10)")
+    h.add_argument("--cycles", action="store_true",
+                   help="with --emulate: also estimate cycles, ms and energy per layer from the executed "
+                        "instruction mix (QEMU's execution log, a timing model of the board's core; an estimate, "
+                        "runs the stand-in again, slower)")
     h.add_argument("--meter-plot", metavar="FILE.png",
                    help="plot the current of one inference with the layer boundaries (needs matplotlib)")
     _add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
