@@ -185,7 +185,8 @@ def test_lap_unit_host(device):
 
 def test_timestamp_pin_framing_host(device, built):
     """`tg pin`: each timed run framed by a falling and a rising edge (warm-ups not),
-    or EEMBC's two pulses around the runs and one per `timestamp`; laps unchanged."""
+    or EEMBC's two pulses around the runs and one per `timestamp`, or (off, after
+    boot) no edge at all; laps in every mode."""
     _, _, _, inputs = built
     db_load(device, inputs[0].astype(np.int8).tobytes())
 
@@ -205,8 +206,12 @@ def test_timestamp_pin_framing_host(device, built):
     assert edges() - before == 2 * 2                 # a pulse before and after the timed runs
     device.command("timestamp")
     assert edges() - before == 2 * 3
-    assert device.command("tg pin blink") == ["e-[usage: tg pin [each|eembc]]"]
-    device.command("tg pin each")
+    assert device.command("tg pin blink") == ["e-[usage: tg pin [off|each|eembc]]"]
+    assert device.command("tg pin off")[0].startswith("m-tg-pin-[off,")
+    before = edges()
+    device.command("infer 3 2")
+    device.command("timestamp")
+    assert edges() == before, "performance mode drives no pin"
 
 
 def test_exit_code_host(built):

@@ -4,11 +4,12 @@
 #include "tg_io.h"
 #include "tg_port.h"
 
-#define TG_PIN_EACH 0
-#define TG_PIN_EEMBC 1
+#define TG_PIN_OFF 0
+#define TG_PIN_EACH 1
+#define TG_PIN_EEMBC 2
 #define TG_US_PER_S 1000000u
 
-static int s_mode = TG_PIN_EACH;
+static int s_mode = TG_PIN_OFF;
 static int s_level = 1;
 static uint64_t s_edges;
 
@@ -41,6 +42,11 @@ void tg_timestamp_mark(void)
     }
 }
 
+int tg_timestamp_each(void)
+{
+    return s_mode == TG_PIN_EACH;
+}
+
 void tg_timestamp_inference(int start)
 {
     if (s_mode == TG_PIN_EACH) {
@@ -51,18 +57,20 @@ void tg_timestamp_inference(int start)
 void tg_cmd_pin(const tg_word *args, int nargs)
 {
     if (nargs == 1) {
-        if (tg_word_is(&args[0], "each")) {
+        if (tg_word_is(&args[0], "off")) {
+            s_mode = TG_PIN_OFF;
+        } else if (tg_word_is(&args[0], "each")) {
             s_mode = TG_PIN_EACH;
         } else if (tg_word_is(&args[0], "eembc")) {
             s_mode = TG_PIN_EEMBC;
         } else {
-            tg_error("usage: tg pin [each|eembc]");
+            tg_error("usage: tg pin [off|each|eembc]");
             return;
         }
     }
     tg_timestamp_level(1);
     tg_io_str("m-tg-pin-[");
-    tg_io_str(s_mode == TG_PIN_EACH ? "each" : "eembc");
+    tg_io_str(s_mode == TG_PIN_OFF ? "off" : (s_mode == TG_PIN_EACH ? "each" : "eembc"));
     tg_io_str(",edges=");
     tg_io_u64(s_edges);
     tg_io_end_bracket();

@@ -10,7 +10,7 @@
  *          firmware calls th_timestamp(): before the first and after the
  *          last timed run, and on `timestamp%`
  *
- * Lap lines (m-lap-us) are printed in both modes, unchanged.
+ * Lap lines (m-lap-us) are printed in every mode, unchanged.
  */
 #ifndef TG_TIMESTAMP_H
 #define TG_TIMESTAMP_H
@@ -28,10 +28,13 @@ void tg_timestamp_level(int high);
 /* eembc framing: one low pulse (start or end of the timed runs, `timestamp%`); nothing in each framing. */
 void tg_timestamp_mark(void);
 
+/* 1 in each framing: `infer` then runs tg_infer_run_framed() instead of tg_infer_run(). */
+int tg_timestamp_each(void);
+
 /* each framing: the pin low (start != 0) or high around one timed inference; nothing in eembc framing. */
 void tg_timestamp_inference(int start);
 
-/* `tg pin [each|eembc]%`: answers m-tg-pin-[MODE,edges=N] (N: edges driven since boot). */
+/* `tg pin [off|each|eembc]%`: answers m-tg-pin-[MODE,edges=N] (N: edges driven since boot). */
 void tg_cmd_pin(const tg_word *args, int nargs);
 
 #endif /* TG_TIMESTAMP_H */
