@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from tinygen.energy.meter import Meter
-from tinygen.energy.trace import EnergyResult, Trace, analyze, analyze_span
+from tinygen.energy.trace import EnergyError, EnergyResult, Trace, analyze, analyze_span
 from tinygen.hil.client import Device, ProtocolError
 
 IDLE_S = 0.05               # idle recorded before and after the runs: the idle power comes from it
@@ -52,8 +52,6 @@ def measure(dev: Device, meter: Meter, runs: int, idle_s: float = IDLE_S) -> Mea
     lap_s = laps.total * LAP_SECONDS[laps.unit] if laps.unit in LAP_SECONDS else None
     if trace.pin is None:
         if lap_s is None:
-            from tinygen.energy.trace import EnergyError
-
             raise EnergyError(f"{trace.meter} records no timestamp pin and the device's laps are in {laps.unit}",
                               "use a meter with a digital input (joulescope, ppk2) on this target")
         result = analyze_span(trace, lap_s, runs)

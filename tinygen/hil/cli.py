@@ -164,7 +164,9 @@ def cmd_hil(args) -> int:
         resolve_port(board, args.port)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
-    _check_power_args(args, board, emulate)
+    from tinygen.hil.power_cli import check_power_args
+
+    check_power_args(args, board, emulate)
     if (audio_requested(args) or args.reference) and (args.images or args.frames or args.data):
         raise UsageError("give one kind of input: --data, camera frames (--images / --frames) or audio "
                          "(--audio / --stream / --reference)")
@@ -217,7 +219,9 @@ def cmd_hil(args) -> int:
             layers, total = profile_layers(dev, sgraph, inputs[0])
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target)
             if args.meter:                      # the input of `tg layers` stays loaded for `infer`
-                summary["energy_measured"] = _meter(args, board, dev, summary, name, progress)
+                from tinygen.hil.power_cli import measure_meter
+
+                summary["energy_measured"] = measure_meter(args, board, dev, summary, name, progress)
             if frames is not None:
                 from tinygen.vision.run import frame_summary
 
@@ -232,12 +236,9 @@ def cmd_hil(args) -> int:
                 summary["switch"] = {key: sw[key] for key in ("index", "name", "weight_bytes", "arena_size")}
             summaries.append(summary)
     if args.cycles:
-        from tinygen.cycles import estimate_standin
+        from tinygen.hil.power_cli import estimate_cycles
 
-        if picked[0][1]:
-            raise UsageError("--cycles does not estimate switchable-precision models yet", "leave out --cycles")
-        progress("estimating cycles: one inference on the stand-in with QEMU's execution log (slower)")
-        summaries[0]["cycles_estimate"] = estimate_standin(board, result.out_dir, inputs[0].astype("int8").tobytes())
+        estimate_cycles(board, summaries, picked, result.out_dir, inputs, progress)
     failed = sum(s["samples"] - s["bit_exact"] for s in summaries)
     if len(summaries) == 1:
         summary = summaries[0]
@@ -267,46 +268,6 @@ def cmd_hil(args) -> int:
         print(f"tinygen hil: {failed} of {total} samples differ from the reference", file=sys.stderr)
         return 1
     return 0
-
-
-def _meter(args, board, dev, summary: dict, switch: str, progress) -> dict:
-    """Energy per inference from the meter (tinygen.energy), and the trace plot."""
-    from tinygen.energy import measure_hil
-
-    progress(f"measuring energy with {args.meter}: {args.meter_runs} timed inferences")
-    plot = args.meter_plot
-    if plot and switch:
-        plot = str(Path(plot).with_suffix(f".{switch}.png"))
-    measured, note = measure_hil(dev, args.meter, args.meter_port, float(board.power.get("supply_v", 3.3)),
-                                 args.meter_runs, summary["layers"], plot,
-                                 f"{summary['model']} on {board.name}")
-    if note:
-        progress(note)
-    return measured
-
-
-def _check_power_args(args, board, emulate: bool) -> None:
-    """--cycles on stand-ins with a cycle model; --meter with a timestamp pin (or a stand-in, for tests)."""
-    if args.cycles:
-        from tinygen.cycles.price import model_for
-
-        if not emulate:
-            raise UsageError("--cycles estimates cycles on a stand-in", "add --emulate (a board counts its real "
-                                                                        "cycles)")
-        model_for(board)
-    if not args.meter:
-        if args.meter_port or args.meter_plot:
-            raise UsageError("--meter-port and --meter-plot go with --meter", "add --meter joulescope|ppk2|lpm01a")
-        return
-    from tinygen.hil.audio_cli import audio_requested
-
-    if audio_requested(args) or args.reference:
-        raise UsageError("--meter measures inferences on --data or camera frames", "leave out the audio options")
-    if args.meter_runs < 1:
-        raise UsageError(f"--meter-runs {args.meter_runs} must be at least 1")
-    if not board.energy and not emulate and board.build != "host":
-        raise UsageError(f"board {board.name} names no timestamp pin for energy mode",
-                         f"add [energy] timestamp_pin and wiring to {board.path} (boards/README.md, 'Energy mode')")
 
 
 def _switches(args, graph) -> list[tuple[int, str, object]]:
@@ -374,20 +335,9 @@ def add_commands(sub, fmt) -> None:
                    help="switchable-precision models: the switch to run (index or name, default the first), "
                         "or all: every switch from the one image, with an accuracy-versus-cost table")
     h.add_argument("--flash", action="store_true", help="flash the board before running (real boards)")
-    from tinygen.energy.meter import METERS
+    from tinygen.hil.power_cli import add_power_args
 
-    h.add_argument("--meter", choices=tuple(METERS), help="measure energy per inference with this meter, wired to "
-                   "the board's timestamp pin (boards/README.md, 'Energy mode')")
-    h.add_argument("--meter-port", metavar="PORT", help="the meter's serial port (ppk2, lpm01a) or serial number "
-                                                        "(joulescope); default: the only one connected")
-    h.add_argument("--meter-runs", type=int, default=10, metavar="N",
-                   help="timed inferences recorded by the meter (default 10)")
-    h.add_argument("--cycles", action="store_true",
-                   help="with --emulate: also estimate cycles, ms and energy per layer from the executed "
-                        "instruction mix (QEMU's execution log, a timing model of the board's core; an estimate, "
-                        "runs the stand-in again, slower)")
-    h.add_argument("--meter-plot", metavar="FILE.png",
-                   help="plot the current of one inference with the layer boundaries (needs matplotlib)")
+    add_power_args(h)
     _add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
     from tinygen.vision.cli import add_frame_args
 
