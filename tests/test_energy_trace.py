@@ -134,3 +134,21 @@ def test_energy_missing_driver_gives_install_line(monkeypatch):
         with pytest.raises(UsageError) as e:
             open_meter(kind)
         assert e.value.hint == line
+
+
+def test_energy_ppk2_counter_gaps_become_dropped_samples():
+    """The PPK2's 6-bit sample counter: a jump marks lost samples (NaN), and a window
+    holding them is not integrated; the wrap from 63 to 0 is no loss."""
+    from tinygen.energy.ppk2 import trace_from_samples
+
+    t = synth(3)
+    counters = np.arange(len(t)) % 64
+    gap = int(edges(t.pin)[0][1]) + 20                   # inside the second inference
+    keep = np.r_[np.arange(gap), np.arange(gap + 5, len(t))]
+    got = trace_from_samples(t.current_a[keep] * 1e6, t.pin[keep], V, counters[keep])
+    assert len(got) == len(t) and int(np.isnan(got.current_a).sum()) == 5
+    r = analyze(got, expected=3)
+    assert len(r.measured) == 2 and r.stats()["energy_j"]["mean"] == pytest.approx(window_energy())
+    assert any("dropped samples" in f for f in r.flags)
+    whole = trace_from_samples(t.current_a * 1e6, t.pin, V, counters)
+    assert not np.isnan(whole.current_a).any()

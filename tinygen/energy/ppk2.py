@@ -8,11 +8,13 @@ logic input D0, grounds joined.
 ppk2-api (IRNAS/ppk2-api-python): PPK2_API(port), get_modifiers(),
 use_ampere_meter() / use_source_meter() + set_source_voltage(mV),
 start_measuring(), get_data() bytes, get_samples(bytes) -> (µA samples, raw
-digital), digital_channels(raw) -> 8 lists of 0/1, stop_measuring(). It
-samples at 100 kHz and measures no voltage: the trace carries the supply
-voltage given (the source voltage in source-meter mode, the board file's
-supply_v in ampere-meter mode). The driver reports no dropped samples, so
-a drop shows only as a window length the analysis flags.
+digital), digital_channels(raw) -> 8 lists of 0/1, stop_measuring() (checked against
+ppk2-api 0.9.2). It samples at 100 kHz and measures no voltage: the trace
+carries the supply voltage given (the source voltage in source-meter mode,
+the board file's supply_v in ampere-meter mode). ppk2-api does not report
+dropped samples; each 4-byte sample word carries a 6-bit counter (bits 18-23,
+as Nordic's nRF Connect Power Profiler reads it: MEAS_COUNTER), so a jump in
+it becomes NaN samples here, which the analysis refuses to integrate across.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from tinygen.energy.meter import PolledMeter, require
 from tinygen.energy.trace import EnergyError, Trace
 
 RATE_HZ = 100_000           # PPK2 sample rate (Nordic PPK2 user guide; ppk2-api README)
+WORD = 4                    # bytes per sample word
+COUNTER_SHIFT, COUNTER_MASK = 18, 0x3F
 PIN_CHANNEL = 0             # logic port D0
 POLL_S = 0.005
 
@@ -66,7 +70,12 @@ class PPK2(PolledMeter):
                               "pip install --upgrade ppk2-api (0.9.2 or newer returns them)")
         microamps, raw_digital = got
         pin = self._ppk.digital_channels(raw_digital)[PIN_CHANNEL]
-        return trace_from_samples(microamps, pin, self.supply_v)
+        data = b"".join(self.chunks)
+        counters = np.frombuffer(data[:len(data) // WORD * WORD], dtype="<u4") >> COUNTER_SHIFT & COUNTER_MASK
+        if len(counters) != len(microamps):
+            raise EnergyError(f"ppk2-api converted {len(microamps)} of {len(counters)} sample words (some out of "
+                              "range): the samples cannot be placed in time", "record again")
+        return trace_from_samples(microamps, pin, self.supply_v, counters)
 
     def close(self) -> None:
         try:
@@ -75,8 +84,16 @@ class PPK2(PolledMeter):
             pass
 
 
-def trace_from_samples(microamps, pin, supply_v: float) -> Trace:
+def trace_from_samples(microamps, pin, supply_v: float, counters=None) -> Trace:
+    """µA samples, logic levels and the words' counters → a Trace with a NaN
+    (current and pin) for every sample the counter says was lost."""
     if len(microamps) == 0:
         raise EnergyError("the PPK2 returned no samples", "check its USB connection and record longer")
-    return Trace(RATE_HZ, np.asarray(microamps, dtype=np.float64) * 1e-6, supply_v,
-                 np.asarray(pin, dtype=np.float64), meter="ppk2")
+    amps = np.asarray(microamps, dtype=np.float64) * 1e-6
+    level = np.asarray(pin, dtype=np.float64)
+    if counters is not None and len(counters) > 1:
+        lost = (np.diff(np.asarray(counters, dtype=np.int64)) - 1) % (COUNTER_MASK + 1)
+        where = np.repeat(np.arange(1, len(amps)), lost)
+        amps = np.insert(amps, where, np.nan)
+        level = np.insert(level, where, np.nan)
+    return Trace(RATE_HZ, amps, supply_v, level, meter="ppk2")
