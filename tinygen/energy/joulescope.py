@@ -4,25 +4,29 @@ Wiring (boards/README.md, "Energy mode"): the meter's current path in series
 with the MCU supply (the Nucleo IDD jumper's pins), the board's timestamp pin
 to GPI 0 (JS110, back-panel IO header) or IN0 (JS220), grounds joined.
 
-The driver's v1 API (joulescope.scan_require_one, device.read with
-out_format="samples_get"): current and voltage per sample, the JS110's GPI 0
-carried in the current's least significant bit (parameter current_lsb =
-gpi0), the JS220's general purpose input as its own signal "gpi[0]". Samples
-the driver marks missing arrive as NaN and stay NaN.
+The driver's v1 API (checked against joulescope 1.5.0): device.start()
+streams into the device's stream buffer until device.stop(); then
+stream_buffer.samples_get(start, end, fields) gives current and voltage per
+sample and "current_lsb", which carries GPI 0 (the JS110 after
+parameter_set("current_lsb", "gpi0"); the JS220's v1 stream buffer maps its
+gpi0 there). Not device.read(): it restarts streaming on every call, which
+would lose samples between reads. Samples the driver marks missing arrive as
+NaN and stay NaN. The stream buffer holds the last buffer_duration seconds
+(the driver's config): a run must fit in it, which tinygen's (a few seconds)
+does.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinygen.energy.meter import PolledMeter, require
+from tinygen.energy.meter import Meter, require
 from tinygen.energy.trace import EnergyError, Trace
 
-READ_SECONDS = 0.1          # one read() call's contiguous duration while recording
 FIELDS = ["current", "voltage", "current_lsb"]    # current_lsb: GPI 0 / IN0 with current_lsb = gpi0
 
 
-class Joulescope(PolledMeter):
+class Joulescope(Meter):
     name = "joulescope"
 
     def __init__(self, serial_number: str | None = None):
@@ -42,20 +46,20 @@ class Joulescope(PolledMeter):
         except (KeyError, ValueError, RuntimeError):            # the JS220 has no such parameter
             pass
 
-    def _poll(self) -> None:
-        self.chunks.append(self._dev.read(contiguous_duration=READ_SECONDS, out_format="samples_get", fields=FIELDS))
+    def start(self) -> None:
+        self._dev.start()
 
-    def _end(self) -> Trace:
-        return trace_from_samples(self.chunks)
+    def stop(self) -> Trace:
+        self._dev.stop()
+        first, end = self._dev.stream_buffer.sample_id_range
+        return trace_from_samples([self._dev.stream_buffer.samples_get(first, end, fields=FIELDS)])
 
     def close(self) -> None:
         self._dev.close()
 
 
 def trace_from_samples(chunks: list[dict]) -> Trace:
-    """samples_get() dicts → one Trace. Consecutive reads are joined; the driver
-    reads contiguously, so a gap between them is a drop: not visible here, which
-    is why analyze() also checks window lengths."""
+    """samples_get() dicts (consecutive) → one Trace."""
     if not chunks:
         raise EnergyError("the Joulescope returned no samples", "check its USB connection and record longer")
     current, voltage, pin = [], [], []
