@@ -369,3 +369,26 @@ def test_hil_cli_cycles_needs_a_standin(tmp_path, capsys):
     rc = main(["hil", str(EXAMPLES / "mlp.py"), "--board", "host", "--data", str(tmp_path / "data.npz"),
                "--cycles", "-q", "-o", str(tmp_path / "b")])
     assert rc != 0 and "--cycles estimates cycles on a stand-in" in capsys.readouterr().err
+
+
+def test_hil_cli_meter_without_pin_channel_uses_the_laps(tmp_path, capsys, monkeypatch):
+    """A meter that records no digital input (the LPM01A): the run is framed by the
+    device's own m-lap-us laps (the host's here), mean only, and says so."""
+    from energy_fakes import RATE, FakeMeter
+    from tinygen.energy import meter
+    from tinygen.energy.trace import Trace
+
+    class NoPin(FakeMeter):
+        def stop(self):
+            return Trace(RATE, np.full(RATE * 5, 0.020), self.supply_v, None, meter="nopin")
+
+    runs = 3000
+    monkeypatch.setitem(meter.METERS, "lpm01a", lambda port, supply_v: NoPin(runs, supply_v))
+    rc, summary = hil(tmp_path, "mlp", "host", "--meter", "lpm01a", "--meter-runs", str(runs), count=2)
+    assert rc == 0, capsys.readouterr().err
+    e = summary["energy_measured"]
+    samples = round(e["lap_seconds"] * RATE)
+    assert samples >= 1, "the host's 3000 runs last at least one meter sample"
+    assert e["energy_j"]["mean"] == pytest.approx(0.020 * 3.3 * samples / RATE / runs)
+    assert e["energy_j"]["min"] == e["energy_j"]["max"] == e["energy_j"]["mean"]
+    assert any("min = max = mean" in f for f in e["flags"]) and e["pin_edges"] == 2 * runs
