@@ -392,3 +392,17 @@ def test_hil_cli_meter_without_pin_channel_uses_the_laps(tmp_path, capsys, monke
     assert e["energy_j"]["mean"] == pytest.approx(0.020 * 3.3 * samples / RATE / runs)
     assert e["energy_j"]["min"] == e["energy_j"]["max"] == e["energy_j"]["mean"]
     assert any("min = max = mean" in f for f in e["flags"]) and e["pin_edges"] == 2 * runs
+
+
+@pytest.mark.slow
+def test_build_energy_runner_boots_in_eembc_framing(tmp_path, capsys):
+    """tinygen build --energy-runner: the stand-in boots with the pin in EEMBC framing."""
+    from tinygen.board import for_energy_runner, get_board
+    from tinygen.energy.run import pin
+    from tinygen.hil.target import open_device
+
+    out = tmp_path / "runner"
+    assert main(["build", str(EXAMPLES / "mlp.py"), "--board", "f746zg", "--energy-runner", "-q", "-o", str(out)]) == 0
+    assert "#define TG_BOARD_BAUD 9600u" in (out / "tg_board.h").read_text()
+    with open_device(for_energy_runner(get_board("f746zg")), out, emulate=True) as dev:
+        assert pin(dev)[0] == "eembc"

@@ -101,6 +101,8 @@ esp_err_t gpio_set_level(gpio_num_t gpio_num, uint32_t level);
 #pragma once
 #define TG_BOARD_CLOCK_HZ 160000000u
 #define TG_BOARD_TIMESTAMP_GPIO 4
+#define TG_BOARD_BAUD 115200u
+#define TG_BOARD_ENERGY_RUNNER 0
 """,
     "esp_cpu.h": """
 #pragma once

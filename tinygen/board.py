@@ -148,6 +148,19 @@ def timestamp_pin(name) -> dict[str, int]:
     raise ValueError(f"timestamp_pin = {name!r} is not an STM32 pin (\"PF13\") or an ESP32 GPIO (\"GPIO4\")")
 
 
+def for_energy_runner(board: Board) -> Board:
+    """The board as the EEMBC EnergyRunner's energy mode wants its firmware: the
+    serial port at [energy] runner_baud (the runner talks to the DUT through its
+    IO manager at 9600 baud) and the timestamp pin in EEMBC framing from boot."""
+    import dataclasses
+
+    if not board.energy:
+        raise UsageError(f"board {board.name} names no timestamp pin for energy mode",
+                         f"add [energy] timestamp_pin and wiring to {board.path} (boards/README.md, 'Energy mode')")
+    return dataclasses.replace(board, serial={**board.serial, "baud": int(board.energy.get("runner_baud", 9600))},
+                               energy={**board.energy, "runner": True})
+
+
 def _load(path: Path) -> Board:
     def fail(what: str):
         raise TinygenError(f"board file {path}: {what}", _SCHEMA_HINT)

@@ -1,6 +1,7 @@
 /* The energy-mode timestamp pin: see tg_timestamp.h. */
 #include "tg_timestamp.h"
 
+#include "tg_board.h"
 #include "tg_io.h"
 #include "tg_port.h"
 
@@ -9,7 +10,8 @@
 #define TG_PIN_EEMBC 2
 #define TG_US_PER_S 1000000u
 
-static int s_mode = TG_PIN_OFF;
+/* performance mode after boot; EEMBC framing in firmware built for the EnergyRunner (--energy-runner) */
+static int s_mode = TG_BOARD_ENERGY_RUNNER ? TG_PIN_EEMBC : TG_PIN_OFF;
 static int s_level = 1;
 static uint64_t s_edges;
 

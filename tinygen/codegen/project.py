@@ -30,7 +30,9 @@ def board_data(board: Board) -> dict:
     pin = board.energy.get("timestamp_pin")
     return {"board": board.name, "source": f"boards/{board.path.name}" if board.path else board.name,
             "version": __version__, "clock_hz": f"{int(board.clock_hz or 0)}u",
-            "timestamp_pin": pin, "timestamp": sorted(timestamp_pin(pin).items()) if pin else []}
+            "timestamp_pin": pin, "timestamp": sorted(timestamp_pin(pin).items()) if pin else [],
+            "baud": f"{int(board.serial.get('baud', 115200))}u",
+            "energy_runner": int(bool(board.energy.get("runner")))}
 
 
 def write_board_header(board: Board, dest: Path) -> Path:

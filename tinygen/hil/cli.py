@@ -38,10 +38,11 @@ EPILOG_HIL = """examples:
 
 
 def _board_for(args):
-    from tinygen.board import get_board
     from tinygen.run.qemu import no_emulator_hint
 
-    board = get_board(args.board)
+    from tinygen.cli_common import board_of
+
+    board = board_of(args)
     if args.emulate and board.emulator is None and board.build != "host":
         raise UsageError(f"board {board.name} has no emulated stand-in", no_emulator_hint(board))
     return board

@@ -4,7 +4,7 @@
  * runtime (the project leaves tinygen's tg_main.c out).
  *
  * - Serial: UART0 (the USB-to-UART bridge of the dev boards) through the
- *   UART driver, 115200 8N1, on the pins the boot ROM set up. The project's
+ *   UART driver, 8N1 at TG_BOARD_BAUD (115200), on the pins the boot ROM set up. The project's
  *   sdkconfig turns the console and logging off, so only the protocol is on it.
  * - Counter: the CPU cycle counter (CCOUNT on Xtensa, mcycle on RISC-V), 32
  *   bits, extended to 64 by adding the wrapped difference at every read. A
@@ -31,7 +31,6 @@
 #include "tg_run.h"
 
 #define TG_UART UART_NUM_0
-#define TG_BAUD 115200
 #define TG_UART_RX_BUFFER 2048 /* the driver's ring buffer: a whole 255-byte command and more */
 #define TG_UART_TX_BUFFER 1024 /* writes return once queued here */
 #define TG_IDLE_SLICE_MS 1000u /* longest single wait for a byte: the counter is read this often */
@@ -47,7 +46,7 @@ void app_main(void)
 void tg_port_init(void)
 {
     const uart_config_t config = {
-        .baud_rate = TG_BAUD,
+        .baud_rate = (int)TG_BOARD_BAUD,
         .data_bits = UART_DATA_8_BITS,
         .parity = UART_PARITY_DISABLE,
         .stop_bits = UART_STOP_BITS_1,

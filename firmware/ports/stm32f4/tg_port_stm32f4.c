@@ -11,7 +11,7 @@
  *   90 MHz. Without HSE the PLL runs from the 16 MHz HSI; if the PLL does
  *   not lock the part stays on HSI and tg_port_clock_hz() says so.
  * - Serial: USART2 on PA2 (TX) / PA3 (RX), alternate function 7, wired to
- *   the ST-LINK virtual COM port; 115200 8N1, polled.
+ *   the ST-LINK virtual COM port; 8N1 at TG_BOARD_BAUD (115200, the board file's [serial] baud), polled.
  * - Counter: DWT CYCCNT, core cycles at tg_port_clock_hz().
  * - Timestamp pin (energy mode): the board file's [energy] timestamp_pin, a
  *   push-pull output idling high (tg_timestamp.h).
@@ -51,7 +51,6 @@ static const tg_stm32_clock_t k_clock = {
 #define TG_USART_CR1_RE (1u << 2)
 #define TG_USART_CR1_TE (1u << 3)
 #define TG_USART_CR1_UE (1u << 13)
-#define TG_BAUD 115200u
 
 static const tg_stm32_usart_t k_usart2 = {
     .status = TG_USART2_BASE + 0x00u, /* SR */
@@ -63,7 +62,7 @@ static const tg_stm32_usart_t k_usart2 = {
 static uint32_t s_clock_hz = TG_STM32_HSI_HZ;
 static const char *s_name = "stm32f446";
 
-/* USART2 on PA2/PA3, 115200 8N1. With OVER8 = 0 BRR (mantissa << 4 | fraction)
+/* USART2 on PA2/PA3, 8N1 at TG_BOARD_BAUD. With OVER8 = 0 BRR (mantissa << 4 | fraction)
  * is PCLK1 / baud, rounded ("Fractional baud rate generation"). */
 static void tg_usart_init(void)
 {
@@ -74,7 +73,7 @@ static void tg_usart_init(void)
     tg_stm32_gpio_af(TG_GPIOA_BASE, TG_USART2_RX_PIN, TG_GPIO_AF7_USART);
     uint32_t pclk1 = s_clock_hz / TG_STM32_APB1_DIVIDER;
     TG_USART_CR1 = 0u;
-    TG_USART_BRR = (pclk1 + TG_BAUD / 2u) / TG_BAUD;
+    TG_USART_BRR = (pclk1 + TG_BOARD_BAUD / 2u) / TG_BOARD_BAUD;
     TG_USART_CR1 = TG_USART_CR1_UE | TG_USART_CR1_TE | TG_USART_CR1_RE;
 }
 
