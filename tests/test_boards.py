@@ -239,3 +239,18 @@ def test_duplicate_alias_across_files_is_an_error(boards_dir):
     (boards_dir / "a.toml").write_text(GOOD)
     err = load_error(boards_dir, GOOD.replace('name = "nucleo-f446re"', 'name = "other"'), "b.toml")
     assert "'f446re'" in err.message and "a.toml" in err.message and "b.toml" in err.message
+
+
+def test_energy_runner_board_header():
+    """--energy-runner: the serial port at the EnergyRunner's 9600 baud and EEMBC pin
+    framing from boot in tg_board.h; performance-mode firmware keeps 115200 and off."""
+    from tinygen.board import for_energy_runner
+    from tinygen.codegen.project import board_data
+
+    plain = board_data(get_board("f746zg"))
+    runner = board_data(for_energy_runner(get_board("f746zg")))
+    assert (plain["baud"], plain["energy_runner"]) == ("115200u", 0)
+    assert (runner["baud"], runner["energy_runner"]) == ("9600u", 1)
+    assert dict(runner["timestamp"]) == {"TG_BOARD_TIMESTAMP_PORT": 5, "TG_BOARD_TIMESTAMP_BIT": 13}
+    with pytest.raises(UsageError, match="names no timestamp pin"):
+        for_energy_runner(get_board("esp32-s3-eye"))

@@ -305,3 +305,104 @@ def test_hil_cli_timeout_reaches_the_device(tmp_path, monkeypatch):
     assert dev.timeout == 7.5 and dev.pace == target.HOST
     want = ProcessClock if clock_for([os.getpid()], "me") is not WALL else type(WALL)
     assert type(dev.link.clock) is want
+
+
+@pytest.mark.parametrize("board, emulate", [("host", ()), pytest.param("f746zg", ("--emulate",), marks=pytest.mark.slow)])
+def test_hil_cli_meter_fake_end_to_end(tmp_path, capsys, monkeypatch, board, emulate):
+    """`tinygen hil --meter` through the whole path with a fake meter standing in
+    for the driver: the firmware frames each timed run on the timestamp pin
+    (2 edges per run, counted by the runtime), the fake's trace is cut into
+    inferences with the known energy, the report and the plot carry it."""
+    from energy_fakes import FakeMeter, window_energy
+    from tinygen.energy import meter
+
+    runs = 7
+    made = []
+    monkeypatch.setitem(meter.METERS, "joulescope", lambda port, supply_v: made.append(FakeMeter(runs, supply_v))
+                        or made[-1])
+    plot = tmp_path / "current.png"
+    rc, summary = hil(tmp_path, "mlp", board, *emulate, "--meter", "joulescope", "--meter-runs", str(runs),
+                      "--meter-plot", str(plot), count=3)
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    e = summary["energy_measured"]
+    assert e["measured"] and e["meter"] == "fake" and e["runs"] == runs and e["inferences"] == runs
+    assert e["pin_edges"] == 2 * runs and not e["flags"]
+    assert e["energy_j"]["mean"] == pytest.approx(window_energy())
+    assert e["idle_power_w"] == pytest.approx(0.005 * 3.3)
+    assert made[0].calls == ["start", "stop", "close"]
+    assert "energy per inference (measured, fake)" in out.out and "idle power between inferences" in out.out
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "plot skipped" in out.err, "without matplotlib the plot is skipped with the reason"
+    else:
+        assert plot.stat().st_size > 1000
+
+
+def test_hil_cli_meter_needs_a_timestamp_pin(tmp_path, capsys):
+    write_data(tmp_path / "data.npz", "mlp", 2)
+    rc = main(["hil", str(EXAMPLES / "mlp.py"), "--board", "esp32-s3-eye", "--data", str(tmp_path / "data.npz"),
+               "--meter", "ppk2", "-q", "-o", str(tmp_path / "b"), "--port", "/dev/null"])
+    assert rc != 0
+    assert "names no timestamp pin" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_hil_cli_standin_cycles_estimate(tmp_path, capsys):
+    """--cycles on the M4 stand-in: per-layer instructions from the log agree with
+    the device's counter (to its 40-instruction steps plus the counter call's own
+    instructions, which the device's reading includes), estimates are labelled."""
+    rc, summary = hil(tmp_path, "mlp", "f446re", "--emulate", "--cycles", count=2)
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    est = summary["cycles_estimate"]
+    assert est["label"].startswith("estimate") and "Cortex-M4" in est["model"]
+    for row in est["layers"]:
+        assert abs(row["instructions"] - row["device_count"]) <= 80
+        assert row["cycles"] > 0.5 * row["instructions"] and row["ms"] > 0 and row["energy_j"] > 0
+    assert "ESTIMATED cycles" in out.out and "instructions (exact)" in out.out
+
+
+def test_hil_cli_cycles_needs_a_standin(tmp_path, capsys):
+    write_data(tmp_path / "data.npz", "mlp", 2)
+    rc = main(["hil", str(EXAMPLES / "mlp.py"), "--board", "host", "--data", str(tmp_path / "data.npz"),
+               "--cycles", "-q", "-o", str(tmp_path / "b")])
+    assert rc != 0 and "--cycles estimates cycles on a stand-in" in capsys.readouterr().err
+
+
+def test_hil_cli_meter_without_pin_channel_uses_the_laps(tmp_path, capsys, monkeypatch):
+    """A meter that records no digital input (the LPM01A): the run is framed by the
+    device's own m-lap-us laps (the host's here), mean only, and says so."""
+    from energy_fakes import RATE, FakeMeter
+    from tinygen.energy import meter
+    from tinygen.energy.trace import Trace
+
+    class NoPin(FakeMeter):
+        def stop(self):
+            return Trace(RATE, np.full(RATE * 5, 0.020), self.supply_v, None, meter="nopin")
+
+    runs = 3000
+    monkeypatch.setitem(meter.METERS, "lpm01a", lambda port, supply_v: NoPin(runs, supply_v))
+    rc, summary = hil(tmp_path, "mlp", "host", "--meter", "lpm01a", "--meter-runs", str(runs), count=2)
+    assert rc == 0, capsys.readouterr().err
+    e = summary["energy_measured"]
+    samples = round(e["lap_seconds"] * RATE)
+    assert samples >= 1, "the host's 3000 runs last at least one meter sample"
+    assert e["energy_j"]["mean"] == pytest.approx(0.020 * 3.3 * samples / RATE / runs)
+    assert e["energy_j"]["min"] == e["energy_j"]["max"] == e["energy_j"]["mean"]
+    assert any("min = max = mean" in f for f in e["flags"]) and e["pin_edges"] == 2 * runs
+
+
+@pytest.mark.slow
+def test_build_energy_runner_boots_in_eembc_framing(tmp_path, capsys):
+    """tinygen build --energy-runner: the stand-in boots with the pin in EEMBC framing."""
+    from tinygen.board import for_energy_runner, get_board
+    from tinygen.energy.run import pin
+    from tinygen.hil.target import open_device
+
+    out = tmp_path / "runner"
+    assert main(["build", str(EXAMPLES / "mlp.py"), "--board", "f746zg", "--energy-runner", "-q", "-o", str(out)]) == 0
+    assert "#define TG_BOARD_BAUD 9600u" in (out / "tg_board.h").read_text()
+    with open_device(for_energy_runner(get_board("f746zg")), out, emulate=True) as dev:
+        assert pin(dev)[0] == "eembc"

@@ -29,6 +29,7 @@ import jinja2
 import pytest
 
 from tinygen.board import get_board
+from tinygen.codegen.project import write_board_header
 from tinygen.hil.deadline import Deadline, clock_for, wait_exit
 from tinygen.resources import data_dir
 
@@ -182,10 +183,13 @@ def build(tmp: Path, board_name: str, standin: bool, *defines: str) -> tuple[sub
     port = board.emulator["port"] if standin else board.port
     tag = config_id((board_name, standin)) + "".join(f"-{d}" for d in defines).replace("=", "")
     (tmp / "port_test.c").write_text(TEST_PROGRAM)
+    include = tmp / f"{board_name}-board"
+    include.mkdir(exist_ok=True)
+    write_board_header(board, include)          # the timestamp pin of the STM32 ports
     ld = render_linker_script(layout(board, standin), tmp / f"{tag}.ld")
     elf = tmp / f"{tag}.elf"
     arch = [f for f in board.cflags if f.startswith("-m")]
-    cmd = [board.cc, *board.cflags, f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}",
+    cmd = [board.cc, *board.cflags, f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}", f"-I{include}",
            *(f"-D{d}" for d in defines), str(tmp / "port_test.c"), *map(str, port_sources(port)),
            *arch, *LINK, "-T", str(ld), "-o", str(elf)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300), elf
@@ -255,11 +259,14 @@ def test_port_code_sizes(tmp_path):
     for port, board_name in (("cortexm", "nucleo-f746zg"), ("stm32f7", "nucleo-f746zg"),
                              ("stm32f4", "nucleo-f446re"), ("mps2", "nucleo-f746zg")):
         board = get_board(board_name)
+        include = tmp_path / f"{board_name}-board"
+        include.mkdir(exist_ok=True)
+        write_board_header(board, include)
         objs = []
         for src in sorted((PORTS / port).glob("*.c")):
             obj = tmp_path / f"{port}-{src.stem}.o"
             subprocess.run([board.cc, *board.cflags, f"-I{PORTS / 'cortexm'}", f"-I{FIRMWARE / 'runtime'}",
-                            "-c", str(src), "-o", str(obj)], check=True, capture_output=True, text=True)
+                            f"-I{include}", "-c", str(src), "-o", str(obj)], check=True, capture_output=True, text=True)
             objs.append(str(obj))
         size = subprocess.run(["arm-none-eabi-size", "-t", *objs], capture_output=True, text=True, check=True).stdout
         text, data, bss = map(int, size.strip().splitlines()[-1].split()[:3])

@@ -78,6 +78,32 @@ int uart_read_bytes(uart_port_t uart_num, void *buf, uint32_t length, TickType_t
 int uart_write_bytes(uart_port_t uart_num, const void *src, size_t size);
 esp_err_t uart_wait_tx_done(uart_port_t uart_num, TickType_t ticks_to_wait);
 """,
+    "driver/gpio.h": """
+#pragma once
+#include <stdint.h>
+#include "esp_err.h"
+typedef int gpio_num_t;
+typedef enum { GPIO_MODE_DISABLE = 0, GPIO_MODE_INPUT = 1, GPIO_MODE_OUTPUT = 2 } gpio_mode_t;
+typedef enum { GPIO_PULLUP_DISABLE = 0, GPIO_PULLUP_ENABLE = 1 } gpio_pullup_t;
+typedef enum { GPIO_PULLDOWN_DISABLE = 0, GPIO_PULLDOWN_ENABLE = 1 } gpio_pulldown_t;
+typedef enum { GPIO_INTR_DISABLE = 0 } gpio_int_type_t;
+typedef struct {
+    uint64_t pin_bit_mask;
+    gpio_mode_t mode;
+    gpio_pullup_t pull_up_en;
+    gpio_pulldown_t pull_down_en;
+    gpio_int_type_t intr_type;
+} gpio_config_t;
+esp_err_t gpio_config(const gpio_config_t *pGPIOConfig);
+esp_err_t gpio_set_level(gpio_num_t gpio_num, uint32_t level);
+""",
+    "tg_board.h": """
+#pragma once
+#define TG_BOARD_CLOCK_HZ 160000000u
+#define TG_BOARD_TIMESTAMP_GPIO 4
+#define TG_BOARD_BAUD 115200u
+#define TG_BOARD_ENERGY_RUNNER 0
+""",
     "esp_cpu.h": """
 #pragma once
 #include <stdint.h>
@@ -100,7 +126,7 @@ void esp_restart(void) __attribute__((__noreturn__));
 }
 
 PORT_FUNCTIONS = ("tg_port_init", "tg_port_getc", "tg_port_write", "tg_port_counter", "tg_port_counter_kind",
-                  "tg_port_clock_hz", "tg_port_name", "tg_port_exit", "app_main")
+                  "tg_port_clock_hz", "tg_port_name", "tg_port_exit", "tg_port_timestamp_pin", "app_main")
 
 
 @pytest.fixture(scope="module")

@@ -183,6 +183,37 @@ def test_lap_unit_host(device):
     assert line.startswith("m-lap-us-")
 
 
+def test_timestamp_pin_framing_host(device, built):
+    """`tg pin`: each timed run framed by a falling and a rising edge (warm-ups not),
+    or EEMBC's two pulses around the runs and one per `timestamp`, or (off, after
+    boot) no edge at all; laps in every mode."""
+    _, _, _, inputs = built
+    db_load(device, inputs[0].astype(np.int8).tobytes())
+
+    def edges() -> int:
+        (line,) = device.command("tg pin")
+        assert line.startswith("m-tg-pin-[") and ",edges=" in line
+        return int(line[:-1].split("edges=")[1])
+
+    assert device.command("tg pin each")[0].startswith("m-tg-pin-[each,edges=")
+    before = edges()
+    lines = device.command("infer 3 2")
+    assert sum(line.startswith("m-lap-us-") for line in lines) == 2
+    assert edges() - before == 2 * 3
+    assert device.command("tg pin eembc")[0].startswith("m-tg-pin-[eembc,")
+    before = edges()
+    device.command("infer 3 2")
+    assert edges() - before == 2 * 2                 # a pulse before and after the timed runs
+    device.command("timestamp")
+    assert edges() - before == 2 * 3
+    assert device.command("tg pin blink") == ["e-[usage: tg pin [off|each|eembc]]"]
+    assert device.command("tg pin off")[0].startswith("m-tg-pin-[off,")
+    before = edges()
+    device.command("infer 3 2")
+    device.command("timestamp")
+    assert edges() == before, "performance mode drives no pin"
+
+
 def test_exit_code_host(built):
     dev = PipeDevice(built[2] / "tg_device")
     try:

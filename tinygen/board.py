@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import shutil
 import tomllib
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class Board:
     serial: dict = field(default_factory=dict)
     flash: dict = field(default_factory=dict)
     power: dict = field(default_factory=dict)
+    energy: dict = field(default_factory=dict)   # [energy]: the timestamp pin and the meter wiring
     emulator: dict | None = None          # the QEMU stand-in, None if there is none
     path: Path | None = None
     raw: dict = field(default_factory=dict, repr=False)
@@ -114,12 +116,49 @@ def _check(raw: dict, fail) -> None:
         if not (_is_number(power.get("supply_v")) and _is_number(power.get("run_current_a"))
                 and isinstance(power.get("source"), str) and power["source"]):
             fail("needs [power] supply_v, run_current_a and source (the datasheet table they come from)")
+    energy = raw.get("energy")
+    if energy is not None:
+        try:
+            timestamp_pin(energy.get("timestamp_pin"))
+        except ValueError as e:
+            fail(f"[energy] {e}")
+        if not isinstance(energy.get("wiring"), str):
+            fail("[energy] needs wiring = \"...\" (which pin goes to the meter's input, where to measure)")
     emulator = raw.get("emulator")
     if emulator is not None:
         if not (isinstance(emulator, dict) and all(isinstance(emulator.get(k), str) for k in ("qemu", "machine", "port"))
                 and _is_strings(emulator.get("args", []))
                 and all(_is_int(emulator.get(k)) for k in ("flash_origin", "ram_origin"))):
             fail("[emulator] needs qemu, machine, port, args = [...], flash_origin and ram_origin")
+
+
+_STM32_PIN = re.compile(r"^P([A-K])(\d{1,2})$")
+_ESP_PIN = re.compile(r"^GPIO(\d{1,2})$")
+
+
+def timestamp_pin(name) -> dict[str, int]:
+    """The [energy] timestamp_pin as tg_board.h macros: "PF13" (STM32: GPIO port
+    F = 5, bit 13) or "GPIO4" (ESP32: pin number 4)."""
+    m = _STM32_PIN.match(name) if isinstance(name, str) else None
+    if m and int(m.group(2)) < 16:
+        return {"TG_BOARD_TIMESTAMP_PORT": ord(m.group(1)) - ord("A"), "TG_BOARD_TIMESTAMP_BIT": int(m.group(2))}
+    m = _ESP_PIN.match(name) if isinstance(name, str) else None
+    if m:
+        return {"TG_BOARD_TIMESTAMP_GPIO": int(m.group(1))}
+    raise ValueError(f"timestamp_pin = {name!r} is not an STM32 pin (\"PF13\") or an ESP32 GPIO (\"GPIO4\")")
+
+
+def for_energy_runner(board: Board) -> Board:
+    """The board as the EEMBC EnergyRunner's energy mode wants its firmware: the
+    serial port at [energy] runner_baud (the runner talks to the DUT through its
+    IO manager at 9600 baud) and the timestamp pin in EEMBC framing from boot."""
+    import dataclasses
+
+    if not board.energy:
+        raise UsageError(f"board {board.name} names no timestamp pin for energy mode",
+                         f"add [energy] timestamp_pin and wiring to {board.path} (boards/README.md, 'Energy mode')")
+    return dataclasses.replace(board, serial={**board.serial, "baud": int(board.energy.get("runner_baud", 9600))},
+                               energy={**board.energy, "runner": True})
 
 
 def _load(path: Path) -> Board:
@@ -147,6 +186,7 @@ def _load(path: Path) -> Board:
         serial=dict(raw.get("serial", {})),
         flash=dict(raw.get("flash", {})),
         power=dict(raw.get("power", {})),
+        energy=dict(raw.get("energy", {})),
         emulator=dict(raw["emulator"]) if "emulator" in raw else None,
         path=path,
         raw=raw,

@@ -30,12 +30,13 @@ EPILOG_INSPECT = """examples:
 
 def cmd_build(args) -> int:
     from tinygen.analysis import total_macs
-    from tinygen.board import get_board
     from tinygen.build.memory import memory_line, memory_table
     from tinygen.compiler import build
     from tinygen.report import human_bytes, human_count
 
-    board = get_board(args.board)
+    from tinygen.cli_common import board_of
+
+    board = board_of(args)
     progress = Progress(args.quiet)
     check_output_early(args)
     source, graph = compile_model(args, progress, board)

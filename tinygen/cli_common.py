@@ -32,6 +32,14 @@ class Progress:
             print(f"[{time.perf_counter() - self.start:6.2f}s] {message}", file=sys.stderr, flush=True)
 
 
+def board_of(args):
+    """The --board of a command, as the EEMBC EnergyRunner wants it with --energy-runner."""
+    from tinygen.board import for_energy_runner, get_board
+
+    board = get_board(args.board)
+    return for_energy_runner(board) if getattr(args, "energy_runner", False) else board
+
+
 def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, builds: bool = True) -> None:
     """The model and how to compile it; `builds`: the command also writes firmware (--model-id)."""
     p.add_argument("model", nargs="?" if model_optional else None,
@@ -72,6 +80,10 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                             "pick their test by (the MLPerf Tiny runner: kws01, vww01, ic01, ad01); default: the "
                             "MLPerf Tiny id of its four reference models (recognised by sha256), else the model's "
                             "name")
+        p.add_argument("--energy-runner", action="store_true",
+                       help="firmware for the EEMBC EnergyRunner's energy mode: the serial port at the runner's "
+                            "rate through its IO manager (the board file's [energy] runner_baud, 9600) and the "
+                            "timestamp pin pulsing as EEMBC's th_timestamp() (tg pin eembc) from boot")
     p.add_argument("--arena-region", metavar="NAME", default=None,
                    help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
                         "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")

@@ -10,6 +10,7 @@
 #include "tg_port.h"
 #include "tg_protocol.h"
 #include "tg_switch.h"
+#include "tg_timestamp.h"
 
 /* `infer` without arguments: one run after ten warm-ups, as EEMBC's firmware does. */
 #define TG_INFER_DEFAULT_RUNS 1u
@@ -59,6 +60,7 @@ static void tg_cmd_help(const tg_word *args, int nargs)
 static void tg_cmd_timestamp(const tg_word *args, int nargs)
 {
     TG_NO_ARGS();
+    tg_timestamp_mark();
     tg_lap_print(tg_port_counter());
 }
 
@@ -107,11 +109,19 @@ static void tg_cmd_infer(const tg_word *args, int nargs)
     tg_io_u64(runs);
     tg_io_end_line();
     /* both laps printed after the runs, so that printing the first is not timed */
+    tg_timestamp_mark();
     uint64_t start = tg_port_counter();
-    for (uint32_t i = 0; i < runs; i++) {
-        (void)tg_infer_run(); /* copies the input each time: the arena is reused */
+    if (tg_timestamp_each()) { /* energy mode: the pin frames each run */
+        for (uint32_t i = 0; i < runs; i++) {
+            tg_infer_run_framed();
+        }
+    } else { /* performance mode: the runs as they always were */
+        for (uint32_t i = 0; i < runs; i++) {
+            (void)tg_infer_run(); /* copies the input each time: the arena is reused */
+        }
     }
     uint64_t end = tg_port_counter();
+    tg_timestamp_mark();
     tg_lap_print(start);
     tg_lap_print(end);
     tg_io_line("m-infer-done");
@@ -130,7 +140,7 @@ const tg_command tg_eembc_commands[] = {
     {"name", 0, 0, tg_cmd_name, "", "the device name"},
     {"profile", 0, 0, tg_cmd_profile, "", "firmware (emulated: what laps count) and model id"},
     {"help", 0, 0, tg_cmd_help, "", "this list"},
-    {"timestamp", 0, 0, tg_cmd_timestamp, "", "a lap line (m-lap-us or m-lap-instr)"},
+    {"timestamp", 0, 0, tg_cmd_timestamp, "", "a lap line (m-lap-us or m-lap-instr); tg pin eembc: a pin pulse"},
     {"db", 1, 2, tg_cmd_db, TG_DB_ARGS, "fill the input buffer in hex"},
     {"infer", 0, 2, tg_cmd_infer, "[N=1] [W=10]", "W warm-up runs, N timed runs, results"},
     {"results", 0, 0, tg_cmd_results, "", "the last outputs, dequantized"},

@@ -8,6 +8,7 @@
 #include "tg_lap.h"
 #include "tg_port.h"
 #include "tg_protocol.h"
+#include "tg_timestamp.h"
 #ifdef TG_MODEL_CAMERA
 #include "tg_camera.h" /* built with --camera: the frame commands (firmware/camera) */
 #endif
@@ -203,6 +204,7 @@ const tg_command tg_ext_commands[] = {
     {"audio", 1, 1, tg_cmd_audio, "N", "then N raw bytes of 16 kHz int16 audio; its features, outputs, counts"},
     {"stream", 1, 7, tg_cmd_stream, "start HOP SMOOTH THRESHOLD REFRACTORY [VERBOSE [MASK]] | N | stop",
      "keyword detection on streamed audio (N raw bytes a chunk)"},
+    {"pin", 0, 1, tg_cmd_pin, "[off|each|eembc]", "energy mode: how the timestamp pin frames infer's runs; edges"},
     {"exit", 1, 1, tg_cmd_exit, "CODE", "leave the firmware (0..255; stand-ins exit)"},
 #ifdef TG_MODEL_CAMERA
     TG_CAMERA_COMMANDS

@@ -6,6 +6,7 @@
 #include "tg_io.h"
 #include "tg_port.h"
 #include "tg_protocol.h"
+#include "tg_timestamp.h"
 
 static int tg_outputs_valid;
 
@@ -17,6 +18,15 @@ uint64_t tg_infer_run(void)
     uint64_t end = tg_port_counter();
     tg_outputs_valid = 1;
     return end - start;
+}
+
+void tg_infer_run_framed(void)
+{
+    tg_input_to_model();
+    tg_timestamp_inference(1);
+    tg_model_invoke();
+    tg_timestamp_inference(0);
+    tg_outputs_valid = 1;
 }
 
 void tg_infer_forget(void)

@@ -11,6 +11,9 @@
 /* Copy the staged input into the model and invoke it; returns the counter units the invoke took. */
 uint64_t tg_infer_run(void);
 
+/* One timed run of EEMBC `infer`: as tg_infer_run, the model call framed by the timestamp pin (tg_timestamp.h). */
+void tg_infer_run_framed(void);
+
 /* Forget the last outputs (after running only some layers). */
 void tg_infer_forget(void);
 

@@ -52,6 +52,14 @@ uint32_t tg_port_clock_hz(void);
 const char *tg_port_name(void);
 
 /*
+ * Drive the energy-mode timestamp pin (tg_timestamp.h): 1 high (idle), 0 low.
+ * Real boards: the GPIO their board file names ([energy] timestamp_pin, in
+ * tg_board.h), set up high by tg_port_init(). Stand-ins and the host have
+ * none: a no-op (the runtime counts the edges, `tg pin` reports them).
+ */
+void tg_port_timestamp_pin(int high);
+
+/*
  * Leave the firmware with a status: on stand-ins QEMU exits with `code`
  * (semihosting or the virt test device); on real boards this resets the part.
  */

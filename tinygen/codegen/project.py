@@ -13,7 +13,7 @@ import jinja2
 
 from tinygen import __version__
 from tinygen.audio.firmware import frontend_of, write_tables
-from tinygen.board import Board
+from tinygen.board import Board, timestamp_pin
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.ir import Graph
@@ -27,8 +27,19 @@ BOARD_HEADER = "tg_board.h"     # the board's facts the runtime needs (its clock
 
 def board_data(board: Board) -> dict:
     """What tg_board.h says about the board the project is built for."""
+    pin = board.energy.get("timestamp_pin")
     return {"board": board.name, "source": f"boards/{board.path.name}" if board.path else board.name,
-            "version": __version__, "clock_hz": f"{int(board.clock_hz or 0)}u"}
+            "version": __version__, "clock_hz": f"{int(board.clock_hz or 0)}u",
+            "timestamp_pin": pin, "timestamp": sorted(timestamp_pin(pin).items()) if pin else [],
+            "baud": f"{int(board.serial.get('baud', 115200))}u",
+            "energy_runner": int(bool(board.energy.get("runner")))}
+
+
+def write_board_header(board: Board, dest: Path) -> Path:
+    """tg_board.h for `board` into the folder `dest`."""
+    out = Path(dest) / BOARD_HEADER
+    out.write_text(_env().get_template("tg_board.h.j2").render(**board_data(board)))
+    return out
 
 
 def _env() -> jinja2.Environment:
@@ -85,7 +96,7 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     for template, out in (("model.h.j2", "model.h"), ("model.c.j2", "model.c"),
                           ("weights.h.j2", "weights.h"), ("weights.c.j2", "weights.c")):
         (dest / out).write_text(env.get_template(template).render(**data, camera=camera is not None))
-    (dest / BOARD_HEADER).write_text(env.get_template("tg_board.h.j2").render(**board_data(board)))
+    write_board_header(board, dest)
     frontend_files = write_tables(graph, dest)          # --frontend: its tables (else none)
     firmware = data_dir("firmware")
     sources = kernel_sources(graph)

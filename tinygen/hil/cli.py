@@ -31,14 +31,18 @@ EPILOG_HIL = """examples:
   tinygen hil faces.py --board f446re --emulate --frames faces.npz --format gray --size 25x25 --sheet sheet.png
   tinygen hil kws.tflite --board f746zg --emulate --audio clips/ --labels labels.csv
   tinygen hil kws.tflite --board f746zg --emulate --stream rec.wav --truth rec.csv --plot rec.png
+  tinygen hil kws.tflite --board f446re --emulate --data kws.npz --cycles      # + estimated cycles per layer
+  tinygen hil kws.tflite --board f746zg --data kws.npz --meter joulescope --meter-plot kws-current.png
+  tinygen hil kws.tflite --board f446re --data kws.npz --meter ppk2 --meter-port /dev/ttyACM1
 """
 
 
 def _board_for(args):
-    from tinygen.board import get_board
     from tinygen.run.qemu import no_emulator_hint
 
-    board = get_board(args.board)
+    from tinygen.cli_common import board_of
+
+    board = board_of(args)
     if args.emulate and board.emulator is None and board.build != "host":
         raise UsageError(f"board {board.name} has no emulated stand-in", no_emulator_hint(board))
     return board
@@ -161,6 +165,9 @@ def cmd_hil(args) -> int:
         resolve_port(board, args.port)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
+    from tinygen.hil.power_cli import check_power_args
+
+    check_power_args(args, board, emulate)
     if (audio_requested(args) or args.reference) and (args.images or args.frames or args.data):
         raise UsageError("give one kind of input: --data, camera frames (--images / --frames) or audio "
                          "(--audio / --stream / --reference)")
@@ -212,6 +219,10 @@ def cmd_hil(args) -> int:
             progress(f"profiling layers (tg layers){what}")
             layers, total = profile_layers(dev, sgraph, inputs[0])
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target)
+            if args.meter:                      # the input of `tg layers` stays loaded for `infer`
+                from tinygen.hil.power_cli import measure_meter
+
+                summary["energy_measured"] = measure_meter(args, board, dev, summary, name, progress)
             if frames is not None:
                 from tinygen.vision.run import frame_summary
 
@@ -225,6 +236,10 @@ def cmd_hil(args) -> int:
                 sw = next(s for s in result.manifest["switches"] if s["index"] == k)
                 summary["switch"] = {key: sw[key] for key in ("index", "name", "weight_bytes", "arena_size")}
             summaries.append(summary)
+    if args.cycles:
+        from tinygen.hil.power_cli import estimate_cycles
+
+        estimate_cycles(board, summaries, picked, result.out_dir, inputs, progress)
     failed = sum(s["samples"] - s["bit_exact"] for s in summaries)
     if len(summaries) == 1:
         summary = summaries[0]
@@ -321,6 +336,9 @@ def add_commands(sub, fmt) -> None:
                    help="switchable-precision models: the switch to run (index or name, default the first), "
                         "or all: every switch from the one image, with an accuracy-versus-cost table")
     h.add_argument("--flash", action="store_true", help="flash the board before running (real boards)")
+    from tinygen.hil.power_cli import add_power_args
+
+    add_power_args(h)
     _add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
     from tinygen.vision.cli import add_frame_args
 

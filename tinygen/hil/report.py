@@ -2,10 +2,13 @@
 per-layer plot.
 
 Cost figures come in the device's counter units (`tg info` counter): core
-cycles on a real board, which with the clock give time and energy; executed
+cycles on a real board, which with the clock give time; executed
 instructions on an emulated stand-in, which are never called cycles or
-milliseconds. There, energy is only shown as an estimate at the real board's
-clock under the stated assumption that one instruction takes one cycle.
+milliseconds. The energy row is always an estimate from the board file's run
+current (a figure read off a datasheet, not measured): on a board × the
+measured time, on a stand-in × the instructions taken as cycles at the board's
+clock. Measured energy comes from a meter (`--meter`, tinygen.energy);
+estimated cycles from the instruction mix (`--cycles`, tinygen.cycles).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from tinygen.hil.client import Layer
 from tinygen.hil.session import SHOW_MISMATCHES, SampleRun
 from tinygen.report import human_bytes, table
 
-ESTIMATE = "estimate: instructions ≈ cycles assumption"
+ESTIMATE = ("estimate: board-file run current × instructions taken as cycles at the board clock, not measured "
+            "(--cycles prices the instruction mix, --meter measures a board)")
+ESTIMATE_BOARD = "estimate: board-file run current × the measured time, not a measured energy (--meter measures it)"
 
 
 def _stats(counts: list[int]) -> dict:
@@ -47,8 +52,7 @@ def energy(board: Board, counter: str, per_inference: float, clock_hz: int | Non
     joules = p["supply_v"] * p["run_current_a"] * seconds
     out = {"joules": joules, "supply_v": p["supply_v"], "run_current_a": p["run_current_a"],
            "clock_hz": clock, "source": p.get("source", ""), "confirmed": bool(p.get("confirmed", True))}
-    if counter == "instructions":
-        out["estimate"] = ESTIMATE
+    out["estimate"] = ESTIMATE if counter == "instructions" else ESTIMATE_BOARD
     return out
 
 
@@ -127,7 +131,15 @@ def render(summary: dict) -> str:
         used = "n/a" if m["used"] is None else human_bytes(m["used"])
         rows.append([m["region"], used + (f" of {human_bytes(m['size'])}" if m["size"] else "")])
     rows.append(["energy per inference (estimate)", energy_text(summary["energy"])])
+    if summary.get("energy_measured"):
+        from tinygen.energy.run import render_rows
+
+        rows += render_rows(summary["energy_measured"])
     parts = [table(["", "value"], rows, "ll")]
+    if summary.get("cycles_estimate"):
+        from tinygen.cycles import render as render_cycles
+
+        parts.append(render_cycles(summary["cycles_estimate"]))
     if summary["layers"]:
         lrows = [[layer["index"], layer["name"], f"{layer['count']:,}",
                   "" if layer["share"] is None else f"{layer['share'] * 100:.1f}%"] for layer in summary["layers"]]
@@ -164,4 +176,4 @@ def plot(summary: dict, path: str | Path) -> str:
     return f"per-layer plot written to {path}"
 
 
-__all__ = ["ESTIMATE", "energy", "energy_text", "memory_rows", "plot", "render", "summarize"]
+__all__ = ["ESTIMATE", "ESTIMATE_BOARD", "energy", "energy_text", "memory_rows", "plot", "render", "summarize"]

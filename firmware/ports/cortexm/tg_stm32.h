@@ -57,6 +57,12 @@ uint32_t tg_stm32_clock_init(const tg_stm32_clock_t *cfg);
 /* Put `pin` of the GPIO port at `gpio_base` in alternate function `af`, high speed, pull-up. */
 void tg_stm32_gpio_af(uint32_t gpio_base, uint32_t pin, uint32_t af);
 
+/* GPIO port `port` (0 = A, 1 = B, ...) pin `pin` as a push-pull output, high speed, driven high first. */
+void tg_stm32_gpio_output(uint32_t port, uint32_t pin);
+
+/* Drive an output pin high (high != 0) or low. */
+void tg_stm32_gpio_write(uint32_t port, uint32_t pin, int high);
+
 /*
  * A polled STM32 USART, by the addresses of its registers: the F7's
  * (ISR, RDR, TDR, ICR) and the F4's (SR, DR) keep the RXNE, TC and TXE

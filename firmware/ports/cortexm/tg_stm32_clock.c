@@ -41,6 +41,9 @@
 #define TG_GPIO_OSPEEDR 0x08u
 #define TG_GPIO_PUPDR 0x0Cu
 #define TG_GPIO_AFRL 0x20u
+#define TG_GPIO_BSRR 0x18u
+#define TG_GPIO_MODE_OUTPUT 0x1u
+#define TG_GPIO_PORT_STRIDE 0x400u
 #define TG_GPIO_MODE_AF 0x2u
 #define TG_GPIO_SPEED_HIGH 0x2u
 #define TG_GPIO_PULL_UP 0x1u
@@ -114,4 +117,27 @@ void tg_stm32_gpio_af(uint32_t gpio_base, uint32_t pin, uint32_t af)
     const uint32_t afr = gpio_base + TG_GPIO_AFRL + 4u * (pin / 8u);
     const uint32_t four = 4u * (pin % 8u);
     TG_REG32(afr) = (TG_REG32(afr) & ~(0xFu << four)) | (af << four);
+}
+
+static uint32_t tg_gpio_base(uint32_t port)
+{
+    return TG_GPIOA_BASE + port * TG_GPIO_PORT_STRIDE;
+}
+
+void tg_stm32_gpio_output(uint32_t port, uint32_t pin)
+{
+    TG_RCC_AHB1ENR |= 1u << port; /* "RCC AHB1 peripheral clock enable register": GPIOx EN at bit x */
+    (void)TG_RCC_AHB1ENR;
+    tg_stm32_gpio_write(port, pin, 1);
+    const uint32_t base = tg_gpio_base(port);
+    const uint32_t two = 2u * pin;
+    TG_REG32(base + TG_GPIO_MODER) = (TG_REG32(base + TG_GPIO_MODER) & ~(3u << two)) | (TG_GPIO_MODE_OUTPUT << two);
+    TG_REG32(base + TG_GPIO_OSPEEDR) = (TG_REG32(base + TG_GPIO_OSPEEDR) & ~(3u << two))
+                                       | (TG_GPIO_SPEED_HIGH << two);
+}
+
+void tg_stm32_gpio_write(uint32_t port, uint32_t pin, int high)
+{
+    /* "GPIO port bit set/reset register": bit n sets pin n, bit n + 16 resets it, atomically */
+    TG_REG32(tg_gpio_base(port) + TG_GPIO_BSRR) = high ? (1u << pin) : (1u << (pin + 16u));
 }

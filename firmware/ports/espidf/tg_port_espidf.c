@@ -4,7 +4,7 @@
  * runtime (the project leaves tinygen's tg_main.c out).
  *
  * - Serial: UART0 (the USB-to-UART bridge of the dev boards) through the
- *   UART driver, 115200 8N1, on the pins the boot ROM set up. The project's
+ *   UART driver, 8N1 at TG_BOARD_BAUD (115200), on the pins the boot ROM set up. The project's
  *   sdkconfig turns the console and logging off, so only the protocol is on it.
  * - Counter: the CPU cycle counter (CCOUNT on Xtensa, mcycle on RISC-V), 32
  *   bits, extended to 64 by adding the wrapped difference at every read. A
@@ -12,10 +12,13 @@
  *   second while waiting, so only one measured stretch longer than 2^32 cycles
  *   (18 s at 240 MHz, 27 s at 160 MHz) could be miscounted.
  * - Clock: esp_clk_cpu_freq(), the frequency the cycle counter runs at.
+ * - Timestamp pin (energy mode): GPIO TG_BOARD_TIMESTAMP_GPIO (the board
+ *   file's [energy] timestamp_pin), an output idling high (tg_timestamp.h).
  * - Exit: esp_restart() once the last bytes left the UART.
  */
 #include <stdint.h>
 
+#include "driver/gpio.h"
 #include "driver/uart.h"
 #include "esp_cpu.h"
 #include "esp_private/esp_clk.h"
@@ -23,11 +26,11 @@
 #include "freertos/FreeRTOS.h"
 #include "sdkconfig.h"
 
+#include "tg_board.h"
 #include "tg_port.h"
 #include "tg_run.h"
 
 #define TG_UART UART_NUM_0
-#define TG_BAUD 115200
 #define TG_UART_RX_BUFFER 2048 /* the driver's ring buffer: a whole 255-byte command and more */
 #define TG_UART_TX_BUFFER 1024 /* writes return once queued here */
 #define TG_IDLE_SLICE_MS 1000u /* longest single wait for a byte: the counter is read this often */
@@ -43,7 +46,7 @@ void app_main(void)
 void tg_port_init(void)
 {
     const uart_config_t config = {
-        .baud_rate = TG_BAUD,
+        .baud_rate = (int)TG_BOARD_BAUD,
         .data_bits = UART_DATA_8_BITS,
         .parity = UART_PARITY_DISABLE,
         .stop_bits = UART_STOP_BITS_1,
@@ -52,7 +55,28 @@ void tg_port_init(void)
     };
     ESP_ERROR_CHECK(uart_param_config(TG_UART, &config));
     ESP_ERROR_CHECK(uart_driver_install(TG_UART, TG_UART_RX_BUFFER, TG_UART_TX_BUFFER, 0, NULL, 0));
+#ifdef TG_BOARD_TIMESTAMP_GPIO
+    const gpio_config_t pin = {
+        .pin_bit_mask = 1ULL << TG_BOARD_TIMESTAMP_GPIO,
+        .mode = GPIO_MODE_OUTPUT,
+        .pull_up_en = GPIO_PULLUP_DISABLE,
+        .pull_down_en = GPIO_PULLDOWN_DISABLE,
+        .intr_type = GPIO_INTR_DISABLE,
+    };
+    ESP_ERROR_CHECK(gpio_set_level(TG_BOARD_TIMESTAMP_GPIO, 1));
+    ESP_ERROR_CHECK(gpio_config(&pin));
+#endif
     tg_cycles = esp_cpu_get_cycle_count();
+}
+
+/* A board file without [energy] (no free pin, e.g. the ESP32-S3-EYE): the pin is not driven. */
+void tg_port_timestamp_pin(int high)
+{
+#ifdef TG_BOARD_TIMESTAMP_GPIO
+    (void)gpio_set_level(TG_BOARD_TIMESTAMP_GPIO, high ? 1u : 0u);
+#else
+    (void)high;
+#endif
 }
 
 uint64_t tg_port_counter(void)

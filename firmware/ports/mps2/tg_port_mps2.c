@@ -126,6 +126,12 @@ static void tg_uart_flush(void)
     }
 }
 
+/* No timestamp pin on the stand-in: the runtime counts the edges (`tg pin`). */
+void tg_port_timestamp_pin(int high)
+{
+    (void)high;
+}
+
 void tg_port_exit(int code)
 {
     tg_uart_flush();

@@ -95,6 +95,12 @@ const char *tg_port_name(void)
     return "riscv32 virt (ESP32-C3 stand-in)";
 }
 
+/* No timestamp pin on the stand-in: the runtime counts the edges (`tg pin`). */
+void tg_port_timestamp_pin(int high)
+{
+    (void)high;
+}
+
 void tg_port_exit(int code)
 {
     volatile uint32_t *test = (volatile uint32_t *)(uintptr_t)TG_TEST_DEVICE;

@@ -104,6 +104,12 @@ const char *tg_port_name(void)
     return "host stdio";
 }
 
+/* No timestamp pin on the host: the runtime counts the edges (`tg pin`). */
+void tg_port_timestamp_pin(int high)
+{
+    (void)high;
+}
+
 void tg_port_exit(int code)
 {
     exit(code);

@@ -11,13 +11,16 @@
  *   90 MHz. Without HSE the PLL runs from the 16 MHz HSI; if the PLL does
  *   not lock the part stays on HSI and tg_port_clock_hz() says so.
  * - Serial: USART2 on PA2 (TX) / PA3 (RX), alternate function 7, wired to
- *   the ST-LINK virtual COM port; 115200 8N1, polled.
+ *   the ST-LINK virtual COM port; 8N1 at TG_BOARD_BAUD (115200, the board file's [serial] baud), polled.
  * - Counter: DWT CYCCNT, core cycles at tg_port_clock_hz().
+ * - Timestamp pin (energy mode): the board file's [energy] timestamp_pin, a
+ *   push-pull output idling high (tg_timestamp.h).
  * - Exit: a system reset.
  */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tg_board.h"
 #include "tg_cortexm.h"
 #include "tg_port.h"
 #include "tg_stm32.h"
@@ -48,7 +51,6 @@ static const tg_stm32_clock_t k_clock = {
 #define TG_USART_CR1_RE (1u << 2)
 #define TG_USART_CR1_TE (1u << 3)
 #define TG_USART_CR1_UE (1u << 13)
-#define TG_BAUD 115200u
 
 static const tg_stm32_usart_t k_usart2 = {
     .status = TG_USART2_BASE + 0x00u, /* SR */
@@ -60,7 +62,7 @@ static const tg_stm32_usart_t k_usart2 = {
 static uint32_t s_clock_hz = TG_STM32_HSI_HZ;
 static const char *s_name = "stm32f446";
 
-/* USART2 on PA2/PA3, 115200 8N1. With OVER8 = 0 BRR (mantissa << 4 | fraction)
+/* USART2 on PA2/PA3, 8N1 at TG_BOARD_BAUD. With OVER8 = 0 BRR (mantissa << 4 | fraction)
  * is PCLK1 / baud, rounded ("Fractional baud rate generation"). */
 static void tg_usart_init(void)
 {
@@ -71,7 +73,7 @@ static void tg_usart_init(void)
     tg_stm32_gpio_af(TG_GPIOA_BASE, TG_USART2_RX_PIN, TG_GPIO_AF7_USART);
     uint32_t pclk1 = s_clock_hz / TG_STM32_APB1_DIVIDER;
     TG_USART_CR1 = 0u;
-    TG_USART_BRR = (pclk1 + TG_BAUD / 2u) / TG_BAUD;
+    TG_USART_BRR = (pclk1 + TG_BOARD_BAUD / 2u) / TG_BOARD_BAUD;
     TG_USART_CR1 = TG_USART_CR1_UE | TG_USART_CR1_TE | TG_USART_CR1_RE;
 }
 
@@ -79,6 +81,7 @@ void tg_port_init(void)
 {
     s_clock_hz = tg_stm32_clock_init(&k_clock);
     tg_usart_init();
+    tg_stm32_gpio_output(TG_BOARD_TIMESTAMP_PORT, TG_BOARD_TIMESTAMP_BIT);
     tg_dwt_init();
     s_name = s_clock_hz == k_clock.sysclk_hz ? "stm32f446 180MHz" : "stm32f446 16MHz (PLL did not start)";
 }
@@ -111,6 +114,12 @@ uint32_t tg_port_clock_hz(void)
 const char *tg_port_name(void)
 {
     return s_name;
+}
+
+/* Energy-mode timestamp pin: the board file's [energy] timestamp_pin (tg_board.h). */
+void tg_port_timestamp_pin(int high)
+{
+    tg_stm32_gpio_write(TG_BOARD_TIMESTAMP_PORT, TG_BOARD_TIMESTAMP_BIT, high);
 }
 
 void tg_port_exit(int code)

@@ -12,13 +12,16 @@
  *   D-caches on. Without HSE the PLL runs from the 16 MHz HSI; if the PLL
  *   does not lock the part stays on HSI and tg_port_clock_hz() says so.
  * - Serial: USART3 on PD8 (TX) / PD9 (RX), alternate function 7, wired to
- *   the ST-LINK virtual COM port; 115200 8N1, polled.
+ *   the ST-LINK virtual COM port; 8N1 at TG_BOARD_BAUD (115200, the board file's [serial] baud), polled.
  * - Counter: DWT CYCCNT, core cycles at tg_port_clock_hz().
+ * - Timestamp pin (energy mode): the board file's [energy] timestamp_pin, a
+ *   push-pull output idling high (tg_timestamp.h).
  * - Exit: a system reset (there is nothing to return to).
  */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tg_board.h"
 #include "tg_cortexm.h"
 #include "tg_port.h"
 #include "tg_stm32.h"
@@ -47,7 +50,6 @@ static const tg_stm32_clock_t k_clock = {
 #define TG_USART_CR1_UE (1u << 0)
 #define TG_USART_CR1_RE (1u << 2)
 #define TG_USART_CR1_TE (1u << 3)
-#define TG_BAUD 115200u
 
 static const tg_stm32_usart_t k_usart3 = {
     .status = TG_USART3_BASE + 0x1Cu,    /* ISR */
@@ -63,7 +65,7 @@ static const tg_stm32_usart_t k_usart3 = {
 static uint32_t s_clock_hz = TG_STM32_HSI_HZ;
 static const char *s_name = "stm32f7";
 
-/* USART3 on PD8/PD9, 115200 8N1, oversampling by 16: BRR = PCLK1 / baud ("Baud rate generation"). */
+/* USART3 on PD8/PD9, 8N1 at TG_BOARD_BAUD, oversampling by 16: BRR = PCLK1 / baud ("Baud rate generation"). */
 static void tg_usart_init(void)
 {
     TG_RCC_AHB1ENR |= TG_RCC_AHB1ENR_GPIOD;
@@ -73,7 +75,7 @@ static void tg_usart_init(void)
     tg_stm32_gpio_af(TG_GPIOD_BASE, TG_USART3_RX_PIN, TG_GPIO_AF7_USART);
     uint32_t pclk1 = s_clock_hz / TG_STM32_APB1_DIVIDER;
     TG_USART_CR1 = 0u;
-    TG_USART_BRR = (pclk1 + TG_BAUD / 2u) / TG_BAUD;
+    TG_USART_BRR = (pclk1 + TG_BOARD_BAUD / 2u) / TG_BOARD_BAUD;
     TG_USART_CR1 = TG_USART_CR1_TE | TG_USART_CR1_RE | TG_USART_CR1_UE;
 }
 
@@ -82,6 +84,7 @@ void tg_port_init(void)
     s_clock_hz = tg_stm32_clock_init(&k_clock);
     tg_cortexm7_enable_caches();
     tg_usart_init();
+    tg_stm32_gpio_output(TG_BOARD_TIMESTAMP_PORT, TG_BOARD_TIMESTAMP_BIT);
     tg_dwt_init();
     int f76x = (TG_DBGMCU_IDCODE & 0xFFFu) == TG_DEV_ID_F76X;
     if (s_clock_hz == k_clock.sysclk_hz) {
@@ -119,6 +122,12 @@ uint32_t tg_port_clock_hz(void)
 const char *tg_port_name(void)
 {
     return s_name;
+}
+
+/* Energy-mode timestamp pin: the board file's [energy] timestamp_pin (tg_board.h). */
+void tg_port_timestamp_pin(int high)
+{
+    tg_stm32_gpio_write(TG_BOARD_TIMESTAMP_PORT, TG_BOARD_TIMESTAMP_BIT, high);
 }
 
 void tg_port_exit(int code)

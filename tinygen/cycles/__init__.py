@@ -1,0 +1,32 @@
+"""Estimated cycles, time and energy on the stand-ins (`tinygen hil --emulate --cycles`).
+
+QEMU counts instructions, not cycles. This package takes the executed
+instruction mix per layer from QEMU's execution log (qemu_log, run), prices
+it with a per-core timing model (cortex_m4 from Arm's TRM, a coarser
+cortex_m7) plus flash wait states behind the board's cache (memory), and
+reports estimated cycles, ms and energy per layer next to the exact
+instruction counts (price). One entry point: `estimate_standin`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tinygen.cycles.price import LABEL, layer_rows, model_for, price, render, summary
+
+
+def estimate_standin(board, project: str | Path, x: bytes) -> dict:
+    """Run one input layer by layer on the board's stand-in with the execution
+    log on; the estimate (see price.summary), per layer and in total."""
+    from tinygen.cycles.run import layer_segments
+
+    model, timing = model_for(board)
+    blocks, segments, layers, seconds = layer_segments(board, Path(project), x)
+    priced = [price(blocks, s, model, timing) for s in segments]
+    rows = layer_rows(priced, [layer.name for layer in layers], board)
+    for row, layer in zip(rows, layers):
+        row["device_count"] = layer.count
+    return summary(rows, board, model, seconds)
+
+
+__all__ = ["LABEL", "estimate_standin", "render"]

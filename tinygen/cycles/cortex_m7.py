@@ -1,0 +1,80 @@
+"""Cortex-M7 cycle model: a simpler, coarser one, labelled as such.
+
+Arm publishes no instruction timing table for the Cortex-M7. What the model
+uses, from Arm's Cortex-M7 product page and TRM (ARM DDI 0489, "About the
+processor"): a six-stage in-order pipeline that issues up to two
+instructions per cycle; one of them may be a load or store (two loads pair
+through the 64-bit data interface); one MAC pipeline (one multiply per
+cycle); a branch predictor. Assumed here, not published: a pair issues when
+neither instruction needs the other's result and they are not two
+multiplies, two stores or two FP operations; divides take 7 cycles (as the
+M4's 2-12 midpoint); LDM / STM move two registers a cycle; a taken branch
+costs 1 extra cycle (predicted), a load's result is ready one cycle later.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tinygen.cycles.isa import dest, kind, register_count
+from tinygen.cycles.qemu_log import Block
+
+NAME = "Cortex-M7 (coarse dual-issue model, not from a published timing table)"
+TAKEN_BRANCH = 1
+DIVIDE = 7
+LOAD_USE = 1
+SINGLE = {"div", "ldm", "stm", "fpldm", "fpstm", "barrier", "load2", "store2", "fpdiv"}
+_WORD = re.compile(r"\b(r\d+|sb|sl|fp|ip|sp|lr|s\d+|d\d+)\b")
+
+
+def _uses(insn, reg: str) -> bool:
+    ops = insn.operands.split(",", 1)
+    return len(ops) > 1 and reg in _WORD.findall(ops[1]) or (kind(insn) in ("store", "fpstore") and reg in
+                                                              _WORD.findall(insn.operands))
+
+
+def _alone(insn) -> int:
+    k = kind(insn)
+    if k == "div":
+        return DIVIDE
+    if k in ("ldm", "stm", "fpldm", "fpstm"):
+        return 1 + register_count(insn) // 2
+    if k in ("load2", "store2"):
+        return 1
+    if k == "fpdiv":
+        return 14
+    return 1
+
+
+def _pairs(a, b) -> bool:
+    ka, kb = kind(a), kind(b)
+    if ka in SINGLE or kb in SINGLE or ka == "it" or kb == "it":
+        return False
+    if (ka, kb) in (("mul", "mul"), ("store", "store")) or (ka.startswith("fp") and kb.startswith("fp")):
+        return False
+    return not _uses(b, dest(a))
+
+
+def block_cycles(block: Block, taken: bool) -> tuple[int, dict[str, int]]:
+    total, by, i = 0, {}, 0
+    insns = block.insns
+    while i < len(insns):
+        a = insns[i]
+        c = _alone(a)
+        step = 1
+        if c == 1 and i + 1 < len(insns) and _pairs(a, insns[i + 1]):
+            step = 2
+        nxt = insns[i + step] if i + step < len(insns) else None
+        if kind(insns[i + step - 1]) == "load" and nxt is not None and _uses(nxt, dest(insns[i + step - 1])):
+            c += LOAD_USE
+        for insn in insns[i:i + step]:
+            by[kind(insn)] = by.get(kind(insn), 0) + c / step
+        total += c
+        i += step
+    if taken and kind(insns[-1]) in ("branch", "ldm"):
+        total += TAKEN_BRANCH
+        by["branch"] = by.get("branch", 0) + TAKEN_BRANCH
+    return total, by
+
+
+__all__ = ["NAME", "block_cycles"]

@@ -1,0 +1,32 @@
+"""Instruction fetch from flash: the wait states the board file states, hidden
+by its cache (Cortex-M7 L1 I-cache) or accelerator (STM32F4 ART).
+
+A segment's code footprint (the distinct lines its blocks span) misses once
+(cold); a footprint larger than the cache also misses in proportion to the
+overflow on every line fetch (capacity, as if lines were evicted uniformly).
+Each miss costs the wait states. The flash prefetch buffer, which hides some
+sequential misses, is not modelled: this side is an upper bound. Data read
+from flash (weights) is not modelled at all: QEMU's log has no data
+addresses, so weight reads are priced as zero-wait-state loads.
+"""
+
+from __future__ import annotations
+
+from tinygen.cycles.qemu_log import LogFolder, Segment
+
+
+def fetch_stall_cycles(segment: Segment, timing: dict) -> float:
+    ws = int(timing.get("flash_wait_states", 0))
+    if ws == 0 or not segment.lines:
+        return 0.0
+    ratio = max(int(timing.get("code_line_bytes", LogFolder.LINE)) // LogFolder.LINE, 1)
+    footprint = len({line // ratio for line in segment.lines})
+    fetches = segment.line_fetches / ratio
+    capacity = int(timing.get("code_cache_bytes", 0)) // (LogFolder.LINE * ratio)
+    misses = float(footprint)
+    if footprint > capacity:
+        misses += fetches * (1.0 - capacity / footprint)
+    return misses * ws
+
+
+__all__ = ["fetch_stall_cycles"]

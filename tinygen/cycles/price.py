@@ -1,0 +1,103 @@
+"""Executed blocks → estimated cycles, ms and energy with the board's model.
+
+Every figure here is an estimate and says so: the instruction counts are
+exact (QEMU), the cycles come from a timing model (cortex_m4, cortex_m7) and
+a fetch model (memory), the time from the board's clock, the energy from the
+board file's [power] run current × that time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tinygen.cycles import cortex_m4, cortex_m7
+from tinygen.cycles.memory import fetch_stall_cycles
+from tinygen.cycles.qemu_log import Block, Segment
+from tinygen.errors import UsageError
+
+MODELS = {"cortex-m4": cortex_m4, "cortex-m7": cortex_m7}
+LABEL = "estimate: QEMU's executed instructions priced by a timing model, not measured"
+
+
+@dataclass
+class Priced:
+    instructions: int
+    core_cycles: float
+    fetch_cycles: float
+    by_class: dict[str, float] = field(default_factory=dict)
+    mix: dict[str, int] = field(default_factory=dict)       # executed instructions per class
+
+    @property
+    def cycles(self) -> float:
+        return self.core_cycles + self.fetch_cycles
+
+
+def model_for(board) -> tuple[object, dict]:
+    timing = board.raw.get("timing")
+    if not timing or timing.get("model") not in MODELS:
+        raise UsageError(f"board {board.name} has no cycle model",
+                         f"add [timing] model = \"cortex-m4\" | \"cortex-m7\" to {board.path} (boards/README.md)")
+    return MODELS[timing["model"]], timing
+
+
+def price(blocks: list[Block], segment: Segment, model, timing: dict | None = None) -> Priced:
+    from tinygen.cycles.isa import kind
+
+    core, by, mix, instructions = 0.0, {}, {}, 0
+    cache: dict[tuple[int, bool], tuple[int, dict]] = {}
+    for (b, fallthrough), n in segment.runs.items():
+        key = (b, not fallthrough)
+        if key not in cache:
+            cache[key] = model.block_cycles(blocks[b], taken=not fallthrough)
+        c, parts = cache[key]
+        core += c * n
+        for k, v in parts.items():
+            by[k] = by.get(k, 0.0) + v * n
+        for insn in blocks[b].insns:
+            mix[kind(insn)] = mix.get(kind(insn), 0) + n
+        instructions += len(blocks[b].insns) * n
+    fetch = fetch_stall_cycles(segment, timing or {})
+    if fetch:
+        by["flash wait states"] = fetch
+    return Priced(instructions, core, fetch, by, mix)
+
+
+def layer_rows(priced: list[Priced], names: list[str], board) -> list[dict]:
+    """Per layer: exact instructions and the estimated cycles, ms and µJ."""
+    power = board.power
+    watts = float(power["supply_v"]) * float(power["run_current_a"]) if power.get("run_current_a") else None
+    rows = []
+    for name, p in zip(names, priced):
+        seconds = p.cycles / board.clock_hz
+        rows.append({"name": name, "instructions": p.instructions, "cycles": p.cycles, "ms": seconds * 1e3,
+                     "energy_j": None if watts is None else watts * seconds,
+                     "fetch_cycles": p.fetch_cycles, "mix": p.mix})
+    return rows
+
+
+def summary(rows: list[dict], board, model, seconds_logging: float | None = None) -> dict:
+    total = {k: sum(r[k] for r in rows) for k in ("instructions", "cycles", "ms")}
+    energy = None if any(r["energy_j"] is None for r in rows) else sum(r["energy_j"] for r in rows)
+    return {"label": LABEL, "model": model.NAME, "clock_hz": board.clock_hz, "timing": dict(board.raw["timing"]),
+            "power": {k: board.power.get(k) for k in ("supply_v", "run_current_a", "source", "confirmed")},
+            "layers": rows, "total": {**total, "energy_j": energy}, "logging_seconds": seconds_logging}
+
+
+def render(est: dict) -> str:
+    from tinygen.report import table
+
+    rows = [[r["name"], f"{r['instructions']:,}", f"{r['cycles']:,.0f}", f"{r['ms']:.3f}",
+             "n/a" if r["energy_j"] is None else f"{r['energy_j'] * 1e6:,.1f}"] for r in est["layers"]]
+    t = est["total"]
+    rows.append(["total", f"{t['instructions']:,}", f"{t['cycles']:,.0f}", f"{t['ms']:.3f}",
+                 "n/a" if t["energy_j"] is None else f"{t['energy_j'] * 1e6:,.1f}"])
+    head = (f"ESTIMATED cycles on the {est['clock_hz'] / 1e6:g} MHz board ({est['model']}; flash "
+            f"{est['timing'].get('flash_wait_states', 0)} wait states behind a "
+            f"{est['timing'].get('code_cache_bytes', 0)} B code cache; weight reads from flash not modelled), "
+            f"energy = {est['power']['supply_v']} V × {est['power']['run_current_a']} A (board file) × time. "
+            "Instructions are exact; cycles, ms and µJ are estimates.")
+    return head + "\n" + table(["layer", "instructions (exact)", "est. cycles", "est. ms", "est. µJ"], rows,
+                               "lrrrr")
+
+
+__all__ = ["LABEL", "MODELS", "Priced", "layer_rows", "model_for", "price", "render", "summary"]

@@ -1,0 +1,134 @@
+"""The executed instruction mix from QEMU's own execution log.
+
+The Debian QEMU 7.2 accepts -plugin but ships no plugins and no
+qemu-plugin.h, so the mix comes from its logging instead:
+`-d in_asm,exec,nochain` prints each translation block's disassembly once
+(in_asm) and a line every time a block runs (exec; nochain keeps QEMU from
+chaining blocks past the log). Counting executions per block and
+multiplying by the block's instructions gives the exact executed mix; the
+block that runs next says whether the branch ending a block was taken.
+
+The log goes through a FIFO and is folded into counts as it streams: no
+file of hundreds of megabytes. Opt-in (`tinygen hil --cycles`): QEMU runs
+several times slower while it logs (tinygen.cycles measures it).
+
+Segments: a block starting at one of `starts` opens a segment (a layer, a
+microbenchmark), one starting at one of `stops` closes it; blocks outside a
+segment are not counted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_INSN = re.compile(r"^0x([0-9a-f]+):\s+([0-9a-f]{4}(?: [0-9a-f]{4})?)\s+(\S+)\s*(.*)$")
+_EXEC = re.compile(r"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
+
+
+@dataclass(frozen=True)
+class Insn:
+    addr: int
+    size: int                   # bytes: 2 or 4 (Thumb)
+    mnemonic: str
+    operands: str
+
+
+@dataclass
+class Block:
+    """One translation of a block: its instructions, in order."""
+    pc: int
+    insns: list[Insn]
+
+    @property
+    def end(self) -> int:
+        last = self.insns[-1]
+        return last.addr + last.size
+
+
+@dataclass
+class Segment:
+    """What ran in one segment: executions per (block, whether the next block
+    was the fall-through), and the order blocks first ran in (for the fetch model)."""
+    runs: dict[tuple[int, bool], int] = field(default_factory=dict)
+    lines: set[int] = field(default_factory=set)      # 16-byte code lines fetched
+    line_fetches: int = 0
+
+    def instructions(self, blocks: list[Block]) -> int:
+        return sum(len(blocks[b].insns) * n for (b, _), n in self.runs.items())
+
+
+class LogFolder:
+    """Fold QEMU's in_asm + exec log, line by line, into per-segment counts."""
+
+    LINE = 16                   # bytes per code line for the fetch model (ART / cache lines are 16 or 32)
+
+    def __init__(self, starts: set[int], stops: set[int]):
+        self.starts, self.stops = starts, stops
+        self.blocks: list[Block] = []
+        self._latest: dict[int, int] = {}            # pc -> index of its latest translation
+        self._pending: list[Insn] | None = None
+        self.segments: list[Segment] = []
+        self._open: Segment | None = None
+        self._last: int | None = None                # block index that ran last inside a segment
+
+    def feed(self, line: str) -> None:
+        if line.startswith("Trace "):
+            self._close_block()
+            m = _EXEC.match(line)
+            if m:
+                self._ran(int(m.group(1), 16))
+        elif line.startswith("0x"):
+            m = _INSN.match(line)
+            if m and self._pending is not None:
+                self._pending.append(Insn(int(m.group(1), 16), 2 if len(m.group(2)) == 4 else 4,
+                                          m.group(3), m.group(4).strip()))
+        elif line.startswith("IN:"):
+            self._close_block()
+            self._pending = []
+        elif not line.strip():
+            self._close_block()
+
+    def _close_block(self) -> None:
+        if self._pending:
+            self._latest[self._pending[0].addr] = len(self.blocks)
+            self.blocks.append(Block(self._pending[0].addr, self._pending))
+        self._pending = None
+
+    def _ran(self, pc: int) -> None:
+        if pc in self.stops:
+            self._finish_last(pc)
+            self._open = None
+            return
+        if pc in self.starts:
+            self._finish_last(pc)
+            self._open = Segment()
+            self.segments.append(self._open)
+        if self._open is None:
+            return
+        self._finish_last(pc)
+        b = self._latest.get(pc)
+        if b is None:
+            return
+        self._last = b
+        block = self.blocks[b]
+        first, last = block.pc // self.LINE, (block.end - 1) // self.LINE
+        self._open.line_fetches += last - first + 1
+        self._open.lines.update(range(first, last + 1))
+
+    def _finish_last(self, next_pc: int) -> None:
+        """Count the block that ran last, now that the next one says where its branch went."""
+        if self._last is None or self._open is None:
+            self._last = None
+            return
+        key = (self._last, self.blocks[self._last].end == next_pc)
+        self._open.runs[key] = self._open.runs.get(key, 0) + 1
+        self._last = None
+
+    def finish(self) -> list[Segment]:
+        self._close_block()
+        self._finish_last(-1)
+        return self.segments
+
+
+__all__ = ["Block", "Insn", "LogFolder", "Segment"]

@@ -1,0 +1,99 @@
+"""Run a built firmware's stand-in with QEMU's execution log and fold the log
+into one segment per layer (`tg layers` on one input)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from tinygen.cycles.qemu_log import LogFolder
+from tinygen.errors import TinygenError
+
+LOG_FLAGS = "in_asm,exec,nochain"
+LAYER_START = "tg_model_invoke_layer"        # model.c: one call per layer under `tg layers`
+LAYER_STOP = "tg_port_counter"               # read right after each layer returns
+
+
+def symbols(elf: Path, names: tuple[str, ...], nm: str = "arm-none-eabi-nm") -> dict[str, int]:
+    """Addresses of functions (Thumb bit cleared)."""
+    out = subprocess.run([nm, str(elf)], capture_output=True, text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] in names:
+            found[parts[2]] = int(parts[0], 16) & ~1
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise TinygenError(f"{elf} has no {', '.join(missing)}", "rebuild the project with this tinygen")
+    return found
+
+
+class LoggedRun:
+    """QEMU's log through a FIFO into a LogFolder, for the life of the block."""
+
+    def __init__(self, starts: set[int], stops: set[int]):
+        self.folder = LogFolder(starts, stops)
+        self._dir = tempfile.TemporaryDirectory(prefix="tg-qemu-log-")
+        self.fifo = Path(self._dir.name) / "exec.log"
+        os.mkfifo(self.fifo)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self.error: Exception | None = None
+        self.started = time.monotonic()
+
+    @property
+    def qemu_args(self) -> tuple[str, ...]:
+        return ("-d", LOG_FLAGS, "-D", str(self.fifo))
+
+    def _read(self) -> None:
+        try:
+            with open(self.fifo, encoding="ascii", errors="replace") as f:
+                for line in f:
+                    self.folder.feed(line)
+        except Exception as e:          # noqa: BLE001 - reported by finish()
+            self.error = e
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def finish(self):
+        """After QEMU exited: the folded segments and the seconds the logged run took."""
+        self._thread.join()
+        self._dir.cleanup()
+        if self.error:
+            raise TinygenError(f"reading QEMU's execution log failed: {self.error}")
+        return self.folder.finish(), time.monotonic() - self.started
+
+    def __exit__(self, *exc):
+        if self._thread.is_alive() and exc[0] is not None:
+            with open(self.fifo, "w"):          # unblock a reader still waiting for QEMU to open the FIFO
+                pass
+
+
+def layer_segments(board, project: Path, x: bytes, timeout: float = 600.0):
+    """(blocks, one segment per layer, the device's layers, seconds of the logged run)."""
+    from tinygen.hil.client import Device
+    from tinygen.hil.link import Link
+    from tinygen.hil.target import EMU_FIRMWARE
+    from tinygen.run.qemu import Emulator
+
+    elf = Path(project) / EMU_FIRMWARE
+    addr = symbols(elf, (LAYER_START, LAYER_STOP))
+    with LoggedRun({addr[LAYER_START]}, {addr[LAYER_STOP]}) as log:
+        with Emulator(board, elf, extra_args=log.qemu_args) as url, Link.open(url) as link:
+            dev = Device(link, timeout)
+            dev.connect()
+            dev.upload(x)
+            layers, _, _ = dev.layers()
+        segments, seconds = log.finish()
+    if len(segments) != len(layers):
+        raise TinygenError(f"the execution log has {len(segments)} layer segments, the device ran {len(layers)} layers",
+                           "is the firmware built with this tinygen (tg_model_invoke_layer per layer)?")
+    return log.folder.blocks, segments, layers, seconds
+
+
+__all__ = ["LAYER_START", "LAYER_STOP", "LoggedRun", "layer_segments", "symbols"]
