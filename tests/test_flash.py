@@ -233,3 +233,19 @@ def test_flash_cli_writes_existing_project(fakebin, project, monkeypatch, capsys
     assert "no device on" in out.err
     assert [c[0] for c in fakebin.calls()] == ["openocd"]
     assert shlex.split(fakebin.calls()[0][4])[0] == "program"
+
+
+def test_flash_cli_energy_mode_does_not_ask_the_board(fakebin, project, monkeypatch, capsys):
+    """In the EnergyRunner's energy mode the board's serial goes to the runner's IO manager:
+    `tinygen flash` flashes and verifies, and does not open the port (it would fail there)."""
+    from tinygen import board as board_mod
+    from tinygen.cli import main
+
+    fakebin("openocd")
+    fake = dataclasses.replace(stm32(), serial={"port_hint": str(project / "no-such-tty")},
+                               energy={"timestamp_pin": "PF13", "runner": True})
+    monkeypatch.setattr(board_mod, "get_board", lambda name: fake)
+    assert main(["flash", "--board", "fake", "-o", str(project), "--probe", "openocd", "-q"]) == 0
+    out = capsys.readouterr()
+    assert "flashed and verified" in out.out and "EnergyRunner's IO manager" in out.out
+    assert "no device on" not in out.err

@@ -117,6 +117,10 @@ def cmd_flash(args) -> int:
     progress(f"flashing {project} to {board.name}")
     res = flash(board, project, probe=args.probe, port=args.port, log=progress)
     print(f"flashed and verified {project} on {board.name} with {res.tool}")
+    if (board.energy or {}).get("runner"):
+        print("not asking the board over its port: in energy mode its serial goes to the EnergyRunner's IO "
+              "manager (boards/README.md, 'Energy mode')")
+        return 0
     with open_device(board, project, port=args.port, timeout=args.timeout) as dev:
         info = dev.info()
     print(f"{board.name} answers: {info.get('model')} (hash {info.get('hash')}) on {info.get('port')}")
