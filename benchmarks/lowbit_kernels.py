@@ -38,6 +38,7 @@ from tinygen.board import get_board  # noqa: E402
 from tinygen.hil.deadline import add_timeout_option, run_process  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits  # noqa: E402
+from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights  # noqa: E402
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes, pack_rows  # noqa: E402
 from tinygen.ref import binary as ref_b1  # noqa: E402
 from tinygen.ref import kernels as ref_s8  # noqa: E402
@@ -66,6 +67,7 @@ class Kernel:
     case: Callable                           # case(p, rng) -> arrays (None: a NULL pointer)
     weights_arg: int = 1                     # which array holds the weights (flash bits per weight)
     scratch: Callable[[dict], int] | None = None   # int8 scratch bytes (before the output), DSP only
+    portable_scratch: bool = False           # the portable kernel takes the scratch too
     extra_sources: tuple[str, ...] = ()      # other .c files the kernel calls
 
 
@@ -145,6 +147,27 @@ KERNELS.update({f"tg_conv2d_s8_{kind}_s8": _subbyte(kind, bits, signed, shift)
                 for kind, bits, signed, shift in (("s4", 4, True, -8), ("s2", 2, True, -7), ("p4", 4, False, -11))})
 
 
+def _packed(kind: str, bits: int, shift: int) -> Kernel:
+    """tg_conv2d_<kind>_s<bits>_s8: bits-bit inputs (x + in_off in range), the packed-multiply
+    constant of random codes (tinygen.quant.pack_mul)."""
+    def case(p, rng):
+        lo = -p["in_off"]
+        codes = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), (p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]))
+        x = rng.integers(lo, lo + (1 << bits), (p["in_h"], p["in_w"], p["in_c"])).astype(np.int8)
+        return (x, pack_mul_weights(p, pack_rows(codes, bits), kind), *_requant(rng, p, shift))
+
+    def twin(p, x, packed, *rest):
+        return getattr(ref_subbyte, f"conv2d_{kind}_s{bits}_s8")(p, x, unpack_mul_weights(p, packed, kind), *rest)
+
+    return Kernel("tg_kernels_packed.h", "tg_conv2d_packed_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS),
+                  "int8_t", lambda p: _out_px(p) * p["out_c"], twin, case,
+                  scratch=lambda p: packed_scratch_bytes(p, kind), portable_scratch=True)
+
+
+KERNELS.update({f"tg_conv2d_{kind}_s{bits}_s8": _packed(kind, bits, shift) for kind, bits, shift in
+                (("u4", 4, -6), ("u2", 2, -3))})
+
+
 def kernel(name: str) -> Kernel:
     return KERNELS[name.removesuffix("_dsp")]
 
@@ -190,7 +213,7 @@ def _program(calls: list[Call]) -> str:
                 emitted[id(a), ctype] = f"a{i}_{j}"
                 out.append(_c_array(f"a{i}_{j}", ctype, a))
             args.append(emitted[id(a), ctype])
-        if c.name.endswith("_dsp") and k.scratch is not None:
+        if (c.name.endswith("_dsp") or k.portable_scratch) and k.scratch is not None:
             out.append(f"static int8_t s{i}[{max(k.scratch(c.p), 1)}] __attribute__((aligned(8)));\n")
             args.append(f"s{i}")
         n = k.out_size(c.p)

@@ -1,0 +1,96 @@
+"""Weights of the packed-multiply kernels (firmware/kernels/tg_kernels_packed.h, LOWBIT.md).
+
+The kernels tg_conv2d_u4_s4_s8 and tg_conv2d_u2_s2_s8 multiply a word of P activations
+(lanes S bits apart, lowest lane first) by a word of P weight codes in reverse lane order:
+bits (P-1)S .. PS-1 of the 64-bit product hold the P products' sum. Codes are stored
+unsigned, c + 2^(bits-1), so that no lane borrows; the kernel subtracts 2^(bits-1) times the
+sum of the activations. Per tap the in_c channels fill ceil(in_c / P) words, the last one
+zero beyond in_c.
+
+The packed constant (uint32): corr[O4] (int32: -pad_u * the sum of the channel's integer
+weights over every tap, pad_u = in_off + zero point), then per group of 4 output channels
+and per field word j, the 4 channels' weight words; O4 = out_c rounded up to 4, the extra
+channels' words zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinygen.quant.pack_subbyte import odd_weights, unpack_rows
+
+
+@dataclass(frozen=True)
+class MulLayout:
+    bits: int       # weight and activation bits at most
+    lanes: int      # P: products per multiply
+    spacing: int    # S: bits between lanes
+    block: int      # words summed before a field is read
+
+    def check(self) -> None:
+        """No lane can carry into the next within a block (tg_kernels_packed.h's bound)."""
+        top = (1 << self.bits) - 1
+        assert self.lanes * self.block * top * top < 1 << self.spacing
+        assert (self.lanes - 1) * self.spacing + self.bits <= 32
+
+
+# the C constants TG_PACKED_U4_* / TG_PACKED_U2_*
+LAYOUTS = {"u4": MulLayout(4, 3, 14, 24), "u2": MulLayout(2, 4, 10, 28)}
+
+
+def steps(p: dict, kind: str) -> int:
+    """Words of one pixel's packed field (tg_conv2d_packed_steps)."""
+    lanes = LAYOUTS[kind].lanes
+    return p["kernel_h"] * p["kernel_w"] * -(-p["in_c"] // lanes)
+
+
+def packed_scratch_bytes(p: dict, kind: str) -> int:
+    """tg_conv2d_packed_buffer_size: one pixel's packed field."""
+    return 4 * steps(p, kind)
+
+
+def integer_weights(p: dict, rows, bits: int) -> np.ndarray:
+    """s4 / s2 rows -> (codes, integer weights) [out_c][kh][kw][in_c] (2c + 1 with odd)."""
+    shape = (p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"])
+    codes = unpack_rows(rows, bits, shape[1] * shape[2] * shape[3]).reshape(shape)
+    return codes, (odd_weights(codes) if p["odd"] else codes)
+
+
+def pack_mul_weights(p: dict, rows, kind: str) -> np.ndarray:
+    """The packed constant of a layer whose weights are s4 / s2 rows (pack_subbyte)."""
+    lay = LAYOUTS[kind]
+    codes, w = integer_weights(p, rows, lay.bits)
+    o, kh, kw, c = codes.shape
+    o4, words = -(-o // 4) * 4, -(-c // lay.lanes)
+    pad_u = p["in_off"] - p["input_offset"]
+    corr = np.zeros(o4, np.int64)
+    corr[:o] = -pad_u * w.reshape(o, -1).sum(axis=1)
+    lanes = np.zeros((o4, kh, kw, words * lay.lanes), np.uint64)
+    lanes[:o, :, :, :c] = codes + (1 << (lay.bits - 1))
+    lanes = lanes.reshape(o4, kh * kw * words, lay.lanes)
+    shifts = np.array([(lay.lanes - 1 - i) * lay.spacing for i in range(lay.lanes)], np.uint64)
+    wordv = (lanes << shifts).sum(axis=2).astype(np.uint32)             # [o4][steps]
+    groups = wordv.reshape(o4 // 4, 4, -1).transpose(0, 2, 1).reshape(-1)
+    return np.concatenate([corr.astype(np.int32).view(np.uint32), groups])
+
+
+def unpack_mul_weights(p: dict, packed, kind: str) -> np.ndarray:
+    """The s4 / s2 rows a packed constant was built from (pack_mul_weights' inverse)."""
+    from tinygen.quant.pack_subbyte import pack_rows
+
+    lay = LAYOUTS[kind]
+    o, c = p["out_c"], p["in_c"]
+    o4, n = -(-o // 4) * 4, steps(p, kind)
+    words = np.asarray(packed, np.uint32)[o4:].reshape(o4 // 4, n, 4).transpose(0, 2, 1).reshape(o4, n)
+    shifts = np.array([(lay.lanes - 1 - i) * lay.spacing for i in range(lay.lanes)], np.uint64)
+    lanes = (words[:, :, None].astype(np.uint64) >> shifts) & ((1 << lay.spacing) - 1)
+    lanes = lanes.reshape(o4, p["kernel_h"] * p["kernel_w"], -1)[:o, :, :c].astype(np.int64)
+    return pack_rows((lanes - (1 << (lay.bits - 1))).reshape(o, -1), lay.bits)
+
+
+for _lay in LAYOUTS.values():
+    _lay.check()
+
+__all__ = ["LAYOUTS", "MulLayout", "integer_weights", "pack_mul_weights", "packed_scratch_bytes", "steps", "unpack_mul_weights"]
