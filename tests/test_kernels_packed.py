@@ -111,7 +111,7 @@ def test_pack_mul_weights_layout(kind):
             tap, t = divmod(j, words)
             for i in range(lay.lanes):
                 ch = t * lay.lanes + i
-                lane = (word >> ((lay.lanes - 1 - i) * lay.spacing)) & ((1 << lay.spacing) - 1)
+                lane = (word >> lay.weight_shifts[i]) & ((1 << lay.bits) - 1)
                 want = codes[o, tap * 5 + ch] + (1 << (lay.bits - 1)) if o < 6 and ch < 5 else 0
                 assert lane == want, (o, j, i)
 

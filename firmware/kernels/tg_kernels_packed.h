@@ -50,9 +50,9 @@ typedef struct {
 #define TG_PACKED_U4_LANES 3
 #define TG_PACKED_U4_SPACING 14
 #define TG_PACKED_U4_BLOCK 24       /* 3 * 24 * 15 * 15 = 16200 < 2^14 */
-#define TG_PACKED_U2_LANES 4
-#define TG_PACKED_U2_SPACING 10
-#define TG_PACKED_U2_BLOCK 28       /* 4 * 28 * 3 * 3 = 1008 < 2^10 */
+#define TG_PACKED_U2_LANES 4        /* 2 per int16 half */
+#define TG_PACKED_U2_SPACING 13     /* within a half: lanes at bits 0, 13, 16, 29 */
+#define TG_PACKED_U2_BLOCK 224      /* 4 * 224 * 3 * 3 = 8064 < 2^13 */
 
 /* Words of one pixel's packed field: kernel_h * kernel_w * ceil(in_c / lanes). */
 static inline int32_t tg_conv2d_packed_steps(const tg_conv2d_packed_params_t *p, int32_t lanes)

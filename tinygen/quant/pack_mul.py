@@ -1,8 +1,11 @@
 """Weights of the packed-multiply kernels (firmware/kernels/tg_kernels_packed.h, LOWBIT.md).
 
-The kernels tg_conv2d_u4_s4_s8 and tg_conv2d_u2_s2_s8 multiply a word of P activations
-(lanes S bits apart, lowest lane first) by a word of P weight codes in reverse lane order:
-bits (P-1)S .. PS-1 of the 64-bit product hold the P products' sum. Codes are stored
+The kernels tg_conv2d_u4_s4_s8 and tg_conv2d_u2_s2_s8 multiply a word of P activations by a
+word of P weight codes laid out so that one field of the product holds the P products' sum:
+u4, 3 lanes 14 bits apart (activations at bits 0, 14, 28, weights reversed: 28, 14, 0), one
+32x32 -> 64-bit UMLAL, the sum in bits 28..41; u2, 2 lanes per int16 half 13 bits apart
+(activations at bits 0, 13 | 16, 29, weights at 13, 0 | 29, 16), one SMLAD, the sum in bits
+13..25. Codes are stored
 unsigned, c + 2^(bits-1), so that no lane borrows; the kernel subtracts 2^(bits-1) times the
 sum of the activations. Per tap the in_c channels fill ceil(in_c / P) words, the last one
 zero beyond in_c.
@@ -25,19 +28,27 @@ from tinygen.quant.pack_subbyte import odd_weights, unpack_rows
 @dataclass(frozen=True)
 class MulLayout:
     bits: int       # weight and activation bits at most
-    lanes: int      # P: products per multiply
-    spacing: int    # S: bits between lanes
+    act_shifts: tuple[int, ...]     # bit position of activation lane i in a field word
+    weight_shifts: tuple[int, ...]  # bit position of weight lane i in a weight word
+    field: int      # the products' sum is bits field .. field + width - 1 of the sum
+    width: int
     block: int      # words summed before a field is read
 
+    @property
+    def lanes(self) -> int:
+        return len(self.act_shifts)
+
     def check(self) -> None:
-        """No lane can carry into the next within a block (tg_kernels_packed.h's bound)."""
+        """No field can carry into the next within a block (tg_kernels_packed.h's bound), and
+        every lane fits its word."""
         top = (1 << self.bits) - 1
-        assert self.lanes * self.block * top * top < 1 << self.spacing
-        assert (self.lanes - 1) * self.spacing + self.bits <= 32
+        assert self.lanes * self.block * top * top < 1 << self.width
+        assert max(self.act_shifts + self.weight_shifts) + self.bits <= 32
 
 
 # the C constants TG_PACKED_U4_* / TG_PACKED_U2_*
-LAYOUTS = {"u4": MulLayout(4, 3, 14, 24), "u2": MulLayout(2, 4, 10, 28)}
+LAYOUTS = {"u4": MulLayout(4, (0, 14, 28), (28, 14, 0), 28, 14, 24),
+           "u2": MulLayout(2, (0, 13, 16, 29), (13, 0, 29, 16), 13, 13, 224)}
 
 
 def steps(p: dict, kind: str) -> int:
@@ -70,7 +81,7 @@ def pack_mul_weights(p: dict, rows, kind: str) -> np.ndarray:
     lanes = np.zeros((o4, kh, kw, words * lay.lanes), np.uint64)
     lanes[:o, :, :, :c] = codes + (1 << (lay.bits - 1))
     lanes = lanes.reshape(o4, kh * kw * words, lay.lanes)
-    shifts = np.array([(lay.lanes - 1 - i) * lay.spacing for i in range(lay.lanes)], np.uint64)
+    shifts = np.array(lay.weight_shifts, np.uint64)
     wordv = (lanes << shifts).sum(axis=2).astype(np.uint32)             # [o4][steps]
     groups = wordv.reshape(o4 // 4, 4, -1).transpose(0, 2, 1).reshape(-1)
     return np.concatenate([corr.astype(np.int32).view(np.uint32), groups])
@@ -84,8 +95,8 @@ def unpack_mul_weights(p: dict, packed, kind: str) -> np.ndarray:
     o, c = p["out_c"], p["in_c"]
     o4, n = -(-o // 4) * 4, steps(p, kind)
     words = np.asarray(packed, np.uint32)[o4:].reshape(o4 // 4, n, 4).transpose(0, 2, 1).reshape(o4, n)
-    shifts = np.array([(lay.lanes - 1 - i) * lay.spacing for i in range(lay.lanes)], np.uint64)
-    lanes = (words[:, :, None].astype(np.uint64) >> shifts) & ((1 << lay.spacing) - 1)
+    shifts = np.array(lay.weight_shifts, np.uint64)
+    lanes = (words[:, :, None].astype(np.uint64) >> shifts) & ((1 << lay.bits) - 1)
     lanes = lanes.reshape(o4, p["kernel_h"] * p["kernel_w"], -1)[:o, :, :c].astype(np.int64)
     return pack_rows((lanes - (1 << (lay.bits - 1))).reshape(o, -1), lay.bits)
 
