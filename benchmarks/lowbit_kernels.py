@@ -351,6 +351,8 @@ def fc(in_f: int, out_f: int, **extra) -> dict:
 B1_IN = {"pad_value": 1, "output_offset": 0, "act_min": -128, "act_max": 127}
 S8_IN = {"depth_multiplier": 1, "input_offset": 3, "output_offset": -5, "act_min": -128, "act_max": 127}
 SUB_IN = {"input_offset": 3, "output_offset": -5, "act_min": -128, "act_max": 127}    # + odd, zero_code
+# the packed-multiply kernels' inputs as the compiler gives them: uniform k-bit, zero point 0
+PACKED_IN = {"input_offset": 0, "in_off": 0, "output_offset": -5, "act_min": -128, "act_max": 127, "odd": 0}
 
 
 @dataclass(frozen=True)
@@ -376,13 +378,20 @@ ROWS: list[Row] = [
       for shape, make in (("3x3 conv 64->64 8x8", lambda **e: conv(64, 64, 8, **e)),
                           ("1x1 conv 64->64 8x8", lambda **e: conv(64, 64, 8, k=1, **e)),
                           ("FC 256->256", lambda **e: fc(256, 256, **e)))],
+    # the packed-multiply kernels (new, issue 20) on the s4 / s2 rows' shapes, uniform inputs
+    *[Row(f"tg_conv2d_{kind}_s8", shape, make(**PACKED_IN))
+      for kind in ("u4_s4", "u2_s2")
+      for shape, make in (("3x3 conv 64->64 8x8", lambda **e: conv(64, 64, 8, **e)),
+                          ("1x1 conv 64->64 8x8", lambda **e: conv(64, 64, 8, k=1, **e)),
+                          ("FC 256->256", lambda **e: fc(256, 256, **e)))],
 ]
 BASELINE = "tg_conv2d_s8"
 
 
 def _s8_params(p: dict) -> dict:
     """The int8 baseline's params for a row's geometry."""
-    geometry = {k: v for k, v in p.items() if k not in B1_IN and k not in S8_IN and k not in ("odd", "zero_code")}
+    geometry = {k: v for k, v in p.items()
+                if k not in B1_IN and k not in S8_IN and k not in ("odd", "zero_code", "in_off")}
     return {**geometry, **S8_IN}
 
 

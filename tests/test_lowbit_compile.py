@@ -40,7 +40,7 @@ EXPECTED_KERNELS = {
     "binaryconnect": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_b1_s8_dsp", "tg_conv2d_s8_b1_s8_dsp",
                       "tg_fully_connected_s8_dsp"],
     "pow2": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_p4_s8_dsp", "tg_conv2d_s8_p4_s8_dsp", "tg_fully_connected_s8_dsp"],
-    "w4a4": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_s4_s8_dsp", "tg_conv2d_s8_s4_s8_dsp", "tg_fully_connected_s8_dsp"],
+    "w4a4": ["tg_conv2d_s8_dsp", "tg_conv2d_u4_s4_s8_dsp", "tg_conv2d_u4_s4_s8_dsp", "tg_fully_connected_s8_dsp"],
 }
 NOMINAL_BITS = {"bnn": [8, 1, 1, 8], "binaryconnect": [8, 1, 1, 8], "pow2": [8, 4, 4, 8], "w4a4": [8, 4, 4, 8]}
 
