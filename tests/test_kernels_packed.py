@@ -23,7 +23,7 @@ from kernel_lib import assert_same
 from test_kernels import SETTINGS, _requant_arrays
 from test_kernels_subbyte import subbyte_geometry
 
-from tinygen.quant.pack_mul import LAYOUTS, pack_mul_weights, packed_scratch_bytes, steps, unpack_mul_weights
+from tinygen.quant.pack_mul import LAYOUTS, flash_bits_per_weight, pack_mul_weights, packed_scratch_bytes, steps, unpack_mul_weights
 from tinygen.quant.pack_subbyte import pack_rows
 from tinygen.ref import subbyte as ref
 
@@ -103,6 +103,7 @@ def test_pack_mul_weights_layout(kind):
     n = steps(p, kind)
     assert n == 3 * words and packed.size == 8 + 8 * n
     assert np.array_equal(unpack_mul_weights(p, packed, kind), pack_rows(codes, lay.bits))
+    assert flash_bits_per_weight(p, kind) == packed.nbytes * 8 / codes.size
     corr = packed[:8].view(np.int32)
     assert corr[:6].tolist() == (-(3 + 1) * codes.sum(axis=1)).tolist() and corr[6:].tolist() == [0, 0]
     for o in range(8):

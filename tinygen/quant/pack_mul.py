@@ -62,6 +62,13 @@ def packed_scratch_bytes(p: dict, kind: str) -> int:
     return 4 * steps(p, kind)
 
 
+def flash_bits_per_weight(p: dict, kind: str) -> float:
+    """Flash bits per weight of the packed constant (weight words and corr), the figure a
+    fit-aware kernel choice sets against the kernel's instructions."""
+    o4 = -(-p["out_c"] // 4) * 4
+    return 32 * (o4 + o4 * steps(p, kind)) / (p["out_c"] * p["kernel_h"] * p["kernel_w"] * p["in_c"])
+
+
 def integer_weights(p: dict, rows, bits: int) -> np.ndarray:
     """s4 / s2 rows -> (codes, integer weights) [out_c][kh][kw][in_c] (2c + 1 with odd)."""
     shape = (p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"])
@@ -104,4 +111,4 @@ def unpack_mul_weights(p: dict, packed, kind: str) -> np.ndarray:
 for _lay in LAYOUTS.values():
     _lay.check()
 
-__all__ = ["LAYOUTS", "MulLayout", "integer_weights", "pack_mul_weights", "packed_scratch_bytes", "steps", "unpack_mul_weights"]
+__all__ = ["LAYOUTS", "MulLayout", "flash_bits_per_weight", "integer_weights", "pack_mul_weights", "packed_scratch_bytes", "steps", "unpack_mul_weights"]
