@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from tinygen.board import get_board  # noqa: E402
 from tinygen.hil.deadline import add_timeout_option, run_process  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch  # noqa: E402
-from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits  # noqa: E402
+from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks  # noqa: E402
 from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights  # noqa: E402
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes, pack_rows  # noqa: E402
 from tinygen.ref import binary as ref_b1  # noqa: E402
@@ -166,6 +166,27 @@ def _packed(kind: str, bits: int, shift: int) -> Kernel:
 
 KERNELS.update({f"tg_conv2d_{kind}_s{bits}_s8": _packed(kind, bits, shift) for kind, bits, shift in
                 (("u4", 4, -6), ("u2", 2, -3))})
+
+
+def _b1x8_case(p, rng):
+    x, words, *requant = KERNELS["tg_conv2d_s8_b1_s8"].case(p, rng)
+    return (x, pack_byte_masks(p, words), *requant)
+
+
+def _b1x8_twin(p, x, packed, *rest):
+    """conv2d_s8_b1_s8 on the binary weights the byte masks stand for."""
+    o, k = p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]
+    o4, n = -(-o // 4) * 4, -(-k // 4)
+    masks = np.asarray(packed, np.uint32)[o4:].reshape(o4 // 4, n, 4).transpose(0, 2, 1).reshape(o4, n)
+    keep = ((masks[:, :, None] >> np.array([0, 8, 16, 24], np.uint32)) & 0xFF).reshape(o4, -1)[:o, :k]
+    w = np.where(keep > 0, 1, -1).reshape(o, p["kernel_h"], p["kernel_w"], p["in_c"])
+    return ref_b1.conv2d_s8_b1_s8(p, x, pack_binary_weights(w), *rest)
+
+
+# binary weights as byte masks (DSP only: its portable twin is tg_conv2d_s8_b1_s8)
+KERNELS["tg_conv2d_s8_b1x8_s8"] = Kernel(
+    "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS), "int8_t",
+    lambda p: _out_px(p) * p["out_c"], _b1x8_twin, _b1x8_case)
 
 
 def kernel(name: str) -> Kernel:

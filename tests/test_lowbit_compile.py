@@ -37,7 +37,7 @@ needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason=
 EXPECTED_KERNELS = {
     "bnn": ["tg_conv2d_s8_s8_b1_dsp", "tg_conv2d_b1_b1_b1_dsp", "tg_conv2d_b1_b1_b1_dsp", "tg_unpack_b1_s8",
             "tg_fully_connected_s8_dsp"],
-    "binaryconnect": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_b1_s8_dsp", "tg_conv2d_s8_b1_s8_dsp",
+    "binaryconnect": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_b1x8_s8_dsp", "tg_conv2d_s8_b1x8_s8_dsp",
                       "tg_fully_connected_s8_dsp"],
     "pow2": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_p4_s8_dsp", "tg_conv2d_s8_p4_s8_dsp", "tg_fully_connected_s8_dsp"],
     "w4a4": ["tg_conv2d_s8_dsp", "tg_conv2d_u4_s4_s8_dsp", "tg_conv2d_u4_s4_s8_dsp", "tg_fully_connected_s8_dsp"],

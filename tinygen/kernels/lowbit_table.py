@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from tinygen.quant.pack_b1 import byte_masks_fit, pack_byte_masks
 from tinygen.quant.pack_mul import LAYOUTS, pack_mul_weights, packed_scratch_bytes
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes
 
@@ -28,6 +29,16 @@ _DSP = frozenset({"dsp"})
 
 def _pack_mul(p: dict, consts: dict, kind: str):
     return pack_mul_weights(p, consts["weight"], kind)
+
+
+def _pack_masks(p: dict, consts: dict):
+    return pack_byte_masks(p, consts["weight"])
+
+
+def _masks_fit(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    return byte_masks_fit(kernel_params(graph, node))
 
 
 def _packed_input(graph, node, bits: int) -> bool:
@@ -55,7 +66,13 @@ def lowbit_kernels(KernelSpec) -> tuple:
                     ref_roles=_REQUANT, accepts=partial(_packed_input, bits=LAYOUTS[kind].bits))
 
     b1 = ("b1", 1)
-    specs = []
+    # binary weights x int8 as byte masks (AND + USADA8): measured faster than the add-only
+    # kernel and than int8 (benchmarks/lowbit_kernels.py); DSP only, its twin the b1 kernel's
+    specs = [KernelSpec("tg_conv2d_s8_b1x8_s8_dsp", "conv2d", act_dtype="int8", in_dtype="int8", weight_dtype="b1",
+                        weight_bits=1, requires=_DSP, struct="tg_conv2d_params_t",
+                        const_roles=("packed",) + _REQUANT[1:], source="kernels/tg_conv2d_s8_b1x8_s8_dsp.c",
+                        twin="conv2d_s8_b1_s8", headers=_B1_HEADERS, pack=_pack_masks, ref_roles=_REQUANT,
+                        accepts=_masks_fit)]
     for dsp in (True, False):
         specs += [
             spec("tg_conv2d_b1_b1_s8", "b1", b1, "int8", "tg_conv2d_b1_params_t", _REQUANT, _B1_HEADERS, dsp),
