@@ -392,6 +392,9 @@ ROWS: list[Row] = [
     Row("tg_conv2d_b1_b1_b1", "FC 256->256", fc(256, 256, **B1_IN)),
     Row("tg_conv2d_s8_b1_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **S8_IN)),
     Row("tg_conv2d_s8_b1_s8", "FC 256->256", fc(256, 256, **S8_IN)),
+    # binary weights as byte masks (new, issue 20; DSP only)
+    Row("tg_conv2d_s8_b1x8_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **S8_IN)),
+    Row("tg_conv2d_s8_b1x8_s8", "FC 256->256", fc(256, 256, **S8_IN)),
     Row("tg_conv2d_s8_s8_b1", "3x3 conv 3->32 16x16 (BNN first layer)", conv(3, 32, 16, **S8_IN)),
     *[Row(f"tg_conv2d_s8_{kind}_s8", f"{shape}{' ' + note if note else ''}", make(**SUB_IN, **flags))
       for kind, note, flags in (("s4", "", {"odd": 0, "zero_code": 0}), ("s4", "(dorefa odd)", {"odd": 1, "zero_code": 0}),
@@ -420,7 +423,7 @@ def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_T
     index = []
     rng = np.random.default_rng(0)
     for r in rows:
-        names = [r.kernel] + ([f"{r.kernel}_dsp"] if (KERNEL_DIR / f"{r.kernel}_dsp.c").exists() else [])
+        names = [n for n in (r.kernel, f"{r.kernel}_dsp") if (KERNEL_DIR / f"{n}.c").exists()]
         s8 = _s8_params(r.p)
         arrays = kernel(r.kernel).case(r.p, rng)
         s8_arrays = KERNELS[BASELINE].case(s8, rng)
@@ -437,7 +440,7 @@ def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_T
             if not np.array_equal(want.astype(c.result.dtype), c.result):
                 raise SystemExit(f"{c.name} on {r.shape}: the stand-in's output differs from the numpy twin")
             entry["instructions"][c.name] = c.instructions
-        w = row_calls[0].arrays[kernel(r.kernel).weights_arg]
+        w = row_calls[0].arrays[kernel(r.kernel).weights_arg]      # (a packed constant: its weight words)
         entry["bits_per_weight"] = w.nbytes * 8 / (macs // _out_px(r.p))
         report.append(entry)
     return report
