@@ -42,6 +42,7 @@ from tinygen.hil.deadline import add_timeout_option  # noqa: E402
 
 from tinygen.board import get_board  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits  # noqa: E402
+from tinygen.quant.pack_mul import pack_mul_weights  # noqa: E402
 from tinygen.quant.pack_planes import pack_planes, planes_bias_correction, planes_input, switch_weights  # noqa: E402
 from tinygen.quant.pack_subbyte import pack_rows  # noqa: E402
 from tinygen.ref import bitserial as ref_bitserial  # noqa: E402
@@ -74,12 +75,13 @@ class Switch:
     a_bits: int                  # 8: int8 activations (in_off 128); 1 with binary: +-1 packed
     separate: str                # the separate-storage build's kernel (DSP variant measured)
     binary_input: bool = False   # w1a1: XNOR reference row, no bit-serial call
+    packed: str | None = None    # the packed-multiply kernel (issue 20) a separate build now uses
 
 
 SWITCHES = [
     Switch("w8a8", 8, 8, "tg_conv2d_s8"),
-    Switch("w4a4", 4, 4, "tg_conv2d_s8_s4_s8"),
-    Switch("w2a2", 2, 2, "tg_conv2d_s8_s2_s8"),
+    Switch("w4a4", 4, 4, "tg_conv2d_s8_s4_s8", packed="tg_conv2d_u4_s4_s8"),
+    Switch("w2a2", 2, 2, "tg_conv2d_s8_s2_s8", packed="tg_conv2d_u2_s2_s8"),
     Switch("w1a8", 1, 8, "tg_conv2d_s8_b1_s8"),
     Switch("w1a1", 1, 1, "tg_conv2d_b1_b1_s8", binary_input=True),
 ]
@@ -112,6 +114,13 @@ def _separate_call(s: Switch, geom: dict, codes: np.ndarray, x: np.ndarray, rng)
     return Call(f"{s.separate}_dsp", p, (x, pack_rows(w.reshape(n, -1), s.w_bits), *requant), s.name)
 
 
+def _packed_call(s: Switch, sep: Call) -> Call:
+    """The packed-multiply kernel on the separate call's input, weights and requantization."""
+    p = {**{k: v for k, v in sep.p.items() if k != "zero_code"}, "in_off": 0}
+    x, rows, *requant = sep.arrays
+    return Call(f"{s.packed}_dsp", p, (x, pack_mul_weights(p, rows, s.packed.split("_")[2]), *requant), s.name)
+
+
 def _planes_call(s: Switch, geom: dict, codes: np.ndarray, planes: np.ndarray, x: np.ndarray, rng) -> Call:
     zp = ZP_INT8 if s.a_bits == 8 else 0
     in_off, a = planes_input(s.a_bits, zp)
@@ -137,6 +146,8 @@ def layer_calls(geom: dict, rng) -> tuple[list[Call], np.ndarray]:
         if not s.binary_input:
             calls.append(_planes_call(s, geom, codes, planes, x, rng))
         calls.append(_separate_call(s, geom, codes, x, rng))
+        if s.packed:
+            calls.append(_packed_call(s, calls[-1]))
     return calls, planes
 
 
@@ -156,7 +167,7 @@ def measure(board_name: str, layers: list[str], work: Path, timeout: float = RUN
         macs = _out_px(geom) * geom["out_c"] * geom["kernel_h"] * geom["kernel_w"] * geom["in_c"]
         bits = {s.name: s.w_bits for s in SWITCHES}     # w1a8 and w1a1 share the binary weights
         separate_total = sum({bits[c.label]: _weight_bytes(c) for c in calls
-                              if not c.name.startswith(PLANES_KERNEL)}.values())
+                              if not c.name.startswith((PLANES_KERNEL, "tg_conv2d_u"))}.values())
         for c in calls:
             want = np.asarray(kernel(c.name).twin(c.p, *c.arrays)).reshape(-1)
             if not np.array_equal(want.astype(c.result.dtype), c.result):
@@ -165,7 +176,10 @@ def measure(board_name: str, layers: list[str], work: Path, timeout: float = RUN
             mine = {c.name: c for c in calls if c.label == s.name}
             sep = mine[f"{s.separate}_dsp"]
             bs = mine.get(f"{PLANES_KERNEL}_dsp")
+            packed = mine.get(f"{s.packed}_dsp")
             report.append({
+                "packed_kernel": packed and packed.name, "packed_instructions": packed and packed.instructions,
+                "packed_weight_bytes": packed and _weight_bytes(packed),
                 "layer": shape, "switch": s.name, "macs": macs,
                 "bitserial_instructions": None if bs is None else bs.instructions,
                 "separate_kernel": sep.name, "separate_instructions": sep.instructions,
@@ -181,14 +195,16 @@ def _per_mac(v, macs) -> str:
 def print_table(board, rows: list[dict]) -> None:
     print(f"\n{board.name} stand-in ({board.emulator['machine']}, {board.core}): executed instructions per MAC; "
           f"weight flash bytes (nested: 8 planes shared by every switch; separate: this switch's own, all switches')")
-    print(f"  {'layer':<24} {'switch':<6} {'bit-serial':>10} {'separate':>9} {'ratio':>6}  {'separate kernel':<26} "
-          f"{'nested B':>9} {'switch B':>9} {'sep. all B':>10}")
+    print("  (packed: the packed-multiply kernel, new in issue 20, beside the separate build's old kernel; "
+          "packed B: its weight words)")
+    print(f"  {'layer':<24} {'switch':<6} {'bit-serial':>10} {'separate':>9} {'packed':>7} {'ratio':>6}  "
+          f"{'separate kernel':<26} {'nested B':>9} {'switch B':>9} {'packed B':>9} {'sep. all B':>10}")
     for r in rows:
-        bs, sep = r["bitserial_instructions"], r["separate_instructions"]
+        bs, sep, pk = r["bitserial_instructions"], r["separate_instructions"], r["packed_instructions"]
         ratio = "-" if bs is None else f"{bs / sep:.2f}"
         print(f"  {r['layer']:<24} {r['switch']:<6} {_per_mac(bs, r['macs']):>10} {_per_mac(sep, r['macs']):>9} "
-              f"{ratio:>6}  {r['separate_kernel']:<26} {r['nested_weight_bytes']:>9} {r['switch_weight_bytes']:>9} "
-              f"{r['separate_total_weight_bytes']:>10}")
+              f"{_per_mac(pk, r['macs']):>7} {ratio:>6}  {r['separate_kernel']:<26} {r['nested_weight_bytes']:>9} "
+              f"{r['switch_weight_bytes']:>9} {r['packed_weight_bytes'] or '-':>9} {r['separate_total_weight_bytes']:>10}")
 
 
 def main(argv=None) -> int:

@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 from tinygen.board import get_board  # noqa: E402
 from tinygen.hil.deadline import add_timeout_option, run_process  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch  # noqa: E402
-from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits  # noqa: E402
+from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks  # noqa: E402
+from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights  # noqa: E402
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes, pack_rows  # noqa: E402
 from tinygen.ref import binary as ref_b1  # noqa: E402
 from tinygen.ref import kernels as ref_s8  # noqa: E402
@@ -66,6 +67,7 @@ class Kernel:
     case: Callable                           # case(p, rng) -> arrays (None: a NULL pointer)
     weights_arg: int = 1                     # which array holds the weights (flash bits per weight)
     scratch: Callable[[dict], int] | None = None   # int8 scratch bytes (before the output), DSP only
+    portable_scratch: bool = False           # the portable kernel takes the scratch too
     extra_sources: tuple[str, ...] = ()      # other .c files the kernel calls
 
 
@@ -145,6 +147,48 @@ KERNELS.update({f"tg_conv2d_s8_{kind}_s8": _subbyte(kind, bits, signed, shift)
                 for kind, bits, signed, shift in (("s4", 4, True, -8), ("s2", 2, True, -7), ("p4", 4, False, -11))})
 
 
+def _packed(kind: str, bits: int, shift: int) -> Kernel:
+    """tg_conv2d_<kind>_s<bits>_s8: bits-bit inputs (x + in_off in range), the packed-multiply
+    constant of random codes (tinygen.quant.pack_mul)."""
+    def case(p, rng):
+        lo = -p["in_off"]
+        codes = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), (p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]))
+        x = rng.integers(lo, lo + (1 << bits), (p["in_h"], p["in_w"], p["in_c"])).astype(np.int8)
+        return (x, pack_mul_weights(p, pack_rows(codes, bits), kind), *_requant(rng, p, shift))
+
+    def twin(p, x, packed, *rest):
+        return getattr(ref_subbyte, f"conv2d_{kind}_s{bits}_s8")(p, x, unpack_mul_weights(p, packed, kind), *rest)
+
+    return Kernel("tg_kernels_packed.h", "tg_conv2d_packed_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS),
+                  "int8_t", lambda p: _out_px(p) * p["out_c"], twin, case,
+                  scratch=lambda p: packed_scratch_bytes(p, kind), portable_scratch=True)
+
+
+KERNELS.update({f"tg_conv2d_{kind}_s{bits}_s8": _packed(kind, bits, shift) for kind, bits, shift in
+                (("u4", 4, -6), ("u2", 2, -3))})
+
+
+def _b1x8_case(p, rng):
+    x, words, *requant = KERNELS["tg_conv2d_s8_b1_s8"].case(p, rng)
+    return (x, pack_byte_masks(p, words), *requant)
+
+
+def _b1x8_twin(p, x, packed, *rest):
+    """conv2d_s8_b1_s8 on the binary weights the byte masks stand for."""
+    o, k = p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]
+    o4, n = -(-o // 4) * 4, -(-k // 4)
+    masks = np.asarray(packed, np.uint32)[o4:].reshape(o4 // 4, n, 4).transpose(0, 2, 1).reshape(o4, n)
+    keep = ((masks[:, :, None] >> np.array([0, 8, 16, 24], np.uint32)) & 0xFF).reshape(o4, -1)[:o, :k]
+    w = np.where(keep > 0, 1, -1).reshape(o, p["kernel_h"], p["kernel_w"], p["in_c"])
+    return ref_b1.conv2d_s8_b1_s8(p, x, pack_binary_weights(w), *rest)
+
+
+# binary weights as byte masks (DSP only: its portable twin is tg_conv2d_s8_b1_s8)
+KERNELS["tg_conv2d_s8_b1x8_s8"] = Kernel(
+    "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS), "int8_t",
+    lambda p: _out_px(p) * p["out_c"], _b1x8_twin, _b1x8_case)
+
+
 def kernel(name: str) -> Kernel:
     return KERNELS[name.removesuffix("_dsp")]
 
@@ -190,7 +234,7 @@ def _program(calls: list[Call]) -> str:
                 emitted[id(a), ctype] = f"a{i}_{j}"
                 out.append(_c_array(f"a{i}_{j}", ctype, a))
             args.append(emitted[id(a), ctype])
-        if c.name.endswith("_dsp") and k.scratch is not None:
+        if (c.name.endswith("_dsp") or k.portable_scratch) and k.scratch is not None:
             out.append(f"static int8_t s{i}[{max(k.scratch(c.p), 1)}] __attribute__((aligned(8)));\n")
             args.append(f"s{i}")
         n = k.out_size(c.p)
@@ -328,6 +372,8 @@ def fc(in_f: int, out_f: int, **extra) -> dict:
 B1_IN = {"pad_value": 1, "output_offset": 0, "act_min": -128, "act_max": 127}
 S8_IN = {"depth_multiplier": 1, "input_offset": 3, "output_offset": -5, "act_min": -128, "act_max": 127}
 SUB_IN = {"input_offset": 3, "output_offset": -5, "act_min": -128, "act_max": 127}    # + odd, zero_code
+# the packed-multiply kernels' inputs as the compiler gives them: uniform k-bit, zero point 0
+PACKED_IN = {"input_offset": 0, "in_off": 0, "output_offset": -5, "act_min": -128, "act_max": 127, "odd": 0}
 
 
 @dataclass(frozen=True)
@@ -346,10 +392,19 @@ ROWS: list[Row] = [
     Row("tg_conv2d_b1_b1_b1", "FC 256->256", fc(256, 256, **B1_IN)),
     Row("tg_conv2d_s8_b1_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **S8_IN)),
     Row("tg_conv2d_s8_b1_s8", "FC 256->256", fc(256, 256, **S8_IN)),
+    # binary weights as byte masks (new, issue 20; DSP only)
+    Row("tg_conv2d_s8_b1x8_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **S8_IN)),
+    Row("tg_conv2d_s8_b1x8_s8", "FC 256->256", fc(256, 256, **S8_IN)),
     Row("tg_conv2d_s8_s8_b1", "3x3 conv 3->32 16x16 (BNN first layer)", conv(3, 32, 16, **S8_IN)),
     *[Row(f"tg_conv2d_s8_{kind}_s8", f"{shape}{' ' + note if note else ''}", make(**SUB_IN, **flags))
       for kind, note, flags in (("s4", "", {"odd": 0, "zero_code": 0}), ("s4", "(dorefa odd)", {"odd": 1, "zero_code": 0}),
                                 ("s2", "", {"odd": 0, "zero_code": 0}), ("p4", "(zero code)", {"odd": 0, "zero_code": 1}))
+      for shape, make in (("3x3 conv 64->64 8x8", lambda **e: conv(64, 64, 8, **e)),
+                          ("1x1 conv 64->64 8x8", lambda **e: conv(64, 64, 8, k=1, **e)),
+                          ("FC 256->256", lambda **e: fc(256, 256, **e)))],
+    # the packed-multiply kernels (new, issue 20) on the s4 / s2 rows' shapes, uniform inputs
+    *[Row(f"tg_conv2d_{kind}_s8", shape, make(**PACKED_IN))
+      for kind in ("u4_s4", "u2_s2")
       for shape, make in (("3x3 conv 64->64 8x8", lambda **e: conv(64, 64, 8, **e)),
                           ("1x1 conv 64->64 8x8", lambda **e: conv(64, 64, 8, k=1, **e)),
                           ("FC 256->256", lambda **e: fc(256, 256, **e)))],
@@ -359,7 +414,8 @@ BASELINE = "tg_conv2d_s8"
 
 def _s8_params(p: dict) -> dict:
     """The int8 baseline's params for a row's geometry."""
-    geometry = {k: v for k, v in p.items() if k not in B1_IN and k not in S8_IN and k not in ("odd", "zero_code")}
+    geometry = {k: v for k, v in p.items()
+                if k not in B1_IN and k not in S8_IN and k not in ("odd", "zero_code", "in_off")}
     return {**geometry, **S8_IN}
 
 
@@ -367,7 +423,7 @@ def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_T
     index = []
     rng = np.random.default_rng(0)
     for r in rows:
-        names = [r.kernel] + ([f"{r.kernel}_dsp"] if (KERNEL_DIR / f"{r.kernel}_dsp.c").exists() else [])
+        names = [n for n in (r.kernel, f"{r.kernel}_dsp") if (KERNEL_DIR / f"{n}.c").exists()]
         s8 = _s8_params(r.p)
         arrays = kernel(r.kernel).case(r.p, rng)
         s8_arrays = KERNELS[BASELINE].case(s8, rng)
@@ -384,7 +440,7 @@ def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_T
             if not np.array_equal(want.astype(c.result.dtype), c.result):
                 raise SystemExit(f"{c.name} on {r.shape}: the stand-in's output differs from the numpy twin")
             entry["instructions"][c.name] = c.instructions
-        w = row_calls[0].arrays[kernel(r.kernel).weights_arg]
+        w = row_calls[0].arrays[kernel(r.kernel).weights_arg]      # (a packed constant: its weight words)
         entry["bits_per_weight"] = w.nbytes * 8 / (macs // _out_px(r.p))
         report.append(entry)
     return report

@@ -25,6 +25,7 @@ HEADER = KERNEL_DIR / "tg_kernels.h"
 HEADER_B1 = KERNEL_DIR / "tg_kernels_b1.h"
 HEADER_SUBBYTE = KERNEL_DIR / "tg_kernels_subbyte.h"
 HEADER_PLANES = KERNEL_DIR / "tg_kernels_planes.h"
+HEADER_PACKED = KERNEL_DIR / "tg_kernels_packed.h"
 
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion",
           "-Wdouble-promotion", "-shared", "-fPIC"]
@@ -123,7 +124,8 @@ class KernelLib:
         self.structs = {
             name: type(name, (ctypes.Structure,), {"_fields_": fields})
             for name, fields in parse_structs(HEADER.read_text() + HEADER_B1.read_text()
-                                       + HEADER_SUBBYTE.read_text() + HEADER_PLANES.read_text()).items()
+                                       + HEADER_SUBBYTE.read_text() + HEADER_PLANES.read_text()
+                                       + HEADER_PACKED.read_text()).items()
         }
         self._keep = []
 

@@ -37,10 +37,10 @@ needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason=
 EXPECTED_KERNELS = {
     "bnn": ["tg_conv2d_s8_s8_b1_dsp", "tg_conv2d_b1_b1_b1_dsp", "tg_conv2d_b1_b1_b1_dsp", "tg_unpack_b1_s8",
             "tg_fully_connected_s8_dsp"],
-    "binaryconnect": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_b1_s8_dsp", "tg_conv2d_s8_b1_s8_dsp",
+    "binaryconnect": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_b1x8_s8_dsp", "tg_conv2d_s8_b1x8_s8_dsp",
                       "tg_fully_connected_s8_dsp"],
     "pow2": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_p4_s8_dsp", "tg_conv2d_s8_p4_s8_dsp", "tg_fully_connected_s8_dsp"],
-    "w4a4": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_s4_s8_dsp", "tg_conv2d_s8_s4_s8_dsp", "tg_fully_connected_s8_dsp"],
+    "w4a4": ["tg_conv2d_s8_dsp", "tg_conv2d_u4_s4_s8_dsp", "tg_conv2d_u4_s4_s8_dsp", "tg_fully_connected_s8_dsp"],
 }
 NOMINAL_BITS = {"bnn": [8, 1, 1, 8], "binaryconnect": [8, 1, 1, 8], "pow2": [8, 4, 4, 8], "w4a4": [8, 4, 4, 8]}
 
@@ -205,3 +205,18 @@ def test_example_on_standin_equals_reference(name, board, tmp_path):
     with open_device(get_board(board), project, emulate=True) as dev:
         for i, xi in enumerate(to_ir_layout(x)):
             assert_device_equals_reference(dev, graph, quantize_input(graph, xi[None]), f"{name} {board} {i}")
+
+
+@pytest.mark.parametrize("name, kernels", [("w4a4", ["tg_conv2d_u4_s4_s8_dsp", "tg_conv2d_s8_s4_s8_dsp",
+                                                       "tg_conv2d_u4_s4_s8", "tg_conv2d_s8_s4_s8"]),
+                                           ("binaryconnect", ["tg_conv2d_s8_b1x8_s8_dsp", "tg_conv2d_s8_b1_s8_dsp",
+                                                              "tg_conv2d_s8_b1_s8"])])
+def test_auto_measures_new_and_old_low_bit_kernels(name, kernels):
+    """--kernels auto's candidates for a middle layer: the issue-20 kernels first, the
+    unpacking / add-only ones after them, each measured and the fewest instructions kept."""
+    from tinygen.passes.choose_kernels import kernel_candidates
+
+    _, graph = compiled(name)
+    node = next(n for n in graph.nodes if n.kernel == kernels[0])
+    features = frozenset(get_board("f746zg").isa_features)
+    assert [s.name for s in kernel_candidates(graph, node, features, "auto")] == kernels

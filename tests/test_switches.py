@@ -228,3 +228,24 @@ def test_every_switch_bit_exact_on_the_f746zg_standin(switched, storage, tmp_pat
             assert run.exact == run.samples == 6, (storage, name, run.mismatches[:1])
             counts[name] = run.counts[0]
     assert len(set(counts.values())) == len(counts), f"the switches ran the same code: {counts}"
+
+
+def test_nested_mixed_storage_top_switch_keeps_int8(switched, tmp_path):
+    """--storage nested with nested_int8 "*": the top switch runs int8 kernels on its own
+    codes, the others still read the planes; every switch bit-exact on the host."""
+    from tinygen.passes import CompileOptions
+    from tinygen.passes.nested import int8_flash_bytes
+
+    source = switched[0]
+    graph = compile_source(source, options=CompileOptions(storage="nested", nested_int8=("*",)))
+    kernels = {name: {n.kernel for n in g.nodes if n.kernel} for name, g in switch_graphs(graph)}
+    assert not any("planes" in k for k in kernels["w8a8"]), kernels["w8a8"]
+    assert "tg_conv2d_s8_planes_s8" in kernels["w4a4"]
+    codes = graph.meta["nested_codes"]
+    assert int8_flash_bytes(next(iter(codes.values()))) == next(iter(codes.values())).size
+    result = build(source, graph, get_board("host"), tmp_path / "mixed")
+    with open_device(get_board("host"), result.out_dir) as dev:
+        for k, (name, g) in enumerate(switch_graphs(graph)):
+            dev.switch(k)
+            run = run_samples(dev, g, sample_inputs(source, g, 6, seed=k))
+            assert run.exact == run.samples == 6, (name, run.mismatches[:1])

@@ -144,7 +144,8 @@ def _variant_context(source: SourceModel, calib: str | None, options: CompileOpt
     return {"board": board.name, "model": source.source_hash, "calib": str(calib),
             "choice": sorted(choice.items()), "features": sorted(options.features), "cmsis_nn": bool(options.cmsis_nn),
             "arena_region": options.arena_region, "fuse_residual": options.fuse_residual,
-            "lower_peak": options.lower_peak, "compact": options.compact, "storage": options.storage}
+            "lower_peak": options.lower_peak, "compact": options.compact, "storage": options.storage,
+            "nested_int8": sorted(options.nested_int8)}
 
 
 def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,

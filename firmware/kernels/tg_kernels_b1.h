@@ -101,6 +101,21 @@ void tg_conv2d_s8_b1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                             const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
 /*
+ * tg_conv2d_s8_b1_s8 for ARMv7E-M with the weights as byte masks (AND + USADA8, 16 weights in
+ * 10 instructions): packed (4-byte aligned, tinygen.quant.pack_b1.pack_byte_masks): int32
+ * corr[O4] (-(128 + zero point) * the channel's sum of weights), then per group of 4 output
+ * channels and per word of field the 4 channels' mask words (byte 0xFF where the weight is
+ * +1, 0 where -1 or beyond K), O4 = out_c rounded up to 4. The receptive field's bytes go
+ * to a stack buffer: K = kernel_h * kernel_w * in_c <= TG_B1X8_FIELD_BYTES (the compiler
+ * checks it, tinygen.quant.pack_b1.B1X8_FIELD_BYTES).
+ */
+#define TG_B1X8_FIELD_BYTES 1152
+
+void tg_conv2d_s8_b1x8_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
+                              const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                              int8_t *output);
+
+/*
  * int8 convolution with threshold output (a BNN's first layer): acc as
  * tg_conv2d_s8's (int8 OHWI weights, no bias: it is folded into the thresholds),
  * then bit o = acc < thresholds[o]. p: tg_conv2d_params_t (depth_multiplier,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from functools import partial
 
+from tinygen.quant.pack_b1 import byte_masks_fit, pack_byte_masks
+from tinygen.quant.pack_mul import LAYOUTS, pack_mul_weights, packed_scratch_bytes
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes
 
 # the headers a generated model includes for them (KernelSpec.headers with this prefix)
@@ -19,28 +21,66 @@ API_HEADER_PREFIX = "tg_kernels_"
 _B1_HEADERS = ("kernels/tg_kernels_b1.h",)
 _SUBBYTE_HEADERS = ("kernels/tg_kernels_subbyte.h",)
 _PLANES_HEADERS = ("kernels/tg_kernels_planes.h",)
+_PACKED_HEADERS = ("kernels/tg_kernels_packed.h",)
 _REQUANT = ("weight", "bias", "multiplier", "shift")
 _THRESHOLD = ("weight", "threshold")
 _DSP = frozenset({"dsp"})
 
 
+def _pack_mul(p: dict, consts: dict, kind: str):
+    return pack_mul_weights(p, consts["weight"], kind)
+
+
+def _pack_masks(p: dict, consts: dict):
+    return pack_byte_masks(p, consts["weight"])
+
+
+def _masks_fit(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    return byte_masks_fit(kernel_params(graph, node))
+
+
+def _packed_input(graph, node, bits: int) -> bool:
+    """Whether a node's input fits the packed-multiply kernel: uniform activations (zero
+    point 0, q in [0, 2^k - 1], in_off 0) of at most `bits` bits, and no odd-level pow2."""
+    x = graph.tensor(node.inputs[0])
+    return x.bits is not None and x.bits <= bits and int(x.qparams.zero_point[0]) == 0
+
+
 def lowbit_kernels(KernelSpec) -> tuple:
     """The low-bit KernelSpecs, most preferred first within each (op, dtypes)."""
-    def spec(name, in_dtype, weight, out_dtype, struct, roles, headers, dsp=False, scratch=None, op="conv2d"):
+    def spec(name, in_dtype, weight, out_dtype, struct, roles, headers, dsp=False, scratch=None, op="conv2d",
+             **extra):
         wdtype, wbits = weight if weight else (None, None)
         return KernelSpec(name + ("_dsp" if dsp else ""), op, act_dtype=out_dtype, in_dtype=in_dtype,
                           weight_dtype=wdtype, weight_bits=wbits, requires=_DSP if dsp else frozenset(),
                           struct=struct, const_roles=roles, source=f"kernels/{name}{'_dsp' if dsp else ''}.c",
-                          twin=name[len("tg_"):], headers=headers, scratch=scratch)
+                          twin=name[len("tg_"):], headers=headers, scratch=scratch, **extra)
+
+    def packed(kind, fmt, dsp):
+        """The packed-multiply kernel for `fmt` weights and inputs of at most as many bits."""
+        return spec(f"tg_conv2d_{kind}_{fmt}_s8", "int8", (fmt, LAYOUTS[kind].bits), "int8",
+                    "tg_conv2d_packed_params_t", ("packed",) + _REQUANT[1:], _PACKED_HEADERS, dsp,
+                    partial(packed_scratch_bytes, kind=kind), pack=partial(_pack_mul, kind=kind),
+                    ref_roles=_REQUANT, accepts=partial(_packed_input, bits=LAYOUTS[kind].bits))
 
     b1 = ("b1", 1)
-    specs = []
+    # binary weights x int8 as byte masks (AND + USADA8): measured faster than the add-only
+    # kernel and than int8 (benchmarks/lowbit_kernels.py); DSP only, its twin the b1 kernel's
+    specs = [KernelSpec("tg_conv2d_s8_b1x8_s8_dsp", "conv2d", act_dtype="int8", in_dtype="int8", weight_dtype="b1",
+                        weight_bits=1, requires=_DSP, struct="tg_conv2d_params_t",
+                        const_roles=("packed",) + _REQUANT[1:], source="kernels/tg_conv2d_s8_b1x8_s8_dsp.c",
+                        twin="conv2d_s8_b1_s8", headers=_B1_HEADERS, pack=_pack_masks, ref_roles=_REQUANT,
+                        accepts=_masks_fit)]
     for dsp in (True, False):
         specs += [
             spec("tg_conv2d_b1_b1_s8", "b1", b1, "int8", "tg_conv2d_b1_params_t", _REQUANT, _B1_HEADERS, dsp),
             spec("tg_conv2d_b1_b1_b1", "b1", b1, "b1", "tg_conv2d_b1_params_t", _THRESHOLD, _B1_HEADERS, dsp),
             spec("tg_conv2d_s8_b1_s8", "int8", b1, "int8", "tg_conv2d_params_t", _REQUANT, _B1_HEADERS, dsp),
         ]
+        # measured faster than the unpacking kernels at every bit width (benchmarks/lowbit_kernels.py)
+        specs += [packed("u4", "s4", dsp), packed("u2", "s2", dsp)]
         for fmt, bits in (("s4", 4), ("s2", 2), ("p4", 4)):
             scratch = partial(dsp_scratch_bytes, kind=fmt) if dsp else None
             specs.append(spec(f"tg_conv2d_s8_{fmt}_s8", "int8", (fmt, bits), "int8", "tg_conv2d_subbyte_params_t",

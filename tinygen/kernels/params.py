@@ -89,8 +89,9 @@ def _lowbit_fields(graph: Graph, node: Node) -> dict:
                 "pad_u": zp + in_off}
     if fmt in ("s4", "s2", "p4"):
         cfg = node.attrs["lowbit"]["weight"]
+        # in_off: the packed-multiply kernels' u = x + in_off (uniform inputs: q in [0, 2^k - 1])
         return {"odd": int(cfg["kind"] == "dorefa"),
-                "zero_code": int(fmt == "p4" and bool(cfg.get("zero", True)))}
+                "zero_code": int(fmt == "p4" and bool(cfg.get("zero", True))), "in_off": 0}
     return {}
 
 
@@ -113,7 +114,8 @@ def planes_params(geometry: dict, w_bits: int, in_bits: int, in_zero_point: int,
 
 # fields of tg_conv2d_params_t a low-bit struct does not have
 _NOT_IN_STRUCT = {"tg_conv2d_b1_params_t": ("input_offset", "depth_multiplier"),
-                  "tg_conv2d_subbyte_params_t": ("depth_multiplier",),
+                  "tg_conv2d_subbyte_params_t": ("depth_multiplier", "in_off"),
+                  "tg_conv2d_packed_params_t": ("depth_multiplier", "zero_code"),
                   "tg_conv2d_planes_params_t": ("input_offset", "depth_multiplier")}
 
 

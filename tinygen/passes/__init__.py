@@ -59,6 +59,9 @@ class CompileOptions:
     # for any quantizer); "nested" stores nested layers once as 8 bit planes read by the
     # bit-serial kernel (passes/nested.py; the model's nested quantizer guarantees the nesting)
     storage: str = "separate"
+    # with storage "nested": the layers (by source; "*": all) whose top 8-bit switch keeps its
+    # int8 codes and kernels beside the planes (passes/nested.py, mixed storage)
+    nested_int8: tuple[str, ...] = ()
     # the camera front end (--camera, tinygen.vision.plan.CameraSpec): its scratch is planned
     # into the arena beside the model's input (passes/plan_camera.py); None: no front end
     camera: object = None
@@ -99,7 +102,7 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         steps.append(("compact", compact))
     if options.storage == "nested" and graph.meta.get("nested_codes"):
         # one switch of a switchable model: nested layers read the shared bit planes
-        steps.append(("nested_planes", nested_planes))
+        steps.append(("nested_planes", lambda g: nested_planes(g, frozenset(options.nested_int8))))
     if not graph.meta.get("quantized"):
         # tinygen.nn layers: FC as convolutions, bit unpacking, weights packed at their width
         steps.append(("lower_bits", lower_bits))

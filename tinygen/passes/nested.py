@@ -20,6 +20,13 @@ of its unsigned input planes (pack_planes.planes_bias_correction).
 Layers with a binary (packed) input or output keep their separate b1 weights (the XNOR
 kernels), as do nested layers whose weights are not C's top bits (an error: the model was
 not trained with the nested quantizer).
+
+Mixed storage (`keep_int8`, CompileOptions.nested_int8): the top (8-bit) switch of the layers
+named there (by source, the model's module path; "*": every layer) keeps its int8 codes and
+int8 kernels instead of reading the planes: the bit-serial kernel costs about 20x the int8
+kernel's instructions at the top switch (benchmarks/bitserial.py), and those codes cost
+int8_flash_bytes more flash; the other switches still read the planes. A fit-aware choice
+sets the names where flash allows.
 """
 
 from __future__ import annotations
@@ -44,12 +51,20 @@ def _signs(node: Node, w: np.ndarray, nested: np.ndarray) -> np.ndarray:
     return np.where(pos, 1, -1)
 
 
-def nested_planes(graph: Graph) -> Graph:
+def int8_flash_bytes(codes: np.ndarray) -> int:
+    """The flash a layer's top switch adds when it keeps its int8 codes beside the planes
+    (the weights alone; an int8 kernel that widens them at build time stores more)."""
+    return int(np.asarray(codes).size)
+
+
+def nested_planes(graph: Graph, keep_int8: frozenset[str] | tuple[str, ...] = ()) -> Graph:
     codes: dict[str, np.ndarray] = graph.meta.get("nested_codes") or {}
     for node in graph.nodes:
         cfg = node.attrs.get("lowbit", {}).get("weight", {})
         if cfg.get("kind") != "nested" or node.name not in codes or node.op not in ("conv2d", "fully_connected"):
             continue
+        if int(cfg["bits"]) == 8 and ("*" in keep_int8 or node.source in keep_int8):
+            continue                    # mixed storage: the top switch keeps its int8 codes
         x, y = graph.tensor(node.inputs[0]), graph.tensor(node.outputs[0])
         if x.dtype == "b1" or y.dtype == "b1" or "multiplier" not in node.params[0]:
             continue                    # XNOR kernels: separate b1 weights
@@ -79,4 +94,4 @@ def nested_planes(graph: Graph) -> Graph:
     return graph
 
 
-__all__ = ["nested_planes"]
+__all__ = ["int8_flash_bytes", "nested_planes"]

@@ -54,3 +54,30 @@ def pack_binary_weights(weights) -> np.ndarray:
         raise ModelError(f"binary weights must be OHWI (4 dimensions), got shape {w.shape}",
                          hint="a fully connected layer's [O][I] weights are [O][1][1][I]")
     return pack_bits(w, axis=-1)
+
+
+def pack_byte_masks(p: dict, words) -> np.ndarray:
+    """Packed binary weights [O][KH][KW][ceil(I/32)] -> tg_conv2d_s8_b1x8_s8_dsp's constant
+    (uint32): int32 corr[O4] = -(128 + zero point) * the channel's sum of weights, then per
+    group of 4 output channels and per 4 weights of the flattened row the 4 channels' mask
+    words (byte 0xFF where the weight is +1, 0 where -1 or beyond K = KH*KW*I)."""
+    o, kh, kw, c = p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"]
+    w = unpack_bits(np.asarray(words, dtype=np.uint32).reshape(o, kh, kw, -1), c).reshape(o, -1).astype(np.int64)
+    k, o4 = kh * kw * c, -(-o // 4) * 4
+    n = -(-k // 4)
+    corr = np.zeros(o4, np.int64)
+    corr[:o] = -(128 - p["input_offset"]) * w.sum(axis=1)
+    masks = np.zeros((o4, 4 * n), np.uint32)
+    masks[:o, :k] = np.where(w > 0, 0xFF, 0)
+    mwords = (masks.reshape(o4, n, 4) << np.array([0, 8, 16, 24], np.uint32)).sum(axis=2).astype(np.uint32)
+    groups = mwords.reshape(o4 // 4, 4, n).transpose(0, 2, 1).reshape(-1)
+    return np.concatenate([corr.astype(np.int32).view(np.uint32), groups])
+
+
+# TG_B1X8_FIELD_BYTES: the largest receptive field tg_conv2d_s8_b1x8_s8_dsp takes (a stack buffer)
+B1X8_FIELD_BYTES = 1152
+
+
+def byte_masks_fit(p: dict) -> bool:
+    """Whether a layer's receptive field fits tg_conv2d_s8_b1x8_s8_dsp's stack buffer."""
+    return p["kernel_h"] * p["kernel_w"] * p["in_c"] <= B1X8_FIELD_BYTES

@@ -47,3 +47,25 @@ def conv2d_s8_p4_s8(p: dict, input, weights, bias, multiplier, shift) -> np.ndar
     w = pow2_weights(codes, 4, zero=bool(p["zero_code"]))
     return conv2d_s8(p, input, w.reshape(p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"]),
                      bias, multiplier, shift)
+
+
+def _packed(p: dict, input, weights, bias, multiplier, shift, bits: int) -> np.ndarray:
+    """The packed-multiply kernels: the s4 / s2 convolution, for inputs whose u = x + in_off
+    (and the padding's, in_off + zero point) lie in [0, 2^bits - 1]."""
+    top = (1 << bits) - 1
+    u = np.asarray(input, dtype=np.int64) + p["in_off"]
+    pad_u = p["in_off"] - p["input_offset"]
+    if u.size and (u.min() < 0 or u.max() > top) or not 0 <= pad_u <= top:
+        raise ValueError(f"tg_conv2d_u{bits}_s{bits}_s8 takes inputs with x + in_off in [0, {top}] "
+                         f"(in_off {p['in_off']}, zero point {-p['input_offset']})")
+    return conv2d_s8(p, input, _decoded({**p, "zero_code": 0}, weights, bits), bias, multiplier, shift)
+
+
+def conv2d_u4_s4_s8(p: dict, input, weights, bias, multiplier, shift) -> np.ndarray:
+    """Mirrors tg_conv2d_u4_s4_s8 (weights: the s4 rows the packed constant is built from)."""
+    return _packed(p, input, weights, bias, multiplier, shift, 4)
+
+
+def conv2d_u2_s2_s8(p: dict, input, weights, bias, multiplier, shift) -> np.ndarray:
+    """Mirrors tg_conv2d_u2_s2_s8 (weights: the s2 rows the packed constant is built from)."""
+    return _packed(p, input, weights, bias, multiplier, shift, 2)

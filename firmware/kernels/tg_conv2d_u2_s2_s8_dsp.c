@@ -1,0 +1,15 @@
+/*
+ * tg_conv2d_u2_s2_s8_dsp: tg_conv2d_u2_s2_s8 for ARMv7E-M, the inner loop written out
+ * (tg_conv2d_packed_dsp.h). Equals the portable kernel bit for bit.
+ * numpy twin: tinygen.ref.subbyte.conv2d_u2_s2_s8.
+ */
+#include "tg_conv2d_packed_dsp.h"
+#include "tg_kernels_packed.h"
+
+void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
+                            const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                            int8_t *scratch, int8_t *output)
+{
+    tg_conv2d_packed(p, input, packed, bias, multiplier, shift, scratch, output, TG_PACKED_KIND_U2,
+                     tg_packed_dot4_u2_dsp);
+}
