@@ -38,7 +38,9 @@ def _board_for(args):
     from tinygen.board import get_board
     from tinygen.run.qemu import no_emulator_hint
 
-    board = get_board(args.board)
+    from tinygen.cli_common import budgeted
+
+    board = budgeted(args, get_board(args.board))
     if args.emulate and board.emulator is None and board.build != "host":
         raise UsageError(f"board {board.name} has no emulated stand-in", no_emulator_hint(board))
     return board

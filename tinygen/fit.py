@@ -1,0 +1,305 @@
+"""Fit first: the fastest kernel combination that fits the board's flash and RAM.
+
+    graph = fit_board(graph, board, recompile, progress)     # after the speed choice
+    print(fit_lines(graph.meta["fit"]))                      # what the trade cost
+
+The kernels chosen for speed (the preference order, or --kernels auto's measured
+fastest) may not fit: tinygen's fastest convolutions keep their weights widened to
+int16 in flash (tg_conv2d_direct_s8_dsp, tg_conv2d_add_s8_dsp), twice the int8 bytes.
+When the predicted firmware (tinygen.build.memory.predict: weights, the code
+estimate, front ends; plus FIT_CODE_MARGIN of the code estimate, which sits below
+what links) exceeds the board's flash or its --flash-budget, layers trade speed for
+flash:
+
+    every layer has options: its candidate kernels, each with the flash bytes of the
+    constants it reads (tinygen.kernels.footprint.layer_flash, exact) and its executed
+    instructions (measured by --kernels auto where it measured them, else the
+    estimate of tinygen.kernels.footprint);
+    trade(): repeatedly move the layer whose narrower option costs the fewest extra
+    instructions per flash byte saved, until the bytes needed are saved; then undo
+    the moves that turned out unnecessary, most expensive per byte first.
+
+So the layers that save the most instructions per flash byte keep their widened
+weights. The choice is pinned (CompileOptions.fit_choice: lower_peak leaves those
+layers alone), the graph compiled again and the prediction checked; an estimate that
+was off re-runs the trade with the difference. Options are plain (kernel, flash,
+instructions) triples: any kernel that keeps int8 weights in flash slots in as one
+more candidate. Same graph, same counts: same choice (ties go to the earlier layer
+and the preferred kernel).
+
+When even every layer's smallest option does not fit, MemoryFitError says what that
+smallest combination needs and which layers hold most of it. RAM is not traded (the
+arena's kernel choice is lower_peak's); a RAM overflow is the usual fit error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from tinygen.board import Board, all_boards
+from tinygen.build.memory import LABELS, MemoryFitError, MemoryUse, capacity, predict
+from tinygen.ir import Graph
+from tinygen.kernels.footprint import estimate_instructions, layer_flash
+from tinygen.kernels.table import KERNELS_BY_NAME
+from tinygen.report import human_bytes
+
+# added to the predicted flash while choosing, as a fraction of the code estimate: the
+# estimate is a lower bound (memory.CODE_BASE ...); builds measure up to ~25% more code
+FIT_CODE_MARGIN = 0.5
+ROUNDS = 6                  # trades re-run after the compiled graph's prediction differs
+
+# compile the graph again with per-node kernels pinned for fit (CompileOptions.fit_choice)
+Recompile = Callable[[dict[str, str]], Graph]
+
+
+@dataclass(frozen=True)
+class Option:
+    kernel: str
+    flash: int                  # bytes of the layer's constants with this kernel
+    instructions: int           # executed instructions of the layer with it
+    measured: bool = False      # measured on the stand-in (else estimated)
+
+
+@dataclass(frozen=True)
+class LayerOptions:
+    node: str
+    op: str
+    options: tuple[Option, ...]  # candidate kernels, preferred first
+
+    def option(self, kernel: str) -> Option:
+        return next(o for o in self.options if o.kernel == kernel)
+
+
+def trade(layers: list[LayerOptions], chosen: dict[str, str], need: int) -> dict[str, str] | None:
+    """Per layer the kernel to use so that the layers' flash drops by at least `need` bytes
+    from `chosen`'s, for few extra instructions (greedy by extra instructions per byte
+    saved, then unneeded moves undone); None if every layer's smallest option saves less."""
+    order = {layer.node: i for i, layer in enumerate(layers)}
+    current = {layer.node: layer.option(chosen[layer.node]) for layer in layers}
+    start = dict(current)
+    saved = 0
+    while saved < need:
+        best = None
+        for layer in layers:
+            cur = current[layer.node]
+            for j, opt in enumerate(layer.options):
+                gain = cur.flash - opt.flash
+                if gain <= 0:
+                    continue
+                key = ((opt.instructions - cur.instructions) / gain, -gain, order[layer.node], j)
+                if best is None or key < best[0]:
+                    best = (key, layer.node, opt, gain)
+        if best is None:
+            return None
+        _, node, opt, gain = best
+        current[node] = opt
+        saved += gain
+    # undo: the most expensive moves per byte first, back to the fastest option still saving `need`
+    moved = [layer for layer in layers if current[layer.node] != start[layer.node]]
+    moved.sort(key=lambda layer: (-_ratio(start[layer.node], current[layer.node]), order[layer.node]))
+    for layer in moved:
+        cur = current[layer.node]
+        for opt in sorted(layer.options, key=lambda o: (o.instructions, layer.options.index(o))):
+            if opt.instructions < cur.instructions and saved - (opt.flash - cur.flash) >= need:
+                saved -= opt.flash - cur.flash
+                current[layer.node] = opt
+                break
+    return {node: opt.kernel for node, opt in current.items()}
+
+
+def _ratio(before: Option, after: Option) -> float:
+    gain = before.flash - after.flash
+    return (after.instructions - before.instructions) / gain if gain > 0 else 0.0
+
+
+def layer_options(graph: Graph, candidates: Callable, counts: dict[str, dict[str, int | None]]) -> list[LayerOptions]:
+    """Each layer's options: `candidates(graph, node)` gives its KernelSpecs, preferred
+    first; `counts` node -> kernel -> measured instructions (None: not measured)."""
+    layers = []
+    for node in graph.nodes:
+        if node.kernel is None:
+            continue
+        opts = []
+        for spec in candidates(graph, node):
+            count = (counts.get(node.name) or {}).get(spec.name)
+            opts.append(Option(spec.name, layer_flash(graph, node, spec),
+                               count if count is not None else estimate_instructions(graph, node, spec),
+                               count is not None))
+        if node.kernel not in [o.kernel for o in opts]:     # e.g. a kernel chosen by another search
+            spec = KERNELS_BY_NAME[node.kernel]
+            opts.insert(0, Option(spec.name, layer_flash(graph, node, spec), estimate_instructions(graph, node, spec)))
+        layers.append(LayerOptions(node.name, node.op, tuple(opts)))
+    return layers
+
+
+def predicted(graph: Graph, board: Board) -> MemoryUse:
+    from tinygen import __version__
+    from tinygen.codegen.emit import project_data
+
+    return predict(graph, board, project_data(graph, graph.name, "", __version__)["weight_bytes"])
+
+
+def _over(use: MemoryUse, kind: str) -> int:
+    """Bytes of `kind` beyond the capacity, with the code margin on flash (<= 0: fits)."""
+    r = use.regions[kind]
+    margin = FIT_CODE_MARGIN * r.parts.get("code (estimate)", 0) if kind == "flash" else 0
+    return int(r.used + margin) - r.capacity if r.capacity else -1
+
+
+def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Callable,
+              counts: dict | None = None, progress: Callable[[str], None] = lambda msg: None) -> Graph:
+    """`graph` if it fits `board` (its flash and RAM, or their budgets), else the graph
+    recompiled with the trade's kernels; graph.meta["fit"] records what was traded.
+    Each round trades from the last compiled graph (whose unpinned layers lower_peak may
+    have changed) for the bytes its prediction is still over."""
+    counts = counts or {}
+    first = use = predicted(graph, board)
+    fastest = {n.name: n.kernel for n in graph.nodes if n.kernel}
+    options = {layer.node: layer for layer in layer_options(graph, candidates, counts)}
+    pinned: dict[str, str] = {}
+    current = graph
+    for _ in range(ROUNDS):
+        over = _over(use, "flash")
+        if over <= 0:
+            break
+        layers = layer_options(current, candidates, counts)
+        choice = trade(layers, {n.name: n.kernel for n in current.nodes if n.kernel}, over)
+        if choice is None:
+            raise nothing_fits(current, board, layers, use)
+        pinned.update({n: k for n, k in choice.items() if k != current.node(n).kernel})
+        progress(f"fit: {len(pinned)} layers keep int8 weights in flash to fit {board.name}")
+        current = recompile(dict(pinned))
+        options.update({layer.node: layer for layer in layer_options(current, candidates, counts)})
+        use = predicted(current, board)
+    else:
+        raise nothing_fits(current, board, layer_options(current, candidates, counts), use)
+    rows = []
+    for node in current.nodes:
+        if node.kernel is None or node.kernel == fastest.get(node.name, node.kernel):
+            continue
+        layer = options[node.name]
+        was, now = layer.option(fastest[node.name]), layer.option(node.kernel)
+        rows.append({"layer": node.name, "op": node.op, "kernel": now.kernel, "instead_of": was.kernel,
+                     "flash_saved": was.flash - now.flash, "instructions_added": now.instructions - was.instructions,
+                     "measured": was.measured and now.measured})
+    current.meta["fit"] = fit_record(board, use, rows, first.regions["flash"].used)
+    return current
+
+
+def fit_record(board: Board, use: MemoryUse, traded: list[dict], fastest_flash: int) -> dict:
+    """graph.meta["fit"] (JSON): the board's capacities, the predicted use, the layers traded."""
+    return {"board": board.name, "budget": dict(getattr(board, "budget", {}) or {}),
+            "flash": {"used": use.regions["flash"].used, "capacity": use.regions["flash"].capacity},
+            "ram": {"used": use.regions["ram"].used, "capacity": use.regions["ram"].capacity},
+            "flash_fastest": fastest_flash,
+            "traded": traded, "instructions_added": sum(r["instructions_added"] for r in traded)}
+
+
+def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: MemoryUse) -> MemoryFitError:
+    """No combination fits: what the smallest needs and which layers hold most of it."""
+    smallest = {layer.node: min(layer.options, key=lambda o: (o.flash, o.instructions)) for layer in layers}
+    chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)
+    flash = use.regions["flash"]
+    need = flash.used - chosen + sum(o.flash for o in smallest.values())
+    top = sorted(layers, key=lambda layer: -smallest[layer.node].flash)[:3]
+    layers_text = ", ".join(f"{layer.node} ({layer.op}) {human_bytes(smallest[layer.node].flash)}" for layer in top)
+    budget = (getattr(board, "budget", {}) or {}).get("flash")
+    where = (f"the --flash-budget of {human_bytes(flash.capacity)}" if budget
+             else f"{board.name}'s {human_bytes(flash.capacity)}")
+    bigger = [f"{b.name} ({human_bytes(capacity(b, 'flash'))})" for b in all_boards()
+              if b.build == board.build and (capacity(b, "flash") or 0) >= need]
+    return MemoryFitError(
+        f"does not fit {board.name}: flash needs {human_bytes(need)} even with every layer's smallest kernel "
+        f"(int8 weights in flash), more than {where}; most of it: {layers_text}",
+        "shrink those layers (fewer channels or smaller kernels)"
+        + (f", or build for a board with more flash: {', '.join(bigger)}" if bigger else "")
+        + (", or raise --flash-budget" if budget else ""))
+
+
+def fit_lines(record: dict | None) -> list[str]:
+    """For build and inspect: one line on the fit, then one per traded layer."""
+    if not record:
+        return []
+    flash = record["flash"]
+    head = (f"fit: flash {human_bytes(flash['used'])} of {human_bytes(flash['capacity'])} predicted on "
+            f"{record['board']}" + (f" (budget {', '.join(f'{LABELS[k]} {human_bytes(v)}' for k, v in record['budget'].items())})"
+                                    if record["budget"] else ""))
+    if not record["traded"]:
+        return [head + ": the fastest kernels fit"]
+    lines = [head + f"; the fastest kernels needed {human_bytes(record['flash_fastest'])}: "
+             f"{len(record['traded'])} layers keep int8 weights in flash for "
+             f"{record['instructions_added']:,} more instructions"]
+    for r in record["traded"]:
+        how = "measured" if r["measured"] else "estimated"
+        lines.append(f"  {r['layer']} ({r['op']}): {r['kernel']} instead of {r['instead_of']}, "
+                     f"{human_bytes(r['flash_saved'])} less flash, +{r['instructions_added']:,} instructions ({how})")
+    return lines
+
+
+__all__ = ["FIT_CODE_MARGIN", "LayerOptions", "Option", "fit_board", "fit_lines", "fit_record", "layer_options",
+           "nothing_fits", "predicted", "trade"]
+
+
+def _candidates(options) -> Callable:
+    """node -> its candidate KernelSpecs under the --kernels mode (CMSIS-NN's when a tree is configured)."""
+    from tinygen.passes.choose_kernels import kernel_candidates
+
+    features = frozenset(options.features) | ({"cmsis-nn"} if options.cmsis_nn else set())
+    return lambda graph, node: kernel_candidates(graph, node, features, options.kernels)
+
+
+def measured_counts(graph: Graph) -> dict[str, dict[str, int | None]]:
+    """node -> kernel -> instructions --kernels auto measured (graph.meta["kernels"])."""
+    report = graph.meta.get("kernels") or {}
+    return {layer["name"]: layer["candidates"] or {layer["kernel"]: layer["instructions"]}
+            for layer in report.get("layers", [])}
+
+
+def fit_model(source, calib, options, board: Board, graph: Graph,
+              progress: Callable[[str], None] = lambda msg: None) -> Graph:
+    """fit_board for a compiled model (after --kernels auto's choice, whose measured
+    counts it uses); boards built by tinygen's firmware recipes only, switchable models
+    as they are (their switches share the flash: checked by the build)."""
+    from dataclasses import replace
+
+    from tinygen.compiler import compile_source
+    from tinygen.kernel_report import kernel_report
+
+    if board.build == "host" or source.switches or options.kernels == "portable":
+        return graph
+    report = graph.meta.get("kernels") or {}
+    chosen = {n.name: n.kernel for n in graph.nodes if n.kernel}
+
+    def recompile(pinned: dict[str, str]) -> Graph:
+        again = compile_source(source, calib, replace(options, kernel_choice={**chosen, **(options.kernel_choice or {})},
+                                                      fit_choice=pinned))
+        if "frontend" in graph.meta:        # the audio front end's flash and RAM count too
+            again.meta["frontend"] = graph.meta["frontend"]
+        return again
+
+    counts = measured_counts(graph)
+    fitted = fit_board(graph, board, recompile, _candidates(options), counts, progress)
+    if fitted is not graph:
+        fitted.meta["kernels"] = {**kernel_report(fitted, report.get("mode"), counts, report.get("note"),
+                                                  report.get("measured_variants") or 0)}
+    return fitted
+
+
+def check_some_fit(graph: Graph, board: Board, options, model: str) -> None:
+    """Refuse, before --kernels auto measures, a model that no kernel combination fits:
+    the smallest options' flash (nothing_fits), or RAM as the build would."""
+    from tinygen.build.memory import RegionUse, check_prediction
+
+    if board.build == "host":
+        return
+    use = predicted(graph, board)
+    layers = layer_options(graph, _candidates(options), {})
+    smallest = sum(min(o.flash for o in layer.options) for layer in layers)
+    chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)
+    flash = use.regions["flash"]
+    if flash.capacity and flash.used - chosen + smallest > flash.capacity:
+        raise nothing_fits(graph, board, layers, use)
+    parts = {**flash.parts, "weights": flash.parts.get("weights", 0) - chosen + smallest}
+    check_prediction(MemoryUse({**use.regions, "flash": RegionUse("flash", flash.capacity, parts)}, use.arena,
+                               use.weights, use.stack, use.source, use.arena_region, use.frontend), board, model)
