@@ -12,9 +12,9 @@ what links) exceeds the board's flash or its --flash-budget, layers trade speed 
 flash:
 
     every layer has options: its candidate kernels, each with the flash bytes of the
-    constants it reads (tinygen.kernels.footprint.layer_flash, exact) and its executed
+    constants it reads (tinygen.footprint.layer_flash, exact) and its executed
     instructions (measured by --kernels auto where it measured them, else the
-    estimate of tinygen.kernels.footprint);
+    estimate of tinygen.footprint);
     trade(): repeatedly move the layer whose narrower option costs the fewest extra
     instructions per flash byte saved, until the bytes needed are saved; then undo
     the moves that turned out unnecessary, most expensive per byte first.
@@ -39,18 +39,20 @@ from typing import Callable
 
 from tinygen.board import Board, all_boards
 from tinygen.build.memory import LABELS, MemoryFitError, MemoryUse, capacity, predict
-from tinygen.ir import Graph
-from tinygen.kernels.footprint import estimate_instructions, layer_flash
+from tinygen.ir import Graph, Node
+from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.report import human_bytes
 
 # added to the predicted flash while choosing, as a fraction of the code estimate: the
-# estimate is a lower bound (memory.CODE_BASE ...); builds measure up to ~25% more code
-FIT_CODE_MARGIN = 0.5
+# estimate is a lower bound (memory.CODE_BASE ...); specialized layers inline their kernels: a
+# 76 M-MAC ResNet on the F446RE linked 29.3 KiB of code against an estimate of 15.2 KiB
+FIT_CODE_MARGIN = 1.0
 ROUNDS = 6                  # trades re-run after the compiled graph's prediction differs
 
-# compile the graph again with per-node kernels pinned for fit (CompileOptions.fit_choice)
-Recompile = Callable[[dict[str, str]], Graph]
+# compile the graph again with per-node kernels pinned for fit (CompileOptions.fit_choice) and
+# the convs whose residual add stays separate (CompileOptions.unfused)
+Recompile = Callable[[dict[str, str], frozenset], Graph]
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,12 @@ class Option:
     flash: int                  # bytes of the layer's constants with this kernel
     instructions: int           # executed instructions of the layer with it
     measured: bool = False      # measured on the stand-in (else estimated)
+    # a fused conv2d_add computed as the conv (with `kernel`) and a separate add (tg_add_s8_dsp)
+    unfuse: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.kernel} + add (unfused)" if self.unfuse else self.kernel
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,13 @@ class LayerOptions:
     options: tuple[Option, ...]  # candidate kernels, preferred first
 
     def option(self, kernel: str) -> Option:
-        return next(o for o in self.options if o.kernel == kernel)
+        found = [o for o in self.options if o.kernel == kernel]
+        if not found:
+            raise KeyError(f"{self.node} has no option {kernel}")
+        return found[0]
 
 
-def trade(layers: list[LayerOptions], chosen: dict[str, str], need: int) -> dict[str, str] | None:
+def trade(layers: list[LayerOptions], chosen: dict[str, str], need: int) -> dict[str, Option] | None:
     """Per layer the kernel to use so that the layers' flash drops by at least `need` bytes
     from `chosen`'s, for few extra instructions (greedy by extra instructions per byte
     saved, then unneeded moves undone); None if every layer's smallest option saves less."""
@@ -105,7 +116,7 @@ def trade(layers: list[LayerOptions], chosen: dict[str, str], need: int) -> dict
                 saved -= opt.flash - cur.flash
                 current[layer.node] = opt
                 break
-    return {node: opt.kernel for node, opt in current.items()}
+    return current
 
 
 def _ratio(before: Option, after: Option) -> float:
@@ -129,8 +140,20 @@ def layer_options(graph: Graph, candidates: Callable, counts: dict[str, dict[str
         if node.kernel not in [o.kernel for o in opts]:     # e.g. a kernel chosen by another search
             spec = KERNELS_BY_NAME[node.kernel]
             opts.insert(0, Option(spec.name, layer_flash(graph, node, spec), estimate_instructions(graph, node, spec)))
-        layers.append(LayerOptions(node.name, node.op, tuple(opts)))
+        layers.append(LayerOptions(node.name, node.op, tuple(opts + _unfused(graph, node, candidates))))
     return layers
+
+
+def _unfused(graph: Graph, node: Node, candidates: Callable) -> list[Option]:
+    """A conv2d_add's options as the conv alone (every conv2d kernel) plus a separate add."""
+    if node.op != "conv2d_add":
+        return []
+    conv = Node(node.name, "conv2d", node.inputs[:1], list(node.outputs),
+                attrs={k: node.attrs[k] for k in ("stride", "dilation", "padding", "act_min", "act_max")},
+                params=node.params)
+    add = UNFUSED_ADD_PER_OUTPUT * graph.tensor(node.outputs[0]).nbytes
+    return [Option(spec.name, layer_flash(graph, conv, spec), estimate_instructions(graph, conv, spec) + add,
+                   unfuse=True) for spec in candidates(graph, conv)]
 
 
 def predicted(graph: Graph, board: Board) -> MemoryUse:
@@ -158,6 +181,7 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
     fastest = {n.name: n.kernel for n in graph.nodes if n.kernel}
     options = {layer.node: layer for layer in layer_options(graph, candidates, counts)}
     pinned: dict[str, str] = {}
+    unfused: set[str] = set()
     current = graph
     for _ in range(ROUNDS):
         over = _over(use, "flash")
@@ -167,10 +191,12 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
         choice = trade(layers, {n.name: n.kernel for n in current.nodes if n.kernel}, over)
         if choice is None:
             raise nothing_fits(current, board, layers, use)
-        pinned.update({n: k for n, k in choice.items() if k != current.node(n).kernel})
+        pinned.update({n: o.kernel for n, o in choice.items() if o.kernel != current.node(n).kernel})
+        unfused.update(n for n, o in choice.items() if o.unfuse)
         progress(f"fit: {len(pinned)} layers keep int8 weights in flash to fit {board.name}")
-        current = recompile(dict(pinned))
-        options.update({layer.node: layer for layer in layer_options(current, candidates, counts)})
+        current = recompile(dict(pinned), frozenset(unfused))
+        for layer in layer_options(current, candidates, counts):
+            options.setdefault(layer.node, layer)
         use = predicted(current, board)
     else:
         raise nothing_fits(current, board, layer_options(current, candidates, counts), use)
@@ -179,8 +205,12 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
         if node.kernel is None or node.kernel == fastest.get(node.name, node.kernel):
             continue
         layer = options[node.name]
-        was, now = layer.option(fastest[node.name]), layer.option(node.kernel)
-        rows.append({"layer": node.name, "op": node.op, "kernel": now.kernel, "instead_of": was.kernel,
+        was = layer.option(fastest[node.name])
+        try:
+            now = layer.option(node.kernel)
+        except KeyError:            # a kernel the first graph's layer had no option for
+            now = next(x for x in layer_options(current, candidates, counts) if x.node == node.name).option(node.kernel)
+        rows.append({"layer": node.name, "op": layer.op, "kernel": now.label, "instead_of": was.kernel,
                      "flash_saved": was.flash - now.flash, "instructions_added": now.instructions - was.instructions,
                      "measured": was.measured and now.measured})
     current.meta["fit"] = fit_record(board, use, rows, first.regions["flash"].used)
@@ -212,7 +242,7 @@ def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: Me
     return MemoryFitError(
         f"does not fit {board.name}: flash needs {human_bytes(need)} even with every layer's smallest kernel "
         f"(int8 weights in flash), more than {where}; most of it: {layers_text}",
-        "shrink those layers (fewer channels or smaller kernels)"
+        "shrink those layers (fewer channels or features)"
         + (f", or build for a board with more flash: {', '.join(bigger)}" if bigger else "")
         + (", or raise --flash-budget" if budget else ""))
 
@@ -271,9 +301,9 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
     report = graph.meta.get("kernels") or {}
     chosen = {n.name: n.kernel for n in graph.nodes if n.kernel}
 
-    def recompile(pinned: dict[str, str]) -> Graph:
-        again = compile_source(source, calib, replace(options, kernel_choice={**chosen, **(options.kernel_choice or {})},
-                                                      fit_choice=pinned))
+    def recompile(pinned: dict[str, str], unfused: frozenset) -> Graph:
+        base = {n: k for n, k in {**chosen, **(options.kernel_choice or {})}.items() if n not in unfused}
+        again = compile_source(source, calib, replace(options, kernel_choice=base, fit_choice=pinned, unfused=unfused))
         if "frontend" in graph.meta:        # the audio front end's flash and RAM count too
             again.meta["frontend"] = graph.meta["frontend"]
         return again

@@ -40,6 +40,9 @@ class CompileOptions:
     # per-node kernels chosen to fit the board's flash (tinygen/fit.py): over kernel_choice,
     # and lower_peak leaves these layers alone
     fit_choice: dict | None = None
+    # convs whose residual add stays a separate node (fuse_residual's `keep`), chosen by the
+    # fit-first trade where the fused kernel's widened weights do not fit
+    unfused: frozenset = frozenset()
     cmsis_nn: str | None = None           # CMSIS-NN source tree (--cmsis-nn / $CMSIS_NN_PATH)
     arena_region: str | None = None       # board memory region for the arena (--arena-region)
     # fuse residual adds into the convs feeding them (passes/fuse_residual.py); None: where it
@@ -111,7 +114,7 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         fuse = options.kernels != "cmsis-nn"
     if fuse:
         # on the quantized graph (it needs each tensor's grid), before the kernels are chosen
-        steps.append(("fuse_residual", fuse_residual))
+        steps.append(("fuse_residual", lambda g: fuse_residual(g, frozenset(options.unfused))))
 
     def choose(g: Graph, overrides: dict[str, str] | None = None) -> Graph:
         return choose_kernels(g, features, options.kernels,

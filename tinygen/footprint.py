@@ -46,6 +46,10 @@ PER_MAC = {
 PER_MAC_DSP, PER_MAC_PORTABLE = 1.5, 6.5
 # layers without MACs (pooling, add, ...): instructions per output byte
 PER_OUTPUT = 4
+# a residual add left unfused (its conv writes the sum's operand, tg_add_s8_dsp adds): per
+# output byte, from ResNet-8 (IC) on mps2-an500, 3.34 M fused against 3.77 M for conv + add
+# over 16 KiB of output (tinygen/passes/__init__.py, CompileOptions.fuse_residual)
+UNFUSED_ADD_PER_OUTPUT = 26
 
 
 def layer_flash(graph: Graph, node: Node, spec) -> int:
@@ -73,4 +77,4 @@ def estimate_instructions(graph: Graph, node: Node, spec) -> int:
     return int(round(per_mac * macs))
 
 
-__all__ = ["PER_MAC", "estimate_instructions", "layer_flash"]
+__all__ = ["PER_MAC", "UNFUSED_ADD_PER_OUTPUT", "estimate_instructions", "layer_flash"]
