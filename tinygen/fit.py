@@ -238,7 +238,7 @@ def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: Me
     where = (f"the --flash-budget of {human_bytes(flash.capacity)}" if budget
              else f"{board.name}'s {human_bytes(flash.capacity)}")
     bigger = [f"{b.name} ({human_bytes(capacity(b, 'flash'))})" for b in all_boards()
-              if b.build == board.build and (capacity(b, "flash") or 0) >= need]
+              if b.name != board.name and b.build == board.build and (capacity(b, "flash") or 0) >= need]
     return MemoryFitError(
         f"does not fit {board.name}: flash needs {human_bytes(need)} even with every layer's smallest kernel "
         f"(int8 weights in flash), more than {where}; most of it: {layers_text}",
