@@ -128,6 +128,25 @@ def test_budget_above_the_part_is_a_usage_error(tmp_path, capsys):
     assert "--flash-budget 614400 B is not within nucleo-f446re's 524288 B of flash" in capsys.readouterr().err
 
 
+def test_budget_sizes_parse_in_bytes_k_and_m():
+    import argparse
+
+    from tinygen.cli_common import parse_bytes
+
+    assert parse_bytes("409600") == parse_bytes("400K") == parse_bytes("400 KiB") == 400 * 1024
+    assert parse_bytes("0.5M") == 512 * 1024
+    for bad in ("", "-1K", "0", "4G", "lots"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_bytes(bad)
+
+
+def test_portable_kernels_that_fit_nowhere_get_the_same_error(tmp_path):
+    path = tmp_path / "big_fc.py"
+    path.write_text(BIG_FC)
+    with pytest.raises(MemoryFitError, match="even with every layer's smallest kernel"):
+        fitted(load_source(path), F446, kernels="portable")
+
+
 def test_auto_trade_uses_cached_counts_and_measures_nothing_the_second_time(block, tmp_path):
     from test_autotune import FakeStandin
 

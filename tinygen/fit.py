@@ -296,7 +296,7 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
     from tinygen.compiler import compile_source
     from tinygen.kernel_report import kernel_report
 
-    if board.build == "host" or source.switches or options.kernels == "portable":
+    if board.build == "host" or source.switches:
         return graph
     report = graph.meta.get("kernels") or {}
     chosen = {n.name: n.kernel for n in graph.nodes if n.kernel}
