@@ -67,10 +67,14 @@ def compile_for(source, board, kernels: str, cmsis_nn: str | None, progress, tim
     from tinygen.compiler import compile_source
     from tinygen.passes import CompileOptions
 
+    from tinygen.fit import fit_model
+
     options = CompileOptions(features=board.isa_features, kernels=kernels, cmsis_nn=cmsis_nn)
     if kernels == "auto":
-        return compile_auto(source, None, options, board, progress, timeout=timeout)
-    return compile_source(source, options=options)
+        graph = compile_auto(source, None, options, board, progress, timeout=timeout)
+    else:
+        graph = compile_source(source, options=options)
+    return fit_model(source, None, options, board, graph, progress)     # as tinygen build does
 
 
 def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tinygen",
