@@ -104,7 +104,8 @@ def test_block_fits_f446re_only_by_the_trade_and_deterministically(block):
 def test_flash_budget_trades_on_the_f746zg(block):
     graph = fitted(block, F746.with_budget(flash=500 * 1024))
     fit = graph.meta["fit"]
-    assert fit["budget"] == {"flash": F746.region("flash")["size"]} and fit["flash"]["capacity"] == 500 * 1024
+    assert fit["budget"] == {"flash": 500 * 1024} and fit["part"] == {"flash": F746.region("flash")["size"]}
+    assert fit["flash"]["capacity"] == 500 * 1024
     assert fit["traded"] and fit["flash"]["used"] <= 500 * 1024
 
 

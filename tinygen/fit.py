@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tinygen.board import Board, all_boards
-from tinygen.build.memory import LABELS, MemoryFitError, MemoryUse, capacity, predict
+from tinygen.build.memory import MemoryFitError, MemoryUse, capacity, predict
 from tinygen.ir import Graph, Node
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -226,13 +226,17 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
         rows.append({"layer": node.name, "op": layer.op, "kernel": now.label, "instead_of": was.kernel,
                      "flash_saved": was.flash - now.flash, "instructions_added": now.instructions - was.instructions,
                      "measured": was.measured and now.measured})
-    current.meta["fit"] = fit_record(board, use, rows, first.regions["flash"].used)
+    current.meta["fit"] = fit_record(board, use, rows, first.regions["flash"].used, margin(current))
     return current
 
 
-def fit_record(board: Board, use: MemoryUse, traded: list[dict], fastest_flash: int) -> dict:
-    """graph.meta["fit"] (JSON): the board's capacities, the predicted use, the layers traded."""
-    return {"board": board.name, "budget": dict(getattr(board, "budget", {}) or {}),
+def fit_record(board: Board, use: MemoryUse, traded: list[dict], fastest_flash: int, slack: int = 0) -> dict:
+    """graph.meta["fit"] (JSON): the predicted use against the capacities (the budgets where
+    given: "budget" kind -> bytes, "part" kind -> the part's), the layers traded, and the
+    margin for code the choice kept (FIT_CODE_MARGIN_PER_LAYER)."""
+    return {"board": board.name,
+            "budget": {kind: use.regions[kind].capacity for kind in board.budget},
+            "part": dict(board.budget), "margin": slack,
             "flash": {"used": use.regions["flash"].used, "capacity": use.regions["flash"].capacity},
             "ram": {"used": use.regions["ram"].used, "capacity": use.regions["ram"].capacity},
             "flash_fastest": fastest_flash,
@@ -265,23 +269,23 @@ def fit_lines(record: dict | None) -> list[str]:
     if not record:
         return []
     flash = record["flash"]
-    head = (f"fit: flash {human_bytes(flash['used'])} of {human_bytes(flash['capacity'])} predicted on "
-            f"{record['board']}" + (f" (budget {', '.join(f'{LABELS[k]} {human_bytes(v)}' for k, v in record['budget'].items())})"
-                                    if record["budget"] else ""))
+    budget = "".join(f" (--{kind}-budget; the part has {human_bytes(part)})" for kind, part in record["part"].items()
+                     if kind == "flash")
+    head = f"fit: flash {human_bytes(flash['used'])} of {human_bytes(flash['capacity'])}{budget} predicted on {record['board']}"
     if not record["traded"]:
-        return [head + ": the fastest kernels fit"]
+        close = flash["used"] + record["margin"] > flash["capacity"]
+        return [head + (": the fastest kernels fit the prediction, but not its margin for code "
+                        f"({human_bytes(record['margin'])}): the linker decides, and no narrower kernel is left"
+                        if close else ": the fastest kernels fit")]
+    n = len(record["traded"])
     lines = [head + f"; the fastest kernels needed {human_bytes(record['flash_fastest'])}: "
-             f"{len(record['traded'])} layers keep int8 weights in flash for "
+             f"{n} layer{'s' if n != 1 else ''} keep{'s' if n == 1 else ''} int8 weights in flash for "
              f"{record['instructions_added']:,} more instructions"]
     for r in record["traded"]:
         how = "measured" if r["measured"] else "estimated"
         lines.append(f"  {r['layer']} ({r['op']}): {r['kernel']} instead of {r['instead_of']}, "
                      f"{human_bytes(r['flash_saved'])} less flash, +{r['instructions_added']:,} instructions ({how})")
     return lines
-
-
-__all__ = ["FIT_CODE_MARGIN_PER_LAYER", "LayerOptions", "Option", "fit_board", "fit_lines", "fit_record", "layer_options",
-           "nothing_fits", "predicted", "trade"]
 
 
 def _candidates(options) -> Callable:
@@ -346,3 +350,7 @@ def check_some_fit(graph: Graph, board: Board, options, model: str) -> None:
     parts = {**flash.parts, "weights": flash.parts.get("weights", 0) - chosen + smallest}
     check_prediction(MemoryUse({**use.regions, "flash": RegionUse("flash", flash.capacity, parts)}, use.arena,
                                use.weights, use.stack, use.source, use.arena_region, use.frontend), board, model)
+
+
+__all__ = ["FIT_CODE_MARGIN_PER_LAYER", "LayerOptions", "Option", "check_some_fit", "fit_board", "fit_lines",
+           "fit_model", "fit_record", "layer_options", "measured_counts", "nothing_fits", "predicted", "trade"]
