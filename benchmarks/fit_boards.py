@@ -33,8 +33,10 @@ def fit_row(path: Path, board, kernels: str, cmsis_nn: str | None, timeout: floa
     source = load_source(path)
     options = CompileOptions(features=board.isa_features, kernels=kernels, cmsis_nn=cmsis_nn)
     row = {"model": source.name, "board": board.name, "kernels": kernels}
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
     try:
-        log = lambda msg: print(msg, file=sys.stderr, flush=True)   # noqa: E731
         graph = (compile_auto(source, None, options, board, log, timeout=timeout) if kernels == "auto"
                  else compile_source(source, None, options))
         graph = fit_model(source, None, options, board, graph, log)

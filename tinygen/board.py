@@ -55,7 +55,7 @@ class Board:
                 return r
         return None
 
-    def with_budget(self, flash: int | None = None, ram: int | None = None) -> "Board":
+    def with_budget(self, flash: int | None = None, ram: int | None = None) -> Board:
         """This board with its linked flash and RAM cut to the budgets given (bytes), so that
         the prediction, the fit-first kernel choice and the linker keep within them."""
         from dataclasses import replace

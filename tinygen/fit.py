@@ -35,13 +35,13 @@ arena's kernel choice is lower_peak's); a RAM overflow is the usual fit error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from tinygen.board import Board, all_boards
 from tinygen.build.memory import MemoryFitError, MemoryUse, capacity, predict
-from tinygen.ir import Graph, Node
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
+from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.report import human_bytes
 

@@ -74,7 +74,7 @@ def estimate_instructions(graph: Graph, node: Node, spec) -> int:
     if macs == 0:
         return PER_OUTPUT * graph.tensor(node.outputs[0]).nbytes
     per_mac = PER_MAC.get(spec.name, PER_MAC_DSP if "dsp" in spec.requires else PER_MAC_PORTABLE)
-    return int(round(per_mac * macs))
+    return round(per_mac * macs)
 
 
 __all__ = ["PER_MAC", "UNFUSED_ADD_PER_OUTPUT", "estimate_instructions", "layer_flash"]
