@@ -109,6 +109,30 @@ def test_flash_budget_trades_on_the_f746zg(block):
     assert fit["traded"] and fit["flash"]["used"] <= 500 * 1024
 
 
+def test_block_fits_any_budget_its_smallest_combination_fits(block):
+    """Down to the smallest kernels' prediction a budget is met (the margin for code given up
+    at the end: the linker decides); below it the nothing-fits error, whose figure is that bound."""
+    with pytest.raises(MemoryFitError) as e:
+        fitted(block, F746.with_budget(flash=200 * 1024))
+    need = float(re.search(r"flash needs ([\d.]+) KiB even with", e.value.message)[1]) * 1024
+    tight = F746.with_budget(flash=int(need) + 1024)
+    fit = fitted(block, tight).meta["fit"]
+    assert fit["traded"] and fit["flash"]["used"] <= int(need) + 1024 < fit["flash"]["used"] + fit["margin"]
+    with pytest.raises(MemoryFitError, match="even with every layer's smallest kernel"):
+        fitted(block, F746.with_budget(flash=int(need) - 1024))
+
+
+def test_ram_budget_is_checked_by_the_build(tmp_path, capsys):
+    from e2e import EXAMPLES
+
+    rc = main(["build", str(EXAMPLES / "dscnn.py"), "--board", "f446re", "--kernels", "tinygen",
+               "--ram-budget", "8K", "-o", str(tmp_path / "out"), "-q"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "RAM needs" in err and "the budget (--ram-budget) is 8.0 KiB of the part's 128.0 KiB" in err, err
+    assert not (tmp_path / "out").exists()
+
+
 def test_model_that_fits_nowhere_names_the_smallest_need_and_its_layers(tmp_path, capsys):
     path = tmp_path / "big_fc.py"
     path.write_text(BIG_FC)
