@@ -180,8 +180,9 @@ def _over(use: MemoryUse, slack: int = 0) -> int:
 
 def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Callable,
               counts: dict | None = None, progress: Callable[[str], None] = lambda msg: None) -> Graph:
-    """`graph` if it fits `board` (its flash and RAM, or their budgets), else the graph
-    recompiled with the trade's kernels; graph.meta["fit"] records what was traded.
+    """`graph` if it fits `board`'s flash (or its --flash-budget), else the graph recompiled
+    with the trade's kernels; graph.meta["fit"] records what was traded (RAM is the
+    build's check).
     Each round trades from the last compiled graph (whose unpinned layers lower_peak may
     have changed) for the bytes its prediction is still over."""
     counts = counts or {}
