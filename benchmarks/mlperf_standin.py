@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/mlperf_standin.py [--board f746zg] [--models kws_dscnn ...]
         [--kernels tinygen cmsis-nn auto] [--cmsis-nn PATH] [--layers] [--json out.json]
+        [--fit [--fit-kernels auto] [--fit-boards f746zg f767zi f446re] [--fit-models PATH.tflite ...]]
 
 Builds each int8 .tflite model for the board once per kernel choice (--kernels:
 tinygen's kernels with the board's ISA extensions, CMSIS-NN's where it has the
@@ -16,8 +17,11 @@ and IC (fewer on AD), and an arena at most 60% of TFLM's. cmsis-nn needs a
 CMSIS-NN tree (--cmsis-nn or $CMSIS_NN_PATH); without one it is skipped and the
 script says why. --timeout: seconds of the emulator's own time per answer beyond the
 known work (tinygen.hil.deadline), for measuring auto's variants too: a loaded machine
-makes the benchmark slower, not different. A benchmark, not a test: it prints numbers
-(instructions, never cycles).
+makes the benchmark slower, not different. --fit adds the fit table (benchmarks/fit_boards.py):
+per board and model, whether the default kernel choice fits the board (tinygen.fit),
+the linked flash and RAM, the instructions and the layers traded for flash; --fit-models
+adds other .tflite / .py models to it, --fit-boards picks the boards. A benchmark, not
+a test: it prints numbers (instructions, never cycles).
 """
 
 from __future__ import annotations
@@ -63,10 +67,14 @@ def compile_for(source, board, kernels: str, cmsis_nn: str | None, progress, tim
     from tinygen.compiler import compile_source
     from tinygen.passes import CompileOptions
 
+    from tinygen.fit import fit_model
+
     options = CompileOptions(features=board.isa_features, kernels=kernels, cmsis_nn=cmsis_nn)
     if kernels == "auto":
-        return compile_auto(source, None, options, board, progress, timeout=timeout)
-    return compile_source(source, options=options)
+        graph = compile_auto(source, None, options, board, progress, timeout=timeout)
+    else:
+        graph = compile_source(source, options=options)
+    return fit_model(source, None, options, board, graph, progress)     # as tinygen build does
 
 
 def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tinygen",
@@ -124,14 +132,14 @@ def summary_table(results: list[dict]) -> str:
     for r in results:
         t, goal = r["tflm"] or {}, r["targets"] or {}
         mark = {True: "yes", False: "no"}
-        rows.append([r["model"], r["kernels"], f"{r['instructions']:,}", f"{r['instructions_per_mac']:.2f}",
-                     f"{t.get('cmsis_nn', 0):,}",
+        rows.append([r["model"], r["kernels"], f"{r['instructions']:,}", f"{r['flash']:,}",
+                     f"{r['instructions_per_mac']:.2f}", f"{t.get('cmsis_nn', 0):,}",
                      f"{goal['speedup']:.2f}x ({mark[goal['speedup_met']]})" if goal else "-",
                      f"{r['arena']:,}", f"{t.get('arena', 0):,}",
                      f"{goal['arena_ratio']:.0%} ({mark[goal['arena_met']]})" if goal else "-",
-                     f"{r['flash']:,}", {None: "n/a", True: "yes", False: "NO"}[r["equals_tflm"]]])
-    return table(["model", "kernels", "instructions", "per MAC", "TFLM+CMSIS-NN", "speed-up (target met)",
-                  "arena B", "TFLM arena B", "arena/TFLM (<=60%)", "flash B", "== TFLM"], rows, "llrrrrrrrrl")
+                     {None: "n/a", True: "yes", False: "NO"}[r["equals_tflm"]]])
+    return table(["model", "kernels", "instructions", "flash B", "per MAC", "TFLM+CMSIS-NN", "speed-up (target met)",
+                  "arena B", "TFLM arena B", "arena/TFLM (<=60%)", "== TFLM"], rows, "llrrrrrrrrl")
 
 
 def git_commit() -> str:
@@ -152,12 +160,19 @@ def main(argv=None) -> int:
     ap.add_argument("--board", default="f746zg")
     ap.add_argument("--models", nargs="+", default=list(TFLM), choices=list(TFLM))
     ap.add_argument("--models-dir", type=Path, default=MODELS_DIR)
-    ap.add_argument("--kernels", nargs="+", default=list(KERNEL_MODES), choices=KERNEL_MODES,
-                    help="kernel choices to measure (default: all three)")
+    ap.add_argument("--kernels", nargs="+", default=list(KERNEL_MODES), choices=KERNEL_MODES + ("none",),
+                    help="kernel choices to measure (default: all three; none: only the fit table)")
     ap.add_argument("--cmsis-nn", metavar="PATH", default=os.environ.get("CMSIS_NN_PATH") or None,
                     help="CMSIS-NN source tree for --kernels cmsis-nn and auto (default: $CMSIS_NN_PATH)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--layers", action="store_true", help="also print the per-layer instructions and kernels")
+    ap.add_argument("--fit", action="store_true", help="also print the fit table (benchmarks/fit_boards.py)")
+    ap.add_argument("--fit-kernels", default="auto", choices=("tinygen", "cmsis-nn", "auto"),
+                    help="the kernel choice fitted in the fit table (default: auto, the default on Cortex-M)")
+    ap.add_argument("--fit-boards", nargs="+", default=None, help="boards of the fit table (default: F746ZG, "
+                                                                   "F767ZI, F446RE)")
+    ap.add_argument("--fit-models", nargs="+", type=Path, default=[],
+                    help="more models for the fit table besides --models (.tflite or .py)")
     add_timeout_option(ap)
     args = ap.parse_args(argv)
     from tinygen.autotune import unavailable
@@ -168,7 +183,7 @@ def main(argv=None) -> int:
     if board.emulator is None:
         print(f"{board.name} has no stand-in", file=sys.stderr)
         return 2
-    modes = list(args.kernels)
+    modes = list(args.kernels) if args.kernels != ["none"] else []
     if "cmsis-nn" in modes and not args.cmsis_nn:
         modes.remove("cmsis-nn")
         print("skipping --kernels cmsis-nn: no CMSIS-NN tree (give --cmsis-nn PATH or set CMSIS_NN_PATH; "
@@ -196,11 +211,26 @@ def main(argv=None) -> int:
             print(table(["layer", "kernel", "instructions"],
                         [[layer["name"], layer["kernel"] or "-", f"{layer['instructions']:,}"] for layer in r["layers"]],
                         "llr"))
+    if args.fit:
+        from fit_boards import FIT_BOARDS, fit_rows, fit_table
+
+        boards = [get_board(b) for b in (args.fit_boards or FIT_BOARDS)]
+        paths = [args.models_dir / f"{name}_int8.tflite" for name in args.models] + list(args.fit_models)
+        fits = fit_rows(paths, boards, args.fit_kernels, args.cmsis_nn, args.timeout)
+        print(f"\nfit table (--kernels {args.fit_kernels}, fitted to each board's flash; flash and RAM of the "
+              "linked firmware.elf; instructions on the board's stand-in; traded: kernel used instead of the "
+              "fastest, flash saved, instructions added as the trade counted them):")
+        print(fit_table(fits))
+        results_fit = fits
+    else:
+        results_fit = []
     if args.json:
         commit = git_commit()
         for r in results:
             r["commit"] = commit
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        if results_fit:
+            Path(args.json).with_suffix(".fit.json").write_text(json.dumps(results_fit, indent=2) + "\n")
         print(f"results written to {args.json}; benchmarks/readme_table.py {args.json} --update puts them "
               "in README.md", file=sys.stderr)
     return 0 if all(r["equals_tflm"] is not False for r in results) else 1

@@ -10,8 +10,11 @@ candidate on the board's QEMU stand-in, and one inference after a warm-up
 gives every layer's executed instructions (the `tg layers` protocol command).
 Per node the candidate with the fewest wins; a tie keeps the preferred one.
 
-Before anything is measured, the model must fit the board (the prediction
-`tinygen build` refuses with): what cannot be built is not measured. Counts are
+Before anything is measured, some kernel combination must fit the board
+(tinygen.fit.check_some_fit: every layer's smallest kernel): what cannot be built
+is not measured. Variants are measured on the stand-in's own memory (STANDIN_BYTES),
+so a fast kernel whose widened weights overflow the real part is measured too; the
+fit-first trade (tinygen.fit) then weighs the counts against the part's flash. Counts are
 cached per layer (tinygen.kernels.measure_cache), and so is a candidate that a
 variant asked for but did not get (lower_peak put another kernel at the
 arena's peak), so a second build measures nothing.
@@ -52,6 +55,9 @@ from tinygen.passes.choose_kernels import kernel_candidates
 Measure = Callable[[SourceModel, Graph, Board, float], dict[str, int]]
 Progress = Callable[[str], None]
 MEASURE_ATTEMPTS = 3        # a variant that timed out is measured again with twice the time, up to this often
+# flash and RAM of the Cortex-M stand-ins (mps2-an500, mps2-an386: 4 MB each, notes/emulation.md):
+# measuring builds are linked for them, not for the real part (instructions do not depend on it)
+STANDIN_BYTES = 4 << 20
 
 
 def default_kernels(board: Board | None) -> str:
@@ -85,7 +91,7 @@ def measure_standin(source: SourceModel, graph: Graph, board: Board,
     from tinygen.hil.target import open_device
 
     with tempfile.TemporaryDirectory(prefix="tinygen-auto-") as tmp:
-        _build_standin(source, graph, board, Path(tmp))
+        _build_standin(source, graph, standin_memory(board), Path(tmp))
         with open_device(board, tmp, emulate=True, timeout=timeout) as dev:
             info = dev.info()
             if info.get("counter") != "instructions":
@@ -97,16 +103,19 @@ def measure_standin(source: SourceModel, graph: Graph, board: Board,
     return {layer.name: layer.count for layer in layers}
 
 
-def check_fit(source: SourceModel, graph: Graph, board: Board) -> None:
-    """Refuse, as `tinygen build` would, a model whose predicted flash or RAM exceeds the part."""
-    if board.build == "host":
-        return
-    from tinygen import __version__
-    from tinygen.build.memory import check_prediction, predict
-    from tinygen.codegen.emit import project_data
+def standin_memory(board: Board) -> Board:
+    """The board with the stand-in's flash and RAM (at least the part's), for measuring builds."""
+    memory = tuple(dict(r, size=max(int(r["size"]), STANDIN_BYTES)) if r.get("link") else r for r in board.memory)
+    return replace(board, memory=memory, budget={})
 
-    weight_bytes = project_data(graph, source.name, source.source_hash, __version__)["weight_bytes"]
-    check_prediction(predict(graph, board, weight_bytes), board, str(source.path))
+
+def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileOptions | None = None) -> None:
+    """Refuse, as `tinygen build` would, a model that no kernel combination fits (flash with
+    every layer's smallest kernel, RAM as predicted)."""
+    from tinygen.fit import check_some_fit
+
+    check_some_fit(graph, board, options or CompileOptions(features=board.isa_features, kernels="auto"),
+                   str(source.path))
 
 
 def _build_standin(source: SourceModel, graph: Graph, board: Board, dest: Path) -> None:
@@ -158,7 +167,7 @@ def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions
     if source.switches:                 # each switch its own choice: same layer names, other formats
         return _compile_auto_switches(source, calib, options, board, progress, measure, cache, timeout)
     graph = compile_source(source, calib, options)
-    check_fit(source, graph, board)     # what cannot be built is not measured
+    check_fit(source, graph, board, options)     # what cannot be built is not measured
     return _choose(source, calib, options, board, graph, progress, measure, cache, timeout)
 
 
@@ -262,7 +271,7 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
     parts = [(name, one, compile_source(one, calib, options)) for name, one in switch_sources(source)]
     together = attach([(name, g) for name, _, g in parts])
     try:
-        check_fit(source, together, board)
+        check_fit(source, together, board, options)
     finally:
         together.meta.pop("switches", None)         # attach() marked the first switch's graph
     compiled = []

@@ -38,6 +38,9 @@ class Board:
     emulator: dict | None = None          # the QEMU stand-in, None if there is none
     path: Path | None = None
     raw: dict = field(default_factory=dict, repr=False)
+    # --flash-budget / --ram-budget: kind -> the part's own size, where the linked region was
+    # cut to the budget (with_budget) to leave room for the user's application
+    budget: dict = field(default_factory=dict)
 
     @property
     def cc(self) -> str:
@@ -53,6 +56,24 @@ class Board:
             if r.get("kind") == kind and r.get("link", False):
                 return r
         return None
+
+    def with_budget(self, flash: int | None = None, ram: int | None = None) -> Board:
+        """This board with its linked flash and RAM cut to the budgets given (bytes), so that
+        the prediction, the fit-first kernel choice and the linker keep within them."""
+        from dataclasses import replace
+
+        budget, memory = dict(self.budget), list(self.memory)
+        for kind, size, option in (("flash", flash, "--flash-budget"), ("ram", ram, "--ram-budget")):
+            region = self.region(kind)
+            if size is None or region is None:
+                continue
+            part = budget.get(kind, int(region["size"]))
+            if not 0 < size <= part:
+                raise UsageError(f"{option} {size} B is not within {self.name}'s {part} B of {kind}",
+                                 f"give at most {part} B (suffixes K and M count 1024 and 1024*1024 bytes)")
+            budget[kind] = part
+            memory = [dict(r, size=size) if r is region else r for r in memory]
+        return replace(self, memory=tuple(memory), budget=budget)
 
     def missing_tools(self) -> list[str]:
         """Tools this board's build needs that are not on PATH."""

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.errors import TinygenError, UsageError
-from tinygen.cli_common import Progress, add_compile_args, check_output_early, compile_model, print_kernels
+from tinygen.cli_common import (Progress, add_compile_args, board_of, budgeted, check_output_early, compile_model, print_fit,
+                                print_kernels)
 
 EPILOG_BUILD = """examples:
   tinygen build examples/models/dscnn.py --board host --calib calib.npy -o build/dscnn
@@ -34,9 +35,7 @@ def cmd_build(args) -> int:
     from tinygen.compiler import build
     from tinygen.report import human_bytes, human_count
 
-    from tinygen.cli_common import board_of
-
-    board = board_of(args)
+    board = budgeted(args, board_of(args))
     progress = Progress(args.quiet)
     check_output_early(args)
     source, graph = compile_model(args, progress, board)
@@ -65,6 +64,7 @@ def cmd_build(args) -> int:
             print(f"    {title(use)}: {memory_line(use)}")
         print()
     print_kernels(graph)
+    print_fit(graph)
     for note in result.notes:
         print(f"  note: {note}")
     for kind, path in result.artifacts.items():
@@ -80,7 +80,7 @@ def cmd_inspect(args) -> int:
     from tinygen.board import get_board
 
     progress = Progress(quiet=True)
-    board = get_board(args.board) if args.board else None
+    board = budgeted(args, get_board(args.board) if args.board else None)
     source, graph = compile_model(args, progress, board, allow_uncalibrated=True)
     stats = layer_stats(graph)
     pruning = None
@@ -95,6 +95,7 @@ def cmd_inspect(args) -> int:
         plan = graph.meta["memory"]
         data = {"model": source.name, "layers": [asdict(s) for s in stats],
                 "arena_size": plan.arena_size, "peak_live": plan.peak_live, "kernels": graph.meta["kernels"],
+                "fit": graph.meta.get("fit"),
                 "buffers": [{"name": b.name, "offset": b.offset, "size": b.size,
                              "first": b.first, "last": b.last} for b in plan.buffers]}
         if pruning is not None:
@@ -110,6 +111,7 @@ def cmd_inspect(args) -> int:
         print()
         print(pruning_table(pruning))
     print_kernels(graph)
+    print_fit(graph)
     if args.memory:
         print()
         print(memory_report(graph))

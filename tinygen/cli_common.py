@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 import warnings
@@ -87,10 +88,36 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
     p.add_argument("--arena-region", metavar="NAME", default=None,
                    help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
                         "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
+    for kind, what in (("flash", "flash"), ("ram", "RAM")):
+        p.add_argument(f"--{kind}-budget", metavar="BYTES", type=parse_bytes, default=None,
+                       help=f"the most {what} the firmware may use, to leave the rest of the part's {what} to your "
+                            f"own application (e.g. 400K; K = 1024 B, M = 1024 K); kernels are chosen to fit it "
+                            f"(default: all of the part's)")
     add_timeout_option(p, help=TIMEOUT_HELP + "; --kernels auto measures with it on the stand-in")
     from tinygen.vision.cli import add_camera_args
 
     add_camera_args(p)
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([kKmM]?)(?:i?[bB])?\s*")
+
+
+def parse_bytes(text: str) -> int:
+    """--flash-budget / --ram-budget: "409600", "400K", "400KiB", "0.5M" (K = 1024 B)."""
+    m = _SIZE.fullmatch(text)
+    if not m or float(m[1]) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: give bytes above zero, or K or M (e.g. 400K)")
+    return int(float(m[1]) * {"": 1, "k": 1024, "m": 1 << 20}[m[2].lower()])
+
+
+def budgeted(args, board):
+    """The board with --flash-budget / --ram-budget applied (tinygen.board.Board.with_budget)."""
+    flash, ram = getattr(args, "flash_budget", None), getattr(args, "ram_budget", None)
+    if flash is None and ram is None:
+        return board
+    if board is None:
+        raise UsageError("--flash-budget and --ram-budget need --board", "name the board whose memory to budget")
+    return board.with_budget(flash, ram)
 
 
 def compile_model(args, progress, board=None, allow_uncalibrated=False):
@@ -154,6 +181,13 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
         from tinygen.audio.firmware import attach
 
         attach(graph, frontend)
+    if board is not None:
+        from tinygen.fit import fit_model
+
+        # fit first: where the fastest kernels overflow the flash, layers trade speed for it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CalibrationWarning)     # warned once above already
+            graph = fit_model(source, calib, options, board, graph, progress)
     return source, graph
 
 
@@ -193,4 +227,13 @@ def print_kernels(graph) -> None:
         print(f"  note: {report['note']}")
 
 
-__all__ = ["Progress", "add_compile_args", "check_output_early", "compile_model", "inputs_of", "print_kernels"]
+def print_fit(graph) -> None:
+    """Whether the fastest kernels fit the board, and what the fit-first trade cost."""
+    from tinygen.fit import fit_lines
+
+    lines = fit_lines(graph.meta.get("fit"))
+    if lines:
+        print("\n".join("  " + line for line in lines))
+
+
+__all__ = ["Progress", "add_compile_args", "budgeted", "parse_bytes", "print_fit", "check_output_early", "compile_model", "inputs_of", "print_kernels"]

@@ -163,6 +163,8 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
         info = write_project(graph, stage, source.name, source.source_hash, board, (model_id, origin))
         # the kernel per layer (with --kernels auto: measured instructions and the rivals')
         info["kernels"] = graph.meta.get("kernels") or kernel_report(graph, None)
+        if graph.meta.get("fit"):       # the fit-first trade (tinygen.fit): layers traded for flash
+            info["fit"] = graph.meta["fit"]
         (stage / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
         if board.build == "host":
             from tinygen.build.host import build_host

@@ -213,6 +213,14 @@ def _hint(board: Board, kind: str, need: int, model: str) -> str:
             f"`tinygen inspect {model} --memory`")
 
 
+def has_text(board: Board, kind: str, size: int) -> str:
+    """ "the part has 512.0 KiB", or with a budget "the budget (--flash-budget) is 400.0 KiB of the part's 512.0 KiB"."""
+    if kind in board.budget:
+        return (f"the budget (--{'flash' if kind == 'flash' else 'ram'}-budget) is {human_bytes(size)} "
+                f"of the part's {human_bytes(board.budget[kind])}")
+    return f"the part has {human_bytes(size)}"
+
+
 def _breakdown(region: RegionUse) -> str:
     return " + ".join(f"{name} {human_bytes(size)}" for name, size in region.parts.items() if size)
 
@@ -246,7 +254,7 @@ def check_prediction(use: MemoryUse, board: Board, model: str) -> None:
         if r.capacity and r.used > r.capacity:
             raise MemoryFitError(
                 f"does not fit {board.name}: {LABELS[kind]} needs {human_bytes(r.used)} ({_breakdown(r)}) "
-                f"but the part has {human_bytes(r.capacity)}", _hint(board, kind, r.used, model))
+                f"but {has_text(board, kind, r.capacity)}", _hint(board, kind, r.used, model))
 
 
 _OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
@@ -268,7 +276,7 @@ def overflow_error(linker_output: str, board: Board, predicted: MemoryUse, image
     return MemoryFitError(
         f"does not fit {board.name}: {LABELS[kind]} overflowed by {human_bytes(overflows[kind])} when linking "
         f"{image}: it needs {human_bytes(need)} (predicted: {_breakdown(predicted.regions[kind])}) "
-        f"but the part has {human_bytes(cap)}", _hint(board, kind, need, model))
+        f"but {has_text(board, kind, cap)}", _hint(board, kind, need, model))
 
 
 def check_measured(use: MemoryUse, board: Board, model: str) -> None:
@@ -279,7 +287,7 @@ def check_measured(use: MemoryUse, board: Board, model: str) -> None:
         if r is not None and r.capacity and r.used > r.capacity:
             raise MemoryFitError(
                 f"does not fit {board.name}: {use.source} needs {human_bytes(r.used)} of {LABELS[kind]} "
-                f"({_breakdown(r)}) but the part has {human_bytes(r.capacity)}",
+                f"({_breakdown(r)}) but {has_text(board, kind, r.capacity)}",
                 _hint(board, kind, r.used, model))
 
 

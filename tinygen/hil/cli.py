@@ -40,9 +40,9 @@ EPILOG_HIL = """examples:
 def _board_for(args):
     from tinygen.run.qemu import no_emulator_hint
 
-    from tinygen.cli_common import board_of
+    from tinygen.cli_common import board_of, budgeted
 
-    board = board_of(args)
+    board = budgeted(args, board_of(args))
     if args.emulate and board.emulator is None and board.build != "host":
         raise UsageError(f"board {board.name} has no emulated stand-in", no_emulator_hint(board))
     return board

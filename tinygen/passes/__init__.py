@@ -37,6 +37,12 @@ class CompileOptions:
     kernels: str = "tinygen"              # kernel backend (tinygen.kernels.table.BACKENDS)
     # per-node kernel overrides (node name -> kernel name), e.g. measured by --kernels auto
     kernel_choice: dict | None = None
+    # per-node kernels chosen to fit the board's flash (tinygen/fit.py): over kernel_choice,
+    # and lower_peak leaves these layers alone
+    fit_choice: dict | None = None
+    # convs whose residual add stays a separate node (fuse_residual's `keep`), chosen by the
+    # fit-first trade where the fused kernel's widened weights do not fit
+    unfused: frozenset = frozenset()
     cmsis_nn: str | None = None           # CMSIS-NN source tree (--cmsis-nn / $CMSIS_NN_PATH)
     arena_region: str | None = None       # board memory region for the arena (--arena-region)
     # fuse residual adds into the convs feeding them (passes/fuse_residual.py); None: where it
@@ -111,10 +117,11 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         fuse = options.kernels != "cmsis-nn"
     if fuse:
         # on the quantized graph (it needs each tensor's grid), before the kernels are chosen
-        steps.append(("fuse_residual", fuse_residual))
+        steps.append(("fuse_residual", lambda g: fuse_residual(g, frozenset(options.unfused))))
 
     def choose(g: Graph, overrides: dict[str, str] | None = None) -> Graph:
-        return choose_kernels(g, features, options.kernels, {**(options.kernel_choice or {}), **(overrides or {})})
+        return choose_kernels(g, features, options.kernels,
+                              {**(options.kernel_choice or {}), **(overrides or {}), **(options.fit_choice or {})})
 
     def replan(g: Graph, overrides: dict[str, str]) -> Graph:
         return plan_memory(reorder(choose(g, overrides)), region=options.arena_region)
@@ -129,7 +136,8 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     ]
     if options.lower_peak:
         # after a plan: scratch-free kernels for the layers at its peak, re-planned (choose, reorder, plan)
-        steps.append(("lower_peak", lambda g: lower_peak(g, replan, features, options.kernels)))
+        steps.append(("lower_peak", lambda g: lower_peak(g, replan, features, options.kernels,
+                                                                   frozenset(options.fit_choice or ()))))
     if options.camera is not None:
         # after the model's final plan: the front end takes arena bytes free before the first layer
         steps.append(("plan_camera", lambda g: plan_camera(g, options.camera)))

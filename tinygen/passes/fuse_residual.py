@@ -47,11 +47,16 @@ def _is_residual_add(graph: Graph, node: Node) -> bool:
     return a.shape == b.shape == out.shape and a.dtype == b.dtype == out.dtype == "int8"
 
 
-def fuse_residual(graph: Graph) -> Graph:
+def fuse_residual(graph: Graph, keep: frozenset = frozenset()) -> Graph:
+    """`keep`: convs (by name) whose add stays a separate node, the other operand's conv
+    unfused too, e.g. chosen by the fit-first trade (tinygen/fit.py) where the fused
+    kernel's widened weights do not fit."""
     for add in [n for n in graph.nodes if _is_residual_add(graph, n)]:
         order = {n.name: i for i, n in enumerate(graph.nodes)}
         found = [(node_macs(graph, conv), order[conv.name], index, conv)
                  for index, t in enumerate(add.inputs) if (conv := _fusable_conv(graph, add, t)) is not None]
+        if any(conv.name in keep for *_, conv in found):
+            continue
         if not found:
             continue
         *_, operand, conv = max(found, key=lambda f: f[:2])

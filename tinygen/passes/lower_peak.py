@@ -50,15 +50,19 @@ def _alternatives(graph: Graph, node: Node, features: frozenset, kernels: str) -
     return found
 
 
-def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str) -> Graph:
+def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
+               pinned: frozenset = frozenset()) -> Graph:
     """`replan(graph, overrides)`: choose_kernels (with the overrides on top of the
-    user's or auto's choice), reorder and plan_memory on `graph`, as the pipeline does."""
+    user's or auto's choice), reorder and plan_memory on `graph`, as the pipeline does.
+    `pinned`: layers whose kernel was chosen to fit the flash (tinygen/fit.py), left alone."""
     changes: list[dict] = []
     overrides: dict[str, str] = {}
     while True:
         arena = graph.meta["memory"].arena_size
         best: tuple[int, Graph, dict] | None = None
         for node in _peak_nodes(graph):
+            if node.name in pinned:
+                continue
             for kernel in _alternatives(graph, node, features, kernels):
                 trial = replan(graph.copy(), {**overrides, node.name: kernel})
                 size = trial.meta["memory"].arena_size

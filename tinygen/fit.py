@@ -1,0 +1,357 @@
+"""Fit first: the fastest kernel combination that fits the board's flash and RAM.
+
+    graph = fit_board(graph, board, recompile, progress)     # after the speed choice
+    print(fit_lines(graph.meta["fit"]))                      # what the trade cost
+
+The kernels chosen for speed (the preference order, or --kernels auto's measured
+fastest) may not fit: tinygen's fastest convolutions keep their weights widened to
+int16 in flash (tg_conv2d_direct_s8_dsp, tg_conv2d_add_s8_dsp), twice the int8 bytes.
+When the predicted firmware (tinygen.build.memory.predict: weights, the code
+estimate, front ends; plus FIT_CODE_MARGIN_PER_LAYER per layer, since the code
+estimate sits below what links) exceeds the board's flash or its --flash-budget, layers trade speed for
+flash:
+
+    every layer has options: its candidate kernels (a fused conv + residual add also
+    the conv's kernels beside a separate add: CompileOptions.unfused), each with the flash bytes of the
+    constants it reads (tinygen.footprint.layer_flash, exact) and its executed
+    instructions (measured by --kernels auto where it measured them, else the
+    estimate of tinygen.footprint);
+    trade(): repeatedly move the layer whose narrower option costs the fewest extra
+    instructions per flash byte saved, until the bytes needed are saved; then undo
+    the moves that turned out unnecessary, most expensive per byte first.
+
+So the layers that save the most instructions per flash byte keep their widened
+weights. The choice is pinned (CompileOptions.fit_choice: lower_peak leaves those
+layers alone), the graph compiled again and the prediction checked; an estimate that
+was off re-runs the trade with the difference. Options are plain (kernel, flash,
+instructions) triples: any kernel that keeps int8 weights in flash slots in as one
+more candidate. Same graph, same counts: same choice (ties go to the earlier layer
+and the preferred kernel).
+
+When even every layer's smallest option does not fit, MemoryFitError says what that
+smallest combination needs and which layers hold most of it. RAM is not traded (the
+arena's kernel choice is lower_peak's); a RAM overflow is the usual fit error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tinygen.board import Board, all_boards
+from tinygen.build.memory import MemoryFitError, MemoryUse, capacity, predict
+from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
+from tinygen.ir import Graph, Node
+from tinygen.kernels.table import KERNELS_BY_NAME
+from tinygen.report import human_bytes
+
+# added to the predicted flash while choosing, per layer: the code estimate (memory.CODE_BASE,
+# CODE_PER_KERNEL, CODE_PER_LAYER) is a lower bound, and specialized layers inline their
+# kernels (0.6..1.4 KiB each). Linked images measured above the prediction by 0.5..1.4 KiB
+# per layer on the f746zg / f767zi / f446re stand-ins (MLPerf Tiny AD 4.9 KB over 10 layers,
+# IC 13.3 KB, KWS 18.7 KB over 13, VWW 28.0 KB over 31, the 76 M-MAC ResNet 14.7 KB over 14).
+# A choice whose prediction fits only without the margin is still taken: the linker checks it.
+FIT_CODE_MARGIN_PER_LAYER = 1536
+ROUNDS = 6                  # trades re-run after the compiled graph's prediction differs
+
+# compile the graph again with per-node kernels pinned for fit (CompileOptions.fit_choice) and
+# the convs whose residual add stays separate (CompileOptions.unfused)
+Recompile = Callable[[dict[str, str], frozenset], Graph]
+
+
+@dataclass(frozen=True)
+class Option:
+    kernel: str
+    flash: int                  # bytes of the layer's constants with this kernel
+    instructions: int           # executed instructions of the layer with it
+    measured: bool = False      # measured on the stand-in (else estimated)
+    # a fused conv2d_add computed as the conv (with `kernel`) and a separate add (tg_add_s8_dsp)
+    unfuse: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.kernel} + add (unfused)" if self.unfuse else self.kernel
+
+
+@dataclass(frozen=True)
+class LayerOptions:
+    node: str
+    op: str
+    options: tuple[Option, ...]  # candidate kernels, preferred first
+
+    def option(self, kernel: str) -> Option:
+        found = [o for o in self.options if o.kernel == kernel]
+        if not found:
+            raise KeyError(f"{self.node} has no option {kernel}")
+        return found[0]
+
+
+def trade(layers: list[LayerOptions], chosen: dict[str, str], need: int) -> dict[str, Option] | None:
+    """Per layer the kernel to use so that the layers' flash drops by at least `need` bytes
+    from `chosen`'s, for few extra instructions (greedy by extra instructions per byte
+    saved, then unneeded moves undone); None if every layer's smallest option saves less."""
+    order = {layer.node: i for i, layer in enumerate(layers)}
+    current = {layer.node: layer.option(chosen[layer.node]) for layer in layers}
+    start = dict(current)
+    saved = 0
+    while saved < need:
+        best = None
+        for layer in layers:
+            cur = current[layer.node]
+            for j, opt in enumerate(layer.options):
+                gain = cur.flash - opt.flash
+                if gain <= 0:
+                    continue
+                key = ((opt.instructions - cur.instructions) / gain, -gain, order[layer.node], j)
+                if best is None or key < best[0]:
+                    best = (key, layer.node, opt, gain)
+        if best is None:
+            return None
+        _, node, opt, gain = best
+        current[node] = opt
+        saved += gain
+    # undo: the most expensive moves per byte first, back to the fastest option still saving `need`
+    moved = [layer for layer in layers if current[layer.node] != start[layer.node]]
+    moved.sort(key=lambda layer: (-_ratio(start[layer.node], current[layer.node]), order[layer.node]))
+    for layer in moved:
+        cur = current[layer.node]
+        for opt in sorted(layer.options, key=lambda o: (o.instructions, layer.options.index(o))):
+            if opt.instructions < cur.instructions and saved - (opt.flash - cur.flash) >= need:
+                saved -= opt.flash - cur.flash
+                current[layer.node] = opt
+                break
+    return current
+
+
+def _ratio(before: Option, after: Option) -> float:
+    gain = before.flash - after.flash
+    return (after.instructions - before.instructions) / gain if gain > 0 else 0.0
+
+
+def layer_options(graph: Graph, candidates: Callable, counts: dict[str, dict[str, int | None]]) -> list[LayerOptions]:
+    """Each layer's options: `candidates(graph, node)` gives its KernelSpecs, preferred
+    first; `counts` node -> kernel -> measured instructions (None: not measured)."""
+    layers = []
+    for node in graph.nodes:
+        if node.kernel is None:
+            continue
+        opts = []
+        for spec in candidates(graph, node):
+            count = (counts.get(node.name) or {}).get(spec.name)
+            opts.append(Option(spec.name, layer_flash(graph, node, spec),
+                               count if count is not None else estimate_instructions(graph, node, spec),
+                               count is not None))
+        if node.kernel not in [o.kernel for o in opts]:     # e.g. a kernel chosen by another search
+            spec = KERNELS_BY_NAME[node.kernel]
+            opts.insert(0, Option(spec.name, layer_flash(graph, node, spec), estimate_instructions(graph, node, spec)))
+        layers.append(LayerOptions(node.name, node.op, tuple(opts + _unfused(graph, node, candidates))))
+    return layers
+
+
+def _unfused(graph: Graph, node: Node, candidates: Callable) -> list[Option]:
+    """A conv2d_add's options as the conv alone (every conv2d kernel) plus a separate add."""
+    if node.op != "conv2d_add":
+        return []
+    conv = Node(node.name, "conv2d", node.inputs[:1], list(node.outputs),
+                attrs={k: node.attrs[k] for k in ("stride", "dilation", "padding", "act_min", "act_max")},
+                params=node.params)
+    add = UNFUSED_ADD_PER_OUTPUT * graph.tensor(node.outputs[0]).nbytes
+    return [Option(spec.name, layer_flash(graph, conv, spec), estimate_instructions(graph, conv, spec) + add,
+                   unfuse=True) for spec in candidates(graph, conv)]
+
+
+def predicted(graph: Graph, board: Board) -> MemoryUse:
+    from tinygen import __version__
+    from tinygen.codegen.emit import project_data
+
+    return predict(graph, board, project_data(graph, graph.name, "", __version__)["weight_bytes"])
+
+
+def margin(graph: Graph) -> int:
+    """FIT_CODE_MARGIN_PER_LAYER for every layer with a kernel."""
+    return FIT_CODE_MARGIN_PER_LAYER * sum(1 for n in graph.nodes if n.kernel)
+
+
+def _over(use: MemoryUse, slack: int = 0) -> int:
+    """Bytes of flash beyond the capacity with `slack` added (<= 0: fits)."""
+    r = use.regions["flash"]
+    return r.used + slack - r.capacity if r.capacity else -1
+
+
+def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Callable,
+              counts: dict | None = None, progress: Callable[[str], None] = lambda msg: None) -> Graph:
+    """`graph` if it fits `board`'s flash (or its --flash-budget), else the graph recompiled
+    with the trade's kernels; graph.meta["fit"] records what was traded (RAM is the
+    build's check).
+    Each round trades from the last compiled graph (whose unpinned layers lower_peak may
+    have changed) for the bytes its prediction is still over."""
+    counts = counts or {}
+    first = use = predicted(graph, board)
+    fastest = {n.name: n.kernel for n in graph.nodes if n.kernel}
+    options = {layer.node: layer for layer in layer_options(graph, candidates, counts)}
+    pinned: dict[str, str] = {}
+    unfused: set[str] = set()
+    current = graph
+    for _ in range(ROUNDS):
+        over = _over(use, margin(current))
+        if over <= 0:
+            break
+        layers = layer_options(current, candidates, counts)
+        kernels = {n.name: n.kernel for n in current.nodes if n.kernel}
+        # without the margin where the margin asks for more than any choice saves
+        choice = trade(layers, kernels, over) or trade(layers, kernels, _over(use))
+        if choice is None or all(o.kernel == kernels[n] for n, o in choice.items()):
+            if _over(use) <= 0:
+                break               # fits the prediction, not the margin: the linker decides
+            raise nothing_fits(current, board, layers, use)
+        pinned.update({n: o.kernel for n, o in choice.items() if o.kernel != current.node(n).kernel})
+        unfused.update(n for n, o in choice.items() if o.unfuse)
+        progress(f"fit: {len(pinned)} layers keep int8 weights in flash to fit {board.name}")
+        current = recompile(dict(pinned), frozenset(unfused))
+        for layer in layer_options(current, candidates, counts):
+            options.setdefault(layer.node, layer)
+        use = predicted(current, board)
+    else:
+        if _over(use) > 0:
+            raise nothing_fits(current, board, layer_options(current, candidates, counts), use)
+    rows = []
+    for node in current.nodes:
+        if node.kernel is None or node.kernel == fastest.get(node.name, node.kernel):
+            continue
+        layer = options[node.name]
+        was = layer.option(fastest[node.name])
+        try:
+            now = layer.option(node.kernel)
+        except KeyError:            # a kernel the first graph's layer had no option for
+            now = next(x for x in layer_options(current, candidates, counts) if x.node == node.name).option(node.kernel)
+        rows.append({"layer": node.name, "op": layer.op, "kernel": now.label, "instead_of": was.kernel,
+                     "flash_saved": was.flash - now.flash, "instructions_added": now.instructions - was.instructions,
+                     "measured": was.measured and now.measured})
+    current.meta["fit"] = fit_record(board, use, rows, first.regions["flash"].used, margin(current))
+    return current
+
+
+def fit_record(board: Board, use: MemoryUse, traded: list[dict], fastest_flash: int, slack: int = 0) -> dict:
+    """graph.meta["fit"] (JSON): the predicted use against the capacities (the budgets where
+    given: "budget" kind -> bytes, "part" kind -> the part's), the layers traded, and the
+    margin for code the choice kept (FIT_CODE_MARGIN_PER_LAYER)."""
+    return {"board": board.name,
+            "budget": {kind: use.regions[kind].capacity for kind in board.budget},
+            "part": dict(board.budget), "margin": slack,
+            "flash": {"used": use.regions["flash"].used, "capacity": use.regions["flash"].capacity},
+            "ram": {"used": use.regions["ram"].used, "capacity": use.regions["ram"].capacity},
+            "flash_fastest": fastest_flash,
+            "traded": traded, "instructions_added": sum(r["instructions_added"] for r in traded)}
+
+
+def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: MemoryUse) -> MemoryFitError:
+    """No combination fits: what the smallest needs and which layers hold most of it."""
+    smallest = {layer.node: min(layer.options, key=lambda o: (o.flash, o.instructions)) for layer in layers}
+    chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)
+    flash = use.regions["flash"]
+    need = flash.used - chosen + sum(o.flash for o in smallest.values())
+    top = sorted(layers, key=lambda layer: -smallest[layer.node].flash)[:3]
+    layers_text = ", ".join(f"{layer.node} ({layer.op}) {human_bytes(smallest[layer.node].flash)}" for layer in top)
+    budget = (getattr(board, "budget", {}) or {}).get("flash")
+    where = (f"the --flash-budget of {human_bytes(flash.capacity)}" if budget
+             else f"{board.name}'s {human_bytes(flash.capacity)}")
+    bigger = [f"{b.name} ({human_bytes(capacity(b, 'flash'))})" for b in all_boards()
+              if b.name != board.name and b.build == board.build and (capacity(b, "flash") or 0) >= need]
+    return MemoryFitError(
+        f"does not fit {board.name}: flash needs {human_bytes(need)} even with every layer's smallest kernel "
+        f"(int8 weights in flash), more than {where}; most of it: {layers_text}",
+        "shrink those layers (fewer channels or features)"
+        + (f", or build for a board with more flash: {', '.join(bigger)}" if bigger else "")
+        + (", or raise --flash-budget" if budget else ""))
+
+
+def fit_lines(record: dict | None) -> list[str]:
+    """For build and inspect: one line on the fit, then one per traded layer."""
+    if not record:
+        return []
+    flash = record["flash"]
+    budget = "".join(f" (--{kind}-budget; the part has {human_bytes(part)})" for kind, part in record["part"].items()
+                     if kind == "flash")
+    head = f"fit: flash {human_bytes(flash['used'])} of {human_bytes(flash['capacity'])}{budget} predicted on {record['board']}"
+    if not record["traded"]:
+        close = flash["used"] + record["margin"] > flash["capacity"]
+        return [head + (": the fastest kernels fit the prediction, but not its margin for code "
+                        f"({human_bytes(record['margin'])}): the linker decides, and no narrower kernel is left"
+                        if close else ": the fastest kernels fit")]
+    n = len(record["traded"])
+    lines = [head + f"; the fastest kernels needed {human_bytes(record['flash_fastest'])}: "
+             f"{n} layer{'s' if n != 1 else ''} keep{'s' if n == 1 else ''} int8 weights in flash for "
+             f"{record['instructions_added']:,} more instructions"]
+    for r in record["traded"]:
+        how = "measured" if r["measured"] else "estimated"
+        lines.append(f"  {r['layer']} ({r['op']}): {r['kernel']} instead of {r['instead_of']}, "
+                     f"{human_bytes(r['flash_saved'])} less flash, +{r['instructions_added']:,} instructions ({how})")
+    return lines
+
+
+def _candidates(options) -> Callable:
+    """node -> its candidate KernelSpecs under the --kernels mode (CMSIS-NN's when a tree is configured)."""
+    from tinygen.passes.choose_kernels import kernel_candidates
+
+    features = frozenset(options.features) | ({"cmsis-nn"} if options.cmsis_nn else set())
+    return lambda graph, node: kernel_candidates(graph, node, features, options.kernels)
+
+
+def measured_counts(graph: Graph) -> dict[str, dict[str, int | None]]:
+    """node -> kernel -> instructions --kernels auto measured (graph.meta["kernels"])."""
+    report = graph.meta.get("kernels") or {}
+    return {layer["name"]: layer["candidates"] or {layer["kernel"]: layer["instructions"]}
+            for layer in report.get("layers", [])}
+
+
+def fit_model(source, calib, options, board: Board, graph: Graph,
+              progress: Callable[[str], None] = lambda msg: None) -> Graph:
+    """fit_board for a compiled model (after --kernels auto's choice, whose measured
+    counts it uses); boards built by tinygen's firmware recipes only, switchable models
+    as they are (their switches share the flash: checked by the build)."""
+    from dataclasses import replace
+
+    from tinygen.compiler import compile_source
+    from tinygen.kernel_report import kernel_report
+
+    if board.build == "host" or source.switches:
+        return graph
+    report = graph.meta.get("kernels") or {}
+    chosen = {n.name: n.kernel for n in graph.nodes if n.kernel}
+
+    def recompile(pinned: dict[str, str], unfused: frozenset) -> Graph:
+        base = {n: k for n, k in {**chosen, **(options.kernel_choice or {})}.items() if n not in unfused}
+        again = compile_source(source, calib, replace(options, kernel_choice=base, fit_choice=pinned, unfused=unfused))
+        if "frontend" in graph.meta:        # the audio front end's flash and RAM count too
+            again.meta["frontend"] = graph.meta["frontend"]
+        return again
+
+    counts = measured_counts(graph)
+    fitted = fit_board(graph, board, recompile, _candidates(options), counts, progress)
+    if fitted is not graph:
+        fitted.meta["kernels"] = {**kernel_report(fitted, report.get("mode"), counts, report.get("note"),
+                                                  report.get("measured_variants") or 0)}
+    return fitted
+
+
+def check_some_fit(graph: Graph, board: Board, options, model: str) -> None:
+    """Refuse, before --kernels auto measures, a model that no kernel combination fits:
+    the smallest options' flash (nothing_fits), or RAM as the build would."""
+    from tinygen.build.memory import RegionUse, check_prediction
+
+    if board.build == "host":
+        return
+    use = predicted(graph, board)
+    layers = layer_options(graph, _candidates(options), {})
+    smallest = sum(min(o.flash for o in layer.options) for layer in layers)
+    chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)
+    flash = use.regions["flash"]
+    if flash.capacity and flash.used - chosen + smallest > flash.capacity:
+        raise nothing_fits(graph, board, layers, use)
+    parts = {**flash.parts, "weights": flash.parts.get("weights", 0) - chosen + smallest}
+    check_prediction(MemoryUse({**use.regions, "flash": RegionUse("flash", flash.capacity, parts)}, use.arena,
+                               use.weights, use.stack, use.source, use.arena_region, use.frontend), board, model)
+
+
+__all__ = ["FIT_CODE_MARGIN_PER_LAYER", "LayerOptions", "Option", "check_some_fit", "fit_board", "fit_lines",
+           "fit_model", "fit_record", "layer_options", "measured_counts", "nothing_fits", "predicted", "trade"]

@@ -1,0 +1,80 @@
+"""What one layer costs with a given kernel: its constants' flash bytes and an estimate of
+its executed instructions. The fit-first trade (tinygen/fit.py) weighs these per layer.
+
+    layer_flash(graph, node, spec)          # bytes of the arrays the kernel reads from flash
+    estimate_instructions(graph, node, spec) # when nothing was measured
+
+Flash is exact: the constants the kernel's call reads (KernelSpec.const_roles, the packed
+constant as KernelSpec.pack lays it out for the node), as codegen stores them.
+
+Instructions are measured where --kernels auto measured them; otherwise this estimate:
+per kernel, executed instructions per MAC, from counts on the stand-ins (a ResNet of
+3x3 convolutions 40..160 channels wide, 76 M MACs, on mps2-an386 and mps2-an500, one
+inference; tinygen's DSP kernels 0.9..1.2 per MAC on 3x3 layers, 1.3..2.2 on narrow
+ones, the portable kernels 5.3..7.0; the MLPerf models' depthwise layers 2..3 with the
+DSP kernel, ~10 portable; CMSIS-NN's from ../shared/notes/anchors.md: conv 2.05..3.55,
+depthwise 7.8). The trade compares options of one layer, so what matters is the ratio
+between a layer's kernels, which these figures keep within ~20%.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.analysis import node_macs
+from tinygen.ir import Graph, Node
+from tinygen.kernels.params import kernel_params, struct_fields
+
+# executed instructions per MAC, by kernel (see the module docstring for the measurements)
+PER_MAC = {
+    "tg_conv2d_1x1_s8_dsp": 1.3,
+    "tg_conv2d_s8_dsp": 1.2,
+    "tg_conv2d_direct_s8_dsp": 1.1,
+    "tg_conv2d_add_s8_dsp": 1.0,
+    "tg_depthwise_conv2d_s8_dsp": 2.5,
+    "tg_fully_connected_s8_dsp": 2.0,
+    "tg_conv2d_s8": 6.5,
+    "tg_conv2d_add_s8": 6.5,
+    "tg_depthwise_conv2d_s8": 10.0,
+    "tg_fully_connected_s8": 6.5,
+    "tg_conv2d_s8_cmsis_nn": 2.4,
+    "tg_depthwise_conv2d_s8_cmsis_nn": 7.8,
+    "tg_fully_connected_s8_cmsis_nn": 2.2,
+    "tg_fully_connected_per_channel_s8_cmsis_nn": 2.2,
+}
+# kernels not in the table: by whether they use the DSP extension
+PER_MAC_DSP, PER_MAC_PORTABLE = 1.5, 6.5
+# layers without MACs (pooling, add, ...): instructions per output byte
+PER_OUTPUT = 4
+# a residual add left unfused (its conv writes the sum's operand, tg_add_s8_dsp adds): per
+# output byte, from ResNet-8 (IC) on mps2-an500, 3.34 M fused against 3.77 M for conv + add
+# over 16 KiB of output (tinygen/passes/__init__.py, CompileOptions.fuse_residual)
+UNFUSED_ADD_PER_OUTPUT = 26
+
+
+def layer_flash(graph: Graph, node: Node, spec) -> int:
+    """Bytes of the constants `spec` reads for `node` (its packed constant laid out for it)."""
+    total = 0
+    for role in spec.const_roles:
+        if role == "packed":
+            if spec.pack is None:
+                continue
+            kparams = struct_fields(spec.struct, kernel_params(graph, node))
+            consts = {r: graph.tensor(t).data for r, t in node.params[0].items() if r != "packed"}
+            total += int(np.asarray(spec.pack(kparams, consts)).nbytes)
+        else:
+            name = node.param(role)
+            total += graph.tensor(name).nbytes if name is not None else 0
+    return total
+
+
+def estimate_instructions(graph: Graph, node: Node, spec) -> int:
+    """Executed instructions of `node` with `spec`, by the per-MAC figures above."""
+    macs = node_macs(graph, node)
+    if macs == 0:
+        return PER_OUTPUT * graph.tensor(node.outputs[0]).nbytes
+    per_mac = PER_MAC.get(spec.name, PER_MAC_DSP if "dsp" in spec.requires else PER_MAC_PORTABLE)
+    return round(per_mac * macs)
+
+
+__all__ = ["PER_MAC", "UNFUSED_ADD_PER_OUTPUT", "estimate_instructions", "layer_flash"]
