@@ -197,8 +197,43 @@ def _avg_pool2d(g: Graph, node: Node, ins):
     return out / count
 
 
+def _operands(g: Graph, node: Node, ins):
+    operand = g.const(node, "operand")
+    return (ins[0], ins[1]) if operand is None else (ins[0], operand.astype(np.float32))
+
+
 def _add(g: Graph, node: Node, ins):
-    return ins[0] + ins[1]
+    a, b = _operands(g, node, ins)
+    return a + b
+
+
+def _mul(g: Graph, node: Node, ins):
+    a, b = _operands(g, node, ins)
+    return a * b
+
+
+def _hard_swish(g: Graph, node: Node, ins):
+    x = ins[0]
+    return x * np.clip(x + np.float32(3), 0, 6) / np.float32(6)
+
+
+def _pad_op(g: Graph, node: Node, ins):
+    widths = ((0, 0),) + tuple(tuple(p) for p in node.attrs["paddings"][1:])
+    return np.pad(ins[0], widths, constant_values=float(node.attrs["pad_value"]))
+
+
+def _slice(g: Graph, node: Node, ins):
+    axis, begin = node.attrs["axis"], node.attrs["begin"]
+    size = g.tensors[node.outputs[0]].shape[axis]
+    index = [slice(None)] * ins[0].ndim
+    index[axis] = slice(begin, begin + size)
+    return np.ascontiguousarray(ins[0][tuple(index)])
+
+
+def _resize_nearest(g: Graph, node: Node, ins):
+    _, oh, ow, _ = g.tensors[node.outputs[0]].shape
+    x = ins[0]
+    return np.repeat(np.repeat(x, oh // x.shape[1], axis=1), ow // x.shape[2], axis=2)
 
 
 def _concat(g: Graph, node: Node, ins):
@@ -239,6 +274,11 @@ _OPS: dict[str, Callable] = {
     "max_pool2d": _max_pool2d,
     "avg_pool2d": _avg_pool2d,
     "add": _add,
+    "mul": _mul,
+    "hard_swish": _hard_swish,
+    "pad": _pad_op,
+    "slice": _slice,
+    "resize_nearest": _resize_nearest,
     "concat": _concat,
     "reshape": _reshape,
     "transpose": _transpose,
