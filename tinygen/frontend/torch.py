@@ -541,9 +541,9 @@ def _max_pool(im: _Importer, a: dict, node) -> _Act:
 
 def _avg_pool(im: _Importer, a: dict, node) -> _Act:
     x, attrs, out = _pool_common(im, a, node, "average")
-    if a["divisor_override"] is not None:
+    if a.get("divisor_override") is not None:
         raise im._unsupported("average pooling with divisor_override")
-    attrs["count_include_pad"] = bool(a["count_include_pad"])
+    attrs["count_include_pad"] = bool(a.get("count_include_pad", True))
     return _Act(im._emit("avg_pool2d", "avgpool", [x.name], ir_shape(out), attrs), out)
 
 

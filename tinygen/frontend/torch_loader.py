@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from tinygen.frontend import nchw_to_ir
 import torch
 
 from tinygen.errors import ModelError
@@ -56,9 +58,8 @@ class LoadedModel:
 
 
 def to_ir_layout(x: np.ndarray) -> np.ndarray:
-    """Torch-layout batch (NCHW) -> IR layout (NHWC); other ranks unchanged."""
-    x = np.asarray(x, dtype=np.float32)
-    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if x.ndim == 4 else x
+    """Torch-layout batch (NCHW, or [N, C, L]) -> IR layout (NHWC, [N, 1, L, C])."""
+    return nchw_to_ir(x)
 
 
 def load(path: str | Path) -> LoadedModel:
