@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from e2e import ALL_AGREE, build_host, diff_layers, first_difference
+from tflm_single_op import nodes_equal_tflm
 from torch_models import compile_module, source_of
 from tinygen.errors import UnsupportedOpError
 from tinygen.frontend.torch import from_exported
@@ -126,27 +127,6 @@ def test_mobile_s8_host_c_equals_reference(name, tmp_path):
         want, got = run(graph, q)[graph.outputs[0]], host.invoke(q)[0]
         assert np.array_equal(got.ravel(), want.ravel()), f"input {k}: {first_difference(want, got)}"
     assert diff_layers(graph, host, q) == ALL_AGREE
-
-
-def nodes_equal_tflm(graph, feeds: list[np.ndarray]) -> list[str]:
-    """Every node with a TFLite operator equals TFLM's kernel on the reference's int8 inputs
-    to it (all of `feeds` run through the graph); returns the ops checked."""
-    tflm_single_op = pytest.importorskip("tflm_single_op", reason="needs the tflite package")
-    pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
-    values = [run(graph, q, keep_all=True) for q in feeds]
-    checked = []
-    for node in graph.nodes:
-        built = tflm_single_op.single_op_model(graph, node) if node.kernel else None
-        if built is None:
-            continue
-        model, inputs = built
-        want = tflm_single_op.tflm_node_outputs(model, [[v[t] for t in inputs] for v in values])
-        for k, (v, w) in enumerate(zip(values, want)):
-            got = v[node.outputs[0]]
-            assert np.array_equal(got.ravel(), w.ravel()), \
-                f"{node.name} ({node.op}, {node.source}) input {k}: {first_difference(w, got)}"
-        checked.append(node.op)
-    return checked
 
 
 @pytest.mark.parametrize("name", NETS)

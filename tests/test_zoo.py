@@ -7,64 +7,18 @@ torchvision's builders are compiled too where `import torchvision` works."""
 
 from __future__ import annotations
 
-import copy
-import functools
-
 import numpy as np
 import pytest
-import torch
 
-from e2e import ALL_AGREE, build_host, diff_layers, first_difference
+from e2e import ALL_AGREE, assert_device_equals_reference, build_host, diff_layers, first_difference
+from test_kernels_dsp import needs_qemu
+from tflm_single_op import nodes_equal_tflm
 from torch_models import compile_module
+from zoo_lib import CALIB, EXACT, PTQ_SLACK, compiled, images, zoo_agreement
 from zoo_models import ZOO, randomize
-from tinygen.ref.interpreter import dequantize, quantize_input, run
-
-SIZE = 96                   # input pixels (MCU-sized)
-CALIB = 16                  # calibration images
-EVAL = 24                   # held-out images for the agreement figures
-EXACT = 3                   # images checked byte for byte (host C vs reference)
-# tinygen's int8 error may exceed PyTorch PTQ's by this factor at most (both vs float)
-PTQ_SLACK = 1.25
-
-
-def images(n: int, seed: int) -> np.ndarray:
-    """Smooth random images (a blurred noise field plus a colour cast): activations vary
-    over the image as they do on photos, unlike white noise."""
-    rng = np.random.default_rng(seed)
-    coarse = rng.standard_normal((n, 3, SIZE // 8, SIZE // 8)).astype(np.float32)
-    x = torch.nn.functional.interpolate(torch.from_numpy(coarse), size=(SIZE, SIZE), mode="bilinear",
-                                        align_corners=False).numpy()
-    return (x + 0.3 * rng.standard_normal(x.shape)).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=None)
-def compiled(name: str):
-    net = randomize(ZOO[name](), seed=1)
-    source, graph = compile_module(net, images(CALIB, 1), name.replace(".", "_"))
-    return net, source, graph
-
-
-def torch_ptq(net: torch.nn.Module, calib: np.ndarray) -> torch.nn.Module:
-    """PyTorch's FX post-training quantization: per-channel symmetric int8 weights and
-    full-range 8-bit activations from min/max observers (TFLite's spec), on `calib`."""
-    from torch.ao.quantization import QConfig, get_default_qconfig_mapping
-    from torch.ao.quantization.observer import MinMaxObserver, PerChannelMinMaxObserver
-    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
-
-    torch.backends.quantized.engine = "x86"
-    qconfig = QConfig(activation=MinMaxObserver.with_args(dtype=torch.quint8, reduce_range=False),
-                      weight=PerChannelMinMaxObserver.with_args(dtype=torch.qint8,
-                                                                qscheme=torch.per_channel_symmetric))
-    mapping = get_default_qconfig_mapping("x86").set_global(qconfig)
-    prepared = prepare_fx(copy.deepcopy(net).eval(), mapping, (torch.from_numpy(calib[:1]),))
-    with torch.no_grad():
-        prepared(torch.from_numpy(calib))
-    return convert_fx(prepared)
-
-
-def relative_error(got: np.ndarray, want: np.ndarray) -> float:
-    """RMS error over RMS of the float outputs."""
-    return float(np.sqrt(np.mean((got - want) ** 2)) / np.sqrt(np.mean(want ** 2)))
+from tinygen.board import get_board
+from tinygen.compiler import build
+from tinygen.ref.interpreter import quantize_input, run
 
 
 @pytest.mark.parametrize("name", list(ZOO))
@@ -79,21 +33,6 @@ def test_zoo_host_c_equals_reference(name, tmp_path):
     assert diff_layers(graph, host, q) == ALL_AGREE
 
 
-def zoo_agreement(name: str) -> dict:
-    """int8 vs float of tinygen and of PyTorch PTQ on EVAL held-out images."""
-    net, source, graph = compiled(name)
-    x = images(EVAL, 3)
-    with torch.no_grad():
-        want = net(torch.from_numpy(x)).numpy()
-        ptq = torch_ptq(net, images(CALIB, 1))(torch.from_numpy(x)).numpy()
-    out = graph.outputs[0]
-    ours = np.stack([dequantize(graph, out, run(graph, quantize_input(graph, source.to_graph_layout(xi[None])))[out])
-                     .reshape(want.shape[1:]) for xi in x])
-    return {"tinygen_error": relative_error(ours, want), "ptq_error": relative_error(ptq, want),
-            "tinygen_top1": float(np.mean(ours.argmax(1) == want.argmax(1))),
-            "ptq_top1": float(np.mean(ptq.argmax(1) == want.argmax(1)))}
-
-
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 @pytest.mark.parametrize("name", list(ZOO))
 def test_zoo_int8_error_matches_pytorch_ptq(name):
@@ -101,6 +40,16 @@ def test_zoo_int8_error_matches_pytorch_ptq(name):
     print(f"{name}: int8 vs float relative error tinygen {r['tinygen_error']:.4f}, PyTorch PTQ "
           f"{r['ptq_error']:.4f}; top-1 agreement {r['tinygen_top1']:.2f} / {r['ptq_top1']:.2f}")
     assert r["tinygen_error"] <= PTQ_SLACK * r["ptq_error"], r
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "shufflenet_v2_x0_5"])
+def test_zoo_nodes_equal_tflm(name):
+    """Every node with a TFLite operator (hard swish, SE multiply, hard sigmoid's add and
+    multiply, channel shuffle's transpose, split, concatenation) equals TFLite Micro's kernel."""
+    _, source, graph = compiled(name)
+    feeds = [quantize_input(graph, source.to_graph_layout(x[None])) for x in images(2, 5)]
+    checked = nodes_equal_tflm(graph, feeds)
+    assert len(checked) >= {"mobilenet_v3_small": 19 + 18 + 9, "shufflenet_v2_x0_5": 16 + 26 + 16}[name], checked
 
 
 def test_zoo_torchvision_builders(tmp_path):
@@ -121,3 +70,23 @@ def test_zoo_torchvision_builders(tmp_path):
         host = build_host(source, graph, tmp_path / name)
         q = quantize_input(graph, source.to_graph_layout(images(1, 2)))
         assert np.array_equal(host.invoke(q)[0].ravel(), run(graph, q)[graph.outputs[0]].ravel()), name
+
+
+@pytest.mark.slow
+@needs_qemu
+def test_zoo_mobilenet_v3_small_cortex_m7_standin(tmp_path):
+    """MobileNetV3-Small at 96 x 96 with the Cortex-M7's kernels (DSP) on the F746ZG's
+    stand-in (mps2-an500): every layer's output equals the reference. Its weights (1.7 MiB
+    with the DSP kernels' widened ones, 1.5 M parameters) exceed the F746ZG's 1 MB of flash,
+    so it is built as the F767ZI (same core and stand-in, 2 MB of flash)."""
+    from tinygen.hil.target import open_device
+
+    board = get_board("f767zi")
+    _, source, _ = compiled("mobilenet_v3_small")
+    graph = compiled("mobilenet_v3_small", "f767zi")[2]
+    assert any(n.kernel.endswith("_dsp") for n in graph.nodes if n.kernel)
+    project = build(source, graph, board, tmp_path / "fw").out_dir
+    with open_device(board, project, emulate=True) as dev:
+        for k, x in enumerate(images(2, 4)):
+            q = quantize_input(graph, source.to_graph_layout(x[None]))
+            assert_device_equals_reference(dev, graph, q, f"Cortex-M7 stand-in image {k}")

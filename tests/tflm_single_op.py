@@ -6,9 +6,12 @@ a PyTorch model's layers get TFLite's int8 arithmetic."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from e2e import first_difference
 from tflite_builder import ModelBuilder
 from tinygen.ir import binary_operands
+from tinygen.ref.interpreter import run
 from tinygen.quant.params import activation_bounds
 
 from tflite.ActivationFunctionType import ActivationFunctionType as Act  # noqa: E402
@@ -95,3 +98,23 @@ def tflm_node_outputs(model: bytes, feeds: list[list[np.ndarray]], arena: int = 
         interp.invoke()
         outs.append(np.array(interp.get_output(0)))
     return outs
+
+
+def nodes_equal_tflm(graph, feeds: list[np.ndarray]) -> list[str]:
+    """Every node with a TFLite operator equals TFLM's kernel on the reference's int8 inputs
+    to it (all of `feeds` run through the graph); returns the ops checked."""
+    pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
+    values = [run(graph, q, keep_all=True) for q in feeds]
+    checked = []
+    for node in graph.nodes:
+        built = single_op_model(graph, node) if node.kernel else None
+        if built is None:
+            continue
+        model, inputs = built
+        want = tflm_node_outputs(model, [[v[t] for t in inputs] for v in values])
+        for k, (v, w) in enumerate(zip(values, want)):
+            got = v[node.outputs[0]]
+            assert np.array_equal(got.ravel(), w.ravel()), \
+                f"{node.name} ({node.op}, {node.source}) input {k}: {first_difference(w, got)}"
+        checked.append(node.op)
+    return checked

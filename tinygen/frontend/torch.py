@@ -310,8 +310,9 @@ class _Importer:
         msg = f"{self._op_name()} at {self._where()} is not supported by tinygen"
         if reason:
             msg += f": {reason}"
-        return UnsupportedOpError(msg, hint=advice(self._op_name()) or
-                                  "supported layers: " + ", ".join(SUPPORTED_LAYERS))
+        use = advice(self._op_name())
+        return UnsupportedOpError(msg, hint=(f"{use}; " if use else "") + "supported layers: "
+                                  + ", ".join(SUPPORTED_LAYERS))
 
     def _act(self, v, what: str = "input") -> _Act:
         if isinstance(v, _Act):
@@ -343,7 +344,10 @@ class _Importer:
         if len(dst) < 2 or dst[0] != 1:
             raise self._unsupported(f"a reshape from {list(src.tshape)} to {list(dst)} must keep "
                                     f"the batch dimension (1) first")
-        return self.from_torch_order(self.to_torch_order(src), tuple(dst))
+        cur = src.name
+        if len(src.tshape) in (3, 4) and not _same_order(src.tshape):
+            cur = self._emit("transpose", "transpose", [cur], nchw4(src.tshape), {"perm": _TO_NCHW})
+        return self.from_torch_order(cur, tuple(dst))     # cur: torch's element order
 
     def to_torch_order(self, src: _Act) -> str:
         """An IR tensor holding `src` in torch's element order, of shape src.tshape."""

@@ -69,8 +69,8 @@ def refusal(refusals: list[tuple[str, str, UnsupportedOpError]], supported) -> U
         only = refusals[0][2]
         return UnsupportedOpError(only.message, only.hint)
     body = []
-    for _, _, err in refusals:
-        use = err.hint if err.hint and not err.hint.startswith("supported layers") else None
+    for op, _, err in refusals:
+        use = advice(op)
         body.append(f"  - {err.message}" + (f"\n      use: {use}" if use else ""))
     ops = sorted({op for op, _, _ in refusals})
     head = f"the model uses {len(refusals)} operators tinygen does not compile ({', '.join(ops)}):"
