@@ -231,6 +231,11 @@ class KernelLib:
         return self._unary(self.lib.tg_resize_nearest_s8, "tg_resize_nearest_params_t", p, input,
                            int(np.prod(shape))).reshape(shape)
 
+    def resize_bilinear_s8(self, p, input):
+        shape = (p["out_h"], p["out_w"], p["channels"])
+        return self._unary(self.lib.tg_resize_bilinear_s8, "tg_resize_bilinear_params_t", p, input,
+                           int(np.prod(shape))).reshape(shape)
+
     def concat_s8(self, p, inputs):
         s = self._params("tg_concat_params_t", p)
         arrays = [_i8(x) for x in inputs]

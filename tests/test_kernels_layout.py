@@ -1,5 +1,5 @@
 """The layout kernels of the PyTorch frontend's mobile layers (tg_slice_s8,
-tg_resize_nearest_s8) equal their numpy twins (tinygen/ref/layout.py) over generated
+tg_resize_nearest_s8, tg_resize_bilinear_s8) equal their numpy twins (tinygen/ref/layout.py) over generated
 shapes, and the twins equal numpy's own slicing and repetition."""
 
 from __future__ import annotations
@@ -36,3 +36,16 @@ def test_resize_nearest_s8_host(kernels, in_h, in_w, channels, fh, fw, seed):
     expected = ref.resize_nearest_s8(p, x)
     assert_same(expected, np.repeat(np.repeat(x, fh, axis=0), fw, axis=1), "resize_nearest_s8 vs numpy")
     assert_same(expected, kernels.resize_nearest_s8(p, x), "resize_nearest_s8")
+
+
+@SETTINGS
+@given(in_h=st.integers(1, 7), in_w=st.integers(1, 7), channels=st.integers(1, 5), out_h=st.integers(1, 16),
+       out_w=st.integers(1, 16), seed=st.integers(0, 2**32 - 1))
+def test_resize_bilinear_s8_host(kernels, in_h, in_w, channels, out_h, out_w, seed):
+    p = {"in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w,
+         "scale_h_10": (1024 * in_h + out_h // 2) // out_h, "scale_w_10": (1024 * in_w + out_w // 2) // out_w}
+    x = np.random.default_rng(seed).integers(-128, 128, (in_h, in_w, channels)).astype(np.int8)
+    expected = ref.resize_bilinear_s8(p, x)
+    flat = np.full_like(x, x.flat[0])          # the weights sum to 1: a constant image stays constant
+    assert_same(np.full(expected.shape, x.flat[0], np.int8), ref.resize_bilinear_s8(p, flat), "constant image")
+    assert_same(expected, kernels.resize_bilinear_s8(p, x), "resize_bilinear_s8")

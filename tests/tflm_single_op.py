@@ -19,7 +19,7 @@ from tflite.ActivationFunctionType import ActivationFunctionType as Act  # noqa:
 # IR op -> TFLite operator
 TFLITE_OPS = {"hard_swish": "HARD_SWISH", "logistic": "LOGISTIC", "mul": "MUL", "add": "ADD",
               "concat": "CONCATENATION", "pad": "PAD", "transpose": "TRANSPOSE",
-              "resize_nearest": "RESIZE_NEAREST_NEIGHBOR", "slice": "SLICE"}
+              "resize_nearest": "RESIZE_NEAREST_NEIGHBOR", "resize_bilinear": "RESIZE_BILINEAR", "slice": "SLICE"}
 
 
 def _fused(graph, node) -> int | None:
@@ -75,6 +75,10 @@ def single_op_model(graph, node) -> tuple[bytes, list[str]] | None:
         size = b.tensor("size", [2], "int32", data=np.asarray(graph.tensor(node.outputs[0]).shape[1:3], np.int32))
         b.op(op, [ins[node.inputs[0]], size], [out], "ResizeNearestNeighborOptions", AlignCorners=False,
              HalfPixelCenters=False)
+    elif node.op == "resize_bilinear":
+        size = b.tensor("size", [2], "int32", data=np.asarray(graph.tensor(node.outputs[0]).shape[1:3], np.int32))
+        b.op(op, [ins[node.inputs[0]], size], [out], "ResizeBilinearOptions", AlignCorners=False,
+             HalfPixelCenters=True)
     elif node.op == "slice":
         shape = graph.tensor(node.outputs[0]).shape
         begin = np.zeros(len(shape), np.int32)

@@ -43,7 +43,7 @@ SUPPORTED_LAYERS = (
     "Hardswish", "Hardsigmoid", "SiLU", "MaxPool2d / MaxPool1d (dilation 1)", "AvgPool2d / AvgPool1d",
     "AdaptiveAvgPool2d / AdaptiveAvgPool1d (1) / mean over H,W", "tensor + / * tensor or constant "
     "(broadcasting)", "torch.cat (any axis but batch)", "chunk / split", "flatten / reshape / view / "
-    "transpose / permute", "F.pad (constant)", "F.interpolate / nn.Upsample (nearest, integer factor)",
+    "transpose / permute", "F.pad (constant)", "F.interpolate / nn.Upsample (nearest by whole factors; bilinear, align_corners=False)",
     "softmax", "Dropout (every form)", "Identity",
     "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
 )
@@ -757,6 +757,7 @@ _register(mobile.slice_, _aten.slice.Tensor)
 _register(mobile.pad, _aten.constant_pad_nd.default, _aten.pad.default)
 _register(mobile.upsample_nearest, _aten.upsample_nearest2d.vec, _aten.upsample_nearest2d.default,
           _aten.upsample_nearest1d.vec, _aten.upsample_nearest1d.default)
+_register(mobile.upsample_bilinear, _aten.upsample_bilinear2d.vec, _aten.upsample_bilinear2d.default)
 _register(_softmax, _aten.softmax.int, _aten._softmax.default)
 _register(_reshape, _aten.view, _aten.reshape, _aten._unsafe_view, _aten.flatten.using_ints,
           _aten.squeeze, _aten.squeeze_, _aten.unsqueeze, _aten.unsqueeze_)

@@ -26,8 +26,6 @@ _ADVICE = {
     "aten.elu": "use nn.ReLU or nn.Hardswish and fine-tune",
     "aten.leaky_relu": "use nn.ReLU or nn.Hardswish and fine-tune",
     "aten.tanh": "use nn.Hardtanh (a clamp, int8) or nn.Sigmoid",
-    "aten.upsample_bilinear2d": "use F.interpolate(..., mode='nearest') (int8, TFLite's "
-                                "RESIZE_NEAREST_NEIGHBOR) followed by a 3x3 convolution",
     "aten._upsample_bilinear2d_aa": "use F.interpolate(..., mode='nearest') followed by a convolution",
     "aten.upsample_bicubic2d": "use F.interpolate(..., mode='nearest') followed by a convolution",
     "aten.conv_transpose2d": "use F.interpolate(..., mode='nearest') followed by a convolution",

@@ -204,6 +204,19 @@ def upsample_nearest(im, a: dict, node):
     return im.Act(im._emit("resize_nearest", "upsample", [x.name], im.ir_shape(out)), out)
 
 
+def upsample_bilinear(im, a: dict, node):
+    """F.interpolate(mode='bilinear', align_corners=False) / nn.Upsample: half-pixel centers
+    (TFLite's RESIZE_BILINEAR int8 arithmetic: coordinates in 1/1024 steps)."""
+    x = im._act(a["input"] if "input" in a else a["self"])
+    if len(x.tshape) != 4:
+        raise im._unsupported("bilinear resizing needs a [N, C, H, W] input")
+    if a.get("align_corners"):
+        raise im._unsupported("bilinear resizing with align_corners=True; use align_corners=False "
+                              "(the default)")
+    out = im._out_tshape(node)
+    return im.Act(im._emit("resize_bilinear", "upsample", [x.name], im.ir_shape(out)), out)
+
+
 def lift_1d(handler, *pairs: str):
     """A 1-D conv / pool handler from its 2-D one: the named arguments become (1, k) pairs
     (padding (0, p)), the [N, C, L] input is the IR's [N, 1, L, C] already; the 2-D

@@ -338,6 +338,14 @@ def _resize_nearest(graph: Graph, node: Node) -> dict:
     return {"in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w}
 
 
+@builder("resize_bilinear")
+def _resize_bilinear(graph: Graph, node: Node) -> dict:
+    """TFLite's scales in 1/1024 steps, rounded to nearest (ResizeBilinearInteger)."""
+    p = _resize_nearest(graph, node)
+    return {**p, "scale_h_10": (1024 * p["in_h"] + p["out_h"] // 2) // p["out_h"],
+            "scale_w_10": (1024 * p["in_w"] + p["out_w"] // 2) // p["out_w"]}
+
+
 @builder("clamp")
 def _clamp(graph: Graph, node: Node) -> dict:
     return {"size": graph.tensor(node.inputs[0]).size, **_act(node)}

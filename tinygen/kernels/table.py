@@ -200,6 +200,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_transpose_s8", "transpose", "tg_transpose_params_t"),
     _portable("tg_slice_s8", "slice", "tg_slice_params_t"),
     _portable("tg_resize_nearest_s8", "resize_nearest", "tg_resize_nearest_params_t"),
+    _portable("tg_resize_bilinear_s8", "resize_bilinear", "tg_resize_bilinear_params_t"),
     _portable("tg_clamp_s8", "clamp", "tg_clamp_params_t"),
     _portable("tg_pad_s8", "pad", "tg_pad_params_t"),
     _portable("tg_mean_s8", "mean", "tg_mean_params_t"),

@@ -266,6 +266,24 @@ def _clamp(g: Graph, node: Node, ins):
     return np.clip(ins[0], node.attrs["lo"], node.attrs["hi"])
 
 
+def _resize_bilinear(g: Graph, node: Node, ins):
+    """PyTorch's bilinear interpolation with align_corners=False (half-pixel centers)."""
+    x = ins[0]
+    _, oh, ow, _ = g.tensors[node.outputs[0]].shape
+
+    def axis(n_out, n_in):
+        src = np.maximum((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0.0)
+        lo = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        return lo, np.minimum(lo + 1, n_in - 1), (src - lo).astype(np.float32)
+
+    y0, y1, fy = axis(oh, x.shape[1])
+    x0, x1, fx = axis(ow, x.shape[2])
+    fy, fx = fy[None, :, None, None], fx[None, None, :, None]
+    top = x[:, y0][:, :, x0] * (1 - fx) + x[:, y0][:, :, x1] * fx
+    bottom = x[:, y1][:, :, x0] * (1 - fx) + x[:, y1][:, :, x1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
 _OPS: dict[str, Callable] = {
     "conv2d": _conv2d,
     "depthwise_conv2d": _depthwise_conv2d,
@@ -279,6 +297,7 @@ _OPS: dict[str, Callable] = {
     "pad": _pad_op,
     "slice": _slice,
     "resize_nearest": _resize_nearest,
+    "resize_bilinear": _resize_bilinear,
     "concat": _concat,
     "reshape": _reshape,
     "transpose": _transpose,
