@@ -121,7 +121,7 @@ class _Importer:
                 if node.name in consts:
                     self.env[node] = consts[node.name]
                 elif node.name in user_inputs:
-                    self.env[node] = self._graph_input(node, len(user_inputs))
+                    self.env[node] = self._graph_input(node, user_inputs.index(node.name), len(user_inputs))
                 else:
                     raise self._unsupported("an input that is neither a tensor nor a parameter")
             elif node.op == "call_function":
@@ -172,11 +172,8 @@ class _Importer:
                     out[placeholder] = _Const(state[target].detach(), target)
         return out
 
-    def _graph_input(self, node: torch.fx.Node, count: int) -> _Act:
-        if count != 1:
-            raise ModelError(f"the model takes {count} inputs; tinygen compiles models with one input "
-                             f"tensor so far", hint="concatenate the inputs into one tensor (torch.cat) "
-                             "and split it inside forward() (chunk / slicing on the channel axis)")
+    def _graph_input(self, node: torch.fx.Node, index: int, count: int) -> _Act:
+        """Model input `index` of `count`: IR tensor "input" (one input) or "input_<index>"."""
         val = node.meta.get("val")
         if not isinstance(val, torch.Tensor) or not val.is_floating_point():
             raise ModelError("the model input must be a floating-point tensor")
@@ -184,9 +181,10 @@ class _Importer:
         if len(tshape) < 2 or tshape[0] != 1:
             raise ModelError(f"the model input has shape {list(tshape)}; tinygen needs a batched "
                              f"input exported with batch 1 (e.g. [1, C, H, W] or [1, features])")
-        self.graph.add_tensor(Tensor("input", ir_shape(tshape), "float32", Kind.INPUT))
-        self.graph.inputs.append("input")
-        return _Act("input", tshape)
+        name = "input" if count == 1 else f"input_{index}"
+        self.graph.add_tensor(Tensor(name, ir_shape(tshape), "float32", Kind.INPUT))
+        self.graph.inputs.append(name)
+        return _Act(name, tshape)
 
     def _call(self, node: torch.fx.Node):
         if node.target is _getitem:

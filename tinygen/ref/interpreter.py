@@ -85,11 +85,15 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0)
     return result.reshape(_stored(graph, out.name))
 
 
-def run(graph: Graph, x: np.ndarray, keep_all: bool = False, switch: int = 0) -> dict[str, np.ndarray]:
-    """Run one int8 input (the graph input's shape, or anything with as many
-    elements) and return the graph outputs, or every tensor with keep_all."""
-    first = graph.tensor(graph.inputs[0])
-    values = {first.name: np.asarray(x, dtype=np.int8).reshape(first.shape)}
+def run(graph: Graph, x, keep_all: bool = False, switch: int = 0) -> dict[str, np.ndarray]:
+    """Run one int8 input (the graph input's shape, or anything with as many elements; a
+    list or tuple of them, in graph.inputs' order, for a model with several inputs) and
+    return the graph outputs, or every tensor with keep_all."""
+    xs = list(x) if isinstance(x, (list, tuple)) else [x]
+    if len(xs) != len(graph.inputs):
+        raise ValueError(f"graph {graph.name!r} takes {len(graph.inputs)} inputs, got {len(xs)}")
+    values = {name: np.asarray(v, dtype=np.int8).reshape(graph.tensor(name).shape)
+              for name, v in zip(graph.inputs, xs)}
     for node in graph.nodes:
         values[node.outputs[0]] = run_node(graph, node, values, switch)
     if keep_all:
