@@ -30,11 +30,12 @@ BOARDS = ("f746zg", "f446re")
 
 def fits(name: str, board_name: str) -> tuple[bool, int, int]:
     """(fits, arena bytes, weight bytes) of zoo model `name` compiled for `board_name`."""
+    from zoo_lib import compiled
+
     from tinygen import __version__
     from tinygen.board import get_board
     from tinygen.build.memory import predict
     from tinygen.codegen.emit import project_data
-    from zoo_lib import compiled
 
     board = get_board(board_name)
     _, source, graph = compiled(name, board_name)
@@ -46,11 +47,11 @@ def fits(name: str, board_name: str) -> tuple[bool, int, int]:
 
 def row(name: str) -> dict:
     import numpy as np
-
     from e2e import ALL_AGREE, build_host, diff_layers
+    from zoo_lib import EXACT, compiled, images, zoo_agreement
+
     from tinygen.analysis import total_macs
     from tinygen.ref.interpreter import quantize_input, run
-    from zoo_lib import EXACT, compiled, images, zoo_agreement
 
     _, source, graph = compiled(name)
     with tempfile.TemporaryDirectory() as tmp:

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from e2e import ALL_AGREE, build_host, diff_layers, first_difference
 from tflm_single_op import nodes_equal_tflm
+from torch import nn
 from torch_models import compile_module, source_of
+
 from tinygen.errors import UnsupportedOpError
 from tinygen.frontend.torch import from_exported
 from tinygen.frontend.torch_loader import to_ir_layout
@@ -110,7 +110,7 @@ def test_mobile_float32_matches_torch(name):
 
 def test_channel_shuffle_folds_to_one_transpose():
     graph = source_of(_net("mobile"), _calib("mobile", 2)).graph
-    from tinygen.passes import run_passes, float_pipeline
+    from tinygen.passes import float_pipeline, run_passes
     graph = run_passes(graph, float_pipeline())
     transposes = [n for n in graph.nodes if n.op == "transpose"]
     # the shuffle (five layout nodes in torch's order: one transpose [H*W, 2, C/2] -> [H*W, C/2, 2]),

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from e2e import build_host, first_difference
 from torch import nn
 
-from e2e import build_host, first_difference
 from tinygen.compiler import SourceModel, graph_hash
 from tinygen.frontend import nchw_to_ir
 from tinygen.frontend.torch import from_exported
 from tinygen.passes import compile_graph
-from tinygen.ref.interpreter import quantize_input, run
+from tinygen.ref.interpreter import dequantize, quantize_input, run
 
 
 class TwoSensors(nn.Module):
@@ -53,8 +53,7 @@ def test_two_inputs_two_outputs_host_c_equals_reference(tmp_path):
             assert np.array_equal(g.ravel(), want[name].ravel()), f"{name}, sample {k}: {first_difference(want[name], g)}"
     # the int8 heads follow the float model
     with torch.no_grad():
-        scores, value = net(torch.from_numpy(image[:5]), torch.from_numpy(imu[:5]))
-    from tinygen.ref.interpreter import dequantize
+        scores, _ = net(torch.from_numpy(image[:5]), torch.from_numpy(imu[:5]))
     q = [[quantize_input(compiled, nchw_to_ir(a[k:k + 1]), i) for i, a in enumerate((image, imu))] for k in range(5)]
     ours = np.stack([dequantize(compiled, "output_0", run(compiled, x)["output_0"]).ravel() for x in q])
     assert np.abs(ours - scores.numpy()).max() < 0.1 * np.abs(scores.numpy()).max()

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from e2e import ALL_AGREE, assert_device_equals_reference, build_host, diff_layers, first_difference
+from e2e import (
+    ALL_AGREE,
+    assert_device_equals_reference,
+    build_host,
+    diff_layers,
+    first_difference,
+)
 from test_kernels_dsp import needs_qemu
 from tflm_single_op import nodes_equal_tflm
 from torch_models import compile_module
 from zoo_lib import CALIB, EXACT, PTQ_SLACK, compiled, images, zoo_agreement
 from zoo_models import ZOO, randomize
+
 from tinygen.board import get_board
 from tinygen.compiler import build
 from tinygen.ref.interpreter import quantize_input, run
@@ -65,8 +71,8 @@ def test_zoo_torchvision_builders(tmp_path):
                 "shufflenet_v2_x0_5": lambda: tvm.shufflenet_v2_x0_5(num_classes=10),
                 "squeezenet1_1": lambda: tvm.squeezenet1_1(num_classes=10),
                 "mnasnet0_5": lambda: tvm.mnasnet0_5(num_classes=10)}
-    for name, build in builders.items():
-        source, graph = compile_module(randomize(build(), seed=1), images(CALIB, 1), name.replace(".", "_"))
+    for name, builder in builders.items():
+        source, graph = compile_module(randomize(builder(), seed=1), images(CALIB, 1), name.replace(".", "_"))
         host = build_host(source, graph, tmp_path / name)
         q = quantize_input(graph, source.to_graph_layout(images(1, 2)))
         assert np.array_equal(host.invoke(q)[0].ravel(), run(graph, q)[graph.outputs[0]].ravel()), name

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from e2e import first_difference
+from tflite.ActivationFunctionType import ActivationFunctionType as Act
 from tflite_builder import ModelBuilder
-from tinygen.ir import binary_operands
-from tinygen.ref.interpreter import run
-from tinygen.quant.params import activation_bounds
 
-from tflite.ActivationFunctionType import ActivationFunctionType as Act  # noqa: E402
+from tinygen.ir import binary_operands
+from tinygen.quant.params import activation_bounds
+from tinygen.ref.interpreter import run
 
 # IR op -> TFLite operator
 TFLITE_OPS = {"hard_swish": "HARD_SWISH", "logistic": "LOGISTIC", "mul": "MUL", "add": "ADD",

@@ -8,9 +8,9 @@ import functools
 
 import numpy as np
 import torch
-
 from torch_models import compile_module
 from zoo_models import ZOO, randomize
+
 from tinygen.board import get_board
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import dequantize, quantize_input, run

@@ -183,7 +183,7 @@ class _Fire(nn.Module):
 
 
 def squeezenet1_1(classes: int = 10) -> nn.Module:
-    pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)  # noqa: E731
+    pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)
     features = nn.Sequential(
         nn.Conv2d(3, 64, 3, 2), nn.ReLU(inplace=True), pool(), _Fire(64, 16, 64, 64), _Fire(128, 16, 64, 64),
         pool(), _Fire(128, 32, 128, 128), _Fire(256, 32, 128, 128), pool(), _Fire(256, 48, 192, 192),

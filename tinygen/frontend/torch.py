@@ -41,9 +41,10 @@ SUPPORTED_LAYERS = (
     "Conv2d / Conv1d (groups=1 or depthwise, any kernel/stride/padding/dilation)",
     "Linear", "BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Hardtanh", "clamp", "Sigmoid",
     "Hardswish", "Hardsigmoid", "SiLU", "MaxPool2d / MaxPool1d (dilation 1)", "AvgPool2d / AvgPool1d",
-    "AdaptiveAvgPool2d / AdaptiveAvgPool1d (1) / mean over H,W", "tensor + / * tensor or constant "
-    "(broadcasting)", "torch.cat (any axis but batch)", "chunk / split", "flatten / reshape / view / "
-    "transpose / permute", "F.pad (constant)", "F.interpolate / nn.Upsample (nearest by whole factors; bilinear, align_corners=False)",
+    "AdaptiveAvgPool2d / AdaptiveAvgPool1d (1) / mean over H,W",
+    "tensor + - * / constant, tensor + * tensor (broadcasting)", "torch.cat (any axis but batch)",
+    "chunk / split", "flatten / reshape / view / transpose / permute", "F.pad (constant)",
+    "F.interpolate / nn.Upsample (nearest by whole factors; bilinear, align_corners=False)",
     "softmax", "Dropout (every form)", "Identity",
     "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
 )
