@@ -17,7 +17,7 @@ from tinygen.ref.interpreter import dequantize, quantize_input, run
 
 SIZE = 96                   # input pixels (MCU-sized)
 CALIB = 16                  # calibration images
-EVAL = 24                   # held-out images for the agreement figures
+EVAL = 24                   # held-out images for the README's agreement figures (the test uses 16)
 EXACT = 3                   # images checked byte for byte (host C vs reference)
 # tinygen's int8 error may exceed PyTorch PTQ's by this factor at most (both vs float)
 PTQ_SLACK = 1.25
@@ -65,10 +65,10 @@ def relative_error(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.sqrt(np.mean((got - want) ** 2)) / np.sqrt(np.mean(want ** 2)))
 
 
-def zoo_agreement(name: str) -> dict:
-    """int8 vs float of tinygen and of PyTorch PTQ on EVAL held-out images."""
+def zoo_agreement(name: str, n: int = EVAL) -> dict:
+    """int8 vs float of tinygen and of PyTorch PTQ on n held-out images."""
     net, source, graph = compiled(name)
-    x = images(EVAL, 3)
+    x = images(n, 3)
     with torch.no_grad():
         want = net(torch.from_numpy(x)).numpy()
         ptq = torch_ptq(net, images(CALIB, 1))(torch.from_numpy(x)).numpy()
