@@ -219,7 +219,7 @@ def _as_tensor(value, path: Path, what: str) -> torch.Tensor:
     if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
         raise ModelError(f"{str(path)!r}: {what} returned {len(value)} tensors: a model with several inputs; "
                          f"model files take one input so far (the compiler, the reference and model.h "
-                         f"handle several: tests/test_multi_io.py)",
+                         f"handle several)",
                          hint="concatenate the inputs into one tensor and split it inside forward() "
                               "(torch.chunk / slicing on the channel axis compiles to a copy)")
     if isinstance(value, torch.Tensor):
