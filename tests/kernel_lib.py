@@ -224,6 +224,20 @@ class KernelLib:
                           int(np.prod(shape)))
         return out.reshape(shape)
 
+    def slice_s8(self, p, input):
+        out = self._unary(self.lib.tg_slice_s8, "tg_slice_params_t", p, input, p["outer"] * p["size"])
+        return out.reshape(p["outer"], p["size"])
+
+    def resize_nearest_s8(self, p, input):
+        shape = (p["out_h"], p["out_w"], p["channels"])
+        return self._unary(self.lib.tg_resize_nearest_s8, "tg_resize_nearest_params_t", p, input,
+                           int(np.prod(shape))).reshape(shape)
+
+    def resize_bilinear_s8(self, p, input):
+        shape = (p["out_h"], p["out_w"], p["channels"])
+        return self._unary(self.lib.tg_resize_bilinear_s8, "tg_resize_bilinear_params_t", p, input,
+                           int(np.prod(shape))).reshape(shape)
+
     def concat_s8(self, p, inputs):
         s = self._params("tg_concat_params_t", p)
         arrays = [_i8(x) for x in inputs]

@@ -43,8 +43,10 @@ class SourceModel:
 
     def to_graph_layout(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
-        if self.layout == "NCHW" and x.ndim == 4:
-            return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+        if self.layout == "NCHW":
+            from tinygen.frontend import nchw_to_ir
+
+            return nchw_to_ir(x)
         return x
 
 

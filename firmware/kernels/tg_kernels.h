@@ -201,6 +201,35 @@ typedef struct {
 void tg_transpose_s8(const tg_transpose_params_t *p, const int8_t *input, int8_t *output);
 
 typedef struct {
+    int32_t outer;                  /* product of dimensions before the axis */
+    int32_t in_stride;              /* input axis length * product of dims after the axis */
+    int32_t offset;                 /* first element taken * product of dims after the axis */
+    int32_t size;                   /* output axis length * product of dims after the axis */
+} tg_slice_params_t;
+
+/* One slice along an axis (chunk, split); input and output share quantization. Not in place. */
+void tg_slice_s8(const tg_slice_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t in_h, in_w, channels;
+    int32_t out_h, out_w;           /* whole multiples of in_h, in_w */
+} tg_resize_nearest_params_t;
+
+/* Nearest-neighbour upsampling of an NHWC tensor (TFLite RESIZE_NEAREST_NEIGHBOR, no
+ * align_corners, no half-pixel centers); input and output share quantization. Not in place. */
+void tg_resize_nearest_s8(const tg_resize_nearest_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t scale_h_10, scale_w_10; /* in / out in 1/1024 steps, rounded: (1024 * in + out / 2) / out */
+} tg_resize_bilinear_params_t;
+
+/* Bilinear resize of an NHWC tensor with half-pixel centers (PyTorch align_corners=False; TFLite
+ * RESIZE_BILINEAR int8 with half_pixel_centers); input and output share quantization. Not in place. */
+void tg_resize_bilinear_s8(const tg_resize_bilinear_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
     int32_t size;
     int32_t act_min, act_max;
 } tg_clamp_params_t;

@@ -5,3 +5,16 @@
 `torch` translates the exported program into an IR graph. These modules are
 the only places in tinygen that import torch.
 """
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def nchw_to_ir(x: np.ndarray) -> np.ndarray:
+    """A batch in torch's layout -> the IR's: [N, C, H, W] -> [N, H, W, C], [N, C, L] ->
+    [N, 1, L, C] (Conv1d's layout, run as 1 x L images); other ranks unchanged."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 3:
+        x = x[:, :, None, :]
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if x.ndim == 4 else x

@@ -4,18 +4,22 @@ The exported graph is walked node by node; each aten op we support maps to
 one or a few IR nodes through the handler table `_HANDLERS`. Torch works in
 NCHW, the IR in NHWC, so:
 
-* a 4-D torch value [1, C, H, W] lives in the IR as [1, H, W, C]; other ranks
-  keep their torch shape (2-D activations are [rows, features]);
+* a 4-D torch value [1, C, H, W] lives in the IR as [1, H, W, C], a 3-D one
+  [1, C, L] (Conv1d's layout) as [1, 1, L, C], so that 1-D convolutions and pools are
+  1 x k 2-D ones; other ranks keep their torch shape (2-D activations are
+  [rows, features]);
 * conv weights OIHW become OHWI; depthwise weights become (1, KH, KW, OC);
 * axis arguments (cat, softmax) are remapped NCHW -> NHWC;
-* flatten / view / reshape of a 4-D value follows torch's NCHW element order:
-  an IR `transpose` (perm (0, 3, 1, 2)) to NCHW comes first, then `reshape`.
-  When H = W = 1 or C = 1 both orders agree and only the `reshape` is emitted.
+* flatten / view / reshape / transpose / permute of a 3-D or 4-D value follow torch's
+  element order: an IR `transpose` to NCHW comes first, then `reshape` (and back).
+  When H = W = 1 or C = 1 both orders agree and only the `reshape` is emitted; the
+  fold_layout pass merges what remains into one transpose or a free reshape.
 
 Values computed only from parameters and constants (e.g. a weight passed
-through `alias`) are folded with torch at import time. Anything else that is
-not in the table raises `UnsupportedOpError` naming the aten op, the module
-path in the user's model and the supported layers.
+through `alias`) are folded with torch at import time. Every op that is not in
+the table (or that its handler refuses) is collected, and one `UnsupportedOpError`
+lists them all, each with the module path in the user's model and, where one
+exists, the rewrite to use (tinygen/frontend/torch_advice.py).
 """
 
 from __future__ import annotations
@@ -29,20 +33,37 @@ import torch
 import torch.fx
 
 from tinygen.errors import ModelError, UnsupportedOpError
+from tinygen.frontend import torch_mobile as mobile
+from tinygen.frontend.torch_advice import advice, refusal
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor, validate
 
 SUPPORTED_LAYERS = (
-    "Conv2d (groups=1 or depthwise, any kernel/stride/padding/dilation)",
-    "Linear", "BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Hardtanh", "Sigmoid",
-    "MaxPool2d (dilation 1)", "AvgPool2d", "AdaptiveAvgPool2d(1) / mean over H,W",
-    "tensor + tensor (residual add)", "torch.cat", "flatten / reshape / view", "softmax",
-    "Dropout", "Identity", "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
+    "Conv2d / Conv1d (groups=1 or depthwise, any kernel/stride/padding/dilation)",
+    "Linear", "BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Hardtanh", "clamp", "Sigmoid",
+    "Hardswish", "Hardsigmoid", "SiLU", "MaxPool2d / MaxPool1d (dilation 1)", "AvgPool2d / AvgPool1d",
+    "AdaptiveAvgPool2d / AdaptiveAvgPool1d (1) / mean over H,W",
+    "tensor + - * / constant, tensor + * tensor (broadcasting)", "torch.cat (any axis but batch)",
+    "chunk / split", "flatten / reshape / view / transpose / permute", "F.pad (constant)",
+    "F.interpolate / nn.Upsample (nearest by whole factors; bilinear, align_corners=False)",
+    "softmax", "Dropout (every form)", "Identity",
+    "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
 )
 
-# NCHW axis -> NHWC axis for 4-D values
-_AXIS_4D = {0: 0, 1: 3, 2: 1, 3: 2}
+# NCHW axis -> NHWC axis for 4-D values; [N, C, L] axis -> IR [N, 1, L, C] axis for 3-D values
+_AXIS = {4: {0: 0, 1: 3, 2: 1, 3: 2}, 3: {0: 0, 1: 3, 2: 2}}
 _TO_NCHW = (0, 3, 1, 2)
 _TO_NHWC = (0, 2, 3, 1)
+
+
+def ir_axis(rank: int, dim: int) -> int:
+    """The IR axis of torch axis `dim` of a rank-`rank` value."""
+    dim %= rank
+    return _AXIS[rank][dim] if rank in _AXIS else dim
+
+
+def nchw4(tshape: tuple[int, ...]) -> tuple[int, ...]:
+    """A 3-D [N, C, L] value as the 4-D [N, C, 1, L] it is in the IR (4-D unchanged)."""
+    return (tshape[0], tshape[1], 1, tshape[2]) if len(tshape) == 3 else tuple(tshape)
 
 
 @dataclass(frozen=True)
@@ -62,9 +83,12 @@ class _Const:
 
 
 def ir_shape(tshape: tuple[int, ...]) -> tuple[int, ...]:
-    """The IR shape of a torch-shaped value (NCHW -> NHWC for 4-D)."""
+    """The IR shape of a torch-shaped value (NCHW -> NHWC for 4-D, [N, C, L] -> [N, 1, L, C])."""
     tshape = tuple(tshape)
-    return tuple(tshape[i] for i in _TO_NHWC) if len(tshape) == 4 else tshape
+    if len(tshape) in (3, 4):
+        n, c, h, w = nchw4(tshape)
+        return (n, h, w, c)
+    return tshape
 
 
 def from_exported(program: "torch.export.ExportedProgram", name: str = "model") -> Graph:
@@ -78,11 +102,15 @@ def from_exported(program: "torch.export.ExportedProgram", name: str = "model") 
 
 
 class _Importer:
+    Act, Const = _Act, _Const          # for the handler modules (torch_mobile)
+    ir_shape, ir_axis = staticmethod(ir_shape), staticmethod(ir_axis)
+
     def __init__(self, program, name: str):
         self.program = program
         self.graph = Graph(name=_c_ident(name))
         self.env: dict[torch.fx.Node, Any] = {}
         self.fx_node: torch.fx.Node | None = None  # the node being translated
+        self.refusals: list[tuple[str, str, UnsupportedOpError]] = []   # (op, where, error)
 
     # -- driver ---------------------------------------------------------------
     def run(self) -> Graph:
@@ -94,17 +122,37 @@ class _Importer:
                 if node.name in consts:
                     self.env[node] = consts[node.name]
                 elif node.name in user_inputs:
-                    self.env[node] = self._graph_input(node, len(user_inputs))
+                    self.env[node] = self._graph_input(node, user_inputs.index(node.name), len(user_inputs))
                 else:
                     raise self._unsupported("an input that is neither a tensor nor a parameter")
             elif node.op == "call_function":
-                self.env[node] = self._call(node)
+                try:
+                    self.env[node] = self._call(node)
+                except UnsupportedOpError as e:     # note it, go on: one refusal lists them all
+                    self.refusals.append((self._op_name(), self._where(), e))
+                    self.env[node] = self._stand_in(node)
             elif node.op == "output":
-                self._outputs(node)
+                if not self.refusals:
+                    self._outputs(node)
             else:
                 raise self._unsupported(f"fx node kind {node.op!r}")
+        if self.refusals:
+            raise refusal(self.refusals, SUPPORTED_LAYERS)
         self._prune_dead_nodes()
         return self.graph
+
+    def _stand_in(self, node: torch.fx.Node):
+        """A value for an unsupported node's result (its shape from the export), so that the
+        rest of the model is still checked."""
+        def one(val):
+            if not isinstance(val, torch.Tensor):
+                return None
+            tshape = tuple(int(d) for d in val.shape)
+            name = self.graph.unique_name(f"unsupported_{len(self.refusals)}")
+            self.graph.add_tensor(Tensor(name, ir_shape(tshape), "float32", Kind.ACTIVATION))
+            return _Act(name, tshape)
+        val = node.meta.get("val")
+        return [one(v) for v in val] if isinstance(val, (list, tuple)) else one(val)
 
     def _constants(self) -> dict[str, _Const]:
         sig = self.program.graph_signature
@@ -125,9 +173,8 @@ class _Importer:
                     out[placeholder] = _Const(state[target].detach(), target)
         return out
 
-    def _graph_input(self, node: torch.fx.Node, count: int) -> _Act:
-        if count != 1:
-            raise ModelError(f"the model takes {count} inputs; tinygen models take one input tensor")
+    def _graph_input(self, node: torch.fx.Node, index: int, count: int) -> _Act:
+        """Model input `index` of `count`: IR tensor "input" (one input) or "input_<index>"."""
         val = node.meta.get("val")
         if not isinstance(val, torch.Tensor) or not val.is_floating_point():
             raise ModelError("the model input must be a floating-point tensor")
@@ -135,9 +182,10 @@ class _Importer:
         if len(tshape) < 2 or tshape[0] != 1:
             raise ModelError(f"the model input has shape {list(tshape)}; tinygen needs a batched "
                              f"input exported with batch 1 (e.g. [1, C, H, W] or [1, features])")
-        self.graph.add_tensor(Tensor("input", ir_shape(tshape), "float32", Kind.INPUT))
-        self.graph.inputs.append("input")
-        return _Act("input", tshape)
+        name = "input" if count == 1 else f"input_{index}"
+        self.graph.add_tensor(Tensor(name, ir_shape(tshape), "float32", Kind.INPUT))
+        self.graph.inputs.append(name)
+        return _Act(name, tshape)
 
     def _call(self, node: torch.fx.Node):
         if node.target is _getitem:
@@ -253,13 +301,17 @@ class _Importer:
             return f"module '{path}' ({cls})"
         return f"the model's forward() ({cls})" if cls else "the model's forward()"
 
-    def _unsupported(self, reason: str | None = None) -> UnsupportedOpError:
+    def _op_name(self) -> str:
         node = self.fx_node
-        op = str(node.target) if node is not None and node.op == "call_function" else "input"
-        msg = f"{op} at {self._where()} is not supported by tinygen"
+        return str(node.target) if node is not None and node.op == "call_function" else "input"
+
+    def _unsupported(self, reason: str | None = None) -> UnsupportedOpError:
+        msg = f"{self._op_name()} at {self._where()} is not supported by tinygen"
         if reason:
             msg += f": {reason}"
-        return UnsupportedOpError(msg, hint="supported layers: " + ", ".join(SUPPORTED_LAYERS))
+        use = advice(self._op_name())
+        return UnsupportedOpError(msg, hint=(f"{use}; " if use else "") + "supported layers: "
+                                  + ", ".join(SUPPORTED_LAYERS))
 
     def _act(self, v, what: str = "input") -> _Act:
         if isinstance(v, _Act):
@@ -286,22 +338,37 @@ class _Importer:
 
     def _reshape_to(self, src: _Act, dst: tuple[int, ...]) -> _Act:
         """Reshape with torch (NCHW) element order."""
-        if dst == src.tshape:
+        if tuple(dst) == src.tshape:
             return src
         if len(dst) < 2 or dst[0] != 1:
             raise self._unsupported(f"a reshape from {list(src.tshape)} to {list(dst)} must keep "
                                     f"the batch dimension (1) first")
+        cur = src.name
+        if len(src.tshape) in (3, 4) and not _same_order(src.tshape):
+            cur = self._emit("transpose", "transpose", [cur], nchw4(src.tshape), {"perm": _TO_NCHW})
+        return self.from_torch_order(cur, tuple(dst))     # cur: torch's element order
+
+    def to_torch_order(self, src: _Act) -> str:
+        """An IR tensor holding `src` in torch's element order, of shape src.tshape."""
         cur, cur_shape = src.name, ir_shape(src.tshape)
-        if len(src.tshape) == 4 and not _same_order_4d(src.tshape):
-            cur = self._emit("transpose", "transpose", [cur], src.tshape, {"perm": _TO_NCHW})
-            cur_shape = src.tshape
-        if len(dst) == 4 and not _same_order_4d(dst):
-            if cur_shape != dst:
-                cur = self._emit("reshape", "reshape", [cur], dst)
-            cur = self._emit("transpose", "transpose", [cur], ir_shape(dst), {"perm": _TO_NHWC})
-        elif cur_shape != ir_shape(dst):
-            cur = self._emit("reshape", "reshape", [cur], ir_shape(dst))
-        return _Act(cur, dst)
+        if len(src.tshape) in (3, 4) and not _same_order(src.tshape):
+            cur = self._emit("transpose", "transpose", [cur], nchw4(src.tshape), {"perm": _TO_NCHW})
+            cur_shape = nchw4(src.tshape)
+        if cur_shape != src.tshape:
+            cur = self._emit("reshape", "reshape", [cur], src.tshape)
+        return cur
+
+    def from_torch_order(self, name: str, tshape: tuple[int, ...]) -> _Act:
+        """The value of IR tensor `name` (torch's element order, any shape of as many elements)
+        as torch shape `tshape` in the IR's layout."""
+        cur_shape = self.graph.tensor(name).shape
+        if len(tshape) in (3, 4) and not _same_order(tshape):
+            if cur_shape != nchw4(tshape):
+                name = self._emit("reshape", "reshape", [name], nchw4(tshape))
+            name = self._emit("transpose", "transpose", [name], ir_shape(tshape), {"perm": _TO_NHWC})
+        elif cur_shape != ir_shape(tshape):
+            name = self._emit("reshape", "reshape", [name], ir_shape(tshape))
+        return _Act(name, tuple(tshape))
 
 
 # ---------------------------------------------------------------------------
@@ -312,10 +379,12 @@ def _conv(im: _Importer, a: dict, node) -> _Act:
     x = im._act(a["input"])
     w = im._const(a["weight"], "weight")
     b = im._const(a["bias"], "bias")
-    if len(x.tshape) != 4:
-        raise ModelError(f"Conv2d at {im._where()} gets an input of shape {list(x.tshape)}; "
-                         f"tinygen needs batched NCHW inputs [1, C, H, W]",
-                         hint="make example_input() return a 4-D tensor [N, C, H, W]")
+    if len(x.tshape) not in (3, 4) or len(x.tshape) != w.ndim:
+        raise ModelError(f"a convolution at {im._where()} gets an input of shape {list(x.tshape)}; "
+                         f"tinygen needs batched inputs [1, C, H, W] (Conv2d) or [1, C, L] (Conv1d)",
+                         hint="make example_input() return a batched tensor [N, C, H, W] or [N, C, L]")
+    if w.ndim == 3:                 # Conv1d: a 1 x k convolution (torch_mobile.lift_1d)
+        w = w[:, :, None, :]
     out = im._out_tshape(node)
     kh, kw = w.shape[2], w.shape[3]
     stride, dilation = _pair(a["stride"]), _pair(a["dilation"])
@@ -348,8 +417,9 @@ def _conv(im: _Importer, a: dict, node) -> _Act:
 
 def _linear(im: _Importer, a: dict, node) -> _Act:
     x = im._act(a["input"])
-    if len(x.tshape) == 4:
-        raise im._unsupported("Linear applied to a 4-D tensor; flatten it first")
+    if len(x.tshape) in (3, 4):
+        raise im._unsupported(f"Linear applied to a {len(x.tshape)}-D tensor; flatten it first "
+                              f"(torch.flatten(x, 1))")
     w = im._const(a["weight"], "weight")
     b = im._const(a["bias"], "bias")
     params = {"weight": w}
@@ -400,8 +470,8 @@ def _lowbit(op: str):
 
 def _batch_norm(im: _Importer, a: dict, node) -> _Act:
     x = im._act(a["input"])
-    if len(x.tshape) not in (2, 4):
-        raise im._unsupported(f"batch norm over a {len(x.tshape)}-D tensor; only [N, C] "
+    if len(x.tshape) not in (2, 3, 4):
+        raise im._unsupported(f"batch norm over a {len(x.tshape)}-D tensor; only [N, C], [N, C, L] "
                               f"(BatchNorm1d) and [N, C, H, W] (BatchNorm2d) are supported")
     if a.get("training"):
         raise ModelError(f"batch norm at {im._where()} runs in training mode",
@@ -443,20 +513,26 @@ def _sigmoid(im: _Importer, a: dict, node) -> _Act:
 
 def _pool_common(im: _Importer, a: dict, node, kind: str):
     x = im._act(a["self"])
-    if len(x.tshape) != 4:
-        raise im._unsupported(f"{kind} pooling needs a 4-D [N, C, H, W] input")
+    if len(x.tshape) not in (3, 4):
+        raise im._unsupported(f"{kind} pooling needs a [N, C, H, W] or [N, C, L] input")
     kernel = _pair(a["kernel_size"])
     stride = _pair(a["stride"]) if a["stride"] else kernel
     ph, pw = _pair(a["padding"])
     out = im._out_tshape(node)
+    padding = (ph, ph, pw, pw)
     if a["ceil_mode"]:
-        floor_h = (x.tshape[2] + 2 * ph - kernel[0]) // stride[0] + 1
-        floor_w = (x.tshape[3] + 2 * pw - kernel[1]) // stride[1] + 1
-        if (floor_h, floor_w) != out[2:]:
-            raise im._unsupported(
-                "ceil_mode=True makes a partial window at the border; use ceil_mode=False "
-                "(and padding if the last rows/columns matter)")
-    return x, {"kernel": kernel, "stride": stride, "padding": (ph, ph, pw, pw)}, out
+        _, _, h, w = nchw4(x.tshape)
+        _, _, oh, ow = nchw4(out)
+        floor_h = (h + 2 * ph - kernel[0]) // stride[0] + 1
+        floor_w = (w + 2 * pw - kernel[1]) // stride[1] + 1
+        if (floor_h, floor_w) != (oh, ow):
+            if kind != "max":
+                raise im._unsupported(
+                    "ceil_mode=True makes a partial window at the border; use ceil_mode=False "
+                    "(and padding if the last rows/columns matter)")
+            # a max over the partial window's valid positions: padding the kernel ignores
+            padding = (ph, ph + (oh - floor_h) * stride[0], pw, pw + (ow - floor_w) * stride[1])
+    return x, {"kernel": kernel, "stride": stride, "padding": padding}, out
 
 
 def _max_pool(im: _Importer, a: dict, node) -> _Act:
@@ -468,26 +544,27 @@ def _max_pool(im: _Importer, a: dict, node) -> _Act:
 
 def _avg_pool(im: _Importer, a: dict, node) -> _Act:
     x, attrs, out = _pool_common(im, a, node, "average")
-    if a["divisor_override"] is not None:
+    if a.get("divisor_override") is not None:
         raise im._unsupported("average pooling with divisor_override")
-    attrs["count_include_pad"] = bool(a["count_include_pad"])
+    attrs["count_include_pad"] = bool(a.get("count_include_pad", True))
     return _Act(im._emit("avg_pool2d", "avgpool", [x.name], ir_shape(out), attrs), out)
 
 
-def _global_pool(im: _Importer, x: _Act) -> _Act:
-    n, c, h, w = x.tshape
-    attrs = {"kernel": (h, w), "stride": (1, 1), "padding": (0, 0, 0, 0),
-             "count_include_pad": False}
-    out = (n, c, 1, 1)
+def _global_pool(im: _Importer, x: _Act, dims=(2, 3)) -> _Act:
+    """The mean over torch dims `dims` of a 4-D value (2: H, 3: W), or over L of a 3-D one."""
+    n, c, h, w = nchw4(x.tshape)
+    kernel = (h if 2 in dims and len(x.tshape) == 4 else 1, w if 3 in dims or len(x.tshape) == 3 else 1)
+    attrs = {"kernel": kernel, "stride": (1, 1), "padding": (0, 0, 0, 0), "count_include_pad": False}
+    out = (n, c, 1) if len(x.tshape) == 3 else (n, c, h // kernel[0], w // kernel[1])
     return _Act(im._emit("avg_pool2d", "avgpool", [x.name], ir_shape(out), attrs), out)
 
 
 def _adaptive_avg_pool(im: _Importer, a: dict, node) -> _Act:
     x = im._act(a["self"])
-    if len(x.tshape) != 4:
-        raise im._unsupported("adaptive average pooling needs a 4-D [N, C, H, W] input")
+    if len(x.tshape) not in (3, 4):
+        raise im._unsupported("adaptive average pooling needs a [N, C, H, W] or [N, C, L] input")
     oh, ow = _pair(a["output_size"])
-    _, _, h, w = x.tshape
+    _, _, h, w = nchw4(x.tshape)
     if (oh, ow) == (1, 1):
         return _global_pool(im, x)
     if h % oh or w % ow:
@@ -501,36 +578,27 @@ def _adaptive_avg_pool(im: _Importer, a: dict, node) -> _Act:
 
 def _mean(im: _Importer, a: dict, node) -> _Act:
     x = im._act(a["self"])
-    dims = a["dim"] or []
-    if len(x.tshape) != 4 or sorted(d % 4 for d in dims) != [2, 3] or a.get("dtype"):
-        raise im._unsupported(f"mean over dims {list(dims)} of a {len(x.tshape)}-D tensor; "
-                              f"only the mean over H and W of [N, C, H, W] is supported")
-    pooled = _global_pool(im, x)
+    rank = len(x.tshape)
+    dims = sorted({int(d) % rank for d in (a["dim"] or [])})
+    spatial = {4: ({2, 3}, {2}, {3}), 3: ({2},)}.get(rank, ())
+    if set(dims) not in [set(s) for s in spatial] or a.get("dtype"):
+        raise im._unsupported(f"mean over dims {list(dims)} of a {rank}-D tensor; only the mean over "
+                              f"H and/or W of [N, C, H, W] (or L of [N, C, L]) is supported")
+    pooled = _global_pool(im, x, tuple(dims))
     return im._reshape_to(pooled, im._out_tshape(node))
-
-
-def _add(im: _Importer, a: dict, node) -> _Act:
-    x, y = a["self"], a["other"]
-    if not (isinstance(x, _Act) and isinstance(y, _Act)):
-        raise im._unsupported("adding a constant or a scalar; only tensor + tensor "
-                              "(e.g. a residual connection) is supported")
-    if a.get("alpha", 1) != 1:
-        raise im._unsupported("add with alpha != 1")
-    if x.tshape != y.tshape:
-        raise im._unsupported(f"broadcasting add of shapes {list(x.tshape)} and "
-                              f"{list(y.tshape)}; both operands must have the same shape")
-    return _Act(im._emit("add", "add", [x.name, y.name], ir_shape(x.tshape)), x.tshape)
 
 
 def _cat(im: _Importer, a: dict, node) -> _Act:
     xs = [im._act(t, "inputs") for t in a["tensors"]]
     rank = len(xs[0].tshape)
+    if len({len(x.tshape) for x in xs}) > 1:
+        raise im._unsupported("concatenating tensors of different ranks")
     dim = int(a["dim"]) % rank
     if dim == 0:
         raise im._unsupported("concatenation along the batch dimension")
     if len(xs) == 1:
         return xs[0]
-    axis = _AXIS_4D[dim] if rank == 4 else dim
+    axis = ir_axis(rank, dim)
     out = im._out_tshape(node)
     return _Act(im._emit("concat", "concat", [x.name for x in xs], ir_shape(out),
                          {"axis": axis}), out)
@@ -542,7 +610,7 @@ def _softmax(im: _Importer, a: dict, node) -> _Act:
     dim = int(a["dim"]) % rank
     if dim == 0:
         raise im._unsupported("softmax over the batch dimension")
-    axis = _AXIS_4D[dim] if rank == 4 else dim
+    axis = ir_axis(rank, dim)
     return _Act(im._emit("softmax", "softmax", [x.name], ir_shape(x.tshape),
                          {"axis": axis, "beta": 1.0}), x.tshape)
 
@@ -557,6 +625,14 @@ def _passthrough(im: _Importer, a: dict, node):
         raise ModelError(f"dropout at {im._where()} is active (training mode)",
                          hint="call model.eval() before exporting")
     return im._act(a["self"] if "self" in a else a["input"])
+
+
+def _native_dropout(im: _Importer, a: dict, node):
+    """native_dropout returns (output, mask): only the output may be used."""
+    if a.get("train"):
+        raise ModelError(f"dropout at {im._where()} is active (training mode)",
+                         hint="call model.eval() before exporting")
+    return (im._act(a["input"]), None)
 
 
 def _to(im: _Importer, a: dict, node):
@@ -594,9 +670,9 @@ def _pair(v) -> tuple[int, int]:
     return (int(v), int(v))
 
 
-def _same_order_4d(tshape: tuple[int, ...]) -> bool:
-    """NCHW and NHWC list the elements in the same order (C == 1 or H*W == 1)."""
-    _, c, h, w = tshape
+def _same_order(tshape: tuple[int, ...]) -> bool:
+    """Torch's order and the IR's list the elements alike (C == 1 or H*W == 1)."""
+    _, c, h, w = nchw4(tshape)
     return c == 1 or h * w == 1
 
 
@@ -652,17 +728,42 @@ _register(_batch_norm, _aten.batch_norm, _aten._native_batch_norm_legit_no_train
 _register(_clamp(0.0, float("inf"), "relu"), _aten.relu, _aten.relu_)
 _register(_clamp(0.0, 6.0, "relu6"), _aten.relu6)
 _register(_clamp(None, None, "clamp"), _aten.hardtanh, _aten.hardtanh_)
+_register(mobile.clamp, _aten.clamp.default, _aten.clamp_.default, _aten.clamp_min.default,
+          _aten.clamp_min_.default, _aten.clamp_max.default, _aten.clamp_max_.default)
 _register(_sigmoid, _aten.sigmoid, _aten.sigmoid_)
+_register(mobile.hardswish, _aten.hardswish, _aten.hardswish_)
+_register(mobile.hardsigmoid, _aten.hardsigmoid, _aten.hardsigmoid_)
+_register(mobile.silu, _aten.silu, _aten.silu_)
 _register(_max_pool, _aten.max_pool2d)
+_register(mobile.lift_1d(_max_pool, "kernel_size", "stride", "padding", "dilation"), _aten.max_pool1d)
 _register(_avg_pool, _aten.avg_pool2d)
+_register(mobile.lift_1d(_avg_pool, "kernel_size", "stride", "padding"), _aten.avg_pool1d)
 _register(_adaptive_avg_pool, _aten.adaptive_avg_pool2d)
+_register(mobile.lift_1d(_adaptive_avg_pool, "output_size"), _aten.adaptive_avg_pool1d)
+_register(mobile.lift_1d(_conv, "stride", "padding", "dilation"), _aten.conv1d)
 _register(_mean, _aten.mean.dim)
-_register(_add, _aten.add.Tensor, _aten.add_.Tensor)
+_register(mobile.binary("add"), _aten.add.Tensor, _aten.add_.Tensor, _aten.add.Scalar, _aten.add_.Scalar)
+_register(mobile.binary("add", negate=True), _aten.sub.Tensor, _aten.sub_.Tensor, _aten.sub.Scalar,
+          _aten.sub_.Scalar)
+_register(mobile.binary("mul"), _aten.mul.Tensor, _aten.mul_.Tensor, _aten.mul.Scalar, _aten.mul_.Scalar)
+_register(mobile.binary("mul", invert=True), _aten.div.Tensor, _aten.div_.Tensor, _aten.div.Scalar,
+          _aten.div_.Scalar)
 _register(_cat, _aten.cat.default)
+_register(mobile.permute, _aten.transpose.int, _aten.permute.default)
+_register(mobile.split, _aten.chunk.default, _aten.split.Tensor, _aten.split_with_sizes.default,
+          _aten.unsafe_split.Tensor, _aten.unsafe_chunk.default)
+_register(mobile.slice_, _aten.slice.Tensor)
+_register(mobile.pad, _aten.constant_pad_nd.default, _aten.pad.default)
+_register(mobile.upsample_nearest, _aten.upsample_nearest2d.vec, _aten.upsample_nearest2d.default,
+          _aten.upsample_nearest1d.vec, _aten.upsample_nearest1d.default)
+_register(mobile.upsample_bilinear, _aten.upsample_bilinear2d.vec, _aten.upsample_bilinear2d.default)
 _register(_softmax, _aten.softmax.int, _aten._softmax.default)
 _register(_reshape, _aten.view, _aten.reshape, _aten._unsafe_view, _aten.flatten.using_ints,
           _aten.squeeze, _aten.squeeze_, _aten.unsqueeze, _aten.unsqueeze_)
-_register(_passthrough, _aten.dropout.default, _aten.clone.default, _aten.alias.default,
-          _aten.detach.default, _aten.detach_.default, _aten.contiguous.default,
-          _aten.feature_dropout.default, _aten.alpha_dropout.default)
+_register(_passthrough, _aten.dropout.default, _aten.dropout_.default, _aten.clone.default,
+          _aten.alias.default, _aten.detach.default, _aten.detach_.default, _aten.contiguous.default,
+          _aten.feature_dropout.default, _aten.feature_dropout_.default, _aten.alpha_dropout.default,
+          _aten.alpha_dropout_.default, _aten.feature_alpha_dropout.default,
+          _aten.feature_alpha_dropout_.default)
+_register(_native_dropout, _aten.native_dropout.default)
 _register(_to, _aten.to.dtype, _aten.to.dtype_layout, _aten.type_as.default)

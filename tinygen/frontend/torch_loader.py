@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from tinygen.frontend import nchw_to_ir
 import torch
 
 from tinygen.errors import ModelError
@@ -56,9 +58,8 @@ class LoadedModel:
 
 
 def to_ir_layout(x: np.ndarray) -> np.ndarray:
-    """Torch-layout batch (NCHW) -> IR layout (NHWC); other ranks unchanged."""
-    x = np.asarray(x, dtype=np.float32)
-    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if x.ndim == 4 else x
+    """Torch-layout batch (NCHW, or [N, C, L]) -> IR layout (NHWC, [N, 1, L, C])."""
+    return nchw_to_ir(x)
 
 
 def load(path: str | Path) -> LoadedModel:
@@ -215,6 +216,12 @@ def _call(fn, path: Path, what: str):
 
 
 def _as_tensor(value, path: Path, what: str) -> torch.Tensor:
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
+        raise ModelError(f"{str(path)!r}: {what} returned {len(value)} tensors: a model with several inputs; "
+                         f"model files take one input so far (the compiler, the reference and model.h "
+                         f"handle several)",
+                         hint="concatenate the inputs into one tensor and split it inside forward() "
+                              "(torch.chunk / slicing on the channel axis compiles to a copy)")
     if isinstance(value, torch.Tensor):
         t = value.detach()
     else:

@@ -58,8 +58,17 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("softmax", attrs=("axis", "beta")),
         OpSchema("logistic"),
         OpSchema("clamp", attrs=("lo", "hi"), same_qparams=True),
-        # paddings: ((before, after), ...) per dimension; pad_value: the quantized fill value
+        # paddings: ((before, after), ...) per dimension; pad_value: the fill value, real (a
+        # float) on a float graph, quantized (an int) once passes/quantize.py has run
         OpSchema("pad", attrs=("paddings", "pad_value"), same_qparams=True),
+        # the elements begin .. begin + output size along `axis` (chunk, split, x[:, a:b])
+        OpSchema("slice", attrs=("axis", "begin"), same_qparams=True),
+        # nearest-neighbour resize of a 4-D NHWC tensor to its output's H, W by whole factors
+        # (TFLite RESIZE_NEAREST_NEIGHBOR, no align_corners, no half-pixel centers)
+        OpSchema("resize_nearest", same_qparams=True),
+        # bilinear resize of a 4-D NHWC tensor to its output's H, W with half-pixel centers
+        # (PyTorch align_corners=False; TFLite RESIZE_BILINEAR with half_pixel_centers)
+        OpSchema("resize_bilinear", same_qparams=True),
         # mean over `axes` (non-negative, sorted); the output is requantized
         OpSchema("mean", attrs=("axes", "keep_dims")),
         OpSchema("hard_swish"),

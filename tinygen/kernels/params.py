@@ -324,6 +324,30 @@ def _transpose(graph: Graph, node: Node) -> dict:
             "perm": list(range(pad)) + [p + pad for p in perm]}
 
 
+@builder("slice")
+def _slice(graph: Graph, node: Node) -> dict:
+    shape, out = graph.tensor(node.inputs[0]).shape, graph.tensor(node.outputs[0]).shape
+    axis = node.attrs["axis"]
+    inner = math.prod(shape[axis + 1:])
+    return {"outer": math.prod(shape[:axis]), "in_stride": shape[axis] * inner,
+            "offset": int(node.attrs["begin"]) * inner, "size": out[axis] * inner}
+
+
+@builder("resize_nearest")
+def _resize_nearest(graph: Graph, node: Node) -> dict:
+    in_h, in_w, channels = _hwc(graph.tensor(node.inputs[0]).shape)
+    out_h, out_w, _ = _hwc(graph.tensor(node.outputs[0]).shape)
+    return {"in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w}
+
+
+@builder("resize_bilinear")
+def _resize_bilinear(graph: Graph, node: Node) -> dict:
+    """TFLite's scales in 1/1024 steps, rounded to nearest (ResizeBilinearInteger)."""
+    p = _resize_nearest(graph, node)
+    return {**p, "scale_h_10": (1024 * p["in_h"] + p["out_h"] // 2) // p["out_h"],
+            "scale_w_10": (1024 * p["in_w"] + p["out_w"] // 2) // p["out_w"]}
+
+
 @builder("clamp")
 def _clamp(graph: Graph, node: Node) -> dict:
     return {"size": graph.tensor(node.inputs[0]).size, **_act(node)}

@@ -17,6 +17,7 @@ from tinygen.passes.calibrate import calibrate
 from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.compact import compact
 from tinygen.passes.fold_bn import fold_bn
+from tinygen.passes.fold_layout import fold_layout
 from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.fuse_residual import fuse_residual
@@ -80,6 +81,9 @@ def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
         ("fold_bn", fold_bn),
         # layout: drop flatten transposes into fully connected weights
         ("fold_transpose", fold_transpose),
+        # after fold_transpose (whose flatten-into-weights rewrite it would hide): what layout
+        # chains remain (channel shuffle, permute) become one transpose or a free reshape
+        ("fold_layout", fold_layout),
         # clamps fold into producers before calibration, so ranges are post-activation
         ("fuse_activations", fuse_activations),
     ]

@@ -18,9 +18,17 @@ CHUNK = 64                 # samples per interpreter call
 SAMPLE_CAP = 1 << 20       # values kept per tensor for percentiles
 
 
-def calibrate(graph: Graph, data: np.ndarray, method: str = "minmax",
+def calibrate(graph: Graph, data, method: str = "minmax",
               percentile: float = 99.99) -> Graph:
-    if data.shape[0] == 0:
+    """`data`: [N, ...] in the graph input's layout, or {input name: [N, ...]} for a graph with
+    several inputs (the same N samples each)."""
+    feeds = data if isinstance(data, dict) else {graph.inputs[0]: data}
+    count = {int(np.shape(v)[0]) for v in feeds.values()}
+    if len(count) != 1 or set(feeds) != set(graph.inputs):
+        raise ModelError(f"calibration data for inputs {sorted(feeds)} with {sorted(count)} samples; the model "
+                         f"takes {graph.inputs}", "give the same number of samples for every input")
+    n = count.pop()
+    if n == 0:
         raise ModelError("the calibration set is empty",
                          "pass at least one sample with --calib (more is better: 100-500 is typical)")
     if method not in ("minmax", "percentile"):
@@ -29,10 +37,11 @@ def calibrate(graph: Graph, data: np.ndarray, method: str = "minmax",
     hi: dict[str, float] = {}
     samples: dict[str, list[np.ndarray]] = {}
     rng = np.random.default_rng(0)
-    for start in range(0, data.shape[0], CHUNK):
-        batch = data[start:start + CHUNK].astype(np.float32)
+    for start in range(0, n, CHUNK):
+        batch = {name: np.asarray(v[start:start + CHUNK], np.float32) for name, v in feeds.items()}
         values = run_float(graph, batch, keep_all=True)
-        values.setdefault(graph.inputs[0], batch)
+        for name, v in batch.items():
+            values.setdefault(name, v)
         for name, v in values.items():
             if name not in graph.tensors or not graph.tensors[name].in_arena:
                 continue
@@ -43,7 +52,7 @@ def calibrate(graph: Graph, data: np.ndarray, method: str = "minmax",
             hi[name] = max(hi.get(name, -np.inf), float(v.max()))
             if method == "percentile":
                 flat = v.ravel()
-                keep = min(flat.size, SAMPLE_CAP // max(1, data.shape[0] // CHUNK + 1))
+                keep = min(flat.size, SAMPLE_CAP // max(1, n // CHUNK + 1))
                 samples.setdefault(name, []).append(rng.choice(flat, keep, replace=False))
     for name in lo:
         if method == "percentile":

@@ -106,10 +106,30 @@ def _quantize_mac_node(graph: Graph, node: Node) -> None:
         node.params[k] = new
 
 
+def _quantize_operand(graph: Graph, node: Node) -> None:
+    """An add's or mul's constant operand: int8, per tensor, on the grid of its own range
+    (with 0), as TFLite's converter stores a constant input."""
+    for k, pset in enumerate(node.params):
+        t = graph.tensor(pset["operand"])
+        if t.dtype != "float32":
+            continue
+        scale, zp = qp.activation_qparams(float(t.data.min()), float(t.data.max()))
+        q = np.array([qp.quantize_value(float(v), scale, zp) for v in t.data.ravel()], np.int64)
+        qt = graph.add_const(graph.unique_name(f"{node.name}_operand"),
+                             np.clip(q, -128, 127).astype(np.int8).reshape(t.shape), "int8")
+        qt.qparams = QParams(scale, zp)
+        node.params[k] = {**pset, "operand": qt.name}
+
+
 def quantize(graph: Graph) -> Graph:
     _activation_qparams(graph)
     for node in graph.nodes:
         out_q = graph.tensor(node.outputs[0]).qparams
+        if node.param("operand") is not None:
+            _quantize_operand(graph, node)
+        if node.op == "pad" and isinstance(node.attrs["pad_value"], float):
+            node.attrs["pad_value"] = min(127, max(-128, qp.quantize_value(
+                node.attrs["pad_value"], out_q.scale[0], int(out_q.zero_point[0]))))
         if "lowbit" in node.attrs:
             quantize_lowbit_node(graph, node)
         elif node.op in MAC_OPS:

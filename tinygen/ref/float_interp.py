@@ -197,8 +197,43 @@ def _avg_pool2d(g: Graph, node: Node, ins):
     return out / count
 
 
+def _operands(g: Graph, node: Node, ins):
+    operand = g.const(node, "operand")
+    return (ins[0], ins[1]) if operand is None else (ins[0], operand.astype(np.float32))
+
+
 def _add(g: Graph, node: Node, ins):
-    return ins[0] + ins[1]
+    a, b = _operands(g, node, ins)
+    return a + b
+
+
+def _mul(g: Graph, node: Node, ins):
+    a, b = _operands(g, node, ins)
+    return a * b
+
+
+def _hard_swish(g: Graph, node: Node, ins):
+    x = ins[0]
+    return x * np.clip(x + np.float32(3), 0, 6) / np.float32(6)
+
+
+def _pad_op(g: Graph, node: Node, ins):
+    widths = ((0, 0),) + tuple(tuple(p) for p in node.attrs["paddings"][1:])
+    return np.pad(ins[0], widths, constant_values=float(node.attrs["pad_value"]))
+
+
+def _slice(g: Graph, node: Node, ins):
+    axis, begin = node.attrs["axis"], node.attrs["begin"]
+    size = g.tensors[node.outputs[0]].shape[axis]
+    index = [slice(None)] * ins[0].ndim
+    index[axis] = slice(begin, begin + size)
+    return np.ascontiguousarray(ins[0][tuple(index)])
+
+
+def _resize_nearest(g: Graph, node: Node, ins):
+    _, oh, ow, _ = g.tensors[node.outputs[0]].shape
+    x = ins[0]
+    return np.repeat(np.repeat(x, oh // x.shape[1], axis=1), ow // x.shape[2], axis=2)
 
 
 def _concat(g: Graph, node: Node, ins):
@@ -231,6 +266,24 @@ def _clamp(g: Graph, node: Node, ins):
     return np.clip(ins[0], node.attrs["lo"], node.attrs["hi"])
 
 
+def _resize_bilinear(g: Graph, node: Node, ins):
+    """PyTorch's bilinear interpolation with align_corners=False (half-pixel centers)."""
+    x = ins[0]
+    _, oh, ow, _ = g.tensors[node.outputs[0]].shape
+
+    def axis(n_out, n_in):
+        src = np.maximum((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0.0)
+        lo = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        return lo, np.minimum(lo + 1, n_in - 1), (src - lo).astype(np.float32)
+
+    y0, y1, fy = axis(oh, x.shape[1])
+    x0, x1, fx = axis(ow, x.shape[2])
+    fy, fx = fy[None, :, None, None], fx[None, None, :, None]
+    top = x[:, y0][:, :, x0] * (1 - fx) + x[:, y0][:, :, x1] * fx
+    bottom = x[:, y1][:, :, x0] * (1 - fx) + x[:, y1][:, :, x1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
 _OPS: dict[str, Callable] = {
     "conv2d": _conv2d,
     "depthwise_conv2d": _depthwise_conv2d,
@@ -239,6 +292,12 @@ _OPS: dict[str, Callable] = {
     "max_pool2d": _max_pool2d,
     "avg_pool2d": _avg_pool2d,
     "add": _add,
+    "mul": _mul,
+    "hard_swish": _hard_swish,
+    "pad": _pad_op,
+    "slice": _slice,
+    "resize_nearest": _resize_nearest,
+    "resize_bilinear": _resize_bilinear,
     "concat": _concat,
     "reshape": _reshape,
     "transpose": _transpose,

@@ -10,9 +10,10 @@ import numpy as np
 from tinygen.ir import BINARY_OPS, Graph, binary_operands
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
+from tinygen.ref import layout as ref_layout
 
 # the modules holding the numpy twins of the C kernels
-_TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial)
+_TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout)
 
 
 def twin(name: str):
@@ -84,11 +85,15 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0)
     return result.reshape(_stored(graph, out.name))
 
 
-def run(graph: Graph, x: np.ndarray, keep_all: bool = False, switch: int = 0) -> dict[str, np.ndarray]:
-    """Run one int8 input (the graph input's shape, or anything with as many
-    elements) and return the graph outputs, or every tensor with keep_all."""
-    first = graph.tensor(graph.inputs[0])
-    values = {first.name: np.asarray(x, dtype=np.int8).reshape(first.shape)}
+def run(graph: Graph, x, keep_all: bool = False, switch: int = 0) -> dict[str, np.ndarray]:
+    """Run one int8 input (the graph input's shape, or anything with as many elements; a
+    list or tuple of them, in graph.inputs' order, for a model with several inputs) and
+    return the graph outputs, or every tensor with keep_all."""
+    xs = list(x) if isinstance(x, (list, tuple)) else [x]
+    if len(xs) != len(graph.inputs):
+        raise ValueError(f"graph {graph.name!r} takes {len(graph.inputs)} inputs, got {len(xs)}")
+    values = {name: np.asarray(v, dtype=np.int8).reshape(graph.tensor(name).shape)
+              for name, v in zip(graph.inputs, xs)}
     for node in graph.nodes:
         values[node.outputs[0]] = run_node(graph, node, values, switch)
     if keep_all:

@@ -1,0 +1,123 @@
+"""One node of a compiled (quantized) tinygen graph as a single-operator .tflite file with
+the same quantization and constants (tests/tflite_builder.py), so that TensorFlow Lite
+Micro's host interpreter can compute the node from the same int8 inputs: the check that
+a PyTorch model's layers get TFLite's int8 arithmetic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from e2e import first_difference
+from tflite.ActivationFunctionType import ActivationFunctionType as Act
+from tflite_builder import ModelBuilder
+
+from tinygen.ir import binary_operands
+from tinygen.quant.params import activation_bounds
+from tinygen.ref.interpreter import run
+
+# IR op -> TFLite operator
+TFLITE_OPS = {"hard_swish": "HARD_SWISH", "logistic": "LOGISTIC", "mul": "MUL", "add": "ADD",
+              "concat": "CONCATENATION", "pad": "PAD", "transpose": "TRANSPOSE",
+              "resize_nearest": "RESIZE_NEAREST_NEIGHBOR", "resize_bilinear": "RESIZE_BILINEAR", "slice": "SLICE"}
+
+
+def _fused(graph, node) -> int | None:
+    """The TFLite fused activation giving the node's integer bounds, None if none does."""
+    q = graph.tensor(node.outputs[0]).qparams
+    bounds = (int(node.attrs["act_min"]), int(node.attrs["act_max"]))
+    for act, real in ((Act.NONE, None), (Act.RELU, (0.0, np.inf)), (Act.RELU6, (0.0, 6.0))):
+        if activation_bounds(real, q.scale[0], int(q.zero_point[0])) == bounds:
+            return act
+    return None
+
+
+def _activation(b: ModelBuilder, graph, name: str) -> int:
+    t = graph.tensor(name)
+    return b.tensor(name, t.shape, scale=float(t.qparams.scale[0]), zero_point=int(t.qparams.zero_point[0]))
+
+
+def single_op_model(graph, node) -> tuple[bytes, list[str]] | None:
+    """(.tflite bytes, the node's activation inputs in the model's input order), or None
+    where the node has no TFLite equivalent tinygen is meant to match."""
+    op = TFLITE_OPS.get(node.op)
+    if op is None:
+        return None
+    b = ModelBuilder(f"tinygen node {node.name}")
+    ins = {name: _activation(b, graph, name) for name in node.inputs}
+    out = _activation(b, graph, node.outputs[0])
+    if node.op in ("mul", "add"):
+        fused = _fused(graph, node)
+        if fused is None:
+            return None
+        operands = []
+        for name in binary_operands(node):
+            if name in ins:
+                operands.append(ins[name])
+            else:
+                t = graph.tensor(name)
+                operands.append(b.tensor(name, t.shape, scale=float(t.qparams.scale[0]),
+                                         zero_point=int(t.qparams.zero_point[0]), data=t.data))
+        options = "MulOptions" if node.op == "mul" else "AddOptions"
+        b.op(op, operands, [out], options, FusedActivationFunction=fused)
+    elif node.op == "concat":
+        b.op(op, [ins[n] for n in node.inputs], [out], "ConcatenationOptions", Axis=int(node.attrs["axis"]))
+    elif node.op == "pad":
+        if int(node.attrs["pad_value"]) != int(graph.tensor(node.outputs[0]).qparams.zero_point[0]):
+            return None
+        pads = b.tensor("paddings", [len(node.attrs["paddings"]), 2], "int32",
+                        data=np.asarray(node.attrs["paddings"], np.int32))
+        b.op(op, [ins[node.inputs[0]], pads], [out], "PadOptions")
+    elif node.op == "transpose":
+        perm = b.tensor("perm", [len(node.attrs["perm"])], "int32", data=np.asarray(node.attrs["perm"], np.int32))
+        b.op(op, [ins[node.inputs[0]], perm], [out], "TransposeOptions")
+    elif node.op == "resize_nearest":
+        size = b.tensor("size", [2], "int32", data=np.asarray(graph.tensor(node.outputs[0]).shape[1:3], np.int32))
+        b.op(op, [ins[node.inputs[0]], size], [out], "ResizeNearestNeighborOptions", AlignCorners=False,
+             HalfPixelCenters=False)
+    elif node.op == "resize_bilinear":
+        size = b.tensor("size", [2], "int32", data=np.asarray(graph.tensor(node.outputs[0]).shape[1:3], np.int32))
+        b.op(op, [ins[node.inputs[0]], size], [out], "ResizeBilinearOptions", AlignCorners=False,
+             HalfPixelCenters=True)
+    elif node.op == "slice":
+        shape = graph.tensor(node.outputs[0]).shape
+        begin = np.zeros(len(shape), np.int32)
+        begin[node.attrs["axis"]] = node.attrs["begin"]
+        b.op(op, [ins[node.inputs[0]], b.tensor("begin", [len(shape)], "int32", data=begin),
+                  b.tensor("size", [len(shape)], "int32", data=np.asarray(shape, np.int32))], [out], "SliceOptions")
+    else:
+        b.op(op, [ins[node.inputs[0]]], [out])
+    return b.finish([ins[n] for n in node.inputs], [out]), list(node.inputs)
+
+
+def tflm_node_outputs(model: bytes, feeds: list[list[np.ndarray]], arena: int = 1 << 20) -> list[np.ndarray]:
+    """TFLM's output for each list of input arrays."""
+    from tflite_micro.python.tflite_micro import runtime as tflm
+
+    interp = tflm.Interpreter.from_bytes(model, arena_size=arena)
+    outs = []
+    for xs in feeds:
+        for i, x in enumerate(xs):
+            interp.set_input(np.ascontiguousarray(x, dtype=np.int8), i)
+        interp.invoke()
+        outs.append(np.array(interp.get_output(0)))
+    return outs
+
+
+def nodes_equal_tflm(graph, feeds: list[np.ndarray]) -> list[str]:
+    """Every node with a TFLite operator equals TFLM's kernel on the reference's int8 inputs
+    to it (all of `feeds` run through the graph); returns the ops checked."""
+    pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
+    values = [run(graph, q, keep_all=True) for q in feeds]
+    checked = []
+    for node in graph.nodes:
+        built = single_op_model(graph, node) if node.kernel else None
+        if built is None:
+            continue
+        model, inputs = built
+        want = tflm_node_outputs(model, [[v[t] for t in inputs] for v in values])
+        for k, (v, w) in enumerate(zip(values, want)):
+            got = v[node.outputs[0]]
+            assert np.array_equal(got.ravel(), w.ravel()), \
+                f"{node.name} ({node.op}, {node.source}) input {k}: {first_difference(w, got)}"
+        checked.append(node.op)
+    return checked
