@@ -108,7 +108,9 @@ def test_ic_arena_within_60_percent_of_tflm_f746zg(fuse):
     changed = {c["node"]: c["kernel"] for c in changes}
     kernels = {n.name: n.kernel for n in graph.nodes}
     assert {n: k for n, k in kernels.items() if k != {m.name: m.kernel for m in before.nodes}[n]} == changed
-    assert set(changed.values()) == {DIRECT}
+    # the scratch-free kernels with int16 weights: the direct conv, the fused conv + add (the
+    # peak's two layers share it, swapped together where one alone lowers nothing)
+    assert DIRECT in set(changed.values()) <= {DIRECT, "tg_conv2d_add_s8_dsp"}
 
 
 def test_lower_peak_overrides_a_kernel_choice_only_where_it_lowers_the_arena():

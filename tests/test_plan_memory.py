@@ -103,6 +103,8 @@ def window_distance(g: Graph, node, inp: str) -> int:
         "tg_conv2d_1x1_s8_dsp": lambda: trace_mat_mult_dsp(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
         "tg_fully_connected_s8_dsp": lambda: trace_mat_mult_dsp(k["rows"], k["in_features"], k["out_features"]),
         "tg_depthwise_conv2d_s8_dsp": lambda: trace_depthwise_dsp(k),
+        # its 3x3 path alone: planned with the same distance, safe for that path's row order
+        "tg_depthwise_conv2d_3x3_s8_dsp": lambda: trace_depthwise_dsp(k),
     }
     if node.kernel in traces:
         if g.tensors[node.outputs[0]].nbytes * g.tensors[inp].nbytes > BRUTE_FORCE_LIMIT:
@@ -535,8 +537,9 @@ def _inplace_net():
     return net.eval(), (1, 3, 7, 7)
 
 
-def _compile_net(net, shape, tmp_path, features=frozenset()):
-    """Export a torch module, calibrate it on seeded noise and compile it for `features`."""
+def _compile_net(net, shape, tmp_path, features=frozenset(), choice=None):
+    """Export a torch module, calibrate it on seeded noise and compile it for `features`
+    (with the per-node kernel `choice`, when given: node name -> kernel)."""
     import numpy as np
     import torch
 
@@ -547,7 +550,8 @@ def _compile_net(net, shape, tmp_path, features=frozenset()):
     rng = np.random.default_rng(0)
     np.save(tmp_path / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
     source = load_source(tmp_path / "m.pt2")
-    return source, compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=features))
+    return source, compile_source(source, str(tmp_path / "calib.npy"),
+                                  CompileOptions(features=features, kernel_choice=choice))
 
 
 def _overlapping_kernels(g) -> set[str]:
@@ -578,7 +582,10 @@ def test_plan_memory_in_place_dsp_kernels_bit_exact_f746zg_standin(tmp_path):
 
     net, shape = _inplace_net()
     board = get_board("f746zg")
+    # the second depthwise layer on the kernel with both paths (the 3x3 path alone serves the others)
     source, g = _compile_net(net, shape, tmp_path, board.isa_features)
+    second = [n.name for n in g.nodes if n.op == "depthwise_conv2d"][1]
+    source, g = _compile_net(net, shape, tmp_path, board.isa_features, {second: "tg_depthwise_conv2d_s8_dsp"})
     rng = np.random.default_rng(1)
     g = plan_memory(g, strategies=[("in place", "tight")])    # every allowed overlap taken
     check_against_model(g)
