@@ -1,5 +1,6 @@
-"""The ARMv7E-M depthwise, average pool and add kernels (tg_depthwise_conv2d_s8_dsp,
-tg_avg_pool2d_s8_dsp, tg_add_s8_dsp) on the Cortex-M4/M7 stand-ins.
+"""The ARMv7E-M depthwise, average pool, max pool and add kernels (tg_depthwise_conv2d_s8_dsp,
+tg_depthwise_conv2d_3x3_s8_dsp, tg_avg_pool2d_s8_dsp, tg_max_pool2d_s8_dsp, tg_add_s8_dsp) on the
+Cortex-M4/M7 stand-ins.
 
 Chosen for every depthwise layer with depth multiplier 1 on boards with the "dsp"
 feature (the portable kernel serves depth multiplier 2 and boards without DSP), with
@@ -167,6 +168,26 @@ class Pools(nn.Module):
         return self.fc(torch.flatten(self.body(x), 1))
 
 
+class MaxPools(nn.Module):
+    """Max pools for tg_max_pool2d_s8_dsp: 2x2 stride 2 on 8 channels, 3x3 stride 2 padding 1
+    on 7 channels (a block of 4 and 3 after it; padding never wins), 3x3 stride 1 padding 1
+    on 65 channels after a ReLU6 (the clamp), a 4x3 window on an odd width."""
+
+    shape = (1, 3, 21, 19)
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 8, 1), nn.MaxPool2d(2, stride=2),                               # -> 10x9x8
+            nn.Conv2d(8, 7, 1), nn.MaxPool2d(3, stride=2, padding=1),                    # -> 5x5x7
+            nn.Conv2d(7, 65, 1), nn.ReLU6(), nn.MaxPool2d(3, stride=1, padding=1),       # -> 5x5x65
+            nn.MaxPool2d((4, 3), stride=1))                                                # -> 2x3x65
+        self.fc = nn.Linear(65 * 2 * 3, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.body(x), 1))
+
+
 @pytest.fixture(scope="module")
 def pools(tmp_path_factory):
     return _export(Pools, "pools", tmp_path_factory)
@@ -286,6 +307,16 @@ def test_avg_pool2d_s8_dsp_standin(pools, board, tmp_path):
     assert [n.attrs["kparams"]["count_include_pad"] for n in pool_nodes] == [1, 0, 1]
     assert {n.kernel for n in _compile(pools, "host").nodes if n.op == "avg_pool2d"} == {"tg_avg_pool2d_s8"}
     _check_every_layer(pools, graph, board, tmp_path)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_max_pool2d_s8_dsp_standin(board, tmp_path_factory, tmp_path):
+    model = _export(MaxPools, "maxpools", tmp_path_factory)
+    graph = _compile(model, board)
+    assert [n.kernel for n in graph.nodes if n.op == "max_pool2d"] == ["tg_max_pool2d_s8_dsp"] * 4
+    assert {n.kernel for n in _compile(model, "host").nodes if n.op == "max_pool2d"} == {"tg_max_pool2d_s8"}
+    _check_every_layer(model, graph, board, tmp_path)
 
 
 @needs_qemu

@@ -22,12 +22,11 @@ from torch import nn
 
 from e2e import assert_device_equals_reference
 from test_kernels_dsp import needs_qemu
+from test_lower_peak import conv_graph
 from tinygen.board import get_board
-from tinygen.compiler import build, compile_source, load_source
+from tinygen.compiler import build
 from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
 from tinygen.kernels.table import KERNELS_BY_NAME
-from tinygen.passes import CompileOptions
-from tinygen.ref.interpreter import quantize_input
 
 WIDEN = "tg_conv2d_widen_s8_dsp"
 
@@ -50,27 +49,6 @@ class WidenConvs(nn.Module):
         z = nn.functional.relu6(self.d(y))
         t = torch.relu(self.t(y))
         return z, self.e(t), self.f(t)
-
-
-def _graph(board, tmp: Path, specialize: bool):
-    torch.manual_seed(5)
-    net = WidenConvs()
-    for p in net.parameters():
-        torch.nn.init.uniform_(p, -1.0, 1.0)
-    net.eval()
-    shape = (1, 4, 11, 9)
-    torch.export.save(torch.export.export(net, (torch.randn(shape),)), tmp / "m.pt2")
-    rng = np.random.default_rng(1)
-    np.save(tmp / "calib.npy", rng.standard_normal((16,) + shape[1:]).astype(np.float32))
-    source = load_source(tmp / "m.pt2")
-    first = compile_source(source, str(tmp / "calib.npy"), CompileOptions(features=board.isa_features))
-    choice = {n.name: WIDEN for n in first.nodes if n.op == "conv2d"}
-    graph = compile_source(source, str(tmp / "calib.npy"),
-                           CompileOptions(features=board.isa_features, kernel_choice=choice, lower_peak=False))
-    graph.meta["specialize"] = specialize
-    inputs = [quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
-              for _ in range(3)]
-    return source, graph, inputs
 
 
 def _widen(words: np.ndarray) -> np.ndarray:
@@ -97,7 +75,8 @@ def test_conv2d_widen_s8_dsp_standin(board_name, specialize, tmp_path):
     from tinygen.hil.target import open_device
 
     board = get_board(board_name)
-    source, graph, inputs = _graph(board, tmp_path, specialize)
+    source, graph, inputs = conv_graph(WidenConvs, (1, 4, 11, 9), WIDEN, board, tmp_path, specialize, seed=5,
+                                       lower_peak=False)
     convs = [n for n in graph.nodes if n.op == "conv2d"]
     assert len(convs) == 7 and {n.kernel for n in convs} == {WIDEN}
     project = build(source, graph, board, tmp_path / "fw").out_dir
@@ -106,3 +85,28 @@ def test_conv2d_widen_s8_dsp_standin(board_name, specialize, tmp_path):
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(inputs):
             assert_device_equals_reference(dev, graph, x, f"{board_name} input {i}")
+
+
+def test_const_bytes_per_kernel_variant_kws():
+    """The flash a fit-aware choice weighs per kernel: KWS's pointwise convs (64 -> 64) take
+    4,096 weight bytes widened at run time, 8,192 widened at build time; its 3x3 depthwise
+    layers 40 bytes per channel (+ a header word) on the 3x3 path alone, 61 + those on the
+    kernel with both paths (its records beside the weights, bias and requantization)."""
+    from mlperf_models import mlperf_model
+    from tinygen.compiler import compile_source, load_source
+    from tinygen.kernels.table import const_bytes
+    from tinygen.passes import CompileOptions
+
+    board = get_board("f746zg")
+    graph = compile_source(load_source(mlperf_model("kws_dscnn")), None, CompileOptions(features=board.isa_features))
+    requant = 3 * 4 * 64            # bias, multiplier, shift: int32 per channel
+    pointwise = [n for n in graph.nodes if n.op == "conv2d" and graph.weight_shape(n)[1:3] == (1, 1)]
+    assert len(pointwise) == 4
+    for node in pointwise:
+        assert const_bytes(KERNELS_BY_NAME[WIDEN], graph, node) == 4096 + requant
+        assert const_bytes(KERNELS_BY_NAME["tg_conv2d_direct_s8_dsp"], graph, node) == 2 * 4096 + requant
+        assert const_bytes(KERNELS_BY_NAME["tg_conv2d_1x1_s8_dsp"], graph, node) == 4096 + requant
+    for node in (n for n in graph.nodes if n.op == "depthwise_conv2d"):
+        assert node.kernel == "tg_depthwise_conv2d_3x3_s8_dsp"
+        assert const_bytes(KERNELS_BY_NAME[node.kernel], graph, node) == 4 + 40 * 64
+        assert const_bytes(KERNELS_BY_NAME["tg_depthwise_conv2d_s8_dsp"], graph, node) == 4 + 40 * 64 + 9 * 64 + requant

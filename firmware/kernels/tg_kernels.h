@@ -131,6 +131,9 @@ typedef struct {
 /* Max pooling over in-bounds elements; input and output share quantization. */
 void tg_max_pool2d_s8(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
 
+/* tg_max_pool2d_s8 for ARMv7E-M (DSP extension), 4 channels per step: same arguments and results. */
+void tg_max_pool2d_s8_dsp(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
 /*
  * Average pooling; input and output share quantization. The sum is divided
  * rounding half away from zero, as TFLite's reference kernel does.

@@ -182,6 +182,12 @@ _CONV2D_ADD_WIDEN_DSP = KernelSpec(
     source="kernels/tg_conv2d_add_widen_s8_dsp.c", twin="conv2d_add_s8", headers=_WIDEN_HEADERS, **_WIDEN_DSP)
 
 
+# max pooling, 4 channels per step (SSUB8 + SEL per window element)
+_MAX_POOL_DSP = KernelSpec("tg_max_pool2d_s8_dsp", "max_pool2d", requires=frozenset({"dsp"}),
+                           struct="tg_pool2d_params_t", source="kernels/tg_max_pool2d_s8_dsp.c",
+                           twin="max_pool2d_s8", headers=("kernels/tg_dsp_s8.h",))
+
+
 # average pooling, 8 channels per step in int16 lanes (SXTAB16)
 _AVG_POOL_DSP = KernelSpec("tg_avg_pool2d_s8_dsp", "avg_pool2d", requires=frozenset({"dsp"}),
                            struct="tg_pool2d_params_t", source="kernels/tg_avg_pool2d_s8_dsp.c",
@@ -243,6 +249,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _DEPTHWISE_DSP,
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
+    _MAX_POOL_DSP,
     _portable("tg_max_pool2d_s8", "max_pool2d", "tg_pool2d_params_t"),
     _AVG_POOL_DSP,
     _portable("tg_avg_pool2d_s8", "avg_pool2d", "tg_pool2d_params_t"),
@@ -309,3 +316,19 @@ def find_kernel(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: 
 
 # a kernel listed for two ops has the same name, struct, roles and source in both entries
 KERNELS_BY_NAME: dict[str, KernelSpec] = {k.name: k for k in KERNELS}
+
+
+def const_bytes(spec: KernelSpec, graph, node) -> int:
+    """Flash bytes of the constants `spec` takes for `node`: its const_roles, a packed constant
+    as spec.pack builds it (e.g. tg_conv2d_direct_s8_dsp's int16 weights, twice
+    tg_conv2d_widen_s8_dsp's int8 ones). What a fit-aware choice weighs against instructions."""
+    import numpy as np
+
+    from tinygen.kernels.params import kernel_params, struct_fields
+
+    consts = {role: graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
+    total = sum(int(np.asarray(consts[role]).nbytes) for role in spec.const_roles if role in consts)
+    if spec.pack is not None and "packed" in spec.const_roles:
+        kparams = struct_fields(spec.struct, kernel_params(graph, node))
+        total += int(np.asarray(spec.pack(kparams, consts)).nbytes)
+    return total
