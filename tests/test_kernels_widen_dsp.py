@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from e2e import assert_device_equals_reference
@@ -57,16 +59,19 @@ def _widen(words: np.ndarray) -> np.ndarray:
     return b[:, [0, 2, 1, 3]].ravel()
 
 
-@pytest.mark.parametrize("in_c, out_c, kh, kw", [(4, 8, 3, 3), (8, 5, 3, 5), (12, 7, 1, 1), (3, 6, 2, 2)])
-def test_conv2d_widen_weights_widen_to_the_direct_layout(in_c, out_c, kh, kw):
-    rng = np.random.default_rng(in_c)
-    weight = rng.integers(-128, 128, size=(out_c, kh, kw, in_c)).astype(np.int8)
+@settings(max_examples=60, deadline=None)
+@given(in_c=st.integers(1, 19), out_c=st.integers(1, 13), kh=st.integers(1, 5), kw=st.integers(1, 5),
+       seed=st.integers(0, 2**32 - 1))
+def test_conv2d_widen_weights_widen_to_the_direct_layout(in_c, out_c, kh, kw, seed):
+    """Any shape (odd channel counts, k x 1 and 1 x k kernels): the int8 packed weights widen,
+    word by word, into exactly the direct kernel's int16 weights, in half its bytes."""
+    weight = np.random.default_rng(seed).integers(-128, 128, size=(out_c, kh, kw, in_c)).astype(np.int8)
     p = {"out_c": out_c, "kernel_h": kh, "kernel_w": kw, "in_c": in_c}
     packed = conv2d_widen_dsp_weights(p, {"weight": weight})
-    assert packed.dtype == np.int8
-    assert np.array_equal(_widen(packed), conv2d_direct_dsp_weights(p, {"weight": weight}))
-    assert packed.nbytes * 2 == conv2d_direct_dsp_weights(p, {"weight": weight}).nbytes
-    assert KERNELS_BY_NAME[WIDEN].scratch(p) == 8 * kh * kw * in_c
+    direct = conv2d_direct_dsp_weights(p, {"weight": weight})
+    assert packed.dtype == np.int8 and packed.nbytes * 2 == direct.nbytes
+    assert np.array_equal(_widen(packed), direct)
+    assert KERNELS_BY_NAME[WIDEN].scratch(p) == 8 * kh * kw * in_c     # one block: 4 * K values as int16
 
 
 @needs_qemu
@@ -110,3 +115,47 @@ def test_const_bytes_per_kernel_variant_kws():
         assert node.kernel == "tg_depthwise_conv2d_3x3_s8_dsp"
         assert const_bytes(KERNELS_BY_NAME[node.kernel], graph, node) == 4 + 40 * 64
         assert const_bytes(KERNELS_BY_NAME["tg_depthwise_conv2d_s8_dsp"], graph, node) == 4 + 40 * 64 + 9 * 64 + requant
+
+
+def _drawn_widen_cases(n: int) -> list[dict]:
+    """n conv geometries drawn by hypothesis (derandomized) like the sub-byte kernels' host
+    tests: odd sizes, channels 1 .. 64 (odd ones: the one-value-at-a-time runs), k x 1 and
+    1 x k kernels, stride 2, dilation, every padding, asymmetric zero points, clamps."""
+    from test_kernels_subbyte import subbyte_geometry
+
+    fields = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w",
+              "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset", "output_offset", "act_min",
+              "act_max")
+    cases = []
+
+    @settings(derandomize=True, max_examples=n, deadline=None, database=None)
+    @given(data=st.data())
+    def draw(data):
+        p = data.draw(subbyte_geometry("s4"))
+        if p["out_h"] * p["out_w"] * p["out_c"] <= 2048:
+            cases.append({**{k: p[k] for k in fields}, "depth_multiplier": 1})
+
+    draw()
+    return cases
+
+
+@needs_qemu
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_conv2d_widen_s8_dsp_drawn_shapes_standin(board_name, tmp_path):
+    """The generic kernel called directly on 40 drawn geometries (one firmware), byte for byte
+    equal to conv2d_s8 on the M7 and M4 stand-ins."""
+    import sys
+
+    from e2e import ROOT
+    from kernel_lib import assert_same
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from lowbit_kernels import Call, kernel, run_calls
+
+    cases = _drawn_widen_cases(40)
+    assert len(cases) >= 25, "the size filter left too few cases"
+    rng = np.random.default_rng(11)
+    calls = [Call(f"{WIDEN}", p, kernel(WIDEN).case(p, rng)) for p in cases]
+    run_calls(board_name, calls, tmp_path)
+    for c in calls:
+        assert_same(kernel(WIDEN).twin(c.p, *c.arrays).reshape(-1), c.result, f"{WIDEN} on {board_name}, p={c.p}")
