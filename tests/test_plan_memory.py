@@ -537,9 +537,8 @@ def _inplace_net():
     return net.eval(), (1, 3, 7, 7)
 
 
-def _compile_net(net, shape, tmp_path, features=frozenset(), choice=None):
-    """Export a torch module, calibrate it on seeded noise and compile it for `features`
-    (with the per-node kernel `choice`, when given: node name -> kernel)."""
+def _compile_net(net, shape, tmp_path, features=frozenset()):
+    """Export a torch module, calibrate it on seeded noise and compile it for `features`."""
     import numpy as np
     import torch
 
@@ -550,8 +549,7 @@ def _compile_net(net, shape, tmp_path, features=frozenset(), choice=None):
     rng = np.random.default_rng(0)
     np.save(tmp_path / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
     source = load_source(tmp_path / "m.pt2")
-    return source, compile_source(source, str(tmp_path / "calib.npy"),
-                                  CompileOptions(features=features, kernel_choice=choice))
+    return source, compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=features))
 
 
 def _overlapping_kernels(g) -> set[str]:
@@ -582,18 +580,17 @@ def test_plan_memory_in_place_dsp_kernels_bit_exact_f746zg_standin(tmp_path):
 
     net, shape = _inplace_net()
     board = get_board("f746zg")
-    # the second depthwise layer on the kernel with both paths (the 3x3 path alone serves the others)
     source, g = _compile_net(net, shape, tmp_path, board.isa_features)
-    second = [n.name for n in g.nodes if n.op == "depthwise_conv2d"][1]
-    source, g = _compile_net(net, shape, tmp_path, board.isa_features, {second: "tg_depthwise_conv2d_s8_dsp"})
     rng = np.random.default_rng(1)
     g = plan_memory(g, strategies=[("in place", "tight")])    # every allowed overlap taken
     check_against_model(g)
     # every DSP kernel in the table that has an in-place rule
     # (tg_conv2d_direct_s8_dsp is never a default choice, only lower_peak's or auto's; its
-    # in-place rule is tg_conv2d_s8's, whose window distance this net checks)
+    # in-place rule is tg_conv2d_s8's, whose window distance this net checks; the net's 3x3
+    # depthwise layers take tg_depthwise_conv2d_3x3_s8_dsp, the 3x3 path that
+    # tg_depthwise_conv2d_s8_dsp runs on them, under the same rule)
     dsp = {s.name for s in KERNELS if (s.name in DISTANCE or s.name in ELEMENTWISE) and "dsp" in s.requires
-           and s.name != "tg_conv2d_direct_s8_dsp"}
+           and s.name not in ("tg_conv2d_direct_s8_dsp", "tg_depthwise_conv2d_s8_dsp")}
     assert dsp and {n.kernel for n in g.nodes} >= dsp
     # a single-row fully connected layer reads its row again for every 4 outputs: never in place
     assert _overlapping_kernels(g) >= dsp - {"tg_fully_connected_s8_dsp"}, \

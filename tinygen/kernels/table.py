@@ -96,16 +96,6 @@ def _dsp(name, op, struct, twin, scratch, variant=None, headers=()):
                       scratch=scratch)
 
 
-# depth multiplier 1 (kernel_variants); the 3x3 path's per-channel records packed at build
-# time (tinygen/kernels/depthwise_dsp.py), the other path's widened weights in scratch
-_DEPTHWISE_DSP = KernelSpec(
-    "tg_depthwise_conv2d_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
-    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT + ("packed",),
-    source="kernels/tg_depthwise_conv2d_s8_dsp.c", variant="depth_multiplier_1",
-    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
-    scratch=depthwise_dsp_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT)
-
-
 def _dw3_serves(graph, node) -> bool:
     from tinygen.kernels.params import kernel_params
 
@@ -113,9 +103,21 @@ def _dw3_serves(graph, node) -> bool:
     return dw3_serves(kernel_params(graph, node), consts)
 
 
-# the 3x3 path alone, before the kernel above where its records serve the layer: the same
-# instructions, and its records are all its constants (40 bytes per channel, against 61 for the
-# records beside the weights, bias, multiplier and shift the kernel above also takes)
+# depth multiplier 1 (kernel_variants); the 3x3 path's per-channel records packed at build
+# time (tinygen/kernels/depthwise_dsp.py), the other path's widened weights in scratch. Not a
+# candidate where the records serve: tg_depthwise_conv2d_3x3_s8_dsp below runs the same 3x3
+# path with the records as its only constants (40 bytes per channel, against 61 for the
+# records beside the weights, bias, multiplier and shift this kernel also takes)
+_DEPTHWISE_DSP = KernelSpec(
+    "tg_depthwise_conv2d_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT + ("packed",),
+    source="kernels/tg_depthwise_conv2d_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+    scratch=depthwise_dsp_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT,
+    accepts=lambda graph, node: not _dw3_serves(graph, node))
+
+
+# the 3x3 path alone, where its records serve the layer
 _DEPTHWISE_3X3_DSP = KernelSpec(
     "tg_depthwise_conv2d_3x3_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
     requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
