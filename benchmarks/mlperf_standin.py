@@ -12,7 +12,9 @@ per MAC, per layer with its kernel), arena and flash bytes. The outputs are
 checked against TFLite Micro's host interpreter on the same input. TFLM's figures
 (same stand-in, ../shared/notes/anchors.md) are printed next to ours, with the
 issue's targets: at least 1.5x fewer instructions than TFLM + CMSIS-NN on KWS, VWW
-and IC (fewer on AD), and an arena at most 60% of TFLM's. cmsis-nn needs a
+and IC (fewer on AD), and an arena at most 60% of TFLM's; then the moonshot line (issue
+17): per model the fewest instructions per MAC measured, beside where the issue started and
+the best published F746 cycles per MAC. cmsis-nn needs a
 CMSIS-NN tree (--cmsis-nn or $CMSIS_NN_PATH); without one it is skipped and the
 script says why. --timeout: seconds of the emulator's own time per answer beyond the
 known work (tinygen.hil.deadline), for measuring auto's variants too: a loaded machine
