@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.hil.deadline import DEFAULT_TIMEOUT, add_timeout_option
+from tinygen.hil.deadline import add_timeout_option
 
 # name: (channels in, depth multiplier, input H x W, kernel, stride, dilation, padding)
 SHAPES = {
