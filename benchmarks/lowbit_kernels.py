@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from tinygen.board import get_board  # noqa: E402
 from tinygen.hil.deadline import add_timeout_option, run_process  # noqa: E402
-from tinygen.kernels.table import conv2d_dsp_scratch  # noqa: E402
+from tinygen.kernels.params import conv2d_widen_dsp_weights  # noqa: E402
+from tinygen.kernels.table import conv2d_dsp_scratch, conv2d_widen_dsp_scratch  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks  # noqa: E402
 from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights  # noqa: E402
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes, pack_rows  # noqa: E402
@@ -129,6 +130,20 @@ KERNELS: dict[str, Kernel] = {
                         *_requant(rng, p, -12)),
         scratch=conv2d_dsp_scratch),
 }
+
+
+def _widen_case(p, rng):
+    """tg_conv2d_widen_s8_dsp's arguments, and the plain weights after them for the twin (arrays
+    past the kernel's arguments are not passed to C)."""
+    w = rng.integers(-128, 128, _w_shape(p)).astype(np.int8)
+    return (_s8_input(p, rng), conv2d_widen_dsp_weights(p, {"weight": w}), *_requant(rng, p, -12), w)
+
+
+# int8 weights widened at run time (tg_conv2d_widen_s8_dsp only: no portable twin of that name)
+KERNELS["tg_conv2d_widen_s8"] = Kernel(
+    "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int8_t", *_REQUANT_ARGS), "int8_t",
+    lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, b, m, s, w: ref_s8.conv2d_s8(p, x, w, b, m, s),
+    _widen_case, scratch=conv2d_widen_dsp_scratch)
 
 
 def _subbyte(kind: str, bits: int, signed: bool, shift: int) -> Kernel:

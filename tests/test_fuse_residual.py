@@ -143,9 +143,11 @@ def test_conv2d_add_output_takes_the_skip_place(board, tmp_path):
     source, _, _ = _source("residual", tmp_path)
     graph = compile_source(source, str(tmp_path / "calib.npy"),
                            CompileOptions(features=get_board(board).isa_features, fuse_residual=True))
-    kernel = "tg_conv2d_add_s8_dsp" if board == "f746zg" else "tg_conv2d_add_s8"
+    # the DSP kernel widens int8 weights into scratch (one block of 4 channels); the portable one needs none
+    kernel = "tg_conv2d_add_widen_s8_dsp" if board == "f746zg" else "tg_conv2d_add_s8"
     fused = _by_source(graph, "conv2d_add")
-    assert {n.kernel for n in fused} == {kernel} and all(n.scratch_bytes == 0 for n in fused)
+    assert {n.kernel for n in fused} == {kernel}
+    assert all((n.scratch_bytes > 0) == (board == "f746zg") for n in fused)
     shares = {(s.output, s.input): s.distance for s in graph.meta["memory"].shares}
     for node in fused:
         conv_input, skip = node.inputs
@@ -182,15 +184,22 @@ def test_conv2d_add_s8_host_equals_reference(tmp_path):
 
 
 @needs_qemu
-@pytest.mark.parametrize("board", ["f746zg", "f446re"])
-def test_conv2d_add_s8_dsp_standin(board, tmp_path):
+@pytest.mark.parametrize("board, kernel", [("f746zg", "tg_conv2d_add_widen_s8_dsp"),
+                                           ("f446re", "tg_conv2d_add_widen_s8_dsp"),
+                                           ("f746zg", "tg_conv2d_add_s8_dsp"), ("f446re", "tg_conv2d_add_s8_dsp")])
+def test_conv2d_add_s8_dsp_standin(board, kernel, tmp_path):
+    """The default (int8 weights widened at run time) and the int16-weight kernel."""
     from tinygen.hil.target import open_device
 
     b = get_board(board)
     source, _, _ = _source("residual", tmp_path)
-    graph = compile_source(source, str(tmp_path / "calib.npy"),
+    first = compile_source(source, str(tmp_path / "calib.npy"),
                            CompileOptions(features=b.isa_features, fuse_residual=True))
-    assert {n.kernel for n in _by_source(graph, "conv2d_add")} == {"tg_conv2d_add_s8_dsp"}
+    choice = {n.name: kernel for n in _by_source(first, "conv2d_add")}
+    graph = compile_source(source, str(tmp_path / "calib.npy"),
+                           CompileOptions(features=b.isa_features, fuse_residual=True, kernel_choice=choice,
+                                          lower_peak=False))
+    assert {n.kernel for n in _by_source(graph, "conv2d_add")} == {kernel}
     _, inputs = _quantized("residual", tmp_path)
     project = build(source, graph, b, tmp_path / "fw").out_dir
     with open_device(b, project, emulate=True) as dev:

@@ -180,12 +180,14 @@ def test_conv2d_s8_dsp_standin(board, tmp_path_factory):
     _check_on_standin("convs", board, tmp_path_factory)
 
 
-def test_conv2d_s8_dsp_chosen_for_every_general_conv(tmp_path_factory):
+def test_conv2d_s8_dsp_chosen_for_every_general_conv_but_whole_groups(tmp_path_factory):
+    """tg_conv2d_s8_dsp on every general conv whose in_c is not a multiple of 4; the last
+    (in_c 4) takes tg_conv2d_widen_s8_dsp (tests/test_kernels_widen_dsp.py)."""
     _, graph, _, _ = compiled("convs", get_board("f746zg").isa_features, tmp_path_factory)
-    assert kernels_by_op(graph)["conv2d"] == ["tg_conv2d_s8_dsp"] * 6
+    assert kernels_by_op(graph)["conv2d"] == ["tg_conv2d_s8_dsp"] * 5 + ["tg_conv2d_widen_s8_dsp"]
     sizes = [n.scratch_bytes for n in graph.nodes if n.op == "conv2d"]
     # two int8 receptive fields (rounded up to 8) + two int16 rows (depth rounded up to 4)
-    # + two rows of int32 sums
-    depths = [10 * 4 * 1, 3 * 3 * 5, 3 * 3 * 7, 3 * 5 * 6, 2 * 2 * 9, 4]
-    out_c = [5, 7, 6, 9, 4, 3]
-    assert sizes == [(2 * d + 7) // 8 * 8 + 4 * ((d + 3) // 4 * 4) + 8 * c for d, c in zip(depths, out_c)]
+    # + two rows of int32 sums; the widening kernel: one block of 4 channels' int16 weights
+    depths = [10 * 4 * 1, 3 * 3 * 5, 3 * 3 * 7, 3 * 5 * 6, 2 * 2 * 9]
+    out_c = [5, 7, 6, 9, 4]
+    assert sizes == [(2 * d + 7) // 8 * 8 + 4 * ((d + 3) // 4 * 4) + 8 * c for d, c in zip(depths, out_c)] + [8 * 4]

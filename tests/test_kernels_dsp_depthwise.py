@@ -1,5 +1,6 @@
-"""The ARMv7E-M depthwise, average pool and add kernels (tg_depthwise_conv2d_s8_dsp,
-tg_avg_pool2d_s8_dsp, tg_add_s8_dsp) on the Cortex-M4/M7 stand-ins.
+"""The ARMv7E-M depthwise, average pool, max pool and add kernels (tg_depthwise_conv2d_s8_dsp,
+tg_depthwise_conv2d_3x3_s8_dsp, tg_avg_pool2d_s8_dsp, tg_max_pool2d_s8_dsp, tg_add_s8_dsp) on the
+Cortex-M4/M7 stand-ins.
 
 Chosen for every depthwise layer with depth multiplier 1 on boards with the "dsp"
 feature (the portable kernel serves depth multiplier 2 and boards without DSP), with
@@ -34,6 +35,7 @@ from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input, run
 
 DSP = "tg_depthwise_conv2d_s8_dsp"
+DSP3 = "tg_depthwise_conv2d_3x3_s8_dsp"     # its 3x3 path alone, where the records serve
 PORTABLE = "tg_depthwise_conv2d_s8"
 SHAPE = (1, 3, 11, 13)      # odd height and width
 
@@ -63,8 +65,45 @@ class Depthwise(nn.Module):
         return self.fc(torch.flatten(self.body(x), 1))
 
 
-EXPECTED_KERNELS = [DSP] * 6 + [PORTABLE, DSP]
+EXPECTED_KERNELS = [DSP] * 6 + [PORTABLE, DSP]     # DSP3 instead where the 3x3 records serve
 DEPTHWISE_CHANNELS = [3, 12, 7, 4, 65, 64, 3, 6]       # in_c of each depthwise layer
+
+
+class Temporal(nn.Module):
+    """Streaming-audio shapes: k x 1 windows over width 1 (k 3, 5 dilated 2, 9, 3 at stride 2,
+    4 without padding), 7 channels (a block of 4 and 3 single) then 12."""
+
+    shape = (1, 7, 23, 1)
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            _dw(7, kernel=(3, 1), padding=(1, 0)), nn.ReLU(),
+            _dw(7, kernel=(5, 1), padding=(4, 0), dilation=(2, 1)),
+            nn.Conv2d(7, 12, 1), _dw(12, kernel=(9, 1), padding=(4, 0)),
+            _dw(12, kernel=(3, 1), stride=(2, 1), padding=(1, 0)), nn.ReLU6(),
+            _dw(12, kernel=(4, 1), padding=0, bias=False))
+        self.fc = nn.Linear(12 * 9, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.body(x), 1))
+
+
+class Rows(nn.Module):
+    """1 x k windows over height 1: k 5, 3 dilated 3, 3 at stride 2; 10 channels."""
+
+    shape = (1, 10, 1, 19)
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            _dw(10, kernel=(1, 5), padding=(0, 2)),
+            _dw(10, kernel=(1, 3), padding=(0, 3), dilation=(1, 3)), nn.ReLU(),
+            _dw(10, kernel=(1, 3), stride=(1, 2), padding=(0, 1)))
+        self.fc = nn.Linear(10 * 10, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.body(x), 1))
 
 
 class Residual(nn.Module):
@@ -129,6 +168,26 @@ class Pools(nn.Module):
         return self.fc(torch.flatten(self.body(x), 1))
 
 
+class MaxPools(nn.Module):
+    """Max pools for tg_max_pool2d_s8_dsp: 2x2 stride 2 on 8 channels, 3x3 stride 2 padding 1
+    on 7 channels (a block of 4 and 3 after it; padding never wins), 3x3 stride 1 padding 1
+    on 65 channels after a ReLU6 (the clamp), a 4x3 window on an odd width."""
+
+    shape = (1, 3, 21, 19)
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 8, 1), nn.MaxPool2d(2, stride=2),                               # -> 10x9x8
+            nn.Conv2d(8, 7, 1), nn.MaxPool2d(3, stride=2, padding=1),                    # -> 5x5x7
+            nn.Conv2d(7, 65, 1), nn.ReLU6(), nn.MaxPool2d(3, stride=1, padding=1),       # -> 5x5x65
+            nn.MaxPool2d((4, 3), stride=1))                                                # -> 2x3x65
+        self.fc = nn.Linear(65 * 2 * 3, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.body(x), 1))
+
+
 @pytest.fixture(scope="module")
 def pools(tmp_path_factory):
     return _export(Pools, "pools", tmp_path_factory)
@@ -153,12 +212,12 @@ def _takes_3x3_path(k: dict) -> bool:
         and k["out_h"] <= k["in_h"] and k["out_w"] <= k["in_w"]
 
 
-def _scratch(k: dict) -> int:
+def _scratch(k: dict, only_3x3: bool = False) -> int:
     """The larger of the two paths' scratch: any window, per whole block of 4 channels (none
     below 4 channels) 8 bytes of widened weights per tap, then 4 biases, multipliers and
     shifts; the 3x3 path, 3 rows of widened column pairs (4 bytes per pair and channel)
-    reaching the padded row's end and the last window's 4th column."""
-    general = k["in_c"] // 4 * (8 * k["kernel_h"] * k["kernel_w"] + 48)
+    reaching the padded row's end and the last window's 4th column (only that for DSP3)."""
+    general = 0 if only_3x3 else k["in_c"] // 4 * (8 * k["kernel_h"] * k["kernel_w"] + 48)
     if not _takes_3x3_path(k):
         return general
     columns = max(k["pad_left"] + k["in_w"], (k["out_w"] - 1) * k["stride_w"] + 4)
@@ -169,21 +228,25 @@ def _scratch(k: dict) -> int:
 def test_dsp_depthwise_chosen_for_depth_multiplier_1(model, board):
     graph = _compile(model, board)
     nodes = _depthwise(graph)
-    assert [n.kernel for n in nodes] == EXPECTED_KERNELS
-    assert [n.attrs["kparams"]["in_c"] for n in nodes] == DEPTHWISE_CHANNELS
-    assert [n.scratch_bytes for n in nodes] == [
-        _scratch(n.attrs["kparams"]) if k == DSP else 0 for n, k in zip(nodes, EXPECTED_KERNELS)]
     # the 3x3 path's records are packed at build time: a header word (the channel count
     # where the path serves the layer: its shape, and right shifts only), then 10 words per
-    # channel. The chain has both: a 3x3 layer with a left shift takes the other path.
-    dsp = [n for n in nodes if n.kernel == DSP]
-    packed = [graph.tensor(n.param("packed")).data for n in dsp]
+    # channel; the layers they serve take DSP3 (the records are all its constants), the
+    # others DSP. The chain has both: a 3x3 layer with a left shift takes the other path.
+    dsp = [n for n in nodes if n.kernel in (DSP, DSP3)]
     right_shifts = [bool((graph.tensor(n.param("shift")).data < 0).all()) for n in dsp]
     takes = [_takes_3x3_path(n.attrs["kparams"]) and right for n, right in zip(dsp, right_shifts)]
+    assert [n.kernel for n in dsp] == [DSP3 if t else DSP for t in takes]
+    assert [n.kernel if n.kernel == PORTABLE else DSP for n in nodes] == EXPECTED_KERNELS
+    assert [n.attrs["kparams"]["in_c"] for n in nodes] == DEPTHWISE_CHANNELS
+    assert [n.scratch_bytes for n in nodes] == [
+        0 if n.kernel == PORTABLE else _scratch(n.attrs["kparams"], n.kernel == DSP3) for n in nodes]
+    packed = [graph.tensor(n.param("packed")).data for n in dsp]
     assert [int(w[0]) for w in packed] == [n.attrs["kparams"]["in_c"] if t else 0 for n, t in zip(dsp, takes)]
     assert [w.size for w in packed] == [1 + 10 * int(w[0]) for w in packed]
     assert sum(takes) >= 3 and not all(right_shifts)
-    assert KERNELS_BY_NAME[DSP].ref_name == "depthwise_conv2d_s8"
+    # DSP3 takes only its records: the layer's weights, bias and requantization stay out of flash
+    assert KERNELS_BY_NAME[DSP3].const_roles == ("packed",)
+    assert KERNELS_BY_NAME[DSP].ref_name == KERNELS_BY_NAME[DSP3].ref_name == "depthwise_conv2d_s8"
 
 
 def test_portable_depthwise_without_dsp(model):
@@ -206,6 +269,17 @@ def test_depthwise_s8_dsp_standin(model, board, tmp_path):
 
 
 @needs_qemu
+@pytest.mark.parametrize("net", [Temporal, Rows])
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_depthwise_s8_dsp_temporal_and_row_standin(net, board, tmp_path_factory, tmp_path):
+    """k x 1 and 1 x k windows (the one-column path and clipped rows), dilated, strided."""
+    model = _export(net, net.__name__.lower(), tmp_path_factory)
+    graph = _compile(model, board)
+    assert {n.kernel for n in _depthwise(graph)} == {DSP}
+    _check_every_layer(model, graph, board, tmp_path)
+
+
+@needs_qemu
 def test_depthwise_s8_dsp_activation_clamp_standin(model, tmp_path):
     """A fused activation narrower than the output's int8 range (as a TFLite model whose
     ReLU6 output is quantized over more than [0, 6] has): every depthwise layer clamped to
@@ -218,7 +292,7 @@ def test_depthwise_s8_dsp_activation_clamp_standin(model, tmp_path):
     x = quantize_input(graph, source.to_graph_layout(
         np.random.default_rng(7).standard_normal(SHAPE).astype(np.float32) * 1.5))
     want = run(graph, x, keep_all=True)
-    clamped = [n.name for n in _depthwise(graph) if n.kernel == DSP
+    clamped = [n.name for n in _depthwise(graph) if n.kernel in (DSP, DSP3)
                and {-100, 90} <= set(np.unique(want[n.outputs[0]]).tolist())]
     assert len(clamped) >= 3, f"the clamp should bind on both sides in several layers: {clamped}"
     _check_every_layer(model, graph, "f746zg", tmp_path)
@@ -233,6 +307,16 @@ def test_avg_pool2d_s8_dsp_standin(pools, board, tmp_path):
     assert [n.attrs["kparams"]["count_include_pad"] for n in pool_nodes] == [1, 0, 1]
     assert {n.kernel for n in _compile(pools, "host").nodes if n.op == "avg_pool2d"} == {"tg_avg_pool2d_s8"}
     _check_every_layer(pools, graph, board, tmp_path)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_max_pool2d_s8_dsp_standin(board, tmp_path_factory, tmp_path):
+    model = _export(MaxPools, "maxpools", tmp_path_factory)
+    graph = _compile(model, board)
+    assert [n.kernel for n in graph.nodes if n.op == "max_pool2d"] == ["tg_max_pool2d_s8_dsp"] * 4
+    assert {n.kernel for n in _compile(model, "host").nodes if n.op == "max_pool2d"} == {"tg_max_pool2d_s8"}
+    _check_every_layer(model, graph, board, tmp_path)
 
 
 @needs_qemu

@@ -49,22 +49,22 @@ class DirectConvs(nn.Module):
         return self.body(x)
 
 
-def _direct_graph(board, tmp: Path, specialize: bool):
-    torch.manual_seed(3)
-    net = DirectConvs()
+def conv_graph(net_class, shape, kernel: str, board, tmp: Path, specialize: bool, seed: int = 3, **options):
+    """A torch net of convs (uniform weights, seeded) calibrated on noise and compiled for the
+    board with every conv2d on `kernel`; (source, graph, 3 quantized inputs)."""
+    torch.manual_seed(seed)
+    net = net_class()
     for p in net.parameters():
         torch.nn.init.uniform_(p, -1.0, 1.0)
     net.eval()
-    shape = (1, 3, 11, 9)
     torch.export.save(torch.export.export(net, (torch.randn(shape),)), tmp / "m.pt2")
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed - 3)
     np.save(tmp / "calib.npy", rng.standard_normal((16,) + shape[1:]).astype(np.float32))
     source = load_source(tmp / "m.pt2")
-    options = CompileOptions(features=board.isa_features)
-    first = compile_source(source, str(tmp / "calib.npy"), options)
-    choice = {n.name: DIRECT for n in first.nodes if n.op == "conv2d"}
-    graph = compile_source(source, str(tmp / "calib.npy"), CompileOptions(features=board.isa_features,
-                                                                          kernel_choice=choice))
+    first = compile_source(source, str(tmp / "calib.npy"), CompileOptions(features=board.isa_features))
+    choice = {n.name: kernel for n in first.nodes if n.op == "conv2d"}
+    graph = compile_source(source, str(tmp / "calib.npy"),
+                           CompileOptions(features=board.isa_features, kernel_choice=choice, **options))
     graph.meta["specialize"] = specialize
     inputs = [quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
               for _ in range(3)]
@@ -77,7 +77,7 @@ def test_conv2d_direct_s8_dsp_standin(board_name, specialize, tmp_path):
     from tinygen.hil.target import open_device
 
     board = get_board(board_name)
-    source, graph, inputs = _direct_graph(board, tmp_path, specialize)
+    source, graph, inputs = conv_graph(DirectConvs, (1, 3, 11, 9), DIRECT, board, tmp_path, specialize)
     convs = [n for n in graph.nodes if n.op == "conv2d"]
     assert len(convs) == 6 and {n.kernel for n in convs} == {DIRECT}
     assert all(n.scratch_bytes == 0 for n in convs)
@@ -108,7 +108,9 @@ def test_ic_arena_within_60_percent_of_tflm_f746zg(fuse):
     changed = {c["node"]: c["kernel"] for c in changes}
     kernels = {n.name: n.kernel for n in graph.nodes}
     assert {n: k for n, k in kernels.items() if k != {m.name: m.kernel for m in before.nodes}[n]} == changed
-    assert set(changed.values()) == {DIRECT}
+    # the scratch-free kernels with int16 weights: the direct conv, the fused conv + add (the
+    # peak's two layers share it, swapped together where one alone lowers nothing)
+    assert DIRECT in set(changed.values()) <= {DIRECT, "tg_conv2d_add_s8_dsp"}
 
 
 def test_lower_peak_overrides_a_kernel_choice_only_where_it_lowers_the_arena():

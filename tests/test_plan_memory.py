@@ -103,6 +103,8 @@ def window_distance(g: Graph, node, inp: str) -> int:
         "tg_conv2d_1x1_s8_dsp": lambda: trace_mat_mult_dsp(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
         "tg_fully_connected_s8_dsp": lambda: trace_mat_mult_dsp(k["rows"], k["in_features"], k["out_features"]),
         "tg_depthwise_conv2d_s8_dsp": lambda: trace_depthwise_dsp(k),
+        # its 3x3 path alone: planned with the same distance, safe for that path's row order
+        "tg_depthwise_conv2d_3x3_s8_dsp": lambda: trace_depthwise_dsp(k),
     }
     if node.kernel in traces:
         if g.tensors[node.outputs[0]].nbytes * g.tensors[inp].nbytes > BRUTE_FORCE_LIMIT:
@@ -584,9 +586,11 @@ def test_plan_memory_in_place_dsp_kernels_bit_exact_f746zg_standin(tmp_path):
     check_against_model(g)
     # every DSP kernel in the table that has an in-place rule
     # (tg_conv2d_direct_s8_dsp is never a default choice, only lower_peak's or auto's; its
-    # in-place rule is tg_conv2d_s8's, whose window distance this net checks)
+    # in-place rule is tg_conv2d_s8's, whose window distance this net checks; the net's 3x3
+    # depthwise layers take tg_depthwise_conv2d_3x3_s8_dsp, the 3x3 path that
+    # tg_depthwise_conv2d_s8_dsp runs on them, under the same rule)
     dsp = {s.name for s in KERNELS if (s.name in DISTANCE or s.name in ELEMENTWISE) and "dsp" in s.requires
-           and s.name != "tg_conv2d_direct_s8_dsp"}
+           and s.name not in ("tg_conv2d_direct_s8_dsp", "tg_depthwise_conv2d_s8_dsp")}
     assert dsp and {n.kernel for n in g.nodes} >= dsp
     # a single-row fully connected layer reads its row again for every 4 outputs: never in place
     assert _overlapping_kernels(g) >= dsp - {"tg_fully_connected_s8_dsp"}, \

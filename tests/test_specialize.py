@@ -37,10 +37,16 @@ def _calls(graph) -> list[str]:
 def test_specialized_calls_inline_bodies_and_generic_calls_entry_points(tmp_path_factory):
     _, graph, _, _ = compiled("convs", get_board("f746zg").isa_features, tmp_path_factory)
     kernels = [n.kernel for n in graph.nodes if n.kernel in SPECIALIZED]
-    assert set(kernels) == {"tg_conv2d_s8_dsp", "tg_fully_connected_s8_dsp"}
+    assert set(kernels) == {"tg_conv2d_s8_dsp", "tg_conv2d_widen_s8_dsp", "tg_fully_connected_s8_dsp"}
     on = _calls(graph)
     assert [c.split("(")[0] for c in on if not c.startswith("/*")] == [f"{k}_inline" for k in kernels]
     assert "tg_conv2d_s8_dsp.h" in project_data(graph, "m", "0", "test")["kernel_headers"]
+    # one layer kept generic (node.attrs["specialize"]), the others specialized
+    first = next(n for n in graph.nodes if n.kernel in SPECIALIZED)
+    first.attrs["specialize"] = False
+    mixed = [c.split("(")[0] for c in _calls(graph) if not c.startswith("/*")]
+    assert mixed == [kernels[0]] + [f"{k}_inline" for k in kernels[1:]]
+    del first.attrs["specialize"]
     graph.meta["specialize"] = False
     off = _calls(graph)
     assert [c.split("(")[0] for c in off] == kernels

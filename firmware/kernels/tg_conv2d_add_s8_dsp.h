@@ -101,7 +101,8 @@ static inline __attribute__((always_inline)) void tg_conv_add_all(const tg_conv2
             for (oc = 0; oc < g.out_c; oc += 4) {
                 const int32_t n = g.out_c - oc < 4 ? g.out_c - oc : 4;
                 int32_t acc[4];
-                tg_conv_direct_sums(&g, input, packed, bias, oc, rows, cols, in_y, in_x, acc);
+                tg_conv_direct_sums(&g, input, packed + (oc >> 2) * tg_conv_direct_block_values(&g), bias, oc, rows,
+                                    cols, in_y, in_x, acc);
 #pragma GCC unroll 4
                 for (c = 0; c < n; ++c) {
                     output[at + oc + c] = tg_conv_add_out(p, acc[c], multiplier[oc + c], shift[oc + c],

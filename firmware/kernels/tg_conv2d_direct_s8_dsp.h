@@ -114,13 +114,19 @@ static inline __attribute__((always_inline)) void tg_conv_direct_values(const in
     }
 }
 
+/* Values of one block of 4 output channels in the packed weights: 4 * kernel_h * kernel_w * in_c. */
+static inline int32_t tg_conv_direct_block_values(const tg_conv_direct_t *g)
+{
+    return 4 * g->kernel_h * g->kernel_w * g->in_c;
+}
+
 /*
  * acc[c] = bias + the sums of channels oc + c (c < 4; a zero bias for channels past out_c,
  * whose packed weights are zero) at the output pixel whose window starts at (in_y, in_x),
- * its in-bounds taps rows x cols.
+ * its in-bounds taps rows x cols; w: the block's packed weights (4 channels from oc).
  */
 static inline __attribute__((always_inline)) void tg_conv_direct_sums(const tg_conv_direct_t *g,
-                                                                      const int8_t *input, const int16_t *packed,
+                                                                      const int8_t *input, const int16_t *w,
                                                                       const int32_t *bias, int32_t oc,
                                                                       tg_conv_taps_t rows, tg_conv_taps_t cols,
                                                                       int32_t in_y, int32_t in_x, int32_t acc[4])
@@ -128,7 +134,6 @@ static inline __attribute__((always_inline)) void tg_conv_direct_sums(const tg_c
     const int32_t in_c = g->in_c, len = g->kernel_w * in_c, body = len & ~3;
     const int32_t offset = g->input_offset;
     const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x00010001u);
-    const int16_t *const w = packed + (oc >> 2) * 4 * g->kernel_h * len;
     int32_t ky, kx, c;
 #pragma GCC unroll 4
     for (c = 0; c < 4; ++c) {
@@ -177,7 +182,8 @@ static inline __attribute__((always_inline)) void tg_conv2d_direct_s8_dsp_with(
             for (oc = 0; oc < g->out_c; oc += 4) {
                 const int32_t n = g->out_c - oc < 4 ? g->out_c - oc : 4;
                 int32_t acc[4];
-                tg_conv_direct_sums(g, input, packed, bias, oc, rows, cols, in_y, in_x, acc);
+                tg_conv_direct_sums(g, input, packed + (oc >> 2) * tg_conv_direct_block_values(g), bias, oc, rows, cols,
+                                    in_y, in_x, acc);
 #pragma GCC unroll 4
                 for (c = 0; c < n; ++c) {
                     out[oc + c] = tg_mat_mult_out(acc[c], multiplier[oc + c], shift[oc + c], oq, bounded);

@@ -131,6 +131,9 @@ typedef struct {
 /* Max pooling over in-bounds elements; input and output share quantization. */
 void tg_max_pool2d_s8(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
 
+/* tg_max_pool2d_s8 for ARMv7E-M (DSP extension), 4 channels per step: same arguments and results. */
+void tg_max_pool2d_s8_dsp(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
 /*
  * Average pooling; input and output share quantization. The sum is divided
  * rounding half away from zero, as TFLite's reference kernel does.
@@ -385,6 +388,14 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
                                 const int32_t *packed, int8_t *scratch, int8_t *output);
 
 /*
+ * tg_depthwise_conv2d_s8_dsp's 3x3 path alone, for the layers whose records it packs
+ * (packed[0] == in_c; tinygen/kernels/depthwise_dsp.py): the records are all its
+ * constants. scratch: depthwise_dsp.dw3_scratch bytes, 4-byte aligned.
+ */
+void tg_depthwise_conv2d_3x3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
+                                    int8_t *scratch, int8_t *output);
+
+/*
  * tg_conv2d_s8, any geometry, with no scratch: a direct convolution reading the input
  * in place (the output must not overlap it). Same arguments and layouts but the
  * weights, packed at build time (tinygen.kernels.params.conv2d_direct_dsp_weights):
@@ -404,6 +415,25 @@ void tg_conv2d_direct_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, c
 void tg_conv2d_add_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
                           const int16_t *packed, const int32_t *bias, const int32_t *multiplier,
                           const int32_t *shift, int8_t *output);
+
+/*
+ * tg_conv2d_direct_s8_dsp with the weights int8 in flash, widened at run time one block of
+ * 4 output channels at a time into scratch (8 * kernel_h * kernel_w * in_c bytes, 8-byte
+ * aligned). packed: tg_conv2d_direct_s8_dsp's layout with each group of 4 values
+ * (a, b, c, d) stored as the int8 bytes (a, c, b, d)
+ * (tinygen.kernels.params.conv2d_widen_dsp_weights). The output must not overlap the input.
+ */
+void tg_conv2d_widen_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *packed,
+                            const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch,
+                            int8_t *output);
+
+/*
+ * tg_conv2d_add_s8_dsp with tg_conv2d_widen_s8_dsp's int8 packed weights and scratch. The
+ * output may be the skip buffer, not the conv's input.
+ */
+void tg_conv2d_add_widen_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
+                                const int8_t *packed, const int32_t *bias, const int32_t *multiplier,
+                                const int32_t *shift, int8_t *scratch, int8_t *output);
 
 /* tg_add_s8, any parameters (fast for TFLite's left_shift 20). Same arguments; may run in place. */
 void tg_add_s8_dsp(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2,

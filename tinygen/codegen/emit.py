@@ -88,7 +88,7 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     if spec.scratch is not None:
         args.append(f"tg_arena + {scratch_macro(node.name, layer.prefix)}" if node.scratch_bytes else "NULL")
     args.append(_arena_ptr(graph, node.outputs[0], prefix=layer.prefix))
-    inline = _inline(graph, spec)
+    inline = _inline(graph, spec, node)
     if inline is None:
         layer.body.append(f"{spec.name}({', '.join(args)});")
         return
@@ -102,9 +102,9 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     layer.body.append(f"{inline.function}({', '.join(args)});")
 
 
-def _inline(graph: Graph, spec: KernelSpec) -> specialize.Inline | None:
+def _inline(graph: Graph, spec: KernelSpec, node: Node | None = None) -> specialize.Inline | None:
     """The inline body a layer of this kernel calls, when specialization applies."""
-    return specialize.INLINE.get(spec.name) if specialize.enabled(graph) else None
+    return specialize.INLINE.get(spec.name) if specialize.enabled(graph, node) else None
 
 
 def _emit_concat(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
@@ -209,7 +209,7 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
 def _kernel_headers(graph: Graph) -> set[str]:
     backends = {KERNELS_BY_NAME[n.kernel].backend for n in graph.nodes if n.kernel}
     inline_headers = {inline.header for n in graph.nodes if n.kernel
-                      for inline in [_inline(graph, KERNELS_BY_NAME[n.kernel])] if inline is not None}
+                      for inline in [_inline(graph, KERNELS_BY_NAME[n.kernel], n)] if inline is not None}
     api_headers = {h.rsplit("/", 1)[-1] for n in graph.nodes if n.kernel for h in KERNELS_BY_NAME[n.kernel].headers
                    if h.rsplit("/", 1)[-1].startswith(API_HEADER_PREFIX)}
     return ({h.rsplit("/", 1)[-1] for h in inline_headers} | api_headers |

@@ -1,5 +1,6 @@
-"""Build-time data of tg_depthwise_conv2d_s8_dsp (firmware/kernels): its scratch size and
-its packed constant, the per-channel records of its 3x3 path.
+"""Build-time data of tg_depthwise_conv2d_s8_dsp and tg_depthwise_conv2d_3x3_s8_dsp
+(firmware/kernels): their scratch sizes and packed constant, the per-channel records of the
+3x3 path (all the constants tg_depthwise_conv2d_3x3_s8_dsp takes).
 
 The 3x3 path serves a layer when its shape allows it (3x3 window, dilation 1, stride_w 1
 or 2, at most 2 padded rows on top and columns on the left, an output no larger than the
@@ -34,6 +35,17 @@ def dw3_row_words(p: dict) -> int:
     return -(-max((p["out_w"] - 1) * p["stride_w"] + 4, p["pad_left"] + p["in_w"]) // 2)
 
 
+def dw3_scratch(p: dict) -> int:
+    """tg_depthwise_conv2d_3x3_s8_dsp's scratch: 3 widened input rows, dw3_row_words column
+    pairs of 4 bytes per channel each."""
+    return 3 * dw3_row_words(p) * p["in_c"] * 4
+
+
+def dw3_serves(p: dict, consts: dict) -> bool:
+    """Whether the 3x3 path serves a layer: its shape and constants let the records be packed."""
+    return dw3_shape(p) and depthwise_dsp_records(p, consts)[0] == p["in_c"]
+
+
 def depthwise_dsp_scratch(p: dict) -> int:
     """Scratch bytes: the larger of the two paths' needs. Any window: per whole block of 4
     channels each tap's 4 weights widened to int16 (8 bytes), then the block's bias,
@@ -42,7 +54,7 @@ def depthwise_dsp_scratch(p: dict) -> int:
     general = p["in_c"] // 4 * (8 * p["kernel_h"] * p["kernel_w"] + 48)
     if not dw3_shape(p):
         return general
-    return max(general, 3 * dw3_row_words(p) * p["in_c"] * 4)
+    return max(general, dw3_scratch(p))
 
 
 def _per_channel(values, channels: int) -> np.ndarray:

@@ -174,6 +174,14 @@ def conv2d_direct_dsp_weights(p: dict, consts: dict) -> np.ndarray:
     return np.concatenate([groups, tail], axis=-1).ravel()
 
 
+def conv2d_widen_dsp_weights(p: dict, consts: dict) -> np.ndarray:
+    """tg_conv2d_widen_s8_dsp's and tg_conv2d_add_widen_s8_dsp's packed weights
+    (KernelSpec.pack): conv2d_direct_dsp_weights' layout kept as int8, each group of 4 values
+    (a, b, c, d) stored as (a, c, b, d), so that SXTB16 and SXTB16 ROR #8 of a word give the
+    int16 pairs (a, b) and (c, d) of the widened layout."""
+    return conv2d_direct_dsp_weights(p, consts).reshape(-1, 4)[:, [0, 2, 1, 3]].astype(np.int8).ravel()
+
+
 @builder("fully_connected")
 def _fc(graph: Graph, node: Node) -> dict:
     shape = graph.tensor(node.inputs[0]).shape

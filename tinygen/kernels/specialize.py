@@ -38,12 +38,18 @@ INLINE: dict[str, Inline] = {
                                       "kernel_h*kernel_w*in_c"),
     "tg_conv2d_add_s8_dsp": Inline("tg_conv2d_add_s8_dsp_inline", "kernels/tg_conv2d_add_s8_dsp.h",
                                    "kernel_h*kernel_w*in_c"),
+    "tg_conv2d_widen_s8_dsp": Inline("tg_conv2d_widen_s8_dsp_inline", "kernels/tg_conv2d_widen_s8_dsp.h",
+                                     "kernel_h*kernel_w*in_c"),
+    "tg_conv2d_add_widen_s8_dsp": Inline("tg_conv2d_add_widen_s8_dsp_inline", "kernels/tg_conv2d_widen_s8_dsp.h",
+                                         "kernel_h*kernel_w*in_c"),
 }
 
 
-def enabled(graph) -> bool:
-    """Whether the graph's DSP conv / FC layers are emitted specialized (default yes)."""
-    return bool(graph.meta.get("specialize", True))
+def enabled(graph, node=None) -> bool:
+    """Whether the graph's DSP conv / FC layers (or this node) are emitted specialized (default
+    yes): node.attrs["specialize"] = False keeps one layer on the generic kernel, whose code all
+    such layers share (a fit-aware choice trades the specialized code's flash for its speed)."""
+    return bool(graph.meta.get("specialize", True)) and (node is None or node.attrs.get("specialize", True))
 
 
 def depth(inline: Inline, kparams: dict) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch
-from tinygen.kernels.params import conv2d_direct_dsp_weights
+from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
+from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
 
 
 @dataclass(frozen=True)
@@ -96,14 +96,34 @@ def _dsp(name, op, struct, twin, scratch, variant=None, headers=()):
                       scratch=scratch)
 
 
+def _dw3_serves(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    consts = {role: graph.const(node, role) for role in _REQUANT}
+    return dw3_serves(kernel_params(graph, node), consts)
+
+
 # depth multiplier 1 (kernel_variants); the 3x3 path's per-channel records packed at build
-# time (tinygen/kernels/depthwise_dsp.py), the other path's widened weights in scratch
+# time (tinygen/kernels/depthwise_dsp.py), the other path's widened weights in scratch. Not a
+# candidate where the records serve: tg_depthwise_conv2d_3x3_s8_dsp below runs the same 3x3
+# path with the records as its only constants (40 bytes per channel, against 61 for the
+# records beside the weights, bias, multiplier and shift this kernel also takes)
 _DEPTHWISE_DSP = KernelSpec(
     "tg_depthwise_conv2d_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
     requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT + ("packed",),
     source="kernels/tg_depthwise_conv2d_s8_dsp.c", variant="depth_multiplier_1",
-    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h",), scratch=depthwise_dsp_scratch,
-    pack=depthwise_dsp_records, ref_roles=_REQUANT)
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+    scratch=depthwise_dsp_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT,
+    accepts=lambda graph, node: not _dw3_serves(graph, node))
+
+
+# the 3x3 path alone, where its records serve the layer
+_DEPTHWISE_3X3_DSP = KernelSpec(
+    "tg_depthwise_conv2d_3x3_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_3x3_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+    scratch=dw3_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT, accepts=_dw3_serves)
 
 
 # the direct convolution (tg_conv2d_direct_s8_dsp.h): reads the input in place, no scratch;
@@ -127,6 +147,47 @@ _CONV2D_DIRECT_DSP = KernelSpec(
     twin="conv2d_s8",
     headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_conv2d_direct_s8_dsp.h"),
     **_DIRECT_DSP)
+
+
+# the direct convolution with int8 weights in flash (tg_conv2d_widen_s8_dsp.h): each block of 4
+# output channels widened at run time into scratch (8 * kernel_h * kernel_w * in_c bytes), then
+# the direct core over every pixel; half the direct kernels' weight flash
+def conv2d_widen_dsp_scratch(p: dict) -> int:
+    """tg_conv2d_widen_s8_dsp_buffer_size: one block of 4 channels' weights as int16."""
+    return 8 * p["kernel_h"] * p["kernel_w"] * p["in_c"]
+
+
+_WIDEN_DSP = dict(weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+                  const_roles=("packed", "bias", "multiplier", "shift"), pack=conv2d_widen_dsp_weights,
+                  ref_roles=_REQUANT, scratch=conv2d_widen_dsp_scratch)
+_WIDEN_HEADERS = ("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_conv2d_direct_s8_dsp.h",
+                  "kernels/tg_conv2d_add_s8_dsp.h", "kernels/tg_conv2d_widen_s8_dsp.h")
+
+
+def _whole_groups(graph, node) -> bool:
+    """in_c a multiple of 4: the direct core's whole-group paths. With other channel counts it
+    takes values one at a time, and tg_conv2d_s8_dsp is faster (MLPerf IC's first conv, in_c 3:
+    1,326,160 against 1,076,280 instructions on the f746zg stand-in; KWS's, in_c 1: 1,211,680
+    against 561,960)."""
+    return graph.tensor(node.inputs[0]).shape[-1] % 4 == 0
+
+
+# before tg_conv2d_s8_dsp: faster where it serves (f746zg stand-in, MLPerf IC's 3x3 convs
+# conv2d_4 / 8 / 10: 1,423,080 / 1,299,680 / 218,880 against 1,541,120 / 1,394,920 / 231,800
+# instructions for tg_conv2d_s8_dsp; KWS's pointwise: 680,640 against 700,120 for the direct
+# kernel and 724,760 for tg_conv2d_1x1_s8_dsp, which stays first there: it may run in place)
+_CONV2D_WIDEN_DSP = KernelSpec(
+    "tg_conv2d_widen_s8_dsp", "conv2d", struct="tg_conv2d_params_t", source="kernels/tg_conv2d_widen_s8_dsp.c",
+    twin="conv2d_s8", headers=_WIDEN_HEADERS, accepts=_whole_groups, **_WIDEN_DSP)
+_CONV2D_ADD_WIDEN_DSP = KernelSpec(
+    "tg_conv2d_add_widen_s8_dsp", "conv2d_add", struct="tg_conv2d_add_params_t",
+    source="kernels/tg_conv2d_add_widen_s8_dsp.c", twin="conv2d_add_s8", headers=_WIDEN_HEADERS, **_WIDEN_DSP)
+
+
+# max pooling, 4 channels per step (SSUB8 + SEL per window element)
+_MAX_POOL_DSP = KernelSpec("tg_max_pool2d_s8_dsp", "max_pool2d", requires=frozenset({"dsp"}),
+                           struct="tg_pool2d_params_t", source="kernels/tg_max_pool2d_s8_dsp.c",
+                           twin="max_pool2d_s8", headers=("kernels/tg_dsp_s8.h",))
 
 
 # average pooling, 8 channels per step in int16 lanes (SXTAB16)
@@ -174,6 +235,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _sparse("cortex-m4", frozenset({"dsp", "fpv4-sp"})),
     _dsp("tg_conv2d_1x1_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8",
          lambda p: mat_mult_dsp_scratch(p["out_h"] * p["out_w"], p["in_c"], p["out_c"]), variant="1x1"),
+    _CONV2D_WIDEN_DSP,
     _dsp("tg_conv2d_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_dsp_scratch,
          headers=("kernels/tg_conv2d_s8_dsp.h",)),
     _CONV2D_DIRECT_DSP,
@@ -181,12 +243,15 @@ KERNELS: tuple[KernelSpec, ...] = (
          lambda p: mat_mult_dsp_scratch(p["rows"], p["in_features"], p["out_features"])),
     _sparse("portable", frozenset()),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8", headers=_CONV2D_S8_H),
+    _CONV2D_ADD_WIDEN_DSP,
     _CONV2D_ADD_DSP,
     _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8",
               headers=_CONV2D_S8_H),
+    _DEPTHWISE_3X3_DSP,
     _DEPTHWISE_DSP,
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
+    _MAX_POOL_DSP,
     _portable("tg_max_pool2d_s8", "max_pool2d", "tg_pool2d_params_t"),
     _AVG_POOL_DSP,
     _portable("tg_avg_pool2d_s8", "avg_pool2d", "tg_pool2d_params_t"),
@@ -256,3 +321,19 @@ def find_kernel(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: 
 
 # a kernel listed for two ops has the same name, struct, roles and source in both entries
 KERNELS_BY_NAME: dict[str, KernelSpec] = {k.name: k for k in KERNELS}
+
+
+def const_bytes(spec: KernelSpec, graph, node) -> int:
+    """Flash bytes of the constants `spec` takes for `node`: its const_roles, a packed constant
+    as spec.pack builds it (e.g. tg_conv2d_direct_s8_dsp's int16 weights, twice
+    tg_conv2d_widen_s8_dsp's int8 ones). What a fit-aware choice weighs against instructions."""
+    import numpy as np
+
+    from tinygen.kernels.params import kernel_params, struct_fields
+
+    consts = {role: graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
+    total = sum(int(np.asarray(consts[role]).nbytes) for role in spec.const_roles if role in consts)
+    if spec.pack is not None and "packed" in spec.const_roles:
+        kparams = struct_fields(spec.struct, kernel_params(graph, node))
+        total += int(np.asarray(spec.pack(kparams, consts)).nbytes)
+    return total

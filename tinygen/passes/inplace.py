@@ -29,16 +29,17 @@ are legal C. The step models, one per loop order:
       only its input rows and writes only its output rows, reads and writes
       interleaved (a pair of rows is widened into scratch first, but a single
       row is read again for every group of output columns).
-  CHANNEL_BLOCKS (tg_depthwise_conv2d_s8_dsp): output pixels in raster order, one
+  CHANNEL_BLOCKS (tg_depthwise_conv2d_s8_dsp, and its 3x3 path alone
+      tg_depthwise_conv2d_3x3_s8_dsp): output pixels in raster order, one
       pixel (or 2 adjacent pixels of one output row) at a time; within them
       channel blocks in increasing order, each written after all reads of its
       taps and reading only its own channels. Modelled with one channel per
       block (a larger block only moves reads earlier) for both pixel groupings,
       keeping the larger distance: the rule holds for either grouping.
 
-  FUSED_SKIP (tg_conv2d_add_s8, tg_conv2d_add_s8_dsp): output byte p is written
-      after reading skip byte p, the second input, and no other step reads it:
-      D = 0 over the skip input (same size), unless the skip is stored where the
+  FUSED_SKIP (tg_conv2d_add_s8, tg_conv2d_add_s8_dsp, tg_conv2d_add_widen_s8_dsp): output
+      byte p is written after reading skip byte p, the second input, and no other
+      step reads it: D = 0 over the skip input (same size), unless the skip is stored where the
       conv input is (x + conv(x)): the conv input is never overlapped.
 
 For a 3x3 stride-1 layer D is about one input row plus a pixel: the output
@@ -57,7 +58,7 @@ ELEMENTWISE = frozenset({"tg_add_s8", "tg_add_s8_dsp", "tg_clamp_s8", "tg_logist
                          "tg_requantize_s8"})
 ELEMENTWISE_STRIDED = frozenset({"tg_add_broadcast_s8", "tg_mul_s8"})
 # a conv with a fused add: elementwise over its second input, the skip tensor
-FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp"})
+FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp"})
 
 NO_READ = np.iinfo(np.int64).max // 4      # rmin of a step reading nothing
 
@@ -153,6 +154,8 @@ DISTANCE = {
     "tg_conv2d_1x1_s8_dsp": lambda k: _row_blocks(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_fully_connected_s8_dsp": lambda k: _row_blocks(k["rows"], k["in_features"], k["out_features"]),
     "tg_depthwise_conv2d_s8_dsp": _channel_blocks,
+    # its 3x3 path alone: the distance planned for the kernel above is safe for that path
+    "tg_depthwise_conv2d_3x3_s8_dsp": _channel_blocks,
 }
 
 

@@ -12,7 +12,9 @@ plan_memory:
     repeat: for each layer at the peak, for each scratch-free ISA candidate kernel
             of it and for its preferred kernel where --kernels auto chose another,
             re-choose, re-order and re-plan with that kernel; keep the trial with the
-            smallest arena if it is smaller
+            smallest arena if it is smaller; when none is and several layers share the
+            peak (each alone changes nothing), try them together, each with its first
+            alternative
     until no trial lowers the arena
 
 A layer is "at the peak" when the buffers live during it (scratch included, in-place
@@ -70,12 +72,32 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
                     best = (size, trial, {"node": node.name, "kernel": kernel, "instead_of": node.kernel,
                                           "arena_before": arena, "arena_after": size})
         if best is None:
+            best = _together(graph, replan, overrides, features, kernels)
+        if best is None:
             break
-        _, graph, change = best
-        overrides[change["node"]] = change["kernel"]
-        changes.append(change)
+        _, graph, found = best
+        for change in found if isinstance(found, list) else [found]:
+            overrides[change["node"]] = change["kernel"]
+            changes.append(change)
     graph.meta["lower_peak"] = changes
     return graph
+
+
+def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset, kernels: str):
+    """Every layer at the peak with its first alternative at once (the peak shared by several
+    layers, e.g. a conv and the fused conv + add after it with the same scratch): (arena,
+    graph, changes) where that lowers the arena, else None."""
+    arena = graph.meta["memory"].arena_size
+    swaps = {node.name: (alts[0], node.kernel) for node in _peak_nodes(graph)
+             for alts in [_alternatives(graph, node, features, kernels)] if alts}
+    if len(swaps) < 2:
+        return None
+    trial = replan(graph.copy(), {**overrides, **{name: k for name, (k, _) in swaps.items()}})
+    size = trial.meta["memory"].arena_size
+    if size >= arena:
+        return None
+    return size, trial, [{"node": name, "kernel": k, "instead_of": old, "arena_before": arena, "arena_after": size}
+                         for name, (k, old) in swaps.items()]
 
 
 def lower_peak_lines(graph: Graph) -> list[str]:
