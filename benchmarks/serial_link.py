@@ -79,8 +79,26 @@ def measure(board, project: Path, nbytes: int, repeat: int) -> dict:
         for _ in range(ROUND_TRIPS):
             dev.name()
         trips = ROUND_TRIPS / (time.perf_counter() - t0)
+        t0, c0 = time.perf_counter(), emu.clock.now()
+        link.write(f"tg load {nbytes}%".encode() + payload[:5])
+        truncated(dev, nbytes)
+        timeout_s = (time.perf_counter() - t0, emu.clock.now() - c0)
     return {"wall KB/s": [round(v / 1e3, 1) for v in wall], "own-clock KB/s": [round(v / 1e3, 1) for v in own],
-            "QEMU CPU us/byte": round(statistics.median(cpu) * 1e6, 1), "round trips/s": round(trips)}
+            "QEMU CPU us/byte": round(statistics.median(cpu) * 1e6, 1), "round trips/s": round(trips),
+            "upload timeout s (wall, own clock)": [round(v, 2) for v in timeout_s]}
+
+
+def truncated(dev, n: int) -> None:
+    """Wait for the device to give up an upload of `n` bytes that stopped after 5."""
+    from tinygen.hil.client import DeviceError
+
+    try:
+        reply = dev.read_reply("tg load", dev.upload_timeout())
+    except DeviceError as e:
+        if "(discarded 5 bytes)" not in str(e):
+            raise
+    else:
+        raise AssertionError(f"expected the upload to time out after 5 bytes, the device said {reply.lines}")
 
 
 def spread(values: list[float]) -> str:
@@ -110,11 +128,12 @@ def main() -> int:
                                    **measure(board, project, args.bytes, args.repeat),
                                    "load average": round(os.getloadavg()[0], 1)}
     rows = [[b, r["machine"], spread(r["wall KB/s"]), spread(r["own-clock KB/s"]), r["QEMU CPU us/byte"],
-             r["round trips/s"], r["load average"]] for b, r in results.items()]
+             r["round trips/s"], "{} / {}".format(*r["upload timeout s (wall, own clock)"]), r["load average"]]
+            for b, r in results.items()]
     print(f"uploads of {args.bytes} bytes, min / median / max of {args.repeat}; audio needs "
           f"{AUDIO_BYTES_PER_S / 1e3:g} KB/s; {os.cpu_count()} CPUs")
-    print(table(["board", "stand-in", "KB/s wall", "KB/s QEMU's clock", "QEMU CPU us/B", "round trips/s", "load"],
-                rows, "llrrrrr"))
+    print(table(["board", "stand-in", "KB/s wall", "KB/s QEMU's clock", "QEMU CPU us/B", "round trips/s",
+                 "timeout s (wall / QEMU's)", "load"], rows, "llrrrrrr"))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -25,8 +25,8 @@
  *   the core sleeps in WFI (only inside tg_port_getc) virtual time runs at
  *   the host's real time, so a count across a serial wait includes that
  *   wait; counts of computation (inference, front end) do not change.
- * - Timeouts: timer 1 counts the rest of a read's budget and its interrupt
- *   ends WFI, so a read times out after its budget of virtual time as before.
+ * - Timeouts: timer 1 counts a read's budget of virtual time and its
+ *   interrupt ends WFI.
  * - Exit: semihosting SYS_EXIT_EXTENDED, QEMU's exit status is the code.
  */
 #include <stddef.h>
@@ -77,11 +77,11 @@
 /* Executed instructions per timer tick under -icount shift=0 (1 ns each, 25 MHz timer). */
 #define TG_MPS2_INSTRUCTIONS_PER_TICK 40u
 /*
- * Serial timeouts are counted in executed instructions, there being no time
- * to measure: a nominal 100 instructions per microsecond of a real board
- * (500 ms ≈ 50 M instructions, about 55 ms of host time under QEMU).
+ * Serial timeouts are virtual time, which is what the counter measures (1 ns
+ * per instruction, 1 ns per ns asleep): a read waits in WFI, where virtual
+ * time follows the host's real time, so 500 ms are about 500 ms of it.
  */
-#define TG_MPS2_INSTRUCTIONS_PER_MS 100000u
+#define TG_MPS2_VIRTUAL_NS_PER_MS 1000000u
 
 static uint32_t s_last_value;
 static uint64_t s_ticks;
@@ -153,7 +153,7 @@ int tg_port_getc(uint32_t timeout_ms)
         return (int)(TG_UART_DATA & 0xFFu);
     }
     uint64_t start = tg_port_counter();
-    uint64_t budget = (uint64_t)timeout_ms * TG_MPS2_INSTRUCTIONS_PER_MS;
+    uint64_t budget = (uint64_t)timeout_ms * TG_MPS2_VIRTUAL_NS_PER_MS;
     tg_alarm_start(timeout_ms != 0u ? budget / TG_MPS2_INSTRUCTIONS_PER_TICK + 1u : TG_ALARM_MAX_TICKS);
     int c = -1;
     for (;;) {
