@@ -170,7 +170,7 @@ class Pace:
 
 
 # QEMU stand-ins, on the emulator's own clock. Measured on a 2-core x86-64 host (QEMU 7.2):
-# 8-18 us per byte uploaded (M7, M4, RISC-V virt, with 15-20 busy jobs; 39-58 us when the
+# 6-18 us per byte uploaded (M7, M4, RISC-V virt, load 4 to 15-20 busy jobs; 39-58 us when the
 # ports polled the UART), 0.7-2.0 ns per instruction (M7 and RISC-V virt, idle and with ten
 # busy jobs), the 500 ms upload timeout 0.5 s (the ports sleep in WFI, where virtual time
 # follows real time; benchmarks/serial_link.py).
