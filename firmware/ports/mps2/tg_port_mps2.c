@@ -143,7 +143,8 @@ static void tg_alarm_start(uint64_t ticks)
     uint32_t t = ticks > TG_ALARM_MAX_TICKS ? TG_ALARM_MAX_TICKS : (uint32_t)ticks;
     TG_ALARM_RELOAD = t;
     TG_ALARM_VALUE = t;
-    TG_ALARM_INTCLEAR = TG_TIMER_INT;
+    TG_ALARM_INTCLEAR = TG_TIMER_INT;           /* a ring of the last alarm, stopped since */
+    TG_NVIC_ICPR0 = 1u << TG_IRQ_TIMER1;
     TG_ALARM_CTRL = TG_TIMER_CTRL_ENABLE | TG_TIMER_CTRL_INT_ENABLE;
 }
 
@@ -157,10 +158,11 @@ int tg_port_getc(uint32_t timeout_ms)
     tg_alarm_start(timeout_ms != 0u ? budget / TG_MPS2_INSTRUCTIONS_PER_TICK + 1u : TG_ALARM_MAX_TICKS);
     int c = -1;
     for (;;) {
-        /* Clear the wake-ups, then look: a byte that arrives after the clear pends the
-           interrupt again and WFI returns at once. */
+        /* Clear the UART's wake-up, then look: a byte that arrives after the clear pends
+           the interrupt again and WFI returns at once. (The alarm's is cleared only once
+           seen, below: cleared here it could be lost, its level staying high.) */
         TG_UART_INTCLEAR = TG_UART_INT_RX;
-        TG_NVIC_ICPR0 = TG_WAKE_IRQS;
+        TG_NVIC_ICPR0 = 1u << TG_IRQ_UART0_RX;
         if ((TG_UART_STATE & TG_UART_STATE_RX_FULL) != 0u) {
             c = (int)(TG_UART_DATA & 0xFFu);
             break;
@@ -168,6 +170,7 @@ int tg_port_getc(uint32_t timeout_ms)
         __asm volatile("wfi" ::: "memory");
         if ((TG_ALARM_INTCLEAR & TG_TIMER_INT) != 0u) {   /* the alarm rang */
             TG_ALARM_INTCLEAR = TG_TIMER_INT;
+            TG_NVIC_ICPR0 = 1u << TG_IRQ_TIMER1;
             uint64_t used = tg_port_counter() - start;   /* also keeps timer 0's wraps counted */
             if (timeout_ms != 0u && used >= budget) {
                 break;
