@@ -179,7 +179,7 @@ AUDIO_BYTES_PER_S = 32_000          # 16 kHz int16: what the link must carry for
 def test_qemu_serial_link_carries_audio_in_qemu_cpu_time(f746, elf):
     """The link in the emulator's own terms, QEMU's CPU time, which the host's load hardly
     changes (its wall time is benchmarks/serial_link.py's business): 32,000 bytes, a second
-    of 16 kHz audio, cost QEMU under a CPU-second (measured ~0.3 s; ~1.6 s when the port
+    of 16 kHz audio, cost QEMU under a CPU-second (measured 0.3-0.4 s; 1.4-2 s when the port
     polled the UART), every byte value arrives unchanged, and a firmware waiting for a
     command sleeps instead of spinning."""
     emu = Emulator(f746, elf)
