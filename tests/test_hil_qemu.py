@@ -19,7 +19,7 @@ from e2e import compile_example
 from tinygen.board import get_board
 from tinygen.compiler import build
 from tinygen.errors import TinygenError, ToolchainError, UsageError
-from tinygen.hil.client import Device
+from tinygen.hil.client import Device, DeviceError
 from tinygen.hil.deadline import STANDIN, Deadline, clock_for, wait_exit
 from tinygen.hil.link import Link, LinkError
 from tinygen.run import qemu
@@ -164,6 +164,47 @@ def test_qemu_board_without_standin_suggests_esp32_c3():
     with pytest.raises(UsageError, match="esp32-devkitc has no emulated stand-in") as err:
         Emulator(get_board("esp32"), "x.elf")
     assert "esp32-c3 --emulate" in err.value.hint
+
+
+def qemu_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of all of a process's threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+AUDIO_BYTES_PER_S = 32_000          # 16 kHz int16: what the link must carry for real-time audio
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads QEMU's CPU time from /proc")
+def test_qemu_serial_link_carries_audio_in_qemu_cpu_time(f746, elf):
+    """The link in the emulator's own terms, QEMU's CPU time, which the host's load hardly
+    changes (its wall time is benchmarks/serial_link.py's business): 32,000 bytes, a second
+    of 16 kHz audio, cost QEMU under a CPU-second (measured 0.3-0.4 s; 1.4-2 s when the port
+    polled the UART), every byte value arrives unchanged, and a firmware waiting for a
+    command sleeps instead of spinning."""
+    emu = Emulator(f746, elf)
+    with emu as url, Link.open(url, clock=emu.clock) as link:
+        dev = Device(link, pace=STANDIN)
+        dev.connect()
+        size = dev.info()["max_upload"]
+        payload = bytes(range(256)) * (AUDIO_BYTES_PER_S // 256 + 1)
+        n = AUDIO_BYTES_PER_S if AUDIO_BYTES_PER_S != size else AUDIO_BYTES_PER_S + 2
+        cpu0 = qemu_cpu_seconds(emu.proc.pid)
+        with pytest.raises(DeviceError, match=rf"\(discarded {n} bytes\)"):   # read whole, then dropped
+            dev.command(f"tg load {n}", payload[:n])
+        cpu = qemu_cpu_seconds(emu.proc.pid) - cpu0
+        assert cpu < n / AUDIO_BYTES_PER_S, f"QEMU took {cpu:.2f} CPU-s for {n} bytes: slower than audio"
+
+        data = ((bytes(range(256)) + b"\x01x\x01c") * (size // 260 + 1))[:size]   # Ctrl-A x: quit, if escapes were on
+        assert dev.command(f"tg load {size}", data).lines == ["m-load-done"]
+        dump = dev.command("db print").lines                                     # m-buffer-xx-xx-..., 8 a line
+        assert bytes.fromhex("".join(line[len("m-buffer-"):].replace("-", "") for line in dump)) == data
+
+        cpu0 = qemu_cpu_seconds(emu.proc.pid)
+        time.sleep(1.0)
+        idle = qemu_cpu_seconds(emu.proc.pid) - cpu0
+        assert idle < 0.3, f"QEMU used {idle:.2f} CPU-s in 1 s while the firmware waited for a command"
+        assert dev.name() == "tinygen"
 
 
 SCRIPT = textwrap.dedent("""

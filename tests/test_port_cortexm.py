@@ -9,7 +9,10 @@ the Cortex-M linker template, built with each board file's own flags.
 - On the MPS2 stand-ins (mps2-an500, mps2-an386), a test program echoes bytes
   over the UART, measures a loop of known length with the counter (executed
   instructions: one timer tick per 40), times out a read, takes a fault, and
-  exits with a chosen status through semihosting.
+  exits with a chosen status through semihosting. Reads sleep in WFI until the
+  UART's receive interrupt or the timeout's alarm: a byte sent long after the
+  read began still ends it, a timeout still fires, every byte value arrives
+  unchanged through the harness's serial chardev (tinygen.run.qemu.serial_args).
 - The real STM32F446 image runs on QEMU's netduinoplus2 (an STM32F405 model
   with the same USART2 but no clock tree): the port falls back to the HSI,
   echoes over USART2, and its timeouts end although QEMU's DWT counter stands still.
@@ -32,6 +35,7 @@ from tinygen.board import get_board
 from tinygen.codegen.project import write_board_header
 from tinygen.hil.deadline import Deadline, clock_for, wait_exit
 from tinygen.resources import data_dir
+from tinygen.run.qemu import serial_args
 
 CC = "arm-none-eabi-gcc"
 QEMU = "qemu-system-arm"
@@ -293,8 +297,7 @@ class Emulator:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        chardev = f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"
-        serials = ["-serial", "null"] * self.serial_index + ["-serial", chardev]
+        serials = ["-serial", "null"] * self.serial_index + serial_args(port)
         self.proc = subprocess.Popen([QEMU, "-display", "none", "-monitor", "none", *serials, *self.args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.clock = clock_for([self.proc.pid], "QEMU")
@@ -356,8 +359,10 @@ class Emulator:
         self.send(b"T", ms)
         return int(self.value("timeout")), int(self.value("elapsed"))
 
-    def echo(self, data: bytes) -> bytes:
+    def echo(self, data: bytes, pause: float = 0.0) -> bytes:
+        """The firmware's echo of `data`, sent `pause` seconds after the command."""
         self.send(b"E", len(data))
+        time.sleep(pause)
         self.serial.write(data)
         self._fill(lambda buf: len(buf) >= len(data))
         got, self._buf = self._buf[:len(data)], self._buf[len(data):]
@@ -395,11 +400,44 @@ def test_standin_serial_counter_and_exit(board_name, core, elfs):
         assert abs(slope - 2 * (1_000_000 - 1_000)) <= 2 * INSTRUCTIONS_PER_TICK
         assert abs(emu.count(100_000) - counts[100_000]) <= INSTRUCTIONS_PER_TICK, "repeatable"
 
-        timed_out, elapsed = emu.timeout(10)   # 10 ms ≈ 1 M instructions on a stand-in
-        assert timed_out == 1 and 1_000_000 <= elapsed <= 1_000_000 + 50 * INSTRUCTIONS_PER_TICK, elapsed
+        timed_out, elapsed = emu.timeout(10)   # 10 ms of virtual time: 10 M counted
+        assert timed_out == 1 and elapsed >= 10_000_000, elapsed
 
         emu.send(b"X", 42)
         assert emu.exit_status() == 42
+
+
+@needs_qemu
+@pytest.mark.parametrize("board_name", ("nucleo-f746zg", "nucleo-f446re"))
+def test_standin_reads_sleep_until_a_byte_or_the_timeout(board_name, elfs):
+    """A read sleeps in WFI: the UART's receive interrupt ends it, however late the byte
+    comes; the timeout's alarm ends it when none comes. While the core sleeps, virtual
+    time (the counter) follows the host's real time, so a timed-out read counts its
+    budget plus at most the wall time the exchange took."""
+    board = get_board(board_name)
+    with Emulator(standin_args(board, elfs[(board_name, True)])) as emu:
+        emu.header()
+        # every byte value, and the serial multiplexer's escape sequences (Ctrl-A x quits,
+        # Ctrl-A c switches to the monitor where they are on), sent while the read sleeps
+        data = bytes(range(256)) + b"\x01x\x01c\x01h\x01\x01" + bytes(range(255, -1, -1))
+        assert emu.echo(data, pause=0.3) == data
+
+        emu.send(b"T", 60_000)                 # a 60 s read: a byte ends it
+        time.sleep(0.2)
+        emu.serial.write(b"!")
+        assert emu.value("timeout") == "0"
+        assert 0 < int(emu.value("elapsed")) < 60_000_000_000
+
+        for ms in (1, 10, 50):
+            t0 = time.monotonic()
+            timed_out, elapsed = emu.timeout(ms)
+            wall_ns = (time.monotonic() - t0) * 1e9
+            budget = ms * 1_000_000           # ns of virtual time, the counter's unit
+            assert timed_out == 1, f"a {ms} ms read with nothing sent did not time out"
+            assert budget <= elapsed <= budget + wall_ns + 100 * INSTRUCTIONS_PER_TICK, (ms, elapsed, wall_ns)
+
+        emu.send(b"X", 0)
+        assert emu.exit_status() == 0
 
 
 @needs_qemu

@@ -161,11 +161,26 @@ def test_truncated_upload_riscv_virt(device, firmware):
     graph, _, inputs = firmware
     data = inputs[1].astype(np.int8).tobytes()
     device.client.send(f"tg load {len(data)}%".encode() + data[:5])
-    # the firmware's 500 ms are 50 M polling instructions here: ~2 s of QEMU's own time
+    # the firmware's 500 ms: virtual time, asleep in WFI, about 0.5 s of the host's
     answer = device.client.read_reply(timeout=STANDIN.device_timeout + DEFAULT_TIMEOUT)
     assert answer == [f"e-[upload truncated: got 5 of {len(data)} bytes]"]
     out, _ = tg_run(device.client, inputs[1])
     assert out == out_bytes(graph, inputs[1])
+
+
+def test_reads_sleep_until_bytes_come_riscv_virt(device, firmware):
+    """The port's reads sleep in WFI until the UART's interrupt: a command sent long after
+    the firmware began waiting is still read, and every byte value of an upload arrives."""
+    graph, _, inputs = firmware
+    time.sleep(0.5)
+    for x in inputs[:3]:
+        out, _ = tg_run(device.client, x)
+        assert out == out_bytes(graph, x)
+    size = inputs[0].astype(np.int8).nbytes
+    data = ((bytes(range(256)) + b"\x01x\x01c") * (size // 260 + 1))[:size]
+    assert device.client.command(f"tg load {size}", data) == ["m-load-done"]
+    dump = device.client.command("db print")      # m-buffer-xx-xx-..., 8 bytes a line
+    assert bytes.fromhex("".join(line[len("m-buffer-"):].replace("-", "") for line in dump)) == data
 
 
 @pytest.mark.parametrize("code", [0, 3])

@@ -32,8 +32,9 @@ MAX_CLIP_BYTES = 2 * fe.CLIP_SAMPLES       # one upload: 1 s of 16 kHz int16 (TG
 FEATURES_SHAPE = (fe.NUM_FRAMES, fe.NUM_MFCC)
 VERBOSE_MAX = 2
 # Default deadlines follow the work: the device answers once the whole upload is in and
-# computed. A QEMU stand-in takes audio one byte at a time (measured 2-20 KB/s, slower on
-# a loaded machine; a board at 115200 baud 11.5 KB/s): allow 1 KB/s, plus per inference
+# computed. A QEMU stand-in takes audio one byte at a time (measured 90-105 KB/s at load 4,
+# 24-40 KB/s of wall time with 15-20 busy jobs on 2 cores; benchmarks/
+# serial_link.py; a board at 115200 baud 11.5 KB/s): allow 1 KB/s, plus per inference
 # the time an emulated network may take.
 UPLOAD_BYTES_PER_S = 1000.0
 SECONDS_PER_INFERENCE = 1.0

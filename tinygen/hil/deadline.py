@@ -17,8 +17,9 @@ of each thread). On an idle machine it runs like the wall clock; on a loaded one
 it runs as fast as the process actually gets to run. Time the process spends
 sleeping by itself (tg_device's 500 ms poll) counts, time it spends queued does
 not. Under `-icount shift=0` QEMU's guest executes instructions in proportion to
-it (measured: ~40 us per uploaded byte and ~1 ns per instruction with or without
-ten busy jobs; README, "Time limits on a loaded machine"). Where /proc is absent
+it (measured: ~1 ns per instruction with or without ten busy jobs; README, "Time
+limits on a loaded machine"); while the firmware waits for serial bytes it sleeps
+(WFI) and its virtual time follows real time, which counts too. Where /proc is absent
 it is the wall clock. A process that gets no time at all for STALL_LIMIT wall
 seconds (starved, or gone) times out anyway: the only wall-clock backstop.
 
@@ -169,9 +170,10 @@ class Pace:
 
 
 # QEMU stand-ins, on the emulator's own clock. Measured on a 2-core x86-64 host (QEMU 7.2):
-# 39-58 us per byte uploaded, 0.7-2.0 ns per instruction (M7 and RISC-V virt, idle and with
-# ten busy jobs), the 500 ms upload timeout 0.6-0.8 s (mps2, 50 M polling instructions) and
-# 1.5-2.4 s (virt): the polling loop's UART reads make QEMU leave its translated code.
+# 6-18 us per byte uploaded (M7, M4, RISC-V virt, load 4 to 15-20 busy jobs; 39-58 us when the
+# ports polled the UART), 0.7-2.0 ns per instruction (M7 and RISC-V virt, idle and with ten
+# busy jobs), the 500 ms upload timeout 0.5 s (the ports sleep in WFI, where virtual time
+# follows real time; benchmarks/serial_link.py).
 STANDIN = Pace(per_byte=250e-6, per_count=10e-9, device_timeout=8.0)
 # the host's tg_device: nanoseconds counted, the upload timeout in real time (poll)
 HOST = Pace(per_byte=50e-6, per_count=5e-9, device_timeout=1.5)

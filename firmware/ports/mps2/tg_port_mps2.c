@@ -6,13 +6,27 @@
  * Run with: -semihosting-config enable=on,target=native -icount shift=0.
  *
  * - Serial: CMSDK APB UART0 (Arm CMSDK technical reference manual, ARM DDI
- *   0479, "APB UART"), the first -serial of QEMU.
+ *   0479, "APB UART"), the first -serial of QEMU. QEMU's model holds one
+ *   received byte and its I/O thread hands over the next one only after the
+ *   guest read DATA. A waiting read therefore sleeps in WFI until the UART's
+ *   receive interrupt is pending instead of polling: a polling loop keeps
+ *   QEMU's vCPU thread busy taking QEMU's global lock for every STATE read
+ *   (measured: 40 us of host CPU per byte against 10 us, with
+ *   tinygen.run.qemu's multiplexed serial chardev; benchmarks/serial_link.py).
+ *   PRIMASK stays set, so no interrupt is ever taken: a pending one only ends
+ *   WFI (ARMv7-M ARM B1.5.19, "Wait For Interrupt"), and the vector table
+ *   needs no entries for them.
  * - Counter: CMSDK APB timer 0 (same manual, "APB timer"), a 32-bit down
  *   counter. Under -icount shift=0 one executed instruction advances virtual
  *   time by 1 ns and the timer runs at 25 MHz: one tick per 40 executed
  *   instructions, exactly (measured; tests/test_port_cortexm.py checks it).
  *   The port extends it to 64 bits and multiplies by 40: the counter reports
- *   executed instructions, to within one tick. QEMU models no cycles.
+ *   executed instructions, to within one tick. QEMU models no cycles. While
+ *   the core sleeps in WFI (only inside tg_port_getc) virtual time runs at
+ *   the host's real time, so a count across a serial wait includes that
+ *   wait; counts of computation (inference, front end) do not change.
+ * - Timeouts: timer 1 counts a read's budget of virtual time and its
+ *   interrupt ends WFI.
  * - Exit: semihosting SYS_EXIT_EXTENDED, QEMU's exit status is the code.
  */
 #include <stddef.h>
@@ -25,10 +39,13 @@
 #define TG_UART_DATA TG_REG32(TG_UART0_BASE + 0x00u)
 #define TG_UART_STATE TG_REG32(TG_UART0_BASE + 0x04u)
 #define TG_UART_CTRL TG_REG32(TG_UART0_BASE + 0x08u)
+#define TG_UART_INTCLEAR TG_REG32(TG_UART0_BASE + 0x0Cu)   /* INTSTATUS on reads, write 1 to clear */
 #define TG_UART_BAUDDIV TG_REG32(TG_UART0_BASE + 0x10u)
 #define TG_UART_STATE_TX_FULL (1u << 0)
 #define TG_UART_STATE_RX_FULL (1u << 1)
 #define TG_UART_CTRL_TX_RX_ENABLE 0x3u
+#define TG_UART_CTRL_RX_INT_ENABLE (1u << 3)
+#define TG_UART_INT_RX (1u << 1)
 #define TG_UART_BAUDDIV_MIN 16u /* the smallest divider the UART accepts */
 
 #define TG_TIMER0_BASE 0x40000000u
@@ -37,14 +54,34 @@
 #define TG_TIMER_RELOAD TG_REG32(TG_TIMER0_BASE + 0x08u)
 #define TG_TIMER_CTRL_ENABLE (1u << 0)
 
+/* Timer 1: the read timeout's alarm. */
+#define TG_TIMER1_BASE 0x40001000u
+#define TG_ALARM_CTRL TG_REG32(TG_TIMER1_BASE + 0x00u)
+#define TG_ALARM_VALUE TG_REG32(TG_TIMER1_BASE + 0x04u)
+#define TG_ALARM_RELOAD TG_REG32(TG_TIMER1_BASE + 0x08u)
+#define TG_ALARM_INTCLEAR TG_REG32(TG_TIMER1_BASE + 0x0Cu)
+#define TG_TIMER_CTRL_INT_ENABLE (1u << 3)
+#define TG_TIMER_INT 1u
+/* The longest alarm: a wait without timeout still wakes this often (86 s of virtual
+   time), so that the counter is read before timer 0 wraps (after 171 s). */
+#define TG_ALARM_MAX_TICKS 0x80000000u
+
+/* NVIC (ARMv7-M ARM B3.4): interrupt set-enable and clear-pending, IRQs 0..31. */
+#define TG_NVIC_ISER0 TG_REG32(0xE000E100u)
+#define TG_NVIC_ICPR0 TG_REG32(0xE000E280u)
+/* The MPS2 AN386 / AN500 interrupt map (QEMU hw/arm/mps2.c, the boards' application notes). */
+#define TG_IRQ_UART0_RX 0u
+#define TG_IRQ_TIMER1 9u
+#define TG_WAKE_IRQS ((1u << TG_IRQ_UART0_RX) | (1u << TG_IRQ_TIMER1))
+
 /* Executed instructions per timer tick under -icount shift=0 (1 ns each, 25 MHz timer). */
 #define TG_MPS2_INSTRUCTIONS_PER_TICK 40u
 /*
- * Serial timeouts are counted in executed instructions, there being no time
- * to measure: a nominal 100 instructions per microsecond of a real board
- * (500 ms ≈ 50 M instructions, about 55 ms of host time under QEMU).
+ * Serial timeouts are virtual time, which is what the counter measures (1 ns
+ * per instruction, 1 ns per ns asleep): a read waits in WFI, where virtual
+ * time follows the host's real time, so 500 ms are about 500 ms of it.
  */
-#define TG_MPS2_INSTRUCTIONS_PER_MS 100000u
+#define TG_MPS2_VIRTUAL_NS_PER_MS 1000000u
 
 static uint32_t s_last_value;
 static uint64_t s_ticks;
@@ -62,8 +99,11 @@ static void tg_timer_start(void)
 
 void tg_port_init(void)
 {
+    __asm volatile("cpsid i" ::: "memory");   /* PRIMASK: interrupts only wake WFI */
     TG_UART_BAUDDIV = TG_UART_BAUDDIV_MIN;
-    TG_UART_CTRL = TG_UART_CTRL_TX_RX_ENABLE;
+    TG_UART_CTRL = TG_UART_CTRL_TX_RX_ENABLE | TG_UART_CTRL_RX_INT_ENABLE;
+    TG_ALARM_CTRL = 0u;
+    TG_NVIC_ISER0 = TG_WAKE_IRQS;
     tg_timer_start();
     uint32_t partno = TG_CPUID_PARTNO(TG_SCB_CPUID);
     if (partno == TG_PARTNO_CORTEX_M7) {
@@ -97,16 +137,48 @@ const char *tg_port_name(void)
     return s_name;
 }
 
+/* Timer 1's interrupt pending `ticks` ticks from now, and every `ticks` after that. */
+static void tg_alarm_start(uint64_t ticks)
+{
+    uint32_t t = ticks > TG_ALARM_MAX_TICKS ? TG_ALARM_MAX_TICKS : (uint32_t)ticks;
+    TG_ALARM_RELOAD = t;
+    TG_ALARM_VALUE = t;
+    TG_ALARM_INTCLEAR = TG_TIMER_INT;           /* a ring of the last alarm, stopped since */
+    TG_NVIC_ICPR0 = 1u << TG_IRQ_TIMER1;
+    TG_ALARM_CTRL = TG_TIMER_CTRL_ENABLE | TG_TIMER_CTRL_INT_ENABLE;
+}
+
 int tg_port_getc(uint32_t timeout_ms)
 {
+    if ((TG_UART_STATE & TG_UART_STATE_RX_FULL) != 0u) {
+        return (int)(TG_UART_DATA & 0xFFu);
+    }
     uint64_t start = tg_port_counter();
-    uint64_t budget = (uint64_t)timeout_ms * TG_MPS2_INSTRUCTIONS_PER_MS;
-    while ((TG_UART_STATE & TG_UART_STATE_RX_FULL) == 0u) {
-        if (timeout_ms != 0u && tg_port_counter() - start >= budget) {
-            return -1;
+    uint64_t budget = (uint64_t)timeout_ms * TG_MPS2_VIRTUAL_NS_PER_MS;
+    tg_alarm_start(timeout_ms != 0u ? budget / TG_MPS2_INSTRUCTIONS_PER_TICK + 1u : TG_ALARM_MAX_TICKS);
+    int c = -1;
+    for (;;) {
+        /* Clear the UART's wake-up, then look: a byte that arrives after the clear pends
+           the interrupt again and WFI returns at once. (The alarm's is cleared only once
+           seen, below: cleared here it could be lost, its level staying high.) */
+        TG_UART_INTCLEAR = TG_UART_INT_RX;
+        TG_NVIC_ICPR0 = 1u << TG_IRQ_UART0_RX;
+        if ((TG_UART_STATE & TG_UART_STATE_RX_FULL) != 0u) {
+            c = (int)(TG_UART_DATA & 0xFFu);
+            break;
+        }
+        __asm volatile("wfi" ::: "memory");
+        if ((TG_ALARM_INTCLEAR & TG_TIMER_INT) != 0u) {   /* the alarm rang */
+            TG_ALARM_INTCLEAR = TG_TIMER_INT;
+            TG_NVIC_ICPR0 = 1u << TG_IRQ_TIMER1;
+            uint64_t used = tg_port_counter() - start;   /* also keeps timer 0's wraps counted */
+            if (timeout_ms != 0u && used >= budget) {
+                break;
+            }
         }
     }
-    return (int)(TG_UART_DATA & 0xFFu);
+    TG_ALARM_CTRL = 0u;
+    return c;
 }
 
 void tg_port_write(const char *data, size_t len)
