@@ -29,6 +29,7 @@ from tinygen.board import get_board
 from tinygen.build.cmsis_nn import ENV, TESTED, URL, find_cmsis_nn
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import UsageError
+from tinygen.kernel_report import cmsis_nn_note
 from tinygen.kernels import cmsis_nn as spec_module
 from tinygen.kernels.table import KERNELS
 from tinygen.passes import CompileOptions
@@ -197,7 +198,7 @@ def test_cmsis_nn_kernels_chosen_with_fallbacks(tmp_path):
     # tinygen quantizes Linear per output channel
     assert by_op["fully_connected"] == ["tg_fully_connected_per_channel_s8_cmsis_nn"]
     assert by_op["softmax"] == ["tg_softmax_s8_cmsis_nn"]
-    note = spec_module.cmsis_nn_note(graph)
+    note = cmsis_nn_note(graph)
     assert "runs 7 of 8 layers" in note and "CMSIS-NN has no kernel for avg" in note and "(avg_pool2d)" in note
     # scratch: the 3x3 conv's im2col (27 -> 28 int16 values, two columns), the avg pool's sums
     scratch = {n.kernel: n.scratch_bytes for n in graph.nodes if n.kernel and n.kernel.endswith("_cmsis_nn")}
@@ -221,13 +222,13 @@ def test_cmsis_nn_note_says_why_tinygen_kernels_run(tmp_path, capsys):
     graph = compile_source(load_source(ic), None, CompileOptions(**options))
     swapped = [c["node"] for c in graph.meta["lower_peak"]]
     assert swapped, "IC's arena peak no longer gets a lower_peak swap: pick another model for this test"
-    note = spec_module.cmsis_nn_note(graph)
+    note = cmsis_nn_note(graph)
     assert "to lower the arena" in note and "--no-lower-peak" in note and "measured" not in note, note
     assert all(name in note for name in swapped)
     plain = compile_source(load_source(ic), None, CompileOptions(**options, lower_peak=False))
     layers = [n for n in plain.nodes if n.kernel]
     assert all(n.kernel.endswith("_cmsis_nn") for n in layers), kernels_of(plain)
-    assert spec_module.cmsis_nn_note(plain).endswith(f"runs {len(layers)} of {len(layers)} layers")
+    assert cmsis_nn_note(plain).endswith(f"runs {len(layers)} of {len(layers)} layers")
     assert plain.meta["memory"].arena_size > graph.meta["memory"].arena_size
     # the same through the command line
     out = tmp_path / "ic.json"
@@ -242,13 +243,13 @@ def test_cmsis_nn_needs_dsp(board, tmp_path):
     tree = fake_tree(tmp_path / "tree")
     _, graph = compile_model(Small(), (1, 3, 8, 8), get_board(board).isa_features, tmp_path, cmsis_nn=str(tree))
     assert not [k for k in kernels_of(graph).values() if k.endswith("_cmsis_nn")]
-    assert "runs 0 of 8 layers" in spec_module.cmsis_nn_note(graph)
+    assert "runs 0 of 8 layers" in cmsis_nn_note(graph)
 
 
 def test_tinygen_kernels_without_cmsis_nn_feature(tmp_path):
     _, graph = compile_model(Small(), (1, 3, 8, 8), get_board("f746zg").isa_features, tmp_path, kernels="tinygen")
     assert not [k for k in kernels_of(graph).values() if k.endswith("_cmsis_nn")]
-    assert spec_module.cmsis_nn_note(graph) is None
+    assert cmsis_nn_note(graph) is None
 
 
 def test_cmsis_nn_build_files(tmp_path):

@@ -314,7 +314,7 @@ def test_hil_cli_meter_fake_end_to_end(tmp_path, capsys, monkeypatch, board, emu
     (2 edges per run, counted by the runtime), the fake's trace is cut into
     inferences with the known energy, the report and the plot carry it."""
     from energy_fakes import FakeMeter, window_energy
-    from tinygen.energy import meter
+    from tinygen.energy import drivers as meter
 
     runs = 7
     made = []
@@ -375,7 +375,7 @@ def test_hil_cli_meter_without_pin_channel_uses_the_laps(tmp_path, capsys, monke
     """A meter that records no digital input (the LPM01A): the run is framed by the
     device's own m-lap-us laps (the host's here), mean only, and says so."""
     from energy_fakes import RATE, FakeMeter
-    from tinygen.energy import meter
+    from tinygen.energy import drivers as meter
     from tinygen.energy.trace import Trace
 
     class NoPin(FakeMeter):

@@ -188,7 +188,7 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
     from tinygen.build.memory import check_prediction, predict
     from tinygen.codegen.firmware_project import write_firmware_project
     from tinygen.codegen.project import MANIFEST
-    from tinygen.kernels.cmsis_nn import cmsis_nn_note
+    from tinygen.kernel_report import cmsis_nn_note
 
     predicted = predict(graph, board, info["weight_bytes"])
     check_prediction(predicted, board, str(source.path))

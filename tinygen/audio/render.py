@@ -50,7 +50,7 @@ def _scalar(name: str, value) -> str:
 def render_tables(frontend, input_scale: float, input_zero_point: int) -> tuple[str, str]:
     """(tg_audio_tables.c, tg_audio_tables.h) of `frontend` (tinygen.audio.firmware.Frontend) for a
     model input on the int8 grid (input_scale, input_zero_point)."""
-    from tinygen.codegen.project import _env
+    from tinygen.codegen.templating import template_env
 
     arithmetic = frontend.arithmetic
     tables = frontend.tables(input_scale, input_zero_point)
@@ -66,7 +66,7 @@ def render_tables(frontend, input_scale: float, input_zero_point: int) -> tuple[
     data = {"name": frontend.name, "version": __version__, "struct": struct, "arrays": arrays, "fields": fields,
             "nbytes": sum(a["nbytes"] for a in arrays), "input_scale": repr(float(input_scale)),
             "input_zero_point": int(input_zero_point)}
-    env = _env()
+    env = template_env()
     return (env.get_template("tg_audio_tables.c.j2").render(**data),
             env.get_template("tg_audio_tables.h.j2").render(**data))
 

@@ -33,7 +33,7 @@ from tinygen.build.memory import ESP_IDF_APP_OFFSET, linker_memory
 from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
 from tinygen.codegen.emit import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
-from tinygen.codegen.project import _env
+from tinygen.codegen.templating import template_env
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -230,7 +230,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     if board.build not in RECIPES:
         raise TinygenError(f"board {board.name!r}: tinygen has no firmware build recipe {board.build!r}",
                            f"use build = one of {', '.join(RECIPES)} (or \"host\") in {board.path}")
-    env = _env()
+    env = template_env()
     from tinygen.vision.codegen import camera_project
 
     kernels = [f"tinygen/{rel}" for rel in kernel_sources(graph) if rel.endswith(".c")]

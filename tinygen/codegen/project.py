@@ -9,13 +9,13 @@ import json
 import shutil
 from pathlib import Path
 
-import jinja2
 
 from tinygen import __version__
 from tinygen.audio.firmware import frontend_of, write_tables
 from tinygen.board import Board, timestamp_pin
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
+from tinygen.codegen.templating import template_env
 from tinygen.ir import Graph
 from tinygen.model_id import FROM_NAME, default_model_id
 from tinygen.resources import data_dir
@@ -38,16 +38,8 @@ def board_data(board: Board) -> dict:
 def write_board_header(board: Board, dest: Path) -> Path:
     """tg_board.h for `board` into the folder `dest`."""
     out = Path(dest) / BOARD_HEADER
-    out.write_text(_env().get_template("tg_board.h.j2").render(**board_data(board)))
+    out.write_text(template_env().get_template("tg_board.h.j2").render(**board_data(board)))
     return out
-
-
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined, autoescape=False,
-    )
 
 
 def manifest(graph: Graph, data: dict, board: Board) -> dict:
@@ -87,7 +79,7 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     `model_id` is (id, where it came from); default the model name."""
     from tinygen.vision.codegen import write_camera
 
-    env = _env()
+    env = template_env()
     model_id = model_id or (default_model_id(model_name), FROM_NAME)
     data = project_data(graph, model_name, source_hash, __version__, model_id[0])
     data["model_id_source"] = model_id[1]

@@ -7,7 +7,8 @@ Drivers (joulescope, ppk2-api, pyserial for the LPM01A) load only when asked for
 
 from __future__ import annotations
 
-from tinygen.energy.meter import METERS, Meter, open_meter
+from tinygen.energy.drivers import METERS, open_meter
+from tinygen.energy.meter import Meter
 from tinygen.energy.trace import EnergyError, EnergyResult, Trace, analyze, analyze_span
 
 

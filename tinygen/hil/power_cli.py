@@ -10,7 +10,7 @@ from tinygen.errors import UsageError
 
 def add_power_args(h) -> None:
     """--meter, --meter-port, --meter-runs, --cycles, --meter-plot of `tinygen hil`."""
-    from tinygen.energy.meter import METERS
+    from tinygen.energy.drivers import METERS
 
     h.add_argument("--meter", choices=tuple(METERS), help="measure energy per inference with this meter, wired to "
                    "the board's timestamp pin (boards/README.md, 'Energy mode')")

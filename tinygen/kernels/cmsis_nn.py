@@ -103,48 +103,5 @@ def cmsis_nn_kernels(kernel_spec) -> tuple:
     )
 
 
-def cmsis_nn_note(graph: Graph) -> str | None:
-    """For the build output and inspect: which layers CMSIS-NN runs and which fall back to
-    tinygen's kernels; None when no CMSIS-NN tree is configured."""
-    from tinygen.kernels.table import KERNELS_BY_NAME
-
-    tree = graph.meta.get("cmsis_nn")
-    if tree is None:
-        return None
-    layers = [n for n in graph.nodes if n.kernel]
-    rest = [n for n in layers if KERNELS_BY_NAME[n.kernel].backend != BACKEND]
-    head = f"CMSIS-NN {tree['version']} ({tree['path']}) runs {len(layers) - len(rest)} of {len(layers)} layers"
-    if not rest:
-        return head
-    if len(rest) == len(layers):
-        return (f"{head}: tinygen's kernels run them all (CMSIS-NN's serve int8 conv, depthwise, fully "
-                f"connected, pooling, add and softmax on Cortex-M cores with the DSP extension)")
-    from tinygen.passes.choose_kernels import kernel_candidates
-
-    # layers CMSIS-NN could run but tinygen's kernels run, and why: the memory pass chose a
-    # scratch-free kernel to lower the arena, or --kernels auto measured tinygen's faster
-    swapped = {c["node"]: c for c in graph.meta.get("lower_peak", [])}
-    measured = {layer["name"]: layer for layer in (graph.meta.get("kernels") or {}).get("layers", [])
-                if (graph.meta.get("kernels") or {}).get("mode") == "auto" and layer.get("candidates")}
-    could = [n for n in rest if any(c.backend == BACKEND for c in kernel_candidates(graph, n, REQUIRES, "cmsis-nn"))]
-    parts = [head]
-    peak = [n for n in could if n.name in swapped]
-    if peak:
-        arena = f"{swapped[peak[0].name]['arena_before']} B -> {graph.meta['lower_peak'][-1]['arena_after']} B"
-        parts.append("tinygen's kernels run " + ", ".join(f"{n.name} ({n.op})" for n in peak)
-                     + f" to lower the arena ({arena} with them; --no-lower-peak keeps CMSIS-NN's there)")
-    beaten = [n for n in could if n not in peak and n.name in measured]
-    if beaten:
-        parts.append("tinygen's kernels measured faster on " + ", ".join(f"{n.name} ({n.op})" for n in beaten))
-    chosen = [n for n in could if n not in peak and n not in beaten]
-    if chosen:
-        parts.append("tinygen's kernels chosen for " + ", ".join(f"{n.name} ({n.op})" for n in chosen)
-                     + " (the --kernels choice)")
-    unsupported = [n for n in rest if n not in could]
-    if unsupported:
-        parts.append("CMSIS-NN has no kernel for " + ", ".join(f"{n.name} ({n.op})" for n in unsupported))
-    return "; ".join(parts)
-
-
-__all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "cmsis_nn_kernels", "cmsis_nn_note", "conv_scratch",
+__all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "cmsis_nn_kernels", "conv_scratch",
            "depthwise_scratch"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from tinygen.kernels.scratch import conv2d_dsp_scratch
 from tinygen.quant.pack_b1 import byte_masks_fit, pack_byte_masks
 from tinygen.quant.pack_mul import LAYOUTS, pack_mul_weights, packed_scratch_bytes
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes
@@ -90,7 +91,6 @@ def lowbit_kernels(KernelSpec) -> tuple:
         # tinygen.quant.pack_planes.planes_bias_correction
         specs.append(spec("tg_conv2d_s8_planes_s8", "int8", ("planes", 8), "int8", "tg_conv2d_planes_params_t",
                           _REQUANT, _PLANES_HEADERS, dsp))
-    from tinygen.kernels.table import conv2d_dsp_scratch    # defined before table.py calls this
 
     specs += [
         spec("tg_conv2d_s8_s8_b1", "int8", ("int8", 8), "b1", "tg_conv2d_params_t", _THRESHOLD, _B1_HEADERS,

@@ -7,6 +7,7 @@ from typing import Callable
 
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
 from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
+from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
 
 
 @dataclass(frozen=True)
@@ -68,23 +69,6 @@ def _portable(name, op, struct, const_roles=(), weight=None, variant=None, heade
     wd, wb = (weight, 8) if weight else (None, None)
     return KernelSpec(name, op, weight_dtype=wd, weight_bits=wb, struct=struct,
                       const_roles=const_roles, source=f"kernels/{name}.c", variant=variant, headers=headers)
-
-
-def _round_up(n: int, m: int) -> int:
-    return (n + m - 1) // m * m
-
-
-def mat_mult_dsp_scratch(rows: int, depth: int, cols: int) -> int:
-    """tg_mat_mult_s8_dsp_buffer_size: two rows of `depth` widened to int16 (rows padded to
-    4 values), then two rows of `cols` int32 sums; a single row needs none."""
-    return 2 * 2 * _round_up(depth, 4) + 2 * 4 * cols if rows >= 2 else 0
-
-
-def conv2d_dsp_scratch(p: dict) -> int:
-    """tg_conv2d_s8_dsp's scratch: two int8 receptive fields (rounded up to 8 bytes), then
-    the mat-mult buffers."""
-    depth = p["kernel_h"] * p["kernel_w"] * p["in_c"]
-    return _round_up(2 * depth, 8) + mat_mult_dsp_scratch(2, depth, p["out_c"])
 
 
 def _dsp(name, op, struct, twin, scratch, variant=None, headers=()):
