@@ -74,9 +74,9 @@ def test_fit_check_uses_the_region_size():
     assert "dtcm" in e.value.hint and "sram1" in e.value.hint and "sram2 (" not in e.value.hint
 
 
-def test_cli_unknown_region_lists_the_regions(capsys):
+def test_cli_unknown_region_lists_the_regions(tmp_path, capsys):
     assert main(["build", "examples/models/mlp.py", "--board", "f746zg", "--kernels", "tinygen",
-                 "--arena-region", "ccm", "-o", "/tmp/never"]) == 2
+                 "--arena-region", "ccm", "-o", str(tmp_path / "never")]) == 2
     err = capsys.readouterr().err
     assert "no memory region 'ccm'" in err and "dtcm (64.0 KiB at 0x20000000)" in err
 
