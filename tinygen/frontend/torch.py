@@ -24,8 +24,6 @@ exists, the rewrite to use (tinygen/frontend/torch_advice.py).
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -35,7 +33,11 @@ import torch.fx
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend import torch_mobile as mobile
 from tinygen.frontend.torch_advice import advice, refusal
-from tinygen.ir import Graph, Kind, Node, QParams, Tensor, validate
+from tinygen.frontend.torch_layers import (_adaptive_avg_pool, _avg_pool, _batch_norm, _cat, _clamp, _conv, _linear,
+                                           _lowbit, _max_pool, _mean, _native_dropout, _passthrough, _reshape,
+                                           _sigmoid, _softmax, _to)
+from tinygen.frontend.torch_values import _TO_NCHW, _TO_NHWC, _Act, _Const, _same_order, ir_axis, ir_shape, nchw4
+from tinygen.ir import Graph, Kind, Node, Tensor, validate
 
 SUPPORTED_LAYERS = (
     "Conv2d / Conv1d (groups=1 or depthwise, any kernel/stride/padding/dilation)",
@@ -50,47 +52,6 @@ SUPPORTED_LAYERS = (
 )
 
 # NCHW axis -> NHWC axis for 4-D values; [N, C, L] axis -> IR [N, 1, L, C] axis for 3-D values
-_AXIS = {4: {0: 0, 1: 3, 2: 1, 3: 2}, 3: {0: 0, 1: 3, 2: 2}}
-_TO_NCHW = (0, 3, 1, 2)
-_TO_NHWC = (0, 2, 3, 1)
-
-
-def ir_axis(rank: int, dim: int) -> int:
-    """The IR axis of torch axis `dim` of a rank-`rank` value."""
-    dim %= rank
-    return _AXIS[rank][dim] if rank in _AXIS else dim
-
-
-def nchw4(tshape: tuple[int, ...]) -> tuple[int, ...]:
-    """A 3-D [N, C, L] value as the 4-D [N, C, 1, L] it is in the IR (4-D unchanged)."""
-    return (tshape[0], tshape[1], 1, tshape[2]) if len(tshape) == 3 else tuple(tshape)
-
-
-@dataclass(frozen=True)
-class _Act:
-    """An activation: IR tensor name and the shape torch sees (NCHW for 4-D)."""
-
-    name: str
-    tshape: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class _Const:
-    """A parameter, buffer or value folded from them."""
-
-    value: torch.Tensor
-    origin: str
-
-
-def ir_shape(tshape: tuple[int, ...]) -> tuple[int, ...]:
-    """The IR shape of a torch-shaped value (NCHW -> NHWC for 4-D, [N, C, L] -> [N, 1, L, C])."""
-    tshape = tuple(tshape)
-    if len(tshape) in (3, 4):
-        n, c, h, w = nchw4(tshape)
-        return (n, h, w, c)
-    return tshape
-
-
 def from_exported(program: "torch.export.ExportedProgram", name: str = "model") -> Graph:
     """Translate an exported program (batch 1) into a validated float32 IR graph."""
     graph = _Importer(program, name).run()
@@ -375,273 +336,6 @@ class _Importer:
 # handlers: (importer, normalized args, fx node) -> value
 
 
-def _conv(im: _Importer, a: dict, node) -> _Act:
-    x = im._act(a["input"])
-    w = im._const(a["weight"], "weight")
-    b = im._const(a["bias"], "bias")
-    if len(x.tshape) not in (3, 4) or len(x.tshape) != w.ndim:
-        raise ModelError(f"a convolution at {im._where()} gets an input of shape {list(x.tshape)}; "
-                         f"tinygen needs batched inputs [1, C, H, W] (Conv2d) or [1, C, L] (Conv1d)",
-                         hint="make example_input() return a batched tensor [N, C, H, W] or [N, C, L]")
-    if w.ndim == 3:                 # Conv1d: a 1 x k convolution (torch_mobile.lift_1d)
-        w = w[:, :, None, :]
-    out = im._out_tshape(node)
-    kh, kw = w.shape[2], w.shape[3]
-    stride, dilation = _pair(a["stride"]), _pair(a["dilation"])
-    pad = a["padding"]
-    if isinstance(pad, str):
-        if pad == "valid":
-            padding = (0, 0, 0, 0)
-        else:  # "same": torch puts the odd pixel at the bottom / right
-            th, tw = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
-            padding = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
-    else:
-        ph, pw = _pair(pad)
-        padding = (ph, ph, pw, pw)
-    attrs = {"stride": stride, "dilation": dilation, "padding": padding}
-    groups, in_c, out_c = int(a["groups"]), x.tshape[1], w.shape[0]
-    if groups == 1:
-        op, prefix, weight = "conv2d", "conv", w.transpose(0, 2, 3, 1)
-    elif groups == in_c and out_c % in_c == 0:
-        op, prefix, weight = "depthwise_conv2d", "dwconv", w.transpose(1, 2, 3, 0)
-        attrs["depth_multiplier"] = out_c // in_c
-    else:
-        raise im._unsupported(f"grouped convolution with groups={groups} and {in_c} input "
-                              f"channels; only groups=1 or depthwise (groups == in_channels) "
-                              f"convolutions are supported")
-    params = {"weight": weight}
-    if b is not None:
-        params["bias"] = b
-    return _Act(im._emit(op, prefix, [x.name], ir_shape(out), attrs, params), out)
-
-
-def _linear(im: _Importer, a: dict, node) -> _Act:
-    x = im._act(a["input"])
-    if len(x.tshape) in (3, 4):
-        raise im._unsupported(f"Linear applied to a {len(x.tshape)}-D tensor; flatten it first "
-                              f"(torch.flatten(x, 1))")
-    w = im._const(a["weight"], "weight")
-    b = im._const(a["bias"], "bias")
-    params = {"weight": w}
-    if b is not None:
-        params["bias"] = b
-    out = im._out_tshape(node)
-    return _Act(im._emit("fully_connected", "fc", [x.name], ir_shape(out), {}, params), out)
-
-
-def _lowbit(op: str):
-    """tinygen.nn's QConv2d / QLinear, exported as one op each (the contract is in
-    tinygen/nn's docstring): (x, w_int, w_scale, bias, act_qparams, config JSON).
-
-    The IR node is a plain conv2d / fully_connected on the real weights s_w * W (what the
-    float interpreter and batch-norm folding need) with the weight tensor carrying the
-    per-channel scales s_w and the weight bit width, and attrs["lowbit"] the layer's
-    quantizer configs (firmware/kernels/LOWBIT.md); passes/quantize_lowbit.py recovers
-    the integer weights W = data / s_w exactly."""
-    def handler(im: _Importer, a: dict, node) -> _Act:
-        x_v, w_v, s_v, b_v, q_v, config = list(a.values())[:6]
-        x = im._act(x_v)
-        w_int, scale = im._const(w_v, "integer weights"), im._const(s_v, "weight scales")
-        bias, act_qp = im._const(b_v, "bias"), im._const(q_v, "input quantization")
-        cfg = json.loads(config)
-        real = w_int.astype(np.float64) * scale.astype(np.float64).reshape((-1,) + (1,) * (w_int.ndim - 1))
-        out = im._out_tshape(node)
-        lowbit = {"weight": cfg["weight"], "act": cfg["act"], "pad_value": int(cfg.get("pad_value", 0)),
-                  "act_scale": float(act_qp[0]), "act_zero_point": int(round(float(act_qp[1])))}
-        if op == "conv2d":
-            if len(x.tshape) != 4:
-                raise im._unsupported("QConv2d needs a batched NCHW input [1, C, H, W]")
-            ph, pw = _pair(cfg["padding"])
-            attrs = {"stride": _pair(cfg["stride"]), "dilation": _pair(cfg["dilation"]),
-                     "padding": (ph, ph, pw, pw), "lowbit": lowbit}
-            weight, prefix = real.transpose(0, 2, 3, 1), "qconv"
-        else:
-            if len(x.tshape) != 2:
-                raise im._unsupported("QLinear needs a [1, features] input; flatten it first")
-            attrs, weight, prefix = {"lowbit": lowbit}, real, "qfc"
-        params = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
-        name = im._emit(op, prefix, [x.name], ir_shape(out), attrs, params)
-        wt = im.graph.tensor(im.graph.nodes[-1].param("weight"))
-        wt.qparams = QParams(scale.astype(np.float32), np.zeros(scale.shape, np.int64), axis=0)
-        wt.bits = int(cfg["weight"].get("bits") or 8)
-        return _Act(name, out)
-    return handler
-
-
-def _batch_norm(im: _Importer, a: dict, node) -> _Act:
-    x = im._act(a["input"])
-    if len(x.tshape) not in (2, 3, 4):
-        raise im._unsupported(f"batch norm over a {len(x.tshape)}-D tensor; only [N, C], [N, C, L] "
-                              f"(BatchNorm1d) and [N, C, H, W] (BatchNorm2d) are supported")
-    if a.get("training"):
-        raise ModelError(f"batch norm at {im._where()} runs in training mode",
-                         hint="call model.eval() before exporting")
-    mean, var = im._const(a["running_mean"], "running_mean"), im._const(a["running_var"],
-                                                                          "running_var")
-    if mean is None or var is None:
-        raise im._unsupported("batch norm without running statistics "
-                              "(track_running_stats=False)")
-    c = mean.shape[0]
-    gamma = im._const(a["weight"], "weight")
-    beta = im._const(a["bias"], "bias")
-    params = {"gamma": np.ones(c, np.float32) if gamma is None else gamma,
-              "beta": np.zeros(c, np.float32) if beta is None else beta,
-              "mean": mean, "var": var}
-    name = im._emit("batch_norm", "bn", [x.name], ir_shape(x.tshape),
-                    {"eps": float(a["eps"])}, params)
-    if node.target is torch.ops.aten._native_batch_norm_legit_no_training.default:
-        return (_Act(name, x.tshape), None, None)
-    return _Act(name, x.tshape)
-
-
-def _clamp(lo: float | None, hi: float | None, prefix: str):
-    def handler(im: _Importer, a: dict, node) -> _Act:
-        x = im._act(a["self"])
-        lo_, hi_ = lo, hi
-        if lo is None:  # hardtanh
-            lo_, hi_ = float(a["min_val"]), float(a["max_val"])
-        name = im._emit("clamp", prefix, [x.name], ir_shape(x.tshape),
-                        {"lo": float(lo_), "hi": float(hi_)})
-        return _Act(name, x.tshape)
-    return handler
-
-
-def _sigmoid(im: _Importer, a: dict, node) -> _Act:
-    x = im._act(a["self"])
-    return _Act(im._emit("logistic", "sigmoid", [x.name], ir_shape(x.tshape)), x.tshape)
-
-
-def _pool_common(im: _Importer, a: dict, node, kind: str):
-    x = im._act(a["self"])
-    if len(x.tshape) not in (3, 4):
-        raise im._unsupported(f"{kind} pooling needs a [N, C, H, W] or [N, C, L] input")
-    kernel = _pair(a["kernel_size"])
-    stride = _pair(a["stride"]) if a["stride"] else kernel
-    ph, pw = _pair(a["padding"])
-    out = im._out_tshape(node)
-    padding = (ph, ph, pw, pw)
-    if a["ceil_mode"]:
-        _, _, h, w = nchw4(x.tshape)
-        _, _, oh, ow = nchw4(out)
-        floor_h = (h + 2 * ph - kernel[0]) // stride[0] + 1
-        floor_w = (w + 2 * pw - kernel[1]) // stride[1] + 1
-        if (floor_h, floor_w) != (oh, ow):
-            if kind != "max":
-                raise im._unsupported(
-                    "ceil_mode=True makes a partial window at the border; use ceil_mode=False "
-                    "(and padding if the last rows/columns matter)")
-            # a max over the partial window's valid positions: padding the kernel ignores
-            padding = (ph, ph + (oh - floor_h) * stride[0], pw, pw + (ow - floor_w) * stride[1])
-    return x, {"kernel": kernel, "stride": stride, "padding": padding}, out
-
-
-def _max_pool(im: _Importer, a: dict, node) -> _Act:
-    x, attrs, out = _pool_common(im, a, node, "max")
-    if _pair(a["dilation"]) != (1, 1):
-        raise im._unsupported("max pooling with dilation; only dilation=1 is supported")
-    return _Act(im._emit("max_pool2d", "maxpool", [x.name], ir_shape(out), attrs), out)
-
-
-def _avg_pool(im: _Importer, a: dict, node) -> _Act:
-    x, attrs, out = _pool_common(im, a, node, "average")
-    if a.get("divisor_override") is not None:
-        raise im._unsupported("average pooling with divisor_override")
-    attrs["count_include_pad"] = bool(a.get("count_include_pad", True))
-    return _Act(im._emit("avg_pool2d", "avgpool", [x.name], ir_shape(out), attrs), out)
-
-
-def _global_pool(im: _Importer, x: _Act, dims=(2, 3)) -> _Act:
-    """The mean over torch dims `dims` of a 4-D value (2: H, 3: W), or over L of a 3-D one."""
-    n, c, h, w = nchw4(x.tshape)
-    kernel = (h if 2 in dims and len(x.tshape) == 4 else 1, w if 3 in dims or len(x.tshape) == 3 else 1)
-    attrs = {"kernel": kernel, "stride": (1, 1), "padding": (0, 0, 0, 0), "count_include_pad": False}
-    out = (n, c, 1) if len(x.tshape) == 3 else (n, c, h // kernel[0], w // kernel[1])
-    return _Act(im._emit("avg_pool2d", "avgpool", [x.name], ir_shape(out), attrs), out)
-
-
-def _adaptive_avg_pool(im: _Importer, a: dict, node) -> _Act:
-    x = im._act(a["self"])
-    if len(x.tshape) not in (3, 4):
-        raise im._unsupported("adaptive average pooling needs a [N, C, H, W] or [N, C, L] input")
-    oh, ow = _pair(a["output_size"])
-    _, _, h, w = nchw4(x.tshape)
-    if (oh, ow) == (1, 1):
-        return _global_pool(im, x)
-    if h % oh or w % ow:
-        raise im._unsupported(f"adaptive average pooling from {h}x{w} to {oh}x{ow}; the output "
-                              f"size must be 1 or divide the input size")
-    k = (h // oh, w // ow)
-    attrs = {"kernel": k, "stride": k, "padding": (0, 0, 0, 0), "count_include_pad": False}
-    out = im._out_tshape(node)
-    return _Act(im._emit("avg_pool2d", "avgpool", [x.name], ir_shape(out), attrs), out)
-
-
-def _mean(im: _Importer, a: dict, node) -> _Act:
-    x = im._act(a["self"])
-    rank = len(x.tshape)
-    dims = sorted({int(d) % rank for d in (a["dim"] or [])})
-    spatial = {4: ({2, 3}, {2}, {3}), 3: ({2},)}.get(rank, ())
-    if set(dims) not in [set(s) for s in spatial] or a.get("dtype"):
-        raise im._unsupported(f"mean over dims {list(dims)} of a {rank}-D tensor; only the mean over "
-                              f"H and/or W of [N, C, H, W] (or L of [N, C, L]) is supported")
-    pooled = _global_pool(im, x, tuple(dims))
-    return im._reshape_to(pooled, im._out_tshape(node))
-
-
-def _cat(im: _Importer, a: dict, node) -> _Act:
-    xs = [im._act(t, "inputs") for t in a["tensors"]]
-    rank = len(xs[0].tshape)
-    if len({len(x.tshape) for x in xs}) > 1:
-        raise im._unsupported("concatenating tensors of different ranks")
-    dim = int(a["dim"]) % rank
-    if dim == 0:
-        raise im._unsupported("concatenation along the batch dimension")
-    if len(xs) == 1:
-        return xs[0]
-    axis = ir_axis(rank, dim)
-    out = im._out_tshape(node)
-    return _Act(im._emit("concat", "concat", [x.name for x in xs], ir_shape(out),
-                         {"axis": axis}), out)
-
-
-def _softmax(im: _Importer, a: dict, node) -> _Act:
-    x = im._act(a["self"])
-    rank = len(x.tshape)
-    dim = int(a["dim"]) % rank
-    if dim == 0:
-        raise im._unsupported("softmax over the batch dimension")
-    axis = ir_axis(rank, dim)
-    return _Act(im._emit("softmax", "softmax", [x.name], ir_shape(x.tshape),
-                         {"axis": axis, "beta": 1.0}), x.tshape)
-
-
-def _reshape(im: _Importer, a: dict, node) -> _Act:
-    x = im._act(a["self"])
-    return im._reshape_to(x, im._out_tshape(node))
-
-
-def _passthrough(im: _Importer, a: dict, node):
-    if a.get("train"):
-        raise ModelError(f"dropout at {im._where()} is active (training mode)",
-                         hint="call model.eval() before exporting")
-    return im._act(a["self"] if "self" in a else a["input"])
-
-
-def _native_dropout(im: _Importer, a: dict, node):
-    """native_dropout returns (output, mask): only the output may be used."""
-    if a.get("train"):
-        raise ModelError(f"dropout at {im._where()} is active (training mode)",
-                         hint="call model.eval() before exporting")
-    return (im._act(a["input"]), None)
-
-
-def _to(im: _Importer, a: dict, node):
-    val = node.meta.get("val")
-    if isinstance(val, torch.Tensor) and val.dtype == torch.float32:
-        return im._act(a["self"])
-    raise im._unsupported("a dtype conversion; tinygen models compute in float32")
-
-
 # ---------------------------------------------------------------------------
 # helpers
 
@@ -662,18 +356,6 @@ def _flatten(values):
             yield from _flatten(v)
         else:
             yield v
-
-
-def _pair(v) -> tuple[int, int]:
-    if isinstance(v, (list, tuple)):
-        return (int(v[0]), int(v[0])) if len(v) == 1 else (int(v[0]), int(v[1]))
-    return (int(v), int(v))
-
-
-def _same_order(tshape: tuple[int, ...]) -> bool:
-    """Torch's order and the IR's list the elements alike (C == 1 or H*W == 1)."""
-    _, c, h, w = nchw4(tshape)
-    return c == 1 or h * w == 1
 
 
 def _module_of(node) -> tuple[str, str, bool]:
