@@ -54,11 +54,13 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                    help="with --calib-method percentile: keep the [100-P, P] percentile range (default 99.99)")
     p.add_argument("--kernels", choices=BACKENDS, default=None,
                    help="kernel implementations: tinygen's (with the board's ISA extensions), portable C only, "
-                        "CMSIS-NN where it has the layer, or auto: per layer the fastest by executed "
+                        "CMSIS-NN or ESP-NN where it has the layer, or auto: per layer the fastest by executed "
                         "instructions measured on the board's stand-in, cached "
                         "(default: auto on Cortex-M boards, tinygen otherwise)")
     p.add_argument("--cmsis-nn", metavar="PATH", default=None,
                    help="a CMSIS-NN source tree for --kernels cmsis-nn / auto (default: $CMSIS_NN_PATH)")
+    p.add_argument("--esp-nn", metavar="PATH", default=None,
+                   help="an ESP-NN source tree for --kernels esp-nn (default: $ESP_NN_PATH)")
     p.add_argument("--no-compact", dest="compact", action="store_false",
                    help="keep the zeroed filters of a pruned model (default: remove them and the matching "
                         "input channels of their readers, where that is exact)")
@@ -153,6 +155,8 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
     if args.cmsis_nn and kernels not in ("cmsis-nn", "auto"):
         missing = "" if Path(args.cmsis_nn).expanduser().is_dir() else f" (and {args.cmsis_nn!r} does not exist)"
         warnings.warn(f"--cmsis-nn is ignored with --kernels {kernels}: only cmsis-nn and auto use CMSIS-NN{missing}")
+    if args.esp_nn and kernels != "esp-nn":
+        warnings.warn(f"--esp-nn is ignored with --kernels {kernels}: only esp-nn uses ESP-NN")
     if args.arena_region is not None:
         from tinygen.build.memory import arena_region
 
@@ -161,6 +165,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
         arena_region(board, args.arena_region)
     options = CompileOptions(args.calib_method, args.percentile, board.isa_features if board else frozenset(),
                              kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
+                             esp_nn=args.esp_nn or os.environ.get("ESP_NN_PATH") or None,
                              arena_region=args.arena_region, compact=getattr(args, "compact", True),
                              lower_peak=getattr(args, "lower_peak", True),
                              storage=getattr(args, "storage", "separate"),

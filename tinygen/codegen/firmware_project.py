@@ -29,6 +29,8 @@ from tinygen import __version__
 from tinygen.audio.firmware import TABLES_C, frontend_of
 from tinygen.board import Board
 from tinygen.build.cmsis_nn import PIO_TAG, TESTED, URL, find_cmsis_nn
+from tinygen.build.esp_nn import COMPONENT as ESP_NN_COMPONENT, COMPONENT_VERSION as ESP_NN_VERSION
+from tinygen.build.esp_nn import INCLUDES as ESP_NN_INCLUDES, URL as ESP_NN_URL, find_esp_nn
 from tinygen.build.memory import ESP_IDF_APP_OFFSET, linker_memory
 from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
 from tinygen.codegen.emit import kernel_sources
@@ -171,21 +173,37 @@ def _cmsis_nn(graph: Graph) -> dict | None:
             "url": URL, "tag": PIO_TAG, "adapters": "tinygen/cmsis_nn"}
 
 
+def _esp_nn(graph: Graph, board: Board) -> dict | None:
+    """The ESP-NN tree and its portable C sources (relative to its src/) that the model's
+    ESP-NN layers need; None when no layer runs on ESP-NN."""
+    ops = {n.op for n in graph.nodes if n.kernel and KERNELS_BY_NAME[n.kernel].backend == "esp-nn"}
+    if not ops:
+        return None
+    if board.build != "esp-idf":
+        raise TinygenError(f"--kernels esp-nn builds firmware for ESP32 boards (ESP-IDF); {board.name} is not one",
+                           "use --kernels tinygen or cmsis-nn for this board, or an ESP32 board")
+    tree = find_esp_nn(graph.meta.get("esp_nn", {}).get("path"))      # still there, still ESP-NN
+    return {"path": tree.path.as_posix(), "version": tree.version, "sources": tree.sources(ops),
+            "url": ESP_NN_URL, "component": ESP_NN_COMPONENT, "component_version": ESP_NN_VERSION,
+            "adapters": "tinygen/esp_nn", "includes": [f"$(ESP_NN)/{d}" for d in ESP_NN_INCLUDES]}
+
+
 def _image_vars(images: list[Image], toolchains: list[dict], common: list[str], cmsis_nn: dict | None,
-                includes: tuple[str, ...] = ()) -> list[dict]:
+                includes: tuple[str, ...] = (), esp_nn: dict | None = None) -> list[dict]:
     """What the build-file templates print for each image (`includes`: the camera front end's folders)."""
     out = []
     for image in images:
         tc = next(t for t in toolchains if t["tc"] == image.toolchain)
         outputs = [image.elf] + ([f"{image.key}.bin", f"{image.key}.hex"] if image.binaries else [])
-        # CMSIS-NN: the adapters' folder, then the tree's headers (a make / CMake variable)
-        extra = [cmsis_nn["adapters"]] if cmsis_nn else []
+        # CMSIS-NN / ESP-NN: the adapters' folder, then the tree's headers (a make / CMake variable)
+        extra = [lib["adapters"] for lib in (cmsis_nn, esp_nn) if lib]
         out.append({"image": image, "var": image.key.upper().replace("-", "_"), "p": tc["prefix"],
                     "own_sources": image.sources[len(common):],
                     "include_dirs": _include_dirs(image, includes) + extra
                     + (["${CMSIS_NN}/Include"] if cmsis_nn else []),
                     "includes": " ".join(f"-I{d}" for d in _include_dirs(image, includes) + extra
-                                         + (["$(CMSIS_NN)/Include"] if cmsis_nn else [])),
+                                         + (["$(CMSIS_NN)/Include"] if cmsis_nn else [])
+                                         + (esp_nn["includes"] if esp_nn else [])),
                     "outputs": outputs, "help": f"{' '.join(outputs)} for {image.what}"})
     return out
 
@@ -246,7 +264,8 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     espidf = board.build == "esp-idf"
     flash_commands = [] if espidf else _flash_commands(board)
     cmsis_nn = _cmsis_nn(graph)
-    image_vars = _image_vars(images, toolchains, common, cmsis_nn, includes)
+    esp_nn = _esp_nn(graph, board)
+    image_vars = _image_vars(images, toolchains, common, cmsis_nn, includes, esp_nn)
     goals = [iv["image"].goal for iv in image_vars if iv["image"].goal != "all"]
     idf_target = (board.raw.get("idf_target") or board.name.replace("-", "")) if espidf else None
     targets = [(iv["image"].goal, iv["help"]) for iv in image_vars]
@@ -265,7 +284,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         "help": [f"make {t:<{width}}  {text}".rstrip() for t, text in targets],
         "project": _identifier(f"tinygen_{model_name}"), "pio_board": _pio_board(board),
         "pio_env": _identifier(board.name), "baud": board.serial.get("baud", 115200),
-        "cmsis_nn": cmsis_nn,
+        "cmsis_nn": cmsis_nn, "esp_nn": esp_nn,
     }
     files: list[str] = []
 
@@ -280,15 +299,16 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         # ESP-IDF's app_main (in the port) replaces the runtime's main()
         runtime_idf, port = _copy_sources([board.port], dest, with_main=False, frontend=frontend)
         driver = camera.driver_sources if camera else []      # the board's camera (esp32-camera)
-        idf = _idf(board, model_srcs + driver + runtime_idf + port, model_srcs + runtime_idf, includes)
+        idf = _idf(board, model_srcs + driver + runtime_idf + port, model_srcs + runtime_idf,
+                   includes + ((esp_nn["adapters"],) if esp_nn else ()))
         camera_sdkconfig = list(camera.data["driver"]["sdkconfig"]) if driver else []
         for template, out in (("CMakeLists.txt.j2", "CMakeLists.txt"),
                               ("main/CMakeLists.txt.j2", "main/CMakeLists.txt"),
                               ("sdkconfig.defaults.j2", "sdkconfig.defaults"),
                               ("partitions.csv.j2", "partitions.csv"), ("platformio.ini.j2", "platformio.ini")):
             render(f"espidf/{template}", out, idf=idf, camera_sdkconfig=camera_sdkconfig)
-        if driver:       # esp32-camera from Espressif's component registry
-            render("espidf/main/idf_component.yml.j2", "main/idf_component.yml")
+        if driver or esp_nn:    # esp32-camera, esp-nn from Espressif's component registry
+            render("espidf/main/idf_component.yml.j2", "main/idf_component.yml", camera=bool(driver))
     else:
         real = images[0]
         render("CMakeLists.txt.j2", "CMakeLists.txt")

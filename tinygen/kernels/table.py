@@ -262,8 +262,9 @@ KERNELS: tuple[KernelSpec, ...] = (
 
 # kernel backends a user can ask for (--kernels): tinygen's kernels with the target's ISA
 # extensions, tinygen's portable C only, CMSIS-NN where it has the layer (tinygen's kernels
-# for the rest), or per layer the fastest by measured instructions
-BACKENDS = ("tinygen", "portable", "cmsis-nn", "auto")
+# for the rest), ESP-NN where it has the layer (likewise), or per layer the fastest by
+# measured instructions
+BACKENDS = ("tinygen", "portable", "cmsis-nn", "esp-nn", "auto")
 
 # CMSIS-NN adapters (firmware/cmsis_nn), for targets where a CMSIS-NN tree is configured
 # (imported here, after KernelSpec: tinygen.kernels.cmsis_nn does not import this module)
@@ -271,13 +272,18 @@ from tinygen.kernels.cmsis_nn import HEADER as _CMSIS_NN_HEADER, cmsis_nn_kernel
 
 KERNELS = KERNELS + cmsis_nn_kernels(KernelSpec)
 
+# ESP-NN adapters (firmware/esp_nn), for targets where an ESP-NN tree is configured
+from tinygen.kernels.esp_nn import HEADER as _ESP_NN_HEADER, esp_nn_kernels  # noqa: E402
+
+KERNELS = KERNELS + esp_nn_kernels(KernelSpec)
+
 # binary, sub-byte and power-of-two kernels (firmware/kernels/LOWBIT.md)
 from tinygen.kernels.lowbit_table import lowbit_kernels  # noqa: E402
 
 KERNELS = KERNELS + lowbit_kernels(KernelSpec)
 
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
-BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER}
+BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}
 
 
 def find_kernels(op: str, act_dtype: str, weight_dtype: str | None, weight_bits: int | None,

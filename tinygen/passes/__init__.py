@@ -12,7 +12,9 @@ from typing import Callable
 import numpy as np
 
 from tinygen.build.cmsis_nn import find_cmsis_nn
+from tinygen.build.esp_nn import find_esp_nn
 from tinygen.ir import Graph, dump, validate
+from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.passes.calibrate import calibrate
 from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.compact import compact
@@ -45,6 +47,7 @@ class CompileOptions:
     # fit-first trade where the fused kernel's widened weights do not fit
     unfused: frozenset = frozenset()
     cmsis_nn: str | None = None           # CMSIS-NN source tree (--cmsis-nn / $CMSIS_NN_PATH)
+    esp_nn: str | None = None             # ESP-NN source tree (--esp-nn / $ESP_NN_PATH)
     arena_region: str | None = None       # board memory region for the arena (--arena-region)
     # fuse residual adds into the convs feeding them (passes/fuse_residual.py); None: where it
     # pays, i.e. with tinygen's kernels, portable or DSP (not --kernels cmsis-nn: the conv is
@@ -103,6 +106,10 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # CMSIS-NN kernels become selectable with a checked tree; the firmware build compiles it
         graph.meta["cmsis_nn"] = find_cmsis_nn(options.cmsis_nn).meta()
         features = frozenset(features) | {"cmsis-nn"}
+    if options.kernels == "esp-nn":
+        # likewise ESP-NN's, on any board (its portable C on the stand-ins)
+        graph.meta["esp_nn"] = find_esp_nn(options.esp_nn).meta()
+        features = esp_nn_features(features)
     steps = [] if graph.meta.get("quantized") else float_pipeline() + [
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
@@ -117,8 +124,8 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # tinygen.nn layers: FC as convolutions, bit unpacking, weights packed at their width
         steps.append(("lower_bits", lower_bits))
     fuse = options.fuse_residual
-    if fuse is None:        # not for --kernels cmsis-nn: the conv is CMSIS-NN's, the add a separate call
-        fuse = options.kernels != "cmsis-nn"
+    if fuse is None:        # not for --kernels cmsis-nn / esp-nn: the conv is the library's, the add a separate call
+        fuse = options.kernels not in ("cmsis-nn", "esp-nn")
     if fuse:
         # on the quantized graph (it needs each tensor's grid), before the kernels are chosen
         steps.append(("fuse_residual", lambda g: fuse_residual(g, frozenset(options.unfused))))

@@ -24,6 +24,7 @@ _SEARCH = {
     "tinygen": ("tinygen",),
     "portable": ("tinygen",),
     "cmsis-nn": ("cmsis-nn", "tinygen"),
+    "esp-nn": ("esp-nn", "tinygen"),
     "auto": ("tinygen", "cmsis-nn"),
 }
 
