@@ -188,7 +188,7 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
     from tinygen.build.memory import check_prediction, predict
     from tinygen.codegen.firmware_project import write_firmware_project
     from tinygen.codegen.project import MANIFEST
-    from tinygen.kernel_report import cmsis_nn_note
+    from tinygen.kernel_report import cmsis_nn_note, esp_nn_note
 
     predicted = predict(graph, board, info["weight_bytes"])
     check_prediction(predicted, board, str(source.path))
@@ -198,11 +198,13 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
     record(info, board, project, built, predicted, stage)
     if "cmsis_nn" in graph.meta:                # --kernels cmsis-nn: the tree it was built with
         info["cmsis_nn"] = graph.meta["cmsis_nn"]
+    if "esp_nn" in graph.meta:                  # --kernels esp-nn: likewise
+        info["esp_nn"] = graph.meta["esp_nn"]
     (stage / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
     # ESP-IDF builds: the real part's image is ESP-IDF's, known here only by the prediction
     memory = list(built.memory.values()) if project.idf_target is None else [predicted, *built.memory.values()]
     return BuildResult(out_dir, info, {name: out_dir / p.relative_to(stage) for name, p in built.artifacts.items()},
-                       memory, built.notes + [note for note in [cmsis_nn_note(graph)] if note])
+                       memory, built.notes + [note for note in [cmsis_nn_note(graph), esp_nn_note(graph)] if note])
 
 
 __all__ = ["BuildResult", "SourceModel", "build", "compile_source", "graph_hash", "load_source",

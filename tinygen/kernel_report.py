@@ -10,6 +10,7 @@ from __future__ import annotations
 from tinygen.ir import Graph
 from tinygen.kernels.cmsis_nn import BACKEND as CMSIS_NN
 from tinygen.kernels.cmsis_nn import REQUIRES as CMSIS_NN_REQUIRES
+from tinygen.kernels.esp_nn import BACKEND as ESP_NN
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes.choose_kernels import kernel_candidates
 
@@ -81,4 +82,29 @@ def cmsis_nn_note(graph: Graph) -> str | None:
     return "; ".join(parts)
 
 
-__all__ = ["choice_table", "cmsis_nn_note", "kernel_report"]
+def esp_nn_note(graph: Graph) -> str | None:
+    """For the build output and inspect: which layers ESP-NN runs and which fall back to
+    tinygen's kernels (ESP-NN has no function with the layer's exact semantics, see
+    tinygen.kernels.esp_nn); None when no ESP-NN tree is configured."""
+    tree = graph.meta.get("esp_nn")
+    if tree is None:
+        return None
+    layers = [n for n in graph.nodes if n.kernel]
+    rest = [n for n in layers if KERNELS_BY_NAME[n.kernel].backend != ESP_NN]
+    head = f"ESP-NN {tree['version']} ({tree['path']}) runs {len(layers) - len(rest)} of {len(layers)} layers"
+    if not rest:
+        return head
+    ops = {spec.op for spec in KERNELS_BY_NAME.values() if spec.backend == ESP_NN}
+    parts = [head]
+    taken = [n for n in rest if n.op in ops]
+    if taken:
+        parts.append("ESP-NN's kernel does not compute " + ", ".join(f"{n.name} ({n.op})" for n in taken)
+                     + " exactly on this board (dilation, broadcasting, PyTorch's count_include_pad, a shift > 0, "
+                     "or the ESP32-S3's conv scratch), or a memory or --kernels choice put tinygen's there")
+    lacking = [n for n in rest if n.op not in ops]
+    if lacking:
+        parts.append("ESP-NN has no kernel for " + ", ".join(f"{n.name} ({n.op})" for n in lacking))
+    return "; ".join(parts)
+
+
+__all__ = ["choice_table", "cmsis_nn_note", "esp_nn_note", "kernel_report"]
