@@ -1,7 +1,7 @@
 """The four MLPerf Tiny reference models on the Cortex-M7 stand-in, side by side with TFLM.
 
     .venv/bin/python benchmarks/mlperf_standin.py [--board f746zg] [--models kws_dscnn ...]
-        [--kernels tinygen cmsis-nn auto] [--cmsis-nn PATH] [--layers] [--json out.json]
+        [--kernels tinygen cmsis-nn esp-nn auto] [--cmsis-nn PATH] [--esp-nn PATH] [--layers] [--json out.json]
         [--fit [--fit-kernels auto] [--fit-boards f746zg f767zi f446re] [--fit-models PATH.tflite ...]]
 
 Builds each int8 .tflite model for the board once per kernel choice (--kernels:
@@ -17,7 +17,10 @@ and IC (fewer on AD), and an arena at most 60% of TFLM's; then the moonshot line
 17): per model the fewest instructions per MAC measured, beside where the issue started and
 the best published F746 cycles per MAC. cmsis-nn needs a
 CMSIS-NN tree (--cmsis-nn or $CMSIS_NN_PATH); without one it is skipped and the
-script says why. --timeout: seconds of the emulator's own time per answer beyond the
+script says why. esp-nn (ESP32 boards, e.g. --board esp32-c3, whose stand-in is QEMU's
+RISC-V virt) needs an ESP-NN tree (--esp-nn or $ESP_NN_PATH) and runs its portable C
+there; on RISC-V the table sets ours beside TFLM with its reference kernels on the same
+stand-in (TFLM_RISCV). --timeout: seconds of the emulator's own time per answer beyond the
 known work (tinygen.hil.deadline), for measuring auto's variants too: a loaded machine
 makes the benchmark slower, not different. --fit adds the fit table (benchmarks/fit_boards.py):
 per board and model, whether the default kernel choice fits the board (tinygen.fit),
@@ -47,10 +50,15 @@ TFLM = {
     "ic_resnet8": {"cmsis_nn": 30_025_800, "reference": 109_408_600, "arena": 54_996},
     "ad_autoencoder": {"cmsis_nn": 583_200, "reference": 1_962_000, "arena": 2_580},
 }
+# TFLM with its reference kernels on the esp32-c3's stand-in (QEMU riscv32 virt, RV32IMC,
+# rdinstret around one inference after a warm-up): see the comment on TFLM_RISCV_HOW
+TFLM_RISCV: dict[str, dict] = {}
+TFLM_RISCV_HOW = "not measured"
+
 # the issue's targets: instructions TFLM + CMSIS-NN needs / ours (speed-up), our arena / TFLM's
 SPEEDUP_TARGET = {"kws_dscnn": 1.5, "vww_mobilenet": 1.5, "ic_resnet8": 1.5, "ad_autoencoder": 1.0}
 ARENA_TARGET = 0.60
-KERNEL_MODES = ("tinygen", "cmsis-nn", "auto")
+KERNEL_MODES = ("tinygen", "cmsis-nn", "esp-nn", "auto")
 # the moonshot (issue 17, part 4): instructions per MAC toward one. Where the issue started
 # (the best mode's instructions per MAC on the f746zg stand-in, compaction on), and the best
 # published STM32F746 results, about one cycle per MAC (MLPerf Tiny v1.1, Plumerai: KWS 17.75 ms,
@@ -71,14 +79,15 @@ def tflm_output(path: Path, x: np.ndarray) -> np.ndarray | None:
     return np.array(interp.get_output(0)).ravel()
 
 
-def compile_for(source, board, kernels: str, cmsis_nn: str | None, progress, timeout: float):
+def compile_for(source, board, kernels: str, cmsis_nn: str | None, progress, timeout: float,
+                esp_nn: str | None = None):
     from tinygen.autotune import compile_auto
     from tinygen.compiler import compile_source
     from tinygen.passes import CompileOptions
 
     from tinygen.fit import fit_model
 
-    options = CompileOptions(features=board.isa_features, kernels=kernels, cmsis_nn=cmsis_nn)
+    options = CompileOptions(features=board.isa_features, kernels=kernels, cmsis_nn=cmsis_nn, esp_nn=esp_nn)
     if kernels == "auto":
         graph = compile_auto(source, None, options, board, progress, timeout=timeout)
     else:
@@ -87,14 +96,15 @@ def compile_for(source, board, kernels: str, cmsis_nn: str | None, progress, tim
 
 
 def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tinygen",
-            cmsis_nn: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> dict:
+            cmsis_nn: str | None = None, timeout: float = DEFAULT_TIMEOUT, esp_nn: str | None = None) -> dict:
     from tinygen.analysis import total_macs
     from tinygen.compiler import build, load_source
     from tinygen.hil.target import open_device
 
     path = models_dir / f"{name}_int8.tflite"
     source = load_source(path)
-    graph = compile_for(source, board, kernels, cmsis_nn, lambda msg: print(msg, file=sys.stderr, flush=True), timeout)
+    graph = compile_for(source, board, kernels, cmsis_nn, lambda msg: print(msg, file=sys.stderr, flush=True), timeout,
+                        esp_nn)
     result = build(source, graph, board, work / f"{name}-{kernels}")
     x = np.random.default_rng(0).integers(-128, 128, size=source.input_shape).astype(np.int8)
     with open_device(board, result.out_dir, emulate=True, timeout=timeout) as dev:
@@ -102,10 +112,12 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         raw, count = dev.run(x.tobytes())
         layers, _, _ = dev.layers()
     macs = total_macs(graph)
-    elf = result.manifest["memory"]["firmware.elf"]
+    memory = result.manifest["memory"]     # ESP-IDF boards: the stand-in's image is firmware-emu.elf
+    elf = memory.get("firmware.elf") or memory["firmware-emu.elf"]
     want = tflm_output(path, x)
     kernel_of = {n.name: n.kernel for n in graph.nodes if n.kernel}
-    tflm = TFLM.get(name)
+    riscv = board.emulator["machine"] == "virt"
+    tflm = None if riscv else TFLM.get(name)      # the Cortex-M7 anchor; RISC-V: TFLM_RISCV
     return {
         "model": name, "board": board.name, "kernels": kernels, "macs": macs, "instructions": count,
         "instructions_per_mac": count / macs,
@@ -120,6 +132,8 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         "targets": targets(name, count, result.manifest["arena_size"]) if tflm else None,
         "notes": [graph.meta["kernels"]["note"]] if graph.meta.get("kernels", {}).get("note") else [],
         "cmsis_nn_version": (graph.meta.get("cmsis_nn") or {}).get("version"),
+        "esp_nn_version": (graph.meta.get("esp_nn") or {}).get("version"),
+        "tflm_riscv": TFLM_RISCV.get(name) if riscv else None,
     }
 
 
@@ -149,6 +163,24 @@ def summary_table(results: list[dict]) -> str:
                      {None: "n/a", True: "yes", False: "NO"}[r["equals_tflm"]]])
     return table(["model", "kernels", "instructions", "flash B", "per MAC", "TFLM+CMSIS-NN", "speed-up (target met)",
                   "arena B", "TFLM arena B", "arena/TFLM (<=60%)", "== TFLM"], rows, "llrrrrrrrrl")
+
+
+def riscv_table(results: list[dict]) -> str:
+    """The RISC-V stand-in's table: beside TFLM with its reference kernels on the same
+    stand-in (TFLM_RISCV), not the Cortex-M7 anchor."""
+    from tinygen.report import table
+
+    rows = []
+    for r in results:
+        t = r["tflm_riscv"] or {}
+        ref = t.get("reference")
+        rows.append([r["model"], r["kernels"], f"{r['instructions']:,}", f"{r['instructions_per_mac']:.2f}",
+                     f"{ref:,} ({ref / r['macs']:.2f})" if ref else "-",
+                     f"{ref / r['instructions']:.2f}x" if ref else "-", f"{r['arena']:,}",
+                     f"{t['arena']:,}" if t.get("arena") else "-", f"{r['flash']:,}",
+                     {None: "n/a", True: "yes", False: "NO"}[r["equals_tflm"]]])
+    return table(["model", "kernels", "instructions", "per MAC", "TFLM ref (per MAC)", "speed-up", "arena B",
+                  "TFLM arena B", "flash B", "== TFLM"], rows, "llrrrrrrrl")
 
 
 def moonshot_line(results: list[dict]) -> str | None:
@@ -189,6 +221,8 @@ def main(argv=None) -> int:
                     help="kernel choices to measure (default: all three; none: only the fit table)")
     ap.add_argument("--cmsis-nn", metavar="PATH", default=os.environ.get("CMSIS_NN_PATH") or None,
                     help="CMSIS-NN source tree for --kernels cmsis-nn and auto (default: $CMSIS_NN_PATH)")
+    ap.add_argument("--esp-nn", metavar="PATH", default=os.environ.get("ESP_NN_PATH") or None,
+                    help="ESP-NN source tree for --kernels esp-nn (default: $ESP_NN_PATH)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--layers", action="store_true", help="also print the per-layer instructions and kernels")
     ap.add_argument("--fit", action="store_true", help="also print the fit table (benchmarks/fit_boards.py)")
@@ -213,6 +247,10 @@ def main(argv=None) -> int:
         modes.remove("cmsis-nn")
         print("skipping --kernels cmsis-nn: no CMSIS-NN tree (give --cmsis-nn PATH or set CMSIS_NN_PATH; "
               "auto then chooses among tinygen's kernels only)", file=sys.stderr)
+    if "esp-nn" in modes and (not args.esp_nn or board.build != "esp-idf"):
+        modes.remove("esp-nn")
+        print("skipping --kernels esp-nn: " + ("it is for ESP32 boards" if args.esp_nn else
+              "no ESP-NN tree (give --esp-nn PATH or set ESP_NN_PATH)"), file=sys.stderr)
     if "auto" in modes and unavailable(board):
         print(f"note: auto cannot measure here ({unavailable(board)}): it keeps the preferred kernels",
               file=sys.stderr)
@@ -222,11 +260,17 @@ def main(argv=None) -> int:
             for kernels in modes:
                 print(f"building and running {name} (--kernels {kernels}) on the {board.name} stand-in...",
                       file=sys.stderr, flush=True)
-                results.append(measure(name, board, args.models_dir, Path(tmp), kernels, args.cmsis_nn, args.timeout))
-    print(summary_table(results))
-    print(f"(executed instructions on the {board.emulator['machine']} stand-in for one inference after a warm-up; "
-          "speed-up = TFLM + CMSIS-NN's instructions / ours, target >= 1.5x on KWS, VWW, IC and > 1x on AD; "
-          "== TFLM: outputs equal TFLite Micro's host interpreter)")
+                results.append(measure(name, board, args.models_dir, Path(tmp), kernels, args.cmsis_nn, args.timeout,
+                                       args.esp_nn))
+    print(riscv_table(results) if board.emulator["machine"] == "virt" else summary_table(results))
+    if board.emulator["machine"] == "virt":
+        print(f"(executed instructions on the RISC-V virt stand-in for one inference after a warm-up; TFLM ref: "
+              f"TFLite Micro's reference kernels on the same stand-in, {TFLM_RISCV_HOW}; speed-up = its "
+              "instructions / ours; == TFLM: outputs equal TFLite Micro's host interpreter)")
+    else:
+        print(f"(executed instructions on the {board.emulator['machine']} stand-in for one inference after a "
+              "warm-up; speed-up = TFLM + CMSIS-NN's instructions / ours, target >= 1.5x on KWS, VWW, IC and > 1x "
+              "on AD; == TFLM: outputs equal TFLite Micro's host interpreter)")
     line = moonshot_line(results)
     if line:
         print(line)

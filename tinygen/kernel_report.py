@@ -43,14 +43,19 @@ def choice_table(report: dict) -> str:
     return table(["layer", "kernel", "instructions", "other candidates (instructions)"], rows, "llrl")
 
 
+def _backend_layers(graph: Graph, backend: str) -> tuple[list, list]:
+    """(every layer with a kernel, those a backend other than `backend` runs)."""
+    layers = [n for n in graph.nodes if n.kernel]
+    return layers, [n for n in layers if KERNELS_BY_NAME[n.kernel].backend != backend]
+
+
 def cmsis_nn_note(graph: Graph) -> str | None:
     """For the build output and inspect: which layers CMSIS-NN runs and which fall back to
     tinygen's kernels; None when no CMSIS-NN tree is configured."""
     tree = graph.meta.get("cmsis_nn")
     if tree is None:
         return None
-    layers = [n for n in graph.nodes if n.kernel]
-    rest = [n for n in layers if KERNELS_BY_NAME[n.kernel].backend != CMSIS_NN]
+    layers, rest = _backend_layers(graph, CMSIS_NN)
     head = f"CMSIS-NN {tree['version']} ({tree['path']}) runs {len(layers) - len(rest)} of {len(layers)} layers"
     if not rest:
         return head
@@ -89,8 +94,7 @@ def esp_nn_note(graph: Graph) -> str | None:
     tree = graph.meta.get("esp_nn")
     if tree is None:
         return None
-    layers = [n for n in graph.nodes if n.kernel]
-    rest = [n for n in layers if KERNELS_BY_NAME[n.kernel].backend != ESP_NN]
+    layers, rest = _backend_layers(graph, ESP_NN)
     head = f"ESP-NN {tree['version']} ({tree['path']}) runs {len(layers) - len(rest)} of {len(layers)} layers"
     if not rest:
         return head
