@@ -10,7 +10,7 @@
  * and shift as TFLite computes them (shift > 0 shifts left), act_min/act_max the clamp.
  * Every adapter equals the portable kernel it names, byte for byte, on the parameters
  * the code generator gives it (tinygen/kernels/esp_nn.py: no dilation, no broadcasting,
- * sizes below 65536, add shifts <= 0).
+ * sizes below 32768, add shifts <= 0).
  *
  * scratch: 4-byte aligned arena memory handed to ESP-NN's esp_nn_set_*_scratch_buf,
  * of the size tinygen.kernels.esp_nn plans; NULL where that size is 0.

@@ -62,14 +62,15 @@ def avgpool_scratch(p: dict) -> int:
     return p["channels"] * 4
 
 
-def _per_tensor(graph: Graph, node: Node) -> bool:
-    """One multiplier and shift for every output channel (arm_fully_connected_s8)."""
+def per_tensor(graph: Graph, node: Node) -> bool:
+    """One multiplier and shift for every output channel (arm_fully_connected_s8; ESP-NN's
+    esp_nn_fully_connected_s8 likewise)."""
     scales = graph.tensor(node.param("weight")).qparams.scale
     return len(set(float(s) for s in scales)) == 1
 
 
-def _tflite_avg_pool(graph: Graph, node: Node) -> bool:
-    """CMSIS-NN divides by the in-bounds elements (TFLite); PyTorch's default
+def tflite_avg_pool(graph: Graph, node: Node) -> bool:
+    """CMSIS-NN (and ESP-NN) divide by the in-bounds elements (TFLite); PyTorch's default
     count_include_pad=True counts the padding too."""
     return not (node.attrs.get("count_include_pad", False) and any(node.attrs["padding"]))
 
@@ -91,12 +92,12 @@ def cmsis_nn_kernels(kernel_spec) -> tuple:
         _adapter(kernel_spec, "tg_depthwise_conv2d_s8_cmsis_nn", "depthwise_conv2d", "tg_conv2d_params_t",
                  _REQUANT, depthwise_scratch, weight=True, twin="depthwise_conv2d_s8"),
         _adapter(kernel_spec, "tg_fully_connected_s8_cmsis_nn", "fully_connected", "tg_fully_connected_params_t",
-                 _REQUANT, accepts=_per_tensor, weight=True, twin="fully_connected_s8"),
+                 _REQUANT, accepts=per_tensor, weight=True, twin="fully_connected_s8"),
         _adapter(kernel_spec, "tg_fully_connected_per_channel_s8_cmsis_nn", "fully_connected",
-                 "tg_fully_connected_params_t", _REQUANT, accepts=lambda g, n: not _per_tensor(g, n),
+                 "tg_fully_connected_params_t", _REQUANT, accepts=lambda g, n: not per_tensor(g, n),
                  weight=True, twin="fully_connected_s8"),
         _adapter(kernel_spec, "tg_avg_pool2d_s8_cmsis_nn", "avg_pool2d", "tg_pool2d_params_t",
-                 scratch=avgpool_scratch, accepts=_tflite_avg_pool, twin="avg_pool2d_s8"),
+                 scratch=avgpool_scratch, accepts=tflite_avg_pool, twin="avg_pool2d_s8"),
         _adapter(kernel_spec, "tg_max_pool2d_s8_cmsis_nn", "max_pool2d", "tg_pool2d_params_t", twin="max_pool2d_s8"),
         _adapter(kernel_spec, "tg_add_s8_cmsis_nn", "add", "tg_add_params_t", ("operand",), twin="add_s8"),
         _adapter(kernel_spec, "tg_softmax_s8_cmsis_nn", "softmax", "tg_softmax_params_t", twin="softmax_s8"),
@@ -104,4 +105,4 @@ def cmsis_nn_kernels(kernel_spec) -> tuple:
 
 
 __all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "cmsis_nn_kernels", "conv_scratch",
-           "depthwise_scratch"]
+           "depthwise_scratch", "per_tensor", "tflite_avg_pool"]

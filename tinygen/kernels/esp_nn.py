@@ -14,7 +14,8 @@ tinygen's kernels, and the build says which (kernel_report.backend_note):
   count_include_pad over padding;
 - add: same shapes, every shift <= 0 (ESP-NN divides by 2^-shift); mul: same shapes
   (ESP-NN's broadcasting mul rounds differently);
-- sizes ESP-NN takes as uint16_t (widths, heights, channels, feature counts) < 65536.
+- sizes ESP-NN takes as uint16_t (widths, heights, channels, feature counts) < 32768
+  (its depthwise loops compute window origins in int16_t).
 
 Scratch: ESP-NN sizes its buffers at run time (esp_nn_get_*_scratch_size) and takes
 them through esp_nn_set_*_scratch_buf. tinygen plans them into the arena at build time
@@ -34,7 +35,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tinygen.ir import binary_operands
-from tinygen.kernels.cmsis_nn import _per_tensor, _tflite_avg_pool
+from tinygen.kernels.cmsis_nn import per_tensor, tflite_avg_pool
 from tinygen.kernels.params import kernel_params
 
 if TYPE_CHECKING:
@@ -51,9 +52,9 @@ CONV_FEATURE = "esp-nn-conv"
 HEADER = "esp_nn/tg_esp_nn.h"         # declares every adapter; model.c includes it
 ARGS_HEADER = "esp_nn/tg_esp_nn_args.h"   # tinygen structs -> ESP-NN structs, for the adapters
 _REQUANT = ("weight", "bias", "multiplier", "shift")
-UINT16_MAX = 0xFFFF
-# the parameters ESP-NN takes as uint16_t, per struct
-_UINT16 = {
+SIZE_MAX = 0x7FFF
+# the parameters ESP-NN takes as uint16_t (some then as int16_t), per struct
+_SIZES = {
     "tg_conv2d_params_t": ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w",
                            "stride_h", "stride_w", "pad_top", "pad_left", "depth_multiplier"),
     "tg_pool2d_params_t": ("in_h", "in_w", "channels", "out_h", "out_w", "kernel_h", "kernel_w",
@@ -74,7 +75,7 @@ def softmax_scratch(p: dict) -> int:
 
 
 def _fits(struct: str, p: dict) -> bool:
-    return all(0 <= p[k] <= UINT16_MAX for k in _UINT16.get(struct, ()) if k in p)
+    return all(0 <= p[k] <= SIZE_MAX for k in _SIZES.get(struct, ()) if k in p)
 
 
 def _conv_ok(graph: Graph, node: Node) -> bool:
@@ -83,7 +84,7 @@ def _conv_ok(graph: Graph, node: Node) -> bool:
 
 
 def _pool_ok(graph: Graph, node: Node) -> bool:
-    return _tflite_avg_pool(graph, node) and _fits("tg_pool2d_params_t", kernel_params(graph, node))
+    return tflite_avg_pool(graph, node) and _fits("tg_pool2d_params_t", kernel_params(graph, node))
 
 
 def _fc_ok(graph: Graph, node: Node) -> bool:
@@ -121,10 +122,10 @@ def esp_nn_kernels(kernel_spec) -> tuple:
                  _REQUANT, lambda p: 0, _conv_ok, weight=True, twin="depthwise_conv2d_s8",
                  requires=REQUIRES | {CONV_FEATURE}),
         _adapter(kernel_spec, "tg_fully_connected_s8_esp_nn", "fully_connected", "tg_fully_connected_params_t",
-                 _REQUANT, accepts=lambda g, n: _per_tensor(g, n) and _fc_ok(g, n), weight=True,
+                 _REQUANT, accepts=lambda g, n: per_tensor(g, n) and _fc_ok(g, n), weight=True,
                  twin="fully_connected_s8"),
         _adapter(kernel_spec, "tg_fully_connected_per_channel_s8_esp_nn", "fully_connected",
-                 "tg_fully_connected_params_t", _REQUANT, accepts=lambda g, n: not _per_tensor(g, n) and _fc_ok(g, n),
+                 "tg_fully_connected_params_t", _REQUANT, accepts=lambda g, n: not per_tensor(g, n) and _fc_ok(g, n),
                  weight=True, twin="fully_connected_s8"),
         _adapter(kernel_spec, "tg_avg_pool2d_s8_esp_nn", "avg_pool2d", "tg_pool2d_params_t",
                  accepts=_pool_ok, twin="avg_pool2d_s8"),
