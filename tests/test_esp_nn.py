@@ -36,7 +36,7 @@ from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input
 
 ADAPTER_DIR = ROOT / "firmware" / "esp_nn"
-ADAPTERS = sorted(ADAPTER_DIR.glob("tg_*_esp_nn.c"))
+ADAPTERS = sorted(ADAPTER_DIR.glob("tg_*_esp_nn*.c"))
 TREE = os.environ.get(ENV)
 RV_GCC = shutil.which("riscv64-unknown-elf-gcc")
 STRICT = ["-march=rv32imc_zicsr", "-mabi=ilp32", "-ffreestanding", "-std=c99", "-O2", "-Wall", "-Wextra",
@@ -190,13 +190,19 @@ def test_esp_nn_kernels_chosen_with_fallbacks(tmp_path):
     assert scratch["tg_conv2d_s8_esp_nn"] == scratch["tg_depthwise_conv2d_s8_esp_nn"] == 0
 
 
-def test_esp_nn_s3_leaves_conv_to_tinygen(tmp_path):
-    """ESP-NN's ESP32-S3 conv and depthwise need scratch buffers tinygen does not plan:
-    tinygen's kernels run them there, ESP-NN the rest."""
+def test_esp_nn_s3_conv_plans_the_esp32s3_scratch(tmp_path):
+    """On the ESP32-S3 conv and depthwise run the *_esp32s3 adapters, whose scratch is what
+    ESP-NN's assembly versions ask for (checked against the tree's own functions below)."""
     _, graph = compile_model(Small(), (1, 3, 8, 8), "esp32-s3", tmp_path, fake_tree(tmp_path / "tree"))
     by_op = kernels_by_op(graph)
-    assert not [k for op in ("conv2d", "depthwise_conv2d") for k in by_op[op] if k.endswith("_esp_nn")]
+    assert by_op["conv2d"] == ["tg_conv2d_s8_esp_nn_esp32s3", "tg_conv2d_s8"]
+    assert by_op["depthwise_conv2d"] == ["tg_depthwise_conv2d_s8_esp_nn_esp32s3"]
     assert by_op["softmax"] == ["tg_softmax_s8_esp_nn"] and by_op["add"] == ["tg_add_s8_esp_nn"]
+    scratch = {n.kernel: n.scratch_bytes for n in graph.nodes if n.kernel and n.kernel.endswith("_esp32s3")}
+    # 3x3, 3 -> 8 channels, padding 1: im2col (filter rows of 9 < 16, windows of 27 >= 16)
+    assert scratch["tg_conv2d_s8_esp_nn_esp32s3"] == 8 * 4 + 16 + 8 * 32 + 16 + 32 + 64
+    # 3x3 depthwise, 8 channels: the int16 copies of filter and input
+    assert scratch["tg_depthwise_conv2d_s8_esp_nn_esp32s3"] == 2 * (9 * 8 + 8 * 8 * 8) + 32
 
 
 def write_projects(graph, source, board_name: str, out: Path) -> Path:
@@ -218,7 +224,7 @@ def test_esp_nn_espidf_project_declares_the_component(board, tmp_path):
     source, graph = compile_model(Small(), (1, 3, 8, 8), board, tmp_path, tree)
     out = write_projects(graph, source, board, tmp_path / "proj")
     component = (out / "main" / "idf_component.yml").read_text()
-    assert 'espressif/esp-nn: "^1.1.0"' in component and "esp32-camera" not in component
+    assert 'espressif/esp-nn: "~1.2.0"' in component and "esp32-camera" not in component
     assert "Untested on hardware" in component
     sdkconfig = (out / "sdkconfig.defaults").read_text()
     assert "CONFIG_NN_OPTIMIZED=y" in sdkconfig and "CONFIG_NN_SKIP_NUDGE=n" in sdkconfig
@@ -253,6 +259,82 @@ def test_esp_nn_adapter_compiles_strict(source, tmp_path):
            f"-I{tree.path / 'include'}", "-c", str(source), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+QUERY_C = r"""
+#include <stdio.h>
+#include "esp_nn_defs.h"
+int esp_nn_get_conv_scratch_size_esp32s3(const data_dims_t *, const data_dims_t *, const data_dims_t *,
+                                         const conv_params_t *);
+int esp_nn_get_depthwise_conv_scratch_size_esp32s3(const data_dims_t *, const data_dims_t *,
+                                                   const data_dims_t *, const dw_conv_params_t *);
+int main(void)
+{
+    int op, in_h, in_w, in_c, out_h, out_w, out_c, kh, kw, sh, sw, pt, pl, mult;
+    while (scanf("%d %d %d %d %d %d %d %d %d %d %d %d %d %d", &op, &in_h, &in_w, &in_c, &out_h, &out_w,
+                 &out_c, &kh, &kw, &sh, &sw, &pt, &pl, &mult) == 14) {
+        const data_dims_t in = {in_w, in_h, in_c, 1}, f = {kw, kh, in_c, out_c}, out = {out_w, out_h, out_c, 1};
+        if (op == 0) {
+            const conv_params_t c = {0, 0, {sw, sh}, {pl, pt}, {1, 1}, {-128, 127}};
+            printf("%d\n", esp_nn_get_conv_scratch_size_esp32s3(&in, &f, &out, &c));
+        } else {
+            const dw_conv_params_t c = {0, 0, mult, {sw, sh}, {pl, pt}, {1, 1}, {-128, 127}};
+            printf("%d\n", esp_nn_get_depthwise_conv_scratch_size_esp32s3(&in, &f, &out, &c));
+        }
+    }
+    return 0;
+}
+"""
+
+
+def _scratch_cases(rng, count: int) -> list[dict]:
+    """Shapes over every branch of the esp32s3 formulas: 1x1 stride 1 (channels a multiple
+    of 8 or not, few pixels), narrow filter rows, 3x3 depthwise with channels a multiple of
+    16 / 8 / other, padded or not, inputs over the 40 KB / 48 KB tiling thresholds."""
+    cases = []
+    for i in range(count):
+        k = [int(v) for v in rng.choice([1, 2, 3, 5], size=2)] if i % 3 else [3, 3]
+        mult = 1 if i % 4 else int(rng.choice([2, 4, 8]))
+        in_c = int(rng.choice([1, 3, 8, 12, 16, 24, 32, 40, 64, int(rng.integers(1, 70))]))
+        big = i % 11 == 0
+        p = {"in_h": int(rng.integers(1, 20)) * (6 if big else 1), "in_w": int(rng.integers(1, 20)) * (6 if big else 1),
+             "in_c": in_c, "kernel_h": k[0], "kernel_w": k[1], "stride_h": int(rng.integers(1, 3)),
+             "stride_w": int(rng.integers(1, 3)), "pad_top": int(rng.integers(0, 3)) if i % 2 else 0,
+             "pad_left": int(rng.integers(0, 3)) if i % 2 else 0, "depth_multiplier": mult,
+             "out_h": int(rng.integers(1, 12)), "out_w": int(rng.integers(1, 12)), "out_c": int(rng.integers(1, 70))}
+        if i % 5 == 0:
+            p.update(kernel_h=1, kernel_w=1, pad_top=0, pad_left=0, stride_h=1, stride_w=1)
+        cases.append(p)
+    return cases
+
+
+@needs_tree
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no host C compiler (cc) to run ESP-NN's scratch size functions")
+def test_esp_nn_esp32s3_scratch_equals_the_trees_functions(tmp_path):
+    """The planned scratch of the *_esp32s3 adapters equals ESP-NN's own
+    esp_nn_get_{conv,depthwise_conv}_scratch_size_esp32s3, compiled on the host (the
+    convolutions themselves are Xtensa assembly, left unresolved: only the size functions run)."""
+    from tinygen.kernels.esp_nn import conv_scratch_s3, depthwise_scratch_s3
+
+    tree = find_esp_nn(TREE)
+    conv = tree.path / "src" / "convolution"
+    (tmp_path / "q.c").write_text(QUERY_C)
+    cmd = ["cc", "-O1", "-w", f"-I{tree.path / 'include'}", f"-I{tree.path / 'src' / 'common'}", str(tmp_path / "q.c"),
+           str(conv / "esp_nn_conv_esp32s3.c"), str(conv / "esp_nn_depthwise_conv_s8_esp32s3.c"),
+           "-ffunction-sections", "-Wl,--gc-sections", "-Wl,--unresolved-symbols=ignore-all", "-o", str(tmp_path / "q")]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    cases = _scratch_cases(np.random.default_rng(7), 600)
+    fields = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w",
+              "pad_top", "pad_left", "depth_multiplier")
+    dw_cases = [dict(p, out_c=p["in_c"] * p["depth_multiplier"]) for p in cases]
+    lines = ([f"0 " + " ".join(str(p[f]) for f in fields) for p in cases]
+             + [f"1 " + " ".join(str(p[f]) for f in fields) for p in dw_cases])
+    out = subprocess.run([str(tmp_path / "q")], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                         check=True).stdout.split()
+    want = [conv_scratch_s3(p) for p in cases] + [depthwise_scratch_s3(p) for p in dw_cases]
+    bad = [(lines[i], int(out[i]), want[i]) for i in range(len(lines)) if int(out[i]) != want[i]]
+    assert len(out) == len(lines) and not bad, f"{len(bad)} differ, first (case, ESP-NN, tinygen): {bad[:3]}"
 
 
 class Layers(nn.Module):

@@ -39,6 +39,19 @@ void tg_depthwise_conv2d_s8_esp_nn(const tg_conv2d_params_t *p, const int8_t *in
                                    int8_t *scratch, int8_t *output);
 
 /*
+ * The same two on the ESP32-S3 (boards with the "simd-pie" feature): scratch holds what
+ * ESP-NN's esp32s3 versions ask for (esp_nn_get_*_scratch_size_esp32s3).
+ */
+void tg_conv2d_s8_esp_nn_esp32s3(const tg_conv2d_params_t *p, const int8_t *input,
+                                 const int8_t *weights, const int32_t *bias,
+                                 const int32_t *multiplier, const int32_t *shift,
+                                 int8_t *scratch, int8_t *output);
+void tg_depthwise_conv2d_s8_esp_nn_esp32s3(const tg_conv2d_params_t *p, const int8_t *input,
+                                           const int8_t *weights, const int32_t *bias,
+                                           const int32_t *multiplier, const int32_t *shift,
+                                           int8_t *scratch, int8_t *output);
+
+/*
  * tg_fully_connected_s8 by esp_nn_fully_connected_s8, one call per row, for per-tensor
  * quantization: multiplier[0] and shift[0] serve every output feature.
  */

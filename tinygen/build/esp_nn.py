@@ -29,7 +29,9 @@ from tinygen.errors import UsageError
 URL = "https://github.com/espressif/esp-nn"
 ENV = "ESP_NN_PATH"
 COMPONENT = "espressif/esp-nn"      # ESP-IDF component registry name
-COMPONENT_VERSION = "^1.1.0"        # what the generated idf_component.yml asks for
+# what the generated idf_component.yml asks for: the tree's major.minor (the ESP32-S3's
+# planned scratch follows that version's formulas, tinygen.kernels.esp_nn), else this
+COMPONENT_VERSION = "~1.2.0"
 TESTED = ("master at v1.2.3 (d45b843)",)
 HEADER = "include/esp_nn.h"
 # the portable C sources (under src/) of the functions the adapters call, per op
@@ -65,6 +67,12 @@ class EspNN:
 
     def meta(self) -> dict:
         return {"path": str(self.path), "version": self.version}
+
+    @property
+    def component_version(self) -> str:
+        """The espressif/esp-nn versions the ESP-IDF project accepts: this tree's minor series."""
+        m = re.match(r"v?(\d+)\.(\d+)\.\d+$", self.version)
+        return f"~{m.group(1)}.{m.group(2)}.0" if m else COMPONENT_VERSION
 
 
 def _component_version(path: Path) -> str | None:

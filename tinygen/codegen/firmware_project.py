@@ -29,7 +29,7 @@ from tinygen import __version__
 from tinygen.audio.firmware import TABLES_C, frontend_of
 from tinygen.board import Board
 from tinygen.build.cmsis_nn import PIO_TAG, TESTED, URL, find_cmsis_nn
-from tinygen.build.esp_nn import COMPONENT as ESP_NN_COMPONENT, COMPONENT_VERSION as ESP_NN_VERSION
+from tinygen.build.esp_nn import COMPONENT as ESP_NN_COMPONENT
 from tinygen.build.esp_nn import INCLUDES as ESP_NN_INCLUDES, URL as ESP_NN_URL, find_esp_nn
 from tinygen.build.memory import ESP_IDF_APP_OFFSET, linker_memory
 from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
@@ -184,7 +184,7 @@ def _esp_nn(graph: Graph, board: Board) -> dict | None:
                            "use --kernels tinygen or cmsis-nn for this board, or an ESP32 board")
     tree = find_esp_nn(graph.meta.get("esp_nn", {}).get("path"))      # still there, still ESP-NN
     return {"path": tree.path.as_posix(), "version": tree.version, "sources": tree.sources(ops),
-            "url": ESP_NN_URL, "component": ESP_NN_COMPONENT, "component_version": ESP_NN_VERSION,
+            "url": ESP_NN_URL, "component": ESP_NN_COMPONENT, "component_version": tree.component_version,
             "adapters": "tinygen/esp_nn", "includes": [f"$(ESP_NN)/{d}" for d in ESP_NN_INCLUDES]}
 
 
