@@ -290,10 +290,14 @@ def fit_lines(record: dict | None) -> list[str]:
 
 
 def _candidates(options) -> Callable:
-    """node -> its candidate KernelSpecs under the --kernels mode (CMSIS-NN's when a tree is configured)."""
+    """node -> its candidate KernelSpecs under the --kernels mode (CMSIS-NN's or ESP-NN's when
+    a tree is configured, as compile_graph does)."""
+    from tinygen.kernels.esp_nn import esp_nn_features
     from tinygen.passes.choose_kernels import kernel_candidates
 
     features = frozenset(options.features) | ({"cmsis-nn"} if options.cmsis_nn else set())
+    if options.kernels == "esp-nn":
+        features = esp_nn_features(features)
     return lambda graph, node: kernel_candidates(graph, node, features, options.kernels)
 
 
