@@ -241,11 +241,16 @@ def test_esp_nn_espidf_project_declares_the_component(board, tmp_path):
         assert "basic_math/esp_nn_mul_ansi.c" in makefile and "esp_nn_logistic" not in makefile
 
 
-def test_esp_nn_cortex_m_board_refused(tmp_path):
-    source, graph = compile_model(Small(), (1, 3, 8, 8), "f746zg", tmp_path, fake_tree(tmp_path / "tree"))
+@pytest.mark.parametrize("board", ["f746zg", "host"])
+def test_esp_nn_other_boards_refused(board, tmp_path):
+    """ESP-NN builds into ESP32 firmware only: the build stops before writing anything."""
+    source, graph = compile_model(Small(), (1, 3, 8, 8), board, tmp_path, fake_tree(tmp_path / "tree"))
     with pytest.raises(TinygenError, match="ESP32 boards") as e:
-        write_projects(graph, source, "f746zg", tmp_path / "proj")
-    assert "--kernels tinygen or cmsis-nn" in e.value.hint
+        build(source, graph, get_board(board), tmp_path / "out")
+    assert "--kernels tinygen" in e.value.hint and not (tmp_path / "out").exists()
+    if board != "host":
+        with pytest.raises(TinygenError, match="ESP32 boards"):
+            write_projects(graph, source, board, tmp_path / "proj")
 
 
 # -- with an ESP-NN tree ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.board import Board
+from tinygen.build.esp_nn import require_esp32
 from tinygen.calib import load_calibration
 from tinygen.errors import ModelError, UsageError
 from tinygen.ir import Graph, dump
@@ -159,6 +160,8 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     from tinygen.model_id import resolve_model_id
 
     out_dir = Path(out_dir)
+    if "esp_nn" in graph.meta:          # --kernels esp-nn: ESP32 boards only, said before anything is written
+        require_esp32(board)
     model_id, origin = resolve_model_id(model_id, source.path, source.name)
     with staged_output(out_dir, force, keep=[source.path]) as stage:
         progress("generating C")

@@ -24,7 +24,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinygen.errors import UsageError
+from tinygen.errors import TinygenError, UsageError
 
 URL = "https://github.com/espressif/esp-nn"
 ENV = "ESP_NN_PATH"
@@ -114,4 +114,12 @@ def find_esp_nn(path: str | os.PathLike | None) -> EspNN:
     return EspNN(root, version)
 
 
-__all__ = ["COMPONENT", "COMPONENT_VERSION", "ENV", "EspNN", "INCLUDES", "TESTED", "URL", "find_esp_nn"]
+def require_esp32(board) -> None:
+    """ESP-NN's layers build only into ESP32 boards' firmware (ESP-IDF projects and their
+    stand-ins); a TinygenError saying what to use otherwise."""
+    if board.build != "esp-idf":
+        raise TinygenError(f"--kernels esp-nn builds firmware for ESP32 boards (ESP-IDF); {board.name} is not one",
+                           "use --kernels tinygen (or cmsis-nn on Cortex-M boards) for this board, or an ESP32 board")
+
+
+__all__ = ["COMPONENT", "COMPONENT_VERSION", "ENV", "EspNN", "INCLUDES", "TESTED", "URL", "find_esp_nn", "require_esp32"]

@@ -30,7 +30,7 @@ from tinygen.audio.firmware import TABLES_C, frontend_of
 from tinygen.board import Board
 from tinygen.build.cmsis_nn import PIO_TAG, TESTED, URL, find_cmsis_nn
 from tinygen.build.esp_nn import COMPONENT as ESP_NN_COMPONENT
-from tinygen.build.esp_nn import INCLUDES as ESP_NN_INCLUDES, URL as ESP_NN_URL, find_esp_nn
+from tinygen.build.esp_nn import INCLUDES as ESP_NN_INCLUDES, URL as ESP_NN_URL, find_esp_nn, require_esp32
 from tinygen.build.memory import ESP_IDF_APP_OFFSET, linker_memory
 from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
 from tinygen.codegen.emit import kernel_sources
@@ -179,9 +179,7 @@ def _esp_nn(graph: Graph, board: Board) -> dict | None:
     ops = {n.op for n in graph.nodes if n.kernel and KERNELS_BY_NAME[n.kernel].backend == "esp-nn"}
     if not ops:
         return None
-    if board.build != "esp-idf":
-        raise TinygenError(f"--kernels esp-nn builds firmware for ESP32 boards (ESP-IDF); {board.name} is not one",
-                           "use --kernels tinygen or cmsis-nn for this board, or an ESP32 board")
+    require_esp32(board)
     tree = find_esp_nn(graph.meta.get("esp_nn", {}).get("path"))      # still there, still ESP-NN
     return {"path": tree.path.as_posix(), "version": tree.version, "sources": tree.sources(ops),
             "url": ESP_NN_URL, "component": ESP_NN_COMPONENT, "component_version": tree.component_version,
