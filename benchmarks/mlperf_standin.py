@@ -275,8 +275,9 @@ def main(argv=None) -> int:
             for kernels in modes:
                 print(f"building and running {name} (--kernels {kernels}) on the {board.name} stand-in...",
                       file=sys.stderr, flush=True)
+                esp_nn = args.esp_nn if kernels in ("esp-nn", "auto") and board.build == "esp-idf" else None
                 results.append(measure(name, board, args.models_dir, Path(tmp), kernels, args.cmsis_nn, args.timeout,
-                                       args.esp_nn))
+                                       esp_nn))
     print(riscv_table(results) if board.emulator["machine"] == "virt" else summary_table(results))
     if board.emulator["machine"] == "virt":
         print(f"(executed instructions on the RISC-V virt stand-in for one inference after a warm-up; TFLM ref: "

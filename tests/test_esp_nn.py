@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -203,6 +204,28 @@ def test_esp_nn_s3_conv_plans_the_esp32s3_scratch(tmp_path):
     assert scratch["tg_conv2d_s8_esp_nn_esp32s3"] == 8 * 4 + 16 + 8 * 32 + 16 + 32 + 64
     # 3x3 depthwise, 8 channels: the int16 copies of filter and input
     assert scratch["tg_depthwise_conv2d_s8_esp_nn_esp32s3"] == 2 * (9 * 8 + 8 * 8 * 8) + 32
+
+
+def test_esp_nn_kernels_are_auto_candidates_on_esp32_boards(tmp_path, monkeypatch, capsys):
+    """--kernels auto measures ESP-NN's kernels beside tinygen's on ESP32 boards when a tree
+    is given (the cache keyed by the tree's sources); elsewhere the tree is ignored, said."""
+    from tinygen.autotune import _candidates
+    from tinygen.cli import main
+    from tinygen.kernels.measure_cache import layer_key
+
+    tree = fake_tree(tmp_path / "tree")
+    source, graph = compile_model(Small(), (1, 3, 8, 8), "esp32-c3", tmp_path, tree)
+    options = CompileOptions(features=get_board("esp32-c3").isa_features, kernels="auto", esp_nn=str(tree))
+    found = _candidates(graph, options)
+    conv = next(n for n in graph.nodes if n.kernel == "tg_conv2d_s8_esp_nn")
+    assert found[conv.name] == ["tg_conv2d_s8", "tg_conv2d_s8_esp_nn"]
+    assert "tg_conv2d_s8_esp_nn" not in _candidates(graph, replace(options, esp_nn=None))[conv.name]
+    key = layer_key(graph, conv, KERNELS_BY_NAME["tg_conv2d_s8_esp_nn"], get_board("esp32-c3"), None, str(tree))
+    assert key["esp_nn"], key
+    monkeypatch.setenv(ENV, str(tree))
+    model = ROOT / "examples" / "models" / "mlp.py"
+    assert main(["inspect", str(model), "--board", "host", "--kernels", "auto", "--esp-nn", str(tree)]) == 0
+    assert "--esp-nn is ignored with --kernels auto on host" in capsys.readouterr().err
 
 
 def write_projects(graph, source, board_name: str, out: Path) -> Path:

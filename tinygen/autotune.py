@@ -46,6 +46,7 @@ from tinygen.hil.deadline import DEFAULT_TIMEOUT
 from tinygen.hil.link import LinkError
 from tinygen.ir import Graph
 from tinygen.kernel_report import choice_table, kernel_report
+from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.kernels.measure_cache import MeasurementCache, layer_key
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
@@ -138,12 +139,15 @@ def _candidates(graph: Graph, options: CompileOptions) -> dict[str, list[str]]:
     """Node name -> the kernels auto may choose from, preferred first."""
     # CMSIS-NN's kernels are candidates when a tree is configured (as compile_graph does)
     features = frozenset(options.features) | ({"cmsis-nn"} if options.cmsis_nn else set())
+    if options.esp_nn:
+        features = esp_nn_features(features)
     found = {}
     for node in graph.nodes:
         if node.kernel is None:
             continue
         specs = kernel_candidates(graph, node, features, "auto")
-        found[node.name] = [s.name for s in specs if s.backend != "cmsis-nn" or options.cmsis_nn]
+        found[node.name] = [s.name for s in specs if (s.backend != "cmsis-nn" or options.cmsis_nn)
+                            and (s.backend != "esp-nn" or options.esp_nn)]
     return found
 
 
@@ -152,6 +156,7 @@ def _variant_context(source: SourceModel, calib: str | None, options: CompileOpt
     """What decides which kernels a measuring build applies (the cache's not-measured records)."""
     return {"board": board.name, "model": source.source_hash, "calib": str(calib),
             "choice": sorted(choice.items()), "features": sorted(options.features), "cmsis_nn": bool(options.cmsis_nn),
+            "esp_nn": bool(options.esp_nn),
             "arena_region": options.arena_region, "fuse_residual": options.fuse_residual,
             "lower_peak": options.lower_peak, "compact": options.compact, "storage": options.storage,
             "nested_int8": sorted(options.nested_int8)}
@@ -184,7 +189,8 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
     else:
         cache = cache if cache is not None else MeasurementCache.default()
         nodes = {n.name: n for n in graph.nodes}
-        keys = {n: {k: layer_key(graph, nodes[n], KERNELS_BY_NAME[k], board, options.cmsis_nn) for k in names}
+        keys = {n: {k: layer_key(graph, nodes[n], KERNELS_BY_NAME[k], board, options.cmsis_nn,
+                                       options.esp_nn) for k in names}
                 for n, names in candidates.items()}
         width = max(len(names) for names in open_nodes.values())
         choices = [{**{n: names[min(i, len(names) - 1)] for n, names in open_nodes.items()}, **fixed}

@@ -155,8 +155,14 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
     if args.cmsis_nn and kernels not in ("cmsis-nn", "auto"):
         missing = "" if Path(args.cmsis_nn).expanduser().is_dir() else f" (and {args.cmsis_nn!r} does not exist)"
         warnings.warn(f"--cmsis-nn is ignored with --kernels {kernels}: only cmsis-nn and auto use CMSIS-NN{missing}")
-    if args.esp_nn and kernels != "esp-nn":
-        warnings.warn(f"--esp-nn is ignored with --kernels {kernels}: only esp-nn uses ESP-NN")
+    # ESP-NN: --kernels esp-nn, and auto's candidates on ESP32 boards
+    esp32 = board is not None and board.build == "esp-idf"
+    esp_nn = (args.esp_nn or os.environ.get("ESP_NN_PATH") or None) if kernels == "esp-nn" or (
+        kernels == "auto" and esp32) else None
+    if args.esp_nn and esp_nn is None:
+        warnings.warn(f"--esp-nn is ignored with --kernels {kernels}"
+                      + ("" if esp32 else f" on {board.name if board else 'no board'}")
+                      + ": only esp-nn and auto (on ESP32 boards) use ESP-NN")
     if args.arena_region is not None:
         from tinygen.build.memory import arena_region
 
@@ -165,7 +171,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
         arena_region(board, args.arena_region)
     options = CompileOptions(args.calib_method, args.percentile, board.isa_features if board else frozenset(),
                              kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
-                             esp_nn=args.esp_nn or os.environ.get("ESP_NN_PATH") or None,
+                             esp_nn=esp_nn,
                              arena_region=args.arena_region, compact=getattr(args, "compact", True),
                              lower_peak=getattr(args, "lower_peak", True),
                              storage=getattr(args, "storage", "separate"),

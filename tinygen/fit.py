@@ -296,7 +296,7 @@ def _candidates(options) -> Callable:
     from tinygen.passes.choose_kernels import kernel_candidates
 
     features = frozenset(options.features) | ({"cmsis-nn"} if options.cmsis_nn else set())
-    if options.kernels == "esp-nn":
+    if options.esp_nn and options.kernels in ("esp-nn", "auto"):
         features = esp_nn_features(features)
     return lambda graph, node: kernel_candidates(graph, node, features, options.kernels)
 

@@ -46,6 +46,7 @@ CACHE_FILE = "kernel-instructions.json"
 FORMAT = 1
 CMSIS_NN_SOURCES = (".c", ".h")
 CMSIS_NN_FOLDERS = ("Include", "Source")      # the library itself, not its tests
+ESP_NN_FOLDERS = ("include", "src")
 
 
 def cache_dir() -> Path:
@@ -93,22 +94,28 @@ def sources_hash(spec: KernelSpec) -> str:
 
 
 @lru_cache(maxsize=8)
-def _tree_hash(root: str, stamp: tuple) -> str:
-    files = sorted(p for folder in CMSIS_NN_FOLDERS for p in (Path(root) / folder).rglob("*")
+def _tree_hash(root: str, stamp: tuple, folders: tuple[str, ...] = CMSIS_NN_FOLDERS) -> str:
+    files = sorted(p for folder in folders for p in (Path(root) / folder).rglob("*")
                    if p.suffix in CMSIS_NN_SOURCES and p.is_file())
     return _hash_files(files)
 
 
-def cmsis_nn_hash(root: str | None) -> str:
+def cmsis_nn_hash(root: str | None, folders: tuple[str, ...] = CMSIS_NN_FOLDERS) -> str:
     """A CMSIS-NN tree's sources (its version, in effect); "" without one."""
     if not root or not Path(root).is_dir():
         return ""
-    stamp = tuple((Path(root) / folder).stat().st_mtime_ns for folder in CMSIS_NN_FOLDERS
+    stamp = tuple((Path(root) / folder).stat().st_mtime_ns for folder in folders
                   if (Path(root) / folder).is_dir())
-    return _tree_hash(str(Path(root).resolve()), stamp)
+    return _tree_hash(str(Path(root).resolve()), stamp, folders)
 
 
-def layer_key(graph: Graph, node: Node, spec: KernelSpec, board: Board, cmsis_nn: str | None = None) -> dict:
+def esp_nn_hash(root: str | None) -> str:
+    """An ESP-NN tree's sources, likewise."""
+    return cmsis_nn_hash(root, ESP_NN_FOLDERS)
+
+
+def layer_key(graph: Graph, node: Node, spec: KernelSpec, board: Board, cmsis_nn: str | None = None,
+              esp_nn: str | None = None) -> dict:
     """Everything a layer's measured instructions depend on (node names left out:
     the same layer in another model hits the same entry)."""
     from tinygen.build.toolchain import standin_toolchain
@@ -125,6 +132,7 @@ def layer_key(graph: Graph, node: Node, spec: KernelSpec, board: Board, cmsis_nn
         "kernel": spec.name,
         "sources": sources_hash(spec),
         "cmsis_nn": cmsis_nn_hash(cmsis_nn) if spec.backend == "cmsis-nn" else "",
+        **({"esp_nn": esp_nn_hash(esp_nn)} if spec.backend == "esp-nn" else {}),
         "op": node.op,
         "kparams": node.attrs.get("kparams"),
         "tensors": [[list(t.shape), t.dtype, t.bits] for t in tensors],

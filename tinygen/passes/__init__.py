@@ -106,8 +106,8 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # CMSIS-NN kernels become selectable with a checked tree; the firmware build compiles it
         graph.meta["cmsis_nn"] = find_cmsis_nn(options.cmsis_nn).meta()
         features = frozenset(features) | {"cmsis-nn"}
-    if options.kernels == "esp-nn":
-        # likewise ESP-NN's, on any board (its portable C on the stand-ins)
+    if options.kernels == "esp-nn" or (options.kernels == "auto" and options.esp_nn):
+        # likewise ESP-NN's (ESP32 boards: the CLI passes a tree to auto only there)
         graph.meta["esp_nn"] = find_esp_nn(options.esp_nn).meta()
         features = esp_nn_features(features)
     steps = [] if graph.meta.get("quantized") else float_pipeline() + [

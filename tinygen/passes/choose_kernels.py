@@ -25,7 +25,7 @@ _SEARCH = {
     "portable": ("tinygen",),
     "cmsis-nn": ("cmsis-nn", "tinygen"),
     "esp-nn": ("esp-nn", "tinygen"),
-    "auto": ("tinygen", "cmsis-nn"),
+    "auto": ("tinygen", "cmsis-nn", "esp-nn"),
 }
 
 
