@@ -173,20 +173,6 @@ def test_gelu_hardswish_gap_is_the_documented_one():
     assert abs(float(gap.max()) - 0.30) < 0.005 and abs(float(x[gap.argmax()]) - 1.81) < 0.01
 
 
-def test_model_file_with_several_inputs_says_what_to_do(tmp_path):
-    """The compiler takes several inputs (tests/test_multi_io.py); model files not yet."""
-    from tinygen.errors import ModelError
-    from tinygen.frontend.torch_loader import load
-    path = tmp_path / "two.py"
-    path.write_text("import torch\nfrom torch import nn\n\n\nclass Two(nn.Module):\n"
-                    "    def forward(self, a, b):\n        return a + b\n\n\n"
-                    "def model():\n    return Two()\n\n\n"
-                    "def example_input():\n    return torch.zeros(1, 4), torch.zeros(1, 4)\n")
-    with pytest.raises(ModelError, match="several inputs") as info:
-        load(path)
-    assert "concatenate the inputs" in str(info.value)
-
-
 @pytest.mark.parametrize("layer", [nn.Dropout(0.2, inplace=True), nn.AlphaDropout(0.2), nn.Dropout2d(0.3),
                                    nn.FeatureAlphaDropout(0.1), nn.Dropout1d(0.2)])
 def test_dropout_in_every_form_is_removed(layer):
