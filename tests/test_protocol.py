@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from _protocol import PipeDevice, field, layer_bytes, out_bytes, results_text, tg_run
+from _protocol import PipeDevice, booted, field, layer_bytes, out_bytes, results_text, tg_run
 from e2e import build_host, compile_example, random_inputs
 
 MODEL = "mlp"
@@ -31,13 +31,8 @@ def built(tmp_path_factory):
 
 @pytest.fixture
 def device(built):
-    dev = PipeDevice(built[2] / "tg_device")
-    try:
-        assert dev.client.read_line() == "m-init-done"
-        assert dev.client.read_line() == "m-ready"
-        yield dev.client
-    finally:
-        dev.close()
+    with booted(built[2] / "tg_device") as client:
+        yield client
 
 
 def info(client) -> dict[str, str]:
