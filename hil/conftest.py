@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tinygen.hil.deadline import DEFAULT_TIMEOUT, TIMEOUT_HELP
@@ -97,11 +96,11 @@ def device(request, board, built):
 def check_inference(device, graph, inputs):
     """Run one input through `tg run` and require the reference's outputs: the
     device is still serving correctly."""
-    from tinygen.hil.session import compare
+    from tinygen.hil.session import compare, input_bytes
 
     def check(index: int = 0) -> None:
-        x = np.ascontiguousarray(inputs[index % len(inputs)])
-        raw, _ = device.run(x.tobytes())
+        x = inputs[index % len(inputs)]
+        raw, _ = device.run(input_bytes(x))
         bad, _ = compare(graph, x, raw, index)
         assert not bad, bad[0].detail
 

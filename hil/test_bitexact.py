@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.hil.session import as_millis, first_difference, result_millis, run_samples
+from tinygen.hil.session import as_millis, first_difference, input_bytes, result_millis, run_samples
 from tinygen.ref.interpreter import run
 
 
@@ -21,7 +21,7 @@ def test_bitexact_eembc_results(device, graph, inputs):
     """`results` prints dequantized outputs with 3 decimals in float32: the
     reference's outputs printed the same way give the same numbers."""
     for x in inputs[:3]:
-        device.load_hex(x.tobytes())
+        device.load_hex(input_bytes(x))
         res = device.infer(1, 0)
         assert np.array_equal(as_millis(res.results), result_millis(graph, x)), res.results
 
@@ -30,7 +30,7 @@ def test_bitexact_every_layer(device, graph, inputs):
     """Each layer's output on the device (`tg layer-out I`) equals the reference's
     tensor: on a mismatch this names the first layer that differs."""
     x = inputs[0]
-    device.upload(x.tobytes())
+    device.upload(input_bytes(x))
     ref = run(graph, x, keep_all=True)
     kernels = [n for n in graph.nodes if n.kernel]
     for i, node in enumerate(kernels):

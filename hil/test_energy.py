@@ -7,10 +7,11 @@ edges it drives; a stand-in has no pin but counts them too. With a meter wired,
 from __future__ import annotations
 
 from tinygen.energy.run import pin
+from tinygen.hil.session import input_bytes
 
 
 def test_energy_pin_frames_each_timed_run(device, inputs):
-    device.load_hex(inputs[0].tobytes())
+    device.load_hex(input_bytes(inputs[0]))
     try:
         _, before = pin(device, "each")
         device.infer(4, 2)

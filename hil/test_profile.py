@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tinygen.hil.session import profile_layers
+from tinygen.hil.session import input_bytes, profile_layers
 
 # Layer-by-layer calls add a little per layer over one invoke (call overhead,
 # counter reads). On real boards and the host, caches and the OS add noise.
@@ -33,7 +33,7 @@ def test_profile_counts_repeat_on_standin(device, inputs):
     if device.info()["counter"] != "instructions":
         pytest.skip("only executed-instruction counts (stand-ins) are exactly repeatable; "
                     "cycles and host time vary with caches and the OS")
-    x = inputs[1].tobytes()
+    x = input_bytes(inputs[1])
     counts = [device.run(x)[1] for _ in range(3)]
     # the same instructions run every time; a port that reads a timer ticking
     # every few instructions (mps2: one tick per 40) rounds to its tick
@@ -43,7 +43,7 @@ def test_profile_counts_repeat_on_standin(device, inputs):
 def test_profile_eembc_laps_cover_the_runs(device, inputs):
     """`infer N W` laps: N runs cost about N invokes (plus the input copy each)."""
     info = device.info()
-    x = inputs[2].tobytes()
+    x = input_bytes(inputs[2])
     _, one = device.run(x)
     device.load_hex(x)
     res = device.infer(5, 1)

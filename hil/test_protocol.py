@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tinygen.hil.client import DeviceError
+from tinygen.hil.session import input_bytes
 
 CMD_MAX = 255
 
@@ -39,7 +40,7 @@ def test_protocol_unknown_and_malformed_commands(device, check_inference):
 
 
 def test_protocol_wrong_tensor_sizes(device, inputs, check_inference):
-    x = inputs[0].tobytes()
+    x = input_bytes(inputs[0])
     for data in (x[:-1], x + b"\x00"):
         with pytest.raises(DeviceError, match=f"model takes {len(x)}"):
             device.run(data)
@@ -55,7 +56,7 @@ def test_protocol_wrong_tensor_sizes(device, inputs, check_inference):
 
 
 def test_protocol_truncated_upload(device, inputs, check_inference):
-    x = inputs[0].tobytes()
+    x = input_bytes(inputs[0])
     device.link.write(f"tg load {len(x)}%".encode() + x[: len(x) // 3])
     with pytest.raises(DeviceError, match=rf"upload truncated: got {len(x) // 3} of {len(x)} bytes"):
         device.read_reply("tg load (truncated)", timeout=device.upload_timeout())
@@ -68,8 +69,8 @@ def test_protocol_payload_with_percent_signs(device, graph, check_inference):
     """Raw uploads take any byte, `%` included."""
     from tinygen.hil.session import compare
 
-    x = np.full(graph.tensor(graph.inputs[0]).shape, ord("%"), dtype=np.int8)
-    raw, _ = device.run(x.tobytes())
+    x = tuple(np.full(graph.tensor(name).shape, ord("%"), dtype=np.int8) for name in graph.inputs)   # every input
+    raw, _ = device.run(input_bytes(x))
     bad, _ = compare(graph, x, raw, 0)
     assert not bad, bad[0].detail
     check_inference(5)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import select
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -94,6 +95,19 @@ class PipeDevice:
         self.proc.stdin.close()
         self.proc.stdout.close()
         return wait_exit(self.proc, 10)
+
+
+@contextmanager
+def booted(executable: Path):
+    """The client of a host tg_device past its boot lines (m-init-done, m-ready); the
+    process is killed afterwards."""
+    dev = PipeDevice(executable)
+    try:
+        assert dev.client.read_line() == "m-init-done"
+        assert dev.client.read_line() == "m-ready"
+        yield dev.client
+    finally:
+        dev.close()
 
 
 def field(line: str, prefix: str) -> str:

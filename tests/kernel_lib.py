@@ -272,6 +272,14 @@ class KernelLib:
     def hard_swish_s8(self, p, input):
         return self._unary(self.lib.tg_hard_swish_s8, "tg_hard_swish_params_t", p, input, p["size"])
 
+    def hard_swish_lut_s8(self, p, input, table):
+        s = self._params("tg_hard_swish_params_t", p)
+        x, t = _i8(input), _i8(table)
+        out = np.zeros(p["size"], dtype=np.int8)
+        self.lib.tg_hard_swish_lut_s8(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(t, ctypes.c_int8),
+                                      _ptr(out, ctypes.c_int8))
+        return out
+
     def requantize_s8(self, p, input):
         return self._unary(self.lib.tg_requantize_s8, "tg_requantize_params_t", p, input, p["size"])
 

@@ -241,7 +241,8 @@ def test_cli_inspect_memory_prints_plan_and_peak():
     assert plan.peak_live == 2 * 25 * 5 * 64
     assert "live bytes per op:" in stdout
     for b in plan.buffers:
-        kind = "scratch" if b.name.endswith(".scratch") else "tensor"
+        kind = ("scratch" if b.name.endswith(".scratch") else "input" if b.name in graph.inputs
+                else "output" if b.name in graph.outputs else "tensor")
         assert re.search(rf"^{re.escape(b.name)}\s+{kind}\s+{b.offset}\s+{b.size}\s", stdout, flags=re.M), b.name
 
 

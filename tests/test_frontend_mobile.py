@@ -173,20 +173,6 @@ def test_gelu_hardswish_gap_is_the_documented_one():
     assert abs(float(gap.max()) - 0.30) < 0.005 and abs(float(x[gap.argmax()]) - 1.81) < 0.01
 
 
-def test_model_file_with_several_inputs_says_what_to_do(tmp_path):
-    """The compiler takes several inputs (tests/test_multi_io.py); model files not yet."""
-    from tinygen.errors import ModelError
-    from tinygen.frontend.torch_loader import load
-    path = tmp_path / "two.py"
-    path.write_text("import torch\nfrom torch import nn\n\n\nclass Two(nn.Module):\n"
-                    "    def forward(self, a, b):\n        return a + b\n\n\n"
-                    "def model():\n    return Two()\n\n\n"
-                    "def example_input():\n    return torch.zeros(1, 4), torch.zeros(1, 4)\n")
-    with pytest.raises(ModelError, match="several inputs") as info:
-        load(path)
-    assert "concatenate the inputs" in str(info.value)
-
-
 @pytest.mark.parametrize("layer", [nn.Dropout(0.2, inplace=True), nn.AlphaDropout(0.2), nn.Dropout2d(0.3),
                                    nn.FeatureAlphaDropout(0.1), nn.Dropout1d(0.2)])
 def test_dropout_in_every_form_is_removed(layer):
@@ -195,3 +181,28 @@ def test_dropout_in_every_form_is_removed(layer):
     shape = (1, 2, 5) if isinstance(layer, nn.Dropout1d) else (1, 2, 3, 3)
     graph = from_exported(torch.export.export(net, (torch.randn(*shape),)), "m")
     assert [n.op for n in graph.nodes] == ["conv2d", "clamp"]
+
+
+@pytest.mark.parametrize("inplace, plain, ops", [
+    (nn.Hardsigmoid(inplace=True), nn.Hardsigmoid(), ["conv2d", "add", "mul"]),
+    (nn.Hardswish(inplace=True), nn.Hardswish(), ["conv2d", "hard_swish"]),
+    (nn.SiLU(inplace=True), nn.SiLU(), ["conv2d", "logistic", "mul"]),
+    (nn.ReLU6(inplace=True), nn.ReLU6(), ["conv2d", "clamp"]),
+    (nn.Hardtanh(-0.5, 2.0, inplace=True), nn.Hardtanh(-0.5, 2.0), ["conv2d", "clamp"]),
+])
+def test_inplace_activations_import_like_their_plain_forms(inplace, plain, ops):
+    """torch.export keeps the in-place aten op (hardsigmoid_, silu_, ...): each imports to the
+    plain form's nodes and computes the same floats."""
+    x = torch.randn(4, 2, 3, 3, generator=torch.Generator().manual_seed(0))
+    got = []
+    for layer in (inplace, plain):
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Conv2d(2, 4, 1), layer).eval()
+        program = torch.export.export(net, (x[:1],))
+        targets = [str(n.target) for n in program.graph.nodes if n.op == "call_function"]
+        graph = from_exported(program, "m")
+        assert [n.op for n in graph.nodes] == ops, targets
+        value = run_float(graph, to_ir_layout(x.numpy()))[graph.outputs[0]]
+        np.testing.assert_allclose(value, to_ir_layout(net(x).detach().numpy()), rtol=1e-5, atol=1e-6)
+        got.append(targets[-1])
+    assert got[0].endswith("_.default") and not got[1].endswith("_.default"), got    # the in-place op was met

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel_lib import assert_same
 
+from tinygen.kernels.lut import hard_swish_table
 from tinygen.quant import op_params
 from tinygen.ref import kernels as ref
 
@@ -211,6 +212,30 @@ def test_logistic_s8_host(kernels, in_scale, zp):
     p = op_params.logistic_params(256, in_scale, zp)
     x = np.arange(-128, 128)  # every input value
     assert_same(ref.logistic_s8(p, x), kernels.logistic_s8(p, x), "logistic_s8")
+
+
+# scales whose hard swish parameters tg_hard_swish_s8 serves (tinygen/kernels/params.py)
+_HARD_SWISH_SCALES = dict(in_scale=st.floats(1e-3, 0.2).map(lambda s: float(np.float32(s))),
+                          ratio=st.floats(0.3, 4.0), zi=st.integers(-128, 127), zo=st.integers(-128, 127))
+
+
+@SETTINGS
+@given(**_HARD_SWISH_SCALES)
+def test_hard_swish_s8_host(kernels, in_scale, ratio, zi, zo):
+    p = op_params.hard_swish_params(256, in_scale, zi, in_scale * ratio, zo)
+    x = np.arange(-128, 128)  # every input value
+    assert_same(ref.hard_swish_s8(p, x), kernels.hard_swish_s8(p, x), "hard_swish_s8")
+
+
+@SETTINGS
+@given(**_HARD_SWISH_SCALES, size=st.integers(1, 700), seed=st.integers(0, 2**32 - 1))
+def test_hard_swish_lut_s8_host(kernels, in_scale, ratio, zi, zo, size, seed):
+    """The table kernel gives the portable kernel's bytes: its table is the twin's output at
+    every int8 input."""
+    p = op_params.hard_swish_params(size, in_scale, zi, in_scale * ratio, zo)
+    table = hard_swish_table(p, {})
+    x = np.random.default_rng(seed).integers(-128, 128, size)
+    assert_same(ref.hard_swish_s8(p, x), kernels.hard_swish_lut_s8(p, x, table), "hard_swish_lut_s8")
 
 
 @SETTINGS

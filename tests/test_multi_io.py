@@ -2,15 +2,16 @@
 names the inputs input_0, input_1 and the outputs output_0, output_1; calibration takes
 one array per input; the numpy reference takes the inputs in order; the generated C's
 model.h API (tg_model_input(i), tg_model_output(i)) runs them byte for byte like the
-reference. The `tg` protocol, `tinygen hil` and the model-file loader still take one
-input (README "Several inputs")."""
+reference. Model files, data files, the `tg` protocol and `tinygen hil` with several inputs:
+test_multi_io_files.py, test_protocol_multi_io.py, test_multi_io_cli.py (README "Several
+inputs and outputs")."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 from e2e import build_host, first_difference
-from torch import nn
+from multi_io_lib import two_sensors
 
 from tinygen.compiler import SourceModel, graph_hash
 from tinygen.frontend import nchw_to_ir
@@ -19,25 +20,8 @@ from tinygen.passes import compile_graph
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
 
-class TwoSensors(nn.Module):
-    """An image and an accelerometer window in; class scores and a regression out."""
-
-    def __init__(self):
-        super().__init__()
-        self.cam = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
-                                 nn.Flatten())
-        self.imu = nn.Sequential(nn.Conv1d(3, 8, 5, padding=2), nn.Hardswish(), nn.AdaptiveAvgPool1d(1),
-                                 nn.Flatten())
-        self.classes, self.value = nn.Linear(16, 4), nn.Linear(16, 1)
-
-    def forward(self, image, imu):
-        z = torch.cat([self.cam(image), self.imu(imu)], dim=1)
-        return self.classes(z), torch.sigmoid(self.value(z))
-
-
 def test_two_inputs_two_outputs_host_c_equals_reference(tmp_path):
-    torch.manual_seed(0)
-    net = TwoSensors().eval()
+    net = two_sensors().eval()
     rng = np.random.default_rng(0)
     image, imu = rng.standard_normal((32, 3, 8, 8)).astype(np.float32), rng.standard_normal((32, 3, 20)).astype(np.float32)
     graph = from_exported(torch.export.export(net, (torch.from_numpy(image[:1]), torch.from_numpy(imu[:1]))), "two")

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from _protocol import PipeDevice, field, layer_bytes, out_bytes, results_text, tg_run
+from _protocol import PipeDevice, booted, field, layer_bytes, out_bytes, results_text, tg_run
 from e2e import build_host, compile_example, random_inputs
 
 MODEL = "mlp"
@@ -31,13 +31,8 @@ def built(tmp_path_factory):
 
 @pytest.fixture
 def device(built):
-    dev = PipeDevice(built[2] / "tg_device")
-    try:
-        assert dev.client.read_line() == "m-init-done"
-        assert dev.client.read_line() == "m-ready"
-        yield dev.client
-    finally:
-        dev.close()
+    with booted(built[2] / "tg_device") as client:
+        yield client
 
 
 def info(client) -> dict[str, str]:
@@ -250,7 +245,11 @@ def test_malformed_commands_host(device, built):
         "tg": "e-[usage: tg SUBCOMMAND (help lists them)]",
         "tg dance": "e-[Unknown tg command: dance]",
         "tg info extra": "e-[usage: tg info]",
-        "tg load": "e-[usage: tg load N]",
+        "tg load": "e-[usage: tg load N [I]]",
+        "tg load 1 2 3": "e-[usage: tg load N [I]]",
+        "tg out 0 1": "e-[usage: tg out [I]]",
+        "tg out 1": "e-[output 1 out of range: the model has 1 output]",
+        "tg out x": "e-[bad number: x]",
         "tg run 1 2": "e-[usage: tg run N]",
         "name x": "e-[usage: name]",
         "tg layer-out x1": "e-[bad number: x1]",

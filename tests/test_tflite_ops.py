@@ -141,7 +141,7 @@ def _(b, rng):
 
 # -- CONCATENATION --------------------------------------------------------------------------
 
-@case("concatenation_channels", "tg_clamp_s8", "tg_hard_swish_s8", "tg_concat_s8")
+@case("concatenation_channels", "tg_clamp_s8", "tg_hard_swish_lut_s8", "tg_concat_s8")
 def _(b, rng):
     """Three inputs (one of them twice) sharing the output's quantization, along the last axis."""
     scale, zp = random_scale(rng), random_zero_point(rng)
@@ -155,7 +155,7 @@ def _(b, rng):
     return [x], [y]
 
 
-@case("concatenation_rows", "tg_hard_swish_s8", "tg_concat_s8")
+@case("concatenation_rows", "tg_hard_swish_lut_s8", "tg_concat_s8")
 def _(b, rng):
     scale, zp = random_scale(rng), random_zero_point(rng)
     x = act(b, rng, "x", [1, 3, 4, 2], scale, zp)
@@ -223,7 +223,7 @@ def _(b, rng):
     return [x], [y]
 
 
-@case("hard_swish", "tg_hard_swish_s8")
+@case("hard_swish", "tg_hard_swish_lut_s8")
 def _(b, rng):
     x = act(b, rng, "x", [1, 6, 6, 4], scale=random_scale(rng, 0.01, 0.1))
     y = act(b, rng, "y", [1, 6, 6, 4], scale=random_scale(rng, 0.01, 0.1))
@@ -231,7 +231,7 @@ def _(b, rng):
     return [x], [y]
 
 
-@case("hard_swish_small_scale", "tg_hard_swish_s8")
+@case("hard_swish_small_scale", "tg_hard_swish_lut_s8")
 def _(b, rng):
     """An input scale below 1/85: the relu-ish multiplier shifts right."""
     x = act(b, rng, "x", [1, 5, 5, 5], scale=random_scale(rng, 0.002, 0.008))
@@ -464,14 +464,16 @@ def test_tflite_relu6_litert_requantizes_where_tflm_does_not(workdir):
 
 def test_tflite_ops_inspect_counts_no_macs(workdir):
     """`tinygen inspect` statistics: the new elementwise and data-movement ops do no
-    multiply-accumulates; parameter bytes include the constant operands."""
+    multiply-accumulates; parameter bytes include the constant operands and a table
+    kernel's table (tg_hard_swish_lut_s8: 256 bytes)."""
     for name in CASES:
         _, graph = compiled(name, workdir)
         stats = layer_stats(graph)
         assert [s.macs for s in stats] == [0] * len(stats)
         for s, node in zip(stats, graph.nodes):
-            operand = node.param("operand")
-            assert s.param_bytes == (graph.tensor(operand).nbytes if operand else 0)
+            consts = [node.param(role) for role in ("operand", "packed")]
+            assert s.param_bytes == sum(graph.tensor(c).nbytes for c in consts if c)
+            assert node.kernel != "tg_hard_swish_lut_s8" or s.param_bytes == 256
 
 
 def test_tflite_float_boundary_meta(workdir):
@@ -510,7 +512,8 @@ def check_sweep_model(data: bytes, path, kernels, xs) -> object:
                 continue
             operands = [values[t] if t in values else graph.tensor(t).data for t in binary_operands(node)] \
                 if node.op in ("add", "mul") else [values[node.inputs[0]]]
-            c_out = getattr(kernels, node.kernel[len("tg_"):])(node.attrs["kparams"], *operands)
+            table = [graph.tensor(node.param("packed")).data] if node.param("packed") else []   # a table kernel's
+            c_out = getattr(kernels, node.kernel[len("tg_"):])(node.attrs["kparams"], *operands, *table)
             assert np.array_equal(c_out.ravel(), values[node.outputs[0]].ravel()), \
                 f"{path.stem}: {node.kernel} C vs reference: {first_difference(c_out, values[node.outputs[0]])}"
     return graph

@@ -82,8 +82,8 @@ def test_zoo_torchvision_builders(tmp_path):
 @needs_qemu
 def test_zoo_mobilenet_v3_small_cortex_m7_standin(tmp_path):
     """MobileNetV3-Small at 96 x 96 with the Cortex-M7's kernels (DSP) on the F746ZG's
-    stand-in (mps2-an500): every layer's output equals the reference. Its weights (1.7 MiB
-    with the DSP kernels' widened ones, 1.5 M parameters) exceed the F746ZG's 1 MB of flash,
+    stand-in (mps2-an500): every layer's output equals the reference. Its weights (1.6 MiB
+    with the DSP build's packed ones, 1.5 M parameters) exceed the F746ZG's 1 MB of flash,
     so it is built as the F767ZI (same core and stand-in, 2 MB of flash)."""
     from tinygen.hil.target import open_device
 

@@ -47,6 +47,9 @@ def cmd_build(args) -> int:
     print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
           f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), "
           f"arena {human_bytes(plan.arena_size)} (RAM)")
+    from tinygen.inspect_report import io_lines
+
+    print("\n".join("  " + line for line in io_lines(source, graph)))
     print(f"  model id {result.manifest['model_id']} ({result.manifest['model_id_source']}): "
           f"profile% answers m-model-[{result.manifest['model_id']}]")
     images = result.manifest.get("images", {})
@@ -96,6 +99,10 @@ def cmd_inspect(args) -> int:
         data = {"model": source.name, "layers": [asdict(s) for s in stats],
                 "arena_size": plan.arena_size, "peak_live": plan.peak_live, "kernels": graph.meta["kernels"],
                 "fit": graph.meta.get("fit"),
+                "inputs": [{"name": name, "shape": list(shape), "tensor": t, "bytes": graph.tensor(t).nbytes}
+                           for name, shape, t in zip(source.input_names, source.input_shapes, graph.inputs)],
+                "outputs": [{"tensor": t, "shape": list(graph.tensor(t).shape), "bytes": graph.tensor(t).nbytes}
+                            for t in graph.outputs],
                 "buffers": [{"name": b.name, "offset": b.offset, "size": b.size,
                              "first": b.first, "last": b.last} for b in plan.buffers]}
         if pruning is not None:
@@ -105,6 +112,9 @@ def cmd_inspect(args) -> int:
         print(dump(graph))
         return 0
     print(layer_table(source.name, stats, graph))
+    from tinygen.inspect_report import io_lines
+
+    print("\n".join(io_lines(source, graph)))
     if pruning is not None:
         from tinygen.inspect_report import pruning_table
 

@@ -36,11 +36,20 @@ class SourceModel:
     path: Path
     graph: Graph
     source_hash: str
-    input_shape: tuple[int, ...]          # in the model's own layout (e.g. NCHW)
+    input_shape: tuple[int, ...]          # in the model's own layout (e.g. NCHW); the first input's
     layout: str                           # "NCHW" (PyTorch) or "NHWC"
-    default_calibration: np.ndarray | None = None
+    # [N, ...] (one input) or a tuple of them, one per input with the same N
+    default_calibration: np.ndarray | tuple[np.ndarray, ...] | None = None
     # a switchable-precision model: (switch name, float graph) per switch, `graph` the first's
     switches: list[tuple[str, Graph]] = field(default_factory=list)
+    # every input's shape (default: [input_shape]) and the model's own name for it (forward()'s
+    # argument names; default x0, x1, ...), in graph.inputs' order
+    input_shapes: list[tuple[int, ...]] = field(default_factory=list)
+    input_names: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.input_shapes = [tuple(s) for s in self.input_shapes] or [tuple(self.input_shape)]
+        self.input_names = list(self.input_names) or [f"x{k}" for k in range(len(self.input_shapes))]
 
     def to_graph_layout(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
@@ -49,6 +58,13 @@ class SourceModel:
 
             return nchw_to_ir(x)
         return x
+
+    def graph_feed(self, arrays: list[np.ndarray]) -> np.ndarray | dict[str, np.ndarray]:
+        """Float batches, one per input in the model's own layout → what the graph's passes and
+        float interpreter take: the one array, or {graph input name: array} for several."""
+        if len(arrays) == 1:
+            return self.to_graph_layout(arrays[0])
+        return {name: self.to_graph_layout(a) for name, a in zip(self.graph.inputs, arrays)}
 
 
 @dataclass
@@ -83,12 +99,14 @@ def load_source(path: str | Path) -> SourceModel:
         digest = graph_hash(graph) if not switches else hashlib.sha256(
             "".join(name + graph_hash(g) for name, g in switches).encode()).hexdigest()[:16]
         return SourceModel(loaded.name, path, graph, digest, tuple(loaded.example_input.shape),
-                           "NCHW", loaded.calibration, switches)
+                           "NCHW", loaded.calibration, switches, [tuple(x.shape) for x in loaded.example_inputs],
+                           loaded.input_names)
     if path.suffix == ".tflite":
         from tinygen.frontend import tflite
 
         model = tflite.load(path)
-        return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shape, "NHWC")
+        return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shape, "NHWC",
+                           input_shapes=[model.graph.tensors[n].shape for n in model.graph.inputs])
     if not path.exists():
         raise ModelError(f"model file {str(path)!r} does not exist",
                          "give the path of a .py model file, a .pt2 program or a .tflite model")
@@ -115,8 +133,8 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
         # already quantized in its file (an int8 .tflite): no calibration, `calib` is ignored
         graph = compile_graph(source.graph.copy(), None, options, trace)
     else:
-        data = load_calibration(calib, source.input_shape, source.default_calibration)
-        graph = compile_graph(source.graph.copy(), source.to_graph_layout(data), options, trace)
+        data = load_calibration(calib, source.input_shapes, source.default_calibration, source.input_names)
+        graph = compile_graph(source.graph.copy(), source.graph_feed(data), options, trace)
     graph.meta["source_layout"] = source.layout
     return graph
 

@@ -35,6 +35,17 @@ def layer_table(model: str, stats: list[LayerStats], graph: Graph) -> str:
     return "\n".join(lines)
 
 
+def io_lines(source, graph: Graph) -> list[str]:
+    """The model's inputs (its own name and shape → the graph tensor and its int8 bytes) and
+    outputs; a firmware stages every input, back to back, in one input buffer beside the arena."""
+    ins = [f"{name} {_shape(shape)} → {t} ({graph.tensor(t).nbytes} B)"
+           for name, shape, t in zip(source.input_names, source.input_shapes, graph.inputs)]
+    outs = [f"{t} {_shape(graph.tensor(t).shape)} ({graph.tensor(t).nbytes} B)" for t in graph.outputs]
+    staged = sum(graph.tensor(t).nbytes for t in graph.inputs)
+    return [f"inputs: {', '.join(ins)}; input buffer {staged} B" + (" (inputs back to back)" if len(ins) > 1 else ""),
+            f"outputs: {', '.join(outs)}"]
+
+
 def live_buffers(plan: MemoryPlan, index: int) -> list[str]:
     """Names of the buffers live while op `index` runs, by offset."""
     return [b.name for b in sorted(plan.buffers, key=lambda b: b.offset) if b.first <= index <= b.last]
@@ -99,7 +110,8 @@ def memory_report(graph: Graph) -> str:
     for b in sorted(plan.buffers, key=lambda b: (b.offset, b.first)):
         first = "input" if b.first < 0 else graph.nodes[b.first].name
         last = "output" if b.last >= n else "(before the first layer)" if b.last < 0 else graph.nodes[b.last].name
-        kind = "scratch" if b.name.endswith(".scratch") else "front end" if b.last < 0 else "tensor"
+        kind = ("scratch" if b.name.endswith(".scratch") else "front end" if b.last < 0 else
+                "input" if b.name in graph.inputs else "output" if b.name in graph.outputs else "tensor")
         rows.append([b.name, kind, b.offset, b.size, first, last])
     timeline = plan.timeline(n)
     peak = max(timeline) if timeline else 0

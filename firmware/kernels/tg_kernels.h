@@ -324,6 +324,14 @@ typedef struct {
  */
 void tg_hard_swish_s8(const tg_hard_swish_params_t *p, const int8_t *input, int8_t *output);
 
+/*
+ * The same hard swish by a 256-entry table: table[q + 128] is tg_hard_swish_s8's
+ * output for input q under `p` (tinygen.kernels.lut.hard_swish_table builds it);
+ * only p->size is read. 256 bytes of flash per layer for one load per element.
+ * May run in place.
+ */
+void tg_hard_swish_lut_s8(const tg_hard_swish_params_t *p, const int8_t *input, const int8_t *table, int8_t *output);
+
 typedef struct {
     int32_t size;
     int32_t input_offset;           /* -input zero point */

@@ -80,8 +80,8 @@ static void tg_cmd_info(const tg_word *args, int nargs)
 
 static void tg_cmd_load(const tg_word *args, int nargs)
 {
-    (void)nargs;
-    if (tg_input_upload(&args[0]) == 0) {
+    int done = nargs == 2 ? tg_input_upload_one(&args[0], &args[1]) : tg_input_upload(&args[0]);
+    if (done == 0) {
         tg_io_line("m-load-done");
     }
 }
@@ -111,8 +111,27 @@ static void tg_cmd_invoke(const tg_word *args, int nargs)
 
 static void tg_cmd_out(const tg_word *args, int nargs)
 {
-    TG_NO_ARGS();
-    if (tg_infer_check_outputs() == 0) {
+    uint32_t index = 0;
+    if (nargs == 1) {
+        if (tg_arg_u32(&args[0], &index) != 0) {
+            return;
+        }
+        if (index >= (uint32_t)TG_MODEL_NUM_OUTPUTS) {
+            tg_io_str("e-[output ");
+            tg_io_u64(index);
+            tg_io_str(" out of range: the model has ");
+            tg_io_u64((uint64_t)TG_MODEL_NUM_OUTPUTS);
+            tg_io_str(TG_MODEL_NUM_OUTPUTS == 1 ? " output]" : " outputs]");
+            tg_io_end_line();
+            return;
+        }
+    }
+    if (tg_infer_check_outputs() != 0) {
+        return;
+    }
+    if (nargs == 1) {
+        tg_infer_print_output((int)index);
+    } else {
         tg_infer_print_out();
     }
 }
@@ -193,10 +212,10 @@ static void tg_cmd_exit(const tg_word *args, int nargs)
 
 const tg_command tg_ext_commands[] = {
     {"info", 0, 0, tg_cmd_info, "", "model, port and counter as key=value"},
-    {"load", 1, 1, tg_cmd_load, "N", "then N raw bytes, the whole input"},
+    {"load", 1, 2, tg_cmd_load, "N [I]", "then N raw bytes: the whole input, or model input I alone"},
     {"run", 1, 1, tg_cmd_run, "N", "then N raw bytes; one inference, its outputs and count"},
     {"invoke", 0, 0, tg_cmd_invoke, "", "one inference on the loaded input"},
-    {"out", 0, 0, tg_cmd_out, "", "the outputs of the last inference, hex"},
+    {"out", 0, 1, tg_cmd_out, "[I]", "the outputs of the last inference (or output I alone), hex"},
     {"layers", 0, 0, tg_cmd_layers, "", "one inference layer by layer, a count per layer"},
     {"layer-out", 1, 1, tg_cmd_layer_out, "I", "run layers 0..I, print layer I's output"},
     {"lap", 0, 1, tg_cmd_lap, "[us|instr]",

@@ -57,6 +57,15 @@ void tg_infer_print_out(void)
     tg_io_end_bracket();
 }
 
+void tg_infer_print_output(int index)
+{
+    tg_io_str("m-tg-output-[");
+    tg_io_u64((uint64_t)index);
+    tg_io_char(',');
+    tg_io_hex((const uint8_t *)tg_model_output(index), (size_t)tg_model_output_size(index));
+    tg_io_end_bracket();
+}
+
 void tg_infer_print_results(void)
 {
     const char *sep = "";

@@ -26,6 +26,9 @@ int tg_infer_check_outputs(void);
 /* m-tg-out-[HEX]: every output's raw int8 bytes, back to back. */
 void tg_infer_print_out(void);
 
+/* m-tg-output-[I,HEX]: model output `index`'s raw int8 bytes (0 <= index < TG_MODEL_NUM_OUTPUTS). */
+void tg_infer_print_output(int index);
+
 /* m-results-[f,...]: every output dequantized, three decimals (tg_io_f3). */
 void tg_infer_print_results(void);
 

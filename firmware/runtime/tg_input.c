@@ -6,8 +6,26 @@
 #include "tg_port.h"
 
 static uint8_t tg_staging[TG_MODEL_INPUT_BYTES];
-static uint32_t tg_staged;   /* bytes in tg_staging */
+static uint32_t tg_staged;   /* bytes of the whole buffer received in order; all of them once every input is there */
 static uint32_t tg_expected; /* size of the current upload; 0 before any `db load` */
+static uint8_t tg_have[TG_MODEL_NUM_INPUTS]; /* input i present (whole upload, or `tg load N I`) */
+
+static void tg_have_all(uint8_t value)
+{
+    for (int i = 0; i < TG_MODEL_NUM_INPUTS; i++) {
+        tg_have[i] = value;
+    }
+}
+
+/* Offset of model input `index` in the buffer. */
+static uint32_t tg_input_offset(int index)
+{
+    uint32_t offset = 0;
+    for (int i = 0; i < index; i++) {
+        offset += (uint32_t)tg_model_input_size(i);
+    }
+    return offset;
+}
 
 static int tg_hex_digit(char c)
 {
@@ -39,6 +57,7 @@ void tg_input_db_load(const tg_word *n)
     }
     tg_expected = want;
     tg_staged = 0;
+    tg_have_all(0);
     tg_io_str("m-[Expecting ");
     tg_io_u64(want);
     tg_io_str(" bytes]");
@@ -81,6 +100,7 @@ void tg_input_db_hex(const tg_word *hex)
         tg_staging[tg_staged++] = (uint8_t)(hi << 4 | lo);
     }
     if (tg_staged == tg_expected) {
+        tg_have_all(tg_staged == TG_MODEL_INPUT_BYTES);
         tg_io_line("m-load-done");
     }
 }
@@ -94,6 +114,17 @@ void tg_input_db_print(void)
             tg_io_end_line();
         }
     }
+}
+
+/* e-[upload truncated: got K of N bytes] */
+static void tg_truncated(uint32_t got, uint32_t want)
+{
+    tg_io_str("e-[upload truncated: got ");
+    tg_io_u64(got);
+    tg_io_str(" of ");
+    tg_io_u64(want);
+    tg_io_str(" bytes]");
+    tg_io_end_line();
 }
 
 uint32_t tg_input_receive(uint8_t *dst, uint32_t n)
@@ -112,6 +143,16 @@ uint32_t tg_input_receive(uint8_t *dst, uint32_t n)
     return got;
 }
 
+/* e-[WHAT (discarded K bytes)] after reading and dropping the `n` bytes of a refused upload. */
+static void tg_refuse_upload(uint32_t n)
+{
+    uint32_t dropped = tg_input_receive(NULL, n);
+    tg_io_str(" (discarded ");
+    tg_io_u64(dropped);
+    tg_io_str(" bytes)]");
+    tg_io_end_line();
+}
+
 int tg_input_upload(const tg_word *n)
 {
     uint32_t want;
@@ -119,28 +160,69 @@ int tg_input_upload(const tg_word *n)
         return -1;
     }
     if (want != TG_MODEL_INPUT_BYTES) {
-        uint32_t dropped = tg_input_receive(NULL, want);
         tg_io_str("e-[upload of ");
         tg_io_u64(want);
         tg_io_str(" bytes, model takes ");
         tg_io_u64(TG_MODEL_INPUT_BYTES);
-        tg_io_str(" (discarded ");
-        tg_io_u64(dropped);
-        tg_io_str(" bytes)]");
-        tg_io_end_line();
+        tg_refuse_upload(want);
         return -1;
     }
     tg_expected = want;
     tg_staged = tg_input_receive(tg_staging, want);
     if (tg_staged < want) {
-        tg_io_str("e-[upload truncated: got ");
-        tg_io_u64(tg_staged);
-        tg_io_str(" of ");
-        tg_io_u64(want);
-        tg_io_str(" bytes]");
-        tg_io_end_line();
+        tg_truncated(tg_staged, want);
         tg_staged = 0;
         tg_expected = 0;
+        tg_have_all(0);
+        return -1;
+    }
+    tg_have_all(1);
+    return 0;
+}
+
+int tg_input_upload_one(const tg_word *n, const tg_word *index)
+{
+    uint32_t want;
+    uint32_t i;
+    if (tg_arg_u32(n, &want) != 0) {
+        return -1;
+    }
+    if (tg_word_u32(index, &i) != 0) {
+        tg_io_str("e-[bad input index: ");
+        tg_print_word(index);
+        tg_refuse_upload(want);
+        return -1;
+    }
+    if (i >= (uint32_t)TG_MODEL_NUM_INPUTS) {
+        tg_io_str("e-[input ");
+        tg_io_u64(i);
+        tg_io_str(" out of range: the model has ");
+        tg_io_u64((uint64_t)TG_MODEL_NUM_INPUTS);
+        tg_io_str(TG_MODEL_NUM_INPUTS == 1 ? " input" : " inputs");
+        tg_refuse_upload(want);
+        return -1;
+    }
+    uint32_t size = (uint32_t)tg_model_input_size((int)i);
+    if (want != size) {
+        tg_io_str("e-[upload of ");
+        tg_io_u64(want);
+        tg_io_str(" bytes, input ");
+        tg_io_u64(i);
+        tg_io_str(" takes ");
+        tg_io_u64(size);
+        tg_refuse_upload(want);
+        return -1;
+    }
+    tg_expected = 0; /* ends a `db load` upload: `db HEX` needs a `db load` again */
+    uint32_t got = tg_input_receive(tg_staging + tg_input_offset((int)i), want);
+    tg_have[i] = (uint8_t)(got == want);
+    int all = 1;
+    for (int k = 0; k < TG_MODEL_NUM_INPUTS; k++) {
+        all = all && tg_have[k];
+    }
+    tg_staged = all ? TG_MODEL_INPUT_BYTES : 0;
+    if (got < want) {
+        tg_truncated(got, want);
         return -1;
     }
     return 0;
@@ -150,6 +232,26 @@ int tg_input_check(void)
 {
     if (tg_staged == TG_MODEL_INPUT_BYTES) {
         return 0;
+    }
+    int some = 0;
+    int missing = -1;
+    for (int i = 0; i < TG_MODEL_NUM_INPUTS; i++) {
+        if (tg_have[i]) {
+            some = 1;
+        } else if (missing < 0) {
+            missing = i;
+        }
+    }
+    if (some) { /* some inputs came one by one: name the first one missing */
+        tg_io_str("e-[input ");
+        tg_io_u64((uint64_t)missing);
+        tg_io_str(" not loaded: send tg load ");
+        tg_io_u64((uint64_t)tg_model_input_size(missing));
+        tg_io_char(' ');
+        tg_io_u64((uint64_t)missing);
+        tg_io_str(" and its bytes]");
+        tg_io_end_line();
+        return -1;
     }
     tg_io_str("e-[input has ");
     tg_io_u64(tg_staged);
@@ -176,12 +278,14 @@ uint8_t *tg_input_fill(void)
 {
     tg_staged = 0;
     tg_expected = 0; /* `db HEX` needs a `db load` again */
+    tg_have_all(0);
     return tg_staging;
 }
 
 void tg_input_filled(void)
 {
     tg_staged = TG_MODEL_INPUT_BYTES;
+    tg_have_all(1);
 }
 
 uint32_t tg_input_staged(void)

@@ -1,8 +1,9 @@
 /*
  * The input staging buffer: TG_MODEL_INPUT_BYTES bytes (every model input back
  * to back), filled by `db load` + `db HEX` or by a raw `tg load` / `tg run`
- * upload, and copied into the model's inputs before each inference. It is
- * separate from the model's arena, which activations overwrite.
+ * upload (the whole buffer), or one model input at a time (`tg load N I`), and
+ * copied into the model's inputs before each inference. It is separate from
+ * the model's arena, which activations overwrite.
  */
 #ifndef TG_INPUT_H
 #define TG_INPUT_H
@@ -29,12 +30,20 @@ void tg_input_db_print(void);
 int tg_input_upload(const tg_word *n);
 
 /*
+ * Raw upload of `n` bytes into model input `index` alone (`tg load N I`); the
+ * other inputs keep their bytes. A bad index or a wrong N (not that input's
+ * bytes) is reported after reading and discarding what the host sends.
+ * Returns 0 when the input arrived, -1 after printing an e- line.
+ */
+int tg_input_upload_one(const tg_word *n, const tg_word *index);
+
+/*
  * Read up to `n` raw bytes of an upload into `dst` (or discard them: dst NULL),
  * stopping early when none arrives for TG_UPLOAD_TIMEOUT_MS; returns how many came.
  */
 uint32_t tg_input_receive(uint8_t *dst, uint32_t n);
 
-/* 0 if the buffer holds exactly one complete input; else prints an e- line and returns -1. */
+/* 0 if the buffer holds every model input; else prints an e- line and returns -1. */
 int tg_input_check(void);
 
 /* Copy the staged input into tg_model_input(0..) (call tg_input_check() first). */

@@ -3,12 +3,14 @@
 Two forms are accepted:
 
 * a Python file defining `model()` (returns an `nn.Module`), `example_input()`
-  (a tensor: NCHW for images, [N, F] for MLPs) and optionally
-  `calibration_data()` (an array of inputs, same layout);
+  (a tensor: NCHW for images, [N, F] for MLPs; a tuple of tensors, one per
+  forward() argument, for a model with several inputs) and optionally
+  `calibration_data()` (an array of inputs, same layout; a tuple of arrays,
+  one per input and the same number of samples each, for several inputs);
 * a program saved with `torch.export.save` (`.pt2`), loaded with
-  `torch.export.load`; its recorded example input is used.
+  `torch.export.load`; its recorded example inputs are used.
 
-The module is put in eval mode and exported on batch 1 of the example input,
+The module is put in eval mode and exported on batch 1 of the example inputs,
 without decompositions, so that the graph keeps `aten.conv2d`, `aten.linear`,
 `aten.batch_norm` and friends. Every failure becomes a `ModelError` that says
 what to do; no raw traceback reaches the user.
@@ -34,8 +36,9 @@ from tinygen.errors import ModelError
 
 MODEL_FILE_HELP = (
     "a model file is a Python file defining model() (returns a torch.nn.Module), "
-    "example_input() (returns a tensor, NCHW for images or [N, features]) and, "
-    "optionally, calibration_data() (an array of ~100 representative inputs)"
+    "example_input() (returns a tensor, NCHW for images or [N, features]; a tuple of tensors "
+    "for a model with several inputs) and, optionally, calibration_data() (an array of ~100 "
+    "representative inputs; a tuple of arrays, one per input)"
 )
 
 
@@ -46,14 +49,23 @@ class LoadedModel:
     name: str
     path: Path
     program: "torch.export.ExportedProgram"
-    example_input: np.ndarray              # batch 1, float32
-    calibration: np.ndarray | None = None  # [N, ...] float32, or None if not given
+    example_inputs: list[np.ndarray]       # one per forward() argument, batch 1, float32
+    # [N, ...] float32 (one input) or a tuple of them, one per input with the same N; None if not given
+    calibration: np.ndarray | tuple[np.ndarray, ...] | None = None
     # a switchable-precision model: (switch name, its program) per switch, highest precision
     # first (`program` is the first's); empty for a plain model
     switches: list[tuple[str, "torch.export.ExportedProgram"]] = field(default_factory=list)
+    input_names: list[str] = field(default_factory=list)    # forward()'s argument names
 
-    def calibration_ir(self) -> np.ndarray | None:
+    @property
+    def example_input(self) -> np.ndarray:
+        """The (first) example input."""
+        return self.example_inputs[0]
+
+    def calibration_ir(self) -> np.ndarray | tuple[np.ndarray, ...] | None:
         """The calibration inputs in the IR's layout (NHWC for 4-D inputs)."""
+        if isinstance(self.calibration, tuple):
+            return tuple(to_ir_layout(c) for c in self.calibration)
         return None if self.calibration is None else to_ir_layout(self.calibration)
 
 
@@ -87,12 +99,13 @@ def _load_pt2(path: Path) -> LoadedModel:
                               "'model.pt2')") from None
     example = program.example_inputs
     args = example[0] if example else ()
-    if len(args) != 1 or not isinstance(args[0], torch.Tensor):
-        raise ModelError(f"{str(path)!r}: the exported program must take exactly one input tensor "
-                         f"and record its example input",
-                         hint="export with torch.export.export(model.eval(), (x[:1],))")
-    x = args[0].detach()[:1]
-    return LoadedModel(path.stem, path, program, _to_numpy(x, "the example input"))
+    if not args or not all(isinstance(a, torch.Tensor) for a in args) or (example[1] if example else None):
+        raise ModelError(f"{str(path)!r}: the exported program must take input tensors (positional "
+                         f"arguments) and record its example inputs",
+                         hint="export with torch.export.export(model.eval(), (x[:1],)), or (a[:1], b[:1]) "
+                              "for a model with several inputs")
+    xs = [_to_numpy(a.detach()[:1], "the example input") for a in args]
+    return LoadedModel(path.stem, path, program, xs, input_names=_input_names(program))
 
 
 def _load_py(path: Path) -> LoadedModel:
@@ -107,27 +120,47 @@ def _load_py(path: Path) -> LoadedModel:
                          f"not a torch.nn.Module", hint=MODEL_FILE_HELP)
     net = permanent_pruning(net).eval()
 
-    x = _call(module.example_input, path, "example_input()")
-    x = _as_tensor(x, path, "example_input()")
-    if x.dim() < 2:
-        raise ModelError(f"{str(path)!r}: example_input() has shape {list(x.shape)}; "
-                         f"it needs a leading batch dimension",
-                         hint="return e.g. torch.randn(1, 3, 32, 32) or torch.randn(1, 64)")
-    x = x[:1].float()
+    xs = _tensors(_call(module.example_input, path, "example_input()"), path, "example_input()")
+    for k, x in enumerate(xs):
+        if x.dim() < 2:
+            which = "" if len(xs) == 1 else f" input {k}"
+            raise ModelError(f"{str(path)!r}: example_input(){which} has shape {list(x.shape)}; "
+                             f"it needs a leading batch dimension",
+                             hint="return e.g. torch.randn(1, 3, 32, 32) or torch.randn(1, 64)")
+    xs = [x[:1].float() for x in xs]
 
-    switches = [(name, _export(net, x, path, switch=name)) for name in _switch_names(net)]
-    program = switches[0][1] if switches else _export(net, x, path)
+    switches = [(name, _export(net, xs, path, switch=name)) for name in _switch_names(net)]
+    program = switches[0][1] if switches else _export(net, xs, path)
+    names = _input_names(program)
 
     calibration = None
     if callable(getattr(module, "calibration_data", None)):
-        c = _as_tensor(_call(module.calibration_data, path, "calibration_data()"),
-                       path, "calibration_data()")
-        if tuple(c.shape[1:]) != tuple(x.shape[1:]) or c.shape[0] == 0:
-            raise ModelError(
-                f"{str(path)!r}: calibration_data() has shape {list(c.shape)}, expected "
-                f"[N, {', '.join(str(d) for d in x.shape[1:])}] like example_input()")
-        calibration = _to_numpy(c, "calibration_data()")
-    return LoadedModel(path.stem, path, program, _to_numpy(x, "example_input()"), calibration, switches)
+        cs = _tensors(_call(module.calibration_data, path, "calibration_data()"), path, "calibration_data()")
+        if len(cs) != len(xs):
+            raise ModelError(f"{str(path)!r}: calibration_data() returned {len(cs)} array(s), but the model "
+                             f"takes {len(xs)} input(s) ({', '.join(names)})",
+                             hint="return one array [N, ...] per input, in forward()'s order, as a tuple "
+                                  "with the same N for every input")
+        for k, (c, x) in enumerate(zip(cs, xs)):
+            if tuple(c.shape[1:]) != tuple(x.shape[1:]) or c.shape[0] == 0:
+                which = "" if len(xs) == 1 else f" for input {k} ({names[k]})"
+                raise ModelError(
+                    f"{str(path)!r}: calibration_data(){which} has shape {list(c.shape)}, expected "
+                    f"[N, {', '.join(str(d) for d in x.shape[1:])}] like example_input()")
+        if len({c.shape[0] for c in cs}) > 1:
+            raise ModelError(f"{str(path)!r}: calibration_data() has {', '.join(str(c.shape[0]) for c in cs)} "
+                             f"samples for the inputs {', '.join(names)}",
+                             hint="give the same number of samples for every input (sample i of each "
+                                  "input goes into the model together)")
+        arrays = tuple(_to_numpy(c, "calibration_data()") for c in cs)
+        calibration = arrays[0] if len(arrays) == 1 else arrays
+    return LoadedModel(path.stem, path, program, [_to_numpy(x, "example_input()") for x in xs], calibration,
+                       switches, names)
+
+
+def _input_names(program) -> list[str]:
+    """The exported program's user inputs: forward()'s argument names, in order."""
+    return [str(n) for n in program.graph_signature.user_inputs]
 
 
 def _switch_names(net: torch.nn.Module) -> list[str]:
@@ -139,8 +172,8 @@ def _switch_names(net: torch.nn.Module) -> list[str]:
     return tinygen.nn.switches(net)
 
 
-def _export(net: torch.nn.Module, x: torch.Tensor, path: Path, switch: str | None = None):
-    """torch.export of `net` on `x` (after selecting `switch` in a switchable model)."""
+def _export(net: torch.nn.Module, xs: list[torch.Tensor], path: Path, switch: str | None = None):
+    """torch.export of `net` on the inputs `xs` (after selecting `switch` in a switchable model)."""
     what = "" if switch is None else f" (switch {switch!r})"
     try:
         if switch is not None:
@@ -148,7 +181,7 @@ def _export(net: torch.nn.Module, x: torch.Tensor, path: Path, switch: str | Non
 
             tinygen.nn.set_switch(net, switch)
         with torch.no_grad(), _quiet_torch_logs():
-            program = torch.export.export(net, (x,))
+            program = torch.export.export(net, tuple(xs))
         if switch is not None:
             # the program holds the module's buffers by reference; the next switch rewrites
             # them (e.g. the integer weights), so this switch keeps copies of its own
@@ -161,11 +194,16 @@ def _export(net: torch.nn.Module, x: torch.Tensor, path: Path, switch: str | Non
         raise
     except Exception as e:
         raise ModelError(
-            f"{str(path)!r}: exporting the model{what} with an input of shape {list(x.shape)} "
-            f"failed: {_first_line(e)}",
+            f"{str(path)!r}: exporting the model{what} with {_shapes(xs)} failed: {_first_line(e)}",
             hint="check that example_input() has the shape the model expects "
                  "(NCHW for images, [N, features] for MLPs) and that forward() uses "
                  "only tensor operations (no data-dependent Python control flow)") from None
+
+
+def _shapes(xs: list[torch.Tensor]) -> str:
+    if len(xs) == 1:
+        return f"an input of shape {list(xs[0].shape)}"
+    return f"{len(xs)} inputs of shapes " + ", ".join(str(list(x.shape)) for x in xs)
 
 
 def permanent_pruning(net: torch.nn.Module) -> torch.nn.Module:
@@ -215,13 +253,15 @@ def _call(fn, path: Path, what: str):
                          hint=MODEL_FILE_HELP) from None
 
 
+def _tensors(value, path: Path, what: str) -> list[torch.Tensor]:
+    """What a model file's function returned: one tensor or array, or a tuple / list of them
+    (a model with several inputs, in forward()'s order)."""
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, (torch.Tensor, np.ndarray)) for v in value):
+        return [_as_tensor(v, path, f"{what} item {k}") for k, v in enumerate(value)]
+    return [_as_tensor(value, path, what)]
+
+
 def _as_tensor(value, path: Path, what: str) -> torch.Tensor:
-    if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
-        raise ModelError(f"{str(path)!r}: {what} returned {len(value)} tensors: a model with several inputs; "
-                         f"model files take one input so far (the compiler, the reference and model.h "
-                         f"handle several)",
-                         hint="concatenate the inputs into one tensor and split it inside forward() "
-                              "(torch.chunk / slicing on the channel axis compiles to a copy)")
     if isinstance(value, torch.Tensor):
         t = value.detach()
     else:

@@ -26,6 +26,7 @@ EPILOG_HIL = """examples:
   tinygen hil examples/models/dscnn.py --board f746zg --emulate --data test.npz
   tinygen hil kws.tflite --board f746zg --port /dev/ttyACM0 --flash --data kws.npz --json kws.json
   tinygen hil model.py --board host --data x.npy --labels y.npy --plot layers.png
+  tinygen hil two_sensors.py --board f746zg --emulate --data test.npz --head 0   # several inputs: x0, x1 (or names), y
   tinygen hil examples/switchable/sp_digits.py --board f746zg --emulate --data digits.npz --switch all --plot sw.png
   tinygen hil vww.tflite --board f746zg --emulate --images photos/ --format rgb565be --classes no-person,person
   tinygen hil faces.py --board f446re --emulate --frames faces.npz --format gray --size 25x25 --sheet sheet.png
@@ -158,7 +159,7 @@ def cmd_hil(args) -> int:
     from tinygen.cli_common import Progress, check_output_early, compile_model
     from tinygen.hil.audio_cli import audio_requested, cmd_audio
     from tinygen.hil.report import plot, render, summarize
-    from tinygen.hil.session import load_inputs, profile_layers, run_samples
+    from tinygen.hil.session import check_head, load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
 
     board = _board_for(args)
@@ -192,6 +193,7 @@ def cmd_hil(args) -> int:
         inputs, labels = None, frames.labels
     else:
         inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
+        check_head(graph, args.head)
     picked = _switches(args, graph)
     result = _build(args, board, source, graph, progress)
     if args.flash and not emulate and board.build != "host":
@@ -219,10 +221,12 @@ def cmd_hil(args) -> int:
                 inputs = run.inputs
             else:
                 progress(f"running {len(inputs)} samples on {target}{what}")
-                run = run_samples(dev, sgraph, inputs, labels, progress=not args.quiet and len(inputs) > 20)
+                run = run_samples(dev, sgraph, inputs, labels, progress=not args.quiet and len(inputs) > 20,
+                                  head=args.head)
             progress(f"profiling layers (tg layers){what}")
             layers, total = profile_layers(dev, sgraph, inputs[0])
-            summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target)
+            summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target,
+                                sgraph)
             if args.meter:                      # the input of `tg layers` stays loaded for `infer`
                 from tinygen.hil.power_cli import measure_meter
 
@@ -324,8 +328,12 @@ def add_commands(sub, fmt) -> None:
                                    "with the reference", epilog=EPILOG_HIL, formatter_class=fmt)
     add_compile_args(h)
     h.add_argument("--data", metavar="DATA",
-                   help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout "
-                        "(or camera frames: --images / --frames, audio: --audio / --stream)")
+                   help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout; a model "
+                        "with several inputs: .npz with x0, x1, ... (forward()'s order) or the inputs' own "
+                        "names, and y (or camera frames: --images / --frames, audio: --audio / --stream)")
+    h.add_argument("--head", type=int, default=0, metavar="K",
+                   help="a model with several outputs: the output whose argmax the labels (y) are compared with "
+                        "(default 0); every output is checked against the reference")
     h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot); with --audio: "
                                                       "a CSV of file,label")
     h.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")

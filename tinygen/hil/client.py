@@ -5,6 +5,8 @@
         dev.connect()                       # resync + name
         info = dev.info()                   # {"model": ..., "counter": "instructions", ...}
         out, count = dev.run(x.tobytes())   # one inference, raw int8 outputs
+        dev.upload_input(1, imu.tobytes())  # a model with several inputs: input 1 alone
+        dev.invoke(); head = dev.output(0)  # ... and output 0 alone
 
 Every command is read up to its `m-ready`; `e-[...]` lines become a
 DeviceError carrying the device's message. The client knows nothing about how
@@ -243,6 +245,12 @@ class Device:
         if "m-load-done" not in self.command(f"tg load {len(data)}", data).lines:
             raise ProtocolError("the device did not confirm `tg load` with m-load-done")
 
+    def upload_input(self, index: int, data: bytes) -> None:
+        """Binary upload of model input `index` alone (`tg load N I%` + N raw bytes); the
+        device keeps the other inputs' bytes."""
+        if "m-load-done" not in self.command(f"tg load {len(data)} {index}", data).lines:
+            raise ProtocolError(f"the device did not confirm `tg load {len(data)} {index}` with m-load-done")
+
     def _out_count(self, reply: Reply) -> tuple[bytes, int]:
         out, count = _hex(reply.value("m-tg-out"), "m-tg-out"), _int(reply.value("m-tg-count"), "m-tg-count")
         self.last_count = count
@@ -257,6 +265,13 @@ class Device:
 
     def out(self) -> bytes:
         return _hex(self.command("tg out").value("m-tg-out"), "m-tg-out")
+
+    def output(self, index: int) -> bytes:
+        """Output `index` of the last inference alone (`tg out I`)."""
+        got, _, data = self.command(f"tg out {index}").value("m-tg-output").partition(",")
+        if _int(got, "output index") != index:
+            raise ProtocolError(f"asked for output {index}, the device sent output {got}")
+        return _hex(data, "m-tg-output")
 
     def layers(self, timeout: float | None = None) -> tuple[list[Layer], bytes, int]:
         """One inference layer by layer on the loaded input: per-layer counts, outputs, total."""

@@ -73,7 +73,9 @@ def estimate_cycles(board, summaries: list[dict], picked, project, inputs, progr
     if picked[0][1]:
         raise UsageError("--cycles does not estimate switchable-precision models yet", "leave out --cycles")
     progress("estimating cycles: one inference on the stand-in with QEMU's execution log (slower)")
-    summaries[0]["cycles_estimate"] = estimate_standin(board, project, inputs[0].astype("int8").tobytes())
+    from tinygen.hil.session import input_bytes
+
+    summaries[0]["cycles_estimate"] = estimate_standin(board, project, input_bytes(inputs[0]))
 
 
 __all__ = ["add_power_args", "check_power_args", "estimate_cycles", "measure_meter"]

@@ -70,8 +70,26 @@ def memory_rows(manifest: dict) -> list[dict]:
     return rows
 
 
+SHOW_VALUES = 4          # values of the first sample shown per output in the terminal
+
+
+def outputs_summary(run: SampleRun, graph) -> list[dict]:
+    """Per model output (head): its name, shape and int8 grid, the samples on which the
+    device's output equals the reference's, whether accuracy is taken on it, and the
+    device's int8 values per sample (dequantize: scale * (q - zero_point))."""
+    rows = []
+    for k, name in enumerate(graph.outputs):
+        t = graph.tensor(name)
+        rows.append({"index": k, "name": name, "shape": list(t.shape), "scale": float(t.qparams.scale[0]),
+                     "zero_point": int(t.qparams.zero_point[0]), "bit_exact": run.exact_output(name),
+                     "accuracy_head": k == run.head, "q": [o[k].ravel().tolist() for o in run.outputs]})
+    return rows
+
+
 def summarize(run: SampleRun, layers: list[Layer], layer_total: int, info: dict, board: Board,
-              manifest: dict, target: str) -> dict:
+              manifest: dict, target: str, graph=None) -> dict:
+    """The report as data (what --json writes); `graph` (the compiled graph) adds every
+    output's section (outputs_summary)."""
     counter = info.get("counter", "cycles")
     clock = info.get("clock_hz") or (board.clock_hz if counter == "cycles" else None)
     latency = {"unit": counter, **_stats(run.counts)}
@@ -89,6 +107,8 @@ def summarize(run: SampleRun, layers: list[Layer], layer_total: int, info: dict,
         "bit_exact": run.exact,
         "mismatches": [{"sample": m.sample, "output": m.output, "detail": m.detail} for m in run.mismatches],
         "accuracy": run.accuracy,
+        "head": run.head,
+        "outputs": [] if graph is None else outputs_summary(run, graph),
         "latency": latency,
         "layers": [{"index": layer.index, "name": layer.name, "count": layer.count,
                     "share": layer.count / layer_sum if layer_sum else None} for layer in layers],
@@ -120,8 +140,10 @@ def render(summary: dict) -> str:
     rows = [["model", summary["model"]], ["target", summary["target"]],
             ["samples", summary["samples"]],
             ["bit-exact vs reference", f"{summary['bit_exact']}/{summary['samples']}"]]
+    outputs = summary.get("outputs") or []
     if summary["accuracy"] is not None:
-        rows.append(["accuracy (labels)", f"{summary['accuracy'] * 100:.2f}%"])
+        head = f", output {summary.get('head', 0)}" if len(outputs) > 1 else ""
+        rows.append([f"accuracy (labels{head})", f"{summary['accuracy'] * 100:.2f}%"])
     for key in ("mean", "min", "max"):
         text = _count(lat[key], unit)
         if "ms" in lat:
@@ -136,6 +158,8 @@ def render(summary: dict) -> str:
 
         rows += render_rows(summary["energy_measured"])
     parts = [table(["", "value"], rows, "ll")]
+    if len(outputs) > 1:
+        parts.append(outputs_table(summary))
     if summary.get("cycles_estimate"):
         from tinygen.cycles import render as render_cycles
 
@@ -149,6 +173,20 @@ def render(summary: dict) -> str:
         parts.append("MISMATCH: device outputs differ from the reference:\n" + "\n".join(
             f"  sample {m['sample']}, output {m['output']}: {m['detail']}" for m in shown))
     return "\n\n".join(parts)
+
+
+def outputs_table(summary: dict) -> str:
+    """Each output (head) of a model with several: shape, bit-exact samples, and the first
+    sample's values dequantized."""
+    rows = []
+    for o in summary["outputs"]:
+        first = o["q"][0] if o["q"] else []
+        values = ", ".join(f"{o['scale'] * (q - o['zero_point']):.3f}" for q in first[:SHOW_VALUES])
+        rows.append([o["index"], o["name"] + (" (accuracy)" if o["accuracy_head"] and summary["accuracy"] is not None
+                                              else ""),
+                     "x".join(map(str, o["shape"])), f"{o['bit_exact']}/{summary['samples']}",
+                     values + (", ..." if len(first) > SHOW_VALUES else "")])
+    return table(["#", "output", "shape", "bit-exact", "sample 0 (dequantized)"], rows, "rllrl")
 
 
 def plot(summary: dict, path: str | Path) -> str:
@@ -176,4 +214,5 @@ def plot(summary: dict, path: str | Path) -> str:
     return f"per-layer plot written to {path}"
 
 
-__all__ = ["ESTIMATE", "ESTIMATE_BOARD", "energy", "energy_text", "memory_rows", "plot", "render", "summarize"]
+__all__ = ["ESTIMATE", "ESTIMATE_BOARD", "energy", "energy_text", "memory_rows", "outputs_summary", "outputs_table",
+           "plot", "render", "summarize"]

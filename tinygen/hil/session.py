@@ -4,6 +4,10 @@ numpy reference byte for byte, plus labels, counts and a per-layer profile.
     inputs, labels = load_inputs("data.npz", None, source, graph)
     result = run_samples(dev, graph, inputs, labels)
     layers = profile_layers(dev, graph, inputs[0])
+
+A model with one input takes an int8 array [N, ...]; one with several inputs takes
+a list of N samples, each a tuple of int8 arrays in graph.inputs' order (what the
+reference's run() takes). The device gets a sample's inputs back to back (`tg run`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygen.calib import input_arrays, input_keys
 from tinygen.errors import UsageError
 from tinygen.hil.client import Device, Layer
 from tinygen.ref.interpreter import dequantize, quantize_input, run
@@ -34,53 +39,91 @@ def _load_array(path: Path, what: str) -> dict[str, np.ndarray]:
     raise UsageError(f"{what} file {str(path)!r} is not .npz or .npy", "save it with numpy.save / numpy.savez")
 
 
-def load_inputs(data: str | Path, labels: str | Path | None, source, graph,
-                limit: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Float samples in the model's own layout → int8 inputs (quantized exactly as
-    the reference does), and class labels if given (`y` in the .npz or LABELS)."""
-    if len(graph.inputs) != 1:
-        raise UsageError(f"the model has {len(graph.inputs)} inputs; `tinygen hil --data` feeds one",
-                         "drive multi-input models through tinygen.hil.client.Device.run")
-    arrays = _load_array(Path(data), "data")
+def _data_arrays(arrays: dict[str, np.ndarray], data: str | Path, source) -> list[np.ndarray]:
+    """The float inputs of a --data file: `x` for a model with one input; x0, x1, ... or the
+    inputs' own names (forward()'s arguments) for several."""
+    names = source.input_names
+    if len(names) > 1:
+        if Path(data).suffix != ".npz":
+            raise UsageError(f"{data} holds one array, but the model takes {len(names)} inputs",
+                             f"save an .npz with one array per input: {input_keys(names)} (and y labels)")
+        return input_arrays(arrays, names, str(data), UsageError)
     if "x" not in arrays:
         raise UsageError(f"{data} has no array named x (it has {', '.join(arrays) or 'none'})",
                          "save the inputs as numpy.savez(FILE, x=inputs, y=labels)")
-    x = np.asarray(arrays["x"])
-    sample = tuple(source.input_shape[1:])
+    return [arrays["x"]]
+
+
+def _checked_samples(x, shape: tuple[int, ...], layout: str, which: str) -> np.ndarray:
+    x = np.asarray(x)
+    sample = tuple(shape[1:])
     if x.shape == sample:
         x = x[None]
     if x.ndim != len(sample) + 1 or tuple(x.shape[1:]) != sample:
-        raise UsageError(f"data samples have shape {list(x.shape[1:])}, the model takes {list(sample)} "
-                         f"({source.layout})", "give an array [N, " + ", ".join(map(str, sample)) + "] of floats")
+        raise UsageError(f"data samples{which} have shape {list(x.shape[1:])}, the model takes {list(sample)} "
+                         f"({layout})", "give an array [N, " + ", ".join(map(str, sample)) + "] of floats")
     if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
-        raise UsageError("data must be finite floats in the model's input units",
+        raise UsageError(f"data{which} must be finite floats in the model's input units",
                          "pass the float inputs you would give the PyTorch / TFLite model")
+    return x
+
+
+def as_samples(arrays: list[np.ndarray]):
+    """int8 arrays, one [N, ...] per model input → what run_samples takes: the array itself
+    (one input) or N tuples of per-input arrays."""
+    if len(arrays) == 1:
+        return arrays[0]
+    return [tuple(a[i] for a in arrays) for i in range(len(arrays[0]))]
+
+
+def input_bytes(x) -> bytes:
+    """One sample's int8 inputs as the device takes them: back to back, in graph.inputs' order."""
+    xs = x if isinstance(x, (tuple, list)) else (x,)
+    return b"".join(np.ascontiguousarray(a, dtype=np.int8).tobytes() for a in xs)
+
+
+def load_inputs(data: str | Path, labels: str | Path | None, source, graph, limit: int | None = None):
+    """Float samples in the model's own layout → int8 inputs (quantized exactly as the
+    reference does; as_samples' form), and class labels if given (`y` in the .npz or LABELS)."""
+    names = source.input_names
+    arrays = _load_array(Path(data), "data")
+    xs = [_checked_samples(x, shape, source.layout, "" if len(names) == 1 else f" of input {k} ({names[k]})")
+          for k, (x, shape) in enumerate(zip(_data_arrays(arrays, data, source), source.input_shapes))]
+    if len({len(x) for x in xs}) > 1:
+        raise UsageError(f"{data} has " + ", ".join(f"{len(x)} samples for {n}" for x, n in zip(xs, names)),
+                         "give the same number of samples for every input (sample i of each goes into the model "
+                         "together)")
     y = arrays.get("y")
     if labels is not None:
         y = _load_array(Path(labels), "labels")["x"]
     if y is not None:
         y = np.asarray(y)
         y = y.argmax(axis=-1) if y.ndim == 2 else y.reshape(len(y))
-        if len(y) != len(x):
-            raise UsageError(f"{len(y)} labels for {len(x)} samples", "give one label per sample")
+        if len(y) != len(xs[0]):
+            raise UsageError(f"{len(y)} labels for {len(xs[0])} samples", "give one label per sample")
     if limit is not None:
-        x, y = x[:limit], (None if y is None else y[:limit])
-    q = quantize_input(graph, source.to_graph_layout(x.astype(np.float32)))
-    return q, y
+        xs, y = [x[:limit] for x in xs], (None if y is None else y[:limit])
+    q = [quantize_input(graph, source.to_graph_layout(x.astype(np.float32)), k) for k, x in enumerate(xs)]
+    return as_samples(q), y
 
 
-def sample_inputs(source, graph, count: int, seed: int = 0) -> np.ndarray:
-    """`count` int8 test inputs for a model: its calibration samples (cycled,
-    scaled and with noise added) when it ships some, else standard normal data."""
+def sample_inputs(source, graph, count: int, seed: int = 0):
+    """`count` int8 test inputs for a model (as_samples' form): its calibration samples
+    (cycled, scaled and with noise added) when it ships some, else standard normal data."""
     rng = np.random.default_rng(seed)
     base = source.default_calibration
-    shape = tuple(source.input_shape[1:])
-    if base is not None:
-        picks = np.asarray(base)[rng.integers(len(base), size=count)]
-        x = picks * rng.uniform(0.5, 1.5, size=(count,) + (1,) * len(shape)) + rng.normal(0, 0.3, (count,) + shape)
-    else:
-        x = rng.standard_normal((count,) + shape)
-    return quantize_input(graph, source.to_graph_layout(x.astype(np.float32)))
+    bases = list(base) if isinstance(base, (tuple, list)) else [base] * len(source.input_shapes)
+    picks = rng.integers(len(bases[0]), size=count) if base is not None else None
+    q = []
+    for k, (b, full) in enumerate(zip(bases, source.input_shapes)):
+        shape = tuple(full[1:])
+        if b is not None:
+            x = np.asarray(b)[picks] * rng.uniform(0.5, 1.5, size=(count,) + (1,) * len(shape)) \
+                + rng.normal(0, 0.3, (count,) + shape)
+        else:
+            x = rng.standard_normal((count,) + shape)
+        q.append(quantize_input(graph, source.to_graph_layout(x.astype(np.float32)), k))
+    return as_samples(q)
 
 
 def split_outputs(graph, raw: bytes) -> list[np.ndarray]:
@@ -128,11 +171,14 @@ class Mismatch:
 
 @dataclass
 class SampleRun:
-    """Every sample's counter value and agreement with the reference."""
+    """Every sample's counter value, outputs and agreement with the reference; accuracy is
+    output `head`'s argmax against the labels."""
     counts: list[int] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
     predictions: list[int] = field(default_factory=list)
     labels: np.ndarray | None = None
+    head: int = 0
+    outputs: list[list[np.ndarray]] = field(default_factory=list)    # per sample, the device's int8 outputs
 
     @property
     def samples(self) -> int:
@@ -142,6 +188,10 @@ class SampleRun:
     def exact(self) -> int:
         return self.samples - len({m.sample for m in self.mismatches})
 
+    def exact_output(self, name: str) -> int:
+        """Samples whose output `name` equals the reference's."""
+        return self.samples - len({m.sample for m in self.mismatches if m.output == name})
+
     @property
     def accuracy(self) -> float | None:
         if self.labels is None or not self.samples:
@@ -149,8 +199,8 @@ class SampleRun:
         return float(np.mean(np.asarray(self.predictions) == self.labels[:self.samples]))
 
 
-def compare(graph, x: np.ndarray, raw: bytes, index: int) -> tuple[list[Mismatch], list[np.ndarray]]:
-    """Device outputs vs the reference for one input."""
+def compare(graph, x, raw: bytes, index: int) -> tuple[list[Mismatch], list[np.ndarray]]:
+    """Device outputs vs the reference for one sample (an array, or a tuple per input)."""
     ref = run(graph, x)
     got = split_outputs(graph, raw)
     bad = [Mismatch(index, name, first_difference(ref[name], g))
@@ -158,30 +208,38 @@ def compare(graph, x: np.ndarray, raw: bytes, index: int) -> tuple[list[Mismatch
     return bad, got
 
 
-def run_samples(dev: Device, graph, inputs: np.ndarray, labels: np.ndarray | None = None,
-                progress: bool = False, timeout: float | None = None) -> SampleRun:
-    """Each input through `tg run` (binary upload, one round trip), checked against the reference."""
-    result = SampleRun(labels=labels)
+def check_head(graph, head: int) -> int:
+    """--head: the output whose argmax the labels are compared with."""
+    if not 0 <= head < len(graph.outputs):
+        raise UsageError(f"--head {head}: the model has {len(graph.outputs)} output(s), 0..{len(graph.outputs) - 1}",
+                         "give the index of the classification output (tinygen inspect lists them)")
+    return head
+
+
+def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,
+                progress: bool = False, timeout: float | None = None, head: int = 0) -> SampleRun:
+    """Each sample through `tg run` (binary upload of every input, one round trip), every
+    output checked against the reference."""
+    result = SampleRun(labels=labels, head=check_head(graph, head))
     iterator = range(len(inputs))
     if progress:
         from tqdm import tqdm
 
         iterator = tqdm(iterator, desc="inferences", unit="inf", leave=False)
     for i in iterator:
-        x = np.ascontiguousarray(inputs[i], dtype=np.int8)
-        raw, count = dev.run(x.tobytes(), timeout=timeout)
-        bad, got = compare(graph, x, raw, i)
+        raw, count = dev.run(input_bytes(inputs[i]), timeout=timeout)
+        bad, got = compare(graph, inputs[i], raw, i)
         result.mismatches += bad
         result.counts.append(count)
-        result.predictions.append(int(np.argmax(got[0].reshape(-1))))
+        result.outputs.append(got)
+        result.predictions.append(int(np.argmax(got[head].reshape(-1))))
     return result
 
 
-def profile_layers(dev: Device, graph, x: np.ndarray, timeout: float | None = None) -> tuple[list[Layer], int]:
-    """`tg layers` on one input: per-layer counts and the total; the outputs are
+def profile_layers(dev: Device, graph, x, timeout: float | None = None) -> tuple[list[Layer], int]:
+    """`tg layers` on one sample: per-layer counts and the total; the outputs are
     checked against the reference too."""
-    x = np.ascontiguousarray(x, dtype=np.int8)
-    dev.upload(x.tobytes())
+    dev.upload(input_bytes(x))
     layers, raw, total = dev.layers(timeout=timeout)
     bad, _ = compare(graph, x, raw, 0)
     if bad:
@@ -189,5 +247,6 @@ def profile_layers(dev: Device, graph, x: np.ndarray, timeout: float | None = No
     return layers, total
 
 
-__all__ = ["Mismatch", "SampleRun", "compare", "first_difference", "as_millis", "load_inputs", "profile_layers", "result_millis",
-           "run_samples", "sample_inputs", "split_outputs"]
+__all__ = ["Mismatch", "SampleRun", "as_millis", "as_samples", "check_head", "compare", "first_difference",
+           "input_bytes", "load_inputs", "profile_layers", "result_millis", "run_samples", "sample_inputs",
+           "split_outputs"]

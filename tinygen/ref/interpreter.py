@@ -69,7 +69,7 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0)
     fn = twin(spec.ref_name)
     p = node.attrs["kparams"]
     inputs = [_kernel_view(graph, t, values[t]) for t in node.inputs]
-    consts = [graph.const(node, role, switch) for role in spec.ref_roles or spec.const_roles]
+    consts = [graph.const(node, role, switch) for role in (spec.const_roles if spec.ref_roles is None else spec.ref_roles)]
     if node.op == "concat":
         result = fn(p, inputs)
     elif node.op in BINARY_OPS:     # an activation and a constant, or two activations
