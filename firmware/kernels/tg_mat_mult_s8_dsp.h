@@ -179,6 +179,17 @@ static inline __attribute__((always_inline)) void tg_dot_step_s16_s8(const int32
     *w0p = w0;
 }
 
+/* trips steps of tg_dot_step_s16_s8, the loop unrolled n times (a literal: GCC's pragma takes no macro). */
+#define TG_DOT_PRAGMA(x) _Pragma(#x)
+#define TG_DOT_STEPS(n, trips, ...)                       \
+    do {                                                  \
+        int32_t t_;                                       \
+        TG_DOT_PRAGMA(GCC unroll n)                       \
+        for (t_ = (trips); t_ != 0; --t_) {               \
+            tg_dot_step_s16_s8(__VA_ARGS__);              \
+        }                                                 \
+    } while (0)
+
 /*
  * acc[2 * i + j] += sum_k x_i[k] * w_j[k] over the whole depth for the rows
  * widened into x by tg_widen_rows_s8 (i < rows) and the weight rows
@@ -201,10 +212,20 @@ static inline __attribute__((always_inline)) void tg_dot_s16_s8(const int16_t *x
     if (__builtin_constant_p(body)) {
         /* a layer's constant depth (specialization): the trip count is known, unrolled copies
            need no exit test. The loop is counted because the loads step their pointers in
-           assembly, invisible to the compiler. */
-#pragma GCC unroll 4
-        for (k = body >> 2; k != 0; --k) {
-            tg_dot_step_s16_s8(&xp, &w0, depth, rows, cols, a);
+           assembly, invisible to the compiler. Unrolled by a factor that divides the trip
+           count where 4, 5, 3 or 2 does: a remainder would take up to 3 more copies of the
+           step (VWW's compacted depths 62, 41, 42, 60, 74: 15, 10, 10, 15, 18 steps). */
+        const int32_t trips = body >> 2;
+        if (trips % 4 == 0) {
+            TG_DOT_STEPS(4, trips, &xp, &w0, depth, rows, cols, a);
+        } else if (trips % 5 == 0) {
+            TG_DOT_STEPS(5, trips, &xp, &w0, depth, rows, cols, a);
+        } else if (trips % 3 == 0) {
+            TG_DOT_STEPS(3, trips, &xp, &w0, depth, rows, cols, a);
+        } else if (trips % 2 == 0) {
+            TG_DOT_STEPS(2, trips, &xp, &w0, depth, rows, cols, a);
+        } else {
+            TG_DOT_STEPS(4, trips, &xp, &w0, depth, rows, cols, a);
         }
     } else {
         while (w0 != w_end) {

@@ -32,9 +32,9 @@ class Inline:
 INLINE: dict[str, Inline] = {
     "tg_conv2d_1x1_s8_dsp": Inline("tg_conv2d_1x1_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h", "in_c", True),
     "tg_conv2d_s8_dsp": Inline("tg_conv2d_s8_dsp_inline", "kernels/tg_conv2d_s8_dsp.h",
-                               "kernel_h*kernel_w*in_c"),
+                               "kernel_h*kernel_w*in_c", True),
     "tg_fully_connected_s8_dsp": Inline("tg_fully_connected_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h",
-                                        "in_features"),
+                                        "in_features", True),
     "tg_conv2d_direct_s8_dsp": Inline("tg_conv2d_direct_s8_dsp_inline", "kernels/tg_conv2d_direct_s8_dsp.h",
                                       "kernel_h*kernel_w*in_c"),
     "tg_conv2d_add_s8_dsp": Inline("tg_conv2d_add_s8_dsp_inline", "kernels/tg_conv2d_add_s8_dsp.h",
