@@ -282,7 +282,7 @@ def _canonical_constants(graph: Graph, node: Node) -> int:
     if not zero.any() or any(v.shape != (out_c,) for v in consts.values()):
         return 0
     q = _requant(graph, node, np.zeros(out_c, np.int64))
-    consts["bias"][zero] = 4 * (q[zero] - _zp(graph, node.outputs[0]))
+    consts["bias"][zero] = 4 * (q[zero].astype(np.int64) - _zp(graph, node.outputs[0]))
     consts["multiplier"][zero] = 1 << 30
     consts["shift"][zero] = -1
     for role, data in consts.items():
