@@ -290,7 +290,8 @@ def test_auto_refuses_a_model_too_big_before_measuring(tmp_path, monkeypatch, ca
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
     assert main(["build", str(model), "--board", "f446re", "-o", str(tmp_path / "out"), "-q"]) == 1
     assert "error: does not fit nucleo-f446re: RAM needs" in capsys.readouterr().err
-    assert autotune.compile_source.calls == 1, "only the model itself was compiled, no variant"
+    # the model itself and, its RAM over the part, the RAM trade's leaner compile (tinygen/fit_ram.py); no variant
+    assert autotune.compile_source.calls == 2, "only the model and its RAM trade were compiled, no variant"
 
 
 def test_build_and_inspect_pass_timeout_to_measuring(tmp_path, monkeypatch):

@@ -167,6 +167,19 @@ def test_pointwise_and_fc_s8_dsp_standin(board, tmp_path_factory):
     _check_on_standin("odd", board, tmp_path_factory)
 
 
+def test_pointwise_s8_dsp_folds_output_offsets(tmp_path_factory):
+    """The "odd" model's specialized pointwise convs fold their output offsets into the
+    rounding (TG_REQUANT_FOLDED; bit-exact on the stand-ins in the test above)."""
+    from tinygen.codegen.emit import project_data
+
+    _, graph, _, _ = compiled("odd", get_board("f746zg").isa_features, tmp_path_factory)
+    layers = [layer for layer in project_data(graph, "m", "0", "test")["layers"]
+              if layer.kernel == "tg_conv2d_1x1_s8_dsp"]
+    calls = [line for layer in layers for line in layer.body if line.startswith("tg_conv2d_1x1_s8_dsp_inline(")]
+    assert len(calls) == ODD_POINTWISE
+    assert sum(call.split(", ")[1] == "2" for call in calls) >= ODD_POINTWISE - 1
+
+
 @needs_qemu
 @pytest.mark.slow
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])

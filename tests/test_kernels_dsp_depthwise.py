@@ -229,7 +229,7 @@ def test_dsp_depthwise_chosen_for_depth_multiplier_1(model, board):
     graph = _compile(model, board)
     nodes = _depthwise(graph)
     # the 3x3 path's records are packed at build time: a header word (the channel count
-    # where the path serves the layer: its shape, and right shifts only), then 10 words per
+    # where the path serves the layer: its shape, and right shifts only), then 8 words per
     # channel; the layers they serve take DSP3 (the records are all its constants), the
     # others DSP. The chain has both: a 3x3 layer with a left shift takes the other path.
     dsp = [n for n in nodes if n.kernel in (DSP, DSP3)]
@@ -242,7 +242,7 @@ def test_dsp_depthwise_chosen_for_depth_multiplier_1(model, board):
         0 if n.kernel == PORTABLE else _scratch(n.attrs["kparams"], n.kernel == DSP3) for n in nodes]
     packed = [graph.tensor(n.param("packed")).data for n in dsp]
     assert [int(w[0]) for w in packed] == [n.attrs["kparams"]["in_c"] if t else 0 for n, t in zip(dsp, takes)]
-    assert [w.size for w in packed] == [1 + 10 * int(w[0]) for w in packed]
+    assert [w.size for w in packed] == [1 + 8 * int(w[0]) for w in packed]
     assert sum(takes) >= 3 and not all(right_shifts)
     # DSP3 takes only its records: the layer's weights, bias and requantization stay out of flash
     assert KERNELS_BY_NAME[DSP3].const_roles == ("packed",)
@@ -400,14 +400,16 @@ def test_dw3_requantization_equals_tflite():
             if words[0] == 0:
                 assert n >= 22      # the bound: |x| + |R| + 1 < 2^31
                 continue
-            rec = words[1:].reshape(c, 10).astype(np.int64)
+            rec = words[1:].reshape(c, 8).astype(np.int64)
+            n_word = rec[:, 5] & 0xFF          # ASR by register reads the bottom byte of word 5
+            assert (n_word == n).all()
             bound = np.abs(bias) + 9 * 255 * 128      # the sums the records admit
             acc = rng.integers(-bound, bound + 1)
             acc[:8] = [bound[0], -bound[1], 0, -1, 1, bound[5], -bound[6], -bound[7] // 2]
             acc2 = 2 * acc
-            x = (acc2 * rec[:, 7] + (rec[:, 9] << 32) + (1 << 31)) >> 32        # SMMLAR
+            x = (acc2 * rec[:, 6] + (rec[:, 7] << 32) + (1 << 31)) >> 32        # SMMLAR
             assert (np.abs(acc2) < 1 << 31).all() and (np.abs(x + (acc2 >> 31)) < 1 << 31).all()    # int32
-            got = np.clip((x + (acc2 >> 31)) >> rec[:, 8], -128, 127)
+            got = np.clip((x + (acc2 >> 31)) >> n_word, -128, 127)
             want = np.clip(multiply_by_quantized_multiplier(acc, multiplier, np.full(c, -n)) + offset,
                            -128, 127)
             np.testing.assert_array_equal(got, want, err_msg=f"n={n} offset={offset}")

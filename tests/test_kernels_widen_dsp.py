@@ -95,7 +95,7 @@ def test_conv2d_widen_s8_dsp_standin(board_name, specialize, tmp_path):
 def test_const_bytes_per_kernel_variant_kws():
     """The flash a fit-aware choice weighs per kernel: KWS's pointwise convs (64 -> 64) take
     4,096 weight bytes widened at run time, 8,192 widened at build time; its 3x3 depthwise
-    layers 40 bytes per channel (+ a header word) on the 3x3 path alone, 61 + those on the
+    layers 32 bytes per channel (+ a header word) on the 3x3 path alone, 21 + those on the
     kernel with both paths (its records beside the weights, bias and requantization)."""
     from mlperf_models import mlperf_model
     from tinygen.compiler import compile_source, load_source
@@ -113,8 +113,8 @@ def test_const_bytes_per_kernel_variant_kws():
         assert const_bytes(KERNELS_BY_NAME["tg_conv2d_1x1_s8_dsp"], graph, node) == 4096 + requant
     for node in (n for n in graph.nodes if n.op == "depthwise_conv2d"):
         assert node.kernel == "tg_depthwise_conv2d_3x3_s8_dsp"
-        assert const_bytes(KERNELS_BY_NAME[node.kernel], graph, node) == 4 + 40 * 64
-        assert const_bytes(KERNELS_BY_NAME["tg_depthwise_conv2d_s8_dsp"], graph, node) == 4 + 40 * 64 + 9 * 64 + requant
+        assert const_bytes(KERNELS_BY_NAME[node.kernel], graph, node) == 4 + 32 * 64
+        assert const_bytes(KERNELS_BY_NAME["tg_depthwise_conv2d_s8_dsp"], graph, node) == 4 + 32 * 64 + 9 * 64 + requant
 
 
 def _drawn_widen_cases(n: int) -> list[dict]:
@@ -159,3 +159,20 @@ def test_conv2d_widen_s8_dsp_drawn_shapes_standin(board_name, tmp_path):
     run_calls(board_name, calls, tmp_path)
     for c in calls:
         assert_same(kernel(WIDEN).twin(c.p, *c.arrays).reshape(-1), c.result, f"{WIDEN} on {board_name}, p={c.p}")
+
+
+@pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenet"])
+def test_layer_stats_count_the_flash_the_kernels_read(name):
+    """inspect's flash total (tinygen.analysis.layer_stats) is the constants codegen emits:
+    a 3x3 depthwise layer's records, not also the weights and requantization they were packed
+    from (KWS counted 5,376 B twice)."""
+    from mlperf_models import mlperf_model
+    from tinygen.analysis import layer_stats
+    from tinygen.codegen.emit import project_data
+    from tinygen.compiler import compile_source, load_source
+    from tinygen.passes import CompileOptions
+
+    board = get_board("f746zg")
+    graph = compile_source(load_source(mlperf_model(name)), None, CompileOptions(features=board.isa_features))
+    assert "tg_depthwise_conv2d_3x3_s8_dsp" in {n.kernel for n in graph.nodes}
+    assert sum(s.param_bytes for s in layer_stats(graph)) == project_data(graph, "m", "0", "test")["weight_bytes"]

@@ -23,6 +23,7 @@ from test_kernels_dsp import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.passes import CompileOptions
+from tinygen.passes.lower_peak import FLASH_PER_RAM_BYTE
 from tinygen.ref.interpreter import quantize_input
 
 DIRECT = "tg_conv2d_direct_s8_dsp"
@@ -115,10 +116,11 @@ def test_ic_arena_within_60_percent_of_tflm_f746zg(fuse):
 
 def test_lower_peak_overrides_a_kernel_choice_only_where_it_lowers_the_arena():
     """A per-node choice (as --kernels auto's) naming the im2col conv on every conv: the pass
-    still swaps the peak's layer, and keeps the choice everywhere else."""
+    still swaps the peak's layer, and keeps the choice everywhere else (flash no object: the
+    direct kernel's int16 weights cost more flash per arena byte than the default weighs)."""
     plain = _mlperf("ic_resnet8")
     choice = {n.name: "tg_conv2d_s8_dsp" for n in plain.nodes if n.op == "conv2d"}
-    graph = _mlperf("ic_resnet8", kernel_choice=choice)
+    graph = _mlperf("ic_resnet8", kernel_choice=choice, lower_peak_flash=None)
     changed = {c["node"] for c in graph.meta["lower_peak"]}
     assert changed and graph.meta["memory"].arena_size <= 0.60 * TFLM_IC_ARENA
     for name in choice:
@@ -126,18 +128,35 @@ def test_lower_peak_overrides_a_kernel_choice_only_where_it_lowers_the_arena():
         assert kernel == (DIRECT if name in changed else "tg_conv2d_s8_dsp"), name
 
 
-@pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenet", "ad_autoencoder"])
-def test_lower_peak_changes_kernels_only_where_the_arena_drops(name):
-    """KWS's pointwise convs take the direct kernel (no scratch, in place like tg_conv2d_s8):
-    13,376 -> 13,120 B; VWW and AD keep every kernel."""
-    off, on = _mlperf(name, lower_peak=False), _mlperf(name)
+@pytest.mark.parametrize("name, flash", [("kws_dscnn", None), ("kws_dscnn", FLASH_PER_RAM_BYTE),
+                                         ("vww_mobilenet", FLASH_PER_RAM_BYTE), ("ad_autoencoder", None)])
+def test_lower_peak_changes_kernels_only_where_the_arena_drops(name, flash):
+    """KWS's pointwise convs take the direct kernel (no scratch, in place like tg_conv2d_s8)
+    when flash is no object: 13,376 -> 13,120 B; by default they do not (4 KB more flash each,
+    int16 weights, for 64 B of arena); VWW and AD keep every kernel."""
+    off, on = _mlperf(name, lower_peak=False), _mlperf(name, lower_peak_flash=flash)
     changes = on.meta["lower_peak"]
     assert all(c["arena_after"] < c["arena_before"] for c in changes)
     assert on.meta["memory"].arena_size == (changes[-1]["arena_after"] if changes else off.meta["memory"].arena_size)
     before = {n.name: n.kernel for n in off.nodes}
     assert {n.name: n.kernel for n in on.nodes if n.kernel != before[n.name]} == \
         {c["node"]: c["kernel"] for c in changes}
-    assert bool(changes) == (name == "kws_dscnn")
+    assert bool(changes) == (name == "kws_dscnn" and flash is None)
+    if changes:
+        assert {c["kernel"] for c in changes} == {DIRECT} and on.meta["memory"].arena_size == 13_120
+
+
+def test_lower_peak_weighs_the_flash_it_adds():
+    """Each KWS swap adds 4,096 B of constants (int16 weights) for 64 B of arena: taken at 64
+    flash bytes per arena byte, refused at 63; the weighing counts constants exactly."""
+    from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
+
+    graph = _mlperf("kws_dscnn", lower_peak=False)
+    node = graph.node("conv2d_2")
+    added = const_bytes(KERNELS_BY_NAME[DIRECT], graph, node) - const_bytes(KERNELS_BY_NAME[node.kernel], graph, node)
+    assert added == 64 * 64
+    assert _mlperf("kws_dscnn", lower_peak_flash=64.0).meta["lower_peak"]
+    assert not _mlperf("kws_dscnn", lower_peak_flash=63.0).meta["lower_peak"]
 
 
 def test_lower_peak_respects_fuse_residual_false():

@@ -272,7 +272,31 @@ def test_constant_channels_fold_into_a_pointwise_reader_or_stay():
     compacted, full = compile_both(source)
     chans = {n.name: compacted.weight_shape(n)[0] for n in compacted.nodes if n.op == "conv2d"}
     assert sorted(chans.values()) == [8, 8, 16 - len(s0)]      # c0 compacted; c1's constants kept for c2
+    # c1's kept constant channels requantize their constant with a small bias, 2^30 and -1
+    assert compacted.meta["compact"]["constant_channels"] == len(s1)
+    c1 = next(n for n in compacted.nodes if n.op == "conv2d" and compacted.weight_shape(n)[0] == 8
+              and not compacted.const(n, "weight").reshape(8, -1)[s1[0]].any())
+    assert (compacted.const(c1, "multiplier")[s1] == 1 << 30).all() and (compacted.const(c1, "shift")[s1] == -1).all()
+    assert (np.abs(compacted.const(c1, "bias")[s1]) <= 4 * 255).all()
     assert_same_outputs(compacted, full, inputs(source, full))
+
+
+def test_kept_constant_channels_leave_vww_bounded():
+    """VWW's int8 model keeps all-zero channels holding a bias near 2^30 with shift -30 in 8
+    pointwise layers: their small requantization puts every pointwise layer on the DSP
+    kernels' bounded, folded requantization (tinygen.kernels.specialize)."""
+    from mlperf_models import mlperf_model
+    from tinygen.kernels import specialize
+
+    board = get_board("f746zg")
+    graph = compile_source(load_source(mlperf_model("vww_mobilenet")), None,
+                           CompileOptions(features=board.isa_features))
+    assert graph.meta["compact"]["constant_channels"] >= 8
+    pointwise = [n for n in graph.nodes if n.kernel == "tg_conv2d_1x1_s8_dsp"]
+    assert len(pointwise) == 13
+    modes = [specialize.requant_mode(specialize.INLINE[n.kernel], n.attrs["kparams"], graph.const(n, "bias"),
+                                     graph.const(n, "multiplier"), graph.const(n, "shift")) for n in pointwise]
+    assert modes == [specialize.FOLDED] * 13
 
 
 def test_identity_block_disappears():

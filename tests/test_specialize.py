@@ -68,6 +68,23 @@ def test_requant_bounded_edges():
     assert not specialize.requant_bounded((1 << 30) // (255 * 128), None, m, s)
 
 
+def test_requant_folded_edges():
+    """The output offset folds into the rounding where |1 + 2 * output_offset| * 2^(n-1) < 2^30
+    on every channel (n = -shift), and only for bounded layers."""
+    assert specialize.requant_folded(True, [-1, -23], 127)          # 255 * 2^22 < 2^30
+    assert not specialize.requant_folded(True, [-1, -24], 127)      # 255 * 2^23 >= 2^30
+    assert specialize.requant_folded(True, [-30], 0)                # 2^29
+    assert not specialize.requant_folded(True, [-31], 0)            # 2^30 is not below
+    assert not specialize.requant_folded(False, [-1], 0)
+    inline = specialize.INLINE["tg_conv2d_1x1_s8_dsp"]
+    m, s = [1 << 30] * 2, [-5, -9]
+    assert specialize.requant_mode(inline, {"in_c": 8, "output_offset": -3}, None, m, s) == specialize.FOLDED
+    assert specialize.requant_mode(inline, {"in_c": 8, "output_offset": -3}, None, m, [0, -9]) == specialize.GENERAL
+    direct = specialize.INLINE["tg_conv2d_direct_s8_dsp"]      # its outputs do not take the folded form
+    kp = {"kernel_h": 1, "kernel_w": 1, "in_c": 8, "output_offset": -3}
+    assert specialize.requant_mode(direct, kp, None, m, s) == specialize.BOUNDED
+
+
 def _outside_bounded_range(graph) -> list[str]:
     """Push some layers' requantization outside tg_requantize_bounded's range: a multiplier
     below 2^30 on one, a left shift on another (the reference follows the same constants)."""

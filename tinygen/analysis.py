@@ -38,10 +38,23 @@ def node_macs(graph: Graph, node: Node) -> int:
     return 0
 
 
+def _flash_consts(graph: Graph, node: Node) -> list:
+    """The constants a layer keeps in flash: those its kernel reads (KernelSpec.const_roles,
+    as codegen emits them: tg_depthwise_conv2d_3x3_s8_dsp's records, not also the weights
+    they were packed from), every constant where no kernel is chosen yet or the layer has
+    several parameter sets."""
+    from tinygen.kernels.table import KERNELS_BY_NAME
+
+    spec = KERNELS_BY_NAME.get(node.kernel) if node.kernel else None
+    if spec is None or len(node.params) != 1:
+        return [graph.tensor(n) for n in node.const_names()]
+    return [graph.tensor(node.param(role)) for role in spec.const_roles if node.param(role) is not None]
+
+
 def layer_stats(graph: Graph) -> list[LayerStats]:
     stats = []
     for node in graph.nodes:
-        consts = [graph.tensor(n) for n in node.const_names()]
+        consts = _flash_consts(graph, node)
         weight = graph.tensor(node.param("weight")) if node.param("weight") else None
         count = math.prod(graph.weight_shape(node)) * len(node.params) if weight is not None else 0
         fmt = node.attrs.get("weight_format")

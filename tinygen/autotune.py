@@ -110,13 +110,18 @@ def standin_memory(board: Board) -> Board:
     return replace(board, memory=memory, budget={})
 
 
-def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileOptions | None = None) -> None:
+def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileOptions | None = None,
+              calib: str | None = None) -> None:
     """Refuse, as `tinygen build` would, a model that no kernel combination fits (flash with
-    every layer's smallest kernel, RAM as predicted)."""
+    every layer's smallest kernel, RAM as predicted after the RAM trade, tinygen/fit_ram.py)."""
     from tinygen.fit import check_some_fit
 
-    check_some_fit(graph, board, options or CompileOptions(features=board.isa_features, kernels="auto"),
-                   str(source.path))
+    options = options or CompileOptions(features=board.isa_features, kernels="auto")
+    lean = None
+    if options.lower_peak and options.lower_peak_flash is not None and not source.switches:
+        def lean() -> Graph:
+            return compile_source(source, calib, replace(options, lower_peak_flash=None))
+    check_some_fit(graph, board, options, str(source.path), lean)
 
 
 def _build_standin(source: SourceModel, graph: Graph, board: Board, dest: Path) -> None:
@@ -172,7 +177,7 @@ def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions
     if source.switches:                 # each switch its own choice: same layer names, other formats
         return _compile_auto_switches(source, calib, options, board, progress, measure, cache, timeout)
     graph = compile_source(source, calib, options)
-    check_fit(source, graph, board, options)     # what cannot be built is not measured
+    check_fit(source, graph, board, options, calib)     # what cannot be built is not measured
     return _choose(source, calib, options, board, graph, progress, measure, cache, timeout)
 
 

@@ -241,8 +241,9 @@ def print_kernels(graph) -> None:
 def print_fit(graph) -> None:
     """Whether the fastest kernels fit the board, and what the fit-first trade cost."""
     from tinygen.fit import fit_lines
+    from tinygen.fit_ram import ram_fit_lines
 
-    lines = fit_lines(graph.meta.get("fit"))
+    lines = ram_fit_lines(graph.meta.get("fit_ram")) + fit_lines(graph.meta.get("fit"))
     if lines:
         print("\n".join("  " + line for line in lines))
 

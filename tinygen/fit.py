@@ -29,8 +29,9 @@ more candidate. Same graph, same counts: same choice (ties go to the earlier lay
 and the preferred kernel).
 
 When even every layer's smallest option does not fit, MemoryFitError says what that
-smallest combination needs and which layers hold most of it. RAM is not traded (the
-arena's kernel choice is lower_peak's); a RAM overflow is the usual fit error.
+smallest combination needs and which layers hold most of it. RAM is traded first
+(tinygen/fit_ram.py): where the predicted RAM does not fit, lower_peak takes every
+kernel that lowers the arena whatever flash it adds, and the flash trade runs on that.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 
 from tinygen.board import Board, all_boards
 from tinygen.build.memory import MemoryFitError, MemoryUse, capacity, predict
+from tinygen.fit_ram import ram_fit, ram_over
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -323,29 +325,46 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
     report = graph.meta.get("kernels") or {}
     chosen = {n.name: n.kernel for n in graph.nodes if n.kernel}
 
-    def recompile(pinned: dict[str, str], unfused: frozenset) -> Graph:
-        base = {n: k for n, k in {**chosen, **(options.kernel_choice or {})}.items() if n not in unfused}
-        again = compile_source(source, calib, replace(options, kernel_choice=base, fit_choice=pinned, unfused=unfused))
+    def recompile(pinned: dict[str, str], unfused: frozenset, lean: bool = False) -> Graph:
+        # options: the caller's, or after the RAM trade its lean ones (bound when called)
+        use = replace(options, lower_peak_flash=None) if lean else options
+        base = {n: k for n, k in {**chosen, **(use.kernel_choice or {})}.items() if n not in unfused}
+        again = compile_source(source, calib, replace(use, kernel_choice=base, fit_choice=pinned, unfused=unfused))
         if "frontend" in graph.meta:        # the audio front end's flash and RAM count too
             again.meta["frontend"] = graph.meta["frontend"]
         return again
 
+    start = graph
+    if options.lower_peak and options.lower_peak_flash is not None:
+        start = ram_fit(graph, board, lambda: recompile({}, frozenset(), lean=True), predicted, str(source.path))
+    if start is not graph:
+        options = replace(options, lower_peak_flash=None)
+        progress(f"fit: arena {start.meta['fit_ram']['arena'][0]:,} -> {start.meta['fit_ram']['arena'][1]:,} B "
+                 f"to fit {board.name}'s RAM")
+
     counts = measured_counts(graph)
-    fitted = fit_board(graph, board, recompile, _candidates(options), counts, progress)
+    fitted = fit_board(start, board, recompile, _candidates(options), counts, progress)
+    if "fit_ram" in start.meta:
+        fitted.meta["fit_ram"] = start.meta["fit_ram"]
     if fitted is not graph:
         fitted.meta["kernels"] = {**kernel_report(fitted, report.get("mode"), counts, report.get("note"),
                                                   report.get("measured_variants") or 0)}
     return fitted
 
 
-def check_some_fit(graph: Graph, board: Board, options, model: str) -> None:
+def check_some_fit(graph: Graph, board: Board, options, model: str,
+                   compile_lean: Callable[[], Graph] | None = None) -> None:
     """Refuse, before --kernels auto measures, a model that no kernel combination fits:
-    the smallest options' flash (nothing_fits), or RAM as the build would."""
+    the smallest options' flash (nothing_fits), or RAM as the build would, after the RAM
+    trade (`compile_lean`: the model compiled with lower_peak_flash None, tinygen/fit_ram.py)."""
     from tinygen.build.memory import RegionUse, check_prediction
 
     if board.build == "host":
         return
     use = predicted(graph, board)
+    if ram_over(use) > 0 and compile_lean is not None:
+        graph = ram_fit(graph, board, compile_lean, predicted, model)
+        use = predicted(graph, board)
     layers = layer_options(graph, _candidates(options), {})
     smallest = sum(min(o.flash for o in layer.options) for layer in layers)
     chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)

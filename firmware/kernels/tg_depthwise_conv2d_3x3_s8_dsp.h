@@ -24,14 +24,19 @@
 
 /*
  * The 3x3 path's per-channel records, packed at build time after a header word
- * (tinygen/kernels/depthwise_dsp.py, depthwise_dsp_records) and walked by one pointer:
- * the doubled bias; per kernel row r the doubled weights w[r][0] | w[r][1] << 16 (one
- * SMLAD against a column pair) and w[r][2]; then the requantization's multiplier,
- * n = -shift and R = (1 + 2 * output_offset) << (n - 1) (see TG_DW3_REQUANT). The header
- * word is the channel count where the layer's shape and constants let the 3x3 path serve
- * it, 0 otherwise.
+ * (tinygen/kernels/depthwise_dsp.py, depthwise_dsp_records) and walked by one pointer,
+ * 8 words with the weights doubled, as int16 halves (lo | hi << 16):
+ *   0: the doubled bias        1: w[0][0] | w[0][1]     2: w[0][2] | w[1][2]
+ *   3: w[1][0] | w[1][1]       4: w[2][0] | w[2][1]     5: n | w[2][2]
+ *   6: the multiplier          7: R = (1 + 2 * output_offset) << (n - 1)
+ * (n = -shift; see TG_DW3_REQUANT). Per kernel row one LDRD takes its column pair's
+ * weights (one SMLAD against a column pair) and the word holding w[r][2], which the
+ * halfword multiplies read from the bottom (row 0) or the top half (rows 1, 2): row 1's
+ * LDRD loads words 2, 3 into w1, w0. ASR by register reads only the bottom byte, so n
+ * shares word 5. The header word is the channel count where the layer's shape and
+ * constants let the 3x3 path serve it, 0 otherwise.
  */
-#define TG_DW3_RECORD_WORDS 10
+#define TG_DW3_RECORD_WORDS 8
 
 /* Words per channel in a ring row: column pairs (2k, 2k + 1) of the padded input row
    (column pad_left is input column 0), as far as the loads reach. */
@@ -143,42 +148,50 @@ tg_dw3_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_lef
     : [n] "r"(channels), [end] "r"(rec_end)                                                      \
     : "memory", "cc"
 
-/* Kernel row at pointer r, weights at record offset off, stride 1: output 0 takes columns
-   0, 1 (SMLAD) and 2; output 1 columns 1, 2, 3 (three halfword products). s1in is s1,
-   or s0 (the bias) in the first row. */
-#define TG_DW3_ROW_S1(r, off, s1in)                            \
-    "ldrd   %[w0], %[w1], [%[rec], #" #off "]\n\t"             \
+/* The weights of kernel row 0, 1 or 2 (record words 1, 2; 3, 2; 4, 5; rec 8 words on),
+   and the half of w1 holding w[r][2] (b or t, the last letter of a halfword multiply). */
+#define TG_DW3_LOAD_0 "ldrd   %[w0], %[w1], [%[rec], #-28]\n\t"
+#define TG_DW3_LOAD_1 "ldrd   %[w1], %[w0], [%[rec], #-24]\n\t"
+#define TG_DW3_LOAD_2 "ldrd   %[w0], %[w1], [%[rec], #-16]\n\t"
+#define TG_DW3_HALF_0 "b"
+#define TG_DW3_HALF_1 "t"
+#define TG_DW3_HALF_2 "t"
+
+/* Kernel row k at pointer r, stride 1: output 0 takes columns 0, 1 (SMLAD) and 2; output 1
+   columns 1, 2, 3 (three halfword products). s1in is s1, or s0 (the bias) in the first row. */
+#define TG_DW3_ROW_S1(r, k, s1in)                              \
+    TG_DW3_LOAD_##k                                            \
     "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
     "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
     "smlatb %[s1], %[x0], %[w0], %[" #s1in "]\n\t"             \
     "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
-    "smlabb %[s0], %[x1], %[w1], %[s0]\n\t"                    \
+    "smlab" TG_DW3_HALF_##k " %[s0], %[x1], %[w1], %[s0]\n\t"  \
     "smlabt %[s1], %[x1], %[w0], %[s1]\n\t"                    \
-    "smlatb %[s1], %[x1], %[w1], %[s1]\n\t"
+    "smlat" TG_DW3_HALF_##k " %[s1], %[x1], %[w1], %[s1]\n\t"
 
 /* Kernel row, stride 2: output 0 takes columns 0, 1 and 2; output 1 columns 2, 3 and 4. */
-#define TG_DW3_ROW_S2(r, off, s1in)                            \
-    "ldrd   %[w0], %[w1], [%[rec], #" #off "]\n\t"             \
+#define TG_DW3_ROW_S2(r, k, s1in)                              \
+    TG_DW3_LOAD_##k                                            \
     "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
     "ldr    %[x0], [%[" #r "], %[n], lsl #3]\n\t"              \
     "smlad  %[s1], %[x1], %[w0], %[" #s1in "]\n\t"             \
-    "smlabb %[s0], %[x1], %[w1], %[s0]\n\t"                    \
-    "smlabb %[s1], %[x0], %[w1], %[s1]\n\t"                    \
+    "smlab" TG_DW3_HALF_##k " %[s0], %[x1], %[w1], %[s0]\n\t"  \
+    "smlab" TG_DW3_HALF_##k " %[s1], %[x0], %[w1], %[s1]\n\t"  \
     "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
     "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"
 
 /* Kernel row, one output: columns 0, 1 and 2. */
-#define TG_DW3_ROW_1(r, off)                                   \
-    "ldrd   %[w0], %[w1], [%[rec], #" #off "]\n\t"             \
+#define TG_DW3_ROW_1(r, k)                                     \
+    TG_DW3_LOAD_##k                                            \
     "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
     "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
     "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
-    "smlabb %[s0], %[x1], %[w1], %[s0]\n\t"
+    "smlab" TG_DW3_HALF_##k " %[s0], %[x1], %[w1], %[s0]\n\t"
 
 /* The requantization constants of the record just walked past, then both outputs stored. */
 #define TG_DW3_STORE2                                          \
-    "ldrd   %[w0], %[w1], [%[rec], #-12]\n\t"                  \
-    "ldr    %[x0], [%[rec], #-4]\n\t"                          \
+    "ldr    %[w1], [%[rec], #-12]\n\t"                         \
+    "ldrd   %[w0], %[x0], [%[rec], #-8]\n\t"                   \
     TG_DW3_REQUANT(x1, s0)                                     \
     TG_DW3_REQUANT(s0, s1)                                     \
     "strb   %[s0], [%[out], %[n]]\n\t"                         \
@@ -198,19 +211,19 @@ tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
     if (stride == 1) {
         __asm__ volatile(
             "1:\n\t"
-            "ldr    %[s0], [%[rec]], #40\n\t"
-            TG_DW3_ROW_S1(a, -36, s0)
-            TG_DW3_ROW_S1(b, -28, s1)
-            TG_DW3_ROW_S1(c, -20, s1)
+            "ldr    %[s0], [%[rec]], #32\n\t"
+            TG_DW3_ROW_S1(a, 0, s0)
+            TG_DW3_ROW_S1(b, 1, s1)
+            TG_DW3_ROW_S1(c, 2, s1)
             TG_DW3_STORE2
             TG_DW3_OPERANDS);
     } else {
         __asm__ volatile(
             "1:\n\t"
-            "ldr    %[s0], [%[rec]], #40\n\t"
-            TG_DW3_ROW_S2(a, -36, s0)
-            TG_DW3_ROW_S2(b, -28, s1)
-            TG_DW3_ROW_S2(c, -20, s1)
+            "ldr    %[s0], [%[rec]], #32\n\t"
+            TG_DW3_ROW_S2(a, 0, s0)
+            TG_DW3_ROW_S2(b, 1, s1)
+            TG_DW3_ROW_S2(c, 2, s1)
             TG_DW3_STORE2
             TG_DW3_OPERANDS);
     }
@@ -219,18 +232,18 @@ tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
 /* Kernel row, stride 1, four outputs: columns 0..5 as three column pairs (p23 and p45
    first, from the row's pointer before p01's post-increment). s0in is s0 or, in the
    first row, s0 for all four sums (the bias, before s0 takes its first product). */
-#define TG_DW3_ROW_Q(r, off, s1in, s2in, s3in)                 \
-    "ldrd   %[w0], %[w1], [%[rec], #" #off "]\n\t"             \
+#define TG_DW3_ROW_Q(r, k, s1in, s2in, s3in)                   \
+    TG_DW3_LOAD_##k                                            \
     "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
     "ldr    %[x0], [%[" #r "], %[n], lsl #3]\n\t"              \
     "smlad  %[s2], %[x1], %[w0], %[" #s2in "]\n\t"             \
     "smlatb %[s3], %[x1], %[w0], %[" #s3in "]\n\t"             \
     "smlabt %[s1], %[x1], %[w0], %[" #s1in "]\n\t"             \
-    "smlabb %[s2], %[x0], %[w1], %[s2]\n\t"                    \
+    "smlab" TG_DW3_HALF_##k " %[s2], %[x0], %[w1], %[s2]\n\t"  \
     "smlabt %[s3], %[x0], %[w0], %[s3]\n\t"                    \
-    "smlatb %[s3], %[x0], %[w1], %[s3]\n\t"                    \
-    "smlatb %[s1], %[x1], %[w1], %[s1]\n\t"                    \
-    "smlabb %[s0], %[x1], %[w1], %[s0]\n\t"                    \
+    "smlat" TG_DW3_HALF_##k " %[s3], %[x0], %[w1], %[s3]\n\t"  \
+    "smlat" TG_DW3_HALF_##k " %[s1], %[x1], %[w1], %[s1]\n\t"  \
+    "smlab" TG_DW3_HALF_##k " %[s0], %[x1], %[w1], %[s0]\n\t"  \
     "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
     "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
     "smlatb %[s1], %[x0], %[w0], %[s1]\n\t"
@@ -246,12 +259,12 @@ tg_dw3_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
     int32_t s0, s1, s2, s3, x0, x1, w0, w1;
     __asm__ volatile(
         "1:\n\t"
-        "ldr    %[s0], [%[rec]], #40\n\t"
-        TG_DW3_ROW_Q(a, -36, s0, s0, s0)
-        TG_DW3_ROW_Q(b, -28, s1, s2, s3)
-        TG_DW3_ROW_Q(c, -20, s1, s2, s3)
-        "ldrd   %[w0], %[w1], [%[rec], #-12]\n\t"
-        "ldr    %[x0], [%[rec], #-4]\n\t"
+        "ldr    %[s0], [%[rec]], #32\n\t"
+        TG_DW3_ROW_Q(a, 0, s0, s0, s0)
+        TG_DW3_ROW_Q(b, 1, s1, s2, s3)
+        TG_DW3_ROW_Q(c, 2, s1, s2, s3)
+        "ldr    %[w1], [%[rec], #-12]\n\t"
+        "ldrd   %[w0], %[x0], [%[rec], #-8]\n\t"
         TG_DW3_REQUANT(x1, s0)
         TG_DW3_REQUANT(s0, s1)
         TG_DW3_REQUANT(s1, s2)
@@ -278,12 +291,12 @@ static void tg_dw3_single(const int32_t *rec, const int32_t *rec_end, const int3
     int32_t s0, s1, x0, x1, w0, w1;
     __asm__ volatile(
         "1:\n\t"
-        "ldr    %[s0], [%[rec]], #40\n\t"
-        TG_DW3_ROW_1(a, -36)
-        TG_DW3_ROW_1(b, -28)
-        TG_DW3_ROW_1(c, -20)
-        "ldrd   %[w0], %[w1], [%[rec], #-12]\n\t"
-        "ldr    %[x0], [%[rec], #-4]\n\t"
+        "ldr    %[s0], [%[rec]], #32\n\t"
+        TG_DW3_ROW_1(a, 0)
+        TG_DW3_ROW_1(b, 1)
+        TG_DW3_ROW_1(c, 2)
+        "ldr    %[w1], [%[rec], #-12]\n\t"
+        "ldrd   %[w0], %[x0], [%[rec], #-8]\n\t"
         TG_DW3_REQUANT(x1, s0)
         "strb   %[x1], [%[out]], #1\n\t"
         "cmp    %[rec], %[end]\n\t"

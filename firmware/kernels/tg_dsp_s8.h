@@ -44,6 +44,14 @@ static inline int32_t tg_dsp_smmulr(int32_t a, int32_t b)
     return r;
 }
 
+/* SMMLAR: (a * b + (acc << 32) + 2^31) >> 32, acc plus the rounded high word of a * b. */
+static inline int32_t tg_dsp_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
 /* v saturated to int8: SSAT. */
 static inline int32_t tg_dsp_ssat8(int32_t v)
 {

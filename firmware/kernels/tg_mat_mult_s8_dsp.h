@@ -179,6 +179,17 @@ static inline __attribute__((always_inline)) void tg_dot_step_s16_s8(const int32
     *w0p = w0;
 }
 
+/* trips steps of tg_dot_step_s16_s8, the loop unrolled n times (a literal: GCC's pragma takes no macro). */
+#define TG_DOT_PRAGMA(x) _Pragma(#x)
+#define TG_DOT_STEPS(n, trips, ...)                       \
+    do {                                                  \
+        int32_t t_;                                       \
+        TG_DOT_PRAGMA(GCC unroll n)                       \
+        for (t_ = (trips); t_ != 0; --t_) {               \
+            tg_dot_step_s16_s8(__VA_ARGS__);              \
+        }                                                 \
+    } while (0)
+
 /*
  * acc[2 * i + j] += sum_k x_i[k] * w_j[k] over the whole depth for the rows
  * widened into x by tg_widen_rows_s8 (i < rows) and the weight rows
@@ -201,10 +212,20 @@ static inline __attribute__((always_inline)) void tg_dot_s16_s8(const int16_t *x
     if (__builtin_constant_p(body)) {
         /* a layer's constant depth (specialization): the trip count is known, unrolled copies
            need no exit test. The loop is counted because the loads step their pointers in
-           assembly, invisible to the compiler. */
-#pragma GCC unroll 4
-        for (k = body >> 2; k != 0; --k) {
-            tg_dot_step_s16_s8(&xp, &w0, depth, rows, cols, a);
+           assembly, invisible to the compiler. Unrolled by a factor that divides the trip
+           count where 4, 5, 3 or 2 does: a remainder would take up to 3 more copies of the
+           step (VWW's compacted depths 62, 41, 42, 60, 74: 15, 10, 10, 15, 18 steps). */
+        const int32_t trips = body >> 2;
+        if (trips % 4 == 0) {
+            TG_DOT_STEPS(4, trips, &xp, &w0, depth, rows, cols, a);
+        } else if (trips % 5 == 0) {
+            TG_DOT_STEPS(5, trips, &xp, &w0, depth, rows, cols, a);
+        } else if (trips % 3 == 0) {
+            TG_DOT_STEPS(3, trips, &xp, &w0, depth, rows, cols, a);
+        } else if (trips % 2 == 0) {
+            TG_DOT_STEPS(2, trips, &xp, &w0, depth, rows, cols, a);
+        } else {
+            TG_DOT_STEPS(4, trips, &xp, &w0, depth, rows, cols, a);
         }
     } else {
         while (w0 != w_end) {
@@ -310,6 +331,42 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs_with(
     }
 }
 
+/*
+ * `bounded` as a specialized layer passes it when the build also found every channel's
+ * R = (1 + 2 * output_offset) * 2^(n-1), n = -shift, below 2^30 in magnitude
+ * (tinygen.kernels.specialize.requant_folded): the output offset folds into the
+ * rounding, as in the 3x3 depthwise kernel (TG_DW3_REQUANT, where the derivation is),
+ *   y = SSAT8((SMMLAR(2 acc, multiplier, R) - [acc < 0]) >> n),
+ * 5 instructions per output (2 acc is an int32: |acc| < 2^30), R computed once per channel.
+ */
+#define TG_REQUANT_FOLDED 2
+
+static inline __attribute__((always_inline)) void tg_mat_mult_outputs_folded(
+    const int32_t *acc, int32_t rows, int32_t cols, const int32_t *multiplier, const int32_t *shift,
+    tg_mat_mult_out_t oq, int8_t *out0, int8_t *out1)
+{
+    const int32_t round = 1 + 2 * oq.output_offset;
+    const int32_t full = oq.act_min == -128 && oq.act_max == 127;
+    int32_t o, i;
+    for (o = 0; o < cols; ++o) {
+        const int32_t m = multiplier[o], n = -shift[o];
+        const int32_t r = (int32_t)((uint32_t)round << (n - 1));
+        int32_t y[2];
+        for (i = 0; i < rows; ++i) {
+            const int32_t a = acc[2 * o + i];
+            /* arithmetic shifts of negative values: see tg_requant.h */
+            y[i] = tg_ssat8((tg_dsp_smmlar(a + a, m, r) + (a >> 31)) >> n);
+            if (!full) {
+                y[i] = y[i] < oq.act_min ? oq.act_min : y[i] > oq.act_max ? oq.act_max : y[i];
+            }
+        }
+        if (rows == 2) {
+            out1[o] = (int8_t)y[1];
+        }
+        out0[o] = (int8_t)y[0];
+    }
+}
+
 static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int32_t *acc, int32_t rows,
                                                                       int32_t cols,
                                                                       const int32_t *multiplier,
@@ -318,7 +375,9 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int3
                                                                       int8_t *out0, int8_t *out1)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
-    if (q->bounded && q->act_min == -128 && q->act_max == 127) {   /* no activation: one SSAT */
+    if (q->bounded == TG_REQUANT_FOLDED) {
+        tg_mat_mult_outputs_folded(acc, rows, cols, multiplier, shift, oq, out0, out1);
+    } else if (q->bounded && q->act_min == -128 && q->act_max == 127) {   /* no activation: one SSAT */
         const tg_mat_mult_out_t full = {q->output_offset, -128, 127};
         tg_mat_mult_outputs_with(acc, rows, cols, multiplier, shift, full, 1, out0, out1);
     } else if (q->bounded) {

@@ -95,10 +95,11 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     # specialized: the kernel's inline body with this layer's constants (tinygen.kernels.specialize)
     consts = {role: graph.tensor(node.param(role)).data if node.param(role) else None
               for role in ("bias", "multiplier", "shift")}
-    bounded = specialize.requant_bounded(specialize.depth(inline, node.attrs["kparams"]), **consts)
-    layer.body.append(f"/* {spec.name}, specialized: {'all outputs bounded' if bounded else 'general'}"
-                      " requantization */")
-    args.insert(1, "1" if bounded else "0")
+    mode = specialize.requant_mode(inline, node.attrs["kparams"], **consts)
+    what = {specialize.GENERAL: "general", specialize.BOUNDED: "all outputs bounded",
+            specialize.FOLDED: "all outputs bounded, output offset folded into the rounding"}[mode]
+    layer.body.append(f"/* {spec.name}, specialized: {what} requantization */")
+    args.insert(1, str(mode))
     layer.body.append(f"{inline.function}({', '.join(args)});")
 
 

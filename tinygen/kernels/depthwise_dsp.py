@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-RECORD_WORDS = 10          # TG_DW3_RECORD_WORDS
+RECORD_WORDS = 8           # TG_DW3_RECORD_WORDS
 _ACC_LIMIT = 1 << 30       # |accumulator| bound of the requantization (TG_DW_SMALL_LIMIT)
 _MAX_PRODUCT = 255 * 128   # |(x + input_offset) * w| per tap
 
@@ -62,9 +62,10 @@ def _per_channel(values, channels: int) -> np.ndarray:
 
 
 def depthwise_dsp_records(p: dict, consts: dict) -> np.ndarray:
-    """The packed constant (KernelSpec.pack), int32. A channel's record: the doubled bias;
-    per kernel row r the doubled weights w[r][0] | w[r][1] << 16 and w[r][2]; the
-    multiplier; n = -shift; R = (1 + 2 * output_offset) << (n - 1)."""
+    """The packed constant (KernelSpec.pack), int32. A channel's record (TG_DW3_RECORD_WORDS),
+    weights doubled, lo | hi << 16: the doubled bias; w[0][0] | w[0][1]; w[0][2] | w[1][2];
+    w[1][0] | w[1][1]; w[2][0] | w[2][1]; n | w[2][2] (n = -shift); the multiplier;
+    R = (1 + 2 * output_offset) << (n - 1)."""
     channels = p["in_c"]
     if not dw3_shape(p):
         return np.zeros(1, dtype=np.int32)
@@ -82,12 +83,16 @@ def depthwise_dsp_records(p: dict, consts: dict) -> np.ndarray:
     if (x + abs(1 + 2 * p["output_offset"]) * (1 << (n - 1)) + 1 >= 1 << 31).any():
         return np.zeros(1, dtype=np.int32)
     rec = np.zeros((channels, RECORD_WORDS), dtype=np.int64)
+    def halves(lo, hi):
+        return (lo & 0xFFFF) | (hi << 16)
+
     rec[:, 0] = 2 * bias
-    for r in range(3):
-        rec[:, 1 + 2 * r] = ((2 * w[r, 0]) & 0xFFFF) | ((2 * w[r, 1]) << 16)
-        rec[:, 2 + 2 * r] = 2 * w[r, 2]
-    rec[:, 7] = multiplier
-    rec[:, 8] = n
-    rec[:, 9] = (1 + 2 * p["output_offset"]) << (n - 1)
+    rec[:, 1] = halves(2 * w[0, 0], 2 * w[0, 1])
+    rec[:, 2] = halves(2 * w[0, 2], 2 * w[1, 2])
+    rec[:, 3] = halves(2 * w[1, 0], 2 * w[1, 1])
+    rec[:, 4] = halves(2 * w[2, 0], 2 * w[2, 1])
+    rec[:, 5] = halves(n, 2 * w[2, 2])
+    rec[:, 6] = multiplier
+    rec[:, 7] = (1 + 2 * p["output_offset"]) << (n - 1)
     words = np.concatenate([[channels], rec.ravel()])
     return (words & 0xFFFFFFFF).astype(np.uint32).view(np.int32)

@@ -26,14 +26,15 @@ class Inline:
     function: str     # the always-inline body, taking (params, bounded, then the kernel's arguments)
     header: str       # firmware header declaring it (relative to firmware/)
     depth: str        # kparams giving the product's depth, multiplied
+    folds: bool = False  # its outputs take TG_REQUANT_FOLDED (tg_mat_mult_outputs)
 
 
 INLINE: dict[str, Inline] = {
-    "tg_conv2d_1x1_s8_dsp": Inline("tg_conv2d_1x1_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h", "in_c"),
+    "tg_conv2d_1x1_s8_dsp": Inline("tg_conv2d_1x1_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h", "in_c", True),
     "tg_conv2d_s8_dsp": Inline("tg_conv2d_s8_dsp_inline", "kernels/tg_conv2d_s8_dsp.h",
-                               "kernel_h*kernel_w*in_c"),
+                               "kernel_h*kernel_w*in_c", True),
     "tg_fully_connected_s8_dsp": Inline("tg_fully_connected_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h",
-                                        "in_features"),
+                                        "in_features", True),
     "tg_conv2d_direct_s8_dsp": Inline("tg_conv2d_direct_s8_dsp_inline", "kernels/tg_conv2d_direct_s8_dsp.h",
                                       "kernel_h*kernel_w*in_c"),
     "tg_conv2d_add_s8_dsp": Inline("tg_conv2d_add_s8_dsp_inline", "kernels/tg_conv2d_add_s8_dsp.h",
@@ -68,4 +69,28 @@ def requant_bounded(depth: int, bias, multiplier, shift) -> bool:
     return bool(np.all(m >= _LIMIT) and np.all((s <= -1) & (s >= -31)) and np.all(np.abs(b) < bias_limit))
 
 
-__all__ = ["INLINE", "Inline", "enabled", "depth", "requant_bounded"]
+def requant_folded(bounded: bool, shift, output_offset: int) -> bool:
+    """Whether a bounded layer's output offset folds into its rounding (tg_mat_mult_s8_dsp.h,
+    TG_REQUANT_FOLDED): every channel's R = (1 + 2 * output_offset) * 2^(n-1), n = -shift,
+    below 2^30 in magnitude, so that SMMLAR's x + R (|x| <= 2^30) stays inside int32."""
+    if not bounded:
+        return False
+    n = -np.asarray(shift, np.int64)
+    return bool(np.all(abs(1 + 2 * int(output_offset)) * (np.int64(1) << (n - 1)) < _LIMIT))
+
+
+# the `bounded` argument of a specialized layer (C: 0, 1, TG_REQUANT_FOLDED)
+GENERAL, BOUNDED, FOLDED = 0, 1, 2
+
+
+def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
+    """The specialized layer's requantization: FOLDED where requant_folded holds and the
+    kernel's outputs take it (Inline.folds), else BOUNDED or GENERAL."""
+    bounded = requant_bounded(depth(inline, kparams), bias, multiplier, shift)
+    if inline.folds and requant_folded(bounded, shift, kparams["output_offset"]):
+        return FOLDED
+    return BOUNDED if bounded else GENERAL
+
+
+__all__ = ["BOUNDED", "FOLDED", "GENERAL", "INLINE", "Inline", "enabled", "depth", "requant_bounded",
+           "requant_folded", "requant_mode"]

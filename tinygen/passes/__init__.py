@@ -23,7 +23,7 @@ from tinygen.passes.fold_layout import fold_layout
 from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.fuse_residual import fuse_residual
-from tinygen.passes.lower_peak import lower_peak
+from tinygen.passes.lower_peak import FLASH_PER_RAM_BYTE, lower_peak
 from tinygen.passes.lower_bits import lower_bits
 from tinygen.passes.plan_camera import plan_camera
 from tinygen.passes.nested import nested_planes
@@ -61,6 +61,10 @@ class CompileOptions:
     # overriding kernel_choice (--kernels auto's) there; every other layer keeps its fastest
     # kernel. graph.meta["lower_peak"] and `tinygen inspect --memory` list the layers changed
     lower_peak: bool = True
+    # the most flash lower_peak may add (a kernel with larger constants) per arena byte it saves:
+    # passes/lower_peak.py's FLASH_PER_RAM_BYTE; None: any swap that lowers the arena (the
+    # fit-first RAM trade's, tinygen/fit.py, where the RAM does not fit)
+    lower_peak_flash: float | None = FLASH_PER_RAM_BYTE
     # structured compaction of pruned layers (passes/compact.py), default on: output channels
     # whose integer weights are all zero are removed with the readers' matching input
     # channels where that is exact; graph.meta["compact"] records what went
@@ -148,7 +152,8 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if options.lower_peak:
         # after a plan: scratch-free kernels for the layers at its peak, re-planned (choose, reorder, plan)
         steps.append(("lower_peak", lambda g: lower_peak(g, replan, features, options.kernels,
-                                                                   frozenset(options.fit_choice or ()))))
+                                                         frozenset(options.fit_choice or ()),
+                                                         options.lower_peak_flash)))
     if options.camera is not None:
         # after the model's final plan: the front end takes arena bytes free before the first layer
         steps.append(("plan_camera", lambda g: plan_camera(g, options.camera)))

@@ -35,6 +35,14 @@ multipliers, shifts, thresholds and per-channel weight scales, and input column 
 (conv: the I axis of OHWI; FC: every feature f with f % C == c) of its readers.
 What was removed is recorded in graph.meta["compact"]; a layer or block replaced by
 nn.Identity needs nothing here: torch.export leaves no node for it.
+
+An all-zero output channel that stays (a reader needs it) keeps its constant q_c, with a
+requantization of its own: bias 4 * (q_c - output zero point), multiplier 2^30, shift -1
+give q_c exactly (acc = bias; the double rounding halves twice, exactly), where the
+original may hold a bias near 2^30 and a shift of -30 (VWW's int8 model has such channels
+in 8 pointwise layers), which takes the whole layer off the DSP kernels' bounded
+requantization (tinygen.kernels.specialize.requant_bounded). graph.meta["compact"]
+["constant_channels"] counts them.
 """
 
 from __future__ import annotations
@@ -262,6 +270,27 @@ def _node_records(graph: Graph) -> dict[str, tuple[int, int, int]]:
     return {s.name: (s.output_shape[-1], s.params, s.macs) for s in layer_stats(graph) if s.op in MAC_OPS}
 
 
+def _canonical_constants(graph: Graph, node: Node) -> int:
+    """The kept all-zero output channels of a conv / FC layer given the small requantization
+    that yields the same constant (module docstring); how many there were."""
+    if node.op not in ("conv2d", "fully_connected") or not _plain(graph, node) or node.param("bias") is None \
+            or graph.tensor(node.outputs[0]).dtype != "int8":
+        return 0
+    out_c = graph.tensor(node.param("weight")).shape[0]
+    zero = ~graph.const(node, "weight").reshape(out_c, -1).any(axis=1)
+    consts = {role: graph.const(node, role).astype(np.int64).copy() for role in ("bias", "multiplier", "shift")}
+    if not zero.any() or any(v.shape != (out_c,) for v in consts.values()):
+        return 0
+    q = _requant(graph, node, np.zeros(out_c, np.int64))
+    consts["bias"][zero] = 4 * (q[zero].astype(np.int64) - _zp(graph, node.outputs[0]))
+    consts["multiplier"][zero] = 1 << 30
+    consts["shift"][zero] = -1
+    for role, data in consts.items():
+        _set_const(graph, node, role, data.astype(graph.tensor(node.param(role)).dtype))
+    assert np.array_equal(_requant(graph, node, np.zeros(out_c, np.int64)), q)
+    return int(zero.sum())
+
+
 def compact(graph: Graph) -> Graph:
     before = _node_records(graph)
     chans, const, removed = _plan(graph)
@@ -277,6 +306,7 @@ def compact(graph: Graph) -> Graph:
         tensor = graph.tensor(t)
         last = tensor.shape[-1] // chans[t] * (chans[t] - len(r))
         tensor.shape = tensor.shape[:-1] + (last,)
+    canonical = sum(_canonical_constants(graph, node) for node in graph.nodes)
     graph.drop_unused_tensors()
     after = _node_records(graph)
     layers = [{"layer": name, "channels": [b[0], after[name][0]], "params": [b[1], after[name][1]],
@@ -287,5 +317,6 @@ def compact(graph: Graph) -> Graph:
         "params": [sum(b[1] for b in before.values()), sum(a[1] for a in after.values())],
         "macs": [sum(b[2] for b in before.values()), sum(a[2] for a in after.values())],
         "layers": layers,
+        "constant_channels": canonical,
     }
     return graph

@@ -17,6 +17,15 @@ plan_memory:
             alternative
     until no trial lowers the arena
 
+A trial whose kernel keeps more bytes of constants in flash (tg_conv2d_direct_s8_dsp's
+int16 weights for tg_conv2d_1x1_s8_dsp's int8 ones) is weighed: taken only where the flash
+it adds is at most `flash_per_ram_byte` times the arena bytes it saves (FLASH_PER_RAM_BYTE
+by default, above the parts' flash / RAM: F746ZG 1 MB / 320 KB, F446RE 512 / 128 KB). On
+KWS that refuses 4 KB of flash per pointwise layer for 64 B of arena each; on IC it takes
+4.6 KB for 1 KB (conv2d_1 and conv2d_2 together).
+None takes any trial that lowers the arena: the fit-first RAM trade's setting
+(tinygen/fit.py), when the RAM does not fit.
+
 A layer is "at the peak" when the buffers live during it (scratch included, in-place
 overlaps not subtracted) add up to the arena size or more: no other layer can be
 what sets the arena. Every other layer keeps its preferred kernel; the choice made
@@ -29,7 +38,12 @@ from __future__ import annotations
 from typing import Callable
 
 from tinygen.ir import Graph, Node
+from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes.choose_kernels import kernel_candidates
+
+# flash bytes one arena byte is worth by default: a little above the parts' flash / RAM (F746ZG
+# 1 MB / 320 KB, F767ZI 2 MB / 512 KB, F446RE 512 / 128 KB: 3.2 to 4)
+FLASH_PER_RAM_BYTE = 5.0
 
 # re-choose kernels with these per-node overrides, re-order and re-plan a graph
 Replan = Callable[[Graph, dict[str, str]], Graph]
@@ -52,11 +66,23 @@ def _alternatives(graph: Graph, node: Node, features: frozenset, kernels: str) -
     return found
 
 
+def _flash_added(graph: Graph, swaps: dict[str, str]) -> int:
+    """Bytes of constants the layers' new kernels (node -> kernel) keep beyond their current ones."""
+    return sum(const_bytes(KERNELS_BY_NAME[kernel], graph, graph.node(name))
+               - const_bytes(KERNELS_BY_NAME[graph.node(name).kernel], graph, graph.node(name))
+               for name, kernel in swaps.items())
+
+
+def _worth(graph: Graph, swaps: dict[str, str], saved: int, flash_per_ram_byte: float | None) -> bool:
+    return flash_per_ram_byte is None or _flash_added(graph, swaps) <= flash_per_ram_byte * saved
+
+
 def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
-               pinned: frozenset = frozenset()) -> Graph:
+               pinned: frozenset = frozenset(), flash_per_ram_byte: float | None = FLASH_PER_RAM_BYTE) -> Graph:
     """`replan(graph, overrides)`: choose_kernels (with the overrides on top of the
     user's or auto's choice), reorder and plan_memory on `graph`, as the pipeline does.
-    `pinned`: layers whose kernel was chosen to fit the flash (tinygen/fit.py), left alone."""
+    `pinned`: layers whose kernel was chosen to fit the flash (tinygen/fit.py), left alone.
+    `flash_per_ram_byte`: the most flash a trial may add per arena byte it saves (None: any)."""
     changes: list[dict] = []
     overrides: dict[str, str] = {}
     while True:
@@ -68,11 +94,12 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
             for kernel in _alternatives(graph, node, features, kernels):
                 trial = replan(graph.copy(), {**overrides, node.name: kernel})
                 size = trial.meta["memory"].arena_size
-                if size < arena and (best is None or size < best[0]):
+                if size < arena and (best is None or size < best[0]) and \
+                        _worth(graph, {node.name: kernel}, arena - size, flash_per_ram_byte):
                     best = (size, trial, {"node": node.name, "kernel": kernel, "instead_of": node.kernel,
                                           "arena_before": arena, "arena_after": size})
         if best is None:
-            best = _together(graph, replan, overrides, features, kernels)
+            best = _together(graph, replan, overrides, features, kernels, flash_per_ram_byte)
         if best is None:
             break
         _, graph, found = best
@@ -83,7 +110,8 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
     return graph
 
 
-def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset, kernels: str):
+def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset, kernels: str,
+              flash_per_ram_byte: float | None):
     """Every layer at the peak with its first alternative at once (the peak shared by several
     layers, e.g. a conv and the fused conv + add after it with the same scratch): (arena,
     graph, changes) where that lowers the arena, else None."""
@@ -94,7 +122,8 @@ def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset
         return None
     trial = replan(graph.copy(), {**overrides, **{name: k for name, (k, _) in swaps.items()}})
     size = trial.meta["memory"].arena_size
-    if size >= arena:
+    if size >= arena or not _worth(graph, {name: k for name, (k, _) in swaps.items()}, arena - size,
+                                   flash_per_ram_byte):
         return None
     return size, trial, [{"node": name, "kernel": k, "instead_of": old, "arena_before": arena, "arena_after": size}
                          for name, (k, old) in swaps.items()]
@@ -106,4 +135,4 @@ def lower_peak_lines(graph: Graph) -> list[str]:
             f"arena {c['arena_before']} B -> {c['arena_after']} B" for c in graph.meta.get("lower_peak", [])]
 
 
-__all__ = ["lower_peak", "lower_peak_lines"]
+__all__ = ["FLASH_PER_RAM_BYTE", "lower_peak", "lower_peak_lines"]

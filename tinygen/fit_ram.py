@@ -1,0 +1,78 @@
+"""Fit first, RAM: trade flash for arena where the predicted RAM does not fit.
+
+    graph = ram_fit(graph, board, compile_lean, predict)    # before the flash trade (tinygen/fit.py)
+
+By default lower_peak (tinygen/passes/lower_peak.py) swaps a layer at the arena's peak
+for a kernel with larger constants only where the flash it adds is at most
+FLASH_PER_RAM_BYTE times the arena bytes it saves (KWS refuses 16 KB of int16 weights
+for 256 B of arena). When the predicted RAM (arena, buffers, stack) exceeds the part or
+its --ram-budget, the model is compiled again with lower_peak taking every swap that
+lowers the arena, whatever flash it adds (CompileOptions.lower_peak_flash None): the
+scratch-free kernels at the peak (tg_conv2d_direct_s8_dsp for tg_conv2d_s8_dsp's im2col
+scratch, the in-place ones). Same graph, same choice: lower_peak is deterministic.
+graph.meta["fit_ram"] records the trade (RAM and arena before and after, the layers
+changed, the flash they add); the flash trade then runs on that graph. Where even that
+does not fit, MemoryFitError says what RAM the leanest choice needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tinygen.board import Board
+from tinygen.build.memory import MemoryFitError, MemoryUse, check_prediction
+from tinygen.ir import Graph
+from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
+
+
+def ram_over(use: MemoryUse) -> int:
+    """Bytes of RAM beyond the capacity (<= 0: fits; -1 without a capacity)."""
+    r = use.regions["ram"]
+    return r.used - r.capacity if r.capacity else -1
+
+
+def flash_added(graph: Graph, changes: list[dict]) -> int:
+    """Bytes of constants lower_peak's changes (graph.meta["lower_peak"]) keep beyond the kernels they replaced."""
+    total = 0
+    for change in changes:
+        node = graph.node(change["node"])
+        total += (const_bytes(KERNELS_BY_NAME[change["kernel"]], graph, node)
+                  - const_bytes(KERNELS_BY_NAME[change["instead_of"]], graph, node))
+    return total
+
+
+def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph],
+            predict: Callable[[Graph, Board], MemoryUse], model: str = "the model") -> Graph:
+    """`graph` if its predicted RAM fits `board` (or its --ram-budget), else `compile_lean()`
+    (the model compiled with lower_peak_flash None) where that fits; MemoryFitError otherwise."""
+    use = predict(graph, board)
+    if ram_over(use) <= 0:
+        return graph
+    lean = compile_lean()
+    after = predict(lean, board)
+    if ram_over(after) > 0:
+        try:
+            check_prediction(after, board, model)
+        except MemoryFitError as error:
+            raise MemoryFitError(f"{error.message}, even with the kernels that lower the arena most "
+                                 f"(arena {after.arena:,} B, from {use.arena:,} B with the fastest)",
+                                 error.hint) from None
+    changes = lean.meta.get("lower_peak", [])
+    lean.meta["fit_ram"] = {"ram": [use.regions["ram"].used, after.regions["ram"].used],
+                            "capacity": after.regions["ram"].capacity, "arena": [use.arena, after.arena],
+                            "layers": [c["node"] for c in changes], "flash_added": flash_added(lean, changes)}
+    return lean
+
+
+def ram_fit_lines(record: dict | None) -> list[str]:
+    """For build and inspect: one line on the RAM trade, if there was one."""
+    if not record:
+        return []
+    before, after = record["ram"]
+    return [f"fit: RAM {before:,} B predicted with the fastest kernels, over the {record['capacity']:,} B "
+            f"available: arena {record['arena'][0]:,} -> {record['arena'][1]:,} B with the kernels that lower it "
+            f"most on {', '.join(record['layers']) or 'no layer'} (+{record['flash_added']:,} B of flash), "
+            f"RAM {after:,} B"]
+
+
+__all__ = ["flash_added", "ram_fit", "ram_fit_lines", "ram_over"]
