@@ -102,7 +102,8 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         raw, count = dev.run(x.tobytes())
         layers, _, _ = dev.layers()
     macs = total_macs(graph)
-    elf = result.manifest["memory"]["firmware.elf"]
+    image = linked_image(result.manifest)
+    elf = result.manifest["memory"][image]
     want = tflm_output(path, x)
     kernel_of = {n.name: n.kernel for n in graph.nodes if n.kernel}
     tflm = TFLM.get(name)
@@ -110,7 +111,7 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         "model": name, "board": board.name, "kernels": kernels, "macs": macs, "instructions": count,
         "instructions_per_mac": count / macs,
         "arena": result.manifest["arena_size"], "weights": result.manifest["weight_bytes"],
-        "flash": elf["flash"]["used"], "ram": elf["ram"]["used"],
+        "flash": elf["flash"]["used"], "ram": elf["ram"]["used"], "image": image,
         "equals_tflm": None if want is None else bool(np.array_equal(np.frombuffer(raw, np.int8), want)),
         "layers": [{"name": layer.name, "kernel": kernel_of.get(layer.name), "instructions": layer.count}
                    for layer in layers],
@@ -121,6 +122,16 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         "notes": [graph.meta["kernels"]["note"]] if graph.meta.get("kernels", {}).get("note") else [],
         "cmsis_nn_version": (graph.meta.get("cmsis_nn") or {}).get("version"),
     }
+
+
+def linked_image(manifest: dict) -> str:
+    """The ELF whose flash and RAM the table gives: the manifest's first image that tinygen
+    linked (the real part's, firmware.elf, on Cortex-M; on ESP32 boards, whose real image
+    ESP-IDF builds, the stand-in's firmware-emu.elf), by the manifest's own names."""
+    linked = [name for name in manifest["images"] if name in manifest["memory"]]
+    if not linked:
+        raise KeyError(f"the build's manifest records no linked image (images: {sorted(manifest['images'])})")
+    return linked[0]
 
 
 def targets(name: str, instructions: int, arena: int) -> dict:
