@@ -271,6 +271,11 @@ from tinygen.kernels.cmsis_nn import HEADER as _CMSIS_NN_HEADER, cmsis_nn_kernel
 
 KERNELS = KERNELS + cmsis_nn_kernels(KernelSpec)
 
+# the RV32IM kernels (ESP32-C3, feature "rv32im"), before the portable kernels they replace
+from tinygen.kernels.rv32 import rv32_kernels  # noqa: E402
+
+KERNELS = rv32_kernels(KernelSpec) + KERNELS
+
 # binary, sub-byte and power-of-two kernels (firmware/kernels/LOWBIT.md)
 from tinygen.kernels.lowbit_table import lowbit_kernels  # noqa: E402
 
