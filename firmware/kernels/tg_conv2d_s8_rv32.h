@@ -42,7 +42,7 @@
 #include "tg_requant.h"
 
 #define TG_RV32_BLOCK 4      /* output channels per block */
-#define TG_RV32_PIXELS 4     /* output pixels per interior group at most */
+#define TG_RV32_PIXELS 3     /* output pixels per interior group at most (4 x 3 accumulators: 4 x 4 spills) */
 
 #define TG_RV32_INLINE static inline __attribute__((always_inline))
 
