@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from tinygen.board import get_board  # noqa: E402
 from tinygen.hil.deadline import add_timeout_option, run_process  # noqa: E402
 from tinygen.kernels.params import conv2d_widen_dsp_weights  # noqa: E402
+from tinygen.kernels.rv32 import conv2d_rv32_weights, depthwise_rv32_records  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch, conv2d_widen_dsp_scratch  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks  # noqa: E402
 from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights  # noqa: E402
@@ -144,6 +145,53 @@ KERNELS["tg_conv2d_widen_s8"] = Kernel(
     "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int8_t", *_REQUANT_ARGS), "int8_t",
     lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, b, m, s, w: ref_s8.conv2d_s8(p, x, w, b, m, s),
     _widen_case, scratch=conv2d_widen_dsp_scratch)
+
+
+def _rv32_case(pack, weight_shape):
+    """An RV32 kernel's arguments (the packed constant built from random weights), then the
+    plain weights for the twin (arrays past the kernel's arguments are not passed to C)."""
+    def case(p, rng):
+        w = rng.integers(-128, 128, weight_shape(p)).astype(np.int8)
+        return (_s8_input(p, rng), pack(p, {"weight": w, "bias": None}), *_requant(rng, p, -12), w)
+    return case
+
+
+def _rv32_requant_case(pack, weight_shape):
+    """_rv32_case with the biases folded into the packed constant too."""
+    def case(p, rng):
+        x, _, bias, multiplier, shift, w = _rv32_case(pack, weight_shape)(p, rng)
+        return (x, pack(p, {"weight": w, "bias": bias}), bias, multiplier, shift, w)
+    return case
+
+
+def _dw_shape(p):
+    return 1, p["kernel_h"], p["kernel_w"], p["out_c"]
+
+
+# the RV32IM kernels (tinygen.kernels.rv32): packed weights with the input offset folded into the biases
+KERNELS["tg_conv2d_s8_rv32"] = Kernel(
+    "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int32_t", *_REQUANT_ARGS), "int8_t",
+    lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, b, m, s, w: ref_s8.conv2d_s8(p, x, w, b, m, s),
+    _rv32_requant_case(conv2d_rv32_weights, _w_shape))
+KERNELS["tg_depthwise_conv2d_s8_rv32"] = Kernel(
+    "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int32_t", *_REQUANT_ARGS), "int8_t",
+    lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, b, m, s, w: ref_s8.depthwise_conv2d_s8(p, x, w, b, m, s),
+    _rv32_requant_case(depthwise_rv32_records, _dw_shape))
+
+
+def _fc_case(p, rng):
+    n = p["out_features"]
+    w = rng.integers(-128, 128, (n, p["in_features"])).astype(np.int8)
+    bias = rng.integers(-200, 200, n).astype(np.int32)
+    return (rng.integers(-128, 128, (p["rows"], p["in_features"])).astype(np.int8),
+            conv2d_rv32_weights(p, {"weight": w, "bias": bias}), bias,
+            rng.integers(1 << 30, (1 << 31) - 1, n).astype(np.int32), np.full(n, -12, np.int32), w)
+
+
+KERNELS["tg_fully_connected_s8_rv32"] = Kernel(
+    "tg_kernels.h", "tg_fully_connected_params_t", ("int8_t", "int32_t", *_REQUANT_ARGS), "int8_t",
+    lambda p: p["rows"] * p["out_features"],
+    lambda p, x, _packed, b, m, s, w: ref_s8.fully_connected_s8(p, x, w, b, m, s), _fc_case)
 
 
 def _subbyte(kind: str, bits: int, signed: bool, shift: int) -> Kernel:
@@ -305,7 +353,7 @@ static void put_case(uint32_t i, uint64_t instructions, const void *data, size_t
 """
 
 
-def _linker_script(board, dest: Path) -> Path:
+def _linker_script(board, dest: Path, template: str = "cortex-m.ld.j2") -> Path:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
@@ -314,7 +362,7 @@ def _linker_script(board, dest: Path) -> Path:
     values = {"flash_origin": board.emulator["flash_origin"], "flash_size": flash["size"],
               "ram_origin": board.emulator["ram_origin"], "ram_size": ram["size"],
               "stack_size": board.stack_size}
-    dest.write_text(env.get_template("linker/cortex-m.ld.j2").render(
+    dest.write_text(env.get_template(f"linker/{template}").render(
         {**{k: f"0x{v:X}" for k, v in values.items()}, "arena": None}))
     return dest
 
@@ -347,15 +395,31 @@ def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = R
 def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: float = RUN_TIMEOUT) -> str:
     """Build sources with the mps2 port for the board's stand-in, run it, return its UART text
     (which must end with "done")."""
+    from tinygen.build.toolchain import RISCV_VIRT, standin_toolchain
+
     board = get_board(board_name)
     work.mkdir(parents=True, exist_ok=True)
     port = board.emulator["port"]
-    port_sources = sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
     elf = work / "bench.elf"
-    arch = [f for f in board.cflags if f.startswith("-m")]
-    cmd = [board.cc, *board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
-           f"-I{FIRMWARE / 'runtime'}", *map(str, sources), *map(str, port_sources),
-           *arch, *LINK, "-T", str(_linker_script(board, work / "bench.ld")), "-o", str(elf)]
+    if standin_toolchain(board) is RISCV_VIRT:        # the esp32-c3's stand-in: RISC-V virt, freestanding
+        # compiled with -march=rv32imc_zicsr, linked with -march=rv32imc (notes: the multilib)
+        tc = RISCV_VIRT
+        objs = []
+        for src in [*sources, *sorted((PORTS / port).glob("*.c")), *sorted((PORTS / port).glob("*.S"))]:
+            objs.append(str(work / f"{Path(src).name}.o"))
+            cmd = [tc.cc, *tc.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}", "-c",
+                   str(src), "-o", objs[-1]]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"firmware build failed:\n{' '.join(cmd)}\n{done.stderr}")
+        cmd = [tc.cc, *tc.ldflags, "-T", str(_linker_script(board, work / "bench.ld", tc.linker_template)), *objs,
+               *tc.libs, "-o", str(elf)]
+    else:
+        port_sources = sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
+        arch = [f for f in board.cflags if f.startswith("-m")]
+        cmd = [board.cc, *board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
+               f"-I{FIRMWARE / 'runtime'}", *map(str, sources), *map(str, port_sources),
+               *arch, *LINK, "-T", str(_linker_script(board, work / "bench.ld")), "-o", str(elf)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"firmware build failed:\n{' '.join(cmd)}\n{done.stderr}")

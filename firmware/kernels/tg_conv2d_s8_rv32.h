@@ -75,9 +75,10 @@ TG_RV32_INLINE tg_rv32_conv_t tg_rv32_conv_of(int32_t in_h, int32_t in_w, int32_
 TG_RV32_INLINE void tg_rv32_run(const int8_t *x, const int8_t *w, int32_t n, int32_t step, int32_t npix,
                                 int32_t offset, int32_t acc[TG_RV32_PIXELS][TG_RV32_BLOCK])
 {
-    int32_t k, j;
+    const int8_t *const end = x + n;     /* a pointer bound: no counter for GCC to bound */
+    int32_t j;
 #pragma GCC unroll 4
-    for (k = 0; k < n; ++k) {
+    while (x != end) {
         const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
 #pragma GCC unroll 4
         for (j = 0; j < npix; ++j) {
@@ -90,6 +91,14 @@ TG_RV32_INLINE void tg_rv32_run(const int8_t *x, const int8_t *w, int32_t n, int
         w += TG_RV32_BLOCK;
         x += 1;
     }
+}
+
+/* a * b + c for pixel indices, computed modulo 2^32: GCC cannot always bound the pixel loops
+   and would warn of signed overflows that the layer's sizes rule out (the result converts
+   back to int32_t as on every target, see tg_requant.h). */
+TG_RV32_INLINE int32_t tg_rv32_mad(int32_t a, int32_t b, int32_t c)
+{
+    return (int32_t)((uint32_t)a * (uint32_t)b + (uint32_t)c);
 }
 
 /* First tap index t in [0, taps) with origin + t * dilation >= 0, and one past the last below size. */
@@ -153,14 +162,14 @@ TG_RV32_INLINE void tg_rv32_group(const tg_rv32_conv_t *g, int32_t interior, int
 {
     const int32_t depth = g->kernel_h * g->kernel_w * g->in_c;
     const int32_t step = g->stride_w * g->in_c;
-    const int32_t iy = oy * g->stride_h - g->pad_top, ix = ox * g->stride_w - g->pad_left;
+    const int32_t iy = tg_rv32_mad(oy, g->stride_h, -g->pad_top), ix = tg_rv32_mad(ox, g->stride_w, -g->pad_left);
     const int32_t ky0 = interior ? 0 : tg_rv32_tap_lo(iy, g->dilation_h);
     const int32_t ky1 = interior ? g->kernel_h : tg_rv32_tap_hi(iy, g->dilation_h, g->kernel_h, g->in_h);
     const int32_t kx0 = interior ? 0 : tg_rv32_tap_lo(ix, g->dilation_w);
     const int32_t kx1 = interior ? g->kernel_w : tg_rv32_tap_hi(ix, g->dilation_w, g->kernel_w, g->in_w);
     /* the window's top-left tap as an offset from input (negative when padded: never read) */
-    const int32_t origin = (iy * g->in_w + ix) * g->in_c;
-    const int32_t at = (oy * g->out_w + ox) * g->out_c;
+    const int32_t origin = tg_rv32_mad(tg_rv32_mad(iy, g->in_w, ix), g->in_c, 0);
+    const uint32_t at = (uint32_t)tg_rv32_mad(tg_rv32_mad(oy, g->out_w, ox), g->out_c, 0);
     int32_t oc, j, c;
     for (oc = 0; oc < g->out_c; oc += TG_RV32_BLOCK) {
         const int32_t *block = packed + (oc / TG_RV32_BLOCK) * (TG_RV32_BLOCK + depth);
@@ -185,7 +194,7 @@ TG_RV32_INLINE void tg_rv32_group(const tg_rv32_conv_t *g, int32_t interior, int
 #pragma GCC unroll 4
             for (c = 0; c < TG_RV32_BLOCK; ++c) {
                 if (c < n) {
-                    const int32_t i = at + j * g->out_c + oc + c;
+                    const uint32_t i = at + (uint32_t)(j * g->out_c + oc + c);
                     output[i] = tg_rv32_out(g, acc[j][c], multiplier[oc + c], shift[oc + c], bounded, add,
                                             add != NULL ? skip + i : NULL);
                 }
@@ -216,14 +225,15 @@ TG_RV32_INLINE void tg_rv32_conv_all(const tg_rv32_conv_t *g, const int8_t *inpu
         for (ox = 0; ox < a; ++ox) {
             tg_rv32_group(g, 0, 1, oy, ox, input, packed, bias, multiplier, shift, bounded, add, skip, output);
         }
-        for (ox = a; ox + TG_RV32_PIXELS <= b; ox += TG_RV32_PIXELS) {
+        const int32_t groups_end = a + (b - a) / TG_RV32_PIXELS * TG_RV32_PIXELS;
+        for (ox = a; ox < groups_end; ox += TG_RV32_PIXELS) {
             tg_rv32_group(g, 1, TG_RV32_PIXELS, oy, ox, input, packed, bias, multiplier, shift, bounded, add, skip,
                           output);
         }
-        for (; ox < b; ++ox) {
+        for (ox = groups_end; ox < b; ++ox) {
             tg_rv32_group(g, 1, 1, oy, ox, input, packed, bias, multiplier, shift, bounded, add, skip, output);
         }
-        for (; ox < g->out_w; ++ox) {
+        for (ox = b; ox < g->out_w; ++ox) {
             tg_rv32_group(g, 0, 1, oy, ox, input, packed, bias, multiplier, shift, bounded, add, skip, output);
         }
     }

@@ -38,14 +38,14 @@ TG_RV32_INLINE void tg_rv32_dw_group(const tg_rv32_conv_t *g, int32_t interior, 
     const int32_t channels = g->out_c;
     const int32_t words = (g->kernel_h * g->kernel_w + 3) / 4;
     const int32_t step = g->stride_w * channels;
-    const int32_t iy = oy * g->stride_h - g->pad_top, ix = ox * g->stride_w - g->pad_left;
+    const int32_t iy = tg_rv32_mad(oy, g->stride_h, -g->pad_top), ix = tg_rv32_mad(ox, g->stride_w, -g->pad_left);
     const int32_t ky0 = interior ? 0 : tg_rv32_tap_lo(iy, g->dilation_h);
     const int32_t ky1 = interior ? g->kernel_h : tg_rv32_tap_hi(iy, g->dilation_h, g->kernel_h, g->in_h);
     const int32_t kx0 = interior ? 0 : tg_rv32_tap_lo(ix, g->dilation_w);
     const int32_t kx1 = interior ? g->kernel_w : tg_rv32_tap_hi(ix, g->dilation_w, g->kernel_w, g->in_w);
     const int32_t offset = interior ? 0 : g->input_offset;
-    const int32_t origin = (iy * g->in_w + ix) * channels;     /* top-left tap, channel 0 (maybe padding) */
-    int8_t *out = output + (oy * g->out_w + ox) * channels;
+    const int32_t origin = tg_rv32_mad(tg_rv32_mad(iy, g->in_w, ix), channels, 0);   /* top-left tap (maybe padding) */
+    int8_t *out = output + (uint32_t)tg_rv32_mad(tg_rv32_mad(oy, g->out_w, ox), channels, 0);
     int32_t c, ky, kx, j;
     for (c = 0; c < channels; ++c) {
         const int32_t *rec = records + c * (1 + words);
@@ -95,13 +95,14 @@ TG_RV32_INLINE void tg_rv32_dw_all(const tg_rv32_conv_t *g, const int8_t *input,
         for (ox = 0; ox < a; ++ox) {
             tg_rv32_dw_group(g, 0, 1, oy, ox, input, records, bias, multiplier, shift, bounded, output);
         }
-        for (ox = a; ox + TG_RV32_PIXELS <= b; ox += TG_RV32_PIXELS) {
+        const int32_t groups_end = a + (b - a) / TG_RV32_PIXELS * TG_RV32_PIXELS;
+        for (ox = a; ox < groups_end; ox += TG_RV32_PIXELS) {
             tg_rv32_dw_group(g, 1, TG_RV32_PIXELS, oy, ox, input, records, bias, multiplier, shift, bounded, output);
         }
-        for (; ox < b; ++ox) {
+        for (ox = groups_end; ox < b; ++ox) {
             tg_rv32_dw_group(g, 1, 1, oy, ox, input, records, bias, multiplier, shift, bounded, output);
         }
-        for (; ox < g->out_w; ++ox) {
+        for (ox = b; ox < g->out_w; ++ox) {
             tg_rv32_dw_group(g, 0, 1, oy, ox, input, records, bias, multiplier, shift, bounded, output);
         }
     }

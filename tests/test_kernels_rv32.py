@@ -1,0 +1,193 @@
+"""The RV32IM kernels (firmware/kernels/tg_*_rv32.c, the ESP32-C3's; tinygen.kernels.rv32).
+
+Their packed constants hold the weights as the kernels read them and the biases with the
+input offset folded in; the kernels, plain C, equal their numpy twins byte for byte on
+drawn geometries (odd channel counts, stride 2, every padding, dilation, k x 1 and 1 x k
+windows, asymmetric zero points, clamps): on the host through ctypes, and on the esp32-c3's
+stand-in (QEMU RISC-V virt, riscv64-unknown-elf-gcc -march=rv32imc) with every case in one
+firmware, the generic entry points called directly. The specialized bodies run in the
+MLPerf models on the stand-in (tests/test_tflite_mlperf.py), and choose_kernels picks
+them for boards with the rv32im feature only.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from e2e import ROOT
+from kernel_lib import assert_same
+from test_kernels_subbyte import subbyte_geometry
+from tinygen.kernels.rv32 import BLOCK, conv2d_rv32_weights, depthwise_rv32_records
+from tinygen.ref import kernels as ref
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from lowbit_kernels import Call, kernel, run_calls  # noqa: E402
+
+CONV, DW, FC = "tg_conv2d_s8_rv32", "tg_depthwise_conv2d_s8_rv32", "tg_fully_connected_s8_rv32"
+FIELDS = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w",
+          "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset", "output_offset", "act_min", "act_max")
+
+needs_riscv = pytest.mark.skipif(
+    shutil.which("riscv64-unknown-elf-gcc") is None or shutil.which("qemu-system-riscv32") is None,
+    reason="needs riscv64-unknown-elf-gcc and qemu-system-riscv32: sudo apt-get install -y "
+           "--no-install-recommends gcc-riscv64-unknown-elf qemu-system-misc")
+
+
+def _conv_params(p: dict, depthwise: bool = False) -> dict:
+    q = {**{k: p[k] for k in FIELDS}, "depth_multiplier": 1}
+    if depthwise:
+        q["out_c"] = q["in_c"]
+    return q
+
+
+# -- the packed constants ----------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(out_c=st.integers(1, 13), depth=st.integers(1, 40), offset=st.integers(-127, 128), seed=st.integers(0, 2**32 - 1))
+def test_conv2d_rv32_weights_layout(out_c, depth, offset, seed):
+    """Per block of 4 channels: the folded biases, then per value the 4 channels' int8 weights."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-128, 128, (out_c, 1, 1, depth)).astype(np.int8)
+    bias = rng.integers(-5000, 5000, out_c).astype(np.int32)
+    words = conv2d_rv32_weights({"out_c": out_c, "input_offset": offset}, {"weight": w, "bias": bias})
+    blocks = -(-out_c // BLOCK)
+    assert words.dtype == np.int32 and words.size == blocks * (BLOCK + depth)
+    for b in range(blocks):
+        rec = words[b * (BLOCK + depth):(b + 1) * (BLOCK + depth)]
+        chans = range(b * BLOCK, min(out_c, (b + 1) * BLOCK))
+        got_w = rec[BLOCK:].view(np.int8).reshape(depth, BLOCK)
+        for i, c in enumerate(chans):
+            assert rec[i] == int(bias[c]) + offset * int(w[c].astype(np.int64).sum())
+            assert np.array_equal(got_w[:, i], w[c].ravel())
+        assert not got_w[:, len(chans):].any() and not rec[len(chans):BLOCK].any()    # zero channels
+
+
+def test_depthwise_rv32_records_layout():
+    rng = np.random.default_rng(3)
+    w = rng.integers(-128, 128, (1, 3, 3, 5)).astype(np.int8)
+    words = depthwise_rv32_records({"out_c": 5, "kernel_h": 3, "kernel_w": 3, "input_offset": -7},
+                                   {"weight": w, "bias": None})
+    rec = words.reshape(5, 4)           # folded bias, then 9 weights in 3 words
+    assert np.array_equal(rec[:, 0], -7 * w.reshape(9, 5).astype(np.int64).sum(axis=0))
+    assert np.array_equal(rec[:, 1:].view(np.int8)[:, :9], w.reshape(9, 5).T)
+    assert not rec[:, 1:].view(np.int8)[:, 9:].any()
+
+
+# -- the kernels on the host (ctypes) ---------------------------------------------------------
+
+def _host_call(kernels, name, struct, p, x, packed, bias, multiplier, shift, out_size):
+    s = kernels._params(struct, p)
+    args = [np.ascontiguousarray(a.ravel(), dtype=t) for a, t in
+            ((x, np.int8), (packed, np.int32), (bias, np.int32), (multiplier, np.int32), (shift, np.int32))]
+    out = np.zeros(out_size, np.int8)
+    ptr = [a.ctypes.data_as(ctypes.POINTER(ctypes.c_int8 if a.dtype == np.int8 else ctypes.c_int32)) for a in args]
+    getattr(kernels.lib, name)(ctypes.byref(s), *ptr, out.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)))
+    return out
+
+
+@settings(max_examples=120, deadline=None)
+@given(geometry=subbyte_geometry("s4"), seed=st.integers(0, 2**32 - 1), depthwise=st.booleans())
+def test_conv2d_and_depthwise_rv32_equal_twin_host(kernels, geometry, seed, depthwise):
+    p = _conv_params(geometry, depthwise)
+    name = DW if depthwise else CONV
+    x, packed, bias, multiplier, shift, w = kernel(name).case(p, np.random.default_rng(seed))
+    got = _host_call(kernels, name, "tg_conv2d_params_t", p, x, packed, bias, multiplier, shift,
+                     p["out_h"] * p["out_w"] * p["out_c"])
+    assert_same(kernel(name).twin(p, x, packed, bias, multiplier, shift, w).ravel(), got, f"{name} p={p}")
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 7), in_f=st.integers(1, 70), out_f=st.integers(1, 19), seed=st.integers(0, 2**32 - 1))
+def test_fully_connected_rv32_equals_twin_host(kernels, rows, in_f, out_f, seed):
+    p = {"rows": rows, "in_features": in_f, "out_features": out_f, "input_offset": int(seed % 256) - 127,
+         "output_offset": -3, "act_min": -128, "act_max": 127}
+    x, packed, bias, multiplier, shift, w = kernel(FC).case(p, np.random.default_rng(seed))
+    got = _host_call(kernels, FC, "tg_fully_connected_params_t", p, x, packed, bias, multiplier, shift,
+                     rows * out_f)
+    assert_same(ref.fully_connected_s8(p, x, w, bias, multiplier, shift).ravel(), got, f"{FC} p={p}")
+
+
+# -- the kernels on the esp32-c3's stand-in -----------------------------------------------------
+
+def _drawn(n: int, depthwise: bool) -> list[dict]:
+    """n conv geometries drawn by hypothesis (derandomized), outputs small enough for one firmware."""
+    cases = []
+
+    @settings(derandomize=True, max_examples=n, deadline=None, database=None)
+    @given(data=st.data())
+    def draw(data):
+        p = _conv_params(data.draw(subbyte_geometry("s4")), depthwise)
+        if p["out_h"] * p["out_w"] * p["out_c"] <= 2048:
+            cases.append(p)
+
+    draw()
+    return cases
+
+
+def _layer(in_hw, in_c, out_c, k, stride, pad, offset=5, depthwise=False) -> dict:
+    """An MLPerf-like layer: KWS's and IC's shapes (wide rows: the 3-pixel groups)."""
+    (ih, iw), (kh, kw), (pt, pl) = in_hw, k, pad
+    oh, ow = (ih + 2 * pt - kh) // stride + 1, (iw + 2 * pl - kw) // stride + 1
+    return {"in_h": ih, "in_w": iw, "in_c": in_c, "out_h": oh, "out_w": ow, "out_c": in_c if depthwise else out_c,
+            "kernel_h": kh, "kernel_w": kw, "stride_h": stride, "stride_w": stride, "dilation_h": 1,
+            "dilation_w": 1, "pad_top": pt, "pad_left": pl, "input_offset": offset, "output_offset": -9,
+            "act_min": -128, "act_max": 127, "depth_multiplier": 1}
+
+
+LAYERS = [
+    (CONV, _layer((49, 10), 1, 64, (10, 4), 2, (4, 1))),         # KWS's first conv
+    (CONV, _layer((25, 5), 64, 64, (1, 1), 1, (0, 0))),           # KWS's pointwise
+    (CONV, _layer((8, 8), 16, 32, (3, 3), 2, (1, 1), offset=-128)),
+    (CONV, _layer((9, 11), 3, 17, (3, 3), 1, (1, 1))),
+    (DW, _layer((25, 5), 64, 64, (3, 3), 1, (1, 1), depthwise=True)),
+    (DW, _layer((12, 13), 19, 19, (3, 3), 2, (1, 1), depthwise=True)),
+]
+
+
+@pytest.mark.slow
+@needs_riscv
+def test_kernels_rv32_equal_twins_standin(tmp_path):
+    """Every case in one firmware on the esp32-c3's stand-in, byte for byte equal to the twin:
+    40 drawn conv geometries, 30 drawn depthwise ones, 10 fully connected, and MLPerf-like layers."""
+    rng = np.random.default_rng(21)
+    convs, dws = _drawn(40, False), _drawn(30, True)
+    assert len(convs) >= 25 and len(dws) >= 20, "the size filter left too few cases"
+    fcs = [{"rows": r, "in_features": i, "out_features": o, "input_offset": off, "output_offset": 4,
+            "act_min": -100, "act_max": 90} for r, i, o, off in
+           ((1, 250, 10, 3), (1, 7, 5, -128), (3, 33, 9, 128), (5, 64, 4, 0), (2, 1, 1, 17), (1, 640, 128, -1),
+            (4, 19, 13, 77), (1, 128, 8, -3), (6, 5, 3, 11), (3, 70, 19, -50))]
+    cases = [(CONV, p) for p in convs] + [(DW, p) for p in dws] + [(FC, p) for p in fcs] + LAYERS
+    calls = [Call(name, p, kernel(name).case(p, rng)) for name, p in cases]
+    run_calls("esp32-c3", calls, tmp_path)
+    for c in calls:
+        assert c.result is not None, f"{c.name} p={c.p}: no output came back"
+        assert_same(np.asarray(kernel(c.name).twin(c.p, *c.arrays)).reshape(-1), c.result,
+                    f"{c.name} on esp32-c3, p={c.p}")
+
+
+def test_rv32_kernels_chosen_only_with_the_feature():
+    """choose_kernels takes the rv32 kernels for the esp32-c3 (feature rv32im), never for a
+    Cortex-M board or the host; --kernels portable keeps the portable C."""
+    from mlperf_models import mlperf_model
+    from tinygen.board import get_board
+    from tinygen.compiler import compile_source, load_source
+    from tinygen.passes import CompileOptions
+
+    source = load_source(mlperf_model("kws_dscnn"))
+    c3 = get_board("esp32-c3")
+    assert "rv32im" in c3.isa_features
+    chosen = {n.op: n.kernel for n in compile_source(source, options=CompileOptions(features=c3.isa_features)).nodes
+              if n.kernel}
+    assert chosen["conv2d"] == CONV and chosen["depthwise_conv2d"] == DW and chosen["fully_connected"] == FC
+    portable = compile_source(source, options=CompileOptions(features=c3.isa_features, kernels="portable"))
+    assert not any(n.kernel.endswith("_rv32") for n in portable.nodes if n.kernel)
+    for board in ("f746zg", "host"):
+        graph = compile_source(source, options=CompileOptions(features=get_board(board).isa_features))
+        assert not any(n.kernel.endswith("_rv32") for n in graph.nodes if n.kernel)
