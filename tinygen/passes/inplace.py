@@ -37,7 +37,8 @@ are legal C. The step models, one per loop order:
       block (a larger block only moves reads earlier) for both pixel groupings,
       keeping the larger distance: the rule holds for either grouping.
 
-  FUSED_SKIP (tg_conv2d_add_s8, tg_conv2d_add_s8_dsp, tg_conv2d_add_widen_s8_dsp): output
+  FUSED_SKIP (tg_conv2d_add_s8, tg_conv2d_add_s8_dsp, tg_conv2d_add_widen_s8_dsp,
+      tg_conv2d_add_s8_rv32): output
       byte p is written after reading skip byte p, the second input, and no other
       step reads it: D = 0 over the skip input (same size), unless the skip is stored where the
       conv input is (x + conv(x)): the conv input is never overlapped.
@@ -58,7 +59,8 @@ ELEMENTWISE = frozenset({"tg_add_s8", "tg_add_s8_dsp", "tg_clamp_s8", "tg_logist
                          "tg_requantize_s8"})
 ELEMENTWISE_STRIDED = frozenset({"tg_add_broadcast_s8", "tg_mul_s8"})
 # a conv with a fused add: elementwise over its second input, the skip tensor
-FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp"})
+FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp",
+                        "tg_conv2d_add_s8_rv32"})
 
 NO_READ = np.iinfo(np.int64).max // 4      # rmin of a step reading nothing
 
