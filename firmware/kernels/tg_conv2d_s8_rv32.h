@@ -136,70 +136,144 @@ TG_RV32_INLINE void tg_rv32_window(const tg_rv32_conv_t *g, const int8_t *input,
     }
 }
 
-/* One output: bias-added sum to int8 (bounded: tg_requantize_bounded's preconditions hold), then
-   with a fused add (add != NULL) TFLite's ADD with the skip byte. */
-TG_RV32_INLINE int8_t tg_rv32_out(const tg_rv32_conv_t *g, int32_t acc, int32_t multiplier, int32_t shift,
-                                  int32_t bounded, const tg_conv2d_add_params_t *add, const int8_t *skip)
+/* One channel's requantization, loaded (and derived) before any output byte is stored: an
+   int8 store may alias the multiplier and shift arrays, so loads after it would repeat. */
+typedef struct {
+    int32_t multiplier, shift;   /* tg_requantize_fast's */
+    int32_t m2, n, r;            /* tg_rv32_requantize_bounded's: 2 * multiplier, -shift, 2^(n - 1) */
+} tg_rv32_requant_t;
+
+TG_RV32_INLINE tg_rv32_requant_t tg_rv32_requant_of(int32_t multiplier, int32_t shift, int32_t bounded)
 {
-    int32_t y = (bounded ? tg_requantize_bounded(acc, multiplier, shift) : tg_requantize_fast(acc, multiplier, shift)) +
+    tg_rv32_requant_t q = {multiplier, shift, 0, 0, 0};
+    if (bounded) {
+        q.m2 = (int32_t)((uint32_t)multiplier << 1);
+        q.n = -shift;
+        q.r = (int32_t)((uint32_t)1 << (q.n - 1));
+    }
+    return q;
+}
+
+/*
+ * tg_requantize_bounded (its preconditions: multiplier in [2^30, 2^31), shift in [-31, -1],
+ * |acc| < 2^30) in about 9 RV32IM instructions: its 64-bit sum init + acc * m2, init =
+ * 2^(n-1) * 2^32 + 2^31, has the high word hi(acc * m2) + 2^(n-1) + c, where c is the carry
+ * out of lo(acc * m2) + 2^31, i.e. lo(acc * m2) >> 31 (unsigned); the rest is
+ * tg_requantize_bounded's, in wrapping uint32 additions as there.
+ */
+TG_RV32_INLINE int32_t tg_rv32_requantize_bounded(int32_t acc, const tg_rv32_requant_t *q)
+{
+    const int64_t product = (int64_t)acc * q->m2;
+    const uint32_t lo = (uint32_t)product, hi = (uint32_t)(product >> 32);
+    const uint32_t t = hi + (uint32_t)q->r + (lo >> 31) + (uint32_t)acc + (uint32_t)(acc >> 31);
+    return (int32_t)t >> q->n;
+}
+
+/*
+ * TFLite's ADD of the conv's int8 result c and the skip byte s, as tg_conv_add_one
+ * (tg_conv2d_s8.h) with tg_requantize_fast for tg_requantize_smaller_than_one_exp: equal
+ * for shifts <= 0 (both are tg_requantize there) and multipliers > INT32_MIN (Prepare's
+ * lie in [0, 2^31)), and |(v + offset) << left_shift| < 2^31 for int8 values and
+ * TFLite's left shift of 20.
+ */
+TG_RV32_INLINE int8_t tg_rv32_add_one(const tg_conv2d_add_params_t *p, int32_t c, int32_t s)
+{
+    const int32_t shifted_c = (c + p->conv_offset) * ((int32_t)1 << p->add_left_shift);
+    const int32_t shifted_s = (s + p->skip_offset) * ((int32_t)1 << p->add_left_shift);
+    const int32_t sum = tg_requantize_fast(shifted_c, p->conv_multiplier, p->conv_shift) +
+                        tg_requantize_fast(shifted_s, p->skip_multiplier, p->skip_shift);
+    int32_t out = tg_requantize_fast(sum, p->add_output_multiplier, p->add_output_shift) + p->add_output_offset;
+    out = out < p->add_act_min ? p->add_act_min : out;
+    out = out > p->add_act_max ? p->add_act_max : out;
+    return (int8_t)out;
+}
+
+/* One output: the bias-added sum to int8 (bounded: the build proved tg_requantize_bounded's
+   preconditions), then with a fused add (add != NULL) TFLite's ADD with the skip byte s. */
+TG_RV32_INLINE int8_t tg_rv32_out(const tg_rv32_conv_t *g, int32_t acc, const tg_rv32_requant_t *q, int32_t bounded,
+                                  const tg_conv2d_add_params_t *add, int32_t s)
+{
+    int32_t y = (bounded ? tg_rv32_requantize_bounded(acc, q) : tg_requantize_fast(acc, q->multiplier, q->shift)) +
                 g->output_offset;
     y = y < g->act_min ? g->act_min : y;
     y = y > g->act_max ? g->act_max : y;
     if (add != NULL) {
-        return tg_conv_add_one(add, y, *skip);
+        return tg_rv32_add_one(add, y, s);
     }
     return (int8_t)y;
 }
 
+/* Where a group's windows lie: the first pixel's top-left tap (an offset from input, maybe in
+   the padding), its in-bounds taps, and the group's first output byte. */
+typedef struct {
+    int32_t origin, ky0, ky1, kx0, kx1;
+    uint32_t at;
+} tg_rv32_where_t;
+
 /*
- * The outputs of npix pixels, every channel block: interior (all taps in bounds: raw sums
- * onto the folded biases) or, for npix == 1, the clipped window of pixel (oy, ox) with
- * the offset added. */
+ * The outputs of npix pixels in one block of n (a constant) output channels from oc:
+ * interior (all taps in bounds: raw sums onto the folded biases) or, for npix == 1, the
+ * clipped window with the offset added to each in-bounds value.
+ */
+TG_RV32_INLINE void tg_rv32_block(const tg_rv32_conv_t *g, int32_t interior, int32_t npix, int32_t oc, int32_t n,
+                                  const tg_rv32_where_t *at, const int8_t *input, const int32_t *packed,
+                                  const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                                  int32_t bounded, const tg_conv2d_add_params_t *add, const int8_t *skip,
+                                  int8_t *output)
+{
+    const int32_t depth = g->kernel_h * g->kernel_w * g->in_c;
+    const int32_t *block = packed + (oc / TG_RV32_BLOCK) * (TG_RV32_BLOCK + depth);
+    const int8_t *w = (const int8_t *)(block + TG_RV32_BLOCK);
+    int32_t acc[TG_RV32_PIXELS][TG_RV32_BLOCK];
+    int32_t j, c;
+#pragma GCC unroll 4
+    for (j = 0; j < npix; ++j) {
+#pragma GCC unroll 4
+        for (c = 0; c < TG_RV32_BLOCK; ++c) {
+            acc[j][c] = interior ? block[c] : (bias != NULL && c < n ? bias[oc + c] : 0);
+        }
+    }
+    if (interior) {
+        tg_rv32_window(g, input, at->origin, g->stride_w * g->in_c, w, npix, 0, 0, g->kernel_h, 0, g->kernel_w, acc);
+    } else if (at->ky0 < at->ky1 && at->kx0 < at->kx1) {
+        tg_rv32_window(g, input, at->origin, 0, w, 1, g->input_offset, at->ky0, at->ky1, at->kx0, at->kx1, acc);
+    }
+    /* per channel: its requantization read before its outputs are stored (an int8 store may
+       alias the multiplier and shift arrays: no value read before a store is read again) */
+#pragma GCC unroll 4
+    for (c = 0; c < n; ++c) {
+        const tg_rv32_requant_t q = tg_rv32_requant_of(multiplier[oc + c], shift[oc + c], bounded);
+#pragma GCC unroll 4
+        for (j = 0; j < npix; ++j) {
+            const uint32_t i = at->at + (uint32_t)(j * g->out_c + oc + c);
+            output[i] = tg_rv32_out(g, acc[j][c], &q, bounded, add, add != NULL ? skip[i] : 0);
+        }
+    }
+}
+
+/* The outputs of npix pixels from (oy, ox), every channel: whole blocks of 4, then the rest. */
 TG_RV32_INLINE void tg_rv32_group(const tg_rv32_conv_t *g, int32_t interior, int32_t npix, int32_t oy, int32_t ox,
                                   const int8_t *input, const int32_t *packed, const int32_t *bias,
                                   const int32_t *multiplier, const int32_t *shift, int32_t bounded,
                                   const tg_conv2d_add_params_t *add, const int8_t *skip, int8_t *output)
 {
-    const int32_t depth = g->kernel_h * g->kernel_w * g->in_c;
-    const int32_t step = g->stride_w * g->in_c;
     const int32_t iy = tg_rv32_mad(oy, g->stride_h, -g->pad_top), ix = tg_rv32_mad(ox, g->stride_w, -g->pad_left);
-    const int32_t ky0 = interior ? 0 : tg_rv32_tap_lo(iy, g->dilation_h);
-    const int32_t ky1 = interior ? g->kernel_h : tg_rv32_tap_hi(iy, g->dilation_h, g->kernel_h, g->in_h);
-    const int32_t kx0 = interior ? 0 : tg_rv32_tap_lo(ix, g->dilation_w);
-    const int32_t kx1 = interior ? g->kernel_w : tg_rv32_tap_hi(ix, g->dilation_w, g->kernel_w, g->in_w);
-    /* the window's top-left tap as an offset from input (negative when padded: never read) */
-    const int32_t origin = tg_rv32_mad(tg_rv32_mad(iy, g->in_w, ix), g->in_c, 0);
-    const uint32_t at = (uint32_t)tg_rv32_mad(tg_rv32_mad(oy, g->out_w, ox), g->out_c, 0);
-    int32_t oc, j, c;
-    for (oc = 0; oc < g->out_c; oc += TG_RV32_BLOCK) {
-        const int32_t *block = packed + (oc / TG_RV32_BLOCK) * (TG_RV32_BLOCK + depth);
-        const int32_t n = g->out_c - oc < TG_RV32_BLOCK ? g->out_c - oc : TG_RV32_BLOCK;
-        int32_t acc[TG_RV32_PIXELS][TG_RV32_BLOCK];
-#pragma GCC unroll 4
-        for (j = 0; j < npix; ++j) {
-#pragma GCC unroll 4
-            for (c = 0; c < TG_RV32_BLOCK; ++c) {
-                acc[j][c] = interior ? block[c] : (bias != NULL && c < n ? bias[oc + c] : 0);
-            }
-        }
-        if (interior) {
-            tg_rv32_window(g, input, origin, step, (const int8_t *)(block + TG_RV32_BLOCK), npix, 0, 0,
-                           g->kernel_h, 0, g->kernel_w, acc);
-        } else if (ky0 < ky1 && kx0 < kx1) {
-            tg_rv32_window(g, input, origin, step, (const int8_t *)(block + TG_RV32_BLOCK), 1, g->input_offset, ky0,
-                           ky1, kx0, kx1, acc);
-        }
-#pragma GCC unroll 4
-        for (j = 0; j < npix; ++j) {
-#pragma GCC unroll 4
-            for (c = 0; c < TG_RV32_BLOCK; ++c) {
-                if (c < n) {
-                    const uint32_t i = at + (uint32_t)(j * g->out_c + oc + c);
-                    output[i] = tg_rv32_out(g, acc[j][c], multiplier[oc + c], shift[oc + c], bounded, add,
-                                            add != NULL ? skip + i : NULL);
-                }
-            }
-        }
+    const int32_t whole = g->out_c / TG_RV32_BLOCK * TG_RV32_BLOCK;
+    tg_rv32_where_t at;
+    int32_t oc;
+    at.origin = tg_rv32_mad(tg_rv32_mad(iy, g->in_w, ix), g->in_c, 0);
+    at.ky0 = interior ? 0 : tg_rv32_tap_lo(iy, g->dilation_h);
+    at.ky1 = interior ? g->kernel_h : tg_rv32_tap_hi(iy, g->dilation_h, g->kernel_h, g->in_h);
+    at.kx0 = interior ? 0 : tg_rv32_tap_lo(ix, g->dilation_w);
+    at.kx1 = interior ? g->kernel_w : tg_rv32_tap_hi(ix, g->dilation_w, g->kernel_w, g->in_w);
+    at.at = (uint32_t)tg_rv32_mad(tg_rv32_mad(oy, g->out_w, ox), g->out_c, 0);
+    for (oc = 0; oc < whole; oc += TG_RV32_BLOCK) {
+        tg_rv32_block(g, interior, npix, oc, TG_RV32_BLOCK, &at, input, packed, bias, multiplier, shift, bounded, add,
+                      skip, output);
+    }
+    if (whole < g->out_c) {
+        tg_rv32_block(g, interior, npix, whole, g->out_c - whole, &at, input, packed, bias, multiplier, shift, bounded,
+                      add, skip, output);
     }
 }
 

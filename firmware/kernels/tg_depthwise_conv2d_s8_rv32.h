@@ -68,9 +68,15 @@ TG_RV32_INLINE void tg_rv32_dw_group(const tg_rv32_conv_t *g, int32_t interior, 
                 }
             }
         }
+        const tg_rv32_requant_t q = tg_rv32_requant_of(multiplier[c], shift[c], bounded);
+        int8_t y[TG_RV32_PIXELS];
 #pragma GCC unroll 4
         for (j = 0; j < npix; ++j) {
-            out[j * channels + c] = tg_rv32_out(g, acc[j], multiplier[c], shift[c], bounded, NULL, NULL);
+            y[j] = tg_rv32_out(g, acc[j], &q, bounded, NULL, 0);
+        }
+#pragma GCC unroll 4
+        for (j = 0; j < npix; ++j) {
+            out[j * channels + c] = y[j];
         }
     }
 }
