@@ -148,7 +148,19 @@ LAYERS = [
     (CONV, _layer((9, 11), 3, 17, (3, 3), 1, (1, 1))),
     (DW, _layer((25, 5), 64, 64, (3, 3), 1, (1, 1), depthwise=True)),
     (DW, _layer((12, 13), 19, 19, (3, 3), 2, (1, 1), depthwise=True)),
+    # wider than TG_RV32_DW_ROW: the depthwise kernel's pixel groups
+    (DW, _layer((6, 21), 9, 9, (3, 3), 1, (1, 1), depthwise=True)),
+    (DW, _layer((7, 30), 5, 5, (3, 3), 2, (1, 1), offset=-128, depthwise=True)),
+    (DW, _layer((5, 19), 3, 3, (5, 5), 1, (2, 2), depthwise=True)),
 ]
+
+
+@pytest.mark.parametrize("name, p", LAYERS, ids=[f"{n[3:-5]}-{i}" for i, (n, _) in enumerate(LAYERS)])
+def test_layers_rv32_equal_twin_host(kernels, name, p):
+    x, packed, bias, multiplier, shift, w = kernel(name).case(p, np.random.default_rng(7))
+    got = _host_call(kernels, name, "tg_conv2d_params_t", p, x, packed, bias, multiplier, shift,
+                     p["out_h"] * p["out_w"] * p["out_c"])
+    assert_same(kernel(name).twin(p, x, packed, bias, multiplier, shift, w).ravel(), got, f"{name} p={p}")
 
 
 @pytest.mark.slow
@@ -191,3 +203,44 @@ def test_rv32_kernels_chosen_only_with_the_feature():
     for board in ("f746zg", "host"):
         graph = compile_source(source, options=CompileOptions(features=get_board(board).isa_features))
         assert not any(n.kernel.endswith("_rv32") for n in graph.nodes if n.kernel)
+
+
+_BOUNDED_SHIM = r"""
+#include "tg_conv2d_s8_rv32.h"
+void tgt_rv32_requantize_bounded(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const tg_rv32_requant_t q = tg_rv32_requant_of(m[i], s[i], 1);
+        out[i] = tg_rv32_requantize_bounded(x[i], &q);
+    }
+}
+"""
+
+
+def test_rv32_requantize_bounded_equals_tg_requantize(kernels, tmp_path):
+    """The RV32 kernels' bounded requantization (the specialized layers') equals tg_requantize on
+    its preconditions: |acc| < 2^30, multiplier in [2^30, 2^31), shift in [-31, -1]; edges and
+    a million random values."""
+    import subprocess
+
+    from kernel_lib import CFLAGS, KERNEL_DIR
+
+    src, so = tmp_path / "shim.c", tmp_path / "shim.so"
+    src.write_text(_BOUNDED_SHIM)
+    subprocess.run(["gcc", *CFLAGS, "-I", str(KERNEL_DIR), str(src), "-o", str(so)], check=True)
+    lib = ctypes.CDLL(str(so))
+    rng = np.random.default_rng(5)
+    n = 1_000_000
+    edge_acc = np.array([0, 1, -1, (1 << 30) - 1, -(1 << 30) + 1, 12345, -12345, 1 << 20, -(1 << 20)])
+    edge_m = np.array([1 << 30, (1 << 31) - 1, 1518500250])
+    edge_s = np.array([-1, -2, -15, -30, -31])
+    grid = np.array(np.meshgrid(edge_acc, edge_m, edge_s)).reshape(3, -1)
+    x = np.concatenate([grid[0], rng.integers(-(1 << 30) + 1, 1 << 30, n)]).astype(np.int32)
+    m = np.concatenate([grid[1], rng.integers(1 << 30, 1 << 31, n)]).astype(np.int32)
+    s = np.concatenate([grid[2], rng.integers(-31, 0, n)]).astype(np.int32)
+    out = np.zeros_like(x)
+    p32 = ctypes.POINTER(ctypes.c_int32)
+    lib.tgt_rv32_requantize_bounded(x.ctypes.data_as(p32), m.ctypes.data_as(p32), s.ctypes.data_as(p32),
+                                    out.ctypes.data_as(p32), ctypes.c_int32(x.size))
+    assert_same(kernels.requantize(x, m, s), out.astype(np.int64), "tg_rv32_requantize_bounded")

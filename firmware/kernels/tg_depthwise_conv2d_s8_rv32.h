@@ -81,6 +81,56 @@ TG_RV32_INLINE void tg_rv32_dw_group(const tg_rv32_conv_t *g, int32_t interior, 
     }
 }
 
+#define TG_RV32_DW_ROW 8     /* output rows at most this wide are computed a whole row per channel */
+
+/*
+ * One output row of a narrow layer (out_w <= TG_RV32_DW_ROW, a constant), every channel: per
+ * channel the whole row at once, each pixel's in-bounds columns known at build time, the
+ * offset added to each in-bounds value (loaded once for the pixels that share it) and the
+ * plain bias; tap rows [ky0, ky1) (constants for the rows whose windows lie inside the input).
+ */
+TG_RV32_INLINE void tg_rv32_dw_row(const tg_rv32_conv_t *g, int32_t oy, int32_t ky0, int32_t ky1,
+                                   const int8_t *input, const int32_t *records, const int32_t *bias,
+                                   const int32_t *multiplier, const int32_t *shift, int32_t bounded, int8_t *output)
+{
+    const int32_t channels = g->out_c;
+    const int32_t words = (g->kernel_h * g->kernel_w + 3) / 4;
+    const int32_t iy = tg_rv32_mad(oy, g->stride_h, -g->pad_top);
+    int8_t *out = output + (uint32_t)tg_rv32_mad(oy, g->out_w * channels, 0);
+    int32_t c, ky, kx, j;
+    for (c = 0; c < channels; ++c) {
+        const int8_t *w = (const int8_t *)(records + c * (1 + words) + 1);
+        const int32_t b = bias != NULL ? bias[c] : 0;
+        int32_t acc[TG_RV32_DW_ROW];
+#pragma GCC unroll 8
+        for (j = 0; j < TG_RV32_DW_ROW; ++j) {     /* all of them: GCC cannot tell out_w <= TG_RV32_DW_ROW */
+            acc[j] = b;
+        }
+#pragma GCC unroll 8
+        for (ky = ky0; ky < ky1; ++ky) {
+            const int8_t *x = input + (uint32_t)tg_rv32_mad(tg_rv32_mad(iy + ky * g->dilation_h, g->in_w, 0), channels, c);
+#pragma GCC unroll 8
+            for (kx = 0; kx < g->kernel_w; ++kx) {
+                const int32_t wv = w[ky * g->kernel_w + kx];
+#pragma GCC unroll 8
+                for (j = 0; j < g->out_w; ++j) {
+                    const int32_t ix = j * g->stride_w - g->pad_left + kx * g->dilation_w;
+                    if (ix >= 0 && ix < g->in_w) {
+                        acc[j] += ((int32_t)x[ix * channels] + g->input_offset) * wv;
+                    }
+                }
+            }
+        }
+        {
+            const tg_rv32_requant_t q = tg_rv32_requant_of(multiplier[c], shift[c], bounded);
+#pragma GCC unroll 8
+            for (j = 0; j < g->out_w; ++j) {
+                out[j * channels + c] = tg_rv32_out(g, acc[j], &q, bounded, NULL, 0);
+            }
+        }
+    }
+}
+
 /* Every output: interior groups of TG_RV32_PIXELS, then single interior pixels, clipped pixels alone. */
 TG_RV32_INLINE void tg_rv32_dw_all(const tg_rv32_conv_t *g, const int8_t *input, const int32_t *records,
                                    const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
@@ -95,6 +145,19 @@ TG_RV32_INLINE void tg_rv32_dw_all(const tg_rv32_conv_t *g, const int8_t *input,
     const int32_t x_hi0 = x_end <= 0 ? 0 : (x_end + g->stride_w - 1) / g->stride_w;
     const int32_t x_hi = x_hi0 < g->out_w ? x_hi0 : g->out_w;
     int32_t oy, ox;
+    if (g->out_w <= TG_RV32_DW_ROW) {
+        for (oy = 0; oy < g->out_h; ++oy) {
+            const int32_t iy = tg_rv32_mad(oy, g->stride_h, -g->pad_top);
+            if (oy >= y_lo && oy < y_hi) {
+                tg_rv32_dw_row(g, oy, 0, g->kernel_h, input, records, bias, multiplier, shift, bounded, output);
+            } else {
+                tg_rv32_dw_row(g, oy, tg_rv32_tap_lo(iy, g->dilation_h),
+                               tg_rv32_tap_hi(iy, g->dilation_h, g->kernel_h, g->in_h), input, records, bias,
+                               multiplier, shift, bounded, output);
+            }
+        }
+        return;
+    }
     for (oy = 0; oy < g->out_h; ++oy) {
         const int32_t row_in = oy >= y_lo && oy < y_hi && x_lo < x_hi;
         const int32_t a = row_in ? x_lo : g->out_w, b = row_in ? x_hi : g->out_w;
