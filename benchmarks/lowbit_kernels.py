@@ -194,6 +194,11 @@ KERNELS["tg_fully_connected_s8_rv32"] = Kernel(
     lambda p, x, _packed, b, m, s, w: ref_s8.fully_connected_s8(p, x, w, b, m, s), _fc_case)
 
 
+KERNELS["tg_avg_pool2d_s8_rv32"] = Kernel(
+    "tg_kernels.h", "tg_pool2d_params_t", ("int8_t",), "int8_t", lambda p: _out_px(p) * p["channels"],
+    ref_s8.avg_pool2d_s8, lambda p, rng: (rng.integers(-128, 128, (p["in_h"], p["in_w"], p["channels"])).astype(np.int8),))
+
+
 def _subbyte(kind: str, bits: int, signed: bool, shift: int) -> Kernel:
     """tg_conv2d_s8_<kind>_s8: int8 input, packed rows of random codes (tinygen.quant.pack_subbyte)."""
     def case(p, rng):

@@ -165,9 +165,9 @@ def summary_table(results: list[dict]) -> str:
         t, goal = r["tflm"] or {}, r["targets"] or {}
         mark = {True: "yes", False: "no"}
         rows.append([r["model"], r["kernels"], f"{r['instructions']:,}", f"{r['flash']:,}",
-                     f"{r['instructions_per_mac']:.2f}", f"{t.get('cmsis_nn', 0):,}",
+                     f"{r['instructions_per_mac']:.2f}", f"{t['cmsis_nn']:,}" if t else "-",
                      f"{goal['speedup']:.2f}x ({mark[goal['speedup_met']]})" if goal else "-",
-                     f"{r['arena']:,}", f"{t.get('arena', 0):,}",
+                     f"{r['arena']:,}", f"{t['arena']:,}" if t else "-",
                      f"{goal['arena_ratio']:.0%} ({mark[goal['arena_met']]})" if goal else "-",
                      {None: "n/a", True: "yes", False: "NO"}[r["equals_tflm"]]])
     return table(["model", "kernels", "instructions", "flash B", "per MAC", "TFLM+CMSIS-NN", "speed-up (target met)",

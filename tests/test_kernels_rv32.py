@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from e2e import ROOT
 from kernel_lib import assert_same
+from test_kernels import pool_geometry
 from test_kernels_subbyte import subbyte_geometry
 from tinygen.kernels.rv32 import BLOCK, conv2d_rv32_weights, depthwise_rv32_records
 from tinygen.ref import kernels as ref
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import Call, kernel, run_calls  # noqa: E402
 
 CONV, DW, FC = "tg_conv2d_s8_rv32", "tg_depthwise_conv2d_s8_rv32", "tg_fully_connected_s8_rv32"
+AVG = "tg_avg_pool2d_s8_rv32"
 FIELDS = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w",
           "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset", "output_offset", "act_min", "act_max")
 
@@ -114,6 +116,14 @@ def test_fully_connected_rv32_equals_twin_host(kernels, rows, in_f, out_f, seed)
     assert_same(ref.fully_connected_s8(p, x, w, bias, multiplier, shift).ravel(), got, f"{FC} p={p}")
 
 
+@settings(max_examples=60, deadline=None)
+@given(p=pool_geometry(), seed=st.integers(0, 2**32 - 1))
+def test_avg_pool2d_rv32_equals_twin_host(kernels, p, seed):
+    p = {**p, "channels": p["channels"] + 4 * (seed % 3)}         # whole groups of 4 channels too
+    (x,) = kernel(AVG).case(p, np.random.default_rng(seed))
+    assert_same(ref.avg_pool2d_s8(p, x), kernels._pool(getattr(kernels.lib, AVG), p, x), AVG)
+
+
 # -- the kernels on the esp32-c3's stand-in -----------------------------------------------------
 
 def _drawn(n: int, depthwise: bool) -> list[dict]:
@@ -163,11 +173,22 @@ def test_layers_rv32_equal_twin_host(kernels, name, p):
     assert_same(kernel(name).twin(p, x, packed, bias, multiplier, shift, w).ravel(), got, f"{name} p={p}")
 
 
+def _pool(in_h, in_w, channels, k, stride, pad, include_pad, zero_point) -> dict:
+    """An average pool of a k x min(k, in_w) window (KWS's: the whole 25 x 5 input)."""
+    kw = min(k, in_w)
+    out_h, out_w = (in_h + 2 * pad - k) // stride + 1, (in_w + 2 * pad - kw) // stride + 1
+    return {"in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w, "kernel_h": k,
+            "kernel_w": kw, "stride_h": stride, "stride_w": stride, "pad_top": pad,
+            "pad_left": pad, "count_include_pad": include_pad, "zero_point": zero_point, "act_min": -128,
+            "act_max": 127}
+
+
 @pytest.mark.slow
 @needs_riscv
 def test_kernels_rv32_equal_twins_standin(tmp_path):
     """Every case in one firmware on the esp32-c3's stand-in, byte for byte equal to the twin:
-    40 drawn conv geometries, 30 drawn depthwise ones, 10 fully connected, and MLPerf-like layers."""
+    40 drawn conv geometries, 30 drawn depthwise ones, 10 fully connected, MLPerf-like layers and
+    average pools."""
     rng = np.random.default_rng(21)
     convs, dws = _drawn(40, False), _drawn(30, True)
     assert len(convs) >= 25 and len(dws) >= 20, "the size filter left too few cases"
@@ -175,7 +196,10 @@ def test_kernels_rv32_equal_twins_standin(tmp_path):
             "act_min": -100, "act_max": 90} for r, i, o, off in
            ((1, 250, 10, 3), (1, 7, 5, -128), (3, 33, 9, 128), (5, 64, 4, 0), (2, 1, 1, 17), (1, 640, 128, -1),
             (4, 19, 13, 77), (1, 128, 8, -3), (6, 5, 3, 11), (3, 70, 19, -50))]
+    pools = [_pool(25, 5, 64, 25, 5, 0, 0, 0), _pool(9, 7, 13, 3, 3, 1, 1, 1), _pool(8, 8, 6, 2, 2, 0, 0, 0),
+             _pool(6, 11, 5, 3, 2, 1, 0, 0)]
     cases = [(CONV, p) for p in convs] + [(DW, p) for p in dws] + [(FC, p) for p in fcs] + LAYERS
+    cases += [(AVG, p) for p in pools]
     calls = [Call(name, p, kernel(name).case(p, rng)) for name, p in cases]
     run_calls("esp32-c3", calls, tmp_path)
     for c in calls:

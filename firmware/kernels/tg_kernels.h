@@ -464,6 +464,9 @@ void tg_fully_connected_s8_rv32(const tg_fully_connected_params_t *p, const int8
 void tg_depthwise_conv2d_s8_rv32(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
                                  const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
+/* tg_avg_pool2d_s8, 4 channels per step. The output must not overlap the input. */
+void tg_avg_pool2d_s8_rv32(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

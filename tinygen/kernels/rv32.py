@@ -77,6 +77,8 @@ def rv32_kernels(KernelSpec) -> tuple:
              conv2d_rv32_weights, _CONV_H),
         spec("tg_depthwise_conv2d_s8_rv32", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s8",
              depthwise_rv32_records, _DW_H, variant="depth_multiplier_1"),
+        KernelSpec("tg_avg_pool2d_s8_rv32", "avg_pool2d", requires=RV32, struct="tg_pool2d_params_t",
+                   source="kernels/tg_avg_pool2d_s8_rv32.c", twin="avg_pool2d_s8"),
     )
 
 
