@@ -194,9 +194,18 @@ KERNELS["tg_fully_connected_s8_rv32"] = Kernel(
     lambda p, x, _packed, b, m, s, w: ref_s8.fully_connected_s8(p, x, w, b, m, s), _fc_case)
 
 
+def _pool_input(p, rng):
+    return rng.integers(-128, 128, (p["in_h"], p["in_w"], p["channels"])).astype(np.int8)
+
+
 KERNELS["tg_avg_pool2d_s8_rv32"] = Kernel(
     "tg_kernels.h", "tg_pool2d_params_t", ("int8_t",), "int8_t", lambda p: _out_px(p) * p["channels"],
-    ref_s8.avg_pool2d_s8, lambda p, rng: (rng.integers(-128, 128, (p["in_h"], p["in_w"], p["channels"])).astype(np.int8),))
+    ref_s8.avg_pool2d_s8, lambda p, rng: (_pool_input(p, rng),))
+
+
+KERNELS["tg_add_s8_rv32"] = Kernel(
+    "tg_kernels.h", "tg_add_params_t", ("int8_t", "int8_t"), "int8_t", lambda p: p["size"], ref_s8.add_s8,
+    lambda p, rng: tuple(rng.integers(-128, 128, p["size"]).astype(np.int8) for _ in range(2)))
 
 
 def _subbyte(kind: str, bits: int, signed: bool, shift: int) -> Kernel:

@@ -52,7 +52,8 @@ def _conv_params(p: dict, depthwise: bool = False) -> dict:
 # -- the packed constants ----------------------------------------------------------------------
 
 @settings(max_examples=40, deadline=None)
-@given(out_c=st.integers(1, 13), depth=st.integers(1, 40), offset=st.integers(-127, 128), seed=st.integers(0, 2**32 - 1))
+@given(out_c=st.integers(1, 13), depth=st.integers(1, 40), offset=st.integers(-127, 128),
+       seed=st.integers(0, 2**32 - 1))
 def test_conv2d_rv32_weights_layout(out_c, depth, offset, seed):
     """Per block of 4 channels: the folded biases, then per value the 4 channels' int8 weights."""
     rng = np.random.default_rng(seed)
@@ -124,6 +125,26 @@ def test_avg_pool2d_rv32_equals_twin_host(kernels, p, seed):
     assert_same(ref.avg_pool2d_s8(p, x), kernels._pool(getattr(kernels.lib, AVG), p, x), AVG)
 
 
+scales = st.floats(1e-3, 0.5).map(lambda s: float(np.float32(s)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(1, 300), s1=scales, s2=scales, so=scales, z1=st.integers(-128, 127),
+       z2=st.integers(-128, 127), zo=st.integers(-128, 127), seed=st.integers(0, 2**32 - 1))
+def test_add_rv32_equals_twin_host(kernels, size, s1, s2, so, z1, z2, zo, seed):
+    """With Prepare's parameters (tinygen.quant.op_params.add_params), as choose_kernels gives them."""
+    from tinygen.quant import op_params
+
+    p = op_params.add_params(size, s1, z1, s2, z2, so, zo, -128, 127)
+    rng = np.random.default_rng(seed)
+    a, b = (rng.integers(-128, 128, size).astype(np.int8) for _ in range(2))
+    out = np.zeros(size, np.int8)
+    i8 = ctypes.POINTER(ctypes.c_int8)
+    kernels.lib.tg_add_s8_rv32(ctypes.byref(kernels._params("tg_add_params_t", p)), a.ctypes.data_as(i8),
+                               b.ctypes.data_as(i8), out.ctypes.data_as(i8))
+    assert_same(ref.add_s8(p, a, b), out, "tg_add_s8_rv32")
+
+
 # -- the kernels on the esp32-c3's stand-in -----------------------------------------------------
 
 def _drawn(n: int, depthwise: bool) -> list[dict]:
@@ -187,8 +208,8 @@ def _pool(in_h, in_w, channels, k, stride, pad, include_pad, zero_point) -> dict
 @needs_riscv
 def test_kernels_rv32_equal_twins_standin(tmp_path):
     """Every case in one firmware on the esp32-c3's stand-in, byte for byte equal to the twin:
-    40 drawn conv geometries, 30 drawn depthwise ones, 10 fully connected, MLPerf-like layers and
-    average pools."""
+    40 drawn conv geometries, 30 drawn depthwise ones, 10 fully connected, MLPerf-like layers,
+    average pools and adds."""
     rng = np.random.default_rng(21)
     convs, dws = _drawn(40, False), _drawn(30, True)
     assert len(convs) >= 25 and len(dws) >= 20, "the size filter left too few cases"
@@ -200,6 +221,11 @@ def test_kernels_rv32_equal_twins_standin(tmp_path):
              _pool(6, 11, 5, 3, 2, 1, 0, 0)]
     cases = [(CONV, p) for p in convs] + [(DW, p) for p in dws] + [(FC, p) for p in fcs] + LAYERS
     cases += [(AVG, p) for p in pools]
+    from tinygen.quant import op_params
+
+    adds = ((1000, 0.05, -3, 0.11, 7, 0.12, -128, -128), (37, 0.002, 127, 0.3, -128, 0.25, 5, 0))
+    cases += [("tg_add_s8_rv32", op_params.add_params(n, s1, z1, s2, z2, so, zo, lo, 127))
+              for n, s1, z1, s2, z2, so, zo, lo in adds]
     calls = [Call(name, p, kernel(name).case(p, rng)) for name, p in cases]
     run_calls("esp32-c3", calls, tmp_path)
     for c in calls:

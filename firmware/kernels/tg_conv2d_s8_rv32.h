@@ -125,12 +125,12 @@ TG_RV32_INLINE void tg_rv32_window(const tg_rv32_conv_t *g, const int8_t *input,
         const int32_t xr = origin + ky * g->dilation_h * g->in_w * g->in_c;
         const int8_t *wr = w + ky * g->kernel_w * g->in_c * TG_RV32_BLOCK;
         if (g->dilation_w == 1) {        /* the row's taps are one run of values */
-            tg_rv32_run(input + (xr + kx0 * g->in_c), wr + kx0 * g->in_c * TG_RV32_BLOCK, (kx1 - kx0) * g->in_c, step, npix,
-                        offset, acc);
+            tg_rv32_run(input + (xr + kx0 * g->in_c), wr + kx0 * g->in_c * TG_RV32_BLOCK, (kx1 - kx0) * g->in_c,
+                        step, npix, offset, acc);
         } else {
             for (kx = kx0; kx < kx1; ++kx) {
-                tg_rv32_run(input + (xr + kx * g->dilation_w * g->in_c), wr + kx * g->in_c * TG_RV32_BLOCK, g->in_c, step, npix,
-                            offset, acc);
+                tg_rv32_run(input + (xr + kx * g->dilation_w * g->in_c), wr + kx * g->in_c * TG_RV32_BLOCK, g->in_c,
+                            step, npix, offset, acc);
             }
         }
     }

@@ -108,7 +108,8 @@ TG_RV32_INLINE void tg_rv32_dw_row(const tg_rv32_conv_t *g, int32_t oy, int32_t 
         }
 #pragma GCC unroll 8
         for (ky = ky0; ky < ky1; ++ky) {
-            const int8_t *x = input + (uint32_t)tg_rv32_mad(tg_rv32_mad(iy + ky * g->dilation_h, g->in_w, 0), channels, c);
+            const int32_t in_row = tg_rv32_mad(iy + ky * g->dilation_h, g->in_w, 0);
+            const int8_t *x = input + (uint32_t)tg_rv32_mad(in_row, channels, c);
 #pragma GCC unroll 8
             for (kx = 0; kx < g->kernel_w; ++kx) {
                 const int32_t wv = w[ky * g->kernel_w + kx];

@@ -79,6 +79,9 @@ def rv32_kernels(KernelSpec) -> tuple:
              depthwise_rv32_records, _DW_H, variant="depth_multiplier_1"),
         KernelSpec("tg_avg_pool2d_s8_rv32", "avg_pool2d", requires=RV32, struct="tg_pool2d_params_t",
                    source="kernels/tg_avg_pool2d_s8_rv32.c", twin="avg_pool2d_s8"),
+        # same shapes (a broadcasting add keeps tg_add_broadcast_s8); Prepare's shifts <= 0
+        KernelSpec("tg_add_s8_rv32", "add", requires=RV32, struct="tg_add_params_t", const_roles=("operand",),
+                   source="kernels/tg_add_s8_rv32.c", twin="add_s8"),
     )
 
 

@@ -55,8 +55,8 @@ from tinygen.ir import Graph, Node, schema
 
 # same-index elementwise kernels (flat loop over i, or the strided 4-D loop, which
 # is flat when the input has the output's shape)
-ELEMENTWISE = frozenset({"tg_add_s8", "tg_add_s8_dsp", "tg_clamp_s8", "tg_logistic_s8", "tg_hard_swish_s8",
-                         "tg_requantize_s8"})
+ELEMENTWISE = frozenset({"tg_add_s8", "tg_add_s8_dsp", "tg_add_s8_rv32", "tg_clamp_s8", "tg_logistic_s8",
+                         "tg_hard_swish_s8", "tg_requantize_s8"})
 ELEMENTWISE_STRIDED = frozenset({"tg_add_broadcast_s8", "tg_mul_s8"})
 # a conv with a fused add: elementwise over its second input, the skip tensor
 FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp",
