@@ -294,3 +294,37 @@ def test_rv32_requantize_bounded_equals_tg_requantize(kernels, tmp_path):
     lib.tgt_rv32_requantize_bounded(x.ctypes.data_as(p32), m.ctypes.data_as(p32), s.ctypes.data_as(p32),
                                     out.ctypes.data_as(p32), ctypes.c_int32(x.size))
     assert_same(kernels.requantize(x, m, s), out.astype(np.int64), "tg_rv32_requantize_bounded")
+
+
+OVERLAP = [(in_hw, in_c, out_c, k, s, pad, dil) for in_hw, in_c, out_c, k, s, pad, dil in (
+    ((5, 7), 3, 4, 3, 1, 1, 1), ((6, 5), 2, 5, 3, 2, 1, 1), ((4, 4), 1, 1, 1, 1, 0, 1), ((7, 6), 3, 2, 3, 1, 2, 2),
+    ((5, 5), 4, 3, 2, 2, 0, 1), ((3, 8), 2, 2, 5, 1, 2, 1), ((25, 5), 16, 16, 1, 1, 0, 1), ((25, 5), 16, 16, 3, 1, 1, 1),
+    ((6, 21), 5, 7, 3, 1, 1, 1), ((9, 17), 6, 6, 3, 2, 1, 1))]
+
+
+@pytest.mark.parametrize("case", OVERLAP)
+@pytest.mark.parametrize("depthwise", [False, True])
+def test_rv32_kernels_run_in_place_at_planned_distance(kernels, case, depthwise):
+    """The output placed inplace.DISTANCE bytes below the input, in one buffer (as the planner
+    lays them out when the input dies there): the kernel still equals its twin."""
+    from tinygen.passes.inplace import DISTANCE
+
+    in_hw, in_c, out_c, k, s, pad, dil = case
+    (ih, iw) = in_hw
+    oh, ow = (ih + 2 * pad - dil * (k - 1) - 1) // s + 1, (iw + 2 * pad - dil * (k - 1) - 1) // s + 1
+    p = {"in_h": ih, "in_w": iw, "in_c": in_c, "out_h": oh, "out_w": ow, "out_c": in_c if depthwise else out_c,
+         "kernel_h": k, "kernel_w": k, "stride_h": s, "stride_w": s, "dilation_h": dil, "dilation_w": dil,
+         "pad_top": pad, "pad_left": pad, "depth_multiplier": 1, "input_offset": 9, "output_offset": -3,
+         "act_min": -128, "act_max": 127}
+    name = DW if depthwise else CONV
+    x, packed, bias, multiplier, shift, w = kernel(name).case(p, np.random.default_rng(13))
+    want = kernel(name).twin(p, x, packed, bias, multiplier, shift, w).ravel()
+    d = DISTANCE[name](p)
+    buf = np.zeros(d + max(x.size, want.size), np.int8)
+    buf[d:d + x.size] = x.ravel()
+    args = [np.ascontiguousarray(a.ravel(), dtype=np.int32) for a in (packed, bias, multiplier, shift)]
+    i8, i32 = ctypes.POINTER(ctypes.c_int8), ctypes.POINTER(ctypes.c_int32)
+    base = buf.ctypes.data
+    getattr(kernels.lib, name)(ctypes.byref(kernels._params("tg_conv2d_params_t", p)), ctypes.cast(base + d, i8),
+                               *[a.ctypes.data_as(i32) for a in args], ctypes.cast(base, i8))
+    assert_same(want, buf[:want.size], f"{name} in place at distance {d}, p={p}")

@@ -146,6 +146,39 @@ def _channel_blocks(k: dict) -> int:
     return max(step_distance(*_per_channel(k, g, depthwise=True), reads_first=True) for g in (single, pairs))
 
 
+def _rv32_groups(k: dict, depthwise: bool) -> np.ndarray:
+    """[groups, 3] output pixel indices (-1 pads) in the order the RV32IM kernels compute them
+    (tg_conv2d_s8_rv32.h, tg_depthwise_conv2d_s8_rv32.h): per output row, pixels whose window
+    meets the padding alone, interior ones by 3 (TG_RV32_PIXELS) then alone; a depthwise row
+    of at most 8 pixels (TG_RV32_DW_ROW) at once; a pointwise stride-1 conv as one row."""
+    out_h, out_w = k["out_h"], k["out_w"]
+    if not depthwise and k["kernel_h"] == k["kernel_w"] == 1 and k["stride_h"] == k["stride_w"] == 1 \
+            and k["pad_top"] == k["pad_left"] == 0 and (out_h, out_w) == (k["in_h"], k["in_w"]):
+        out_h, out_w, rows = 1, out_h * out_w, [(0, out_h * out_w)]
+    else:
+        def interior(size, pad, stride, span, n):
+            lo, end = -(-pad // stride), size - span + pad
+            return lo, min(-(-end // stride) if end > 0 else 0, n)
+        y_lo, y_hi = interior(k["in_h"], k["pad_top"], k["stride_h"], (k["kernel_h"] - 1) * k["dilation_h"], out_h)
+        x_lo, x_hi = interior(k["in_w"], k["pad_left"], k["stride_w"], (k["kernel_w"] - 1) * k["dilation_w"], out_w)
+        rows = [(x_lo, x_hi) if y_lo <= oy < y_hi and x_lo < x_hi else (out_w, out_w) for oy in range(out_h)]
+    if depthwise and out_w <= 8:
+        return np.array([[oy * out_w + x for x in range(out_w)] for oy in range(out_h)])
+    groups = []
+    for oy, (a, b) in enumerate(rows):
+        full = a + (b - a) // 3 * 3
+        starts = list(range(a)) + list(range(a, full, 3)) + list(range(full, out_w))
+        groups += [[oy * out_w + x + i if x + i < (full if a <= x < full else x + 1) else -1 for i in range(3)]
+                   for x in starts]
+    return np.array(groups)
+
+
+def _rv32(depthwise: bool):
+    def distance(k: dict) -> int:
+        return step_distance(*_per_channel(k, _rv32_groups(k, depthwise), depthwise), reads_first=True)
+    return distance
+
+
 # kernel -> D from its parameter struct
 DISTANCE = {
     "tg_conv2d_s8": _windowed(depthwise=False),
@@ -158,6 +191,10 @@ DISTANCE = {
     "tg_depthwise_conv2d_s8_dsp": _channel_blocks,
     # its 3x3 path alone: the distance planned for the kernel above is safe for that path
     "tg_depthwise_conv2d_3x3_s8_dsp": _channel_blocks,
+    # per pixel group (_rv32_groups) blocks of channels (conv: 4) in increasing order, each
+    # written after reading its group's windows (a whole row per channel: depthwise, narrow rows)
+    "tg_conv2d_s8_rv32": _rv32(depthwise=False),
+    "tg_depthwise_conv2d_s8_rv32": _rv32(depthwise=True),
 }
 
 
