@@ -16,7 +16,8 @@ shift=0): the port's counter gives executed instructions (one timer tick per 40
 instructions, exact under icount), the outputs come back over the UART and must equal
 the numpy twin's, byte for byte, or the script stops. Instructions, never cycles.
 
-run_calls() is also the harness of tests/test_kernels_b1_dsp.py.
+run_calls() is also the harness of tests/test_kernels_b1_dsp.py, and builds for the ESP32-C3's
+RISC-V stand-in too (benchmarks/rv32_kernels.py adds the RV32IM kernels to KERNELS).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ sys.path.insert(0, str(ROOT))
 from tinygen.board import get_board  # noqa: E402
 from tinygen.hil.deadline import add_timeout_option, run_process  # noqa: E402
 from tinygen.kernels.params import conv2d_widen_dsp_weights  # noqa: E402
-from tinygen.kernels.rv32 import conv2d_rv32_weights, depthwise_rv32_records  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch, conv2d_widen_dsp_scratch  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks  # noqa: E402
 from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights  # noqa: E402
@@ -145,67 +145,6 @@ KERNELS["tg_conv2d_widen_s8"] = Kernel(
     "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int8_t", *_REQUANT_ARGS), "int8_t",
     lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, b, m, s, w: ref_s8.conv2d_s8(p, x, w, b, m, s),
     _widen_case, scratch=conv2d_widen_dsp_scratch)
-
-
-def _rv32_case(pack, weight_shape):
-    """An RV32 kernel's arguments (the packed constant built from random weights), then the
-    plain weights for the twin (arrays past the kernel's arguments are not passed to C)."""
-    def case(p, rng):
-        w = rng.integers(-128, 128, weight_shape(p)).astype(np.int8)
-        return (_s8_input(p, rng), pack(p, {"weight": w, "bias": None}), *_requant(rng, p, -12), w)
-    return case
-
-
-def _rv32_requant_case(pack, weight_shape):
-    """_rv32_case with the biases folded into the packed constant too."""
-    def case(p, rng):
-        x, _, bias, multiplier, shift, w = _rv32_case(pack, weight_shape)(p, rng)
-        return (x, pack(p, {"weight": w, "bias": bias}), bias, multiplier, shift, w)
-    return case
-
-
-def _dw_shape(p):
-    return 1, p["kernel_h"], p["kernel_w"], p["out_c"]
-
-
-# the RV32IM kernels (tinygen.kernels.rv32): packed weights with the input offset folded into the biases
-KERNELS["tg_conv2d_s8_rv32"] = Kernel(
-    "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int32_t", *_REQUANT_ARGS), "int8_t",
-    lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, b, m, s, w: ref_s8.conv2d_s8(p, x, w, b, m, s),
-    _rv32_requant_case(conv2d_rv32_weights, _w_shape))
-KERNELS["tg_depthwise_conv2d_s8_rv32"] = Kernel(
-    "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int32_t", *_REQUANT_ARGS), "int8_t",
-    lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, b, m, s, w: ref_s8.depthwise_conv2d_s8(p, x, w, b, m, s),
-    _rv32_requant_case(depthwise_rv32_records, _dw_shape))
-
-
-def _fc_case(p, rng):
-    n = p["out_features"]
-    w = rng.integers(-128, 128, (n, p["in_features"])).astype(np.int8)
-    bias = rng.integers(-200, 200, n).astype(np.int32)
-    return (rng.integers(-128, 128, (p["rows"], p["in_features"])).astype(np.int8),
-            conv2d_rv32_weights(p, {"weight": w, "bias": bias}), bias,
-            rng.integers(1 << 30, (1 << 31) - 1, n).astype(np.int32), np.full(n, -12, np.int32), w)
-
-
-KERNELS["tg_fully_connected_s8_rv32"] = Kernel(
-    "tg_kernels.h", "tg_fully_connected_params_t", ("int8_t", "int32_t", *_REQUANT_ARGS), "int8_t",
-    lambda p: p["rows"] * p["out_features"],
-    lambda p, x, _packed, b, m, s, w: ref_s8.fully_connected_s8(p, x, w, b, m, s), _fc_case)
-
-
-def _pool_input(p, rng):
-    return rng.integers(-128, 128, (p["in_h"], p["in_w"], p["channels"])).astype(np.int8)
-
-
-KERNELS["tg_avg_pool2d_s8_rv32"] = Kernel(
-    "tg_kernels.h", "tg_pool2d_params_t", ("int8_t",), "int8_t", lambda p: _out_px(p) * p["channels"],
-    ref_s8.avg_pool2d_s8, lambda p, rng: (_pool_input(p, rng),))
-
-
-KERNELS["tg_add_s8_rv32"] = Kernel(
-    "tg_kernels.h", "tg_add_params_t", ("int8_t", "int8_t"), "int8_t", lambda p: p["size"], ref_s8.add_s8,
-    lambda p, rng: tuple(rng.integers(-128, 128, p["size"]).astype(np.int8) for _ in range(2)))
 
 
 def _subbyte(kind: str, bits: int, signed: bool, shift: int) -> Kernel:

@@ -30,6 +30,7 @@ from tinygen.ref import kernels as ref
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import Call, kernel, run_calls  # noqa: E402
+import rv32_kernels  # noqa: E402,F401  (adds the RV32IM kernels to the harness)
 
 CONV, DW, FC = "tg_conv2d_s8_rv32", "tg_depthwise_conv2d_s8_rv32", "tg_fully_connected_s8_rv32"
 AVG = "tg_avg_pool2d_s8_rv32"
