@@ -76,3 +76,7 @@ KERNELS["tg_avg_pool2d_s8_rv32"] = Kernel(
 KERNELS["tg_add_s8_rv32"] = Kernel(
     "tg_kernels.h", "tg_add_params_t", ("int8_t", "int8_t"), "int8_t", lambda p: p["size"], ref_s8.add_s8,
     lambda p, rng: tuple(rng.integers(-128, 128, p["size"]).astype(np.int8) for _ in range(2)))
+
+
+# the kernels this module adds to the harness
+RV32_KERNELS = tuple(name for name in KERNELS if name.endswith("_rv32"))

@@ -30,7 +30,7 @@ from tinygen.ref import kernels as ref
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import Call, kernel, run_calls  # noqa: E402
-import rv32_kernels  # noqa: E402,F401  (adds the RV32IM kernels to the harness)
+from rv32_kernels import RV32_KERNELS  # noqa: E402  (importing it adds the RV32IM kernels to the harness)
 
 CONV, DW, FC = "tg_conv2d_s8_rv32", "tg_depthwise_conv2d_s8_rv32", "tg_fully_connected_s8_rv32"
 AVG = "tg_avg_pool2d_s8_rv32"
@@ -233,6 +233,17 @@ def test_kernels_rv32_equal_twins_standin(tmp_path):
         assert c.result is not None, f"{c.name} p={c.p}: no output came back"
         assert_same(np.asarray(kernel(c.name).twin(c.p, *c.arrays)).reshape(-1), c.result,
                     f"{c.name} on esp32-c3, p={c.p}")
+
+
+def test_every_rv32_kernel_in_the_harness():
+    """Each firmware/kernels/*_rv32.c has a calling convention in benchmarks/rv32_kernels.py
+    (so the stand-in test below runs it) and a spec in tinygen.kernels.rv32."""
+    from kernel_lib import KERNEL_DIR
+    from tinygen.kernels.table import KERNELS_BY_NAME
+
+    files = {p.stem for p in KERNEL_DIR.glob("*_rv32.c")}
+    assert files == set(RV32_KERNELS) | {"tg_conv2d_add_s8_rv32"}     # the fused add: MLPerf IC on the stand-in
+    assert all("rv32im" in KERNELS_BY_NAME[name].requires for name in files)
 
 
 def test_rv32_kernels_chosen_only_with_the_feature():
