@@ -5,9 +5,10 @@ input offset folded in; the kernels, plain C, equal their numpy twins byte for b
 drawn geometries (odd channel counts, stride 2, every padding, dilation, k x 1 and 1 x k
 windows, asymmetric zero points, clamps): on the host through ctypes, and on the esp32-c3's
 stand-in (QEMU RISC-V virt, riscv64-unknown-elf-gcc -march=rv32imc) with every case in one
-firmware, the generic entry points called directly. The specialized bodies run in the
-MLPerf models on the stand-in (tests/test_tflite_mlperf.py), and choose_kernels picks
-them for boards with the rv32im feature only.
+firmware, the generic entry points called directly (the fused conv + add on the host, and
+in MLPerf IC). They may run in place at the distance tinygen/passes/inplace.py plans. The
+specialized bodies run in the MLPerf models on the stand-in (tests/test_tflite_mlperf.py),
+and choose_kernels picks them for boards with the rv32im feature only.
 """
 
 from __future__ import annotations
@@ -340,3 +341,32 @@ def test_rv32_kernels_run_in_place_at_planned_distance(kernels, case, depthwise)
     getattr(kernels.lib, name)(ctypes.byref(kernels._params("tg_conv2d_params_t", p)), ctypes.cast(base + d, i8),
                                *[a.ctypes.data_as(i32) for a in args], ctypes.cast(base, i8))
     assert_same(want, buf[:want.size], f"{name} in place at distance {d}, p={p}")
+
+
+@settings(max_examples=50, deadline=None)
+@given(geometry=subbyte_geometry("s4"), seed=st.integers(0, 2**32 - 1), s1=scales, s2=scales, so=scales,
+       z2=st.integers(-128, 127), zo=st.integers(-128, 127), conv_first=st.booleans())
+def test_conv2d_add_rv32_equals_twin_host(kernels, geometry, seed, s1, s2, so, z2, zo, conv_first):
+    """tg_conv2d_add_s8_rv32 (the conv, then TFLite's ADD with the skip tensor, Prepare's
+    parameters with the conv result as either operand) equals conv2d_add_s8."""
+    from tinygen.quant import op_params
+
+    p = {k: v for k, v in _conv_params(geometry).items() if k != "depth_multiplier"}
+    size = p["out_h"] * p["out_w"] * p["out_c"]
+    conv, skip = (s1, p["output_offset"]), (s2, z2)
+    add = op_params.add_params(size, *(conv + skip if conv_first else skip + conv), so, zo, -128, 127)
+    for i, role in enumerate(("conv", "skip") if conv_first else ("skip", "conv"), start=1):
+        for field in ("offset", "multiplier", "shift"):
+            p[f"{role}_{field}"] = add[f"input{i}_{field}"]
+    p.update({f"add_{k}": add[k] for k in ("left_shift", "output_offset", "output_multiplier", "output_shift",
+                                            "act_min", "act_max")})
+    rng = np.random.default_rng(seed)
+    x, packed, bias, multiplier, shift, w = kernel(CONV).case(_conv_params(geometry), rng)
+    s = rng.integers(-128, 128, size).astype(np.int8)
+    out = np.zeros(size, np.int8)
+    i8, i32 = ctypes.POINTER(ctypes.c_int8), ctypes.POINTER(ctypes.c_int32)
+    args = [np.ascontiguousarray(a.ravel(), dtype=np.int32) for a in (packed, bias, multiplier, shift)]
+    kernels.lib.tg_conv2d_add_s8_rv32(ctypes.byref(kernels._params("tg_conv2d_add_params_t", p)),
+                                      x.ctypes.data_as(i8), s.ctypes.data_as(i8),
+                                      *[a.ctypes.data_as(i32) for a in args], out.ctypes.data_as(i8))
+    assert_same(ref.conv2d_add_s8(p, x, s, w, bias, multiplier, shift).ravel(), out, f"tg_conv2d_add_s8_rv32 p={p}")
