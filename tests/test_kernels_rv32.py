@@ -370,3 +370,42 @@ def test_conv2d_add_rv32_equals_twin_host(kernels, geometry, seed, s1, s2, so, z
                                       x.ctypes.data_as(i8), s.ctypes.data_as(i8),
                                       *[a.ctypes.data_as(i32) for a in args], out.ctypes.data_as(i8))
     assert_same(ref.conv2d_add_s8(p, x, s, w, bias, multiplier, shift).ravel(), out, f"tg_conv2d_add_s8_rv32 p={p}")
+
+
+@pytest.mark.slow
+@needs_riscv
+def test_auto_measured_on_esp32c3_standin_bit_exact(tmp_path):
+    """--kernels auto on the ESP32-C3: every layer with a choice measured on the RISC-V stand-in
+    (its RV32IM and portable kernels), the fewest instructions chosen, the RV32IM conv faster
+    than the portable one; the firmware so built equals the reference."""
+    from e2e import example_source
+    from tinygen import autotune
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.kernels.measure_cache import MeasurementCache
+    from tinygen.passes import CompileOptions
+    from tinygen.ref.interpreter import run
+
+    board = get_board("esp32-c3")
+    source = example_source("dscnn")
+    options = CompileOptions(features=board.isa_features, kernels="auto", lower_peak=False)
+    graph = autotune.compile_auto(source, None, options, board, cache=MeasurementCache(tmp_path / "cache.json"))
+    report = graph.meta["kernels"]
+    assert report["measured_variants"] >= 2 and not report.get("note")
+    chosen = [layer for layer in report["layers"] if len(layer.get("candidates") or {}) > 1]
+    assert chosen, "the model must offer choices for the test to mean anything"
+    for layer in chosen:
+        counts = layer["candidates"]
+        assert all(counts.values()) and counts[layer["kernel"]] == min(counts.values()), layer
+        if "tg_conv2d_s8_rv32" in counts and "tg_conv2d_s8" in counts:
+            assert counts["tg_conv2d_s8_rv32"] < counts["tg_conv2d_s8"], layer
+    result = build(source, graph, board, tmp_path / "fw")
+    rng = np.random.default_rng(7)
+    size = graph.tensor(graph.inputs[0]).size
+    with open_device(board, result.out_dir, emulate=True) as dev:
+        for _ in range(3):
+            x = rng.integers(-128, 128, size=size, dtype=np.int8)
+            raw, _ = dev.run(x.tobytes())
+            want = np.concatenate([v.ravel() for v in run(graph, x).values()])
+            assert_same(want, np.frombuffer(raw, np.int8), "esp32-c3 --kernels auto firmware")
