@@ -378,14 +378,13 @@ def test_auto_measured_on_esp32c3_standin_bit_exact(tmp_path):
     """--kernels auto on the ESP32-C3: every layer with a choice measured on the RISC-V stand-in
     (its RV32IM and portable kernels), the fewest instructions chosen, the RV32IM conv faster
     than the portable one; the firmware so built equals the reference."""
-    from e2e import example_source
+    from e2e import assert_device_equals_reference, example_source
     from tinygen import autotune
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
     from tinygen.kernels.measure_cache import MeasurementCache
     from tinygen.passes import CompileOptions
-    from tinygen.ref.interpreter import run
 
     board = get_board("esp32-c3")
     source = example_source("dscnn")
@@ -402,10 +401,7 @@ def test_auto_measured_on_esp32c3_standin_bit_exact(tmp_path):
             assert counts["tg_conv2d_s8_rv32"] < counts["tg_conv2d_s8"], layer
     result = build(source, graph, board, tmp_path / "fw")
     rng = np.random.default_rng(7)
-    size = graph.tensor(graph.inputs[0]).size
     with open_device(board, result.out_dir, emulate=True) as dev:
-        for _ in range(3):
-            x = rng.integers(-128, 128, size=size, dtype=np.int8)
-            raw, _ = dev.run(x.tobytes())
-            want = np.concatenate([v.ravel() for v in run(graph, x).values()])
-            assert_same(want, np.frombuffer(raw, np.int8), "esp32-c3 --kernels auto firmware")
+        for i in range(3):
+            x = rng.integers(-128, 128, size=graph.tensor(graph.inputs[0]).size, dtype=np.int8)
+            assert_device_equals_reference(dev, graph, x, f"esp32-c3 --kernels auto firmware, input {i}")
