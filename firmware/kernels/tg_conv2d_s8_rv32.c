@@ -1,9 +1,10 @@
 /*
  * tg_conv2d_s8_rv32: general 2-D convolution (any kernel size, stride, dilation and
  * padding; groups = 1) for RV32IM (ESP32-C3), int8 in/out, per-channel requantization:
- * 4 output channels x up to 4 output pixels per step, the input offset folded into
+ * 4 output channels x up to 3 output pixels per step, the input offset folded into
  * the biases at build time (tg_conv2d_s8_rv32.h gives the method, the packed layout
- * and the loop order: the output must not overlap the input).
+ * and the loop order: the output may overlap the input only at the distance
+ * tinygen/passes/inplace.py plans).
  * Equals tg_conv2d_s8 bit for bit. numpy twin: tinygen.ref.kernels.conv2d_s8.
  *
  * packed: tinygen.kernels.params.conv2d_rv32_weights (int32 words); bias (NULL: none),

@@ -6,10 +6,10 @@
  *
  * RV32IMC has MUL but no multiply-accumulate and no SIMD: a MAC is a MUL and an ADD.
  * What is left to save is the loads, so the outputs are register-blocked: 4 output
- * channels x up to 4 output pixels (16 accumulators), per input value 4 weight loads
- * shared by the pixels and 1 activation load (LB, which sign-extends) shared by the
- * channels: 4 + 4 + 16 + 16 instructions for 16 MACs. (A word load of 4 int8 costs
- * more than 4 LB: extracting each signed byte takes 2 shifts.)
+ * channels x up to 3 output pixels (12 accumulators; 16 spill), per input value 4 weight
+ * loads shared by the pixels and 1 activation load (LB, which sign-extends) per pixel
+ * shared by the channels: 4 + 3 + 12 + 12 instructions for 12 MACs. (A word load of 4
+ * int8 costs more than 4 LB: extracting each signed byte takes 2 shifts.)
  *
  * Packed constant (tinygen.kernels.params.conv2d_rv32_weights, int32 words): per block
  * of 4 output channels (zero channels complete the last block) 4 words, the block's
@@ -27,7 +27,8 @@
  *
  * Loop order: output rows; within a row output pixels in groups (a group of up to 4
  * adjacent pixels, or one pixel); within a group blocks of 4 channels. Every group
- * reads its windows of the whole input depth: the output must not overlap the input.
+ * reads its windows of the whole input depth (tinygen/passes/inplace.py: the output may
+ * overlap the input at the distance that order allows).
  * With the fused add, output byte p is written after skip byte p is read and no
  * other step reads it: the output may take the skip's place.
  */

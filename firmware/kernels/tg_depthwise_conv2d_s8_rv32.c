@@ -1,10 +1,10 @@
 /*
  * tg_depthwise_conv2d_s8_rv32: depthwise 2-D convolution (depth multiplier 1, any kernel
  * size, stride, dilation and padding) for RV32IM (ESP32-C3), int8 in/out, per-channel
- * requantization: up to 4 output pixels per channel step with the channel's taps loaded
+ * requantization: up to 8 output pixels per channel step with the channel's taps loaded
  * once and the input offset folded into the biases at build time
  * (tg_depthwise_conv2d_s8_rv32.h gives the method and the packed layout). The output
- * must not overlap the input.
+ * may overlap the input only at the distance tinygen/passes/inplace.py plans.
  * Equals tg_depthwise_conv2d_s8 bit for bit. numpy twin: tinygen.ref.kernels.depthwise_conv2d_s8.
  */
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /*
  * tg_fully_connected_s8_rv32: fully connected layer for RV32IM (ESP32-C3), int8 in/out,
  * per-channel requantization: tg_conv2d_s8_rv32.h's pointwise convolution over `rows`
- * pixels of in_features values (4 output features x up to 4 rows per step, the input
+ * pixels of in_features values (4 output features x up to 3 rows per step, the input
  * offset folded into the biases at build time). The output must not overlap the input.
  * Equals tg_fully_connected_s8 bit for bit. numpy twin: tinygen.ref.kernels.fully_connected_s8.
  *

@@ -443,8 +443,8 @@ void tg_add_s8_dsp(const tg_add_params_t *p, const int8_t *input1, const int8_t 
  * twin bit for bit. packed: the layer's constants arranged at build time
  * (tinygen.kernels.params.conv2d_rv32_weights, tinygen.kernels.rv32), int32 words. ---- */
 
-/* tg_conv2d_s8, any geometry: 4 channels x up to 4 pixels per step (tg_conv2d_s8_rv32.h).
- * The output must not overlap the input. */
+/* tg_conv2d_s8, any geometry: 4 channels x up to 3 pixels per step (tg_conv2d_s8_rv32.h).
+ * The output overlaps the input only at tinygen/passes/inplace.py's distance. */
 void tg_conv2d_s8_rv32(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed, const int32_t *bias,
                        const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
@@ -459,8 +459,8 @@ void tg_conv2d_add_s8_rv32(const tg_conv2d_add_params_t *p, const int8_t *input,
 void tg_fully_connected_s8_rv32(const tg_fully_connected_params_t *p, const int8_t *input, const int32_t *packed,
                                 const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
-/* tg_depthwise_conv2d_s8 with depth multiplier 1: up to 4 pixels per channel step
- * (tg_depthwise_conv2d_s8_rv32.h). The output must not overlap the input. */
+/* tg_depthwise_conv2d_s8 with depth multiplier 1: up to 8 pixels per channel step
+ * (tg_depthwise_conv2d_s8_rv32.h). The output overlaps the input only at inplace.py's distance. */
 void tg_depthwise_conv2d_s8_rv32(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
                                  const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
 

@@ -2,7 +2,7 @@
 constants they read, arranged at build time.
 
 RV32IMC has a 32 x 32 multiply but no multiply-accumulate and no SIMD, so these kernels
-save loads: 4 output channels x up to 4 output pixels per step (tg_conv2d_s8_rv32.h), the
+save loads: 4 output channels x up to 3 output pixels per step (tg_conv2d_s8_rv32.h), the
 weights interleaved per block of 4 channels and the input offset folded into the biases
 (conv2d_rv32_weights), the depthwise weights and folded biases per channel
 (depthwise_rv32_records). Boards state the "rv32im" feature (boards/esp32-c3.toml); each

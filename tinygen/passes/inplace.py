@@ -146,30 +146,48 @@ def _channel_blocks(k: dict) -> int:
     return max(step_distance(*_per_channel(k, g, depthwise=True), reads_first=True) for g in (single, pairs))
 
 
+def _interior(size: int, pad: int, stride: int, span: int, n: int) -> tuple[int, int]:
+    """[lo, hi): the output positions along an axis whose window lies inside the input."""
+    lo, end = -(-pad // stride), size - span + pad
+    hi = min(-(-end // stride) if end > 0 else 0, n)
+    return min(lo, hi), hi
+
+
 def _rv32_groups(k: dict, depthwise: bool) -> np.ndarray:
-    """[groups, 3] output pixel indices (-1 pads) in the order the RV32IM kernels compute them
-    (tg_conv2d_s8_rv32.h, tg_depthwise_conv2d_s8_rv32.h): per output row, pixels whose window
-    meets the padding alone, interior ones by 3 (TG_RV32_PIXELS) then alone; a depthwise row
-    of at most 8 pixels (TG_RV32_DW_ROW) at once; a pointwise stride-1 conv as one row."""
+    """[groups, 8] output pixel indices (-1 pads) in the order the RV32IM kernels compute them.
+    tg_conv2d_s8_rv32.h, per output row: pixels whose window meets the padding alone, interior
+    ones by 3 (TG_RV32_PIXELS) then alone; a pointwise stride-1 conv as one row.
+    tg_depthwise_conv2d_s8_rv32.h, per output row: a row of at most 8 pixels at once, else
+    the columns left of the interior, the interior by 8 (TG_RV32_DW_SEGMENT), the rest of
+    the interior, the columns right of it (each pixel alone where no column is interior)."""
     out_h, out_w = k["out_h"], k["out_w"]
-    if not depthwise and k["kernel_h"] == k["kernel_w"] == 1 and k["stride_h"] == k["stride_w"] == 1 \
-            and k["pad_top"] == k["pad_left"] == 0 and (out_h, out_w) == (k["in_h"], k["in_w"]):
-        out_h, out_w, rows = 1, out_h * out_w, [(0, out_h * out_w)]
+    flat = (not depthwise and k["kernel_h"] == k["kernel_w"] == 1 and k["stride_h"] == k["stride_w"] == 1
+            and k["pad_top"] == k["pad_left"] == 0 and (out_h, out_w) == (k["in_h"], k["in_w"]))
+    if flat:
+        out_h, out_w = 1, out_h * out_w
+        x_lo, x_hi, rows_in = 0, out_w, [True]
     else:
-        def interior(size, pad, stride, span, n):
-            lo, end = -(-pad // stride), size - span + pad
-            return lo, min(-(-end // stride) if end > 0 else 0, n)
-        y_lo, y_hi = interior(k["in_h"], k["pad_top"], k["stride_h"], (k["kernel_h"] - 1) * k["dilation_h"], out_h)
-        x_lo, x_hi = interior(k["in_w"], k["pad_left"], k["stride_w"], (k["kernel_w"] - 1) * k["dilation_w"], out_w)
-        rows = [(x_lo, x_hi) if y_lo <= oy < y_hi and x_lo < x_hi else (out_w, out_w) for oy in range(out_h)]
-    if depthwise and out_w <= 8:
-        return np.array([[oy * out_w + x for x in range(out_w)] for oy in range(out_h)])
+        y_lo, y_hi = _interior(k["in_h"], k["pad_top"], k["stride_h"], (k["kernel_h"] - 1) * k["dilation_h"], out_h)
+        x_lo, x_hi = _interior(k["in_w"], k["pad_left"], k["stride_w"], (k["kernel_w"] - 1) * k["dilation_w"], out_w)
+        rows_in = [y_lo <= oy < y_hi for oy in range(out_h)]
+    runs = []                                   # (first column, pixels) in order, the same for every row
+    if depthwise:
+        if out_w <= 8:
+            runs = [(0, out_w)]
+        elif x_lo >= x_hi:
+            runs = [(x, 1) for x in range(out_w)]
+        else:
+            full = x_lo + (x_hi - x_lo) // 8 * 8
+            runs = ([(0, x_lo)] * (x_lo > 0) + [(x, 8) for x in range(x_lo, full, 8)]
+                    + [(full, x_hi - full)] * (full < x_hi) + [(x_hi, out_w - x_hi)] * (x_hi < out_w))
     groups = []
-    for oy, (a, b) in enumerate(rows):
-        full = a + (b - a) // 3 * 3
-        starts = list(range(a)) + list(range(a, full, 3)) + list(range(full, out_w))
-        groups += [[oy * out_w + x + i if x + i < (full if a <= x < full else x + 1) else -1 for i in range(3)]
-                   for x in starts]
+    for oy in range(out_h):
+        if not depthwise:
+            a, b = (x_lo, x_hi) if rows_in[oy] and x_lo < x_hi else (out_w, out_w)
+            full = a + (b - a) // 3 * 3
+            runs = ([(x, 1) for x in range(a)] + [(x, 3) for x in range(a, full, 3)]
+                    + [(x, 1) for x in range(full, out_w)])
+        groups += [[oy * out_w + x + i if i < n else -1 for i in range(8)] for x, n in runs]
     return np.array(groups)
 
 
@@ -191,8 +209,8 @@ DISTANCE = {
     "tg_depthwise_conv2d_s8_dsp": _channel_blocks,
     # its 3x3 path alone: the distance planned for the kernel above is safe for that path
     "tg_depthwise_conv2d_3x3_s8_dsp": _channel_blocks,
-    # per pixel group (_rv32_groups) blocks of channels (conv: 4) in increasing order, each
-    # written after reading its group's windows (a whole row per channel: depthwise, narrow rows)
+    # per pixel group (_rv32_groups) blocks of channels (conv: 4; depthwise: 1) in increasing
+    # order, each written after reading its group's windows
     "tg_conv2d_s8_rv32": _rv32(depthwise=False),
     "tg_depthwise_conv2d_s8_rv32": _rv32(depthwise=True),
 }
