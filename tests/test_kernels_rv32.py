@@ -405,3 +405,29 @@ def test_auto_measured_on_esp32c3_standin_bit_exact(tmp_path):
         for i in range(3):
             x = rng.integers(-128, 128, size=graph.tensor(graph.inputs[0]).size, dtype=np.int8)
             assert_device_equals_reference(dev, graph, x, f"esp32-c3 --kernels auto firmware, input {i}")
+
+
+def test_rv32_layers_emitted_specialized():
+    """On the ESP32-C3 the rv32 conv, depthwise and fully connected layers call their inline
+    bodies with the layer's static const parameters and the build's requantization verdict
+    (KWS: every layer bounded); with specialization off, the generic entry points."""
+    from mlperf_models import mlperf_model
+    from tinygen.board import get_board
+    from tinygen.codegen.emit import project_data
+    from tinygen.compiler import compile_source, load_source
+    from tinygen.passes import CompileOptions
+
+    graph = compile_source(load_source(mlperf_model("kws_dscnn")),
+                           options=CompileOptions(features=get_board("esp32-c3").isa_features))
+    rv32 = {CONV, DW, FC}
+
+    def calls():
+        data = project_data(graph, "m", "0", "test")
+        return [line for layer in data["layers"] if layer.kernel in rv32 for line in layer.body]
+
+    on = calls()
+    names = [c.split("(")[0] for c in on if not c.startswith("/*")]
+    assert len(names) == 10 and set(names) == {f"{k}_inline" for k in rv32}
+    assert sum("all outputs bounded" in c for c in on) == 10
+    graph.meta["specialize"] = False
+    assert {c.split("(")[0] for c in calls()} == rv32
