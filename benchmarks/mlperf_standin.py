@@ -54,6 +54,9 @@ TFLM = {
 RV32_PER_MAC_TARGET = {"kws_dscnn": 4.0, "ic_resnet8": 3.5}
 RV32_PORTABLE = {"kws_dscnn": 38_329_256, "vww_mobilenet": 66_343_160, "ic_resnet8": 118_852_395,
                  "ad_autoencoder": 2_231_300}
+# the same builds' arena and flash (firmware-emu.elf) bytes
+RV32_PORTABLE_MEMORY = {"kws_dscnn": (9_840, 53_992), "vww_mobilenet": (46_080, 87_016),
+                        "ic_resnet8": (32_768, 107_168), "ad_autoencoder": (768, 303_360)}
 # the stand-in TFLM's figures above were measured on
 TFLM_MACHINE = "mps2-an500"
 # the issue's targets: instructions TFLM + CMSIS-NN needs / ours (speed-up), our arena / TFLM's
@@ -132,6 +135,7 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         "notes": [graph.meta["kernels"]["note"]] if graph.meta.get("kernels", {}).get("note") else [],
         "cmsis_nn_version": (graph.meta.get("cmsis_nn") or {}).get("version"),
         "portable_instructions": RV32_PORTABLE.get(name) if rv32 else None,
+        "portable_arena_flash": RV32_PORTABLE_MEMORY.get(name) if rv32 else None,
         "per_mac_target": RV32_PER_MAC_TARGET.get(name) if rv32 else None,
     }
 
