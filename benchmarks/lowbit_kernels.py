@@ -16,7 +16,8 @@ shift=0): the port's counter gives executed instructions (one timer tick per 40
 instructions, exact under icount), the outputs come back over the UART and must equal
 the numpy twin's, byte for byte, or the script stops. Instructions, never cycles.
 
-run_calls() is also the harness of tests/test_kernels_b1_dsp.py.
+run_calls() is also the harness of tests/test_kernels_b1_dsp.py, and builds for the ESP32-C3's
+RISC-V stand-in too (benchmarks/rv32_kernels.py adds the RV32IM kernels to KERNELS).
 """
 
 from __future__ import annotations
@@ -305,7 +306,7 @@ static void put_case(uint32_t i, uint64_t instructions, const void *data, size_t
 """
 
 
-def _linker_script(board, dest: Path) -> Path:
+def _linker_script(board, dest: Path, template: str = "cortex-m.ld.j2") -> Path:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
@@ -314,7 +315,7 @@ def _linker_script(board, dest: Path) -> Path:
     values = {"flash_origin": board.emulator["flash_origin"], "flash_size": flash["size"],
               "ram_origin": board.emulator["ram_origin"], "ram_size": ram["size"],
               "stack_size": board.stack_size}
-    dest.write_text(env.get_template("linker/cortex-m.ld.j2").render(
+    dest.write_text(env.get_template(f"linker/{template}").render(
         {**{k: f"0x{v:X}" for k, v in values.items()}, "arena": None}))
     return dest
 
@@ -347,15 +348,31 @@ def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = R
 def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: float = RUN_TIMEOUT) -> str:
     """Build sources with the mps2 port for the board's stand-in, run it, return its UART text
     (which must end with "done")."""
+    from tinygen.build.toolchain import RISCV_VIRT, standin_toolchain
+
     board = get_board(board_name)
     work.mkdir(parents=True, exist_ok=True)
     port = board.emulator["port"]
-    port_sources = sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
     elf = work / "bench.elf"
-    arch = [f for f in board.cflags if f.startswith("-m")]
-    cmd = [board.cc, *board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
-           f"-I{FIRMWARE / 'runtime'}", *map(str, sources), *map(str, port_sources),
-           *arch, *LINK, "-T", str(_linker_script(board, work / "bench.ld")), "-o", str(elf)]
+    if standin_toolchain(board) is RISCV_VIRT:        # the esp32-c3's stand-in: RISC-V virt, freestanding
+        # compiled with -march=rv32imc_zicsr, linked with -march=rv32imc (notes: the multilib)
+        tc = RISCV_VIRT
+        objs = []
+        for src in [*sources, *sorted((PORTS / port).glob("*.c")), *sorted((PORTS / port).glob("*.S"))]:
+            objs.append(str(work / f"{Path(src).name}.o"))
+            cmd = [tc.cc, *tc.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}", "-c",
+                   str(src), "-o", objs[-1]]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"firmware build failed:\n{' '.join(cmd)}\n{done.stderr}")
+        cmd = [tc.cc, *tc.ldflags, "-T", str(_linker_script(board, work / "bench.ld", tc.linker_template)), *objs,
+               *tc.libs, "-o", str(elf)]
+    else:
+        port_sources = sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
+        arch = [f for f in board.cflags if f.startswith("-m")]
+        cmd = [board.cc, *board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
+               f"-I{FIRMWARE / 'runtime'}", *map(str, sources), *map(str, port_sources),
+               *arch, *LINK, "-T", str(_linker_script(board, work / "bench.ld")), "-o", str(elf)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"firmware build failed:\n{' '.join(cmd)}\n{done.stderr}")

@@ -142,11 +142,12 @@ def test_dsp_kernels_chosen_for_dsp_boards(board, tmp_path_factory):
     assert set(k["fully_connected"]) == {"tg_fully_connected_s8_dsp"}
 
 
-@pytest.mark.parametrize("board", ["host", "esp32-c3"])
-def test_portable_kernels_chosen_without_dsp(board, tmp_path_factory):
+@pytest.mark.parametrize("board, conv", [("host", "tg_conv2d_s8"), ("esp32-c3", "tg_conv2d_s8_rv32")])
+def test_portable_kernels_chosen_without_dsp(board, conv, tmp_path_factory):
+    """No DSP kernel without the feature: the portable C on the host, the RV32IM kernels on the ESP32-C3."""
     _, graph, _, _ = compiled("odd", get_board(board).isa_features, tmp_path_factory)
     assert not [n.kernel for n in graph.nodes if n.kernel and n.kernel.endswith("_dsp")]
-    assert set(kernels_by_op(graph)["conv2d"]) == {"tg_conv2d_s8"}
+    assert set(kernels_by_op(graph)["conv2d"]) == {conv}
 
 
 def _check_on_standin(model: str, board_name: str, tmp_path_factory) -> None:

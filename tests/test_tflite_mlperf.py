@@ -178,23 +178,24 @@ def test_tflite_s8_total_macs(name):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("board_name, suffix", [("f746zg", "_dsp"), ("esp32-c3", "_rv32")])
 @pytest.mark.parametrize("name", MODELS)
-def test_tflite_s8_standin_firmware_equals_tflm(name, tmp_path):
-    """The firmware built for the Nucleo-F746ZG, run on its QEMU stand-in (mps2-an500)
-    through the serial protocol, equals TFLM on every input."""
+def test_tflite_s8_standin_firmware_equals_tflm(name, board_name, suffix, tmp_path):
+    """The firmware built for the Nucleo-F746ZG (or the ESP32-C3), run on its QEMU stand-in
+    (mps2-an500; RISC-V virt) through the serial protocol, equals TFLM on every input."""
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
 
     from tinygen.passes import CompileOptions
 
-    board = get_board("f746zg")
+    board = get_board(board_name)
     source = load_source(model_path(name))
-    # the board's ISA features: the DSP kernels where a layer has one, portable C elsewhere
+    # the board's ISA features: the DSP (RV32IM) kernels where a layer has one, portable C elsewhere
     graph = compile_source(source, options=CompileOptions(features=board.isa_features))
-    assert any(n.kernel.endswith("_dsp") for n in graph.nodes if n.kernel)
+    assert any(n.kernel.endswith(suffix) for n in graph.nodes if n.kernel)
     project = build(source, graph, board, tmp_path / name).out_dir
     with open_device(board, project, emulate=True) as dev:
         assert dev.info()["counter"] == "instructions"
         got = [np.frombuffer(dev.run(x.tobytes())[0], dtype=np.int8) for x in inputs(name)]
-    assert_equal_outputs(f"{name}: f746zg stand-in firmware vs TFLM", got, tflm_outputs(name))
+    assert_equal_outputs(f"{name}: {board_name} stand-in firmware vs TFLM", got, tflm_outputs(name))

@@ -41,6 +41,12 @@ PER_MAC = {
     "tg_depthwise_conv2d_s8_cmsis_nn": 7.8,
     "tg_fully_connected_s8_cmsis_nn": 2.2,
     "tg_fully_connected_per_channel_s8_cmsis_nn": 2.2,
+    # the RV32IM kernels on the esp32-c3 stand-in (MLPerf models: 3x3 convs 2.8..3.3, pointwise
+    # 3.0..3.6 on 32..64 channels, 6 on 8; depthwise 5.5..9; fully connected ~3.7)
+    "tg_conv2d_s8_rv32": 3.2,
+    "tg_conv2d_add_s8_rv32": 3.1,
+    "tg_depthwise_conv2d_s8_rv32": 7.0,
+    "tg_fully_connected_s8_rv32": 3.7,
 }
 # kernels not in the table: by whether they use the DSP extension
 PER_MAC_DSP, PER_MAC_PORTABLE = 1.5, 6.5

@@ -13,20 +13,6 @@
 #include "tg_kernels.h"
 #include "tg_requant.h"
 
-/* The conv's int8 result c (on the conv's grid) added to s, TFLite's ADD arithmetic. */
-static int8_t tg_conv_add_one(const tg_conv2d_add_params_t *p, int32_t c, int32_t s)
-{
-    const int32_t shifted_c = (c + p->conv_offset) * ((int32_t)1 << p->add_left_shift);
-    const int32_t shifted_s = (s + p->skip_offset) * ((int32_t)1 << p->add_left_shift);
-    const int32_t sum = tg_requantize_smaller_than_one_exp(shifted_c, p->conv_multiplier, p->conv_shift) +
-                        tg_requantize_smaller_than_one_exp(shifted_s, p->skip_multiplier, p->skip_shift);
-    int32_t out = tg_requantize_smaller_than_one_exp(sum, p->add_output_multiplier, p->add_output_shift) +
-                  p->add_output_offset;
-    out = out < p->add_act_min ? p->add_act_min : out;
-    out = out > p->add_act_max ? p->add_act_max : out;
-    return (int8_t)out;
-}
-
 void tg_conv2d_add_s8(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
                       const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                       const int32_t *shift, int8_t *output)

@@ -59,4 +59,19 @@ static inline int8_t tg_conv2d_s8_output(const tg_conv2d_params_t *p, const int8
     return (int8_t)acc;
 }
 
+/* The conv's int8 result c (on the conv's grid) added to the skip byte s, TFLite's ADD arithmetic
+   (tg_conv2d_add_s8 and tg_conv2d_add_s8_rv32). */
+static inline int8_t tg_conv_add_one(const tg_conv2d_add_params_t *p, int32_t c, int32_t s)
+{
+    const int32_t shifted_c = (c + p->conv_offset) * ((int32_t)1 << p->add_left_shift);
+    const int32_t shifted_s = (s + p->skip_offset) * ((int32_t)1 << p->add_left_shift);
+    const int32_t sum = tg_requantize_smaller_than_one_exp(shifted_c, p->conv_multiplier, p->conv_shift) +
+                        tg_requantize_smaller_than_one_exp(shifted_s, p->skip_multiplier, p->skip_shift);
+    int32_t out = tg_requantize_smaller_than_one_exp(sum, p->add_output_multiplier, p->add_output_shift) +
+                  p->add_output_offset;
+    out = out < p->add_act_min ? p->add_act_min : out;
+    out = out > p->add_act_max ? p->add_act_max : out;
+    return (int8_t)out;
+}
+
 #endif /* TG_CONV2D_S8_H */

@@ -43,6 +43,14 @@ INLINE: dict[str, Inline] = {
                                      "kernel_h*kernel_w*in_c"),
     "tg_conv2d_add_widen_s8_dsp": Inline("tg_conv2d_add_widen_s8_dsp_inline", "kernels/tg_conv2d_widen_s8_dsp.h",
                                          "kernel_h*kernel_w*in_c"),
+    # the RV32IM kernels (tinygen.kernels.rv32): the same (params, bounded, arguments) convention
+    "tg_conv2d_s8_rv32": Inline("tg_conv2d_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h", "kernel_h*kernel_w*in_c"),
+    "tg_conv2d_add_s8_rv32": Inline("tg_conv2d_add_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",
+                                    "kernel_h*kernel_w*in_c"),
+    "tg_fully_connected_s8_rv32": Inline("tg_fully_connected_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",
+                                         "in_features"),
+    "tg_depthwise_conv2d_s8_rv32": Inline("tg_depthwise_conv2d_s8_rv32_inline",
+                                          "kernels/tg_depthwise_conv2d_s8_rv32.h", "kernel_h*kernel_w"),
 }
 
 

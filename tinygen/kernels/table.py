@@ -288,6 +288,11 @@ from tinygen.kernels.esp_nn import HEADER as _ESP_NN_HEADER, esp_nn_kernels  # n
 
 KERNELS = KERNELS + esp_nn_kernels(KernelSpec)
 
+# the RV32IM kernels (ESP32-C3, feature "rv32im"), before the portable kernels they replace
+from tinygen.kernels.rv32 import rv32_kernels  # noqa: E402
+
+KERNELS = rv32_kernels(KernelSpec) + KERNELS
+
 # binary, sub-byte and power-of-two kernels (firmware/kernels/LOWBIT.md)
 from tinygen.kernels.lowbit_table import lowbit_kernels  # noqa: E402
 

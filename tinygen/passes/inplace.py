@@ -37,7 +37,8 @@ are legal C. The step models, one per loop order:
       block (a larger block only moves reads earlier) for both pixel groupings,
       keeping the larger distance: the rule holds for either grouping.
 
-  FUSED_SKIP (tg_conv2d_add_s8, tg_conv2d_add_s8_dsp, tg_conv2d_add_widen_s8_dsp): output
+  FUSED_SKIP (tg_conv2d_add_s8, tg_conv2d_add_s8_dsp, tg_conv2d_add_widen_s8_dsp,
+      tg_conv2d_add_s8_rv32): output
       byte p is written after reading skip byte p, the second input, and no other
       step reads it: D = 0 over the skip input (same size), unless the skip is stored where the
       conv input is (x + conv(x)): the conv input is never overlapped.
@@ -54,12 +55,12 @@ from tinygen.ir import Graph, Node, schema
 
 # same-index elementwise kernels (flat loop over i, or the strided 4-D loop, which
 # is flat when the input has the output's shape)
-ELEMENTWISE = frozenset({"tg_add_s8", "tg_add_s8_dsp", "tg_clamp_s8", "tg_logistic_s8", "tg_hard_swish_s8",
-                         "tg_hard_swish_lut_s8",
-                         "tg_requantize_s8"})
+ELEMENTWISE = frozenset({"tg_add_s8", "tg_add_s8_dsp", "tg_add_s8_rv32", "tg_clamp_s8", "tg_logistic_s8",
+                         "tg_hard_swish_s8", "tg_hard_swish_lut_s8", "tg_requantize_s8"})
 ELEMENTWISE_STRIDED = frozenset({"tg_add_broadcast_s8", "tg_mul_s8"})
 # a conv with a fused add: elementwise over its second input, the skip tensor
-FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp"})
+FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp",
+                        "tg_conv2d_add_s8_rv32"})
 
 NO_READ = np.iinfo(np.int64).max // 4      # rmin of a step reading nothing
 
@@ -145,6 +146,57 @@ def _channel_blocks(k: dict) -> int:
     return max(step_distance(*_per_channel(k, g, depthwise=True), reads_first=True) for g in (single, pairs))
 
 
+def _interior(size: int, pad: int, stride: int, span: int, n: int) -> tuple[int, int]:
+    """[lo, hi): the output positions along an axis whose window lies inside the input."""
+    lo, end = -(-pad // stride), size - span + pad
+    hi = min(-(-end // stride) if end > 0 else 0, n)
+    return min(lo, hi), hi
+
+
+def _rv32_groups(k: dict, depthwise: bool) -> np.ndarray:
+    """[groups, 8] output pixel indices (-1 pads) in the order the RV32IM kernels compute them.
+    tg_conv2d_s8_rv32.h, per output row: pixels whose window meets the padding alone, interior
+    ones by 3 (TG_RV32_PIXELS) then alone; a pointwise stride-1 conv as one row.
+    tg_depthwise_conv2d_s8_rv32.h, per output row: a row of at most 8 pixels at once, else
+    the columns left of the interior, the interior by 8 (TG_RV32_DW_SEGMENT), the rest of
+    the interior, the columns right of it (each pixel alone where no column is interior)."""
+    out_h, out_w = k["out_h"], k["out_w"]
+    flat = (not depthwise and k["kernel_h"] == k["kernel_w"] == 1 and k["stride_h"] == k["stride_w"] == 1
+            and k["pad_top"] == k["pad_left"] == 0 and (out_h, out_w) == (k["in_h"], k["in_w"]))
+    if flat:
+        out_h, out_w = 1, out_h * out_w
+        x_lo, x_hi, rows_in = 0, out_w, [True]
+    else:
+        y_lo, y_hi = _interior(k["in_h"], k["pad_top"], k["stride_h"], (k["kernel_h"] - 1) * k["dilation_h"], out_h)
+        x_lo, x_hi = _interior(k["in_w"], k["pad_left"], k["stride_w"], (k["kernel_w"] - 1) * k["dilation_w"], out_w)
+        rows_in = [y_lo <= oy < y_hi for oy in range(out_h)]
+    runs = []                                   # (first column, pixels) in order, the same for every row
+    if depthwise:
+        if out_w <= 8:
+            runs = [(0, out_w)]
+        elif x_lo >= x_hi:
+            runs = [(x, 1) for x in range(out_w)]
+        else:
+            full = x_lo + (x_hi - x_lo) // 8 * 8
+            runs = ([(0, x_lo)] * (x_lo > 0) + [(x, 8) for x in range(x_lo, full, 8)]
+                    + [(full, x_hi - full)] * (full < x_hi) + [(x_hi, out_w - x_hi)] * (x_hi < out_w))
+    groups = []
+    for oy in range(out_h):
+        if not depthwise:
+            a, b = (x_lo, x_hi) if rows_in[oy] and x_lo < x_hi else (out_w, out_w)
+            full = a + (b - a) // 3 * 3
+            runs = ([(x, 1) for x in range(a)] + [(x, 3) for x in range(a, full, 3)]
+                    + [(x, 1) for x in range(full, out_w)])
+        groups += [[oy * out_w + x + i if i < n else -1 for i in range(8)] for x, n in runs]
+    return np.array(groups)
+
+
+def _rv32(depthwise: bool):
+    def distance(k: dict) -> int:
+        return step_distance(*_per_channel(k, _rv32_groups(k, depthwise), depthwise), reads_first=True)
+    return distance
+
+
 # kernel -> D from its parameter struct
 DISTANCE = {
     "tg_conv2d_s8": _windowed(depthwise=False),
@@ -157,6 +209,10 @@ DISTANCE = {
     "tg_depthwise_conv2d_s8_dsp": _channel_blocks,
     # its 3x3 path alone: the distance planned for the kernel above is safe for that path
     "tg_depthwise_conv2d_3x3_s8_dsp": _channel_blocks,
+    # per pixel group (_rv32_groups) blocks of channels (conv: 4; depthwise: 1) in increasing
+    # order, each written after reading its group's windows
+    "tg_conv2d_s8_rv32": _rv32(depthwise=False),
+    "tg_depthwise_conv2d_s8_rv32": _rv32(depthwise=True),
 }
 
 
