@@ -441,11 +441,14 @@ def test_rv32_table_renders_the_benchmark_json():
     result = {"model": "kws_dscnn", "kernels": "tinygen", "instructions": 9_000_000, "macs": 2_656_768,
               "instructions_per_mac": 9_000_000 / 2_656_768, "portable_instructions": 38_329_256,
               "portable_arena_flash": (9_840, 53_992), "per_mac_target": 4.0, "arena": 11_120, "flash": 73_544,
-              "equals_tflm": True, "commit": "abc1234"}
+              "equals_tflm": True, "commit": "abc1234",
+              "tflm_riscv": {"reference": 44_310_967, "macs": 2_656_768, "arena": 22_780}}
     slow = {**result, "kernels": "auto", "instructions": 12_000_000, "instructions_per_mac": 12e6 / 2_656_768,
             "equals_tflm": False}
     lines = rv32_table.render([result, slow, {**result, "portable_instructions": None}]).splitlines()
     assert len(lines) == 4
     assert lines[2] == ("| KWS | tinygen | 9,000,000 (3.39) | 38,329,256 (14.43) | 4.26x | ≤ 4.0 met "
-                        "| 11,120 B (9,840 B) | 73,544 B (53,992 B) | yes | abc1234 |")
+                        "| 44,310,967 (16.68) | 4.92x | 11,120 B (9,840 B) | 73,544 B (53,992 B) | yes | abc1234 |")
     assert "≤ 4.0 not met" in lines[3] and "**no**" in lines[3]
+    no_anchor = rv32_table.render([{**result, "tflm_riscv": None}]).splitlines()[2]
+    assert "met | - | - |" in no_anchor
