@@ -44,6 +44,7 @@ class Layer:
     output_macro: str = ""
     output_size: int = 0
     prefix: str = ""            # a switch's prefix for its macros ("" in a plain model)
+    after: list[str] = field(default_factory=list)     # statements tg_model_invoke runs after it (exits)
 
 
 @dataclass
@@ -132,7 +133,44 @@ def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
                       f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
 
-EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary}
+def _emit_gate(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    """A channel gate: the kernel returns how many channels it kept, which tg_model_gate_kept reports."""
+    pname = f"{layer.name}_params"
+    layer.statics.append(f"static const {spec.struct} {pname} = {{\n{c_struct_init(node.attrs['kparams'])}\n}};")
+    index = [n.name for n in graph.nodes if n.op == "channel_gate"].index(node.name)
+    layer.body.append(f"tg_gate_kept[{index}] = {spec.name}(&{pname}, "
+                      f"{_arena_ptr(graph, node.inputs[0], True, layer.prefix)}, "
+                      f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
+
+
+def _emit_exit(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    """The last head answers: its probabilities become the output (the early heads' checks are
+    placed after their producers by _exit_guards)."""
+    p = node.attrs["kparams"]
+    last = len(node.inputs) - 1
+    layer.body.append(f"memmove({_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)}, "
+                      f"{_arena_ptr(graph, node.inputs[last], True, layer.prefix)}, {p['size']});")
+    layer.body.append(f"tg_last_exit = {last};")
+
+
+def _exit_guards(graph: Graph, layers: list[Layer], nodes: list[Node], prefix: str) -> None:
+    """After the layer producing each early head: return when the head answers."""
+    by_output = {n.outputs[0]: layer for n, layer in zip(nodes, layers)}
+    for node in (n for n in graph.nodes if n.op == "exit_select"):
+        p = node.attrs["kparams"]
+        out = _arena_ptr(graph, node.outputs[0], prefix=prefix)
+        for k, (head, code) in enumerate(zip(node.inputs, p["thresholds"])):
+            src = _arena_ptr(graph, head, True, prefix)
+            by_output[head].after += [
+                f"if (tg_exit_taken_s8({src}, {p['size']}, {code})) {{   /* exit {k} answers */",
+                f"    memmove({out}, {src}, {p['size']});",
+                f"    tg_last_exit = {k};",
+                "    return 0;",
+                "}"]
+
+
+EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary,
+                                 "channel_gate": _emit_gate, "exit_select": _emit_exit}
 
 
 def _weight_arrays(graph: Graph, prefix: str = "", shared: dict | None = None) -> tuple[list[CArray], dict[str, str]]:
@@ -174,9 +212,11 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
     plan: MemoryPlan = graph.meta["memory"]
     arrays, array_names = _weight_arrays(graph, prefix, shared)
     layers: list[Layer] = []
+    emitted: list[Node] = []
     for node in graph.nodes:
         if node.kernel is None:
             continue
+        emitted.append(node)
         spec = KERNELS_BY_NAME[node.kernel]
         layer = Layer(len(layers), prefix + c_identifier(node.name),
                       c_comment(f"{node.name}: {node.op}" + (f", from {node.source}" if node.source else "")),
@@ -185,6 +225,7 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
         layer.output_macro = tensor_macro(node.outputs[0], prefix)
         layer.output_size = graph.tensor(node.outputs[0]).nbytes
         layers.append(layer)
+    _exit_guards(graph, layers, emitted, prefix)
     slots = [(tensor_macro(t.name, prefix), plan.offsets[t.name], t.nbytes,
               c_comment(f"{t.name}: {t.describe()}")) for t in graph.activation_tensors()]
     slots += [(scratch_macro(node, prefix), offset, graph.node(node).scratch_bytes, c_comment(f"{node}: scratch"))
@@ -249,6 +290,9 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str, 
         "layers": first["layers"],
         "arrays": arrays,
         "kernel_headers": ["tg_kernels.h"] + sorted(set().union(*(_kernel_headers(g) for _, g in graphs))),
+        # dynamic inference (tinygen/gating): early exits (the final head included) and gates
+        "num_exits": max([len(n.inputs) for n in graph.nodes if n.op == "exit_select"] or [1]),
+        "num_gates": sum(n.op == "channel_gate" for n in graph.nodes),
         "weight_bytes": int(sum(a.nbytes for a in arrays)),
     }
 

@@ -63,6 +63,9 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
         "layers": [{"name": layer.name, "kernel": layer.kernel, "output_size": layer.output_size}
                    for layer in data["layers"]],
         "frontend": frontend_of(graph).name if frontend_of(graph) else None,     # --frontend (tg info's frontend=)
+        # dynamic inference (tinygen/gating): exits (the final classifier counted) and gates
+        "exits": data["num_exits"],
+        "gates": data["num_gates"],
         # switchable precision: per switch (index = tg_set_switch's k) its own plan, weights and layers
         "switches": [{"index": sw["index"], "name": sw["name"], "arena_size": sw["arena_size"],
                       "weight_bytes": sw["weight_bytes"],
