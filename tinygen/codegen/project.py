@@ -16,6 +16,7 @@ from tinygen.board import Board, timestamp_pin
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.codegen.templating import template_env
+from tinygen.gating import gate_channels
 from tinygen.ir import Graph
 from tinygen.model_id import FROM_NAME, default_model_id
 from tinygen.resources import data_dir
@@ -66,6 +67,7 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
         # dynamic inference (tinygen/gating): exits (the final classifier counted) and gates
         "exits": data["num_exits"],
         "gates": data["num_gates"],
+        "gate_channels": gate_channels(graph),
         # switchable precision: per switch (index = tg_set_switch's k) its own plan, weights and layers
         "switches": [{"index": sw["index"], "name": sw["name"], "arena_size": sw["arena_size"],
                       "weight_bytes": sw["weight_bytes"],

@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygen.errors import UsageError
 from tinygen.hil.client import Device, Layer
+from tinygen.gating import is_dynamic, trace
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
 SHOW_MISMATCHES = 5
@@ -133,6 +134,8 @@ class SampleRun:
     mismatches: list[Mismatch] = field(default_factory=list)
     predictions: list[int] = field(default_factory=list)
     labels: np.ndarray | None = None
+    # dynamic models (tinygen.gating): per sample the device's (exit, kept channels per gate)
+    dynamic: list = field(default_factory=list)
 
     @property
     def samples(self) -> int:
@@ -149,9 +152,10 @@ class SampleRun:
         return float(np.mean(np.asarray(self.predictions) == self.labels[:self.samples]))
 
 
-def compare(graph, x: np.ndarray, raw: bytes, index: int) -> tuple[list[Mismatch], list[np.ndarray]]:
-    """Device outputs vs the reference for one input."""
-    ref = run(graph, x)
+def compare(graph, x: np.ndarray, raw: bytes, index: int, ref: dict | None = None
+            ) -> tuple[list[Mismatch], list[np.ndarray]]:
+    """Device outputs vs the reference (`ref`: its values, computed here when None) for one input."""
+    ref = run(graph, x) if ref is None else ref
     got = split_outputs(graph, raw)
     bad = [Mismatch(index, name, first_difference(ref[name], g))
            for name, g in zip(graph.outputs, got) if not np.array_equal(ref[name], g)]
@@ -167,10 +171,18 @@ def run_samples(dev: Device, graph, inputs: np.ndarray, labels: np.ndarray | Non
         from tqdm import tqdm
 
         iterator = tqdm(iterator, desc="inferences", unit="inf", leave=False)
+    dynamic = is_dynamic(graph)
     for i in iterator:
         x = np.ascontiguousarray(inputs[i], dtype=np.int8)
         raw, count = dev.run(x.tobytes(), timeout=timeout)
-        bad, got = compare(graph, x, raw, i)
+        values = run(graph, x, keep_all=dynamic)
+        bad, got = compare(graph, x, raw, i, values)
+        if dynamic:             # every exit and gate decision must be the reference's too
+            want, (exit_, kept) = trace(graph, values), dev.dynamic()
+            result.dynamic.append({"exit": exit_, "kept": kept})
+            if (exit_, tuple(kept)) != (want.exit, want.kept):
+                bad.append(Mismatch(i, "dynamic", f"device exit {exit_}, gates kept {kept}; "
+                                                  f"reference exit {want.exit}, gates kept {list(want.kept)}"))
         result.mismatches += bad
         result.counts.append(count)
         result.predictions.append(int(np.argmax(got[0].reshape(-1))))
