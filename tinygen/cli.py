@@ -105,6 +105,11 @@ def cmd_inspect(args) -> int:
         print(dump(graph))
         return 0
     print(layer_table(source.name, stats, graph))
+    from tinygen.gating.inspect import notes as gating_notes
+
+    dynamic = gating_notes(graph)
+    if dynamic:
+        print("\ndynamic inference:\n  " + "\n  ".join(dynamic))
     if pruning is not None:
         from tinygen.inspect_report import pruning_table
 

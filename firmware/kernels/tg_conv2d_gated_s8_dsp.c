@@ -52,14 +52,21 @@ static inline __attribute__((always_inline)) void tg_gated_dot2(const int16_t *x
     acc[3] = a11;
 }
 
-/* The gated output of channel c from its sum. */
-static inline int8_t tg_gated_out(const tg_conv2d_gated_params_t *p, const tg_mat_mult_quant_t *q,
-                                  const int32_t *multiplier, const int32_t *shift, int32_t c, int32_t acc,
-                                  int32_t g)
+/* The gated output of channel c from its sum: both requantizations by their fast forms. */
+static inline __attribute__((always_inline)) int8_t tg_gated_out(const tg_conv2d_gated_params_t *p,
+                                                                 const tg_mat_mult_quant_t *q,
+                                                                 const int32_t *multiplier, const int32_t *shift,
+                                                                 int32_t c, int32_t acc, int32_t g)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
-    const int8_t y = tg_mat_mult_out(acc, multiplier[c], shift[c], oq, q->bounded);
-    return tg_conv2d_gated_scale(p, y, g);
+    const int32_t y = q->bounded ? tg_mat_mult_out(acc, multiplier[c], shift[c], oq, 1)
+                                 : tg_mat_mult_out(acc, multiplier[c], shift[c], oq, 0);
+    /* |product| <= 255 * 255; the multiplier is non-negative */
+    int32_t out = tg_requantize_fast((y - p->output_offset) * g, p->gate_multiplier, p->gate_shift) +
+                  p->gate_output_offset;
+    out = out < p->gate_act_min ? p->gate_act_min : out;
+    out = out > p->gate_act_max ? p->gate_act_max : out;
+    return (int8_t)out;
 }
 
 void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
@@ -99,12 +106,7 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
                 ++oy;
             }
         }
-        for (c = 0; c < out_c; ++c) {
-            out0[c] = dropped;
-            if (rows == 2) {
-                out1[c] = dropped;
-            }
-        }
+        tg_fill_s8(out0, dropped, rows * out_c);    /* the dropped channels; kept ones are overwritten */
         if (rows == 2) {
             tg_widen_rows_s8(col0, col1, 2, depth, p->input_offset, buf);
             for (j = 0; j + 2 <= n_kept; j += 2) {
@@ -112,10 +114,10 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
                 const int32_t b0 = bias != NULL ? bias[c0] : 0, b1 = bias != NULL ? bias[c1] : 0;
                 int32_t a[4] = {b0, b1, b0, b1};
                 tg_gated_dot2(buf, &weights[c0 * depth], &weights[c1 * depth], depth, a);
-                out0[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[0], gate[c0]);
-                out0[c1] = tg_gated_out(p, &q, multiplier, shift, c1, a[1], gate[c1]);
-                out1[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[2], gate[c0]);
-                out1[c1] = tg_gated_out(p, &q, multiplier, shift, c1, a[3], gate[c1]);
+                out0[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[0], gate[c0] + p->gate_input_offset);
+                out0[c1] = tg_gated_out(p, &q, multiplier, shift, c1, a[1], gate[c1] + p->gate_input_offset);
+                out1[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[2], gate[c0] + p->gate_input_offset);
+                out1[c1] = tg_gated_out(p, &q, multiplier, shift, c1, a[3], gate[c1] + p->gate_input_offset);
             }
         } else {
             tg_widen_rows_s8(col0, col0, 1, depth, p->input_offset, buf);
@@ -127,11 +129,11 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
             int32_t a[4] = {b0, 0, b0, 0};
             if (rows == 2) {
                 tg_dot_s16_s8(buf, &weights[c0 * depth], depth, 2, 1, a);
-                out1[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[2], gate[c0]);
+                out1[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[2], gate[c0] + p->gate_input_offset);
             } else {
                 tg_dot_s16_s8(buf, &weights[c0 * depth], depth, 1, 1, a);
             }
-            out0[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[0], gate[c0]);
+            out0[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[0], gate[c0] + p->gate_input_offset);
         }
     }
 }

@@ -144,13 +144,19 @@ def _emit_gate(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays:
 
 
 def _emit_exit(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
-    """The last head answers: its probabilities become the output (the early heads' checks are
-    placed after their producers by _exit_guards)."""
+    """The first head that answers becomes the output, else the last: what tg_model_invoke's
+    early returns (_exit_guards) give, also when the layers run one by one (tg layers)."""
     p = node.attrs["kparams"]
-    last = len(node.inputs) - 1
-    layer.body.append(f"memmove({_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)}, "
-                      f"{_arena_ptr(graph, node.inputs[last], True, layer.prefix)}, {p['size']});")
-    layer.body.append(f"tg_last_exit = {last};")
+    out = _arena_ptr(graph, node.outputs[0], prefix=layer.prefix)
+    for k, (head, code) in enumerate(zip(node.inputs, p["thresholds"])):
+        layer.body += _exit_lines(_arena_ptr(graph, head, True, layer.prefix), out, k, p["size"], code, "return;")
+    layer.body += [f"memmove({out}, {_arena_ptr(graph, node.inputs[-1], True, layer.prefix)}, {p['size']});",
+                   f"tg_last_exit = {len(node.inputs) - 1};"]
+
+
+def _exit_lines(src: str, out: str, k: int, size: int, code: int, ret: str) -> list[str]:
+    return [f"if (tg_exit_taken_s8({src}, {size}, {code})) {{   /* exit {k} answers */",
+            f"    memmove({out}, {src}, {size});", f"    tg_last_exit = {k};", f"    {ret}", "}"]
 
 
 def _exit_guards(graph: Graph, layers: list[Layer], nodes: list[Node], prefix: str) -> None:
@@ -160,13 +166,8 @@ def _exit_guards(graph: Graph, layers: list[Layer], nodes: list[Node], prefix: s
         p = node.attrs["kparams"]
         out = _arena_ptr(graph, node.outputs[0], prefix=prefix)
         for k, (head, code) in enumerate(zip(node.inputs, p["thresholds"])):
-            src = _arena_ptr(graph, head, True, prefix)
-            by_output[head].after += [
-                f"if (tg_exit_taken_s8({src}, {p['size']}, {code})) {{   /* exit {k} answers */",
-                f"    memmove({out}, {src}, {p['size']});",
-                f"    tg_last_exit = {k};",
-                "    return 0;",
-                "}"]
+            by_output[head].after += _exit_lines(_arena_ptr(graph, head, True, prefix), out, k, p["size"], code,
+                                                 "return 0;")
 
 
 EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary,
