@@ -11,7 +11,6 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -131,7 +130,7 @@ def gated_case(draw):
     mul = op_params.mul_params(0.02, zc, 0.01, zg, float(rng.uniform(0.001, 0.05)), zo, -128, 127)
     p.update(gate_input_offset=mul["input2_offset"], gate_output_offset=mul["output_offset"],
              gate_multiplier=mul["output_multiplier"], gate_shift=mul["output_shift"], gate_act_min=-128,
-             gate_act_max=127)
+             gate_act_max=127, in_gate_input_offset=0)
     mask = draw(st.sampled_from(MASKS))
     keep = {"all": np.ones(out_c, bool), "none": np.zeros(out_c, bool),
             "one": np.arange(out_c) == rng.integers(out_c), "random": rng.random(out_c) < 0.5}[mask]
@@ -151,8 +150,8 @@ def test_conv2d_gated_s8_equals_dense_with_dropped_channels_zeroed(gating_lib, c
     lib, types = gating_lib
     p, x, gate, w, bias, m, sh, keep = case
     out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], np.int8)
-    lib.tg_conv2d_gated_s8(ctypes.byref(_struct(types, "tg_conv2d_gated_params_t", p)), _p8(x), _p8(gate), _p8(w),
-                           _p32(bias), _p32(m), _p32(sh), _p8(out))
+    lib.tg_conv2d_gated_s8(ctypes.byref(_struct(types, "tg_conv2d_gated_params_t", p)), _p8(x), _p8(gate), None,
+                           _p8(w), _p32(bias), _p32(m), _p32(sh), _p8(out))
     got = out.reshape(p["out_h"], p["out_w"], p["out_c"])
     np.testing.assert_array_equal(got, gref.conv2d_gated_s8(p, x, gate, w, bias, m, sh))
     # the dense convolution, then each channel times its gate; dropped channels are exactly 0
@@ -172,11 +171,11 @@ def _inputs(source, graph, n=12):
     return [quantize_input(graph, source.to_graph_layout(calibration(1, seed=100 + s) * 1.5)) for s in range(n)]
 
 
-def test_gated_model_bit_exact_on_host_with_gate_decisions(tmp_path):
-    source, graph = compile_module(gated_net(), calibration())
-    assert [n.op for n in graph.nodes].count("conv2d_gated") == 2
+def _host_decisions(source, graph, tmp_path, n=12) -> set:
+    """Build for the host, check every output and every gate / exit decision against the
+    reference on n inputs; return the distinct gate decisions (kept channels per gate)."""
     host = build_host(source, graph, tmp_path / "host")
-    xs = _inputs(source, graph)
+    xs = _inputs(source, graph, n)
     assert_bit_exact(graph, host, xs)
     kept = set()
     for x in xs:
@@ -184,21 +183,20 @@ def test_gated_model_bit_exact_on_host_with_gate_decisions(tmp_path):
         want = trace(graph, run(graph, x, keep_all=True))
         assert host.dynamic() == (want.exit, list(want.kept))
         kept.add(want.kept)
+    return kept
+
+
+def test_gated_model_bit_exact_on_host_with_gate_decisions(tmp_path):
+    source, graph = compile_module(gated_net(), calibration())
+    assert [n.op for n in graph.nodes].count("conv2d_gated") == 2
+    kept = _host_decisions(source, graph, tmp_path)
     # top-k at density 0.5 of 32 channels: 16, fewer where a kept saliency is 0 (a ReLU zero)
     assert (16, 16) in kept and all(k <= 16 for pair in kept for k in pair), kept
 
 
 def test_threshold_gates_vary_per_input_and_stay_exact(tmp_path):
     source, graph = compile_module(gated_net(density=None, threshold=0.5), calibration())
-    host = build_host(source, graph, tmp_path / "host")
-    xs = _inputs(source, graph)
-    assert_bit_exact(graph, host, xs)
-    seen = set()
-    for x in xs:
-        host.invoke(x)
-        want = trace(graph, run(graph, x, keep_all=True))
-        assert host.dynamic() == (want.exit, list(want.kept))
-        seen.add(want.kept)
+    seen = _host_decisions(source, graph, tmp_path)
     assert len(seen) > 1, "a threshold gate keeps a number of channels that depends on the input"
 
 
@@ -272,10 +270,11 @@ def test_bad_sweeps_are_refused(spec):
 
 
 def test_layer_after_a_gate_that_cannot_skip_is_exact_and_inspect_says_so(tmp_path):
+    # portable kernels (the host) read every input channel; the DSP kernel skips the dropped ones
     source, graph = compile_module(gated_net(), calibration())
     lines = notes(graph)
-    assert any("cannot skip the dropped input channels" in line for line in lines), lines
+    assert any("conv_18 (tg_conv2d_gated_s8) cannot skip the dropped input channels" in line for line in lines), lines
     assert gate_channels(graph) == [32, 32]
-    torch.manual_seed(0)      # exactness of that reader: the host build above covers it, here one more input
-    host = build_host(source, graph, tmp_path / "host")
-    assert_bit_exact(graph, host, _inputs(source, graph, 2))
+    _host_decisions(source, graph, tmp_path, n=2)
+    _, dsp = compile_module(gated_net(), calibration(), options=CompileOptions(features=frozenset({"dsp"})))
+    assert any("conv_18 (tg_conv2d_gated_s8_dsp) skips the dropped input channels" in line for line in notes(dsp))

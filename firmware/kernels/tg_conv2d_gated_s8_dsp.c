@@ -5,9 +5,15 @@
  * them (two kept channels at a time: each widened input word feeds 4 SMLAD), so the
  * work scales with the channels kept. numpy twin: tinygen.gating.ref.conv2d_gated_s8.
  *
- * Scratch, 8-byte aligned: the two int8 receptive fields (2 * K bytes rounded up to 8,
- * K = kernel_h * kernel_w * in_c), the two widened rows (4 * K rounded up to 4 values),
- * then the kept channels' indices (int16 [out_c]).
+ * With in_gate (the gate of the layer that produced the input, whose dropped channels hold
+ * the input zero point and so add nothing), only the kept input channels are read: the
+ * receptive fields gather them and the kept output channels' weights over them are
+ * gathered once per call, so the work scales with kept inputs times kept outputs.
+ *
+ * Scratch, 8-byte aligned: tg_conv2d_gated_s8_dsp_buffer_size(p) bytes: the two int8
+ * receptive fields (2 * K bytes rounded up to 8, K = kernel_h * kernel_w * in_c), the two
+ * widened rows (4 * K rounded up to 4 values), the kept output and input channels' int16
+ * indices, then the gathered weights (out_c * K bytes at most).
  */
 #include "tg_conv2d_gated.h"
 #include "tg_conv2d_s8_dsp.h"
@@ -52,88 +58,166 @@ static inline __attribute__((always_inline)) void tg_gated_dot2(const int16_t *x
     acc[3] = a11;
 }
 
-/* The gated output of channel c from its sum: both requantizations by their fast forms. */
-static inline __attribute__((always_inline)) int8_t tg_gated_out(const tg_conv2d_gated_params_t *p,
-                                                                 const tg_mat_mult_quant_t *q,
-                                                                 const int32_t *multiplier, const int32_t *shift,
-                                                                 int32_t c, int32_t acc, int32_t g)
+/* The output quantization in locals (an int8 store may alias any struct field, locals it cannot). */
+typedef struct {
+    tg_mat_mult_out_t conv;
+    int32_t bounded;
+    int32_t conv_zero, gate_multiplier, gate_shift, gate_output_offset, gate_act_min, gate_act_max;
+} tg_gated_quant_t;
+
+/* The gated output of a channel from its sum; g: its gate value plus the gate's offset. */
+static inline __attribute__((always_inline)) int8_t tg_gated_out(const tg_gated_quant_t *gq, int32_t multiplier,
+                                                                 int32_t shift, int32_t acc, int32_t g)
 {
-    const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
-    const int32_t y = q->bounded ? tg_mat_mult_out(acc, multiplier[c], shift[c], oq, 1)
-                                 : tg_mat_mult_out(acc, multiplier[c], shift[c], oq, 0);
+    const int32_t y = gq->bounded ? tg_mat_mult_out(acc, multiplier, shift, gq->conv, 1)
+                                  : tg_mat_mult_out(acc, multiplier, shift, gq->conv, 0);
     /* |product| <= 255 * 255; the multiplier is non-negative */
-    int32_t out = tg_requantize_fast((y - p->output_offset) * g, p->gate_multiplier, p->gate_shift) +
-                  p->gate_output_offset;
-    out = out < p->gate_act_min ? p->gate_act_min : out;
-    out = out > p->gate_act_max ? p->gate_act_max : out;
+    int32_t out = tg_requantize_fast((y - gq->conv_zero) * g, gq->gate_multiplier, gq->gate_shift) +
+                  gq->gate_output_offset;
+    out = out < gq->gate_act_min ? gq->gate_act_min : out;
+    out = out > gq->gate_act_max ? gq->gate_act_max : out;
     return (int8_t)out;
 }
 
+/* The channels c < n whose gate value is not zero, as int16 indices; returns how many. */
+static int32_t tg_gated_kept(const int8_t *gate, int32_t n, int32_t zero, int16_t *kept)
+{
+    int32_t c, count = 0;
+    for (c = 0; c < n; ++c) {
+        if (gate[c] != zero) {
+            kept[count++] = (int16_t)c;
+        }
+    }
+    return count;
+}
+
+/*
+ * The receptive field of output pixel (oy, ox) over the n_in kept input channels kin:
+ * int8 [kernel_h][kernel_w][n_in] at dst (padded taps hold the input zero point).
+ */
+static void tg_gated_im2col(const tg_conv2d_params_t *p, const int8_t *input, const int16_t *kin, int32_t n_in,
+                            int32_t oy, int32_t ox, int8_t *dst)
+{
+    const int8_t zero_point = (int8_t)(-p->input_offset);
+    int32_t ky, kx, i;
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+        for (kx = 0; kx < p->kernel_w; ++kx) {
+            const int32_t ix = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
+            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                tg_fill_s8(dst, zero_point, n_in);
+            } else {
+                const int8_t *src = &input[(iy * p->in_w + ix) * p->in_c];
+                for (i = 0; i < n_in; ++i) {
+                    dst[i] = src[kin[i]];
+                }
+            }
+            dst += n_in;
+        }
+    }
+}
+
+/* The kept output channels' weight rows over the kept input channels: int8 [n_out][taps][n_in]. */
+static void tg_gated_weights(const int8_t *weights, int32_t taps, int32_t in_c, const int16_t *kout, int32_t n_out,
+                             const int16_t *kin, int32_t n_in, int8_t *dst)
+{
+    int32_t j, t, i;
+    for (j = 0; j < n_out; ++j) {
+        const int8_t *w = &weights[kout[j] * taps * in_c];
+        for (t = 0; t < taps; ++t, w += in_c) {
+            for (i = 0; i < n_in; ++i) {
+                *dst++ = w[kin[i]];
+            }
+        }
+    }
+}
+
 void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
-                            const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                            const int32_t *shift, int8_t *scratch, int8_t *output)
+                            const int8_t *in_gate, const int8_t *weights, const int32_t *bias,
+                            const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
 {
     const tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
-    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
+    const int32_t taps = p->kernel_h * p->kernel_w;
+    const int32_t full = taps * p->in_c;
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_c = p->out_c;
     const tg_mat_mult_quant_t q = tg_mat_mult_quant(p->input_offset, p->output_offset, p->act_min, p->act_max,
-                                                    depth, out_c, bias, multiplier, shift);
+                                                    full, out_c, bias, multiplier, shift);
+    const tg_gated_quant_t gq = {{q.output_offset, q.act_min, q.act_max}, q.bounded, p->output_offset,
+                                 p->gate_multiplier, p->gate_shift, p->gate_output_offset, p->gate_act_min,
+                                 p->gate_act_max};
     const int8_t dropped = tg_conv2d_gated_dropped(p);
-    const int32_t gate_zero = -p->gate_input_offset;
-    int8_t *const col0 = scratch, *const col1 = scratch + depth;
-    int16_t *const buf = (int16_t *)(void *)(scratch + tg_conv2d_s8_dsp_im2col_size(depth));
-    int16_t *const kept = buf + 2 * ((depth + 3) & ~3);
-    int32_t n_kept = 0, oy = 0, ox = 0, n, c, j;
+    int8_t *const col0 = scratch;
+    int16_t *const buf = (int16_t *)(void *)(scratch + tg_conv2d_s8_dsp_im2col_size(full));
+    int16_t *const kout = buf + 2 * ((full + 3) & ~3);
+    int16_t *const kin = kout + out_c;
+    int8_t *const wbuf = (int8_t *)(void *)(kout + ((out_c + p->in_c + 3) & ~3));
+    const int32_t n_out = tg_gated_kept(gate, out_c, -p->gate_input_offset, kout);
+    const int32_t n_in = in_gate != NULL ? tg_gated_kept(in_gate, p->in_c, -p->in_gate_input_offset, kin) : p->in_c;
+    const int32_t depth = taps * n_in;
+    int8_t *const col1 = col0 + depth;
+    int32_t oy = 0, ox = 0, n, j;
 
-    for (c = 0; c < out_c; ++c) {
-        if (gate[c] != gate_zero) {
-            kept[n_kept++] = (int16_t)c;
-        }
+    if (in_gate != NULL) {      /* only the kept inputs: their weights once per call, then a shorter depth */
+        tg_gated_weights(weights, taps, p->in_c, kout, n_out, kin, n_in, wbuf);
     }
     for (n = 0; n < pixels; n += 2) {
         const int32_t rows = n + 2 <= pixels ? 2 : 1;
         int8_t *const out0 = &output[n * out_c], *const out1 = out0 + out_c;
-        tg_conv2d_s8_dsp_im2col(&conv, input, oy, ox, col0);
-        if (++ox == p->out_w) {
-            ox = 0;
-            ++oy;
-        }
-        if (rows == 2) {
-            tg_conv2d_s8_dsp_im2col(&conv, input, oy, ox, col1);
+        int32_t k;
+        for (k = 0; k < rows; ++k) {
+            int8_t *const col = k == 0 ? col0 : col1;
+            if (in_gate != NULL) {
+                tg_gated_im2col(&conv, input, kin, n_in, oy, ox, col);
+            } else {
+                tg_conv2d_s8_dsp_im2col(&conv, input, oy, ox, col);
+            }
             if (++ox == p->out_w) {
                 ox = 0;
                 ++oy;
             }
         }
         tg_fill_s8(out0, dropped, rows * out_c);    /* the dropped channels; kept ones are overwritten */
-        if (rows == 2) {
-            tg_widen_rows_s8(col0, col1, 2, depth, p->input_offset, buf);
-            for (j = 0; j + 2 <= n_kept; j += 2) {
-                const int32_t c0 = kept[j], c1 = kept[j + 1];
-                const int32_t b0 = bias != NULL ? bias[c0] : 0, b1 = bias != NULL ? bias[c1] : 0;
-                int32_t a[4] = {b0, b1, b0, b1};
-                tg_gated_dot2(buf, &weights[c0 * depth], &weights[c1 * depth], depth, a);
-                out0[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[0], gate[c0] + p->gate_input_offset);
-                out0[c1] = tg_gated_out(p, &q, multiplier, shift, c1, a[1], gate[c1] + p->gate_input_offset);
-                out1[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[2], gate[c0] + p->gate_input_offset);
-                out1[c1] = tg_gated_out(p, &q, multiplier, shift, c1, a[3], gate[c1] + p->gate_input_offset);
+        if (depth == 0) {       /* no input kept: every kept channel is its bias alone */
+            for (j = 0; j < n_out; ++j) {
+                const int32_t c = kout[j], g = gate[c] + p->gate_input_offset;
+                const int8_t v = tg_gated_out(&gq, multiplier[c], shift[c], bias != NULL ? bias[c] : 0, g);
+                out0[c] = v;
+                if (rows == 2) {
+                    out1[c] = v;
+                }
             }
-        } else {
-            tg_widen_rows_s8(col0, col0, 1, depth, p->input_offset, buf);
-            j = 0;
+            continue;
         }
-        for (; j < n_kept; ++j) {       /* the last kept channel of an odd count, or one row */
-            const int32_t c0 = kept[j];
-            const int32_t b0 = bias != NULL ? bias[c0] : 0;
+        tg_widen_rows_s8(col0, col1, rows, depth, p->input_offset, buf);
+        j = 0;
+        if (rows == 2) {
+            for (; j + 2 <= n_out; j += 2) {
+                const int32_t c0 = kout[j], c1 = kout[j + 1];
+                const int8_t *w0 = in_gate != NULL ? &wbuf[j * depth] : &weights[c0 * depth];
+                const int8_t *w1 = in_gate != NULL ? &wbuf[(j + 1) * depth] : &weights[c1 * depth];
+                const int32_t b0 = bias != NULL ? bias[c0] : 0, b1 = bias != NULL ? bias[c1] : 0;
+                const int32_t g0 = gate[c0] + p->gate_input_offset, g1 = gate[c1] + p->gate_input_offset;
+                int32_t a[4] = {b0, b1, b0, b1};
+                tg_gated_dot2(buf, w0, w1, depth, a);
+                out0[c0] = tg_gated_out(&gq, multiplier[c0], shift[c0], a[0], g0);
+                out0[c1] = tg_gated_out(&gq, multiplier[c1], shift[c1], a[1], g1);
+                out1[c0] = tg_gated_out(&gq, multiplier[c0], shift[c0], a[2], g0);
+                out1[c1] = tg_gated_out(&gq, multiplier[c1], shift[c1], a[3], g1);
+            }
+        }
+        for (; j < n_out; ++j) {        /* the last kept channel of an odd count, or one row */
+            const int32_t c0 = kout[j];
+            const int8_t *w0 = in_gate != NULL ? &wbuf[j * depth] : &weights[c0 * depth];
+            const int32_t b0 = bias != NULL ? bias[c0] : 0, g0 = gate[c0] + p->gate_input_offset;
             int32_t a[4] = {b0, 0, b0, 0};
             if (rows == 2) {
-                tg_dot_s16_s8(buf, &weights[c0 * depth], depth, 2, 1, a);
-                out1[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[2], gate[c0] + p->gate_input_offset);
+                tg_dot_s16_s8(buf, w0, depth, 2, 1, a);
+                out1[c0] = tg_gated_out(&gq, multiplier[c0], shift[c0], a[2], g0);
             } else {
-                tg_dot_s16_s8(buf, &weights[c0 * depth], depth, 1, 1, a);
+                tg_dot_s16_s8(buf, w0, depth, 1, 1, a);
             }
-            out0[c0] = tg_gated_out(p, &q, multiplier, shift, c0, a[0], gate[c0] + p->gate_input_offset);
+            out0[c0] = tg_gated_out(&gq, multiplier[c0], shift[c0], a[0], g0);
         }
     }
 }

@@ -45,6 +45,7 @@ typedef struct {
     int32_t gate_output_offset;     /* the output's zero point */
     int32_t gate_multiplier, gate_shift;    /* conv scale * gate scale / output scale */
     int32_t gate_act_min, gate_act_max;
+    int32_t in_gate_input_offset;   /* -the input gate's zero point (with an in_gate) */
 } tg_conv2d_gated_params_t;
 
 /*
@@ -53,18 +54,26 @@ typedef struct {
  * gate's zero point are not computed: their output is gate_output_offset clamped to
  * [gate_act_min, gate_act_max], exactly the product with 0.
  * input, weights, bias, multiplier, shift: as tg_conv2d_s8; gate: int8 [out_c].
+ * in_gate (NULL: none): int8 [in_c], the gate of the layer that produced the input, whose
+ * dropped channels hold the input zero point: those input channels are not read (they add 0).
  */
 void tg_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
-                        const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                        const int8_t *in_gate, const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                         const int32_t *shift, int8_t *output);
 
 /*
  * The same on ARMv7E-M by partial im2col (as tg_conv2d_s8_dsp): per block of 2 output
  * pixels, the receptive fields are widened once and each kept channel costs one dot
- * product. scratch: tg_conv2d_gated_s8_dsp's size (tinygen/gating/kernels.py), 8-byte aligned.
+ * product; with in_gate only the kept input channels are read. scratch:
+ * tg_conv2d_gated_s8_dsp_buffer_size(p) bytes (tinygen/gating/kernels.py), 8-byte aligned.
  */
+static inline int32_t tg_conv2d_gated_s8_dsp_buffer_size(const tg_conv2d_gated_params_t *p)
+{
+    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
+    return ((2 * depth + 7) & ~7) + 4 * ((depth + 3) & ~3) + 2 * ((p->out_c + p->in_c + 3) & ~3) + p->out_c * depth;
+}
 void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
-                            const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                            const int8_t *in_gate, const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                             const int32_t *shift, int8_t *scratch, int8_t *output);
 
 /* 1 when the largest of probs[0..n) reaches threshold (an int8 code), else 0. */

@@ -80,11 +80,14 @@ def _const_ref(graph: Graph, node: Node, role: str, arrays: dict[str, str]) -> s
     return "NULL" if name is None else arrays[name]
 
 
-def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str],
+                  pad_inputs: int = 0) -> None:
+    """pad_inputs: the kernel's number of activation pointers, the missing ones NULL (0: as many as inputs)."""
     pname = f"{layer.name}_params"
     layer.statics.append(f"static const {spec.struct} {pname} = {{\n"
                          f"{c_struct_init(node.attrs['kparams'])}\n}};")
     args = [f"&{pname}"] + [_arena_ptr(graph, t, True, layer.prefix) for t in node.inputs]
+    args += ["NULL"] * (pad_inputs - len(node.inputs))
     args += [_const_ref(graph, node, role, arrays) for role in spec.const_roles]
     if spec.scratch is not None:
         args.append(f"tg_arena + {scratch_macro(node.name, layer.prefix)}" if node.scratch_bytes else "NULL")
@@ -170,8 +173,13 @@ def _exit_guards(graph: Graph, layers: list[Layer], nodes: list[Node], prefix: s
                                                  "return 0;")
 
 
+def _emit_gated(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    """A gated conv: input, gate, and the input's gate or NULL."""
+    _emit_generic(graph, node, spec, layer, arrays, pad_inputs=3)
+
+
 EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary,
-                                 "channel_gate": _emit_gate, "exit_select": _emit_exit}
+                                 "channel_gate": _emit_gate, "exit_select": _emit_exit, "conv2d_gated": _emit_gated}
 
 
 def _weight_arrays(graph: Graph, prefix: str = "", shared: dict | None = None) -> tuple[list[CArray], dict[str, str]]:

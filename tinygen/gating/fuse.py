@@ -6,6 +6,10 @@ the fused kernel needs the conv result's grid and the multiply's).
     g2 = reshape(g)               (g: a channel_gate's output, [1, C])
     out = mul(y, g2)
 
+A gated conv whose input comes (through max pools and reshapes, which keep a channel at
+the zero point there) from another gated conv also reads that layer's gate: its kernel
+skips the input channels the gate dropped, which hold the input zero point and add 0.
+
 A gate whose multiply cannot fuse (the conv result has other readers, or is a model
 output) stays a plain conv2d and mul: exact, but every channel is computed; the pass
 records why in graph.meta["gating"]["unfused"] (`tinygen inspect` shows it).
@@ -41,8 +45,37 @@ def fuse_gates(graph: Graph) -> Graph:
             _fuse(graph, conv, mul, gate)
             notes["fused"].append(conv.name)
             break
+    for node in (n for n in graph.nodes if n.op == "conv2d_gated" and len(n.inputs) == 2):
+        source = gated_source(graph, node.inputs[0])
+        if source is not None:
+            node.inputs.append(source.inputs[1])
     graph.drop_unused_tensors()
     return graph
+
+
+_ZERO_KEEPING = ("max_pool2d", "reshape")
+
+
+def gated_source(graph: Graph, tensor: str) -> Node | None:
+    """The gated conv whose output reaches `tensor` through max pools and reshapes, if its
+    dropped channels hold `tensor`'s zero point (so a reader may skip them), else None."""
+    node = graph.producer(tensor)
+    while node is not None and node.op in _ZERO_KEEPING:
+        node = graph.producer(node.inputs[0])
+    if node is None or node.op != "conv2d_gated":
+        return None
+    zp = int(graph.tensor(tensor).qparams.zero_point[0])
+    out = graph.tensor(node.outputs[0]).qparams
+    dropped = min(max(int(out.zero_point[0]), int(node.attrs["gate_act_min"])), int(node.attrs["gate_act_max"]))
+    return node if dropped == zp == int(out.zero_point[0]) else None
+
+
+def gated_readers(graph: Graph, tensor: str) -> list[Node]:
+    """The layers reading `tensor` through max pools and reshapes."""
+    found = []
+    for node in graph.consumers(tensor):
+        found += gated_readers(graph, node.outputs[0]) if node.op in _ZERO_KEEPING else [node]
+    return found
 
 
 def _refusal(graph: Graph, conv: Node, y: str, gate: str) -> str | None:

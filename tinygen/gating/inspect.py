@@ -3,11 +3,12 @@ reading that layer skip the dropped channels, and the early exits."""
 
 from __future__ import annotations
 
+from tinygen.gating.fuse import gated_readers
 from tinygen.gating.trace import gates
 from tinygen.ir import Graph
 
-# kernels that skip the input channels a gate dropped (none yet: every reader computes them all)
-SKIPS_INPUT_CHANNELS: frozenset = frozenset()
+# kernels that skip the input channels a gate dropped, given that gate (the portable one reads them all)
+SKIPS_INPUT_CHANNELS = frozenset({"tg_conv2d_gated_s8_dsp"})
 
 
 def notes(graph: Graph) -> list[str]:
@@ -19,8 +20,8 @@ def notes(graph: Graph) -> list[str]:
         for layer in (n for n in graph.consumers(node.outputs[0]) if n.op == "conv2d_gated"):
             lines.append(f"gate {g} ({node.name}): keeps {how}; {layer.name} ({layer.kernel}) computes only "
                          "the kept channels")
-            for reader in graph.consumers(layer.outputs[0]):
-                if reader.kernel in SKIPS_INPUT_CHANNELS:
+            for reader in gated_readers(graph, layer.outputs[0]):
+                if reader.kernel in SKIPS_INPUT_CHANNELS and len(reader.inputs) == 3:
                     lines.append(f"  {reader.name} ({reader.kernel}) skips the dropped input channels")
                 else:
                     lines.append(f"  {reader.name} ({reader.kernel or reader.op}) cannot skip the dropped input "

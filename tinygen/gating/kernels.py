@@ -18,10 +18,12 @@ _REQUANT = ("weight", "bias", "multiplier", "shift")
 
 
 def conv2d_gated_dsp_scratch(p: dict) -> int:
-    """tg_conv2d_gated_s8_dsp's scratch: two int8 receptive fields (rounded up to 8 bytes),
-    the two rows widened to int16 (rounded up to 4 values), the kept channels' int16 indices."""
+    """tg_conv2d_gated_s8_dsp_buffer_size: two int8 receptive fields (rounded up to 8 bytes),
+    the two rows widened to int16 (rounded up to 4 values), the kept output and input
+    channels' int16 indices, the kept weights gathered over the kept inputs (all at most)."""
     depth = p["kernel_h"] * p["kernel_w"] * p["in_c"]
-    return _round_up(2 * depth, 8) + 4 * _round_up(depth, 4) + 2 * p["out_c"]
+    return (_round_up(2 * depth, 8) + 4 * _round_up(depth, 4) + 2 * _round_up(p["out_c"] + p["in_c"], 4)
+            + p["out_c"] * depth)
 
 
 @builder("channel_gate")
@@ -48,7 +50,9 @@ def _conv2d_gated(graph: Graph, node: Node) -> dict:
                                int(node.attrs["gate_act_min"]), int(node.attrs["gate_act_max"]))
     p.update({"gate_input_offset": mul["input2_offset"], "gate_output_offset": mul["output_offset"],
               "gate_multiplier": mul["output_multiplier"], "gate_shift": mul["output_shift"],
-              "gate_act_min": mul["act_min"], "gate_act_max": mul["act_max"]})
+              "gate_act_min": mul["act_min"], "gate_act_max": mul["act_max"],
+              "in_gate_input_offset": -int(graph.tensor(node.inputs[2]).qparams.zero_point[0])
+              if len(node.inputs) > 2 else 0})
     return p
 
 

@@ -50,10 +50,13 @@ def channel_gate_s8(p: dict, saliency) -> np.ndarray:
     return np.where(gate_keep(p, s), s, np.int8(p["zero_point"])).astype(np.int8)
 
 
-def conv2d_gated_s8(p: dict, input, gate, weights, bias, multiplier, shift) -> np.ndarray:
+def conv2d_gated_s8(p: dict, input, gate, *rest) -> np.ndarray:
     """Mirrors tg_conv2d_gated_s8: tg_conv2d_s8's result times the gate per channel (TFLite
     MUL arithmetic). A channel with the gate at its zero point multiplies by 0: the kernel
-    skips its convolution, and the product is the output zero point clamped, as here."""
+    skips its convolution, and the product is the output zero point clamped, as here.
+    rest: [in_gate,] weights, bias, multiplier, shift; an input gate changes nothing (the
+    input channels it dropped hold the zero point: the kernel skips them, they add 0)."""
+    weights, bias, multiplier, shift = rest[-4:]
     y = conv2d_s8(p, input, weights, bias, multiplier, shift).astype(np.int64)
     g = np.asarray(gate, dtype=np.int64).reshape(-1)
     product = (y - p["output_offset"]) * (g + p["gate_input_offset"])

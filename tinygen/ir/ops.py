@@ -85,8 +85,10 @@ SCHEMAS: dict[str, OpSchema] = {
         # a conv2d whose result (on the grid conv_scale, conv_zero_point, clamped to
         # act_min..act_max) is multiplied per output channel by the gate (second input, [1, C],
         # TFLite MUL arithmetic) and clamped to gate_act_min..gate_act_max: only the channels the
-        # gate kept are computed (tinygen/gating/fuse.py builds it, after quantization)
-        OpSchema("conv2d_gated", min_inputs=2, max_inputs=2,
+        # gate kept are computed (tinygen/gating/fuse.py builds it, after quantization). A third
+        # input, the gate of the layer that produced the input (whose dropped channels hold the
+        # input zero point), lets the kernel skip those input channels
+        OpSchema("conv2d_gated", min_inputs=2, max_inputs=3,
                  attrs=_CONV_ATTRS + ("act_min", "act_max", "conv_scale", "conv_zero_point",
                                       "gate_act_min", "gate_act_max"), param_roles=("weight",)),
         # early exit: the first input whose largest value reaches its threshold (real, in
