@@ -130,7 +130,7 @@ def gated_case(draw):
     mul = op_params.mul_params(0.02, zc, 0.01, zg, float(rng.uniform(0.001, 0.05)), zo, -128, 127)
     p.update(gate_input_offset=mul["input2_offset"], gate_output_offset=mul["output_offset"],
              gate_multiplier=mul["output_multiplier"], gate_shift=mul["output_shift"], gate_act_min=-128,
-             gate_act_max=127, in_gate_input_offset=0)
+             gate_act_max=127, in_gate_input_offset=0, skip_inputs=0)
     mask = draw(st.sampled_from(MASKS))
     keep = {"all": np.ones(out_c, bool), "none": np.zeros(out_c, bool),
             "one": np.arange(out_c) == rng.integers(out_c), "random": rng.random(out_c) < 0.5}[mask]

@@ -1,10 +1,12 @@
 """The dynamic-inference example networks on the 32x32 shapes (_shapes.py), their training
 and the cache of trained weights (build/gating/<name>.pt, retrained when missing).
 
-    baseline   conv 3->16, pool, conv 16->32, pool, conv 32->64, pool, conv 64->64, head
-    gated      the same convolutions as GatedConv2d (FBS top-k at density 0.5)
-    exits      the baseline's backbone with exit heads after the first and second blocks,
-               trained with self-distillation from the final head
+    baseline   conv 3->16 /2, conv 16->32, pool, conv 32->64, pool, conv 64->64, head
+    gated      the same, the last three convolutions as GatedConv2d (FBS top-k at density
+               0.5; the stem's 3 input channels leave a gate little to save)
+    exits      the baseline's backbone with exit heads after the first and second blocks
+               (average pools to 4x4 and 2x2 cells -> linear), trained with
+               self-distillation from the final head
 
 Every conv is 3x3 with padding 1, batch norm and ReLU; pools are 2x2 max; heads are global
 average pool -> linear (softmax in eval mode).
@@ -35,21 +37,29 @@ def dataset() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarr
     return shapes(TRAIN, seed=1), shapes(TEST, seed=2)
 
 
-def _conv(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU())
+
+
+def _backbone() -> nn.ModuleList:
+    w = WIDTHS
+    return nn.ModuleList(_conv(w[i], w[i + 1], 2 if i == 0 else 1) for i in range(4))
+
+
+POOL_AFTER = (1, 2)     # 32x32 -stem /2-> 16x16 -pool-> 8x8 -pool-> 4x4
 
 
 class Baseline(nn.Module):
     def __init__(self):
         super().__init__()
-        w = WIDTHS
-        self.blocks = nn.ModuleList(_conv(w[i], w[i + 1]) for i in range(4))
-        self.head = ExitHead(w[-1], CLASSES)
+        self.blocks = _backbone()
+        self.head = ExitHead(WIDTHS[-1], CLASSES)
 
     def forward(self, x):
         for i, block in enumerate(self.blocks):
             x = block(x)
-            if i < 3:
+            if i in POOL_AFTER:
                 x = F.max_pool2d(x, 2)
         z = self.head(x)
         return z if self.training else torch.softmax(z, dim=1)
@@ -59,10 +69,11 @@ class Gated(Baseline):
     def __init__(self, density: float = 0.5):
         super().__init__()
         w = WIDTHS
-        self.blocks = nn.ModuleList(GatedConv2d(w[i], w[i + 1], 3, padding=1, density=density) for i in range(4))
+        self.blocks = nn.ModuleList([self.blocks[0], *(GatedConv2d(w[i], w[i + 1], 3, padding=1, density=density)
+                                                       for i in range(1, 4))])
 
     def set_density(self, density: float) -> "Gated":
-        for block in self.blocks:
+        for block in self.blocks[1:]:
             block.set_density(density)
         return self
 
@@ -71,8 +82,8 @@ class Exits(nn.Module):
     def __init__(self, thresholds=EXIT_THRESHOLDS):
         super().__init__()
         w = WIDTHS
-        self.blocks = nn.ModuleList(_conv(w[i], w[i + 1]) for i in range(4))
-        self.exit1, self.exit2 = ExitHead(w[1], CLASSES), ExitHead(w[2], CLASSES)
+        self.blocks = _backbone()
+        self.exit1, self.exit2 = ExitHead(w[1], CLASSES, grid=4), ExitHead(w[2], CLASSES, grid=2)
         self.head = ExitHead(w[-1], CLASSES)
         self.exits = EarlyExit(thresholds)
 
@@ -80,7 +91,7 @@ class Exits(nn.Module):
         heads = []
         for i, block in enumerate(self.blocks):
             x = block(x)
-            if i < 3:
+            if i in POOL_AFTER:
                 x = F.max_pool2d(x, 2)
             if i == 0:
                 heads.append(self.exit1(x))

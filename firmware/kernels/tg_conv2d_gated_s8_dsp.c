@@ -5,15 +5,19 @@
  * them (two kept channels at a time: each widened input word feeds 4 SMLAD), so the
  * work scales with the channels kept. numpy twin: tinygen.gating.ref.conv2d_gated_s8.
  *
+ * The kept output channels' weights are gathered once per call, each row zero-padded to a
+ * multiple of 4 (the receptive fields padded with the zero point alike: no tail loop).
  * With in_gate (the gate of the layer that produced the input, whose dropped channels hold
- * the input zero point and so add nothing), only the kept input channels are read: the
- * receptive fields gather them and the kept output channels' weights over them are
- * gathered once per call, so the work scales with kept inputs times kept outputs.
+ * the input zero point and so add nothing), only the kept input channels are read: they are
+ * gathered once per call into a compact copy of the input, the receptive fields are taken
+ * from it and the gathered weights hold only them, so the work scales with kept inputs
+ * times kept outputs.
  *
  * Scratch, 8-byte aligned: tg_conv2d_gated_s8_dsp_buffer_size(p) bytes: the two int8
  * receptive fields (2 * K bytes rounded up to 8, K = kernel_h * kernel_w * in_c), the two
  * widened rows (4 * K rounded up to 4 values), the kept output and input channels' int16
- * indices, then the gathered weights (out_c * K bytes at most).
+ * indices, the gathered weights (out_c * K rounded up to 4 bytes at most), then with
+ * skip_inputs the input's kept channels (in_h * in_w * in_c bytes at most).
  */
 #include "tg_conv2d_gated.h"
 #include "tg_conv2d_s8_dsp.h"
@@ -91,44 +95,40 @@ static int32_t tg_gated_kept(const int8_t *gate, int32_t n, int32_t zero, int16_
     return count;
 }
 
-/*
- * The receptive field of output pixel (oy, ox) over the n_in kept input channels kin:
- * int8 [kernel_h][kernel_w][n_in] at dst (padded taps hold the input zero point).
- */
-static void tg_gated_im2col(const tg_conv2d_params_t *p, const int8_t *input, const int16_t *kin, int32_t n_in,
-                            int32_t oy, int32_t ox, int8_t *dst)
+/* The input's kept channels kin, pixel after pixel: int8 [pixels][n_in] at dst. */
+static void tg_gated_compact(const int8_t *input, int32_t pixels, int32_t in_c, const int16_t *kin, int32_t n_in,
+                             int8_t *dst)
 {
-    const int8_t zero_point = (int8_t)(-p->input_offset);
-    int32_t ky, kx, i;
-    for (ky = 0; ky < p->kernel_h; ++ky) {
-        const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
-        for (kx = 0; kx < p->kernel_w; ++kx) {
-            const int32_t ix = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
-            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                tg_fill_s8(dst, zero_point, n_in);
-            } else {
-                const int8_t *src = &input[(iy * p->in_w + ix) * p->in_c];
-                for (i = 0; i < n_in; ++i) {
-                    dst[i] = src[kin[i]];
-                }
-            }
-            dst += n_in;
+    int32_t px, i;
+    for (px = 0; px < pixels; ++px, input += in_c) {
+        for (i = 0; i < n_in; ++i) {
+            *dst++ = input[kin[i]];
         }
     }
 }
 
-/* The kept output channels' weight rows over the kept input channels: int8 [n_out][taps][n_in]. */
+/*
+ * The kept output channels' weight rows over the kept input channels (kin NULL: all), each
+ * zero-padded to row bytes (a multiple of 4): int8 [n_out][row], taps * n_in values first.
+ */
 static void tg_gated_weights(const int8_t *weights, int32_t taps, int32_t in_c, const int16_t *kout, int32_t n_out,
-                             const int16_t *kin, int32_t n_in, int8_t *dst)
+                             const int16_t *kin, int32_t n_in, int32_t row, int8_t *dst)
 {
     int32_t j, t, i;
-    for (j = 0; j < n_out; ++j) {
+    for (j = 0; j < n_out; ++j, dst += row) {
         const int8_t *w = &weights[kout[j] * taps * in_c];
-        for (t = 0; t < taps; ++t, w += in_c) {
-            for (i = 0; i < n_in; ++i) {
-                *dst++ = w[kin[i]];
+        int8_t *d = dst;
+        if (kin == NULL) {
+            tg_copy_s8(d, w, taps * in_c);
+            d += taps * in_c;
+        } else {
+            for (t = 0; t < taps; ++t, w += in_c) {
+                for (i = 0; i < n_in; ++i) {
+                    *d++ = w[kin[i]];
+                }
             }
         }
+        tg_fill_s8(d, 0, (int32_t)(dst + row - d));
     }
 }
 
@@ -148,18 +148,29 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
                                  p->gate_act_max};
     const int8_t dropped = tg_conv2d_gated_dropped(p);
     int8_t *const col0 = scratch;
-    int16_t *const buf = (int16_t *)(void *)(scratch + tg_conv2d_s8_dsp_im2col_size(full));
+    int16_t *const buf = (int16_t *)(void *)(scratch + tg_conv2d_s8_dsp_im2col_size((full + 3) & ~3));
     int16_t *const kout = buf + 2 * ((full + 3) & ~3);
     int16_t *const kin = kout + out_c;
     int8_t *const wbuf = (int8_t *)(void *)(kout + ((out_c + p->in_c + 3) & ~3));
+    int8_t *const xin = wbuf + out_c * ((full + 3) & ~3);
     const int32_t n_out = tg_gated_kept(gate, out_c, -p->gate_input_offset, kout);
     const int32_t n_in = in_gate != NULL ? tg_gated_kept(in_gate, p->in_c, -p->in_gate_input_offset, kin) : p->in_c;
-    const int32_t depth = taps * n_in;
+    const int32_t used = taps * n_in;
+    /* the rows padded to whole words (zero weights, inputs at the zero point): no tail loop */
+    const int32_t depth = (used + 3) & ~3;
     int8_t *const col1 = col0 + depth;
+    const int8_t zero_point = (int8_t)(-p->input_offset);
     int32_t oy = 0, ox = 0, n, j;
 
-    if (in_gate != NULL) {      /* only the kept inputs: their weights once per call, then a shorter depth */
-        tg_gated_weights(weights, taps, p->in_c, kout, n_out, kin, n_in, wbuf);
+    tg_conv2d_params_t fields = conv;   /* the receptive fields' geometry: over the kept inputs */
+    const int8_t *x = input;
+
+    /* the kept outputs' weights over the kept inputs, and the input's kept channels, once per call */
+    tg_gated_weights(weights, taps, p->in_c, kout, n_out, in_gate != NULL ? kin : NULL, n_in, depth, wbuf);
+    if (in_gate != NULL) {
+        tg_gated_compact(input, p->in_h * p->in_w, p->in_c, kin, n_in, xin);
+        fields.in_c = n_in;
+        x = xin;
     }
     for (n = 0; n < pixels; n += 2) {
         const int32_t rows = n + 2 <= pixels ? 2 : 1;
@@ -167,11 +178,8 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
         int32_t k;
         for (k = 0; k < rows; ++k) {
             int8_t *const col = k == 0 ? col0 : col1;
-            if (in_gate != NULL) {
-                tg_gated_im2col(&conv, input, kin, n_in, oy, ox, col);
-            } else {
-                tg_conv2d_s8_dsp_im2col(&conv, input, oy, ox, col);
-            }
+            tg_conv2d_s8_dsp_im2col(&fields, x, oy, ox, col);
+            tg_fill_s8(col + used, zero_point, depth - used);
             if (++ox == p->out_w) {
                 ox = 0;
                 ++oy;
@@ -194,8 +202,7 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
         if (rows == 2) {
             for (; j + 2 <= n_out; j += 2) {
                 const int32_t c0 = kout[j], c1 = kout[j + 1];
-                const int8_t *w0 = in_gate != NULL ? &wbuf[j * depth] : &weights[c0 * depth];
-                const int8_t *w1 = in_gate != NULL ? &wbuf[(j + 1) * depth] : &weights[c1 * depth];
+                const int8_t *w0 = &wbuf[j * depth], *w1 = w0 + depth;
                 const int32_t b0 = bias != NULL ? bias[c0] : 0, b1 = bias != NULL ? bias[c1] : 0;
                 const int32_t g0 = gate[c0] + p->gate_input_offset, g1 = gate[c1] + p->gate_input_offset;
                 int32_t a[4] = {b0, b1, b0, b1};
@@ -208,7 +215,7 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
         }
         for (; j < n_out; ++j) {        /* the last kept channel of an odd count, or one row */
             const int32_t c0 = kout[j];
-            const int8_t *w0 = in_gate != NULL ? &wbuf[j * depth] : &weights[c0 * depth];
+            const int8_t *w0 = &wbuf[j * depth];
             const int32_t b0 = bias != NULL ? bias[c0] : 0, g0 = gate[c0] + p->gate_input_offset;
             int32_t a[4] = {b0, 0, b0, 0};
             if (rows == 2) {

@@ -46,6 +46,7 @@ typedef struct {
     int32_t gate_multiplier, gate_shift;    /* conv scale * gate scale / output scale */
     int32_t gate_act_min, gate_act_max;
     int32_t in_gate_input_offset;   /* -the input gate's zero point (with an in_gate) */
+    int32_t skip_inputs;            /* 1: the layer is given an in_gate (its scratch holds the kept inputs) */
 } tg_conv2d_gated_params_t;
 
 /*
@@ -69,8 +70,9 @@ void tg_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_t *input, 
  */
 static inline int32_t tg_conv2d_gated_s8_dsp_buffer_size(const tg_conv2d_gated_params_t *p)
 {
-    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
-    return ((2 * depth + 7) & ~7) + 4 * ((depth + 3) & ~3) + 2 * ((p->out_c + p->in_c + 3) & ~3) + p->out_c * depth;
+    const int32_t depth = (p->kernel_h * p->kernel_w * p->in_c + 3) & ~3;
+    return ((2 * depth + 7) & ~7) + 4 * depth + 2 * ((p->out_c + p->in_c + 3) & ~3) + p->out_c * depth +
+           (p->skip_inputs ? p->in_h * p->in_w * p->in_c : 0);
 }
 void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
                             const int8_t *in_gate, const int8_t *weights, const int32_t *bias, const int32_t *multiplier,

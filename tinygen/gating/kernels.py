@@ -20,10 +20,12 @@ _REQUANT = ("weight", "bias", "multiplier", "shift")
 def conv2d_gated_dsp_scratch(p: dict) -> int:
     """tg_conv2d_gated_s8_dsp_buffer_size: two int8 receptive fields (rounded up to 8 bytes),
     the two rows widened to int16 (rounded up to 4 values), the kept output and input
-    channels' int16 indices, the kept weights gathered over the kept inputs (all at most)."""
-    depth = p["kernel_h"] * p["kernel_w"] * p["in_c"]
-    return (_round_up(2 * depth, 8) + 4 * _round_up(depth, 4) + 2 * _round_up(p["out_c"] + p["in_c"], 4)
-            + p["out_c"] * depth)
+    channels' int16 indices, the kept weights gathered over the kept inputs (all at most), and
+    with skip_inputs the input's kept channels (all at most)."""
+    depth = _round_up(p["kernel_h"] * p["kernel_w"] * p["in_c"], 4)     # rows padded to whole words
+    kept_inputs = p["in_h"] * p["in_w"] * p["in_c"] if p["skip_inputs"] else 0
+    return (_round_up(2 * depth, 8) + 4 * depth + 2 * _round_up(p["out_c"] + p["in_c"], 4) + p["out_c"] * depth
+            + kept_inputs)
 
 
 @builder("channel_gate")
@@ -52,7 +54,7 @@ def _conv2d_gated(graph: Graph, node: Node) -> dict:
               "gate_multiplier": mul["output_multiplier"], "gate_shift": mul["output_shift"],
               "gate_act_min": mul["act_min"], "gate_act_max": mul["act_max"],
               "in_gate_input_offset": -int(graph.tensor(node.inputs[2]).qparams.zero_point[0])
-              if len(node.inputs) > 2 else 0})
+              if len(node.inputs) > 2 else 0, "skip_inputs": int(len(node.inputs) > 2)})
     return p
 
 

@@ -129,14 +129,20 @@ class GatedConv2d(nn.Module):
 
 
 class ExitHead(nn.Module):
-    """An early classifier: global average pool -> linear (logits)."""
+    """An early classifier: average pool to grid x grid cells -> linear (logits); grid 1 is a
+    global average pool, a larger grid keeps where things are (the input's H and W must be
+    multiples of it)."""
 
-    def __init__(self, in_channels: int, classes: int):
+    def __init__(self, in_channels: int, classes: int, grid: int = 1):
         super().__init__()
-        self.fc = nn.Linear(in_channels, classes)
+        self.grid = int(grid)
+        self.fc = nn.Linear(in_channels * self.grid ** 2, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(x.mean(dim=(2, 3)))
+        if self.grid == 1:
+            return self.fc(x.mean(dim=(2, 3)))
+        cell = x.shape[2] // self.grid
+        return self.fc(torch.flatten(F.avg_pool2d(x, cell), 1))
 
 
 class EarlyExit(nn.Module):
