@@ -22,13 +22,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from _shapes import CLASSES, shapes
+from _shapes import CLASSES, shapes  # noqa: E402 (examples/gating on sys.path)
 from tinygen.nn.gating import EarlyExit, ExitHead, GatedConv2d, train_multi_exit
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "build" / "gating"
 WIDTHS = (3, 16, 32, 64, 64)
-TRAIN, TEST = 4000, 1000
+TRAIN, TEST = 4000, 500
 EPOCHS, LR, BATCH = 12, 3e-3, 64
 EXIT_THRESHOLDS = (0.9, 0.8)
 
@@ -143,6 +143,14 @@ def train(kind: str, log=print) -> nn.Module:
     CACHE.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), path)
     return net.eval()
+
+
+def write_test_data(path: Path = CACHE / "shapes_test.npz") -> Path:
+    """The test images and labels as `tinygen hil --data` takes them (x NCHW floats, y)."""
+    _, (x, y) = dataset()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, x=x, y=y)
+    return path
 
 
 def float_accuracy(net: nn.Module) -> float:
