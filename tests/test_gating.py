@@ -297,3 +297,33 @@ def test_gated_dsp_scratch_formula_equals_c_buffer_size(tmp_path):
                    check=True)
     got = [int(v) for v in subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()]
     assert got == [conv2d_gated_dsp_scratch(dict(zip(fields, c))) for c in cases]
+
+
+def test_hil_reports_exits_and_sweeps_thresholds_on_host(tmp_path):
+    """`tinygen hil --sweep exit=0,1` on a multi-exit model (host bridge): the report, the JSON
+    and the PNG say which exit answered per input, and the sweep moves every answer."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    model = tmp_path / "exits.py"
+    model.write_text(f"import sys\nsys.path.insert(0, {str(tests)!r})\nimport torch\n"
+                     "from gating_models import calibration, multi_exit_net\n"
+                     "def model():\n    return multi_exit_net(thresholds=(0.3,))\n"
+                     "def example_input():\n    return torch.from_numpy(calibration(1))\n"
+                     "def calibration_data():\n    return torch.from_numpy(calibration(16))\n")
+    x = calibration(4, seed=7)
+    np.savez(tmp_path / "data.npz", x=x, y=np.arange(4) % 10)
+    done = subprocess.run([sys.executable, "-m", "tinygen", "hil", str(model), "--board", "host", "--data",
+                           str(tmp_path / "data.npz"), "--sweep", "exit=0,1", "-o", str(tmp_path / "build"),
+                           "--json", str(tmp_path / "r.json"), "--plot", str(tmp_path / "r.png"), "-q"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert len(report["dynamic"]["per_input"]) == 4 and report["bit_exact"] == 4
+    rows = {r["value"]: r for r in report["sweep"]}
+    assert rows[0.0]["exits"] == [4] and rows[1.0]["exits"] == [0, 4]
+    assert rows[0.0]["mean"] < rows[1.0]["mean"], "an early exit skips the rest of the model"
+    assert (tmp_path / "r.sweep.png").exists()
