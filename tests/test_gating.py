@@ -168,7 +168,9 @@ def test_conv2d_gated_s8_equals_dense_with_dropped_channels_zeroed(gating_lib, c
 # -- compiled models --------------------------------------------------------------------------
 
 def _inputs(source, graph, n=12):
-    return [quantize_input(graph, source.to_graph_layout(calibration(1, seed=100 + s) * 1.5)) for s in range(n)]
+    shape = source.input_shape[1:]
+    return [quantize_input(graph, source.to_graph_layout(calibration(1, seed=100 + s, shape=shape) * 1.5))
+            for s in range(n)]
 
 
 def _host_decisions(source, graph, tmp_path, n=12) -> set:
