@@ -71,6 +71,10 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--plot", type=Path)
     ap.add_argument("--keep", type=Path, help="build here instead of a temporary folder")
+    ap.add_argument("--models", nargs="+", choices=("baseline", "gated", "exits"), default=("baseline", "gated", "exits"),
+                    help="measure only these (the table's ratios need the baseline: --baseline-json)")
+    ap.add_argument("--densities", type=float, nargs="+", default=DENSITIES, help="gate densities to run")
+    ap.add_argument("--baseline-json", type=Path, help="the JSON of an earlier run that measured the baseline")
     args = ap.parse_args()
     print(f"test data for tinygen hil --data: {_nets.write_test_data()}")
     board = get_board(BOARD)
@@ -81,37 +85,44 @@ def main() -> None:
     with (nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory()) as tmp:
         folder = Path(tmp)
         sources = {}
-        for kind in ("baseline", "gated", "exits"):
+        for kind in args.models:
             source = load_source(ROOT / "examples" / "gating" / f"shapes_{kind}.py")
             sources[kind] = (source, compile_source(source, options=options))
-        source, graph = sources["baseline"]
-        inputs = quantize_input(graph, source.to_graph_layout(x))
-        print("baseline", flush=True)
-        results["baseline"] = _run(board, source, graph, inputs, y, folder, "baseline")
-        source, graph = sources["gated"]
-        inputs = quantize_input(graph, source.to_graph_layout(x))
-        print("gated", flush=True)
-        results["gated"] = [_run(board, source, sweep.at(graph, "density", d), inputs, y, folder, f"density {d:g}")
-                            for d in DENSITIES]
-        source, graph = sources["exits"]
-        inputs = quantize_input(graph, source.to_graph_layout(x))
-        print("exits", flush=True)
-        trained = graph.node(next(n.name for n in graph.nodes if n.op == "exit_select")).attrs["thresholds"]
-        results["exits"] = [_run(board, source, graph, inputs, y, folder, f"thresholds {'/'.join(map(str, trained))}")]
-        results["exits"] += [_run(board, source, sweep.at(graph, "exit", t), inputs, y, folder, f"threshold {t:g}")
-                             for t in EXIT_SWEEP]
+        if "baseline" in sources:
+            source, graph = sources["baseline"]
+            inputs = quantize_input(graph, source.to_graph_layout(x))
+            print("baseline", flush=True)
+            results["baseline"] = _run(board, source, graph, inputs, y, folder, "baseline")
+        if "gated" in sources:
+            source, graph = sources["gated"]
+            inputs = quantize_input(graph, source.to_graph_layout(x))
+            print("gated", flush=True)
+            results["gated"] = [_run(board, source, sweep.at(graph, "density", d), inputs, y, folder,
+                                     f"density {d:g}") for d in args.densities]
+        if "exits" in sources:
+            source, graph = sources["exits"]
+            inputs = quantize_input(graph, source.to_graph_layout(x))
+            print("exits", flush=True)
+            trained = next(n for n in graph.nodes if n.op == "exit_select").attrs["thresholds"]
+            results["exits"] = [_run(board, source, graph, inputs, y, folder,
+                                     f"thresholds {'/'.join(map(str, trained))}")]
+            results["exits"] += [_run(board, source, sweep.at(graph, "exit", t), inputs, y, folder, f"threshold {t:g}")
+                                 for t in EXIT_SWEEP]
+    if args.baseline_json:      # the baseline row of an earlier run (--models baseline), for the ratios
+        results.setdefault("baseline", json.loads(args.baseline_json.read_text())["baseline"])
     print_tables(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     if args.plot:
         rows = [{"knob": "point", "value": i, "accuracy": r["accuracy"], "mean": r["mean"]}
-                for i, r in enumerate([results["baseline"], *results["gated"], *results["exits"]])]
+                for i, r in enumerate([results["baseline"], *results.get("gated", []), *results.get("exits", [])])]
         print(plot_sweep(rows, f"shapes32 on the {BOARD} stand-in: accuracy vs mean instructions",
                          "instructions", args.plot))
 
 
 def print_tables(results: dict) -> None:
     base = results["baseline"]
+    results = {"gated": [], "exits": [], **results}
     print(f"\n| model | point | accuracy | mean instructions | min | max | x baseline | exits answered | "
           f"bit-exact (outputs, gates, exits) |\n|---|---|---|---|---|---|---|---|---|")
     for kind, rows in (("baseline", [base]), ("gated", results["gated"]), ("exits", results["exits"])):

@@ -2,8 +2,8 @@
 and the cache of trained weights (build/gating/<name>.pt, retrained when missing).
 
     baseline   conv 3->16 /2, conv 16->32, pool, conv 32->64, pool, conv 64->64, head
-    gated      the same, the last three convolutions as GatedConv2d (FBS top-k at density
-               0.5; the stem's 3 input channels leave a gate little to save)
+    gated      the same convolutions as GatedConv2d (FBS top-k at density 0.5); each gated
+               conv after the first also skips the input channels the previous gate dropped
     exits      the baseline's backbone with exit heads after the first and second blocks
                (average pools to 4x4 and 2x2 cells -> linear), trained with
                self-distillation from the final head
@@ -69,11 +69,11 @@ class Gated(Baseline):
     def __init__(self, density: float = 0.5):
         super().__init__()
         w = WIDTHS
-        self.blocks = nn.ModuleList([self.blocks[0], *(GatedConv2d(w[i], w[i + 1], 3, padding=1, density=density)
-                                                       for i in range(1, 4))])
+        self.blocks = nn.ModuleList(GatedConv2d(w[i], w[i + 1], 3, stride=2 if i == 0 else 1, padding=1,
+                                                density=density) for i in range(4))
 
     def set_density(self, density: float) -> "Gated":
-        for block in self.blocks[1:]:
+        for block in self.blocks:
             block.set_density(density)
         return self
 
