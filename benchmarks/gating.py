@@ -34,15 +34,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples" / "gating"))
 
-import _nets  # noqa: E402
-from tinygen.board import get_board  # noqa: E402
-from tinygen.compiler import build, compile_source, load_source  # noqa: E402
-from tinygen.gating import sweep  # noqa: E402
-from tinygen.gating.report import plot_sweep  # noqa: E402
-from tinygen.hil.session import profile_layers, run_samples  # noqa: E402
-from tinygen.hil.target import open_device  # noqa: E402
-from tinygen.passes import CompileOptions  # noqa: E402
-from tinygen.ref.interpreter import quantize_input  # noqa: E402
+import _nets
+
+from tinygen.board import get_board
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.gating import sweep
+from tinygen.gating.report import plot_sweep
+from tinygen.hil.session import profile_layers, run_samples
+from tinygen.hil.target import open_device
+from tinygen.passes import CompileOptions
+from tinygen.ref.interpreter import quantize_input
 
 BOARD = "f746zg"
 DENSITIES = (1.0, 0.7, 0.5, 0.3)
@@ -123,8 +124,8 @@ def main() -> None:
 def print_tables(results: dict) -> None:
     base = results["baseline"]
     results = {"gated": [], "exits": [], **results}
-    print(f"\n| model | point | accuracy | mean instructions | min | max | x baseline | exits answered | "
-          f"bit-exact (outputs, gates, exits) |\n|---|---|---|---|---|---|---|---|---|")
+    print("\n| model | point | accuracy | mean instructions | min | max | x baseline | exits answered | "
+          "bit-exact (outputs, gates, exits) |\n|---|---|---|---|---|---|---|---|---|")
     for kind, rows in (("baseline", [base]), ("gated", results["gated"]), ("exits", results["exits"])):
         for r in rows:
             exits = " / ".join(f"{v * 100:.1f}%" for v in r["exit_rates"]) if kind == "exits" else "-"

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _shapes import CLASSES, shapes
 from torch import nn
 
-from _shapes import CLASSES, shapes  # noqa: E402 (examples/gating on sys.path)
 from tinygen.nn.gating import EarlyExit, ExitHead, GatedConv2d, train_multi_exit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +72,7 @@ class Gated(Baseline):
         self.blocks = nn.ModuleList(GatedConv2d(w[i], w[i + 1], 3, stride=2 if i == 0 else 1, padding=1,
                                                 density=density) for i in range(4))
 
-    def set_density(self, density: float) -> "Gated":
+    def set_density(self, density: float) -> Gated:
         for block in self.blocks:
             block.set_density(density)
         return self
@@ -124,7 +124,7 @@ def train(kind: str, log=print) -> nn.Module:
     start = time.time()
     if kind == "exits":
         for epoch in range(EPOCHS):
-            loss = train_multi_exit(net, lambda: _batches(x, y, epoch), opt, 1)[0]
+            loss = train_multi_exit(net, lambda epoch=epoch: _batches(x, y, epoch), opt, 1)[0]
             sched.step()
             log(f"{kind} epoch {epoch + 1}/{EPOCHS}: loss {loss:.3f} ({time.time() - start:.0f} s)")
     else:

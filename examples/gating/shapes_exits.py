@@ -11,7 +11,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _nets  # noqa: E402
+import _nets
 
 
 def model() -> torch.nn.Module:

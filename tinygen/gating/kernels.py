@@ -61,7 +61,7 @@ def _conv2d_gated(graph: Graph, node: Node) -> dict:
 def exit_code(threshold: float) -> int:
     """A probability threshold in [0, 1] as the int8 code a softmax output must reach:
     real p = (q + 128) / 256 >= threshold  <=>  q >= ceil(256 * threshold) - 128 (128: never)."""
-    return int(math.ceil(float(threshold) * 256)) - 128
+    return math.ceil(float(threshold) * 256) - 128
 
 
 @builder("exit_select")

@@ -40,7 +40,7 @@ def render(d: dict, unit: str, show: int = 10) -> str:
                              "-" if e["mean_count"] is None else f"{e['mean_count']:,.0f}"] for e in d["exits"]],
                            "rrr"))
     if d["gates"]:
-        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+        fmt = lambda v: "-" if v is None else f"{v:.3f}"
         parts.append(table(["gate", "channels", "ran", "mean density", "min", "max"],
                            [[g["gate"], g["channels"], g["ran"], fmt(g["mean_density"]), fmt(g["min_density"]),
                              fmt(g["max_density"])] for g in d["gates"]], "rrrrrr"))
