@@ -28,7 +28,7 @@ class LayerStats:
 
 def node_macs(graph: Graph, node: Node) -> int:
     out = graph.tensor(node.outputs[0]).shape
-    if node.op in ("conv2d", "conv2d_add", "depthwise_conv2d"):
+    if node.op in ("conv2d", "conv2d_add", "conv2d_gated", "depthwise_conv2d"):
         w = graph.weight_shape(node)
         taps = w[1] * w[2] * (w[3] if node.op != "depthwise_conv2d" else 1)
         return math.prod(out) * taps

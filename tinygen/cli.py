@@ -115,6 +115,11 @@ def cmd_inspect(args) -> int:
     from tinygen.inspect_report import io_lines
 
     print("\n".join(io_lines(source, graph)))
+    from tinygen.gating.inspect import notes as gating_notes
+
+    dynamic = gating_notes(graph)
+    if dynamic:
+        print("\ndynamic inference:\n  " + "\n  ".join(dynamic))
     if pruning is not None:
         from tinygen.inspect_report import pruning_table
 

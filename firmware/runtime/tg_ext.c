@@ -136,6 +136,26 @@ static void tg_cmd_out(const tg_word *args, int nargs)
     }
 }
 
+/* Dynamic inference of the last inference: the exit that answered, then each gate's kept channels (-1: not run). */
+static void tg_cmd_dyn(const tg_word *args, int nargs)
+{
+    TG_NO_ARGS();
+    if (tg_infer_check_outputs() != 0) {
+        return;
+    }
+    tg_io_str("m-tg-dyn-[");
+    tg_io_u64((uint64_t)tg_model_exit());
+    for (int g = 0; g < TG_MODEL_NUM_GATES; g++) {
+        const int32_t kept = tg_model_gate_kept(g);
+        tg_io_char(',');
+        if (kept < 0) {
+            tg_io_char('-');
+        }
+        tg_io_u64((uint64_t)(kept < 0 ? -kept : kept));
+    }
+    tg_io_end_bracket();
+}
+
 static void tg_cmd_layers(const tg_word *args, int nargs)
 {
     TG_NO_ARGS();
@@ -216,6 +236,7 @@ const tg_command tg_ext_commands[] = {
     {"run", 1, 1, tg_cmd_run, "N", "then N raw bytes; one inference, its outputs and count"},
     {"invoke", 0, 0, tg_cmd_invoke, "", "one inference on the loaded input"},
     {"out", 0, 1, tg_cmd_out, "[I]", "the outputs of the last inference (or output I alone), hex"},
+    {"dyn", 0, 0, tg_cmd_dyn, "", "the last inference's exit and each gate's kept channels (-1: not run)"},
     {"layers", 0, 0, tg_cmd_layers, "", "one inference layer by layer, a count per layer"},
     {"layer-out", 1, 1, tg_cmd_layer_out, "I", "run layers 0..I, print layer I's output"},
     {"lap", 0, 1, tg_cmd_lap, "[us|instr]",

@@ -44,6 +44,7 @@ class Layer:
     output_macro: str = ""
     output_size: int = 0
     prefix: str = ""            # a switch's prefix for its macros ("" in a plain model)
+    after: list[str] = field(default_factory=list)     # statements tg_model_invoke runs after it (exits)
 
 
 @dataclass
@@ -79,11 +80,14 @@ def _const_ref(graph: Graph, node: Node, role: str, arrays: dict[str, str]) -> s
     return "NULL" if name is None else arrays[name]
 
 
-def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str],
+                  pad_inputs: int = 0) -> None:
+    """pad_inputs: the kernel's number of activation pointers, the missing ones NULL (0: as many as inputs)."""
     pname = f"{layer.name}_params"
     layer.statics.append(f"static const {spec.struct} {pname} = {{\n"
                          f"{c_struct_init(node.attrs['kparams'])}\n}};")
     args = [f"&{pname}"] + [_arena_ptr(graph, t, True, layer.prefix) for t in node.inputs]
+    args += ["NULL"] * (pad_inputs - len(node.inputs))
     args += [_const_ref(graph, node, role, arrays) for role in spec.const_roles]
     if spec.scratch is not None:
         args.append(f"tg_arena + {scratch_macro(node.name, layer.prefix)}" if node.scratch_bytes else "NULL")
@@ -133,7 +137,50 @@ def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
                       f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
 
-EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary}
+def _emit_gate(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    """A channel gate: the kernel returns how many channels it kept, which tg_model_gate_kept reports."""
+    pname = f"{layer.name}_params"
+    layer.statics.append(f"static const {spec.struct} {pname} = {{\n{c_struct_init(node.attrs['kparams'])}\n}};")
+    index = [n.name for n in graph.nodes if n.op == "channel_gate"].index(node.name)
+    layer.body.append(f"tg_gate_kept[{index}] = {spec.name}(&{pname}, "
+                      f"{_arena_ptr(graph, node.inputs[0], True, layer.prefix)}, "
+                      f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
+
+
+def _emit_exit(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    """The first head that answers becomes the output, else the last: what tg_model_invoke's
+    early returns (_exit_guards) give, also when the layers run one by one (tg layers)."""
+    p = node.attrs["kparams"]
+    out = _arena_ptr(graph, node.outputs[0], prefix=layer.prefix)
+    for k, (head, code) in enumerate(zip(node.inputs, p["thresholds"])):
+        layer.body += _exit_lines(_arena_ptr(graph, head, True, layer.prefix), out, k, p["size"], code, "return;")
+    layer.body += [f"memmove({out}, {_arena_ptr(graph, node.inputs[-1], True, layer.prefix)}, {p['size']});",
+                   f"tg_last_exit = {len(node.inputs) - 1};"]
+
+
+def _exit_lines(src: str, out: str, k: int, size: int, code: int, ret: str) -> list[str]:
+    return [f"if (tg_exit_taken_s8({src}, {size}, {code})) {{   /* exit {k} answers */",
+            f"    memmove({out}, {src}, {size});", f"    tg_last_exit = {k};", f"    {ret}", "}"]
+
+
+def _exit_guards(graph: Graph, layers: list[Layer], nodes: list[Node], prefix: str) -> None:
+    """After the layer producing each early head: return when the head answers."""
+    by_output = {n.outputs[0]: layer for n, layer in zip(nodes, layers)}
+    for node in (n for n in graph.nodes if n.op == "exit_select"):
+        p = node.attrs["kparams"]
+        out = _arena_ptr(graph, node.outputs[0], prefix=prefix)
+        for k, (head, code) in enumerate(zip(node.inputs, p["thresholds"])):
+            by_output[head].after += _exit_lines(_arena_ptr(graph, head, True, prefix), out, k, p["size"], code,
+                                                 "return 0;")
+
+
+def _emit_gated(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    """A gated conv: input, gate, and the input's gate or NULL."""
+    _emit_generic(graph, node, spec, layer, arrays, pad_inputs=3)
+
+
+EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary,
+                                 "channel_gate": _emit_gate, "exit_select": _emit_exit, "conv2d_gated": _emit_gated}
 
 
 def _weight_arrays(graph: Graph, prefix: str = "", shared: dict | None = None) -> tuple[list[CArray], dict[str, str]]:
@@ -175,9 +222,11 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
     plan: MemoryPlan = graph.meta["memory"]
     arrays, array_names = _weight_arrays(graph, prefix, shared)
     layers: list[Layer] = []
+    emitted: list[Node] = []
     for node in graph.nodes:
         if node.kernel is None:
             continue
+        emitted.append(node)
         spec = KERNELS_BY_NAME[node.kernel]
         layer = Layer(len(layers), prefix + c_identifier(node.name),
                       c_comment(f"{node.name}: {node.op}" + (f", from {node.source}" if node.source else "")),
@@ -186,6 +235,7 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
         layer.output_macro = tensor_macro(node.outputs[0], prefix)
         layer.output_size = graph.tensor(node.outputs[0]).nbytes
         layers.append(layer)
+    _exit_guards(graph, layers, emitted, prefix)
     slots = [(tensor_macro(t.name, prefix), plan.offsets[t.name], t.nbytes,
               c_comment(f"{t.name}: {t.describe()}")) for t in graph.activation_tensors()]
     slots += [(scratch_macro(node, prefix), offset, graph.node(node).scratch_bytes, c_comment(f"{node}: scratch"))
@@ -250,6 +300,9 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str, 
         "layers": first["layers"],
         "arrays": arrays,
         "kernel_headers": ["tg_kernels.h"] + sorted(set().union(*(_kernel_headers(g) for _, g in graphs))),
+        # dynamic inference (tinygen/gating): early exits (the final head included) and gates
+        "num_exits": max([len(n.inputs) for n in graph.nodes if n.op == "exit_select"] or [1]),
+        "num_gates": sum(n.op == "channel_gate" for n in graph.nodes),
         "weight_bytes": int(sum(a.nbytes for a in arrays)),
     }
 

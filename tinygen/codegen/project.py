@@ -16,6 +16,7 @@ from tinygen.board import Board, timestamp_pin
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.codegen.templating import template_env
+from tinygen.gating import gate_channels
 from tinygen.ir import Graph
 from tinygen.model_id import FROM_NAME, default_model_id
 from tinygen.resources import data_dir
@@ -63,6 +64,10 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
         "layers": [{"name": layer.name, "kernel": layer.kernel, "output_size": layer.output_size}
                    for layer in data["layers"]],
         "frontend": frontend_of(graph).name if frontend_of(graph) else None,     # --frontend (tg info's frontend=)
+        # dynamic inference (tinygen/gating): exits (the final classifier counted) and gates
+        "exits": data["num_exits"],
+        "gates": data["num_gates"],
+        "gate_channels": gate_channels(graph),
         # switchable precision: per switch (index = tg_set_switch's k) its own plan, weights and layers
         "switches": [{"index": sw["index"], "name": sw["name"], "arena_size": sw["arena_size"],
                       "weight_bytes": sw["weight_bytes"],

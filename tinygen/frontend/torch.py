@@ -31,7 +31,7 @@ import torch
 import torch.fx
 
 from tinygen.errors import ModelError, UnsupportedOpError
-from tinygen.frontend import torch_mobile as mobile
+from tinygen.frontend import torch_gating as gating, torch_mobile as mobile
 from tinygen.frontend.torch_advice import advice, refusal
 from tinygen.frontend.torch_layers import (_adaptive_avg_pool, _avg_pool, _batch_norm, _cat, _clamp, _conv, _linear,
                                            _lowbit, _max_pool, _mean, _native_dropout, _passthrough, _reshape,
@@ -49,6 +49,7 @@ SUPPORTED_LAYERS = (
     "F.interpolate / nn.Upsample (nearest by whole factors; bilinear, align_corners=False)",
     "softmax", "Dropout (every form)", "Identity",
     "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
+    "tinygen.nn GatedConv2d / ExitHead / EarlyExit (run-time channel gating, early exits)",
 )
 
 # NCHW axis -> NHWC axis for 4-D values; [N, C, L] axis -> IR [N, 1, L, C] axis for 3-D values
@@ -406,6 +407,8 @@ _register(_conv, _aten.conv2d)
 _register(_linear, _aten.linear)
 _HANDLERS["tinygen::qconv2d"] = _lowbit("conv2d")
 _HANDLERS["tinygen::qlinear"] = _lowbit("fully_connected")
+_HANDLERS["tinygen::channel_gate"] = gating.channel_gate
+_HANDLERS["tinygen::exit_select"] = gating.exit_select
 _register(_batch_norm, _aten.batch_norm, _aten._native_batch_norm_legit_no_training)
 _register(_clamp(0.0, float("inf"), "relu"), _aten.relu, _aten.relu_)
 _register(_clamp(0.0, 6.0, "relu6"), _aten.relu6)

@@ -244,6 +244,19 @@ def cmd_hil(args) -> int:
                 sw = next(s for s in result.manifest["switches"] if s["index"] == k)
                 summary["switch"] = {key: sw[key] for key in ("index", "name", "weight_bytes", "arena_size")}
             summaries.append(summary)
+    swept = None
+    if args.sweep:
+        from tinygen.compiler import build
+        from tinygen.hil.dynamic_cli import run_sweep
+
+        if len(summaries) != 1 or frames is not None:
+            raise UsageError("--sweep runs a gated or early-exit model on --data", "leave out --switch / frames")
+        root = result.out_dir
+        rows = run_sweep(args.sweep, graph, inputs, labels,
+                         lambda g, name: build(source, g, board, root / name, progress, True,
+                                               model_id=args.model_id).out_dir,
+                         lambda project: open_device(board, project, emulate, args.port, args.timeout), progress)
+        swept = rows
     if args.cycles:
         from tinygen.hil.power_cli import estimate_cycles
 
@@ -257,6 +270,11 @@ def cmd_hil(args) -> int:
 
             print("\n" + render_frames(summary))
         plotted = plot(summary, args.plot) if args.plot else None
+        if swept:
+            from tinygen.hil.dynamic_cli import report_sweep
+
+            more = report_sweep(swept, summary, args.plot)
+            plotted = "\n".join(m for m in (plotted, more) if m)
     else:
         from tinygen.hil.switch_report import plot_switches, render_switches, switch_rows
 
@@ -344,6 +362,9 @@ def add_commands(sub, fmt) -> None:
     h.add_argument("--plot", metavar="FILE.png", help="also plot the per-layer cost (with --switch all: accuracy "
                                                       "against cost per switch; with --stream: the waveform, "
                                                       "scores, truth and events; needs matplotlib)")
+    h.add_argument("--sweep", metavar="KNOB=V1,V2,...",
+                   help="dynamic models: also run at each gate density (density=1,0.7,0.5,0.3) or early-exit "
+                        "threshold (exit=0.5,0.7,0.9): accuracy vs mean cost, in the report, JSON and FILE.sweep.png")
     h.add_argument("--switch", metavar="K|NAME|all",
                    help="switchable-precision models: the switch to run (index or name, default the first), "
                         "or all: every switch from the one image, with an accuracy-versus-cost table")

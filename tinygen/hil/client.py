@@ -273,6 +273,11 @@ class Device:
             raise ProtocolError(f"asked for output {index}, the device sent output {got}")
         return _hex(data, "m-tg-output")
 
+    def dynamic(self) -> tuple[int, list[int]]:
+        """`tg dyn`: the last inference's exit and each gate's kept channels (-1: not run)."""
+        values = [int(v) for v in self.command("tg dyn").value("m-tg-dyn").split(",")]
+        return values[0], values[1:]
+
     def layers(self, timeout: float | None = None) -> tuple[list[Layer], bytes, int]:
         """One inference layer by layer on the loaded input: per-layer counts, outputs, total."""
         reply = self.command("tg layers", timeout=timeout, inferences=1)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinygen.board import Board
+from tinygen.gating.report import render as render_dynamic, summarize as dynamic_summary
 from tinygen.hil.client import Layer
 from tinygen.hil.session import SHOW_MISMATCHES, SampleRun
 from tinygen.report import human_bytes, table
@@ -115,6 +116,9 @@ def summarize(run: SampleRun, layers: list[Layer], layer_total: int, info: dict,
         "layers_total": layer_total,
         "memory": memory_rows(manifest),
         "energy": energy(board, counter, latency["mean"], clock) if latency["mean"] is not None else None,
+        # dynamic models (tinygen.gating): which exit answered, each gate's density, per input
+        "dynamic": dynamic_summary(run.dynamic, run.counts, manifest.get("gate_channels", []),
+                                   manifest.get("exits", 1)) if run.dynamic else None,
     }
 
 
@@ -164,6 +168,8 @@ def render(summary: dict) -> str:
         from tinygen.cycles import render as render_cycles
 
         parts.append(render_cycles(summary["cycles_estimate"]))
+    if summary.get("dynamic"):
+        parts.append(render_dynamic(summary["dynamic"], unit))
     if summary["layers"]:
         lrows = [[layer["index"], layer["name"], f"{layer['count']:,}",
                   "" if layer["share"] is None else f"{layer['share'] * 100:.1f}%"] for layer in summary["layers"]]

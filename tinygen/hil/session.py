@@ -19,6 +19,7 @@ import numpy as np
 
 from tinygen.calib import input_arrays, input_keys
 from tinygen.errors import UsageError
+from tinygen.gating import is_dynamic, trace
 from tinygen.hil.client import Device, Layer
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
@@ -179,6 +180,8 @@ class SampleRun:
     labels: np.ndarray | None = None
     head: int = 0
     outputs: list[list[np.ndarray]] = field(default_factory=list)    # per sample, the device's int8 outputs
+    # dynamic models (tinygen.gating): per sample the device's (exit, kept channels per gate)
+    dynamic: list = field(default_factory=list)
 
     @property
     def samples(self) -> int:
@@ -199,9 +202,10 @@ class SampleRun:
         return float(np.mean(np.asarray(self.predictions) == self.labels[:self.samples]))
 
 
-def compare(graph, x, raw: bytes, index: int) -> tuple[list[Mismatch], list[np.ndarray]]:
-    """Device outputs vs the reference for one sample (an array, or a tuple per input)."""
-    ref = run(graph, x)
+def compare(graph, x, raw: bytes, index: int, ref: dict | None = None) -> tuple[list[Mismatch], list[np.ndarray]]:
+    """Device outputs vs the reference (`ref`: its values, computed here when None) for one
+    sample (an array, or a tuple per input)."""
+    ref = run(graph, x) if ref is None else ref
     got = split_outputs(graph, raw)
     bad = [Mismatch(index, name, first_difference(ref[name], g))
            for name, g in zip(graph.outputs, got) if not np.array_equal(ref[name], g)]
@@ -226,9 +230,17 @@ def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,
         from tqdm import tqdm
 
         iterator = tqdm(iterator, desc="inferences", unit="inf", leave=False)
+    dynamic = is_dynamic(graph)
     for i in iterator:
         raw, count = dev.run(input_bytes(inputs[i]), timeout=timeout)
-        bad, got = compare(graph, inputs[i], raw, i)
+        values = run(graph, inputs[i], keep_all=dynamic)
+        bad, got = compare(graph, inputs[i], raw, i, values)
+        if dynamic:             # every exit and gate decision must be the reference's too
+            want, (exit_, kept) = trace(graph, values), dev.dynamic()
+            result.dynamic.append({"exit": exit_, "kept": kept})
+            if (exit_, tuple(kept)) != (want.exit, want.kept):
+                bad.append(Mismatch(i, "dynamic", f"device exit {exit_}, gates kept {kept}; "
+                                                  f"reference exit {want.exit}, gates kept {list(want.kept)}"))
         result.mismatches += bad
         result.counts.append(count)
         result.outputs.append(got)

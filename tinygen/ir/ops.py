@@ -78,6 +78,23 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("requantize"),
         # packed binary activations -> int8 +1 / -1 (passes/lower_bits.py)
         OpSchema("unpack_bits"),
+        # run-time channel gating (tinygen/gating): the saliency vector [1, C] with the channels
+        # not chosen set to real 0; mode "topk" keeps the k largest (ties: the lowest channel
+        # index wins), mode "threshold" those >= threshold * the largest saliency
+        OpSchema("channel_gate", attrs=("mode", "k", "threshold"), same_qparams=True),
+        # a conv2d whose result (on the grid conv_scale, conv_zero_point, clamped to
+        # act_min..act_max) is multiplied per output channel by the gate (second input, [1, C],
+        # TFLite MUL arithmetic) and clamped to gate_act_min..gate_act_max: only the channels the
+        # gate kept are computed (tinygen/gating/fuse.py builds it, after quantization). A third
+        # input, the gate of the layer that produced the input (whose dropped channels hold the
+        # input zero point), lets the kernel skip those input channels
+        OpSchema("conv2d_gated", min_inputs=2, max_inputs=3,
+                 attrs=_CONV_ATTRS + ("act_min", "act_max", "conv_scale", "conv_zero_point",
+                                      "gate_act_min", "gate_act_max"), param_roles=("weight",)),
+        # early exit: the first input whose largest value reaches its threshold (real, in
+        # [0, 1], on softmax probabilities) answers; the last input answers otherwise. The
+        # generated code returns right after an exit that answers
+        OpSchema("exit_select", min_inputs=1, max_inputs=None, attrs=("thresholds",)),
     ]
 }
 

@@ -298,6 +298,11 @@ from tinygen.kernels.lowbit_table import lowbit_kernels  # noqa: E402
 
 KERNELS = KERNELS + lowbit_kernels(KernelSpec)
 
+# run-time channel gating and early exits (tinygen/gating)
+from tinygen.gating.kernels import gating_kernels  # noqa: E402
+
+KERNELS = KERNELS + gating_kernels(KernelSpec)
+
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}
 

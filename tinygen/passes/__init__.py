@@ -13,6 +13,8 @@ import numpy as np
 
 from tinygen.build.cmsis_nn import find_cmsis_nn
 from tinygen.build.esp_nn import find_esp_nn
+from tinygen.gating.exits import order_exits
+from tinygen.gating.fuse import fuse_gates
 from tinygen.ir import Graph, dump, validate
 from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.passes.calibrate import calibrate
@@ -118,6 +120,13 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
     ]
+    if any(n.op == "channel_gate" for n in graph.nodes):
+        # on the quantized graph (the fused kernel needs the conv result's and the multiply's
+        # grids), before compact: a gated conv's channels are decided at run time
+        steps.append(("fuse_gates", fuse_gates))
+    if any(n.op == "exit_select" for n in graph.nodes):
+        # early heads first, each before the layers it lets the model skip (reorder keeps it)
+        steps.append(("order_exits", order_exits))
     if options.compact:
         # on integer weights (a zero filter is exactly zero there), before lower_bits packs them
         steps.append(("compact", compact))

@@ -136,6 +136,11 @@ def reorder(graph: Graph) -> Graph:
     count = len(graph.nodes)
     costs = _Costs(graph)
     original = _run(costs, range(count))
+    if any(n.op == "exit_select" for n in graph.nodes):
+        # early exits: each head runs where the model computes it, before the layers it lets
+        # the model skip; another order could defer a head past them and save nothing
+        graph.meta["order"] = OrderChoice(original, original, False, True)
+        return graph
     order, peak, exact = _search(costs, count)
     changed = peak < original and order != list(range(count))
     if changed:

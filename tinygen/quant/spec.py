@@ -30,6 +30,8 @@ WEIGHT_CHANNEL_AXIS = {
 FIXED_OUTPUT_QPARAMS = {
     "softmax": (op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT),
     "logistic": (op_params.LOGISTIC_OUTPUT_SCALE, op_params.LOGISTIC_OUTPUT_ZERO_POINT),
+    # early exits answer with one of their heads' softmax outputs (tinygen/gating)
+    "exit_select": (op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT),
 }
 
 # low-bit weight storage formats (firmware/kernels/LOWBIT.md) -> bits per weight value

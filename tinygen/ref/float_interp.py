@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.errors import ModelError
+from tinygen.gating.ref import channel_gate_float, exit_select_float
 from tinygen.ir import Graph, Node
 from tinygen.quant.lowbit import accumulator_operand, quantize_activations
 
@@ -284,7 +285,18 @@ def _resize_bilinear(g: Graph, node: Node, ins):
     return top * (1 - fy) + bottom * fy
 
 
+def _channel_gate(g: Graph, node: Node, ins):
+    return channel_gate_float(ins[0].reshape(ins[0].shape[0], -1), node.attrs["mode"], node.attrs["k"],
+                              node.attrs["threshold"]).reshape(ins[0].shape)
+
+
+def _exit_select(g: Graph, node: Node, ins):
+    return exit_select_float(ins, node.attrs["thresholds"])
+
+
 _OPS: dict[str, Callable] = {
+    "channel_gate": _channel_gate,
+    "exit_select": _exit_select,
     "conv2d": _conv2d,
     "depthwise_conv2d": _depthwise_conv2d,
     "fully_connected": _fully_connected,

@@ -49,6 +49,12 @@ class HostModel:
         return [self._read(self._lib.tg_model_output(i), int(np.prod(o["shape"])), o["shape"])
                 for i, o in enumerate(self.outputs)]
 
+    def dynamic(self) -> tuple[int, list[int]]:
+        """After an invoke: the exit that answered and each gate's kept channels (-1: not run)."""
+        gates = int(self.manifest.get("gates", 0))
+        self._lib.tg_model_gate_kept.restype = ctypes.c_int32
+        return int(self._lib.tg_model_exit()), [int(self._lib.tg_model_gate_kept(g)) for g in range(gates)]
+
     def invoke_layers(self, *inputs: np.ndarray) -> list[np.ndarray]:
         """Run layer by layer, returning each layer's output right after it ran (flat int8)."""
         self._set_inputs(inputs)

@@ -1,0 +1,59 @@
+/*
+ * tg_channel_gate_s8: a run-time channel gate (see tg_kernels_gating.h).
+ * Top-k without sorting: a binary search for the k-th largest value t (the largest t
+ * with at least k values >= t), then every value > t and the first values == t in
+ * channel order. numpy twin: tinygen.gating.ref.channel_gate_s8.
+ */
+#include "tg_kernels_gating.h"
+
+static int32_t tg_count_at_least(const int8_t *s, int32_t n, int32_t t)
+{
+    int32_t c, count = 0;
+    for (c = 0; c < n; ++c) {
+        count += s[c] >= t;
+    }
+    return count;
+}
+
+int32_t tg_channel_gate_s8(const tg_channel_gate_params_t *p, const int8_t *saliency, int8_t *output)
+{
+    const int32_t n = p->channels, zp = p->zero_point;
+    int32_t c, kept = 0;
+
+    if (p->k > 0) {
+        int32_t lo = -128, hi = 127;    /* count(>= lo) >= k always; find the largest such t */
+        int32_t ties;
+        while (lo < hi) {
+            const int32_t mid = lo + (hi - lo + 1) / 2;
+            if (tg_count_at_least(saliency, n, mid) >= p->k) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        ties = p->k - (lo < 127 ? tg_count_at_least(saliency, n, lo + 1) : 0);
+        for (c = 0; c < n; ++c) {
+            const int32_t s = saliency[c];
+            int32_t keep = s > lo;
+            if (s == lo && ties > 0) {
+                keep = 1;
+                --ties;
+            }
+            keep = keep && s != zp;
+            output[c] = keep ? (int8_t)s : (int8_t)zp;
+            kept += keep;
+        }
+    } else {
+        int32_t top = -128;
+        for (c = 0; c < n; ++c) {
+            top = saliency[c] > top ? saliency[c] : top;
+        }
+        for (c = 0; c < n; ++c) {
+            const int32_t s = saliency[c];
+            const int32_t keep = s != zp && (s - zp) * 256 >= p->threshold_q * (top - zp);
+            output[c] = keep ? (int8_t)s : (int8_t)zp;
+            kept += keep;
+        }
+    }
+    return kept;
+}

@@ -1,0 +1,95 @@
+"""The dynamic-inference kernels (firmware/kernels/tg_kernels_gating.h): their KernelSpecs,
+parameter builders and scratch formula. tinygen.kernels.table appends `gating_kernels`."""
+
+from __future__ import annotations
+
+import math
+
+from tinygen.errors import ModelError
+from tinygen.gating.ref import threshold_q
+from tinygen.ir import Graph, Node
+from tinygen.kernels.params import _conv, builder
+from tinygen.kernels.scratch import _round_up
+from tinygen.quant import op_params
+from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS
+
+HEADER = "kernels/tg_kernels_gating.h"
+_REQUANT = ("weight", "bias", "multiplier", "shift")
+
+
+def conv2d_gated_dsp_scratch(p: dict) -> int:
+    """tg_conv2d_gated_s8_dsp_buffer_size: two int8 receptive fields (rounded up to 8 bytes),
+    the two rows widened to int16 (rounded up to 4 values), the kept output and input
+    channels' int16 indices, the kept weights gathered over the kept inputs (all at most), and
+    with skip_inputs the input's kept channels (all at most)."""
+    depth = _round_up(p["kernel_h"] * p["kernel_w"] * p["in_c"], 4)     # rows padded to whole words
+    kept_inputs = p["in_h"] * p["in_w"] * p["in_c"] if p["skip_inputs"] else 0
+    return (_round_up(2 * depth, 8) + 4 * depth + 2 * _round_up(p["out_c"] + p["in_c"], 4) + p["out_c"] * depth
+            + kept_inputs)
+
+
+@builder("channel_gate")
+def _channel_gate(graph: Graph, node: Node) -> dict:
+    s = graph.tensor(node.inputs[0])
+    channels = s.shape[-1]
+    if math.prod(s.shape) != channels:
+        raise ModelError(f"gate {node.name} ({node.source}): its saliency must be one vector [1, C], "
+                         f"got {list(s.shape)}", hint="feed the gate a predictor's [1, C] output")
+    topk = node.attrs["mode"] == "topk"
+    return {"channels": channels, "k": int(node.attrs["k"]) if topk else 0,
+            "threshold_q": 0 if topk else threshold_q(node.attrs["threshold"]),
+            "zero_point": int(s.qparams.zero_point[0])}
+
+
+@builder("conv2d_gated")
+def _conv2d_gated(graph: Graph, node: Node) -> dict:
+    conv_zp = int(node.attrs["conv_zero_point"])
+    p = _conv(graph, node)
+    p["output_offset"] = conv_zp
+    gate, out = graph.tensor(node.inputs[1]), graph.tensor(node.outputs[0])
+    mul = op_params.mul_params(float(node.attrs["conv_scale"]), conv_zp, gate.qparams.scale[0],
+                               int(gate.qparams.zero_point[0]), out.qparams.scale[0], int(out.qparams.zero_point[0]),
+                               int(node.attrs["gate_act_min"]), int(node.attrs["gate_act_max"]))
+    p.update({"gate_input_offset": mul["input2_offset"], "gate_output_offset": mul["output_offset"],
+              "gate_multiplier": mul["output_multiplier"], "gate_shift": mul["output_shift"],
+              "gate_act_min": mul["act_min"], "gate_act_max": mul["act_max"],
+              "in_gate_input_offset": -int(graph.tensor(node.inputs[2]).qparams.zero_point[0])
+              if len(node.inputs) > 2 else 0, "skip_inputs": int(len(node.inputs) > 2)})
+    return p
+
+
+def exit_code(threshold: float) -> int:
+    """A probability threshold in [0, 1] as the int8 code a softmax output must reach:
+    real p = (q + 128) / 256 >= threshold  <=>  q >= ceil(256 * threshold) - 128 (128: never)."""
+    return math.ceil(float(threshold) * 256) - 128
+
+
+@builder("exit_select")
+def _exit_select(graph: Graph, node: Node) -> dict:
+    fixed = FIXED_OUTPUT_QPARAMS["softmax"]
+    for t in node.inputs:
+        q = graph.tensor(t).qparams
+        if (float(q.scale[0]), int(q.zero_point[0])) != (float(fixed[0]), fixed[1]):
+            raise ModelError(f"exit head output {t!r} is not a softmax: exits compare probabilities",
+                             hint="end every exit head with softmax (tinygen.nn.ExitHead does)")
+    return {"size": graph.tensor(node.inputs[0]).nbytes,
+            "thresholds": [exit_code(t) for t in node.attrs["thresholds"]]}
+
+
+def gating_kernels(spec_type) -> tuple:
+    """The KernelSpecs, built with tinygen.kernels.table.KernelSpec (passed in: no import cycle)."""
+    return (
+        spec_type("tg_channel_gate_s8", "channel_gate", struct="tg_channel_gate_params_t",
+                  source="kernels/tg_channel_gate_s8.c", twin="channel_gate_s8", headers=(HEADER,)),
+        spec_type("tg_conv2d_gated_s8_dsp", "conv2d_gated", weight_dtype="int8", weight_bits=8,
+                  requires=frozenset({"dsp"}), struct="tg_conv2d_gated_params_t", const_roles=_REQUANT,
+                  source="kernels/tg_conv2d_gated_s8_dsp.c", twin="conv2d_gated_s8",
+                  headers=(HEADER, "kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
+                           "kernels/tg_conv2d_s8_dsp.h"),
+                  scratch=conv2d_gated_dsp_scratch),
+        spec_type("tg_conv2d_gated_s8", "conv2d_gated", weight_dtype="int8", weight_bits=8,
+                  struct="tg_conv2d_gated_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_gated_s8.c",
+                  twin="conv2d_gated_s8", headers=(HEADER, "kernels/tg_conv2d_s8.h")),
+        spec_type("tg_exit_taken_s8", "exit_select", source="kernels/tg_exit_taken_s8.c", twin="exit_select_s8",
+                  headers=(HEADER,)),
+    )
