@@ -71,6 +71,10 @@ def run_sweep(spec: Spec | str | Path, out: str | Path | None = None, workers: i
     from tinygen.sweep.store import Store
 
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    if isinstance(ray, str) and ray != "auto":
+        from tinygen.sweep.execute import check_reachable
+
+        check_reachable(ray)                 # before the model is loaded: a wrong address fails at once
     out = Path(out) if out is not None else Path("build") / "sweep" / spec.path.stem
     ctx = sweep_context(spec, Path(cache) if cache is not None else out / "cache", timeout)
     search = make_search(spec)

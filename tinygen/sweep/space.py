@@ -70,20 +70,13 @@ class OptunaSearch:
         self.spec = spec
         self.dists = {name: optuna.distributions.CategoricalDistribution(choices)
                       for name, choices in spec.space.items()}
-        constraints = self._violation if spec.constraints else None
-        sampler = (optuna.samplers.TPESampler(seed=spec.seed, constraints_func=constraints, multivariate=True)
-                   if spec.search == "tpe" else
-                   optuna.samplers.NSGAIISampler(seed=spec.seed, constraints_func=constraints,
-                                                 population_size=max(4, min(20, spec.trials // 4))))
+        sampler = (optuna.samplers.TPESampler(seed=spec.seed, multivariate=True) if spec.search == "tpe" else
+                   optuna.samplers.NSGAIISampler(seed=spec.seed, population_size=max(4, min(20, spec.trials // 4))))
         self.study = optuna.create_study(directions=["maximize" if d == "max" else "minimize"
                                                      for _, d in spec.objectives], sampler=sampler)
         self.asked = 0
-        self.trials: dict[str, list] = {}
+        self.trials: dict[str, object] = {}
         self.seen: set[str] = set()
-
-    @staticmethod
-    def _violation(trial) -> list[float]:
-        return trial.user_attrs.get("violation", [0.0])
 
     def _key(self, params: dict) -> str:
         return repr(sorted(params.items()))
@@ -97,22 +90,24 @@ class OptunaSearch:
             self.asked += 1
             params = {name: trial.params[name] for name in self.spec.space}
             key = self._key(params)
-            self.trials.setdefault(key, []).append(trial)
             if key not in self.seen:
                 self.seen.add(key)
+                self.trials[key] = trial
                 return params
             self.study.tell(trial, state=self.optuna.trial.TrialState.PRUNED)
         return None
 
     def tell(self, params: dict, row: dict) -> None:
-        for trial in self.trials.pop(self._key(params), []):
-            if row.get("status") != "ok":
-                self.study.tell(trial, state=self.optuna.trial.TrialState.FAIL)
-                continue
-            if self.spec.constraints:
-                gap = min(sum(b.excess(row) for b in s) for s in self.spec.constraints)
-                trial.set_user_attr("violation", [min(gap, 1e9)])
-            self.study.tell(trial, [float(row[m]) for m, _ in self.spec.objectives])
+        trial = self.trials.pop(self._key(params), None)
+        if trial is None:                    # a point it never asked for (the driver's own)
+            return
+        if row.get("status") != "ok":
+            self.study.tell(trial, state=self.optuna.trial.TrialState.FAIL)
+            return
+        if self.spec.constraints:            # feasible (<= 0) when the point meets a constraint set
+            gap = min(sum(b.excess(row) for b in s) for s in self.spec.constraints)
+            trial.set_constraint("constraint_sets", min(gap, 1e9))
+        self.study.tell(trial, [float(row[m]) for m, _ in self.spec.objectives])
 
     def total(self) -> int | None:
         return self.spec.trials
