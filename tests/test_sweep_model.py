@@ -71,3 +71,17 @@ def test_sweep_model_finetune_recovers_pruning_deterministically(module, tmp_pat
     again = saved_point(MODEL, {}, tmp_path / "model.pt")
     assert accuracy(again) == accuracy(tuned[0])
     np.testing.assert_array_equal(again[6].weight.detach().numpy(), a["6.weight"].numpy())
+
+
+def test_sweep_point_failure_is_a_row_with_its_reason(tmp_path, monkeypatch):
+    """A point that cannot compile (CMSIS-NN kernels without a CMSIS-NN tree) comes back as a
+    failed row naming the reason; nothing is raised, so the sweep goes on."""
+    from tinygen.sweep.point import run_point
+
+    monkeypatch.delenv("CMSIS_NN_PATH", raising=False)
+    ctx = {"model": str(MODEL), "data": f"{ROOT / 'examples' / 'sweep' / 'digits_data.py'}:test_set",
+           "train": None, "calib": None, "finetune": None, "samples": 1, "seed": 0, "cache": str(tmp_path),
+           "identity": "test", "layers": ["0", "3", "6", "10"]}
+    row = run_point({"bits:3": "uniform:4", "kernels": "cmsis-nn", "board": "f746zg"}, ctx)
+    assert row["status"] == "failed" and "CMSIS-NN" in row["reason"] and "\n" not in row["reason"]
+    assert row["accuracy"] is None and set(row["timing"]) >= {"train"}

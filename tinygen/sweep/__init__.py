@@ -34,10 +34,18 @@ class SweepResult:
 
 def sweep_context(spec: Spec, cache: Path, timeout: float | None = None) -> dict:
     """What every point shares: the model, data, settings and the model's layers."""
-    from tinygen.sweep.model import load_module, float_model, mac_layers
+    from tinygen.errors import UsageError
+    from tinygen.sweep.model import float_model, is_switchable, load_module, mac_layers
     from tinygen.sweep.spec import check_layers
 
-    layers = mac_layers(float_model(load_module(spec.model)))
+    net = float_model(load_module(spec.model))
+    layers = mac_layers(net)
+    if is_switchable(net) and any(d.startswith(("bits:", "prune:")) for d in spec.space):
+        raise UsageError(f"{spec.model.name} is a switchable-precision model: its quantizers are its own",
+                         "sweep its storage, kernels and boards (space: storage / kernels / board), "
+                         "not bits or prune")
+    if not is_switchable(net) and "storage" in spec.space:
+        raise UsageError("space: storage is for switchable-precision models", "leave it out for this model")
     check_layers(spec, layers)
     for board in spec.space["board"]:
         _check_board(board, spec.real_boards)
@@ -53,7 +61,7 @@ def _check_board(name: str, real: bool) -> None:
     from tinygen.board import get_board
     from tinygen.errors import UsageError
 
-    board = get_board(name)
+    board = get_board(name)             # an unknown name: get_board's error lists the boards
     if board.build == "host" or (board.emulator is None and not real):
         raise UsageError(f"space: board {name} has no QEMU stand-in to count instructions on",
                          "sweep the Cortex-M boards (f746zg, f767zi, f446re), or set real_boards: true "

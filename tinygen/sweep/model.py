@@ -52,6 +52,12 @@ def mac_layers(net: nn.Module) -> dict[str, str]:
     return out
 
 
+def is_switchable(net: nn.Module) -> bool:
+    from tinygen.nn import switches
+
+    return bool(switches(net))
+
+
 def weight_quant(choice: str) -> WeightQuant:
     kind, _, bits = choice.partition(":")
     if kind == "binary":
@@ -157,6 +163,8 @@ def point_model(module, bits: dict[str, str], ratios: dict[str, float], calib: n
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     net = float_model(module)
+    if is_switchable(net):               # its quantizers are its own: swept as it is
+        return net
     bns = batch_norms_after(net)
     for name, kind in mac_layers(net).items():
         _swap(net, name, bits.get(name, "int8"))
@@ -176,7 +184,7 @@ def saved_point(model_file: str | Path, bits: dict[str, str], weights: str | Pat
     """A point's model as the sweep saved it: the float model's layers swapped for the
     point's quantizers, then its state (pruned zeros, fine-tuned weights, input ranges) loaded."""
     net = float_model(load_module(Path(model_file)))
-    for name in mac_layers(net):
+    for name in [] if is_switchable(net) else mac_layers(net):
         _swap(net, name, bits.get(name, "int8"))
     net.load_state_dict(torch.load(weights, weights_only=True))
     return net.eval()
