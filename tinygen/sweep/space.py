@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 
-from tinygen.errors import UsageError
+from tinygen.errors import TinygenError, UsageError
 from tinygen.sweep.spec import Spec
 
 
@@ -63,7 +63,11 @@ class OptunaSearch:
     constraint sets' violations given to the sampler (a point meeting any set is feasible)."""
 
     def __init__(self, spec: Spec):
-        import optuna
+        try:
+            import optuna
+        except ImportError:
+            raise TinygenError(f"search {spec.search} needs the optuna package",
+                               "pip install optuna==5.0.0 (requirements.txt), or use search: grid / random") from None
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.optuna = optuna
