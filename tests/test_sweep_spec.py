@@ -249,3 +249,12 @@ def test_sweep_ray_address_that_does_not_answer(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"tinygen sweep: error: no Ray cluster answers at 127.0.0.1:{port}")
     print(f"refused in {time.monotonic() - started:.1f} s")
+
+
+def test_sweep_example_spec_is_valid(tmp_path):
+    from tinygen.sweep import sweep_context
+
+    spec = load_spec(ROOT / "examples" / "sweep" / "digits.yaml")
+    assert space_size(spec.space) == 54 and spec.finetune == {"epochs": 1, "lr": 0.001}
+    ctx = sweep_context(spec, tmp_path)
+    assert ctx["layers"] == ["0", "3", "6", "10"] and Path(ctx["train"].rpartition(":")[0]).is_file()
