@@ -50,8 +50,9 @@ def measure(spec: Path, folder: Path, name: str, workers: int, ray: bool) -> dic
     seconds = time.perf_counter() - start
     ok = [r for r in result.rows if r["status"] == "ok"]
     split = {p: sum(r["timing"].get(p, 0.0) for r in ok) / max(len(ok), 1) for p in PHASES}
+    cpu = {p: sum(r["timing"].get(f"{p}_cpu", 0.0) for r in ok) / max(len(ok), 1) for p in PHASES}
     return {"config": name, "workers": workers, "points": len(result.rows), "ok": len(ok), "seconds": seconds,
-            "points_per_minute": 60.0 * len(result.rows) / seconds, "split": split,
+            "points_per_minute": 60.0 * len(result.rows) / seconds, "split": split, "cpu": cpu,
             "rows": [{k: r[k] for k in ("params", "accuracy", "instructions", "flash", "ram")} for r in ok]}
 
 
@@ -74,16 +75,19 @@ def main(argv=None) -> int:
     print(f"{'config':10} {'points':>6} {'wall s':>7} {'points/min':>10}   "
           + "  ".join(f"{p:>9}" for p in PHASES) + "   (mean s per point)")
     for r in results:
-        print(f"{r['config']:10} {r['points']:>6} {r['seconds']:>7.0f} {r['points_per_minute']:>10.2f}   "
-              + "  ".join(f"{r['split'][p]:>9.2f}" for p in PHASES))
+        for what, key in (("wall", "split"), ("cpu", "cpu")):
+            print(f"{r['config'] if what == 'wall' else '':10} {r['points'] if what == 'wall' else '':>6} "
+                  f"{r['seconds'] if what == 'wall' else '':>7.5} "
+                  f"{round(r['points_per_minute'], 2) if what == 'wall' else '':>10}   "
+                  + "  ".join(f"{r[key][p]:>9.2f}" for p in PHASES) + f"   {what}")
     base = results[0]
-    per_point = sum(base["split"].values())
-    build_share = base["split"]["build"] / per_point if per_point else 0.0
-    print(f"\none point costs {per_point:.1f} s of one worker ({build_share:.0%} of it the C build); the points are "
-          f"independent and the driver's share per point (a SQLite row, a tell) is milliseconds, so N machines with "
-          f"c free cores each should give about N x c x 60 / {per_point:.1f} = {60 / per_point:.1f} x N x c points "
-          f"per minute, until the driver's store or the cluster's object transfers (a row is < 1 KB) bind; this "
-          f"{cores}-core machine, shared, bounds the measured figures above")
+    per_point = sum(base["cpu"].values())
+    build_share = base["cpu"]["build"] / per_point if per_point else 0.0
+    print(f"\none point costs {per_point:.1f} CPU seconds ({build_share:.0%} of them the C build, compilers "
+          f"included); the points are independent and the driver's share per point (a SQLite row, a tell) is "
+          f"milliseconds, so N machines with c free cores each should give about N x c x 60 / {per_point:.1f} = "
+          f"{60 / per_point:.1f} x N x c points per minute, until the driver's store or the cluster's object "
+          f"transfers (a row is < 1 KB) bind; this {cores}-core machine, shared, bounds the measured wall figures")
     same = all(r["rows"] == base["rows"] for r in results[1:])
     print(f"rows identical across configurations: {same}")
     if args.json:

@@ -169,16 +169,26 @@ def _memory(manifest: dict) -> tuple[int | None, int | None]:
     return flash.get("used"), ram.get("used")
 
 
+def _cpu_seconds() -> float:
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_point(params: dict, ctx: dict) -> dict:
     """Build and measure one point; never raises for a failed point (status, reason)."""
     timing: dict[str, float] = {}
     row: dict = dict.fromkeys(RESULT_KEYS)
-    clock = time.perf_counter()
+    clock = (time.perf_counter(), _cpu_seconds())
 
     def lap(what: str) -> None:
+        """Wall seconds of a phase, and as `what`_cpu the CPU seconds of this process and
+        of the programs it ran (compilers, QEMU): the cost that does not depend on the load."""
         nonlocal clock
-        now = time.perf_counter()
-        timing[what] = round(timing.get(what, 0.0) + now - clock, 3)
+        now = (time.perf_counter(), _cpu_seconds())
+        for key, a, b in ((what, clock[0], now[0]), (f"{what}_cpu", clock[1], now[1])):
+            timing[key] = round(timing.get(key, 0.0) + b - a, 3)
         clock = now
 
     try:
