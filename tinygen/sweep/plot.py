@@ -11,6 +11,7 @@ def plot_fronts(rows: list[dict], fronts: dict[str, dict[str, list[str]]], path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import EngFormatter
 
     by_key = {r["key"]: r for r in rows}
     boards = list(fronts)
@@ -27,6 +28,7 @@ def plot_fronts(rows: list[dict], fronts: dict[str, dict[str, list[str]]], path:
                     label="Pareto front")
             unit = "executed instructions" if metric == "instructions" else f"{metric} bytes"
             ax.set_xlabel(unit)
+            ax.xaxis.set_major_formatter(EngFormatter(sep=""))      # 300k, not 300000 crowding the axis
             ax.set_ylabel("accuracy (%)")
             ax.set_title(f"{board}: accuracy vs {metric}", fontsize=9)
             ax.grid(alpha=0.3)
