@@ -70,6 +70,7 @@ def ray_head():
     temp = tempfile.mkdtemp(prefix="tgray-")            # short: Ray's socket paths must fit 107 bytes
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
     proc = subprocess.Popen([str(ray_cli), "start", "--head", "--block", "--port", str(port), "--num-cpus", "2",
+                             "--node-ip-address", "127.0.0.1",      # not the machine's outside address
                              "--include-dashboard=false", "--object-store-memory", str(100 << 20),
                              "--temp-dir", temp, "--disable-usage-stats"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
