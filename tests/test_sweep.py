@@ -68,7 +68,10 @@ def ray_head():
         pytest.skip(f"no ray command beside {sys.executable}")
     port = _free_port()
     temp = tempfile.mkdtemp(prefix="tgray-")            # short: Ray's socket paths must fit 107 bytes
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    # no token authentication on this 127.0.0.1-only test cluster: a token another local Ray
+    # left in ~/.ray would otherwise be taken by one side and not the other
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+               RAY_AUTH_MODE="disabled")
     proc = subprocess.Popen([str(ray_cli), "start", "--head", "--block", "--port", str(port), "--num-cpus", "2",
                              "--node-ip-address", "127.0.0.1",      # not the machine's outside address
                              "--include-dashboard=false", "--object-store-memory", str(100 << 20),
@@ -134,7 +137,8 @@ def _reverify(row: dict, result, tmp_path: Path, cache: Path) -> None:
     assert rc == 0 and summary["bit_exact"] == summary["samples"] == 12
 
 
-def test_sweep_digits_local_interrupted_resumed_and_on_ray(tmp_path, ray_head):
+def test_sweep_digits_local_interrupted_resumed_and_on_ray(tmp_path, ray_head, monkeypatch):
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")          # as the test cluster (ray_head)
     spec = digits_spec(tmp_path)
     cache = tmp_path / "cache"
     started = time.perf_counter()
