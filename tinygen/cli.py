@@ -202,6 +202,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     from tinygen.hil.cli import add_commands
     add_commands(sub, fmt)
+    from tinygen.sweep.cli import add_command as add_sweep
+    add_sweep(sub, fmt)
     return parser
 
 

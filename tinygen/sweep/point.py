@@ -1,0 +1,255 @@
+"""One sweep point: a pure function of its parameters, params -> result row.
+
+    row = run_point(params, context)
+
+1. train: the float model with the point's quantizers and pruning, calibrated and
+   optionally fine-tuned (tinygen.sweep.model), saved as a model file (model.py + model.pt)
+   that `tinygen build` reads like any other;
+2. compile: exactly what `tinygen build MODEL.py --board B --kernels K` compiles (the same
+   options, through tinygen.cli_common.compile_model);
+3. accuracy on the data set from tinygen's numpy reference of the compiled int8 graph
+   (bit-exact with the firmware);
+4. build: the firmware for the board (flash and RAM of the real part's image), cached by
+   the compiled graph's hash: a point whose graph was built before reuses that build;
+5. run: `samples` inputs on the board's QEMU stand-in (or the attached board): executed
+   instructions per inference, every output compared with the reference byte for byte;
+   deadlines keep the emulator's own time (tinygen.hil.deadline);
+6. energy: the board file's estimate from the instructions (tinygen.hil.report.energy).
+
+A point that fails (does not fit, does not compile, times out, differs from the
+reference) comes back with status "failed" and the reason: the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from tinygen.errors import TinygenError, UsageError
+
+RESULT_KEYS = ("status", "reason", "accuracy", "instructions", "flash", "ram", "energy_uj", "weights",
+               "arena", "bit_exact", "graph")
+_DATA: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def load_xy(ref: str) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) from a .npz (arrays x and y) or FILE.py:FUNCTION returning (x, y); cached per process."""
+    if ref in _DATA:
+        return _DATA[ref]
+    file, sep, func = ref.rpartition(":")
+    if sep and file.endswith(".py"):
+        from tinygen.frontend.torch_loader import _import_file
+
+        if not Path(file).is_file():
+            raise UsageError(f"data module {file!r} does not exist", "give FILE.py:FUNCTION relative to the spec")
+        fn = getattr(_import_file(Path(file)), func, None)
+        if not callable(fn):
+            raise UsageError(f"{file} has no function {func}()", "it must return (inputs, labels)")
+        x, y = fn()
+    else:
+        if not Path(ref).is_file():
+            raise UsageError(f"data file {ref!r} does not exist", "give a .npz with arrays x and y")
+        with np.load(ref, allow_pickle=False) as z:
+            if "x" not in z.files or "y" not in z.files:
+                raise UsageError(f"{ref} needs arrays x and y (it has {', '.join(z.files)})",
+                                 "save it with numpy.savez(FILE, x=inputs, y=labels)")
+            x, y = z["x"], z["y"]
+    _DATA[ref] = (np.asarray(x, np.float32), np.asarray(y).reshape(len(x)))
+    return _DATA[ref]
+
+
+def point_key(params: dict, identity: str) -> str:
+    """The results store's key: a hash of the point's parameters and the sweep's identity."""
+    text = json.dumps({"params": params, "identity": identity}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def build_args(model_file: str, params: dict, calib: str | None) -> list[str]:
+    """`tinygen build` arguments that compile this point as the sweep did (-o left out)."""
+    args = [model_file, "--board", params["board"], "--kernels", params["kernels"]]
+    if params.get("storage"):
+        args += ["--storage", params["storage"]]
+    if calib:
+        args += ["--calib", calib]
+    return args
+
+
+def _parse_build_args(argv: list[str]) -> argparse.Namespace:
+    from tinygen.cli_common import add_compile_args
+
+    p = argparse.ArgumentParser(prog="tinygen build")
+    add_compile_args(p)
+    p.add_argument("--board", required=True)
+    return p.parse_args(argv)
+
+
+def write_point_model(params: dict, ctx: dict, dest: Path) -> Path:
+    """The point's model as a model file `tinygen build` reads: dest/model.py + model.pt."""
+    import torch
+
+    from tinygen.frontend.torch_loader import permanent_pruning
+    from tinygen.sweep.model import load_module, point_model
+    from tinygen.sweep.spec import layer_params
+    from tinygen.sweep.write import model_file_text
+
+    module = load_module(Path(ctx["model"]))
+    layers = ctx["layers"]
+    bits = layer_params(params, layers, "bits", "int8")
+    ratios = layer_params(params, layers, "prune", 0.0)
+    calib = _calibration(ctx, module)
+    train = load_xy(ctx["train"]) if ctx.get("finetune") else None
+    net = point_model(module, bits, ratios, calib, train, ctx.get("finetune"), ctx.get("seed", 0))
+    dest.mkdir(parents=True, exist_ok=True)
+    torch.save(permanent_pruning(net).state_dict(), dest / "model.pt")
+    (dest / "model.py").write_text(model_file_text(params, ctx, dest, bits))
+    return dest / "model.py"
+
+
+def _calibration(ctx: dict, module) -> np.ndarray:
+    from tinygen.calib import load_calibration
+
+    x = np.asarray(module.example_input())
+    default = module.calibration_data() if callable(getattr(module, "calibration_data", None)) else None
+    return load_calibration(ctx.get("calib"), tuple(x.shape), None if default is None else np.asarray(default))
+
+
+def _cached_build(source, graph, board, ctx: dict, real: bool):
+    """The built project for this graph and board, from the cache when built before."""
+    from tinygen import __version__
+    from tinygen.compiler import build, graph_hash
+
+    key = hashlib.sha256(f"{graph_hash(graph)} {board.name} {__version__} {real}".encode()).hexdigest()[:16]
+    root = Path(ctx["cache"]) / "firmware"
+    done = root / key
+    if (done / "manifest.json").is_file():
+        return done, json.loads((done / "manifest.json").read_text()), True
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".{key}-{uuid.uuid4().hex[:8]}"
+    try:
+        result = build(source, graph, board, tmp, force=True)
+        (tmp / "manifest.json").write_text(json.dumps(result.manifest, default=str))
+        try:
+            os.rename(tmp, done)
+        except OSError:            # another worker built it meanwhile: keep theirs
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return done, json.loads((done / "manifest.json").read_text()), False
+
+
+def exact_instructions(board, project: Path, x: bytes) -> int:
+    """Instructions the model's layers execute on input x on the stand-in, counted from
+    QEMU's execution log (tinygen.cycles.run); cached beside the build, per input."""
+    from tinygen.cycles.run import layer_segments
+
+    record = project / "instructions.json"
+    known = json.loads(record.read_text()) if record.is_file() else {}
+    key = hashlib.sha256(x).hexdigest()[:16]
+    if key not in known:
+        blocks, segments, _, _ = layer_segments(board, project, x)
+        known[key] = sum(s.instructions(blocks) for s in segments)
+        tmp = record.with_suffix(f".{uuid.uuid4().hex[:8]}")
+        tmp.write_text(json.dumps(known))
+        os.replace(tmp, record)
+    return int(known[key])
+
+
+def _memory(manifest: dict) -> tuple[int | None, int | None]:
+    memory = manifest.get("memory") or {}
+    use = memory.get("firmware.elf") or memory.get("predicted") or {}
+    flash, ram = use.get("flash") or {}, use.get("ram") or {}
+    return flash.get("used"), ram.get("used")
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_point(params: dict, ctx: dict) -> dict:
+    """Build and measure one point; never raises for a failed point (status, reason)."""
+    timing: dict[str, float] = {}
+    row: dict = dict.fromkeys(RESULT_KEYS)
+    clock = (time.perf_counter(), _cpu_seconds())
+
+    def lap(what: str) -> None:
+        """Wall seconds of a phase, and as `what`_cpu the CPU seconds of this process and
+        of the programs it ran (compilers, QEMU): the cost that does not depend on the load."""
+        nonlocal clock
+        now = (time.perf_counter(), _cpu_seconds())
+        for key, a, b in ((what, clock[0], now[0]), (f"{what}_cpu", clock[1], now[1])):
+            timing[key] = round(timing.get(key, 0.0) + b - a, 3)
+        clock = now
+
+    try:
+        row.update(_measure(params, ctx, lap))
+        row["status"] = "ok"
+    except (TinygenError, AssertionError) as e:
+        row.update(status="failed", reason=str(e).splitlines()[0])
+    except Exception as e:                       # a point must not stop the sweep
+        row.update(status="failed", reason=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    lap("other")
+    row["timing"] = timing
+    return row
+
+
+def _measure(params: dict, ctx: dict, lap) -> dict:
+    import warnings
+
+    from tinygen.board import get_board
+    from tinygen.calib import CalibrationWarning
+    from tinygen.cli_common import Progress, compile_model
+    from tinygen.compiler import graph_hash
+    from tinygen.hil.report import energy
+    from tinygen.hil.session import run_samples
+    from tinygen.hil.target import open_device
+    from tinygen.ref.interpreter import quantize_input, run
+
+    real = bool(ctx.get("real_boards"))
+    board = get_board(params["board"])
+    points = Path(ctx["cache"]) / "points" / point_key(params, ctx["identity"])
+    model_file = write_point_model(params, ctx, points)
+    lap("train")
+    args = _parse_build_args(build_args(str(model_file), params, ctx.get("calib")))
+    args.timeout = float(ctx.get("timeout", args.timeout))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        source, graph = compile_model(args, Progress(quiet=True), board)
+    lap("compile")
+    x, y = load_xy(ctx["data"])
+    q = quantize_input(graph, source.to_graph_layout(x))
+    out = graph.outputs[0]
+    preds = np.array([int(np.argmax(run(graph, q[i:i + 1])[out])) for i in range(len(q))])
+    accuracy = float(np.mean(preds == y))
+    lap("reference")
+    project, manifest, _ = _cached_build(source, graph, board, ctx, real)
+    lap("build")
+    n = min(int(ctx.get("samples", 4)), len(q))
+    with open_device(board, project, emulate=not real, timeout=args.timeout) as dev:
+        result = run_samples(dev, graph, q[:n], y[:n], timeout=args.timeout)
+    if result.mismatches:
+        m = result.mismatches[0]
+        raise AssertionError(f"{n - result.exact} of {n} outputs differ from the reference (sample {m.sample}: "
+                             f"{m.detail})")
+    # a board's cycle counter and the RISC-V stand-in's instret are exact; the Cortex-M
+    # stand-ins' timer ticks every 40 instructions, so there the count comes from QEMU's
+    # execution log (once per firmware build)
+    instructions = (exact_instructions(board, project, np.ascontiguousarray(q[0], np.int8).tobytes())
+                    if board.build == "cortex-m" and not real else int(round(sum(result.counts) / n)))
+    lap("run")
+    flash, ram = _memory(manifest)
+    e = energy(board, "instructions" if not real else "cycles", instructions, None)
+    return {"accuracy": accuracy, "instructions": instructions, "flash": flash, "ram": ram,
+            "energy_uj": None if e is None else round(e["joules"] * 1e6, 4),
+            "weights": manifest.get("weight_bytes"), "arena": manifest.get("arena_size"),
+            "bit_exact": f"{result.exact}/{n}", "graph": graph_hash(graph)}
