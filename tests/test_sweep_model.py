@@ -85,3 +85,32 @@ def test_sweep_point_failure_is_a_row_with_its_reason(tmp_path, monkeypatch):
     row = run_point({"bits:3": "uniform:4", "kernels": "cmsis-nn", "board": "f746zg"}, ctx)
     assert row["status"] == "failed" and "CMSIS-NN" in row["reason"] and "\n" not in row["reason"]
     assert row["accuracy"] is None and set(row["timing"]) >= {"train"}
+
+
+def test_sweep_point_calibration_is_one_array_of_the_input_shape(module):
+    """The point's calibration set is the model file's calibration_data(): one float array of
+    the model's input shape per sample (not split per dimension as if each were an input)."""
+    from tinygen.sweep.point import _calibration
+
+    calib = _calibration({"calib": None}, module)
+    want = np.asarray(module.calibration_data())
+    assert isinstance(calib, np.ndarray) and calib.shape == want.shape
+    assert calib.shape[1:] == np.asarray(module.example_input()).shape[1:]
+    np.testing.assert_array_equal(calib, want.astype(calib.dtype))
+
+
+@pytest.mark.slow
+def test_sweep_point_switchable_storage_runs_on_the_standin(tmp_path):
+    """A switchable-precision model is swept by its storage: the point compiles it as
+    `tinygen build --storage separate` does and runs it bit-exact on the f746zg stand-in."""
+    from tinygen.sweep.point import build_args, run_point
+
+    model = ROOT / "examples" / "switchable" / "sp_digits.py"
+    ctx = {"model": str(model), "data": f"{ROOT / 'examples' / 'sweep' / 'digits_data.py'}:test_set",
+           "train": None, "calib": None, "finetune": None, "samples": 2, "seed": 0, "cache": str(tmp_path),
+           "identity": "test", "layers": []}
+    params = {"storage": "separate", "kernels": "tinygen", "board": "f746zg"}
+    row = run_point(params, ctx)
+    assert row["status"] == "ok", row["reason"]
+    assert row["bit_exact"] == "2/2" and row["accuracy"] > 0.9 and row["instructions"] > 0
+    assert build_args("model.py", params, None)[-2:] == ["--storage", "separate"]

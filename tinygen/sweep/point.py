@@ -118,7 +118,8 @@ def _calibration(ctx: dict, module) -> np.ndarray:
 
     x = np.asarray(module.example_input())
     default = module.calibration_data() if callable(getattr(module, "calibration_data", None)) else None
-    return load_calibration(ctx.get("calib"), tuple(x.shape), None if default is None else np.asarray(default))
+    # the sweep's models take one input (tinygen.sweep.model quantizes single-input CNNs)
+    return load_calibration(ctx.get("calib"), [tuple(x.shape)], None if default is None else np.asarray(default))[0]
 
 
 def _cached_build(source, graph, board, ctx: dict, real: bool):
