@@ -83,5 +83,10 @@ KERNELS["tg_add_s8_rv32"] = Kernel(
     lambda p, rng: tuple(rng.integers(-128, 128, p["size"]).astype(np.int8) for _ in range(2)))
 
 
+# the RV32IMC binary kernels: the portable kernels' arguments
+for _name in ("tg_conv2d_b1_b1_s8", "tg_conv2d_b1_b1_b1"):
+    KERNELS[f"{_name}_rv32"] = KERNELS[_name]
+
+
 # the kernels this module adds to the harness
 RV32_KERNELS = tuple(name for name in KERNELS if name.endswith("_rv32"))
