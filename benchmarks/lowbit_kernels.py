@@ -17,7 +17,9 @@ instructions, exact under icount), the outputs come back over the UART and must 
 the numpy twin's, byte for byte, or the script stops. Instructions, never cycles.
 
 run_calls() is also the harness of tests/test_kernels_b1_dsp.py, and builds for the ESP32-C3's
-RISC-V stand-in too (benchmarks/rv32_kernels.py adds the RV32IM kernels to KERNELS).
+RISC-V stand-in too (benchmarks/rv32_kernels.py adds the RV32IM kernels to KERNELS):
+`--boards esp32-c3` measures each row's portable and _rv32 kernels against tg_conv2d_s8 and
+tg_conv2d_s8_rv32 (the optimized variant's suffix from the board's features: rv32im gives _rv32).
 """
 
 from __future__ import annotations
