@@ -1,7 +1,7 @@
 """Low-bit kernels on the Cortex-M stand-ins: executed instructions per MAC and flash bits
 per weight, next to the int8 convolution on the same layer shape.
 
-    .venv/bin/python benchmarks/lowbit_kernels.py [--boards f746zg f446re] [--rows b1_b1_s8 ...] [--json out.json]
+    .venv/bin/python benchmarks/lowbit_kernels.py [--boards f746zg f446re esp32-c3] [--rows b1_b1_s8 ...] [--json out.json]
     .venv/bin/python benchmarks/lowbit_kernels.py --popcount     # the XNOR kernels' popcount methods
 
 Table-driven: KERNELS says how to call each kernel (its header, params struct, argument
@@ -17,7 +17,9 @@ instructions, exact under icount), the outputs come back over the UART and must 
 the numpy twin's, byte for byte, or the script stops. Instructions, never cycles.
 
 run_calls() is also the harness of tests/test_kernels_b1_dsp.py, and builds for the ESP32-C3's
-RISC-V stand-in too (benchmarks/rv32_kernels.py adds the RV32IM kernels to KERNELS).
+RISC-V stand-in too (benchmarks/rv32_kernels.py adds the RV32IM kernels to KERNELS):
+`--boards esp32-c3` measures each row's portable and _rv32 kernels against tg_conv2d_s8 and
+tg_conv2d_s8_rv32 (the optimized variant's suffix from the board's features: rv32im gives _rv32).
 """
 
 from __future__ import annotations
@@ -451,16 +453,29 @@ def _s8_params(p: dict) -> dict:
     return {**geometry, **S8_IN}
 
 
+def variant_suffix(board_name: str) -> str:
+    """The ISA suffix of the board's optimized kernels: _rv32 on rv32im boards (the ESP32-C3), else _dsp."""
+    return "_rv32" if "rv32im" in get_board(board_name).isa_features else "_dsp"
+
+
 def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_TIMEOUT) -> list[dict]:
     index = []
     rng = np.random.default_rng(0)
+    isa = variant_suffix(board_name)
+    if isa == "_rv32":
+        import rv32_kernels         # the RV32IM kernels, the int8 baseline's among them (as a script: a 2nd KERNELS)
+
+        KERNELS.update(rv32_kernels.KERNELS)
     for r in rows:
-        names = [n for n in (r.kernel, f"{r.kernel}_dsp") if (KERNEL_DIR / f"{n}.c").exists()]
+        names = [n for n in (r.kernel, f"{r.kernel}{isa}") if (KERNEL_DIR / f"{n}.c").exists()]
+        if not names:
+            continue                    # (a DSP-only kind on another core)
         s8 = _s8_params(r.p)
-        arrays = kernel(r.kernel).case(r.p, rng)
+        arrays = kernel(names[0]).case(r.p, rng)
         s8_arrays = KERNELS[BASELINE].case(s8, rng)
-        row_calls = [Call(n, r.p, arrays) for n in names] + [Call(BASELINE, s8, s8_arrays),
-                                                              Call(f"{BASELINE}_dsp", s8, s8_arrays)]
+        s8_isa = KERNELS[f"{BASELINE}{isa}"].case(s8, rng) if isa == "_rv32" else s8_arrays   # (its own packing)
+        row_calls = [Call(n, r.p, arrays) for n in names]                   # (the variants take the same arrays)
+        row_calls += [Call(BASELINE, s8, s8_arrays), Call(f"{BASELINE}{isa}", s8, s8_isa)]
         index.append((r, row_calls))
         run_calls(board_name, row_calls, work / f"row{len(index)}", timeout)     # one firmware per row
     report = []
@@ -472,7 +487,7 @@ def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_T
             if not np.array_equal(want.astype(c.result.dtype), c.result):
                 raise SystemExit(f"{c.name} on {r.shape}: the stand-in's output differs from the numpy twin")
             entry["instructions"][c.name] = c.instructions
-        w = row_calls[0].arrays[kernel(r.kernel).weights_arg]      # (a packed constant: its weight words)
+        w = row_calls[0].arrays[kernel(row_calls[0].name).weights_arg]      # (a packed constant: its weight words)
         entry["bits_per_weight"] = w.nbytes * 8 / (macs // _out_px(r.p))
         report.append(entry)
     return report
@@ -519,11 +534,12 @@ def main(argv=None) -> int:
             report[board.name] = measure(b, rows, Path(tmp) / b, args.timeout)
             print(f"\n{board.name} stand-in ({board.emulator['machine']}, {board.core}): executed instructions "
                   f"per MAC (instructions per multiply-accumulate; binary MACs for b1 x b1)")
-            print(f"  {'kernel':<20} {'layer':<40} {'bits/w':>6} {'portable':>9} {'dsp':>9} "
-                  f"{'s8':>9} {'s8_dsp':>9}")
+            isa = variant_suffix(b)
+            print(f"  {'kernel':<20} {'layer':<40} {'bits/w':>6} {'portable':>9} {isa[1:]:>9} "
+                  f"{'s8':>9} {'s8' + isa:>9}")
             for e in report[board.name]:
                 ins = e["instructions"]
-                per = [ins.get(n) for n in (e["kernel"], f"{e['kernel']}_dsp", BASELINE, f"{BASELINE}_dsp")]
+                per = [ins.get(n) for n in (e["kernel"], f"{e['kernel']}{isa}", BASELINE, f"{BASELINE}{isa}")]
                 cells = " ".join(f"{'-' if v is None else format(v / e['macs'], '.3f'):>9}" for v in per)
                 print(f"  {e['kernel'].removeprefix('tg_conv2d_'):<20} {e['shape']:<40} "
                       f"{e['bits_per_weight']:>6.2f} {cells}")

@@ -68,14 +68,24 @@ def _pool_input(p, rng):
     return rng.integers(-128, 128, (p["in_h"], p["in_w"], p["channels"])).astype(np.int8)
 
 
-KERNELS["tg_avg_pool2d_s8_rv32"] = Kernel(
-    "tg_kernels.h", "tg_pool2d_params_t", ("int8_t",), "int8_t", lambda p: _out_px(p) * p["channels"],
-    ref_s8.avg_pool2d_s8, lambda p, rng: (_pool_input(p, rng),))
+def _pool_kernel(twin) -> Kernel:
+    return Kernel("tg_kernels.h", "tg_pool2d_params_t", ("int8_t",), "int8_t", lambda p: _out_px(p) * p["channels"],
+                  twin, lambda p, rng: (_pool_input(p, rng),))
+
+
+# the pools, and their portable kernels beside them (instructions per output, RV32 against portable)
+for _op in ("avg_pool2d", "max_pool2d"):
+    KERNELS[f"tg_{_op}_s8"] = KERNELS[f"tg_{_op}_s8_rv32"] = _pool_kernel(getattr(ref_s8, f"{_op}_s8"))
 
 
 KERNELS["tg_add_s8_rv32"] = Kernel(
     "tg_kernels.h", "tg_add_params_t", ("int8_t", "int8_t"), "int8_t", lambda p: p["size"], ref_s8.add_s8,
     lambda p, rng: tuple(rng.integers(-128, 128, p["size"]).astype(np.int8) for _ in range(2)))
+
+
+# the RV32IMC binary kernels: the portable kernels' arguments
+for _name in ("tg_conv2d_b1_b1_s8", "tg_conv2d_b1_b1_b1"):
+    KERNELS[f"{_name}_rv32"] = KERNELS[_name]
 
 
 # the kernels this module adds to the harness

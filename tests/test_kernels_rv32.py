@@ -34,7 +34,7 @@ from lowbit_kernels import Call, kernel, run_calls  # noqa: E402
 from rv32_kernels import RV32_KERNELS  # noqa: E402  (importing it adds the RV32IM kernels to the harness)
 
 CONV, DW, FC = "tg_conv2d_s8_rv32", "tg_depthwise_conv2d_s8_rv32", "tg_fully_connected_s8_rv32"
-AVG = "tg_avg_pool2d_s8_rv32"
+AVG, MAX = "tg_avg_pool2d_s8_rv32", "tg_max_pool2d_s8_rv32"
 FIELDS = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w",
           "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset", "output_offset", "act_min", "act_max")
 
@@ -127,6 +127,15 @@ def test_avg_pool2d_rv32_equals_twin_host(kernels, p, seed):
     assert_same(ref.avg_pool2d_s8(p, x), kernels._pool(getattr(kernels.lib, AVG), p, x), AVG)
 
 
+@settings(max_examples=60, deadline=None)
+@given(p=pool_geometry(), seed=st.integers(0, 2**32 - 1))
+def test_max_pool2d_rv32_equals_twin_host(kernels, p, seed):
+    """Drawn clamps too (the running maxima start from act_min), padding, empty windows' edges."""
+    p = {**p, "channels": p["channels"] + 4 * (seed % 3)}
+    (x,) = kernel(MAX).case(p, np.random.default_rng(seed))
+    assert_same(ref.max_pool2d_s8(p, x), kernels._pool(getattr(kernels.lib, MAX), p, x), MAX)
+
+
 scales = st.floats(1e-3, 0.5).map(lambda s: float(np.float32(s)))
 
 
@@ -211,7 +220,7 @@ def _pool(in_h, in_w, channels, k, stride, pad, include_pad, zero_point) -> dict
 def test_kernels_rv32_equal_twins_standin(tmp_path):
     """Every case in one firmware on the esp32-c3's stand-in, byte for byte equal to the twin:
     40 drawn conv geometries, 30 drawn depthwise ones, 10 fully connected, MLPerf-like layers,
-    average pools and adds."""
+    average and max pools and adds."""
     rng = np.random.default_rng(21)
     convs, dws = _drawn(40, False), _drawn(30, True)
     assert len(convs) >= 25 and len(dws) >= 20, "the size filter left too few cases"
@@ -223,17 +232,23 @@ def test_kernels_rv32_equal_twins_standin(tmp_path):
              _pool(6, 11, 5, 3, 2, 1, 0, 0)]
     cases = [(CONV, p) for p in convs] + [(DW, p) for p in dws] + [(FC, p) for p in fcs] + LAYERS
     cases += [(AVG, p) for p in pools]
+    cases += [(MAX, p) for p in pools + [{**_pool(7, 9, 7, 3, 2, 1, 0, 0), "act_min": -20, "act_max": 30},
+                                         {**_pool(4, 4, 8, 2, 2, 0, 0, 0), "act_min": 0}]]
     from tinygen.quant import op_params
 
     adds = ((1000, 0.05, -3, 0.11, 7, 0.12, -128, -128), (37, 0.002, 127, 0.3, -128, 0.25, 5, 0))
     cases += [("tg_add_s8_rv32", op_params.add_params(n, s1, z1, s2, z2, so, zo, lo, 127))
               for n, s1, z1, s2, z2, so, zo, lo in adds]
     calls = [Call(name, p, kernel(name).case(p, rng)) for name, p in cases]
-    run_calls("esp32-c3", calls, tmp_path)
-    for c in calls:
+    pool_calls = [c for c in calls if c.name in (AVG, MAX)]
+    portable = [Call(c.name.removesuffix("_rv32"), c.p, c.arrays) for c in pool_calls]     # same inputs
+    run_calls("esp32-c3", calls + portable, tmp_path)
+    for c in calls + portable:
         assert c.result is not None, f"{c.name} p={c.p}: no output came back"
         assert_same(np.asarray(kernel(c.name).twin(c.p, *c.arrays)).reshape(-1), c.result,
                     f"{c.name} on esp32-c3, p={c.p}")
+    for fast, slow in zip(pool_calls, portable):
+        assert fast.instructions < slow.instructions, f"{fast.name} p={fast.p}: not under {slow.name}"
 
 
 def test_every_rv32_kernel_in_the_harness():
@@ -266,6 +281,17 @@ def test_rv32_kernels_chosen_only_with_the_feature():
     for board in ("f746zg", "host"):
         graph = compile_source(source, options=CompileOptions(features=get_board(board).isa_features))
         assert not any(n.kernel.endswith("_rv32") for n in graph.nodes if n.kernel)
+
+
+
+def test_max_pool2d_rv32_chosen_on_rv32im_boards():
+    from tinygen.board import get_board
+    from tinygen.kernels.table import find_kernel
+
+    def pick(board):
+        return find_kernel("max_pool2d", "int8", None, None, get_board(board).isa_features).name
+
+    assert pick("esp32-c3") == MAX and pick("host") == "tg_max_pool2d_s8" and pick("f746zg") == "tg_max_pool2d_s8_dsp"
 
 
 _BOUNDED_SHIM = r"""

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "tg_kernels.h"
+#include "tg_pool2d_rv32.h"
 
 /* The average of `count` in-bounds values summing to sum, as tg_avg_pool2d_s8 rounds and clamps it. */
 static inline int8_t tg_avg_finish(const tg_pool2d_params_t *p, int32_t sum, int32_t count)
@@ -38,12 +39,11 @@ void tg_avg_pool2d_s8_rv32(const tg_pool2d_params_t *p, const int8_t *input, int
     int32_t oy, ox, c, ky, kx;
     for (oy = 0; oy < q.out_h; ++oy) {
         const int32_t iy = oy * q.stride_h - q.pad_top;
-        const int32_t ky0 = iy < 0 ? -iy : 0;
-        const int32_t ky1 = q.in_h - iy < q.kernel_h ? q.in_h - iy : q.kernel_h;
+        int32_t ky0, ky1, kx0, kx1;
+        tg_pool_span(iy, q.in_h, q.kernel_h, &ky0, &ky1);
         for (ox = 0; ox < q.out_w; ++ox) {
             const int32_t ix = ox * q.stride_w - q.pad_left;
-            const int32_t kx0 = ix < 0 ? -ix : 0;
-            const int32_t kx1 = q.in_w - ix < q.kernel_w ? q.in_w - ix : q.kernel_w;
+            tg_pool_span(ix, q.in_w, q.kernel_w, &kx0, &kx1);
             const int32_t count = ky1 > ky0 && kx1 > kx0 ? (ky1 - ky0) * (kx1 - kx0) : 0;
             int8_t *out = output + (oy * q.out_w + ox) * channels;
             for (c = 0; c < whole; c += 4) {

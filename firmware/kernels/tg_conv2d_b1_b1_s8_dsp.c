@@ -23,7 +23,7 @@ void tg_conv2d_b1_b1_s8_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *inpu
 {
     const int fit = tg_b1_spans_fit(p), field_fits = tg_b1_field_fits(p);
     const int32_t run = p->kernel_h * p->kernel_w * TG_B1_WORDS(p->in_c), n = p->kernel_h * p->kernel_w * p->in_c;
-    uint32_t field[TG_B1_DSP_FIELD_WORDS];
+    uint32_t field[TG_B1_FIELD_WORDS];
     tg_b1_spans_t spans;
     int32_t out_y, out_x, oc;
 

@@ -475,6 +475,9 @@ void tg_depthwise_conv2d_s8_rv32(const tg_conv2d_params_t *p, const int8_t *inpu
 /* tg_avg_pool2d_s8, 4 channels per step. The output must not overlap the input. */
 void tg_avg_pool2d_s8_rv32(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
 
+/* tg_max_pool2d_s8, 4 channels per step. The output must not overlap the input. */
+void tg_max_pool2d_s8_rv32(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
 /* tg_add_s8 (same shapes) with Prepare's parameters (shifts <= 0). May run in place. */
 void tg_add_s8_rv32(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 

@@ -26,6 +26,7 @@ _PACKED_HEADERS = ("kernels/tg_kernels_packed.h",)
 _REQUANT = ("weight", "bias", "multiplier", "shift")
 _THRESHOLD = ("weight", "threshold")
 _DSP = frozenset({"dsp"})
+_RV32 = frozenset({"rv32im"})
 
 
 def _pack_mul(p: dict, consts: dict, kind: str):
@@ -74,6 +75,12 @@ def lowbit_kernels(KernelSpec) -> tuple:
                         const_roles=("packed",) + _REQUANT[1:], source="kernels/tg_conv2d_s8_b1x8_s8_dsp.c",
                         twin="conv2d_s8_b1_s8", headers=_B1_HEADERS, pack=_pack_masks, ref_roles=_REQUANT,
                         accepts=_masks_fit)]
+    # XNOR / popcount for RV32IMC (ESP32-C3): Harley-Seal over the receptive field, measured
+    # under the RV32IM int8 conv (benchmarks/lowbit_kernels.py --boards esp32-c3)
+    specs += [KernelSpec(f"{name}_rv32", "conv2d", act_dtype=out, in_dtype="b1", weight_dtype="b1", weight_bits=1,
+                         requires=_RV32, struct="tg_conv2d_b1_params_t", const_roles=roles,
+                         source=f"kernels/{name}_rv32.c", twin=name[len("tg_"):], headers=_B1_HEADERS)
+              for name, out, roles in (("tg_conv2d_b1_b1_s8", "int8", _REQUANT), ("tg_conv2d_b1_b1_b1", "b1", _THRESHOLD))]
     for dsp in (True, False):
         specs += [
             spec("tg_conv2d_b1_b1_s8", "b1", b1, "int8", "tg_conv2d_b1_params_t", _REQUANT, _B1_HEADERS, dsp),

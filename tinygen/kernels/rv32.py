@@ -19,6 +19,7 @@ _REQUANT = ("weight", "bias", "multiplier", "shift")
 _PACKED = ("packed", "bias", "multiplier", "shift")
 _CONV_H = ("kernels/tg_conv2d_s8_rv32.h", "kernels/tg_conv2d_s8.h")
 _DW_H = ("kernels/tg_depthwise_conv2d_s8_rv32.h",)
+_POOL_H = ("kernels/tg_pool2d_rv32.h",)
 
 
 def _int32_words(values: np.ndarray) -> np.ndarray:
@@ -78,7 +79,11 @@ def rv32_kernels(KernelSpec) -> tuple:
         spec("tg_depthwise_conv2d_s8_rv32", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s8",
              depthwise_rv32_records, _DW_H, variant="depth_multiplier_1"),
         KernelSpec("tg_avg_pool2d_s8_rv32", "avg_pool2d", requires=RV32, struct="tg_pool2d_params_t",
-                   source="kernels/tg_avg_pool2d_s8_rv32.c", twin="avg_pool2d_s8"),
+                   source="kernels/tg_avg_pool2d_s8_rv32.c", twin="avg_pool2d_s8",
+                   headers=_POOL_H),
+        KernelSpec("tg_max_pool2d_s8_rv32", "max_pool2d", requires=RV32, struct="tg_pool2d_params_t",
+                   source="kernels/tg_max_pool2d_s8_rv32.c", twin="max_pool2d_s8",
+                   headers=_POOL_H),
         # same shapes (a broadcasting add keeps tg_add_broadcast_s8); Prepare's shifts <= 0
         KernelSpec("tg_add_s8_rv32", "add", requires=RV32, struct="tg_add_params_t", const_roles=("operand",),
                    source="kernels/tg_add_s8_rv32.c", twin="add_s8"),
