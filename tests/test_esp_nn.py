@@ -171,11 +171,11 @@ def kernels_by_op(graph) -> dict[str, list[str]]:
 def test_esp_nn_kernels_chosen_with_fallbacks(tmp_path):
     _, graph = compile_model(Small(), (1, 3, 8, 8), "esp32-c3", tmp_path, fake_tree(tmp_path / "tree"))
     by_op = kernels_by_op(graph)
-    assert by_op["conv2d"] == ["tg_conv2d_s8_esp_nn", "tg_conv2d_s8"]          # the dilated one: tinygen's
+    assert by_op["conv2d"] == ["tg_conv2d_s8_esp_nn", "tg_conv2d_s8_rv32"]     # the dilated one: tinygen's
     assert by_op["depthwise_conv2d"] == ["tg_depthwise_conv2d_s8_esp_nn"]
     assert by_op["max_pool2d"] == ["tg_max_pool2d_s8_esp_nn"]
     # the mean over H, W is a global average pool
-    assert sorted(by_op["avg_pool2d"]) == ["tg_avg_pool2d_s8"] + ["tg_avg_pool2d_s8_esp_nn"] * 2
+    assert sorted(by_op["avg_pool2d"]) == ["tg_avg_pool2d_s8_esp_nn"] * 2 + ["tg_avg_pool2d_s8_rv32"]
     assert by_op["add"] == ["tg_add_s8_esp_nn"]
     assert sorted(by_op["mul"]) == ["tg_mul_s8", "tg_mul_s8_esp_nn"]           # the broadcasting one: tinygen's
     assert by_op["fully_connected"] == ["tg_fully_connected_per_channel_s8_esp_nn"]
@@ -218,7 +218,7 @@ def test_esp_nn_kernels_are_auto_candidates_on_esp32_boards(tmp_path, monkeypatc
     options = CompileOptions(features=get_board("esp32-c3").isa_features, kernels="auto", esp_nn=str(tree))
     found = _candidates(graph, options)
     conv = next(n for n in graph.nodes if n.kernel == "tg_conv2d_s8_esp_nn")
-    assert found[conv.name] == ["tg_conv2d_s8", "tg_conv2d_s8_esp_nn"]
+    assert found[conv.name] == ["tg_conv2d_s8_rv32", "tg_conv2d_s8", "tg_conv2d_s8_esp_nn"]
     assert "tg_conv2d_s8_esp_nn" not in _candidates(graph, replace(options, esp_nn=None))[conv.name]
     key = layer_key(graph, conv, KERNELS_BY_NAME["tg_conv2d_s8_esp_nn"], get_board("esp32-c3"), None, str(tree))
     assert key["esp_nn"], key
