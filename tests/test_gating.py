@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ctypes
 import shutil
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -372,3 +374,36 @@ def test_choose_heads_match_the_reference_exit():
     assert h.top.shape == h.pred.shape == (6, 2)
     for x, top in zip(xs, h.top):     # threshold 0.5 is code 0
         assert choose.answered(top[None], [0])[0] == trace(graph, run(graph, x, keep_all=True)).exit
+
+
+# -- the digits examples ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["gated", "exits"])
+def test_digits_example_int8_host(kind, tmp_path):
+    """examples/gating/digits_{gated,exits}.py (trained on first use, seconds) compile and run
+    bit-exact on the host over real test digits: outputs, every gate decision and exit."""
+    from tinygen.compiler import compile_source, load_source
+
+    root = Path(__file__).resolve().parents[1] / "examples" / "gating"
+    source = load_source(root / f"digits_{kind}.py")
+    graph = compile_source(source)
+    sys.path.insert(0, str(root))
+    import _digits
+
+    x, y = _digits.dataset()[1]
+    xs = list(quantize_input(graph, source.to_graph_layout(x[:40])))
+    host = build_host(source, graph, tmp_path / "host")
+    assert_bit_exact(graph, host, xs)
+    seen, right = set(), 0
+    for x, label in zip(xs, y):
+        out = host.invoke(x)[0]
+        want = trace(graph, run(graph, x, keep_all=True))
+        assert host.dynamic() == (want.exit, list(want.kept))
+        seen.add(want.exit if kind == "exits" else want.kept)
+        right += int(np.argmax(out) == label)
+    assert right >= 0.8 * len(xs), "a trained example answers most digits right"
+    if kind == "exits":
+        assert len(seen) > 1, "different digits answer at different exits"
+    else:
+        top_k = [max(1, round(_digits.DENSITY * c)) for c in gate_channels(graph)]
+        assert all(0 < a <= k for kept in seen for a, k in zip(kept, top_k)), (seen, top_k)
