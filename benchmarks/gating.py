@@ -48,7 +48,7 @@ from tinygen.ref.interpreter import quantize_input, run
 BOARD = "f746zg"
 DENSITIES = (1.0, 0.7, 0.5, 0.3)
 EXIT_SWEEP = (0.6, 0.8, 0.95)
-EXIT_MARGIN = 0.01      # the chosen thresholds' validation accuracy may fall this far below the baseline's
+EXIT_MARGIN = 0.015     # the chosen thresholds may cost this much validation accuracy against the baseline (the issue: 1.5 points)
 COST_SAMPLES = 4        # inputs run to measure each exit's cost
 
 
@@ -68,18 +68,21 @@ def _run(board, source, graph, inputs, labels, folder: Path, label: str) -> dict
     return row
 
 
+def _compiled(kind: str, options: CompileOptions):
+    source = load_source(ROOT / "examples" / "gating" / f"shapes_{kind}.py")
+    return source, compile_source(source, options=options)
+
+
 def _choose_exits(board, source, graph, baseline, inputs, labels, folder: Path) -> dict:
     """Per-exit thresholds chosen on the validation split by the host reference: the cheapest
-    whose accuracy is within EXIT_MARGIN of the dense baseline's there (the final head's when
-    the baseline is not measured), each exit's cost measured here on a few test inputs."""
+    whose accuracy is within EXIT_MARGIN of the dense baseline's there, each exit's cost
+    measured here on a few test inputs."""
     xv, yv = _nets.validation()
     h = choose.heads(graph, quantize_input(graph, source.to_graph_layout(xv)))
     early = h.top.shape[1] - 1
-    floor = float((h.pred[:, -1] == yv).mean())
-    if baseline is not None:
-        bsource, bgraph = baseline
-        floor = float(np.mean([run(bgraph, q)[bgraph.outputs[0]].argmax() == label for q, label in
-                               zip(quantize_input(bgraph, bsource.to_graph_layout(xv)), yv)]))
+    bsource, bgraph = baseline or _compiled("baseline", CompileOptions(features=frozenset(board.isa_features)))
+    floor = float(np.mean([run(bgraph, q)[bgraph.outputs[0]].argmax() == label for q, label in
+                           zip(quantize_input(bgraph, bsource.to_graph_layout(xv)), yv)]))
     costs = []
     for k in range(early + 1):      # thresholds forcing exit k: 1 (never) before it, 0 (always) at it
         forced = tuple(1.0 if j < k else 0.0 for j in range(early))
@@ -101,6 +104,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", choices=("baseline", "gated", "exits"), default=("baseline", "gated", "exits"),
                     help="measure only these (the table's ratios need the baseline: --baseline-json)")
     ap.add_argument("--densities", type=float, nargs="+", default=DENSITIES, help="gate densities to run")
+    ap.add_argument("--exit-sweep", type=float, nargs="*", default=EXIT_SWEEP,
+                    help="thresholds (one for every early exit) to run beside the trained and chosen ones")
     ap.add_argument("--baseline-json", type=Path, help="the JSON of an earlier run that measured the baseline")
     args = ap.parse_args()
     print(f"test data for tinygen hil --data: {_nets.write_test_data()}")
@@ -113,8 +118,7 @@ def main() -> None:
         folder = Path(tmp)
         sources = {}
         for kind in args.models:
-            source = load_source(ROOT / "examples" / "gating" / f"shapes_{kind}.py")
-            sources[kind] = (source, compile_source(source, options=options))
+            sources[kind] = _compiled(kind, options)
         if "baseline" in sources:
             source, graph = sources["baseline"]
             inputs = quantize_input(graph, source.to_graph_layout(x))
@@ -133,7 +137,7 @@ def main() -> None:
             trained = next(n for n in graph.nodes if n.op == "exit_select").attrs["thresholds"]
             chosen = _choose_exits(board, source, graph, sources.get("baseline"), inputs, y, folder)
             results["exit_choice"] = chosen
-            points = [trained, chosen["thresholds"], *EXIT_SWEEP]
+            points = [trained, tuple(chosen["thresholds"]), *args.exit_sweep]
             results["exits"] = [_run(board, source, sweep.at(graph, "exit", t), inputs, y, folder,
                                      f"thresholds {sweep.label(t)}") for t in points]
     if args.baseline_json:      # the baseline row of an earlier run (--models baseline), for the ratios
