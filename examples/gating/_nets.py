@@ -3,10 +3,11 @@ and the cache of trained weights (build/gating/<name>.pt, retrained when missing
 
     baseline   conv 3->16 /2, conv 16->32, pool, conv 32->64, pool, conv 64->64, head
     gated      the same convolutions as GatedConv2d (FBS top-k at density 0.5); each gated
-               conv after the first also skips the input channels the previous gate dropped
+               conv after the first also skips the input channels the previous gate dropped;
+               fine-tuned from the baseline, distilling its answers
     exits      the baseline's backbone with exit heads after the first and second blocks
-               (average pools to 4x4 and 2x2 cells -> linear), trained with
-               self-distillation from the final head
+               (average pools to 4x4 and 8x8 cells -> linear), fine-tuned from the baseline
+               with self-distillation from the final head
 
 Every conv is 3x3 with padding 1, batch norm and ReLU; pools are 2x2 max; heads are global
 average pool -> linear (softmax in eval mode).
