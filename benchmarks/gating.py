@@ -38,16 +38,18 @@ import _nets
 
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
-from tinygen.gating import sweep
+from tinygen.gating import choose, sweep
 from tinygen.gating.report import plot_sweep
 from tinygen.hil.session import profile_layers, run_samples
 from tinygen.hil.target import open_device
 from tinygen.passes import CompileOptions
-from tinygen.ref.interpreter import quantize_input
+from tinygen.ref.interpreter import quantize_input, run
 
 BOARD = "f746zg"
 DENSITIES = (1.0, 0.7, 0.5, 0.3)
 EXIT_SWEEP = (0.6, 0.8, 0.95)
+EXIT_MARGIN = 0.015     # the chosen thresholds may cost this much validation accuracy against the baseline (the issue: 1.5 points)
+COST_SAMPLES = 4        # inputs run to measure each exit's cost
 
 
 def _run(board, source, graph, inputs, labels, folder: Path, label: str) -> dict:
@@ -66,6 +68,33 @@ def _run(board, source, graph, inputs, labels, folder: Path, label: str) -> dict
     return row
 
 
+def _compiled(kind: str, options: CompileOptions):
+    source = load_source(ROOT / "examples" / "gating" / f"shapes_{kind}.py")
+    return source, compile_source(source, options=options)
+
+
+def _choose_exits(board, source, graph, baseline, inputs, labels, folder: Path) -> dict:
+    """Per-exit thresholds chosen on the validation split by the host reference: the cheapest
+    whose accuracy is within EXIT_MARGIN of the dense baseline's there, each exit's cost
+    measured here on a few test inputs."""
+    xv, yv = _nets.validation()
+    h = choose.heads(graph, quantize_input(graph, source.to_graph_layout(xv)))
+    early = h.top.shape[1] - 1
+    bsource, bgraph = baseline or _compiled("baseline", CompileOptions(features=frozenset(board.isa_features)))
+    floor = float(np.mean([run(bgraph, q)[bgraph.outputs[0]].argmax() == label for q, label in
+                           zip(quantize_input(bgraph, bsource.to_graph_layout(xv)), yv)]))
+    costs = []
+    for k in range(early + 1):      # thresholds forcing exit k: 1 (never) before it, 0 (always) at it
+        forced = tuple(1.0 if j < k else 0.0 for j in range(early))
+        costs.append(_run(board, source, sweep.at(graph, "exit", forced), inputs[:COST_SAMPLES], labels[:COST_SAMPLES],
+                          folder, f"exit {k} cost")["mean"])
+    thresholds, accuracy, cost = choose.choose(h, yv, costs, floor - EXIT_MARGIN)
+    print(f"  chosen on {len(yv)} validation images: thresholds {sweep.label(thresholds)}, accuracy "
+          f"{accuracy:.4f} (floor {floor - EXIT_MARGIN:.4f}), predicted mean {cost:,.0f}", flush=True)
+    return {"thresholds": list(thresholds), "validation_accuracy": accuracy, "floor": floor - EXIT_MARGIN,
+            "predicted_mean": cost, "exit_costs": costs}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--samples", type=int, default=_nets.TEST)
@@ -75,6 +104,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", choices=("baseline", "gated", "exits"), default=("baseline", "gated", "exits"),
                     help="measure only these (the table's ratios need the baseline: --baseline-json)")
     ap.add_argument("--densities", type=float, nargs="+", default=DENSITIES, help="gate densities to run")
+    ap.add_argument("--exit-sweep", type=float, nargs="*", default=EXIT_SWEEP,
+                    help="thresholds (one for every early exit) to run beside the trained and chosen ones")
     ap.add_argument("--baseline-json", type=Path, help="the JSON of an earlier run that measured the baseline")
     args = ap.parse_args()
     print(f"test data for tinygen hil --data: {_nets.write_test_data()}")
@@ -87,8 +118,7 @@ def main() -> None:
         folder = Path(tmp)
         sources = {}
         for kind in args.models:
-            source = load_source(ROOT / "examples" / "gating" / f"shapes_{kind}.py")
-            sources[kind] = (source, compile_source(source, options=options))
+            sources[kind] = _compiled(kind, options)
         if "baseline" in sources:
             source, graph = sources["baseline"]
             inputs = quantize_input(graph, source.to_graph_layout(x))
@@ -105,10 +135,11 @@ def main() -> None:
             inputs = quantize_input(graph, source.to_graph_layout(x))
             print("exits", flush=True)
             trained = next(n for n in graph.nodes if n.op == "exit_select").attrs["thresholds"]
-            results["exits"] = [_run(board, source, graph, inputs, y, folder,
-                                     f"thresholds {'/'.join(map(str, trained))}")]
-            results["exits"] += [_run(board, source, sweep.at(graph, "exit", t), inputs, y, folder, f"threshold {t:g}")
-                                 for t in EXIT_SWEEP]
+            chosen = _choose_exits(board, source, graph, sources.get("baseline"), inputs, y, folder)
+            results["exit_choice"] = chosen
+            points = [trained, tuple(chosen["thresholds"]), *args.exit_sweep]
+            results["exits"] = [_run(board, source, sweep.at(graph, "exit", t), inputs, y, folder,
+                                     f"thresholds {sweep.label(t)}") for t in points]
     if args.baseline_json:      # the baseline row of an earlier run (--models baseline), for the ratios
         results.setdefault("baseline", json.loads(args.baseline_json.read_text())["baseline"])
     print_tables(results)

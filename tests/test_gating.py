@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ctypes
 import shutil
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +21,7 @@ from kernel_lib import KERNEL_DIR, parse_structs
 from torch_models import compile_module
 
 from tinygen.errors import ModelError, UsageError
-from tinygen.gating import gate_channels, sweep, trace
+from tinygen.gating import choose, gate_channels, sweep, trace
 from tinygen.gating import ref as gref
 from tinygen.gating.inspect import notes
 from tinygen.nn.gating import EarlyExit, GatedConv2d
@@ -325,6 +327,83 @@ def test_hil_reports_exits_and_sweeps_thresholds_on_host(tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert len(report["dynamic"]["per_input"]) == 4 and report["bit_exact"] == 4
     rows = {r["value"]: r for r in report["sweep"]}
-    assert rows[0.0]["exits"] == [4] and rows[1.0]["exits"] == [0, 4]
-    assert rows[0.0]["mean"] < rows[1.0]["mean"], "an early exit skips the rest of the model"
+    assert rows["0"]["exits"] == [4] and rows["1"]["exits"] == [0, 4]
+    assert rows["0"]["mean"] < rows["1"]["mean"], "an early exit skips the rest of the model"
     assert (tmp_path / "r.sweep.png").exists()
+
+
+# -- per-exit thresholds, chosen by the reference -----------------------------------------------
+
+def test_sweep_exit_takes_one_threshold_per_early_exit():
+    assert sweep.parse_sweep("exit=0.9/0.7,0.5") == ("exit", [(0.9, 0.7), 0.5])
+    _, graph = compile_module(multi_exit_net(thresholds=(0.5,)), calibration())
+    point = sweep.at(graph, "exit", (0.75,))
+    node = next(n for n in point.nodes if n.op == "exit_select")
+    assert node.attrs["thresholds"] == (0.75,) and node.attrs["kparams"]["thresholds"] == [64]
+    with pytest.raises(UsageError, match="2 thresholds for 1 early exits"):
+        sweep.at(graph, "exit", (0.5, 0.5))
+
+
+@pytest.mark.parametrize("spec", ["density=0.5/0.3", "exit=0.9/1.5"])
+def test_bad_per_exit_sweeps_are_refused(spec):
+    with pytest.raises((UsageError, ModelError)):
+        sweep.parse_sweep(spec)
+
+
+def test_choose_exit_thresholds_cheapest_above_the_floor():
+    # 4 inputs, heads 0, 1 and the last: largest int8 probability and the class each picks
+    h = choose.Heads(top=np.array([[100, 120, 0], [10, 127, 0], [50, 20, 0], [-100, -50, 0]]),
+                     pred=np.array([[1, 1, 1], [0, 2, 2], [0, 3, 3], [1, 1, 3]]))
+    labels = np.array([1, 2, 3, 3])
+    costs = (1.0, 2.0, 4.0)
+    # head 0 is right only on input 0 (top 100); head 1 on inputs 0-2 (tops 120, 127, 20), not 3 (-50)
+    thresholds, acc, cost = choose.choose(h, labels, costs, 1.0)
+    codes = [round(t * 256) - 128 for t in thresholds]
+    assert (acc, cost) == (1.0, (1 + 2 + 2 + 4) / 4)
+    assert list(choose.answered(h.top, codes)) == [0, 1, 1, 2]
+    for x, want in zip(h.top, [0, 1, 1, 2]):
+        assert gref.exit_index({"thresholds": codes}, *[[v] for v in x]) == want
+    assert choose.choose(h, labels, costs, 0.0)[2] == 1.0       # no floor: everything exits first
+    assert choose.evaluate(h, labels, costs, (128, 128)) == (1.0, 4.0)      # never early: the last head
+
+
+def test_choose_heads_match_the_reference_exit():
+    source, graph = compile_module(multi_exit_net(thresholds=(0.5,)), calibration())
+    xs = _inputs(source, graph, 6)
+    h = choose.heads(graph, xs)
+    assert h.top.shape == h.pred.shape == (6, 2)
+    for x, top in zip(xs, h.top):     # threshold 0.5 is code 0
+        assert choose.answered(top[None], [0])[0] == trace(graph, run(graph, x, keep_all=True)).exit
+
+
+# -- the digits examples ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["gated", "exits"])
+def test_digits_example_int8_host(kind, tmp_path):
+    """examples/gating/digits_{gated,exits}.py (trained on first use, seconds) compile and run
+    bit-exact on the host over real test digits: outputs, every gate decision and exit."""
+    from tinygen.compiler import compile_source, load_source
+
+    root = Path(__file__).resolve().parents[1] / "examples" / "gating"
+    source = load_source(root / f"digits_{kind}.py")
+    graph = compile_source(source)
+    sys.path.insert(0, str(root))
+    import _digits
+
+    x, y = _digits.dataset()[1]
+    xs = list(quantize_input(graph, source.to_graph_layout(x[:40])))
+    host = build_host(source, graph, tmp_path / "host")
+    assert_bit_exact(graph, host, xs)
+    seen, right = set(), 0
+    for x, label in zip(xs, y):
+        out = host.invoke(x)[0]
+        want = trace(graph, run(graph, x, keep_all=True))
+        assert host.dynamic() == (want.exit, list(want.kept))
+        seen.add(want.exit if kind == "exits" else want.kept)
+        right += int(np.argmax(out) == label)
+    assert right >= 0.8 * len(xs), "a trained example answers most digits right"
+    if kind == "exits":
+        assert len(seen) > 1, "different digits answer at different exits"
+    else:
+        top_k = [max(1, round(_digits.DENSITY * c)) for c in gate_channels(graph)]
+        assert all(0 < a <= k for kept in seen for a, k in zip(kept, top_k)), (seen, top_k)

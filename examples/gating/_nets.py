@@ -3,10 +3,11 @@ and the cache of trained weights (build/gating/<name>.pt, retrained when missing
 
     baseline   conv 3->16 /2, conv 16->32, pool, conv 32->64, pool, conv 64->64, head
     gated      the same convolutions as GatedConv2d (FBS top-k at density 0.5); each gated
-               conv after the first also skips the input channels the previous gate dropped
+               conv after the first also skips the input channels the previous gate dropped;
+               fine-tuned from the baseline, distilling its answers
     exits      the baseline's backbone with exit heads after the first and second blocks
-               (average pools to 4x4 and 2x2 cells -> linear), trained with
-               self-distillation from the final head
+               (average pools to 4x4 and 8x8 cells -> linear), fine-tuned from the baseline
+               with self-distillation from the final head
 
 Every conv is 3x3 with padding 1, batch norm and ReLU; pools are 2x2 max; heads are global
 average pool -> linear (softmax in eval mode).
@@ -23,18 +24,27 @@ import torch.nn.functional as F
 from _shapes import CLASSES, shapes
 from torch import nn
 
-from tinygen.nn.gating import EarlyExit, ExitHead, GatedConv2d, train_multi_exit
+from tinygen.nn.gating import EarlyExit, ExitHead, GatedConv2d, multi_exit_loss
+from tinygen.nn.train import distill_loss
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "build" / "gating"
 WIDTHS = (3, 16, 32, 64, 64)
-TRAIN, TEST = 4000, 500
+TRAIN, TEST, VALIDATION = 4000, 500, 500
 EPOCHS, LR, BATCH = 12, 3e-3, 64
+FINETUNE_LR = 1e-3      # the gated and exits networks fine-tune the trained baseline
+TEMPERATURE = 4.0
+EXIT_EPOCHS = 20
 EXIT_THRESHOLDS = (0.9, 0.8)
 
 
 def dataset() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     return shapes(TRAIN, seed=1), shapes(TEST, seed=2)
+
+
+def validation() -> tuple[np.ndarray, np.ndarray]:
+    """Held out from training and test: where operating points (exit thresholds) are chosen."""
+    return shapes(VALIDATION, seed=3)
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -83,7 +93,7 @@ class Exits(nn.Module):
         super().__init__()
         w = WIDTHS
         self.blocks = _backbone()
-        self.exit1, self.exit2 = ExitHead(w[1], CLASSES, grid=4), ExitHead(w[2], CLASSES, grid=2)
+        self.exit1, self.exit2 = ExitHead(w[1], CLASSES, grid=4), ExitHead(w[2], CLASSES, grid=8)
         self.head = ExitHead(w[-1], CLASSES)
         self.exits = EarlyExit(thresholds)
 
@@ -110,39 +120,85 @@ def _batches(x, y, seed):
         yield torch.from_numpy(x[idx]), torch.from_numpy(y[idx])
 
 
-def train(kind: str, log=print) -> nn.Module:
-    """The trained network of `kind`, from the cache or trained now (a few minutes on a CPU)."""
-    torch.manual_seed(0)
-    net = KINDS[kind]()
-    path = CACHE / f"{kind}.pt"
+def _from_baseline(net: nn.Module, baseline: nn.Module) -> None:
+    """Start from the trained baseline's convolutions, batch norms and head (a gated block's
+    conv / bn are the baseline block's 0 / 1; predictors and exit heads start fresh)."""
+    state = {}
+    for key, value in baseline.state_dict().items():
+        state[key] = value
+        if isinstance(net, Gated) and key.startswith("blocks."):
+            _, i, layer, name = key.split(".", 3)
+            state[f"blocks.{i}.{'conv' if layer == '0' else 'bn'}.{name}"] = value
+    net.load_state_dict(state, strict=False)
+
+
+def fit(net: nn.Module, loss_fn, x, y, kind: str, log, lr: float, epochs: int = EPOCHS) -> None:
+    """Adam with a cosine schedule over `epochs`; loss_fn(xb, yb) -> the batch's loss."""
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
+    start = time.time()
+    for epoch in range(epochs):
+        net.train()
+        total = 0.0
+        for xb, yb in _batches(x, y, epoch):
+            opt.zero_grad()
+            loss = loss_fn(xb, yb)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach())
+        sched.step()
+        log(f"{kind} epoch {epoch + 1}/{epochs}: loss {total / (len(x) / BATCH):.3f} ({time.time() - start:.0f} s)")
+    net.eval()
+
+
+def exit_loss(net: nn.Module):
+    """Self-distillation over all heads, the second head's cross entropy counted twice: it
+    is the one that must answer most inputs for the mean cost to halve."""
+    def loss_fn(xb, yb):
+        z = net(xb)
+        return multi_exit_loss(z, yb) + F.cross_entropy(z[1], yb)
+    return loss_fn
+
+
+def distilling(net: nn.Module, teacher: nn.Module):
+    """The loss: cross entropy plus the distillation of the (eval-mode, softmax) teacher."""
+    def loss_fn(xb, yb):
+        z = net(xb)
+        with torch.no_grad():
+            soft = torch.log(teacher(xb).clamp_min(1e-12))
+        return F.cross_entropy(z, yb) + distill_loss(z, soft, TEMPERATURE)
+    return loss_fn
+
+
+def cached(net: nn.Module, path: Path, train_now) -> nn.Module:
+    """`net` with the weights stored at `path`, or trained now (train_now(net)) and stored."""
     if path.exists():
         net.load_state_dict(torch.load(path))
         return net.eval()
-    (x, y), _ = dataset()
-    opt = torch.optim.Adam(net.parameters(), lr=LR)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, EPOCHS)
-    start = time.time()
-    if kind == "exits":
-        for epoch in range(EPOCHS):
-            loss = train_multi_exit(net, lambda epoch=epoch: _batches(x, y, epoch), opt, 1)[0]
-            sched.step()
-            log(f"{kind} epoch {epoch + 1}/{EPOCHS}: loss {loss:.3f} ({time.time() - start:.0f} s)")
-    else:
-        for epoch in range(EPOCHS):
-            net.train()
-            total = 0.0
-            for xb, yb in _batches(x, y, epoch):
-                opt.zero_grad()
-                loss = F.cross_entropy(net(xb), yb)
-                loss.backward()
-                opt.step()
-                total += float(loss)
-            sched.step()
-            log(f"{kind} epoch {epoch + 1}/{EPOCHS}: loss {total / (len(x) / BATCH):.3f} "
-                f"({time.time() - start:.0f} s)")
-    CACHE.mkdir(parents=True, exist_ok=True)
+    train_now(net)
+    path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), path)
     return net.eval()
+
+
+def train(kind: str, log=print) -> nn.Module:
+    """The trained network of `kind`, from the cache or trained now (a few minutes on a CPU).
+    The baseline trains from scratch; the gated and exits networks start from it (the
+    baseline trained first if needed) and fine-tune: the gated one distilling the baseline's
+    answers, the exits one with self-distillation from its final head."""
+    (x, y), _ = dataset()
+
+    def train_now(net):
+        if kind == "baseline":
+            return fit(net, lambda xb, yb: F.cross_entropy(net(xb), yb), x, y, kind, log, LR)
+        teacher = train("baseline", log)
+        _from_baseline(net, teacher)
+        if kind == "exits":
+            return fit(net, exit_loss(net), x, y, kind, log, FINETUNE_LR, EXIT_EPOCHS)
+        return fit(net, distilling(net, teacher), x, y, kind, log, FINETUNE_LR)
+
+    torch.manual_seed(0)
+    return cached(KINDS[kind](), CACHE / f"{kind}.pt", train_now)
 
 
 def write_test_data(path: Path = CACHE / "shapes_test.npz") -> Path:

@@ -72,7 +72,7 @@ def plot_sweep(rows: list[dict], title: str, unit: str, path: str | Path) -> str
     fig, ax = plt.subplots(figsize=(5.5, 4.0))
     ax.plot([r["mean"] for r in rows], [r["accuracy"] * 100 for r in rows], "o-", color="#4472c4")
     for r in rows:
-        ax.annotate(f"{rows[0]['knob']} {r['value']:g}", (r["mean"], r["accuracy"] * 100), fontsize=8,
+        ax.annotate(f"{rows[0]['knob']} {r['value']}", (r["mean"], r["accuracy"] * 100), fontsize=8,
                     textcoords="offset points", xytext=(4, 4))
     ax.set_xlabel(f"mean {unit} per inference")
     ax.set_ylabel("accuracy (%)")

@@ -19,11 +19,11 @@ def run_sweep(spec: str, graph, inputs, labels, build_at, open_at, progress) -> 
     rows = []
     for value in values:
         point = sweep.at(graph, knob, value)
-        project = build_at(point, f"sweep_{knob}_{value:g}")
-        progress(f"sweep {knob}={value:g}: {len(inputs)} samples")
+        project = build_at(point, f"sweep_{knob}_{sweep.label(value).replace('/', '_')}")
+        progress(f"sweep {knob}={sweep.label(value)}: {len(inputs)} samples")
         with open_at(project) as dev:
             run = run_samples(dev, point, inputs, labels)
-        rows.append({"knob": knob, "value": value, "accuracy": run.accuracy, "samples": run.samples,
+        rows.append({"knob": knob, "value": sweep.label(value), "accuracy": run.accuracy, "samples": run.samples,
                      "bit_exact": run.exact, "mean": sum(run.counts) / len(run.counts),
                      "min": min(run.counts), "max": max(run.counts),
                      "exits": [sum(d["exit"] == e for d in run.dynamic) for e in range(1 + max(
