@@ -388,9 +388,9 @@ def test_digits_example_int8_host(kind, tmp_path):
     source = load_source(root / f"digits_{kind}.py")
     graph = compile_source(source)
     sys.path.insert(0, str(root))
-    import _digits
+    import _gated_digits
 
-    x, y = _digits.dataset()[1]
+    x, y = _gated_digits.dataset()[1]
     xs = list(quantize_input(graph, source.to_graph_layout(x[:40])))
     host = build_host(source, graph, tmp_path / "host")
     assert_bit_exact(graph, host, xs)
@@ -405,5 +405,5 @@ def test_digits_example_int8_host(kind, tmp_path):
     if kind == "exits":
         assert len(seen) > 1, "different digits answer at different exits"
     else:
-        top_k = [max(1, round(_digits.DENSITY * c)) for c in gate_channels(graph)]
+        top_k = [max(1, round(_gated_digits.DENSITY * c)) for c in gate_channels(graph)]
         assert all(0 < a <= k for kept in seen for a, k in zip(kept, top_k)), (seen, top_k)
