@@ -135,7 +135,11 @@ def test_sweep_optuna_ask_tell(tmp_path, search):
         for p in batch:
             opt.tell(p, toy_row(p))
         out += batch
-    assert 1 <= len(out) <= 10 and len({json.dumps(p, sort_keys=True) for p in out}) == len(out)
+    assert len({json.dumps(p, sort_keys=True) for p in out}) == len(out) >= 2     # distinct points
+    assert all(set(p) == set(spec.space) and all(p[k] in spec.space[k] for k in p) for p in out)
+    # the whole budget is asked: every trial not handed out was a repeat, pruned at once
+    states = [t.state.name for t in opt.study.trials]
+    assert len(states) == spec.trials and states.count("PRUNED") == spec.trials - len(out)
     done = [t for t in opt.study.trials if t.state.name == "COMPLETE"]
     assert len(done) == len(out)
     assert all(t.values == [toy_row(t.params)["accuracy"], toy_row(t.params)["instructions"]] for t in done)
