@@ -42,11 +42,11 @@ class GatedNet(nn.Module):
 class MultiExitNet(nn.Module):
     """Two blocks, an exit head after the first, the final head after the second."""
 
-    def __init__(self, thresholds=(0.5,), channels=8, classes=10):
+    def __init__(self, thresholds=(0.5,), channels=8, classes=10, hidden=0):
         super().__init__()
         self.block1 = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1), nn.BatchNorm2d(channels), nn.ReLU(),
                                     nn.MaxPool2d(2))
-        self.exit1 = ExitHead(channels, classes)
+        self.exit1 = ExitHead(channels, classes, grid=2 if hidden else 1, hidden=hidden)
         self.block2 = nn.Sequential(nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.BatchNorm2d(2 * channels),
                                     nn.ReLU(), nn.MaxPool2d(2))
         self.final = ExitHead(2 * channels, classes)

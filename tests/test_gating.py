@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from e2e import assert_bit_exact, build_host
 from gating_models import calibration, gated_net, multi_exit_net
 from hypothesis import HealthCheck, given, settings
@@ -216,6 +217,24 @@ def test_exit_taken_and_not_taken_on_host(threshold, exit_, tmp_path):
     # the layer-by-layer run answers like the early return
     values = run(graph, xs[0], keep_all=True)
     assert np.array_equal(host.invoke_layers(xs[0])[-1], values[graph.outputs[0]].ravel())
+
+
+def test_exit_head_with_hidden_layer_bit_exact_on_host(tmp_path):
+    """ExitHead(hidden=12): grid pool -> linear -> ReLU -> linear; exact on the host, and at
+    threshold 0.2 some inputs answer at the early head and some at the last."""
+    net = multi_exit_net(thresholds=(0.2,), hidden=12)
+    assert isinstance(net.exit1.hidden[0], torch.nn.Linear) and net.exit1.hidden[0].out_features == 12
+    source, graph = compile_module(net, calibration())
+    host = build_host(source, graph, tmp_path / "host")
+    xs = _inputs(source, graph, 12)
+    assert_bit_exact(graph, host, xs)
+    exits = set()
+    for x in xs:
+        host.invoke(x)
+        want = trace(graph, run(graph, x, keep_all=True)).exit
+        assert host.dynamic() == (want, [])
+        exits.add(want)
+    assert exits == {0, 1}, exits
 
 
 def test_exit_head_runs_before_the_layers_it_skips():

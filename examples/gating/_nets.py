@@ -4,10 +4,11 @@ and the cache of trained weights (build/gating/<name>.pt, retrained when missing
     baseline   conv 3->16 /2, conv 16->32, pool, conv 32->64, pool, conv 64->64, head
     gated      the same convolutions as GatedConv2d (FBS top-k at density 0.5); each gated
                conv after the first also skips the input channels the previous gate dropped;
-               fine-tuned from the baseline, distilling its answers
+               fine-tuned from the baseline, distilling its answers, the density falling
+               from 1 to 0.5 over the first GATED_RAMP epochs
     exits      the baseline's backbone with exit heads after the first and second blocks
-               (average pools to 4x4 and 8x8 cells -> linear), fine-tuned from the baseline
-               with self-distillation from the final head
+               (average pools to 4x4 cells -> linear; 4x4 cells -> linear 64 -> ReLU ->
+               linear), fine-tuned from the baseline with self-distillation from the final head
 
 Every conv is 3x3 with padding 1, batch norm and ReLU; pools are 2x2 max; heads are global
 average pool -> linear (softmax in eval mode).
@@ -34,7 +35,11 @@ TRAIN, TEST, VALIDATION = 4000, 500, 500
 EPOCHS, LR, BATCH = 12, 3e-3, 64
 FINETUNE_LR = 1e-3      # the gated and exits networks fine-tune the trained baseline
 TEMPERATURE = 4.0
-EXIT_EPOCHS = 20
+EXIT_EPOCHS = 30
+EXIT2_GRID, EXIT2_HIDDEN = 4, 64     # the second exit head: 4x4 cells -> linear 64 -> ReLU -> linear
+GATED_EPOCHS, GATED_LR = 30, 2e-3
+GATED_RAMP = 10         # epochs over which the gated network's density falls from 1 to DENSITY
+DENSITY = 0.5
 EXIT_THRESHOLDS = (0.9, 0.8)
 
 
@@ -76,7 +81,7 @@ class Baseline(nn.Module):
 
 
 class Gated(Baseline):
-    def __init__(self, density: float = 0.5):
+    def __init__(self, density: float = DENSITY):
         super().__init__()
         w = WIDTHS
         self.blocks = nn.ModuleList(GatedConv2d(w[i], w[i + 1], 3, stride=2 if i == 0 else 1, padding=1,
@@ -93,7 +98,8 @@ class Exits(nn.Module):
         super().__init__()
         w = WIDTHS
         self.blocks = _backbone()
-        self.exit1, self.exit2 = ExitHead(w[1], CLASSES, grid=4), ExitHead(w[2], CLASSES, grid=8)
+        self.exit1 = ExitHead(w[1], CLASSES, grid=4)
+        self.exit2 = ExitHead(w[2], CLASSES, grid=EXIT2_GRID, hidden=EXIT2_HIDDEN)
         self.head = ExitHead(w[-1], CLASSES)
         self.exits = EarlyExit(thresholds)
 
@@ -132,12 +138,15 @@ def _from_baseline(net: nn.Module, baseline: nn.Module) -> None:
     net.load_state_dict(state, strict=False)
 
 
-def fit(net: nn.Module, loss_fn, x, y, kind: str, log, lr: float, epochs: int = EPOCHS) -> None:
-    """Adam with a cosine schedule over `epochs`; loss_fn(xb, yb) -> the batch's loss."""
+def fit(net: nn.Module, loss_fn, x, y, kind: str, log, lr: float, epochs: int = EPOCHS, before_epoch=None) -> None:
+    """Adam with a cosine schedule over `epochs`; loss_fn(xb, yb) -> the batch's loss;
+    before_epoch(epoch), if given, runs before each epoch."""
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     start = time.time()
     for epoch in range(epochs):
+        if before_epoch is not None:
+            before_epoch(epoch)
         net.train()
         total = 0.0
         for xb, yb in _batches(x, y, epoch):
@@ -158,6 +167,14 @@ def exit_loss(net: nn.Module):
         z = net(xb)
         return multi_exit_loss(z, yb) + F.cross_entropy(z[1], yb)
     return loss_fn
+
+
+def density_ramp(net: Gated):
+    """Before each epoch: the density falls linearly from 1 to DENSITY over GATED_RAMP epochs
+    (the network fine-tuned from the dense baseline loses channels gradually), then stays."""
+    def before_epoch(epoch):
+        net.set_density(max(DENSITY, 1.0 - (1.0 - DENSITY) * (epoch + 1) / GATED_RAMP))
+    return before_epoch
 
 
 def distilling(net: nn.Module, teacher: nn.Module):
@@ -195,7 +212,7 @@ def train(kind: str, log=print) -> nn.Module:
         _from_baseline(net, teacher)
         if kind == "exits":
             return fit(net, exit_loss(net), x, y, kind, log, FINETUNE_LR, EXIT_EPOCHS)
-        return fit(net, distilling(net, teacher), x, y, kind, log, FINETUNE_LR)
+        return fit(net, distilling(net, teacher), x, y, kind, log, GATED_LR, GATED_EPOCHS, density_ramp(net))
 
     torch.manual_seed(0)
     return cached(KINDS[kind](), CACHE / f"{kind}.pt", train_now)

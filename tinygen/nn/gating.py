@@ -131,18 +131,23 @@ class GatedConv2d(nn.Module):
 class ExitHead(nn.Module):
     """An early classifier: average pool to grid x grid cells -> linear (logits); grid 1 is a
     global average pool, a larger grid keeps where things are (the input's H and W must be
-    multiples of it)."""
+    multiples of it). hidden > 0 puts a linear -> ReLU of that width before the classifier
+    (an early head with more capacity answers more inputs confidently)."""
 
-    def __init__(self, in_channels: int, classes: int, grid: int = 1):
+    def __init__(self, in_channels: int, classes: int, grid: int = 1, hidden: int = 0):
         super().__init__()
         self.grid = int(grid)
-        self.fc = nn.Linear(in_channels * self.grid ** 2, classes)
+        if hidden < 0:
+            raise ModelError(f"exit head hidden width {hidden} is negative", hint="0 (none) or e.g. 64")
+        features = in_channels * self.grid ** 2
+        self.hidden = nn.Sequential(nn.Linear(features, hidden), nn.ReLU()) if hidden else nn.Identity()
+        self.fc = nn.Linear(hidden or features, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.grid == 1:
-            return self.fc(x.mean(dim=(2, 3)))
+            return self.fc(self.hidden(x.mean(dim=(2, 3))))
         cell = x.shape[2] // self.grid
-        return self.fc(torch.flatten(F.avg_pool2d(x, cell), 1))
+        return self.fc(self.hidden(torch.flatten(F.avg_pool2d(x, cell), 1)))
 
 
 class EarlyExit(nn.Module):
