@@ -43,6 +43,18 @@ static inline int8_t tg_gate_scale(int32_t y, int32_t y_zero, int32_t g, int32_t
     return (int8_t)out;
 }
 
+/* tg_gate_scale's product y' * g' (y' = y - y_zero, g' = g + g_offset) requantized with
+ * tg_requantize_fast (the gate multiplier lies in [2^30, 2^31) or is 0), offset and clamped. */
+static inline __attribute__((always_inline)) int8_t tg_gate_scale_fast(int32_t y0, int32_t g0, int32_t multiplier,
+                                                                       int32_t shift, int32_t out_offset, int32_t lo,
+                                                                       int32_t hi)
+{
+    int32_t out = tg_requantize_fast(y0 * g0, multiplier, shift) + out_offset;
+    out = out < lo ? lo : out;
+    out = out > hi ? hi : out;
+    return (int8_t)out;
+}
+
 /* mul(y, g) with TFLite MUL arithmetic: y the convolution's int8 result, g the gate value. */
 static inline int8_t tg_conv2d_gated_scale(const tg_conv2d_gated_params_t *p, int32_t y, int32_t g)
 {

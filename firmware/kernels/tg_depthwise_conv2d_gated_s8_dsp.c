@@ -84,12 +84,19 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
         }
         tg_depthwise_conv2d_s8_dsp(&conv, xk, wk, bk, mk, sk, pk, inner, yk);
     }
-    for (px = 0; px < out_px; ++px, output += channels) {
-        const int8_t *y = &yk[px * n];
-        memset(output, (uint8_t)dropped, (size_t)channels);
+    {
+        /* the gate values plus their offset, in bk (the convolution is done with it) */
+        const int32_t zero = p->output_offset, mult = p->gate_multiplier, sh = p->gate_shift;
+        const int32_t off = p->gate_output_offset, lo = p->gate_act_min, hi = p->gate_act_max;
+        const int8_t *y = yk;
         for (j = 0; j < n; ++j) {
-            const int32_t k = kept[j];
-            output[k] = tg_conv2d_gated_scale(p, y[j], gate[k]);
+            bk[j] = gate[kept[j]] + p->gate_input_offset;
+        }
+        for (px = 0; px < out_px; ++px, output += channels) {
+            memset(output, (uint8_t)dropped, (size_t)channels);
+            for (j = 0; j < n; ++j) {
+                output[kept[j]] = tg_gate_scale_fast(*y++ - zero, bk[j], mult, sh, off, lo, hi);
+            }
         }
     }
 }

@@ -37,9 +37,9 @@ void tg_fully_connected_gated_s8_dsp(const tg_fully_connected_gated_params_t *p,
                                           &multiplier[o], &shift[o], NULL, &output[o]);
             }
             for (k = o; k < end; ++k) {
-                output[k] = tg_gate_scale(output[k], p->output_offset, gate[k], p->gate_input_offset,
-                                          p->gate_multiplier, p->gate_shift, p->gate_output_offset,
-                                          p->gate_act_min, p->gate_act_max);
+                output[k] = tg_gate_scale_fast(output[k] - p->output_offset, gate[k] + p->gate_input_offset,
+                                               p->gate_multiplier, p->gate_shift, p->gate_output_offset,
+                                               p->gate_act_min, p->gate_act_max);
             }
             o = end;
         }
