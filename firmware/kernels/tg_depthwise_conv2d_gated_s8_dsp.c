@@ -4,7 +4,8 @@
  * so the kept channels form a smaller depthwise layer: their input channels, weights,
  * requantization and 3x3 records (packed, tg_depthwise_conv2d_s8_dsp's constant for every
  * channel: word 0 the channel count when its 3x3 path serves, then TG_DW3_RECORD_WORDS words
- * per channel) are gathered into scratch once per call, tg_depthwise_conv2d_s8_dsp runs on
+ * per channel) are gathered into scratch once per call (not when every channel is kept),
+ * tg_depthwise_conv2d_s8_dsp runs on
  * them, and each kept result is scaled by its gate value into the output (the dropped
  * channels get the product with 0). The gathering costs about one byte copy per kept input
  * value; the convolution, the bulk of the work, scales with the channels kept.
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "tg_conv2d_gated.h"
+#include "tg_mat_mult_s8_dsp.h"
 
 /* words per channel in tg_depthwise_conv2d_s8_dsp's 3x3 records (TG_DW3_RECORD_WORDS in
  * tg_depthwise_conv2d_3x3_s8_dsp.h, whose static functions this file does not take in;
@@ -34,6 +36,41 @@ static void tg_dw_gated_gather(const int8_t *src, int32_t pixels, int32_t channe
     for (px = 0; px < pixels; ++px, src += channels) {
         for (j = 0; j < n; ++j) {
             *dst++ = src[kept[j]];
+        }
+    }
+}
+
+/*
+ * output[px][kept[j]] = the compact result y[px][j] times its gate value g[j] (plus the
+ * gate's offset), the dropped channels the product with 0. bounded (a constant after
+ * inlining): the preconditions of tg_requantize_bounded hold; full_range: the clamp is
+ * [-128, 127] (one SSAT).
+ */
+static inline __attribute__((always_inline)) void tg_dw_gated_scale(
+    const tg_conv2d_gated_params_t *p, const int8_t *y, const int16_t *kept, const int32_t *g, int32_t n,
+    int32_t pixels, int8_t dropped, int32_t bounded, int32_t full_range, int8_t *output)
+{
+    const int32_t zero = p->output_offset, mult = p->gate_multiplier, sh = p->gate_shift;
+    const int32_t off = p->gate_output_offset, lo = p->gate_act_min, hi = p->gate_act_max;
+    const int32_t channels = p->out_c;
+    int32_t px, j;
+    for (px = 0; px < pixels; ++px, output += channels) {
+        memset(output, (uint8_t)dropped, (size_t)channels);
+        for (j = 0; j < n; ++j) {
+            const int32_t product = (*y++ - zero) * g[j];
+            int32_t v;
+            if (bounded) {
+                v = tg_requantize_bounded(product, mult, sh) + off;
+            } else {
+                v = tg_requantize_fast(product, mult, sh) + off;
+            }
+            if (full_range) {
+                v = tg_ssat8(v);
+            } else {
+                v = v < lo ? lo : v;
+                v = v > hi ? hi : v;
+            }
+            output[kept[j]] = (int8_t)v;
         }
     }
 }
@@ -57,14 +94,17 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     int8_t *const yk = (int8_t *)(void *)(pk + 1 + TG_DW_GATED_RECORD_WORDS * c4);
     int8_t *const inner = yk + ((out_px * c4 + 3) & ~3);
     const int8_t dropped = tg_conv2d_gated_dropped(p);
-    int32_t n = 0, c, j, px;
+    int32_t n = 0, c, j;
 
     for (c = 0; c < channels; ++c) {
         if (gate[c] != gate_zero) {
             kept[n++] = (int16_t)c;
         }
     }
-    if (n > 0) {
+    if (n == channels) {        /* every channel kept: the layer's own input and constants */
+        const tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
+        tg_depthwise_conv2d_s8_dsp(&conv, input, weights, bias, multiplier, shift, packed, inner, yk);
+    } else if (n > 0) {
         tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
         conv.in_c = conv.out_c = n;
         tg_dw_gated_gather(input, in_px, channels, kept, n, xk);
@@ -84,19 +124,18 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
         }
         tg_depthwise_conv2d_s8_dsp(&conv, xk, wk, bk, mk, sk, pk, inner, yk);
     }
-    {
-        /* the gate values plus their offset, in bk (the convolution is done with it) */
-        const int32_t zero = p->output_offset, mult = p->gate_multiplier, sh = p->gate_shift;
-        const int32_t off = p->gate_output_offset, lo = p->gate_act_min, hi = p->gate_act_max;
-        const int8_t *y = yk;
-        for (j = 0; j < n; ++j) {
-            bk[j] = gate[kept[j]] + p->gate_input_offset;
+    /* the gate values plus their offset, in bk (the convolution is done with it) */
+    for (j = 0; j < n; ++j) {
+        bk[j] = gate[kept[j]] + p->gate_input_offset;
+    }
+    if (p->gate_multiplier >= (1 << 30) && p->gate_shift < 0 && p->gate_shift >= -31) {
+        /* |(y - zero) * g| <= 255 * 255 < 2^30: tg_requantize_bounded's preconditions hold */
+        if (p->gate_act_min == -128 && p->gate_act_max == 127) {
+            tg_dw_gated_scale(p, yk, kept, bk, n, out_px, dropped, 1, 1, output);
+        } else {
+            tg_dw_gated_scale(p, yk, kept, bk, n, out_px, dropped, 1, 0, output);
         }
-        for (px = 0; px < out_px; ++px, output += channels) {
-            memset(output, (uint8_t)dropped, (size_t)channels);
-            for (j = 0; j < n; ++j) {
-                output[kept[j]] = tg_gate_scale_fast(*y++ - zero, bk[j], mult, sh, off, lo, hi);
-            }
-        }
+    } else {
+        tg_dw_gated_scale(p, yk, kept, bk, n, out_px, dropped, 0, 0, output);
     }
 }
