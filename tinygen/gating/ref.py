@@ -1,7 +1,7 @@
 """Numpy twins of the dynamic-inference kernels (firmware/kernels/tg_channel_gate_s8.c,
-tg_conv2d_gated_s8*.c,
-tg_depthwise_conv2d_gated_s8*.c, tg_fully_connected_gated_s8*.c, tg_exit_select_s8.c), integer-exact, and their float forms for the
-float interpreter (calibration).
+tg_conv2d_gated_s8*.c, tg_depthwise_conv2d_gated_s8*.c, tg_fully_connected_gated_s8*.c,
+tg_exit_select_s8.c), integer-exact, and their float forms for the float interpreter
+(calibration).
 
 Gate decisions are defined on the integer saliency so that host and device always agree:
 top-k keeps the k largest codes, ties broken by the lowest channel index; a threshold gate
