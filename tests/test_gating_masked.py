@@ -12,6 +12,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 from e2e import assert_device_equals_reference
 from gating_models import calibration, masked_net
 from hypothesis import given
@@ -147,6 +148,20 @@ def test_masked_model_threshold_gates_stay_exact_on_host(tmp_path):
     assert len(_host_decisions(source, graph, tmp_path)) > 1, "a threshold gate's kept count depends on the input"
 
 
+def _none_kept(net):
+    """The net with every saliency 0 (predictors: weights 0, bias -1, then ReLU): no channel kept."""
+    with torch.no_grad():
+        for predictor in (net.dw.predictor, net.fc.predictor):
+            predictor.weight.zero_()
+            predictor.bias.fill_(-1.0)
+    return net
+
+
+def test_masked_model_with_no_channel_kept_is_exact_on_host(tmp_path):
+    source, graph = compile_module(_none_kept(masked_net()), calibration(shape=SHAPE))
+    assert _host_decisions(source, graph, tmp_path, n=3) == {(0, 0)}
+
+
 def test_layers_after_gated_depthwise_and_fc_cannot_skip_stay_exact_and_inspect_says_so(tmp_path):
     for features, suffix in ((frozenset(), ""), (frozenset({"dsp"}), "_dsp")):
         source, graph = compile_module(masked_net(), calibration(shape=SHAPE),
@@ -189,7 +204,7 @@ def test_depthwise_gated_dsp_scratch_formula_equals_c_buffer_size(tmp_path):
 @pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
 def test_masked_model_dsp_kernels_layer_by_layer_on_standin(board_name, tmp_path):
     """The DSP kernels on the Cortex-M7 / M4 stand-ins at densities 1 (all kept), 0.5, 0.3 and
-    one channel kept, and with threshold gates (input-dependent masks): every layer's output
+    one channel kept, with threshold gates (input-dependent masks) and with none kept: every layer's output
     equals the reference. 8 depthwise channels (two blocks of 4 and, at 0.3 or 1/8, an odd
     count), 9x7 pixels, 24 linear features (runs of kept outputs of every length)."""
     if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
@@ -200,7 +215,8 @@ def test_masked_model_dsp_kernels_layer_by_layer_on_standin(board_name, tmp_path
 
     board = get_board(board_name)
     options = CompileOptions(features=frozenset(board.isa_features))
-    points = [(masked_net(), d) for d in (1.0, 0.5, 0.3, 0.01)] + [(masked_net(density=None, threshold=0.6), None)]
+    points = [(masked_net(), d) for d in (1.0, 0.5, 0.3, 0.01)] + [(masked_net(density=None, threshold=0.6), None),
+                                                                   (_none_kept(masked_net()), None)]
     for k, (net, density) in enumerate(points):
         source, graph = compile_module(net, calibration(shape=SHAPE), options=options)
         kernels = {n.kernel for n in graph.nodes}
