@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tinygen.nn.gating import EarlyExit, ExitHead, GatedConv2d
+from tinygen.nn.gating import EarlyExit, ExitHead, GatedConv2d, GatedLinear
 
 
 def _randomize(net: nn.Module, seed: int) -> nn.Module:
@@ -56,6 +56,35 @@ class MultiExitNet(nn.Module):
         h = self.block1(x)
         e1 = self.exit1(h)
         return self.exits([e1, self.final(self.block2(h))])
+
+
+class MaskedNet(nn.Module):
+    """conv -> gated depthwise conv -> 1x1 conv -> mean -> gated linear -> linear, on
+    [1, 3, H, W]: the layers after each gated one read every channel (they cannot skip)."""
+
+    def __init__(self, density=0.5, threshold=None, channels=8, features=24, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1), nn.ReLU())
+        self.dw = GatedConv2d(channels, channels, 3, padding=1, groups=channels, density=density,
+                              threshold=threshold)
+        self.pw = nn.Sequential(nn.Conv2d(channels, 2 * channels, 1), nn.ReLU())
+        self.fc = GatedLinear(2 * channels, features, density=density, threshold=threshold)
+        self.head = nn.Linear(features, classes)
+
+    def forward(self, x):
+        h = self.pw(self.dw(self.stem(x))).mean(dim=(2, 3))
+        return torch.softmax(self.head(self.fc(h)), dim=1)
+
+
+def masked_net(seed: int = 0, **kw) -> nn.Module:
+    torch.manual_seed(seed)
+    net = _randomize(MaskedNet(**kw), seed + 1)
+    g = torch.Generator().manual_seed(seed + 2)
+    with torch.no_grad():       # saliencies that differ per input and channel
+        for predictor in (net.dw.predictor, net.fc.predictor):
+            predictor.weight.copy_(torch.randn(predictor.weight.shape, generator=g))
+            predictor.bias.copy_(torch.rand(predictor.out_features, generator=g) * 0.5)
+    return net
 
 
 def gated_net(seed: int = 0, **kw) -> nn.Module:

@@ -302,22 +302,29 @@ def test_layer_after_a_gate_that_cannot_skip_is_exact_and_inspect_says_so(tmp_pa
     assert any("conv_18 (tg_conv2d_gated_s8_dsp) skips the dropped input channels" in line for line in notes(dsp))
 
 
+def c_buffer_sizes(tmp_path, cases) -> list[int]:
+    """Per (assignments to p, a buffer-size expression) the value the C header gives, by a
+    host program over tg_kernels_gating.h (p: a zeroed tg_conv2d_gated_params_t)."""
+    import subprocess
+
+    body = "\n".join(f'    {{ tg_conv2d_gated_params_t p = {{0}}; {sets} printf("%ld\\n", (long){expr}); }}'
+                     for sets, expr in cases)
+    src = tmp_path / "size.c"
+    src.write_text(f'#include <stdio.h>\n#include "tg_kernels_gating.h"\nint main(void)\n{{\n{body}\n    return 0;\n}}\n')
+    exe = tmp_path / "size"
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(KERNEL_DIR), str(src), "-o", str(exe)],
+                   check=True)
+    return [int(v) for v in subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()]
+
+
 def test_gated_dsp_scratch_formula_equals_c_buffer_size(tmp_path):
     """tinygen.gating.kernels.conv2d_gated_dsp_scratch == tg_conv2d_gated_s8_dsp_buffer_size."""
     from tinygen.gating.kernels import conv2d_gated_dsp_scratch
 
     cases = [(3, 3, 3, 16, 8, 8, 0), (1, 1, 5, 7, 3, 5, 1), (3, 2, 9, 1, 4, 4, 1), (3, 3, 64, 64, 4, 4, 1)]
     fields = ("kernel_h", "kernel_w", "in_c", "out_c", "in_h", "in_w", "skip_inputs")
-    body = "\n".join(f'    {{ tg_conv2d_gated_params_t p = {{0}}; {" ".join(f"p.{f} = {v};" for f, v in zip(fields, c))} '
-                     f'printf("%ld\\n", (long)tg_conv2d_gated_s8_dsp_buffer_size(&p)); }}' for c in cases)
-    src = tmp_path / "size.c"
-    src.write_text(f'#include <stdio.h>\n#include "tg_kernels_gating.h"\nint main(void)\n{{\n{body}\n    return 0;\n}}\n')
-    exe = tmp_path / "size"
-    import subprocess
-
-    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(KERNEL_DIR), str(src), "-o", str(exe)],
-                   check=True)
-    got = [int(v) for v in subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()]
+    got = c_buffer_sizes(tmp_path, [(" ".join(f"p.{f} = {v};" for f, v in zip(fields, c)),
+                                     "tg_conv2d_gated_s8_dsp_buffer_size(&p)") for c in cases])
     assert got == [conv2d_gated_dsp_scratch(dict(zip(fields, c))) for c in cases]
 
 

@@ -28,11 +28,11 @@ class LayerStats:
 
 def node_macs(graph: Graph, node: Node) -> int:
     out = graph.tensor(node.outputs[0]).shape
-    if node.op in ("conv2d", "conv2d_add", "conv2d_gated", "depthwise_conv2d"):
+    if node.op in ("conv2d", "conv2d_add", "conv2d_gated", "depthwise_conv2d", "depthwise_conv2d_gated"):
         w = graph.weight_shape(node)
-        taps = w[1] * w[2] * (w[3] if node.op != "depthwise_conv2d" else 1)
-        return math.prod(out) * taps
-    if node.op == "fully_connected":
+        taps = w[1] * w[2] * (w[3] if not node.op.startswith("depthwise_conv2d") else 1)
+        return math.prod(out) * taps      # gated layers: all channels (the most; the gate decides at run time)
+    if node.op in ("fully_connected", "fully_connected_gated"):
         out_f, in_f = graph.weight_shape(node)
         return math.prod(out[:-1]) * out_f * in_f
     return 0

@@ -1,6 +1,7 @@
 /*
- * What the gated convolutions share (tg_conv2d_gated_s8.c, tg_conv2d_gated_s8_dsp.c):
- * the convolution's parameters as a tg_conv2d_params_t, and the gate's multiply.
+ * What the gated kernels share (tg_conv2d_gated_s8*.c, tg_depthwise_conv2d_gated_s8*.c,
+ * tg_fully_connected_gated_s8*.c): the convolution's parameters as a tg_conv2d_params_t,
+ * and the gate's multiply.
  */
 #ifndef TG_CONV2D_GATED_H
 #define TG_CONV2D_GATED_H
@@ -29,15 +30,36 @@ static inline int8_t tg_conv2d_gated_dropped(const tg_conv2d_gated_params_t *p)
     return (int8_t)out;
 }
 
+/* mul(y, g) with TFLite MUL arithmetic: y an int8 result on the zero point y_zero, g the gate
+ * value; the gate's offset, multiplier, output offset and clamp as in tg_conv2d_gated_params_t. */
+static inline int8_t tg_gate_scale(int32_t y, int32_t y_zero, int32_t g, int32_t g_offset, int32_t multiplier,
+                                   int32_t shift, int32_t out_offset, int32_t lo, int32_t hi)
+{
+    /* |product| <= 255 * 255: no overflow */
+    const int32_t product = (y - y_zero) * (g + g_offset);
+    int32_t out = tg_requantize(product, multiplier, shift) + out_offset;
+    out = out < lo ? lo : out;
+    out = out > hi ? hi : out;
+    return (int8_t)out;
+}
+
+/* tg_gate_scale's product y' * g' (y' = y - y_zero, g' = g + g_offset) requantized with
+ * tg_requantize_fast (the gate multiplier lies in [2^30, 2^31) or is 0), offset and clamped. */
+static inline __attribute__((always_inline)) int8_t tg_gate_scale_fast(int32_t y0, int32_t g0, int32_t multiplier,
+                                                                       int32_t shift, int32_t out_offset, int32_t lo,
+                                                                       int32_t hi)
+{
+    int32_t out = tg_requantize_fast(y0 * g0, multiplier, shift) + out_offset;
+    out = out < lo ? lo : out;
+    out = out > hi ? hi : out;
+    return (int8_t)out;
+}
+
 /* mul(y, g) with TFLite MUL arithmetic: y the convolution's int8 result, g the gate value. */
 static inline int8_t tg_conv2d_gated_scale(const tg_conv2d_gated_params_t *p, int32_t y, int32_t g)
 {
-    /* |product| <= 255 * 255: no overflow */
-    const int32_t product = (y - p->output_offset) * (g + p->gate_input_offset);
-    int32_t out = tg_requantize(product, p->gate_multiplier, p->gate_shift) + p->gate_output_offset;
-    out = out < p->gate_act_min ? p->gate_act_min : out;
-    out = out > p->gate_act_max ? p->gate_act_max : out;
-    return (int8_t)out;
+    return tg_gate_scale(y, p->output_offset, g, p->gate_input_offset, p->gate_multiplier, p->gate_shift,
+                         p->gate_output_offset, p->gate_act_min, p->gate_act_max);
 }
 
 #endif /* TG_CONV2D_GATED_H */

@@ -78,6 +78,67 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
                             const int8_t *in_gate, const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                             const int32_t *shift, int8_t *scratch, int8_t *output);
 
+/*
+ * The gated depthwise convolution (depth multiplier 1): output[y][x][c] =
+ * mul(depthwise_conv2d(input)[y][x][c], gate[c]) as tg_conv2d_gated_s8 does for a conv,
+ * the convolution being tg_depthwise_conv2d_s8's. A channel whose gate value is the gate's
+ * zero point is not computed (and its input channel not read): its output is the product
+ * with 0. p: as for tg_conv2d_gated_s8 (in_c == out_c, no in_gate: a depthwise channel
+ * reads only its own input channel). input, weights, bias, multiplier, shift: as
+ * tg_depthwise_conv2d_s8; gate: int8 [out_c].
+ */
+void tg_depthwise_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
+                                  const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                                  const int32_t *shift, int8_t *output);
+
+/*
+ * The same on ARMv7E-M: the kept channels of the input, weights, requantization and 3x3
+ * records (packed: tg_depthwise_conv2d_s8_dsp's, built at build time for every channel)
+ * are gathered into scratch, tg_depthwise_conv2d_s8_dsp runs on the kept channels alone,
+ * and its result is scaled by the gate into the output. scratch:
+ * tg_depthwise_conv2d_gated_s8_dsp_buffer_size(p, inner) bytes, 4-byte aligned, inner:
+ * tg_depthwise_conv2d_s8_dsp's scratch for all the channels (tinygen/gating/kernels.py).
+ */
+static inline int32_t tg_depthwise_conv2d_gated_s8_dsp_buffer_size(const tg_conv2d_gated_params_t *p,
+                                                                   int32_t inner)
+{
+    const int32_t c = (p->in_c + 3) & ~3;
+    return 2 * c + ((p->in_h * p->in_w * c + 3) & ~3) + p->kernel_h * p->kernel_w * c + 12 * c + 4 + 32 * c +
+           ((p->out_h * p->out_w * c + 3) & ~3) + inner;
+}
+void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
+                                      const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                                      const int32_t *shift, const int32_t *packed, int8_t *scratch,
+                                      int8_t *output);
+
+/* The fully connected layer's fields as in tg_fully_connected_params_t, then the gate's multiply. */
+typedef struct {
+    int32_t rows;
+    int32_t in_features, out_features;
+    int32_t input_offset;           /* -input zero point */
+    int32_t output_offset;          /* the layer result's zero point */
+    int32_t act_min, act_max;       /* the layer result's clamp */
+    int32_t gate_input_offset;      /* -the gate's zero point */
+    int32_t gate_output_offset;     /* the output's zero point */
+    int32_t gate_multiplier, gate_shift;    /* result scale * gate scale / output scale */
+    int32_t gate_act_min, gate_act_max;
+} tg_fully_connected_gated_params_t;
+
+/*
+ * output[r][o] = mul(fully_connected(input)[r][o], gate[o]): tg_fully_connected_s8's int8
+ * result times the gate value (TFLite MUL). Outputs whose gate value is the gate's zero
+ * point are not computed: gate_output_offset clamped, the product with 0.
+ * input, weights, bias, multiplier, shift: as tg_fully_connected_s8; gate: int8 [out_features].
+ */
+void tg_fully_connected_gated_s8(const tg_fully_connected_gated_params_t *p, const int8_t *input,
+                                 const int8_t *gate, const int8_t *weights, const int32_t *bias,
+                                 const int32_t *multiplier, const int32_t *shift, int8_t *output);
+
+/* The same on ARMv7E-M: tg_fully_connected_s8_dsp over each run of consecutive kept outputs. No scratch. */
+void tg_fully_connected_gated_s8_dsp(const tg_fully_connected_gated_params_t *p, const int8_t *input,
+                                     const int8_t *gate, const int8_t *weights, const int32_t *bias,
+                                     const int32_t *multiplier, const int32_t *shift, int8_t *output);
+
 /* 1 when the largest of probs[0..n) reaches threshold (an int8 code), else 0. */
 int32_t tg_exit_taken_s8(const int8_t *probs, int32_t n, int32_t threshold);
 

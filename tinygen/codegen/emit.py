@@ -180,7 +180,8 @@ def _emit_gated(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays
 
 
 EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary,
-                                 "channel_gate": _emit_gate, "exit_select": _emit_exit, "conv2d_gated": _emit_gated}
+                                 "channel_gate": _emit_gate, "exit_select": _emit_exit, "conv2d_gated": _emit_gated,
+                                 "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic}
 
 
 def _weight_arrays(graph: Graph, prefix: str = "", shared: dict | None = None) -> tuple[list[CArray], dict[str, str]]:
@@ -332,7 +333,7 @@ def kernel_sources(graph: Graph) -> list[str]:
     """Firmware files (relative to firmware/) the generated model needs: the kernels' sources,
     the headers their specs name and those they include (every switch's)."""
     specs = [KERNELS_BY_NAME[n.kernel] for _, g in switch_graphs(graph) for n in g.nodes if n.kernel]
-    sources = {spec.source for spec in specs}
+    sources = {spec.source for spec in specs} | {src for spec in specs for src in spec.calls}
     base = ["kernels/tg_kernels.h", "kernels/tg_requant.h"]
     headers = {h for spec in specs for h in spec.headers} | {h for src in sources for h in _local_includes(src)}
     return base + sorted(headers - set(base)) + sorted(sources)

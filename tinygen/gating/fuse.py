@@ -1,6 +1,8 @@
 """fuse_gates: a conv2d whose result is multiplied per channel by a channel gate becomes one
 conv2d_gated node, which computes only the channels the gate keeps (runs after quantization:
-the fused kernel needs the conv result's grid and the multiply's).
+the fused kernel needs the conv result's grid and the multiply's). A depthwise conv2d (depth
+multiplier 1) becomes a depthwise_conv2d_gated node and a fully_connected layer a
+fully_connected_gated node the same way (GATED_OPS).
 
     y = conv2d(x)            ->   out = conv2d_gated(x, g)
     g2 = reshape(g)               (g: a channel_gate's output, [1, C])
@@ -29,6 +31,11 @@ def _gate_source(graph: Graph, name: str) -> str | None:
     return name if node is not None and node.op == "channel_gate" else None
 
 
+# the layers a gate's multiply fuses into, and the gated op each becomes
+GATED_OPS = {"conv2d": "conv2d_gated", "depthwise_conv2d": "depthwise_conv2d_gated",
+             "fully_connected": "fully_connected_gated"}
+
+
 def fuse_gates(graph: Graph) -> Graph:
     notes = graph.meta.setdefault("gating", {"fused": [], "unfused": []})
     for mul in [n for n in graph.nodes if n.op == "mul" and len(n.inputs) == 2]:
@@ -47,7 +54,7 @@ def fuse_gates(graph: Graph) -> Graph:
             break
     for node in (n for n in graph.nodes if n.op == "conv2d_gated" and len(n.inputs) == 2):
         source = gated_source(graph, node.inputs[0])
-        if source is not None:
+        if source is not None and graph.tensor(source.inputs[1]).shape[-1] == graph.tensor(node.inputs[0]).shape[-1]:
             node.inputs.append(source.inputs[1])
     graph.drop_unused_tensors()
     return graph
@@ -57,12 +64,12 @@ _ZERO_KEEPING = ("max_pool2d", "reshape")
 
 
 def gated_source(graph: Graph, tensor: str) -> Node | None:
-    """The gated conv whose output reaches `tensor` through max pools and reshapes, if its
+    """The gated layer whose output reaches `tensor` through max pools and reshapes, if its
     dropped channels hold `tensor`'s zero point (so a reader may skip them), else None."""
     node = graph.producer(tensor)
     while node is not None and node.op in _ZERO_KEEPING:
         node = graph.producer(node.inputs[0])
-    if node is None or node.op != "conv2d_gated":
+    if node is None or node.op not in GATED_OPS.values():
         return None
     zp = int(graph.tensor(tensor).qparams.zero_point[0])
     out = graph.tensor(node.outputs[0]).qparams
@@ -79,8 +86,11 @@ def gated_readers(graph: Graph, tensor: str) -> list[Node]:
 
 
 def _refusal(graph: Graph, conv: Node, y: str, gate: str) -> str | None:
-    if conv.op != "conv2d" or "lowbit" in conv.attrs or len(conv.params) != 1:
-        return f"only int8 conv2d layers skip gated channels, this one is a {conv.op}"
+    if conv.op not in GATED_OPS or "lowbit" in conv.attrs or len(conv.params) != 1:
+        return (f"only int8 conv2d, depthwise_conv2d and fully_connected layers skip gated channels, "
+                f"this one is a {conv.op}")
+    if conv.op == "depthwise_conv2d" and int(conv.attrs.get("depth_multiplier", 1)) != 1:
+        return "a depthwise conv2d with a depth multiplier is not gated: every channel is computed"
     if len(graph.consumers(y)) != 1 or graph.is_graph_output(y):
         return "its result has other readers, so every channel is computed"
     if graph.tensor(gate).shape[-1] != graph.tensor(y).shape[-1]:
@@ -90,7 +100,7 @@ def _refusal(graph: Graph, conv: Node, y: str, gate: str) -> str | None:
 
 def _fuse(graph: Graph, conv: Node, mul: Node, gate: str) -> None:
     y = graph.tensor(conv.outputs[0])
-    conv.op = "conv2d_gated"
+    conv.op = GATED_OPS[conv.op]
     conv.inputs = [conv.inputs[0], gate]
     conv.outputs = list(mul.outputs)
     conv.attrs.update(conv_scale=float(y.qparams.scale[0]), conv_zero_point=int(y.qparams.zero_point[0]),

@@ -3,7 +3,7 @@ reading that layer skip the dropped channels, and the early exits."""
 
 from __future__ import annotations
 
-from tinygen.gating.fuse import gated_readers
+from tinygen.gating.fuse import GATED_OPS, gated_readers
 from tinygen.gating.trace import gates
 from tinygen.ir import Graph
 
@@ -17,12 +17,14 @@ def notes(graph: Graph) -> list[str]:
         channels = graph.tensor(node.outputs[0]).shape[-1]
         how = (f"top {node.attrs['k']} of {channels} (density {node.attrs['k'] / channels:.2f})"
                if node.attrs["mode"] == "topk" else f"saliency >= {node.attrs['threshold']:g} x the largest")
-        for layer in (n for n in graph.consumers(node.outputs[0]) if n.op == "conv2d_gated"):
+        for layer in (n for n in graph.consumers(node.outputs[0]) if n.op in GATED_OPS.values()):
             lines.append(f"gate {g} ({node.name}): keeps {how}; {layer.name} ({layer.kernel}) computes only "
                          "the kept channels")
             for reader in gated_readers(graph, layer.outputs[0]):
                 if reader.kernel in SKIPS_INPUT_CHANNELS and len(reader.inputs) == 3:
                     lines.append(f"  {reader.name} ({reader.kernel}) skips the dropped input channels")
+                elif reader.op == "depthwise_conv2d_gated" and reader.inputs[1] == node.outputs[0]:
+                    lines.append(f"  {reader.name} ({reader.kernel}) reads only the channels its own gate keeps")
                 else:
                     lines.append(f"  {reader.name} ({reader.kernel or reader.op}) cannot skip the dropped input "
                                  "channels: exact (they hold the zero point), but it costs as much as dense")

@@ -8,7 +8,8 @@ import math
 from tinygen.errors import ModelError
 from tinygen.gating.ref import threshold_q
 from tinygen.ir import Graph, Node
-from tinygen.kernels.params import _conv, builder
+from tinygen.kernels.depthwise_dsp import RECORD_WORDS, depthwise_dsp_records, depthwise_dsp_scratch
+from tinygen.kernels.params import _conv, _fc, builder
 from tinygen.kernels.scratch import _round_up
 from tinygen.quant import op_params
 from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS
@@ -41,20 +42,43 @@ def _channel_gate(graph: Graph, node: Node) -> dict:
             "zero_point": int(s.qparams.zero_point[0])}
 
 
-@builder("conv2d_gated")
-def _conv2d_gated(graph: Graph, node: Node) -> dict:
+def depthwise_gated_dsp_scratch(p: dict) -> int:
+    """tg_depthwise_conv2d_gated_s8_dsp_buffer_size(p, inner), inner the dense DSP kernel's
+    scratch for all the channels (C = channels rounded up to 4): the kept channels' int16
+    indices, the compact input, weights, bias / multiplier / shift, 3x3 records and result,
+    then tg_depthwise_conv2d_s8_dsp's scratch."""
+    c = _round_up(p["in_c"], 4)
+    return (2 * c + _round_up(p["in_h"] * p["in_w"] * c, 4) + p["kernel_h"] * p["kernel_w"] * c + 12 * c
+            + 4 * (1 + RECORD_WORDS * c) + _round_up(p["out_h"] * p["out_w"] * c, 4) + depthwise_dsp_scratch(p))
+
+
+def _gate_fields(graph: Graph, node: Node) -> dict:
+    """The gate's multiply (TFLite MUL) of a gated layer's result (on conv_scale, conv_zero_point)."""
     conv_zp = int(node.attrs["conv_zero_point"])
-    p = _conv(graph, node)
-    p["output_offset"] = conv_zp
     gate, out = graph.tensor(node.inputs[1]), graph.tensor(node.outputs[0])
     mul = op_params.mul_params(float(node.attrs["conv_scale"]), conv_zp, gate.qparams.scale[0],
                                int(gate.qparams.zero_point[0]), out.qparams.scale[0], int(out.qparams.zero_point[0]),
                                int(node.attrs["gate_act_min"]), int(node.attrs["gate_act_max"]))
-    p.update({"gate_input_offset": mul["input2_offset"], "gate_output_offset": mul["output_offset"],
-              "gate_multiplier": mul["output_multiplier"], "gate_shift": mul["output_shift"],
-              "gate_act_min": mul["act_min"], "gate_act_max": mul["act_max"],
-              "in_gate_input_offset": -int(graph.tensor(node.inputs[2]).qparams.zero_point[0])
+    return {"output_offset": conv_zp, "gate_input_offset": mul["input2_offset"],
+            "gate_output_offset": mul["output_offset"], "gate_multiplier": mul["output_multiplier"],
+            "gate_shift": mul["output_shift"], "gate_act_min": mul["act_min"], "gate_act_max": mul["act_max"]}
+
+
+@builder("conv2d_gated")
+@builder("depthwise_conv2d_gated")
+def _conv2d_gated(graph: Graph, node: Node) -> dict:
+    p = _conv(graph, node) | _gate_fields(graph, node)
+    p.update({"in_gate_input_offset": -int(graph.tensor(node.inputs[2]).qparams.zero_point[0])
               if len(node.inputs) > 2 else 0, "skip_inputs": int(len(node.inputs) > 2)})
+    return p
+
+
+@builder("fully_connected_gated")
+def _fully_connected_gated(graph: Graph, node: Node) -> dict:
+    p = _fc(graph, node) | _gate_fields(graph, node)
+    if graph.tensor(node.inputs[1]).shape[-1] != p["out_features"] or p["rows"] != 1:
+        raise ModelError(f"{node.name} ({node.source}): a gated fully connected layer takes one row and one gate "
+                         f"value per output feature", hint="gate a Linear on a [1, features] input")
     return p
 
 
@@ -90,6 +114,25 @@ def gating_kernels(spec_type) -> tuple:
         spec_type("tg_conv2d_gated_s8", "conv2d_gated", weight_dtype="int8", weight_bits=8,
                   struct="tg_conv2d_gated_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_gated_s8.c",
                   twin="conv2d_gated_s8", headers=(HEADER, "kernels/tg_conv2d_s8.h")),
+        spec_type("tg_depthwise_conv2d_gated_s8_dsp", "depthwise_conv2d_gated", weight_dtype="int8", weight_bits=8,
+                  requires=frozenset({"dsp"}), struct="tg_conv2d_gated_params_t", const_roles=_REQUANT + ("packed",),
+                  source="kernels/tg_depthwise_conv2d_gated_s8_dsp.c", twin="depthwise_conv2d_gated_s8",
+                  headers=(HEADER, "kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
+                           "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+                  scratch=depthwise_gated_dsp_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT,
+                  calls=("kernels/tg_depthwise_conv2d_s8_dsp.c",)),
+        spec_type("tg_depthwise_conv2d_gated_s8", "depthwise_conv2d_gated", weight_dtype="int8", weight_bits=8,
+                  struct="tg_conv2d_gated_params_t", const_roles=_REQUANT,
+                  source="kernels/tg_depthwise_conv2d_gated_s8.c", twin="depthwise_conv2d_gated_s8",
+                  headers=(HEADER,)),
+        spec_type("tg_fully_connected_gated_s8_dsp", "fully_connected_gated", weight_dtype="int8", weight_bits=8,
+                  requires=frozenset({"dsp"}), struct="tg_fully_connected_gated_params_t", const_roles=_REQUANT,
+                  source="kernels/tg_fully_connected_gated_s8_dsp.c", twin="fully_connected_gated_s8",
+                  headers=(HEADER, "kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h"),
+                  calls=("kernels/tg_fully_connected_s8_dsp.c",)),
+        spec_type("tg_fully_connected_gated_s8", "fully_connected_gated", weight_dtype="int8", weight_bits=8,
+                  struct="tg_fully_connected_gated_params_t", const_roles=_REQUANT,
+                  source="kernels/tg_fully_connected_gated_s8.c", twin="fully_connected_gated_s8", headers=(HEADER,)),
         spec_type("tg_exit_taken_s8", "exit_select", source="kernels/tg_exit_taken_s8.c", twin="exit_select_s8",
                   headers=(HEADER,)),
     )

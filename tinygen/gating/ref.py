@@ -1,6 +1,7 @@
 """Numpy twins of the dynamic-inference kernels (firmware/kernels/tg_channel_gate_s8.c,
-tg_conv2d_gated_s8*.c, tg_exit_select_s8.c), integer-exact, and their float forms for the
-float interpreter (calibration).
+tg_conv2d_gated_s8*.c, tg_depthwise_conv2d_gated_s8*.c, tg_fully_connected_gated_s8*.c,
+tg_exit_select_s8.c), integer-exact, and their float forms for the float interpreter
+(calibration).
 
 Gate decisions are defined on the integer saliency so that host and device always agree:
 top-k keeps the k largest codes, ties broken by the lowest channel index; a threshold gate
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant import fixedpoint as fp
-from tinygen.ref.kernels import conv2d_s8
+from tinygen.ref.kernels import conv2d_s8, depthwise_conv2d_s8, fully_connected_s8
 
 # a threshold gate's threshold in 1/256 steps (tg_channel_gate_params_t.threshold_q)
 THRESHOLD_ONE = 256
@@ -57,11 +58,29 @@ def conv2d_gated_s8(p: dict, input, gate, *rest) -> np.ndarray:
     rest: [in_gate,] weights, bias, multiplier, shift; an input gate changes nothing (the
     input channels it dropped hold the zero point: the kernel skips them, they add 0)."""
     weights, bias, multiplier, shift = rest[-4:]
-    y = conv2d_s8(p, input, weights, bias, multiplier, shift).astype(np.int64)
+    return gate_scale(p, conv2d_s8(p, input, weights, bias, multiplier, shift), gate)
+
+
+def gate_scale(p: dict, y, gate) -> np.ndarray:
+    """A layer's int8 result y [..., C] (zero point p["output_offset"]) times the gate [C],
+    TFLite MUL arithmetic (tg_gate_scale in tg_conv2d_gated.h)."""
+    y = np.asarray(y, dtype=np.int64)
     g = np.asarray(gate, dtype=np.int64).reshape(-1)
     product = (y - p["output_offset"]) * (g + p["gate_input_offset"])
     out = fp.multiply_by_quantized_multiplier(product, p["gate_multiplier"], p["gate_shift"])
     return np.clip(out + p["gate_output_offset"], p["gate_act_min"], p["gate_act_max"]).astype(np.int8)
+
+
+def depthwise_conv2d_gated_s8(p: dict, input, gate, weights, bias, multiplier, shift) -> np.ndarray:
+    """Mirrors tg_depthwise_conv2d_gated_s8 (and _dsp): tg_depthwise_conv2d_s8's result
+    times the gate per channel; a dropped channel is the product with 0 (not computed)."""
+    return gate_scale(p, depthwise_conv2d_s8(p, input, weights, bias, multiplier, shift), gate)
+
+
+def fully_connected_gated_s8(p: dict, input, gate, weights, bias, multiplier, shift) -> np.ndarray:
+    """Mirrors tg_fully_connected_gated_s8 (and _dsp): tg_fully_connected_s8's result times
+    the gate per output feature; a dropped output is the product with 0 (not computed)."""
+    return gate_scale(p, fully_connected_s8(p, input, weights, bias, multiplier, shift), gate)
 
 
 def exit_taken(probs, threshold_code: int) -> bool:

@@ -91,6 +91,14 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("conv2d_gated", min_inputs=2, max_inputs=3,
                  attrs=_CONV_ATTRS + ("act_min", "act_max", "conv_scale", "conv_zero_point",
                                       "gate_act_min", "gate_act_max"), param_roles=("weight",)),
+        # the same for a depthwise conv2d (depth multiplier 1) and a fully_connected layer
+        # (tinygen/gating/fuse.py): only the channels / output features the gate kept are computed
+        OpSchema("depthwise_conv2d_gated", min_inputs=2, max_inputs=2,
+                 attrs=_CONV_ATTRS + ("depth_multiplier", "act_min", "act_max", "conv_scale", "conv_zero_point",
+                                      "gate_act_min", "gate_act_max"), param_roles=("weight",)),
+        OpSchema("fully_connected_gated", min_inputs=2, max_inputs=2,
+                 attrs=("act_min", "act_max", "conv_scale", "conv_zero_point", "gate_act_min", "gate_act_max"),
+                 param_roles=("weight",)),
         # early exit: the first input whose largest value reaches its threshold (real, in
         # [0, 1], on softmax probabilities) answers; the last input answers otherwise. The
         # generated code returns right after an exit that answers

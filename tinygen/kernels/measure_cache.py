@@ -82,7 +82,7 @@ def sources_hash(spec: KernelSpec) -> str:
     firmware = data_dir("firmware")
     headers = sorted((firmware / "kernels").glob("*.h"))
     python = sorted(Path(__file__).parent.glob("*.py"))
-    h = _hash_files([*(firmware / rel for rel in (spec.source, *spec.headers) if rel), *headers, *python])
+    h = _hash_files([*(firmware / rel for rel in (spec.source, *spec.calls, *spec.headers) if rel), *headers, *python])
     pack = getattr(spec, "pack", None)
     if pack is not None:
         try:

@@ -48,6 +48,9 @@ class KernelSpec:
     # whether the kernel computes a given (graph, node) exactly, for kernels that serve only
     # some nodes of their op and variant (e.g. CMSIS-NN's per-tensor fully connected); None: all
     accepts: Callable | None = None
+    # other kernels' sources (relative to firmware/) it calls, compiled alongside it (e.g. a
+    # gated kernel running the dense DSP kernel on the kept channels)
+    calls: tuple[str, ...] = ()
 
     @property
     def ref_name(self) -> str:

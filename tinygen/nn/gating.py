@@ -2,6 +2,8 @@
 
     GatedConv2d(32, 64, 3, padding=1, density=0.5)      # FBS: top-k of the saliency
     GatedConv2d(32, 64, 3, padding=1, threshold=0.4)    # FTWT-style: saliency >= 0.4 * max
+    GatedConv2d(32, 32, 3, padding=1, groups=32)         # a gated depthwise convolution
+    GatedLinear(64, 32, density=0.5)                     # a gated fully connected layer
     ExitHead(32, 10)                                     # global average pool -> linear
     EarlyExit([0.9, 0.8])                                # thresholds of the early heads
 
@@ -14,7 +16,10 @@ papers' own gradient: it flows through the kept saliencies, the choice itself is
 differentiated. Eval mode (and torch.export) runs the gate as the custom op
 `torch.ops.tinygen.channel_gate(saliency, k, threshold)`, which the compiler lowers to its
 channel_gate IR op; the conv and the multiply fuse into a gated conv that computes only the
-kept channels (tinygen/gating). `conv` may be any conv module (e.g. a tinygen.nn.QConv2d).
+kept channels (tinygen/gating). `conv` may be any conv module (e.g. a tinygen.nn.QConv2d);
+with groups == in_channels == out_channels it is a depthwise convolution, which compiles to
+a gated depthwise kernel. GatedLinear gates a Linear layer the same way: relu(linear(x))
+scaled by the saliency relu(predictor(x)) of its own input, the dropped outputs 0.
 
 A multi-exit model returns, in training mode, the list of its heads' logits (earliest
 first, the final classifier last), and in eval mode `EarlyExit(thresholds)(logits)`: the
@@ -87,21 +92,29 @@ def _train_gate(s: torch.Tensor, k: int, threshold: float) -> torch.Tensor:
     return s * mask
 
 
+def _gate_knobs(what: str, channels: int, density: float | None, threshold: float | None) -> tuple[int, float]:
+    """(k, threshold) of a gate: top-k at a density, or k = 0 and a threshold."""
+    if threshold is not None:
+        return 0, check_threshold(threshold)
+    if density is None:
+        raise ModelError(f"{what} needs density= or threshold=", hint="e.g. density=0.5")
+    return max(1, round(check_density(density) * channels)), 0.0
+
+
+def _gate(s: torch.Tensor, k: int, threshold: float, training: bool) -> torch.Tensor:
+    return _train_gate(s, k, threshold) if training else torch.ops.tinygen.channel_gate(s, k, threshold)
+
+
 class GatedConv2d(nn.Module):
     """relu(bn(conv(x))) with run-time channel gating (FBS top-k or a threshold)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size=3, stride=1, padding=0, *,
                  density: float | None = 0.5, threshold: float | None = None, batch_norm: bool = True,
-                 conv: nn.Module | None = None):
+                 conv: nn.Module | None = None, groups: int = 1):
         super().__init__()
-        if threshold is not None:
-            self.k, self.threshold = 0, check_threshold(threshold)
-        else:
-            if density is None:
-                raise ModelError("GatedConv2d needs density= or threshold=", hint="e.g. density=0.5")
-            self.k, self.threshold = max(1, round(check_density(density) * out_channels)), 0.0
+        self.k, self.threshold = _gate_knobs("GatedConv2d", out_channels, density, threshold)
         self.conv = conv if conv is not None else nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
-                                                            bias=not batch_norm)
+                                                            groups=groups, bias=not batch_norm)
         self.bn = nn.BatchNorm2d(out_channels) if batch_norm else nn.Identity()
         self.predictor = nn.Linear(in_channels, out_channels)
         nn.init.constant_(self.predictor.bias, 1.0)     # every channel starts salient
@@ -119,13 +132,29 @@ class GatedConv2d(nn.Module):
         return F.relu(self.predictor(x.mean(dim=(2, 3))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        s = self.saliency(x)
-        if self.training:
-            g = _train_gate(s, self.k, self.threshold)
-        else:
-            g = torch.ops.tinygen.channel_gate(s, self.k, self.threshold)
+        g = _gate(self.saliency(x), self.k, self.threshold, self.training)
         y = F.relu(self.bn(self.conv(x)))
         return y * g.reshape(g.shape[0], g.shape[1], 1, 1)
+
+
+class GatedLinear(nn.Module):
+    """relu(linear(x)) with run-time gating of its output features (FBS top-k or a threshold):
+    the saliency relu(predictor(x)) of the input [N, in_features] picks the features kept."""
+
+    def __init__(self, in_features: int, out_features: int, *, density: float | None = 0.5,
+                 threshold: float | None = None, linear: nn.Module | None = None):
+        super().__init__()
+        self.k, self.threshold = _gate_knobs("GatedLinear", out_features, density, threshold)
+        self.linear = linear if linear is not None else nn.Linear(in_features, out_features)
+        self.predictor = nn.Linear(in_features, out_features)
+        nn.init.constant_(self.predictor.bias, 1.0)     # every feature starts salient
+
+    density = GatedConv2d.density
+    set_density = GatedConv2d.set_density
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g = _gate(F.relu(self.predictor(x)), self.k, self.threshold, self.training)
+        return F.relu(self.linear(x)) * g
 
 
 class ExitHead(nn.Module):
