@@ -99,37 +99,64 @@ static inline __attribute__((always_inline)) int8_t tg_dw_kx1_clamp(int32_t v, c
 }
 
 /*
- * count pairs of outputs of one channel at stride 1, the first pair's taps from the
- * word-aligned x (phase position p, even: W; p + 1: W'), the next pair's 2 positions
- * on; outputs out[0] and out[partner], the next pair 2 * partner bytes on. pairs tap
- * pairs, a constant where inlined, so the tap loop unrolls.
+ * The tap pairs of two outputs sharing their input words: a0 += x[j] . W[j] and
+ * a1 += x[j] . W'[j] for j < pairs (a constant), x's words 4 apart (the block's
+ * channels interleave), W and W' interleaved in w (one LDRD per j). The first SMLAD
+ * of each starts from the bias.
+ */
+#define TG_DW_KX1_TAPS(pairs, x, w, bias2, a0, a1)                                        \
+    do {                                                                                \
+        int32_t w0_, w1_, xv_;                                                          \
+        __asm__("ldrd %[w0], %[w1], [%[w]]\n\t"                                         \
+                "ldr %[xv], [%[x]]\n\t"                                                 \
+                "smlad %[a0], %[xv], %[w0], %[b]\n\t"                                   \
+                "smlad %[a1], %[xv], %[w1], %[b]\n\t"                                   \
+                ".set tg_j, 1\n\t"                                                      \
+                ".rept %c[n] - 1\n\t"                                                   \
+                "ldrd %[w0], %[w1], [%[w], #8 * tg_j]\n\t"                              \
+                "ldr %[xv], [%[x], #16 * tg_j]\n\t"                                     \
+                "smlad %[a0], %[xv], %[w0], %[a0]\n\t"                                  \
+                "smlad %[a1], %[xv], %[w1], %[a1]\n\t"                                  \
+                ".set tg_j, tg_j + 1\n\t"                                               \
+                ".endr"                                                                 \
+                : [a0] "=&r"(a0), [a1] "=&r"(a1), [w0] "=&r"(w0_), [w1] "=&r"(w1_),     \
+                  [xv] "=&r"(xv_)                                                       \
+                : [x] "r"(x), [w] "r"(w), [b] "r"(bias2), [n] "i"(pairs)                \
+                : "memory");                                                            \
+    } while (0)
+
+/*
+ * One channel at stride 1: count pairs of outputs, the first pair's taps from x (phase
+ * positions 2m: W, 2m + 1: W'), the next pair's one word (4 words of the block) on;
+ * outputs out[0] and out[partner], the next pair 2 * partner bytes on; then, when odd,
+ * one more output from the next word with W alone (a1 unused). pairs a constant.
  */
 static inline __attribute__((always_inline)) void
-tg_dw_kx1_pairs(const int32_t *x, const int32_t *w, int32_t pairs, int32_t count, int8_t *out,
+tg_dw_kx1_pairs(const int32_t *x, const int32_t *w, int32_t pairs, int32_t count, int32_t odd, int8_t *out,
                 int32_t partner, const tg_dw_kx1_quant_t *qp, int32_t clamp)
 {
     const tg_dw_kx1_quant_t q = *qp;
-    int32_t i, j;
-    for (i = 0; i < count; ++i, ++x, out += 2 * partner) {
-        int32_t a0 = q.bias2, a1 = q.bias2;
-#pragma GCC unroll 8
-        for (j = 0; j < pairs; ++j) {
-            const int32_t xv = x[j];
-            a0 = __smlad(xv, w[2 * j], a0);
-            a1 = __smlad(xv, w[2 * j + 1], a1);
-        }
+    const int32_t *const end = x + 4 * count;
+    int32_t a0, a1;
+    for (; x != end; x += 4, out += 2 * partner) {
+        TG_DW_KX1_TAPS(pairs, x, w, q.bias2, a0, a1);
         out[0] = tg_dw_kx1_clamp(tg_dw_kx1_requant(a0, &q), &q, clamp);
         out[partner] = tg_dw_kx1_clamp(tg_dw_kx1_requant(a1, &q), &q, clamp);
     }
+    if (odd) {
+        TG_DW_KX1_TAPS(pairs, x, w, q.bias2, a0, a1);
+        (void)a1;
+        out[0] = tg_dw_kx1_clamp(tg_dw_kx1_requant(a0, &q), &q, clamp);
+    }
 }
 
-/* One output: pairs tap pairs from the word-aligned x, weights w (W, or W' one word on). */
+/* One output: pairs tap pairs from x (words 4 apart), weights w (W, or W' one word on). */
 static inline __attribute__((always_inline)) int8_t
 tg_dw_kx1_one(const int32_t *x, const int32_t *w, int32_t pairs, const tg_dw_kx1_quant_t *q, int32_t clamp)
 {
     int32_t a = q->bias2, j;
     for (j = 0; j < pairs; ++j) {
-        a = __smlad(x[j], w[2 * j], a);
+        a = __smlad(x[4 * j], w[2 * j], a);
     }
     return tg_dw_kx1_clamp(tg_dw_kx1_requant(a, q), q, clamp);
 }
@@ -137,17 +164,18 @@ tg_dw_kx1_one(const int32_t *x, const int32_t *w, int32_t pairs, const tg_dw_kx1
 #define TG_DW_KX1_PAIRS_CASE(n)                                                     \
     case n:                                                                         \
         if (clamp) {                                                                \
-            tg_dw_kx1_pairs(x, w, n, count, out, partner, q, 1);                    \
+            tg_dw_kx1_pairs(x, w, n, count, odd, out, partner, q, 1);               \
         } else {                                                                    \
-            tg_dw_kx1_pairs(x, w, n, count, out, partner, q, 0);                    \
+            tg_dw_kx1_pairs(x, w, n, count, odd, out, partner, q, 0);               \
         }                                                                           \
         break
 
-/* tg_dw_kx1_pairs with the common tap-pair counts (kernels of 1 to 9 taps) unrolled. */
+/* tg_dw_kx1_pairs with the tap-pair counts of kernels of 1 to 9 taps unrolled. */
 static __attribute__((noinline)) void tg_dw_kx1_run(const int32_t *x, const int32_t *w, int32_t pairs,
-                                                    int32_t count, int8_t *out, int32_t partner,
+                                                    int32_t count, int32_t odd, int8_t *out, int32_t partner,
                                                     const tg_dw_kx1_quant_t *q, int32_t clamp)
 {
+    int32_t i;
     switch (pairs) {
     TG_DW_KX1_PAIRS_CASE(1);
     TG_DW_KX1_PAIRS_CASE(2);
@@ -155,21 +183,19 @@ static __attribute__((noinline)) void tg_dw_kx1_run(const int32_t *x, const int3
     TG_DW_KX1_PAIRS_CASE(4);
     TG_DW_KX1_PAIRS_CASE(5);
     default:
-        tg_dw_kx1_pairs(x, w, pairs, count, out, partner, q, clamp);
+        for (i = 0; i < 2 * count + odd; ++i) {
+            out[i * partner] = tg_dw_kx1_one(x + 4 * (i / 2), w + (i & 1), pairs, q, clamp);
+        }
         break;
     }
 }
 
 /* The 4 channels of pixel t (channels c.. of a block of n), or the zero point's bytes outside 0..L-1. */
-static inline int32_t tg_dw_kx1_pixel(const int8_t *in, int32_t t, int32_t len, int32_t channels, int32_t n,
-                                      int32_t zp4)
+static int32_t tg_dw_kx1_pixel(const int8_t *in, int32_t t, int32_t len, int32_t channels, int32_t n, int32_t zp4)
 {
     int32_t v = zp4, k;
     if ((uint32_t)t >= (uint32_t)len) {
         return zp4;
-    }
-    if (n == 4) {
-        return tg_dsp_load_s8x4(in + t * channels);
     }
     for (k = 0; k < n; ++k) {
         v = (int32_t)(((uint32_t)v & ~(0xFFu << (8 * k))) | ((uint32_t)(uint8_t)in[t * channels + k] << (8 * k)));
@@ -177,52 +203,86 @@ static inline int32_t tg_dw_kx1_pixel(const int8_t *in, int32_t t, int32_t len, 
     return v;
 }
 
-/* Two pixels' 4 channels as int16 (+ input offset), pixel a low, b high, into the 4 phases' words. */
-static inline __attribute__((always_inline)) void tg_dw_kx1_put(int32_t *dst, int32_t step, int32_t va,
-                                                                int32_t vb, int32_t offset2)
+/* Two pixels' 4 channels as int16 (+ input offset), pixel a low, b high: the 4 channels' words. */
+static void tg_dw_kx1_put(int32_t *dst, int32_t va, int32_t vb, int32_t offset2)
 {
     const int32_t a02 = __sxtab16(offset2, va), a13 = tg_dsp_sxtab16_odd(offset2, va);
     const int32_t b02 = __sxtab16(offset2, vb), b13 = tg_dsp_sxtab16_odd(offset2, vb);
     dst[0] = tg_dsp_pkhbt(a02, b02);
-    dst[step] = tg_dsp_pkhbt(a13, b13);
-    dst[2 * step] = tg_dsp_pkhtb(b02, a02);
-    dst[3 * step] = tg_dsp_pkhtb(b13, a13);
+    dst[1] = tg_dsp_pkhbt(a13, b13);
+    dst[2] = tg_dsp_pkhtb(b02, a02);
+    dst[3] = tg_dsp_pkhtb(b13, a13);
 }
 
 /*
- * The block's channels widened into scratch: channel k's phase r at
- * wide + (k * d + r) * words, words = tg_dw_kx1_phase_words; word j of a phase holds
- * padded positions r + 2jd and r + (2j + 1)d, i.e. input pixels (those minus pad).
+ * count words of 4 channels, each from the pixels at in and in + step bytes, the next
+ * 2 * step bytes on: per word two loads, SXTAB16 (input offset added) and PKHBT / PKHTB
+ * to pair the pixels per channel, one STM of the 4 channels' words.
+ */
+static void tg_dw_kx1_widen_run(const int8_t *in, int32_t step, int32_t count, int32_t offset2, int32_t *dst)
+{
+    int32_t va, vb, t;
+    if (count <= 0) {
+        return;
+    }
+    __asm__ volatile("1:\n\t"
+                     "ldr %[va], [%[in]]\n\t"
+                     "ldr %[vb], [%[in], %[step]]\n\t"
+                     "add %[in], %[in], %[step], lsl #1\n\t"
+                     "sxtab16 %[t], %[off], %[va]\n\t"
+                     "sxtab16 %[va], %[off], %[va], ror #8\n\t"
+                     "sxtab16 r10, %[off], %[vb]\n\t"
+                     "sxtab16 %[vb], %[off], %[vb], ror #8\n\t"
+                     "pkhbt r8, %[t], r10, lsl #16\n\t"
+                     "pkhtb r10, r10, %[t], asr #16\n\t"
+                     "pkhbt r9, %[va], %[vb], lsl #16\n\t"
+                     "pkhtb r11, %[vb], %[va], asr #16\n\t"
+                     "stmia %[dst]!, {r8, r9, r10, r11}\n\t"
+                     "subs %[count], %[count], #1\n\t"
+                     "bne 1b"
+                     : [in] "+r"(in), [dst] "+r"(dst), [count] "+r"(count), [va] "=&r"(va), [vb] "=&r"(vb),
+                       [t] "=&r"(t)
+                     : [step] "r"(step), [off] "r"(offset2)
+                     : "r8", "r9", "r10", "r11", "cc", "memory");
+}
+
+/*
+ * The block's channels widened into scratch: word j of phase r at
+ * wide + (r * words + j) * 4 + k for channel k, words = tg_dw_kx1_phase_words, holding
+ * the padded positions r + 2jd and r + (2j + 1)d, i.e. input pixels (those minus pad).
  */
 static void tg_dw_kx1_widen(const int8_t *in, const tg_dw_kx1_geom_t *g, int32_t channels, int32_t n,
                             int32_t zp4, int32_t offset2, int32_t *wide)
 {
-    const int32_t words = tg_dw_kx1_phase_words(g), step = g->dilation * words;
+    const int32_t words = tg_dw_kx1_phase_words(g), d = g->dilation;
     int32_t r, j;
-    for (r = 0; r < g->dilation; ++r) {
-        int32_t *dst = wide + r * words;
+    for (r = 0; r < d; ++r) {
+        int32_t *dst = wide + 4 * r * words;
         int32_t t = r - g->pad;
         j = 0;
         /* pairs with a pixel before the sequence */
-        for (; j < words && t < 0; ++j, t += 2 * g->dilation) {
-            tg_dw_kx1_put(dst + j, step, tg_dw_kx1_pixel(in, t, g->len, channels, n, zp4),
-                          tg_dw_kx1_pixel(in, t + g->dilation, g->len, channels, n, zp4), offset2);
+        for (; j < words && t < 0; ++j, t += 2 * d) {
+            tg_dw_kx1_put(dst + 4 * j, tg_dw_kx1_pixel(in, t, g->len, channels, n, zp4),
+                          tg_dw_kx1_pixel(in, t + d, g->len, channels, n, zp4), offset2);
         }
         if (n == 4) {
             /* pairs of pixels both inside the sequence */
-            for (; j < words && t + g->dilation < g->len; ++j, t += 2 * g->dilation) {
-                tg_dw_kx1_put(dst + j, step, tg_dsp_load_s8x4(in + t * channels),
-                              tg_dsp_load_s8x4(in + (t + g->dilation) * channels), offset2);
-            }
+            int32_t count = t + d < g->len ? (g->len - 1 - t - d) / (2 * d) + 1 : 0;
+            count = count < words - j ? count : words - j;
+            tg_dw_kx1_widen_run(in + t * channels, d * channels, count, offset2, dst + 4 * j);
+            j += count;
+            t += 2 * d * count;
         }
-        for (; j < words; ++j, t += 2 * g->dilation) {
-            tg_dw_kx1_put(dst + j, step, tg_dw_kx1_pixel(in, t, g->len, channels, n, zp4),
-                          tg_dw_kx1_pixel(in, t + g->dilation, g->len, channels, n, zp4), offset2);
+        for (; j < words && t < g->len; ++j, t += 2 * d) {
+            tg_dw_kx1_put(dst + 4 * j, tg_dw_kx1_pixel(in, t, g->len, channels, n, zp4),
+                          tg_dw_kx1_pixel(in, t + d, g->len, channels, n, zp4), offset2);
         }
+        /* both pixels after the sequence: zero */
+        memset(dst + 4 * j, 0, (size_t)(words - j) * 16u);
     }
 }
 
-/* One channel's outputs from its widened phases and record. */
+/* One channel's outputs from its widened phases (words 4 apart) and record. */
 static void tg_dw_kx1_channel(const int32_t *wide, const int32_t *rec, const tg_dw_kx1_geom_t *g,
                               int32_t channels, int32_t act_min, int32_t act_max, int8_t *out)
 {
@@ -236,19 +296,14 @@ static void tg_dw_kx1_channel(const int32_t *wide, const int32_t *rec, const tg_
         /* phase r holds outputs r, r + d, ...: pairs (2m, 2m + 1) of them share their words */
         for (r = 0; r < g->dilation && r < g->out; ++r) {
             const int32_t n_out = (g->out - r + g->dilation - 1) / g->dilation;
-            const int32_t partner = g->dilation * channels;
-            const int32_t *x = wide + r * words;
-            int8_t *o = out + r * channels;
-            tg_dw_kx1_run(x, w, pairs, n_out / 2, o, partner, &q, clamp);
-            if (n_out & 1) {
-                o[(n_out - 1) * partner] = tg_dw_kx1_one(x + (n_out - 1) / 2, w, pairs, &q, clamp);
-            }
+            tg_dw_kx1_run(wide + 4 * r * words, w, pairs, n_out / 2, n_out & 1, out + r * channels,
+                          g->dilation * channels, &q, clamp);
         }
         return;
     }
     for (t = 0; t < g->out; ++t) {
         const int32_t i = t * g->stride, pos = i / g->dilation;
-        const int32_t *x = wide + (i - pos * g->dilation) * words + pos / 2;
+        const int32_t *x = wide + 4 * ((i - pos * g->dilation) * words + pos / 2);
         out[t * channels] = tg_dw_kx1_one(x, w + (pos & 1), pairs, &q, clamp);
     }
 }
@@ -270,7 +325,7 @@ void tg_depthwise_conv2d_kx1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *i
         const int32_t n = channels - c < 4 ? channels - c : 4;
         tg_dw_kx1_widen(input + c, &g, channels, n, zp4, offset2, wide);
         for (k = 0; k < n; ++k) {
-            tg_dw_kx1_channel(wide + k * g.dilation * tg_dw_kx1_phase_words(&g), packed + 1 + (c + k) * record, &g,
+            tg_dw_kx1_channel(wide + k, packed + 1 + (c + k) * record, &g,
                               channels, p->act_min, p->act_max, output + c + k);
         }
     }
