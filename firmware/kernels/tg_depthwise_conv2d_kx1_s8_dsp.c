@@ -126,28 +126,113 @@ static inline __attribute__((always_inline)) int8_t tg_dw_kx1_clamp(int32_t v, c
     } while (0)
 
 /*
- * One channel at stride 1: count pairs of outputs, the first pair's taps from x (phase
- * positions 2m: W, 2m + 1: W'), the next pair's one word (4 words of the block) on;
- * outputs out[0] and out[partner], the next pair 2 * partner bytes on; then, when odd,
- * one more output from the next word with W alone (a1 unused). pairs a constant.
+ * The tap pairs of outputs at phase positions 2m, 2m + 1, 2m + 2, 2m + 3 (full = 1:
+ * a0..a3) or at 2m and 2m + 2 (full = 0: a0 and a2, stride 2): a0 += x[j] . W[j],
+ * a1 += x[j] . W'[j], a2 += x[j + 1] . W[j], a3 += x[j + 1] . W'[j] for j < pairs (a
+ * constant), x's words 4 apart (the block's channels interleave), W and W'
+ * interleaved in w (one LDRD per j). Each input word is loaded once, two registers
+ * taking turns; the first SMLADs start from the bias.
+ */
+#define TG_DW_KX1_QUAD(pairs, full, x, w, bias2, a0, a1, a2, a3)                          \
+    do {                                                                                \
+        int32_t w0_, w1_, xa_, xb_;                                                     \
+        __asm__("ldr %[xa], [%[x]]\n\t"                                                 \
+                "ldr %[xb], [%[x], #16]\n\t"                                            \
+                "ldrd %[w0], %[w1], [%[w]]\n\t"                                         \
+                "smlad %[a0], %[xa], %[w0], %[b]\n\t"                                   \
+                "smlad %[a2], %[xb], %[w0], %[b]\n\t"                                   \
+                ".if %c[f]\n\t"                                                         \
+                "smlad %[a1], %[xa], %[w1], %[b]\n\t"                                   \
+                "smlad %[a3], %[xb], %[w1], %[b]\n\t"                                   \
+                ".endif\n\t"                                                            \
+                ".set tg_j, 1\n\t"                                                      \
+                ".rept (%c[n] - 1) / 2\n\t"                                             \
+                "ldr %[xa], [%[x], #16 * (tg_j + 1)]\n\t"                               \
+                "ldrd %[w0], %[w1], [%[w], #8 * tg_j]\n\t"                              \
+                "smlad %[a0], %[xb], %[w0], %[a0]\n\t"                                  \
+                "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                  \
+                ".if %c[f]\n\t"                                                         \
+                "smlad %[a1], %[xb], %[w1], %[a1]\n\t"                                  \
+                "smlad %[a3], %[xa], %[w1], %[a3]\n\t"                                  \
+                ".endif\n\t"                                                            \
+                "ldr %[xb], [%[x], #16 * (tg_j + 2)]\n\t"                               \
+                "ldrd %[w0], %[w1], [%[w], #8 * (tg_j + 1)]\n\t"                        \
+                "smlad %[a0], %[xa], %[w0], %[a0]\n\t"                                  \
+                "smlad %[a2], %[xb], %[w0], %[a2]\n\t"                                  \
+                ".if %c[f]\n\t"                                                         \
+                "smlad %[a1], %[xa], %[w1], %[a1]\n\t"                                  \
+                "smlad %[a3], %[xb], %[w1], %[a3]\n\t"                                  \
+                ".endif\n\t"                                                            \
+                ".set tg_j, tg_j + 2\n\t"                                               \
+                ".endr\n\t"                                                             \
+                ".if (%c[n] - 1) %% 2\n\t"                                               \
+                "ldr %[xa], [%[x], #16 * (tg_j + 1)]\n\t"                               \
+                "ldrd %[w0], %[w1], [%[w], #8 * tg_j]\n\t"                              \
+                "smlad %[a0], %[xb], %[w0], %[a0]\n\t"                                  \
+                "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                  \
+                ".if %c[f]\n\t"                                                         \
+                "smlad %[a1], %[xb], %[w1], %[a1]\n\t"                                  \
+                "smlad %[a3], %[xa], %[w1], %[a3]\n\t"                                  \
+                ".endif\n\t"                                                            \
+                ".endif"                                                                \
+                : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),       \
+                  [w0] "=&r"(w0_), [w1] "=&r"(w1_), [xa] "=&r"(xa_), [xb] "=&r"(xb_)    \
+                : [x] "r"(x), [w] "r"(w), [b] "r"(bias2), [n] "i"(pairs), [f] "i"(full) \
+                : "memory");                                                            \
+    } while (0)
+
+#define TG_DW_KX1_OUT(o, acc) ((o) = tg_dw_kx1_clamp(tg_dw_kx1_requant((acc), &q), &q, clamp))
+
+/*
+ * One channel, one phase, stride 1: n outputs at phase positions 0, 1, 2, ... from
+ * the words at x, out[i * step] for the i-th; four at a time, then 2 and 1 (the
+ * unused accumulators of the last step are computed and dropped). pairs a constant.
  */
 static inline __attribute__((always_inline)) void
-tg_dw_kx1_pairs(const int32_t *x, const int32_t *w, int32_t pairs, int32_t count, int32_t odd, int8_t *out,
-                int32_t partner, const tg_dw_kx1_quant_t *qp, int32_t clamp)
+tg_dw_kx1_phase(const int32_t *x, const int32_t *w, int32_t pairs, int32_t n, int8_t *out, int32_t step,
+                const tg_dw_kx1_quant_t *qp, int32_t clamp)
 {
     const tg_dw_kx1_quant_t q = *qp;
-    const int32_t *const end = x + 4 * count;
-    int32_t a0, a1;
-    for (; x != end; x += 4, out += 2 * partner) {
-        TG_DW_KX1_TAPS(pairs, x, w, q.bias2, a0, a1);
-        out[0] = tg_dw_kx1_clamp(tg_dw_kx1_requant(a0, &q), &q, clamp);
-        out[partner] = tg_dw_kx1_clamp(tg_dw_kx1_requant(a1, &q), &q, clamp);
+    const int32_t *const end = x + 8 * (n / 4);
+    int32_t a0, a1, a2, a3;
+    for (; x != end; x += 8, out += 4 * step) {
+        TG_DW_KX1_QUAD(pairs, 1, x, w, q.bias2, a0, a1, a2, a3);
+        TG_DW_KX1_OUT(out[0], a0);
+        TG_DW_KX1_OUT(out[step], a1);
+        TG_DW_KX1_OUT(out[2 * step], a2);
+        TG_DW_KX1_OUT(out[3 * step], a3);
     }
-    if (odd) {
-        TG_DW_KX1_TAPS(pairs, x, w, q.bias2, a0, a1);
-        (void)a1;
-        out[0] = tg_dw_kx1_clamp(tg_dw_kx1_requant(a0, &q), &q, clamp);
+    if (n & 3) {
+        TG_DW_KX1_QUAD(pairs, 1, x, w, q.bias2, a0, a1, a2, a3);
+        TG_DW_KX1_OUT(out[0], a0);
+        if ((n & 3) >= 2) {
+            TG_DW_KX1_OUT(out[step], a1);
+        }
+        if ((n & 3) == 3) {
+            TG_DW_KX1_OUT(out[2 * step], a2);
+        }
     }
+}
+
+/* One channel, stride 2, dilation 1: n outputs at positions 0, 2, 4, ..., two at a time. */
+static inline __attribute__((always_inline)) void
+tg_dw_kx1_stride2(const int32_t *x, const int32_t *w, int32_t pairs, int32_t n, int8_t *out, int32_t step,
+                  const tg_dw_kx1_quant_t *qp, int32_t clamp)
+{
+    const tg_dw_kx1_quant_t q = *qp;
+    const int32_t *const end = x + 8 * (n / 2);
+    int32_t a0, a1, a2, a3;
+    for (; x != end; x += 8, out += 2 * step) {
+        TG_DW_KX1_QUAD(pairs, 0, x, w, q.bias2, a0, a1, a2, a3);
+        TG_DW_KX1_OUT(out[0], a0);
+        TG_DW_KX1_OUT(out[step], a2);
+    }
+    if (n & 1) {
+        TG_DW_KX1_QUAD(pairs, 0, x, w, q.bias2, a0, a1, a2, a3);
+        TG_DW_KX1_OUT(out[0], a0);
+    }
+    (void)a1;
+    (void)a3;
 }
 
 /* One output: pairs tap pairs from x (words 4 apart), weights w (W, or W' one word on). */
@@ -161,30 +246,41 @@ tg_dw_kx1_one(const int32_t *x, const int32_t *w, int32_t pairs, const tg_dw_kx1
     return tg_dw_kx1_clamp(tg_dw_kx1_requant(a, q), q, clamp);
 }
 
-#define TG_DW_KX1_PAIRS_CASE(n)                                                     \
+#define TG_DW_KX1_CASE(fn, n)                                                       \
     case n:                                                                         \
         if (clamp) {                                                                \
-            tg_dw_kx1_pairs(x, w, n, count, odd, out, partner, q, 1);               \
+            fn(x, w, n, count, out, step, q, 1);                                    \
         } else {                                                                    \
-            tg_dw_kx1_pairs(x, w, n, count, odd, out, partner, q, 0);               \
+            fn(x, w, n, count, out, step, q, 0);                                    \
         }                                                                           \
         break
 
-/* tg_dw_kx1_pairs with the tap-pair counts of kernels of 1 to 9 taps unrolled. */
+/*
+ * tg_dw_kx1_phase (stride2 == 0) or tg_dw_kx1_stride2 with the tap-pair counts of
+ * kernels of 1 to 9 taps unrolled; one output at a time otherwise.
+ */
 static __attribute__((noinline)) void tg_dw_kx1_run(const int32_t *x, const int32_t *w, int32_t pairs,
-                                                    int32_t count, int32_t odd, int8_t *out, int32_t partner,
+                                                    int32_t stride2, int32_t count, int8_t *out, int32_t step,
                                                     const tg_dw_kx1_quant_t *q, int32_t clamp)
 {
     int32_t i;
-    switch (pairs) {
-    TG_DW_KX1_PAIRS_CASE(1);
-    TG_DW_KX1_PAIRS_CASE(2);
-    TG_DW_KX1_PAIRS_CASE(3);
-    TG_DW_KX1_PAIRS_CASE(4);
-    TG_DW_KX1_PAIRS_CASE(5);
+    switch (stride2 ? -pairs : pairs) {
+    TG_DW_KX1_CASE(tg_dw_kx1_phase, 1);
+    TG_DW_KX1_CASE(tg_dw_kx1_phase, 2);
+    TG_DW_KX1_CASE(tg_dw_kx1_phase, 3);
+    TG_DW_KX1_CASE(tg_dw_kx1_phase, 4);
+    TG_DW_KX1_CASE(tg_dw_kx1_phase, 5);
+#define tg_dw_kx1_stride2_neg(x, w, n, count, out, step, q, clamp) tg_dw_kx1_stride2(x, w, -(n), count, out, step, q, clamp)
+    TG_DW_KX1_CASE(tg_dw_kx1_stride2_neg, -1);
+    TG_DW_KX1_CASE(tg_dw_kx1_stride2_neg, -2);
+    TG_DW_KX1_CASE(tg_dw_kx1_stride2_neg, -3);
+    TG_DW_KX1_CASE(tg_dw_kx1_stride2_neg, -4);
+    TG_DW_KX1_CASE(tg_dw_kx1_stride2_neg, -5);
+#undef tg_dw_kx1_stride2_neg
     default:
-        for (i = 0; i < 2 * count + odd; ++i) {
-            out[i * partner] = tg_dw_kx1_one(x + 4 * (i / 2), w + (i & 1), pairs, q, clamp);
+        for (i = 0; i < count; ++i) {
+            const int32_t pos = stride2 ? 2 * i : i;
+            out[i * step] = tg_dw_kx1_one(x + 4 * (pos / 2), w + (pos & 1), pairs, q, clamp);
         }
         break;
     }
@@ -295,10 +391,13 @@ static void tg_dw_kx1_channel(const int32_t *wide, const int32_t *rec, const tg_
     if (g->stride == 1) {
         /* phase r holds outputs r, r + d, ...: pairs (2m, 2m + 1) of them share their words */
         for (r = 0; r < g->dilation && r < g->out; ++r) {
-            const int32_t n_out = (g->out - r + g->dilation - 1) / g->dilation;
-            tg_dw_kx1_run(wide + 4 * r * words, w, pairs, n_out / 2, n_out & 1, out + r * channels,
-                          g->dilation * channels, &q, clamp);
+            tg_dw_kx1_run(wide + 4 * r * words, w, pairs, 0, (g->out - r + g->dilation - 1) / g->dilation,
+                          out + r * channels, g->dilation * channels, &q, clamp);
         }
+        return;
+    }
+    if (g->stride == 2 && g->dilation == 1) {
+        tg_dw_kx1_run(wide, w, pairs, 1, g->out, out, channels, &q, clamp);
         return;
     }
     for (t = 0; t < g->out; ++t) {
