@@ -30,7 +30,6 @@
  */
 #include <arm_acle.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "tg_dsp_s8.h"
 #include "tg_kernels.h"
@@ -287,11 +286,14 @@ static __attribute__((noinline)) void tg_dw_kx1_run(const int32_t *x, const int3
 }
 
 /* The 4 channels of pixel t (channels c.. of a block of n), or the zero point's bytes outside 0..L-1. */
-static int32_t tg_dw_kx1_pixel(const int8_t *in, int32_t t, int32_t len, int32_t channels, int32_t n, int32_t zp4)
+static inline int32_t tg_dw_kx1_pixel(const int8_t *in, int32_t t, int32_t len, int32_t channels, int32_t n, int32_t zp4)
 {
     int32_t v = zp4, k;
     if ((uint32_t)t >= (uint32_t)len) {
         return zp4;
+    }
+    if (n == 4) {
+        return tg_dsp_load_s8x4(in + t * channels);
     }
     for (k = 0; k < n; ++k) {
         v = (int32_t)(((uint32_t)v & ~(0xFFu << (8 * k))) | ((uint32_t)(uint8_t)in[t * channels + k] << (8 * k)));
@@ -374,7 +376,9 @@ static void tg_dw_kx1_widen(const int8_t *in, const tg_dw_kx1_geom_t *g, int32_t
                           tg_dw_kx1_pixel(in, t + d, g->len, channels, n, zp4), offset2);
         }
         /* both pixels after the sequence: zero */
-        memset(dst + 4 * j, 0, (size_t)(words - j) * 16u);
+        for (; j < words; ++j) {
+            dst[4 * j] = dst[4 * j + 1] = dst[4 * j + 2] = dst[4 * j + 3] = 0;
+        }
     }
 }
 
