@@ -57,7 +57,7 @@ def _kernel_model(p: dict, x: np.ndarray, words: np.ndarray) -> np.ndarray:
     """What tg_depthwise_conv2d_kx1_s8_dsp computes from the packed records: per channel the
     padded sequence (input + offset, 0 outside) split into dilation phases, each output the
     SMLADs of its phase's int16 pairs from the even position at or before its first tap with
-    W (even) or W' (odd), then SMMULR, the folded rounding term and SSAT ASR #1."""
+    W (even) or W' (odd), then SMMLAR with the folded rounding term, ASR by n and SSAT."""
     g = kx1_geometry(p)
     c, k, s, d = p["in_c"], g["kernel"], g["stride"], g["dilation"]
     pairs = k // 2 + 1
@@ -75,8 +75,9 @@ def _kernel_model(p: dict, x: np.ndarray, words: np.ndarray) -> np.ndarray:
         first = pos & ~1
         taps = phases[t * s % d][first:first + 2 * pairs]
         acc2 = rec[:, 0] + np.einsum("ic,ci->c", taps, weights[pos & 1])
-        xm = (acc2 * rec[:, 1] + (1 << 31)) >> 32                             # SMMULR
-        out[t] = np.clip((xm + (xm >> 63) + rec[:, 3]) >> rec[:, 2] >> 1, -128, 127)
+        xr = (acc2 * rec[:, 1] + (rec[:, 3] << 32) + (1 << 31)) >> 32        # SMMLAR
+        assert (np.abs(acc2) < 1 << 31).all() and (np.abs(xr + (acc2 >> 63)) < 1 << 31).all()    # int32
+        out[t] = np.clip((xr + (acc2 >> 63)) >> rec[:, 2], -128, 127)
     return np.clip(out, p["act_min"], p["act_max"]).astype(np.int8)
 
 

@@ -19,7 +19,7 @@
  * p and p + 1 of a phase) read the same words, loaded once: per pair of outputs and
  * tap pair one LDRD of (W, W') and two SMLADs, one LDRD of inputs per two tap pairs.
  * The requantization keeps the channel's multiplier, shift and rounding term in
- * registers across the whole sequence (5 instructions per output, see
+ * registers across the whole sequence (4 instructions per output, see
  * tg_dw_kx1_requant).
  *
  * Loop order: channel blocks in increasing order; each block reads its channels'
@@ -34,7 +34,7 @@
 #include "tg_dsp_s8.h"
 #include "tg_kernels.h"
 
-/* Words of a channel's record before its weight pairs: bias2, multiplier, n - 1, R. */
+/* Words of a channel's record before its weight pairs: bias2, multiplier, n, R. */
 #define TG_DW_KX1_HEAD 4
 
 /* The layer as one sequence (tinygen/kernels/depthwise_kx1_dsp.py: kx1_geometry). */
@@ -69,22 +69,20 @@ static inline int32_t tg_dw_kx1_phase_words(const tg_dw_kx1_geom_t *g)
 typedef struct {
     int32_t bias2;          /* the bias, doubled */
     int32_t multiplier;     /* >= 0 */
-    int32_t shift1;         /* n - 1 for the right shift n = -shift, 1 <= n <= 31 */
+    int32_t shift;          /* the right shift n = -shift, 1 <= n <= 31 */
     int32_t round;          /* (1 + 2 * output_offset) << (n - 1) */
     int32_t act_min, act_max;
 } tg_dw_kx1_quant_t;
 
 /*
  * tg_requantize(acc, multiplier, shift) + output_offset saturated to int8 from
- * acc2 = 2 * acc, for multiplier >= 0, n = -shift >= 1 and |acc| < 2^30 (the proof is
- * tg_dw_requant_small's in tg_depthwise_conv2d_s8_dsp.c, R being q->round): SMMULR,
- * x - [x < 0] and R in two ADDs, the shift by n - 1, then SSAT's ASR #1 halves and
- * saturates.
+ * acc2 = 2 * acc, for multiplier >= 0, n = -shift >= 1 and |acc| < 2^30: the 3x3 depthwise
+ * path's identity (TG_DW3_REQUANT in tg_depthwise_conv2d_3x3_s8_dsp.h, proved there):
+ * SMMLAR(acc2, multiplier, R) + (acc2 >> 31), ASR by n, SSAT; 4 instructions.
  */
 static inline __attribute__((always_inline)) int32_t tg_dw_kx1_requant(int32_t acc2, const tg_dw_kx1_quant_t *q)
 {
-    const int32_t x = tg_dsp_smmulr(acc2, q->multiplier);
-    return tg_dsp_ssat8_asr1((x + (x >> 31) + q->round) >> q->shift1);
+    return tg_dsp_ssat8((tg_dsp_smmlar(acc2, q->multiplier, q->round) + (acc2 >> 31)) >> q->shift);
 }
 
 static inline __attribute__((always_inline)) int8_t tg_dw_kx1_clamp(int32_t v, const tg_dw_kx1_quant_t *q,

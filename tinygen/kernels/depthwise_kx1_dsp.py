@@ -8,7 +8,7 @@ tg_depthwise_conv2d_3x3_s8_dsp: multipliers >= 0, right shifts n = -shift of 1..
 accumulators below 2^30, |x| + |R| + 1 < 2^31).
 
 The packed constant, int32: word 0 the channel count, then per channel HEAD + 2 * pairs
-words (pairs = kernel // 2 + 1): the doubled bias, the multiplier, n - 1,
+words (pairs = kernel // 2 + 1): the doubled bias, the multiplier, n,
 R = (1 + 2 * output_offset) << (n - 1), then for j < pairs the doubled weights' int16 pairs
 W[j] = (w[2j], w[2j+1]) and W'[j] = (w[2j-1], w[2j]) interleaved (w[i] = 0 outside 0..k-1).
 """
@@ -69,7 +69,7 @@ def kx1_records(p: dict, consts: dict) -> np.ndarray:
     rec = np.zeros((channels, HEAD + 2 * pairs), dtype=np.int64)
     rec[:, 0] = 2 * bias
     rec[:, 1] = multiplier
-    rec[:, 2] = n - 1
+    rec[:, 2] = n
     rec[:, 3] = (1 + 2 * p["output_offset"]) << (n - 1)
     rec[:, HEAD::2] = (even[:, 0::2] & 0xFFFF) | (even[:, 1::2] << 16)
     rec[:, HEAD + 1::2] = (odd[:, 0::2] & 0xFFFF) | (odd[:, 1::2] << 16)
