@@ -96,33 +96,6 @@ static inline __attribute__((always_inline)) int8_t tg_dw_kx1_clamp(int32_t v, c
 }
 
 /*
- * The tap pairs of two outputs sharing their input words: a0 += x[j] . W[j] and
- * a1 += x[j] . W'[j] for j < pairs (a constant), x's words 4 apart (the block's
- * channels interleave), W and W' interleaved in w (one LDRD per j). The first SMLAD
- * of each starts from the bias.
- */
-#define TG_DW_KX1_TAPS(pairs, x, w, bias2, a0, a1)                                        \
-    do {                                                                                \
-        int32_t w0_, w1_, xv_;                                                          \
-        __asm__("ldrd %[w0], %[w1], [%[w]]\n\t"                                         \
-                "ldr %[xv], [%[x]]\n\t"                                                 \
-                "smlad %[a0], %[xv], %[w0], %[b]\n\t"                                   \
-                "smlad %[a1], %[xv], %[w1], %[b]\n\t"                                   \
-                ".set tg_j, 1\n\t"                                                      \
-                ".rept %c[n] - 1\n\t"                                                   \
-                "ldrd %[w0], %[w1], [%[w], #8 * tg_j]\n\t"                              \
-                "ldr %[xv], [%[x], #16 * tg_j]\n\t"                                     \
-                "smlad %[a0], %[xv], %[w0], %[a0]\n\t"                                  \
-                "smlad %[a1], %[xv], %[w1], %[a1]\n\t"                                  \
-                ".set tg_j, tg_j + 1\n\t"                                               \
-                ".endr"                                                                 \
-                : [a0] "=&r"(a0), [a1] "=&r"(a1), [w0] "=&r"(w0_), [w1] "=&r"(w1_),     \
-                  [xv] "=&r"(xv_)                                                       \
-                : [x] "r"(x), [w] "r"(w), [b] "r"(bias2), [n] "i"(pairs)                \
-                : "memory");                                                            \
-    } while (0)
-
-/*
  * The tap pairs of outputs at phase positions 2m, 2m + 1, 2m + 2, 2m + 3 (full = 1:
  * a0..a3) or at 2m and 2m + 2 (full = 0: a0 and a2, stride 2): a0 += x[j] . W[j],
  * a1 += x[j] . W'[j], a2 += x[j + 1] . W[j], a3 += x[j + 1] . W'[j] for j < pairs (a
@@ -243,44 +216,73 @@ tg_dw_kx1_one(const int32_t *x, const int32_t *w, int32_t pairs, const tg_dw_kx1
     return tg_dw_kx1_clamp(tg_dw_kx1_requant(a, q), q, clamp);
 }
 
-#define TG_DW_KX1_CASE(fn, n)                                                       \
+/* A block's channels (up to 4) of a layer at stride 1, or stride 2 with dilation 1. */
+typedef struct {
+    const int32_t *wide;    /* channel 0's phase 0 (the channels' words interleave) */
+    const int32_t *rec;     /* channel 0's record, record words per channel */
+    int32_t record, n;
+    int32_t phases;         /* dilation at stride 1; 1 at stride 2 */
+    int32_t phase_words;    /* words of one channel between phases (4 * phase words) */
+    int32_t out_len;        /* outputs */
+    int32_t channels;       /* bytes between output pixels */
+    int32_t act_min, act_max;
+    int8_t *out;            /* channel 0's first output */
+} tg_dw_kx1_block_t;
+
+/* Every channel and phase of a block; pairs, stride2 and clamp constants where inlined. */
+static inline __attribute__((always_inline)) void tg_dw_kx1_block(const tg_dw_kx1_block_t *b, int32_t pairs,
+                                                                  int32_t stride2, int32_t clamp)
+{
+    const int32_t *rec = b->rec;
+    int32_t k, r;
+    for (k = 0; k < b->n; ++k, rec += b->record) {
+        const tg_dw_kx1_quant_t q = {rec[0], rec[1], rec[2], rec[3], b->act_min, b->act_max};
+        const int32_t *const w = rec + TG_DW_KX1_HEAD;
+        if (stride2) {
+            tg_dw_kx1_stride2(b->wide + k, w, pairs, b->out_len, b->out + k, b->channels, &q, clamp);
+            continue;
+        }
+        /* phase r holds outputs r, r + d, ...: positions 2m, 2m + 1 of it share their words */
+        for (r = 0; r < b->phases && r < b->out_len; ++r) {
+            tg_dw_kx1_phase(b->wide + k + r * b->phase_words, w, pairs, (b->out_len - r + b->phases - 1) / b->phases,
+                            b->out + k + r * b->channels, b->phases * b->channels, &q, clamp);
+        }
+    }
+}
+
+#define TG_DW_KX1_CASE(n)                                                           \
     case n:                                                                         \
         if (clamp) {                                                                \
-            fn(x, w, n, count, out, step, q, 1);                                    \
+            tg_dw_kx1_block(b, n, 0, 1);                                            \
         } else {                                                                    \
-            fn(x, w, n, count, out, step, q, 0);                                    \
+            tg_dw_kx1_block(b, n, 0, 0);                                            \
+        }                                                                           \
+        break;                                                                      \
+    case -(n):                                                                      \
+        if (clamp) {                                                                \
+            tg_dw_kx1_block(b, n, 1, 1);                                            \
+        } else {                                                                    \
+            tg_dw_kx1_block(b, n, 1, 0);                                            \
         }                                                                           \
         break
 
 /*
- * tg_dw_kx1_phase (stride2 == 0) or tg_dw_kx1_stride2 with the tap-pair counts of
- * kernels of 1 to 9 taps unrolled; one output at a time otherwise.
+ * tg_dw_kx1_block with the tap-pair counts of kernels of 1 to 9 taps unrolled (stride2:
+ * tg_dw_kx1_stride2, else tg_dw_kx1_phase); 0 when the count is another.
  */
-static __attribute__((noinline)) void tg_dw_kx1_run(const int32_t *x, const int32_t *w, int32_t pairs,
-                                                    int32_t stride2, int32_t count, int8_t *out, int32_t step,
-                                                    const tg_dw_kx1_quant_t *q, int32_t clamp)
+static __attribute__((noinline)) int32_t tg_dw_kx1_run(const tg_dw_kx1_block_t *b, int32_t pairs, int32_t stride2)
 {
-    int32_t i;
+    const int32_t clamp = b->act_min > -128 || b->act_max < 127;
     switch (stride2 ? -pairs : pairs) {
-    TG_DW_KX1_CASE(tg_dw_kx1_phase, 1);
-    TG_DW_KX1_CASE(tg_dw_kx1_phase, 2);
-    TG_DW_KX1_CASE(tg_dw_kx1_phase, 3);
-    TG_DW_KX1_CASE(tg_dw_kx1_phase, 4);
-    TG_DW_KX1_CASE(tg_dw_kx1_phase, 5);
-#define tg_dw_kx1_stride2_neg(x, w, n, count, out, step, q, clamp) tg_dw_kx1_stride2(x, w, -(n), count, out, step, q, clamp)
-    TG_DW_KX1_CASE(tg_dw_kx1_stride2_neg, -1);
-    TG_DW_KX1_CASE(tg_dw_kx1_stride2_neg, -2);
-    TG_DW_KX1_CASE(tg_dw_kx1_stride2_neg, -3);
-    TG_DW_KX1_CASE(tg_dw_kx1_stride2_neg, -4);
-    TG_DW_KX1_CASE(tg_dw_kx1_stride2_neg, -5);
-#undef tg_dw_kx1_stride2_neg
+    TG_DW_KX1_CASE(1);
+    TG_DW_KX1_CASE(2);
+    TG_DW_KX1_CASE(3);
+    TG_DW_KX1_CASE(4);
+    TG_DW_KX1_CASE(5);
     default:
-        for (i = 0; i < count; ++i) {
-            const int32_t pos = stride2 ? 2 * i : i;
-            out[i * step] = tg_dw_kx1_one(x + 4 * (pos / 2), w + (pos & 1), pairs, q, clamp);
-        }
-        break;
+        return 0;
     }
+    return 1;
 }
 
 /* The 4 channels of pixel t (channels c.. of a block of n), or the zero point's bytes outside 0..L-1. */
@@ -380,7 +382,7 @@ static void tg_dw_kx1_widen(const int8_t *in, const tg_dw_kx1_geom_t *g, int32_t
     }
 }
 
-/* One channel's outputs from its widened phases (words 4 apart) and record. */
+/* One channel's outputs, one at a time: any stride and dilation, any kernel. */
 static void tg_dw_kx1_channel(const int32_t *wide, const int32_t *rec, const tg_dw_kx1_geom_t *g,
                               int32_t channels, int32_t act_min, int32_t act_max, int8_t *out)
 {
@@ -388,20 +390,7 @@ static void tg_dw_kx1_channel(const int32_t *wide, const int32_t *rec, const tg_
     const int32_t clamp = act_min > -128 || act_max < 127;
     const tg_dw_kx1_quant_t q = {rec[0], rec[1], rec[2], rec[3], act_min, act_max};
     const int32_t *const w = rec + TG_DW_KX1_HEAD;
-    int32_t t, r;
-
-    if (g->stride == 1) {
-        /* phase r holds outputs r, r + d, ...: pairs (2m, 2m + 1) of them share their words */
-        for (r = 0; r < g->dilation && r < g->out; ++r) {
-            tg_dw_kx1_run(wide + 4 * r * words, w, pairs, 0, (g->out - r + g->dilation - 1) / g->dilation,
-                          out + r * channels, g->dilation * channels, &q, clamp);
-        }
-        return;
-    }
-    if (g->stride == 2 && g->dilation == 1) {
-        tg_dw_kx1_run(wide, w, pairs, 1, g->out, out, channels, &q, clamp);
-        return;
-    }
+    int32_t t;
     for (t = 0; t < g->out; ++t) {
         const int32_t i = t * g->stride, pos = i / g->dilation;
         const int32_t *x = wide + 4 * ((i - pos * g->dilation) * words + pos / 2);
@@ -419,12 +408,19 @@ void tg_depthwise_conv2d_kx1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *i
     int32_t *const wide = (int32_t *)(void *)scratch;
     const int32_t offset2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u);
     const int32_t zp4 = (int32_t)(((uint32_t)-p->input_offset & 0xFFu) * 0x01010101u);
-    int32_t c, k;
+    int32_t c, k, stride2;
 
     tg_dw_kx1_geometry(p, &g);
+    stride2 = g.stride == 2 && g.dilation == 1;
     for (c = 0; c < channels; c += 4) {
         const int32_t n = channels - c < 4 ? channels - c : 4;
+        const tg_dw_kx1_block_t b = {wide, packed + 1 + c * record, record, n, g.dilation,
+                                     4 * tg_dw_kx1_phase_words(&g), g.out, channels, p->act_min, p->act_max,
+                                     output + c};
         tg_dw_kx1_widen(input + c, &g, channels, n, zp4, offset2, wide);
+        if ((g.stride == 1 || stride2) && tg_dw_kx1_run(&b, g.kernel / 2 + 1, stride2)) {
+            continue;
+        }
         for (k = 0; k < n; ++k) {
             tg_dw_kx1_channel(wide + k, packed + 1 + (c + k) * record, &g,
                               channels, p->act_min, p->act_max, output + c + k);
