@@ -32,7 +32,6 @@ from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
-from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.ref.interpreter import quantize_input, run
 
 DSP = "tg_depthwise_conv2d_s8_dsp"
@@ -282,8 +281,10 @@ def test_depthwise_s8_dsp_temporal_and_row_standin(net, board, tmp_path_factory,
     kernels = [n.kernel for n in _depthwise(graph)]
     assert set(kernels) <= {KX1, DSP} and KX1 in kernels, kernels
     _check_every_layer(model, graph, board, tmp_path)
-    # and the any-window path on the same layers (choose_kernels with a per-node choice)
-    choose_kernels(graph, frozenset(get_board(board).isa_features), choice={n.name: DSP for n in _depthwise(graph)})
+    # and the any-window path on the same layers (compiled again with a per-node choice)
+    source, tmp = model
+    graph = compile_source(source, str(tmp / "calib.npy"), CompileOptions(
+        features=frozenset(get_board(board).isa_features), kernel_choice={n.name: DSP for n in _depthwise(graph)}))
     assert {n.kernel for n in _depthwise(graph)} == {DSP}
     _check_every_layer(model, graph, board, tmp_path / "dsp")
 
