@@ -170,7 +170,7 @@ def _export(layers, channels, temporal, length, tmp):
 def test_depthwise_kx1_s8_dsp_standin(board, tmp_path_factory):
     from tinygen.hil.target import open_device
 
-    @settings(derandomize=True, max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(derandomize=True, max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
     @given(drawn=chain())
     def check(drawn):
         layers, channels, temporal, start = drawn
