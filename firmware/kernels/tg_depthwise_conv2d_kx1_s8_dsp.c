@@ -165,12 +165,17 @@ tg_dw_kx1_phase(const int32_t *x, const int32_t *w, int32_t pairs, int32_t n, in
     const tg_dw_kx1_quant_t q = *qp;
     const int32_t *const end = x + 8 * (n / 4);
     int32_t a0, a1, a2, a3;
-    for (; x != end; x += 8, out += 4 * step) {
+    for (; x != end; x += 8) {
+        /* the pointer stepped after each store: one register for the output, one for step */
         TG_DW_KX1_QUAD(pairs, 1, x, w, q.bias2, a0, a1, a2, a3);
-        TG_DW_KX1_OUT(out[0], a0);
-        TG_DW_KX1_OUT(out[step], a1);
-        TG_DW_KX1_OUT(out[2 * step], a2);
-        TG_DW_KX1_OUT(out[3 * step], a3);
+        TG_DW_KX1_OUT(*out, a0);
+        out += step;
+        TG_DW_KX1_OUT(*out, a1);
+        out += step;
+        TG_DW_KX1_OUT(*out, a2);
+        out += step;
+        TG_DW_KX1_OUT(*out, a3);
+        out += step;
     }
     if (n & 3) {
         TG_DW_KX1_QUAD(pairs, 1, x, w, q.bias2, a0, a1, a2, a3);
