@@ -15,12 +15,18 @@
  * channel's doubled weights twice, as int16 pairs starting at an even position,
  * W = (w0 w1)(w2 w3)... and shifted by one, W' = (0 w0)(w1 w2)...: an output whose
  * taps start at an even position p takes W against the words from p, one at an odd
- * position takes W' against the words from p - 1. At stride 1 two outputs (positions
- * p and p + 1 of a phase) read the same words, loaded once: per pair of outputs and
- * tap pair one LDRD of (W, W') and two SMLADs, one LDRD of inputs per two tap pairs.
- * The requantization keeps the channel's multiplier, shift and rounding term in
- * registers across the whole sequence (4 instructions per output, see
- * tg_dw_kx1_requant).
+ * position takes W' against the words from p - 1. At stride 1 four outputs (positions
+ * 2m .. 2m + 3 of a phase) read the same words, each loaded once: per tap pair one LDRD
+ * of (W, W'), one input load and four SMLADs (TG_DW_KX1_QUAD); at stride 2 with
+ * dilation 1 two outputs (positions 2m, 2m + 2) the same way with W alone. Other
+ * strides, and kernels of more than 9 taps, go one output at a time. The
+ * requantization keeps the channel's multiplier, shift and rounding term in registers
+ * across the whole sequence (4 instructions per output, see tg_dw_kx1_requant).
+ *
+ * Scratch: 4 channels x dilation phases x tg_dw_kx1_phase_words words
+ * (depthwise_kx1_dsp.kx1_scratch), 4-byte aligned; the channels' words interleave
+ * (word j of channel k's phase r at (r * words + j) * 4 + k), so widening stores a
+ * pixel pair's 4 channels with one STM.
  *
  * Loop order: channel blocks in increasing order; each block reads its channels'
  * bytes of every input pixel, then writes its channels' outputs. The output must not
