@@ -37,6 +37,7 @@ from tinygen.ref.interpreter import quantize_input, run
 DSP = "tg_depthwise_conv2d_s8_dsp"
 DSP3 = "tg_depthwise_conv2d_3x3_s8_dsp"     # its 3x3 path alone, where the records serve
 PORTABLE = "tg_depthwise_conv2d_s8"
+KX1 = "tg_depthwise_conv2d_kx1_s8_dsp"     # k x 1 over width 1, 1 x k over height 1
 SHAPE = (1, 3, 11, 13)      # odd height and width
 
 
@@ -272,11 +273,20 @@ def test_depthwise_s8_dsp_standin(model, board, tmp_path):
 @pytest.mark.parametrize("net", [Temporal, Rows])
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
 def test_depthwise_s8_dsp_temporal_and_row_standin(net, board, tmp_path_factory, tmp_path):
-    """k x 1 and 1 x k windows (the one-column path and clipped rows), dilated, strided."""
+    """k x 1 and 1 x k windows, dilated, strided: tg_depthwise_conv2d_kx1_s8_dsp where its
+    records pack (tests/test_kernels_dsp_depthwise_kx1.py), the any-window path of DSP
+    (the one-column path and clipped rows) where they do not."""
     model = _export(net, net.__name__.lower(), tmp_path_factory)
     graph = _compile(model, board)
-    assert {n.kernel for n in _depthwise(graph)} == {DSP}
+    kernels = [n.kernel for n in _depthwise(graph)]
+    assert set(kernels) <= {KX1, DSP} and KX1 in kernels, kernels
     _check_every_layer(model, graph, board, tmp_path)
+    # and the any-window path on the same layers (compiled again with a per-node choice)
+    source, tmp = model
+    graph = compile_source(source, str(tmp / "calib.npy"), CompileOptions(
+        features=frozenset(get_board(board).isa_features), kernel_choice={n.name: DSP for n in _depthwise(graph)}))
+    assert {n.kernel for n in _depthwise(graph)} == {DSP}
+    _check_every_layer(model, graph, board, tmp_path / "dsp")
 
 
 @needs_qemu

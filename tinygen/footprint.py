@@ -32,6 +32,9 @@ PER_MAC = {
     "tg_conv2d_direct_s8_dsp": 1.1,
     "tg_conv2d_add_s8_dsp": 1.0,
     "tg_depthwise_conv2d_s8_dsp": 2.5,
+    # k x 1 / 1 x k layers only, where tg_depthwise_conv2d_s8_dsp runs 5.5..10.7 per MAC and
+    # this kernel 0.46..0.85 of that (benchmarks/depthwise_shapes.py): the ratio kept
+    "tg_depthwise_conv2d_kx1_s8_dsp": 1.5,
     "tg_fully_connected_s8_dsp": 2.0,
     "tg_conv2d_s8": 6.5,
     "tg_conv2d_add_s8": 6.5,

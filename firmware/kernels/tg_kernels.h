@@ -404,6 +404,16 @@ void tg_depthwise_conv2d_3x3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *i
                                     int8_t *scratch, int8_t *output);
 
 /*
+ * tg_depthwise_conv2d_s8 along one axis (k x 1 over width 1, 1 x k over height 1),
+ * depth_multiplier == 1, any stride, dilation, padding and channel count, for the layers
+ * whose records tinygen/kernels/depthwise_kx1_dsp.py packs (packed[0] == in_c): the
+ * records are all its constants. scratch: depthwise_kx1_dsp.kx1_scratch bytes, 4-byte
+ * aligned. The output must not overlap the input.
+ */
+void tg_depthwise_conv2d_kx1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
+                                    int8_t *scratch, int8_t *output);
+
+/*
  * tg_conv2d_s8, any geometry, with no scratch: a direct convolution reading the input
  * in place (the output must not overlap it). Same arguments and layouts but the
  * weights, packed at build time (tinygen.kernels.params.conv2d_direct_dsp_weights):

@@ -61,6 +61,26 @@ def _per_channel(values, channels: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(values, dtype=np.int64).ravel(), (channels,))
 
 
+def requant_small_ok(p: dict, consts: dict, channels: int, taps: int):
+    """(bias, multiplier, n = -shift) per channel, int64, where the small requantization
+    (SMMULR of the doubled accumulator, R folded, SSAT ASR #1) is exact for a window of
+    `taps` taps: multipliers >= 0, n in 1..31, |accumulator| < 2^30, |x| + |R| + 1 < 2^31;
+    None otherwise."""
+    bias = consts.get("bias")
+    bias = _per_channel(0 if bias is None else bias, channels)
+    multiplier = _per_channel(consts["multiplier"], channels)
+    shift = _per_channel(consts["shift"], channels)
+    acc = np.abs(bias) + taps * _MAX_PRODUCT       # bounds |accumulator|
+    if ((multiplier < 0) | (shift >= 0) | (shift < -31) | (acc >= _ACC_LIMIT)).any():
+        return None
+    n = -shift
+    # |x| <= (2 * acc * multiplier + 2^31) / 2^32; the sum x - [acc < 0] + R stays in int32
+    x = (2 * acc * multiplier + (1 << 31)) >> 32
+    if (x + abs(1 + 2 * p["output_offset"]) * (1 << (n - 1)) + 1 >= 1 << 31).any():
+        return None
+    return bias, multiplier, n
+
+
 def depthwise_dsp_records(p: dict, consts: dict) -> np.ndarray:
     """The packed constant (KernelSpec.pack), int32. A channel's record (TG_DW3_RECORD_WORDS),
     weights doubled, lo | hi << 16: the doubled bias; w[0][0] | w[0][1]; w[0][2] | w[1][2];
@@ -70,18 +90,10 @@ def depthwise_dsp_records(p: dict, consts: dict) -> np.ndarray:
     if not dw3_shape(p):
         return np.zeros(1, dtype=np.int32)
     w = np.asarray(consts["weight"], dtype=np.int64).reshape(3, 3, channels)
-    bias = consts.get("bias")
-    bias = _per_channel(0 if bias is None else bias, channels)
-    multiplier = _per_channel(consts["multiplier"], channels)
-    shift = _per_channel(consts["shift"], channels)
-    acc = np.abs(bias) + 9 * _MAX_PRODUCT          # bounds |accumulator|
-    if ((multiplier < 0) | (shift >= 0) | (shift < -31) | (acc >= _ACC_LIMIT)).any():
+    q = requant_small_ok(p, consts, channels, 9)
+    if q is None:
         return np.zeros(1, dtype=np.int32)
-    n = -shift
-    # |x| <= (2 * acc * multiplier + 2^31) / 2^32; the sum x - [acc < 0] + R stays in int32
-    x = (2 * acc * multiplier + (1 << 31)) >> 32
-    if (x + abs(1 + 2 * p["output_offset"]) * (1 << (n - 1)) + 1 >= 1 << 31).any():
-        return np.zeros(1, dtype=np.int32)
+    bias, multiplier, n = q
     rec = np.zeros((channels, RECORD_WORDS), dtype=np.int64)
     def halves(lo, hi):
         return (lo & 0xFFFF) | (hi << 16)

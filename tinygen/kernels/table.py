@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
+from tinygen.kernels.depthwise_kx1_dsp import kx1_records, kx1_scratch, kx1_serves
 from tinygen.kernels.lut import hard_swish_table
 from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
@@ -112,6 +113,24 @@ _DEPTHWISE_3X3_DSP = KernelSpec(
     source="kernels/tg_depthwise_conv2d_3x3_s8_dsp.c", variant="depth_multiplier_1",
     twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
     scratch=dw3_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT, accepts=_dw3_serves)
+
+
+def _kx1_serves(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    consts = {role: graph.const(node, role) for role in _REQUANT}
+    return kx1_serves(kernel_params(graph, node), consts)
+
+
+# a depthwise layer along one axis (temporal k x 1 over width 1, 1 x k over height 1):
+# its records (tinygen/kernels/depthwise_kx1_dsp.py), the doubled weights twice as int16
+# pairs, are all its constants
+_DEPTHWISE_KX1_DSP = KernelSpec(
+    "tg_depthwise_conv2d_kx1_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_kx1_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h",),
+    scratch=kx1_scratch, pack=kx1_records, ref_roles=_REQUANT, accepts=_kx1_serves)
 
 
 # the direct convolution (tg_conv2d_direct_s8_dsp.h): reads the input in place, no scratch;
@@ -241,6 +260,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8",
               headers=_CONV2D_S8_H),
     _DEPTHWISE_3X3_DSP,
+    _DEPTHWISE_KX1_DSP,
     _DEPTHWISE_DSP,
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),

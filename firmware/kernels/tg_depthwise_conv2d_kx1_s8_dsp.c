@@ -1,0 +1,440 @@
+/*
+ * tg_depthwise_conv2d_kx1_s8_dsp: depthwise convolution along one axis (a temporal
+ * k x 1 kernel over an input of width 1, or a 1 x k kernel over an input of height 1:
+ * both are a length-L sequence of C-channel pixels in NHWC), depth multiplier 1, any
+ * stride, dilation and padding, any channel count, for ARMv7E-M (Cortex-M4/M7 DSP
+ * extension), int8 in/out, per-channel requantization. Equals tg_depthwise_conv2d_s8
+ * bit for bit on the layers it serves (tinygen/kernels/depthwise_kx1_dsp.py decides).
+ * numpy twin: tinygen.ref.kernels.depthwise_conv2d_s8.
+ *
+ * Per block of 4 channels (the last block may hold fewer), each channel's sequence is
+ * copied into scratch as int16 with the input offset added (padding: 0) and split by
+ * dilation d into d phases (phase r holds the padded positions r, r + d, r + 2d, ...):
+ * then the K taps of every output are K adjacent int16 of one phase, and a word holds
+ * two consecutive taps, so one SMLAD does 2 MACs. The packed records hold each
+ * channel's doubled weights twice, as int16 pairs starting at an even position,
+ * W = (w0 w1)(w2 w3)... and shifted by one, W' = (0 w0)(w1 w2)...: an output whose
+ * taps start at an even position p takes W against the words from p, one at an odd
+ * position takes W' against the words from p - 1. At stride 1 four outputs (positions
+ * 2m .. 2m + 3 of a phase) read the same words, each loaded once: per tap pair one LDRD
+ * of (W, W'), one input load and four SMLADs (TG_DW_KX1_QUAD); at stride 2 with
+ * dilation 1 two outputs (positions 2m, 2m + 2) the same way with W alone. Other
+ * strides, and kernels of more than 9 taps, go one output at a time. The
+ * requantization keeps the channel's multiplier, shift and rounding term in registers
+ * across the whole sequence (4 instructions per output, see tg_dw_kx1_requant).
+ *
+ * Scratch: 4 channels x dilation phases x tg_dw_kx1_phase_words words
+ * (depthwise_kx1_dsp.kx1_scratch), 4-byte aligned; the channels' words interleave
+ * (word j of channel k's phase r at (r * words + j) * 4 + k), so widening stores a
+ * pixel pair's 4 channels with one STM.
+ *
+ * Loop order: channel blocks in increasing order; each block reads its channels'
+ * bytes of every input pixel, then writes its channels' outputs. The output must not
+ * overlap the input (tinygen/passes/inplace.py does not list this kernel).
+ *
+ * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
+ */
+#include <arm_acle.h>
+#include <stdint.h>
+
+#include "tg_dsp_s8.h"
+#include "tg_kernels.h"
+
+/* Words of a channel's record before its weight pairs: bias2, multiplier, n, R. */
+#define TG_DW_KX1_HEAD 4
+
+/* The layer as one sequence (tinygen/kernels/depthwise_kx1_dsp.py: kx1_geometry). */
+typedef struct {
+    int32_t len, kernel, stride, dilation, pad, out;
+} tg_dw_kx1_geom_t;
+
+static void tg_dw_kx1_geometry(const tg_conv2d_params_t *p, tg_dw_kx1_geom_t *g)
+{
+    if (p->kernel_w == 1 && p->in_w == 1) {     /* k x 1 over width 1 */
+        g->len = p->in_h; g->kernel = p->kernel_h; g->stride = p->stride_h;
+        g->dilation = p->dilation_h; g->pad = p->pad_top; g->out = p->out_h;
+    } else {                                    /* 1 x k over height 1 */
+        g->len = p->in_w; g->kernel = p->kernel_w; g->stride = p->stride_w;
+        g->dilation = p->dilation_w; g->pad = p->pad_left; g->out = p->out_w;
+    }
+}
+
+/*
+ * Words per phase: the padded sequence (the last output's last tap + 1 positions) split
+ * into d phases, plus what the last word pair reads past a phase's end (the zero tap
+ * of W or W', and a whole zero pair of W for even kernels).
+ */
+static inline int32_t tg_dw_kx1_phase_words(const tg_dw_kx1_geom_t *g)
+{
+    const int32_t padded = g->stride * (g->out - 1) + (g->kernel - 1) * g->dilation + 1;
+    const int32_t phase_len = (padded + g->dilation - 1) / g->dilation;
+    return (phase_len + 3) / 2;
+}
+
+/* One channel's constants (its packed record, TG_DW_KX1_HEAD words before the weight pairs). */
+typedef struct {
+    int32_t bias2;          /* the bias, doubled */
+    int32_t multiplier;     /* >= 0 */
+    int32_t shift;          /* the right shift n = -shift, 1 <= n <= 31 */
+    int32_t round;          /* (1 + 2 * output_offset) << (n - 1) */
+    int32_t act_min, act_max;
+} tg_dw_kx1_quant_t;
+
+/*
+ * tg_requantize(acc, multiplier, shift) + output_offset saturated to int8 from
+ * acc2 = 2 * acc, for multiplier >= 0, n = -shift >= 1 and |acc| < 2^30: the 3x3 depthwise
+ * path's identity (TG_DW3_REQUANT in tg_depthwise_conv2d_3x3_s8_dsp.h, proved there):
+ * SMMLAR(acc2, multiplier, R) + (acc2 >> 31), ASR by n, SSAT; 4 instructions.
+ */
+static inline __attribute__((always_inline)) int32_t tg_dw_kx1_requant(int32_t acc2, const tg_dw_kx1_quant_t *q)
+{
+    return tg_dsp_ssat8((tg_dsp_smmlar(acc2, q->multiplier, q->round) + (acc2 >> 31)) >> q->shift);
+}
+
+static inline __attribute__((always_inline)) int8_t tg_dw_kx1_clamp(int32_t v, const tg_dw_kx1_quant_t *q,
+                                                                    int32_t clamp)
+{
+    if (clamp) {
+        v = v < q->act_min ? q->act_min : v;
+        v = v > q->act_max ? q->act_max : v;
+    }
+    return (int8_t)v;
+}
+
+/*
+ * The tap pairs of outputs at phase positions 2m, 2m + 1, 2m + 2, 2m + 3 (full = 1:
+ * a0..a3) or at 2m and 2m + 2 (full = 0: a0 and a2, stride 2): a0 += x[j] . W[j],
+ * a1 += x[j] . W'[j], a2 += x[j + 1] . W[j], a3 += x[j + 1] . W'[j] for j < pairs (a
+ * constant), x's words 4 apart (the block's channels interleave), W and W'
+ * interleaved in w (one LDRD per j). Each input word is loaded once, two registers
+ * taking turns; the first SMLADs start from the bias.
+ */
+#define TG_DW_KX1_QUAD(pairs, full, x, w, bias2, a0, a1, a2, a3)                          \
+    do {                                                                                \
+        int32_t w0_, w1_, xa_, xb_;                                                     \
+        __asm__("ldr %[xa], [%[x]]\n\t"                                                 \
+                "ldr %[xb], [%[x], #16]\n\t"                                            \
+                "ldrd %[w0], %[w1], [%[w]]\n\t"                                         \
+                "smlad %[a0], %[xa], %[w0], %[b]\n\t"                                   \
+                "smlad %[a2], %[xb], %[w0], %[b]\n\t"                                   \
+                ".if %c[f]\n\t"                                                         \
+                "smlad %[a1], %[xa], %[w1], %[b]\n\t"                                   \
+                "smlad %[a3], %[xb], %[w1], %[b]\n\t"                                   \
+                ".endif\n\t"                                                            \
+                ".set tg_j, 1\n\t"                                                      \
+                ".rept (%c[n] - 1) / 2\n\t"                                             \
+                "ldr %[xa], [%[x], #16 * (tg_j + 1)]\n\t"                               \
+                "ldrd %[w0], %[w1], [%[w], #8 * tg_j]\n\t"                              \
+                "smlad %[a0], %[xb], %[w0], %[a0]\n\t"                                  \
+                "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                  \
+                ".if %c[f]\n\t"                                                         \
+                "smlad %[a1], %[xb], %[w1], %[a1]\n\t"                                  \
+                "smlad %[a3], %[xa], %[w1], %[a3]\n\t"                                  \
+                ".endif\n\t"                                                            \
+                "ldr %[xb], [%[x], #16 * (tg_j + 2)]\n\t"                               \
+                "ldrd %[w0], %[w1], [%[w], #8 * (tg_j + 1)]\n\t"                        \
+                "smlad %[a0], %[xa], %[w0], %[a0]\n\t"                                  \
+                "smlad %[a2], %[xb], %[w0], %[a2]\n\t"                                  \
+                ".if %c[f]\n\t"                                                         \
+                "smlad %[a1], %[xa], %[w1], %[a1]\n\t"                                  \
+                "smlad %[a3], %[xb], %[w1], %[a3]\n\t"                                  \
+                ".endif\n\t"                                                            \
+                ".set tg_j, tg_j + 2\n\t"                                               \
+                ".endr\n\t"                                                             \
+                ".if (%c[n] - 1) %% 2\n\t"                                               \
+                "ldr %[xa], [%[x], #16 * (tg_j + 1)]\n\t"                               \
+                "ldrd %[w0], %[w1], [%[w], #8 * tg_j]\n\t"                              \
+                "smlad %[a0], %[xb], %[w0], %[a0]\n\t"                                  \
+                "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                  \
+                ".if %c[f]\n\t"                                                         \
+                "smlad %[a1], %[xb], %[w1], %[a1]\n\t"                                  \
+                "smlad %[a3], %[xa], %[w1], %[a3]\n\t"                                  \
+                ".endif\n\t"                                                            \
+                ".endif"                                                                \
+                : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),       \
+                  [w0] "=&r"(w0_), [w1] "=&r"(w1_), [xa] "=&r"(xa_), [xb] "=&r"(xb_)    \
+                : [x] "r"(x), [w] "r"(w), [b] "r"(bias2), [n] "i"(pairs), [f] "i"(full) \
+                : "memory");                                                            \
+    } while (0)
+
+#define TG_DW_KX1_OUT(o, acc) ((o) = tg_dw_kx1_clamp(tg_dw_kx1_requant((acc), &q), &q, clamp))
+
+/*
+ * One channel, one phase, stride 1: n outputs at phase positions 0, 1, 2, ... from
+ * the words at x, out[i * step] for the i-th; four at a time, then 2 and 1 (the
+ * unused accumulators of the last step are computed and dropped). pairs a constant.
+ */
+static inline __attribute__((always_inline)) void
+tg_dw_kx1_phase(const int32_t *x, const int32_t *w, int32_t pairs, int32_t n, int8_t *out, int32_t step,
+                const tg_dw_kx1_quant_t *qp, int32_t clamp)
+{
+    const tg_dw_kx1_quant_t q = *qp;
+    const int32_t *const end = x + 8 * (n / 4);
+    int32_t a0, a1, a2, a3;
+    for (; x != end; x += 8) {
+        /* the pointer stepped after each store: one register for the output, one for step */
+        TG_DW_KX1_QUAD(pairs, 1, x, w, q.bias2, a0, a1, a2, a3);
+        TG_DW_KX1_OUT(*out, a0);
+        out += step;
+        TG_DW_KX1_OUT(*out, a1);
+        out += step;
+        TG_DW_KX1_OUT(*out, a2);
+        out += step;
+        TG_DW_KX1_OUT(*out, a3);
+        out += step;
+    }
+    if (n & 3) {
+        TG_DW_KX1_QUAD(pairs, 1, x, w, q.bias2, a0, a1, a2, a3);
+        TG_DW_KX1_OUT(out[0], a0);
+        if ((n & 3) >= 2) {
+            TG_DW_KX1_OUT(out[step], a1);
+        }
+        if ((n & 3) == 3) {
+            TG_DW_KX1_OUT(out[2 * step], a2);
+        }
+    }
+}
+
+/* One channel, stride 2, dilation 1: n outputs at positions 0, 2, 4, ..., two at a time. */
+static inline __attribute__((always_inline)) void
+tg_dw_kx1_stride2(const int32_t *x, const int32_t *w, int32_t pairs, int32_t n, int8_t *out, int32_t step,
+                  const tg_dw_kx1_quant_t *qp, int32_t clamp)
+{
+    const tg_dw_kx1_quant_t q = *qp;
+    const int32_t *const end = x + 8 * (n / 2);
+    int32_t a0, a1, a2, a3;
+    for (; x != end; x += 8, out += 2 * step) {
+        TG_DW_KX1_QUAD(pairs, 0, x, w, q.bias2, a0, a1, a2, a3);
+        TG_DW_KX1_OUT(out[0], a0);
+        TG_DW_KX1_OUT(out[step], a2);
+    }
+    if (n & 1) {
+        TG_DW_KX1_QUAD(pairs, 0, x, w, q.bias2, a0, a1, a2, a3);
+        TG_DW_KX1_OUT(out[0], a0);
+    }
+    (void)a1;
+    (void)a3;
+}
+
+/* One output: pairs tap pairs from x (words 4 apart), weights w (W, or W' one word on). */
+static inline __attribute__((always_inline)) int8_t
+tg_dw_kx1_one(const int32_t *x, const int32_t *w, int32_t pairs, const tg_dw_kx1_quant_t *q, int32_t clamp)
+{
+    int32_t a = q->bias2, j;
+    for (j = 0; j < pairs; ++j) {
+        a = __smlad(x[4 * j], w[2 * j], a);
+    }
+    return tg_dw_kx1_clamp(tg_dw_kx1_requant(a, q), q, clamp);
+}
+
+/* A block's channels (up to 4) of a layer at stride 1, or stride 2 with dilation 1. */
+typedef struct {
+    const int32_t *wide;    /* channel 0's phase 0 (the channels' words interleave) */
+    const int32_t *rec;     /* channel 0's record, record words per channel */
+    int32_t record, n;
+    int32_t phases;         /* dilation at stride 1; 1 at stride 2 */
+    int32_t phase_words;    /* words of one channel between phases (4 * phase words) */
+    int32_t out_len;        /* outputs */
+    int32_t channels;       /* bytes between output pixels */
+    int32_t act_min, act_max;
+    int8_t *out;            /* channel 0's first output */
+} tg_dw_kx1_block_t;
+
+/* Every channel and phase of a block; pairs, stride2 and clamp constants where inlined. */
+static inline __attribute__((always_inline)) void tg_dw_kx1_block(const tg_dw_kx1_block_t *b, int32_t pairs,
+                                                                  int32_t stride2, int32_t clamp)
+{
+    const int32_t *rec = b->rec;
+    int32_t k, r;
+    for (k = 0; k < b->n; ++k, rec += b->record) {
+        const tg_dw_kx1_quant_t q = {rec[0], rec[1], rec[2], rec[3], b->act_min, b->act_max};
+        const int32_t *const w = rec + TG_DW_KX1_HEAD;
+        if (stride2) {
+            tg_dw_kx1_stride2(b->wide + k, w, pairs, b->out_len, b->out + k, b->channels, &q, clamp);
+            continue;
+        }
+        /* phase r holds outputs r, r + d, ...: positions 2m, 2m + 1 of it share their words */
+        for (r = 0; r < b->phases && r < b->out_len; ++r) {
+            tg_dw_kx1_phase(b->wide + k + r * b->phase_words, w, pairs, (b->out_len - r + b->phases - 1) / b->phases,
+                            b->out + k + r * b->channels, b->phases * b->channels, &q, clamp);
+        }
+    }
+}
+
+#define TG_DW_KX1_CASE(n)                                                           \
+    case n:                                                                         \
+        if (clamp) {                                                                \
+            tg_dw_kx1_block(b, n, 0, 1);                                            \
+        } else {                                                                    \
+            tg_dw_kx1_block(b, n, 0, 0);                                            \
+        }                                                                           \
+        break;                                                                      \
+    case -(n):                                                                      \
+        if (clamp) {                                                                \
+            tg_dw_kx1_block(b, n, 1, 1);                                            \
+        } else {                                                                    \
+            tg_dw_kx1_block(b, n, 1, 0);                                            \
+        }                                                                           \
+        break
+
+/*
+ * tg_dw_kx1_block with the tap-pair counts of kernels of 1 to 9 taps unrolled (stride2:
+ * tg_dw_kx1_stride2, else tg_dw_kx1_phase); 0 when the count is another.
+ */
+static __attribute__((noinline)) int32_t tg_dw_kx1_run(const tg_dw_kx1_block_t *b, int32_t pairs, int32_t stride2)
+{
+    const int32_t clamp = b->act_min > -128 || b->act_max < 127;
+    switch (stride2 ? -pairs : pairs) {
+    TG_DW_KX1_CASE(1);
+    TG_DW_KX1_CASE(2);
+    TG_DW_KX1_CASE(3);
+    TG_DW_KX1_CASE(4);
+    TG_DW_KX1_CASE(5);
+    default:
+        return 0;
+    }
+    return 1;
+}
+
+/* The 4 channels of pixel t (channels c.. of a block of n), or the zero point's bytes outside 0..L-1. */
+static inline int32_t tg_dw_kx1_pixel(const int8_t *in, int32_t t, int32_t len, int32_t channels, int32_t n, int32_t zp4)
+{
+    int32_t v = zp4, k;
+    if ((uint32_t)t >= (uint32_t)len) {
+        return zp4;
+    }
+    if (n == 4) {
+        return tg_dsp_load_s8x4(in + t * channels);
+    }
+    for (k = 0; k < n; ++k) {
+        v = (int32_t)(((uint32_t)v & ~(0xFFu << (8 * k))) | ((uint32_t)(uint8_t)in[t * channels + k] << (8 * k)));
+    }
+    return v;
+}
+
+/* Two pixels' 4 channels as int16 (+ input offset), pixel a low, b high: the 4 channels' words. */
+static void tg_dw_kx1_put(int32_t *dst, int32_t va, int32_t vb, int32_t offset2)
+{
+    const int32_t a02 = __sxtab16(offset2, va), a13 = tg_dsp_sxtab16_odd(offset2, va);
+    const int32_t b02 = __sxtab16(offset2, vb), b13 = tg_dsp_sxtab16_odd(offset2, vb);
+    dst[0] = tg_dsp_pkhbt(a02, b02);
+    dst[1] = tg_dsp_pkhbt(a13, b13);
+    dst[2] = tg_dsp_pkhtb(b02, a02);
+    dst[3] = tg_dsp_pkhtb(b13, a13);
+}
+
+/*
+ * count words of 4 channels, each from the pixels at in and in + step bytes, the next
+ * 2 * step bytes on: per word two loads, SXTAB16 (input offset added) and PKHBT / PKHTB
+ * to pair the pixels per channel, one STM of the 4 channels' words.
+ */
+static void tg_dw_kx1_widen_run(const int8_t *in, int32_t step, int32_t count, int32_t offset2, int32_t *dst)
+{
+    int32_t va, vb, t;
+    if (count <= 0) {
+        return;
+    }
+    __asm__ volatile("1:\n\t"
+                     "ldr %[va], [%[in]]\n\t"
+                     "ldr %[vb], [%[in], %[step]]\n\t"
+                     "add %[in], %[in], %[step], lsl #1\n\t"
+                     "sxtab16 %[t], %[off], %[va]\n\t"
+                     "sxtab16 %[va], %[off], %[va], ror #8\n\t"
+                     "sxtab16 r10, %[off], %[vb]\n\t"
+                     "sxtab16 %[vb], %[off], %[vb], ror #8\n\t"
+                     "pkhbt r8, %[t], r10, lsl #16\n\t"
+                     "pkhtb r10, r10, %[t], asr #16\n\t"
+                     "pkhbt r9, %[va], %[vb], lsl #16\n\t"
+                     "pkhtb r11, %[vb], %[va], asr #16\n\t"
+                     "stmia %[dst]!, {r8, r9, r10, r11}\n\t"
+                     "subs %[count], %[count], #1\n\t"
+                     "bne 1b"
+                     : [in] "+r"(in), [dst] "+r"(dst), [count] "+r"(count), [va] "=&r"(va), [vb] "=&r"(vb),
+                       [t] "=&r"(t)
+                     : [step] "r"(step), [off] "r"(offset2)
+                     : "r8", "r9", "r10", "r11", "cc", "memory");
+}
+
+/*
+ * The block's channels widened into scratch: word j of phase r at
+ * wide + (r * words + j) * 4 + k for channel k, words = tg_dw_kx1_phase_words, holding
+ * the padded positions r + 2jd and r + (2j + 1)d, i.e. input pixels (those minus pad).
+ */
+static void tg_dw_kx1_widen(const int8_t *in, const tg_dw_kx1_geom_t *g, int32_t channels, int32_t n,
+                            int32_t zp4, int32_t offset2, int32_t *wide)
+{
+    const int32_t words = tg_dw_kx1_phase_words(g), d = g->dilation;
+    int32_t r, j;
+    for (r = 0; r < d; ++r) {
+        int32_t *dst = wide + 4 * r * words;
+        int32_t t = r - g->pad;
+        j = 0;
+        /* pairs with a pixel before the sequence */
+        for (; j < words && t < 0; ++j, t += 2 * d) {
+            tg_dw_kx1_put(dst + 4 * j, tg_dw_kx1_pixel(in, t, g->len, channels, n, zp4),
+                          tg_dw_kx1_pixel(in, t + d, g->len, channels, n, zp4), offset2);
+        }
+        if (n == 4) {
+            /* pairs of pixels both inside the sequence */
+            int32_t count = t + d < g->len ? (g->len - 1 - t - d) / (2 * d) + 1 : 0;
+            count = count < words - j ? count : words - j;
+            tg_dw_kx1_widen_run(in + t * channels, d * channels, count, offset2, dst + 4 * j);
+            j += count;
+            t += 2 * d * count;
+        }
+        for (; j < words && t < g->len; ++j, t += 2 * d) {
+            tg_dw_kx1_put(dst + 4 * j, tg_dw_kx1_pixel(in, t, g->len, channels, n, zp4),
+                          tg_dw_kx1_pixel(in, t + d, g->len, channels, n, zp4), offset2);
+        }
+        /* both pixels after the sequence: zero */
+        for (; j < words; ++j) {
+            dst[4 * j] = dst[4 * j + 1] = dst[4 * j + 2] = dst[4 * j + 3] = 0;
+        }
+    }
+}
+
+/* One channel's outputs, one at a time: any stride and dilation, any kernel. */
+static void tg_dw_kx1_channel(const int32_t *wide, const int32_t *rec, const tg_dw_kx1_geom_t *g,
+                              int32_t channels, int32_t act_min, int32_t act_max, int8_t *out)
+{
+    const int32_t words = tg_dw_kx1_phase_words(g), pairs = g->kernel / 2 + 1;
+    const int32_t clamp = act_min > -128 || act_max < 127;
+    const tg_dw_kx1_quant_t q = {rec[0], rec[1], rec[2], rec[3], act_min, act_max};
+    const int32_t *const w = rec + TG_DW_KX1_HEAD;
+    int32_t t;
+    for (t = 0; t < g->out; ++t) {
+        const int32_t i = t * g->stride, pos = i / g->dilation;
+        const int32_t *x = wide + 4 * ((i - pos * g->dilation) * words + pos / 2);
+        out[t * channels] = tg_dw_kx1_one(x, w + (pos & 1), pairs, &q, clamp);
+    }
+}
+
+void tg_depthwise_conv2d_kx1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
+                                    int8_t *scratch, int8_t *output)
+{
+    tg_dw_kx1_geom_t g;
+    const int32_t channels = p->in_c;
+    const int32_t record = TG_DW_KX1_HEAD + 2 * (p->kernel_h * p->kernel_w / 2 + 1);
+    /* the arena places scratch buffers 16-byte aligned (LDRD needs 4) */
+    int32_t *const wide = (int32_t *)(void *)scratch;
+    const int32_t offset2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u);
+    const int32_t zp4 = (int32_t)(((uint32_t)-p->input_offset & 0xFFu) * 0x01010101u);
+    int32_t c, k, stride2;
+
+    tg_dw_kx1_geometry(p, &g);
+    stride2 = g.stride == 2 && g.dilation == 1;
+    for (c = 0; c < channels; c += 4) {
+        const int32_t n = channels - c < 4 ? channels - c : 4;
+        const tg_dw_kx1_block_t b = {wide, packed + 1 + c * record, record, n, g.dilation,
+                                     4 * tg_dw_kx1_phase_words(&g), g.out, channels, p->act_min, p->act_max,
+                                     output + c};
+        tg_dw_kx1_widen(input + c, &g, channels, n, zp4, offset2, wide);
+        if ((g.stride == 1 || stride2) && tg_dw_kx1_run(&b, g.kernel / 2 + 1, stride2)) {
+            continue;
+        }
+        for (k = 0; k < n; ++k) {
+            tg_dw_kx1_channel(wide + k, packed + 1 + (c + k) * record, &g,
+                              channels, p->act_min, p->act_max, output + c + k);
+        }
+    }
+}

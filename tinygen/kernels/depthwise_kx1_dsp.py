@@ -1,0 +1,82 @@
+"""Build-time data of tg_depthwise_conv2d_kx1_s8_dsp (firmware/kernels): which layers it
+serves, its scratch size and its packed records (all the constants it takes).
+
+It serves a depthwise layer that is one sequence: a k x 1 kernel over an input of width 1
+(temporal), or a 1 x k kernel over an input of height 1, with nothing padded across that
+sequence, depth multiplier 1, and constants that keep its requantization exact (those of
+tg_depthwise_conv2d_3x3_s8_dsp: multipliers >= 0, right shifts n = -shift of 1..31,
+accumulators below 2^30, |x| + |R| + 1 < 2^31).
+
+The packed constant, int32: word 0 the channel count, then per channel HEAD + 2 * pairs
+words (pairs = kernel // 2 + 1): the doubled bias, the multiplier, n,
+R = (1 + 2 * output_offset) << (n - 1), then for j < pairs the doubled weights' int16 pairs
+W[j] = (w[2j], w[2j+1]) and W'[j] = (w[2j-1], w[2j]) interleaved (w[i] = 0 outside 0..k-1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.kernels.depthwise_dsp import requant_small_ok
+
+HEAD = 4    # TG_DW_KX1_HEAD
+
+
+def kx1_geometry(p: dict) -> dict | None:
+    """The layer as one sequence (tg_dw_kx1_geometry): len, kernel, stride, dilation, pad,
+    out; None when it is not one."""
+    if p.get("depth_multiplier", 1) != 1:
+        return None
+    if p["kernel_w"] == 1 and p["in_w"] == 1 and p["out_w"] == 1 and p["pad_left"] == 0:
+        axis = ("in_h", "kernel_h", "stride_h", "dilation_h", "pad_top", "out_h")
+    elif p["kernel_h"] == 1 and p["in_h"] == 1 and p["out_h"] == 1 and p["pad_top"] == 0:
+        axis = ("in_w", "kernel_w", "stride_w", "dilation_w", "pad_left", "out_w")
+    else:
+        return None
+    return dict(zip(("len", "kernel", "stride", "dilation", "pad", "out"), (p[a] for a in axis)))
+
+
+def kx1_phase_words(g: dict) -> int:
+    """tg_dw_kx1_phase_words: words per phase of one channel's widened sequence."""
+    padded = g["stride"] * (g["out"] - 1) + (g["kernel"] - 1) * g["dilation"] + 1
+    return (-(-padded // g["dilation"]) + 3) // 2
+
+
+def kx1_scratch(p: dict) -> int:
+    """Scratch bytes: 4 channels' widened sequences, dilation phases of kx1_phase_words words."""
+    g = kx1_geometry(p)
+    return 0 if g is None else 4 * g["dilation"] * kx1_phase_words(g) * 4
+
+
+def kx1_records(p: dict, consts: dict) -> np.ndarray:
+    """The packed constant (KernelSpec.pack), int32; the single word 0 where the kernel
+    does not serve the layer."""
+    g = kx1_geometry(p)
+    channels = p["in_c"]
+    if g is None:
+        return np.zeros(1, dtype=np.int32)
+    k = g["kernel"]
+    q = requant_small_ok(p, consts, channels, k)
+    if q is None:
+        return np.zeros(1, dtype=np.int32)
+    bias, multiplier, n = q
+    w = 2 * np.asarray(consts["weight"], dtype=np.int64).reshape(k, channels).T      # [C, k]
+    pairs = k // 2 + 1
+    even = np.zeros((channels, 2 * pairs), dtype=np.int64)
+    even[:, :k] = w
+    odd = np.zeros((channels, 2 * pairs), dtype=np.int64)
+    odd[:, 1:k + 1] = w
+    rec = np.zeros((channels, HEAD + 2 * pairs), dtype=np.int64)
+    rec[:, 0] = 2 * bias
+    rec[:, 1] = multiplier
+    rec[:, 2] = n
+    rec[:, 3] = (1 + 2 * p["output_offset"]) << (n - 1)
+    rec[:, HEAD::2] = (even[:, 0::2] & 0xFFFF) | (even[:, 1::2] << 16)
+    rec[:, HEAD + 1::2] = (odd[:, 0::2] & 0xFFFF) | (odd[:, 1::2] << 16)
+    words = np.concatenate([[channels], rec.ravel()])
+    return (words & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+
+
+def kx1_serves(p: dict, consts: dict) -> bool:
+    """Whether tg_depthwise_conv2d_kx1_s8_dsp serves a layer of these parameters and constants."""
+    return kx1_geometry(p) is not None and int(kx1_records(p, consts)[0]) == p["in_c"] and p["in_c"] > 0
