@@ -173,6 +173,13 @@ typedef struct {
  */
 void tg_softmax_s8(const tg_softmax_params_t *p, const int8_t *input, int8_t *output);
 
+/*
+ * tg_softmax_s8 for ARMv7E-M (DSP extension): same parameters and results. table: int32,
+ * word 0 the entry count n (1..256), then exp(-d) in Q0 for the differences d = 0..n-1
+ * from the row maximum (tinygen.kernels.lut.softmax_exp_table); n + 1 words.
+ */
+void tg_softmax_s8_dsp(const tg_softmax_params_t *p, const int8_t *input, const int32_t *table, int8_t *output);
+
 typedef struct {
     int32_t size;
     int32_t input_zero_point, input_range_radius;

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
-from tinygen.kernels.lut import hard_swish_table
+from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
 
@@ -187,6 +187,13 @@ _ADD_DSP = KernelSpec("tg_add_s8_dsp", "add", requires=frozenset({"dsp"}), struc
                       headers=("kernels/tg_dsp_s8.h",))
 
 
+# softmax with the exp of each difference from the row maximum tabulated at build time (at most
+# 256 int32, fewer where the exp reaches 0) and the row maximum 4 bytes per step
+_SOFTMAX_DSP = KernelSpec("tg_softmax_s8_dsp", "softmax", requires=frozenset({"dsp"}), struct="tg_softmax_params_t",
+                          const_roles=("packed",), source="kernels/tg_softmax_s8_dsp.c", twin="softmax_s8",
+                          headers=("kernels/tg_dsp_s8.h",), pack=softmax_exp_table, ref_roles=())
+
+
 _HARD_SWISH_LUT = KernelSpec("tg_hard_swish_lut_s8", "hard_swish", struct="tg_hard_swish_params_t",
                              const_roles=("packed",), source="kernels/tg_hard_swish_lut_s8.c", twin="hard_swish_s8",
                              pack=hard_swish_table, ref_roles=())
@@ -249,6 +256,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_add_s8", "add", "tg_add_params_t", _OPERAND),
     _portable("tg_add_broadcast_s8", "add", "tg_add_broadcast_params_t", _OPERAND, variant="broadcast"),
     _portable("tg_mul_s8", "mul", "tg_mul_params_t", _OPERAND),
+    _SOFTMAX_DSP,
     _portable("tg_softmax_s8", "softmax", "tg_softmax_params_t"),
     _portable("tg_logistic_s8", "logistic", "tg_logistic_params_t"),
     _portable("tg_concat_s8", "concat", "tg_concat_params_t"),
