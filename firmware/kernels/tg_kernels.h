@@ -411,6 +411,15 @@ void tg_depthwise_conv2d_3x3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *i
                                     int8_t *scratch, int8_t *output);
 
 /*
+ * tg_depthwise_conv2d_s8 for depth_multiplier > 1, 3x3 windows, dilation 1, stride_w 1 or
+ * 2, for the layers whose 3x3 records (one per output channel) tinygen/kernels/depthwise_dsp.py
+ * packs (packed[0] == out_c): the records are all its constants. scratch:
+ * depthwise_dsp.dw3_scratch bytes, 4-byte aligned. The output must not overlap the input.
+ */
+void tg_depthwise_conv2d_3x3_dm_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
+                                       int8_t *scratch, int8_t *output);
+
+/*
  * tg_conv2d_s8, any geometry, with no scratch: a direct convolution reading the input
  * in place (the output must not overlap it). Same arguments and layouts but the
  * weights, packed at build time (tinygen.kernels.params.conv2d_direct_dsp_weights):

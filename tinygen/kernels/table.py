@@ -111,6 +111,17 @@ _DEPTHWISE_3X3_DSP = KernelSpec(
     scratch=dw3_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT, accepts=_dw3_serves)
 
 
+# depth multiplier > 1 (kernel_variants), 3x3 windows: the 3x3 path over the output channels,
+# the input's channels repeated as its rows are widened into the ring; the records (one per
+# output channel) are all its constants
+_DEPTHWISE_3X3_DM_DSP = KernelSpec(
+    "tg_depthwise_conv2d_3x3_dm_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_3x3_dm_s8_dsp.c", variant="depth_multiplier_n",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+    scratch=dw3_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT, accepts=_dw3_serves)
+
+
 # the direct convolution (tg_conv2d_direct_s8_dsp.h): reads the input in place, no scratch;
 # weights widened to int16 at build time (in flash: twice the int8 weights' bytes)
 _DIRECT_DSP = dict(weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
@@ -246,6 +257,7 @@ KERNELS: tuple[KernelSpec, ...] = (
               headers=_CONV2D_S8_H),
     _DEPTHWISE_3X3_DSP,
     _DEPTHWISE_DSP,
+    _DEPTHWISE_3X3_DM_DSP,
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
     _MAX_POOL_DSP,
