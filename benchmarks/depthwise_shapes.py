@@ -7,7 +7,7 @@ for the board with its default kernels and run on its QEMU stand-in (mps2-an500 
 F746): one inference after a warm-up, the depthwise layer's instructions and its kernel,
 checked equal to the numpy reference. The shapes are those the issue names: temporal k x 1
 (width 1) with 128 channels, dilated; 1 x k (height 1); VWW's 3x3 at stride 1 and 2;
-channel counts that are not multiples of 4; a depth multiplier of 2. The issue's target: at
+channel counts that are not multiples of 4; depth multipliers 2 (stride 1 and 2) and 4 (3 channels). The issue's target: at
 most 2.5 instructions per MAC on the k x 1 temporal shapes with 128 channels. A benchmark,
 not a test: it prints instructions, never cycles.
 """
@@ -36,6 +36,8 @@ SHAPES = {
     "odd_3x3_c67": (67, 1, (12, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
     "dilated_3x3_d2": (32, 1, (16, 16), (3, 3), (1, 1), (2, 2), (2, 2)),
     "multiplier2_3x3": (32, 2, (12, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
+    "multiplier2_3x3_s2": (32, 2, (12, 12), (3, 3), (2, 2), (1, 1), (1, 1)),
+    "multiplier4_3x3_c3": (3, 4, (24, 24), (3, 3), (1, 1), (1, 1), (1, 1)),
 }
 
 

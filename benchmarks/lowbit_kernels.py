@@ -208,7 +208,8 @@ KERNELS["tg_conv2d_s8_b1x8_s8"] = Kernel(
 
 
 def kernel(name: str) -> Kernel:
-    return KERNELS[name.removesuffix("_dsp")]
+    """A kernel's calling convention: its own entry, else its portable kernel's."""
+    return KERNELS.get(name) or KERNELS[name.removesuffix("_dsp")]
 
 
 # -- the stand-in harness ---------------------------------------------------------------------

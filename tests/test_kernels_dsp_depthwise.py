@@ -3,7 +3,7 @@ tg_depthwise_conv2d_3x3_s8_dsp, tg_avg_pool2d_s8_dsp, tg_max_pool2d_s8_dsp, tg_a
 Cortex-M4/M7 stand-ins.
 
 Chosen for every depthwise layer with depth multiplier 1 on boards with the "dsp"
-feature (the portable kernel serves depth multiplier 2 and boards without DSP), with
+feature (depth multiplier 2: tg_depthwise_conv2d_3x3_dm_s8_dsp; portable without DSP), with
 the scratch its widened weights need; firmware built for the F746ZG and F446RE, run on
 the QEMU stand-ins, equals the numpy reference byte for byte on every layer of a chain
 of depthwise layers with awkward shapes: 3x3 stride 1 and 2, 5x5, dilation 2, padding
@@ -30,12 +30,13 @@ from e2e import assert_device_equals_reference
 from test_kernels_dsp import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
-from tinygen.kernels.table import KERNELS_BY_NAME
+from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input, run
 
 DSP = "tg_depthwise_conv2d_s8_dsp"
 DSP3 = "tg_depthwise_conv2d_3x3_s8_dsp"     # its 3x3 path alone, where the records serve
+DM = "tg_depthwise_conv2d_3x3_dm_s8_dsp"     # depth multiplier > 1, where the 3x3 records serve
 PORTABLE = "tg_depthwise_conv2d_s8"
 KX1 = "tg_depthwise_conv2d_kx1_s8_dsp"     # k x 1 over width 1, 1 x k over height 1
 SHAPE = (1, 3, 11, 13)      # odd height and width
@@ -58,7 +59,7 @@ class Depthwise(nn.Module):
             nn.Conv2d(7, 4, 1), _dw(4, kernel=5, padding=2, bias=False), nn.ReLU(),    # 5x5
             nn.Conv2d(4, 65, 1), _dw(65, padding=2, dilation=2),   # 65 ch, dilation 2
             nn.Conv2d(65, 64, 1), _dw(64, stride=2, padding=0), nn.ReLU6(),            # valid -> 2x3
-            nn.Conv2d(64, 3, 1), _dw(3, multiplier=2),             # depth multiplier 2 (portable)
+            nn.Conv2d(64, 3, 1), _dw(3, multiplier=2),             # depth multiplier 2 (DM)
             _dw(6, kernel=5, stride=2, padding=2))                  # 5x5 stride 2, 6 channels -> 1x2
         self.fc = nn.Linear(6 * 1 * 2, 3)
 
@@ -66,7 +67,7 @@ class Depthwise(nn.Module):
         return self.fc(torch.flatten(self.body(x), 1))
 
 
-EXPECTED_KERNELS = [DSP] * 6 + [PORTABLE, DSP]     # DSP3 instead where the 3x3 records serve
+EXPECTED_KERNELS = [DSP] * 6 + [DM, DSP]     # DSP3 instead of DSP where the 3x3 records serve
 DEPTHWISE_CHANNELS = [3, 12, 7, 4, 65, 64, 3, 6]       # in_c of each depthwise layer
 
 
@@ -222,7 +223,7 @@ def _scratch(k: dict, only_3x3: bool = False) -> int:
     if not _takes_3x3_path(k):
         return general
     columns = max(k["pad_left"] + k["in_w"], (k["out_w"] - 1) * k["stride_w"] + 4)
-    return max(general, 3 * 4 * k["in_c"] * ((columns + 1) // 2))
+    return max(general, 3 * 4 * k["out_c"] * ((columns + 1) // 2))
 
 
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
@@ -233,21 +234,25 @@ def test_dsp_depthwise_chosen_for_depth_multiplier_1(model, board):
     # where the path serves the layer: its shape, and right shifts only), then 8 words per
     # channel; the layers they serve take DSP3 (the records are all its constants), the
     # others DSP. The chain has both: a 3x3 layer with a left shift takes the other path.
-    dsp = [n for n in nodes if n.kernel in (DSP, DSP3)]
+    dsp = [n for n in nodes if n.kernel in (DSP, DSP3, DM)]
     right_shifts = [bool((graph.tensor(n.param("shift")).data < 0).all()) for n in dsp]
     takes = [_takes_3x3_path(n.attrs["kparams"]) and right for n, right in zip(dsp, right_shifts)]
-    assert [n.kernel for n in dsp] == [DSP3 if t else DSP for t in takes]
-    assert [n.kernel if n.kernel == PORTABLE else DSP for n in nodes] == EXPECTED_KERNELS
+    multiplied = [n.attrs["kparams"]["depth_multiplier"] > 1 for n in dsp]
+    assert [n.kernel for n in dsp] == [DM if m else DSP3 if t else DSP for t, m in zip(takes, multiplied)]
+    assert [n.kernel if n.kernel in (PORTABLE, DM) else DSP for n in nodes] == EXPECTED_KERNELS
     assert [n.attrs["kparams"]["in_c"] for n in nodes] == DEPTHWISE_CHANNELS
     assert [n.scratch_bytes for n in nodes] == [
-        0 if n.kernel == PORTABLE else _scratch(n.attrs["kparams"], n.kernel == DSP3) for n in nodes]
+        0 if n.kernel == PORTABLE else _scratch(n.attrs["kparams"], n.kernel in (DSP3, DM)) for n in nodes]
     packed = [graph.tensor(n.param("packed")).data for n in dsp]
-    assert [int(w[0]) for w in packed] == [n.attrs["kparams"]["in_c"] if t else 0 for n, t in zip(dsp, takes)]
+    assert [int(w[0]) for w in packed] == [n.attrs["kparams"]["out_c"] if t else 0 for n, t in zip(dsp, takes)]
     assert [w.size for w in packed] == [1 + 8 * int(w[0]) for w in packed]
     assert sum(takes) >= 3 and not all(right_shifts)
     # DSP3 takes only its records: the layer's weights, bias and requantization stay out of flash
     assert KERNELS_BY_NAME[DSP3].const_roles == ("packed",)
     assert KERNELS_BY_NAME[DSP].ref_name == KERNELS_BY_NAME[DSP3].ref_name == "depthwise_conv2d_s8"
+    # DM likewise: its records, one per output channel, are its flash (what the fit pass counts)
+    dm = next(n for n in dsp if n.kernel == DM)
+    assert const_bytes(KERNELS_BY_NAME[DM], graph, dm) == 4 + 32 * dm.attrs["kparams"]["out_c"]
 
 
 def test_portable_depthwise_without_dsp(model):

@@ -88,7 +88,7 @@ tg_dw3_gather_pair(const int8_t *x, int32_t channels, int32_t offset2, int32_t z
  * ring row: word k * channels + c holds channel c at padded columns 2k and 2k + 1.
  * Words with no input column are left as they are (zero).
  */
-static __attribute__((noinline)) void
+static __attribute__((noinline, unused)) void
 tg_dw3_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_left, int32_t row_words,
               int32_t offset2, int32_t *dst)
 {
@@ -360,16 +360,32 @@ tg_dw3_row_any(const int32_t *rec, const int32_t *a, const int32_t *b, const int
 }
 
 /*
- * The 3x3 path. rec: the records (after the packed header word). Scratch: a ring of 3
- * widened rows (input row r in ring row r mod 3; padding rows and columns zero). Output
+ * Input row src widened into ring row dst (row_words column pairs of out_c words; words
+ * with no input column left as they are): tg_dw3_gather for depth multiplier 1, or
+ * tg_depthwise_conv2d_3x3_dm_s8_dsp's, which repeats each input channel's word
+ * depth_multiplier times (output channel oc reads input channel oc / depth_multiplier).
+ */
+typedef void (*tg_dw3_gather_fn)(const tg_conv2d_params_t *p, const int8_t *src, int32_t row_words,
+                                 int32_t offset2, int32_t *dst);
+
+static inline void tg_dw3_gather_dm1(const tg_conv2d_params_t *p, const int8_t *src, int32_t row_words,
+                                     int32_t offset2, int32_t *dst)
+{
+    tg_dw3_gather(src, p->in_c, p->in_w, p->pad_left, row_words, offset2, dst);
+}
+
+/*
+ * The 3x3 path. rec: the records (after the packed header word), one per output channel.
+ * Scratch: a ring of 3 widened rows (input row r in ring row r mod 3; padding rows and
+ * columns zero), one word per output channel and column pair, filled by gather. Output
  * rows in increasing order; per output row, the input rows its windows need that are not
  * yet in the ring are read (all channels) first, then the row's outputs are computed and
  * written.
  */
-static void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *rec, int8_t *scratch,
-                       int8_t *output)
+static inline void tg_dw3_run_with(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *rec,
+                                   int8_t *scratch, int8_t *output, tg_dw3_gather_fn gather)
 {
-    const int32_t channels = p->in_c, in_w = p->in_w, out_w = p->out_w;
+    const int32_t channels = p->out_c, in_w = p->in_w, out_w = p->out_w;
     const int32_t offset2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u);
     const int32_t act_min4 = (int32_t)((uint32_t)(p->act_min & 0xFF) * 0x01010101u);
     const int32_t act_max4 = (int32_t)((uint32_t)(p->act_max & 0xFF) * 0x01010101u);
@@ -389,8 +405,7 @@ static void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const i
         for (r = next_row > top ? next_row : top; r < top + 3; ++r) {
             int32_t *const row = ring + (r + 3) % 3 * row_step;
             if (r >= 0 && r < p->in_h) {
-                tg_dw3_gather(input + r * in_w * channels, channels, in_w, p->pad_left, row_step / channels,
-                              offset2, row);
+                gather(p, input + r * in_w * p->in_c, row_step / channels, offset2, row);
             } else {
                 memset(row, 0, (size_t)row_step * sizeof *row);
             }
@@ -402,6 +417,13 @@ static void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const i
             tg_dw3_clamp(out_row, out_w * channels, act_min4, act_max4);
         }
     }
+}
+
+/* The 3x3 path with depth multiplier 1. */
+static inline void tg_dw3_run(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *rec, int8_t *scratch,
+                              int8_t *output)
+{
+    tg_dw3_run_with(p, input, rec, scratch, output, tg_dw3_gather_dm1);
 }
 
 #endif /* TG_DEPTHWISE_CONV2D_3X3_S8_DSP_H */

@@ -173,6 +173,13 @@ typedef struct {
  */
 void tg_softmax_s8(const tg_softmax_params_t *p, const int8_t *input, int8_t *output);
 
+/*
+ * tg_softmax_s8 for ARMv7E-M (DSP extension): same parameters and results. table: int32,
+ * word 0 the entry count n (1..256), then exp(-d) in Q0 for the differences d = 0..n-1
+ * from the row maximum (tinygen.kernels.lut.softmax_exp_table); n + 1 words.
+ */
+void tg_softmax_s8_dsp(const tg_softmax_params_t *p, const int8_t *input, const int32_t *table, int8_t *output);
+
 typedef struct {
     int32_t size;
     int32_t input_zero_point, input_range_radius;
@@ -412,6 +419,15 @@ void tg_depthwise_conv2d_3x3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *i
  */
 void tg_depthwise_conv2d_kx1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
                                     int8_t *scratch, int8_t *output);
+
+/*
+ * tg_depthwise_conv2d_s8 for depth_multiplier > 1, 3x3 windows, dilation 1, stride_w 1 or
+ * 2, for the layers whose 3x3 records (one per output channel) tinygen/kernels/depthwise_dsp.py
+ * packs (packed[0] == out_c): the records are all its constants. scratch:
+ * depthwise_dsp.dw3_scratch bytes, 4-byte aligned. The output must not overlap the input.
+ */
+void tg_depthwise_conv2d_3x3_dm_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
+                                       int8_t *scratch, int8_t *output);
 
 /*
  * tg_conv2d_s8, any geometry, with no scratch: a direct convolution reading the input

@@ -21,12 +21,18 @@ _ACC_LIMIT = 1 << 30       # |accumulator| bound of the requantization (TG_DW_SM
 _MAX_PRODUCT = 255 * 128   # |(x + input_offset) * w| per tap
 
 
-def dw3_shape(p: dict) -> bool:
-    """Whether the 3x3 path may serve a layer of these parameters (its constants aside)."""
+def dw3_window(p: dict) -> bool:
+    """Whether the 3x3 path's window and geometry fit a layer (any depth multiplier:
+    tg_depthwise_conv2d_3x3_dm_s8_dsp runs the path over the output channels)."""
     return (p["kernel_h"] == p["kernel_w"] == 3 and p["dilation_h"] == p["dilation_w"] == 1
             and p["stride_w"] in (1, 2) and p["stride_h"] >= 1 and 0 <= p["pad_top"] <= 2
-            and 0 <= p["pad_left"] <= 2 and p["out_w"] <= p["in_w"] and p["out_h"] <= p["in_h"]
-            and p["depth_multiplier"] == 1)
+            and 0 <= p["pad_left"] <= 2 and p["out_w"] <= p["in_w"] and p["out_h"] <= p["in_h"])
+
+
+def dw3_shape(p: dict) -> bool:
+    """Whether the 3x3 path of tg_depthwise_conv2d_s8_dsp may serve a layer of these
+    parameters (its constants aside): depth multiplier 1."""
+    return dw3_window(p) and p["depth_multiplier"] == 1
 
 
 def dw3_row_words(p: dict) -> int:
@@ -36,14 +42,14 @@ def dw3_row_words(p: dict) -> int:
 
 
 def dw3_scratch(p: dict) -> int:
-    """tg_depthwise_conv2d_3x3_s8_dsp's scratch: 3 widened input rows, dw3_row_words column
-    pairs of 4 bytes per channel each."""
-    return 3 * dw3_row_words(p) * p["in_c"] * 4
+    """tg_depthwise_conv2d_3x3_s8_dsp's (and _dm_s8_dsp's) scratch: 3 widened input rows,
+    dw3_row_words column pairs of 4 bytes per output channel each."""
+    return 3 * dw3_row_words(p) * p["out_c"] * 4
 
 
 def dw3_serves(p: dict, consts: dict) -> bool:
     """Whether the 3x3 path serves a layer: its shape and constants let the records be packed."""
-    return dw3_shape(p) and depthwise_dsp_records(p, consts)[0] == p["in_c"]
+    return dw3_window(p) and depthwise_dsp_records(p, consts)[0] == p["out_c"]
 
 
 def depthwise_dsp_scratch(p: dict) -> int:
@@ -82,12 +88,12 @@ def requant_small_ok(p: dict, consts: dict, channels: int, taps: int):
 
 
 def depthwise_dsp_records(p: dict, consts: dict) -> np.ndarray:
-    """The packed constant (KernelSpec.pack), int32. A channel's record (TG_DW3_RECORD_WORDS),
+    """The packed constant (KernelSpec.pack), int32. An output channel's record (TG_DW3_RECORD_WORDS),
     weights doubled, lo | hi << 16: the doubled bias; w[0][0] | w[0][1]; w[0][2] | w[1][2];
     w[1][0] | w[1][1]; w[2][0] | w[2][1]; n | w[2][2] (n = -shift); the multiplier;
     R = (1 + 2 * output_offset) << (n - 1)."""
-    channels = p["in_c"]
-    if not dw3_shape(p):
+    channels = p["out_c"]
+    if not dw3_window(p):
         return np.zeros(1, dtype=np.int32)
     w = np.asarray(consts["weight"], dtype=np.int64).reshape(3, 3, channels)
     q = requant_small_ok(p, consts, channels, 9)

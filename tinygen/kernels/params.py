@@ -255,8 +255,9 @@ def kernel_variants(graph: Graph, node: Node) -> tuple[str | None, ...]:
             return ("broadcast",)
     if node.op == "conv2d" and _is_pointwise(graph, node):
         return ("1x1", None)
-    if node.op == "depthwise_conv2d" and int(node.attrs.get("depth_multiplier", 1)) == 1:
-        return ("depth_multiplier_1", None)
+    if node.op == "depthwise_conv2d":
+        multiplied = int(node.attrs.get("depth_multiplier", 1)) > 1
+        return ("depth_multiplier_n" if multiplied else "depth_multiplier_1", None)
     return (None,)
 
 

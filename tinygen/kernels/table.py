@@ -7,7 +7,7 @@ from typing import Callable
 
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
 from tinygen.kernels.depthwise_kx1_dsp import kx1_records, kx1_scratch, kx1_serves
-from tinygen.kernels.lut import hard_swish_table
+from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
 
@@ -133,6 +133,19 @@ _DEPTHWISE_KX1_DSP = KernelSpec(
     scratch=kx1_scratch, pack=kx1_records, ref_roles=_REQUANT, accepts=_kx1_serves)
 
 
+# depth multiplier > 1 (kernel_variants), 3x3 windows: the 3x3 path over the output channels,
+# the input's channels repeated as its rows are widened into the ring; the records (one per
+# output channel) are all its constants (f746zg stand-in, benchmarks/depthwise_shapes.py,
+# 32 channels x 2 on 12x12: 37.27 -> 2.15 instructions per MAC against tg_depthwise_conv2d_s8).
+# Not in inplace.DISTANCE: its output never overlaps its input
+_DEPTHWISE_3X3_DM_DSP = KernelSpec(
+    "tg_depthwise_conv2d_3x3_dm_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_3x3_dm_s8_dsp.c", variant="depth_multiplier_n",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+    scratch=dw3_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT, accepts=_dw3_serves)
+
+
 # the direct convolution (tg_conv2d_direct_s8_dsp.h): reads the input in place, no scratch;
 # weights widened to int16 at build time (in flash: twice the int8 weights' bytes)
 _DIRECT_DSP = dict(weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
@@ -209,6 +222,14 @@ _ADD_DSP = KernelSpec("tg_add_s8_dsp", "add", requires=frozenset({"dsp"}), struc
                       headers=("kernels/tg_dsp_s8.h",))
 
 
+# softmax with the exp of each difference from the row maximum tabulated at build time (at most
+# 256 int32, fewer where the exp reaches 0) and the row maximum 4 bytes per step (f746zg stand-in,
+# benchmarks/softmax_dsp.py: 10 classes 5,320 -> 680 instructions, 12 classes 5,880 -> 760)
+_SOFTMAX_DSP = KernelSpec("tg_softmax_s8_dsp", "softmax", requires=frozenset({"dsp"}), struct="tg_softmax_params_t",
+                          const_roles=("packed",), source="kernels/tg_softmax_s8_dsp.c", twin="softmax_s8",
+                          headers=("kernels/tg_dsp_s8.h",), pack=softmax_exp_table, ref_roles=())
+
+
 _HARD_SWISH_LUT = KernelSpec("tg_hard_swish_lut_s8", "hard_swish", struct="tg_hard_swish_params_t",
                              const_roles=("packed",), source="kernels/tg_hard_swish_lut_s8.c", twin="hard_swish_s8",
                              pack=hard_swish_table, ref_roles=())
@@ -262,6 +283,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _DEPTHWISE_3X3_DSP,
     _DEPTHWISE_KX1_DSP,
     _DEPTHWISE_DSP,
+    _DEPTHWISE_3X3_DM_DSP,
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
     _MAX_POOL_DSP,
@@ -272,6 +294,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_add_s8", "add", "tg_add_params_t", _OPERAND),
     _portable("tg_add_broadcast_s8", "add", "tg_add_broadcast_params_t", _OPERAND, variant="broadcast"),
     _portable("tg_mul_s8", "mul", "tg_mul_params_t", _OPERAND),
+    _SOFTMAX_DSP,
     _portable("tg_softmax_s8", "softmax", "tg_softmax_params_t"),
     _portable("tg_logistic_s8", "logistic", "tg_logistic_params_t"),
     _portable("tg_concat_s8", "concat", "tg_concat_params_t"),

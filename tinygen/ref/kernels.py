@@ -264,14 +264,23 @@ def conv2d_add_s8(p: dict, input, skip, weights, bias, multiplier, shift) -> np.
     return add_s8(add, conv, skip).reshape(conv.shape)
 
 
+def softmax_exp_q0(p: dict, diff) -> np.ndarray:
+    """tg_softmax_s8's exp of the differences x - row max (<= 0) in Q0: the difference scaled
+    into Q5 and exponentiated; 0 for differences below diff_min, which contribute nothing
+    (tinygen.kernels.lut.softmax_exp_table tabulates it for tg_softmax_s8_dsp)."""
+    diff = np.asarray(diff, dtype=np.int64)
+    scaled_diff = fp.multiply_by_quantized_multiplier(
+        diff, p["input_multiplier"], p["input_left_shift"])
+    exp_q0 = _exp_on_negative_values(scaled_diff, _SOFTMAX_SCALED_DIFF_INTEGER_BITS)
+    return np.where(diff >= p["diff_min"], exp_q0, 0)
+
+
 def softmax_s8(p: dict, input) -> np.ndarray:
     """Mirrors tg_softmax_s8 (TFLite reference_ops::Softmax, int8 path); returns int8 [rows, depth]."""
     x = np.asarray(input, dtype=np.int64).reshape(p["rows"], p["depth"])
     diff = x - x.max(axis=1, keepdims=True)
     live = diff >= p["diff_min"]
-    scaled_diff = fp.multiply_by_quantized_multiplier(
-        diff, p["input_multiplier"], p["input_left_shift"])
-    exp_q0 = _exp_on_negative_values(scaled_diff, _SOFTMAX_SCALED_DIFF_INTEGER_BITS)
+    exp_q0 = softmax_exp_q0(p, diff)
     exp_q12 = _rdbpot(exp_q0, _SOFTMAX_ACCUMULATION_INTEGER_BITS)
     sum_of_exps = np.where(live, exp_q12, 0).sum(axis=1, keepdims=True)
     # TFLite GetReciprocal
