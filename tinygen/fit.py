@@ -347,8 +347,8 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
     if "fit_ram" in start.meta:
         fitted.meta["fit_ram"] = start.meta["fit_ram"]
     if fitted is not graph:
-        fitted.meta["kernels"] = {**kernel_report(fitted, report.get("mode"), counts, report.get("note"),
-                                                  report.get("measured_variants") or 0)}
+        fitted.meta["kernels"] = {**report, **kernel_report(fitted, report.get("mode"), counts, report.get("note"),
+                                                            report.get("measured_variants") or 0)}
     return fitted
 
 
