@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygen.build.linked import linked_image
 from tinygen.hil.deadline import DEFAULT_TIMEOUT, add_timeout_option
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"   # shipped, Apache-2.0
@@ -140,6 +141,8 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         layers, _, _ = dev.layers()
     macs = total_macs(graph)
     image = linked_image(result.manifest)     # ESP-IDF boards: the stand-in's image is firmware-emu.elf
+    if image is None:
+        raise KeyError(f"the build's manifest records no linked image (images: {sorted(result.manifest['images'])})")
     elf = result.manifest["memory"][image]
     want = tflm_output(path, x)
     kernel_of = {n.name: n.kernel for n in graph.nodes if n.kernel}
@@ -165,16 +168,6 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         "portable_arena_flash": RV32_PORTABLE_MEMORY.get(name) if riscv else None,
         "per_mac_target": RV32_PER_MAC_TARGET.get(name) if riscv else None,
     }
-
-
-def linked_image(manifest: dict) -> str:
-    """The ELF whose flash and RAM the table gives: the manifest's first image that tinygen
-    linked (the real part's, firmware.elf, on Cortex-M; on ESP32 boards, whose real image
-    ESP-IDF builds, the stand-in's firmware-emu.elf), by the manifest's own names."""
-    linked = [name for name in manifest["images"] if name in manifest["memory"]]
-    if not linked:
-        raise KeyError(f"the build's manifest records no linked image (images: {sorted(manifest['images'])})")
-    return linked[0]
 
 
 def targets(name: str, instructions: int, arena: int) -> dict:
