@@ -32,6 +32,12 @@ def test_pick_balanced_weighs_flash_per_instruction():
 def test_pick_balanced_unmeasured_wider_kernel_is_not_taken():
     flash = {"pref": 10, "wide": 20}
     assert pick(["pref", "wide"], {"pref": None, "wide": 5}, flash) == "pref"
+    # the preferred kernel unmeasured (lower_peak applied another while measuring): kept, not
+    # a measured slower kernel that stores no more flash (IC's conv2d_1 took the portable one)
+    flash = {"dsp": 100, "direct": 200, "portable": 100}
+    assert pick(["dsp", "direct", "portable"], {"dsp": None, "direct": 3_000, "portable": 19_000}, flash) == "dsp"
+    assert pick(["dsp", "direct", "portable"], {"dsp": None, "direct": 3_000, "portable": 19_000}, flash,
+                "speed") == "direct"
     assert not worth(None, 5, 10, 20) and worth(None, None, 10, 10)
     with pytest.raises(ValueError):
         pick(["pref"], {}, {"pref": 1}, "fastest")

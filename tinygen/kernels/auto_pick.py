@@ -15,7 +15,7 @@ bytes of the constants it keeps in flash for the layer (tinygen.footprint.layer_
 
 The fastest kernels that add flash keep weights widened to int16 (tg_conv2d_direct_s8_dsp):
 on the f746zg stand-in they save 0.02 (KWS's pointwise convs) to 3 (IC's 3x3 convs)
-instructions per byte added, while the preferred DSP kernels already run those layers at
+instructions per byte added (measured: see README, "--kernels auto weighs flash"), while the preferred DSP kernels already run those layers at
 1.2..1.5 instructions per MAC. A layer must save more than one of its own instructions per
 byte of int8 weights it stores twice over; INSTRUCTIONS_PER_FLASH_BYTE sets that bar at 4
 (the flash-per-arena-byte bar of tinygen/passes/lower_peak.py is 5 in the other direction: both
@@ -57,6 +57,12 @@ def pick(names: list[str], counts: dict[str, int | None], flash: dict[str, int],
     if prefer == "speed":
         return pick_fastest(names, counts)
     base = names[0]
+    if counts.get(base) is None:
+        # the preferred kernel was asked for but not applied while measuring (lower_peak put
+        # another at the arena's peak): nothing to weigh a saving against, so the layer keeps
+        # the default's choice (and lower_peak decides there as in the default build), never a
+        # measured portable kernel that merely stores no more flash
+        return base
     allowed = [k for k in names if worth(counts.get(base), counts.get(k), flash[base], flash[k], per_byte)]
     return pick_fastest(allowed, counts)
 
