@@ -153,6 +153,8 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         "instructions_per_mac": count / macs,
         "arena": result.manifest["arena_size"], "weights": result.manifest["weight_bytes"],
         "flash": elf["flash"]["used"], "ram": elf["ram"]["used"], "image": image,
+        # the fit check's prediction (tinygen/build/code_size.py: compiled and linked ahead of the build)
+        "flash_predicted": ((result.manifest.get("fit") or {}).get("flash") or {}).get("used"),
         "equals_tflm": None if want is None else bool(np.array_equal(np.frombuffer(raw, np.int8), want)),
         "layers": [{"name": layer.name, "kernel": kernel_of.get(layer.name), "instructions": layer.count}
                    for layer in layers],
