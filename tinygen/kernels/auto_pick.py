@@ -13,13 +13,15 @@ bytes of the constants it keeps in flash for the layer (tinygen.footprint.layer_
               INSTRUCTIONS_PER_FLASH_BYTE executed instructions per inference for each
               flash byte they add over it
 
-The fastest kernels that add flash keep weights widened to int16 (tg_conv2d_direct_s8_dsp):
-on the f746zg stand-in they save 0.02 (KWS's pointwise convs) to 3 (IC's 3x3 convs)
-instructions per byte added (measured: see README, "--kernels auto weighs flash"), while the preferred DSP kernels already run those layers at
-1.2..1.5 instructions per MAC. A layer must save more than one of its own instructions per
-byte of int8 weights it stores twice over; INSTRUCTIONS_PER_FLASH_BYTE sets that bar at 4
-(the flash-per-arena-byte bar of tinygen/passes/lower_peak.py is 5 in the other direction: both
-keep the default build's flash close to the preferred kernels'). The fit-first trade
+The fastest kernels that add flash keep weights widened to int16 (tg_conv2d_direct_s8_dsp,
+tg_conv2d_add_s8_dsp). Measured on the f746zg stand-in (MLPerf Tiny, at d8b38d7) they save
+0.27 and 0.64 instructions per byte added on VWW's last pointwise convs and 1.16..2.25 on
+IC's 3x3 convs, where the preferred DSP kernels already run at 1.2..1.5 instructions per MAC:
+64 KB of IC's flash for 0.9% of its instructions. INSTRUCTIONS_PER_FLASH_BYTE = 4 refuses
+those and would take a kernel that saves several instructions per byte it stores twice (a
+layer of few weights and many pixels). tinygen/passes/lower_peak.py weighs the other way
+(at most 5 flash bytes per arena byte saved); both keep the default build's flash close to
+the preferred kernels'. The fit-first trade
 (tinygen/fit.py) still narrows any layer when the result does not fit the board.
 Same counts, same pick: no randomness, ties keep the preference order.
 """
