@@ -242,9 +242,10 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
     flash = {n: {k: layer_flash(graph, nodes[n], KERNELS_BY_NAME[k]) for k in names} for n, names in open_nodes.items()}
     choice = {n: pick(names, counts[n], flash[n], options.prefer) for n, names in open_nodes.items()}
     refused = [{"layer": n, "kernel": choice[n], "fastest": fast, "flash_refused": flash[n][fast] - flash[n][choice[n]],
-                "instructions_kept": None if counts[n][choice[n]] is None or counts[n][fast] is None
-                else counts[n][choice[n]] - counts[n][fast]}
-               for n, names in open_nodes.items() for fast in [pick_fastest(names, counts[n])] if fast != choice[n]]
+                "instructions_kept": counts[n][choice[n]] - counts[n][fast]}
+               for n, names in open_nodes.items() for fast in [pick_fastest(names, counts[n])]
+               # an unmeasured preferred kernel is kept for lower_peak to decide, as in the default build
+               if fast != choice[n] and counts[n][choice[n]] is not None]
     graph = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}))
     graph.meta["kernels"] = {**kernel_report(graph, "auto", counts, note, variants), "prefer": options.prefer,
                              "flash_refused": refused}

@@ -241,9 +241,8 @@ def print_kernels(graph) -> None:
     print("\n  kernels (auto: per layer the fewest executed instructions on the stand-in):")
     print("\n".join("    " + line for line in choice_table(report).splitlines()))
     for r in report.get("flash_refused") or []:
-        saves = f"{r['instructions_kept']:,} instructions" if r["instructions_kept"] is not None else "unmeasured"
-        print(f"  {r['layer']}: {r['kernel']} kept (--prefer balanced): {r['fastest']} saves {saves} "
-              f"for {r['flash_refused']:,} B more flash")
+        print(f"  {r['layer']}: {r['kernel']} kept (--prefer balanced): {r['fastest']} saves "
+              f"{r['instructions_kept']:,} instructions for {r['flash_refused']:,} B more flash")
     if report.get("note"):
         print(f"  note: {report['note']}")
 
