@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygen.build.linked import linked_image
 from tinygen.hil.deadline import DEFAULT_TIMEOUT, add_timeout_option
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"   # shipped, Apache-2.0
@@ -140,6 +141,8 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         layers, _, _ = dev.layers()
     macs = total_macs(graph)
     image = linked_image(result.manifest)     # ESP-IDF boards: the stand-in's image is firmware-emu.elf
+    if image is None:
+        raise KeyError(f"the build's manifest records no linked image (images: {sorted(result.manifest['images'])})")
     elf = result.manifest["memory"][image]
     want = tflm_output(path, x)
     kernel_of = {n.name: n.kernel for n in graph.nodes if n.kernel}
@@ -150,6 +153,8 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         "instructions_per_mac": count / macs,
         "arena": result.manifest["arena_size"], "weights": result.manifest["weight_bytes"],
         "flash": elf["flash"]["used"], "ram": elf["ram"]["used"], "image": image,
+        # the fit check's prediction (tinygen/build/code_size.py: compiled and linked ahead of the build)
+        "flash_predicted": ((result.manifest.get("fit") or {}).get("flash") or {}).get("used"),
         "equals_tflm": None if want is None else bool(np.array_equal(np.frombuffer(raw, np.int8), want)),
         "layers": [{"name": layer.name, "kernel": kernel_of.get(layer.name), "instructions": layer.count}
                    for layer in layers],
@@ -165,16 +170,6 @@ def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tiny
         "portable_arena_flash": RV32_PORTABLE_MEMORY.get(name) if riscv else None,
         "per_mac_target": RV32_PER_MAC_TARGET.get(name) if riscv else None,
     }
-
-
-def linked_image(manifest: dict) -> str:
-    """The ELF whose flash and RAM the table gives: the manifest's first image that tinygen
-    linked (the real part's, firmware.elf, on Cortex-M; on ESP32 boards, whose real image
-    ESP-IDF builds, the stand-in's firmware-emu.elf), by the manifest's own names."""
-    linked = [name for name in manifest["images"] if name in manifest["memory"]]
-    if not linked:
-        raise KeyError(f"the build's manifest records no linked image (images: {sorted(manifest['images'])})")
-    return linked[0]
 
 
 def targets(name: str, instructions: int, arena: int) -> dict:

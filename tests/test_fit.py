@@ -123,14 +123,16 @@ def test_flash_budget_trades_on_the_f746zg(block):
 
 
 def test_block_fits_any_budget_its_smallest_combination_fits(block):
-    """Down to the smallest kernels' prediction a budget is met (the margin for code given up
-    at the end: the linker decides); below it the nothing-fits error, whose figure is that bound."""
+    """Down to the smallest kernels' prediction a budget is met (an estimate's margin for code
+    given up at the end: the linker decides); below it the nothing-fits error, whose figure is that bound."""
     with pytest.raises(MemoryFitError) as e:
         fitted(block, F746.with_budget(flash=200 * 1024))
     need = float(re.search(r"flash needs ([\d.]+) KiB even with", e.value.message)[1]) * 1024
     tight = F746.with_budget(flash=int(need) + 1024)
     fit = fitted(block, tight).meta["fit"]
-    assert fit["traded"] and fit["flash"]["used"] <= int(need) + 1024 < fit["flash"]["used"] + fit["margin"]
+    assert fit["traded"] and fit["flash"]["used"] <= int(need) + 1024
+    # an estimated prediction gives up its margin for code at the end; a compiled one has none
+    assert fit["margin"] == 0 or int(need) + 1024 < fit["flash"]["used"] + fit["margin"]
     with pytest.raises(MemoryFitError, match="even with every layer's smallest kernel"):
         fitted(block, F746.with_budget(flash=int(need) - 1024))
 

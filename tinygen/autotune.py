@@ -45,7 +45,9 @@ from tinygen.errors import TinygenError
 from tinygen.hil.deadline import DEFAULT_TIMEOUT
 from tinygen.hil.link import LinkError
 from tinygen.ir import Graph
+from tinygen.footprint import layer_flash
 from tinygen.kernel_report import choice_table, kernel_report
+from tinygen.kernels.auto_pick import pick, pick_fastest
 from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.kernels.measure_cache import MeasurementCache, layer_key
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -234,9 +236,19 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
                             cache.put_unmeasured(keys[n][k], contexts[i], {"kernel": k, "applied": applied.get(n)})
             finally:
                 cache.save()            # what was measured before a failure is kept
-    choice = {n: pick_fastest(open_nodes[n], counts[n]) for n in open_nodes}
+    # flash weighed (tinygen/kernels/auto_pick.py): --prefer balanced keeps a layer's preferred
+    # kernel unless a candidate with more constant flash saves enough instructions per byte
+    nodes = {n.name: n for n in graph.nodes}
+    flash = {n: {k: layer_flash(graph, nodes[n], KERNELS_BY_NAME[k]) for k in names} for n, names in open_nodes.items()}
+    choice = {n: pick(names, counts[n], flash[n], options.prefer) for n, names in open_nodes.items()}
+    refused = [{"layer": n, "kernel": choice[n], "fastest": fast, "flash_refused": flash[n][fast] - flash[n][choice[n]],
+                "instructions_kept": counts[n][choice[n]] - counts[n][fast]}
+               for n, names in open_nodes.items() for fast in [pick_fastest(names, counts[n])]
+               # an unmeasured preferred kernel is kept for lower_peak to decide, as in the default build
+               if fast != choice[n] and counts[n][choice[n]] is not None]
     graph = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}))
-    graph.meta["kernels"] = kernel_report(graph, "auto", counts, note, variants)
+    graph.meta["kernels"] = {**kernel_report(graph, "auto", counts, note, variants), "prefer": options.prefer,
+                             "flash_refused": refused}
     return graph
 
 
@@ -297,12 +309,6 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
                              "measured_variants": sum(r.get("measured_variants") or 0 for _, r in reports),
                              "note": "; ".join(dict.fromkeys(r["note"] for _, r in reports if r.get("note"))) or None}
     return graph
-
-
-def pick_fastest(names: list[str], counts: dict[str, int | None]) -> str:
-    """The candidate with the fewest measured instructions; unmeasured ones lose to
-    measured ones, and ties keep the preference order."""
-    return min(names, key=lambda k: (counts.get(k) is None, counts.get(k) or 0, names.index(k)))
 
 
 __all__ = ["MEASURE_ATTEMPTS", "check_fit", "choice_table", "compile_auto", "default_kernels", "kernel_report",

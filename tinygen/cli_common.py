@@ -57,6 +57,11 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                         "CMSIS-NN or ESP-NN where it has the layer, or auto: per layer the fastest by executed "
                         "instructions measured on the board's stand-in, cached "
                         "(default: auto on Cortex-M boards, tinygen otherwise)")
+    p.add_argument("--prefer", choices=("balanced", "speed"), default="balanced",
+                   help="--kernels auto: balanced takes a measured-faster kernel that keeps more constant "
+                        "flash than the preferred one only where it saves at least 4 instructions per byte "
+                        "added (tinygen/kernels/auto_pick.py); speed takes the fastest whatever its flash "
+                        "(default: balanced)")
     p.add_argument("--cmsis-nn", metavar="PATH", default=None,
                    help="a CMSIS-NN source tree for --kernels cmsis-nn / auto (default: $CMSIS_NN_PATH)")
     p.add_argument("--esp-nn", metavar="PATH", default=None,
@@ -174,6 +179,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
                              esp_nn=esp_nn,
                              arena_region=args.arena_region, compact=getattr(args, "compact", True),
                              lower_peak=getattr(args, "lower_peak", True),
+                             prefer=getattr(args, "prefer", "balanced"),
                              storage=getattr(args, "storage", "separate"),
                              camera=camera_spec(args, board, implied=_frames_given(args)))
     if frontend is not None and options.camera is not None:
@@ -234,6 +240,9 @@ def print_kernels(graph) -> None:
         return
     print("\n  kernels (auto: per layer the fewest executed instructions on the stand-in):")
     print("\n".join("    " + line for line in choice_table(report).splitlines()))
+    for r in report.get("flash_refused") or []:
+        print(f"  {r['layer']}: {r['kernel']} kept (--prefer balanced): {r['fastest']} saves "
+              f"{r['instructions_kept']:,} instructions for {r['flash_refused']:,} B more flash")
     if report.get("note"):
         print(f"  note: {report['note']}")
 

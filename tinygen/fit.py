@@ -6,10 +6,13 @@
 The kernels chosen for speed (the preference order, or --kernels auto's measured
 fastest) may not fit: tinygen's fastest convolutions keep their weights widened to
 int16 in flash (tg_conv2d_direct_s8_dsp, tg_conv2d_add_s8_dsp), twice the int8 bytes.
-When the predicted firmware (tinygen.build.memory.predict: weights, the code
-estimate, front ends; plus FIT_CODE_MARGIN_PER_LAYER per layer, since the code
-estimate sits below what links) exceeds the board's flash or its --flash-budget, layers trade speed for
-flash:
+When the predicted firmware exceeds the board's flash or its --flash-budget, layers trade
+speed for flash. The prediction is the real part's image compiled and linked ahead of the
+build (tinygen/build/code_size.py: each translation unit compiled once with the image's
+flags and cached, then linked; 132..140 B above what the build links on the MLPerf Tiny models); where that cannot
+be done (no cross compiler, CMSIS-NN / ESP-NN layers, a front end) it is
+tinygen.build.memory.predict's estimate plus FIT_CODE_MARGIN_PER_LAYER per layer, since
+that estimate sits below what links:
 
     every layer has options: its candidate kernels (a fused conv + residual add also
     the conv's kernels beside a separate add: CompileOptions.unfused), each with the flash bytes of the
@@ -40,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tinygen.board import Board, all_boards
+from tinygen.build.code_size import compiled_flash
 from tinygen.build.memory import MemoryFitError, MemoryUse, capacity, predict
 from tinygen.fit_ram import ram_fit, ram_over
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
@@ -53,7 +57,9 @@ from tinygen.report import human_bytes
 # per layer on the f746zg / f767zi / f446re stand-ins (MLPerf Tiny AD 4.9 KB over 10 layers,
 # IC 13.3 KB, KWS 18.7 KB over 13, VWW 28.0 KB over 31, the 76 M-MAC ResNet 14.7 KB over 14).
 # A choice whose prediction fits only without the margin is still taken: the linker checks it.
-FIT_CODE_MARGIN_PER_LAYER = 1536
+FIT_CODE_MARGIN_PER_LAYER = 1536       # only where the code is estimated (no compiler, another recipe)
+# the prediction's flash parts: the old estimate, or the image compiled and linked ahead of the build
+ESTIMATE_PART, COMPILED_PART = "code (estimate)", "code and constants (compiled and linked)"
 ROUNDS = 6                  # trades re-run after the compiled graph's prediction differs
 
 # compile the graph again with per-node kernels pinned for fit (CompileOptions.fit_choice) and
@@ -166,11 +172,21 @@ def predicted(graph: Graph, board: Board) -> MemoryUse:
     from tinygen import __version__
     from tinygen.codegen.emit import project_data
 
-    return predict(graph, board, project_data(graph, graph.name, "", __version__)["weight_bytes"])
+    weights = project_data(graph, graph.name, "", __version__)["weight_bytes"]
+    use = predict(graph, board, weights)
+    linked = compiled_flash(graph, board, graph.name)       # None: keep the estimate (and the margin)
+    if linked is not None:
+        flash = use.regions["flash"]
+        flash.parts.pop(ESTIMATE_PART, None)
+        flash.add(COMPILED_PART, linked - weights)
+    return use
 
 
-def margin(graph: Graph) -> int:
-    """FIT_CODE_MARGIN_PER_LAYER for every layer with a kernel."""
+def margin(graph: Graph, use: MemoryUse | None = None) -> int:
+    """FIT_CODE_MARGIN_PER_LAYER for every layer with a kernel; 0 where `use`'s code was
+    compiled and linked (tinygen/build/code_size.py) rather than estimated."""
+    if use is not None and COMPILED_PART in use.regions["flash"].parts:
+        return 0
     return FIT_CODE_MARGIN_PER_LAYER * sum(1 for n in graph.nodes if n.kernel)
 
 
@@ -195,7 +211,7 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
     unfused: set[str] = set()
     current = graph
     for _ in range(ROUNDS):
-        over = _over(use, margin(current))
+        over = _over(use, margin(current, use))
         if over <= 0:
             break
         layers = layer_options(current, candidates, counts)
@@ -229,7 +245,7 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
         rows.append({"layer": node.name, "op": layer.op, "kernel": now.label, "instead_of": was.kernel,
                      "flash_saved": was.flash - now.flash, "instructions_added": now.instructions - was.instructions,
                      "measured": was.measured and now.measured})
-    current.meta["fit"] = fit_record(board, use, rows, first.regions["flash"].used, margin(current))
+    current.meta["fit"] = fit_record(board, use, rows, first.regions["flash"].used, margin(current, use))
     return current
 
 
@@ -347,8 +363,8 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
     if "fit_ram" in start.meta:
         fitted.meta["fit_ram"] = start.meta["fit_ram"]
     if fitted is not graph:
-        fitted.meta["kernels"] = {**kernel_report(fitted, report.get("mode"), counts, report.get("note"),
-                                                  report.get("measured_variants") or 0)}
+        fitted.meta["kernels"] = {**report, **kernel_report(fitted, report.get("mode"), counts, report.get("note"),
+                                                            report.get("measured_variants") or 0)}
     return fitted
 
 

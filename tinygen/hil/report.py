@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinygen.board import Board
+from tinygen.build.linked import memory_use
 from tinygen.gating.report import render as render_dynamic, summarize as dynamic_summary
 from tinygen.hil.client import Layer
 from tinygen.hil.session import SHOW_MISMATCHES, SampleRun
@@ -58,14 +59,14 @@ def energy(board: Board, counter: str, per_inference: float, clock_hz: int | Non
 
 
 def memory_rows(manifest: dict) -> list[dict]:
-    """Flash and RAM use from the build manifest: per region of the real part's
-    image as linked (or as predicted, when it was not compiled), else the
-    weights and the arena (host builds)."""
+    """Flash and RAM use from the build manifest: per region of the image tinygen linked
+    (tinygen.build.linked: firmware.elf, or firmware-emu.elf on ESP32 boards), or as
+    predicted when nothing was linked, else the weights and the arena (host builds)."""
     rows = [{"region": "weights (flash)", "used": manifest.get("weight_bytes"), "size": None},
             {"region": "arena (RAM)", "used": manifest.get("arena_size"), "size": None}]
     memory = manifest.get("memory")
     if isinstance(memory, dict):
-        use = memory.get("firmware.elf") or memory.get("predicted") or {}
+        use = memory_use(manifest)
         rows += [{"region": f"{kind} ({use.get('source', '?')})", "used": r["used"], "size": r.get("capacity")}
                  for kind, r in use.items() if isinstance(r, dict) and "used" in r]
     return rows

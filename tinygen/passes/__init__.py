@@ -48,6 +48,10 @@ class CompileOptions:
     # convs whose residual add stays a separate node (fuse_residual's `keep`), chosen by the
     # fit-first trade where the fused kernel's widened weights do not fit
     unfused: frozenset = frozenset()
+    # --kernels auto's pick per layer (tinygen/kernels/auto_pick.py): "balanced" takes a kernel
+    # with more constant flash than the preferred one only for INSTRUCTIONS_PER_FLASH_BYTE
+    # instructions saved per byte added; "speed" the fastest measured, whatever its flash
+    prefer: str = "balanced"
     cmsis_nn: str | None = None           # CMSIS-NN source tree (--cmsis-nn / $CMSIS_NN_PATH)
     esp_nn: str | None = None             # ESP-NN source tree (--esp-nn / $ESP_NN_PATH)
     arena_region: str | None = None       # board memory region for the arena (--arena-region)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygen.build.linked import memory_use
 from tinygen.errors import TinygenError, UsageError
 
 RESULT_KEYS = ("status", "reason", "accuracy", "instructions", "flash", "ram", "energy_uj", "weights",
@@ -164,8 +165,7 @@ def exact_instructions(board, project: Path, x: bytes) -> int:
 
 
 def _memory(manifest: dict) -> tuple[int | None, int | None]:
-    memory = manifest.get("memory") or {}
-    use = memory.get("firmware.elf") or memory.get("predicted") or {}
+    use = memory_use(manifest)          # the linked image (firmware-emu.elf on ESP32 boards), else predicted
     flash, ram = use.get("flash") or {}, use.get("ram") or {}
     return flash.get("used"), ram.get("used")
 

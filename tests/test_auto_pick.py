@@ -1,0 +1,93 @@
+"""--kernels auto weighs flash (issue 17): --prefer balanced takes a kernel with more constant
+flash than the preferred one only for INSTRUCTIONS_PER_FLASH_BYTE instructions per byte added."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from e2e import example_source
+from test_autotune import F746, choices, options
+from tinygen.autotune import compile_auto
+from tinygen.footprint import layer_flash
+from tinygen.kernels.auto_pick import INSTRUCTIONS_PER_FLASH_BYTE, pick, worth
+from tinygen.kernels.measure_cache import MeasurementCache
+from tinygen.kernels.table import KERNELS_BY_NAME
+
+
+def test_pick_balanced_weighs_flash_per_instruction():
+    names = ["pref", "wide", "small"]
+    flash = {"pref": 1000, "wide": 2000, "small": 900}
+    # wide saves 3,999 instructions for 1,000 B: below 4 per byte; small is slower
+    counts = {"pref": 10_000, "wide": 6_001, "small": 11_000}
+    assert pick(names, counts, flash, "balanced", 4.0) == "pref"
+    assert pick(names, counts, flash, "speed", 4.0) == "wide"
+    counts["wide"] = 6_000                  # exactly 4 per byte: taken
+    assert pick(names, counts, flash, "balanced", 4.0) == "wide"
+    counts["small"] = 5_000                 # faster and no more flash: taken whatever the bar
+    assert pick(names, counts, flash, "balanced", 4.0) == "small"
+
+
+def test_pick_balanced_unmeasured_wider_kernel_is_not_taken():
+    flash = {"pref": 10, "wide": 20}
+    assert pick(["pref", "wide"], {"pref": None, "wide": 5}, flash) == "pref"
+    # the preferred kernel unmeasured (lower_peak applied another while measuring): kept, not
+    # a measured slower kernel that stores no more flash (IC's conv2d_1 took the portable one)
+    flash = {"dsp": 100, "direct": 200, "portable": 100}
+    assert pick(["dsp", "direct", "portable"], {"dsp": None, "direct": 3_000, "portable": 19_000}, flash) == "dsp"
+    assert pick(["dsp", "direct", "portable"], {"dsp": None, "direct": 3_000, "portable": 19_000}, flash,
+                "speed") == "direct"
+    assert not worth(None, 5, 10, 20) and worth(None, None, 10, 10)
+    with pytest.raises(ValueError):
+        pick(["pref"], {}, {"pref": 1}, "fastest")
+
+
+class WideFaster:
+    """Made-up counts where tg_conv2d_direct_s8_dsp (int16 weights: more flash) is the fastest:
+    on conv_0 by far more than the bar per byte added, on the other convs by far less."""
+
+    def __init__(self):
+        self.table: dict[tuple[str, str], int] = {}
+
+    def __call__(self, source, graph, board, timeout=None) -> dict[str, int]:
+        got = {}
+        for n in graph.nodes:
+            if n.kernel:
+                saved = {"conv_0": 100_000}.get(n.name, 1_000)
+                got[n.name] = 200_000 - (saved if n.kernel == "tg_conv2d_direct_s8_dsp" else 0) + \
+                    (0 if KERNELS_BY_NAME[n.kernel].requires else 50_000)
+                self.table[(n.name, n.kernel)] = got[n.name]
+        return got
+
+
+def test_auto_balanced_keeps_flash_unless_the_saving_pays(tmp_path):
+    """The same made-up counts under both preferences: balanced picks, per layer, the fastest
+    kernel that passes the bar against the preferred one, and keeps fewer constants than speed."""
+    source = example_source("dscnn")
+    fake = WideFaster()
+    cache = MeasurementCache(tmp_path / "cache.json")
+    fast = compile_auto(source, None, dataclasses.replace(options(), prefer="speed"), F746, measure=fake, cache=cache)
+    balanced = compile_auto(source, None, options(), F746, measure=fake, cache=cache)
+    assert balanced.meta["kernels"]["prefer"] == "balanced"
+    open_nodes = choices(fast)
+    widened = 0
+    consts = {}
+    for graph, label in ((fast, "speed"), (balanced, "balanced")):
+        consts[label] = sum(layer_flash(graph, n, KERNELS_BY_NAME[n.kernel]) for n in graph.nodes if n.kernel)
+    for node, names in open_nodes.items():
+        n = balanced.node(node)
+        flash = {k: layer_flash(balanced, n, KERNELS_BY_NAME[k]) for k in names}
+        counts = {k: fake.table[(node, k)] for k in names}
+        base = names[0]
+        allowed = [k for k in names if flash[k] <= flash[base]
+                   or counts[base] - counts[k] >= INSTRUCTIONS_PER_FLASH_BYTE * (flash[k] - flash[base])]
+        assert n.kernel == min(allowed, key=lambda k: (counts[k], names.index(k))), (node, counts, flash)
+        fastest = fast.node(node).kernel
+        widened += flash[fastest] > flash[base]
+    assert widened >= 2, "the direct kernel (more flash) is the fastest on several convs"
+    assert balanced.node("conv_0").kernel == "tg_conv2d_direct_s8_dsp"         # 39 per byte: pays
+    assert balanced.node("conv_6").kernel == "tg_conv2d_1x1_s8_dsp"            # 0.24 per byte: kept
+    assert consts["balanced"] < consts["speed"]
+    refused = balanced.meta["kernels"]["flash_refused"]
+    assert refused and all(r["flash_refused"] > 0 and r["instructions_kept"] > 0 for r in refused)

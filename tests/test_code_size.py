@@ -1,0 +1,60 @@
+"""The fit check's flash prediction compiles and links the image ahead of the build
+(tinygen/build/code_size.py): never below what links, and close to it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tinygen.board import get_board
+from tinygen.build.code_size import cache_key, source_object
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.fit import fit_model
+from tinygen.passes import CompileOptions
+
+MODELS = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"
+ARM_GCC = shutil.which("arm-none-eabi-gcc")
+F746 = get_board("f746zg")
+BOUND = 0.03            # the prediction is within 3% above the linked flash
+
+
+def test_cache_key_changes_with_flags_compiler_and_source():
+    base = cache_key("arm-none-eabi-gcc", "12.2", ["-O2", "-mcpu=cortex-m7"], b"int f(void){return 1;}")
+    assert base == cache_key("arm-none-eabi-gcc", "12.2", ["-O2", "-mcpu=cortex-m7"], b"int f(void){return 1;}")
+    assert base != cache_key("arm-none-eabi-gcc", "12.2", ["-Os", "-mcpu=cortex-m7"], b"int f(void){return 1;}")
+    assert base != cache_key("arm-none-eabi-gcc", "12.2", ["-O2", "-mcpu=cortex-m4"], b"int f(void){return 1;}")
+    assert base != cache_key("arm-none-eabi-gcc", "13.1", ["-O2", "-mcpu=cortex-m7"], b"int f(void){return 1;}")
+    assert base != cache_key("arm-none-eabi-gcc", "12.2", ["-O2", "-mcpu=cortex-m7"], b"int f(void){return 2;}")
+
+
+@pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc not found: cannot compile the probe source")
+def test_source_object_cached_per_flags_and_header(tmp_path):
+    project, store = tmp_path / "p", tmp_path / "store"
+    project.mkdir()
+    (project / "k.h").write_text("#define N 3\n")
+    (project / "k.c").write_text('#include "k.h"\nint tg_k(int x) { return x * N; }\n')
+    o2 = source_object(ARM_GCC, ["-O2", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v")
+    assert o2 == source_object(ARM_GCC, ["-O2", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v")
+    os_ = source_object(ARM_GCC, ["-Os", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v")
+    assert os_ != o2 and os_.exists() and o2.exists()
+    (project / "k.h").write_text("#define N 5\n")          # a header the source includes changed
+    assert source_object(ARM_GCC, ["-O2", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v") != o2
+    assert len(list(store.glob("*.o"))) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc not found: nothing to compile or link")
+@pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenet", "ic_resnet8", "ad_autoencoder"])
+def test_predicted_flash_bounds_linked_flash_f746zg(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
+    source = load_source(MODELS / f"{name}_int8.tflite")
+    options = CompileOptions(features=F746.isa_features, kernels="tinygen")
+    graph = fit_model(source, None, options, F746, compile_source(source, options=options))
+    record = graph.meta["fit"]
+    result = build(source, graph, F746, tmp_path / "out")
+    linked = result.manifest["memory"]["firmware.elf"]["flash"]["used"]
+    predicted = record["flash"]["used"]
+    assert record["margin"] == 0, "the compiled prediction needs no per-layer margin"
+    assert linked <= predicted <= linked * (1 + BOUND), (name, predicted, linked)

@@ -1,0 +1,72 @@
+"""`--kernels auto`'s pick per layer, with flash weighed (issue 17).
+
+    kernel = pick(names, counts, flash, prefer="balanced")
+
+`names`: the layer's candidate kernels, preferred first (the kernel `--kernels tinygen`
+gives it); `counts`: kernel -> measured instructions (None: not measured); `flash`: kernel ->
+bytes of the constants it keeps in flash for the layer (tinygen.footprint.layer_flash).
+
+    speed     the candidate with the fewest instructions, whatever flash it adds
+              (auto before issue 17 part 1; tinygen.autotune.pick_fastest)
+    balanced  (default) the fewest instructions among the candidates that keep no more
+              constant flash than the preferred kernel, or that save at least
+              INSTRUCTIONS_PER_FLASH_BYTE executed instructions per inference for each
+              flash byte they add over it
+
+The fastest kernels that add flash keep weights widened to int16 (tg_conv2d_direct_s8_dsp,
+tg_conv2d_add_s8_dsp). Measured on the f746zg stand-in (MLPerf Tiny, at d8b38d7) they save
+0.27 and 0.64 instructions per byte added on VWW's last pointwise convs and 1.16..2.25 on
+IC's 3x3 convs, where the preferred DSP kernels already run at 1.2..1.5 instructions per MAC:
+64 KB of IC's flash for 0.9% of its instructions. INSTRUCTIONS_PER_FLASH_BYTE = 4 refuses
+those and would take a kernel that saves several instructions per byte it stores twice (a
+layer of few weights and many pixels). tinygen/passes/lower_peak.py weighs the other way
+(at most 5 flash bytes per arena byte saved); both keep the default build's flash close to
+the preferred kernels'. The fit-first trade
+(tinygen/fit.py) still narrows any layer when the result does not fit the board.
+Same counts, same pick: no randomness, ties keep the preference order.
+"""
+
+from __future__ import annotations
+
+# executed instructions per inference a candidate must save for each constant flash byte it
+# adds over the layer's preferred kernel, with --prefer balanced (see the module docstring)
+INSTRUCTIONS_PER_FLASH_BYTE = 4.0
+PREFER = ("balanced", "speed")
+
+
+def pick_fastest(names: list[str], counts: dict[str, int | None]) -> str:
+    """The candidate with the fewest measured instructions; unmeasured ones lose to
+    measured ones, and ties keep the preference order."""
+    return min(names, key=lambda k: (counts.get(k) is None, counts.get(k) or 0, names.index(k)))
+
+
+def worth(base_count: int | None, count: int | None, base_flash: int, flash: int,
+          per_byte: float = INSTRUCTIONS_PER_FLASH_BYTE) -> bool:
+    """Whether a candidate (count, flash) may replace the preferred kernel (base_count,
+    base_flash) under --prefer balanced."""
+    if flash <= base_flash:
+        return True
+    if base_count is None or count is None:
+        return False                # flash added for a saving nobody measured
+    return base_count - count >= per_byte * (flash - base_flash)
+
+
+def pick(names: list[str], counts: dict[str, int | None], flash: dict[str, int], prefer: str = "balanced",
+         per_byte: float = INSTRUCTIONS_PER_FLASH_BYTE) -> str:
+    """The layer's kernel under `prefer` (PREFER); names[0] is the preferred kernel."""
+    if prefer not in PREFER:
+        raise ValueError(f"prefer must be one of {PREFER}, not {prefer!r}")
+    if prefer == "speed":
+        return pick_fastest(names, counts)
+    base = names[0]
+    if counts.get(base) is None:
+        # the preferred kernel was asked for but not applied while measuring (lower_peak put
+        # another at the arena's peak): nothing to weigh a saving against, so the layer keeps
+        # the default's choice (and lower_peak decides there as in the default build), never a
+        # measured portable kernel that merely stores no more flash
+        return base
+    allowed = [k for k in names if worth(counts.get(base), counts.get(k), flash[base], flash[k], per_byte)]
+    return pick_fastest(allowed, counts)
+
+
+__all__ = ["INSTRUCTIONS_PER_FLASH_BYTE", "PREFER", "pick", "pick_fastest", "worth"]
