@@ -93,11 +93,17 @@ def test_depthwise_conv2d_gated_s8_host_equals_dense_with_dropped_channels_zeroe
     lib.tg_depthwise_conv2d_gated_s8(ctypes.byref(_struct(types, "tg_conv2d_gated_params_t", p)), _p8(x), _p8(gate),
                                      _p8(w), _p32(bias), _p32(m), _p32(sh), _p8(out))
     np.testing.assert_array_equal(out, gref.depthwise_conv2d_gated_s8(p, x, gate, w, bias, m, sh).reshape(-1))
-    # the dense depthwise conv, then each channel times its gate; dropped channels are exactly 0
-    dense = ref.depthwise_conv2d_s8(p, x, w, bias, m, sh)
-    np.testing.assert_array_equal(out, _dense_times_gate(p, dense, gate))
+    # the folded multipliers are the product of the two scales (relative error < 2^-29), and
+    # the dropped channels are exactly the clamped output zero point
+    g = gate.astype(np.int64) + p["gate_input_offset"]
+    fm, fs = gref.gate_fold(m, sh, g, p["gate_multiplier"], p["gate_shift"])
+    want = (m * 2.0 ** (sh.astype(np.int64) - 31)) * (p["gate_multiplier"] * 2.0 ** (p["gate_shift"] - 31)) * g
+    folded = fm * 2.0 ** (fs - 31)
+    assert (np.abs(folded - want) <= np.abs(want) * 2.0 ** -29 + 2.0 ** -62).all()
+    assert ((np.abs(fm) >= 2 ** 30) | (fm == 0)).all()
+    lo, hi = gref.gate_fold_clamp(p)
     got = out.reshape(p["out_h"], p["out_w"], p["out_c"])
-    assert (got[..., ~keep] == np.clip(p["gate_output_offset"], -128, 127)).all()
+    assert (got[..., ~keep] == np.clip(p["gate_output_offset"], lo, hi)).all()
 
 
 @st.composite

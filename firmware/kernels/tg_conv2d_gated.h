@@ -62,4 +62,59 @@ static inline int8_t tg_conv2d_gated_scale(const tg_conv2d_gated_params_t *p, in
                          p->gate_output_offset, p->gate_act_min, p->gate_act_max);
 }
 
+/* The gate folded into a channel's requantization (numpy twin tinygen.gating.ref.gate_fold):
+ * (multiplier, shift) times (gate_multiplier, gate_shift) times g (the gate value plus its
+ * offset, |g| <= 255) as one Q31 multiplier *m and shift *s. P = multiplier * gate_multiplier
+ * in 64 bits, m1 = (P + 2^30) >> 31, Q = m1 * g, |Q| renormalized to [2^30, 2^31) by e bits
+ * (a right shift rounds half up; 2^31 halves, e + 1), sign put back, *s = shift + gate_shift
+ * + e; a zero Q or *s < -31 gives (0, 0). Once per kept channel per call, not per pixel. */
+static inline void tg_gate_fold(int32_t multiplier, int32_t shift, int32_t g, int32_t gate_multiplier,
+                                int32_t gate_shift, int32_t *m, int32_t *s)
+{
+    const int64_t q = (((int64_t)multiplier * gate_multiplier + ((int64_t)1 << 30)) >> 31) * g;
+    uint64_t mag = q < 0 ? (uint64_t)-q : (uint64_t)q;
+    int32_t e, out_shift;
+    *m = 0;
+    *s = 0;
+    if (mag == 0) {
+        return;
+    }
+    e = 64 - __builtin_clzll(mag) - 31;
+    if (e > 0) {
+        mag = (mag + ((uint64_t)1 << (e - 1))) >> e;
+        if (mag == ((uint64_t)1 << 31)) {
+            mag >>= 1;
+            ++e;
+        }
+    } else {
+        mag <<= -e;
+    }
+    out_shift = shift + gate_shift + e;
+    if (out_shift >= -31) {
+        *m = q < 0 ? -(int32_t)mag : (int32_t)mag;
+        *s = out_shift;
+    }
+}
+
+/* The folded layer's clamp (tinygen.gating.ref.gate_fold_clamp): the gate's, raised to the
+ * output zero point when the convolution's clamp starts at or above its zero point (ReLU). */
+static inline void tg_gate_fold_clamp(const tg_conv2d_gated_params_t *p, int32_t *lo, int32_t *hi)
+{
+    *lo = p->gate_act_min;
+    *hi = p->gate_act_max;
+    if (p->act_min >= p->output_offset && p->gate_output_offset > *lo) {
+        *lo = p->gate_output_offset;
+    }
+}
+
+/* The output of a dropped channel in the folded layer: the output zero point, clamped. */
+static inline int8_t tg_gate_fold_dropped(const tg_conv2d_gated_params_t *p)
+{
+    int32_t lo, hi, out = p->gate_output_offset;
+    tg_gate_fold_clamp(p, &lo, &hi);
+    out = out < lo ? lo : out;
+    out = out > hi ? hi : out;
+    return (int8_t)out;
+}
+
 #endif /* TG_CONV2D_GATED_H */

@@ -1,16 +1,18 @@
 /*
  * tg_depthwise_conv2d_gated_s8: portable gated depthwise convolution, depth multiplier 1
- * (see tg_kernels_gating.h): only the channels the gate kept are computed, each output as
- * tg_depthwise_conv2d_s8 computes it, then scaled by its gate value; a dropped channel's
- * input is never read. numpy twin: tinygen.gating.ref.depthwise_conv2d_gated_s8.
+ * (see tg_kernels_gating.h): only the channels the gate kept are computed, each accumulator
+ * as tg_depthwise_conv2d_s8 computes it, requantized once with the channel's multiplier and
+ * shift folded with its gate value (tg_gate_fold, once per kept channel per call); a dropped
+ * channel's input is never read. numpy twin: tinygen.gating.ref.depthwise_conv2d_gated_s8.
  */
 #include <stddef.h>
 
 #include "tg_conv2d_gated.h"
 
-/* One output of tg_depthwise_conv2d_s8 (depth multiplier 1): channel c at output pixel (oy, ox). */
+/* One output (depth multiplier 1): channel c at output pixel (oy, ox), requantized with the
+ * folded (m, s), offset by the gate's output offset, clamped to [lo, hi]. */
 static int32_t tg_dw_gated_output(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *weights,
-                                  const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                                  const int32_t *bias, int32_t m, int32_t s, int32_t lo, int32_t hi,
                                   int32_t oy, int32_t ox, int32_t c)
 {
     const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
@@ -32,28 +34,31 @@ static int32_t tg_dw_gated_output(const tg_conv2d_gated_params_t *p, const int8_
     if (bias != NULL) {
         acc += bias[c];
     }
-    acc = tg_requantize(acc, multiplier[c], shift[c]) + p->output_offset;
-    acc = acc < p->act_min ? p->act_min : acc;
-    return acc > p->act_max ? p->act_max : acc;
+    acc = tg_requantize(acc, m, s) + p->gate_output_offset;
+    acc = acc < lo ? lo : acc;
+    return acc > hi ? hi : acc;
 }
 
 void tg_depthwise_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
                                   const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                                   const int32_t *shift, int8_t *output)
 {
-    const int8_t dropped = tg_conv2d_gated_dropped(p);
+    const int8_t dropped = tg_gate_fold_dropped(p);
     const int32_t gate_zero = -p->gate_input_offset;
-    int32_t y, x, c;
+    int32_t y, x, c, lo, hi;
 
-    for (y = 0; y < p->out_h; ++y) {
-        for (x = 0; x < p->out_w; ++x) {
-            for (c = 0; c < p->out_c; ++c) {
-                if (gate[c] == gate_zero) {
-                    *output++ = dropped;
-                } else {
-                    const int32_t v = tg_dw_gated_output(p, input, weights, bias, multiplier, shift, y, x, c);
-                    *output++ = tg_conv2d_gated_scale(p, v, gate[c]);
-                }
+    tg_gate_fold_clamp(p, &lo, &hi);
+    for (c = 0; c < p->out_c; ++c) {     /* channel by channel: one fold per kept channel */
+        int8_t *out = output + c;
+        int32_t m = 0, s = 0;
+        const int32_t kept = gate[c] != gate_zero;
+        if (kept) {
+            tg_gate_fold(multiplier[c], shift[c], gate[c] + p->gate_input_offset, p->gate_multiplier,
+                         p->gate_shift, &m, &s);
+        }
+        for (y = 0; y < p->out_h; ++y) {
+            for (x = 0; x < p->out_w; ++x, out += p->out_c) {
+                *out = kept ? (int8_t)tg_dw_gated_output(p, input, weights, bias, m, s, lo, hi, y, x, c) : dropped;
             }
         }
     }

@@ -1,14 +1,16 @@
 /*
  * tg_depthwise_conv2d_gated_s8_dsp: gated depthwise convolution (depth multiplier 1) for
- * ARMv7E-M (see tg_kernels_gating.h). A depthwise channel reads only its own input channel,
- * so the kept channels form a smaller depthwise layer: their input channels, weights,
- * requantization and 3x3 records (packed, tg_depthwise_conv2d_s8_dsp's constant for every
- * channel: word 0 the channel count when its 3x3 path serves, then TG_DW3_RECORD_WORDS words
- * per channel) are gathered into scratch once per call (not when every channel is kept),
- * tg_depthwise_conv2d_s8_dsp runs on
- * them, and each kept result is scaled by its gate value into the output (the dropped
- * channels get the product with 0). The gathering costs about one byte copy per kept input
- * value; the convolution, the bulk of the work, scales with the channels kept.
+ * ARMv7E-M (see tg_kernels_gating.h). The gate is folded into the requantization: each kept
+ * channel's multiplier and shift times its gate value become one multiplier and shift
+ * (tg_gate_fold, once per kept channel per call), so every kept output is requantized once,
+ * by tg_depthwise_conv2d_s8_dsp itself. A depthwise channel reads only its own input
+ * channel, so the kept channels form a smaller depthwise layer: their input channels and
+ * folded constants (the 3x3 records, tg_depthwise_conv2d_s8_dsp's packed constant: word 0
+ * the channel count when its 3x3 path serves, then TG_DW_GATED_RECORD_WORDS words per
+ * channel, patched with the folded n, multiplier and R; otherwise the weights and bias) are
+ * gathered into scratch, the core runs on them, and the compact result is scattered into
+ * the output (the dropped channels get the clamped output zero point). When every channel
+ * is kept the core reads the input in place and writes the output directly.
  * numpy twin: tinygen.gating.ref.depthwise_conv2d_gated_s8.
  *
  * Scratch, 4-byte aligned, C = in_c rounded up to 4: the kept channels' int16 indices (2C),
@@ -40,37 +42,38 @@ static void tg_dw_gated_gather(const int8_t *src, int32_t pixels, int32_t channe
     }
 }
 
-/*
- * output[px][kept[j]] = the compact result y[px][j] times its gate value g[j] (plus the
- * gate's offset), the dropped channels the product with 0. bounded (a constant after
- * inlining): the preconditions of tg_requantize_bounded hold; full_range: the clamp is
- * [-128, 127] (one SSAT).
- */
-static inline __attribute__((always_inline)) void tg_dw_gated_scale(
-    const tg_conv2d_gated_params_t *p, const int8_t *y, const int16_t *kept, const int32_t *g, int32_t n,
-    int32_t pixels, int8_t dropped, int32_t bounded, int32_t full_range, int8_t *output)
+/* A folded channel's 3x3 record: the layer's record with n | w22, the multiplier and R
+ * replaced; 0 when the record's requantization would not be exact for it (the conditions of
+ * tinygen.kernels.depthwise_dsp.requant_small_ok). */
+static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int32_t out_offset, int32_t *dst)
 {
-    const int32_t zero = p->output_offset, mult = p->gate_multiplier, sh = p->gate_shift;
-    const int32_t off = p->gate_output_offset, lo = p->gate_act_min, hi = p->gate_act_max;
-    const int32_t channels = p->out_c;
+    const int64_t acc = (int64_t)(src[0] < 0 ? -src[0] : src[0]) / 2 + 9 * 255 * 128;
+    const int32_t n = -s;
+    int64_t x, r;
+    if (m < 0 || n < 1 || n > 31 || acc >= ((int64_t)1 << 30)) {
+        return 0;
+    }
+    x = (2 * acc * m + ((int64_t)1 << 31)) >> 32;
+    r = (int64_t)(1 + 2 * out_offset) * ((int64_t)1 << (n - 1));
+    if (x + (r < 0 ? -r : r) + 1 >= ((int64_t)1 << 31)) {
+        return 0;
+    }
+    memcpy(dst, src, sizeof(int32_t) * TG_DW_GATED_RECORD_WORDS);
+    dst[5] = (int32_t)(((uint32_t)src[5] & 0xFFFF0000u) | (uint32_t)n);
+    dst[6] = m;
+    dst[7] = (int32_t)r;
+    return 1;
+}
+
+/* output[px][kept[j]] = the compact result y[px][j], the dropped channels `dropped`. */
+static void tg_dw_gated_scatter(const int8_t *y, const int16_t *kept, int32_t n, int32_t pixels, int32_t channels,
+                                int8_t dropped, int8_t *output)
+{
     int32_t px, j;
     for (px = 0; px < pixels; ++px, output += channels) {
         memset(output, (uint8_t)dropped, (size_t)channels);
         for (j = 0; j < n; ++j) {
-            const int32_t product = (*y++ - zero) * g[j];
-            int32_t v;
-            if (bounded) {
-                v = tg_requantize_bounded(product, mult, sh) + off;
-            } else {
-                v = tg_requantize_fast(product, mult, sh) + off;
-            }
-            if (full_range) {
-                v = tg_ssat8(v);
-            } else {
-                v = v < lo ? lo : v;
-                v = v > hi ? hi : v;
-            }
-            output[kept[j]] = (int8_t)v;
+            output[kept[j]] = *y++;
         }
     }
 }
@@ -83,7 +86,7 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     const int32_t channels = p->out_c, c4 = (channels + 3) & ~3;
     const int32_t in_px = p->in_h * p->in_w, out_px = p->out_h * p->out_w, taps = p->kernel_h * p->kernel_w;
     const int32_t gate_zero = -p->gate_input_offset;
-    const int32_t records = packed[0] == channels;
+    int32_t records = packed[0] == channels;
     int16_t *const kept = (int16_t *)(void *)scratch;
     int8_t *const xk = scratch + 2 * c4;
     int8_t *const wk = xk + ((in_px * c4 + 3) & ~3);
@@ -93,49 +96,43 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     int32_t *const pk = sk + c4;
     int8_t *const yk = (int8_t *)(void *)(pk + 1 + TG_DW_GATED_RECORD_WORDS * c4);
     int8_t *const inner = yk + ((out_px * c4 + 3) & ~3);
-    const int8_t dropped = tg_conv2d_gated_dropped(p);
-    int32_t n = 0, c, j;
+    const int8_t dropped = tg_gate_fold_dropped(p);
+    tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
+    int32_t n = 0, c, j, lo, hi;
 
+    /* the kept channels and their folded requantization, once per call */
     for (c = 0; c < channels; ++c) {
         if (gate[c] != gate_zero) {
+            tg_gate_fold(multiplier[c], shift[c], gate[c] + p->gate_input_offset, p->gate_multiplier,
+                         p->gate_shift, &mk[n], &sk[n]);
             kept[n++] = (int16_t)c;
         }
     }
-    if (n == channels) {        /* every channel kept: the layer's own input and constants */
-        const tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
-        tg_depthwise_conv2d_s8_dsp(&conv, input, weights, bias, multiplier, shift, packed, inner, yk);
-    } else if (n > 0) {
-        tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
-        conv.in_c = conv.out_c = n;
-        tg_dw_gated_gather(input, in_px, channels, kept, n, xk);
-        pk[0] = records ? n : 0;
-        if (records) {      /* the 3x3 path reads its records alone */
-            for (j = 0; j < n; ++j) {
-                memcpy(&pk[1 + TG_DW_GATED_RECORD_WORDS * j], &packed[1 + TG_DW_GATED_RECORD_WORDS * kept[j]],
-                       sizeof(int32_t) * TG_DW_GATED_RECORD_WORDS);
-            }
-        } else {
-            tg_dw_gated_gather(weights, taps, channels, kept, n, wk);
-            for (j = 0; j < n; ++j) {
-                bk[j] = bias != NULL ? bias[kept[j]] : 0;
-                mk[j] = multiplier[kept[j]];
-                sk[j] = shift[kept[j]];
-            }
+    if (n == 0) {
+        memset(output, (uint8_t)dropped, (size_t)(out_px * channels));
+        return;
+    }
+    tg_gate_fold_clamp(p, &lo, &hi);
+    conv.output_offset = p->gate_output_offset;
+    conv.act_min = lo;
+    conv.act_max = hi;
+    conv.in_c = conv.out_c = n;
+    for (j = 0; records && j < n; ++j) {   /* the 3x3 path reads its records alone */
+        records = tg_dw_gated_record(&packed[1 + TG_DW_GATED_RECORD_WORDS * kept[j]], mk[j], sk[j],
+                                     p->gate_output_offset, &pk[1 + TG_DW_GATED_RECORD_WORDS * j]);
+    }
+    pk[0] = records ? n : 0;
+    if (!records && n < channels) {
+        tg_dw_gated_gather(weights, taps, channels, kept, n, wk);
+        for (j = 0; j < n; ++j) {
+            bk[j] = bias != NULL ? bias[kept[j]] : 0;
         }
-        tg_depthwise_conv2d_s8_dsp(&conv, xk, wk, bk, mk, sk, pk, inner, yk);
     }
-    /* the gate values plus their offset, in bk (the convolution is done with it) */
-    for (j = 0; j < n; ++j) {
-        bk[j] = gate[kept[j]] + p->gate_input_offset;
+    if (n == channels) {        /* every channel kept: the layer's own input, straight to the output */
+        tg_depthwise_conv2d_s8_dsp(&conv, input, weights, bias, mk, sk, pk, inner, output);
+        return;
     }
-    if (p->gate_multiplier >= (1 << 30) && p->gate_shift < 0 && p->gate_shift >= -31) {
-        /* |(y - zero) * g| <= 255 * 255 < 2^30: tg_requantize_bounded's preconditions hold */
-        if (p->gate_act_min == -128 && p->gate_act_max == 127) {
-            tg_dw_gated_scale(p, yk, kept, bk, n, out_px, dropped, 1, 1, output);
-        } else {
-            tg_dw_gated_scale(p, yk, kept, bk, n, out_px, dropped, 1, 0, output);
-        }
-    } else {
-        tg_dw_gated_scale(p, yk, kept, bk, n, out_px, dropped, 0, 0, output);
-    }
+    tg_dw_gated_gather(input, in_px, channels, kept, n, xk);
+    tg_depthwise_conv2d_s8_dsp(&conv, xk, wk, bk, mk, sk, pk, inner, yk);
+    tg_dw_gated_scatter(yk, kept, n, out_px, channels, dropped, output);
 }

@@ -71,10 +71,56 @@ def gate_scale(p: dict, y, gate) -> np.ndarray:
     return np.clip(out + p["gate_output_offset"], p["gate_act_min"], p["gate_act_max"]).astype(np.int8)
 
 
+def gate_fold(multiplier, shift, g, gate_multiplier: int, gate_shift: int):
+    """Mirrors tg_gate_fold (tg_conv2d_gated.h): per channel, the requantization
+    (multiplier, shift) times the gate's (gate_multiplier, gate_shift) times g (the gate value
+    plus its offset) as one Q31 multiplier and shift. P = multiplier * gate_multiplier (64-bit),
+    m1 = (P + 2^30) >> 31 (round half up), Q = m1 * g, then |Q| renormalized to [2^30, 2^31)
+    by e bits (a right shift rounds half up; 2^31 after rounding halves, e + 1), the sign of Q
+    put back, shift' = shift + gate_shift + e; g == 0, a zero multiplier or shift' < -31 gives
+    (0, 0). Returns int64 arrays (multiplier', shift')."""
+    m = np.asarray(multiplier, dtype=np.int64).reshape(-1)
+    g = np.broadcast_to(np.asarray(g, dtype=np.int64).reshape(-1), m.shape)
+    sh = np.broadcast_to(np.asarray(shift, dtype=np.int64).reshape(-1), m.shape)
+    out_m, out_s = np.zeros(m.shape, dtype=np.int64), np.zeros(m.shape, dtype=np.int64)
+    for c in range(m.size):
+        q = ((int(m[c]) * int(gate_multiplier) + (1 << 30)) >> 31) * int(g[c])
+        if q == 0:
+            continue
+        mag, e = abs(q), abs(q).bit_length() - 31
+        if e > 0:
+            mag = (mag + (1 << (e - 1))) >> e
+            if mag == 1 << 31:
+                mag, e = mag >> 1, e + 1
+        else:
+            mag <<= -e
+        s = int(sh[c]) + int(gate_shift) + e
+        if s >= -31:
+            out_m[c], out_s[c] = (mag if q > 0 else -mag), s
+    return out_m, out_s
+
+
+def gate_fold_clamp(p: dict) -> tuple[int, int]:
+    """The folded layer's clamp: the gate's, raised to the output zero point (real 0) when
+    the convolution's clamp starts at or above its own zero point (a ReLU); the
+    convolution's upper clamp is not applied (the result is not saturated twice)."""
+    lo, hi = p["gate_act_min"], p["gate_act_max"]
+    if p["act_min"] >= p["output_offset"]:
+        lo = max(lo, p["gate_output_offset"])
+    return lo, hi
+
+
 def depthwise_conv2d_gated_s8(p: dict, input, gate, weights, bias, multiplier, shift) -> np.ndarray:
-    """Mirrors tg_depthwise_conv2d_gated_s8 (and _dsp): tg_depthwise_conv2d_s8's result
-    times the gate per channel; a dropped channel is the product with 0 (not computed)."""
-    return gate_scale(p, depthwise_conv2d_s8(p, input, weights, bias, multiplier, shift), gate)
+    """Mirrors tg_depthwise_conv2d_gated_s8 (and _dsp): the gate folded into the
+    requantization, one rounding per output: channel c's accumulator (bias included) is
+    requantized with gate_fold(multiplier_c, shift_c, gate_c + gate_input_offset), offset by
+    gate_output_offset and clamped to gate_fold_clamp(p). A dropped channel (gate at its zero
+    point) has multiplier 0: the clamped output zero point, not computed."""
+    g = np.asarray(gate, dtype=np.int64).reshape(-1) + p["gate_input_offset"]
+    m, s = gate_fold(multiplier, shift, g, p["gate_multiplier"], p["gate_shift"])
+    lo, hi = gate_fold_clamp(p)
+    q = dict(p, output_offset=p["gate_output_offset"], act_min=lo, act_max=hi)
+    return depthwise_conv2d_s8(q, input, weights, bias, m, s)
 
 
 def fully_connected_gated_s8(p: dict, input, gate, weights, bias, multiplier, shift) -> np.ndarray:
