@@ -210,8 +210,9 @@ def test_depthwise_gated_dsp_scratch_formula_equals_c_buffer_size(tmp_path):
 @pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
 def test_masked_model_dsp_kernels_layer_by_layer_on_standin(board_name, tmp_path):
     """The DSP kernels on the Cortex-M7 / M4 stand-ins at densities 1 (all kept), 0.5, 0.3 and
-    one channel kept, with threshold gates (input-dependent masks) and with none kept: every layer's output
-    equals the reference. 8 depthwise channels (two blocks of 4 and, at 0.3 or 1/8, an odd
+    one channel kept, with threshold gates (input-dependent masks) and with none kept, and a
+    13-channel layer, 3x3 (records) and 5x5 (no records): every layer's output equals the
+    reference (the folded requantization, gate decisions too). 8 depthwise channels (two blocks of 4 and, at 0.3 or 1/8, an odd
     count), 9x7 pixels, 24 linear features (runs of kept outputs of every length)."""
     if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("the stand-ins need qemu-system-arm and arm-none-eabi-gcc")
@@ -223,6 +224,9 @@ def test_masked_model_dsp_kernels_layer_by_layer_on_standin(board_name, tmp_path
     options = CompileOptions(features=frozenset(board.isa_features))
     points = [(masked_net(), d) for d in (1.0, 0.5, 0.3, 0.01)] + [(masked_net(density=None, threshold=0.6), None),
                                                                    (_none_kept(masked_net()), None)]
+    # 13 channels (an odd count) on the 3x3 records and, 5x5, on the path without records
+    points += [(masked_net(seed=3, channels=13), d) for d in (1.0, 0.7)]
+    points += [(masked_net(seed=4, channels=13, kernel=5), d) for d in (1.0, 0.5)]
     for k, (net, density) in enumerate(points):
         source, graph = compile_module(net, calibration(shape=SHAPE), options=options)
         kernels = {n.kernel for n in graph.nodes}
