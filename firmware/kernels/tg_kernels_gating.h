@@ -79,11 +79,12 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
                             const int32_t *shift, int8_t *scratch, int8_t *output);
 
 /*
- * The gated depthwise convolution (depth multiplier 1): output[y][x][c] =
- * mul(depthwise_conv2d(input)[y][x][c], gate[c]) as tg_conv2d_gated_s8 does for a conv,
- * the convolution being tg_depthwise_conv2d_s8's. A channel whose gate value is the gate's
- * zero point is not computed (and its input channel not read): its output is the product
- * with 0. p: as for tg_conv2d_gated_s8 (in_c == out_c, no in_gate: a depthwise channel
+ * The gated depthwise convolution (depth multiplier 1), the gate folded into the
+ * requantization: channel c's accumulator (as tg_depthwise_conv2d_s8's) is requantized once
+ * with tg_gate_fold(multiplier[c], shift[c], gate[c] + gate_input_offset, ...) (in
+ * tg_conv2d_gated.h), offset by gate_output_offset and clamped by tg_gate_fold_clamp. A
+ * channel whose gate value is the gate's zero point is not computed (and its input channel
+ * not read): its output is the clamped output zero point. p: as for tg_conv2d_gated_s8 (in_c == out_c, no in_gate: a depthwise channel
  * reads only its own input channel). input, weights, bias, multiplier, shift: as
  * tg_depthwise_conv2d_s8; gate: int8 [out_c].
  */
@@ -92,10 +93,11 @@ void tg_depthwise_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_
                                   const int32_t *shift, int8_t *output);
 
 /*
- * The same on ARMv7E-M: the kept channels of the input, weights, requantization and 3x3
- * records (packed: tg_depthwise_conv2d_s8_dsp's, built at build time for every channel)
- * are gathered into scratch, tg_depthwise_conv2d_s8_dsp runs on the kept channels alone,
- * and its result is scaled by the gate into the output. scratch:
+ * The same on ARMv7E-M: the kept channels of the input and their folded constants (3x3
+ * records, packed: tg_depthwise_conv2d_s8_dsp's, built at build time for every channel and
+ * patched with the folded multiplier and shift; or weights and bias) are gathered into
+ * scratch, tg_depthwise_conv2d_s8_dsp runs on the kept channels alone, and its result is
+ * scattered into the output. scratch:
  * tg_depthwise_conv2d_gated_s8_dsp_buffer_size(p, inner) bytes, 4-byte aligned, inner:
  * tg_depthwise_conv2d_s8_dsp's scratch for all the channels (tinygen/gating/kernels.py).
  */
