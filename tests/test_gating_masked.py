@@ -1,5 +1,5 @@
 """Masked (gated) depthwise and fully connected kernels (issue 23): the portable C kernels
-against the dense kernel with the dropped channels zeroed and the kept ones scaled (all,
+against their references (fully connected: the dense kernel with the dropped outputs zeroed, the kept ones scaled; depthwise: the gate folded into the requantization) (all,
 none, one and random channels kept, property-tested shapes), a compiled model with a gated
 depthwise conv and a gated linear layer bit-exact on the host (every gate decision too) and
 layer by layer on the f746zg / f446re stand-ins (DSP kernels) at several densities, and
@@ -86,7 +86,7 @@ def depthwise_case(draw):
 
 @SETTINGS
 @given(depthwise_case())
-def test_depthwise_conv2d_gated_s8_host_equals_dense_with_dropped_channels_zeroed(gating_lib, case):  # noqa: F811
+def test_depthwise_conv2d_gated_s8_host_equals_folded_reference(gating_lib, case):  # noqa: F811
     lib, types = gating_lib
     p, x, gate, w, bias, m, sh, keep = case
     out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], np.int8)
