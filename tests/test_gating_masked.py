@@ -1,5 +1,6 @@
 """Masked (gated) depthwise and fully connected kernels (issue 23): the portable C kernels
-against their references (fully connected: the dense kernel with the dropped outputs zeroed, the kept ones scaled; depthwise: the gate folded into the requantization) (all,
+against their references (fully connected: the dense kernel with the dropped outputs
+zeroed, the kept ones scaled; depthwise: the gate folded into the requantization) (all,
 none, one and random channels kept, property-tested shapes), a compiled model with a gated
 depthwise conv and a gated linear layer bit-exact on the host (every gate decision too) and
 layer by layer on the f746zg / f446re stand-ins (DSP kernels) at several densities, and
