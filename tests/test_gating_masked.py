@@ -213,7 +213,8 @@ def test_masked_model_dsp_kernels_layer_by_layer_on_standin(board_name, tmp_path
     """The DSP kernels on the Cortex-M7 / M4 stand-ins at densities 1 (all kept), 0.5, 0.3 and
     one channel kept, with threshold gates (input-dependent masks) and with none kept, and a
     13-channel layer, 3x3 (records) and 5x5 (no records): every layer's output equals the
-    reference (the folded requantization, gate decisions too). 8 depthwise channels (two blocks of 4 and, at 0.3 or 1/8, an odd
+    reference (the folded requantization, gate decisions too). 8 depthwise channels (two
+    blocks of 4 and, at 0.3 or 1/8, an odd
     count), 9x7 pixels, 24 linear features (runs of kept outputs of every length)."""
     if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("the stand-ins need qemu-system-arm and arm-none-eabi-gcc")

@@ -84,7 +84,8 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
  * with tg_gate_fold(multiplier[c], shift[c], gate[c] + gate_input_offset, ...) (in
  * tg_conv2d_gated.h), offset by gate_output_offset and clamped by tg_gate_fold_clamp. A
  * channel whose gate value is the gate's zero point is not computed (and its input channel
- * not read): its output is the clamped output zero point. p: as for tg_conv2d_gated_s8 (in_c == out_c, no in_gate: a depthwise channel
+ * not read): its output is the clamped output zero point. p: as for tg_conv2d_gated_s8
+ * (in_c == out_c, no in_gate: a depthwise channel
  * reads only its own input channel). input, weights, bias, multiplier, shift: as
  * tg_depthwise_conv2d_s8; gate: int8 [out_c].
  */
