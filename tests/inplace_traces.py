@@ -1,0 +1,94 @@
+"""Kernels' loop orders traced literally, for in-place distances found by brute force.
+
+Each trace follows a kernel's C loops and yields (time, "r"|"w", byte) events; the smallest
+safe distance is then the largest write byte - read byte + 1 over every write and every read
+at the same time or later (a write at time t destroying input byte p - D). Used by the
+planner's lifetime model (test_plan_memory.py) and the in-place tests (test_inplace_distance.py).
+"""
+
+from __future__ import annotations
+
+
+def brute_distance(events) -> int:
+    reads: dict[int, int] = {}
+    writes: dict[int, int] = {}
+    for t, kind, byte in events:
+        table = reads if kind == "r" else writes
+        table[t] = min(table.get(t, byte), byte) if kind == "r" else max(table.get(t, byte), byte)
+    worst = 0
+    for t, w in writes.items():
+        later = [r for tr, r in reads.items() if tr >= t]
+        if later:
+            worst = max(worst, w - min(later) + 1)
+    return worst
+
+
+def window(k, oy, ox):
+    """Input pixel indices of output pixel (oy, ox)'s window, in bounds."""
+    for ky in range(k["kernel_h"]):
+        for kx in range(k["kernel_w"]):
+            iy = oy * k["stride_h"] - k["pad_top"] + ky * k["dilation_h"]
+            ix = ox * k["stride_w"] - k["pad_left"] + kx * k["dilation_w"]
+            if 0 <= iy < k["in_h"] and 0 <= ix < k["in_w"]:
+                yield iy * k["in_w"] + ix
+
+
+def trace_portable(k, depthwise):
+    """tg_conv2d_s8 / tg_depthwise_conv2d_s8: out_y, out_x, out_c; the window, then the byte."""
+    t = 0
+    for oy in range(k["out_h"]):
+        for ox in range(k["out_w"]):
+            for oc in range(k["out_c"]):
+                chans = [oc // k["depth_multiplier"]] if depthwise else range(k["in_c"])
+                for pix in window(k, oy, ox):
+                    for ic in chans:
+                        yield t, "r", pix * k["in_c"] + ic
+                yield t + 1, "w", (oy * k["out_w"] + ox) * k["out_c"] + oc
+                t += 2
+
+
+def trace_conv2d_dsp(k):
+    """tg_conv2d_s8_dsp: per 2 output pixels (raster order, across rows), both receptive
+    fields copied to scratch, then both pixels' outputs written."""
+    pixels = k["out_h"] * k["out_w"]
+    for t, n in enumerate(range(0, pixels, 2)):
+        block = range(n, min(n + 2, pixels))
+        for q in block:
+            for pix in window(k, q // k["out_w"], q % k["out_w"]):
+                for ic in range(k["in_c"]):
+                    yield 2 * t, "r", pix * k["in_c"] + ic
+        for q in block:
+            for oc in range(k["out_c"]):
+                yield 2 * t + 1, "w", q * k["out_c"] + oc
+
+
+def trace_mat_mult_dsp(rows, depth, cols):
+    """tg_mat_mult_s8_dsp (1x1 conv, fully connected): per 2 rows (the last of an odd count
+    alone), the rows read and the outputs written; a single row is read again for every
+    4 output columns, so reads and writes of a block are taken as simultaneous."""
+    for t, r in enumerate(range(0, rows, 2)):
+        for b in range(r * depth, min(r + 2, rows) * depth):
+            yield 2 * t, "r", b
+        for b in range(r * cols, min(r + 2, rows) * cols):
+            yield 2 * t, "w", b
+
+
+def trace_depthwise_dsp(k, group=1, block=4):
+    """tg_depthwise_conv2d_s8_dsp: `group` adjacent output pixels of a row at a time (the C
+    kernel: 1), channel blocks of `block` (the C kernel: 4, then the rest one by one); a
+    block's taps read, then its outputs written."""
+    c_all, t = k["out_c"], 0
+    starts = list(range(0, c_all - c_all % block, block)) + list(range(c_all - c_all % block, c_all))
+    for oy in range(k["out_h"]):
+        for ox0 in range(0, k["out_w"], group):
+            xs = range(ox0, min(ox0 + group, k["out_w"]))
+            for c0 in starts:
+                chans = range(c0, min(c0 + (block if c0 < c_all - c_all % block else 1), c_all))
+                for ox in xs:
+                    for pix in window(k, oy, ox):
+                        for c in chans:
+                            yield t, "r", pix * k["in_c"] + c
+                for ox in xs:
+                    for c in chans:
+                        yield t + 1, "w", (oy * k["out_w"] + ox) * c_all + c
+                t += 2

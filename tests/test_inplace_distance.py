@@ -1,0 +1,185 @@
+"""In-place distances: how close a kernel's output may start below its own input.
+
+tinygen.passes.inplace lists, per kernel, the smallest distance D (output address = input
+address - D) at which no write destroys an input byte a later step still reads. Here each
+kernel's C loop order is traced literally and D found by brute force, then the DSP kernels'
+rules are checked against the kernels themselves on the f746zg stand-in (split from
+test_plan_memory.py, whose lifetime model checks every plan).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from inplace_traces import brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable
+from test_plan_memory import check_against_model
+from tinygen.passes.plan_memory import plan_memory
+
+# -- in-place distances from the kernels' loop orders (tests/inplace_traces.py), by brute force -----
+
+
+def conv_params(in_hw, in_c, out_c, kernel, stride, pad, dilation=1, depthwise=False):
+    in_h, in_w = in_hw
+    out_h = (in_h + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
+    out_w = (in_w + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
+    return {"in_h": in_h, "in_w": in_w, "in_c": in_c, "out_h": out_h, "out_w": out_w,
+            "out_c": out_c, "kernel_h": kernel, "kernel_w": kernel, "stride_h": stride, "stride_w": stride,
+            "dilation_h": dilation, "dilation_w": dilation, "pad_top": pad, "pad_left": pad,
+            "depth_multiplier": out_c // in_c if depthwise else 1}
+
+
+CONV_CASES = [((5, 7), 3, 4, 3, 1, 1, 1), ((6, 5), 2, 5, 3, 2, 1, 1), ((4, 4), 1, 1, 1, 1, 0, 1),
+              ((7, 6), 3, 2, 3, 1, 2, 2), ((5, 5), 4, 3, 2, 2, 0, 1), ((3, 8), 2, 2, 5, 1, 2, 1)]
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+@pytest.mark.parametrize("depthwise", [False, True])
+def test_inplace_distance_portable_windowed_kernels(case, depthwise):
+    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+
+    in_hw, in_c, out_c, kernel, stride, pad, dil = case
+    if depthwise:
+        out_c = in_c * (1 + out_c % 2)          # depth multiplier 1 or 2
+    k = conv_params(in_hw, in_c, out_c, kernel, stride, pad, dil, depthwise)
+    name = "tg_depthwise_conv2d_s8" if depthwise else "tg_conv2d_s8"
+    assert DISTANCE[name](k) == brute_distance(trace_portable(k, depthwise))
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_inplace_distance_conv2d_s8_dsp(case):
+    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+
+    in_hw, in_c, out_c, kernel, stride, pad, dil = case
+    k = conv_params(in_hw, in_c, out_c, kernel, stride, pad, dil)
+    assert DISTANCE["tg_conv2d_s8_dsp"](k) == brute_distance(trace_conv2d_dsp(k))
+
+
+@pytest.mark.parametrize("rows, depth, cols", [(1, 5, 3), (7, 3, 5), (8, 4, 4), (9, 6, 2), (35, 13, 64)])
+def test_inplace_distance_mat_mult_dsp(rows, depth, cols):
+    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+
+    want = brute_distance(trace_mat_mult_dsp(rows, depth, cols))
+    k = {"out_h": 1, "out_w": rows, "in_c": depth, "out_c": cols}
+    assert DISTANCE["tg_conv2d_1x1_s8_dsp"](k) == want
+    fc = {"rows": rows, "in_features": depth, "out_features": cols}
+    assert DISTANCE["tg_fully_connected_s8_dsp"](fc) == want
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+@pytest.mark.parametrize("channels", [1, 4, 6, 9])
+def test_inplace_distance_depthwise_dsp(case, channels):
+    """The rule covers both pixel groupings the kernel's contract allows, with any channel
+    block size; the C kernel's own order (1 pixel, blocks of 4) needs at most that."""
+    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+
+    in_hw, _, _, kernel, stride, pad, dil = case
+    k = conv_params(in_hw, channels, channels, kernel, stride, pad, dil, depthwise=True)
+    d = DISTANCE["tg_depthwise_conv2d_s8_dsp"](k)
+    assert d == max(brute_distance(trace_depthwise_dsp(k, group, 1)) for group in (1, 2))
+    assert brute_distance(trace_depthwise_dsp(k)) <= d
+    assert brute_distance(trace_depthwise_dsp(k, 2, 4)) <= d
+
+
+# -- the DSP kernels' in-place rules against the kernels themselves, on the f746zg stand-in ----------
+
+
+def _inplace_net():
+    """A chain where every DSP kernel's output may overlap its input: a general conv
+    (odd pixel count, blocks spanning rows), depthwise 3x3 at strides 1 and 2 (6 channels:
+    a block of 4 and 2 single channels), 1x1 convs over 49 pixels (the last row alone), a
+    residual add, fully connected layers."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU())
+            self.block = nn.Sequential(
+                nn.Conv2d(6, 6, 3, padding=1, groups=6),
+                nn.Conv2d(6, 6, 1), nn.ReLU(),
+                nn.Conv2d(6, 6, 3, padding=1, groups=6))
+            self.body = nn.Sequential(
+                nn.Conv2d(6, 5, 1),
+                nn.Conv2d(5, 5, 3, stride=2, padding=1, groups=5),
+                nn.Conv2d(5, 4, 3, padding=1))
+            self.head = nn.Sequential(nn.Linear(4 * 4 * 4, 40), nn.ReLU(), nn.Linear(40, 10))
+
+        def forward(self, x):
+            x = self.stem(x)
+            return self.head(torch.flatten(self.body(x + self.block(x)), 1))
+
+    torch.manual_seed(3)
+    net = Net()
+    for p in net.parameters():
+        torch.nn.init.uniform_(p, -0.8, 0.8)
+    return net.eval(), (1, 3, 7, 7)
+
+
+def _compile_net(net, shape, tmp_path, features=frozenset()):
+    """Export a torch module, calibrate it on seeded noise and compile it for `features`."""
+    import numpy as np
+    import torch
+
+    from tinygen.compiler import compile_source, load_source
+    from tinygen.passes import CompileOptions
+
+    torch.export.save(torch.export.export(net, (torch.randn(shape),)), tmp_path / "m.pt2")
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
+    source = load_source(tmp_path / "m.pt2")
+    return source, compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=features))
+
+
+def _overlapping_kernels(g) -> set[str]:
+    """Kernels whose output the plan actually placed over (part of) its input."""
+    plan = g.meta["memory"]
+    by_name = {b.name: b for b in plan.buffers}
+    writer = {n.outputs[0]: n.kernel for n in g.nodes if n.outputs}
+    used = set()
+    for s in plan.shares:
+        out, inp = by_name[s.output], by_name[s.input]
+        if out.offset < inp.offset + inp.size and inp.offset < out.offset + out.size:
+            used.add(writer[s.output])
+    return used
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="the f746zg stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+def test_plan_memory_in_place_dsp_kernels_bit_exact_f746zg_standin(tmp_path):
+    import numpy as np
+
+    from e2e import first_difference
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.kernels.table import KERNELS
+    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+    from tinygen.ref.interpreter import quantize_input, run
+
+    net, shape = _inplace_net()
+    board = get_board("f746zg")
+    source, g = _compile_net(net, shape, tmp_path, board.isa_features)
+    rng = np.random.default_rng(1)
+    g = plan_memory(g, strategies=[("in place", "tight")])    # every allowed overlap taken
+    check_against_model(g)
+    # every DSP kernel in the table that has an in-place rule
+    # (tg_conv2d_direct_s8_dsp is never a default choice, only lower_peak's or auto's; its
+    # in-place rule is tg_conv2d_s8's, whose window distance this net checks; the net's 3x3
+    # depthwise layers take tg_depthwise_conv2d_3x3_s8_dsp, the 3x3 path that
+    # tg_depthwise_conv2d_s8_dsp runs on them, under the same rule)
+    dsp = {s.name for s in KERNELS if (s.name in DISTANCE or s.name in ELEMENTWISE) and "dsp" in s.requires
+           and s.name not in ("tg_conv2d_direct_s8_dsp", "tg_depthwise_conv2d_s8_dsp")}
+    assert dsp and {n.kernel for n in g.nodes} >= dsp
+    # a single-row fully connected layer reads its row again for every 4 outputs: never in place
+    assert _overlapping_kernels(g) >= dsp - {"tg_fully_connected_s8_dsp"}, \
+        "the plan must overlap every other DSP kernel's output with its input"
+    project = build(source, g, board, tmp_path / "fw").out_dir
+    with open_device(board, project, emulate=True) as dev:
+        for i in range(4):
+            x = quantize_input(g, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
+            want = np.concatenate([a.ravel() for a in (run(g, x)[name] for name in g.outputs)])
+            got = np.frombuffer(dev.run(x.tobytes())[0], dtype=np.int8)
+            assert np.array_equal(got, want), f"input {i}: {first_difference(want, got)}"
