@@ -1,0 +1,280 @@
+"""The synthetic int8 .tflite operator cases of test_tflite_ops.py, one builder per case
+(tests/tflite_builder.py, no TensorFlow needed), registered in CASES with the kernels
+tinygen must choose for them, and LITERT_DIFFERS: the cases where LiteRT's reference kernels
+differ from TFLM's, and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from tflite.ActivationFunctionType import ActivationFunctionType as Act
+
+from tflite_builder import ModelBuilder, random_scale, random_zero_point
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    build: Callable[[ModelBuilder, np.random.Generator], tuple[list[int], list[int]]]
+    kernels: tuple[str, ...]          # the kernels tinygen must choose, in order
+
+
+CASES: dict[str, Case] = {}
+
+
+def case(name: str, *kernels: str):
+    def register(fn):
+        CASES[name] = Case(name, fn, kernels)
+        return fn
+    return register
+
+
+def act(b: ModelBuilder, rng, name: str, shape, scale=None, zp=None) -> int:
+    """An int8 activation tensor with random (or given) quantization."""
+    return b.tensor(name, shape, scale=random_scale(rng) if scale is None else scale,
+                    zero_point=random_zero_point(rng) if zp is None else zp)
+
+
+def const(b: ModelBuilder, rng, name: str, shape) -> int:
+    return b.tensor(name, shape, scale=random_scale(rng, 0.002, 0.05), zero_point=random_zero_point(rng, -20, 20),
+                    data=rng.integers(-128, 128, size=shape))
+
+
+def int32s(b: ModelBuilder, name: str, values) -> int:
+    values = np.asarray(values, np.int32)
+    return b.tensor(name, values.shape, "int32", data=values)
+
+
+# -- MUL --------------------------------------------------------------------------------
+
+@case("mul_channel_const_relu", "tg_mul_s8")
+def _(b, rng):
+    x, c = act(b, rng, "x", [1, 5, 6, 8]), const(b, rng, "scale", [8])
+    y = act(b, rng, "y", [1, 5, 6, 8])
+    b.op("MUL", [x, c], [y], "MulOptions", FusedActivationFunction=Act.RELU)
+    return [x], [y]
+
+
+@case("mul_scalar_const_first", "tg_mul_s8")
+def _(b, rng):
+    x, c = act(b, rng, "x", [1, 3, 4, 5]), const(b, rng, "k", [])
+    y = act(b, rng, "y", [1, 3, 4, 5], scale=0.02, zp=0)
+    b.op("MUL", [c, x], [y], "MulOptions", FusedActivationFunction=Act.NONE)
+    return [x], [y]
+
+
+@case("mul_squeeze_excite_relu6", "tg_mean_s8", "tg_mul_s8")
+def _(b, rng):
+    """x * mean(x over H, W): a [1, 1, 1, C] activation broadcast over H and W."""
+    x = act(b, rng, "x", [1, 6, 5, 12])
+    m = act(b, rng, "pooled", [1, 1, 1, 12])
+    y = act(b, rng, "y", [1, 6, 5, 12], scale=0.01, zp=-128)
+    b.op("MEAN", [x, int32s(b, "axes", [1, 2])], [m], "ReducerOptions", KeepDims=True)
+    b.op("MUL", [x, m], [y], "MulOptions", FusedActivationFunction=Act.RELU6)
+    return [x], [y]
+
+
+@case("mul_same_shape", "tg_requantize_s8", "tg_mul_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 4, 6])
+    r = act(b, rng, "relu", [1, 4, 4, 6])
+    y = act(b, rng, "y", [1, 4, 4, 6])
+    b.op("RELU", [x], [r])
+    b.op("MUL", [r, x], [y], "MulOptions", FusedActivationFunction=Act.NONE)
+    return [x], [y]
+
+
+# -- ADD with broadcasting ----------------------------------------------------------------
+
+@case("add_broadcast_const_relu", "tg_add_broadcast_s8")
+def _(b, rng):
+    """A constant [W, 1] broadcast over H and C: strides in the middle of the shape."""
+    x, c = act(b, rng, "x", [1, 4, 6, 8]), const(b, rng, "bias", [6, 1])
+    y = act(b, rng, "y", [1, 4, 6, 8])
+    b.op("ADD", [x, c], [y], "AddOptions", FusedActivationFunction=Act.RELU)
+    return [x], [y]
+
+
+@case("add_broadcast_first_operand", "tg_mean_s8", "tg_add_broadcast_s8")
+def _(b, rng):
+    """mean over W (keep_dims) + x: the first operand is the one broadcast."""
+    x = act(b, rng, "x", [1, 5, 7, 4])
+    m = act(b, rng, "row_mean", [1, 5, 1, 4])
+    y = act(b, rng, "y", [1, 5, 7, 4])
+    b.op("MEAN", [x, int32s(b, "axes", [2])], [m], "ReducerOptions", KeepDims=True)
+    b.op("ADD", [m, x], [y], "AddOptions", FusedActivationFunction=Act.NONE)
+    return [x], [y]
+
+
+@case("add_same_shape_const", "tg_add_s8")
+def _(b, rng):
+    x, c = act(b, rng, "x", [1, 3, 3, 4]), const(b, rng, "offset", [1, 3, 3, 4])
+    y = act(b, rng, "y", [1, 3, 3, 4])
+    b.op("ADD", [c, x], [y], "AddOptions", FusedActivationFunction=Act.RELU6)
+    return [x], [y]
+
+
+# -- CONCATENATION --------------------------------------------------------------------------
+
+@case("concatenation_channels", "tg_clamp_s8", "tg_hard_swish_lut_s8", "tg_concat_s8")
+def _(b, rng):
+    """Three inputs (one of them twice) sharing the output's quantization, along the last axis."""
+    scale, zp = random_scale(rng), random_zero_point(rng)
+    x = act(b, rng, "x", [1, 4, 5, 3], scale, zp)
+    r = act(b, rng, "relu6", [1, 4, 5, 3], scale, zp)
+    h = act(b, rng, "hswish", [1, 4, 5, 3], scale, zp)
+    y = act(b, rng, "y", [1, 4, 5, 9], scale, zp)
+    b.op("RELU6", [x], [r])
+    b.op("HARD_SWISH", [x], [h])
+    b.op("CONCATENATION", [r, h, x], [y], "ConcatenationOptions", Axis=-1)
+    return [x], [y]
+
+
+@case("concatenation_rows", "tg_hard_swish_lut_s8", "tg_concat_s8")
+def _(b, rng):
+    scale, zp = random_scale(rng), random_zero_point(rng)
+    x = act(b, rng, "x", [1, 3, 4, 2], scale, zp)
+    h = act(b, rng, "hswish", [1, 3, 4, 2], scale, zp)
+    y = act(b, rng, "y", [1, 6, 4, 2], scale, zp)
+    b.op("HARD_SWISH", [x], [h])
+    b.op("CONCATENATION", [h, x], [y], "ConcatenationOptions", Axis=1)
+    return [x], [y]
+
+
+# -- PAD, PADV2 -------------------------------------------------------------------------------
+
+@case("pad_height_width", "tg_pad_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 5, 6, 3])
+    q = b.tensors[x]
+    y = b.tensor("y", [1, 8, 8, 3], scale=q.scale, zero_point=q.zero_point)
+    b.op("PAD", [x, int32s(b, "paddings", [[0, 0], [1, 2], [2, 0], [0, 0]])], [y], "PadOptions")
+    return [x], [y]
+
+
+@case("padv2_channels_value", "tg_pad_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 3, 5])
+    q = b.tensors[x]
+    value = b.tensor("value", [], scale=q.scale, zero_point=q.zero_point, data=np.int8(rng.integers(-128, 128)))
+    y = b.tensor("y", [1, 5, 3, 9], scale=q.scale, zero_point=q.zero_point)
+    b.op("PADV2", [x, int32s(b, "paddings", [[0, 0], [0, 1], [0, 0], [3, 1]]), value], [y], "PadV2Options")
+    return [x], [y]
+
+
+# -- MEAN --------------------------------------------------------------------------------------
+
+@case("mean_hw_keep_dims", "tg_mean_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 7, 6, 10])
+    y = act(b, rng, "y", [1, 1, 1, 10], scale=random_scale(rng, 0.002, 0.05))
+    b.op("MEAN", [x, int32s(b, "axes", [1, 2])], [y], "ReducerOptions", KeepDims=True)
+    return [x], [y]
+
+
+@case("mean_hw_drop_dims", "tg_mean_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 9, 9, 6])
+    y = act(b, rng, "y", [1, 6])
+    b.op("MEAN", [x, int32s(b, "axes", [2, -3])], [y], "ReducerOptions", KeepDims=False)
+    return [x], [y]
+
+
+@case("mean_channels", "tg_mean_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 5, 16])
+    y = act(b, rng, "y", [1, 4, 5, 1])
+    b.op("MEAN", [x, int32s(b, "axes", [3])], [y], "ReducerOptions", KeepDims=True)
+    return [x], [y]
+
+
+# -- LOGISTIC, HARD_SWISH ----------------------------------------------------------------------
+
+@case("logistic", "tg_logistic_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 6, 6, 4], scale=random_scale(rng, 0.01, 0.3))
+    y = act(b, rng, "y", [1, 6, 6, 4], scale=1 / 256, zp=-128)
+    b.op("LOGISTIC", [x], [y])
+    return [x], [y]
+
+
+@case("hard_swish", "tg_hard_swish_lut_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 6, 6, 4], scale=random_scale(rng, 0.01, 0.1))
+    y = act(b, rng, "y", [1, 6, 6, 4], scale=random_scale(rng, 0.01, 0.1))
+    b.op("HARD_SWISH", [x], [y])
+    return [x], [y]
+
+
+@case("hard_swish_small_scale", "tg_hard_swish_lut_s8")
+def _(b, rng):
+    """An input scale below 1/85: the relu-ish multiplier shifts right."""
+    x = act(b, rng, "x", [1, 5, 5, 5], scale=random_scale(rng, 0.002, 0.008))
+    y = act(b, rng, "y", [1, 5, 5, 5], scale=random_scale(rng, 0.002, 0.008))
+    b.op("HARD_SWISH", [x], [y])
+    return [x], [y]
+
+
+# -- RELU, RELU6, QUANTIZE ---------------------------------------------------------------------
+
+@case("relu_requantize", "tg_requantize_s8")
+def _(b, rng):
+    x, y = act(b, rng, "x", [1, 4, 4, 8]), act(b, rng, "y", [1, 4, 4, 8])
+    b.op("RELU", [x], [y])
+    return [x], [y]
+
+
+@case("relu_same_quantization", "tg_clamp_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 4, 8])
+    y = b.tensor("y", [1, 4, 4, 8], scale=b.tensors[x].scale, zero_point=b.tensors[x].zero_point)
+    b.op("RELU", [x], [y])
+    return [x], [y]
+
+
+@case("relu6", "tg_clamp_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 4, 8], scale=random_scale(rng, 0.02, 0.1))
+    y = b.tensor("y", [1, 4, 4, 8], scale=b.tensors[x].scale, zero_point=b.tensors[x].zero_point)
+    b.op("RELU6", [x], [y])
+    return [x], [y]
+
+
+@case("relu6_requantizing_output", "tg_clamp_s8")
+def _(b, rng):
+    x = act(b, rng, "x", [1, 4, 4, 8], scale=random_scale(rng, 0.02, 0.1))
+    y = act(b, rng, "y", [1, 4, 4, 8], scale=6 / 255, zp=-128)
+    b.op("RELU6", [x], [y])
+    return [x], [y]
+
+
+@case("quantize_int8_to_int8", "tg_requantize_s8")
+def _(b, rng):
+    x, y = act(b, rng, "x", [1, 3, 5, 7]), act(b, rng, "y", [1, 3, 5, 7])
+    b.op("QUANTIZE", [x], [y])
+    return [x], [y]
+
+
+# -- a float32 boundary: QUANTIZE at the input, DEQUANTIZE at the output ----------------------
+
+@case("float_boundary_mul", "tg_mul_s8")
+def _(b, rng):
+    f = b.tensor("x_float", [1, 4, 4, 6], "float32")
+    x = act(b, rng, "x", [1, 4, 4, 6])
+    c = const(b, rng, "k", [6])
+    y = act(b, rng, "y", [1, 4, 4, 6])
+    g = b.tensor("y_float", [1, 4, 4, 6], "float32")
+    b.op("QUANTIZE", [f], [x])
+    b.op("MUL", [x, c], [y], "MulOptions", FusedActivationFunction=Act.NONE)
+    b.op("DEQUANTIZE", [y], [g])
+    return [f], [g]
+
+
+# LiteRT's reference kernels differ from TFLite Micro's here, by design of one or the other.
+LITERT_DIFFERS = {
+    # TFLM clamps on the input's grid and copies the bytes (Relu6Quantized); LiteRT
+    # requantizes to the output's grid first (QuantizedReluX).
+    "relu6_requantizing_output": "litert_relu6",
+}
