@@ -26,6 +26,7 @@ keeps the estimate and its margin.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import subprocess
@@ -54,7 +55,9 @@ def cache_key(cc: str, version: str, flags: list[str], preprocessed: bytes) -> s
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=None)
 def _version(cc: str) -> str:
+    """The compiler's first --version line, asked once per process (a fit round asks every time)."""
     return subprocess.run([cc, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
 
 
