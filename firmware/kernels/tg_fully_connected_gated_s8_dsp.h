@@ -30,15 +30,6 @@
 #include "tg_mat_mult_s8_dsp.h"
 
 /*
- * Bytes of scratch: the input row widened to int16, depth rounded up to 4 (8-byte aligned).
- * Python: tinygen.gating.kernels.fully_connected_gated_dsp_scratch.
- */
-static inline int32_t tg_fully_connected_gated_s8_dsp_buffer_size(const tg_fully_connected_gated_params_t *p)
-{
-    return ((p->in_features + 3) & ~3) * (int32_t)sizeof(int16_t);
-}
-
-/*
  * One step of tg_fc_gated_dot: 4 values of depth of the widened row (one LDRD: the pairs
  * (x0, x2), (x1, x3)) against 4 weights of each of the cols (1 or 2) rows.
  */

@@ -139,10 +139,15 @@ void tg_fully_connected_gated_s8(const tg_fully_connected_gated_params_t *p, con
 
 /*
  * The same on ARMv7E-M (tg_fully_connected_gated_s8_dsp.h): the input row widened once into
- * scratch, then only the kept outputs, two at a time. scratch:
+ * scratch, then only the kept outputs, two at a time. scratch (Python:
+ * tinygen.gating.kernels.fully_connected_gated_dsp_scratch):
  * tg_fully_connected_gated_s8_dsp_buffer_size(p) bytes (the widened row), 8-byte aligned;
  * the output must not overlap the gate.
  */
+static inline int32_t tg_fully_connected_gated_s8_dsp_buffer_size(const tg_fully_connected_gated_params_t *p)
+{
+    return ((p->in_features + 3) & ~3) * (int32_t)sizeof(int16_t);
+}
 void tg_fully_connected_gated_s8_dsp(const tg_fully_connected_gated_params_t *p, const int8_t *input,
                                      const int8_t *gate, const int8_t *weights, const int32_t *bias,
                                      const int32_t *multiplier, const int32_t *shift, int8_t *scratch,

@@ -25,8 +25,9 @@ scaled by the saliency relu(predictor(x)) of its own input, the dropped outputs 
 The predictor is one linear layer in -> out by default (the papers'). `predictor_hidden=r`
 makes it a low-rank bottleneck, linear in -> r -> ReLU -> linear r -> out (both modules):
 (in + out) * r multiply-accumulates instead of in * out, so it costs a fraction of the layer
-it gates. GatedLinear's `predictor_pool=g` first averages each group of g consecutive input
-features (the predictor reads in / g values). Both compile through the ordinary graph ops
+it gates. GatedLinear's `predictor_pool=g` first averages the input's g blocks of in / g
+features elementwise (feature j of the pooled input is the mean of features j, j + in / g,
+..., j + (g - 1) * in / g): the predictor reads in / g values. Both compile through the ordinary graph ops
 (fully connected, mean), no special case.
 
 A multi-exit model returns, in training mode, the list of its heads' logits (earliest
@@ -182,8 +183,8 @@ class GatedLinear(nn.Module):
     set_density = GatedConv2d.set_density
 
     def saliency(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pool > 1:       # the mean of each group of `pool` consecutive features
-            x = F.avg_pool1d(x.unsqueeze(1), self.pool).squeeze(1)
+        if self.pool > 1:       # the mean of the `pool` blocks of in / pool features (one average pool)
+            x = F.avg_pool2d(x.reshape(x.shape[0], self.pool, -1, 1).permute(0, 2, 1, 3), (self.pool, 1)).flatten(1)
         return F.relu(self.predictor(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
