@@ -1,13 +1,17 @@
 """Masked (gated) depthwise and fully connected kernels on the f746zg stand-in (issue 23).
 
-    .venv/bin/python benchmarks/gating_masked.py [--json out.json]
+    .venv/bin/python benchmarks/gating_masked.py [--json out.json] [--predictor-hidden 4 8] [--predictor-pool 4]
 
 Per layer shape, a dense layer (depthwise conv + BN + ReLU, or Linear + ReLU: the dense DSP
 kernel) against the same layer gated (tinygen.nn GatedConv2d with groups == channels, or
 GatedLinear), compiled for the board, built and run on its QEMU stand-in with `tg layers`:
 the gated layer's instructions at densities 1.0, 0.7, 0.5, 0.3, its saliency predictor
-(mean, fully connected, gate) included, and the ratio to the dense layer. The predictors'
-saliencies are kept positive, so each gate keeps exactly round(density * channels) channels.
+(mean, fully connected, gate) included, and the ratio to the dense layer; the JSON has every
+layer's count. Each layer with the papers' full predictor (one linear layer in -> out) and
+the cheap ones (PREDICTORS: `predictor_hidden` r = 4, 8, and for GatedLinear also on the input
+pooled by 4); the last column is the predictor's share (mean, fully connected layers and
+top-k gate) of the dense layer's instructions. The predictors' saliencies are kept
+positive, so each gate keeps exactly round(density * channels) channels.
 Instructions, never cycles: QEMU counts executed instructions. The issue's target for
 masked kernels: <= 0.6x dense at density 0.5 (>= 80% of the ideal saving).
 """
@@ -55,7 +59,7 @@ LAYERS = (
 # the saliency predictors measured: (predictor_hidden, predictor_pool); (None, 1) is the papers'
 # full predictor (one linear layer in -> out), the others the low-rank bottleneck in -> r -> out,
 # with the GatedLinear input first averaged in groups of predictor_pool (depthwise: no pooling)
-PREDICTORS = ((None, 1), (8, 1), (8, 4))
+PREDICTORS = ((None, 1), (4, 1), (4, 4), (8, 1), (8, 4))
 
 
 def _predictor_label(hidden: int | None, pool: int) -> str:
@@ -95,7 +99,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--densities", type=float, nargs="+", default=DENSITIES)
     ap.add_argument("--predictor-hidden", type=int, nargs="+", metavar="R",
-                    help="bottleneck widths to measure (besides the full predictor); default 8")
+                    help="bottleneck widths to measure (besides the full predictor); default 4 8")
     ap.add_argument("--predictor-pool", type=int, default=4, metavar="G",
                     help="GatedLinear: also measure each bottleneck on its input averaged in groups of G (1: not)")
     ap.add_argument("--layers", type=int, nargs="+", default=range(len(LAYERS)), help="indices into LAYERS")
