@@ -113,7 +113,7 @@ def test_bottleneck_predictor_layer_by_layer_on_f746zg_standin(tmp_path):
                 assert_device_equals_reference(dev, point, x, f"density {density} specialize {specialize} input {i}")
 
 
-def test_bottleneck_predictor_trains(tmp_path):
+def test_bottleneck_predictor_trains():
     """A few steps of training move both bottleneck layers (the gradient reaches the first
     through the kept saliencies)."""
     torch.manual_seed(0)
