@@ -128,3 +128,60 @@ def test_bottleneck_predictor_trains():
         opt.step()
     assert all(not torch.equal(a, b) for a, b in zip(before, net.predictor.parameters()))
     assert np.isfinite(float(torch.nn.functional.mse_loss(net(x), target)))
+
+
+class GatedChain(nn.Module):
+    """Gated linear layers through awkward sizes on a flat input: depths 37, 5, 40 and 3 (a
+    tail of 1, 1, 0 and 3 values after the groups of 4), 5, 40, 3 and 2 outputs (odd counts,
+    one pair, a lone last output); the third predictor a bottleneck."""
+
+    def __init__(self, density=0.5, threshold=None):
+        super().__init__()
+        sizes = (37, 5, 40, 3, 2)
+        self.layers = nn.ModuleList(
+            GatedLinear(a, b, density=density, threshold=threshold, predictor_hidden=3 if i == 2 else None)
+            for i, (a, b) in enumerate(zip(sizes, sizes[1:])))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+def _gated_chain(seed: int, **kw) -> nn.Module:
+    torch.manual_seed(seed)
+    net = GatedChain(**kw)
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():       # saliencies of both signs: masks differ per input, some channels never kept
+        for layer in net.layers:
+            for linear in (m for m in layer.modules() if isinstance(m, nn.Linear)):
+                linear.weight.copy_(torch.randn(linear.weight.shape, generator=g))
+                linear.bias.copy_(torch.randn(linear.out_features, generator=g) * 0.5 + 0.3)
+    return net.eval()
+
+
+@pytest.mark.slow
+def test_fully_connected_gated_s8_dsp_awkward_shapes_on_f746zg_standin(tmp_path):
+    """The DSP gated FC kernel (specialized and generic) on the Cortex-M7 stand-in through
+    awkward sizes, at densities 1, 0.5 and 0.3 and with threshold gates: every layer equals
+    the reference (tg layers), gate decisions included."""
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+
+    board = get_board("f746zg")
+    options = CompileOptions(features=frozenset(board.isa_features))
+    calib = np.random.default_rng(0).standard_normal((16, 37)).astype(np.float32)
+    points = [(_gated_chain(0), 1.0, True), (_gated_chain(0), 0.5, False), (_gated_chain(1), 0.3, True),
+              (_gated_chain(2, density=None, threshold=0.5), None, True)]
+    for k, (net, density, specialize) in enumerate(points):
+        source, graph = compile_module(net, calib, options=options)
+        graph.meta["specialize"] = specialize
+        assert [n.kernel for n in graph.nodes].count("tg_fully_connected_gated_s8_dsp") == 4
+        point = graph if density is None else sweep.at(graph, "density", density)
+        project = build(source, point, board, tmp_path / f"p{k}").out_dir
+        with open_device(board, project, emulate=True) as dev:
+            for i, x in enumerate(_inputs(source, point, 4)):
+                assert_device_equals_reference(dev, point, x, f"density {density} specialize {specialize} input {i}")
