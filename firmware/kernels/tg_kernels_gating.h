@@ -137,10 +137,21 @@ void tg_fully_connected_gated_s8(const tg_fully_connected_gated_params_t *p, con
                                  const int8_t *gate, const int8_t *weights, const int32_t *bias,
                                  const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
-/* The same on ARMv7E-M: tg_fully_connected_s8_dsp over each run of consecutive kept outputs. No scratch. */
+/*
+ * The same on ARMv7E-M (tg_fully_connected_gated_s8_dsp.h): the input row widened once into
+ * scratch, then only the kept outputs, two at a time. scratch (Python:
+ * tinygen.gating.kernels.fully_connected_gated_dsp_scratch):
+ * tg_fully_connected_gated_s8_dsp_buffer_size(p) bytes (the widened row), 8-byte aligned;
+ * the output must not overlap the gate.
+ */
+static inline int32_t tg_fully_connected_gated_s8_dsp_buffer_size(const tg_fully_connected_gated_params_t *p)
+{
+    return ((p->in_features + 3) & ~3) * (int32_t)sizeof(int16_t);
+}
 void tg_fully_connected_gated_s8_dsp(const tg_fully_connected_gated_params_t *p, const int8_t *input,
                                      const int8_t *gate, const int8_t *weights, const int32_t *bias,
-                                     const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                                     const int32_t *multiplier, const int32_t *shift, int8_t *scratch,
+                                     int8_t *output);
 
 /* 1 when the largest of probs[0..n) reaches threshold (an int8 code), else 0. */
 int32_t tg_exit_taken_s8(const int8_t *probs, int32_t n, int32_t threshold);

@@ -52,6 +52,12 @@ def depthwise_gated_dsp_scratch(p: dict) -> int:
             + 4 * (1 + RECORD_WORDS * c) + _round_up(p["out_h"] * p["out_w"] * c, 4) + depthwise_dsp_scratch(p))
 
 
+def fully_connected_gated_dsp_scratch(p: dict) -> int:
+    """tg_fully_connected_gated_s8_dsp_buffer_size: the input row widened to int16 (depth
+    rounded up to 4 values)."""
+    return 2 * _round_up(p["in_features"], 4)
+
+
 def _gate_fields(graph: Graph, node: Node) -> dict:
     """The gate's multiply (TFLite MUL) of a gated layer's result (on conv_scale, conv_zero_point)."""
     conv_zp = int(node.attrs["conv_zero_point"])
@@ -128,8 +134,9 @@ def gating_kernels(spec_type) -> tuple:
         spec_type("tg_fully_connected_gated_s8_dsp", "fully_connected_gated", weight_dtype="int8", weight_bits=8,
                   requires=frozenset({"dsp"}), struct="tg_fully_connected_gated_params_t", const_roles=_REQUANT,
                   source="kernels/tg_fully_connected_gated_s8_dsp.c", twin="fully_connected_gated_s8",
-                  headers=(HEADER, "kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h"),
-                  calls=("kernels/tg_fully_connected_s8_dsp.c",)),
+                  headers=(HEADER, "kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
+                           "kernels/tg_fully_connected_gated_s8_dsp.h"),
+                  scratch=fully_connected_gated_dsp_scratch),
         spec_type("tg_fully_connected_gated_s8", "fully_connected_gated", weight_dtype="int8", weight_bits=8,
                   struct="tg_fully_connected_gated_params_t", const_roles=_REQUANT,
                   source="kernels/tg_fully_connected_gated_s8.c", twin="fully_connected_gated_s8", headers=(HEADER,)),
