@@ -85,12 +85,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--json", type=Path)
     ap.add_argument("--densities", type=float, nargs="+", default=DENSITIES)
+    ap.add_argument("--board", default=BOARD, help="f746zg (M7 stand-in) or f446re (M4 stand-in)")
+    ap.add_argument("--layers", type=int, nargs="+", help="indices into LAYERS (default: all)")
     args = ap.parse_args()
-    board = get_board(BOARD)
+    board = get_board(args.board)
     options = CompileOptions(features=frozenset(board.isa_features))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for k, (label, shape, dense_net, gated_net) in enumerate(LAYERS):
+            if args.layers and k not in args.layers:
+                continue
             source = _source(dense_net(), shape, "dense")
             graph = compile_source(source, options=options)
             dense = sum(_measure(board, source, graph, Path(tmp) / f"d{k}").values())
@@ -102,14 +106,16 @@ def main() -> None:
                 counts = _measure(board, source, sweep.at(graph, "density", d), Path(tmp) / f"g{k}_{d}")
                 kernel = counts[gated.name]
                 total = sum(counts.values())
+                parts = {graph.node(name).kernel: n for name, n in counts.items() if name != gated.name}
                 row["points"].append({"density": d, "kernel": kernel, "predictor": total - kernel, "total": total,
-                                      "ratio": total / dense})
-                print(f"  {label}: density {d:g}: {total:,} instructions ({kernel:,} kernel + "
-                      f"{total - kernel:,} predictor), {total / dense:.3f}x dense ({dense:,})", flush=True)
+                                      "ratio": total / dense, "kernel_ratio": kernel / dense, "parts": parts})
+                print(f"  {label}: density {d:g}: {total:,} instructions ({kernel:,} kernel, {kernel / dense:.3f}x "
+                      f"+ {total - kernel:,} predictor: " + ", ".join(f"{n} {c:,}" for n, c in parts.items())
+                      + f"), {total / dense:.3f}x dense ({dense:,})", flush=True)
             rows.append(row)
     print_table(rows)
     if args.json:
-        args.json.write_text(json.dumps({"board": BOARD, "rows": rows}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"board": args.board, "rows": rows}, indent=2) + "\n")
 
 
 def print_table(rows: list[dict]) -> None:

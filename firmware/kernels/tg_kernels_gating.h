@@ -29,6 +29,9 @@ typedef struct {
  */
 int32_t tg_channel_gate_s8(const tg_channel_gate_params_t *p, const int8_t *saliency, int8_t *output);
 
+/* tg_channel_gate_s8 for ARMv7E-M (the top-k counts 4 values per step): same arguments and results. */
+int32_t tg_channel_gate_s8_dsp(const tg_channel_gate_params_t *p, const int8_t *saliency, int8_t *output);
+
 /* The convolution's fields as in tg_conv2d_params_t, then the gate's multiply (TFLite MUL). */
 typedef struct {
     int32_t in_h, in_w, in_c;
@@ -106,7 +109,7 @@ static inline int32_t tg_depthwise_conv2d_gated_s8_dsp_buffer_size(const tg_conv
                                                                    int32_t inner)
 {
     const int32_t c = (p->in_c + 3) & ~3;
-    return 2 * c + ((p->in_h * p->in_w * c + 3) & ~3) + p->kernel_h * p->kernel_w * c + 12 * c + 4 + 32 * c +
+    return 2 * c + ((p->in_h * p->in_w * c + 3) & ~3) + p->kernel_h * p->kernel_w * c + 12 * c + 4 + 36 * c +
            ((p->out_h * p->out_w * c + 3) & ~3) + inner;
 }
 void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
