@@ -127,6 +127,24 @@ tg_dw3g_row(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const 
     }
 }
 
+/* count bytes of out set to value: to a word boundary, then 32 bytes per 4 STRD (newlib's
+   memset stores 16 bytes in 7 instructions), then the tail. */
+static void tg_dw3g_fill(int8_t *out, int32_t count, int8_t value)
+{
+    const uint32_t v = (uint32_t)(uint8_t)value * 0x01010101u;
+    for (; count > 0 && ((uintptr_t)out & 3u) != 0; --count) {
+        *out++ = value;
+    }
+    for (; count >= 32; count -= 32) {
+        __asm__ volatile("strd   %1, %1, [%0], #8\n\t"
+                         "strd   %1, %1, [%0], #8\n\t"
+                         "strd   %1, %1, [%0], #8\n\t"
+                         "strd   %1, %1, [%0], #8\n\t"
+                         : "+r"(out) : "r"(v) : "memory");
+    }
+    memset(out, (uint8_t)value, (size_t)count);
+}
+
 /*
  * The gated 3x3 path: p the layer over every channel (requantization from the records),
  * rec the n kept channels' records (TG_DW3G_RECORD_WORDS words), first the lowest kept

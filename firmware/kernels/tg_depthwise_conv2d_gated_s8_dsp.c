@@ -133,7 +133,7 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     }
     if (records && n < channels) {      /* the kept channels in place */
         conv.in_c = conv.out_c = channels;
-        memset(output, (uint8_t)dropped, (size_t)(out_px * channels));
+        tg_dw3g_fill(output, out_px * channels, dropped);
         tg_dw3g_run(&conv, input, &pk[1], n, kept[0], inner, output);
         return;
     }
