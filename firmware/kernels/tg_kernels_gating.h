@@ -97,11 +97,12 @@ void tg_depthwise_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_
                                   const int32_t *shift, int8_t *output);
 
 /*
- * The same on ARMv7E-M: the kept channels of the input and their folded constants (3x3
- * records, packed: tg_depthwise_conv2d_s8_dsp's, built at build time for every channel and
- * patched with the folded multiplier and shift; or weights and bias) are gathered into
- * scratch, tg_depthwise_conv2d_s8_dsp runs on the kept channels alone, and its result is
- * scattered into the output. scratch:
+ * The same on ARMv7E-M. Where the 3x3 records serve (packed: tg_depthwise_conv2d_s8_dsp's,
+ * built at build time for every channel), the kept channels' records are patched with the
+ * folded multiplier and shift and the 3x3 loops compute the kept channels in place
+ * (tg_depthwise_conv2d_3x3_gated_s8_dsp.h); otherwise the kept channels of the input and
+ * their folded constants are gathered into scratch, tg_depthwise_conv2d_s8_dsp runs on them
+ * alone, and its result is scattered into the output. scratch:
  * tg_depthwise_conv2d_gated_s8_dsp_buffer_size(p, inner) bytes, 4-byte aligned, inner:
  * tg_depthwise_conv2d_s8_dsp's scratch for all the channels (tinygen/gating/kernels.py).
  */
