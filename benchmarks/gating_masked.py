@@ -102,11 +102,12 @@ def main() -> None:
                     help="bottleneck widths to measure (besides the full predictor); default 4 8")
     ap.add_argument("--predictor-pool", type=int, default=4, metavar="G",
                     help="GatedLinear: also measure each bottleneck on its input averaged in groups of G (1: not)")
+    ap.add_argument("--board", default=BOARD, help="f746zg (M7 stand-in) or f446re (M4 stand-in)")
     ap.add_argument("--layers", type=int, nargs="+", default=range(len(LAYERS)), help="indices into LAYERS")
     args = ap.parse_args()
     predictors = PREDICTORS if args.predictor_hidden is None else (
         ((None, 1),) + tuple((r, g) for r in args.predictor_hidden for g in dict.fromkeys((1, args.predictor_pool))))
-    board = get_board(BOARD)
+    board = get_board(args.board)
     options = CompileOptions(features=frozenset(board.isa_features))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,7 +123,7 @@ def main() -> None:
                                        args.densities, Path(tmp) / f"g{k}_{j}"))
     print_table(rows)
     if args.json:
-        args.json.write_text(json.dumps({"board": BOARD, "rows": rows}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"board": args.board, "rows": rows}, indent=2) + "\n")
 
 
 def _gated_row(board, options, layer, predictor, dense: int, densities, folder: Path) -> dict:
@@ -137,11 +138,14 @@ def _gated_row(board, options, layer, predictor, dense: int, densities, folder: 
     for d in densities:
         counts = _measure(board, source, sweep.at(graph, "density", d), folder / f"{d}")
         kernel, total = counts[gated.name], sum(counts.values())
+        parts = {f"{name} ({graph.node(name).kernel})": n for name, n in counts.items() if name != gated.name}
         row["points"].append({"density": d, "kernel": kernel, "gate": counts[gate.name], "predictor": total - kernel,
-                              "total": total, "ratio": total / dense, "layers": counts})
-        print(f"  {label}, {row['predictor']}: density {d:g}: {total:,} instructions ({kernel:,} kernel + "
-              f"{total - kernel:,} predictor, of which {counts[gate.name]:,} the top-k gate), "
-              f"{total / dense:.3f}x dense ({dense:,})", flush=True)
+                              "total": total, "ratio": total / dense, "kernel_ratio": kernel / dense,
+                              "layers": counts, "parts": parts})
+        print(f"  {label}, {row['predictor']}: density {d:g}: {total:,} instructions ({kernel:,} kernel, "
+              f"{kernel / dense:.3f}x + {total - kernel:,} predictor: "
+              + ", ".join(f"{n} {c:,}" for n, c in parts.items()) + f"), {total / dense:.3f}x dense ({dense:,})",
+              flush=True)
     return row
 
 

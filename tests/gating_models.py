@@ -62,12 +62,13 @@ class MaskedNet(nn.Module):
     """conv -> gated depthwise conv -> 1x1 conv -> mean -> gated linear -> linear, on
     [1, 3, H, W]: the layers after each gated one read every channel (they cannot skip)."""
 
-    def __init__(self, density=0.5, threshold=None, channels=8, features=24, classes=10, kernel=3,
-                 predictor_hidden=None, predictor_pool=1):
+    def __init__(self, density=0.5, threshold=None, channels=8, features=24, classes=10, kernel=3, stride=1,
+                 padding=None, predictor_hidden=None, predictor_pool=1):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1), nn.ReLU())
-        self.dw = GatedConv2d(channels, channels, kernel, padding=kernel // 2, groups=channels, density=density,
-                              threshold=threshold, predictor_hidden=predictor_hidden)
+        self.dw = GatedConv2d(channels, channels, kernel, stride, kernel // 2 if padding is None else padding,
+                              groups=channels, density=density, threshold=threshold,
+                              predictor_hidden=predictor_hidden)
         self.pw = nn.Sequential(nn.Conv2d(channels, 2 * channels, 1), nn.ReLU())
         self.fc = GatedLinear(2 * channels, features, density=density, threshold=threshold,
                               predictor_hidden=predictor_hidden, predictor_pool=predictor_pool)
