@@ -179,7 +179,7 @@ def _packed(kind: str, bits: int, shift: int) -> Kernel:
 
     return Kernel("tg_kernels_packed.h", "tg_conv2d_packed_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS),
                   "int8_t", lambda p: _out_px(p) * p["out_c"], twin, case,
-                  scratch=lambda p: packed_scratch_bytes(p, kind), portable_scratch=True)
+                  scratch=lambda p: packed_scratch_bytes(p, kind, dsp=True), portable_scratch=True)
 
 
 KERNELS.update({f"tg_conv2d_{kind}_s{bits}_s8": _packed(kind, bits, shift) for kind, bits, shift in

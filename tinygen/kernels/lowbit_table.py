@@ -64,7 +64,7 @@ def lowbit_kernels(KernelSpec) -> tuple:
         """The packed-multiply kernel for `fmt` weights and inputs of at most as many bits."""
         return spec(f"tg_conv2d_{kind}_{fmt}_s8", "int8", (fmt, LAYOUTS[kind].bits), "int8",
                     "tg_conv2d_packed_params_t", ("packed",) + _REQUANT[1:], _PACKED_HEADERS, dsp,
-                    partial(packed_scratch_bytes, kind=kind), pack=partial(_pack_mul, kind=kind),
+                    partial(packed_scratch_bytes, kind=kind, dsp=dsp), pack=partial(_pack_mul, kind=kind),
                     ref_roles=_REQUANT, accepts=partial(_packed_input, bits=LAYOUTS[kind].bits))
 
     b1 = ("b1", 1)

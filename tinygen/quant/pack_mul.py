@@ -57,9 +57,10 @@ def steps(p: dict, kind: str) -> int:
     return p["kernel_h"] * p["kernel_w"] * -(-p["in_c"] // lanes)
 
 
-def packed_scratch_bytes(p: dict, kind: str) -> int:
-    """tg_conv2d_packed_buffer_size: one pixel's packed field."""
-    return 4 * steps(p, kind)
+def packed_scratch_bytes(p: dict, kind: str, dsp: bool = False) -> int:
+    """tg_conv2d_packed_buffer_size: one pixel's packed field; the u2 DSP kernel's
+    (tg_conv2d_u2_s2_s8_dsp_buffer_size) three: a pixel pair's fields and their interleaving."""
+    return 4 * steps(p, kind) * (3 if dsp and kind == "u2" else 1)
 
 
 def flash_bits_per_weight(p: dict, kind: str) -> float:
