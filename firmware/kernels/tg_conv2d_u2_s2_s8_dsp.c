@@ -3,19 +3,24 @@
  * pixels per weight load. Equals the portable kernel bit for bit.
  * numpy twin: tinygen.ref.subbyte.conv2d_u2_s2_s8.
  *
- * Per pair of output pixels both fields are packed (tg_packed_field, as the portable kernel),
- * then interleaved word by word (pixel 0's word j, pixel 1's word j) so that one LDRD reads
- * both. Per group of 4 output channels one pass keeps 8 SMLAD sums (2 pixels x 4 channels)
+ * Per pair of output pixels both fields are packed interleaved (pixel 0's word j, pixel 1's
+ * word j) so that one LDRD reads both; the sums of the fields' u by USADA8. Per group of 4 output channels one pass keeps 8 SMLAD sums (2 pixels x 4 channels)
  * in r4-r11: per field word LDRD (2 field words), 2 LDRD (4 weight words), 8 SMLAD, i.e.
  * 11 instructions for 32 products (the one-pixel loop: 6 for 16), 8 words per loop turn.
  * The weights are read once per pixel pair instead of once per pixel. Blocks of at most
  * TG_PACKED_U2_BLOCK words keep every field exact, as in the portable kernel.
  * An odd last pixel is computed as a pair with itself and written once.
  *
- * Scratch: tg_conv2d_u2_s2_s8_dsp_buffer_size(p) bytes (three fields: the interleaved pair,
- * packed in place from the two fields behind it).
+ * The field sums D of every group land in scratch, then one pass per pixel pair requantizes
+ * them, each channel's constants (corr + bias, computed once per call, multiplier, shift)
+ * loaded once for both pixels.
+ *
+ * Scratch: tg_conv2d_u2_s2_s8_dsp_buffer_size(p) bytes: the interleaved pair of fields
+ * (2 * steps words), corr + bias (O4 words), the sums D (2 * O4 words).
  */
+#include <arm_acle.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tg_conv2d_packed.h"
 #include "tg_kernels_packed.h"
@@ -109,19 +114,67 @@ static inline __attribute__((always_inline)) void tg_u2x2_dot(const uint32_t *a,
     }
 }
 
-/* The 4 channels of group g at one pixel: D -> requantized int8 (as tg_conv2d_packed). */
-static inline __attribute__((always_inline)) void tg_u2x2_out(const tg_conv2d_packed_params_t *p, const int32_t *d,
-                                                              int32_t u_sum, const int32_t *corr,
-                                                              const int32_t *bias, const int32_t *multiplier,
-                                                              const int32_t *shift, int32_t g, int8_t *out)
+/*
+ * One pixel's field (tg_packed_field's words) at dst[0], dst[2], ...: the pair's interleaving.
+ * Returns U, the sum of its u over every tap and channel.
+ */
+static inline __attribute__((always_inline)) int32_t tg_u2x2_field(const tg_conv2d_packed_params_t *p,
+                                                                   const int8_t *input, int32_t q, uint32_t *dst)
 {
-    int32_t i;
-    for (i = 0; i < 4 && 4 * g + i < p->out_c; ++i) {
-        const int32_t o = 4 * g + i;
-        const int32_t cu = d[i] - 2 * u_sum;            /* the codes were stored as c + 2 */
-        out[o] = tg_requant_channel_s8((p->odd ? 2 * cu + u_sum : cu) + corr[o], bias, multiplier, shift, o,
-                                       p->output_offset, p->act_min, p->act_max);
+    const int32_t c = p->in_c, full = c / TG_PACKED_U2_LANES, rest = c % TG_PACKED_U2_LANES;
+    const int32_t oy = q / p->out_w, ox = q % p->out_w, in_off = p->in_off;
+    const int32_t pad_u = in_off - p->input_offset;
+    const uint32_t pad_word = tg_packed_splat((uint32_t)pad_u, TG_PACKED_U2_LANES, TG_PACKED_KIND_U2);
+    const uint32_t pad_rest = tg_packed_splat((uint32_t)pad_u, rest, TG_PACKED_KIND_U2);
+    uint32_t sum = 0;
+    int32_t pad_taps = 0, ky, kx, i, l;
+
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+        for (kx = 0; kx < p->kernel_w; ++kx) {
+            const int32_t ix = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
+            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                for (i = 0; i < full; ++i, dst += 2) {
+                    *dst = pad_word;
+                }
+                if (rest != 0) {
+                    *dst = pad_rest;
+                    dst += 2;
+                }
+                ++pad_taps;
+                continue;
+            }
+            const int8_t *const x = &input[(iy * p->in_w + ix) * c];
+            i = 0;
+            if (in_off == 0) {          /* the bytes are the u: 4 a word, lanes moved by masks */
+                for (; i + TG_PACKED_U2_LANES <= c; i += TG_PACKED_U2_LANES, dst += 2) {
+                    uint32_t v;
+                    memcpy(&v, x + i, 4);
+                    *dst = (v & 0x00FF00FFu) | ((v & 0xFF00FF00u) << 5);
+                    sum = __usada8(v, 0u, sum);
+                }
+            }
+            for (; i < c; i += TG_PACKED_U2_LANES, dst += 2) {
+                uint32_t w = 0;
+                for (l = 0; l < TG_PACKED_U2_LANES && i + l < c; ++l) {
+                    const int32_t u = x[i + l] + in_off;
+                    w += (uint32_t)u << tg_packed_shift(TG_PACKED_KIND_U2, l);
+                    sum += (uint32_t)u;
+                }
+                *dst = w;
+            }
+        }
     }
+    return (int32_t)sum + pad_taps * c * pad_u;
+}
+
+/* one accumulator requantized to int8 (tg_requant_channel_s8 with the bias already added) */
+static inline __attribute__((always_inline)) int8_t tg_u2x2_requant(int32_t acc, int32_t multiplier, int32_t shift,
+                                                                    int32_t zp, int32_t lo, int32_t hi)
+{
+    acc = tg_requantize_fast(acc, multiplier, shift) + zp;
+    acc = acc < lo ? lo : acc;
+    return (int8_t)(acc > hi ? hi : acc);
 }
 
 void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
@@ -129,30 +182,34 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
                             int8_t *scratch, int8_t *output)
 {
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U2_LANES);
-    const int32_t groups = (p->out_c + 3) / 4;
+    const int32_t out_c = p->out_c, groups = (out_c + 3) / 4;
     const int32_t pixels = p->out_h * p->out_w;
+    const int32_t odd = p->odd != 0, zp = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t *const corr = (const int32_t *)packed;
     const uint32_t *const weights = packed + 4 * groups;
     uint32_t *const pair = (uint32_t *)__builtin_assume_aligned(scratch, 4);
-    uint32_t *const f0 = pair + steps, *const f1 = pair + 2 * steps;
-    int32_t q, g, j;
+    int32_t *const cb = (int32_t *)(pair + 2 * steps);
+    int32_t *const sums = cb + 4 * groups;
+    int32_t q, g, o;
 
+    for (o = 0; o < out_c; ++o) {
+        cb[o] = corr[o] + (bias != NULL ? bias[o] : 0);
+    }
     for (q = 0; q < pixels; q += 2) {
         const int32_t q1 = q + 1 < pixels ? q + 1 : q;
-        const int32_t u0 = tg_packed_field(p, input, q / p->out_w, q % p->out_w, TG_PACKED_KIND_U2, f0);
-        const int32_t u1 = tg_packed_field(p, input, q1 / p->out_w, q1 % p->out_w, TG_PACKED_KIND_U2, f1);
-        int8_t *const out0 = &output[q * p->out_c];
-        int8_t *const out1 = &output[q1 * p->out_c];
-        for (j = 0; j < steps; ++j) {                   /* in place: pair[2j + 1] < f0[j + 1] */
-            const uint32_t x0 = f0[j], x1 = f1[j];
-            pair[2 * j] = x0;
-            pair[2 * j + 1] = x1;
-        }
+        /* sum (c + 2) u = D, sum c u = D - 2 U; with odd, sum (2c + 1) u = 2 D - 3 U */
+        const int32_t base0 = -(2 + odd) * tg_u2x2_field(p, input, q, pair);
+        const int32_t base1 = -(2 + odd) * tg_u2x2_field(p, input, q1, pair + 1);
+        int8_t *const out0 = &output[q * out_c];
+        int8_t *const out1 = &output[q1 * out_c];
         for (g = 0; g < groups; ++g) {
-            int32_t d[8];
-            tg_u2x2_dot(pair, &weights[g * 4 * steps], steps, d);
-            tg_u2x2_out(p, &d[4], u1, corr, bias, multiplier, shift, g, out1);
-            tg_u2x2_out(p, d, u0, corr, bias, multiplier, shift, g, out0);
+            tg_u2x2_dot(pair, &weights[g * 4 * steps], steps, &sums[8 * g]);
+        }
+        for (o = 0; o < out_c; ++o) {
+            const int32_t *const d = &sums[8 * (o >> 2) + (o & 3)];
+            const int32_t c = cb[o], m = multiplier[o], s = shift[o];
+            out1[o] = tg_u2x2_requant((d[4] << odd) + base1 + c, m, s, zp, lo, hi);
+            out0[o] = tg_u2x2_requant((d[0] << odd) + base0 + c, m, s, zp, lo, hi);
         }
     }
 }
