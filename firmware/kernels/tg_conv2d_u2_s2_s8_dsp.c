@@ -12,11 +12,13 @@
  * An odd last pixel is computed as a pair with itself and written once.
  *
  * The field sums D of every group land in scratch, then one pass per pixel pair requantizes
- * them, each channel's constants (corr + bias, computed once per call, multiplier, shift)
- * loaded once for both pixels.
+ * them, each channel's constants (corr + bias and the requantization operands, computed once
+ * per call) loaded once for both pixels; tg_requantize_bounded where the call's multipliers,
+ * shifts and biases allow it (checked once), else tg_requantize_fast.
  *
  * Scratch: tg_conv2d_u2_s2_s8_dsp_buffer_size(p) bytes: the interleaved pair of fields
- * (2 * steps words), corr + bias (O4 words), the sums D (2 * O4 words).
+ * (2 * steps words), 4 words of constants per channel and the pair's sums D (2 words per
+ * channel), channels rounded up to 4.
  */
 #include <arm_acle.h>
 #include <stdint.h>
@@ -168,13 +170,56 @@ static inline __attribute__((always_inline)) int32_t tg_u2x2_field(const tg_conv
     return (int32_t)sum + pad_taps * c * pad_u;
 }
 
-/* one accumulator requantized to int8 (tg_requant_channel_s8 with the bias already added) */
-static inline __attribute__((always_inline)) int8_t tg_u2x2_requant(int32_t acc, int32_t multiplier, int32_t shift,
-                                                                    int32_t zp, int32_t lo, int32_t hi)
+/*
+ * Per channel, computed once per call: corr + bias, and tg_requantize_bounded's operands
+ * (2 m as an int32, 2^(n-1) with n = -shift, n), used where `bounded` (below) holds.
+ */
+typedef struct {
+    int32_t cb, m2, half, n;
+} tg_u2x2_chan_t;
+
+/* acc to int8 by tg_requantize_bounded (its operands in c), the zero point and the clamp */
+static inline __attribute__((always_inline)) int8_t tg_u2x2_bounded(int32_t acc, const tg_u2x2_chan_t *c, int32_t zp,
+                                                                    int32_t lo, int32_t hi)
 {
-    acc = tg_requantize_fast(acc, multiplier, shift) + zp;
-    acc = acc < lo ? lo : acc;
-    return (int8_t)(acc > hi ? hi : acc);
+    const int64_t init = (int64_t)((uint64_t)(uint32_t)c->half << 32 | 0x80000000u);
+    const int32_t top = (int32_t)((uint64_t)(init + (int64_t)acc * c->m2) >> 32);
+    int32_t y = ((int32_t)((uint32_t)top + (uint32_t)acc + (uint32_t)(acc >> 31)) >> c->n) + zp;
+    y = y < lo ? lo : y;
+    return (int8_t)(y > hi ? hi : y);
+}
+
+/* acc to int8 by tg_requantize_fast (any multiplier and shift), the zero point and the clamp */
+static inline __attribute__((always_inline)) int8_t tg_u2x2_fast(int32_t acc, int32_t multiplier, int32_t shift,
+                                                                 int32_t zp, int32_t lo, int32_t hi)
+{
+    int32_t y = tg_requantize_fast(acc, multiplier, shift) + zp;
+    y = y < lo ? lo : y;
+    return (int8_t)(y > hi ? hi : y);
+}
+
+/*
+ * The channels' constants; returns 1 where every channel meets tg_requantize_bounded's
+ * preconditions for every accumulator: multiplier in [2^30, 2^31), shift in [-31, -1], and
+ * |acc| < 2^30 with |sum w u| <= 9 K (|w| <= 3, u <= 3) over the K = steps * 4 lanes.
+ */
+static int32_t tg_u2x2_channels(const tg_conv2d_packed_params_t *p, const int32_t *corr, const int32_t *bias,
+                                const int32_t *multiplier, const int32_t *shift, int32_t steps,
+                                tg_u2x2_chan_t *chan)
+{
+    const int64_t limit = ((int64_t)1 << 30) - (int64_t)9 * 4 * steps;
+    int32_t bounded = 1, o;
+    for (o = 0; o < p->out_c; ++o) {
+        const int64_t cb = (int64_t)corr[o] + (bias != NULL ? bias[o] : 0);
+        const int32_t ok = multiplier[o] >= ((int32_t)1 << 30) && shift[o] <= -1 && shift[o] >= -31 &&
+                           cb < limit && cb > -limit;
+        chan[o].cb = (int32_t)cb;
+        chan[o].m2 = (int32_t)((uint32_t)multiplier[o] << 1);
+        chan[o].n = ok ? -shift[o] : 1;
+        chan[o].half = (int32_t)(1u << (chan[o].n - 1));
+        bounded &= ok;
+    }
+    return bounded;
 }
 
 void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
@@ -188,28 +233,40 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
     const int32_t *const corr = (const int32_t *)packed;
     const uint32_t *const weights = packed + 4 * groups;
     uint32_t *const pair = (uint32_t *)__builtin_assume_aligned(scratch, 4);
-    int32_t *const cb = (int32_t *)(pair + 2 * steps);
-    int32_t *const sums = cb + 4 * groups;
-    int32_t q, g, o;
+    tg_u2x2_chan_t *const chan = (tg_u2x2_chan_t *)(pair + 2 * steps);
+    int32_t *const sums = (int32_t *)(chan + 4 * groups);
+    const int32_t bounded = tg_u2x2_channels(p, corr, bias, multiplier, shift, steps, chan);
+    int32_t q, g, i;
 
-    for (o = 0; o < out_c; ++o) {
-        cb[o] = corr[o] + (bias != NULL ? bias[o] : 0);
-    }
     for (q = 0; q < pixels; q += 2) {
         const int32_t q1 = q + 1 < pixels ? q + 1 : q;
         /* sum (c + 2) u = D, sum c u = D - 2 U; with odd, sum (2c + 1) u = 2 D - 3 U */
         const int32_t base0 = -(2 + odd) * tg_u2x2_field(p, input, q, pair);
         const int32_t base1 = -(2 + odd) * tg_u2x2_field(p, input, q1, pair + 1);
-        int8_t *const out0 = &output[q * out_c];
-        int8_t *const out1 = &output[q1 * out_c];
+        int8_t *out0 = &output[q * out_c];
+        int8_t *out1 = &output[q1 * out_c];
+        const int32_t *d = sums;
+        const tg_u2x2_chan_t *c = chan;
         for (g = 0; g < groups; ++g) {
             tg_u2x2_dot(pair, &weights[g * 4 * steps], steps, &sums[8 * g]);
         }
-        for (o = 0; o < out_c; ++o) {
-            const int32_t *const d = &sums[8 * (o >> 2) + (o & 3)];
-            const int32_t c = cb[o], m = multiplier[o], s = shift[o];
-            out1[o] = tg_u2x2_requant((d[4] << odd) + base1 + c, m, s, zp, lo, hi);
-            out0[o] = tg_u2x2_requant((d[0] << odd) + base0 + c, m, s, zp, lo, hi);
+        if (bounded) {
+            for (g = 0; g < out_c; g += 4, d += 8) {
+                const int32_t n = out_c - g < 4 ? out_c - g : 4;
+                for (i = 0; i < n; ++i, ++c) {
+                    *out1++ = tg_u2x2_bounded((d[4 + i] << odd) + base1 + c->cb, c, zp, lo, hi);
+                    *out0++ = tg_u2x2_bounded((d[i] << odd) + base0 + c->cb, c, zp, lo, hi);
+                }
+            }
+        } else {
+            for (g = 0; g < out_c; g += 4, d += 8) {
+                const int32_t n = out_c - g < 4 ? out_c - g : 4;
+                for (i = 0; i < n; ++i, ++c) {
+                    const int32_t o = g + i;
+                    *out1++ = tg_u2x2_fast((d[4 + i] << odd) + base1 + c->cb, multiplier[o], shift[o], zp, lo, hi);
+                    *out0++ = tg_u2x2_fast((d[i] << odd) + base0 + c->cb, multiplier[o], shift[o], zp, lo, hi);
+                }
+            }
         }
     }
 }

@@ -70,13 +70,13 @@ static inline int32_t tg_conv2d_packed_buffer_size(const tg_conv2d_packed_params
 }
 
 /*
- * Scratch bytes of tg_conv2d_u2_s2_s8_dsp (4-byte aligned): two pixels' fields, and 3 words
- * per channel of O4 (corr + bias, two pixels' sums).
+ * Scratch bytes of tg_conv2d_u2_s2_s8_dsp (4-byte aligned): two pixels' fields, and 6 words
+ * per channel of O4 (its constants, two pixels' sums).
  * tinygen.quant.pack_mul.packed_scratch_bytes(p, "u2", dsp=True) is the same.
  */
 static inline int32_t tg_conv2d_u2_s2_s8_dsp_buffer_size(const tg_conv2d_packed_params_t *p)
 {
-    return 2 * tg_conv2d_packed_buffer_size(p, TG_PACKED_U2_LANES) + 12 * ((p->out_c + 3) / 4 * 4);
+    return 2 * tg_conv2d_packed_buffer_size(p, TG_PACKED_U2_LANES) + 24 * ((p->out_c + 3) / 4 * 4);
 }
 
 /*

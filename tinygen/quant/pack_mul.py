@@ -59,10 +59,10 @@ def steps(p: dict, kind: str) -> int:
 
 def packed_scratch_bytes(p: dict, kind: str, dsp: bool = False) -> int:
     """tg_conv2d_packed_buffer_size: one pixel's packed field; the u2 DSP kernel's
-    (tg_conv2d_u2_s2_s8_dsp_buffer_size): a pixel pair's fields, and 3 words per channel
-    (O4 = out_c rounded up to 4) for corr + bias and the pair's sums."""
+    (tg_conv2d_u2_s2_s8_dsp_buffer_size): a pixel pair's fields, and 6 words per channel
+    (of out_c rounded up to 4) for its constants and the pair's sums."""
     if dsp and kind == "u2":
-        return 4 * (2 * steps(p, kind) + 3 * 4 * -(-p["out_c"] // 4))
+        return 4 * (2 * steps(p, kind) + 6 * 4 * -(-p["out_c"] // 4))
     return 4 * steps(p, kind)
 
 
