@@ -42,15 +42,32 @@
     "smlad r11, r3, lr, r11\n\t"
 
 /*
- * d[0..3] (pixel 0, channels 0..3) and d[4..7] (pixel 1) = the fields (bits 13..25) of the
- * SMLAD sums of n interleaved word pairs at a against their weight words at w, 1 <= n <=
- * TG_PACKED_U2_BLOCK: 8 pairs a turn, then one at a time. Every register but sp is used;
- * the loops' end addresses are kept on the stack.
+ * What a block adds to its 8 sums after the fields are taken (tg_u2x2_block): the fields
+ * shifted left by `odd`, plus the pixel's base and the channel's corr + bias (chan->cb).
+ * Blocks after a field's first take zeros (tg_u2x2_dot).
+ */
+typedef struct {
+    int32_t cb, m2, half, n;        /* tg_u2x2_chan_t, below */
+} tg_u2x2_chan_t;
+
+typedef struct {
+    const tg_u2x2_chan_t *chan;     /* the group's 4 channels */
+    int32_t base0, base1;           /* the two pixels' -2 U (odd: -3 U) */
+    int32_t odd;                    /* 1: the fields doubled */
+    int32_t *acc1;                  /* pixel 1's 4 accumulators (pixel 0's: d) */
+} tg_u2x2_epilogue_t;
+
+/*
+ * d[0..3] (pixel 0, channels 0..3) and e->acc1[0..3] (pixel 1) = (the fields, bits 13..25,
+ * of the SMLAD sums of n interleaved word pairs at a against their weight words at w) << odd
+ * + base + cb, 1 <= n <= TG_PACKED_U2_BLOCK: 8 pairs a turn, then one at a time. Every
+ * register but sp is used in the loops; their end addresses are kept on the stack.
  */
 __attribute__((naked, noinline)) static void tg_u2x2_block(const uint32_t *a __attribute__((unused)),
                                                            const uint32_t *w __attribute__((unused)),
                                                            uint32_t n __attribute__((unused)),
-                                                           int32_t *d __attribute__((unused)))
+                                                           int32_t *d __attribute__((unused)),
+                                                           const tg_u2x2_epilogue_t *e __attribute__((unused)))
 {
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
@@ -84,6 +101,9 @@ __attribute__((naked, noinline)) static void tg_u2x2_block(const uint32_t *a __a
         "cmp r0, r2\n\t"
         "bne 3b\n\t"
         "4:\n\t"
+        "pop {r2, r3, r12}\n\t"                 /* r3 = d */
+        "ldr r12, [sp, #36]\n\t"                /* e, the fifth argument, above the 9 saved registers */
+        "ldr r0, [r12, #12]\n\t"                /* odd */
         "ubfx r4, r4, #13, #13\n\t"
         "ubfx r5, r5, #13, #13\n\t"
         "ubfx r6, r6, #13, #13\n\t"
@@ -92,78 +112,157 @@ __attribute__((naked, noinline)) static void tg_u2x2_block(const uint32_t *a __a
         "ubfx r9, r9, #13, #13\n\t"
         "ubfx r10, r10, #13, #13\n\t"
         "ubfx r11, r11, #13, #13\n\t"
-        "pop {r2, r3, r12}\n\t"
-        "stm r3, {r4-r11}\n\t"
+        "lsls r4, r4, r0\n\t"
+        "lsls r5, r5, r0\n\t"
+        "lsls r6, r6, r0\n\t"
+        "lsls r7, r7, r0\n\t"
+        "lsl r8, r8, r0\n\t"
+        "lsl r9, r9, r0\n\t"
+        "lsl r10, r10, r0\n\t"
+        "lsl r11, r11, r0\n\t"
+        "ldrd r0, r1, [r12, #4]\n\t"            /* base0, base1 */
+        "ldr lr, [r12]\n\t"                     /* chan */
+        "ldr r2, [lr]\n\t"                      /* chan[0].cb */
+        "add r2, r2, r0\n\t"
+        "add r4, r4, r2\n\t"
+        "sub r2, r2, r0\n\t"
+        "add r2, r2, r1\n\t"
+        "add r8, r8, r2\n\t"
+        "ldr r2, [lr, #16]\n\t"                 /* chan[1].cb */
+        "add r5, r5, r2\n\t"
+        "add r9, r9, r2\n\t"
+        "ldr r2, [lr, #32]\n\t"
+        "add r6, r6, r2\n\t"
+        "add r10, r10, r2\n\t"
+        "ldr r2, [lr, #48]\n\t"
+        "add r7, r7, r2\n\t"
+        "add r11, r11, r2\n\t"
+        "add r5, r5, r0\n\t"
+        "add r6, r6, r0\n\t"
+        "add r7, r7, r0\n\t"
+        "add r9, r9, r1\n\t"
+        "add r10, r10, r1\n\t"
+        "add r11, r11, r1\n\t"
+        "ldr r0, [r12, #16]\n\t"                /* acc1 */
+        "stm r3, {r4-r7}\n\t"
+        "stm r0, {r8-r11}\n\t"
         "pop {r4-r11, pc}\n\t");
 }
 
-/* The field sums D of 2 pixels x 4 channels (d[0..3] pixel 0, d[4..7] pixel 1). */
+/* zero constants: the blocks of a field after its first add no base and no corr + bias */
+static const tg_u2x2_chan_t tg_u2x2_zero[4] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+
+/* One group's accumulators at both pixels: acc0[0..3], e->acc1[0..3]. */
 static inline __attribute__((always_inline)) void tg_u2x2_dot(const uint32_t *a, const uint32_t *w, int32_t steps,
-                                                              int32_t *d)
+                                                              int32_t *acc0, const tg_u2x2_epilogue_t *e)
 {
     const int32_t first = steps > TG_PACKED_U2_BLOCK ? TG_PACKED_U2_BLOCK : steps;
     int32_t left, k;
 
-    tg_u2x2_block(a, w, (uint32_t)first, d);
+    tg_u2x2_block(a, w, (uint32_t)first, acc0, e);
     for (left = steps - first; left > 0; left -= TG_PACKED_U2_BLOCK) {    /* fields over 224 words */
-        int32_t e[8];
+        int32_t more[8];
+        const tg_u2x2_epilogue_t z = {tg_u2x2_zero, 0, 0, e->odd, &more[4]};
         a += 2 * TG_PACKED_U2_BLOCK;
         w += 4 * TG_PACKED_U2_BLOCK;
-        tg_u2x2_block(a, w, (uint32_t)(left > TG_PACKED_U2_BLOCK ? TG_PACKED_U2_BLOCK : left), e);
-        for (k = 0; k < 8; ++k) {
-            d[k] += e[k];
+        tg_u2x2_block(a, w, (uint32_t)(left > TG_PACKED_U2_BLOCK ? TG_PACKED_U2_BLOCK : left), more, &z);
+        for (k = 0; k < 4; ++k) {
+            acc0[k] += more[k];
+            e->acc1[k] += more[4 + k];
         }
     }
 }
 
 /*
+ * n values x (+ in_off) packed 4 to a word (the last word zero beyond n) at dst[0], dst[2],
+ * ...; *sum gains their u. Returns the next word.
+ */
+static inline __attribute__((always_inline)) uint32_t *tg_u2x2_pack(const int8_t *x, int32_t n, int32_t in_off,
+                                                                     uint32_t *dst, uint32_t *sum)
+{
+    uint32_t s = *sum;
+    int32_t i = 0, l;
+    if (in_off == 0) {                  /* the bytes are the u: 4 a word, lanes moved by masks */
+        for (; i + TG_PACKED_U2_LANES <= n; i += TG_PACKED_U2_LANES, dst += 2) {
+            uint32_t v;
+            memcpy(&v, x + i, 4);
+            *dst = (v & 0x00FF00FFu) | ((v & 0xFF00FF00u) << 5);
+            s = __usada8(v, 0u, s);
+        }
+    }
+    for (; i < n; i += TG_PACKED_U2_LANES, dst += 2) {
+        uint32_t w = 0;
+        for (l = 0; l < TG_PACKED_U2_LANES && i + l < n; ++l) {
+            const int32_t u = x[i + l] + in_off;
+            w += (uint32_t)u << tg_packed_shift(TG_PACKED_KIND_U2, l);
+            s += (uint32_t)u;
+        }
+        *dst = w;
+    }
+    *sum = s;
+    return dst;
+}
+
+/* `taps` padded taps (full words of the zero point's u, then the tap's last word) at dst, stride 2 */
+static inline __attribute__((always_inline)) uint32_t *tg_u2x2_pad(int32_t taps, int32_t full, int32_t rest,
+                                                                    uint32_t pad_word, uint32_t pad_rest,
+                                                                    uint32_t *dst)
+{
+    int32_t t, i;
+    for (t = 0; t < taps; ++t) {
+        for (i = 0; i < full; ++i, dst += 2) {
+            *dst = pad_word;
+        }
+        if (rest != 0) {
+            *dst = pad_rest;
+            dst += 2;
+        }
+    }
+    return dst;
+}
+
+/*
  * One pixel's field (tg_packed_field's words) at dst[0], dst[2], ...: the pair's interleaving.
- * Returns U, the sum of its u over every tap and channel.
+ * Returns U, the sum of its u over every tap and channel. Where in_c is a multiple of 4 and
+ * the columns are not dilated, a row's in-bounds taps are one run of bytes.
  */
 static inline __attribute__((always_inline)) int32_t tg_u2x2_field(const tg_conv2d_packed_params_t *p,
                                                                    const int8_t *input, int32_t q, uint32_t *dst)
 {
     const int32_t c = p->in_c, full = c / TG_PACKED_U2_LANES, rest = c % TG_PACKED_U2_LANES;
-    const int32_t oy = q / p->out_w, ox = q % p->out_w, in_off = p->in_off;
+    const int32_t kw = p->kernel_w, in_off = p->in_off;
+    const int32_t iy0 = q / p->out_w * p->stride_h - p->pad_top;
+    const int32_t ix0 = q % p->out_w * p->stride_w - p->pad_left;
     const int32_t pad_u = in_off - p->input_offset;
     const uint32_t pad_word = tg_packed_splat((uint32_t)pad_u, TG_PACKED_U2_LANES, TG_PACKED_KIND_U2);
     const uint32_t pad_rest = tg_packed_splat((uint32_t)pad_u, rest, TG_PACKED_KIND_U2);
+    const int32_t runs = rest == 0 && p->dilation_w == 1;
+    /* the in-bounds columns kx in [lo, hi) of an undilated row */
+    const int32_t lo = ix0 < 0 ? -ix0 : 0;
+    const int32_t hi_raw = p->in_w - ix0 < kw ? p->in_w - ix0 : kw;
+    const int32_t hi = hi_raw < lo ? lo : hi_raw;
     uint32_t sum = 0;
-    int32_t pad_taps = 0, ky, kx, i, l;
+    int32_t pad_taps = 0, ky, kx;
 
     for (ky = 0; ky < p->kernel_h; ++ky) {
-        const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
-        for (kx = 0; kx < p->kernel_w; ++kx) {
-            const int32_t ix = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
-            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                for (i = 0; i < full; ++i, dst += 2) {
-                    *dst = pad_word;
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= p->in_h) {
+            dst = tg_u2x2_pad(kw, full, rest, pad_word, pad_rest, dst);
+            pad_taps += kw;
+        } else if (runs) {
+            dst = tg_u2x2_pad(lo, full, rest, pad_word, pad_rest, dst);
+            dst = tg_u2x2_pack(&input[(iy * p->in_w + ix0 + lo) * c], (hi - lo) * c, in_off, dst, &sum);
+            dst = tg_u2x2_pad(kw - hi, full, rest, pad_word, pad_rest, dst);
+            pad_taps += kw - (hi - lo);
+        } else {
+            for (kx = 0; kx < kw; ++kx) {
+                const int32_t ix = ix0 + kx * p->dilation_w;
+                if (ix < 0 || ix >= p->in_w) {
+                    dst = tg_u2x2_pad(1, full, rest, pad_word, pad_rest, dst);
+                    ++pad_taps;
+                } else {
+                    dst = tg_u2x2_pack(&input[(iy * p->in_w + ix) * c], c, in_off, dst, &sum);
                 }
-                if (rest != 0) {
-                    *dst = pad_rest;
-                    dst += 2;
-                }
-                ++pad_taps;
-                continue;
-            }
-            const int8_t *const x = &input[(iy * p->in_w + ix) * c];
-            i = 0;
-            if (in_off == 0) {          /* the bytes are the u: 4 a word, lanes moved by masks */
-                for (; i + TG_PACKED_U2_LANES <= c; i += TG_PACKED_U2_LANES, dst += 2) {
-                    uint32_t v;
-                    memcpy(&v, x + i, 4);
-                    *dst = (v & 0x00FF00FFu) | ((v & 0xFF00FF00u) << 5);
-                    sum = __usada8(v, 0u, sum);
-                }
-            }
-            for (; i < c; i += TG_PACKED_U2_LANES, dst += 2) {
-                uint32_t w = 0;
-                for (l = 0; l < TG_PACKED_U2_LANES && i + l < c; ++l) {
-                    const int32_t u = x[i + l] + in_off;
-                    w += (uint32_t)u << tg_packed_shift(TG_PACKED_KIND_U2, l);
-                    sum += (uint32_t)u;
-                }
-                *dst = w;
             }
         }
     }
@@ -171,20 +270,15 @@ static inline __attribute__((always_inline)) int32_t tg_u2x2_field(const tg_conv
 }
 
 /*
- * Per channel, computed once per call: corr + bias, and tg_requantize_bounded's operands
- * (2 m as an int32, 2^(n-1) with n = -shift, n), used where `bounded` (below) holds.
+ * acc to int8 by tg_requantize_bounded with the output zero point folded in (c->half =
+ * 2^(n-1) + zp 2^n: (T + zp 2^n) >> n = (T >> n) + zp), then the clamp.
  */
-typedef struct {
-    int32_t cb, m2, half, n;
-} tg_u2x2_chan_t;
-
-/* acc to int8 by tg_requantize_bounded (its operands in c), the zero point and the clamp */
-static inline __attribute__((always_inline)) int8_t tg_u2x2_bounded(int32_t acc, const tg_u2x2_chan_t *c, int32_t zp,
-                                                                    int32_t lo, int32_t hi)
+static inline __attribute__((always_inline)) int8_t tg_u2x2_bounded(int32_t acc, tg_u2x2_chan_t c, int32_t lo,
+                                                                    int32_t hi)
 {
-    const int64_t init = (int64_t)((uint64_t)(uint32_t)c->half << 32 | 0x80000000u);
-    const int32_t top = (int32_t)((uint64_t)(init + (int64_t)acc * c->m2) >> 32);
-    int32_t y = ((int32_t)((uint32_t)top + (uint32_t)acc + (uint32_t)(acc >> 31)) >> c->n) + zp;
+    const int64_t init = (int64_t)((uint64_t)(uint32_t)c.half << 32 | 0x80000000u);
+    const int32_t top = (int32_t)((uint64_t)(init + (int64_t)acc * c.m2) >> 32);
+    int32_t y = (int32_t)((uint32_t)top + (uint32_t)acc + (uint32_t)(acc >> 31)) >> c.n;
     y = y < lo ? lo : y;
     return (int8_t)(y > hi ? hi : y);
 }
@@ -199,24 +293,28 @@ static inline __attribute__((always_inline)) int8_t tg_u2x2_fast(int32_t acc, in
 }
 
 /*
- * The channels' constants; returns 1 where every channel meets tg_requantize_bounded's
- * preconditions for every accumulator: multiplier in [2^30, 2^31), shift in [-31, -1], and
- * |acc| < 2^30 with |sum w u| <= 9 K (|w| <= 3, u <= 3) over the K = steps * 4 lanes.
+ * The channels' constants (O4 of them, the extra ones zero): cb = corr + bias, and where every
+ * channel allows it (the return value, 1) tg_u2x2_bounded's: multiplier in [2^30, 2^31), n =
+ * -shift in [1, 22], |acc| < 2^30 with |sum w u| <= 9 K (|w| <= 3, u <= 3) over the K = 4 steps
+ * lanes, and 2^(n-1) + 128 * 2^n < 2^30 so that the folded zero point cannot overflow
+ * (tg_requantize_bounded's proof keeps T within +-2^30 + 2^(n-1)).
  */
 static int32_t tg_u2x2_channels(const tg_conv2d_packed_params_t *p, const int32_t *corr, const int32_t *bias,
                                 const int32_t *multiplier, const int32_t *shift, int32_t steps,
                                 tg_u2x2_chan_t *chan)
 {
     const int64_t limit = ((int64_t)1 << 30) - (int64_t)9 * 4 * steps;
+    const int32_t o4 = (p->out_c + 3) / 4 * 4;
     int32_t bounded = 1, o;
-    for (o = 0; o < p->out_c; ++o) {
-        const int64_t cb = (int64_t)corr[o] + (bias != NULL ? bias[o] : 0);
-        const int32_t ok = multiplier[o] >= ((int32_t)1 << 30) && shift[o] <= -1 && shift[o] >= -31 &&
-                           cb < limit && cb > -limit;
+    for (o = 0; o < o4; ++o) {
+        const int32_t real = o < p->out_c;
+        const int64_t cb = real ? (int64_t)corr[o] + (bias != NULL ? bias[o] : 0) : 0;
+        const int32_t m = real ? multiplier[o] : (int32_t)1 << 30, n = real ? -shift[o] : 1;
+        const int32_t ok = m >= ((int32_t)1 << 30) && n >= 1 && n <= 22 && cb < limit && cb > -limit;
         chan[o].cb = (int32_t)cb;
-        chan[o].m2 = (int32_t)((uint32_t)multiplier[o] << 1);
-        chan[o].n = ok ? -shift[o] : 1;
-        chan[o].half = (int32_t)(1u << (chan[o].n - 1));
+        chan[o].m2 = (int32_t)((uint32_t)m << 1);
+        chan[o].n = ok ? n : 1;
+        chan[o].half = ok ? (int32_t)(((int64_t)1 << (n - 1)) + (int64_t)p->output_offset * ((int64_t)1 << n)) : 0;
         bounded &= ok;
     }
     return bounded;
@@ -229,43 +327,46 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U2_LANES);
     const int32_t out_c = p->out_c, groups = (out_c + 3) / 4;
     const int32_t pixels = p->out_h * p->out_w;
-    const int32_t odd = p->odd != 0, zp = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t odd = p->odd != 0, lo = p->act_min, hi = p->act_max;
     const int32_t *const corr = (const int32_t *)packed;
     const uint32_t *const weights = packed + 4 * groups;
     uint32_t *const pair = (uint32_t *)__builtin_assume_aligned(scratch, 4);
     tg_u2x2_chan_t *const chan = (tg_u2x2_chan_t *)(pair + 2 * steps);
-    int32_t *const sums = (int32_t *)(chan + 4 * groups);
+    int32_t *const acc0 = (int32_t *)(chan + 4 * groups);
+    int32_t *const acc1 = acc0 + 4 * groups;
     const int32_t bounded = tg_u2x2_channels(p, corr, bias, multiplier, shift, steps, chan);
-    int32_t q, g, i;
+    int32_t q, g, o;
 
     for (q = 0; q < pixels; q += 2) {
         const int32_t q1 = q + 1 < pixels ? q + 1 : q;
+        tg_u2x2_epilogue_t e;
         /* sum (c + 2) u = D, sum c u = D - 2 U; with odd, sum (2c + 1) u = 2 D - 3 U */
-        const int32_t base0 = -(2 + odd) * tg_u2x2_field(p, input, q, pair);
-        const int32_t base1 = -(2 + odd) * tg_u2x2_field(p, input, q1, pair + 1);
-        int8_t *out0 = &output[q * out_c];
-        int8_t *out1 = &output[q1 * out_c];
-        const int32_t *d = sums;
-        const tg_u2x2_chan_t *c = chan;
+        e.base0 = -(2 + odd) * tg_u2x2_field(p, input, q, pair);
+        e.base1 = -(2 + odd) * tg_u2x2_field(p, input, q1, pair + 1);
+        e.odd = odd;
         for (g = 0; g < groups; ++g) {
-            tg_u2x2_dot(pair, &weights[g * 4 * steps], steps, &sums[8 * g]);
+            e.chan = &chan[4 * g];
+            e.acc1 = &acc1[4 * g];
+            tg_u2x2_dot(pair, &weights[g * 4 * steps], steps, &acc0[4 * g], &e);
         }
+        int8_t *const out0 = &output[q * out_c];
+        int8_t *const out1 = &output[q1 * out_c];
         if (bounded) {
-            for (g = 0; g < out_c; g += 4, d += 8) {
-                const int32_t n = out_c - g < 4 ? out_c - g : 4;
-                for (i = 0; i < n; ++i, ++c) {
-                    *out1++ = tg_u2x2_bounded((d[4 + i] << odd) + base1 + c->cb, c, zp, lo, hi);
-                    *out0++ = tg_u2x2_bounded((d[i] << odd) + base0 + c->cb, c, zp, lo, hi);
-                }
+            for (o = 0; o < out_c; ++o) {
+                const tg_u2x2_chan_t k = chan[o];
+                const int32_t a0 = acc0[o], a1 = acc1[o];
+                const int8_t y1 = tg_u2x2_bounded(a1, k, lo, hi);
+                const int8_t y0 = tg_u2x2_bounded(a0, k, lo, hi);
+                out1[o] = y1;
+                out0[o] = y0;
             }
         } else {
-            for (g = 0; g < out_c; g += 4, d += 8) {
-                const int32_t n = out_c - g < 4 ? out_c - g : 4;
-                for (i = 0; i < n; ++i, ++c) {
-                    const int32_t o = g + i;
-                    *out1++ = tg_u2x2_fast((d[4 + i] << odd) + base1 + c->cb, multiplier[o], shift[o], zp, lo, hi);
-                    *out0++ = tg_u2x2_fast((d[i] << odd) + base0 + c->cb, multiplier[o], shift[o], zp, lo, hi);
-                }
+            for (o = 0; o < out_c; ++o) {
+                const int32_t m = multiplier[o], s = shift[o], a0 = acc0[o], a1 = acc1[o];
+                const int8_t y1 = tg_u2x2_fast(a1, m, s, p->output_offset, lo, hi);
+                const int8_t y0 = tg_u2x2_fast(a0, m, s, p->output_offset, lo, hi);
+                out1[o] = y1;
+                out0[o] = y0;
             }
         }
     }
