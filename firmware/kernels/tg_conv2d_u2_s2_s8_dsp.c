@@ -269,18 +269,61 @@ static inline __attribute__((always_inline)) int32_t tg_u2x2_field(const tg_conv
     return (int32_t)sum + pad_taps * c * pad_u;
 }
 
+/* tg_u2x2_requant's operands beside the two accumulator arrays and the outputs */
+typedef struct {
+    const tg_u2x2_chan_t *chan;     /* the channels' constants */
+    int32_t acc1_off;               /* bytes from pixel 0's accumulator to pixel 1's */
+    int32_t out1_off;               /* bytes from pixel 0's output to pixel 1's */
+    int32_t lo, hi;                 /* the output clamp */
+} tg_u2x2_rq_t;
+
 /*
- * acc to int8 by tg_requantize_bounded with the output zero point folded in (c->half =
- * 2^(n-1) + zp 2^n: (T + zp 2^n) >> n = (T >> n) + zp), then the clamp.
+ * n >= 1 channels of both pixels to int8: per channel tg_requantize_bounded with the output
+ * zero point folded in (chan->half = 2^(n-1) + zp 2^n, as (T + zp 2^n) >> n = (T >> n) + zp),
+ * then the clamp; the channel's constants (one LDM) serve both pixels. 15 instructions an
+ * output.
  */
-static inline __attribute__((always_inline)) int8_t tg_u2x2_bounded(int32_t acc, tg_u2x2_chan_t c, int32_t lo,
-                                                                    int32_t hi)
+__attribute__((naked, noinline)) static void tg_u2x2_requant(const int32_t *acc0 __attribute__((unused)),
+                                                             int8_t *out0 __attribute__((unused)),
+                                                             int32_t n __attribute__((unused)),
+                                                             const tg_u2x2_rq_t *rq __attribute__((unused)))
 {
-    const int64_t init = (int64_t)((uint64_t)(uint32_t)c.half << 32 | 0x80000000u);
-    const int32_t top = (int32_t)((uint64_t)(init + (int64_t)acc * c.m2) >> 32);
-    int32_t y = (int32_t)((uint32_t)top + (uint32_t)acc + (uint32_t)(acc >> 31)) >> c.n;
-    y = y < lo ? lo : y;
-    return (int8_t)(y > hi ? hi : y);
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "add r2, r1, r2\n\t"                    /* end of pixel 0's outputs */
+        "ldm r3, {r3, r4, r5, r6, r7}\n\t"      /* chan, acc1_off, out1_off, lo, hi */
+        "1:\n\t"
+        "ldm r3!, {r8, r9, r10, r11}\n\t"       /* cb (unused), m2, half, n */
+        "ldr r12, [r0, r4]\n\t"                 /* pixel 1's accumulator */
+        "ldr lr, [r0], #4\n\t"                  /* pixel 0's */
+        "mov r8, #0x80000000\n\t"
+        "smlal r8, r10, r12, r9\n\t"
+        "add r10, r10, r12\n\t"
+        "add r10, r10, r12, asr #31\n\t"
+        "asr r10, r10, r11\n\t"
+        "cmp r10, r6\n\t"
+        "it lt\n\t"
+        "movlt r10, r6\n\t"
+        "cmp r10, r7\n\t"
+        "it gt\n\t"
+        "movgt r10, r7\n\t"
+        "strb r10, [r1, r5]\n\t"
+        "ldr r10, [r3, #-8]\n\t"                /* half again */
+        "mov r8, #0x80000000\n\t"
+        "smlal r8, r10, lr, r9\n\t"
+        "add r10, r10, lr\n\t"
+        "add r10, r10, lr, asr #31\n\t"
+        "asr r10, r10, r11\n\t"
+        "cmp r10, r6\n\t"
+        "it lt\n\t"
+        "movlt r10, r6\n\t"
+        "cmp r10, r7\n\t"
+        "it gt\n\t"
+        "movgt r10, r7\n\t"
+        "strb r10, [r1], #1\n\t"
+        "cmp r1, r2\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t");
 }
 
 /* acc to int8 by tg_requantize_fast (any multiplier and shift), the zero point and the clamp */
@@ -352,14 +395,8 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
         int8_t *const out0 = &output[q * out_c];
         int8_t *const out1 = &output[q1 * out_c];
         if (bounded) {
-            for (o = 0; o < out_c; ++o) {
-                const tg_u2x2_chan_t k = chan[o];
-                const int32_t a0 = acc0[o], a1 = acc1[o];
-                const int8_t y1 = tg_u2x2_bounded(a1, k, lo, hi);
-                const int8_t y0 = tg_u2x2_bounded(a0, k, lo, hi);
-                out1[o] = y1;
-                out0[o] = y0;
-            }
+            const tg_u2x2_rq_t rq = {chan, 4 * 4 * groups, (q1 - q) * out_c, lo, hi};
+            tg_u2x2_requant(acc0, out0, out_c, &rq);
         } else {
             for (o = 0; o < out_c; ++o) {
                 const int32_t m = multiplier[o], s = shift[o], a0 = acc0[o], a1 = acc1[o];
