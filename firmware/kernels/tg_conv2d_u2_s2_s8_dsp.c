@@ -1,23 +1,24 @@
 /*
  * tg_conv2d_u2_s2_s8_dsp: tg_conv2d_u2_s2_s8 for ARMv7E-M (Cortex-M4 / M7), two output
- * pixels per weight load. Equals the portable kernel bit for bit.
+ * pixels per pass over the weights. Equals the portable kernel bit for bit.
  * numpy twin: tinygen.ref.subbyte.conv2d_u2_s2_s8.
  *
  * Per pair of output pixels both fields are packed interleaved (pixel 0's word j, pixel 1's
- * word j) so that one LDRD reads both; the sums of the fields' u by USADA8. Per group of 4 output channels one pass keeps 8 SMLAD sums (2 pixels x 4 channels)
- * in r4-r11: per field word LDRD (2 field words), 2 LDRD (4 weight words), 8 SMLAD, i.e.
- * 11 instructions for 32 products (the one-pixel loop: 6 for 16), 8 words per loop turn.
- * The weights are read once per pixel pair instead of once per pixel. Blocks of at most
- * TG_PACKED_U2_BLOCK words keep every field exact, as in the portable kernel.
+ * word j; the fields' sums of u by USADA8) so that one LDRD reads both. Per group of 4
+ * output channels one pass keeps 8 SMLAD sums (2 pixels x 4 channels) in r4-r11: per field
+ * word LDRD (2 field words), 2 LDRD (4 weight words), 8 SMLAD, i.e. 11 instructions for 32
+ * products (the one-pixel loop: 6 for 16), 8 words a loop turn. Blocks of at most
+ * TG_PACKED_U2_BLOCK words keep every field exact, as in the portable kernel. The block's
+ * epilogue turns the fields into the pixel's sums (doubled with odd, plus -2 U or -3 U).
  * An odd last pixel is computed as a pair with itself and written once.
  *
- * The field sums D of every group land in scratch, then one pass per pixel pair requantizes
- * them, each channel's constants (corr + bias and the requantization operands, computed once
- * per call) loaded once for both pixels; tg_requantize_bounded where the call's multipliers,
- * shifts and biases allow it (checked once), else tg_requantize_fast.
+ * Then one pass per pixel pair requantizes: each channel's constants (corr + bias and the
+ * requantization operands, computed once per call) loaded once for both pixels;
+ * tg_requantize_bounded with the output zero point folded in where every channel's
+ * multiplier, shift and bias allow it (checked once per call), else tg_requantize_fast.
  *
  * Scratch: tg_conv2d_u2_s2_s8_dsp_buffer_size(p) bytes: the interleaved pair of fields
- * (2 * steps words), 4 words of constants per channel and the pair's sums D (2 words per
+ * (2 * steps words), 4 words of constants per channel and the pair's sums (2 words per
  * channel), channels rounded up to 4.
  */
 #include <arm_acle.h>
@@ -42,16 +43,11 @@
     "smlad r11, r3, lr, r11\n\t"
 
 /*
- * What a block adds to its 8 sums after the fields are taken (tg_u2x2_block): the fields
- * shifted left by `odd`, plus the pixel's base and the channel's corr + bias (chan->cb).
- * Blocks after a field's first take zeros (tg_u2x2_dot).
+ * What a block does with its 8 sums after the fields are taken (tg_u2x2_block): the fields
+ * doubled with `odd`, plus the pixel's base. Blocks after a field's first add no base
+ * (tg_u2x2_dot).
  */
 typedef struct {
-    int32_t cb, m2, half, n;        /* tg_u2x2_chan_t, below */
-} tg_u2x2_chan_t;
-
-typedef struct {
-    const tg_u2x2_chan_t *chan;     /* the group's 4 channels */
     int32_t base0, base1;           /* the two pixels' -2 U (odd: -3 U) */
     int32_t odd;                    /* 1: the fields doubled */
     int32_t *acc1;                  /* pixel 1's 4 accumulators (pixel 0's: d) */
@@ -60,7 +56,7 @@ typedef struct {
 /*
  * d[0..3] (pixel 0, channels 0..3) and e->acc1[0..3] (pixel 1) = (the fields, bits 13..25,
  * of the SMLAD sums of n interleaved word pairs at a against their weight words at w) << odd
- * + base + cb, 1 <= n <= TG_PACKED_U2_BLOCK: 8 pairs a turn, then one at a time. Every
+ * + base, 1 <= n <= TG_PACKED_U2_BLOCK: 8 pairs a turn, then one at a time. Every
  * register but sp is used in the loops; their end addresses are kept on the stack.
  */
 __attribute__((naked, noinline)) static void tg_u2x2_block(const uint32_t *a __attribute__((unused)),
@@ -103,7 +99,7 @@ __attribute__((naked, noinline)) static void tg_u2x2_block(const uint32_t *a __a
         "4:\n\t"
         "pop {r2, r3, r12}\n\t"                 /* r3 = d */
         "ldr r12, [sp, #36]\n\t"                /* e, the fifth argument, above the 9 saved registers */
-        "ldr r0, [r12, #12]\n\t"                /* odd */
+        "ldmia r12, {r0, r1, r2}\n\t"           /* base0, base1, odd */
         "ubfx r4, r4, #13, #13\n\t"
         "ubfx r5, r5, #13, #13\n\t"
         "ubfx r6, r6, #13, #13\n\t"
@@ -112,45 +108,29 @@ __attribute__((naked, noinline)) static void tg_u2x2_block(const uint32_t *a __a
         "ubfx r9, r9, #13, #13\n\t"
         "ubfx r10, r10, #13, #13\n\t"
         "ubfx r11, r11, #13, #13\n\t"
-        "lsls r4, r4, r0\n\t"
-        "lsls r5, r5, r0\n\t"
-        "lsls r6, r6, r0\n\t"
-        "lsls r7, r7, r0\n\t"
-        "lsl r8, r8, r0\n\t"
-        "lsl r9, r9, r0\n\t"
-        "lsl r10, r10, r0\n\t"
-        "lsl r11, r11, r0\n\t"
-        "ldrd r0, r1, [r12, #4]\n\t"            /* base0, base1 */
-        "ldr lr, [r12]\n\t"                     /* chan */
-        "ldr r2, [lr]\n\t"                      /* chan[0].cb */
-        "add r2, r2, r0\n\t"
-        "add r4, r4, r2\n\t"
-        "sub r2, r2, r0\n\t"
-        "add r2, r2, r1\n\t"
-        "add r8, r8, r2\n\t"
-        "ldr r2, [lr, #16]\n\t"                 /* chan[1].cb */
-        "add r5, r5, r2\n\t"
-        "add r9, r9, r2\n\t"
-        "ldr r2, [lr, #32]\n\t"
-        "add r6, r6, r2\n\t"
-        "add r10, r10, r2\n\t"
-        "ldr r2, [lr, #48]\n\t"
-        "add r7, r7, r2\n\t"
-        "add r11, r11, r2\n\t"
+        "cbz r2, 5f\n\t"
+        "lsls r4, r4, #1\n\t"
+        "lsls r5, r5, #1\n\t"
+        "lsls r6, r6, #1\n\t"
+        "lsls r7, r7, #1\n\t"
+        "lsl r8, r8, #1\n\t"
+        "lsl r9, r9, #1\n\t"
+        "lsl r10, r10, #1\n\t"
+        "lsl r11, r11, #1\n\t"
+        "5:\n\t"
+        "add r4, r4, r0\n\t"
         "add r5, r5, r0\n\t"
         "add r6, r6, r0\n\t"
         "add r7, r7, r0\n\t"
+        "add r8, r8, r1\n\t"
         "add r9, r9, r1\n\t"
         "add r10, r10, r1\n\t"
         "add r11, r11, r1\n\t"
-        "ldr r0, [r12, #16]\n\t"                /* acc1 */
+        "ldr r0, [r12, #12]\n\t"                /* acc1 */
         "stm r3, {r4-r7}\n\t"
         "stm r0, {r8-r11}\n\t"
         "pop {r4-r11, pc}\n\t");
 }
-
-/* zero constants: the blocks of a field after its first add no base and no corr + bias */
-static const tg_u2x2_chan_t tg_u2x2_zero[4] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
 
 /* One group's accumulators at both pixels: acc0[0..3], e->acc1[0..3]. */
 static inline __attribute__((always_inline)) void tg_u2x2_dot(const uint32_t *a, const uint32_t *w, int32_t steps,
@@ -162,7 +142,7 @@ static inline __attribute__((always_inline)) void tg_u2x2_dot(const uint32_t *a,
     tg_u2x2_block(a, w, (uint32_t)first, acc0, e);
     for (left = steps - first; left > 0; left -= TG_PACKED_U2_BLOCK) {    /* fields over 224 words */
         int32_t more[8];
-        const tg_u2x2_epilogue_t z = {tg_u2x2_zero, 0, 0, e->odd, &more[4]};
+        const tg_u2x2_epilogue_t z = {0, 0, e->odd, &more[4]};
         a += 2 * TG_PACKED_U2_BLOCK;
         w += 4 * TG_PACKED_U2_BLOCK;
         tg_u2x2_block(a, w, (uint32_t)(left > TG_PACKED_U2_BLOCK ? TG_PACKED_U2_BLOCK : left), more, &z);
@@ -269,6 +249,11 @@ static inline __attribute__((always_inline)) int32_t tg_u2x2_field(const tg_conv
     return (int32_t)sum + pad_taps * c * pad_u;
 }
 
+/* a channel's constants: corr + bias, and tg_u2x2_requant's (tg_u2x2_channels) */
+typedef struct {
+    int32_t cb, m2, half, n;
+} tg_u2x2_chan_t;
+
 /* tg_u2x2_requant's operands beside the two accumulator arrays and the outputs */
 typedef struct {
     const tg_u2x2_chan_t *chan;     /* the channels' constants */
@@ -278,9 +263,10 @@ typedef struct {
 } tg_u2x2_rq_t;
 
 /*
- * n >= 1 channels of both pixels to int8: per channel tg_requantize_bounded with the output
+ * n >= 1 channels of both pixels to int8: per channel corr + bias added to the sums, then
+ * tg_requantize_bounded with the output
  * zero point folded in (chan->half = 2^(n-1) + zp 2^n, as (T + zp 2^n) >> n = (T >> n) + zp),
- * then the clamp; the channel's constants (one LDM) serve both pixels. 15 instructions an
+ * then the clamp; the channel's constants (one LDM) serve both pixels. 16 instructions an
  * output.
  */
 __attribute__((naked, noinline)) static void tg_u2x2_requant(const int32_t *acc0 __attribute__((unused)),
@@ -293,9 +279,11 @@ __attribute__((naked, noinline)) static void tg_u2x2_requant(const int32_t *acc0
         "add r2, r1, r2\n\t"                    /* end of pixel 0's outputs */
         "ldm r3, {r3, r4, r5, r6, r7}\n\t"      /* chan, acc1_off, out1_off, lo, hi */
         "1:\n\t"
-        "ldm r3!, {r8, r9, r10, r11}\n\t"       /* cb (unused), m2, half, n */
-        "ldr r12, [r0, r4]\n\t"                 /* pixel 1's accumulator */
+        "ldm r3!, {r8, r9, r10, r11}\n\t"       /* cb, m2, half, n */
+        "ldr r12, [r0, r4]\n\t"                 /* pixel 1's sum */
         "ldr lr, [r0], #4\n\t"                  /* pixel 0's */
+        "add r12, r12, r8\n\t"                  /* + corr + bias: the accumulators */
+        "add lr, lr, r8\n\t"
         "mov r8, #0x80000000\n\t"
         "smlal r8, r10, r12, r9\n\t"
         "add r10, r10, r12\n\t"
@@ -337,7 +325,7 @@ static inline __attribute__((always_inline)) int8_t tg_u2x2_fast(int32_t acc, in
 
 /*
  * The channels' constants (O4 of them, the extra ones zero): cb = corr + bias, and where every
- * channel allows it (the return value, 1) tg_u2x2_bounded's: multiplier in [2^30, 2^31), n =
+ * channel allows it (the return value, 1) tg_u2x2_requant's: multiplier in [2^30, 2^31), n =
  * -shift in [1, 22], |acc| < 2^30 with |sum w u| <= 9 K (|w| <= 3, u <= 3) over the K = 4 steps
  * lanes, and 2^(n-1) + 128 * 2^n < 2^30 so that the folded zero point cannot overflow
  * (tg_requantize_bounded's proof keeps T within +-2^30 + 2^(n-1)).
@@ -388,7 +376,6 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
         e.base1 = -(2 + odd) * tg_u2x2_field(p, input, q1, pair + 1);
         e.odd = odd;
         for (g = 0; g < groups; ++g) {
-            e.chan = &chan[4 * g];
             e.acc1 = &acc1[4 * g];
             tg_u2x2_dot(pair, &weights[g * 4 * steps], steps, &acc0[4 * g], &e);
         }
@@ -399,7 +386,8 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
             tg_u2x2_requant(acc0, out0, out_c, &rq);
         } else {
             for (o = 0; o < out_c; ++o) {
-                const int32_t m = multiplier[o], s = shift[o], a0 = acc0[o], a1 = acc1[o];
+                const int32_t m = multiplier[o], s = shift[o], cb = chan[o].cb;
+                const int32_t a0 = acc0[o] + cb, a1 = acc1[o] + cb;
                 const int8_t y1 = tg_u2x2_fast(a1, m, s, p->output_offset, lo, hi);
                 const int8_t y0 = tg_u2x2_fast(a0, m, s, p->output_offset, lo, hi);
                 out1[o] = y1;
