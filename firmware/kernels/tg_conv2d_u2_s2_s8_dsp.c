@@ -7,7 +7,7 @@
  * word j; the fields' sums of u by USADA8) so that one LDRD reads both. Per group of 4
  * output channels one pass keeps 8 SMLAD sums (2 pixels x 4 channels) in r4-r11: per field
  * word LDRD (2 field words), 2 LDRD (4 weight words), 8 SMLAD, i.e. 11 instructions for 32
- * products (the one-pixel loop: 6 for 16), 8 words a loop turn. Blocks of at most
+ * products (the one-pixel loop: 6 for 16), 16 words a loop turn. Blocks of at most
  * TG_PACKED_U2_BLOCK words keep every field exact, as in the portable kernel. The block's
  * epilogue turns the fields into the pixel's sums (doubled with odd, plus -2 U or -3 U).
  * An odd last pixel is computed as a pair with itself and written once.
@@ -56,7 +56,7 @@ typedef struct {
 /*
  * d[0..3] (pixel 0, channels 0..3) and e->acc1[0..3] (pixel 1) = (the fields, bits 13..25,
  * of the SMLAD sums of n interleaved word pairs at a against their weight words at w) << odd
- * + base, 1 <= n <= TG_PACKED_U2_BLOCK: 8 pairs a turn, then one at a time. Every
+ * + base, 1 <= n <= TG_PACKED_U2_BLOCK: 16 pairs a turn, then 8, then one at a time. Every
  * register but sp is used in the loops; their end addresses are kept on the stack.
  */
 __attribute__((naked, noinline)) static void tg_u2x2_block(const uint32_t *a __attribute__((unused)),
@@ -68,9 +68,11 @@ __attribute__((naked, noinline)) static void tg_u2x2_block(const uint32_t *a __a
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
         "add r12, r0, r2, lsl #3\n\t"           /* end = a + n pairs * 8 bytes */
-        "bic r2, r2, #7\n\t"
-        "add r2, r0, r2, lsl #3\n\t"            /* end of the unrolled turns */
-        "push {r2, r3, r12}\n\t"                /* [sp] turns' end, [sp + 4] d, [sp + 8] end */
+        "bic lr, r2, #7\n\t"
+        "add lr, r0, lr, lsl #3\n\t"            /* end of the 8-pair chunk (none or one) */
+        "bic r2, r2, #15\n\t"
+        "add r2, r0, r2, lsl #3\n\t"            /* end of the 16-pair turns */
+        "push {r2, r3, r12, lr}\n\t"            /* [sp] turns' end, [sp + 4] d, [sp + 8] end, [sp + 12] chunk's */
         "movs r4, #0\n\t"
         "movs r5, #0\n\t"
         "movs r6, #0\n\t"
@@ -84,10 +86,18 @@ __attribute__((naked, noinline)) static void tg_u2x2_block(const uint32_t *a __a
         "1:\n\t"
         TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP
         TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP
+        TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP
+        TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP
         "ldr r2, [sp]\n\t"
         "cmp r0, r2\n\t"
         "bne 1b\n\t"
         "2:\n\t"
+        "ldr r2, [sp, #12]\n\t"
+        "cmp r0, r2\n\t"
+        "beq 6f\n\t"
+        TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP
+        TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP TG_U2X2_STEP
+        "6:\n\t"
         "ldr r2, [sp, #8]\n\t"
         "cmp r0, r2\n\t"
         "beq 4f\n\t"
@@ -97,7 +107,7 @@ __attribute__((naked, noinline)) static void tg_u2x2_block(const uint32_t *a __a
         "cmp r0, r2\n\t"
         "bne 3b\n\t"
         "4:\n\t"
-        "pop {r2, r3, r12}\n\t"                 /* r3 = d */
+        "pop {r2, r3, r12, lr}\n\t"             /* r3 = d */
         "ldr r12, [sp, #36]\n\t"                /* e, the fifth argument, above the 9 saved registers */
         "ldmia r12, {r0, r1, r2}\n\t"           /* base0, base1, odd */
         "ubfx r4, r4, #13, #13\n\t"
