@@ -21,9 +21,7 @@
  * (2 * steps words), 4 words of constants per channel and the pair's sums (2 words per
  * channel), channels rounded up to 4.
  */
-#include <arm_acle.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "tg_conv2d_packed.h"
 #include "tg_kernels_packed.h"
@@ -164,6 +162,50 @@ static inline __attribute__((always_inline)) void tg_u2x2_dot(const uint32_t *a,
 }
 
 /*
+ * The fast packing (u = x, in [0, 3]): the 4 bytes of each word at x (up to end, a multiple
+ * of 4 bytes further, at least 8) become a field word at dst[0], dst[2], ...: lanes at bits 0,
+ * 16 (bytes 0, 2) stay, bytes 1, 3 move up 5 bits to 13, 29 (t = v & 0x00FF00FF, word =
+ * t + ((v - t) << 5)); USADA8 adds the bytes to sum. Returns the sum. 7 instructions a word.
+ */
+__attribute__((naked, noinline)) static uint32_t tg_u2x2_pack_words(const int8_t *x __attribute__((unused)),
+                                                                    uint32_t *dst __attribute__((unused)),
+                                                                    const int8_t *end __attribute__((unused)),
+                                                                    uint32_t sum __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push {r4-r7}\n\t"
+        "mov r12, #0x00ff00ff\n\t"
+        "movs r7, #0\n\t"
+        "sub r6, r2, r0\n\t"
+        "tst r6, #4\n\t"                         /* an odd number of words: one first */
+        "beq 1f\n\t"
+        "ldr r4, [r0], #4\n\t"
+        "usada8 r3, r4, r7, r3\n\t"
+        "and r5, r4, r12\n\t"
+        "sub r4, r4, r5\n\t"
+        "add r4, r5, r4, lsl #5\n\t"
+        "str r4, [r1], #8\n\t"
+        "1:\n\t"
+        "ldr r4, [r0], #4\n\t"
+        "ldr r6, [r0], #4\n\t"
+        "usada8 r3, r4, r7, r3\n\t"
+        "and r5, r4, r12\n\t"
+        "sub r4, r4, r5\n\t"
+        "add r4, r5, r4, lsl #5\n\t"
+        "str r4, [r1], #8\n\t"
+        "usada8 r3, r6, r7, r3\n\t"
+        "and r5, r6, r12\n\t"
+        "sub r6, r6, r5\n\t"
+        "add r6, r5, r6, lsl #5\n\t"
+        "str r6, [r1], #8\n\t"
+        "cmp r0, r2\n\t"
+        "bne 1b\n\t"
+        "mov r0, r3\n\t"
+        "pop {r4-r7}\n\t"
+        "bx lr\n\t");
+}
+
+/*
  * n values x (+ in_off) packed 4 to a word (the last word zero beyond n) at dst[0], dst[2],
  * ...; *sum gains their u. Returns the next word.
  */
@@ -172,13 +214,11 @@ static inline __attribute__((always_inline)) uint32_t *tg_u2x2_pack(const int8_t
 {
     uint32_t s = *sum;
     int32_t i = 0, l;
-    if (in_off == 0) {                  /* the bytes are the u: 4 a word, lanes moved by masks */
-        for (; i + TG_PACKED_U2_LANES <= n; i += TG_PACKED_U2_LANES, dst += 2) {
-            uint32_t v;
-            memcpy(&v, x + i, 4);
-            *dst = (v & 0x00FF00FFu) | ((v & 0xFF00FF00u) << 5);
-            s = __usada8(v, 0u, s);
-        }
+    if (in_off == 0 && n >= 2 * TG_PACKED_U2_LANES) {     /* the bytes are the u: tg_u2x2_pack_words */
+        const int32_t words = n / TG_PACKED_U2_LANES;
+        s = tg_u2x2_pack_words(x, dst, x + TG_PACKED_U2_LANES * words, s);
+        dst += 2 * words;
+        i = TG_PACKED_U2_LANES * words;
     }
     for (; i < n; i += TG_PACKED_U2_LANES, dst += 2) {
         uint32_t w = 0;
@@ -344,18 +384,21 @@ static int32_t tg_u2x2_channels(const tg_conv2d_packed_params_t *p, const int32_
                                 const int32_t *multiplier, const int32_t *shift, int32_t steps,
                                 tg_u2x2_chan_t *chan)
 {
-    const int64_t limit = ((int64_t)1 << 30) - (int64_t)9 * 4 * steps;
-    const int32_t o4 = (p->out_c + 3) / 4 * 4;
+    const int32_t limit = ((int32_t)1 << 30) - (steps < ((int32_t)1 << 30) / 36 ? 36 * steps : ((int32_t)1 << 30));
+    const int32_t o4 = (p->out_c + 3) / 4 * 4, zp = p->output_offset;
     int32_t bounded = 1, o;
     for (o = 0; o < o4; ++o) {
-        const int32_t real = o < p->out_c;
-        const int64_t cb = real ? (int64_t)corr[o] + (bias != NULL ? bias[o] : 0) : 0;
-        const int32_t m = real ? multiplier[o] : (int32_t)1 << 30, n = real ? -shift[o] : 1;
-        const int32_t ok = m >= ((int32_t)1 << 30) && n >= 1 && n <= 22 && cb < limit && cb > -limit;
-        chan[o].cb = (int32_t)cb;
+        int32_t cb = 0, m = (int32_t)1 << 30, n = 1, wraps = 0, ok;
+        if (o < p->out_c) {
+            wraps = __builtin_add_overflow(corr[o], bias != NULL ? bias[o] : 0, &cb);
+            m = multiplier[o];
+            n = -shift[o];
+        }
+        ok = !wraps && m >= ((int32_t)1 << 30) && n >= 1 && n <= 22 && cb < limit && cb > -limit;
+        chan[o].cb = cb;                /* (wrapped as the portable kernel's int32 sum where it overflows) */
         chan[o].m2 = (int32_t)((uint32_t)m << 1);
         chan[o].n = ok ? n : 1;
-        chan[o].half = ok ? (int32_t)(((int64_t)1 << (n - 1)) + (int64_t)p->output_offset * ((int64_t)1 << n)) : 0;
+        chan[o].half = ok ? ((int32_t)1 << (n - 1)) + zp * ((int32_t)1 << n) : 0;
         bounded &= ok;
     }
     return bounded;
