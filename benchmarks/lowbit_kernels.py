@@ -400,6 +400,12 @@ def conv(in_c: int, out_c: int, hw: int, k: int = 3, **extra) -> dict:
             "pad_top": pad, "pad_left": pad, **extra}
 
 
+def conv_s2(in_c: int, out_c: int, hw: int, **extra) -> dict:
+    """3x3 convolution, stride 2, padding 1 (PyTorch's padding=1) on an hw x hw image."""
+    return {**conv(in_c, out_c, hw, **extra), "out_h": (hw - 1) // 2 + 1, "out_w": (hw - 1) // 2 + 1,
+            "stride_h": 2, "stride_w": 2}
+
+
 def fc(in_f: int, out_f: int, **extra) -> dict:
     return conv(in_f, out_f, 1, k=1, **extra)
 
@@ -443,6 +449,9 @@ ROWS: list[Row] = [
       for shape, make in (("3x3 conv 64->64 8x8", lambda **e: conv(64, 64, 8, **e)),
                           ("1x1 conv 64->64 8x8", lambda **e: conv(64, 64, 8, k=1, **e)),
                           ("FC 256->256", lambda **e: fc(256, 256, **e)))],
+    # examples/switchable/sp_digits.py's two middle layers (the w2a2 switch's 2-bit layers)
+    Row("tg_conv2d_u2_s2_s8", "3x3 conv 32->64 8x8 /2 (sp_digits)", conv_s2(32, 64, 8, **PACKED_IN)),
+    Row("tg_conv2d_u2_s2_s8", "3x3 conv 64->64 4x4 /2 (sp_digits)", conv_s2(64, 64, 4, **PACKED_IN)),
 ]
 BASELINE = "tg_conv2d_s8"
 

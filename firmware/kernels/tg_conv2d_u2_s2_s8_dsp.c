@@ -10,7 +10,8 @@
  * products (the one-pixel loop: 6 for 16), 16 words a loop turn. Blocks of at most
  * TG_PACKED_U2_BLOCK words keep every field exact, as in the portable kernel. The block's
  * epilogue turns the fields into the pixel's sums (doubled with odd, plus -2 U or -3 U).
- * An odd last pixel is computed as a pair with itself and written once.
+ * An odd last pixel takes the one-pixel loop (tg_packed_dot4_u2_dsp, 6 instructions for 16
+ * products) instead; a single pixel (a fully connected layer) the one-pixel kernel's body.
  *
  * Then one pass per pixel pair requantizes: each channel's constants (corr + bias and the
  * requantization operands, computed once per call) loaded once for both pixels;
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include "tg_conv2d_packed.h"
+#include "tg_conv2d_packed_dsp.h"
 #include "tg_kernels_packed.h"
 
 /* one field word pair (a += 8 bytes) against 4 weight words (w += 16 bytes): 8 SMLAD */
@@ -404,6 +406,31 @@ static int32_t tg_u2x2_channels(const tg_conv2d_packed_params_t *p, const int32_
     return bounded;
 }
 
+/*
+ * Both pixels' accumulators (acc0 + corr + bias, acc1 = acc0 + acc1_words) to out0 and
+ * out0 + out1_off (the same pixel twice where both offsets are 0).
+ */
+static void tg_u2x2_out(const tg_conv2d_packed_params_t *p, const tg_u2x2_chan_t *chan, int32_t bounded,
+                        const int32_t *acc0, int32_t acc1_words, int8_t *out0, int32_t out1_off,
+                        const int32_t *multiplier, const int32_t *shift)
+{
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int32_t o;
+    if (bounded) {
+        const tg_u2x2_rq_t rq = {chan, 4 * acc1_words, out1_off, lo, hi};
+        tg_u2x2_requant(acc0, out0, p->out_c, &rq);
+        return;
+    }
+    for (o = 0; o < p->out_c; ++o) {
+        const int32_t m = multiplier[o], s = shift[o], cb = chan[o].cb;
+        const int32_t a0 = acc0[o] + cb, a1 = acc0[acc1_words + o] + cb;
+        const int8_t y1 = tg_u2x2_fast(a1, m, s, p->output_offset, lo, hi);
+        const int8_t y0 = tg_u2x2_fast(a0, m, s, p->output_offset, lo, hi);
+        out0[out1_off + o] = y1;
+        out0[o] = y0;
+    }
+}
+
 void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                             int8_t *scratch, int8_t *output)
@@ -411,41 +438,43 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U2_LANES);
     const int32_t out_c = p->out_c, groups = (out_c + 3) / 4;
     const int32_t pixels = p->out_h * p->out_w;
-    const int32_t odd = p->odd != 0, lo = p->act_min, hi = p->act_max;
+    const int32_t odd = p->odd != 0;
     const int32_t *const corr = (const int32_t *)packed;
     const uint32_t *const weights = packed + 4 * groups;
     uint32_t *const pair = (uint32_t *)__builtin_assume_aligned(scratch, 4);
     tg_u2x2_chan_t *const chan = (tg_u2x2_chan_t *)(pair + 2 * steps);
     int32_t *const acc0 = (int32_t *)(chan + 4 * groups);
     int32_t *const acc1 = acc0 + 4 * groups;
-    const int32_t bounded = tg_u2x2_channels(p, corr, bias, multiplier, shift, steps, chan);
-    int32_t q, g, o;
+    int32_t bounded, q, g, i;
 
-    for (q = 0; q < pixels; q += 2) {
-        const int32_t q1 = q + 1 < pixels ? q + 1 : q;
+    if (pixels == 1) {                  /* (a fully connected layer): the one-pixel kernel's body */
+        tg_conv2d_packed(p, input, packed, bias, multiplier, shift, scratch, output, TG_PACKED_KIND_U2,
+                         tg_packed_dot4_u2_dsp);
+        return;
+    }
+    bounded = tg_u2x2_channels(p, corr, bias, multiplier, shift, steps, chan);
+    for (q = 0; q + 1 < pixels; q += 2) {
         tg_u2x2_epilogue_t e;
         /* sum (c + 2) u = D, sum c u = D - 2 U; with odd, sum (2c + 1) u = 2 D - 3 U */
         e.base0 = -(2 + odd) * tg_u2x2_field(p, input, q, pair);
-        e.base1 = -(2 + odd) * tg_u2x2_field(p, input, q1, pair + 1);
+        e.base1 = -(2 + odd) * tg_u2x2_field(p, input, q + 1, pair + 1);
         e.odd = odd;
         for (g = 0; g < groups; ++g) {
             e.acc1 = &acc1[4 * g];
             tg_u2x2_dot(pair, &weights[g * 4 * steps], steps, &acc0[4 * g], &e);
         }
-        int8_t *const out0 = &output[q * out_c];
-        int8_t *const out1 = &output[q1 * out_c];
-        if (bounded) {
-            const tg_u2x2_rq_t rq = {chan, 4 * 4 * groups, (q1 - q) * out_c, lo, hi};
-            tg_u2x2_requant(acc0, out0, out_c, &rq);
-        } else {
-            for (o = 0; o < out_c; ++o) {
-                const int32_t m = multiplier[o], s = shift[o], cb = chan[o].cb;
-                const int32_t a0 = acc0[o] + cb, a1 = acc1[o] + cb;
-                const int8_t y1 = tg_u2x2_fast(a1, m, s, p->output_offset, lo, hi);
-                const int8_t y0 = tg_u2x2_fast(a0, m, s, p->output_offset, lo, hi);
-                out1[o] = y1;
-                out0[o] = y0;
+        tg_u2x2_out(p, chan, bounded, acc0, 4 * groups, &output[q * out_c], out_c, multiplier, shift);
+    }
+    if (q < pixels) {                   /* an odd last pixel: the one-pixel loop (tg_conv2d_packed_dsp.h) */
+        const int32_t base = -(2 + odd) * tg_packed_field(p, input, q / p->out_w, q % p->out_w,
+                                                          TG_PACKED_KIND_U2, pair);
+        for (g = 0; g < groups; ++g) {
+            int32_t d[4];
+            tg_packed_dot4_u2_dsp(pair, &weights[g * 4 * steps], steps, d);
+            for (i = 0; i < 4; ++i) {
+                acc0[4 * g + i] = (d[i] << odd) + base;
             }
         }
+        tg_u2x2_out(p, chan, bounded, acc0, 0, &output[q * out_c], 0, multiplier, shift);
     }
 }
