@@ -12,6 +12,7 @@
  * words) and adds 16 entries: UXTB, LDR, ADD for 4 weights x 2 pixels. 16 entries keep each
  * half below 2^16; the halves go to the channel's two int32 sums P after every chunk.
  * sum w (x - zp) = 2 P - U - (128 + zp) sum w (the constant's corr), U the field's sum of u.
+ * Both pixels are requantized together (tg_requant_pair_dsp.h).
  */
 #include <arm_acle.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@
 
 #include "tg_kernels_b1.h"
 #include "tg_requant.h"
+#include "tg_requant_pair_dsp.h"
 
 /* One pixel's field bytes u = x + 128 (padded taps: pad) into dst, zero up to `bytes`; returns U. */
 static uint32_t tg_b1lut_field(const tg_conv2d_params_t *p, const int8_t *input, int32_t q, uint8_t pad,
@@ -135,8 +137,12 @@ void tg_conv2d_s8_b1lut_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
     const uint32_t *const index = packed + (out_c + 3) / 4 * 4;
     const uint8_t pad = (uint8_t)(128 - p->input_offset);
     uint32_t *const table = (uint32_t *)__builtin_assume_aligned(scratch, 4);
-    uint32_t *const p0 = table + 256, *const p1 = p0 + out_c;
+    tg_pair_chan_t *const chan = (tg_pair_chan_t *)(table + 256);
+    uint32_t *const p0 = (uint32_t *)(chan + (out_c + 3) / 4 * 4), *const p1 = p0 + out_c;
     uint8_t *const f0 = (uint8_t *)(p1 + out_c), *const f1 = f0 + TG_B1LUT_CHUNK * chunks;
+    /* |2 P - U| = |sum w u| <= 255 K */
+    const int32_t bounded = tg_pair_channels(out_c, p->output_offset, corr, bias, multiplier, shift,
+                                             k < ((int32_t)1 << 30) / 255 ? 255 * k : (int32_t)1 << 30, chan);
     int32_t q, c, o;
 
     for (q = 0; q < pixels; q += 2) {
@@ -151,13 +157,11 @@ void tg_conv2d_s8_b1lut_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
             tg_b1lut_table(f0 + TG_B1LUT_CHUNK * c, f1 + TG_B1LUT_CHUNK * c, table);
             tg_b1lut_chunk(table, &index[4 * out_c * c], words, out_c, p0, p1);
         }
-        for (o = 0; o < out_c; ++o) {
-            const int8_t y1 = tg_requant_channel_s8((int32_t)(2u * p1[o] - u1) + corr[o], bias, multiplier, shift, o,
-                                                    p->output_offset, p->act_min, p->act_max);
-            const int8_t y0 = tg_requant_channel_s8((int32_t)(2u * p0[o] - u0) + corr[o], bias, multiplier, shift, o,
-                                                    p->output_offset, p->act_min, p->act_max);
-            out1[o] = y1;
-            out0[o] = y0;
+        for (o = 0; o < out_c; ++o) {       /* sum w u = 2 P - U, in place */
+            p0[o] = 2u * p0[o] - u0;
+            p1[o] = 2u * p1[o] - u1;
         }
+        tg_pair_out(out_c, p->output_offset, p->act_min, p->act_max, chan, bounded, (const int32_t *)p0, out_c,
+                    out0, (int32_t)(out1 - out0), multiplier, shift);
     }
 }

@@ -27,6 +27,7 @@
 #include "tg_conv2d_packed.h"
 #include "tg_conv2d_packed_dsp.h"
 #include "tg_kernels_packed.h"
+#include "tg_requant_pair_dsp.h"
 
 /* one field word pair (a += 8 bytes) against 4 weight words (w += 16 bytes): 8 SMLAD */
 #define TG_U2X2_STEP                          \
@@ -301,136 +302,6 @@ static inline __attribute__((always_inline)) int32_t tg_u2x2_field(const tg_conv
     return (int32_t)sum + pad_taps * c * pad_u;
 }
 
-/* a channel's constants: corr + bias, and tg_u2x2_requant's (tg_u2x2_channels) */
-typedef struct {
-    int32_t cb, m2, half, n;
-} tg_u2x2_chan_t;
-
-/* tg_u2x2_requant's operands beside the two accumulator arrays and the outputs */
-typedef struct {
-    const tg_u2x2_chan_t *chan;     /* the channels' constants */
-    int32_t acc1_off;               /* bytes from pixel 0's accumulator to pixel 1's */
-    int32_t out1_off;               /* bytes from pixel 0's output to pixel 1's */
-    int32_t lo, hi;                 /* the output clamp */
-} tg_u2x2_rq_t;
-
-/*
- * n >= 1 channels of both pixels to int8: per channel corr + bias added to the sums, then
- * tg_requantize_bounded with the output
- * zero point folded in (chan->half = 2^(n-1) + zp 2^n, as (T + zp 2^n) >> n = (T >> n) + zp),
- * then the clamp; the channel's constants (one LDM) serve both pixels. 16 instructions an
- * output.
- */
-__attribute__((naked, noinline)) static void tg_u2x2_requant(const int32_t *acc0 __attribute__((unused)),
-                                                             int8_t *out0 __attribute__((unused)),
-                                                             int32_t n __attribute__((unused)),
-                                                             const tg_u2x2_rq_t *rq __attribute__((unused)))
-{
-    __asm__ volatile(
-        "push {r4-r11, lr}\n\t"
-        "add r2, r1, r2\n\t"                    /* end of pixel 0's outputs */
-        "ldm r3, {r3, r4, r5, r6, r7}\n\t"      /* chan, acc1_off, out1_off, lo, hi */
-        "1:\n\t"
-        "ldm r3!, {r8, r9, r10, r11}\n\t"       /* cb, m2, half, n */
-        "ldr r12, [r0, r4]\n\t"                 /* pixel 1's sum */
-        "ldr lr, [r0], #4\n\t"                  /* pixel 0's */
-        "add r12, r12, r8\n\t"                  /* + corr + bias: the accumulators */
-        "add lr, lr, r8\n\t"
-        "mov r8, #0x80000000\n\t"
-        "smlal r8, r10, r12, r9\n\t"
-        "add r10, r10, r12\n\t"
-        "add r10, r10, r12, asr #31\n\t"
-        "asr r10, r10, r11\n\t"
-        "cmp r10, r6\n\t"
-        "it lt\n\t"
-        "movlt r10, r6\n\t"
-        "cmp r10, r7\n\t"
-        "it gt\n\t"
-        "movgt r10, r7\n\t"
-        "strb r10, [r1, r5]\n\t"
-        "ldr r10, [r3, #-8]\n\t"                /* half again */
-        "mov r8, #0x80000000\n\t"
-        "smlal r8, r10, lr, r9\n\t"
-        "add r10, r10, lr\n\t"
-        "add r10, r10, lr, asr #31\n\t"
-        "asr r10, r10, r11\n\t"
-        "cmp r10, r6\n\t"
-        "it lt\n\t"
-        "movlt r10, r6\n\t"
-        "cmp r10, r7\n\t"
-        "it gt\n\t"
-        "movgt r10, r7\n\t"
-        "strb r10, [r1], #1\n\t"
-        "cmp r1, r2\n\t"
-        "bne 1b\n\t"
-        "pop {r4-r11, pc}\n\t");
-}
-
-/* acc to int8 by tg_requantize_fast (any multiplier and shift), the zero point and the clamp */
-static inline __attribute__((always_inline)) int8_t tg_u2x2_fast(int32_t acc, int32_t multiplier, int32_t shift,
-                                                                 int32_t zp, int32_t lo, int32_t hi)
-{
-    int32_t y = tg_requantize_fast(acc, multiplier, shift) + zp;
-    y = y < lo ? lo : y;
-    return (int8_t)(y > hi ? hi : y);
-}
-
-/*
- * The channels' constants (O4 of them, the extra ones zero): cb = corr + bias, and where every
- * channel allows it (the return value, 1) tg_u2x2_requant's: multiplier in [2^30, 2^31), n =
- * -shift in [1, 22], |acc| < 2^30 with |sum w u| <= 9 K (|w| <= 3, u <= 3) over the K = 4 steps
- * lanes, and 2^(n-1) + 128 * 2^n < 2^30 so that the folded zero point cannot overflow
- * (tg_requantize_bounded's proof keeps T within +-2^30 + 2^(n-1)).
- */
-static int32_t tg_u2x2_channels(const tg_conv2d_packed_params_t *p, const int32_t *corr, const int32_t *bias,
-                                const int32_t *multiplier, const int32_t *shift, int32_t steps,
-                                tg_u2x2_chan_t *chan)
-{
-    const int32_t limit = ((int32_t)1 << 30) - (steps < ((int32_t)1 << 30) / 36 ? 36 * steps : ((int32_t)1 << 30));
-    const int32_t o4 = (p->out_c + 3) / 4 * 4, zp = p->output_offset;
-    int32_t bounded = 1, o;
-    for (o = 0; o < o4; ++o) {
-        int32_t cb = 0, m = (int32_t)1 << 30, n = 1, wraps = 0, ok;
-        if (o < p->out_c) {
-            wraps = __builtin_add_overflow(corr[o], bias != NULL ? bias[o] : 0, &cb);
-            m = multiplier[o];
-            n = -shift[o];
-        }
-        ok = !wraps && m >= ((int32_t)1 << 30) && n >= 1 && n <= 22 && cb < limit && cb > -limit;
-        chan[o].cb = cb;                /* (wrapped as the portable kernel's int32 sum where it overflows) */
-        chan[o].m2 = (int32_t)((uint32_t)m << 1);
-        chan[o].n = ok ? n : 1;
-        chan[o].half = ok ? ((int32_t)1 << (n - 1)) + zp * ((int32_t)1 << n) : 0;
-        bounded &= ok;
-    }
-    return bounded;
-}
-
-/*
- * Both pixels' accumulators (acc0 + corr + bias, acc1 = acc0 + acc1_words) to out0 and
- * out0 + out1_off (the same pixel twice where both offsets are 0).
- */
-static void tg_u2x2_out(const tg_conv2d_packed_params_t *p, const tg_u2x2_chan_t *chan, int32_t bounded,
-                        const int32_t *acc0, int32_t acc1_words, int8_t *out0, int32_t out1_off,
-                        const int32_t *multiplier, const int32_t *shift)
-{
-    const int32_t lo = p->act_min, hi = p->act_max;
-    int32_t o;
-    if (bounded) {
-        const tg_u2x2_rq_t rq = {chan, 4 * acc1_words, out1_off, lo, hi};
-        tg_u2x2_requant(acc0, out0, p->out_c, &rq);
-        return;
-    }
-    for (o = 0; o < p->out_c; ++o) {
-        const int32_t m = multiplier[o], s = shift[o], cb = chan[o].cb;
-        const int32_t a0 = acc0[o] + cb, a1 = acc0[acc1_words + o] + cb;
-        const int8_t y1 = tg_u2x2_fast(a1, m, s, p->output_offset, lo, hi);
-        const int8_t y0 = tg_u2x2_fast(a0, m, s, p->output_offset, lo, hi);
-        out0[out1_off + o] = y1;
-        out0[o] = y0;
-    }
-}
-
 void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                             int8_t *scratch, int8_t *output)
@@ -442,7 +313,7 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
     const int32_t *const corr = (const int32_t *)packed;
     const uint32_t *const weights = packed + 4 * groups;
     uint32_t *const pair = (uint32_t *)__builtin_assume_aligned(scratch, 4);
-    tg_u2x2_chan_t *const chan = (tg_u2x2_chan_t *)(pair + 2 * steps);
+    tg_pair_chan_t *const chan = (tg_pair_chan_t *)(pair + 2 * steps);
     int32_t *const acc0 = (int32_t *)(chan + 4 * groups);
     int32_t *const acc1 = acc0 + 4 * groups;
     int32_t bounded, q, g, i;
@@ -452,7 +323,9 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
                          tg_packed_dot4_u2_dsp);
         return;
     }
-    bounded = tg_u2x2_channels(p, corr, bias, multiplier, shift, steps, chan);
+    /* |sum w u| <= 9 K: |w| <= 3, u <= 3, K = 4 steps lanes */
+    bounded = tg_pair_channels(out_c, p->output_offset, corr, bias, multiplier, shift,
+                               steps < ((int32_t)1 << 30) / 36 ? 36 * steps : (int32_t)1 << 30, chan);
     for (q = 0; q + 1 < pixels; q += 2) {
         tg_u2x2_epilogue_t e;
         /* sum (c + 2) u = D, sum c u = D - 2 U; with odd, sum (2c + 1) u = 2 D - 3 U */
@@ -463,7 +336,8 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
             e.acc1 = &acc1[4 * g];
             tg_u2x2_dot(pair, &weights[g * 4 * steps], steps, &acc0[4 * g], &e);
         }
-        tg_u2x2_out(p, chan, bounded, acc0, 4 * groups, &output[q * out_c], out_c, multiplier, shift);
+        tg_pair_out(out_c, p->output_offset, p->act_min, p->act_max, chan, bounded, acc0, 4 * groups,
+                    &output[q * out_c], out_c, multiplier, shift);
     }
     if (q < pixels) {                   /* an odd last pixel: the one-pixel loop (tg_conv2d_packed_dsp.h) */
         const int32_t base = -(2 + odd) * tg_packed_field(p, input, q / p->out_w, q % p->out_w,
@@ -475,6 +349,7 @@ void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *in
                 acc0[4 * g + i] = (d[i] << odd) + base;
             }
         }
-        tg_u2x2_out(p, chan, bounded, acc0, 0, &output[q * out_c], 0, multiplier, shift);
+        tg_pair_out(out_c, p->output_offset, p->act_min, p->act_max, chan, bounded, acc0, 0, &output[q * out_c], 0,
+                    multiplier, shift);
     }
 }

@@ -29,9 +29,10 @@ def chunks(p: dict) -> int:
 
 
 def lut_scratch_bytes(p: dict) -> int:
-    """tg_conv2d_s8_b1lut_s8_dsp_buffer_size: the table (1 KB), two pixels' P (int32 per
-    channel) and their fields (64 bytes per chunk each)."""
-    return 4 * 256 + 8 * p["out_c"] + 2 * CHUNK * chunks(p)
+    """tg_conv2d_s8_b1lut_s8_dsp_buffer_size: the table (1 KB), 4 words of constants per
+    channel (out_c rounded up to 4), two pixels' P (int32 per channel) and their fields (64
+    bytes per chunk each)."""
+    return 4 * 256 + 16 * -(-p["out_c"] // 4) * 4 + 8 * p["out_c"] + 2 * CHUNK * chunks(p)
 
 
 def pack_lut_indices(p: dict, words) -> np.ndarray:
