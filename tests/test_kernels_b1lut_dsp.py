@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kernel_lib import KERNEL_DIR, assert_same, parse_structs
-from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
+from test_kernels_dsp import STRICT, needs_qemu
 from test_kernels_packed import packed_geometry
 
 from e2e import ROOT
@@ -116,11 +116,3 @@ def test_conv2d_s8_b1lut_s8_dsp_standin(core, tmp_path):
     for c, want in zip(calls, wants):
         assert_same(want, c.result, f"{KERNEL} on {core}, p={c.p}")
 
-
-@needs_arm_gcc
-@pytest.mark.parametrize("core", list(BOARDS))
-def test_b1lut_kernel_compiles_strict(core, tmp_path):
-    cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
-           "-c", str(KERNEL_DIR / f"{KERNEL}.c"), "-o", str(tmp_path / "k.o")]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
