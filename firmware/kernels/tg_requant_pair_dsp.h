@@ -33,7 +33,7 @@ typedef struct {
  * then the clamp; the channel's constants (one LDM) serve both pixels. 16 instructions an
  * output.
  */
-__attribute__((naked, noinline)) static void tg_pair_requant(const int32_t *acc0 __attribute__((unused)),
+__attribute__((naked, noinline, unused)) static void tg_pair_requant(const int32_t *acc0 __attribute__((unused)),
                                                              int8_t *out0 __attribute__((unused)),
                                                              int32_t n __attribute__((unused)),
                                                              const tg_pair_rq_t *rq __attribute__((unused)))
@@ -94,9 +94,9 @@ static inline __attribute__((always_inline)) int8_t tg_pair_fast(int32_t acc, in
  * (the kernel's bound on its sums), and 2^(n-1) + 128 * 2^n < 2^30 so that the folded zero
  * point cannot overflow (tg_requantize_bounded's proof keeps T within +-2^30 + 2^(n-1)).
  */
-static int32_t tg_pair_channels(int32_t out_c, int32_t zp, const int32_t *corr, const int32_t *bias,
-                                const int32_t *multiplier, const int32_t *shift, int32_t max_sum,
-                                tg_pair_chan_t *chan)
+static inline int32_t tg_pair_channels(int32_t out_c, int32_t zp, const int32_t *corr, const int32_t *bias,
+                                       const int32_t *multiplier, const int32_t *shift, int32_t max_sum,
+                                       tg_pair_chan_t *chan)
 {
     const int32_t limit = max_sum < ((int32_t)1 << 30) ? ((int32_t)1 << 30) - max_sum : 0;
     const int32_t o4 = (out_c + 3) / 4 * 4;
@@ -123,9 +123,9 @@ static int32_t tg_pair_channels(int32_t out_c, int32_t zp, const int32_t *corr, 
  * and out0 + out1_off (the same pixel twice where both offsets are 0): tg_pair_requant where
  * `bounded`, else tg_requantize_fast with the zero point and the clamp.
  */
-static void tg_pair_out(int32_t out_c, int32_t zp, int32_t lo, int32_t hi, const tg_pair_chan_t *chan,
-                        int32_t bounded, const int32_t *acc0, int32_t acc1_words, int8_t *out0, int32_t out1_off,
-                        const int32_t *multiplier, const int32_t *shift)
+static inline void tg_pair_out(int32_t out_c, int32_t zp, int32_t lo, int32_t hi, const tg_pair_chan_t *chan,
+                               int32_t bounded, const int32_t *acc0, int32_t acc1_words, int8_t *out0,
+                               int32_t out1_off, const int32_t *multiplier, const int32_t *shift)
 {
     int32_t o;
     if (bounded) {
