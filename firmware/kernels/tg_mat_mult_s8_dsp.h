@@ -39,6 +39,7 @@
 
 #include "tg_dsp_s8.h"
 #include "tg_kernels.h"
+#include "tg_mat_mult_pairs_s8_dsp.h"
 #include "tg_requant.h"
 
 /* Quantization of the product: see tg_conv2d_params_t. */
@@ -394,6 +395,22 @@ static inline __attribute__((always_inline)) void tg_mat_mult_2rows_s8_dsp_body(
     int16_t *buf, int8_t *out0, int8_t *out1)
 {
     int32_t *const acc = (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3));
+    if (q->bounded == TG_REQUANT_FOLDED && __builtin_constant_p(depth) && __builtin_constant_p(cols)) {
+        /* a specialized layer: sums and outputs per channel pair (tg_mat_mult_pairs_s8_dsp.h) */
+        tg_widen_rows2_doubled_s8(x0, x1, depth, q->input_offset, buf);
+        tg_mat_mult_pairs_folded_s8(buf, depth, cols, weights, bias, multiplier, shift, q->output_offset,
+                                    q->act_min, q->act_max, out0, out1);
+        if (cols & 1) {         /* the last channel of an odd count, from the doubled rows */
+            const int32_t o = cols - 1, n = -shift[o];
+            const int32_t b = bias != NULL ? 2 * bias[o] : 0;
+            const int32_t r = (int32_t)((uint32_t)(1 + 2 * q->output_offset) << (n - 1));
+            int32_t a[4] = {b, 0, b, 0};
+            tg_dot_s16_s8(buf, &weights[o * depth], depth, 2, 1, a);
+            out0[o] = (int8_t)tg_pairs_out(a[0], multiplier[o], r, n, q->act_min, q->act_max);
+            out1[o] = (int8_t)tg_pairs_out(a[2], multiplier[o], r, n, q->act_min, q->act_max);
+        }
+        return;
+    }
     tg_widen_rows_s8(x0, x1, 2, depth, q->input_offset, buf);
     tg_mat_mult_sums(buf, 2, depth, cols, weights, bias, acc);
     tg_mat_mult_outputs(acc, 2, cols, multiplier, shift, q, out0, out1);
