@@ -201,7 +201,8 @@ def test_conv2d_s8_dsp_chosen_for_every_general_conv_but_whole_groups(tmp_path_f
     assert kernels_by_op(graph)["conv2d"] == ["tg_conv2d_s8_dsp"] * 5 + ["tg_conv2d_widen_s8_dsp"]
     sizes = [n.scratch_bytes for n in graph.nodes if n.op == "conv2d"]
     # two int8 receptive fields (rounded up to 8) + two int16 rows (depth rounded up to 4)
-    # + two rows of int32 sums; the widening kernel: one block of 4 channels' int16 weights
+    # + 16 bytes per output channel (two rows of int32 sums, or the channel pairs' requantization
+    # records, tg_mat_mult_pairs_s8_dsp.h); the widening kernel: one block of 4 channels' int16 weights
     depths = [10 * 4 * 1, 3 * 3 * 5, 3 * 3 * 7, 3 * 5 * 6, 2 * 2 * 9]
     out_c = [5, 7, 6, 9, 4]
-    assert sizes == [(2 * d + 7) // 8 * 8 + 4 * ((d + 3) // 4 * 4) + 8 * c for d, c in zip(depths, out_c)] + [8 * 4]
+    assert sizes == [(2 * d + 7) // 8 * 8 + 4 * ((d + 3) // 4 * 4) + 16 * c for d, c in zip(depths, out_c)] + [8 * 4]

@@ -122,6 +122,9 @@ static inline __attribute__((always_inline)) void tg_conv2d_s8_dsp_with(
     int32_t oy = 0, ox = 0;     /* output pixel of the block's first row */
     int32_t n;
 
+    if (inline_bodies && pixels >= 2) {
+        tg_mat_mult_pairs_prepare(depth, out_c, bias, multiplier, shift, q, buf);
+    }
     for (n = 0; n + 2 <= pixels; n += 2) {
         int8_t *const out0 = &output[n * out_c], *const out1 = &output[(n + 1) * out_c];
         tg_conv2d_s8_dsp_field(p, input, oy, ox, col0, inline_bodies);

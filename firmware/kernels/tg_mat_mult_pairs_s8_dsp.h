@@ -55,6 +55,33 @@ static inline __attribute__((always_inline)) void tg_widen_rows2_doubled_s8(cons
     }
 }
 
+/*
+ * The requantization records of the channel pairs, written to scratch once per layer
+ * (before its first block): per pair o, o + 1 (o < cols & ~1) 8 words
+ *   2 bias[o], 2 bias[o + 1], multiplier[o], multiplier[o + 1], R[o], R[o + 1], n[o], n[o + 1]
+ * with n = -shift and R = (1 + 2 output_offset) 2^(n-1), so that a block reads one pointer
+ * (LDRD pairs) instead of three arrays and computes nothing per channel. Out of line: one
+ * copy for every layer.
+ */
+#define TG_PAIRS_RECORD_WORDS 8
+
+static __attribute__((noinline, unused)) void tg_pairs_records(int32_t cols, const int32_t *bias,
+                                                              const int32_t *multiplier, const int32_t *shift,
+                                                              int32_t output_offset, int32_t *rec)
+{
+    const uint32_t round = (uint32_t)(1 + 2 * output_offset);
+    int32_t o, j;
+    for (o = 0; o + 2 <= cols; o += 2, rec += TG_PAIRS_RECORD_WORDS) {
+        for (j = 0; j < 2; ++j) {
+            const int32_t n = -shift[o + j];
+            rec[j] = bias != NULL ? 2 * bias[o + j] : 0;
+            rec[2 + j] = multiplier[o + j];
+            rec[4 + j] = (int32_t)(round << (n - 1));
+            rec[6 + j] = n;
+        }
+    }
+}
+
 /* One step: 4 values of depth, 2 rows (xp, stepped 16 bytes) x 2 channels (w, stepped 4
    bytes; the second channel's word `depth` bytes on). */
 typedef struct {
@@ -113,35 +140,26 @@ static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, in
 
 /*
  * out0[o], out1[o] for o < cols & ~1 (the odd last channel is the caller's) from the rows
- * widened doubled into x (tg_widen_rows2_doubled_s8): weights int8 [cols][depth], bias
- * (may be NULL), multiplier, shift [cols]; depth and cols constants of the layer.
+ * widened doubled into x (tg_widen_rows2_doubled_s8): weights int8 [cols][depth], rec the
+ * layer's records (tg_pairs_records); depth and cols constants of the layer.
  */
 static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
-    const int16_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, int32_t output_offset, int32_t act_min, int32_t act_max,
-    int8_t *out0, int8_t *out1)
+    const int16_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *rec, int32_t act_min,
+    int32_t act_max, int8_t *out0, int8_t *out1)
 {
     const int32_t body = depth & ~3, trips = body >> 2;
     const int16_t *const tail = x + 2 * body;
-    const int32_t round = 1 + 2 * output_offset;
-    const int8_t *w = weights;
-    const int32_t *mp = multiplier, *sp = shift, *bp = bias;
     const int32_t gap = (int32_t)(out1 - out0);
+    const int32_t *const rec_end = rec + (cols >> 1) * TG_PAIRS_RECORD_WORDS;
+    const int8_t *w = weights;
     int8_t *op = out0;
-    int32_t o, k;
-    for (o = 0; o + 2 <= cols; o += 2) {
+    int32_t k;
+    for (; rec != rec_end; rec += TG_PAIRS_RECORD_WORDS, op += 2) {
         const int32_t *xp = (const int32_t *)__builtin_assume_aligned(x, 8);
-        int32_t b0 = 0, b1 = 0;
         tg_pairs_acc_t a;
-        if (bias != NULL) {
-            b0 = 2 * bp[0];
-            b1 = 2 * bp[1];
-            bp += 2;
-        }
-        a.a00 = a.a10 = b0;
-        a.a01 = a.a11 = b1;
-        /* unrolled by a factor dividing the trip count where one does (no remainder copies),
-           whole where the count is a prime up to 7 */
+        a.a00 = a.a10 = rec[0];
+        a.a01 = a.a11 = rec[1];
+        /* unrolled by a factor dividing the trip count where one does (no remainder copies) */
         if (trips % 4 == 0) {
             TG_PAIRS_STEPS(4, trips, &xp, &w, depth, &a);
         } else if (trips % 3 == 0) {
@@ -150,8 +168,6 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
             TG_PAIRS_STEPS(5, trips, &xp, &w, depth, &a);
         } else if (trips % 2 == 0) {
             TG_PAIRS_STEPS(2, trips, &xp, &w, depth, &a);
-        } else if (trips <= 8) {
-            TG_PAIRS_STEPS(8, trips, &xp, &w, depth, &a);
         } else {
             TG_PAIRS_STEPS(1, trips, &xp, &w, depth, &a);
         }
@@ -162,17 +178,16 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
             a.a11 += tail[4 + k] * w[depth + k];
         }
         w += 2 * depth - body;
-        {
-            const int32_t m0 = mp[0], n0 = -sp[0], m1 = mp[1], n1 = -sp[1];
-            const int32_t r0 = (int32_t)((uint32_t)round << (n0 - 1));
-            const int32_t r1 = (int32_t)((uint32_t)round << (n1 - 1));
-            mp += 2;
-            sp += 2;
-            op[0] = (int8_t)tg_pairs_out(a.a00, m0, r0, n0, act_min, act_max);
-            op[gap] = (int8_t)tg_pairs_out(a.a10, m0, r0, n0, act_min, act_max);
-            op[1] = (int8_t)tg_pairs_out(a.a01, m1, r1, n1, act_min, act_max);
-            op[gap + 1] = (int8_t)tg_pairs_out(a.a11, m1, r1, n1, act_min, act_max);
-            op += 2;
+        {   /* every record word read before the first store (an int8 store may alias them) */
+            const int32_t m0 = rec[2], m1 = rec[3], r0 = rec[4], r1 = rec[5], n0 = rec[6], n1 = rec[7];
+            const int32_t y00 = tg_pairs_out(a.a00, m0, r0, n0, act_min, act_max);
+            const int32_t y10 = tg_pairs_out(a.a10, m0, r0, n0, act_min, act_max);
+            const int32_t y01 = tg_pairs_out(a.a01, m1, r1, n1, act_min, act_max);
+            const int32_t y11 = tg_pairs_out(a.a11, m1, r1, n1, act_min, act_max);
+            op[0] = (int8_t)y00;
+            op[gap] = (int8_t)y10;
+            op[1] = (int8_t)y01;
+            op[gap + 1] = (int8_t)y11;
         }
     }
 }
