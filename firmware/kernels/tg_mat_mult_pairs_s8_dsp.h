@@ -27,16 +27,19 @@
 #include "tg_dsp_s8.h"
 
 /*
- * Rows x0, x1 widened doubled into dst (8-byte aligned), the layout of tg_widen_rows_s8
- * with rows == 2: per 4 values, row 0's pairs (x0, x2), (x1, x3), then row 1's; the last
- * depth % 4 values of row i at 2 * (depth & ~3) + 4 * i, in natural order.
+ * Rows x0, x1 widened doubled into dst (8-byte aligned), in groups of 4 values: per group,
+ * row 0's pairs (v0, v2), (v1, v3), then row 1's (tg_widen_rows_s8's layout for 2 rows).
+ * The last depth % 4 = t values, if any, make a last group with 4 - t zeros before them:
+ * (0.., x[depth - t]..), which a weight word read at the row's last 4 bytes
+ * (w[depth - 4 .. depth - 1]) meets with its own last t weights, the zeros with the others.
+ * depth >= 4.
  */
 static inline __attribute__((always_inline)) void tg_widen_rows2_doubled_s8(const int8_t *x0, const int8_t *x1,
                                                                            int32_t depth, int32_t offset,
                                                                            int16_t *dst)
 {
     const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x00010001u);
-    const int32_t body = depth & ~3;
+    const int32_t body = depth & ~3, t = depth - body;
     int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
     int32_t k;
     for (k = 0; k < body; k += 4) {
@@ -49,10 +52,40 @@ static inline __attribute__((always_inline)) void tg_widen_rows2_doubled_s8(cons
         d[3] = __sadd16(b1, b1);
         d += 4;
     }
-    for (k = body; k < depth; ++k) {
-        dst[2 * body + k - body] = (int16_t)(2 * (x0[k] + offset));
-        dst[2 * body + 4 + k - body] = (int16_t)(2 * (x1[k] + offset));
+    if (t != 0) {
+        int16_t g[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};     /* the group's values v0..v3 per row */
+        int32_t i;
+        for (k = 0; k < t; ++k) {
+            g[0][4 - t + k] = (int16_t)(2 * (x0[body + k] + offset));
+            g[1][4 - t + k] = (int16_t)(2 * (x1[body + k] + offset));
+        }
+        for (i = 0; i < 2; ++i) {
+            d[2 * i] = (int32_t)(((uint32_t)(uint16_t)g[i][0]) | ((uint32_t)(uint16_t)g[i][2] << 16));
+            d[2 * i + 1] = (int32_t)(((uint32_t)(uint16_t)g[i][1]) | ((uint32_t)(uint16_t)g[i][3] << 16));
+        }
     }
+}
+
+/*
+ * The sums of one channel (its weights w, int8 [depth]) over both rows widened by
+ * tg_widen_rows2_doubled_s8, added to a[0] (row 0), a[1] (row 1): the odd last channel.
+ */
+static inline __attribute__((always_inline)) void tg_pairs_one_channel(const int16_t *x, int32_t depth,
+                                                                      const int8_t *w, int32_t a[2])
+{
+    const int32_t *xw = (const int32_t *)__builtin_assume_aligned(x, 8);
+    const int32_t groups = (depth + 3) >> 2, body = depth & ~3;
+    int32_t a0 = a[0], a1 = a[1], g;
+    for (g = 0; g < groups; ++g, xw += 4) {
+        const int32_t v = tg_dsp_load_s8x4(w + (4 * g < body ? 4 * g : depth - 4));
+        const int32_t wa = __sxtb16(v), wb = tg_dsp_sxtb16_odd(v);
+        a0 = __smlad(xw[0], wa, a0);
+        a0 = __smlad(xw[1], wb, a0);
+        a1 = __smlad(xw[2], wa, a1);
+        a1 = __smlad(xw[3], wb, a1);
+    }
+    a[0] = a0;
+    a[1] = a1;
 }
 
 /*
@@ -88,30 +121,55 @@ typedef struct {
     int32_t a00, a01, a10, a11;     /* [row][channel] */
 } tg_pairs_acc_t;
 
+/*
+ * One step: 4 values of depth, 2 rows (%[x], stepped 16 bytes) x 2 channels; ch1 / ch0 the
+ * addressing of the channels' weight words (the first channel's may step %[w] on).
+ * Operands: x, w, a00, a01, a10, a11 and the scratch registers xa, xb, ya, yb, v, wa.
+ */
+#define TG_PAIRS_STEP(ch1, ch0)                            \
+    "ldrd   %[xa], %[xb], [%[x]], #8\n\t"                  \
+    "ldrd   %[ya], %[yb], [%[x]], #8\n\t"                  \
+    "ldr    %[v], " ch1 "\n\t"                             \
+    "sxtb16 %[wa], %[v]\n\t"                               \
+    "sxtb16 %[v], %[v], ror #8\n\t"                        \
+    "smlad  %[a01], %[xa], %[wa], %[a01]\n\t"              \
+    "smlad  %[a11], %[ya], %[wa], %[a11]\n\t"              \
+    "smlad  %[a01], %[xb], %[v], %[a01]\n\t"               \
+    "smlad  %[a11], %[yb], %[v], %[a11]\n\t"               \
+    "ldr    %[v], " ch0 "\n\t"                             \
+    "sxtb16 %[wa], %[v]\n\t"                               \
+    "sxtb16 %[v], %[v], ror #8\n\t"                        \
+    "smlad  %[a00], %[xa], %[wa], %[a00]\n\t"              \
+    "smlad  %[a10], %[ya], %[wa], %[a10]\n\t"              \
+    "smlad  %[a00], %[xb], %[v], %[a00]\n\t"               \
+    "smlad  %[a10], %[yb], %[v], %[a10]\n\t"
+
+#define TG_PAIRS_STEP_OPERANDS(a)                                                                             \
+    [x] "+r"(*xp), [w] "+r"(*w), [a00] "+r"((a)->a00), [a01] "+r"((a)->a01), [a10] "+r"((a)->a10),          \
+        [a11] "+r"((a)->a11), [xa] "=&r"(xa), [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb), [v] "=&r"(v), \
+        [wa] "=&r"(wa)
+
+/* A step of the body: the channels' words at w + depth and w (w stepped 4 bytes on). */
 static inline __attribute__((always_inline)) void tg_pairs_step_s8(const int32_t **xp, const int8_t **w,
                                                                   int32_t depth, tg_pairs_acc_t *a)
 {
     int32_t xa, xb, ya, yb, v, wa;
-    __asm__("ldrd   %[xa], %[xb], [%[x]], #8\n\t"
-            "ldrd   %[ya], %[yb], [%[x]], #8\n\t"
-            "ldr    %[v], [%[w], %[d]]\n\t"
-            "sxtb16 %[wa], %[v]\n\t"
-            "sxtb16 %[v], %[v], ror #8\n\t"
-            "smlad  %[a01], %[xa], %[wa], %[a01]\n\t"
-            "smlad  %[a11], %[ya], %[wa], %[a11]\n\t"
-            "smlad  %[a01], %[xb], %[v], %[a01]\n\t"
-            "smlad  %[a11], %[yb], %[v], %[a11]\n\t"
-            "ldr    %[v], [%[w]], #4\n\t"
-            "sxtb16 %[wa], %[v]\n\t"
-            "sxtb16 %[v], %[v], ror #8\n\t"
-            "smlad  %[a00], %[xa], %[wa], %[a00]\n\t"
-            "smlad  %[a10], %[ya], %[wa], %[a10]\n\t"
-            "smlad  %[a00], %[xb], %[v], %[a00]\n\t"
-            "smlad  %[a10], %[yb], %[v], %[a10]\n\t"
-            : [x] "+r"(*xp), [w] "+r"(*w), [a00] "+r"(a->a00), [a01] "+r"(a->a01), [a10] "+r"(a->a10),
-              [a11] "+r"(a->a11), [xa] "=&r"(xa), [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb), [v] "=&r"(v),
-              [wa] "=&r"(wa)
+    __asm__(TG_PAIRS_STEP("[%[w], %[d]]", "[%[w]], #4")
+            : TG_PAIRS_STEP_OPERANDS(a)
             : [d] "r"(depth), "m"(*(const int64_t(*)[2]) * xp)
+            : "memory");
+}
+
+/* The last group of t = depth % 4 values (w at the first channel's value depth - t): the
+   words of each channel's last 4 weights, at w + t - 4 and w + depth + t - 4. */
+static inline __attribute__((always_inline)) void tg_pairs_tail_s8(const int32_t **xp, const int8_t **w,
+                                                                  int32_t depth, tg_pairs_acc_t *a)
+{
+    const int32_t t = depth & 3;
+    int32_t xa, xb, ya, yb, v, wa;
+    __asm__(TG_PAIRS_STEP("[%[w], %[d1]]", "[%[w], %[d0]]")
+            : TG_PAIRS_STEP_OPERANDS(a)
+            : [d1] "r"(depth + t - 4), [d0] "r"(t - 4), "m"(*(const int64_t(*)[2]) * xp)
             : "memory");
 }
 
@@ -138,22 +196,101 @@ static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, in
     return y;
 }
 
+/* One output of the asm loop below: sum a, multiplier m, R r, n from register n. */
+#define TG_PAIRS_OUT(a, m, r, n, dst)                      \
+    "smmlar %[v], %[" #a "], %[" #m "], %[" #r "]\n\t"     \
+    "add    %[v], %[v], %[" #a "], asr #31\n\t"            \
+    "asr    %[v], %[v], %[" #n "]\n\t"                     \
+    "ssat   %[v], #8, %[v]\n\t"                            \
+    "strb   %[v], " dst "\n\t"
+
+/*
+ * The pair loop as one asm block, where every size is a constant it can take as an
+ * immediate (a specialized layer) and the activation is the full int8 range: per pair
+ * the record's doubled biases (LDRD), the steps (up to 4 alone, more in a loop of 4, 3 or 2
+ * steps per pass, ended by comparing the rows' pointer), the last group where depth % 4,
+ * then the 4 outputs with the record's constants (2 LDRD, 2 LDR) in the registers the
+ * steps used. 14 registers: the loops' ends and the rows' address live in memory.
+ */
+static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_t *x, int32_t depth, int32_t gap,
+                                                                   const int8_t *weights, const int32_t *rec,
+                                                                   const int32_t *rec_end, int8_t *op)
+{
+    const int32_t *xp0 = (const int32_t *)__builtin_assume_aligned(x, 8);
+    const int32_t *xr = xp0;
+    /* the steps: pre alone, then loops times unroll of them (a loop where loops > 1) */
+    const int32_t trips = depth >> 2;
+    const int32_t unroll = trips <= 4 ? 1 : trips % 4 == 0 ? 4 : trips % 3 == 0 ? 3 : trips % 2 == 0 ? 2 : 4;
+    const int32_t pre = trips <= 4 ? trips : trips % unroll, loops = trips <= 4 ? 0 : trips / unroll;
+    const int32_t *const xend = xp0 + 4 * trips;
+    const int8_t *wr = weights;
+    int32_t a00, a01, a10, a11, xa, xb, ya, yb, v, wa;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd   %[a00], %[a01], [%[rec]], #32\n\t"
+        "mov    %[a10], %[a00]\n\t"
+        "mov    %[a11], %[a01]\n\t"
+        ".rept  %c[pre]\n\t"
+        TG_PAIRS_STEP("[%[w], %[dep]]", "[%[w]], #4")
+        ".endr\n\t"
+        ".if    %c[loops]\n\t"
+        "2:\n\t"
+        ".rept  %c[unroll]\n\t"
+        TG_PAIRS_STEP("[%[w], %[dep]]", "[%[w]], #4")
+        ".endr\n\t"
+        ".if    %c[loops] - 1\n\t"
+        "ldr    %[v], %[xend]\n\t"
+        "cmp    %[x], %[v]\n\t"
+        "bne    2b\n\t"
+        ".endif\n\t"
+        ".endif\n\t"
+        ".if    %c[t]\n\t"
+        TG_PAIRS_STEP("[%[w], #%c[dep]+%c[t]-4]", "[%[w], #%c[t]-4]")
+        ".endif\n\t"
+        "add    %[w], %[w], #%c[dep]+%c[t]\n\t"         /* the next pair's weights */
+        "ldrd   %[xa], %[xb], [%[rec], #-24]\n\t"      /* multipliers */
+        "ldrd   %[ya], %[yb], [%[rec], #-16]\n\t"      /* R */
+        "ldr    %[wa], [%[rec], #-8]\n\t"              /* n of the first channel */
+        TG_PAIRS_OUT(a00, xa, ya, wa, "[%[op]]")
+        TG_PAIRS_OUT(a10, xa, ya, wa, "[%[op], %[gap]]")
+        "ldr    %[wa], [%[rec], #-4]\n\t"
+        TG_PAIRS_OUT(a01, xb, yb, wa, "[%[op], #1]")
+        TG_PAIRS_OUT(a11, xb, yb, wa, "[%[op], #%c[gap]+1]")
+        "adds   %[op], %[op], #2\n\t"
+        "ldr    %[x], %[xbase]\n\t"
+        "ldr    %[v], %[end]\n\t"
+        "cmp    %[rec], %[v]\n\t"
+        "bne    1b\n\t"
+        : [x] "+r"(xr), [w] "+r"(wr), [rec] "+r"(rec), [op] "+r"(op), [a00] "=&r"(a00), [a01] "=&r"(a01),
+          [a10] "=&r"(a10), [a11] "=&r"(a11), [xa] "=&r"(xa), [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb),
+          [v] "=&r"(v), [wa] "=&r"(wa)
+        : [pre] "i"(pre), [loops] "i"(loops), [unroll] "i"(unroll), [xend] "m"(xend), [t] "i"(depth & 3), [dep] "i"(depth), [gap] "i"(gap),
+          [xbase] "m"(xp0), [end] "m"(rec_end)
+        : "memory", "cc");
+}
+
 /*
  * out0[o], out1[o] for o < cols & ~1 (the odd last channel is the caller's) from the rows
  * widened doubled into x (tg_widen_rows2_doubled_s8): weights int8 [cols][depth], rec the
- * layer's records (tg_pairs_records); depth and cols constants of the layer.
+ * layer's records (tg_pairs_records); depth and cols constants of the layer, depth >= 4.
  */
 static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
     const int16_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *rec, int32_t act_min,
     int32_t act_max, int8_t *out0, int8_t *out1)
 {
     const int32_t body = depth & ~3, trips = body >> 2;
-    const int16_t *const tail = x + 2 * body;
     const int32_t gap = (int32_t)(out1 - out0);
     const int32_t *const rec_end = rec + (cols >> 1) * TG_PAIRS_RECORD_WORDS;
     const int8_t *w = weights;
     int8_t *op = out0;
-    int32_t k;
+    if (cols < 2) {
+        return;
+    }
+    if (__builtin_constant_p(gap) && gap >= 0 && gap < 4095 && depth < 2000 && act_min == -128 &&
+        act_max == 127) {
+        tg_pairs_loop_asm(x, depth, gap, weights, rec, rec_end, op);
+        return;
+    }
     for (; rec != rec_end; rec += TG_PAIRS_RECORD_WORDS, op += 2) {
         const int32_t *xp = (const int32_t *)__builtin_assume_aligned(x, 8);
         tg_pairs_acc_t a;
@@ -171,11 +308,8 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
         } else {
             TG_PAIRS_STEPS(1, trips, &xp, &w, depth, &a);
         }
-        for (k = 0; k < depth - body; ++k) {     /* the last depth % 4, in natural order */
-            a.a00 += tail[k] * w[k];
-            a.a01 += tail[k] * w[depth + k];
-            a.a10 += tail[4 + k] * w[k];
-            a.a11 += tail[4 + k] * w[depth + k];
+        if (depth & 3) {
+            tg_pairs_tail_s8(&xp, &w, depth, &a);
         }
         w += 2 * depth - body;
         {   /* every record word read before the first store (an int8 store may alias them) */

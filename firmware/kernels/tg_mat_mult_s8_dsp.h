@@ -390,12 +390,14 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int3
 
 /*
  * Whether a layer's 2-row blocks take the channel-pair path (tg_mat_mult_pairs_s8_dsp.h):
- * a specialized layer (depth and cols constants) with the folded requantization.
+ * a specialized layer (depth and cols constants, depth at least 4) with the folded
+ * requantization.
  */
 static inline __attribute__((always_inline)) int32_t tg_mat_mult_pairs_on(const tg_mat_mult_quant_t *q,
                                                                           int32_t depth, int32_t cols)
 {
-    return q->bounded == TG_REQUANT_FOLDED && __builtin_constant_p(depth) && __builtin_constant_p(cols);
+    return q->bounded == TG_REQUANT_FOLDED && __builtin_constant_p(depth) && __builtin_constant_p(cols) &&
+           depth >= 4;
 }
 
 /*
@@ -429,10 +431,10 @@ static inline __attribute__((always_inline)) void tg_mat_mult_2rows_s8_dsp_body(
             const int32_t o = cols - 1, n = -shift[o];
             const int32_t b = bias != NULL ? 2 * bias[o] : 0;
             const int32_t r = (int32_t)((uint32_t)(1 + 2 * q->output_offset) << (n - 1));
-            int32_t a[4] = {b, 0, b, 0};
-            tg_dot_s16_s8(buf, &weights[o * depth], depth, 2, 1, a);
+            int32_t a[2] = {b, b};
+            tg_pairs_one_channel(buf, depth, &weights[o * depth], a);
             out0[o] = (int8_t)tg_pairs_out(a[0], multiplier[o], r, n, q->act_min, q->act_max);
-            out1[o] = (int8_t)tg_pairs_out(a[2], multiplier[o], r, n, q->act_min, q->act_max);
+            out1[o] = (int8_t)tg_pairs_out(a[1], multiplier[o], r, n, q->act_min, q->act_max);
         }
         return;
     }
