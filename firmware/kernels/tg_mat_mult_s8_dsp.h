@@ -597,6 +597,8 @@ static inline __attribute__((always_inline)) void tg_mat_mult_s8_dsp_with(
     if (inline_bodies && rows >= 2) {
         tg_mat_mult_pairs_prepare(depth, cols, bias, multiplier, shift, q, buf);
     }
+    /* not unrolled: a specialized layer of few rows would take a copy of the body per block */
+#pragma GCC unroll 1
     for (; r + 2 <= rows; r += 2) {
         const int8_t *x0 = &input[r * depth], *x1 = &input[(r + 1) * depth];
         int8_t *out0 = &output[r * cols], *out1 = &output[(r + 1) * cols];
@@ -613,11 +615,13 @@ static inline __attribute__((always_inline)) void tg_mat_mult_s8_dsp_with(
         } else {
             tg_mat_mult_1row_s8_dsp(input, depth, cols, weights, bias, multiplier, shift, q, output);
         }
-    } else if (r < rows && inline_bodies && tg_mat_mult_pairs_on(q, depth, cols)) {
+    } else if ((rows & 1) && inline_bodies && tg_mat_mult_pairs_on(q, depth, cols)) {
         /* the last of an odd count as a block of that row twice (its outputs written twice) */
+        r = rows - 1;
         tg_mat_mult_2rows_s8_dsp_body(&input[r * depth], &input[r * depth], depth, cols, weights, bias,
                                       multiplier, shift, q, buf, &output[r * cols], &output[r * cols]);
-    } else if (r < rows) {  /* the last of an odd count: its reads first, like the blocks' */
+    } else if (rows & 1) {  /* the last of an odd count: its reads first, like the blocks' */
+        r = rows - 1;
         tg_mat_mult_1row_widened_s8_dsp_body(&input[r * depth], depth, cols, weights, bias, multiplier, shift,
                                              q, buf, &output[r * cols]);
     }
