@@ -201,7 +201,60 @@ def test_conv2d_s8_dsp_chosen_for_every_general_conv_but_whole_groups(tmp_path_f
     assert kernels_by_op(graph)["conv2d"] == ["tg_conv2d_s8_dsp"] * 5 + ["tg_conv2d_widen_s8_dsp"]
     sizes = [n.scratch_bytes for n in graph.nodes if n.op == "conv2d"]
     # two int8 receptive fields (rounded up to 8) + two int16 rows (depth rounded up to 4)
-    # + two rows of int32 sums; the widening kernel: one block of 4 channels' int16 weights
+    # + 16 bytes per output channel (two rows of int32 sums, or the channel pairs' requantization
+    # records, tg_mat_mult_pairs_s8_dsp.h); the widening kernel: one block of 4 channels' int16 weights
     depths = [10 * 4 * 1, 3 * 3 * 5, 3 * 3 * 7, 3 * 5 * 6, 2 * 2 * 9]
     out_c = [5, 7, 6, 9, 4]
-    assert sizes == [(2 * d + 7) // 8 * 8 + 4 * ((d + 3) // 4 * 4) + 8 * c for d, c in zip(depths, out_c)] + [8 * 4]
+    assert sizes == [(2 * d + 7) // 8 * 8 + 4 * ((d + 3) // 4 * 4) + 16 * c for d, c in zip(depths, out_c)] + [8 * 4]
+
+
+def test_pair_path_cases_are_in_the_standin_models(tmp_path_factory):
+    """The models the stand-in tests above run take the channel-pair path of the specialized
+    products (firmware/kernels/tg_mat_mult_pairs_s8_dsp.h: folded requantization, depth >= 4)
+    through each of its cases: depth % 4 of 0 to 3 (the tail group), an odd output channel
+    count, an odd row or pixel count (the row twice), the asm loop (full int8 activation),
+    a depth over 4 steps (the asm step loop). The C loop (an activation clipped inside int8)
+    runs in test_pair_path_clipped_activation_s8_dsp_standin."""
+    from tinygen.kernels import specialize
+
+    cases = set()
+    for name in ("odd", "convs", "even"):
+        _, graph, _, _ = compiled(name, get_board("f746zg").isa_features, tmp_path_factory)
+        for node in graph.nodes:
+            inline = specialize.INLINE.get(node.kernel or "")
+            if inline is None or not inline.folds:
+                continue
+            kp = node.attrs["kparams"]
+            consts = {r: graph.tensor(node.param(r)).data if node.param(r) else None
+                      for r in ("bias", "multiplier", "shift")}
+            depth = specialize.depth(inline, kp)
+            rows = kp["rows"] if "rows" in kp else kp["out_h"] * kp["out_w"]
+            cols = kp["out_features"] if "out_features" in kp else kp["out_c"]
+            if specialize.requant_mode(inline, kp, **consts) != specialize.FOLDED or depth < 4 or rows < 2:
+                continue
+            full = kp["act_min"] == -128 and kp["act_max"] == 127
+            cases |= {("tail", depth % 4), ("odd cols", cols % 2 == 1), ("odd rows", rows % 2 == 1),
+                      ("asm", full), ("loop", full and depth // 4 > 4)}
+    want = {("tail", t) for t in range(4)} | {("odd cols", True), ("odd rows", True), ("asm", True),
+                                               ("loop", True)}
+    assert want <= cases, sorted(want - cases)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_pair_path_clipped_activation_s8_dsp_standin(board, tmp_path_factory):
+    """The channel-pair path's C loop: the "odd" model's pointwise layers with their activation
+    bounds pulled inside int8 (-100, 90; the reference clamps to the same kparams) equal the
+    reference on the stand-in, layer by layer."""
+    from tinygen.hil.target import open_device
+
+    board = get_board(board)
+    source, graph, inputs, tmp = compiled("odd", board.isa_features, tmp_path_factory)
+    clipped = [n for n in graph.nodes if n.kernel == "tg_conv2d_1x1_s8_dsp"]
+    assert len(clipped) == ODD_POINTWISE
+    for node in clipped:
+        node.attrs["kparams"]["act_min"], node.attrs["kparams"]["act_max"] = -100, 90
+    project = build(source, graph, board, tmp / "clipped").out_dir
+    with open_device(board, project, emulate=True) as dev:
+        for i, x in enumerate(inputs):
+            assert_device_equals_reference(dev, graph, x, f"{board.name} clipped, input {i}")

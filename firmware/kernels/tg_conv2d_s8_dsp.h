@@ -122,6 +122,11 @@ static inline __attribute__((always_inline)) void tg_conv2d_s8_dsp_with(
     int32_t oy = 0, ox = 0;     /* output pixel of the block's first row */
     int32_t n;
 
+    if (inline_bodies && pixels >= 2) {
+        tg_mat_mult_pairs_prepare(depth, out_c, bias, multiplier, shift, q, buf);
+    }
+    /* not unrolled: a specialized layer of few pixels would take a copy of the body per block */
+#pragma GCC unroll 1
     for (n = 0; n + 2 <= pixels; n += 2) {
         int8_t *const out0 = &output[n * out_c], *const out1 = &output[(n + 1) * out_c];
         tg_conv2d_s8_dsp_field(p, input, oy, ox, col0, inline_bodies);
@@ -142,9 +147,16 @@ static inline __attribute__((always_inline)) void tg_conv2d_s8_dsp_with(
                                      out1);
         }
     }
-    if (n < pixels) {           /* the last pixel of an odd count */
+    if (pixels & 1) {           /* the last pixel of an odd count (n == pixels - 1) */
         tg_conv2d_s8_dsp_field(p, input, oy, ox, col0, inline_bodies);
-        tg_mat_mult_1row_s8_dsp(col0, depth, out_c, weights, bias, multiplier, shift, q, &output[n * out_c]);
+        if (inline_bodies && tg_mat_mult_pairs_on(q, depth, out_c)) {
+            /* as a block of that pixel twice (its outputs written twice) */
+            tg_mat_mult_2rows_s8_dsp_body(col0, col0, depth, out_c, weights, bias, multiplier, shift, q, buf,
+                                          &output[(pixels - 1) * out_c], &output[(pixels - 1) * out_c]);
+        } else {
+            tg_mat_mult_1row_s8_dsp(col0, depth, out_c, weights, bias, multiplier, shift, q,
+                                    &output[(pixels - 1) * out_c]);
+        }
     }
 }
 

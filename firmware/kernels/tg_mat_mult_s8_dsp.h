@@ -39,6 +39,7 @@
 
 #include "tg_dsp_s8.h"
 #include "tg_kernels.h"
+#include "tg_mat_mult_pairs_s8_dsp.h"
 #include "tg_requant.h"
 
 /* Quantization of the product: see tg_conv2d_params_t. */
@@ -387,6 +388,33 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int3
     }
 }
 
+/*
+ * Whether a layer's 2-row blocks take the channel-pair path (tg_mat_mult_pairs_s8_dsp.h):
+ * a specialized layer (depth and cols constants, depth at least 4) with the folded
+ * requantization.
+ */
+static inline __attribute__((always_inline)) int32_t tg_mat_mult_pairs_on(const tg_mat_mult_quant_t *q,
+                                                                          int32_t depth, int32_t cols)
+{
+    return q->bounded == TG_REQUANT_FOLDED && __builtin_constant_p(depth) && __builtin_constant_p(cols) &&
+           depth >= 4;
+}
+
+/*
+ * Before a layer's first 2-row block: the channel pairs' records (tg_pairs_records) where
+ * its blocks take the pair path, in the scratch after the widened rows (where the other
+ * paths keep their sums; an odd last row, computed after every block, overwrites them).
+ */
+static inline __attribute__((always_inline)) void tg_mat_mult_pairs_prepare(
+    int32_t depth, int32_t cols, const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+    const tg_mat_mult_quant_t *q, int16_t *buf)
+{
+    if (tg_mat_mult_pairs_on(q, depth, cols)) {
+        tg_pairs_records(cols, bias, multiplier, shift, q->output_offset,
+                         (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3)));
+    }
+}
+
 /* Two rows x0, x1 (int8 [depth] each): widened into buf, then all their outputs. */
 static inline __attribute__((always_inline)) void tg_mat_mult_2rows_s8_dsp_body(
     const int8_t *x0, const int8_t *x1, int32_t depth, int32_t cols, const int8_t *weights,
@@ -394,6 +422,22 @@ static inline __attribute__((always_inline)) void tg_mat_mult_2rows_s8_dsp_body(
     int16_t *buf, int8_t *out0, int8_t *out1)
 {
     int32_t *const acc = (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3));
+    if (tg_mat_mult_pairs_on(q, depth, cols)) {
+        /* a specialized layer: sums and outputs per channel pair (tg_mat_mult_pairs_s8_dsp.h),
+           the records at acc (tg_mat_mult_pairs_prepare) */
+        tg_widen_rows2_doubled_s8(x0, x1, depth, q->input_offset, buf);
+        tg_mat_mult_pairs_folded_s8(buf, depth, cols, weights, acc, q->act_min, q->act_max, out0, out1);
+        if (cols & 1) {         /* the last channel of an odd count, from the doubled rows */
+            const int32_t o = cols - 1, n = -shift[o];
+            const int32_t b = bias != NULL ? 2 * bias[o] : 0;
+            const int32_t r = (int32_t)((uint32_t)(1 + 2 * q->output_offset) << (n - 1));
+            int32_t a[2] = {b, b};
+            tg_pairs_one_channel(buf, depth, &weights[o * depth], a);
+            out0[o] = (int8_t)tg_pairs_out(a[0], multiplier[o], r, n, q->act_min, q->act_max);
+            out1[o] = (int8_t)tg_pairs_out(a[1], multiplier[o], r, n, q->act_min, q->act_max);
+        }
+        return;
+    }
     tg_widen_rows_s8(x0, x1, 2, depth, q->input_offset, buf);
     tg_mat_mult_sums(buf, 2, depth, cols, weights, bias, acc);
     tg_mat_mult_outputs(acc, 2, cols, multiplier, shift, q, out0, out1);
@@ -510,12 +554,13 @@ static inline __attribute__((always_inline)) void tg_mat_mult_1row_s8_dsp_body(
 
 /*
  * Bytes of scratch tg_mat_mult_s8_dsp needs for rows >= 2: two rows widened to
- * int16 (depth rounded up to 4), then the int32 sums of two rows. A single row
- * needs none.
+ * int16 (depth rounded up to 4), then the int32 sums of two rows, or the channel
+ * pairs' records (TG_PAIRS_RECORD_WORDS words per pair, 4 per channel). A single
+ * row needs none.
  */
 static inline int32_t tg_mat_mult_s8_dsp_buffer_size(int32_t depth, int32_t cols)
 {
-    return 2 * ((depth + 3) & ~3) * (int32_t)sizeof(int16_t) + 2 * cols * (int32_t)sizeof(int32_t);
+    return 2 * ((depth + 3) & ~3) * (int32_t)sizeof(int16_t) + 4 * cols * (int32_t)sizeof(int32_t);
 }
 
 /*
@@ -549,6 +594,11 @@ static inline __attribute__((always_inline)) void tg_mat_mult_s8_dsp_with(
 {
     int16_t *buf = (int16_t *)(void *)scratch;
     int32_t r = 0;
+    if (inline_bodies && rows >= 2) {
+        tg_mat_mult_pairs_prepare(depth, cols, bias, multiplier, shift, q, buf);
+    }
+    /* not unrolled: a specialized layer of few rows would take a copy of the body per block */
+#pragma GCC unroll 1
     for (; r + 2 <= rows; r += 2) {
         const int8_t *x0 = &input[r * depth], *x1 = &input[(r + 1) * depth];
         int8_t *out0 = &output[r * cols], *out1 = &output[(r + 1) * cols];
@@ -565,7 +615,13 @@ static inline __attribute__((always_inline)) void tg_mat_mult_s8_dsp_with(
         } else {
             tg_mat_mult_1row_s8_dsp(input, depth, cols, weights, bias, multiplier, shift, q, output);
         }
-    } else if (r < rows) {  /* the last of an odd count: its reads first, like the blocks' */
+    } else if ((rows & 1) && inline_bodies && tg_mat_mult_pairs_on(q, depth, cols)) {
+        /* the last of an odd count as a block of that row twice (its outputs written twice) */
+        r = rows - 1;
+        tg_mat_mult_2rows_s8_dsp_body(&input[r * depth], &input[r * depth], depth, cols, weights, bias,
+                                      multiplier, shift, q, buf, &output[r * cols], &output[r * cols]);
+    } else if (rows & 1) {  /* the last of an odd count: its reads first, like the blocks' */
+        r = rows - 1;
         tg_mat_mult_1row_widened_s8_dsp_body(&input[r * depth], depth, cols, weights, bias, multiplier, shift,
                                              q, buf, &output[r * cols]);
     }

@@ -10,8 +10,9 @@ def _round_up(n: int, m: int) -> int:
 
 def mat_mult_dsp_scratch(rows: int, depth: int, cols: int) -> int:
     """tg_mat_mult_s8_dsp_buffer_size: two rows of `depth` widened to int16 (rows padded to
-    4 values), then two rows of `cols` int32 sums; a single row needs none."""
-    return 2 * 2 * _round_up(depth, 4) + 2 * 4 * cols if rows >= 2 else 0
+    4 values), then two rows of `cols` int32 sums or the channel pairs' requantization
+    records (4 words per channel, tg_mat_mult_pairs_s8_dsp.h); a single row needs none."""
+    return 2 * 2 * _round_up(depth, 4) + 4 * 4 * cols if rows >= 2 else 0
 
 
 def conv2d_dsp_scratch(p: dict) -> int:

@@ -1,0 +1,334 @@
+/*
+ * The 2-row block of tg_mat_mult_s8_dsp.h for a specialized layer whose requantization
+ * folds the output offset into the rounding (TG_REQUANT_FOLDED): per pair of output
+ * channels the sums of both rows are computed and requantized at once, with no int32
+ * sums stored in scratch and read back.
+ *
+ * The rows are widened doubled, 2 (x + input_offset) (SXTAB16 then SADD16; |.| <= 510),
+ * and the bias doubled, so each sum is 2 acc, the value SMMLAR takes in
+ * TG_REQUANT_FOLDED's y = SSAT8((SMMLAR(2 acc, multiplier, R) - [acc < 0]) >> n)
+ * (|2 acc| < 2^31: the layer is bounded, |acc| < 2^30). One step of 4 values of depth
+ * is one asm statement: 2 LDRD of the rows' pairs, per channel one LDR of its weight
+ * word, SXTB16 and SXTB16 ROR 8, 4 SMLAD: 16 instructions for 16 multiply-accumulates,
+ * the accumulators kept in registers through the step.
+ *
+ * Same block order as tg_mat_mult_s8_dsp.h: both input rows are read (widened into
+ * scratch) before any output of the block is written. Bit-exact with the other paths
+ * (numpy twin: tinygen.ref.kernels.conv2d_s8 / fully_connected_s8).
+ *
+ * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
+ */
+#ifndef TG_MAT_MULT_PAIRS_S8_DSP_H
+#define TG_MAT_MULT_PAIRS_S8_DSP_H
+
+#include <arm_acle.h>
+#include <stdint.h>
+
+#include "tg_dsp_s8.h"
+
+/*
+ * Rows x0, x1 widened doubled into dst (8-byte aligned), in groups of 4 values: per group,
+ * row 0's pairs (v0, v2), (v1, v3), then row 1's (tg_widen_rows_s8's layout for 2 rows).
+ * The last depth % 4 = t values, if any, make a last group with 4 - t zeros before them:
+ * (0.., x[depth - t]..), which a weight word read at the row's last 4 bytes
+ * (w[depth - 4 .. depth - 1]) meets with its own last t weights, the zeros with the others.
+ * depth >= 4.
+ */
+static inline __attribute__((always_inline)) void tg_widen_rows2_doubled_s8(const int8_t *x0, const int8_t *x1,
+                                                                           int32_t depth, int32_t offset,
+                                                                           int16_t *dst)
+{
+    const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x00010001u);
+    const int32_t body = depth & ~3, t = depth - body;
+    int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
+    int32_t k;
+    for (k = 0; k < body; k += 4) {
+        const int32_t v0 = tg_dsp_load_s8x4(x0 + k), v1 = tg_dsp_load_s8x4(x1 + k);
+        const int32_t a0 = __sxtab16(offset2, v0), b0 = tg_dsp_sxtab16_odd(offset2, v0);
+        const int32_t a1 = __sxtab16(offset2, v1), b1 = tg_dsp_sxtab16_odd(offset2, v1);
+        d[0] = __sadd16(a0, a0);
+        d[1] = __sadd16(b0, b0);
+        d[2] = __sadd16(a1, a1);
+        d[3] = __sadd16(b1, b1);
+        d += 4;
+    }
+    if (t != 0) {
+        /* the rows' last 4 values as a group, its first 4 - t positions (the body's last
+           values) cleared: pairs (v0, v2), (v1, v3), so t = 1 keeps v3, t = 2 v2, v3, t = 3 v1..v3 */
+        const uint32_t keep_a = t == 1 ? 0u : 0xFFFF0000u, keep_b = t == 3 ? 0xFFFFFFFFu : 0xFFFF0000u;
+        const int32_t v0 = tg_dsp_load_s8x4(x0 + depth - 4), v1 = tg_dsp_load_s8x4(x1 + depth - 4);
+        const int32_t a0 = __sxtab16(offset2, v0), b0 = tg_dsp_sxtab16_odd(offset2, v0);
+        const int32_t a1 = __sxtab16(offset2, v1), b1 = tg_dsp_sxtab16_odd(offset2, v1);
+        d[0] = (int32_t)((uint32_t)__sadd16(a0, a0) & keep_a);
+        d[1] = (int32_t)((uint32_t)__sadd16(b0, b0) & keep_b);
+        d[2] = (int32_t)((uint32_t)__sadd16(a1, a1) & keep_a);
+        d[3] = (int32_t)((uint32_t)__sadd16(b1, b1) & keep_b);
+    }
+}
+
+/*
+ * The sums of one channel (its weights w, int8 [depth]) over both rows widened by
+ * tg_widen_rows2_doubled_s8, added to a[0] (row 0), a[1] (row 1): the odd last channel.
+ */
+static inline __attribute__((always_inline)) void tg_pairs_one_channel(const int16_t *x, int32_t depth,
+                                                                      const int8_t *w, int32_t a[2])
+{
+    const int32_t *xw = (const int32_t *)__builtin_assume_aligned(x, 8);
+    const int32_t groups = (depth + 3) >> 2, body = depth & ~3;
+    int32_t a0 = a[0], a1 = a[1], g;
+    for (g = 0; g < groups; ++g, xw += 4) {
+        const int32_t v = tg_dsp_load_s8x4(w + (4 * g < body ? 4 * g : depth - 4));
+        const int32_t wa = __sxtb16(v), wb = tg_dsp_sxtb16_odd(v);
+        a0 = __smlad(xw[0], wa, a0);
+        a0 = __smlad(xw[1], wb, a0);
+        a1 = __smlad(xw[2], wa, a1);
+        a1 = __smlad(xw[3], wb, a1);
+    }
+    a[0] = a0;
+    a[1] = a1;
+}
+
+/*
+ * The requantization records of the channel pairs, written to scratch once per layer
+ * (before its first block): per pair o, o + 1 (o < cols & ~1) 8 words
+ *   2 bias[o], 2 bias[o + 1], multiplier[o], multiplier[o + 1], R[o], R[o + 1], n[o], n[o + 1]
+ * with n = -shift and R = (1 + 2 output_offset) 2^(n-1), so that a block reads one pointer
+ * (LDRD pairs) instead of three arrays and computes nothing per channel. Out of line: one
+ * copy for every layer.
+ */
+#define TG_PAIRS_RECORD_WORDS 8
+
+static __attribute__((noinline, unused)) void tg_pairs_records(int32_t cols, const int32_t *bias,
+                                                              const int32_t *multiplier, const int32_t *shift,
+                                                              int32_t output_offset, int32_t *rec)
+{
+    const uint32_t round = (uint32_t)(1 + 2 * output_offset);
+    int32_t o, j;
+    for (o = 0; o + 2 <= cols; o += 2, rec += TG_PAIRS_RECORD_WORDS) {
+        for (j = 0; j < 2; ++j) {
+            const int32_t n = -shift[o + j];
+            rec[j] = bias != NULL ? 2 * bias[o + j] : 0;
+            rec[2 + j] = multiplier[o + j];
+            rec[4 + j] = (int32_t)(round << (n - 1));
+            rec[6 + j] = n;
+        }
+    }
+}
+
+/* One step: 4 values of depth, 2 rows (xp, stepped 16 bytes) x 2 channels (w, stepped 4
+   bytes; the second channel's word `depth` bytes on). */
+typedef struct {
+    int32_t a00, a01, a10, a11;     /* [row][channel] */
+} tg_pairs_acc_t;
+
+/*
+ * One step: 4 values of depth, 2 rows (%[x], stepped 16 bytes) x 2 channels; ch1 / ch0 the
+ * addressing of the channels' weight words (the first channel's may step %[w] on).
+ * Operands: x, w, a00, a01, a10, a11 and the scratch registers xa, xb, ya, yb, v, wa.
+ */
+#define TG_PAIRS_STEP(ch1, ch0)                            \
+    "ldrd   %[xa], %[xb], [%[x]], #8\n\t"                  \
+    "ldrd   %[ya], %[yb], [%[x]], #8\n\t"                  \
+    "ldr    %[v], " ch1 "\n\t"                             \
+    "sxtb16 %[wa], %[v]\n\t"                               \
+    "sxtb16 %[v], %[v], ror #8\n\t"                        \
+    "smlad  %[a01], %[xa], %[wa], %[a01]\n\t"              \
+    "smlad  %[a11], %[ya], %[wa], %[a11]\n\t"              \
+    "smlad  %[a01], %[xb], %[v], %[a01]\n\t"               \
+    "smlad  %[a11], %[yb], %[v], %[a11]\n\t"               \
+    "ldr    %[v], " ch0 "\n\t"                             \
+    "sxtb16 %[wa], %[v]\n\t"                               \
+    "sxtb16 %[v], %[v], ror #8\n\t"                        \
+    "smlad  %[a00], %[xa], %[wa], %[a00]\n\t"              \
+    "smlad  %[a10], %[ya], %[wa], %[a10]\n\t"              \
+    "smlad  %[a00], %[xb], %[v], %[a00]\n\t"               \
+    "smlad  %[a10], %[yb], %[v], %[a10]\n\t"
+
+#define TG_PAIRS_STEP_OPERANDS(a)                                                                             \
+    [x] "+r"(*xp), [w] "+r"(*w), [a00] "+r"((a)->a00), [a01] "+r"((a)->a01), [a10] "+r"((a)->a10),          \
+        [a11] "+r"((a)->a11), [xa] "=&r"(xa), [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb), [v] "=&r"(v), \
+        [wa] "=&r"(wa)
+
+/* A step of the body: the channels' words at w + depth and w (w stepped 4 bytes on). */
+static inline __attribute__((always_inline)) void tg_pairs_step_s8(const int32_t **xp, const int8_t **w,
+                                                                  int32_t depth, tg_pairs_acc_t *a)
+{
+    int32_t xa, xb, ya, yb, v, wa;
+    __asm__(TG_PAIRS_STEP("[%[w], %[d]]", "[%[w]], #4")
+            : TG_PAIRS_STEP_OPERANDS(a)
+            : [d] "r"(depth), "m"(*(const int64_t(*)[2]) * xp)
+            : "memory");
+}
+
+/* The last group of t = depth % 4 values (w at the first channel's value depth - t): the
+   words of each channel's last 4 weights, at w + t - 4 and w + depth + t - 4. */
+static inline __attribute__((always_inline)) void tg_pairs_tail_s8(const int32_t **xp, const int8_t **w,
+                                                                  int32_t depth, tg_pairs_acc_t *a)
+{
+    const int32_t t = depth & 3;
+    int32_t xa, xb, ya, yb, v, wa;
+    __asm__(TG_PAIRS_STEP("[%[w], %[d1]]", "[%[w], %[d0]]")
+            : TG_PAIRS_STEP_OPERANDS(a)
+            : [d1] "r"(depth + t - 4), [d0] "r"(t - 4), "m"(*(const int64_t(*)[2]) * xp)
+            : "memory");
+}
+
+/* trips steps, unrolled by a literal n (GCC's pragma takes no macro). */
+#define TG_PAIRS_PRAGMA(x) _Pragma(#x)
+#define TG_PAIRS_STEPS(n, trips, xp, w, depth, a)   \
+    do {                                            \
+        int32_t t_;                                 \
+        TG_PAIRS_PRAGMA(GCC unroll n)               \
+        for (t_ = (trips); t_ != 0; --t_) {         \
+            tg_pairs_step_s8(xp, w, depth, a);      \
+        }                                           \
+    } while (0)
+
+/* The folded requantization of a doubled sum a2 (see the top of this file). */
+static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, int32_t m, int32_t r, int32_t n,
+                                                                 int32_t act_min, int32_t act_max)
+{
+    /* arithmetic shifts of negative values: see tg_requant.h */
+    int32_t y = tg_dsp_ssat8((tg_dsp_smmlar(a2, m, r) + (a2 >> 31)) >> n);
+    if (act_min != -128 || act_max != 127) {
+        y = y < act_min ? act_min : y > act_max ? act_max : y;
+    }
+    return y;
+}
+
+/* One output of the asm loop below: sum a, multiplier m, R r, n from register n. */
+#define TG_PAIRS_OUT(a, m, r, n, dst)                      \
+    "smmlar %[v], %[" #a "], %[" #m "], %[" #r "]\n\t"     \
+    "add    %[v], %[v], %[" #a "], asr #31\n\t"            \
+    "asr    %[v], %[v], %[" #n "]\n\t"                     \
+    "ssat   %[v], #8, %[v]\n\t"                            \
+    "strb   %[v], " dst "\n\t"
+
+/* Up to this many steps run unrolled whole, more in a loop: 8 saved VWW 108,000 instructions
+   (1.6%) for 684 B of code, which took its flash past the CMSIS-NN build's. */
+#define TG_PAIRS_WHOLE 4
+
+/*
+ * The pair loop as one asm block, where every size is a constant it can take as an
+ * immediate (a specialized layer) and the activation is the full int8 range: per pair
+ * the record's doubled biases (LDRD), the steps (up to TG_PAIRS_WHOLE alone, more in a loop of 4,
+ * 3 or 2 steps per pass, ended by comparing the rows' pointer), the last group where depth % 4,
+ * then the 4 outputs with the record's constants (2 LDRD, 2 LDR) in the registers the
+ * steps used. 14 registers: the loops' ends and the rows' address live in memory.
+ */
+static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_t *x, int32_t depth, int32_t gap,
+                                                                   const int8_t *weights, const int32_t *rec,
+                                                                   const int32_t *rec_end, int8_t *op)
+{
+    const int32_t *xp0 = (const int32_t *)__builtin_assume_aligned(x, 8);
+    const int32_t *xr = xp0;
+    /* the steps: pre alone, then loops times unroll of them (a loop where loops > 1) */
+    const int32_t trips = depth >> 2;
+    const int32_t unroll = trips <= TG_PAIRS_WHOLE ? 1 : trips % 4 == 0 ? 4 : trips % 3 == 0 ? 3 : trips % 2 == 0 ? 2 : 4;
+    const int32_t pre = trips <= TG_PAIRS_WHOLE ? trips : trips % unroll;
+    const int32_t loops = trips <= TG_PAIRS_WHOLE ? 0 : trips / unroll;
+    const int32_t *const xend = xp0 + 4 * trips;
+    const int8_t *wr = weights;
+    int32_t a00, a01, a10, a11, xa, xb, ya, yb, v, wa;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd   %[a00], %[a01], [%[rec]], #32\n\t"
+        "mov    %[a10], %[a00]\n\t"
+        "mov    %[a11], %[a01]\n\t"
+        ".rept  %c[pre]\n\t"
+        TG_PAIRS_STEP("[%[w], %[dep]]", "[%[w]], #4")
+        ".endr\n\t"
+        ".if    %c[loops]\n\t"
+        "2:\n\t"
+        ".rept  %c[unroll]\n\t"
+        TG_PAIRS_STEP("[%[w], %[dep]]", "[%[w]], #4")
+        ".endr\n\t"
+        ".if    %c[loops] - 1\n\t"
+        "ldr    %[v], %[xend]\n\t"
+        "cmp    %[x], %[v]\n\t"
+        "bne    2b\n\t"
+        ".endif\n\t"
+        ".endif\n\t"
+        ".if    %c[t]\n\t"
+        TG_PAIRS_STEP("[%[w], #%c[dep]+%c[t]-4]", "[%[w], #%c[t]-4]")
+        ".endif\n\t"
+        "add    %[w], %[w], #%c[dep]+%c[t]\n\t"         /* the next pair's weights */
+        "ldrd   %[xa], %[xb], [%[rec], #-24]\n\t"      /* multipliers */
+        "ldrd   %[ya], %[yb], [%[rec], #-16]\n\t"      /* R */
+        "ldr    %[wa], [%[rec], #-8]\n\t"              /* n of the first channel */
+        TG_PAIRS_OUT(a00, xa, ya, wa, "[%[op]]")
+        TG_PAIRS_OUT(a10, xa, ya, wa, "[%[op], %[gap]]")
+        "ldr    %[wa], [%[rec], #-4]\n\t"
+        TG_PAIRS_OUT(a01, xb, yb, wa, "[%[op], #1]")
+        TG_PAIRS_OUT(a11, xb, yb, wa, "[%[op], #%c[gap]+1]")
+        "adds   %[op], %[op], #2\n\t"
+        "ldr    %[x], %[xbase]\n\t"
+        "ldr    %[v], %[end]\n\t"
+        "cmp    %[rec], %[v]\n\t"
+        "bne    1b\n\t"
+        : [x] "+r"(xr), [w] "+r"(wr), [rec] "+r"(rec), [op] "+r"(op), [a00] "=&r"(a00), [a01] "=&r"(a01),
+          [a10] "=&r"(a10), [a11] "=&r"(a11), [xa] "=&r"(xa), [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb),
+          [v] "=&r"(v), [wa] "=&r"(wa)
+        : [pre] "i"(pre), [loops] "i"(loops), [unroll] "i"(unroll), [xend] "m"(xend), [t] "i"(depth & 3), [dep] "i"(depth), [gap] "i"(gap),
+          [xbase] "m"(xp0), [end] "m"(rec_end)
+        : "memory", "cc");
+}
+
+/*
+ * out0[o], out1[o] for o < cols & ~1 (the odd last channel is the caller's) from the rows
+ * widened doubled into x (tg_widen_rows2_doubled_s8): weights int8 [cols][depth], rec the
+ * layer's records (tg_pairs_records); depth and cols constants of the layer, depth >= 4.
+ */
+static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
+    const int16_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *rec, int32_t act_min,
+    int32_t act_max, int8_t *out0, int8_t *out1)
+{
+    const int32_t body = depth & ~3, trips = body >> 2;
+    const int32_t gap = (int32_t)(out1 - out0);
+    const int32_t *const rec_end = rec + (cols >> 1) * TG_PAIRS_RECORD_WORDS;
+    const int8_t *w = weights;
+    int8_t *op = out0;
+    if (cols < 2) {
+        return;
+    }
+    if (__builtin_constant_p(gap) && gap >= 0 && gap < 4095 && depth < 2000 && act_min == -128 &&
+        act_max == 127) {
+        tg_pairs_loop_asm(x, depth, gap, weights, rec, rec_end, op);
+        return;
+    }
+    for (; rec != rec_end; rec += TG_PAIRS_RECORD_WORDS, op += 2) {
+        const int32_t *xp = (const int32_t *)__builtin_assume_aligned(x, 8);
+        tg_pairs_acc_t a;
+        a.a00 = a.a10 = rec[0];
+        a.a01 = a.a11 = rec[1];
+        /* unrolled by a factor dividing the trip count where one does (no remainder copies) */
+        if (trips % 4 == 0) {
+            TG_PAIRS_STEPS(4, trips, &xp, &w, depth, &a);
+        } else if (trips % 3 == 0) {
+            TG_PAIRS_STEPS(3, trips, &xp, &w, depth, &a);
+        } else if (trips % 5 == 0) {
+            TG_PAIRS_STEPS(5, trips, &xp, &w, depth, &a);
+        } else if (trips % 2 == 0) {
+            TG_PAIRS_STEPS(2, trips, &xp, &w, depth, &a);
+        } else {
+            TG_PAIRS_STEPS(1, trips, &xp, &w, depth, &a);
+        }
+        if (depth & 3) {
+            tg_pairs_tail_s8(&xp, &w, depth, &a);
+        }
+        w += 2 * depth - body;
+        {   /* every record word read before the first store (an int8 store may alias them) */
+            const int32_t m0 = rec[2], m1 = rec[3], r0 = rec[4], r1 = rec[5], n0 = rec[6], n1 = rec[7];
+            const int32_t y00 = tg_pairs_out(a.a00, m0, r0, n0, act_min, act_max);
+            const int32_t y10 = tg_pairs_out(a.a10, m0, r0, n0, act_min, act_max);
+            const int32_t y01 = tg_pairs_out(a.a01, m1, r1, n1, act_min, act_max);
+            const int32_t y11 = tg_pairs_out(a.a11, m1, r1, n1, act_min, act_max);
+            op[0] = (int8_t)y00;
+            op[gap] = (int8_t)y10;
+            op[1] = (int8_t)y01;
+            op[gap + 1] = (int8_t)y11;
+        }
+    }
+}
+
+#endif /* TG_MAT_MULT_PAIRS_S8_DSP_H */
