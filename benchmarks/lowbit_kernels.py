@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from tinygen.board import get_board  # noqa: E402
 from tinygen.hil.deadline import add_timeout_option, run_process  # noqa: E402
 from tinygen.kernels.params import conv2d_widen_dsp_weights  # noqa: E402
+from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch, conv2d_widen_dsp_scratch  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks  # noqa: E402
 from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights  # noqa: E402
@@ -184,6 +185,23 @@ def _packed(kind: str, bits: int, shift: int) -> Kernel:
 
 KERNELS.update({f"tg_conv2d_{kind}_s{bits}_s8": _packed(kind, bits, shift) for kind, bits, shift in
                 (("u4", 4, -6), ("u2", 2, -3))})
+
+
+def _pair_case(p, rng):
+    """tg_conv2d_pair_u4_s4_s8's arguments (input, packed constant), then the s4 rows, bias,
+    multiplier and shift the constant was built from, for the twin (not passed to C)."""
+    x, _, *requant = KERNELS["tg_conv2d_u4_s4_s8"].case(p, rng)
+    codes = rng.integers(-8, 8, (p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]))
+    rows = pack_rows(codes, 4)
+    consts = dict(zip(("bias", "multiplier", "shift"), requant), weight=rows)
+    return (x, pack_pair_u4(p, consts), rows, *requant)
+
+
+# 4-bit packed multiply over pixel pairs and channel pairs, the requantization in records
+KERNELS["tg_conv2d_pair_u4_s4_s8"] = Kernel(
+    "tg_kernels_pair.h", "tg_conv2d_packed_params_t", ("int8_t", "uint32_t"), "int8_t",
+    lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, *rest: ref_subbyte.conv2d_u4_s4_s8(p, x, *rest),
+    _pair_case, scratch=pair_scratch_bytes, portable_scratch=True)
 
 
 def _b1x8_case(p, rng):
@@ -400,6 +418,11 @@ def conv(in_c: int, out_c: int, hw: int, k: int = 3, **extra) -> dict:
             "pad_top": pad, "pad_left": pad, **extra}
 
 
+def conv_stride2(in_c: int, out_c: int, hw: int, **extra) -> dict:
+    """3x3 convolution, stride 2, padding 1 on an hw x hw image (hw even)."""
+    return {**conv(in_c, out_c, hw, **extra), "out_h": hw // 2, "out_w": hw // 2, "stride_h": 2, "stride_w": 2}
+
+
 def fc(in_f: int, out_f: int, **extra) -> dict:
     return conv(in_f, out_f, 1, k=1, **extra)
 
@@ -439,10 +462,14 @@ ROWS: list[Row] = [
                           ("FC 256->256", lambda **e: fc(256, 256, **e)))],
     # the packed-multiply kernels (new, issue 20) on the s4 / s2 rows' shapes, uniform inputs
     *[Row(f"tg_conv2d_{kind}_s8", shape, make(**PACKED_IN))
-      for kind in ("u4_s4", "u2_s2")
+      for kind in ("u4_s4", "u2_s2", "pair_u4_s4")
       for shape, make in (("3x3 conv 64->64 8x8", lambda **e: conv(64, 64, 8, **e)),
                           ("1x1 conv 64->64 8x8", lambda **e: conv(64, 64, 8, k=1, **e)),
                           ("FC 256->256", lambda **e: fc(256, 256, **e)))],
+    # the 4-bit kernels on the switchable digits model's middle layers (examples/switchable)
+    *[Row(f"tg_conv2d_{kind}_s8", shape, conv_stride2(in_c, out_c, hw, **PACKED_IN))
+      for kind in ("u4_s4", "pair_u4_s4")
+      for shape, in_c, out_c, hw in (("3x3 conv 32->64 8x8 /2", 32, 64, 8), ("3x3 conv 64->64 4x4 /2", 64, 64, 4))],
 ]
 BASELINE = "tg_conv2d_s8"
 

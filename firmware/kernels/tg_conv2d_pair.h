@@ -1,0 +1,143 @@
+/*
+ * The body of the pixel-pair packed-multiply kernels (tg_conv2d_pair_u4_s4_s8 and its _dsp
+ * variant): see tg_kernels_pair.h for the method and the constant's layout, LOWBIT.md for the
+ * field words. The variants differ in the dot of a pixel pair and a channel pair (the inner
+ * loop) and in the scaling step of the requantization (SMMLAR), both passed in and inlined.
+ *
+ * Per pixel pair: both fields packed as the other packed kernels pack them (tg_packed_field)
+ * into the scratch's second and third fields, then interleaved into its first two; per channel
+ * pair: the dot (4 sums D, started at -8 U of their pixel) and the 4 outputs.
+ */
+#ifndef TG_CONV2D_PAIR_H
+#define TG_CONV2D_PAIR_H
+
+#include <stdint.h>
+
+#include "tg_conv2d_packed.h"
+#include "tg_kernels_pair.h"
+
+/*
+ * d[0..3] += the fields of the sums of `steps` interleaved field word pairs at a (pixel 0's,
+ * pixel 1's) times the interleaved weight word pairs at w (channel 0's, channel 1's):
+ * d[0] pixel 0 x channel 0, d[1] pixel 0 x channel 1, d[2] pixel 1 x channel 0, d[3] pixel 1
+ * x channel 1. steps >= 1.
+ */
+typedef void (*tg_pair_dot_fn)(const uint32_t *a, const uint32_t *w, int32_t steps, int32_t *d);
+
+/* SMMLAR(acc2, m, r) + (acc2 >> 31) (tg_kernels_pair.h's requantization before its shift) */
+typedef int32_t (*tg_pair_scale_fn)(int32_t acc2, int32_t m, int32_t r);
+
+/* the portable dot: blocks of TG_PACKED_U4_BLOCK word pairs, each sum's field added to d */
+static inline __attribute__((always_inline)) void tg_pair_dot_u4(const uint32_t *a, const uint32_t *w,
+                                                                 int32_t steps, int32_t *d)
+{
+    const uint32_t *const end = a + 2 * steps;
+
+    while (a != end) {
+        const uint32_t *const stop = end - a > 2 * TG_PACKED_U4_BLOCK ? a + 2 * TG_PACKED_U4_BLOCK : end;
+        uint64_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+        do {
+            s00 += (uint64_t)a[0] * w[0];
+            s01 += (uint64_t)a[0] * w[1];
+            s10 += (uint64_t)a[1] * w[0];
+            s11 += (uint64_t)a[1] * w[1];
+            a += 2;
+            w += 2;
+        } while (a != stop);
+        tg_packed_fold4(s00, s01, s10, s11, (TG_PACKED_U4_LANES - 1) * TG_PACKED_U4_SPACING, TG_PACKED_U4_SPACING,
+                        d);
+    }
+}
+
+/* the portable scaling: r + floor((acc2 * m + 2^31) / 2^32) + (acc2 >> 31) */
+static inline int32_t tg_pair_scale(int32_t acc2, int32_t m, int32_t r)
+{
+    /* arithmetic shifts of negative values: see tg_requant.h */
+    return (int32_t)(((int64_t)acc2 * m + ((int64_t)1 << 31)) >> 32) + r + (acc2 >> 31);
+}
+
+/* one output from its doubled accumulator and its channel's record */
+static inline __attribute__((always_inline)) int8_t tg_pair_out(int32_t acc2, const int32_t *rec, int32_t lo,
+                                                                int32_t hi, tg_pair_scale_fn scale)
+{
+    int32_t v = scale(acc2, rec[1], rec[2]) >> rec[3];
+    v = v < lo ? lo : v;
+    return (int8_t)(v > hi ? hi : v);
+}
+
+/*
+ * dst[2 j] = a[j], dst[2 j + 1] = b[j] for j < n, where a may be dst + n (and b dst + 2 n, or
+ * a): step j writes dst[2 j] and dst[2 j + 1] < n + j + 1, so it only overwrites words of a
+ * that earlier steps (or its own first statement) have read.
+ */
+static inline void tg_pair_interleave(uint32_t *dst, const uint32_t *a, const uint32_t *b, int32_t n)
+{
+    int32_t j;
+    for (j = 0; j < n; ++j) {
+        dst[2 * j] = a[j];
+        dst[2 * j + 1] = b[j];
+    }
+}
+
+/* the doubled accumulator of a sum D (odd weights: 2 c + 1, e = 2 U) */
+static inline __attribute__((always_inline)) int32_t tg_pair_acc2(int32_t d, int32_t e, int32_t k, int32_t odd)
+{
+    return odd ? 4 * d + e + k : 2 * d + k;
+}
+
+static inline __attribute__((always_inline)) void tg_conv2d_pair_run(
+    const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed, int8_t *scratch,
+    int8_t *output, int32_t odd, tg_pair_dot_fn dot, tg_pair_scale_fn scale)
+{
+    const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES);
+    const int32_t pairs = (p->out_c + 1) / 2, pixels = p->out_h * p->out_w;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *const records = (const int32_t *)packed;
+    const uint32_t *const weights = packed + 2 * TG_PAIR_RECORD_WORDS * pairs;
+    uint32_t *const field = (uint32_t *)__builtin_assume_aligned(scratch, 4);
+    uint32_t *const f0 = field + steps;         /* interleaved in place: see tg_pair_interleave */
+    uint32_t *const f1 = f0 + steps;
+    int32_t px, q;
+
+    for (px = 0; px < pixels; px += 2) {
+        const int32_t two = px + 1 < pixels;        /* else the last pixel pairs with itself */
+        const int32_t u0 = tg_packed_field(p, input, px / p->out_w, px % p->out_w, TG_PACKED_KIND_U4, f0);
+        const int32_t u1 = two ? tg_packed_field(p, input, (px + 1) / p->out_w, (px + 1) % p->out_w,
+                                                 TG_PACKED_KIND_U4, f1) : u0;
+        int8_t *const out0 = &output[px * p->out_c];
+        int8_t *const out1 = two ? out0 + p->out_c : out0;
+        const int32_t e0 = 2 * u0, e1 = 2 * u1;
+        const int32_t *rec = records;
+        const uint32_t *w = weights;
+        tg_pair_interleave(field, f0, two ? f1 : f0, steps);
+        for (q = 0; q < pairs; ++q, rec += 2 * TG_PAIR_RECORD_WORDS, w += 2 * steps) {
+            const int32_t o = 2 * q;
+            int32_t d[4];
+            d[0] = d[1] = -8 * u0;
+            d[2] = d[3] = -8 * u1;
+            dot(field, w, steps, d);
+            out0[o] = tg_pair_out(tg_pair_acc2(d[0], e0, rec[0], odd), rec, lo, hi, scale);
+            out1[o] = tg_pair_out(tg_pair_acc2(d[2], e1, rec[0], odd), rec, lo, hi, scale);
+            if (o + 1 < p->out_c) {
+                const int32_t *const rec1 = rec + TG_PAIR_RECORD_WORDS;
+                out0[o + 1] = tg_pair_out(tg_pair_acc2(d[1], e0, rec1[0], odd), rec1, lo, hi, scale);
+                out1[o + 1] = tg_pair_out(tg_pair_acc2(d[3], e1, rec1[0], odd), rec1, lo, hi, scale);
+            }
+        }
+    }
+}
+
+/* the kernel: its loops instantiated for odd and plain weights */
+static inline __attribute__((always_inline)) void tg_conv2d_pair(const tg_conv2d_packed_params_t *p,
+                                                                 const int8_t *input, const uint32_t *packed,
+                                                                 int8_t *scratch, int8_t *output,
+                                                                 tg_pair_dot_fn dot, tg_pair_scale_fn scale)
+{
+    if (p->odd) {
+        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, dot, scale);
+    } else {
+        tg_conv2d_pair_run(p, input, packed, scratch, output, 0, dot, scale);
+    }
+}
+
+#endif /* TG_CONV2D_PAIR_H */
