@@ -71,7 +71,7 @@ def run_c(kernels, p: dict, x, rows, b, m, s) -> np.ndarray:
 @pytest.mark.parametrize("odd", [0, 1])
 def test_pair_constant_layout(odd):
     p = {"kernel_h": 3, "kernel_w": 1, "in_c": 5, "out_c": 5, "odd": odd, "in_off": 3, "input_offset": -1,
-         "output_offset": -7}
+         "output_offset": -7, "act_min": -9}
     rng = np.random.default_rng(odd)
     codes = rng.integers(-8, 8, (5, 15))
     b, m, s = rng.integers(-500, 500, 5), rng.integers(1 << 30, 1 << 31, 5), -rng.integers(1, 20, 5)
@@ -81,7 +81,7 @@ def test_pair_constant_layout(odd):
     rec = packed[:6 * RECORD_WORDS].view(np.int32).reshape(6, RECORD_WORDS)
     w = 2 * codes + 1 if odd else codes
     for o in range(5):
-        assert rec[o].tolist() == [2 * (b[o] - (3 + 1) * w[o].sum()), m[o], (1 - 14) << (-s[o] - 1), -s[o]]
+        assert rec[o].tolist() == [2 * (b[o] - (3 + 1) * w[o].sum()), m[o], (1 + 2 * (-7 + 9)) << (-s[o] - 1), -s[o]]
     assert rec[5].tolist() == [0, 0, 0, 0]
     words = packed[6 * RECORD_WORDS:]
     for o in range(6):
@@ -95,7 +95,7 @@ def test_pair_constant_layout(odd):
 
 
 def test_pair_serves_only_exact_requantization():
-    p = {"kernel_h": 3, "kernel_w": 3, "in_c": 64, "out_c": 2, "output_offset": 5}
+    p = {"kernel_h": 3, "kernel_w": 3, "in_c": 64, "out_c": 2, "output_offset": 5, "act_min": -6}
     ok = {"weight": None, "bias": np.array([100, -100]), "multiplier": np.array([1 << 30, (1 << 31) - 1]),
           "shift": np.array([-1, -20])}
     assert pair_serves(p, ok)
@@ -103,7 +103,9 @@ def test_pair_serves_only_exact_requantization():
     assert not pair_serves(p, {**ok, "shift": np.array([-3, 0])})          # no right shift
     assert not pair_serves(p, {**ok, "shift": np.array([-3, 2])})          # a left shift
     assert not pair_serves(p, {**ok, "multiplier": np.array([-(1 << 30), 1 << 30])})
-    assert not pair_serves(p, {**ok, "shift": np.array([-31, -4])})        # r = 11 * 2^30 overflows
+    assert not pair_serves(p, {**ok, "shift": np.array([-31, -4])})        # r = 23 * 2^30 overflows
+    assert pair_serves({**p, "act_min": 5}, {**ok, "shift": np.array([-30, -4])})   # r = 2^29
+    assert not pair_serves(p, {**ok, "shift": np.array([-30, -4])})        # r = 23 * 2^29
     assert not pair_serves(p, {**ok, "bias": np.array([1 << 30, 0])})      # |accumulator| >= 2^30
     deep = {**p, "kernel_h": 1, "kernel_w": 1, "in_c": (1 << 30) // _MAX_PRODUCT}
     assert pair_serves(deep, ok) and not pair_serves({**deep, "in_c": deep["in_c"] + 1}, ok)

@@ -56,13 +56,17 @@ static inline int32_t tg_pair_scale(int32_t acc2, int32_t m, int32_t r)
     return (int32_t)(((int64_t)acc2 * m + ((int64_t)1 << 31)) >> 32) + r + (acc2 >> 31);
 }
 
-/* one output from its doubled accumulator and its channel's record */
+/*
+ * one output from its doubled accumulator and its channel's record: the record's r has the
+ * clamp's bottom folded in (r = (1 + 2 (output_offset - act_min)) 2^(n-1)), so the shifted
+ * value is the output minus act_min, clamped to [0, span = act_max - act_min]
+ */
 static inline __attribute__((always_inline)) int8_t tg_pair_out(int32_t acc2, const int32_t *rec, int32_t lo,
-                                                                int32_t hi, tg_pair_scale_fn scale)
+                                                                int32_t span, tg_pair_scale_fn scale)
 {
     int32_t v = scale(acc2, rec[1], rec[2]) >> rec[3];
-    v = v < lo ? lo : v;
-    return (int8_t)(v > hi ? hi : v);
+    v = v < 0 ? 0 : v;
+    return (int8_t)((v > span ? span : v) + lo);
 }
 
 /*
@@ -79,10 +83,56 @@ static inline void tg_pair_interleave(uint32_t *dst, const uint32_t *a, const ui
     }
 }
 
+/*
+ * The interleaved field of output pixels px and px + 1 (px alone, paired with itself, when it
+ * is the last of an odd count) in the scratch's first two fields; u[0], u[1] their sums of u.
+ * Returns whether there are two.
+ */
+static inline __attribute__((always_inline)) int32_t tg_pair_fields(const tg_conv2d_packed_params_t *p,
+                                                                    const int8_t *input, int32_t px,
+                                                                    uint32_t *field, int32_t *u)
+{
+    const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES);
+    const int32_t two = px + 1 < p->out_h * p->out_w;
+    uint32_t *const f0 = field + steps;         /* interleaved in place: see tg_pair_interleave */
+    uint32_t *const f1 = f0 + steps;
+
+    u[0] = tg_packed_field(p, input, px / p->out_w, px % p->out_w, TG_PACKED_KIND_U4, f0);
+    u[1] = two ? tg_packed_field(p, input, (px + 1) / p->out_w, (px + 1) % p->out_w, TG_PACKED_KIND_U4, f1) : u[0];
+    tg_pair_interleave(field, f0, two ? f1 : f0, steps);
+    return two;
+}
+
 /* the doubled accumulator of a sum D (odd weights: 2 c + 1, e = 2 U) */
 static inline __attribute__((always_inline)) int32_t tg_pair_acc2(int32_t d, int32_t e, int32_t k, int32_t odd)
 {
     return odd ? 4 * d + e + k : 2 * d + k;
+}
+
+/*
+ * The outputs of output channels o and o + 1 (o alone where o + 1 == out_c) at both pixels of
+ * the interleaved field: the dot, then the requantization in C. w, rec: the pair's weight
+ * words and records.
+ */
+static inline __attribute__((always_inline)) void tg_pair_channels(
+    const tg_conv2d_packed_params_t *p, const uint32_t *field, const uint32_t *w, const int32_t *rec,
+    int32_t o, const int32_t *u, int8_t *out0, int8_t *out1, int32_t odd, tg_pair_dot_fn dot,
+    tg_pair_scale_fn scale)
+{
+    const int32_t lo = p->act_min, span = p->act_max - p->act_min;
+    const int32_t e0 = 2 * u[0], e1 = 2 * u[1];
+    int32_t d[4];
+
+    d[0] = d[1] = -8 * u[0];
+    d[2] = d[3] = -8 * u[1];
+    dot(field, w, tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES), d);
+    out0[o] = tg_pair_out(tg_pair_acc2(d[0], e0, rec[0], odd), rec, lo, span, scale);
+    out1[o] = tg_pair_out(tg_pair_acc2(d[2], e1, rec[0], odd), rec, lo, span, scale);
+    if (o + 1 < p->out_c) {
+        const int32_t *const rec1 = rec + TG_PAIR_RECORD_WORDS;
+        out0[o + 1] = tg_pair_out(tg_pair_acc2(d[1], e0, rec1[0], odd), rec1, lo, span, scale);
+        out1[o + 1] = tg_pair_out(tg_pair_acc2(d[3], e1, rec1[0], odd), rec1, lo, span, scale);
+    }
 }
 
 static inline __attribute__((always_inline)) void tg_conv2d_pair_run(
@@ -91,38 +141,17 @@ static inline __attribute__((always_inline)) void tg_conv2d_pair_run(
 {
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES);
     const int32_t pairs = (p->out_c + 1) / 2, pixels = p->out_h * p->out_w;
-    const int32_t lo = p->act_min, hi = p->act_max;
-    const int32_t *const records = (const int32_t *)packed;
     const uint32_t *const weights = packed + 2 * TG_PAIR_RECORD_WORDS * pairs;
     uint32_t *const field = (uint32_t *)__builtin_assume_aligned(scratch, 4);
-    uint32_t *const f0 = field + steps;         /* interleaved in place: see tg_pair_interleave */
-    uint32_t *const f1 = f0 + steps;
     int32_t px, q;
 
     for (px = 0; px < pixels; px += 2) {
-        const int32_t two = px + 1 < pixels;        /* else the last pixel pairs with itself */
-        const int32_t u0 = tg_packed_field(p, input, px / p->out_w, px % p->out_w, TG_PACKED_KIND_U4, f0);
-        const int32_t u1 = two ? tg_packed_field(p, input, (px + 1) / p->out_w, (px + 1) % p->out_w,
-                                                 TG_PACKED_KIND_U4, f1) : u0;
+        int32_t u[2];
         int8_t *const out0 = &output[px * p->out_c];
-        int8_t *const out1 = two ? out0 + p->out_c : out0;
-        const int32_t e0 = 2 * u0, e1 = 2 * u1;
-        const int32_t *rec = records;
-        const uint32_t *w = weights;
-        tg_pair_interleave(field, f0, two ? f1 : f0, steps);
-        for (q = 0; q < pairs; ++q, rec += 2 * TG_PAIR_RECORD_WORDS, w += 2 * steps) {
-            const int32_t o = 2 * q;
-            int32_t d[4];
-            d[0] = d[1] = -8 * u0;
-            d[2] = d[3] = -8 * u1;
-            dot(field, w, steps, d);
-            out0[o] = tg_pair_out(tg_pair_acc2(d[0], e0, rec[0], odd), rec, lo, hi, scale);
-            out1[o] = tg_pair_out(tg_pair_acc2(d[2], e1, rec[0], odd), rec, lo, hi, scale);
-            if (o + 1 < p->out_c) {
-                const int32_t *const rec1 = rec + TG_PAIR_RECORD_WORDS;
-                out0[o + 1] = tg_pair_out(tg_pair_acc2(d[1], e0, rec1[0], odd), rec1, lo, hi, scale);
-                out1[o + 1] = tg_pair_out(tg_pair_acc2(d[3], e1, rec1[0], odd), rec1, lo, hi, scale);
-            }
+        int8_t *const out1 = tg_pair_fields(p, input, px, field, u) ? out0 + p->out_c : out0;
+        for (q = 0; q < pairs; ++q) {
+            tg_pair_channels(p, field, &weights[2 * q * steps], (const int32_t *)packed + 2 * TG_PAIR_RECORD_WORDS * q,
+                             2 * q, u, out0, out1, odd, dot, scale);
         }
     }
 }

@@ -5,8 +5,8 @@ records serve a layer.
 
 The weight words are tinygen.quant.pack_mul's u4 words (3 codes c + 8 per word, lanes at bits
 28, 14, 0), regrouped by 2 output channels instead of 4. A record is k = 2 (bias - pad_u *
-sum of the channel's integer weights), the multiplier m, r = (1 + 2 * output_offset) << (n - 1)
-and n = -shift: the kernel's requantization is exact only where the 3x3 depthwise path's is
+sum of the channel's integer weights), the multiplier m, r = (1 + 2 * (output_offset -
+act_min)) << (n - 1) and n = -shift: the kernel's requantization is exact only where the 3x3 depthwise path's is
 (tinygen.kernels.depthwise_dsp.requant_small_ok: multipliers >= 0, n in 1..31, accumulators
 below 2^30, the rounding sum inside int32), so pair_serves checks that per layer.
 """
@@ -31,17 +31,23 @@ def _taps(p: dict) -> int:
     return p["kernel_h"] * p["kernel_w"] * p["in_c"]
 
 
+def _requant(p: dict, consts: dict):
+    """requant_small_ok with the clamp's bottom folded into r: its check of r's size made with
+    output_offset - act_min in place of the output offset."""
+    return requant_small_ok({**p, "output_offset": p["output_offset"] - p["act_min"]}, consts, p["out_c"], _taps(p))
+
+
 def pair_serves(p: dict, consts: dict) -> bool:
     """Whether the records' requantization is exact for a layer of these params and constants
     (weight, bias or None, multiplier, shift)."""
-    return requant_small_ok(p, consts, p["out_c"], _taps(p)) is not None
+    return _requant(p, consts) is not None
 
 
 def pair_records(p: dict, consts: dict) -> np.ndarray:
     """int64 [O2][RECORD_WORDS]: k, m, r, n per output channel (O2 = out_c rounded up to 2, the
     extra channel's record zero). ValueError where the requantization would not be exact."""
     o = p["out_c"]
-    q = requant_small_ok(p, consts, o, _taps(p))
+    q = _requant(p, consts)
     if q is None:
         raise ValueError("tg_conv2d_pair_u4_s4_s8: the folded requantization is not exact for these "
                          "multipliers, shifts and biases (pair_serves)")
@@ -51,7 +57,7 @@ def pair_records(p: dict, consts: dict) -> np.ndarray:
     rec = np.zeros((o + o % 2, RECORD_WORDS), np.int64)
     rec[:o, 0] = 2 * (bias - pad_u * w.reshape(o, -1).sum(axis=1))
     rec[:o, 1] = multiplier
-    rec[:o, 2] = (1 + 2 * p["output_offset"]) << (n - 1)
+    rec[:o, 2] = (1 + 2 * (p["output_offset"] - p["act_min"])) << (n - 1)
     rec[:o, 3] = n
     return rec
 
