@@ -124,9 +124,11 @@ def test_pair_scratch_matches_c(tmp_path):
     lib = ctypes.CDLL(str(so))
     fields = dict(parse_structs((KERNEL_DIR / "tg_kernels_packed.h").read_text()))
     cls = type("P", (ctypes.Structure,), {"_fields_": fields[STRUCT]})
-    for kh, kw, c in [(1, 1, 1), (1, 1, 7), (3, 3, 3), (5, 3, 17), (3, 3, 32), (3, 3, 64)]:
-        got = lib.tgt_size(ctypes.byref(cls(kernel_h=kh, kernel_w=kw, in_c=c)))
-        assert got == pair_scratch_bytes({"kernel_h": kh, "kernel_w": kw, "in_c": c}) == 12 * kh * kw * -(-c // 3)
+    for kh, kw, c, in_off in [(1, 1, 1, 0), (1, 1, 7, 3), (3, 3, 3, 0), (5, 3, 17, 128), (3, 3, 32, 0), (3, 3, 64, 1)]:
+        got = lib.tgt_size(ctypes.byref(cls(kernel_h=kh, kernel_w=kw, in_c=c, in_off=in_off)))
+        fields = 2 if in_off == 0 else 3
+        assert got == pair_scratch_bytes({"kernel_h": kh, "kernel_w": kw, "in_c": c, "in_off": in_off}) \
+            == 4 * fields * kh * kw * -(-c // 3)
 
 
 # -- the portable C kernel against the twin ---------------------------------------------------
@@ -140,26 +142,30 @@ def test_conv2d_pair_u4_host(kernels, data, seed, with_bias):
     assert_same(conv2d_u4_s4_s8(p, *args), run_c(kernels, p, *args), NAME)
 
 
-def extreme_params(in_c: int, k: int, out_h: int, out_w: int, odd: int) -> dict:
-    """Stride 2 'same' padding, the zero point at the bottom of a range that starts at -128 (so
-    padded taps hold u = 0 and in-bounds ones up to 15), out_c odd."""
+def extreme_params(in_c: int, k: int, out_h: int, out_w: int, odd: int, in_off: int = 128) -> dict:
+    """Stride 2 'same' padding, out_c odd. in_off 128: the zero point at the bottom of a range
+    that starts at -128 (padded taps hold u = 0, in-bounds ones up to 15); in_off 0 (the
+    compiler's uniform inputs, packed in place): inputs in [0, 15], the zero point 15 (padded
+    taps hold u = 15 too)."""
     p = {"in_c": in_c, "out_h": out_h, "out_w": out_w, "out_c": 5, "kernel_h": k, "kernel_w": k, "stride_h": 2,
          "stride_w": 2, "dilation_h": 1, "dilation_w": 1, "pad_top": k // 2, "pad_left": k // 2,
-         "input_offset": 128, "in_off": 128, "output_offset": 3, "act_min": -128, "act_max": 127, "odd": odd}
+         "input_offset": 128 if in_off else -15, "in_off": in_off, "output_offset": 3, "act_min": -128,
+         "act_max": 127, "odd": odd}
     p["in_h"], p["in_w"] = 2 * out_h + k - 2 * (k // 2) - 1, 2 * out_w + k - 2 * (k // 2) - 1
     return p
 
 
+@pytest.mark.parametrize("in_off", [0, 128])
 @pytest.mark.parametrize("extreme", ["low_w_top_x", "high_w_top_x"])
 @pytest.mark.parametrize("odd", [0, 1])
 @pytest.mark.parametrize("in_c, k, out_h, out_w", [(64, 3, 3, 2), (255, 3, 3, 3), (1, 1, 1, 1), (7, 5, 2, 3),
                                                    (32, 3, 4, 4)])
-def test_conv2d_pair_u4_host_extremes(kernels, extreme, odd, in_c, k, out_h, out_w):
+def test_conv2d_pair_u4_host_extremes(kernels, in_off, extreme, odd, in_c, k, out_h, out_w):
     """in_c 255 x 3x3: 765 field words, 32 blocks; the largest field sum a block allows
     (weights 7: codes 15, inputs 15); 1 and 9 output pixels (pairs with themselves)."""
-    p = extreme_params(in_c, k, out_h, out_w, odd)
+    p = extreme_params(in_c, k, out_h, out_w, odd, in_off)
     x, rows, b, m, s = pair_case(p, in_c, True, extreme=extreme)
-    assert x.max() == -128 + 15
+    assert x.max() == -in_off + 15
     m, s = np.full(5, 1 << 30), np.full(5, -12)
     assert_same(conv2d_u4_s4_s8(p, x, rows, b, m, s), run_c(kernels, p, x, rows, b, m, s), f"{NAME} {extreme}")
 

@@ -5,7 +5,8 @@ against the numpy twin, byte for byte.
 benchmarks/lowbit_kernels.py's run_calls builds one firmware holding the cases and reads each
 output back over the UART. The cases: the host tests' extremes (every weight at the most
 negative or the most positive code, every input at the top of its range, 3x3 stride 2 over
-in_c 255: 32 blocks of fields, 1 and 9 output pixels, odd on and off) and, marked slow, shapes
+in_c 255: 32 blocks of fields, 1, 4, 6 and 9 output pixels, odd on and off, in_off 0 (packed
+in place) and 128) and, marked slow, shapes
 drawn like the host tests (tests/test_kernels_pair.py). The kernels also compile with the
 strict flags for both cores, and the assembly's written-out steps keep their size (the file
 checks it with .error).
@@ -44,12 +45,12 @@ def test_pair_kernel_compiles_strict(variant, core, tmp_path):
     assert done.returncode == 0, done.stderr
 
 
-def extreme_cases() -> list[tuple[dict, tuple]]:
+def extreme_cases(in_off: int) -> list[tuple[dict, tuple]]:
     cases = []
     for extreme in ("low_w_top_x", "high_w_top_x"):
         for odd in (0, 1):
-            for in_c, k, out_h, out_w in ((255, 3, 3, 3), (64, 3, 3, 2), (1, 1, 1, 1)):
-                p = extreme_params(in_c, k, out_h, out_w, odd)
+            for in_c, k, out_h, out_w in ((255, 3, 3, 3), (64, 3, 3, 2), (32, 3, 2, 2), (1, 1, 1, 1)):
+                p = extreme_params(in_c, k, out_h, out_w, odd, in_off)
                 cases.append((p, pair_case(p, in_c + odd, True, extreme=extreme)))
     return cases
 
@@ -82,9 +83,10 @@ def _check(core: str, cases, tmp_path) -> None:
 
 
 @needs_qemu
+@pytest.mark.parametrize("in_off", [0, 128])
 @pytest.mark.parametrize("core", list(BOARDS))
-def test_pair_extremes_standin(core, tmp_path):
-    _check(core, extreme_cases(), tmp_path)
+def test_pair_extremes_standin(core, in_off, tmp_path):
+    _check(core, extreme_cases(in_off), tmp_path)
 
 
 @needs_qemu

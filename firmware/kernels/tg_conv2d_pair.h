@@ -84,6 +84,73 @@ static inline void tg_pair_interleave(uint32_t *dst, const uint32_t *a, const ui
 }
 
 /*
+ * One in-bounds tap's c values u = x (in_off 0) at dst[0], dst[2], ... (3 to a word, the last
+ * word zero beyond c); *sum gains their sum. Returns the next word.
+ */
+static inline __attribute__((always_inline)) uint32_t *tg_pair_tap_u4(const int8_t *x, int32_t c, uint32_t *dst,
+                                                                      int32_t *sum)
+{
+    int32_t s = *sum, i = 0, n;
+    while (i + 12 <= c) {
+        uint32_t t = 0;                         /* SWAR: 5 chunks keep each byte lane below 256 */
+        for (n = 0; n < 5 && i + 12 <= c; ++n, i += 12, dst += 8) {
+            t += tg_packed_u4_chunk(x + i, dst, 2);
+        }
+        s += tg_packed_bytes_sum(t);
+    }
+    for (; i + 3 <= c; i += 3, dst += 2) {
+        const int32_t a = x[i], b = x[i + 1], d = x[i + 2];
+        *dst = (uint32_t)a | (uint32_t)b << 14 | (uint32_t)d << 28;
+        s += a + b + d;
+    }
+    if (i < c) {
+        const int32_t a = x[i], b = i + 1 < c ? x[i + 1] : 0;
+        *dst = (uint32_t)a | (uint32_t)b << 14;
+        dst += 2;
+        s += a + b;
+    }
+    *sum = s;
+    return dst;
+}
+
+/*
+ * One output pixel's field for in_off 0 (tg_packed_field's words) at dst[0], dst[2], ...: its
+ * half of the pair's interleaving, written in place. Returns U, the sum of its u.
+ */
+static inline __attribute__((always_inline)) int32_t tg_pair_field_u4(const tg_conv2d_packed_params_t *p,
+                                                                       const int8_t *input, int32_t px,
+                                                                       uint32_t *dst)
+{
+    const int32_t c = p->in_c, full = c / TG_PACKED_U4_LANES, rest = c % TG_PACKED_U4_LANES;
+    const int32_t iy0 = px / p->out_w * p->stride_h - p->pad_top;
+    const int32_t ix0 = px % p->out_w * p->stride_w - p->pad_left;
+    const int32_t pad_u = -p->input_offset;     /* the zero point's u */
+    const uint32_t pad_word = tg_packed_splat((uint32_t)pad_u, TG_PACKED_U4_LANES, TG_PACKED_KIND_U4);
+    const uint32_t pad_rest = tg_packed_splat((uint32_t)pad_u, rest, TG_PACKED_KIND_U4);
+    int32_t sum = 0, pads = 0, ky, kx, j;
+
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        for (kx = 0; kx < p->kernel_w; ++kx) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                for (j = 0; j < full; ++j, dst += 2) {
+                    *dst = pad_word;
+                }
+                if (rest != 0) {
+                    *dst = pad_rest;
+                    dst += 2;
+                }
+                ++pads;
+            } else {
+                dst = tg_pair_tap_u4(&input[(iy * p->in_w + ix) * c], c, dst, &sum);
+            }
+        }
+    }
+    return sum + pads * c * pad_u;
+}
+
+/*
  * The interleaved field of output pixels px and px + 1 (px alone, paired with itself, when it
  * is the last of an odd count) in the scratch's first two fields; u[0], u[1] their sums of u.
  * Returns whether there are two.
@@ -97,6 +164,11 @@ static inline __attribute__((always_inline)) int32_t tg_pair_fields(const tg_con
     uint32_t *const f0 = field + steps;         /* interleaved in place: see tg_pair_interleave */
     uint32_t *const f1 = f0 + steps;
 
+    if (p->in_off == 0) {                       /* the compiler's inputs: packed in place */
+        u[0] = tg_pair_field_u4(p, input, px, field);
+        u[1] = tg_pair_field_u4(p, input, two ? px + 1 : px, field + 1);
+        return two;
+    }
     u[0] = tg_packed_field(p, input, px / p->out_w, px % p->out_w, TG_PACKED_KIND_U4, f0);
     u[1] = two ? tg_packed_field(p, input, (px + 1) / p->out_w, (px + 1) % p->out_w, TG_PACKED_KIND_U4, f1) : u[0];
     tg_pair_interleave(field, f0, two ? f1 : f0, steps);

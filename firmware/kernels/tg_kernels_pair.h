@@ -49,13 +49,14 @@ extern "C" {
 #define TG_PAIR_RECORD_WORDS 4
 
 /*
- * Scratch bytes (4-byte aligned): three fields of tg_conv2d_packed_steps words: the pixel
- * pair's two fields are packed into the second and third, then interleaved into the first two.
+ * Scratch bytes (4-byte aligned): the pixel pair's interleaved field, two fields of
+ * tg_conv2d_packed_steps words, packed in place where in_off is 0; otherwise a third: the two
+ * fields are packed into the second and third, then interleaved into the first two.
  * tinygen.kernels.pair_u4.pair_scratch_bytes is the same.
  */
 static inline int32_t tg_conv2d_pair_buffer_size(const tg_conv2d_packed_params_t *p)
 {
-    return 3 * tg_conv2d_packed_buffer_size(p, TG_PACKED_U4_LANES);
+    return (p->in_off == 0 ? 2 : 3) * tg_conv2d_packed_buffer_size(p, TG_PACKED_U4_LANES);
 }
 
 /* Portable C. */

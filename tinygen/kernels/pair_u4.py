@@ -22,9 +22,9 @@ RECORD_WORDS = 4            # TG_PAIR_RECORD_WORDS
 
 
 def pair_scratch_bytes(p: dict) -> int:
-    """tg_conv2d_pair_buffer_size: three fields of one pixel (the pair's interleaved field and
-    the two it is made from)."""
-    return 3 * packed_scratch_bytes(p, "u4")
+    """tg_conv2d_pair_buffer_size: the pair's interleaved field (two fields of one pixel), and
+    where in_off is not 0 a third (the two fields are packed behind, then interleaved)."""
+    return (2 if p["in_off"] == 0 else 3) * packed_scratch_bytes(p, "u4")
 
 
 def _taps(p: dict) -> int:
