@@ -110,7 +110,7 @@ def lowbit_kernels(KernelSpec) -> tuple:
             spec("tg_conv2d_s8_b1_s8", "int8", b1, "int8", "tg_conv2d_params_t", _REQUANT, _B1_HEADERS, dsp),
         ]
         # measured faster than the unpacking kernels at every bit width (benchmarks/lowbit_kernels.py);
-        # on ARMv7E-M the pixel-pair u4 kernel before them (3x3 convolutions: 0.72-0.81
+        # on ARMv7E-M the pixel-pair u4 kernel before them (3x3 convolutions: 0.68-0.74
         # instructions per MAC against 0.97-1.12); the portable one after (not measured off Cortex-M)
         specs += ([pair(dsp)] if dsp else []) + [packed("u4", "s4", dsp), packed("u2", "s2", dsp)]
         specs += [] if dsp else [pair(dsp)]
