@@ -43,6 +43,7 @@ from tinygen.kernels.params import conv2d_widen_dsp_weights  # noqa: E402
 from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch, conv2d_widen_dsp_scratch  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks  # noqa: E402
+from tinygen.quant.pack_b1lut import lut_scratch_bytes, pack_lut_indices, unpack_lut_indices  # noqa: E402
 from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights  # noqa: E402
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes, pack_rows  # noqa: E402
 from tinygen.ref import binary as ref_b1  # noqa: E402
@@ -180,7 +181,7 @@ def _packed(kind: str, bits: int, shift: int) -> Kernel:
 
     return Kernel("tg_kernels_packed.h", "tg_conv2d_packed_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS),
                   "int8_t", lambda p: _out_px(p) * p["out_c"], twin, case,
-                  scratch=lambda p: packed_scratch_bytes(p, kind), portable_scratch=True)
+                  scratch=lambda p: packed_scratch_bytes(p, kind, dsp=True), portable_scratch=True)
 
 
 KERNELS.update({f"tg_conv2d_{kind}_s{bits}_s8": _packed(kind, bits, shift) for kind, bits, shift in
@@ -223,6 +224,22 @@ def _b1x8_twin(p, x, packed, *rest):
 KERNELS["tg_conv2d_s8_b1x8_s8"] = Kernel(
     "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS), "int8_t",
     lambda p: _out_px(p) * p["out_c"], _b1x8_twin, _b1x8_case)
+
+
+def _b1lut_case(p, rng):
+    x, words, *requant = KERNELS["tg_conv2d_s8_b1_s8"].case(p, rng)
+    return (x, pack_lut_indices(p, words), *requant)
+
+
+def _b1lut_twin(p, x, packed, *rest):
+    """conv2d_s8_b1_s8 on the binary weights the index bytes stand for."""
+    return ref_b1.conv2d_s8_b1_s8(p, x, pack_binary_weights(unpack_lut_indices(p, packed)), *rest)
+
+
+# binary weights by table lookup (DSP only: its portable twin is tg_conv2d_s8_b1_s8)
+KERNELS["tg_conv2d_s8_b1lut_s8"] = Kernel(
+    "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS), "int8_t",
+    lambda p: _out_px(p) * p["out_c"], _b1lut_twin, _b1lut_case, scratch=lut_scratch_bytes)
 
 
 def kernel(name: str) -> Kernel:
@@ -418,9 +435,10 @@ def conv(in_c: int, out_c: int, hw: int, k: int = 3, **extra) -> dict:
             "pad_top": pad, "pad_left": pad, **extra}
 
 
-def conv_stride2(in_c: int, out_c: int, hw: int, **extra) -> dict:
-    """3x3 convolution, stride 2, padding 1 on an hw x hw image (hw even)."""
-    return {**conv(in_c, out_c, hw, **extra), "out_h": hw // 2, "out_w": hw // 2, "stride_h": 2, "stride_w": 2}
+def conv_s2(in_c: int, out_c: int, hw: int, **extra) -> dict:
+    """3x3 convolution, stride 2, padding 1 (PyTorch's padding=1) on an hw x hw image."""
+    return {**conv(in_c, out_c, hw, **extra), "out_h": (hw - 1) // 2 + 1, "out_w": (hw - 1) // 2 + 1,
+            "stride_h": 2, "stride_w": 2}
 
 
 def fc(in_f: int, out_f: int, **extra) -> dict:
@@ -453,6 +471,13 @@ ROWS: list[Row] = [
     # binary weights as byte masks (new, issue 20; DSP only)
     Row("tg_conv2d_s8_b1x8_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **S8_IN)),
     Row("tg_conv2d_s8_b1x8_s8", "FC 256->256", fc(256, 256, **S8_IN)),
+    # binary weights by table lookup, two pixels per entry (new, issue 20; DSP only)
+    Row("tg_conv2d_s8_b1lut_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **S8_IN)),
+    Row("tg_conv2d_s8_b1lut_s8", "FC 256->256", fc(256, 256, **S8_IN)),
+    Row("tg_conv2d_s8_b1lut_s8", "3x3 conv 32->64 8x8 /2 (sp_digits)", conv_s2(32, 64, 8, **S8_IN)),
+    Row("tg_conv2d_s8_b1lut_s8", "3x3 conv 64->64 4x4 /2 (sp_digits)", conv_s2(64, 64, 4, **S8_IN)),
+    Row("tg_conv2d_s8_b1x8_s8", "3x3 conv 32->64 8x8 /2 (sp_digits)", conv_s2(32, 64, 8, **S8_IN)),
+    Row("tg_conv2d_s8_b1x8_s8", "3x3 conv 64->64 4x4 /2 (sp_digits)", conv_s2(64, 64, 4, **S8_IN)),
     Row("tg_conv2d_s8_s8_b1", "3x3 conv 3->32 16x16 (BNN first layer)", conv(3, 32, 16, **S8_IN)),
     *[Row(f"tg_conv2d_s8_{kind}_s8", f"{shape}{' ' + note if note else ''}", make(**SUB_IN, **flags))
       for kind, note, flags in (("s4", "", {"odd": 0, "zero_code": 0}), ("s4", "(dorefa odd)", {"odd": 1, "zero_code": 0}),
@@ -466,10 +491,13 @@ ROWS: list[Row] = [
       for shape, make in (("3x3 conv 64->64 8x8", lambda **e: conv(64, 64, 8, **e)),
                           ("1x1 conv 64->64 8x8", lambda **e: conv(64, 64, 8, k=1, **e)),
                           ("FC 256->256", lambda **e: fc(256, 256, **e)))],
-    # the 4-bit kernels on the switchable digits model's middle layers (examples/switchable)
-    *[Row(f"tg_conv2d_{kind}_s8", shape, conv_stride2(in_c, out_c, hw, **PACKED_IN))
+    # examples/switchable/sp_digits.py's two middle layers (the w2a2 switch's 2-bit layers, w4a4's 4-bit ones)
+    Row("tg_conv2d_u2_s2_s8", "3x3 conv 32->64 8x8 /2 (sp_digits)", conv_s2(32, 64, 8, **PACKED_IN)),
+    Row("tg_conv2d_u2_s2_s8", "3x3 conv 64->64 4x4 /2 (sp_digits)", conv_s2(64, 64, 4, **PACKED_IN)),
+    *[Row(f"tg_conv2d_{kind}_s8", shape, conv_s2(in_c, out_c, hw, **PACKED_IN))
       for kind in ("u4_s4", "pair_u4_s4")
-      for shape, in_c, out_c, hw in (("3x3 conv 32->64 8x8 /2", 32, 64, 8), ("3x3 conv 64->64 4x4 /2", 64, 64, 4))],
+      for shape, in_c, out_c, hw in (("3x3 conv 32->64 8x8 /2 (sp_digits)", 32, 64, 8),
+                                     ("3x3 conv 64->64 4x4 /2 (sp_digits)", 64, 64, 4))],
 ]
 BASELINE = "tg_conv2d_s8"
 

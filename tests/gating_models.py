@@ -62,13 +62,16 @@ class MaskedNet(nn.Module):
     """conv -> gated depthwise conv -> 1x1 conv -> mean -> gated linear -> linear, on
     [1, 3, H, W]: the layers after each gated one read every channel (they cannot skip)."""
 
-    def __init__(self, density=0.5, threshold=None, channels=8, features=24, classes=10, kernel=3):
+    def __init__(self, density=0.5, threshold=None, channels=8, features=24, classes=10, kernel=3, stride=1,
+                 padding=None, predictor_hidden=None, predictor_pool=1):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1), nn.ReLU())
-        self.dw = GatedConv2d(channels, channels, kernel, padding=kernel // 2, groups=channels, density=density,
-                              threshold=threshold)
+        self.dw = GatedConv2d(channels, channels, kernel, stride, kernel // 2 if padding is None else padding,
+                              groups=channels, density=density, threshold=threshold,
+                              predictor_hidden=predictor_hidden)
         self.pw = nn.Sequential(nn.Conv2d(channels, 2 * channels, 1), nn.ReLU())
-        self.fc = GatedLinear(2 * channels, features, density=density, threshold=threshold)
+        self.fc = GatedLinear(2 * channels, features, density=density, threshold=threshold,
+                              predictor_hidden=predictor_hidden, predictor_pool=predictor_pool)
         self.head = nn.Linear(features, classes)
 
     def forward(self, x):
@@ -82,8 +85,9 @@ def masked_net(seed: int = 0, **kw) -> nn.Module:
     g = torch.Generator().manual_seed(seed + 2)
     with torch.no_grad():       # saliencies that differ per input and channel
         for predictor in (net.dw.predictor, net.fc.predictor):
-            predictor.weight.copy_(torch.randn(predictor.weight.shape, generator=g))
-            predictor.bias.copy_(torch.rand(predictor.out_features, generator=g) * 0.5)
+            for linear in (m for m in predictor.modules() if isinstance(m, nn.Linear)):     # one, or a bottleneck
+                linear.weight.copy_(torch.randn(linear.weight.shape, generator=g))
+                linear.bias.copy_(torch.rand(linear.out_features, generator=g) * 0.5)
     return net
 
 

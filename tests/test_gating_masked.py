@@ -238,3 +238,52 @@ def test_masked_model_dsp_kernels_layer_by_layer_on_standin(board_name, tmp_path
         with open_device(board, project, emulate=True) as dev:
             for i, x in enumerate(_inputs(source, point, 3)):
                 assert_device_equals_reference(dev, point, x, f"{board_name} density {density} input {i}")
+
+
+def _all_tied(net):
+    """The net with every saliency equal (predictors: weights 0, bias 1): top-k keeps the first
+    k channels in channel order (the ties rule), one run of kept channels then the dropped ones."""
+    with torch.no_grad():
+        for predictor in (net.dw.predictor, net.fc.predictor):
+            predictor.weight.zero_()
+            predictor.bias.fill_(1.0)
+    return net
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_depthwise_conv2d_gated_s8_dsp_in_place_core_on_standin(board_name, tmp_path):
+    """The kept channels computed in place (tg_dw3g_run: the 3x3 records with the skip to the
+    next kept channel, no gather or scatter) and the DSP gate (tg_channel_gate_s8_dsp), layer
+    by layer on the M7 / M4 stand-ins: stride 2 (the pair loops, an odd last pixel) on 24
+    channels, valid padding on 13 channels with the gate's clamp narrowed to [-100, 90] (the
+    clamp pass; the dropped channels hold -100), densities 0.7, 0.5, 0.3 and one channel,
+    and every saliency tied (the first k channels kept). Every layer's output and gate
+    decision equals the reference."""
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("the stand-ins need qemu-system-arm and arm-none-eabi-gcc")
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+
+    board = get_board(board_name)
+    options = CompileOptions(features=frozenset(board.isa_features))
+    shape = (3, 9, 9)
+    points = [(masked_net(seed=5, channels=24, stride=2), d) for d in (0.7, 0.3)]
+    points += [(masked_net(seed=6, channels=13, padding=0), d) for d in (0.5, 0.01)]
+    points += [(_all_tied(masked_net(seed=7, channels=12)), 0.5)]
+    for k, (net, density) in enumerate(points):
+        source, graph = compile_module(net, calibration(shape=shape), options=options)
+        dw = next(n for n in graph.nodes if n.op == "depthwise_conv2d_gated")
+        if dw.attrs["kparams"]["pad_left"] == 0:
+            for field, value in (("gate_act_min", -100), ("gate_act_max", 90)):
+                dw.attrs[field] = dw.attrs["kparams"][field] = value
+        gates = {n.kernel for n in graph.nodes if n.op == "channel_gate"}
+        assert dw.kernel == "tg_depthwise_conv2d_gated_s8_dsp" and gates == {"tg_channel_gate_s8_dsp"}, gates
+        channels = graph.tensor(dw.outputs[0]).shape[-1]
+        assert int(graph.const(dw, "packed")[0]) == channels, "the 3x3 records serve: the in-place core runs"
+        point = sweep.at(graph, "density", density)
+        project = build(source, point, board, tmp_path / f"p{k}").out_dir
+        with open_device(board, project, emulate=True) as dev:
+            for i, x in enumerate(_inputs(source, point, 3)):
+                assert_device_equals_reference(dev, point, x, f"{board_name} point {k} density {density} input {i}")

@@ -12,7 +12,8 @@ asymmetric zero points that calibration gives. (A 1-channel depthwise layer is a
 convolution to the importer; the kernel's channels beyond the last block of 4 are
 covered by the 3-, 6-, 7- and 65-channel layers.) Same-shape adds (residual, with ReLU,
 an odd element count) run tg_add_s8_dsp, also checked layer by layer, and so do
-average pools (tg_avg_pool2d_s8_dsp: int16-lane and int32 sums, both padding conventions).
+average pools (tg_avg_pool2d_s8_dsp: int16 lanes flushed to int32 sums, both padding
+conventions, global pools of 100 and 400 pixels).
 The 3x3 path's loop order (what in-place planning relies on) and its requantization
 identity are checked in Python on every small shape and on edge values.
 """
@@ -170,6 +171,24 @@ class Pools(nn.Module):
         return self.fc(torch.flatten(self.body(x), 1))
 
 
+class GlobalPools(nn.Module):
+    """Global average pools (x.mean over H, W: the gated layers' predictors) for
+    tg_avg_pool2d_s8_dsp: 20x20 pixels (400, one run: the int16 lanes flushed to int32 sums
+    mid-run) on 31 channels (blocks of 16, 8, 4 and 3 after them), and 10x10 on 16."""
+
+    shape = (1, 3, 20, 20)
+
+    def __init__(self):
+        super().__init__()
+        self.wide = nn.Conv2d(3, 31, 1)
+        self.narrow = nn.Conv2d(31, 16, 1, stride=2)
+        self.fc = nn.Linear(31 + 16, 3)
+
+    def forward(self, x):
+        y = self.wide(x)
+        return self.fc(torch.cat([y.mean(dim=(2, 3)), self.narrow(y).mean(dim=(2, 3))], 1))
+
+
 class MaxPools(nn.Module):
     """Max pools for tg_max_pool2d_s8_dsp: 2x2 stride 2 on 8 channels, 3x3 stride 2 padding 1
     on 7 channels (a block of 4 and 3 after it; padding never wins), 3x3 stride 1 padding 1
@@ -322,6 +341,17 @@ def test_avg_pool2d_s8_dsp_standin(pools, board, tmp_path):
     assert [n.attrs["kparams"]["count_include_pad"] for n in pool_nodes] == [1, 0, 1]
     assert {n.kernel for n in _compile(pools, "host").nodes if n.op == "avg_pool2d"} == {"tg_avg_pool2d_s8"}
     _check_every_layer(pools, graph, board, tmp_path)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_global_avg_pool2d_s8_dsp_standin(board, tmp_path_factory, tmp_path):
+    model = _export(GlobalPools, "globalpools", tmp_path_factory)
+    graph = _compile(model, board)
+    pool_nodes = [n for n in graph.nodes if n.op == "avg_pool2d"]
+    assert [n.kernel for n in pool_nodes] == ["tg_avg_pool2d_s8_dsp"] * 2, [n.op for n in graph.nodes]
+    assert sorted(n.attrs["kparams"]["kernel_h"] * n.attrs["kparams"]["kernel_w"] for n in pool_nodes) == [100, 400]
+    _check_every_layer(model, graph, board, tmp_path)
 
 
 @needs_qemu

@@ -211,8 +211,8 @@ def test_example_on_standin_equals_reference(name, board, tmp_path):
 @pytest.mark.parametrize("name, kernels", [("w4a4", ["tg_conv2d_pair_u4_s4_s8_dsp", "tg_conv2d_u4_s4_s8_dsp",
                                                        "tg_conv2d_s8_s4_s8_dsp", "tg_conv2d_u4_s4_s8",
                                                        "tg_conv2d_pair_u4_s4_s8", "tg_conv2d_s8_s4_s8"]),
-                                           ("binaryconnect", ["tg_conv2d_s8_b1x8_s8_dsp", "tg_conv2d_s8_b1_s8_dsp",
-                                                              "tg_conv2d_s8_b1_s8"])])
+                                           ("binaryconnect", ["tg_conv2d_s8_b1x8_s8_dsp", "tg_conv2d_s8_b1lut_s8_dsp",
+                                                              "tg_conv2d_s8_b1_s8_dsp", "tg_conv2d_s8_b1_s8"])])
 def test_auto_measures_new_and_old_low_bit_kernels(name, kernels):
     """--kernels auto's candidates for a middle layer: the issue-20 kernels first, the
     unpacking / add-only ones after them, each measured and the fewest instructions kept."""

@@ -37,10 +37,11 @@ def dataset() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarr
 
 
 class Gated(nn.Module):
-    def __init__(self, density: float = DENSITY):
+    def __init__(self, density: float = DENSITY, predictor_hidden: int | None = None):
         super().__init__()
         w = WIDTHS
-        self.blocks = nn.ModuleList(GatedConv2d(w[i], w[i + 1], 3, stride=s, padding=1, density=density)
+        self.blocks = nn.ModuleList(GatedConv2d(w[i], w[i + 1], 3, stride=s, padding=1, density=density,
+                                                predictor_hidden=predictor_hidden)
                                     for i, s in enumerate(STRIDES))
         self.head = ExitHead(w[-1], CLASSES)
 

@@ -3,12 +3,14 @@
  * extension). Equals tg_avg_pool2d_s8 bit for bit (TFLite's reference AveragePool,
  * and PyTorch's count_include_pad); numpy twin: tinygen.ref.kernels.avg_pool2d_s8.
  *
- * NHWC keeps a pixel's channels contiguous: 8 channels at a time, each window pixel
- * is two 32-bit loads and four SXTAB16, which add bytes 0, 2 (or, rotated, 1, 3)
- * sign-extended into two int16 sums. A window of at most 256 pixels keeps each sum
- * inside int16 (256 * -128 = -32768); larger windows, and the channels after the last
- * block of 4, are summed one channel at a time in int32. Each sum is then divided by
- * the count rounding halves away from zero (SDIV), as TFLite does.
+ * NHWC keeps a pixel's channels contiguous: 16 channels at a time (then 8, then 4), each
+ * window pixel is four 32-bit loads and eight SXTAB16, which add bytes 0, 2 (or, rotated,
+ * 1, 3) sign-extended into two int16 sums. 256 pixels keep each sum inside int16
+ * (256 * -128 = -32768): the int16 sums are added to int32 sums every 256 pixels, so any
+ * window takes this path (a global average pool of a whole feature map included; its rows
+ * are one run of pixels). The channels after the last block of 4 are summed one channel at
+ * a time in int32. Each sum is then divided by the count rounding halves away from zero
+ * (SDIV), as TFLite does.
  *
  * Loop order: output pixels in raster order; within one, channel blocks in increasing
  * order, each block's outputs written after all reads of its window.
@@ -21,7 +23,8 @@
 #include "tg_dsp_s8.h"
 #include "tg_kernels.h"
 
-/* Window pixels whose int8 sum always fits an int16 lane. */
+/* Window pixels whose int8 sum always fits an int16 lane: the lanes are added to int32
+   sums (flushed) at least this often. */
 #define TG_AP_MAX_LANE_PIXELS 256
 
 /* What an output pixel's channels share. */
@@ -46,34 +49,60 @@ static inline int8_t tg_ap_out(int32_t sum, const tg_ap_window_t *w)
     return (int8_t)avg;
 }
 
-/* Channels c..c+7 (eight, or four when `four`, a constant where inlined) summed in int16 lanes. */
-static inline __attribute__((always_inline)) void
-tg_ap_lanes(const tg_ap_window_t *w, int32_t c, int32_t four, int8_t *out)
+/* The int16 lanes of acc (words 2i: channels 4i, 4i + 2; 2i + 1: 4i + 1, 4i + 3) added to
+   the int32 sums of `width` channels and cleared. */
+static inline __attribute__((always_inline)) void tg_ap_flush(int32_t *acc, int32_t *sum, int32_t width)
 {
+    int32_t i;
+#pragma GCC unroll 4
+    for (i = 0; i < width / 4; ++i) {
+        sum[4 * i] += (int16_t)acc[2 * i];
+        sum[4 * i + 1] += (int16_t)acc[2 * i + 1];
+        sum[4 * i + 2] += acc[2 * i] >> 16;
+        sum[4 * i + 3] += acc[2 * i + 1] >> 16;
+        acc[2 * i] = acc[2 * i + 1] = 0;
+    }
+}
+
+/*
+ * Channels c..c + width - 1 (width 16, 8 or 4, a constant where inlined) summed over the
+ * window: each pixel's width / 4 words go through SXTAB16 (bytes 0, 2) and its rotated form
+ * (bytes 1, 3) into width / 2 words of int16 lanes, which are added to int32 sums every
+ * TG_AP_MAX_LANE_PIXELS pixels and at the end. A window whose rows are adjacent in memory
+ * (a global pool) is one run of pixels.
+ */
+static inline __attribute__((always_inline)) void
+tg_ap_lanes(const tg_ap_window_t *w, int32_t c, int32_t width, int8_t *out)
+{
+    const int32_t whole = w->row_step == w->cols * w->channels;
+    const int32_t rows = whole ? 1 : w->rows, cols = whole ? w->rows * w->cols : w->cols;
     const int8_t *row = w->first + c;
-    int32_t s02 = 0, s13 = 0, t02 = 0, t13 = 0, r, k;
-    for (r = 0; r < w->rows; ++r, row += w->row_step) {
+    int32_t acc[8] = {0}, sum[16] = {0};
+    int32_t r, i, left = TG_AP_MAX_LANE_PIXELS;
+    for (r = 0; r < rows; ++r, row += w->row_step) {
         const int8_t *x = row;
-        for (k = 0; k < w->cols; ++k, x += w->channels) {
-            const int32_t v = tg_dsp_load_s8x4(x);
-            s02 = __sxtab16(s02, v);
-            s13 = tg_dsp_sxtab16_odd(s13, v);
-            if (!four) {
-                const int32_t u = tg_dsp_load_s8x4(x + 4);
-                t02 = __sxtab16(t02, u);
-                t13 = tg_dsp_sxtab16_odd(t13, u);
+        int32_t k = cols;
+        while (k > 0) {
+            int32_t m = k < left ? k : left;
+            k -= m;
+            left -= m;
+            for (; m > 0; --m, x += w->channels) {
+#pragma GCC unroll 4
+                for (i = 0; i < width / 4; ++i) {
+                    const int32_t v = tg_dsp_load_s8x4(x + 4 * i);
+                    acc[2 * i] = __sxtab16(acc[2 * i], v);
+                    acc[2 * i + 1] = tg_dsp_sxtab16_odd(acc[2 * i + 1], v);
+                }
+            }
+            if (left == 0) {
+                tg_ap_flush(acc, sum, width);
+                left = TG_AP_MAX_LANE_PIXELS;
             }
         }
     }
-    out[c] = tg_ap_out((int16_t)s02, w);
-    out[c + 1] = tg_ap_out((int16_t)s13, w);
-    out[c + 2] = tg_ap_out(s02 >> 16, w);
-    out[c + 3] = tg_ap_out(s13 >> 16, w);
-    if (!four) {
-        out[c + 4] = tg_ap_out((int16_t)t02, w);
-        out[c + 5] = tg_ap_out((int16_t)t13, w);
-        out[c + 6] = tg_ap_out(t02 >> 16, w);
-        out[c + 7] = tg_ap_out(t13 >> 16, w);
+    tg_ap_flush(acc, sum, width);
+    for (i = 0; i < width; ++i) {
+        out[c + i] = tg_ap_out(sum[i], w);
     }
 }
 
@@ -82,14 +111,16 @@ static __attribute__((noinline)) void tg_ap_pixel(const tg_ap_window_t *win, int
 {
     const tg_ap_window_t w = *win;
     int32_t c = 0;
-    if (w.rows * w.cols <= TG_AP_MAX_LANE_PIXELS) {
-        for (; c + 8 <= w.channels; c += 8) {
-            tg_ap_lanes(&w, c, 0, out);
-        }
-        if (c + 4 <= w.channels) {
-            tg_ap_lanes(&w, c, 1, out);
-            c += 4;
-        }
+    for (; c + 16 <= w.channels; c += 16) {
+        tg_ap_lanes(&w, c, 16, out);
+    }
+    if (c + 8 <= w.channels) {
+        tg_ap_lanes(&w, c, 8, out);
+        c += 8;
+    }
+    if (c + 4 <= w.channels) {
+        tg_ap_lanes(&w, c, 4, out);
+        c += 4;
     }
     for (; c < w.channels; ++c) {
         const int8_t *row = w.first + c;

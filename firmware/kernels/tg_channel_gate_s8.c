@@ -4,6 +4,7 @@
  * with at least k values >= t), then every value > t and the first values == t in
  * channel order. numpy twin: tinygen.gating.ref.channel_gate_s8.
  */
+#include "tg_channel_gate.h"
 #include "tg_kernels_gating.h"
 
 static int32_t tg_count_at_least(const int8_t *s, int32_t n, int32_t t)
@@ -22,7 +23,6 @@ int32_t tg_channel_gate_s8(const tg_channel_gate_params_t *p, const int8_t *sali
 
     if (p->k > 0) {
         int32_t lo = -128, hi = 127;    /* count(>= lo) >= k always; find the largest such t */
-        int32_t ties;
         while (lo < hi) {
             const int32_t mid = lo + (hi - lo + 1) / 2;
             if (tg_count_at_least(saliency, n, mid) >= p->k) {
@@ -31,18 +31,8 @@ int32_t tg_channel_gate_s8(const tg_channel_gate_params_t *p, const int8_t *sali
                 hi = mid - 1;
             }
         }
-        ties = p->k - (lo < 127 ? tg_count_at_least(saliency, n, lo + 1) : 0);
-        for (c = 0; c < n; ++c) {
-            const int32_t s = saliency[c];
-            int32_t keep = s > lo;
-            if (s == lo && ties > 0) {
-                keep = 1;
-                --ties;
-            }
-            keep = keep && s != zp;
-            output[c] = keep ? (int8_t)s : (int8_t)zp;
-            kept += keep;
-        }
+        return tg_channel_gate_topk_select(p, saliency, lo,
+                                           p->k - (lo < 127 ? tg_count_at_least(saliency, n, lo + 1) : 0), output);
     } else {
         int32_t top = -128;
         for (c = 0; c < n; ++c) {

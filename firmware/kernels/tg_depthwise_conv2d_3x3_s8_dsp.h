@@ -148,11 +148,17 @@ tg_dw3_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_lef
     : [n] "r"(channels), [end] "r"(rec_end)                                                      \
     : "memory", "cc"
 
-/* The weights of kernel row 0, 1 or 2 (record words 1, 2; 3, 2; 4, 5; rec 8 words on),
+/* Bytes from one record to the next, as the loops' immediates: the row macros address a
+   record's words below rec, which the record's first load has moved TG_DW3_STEP bytes on.
+   tg_depthwise_conv2d_3x3_gated_s8_dsp.h redefines it for its longer records after including
+   this header (a macro expands where it is used). */
+#define TG_DW3_STEP "32"
+
+/* The weights of kernel row 0, 1 or 2 (record words 1, 2; 3, 2; 4, 5; rec one record on),
    and the half of w1 holding w[r][2] (b or t, the last letter of a halfword multiply). */
-#define TG_DW3_LOAD_0 "ldrd   %[w0], %[w1], [%[rec], #-28]\n\t"
-#define TG_DW3_LOAD_1 "ldrd   %[w1], %[w0], [%[rec], #-24]\n\t"
-#define TG_DW3_LOAD_2 "ldrd   %[w0], %[w1], [%[rec], #-16]\n\t"
+#define TG_DW3_LOAD_0 "ldrd   %[w0], %[w1], [%[rec], #4-" TG_DW3_STEP "]\n\t"
+#define TG_DW3_LOAD_1 "ldrd   %[w1], %[w0], [%[rec], #8-" TG_DW3_STEP "]\n\t"
+#define TG_DW3_LOAD_2 "ldrd   %[w0], %[w1], [%[rec], #16-" TG_DW3_STEP "]\n\t"
 #define TG_DW3_HALF_0 "b"
 #define TG_DW3_HALF_1 "t"
 #define TG_DW3_HALF_2 "t"
@@ -188,14 +194,24 @@ tg_dw3_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_lef
     "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
     "smlab" TG_DW3_HALF_##k " %[s0], %[x1], %[w1], %[s0]\n\t"
 
-/* The requantization constants of the record just walked past, then both outputs stored. */
-#define TG_DW3_STORE2                                          \
-    "ldr    %[w1], [%[rec], #-12]\n\t"                         \
-    "ldrd   %[w0], %[x0], [%[rec], #-8]\n\t"                   \
+/* The requantization constants of the record just walked past (words 5, 6, 7 below rec). */
+#define TG_DW3_CONSTANTS                                       \
+    "ldr    %[w1], [%[rec], #20-" TG_DW3_STEP "]\n\t"          \
+    "ldrd   %[w0], %[x0], [%[rec], #24-" TG_DW3_STEP "]\n\t"
+
+/* A record's first load: the bias into s0, rec on to the next record. */
+#define TG_DW3_FIRST "ldr    %[s0], [%[rec]], #" TG_DW3_STEP "\n\t"
+
+/* Both outputs requantized and stored, out on to the next channel. */
+#define TG_DW3_PAIR_OUT                                        \
+    TG_DW3_CONSTANTS                                           \
     TG_DW3_REQUANT(x1, s0)                                     \
     TG_DW3_REQUANT(s0, s1)                                     \
     "strb   %[s0], [%[out], %[n]]\n\t"                         \
-    "strb   %[x1], [%[out]], #1\n\t"                           \
+    "strb   %[x1], [%[out]], #1\n\t"
+
+#define TG_DW3_STORE2                                          \
+    TG_DW3_PAIR_OUT                                            \
     "cmp    %[rec], %[end]\n\t"                                \
     "bne    1b\n\t"
 
@@ -211,7 +227,7 @@ tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
     if (stride == 1) {
         __asm__ volatile(
             "1:\n\t"
-            "ldr    %[s0], [%[rec]], #32\n\t"
+            TG_DW3_FIRST
             TG_DW3_ROW_S1(a, 0, s0)
             TG_DW3_ROW_S1(b, 1, s1)
             TG_DW3_ROW_S1(c, 2, s1)
@@ -220,7 +236,7 @@ tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
     } else {
         __asm__ volatile(
             "1:\n\t"
-            "ldr    %[s0], [%[rec]], #32\n\t"
+            TG_DW3_FIRST
             TG_DW3_ROW_S2(a, 0, s0)
             TG_DW3_ROW_S2(b, 1, s1)
             TG_DW3_ROW_S2(c, 2, s1)
@@ -248,6 +264,33 @@ tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
     "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
     "smlatb %[s1], %[x0], %[w0], %[s1]\n\t"
 
+/* A record's four sums over the window (bias included). */
+#define TG_DW3_QUAD_SUMS                                       \
+    TG_DW3_FIRST                                               \
+    TG_DW3_ROW_Q(a, 0, s0, s0, s0)                             \
+    TG_DW3_ROW_Q(b, 1, s1, s2, s3)                             \
+    TG_DW3_ROW_Q(c, 2, s1, s2, s3)
+
+/* The four outputs requantized and stored, out on to the next channel. */
+#define TG_DW3_QUAD_OUT                                        \
+    TG_DW3_CONSTANTS                                           \
+    TG_DW3_REQUANT(x1, s0)                                     \
+    TG_DW3_REQUANT(s0, s1)                                     \
+    TG_DW3_REQUANT(s1, s2)                                     \
+    TG_DW3_REQUANT(s2, s3)                                     \
+    "strb   %[s0], [%[out], %[n]]\n\t"                         \
+    "strb   %[s1], [%[out], %[n], lsl #1]\n\t"                 \
+    "add    %[s3], %[out], %[n], lsl #1\n\t"                   \
+    "strb   %[s2], [%[s3], %[n]]\n\t"                          \
+    "strb   %[x1], [%[out]], #1\n\t"
+
+#define TG_DW3_QUAD_OPERANDS                                                                      \
+    : [rec] "+r"(rec), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0),  \
+      [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), \
+      [w1] "=&r"(w1)                                                                              \
+    : [n] "r"(channels), [end] "m"(rec_end)                                                       \
+    : "memory", "cc"
+
 /*
  * Four adjacent output pixels of a stride-1 row, every channel: 69 instructions per
  * channel for 36 MACs. The loop end lives in memory: all 14 registers are taken.
@@ -259,44 +302,27 @@ tg_dw3_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
     int32_t s0, s1, s2, s3, x0, x1, w0, w1;
     __asm__ volatile(
         "1:\n\t"
-        "ldr    %[s0], [%[rec]], #32\n\t"
-        TG_DW3_ROW_Q(a, 0, s0, s0, s0)
-        TG_DW3_ROW_Q(b, 1, s1, s2, s3)
-        TG_DW3_ROW_Q(c, 2, s1, s2, s3)
-        "ldr    %[w1], [%[rec], #-12]\n\t"
-        "ldrd   %[w0], %[x0], [%[rec], #-8]\n\t"
-        TG_DW3_REQUANT(x1, s0)
-        TG_DW3_REQUANT(s0, s1)
-        TG_DW3_REQUANT(s1, s2)
-        TG_DW3_REQUANT(s2, s3)
-        "strb   %[s0], [%[out], %[n]]\n\t"
-        "strb   %[s1], [%[out], %[n], lsl #1]\n\t"
-        "add    %[s3], %[out], %[n], lsl #1\n\t"
-        "strb   %[s2], [%[s3], %[n]]\n\t"
-        "strb   %[x1], [%[out]], #1\n\t"
+        TG_DW3_QUAD_SUMS
+        TG_DW3_QUAD_OUT
         "ldr    %[x0], %[end]\n\t"
         "cmp    %[rec], %[x0]\n\t"
         "bne    1b\n\t"
-        : [rec] "+r"(rec), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0),
-          [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0),
-          [w1] "=&r"(w1)
-        : [n] "r"(channels), [end] "m"(rec_end)
-        : "memory", "cc");
+        TG_DW3_QUAD_OPERANDS);
 }
 
 /* One output pixel, every channel (the last of an odd row). */
-static void tg_dw3_single(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b,
-                          const int32_t *c, int32_t channels, int8_t *out)
+static __attribute__((unused)) void
+tg_dw3_single(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
+              int32_t channels, int8_t *out)
 {
     int32_t s0, s1, x0, x1, w0, w1;
     __asm__ volatile(
         "1:\n\t"
-        "ldr    %[s0], [%[rec]], #32\n\t"
+        TG_DW3_FIRST
         TG_DW3_ROW_1(a, 0)
         TG_DW3_ROW_1(b, 1)
         TG_DW3_ROW_1(c, 2)
-        "ldr    %[w1], [%[rec], #-12]\n\t"
-        "ldrd   %[w0], %[x0], [%[rec], #-8]\n\t"
+        TG_DW3_CONSTANTS
         TG_DW3_REQUANT(x1, s0)
         "strb   %[x1], [%[out]], #1\n\t"
         "cmp    %[rec], %[end]\n\t"
@@ -348,7 +374,7 @@ tg_dw3_row(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t
 }
 
 /* tg_dw3_row for stride_w 1 or 2. */
-static __attribute__((noinline)) void
+static __attribute__((noinline, unused)) void
 tg_dw3_row_any(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
                int32_t out_w, int32_t stride, int8_t *out)
 {
@@ -382,35 +408,56 @@ static inline void tg_dw3_gather_dm1(const tg_conv2d_params_t *p, const int8_t *
  * yet in the ring are read (all channels) first, then the row's outputs are computed and
  * written.
  */
+/* The ring's column pairs wholly in the padding, zeroed once (gather never writes them). */
+static inline __attribute__((always_inline)) void
+tg_dw3_ring_init(const tg_conv2d_params_t *p, int32_t *ring, int32_t row_step)
+{
+    const int32_t channels = p->out_c;
+    int32_t r;
+    for (r = 0; r < 3 * row_step; r += channels) {
+        const int32_t j = 2 * (r % row_step / channels) - p->pad_left;
+        if (j + 1 < 0 || j >= p->in_w) {
+            memset(ring + r, 0, (size_t)channels * sizeof *ring);
+        }
+    }
+}
+
+/* Output row out_y's input rows put in the ring: those its windows need that are not yet
+   there (*next_row: the first input row not yet in the ring) read, all channels, padding
+   rows zero. Returns the input row of its kernel row 0 (top; ring row (top + 3) % 3). */
+static inline __attribute__((always_inline)) int32_t
+tg_dw3_ring_advance(const tg_conv2d_params_t *p, const int8_t *input, int32_t *ring, int32_t row_step,
+                    int32_t out_y, int32_t offset2, int32_t *next_row, tg_dw3_gather_fn gather)
+{
+    const int32_t top = out_y * p->stride_h - p->pad_top;
+    int32_t r;
+    for (r = *next_row > top ? *next_row : top; r < top + 3; ++r) {
+        int32_t *const row = ring + (r + 3) % 3 * row_step;
+        if (r >= 0 && r < p->in_h) {
+            gather(p, input + r * p->in_w * p->in_c, row_step / p->out_c, offset2, row);
+        } else {
+            memset(row, 0, (size_t)row_step * sizeof *row);
+        }
+    }
+    *next_row = top + 3;
+    return top;
+}
+
 static inline void tg_dw3_run_with(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *rec,
                                    int8_t *scratch, int8_t *output, tg_dw3_gather_fn gather)
 {
-    const int32_t channels = p->out_c, in_w = p->in_w, out_w = p->out_w;
+    const int32_t channels = p->out_c, out_w = p->out_w;
     const int32_t offset2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u);
     const int32_t act_min4 = (int32_t)((uint32_t)(p->act_min & 0xFF) * 0x01010101u);
     const int32_t act_max4 = (int32_t)((uint32_t)(p->act_max & 0xFF) * 0x01010101u);
     const int32_t row_step = tg_dw3_row_words(p) * channels;   /* words per ring row */
     int32_t *const ring = (int32_t *)(void *)scratch;
-    int32_t out_y, r, next_row = -p->pad_top;      /* the first input row not yet in the ring */
+    int32_t out_y, next_row = -p->pad_top;      /* the first input row not yet in the ring */
 
-    for (r = 0; r < 3 * row_step; r += channels) {     /* the column pairs wholly in the padding */
-        const int32_t j = 2 * (r % row_step / channels) - p->pad_left;
-        if (j + 1 < 0 || j >= in_w) {
-            memset(ring + r, 0, (size_t)channels * sizeof *ring);
-        }
-    }
+    tg_dw3_ring_init(p, ring, row_step);
     for (out_y = 0; out_y < p->out_h; ++out_y) {
-        const int32_t top = out_y * p->stride_h - p->pad_top;
+        const int32_t top = tg_dw3_ring_advance(p, input, ring, row_step, out_y, offset2, &next_row, gather);
         int8_t *const out_row = output + out_y * out_w * channels;
-        for (r = next_row > top ? next_row : top; r < top + 3; ++r) {
-            int32_t *const row = ring + (r + 3) % 3 * row_step;
-            if (r >= 0 && r < p->in_h) {
-                gather(p, input + r * in_w * p->in_c, row_step / channels, offset2, row);
-            } else {
-                memset(row, 0, (size_t)row_step * sizeof *row);
-            }
-        }
-        next_row = top + 3;
         tg_dw3_row_any(rec, ring + (top + 3) % 3 * row_step, ring + (top + 4) % 3 * row_step,
                        ring + (top + 5) % 3 * row_step, channels, out_w, p->stride_w, out_row);
         if (act_min4 != (int32_t)0x80808080u || act_max4 != 0x7F7F7F7F) {

@@ -10,19 +10,24 @@
  * channel, patched with the folded n, multiplier and R; otherwise the weights and bias) are
  * gathered into scratch, the core runs on them, and the compact result is scattered into
  * the output (the dropped channels get the clamped output zero point). When every channel
- * is kept the core reads the input in place and writes the output directly.
+ * is kept the core reads the input in place and writes the output directly. Where the 3x3
+ * path serves, the kept channels are not gathered: tg_dw3g_run
+ * (tg_depthwise_conv2d_3x3_gated_s8_dsp.h) computes them in place from their records, each
+ * with the skip to the next kept channel, after the output is filled with the dropped value.
  * numpy twin: tinygen.gating.ref.depthwise_conv2d_gated_s8.
  *
  * Scratch, 4-byte aligned, C = in_c rounded up to 4: the kept channels' int16 indices (2C),
  * the compact input (in_h * in_w * C), weights (kernel_h * kernel_w * C), bias, multiplier
- * and shift (12C), records (4 + 32C), the compact result (out_h * out_w * C, rounded up to
- * 4), then tg_depthwise_conv2d_s8_dsp's own scratch for all the channels.
+ * and shift (12C), records (4 + 36C), the compact result (out_h * out_w * C, rounded up to
+ * 4), then tg_depthwise_conv2d_s8_dsp's own scratch for all the channels (the 3x3 path's
+ * ring there too).
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
  */
 #include <stddef.h>
 #include <string.h>
 
 #include "tg_conv2d_gated.h"
+#include "tg_depthwise_conv2d_3x3_gated_s8_dsp.h"
 #include "tg_mat_mult_s8_dsp.h"
 
 /* words per channel in tg_depthwise_conv2d_s8_dsp's 3x3 records (TG_DW3_RECORD_WORDS in
@@ -94,11 +99,11 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     int32_t *const mk = bk + c4;
     int32_t *const sk = mk + c4;
     int32_t *const pk = sk + c4;
-    int8_t *const yk = (int8_t *)(void *)(pk + 1 + TG_DW_GATED_RECORD_WORDS * c4);
+    int8_t *const yk = (int8_t *)(void *)(pk + 1 + TG_DW3G_RECORD_WORDS * c4);
     int8_t *const inner = yk + ((out_px * c4 + 3) & ~3);
     const int8_t dropped = tg_gate_fold_dropped(p);
     tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
-    int32_t n = 0, c, j, lo, hi;
+    int32_t n = 0, c, j, lo, hi, words;
 
     /* the kept channels and their folded requantization, once per call */
     for (c = 0; c < channels; ++c) {
@@ -117,9 +122,20 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     conv.act_min = lo;
     conv.act_max = hi;
     conv.in_c = conv.out_c = n;
+    words = n < channels ? TG_DW3G_RECORD_WORDS : TG_DW_GATED_RECORD_WORDS;
     for (j = 0; records && j < n; ++j) {   /* the 3x3 path reads its records alone */
+        int32_t *const rec = &pk[1 + words * j];
         records = tg_dw_gated_record(&packed[1 + TG_DW_GATED_RECORD_WORDS * kept[j]], mk[j], sk[j],
-                                     p->gate_output_offset, &pk[1 + TG_DW_GATED_RECORD_WORDS * j]);
+                                     p->gate_output_offset, rec);
+        if (words == TG_DW3G_RECORD_WORDS) {    /* ring bytes to the next kept channel's slot */
+            rec[TG_DW_GATED_RECORD_WORDS] = j + 1 < n ? 4 * (kept[j + 1] - kept[j] - 1) : 0;
+        }
+    }
+    if (records && n < channels) {      /* the kept channels in place */
+        conv.in_c = conv.out_c = channels;
+        tg_dw3g_fill(output, out_px * channels, dropped);
+        tg_dw3g_run(&conv, input, &pk[1], n, kept[0], inner, output);
+        return;
     }
     pk[0] = records ? n : 0;
     if (!records && n < channels) {

@@ -125,6 +125,27 @@ void tg_conv2d_s8_b1x8_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, 
                               int8_t *output);
 
 /*
+ * tg_conv2d_s8_b1_s8 for ARMv7E-M by table lookup, two output pixels at a time (LOWBIT.md,
+ * "Binary weights by table lookup"): packed (4-byte aligned,
+ * tinygen.quant.pack_b1lut.pack_lut_indices): int32 corr[O4] (as the byte masks'), then per
+ * chunk of TG_B1LUT_CHUNK inputs of the flattened OHWI row and per output channel 16 index
+ * bytes (16 j + the 4 weight bits of group j, bit 1 = -1). scratch:
+ * tg_conv2d_s8_b1lut_s8_dsp_buffer_size(p) bytes (4-byte aligned): the table, 4 words of
+ * constants per channel (O4 of them), two pixels' sums per channel, two fields.
+ */
+#define TG_B1LUT_CHUNK 64
+
+static inline int32_t tg_conv2d_s8_b1lut_s8_dsp_buffer_size(const tg_conv2d_params_t *p)
+{
+    const int32_t chunks = (p->kernel_h * p->kernel_w * p->in_c + TG_B1LUT_CHUNK - 1) / TG_B1LUT_CHUNK;
+    return 4 * 256 + 16 * ((p->out_c + 3) / 4 * 4) + 8 * p->out_c + 2 * TG_B1LUT_CHUNK * chunks;
+}
+
+void tg_conv2d_s8_b1lut_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
+                               const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                               int8_t *scratch, int8_t *output);
+
+/*
  * int8 convolution with threshold output (a BNN's first layer): acc as
  * tg_conv2d_s8's (int8 OHWI weights, no bias: it is folded into the thresholds),
  * then bit o = acc < thresholds[o]. p: tg_conv2d_params_t (depth_multiplier,

@@ -29,6 +29,9 @@ typedef struct {
  */
 int32_t tg_channel_gate_s8(const tg_channel_gate_params_t *p, const int8_t *saliency, int8_t *output);
 
+/* tg_channel_gate_s8 for ARMv7E-M (the top-k counts 4 values per step): same arguments and results. */
+int32_t tg_channel_gate_s8_dsp(const tg_channel_gate_params_t *p, const int8_t *saliency, int8_t *output);
+
 /* The convolution's fields as in tg_conv2d_params_t, then the gate's multiply (TFLite MUL). */
 typedef struct {
     int32_t in_h, in_w, in_c;
@@ -94,11 +97,12 @@ void tg_depthwise_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_
                                   const int32_t *shift, int8_t *output);
 
 /*
- * The same on ARMv7E-M: the kept channels of the input and their folded constants (3x3
- * records, packed: tg_depthwise_conv2d_s8_dsp's, built at build time for every channel and
- * patched with the folded multiplier and shift; or weights and bias) are gathered into
- * scratch, tg_depthwise_conv2d_s8_dsp runs on the kept channels alone, and its result is
- * scattered into the output. scratch:
+ * The same on ARMv7E-M. Where the 3x3 records serve (packed: tg_depthwise_conv2d_s8_dsp's,
+ * built at build time for every channel), the kept channels' records are patched with the
+ * folded multiplier and shift and the 3x3 loops compute the kept channels in place
+ * (tg_depthwise_conv2d_3x3_gated_s8_dsp.h); otherwise the kept channels of the input and
+ * their folded constants are gathered into scratch, tg_depthwise_conv2d_s8_dsp runs on them
+ * alone, and its result is scattered into the output. scratch:
  * tg_depthwise_conv2d_gated_s8_dsp_buffer_size(p, inner) bytes, 4-byte aligned, inner:
  * tg_depthwise_conv2d_s8_dsp's scratch for all the channels (tinygen/gating/kernels.py).
  */
@@ -106,7 +110,7 @@ static inline int32_t tg_depthwise_conv2d_gated_s8_dsp_buffer_size(const tg_conv
                                                                    int32_t inner)
 {
     const int32_t c = (p->in_c + 3) & ~3;
-    return 2 * c + ((p->in_h * p->in_w * c + 3) & ~3) + p->kernel_h * p->kernel_w * c + 12 * c + 4 + 32 * c +
+    return 2 * c + ((p->in_h * p->in_w * c + 3) & ~3) + p->kernel_h * p->kernel_w * c + 12 * c + 4 + 36 * c +
            ((p->out_h * p->out_w * c + 3) & ~3) + inner;
 }
 void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
@@ -137,10 +141,21 @@ void tg_fully_connected_gated_s8(const tg_fully_connected_gated_params_t *p, con
                                  const int8_t *gate, const int8_t *weights, const int32_t *bias,
                                  const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
-/* The same on ARMv7E-M: tg_fully_connected_s8_dsp over each run of consecutive kept outputs. No scratch. */
+/*
+ * The same on ARMv7E-M (tg_fully_connected_gated_s8_dsp.h): the input row widened once into
+ * scratch, then only the kept outputs, two at a time. scratch (Python:
+ * tinygen.gating.kernels.fully_connected_gated_dsp_scratch):
+ * tg_fully_connected_gated_s8_dsp_buffer_size(p) bytes (the widened row), 8-byte aligned;
+ * the output must not overlap the gate.
+ */
+static inline int32_t tg_fully_connected_gated_s8_dsp_buffer_size(const tg_fully_connected_gated_params_t *p)
+{
+    return ((p->in_features + 3) & ~3) * (int32_t)sizeof(int16_t);
+}
 void tg_fully_connected_gated_s8_dsp(const tg_fully_connected_gated_params_t *p, const int8_t *input,
                                      const int8_t *gate, const int8_t *weights, const int32_t *bias,
-                                     const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                                     const int32_t *multiplier, const int32_t *shift, int8_t *scratch,
+                                     int8_t *output);
 
 /* 1 when the largest of probs[0..n) reaches threshold (an int8 code), else 0. */
 int32_t tg_exit_taken_s8(const int8_t *probs, int32_t n, int32_t threshold);

@@ -70,6 +70,16 @@ static inline int32_t tg_conv2d_packed_buffer_size(const tg_conv2d_packed_params
 }
 
 /*
+ * Scratch bytes of tg_conv2d_u2_s2_s8_dsp (4-byte aligned): two pixels' fields, and 6 words
+ * per channel of O4 (its constants, two pixels' sums).
+ * tinygen.quant.pack_mul.packed_scratch_bytes(p, "u2", dsp=True) is the same.
+ */
+static inline int32_t tg_conv2d_u2_s2_s8_dsp_buffer_size(const tg_conv2d_packed_params_t *p)
+{
+    return 2 * tg_conv2d_packed_buffer_size(p, TG_PACKED_U2_LANES) + 24 * ((p->out_c + 3) / 4 * 4);
+}
+
+/*
  * 4-bit weights x activations with u in [0, 15]. packed (4-byte aligned, from
  * tinygen.quant.pack_mul.pack_mul_weights): int32 corr[O4], then per group of 4 output
  * channels and per field word j the 4 channels' weight words, O4 = out_c rounded up to 4.
@@ -86,7 +96,8 @@ void tg_conv2d_u2_s2_s8(const tg_conv2d_packed_params_t *p, const int8_t *input,
 
 /*
  * ARMv7-M versions (Cortex-M4 / M7; listed under the "dsp" feature): same arguments and
- * results, the inner loop written out (tg_conv2d_packed_dsp.h).
+ * results, the inner loop written out (tg_conv2d_packed_dsp.h); the u2 one computes two output
+ * pixels per pass over the weights and takes tg_conv2d_u2_s2_s8_dsp_buffer_size(p) bytes of scratch.
  */
 void tg_conv2d_u4_s4_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift,

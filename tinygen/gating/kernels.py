@@ -45,11 +45,18 @@ def _channel_gate(graph: Graph, node: Node) -> dict:
 def depthwise_gated_dsp_scratch(p: dict) -> int:
     """tg_depthwise_conv2d_gated_s8_dsp_buffer_size(p, inner), inner the dense DSP kernel's
     scratch for all the channels (C = channels rounded up to 4): the kept channels' int16
-    indices, the compact input, weights, bias / multiplier / shift, 3x3 records and result,
-    then tg_depthwise_conv2d_s8_dsp's scratch."""
+    indices, the compact input, weights, bias / multiplier / shift, 3x3 records (one word
+    more than the dense kernel's: the skip to the next kept channel) and result, then
+    tg_depthwise_conv2d_s8_dsp's scratch."""
     c = _round_up(p["in_c"], 4)
     return (2 * c + _round_up(p["in_h"] * p["in_w"] * c, 4) + p["kernel_h"] * p["kernel_w"] * c + 12 * c
-            + 4 * (1 + RECORD_WORDS * c) + _round_up(p["out_h"] * p["out_w"] * c, 4) + depthwise_dsp_scratch(p))
+            + 4 * (1 + (RECORD_WORDS + 1) * c) + _round_up(p["out_h"] * p["out_w"] * c, 4) + depthwise_dsp_scratch(p))
+
+
+def fully_connected_gated_dsp_scratch(p: dict) -> int:
+    """tg_fully_connected_gated_s8_dsp_buffer_size: the input row widened to int16 (depth
+    rounded up to 4 values)."""
+    return 2 * _round_up(p["in_features"], 4)
 
 
 def _gate_fields(graph: Graph, node: Node) -> dict:
@@ -103,8 +110,13 @@ def _exit_select(graph: Graph, node: Node) -> dict:
 def gating_kernels(spec_type) -> tuple:
     """The KernelSpecs, built with tinygen.kernels.table.KernelSpec (passed in: no import cycle)."""
     return (
+        spec_type("tg_channel_gate_s8_dsp", "channel_gate", requires=frozenset({"dsp"}),
+                  struct="tg_channel_gate_params_t", source="kernels/tg_channel_gate_s8_dsp.c", twin="channel_gate_s8",
+                  headers=(HEADER, "kernels/tg_channel_gate.h", "kernels/tg_dsp_s8.h"),
+                  calls=("kernels/tg_channel_gate_s8.c",)),
         spec_type("tg_channel_gate_s8", "channel_gate", struct="tg_channel_gate_params_t",
-                  source="kernels/tg_channel_gate_s8.c", twin="channel_gate_s8", headers=(HEADER,)),
+                  source="kernels/tg_channel_gate_s8.c", twin="channel_gate_s8",
+                  headers=(HEADER, "kernels/tg_channel_gate.h")),
         spec_type("tg_conv2d_gated_s8_dsp", "conv2d_gated", weight_dtype="int8", weight_bits=8,
                   requires=frozenset({"dsp"}), struct="tg_conv2d_gated_params_t", const_roles=_REQUANT,
                   source="kernels/tg_conv2d_gated_s8_dsp.c", twin="conv2d_gated_s8",
@@ -118,7 +130,8 @@ def gating_kernels(spec_type) -> tuple:
                   requires=frozenset({"dsp"}), struct="tg_conv2d_gated_params_t", const_roles=_REQUANT + ("packed",),
                   source="kernels/tg_depthwise_conv2d_gated_s8_dsp.c", twin="depthwise_conv2d_gated_s8",
                   headers=(HEADER, "kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
-                           "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+                           "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h",
+                           "kernels/tg_depthwise_conv2d_3x3_gated_s8_dsp.h"),
                   scratch=depthwise_gated_dsp_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT,
                   calls=("kernels/tg_depthwise_conv2d_s8_dsp.c",)),
         spec_type("tg_depthwise_conv2d_gated_s8", "depthwise_conv2d_gated", weight_dtype="int8", weight_bits=8,
@@ -128,8 +141,9 @@ def gating_kernels(spec_type) -> tuple:
         spec_type("tg_fully_connected_gated_s8_dsp", "fully_connected_gated", weight_dtype="int8", weight_bits=8,
                   requires=frozenset({"dsp"}), struct="tg_fully_connected_gated_params_t", const_roles=_REQUANT,
                   source="kernels/tg_fully_connected_gated_s8_dsp.c", twin="fully_connected_gated_s8",
-                  headers=(HEADER, "kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h"),
-                  calls=("kernels/tg_fully_connected_s8_dsp.c",)),
+                  headers=(HEADER, "kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
+                           "kernels/tg_fully_connected_gated_s8_dsp.h"),
+                  scratch=fully_connected_gated_dsp_scratch),
         spec_type("tg_fully_connected_gated_s8", "fully_connected_gated", weight_dtype="int8", weight_bits=8,
                   struct="tg_fully_connected_gated_params_t", const_roles=_REQUANT,
                   source="kernels/tg_fully_connected_gated_s8.c", twin="fully_connected_gated_s8", headers=(HEADER,)),

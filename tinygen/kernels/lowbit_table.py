@@ -13,6 +13,7 @@ from functools import partial
 from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes, pair_serves
 from tinygen.kernels.scratch import conv2d_dsp_scratch
 from tinygen.quant.pack_b1 import byte_masks_fit, pack_byte_masks
+from tinygen.quant.pack_b1lut import lut_scratch_bytes, pack_lut_indices
 from tinygen.quant.pack_mul import LAYOUTS, pack_mul_weights, packed_scratch_bytes
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes
 
@@ -37,6 +38,10 @@ def _pack_mul(p: dict, consts: dict, kind: str):
 
 def _pack_masks(p: dict, consts: dict):
     return pack_byte_masks(p, consts["weight"])
+
+
+def _pack_lut(p: dict, consts: dict):
+    return pack_lut_indices(p, consts["weight"])
 
 
 def _masks_fit(graph, node) -> bool:
@@ -77,7 +82,7 @@ def lowbit_kernels(KernelSpec) -> tuple:
         """The packed-multiply kernel for `fmt` weights and inputs of at most as many bits."""
         return spec(f"tg_conv2d_{kind}_{fmt}_s8", "int8", (fmt, LAYOUTS[kind].bits), "int8",
                     "tg_conv2d_packed_params_t", ("packed",) + _REQUANT[1:], _PACKED_HEADERS, dsp,
-                    partial(packed_scratch_bytes, kind=kind), pack=partial(_pack_mul, kind=kind),
+                    partial(packed_scratch_bytes, kind=kind, dsp=dsp), pack=partial(_pack_mul, kind=kind),
                     ref_roles=_REQUANT, accepts=partial(_packed_input, bits=LAYOUTS[kind].bits))
 
     def pair(dsp):
@@ -97,6 +102,14 @@ def lowbit_kernels(KernelSpec) -> tuple:
                         const_roles=("packed",) + _REQUANT[1:], source="kernels/tg_conv2d_s8_b1x8_s8_dsp.c",
                         twin="conv2d_s8_b1_s8", headers=_B1_HEADERS, pack=_pack_masks, ref_roles=_REQUANT,
                         accepts=_masks_fit)]
+    # the same by table lookup, two pixels per entry (tables in scratch, 2 bits per weight):
+    # faster than the byte masks on convolutions with several output pixels, slower on fully
+    # connected layers (benchmarks/lowbit_kernels.py); --kernels auto measures both
+    specs.append(KernelSpec("tg_conv2d_s8_b1lut_s8_dsp", "conv2d", act_dtype="int8", in_dtype="int8",
+                            weight_dtype="b1", weight_bits=1, requires=_DSP, struct="tg_conv2d_params_t",
+                            const_roles=("packed",) + _REQUANT[1:], source="kernels/tg_conv2d_s8_b1lut_s8_dsp.c",
+                            twin="conv2d_s8_b1_s8", headers=_B1_HEADERS, pack=_pack_lut, ref_roles=_REQUANT,
+                            scratch=lut_scratch_bytes))
     # XNOR / popcount for RV32IMC (ESP32-C3): Harley-Seal over the receptive field, measured
     # under the RV32IM int8 conv (benchmarks/lowbit_kernels.py --boards esp32-c3)
     specs += [KernelSpec(f"{name}_rv32", "conv2d", act_dtype=out, in_dtype="b1", weight_dtype="b1", weight_bits=1,

@@ -4,6 +4,7 @@
     GatedConv2d(32, 64, 3, padding=1, threshold=0.4)    # FTWT-style: saliency >= 0.4 * max
     GatedConv2d(32, 32, 3, padding=1, groups=32)         # a gated depthwise convolution
     GatedLinear(64, 32, density=0.5)                     # a gated fully connected layer
+    GatedLinear(256, 128, predictor_hidden=8, predictor_pool=4)   # a cheap predictor (below)
     ExitHead(32, 10)                                     # global average pool -> linear
     EarlyExit([0.9, 0.8])                                # thresholds of the early heads
 
@@ -20,6 +21,14 @@ kept channels (tinygen/gating). `conv` may be any conv module (e.g. a tinygen.nn
 with groups == in_channels == out_channels it is a depthwise convolution, which compiles to
 a gated depthwise kernel. GatedLinear gates a Linear layer the same way: relu(linear(x))
 scaled by the saliency relu(predictor(x)) of its own input, the dropped outputs 0.
+
+The predictor is one linear layer in -> out by default (the papers'). `predictor_hidden=r`
+makes it a low-rank bottleneck, linear in -> r -> ReLU -> linear r -> out (both modules):
+(in + out) * r multiply-accumulates instead of in * out, so it costs a fraction of the layer
+it gates. GatedLinear's `predictor_pool=g` first averages the input's g blocks of in / g
+features elementwise (feature j of the pooled input is the mean of features j, j + in / g,
+..., j + (g - 1) * in / g): the predictor reads in / g values. Both compile through the ordinary graph ops
+(fully connected, mean), no special case.
 
 A multi-exit model returns, in training mode, the list of its heads' logits (earliest
 first, the final classifier last), and in eval mode `EarlyExit(thresholds)(logits)`: the
@@ -101,6 +110,21 @@ def _gate_knobs(what: str, channels: int, density: float | None, threshold: floa
     return max(1, round(check_density(density) * channels)), 0.0
 
 
+def _predictor(what: str, in_features: int, out_features: int, hidden: int | None) -> nn.Module:
+    """The saliency predictor before its ReLU: one linear layer, or with `hidden` a bottleneck
+    linear -> ReLU -> linear; the last bias starts at 1 (every channel starts salient)."""
+    if hidden is None:
+        predictor = last = nn.Linear(in_features, out_features)
+    else:
+        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden <= 0:
+            raise ModelError(f"{what} predictor_hidden={hidden!r} must be a positive integer",
+                             hint="the bottleneck width, e.g. predictor_hidden=8 (None: one linear layer)")
+        last = nn.Linear(hidden, out_features)
+        predictor = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), last)
+    nn.init.constant_(last.bias, 1.0)
+    return predictor
+
+
 def _gate(s: torch.Tensor, k: int, threshold: float, training: bool) -> torch.Tensor:
     return _train_gate(s, k, threshold) if training else torch.ops.tinygen.channel_gate(s, k, threshold)
 
@@ -110,22 +134,22 @@ class GatedConv2d(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size=3, stride=1, padding=0, *,
                  density: float | None = 0.5, threshold: float | None = None, batch_norm: bool = True,
-                 conv: nn.Module | None = None, groups: int = 1):
+                 conv: nn.Module | None = None, groups: int = 1, predictor_hidden: int | None = None):
         super().__init__()
         self.k, self.threshold = _gate_knobs("GatedConv2d", out_channels, density, threshold)
+        self.channels = out_channels
         self.conv = conv if conv is not None else nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
                                                             groups=groups, bias=not batch_norm)
         self.bn = nn.BatchNorm2d(out_channels) if batch_norm else nn.Identity()
-        self.predictor = nn.Linear(in_channels, out_channels)
-        nn.init.constant_(self.predictor.bias, 1.0)     # every channel starts salient
+        self.predictor = _predictor("GatedConv2d", in_channels, out_channels, predictor_hidden)
 
     @property
     def density(self) -> float:
-        return self.k / self.predictor.out_features if self.k else float("nan")
+        return self.k / self.channels if self.k else float("nan")
 
     def set_density(self, density: float) -> None:
         """Change the kept fraction (for a density sweep after training)."""
-        self.k = max(1, round(check_density(density) * self.predictor.out_features))
+        self.k = max(1, round(check_density(density) * self.channels))
         self.threshold = 0.0
 
     def saliency(self, x: torch.Tensor) -> torch.Tensor:
@@ -142,18 +166,29 @@ class GatedLinear(nn.Module):
     the saliency relu(predictor(x)) of the input [N, in_features] picks the features kept."""
 
     def __init__(self, in_features: int, out_features: int, *, density: float | None = 0.5,
-                 threshold: float | None = None, linear: nn.Module | None = None):
+                 threshold: float | None = None, linear: nn.Module | None = None,
+                 predictor_hidden: int | None = None, predictor_pool: int = 1):
         super().__init__()
         self.k, self.threshold = _gate_knobs("GatedLinear", out_features, density, threshold)
+        self.channels = out_features
+        if isinstance(predictor_pool, bool) or not isinstance(predictor_pool, int) or predictor_pool <= 0 \
+                or in_features % predictor_pool:
+            raise ModelError(f"GatedLinear predictor_pool={predictor_pool!r} must be a positive integer dividing "
+                             f"in_features={in_features}", hint="e.g. predictor_pool=4 (1: no pooling)")
+        self.pool = predictor_pool
         self.linear = linear if linear is not None else nn.Linear(in_features, out_features)
-        self.predictor = nn.Linear(in_features, out_features)
-        nn.init.constant_(self.predictor.bias, 1.0)     # every feature starts salient
+        self.predictor = _predictor("GatedLinear", in_features // predictor_pool, out_features, predictor_hidden)
 
     density = GatedConv2d.density
     set_density = GatedConv2d.set_density
 
+    def saliency(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pool > 1:       # the mean of the `pool` blocks of in / pool features (one average pool)
+            x = F.avg_pool2d(x.reshape(x.shape[0], self.pool, -1, 1).permute(0, 2, 1, 3), (self.pool, 1)).flatten(1)
+        return F.relu(self.predictor(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        g = _gate(F.relu(self.predictor(x)), self.k, self.threshold, self.training)
+        g = _gate(self.saliency(x), self.k, self.threshold, self.training)
         return F.relu(self.linear(x)) * g
 
 

@@ -57,8 +57,12 @@ def steps(p: dict, kind: str) -> int:
     return p["kernel_h"] * p["kernel_w"] * -(-p["in_c"] // lanes)
 
 
-def packed_scratch_bytes(p: dict, kind: str) -> int:
-    """tg_conv2d_packed_buffer_size: one pixel's packed field."""
+def packed_scratch_bytes(p: dict, kind: str, dsp: bool = False) -> int:
+    """tg_conv2d_packed_buffer_size: one pixel's packed field; the u2 DSP kernel's
+    (tg_conv2d_u2_s2_s8_dsp_buffer_size): a pixel pair's fields, and 6 words per channel
+    (of out_c rounded up to 4) for its constants and the pair's sums."""
+    if dsp and kind == "u2":
+        return 4 * (2 * steps(p, kind) + 6 * 4 * -(-p["out_c"] // 4))
     return 4 * steps(p, kind)
 
 

@@ -1,0 +1,179 @@
+/*
+ * The 3x3 path of tg_depthwise_conv2d_gated_s8_dsp: tg_depthwise_conv2d_s8_dsp's 3x3 loops
+ * (tg_depthwise_conv2d_3x3_s8_dsp.h) run over the kept channels only, addressed in place:
+ * no gathered input, no compact result. The ring of widened input rows holds every
+ * channel (its SIMD gather costs about one instruction per input byte); the records hold
+ * the kept channels only, in channel order, each with a ninth word, the ring bytes from
+ * this kept channel's slot to the next one's minus 4 (4 * (kept[j+1] - kept[j] - 1), 0 for
+ * the last), which the loops add to the ring pointers a, b, c (and a quarter of it to the
+ * output pointer) after each record. The output is filled with the dropped channels' value
+ * first; the loops overwrite the kept channels. A clamp other than SSAT's (the folded ReLU)
+ * is one SIMD pass per output row, as in the dense kernel (where there is none, it costs
+ * nothing; in the loops it would cost every layer 2 instructions per output).
+ *
+ * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
+ */
+#ifndef TG_DEPTHWISE_CONV2D_3X3_GATED_S8_DSP_H
+#define TG_DEPTHWISE_CONV2D_3X3_GATED_S8_DSP_H
+
+#include "tg_depthwise_conv2d_3x3_s8_dsp.h"
+
+/* words per record: tg_depthwise_conv2d_3x3_s8_dsp.h's 8, then the skip to the next kept channel */
+#define TG_DW3G_RECORD_WORDS 9
+#undef TG_DW3_STEP
+#define TG_DW3_STEP "36"
+
+/* The ring and output pointers moved past the dropped channels up to the next kept one. */
+#define TG_DW3G_SKIP                                           \
+    "ldr    %[x0], [%[rec], #32-" TG_DW3_STEP "]\n\t"          \
+    "add    %[a], %[a], %[x0]\n\t"                             \
+    "add    %[b], %[b], %[x0]\n\t"                             \
+    "add    %[c], %[c], %[x0]\n\t"                             \
+    "add    %[out], %[out], %[x0], lsr #2\n\t"
+
+/* Two adjacent output pixels of a row (stride 1 or 2), the kept channels (tg_dw3_pairs). */
+static inline __attribute__((always_inline)) void
+tg_dw3g_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
+              int32_t channels, int32_t stride, int8_t *out)
+{
+    int32_t s0, s1, x0, x1, w0, w1;
+#define TG_DW3G_STORE2                                         \
+    TG_DW3_PAIR_OUT                                            \
+    TG_DW3G_SKIP                                               \
+    "cmp    %[rec], %[end]\n\t"                                \
+    "bne    1b\n\t"
+    if (stride == 1) {
+        __asm__ volatile(
+            "1:\n\t"
+            TG_DW3_FIRST
+            TG_DW3_ROW_S1(a, 0, s0)
+            TG_DW3_ROW_S1(b, 1, s1)
+            TG_DW3_ROW_S1(c, 2, s1)
+            TG_DW3G_STORE2
+            TG_DW3_OPERANDS);
+    } else {
+        __asm__ volatile(
+            "1:\n\t"
+            TG_DW3_FIRST
+            TG_DW3_ROW_S2(a, 0, s0)
+            TG_DW3_ROW_S2(b, 1, s1)
+            TG_DW3_ROW_S2(c, 2, s1)
+            TG_DW3G_STORE2
+            TG_DW3_OPERANDS);
+    }
+#undef TG_DW3G_STORE2
+}
+
+/* Four adjacent output pixels of a stride-1 row, the kept channels (tg_dw3_quads). */
+static inline __attribute__((always_inline)) void
+tg_dw3g_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
+              int32_t channels, int8_t *out)
+{
+    int32_t s0, s1, s2, s3, x0, x1, w0, w1;
+    __asm__ volatile(
+        "1:\n\t"
+        TG_DW3_QUAD_SUMS
+        TG_DW3_QUAD_OUT
+        TG_DW3G_SKIP
+        "ldr    %[x0], %[end]\n\t"
+        "cmp    %[rec], %[x0]\n\t"
+        "bne    1b\n\t"
+        TG_DW3_QUAD_OPERANDS);
+}
+
+/* One output pixel, the kept channels (tg_dw3_single). */
+static void tg_dw3g_single(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b,
+                           const int32_t *c, int32_t channels, int8_t *out)
+{
+    int32_t s0, s1, x0, x1, w0, w1;
+    __asm__ volatile(
+        "1:\n\t"
+        TG_DW3_FIRST
+        TG_DW3_ROW_1(a, 0)
+        TG_DW3_ROW_1(b, 1)
+        TG_DW3_ROW_1(c, 2)
+        TG_DW3_CONSTANTS
+        TG_DW3_REQUANT(x1, s0)
+        "strb   %[x1], [%[out]], #1\n\t"
+        TG_DW3G_SKIP
+        "cmp    %[rec], %[end]\n\t"
+        "bne    1b\n\t"
+        TG_DW3_OPERANDS);
+    (void)s1;
+}
+
+/* One output row, the kept channels (tg_dw3_row): a, b, c and out at the first kept channel. */
+static __attribute__((noinline)) void
+tg_dw3g_row(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
+            int32_t channels, int32_t out_w, int32_t stride, int8_t *out)
+{
+    const int32_t step = stride * channels;
+    int32_t x = 0;
+    if (stride == 1) {
+        for (; x + 4 <= out_w; x += 4, a += 2 * channels, b += 2 * channels, c += 2 * channels,
+             out += 4 * channels) {
+            tg_dw3g_quads(rec, rec_end, a, b, c, channels, out);
+        }
+        for (; x + 2 <= out_w; x += 2, a += step, b += step, c += step, out += 2 * channels) {
+            tg_dw3g_pairs(rec, rec_end, a, b, c, channels, 1, out);
+        }
+    } else {
+        for (; x + 2 <= out_w; x += 2, a += step, b += step, c += step, out += 2 * channels) {
+            tg_dw3g_pairs(rec, rec_end, a, b, c, channels, 2, out);
+        }
+    }
+    if (x < out_w) {
+        tg_dw3g_single(rec, rec_end, a, b, c, channels, out);
+    }
+}
+
+/* count bytes of out set to value: to a word boundary, then 32 bytes per 4 STRD (newlib's
+   memset stores 16 bytes in 7 instructions), then the tail. */
+static void tg_dw3g_fill(int8_t *out, int32_t count, int8_t value)
+{
+    const uint32_t v = (uint32_t)(uint8_t)value * 0x01010101u;
+    for (; count > 0 && ((uintptr_t)out & 3u) != 0; --count) {
+        *out++ = value;
+    }
+    for (; count >= 32; count -= 32) {
+        __asm__ volatile("strd   %1, %1, [%0], #8\n\t"
+                         "strd   %1, %1, [%0], #8\n\t"
+                         "strd   %1, %1, [%0], #8\n\t"
+                         "strd   %1, %1, [%0], #8\n\t"
+                         : "+r"(out) : "r"(v) : "memory");
+    }
+    memset(out, (uint8_t)value, (size_t)count);
+}
+
+/*
+ * The gated 3x3 path: p the layer over every channel (requantization from the records),
+ * rec the n kept channels' records (TG_DW3G_RECORD_WORDS words), first the lowest kept
+ * channel; scratch tg_dw3_scratch's ring for every channel. The output's dropped channels
+ * must already hold their value (which lies inside [act_min, act_max]).
+ */
+static void tg_dw3g_run(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *rec, int32_t n,
+                        int32_t first, int8_t *scratch, int8_t *output)
+{
+    const int32_t channels = p->out_c, out_w = p->out_w;
+    const int32_t offset2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u);
+    const int32_t act_min4 = (int32_t)((uint32_t)(p->act_min & 0xFF) * 0x01010101u);
+    const int32_t act_max4 = (int32_t)((uint32_t)(p->act_max & 0xFF) * 0x01010101u);
+    const int32_t row_step = tg_dw3_row_words(p) * channels;   /* words per ring row */
+    const int32_t *const rec_end = rec + n * TG_DW3G_RECORD_WORDS;
+    int32_t *const ring = (int32_t *)(void *)scratch;
+    int32_t out_y, next_row = -p->pad_top;      /* the first input row not yet in the ring */
+
+    tg_dw3_ring_init(p, ring, row_step);
+    for (out_y = 0; out_y < p->out_h; ++out_y) {
+        const int32_t top = tg_dw3_ring_advance(p, input, ring, row_step, out_y, offset2, &next_row,
+                                                tg_dw3_gather_dm1);
+        int8_t *const out_row = output + out_y * out_w * channels;
+        tg_dw3g_row(rec, rec_end, ring + (top + 3) % 3 * row_step + first, ring + (top + 4) % 3 * row_step + first,
+                    ring + (top + 5) % 3 * row_step + first, channels, out_w, p->stride_w, out_row + first);
+        if (act_min4 != (int32_t)0x80808080u || act_max4 != 0x7F7F7F7F) {
+            tg_dw3_clamp(out_row, out_w * channels, act_min4, act_max4);
+        }
+    }
+}
+
+#endif /* TG_DEPTHWISE_CONV2D_3X3_GATED_S8_DSP_H */
