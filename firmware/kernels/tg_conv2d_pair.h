@@ -1,12 +1,14 @@
 /*
  * The body of the pixel-pair packed-multiply kernels (tg_conv2d_pair_u4_s4_s8 and its _dsp
  * variant): see tg_kernels_pair.h for the method and the constant's layout, LOWBIT.md for the
- * field words. The variants differ in the dot of a pixel pair and a channel pair (the inner
- * loop) and in the scaling step of the requantization (SMMLAR), both passed in and inlined.
+ * field words. The portable loops take the dot of a pixel pair and a channel pair (the inner
+ * loop) and the scaling step of the requantization (SMMLAR) as arguments, inlined; the DSP
+ * kernel runs its plain-weight layers' channel pairs in assembly instead.
  *
- * Per pixel pair: both fields packed as the other packed kernels pack them (tg_packed_field)
- * into the scratch's second and third fields, then interleaved into its first two; per channel
- * pair: the dot (4 sums D, started at -8 U of their pixel) and the 4 outputs.
+ * Per pixel pair: the interleaved field (in_off 0: each pixel's words packed straight into
+ * their places; otherwise both fields packed as the other packed kernels pack them,
+ * tg_packed_field, into the scratch's second and third fields, then interleaved into its first
+ * two); per channel pair: the dot (4 sums D, started at -8 U of their pixel) and the 4 outputs.
  */
 #ifndef TG_CONV2D_PAIR_H
 #define TG_CONV2D_PAIR_H

@@ -21,7 +21,7 @@
  *       k  = 2 * (bias[o] - pad_u * sum of the channel's integer weights over every tap),
  *            pad_u = in_off - input_offset (the zero point's u)
  *       m  = multiplier[o], in [0, 2^31)
- *       r  = (1 + 2 * output_offset) * 2^(n-1)
+ *       r  = (1 + 2 * (output_offset - act_min)) * 2^(n-1)
  *       n  = -shift[o], in [1, 31]
  *   then per channel pair q and field word j: the weight words of channels 2q and 2q + 1
  *   (tinygen.quant.pack_mul's u4 lanes: codes c + 8 at bits 28, 14, 0; zero beyond in_c and
@@ -29,7 +29,8 @@
  *
  * Per output, with D = sum of the fields - 8 U (U: the field's sum of u):
  *   acc2 = 2 D + k (odd: 4 D + 2 U + k) = 2 (accumulator + bias), and
- *   out  = clamp((SMMLAR(acc2, m, r) + (acc2 >> 31)) >> n, act_min, act_max),
+ *   v    = (SMMLAR(acc2, m, r) + (acc2 >> 31)) >> n,
+ *   out  = min(max(v, 0), act_max - act_min) + act_min,
  * which equals tg_requantize(accumulator + bias, m, -n) + output_offset clamped where
  * |accumulator + bias| < 2^30 and |x| + |r| + 1 < 2^31 (the 3x3 depthwise path's identity,
  * tg_depthwise_conv2d_3x3_s8_dsp.h; the build checks both per channel and chooses another
