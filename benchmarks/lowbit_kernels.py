@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from tinygen.board import get_board  # noqa: E402
 from tinygen.hil.deadline import add_timeout_option, run_process  # noqa: E402
 from tinygen.kernels.params import conv2d_widen_dsp_weights  # noqa: E402
+from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch, conv2d_widen_dsp_scratch  # noqa: E402
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks  # noqa: E402
 from tinygen.quant.pack_b1lut import lut_scratch_bytes, pack_lut_indices, unpack_lut_indices  # noqa: E402
@@ -185,6 +186,23 @@ def _packed(kind: str, bits: int, shift: int) -> Kernel:
 
 KERNELS.update({f"tg_conv2d_{kind}_s{bits}_s8": _packed(kind, bits, shift) for kind, bits, shift in
                 (("u4", 4, -6), ("u2", 2, -3))})
+
+
+def _pair_case(p, rng):
+    """tg_conv2d_pair_u4_s4_s8's arguments (input, packed constant), then the s4 rows, bias,
+    multiplier and shift the constant was built from, for the twin (not passed to C)."""
+    x, _, *requant = KERNELS["tg_conv2d_u4_s4_s8"].case(p, rng)
+    codes = rng.integers(-8, 8, (p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]))
+    rows = pack_rows(codes, 4)
+    consts = dict(zip(("bias", "multiplier", "shift"), requant), weight=rows)
+    return (x, pack_pair_u4(p, consts), rows, *requant)
+
+
+# 4-bit packed multiply over pixel pairs and channel pairs, the requantization in records
+KERNELS["tg_conv2d_pair_u4_s4_s8"] = Kernel(
+    "tg_kernels_pair.h", "tg_conv2d_packed_params_t", ("int8_t", "uint32_t"), "int8_t",
+    lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, *rest: ref_subbyte.conv2d_u4_s4_s8(p, x, *rest),
+    _pair_case, scratch=pair_scratch_bytes, portable_scratch=True)
 
 
 def _b1x8_case(p, rng):
@@ -469,13 +487,17 @@ ROWS: list[Row] = [
                           ("FC 256->256", lambda **e: fc(256, 256, **e)))],
     # the packed-multiply kernels (new, issue 20) on the s4 / s2 rows' shapes, uniform inputs
     *[Row(f"tg_conv2d_{kind}_s8", shape, make(**PACKED_IN))
-      for kind in ("u4_s4", "u2_s2")
+      for kind in ("u4_s4", "u2_s2", "pair_u4_s4")
       for shape, make in (("3x3 conv 64->64 8x8", lambda **e: conv(64, 64, 8, **e)),
                           ("1x1 conv 64->64 8x8", lambda **e: conv(64, 64, 8, k=1, **e)),
                           ("FC 256->256", lambda **e: fc(256, 256, **e)))],
-    # examples/switchable/sp_digits.py's two middle layers (the w2a2 switch's 2-bit layers)
+    # examples/switchable/sp_digits.py's two middle layers (the w2a2 switch's 2-bit layers, w4a4's 4-bit ones)
     Row("tg_conv2d_u2_s2_s8", "3x3 conv 32->64 8x8 /2 (sp_digits)", conv_s2(32, 64, 8, **PACKED_IN)),
     Row("tg_conv2d_u2_s2_s8", "3x3 conv 64->64 4x4 /2 (sp_digits)", conv_s2(64, 64, 4, **PACKED_IN)),
+    *[Row(f"tg_conv2d_{kind}_s8", shape, conv_s2(in_c, out_c, hw, **PACKED_IN))
+      for kind in ("u4_s4", "pair_u4_s4")
+      for shape, in_c, out_c, hw in (("3x3 conv 32->64 8x8 /2 (sp_digits)", 32, 64, 8),
+                                     ("3x3 conv 64->64 4x4 /2 (sp_digits)", 64, 64, 4))],
 ]
 BASELINE = "tg_conv2d_s8"
 

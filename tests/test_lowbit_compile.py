@@ -40,7 +40,8 @@ EXPECTED_KERNELS = {
     "binaryconnect": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_b1x8_s8_dsp", "tg_conv2d_s8_b1x8_s8_dsp",
                       "tg_fully_connected_s8_dsp"],
     "pow2": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_p4_s8_dsp", "tg_conv2d_s8_p4_s8_dsp", "tg_fully_connected_s8_dsp"],
-    "w4a4": ["tg_conv2d_s8_dsp", "tg_conv2d_u4_s4_s8_dsp", "tg_conv2d_u4_s4_s8_dsp", "tg_fully_connected_s8_dsp"],
+    "w4a4": ["tg_conv2d_s8_dsp", "tg_conv2d_pair_u4_s4_s8_dsp", "tg_conv2d_pair_u4_s4_s8_dsp",
+             "tg_fully_connected_s8_dsp"],
 }
 NOMINAL_BITS = {"bnn": [8, 1, 1, 8], "binaryconnect": [8, 1, 1, 8], "pow2": [8, 4, 4, 8], "w4a4": [8, 4, 4, 8]}
 
@@ -207,8 +208,9 @@ def test_example_on_standin_equals_reference(name, board, tmp_path):
             assert_device_equals_reference(dev, graph, quantize_input(graph, xi[None]), f"{name} {board} {i}")
 
 
-@pytest.mark.parametrize("name, kernels", [("w4a4", ["tg_conv2d_u4_s4_s8_dsp", "tg_conv2d_s8_s4_s8_dsp",
-                                                       "tg_conv2d_u4_s4_s8", "tg_conv2d_s8_s4_s8"]),
+@pytest.mark.parametrize("name, kernels", [("w4a4", ["tg_conv2d_pair_u4_s4_s8_dsp", "tg_conv2d_u4_s4_s8_dsp",
+                                                       "tg_conv2d_s8_s4_s8_dsp", "tg_conv2d_u4_s4_s8",
+                                                       "tg_conv2d_pair_u4_s4_s8", "tg_conv2d_s8_s4_s8"]),
                                            ("binaryconnect", ["tg_conv2d_s8_b1x8_s8_dsp", "tg_conv2d_s8_b1lut_s8_dsp",
                                                               "tg_conv2d_s8_b1_s8_dsp", "tg_conv2d_s8_b1_s8"])])
 def test_auto_measures_new_and_old_low_bit_kernels(name, kernels):

@@ -57,6 +57,25 @@ static inline int32_t tg_packed_bytes_sum(uint32_t t)
 }
 
 /*
+ * 12 values u in [0, 15] (bytes at x, any alignment) as 4 u4 field words at d[0], d[stride],
+ * d[2 stride], d[3 stride] (lanes at bits 0, 14, 28); returns the 3 loaded words' sum, whose
+ * byte lanes add the values 3 at a time (for a SWAR sum).
+ */
+static inline __attribute__((always_inline)) uint32_t tg_packed_u4_chunk(const int8_t *x, uint32_t *d,
+                                                                         int32_t stride)
+{
+    uint32_t v0, v1, v2;
+    memcpy(&v0, x, 4);
+    memcpy(&v1, x + 4, 4);
+    memcpy(&v2, x + 8, 4);
+    d[0] = (v0 & 0xFFu) | ((v0 & 0xFF00u) << 6) | ((v0 & 0xFF0000u) << 12);
+    d[stride] = (v0 >> 24) | ((v1 & 0xFFu) << 14) | ((v1 & 0xFF00u) << 20);
+    d[2 * stride] = ((v1 >> 16) & 0xFFu) | ((v1 >> 24) << 14) | (v2 << 28);
+    d[3 * stride] = ((v2 >> 8) & 0xFFu) | ((v2 & 0xFF0000u) >> 2) | ((v2 >> 24) << 28);
+    return v0 + v1 + v2;
+}
+
+/*
  * The fast path of tg_packed_tap for in_off 0 (the bytes are the u themselves, in
  * [0, 2^A - 1]): 4-byte loads, lanes moved with masks and shifts, the u summed 4 to a word
  * (SWAR; 16 words at most per partial sum keep each byte lane below 256). u2: 4 bytes give
@@ -72,20 +91,14 @@ static inline __attribute__((always_inline)) int32_t tg_packed_tap_fast(const in
         uint32_t t = 0;
         int32_t n;
         for (n = 0; n < 16 / (chunk / 4) && i + chunk <= c; ++n, i += chunk) {
-            uint32_t v0, v1, v2;
-            memcpy(&v0, x + i, 4);
             if (kind == TG_PACKED_KIND_U2) {            /* bytes 0..3 to bits 0, 13, 16, 29 */
+                uint32_t v0;
+                memcpy(&v0, x + i, 4);
                 *d++ = (v0 & 0x00FF00FFu) | ((v0 & 0xFF00FF00u) << 5);
                 t += v0;
             } else {                                    /* bytes to bits 0, 14, 28 of 4 words */
-                memcpy(&v1, x + i + 4, 4);
-                memcpy(&v2, x + i + 8, 4);
-                d[0] = (v0 & 0xFFu) | ((v0 & 0xFF00u) << 6) | ((v0 & 0xFF0000u) << 12);
-                d[1] = (v0 >> 24) | ((v1 & 0xFFu) << 14) | ((v1 & 0xFF00u) << 20);
-                d[2] = ((v1 >> 16) & 0xFFu) | ((v1 >> 24) << 14) | (v2 << 28);
-                d[3] = ((v2 >> 8) & 0xFFu) | ((v2 & 0xFF0000u) >> 2) | ((v2 >> 24) << 28);
+                t += tg_packed_u4_chunk(x + i, d, 1);
                 d += 4;
-                t += v0 + v1 + v2;
             }
         }
         *sum += tg_packed_bytes_sum(t);

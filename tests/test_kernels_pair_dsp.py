@@ -1,0 +1,99 @@
+"""The pixel-pair 4-bit kernel (tg_conv2d_pair_u4_s4_s8, portable and _dsp) on the Cortex-M7
+(mps2-an500, the F746ZG's stand-in) and Cortex-M4 (mps2-an386, the F446RE's) QEMU stand-ins,
+against the numpy twin, byte for byte.
+
+benchmarks/lowbit_kernels.py's run_calls builds one firmware holding the cases and reads each
+output back over the UART. The cases: the host tests' extremes (every weight at the most
+negative or the most positive code, every input at the top of its range, 3x3 stride 2 over
+in_c 255: 32 blocks of fields, 1, 4, 6 and 9 output pixels, odd on and off, in_off 0 (packed
+in place) and 128) and, marked slow, shapes
+drawn like the host tests (tests/test_kernels_pair.py). The kernels also compile with the
+strict flags for both cores, and the assembly's written-out steps keep their size (the file
+checks it with .error).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kernel_lib import KERNEL_DIR, assert_same
+from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
+from test_kernels_packed import packed_geometry
+from test_kernels_pair import NAME, consts_of, extreme_params, pair_case
+
+from e2e import ROOT
+from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes
+from tinygen.ref.subbyte import conv2d_u4_s4_s8
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from lowbit_kernels import Call, run_calls  # noqa: E402
+
+BOARDS = {"cortex-m7": "f746zg", "cortex-m4": "f446re"}
+
+
+@needs_arm_gcc
+@pytest.mark.parametrize("core", list(BOARDS))
+@pytest.mark.parametrize("variant", ["", "_dsp"])
+def test_pair_kernel_compiles_strict(variant, core, tmp_path):
+    cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
+           f"-I{KERNEL_DIR}", "-c", str(KERNEL_DIR / f"{NAME}{variant}.c"), "-o", str(tmp_path / "k.o")]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def extreme_cases(in_off: int) -> list[tuple[dict, tuple]]:
+    cases = []
+    for extreme in ("low_w_top_x", "high_w_top_x"):
+        for odd in (0, 1):
+            for in_c, k, out_h, out_w in ((255, 3, 3, 3), (64, 3, 3, 2), (32, 3, 2, 2), (1, 1, 1, 1)):
+                p = extreme_params(in_c, k, out_h, out_w, odd, in_off)
+                cases.append((p, pair_case(p, in_c + odd, True, extreme=extreme)))
+    return cases
+
+
+def drawn_cases(n: int) -> list[tuple[dict, tuple]]:
+    cases = []
+
+    @settings(derandomize=True, max_examples=n, deadline=None, database=None)
+    @given(data=st.data(), s=st.integers(0, 2**32 - 1), with_bias=st.booleans())
+    def draw(data, s, with_bias):
+        p = data.draw(packed_geometry("u4"))
+        weights = p["out_c"] * p["kernel_h"] * p["kernel_w"] * p["in_c"]
+        if p["out_h"] * p["out_w"] * p["out_c"] <= 2048 and weights <= 8192:     # the F446RE's flash, all cases
+            cases.append((p, pair_case(p, s, with_bias)))
+
+    draw()
+    return cases
+
+
+def _check(core: str, cases, tmp_path) -> None:
+    calls = []
+    for p, (x, rows, b, m, s) in cases:
+        args = (x, pack_pair_u4(p, consts_of(rows, b, m, s)))
+        calls += [Call(NAME, p, args), Call(f"{NAME}_dsp", p, args)]
+    run_calls(BOARDS[core], calls, tmp_path)
+    for i, (p, args) in enumerate(cases):
+        expected = conv2d_u4_s4_s8(p, *args).reshape(-1)
+        for c in calls[2 * i:2 * i + 2]:
+            assert_same(expected, c.result, f"{c.name} on {core}, p={p}")
+
+
+@needs_qemu
+@pytest.mark.parametrize("in_off", [0, 128])
+@pytest.mark.parametrize("core", list(BOARDS))
+def test_pair_extremes_standin(core, in_off, tmp_path):
+    _check(core, extreme_cases(in_off), tmp_path)
+
+
+@needs_qemu
+@pytest.mark.slow
+@pytest.mark.parametrize("core", list(BOARDS))
+def test_pair_drawn_shapes_standin(core, tmp_path):
+    cases = drawn_cases(60)
+    assert len(cases) >= 30, "the size filter left too few cases"
+    assert sum(pair_scratch_bytes(p) for p, _ in cases) < 64 * 1024
+    _check(core, cases, tmp_path)
