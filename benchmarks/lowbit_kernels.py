@@ -466,6 +466,9 @@ ROWS: list[Row] = [
     Row("tg_conv2d_b1_b1_b1", "3x3 conv 64->64 8x8", conv(64, 64, 8, **B1_IN)),
     Row("tg_conv2d_b1_b1_b1", "3x3 conv 128->128 8x8", conv(128, 128, 8, **B1_IN)),
     Row("tg_conv2d_b1_b1_b1", "FC 256->256", fc(256, 256, **B1_IN)),
+    # examples/switchable/sp_digits.py's w1a1 middle layers
+    Row("tg_conv2d_b1_b1_b1", "3x3 conv 32->64 8x8 /2 (sp_digits)", conv_s2(32, 64, 8, **B1_IN)),
+    Row("tg_conv2d_b1_b1_s8", "3x3 conv 64->64 4x4 /2 (sp_digits)", conv_s2(64, 64, 4, **B1_IN)),
     Row("tg_conv2d_s8_b1_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **S8_IN)),
     Row("tg_conv2d_s8_b1_s8", "FC 256->256", fc(256, 256, **S8_IN)),
     # binary weights as byte masks (new, issue 20; DSP only)
