@@ -157,3 +157,37 @@ def test_b1_dsp_field_runs_standin(board, tmp_path):
     for i, c in enumerate(calls):
         want = np.asarray(kernel(c.name.removesuffix("_dsp")).twin(c.p, *c.arrays)).reshape(-1)
         assert_same(want, c.result.astype(want.dtype), f"{c.name} case {i} on {board} ({c.p})")
+
+
+def _s8_s8_b1_case(in_c: int, k: int, out_c: int, in_hw: tuple, extreme: bool, seed: int) -> Call:
+    """tg_conv2d_s8_s8_b1_dsp, k x k, padding k // 2, stride 1 (depth k * k * in_c)."""
+    in_h, in_w = in_hw
+    p = {"in_h": in_h, "in_w": in_w, "in_c": in_c, "out_h": in_h, "out_w": in_w, "out_c": out_c,
+         "kernel_h": k, "kernel_w": k, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1,
+         "pad_top": k // 2, "pad_left": k // 2, "depth_multiplier": 1, "input_offset": 128 if extreme else 5,
+         "output_offset": 0, "act_min": -128, "act_max": 127}
+    x, w, t = int8_input_case(p, seed, threshold=True)
+    if extreme:                 # (x + offset) = 255 everywhere, every weight -127: the deepest sums
+        x = np.full_like(x, 127)
+        w = np.full_like(w, -127)
+        full = -255 * 127 * k * k * in_c       # an inner pixel's accumulator
+        t = np.resize(np.array([full, full + 1, full - 1, 0, fp.INT32_MIN, fp.INT32_MAX, full], np.int32), out_c)
+    return Call("tg_conv2d_s8_s8_b1_dsp", p, (x, w, t))
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_s8_s8_b1_dsp_pairs_standin(board, tmp_path):
+    """The pair path's literal depths 9 and 27, a generic depth (45), the fallback below 4;
+    output channels 1, 31, 33, 64, 70 (odd last channel, partial words); odd pixel counts;
+    the deepest sums with thresholds at the accumulator and one off."""
+    rng = np.random.default_rng(7)
+    calls = []
+    for in_c, k in ((1, 3), (3, 3), (5, 3), (3, 1)):
+        for j, out_c in enumerate((1, 31, 33, 64, 70)):
+            in_hw = ((5, 3), (4, 4), (3, 7))[j % 3]
+            calls.append(_s8_s8_b1_case(in_c, k, out_c, in_hw, j in (2, 3), int(rng.integers(2**32))))
+    run_calls(board, calls, tmp_path / board)
+    for i, c in enumerate(calls):
+        want = np.asarray(kernel(c.name).twin(c.p, *c.arrays)).reshape(-1)
+        assert_same(want, c.result.astype(want.dtype), f"{c.name} case {i} on {board} ({c.p})")
