@@ -36,6 +36,8 @@
  *   spans, blocks of 4, 1 ch    0.78 0.75 / 0.80 0.77  0.55 0.53 / 0.56 0.54  0.91 0.84 / 0.93 0.86
  *   spans, 2 ch per pass        0.68 0.65 (M7)         0.51 0.49 (M7)         0.78 0.70 (M7)
  *   field, blocks of 8 (this)   0.47 0.43 / 0.47 0.43  0.35 0.33 / 0.35 0.33  0.67 0.57 / 0.66 0.57
+ *   field, groups of 32 ch,     0.43 0.39 / 0.44 0.39  0.35 0.33 / 0.35 0.33  0.66 0.56 / 0.66 0.56
+ *    literal runs (run_dsp.h)   (sp_digits 3x3 32->64 8x8 /2: 0.578 -> 0.386 M7, 0.387 M4)
  * The blocks of 8 run at about 9 instructions per word (73 per block, 61 without the
  * 3 spills); the rest is per output channel (the final counts, requantization or
  * threshold, the loop): a full adder takes 5 ALU operations, so this method stays above

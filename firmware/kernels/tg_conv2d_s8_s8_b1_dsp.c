@@ -4,16 +4,20 @@
  * tg_conv2d_s8_dsp's: the receptive fields of 2 output pixels copied into scratch
  * (padded taps hold the input zero point), widened to int16 with the input offset
  * added, and multiplied by the [out_c][kernel_h * kernel_w * in_c] weights with SMLAD
- * (tg_conv2d_s8_dsp.h, tg_mat_mult_s8_dsp.h); then bit o = acc < thresholds[o]. Same
- * bytes as the portable kernel; numpy twin: tinygen.ref.binary.conv2d_s8_s8_b1.
+ * (tg_conv2d_s8_dsp.h, tg_mat_mult_s8_dsp.h); then bit o = acc < thresholds[o]. Where
+ * depth >= 4, pairs of pixels take the pair path (tg_s8_s8_b1_pairs below: the sums of
+ * 2 pixels x 2 channels in registers, no int32 sums through scratch). Same bytes as the
+ * portable kernel; numpy twin: tinygen.ref.binary.conv2d_s8_s8_b1.
  *
  * Scratch, 8-byte aligned: as tg_conv2d_s8_dsp's (the two int8 receptive fields, 2 * K
  * bytes rounded up to 8, K = kernel_h * kernel_w * in_c, then
  * tg_mat_mult_s8_dsp_buffer_size(K, out_c) bytes); tinygen.kernels.table sizes it.
  *
- * Executed instructions per MAC, 3x3 conv 3->32 on 16x16 (benchmarks/lowbit_kernels.py):
- * 2.29 on the M7 and M4 stand-ins (portable tg_conv2d_s8_s8_b1: 16.7; tg_conv2d_s8_dsp on
- * the same shape with requantized int8 output: 2.66).
+ * Executed instructions per MAC (benchmarks/lowbit_kernels.py --rows s8_s8_b1), M7 / M4
+ * stand-ins: 3x3 conv 3->32 on 16x16 1.92 / 1.94 (sums through scratch: 2.29; portable
+ * tg_conv2d_s8_s8_b1: 16.7; tg_conv2d_s8_dsp with requantized int8 output: 2.66); 3x3
+ * conv 1->32 on 8x8 (examples/switchable/sp_digits.py's w1a1 first layer) 3.94 / 3.97
+ * (before: 4.20).
  */
 #include "tg_conv2d_b1.h"
 #include "tg_conv2d_s8_dsp.h"
