@@ -466,6 +466,9 @@ ROWS: list[Row] = [
     Row("tg_conv2d_b1_b1_b1", "3x3 conv 64->64 8x8", conv(64, 64, 8, **B1_IN)),
     Row("tg_conv2d_b1_b1_b1", "3x3 conv 128->128 8x8", conv(128, 128, 8, **B1_IN)),
     Row("tg_conv2d_b1_b1_b1", "FC 256->256", fc(256, 256, **B1_IN)),
+    # examples/switchable/sp_digits.py's w1a1 middle layers
+    Row("tg_conv2d_b1_b1_b1", "3x3 conv 32->64 8x8 /2 (sp_digits)", conv_s2(32, 64, 8, **B1_IN)),
+    Row("tg_conv2d_b1_b1_s8", "3x3 conv 64->64 4x4 /2 (sp_digits)", conv_s2(64, 64, 4, **B1_IN)),
     Row("tg_conv2d_s8_b1_s8", "3x3 conv 64->64 8x8", conv(64, 64, 8, **S8_IN)),
     Row("tg_conv2d_s8_b1_s8", "FC 256->256", fc(256, 256, **S8_IN)),
     # binary weights as byte masks (new, issue 20; DSP only)
@@ -479,6 +482,7 @@ ROWS: list[Row] = [
     Row("tg_conv2d_s8_b1x8_s8", "3x3 conv 32->64 8x8 /2 (sp_digits)", conv_s2(32, 64, 8, **S8_IN)),
     Row("tg_conv2d_s8_b1x8_s8", "3x3 conv 64->64 4x4 /2 (sp_digits)", conv_s2(64, 64, 4, **S8_IN)),
     Row("tg_conv2d_s8_s8_b1", "3x3 conv 3->32 16x16 (BNN first layer)", conv(3, 32, 16, **S8_IN)),
+    Row("tg_conv2d_s8_s8_b1", "3x3 conv 1->32 8x8 (sp_digits w1a1)", conv(1, 32, 8, **S8_IN)),
     *[Row(f"tg_conv2d_s8_{kind}_s8", f"{shape}{' ' + note if note else ''}", make(**SUB_IN, **flags))
       for kind, note, flags in (("s4", "", {"odd": 0, "zero_code": 0}), ("s4", "(dorefa odd)", {"odd": 1, "zero_code": 0}),
                                 ("s2", "", {"odd": 0, "zero_code": 0}), ("p4", "(zero code)", {"odd": 0, "zero_code": 1}))

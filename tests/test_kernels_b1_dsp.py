@@ -25,6 +25,9 @@ from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 
 from e2e import ROOT
 
+from tinygen.quant import fixedpoint as fp
+from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import KERNEL_DIR, Call, kernel, run_calls  # noqa: E402
 
@@ -108,3 +111,83 @@ def test_b1_dsp_kernels_standin(board, tmp_path):
 @pytest.mark.parametrize("board", BOARDS)
 def test_b1_dsp_kernels_many_shapes_standin(board, tmp_path):
     _check(board, 80, 2, tmp_path)
+
+
+# -- the field path's runs with a length known at compile time (tg_b1_field_counts) ------
+
+FIELD_CHANNELS = [(17, 9), (32, 9), (33, 18), (64, 18), (100, 36)]    # in_c, words per 3x3 field
+
+
+def _field_case(in_c: int, out_c: int, stride: int, pad_value: int, extreme: str, seed: int) -> list[Call]:
+    """3x3 convolution, padding 1, on a 5x6 image: every field is 9 * words_for(in_c) words."""
+    in_h, in_w = 5, 6
+    p = {"in_h": in_h, "in_w": in_w, "in_c": in_c, "out_h": (in_h - 1) // stride + 1,
+         "out_w": (in_w - 1) // stride + 1, "out_c": out_c, "kernel_h": 3, "kernel_w": 3,
+         "stride_h": stride, "stride_w": stride, "dilation_h": 1, "dilation_w": 1, "pad_top": 1, "pad_left": 1,
+         "pad_value": pad_value, "output_offset": -3, "act_min": -128, "act_max": 127}
+    calls = []
+    for name, threshold in (("tg_conv2d_b1_b1_s8_dsp", False), ("tg_conv2d_b1_b1_b1_dsp", True)):
+        x, w, *rest = binary_input_case(p, seed, threshold=threshold)
+        if extreme != "random":     # every input -1; weights all +1 (every bit counts) or all -1 (none)
+            sign = 1 if extreme == "all_count" else -1
+            x = pack_bits(-np.ones((in_h, in_w, in_c), np.int8))
+            w = pack_binary_weights(np.full((out_c, 3, 3, in_c), sign, np.int8))
+            if threshold:           # thresholds around the accumulators the layer reaches
+                n = 9 * in_c
+                rest = [np.resize(np.array([-n, -n + 1, n, n + 1, 0, fp.INT32_MIN, fp.INT32_MAX], np.int32),
+                                  out_c)]
+        calls.append(Call(name, p, (x, w, *rest)))
+    return calls
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_b1_dsp_field_runs_standin(board, tmp_path):
+    """Fields of 9, 18 and 36 words (the compile-time runs and the generic one), output channels
+    in groups of 32 and a partial group, stride 1 and 2, pad value 0 / +1 / -1, extremes."""
+    rng = np.random.default_rng(20)
+    calls = []
+    for i, (in_c, _words) in enumerate(FIELD_CHANNELS):
+        for j, (out_c, pad_value) in enumerate(((64, 1), (33, -1), (70, 0), (5, 1))):
+            stride = 1 + (i + j) % 2
+            extreme = ("random", "all_count", "none_count")[(i + j) % 3] if j < 2 else "random"
+            calls += _field_case(in_c, out_c, stride, pad_value, extreme, int(rng.integers(2**32)))
+    for k in range(0, len(calls), 20):
+        run_calls(board, calls[k:k + 20], tmp_path / f"{board}-{k}")
+    for i, c in enumerate(calls):
+        want = np.asarray(kernel(c.name.removesuffix("_dsp")).twin(c.p, *c.arrays)).reshape(-1)
+        assert_same(want, c.result.astype(want.dtype), f"{c.name} case {i} on {board} ({c.p})")
+
+
+def _s8_s8_b1_case(in_c: int, k: int, out_c: int, in_hw: tuple, extreme: bool, seed: int) -> Call:
+    """tg_conv2d_s8_s8_b1_dsp, k x k, padding k // 2, stride 1 (depth k * k * in_c)."""
+    in_h, in_w = in_hw
+    p = {"in_h": in_h, "in_w": in_w, "in_c": in_c, "out_h": in_h, "out_w": in_w, "out_c": out_c,
+         "kernel_h": k, "kernel_w": k, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1,
+         "pad_top": k // 2, "pad_left": k // 2, "depth_multiplier": 1, "input_offset": 128 if extreme else 5,
+         "output_offset": 0, "act_min": -128, "act_max": 127}
+    x, w, t = int8_input_case(p, seed, threshold=True)
+    if extreme:                 # (x + offset) = 255 everywhere, every weight -127: the deepest sums
+        x = np.full_like(x, 127)
+        w = np.full_like(w, -127)
+        full = -255 * 127 * k * k * in_c       # an inner pixel's accumulator
+        t = np.resize(np.array([full, full + 1, full - 1, 0, fp.INT32_MIN, fp.INT32_MAX, full], np.int32), out_c)
+    return Call("tg_conv2d_s8_s8_b1_dsp", p, (x, w, t))
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_s8_s8_b1_dsp_pairs_standin(board, tmp_path):
+    """The pair path's literal depths 9 and 27, a generic depth (45), the fallback below 4;
+    output channels 1, 31, 33, 64, 70 (odd last channel, partial words); odd pixel counts;
+    the deepest sums with thresholds at the accumulator and one off."""
+    rng = np.random.default_rng(7)
+    calls = []
+    for in_c, k in ((1, 3), (3, 3), (5, 3), (3, 1)):
+        for j, out_c in enumerate((1, 31, 33, 64, 70)):
+            in_hw = ((5, 3), (4, 4), (3, 7))[j % 3]
+            calls.append(_s8_s8_b1_case(in_c, k, out_c, in_hw, j in (2, 3), int(rng.integers(2**32))))
+    run_calls(board, calls, tmp_path / board)
+    for i, c in enumerate(calls):
+        want = np.asarray(kernel(c.name).twin(c.p, *c.arrays)).reshape(-1)
+        assert_same(want, c.result.astype(want.dtype), f"{c.name} case {i} on {board} ({c.p})")

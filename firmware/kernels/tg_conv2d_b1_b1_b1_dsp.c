@@ -14,6 +14,7 @@ void tg_conv2d_b1_b1_b1_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *inpu
     const int fit = tg_b1_spans_fit(p), field_fits = tg_b1_field_fits(p);
     const int32_t run = p->kernel_h * p->kernel_w * TG_B1_WORDS(p->in_c), n = p->kernel_h * p->kernel_w * p->in_c;
     uint32_t field[TG_B1_FIELD_WORDS];
+    int32_t counts[TG_B1_COUNT_GROUP];
     tg_b1_spans_t spans;
     int32_t out_y, out_x, oc;
 
@@ -21,9 +22,15 @@ void tg_conv2d_b1_b1_b1_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *inpu
         for (out_x = 0; out_x < p->out_w; ++out_x) {
             uint32_t word = 0u;
             if (field_fits && tg_b1_field(p, input, out_y, out_x, field)) {   /* one run per channel */
-                for (oc = 0; oc < p->out_c; ++oc) {
-                    tg_put_threshold_bit(&output, &word, n - 2 * tg_b1_count_run(field, &weights[oc * run], run),
-                                         thresholds[oc], oc, p->out_c);
+                for (oc = 0; oc < p->out_c; oc += TG_B1_COUNT_GROUP) {    /* one output word per group */
+                    const int32_t n_oc = p->out_c - oc < TG_B1_COUNT_GROUP ? p->out_c - oc : TG_B1_COUNT_GROUP;
+                    int32_t j;
+                    tg_b1_field_counts(field, &weights[oc * run], run, n_oc, counts);
+                    for (j = 0; j < n_oc; ++j) {    /* acc < T  <=>  n - 2 count < T */
+                        word |= (uint32_t)(n - 2 * counts[j] < thresholds[oc + j]) << j;
+                    }
+                    *output++ = word;
+                    word = 0u;
                 }
                 continue;
             }

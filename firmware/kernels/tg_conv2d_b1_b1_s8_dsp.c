@@ -24,15 +24,20 @@ void tg_conv2d_b1_b1_s8_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *inpu
     const int fit = tg_b1_spans_fit(p), field_fits = tg_b1_field_fits(p);
     const int32_t run = p->kernel_h * p->kernel_w * TG_B1_WORDS(p->in_c), n = p->kernel_h * p->kernel_w * p->in_c;
     uint32_t field[TG_B1_FIELD_WORDS];
+    int32_t counts[TG_B1_COUNT_GROUP];
     tg_b1_spans_t spans;
     int32_t out_y, out_x, oc;
 
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         for (out_x = 0; out_x < p->out_w; ++out_x) {
             if (field_fits && tg_b1_field(p, input, out_y, out_x, field)) {   /* one run per channel */
-                for (oc = 0; oc < p->out_c; ++oc) {
-                    const int32_t acc = n - 2 * tg_b1_count_run(field, &weights[oc * run], run);
-                    *output++ = tg_b1_s8_out(p, acc, bias, multiplier, shift, oc);
+                for (oc = 0; oc < p->out_c; oc += TG_B1_COUNT_GROUP) {
+                    const int32_t n_oc = p->out_c - oc < TG_B1_COUNT_GROUP ? p->out_c - oc : TG_B1_COUNT_GROUP;
+                    int32_t j;
+                    tg_b1_field_counts(field, &weights[oc * run], run, n_oc, counts);
+                    for (j = 0; j < n_oc; ++j) {
+                        *output++ = tg_b1_s8_out(p, n - 2 * counts[j], bias, multiplier, shift, oc + j);
+                    }
                 }
                 continue;
             }

@@ -36,6 +36,8 @@
  *   spans, blocks of 4, 1 ch    0.78 0.75 / 0.80 0.77  0.55 0.53 / 0.56 0.54  0.91 0.84 / 0.93 0.86
  *   spans, 2 ch per pass        0.68 0.65 (M7)         0.51 0.49 (M7)         0.78 0.70 (M7)
  *   field, blocks of 8 (this)   0.47 0.43 / 0.47 0.43  0.35 0.33 / 0.35 0.33  0.67 0.57 / 0.66 0.57
+ *   field, groups of 32 ch,     0.43 0.39 / 0.44 0.39  0.35 0.33 / 0.35 0.33  0.66 0.56 / 0.66 0.56
+ *    literal runs (run_dsp.h)   (sp_digits 3x3 32->64 8x8 /2: 0.578 -> 0.386 M7, 0.387 M4)
  * The blocks of 8 run at about 9 instructions per word (73 per block, 61 without the
  * 3 spills); the rest is per output channel (the final counts, requantization or
  * threshold, the loop): a full adder takes 5 ALU operations, so this method stays above
@@ -52,6 +54,7 @@
 #include <stdint.h>
 
 #include "tg_conv2d_b1_field.h"
+#include "tg_conv2d_b1_run_dsp.h"
 #include "tg_kernels_b1.h"
 
 /* The running count of one output: ones + 2 twos + 4 s4 + s1 set bits. */
@@ -154,70 +157,6 @@ static inline int32_t tg_b1_count_total(const tg_b1_count_t *c)
     const uint32_t low = __usada8(tg_b1_bytes(c->ones, m1, m2, m4), 0u, 0u)
                          + 2u * __usada8(tg_b1_bytes(c->twos, m1, m2, m4), 0u, 0u);
     return (int32_t)(low + 4u * c->s4 + c->s1);
-}
-
-typedef uint64_t tg_b1_u64_alias_t __attribute__((may_alias));
-
-/*
- * *x0 = a[0] ^ w[0], *x1 = a[1] ^ w[1], then a and w step on by 2 words: two LDRD with
- * write-back (ARMv7-M's LDRD needs word alignment only; GCC 12 would use four LDR).
- */
-static inline __attribute__((always_inline)) void tg_b1_xor2(const uint32_t **a, const uint32_t **w,
-                                                             uint32_t *x0, uint32_t *x1)
-{
-    uint32_t a0, a1, w0, w1;
-    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(a0), "=&r"(a1), "+r"(*a) : "m"(*(const tg_b1_u64_alias_t *)*a));
-    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(w0), "=&r"(w1), "+r"(*w) : "m"(*(const tg_b1_u64_alias_t *)*w));
-    *x0 = a0 ^ w0;
-    *x1 = a1 ^ w1;
-}
-
-/*
- * popcount(a[i] ^ w[i]) summed over i < n, n <= 31 * 8 words: Harley-Seal over blocks of
- * 8 words (seven carry-save adders leave an "eights" word, whose per-byte counts add up
- * in a byte vector: at most 8 per byte and block, so 31 blocks cannot carry), then one
- * block of 4 and single words.
- */
-static inline __attribute__((always_inline)) int32_t tg_b1_count_run(const uint32_t *a, const uint32_t *w,
-                                                                    int32_t n)
-{
-    /* m1, m2 in registers (AND with a shifted register operand); 0x0F0F0F0F is an immediate */
-    uint32_t m1 = 0x55555555u, m2 = 0x33333333u;
-    const uint32_t m4 = 0x0F0F0F0Fu;
-    uint32_t ones = 0u, twos = 0u, fours = 0u, b8 = 0u, s1 = 0u;
-    __asm__("" : "+r"(m1), "+r"(m2));
-    for (; n >= 8; n -= 8) {
-        uint32_t x0, x1, t0, t1, f0, f1, eights;
-        tg_b1_xor2(&a, &w, &x0, &x1);
-        TG_B1_CSA(t0, ones, ones, x0, x1);
-        tg_b1_xor2(&a, &w, &x0, &x1);
-        TG_B1_CSA(t1, ones, ones, x0, x1);
-        TG_B1_CSA(f0, twos, twos, t0, t1);
-        tg_b1_xor2(&a, &w, &x0, &x1);
-        TG_B1_CSA(t0, ones, ones, x0, x1);
-        tg_b1_xor2(&a, &w, &x0, &x1);
-        TG_B1_CSA(t1, ones, ones, x0, x1);
-        TG_B1_CSA(f1, twos, twos, t0, t1);
-        TG_B1_CSA(eights, fours, fours, f0, f1);
-        b8 += tg_b1_bytes(eights, m1, m2, m4);
-    }
-    if (n >= 4) {
-        uint32_t x0, x1, t0, t1, f0;
-        tg_b1_xor2(&a, &w, &x0, &x1);
-        TG_B1_CSA(t0, ones, ones, x0, x1);
-        tg_b1_xor2(&a, &w, &x0, &x1);
-        TG_B1_CSA(t1, ones, ones, x0, x1);
-        TG_B1_CSA(f0, twos, twos, t0, t1);
-        s1 = __usada8(tg_b1_bytes(f0, m1, m2, m4) << 2, 0u, s1);
-        n -= 4;
-    }
-    for (; n > 0; --n) {
-        s1 = __usada8(tg_b1_bytes(*a++ ^ *w++, m1, m2, m4), 0u, s1);
-    }
-    /* ones + 2 twos + 4 fours per byte: at most 8 + 16 + 32 */
-    s1 = __usada8(tg_b1_bytes(ones, m1, m2, m4) + (tg_b1_bytes(twos, m1, m2, m4) << 1)
-                  + (tg_b1_bytes(fours, m1, m2, m4) << 2), 0u, s1);
-    return (int32_t)(s1 + 8u * __usada8(b8, 0u, 0u));
 }
 
 /* Kernel rows an output pixel's span list holds; taller kernels are rejected by the caller. */
