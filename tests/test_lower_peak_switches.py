@@ -89,3 +89,33 @@ def test_switchable_image_lowers_where_the_switch_sets_the_arena(digits):
     relaxed = relax_lowering(compiled, recompile)
     assert [g for _, g in relaxed] == [g for _, g in compiled]
     assert LUT not in _kernels(relaxed[0][1])
+
+
+def test_kernels_auto_switchable_keeps_the_measured_faster_kernel(tmp_path):
+    """--kernels auto on the switchable digits (a stand-in of counts: the table kernel the
+    fastest): measured under full lowering, lower_peak swaps w1a8's table kernels back (their
+    scratch is below w8a8's arena); the switch is chosen again with the floor and keeps them,
+    and the image's arena is the one the fully lowered switches needed."""
+    from tinygen.autotune import compile_auto
+    from tinygen.kernels.measure_cache import MeasurementCache
+    from tinygen.switches import find, switch_graphs
+
+    board = get_board("f746zg")
+    asked = []
+
+    def fake(source, variant, board, wait):
+        asked.append(sorted(n.kernel for n in variant.nodes if n.kernel))
+        return {n.name: 1 if n.kernel == LUT else 1000 for n in variant.nodes if n.kernel}
+    source = load_source(SP_DIGITS)
+    opts = CompileOptions(features=board.isa_features)
+    graph = compile_auto(source, None, opts, board, measure=fake, cache=MeasurementCache(tmp_path / "c.json"))
+    _, _, w1a8 = find(graph, "w1a8")
+    assert _kernels(w1a8).count(LUT) == 2 and not w1a8.meta["lower_peak"]
+    lowered = compile_source(switch_sources(source)[3][1], None,
+                             CompileOptions(features=board.isa_features, kernels="auto",
+                                            kernel_choice={n.name: LUT for n in w1a8.nodes if n.kernel == LUT}))
+    assert LUT not in _kernels(lowered)              # what full lowering would have done
+    # the image's arena is still w8a8's: w1a8's tables fit under it
+    assert arena_size(graph) == find(graph, "w8a8")[2].meta["memory"].arena_size \
+        == lowering_bound(switch_graphs(graph), 3) > w1a8.meta["memory"].arena_size
+    assert any(LUT in kernels for kernels in asked)  # measured where the floor let it apply
