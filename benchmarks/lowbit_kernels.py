@@ -228,7 +228,7 @@ KERNELS["tg_conv2d_s8_b1x8_s8"] = Kernel(
 
 def _b1lut_case(p, rng):
     x, words, *requant = KERNELS["tg_conv2d_s8_b1_s8"].case(p, rng)
-    return (x, pack_lut_indices(p, words), *requant)
+    return (x, pack_lut_indices(p, words, *requant), *requant)
 
 
 def _b1lut_twin(p, x, packed, *rest):

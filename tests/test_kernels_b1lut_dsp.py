@@ -5,7 +5,7 @@ and Cortex-M4 stand-ins against conv2d_s8_b1_s8 byte for byte: drawn shapes (odd
 a multiple of 4, 16 or 64, 1 to 9 output channels, stride, dilation, padding, any zero point,
 odd and even pixel counts) and the extremes (every weight -1 or every weight +1 with every
 input at 127: the largest entries and the largest sums a table half holds, and the deepest
-receptive field drawn).
+receptive field drawn), and a multiplier below 2^30 (the records' not-bounded path).
 """
 
 from __future__ import annotations
@@ -40,11 +40,13 @@ def lut_case(p: dict, seed: int, extreme: str = ""):
     rng = np.random.default_rng(seed)
     w = np.where(rng.random((p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"])) < 0.5, -1, 1)
     x = rng.integers(-128, 128, (p["in_h"], p["in_w"], p["in_c"]))
-    if extreme:
+    if extreme in ("low", "high"):
         w[:], x[:] = (-1 if extreme == "low" else 1), 127
     m, s = np.full(p["out_c"], 1 << 30), np.full(p["out_c"], -14)
+    if extreme == "loose":          # a multiplier below 2^30: the records say not bounded
+        m[0] = 1 << 29
     b = rng.integers(-20000, 20000, p["out_c"])
-    return x.astype(np.int8), pack_lut_indices(p, pack_binary_weights(w)), b, m, s, w
+    return x.astype(np.int8), pack_lut_indices(p, pack_binary_weights(w), b, m, s), b, m, s, w
 
 
 def _p(g: dict, zp: int) -> dict:
@@ -54,14 +56,25 @@ def _p(g: dict, zp: int) -> dict:
 
 
 def test_pack_lut_indices_layout():
-    p = {"out_c": 3, "kernel_h": 3, "kernel_w": 1, "in_c": 30, "input_offset": 5}      # K = 90: 2 chunks
+    p = {"out_c": 3, "kernel_h": 3, "kernel_w": 1, "in_c": 30, "input_offset": 5,      # K = 90: 2 chunks
+         "output_offset": -7}
     rng = np.random.default_rng(2)
     w = np.where(rng.random((3, 3, 1, 30)) < 0.5, -1, 1)
-    packed = pack_lut_indices(p, pack_binary_weights(w))
-    assert chunks(p) == 2 and packed.size == 4 + 2 * 3 * 4
-    assert packed[:3].view(np.int32).tolist() == (-(128 - 5) * w.reshape(3, -1).sum(axis=1)).tolist()
-    assert packed[3] == 0
-    index = packed[4:].view(np.uint8).reshape(2, 3, 16)
+    b, m, sh = np.array([100, -3, 0]), np.array([1 << 30, (1 << 31) - 1, 1 << 30]), np.array([-14, -1, -22])
+    packed = pack_lut_indices(p, pack_binary_weights(w), b, m, sh)
+    assert chunks(p) == 2 and packed.size == 4 + 4 * 4 + 2 * 3 * 4
+    assert packed[:4].tolist() == [1, 0, 0, 0]                   # bounded: the fast requantization
+    records = packed[4:20].view(np.int32).reshape(4, 4)
+    corr = -(128 - 5) * w.reshape(3, -1).sum(axis=1)
+    assert records[:3, 0].tolist() == (corr + b).tolist()
+    assert records[:3, 1].tolist() == [-(1 << 31), -2, -(1 << 31)]      # 2 m, wrapped to int32
+    assert records[:3, 3].tolist() == [14, 1, 22]
+    assert records[:3, 2].tolist() == [(1 << (n - 1)) - 7 * (1 << n) for n in (14, 1, 22)]
+    assert records[3].tolist() == [0, -(1 << 31), 1 - 7 * 2, 1]          # the padding channel
+    # a multiplier below 2^30 (not tg_pair_requant's): not bounded, the channel's n and half 1, 0
+    loose = pack_lut_indices(p, pack_binary_weights(w), None, np.array([1 << 29, 1 << 30, 1 << 30]), sh)
+    assert loose[0] == 0 and loose[4:8].view(np.int32).tolist() == [corr[0], 1 << 30, 0, 1]
+    index = packed[20:].view(np.uint8).reshape(2, 3, 16)
     flat = w.reshape(3, -1)
     for c in range(2):
         for o in range(3):
@@ -85,7 +98,7 @@ def test_b1lut_scratch_formula_matches_c(tmp_path):
     for kh, kw, c, oc in [(1, 1, 1, 1), (1, 1, 64, 4), (3, 3, 7, 5), (3, 3, 64, 64), (5, 3, 17, 3)]:
         p = {"kernel_h": kh, "kernel_w": kw, "in_c": c, "out_c": oc}
         assert lib.tgt_size(ctypes.byref(cls(**p))) == lut_scratch_bytes(p)
-    assert lut_scratch_bytes({"kernel_h": 3, "kernel_w": 3, "in_c": 64, "out_c": 64}) == 1024 + 1024 + 512 + 2 * 576
+    assert lut_scratch_bytes({"kernel_h": 3, "kernel_w": 3, "in_c": 64, "out_c": 64}) == 1024 + 512 + 2 * 576
 
 
 @needs_qemu
@@ -104,7 +117,8 @@ def test_conv2d_s8_b1lut_s8_dsp_standin(core, tmp_path):
     base = {"in_h": 5, "in_w": 3, "in_c": 128, "out_h": 3, "out_w": 2, "out_c": 5, "kernel_h": 3, "kernel_w": 3,
             "stride_h": 2, "stride_w": 2, "dilation_h": 1, "dilation_w": 1, "pad_top": 1, "pad_left": 1,
             "output_offset": 3, "act_min": -128, "act_max": 127, "depth_multiplier": 1, "input_offset": 128}
-    cases += [(base, 1, "low"), (base, 2, "high"), ({**base, "in_c": 100, "out_h": 1, "out_w": 1}, 3, "high")]
+    cases += [(base, 1, "low"), (base, 2, "high"), ({**base, "in_c": 100, "out_h": 1, "out_w": 1}, 3, "high"),
+              (base, 4, "loose")]
     calls, wants = [], []
     for p, s, extreme in cases:
         x, packed, b, m, sh, w = lut_case(p, s, extreme)

@@ -166,7 +166,9 @@ def _variant_context(source: SourceModel, calib: str | None, options: CompileOpt
             "esp_nn": bool(options.esp_nn),
             "arena_region": options.arena_region, "fuse_residual": options.fuse_residual,
             "lower_peak": options.lower_peak, "compact": options.compact, "storage": options.storage,
-            "nested_int8": sorted(options.nested_int8)}
+            "nested_int8": sorted(options.nested_int8),
+            # a switch's lowering floor (tinygen/switches.py relax_lowering) changes what is applied
+            **({"arena_floor": options.arena_floor} if options.arena_floor else {})}
 
 
 def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
@@ -289,7 +291,7 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
     """compile_auto per switch of a switchable model, after checking that all of them
     together fit; the report lists every switch's layers as SWITCH/LAYER."""
     from tinygen.compiler import switch_sources
-    from tinygen.switches import attach
+    from tinygen.switches import attach, relax_lowering
 
     parts = [(name, one, compile_source(one, calib, options)) for name, one in switch_sources(source)]
     together = attach([(name, g) for name, _, g in parts])
@@ -301,6 +303,16 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
     for name, one, graph in parts:
         progress(f"kernels auto: switch {name}")
         compiled.append((name, _choose(one, calib, options, board, graph, progress, measure, cache, timeout)))
+
+    def relaxed(k: int, bound: int) -> Graph:
+        # the switch's lowering stops at the image's arena (set by another switch): measured again
+        # with that floor, where the kernels lower_peak swapped back are applied and measurable
+        name, one, graph = parts[k]
+        progress(f"kernels auto: switch {name}, lowered no further than the image's arena {bound:,} B")
+        return _choose(one, calib, replace(options, arena_floor=bound), board, graph, progress, measure, cache,
+                       timeout)
+
+    compiled = relax_lowering(compiled, relaxed, below=True)
     graph = attach(compiled)
     reports = [(name, g.meta["kernels"]) for name, g in compiled]
     graph.meta["kernels"] = {**reports[0][1],

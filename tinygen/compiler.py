@@ -121,14 +121,18 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
     (its own kernels and memory plan) and returns the first switch's graph with
     meta["switches"] = [(name, graph), ...] (tinygen.switches reads it)."""
     if source.switches:
-        from tinygen.switches import attach
+        from tinygen.switches import attach, relax_lowering
 
+        options = options or CompileOptions()
+        ones = switch_sources(source)
         compiled = []
-        for name, one in switch_sources(source):
+        for name, one in ones:
             if trace is not None:
                 trace(f"switch {name}")
             compiled.append((name, compile_source(one, calib, options, trace)))
-        return attach(compiled)
+        # a switch's arena lowered below another switch's saves nothing: faster kernels back
+        return attach(relax_lowering(compiled, lambda k, bound: compile_source(
+            ones[k][1], calib, replace(options, arena_floor=bound), trace)))
     if source.graph.meta.get("quantized"):
         # already quantized in its file (an int8 .tflite): no calibration, `calib` is ignored
         graph = compile_graph(source.graph.copy(), None, options, trace)

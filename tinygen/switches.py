@@ -10,10 +10,14 @@ them all:
 
 and everything that sees a whole model goes through `switch_graphs(graph)` (a plain
 model is one unnamed switch). The image holds every switch; `tg_set_switch(k)` picks
-one at run time, and the arena is sized for the largest.
+one at run time, and the arena is sized for the largest. Lowering a switch's own
+arena (passes/lower_peak.py) below the largest other switch's saves no RAM on the
+device, so `relax_lowering` compiles such a switch again with that bound as its floor.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from tinygen.errors import ModelError
 from tinygen.ir import Graph
@@ -39,6 +43,34 @@ def is_switchable(graph: Graph) -> bool:
 def arena_size(graph: Graph) -> int:
     """The arena every switch fits in: the largest switch's."""
     return max(g.meta["memory"].arena_size for _, g in switch_graphs(graph))
+
+
+def lowering_bound(compiled: list[tuple[str, Graph]], k: int) -> int:
+    """The arena the image needs whatever switch k does: the largest other switch's (0 alone).
+    Lowering switch k's arena below it saves no RAM (passes/lower_peak.py's floor)."""
+    return max((g.meta["memory"].arena_size for i, (_, g) in enumerate(compiled) if i != k), default=0)
+
+
+def relax_lowering(compiled: list[tuple[str, Graph]], recompile: Callable[[int, int], Graph],
+                   below: bool = False) -> list[tuple[str, Graph]]:
+    """Every switch whose lower_peak went below `lowering_bound` (kernels swapped for arena
+    the image needs anyway) compiled again by `recompile(k, bound)` (lower_peak with that
+    floor), kept where its arena stays within the bound: the image's arena (the largest
+    switch's, whose lowering all counts) is unchanged, the relaxed switches keep their
+    faster kernels. The bounds come from the fully lowered switches: deterministic.
+    `below`: also every switch whose arena is under its bound (--kernels auto, whose choice
+    was measured under full lowering: a kernel lowered away in a measuring build was not
+    measured there)."""
+    bounds = [lowering_bound(compiled, k) for k in range(len(compiled))]
+    out = list(compiled)
+    for k, ((name, g), bound) in enumerate(zip(compiled, bounds)):
+        lowered = any(c["arena_after"] < bound for c in g.meta.get("lower_peak", []))
+        if not (lowered or (below and g.meta["memory"].arena_size < bound)):
+            continue
+        again = recompile(k, bound)
+        if again.meta["memory"].arena_size <= bound:
+            out[k] = (name, again)
+    return out
 
 
 def find(graph: Graph, switch: str | int) -> tuple[int, str, Graph]:
@@ -70,4 +102,4 @@ def _check_ports(compiled: list[tuple[str, Graph]]) -> None:
                                       "outputs: keep the first and last layers' quantizers int8 in all switches")
 
 
-__all__ = ["arena_size", "attach", "find", "is_switchable", "switch_graphs"]
+__all__ = ["arena_size", "attach", "find", "is_switchable", "lowering_bound", "relax_lowering", "switch_graphs"]

@@ -11,8 +11,9 @@
  * high one: at most 4 * 255 each), then every output channel reads its 16 index bytes (4
  * words) and adds 16 entries: UXTB, LDR, ADD for 4 weights x 2 pixels. 16 entries keep each
  * half below 2^16; the halves go to the channel's two int32 sums P after every chunk.
- * sum w (x - zp) = 2 P - U - (128 + zp) sum w (the constant's corr), U the field's sum of u.
- * Both pixels are requantized together (tg_requant_pair_dsp.h).
+ * sum w (x - zp) = 2 P - U - (128 + zp) sum w (corr, in the constant's channel records), U
+ * the field's sum of u. Both pixels are requantized together (tg_requant_pair_dsp.h) from the
+ * records computed at compile time (tinygen.quant.pack_b1lut.pair_records): none in scratch.
  */
 #include <arm_acle.h>
 #include <stdint.h>
@@ -133,17 +134,16 @@ void tg_conv2d_s8_b1lut_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
     const int32_t k = p->kernel_h * p->kernel_w * p->in_c;
     const int32_t chunks = (k + TG_B1LUT_CHUNK - 1) / TG_B1LUT_CHUNK;
     const int32_t out_c = p->out_c, pixels = p->out_h * p->out_w;
-    const int32_t *const corr = (const int32_t *)packed;
-    const uint32_t *const index = packed + (out_c + 3) / 4 * 4;
+    const int32_t bounded = (int32_t)packed[0];    /* the records allow tg_pair_requant */
+    const tg_pair_chan_t *const chan = (const tg_pair_chan_t *)(packed + 4);
+    const uint32_t *const index = packed + 4 + 4 * ((out_c + 3) / 4 * 4);
     const uint8_t pad = (uint8_t)(128 - p->input_offset);
     uint32_t *const table = (uint32_t *)__builtin_assume_aligned(scratch, 4);
-    tg_pair_chan_t *const chan = (tg_pair_chan_t *)(table + 256);
-    uint32_t *const p0 = (uint32_t *)(chan + (out_c + 3) / 4 * 4), *const p1 = p0 + out_c;
+    uint32_t *const p0 = table + 256, *const p1 = p0 + out_c;
     uint8_t *const f0 = (uint8_t *)(p1 + out_c), *const f1 = f0 + TG_B1LUT_CHUNK * chunks;
-    /* |2 P - U| = |sum w u| <= 255 K */
-    const int32_t bounded = tg_pair_channels(out_c, p->output_offset, corr, bias, multiplier, shift,
-                                             k < ((int32_t)1 << 30) / 255 ? 255 * k : (int32_t)1 << 30, chan);
     int32_t q, c, o;
+
+    (void)bias;                                     /* folded into the records' cb */
 
     for (q = 0; q < pixels; q += 2) {
         const int32_t q1 = q + 1 < pixels ? q + 1 : q;

@@ -127,18 +127,20 @@ void tg_conv2d_s8_b1x8_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, 
 /*
  * tg_conv2d_s8_b1_s8 for ARMv7E-M by table lookup, two output pixels at a time (LOWBIT.md,
  * "Binary weights by table lookup"): packed (4-byte aligned,
- * tinygen.quant.pack_b1lut.pack_lut_indices): int32 corr[O4] (as the byte masks'), then per
- * chunk of TG_B1LUT_CHUNK inputs of the flattened OHWI row and per output channel 16 index
- * bytes (16 j + the 4 weight bits of group j, bit 1 = -1). scratch:
- * tg_conv2d_s8_b1lut_s8_dsp_buffer_size(p) bytes (4-byte aligned): the table, 4 words of
- * constants per channel (O4 of them), two pixels' sums per channel, two fields.
+ * tinygen.quant.pack_b1lut.pack_lut_indices): int32 bounded and 3 zero words, O4 channel
+ * records tg_pair_chan_t (tg_requant_pair_dsp.h: corr + bias, 2 m, 2^(n-1) + zp 2^n, n; O4 =
+ * out_c rounded up to 4), then per chunk of TG_B1LUT_CHUNK inputs of the flattened OHWI row
+ * and per output channel 16 index bytes (16 j + the 4 weight bits of group j, bit 1 = -1).
+ * bias is not read (it is in the records); multiplier and shift only where not bounded.
+ * scratch: tg_conv2d_s8_b1lut_s8_dsp_buffer_size(p) bytes (4-byte aligned): the table, two
+ * pixels' sums per channel, two fields.
  */
 #define TG_B1LUT_CHUNK 64
 
 static inline int32_t tg_conv2d_s8_b1lut_s8_dsp_buffer_size(const tg_conv2d_params_t *p)
 {
     const int32_t chunks = (p->kernel_h * p->kernel_w * p->in_c + TG_B1LUT_CHUNK - 1) / TG_B1LUT_CHUNK;
-    return 4 * 256 + 16 * ((p->out_c + 3) / 4 * 4) + 8 * p->out_c + 2 * TG_B1LUT_CHUNK * chunks;
+    return 4 * 256 + 8 * p->out_c + 2 * TG_B1LUT_CHUNK * chunks;
 }
 
 void tg_conv2d_s8_b1lut_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,

@@ -41,7 +41,7 @@ def _pack_masks(p: dict, consts: dict):
 
 
 def _pack_lut(p: dict, consts: dict):
-    return pack_lut_indices(p, consts["weight"])
+    return pack_lut_indices(p, consts["weight"], consts.get("bias"), consts["multiplier"], consts["shift"])
 
 
 def _masks_fit(graph, node) -> bool:

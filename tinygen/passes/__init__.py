@@ -71,6 +71,10 @@ class CompileOptions:
     # passes/lower_peak.py's FLASH_PER_RAM_BYTE; None: any swap that lowers the arena (the
     # fit-first RAM trade's, tinygen/fit.py, where the RAM does not fit)
     lower_peak_flash: float | None = FLASH_PER_RAM_BYTE
+    # lower_peak's floor: the arena the firmware image needs whatever this graph does (for one
+    # switch of a switchable model, the largest other switch's: tinygen/switches.py
+    # lowering_bound); lowering below it saves no RAM, so the faster kernels stay
+    arena_floor: int = 0
     # structured compaction of pruned layers (passes/compact.py), default on: output channels
     # whose integer weights are all zero are removed with the readers' matching input
     # channels where that is exact; graph.meta["compact"] records what went
@@ -166,7 +170,7 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # after a plan: scratch-free kernels for the layers at its peak, re-planned (choose, reorder, plan)
         steps.append(("lower_peak", lambda g: lower_peak(g, replan, features, options.kernels,
                                                          frozenset(options.fit_choice or ()),
-                                                         options.lower_peak_flash)))
+                                                         options.lower_peak_flash, options.arena_floor)))
     if options.camera is not None:
         # after the model's final plan: the front end takes arena bytes free before the first layer
         steps.append(("plan_camera", lambda g: plan_camera(g, options.camera)))

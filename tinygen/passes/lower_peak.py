@@ -15,7 +15,7 @@ plan_memory:
             smallest arena if it is smaller; when none is and several layers share the
             peak (each alone changes nothing), try them together, each with its first
             alternative
-    until no trial lowers the arena
+    until no trial lowers the arena (a tie goes to the layer's preferred kernel)
 
 A trial whose kernel keeps more bytes of constants in flash (tg_conv2d_direct_s8_dsp's
 int16 weights for tg_conv2d_1x1_s8_dsp's int8 ones) is weighed: taken only where the flash
@@ -25,6 +25,13 @@ KWS that refuses 4 KB of flash per pointwise layer for 64 B of arena each; on IC
 4.6 KB for 1 KB (conv2d_1 and conv2d_2 together).
 None takes any trial that lowers the arena: the fit-first RAM trade's setting
 (tinygen/fit.py), when the RAM does not fit.
+
+`floor`: the arena the image needs whatever this graph does (a switchable model's
+image is sized for its largest switch: tinygen/switches.py `lowering_bound`). Arena
+below it saves no RAM on the device, so a trial counts only the bytes it saves above
+the floor, and lowering stops once the arena is at or under it: the other layers keep
+their faster kernels (e.g. w1a8's binary-weight table kernel, whose scratch is below
+the w8a8 switch's arena).
 
 A layer is "at the peak" when the buffers live during it (scratch included, in-place
 overlaps not subtracted) add up to the arena size or more: no other layer can be
@@ -78,28 +85,34 @@ def _worth(graph: Graph, swaps: dict[str, str], saved: int, flash_per_ram_byte: 
 
 
 def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
-               pinned: frozenset = frozenset(), flash_per_ram_byte: float | None = FLASH_PER_RAM_BYTE) -> Graph:
+               pinned: frozenset = frozenset(), flash_per_ram_byte: float | None = FLASH_PER_RAM_BYTE,
+               floor: int = 0) -> Graph:
     """`replan(graph, overrides)`: choose_kernels (with the overrides on top of the
     user's or auto's choice), reorder and plan_memory on `graph`, as the pipeline does.
     `pinned`: layers whose kernel was chosen to fit the flash (tinygen/fit.py), left alone.
-    `flash_per_ram_byte`: the most flash a trial may add per arena byte it saves (None: any)."""
+    `flash_per_ram_byte`: the most flash a trial may add per arena byte it saves (None: any).
+    `floor`: the image's arena set elsewhere (another switch's); only bytes above it count."""
     changes: list[dict] = []
     overrides: dict[str, str] = {}
     while True:
         arena = graph.meta["memory"].arena_size
         best: tuple[int, Graph, dict] | None = None
-        for node in _peak_nodes(graph):
+        for node in _peak_nodes(graph) if arena > floor else ():
             if node.name in pinned:
                 continue
+            specs = kernel_candidates(graph, node, features, kernels)
             for kernel in _alternatives(graph, node, features, kernels):
                 trial = replan(graph.copy(), {**overrides, node.name: kernel})
                 size = trial.meta["memory"].arena_size
-                if size < arena and (best is None or size < best[0]) and \
-                        _worth(graph, {node.name: kernel}, arena - size, flash_per_ram_byte):
-                    best = (size, trial, {"node": node.name, "kernel": kernel, "instead_of": node.kernel,
+                # what the image needs after the trial; on a tie the layer's preferred kernel (the
+                # floor makes ties: every trial that reaches it), else the first trial
+                key = (max(size, floor), kernel != specs[0].name)
+                if key[0] < arena and (best is None or key < best[0]) and \
+                        _worth(graph, {node.name: kernel}, arena - key[0], flash_per_ram_byte):
+                    best = (key, trial, {"node": node.name, "kernel": kernel, "instead_of": node.kernel,
                                           "arena_before": arena, "arena_after": size})
-        if best is None:
-            best = _together(graph, replan, overrides, features, kernels, flash_per_ram_byte)
+        if best is None and arena > floor:
+            best = _together(graph, replan, overrides, features, kernels, flash_per_ram_byte, floor)
         if best is None:
             break
         _, graph, found = best
@@ -107,11 +120,13 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
             overrides[change["node"]] = change["kernel"]
             changes.append(change)
     graph.meta["lower_peak"] = changes
+    if floor:
+        graph.meta["lower_peak_floor"] = floor
     return graph
 
 
 def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset, kernels: str,
-              flash_per_ram_byte: float | None):
+              flash_per_ram_byte: float | None, floor: int = 0):
     """Every layer at the peak with its first alternative at once (the peak shared by several
     layers, e.g. a conv and the fused conv + add after it with the same scratch): (arena,
     graph, changes) where that lowers the arena, else None."""
@@ -122,17 +137,22 @@ def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset
         return None
     trial = replan(graph.copy(), {**overrides, **{name: k for name, (k, _) in swaps.items()}})
     size = trial.meta["memory"].arena_size
-    if size >= arena or not _worth(graph, {name: k for name, (k, _) in swaps.items()}, arena - size,
+    kept = max(size, floor)
+    if kept >= arena or not _worth(graph, {name: k for name, (k, _) in swaps.items()}, arena - kept,
                                    flash_per_ram_byte):
         return None
-    return size, trial, [{"node": name, "kernel": k, "instead_of": old, "arena_before": arena, "arena_after": size}
+    return kept, trial, [{"node": name, "kernel": k, "instead_of": old, "arena_before": arena, "arena_after": size}
                          for name, (k, old) in swaps.items()]
 
 
 def lower_peak_lines(graph: Graph) -> list[str]:
     """One line per layer whose kernel was changed to lower the arena (for inspect)."""
-    return [f"  {c['node']}: {c['kernel']} instead of {c['instead_of']}, "
-            f"arena {c['arena_before']} B -> {c['arena_after']} B" for c in graph.meta.get("lower_peak", [])]
+    lines = [f"  {c['node']}: {c['kernel']} instead of {c['instead_of']}, "
+             f"arena {c['arena_before']} B -> {c['arena_after']} B" for c in graph.meta.get("lower_peak", [])]
+    if graph.meta.get("lower_peak_floor"):
+        lines.append(f"  (lowered no further than {graph.meta['lower_peak_floor']} B: the image's arena, "
+                     f"set by another switch)")
+    return lines
 
 
 __all__ = ["FLASH_PER_RAM_BYTE", "lower_peak", "lower_peak_lines"]
