@@ -242,10 +242,12 @@ def test_pair_path_cases_are_in_the_standin_models(tmp_path_factory):
 
 @needs_qemu
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
-def test_pair_path_clipped_activation_s8_dsp_standin(board, tmp_path_factory):
-    """The channel-pair path's C loop: the "odd" model's pointwise layers with their activation
-    bounds pulled inside int8 (-100, 90; the reference clamps to the same kparams) equal the
-    reference on the stand-in, layer by layer."""
+@pytest.mark.parametrize("bounds", [(-100, 90), (0, 15), (0, 127)])
+def test_pair_path_clipped_activation_s8_dsp_standin(board, bounds, tmp_path_factory):
+    """The channel-pair path with the "odd" model's pointwise layers' activation bounds pulled
+    inside int8 (the reference clamps to the same kparams): (-100, 90) runs the C loop, a k-bit
+    range [0, 2^k - 1] the asm loop with USAT #k; equal to the reference on the stand-in, layer
+    by layer."""
     from tinygen.hil.target import open_device
 
     board = get_board(board)
@@ -253,8 +255,8 @@ def test_pair_path_clipped_activation_s8_dsp_standin(board, tmp_path_factory):
     clipped = [n for n in graph.nodes if n.kernel == "tg_conv2d_1x1_s8_dsp"]
     assert len(clipped) == ODD_POINTWISE
     for node in clipped:
-        node.attrs["kparams"]["act_min"], node.attrs["kparams"]["act_max"] = -100, 90
-    project = build(source, graph, board, tmp / "clipped").out_dir
+        node.attrs["kparams"]["act_min"], node.attrs["kparams"]["act_max"] = bounds
+    project = build(source, graph, board, tmp / f"clipped_{bounds[0]}_{bounds[1]}").out_dir
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(inputs):
             assert_device_equals_reference(dev, graph, x, f"{board.name} clipped, input {i}")

@@ -196,12 +196,17 @@ static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, in
     return y;
 }
 
-/* One output of the asm loop below: sum a, multiplier m, R r, n from register n. */
+/* One output of the asm loop below: sum a, multiplier m, R r, n from register n; saturated
+   to int8, or to [0, 2^ub - 1] (USAT) where the activation is that range (ub > 0). */
 #define TG_PAIRS_OUT(a, m, r, n, dst)                      \
     "smmlar %[v], %[" #a "], %[" #m "], %[" #r "]\n\t"     \
     "add    %[v], %[v], %[" #a "], asr #31\n\t"            \
     "asr    %[v], %[v], %[" #n "]\n\t"                     \
+    ".if    %c[ub]\n\t"                                    \
+    "usat   %[v], #%c[ub], %[v]\n\t"                       \
+    ".else\n\t"                                            \
     "ssat   %[v], #8, %[v]\n\t"                            \
+    ".endif\n\t"                                           \
     "strb   %[v], " dst "\n\t"
 
 /* Up to this many steps run unrolled whole, more in a loop: 8 saved VWW 108,000 instructions
@@ -218,7 +223,8 @@ static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, in
  */
 static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_t *x, int32_t depth, int32_t gap,
                                                                    const int8_t *weights, const int32_t *rec,
-                                                                   const int32_t *rec_end, int8_t *op)
+                                                                   const int32_t *rec_end, int8_t *op,
+                                                                   int32_t ub)
 {
     const int32_t *xp0 = (const int32_t *)__builtin_assume_aligned(x, 8);
     const int32_t *xr = xp0;
@@ -270,7 +276,7 @@ static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_
           [a10] "=&r"(a10), [a11] "=&r"(a11), [xa] "=&r"(xa), [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb),
           [v] "=&r"(v), [wa] "=&r"(wa)
         : [pre] "i"(pre), [loops] "i"(loops), [unroll] "i"(unroll), [xend] "m"(xend), [t] "i"(depth & 3), [dep] "i"(depth), [gap] "i"(gap),
-          [xbase] "m"(xp0), [end] "m"(rec_end)
+          [ub] "i"(ub), [xbase] "m"(xp0), [end] "m"(rec_end)
         : "memory", "cc");
 }
 
@@ -293,7 +299,13 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
     }
     if (__builtin_constant_p(gap) && gap >= 0 && gap < 4095 && depth < 2000 && act_min == -128 &&
         act_max == 127) {
-        tg_pairs_loop_asm(x, depth, gap, weights, rec, rec_end, op);
+        tg_pairs_loop_asm(x, depth, gap, weights, rec, rec_end, op, 0);
+        return;
+    }
+    /* a k-bit activation [0, 2^k - 1] (sub-byte layers' inputs): USAT #k is the clamp */
+    if (__builtin_constant_p(gap) && gap >= 0 && gap < 4095 && depth < 2000 && __builtin_constant_p(act_max) &&
+        act_min == 0 && act_max > 0 && act_max < 128 && (act_max & (act_max + 1)) == 0) {
+        tg_pairs_loop_asm(x, depth, gap, weights, rec, rec_end, op, 32 - __builtin_clz((uint32_t)act_max));
         return;
     }
     for (; rec != rec_end; rec += TG_PAIRS_RECORD_WORDS, op += 2) {
