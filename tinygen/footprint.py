@@ -36,6 +36,8 @@ PER_MAC = {
     # this kernel 0.46..0.85 of that (benchmarks/depthwise_shapes.py): the ratio kept
     "tg_depthwise_conv2d_kx1_s8_dsp": 1.5,
     "tg_fully_connected_s8_dsp": 2.0,
+    # depth <= 16 only, ~18 instructions per output at depth 4, 21 at 8 (f746zg stand-in)
+    "tg_fully_connected_shallow_s8_dsp": 4.0,
     "tg_conv2d_s8": 6.5,
     "tg_conv2d_add_s8": 6.5,
     "tg_depthwise_conv2d_s8": 10.0,
