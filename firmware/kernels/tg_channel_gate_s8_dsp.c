@@ -45,7 +45,7 @@ static inline uint32_t tg_cg_lanes(int32_t t)
 }
 
 /* output[c] = s[c] where s[c] >= t, the zero point elsewhere, for c in [from, to). */
-static void tg_cg_select_at_least(const int8_t *s, int32_t from, int32_t to, int32_t t, int32_t zp, int8_t *output)
+static inline __attribute__((always_inline)) void tg_cg_select_at_least(const int8_t *s, int32_t from, int32_t to, int32_t t, int32_t zp, int8_t *output)
 {
     const uint32_t t4 = tg_cg_lanes(t), zp4 = tg_cg_lanes(zp);
     int32_t c = from;
@@ -69,20 +69,29 @@ static inline uint32_t tg_cg_count_equal4(uint32_t v, uint32_t t4)
     return __sel(0u, 0x01010101u);
 }
 
-/* The channel after the ties-th value == t in s[0..n) (ties >= 1 of them present). */
-static int32_t tg_cg_ties_end(const int8_t *s, int32_t n, int32_t t, int32_t ties)
+/*
+ * output[c] = s[c] where s[c] >= t, the zero point elsewhere, from channel 0 through the
+ * ties-th value == t (ties >= 1 of them present); returns the channel after it.
+ */
+static int32_t tg_cg_select_ties(const int8_t *s, int32_t n, int32_t t, int32_t ties, int32_t zp, int8_t *output)
 {
-    const uint32_t t4 = tg_cg_lanes(t);
+    const uint32_t t4 = tg_cg_lanes(t), zp4 = tg_cg_lanes(zp);
     uint32_t seen = 0;
     int32_t c = 0;
     for (; c + 4 <= n; c += 4) {      /* whole words while their equal values stay below ties */
-        const uint32_t e = __usada8(tg_cg_count_equal4((uint32_t)tg_dsp_load_s8x4(s + c), t4), 0u, seen);
+        const uint32_t v = (uint32_t)tg_dsp_load_s8x4(s + c);
+        const uint32_t e = __usada8(tg_cg_count_equal4(v, t4), 0u, seen);
+        uint32_t w;
         if ((int32_t)e >= ties) {
             break;
         }
+        (void)__ssub8((int8x4_t)v, (int8x4_t)t4);
+        w = __sel(v, zp4);
+        memcpy(output + c, &w, sizeof w);
         seen = e;
     }
     for (;; ++c) {
+        output[c] = s[c] >= t ? s[c] : (int8_t)zp;
         seen += s[c] == t;
         if ((int32_t)seen == ties) {
             return c + 1;
@@ -128,20 +137,21 @@ static int32_t tg_cg_topk_hist(const tg_channel_gate_params_t *p, const int8_t *
     uint32_t *const hist = (uint32_t *)(void *)words;
     const uint8_t *const count = tg_cg_hist(saliency, n, hist);
     uint32_t above = 0, sum;
-    int32_t j = 63, t, ties, end, dropped;
+    int32_t j = 63, t, ties, dropped;
     /* words 63 down to 0: codes 4j - 128 .. 4j - 125 */
     while ((int32_t)(sum = __usada8(hist[j], 0u, above)) < k) {
         above = sum;
         --j;
     }
     t = tg_channel_gate_hist_threshold(count, k, 4 * j - 125, (int32_t)above, &ties);
-    /* the ties, first in channel order: the values == t up to the last one kept */
-    end = ties == count[t] ? n : tg_cg_ties_end(saliency, n, t, ties);
-    tg_cg_select_at_least(saliency, 0, end, t, zp, output);
-    if (end < n) {
+    /* the ties, first in channel order: the values == t through the last one kept */
+    if (ties == count[t]) {
+        tg_cg_select_at_least(saliency, 0, n, t, zp, output);
+    } else {
+        const int32_t end = tg_cg_select_ties(saliency, n, t, ties, zp, output);
         if (t < 127) {
             tg_cg_select_at_least(saliency, end, n, t + 1, zp, output);
-        } else {
+        } else {            /* nothing above 127: the rest dropped */
             memset(output + end, zp, (size_t)(n - end));
         }
     }

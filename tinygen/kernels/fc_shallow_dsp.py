@@ -4,9 +4,10 @@ connected layers it serves and its records.
 A layer of depth (in_features) at most MAX_DEPTH whose requantization the folded form
 computes exactly (tinygen.kernels.depthwise_dsp.requant_small_ok: multipliers >= 0, right
 shifts n = -shift of 1..31, accumulators below 2^30, the rounding sum inside int32). Per
-output feature a record of HEAD + (depth + 3) // 4 int32: k = 2 * bias, the multiplier m,
-r = (1 + 2 * output_offset) << (n - 1), n, then the feature's int8 weights, 4 per word (byte
-i of word j is weight 4j + i, zero past the depth).
+output feature a record of HEAD + 2 * ((depth + 3) // 4) int32: k = 2 * bias, the multiplier m,
+r = (1 + 2 * output_offset) << (n - 1), n, then the feature's weights as int16 pairs, per 4
+weights w0..w3 the words w0 | w2 << 16 and w1 | w3 << 16 (zero past the depth): the order
+SXTAB16 widens the input in.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def fc_shallow_serves(p: dict, consts: dict) -> bool:
 
 
 def fc_shallow_records(p: dict, consts: dict) -> np.ndarray:
-    """The packed constant (KernelSpec.pack), int32 [out_features * (HEAD + words)]."""
+    """The packed constant (KernelSpec.pack), int32 [out_features * (HEAD + 2 * words)]."""
     q = _requant(p, consts)
     if q is None:
         raise ValueError("tg_fully_connected_shallow_s8_dsp: the layer is too deep or its folded requantization "
@@ -40,14 +41,15 @@ def fc_shallow_records(p: dict, consts: dict) -> np.ndarray:
     bias, multiplier, n = q
     depth, cols = p["in_features"], p["out_features"]
     words = (depth + 3) // 4
-    w = np.zeros((cols, 4 * words), np.uint8)
-    w[:, :depth] = np.asarray(consts["weight"], np.int8).reshape(cols, depth).view(np.uint8)
-    rec = np.zeros((cols, HEAD + words), np.int64)
+    w = np.zeros((cols, words, 4), np.int64)
+    w.reshape(cols, -1)[:, :depth] = np.asarray(consts["weight"], np.int64).reshape(cols, depth)
+    rec = np.zeros((cols, HEAD + 2 * words), np.int64)
     rec[:, 0] = 2 * bias
     rec[:, 1] = multiplier
     rec[:, 2] = (1 + 2 * p["output_offset"]) * (np.int64(1) << (n - 1))
     rec[:, 3] = n
-    rec[:, HEAD:] = w.view("<u4").astype(np.int64)
+    rec[:, HEAD::2] = (w[:, :, 0] & 0xFFFF) | (w[:, :, 2] << 16)
+    rec[:, HEAD + 1::2] = (w[:, :, 1] & 0xFFFF) | (w[:, :, 3] << 16)
     return rec.astype(np.uint32).view(np.int32).reshape(-1)
 
 
