@@ -33,24 +33,7 @@ static inline int32_t tg_channel_gate_topk_select(const tg_channel_gate_params_t
 #define TG_CHANNEL_GATE_HIST_MAX 255
 
 /*
- * The histogram of the codes (n <= TG_CHANNEL_GATE_HIST_MAX): hist (64 words, any content)
- * gets count[v + 128] for every code v as its bytes. Returns its byte view at code 0.
- */
-static inline uint8_t *tg_channel_gate_hist(const int8_t *saliency, int32_t n, uint32_t *hist)
-{
-    uint8_t *const count = (uint8_t *)hist + 128;      /* count[v], v in [-128, 127] */
-    int32_t c;
-    for (c = 0; c < 64; ++c) {
-        hist[c] = 0;
-    }
-    for (c = 0; c < n; ++c) {
-        ++count[saliency[c]];
-    }
-    return count;
-}
-
-/*
- * The top-k's threshold from the histogram's byte view at code 0 (tg_channel_gate_hist),
+ * The top-k's threshold from the histogram's byte view at code 0 (count[v] values == v),
  * k in [1, n]: the k-th largest value t, and *ties = k - count(values > t), scanning down
  * from code `from` (above: the count of the values above `from`).
  */

@@ -1,7 +1,7 @@
 /*
  * tg_channel_gate_s8_dsp: tg_channel_gate_s8 for ARMv7E-M, same arguments and results
  * (see tg_kernels_gating.h). Top-k, up to TG_CHANNEL_GATE_HIST_MAX channels: a histogram
- * of the codes (tg_channel_gate_hist, one byte per code), scanned down from code 127 four
+ * of the codes (tg_cg_hist, one byte per code), scanned down from code 127 four
  * bins per word (USADA8 adds a word's 4 counts) to the word holding the k-th largest
  * value t, then bin by bin inside it; the output 4 channels per step (SSUB8 sets a GE
  * flag per byte where the value >= t, SEL keeps those bytes and puts the zero point
@@ -100,9 +100,9 @@ static int32_t tg_cg_select_ties(const int8_t *s, int32_t n, int32_t t, int32_t 
 }
 
 /*
- * tg_channel_gate_hist with word loads: hist (64 words) cleared two words per store (the
- * empty asm keeps GCC from calling memset), then 4 codes per load, each SXTB (with its
- * rotation), LDRB, ADD, STRB. Returns the byte view at code 0.
+ * The histogram as tg_channel_gate_s8 builds it, with word loads: hist (64 words) cleared
+ * two words per store (the empty asm keeps GCC from calling memset), then 4 codes per
+ * load, each SXTB (with its rotation), LDRB, ADD, STRB. Returns the byte view at code 0.
  */
 static inline uint8_t *tg_cg_hist(const int8_t *s, int32_t n, uint32_t *hist)
 {
