@@ -76,7 +76,8 @@ def test_channel_gate_topk_s8_ties_at_the_threshold_go_to_the_lowest_channels(ga
 # saliencies are its biases' codes for every input (chosen per case)
 
 CASES = {   # name: (channels, density, biases)
-    "ties_13": (13, 0.5, lambda n, g: torch.tensor([0.5, 1.0, -1.0, 1.0, 1.0, 0.25, 1.0, 2.0, 1.0, 1.0, 0.5, 1.0, -0.5])),
+    "ties_13": (13, 0.5, lambda n, g: torch.tensor([0.5, 1.0, -1.0, 1.0, 1.0, 0.25, 1.0, 2.0, 1.0, 1.0, 0.5, 1.0,
+                                                   -0.5])),
     "distinct_64_k1": (64, 1 / 64, lambda n, g: torch.linspace(0.05, 2.0, n)[torch.randperm(n, generator=g)]),
     "equal_128": (128, 0.5, lambda n, g: torch.ones(n)),
     "ties_37_kn": (37, 1.0, lambda n, g: torch.tensor([0.0, 1.0, 2.0])[torch.randint(0, 3, (n,), generator=g)]),

@@ -45,7 +45,8 @@ static inline uint32_t tg_cg_lanes(int32_t t)
 }
 
 /* output[c] = s[c] where s[c] >= t, the zero point elsewhere, for c in [from, to). */
-static inline __attribute__((always_inline)) void tg_cg_select_at_least(const int8_t *s, int32_t from, int32_t to, int32_t t, int32_t zp, int8_t *output)
+static inline __attribute__((always_inline)) void tg_cg_select_at_least(const int8_t *s, int32_t from, int32_t to,
+                                                                        int32_t t, int32_t zp, int8_t *output)
 {
     const uint32_t t4 = tg_cg_lanes(t), zp4 = tg_cg_lanes(zp);
     int32_t c = from;
@@ -62,7 +63,8 @@ static inline __attribute__((always_inline)) void tg_cg_select_at_least(const in
     }
 }
 
-/* 1 in each byte of v equal to t (t4: tg_cg_lanes), 0 elsewhere: v XOR t4 is 0 there, where USUB8 clears GE. */
+/* 1 in each byte of v equal to t (t4: tg_cg_lanes), 0 elsewhere: v XOR t4 is 0 there, where
+   USUB8 clears GE. */
 static inline uint32_t tg_cg_count_equal4(uint32_t v, uint32_t t4)
 {
     (void)__usub8(v ^ t4, 0x01010101u);

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
-from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.depthwise_kx1_dsp import kx1_records, kx1_scratch, kx1_serves
+from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
@@ -215,7 +215,9 @@ def _fc_shallow_serves(graph, node) -> bool:
 # a fully connected layer of depth <= 16 (a low-rank gate predictor's r -> out layer): the
 # input row widened into registers once, one build-time record per output (2 x bias,
 # multiplier, rounding, shift, the weights) is all its constants; before
-# tg_fully_connected_s8_dsp, which it beats there (issue 23, benchmarks/fc_shallow.py)
+# tg_fully_connected_s8_dsp, which it beats there (f746zg stand-in: 4 -> 128 1,320 against 4,400
+# instructions, benchmarks/gating_masked.py; MLPerf AD's 8 -> 128 2,480 against 5,200,
+# benchmarks/mlperf_standin.py --layers, for 1,940 more bytes of flash)
 _FC_SHALLOW_DSP = KernelSpec(
     "tg_fully_connected_shallow_s8_dsp", "fully_connected", weight_dtype="int8", weight_bits=8,
     requires=frozenset({"dsp"}), struct="tg_fully_connected_params_t", const_roles=("packed",),
