@@ -139,7 +139,10 @@ def test_dsp_kernels_chosen_for_dsp_boards(board, tmp_path_factory):
     k = kernels_by_op(graph)
     # every pointwise conv but the strided one, which the general DSP conv serves
     assert k["conv2d"] == ["tg_conv2d_1x1_s8_dsp"] * ODD_POINTWISE + ["tg_conv2d_s8_dsp"]
-    assert set(k["fully_connected"]) == {"tg_fully_connected_s8_dsp"}
+    # depth <= 16 (in_features 1 and 6 here): the shallow kernel (tests/test_kernels_dsp_fc_shallow.py)
+    fcs = [(n.attrs["kparams"]["in_features"], n.kernel) for n in graph.nodes if n.op == "fully_connected"]
+    assert {d for d, _ in fcs} == {36, 37, 1, 6}
+    assert all(k == ("tg_fully_connected_shallow_s8_dsp" if d <= 16 else "tg_fully_connected_s8_dsp") for d, k in fcs)
 
 
 @pytest.mark.parametrize("board, conv", [("host", "tg_conv2d_s8"), ("esp32-c3", "tg_conv2d_s8_rv32")])
@@ -155,7 +158,9 @@ def _check_on_standin(model: str, board_name: str, tmp_path_factory) -> None:
 
     board = get_board(board_name)
     source, graph, inputs, tmp = compiled(model, board.isa_features, tmp_path_factory)
-    assert {"tg_conv2d_s8_dsp", "tg_fully_connected_s8_dsp"} <= {n.kernel for n in graph.nodes}
+    assert "tg_conv2d_s8_dsp" in {n.kernel for n in graph.nodes}
+    fcs = {n.kernel for n in graph.nodes if n.op == "fully_connected"}      # depth <= 16: the shallow kernel
+    assert fcs and fcs <= {"tg_fully_connected_s8_dsp", "tg_fully_connected_shallow_s8_dsp"}, fcs
     project = build(source, graph, board, tmp / "fw").out_dir
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(inputs):

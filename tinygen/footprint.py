@@ -36,6 +36,8 @@ PER_MAC = {
     # this kernel 0.46..0.85 of that (benchmarks/depthwise_shapes.py): the ratio kept
     "tg_depthwise_conv2d_kx1_s8_dsp": 1.5,
     "tg_fully_connected_s8_dsp": 2.0,
+    # depth <= 16 only: 4 -> 128 1,320 instructions, 8 -> 128 2,480 (f746zg stand-in, 2.6 and 2.4 per MAC)
+    "tg_fully_connected_shallow_s8_dsp": 2.5,
     "tg_conv2d_s8": 6.5,
     "tg_conv2d_add_s8": 6.5,
     "tg_depthwise_conv2d_s8": 10.0,

@@ -29,4 +29,24 @@ static inline int32_t tg_channel_gate_topk_select(const tg_channel_gate_params_t
     return kept;
 }
 
+/* Channel counts the histogram top-k serves: its bins count in uint8. */
+#define TG_CHANNEL_GATE_HIST_MAX 255
+
+/*
+ * The top-k's threshold from the histogram's byte view at code 0 (count[v] values == v),
+ * k in [1, n]: the k-th largest value t, and *ties = k - count(values > t), scanning down
+ * from code `from` (above: the count of the values above `from`).
+ */
+static inline int32_t tg_channel_gate_hist_threshold(const uint8_t *count, int32_t k, int32_t from, int32_t above,
+                                                     int32_t *ties)
+{
+    int32_t t = from;
+    while (above + count[t] < k) {      /* count(>= -128) = n >= k: stops */
+        above += count[t];
+        --t;
+    }
+    *ties = k - above;
+    return t;
+}
+
 #endif /* TG_CHANNEL_GATE_H */

@@ -392,6 +392,15 @@ void tg_fully_connected_s8_dsp(const tg_fully_connected_params_t *p, const int8_
                                int8_t *scratch, int8_t *output);
 
 /*
+ * tg_fully_connected_s8 for in_features <= 16 (tg_fully_connected_shallow_s8_dsp.h): packed
+ * holds one record per output feature (2 x bias, multiplier, rounding, shift, the weights:
+ * tinygen/kernels/fc_shallow_dsp.py), built only where its requantization is exact. No scratch;
+ * the output must not overlap the input.
+ */
+void tg_fully_connected_shallow_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                       const int32_t *packed, int8_t *output);
+
+/*
  * tg_depthwise_conv2d_s8 for depth_multiplier == 1 (any kernel, stride, dilation,
  * padding). Same arguments and layouts, plus packed (the 3x3 path's records, built by
  * tinygen/kernels/depthwise_dsp.py) and scratch (depthwise_dsp_scratch bytes there,

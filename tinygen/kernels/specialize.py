@@ -35,6 +35,9 @@ INLINE: dict[str, Inline] = {
                                "kernel_h*kernel_w*in_c", True),
     "tg_fully_connected_s8_dsp": Inline("tg_fully_connected_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h",
                                         "in_features", True),
+    # depth <= 16 (tinygen/kernels/fc_shallow_dsp.py): the records carry the requantization
+    "tg_fully_connected_shallow_s8_dsp": Inline("tg_fully_connected_shallow_s8_dsp_inline",
+                                                "kernels/tg_fully_connected_shallow_s8_dsp.h", "in_features"),
     # the gated layer (tinygen/gating): its kept outputs' sums as the dense layer's, then the gate
     "tg_fully_connected_gated_s8_dsp": Inline("tg_fully_connected_gated_s8_dsp_inline",
                                               "kernels/tg_fully_connected_gated_s8_dsp.h", "in_features", True),

@@ -7,6 +7,7 @@ from typing import Callable
 
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
 from tinygen.kernels.depthwise_kx1_dsp import kx1_records, kx1_scratch, kx1_serves
+from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
@@ -204,6 +205,27 @@ _CONV2D_ADD_WIDEN_DSP = KernelSpec(
     source="kernels/tg_conv2d_add_widen_s8_dsp.c", twin="conv2d_add_s8", headers=_WIDEN_HEADERS, **_WIDEN_DSP)
 
 
+def _fc_shallow_serves(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    consts = {role: graph.const(node, role) for role in _REQUANT}
+    return fc_shallow_serves(kernel_params(graph, node), consts)
+
+
+# a fully connected layer of depth <= 16 (a low-rank gate predictor's r -> out layer): the
+# input row widened into registers once, one build-time record per output (2 x bias,
+# multiplier, rounding, shift, the weights) is all its constants; before
+# tg_fully_connected_s8_dsp, which it beats there (f746zg stand-in: 4 -> 128 1,320 against 4,400
+# instructions, benchmarks/gating_masked.py; MLPerf AD's 8 -> 128 2,480 against 5,200,
+# benchmarks/mlperf_standin.py --layers, for 1,940 more bytes of flash)
+_FC_SHALLOW_DSP = KernelSpec(
+    "tg_fully_connected_shallow_s8_dsp", "fully_connected", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_fully_connected_params_t", const_roles=("packed",),
+    source="kernels/tg_fully_connected_shallow_s8_dsp.c", twin="fully_connected_s8",
+    headers=("kernels/tg_dsp_s8.h", "kernels/tg_fully_connected_shallow_s8_dsp.h"),
+    pack=fc_shallow_records, ref_roles=_REQUANT, accepts=_fc_shallow_serves)
+
+
 # max pooling, 4 channels per step (SSUB8 + SEL per window element)
 _MAX_POOL_DSP = KernelSpec("tg_max_pool2d_s8_dsp", "max_pool2d", requires=frozenset({"dsp"}),
                            struct="tg_pool2d_params_t", source="kernels/tg_max_pool2d_s8_dsp.c",
@@ -272,6 +294,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _dsp("tg_conv2d_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_dsp_scratch,
          headers=("kernels/tg_conv2d_s8_dsp.h",)),
     _CONV2D_DIRECT_DSP,
+    _FC_SHALLOW_DSP,
     _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
          lambda p: mat_mult_dsp_scratch(p["rows"], p["in_features"], p["out_features"])),
     _sparse("portable", frozenset()),
