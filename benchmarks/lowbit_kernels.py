@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tinygen.board import get_board  # noqa: E402
-from tinygen.hil.deadline import add_timeout_option, run_process  # noqa: E402
+from tinygen.hil.deadline import add_timeout_option  # noqa: E402
 from tinygen.kernels.params import conv2d_widen_dsp_weights  # noqa: E402
 from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes  # noqa: E402
 from tinygen.kernels.table import conv2d_dsp_scratch, conv2d_widen_dsp_scratch  # noqa: E402
@@ -49,12 +48,10 @@ from tinygen.quant.pack_subbyte import dsp_scratch_bytes, pack_rows  # noqa: E40
 from tinygen.ref import binary as ref_b1  # noqa: E402
 from tinygen.ref import kernels as ref_s8  # noqa: E402
 from tinygen.ref import subbyte as ref_subbyte  # noqa: E402
-from tinygen.resources import data_dir  # noqa: E402
 
-FIRMWARE = data_dir("firmware")
-KERNEL_DIR = FIRMWARE / "kernels"
-PORTS = FIRMWARE / "ports"
-LINK = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections")
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from standin_firmware import KERNEL_DIR, RUN_TIMEOUT, RUN_TIMEOUT_HELP, run_firmware  # noqa: E402,F401
+
 _NP = {"int8_t": np.int8, "uint8_t": np.uint8, "uint32_t": np.uint32, "int32_t": np.int32}
 
 
@@ -344,25 +341,6 @@ static void put_case(uint32_t i, uint64_t instructions, const void *data, size_t
 """
 
 
-def _linker_script(board, dest: Path, template: str = "cortex-m.ld.j2") -> Path:
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    flash, ram = board.region("flash"), board.region("ram")
-    values = {"flash_origin": board.emulator["flash_origin"], "flash_size": flash["size"],
-              "ram_origin": board.emulator["ram_origin"], "ram_size": ram["size"],
-              "stack_size": board.stack_size}
-    dest.write_text(env.get_template(f"linker/{template}").render(
-        {**{k: f"0x{v:X}" for k, v in values.items()}, "arena": None}))
-    return dest
-
-
-RUN_TIMEOUT = 300.0      # seconds of QEMU's own time one firmware may run (--timeout)
-RUN_TIMEOUT_HELP = (f"seconds of QEMU's own time (wall time less its waits for a CPU, so a loaded machine does "
-                    f"not run it out) one benchmark firmware may run (default {RUN_TIMEOUT:g})")
-
-
 def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = RUN_TIMEOUT) -> list[Call]:
     """Build one firmware running `calls` in order for the board's QEMU stand-in, run it, and
     fill each call's result (the output array) and executed instructions; QEMU may run
@@ -381,48 +359,6 @@ def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = R
             c.instructions = int(count)
             c.result = np.frombuffer(bytes.fromhex(data), dtype=_NP[kernel(c.name).out]).copy()
     return calls
-
-
-def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: float = RUN_TIMEOUT) -> str:
-    """Build sources with the mps2 port for the board's stand-in, run it, return its UART text
-    (which must end with "done")."""
-    from tinygen.build.toolchain import RISCV_VIRT, standin_toolchain
-
-    board = get_board(board_name)
-    work.mkdir(parents=True, exist_ok=True)
-    port = board.emulator["port"]
-    elf = work / "bench.elf"
-    if standin_toolchain(board) is RISCV_VIRT:        # the esp32-c3's stand-in: RISC-V virt, freestanding
-        # compiled with -march=rv32imc_zicsr, linked with -march=rv32imc (notes: the multilib)
-        tc = RISCV_VIRT
-        objs = []
-        for src in [*sources, *sorted((PORTS / port).glob("*.c")), *sorted((PORTS / port).glob("*.S"))]:
-            objs.append(str(work / f"{Path(src).name}.o"))
-            cmd = [tc.cc, *tc.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}", "-c",
-                   str(src), "-o", objs[-1]]
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(f"firmware build failed:\n{' '.join(cmd)}\n{done.stderr}")
-        cmd = [tc.cc, *tc.ldflags, "-T", str(_linker_script(board, work / "bench.ld", tc.linker_template)), *objs,
-               *tc.libs, "-o", str(elf)]
-    else:
-        port_sources = sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
-        arch = [f for f in board.cflags if f.startswith("-m")]
-        cmd = [board.cc, *board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
-               f"-I{FIRMWARE / 'runtime'}", *map(str, sources), *map(str, port_sources),
-               *arch, *LINK, "-T", str(_linker_script(board, work / "bench.ld")), "-o", str(elf)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"firmware build failed:\n{' '.join(cmd)}\n{done.stderr}")
-    log = work / "uart.txt"
-    qemu = [board.emulator["qemu"], "-M", board.emulator["machine"], "-display", "none", "-monitor", "none",
-            "-serial", f"file:{log}", *board.emulator["args"], "-kernel", str(elf)]
-    done = run_process(qemu, timeout, "QEMU")
-    text = log.read_text(errors="replace")
-    if done.returncode != 0 or not text.rstrip().endswith("done"):
-        raise RuntimeError(f"{board.emulator['machine']} run failed (exit {done.returncode}):\n{text[-2000:]}\n"
-                           f"{done.stderr}")
-    return text
 
 
 # -- the layer shapes ----------------------------------------------------------------------------
