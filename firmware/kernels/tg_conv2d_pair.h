@@ -218,6 +218,13 @@ static inline __attribute__((always_inline)) int32_t tg_pair_field_u4(const tg_c
     return sum + pads * c * pad_u;
 }
 
+/* tg_pair_field_u4 from the ring, not inlined: one copy serves every instantiation of the loops (flash) */
+static __attribute__((noinline)) int32_t tg_pair_field_ring_u4(const tg_conv2d_packed_params_t *p, const int8_t *input,
+                                                               int32_t px, uint32_t *ring, int32_t *top, uint32_t *dst)
+{
+    return tg_pair_field_u4(p, input, px, ring, top, dst);
+}
+
 /*
  * Whether the kernel packs its input once per row into a ring (tg_kernels_pair.h's
  * TG_PAIR_RING): for in_off 0 where every input pixel is read by 4 or more output pixels
@@ -246,8 +253,8 @@ static inline __attribute__((always_inline)) int32_t tg_pair_fields(const tg_con
 
     if (tg_pair_uses_ring(p)) {
         uint32_t *const ring = field + 2 * steps;
-        u[0] = tg_pair_field_u4(p, input, px, ring, top, field);
-        u[1] = tg_pair_field_u4(p, input, two ? px + 1 : px, ring, top, field + 1);
+        u[0] = tg_pair_field_ring_u4(p, input, px, ring, top, field);
+        u[1] = tg_pair_field_ring_u4(p, input, two ? px + 1 : px, ring, top, field + 1);
         return two;
     }
     if (p->in_off == 0) {                       /* the compiler's inputs: packed in place */
