@@ -178,15 +178,15 @@ def test_conv2d_pair_u4_host(kernels, data, seed, with_bias):
 
 
 def extreme_params(in_c: int, k: int, out_h: int, out_w: int, odd: int, in_off: int = 128, stride: int = 2) -> dict:
-    """Stride 2 (or `stride`) 'same' padding, out_c odd (stride 1, in_off 0: the input ring). in_off 128: the zero point at the bottom of a range
-    that starts at -128 (padded taps hold u = 0, in-bounds ones up to 15); in_off 0 (the
-    compiler's uniform inputs, packed in place): inputs in [0, 15], the zero point 15 (padded
-    taps hold u = 15 too)."""
+    """Stride 2 (or `stride`; stride 1 with in_off 0 takes the input ring) 'same' padding, out_c
+    odd. in_off 128: the zero point at the bottom of a range that starts at -128 (padded taps
+    hold u = 0, in-bounds ones up to 15); in_off 0 (the compiler's uniform inputs, packed in
+    place): inputs in [0, 15], the zero point 15 (padded taps hold u = 15 too)."""
     p = {"in_c": in_c, "out_h": out_h, "out_w": out_w, "out_c": 5, "kernel_h": k, "kernel_w": k, "stride_h": stride,
          "stride_w": stride, "dilation_h": 1, "dilation_w": 1, "pad_top": k // 2, "pad_left": k // 2,
          "input_offset": 128 if in_off else -15, "in_off": in_off, "output_offset": 3, "act_min": -128,
          "act_max": 127, "odd": odd}
-    p["in_h"], p["in_w"] = (stride * (n - 1) + k - 2 * (k // 2) for n in (out_h, out_w))
+    p["in_h"], p["in_w"] = (stride * n + k - 2 * (k // 2) - 1 for n in (out_h, out_w))
     return p
 
 
