@@ -117,12 +117,13 @@ def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileO
     """Refuse, as `tinygen build` would, a model that no kernel combination fits (flash with
     every layer's smallest kernel, RAM as predicted after the RAM trade, tinygen/fit_ram.py)."""
     from tinygen.fit import check_some_fit
+    from tinygen.fit_ram import can_trade, lean_options
 
     options = options or CompileOptions(features=board.isa_features, kernels="auto")
     lean = None
-    if options.lower_peak and options.lower_peak_flash is not None and not source.switches:
+    if can_trade(options) and not source.switches:
         def lean() -> Graph:
-            return compile_source(source, calib, replace(options, lower_peak_flash=None))
+            return compile_source(source, calib, lean_options(options))
     check_some_fit(graph, board, options, str(source.path), lean)
 
 
@@ -248,7 +249,8 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
                for n, names in open_nodes.items() for fast in [pick_fastest(names, counts[n])]
                # an unmeasured preferred kernel is kept for lower_peak to decide, as in the default build
                if fast != choice[n] and counts[n][choice[n]] is not None]
-    graph = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}))
+    # lower_peak weighs its swaps by the counts measured here
+    graph = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}, kernel_counts=counts))
     graph.meta["kernels"] = {**kernel_report(graph, "auto", counts, note, variants), "prefer": options.prefer,
                              "flash_refused": refused}
     return graph
