@@ -121,7 +121,12 @@ def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileO
 
     options = options or CompileOptions(features=board.isa_features, kernels="auto")
     lean = None
-    if can_trade(options) and not source.switches:
+    if can_trade(options) and source.switches:
+        from tinygen.fit_switches import compile_switches, switch_choices
+
+        def lean() -> Graph:        # the image's arena: every switch lean, none below the largest
+            return compile_switches(source, calib, lean_options(options), switch_choices(graph))
+    elif can_trade(options):
         def lean() -> Graph:
             return compile_source(source, calib, lean_options(options))
     check_some_fit(graph, board, options, str(source.path), lean)
@@ -298,7 +303,7 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
     parts = [(name, one, compile_source(one, calib, options)) for name, one in switch_sources(source)]
     together = attach([(name, g) for name, _, g in parts])
     try:
-        check_fit(source, together, board, options)
+        check_fit(source, together, board, options, calib)
     finally:
         together.meta.pop("switches", None)         # attach() marked the first switch's graph
     compiled = []

@@ -329,8 +329,10 @@ def measured_counts(graph: Graph) -> dict[str, dict[str, int | None]]:
 def fit_model(source, calib, options, board: Board, graph: Graph,
               progress: Callable[[str], None] = lambda msg: None) -> Graph:
     """fit_board for a compiled model (after --kernels auto's choice, whose measured
-    counts it uses); boards built by tinygen's firmware recipes only, switchable models
-    as they are (their switches share the flash: checked by the build)."""
+    counts it uses); boards built by tinygen's firmware recipes only. A switchable model
+    is returned as it is: its fit is tinygen/fit_switches.py's (the RAM trade and the mixed
+    storage's choice; no flash trade of kernels: its switches share the flash, checked by
+    the build)."""
     from dataclasses import replace
 
     from tinygen.compiler import compile_source

@@ -73,7 +73,8 @@ def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph],
     changes = lean.meta.get("lower_peak", [])
     lean.meta["fit_ram"] = {"ram": [use.regions["ram"].used, after.regions["ram"].used],
                             "capacity": after.regions["ram"].capacity, "arena": [use.arena, after.arena],
-                            "layers": [c["node"] for c in changes], "flash_added": flash_added(lean, changes)}
+                            "layers": [c["node"] for c in changes], "flash_added": flash_added(lean, changes),
+                            "instructions_added": sum(c.get("instructions_added", 0) for c in changes)}
     return lean
 
 
@@ -84,8 +85,15 @@ def ram_fit_lines(record: dict | None) -> list[str]:
     before, after = record["ram"]
     return [f"fit: RAM {before:,} B predicted with the fastest kernels, over the {record['capacity']:,} B "
             f"available: arena {record['arena'][0]:,} -> {record['arena'][1]:,} B with the kernels that lower it "
-            f"most on {', '.join(record['layers']) or 'no layer'} (+{record['flash_added']:,} B of flash), "
-            f"RAM {after:,} B"]
+            f"most on {', '.join(record['layers']) or 'no layer'} (+{record['flash_added']:,} B of flash"
+            f"{_instructions(record)}), RAM {after:,} B"]
+
+
+def _instructions(record: dict) -> str:
+    added = record.get("instructions_added")
+    if isinstance(added, dict):         # a switchable image: per switch
+        return "".join(f", {name} {n:+,} instructions" for name, n in added.items() if n)
+    return f", {added:+,} instructions" if added else ""
 
 
 __all__ = ["can_trade", "flash_added", "lean_options", "ram_fit", "ram_fit_lines", "ram_over"]

@@ -89,6 +89,7 @@ class CompileOptions:
     # for any quantizer); "nested" stores nested layers once as 8 bit planes read by the
     # bit-serial kernel (passes/nested.py; the model's nested quantizer guarantees the nesting)
     storage: str = "separate"
+    # ("mixed": nested, with nested_int8 chosen where the board's flash allows, tinygen/fit_switches.py)
     # with storage "nested": the layers (by source; "*": all) whose top 8-bit switch keeps its
     # int8 codes and kernels beside the planes (passes/nested.py, mixed storage)
     nested_int8: tuple[str, ...] = ()
@@ -144,7 +145,7 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if options.compact:
         # on integer weights (a zero filter is exactly zero there), before lower_bits packs them
         steps.append(("compact", compact))
-    if options.storage == "nested" and graph.meta.get("nested_codes"):
+    if options.storage in ("nested", "mixed") and graph.meta.get("nested_codes"):
         # one switch of a switchable model: nested layers read the shared bit planes
         steps.append(("nested_planes", lambda g: nested_planes(g, frozenset(options.nested_int8))))
     if not graph.meta.get("quantized"):

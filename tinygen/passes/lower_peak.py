@@ -215,6 +215,18 @@ def lower_peak_lines(graph: Graph) -> list[str]:
     return lines
 
 
+def switch_peak_lines(graph: Graph) -> list[str]:
+    """For build: per switch (SWITCH/LAYER; a plain model's layers as they are) the kernels
+    chosen for memory and what each swap cost in instructions."""
+    from tinygen.switches import switch_graphs
+
+    lines = []
+    for name, g in switch_graphs(graph):
+        lines += [line.replace("  ", f"  {name}/" if name else "  ", 1) for line in lower_peak_lines(g)
+                  if not line.startswith("  (")]
+    return ["kernels chosen for memory (lower_peak):", *lines] if lines else []
+
+
 def _cost(change: dict) -> str:
     if "instructions_added" not in change:
         return "instructions not weighed"
@@ -222,4 +234,5 @@ def _cost(change: dict) -> str:
             f"({'measured' if change.get('measured') else 'estimated'})")
 
 
-__all__ = ["FLASH_PER_RAM_BYTE", "INSTRUCTIONS_PER_RAM_BYTE", "instructions_added", "lower_peak", "lower_peak_lines"]
+__all__ = ["FLASH_PER_RAM_BYTE", "INSTRUCTIONS_PER_RAM_BYTE", "instructions_added", "lower_peak", "lower_peak_lines",
+           "switch_peak_lines"]
