@@ -6,6 +6,7 @@ nested middle convs) for the f746zg, tinygen's kernels (nothing measured: determ
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -94,3 +95,31 @@ def test_mixed_storage_takes_the_best_layers_per_flash_byte_within_the_flash(nes
     assert none is graph and none.meta["nested_mixed"]["taken"] == []
     lines = mixed_lines(got)
     assert "1 of 2 nested layers" in lines[0] and "qconv_6" in lines[2] and "planes kept" in lines[2]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="the Cortex-M7 stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+def test_mixed_storage_bit_exact_on_the_f746zg_standin(tmp_path):
+    """tests/test_switches.py's switchable net (negated channels at the top switch) with --storage
+    mixed on the f746zg: the fit keeps the nested layer's int8 codes at the top switch (room in
+    1 MB), the other switches read the planes; one image, every switch bit-exact on the stand-in."""
+    from test_switches import MODEL
+    from tinygen.compiler import build
+    from tinygen.hil.session import run_samples, sample_inputs
+    from tinygen.hil.target import open_device
+
+    (tmp_path / "sw_net.py").write_text(MODEL)
+    source = load_source(tmp_path / "sw_net.py")
+    board = get_board("f746zg")
+    opts = CompileOptions(features=board.isa_features, storage="mixed")
+    graph = fit_switches(source, None, opts, board, compile_source(source, None, opts))
+    assert [r["layer"] for r in graph.meta["nested_mixed"]["taken"]] == ["qconv_3"]
+    kernels = _kernels(graph)
+    assert not any("planes" in k for k in kernels["w8a8"]) and any("planes" in k for k in kernels["w4a4"])
+    result = build(source, graph, board, tmp_path / "fw")
+    with open_device(board, result.out_dir, emulate=True) as dev:
+        for k, (name, g) in enumerate(switch_graphs(graph)):
+            assert dev.switch(k) == (k, name, 4)
+            run = run_samples(dev, g, sample_inputs(source, g, 6, seed=k))
+            assert run.exact == run.samples == 6, (name, run.mismatches[:1])
