@@ -31,9 +31,6 @@ PER_MAC = {
     "tg_conv2d_s8_dsp": 1.2,
     "tg_conv2d_direct_s8_dsp": 1.1,
     "tg_conv2d_add_s8_dsp": 1.0,
-    # int8 weights widened at run time: as fast as the int16 direct kernels or faster (README, issue 17)
-    "tg_conv2d_widen_s8_dsp": 1.1,
-    "tg_conv2d_add_widen_s8_dsp": 1.0,
     "tg_depthwise_conv2d_s8_dsp": 2.5,
     # k x 1 / 1 x k layers only, where tg_depthwise_conv2d_s8_dsp runs 5.5..10.7 per MAC and
     # this kernel 0.46..0.85 of that (benchmarks/depthwise_shapes.py): the ratio kept
