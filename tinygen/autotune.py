@@ -172,6 +172,9 @@ def _variant_context(source: SourceModel, calib: str | None, options: CompileOpt
             "esp_nn": bool(options.esp_nn),
             "arena_region": options.arena_region, "fuse_residual": options.fuse_residual,
             "lower_peak": options.lower_peak, "compact": options.compact, "storage": options.storage,
+            # lower_peak's bounds decide which swaps a measuring build makes (records made under
+            # the arena-only lowering, before the instruction bound, no longer apply)
+            "lower_peak_bounds": [options.lower_peak_flash, options.lower_peak_instructions],
             "nested_int8": sorted(options.nested_int8),
             # a switch's lowering floor (tinygen/switches.py relax_lowering) changes what is applied
             **({"arena_floor": options.arena_floor} if options.arena_floor else {})}

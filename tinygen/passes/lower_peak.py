@@ -30,7 +30,7 @@ estimates for both) may be at most `instructions_per_ram_byte` per arena byte it
 (INSTRUCTIONS_PER_RAM_BYTE by default). Among the trials within both bounds the pass takes the
 one adding the fewest instructions per byte saved (then the lower arena, then the layer's
 preferred kernel). The scratch-free swaps the pass exists for cost little or save
-instructions (IC's and KWS's direct convs: faster than the im2col kernel they replace);
+instructions (IC's direct convs for the widening ones, by the estimates);
 the bound refuses what only a slower arithmetic buys, e.g. sp_digits' w1a8 table kernel
 (tg_conv2d_s8_b1lut_s8_dsp, 0.63 instructions per MAC) for the add-only binary kernel (3.05):
 +912,000 instructions for 64 B of the image's arena under --kernels auto --prefer speed.
@@ -64,12 +64,14 @@ from tinygen.passes.choose_kernels import kernel_candidates
 # 1 MB / 320 KB, F767ZI 2 MB / 512 KB, F446RE 512 / 128 KB: 3.2 to 4)
 FLASH_PER_RAM_BYTE = 5.0
 # executed instructions one arena byte is worth by default (per inference). The swaps this pass
-# takes on the MLPerf Tiny models cost at most a few instructions per byte or save some (the
-# direct convs without im2col scratch: IC conv2d_1 -> the direct kernel, measured on the f746zg
-# stand-in), while a swap to a slower arithmetic costs hundreds to thousands per byte (sp_digits
-# w1a8: the table kernel's 1,280 B of tables for the add-only binary kernel, +912,000
-# instructions: ~710 per byte without a floor, ~14,000 per byte of the image's arena with it).
-# 64 sits between: a layer may get a few percent slower to free its scratch, not several times.
+# takes on the MLPerf Tiny models cost nothing by the estimates (IC: the widening convs at the
+# peak for the int16 direct ones, 1,024 + 1,024 + 128 B; auto never measures the widening kernel
+# there, its measuring builds swap it too), while a swap to a slower arithmetic costs hundreds to
+# thousands per byte (sp_digits w1a8, measured on the f746zg stand-in: the table kernel's tables
+# for the add-only binary kernel, +912,000 instructions: ~710 per byte without a floor, ~14,000
+# per byte of the image's arena with it); the byte masks for the tables cost ~43 per byte
+# (214,200 -> 269,080 on qconv_3 for ~1.3 KB). 64: a layer may get a fifth slower to free its
+# scratch, not several times slower.
 INSTRUCTIONS_PER_RAM_BYTE = 64.0
 
 # re-choose kernels with these per-node overrides, re-order and re-plan a graph
