@@ -46,9 +46,9 @@ def main(board: str = "f746zg", kernels: str = "tinygen") -> None:
             with torch.no_grad():
                 want = net(torch.from_numpy(x)).numpy().argmax(1)
             weights = sum(graph.tensor(n.param("weight")).nbytes for n in graph.nodes if n.param("weight"))
-            kernels = ", ".join(n.kernel for n in graph.nodes if n.kernel)
+            chosen = ", ".join(n.kernel for n in graph.nodes if n.kernel)
             print(f"| {name} | {np.mean(got == y):.2%} ({(got == y).sum()} / {len(y)}) | "
-                  f"{np.mean(got == want):.2%} | {weights} | {kernels} |")
+                  f"{np.mean(got == want):.2%} | {weights} | {chosen} |")
 
 
 if __name__ == "__main__":
