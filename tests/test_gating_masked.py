@@ -287,3 +287,42 @@ def test_depthwise_conv2d_gated_s8_dsp_in_place_core_on_standin(board_name, tmp_
         with open_device(board, project, emulate=True) as dev:
             for i, x in enumerate(_inputs(source, point, 3)):
                 assert_device_equals_reference(dev, point, x, f"{board_name} point {k} density {density} input {i}")
+
+
+def test_gate_fold_c_equals_twin_over_every_renormalization(tmp_path):
+    """tg_gate_fold (tg_conv2d_gated.h, 32-bit where exact) against gref.gate_fold over
+    multipliers of every magnitude (|Q| below and above 2^31: both renormalization branches,
+    the rounding to 2^31), gate values -255..255 and shifts down to the (0, 0) cut-off."""
+    import subprocess
+
+    from test_gating import KERNEL_DIR
+
+    rng = np.random.default_rng(23)
+    n = 4000
+    mags = rng.integers(0, 31, n)
+    m = (rng.integers(0, 2 ** 31 - 1, n) >> mags).astype(np.int64) * rng.choice([1, 1, 1, -1], n)
+    m[:8] = [0, 1, 2 ** 31 - 1, 2 ** 30, 2 ** 30 + 1, -(2 ** 31 - 1), 3, 2 ** 31 - 2]
+    gm = np.where(rng.random(n) < 0.05, 0, rng.integers(2 ** 30, 2 ** 31, n))
+    gm[8:12] = [2 ** 31 - 1, 2 ** 30, 2 ** 31 - 1, 2 ** 30]
+    g = rng.integers(-255, 256, n)
+    g[8:12] = [255, -255, 1, -1]
+    sh, gs = rng.integers(-31, 8, n), rng.integers(-31, 1, n)
+    # products that round up to 2^31 after the shift: m1 * g just below a power of two
+    m[12:40] = [((1 << b) - 1) // 3 for b in range(32, 60)][:28]
+    g[12:40], gm[12:40] = 3, 2 ** 31 - 1
+    m[12:40] = np.minimum(m[12:40], 2 ** 31 - 1)
+    rows = np.stack([m, sh, g, gm, gs], 1)
+    src = tmp_path / "fold.c"
+    src.write_text('#include <stdio.h>\n#include "tg_conv2d_gated.h"\nint main(void)\n{\n'
+                   '    long a, b, c, d, e;\n    while (scanf("%ld %ld %ld %ld %ld", &a, &b, &c, &d, &e) == 5) {\n'
+                   '        int32_t m, s;\n        tg_gate_fold((int32_t)a, (int32_t)b, (int32_t)c, (int32_t)d, (int32_t)e,'
+                   ' &m, &s);\n        printf("%ld %ld\\n", (long)m, (long)s);\n    }\n    return 0;\n}\n')
+    exe = tmp_path / "fold"
+    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(KERNEL_DIR), str(src), "-o",
+                    str(exe)], check=True)
+    out = subprocess.run([str(exe)], input="\n".join(" ".join(str(int(v)) for v in r) for r in rows) + "\n",
+                         capture_output=True, text=True, check=True).stdout.split()
+    got = np.array(out, np.int64).reshape(-1, 2)
+    for i, (mi, si, gi, gmi, gsi) in enumerate(rows):
+        wm, ws = gref.gate_fold([mi], [si], [gi], int(gmi), int(gsi))
+        assert (got[i, 0], got[i, 1]) == (wm[0], ws[0]), f"row {i}: {rows[i]} -> {got[i]}, want {wm[0]}, {ws[0]}"

@@ -127,20 +127,110 @@ tg_dw3g_row(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const 
     }
 }
 
-/* count bytes of out set to value: to a word boundary, then 32 bytes per 4 STRD (newlib's
-   memset stores 16 bytes in 7 instructions), then the tail. */
+/*
+ * One column pair of a ring row whose two columns lie inside the input, 8 channels per
+ * step (tg_dw3_gather_pair's words): one LDRD per column, PKHTB / PKHBT and four SXTAB16
+ * per 4 channels, their 4 words one STM. x, x + channels and d word-aligned, channels a
+ * multiple of 8.
+ */
+static inline __attribute__((always_inline)) void
+tg_dw3g_gather_pair8(const int8_t *x, int32_t channels, int32_t offset2, int32_t *d)
+{
+    const int8_t *xb = x + channels;
+    const int8_t *const end = xb;
+    register int32_t w0 __asm__("r4");
+    register int32_t w1 __asm__("r5");
+    register int32_t w2 __asm__("r6");
+    register int32_t w3 __asm__("r8");
+    int32_t a0, a1, b0, b1;
+#define TG_DW3G_WIDEN4(a, b)                                           \
+    "pkhtb  %[w3], %[" #b "], %[" #a "], asr #16\n\t"                \
+    "pkhbt  %[" #a "], %[" #a "], %[" #b "], lsl #16\n\t"            \
+    "sxtab16 %[w0], %[off], %[" #a "]\n\t"                           \
+    "sxtab16 %[w1], %[off], %[" #a "], ror #8\n\t"                   \
+    "sxtab16 %[w2], %[off], %[w3]\n\t"                               \
+    "sxtab16 %[w3], %[off], %[w3], ror #8\n\t"                       \
+    "stmia  %[d]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd   %[a0], %[a1], [%[x]], #8\n\t"
+        "ldrd   %[b0], %[b1], [%[xb]], #8\n\t"
+        TG_DW3G_WIDEN4(a0, b0)
+        TG_DW3G_WIDEN4(a1, b1)
+        "cmp    %[x], %[end]\n\t"
+        "bne    1b\n\t"
+        : [x] "+&r"(x), [xb] "+&r"(xb), [d] "+&r"(d), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0),
+          [b1] "=&r"(b1), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
+        : [off] "r"(offset2), [end] "r"(end)
+        : "memory", "cc");
+#undef TG_DW3G_WIDEN4
+}
+
+/*
+ * tg_dw3_gather (input row src widened into ring row dst) with the inner column pairs 8
+ * channels per step (tg_dw3g_gather_pair8) where the channels are a multiple of 8 and the
+ * row word-aligned; otherwise tg_dw3_gather itself.
+ */
+static __attribute__((noinline)) void
+tg_dw3g_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_left, int32_t row_words,
+               int32_t offset2, int32_t *dst)
+{
+    const int32_t zero_point4 = (int32_t)((uint32_t)(-(int16_t)offset2 & 0xFF) * 0x01010101u);
+    int32_t k;
+    if ((channels & 7) != 0 || ((uintptr_t)src & 3u) != 0) {
+        tg_dw3_gather(src, channels, in_w, pad_left, row_words, offset2, dst);
+        return;
+    }
+    for (k = 0; k < row_words; ++k) {
+        const int32_t j = 2 * k - pad_left;        /* the input column of the pair's first half */
+        const int8_t *const x = src + j * channels;
+        int32_t *const d = dst + k * channels;
+        if (j >= 0 && j + 1 < in_w) {
+            tg_dw3g_gather_pair8(x, channels, offset2, d);
+        } else if (j + 1 == 0) {
+            tg_dw3_gather_pair(x, channels, offset2, zero_point4, 0, 1, d);
+        } else if (j + 1 == in_w) {
+            tg_dw3_gather_pair(x, channels, offset2, zero_point4, 1, 0, d);
+        }
+    }
+}
+
+/* tg_dw3g_gather as a tg_dw3_gather_fn (depth multiplier 1). */
+static inline void tg_dw3g_gather_dm1(const tg_conv2d_params_t *p, const int8_t *src, int32_t row_words,
+                                      int32_t offset2, int32_t *dst)
+{
+    tg_dw3g_gather(src, p->in_c, p->in_w, p->pad_left, row_words, offset2, dst);
+}
+
+/* count bytes of out set to value: to a word boundary, then 128 bytes per 4 STM of 8
+   registers, 32 per STM, then the tail (newlib's memset stores 16 bytes in 7 instructions). */
 static void tg_dw3g_fill(int8_t *out, int32_t count, int8_t value)
 {
-    const uint32_t v = (uint32_t)(uint8_t)value * 0x01010101u;
+    register uint32_t v0 __asm__("r4") = (uint32_t)(uint8_t)value * 0x01010101u;
+    register uint32_t v1 __asm__("r5") = v0;
+    register uint32_t v2 __asm__("r6") = v0;
+    register uint32_t v3 __asm__("r8") = v0;
+    register uint32_t v4 __asm__("r9") = v0;
+    register uint32_t v5 __asm__("r10") = v0;
+    register uint32_t v6 __asm__("r11") = v0;
+    register uint32_t v7 __asm__("r12") = v0;
     for (; count > 0 && ((uintptr_t)out & 3u) != 0; --count) {
         *out++ = value;
     }
+    for (; count >= 128; count -= 128) {
+        __asm__ volatile("stmia  %0!, {%1, %2, %3, %4, %5, %6, %7, %8}\n\t"
+                         "stmia  %0!, {%1, %2, %3, %4, %5, %6, %7, %8}\n\t"
+                         "stmia  %0!, {%1, %2, %3, %4, %5, %6, %7, %8}\n\t"
+                         "stmia  %0!, {%1, %2, %3, %4, %5, %6, %7, %8}\n\t"
+                         : "+r"(out)
+                         : "r"(v0), "r"(v1), "r"(v2), "r"(v3), "r"(v4), "r"(v5), "r"(v6), "r"(v7)
+                         : "memory");
+    }
     for (; count >= 32; count -= 32) {
-        __asm__ volatile("strd   %1, %1, [%0], #8\n\t"
-                         "strd   %1, %1, [%0], #8\n\t"
-                         "strd   %1, %1, [%0], #8\n\t"
-                         "strd   %1, %1, [%0], #8\n\t"
-                         : "+r"(out) : "r"(v) : "memory");
+        __asm__ volatile("stmia  %0!, {%1, %2, %3, %4, %5, %6, %7, %8}\n\t"
+                         : "+r"(out)
+                         : "r"(v0), "r"(v1), "r"(v2), "r"(v3), "r"(v4), "r"(v5), "r"(v6), "r"(v7)
+                         : "memory");
     }
     memset(out, (uint8_t)value, (size_t)count);
 }
@@ -166,7 +256,7 @@ static void tg_dw3g_run(const tg_conv2d_params_t *p, const int8_t *input, const 
     tg_dw3_ring_init(p, ring, row_step);
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         const int32_t top = tg_dw3_ring_advance(p, input, ring, row_step, out_y, offset2, &next_row,
-                                                tg_dw3_gather_dm1);
+                                                tg_dw3g_gather_dm1);
         int8_t *const out_row = output + out_y * out_w * channels;
         tg_dw3g_row(rec, rec_end, ring + (top + 3) % 3 * row_step + first, ring + (top + 4) % 3 * row_step + first,
                     ring + (top + 5) % 3 * row_step + first, channels, out_w, p->stride_w, out_row + first);
