@@ -2,14 +2,19 @@
  * The 3x3 path of tg_depthwise_conv2d_gated_s8_dsp: tg_depthwise_conv2d_s8_dsp's 3x3 loops
  * (tg_depthwise_conv2d_3x3_s8_dsp.h) run over the kept channels only, addressed in place:
  * no gathered input, no compact result. The ring of widened input rows holds every
- * channel (its SIMD gather costs about one instruction per input byte); the records hold
- * the kept channels only, in channel order, each with a ninth word, the ring bytes from
- * this kept channel's slot to the next one's minus 4 (4 * (kept[j+1] - kept[j] - 1), 0 for
- * the last), which the loops add to the ring pointers a, b, c (and a quarter of it to the
- * output pointer) after each record. The output is filled with the dropped channels' value
- * first; the loops overwrite the kept channels. A clamp other than SSAT's (the folded ReLU)
- * is one SIMD pass per output row, as in the dense kernel (where there is none, it costs
- * nothing; in the loops it would cost every layer 2 instructions per output).
+ * channel (its SIMD gather, 8 channels per LDRD pair and STM where the channels are a
+ * multiple of 8, costs about 1.1 instructions per input byte); the records hold the kept
+ * channels only, in channel order, each with a ninth word, the ring bytes from this kept
+ * channel's slot to the next one's minus 4 (4 * (kept[j+1] - kept[j] - 1); 1 for the last
+ * record, its bit 0 ends the loops), which the loops add to the ring pointers a, b, c (and
+ * a quarter of it to the output pointer) after each record, or skip the adds where it is 0.
+ * The output is filled with the dropped channels' value first (STM, 32 bytes per
+ * instruction); the loops overwrite the kept channels. A clamp other than SSAT's (the
+ * folded ReLU) is one SIMD pass per output row, as in the dense kernel (where there is none,
+ * it costs nothing; in the loops it would cost every layer 2 instructions per output).
+ * The dense header's macros are used as they are; TG_DW3_STEP is redefined for the longer
+ * records, and the loop ends (TG_DW3G_SKIP_LOOP), the gather (tg_dw3g_gather) and the
+ * ring's zeroing (tg_dw3g_ring_advance) are this header's own.
  *
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
  */
@@ -23,25 +28,31 @@
 #undef TG_DW3_STEP
 #define TG_DW3_STEP "36"
 
-/* The ring and output pointers moved past the dropped channels up to the next kept one. */
-#define TG_DW3G_SKIP                                           \
+/* The ring and output pointers moved past the dropped channels up to the next kept one
+   (none to skip: CBZ past the adds; x0 is a low register), then the loop's end: bit 0 of
+   the skip word marks the last record (its stray 1 added to the ring pointers after the
+   last record is never read). */
+#define TG_DW3G_SKIP_LOOP                                      \
     "ldr    %[x0], [%[rec], #32-" TG_DW3_STEP "]\n\t"          \
+    "cbz    %[x0], 2f\n\t"                                    \
     "add    %[a], %[a], %[x0]\n\t"                             \
     "add    %[b], %[b], %[x0]\n\t"                             \
     "add    %[c], %[c], %[x0]\n\t"                             \
-    "add    %[out], %[out], %[x0], lsr #2\n\t"
+    "add    %[out], %[out], %[x0], lsr #2\n\t"                 \
+    "2:\n\t"                                                  \
+    "tst    %[x0], #1\n\t"                                    \
+    "beq    1b\n\t"
 
 /* Two adjacent output pixels of a row (stride 1 or 2), the kept channels (tg_dw3_pairs). */
 static inline __attribute__((always_inline)) void
 tg_dw3g_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
               int32_t channels, int32_t stride, int8_t *out)
 {
-    int32_t s0, s1, x0, x1, w0, w1;
+    int32_t s0, s1, x1, w0, w1;
+    register int32_t x0 __asm__("r3");    /* CBZ */
 #define TG_DW3G_STORE2                                         \
     TG_DW3_PAIR_OUT                                            \
-    TG_DW3G_SKIP                                               \
-    "cmp    %[rec], %[end]\n\t"                                \
-    "bne    1b\n\t"
+    TG_DW3G_SKIP_LOOP
     if (stride == 1) {
         __asm__ volatile(
             "1:\n\t"
@@ -69,15 +80,13 @@ static inline __attribute__((always_inline)) void
 tg_dw3g_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
               int32_t channels, int8_t *out)
 {
-    int32_t s0, s1, s2, s3, x0, x1, w0, w1;
+    int32_t s0, s1, s2, s3, x1, w0, w1;
+    register int32_t x0 __asm__("r3");    /* CBZ */
     __asm__ volatile(
         "1:\n\t"
         TG_DW3_QUAD_SUMS
         TG_DW3_QUAD_OUT
-        TG_DW3G_SKIP
-        "ldr    %[x0], %[end]\n\t"
-        "cmp    %[rec], %[x0]\n\t"
-        "bne    1b\n\t"
+        TG_DW3G_SKIP_LOOP
         TG_DW3_QUAD_OPERANDS);
 }
 
@@ -85,7 +94,8 @@ tg_dw3g_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, cons
 static void tg_dw3g_single(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b,
                            const int32_t *c, int32_t channels, int8_t *out)
 {
-    int32_t s0, s1, x0, x1, w0, w1;
+    int32_t s0, s1, x1, w0, w1;
+    register int32_t x0 __asm__("r3");    /* CBZ */
     __asm__ volatile(
         "1:\n\t"
         TG_DW3_FIRST
@@ -95,9 +105,7 @@ static void tg_dw3g_single(const int32_t *rec, const int32_t *rec_end, const int
         TG_DW3_CONSTANTS
         TG_DW3_REQUANT(x1, s0)
         "strb   %[x1], [%[out]], #1\n\t"
-        TG_DW3G_SKIP
-        "cmp    %[rec], %[end]\n\t"
-        "bne    1b\n\t"
+        TG_DW3G_SKIP_LOOP
         TG_DW3_OPERANDS);
     (void)s1;
 }
@@ -195,13 +203,6 @@ tg_dw3g_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_le
     }
 }
 
-/* tg_dw3g_gather as a tg_dw3_gather_fn (depth multiplier 1). */
-static inline void tg_dw3g_gather_dm1(const tg_conv2d_params_t *p, const int8_t *src, int32_t row_words,
-                                      int32_t offset2, int32_t *dst)
-{
-    tg_dw3g_gather(src, p->in_c, p->in_w, p->pad_left, row_words, offset2, dst);
-}
-
 /* count bytes of out set to value: to a word boundary, then 128 bytes per 4 STM of 8
    registers, 32 per STM, then the tail (newlib's memset stores 16 bytes in 7 instructions). */
 static void tg_dw3g_fill(int8_t *out, int32_t count, int8_t value)
@@ -235,6 +236,40 @@ static void tg_dw3g_fill(int8_t *out, int32_t count, int8_t value)
     memset(out, (uint8_t)value, (size_t)count);
 }
 
+/* tg_dw3_ring_init and tg_dw3_ring_advance with the zeroing by tg_dw3g_fill (STM) and the
+   gather tg_dw3g_gather: the ring's column pairs wholly in the padding zeroed once. */
+static void tg_dw3g_ring_init(const tg_conv2d_params_t *p, int32_t *ring, int32_t row_step)
+{
+    const int32_t channels = p->out_c;
+    int32_t r;
+    for (r = 0; r < 3 * row_step; r += channels) {
+        const int32_t j = 2 * (r % row_step / channels) - p->pad_left;
+        if (j + 1 < 0 || j >= p->in_w) {
+            tg_dw3g_fill((int8_t *)(void *)(ring + r), channels * (int32_t)sizeof *ring, 0);
+        }
+    }
+}
+
+/* Output row out_y's input rows put in the ring (padding rows zero); returns its kernel
+   row 0's input row (top; ring row (top + 3) % 3). */
+static int32_t tg_dw3g_ring_advance(const tg_conv2d_params_t *p, const int8_t *input, int32_t *ring,
+                                    int32_t row_step, int32_t out_y, int32_t offset2, int32_t *next_row)
+{
+    const int32_t top = out_y * p->stride_h - p->pad_top;
+    int32_t r;
+    for (r = *next_row > top ? *next_row : top; r < top + 3; ++r) {
+        int32_t *const row = ring + (r + 3) % 3 * row_step;
+        if (r >= 0 && r < p->in_h) {
+            tg_dw3g_gather(input + r * p->in_w * p->in_c, p->in_c, p->in_w, p->pad_left, row_step / p->out_c,
+                           offset2, row);
+        } else {
+            tg_dw3g_fill((int8_t *)(void *)row, row_step * (int32_t)sizeof *row, 0);
+        }
+    }
+    *next_row = top + 3;
+    return top;
+}
+
 /*
  * The gated 3x3 path: p the layer over every channel (requantization from the records),
  * rec the n kept channels' records (TG_DW3G_RECORD_WORDS words), first the lowest kept
@@ -253,10 +288,9 @@ static void tg_dw3g_run(const tg_conv2d_params_t *p, const int8_t *input, const 
     int32_t *const ring = (int32_t *)(void *)scratch;
     int32_t out_y, next_row = -p->pad_top;      /* the first input row not yet in the ring */
 
-    tg_dw3_ring_init(p, ring, row_step);
+    tg_dw3g_ring_init(p, ring, row_step);
     for (out_y = 0; out_y < p->out_h; ++out_y) {
-        const int32_t top = tg_dw3_ring_advance(p, input, ring, row_step, out_y, offset2, &next_row,
-                                                tg_dw3g_gather_dm1);
+        const int32_t top = tg_dw3g_ring_advance(p, input, ring, row_step, out_y, offset2, &next_row);
         int8_t *const out_row = output + out_y * out_w * channels;
         tg_dw3g_row(rec, rec_end, ring + (top + 3) % 3 * row_step + first, ring + (top + 4) % 3 * row_step + first,
                     ring + (top + 5) % 3 * row_step + first, channels, out_w, p->stride_w, out_row + first);

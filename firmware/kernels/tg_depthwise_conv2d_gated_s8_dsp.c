@@ -130,7 +130,7 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
             kept[n++] = (int16_t)c;
         }
         if (n > 0 && records && n < channels) {      /* the kept channels in place */
-            rec[-1] = 0;
+            rec[-1] = 1;    /* the last record (TG_DW3G_SKIP_LOOP) */
             conv.in_c = conv.out_c = channels;
             tg_dw3g_fill(output, out_px * channels, dropped);
             tg_dw3g_run(&conv, input, &pk[1], n, kept[0], inner, output);
