@@ -72,6 +72,76 @@ static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int3
     return 1;
 }
 
+/* The kept channels (kept[], ascending) and their TG_DW3G_RECORD_WORDS-word folded records
+ * at rec, each ending with the ring bytes to the next kept channel's slot minus 4 (1 for
+ * the last record); returns the number kept, or -1 where a kept channel's folded record
+ * would not be exact (then the caller folds with tg_gate_fold and takes the gather path).
+ * A record's folded multiplier must be > 0 and its n in 1..31, so only tg_gate_fold's
+ * Q > 0 case is computed here, in 32 bits but for Q = m1 * g' itself; the bounds are
+ * tg_dw_gated_record's. Its own function: few values live per channel. */
+static __attribute__((noinline)) int32_t
+tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const int32_t *multiplier,
+                    const int32_t *shift, const int32_t *packed, int16_t *kept, int32_t *rec)
+{
+    const int32_t channels = p->out_c, gate_offset = p->gate_input_offset;
+    const int32_t gate_multiplier = p->gate_multiplier, gate_shift = p->gate_shift;
+    const int32_t r1 = 1 + 2 * p->gate_output_offset;     /* R = r1 << (n - 1) */
+    const uint32_t r_abs = (uint32_t)(r1 < 0 ? -r1 : r1);
+    const int32_t r_room = __builtin_clz(r_abs);           /* |R| < 2^31 where n - 1 < r_room */
+    int32_t n = 0, c, last = -1;
+    for (c = 0; c < channels; ++c) {
+        const int32_t g = gate[c] + gate_offset;
+        const int32_t *const src = &packed[1 + TG_DW_GATED_RECORD_WORDS * c];
+        int32_t m1, e, shift_n;
+        uint32_t hi, lo, mag, acc, x;
+        int64_t q;
+        if (g == 0) {
+            continue;
+        }
+        m1 = (int32_t)(((int64_t)multiplier[c] * gate_multiplier + ((int64_t)1 << 30)) >> 31);
+        q = (int64_t)m1 * g;
+        if (q <= 0) {
+            return -1;
+        }
+        hi = (uint32_t)((uint64_t)q >> 32);
+        lo = (uint32_t)q;
+        if (hi == 0 && lo < 0x80000000u) {
+            e = 1 - __builtin_clz(lo);
+            mag = lo << -e;
+        } else {
+            uint32_t half;
+            e = hi == 0 ? 1 : 33 - __builtin_clz(hi);
+            half = e == 1 ? lo : (lo >> (e - 1)) | (hi << (33 - e));
+            mag = (half >> 1) + (half & 1u);
+            if (mag == 0x80000000u) {
+                mag >>= 1;
+                ++e;
+            }
+        }
+        shift_n = -(shift[c] + gate_shift + e);
+        acc = (src[0] < 0 ? 0u - (uint32_t)src[0] : (uint32_t)src[0]) / 2u + 9u * 255u * 128u;
+        if (shift_n < 1 || shift_n > 31 || shift_n - 1 >= r_room || acc >= (1u << 30)) {
+            return -1;
+        }
+        x = (uint32_t)(((uint64_t)(2u * acc) * mag + 0x80000000u) >> 32);
+        if (x + (r_abs << (shift_n - 1)) + 1u >= 0x80000000u) {
+            return -1;
+        }
+        memcpy(rec, src, sizeof(int32_t) * 5);
+        rec[5] = (int32_t)(((uint32_t)src[5] & 0xFFFF0000u) | (uint32_t)shift_n);
+        rec[6] = (int32_t)mag;
+        rec[7] = (int32_t)((uint32_t)r1 << (shift_n - 1));
+        rec[8] = 1;
+        if (last >= 0) {
+            rec[-1] = 4 * (c - last - 1);
+        }
+        rec += TG_DW3G_RECORD_WORDS;
+        last = c;
+        kept[n++] = (int16_t)c;
+    }
+    return n;
+}
+
 /* output[px][kept[j]] = the compact result y[px][j], the dropped channels `dropped`. */
 static void tg_dw_gated_scatter(const int8_t *y, const int16_t *kept, int32_t n, int32_t pixels, int32_t channels,
                                 int8_t dropped, int8_t *output)
@@ -111,38 +181,22 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     conv.output_offset = p->gate_output_offset;
     conv.act_min = lo;
     conv.act_max = hi;
-    if (records) {      /* the 3x3 path: each kept channel's folded record, in one pass */
-        int32_t *rec = &pk[1];
-        for (c = 0; c < channels; ++c) {
-            if (gate[c] == gate_zero) {
-                continue;
-            }
-            tg_gate_fold(multiplier[c], shift[c], gate[c] + p->gate_input_offset, p->gate_multiplier,
-                         p->gate_shift, &mk[n], &sk[n]);
-            if (records) {
-                records = tg_dw_gated_record(&packed[1 + TG_DW_GATED_RECORD_WORDS * c], mk[n], sk[n],
-                                             p->gate_output_offset, rec);
-                if (n > 0) {    /* ring bytes from the previous kept channel's slot to this one's, minus 4 */
-                    rec[-1] = 4 * (c - kept[n - 1] - 1);
-                }
-                rec += TG_DW3G_RECORD_WORDS;
-            }
-            kept[n++] = (int16_t)c;
-        }
-        if (n > 0 && records && n < channels) {      /* the kept channels in place */
-            rec[-1] = 1;    /* the last record (TG_DW3G_SKIP_LOOP) */
+    if (records) {      /* the 3x3 path: the kept channels' folded records, in one pass */
+        n = tg_dw_gated_records(p, gate, multiplier, shift, packed, kept, &pk[1]);
+        if (n > 0 && n < channels) {        /* the kept channels in place */
             conv.in_c = conv.out_c = channels;
             tg_dw3g_fill(output, out_px * channels, dropped);
             tg_dw3g_run(&conv, input, &pk[1], n, kept[0], inner, output);
             return;
         }
-    } else {
-        for (c = 0; c < channels; ++c) {
-            if (gate[c] != gate_zero) {
-                tg_gate_fold(multiplier[c], shift[c], gate[c] + p->gate_input_offset, p->gate_multiplier,
-                             p->gate_shift, &mk[n], &sk[n]);
-                kept[n++] = (int16_t)c;
-            }
+        records = n >= 0;
+    }
+    n = 0;
+    for (c = 0; c < channels; ++c) {
+        if (gate[c] != gate_zero) {
+            tg_gate_fold(multiplier[c], shift[c], gate[c] + p->gate_input_offset, p->gate_multiplier,
+                         p->gate_shift, &mk[n], &sk[n]);
+            kept[n++] = (int16_t)c;
         }
     }
     if (n == 0) {
