@@ -7,7 +7,7 @@
  * channels only, in channel order, each with a ninth word, the ring bytes from this kept
  * channel's slot to the next one's minus 4 (4 * (kept[j+1] - kept[j] - 1); 1 for the last
  * record, its bit 0 ends the loops), which the loops add to the ring pointers a, b, c (and
- * a quarter of it to the output pointer) after each record, or skip the adds where it is 0.
+ * a quarter of it to the output pointer) after each record; a 0 loops straight back.
  * The output is filled with the dropped channels' value first (STM, 32 bytes per
  * instruction); the loops overwrite the kept channels. A clamp other than SSAT's (the
  * folded ReLU) is one SIMD pass per output row, as in the dense kernel (where there is none,
@@ -28,18 +28,20 @@
 #undef TG_DW3_STEP
 #define TG_DW3_STEP "36"
 
-/* The ring and output pointers moved past the dropped channels up to the next kept one
-   (none to skip: CBZ past the adds; x0 is a low register), then the loop's end: bit 0 of
-   the skip word marks the last record (its stray 1 added to the ring pointers after the
-   last record is never read). */
+/* The loop's end: a skip word of 0 (the next kept channel is the next channel) goes
+   straight back (CBNZ not taken, B; x0 a low register); otherwise the ring and output
+   pointers move past the dropped channels up to the next kept one, and bit 0 of the skip
+   word marks the last record (its stray 1 added to the ring pointers after the last
+   record is never read). */
 #define TG_DW3G_SKIP_LOOP                                      \
     "ldr    %[x0], [%[rec], #32-" TG_DW3_STEP "]\n\t"          \
-    "cbz    %[x0], 2f\n\t"                                    \
+    "cbnz   %[x0], 2f\n\t"                                    \
+    "b      1b\n\t"                                           \
+    "2:\n\t"                                                  \
     "add    %[a], %[a], %[x0]\n\t"                             \
     "add    %[b], %[b], %[x0]\n\t"                             \
     "add    %[c], %[c], %[x0]\n\t"                             \
     "add    %[out], %[out], %[x0], lsr #2\n\t"                 \
-    "2:\n\t"                                                  \
     "tst    %[x0], #1\n\t"                                    \
     "beq    1b\n\t"
 
@@ -136,46 +138,72 @@ tg_dw3g_row(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const 
 }
 
 /*
- * One column pair of a ring row whose two columns lie inside the input, 8 channels per
- * step (tg_dw3_gather_pair's words): one LDRD per column, PKHTB / PKHBT and four SXTAB16
+ * One column pair of a ring row, 8 channels per step (tg_dw3_gather_pair's words): one
+ * LDRD per column inside the input (lo / hi, constants where inlined: the first / second
+ * column inside; a padding column is 8 zero-point bytes), PKHTB / PKHBT and four SXTAB16
  * per 4 channels, their 4 words one STM. x, x + channels and d word-aligned, channels a
  * multiple of 8.
  */
+#define TG_DW3G_WIDEN4(a, b)                                           \
+    "pkhtb  %[w3], %[" #b "], %[" #a "], asr #16\n\t"                \
+    "pkhbt  %[w0], %[" #a "], %[" #b "], lsl #16\n\t"                \
+    "sxtab16 %[w1], %[off], %[w0], ror #8\n\t"                       \
+    "sxtab16 %[w0], %[off], %[w0]\n\t"                               \
+    "sxtab16 %[w2], %[off], %[w3]\n\t"                               \
+    "sxtab16 %[w3], %[off], %[w3], ror #8\n\t"                       \
+    "stmia  %[d]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+#define TG_DW3G_PAIR8_OPERANDS                                                                         \
+    : [x] "+&r"(x), [xb] "+&r"(xb), [d] "+&r"(d), [a0] "+&r"(a0), [a1] "+&r"(a1), [b0] "+&r"(b0),     \
+      [b1] "+&r"(b1), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)                  \
+    : [off] "r"(offset2), [end] "r"(end)                                                               \
+    : "memory", "cc"
+
 static inline __attribute__((always_inline)) void
-tg_dw3g_gather_pair8(const int8_t *x, int32_t channels, int32_t offset2, int32_t *d)
+tg_dw3g_gather_pair8(const int8_t *x, int32_t channels, int32_t offset2, int32_t zero_point4, int32_t lo,
+                     int32_t hi, int32_t *d)
 {
     const int8_t *xb = x + channels;
-    const int8_t *const end = xb;
+    const int8_t *const end = lo ? xb : xb + channels;     /* where the loaded pointer stops */
     register int32_t w0 __asm__("r4");
     register int32_t w1 __asm__("r5");
     register int32_t w2 __asm__("r6");
     register int32_t w3 __asm__("r8");
-    int32_t a0, a1, b0, b1;
-#define TG_DW3G_WIDEN4(a, b)                                           \
-    "pkhtb  %[w3], %[" #b "], %[" #a "], asr #16\n\t"                \
-    "pkhbt  %[" #a "], %[" #a "], %[" #b "], lsl #16\n\t"            \
-    "sxtab16 %[w0], %[off], %[" #a "]\n\t"                           \
-    "sxtab16 %[w1], %[off], %[" #a "], ror #8\n\t"                   \
-    "sxtab16 %[w2], %[off], %[w3]\n\t"                               \
-    "sxtab16 %[w3], %[off], %[w3], ror #8\n\t"                       \
-    "stmia  %[d]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
-    __asm__ volatile(
-        "1:\n\t"
-        "ldrd   %[a0], %[a1], [%[x]], #8\n\t"
-        "ldrd   %[b0], %[b1], [%[xb]], #8\n\t"
-        TG_DW3G_WIDEN4(a0, b0)
-        TG_DW3G_WIDEN4(a1, b1)
-        "cmp    %[x], %[end]\n\t"
-        "bne    1b\n\t"
-        : [x] "+&r"(x), [xb] "+&r"(xb), [d] "+&r"(d), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0),
-          [b1] "=&r"(b1), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
-        : [off] "r"(offset2), [end] "r"(end)
-        : "memory", "cc");
-#undef TG_DW3G_WIDEN4
+    int32_t a0 = zero_point4, a1 = zero_point4, b0 = zero_point4, b1 = zero_point4;
+    if (lo && hi) {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldrd   %[a0], %[a1], [%[x]], #8\n\t"
+            "ldrd   %[b0], %[b1], [%[xb]], #8\n\t"
+            TG_DW3G_WIDEN4(a0, b0)
+            TG_DW3G_WIDEN4(a1, b1)
+            "cmp    %[x], %[end]\n\t"
+            "bne    1b\n\t"
+            TG_DW3G_PAIR8_OPERANDS);
+    } else if (lo) {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldrd   %[a0], %[a1], [%[x]], #8\n\t"
+            TG_DW3G_WIDEN4(a0, b0)
+            TG_DW3G_WIDEN4(a1, b1)
+            "cmp    %[x], %[end]\n\t"
+            "bne    1b\n\t"
+            TG_DW3G_PAIR8_OPERANDS);
+    } else {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldrd   %[b0], %[b1], [%[xb]], #8\n\t"
+            TG_DW3G_WIDEN4(a0, b0)
+            TG_DW3G_WIDEN4(a1, b1)
+            "cmp    %[xb], %[end]\n\t"
+            "bne    1b\n\t"
+            TG_DW3G_PAIR8_OPERANDS);
+    }
 }
+#undef TG_DW3G_PAIR8_OPERANDS
+#undef TG_DW3G_WIDEN4
 
 /*
- * tg_dw3_gather (input row src widened into ring row dst) with the inner column pairs 8
+ * tg_dw3_gather (input row src widened into ring row dst) with every column pair 8
  * channels per step (tg_dw3g_gather_pair8) where the channels are a multiple of 8 and the
  * row word-aligned; otherwise tg_dw3_gather itself.
  */
@@ -194,11 +222,11 @@ tg_dw3g_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_le
         const int8_t *const x = src + j * channels;
         int32_t *const d = dst + k * channels;
         if (j >= 0 && j + 1 < in_w) {
-            tg_dw3g_gather_pair8(x, channels, offset2, d);
+            tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 1, 1, d);
         } else if (j + 1 == 0) {
-            tg_dw3_gather_pair(x, channels, offset2, zero_point4, 0, 1, d);
+            tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 0, 1, d);
         } else if (j + 1 == in_w) {
-            tg_dw3_gather_pair(x, channels, offset2, zero_point4, 1, 0, d);
+            tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 1, 0, d);
         }
     }
 }
