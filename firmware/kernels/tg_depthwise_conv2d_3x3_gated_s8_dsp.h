@@ -3,9 +3,9 @@
  * (tg_depthwise_conv2d_3x3_s8_dsp.h) run over the kept channels only, addressed in place:
  * no gathered input, no compact result. The ring of widened input rows holds every
  * channel (its SIMD gather, 8 channels per LDRD pair and STM where the channels are a
- * multiple of 8, costs about 1.1 instructions per input byte); the records hold the kept
- * channels only, in channel order, each with a ninth word, the ring bytes from this kept
- * channel's slot to the next one's minus 4 (4 * (kept[j+1] - kept[j] - 1); 1 for the last
+ * multiple of 8, costs about 1.6 instructions per input byte, padding columns included);
+ * the records hold the kept channels only, in channel order, each with a ninth word, the
+ * ring bytes from this kept channel's slot to the next one's minus 4 (4 * (kept[j+1] - kept[j] - 1); 1 for the last
  * record, its bit 0 ends the loops), which the loops add to the ring pointers a, b, c (and
  * a quarter of it to the output pointer) after each record; a 0 loops straight back.
  * The output is filled with the dropped channels' value first (STM, 32 bytes per
