@@ -5,9 +5,10 @@
  * channel (its SIMD gather, 8 channels per LDRD pair and STM where the channels are a
  * multiple of 8, costs about 1.6 instructions per input byte, padding columns included);
  * the records hold the kept channels only, in channel order, each with a ninth word, the
- * ring bytes from this kept channel's slot to the next one's minus 4 (4 * (kept[j+1] - kept[j] - 1); 1 for the last
- * record, its bit 0 ends the loops), which the loops add to the ring pointers a, b, c (and
- * a quarter of it to the output pointer) after each record; a 0 loops straight back.
+ * ring bytes from this kept channel's slot to the next one's minus 4
+ * (4 * (kept[j+1] - kept[j] - 1); 1 for the last record, its bit 0 ends the loops), which
+ * the loops add to the ring pointers a, b, c (and a quarter of it to the output pointer)
+ * after each record; a 0 loops straight back.
  * The output is filled with the dropped channels' value first (STM, 32 bytes per
  * instruction); the loops overwrite the kept channels. A clamp other than SSAT's (the
  * folded ReLU) is one SIMD pass per output row, as in the dense kernel (where there is none,
