@@ -50,14 +50,15 @@ static inline void tg_dw3_store2(int32_t *d, int32_t a, int32_t b)
  * second column lies inside the input; a padding column reads as 4 zero-point bytes,
  * which the offset turns into 0. PKHBT puts channels 0, 1 of both columns in
  * one word, so SXTAB16 and its rotated form give channel 0's and channel 1's pairs
- * directly (PKHTB likewise for channels 2, 3).
+ * directly (PKHTB likewise for channels 2, 3). Not unrolled: it serves the edge pairs
+ * only (1 or 2 per row), where code size counts more than a branch per block.
  */
 static inline __attribute__((always_inline)) int32_t
 tg_dw3_gather_pair(const int8_t *x, int32_t channels, int32_t offset2, int32_t zero_point4, int32_t lo,
                    int32_t hi, int32_t *d)
 {
     int32_t c;
-#pragma GCC unroll 2
+#pragma GCC unroll 1
     for (c = 0; c + 4 <= channels; c += 4) {
         const int32_t va = lo ? tg_dsp_load_s8x4(x + c) : zero_point4;
         const int32_t vb = hi ? tg_dsp_load_s8x4(x + channels + c) : zero_point4;
