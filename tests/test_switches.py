@@ -249,3 +249,27 @@ def test_nested_mixed_storage_top_switch_keeps_int8(switched, tmp_path):
             dev.switch(k)
             run = run_samples(dev, g, sample_inputs(source, g, 6, seed=k))
             assert run.exact == run.samples == 6, (name, run.mismatches[:1])
+
+
+def test_build_and_inspect_report_the_image_arena_not_the_first_switch(tmp_path, capsys):
+    """`build`'s summary and `inspect --json` give the image's arena (the largest switch's),
+    also when the first switch needs less (here w1a1, with packed-bit activations, first)."""
+    from tinygen.cli import main
+    from tinygen.report import human_bytes
+
+    order = '"w1a1": (WeightQuant("nested", bits=1), ActQuant("binary")),\n'
+    text = MODEL.replace("    " + order, "").replace("SW = {\n", "SW = {\n    " + order)
+    assert text != MODEL
+    path = tmp_path / "sw_first_small.py"
+    path.write_text(text)
+    graph = compile_source(load_source(path))
+    arenas = [g.meta["memory"].arena_size for _, g in switch_graphs(graph)]
+    assert switch_graphs(graph)[0][0] == "w1a1" and arenas[0] < max(arenas)
+
+    assert main(["build", str(path), "--board", "host", "-o", str(tmp_path / "b"), "-q"]) == 0
+    summary = next(line for line in capsys.readouterr().out.splitlines() if "arena" in line and "MACs" in line)
+    assert f"arena {human_bytes(max(arenas))} (RAM, the largest switch's)" in summary, summary
+
+    out_json = tmp_path / "i.json"
+    assert main(["inspect", str(path), "--json", str(out_json)]) == 0
+    assert json.loads(out_json.read_text())["arena_size"] == max(arenas)

@@ -41,12 +41,15 @@ def cmd_build(args) -> int:
     source, graph = compile_model(args, progress, board)
     out = Path(args.output) if args.output else Path("build") / source.name
     result = build(source, graph, board, out, progress, args.force, model_id=args.model_id)
-    plan = graph.meta["memory"]
+    from tinygen import switches
+
     layers = sum(1 for n in graph.nodes if n.kernel)
+    # a switchable image has one arena, its largest switch's (the graph here is the first switch)
+    arena = f"arena {human_bytes(switches.arena_size(graph))} (RAM" + \
+        (", the largest switch's)" if switches.is_switchable(graph) else ")")
     print(f"built {source.name} for {board.name} in {time.perf_counter() - progress.start:.1f}s → {out}")
     print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
-          f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), "
-          f"arena {human_bytes(plan.arena_size)} (RAM)")
+          f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), {arena}")
     from tinygen.inspect_report import io_lines
 
     print("\n".join("  " + line for line in io_lines(source, graph)))
@@ -95,9 +98,11 @@ def cmd_inspect(args) -> int:
     if args.json:
         from dataclasses import asdict
 
+        from tinygen import switches
+
         plan = graph.meta["memory"]
         data = {"model": source.name, "layers": [asdict(s) for s in stats],
-                "arena_size": plan.arena_size, "peak_live": plan.peak_live, "kernels": graph.meta["kernels"],
+                "arena_size": switches.arena_size(graph), "peak_live": plan.peak_live, "kernels": graph.meta["kernels"],
                 "fit": graph.meta.get("fit"),
                 "inputs": [{"name": name, "shape": list(shape), "tensor": t, "bytes": graph.tensor(t).nbytes}
                            for name, shape, t in zip(source.input_names, source.input_shapes, graph.inputs)],
