@@ -176,7 +176,8 @@ class GlobalPools(nn.Module):
     tg_avg_pool2d_s8_dsp: 20x20 pixels (400, one run: the int16 lanes flushed to int32 sums
     mid-run) on 31 channels (blocks of 16, 8, 4 and 3 after them), 10x10 on 16, and 17x17
     (289: flushed after 256, then an odd 33) on 32 (two blocks of 16, word-aligned: the
-    LDRD runs, an odd pixel first)."""
+    LDRD runs, an odd pixel first); 8x8 on 32 and 16x16 on 16 (powers of two, the shift
+    path tg_ap_global16; 256 pixels fill the int16 lanes)."""
 
     shape = (1, 3, 20, 20)
 
@@ -185,12 +186,14 @@ class GlobalPools(nn.Module):
         self.wide = nn.Conv2d(3, 31, 1)
         self.narrow = nn.Conv2d(31, 16, 1, stride=2)
         self.odd = nn.Conv2d(31, 32, 4)
-        self.fc = nn.Linear(31 + 16 + 32, 3)
+        self.pow8 = nn.Conv2d(31, 32, 5, stride=2)
+        self.pow16 = nn.Conv2d(31, 16, 5)
+        self.fc = nn.Linear(31 + 16 + 32 + 32 + 16, 3)
 
     def forward(self, x):
         y = self.wide(x)
-        return self.fc(torch.cat([y.mean(dim=(2, 3)), self.narrow(y).mean(dim=(2, 3)), self.odd(y).mean(dim=(2, 3))],
-                                 1))
+        return self.fc(torch.cat([y.mean(dim=(2, 3)), self.narrow(y).mean(dim=(2, 3)), self.odd(y).mean(dim=(2, 3)),
+                                  self.pow8(y).mean(dim=(2, 3)), self.pow16(y).mean(dim=(2, 3))], 1))
 
 
 class MaxPools(nn.Module):
@@ -353,8 +356,9 @@ def test_global_avg_pool2d_s8_dsp_standin(board, tmp_path_factory, tmp_path):
     model = _export(GlobalPools, "globalpools", tmp_path_factory)
     graph = _compile(model, board)
     pool_nodes = [n for n in graph.nodes if n.op == "avg_pool2d"]
-    assert [n.kernel for n in pool_nodes] == ["tg_avg_pool2d_s8_dsp"] * 3, [n.op for n in graph.nodes]
-    assert sorted(n.attrs["kparams"]["kernel_h"] * n.attrs["kparams"]["kernel_w"] for n in pool_nodes) == [100, 289, 400]
+    assert [n.kernel for n in pool_nodes] == ["tg_avg_pool2d_s8_dsp"] * 5, [n.op for n in graph.nodes]
+    assert sorted(n.attrs["kparams"]["kernel_h"] * n.attrs["kparams"]["kernel_w"] for n in pool_nodes) == [
+        64, 100, 256, 289, 400]
     _check_every_layer(model, graph, board, tmp_path)
 
 
