@@ -6,9 +6,9 @@
  * multiple of 8, costs about 1.6 instructions per input byte, padding columns included);
  * the records hold the kept channels only, in channel order, each with a ninth word, the
  * ring bytes from this kept channel's slot to the next one's minus 4
- * (4 * (kept[j+1] - kept[j] - 1); 1 for the last record, its bit 0 ends the loops), which
- * the loops add to the ring pointers a, b, c (and a quarter of it to the output pointer)
- * after each record; a 0 loops straight back.
+ * (4 * (kept[j+1] - kept[j] - 1); -4 for the last record: the carry of the output
+ * pointer's add ends the loops), which the loops add to the ring pointers a, b, c (and a
+ * quarter of it to the output pointer) after each record; a 0 loops straight back.
  * The output is filled with the dropped channels' value first (STM, 32 bytes per
  * instruction); the loops overwrite the kept channels. A clamp other than SSAT's (the
  * folded ReLU) is one SIMD pass per output row, as in the dense kernel (where there is none,
@@ -31,9 +31,10 @@
 
 /* The loop's end: a skip word of 0 (the next kept channel is the next channel) goes
    straight back (CBNZ not taken, B; x0 a low register); otherwise the ring and output
-   pointers move past the dropped channels up to the next kept one, and bit 0 of the skip
-   word marks the last record (its stray 1 added to the ring pointers after the last
-   record is never read). */
+   pointers move past the dropped channels up to the next kept one. The last record's skip
+   word, -4, takes the output pointer 1 back: that add (ADDS, the word / 4) carries, a
+   forward skip's cannot (the output ends below 2^32), so carry clear loops back (the
+   pointers moved after the last record are never read). */
 #define TG_DW3G_SKIP_LOOP                                      \
     "ldr    %[x0], [%[rec], #32-" TG_DW3_STEP "]\n\t"          \
     "cbnz   %[x0], 2f\n\t"                                    \
@@ -42,9 +43,8 @@
     "add    %[a], %[a], %[x0]\n\t"                             \
     "add    %[b], %[b], %[x0]\n\t"                             \
     "add    %[c], %[c], %[x0]\n\t"                             \
-    "add    %[out], %[out], %[x0], lsr #2\n\t"                 \
-    "tst    %[x0], #1\n\t"                                    \
-    "beq    1b\n\t"
+    "adds   %[out], %[out], %[x0], asr #2\n\t"                \
+    "bcc    1b\n\t"
 
 /* Two adjacent output pixels of a row (stride 1 or 2), the kept channels (tg_dw3_pairs). */
 static inline __attribute__((always_inline)) void

@@ -73,7 +73,7 @@ static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int3
 }
 
 /* The kept channels (kept[], ascending) and their TG_DW3G_RECORD_WORDS-word folded records
- * at rec, each ending with the ring bytes to the next kept channel's slot minus 4 (1 for
+ * at rec, each ending with the ring bytes to the next kept channel's slot minus 4 (-4 for
  * the last record); returns the number kept, or -1 where a kept channel's folded record
  * would not be exact (then the caller folds with tg_gate_fold and takes the gather path).
  * A record's folded multiplier must be > 0 and its n in 1..31, so only tg_gate_fold's
@@ -131,7 +131,7 @@ tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const
         rec[5] = (int32_t)(((uint32_t)src[5] & 0xFFFF0000u) | (uint32_t)shift_n);
         rec[6] = (int32_t)mag;
         rec[7] = (int32_t)((uint32_t)r1 << (shift_n - 1));
-        rec[8] = 1;
+        rec[8] = -4;
         if (last >= 0) {
             rec[-1] = 4 * (c - last - 1);
         }
