@@ -24,18 +24,21 @@
 #include <string.h>
 
 #include "tg_dsp_s8.h"
+#include "tg_mat_mult_pairs_s8_dsp.h"
 
 /* depth of the field: 3 x 3 taps x 3 channels */
 #define TG_C3_DEPTH 27
 
-/* One group v (4 int8 values) widened doubled into d[0] (values 0, 2) and d[1] (1, 3),
+/* One group v (4 int8 values) widened doubled into d[0] (values 0, 2) and d[1] (1, 3)
+   (tg_widen_doubled_s8x4),
    the low half of d[0] kept by keep_a (0xFFFF0000 clears value 0). */
-static inline __attribute__((always_inline)) void tg_c3_group(int32_t *d, int32_t v, int32_t offset2,
+static inline __attribute__((always_inline)) void tg_c3_group(int32_t *d, int32_t v, int32_t offset,
                                                               uint32_t keep_a)
 {
-    const int32_t a = __sxtab16(offset2, v), b = tg_dsp_sxtab16_odd(offset2, v);
-    d[0] = (int32_t)((uint32_t)__sadd16(a, a) & keep_a);
-    d[1] = __sadd16(b, b);
+    int32_t a, b;
+    tg_widen_doubled_s8x4(v, offset, &a, &b);
+    d[0] = (int32_t)((uint32_t)a & keep_a);
+    d[1] = b;
 }
 
 /*
@@ -46,19 +49,18 @@ static inline __attribute__((always_inline)) void tg_c3_group(int32_t *d, int32_
 static inline __attribute__((always_inline)) void tg_c3_widen_field(const int8_t *r0, int32_t s,
                                                                     int32_t offset, int32_t *d)
 {
-    const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x00010001u);
     const int8_t *const r1 = r0 + s, *const r2 = r1 + s;
     const uint32_t g2 = ((uint32_t)tg_dsp_load_s8x4(r1 - 1) & 0xFFFFFF00u) | (uint8_t)r0[8];
     uint16_t lo, hi;
     memcpy(&lo, r1 + 7, sizeof lo);
     memcpy(&hi, r2, sizeof hi);
-    tg_c3_group(d + 0, tg_dsp_load_s8x4(r0), offset2, 0xFFFFFFFFu);
-    tg_c3_group(d + 4, tg_dsp_load_s8x4(r0 + 4), offset2, 0xFFFFFFFFu);
-    tg_c3_group(d + 8, (int32_t)g2, offset2, 0xFFFFFFFFu);
-    tg_c3_group(d + 12, tg_dsp_load_s8x4(r1 + 3), offset2, 0xFFFFFFFFu);
-    tg_c3_group(d + 16, (int32_t)((uint32_t)lo | ((uint32_t)hi << 16)), offset2, 0xFFFFFFFFu);
-    tg_c3_group(d + 20, tg_dsp_load_s8x4(r2 + 2), offset2, 0xFFFFFFFFu);
-    tg_c3_group(d + 24, tg_dsp_load_s8x4(r2 + 5), offset2, 0xFFFF0000u);
+    tg_c3_group(d + 0, tg_dsp_load_s8x4(r0), offset, 0xFFFFFFFFu);
+    tg_c3_group(d + 4, tg_dsp_load_s8x4(r0 + 4), offset, 0xFFFFFFFFu);
+    tg_c3_group(d + 8, (int32_t)g2, offset, 0xFFFFFFFFu);
+    tg_c3_group(d + 12, tg_dsp_load_s8x4(r1 + 3), offset, 0xFFFFFFFFu);
+    tg_c3_group(d + 16, (int32_t)((uint32_t)lo | ((uint32_t)hi << 16)), offset, 0xFFFFFFFFu);
+    tg_c3_group(d + 20, tg_dsp_load_s8x4(r2 + 2), offset, 0xFFFFFFFFu);
+    tg_c3_group(d + 24, tg_dsp_load_s8x4(r2 + 5), offset, 0xFFFF0000u);
 }
 
 #endif /* TG_CONV2D_S8_C3_DSP_H */
