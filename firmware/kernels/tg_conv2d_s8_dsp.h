@@ -194,7 +194,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_s8_dsp_with(
         tg_conv2d_s8_c3_with(p, q, input, weights, bias, multiplier, shift, scratch, output);
         return;
     }
-    if (inline_bodies && pixels >= 2) {
+    if (inline_bodies) {        /* a single pixel too: it runs as a block of that pixel twice */
         tg_mat_mult_pairs_prepare(depth, out_c, bias, multiplier, shift, q, buf);
     }
     /* not unrolled: a specialized layer of few pixels would take a copy of the body per block */
