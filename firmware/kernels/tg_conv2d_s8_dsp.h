@@ -9,6 +9,7 @@
 #ifndef TG_CONV2D_S8_DSP_H
 #define TG_CONV2D_S8_DSP_H
 
+#include "tg_conv2d_s8_c3_dsp.h"
 #include "tg_kernels.h"
 #include "tg_mat_mult_s8_dsp.h"
 
@@ -105,6 +106,73 @@ static inline __attribute__((always_inline)) void tg_conv2d_s8_dsp_field(const t
 }
 
 /*
+ * A specialized 3x3 layer over 3 input channels, dilation 1, on the pair path: its blocks
+ * widen the fields straight from the input (tg_conv2d_s8_c3_dsp.h).
+ */
+static inline __attribute__((always_inline)) int32_t tg_conv2d_s8_c3_on(const tg_conv2d_params_t *p,
+                                                                        const tg_mat_mult_quant_t *q)
+{
+    return p->kernel_h == 3 && p->kernel_w == 3 && p->in_c == 3 && p->dilation_h == 1 && p->dilation_w == 1 &&
+           tg_mat_mult_pairs_on(q, TG_C3_DEPTH, p->out_c);
+}
+
+/*
+ * The field of pixel (oy, ox) widened into d (tg_c3_widen_field): read in the input where
+ * every tap is inside, else from its im2col copy at col (out of line: edge pixels only).
+ * One copy of the widening for both: the empty asm hides which one it reads.
+ */
+static inline __attribute__((always_inline)) void tg_conv2d_s8_c3_field(const tg_conv2d_params_t *p,
+                                                                       const int8_t *input, int32_t oy,
+                                                                       int32_t ox, int8_t *col, int32_t *d)
+{
+    const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    const int8_t *f = col;
+    int32_t s = 9;
+    if (y0 >= 0 && y0 + 3 <= p->in_h && x0 >= 0 && x0 + 3 <= p->in_w) {
+        f = &input[(y0 * p->in_w + x0) * 3];
+        s = p->in_w * 3;
+    } else {
+        tg_conv2d_s8_dsp_im2col_any(p, input, oy, ox, col);
+    }
+    __asm__("" : "+r"(f), "+r"(s), "+r"(d));
+    tg_c3_widen_field(f, s, p->input_offset, d);
+}
+
+/* tg_conv2d_s8_dsp_with for tg_conv2d_s8_c3_on's layers: same blocks, order and scratch. */
+static inline __attribute__((always_inline)) void tg_conv2d_s8_c3_with(
+    const tg_conv2d_params_t *p, const tg_mat_mult_quant_t *q, const int8_t *input, const int8_t *weights,
+    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+{
+    const int32_t pixels = p->out_h * p->out_w, out_c = p->out_c;
+    int16_t *const buf = (int16_t *)(void *)(scratch + tg_conv2d_s8_dsp_im2col_size(TG_C3_DEPTH));
+    int32_t *const d = (int32_t *)__builtin_assume_aligned(buf, 8);
+    int32_t oy = 0, ox = 0;     /* output pixel of the block's next field */
+    int32_t n, k;
+
+    tg_mat_mult_pairs_prepare(TG_C3_DEPTH, out_c, bias, multiplier, shift, q, buf);
+#pragma GCC unroll 1
+    for (n = 0; n + 2 <= pixels; n += 2) {
+        /* a loop of the block's 2 fields (one copy of the code; k: the field's words 2 k on) */
+#pragma GCC unroll 1
+        for (k = 0; k < 2; ++k) {
+            tg_conv2d_s8_c3_field(p, input, oy, ox, scratch, d + 2 * k);
+            if (++ox == p->out_w) {
+                ox = 0;
+                ++oy;
+            }
+        }
+        tg_mat_mult_pairs_widened_s8(buf, TG_C3_DEPTH, out_c, weights, bias, multiplier, shift, q,
+                                     &output[n * out_c], &output[(n + 1) * out_c]);
+    }
+    if (pixels & 1) {           /* the last pixel of an odd count, as a block of it twice */
+        tg_conv2d_s8_c3_field(p, input, oy, ox, scratch, d);
+        tg_conv2d_s8_c3_field(p, input, oy, ox, scratch, d + 2);
+        tg_mat_mult_pairs_widened_s8(buf, TG_C3_DEPTH, out_c, weights, bias, multiplier, shift, q,
+                                     &output[(pixels - 1) * out_c], &output[(pixels - 1) * out_c]);
+    }
+}
+
+/*
  * The block loop: im2col of 2 output pixels, then their outputs. q: the
  * quantization (tg_mat_mult_quant); inline_bodies: 1 inlines the mat-mult's row
  * bodies (specialization), 0 calls them out of line (the generic kernel).
@@ -122,7 +190,11 @@ static inline __attribute__((always_inline)) void tg_conv2d_s8_dsp_with(
     int32_t oy = 0, ox = 0;     /* output pixel of the block's first row */
     int32_t n;
 
-    if (inline_bodies && pixels >= 2) {
+    if (inline_bodies && tg_conv2d_s8_c3_on(p, q)) {
+        tg_conv2d_s8_c3_with(p, q, input, weights, bias, multiplier, shift, scratch, output);
+        return;
+    }
+    if (inline_bodies) {        /* a single pixel too: it runs as a block of that pixel twice */
         tg_mat_mult_pairs_prepare(depth, out_c, bias, multiplier, shift, q, buf);
     }
     /* not unrolled: a specialized layer of few pixels would take a copy of the body per block */

@@ -27,6 +27,27 @@
 #include "tg_dsp_s8.h"
 
 /*
+ * The 4 int8 values of v plus offset, doubled, as int16 pairs: (v0, v2) in *a, (v1, v3) in *b.
+ * Where the offset is the constant 128 (zero point -128), x + 128 is x's byte with its top
+ * bit flipped, read unsigned, so one EOR and two ANDs of shifted operands do it; else
+ * SXTAB16 and SADD16 per pair.
+ */
+static inline __attribute__((always_inline)) void tg_widen_doubled_s8x4(int32_t v, int32_t offset, int32_t *a,
+                                                                       int32_t *b)
+{
+    if (__builtin_constant_p(offset) && offset == 128) {
+        const uint32_t t = (uint32_t)v ^ 0x80808080u;
+        *a = (int32_t)((t << 1) & 0x01FE01FEu);
+        *b = (int32_t)((t >> 7) & 0x01FE01FEu);
+    } else {
+        const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x00010001u);
+        const int32_t x = __sxtab16(offset2, v), y = tg_dsp_sxtab16_odd(offset2, v);
+        *a = __sadd16(x, x);
+        *b = __sadd16(y, y);
+    }
+}
+
+/*
  * Rows x0, x1 widened doubled into dst (8-byte aligned), in groups of 4 values: per group,
  * row 0's pairs (v0, v2), (v1, v3), then row 1's (tg_widen_rows_s8's layout for 2 rows).
  * The last depth % 4 = t values, if any, make a last group with 4 - t zeros before them:
@@ -38,31 +59,25 @@ static inline __attribute__((always_inline)) void tg_widen_rows2_doubled_s8(cons
                                                                            int32_t depth, int32_t offset,
                                                                            int16_t *dst)
 {
-    const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x00010001u);
     const int32_t body = depth & ~3, t = depth - body;
     int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
     int32_t k;
     for (k = 0; k < body; k += 4) {
-        const int32_t v0 = tg_dsp_load_s8x4(x0 + k), v1 = tg_dsp_load_s8x4(x1 + k);
-        const int32_t a0 = __sxtab16(offset2, v0), b0 = tg_dsp_sxtab16_odd(offset2, v0);
-        const int32_t a1 = __sxtab16(offset2, v1), b1 = tg_dsp_sxtab16_odd(offset2, v1);
-        d[0] = __sadd16(a0, a0);
-        d[1] = __sadd16(b0, b0);
-        d[2] = __sadd16(a1, a1);
-        d[3] = __sadd16(b1, b1);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x0 + k), offset, &d[0], &d[1]);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x1 + k), offset, &d[2], &d[3]);
         d += 4;
     }
     if (t != 0) {
         /* the rows' last 4 values as a group, its first 4 - t positions (the body's last
            values) cleared: pairs (v0, v2), (v1, v3), so t = 1 keeps v3, t = 2 v2, v3, t = 3 v1..v3 */
         const uint32_t keep_a = t == 1 ? 0u : 0xFFFF0000u, keep_b = t == 3 ? 0xFFFFFFFFu : 0xFFFF0000u;
-        const int32_t v0 = tg_dsp_load_s8x4(x0 + depth - 4), v1 = tg_dsp_load_s8x4(x1 + depth - 4);
-        const int32_t a0 = __sxtab16(offset2, v0), b0 = tg_dsp_sxtab16_odd(offset2, v0);
-        const int32_t a1 = __sxtab16(offset2, v1), b1 = tg_dsp_sxtab16_odd(offset2, v1);
-        d[0] = (int32_t)((uint32_t)__sadd16(a0, a0) & keep_a);
-        d[1] = (int32_t)((uint32_t)__sadd16(b0, b0) & keep_b);
-        d[2] = (int32_t)((uint32_t)__sadd16(a1, a1) & keep_a);
-        d[3] = (int32_t)((uint32_t)__sadd16(b1, b1) & keep_b);
+        int32_t a0, b0, a1, b1;
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x0 + depth - 4), offset, &a0, &b0);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x1 + depth - 4), offset, &a1, &b1);
+        d[0] = (int32_t)((uint32_t)a0 & keep_a);
+        d[1] = (int32_t)((uint32_t)b0 & keep_b);
+        d[2] = (int32_t)((uint32_t)a1 & keep_a);
+        d[3] = (int32_t)((uint32_t)b1 & keep_b);
     }
 }
 
@@ -93,10 +108,14 @@ static inline __attribute__((always_inline)) void tg_pairs_one_channel(const int
  * (before its first block): per pair o, o + 1 (o < cols & ~1) 8 words
  *   2 bias[o], 2 bias[o + 1], multiplier[o], multiplier[o + 1], R[o], R[o + 1], n[o], n[o + 1]
  * with n = -shift and R = (1 + 2 output_offset) 2^(n-1), so that a block reads one pointer
- * (LDRD pairs) instead of three arrays and computes nothing per channel. Out of line: one
- * copy for every layer.
+ * (LDRD pairs) instead of three arrays and computes nothing per channel. The last pair's
+ * n[o + 1] carries TG_PAIRS_LAST (bit 8), which ends the asm loop below: ASR by a register
+ * takes its low byte only, and the C path masks it (TG_PAIRS_N). Out of line: one copy for
+ * every layer.
  */
 #define TG_PAIRS_RECORD_WORDS 8
+#define TG_PAIRS_LAST 0x100
+#define TG_PAIRS_N(word) ((word) & 0xFF)
 
 static __attribute__((noinline, unused)) void tg_pairs_records(int32_t cols, const int32_t *bias,
                                                               const int32_t *multiplier, const int32_t *shift,
@@ -112,6 +131,9 @@ static __attribute__((noinline, unused)) void tg_pairs_records(int32_t cols, con
             rec[4 + j] = (int32_t)(round << (n - 1));
             rec[6 + j] = n;
         }
+        if (o + 4 > cols) {     /* the last pair */
+            rec[7] |= TG_PAIRS_LAST;
+        }
     }
 }
 
@@ -122,13 +144,14 @@ typedef struct {
 } tg_pairs_acc_t;
 
 /*
- * One step: 4 values of depth, 2 rows (%[x], stepped 16 bytes) x 2 channels; ch1 / ch0 the
- * addressing of the channels' weight words (the first channel's may step %[w] on).
+ * One step: 4 values of depth, 2 rows (words at x0, then x1: %[x] stepped 16 bytes, or at an
+ * offset) x 2 channels; ch1 / ch0 the addressing of the channels' weight words (the first
+ * channel's may step %[w] on).
  * Operands: x, w, a00, a01, a10, a11 and the scratch registers xa, xb, ya, yb, v, wa.
  */
-#define TG_PAIRS_STEP(ch1, ch0)                            \
-    "ldrd   %[xa], %[xb], [%[x]], #8\n\t"                  \
-    "ldrd   %[ya], %[yb], [%[x]], #8\n\t"                  \
+#define TG_PAIRS_STEP_X(x0, x1, ch1, ch0)                  \
+    "ldrd   %[xa], %[xb], " x0 "\n\t"                     \
+    "ldrd   %[ya], %[yb], " x1 "\n\t"                     \
     "ldr    %[v], " ch1 "\n\t"                             \
     "sxtb16 %[wa], %[v]\n\t"                               \
     "sxtb16 %[v], %[v], ror #8\n\t"                        \
@@ -143,6 +166,13 @@ typedef struct {
     "smlad  %[a10], %[ya], %[wa], %[a10]\n\t"              \
     "smlad  %[a00], %[xb], %[v], %[a00]\n\t"               \
     "smlad  %[a10], %[yb], %[v], %[a10]\n\t"
+
+/* The step reading the rows at %[x], stepping it 16 bytes on. */
+#define TG_PAIRS_STEP(ch1, ch0) TG_PAIRS_STEP_X("[%[x]], #8", "[%[x]], #8", ch1, ch0)
+
+/* The step reading the rows at %[x] + .Ltg_xo (an assembler symbol), %[x] kept: the steps of
+   a pair unrolled whole, then its rows' address needs no reload. */
+#define TG_PAIRS_STEP_AT(ch1, ch0) TG_PAIRS_STEP_X("[%[x], #.Ltg_xo]", "[%[x], #.Ltg_xo+8]", ch1, ch0)
 
 #define TG_PAIRS_STEP_OPERANDS(a)                                                                             \
     [x] "+r"(*xp), [w] "+r"(*w), [a00] "+r"((a)->a00), [a01] "+r"((a)->a01), [a10] "+r"((a)->a10),          \
@@ -210,21 +240,22 @@ static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, in
     "strb   %[v], " dst "\n\t"
 
 /* Up to this many steps run unrolled whole, more in a loop: 8 saved VWW 108,000 instructions
-   (1.6%) for 684 B of code, which took its flash past the CMSIS-NN build's. */
-#define TG_PAIRS_WHOLE 4
+   (1.6%) for 684 B of code, which took its flash past the CMSIS-NN build's; 6 (from 4) takes
+   VWW's first conv (depth 27: 6 steps and the tail) whole, 32,000 instructions for 184 B. */
+#define TG_PAIRS_WHOLE 6
 
 /*
  * The pair loop as one asm block, where every size is a constant it can take as an
  * immediate (a specialized layer) and the activation is the full int8 range: per pair
- * the record's doubled biases (LDRD), the steps (up to TG_PAIRS_WHOLE alone, more in a loop of 4,
+ * the record's doubled biases (an LDRD per row), the steps (up to TG_PAIRS_WHOLE alone, more in a loop of 4,
  * 3 or 2 steps per pass, ended by comparing the rows' pointer), the last group where depth % 4,
  * then the 4 outputs with the record's constants (2 LDRD, 2 LDR) in the registers the
- * steps used. 14 registers: the loops' ends and the rows' address live in memory.
+ * steps used, until the record whose n carries TG_PAIRS_LAST. 14 registers: the steps'
+ * loop end and the rows' address live in memory.
  */
 static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_t *x, int32_t depth, int32_t gap,
                                                                    const int8_t *weights, const int32_t *rec,
-                                                                   const int32_t *rec_end, int8_t *op,
-                                                                   int32_t ub)
+                                                                   int8_t *op, int32_t ub)
 {
     const int32_t *xp0 = (const int32_t *)__builtin_assume_aligned(x, 8);
     const int32_t *xr = xp0;
@@ -238,13 +269,12 @@ static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_
     int32_t a00, a01, a10, a11, xa, xb, ya, yb, v, wa;
     __asm__ volatile(
         "1:\n\t"
-        "ldrd   %[a00], %[a01], [%[rec]], #32\n\t"
-        "mov    %[a10], %[a00]\n\t"
-        "mov    %[a11], %[a01]\n\t"
+        "ldrd   %[a00], %[a01], [%[rec]]\n\t"
+        "ldrd   %[a10], %[a11], [%[rec]], #32\n\t"
+        ".if    %c[loops]\n\t"
         ".rept  %c[pre]\n\t"
         TG_PAIRS_STEP("[%[w], %[dep]]", "[%[w]], #4")
         ".endr\n\t"
-        ".if    %c[loops]\n\t"
         "2:\n\t"
         ".rept  %c[unroll]\n\t"
         TG_PAIRS_STEP("[%[w], %[dep]]", "[%[w]], #4")
@@ -254,9 +284,19 @@ static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_
         "cmp    %[x], %[v]\n\t"
         "bne    2b\n\t"
         ".endif\n\t"
-        ".endif\n\t"
         ".if    %c[t]\n\t"
         TG_PAIRS_STEP("[%[w], #%c[dep]+%c[t]-4]", "[%[w], #%c[t]-4]")
+        ".endif\n\t"
+        "ldr    %[x], %[xbase]\n\t"
+        ".else\n\t"                                   /* whole: the rows at offsets of %[x] */
+        ".set   .Ltg_xo, 0\n\t"
+        ".rept  %c[pre]\n\t"
+        TG_PAIRS_STEP_AT("[%[w], %[dep]]", "[%[w]], #4")
+        ".set   .Ltg_xo, .Ltg_xo + 16\n\t"
+        ".endr\n\t"
+        ".if    %c[t]\n\t"
+        TG_PAIRS_STEP_AT("[%[w], #%c[dep]+%c[t]-4]", "[%[w], #%c[t]-4]")
+        ".endif\n\t"
         ".endif\n\t"
         "add    %[w], %[w], #%c[dep]+%c[t]\n\t"         /* the next pair's weights */
         "ldrd   %[xa], %[xb], [%[rec], #-24]\n\t"      /* multipliers */
@@ -268,15 +308,13 @@ static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_
         TG_PAIRS_OUT(a01, xb, yb, wa, "[%[op], #1]")
         TG_PAIRS_OUT(a11, xb, yb, wa, "[%[op], #%c[gap]+1]")
         "adds   %[op], %[op], #2\n\t"
-        "ldr    %[x], %[xbase]\n\t"
-        "ldr    %[v], %[end]\n\t"
-        "cmp    %[rec], %[v]\n\t"
-        "bne    1b\n\t"
+        "tst    %[wa], #%c[last]\n\t"
+        "beq    1b\n\t"
         : [x] "+r"(xr), [w] "+r"(wr), [rec] "+r"(rec), [op] "+r"(op), [a00] "=&r"(a00), [a01] "=&r"(a01),
           [a10] "=&r"(a10), [a11] "=&r"(a11), [xa] "=&r"(xa), [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb),
           [v] "=&r"(v), [wa] "=&r"(wa)
         : [pre] "i"(pre), [loops] "i"(loops), [unroll] "i"(unroll), [xend] "m"(xend), [t] "i"(depth & 3), [dep] "i"(depth), [gap] "i"(gap),
-          [ub] "i"(ub), [xbase] "m"(xp0), [end] "m"(rec_end)
+          [ub] "i"(ub), [xbase] "m"(xp0), [last] "i"(TG_PAIRS_LAST)
         : "memory", "cc");
 }
 
@@ -299,13 +337,13 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
     }
     if (__builtin_constant_p(gap) && gap >= 0 && gap < 4095 && depth < 2000 && act_min == -128 &&
         act_max == 127) {
-        tg_pairs_loop_asm(x, depth, gap, weights, rec, rec_end, op, 0);
+        tg_pairs_loop_asm(x, depth, gap, weights, rec, op, 0);
         return;
     }
     /* a k-bit activation [0, 2^k - 1] (sub-byte layers' inputs): USAT #k is the clamp */
     if (__builtin_constant_p(gap) && gap >= 0 && gap < 4095 && depth < 2000 && __builtin_constant_p(act_max) &&
         act_min == 0 && act_max > 0 && act_max < 128 && (act_max & (act_max + 1)) == 0) {
-        tg_pairs_loop_asm(x, depth, gap, weights, rec, rec_end, op, 32 - __builtin_clz((uint32_t)act_max));
+        tg_pairs_loop_asm(x, depth, gap, weights, rec, op, 32 - __builtin_clz((uint32_t)act_max));
         return;
     }
     for (; rec != rec_end; rec += TG_PAIRS_RECORD_WORDS, op += 2) {
@@ -330,7 +368,8 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
         }
         w += 2 * depth - body;
         {   /* every record word read before the first store (an int8 store may alias them) */
-            const int32_t m0 = rec[2], m1 = rec[3], r0 = rec[4], r1 = rec[5], n0 = rec[6], n1 = rec[7];
+            const int32_t m0 = rec[2], m1 = rec[3], r0 = rec[4], r1 = rec[5];
+            const int32_t n0 = TG_PAIRS_N(rec[6]), n1 = TG_PAIRS_N(rec[7]);
             const int32_t y00 = tg_pairs_out(a.a00, m0, r0, n0, act_min, act_max);
             const int32_t y10 = tg_pairs_out(a.a10, m0, r0, n0, act_min, act_max);
             const int32_t y01 = tg_pairs_out(a.a01, m1, r1, n1, act_min, act_max);

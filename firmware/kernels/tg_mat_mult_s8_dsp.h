@@ -236,6 +236,28 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_prepare(
     }
 }
 
+/*
+ * The outputs of two rows already widened doubled into buf (tg_widen_rows2_doubled_s8's
+ * layout), on the pair path (tg_mat_mult_pairs_on): the records at buf's end
+ * (tg_mat_mult_pairs_prepare), the odd last channel from the doubled rows.
+ */
+static inline __attribute__((always_inline)) void tg_mat_mult_pairs_widened_s8(
+    const int16_t *buf, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
+    const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int8_t *out0, int8_t *out1)
+{
+    const int32_t *const rec = (const int32_t *)(const void *)(buf + 2 * ((depth + 3) & ~3));
+    tg_mat_mult_pairs_folded_s8(buf, depth, cols, weights, rec, q->act_min, q->act_max, out0, out1);
+    if (cols & 1) {         /* the last channel of an odd count, from the doubled rows */
+        const int32_t o = cols - 1, n = -shift[o];
+        const int32_t b = bias != NULL ? 2 * bias[o] : 0;
+        const int32_t r = (int32_t)((uint32_t)(1 + 2 * q->output_offset) << (n - 1));
+        int32_t a[2] = {b, b};
+        tg_pairs_one_channel(buf, depth, &weights[o * depth], a);
+        out0[o] = (int8_t)tg_pairs_out(a[0], multiplier[o], r, n, q->act_min, q->act_max);
+        out1[o] = (int8_t)tg_pairs_out(a[1], multiplier[o], r, n, q->act_min, q->act_max);
+    }
+}
+
 /* Two rows x0, x1 (int8 [depth] each): widened into buf, then all their outputs. */
 static inline __attribute__((always_inline)) void tg_mat_mult_2rows_s8_dsp_body(
     const int8_t *x0, const int8_t *x1, int32_t depth, int32_t cols, const int8_t *weights,
@@ -244,19 +266,9 @@ static inline __attribute__((always_inline)) void tg_mat_mult_2rows_s8_dsp_body(
 {
     int32_t *const acc = (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3));
     if (tg_mat_mult_pairs_on(q, depth, cols)) {
-        /* a specialized layer: sums and outputs per channel pair (tg_mat_mult_pairs_s8_dsp.h),
-           the records at acc (tg_mat_mult_pairs_prepare) */
+        /* a specialized layer: sums and outputs per channel pair (tg_mat_mult_pairs_s8_dsp.h) */
         tg_widen_rows2_doubled_s8(x0, x1, depth, q->input_offset, buf);
-        tg_mat_mult_pairs_folded_s8(buf, depth, cols, weights, acc, q->act_min, q->act_max, out0, out1);
-        if (cols & 1) {         /* the last channel of an odd count, from the doubled rows */
-            const int32_t o = cols - 1, n = -shift[o];
-            const int32_t b = bias != NULL ? 2 * bias[o] : 0;
-            const int32_t r = (int32_t)((uint32_t)(1 + 2 * q->output_offset) << (n - 1));
-            int32_t a[2] = {b, b};
-            tg_pairs_one_channel(buf, depth, &weights[o * depth], a);
-            out0[o] = (int8_t)tg_pairs_out(a[0], multiplier[o], r, n, q->act_min, q->act_max);
-            out1[o] = (int8_t)tg_pairs_out(a[1], multiplier[o], r, n, q->act_min, q->act_max);
-        }
+        tg_mat_mult_pairs_widened_s8(buf, depth, cols, weights, bias, multiplier, shift, q, out0, out1);
         return;
     }
     tg_widen_rows_s8(x0, x1, 2, depth, q->input_offset, buf);

@@ -292,7 +292,7 @@ KERNELS: tuple[KernelSpec, ...] = (
          lambda p: mat_mult_dsp_scratch(p["out_h"] * p["out_w"], p["in_c"], p["out_c"]), variant="1x1"),
     _CONV2D_WIDEN_DSP,
     _dsp("tg_conv2d_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_dsp_scratch,
-         headers=("kernels/tg_conv2d_s8_dsp.h",)),
+         headers=("kernels/tg_conv2d_s8_dsp.h", "kernels/tg_conv2d_s8_c3_dsp.h")),
     _CONV2D_DIRECT_DSP,
     _FC_SHALLOW_DSP,
     _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
