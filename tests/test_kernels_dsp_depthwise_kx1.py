@@ -23,7 +23,7 @@ from e2e import assert_device_equals_reference
 from test_kernels_dsp import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
-from tinygen.kernels.depthwise_kx1_dsp import HEAD, kx1_geometry, kx1_phase_words, kx1_records, kx1_scratch
+from tinygen.kernels.depthwise_kx1_dsp import HEAD, k3_path, k3_rows, kx1_geometry, kx1_phase_words, kx1_records, kx1_scratch
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes import CompileOptions
 from tinygen.ref import kernels as ref
@@ -61,20 +61,26 @@ def _kernel_model(p: dict, x: np.ndarray, words: np.ndarray) -> np.ndarray:
     g = kx1_geometry(p)
     c, k, s, d = p["in_c"], g["kernel"], g["stride"], g["dilation"]
     pairs = k // 2 + 1
-    rec = words[1:].astype(np.int64).reshape(c, HEAD + 2 * pairs)
+    rec = words[1:].astype(np.int64).reshape(c, HEAD + 2 * pairs + 1)
     halves = lambda w: np.stack([(w & 0xFFFF) - ((w & 0x8000) << 1), w >> 16], axis=-1).reshape(c, -1)
-    weights = [halves(rec[:, HEAD::2]), halves(rec[:, HEAD + 1::2])]        # W, W' as int16 [C, 2 * pairs]
+    weights = [halves(rec[:, HEAD:-1:2]), halves(rec[:, HEAD + 1:-1:2])]    # W, W' as int16 [C, 2 * pairs]
     words_per_phase = kx1_phase_words(g)
     padded = np.zeros((d * 2 * words_per_phase, c), np.int64)
     seq = x.reshape(g["len"], c).astype(np.int64) + p["input_offset"]
     padded[g["pad"]:g["pad"] + g["len"]] = seq[:max(0, len(padded) - g["pad"])]
     phases = [padded[r::d][:2 * words_per_phase] for r in range(d)]
+    # the stride-1 path of 2 and 3 taps: the raw input, padded with the zero point, from the folded bias
+    raw = np.full((g["out"] + 3 * d + g["pad"] + g["len"], c), -p["input_offset"], np.int64)
+    raw[g["pad"]:g["pad"] + g["len"]] = x.reshape(g["len"], c)
     out = np.zeros((g["out"], c), np.int64)
     for t in range(g["out"]):
         pos = t * s // d
         first = pos & ~1
         taps = phases[t * s % d][first:first + 2 * pairs]
         acc2 = rec[:, 0] + np.einsum("ic,ci->c", taps, weights[pos & 1])
+        if k3_path(p, g):
+            w3 = weights[0][:, :3]          # w0 w1 w2 (w2 = 0 for 2 taps)
+            assert (acc2 == rec[:, -1] + np.einsum("ic,ci->c", raw[t:t + 3 * d:d], w3)).all()
         xr = (acc2 * rec[:, 1] + (rec[:, 3] << 32) + (1 << 31)) >> 32        # SMMLAR
         assert (np.abs(acc2) < 1 << 31).all() and (np.abs(xr + (acc2 >> 63)) < 1 << 31).all()    # int32
         out[t] = np.clip((xr + (acc2 >> 63)) >> rec[:, 2], -128, 127)
@@ -95,7 +101,7 @@ def test_depthwise_kx1_s8_records_model_equals_reference(p, seed):
     shift = -rng.integers(1, 14, size=c)
     consts = dict(weight=w, bias=bias, multiplier=multiplier, shift=shift)
     words = kx1_records(p, consts)
-    assert int(words[0]) == c and words.size == 1 + c * (HEAD + 2 * (g["kernel"] // 2 + 1))
+    assert int(words[0]) == c and words.size == 1 + c * (HEAD + 2 * (g["kernel"] // 2 + 1) + 1)
     want = ref.depthwise_conv2d_s8(p, x, w, bias, multiplier, shift).reshape(g["out"], c)
     got = _kernel_model(p, x, words)
     diff = np.argwhere(got != want)
@@ -115,8 +121,13 @@ def test_depthwise_kx1_s8_refuses_what_it_cannot_serve():
     assert kx1_geometry(dict(p, pad_left=1, out_w=3)) is None                            # padded columns
     assert kx1_geometry(dict(p, depth_multiplier=2)) is None
     # scratch: 4 channels x dilation phases x phase words x 4 bytes
-    assert kx1_scratch(p) == 4 * 1 * ((8 + 2 + 1 + 3) // 2) * 4      # 11 padded positions
-    assert kx1_scratch(dict(p, dilation_h=3, pad_top=3)) == 4 * 3 * ((-(-(8 * 1 + 2 * 3 + 1) // 3) + 3) // 2) * 4
+    relu6 = dict(p, act_max=100)
+    assert kx1_scratch(relu6) == 4 * 1 * ((8 + 2 + 1 + 3) // 2) * 4      # 11 padded positions
+    assert kx1_scratch(dict(relu6, dilation_h=3, pad_top=3)) == 4 * 3 * ((-(-(8 * 1 + 2 * 3 + 1) // 3) + 3) // 2) * 4
+    # the stride-1 path of 2 and 3 taps without an upper clamp: the input copied with its padding rows
+    assert kx1_scratch(p) == (max(9 + 3, 1 + 9) * 4 + 6) // 4 * 4
+    assert k3_rows(kx1_geometry(dict(p, dilation_h=3, pad_top=3, out_h=5))) == max(5 + 9, 3 + 9)
+    assert kx1_scratch(dict(p, stride_h=2, out_h=5)) == 4 * 1 * ((8 + 2 + 1 + 3) // 2) * 4
 
 
 class _Chain(nn.Module):
@@ -186,7 +197,7 @@ def test_depthwise_kx1_s8_dsp_standin(board, tmp_path_factory):
         for n in served:      # its records are all its constants, counted as its flash
             k = n.attrs["kparams"]
             taps = k["kernel_h"] * k["kernel_w"]
-            assert const_bytes(KERNELS_BY_NAME[KX1], graph, n) == 4 * (1 + channels * (HEAD + 2 * (taps // 2 + 1)))
+            assert const_bytes(KERNELS_BY_NAME[KX1], graph, n) == 4 * (1 + channels * (HEAD + 2 * (taps // 2 + 1) + 1))
             assert n.scratch_bytes == kx1_scratch(k)
         project = build(source, graph, get_board(board), tmp / "fw").out_dir
         rng = np.random.default_rng(7)
@@ -205,3 +216,48 @@ def _length(layers) -> int:
     for k, s, d, pad, _ in reversed(layers):
         length = max(1, (length - 1) * s + (k - 1) * d + 1 - 2 * pad)
     return length + 5
+
+
+# The stride-1 path of 2 and 3 taps (no widening: the padded input copy, the folded bias),
+# each case a chain over the layers (k, stride, dilation, pad, activation) and a clamp forced
+# on layers after compiling, kernel and reference alike: "lower" (act_min -40 where below,
+# act_max 127: the loop's SSUB8 / SEL), "upper" on layer 1 (act_max 90: the widened path
+# takes it). Odd and even output counts per phase, dilations 1..4, no padding and more
+# padding than taps, 3 to 13 channels.
+K3_CHAINS = [
+    ([(3, 1, 1, 1, "none"), (2, 1, 1, 0, "relu"), (3, 1, 1, 2, "relu")], 13, True, 17, None),
+    ([(3, 1, 4, 4, "none"), (3, 1, 2, 0, "relu"), (2, 1, 3, 3, "none")], 5, True, 30, "lower"),
+    ([(3, 1, 1, 0, "relu"), (3, 1, 3, 3, "relu6"), (2, 1, 2, 1, "relu")], 13, False, 24, "upper"),
+    ([(2, 1, 1, 1, "none"), (3, 1, 1, 1, "none")], 3, False, 6, "lower"),
+]
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+@pytest.mark.parametrize("case", range(len(K3_CHAINS)))
+def test_depthwise_kx1_s8_dsp_k3_path_standin(board, case, tmp_path):
+    from tinygen.hil.target import open_device
+
+    layers, channels, temporal, length, clamp = K3_CHAINS[case]
+    source = _export(layers, channels, temporal, length, tmp_path)
+    graph = compile_source(source, str(tmp_path / "calib.npy"),
+                           CompileOptions(features=frozenset(get_board(board).isa_features)))
+    nodes = [n for n in graph.nodes if n.op == "depthwise_conv2d"]
+    assert [n.kernel for n in nodes] == [KX1] * len(layers)
+    for i, n in enumerate(nodes):
+        k = n.attrs["kparams"]
+        if clamp == "lower":
+            n.attrs["act_min"] = k["act_min"] = max(k["act_min"], -40)
+        elif clamp == "upper" and i == 1:
+            n.attrs["act_max"] = k["act_max"] = 90
+            assert kx1_scratch(k) <= n.scratch_bytes      # the widened path's scratch fits the planned one
+    on_path = [k3_path(n.attrs["kparams"], kx1_geometry(n.attrs["kparams"])) for n in nodes]
+    assert on_path == [not (clamp == "upper" and i == 1) for i in range(len(nodes))], on_path
+    project = build(source, graph, get_board(board), tmp_path / "fw").out_dir
+    rng = np.random.default_rng(case)
+    with open_device(get_board(board), project, emulate=True) as dev:
+        for scale in (1.0, 8.0):      # 8: most inputs saturate at -128 / 127
+            x = quantize_input(graph, source.to_graph_layout(
+                rng.standard_normal(source.input_shape).astype(np.float32) * scale))
+            assert_device_equals_reference(dev, graph, x, f"{board} {layers} c={channels} scale {scale}")

@@ -7,10 +7,13 @@ sequence, depth multiplier 1, and constants that keep its requantization exact (
 tg_depthwise_conv2d_3x3_s8_dsp: multipliers >= 0, right shifts n = -shift of 1..31,
 accumulators below 2^30, |x| + |R| + 1 < 2^31).
 
-The packed constant, int32: word 0 the channel count, then per channel HEAD + 2 * pairs
+The packed constant, int32: word 0 the channel count, then per channel HEAD + 2 * pairs + 1
 words (pairs = kernel // 2 + 1): the doubled bias, the multiplier, n,
 R = (1 + 2 * output_offset) << (n - 1), then for j < pairs the doubled weights' int16 pairs
-W[j] = (w[2j], w[2j+1]) and W'[j] = (w[2j-1], w[2j]) interleaved (w[i] = 0 outside 0..k-1).
+W[j] = (w[2j], w[2j+1]) and W'[j] = (w[2j-1], w[2j]) interleaved (w[i] = 0 outside 0..k-1),
+then the doubled bias with the input offset folded in, 2 * (bias + input_offset * sum(w)),
+which the stride-1 path of 2 and 3 taps (k3_path) starts from: it multiplies the raw int8
+input, copied with its padding rows (the zero point) into scratch.
 """
 
 from __future__ import annotations
@@ -36,6 +39,17 @@ def kx1_geometry(p: dict) -> dict | None:
     return dict(zip(("len", "kernel", "stride", "dilation", "pad", "out"), (p[a] for a in axis)))
 
 
+def k3_path(p: dict, g: dict) -> bool:
+    """Whether the kernel takes its stride-1 path of 2 or 3 taps (tg_dw_kx1_k3_serves):
+    no widening, the input copied with its padding rows into scratch; act_max 127."""
+    return g["stride"] == 1 and g["kernel"] in (2, 3) and p["act_max"] == 127
+
+
+def k3_rows(g: dict) -> int:
+    """tg_dw_kx1_k3_rows: rows of the padded copy."""
+    return max(g["out"] + 3 * g["dilation"], g["pad"] + g["len"])
+
+
 def kx1_phase_words(g: dict) -> int:
     """tg_dw_kx1_phase_words: words per phase of one channel's widened sequence."""
     padded = g["stride"] * (g["out"] - 1) + (g["kernel"] - 1) * g["dilation"] + 1
@@ -43,9 +57,14 @@ def kx1_phase_words(g: dict) -> int:
 
 
 def kx1_scratch(p: dict) -> int:
-    """Scratch bytes: 4 channels' widened sequences, dilation phases of kx1_phase_words words."""
+    """Scratch bytes: 4 channels' widened sequences, dilation phases of kx1_phase_words words;
+    on the k3_path the padded copy of the input."""
     g = kx1_geometry(p)
-    return 0 if g is None else 4 * g["dilation"] * kx1_phase_words(g) * 4
+    if g is None:
+        return 0
+    if k3_path(p, g):     # the padded copy, its input rows word aligned (up to 3 bytes before)
+        return (k3_rows(g) * p["in_c"] + 3 + 3) // 4 * 4
+    return 4 * g["dilation"] * kx1_phase_words(g) * 4
 
 
 def kx1_records(p: dict, consts: dict) -> np.ndarray:
@@ -66,13 +85,17 @@ def kx1_records(p: dict, consts: dict) -> np.ndarray:
     even[:, :k] = w
     odd = np.zeros((channels, 2 * pairs), dtype=np.int64)
     odd[:, 1:k + 1] = w
-    rec = np.zeros((channels, HEAD + 2 * pairs), dtype=np.int64)
+    folded = 2 * bias + p["input_offset"] * w.sum(axis=1)
+    if (np.abs(folded) >= 1 << 31).any():
+        return np.zeros(1, dtype=np.int32)
+    rec = np.zeros((channels, HEAD + 2 * pairs + 1), dtype=np.int64)
     rec[:, 0] = 2 * bias
     rec[:, 1] = multiplier
     rec[:, 2] = n
     rec[:, 3] = (1 + 2 * p["output_offset"]) << (n - 1)
-    rec[:, HEAD::2] = (even[:, 0::2] & 0xFFFF) | (even[:, 1::2] << 16)
-    rec[:, HEAD + 1::2] = (odd[:, 0::2] & 0xFFFF) | (odd[:, 1::2] << 16)
+    rec[:, HEAD:-1:2] = (even[:, 0::2] & 0xFFFF) | (even[:, 1::2] << 16)
+    rec[:, HEAD + 1:-1:2] = (odd[:, 0::2] & 0xFFFF) | (odd[:, 1::2] << 16)
+    rec[:, -1] = folded
     words = np.concatenate([[channels], rec.ravel()])
     return (words & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
