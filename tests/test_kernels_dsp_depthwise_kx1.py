@@ -23,7 +23,7 @@ from e2e import assert_device_equals_reference
 from test_kernels_dsp import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
-from tinygen.kernels.depthwise_kx1_dsp import HEAD, k3_path, k3_rows, kx1_geometry, kx1_phase_words, kx1_records, kx1_scratch
+from tinygen.kernels.depthwise_kx1_dsp import HEAD, kx1_geometry, kx1_phase_words, kx1_records, kx1_scratch, raw_path, raw_rows
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes import CompileOptions
 from tinygen.ref import kernels as ref
@@ -69,8 +69,8 @@ def _kernel_model(p: dict, x: np.ndarray, words: np.ndarray) -> np.ndarray:
     seq = x.reshape(g["len"], c).astype(np.int64) + p["input_offset"]
     padded[g["pad"]:g["pad"] + g["len"]] = seq[:max(0, len(padded) - g["pad"])]
     phases = [padded[r::d][:2 * words_per_phase] for r in range(d)]
-    # the stride-1 path of 2 and 3 taps: the raw input, padded with the zero point, from the folded bias
-    raw = np.full((g["out"] + 3 * d + g["pad"] + g["len"], c), -p["input_offset"], np.int64)
+    # the raw paths' sums: the raw input, padded with the zero point, from the folded bias (every layer's)
+    raw = np.full((s * g["out"] + k * d + g["pad"] + g["len"], c), -p["input_offset"], np.int64)
     raw[g["pad"]:g["pad"] + g["len"]] = x.reshape(g["len"], c)
     out = np.zeros((g["out"], c), np.int64)
     for t in range(g["out"]):
@@ -78,9 +78,8 @@ def _kernel_model(p: dict, x: np.ndarray, words: np.ndarray) -> np.ndarray:
         first = pos & ~1
         taps = phases[t * s % d][first:first + 2 * pairs]
         acc2 = rec[:, 0] + np.einsum("ic,ci->c", taps, weights[pos & 1])
-        if k3_path(p, g):
-            w3 = weights[0][:, :3]          # w0 w1 w2 (w2 = 0 for 2 taps)
-            assert (acc2 == rec[:, -1] + np.einsum("ic,ci->c", raw[t:t + 3 * d:d], w3)).all()
+        folded = rec[:, -1] + np.einsum("ic,ci->c", raw[t * s:t * s + k * d:d], weights[0][:, :k])
+        assert (acc2 == folded).all()
         xr = (acc2 * rec[:, 1] + (rec[:, 3] << 32) + (1 << 31)) >> 32        # SMMLAR
         assert (np.abs(acc2) < 1 << 31).all() and (np.abs(xr + (acc2 >> 63)) < 1 << 31).all()    # int32
         out[t] = np.clip((xr + (acc2 >> 63)) >> rec[:, 2], -128, 127)
@@ -126,8 +125,14 @@ def test_depthwise_kx1_s8_refuses_what_it_cannot_serve():
     assert kx1_scratch(dict(relu6, dilation_h=3, pad_top=3)) == 4 * 3 * ((-(-(8 * 1 + 2 * 3 + 1) // 3) + 3) // 2) * 4
     # the stride-1 path of 2 and 3 taps without an upper clamp: the input copied with its padding rows
     assert kx1_scratch(p) == (max(9 + 3, 1 + 9) * 4 + 6) // 4 * 4
-    assert k3_rows(kx1_geometry(dict(p, dilation_h=3, pad_top=3, out_h=5))) == max(5 + 9, 3 + 9)
+    assert raw_rows(kx1_geometry(dict(p, dilation_h=3, pad_top=3, out_h=5))) == max(5 + 9, 3 + 9)
     assert kx1_scratch(dict(p, stride_h=2, out_h=5)) == 4 * 1 * ((8 + 2 + 1 + 3) // 2) * 4
+    # stride 2 with 5 taps and no clamp: the copy reaches X_{t+2} of the last output
+    k5 = dict(p, kernel_h=5, pad_top=4, dilation_h=2, out_h=9)
+    assert raw_path(k5, kx1_geometry(k5)) == 3 and kx1_scratch(k5) == (max(9 + 5 * 2, 4 + 9) * 4 + 6) // 4 * 4
+    s2 = dict(p, kernel_h=5, stride_h=2, pad_top=2, out_h=5)
+    assert raw_path(s2, kx1_geometry(s2)) == 2 and raw_path(dict(s2, act_min=-100), kx1_geometry(s2)) == 0
+    assert kx1_scratch(s2) == (max(2 * 5 + 4, 2 + 9) * 4 + 6) // 4 * 4
 
 
 class _Chain(nn.Module):
@@ -218,28 +223,35 @@ def _length(layers) -> int:
     return length + 5
 
 
-# The stride-1 path of 2 and 3 taps (no widening: the padded input copy, the folded bias),
-# each case a chain over the layers (k, stride, dilation, pad, activation) and a clamp forced
-# on layers after compiling, kernel and reference alike: "lower" (act_min -40 where below,
-# act_max 127: the loop's SSUB8 / SEL), "upper" on layer 1 (act_max 90: the widened path
-# takes it). Odd and even output counts per phase, dilations 1..4, no padding and more
-# padding than taps, 3 to 13 channels.
-K3_CHAINS = [
-    ([(3, 1, 1, 1, "none"), (2, 1, 1, 0, "relu"), (3, 1, 1, 2, "relu")], 13, True, 17, None),
-    ([(3, 1, 4, 4, "none"), (3, 1, 2, 0, "relu"), (2, 1, 3, 3, "none")], 5, True, 30, "lower"),
-    ([(3, 1, 1, 0, "relu"), (3, 1, 3, 3, "relu6"), (2, 1, 2, 1, "relu")], 13, False, 24, "upper"),
-    ([(2, 1, 1, 1, "none"), (3, 1, 1, 1, "none")], 3, False, 6, "lower"),
+# The paths reading the raw input (no widening: the padded input copy, the folded bias):
+# stride 1 with 2 or 3 taps (raw_path 1), stride 2 with 4 or 5 taps (2), stride 1 with 4
+# or 5 taps (3). Each
+# case a chain over the layers (k, stride, dilation, pad, activation), a clamp forced on
+# layers after compiling, kernel and reference alike, and the raw_path expected per layer:
+# "lower" (act_min -40 where below, act_max 127: the stride-1 loop's SSUB8 / SEL),
+# "upper" on layer 1 (act_max 90: the widened path takes it). Odd and even output counts
+# per phase, dilations 1..4, no padding and more padding than taps, 3 to 13 channels.
+RAW_CHAINS = [
+    ([(3, 1, 1, 1, "none"), (2, 1, 1, 0, "relu"), (3, 1, 1, 2, "relu")], 13, True, 17, None, [1, 1, 1]),
+    ([(3, 1, 4, 4, "none"), (3, 1, 2, 0, "relu"), (2, 1, 3, 3, "none")], 5, True, 30, "lower", [1, 1, 1]),
+    ([(3, 1, 1, 0, "relu"), (3, 1, 3, 3, "relu6"), (2, 1, 2, 1, "relu")], 13, False, 24, "upper", [1, 0, 1]),
+    ([(2, 1, 1, 1, "none"), (3, 1, 1, 1, "none")], 3, False, 6, "lower", [1, 1]),
+    ([(5, 2, 1, 2, "none"), (4, 2, 1, 1, "relu"), (5, 2, 1, 0, "none")], 13, True, 40, None, [2, 2, 2]),
+    ([(5, 2, 1, 4, "none"), (4, 2, 1, 3, "none"), (5, 2, 1, 2, "none")], 13, False, 60, "upper", [2, 0, 2]),
+    ([(5, 1, 1, 2, "none"), (4, 1, 2, 3, "none"), (5, 1, 3, 0, "none"), (4, 1, 1, 0, "none")], 13, False, 30, None,
+     [3, 3, 3, 3]),
+    ([(5, 1, 4, 8, "none"), (4, 1, 1, 1, "none"), (5, 1, 1, 4, "none")], 13, True, 21, "upper", [3, 0, 3]),
 ]
 
 
 @pytest.mark.slow
 @needs_qemu
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
-@pytest.mark.parametrize("case", range(len(K3_CHAINS)))
-def test_depthwise_kx1_s8_dsp_k3_path_standin(board, case, tmp_path):
+@pytest.mark.parametrize("case", range(len(RAW_CHAINS)))
+def test_depthwise_kx1_s8_dsp_raw_paths_standin(board, case, tmp_path):
     from tinygen.hil.target import open_device
 
-    layers, channels, temporal, length, clamp = K3_CHAINS[case]
+    layers, channels, temporal, length, clamp, expect = RAW_CHAINS[case]
     source = _export(layers, channels, temporal, length, tmp_path)
     graph = compile_source(source, str(tmp_path / "calib.npy"),
                            CompileOptions(features=frozenset(get_board(board).isa_features)))
@@ -252,8 +264,8 @@ def test_depthwise_kx1_s8_dsp_k3_path_standin(board, case, tmp_path):
         elif clamp == "upper" and i == 1:
             n.attrs["act_max"] = k["act_max"] = 90
             assert kx1_scratch(k) <= n.scratch_bytes      # the widened path's scratch fits the planned one
-    on_path = [k3_path(n.attrs["kparams"], kx1_geometry(n.attrs["kparams"])) for n in nodes]
-    assert on_path == [not (clamp == "upper" and i == 1) for i in range(len(nodes))], on_path
+    on_path = [raw_path(n.attrs["kparams"], kx1_geometry(n.attrs["kparams"])) for n in nodes]
+    assert on_path == expect, on_path
     project = build(source, graph, get_board(board), tmp_path / "fw").out_dir
     rng = np.random.default_rng(case)
     with open_device(get_board(board), project, emulate=True) as dev:

@@ -23,10 +23,11 @@
  * requantization keeps the channel's multiplier, shift and rounding term in registers
  * across the whole sequence (4 instructions per output, see tg_dw_kx1_requant).
  *
- * Stride 1 with 2 or 3 taps and act_max 127 takes another path, without widening
- * (tg_dw_kx1_k3 in tg_depthwise_conv2d_kx1_s8_dsp.h): the raw input, copied into scratch
- * with its padding rows, against the records' last word, the bias with the input offset
- * folded in; its scratch is that copy (depthwise_kx1_dsp.kx1_scratch).
+ * Stride 1 with 2 or 3 taps and act_max 127, and stride 2 with dilation 1, 4 or 5 taps
+ * and no clamp, take other paths, without widening (tg_dw_kx1_raw in
+ * tg_depthwise_conv2d_kx1_raw_s8_dsp.h): the raw input, copied into scratch with its
+ * padding rows, against the records' last word, the bias with the input offset folded
+ * in; their scratch is that copy (depthwise_kx1_dsp.kx1_scratch).
  *
  * Scratch: 4 channels x dilation phases x tg_dw_kx1_phase_words words
  * (depthwise_kx1_dsp.kx1_scratch), 4-byte aligned; the channels' words interleave
@@ -42,6 +43,7 @@
 #include <arm_acle.h>
 #include <stdint.h>
 
+#include "tg_depthwise_conv2d_kx1_raw_s8_dsp.h"
 #include "tg_depthwise_conv2d_kx1_s8_dsp.h"
 #include "tg_dsp_s8.h"
 #include "tg_kernels.h"
@@ -304,8 +306,8 @@ void tg_depthwise_conv2d_kx1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *i
     int32_t c, k, stride2;
 
     tg_dw_kx1_geometry(p, &g);
-    if (tg_dw_kx1_k3_serves(&g, p->act_max)) {
-        tg_dw_kx1_k3(&g, p, input, packed + 1, scratch, output);
+    if (tg_dw_kx1_raw_path(&g, p->act_min, p->act_max)) {
+        tg_dw_kx1_raw(&g, p, input, packed + 1, scratch, output);
         return;
     }
     stride2 = g.stride == 2 && g.dilation == 1;

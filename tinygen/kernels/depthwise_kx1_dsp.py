@@ -12,7 +12,7 @@ words (pairs = kernel // 2 + 1): the doubled bias, the multiplier, n,
 R = (1 + 2 * output_offset) << (n - 1), then for j < pairs the doubled weights' int16 pairs
 W[j] = (w[2j], w[2j+1]) and W'[j] = (w[2j-1], w[2j]) interleaved (w[i] = 0 outside 0..k-1),
 then the doubled bias with the input offset folded in, 2 * (bias + input_offset * sum(w)),
-which the stride-1 path of 2 and 3 taps (k3_path) starts from: it multiplies the raw int8
+which the paths reading the raw input (raw_path) start from: they multiply the raw int8
 input, copied with its padding rows (the zero point) into scratch.
 """
 
@@ -39,15 +39,22 @@ def kx1_geometry(p: dict) -> dict | None:
     return dict(zip(("len", "kernel", "stride", "dilation", "pad", "out"), (p[a] for a in axis)))
 
 
-def k3_path(p: dict, g: dict) -> bool:
-    """Whether the kernel takes its stride-1 path of 2 or 3 taps (tg_dw_kx1_k3_serves):
-    no widening, the input copied with its padding rows into scratch; act_max 127."""
-    return g["stride"] == 1 and g["kernel"] in (2, 3) and p["act_max"] == 127
+def raw_path(p: dict, g: dict) -> int:
+    """Which path of the kernel reading the raw input (no widening: the input copied with
+    its padding rows into scratch) serves the layer (tg_dw_kx1_raw_path): 1 stride 1 with
+    2 or 3 taps and act_max 127, 2 stride 2 with dilation 1, 4 or 5 taps and no clamp, 3 stride
+    1 with 4 or 5 taps and no clamp, 0 none."""
+    if g["stride"] == 1 and g["kernel"] in (2, 3) and p["act_max"] == 127:
+        return 1
+    if not (g["kernel"] in (4, 5) and p["act_min"] == -128 and p["act_max"] == 127):
+        return 0
+    return {1: 3, 2: 2 if g["dilation"] == 1 else 0}.get(g["stride"], 0)
 
 
-def k3_rows(g: dict) -> int:
-    """tg_dw_kx1_k3_rows: rows of the padded copy."""
-    return max(g["out"] + 3 * g["dilation"], g["pad"] + g["len"])
+def raw_rows(g: dict) -> int:
+    """tg_dw_kx1_raw_rows: rows of the padded copy."""
+    reach = 2 * g["out"] + 4 if g["stride"] == 2 else g["out"] + (3 if g["kernel"] <= 3 else 5) * g["dilation"]
+    return max(reach, g["pad"] + g["len"])
 
 
 def kx1_phase_words(g: dict) -> int:
@@ -58,12 +65,12 @@ def kx1_phase_words(g: dict) -> int:
 
 def kx1_scratch(p: dict) -> int:
     """Scratch bytes: 4 channels' widened sequences, dilation phases of kx1_phase_words words;
-    on the k3_path the padded copy of the input."""
+    on a raw_path the padded copy of the input."""
     g = kx1_geometry(p)
     if g is None:
         return 0
-    if k3_path(p, g):     # the padded copy, its input rows word aligned (up to 3 bytes before)
-        return (k3_rows(g) * p["in_c"] + 3 + 3) // 4 * 4
+    if raw_path(p, g):    # the padded copy, its input rows word aligned (up to 3 bytes before)
+        return (raw_rows(g) * p["in_c"] + 3 + 3) // 4 * 4
     return 4 * g["dilation"] * kx1_phase_words(g) * 4
 
 
