@@ -16,7 +16,7 @@
  * phase (two LDRSB and a PKHBT) and the doubled weights W[0] = (w0 w1), W'[1] = (w1 w2):
  *   output 2m     = fbias2 + X_m . (w0 w1) + bottom(X_{m+1}) * w2     SMLAD, SMLABT
  *   output 2m + 1 = fbias2 + top(X_m) * w0 + X_{m+1} . (w1 w2)        SMLATB, SMLAD
- * The requantization is the file's tg_dw_kx1_requant (SMMLAR with R, ADD of the sign,
+ * The requantization is the .c file's tg_dw_kx1_requant (SMMLAR with R, ADD of the sign,
  * ASR by n, SSAT); with a lower clamp SSUB8 and SEL take max(y, act_min) on the bottom
  * byte, the only one stored. n shares the pair counter's register (ASR by register
  * reads its bottom byte), the odd count's flag the clamp's (bit 8; SEL's upper bytes
