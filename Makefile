@@ -48,7 +48,7 @@ $(STAMP): requirements.txt pyproject.toml
 setup: toolchain $(STAMP)
 
 test: setup
-	$(VPY) -m pytest -n $(JOBS) -q
+	$(VPY) -m pytest -n $(JOBS) -q --durations=25
 
 test-fast: setup
 	$(VPY) -m pytest -n $(JOBS) -q -m "not slow"

@@ -287,3 +287,94 @@ def test_depthwise_conv2d_gated_s8_dsp_in_place_core_on_standin(board_name, tmp_
         with open_device(board, project, emulate=True) as dev:
             for i, x in enumerate(_inputs(source, point, 3)):
                 assert_device_equals_reference(dev, point, x, f"{board_name} point {k} density {density} input {i}")
+
+
+def test_gate_fold_c_equals_twin_over_every_renormalization(tmp_path):
+    """tg_gate_fold (tg_conv2d_gated.h, 32-bit where exact) against gref.gate_fold over
+    multipliers of every magnitude (|Q| below and above 2^31: both renormalization branches,
+    the rounding to 2^31), gate values -255..255 and shifts down to the (0, 0) cut-off."""
+    import subprocess
+
+    from test_gating import KERNEL_DIR
+
+    rng = np.random.default_rng(23)
+    n = 4000
+    mags = rng.integers(0, 31, n)
+    m = (rng.integers(0, 2 ** 31 - 1, n) >> mags).astype(np.int64) * rng.choice([1, 1, 1, -1], n)
+    m[:8] = [0, 1, 2 ** 31 - 1, 2 ** 30, 2 ** 30 + 1, -(2 ** 31 - 1), 3, 2 ** 31 - 2]
+    gm = np.where(rng.random(n) < 0.05, 0, rng.integers(2 ** 30, 2 ** 31, n))
+    gm[8:12] = [2 ** 31 - 1, 2 ** 30, 2 ** 31 - 1, 2 ** 30]
+    g = rng.integers(-255, 256, n)
+    g[8:12] = [255, -255, 1, -1]
+    sh, gs = rng.integers(-31, 8, n), rng.integers(-31, 1, n)
+    # products that round up to 2^31 after the shift: m1 * g just below a power of two
+    m[12:40] = [((1 << b) - 1) // 3 for b in range(32, 60)][:28]
+    g[12:40], gm[12:40] = 3, 2 ** 31 - 1
+    m[12:40] = np.minimum(m[12:40], 2 ** 31 - 1)
+    rows = np.stack([m, sh, g, gm, gs], 1)
+    src = tmp_path / "fold.c"
+    src.write_text('#include <stdio.h>\n#include "tg_conv2d_gated.h"\nint main(void)\n{\n'
+                   '    long a, b, c, d, e;\n    while (scanf("%ld %ld %ld %ld %ld", &a, &b, &c, &d, &e) == 5) {\n'
+                   '        int32_t m, s;\n        tg_gate_fold((int32_t)a, (int32_t)b, (int32_t)c, (int32_t)d, (int32_t)e,'
+                   ' &m, &s);\n        printf("%ld %ld\\n", (long)m, (long)s);\n    }\n    return 0;\n}\n')
+    exe = tmp_path / "fold"
+    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(KERNEL_DIR), str(src), "-o",
+                    str(exe)], check=True)
+    out = subprocess.run([str(exe)], input="\n".join(" ".join(str(int(v)) for v in r) for r in rows) + "\n",
+                         capture_output=True, text=True, check=True).stdout.split()
+    got = np.array(out, np.int64).reshape(-1, 2)
+    for i, (mi, si, gi, gmi, gsi) in enumerate(rows):
+        wm, ws = gref.gate_fold([mi], [si], [gi], int(gmi), int(gsi))
+        assert (got[i, 0], got[i, 1]) == (wm[0], ws[0]), f"row {i}: {rows[i]} -> {got[i]}, want {wm[0]}, {ws[0]}"
+
+
+def _block_mask(net, kept):
+    """The net with the depthwise layer's saliency 2 on the channels `kept` and 1 elsewhere
+    (predictor weights 0), the linear layer's all tied: at density len(kept) / channels the
+    gate keeps exactly `kept` for every input."""
+    with torch.no_grad():
+        net.dw.predictor.weight.zero_()
+        net.dw.predictor.bias.fill_(1.0)
+        net.dw.predictor.bias[list(kept)] = 2.0
+        net.fc.predictor.weight.zero_()
+        net.fc.predictor.bias.fill_(1.0)
+    return net
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_depthwise_conv2d_gated_s8_dsp_block_sparse_and_fallback_on_standin(board_name, tmp_path):
+    """The in-place core's ring gathered 8 channels per step (channels a multiple of 8, the
+    padding columns too) under block-sparse masks: 16 channels keeping blocks 0 and 3 (a
+    skip of 8 channels, the last channel kept), blocks 1 and 2 (the first and last blocks
+    dropped); and 24 channels with the gate's shift lowered by 40, so that every folded shift
+    is below -31 (no folded record is exact: the kernel falls back to the gathered path, and
+    every output is the clamped zero point). Every layer's output and gate decision equals
+    the reference."""
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("the stand-ins need qemu-system-arm and arm-none-eabi-gcc")
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+
+    board = get_board(board_name)
+    options = CompileOptions(features=frozenset(board.isa_features))
+    shape = (3, 9, 9)
+    points = [(_block_mask(masked_net(seed=8, channels=16), [*range(4), *range(12, 16)]), 0.5, False),
+              (_block_mask(masked_net(seed=9, channels=16), range(4, 12)), 0.5, False),
+              (masked_net(seed=10, channels=24), 0.5, True)]
+    for k, (net, density, fallback) in enumerate(points):
+        source, graph = compile_module(net, calibration(shape=shape), options=options)
+        dw = next(n for n in graph.nodes if n.op == "depthwise_conv2d_gated")
+        assert dw.kernel == "tg_depthwise_conv2d_gated_s8_dsp"
+        assert int(graph.const(dw, "packed")[0]) == graph.tensor(dw.outputs[0]).shape[-1], "3x3 records packed"
+        if fallback:
+            value = dw.attrs["kparams"]["gate_shift"] - 40
+            dw.attrs["gate_shift"] = dw.attrs["kparams"]["gate_shift"] = value
+            # the renormalization adds at most 9 (|m1 * g'| < 2^40): every folded shift < -31
+            assert int(np.max(graph.const(dw, "shift"))) + value + 9 < -31
+        point = sweep.at(graph, "density", density)
+        project = build(source, point, board, tmp_path / f"p{k}").out_dir
+        with open_device(board, project, emulate=True) as dev:
+            for i, x in enumerate(_inputs(source, point, 2)):
+                assert_device_equals_reference(dev, point, x, f"{board_name} point {k} input {i}")

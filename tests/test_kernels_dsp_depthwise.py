@@ -174,7 +174,9 @@ class Pools(nn.Module):
 class GlobalPools(nn.Module):
     """Global average pools (x.mean over H, W: the gated layers' predictors) for
     tg_avg_pool2d_s8_dsp: 20x20 pixels (400, one run: the int16 lanes flushed to int32 sums
-    mid-run) on 31 channels (blocks of 16, 8, 4 and 3 after them), and 10x10 on 16."""
+    mid-run) on 31 channels (blocks of 16, 8, 4 and 3 after them), 10x10 on 16, and 17x17
+    (289: flushed after 256, then an odd 33) on 32 (two blocks of 16, word-aligned: the
+    LDRD runs, an odd pixel first)."""
 
     shape = (1, 3, 20, 20)
 
@@ -182,11 +184,13 @@ class GlobalPools(nn.Module):
         super().__init__()
         self.wide = nn.Conv2d(3, 31, 1)
         self.narrow = nn.Conv2d(31, 16, 1, stride=2)
-        self.fc = nn.Linear(31 + 16, 3)
+        self.odd = nn.Conv2d(31, 32, 4)
+        self.fc = nn.Linear(31 + 16 + 32, 3)
 
     def forward(self, x):
         y = self.wide(x)
-        return self.fc(torch.cat([y.mean(dim=(2, 3)), self.narrow(y).mean(dim=(2, 3))], 1))
+        return self.fc(torch.cat([y.mean(dim=(2, 3)), self.narrow(y).mean(dim=(2, 3)), self.odd(y).mean(dim=(2, 3))],
+                                 1))
 
 
 class MaxPools(nn.Module):
@@ -349,8 +353,8 @@ def test_global_avg_pool2d_s8_dsp_standin(board, tmp_path_factory, tmp_path):
     model = _export(GlobalPools, "globalpools", tmp_path_factory)
     graph = _compile(model, board)
     pool_nodes = [n for n in graph.nodes if n.op == "avg_pool2d"]
-    assert [n.kernel for n in pool_nodes] == ["tg_avg_pool2d_s8_dsp"] * 2, [n.op for n in graph.nodes]
-    assert sorted(n.attrs["kparams"]["kernel_h"] * n.attrs["kparams"]["kernel_w"] for n in pool_nodes) == [100, 400]
+    assert [n.kernel for n in pool_nodes] == ["tg_avg_pool2d_s8_dsp"] * 3, [n.op for n in graph.nodes]
+    assert sorted(n.attrs["kparams"]["kernel_h"] * n.attrs["kparams"]["kernel_w"] for n in pool_nodes) == [100, 289, 400]
     _check_every_layer(model, graph, board, tmp_path)
 
 

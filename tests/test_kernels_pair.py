@@ -27,7 +27,7 @@ from test_kernels_dsp import STRICT
 from test_kernels_packed import STRUCT, packed_case, packed_geometry
 
 from tinygen.kernels.depthwise_dsp import _MAX_PRODUCT
-from tinygen.kernels.pair_u4 import RECORD_WORDS, pack_pair_u4, pair_scratch_bytes, pair_serves
+from tinygen.kernels.pair_u4 import RECORD_WORDS, pack_pair_u4, pair_scratch_bytes, pair_serves, pair_uses_ring
 from tinygen.quant.pack_mul import steps
 from tinygen.quant.pack_subbyte import pack_rows
 from tinygen.ref.subbyte import conv2d_u4_s4_s8
@@ -50,12 +50,15 @@ def consts_of(rows, b, m, s) -> dict:
     return {"weight": rows, "bias": b, "multiplier": m, "shift": s}
 
 
-def run_c(kernels, p: dict, x, rows, b, m, s) -> np.ndarray:
-    """The portable kernel on the host, through ctypes, with its packed constant."""
+def run_c(kernels, p: dict, x, rows, b, m, s, guard: bool = False) -> np.ndarray:
+    """The portable kernel on the host, through ctypes, with its packed constant. guard: the
+    scratch exactly pair_scratch_bytes, then 16 guard words that must stay untouched."""
     params = kernels._params(STRUCT, p)
     packed = np.ascontiguousarray(pack_pair_u4(p, consts_of(rows, b, m, s)))
     xs = np.ascontiguousarray(np.asarray(x).reshape(-1), dtype=np.int8)
-    scratch = np.zeros(pair_scratch_bytes(p) // 4 + 1, dtype=np.uint32)
+    size = pair_scratch_bytes(p) // 4
+    scratch = np.zeros(size + (16 if guard else 1), dtype=np.uint32)
+    scratch[size:] = 0xA5A5A5A5
     out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], dtype=np.int8)
 
     def ptr(a, t):
@@ -63,6 +66,7 @@ def run_c(kernels, p: dict, x, rows, b, m, s) -> np.ndarray:
 
     getattr(kernels.lib, NAME)(ctypes.byref(params), ptr(xs, ctypes.c_int8), ptr(packed, ctypes.c_uint32),
                                ptr(scratch, ctypes.c_int8), ptr(out, ctypes.c_int8))
+    assert not guard or (scratch[size:] == 0xA5A5A5A5).all(), "the kernel wrote past its scratch"
     return out.reshape(p["out_h"], p["out_w"], p["out_c"])
 
 
@@ -124,11 +128,42 @@ def test_pair_scratch_matches_c(tmp_path):
     lib = ctypes.CDLL(str(so))
     fields = dict(parse_structs((KERNEL_DIR / "tg_kernels_packed.h").read_text()))
     cls = type("P", (ctypes.Structure,), {"_fields_": fields[STRUCT]})
-    for kh, kw, c, in_off in [(1, 1, 1, 0), (1, 1, 7, 3), (3, 3, 3, 0), (5, 3, 17, 128), (3, 3, 32, 0), (3, 3, 64, 1)]:
-        got = lib.tgt_size(ctypes.byref(cls(kernel_h=kh, kernel_w=kw, in_c=c, in_off=in_off)))
-        fields = 2 if in_off == 0 else 3
-        assert got == pair_scratch_bytes({"kernel_h": kh, "kernel_w": kw, "in_c": c, "in_off": in_off}) \
-            == 4 * fields * kh * kw * -(-c // 3)
+    for kh, kw, c, in_off, sh, dh, in_h in [(1, 1, 1, 0, 1, 1, 4), (1, 1, 7, 3, 1, 1, 4), (3, 3, 3, 0, 2, 1, 5),
+                                            (5, 3, 17, 128, 1, 1, 6), (3, 3, 32, 0, 2, 1, 8), (3, 3, 64, 1, 1, 1, 4),
+                                            (3, 3, 32, 0, 1, 1, 8), (5, 3, 7, 0, 1, 2, 6), (3, 3, 5, 0, 1, 2, 2),
+                                            (2, 2, 4, 0, 1, 1, 3)]:
+        p = {"kernel_h": kh, "kernel_w": kw, "in_c": c, "in_off": in_off, "stride_h": sh, "stride_w": sh,
+             "dilation_h": dh, "dilation_w": 1, "in_h": in_h, "in_w": 5}
+        got = lib.tgt_size(ctypes.byref(cls(**p)))
+        fields = 4 * kh * kw * -(-c // 3)
+        ring = pair_uses_ring(p)
+        assert ring == (in_off == 0 and kh * kw >= 4 * sh * sh)
+        rows = min((kh - 1) * dh + 1, in_h)
+        assert got == pair_scratch_bytes(p) == (3 * fields if in_off else
+                                                2 * fields + (4 * rows * 5 * (-(-c // 3) + 1) if ring else 0))
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1))
+def test_conv2d_pair_u4_host_ring(kernels, data, seed):
+    """The input ring (in_off 0, stride 1, kernels of 4 taps or more; dilation, inputs shorter
+    than the ring, odd pixel counts whose pairs straddle rows): equal to the twin, and the
+    kernel writes nothing past pair_scratch_bytes (guard words behind the scratch)."""
+    p = data.draw(packed_geometry("u4"))
+    kh, kw = data.draw(st.sampled_from([(3, 3), (5, 3), (2, 2), (3, 5)]))
+    p = {**p, "kernel_h": kh, "kernel_w": kw, "stride_h": 1, "stride_w": 1, "in_off": 0,
+         "input_offset": -data.draw(st.integers(0, 15)), "pad_top": data.draw(st.integers(0, kh - 1)),
+         "pad_left": data.draw(st.integers(0, kw - 1))}
+    p["out_h"] = p["in_h"] + 2 * p["pad_top"] - (kh - 1) * p["dilation_h"]
+    p["out_w"] = p["in_w"] + 2 * p["pad_left"] - (kw - 1) * p["dilation_w"]
+    if p["out_h"] < 1 or p["out_w"] < 1:
+        p["in_h"] += (kh - 1) * p["dilation_h"]
+        p["in_w"] += (kw - 1) * p["dilation_w"]
+        p["out_h"] = p["in_h"] + 2 * p["pad_top"] - (kh - 1) * p["dilation_h"]
+        p["out_w"] = p["in_w"] + 2 * p["pad_left"] - (kw - 1) * p["dilation_w"]
+    assert pair_uses_ring(p)
+    args = pair_case(p, seed, True)
+    assert_same(conv2d_u4_s4_s8(p, *args), run_c(kernels, p, *args, guard=True), NAME)
 
 
 # -- the portable C kernel against the twin ---------------------------------------------------
@@ -142,28 +177,31 @@ def test_conv2d_pair_u4_host(kernels, data, seed, with_bias):
     assert_same(conv2d_u4_s4_s8(p, *args), run_c(kernels, p, *args), NAME)
 
 
-def extreme_params(in_c: int, k: int, out_h: int, out_w: int, odd: int, in_off: int = 128) -> dict:
-    """Stride 2 'same' padding, out_c odd. in_off 128: the zero point at the bottom of a range
-    that starts at -128 (padded taps hold u = 0, in-bounds ones up to 15); in_off 0 (the
-    compiler's uniform inputs, packed in place): inputs in [0, 15], the zero point 15 (padded
-    taps hold u = 15 too)."""
-    p = {"in_c": in_c, "out_h": out_h, "out_w": out_w, "out_c": 5, "kernel_h": k, "kernel_w": k, "stride_h": 2,
-         "stride_w": 2, "dilation_h": 1, "dilation_w": 1, "pad_top": k // 2, "pad_left": k // 2,
+def extreme_params(in_c: int, k: int, out_h: int, out_w: int, odd: int, in_off: int = 128, stride: int = 2) -> dict:
+    """Stride 2 (or `stride`; stride 1 with in_off 0 takes the input ring) 'same' padding, out_c
+    odd. in_off 128: the zero point at the bottom of a range that starts at -128 (padded taps
+    hold u = 0, in-bounds ones up to 15); in_off 0 (the compiler's uniform inputs, packed in
+    place): inputs in [0, 15], the zero point 15 (padded taps hold u = 15 too)."""
+    p = {"in_c": in_c, "out_h": out_h, "out_w": out_w, "out_c": 5, "kernel_h": k, "kernel_w": k, "stride_h": stride,
+         "stride_w": stride, "dilation_h": 1, "dilation_w": 1, "pad_top": k // 2, "pad_left": k // 2,
          "input_offset": 128 if in_off else -15, "in_off": in_off, "output_offset": 3, "act_min": -128,
          "act_max": 127, "odd": odd}
-    p["in_h"], p["in_w"] = 2 * out_h + k - 2 * (k // 2) - 1, 2 * out_w + k - 2 * (k // 2) - 1
+    p["in_h"], p["in_w"] = (stride * n + k - 2 * (k // 2) - 1 for n in (out_h, out_w))
     return p
 
 
+@pytest.mark.parametrize("stride", [2, 1])
 @pytest.mark.parametrize("in_off", [0, 128])
 @pytest.mark.parametrize("extreme", ["low_w_top_x", "high_w_top_x"])
 @pytest.mark.parametrize("odd", [0, 1])
 @pytest.mark.parametrize("in_c, k, out_h, out_w", [(64, 3, 3, 2), (255, 3, 3, 3), (1, 1, 1, 1), (7, 5, 2, 3),
                                                    (32, 3, 4, 4)])
-def test_conv2d_pair_u4_host_extremes(kernels, in_off, extreme, odd, in_c, k, out_h, out_w):
+def test_conv2d_pair_u4_host_extremes(kernels, stride, in_off, extreme, odd, in_c, k, out_h, out_w):
     """in_c 255 x 3x3: 765 field words, 32 blocks; the largest field sum a block allows
-    (weights 7: codes 15, inputs 15); 1 and 9 output pixels (pairs with themselves)."""
-    p = extreme_params(in_c, k, out_h, out_w, odd, in_off)
+    (weights 7: codes 15, inputs 15); 1 and 9 output pixels (pairs with themselves); stride 1
+    with in_off 0 and k > 1, 5x5 stride 2 with in_off 0: the input ring."""
+    p = extreme_params(in_c, k, out_h, out_w, odd, in_off, stride)
+    assert pair_uses_ring(p) == (in_off == 0 and k * k >= 4 * stride * stride)
     x, rows, b, m, s = pair_case(p, in_c, True, extreme=extreme)
     assert x.max() == -in_off + 15
     m, s = np.full(5, 1 << 30), np.full(5, -12)

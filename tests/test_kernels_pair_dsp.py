@@ -49,8 +49,11 @@ def extreme_cases(in_off: int) -> list[tuple[dict, tuple]]:
     cases = []
     for extreme in ("low_w_top_x", "high_w_top_x"):
         for odd in (0, 1):
-            for in_c, k, out_h, out_w in ((255, 3, 3, 3), (64, 3, 3, 2), (32, 3, 2, 2), (1, 1, 1, 1)):
-                p = extreme_params(in_c, k, out_h, out_w, odd, in_off)
+            for in_c, k, out_h, out_w, stride in ((255, 3, 3, 3, 2), (64, 3, 3, 2, 2), (32, 3, 2, 2, 2),
+                                                  (1, 1, 1, 1, 2), (64, 3, 3, 3, 1), (32, 3, 4, 4, 1)):
+                if stride == 1 and in_off != 0:
+                    continue                # (stride 1 for the ring, which in_off 0 takes; the M4's RAM)
+                p = extreme_params(in_c, k, out_h, out_w, odd, in_off, stride)
                 cases.append((p, pair_case(p, in_c + odd, True, extreme=extreme)))
     return cases
 

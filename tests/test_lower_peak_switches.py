@@ -4,7 +4,10 @@ faster kernels stay; lowering still happens where it lowers the image's arena.
 
 The switchable digits example's w1a8 switch with the binary-weight table kernel
 (tg_conv2d_s8_b1lut_s8_dsp, scratch for its tables) on both middle convs, as
---kernels auto measures it fastest on the f746zg stand-in.
+--kernels auto measures it fastest on the f746zg stand-in. The floor is tested with the pass
+weighing no instructions (CompileOptions.lower_peak_instructions None, as the RAM trade
+compiles): by default the swaps below add far more instructions per byte than
+INSTRUCTIONS_PER_RAM_BYTE and are refused (tests/test_lower_peak_cost.py).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def digits():
     def compile_one(name: str, floor: int = 0):
         pick = choice if name == "w1a8" else None
         return compile_source(ones[name], None, CompileOptions(features=features, kernel_choice=pick,
-                                                               arena_floor=floor))
+                                                               arena_floor=floor, lower_peak_instructions=None))
     return compile_one
 
 
@@ -112,7 +115,7 @@ def test_kernels_auto_switchable_keeps_the_measured_faster_kernel(tmp_path):
     _, _, w1a8 = find(graph, "w1a8")
     assert _kernels(w1a8).count(LUT) == 2 and not w1a8.meta["lower_peak"]
     lowered = compile_source(switch_sources(source)[3][1], None,
-                             CompileOptions(features=board.isa_features, kernels="auto",
+                             CompileOptions(features=board.isa_features, kernels="auto", lower_peak_instructions=None,
                                             kernel_choice={n.name: LUT for n in w1a8.nodes if n.kernel == LUT}))
     assert LUT not in _kernels(lowered)              # what full lowering would have done
     # the image's arena is still w8a8's: w1a8's tables fit under it

@@ -117,12 +117,18 @@ def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileO
     """Refuse, as `tinygen build` would, a model that no kernel combination fits (flash with
     every layer's smallest kernel, RAM as predicted after the RAM trade, tinygen/fit_ram.py)."""
     from tinygen.fit import check_some_fit
+    from tinygen.fit_ram import can_trade, lean_options
 
     options = options or CompileOptions(features=board.isa_features, kernels="auto")
     lean = None
-    if options.lower_peak and options.lower_peak_flash is not None and not source.switches:
+    if can_trade(options) and source.switches:
+        from tinygen.fit_switches import compile_switches, switch_choices
+
+        def lean() -> Graph:        # the image's arena: every switch lean, none below the largest
+            return compile_switches(source, calib, lean_options(options), switch_choices(graph))
+    elif can_trade(options):
         def lean() -> Graph:
-            return compile_source(source, calib, replace(options, lower_peak_flash=None))
+            return compile_source(source, calib, lean_options(options))
     check_some_fit(graph, board, options, str(source.path), lean)
 
 
@@ -166,6 +172,9 @@ def _variant_context(source: SourceModel, calib: str | None, options: CompileOpt
             "esp_nn": bool(options.esp_nn),
             "arena_region": options.arena_region, "fuse_residual": options.fuse_residual,
             "lower_peak": options.lower_peak, "compact": options.compact, "storage": options.storage,
+            # lower_peak's bounds decide which swaps a measuring build makes (records made under
+            # the arena-only lowering, before the instruction bound, no longer apply)
+            "lower_peak_bounds": [options.lower_peak_flash, options.lower_peak_instructions],
             "nested_int8": sorted(options.nested_int8),
             # a switch's lowering floor (tinygen/switches.py relax_lowering) changes what is applied
             **({"arena_floor": options.arena_floor} if options.arena_floor else {})}
@@ -248,7 +257,8 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
                for n, names in open_nodes.items() for fast in [pick_fastest(names, counts[n])]
                # an unmeasured preferred kernel is kept for lower_peak to decide, as in the default build
                if fast != choice[n] and counts[n][choice[n]] is not None]
-    graph = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}))
+    # lower_peak weighs its swaps by the counts measured here
+    graph = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}, kernel_counts=counts))
     graph.meta["kernels"] = {**kernel_report(graph, "auto", counts, note, variants), "prefer": options.prefer,
                              "flash_refused": refused}
     return graph
@@ -296,7 +306,7 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
     parts = [(name, one, compile_source(one, calib, options)) for name, one in switch_sources(source)]
     together = attach([(name, g) for name, _, g in parts])
     try:
-        check_fit(source, together, board, options)
+        check_fit(source, together, board, options, calib)
     finally:
         together.meta.pop("switches", None)         # attach() marked the first switch's graph
     compiled = []

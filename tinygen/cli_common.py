@@ -73,10 +73,12 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                    help="keep every layer's preferred kernel (or --kernels auto's choice) even where a "
                         "scratch-free kernel would lower the arena (default: swap at the arena's peak); with "
                         "--kernels cmsis-nn and --no-compact every layer CMSIS-NN has a kernel for runs it")
-    p.add_argument("--storage", choices=("separate", "nested"), default="separate",
+    p.add_argument("--storage", choices=("separate", "nested", "mixed"), default="separate",
                    help="switchable-precision models: store each switch's weights at its width (separate, "
                         "exact for any quantizer), or nested layers once as 8 bit planes that every switch "
-                        "reads with the bit-serial kernel (nested; needs the nested weight quantizer)")
+                        "reads with the bit-serial kernel (nested; needs the nested weight quantizer), or "
+                        "nested with the top switch's int8 codes kept where the board's flash allows, by "
+                        "instructions saved per flash byte (mixed)")
     if builds:
         p.add_argument("--frontend", choices=FRONTENDS, default=None,
                        help="put an audio front end before the model: mfcc turns 16 kHz int16 audio into the "
@@ -200,11 +202,14 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
         attach(graph, frontend)
     if board is not None:
         from tinygen.fit import fit_model
+        from tinygen.fit_switches import fit_switches
 
-        # fit first: where the fastest kernels overflow the flash, layers trade speed for it
+        # fit first: where the fastest kernels overflow the flash, layers trade speed for it (a
+        # switchable model: the RAM trade, and the mixed storage's int8 layers where flash allows)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CalibrationWarning)     # warned once above already
-            graph = fit_model(source, calib, options, board, graph, progress)
+            fit = fit_switches if source.switches else fit_model
+            graph = fit(source, calib, options, board, graph, progress)
     return source, graph
 
 
@@ -251,8 +256,11 @@ def print_fit(graph) -> None:
     """Whether the fastest kernels fit the board, and what the fit-first trade cost."""
     from tinygen.fit import fit_lines
     from tinygen.fit_ram import ram_fit_lines
+    from tinygen.fit_switches import mixed_lines
+    from tinygen.passes.lower_peak import switch_peak_lines
 
-    lines = ram_fit_lines(graph.meta.get("fit_ram")) + fit_lines(graph.meta.get("fit"))
+    lines = (mixed_lines(graph.meta.get("nested_mixed")) + ram_fit_lines(graph.meta.get("fit_ram"))
+             + fit_lines(graph.meta.get("fit")) + switch_peak_lines(graph))
     if lines:
         print("\n".join("  " + line for line in lines))
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from tinygen.board import Board, all_boards
 from tinygen.build.code_size import compiled_flash
 from tinygen.build.memory import MemoryFitError, MemoryUse, capacity, predict
-from tinygen.fit_ram import ram_fit, ram_over
+from tinygen.fit_ram import can_trade, lean_options, ram_fit, ram_over
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -329,8 +329,10 @@ def measured_counts(graph: Graph) -> dict[str, dict[str, int | None]]:
 def fit_model(source, calib, options, board: Board, graph: Graph,
               progress: Callable[[str], None] = lambda msg: None) -> Graph:
     """fit_board for a compiled model (after --kernels auto's choice, whose measured
-    counts it uses); boards built by tinygen's firmware recipes only, switchable models
-    as they are (their switches share the flash: checked by the build)."""
+    counts it uses); boards built by tinygen's firmware recipes only. A switchable model
+    is returned as it is: its fit is tinygen/fit_switches.py's (the RAM trade and the mixed
+    storage's choice; no flash trade of kernels: its switches share the flash, checked by
+    the build)."""
     from dataclasses import replace
 
     from tinygen.compiler import compile_source
@@ -343,7 +345,7 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
 
     def recompile(pinned: dict[str, str], unfused: frozenset, lean: bool = False) -> Graph:
         # options: the caller's, or after the RAM trade its lean ones (bound when called)
-        use = replace(options, lower_peak_flash=None) if lean else options
+        use = lean_options(options) if lean else options
         base = {n: k for n, k in {**chosen, **(use.kernel_choice or {})}.items() if n not in unfused}
         again = compile_source(source, calib, replace(use, kernel_choice=base, fit_choice=pinned, unfused=unfused))
         if "frontend" in graph.meta:        # the audio front end's flash and RAM count too
@@ -351,10 +353,10 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
         return again
 
     start = graph
-    if options.lower_peak and options.lower_peak_flash is not None:
+    if can_trade(options):
         start = ram_fit(graph, board, lambda: recompile({}, frozenset(), lean=True), predicted, str(source.path))
     if start is not graph:
-        options = replace(options, lower_peak_flash=None)
+        options = lean_options(options)
         progress(f"fit: arena {start.meta['fit_ram']['arena'][0]:,} -> {start.meta['fit_ram']['arena'][1]:,} B "
                  f"to fit {board.name}'s RAM")
 
@@ -372,7 +374,7 @@ def check_some_fit(graph: Graph, board: Board, options, model: str,
                    compile_lean: Callable[[], Graph] | None = None) -> None:
     """Refuse, before --kernels auto measures, a model that no kernel combination fits:
     the smallest options' flash (nothing_fits), or RAM as the build would, after the RAM
-    trade (`compile_lean`: the model compiled with lower_peak_flash None, tinygen/fit_ram.py)."""
+    trade (`compile_lean`: the model compiled with lean_options, tinygen/fit_ram.py)."""
     from tinygen.build.memory import RegionUse, check_prediction
 
     if board.build == "host":

@@ -7,7 +7,8 @@ for a kernel with larger constants only where the flash it adds is at most
 FLASH_PER_RAM_BYTE times the arena bytes it saves (KWS refuses 16 KB of int16 weights
 for 256 B of arena). When the predicted RAM (arena, buffers, stack) exceeds the part or
 its --ram-budget, the model is compiled again with lower_peak taking every swap that
-lowers the arena, whatever flash it adds (CompileOptions.lower_peak_flash None): the
+lowers the arena, whatever flash and instructions it adds (lean_options: CompileOptions.lower_peak_flash and
+lower_peak_instructions None): the
 scratch-free kernels at the peak (tg_conv2d_direct_s8_dsp for tg_conv2d_s8_dsp's im2col
 scratch, the in-place ones). Same graph, same choice: lower_peak is deterministic.
 graph.meta["fit_ram"] records the trade (RAM and arena before and after, the layers
@@ -23,6 +24,18 @@ from tinygen.board import Board
 from tinygen.build.memory import MemoryFitError, MemoryUse, check_prediction
 from tinygen.ir import Graph
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
+
+
+def lean_options(options):
+    """`options` with lower_peak taking every swap that lowers the arena (both of its bounds off)."""
+    from dataclasses import replace
+
+    return replace(options, lower_peak_flash=None, lower_peak_instructions=None)
+
+
+def can_trade(options) -> bool:
+    """Whether compiling with lean_options(options) may lower the arena further."""
+    return options.lower_peak and (options.lower_peak_flash is not None or options.lower_peak_instructions is not None)
 
 
 def ram_over(use: MemoryUse) -> int:
@@ -44,7 +57,7 @@ def flash_added(graph: Graph, changes: list[dict]) -> int:
 def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph],
             predict: Callable[[Graph, Board], MemoryUse], model: str = "the model") -> Graph:
     """`graph` if its predicted RAM fits `board` (or its --ram-budget), else `compile_lean()`
-    (the model compiled with lower_peak_flash None) where that fits; MemoryFitError otherwise."""
+    (the model compiled with lean_options) where that fits; MemoryFitError otherwise."""
     use = predict(graph, board)
     if ram_over(use) <= 0:
         return graph
@@ -60,7 +73,8 @@ def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph],
     changes = lean.meta.get("lower_peak", [])
     lean.meta["fit_ram"] = {"ram": [use.regions["ram"].used, after.regions["ram"].used],
                             "capacity": after.regions["ram"].capacity, "arena": [use.arena, after.arena],
-                            "layers": [c["node"] for c in changes], "flash_added": flash_added(lean, changes)}
+                            "layers": [c["node"] for c in changes], "flash_added": flash_added(lean, changes),
+                            "instructions_added": sum(c.get("instructions_added", 0) for c in changes)}
     return lean
 
 
@@ -71,8 +85,15 @@ def ram_fit_lines(record: dict | None) -> list[str]:
     before, after = record["ram"]
     return [f"fit: RAM {before:,} B predicted with the fastest kernels, over the {record['capacity']:,} B "
             f"available: arena {record['arena'][0]:,} -> {record['arena'][1]:,} B with the kernels that lower it "
-            f"most on {', '.join(record['layers']) or 'no layer'} (+{record['flash_added']:,} B of flash), "
-            f"RAM {after:,} B"]
+            f"most on {', '.join(record['layers']) or 'no layer'} (+{record['flash_added']:,} B of flash"
+            f"{_instructions(record)}), RAM {after:,} B"]
 
 
-__all__ = ["flash_added", "ram_fit", "ram_fit_lines", "ram_over"]
+def _instructions(record: dict) -> str:
+    added = record.get("instructions_added")
+    if isinstance(added, dict):         # a switchable image: per switch
+        return "".join(f", {name} {n:+,} instructions" for name, n in added.items() if n)
+    return f", {added:+,} instructions" if added else ""
+
+
+__all__ = ["can_trade", "flash_added", "lean_options", "ram_fit", "ram_fit_lines", "ram_over"]

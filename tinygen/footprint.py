@@ -53,6 +53,17 @@ PER_MAC = {
     "tg_depthwise_conv2d_s8_rv32": 7.0,
     "tg_fully_connected_s8_rv32": 3.7,
 }
+# the low-bit kernels on the 3x3 64->64 8x8 layer (benchmarks/lowbit_kernels.py, f746zg stand-in;
+# the f446re within 1.5%): what lower_peak and the fit weigh where --kernels auto measured nothing
+PER_MAC.update({
+    "tg_conv2d_s8_b1_s8_dsp": 3.05, "tg_conv2d_s8_b1x8_s8_dsp": 0.81, "tg_conv2d_s8_b1lut_s8_dsp": 0.63,
+    "tg_conv2d_pair_u4_s4_s8_dsp": 0.69, "tg_conv2d_u4_s4_s8_dsp": 0.98, "tg_conv2d_s8_s4_s8_dsp": 1.50,
+    "tg_conv2d_u2_s2_s8_dsp": 0.43, "tg_conv2d_s8_s2_s8_dsp": 1.47,
+})
+# the bit-serial kernel over nested bit planes: per MAC and per (weight bit x input bit) pair, from
+# sp_digits' nested build on the f746zg stand-in (w8a8 12.7 M, w4a4 3.5 M, w2a2 1.1 M instructions
+# over 463 k MACs: 0.42..0.6 per bit pair, the int8 first and last layers included)
+PLANES_PER_BIT_PAIR = 0.45
 # kernels not in the table: by whether they use the DSP extension
 PER_MAC_DSP, PER_MAC_PORTABLE = 1.5, 6.5
 # layers without MACs (pooling, add, ...): instructions per output byte
@@ -85,7 +96,10 @@ def estimate_instructions(graph: Graph, node: Node, spec) -> int:
     if macs == 0:
         return PER_OUTPUT * graph.tensor(node.outputs[0]).nbytes
     per_mac = PER_MAC.get(spec.name, PER_MAC_DSP if "dsp" in spec.requires else PER_MAC_PORTABLE)
+    if spec.weight_dtype == "planes" and "planes" in node.attrs:
+        x = graph.tensor(node.inputs[0])
+        per_mac = PLANES_PER_BIT_PAIR * int(node.attrs["planes"]["w_bits"]) * min(int(x.bits), 8)
     return round(per_mac * macs)
 
 
-__all__ = ["PER_MAC", "UNFUSED_ADD_PER_OUTPUT", "estimate_instructions", "layer_flash"]
+__all__ = ["PER_MAC", "PLANES_PER_BIT_PAIR", "UNFUSED_ADD_PER_OUTPUT", "estimate_instructions", "layer_flash"]

@@ -2,7 +2,10 @@
 set_switch, compiled for the f746zg's kernels), scored by the numpy integer reference
 (bit-exact with the generated C) on the 449 digits test images.
 
-    python examples/switchable/compiled_accuracy.py
+    python examples/switchable/compiled_accuracy.py [BOARD [KERNELS]]
+
+KERNELS: tinygen (the preference order, default) or auto (per layer the fewest instructions
+measured on the board's stand-in, as `tinygen build` chooses on Cortex-M; cached).
 """
 
 import sys
@@ -22,10 +25,12 @@ from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
 
-def main(board: str = "f746zg") -> None:
+def main(board: str = "f746zg", kernels: str = "tinygen") -> None:
+    from tinygen.autotune import compile_auto
+
     net = sp_digits.model()
     _, (x, y) = _digits.dataset()
-    options = CompileOptions(features=frozenset(get_board(board).isa_features))
+    options = CompileOptions(features=frozenset(get_board(board).isa_features), kernels=kernels)
     with tempfile.TemporaryDirectory() as tmp:
         calib = Path(tmp) / "calib.npy"
         np.save(calib, sp_digits.calibration_data())
@@ -33,15 +38,17 @@ def main(board: str = "f746zg") -> None:
             set_switch(net, name).eval()
             program = Path(tmp) / f"{name}.pt2"
             torch.export.save(torch.export.export(net, (torch.from_numpy(x[:1]),)), str(program))
-            graph = compile_source(load_source(program), str(calib), options)
+            source = load_source(program)
+            graph = compile_auto(source, str(calib), options, get_board(board)) if kernels == "auto" else \
+                compile_source(source, str(calib), options)
             got = np.array([dequantize(graph, graph.outputs[0], run(graph, quantize_input(graph, xi[None]))[
                 graph.outputs[0]]).ravel().argmax() for xi in to_ir_layout(x)])
             with torch.no_grad():
                 want = net(torch.from_numpy(x)).numpy().argmax(1)
             weights = sum(graph.tensor(n.param("weight")).nbytes for n in graph.nodes if n.param("weight"))
-            kernels = ", ".join(n.kernel for n in graph.nodes if n.kernel)
+            chosen = ", ".join(n.kernel for n in graph.nodes if n.kernel)
             print(f"| {name} | {np.mean(got == y):.2%} ({(got == y).sum()} / {len(y)}) | "
-                  f"{np.mean(got == want):.2%} | {weights} | {kernels} |")
+                  f"{np.mean(got == want):.2%} | {weights} | {chosen} |")
 
 
 if __name__ == "__main__":

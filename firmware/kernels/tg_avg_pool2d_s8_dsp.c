@@ -64,6 +64,53 @@ static inline __attribute__((always_inline)) void tg_ap_flush(int32_t *acc, int3
     }
 }
 
+/* m > 0 pixels of 16 channels at x, step bytes apart, added to the int16 lanes acc[0..7]
+   (tg_ap_lanes' layout): per pixel two LDRD and eight SXTAB16, two pixels per loop step.
+   x and step word-aligned. */
+static inline __attribute__((always_inline)) void tg_ap_run16(const int8_t *x, int32_t step, int32_t m, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
+    int32_t v0, v1;
+#define TG_AP_PIXEL16                                  \
+    "ldrd   %[v0], %[v1], [%[x]]\n\t"                   \
+    "sxtab16 %[a0], %[a0], %[v0]\n\t"                   \
+    "sxtab16 %[a1], %[a1], %[v0], ror #8\n\t"           \
+    "sxtab16 %[a2], %[a2], %[v1]\n\t"                   \
+    "sxtab16 %[a3], %[a3], %[v1], ror #8\n\t"           \
+    "ldrd   %[v0], %[v1], [%[x], #8]\n\t"               \
+    "add    %[x], %[x], %[step]\n\t"                    \
+    "sxtab16 %[a4], %[a4], %[v0]\n\t"                   \
+    "sxtab16 %[a5], %[a5], %[v0], ror #8\n\t"           \
+    "sxtab16 %[a6], %[a6], %[v1]\n\t"                   \
+    "sxtab16 %[a7], %[a7], %[v1], ror #8\n\t"
+    /* an odd pixel first, then two per loop step */
+    __asm__ volatile(
+        "tst    %[m], #1\n\t"
+        "beq    1f\n\t"
+        TG_AP_PIXEL16
+        "subs   %[m], %[m], #1\n\t"
+        "beq    2f\n\t"
+        "1:\n\t"
+        TG_AP_PIXEL16
+        TG_AP_PIXEL16
+        "subs   %[m], %[m], #2\n\t"
+        "bne    1b\n\t"
+        "2:\n\t"
+        : [x] "+&r"(x), [m] "+&r"(m), [v0] "=&r"(v0), [v1] "=&r"(v1), [a0] "+&r"(a0), [a1] "+&r"(a1),
+          [a2] "+&r"(a2), [a3] "+&r"(a3), [a4] "+&r"(a4), [a5] "+&r"(a5), [a6] "+&r"(a6), [a7] "+&r"(a7)
+        : [step] "r"(step)
+        : "memory", "cc");
+#undef TG_AP_PIXEL16
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    acc[4] = a4;
+    acc[5] = a5;
+    acc[6] = a6;
+    acc[7] = a7;
+}
+
 /*
  * Channels c..c + width - 1 (width 16, 8 or 4, a constant where inlined) summed over the
  * window: each pixel's width / 4 words go through SXTAB16 (bytes 0, 2) and its rotated form
@@ -86,6 +133,11 @@ tg_ap_lanes(const tg_ap_window_t *w, int32_t c, int32_t width, int8_t *out)
             int32_t m = k < left ? k : left;
             k -= m;
             left -= m;
+            if (width == 16 && m > 0 && (((uintptr_t)x | (uint32_t)w->channels) & 3u) == 0) {
+                tg_ap_run16(x, w->channels, m, acc);
+                x += m * w->channels;
+                m = 0;
+            }
             for (; m > 0; --m, x += w->channels) {
 #pragma GCC unroll 4
                 for (i = 0; i < width / 4; ++i) {

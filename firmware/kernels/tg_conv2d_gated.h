@@ -71,23 +71,30 @@ static inline int8_t tg_conv2d_gated_scale(const tg_conv2d_gated_params_t *p, in
 static inline void tg_gate_fold(int32_t multiplier, int32_t shift, int32_t g, int32_t gate_multiplier,
                                 int32_t gate_shift, int32_t *m, int32_t *s)
 {
-    const int64_t q = (((int64_t)multiplier * gate_multiplier + ((int64_t)1 << 30)) >> 31) * g;
-    uint64_t mag = q < 0 ? (uint64_t)-q : (uint64_t)q;
+    /* |m1| <= 2^31 - 1 for a gate multiplier in [0, 2^31); |Q| < 2^39 */
+    const int32_t m1 = (int32_t)(((int64_t)multiplier * gate_multiplier + ((int64_t)1 << 30)) >> 31);
+    const int64_t q = (int64_t)m1 * g;
+    const uint64_t mag64 = q < 0 ? (uint64_t)-q : (uint64_t)q;
+    const uint32_t hi = (uint32_t)(mag64 >> 32), lo = (uint32_t)mag64;
+    uint32_t mag;
     int32_t e, out_shift;
     *m = 0;
     *s = 0;
-    if (mag == 0) {
+    if (mag64 == 0) {
         return;
     }
-    e = 64 - __builtin_clzll(mag) - 31;
-    if (e > 0) {
-        mag = (mag + ((uint64_t)1 << (e - 1))) >> e;
-        if (mag == ((uint64_t)1 << 31)) {
+    if (hi == 0 && lo < 0x80000000u) {     /* |Q| < 2^31: left by e <= 0, 32-bit */
+        e = 1 - __builtin_clz(lo);
+        mag = lo << -e;
+    } else {                                /* e in [1, 9]: round half up, 2^31 halves */
+        uint32_t half;
+        e = hi == 0 ? 1 : 33 - __builtin_clz(hi);
+        half = e == 1 ? lo : (lo >> (e - 1)) | (hi << (33 - e));   /* |Q| >> (e - 1) < 2^32 */
+        mag = (half >> 1) + (half & 1u);
+        if (mag == 0x80000000u) {
             mag >>= 1;
             ++e;
         }
-    } else {
-        mag <<= -e;
     }
     out_shift = shift + gate_shift + e;
     if (out_shift >= -31) {

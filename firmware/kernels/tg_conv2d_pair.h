@@ -115,15 +115,71 @@ static inline __attribute__((always_inline)) uint32_t *tg_pair_tap_u4(const int8
     return dst;
 }
 
+/* a padded tap's words at dst[0], dst[2], ... (full words pad_word, then pad_rest where rest > 0) */
+static inline __attribute__((always_inline)) uint32_t *tg_pair_pad_tap(uint32_t *dst, int32_t full, uint32_t pad_word,
+                                                                       int32_t rest, uint32_t pad_rest)
+{
+    int32_t j;
+    for (j = 0; j < full; ++j, dst += 2) {
+        *dst = pad_word;
+    }
+    if (rest != 0) {
+        *dst = pad_rest;
+        dst += 2;
+    }
+    return dst;
+}
+
+/* rows of the input ring (in_off 0): the rows one output pixel reads, at most in_h */
+static inline int32_t tg_pair_ring_rows(const tg_conv2d_packed_params_t *p)
+{
+    const int32_t span = (p->kernel_h - 1) * p->dilation_h + 1;
+    return span < p->in_h ? span : p->in_h;
+}
+
+/* words per input pixel in the ring: its field words of one tap, then the sum of its u */
+static inline int32_t tg_pair_ring_words(const tg_conv2d_packed_params_t *p)
+{
+    return (p->in_c + TG_PACKED_U4_LANES - 1) / TG_PACKED_U4_LANES + 1;
+}
+
+/*
+ * The ring (in_off 0): input row iy packed once per call into slot iy % tg_pair_ring_rows,
+ * each pixel as one tap's words (tg_packed_tap) and their sum. Output pixels come in raster
+ * order, so their first rows never decrease: packing the rows of a pixel's window that are not
+ * packed yet (after *top, the last packed row) only overwrites rows that no later pixel reads.
+ */
+static inline __attribute__((always_inline)) void tg_pair_ring_fill(const tg_conv2d_packed_params_t *p,
+                                                                    const int8_t *input, int32_t iy0,
+                                                                    uint32_t *ring, int32_t *top)
+{
+    const int32_t c = p->in_c, rows = tg_pair_ring_rows(p), rw = tg_pair_ring_words(p);
+    int32_t last = iy0 + (p->kernel_h - 1) * p->dilation_h, iy = *top + 1 > iy0 ? *top + 1 : iy0, ix;
+
+    last = last < p->in_h ? last : p->in_h - 1;
+    for (iy = iy > 0 ? iy : 0; iy <= last; ++iy) {
+        uint32_t *dst = &ring[(iy % rows) * p->in_w * rw];
+        const int8_t *x = &input[iy * p->in_w * c];
+        for (ix = 0; ix < p->in_w; ++ix, x += c, dst += rw) {
+            int32_t sum = 0;
+            tg_packed_tap(x, c, TG_PACKED_KIND_U4, 0, 0, dst, &sum);
+            dst[rw - 1] = (uint32_t)sum;
+        }
+    }
+    *top = last > *top ? last : *top;
+}
+
 /*
  * One output pixel's field for in_off 0 (tg_packed_field's words) at dst[0], dst[2], ...: its
- * half of the pair's interleaving, written in place. Returns U, the sum of its u.
+ * half of the pair's interleaving, packed in place tap by tap (ring NULL) or copied from the
+ * ring (filled first where the pixel needs rows not packed yet). Returns U, the sum of its u.
  */
 static inline __attribute__((always_inline)) int32_t tg_pair_field_u4(const tg_conv2d_packed_params_t *p,
                                                                        const int8_t *input, int32_t px,
-                                                                       uint32_t *dst)
+                                                                       uint32_t *ring, int32_t *top, uint32_t *dst)
 {
     const int32_t c = p->in_c, full = c / TG_PACKED_U4_LANES, rest = c % TG_PACKED_U4_LANES;
+    const int32_t rows = tg_pair_ring_rows(p), rw = tg_pair_ring_words(p);
     const int32_t iy0 = px / p->out_w * p->stride_h - p->pad_top;
     const int32_t ix0 = px % p->out_w * p->stride_w - p->pad_left;
     const int32_t pad_u = -p->input_offset;     /* the zero point's u */
@@ -131,44 +187,79 @@ static inline __attribute__((always_inline)) int32_t tg_pair_field_u4(const tg_c
     const uint32_t pad_rest = tg_packed_splat((uint32_t)pad_u, rest, TG_PACKED_KIND_U4);
     int32_t sum = 0, pads = 0, ky, kx, j;
 
+    if (ring != 0) {
+        tg_pair_ring_fill(p, input, iy0, ring, top);
+    }
     for (ky = 0; ky < p->kernel_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dilation_h;
+        const uint32_t *const row = ring != 0 ? &ring[(iy < 0 ? 0 : iy % rows) * p->in_w * rw] : 0;
         for (kx = 0; kx < p->kernel_w; ++kx) {
             const int32_t ix = ix0 + kx * p->dilation_w;
             if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                for (j = 0; j < full; ++j, dst += 2) {
-                    *dst = pad_word;
+                dst = tg_pair_pad_tap(dst, full, pad_word, rest, pad_rest);
+                ++pads;
+            } else if (ring == 0) {
+                dst = tg_pair_tap_u4(&input[(iy * p->in_w + ix) * c], c, dst, &sum);
+            } else {
+                const uint32_t *src = &row[ix * rw];
+                for (j = rw - 1; j >= 2; j -= 2, src += 2, dst += 4) {
+                    const uint32_t a = src[0], b = src[1];
+                    dst[0] = a;
+                    dst[2] = b;
                 }
-                if (rest != 0) {
-                    *dst = pad_rest;
+                if (j != 0) {
+                    *dst = *src++;
                     dst += 2;
                 }
-                ++pads;
-            } else {
-                dst = tg_pair_tap_u4(&input[(iy * p->in_w + ix) * c], c, dst, &sum);
+                sum += (int32_t)*src;
             }
         }
     }
     return sum + pads * c * pad_u;
 }
 
+/* tg_pair_field_u4 from the ring, not inlined: one copy serves every instantiation of the loops (flash) */
+static __attribute__((noinline)) int32_t tg_pair_field_ring_u4(const tg_conv2d_packed_params_t *p, const int8_t *input,
+                                                               int32_t px, uint32_t *ring, int32_t *top, uint32_t *dst)
+{
+    return tg_pair_field_u4(p, input, px, ring, top, dst);
+}
+
+/*
+ * Whether the kernel packs its input once per row into a ring (tg_kernels_pair.h's
+ * TG_PAIR_RING): for in_off 0 where every input pixel is read by 4 or more output pixels
+ * (kernel_h * kernel_w >= 4 * stride_h * stride_w, a 3x3 stride-1 layer); elsewhere each
+ * field is packed tap by tap.
+ */
+static inline int32_t tg_pair_uses_ring(const tg_conv2d_packed_params_t *p)
+{
+    return p->in_off == 0 && p->kernel_h * p->kernel_w >= 4 * p->stride_h * p->stride_w;
+}
+
 /*
  * The interleaved field of output pixels px and px + 1 (px alone, paired with itself, when it
  * is the last of an odd count) in the scratch's first two fields; u[0], u[1] their sums of u.
- * Returns whether there are two.
+ * With the ring (tg_pair_uses_ring) the fields are copied from it (behind the two fields; *top:
+ * its last packed row, -1 at the start of a call). Returns whether there are two.
  */
 static inline __attribute__((always_inline)) int32_t tg_pair_fields(const tg_conv2d_packed_params_t *p,
                                                                     const int8_t *input, int32_t px,
-                                                                    uint32_t *field, int32_t *u)
+                                                                    uint32_t *field, int32_t *top, int32_t *u)
 {
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES);
     const int32_t two = px + 1 < p->out_h * p->out_w;
     uint32_t *const f0 = field + steps;         /* interleaved in place: see tg_pair_interleave */
     uint32_t *const f1 = f0 + steps;
 
+    if (tg_pair_uses_ring(p)) {
+        uint32_t *const ring = field + 2 * steps;
+        u[0] = tg_pair_field_ring_u4(p, input, px, ring, top, field);
+        u[1] = tg_pair_field_ring_u4(p, input, two ? px + 1 : px, ring, top, field + 1);
+        return two;
+    }
     if (p->in_off == 0) {                       /* the compiler's inputs: packed in place */
-        u[0] = tg_pair_field_u4(p, input, px, field);
-        u[1] = tg_pair_field_u4(p, input, two ? px + 1 : px, field + 1);
+        u[0] = tg_pair_field_u4(p, input, px, 0, top, field);
+        u[1] = tg_pair_field_u4(p, input, two ? px + 1 : px, 0, top, field + 1);
         return two;
     }
     u[0] = tg_packed_field(p, input, px / p->out_w, px % p->out_w, TG_PACKED_KIND_U4, f0);
@@ -217,12 +308,12 @@ static inline __attribute__((always_inline)) void tg_conv2d_pair_run(
     const int32_t pairs = (p->out_c + 1) / 2, pixels = p->out_h * p->out_w;
     const uint32_t *const weights = packed + 2 * TG_PAIR_RECORD_WORDS * pairs;
     uint32_t *const field = (uint32_t *)__builtin_assume_aligned(scratch, 4);
-    int32_t px, q;
+    int32_t px, q, top = -1;
 
     for (px = 0; px < pixels; px += 2) {
         int32_t u[2];
         int8_t *const out0 = &output[px * p->out_c];
-        int8_t *const out1 = tg_pair_fields(p, input, px, field, u) ? out0 + p->out_c : out0;
+        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u) ? out0 + p->out_c : out0;
         for (q = 0; q < pairs; ++q) {
             tg_pair_channels(p, field, &weights[2 * q * steps], (const int32_t *)packed + 2 * TG_PAIR_RECORD_WORDS * q,
                              2 * q, u, out0, out1, odd, dot, scale);

@@ -176,7 +176,7 @@ void tg_conv2d_pair_u4_s4_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_
     const int32_t *const records = (const int32_t *)packed;
     const uint32_t *const weights = packed + 2 * TG_PAIR_RECORD_WORDS * pairs;
     uint32_t *const field = (uint32_t *)__builtin_assume_aligned(scratch, 4);
-    int32_t px;
+    int32_t px, top = -1;
 
     if (p->odd) {
         tg_conv2d_pair_run(p, input, packed, scratch, output, 1, tg_pair_dot_u4, tg_pair_scale_dsp);
@@ -185,7 +185,7 @@ void tg_conv2d_pair_u4_s4_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_
     for (px = 0; px < pixels; px += 2) {
         int32_t u[2];
         int8_t *const out0 = &output[px * p->out_c];
-        int8_t *const out1 = tg_pair_fields(p, input, px, field, u) ? out0 + p->out_c : out0;
+        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u) ? out0 + p->out_c : out0;
         if (whole > 0) {
             const tg_pair_row_t row = {field, field + 2 * steps, weights, records, out0, out1, whole,
                                        -8 * u[0], -8 * u[1], 0x01010101u * (uint32_t)(p->act_max - p->act_min),

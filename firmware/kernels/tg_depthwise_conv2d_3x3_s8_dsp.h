@@ -17,26 +17,11 @@
 
 #include "tg_dsp_s8.h"
 #include "tg_kernels.h"
+#include "tg_depthwise_conv2d_3x3_rows_s8_dsp.h"
 
 /* ------------------------------------------------------------------------ */
 /* 3x3 windows, dilation 1, stride_w 1 or 2: widened column pairs, SMLAD    */
 /* ------------------------------------------------------------------------ */
-
-/*
- * The 3x3 path's per-channel records, packed at build time after a header word
- * (tinygen/kernels/depthwise_dsp.py, depthwise_dsp_records) and walked by one pointer,
- * 8 words with the weights doubled, as int16 halves (lo | hi << 16):
- *   0: the doubled bias        1: w[0][0] | w[0][1]     2: w[0][2] | w[1][2]
- *   3: w[1][0] | w[1][1]       4: w[2][0] | w[2][1]     5: n | w[2][2]
- *   6: the multiplier          7: R = (1 + 2 * output_offset) << (n - 1)
- * (n = -shift; see TG_DW3_REQUANT). Per kernel row one LDRD takes its column pair's
- * weights (one SMLAD against a column pair) and the word holding w[r][2], which the
- * halfword multiplies read from the bottom (row 0) or the top half (rows 1, 2): row 1's
- * LDRD loads words 2, 3 into w1, w0. ASR by register reads only the bottom byte, so n
- * shares word 5. The header word is the channel count where the layer's shape and
- * constants let the 3x3 path serve it, 0 otherwise.
- */
-#define TG_DW3_RECORD_WORDS 8
 
 /* Words per channel in a ring row: column pairs (2k, 2k + 1) of the padded input row
    (column pad_left is input column 0), as far as the loads reach. */
@@ -65,14 +50,15 @@ static inline void tg_dw3_store2(int32_t *d, int32_t a, int32_t b)
  * second column lies inside the input; a padding column reads as 4 zero-point bytes,
  * which the offset turns into 0. PKHBT puts channels 0, 1 of both columns in
  * one word, so SXTAB16 and its rotated form give channel 0's and channel 1's pairs
- * directly (PKHTB likewise for channels 2, 3).
+ * directly (PKHTB likewise for channels 2, 3). Not unrolled: it serves the edge pairs
+ * only (1 or 2 per row), where code size counts more than a branch per block.
  */
 static inline __attribute__((always_inline)) int32_t
 tg_dw3_gather_pair(const int8_t *x, int32_t channels, int32_t offset2, int32_t zero_point4, int32_t lo,
                    int32_t hi, int32_t *d)
 {
     int32_t c;
-#pragma GCC unroll 2
+#pragma GCC unroll 1
     for (c = 0; c + 4 <= channels; c += 4) {
         const int32_t va = lo ? tg_dsp_load_s8x4(x + c) : zero_point4;
         const int32_t vb = hi ? tg_dsp_load_s8x4(x + channels + c) : zero_point4;
@@ -84,251 +70,96 @@ tg_dw3_gather_pair(const int8_t *x, int32_t channels, int32_t offset2, int32_t z
 }
 
 /*
+ * One column pair of a ring row at input column j (the pair's first half), one or both of
+ * its columns outside the input: the blocks of 4 channels by tg_dw3_gather_pair, the rest
+ * one at a time. Words with no input column are left as they are (zero).
+ */
+static __attribute__((noinline, unused)) void
+tg_dw3_gather_edge(const int8_t *src, int32_t channels, int32_t in_w, int32_t j, int32_t offset2, int32_t *d)
+{
+    const int32_t offset = (int16_t)offset2;
+    const int32_t zero_point4 = (int32_t)((uint32_t)(-offset & 0xFF) * 0x01010101u);
+    const int8_t *const x = src + j * channels;
+    const int32_t lo = j >= 0 && j < in_w, hi = j + 1 >= 0 && j + 1 < in_w;
+    int32_t c;
+    if (!lo && !hi) {
+        return;
+    }
+    c = tg_dw3_gather_pair(x, channels, offset2, zero_point4, lo, hi, d);
+    for (; c < channels; ++c) {     /* the channels after the last block of 4 */
+        d[c] = tg_dw3_pack(lo ? x[c] + offset : 0, hi ? x[channels + c] + offset : 0);
+    }
+}
+
+/*
+ * pairs column pairs with both columns inside the input, from x (channel 0 of the first
+ * pair's first column) on, widened into d (the first pair's word for channel 0): per block
+ * of 4 channels 2 loads, PKHBT / PKHTB, 4 SXTAB16 and one STM (9 instructions for 8
+ * values, 11 with the loop), each further channel as LDRB, LDRB, ORR, SXTAB16, STR. The
+ * STM's registers are fixed (r4..r7, ascending as the words they store).
+ */
+static __attribute__((noinline, unused)) void
+tg_dw3_gather_inside(const int8_t *x, int32_t channels, int32_t pairs, int32_t offset2, int32_t *d)
+{
+    const int8_t *const end = x + 2 * pairs * channels;
+    const int32_t body = channels & ~3;
+    while (x != end) {
+        const int8_t *const xt = x + channels;
+        if (body != 0) {
+            register int32_t q0 __asm__("r4"), q1 __asm__("r5"), q2 __asm__("r6"), q3 __asm__("r7");
+            const int8_t *const xe = x + body;
+            int32_t va, vb;
+            __asm__ volatile(
+                "1:\n\t"
+                "ldr     %[vb], [%[x], %[n]]\n\t"
+                "ldr     %[va], [%[x]], #4\n\t"
+                "pkhbt   %[q1], %[va], %[vb], lsl #16\n\t"
+                "pkhtb   %[q3], %[vb], %[va], asr #16\n\t"
+                "sxtab16 %[q0], %[off], %[q1]\n\t"
+                "sxtab16 %[q1], %[off], %[q1], ror #8\n\t"
+                "sxtab16 %[q2], %[off], %[q3]\n\t"
+                "sxtab16 %[q3], %[off], %[q3], ror #8\n\t"
+                "stmia   %[d]!, {%[q0], %[q1], %[q2], %[q3]}\n\t"
+                "cmp     %[x], %[xe]\n\t"
+                "bne     1b\n\t"
+                : [x] "+r"(x), [d] "+r"(d), [va] "=&r"(va), [vb] "=&r"(vb), [q0] "=&r"(q0), [q1] "=&r"(q1),
+                  [q2] "=&r"(q2), [q3] "=&r"(q3)
+                : [n] "r"(channels), [off] "r"(offset2), [xe] "r"(xe)
+                : "memory", "cc");
+        }
+        while (x != xt) {
+            const uint8_t *const u = (const uint8_t *)x;
+            *d++ = __sxtab16(offset2, (int32_t)(u[0] | (uint32_t)u[channels] << 16));
+            ++x;
+        }
+        x += channels;
+    }
+}
+
+/*
  * Input row src (channel 0 of its first pixel) widened with the input offset into a
  * ring row: word k * channels + c holds channel c at padded columns 2k and 2k + 1.
- * Words with no input column are left as they are (zero).
+ * Words with no input column are left as they are (zero). The pairs wholly inside the
+ * input (k in [ceil(pad_left / 2), (in_w + pad_left) / 2)) in one run, the others alone.
  */
 static __attribute__((noinline, unused)) void
 tg_dw3_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_left, int32_t row_words,
               int32_t offset2, int32_t *dst)
 {
-    const int32_t offset = (int16_t)offset2;
-    const int32_t zero_point4 = (int32_t)((uint32_t)(-offset & 0xFF) * 0x01010101u);
+    const int32_t first = (pad_left + 1) / 2;
+    const int32_t inside = (in_w + pad_left) / 2 < row_words ? (in_w + pad_left) / 2 : row_words;
     int32_t k;
-    for (k = 0; k < row_words; ++k) {
-        const int32_t j = 2 * k - pad_left;        /* the input column of the pair's first half */
-        const int8_t *const x = src + j * channels;
-        int32_t *const d = dst + k * channels;
-        int32_t c;
-        if (j >= 0 && j + 1 < in_w) {
-            c = tg_dw3_gather_pair(x, channels, offset2, zero_point4, 1, 1, d);
-        } else if (j + 1 == 0) {
-            c = tg_dw3_gather_pair(x, channels, offset2, zero_point4, 0, 1, d);
-        } else if (j + 1 == in_w) {
-            c = tg_dw3_gather_pair(x, channels, offset2, zero_point4, 1, 0, d);
-        } else {
-            continue;
-        }
-        for (; c < channels; ++c) {     /* the channels after the last block of 4 */
-            const int32_t lo = j >= 0 ? x[c] + offset : 0;
-            const int32_t hi = j + 1 < in_w ? x[channels + c] + offset : 0;
-            d[c] = tg_dw3_pack(lo, hi);
-        }
+    for (k = 0; k < first && k < row_words; ++k) {
+        tg_dw3_gather_edge(src, channels, in_w, 2 * k - pad_left, offset2, dst + k * channels);
     }
-}
-
-/*
- * The requantization, in the loops below: tg_dw_requant_small (tg_depthwise_conv2d_s8_dsp.c)
- * with the output offset folded in, 4 instructions per output. With x = SMMULR(acc2, multiplier) (|x| < 2^30)
- * and n = -shift, tg_dw_requant_small is
- *   SSAT8(floor((floor((x - [x < 0]) / 2^(n-1)) + 1 + 2 * output_offset) / 2))
- *   = SSAT8(floor((x - [x < 0] + R) / 2^n)),   R = (1 + 2 * output_offset) * 2^(n-1)
- * (nested floors of divisions by powers of two combine, and R is a multiple of
- * 2^(n-1)). SMMLAR(acc2, multiplier, R) gives x + R in one instruction. [x < 0] may be
- * replaced by [acc2 < 0] (the multiplier is >= 0, so x has acc2's sign or is 0, and
- * for x == 0 both give the output offset as R / 2^(n-1) is odd). The records are
- * packed only where the sum stays inside int32 (depthwise_dsp.py checks
- * |x| + |R| + 1 < 2^31 per channel). Then ASR by n and SSAT.
- *
- * Registers of the loops: rec walks the records (post-incremented by the first load,
- * the rest addressed below it), a, b, c the ring rows of kernel rows 0..2 (one word
- * per channel, post-incremented), n the channel count (the next column pair is
- * n words on, the step's second output pixel n bytes on), out the output (post-
- * incremented). s0, s1 are the sums, x0, x1 column pairs, w0, w1 record words.
- */
-#define TG_DW3_REQUANT(dst, sum)                           \
-    "smmlar %[" #dst "], %[" #sum "], %[w0], %[x0]\n\t"   \
-    "add    %[" #dst "], %[" #dst "], %[" #sum "], asr #31\n\t" \
-    "asr    %[" #dst "], %[" #dst "], %[w1]\n\t"           \
-    "ssat   %[" #dst "], #8, %[" #dst "]\n\t"
-
-#define TG_DW3_OPERANDS                                                                          \
-    : [rec] "+r"(rec), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0), \
-      [s1] "=&r"(s1), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1)            \
-    : [n] "r"(channels), [end] "r"(rec_end)                                                      \
-    : "memory", "cc"
-
-/* Bytes from one record to the next, as the loops' immediates: the row macros address a
-   record's words below rec, which the record's first load has moved TG_DW3_STEP bytes on.
-   tg_depthwise_conv2d_3x3_gated_s8_dsp.h redefines it for its longer records after including
-   this header (a macro expands where it is used). */
-#define TG_DW3_STEP "32"
-
-/* The weights of kernel row 0, 1 or 2 (record words 1, 2; 3, 2; 4, 5; rec one record on),
-   and the half of w1 holding w[r][2] (b or t, the last letter of a halfword multiply). */
-#define TG_DW3_LOAD_0 "ldrd   %[w0], %[w1], [%[rec], #4-" TG_DW3_STEP "]\n\t"
-#define TG_DW3_LOAD_1 "ldrd   %[w1], %[w0], [%[rec], #8-" TG_DW3_STEP "]\n\t"
-#define TG_DW3_LOAD_2 "ldrd   %[w0], %[w1], [%[rec], #16-" TG_DW3_STEP "]\n\t"
-#define TG_DW3_HALF_0 "b"
-#define TG_DW3_HALF_1 "t"
-#define TG_DW3_HALF_2 "t"
-
-/* Kernel row k at pointer r, stride 1: output 0 takes columns 0, 1 (SMLAD) and 2; output 1
-   columns 1, 2, 3 (three halfword products). s1in is s1, or s0 (the bias) in the first row. */
-#define TG_DW3_ROW_S1(r, k, s1in)                              \
-    TG_DW3_LOAD_##k                                            \
-    "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
-    "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
-    "smlatb %[s1], %[x0], %[w0], %[" #s1in "]\n\t"             \
-    "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
-    "smlab" TG_DW3_HALF_##k " %[s0], %[x1], %[w1], %[s0]\n\t"  \
-    "smlabt %[s1], %[x1], %[w0], %[s1]\n\t"                    \
-    "smlat" TG_DW3_HALF_##k " %[s1], %[x1], %[w1], %[s1]\n\t"
-
-/* Kernel row, stride 2: output 0 takes columns 0, 1 and 2; output 1 columns 2, 3 and 4. */
-#define TG_DW3_ROW_S2(r, k, s1in)                              \
-    TG_DW3_LOAD_##k                                            \
-    "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
-    "ldr    %[x0], [%[" #r "], %[n], lsl #3]\n\t"              \
-    "smlad  %[s1], %[x1], %[w0], %[" #s1in "]\n\t"             \
-    "smlab" TG_DW3_HALF_##k " %[s0], %[x1], %[w1], %[s0]\n\t"  \
-    "smlab" TG_DW3_HALF_##k " %[s1], %[x0], %[w1], %[s1]\n\t"  \
-    "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
-    "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"
-
-/* Kernel row, one output: columns 0, 1 and 2. */
-#define TG_DW3_ROW_1(r, k)                                     \
-    TG_DW3_LOAD_##k                                            \
-    "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
-    "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
-    "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
-    "smlab" TG_DW3_HALF_##k " %[s0], %[x1], %[w1], %[s0]\n\t"
-
-/* The requantization constants of the record just walked past (words 5, 6, 7 below rec). */
-#define TG_DW3_CONSTANTS                                       \
-    "ldr    %[w1], [%[rec], #20-" TG_DW3_STEP "]\n\t"          \
-    "ldrd   %[w0], %[x0], [%[rec], #24-" TG_DW3_STEP "]\n\t"
-
-/* A record's first load: the bias into s0, rec on to the next record. */
-#define TG_DW3_FIRST "ldr    %[s0], [%[rec]], #" TG_DW3_STEP "\n\t"
-
-/* Both outputs requantized and stored, out on to the next channel. */
-#define TG_DW3_PAIR_OUT                                        \
-    TG_DW3_CONSTANTS                                           \
-    TG_DW3_REQUANT(x1, s0)                                     \
-    TG_DW3_REQUANT(s0, s1)                                     \
-    "strb   %[s0], [%[out], %[n]]\n\t"                         \
-    "strb   %[x1], [%[out]], #1\n\t"
-
-#define TG_DW3_STORE2                                          \
-    TG_DW3_PAIR_OUT                                            \
-    "cmp    %[rec], %[end]\n\t"                                \
-    "bne    1b\n\t"
-
-/*
- * Two adjacent output pixels of a row, every channel (stride 1 or 2), written to out
- * (the first pixel's channel 0); a, b, c at the first window's column pair.
- */
-static inline __attribute__((always_inline)) void
-tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
-             int32_t channels, int32_t stride, int8_t *out)
-{
-    int32_t s0, s1, x0, x1, w0, w1;
-    if (stride == 1) {
-        __asm__ volatile(
-            "1:\n\t"
-            TG_DW3_FIRST
-            TG_DW3_ROW_S1(a, 0, s0)
-            TG_DW3_ROW_S1(b, 1, s1)
-            TG_DW3_ROW_S1(c, 2, s1)
-            TG_DW3_STORE2
-            TG_DW3_OPERANDS);
-    } else {
-        __asm__ volatile(
-            "1:\n\t"
-            TG_DW3_FIRST
-            TG_DW3_ROW_S2(a, 0, s0)
-            TG_DW3_ROW_S2(b, 1, s1)
-            TG_DW3_ROW_S2(c, 2, s1)
-            TG_DW3_STORE2
-            TG_DW3_OPERANDS);
+    if (inside > k) {
+        tg_dw3_gather_inside(src + (2 * k - pad_left) * channels, channels, inside - k, offset2,
+                             dst + k * channels);
+        k = inside;
     }
-}
-
-/* Kernel row, stride 1, four outputs: columns 0..5 as three column pairs (p23 and p45
-   first, from the row's pointer before p01's post-increment). s0in is s0 or, in the
-   first row, s0 for all four sums (the bias, before s0 takes its first product). */
-#define TG_DW3_ROW_Q(r, k, s1in, s2in, s3in)                   \
-    TG_DW3_LOAD_##k                                            \
-    "ldr    %[x1], [%[" #r "], %[n], lsl #2]\n\t"              \
-    "ldr    %[x0], [%[" #r "], %[n], lsl #3]\n\t"              \
-    "smlad  %[s2], %[x1], %[w0], %[" #s2in "]\n\t"             \
-    "smlatb %[s3], %[x1], %[w0], %[" #s3in "]\n\t"             \
-    "smlabt %[s1], %[x1], %[w0], %[" #s1in "]\n\t"             \
-    "smlab" TG_DW3_HALF_##k " %[s2], %[x0], %[w1], %[s2]\n\t"  \
-    "smlabt %[s3], %[x0], %[w0], %[s3]\n\t"                    \
-    "smlat" TG_DW3_HALF_##k " %[s3], %[x0], %[w1], %[s3]\n\t"  \
-    "smlat" TG_DW3_HALF_##k " %[s1], %[x1], %[w1], %[s1]\n\t"  \
-    "smlab" TG_DW3_HALF_##k " %[s0], %[x1], %[w1], %[s0]\n\t"  \
-    "ldr    %[x0], [%[" #r "]], #4\n\t"                        \
-    "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
-    "smlatb %[s1], %[x0], %[w0], %[s1]\n\t"
-
-/* A record's four sums over the window (bias included). */
-#define TG_DW3_QUAD_SUMS                                       \
-    TG_DW3_FIRST                                               \
-    TG_DW3_ROW_Q(a, 0, s0, s0, s0)                             \
-    TG_DW3_ROW_Q(b, 1, s1, s2, s3)                             \
-    TG_DW3_ROW_Q(c, 2, s1, s2, s3)
-
-/* The four outputs requantized and stored, out on to the next channel. */
-#define TG_DW3_QUAD_OUT                                        \
-    TG_DW3_CONSTANTS                                           \
-    TG_DW3_REQUANT(x1, s0)                                     \
-    TG_DW3_REQUANT(s0, s1)                                     \
-    TG_DW3_REQUANT(s1, s2)                                     \
-    TG_DW3_REQUANT(s2, s3)                                     \
-    "strb   %[s0], [%[out], %[n]]\n\t"                         \
-    "strb   %[s1], [%[out], %[n], lsl #1]\n\t"                 \
-    "add    %[s3], %[out], %[n], lsl #1\n\t"                   \
-    "strb   %[s2], [%[s3], %[n]]\n\t"                          \
-    "strb   %[x1], [%[out]], #1\n\t"
-
-#define TG_DW3_QUAD_OPERANDS                                                                      \
-    : [rec] "+r"(rec), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0),  \
-      [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), \
-      [w1] "=&r"(w1)                                                                              \
-    : [n] "r"(channels), [end] "m"(rec_end)                                                       \
-    : "memory", "cc"
-
-/*
- * Four adjacent output pixels of a stride-1 row, every channel: 69 instructions per
- * channel for 36 MACs. The loop end lives in memory: all 14 registers are taken.
- */
-static inline __attribute__((always_inline)) void
-tg_dw3_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
-             int32_t channels, int8_t *out)
-{
-    int32_t s0, s1, s2, s3, x0, x1, w0, w1;
-    __asm__ volatile(
-        "1:\n\t"
-        TG_DW3_QUAD_SUMS
-        TG_DW3_QUAD_OUT
-        "ldr    %[x0], %[end]\n\t"
-        "cmp    %[rec], %[x0]\n\t"
-        "bne    1b\n\t"
-        TG_DW3_QUAD_OPERANDS);
-}
-
-/* One output pixel, every channel (the last of an odd row). */
-static __attribute__((unused)) void
-tg_dw3_single(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
-              int32_t channels, int8_t *out)
-{
-    int32_t s0, s1, x0, x1, w0, w1;
-    __asm__ volatile(
-        "1:\n\t"
-        TG_DW3_FIRST
-        TG_DW3_ROW_1(a, 0)
-        TG_DW3_ROW_1(b, 1)
-        TG_DW3_ROW_1(c, 2)
-        TG_DW3_CONSTANTS
-        TG_DW3_REQUANT(x1, s0)
-        "strb   %[x1], [%[out]], #1\n\t"
-        "cmp    %[rec], %[end]\n\t"
-        "bne    1b\n\t"
-        TG_DW3_OPERANDS);
-    (void)s1;
+    for (; k < row_words; ++k) {
+        tg_dw3_gather_edge(src, channels, in_w, 2 * k - pad_left, offset2, dst + k * channels);
+    }
 }
 
 /* count output bytes clamped to [act_min, act_max], 4 at a time with SIMD (SSUB8 sets a
@@ -346,42 +177,6 @@ static void tg_dw3_clamp(int8_t *out, int32_t count, int32_t lo, int32_t hi)
     }
     for (; i < count; ++i) {
         out[i] = (int8_t)(out[i] < (lo >> 24) ? lo >> 24 : out[i] > (hi >> 24) ? hi >> 24 : out[i]);
-    }
-}
-
-/* One output row, all channels, from the ring rows of kernel rows 0..2 (a, b, c: word 0
-   is channel 0's pair of columns 0, 1): two output pixels per step, then an odd last one.
-   stride is a constant where inlined. */
-static inline __attribute__((always_inline)) void
-tg_dw3_row(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
-           int32_t out_w, int32_t stride, int8_t *out)
-{
-    const int32_t *const rec_end = rec + channels * TG_DW3_RECORD_WORDS;
-    const int32_t step = stride * channels;     /* words between the column pairs of two steps */
-    int32_t x = 0;
-    if (stride == 1) {
-        for (; x + 4 <= out_w; x += 4, a += 2 * channels, b += 2 * channels, c += 2 * channels,
-             out += 4 * channels) {
-            tg_dw3_quads(rec, rec_end, a, b, c, channels, out);
-        }
-    }
-    for (; x + 2 <= out_w; x += 2, a += step, b += step, c += step, out += 2 * channels) {
-        tg_dw3_pairs(rec, rec_end, a, b, c, channels, stride, out);
-    }
-    if (x < out_w) {
-        tg_dw3_single(rec, rec_end, a, b, c, channels, out);
-    }
-}
-
-/* tg_dw3_row for stride_w 1 or 2. */
-static __attribute__((noinline, unused)) void
-tg_dw3_row_any(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
-               int32_t out_w, int32_t stride, int8_t *out)
-{
-    if (stride == 1) {
-        tg_dw3_row(rec, a, b, c, channels, out_w, 1, out);
-    } else {
-        tg_dw3_row(rec, a, b, c, channels, out_w, 2, out);
     }
 }
 

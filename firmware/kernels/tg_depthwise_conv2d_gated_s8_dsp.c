@@ -49,25 +49,97 @@ static void tg_dw_gated_gather(const int8_t *src, int32_t pixels, int32_t channe
 
 /* A folded channel's 3x3 record: the layer's record with n | w22, the multiplier and R
  * replaced; 0 when the record's requantization would not be exact for it (the conditions of
- * tinygen.kernels.depthwise_dsp.requant_small_ok). */
+ * tinygen.kernels.depthwise_dsp.requant_small_ok: m >= 0, 1 <= n <= 31, the accumulator's
+ * bound acc < 2^30 and x + |R| + 1 < 2^31, x = SMMULR(2 acc, m)), all in 32 bits. */
 static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int32_t out_offset, int32_t *dst)
 {
-    const int64_t acc = (int64_t)(src[0] < 0 ? -src[0] : src[0]) / 2 + 9 * 255 * 128;
+    const uint32_t bias2 = (uint32_t)src[0];
+    const uint32_t acc = (src[0] < 0 ? 0u - bias2 : bias2) / 2u + 9u * 255u * 128u;
     const int32_t n = -s;
-    int64_t x, r;
-    if (m < 0 || n < 1 || n > 31 || acc >= ((int64_t)1 << 30)) {
+    const uint32_t k = (uint32_t)(1 + 2 * out_offset < 0 ? -(1 + 2 * out_offset) : 1 + 2 * out_offset);
+    uint32_t x;
+    if (m < 0 || n < 1 || n > 31 || acc >= (1u << 30) || (n - 1) >= __builtin_clz(k)) {
+        return 0;   /* (the last: |R| = k << (n - 1) >= 2^31) */
+    }
+    x = (uint32_t)(((uint64_t)(2u * acc) * (uint32_t)m + 0x80000000u) >> 32);     /* < 2^30 */
+    if (x + (k << (n - 1)) + 1u >= 0x80000000u) {
         return 0;
     }
-    x = (2 * acc * m + ((int64_t)1 << 31)) >> 32;
-    r = (int64_t)(1 + 2 * out_offset) * ((int64_t)1 << (n - 1));
-    if (x + (r < 0 ? -r : r) + 1 >= ((int64_t)1 << 31)) {
-        return 0;
-    }
-    memcpy(dst, src, sizeof(int32_t) * TG_DW_GATED_RECORD_WORDS);
+    memcpy(dst, src, sizeof(int32_t) * 5);
     dst[5] = (int32_t)(((uint32_t)src[5] & 0xFFFF0000u) | (uint32_t)n);
     dst[6] = m;
-    dst[7] = (int32_t)r;
+    dst[7] = (int32_t)((uint32_t)(1 + 2 * out_offset) << (n - 1));
     return 1;
+}
+
+/* The kept channels (kept[], ascending) and their TG_DW3G_RECORD_WORDS-word folded records
+ * at rec, each ending with the ring bytes to the next kept channel's slot minus 4 (1 for
+ * the last record); returns the number kept, or -1 where a kept channel's folded record
+ * would not be exact (then the caller folds with tg_gate_fold and takes the gather path).
+ * A record's folded multiplier must be > 0 and its n in 1..31, so only tg_gate_fold's
+ * Q > 0 case is computed here, in 32 bits but for Q = m1 * g' itself; the bounds are
+ * tg_dw_gated_record's. Its own function: few values live per channel. */
+static __attribute__((noinline)) int32_t
+tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const int32_t *multiplier,
+                    const int32_t *shift, const int32_t *packed, int16_t *kept, int32_t *rec)
+{
+    const int32_t channels = p->out_c, gate_offset = p->gate_input_offset;
+    const int32_t gate_multiplier = p->gate_multiplier, gate_shift = p->gate_shift;
+    const int32_t r1 = 1 + 2 * p->gate_output_offset;     /* R = r1 << (n - 1) */
+    const uint32_t r_abs = (uint32_t)(r1 < 0 ? -r1 : r1);
+    const int32_t r_room = __builtin_clz(r_abs);           /* |R| < 2^31 where n - 1 < r_room */
+    int32_t n = 0, c, last = -1;
+    for (c = 0; c < channels; ++c) {
+        const int32_t g = gate[c] + gate_offset;
+        const int32_t *const src = &packed[1 + TG_DW_GATED_RECORD_WORDS * c];
+        int32_t m1, e, shift_n;
+        uint32_t hi, lo, mag, acc, x;
+        int64_t q;
+        if (g == 0) {
+            continue;
+        }
+        m1 = (int32_t)(((int64_t)multiplier[c] * gate_multiplier + ((int64_t)1 << 30)) >> 31);
+        q = (int64_t)m1 * g;
+        if (q <= 0) {
+            return -1;
+        }
+        hi = (uint32_t)((uint64_t)q >> 32);
+        lo = (uint32_t)q;
+        if (hi == 0 && lo < 0x80000000u) {
+            e = 1 - __builtin_clz(lo);
+            mag = lo << -e;
+        } else {
+            uint32_t half;
+            e = hi == 0 ? 1 : 33 - __builtin_clz(hi);
+            half = e == 1 ? lo : (lo >> (e - 1)) | (hi << (33 - e));
+            mag = (half >> 1) + (half & 1u);
+            if (mag == 0x80000000u) {
+                mag >>= 1;
+                ++e;
+            }
+        }
+        shift_n = -(shift[c] + gate_shift + e);
+        acc = (src[0] < 0 ? 0u - (uint32_t)src[0] : (uint32_t)src[0]) / 2u + 9u * 255u * 128u;
+        if (shift_n < 1 || shift_n > 31 || shift_n - 1 >= r_room || acc >= (1u << 30)) {
+            return -1;
+        }
+        x = (uint32_t)(((uint64_t)(2u * acc) * mag + 0x80000000u) >> 32);
+        if (x + (r_abs << (shift_n - 1)) + 1u >= 0x80000000u) {
+            return -1;
+        }
+        memcpy(rec, src, sizeof(int32_t) * 5);
+        rec[5] = (int32_t)(((uint32_t)src[5] & 0xFFFF0000u) | (uint32_t)shift_n);
+        rec[6] = (int32_t)mag;
+        rec[7] = (int32_t)((uint32_t)r1 << (shift_n - 1));
+        rec[8] = 1;
+        if (last >= 0) {
+            rec[-1] = 4 * (c - last - 1);
+        }
+        rec += TG_DW3G_RECORD_WORDS;
+        last = c;
+        kept[n++] = (int16_t)c;
+    }
+    return n;
 }
 
 /* output[px][kept[j]] = the compact result y[px][j], the dropped channels `dropped`. */
@@ -103,9 +175,23 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     int8_t *const inner = yk + ((out_px * c4 + 3) & ~3);
     const int8_t dropped = tg_gate_fold_dropped(p);
     tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
-    int32_t n = 0, c, j, lo, hi, words;
+    int32_t n = 0, c, j, lo, hi;
 
-    /* the kept channels and their folded requantization, once per call */
+    tg_gate_fold_clamp(p, &lo, &hi);
+    conv.output_offset = p->gate_output_offset;
+    conv.act_min = lo;
+    conv.act_max = hi;
+    if (records) {      /* the 3x3 path: the kept channels' folded records, in one pass */
+        n = tg_dw_gated_records(p, gate, multiplier, shift, packed, kept, &pk[1]);
+        if (n > 0 && n < channels) {        /* the kept channels in place */
+            conv.in_c = conv.out_c = channels;
+            tg_dw3g_fill(output, out_px * channels, dropped);
+            tg_dw3g_run(&conv, input, &pk[1], n, kept[0], inner, output);
+            return;
+        }
+        records = n >= 0;
+    }
+    n = 0;
     for (c = 0; c < channels; ++c) {
         if (gate[c] != gate_zero) {
             tg_gate_fold(multiplier[c], shift[c], gate[c] + p->gate_input_offset, p->gate_multiplier,
@@ -114,28 +200,15 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
         }
     }
     if (n == 0) {
-        memset(output, (uint8_t)dropped, (size_t)(out_px * channels));
-        return;
-    }
-    tg_gate_fold_clamp(p, &lo, &hi);
-    conv.output_offset = p->gate_output_offset;
-    conv.act_min = lo;
-    conv.act_max = hi;
-    conv.in_c = conv.out_c = n;
-    words = n < channels ? TG_DW3G_RECORD_WORDS : TG_DW_GATED_RECORD_WORDS;
-    for (j = 0; records && j < n; ++j) {   /* the 3x3 path reads its records alone */
-        int32_t *const rec = &pk[1 + words * j];
-        records = tg_dw_gated_record(&packed[1 + TG_DW_GATED_RECORD_WORDS * kept[j]], mk[j], sk[j],
-                                     p->gate_output_offset, rec);
-        if (words == TG_DW3G_RECORD_WORDS) {    /* ring bytes to the next kept channel's slot */
-            rec[TG_DW_GATED_RECORD_WORDS] = j + 1 < n ? 4 * (kept[j + 1] - kept[j] - 1) : 0;
-        }
-    }
-    if (records && n < channels) {      /* the kept channels in place */
-        conv.in_c = conv.out_c = channels;
         tg_dw3g_fill(output, out_px * channels, dropped);
-        tg_dw3g_run(&conv, input, &pk[1], n, kept[0], inner, output);
         return;
+    }
+    conv.in_c = conv.out_c = n;
+    if (n == channels && records) {     /* every channel kept: the layer's records, refolded */
+        for (j = 0; records && j < n; ++j) {
+            records = tg_dw_gated_record(&packed[1 + TG_DW_GATED_RECORD_WORDS * j], mk[j], sk[j],
+                                         p->gate_output_offset, &pk[1 + TG_DW_GATED_RECORD_WORDS * j]);
+        }
     }
     pk[0] = records ? n : 0;
     if (!records && n < channels) {

@@ -15,9 +15,9 @@
  * ring of 3 rows in scratch, each a sequence of column pairs: per pair and channel one
  * word holding the channel at two adjacent columns (+ input offset) as int16, so a
  * kernel row of one output is one SMLAD and one SMLABB against the words of its
- * columns 0..1 and 2..3. Four output pixels per step at stride 1 (69 instructions per
- * channel for 36 MACs, requantization included, see tg_dw3_quads), two at stride 2
- * and for the rest of a row (39 per channel for 18 MACs, tg_dw3_pairs), an odd last
+ * columns 0..1 and 2..3. Four output pixels per step (66 instructions per channel for
+ * 36 MACs at stride 1, 72 at stride 2, requantization included, see tg_dw3_quads_row),
+ * two for the rest of a row (39 per channel for 18 MACs, tg_dw3_pairs), an odd last
  * pixel alone, each step channel after channel in inline assembly. Padded rows and
  * columns are zero words: (zero point + input offset) is 0, as in TFLite.
  *

@@ -52,12 +52,23 @@ extern "C" {
 /*
  * Scratch bytes (4-byte aligned): the pixel pair's interleaved field, two fields of
  * tg_conv2d_packed_steps words, packed in place where in_off is 0; otherwise a third: the two
- * fields are packed into the second and third, then interleaved into the first two.
+ * fields are packed into the second and third, then interleaved into the first two. Where
+ * in_off is 0 and every input pixel is read by 4 or more output pixels (kernel_h * kernel_w >=
+ * 4 * stride_h * stride_w), a ring of input rows behind the two fields instead: the rows one
+ * output pixel reads (at most in_h), each pixel as one tap's field words and their sum, packed
+ * once per call and copied into the fields.
  * tinygen.kernels.pair_u4.pair_scratch_bytes is the same.
  */
 static inline int32_t tg_conv2d_pair_buffer_size(const tg_conv2d_packed_params_t *p)
 {
-    return (p->in_off == 0 ? 2 : 3) * tg_conv2d_packed_buffer_size(p, TG_PACKED_U4_LANES);
+    const int32_t field = tg_conv2d_packed_buffer_size(p, TG_PACKED_U4_LANES);
+    const int32_t span = (p->kernel_h - 1) * p->dilation_h + 1;
+    const int32_t rows = span < p->in_h ? span : p->in_h;
+    const int32_t ring = 4 * rows * p->in_w * ((p->in_c + TG_PACKED_U4_LANES - 1) / TG_PACKED_U4_LANES + 1);
+    if (p->in_off != 0) {
+        return 3 * field;
+    }
+    return p->kernel_h * p->kernel_w >= 4 * p->stride_h * p->stride_w ? 2 * field + ring : 2 * field;
 }
 
 /* Portable C. */

@@ -21,10 +21,23 @@ from tinygen.quant.pack_mul import integer_weights, pack_mul_weights, packed_scr
 RECORD_WORDS = 4            # TG_PAIR_RECORD_WORDS
 
 
+def pair_uses_ring(p: dict) -> bool:
+    """tg_pair_uses_ring: in_off 0 and every input pixel read by 4 or more output pixels."""
+    return p["in_off"] == 0 and p["kernel_h"] * p["kernel_w"] >= 4 * p.get("stride_h", 1) * p.get("stride_w", 1)
+
+
 def pair_scratch_bytes(p: dict) -> int:
     """tg_conv2d_pair_buffer_size: the pair's interleaved field (two fields of one pixel), and
-    where in_off is not 0 a third (the two fields are packed behind, then interleaved)."""
-    return (2 if p["in_off"] == 0 else 3) * packed_scratch_bytes(p, "u4")
+    where in_off is not 0 a third (the two fields are packed behind, then interleaved); with the
+    input ring (pair_uses_ring) the ring behind the two fields instead: the rows one output
+    pixel reads (at most in_h), each pixel as ceil(in_c / 3) field words and their sum."""
+    field = packed_scratch_bytes(p, "u4")
+    if p["in_off"] != 0:
+        return 3 * field
+    if not pair_uses_ring(p):
+        return 2 * field
+    rows = min((p["kernel_h"] - 1) * p.get("dilation_h", 1) + 1, p["in_h"])
+    return 2 * field + 4 * rows * p["in_w"] * (-(-p["in_c"] // 3) + 1)
 
 
 def _taps(p: dict) -> int:
@@ -78,4 +91,5 @@ def pack_pair_u4(p: dict, consts: dict) -> np.ndarray:
     return np.concatenate([(rec.ravel() & 0xFFFFFFFF).astype(np.uint32), words.ravel()])
 
 
-__all__ = ["RECORD_WORDS", "pack_pair_u4", "pair_records", "pair_scratch_bytes", "pair_serves", "pair_weight_words"]
+__all__ = ["RECORD_WORDS", "pack_pair_u4", "pair_records", "pair_scratch_bytes", "pair_serves", "pair_uses_ring",
+           "pair_weight_words"]

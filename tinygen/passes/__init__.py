@@ -25,7 +25,7 @@ from tinygen.passes.fold_layout import fold_layout
 from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.fuse_residual import fuse_residual
-from tinygen.passes.lower_peak import FLASH_PER_RAM_BYTE, lower_peak
+from tinygen.passes.lower_peak import FLASH_PER_RAM_BYTE, INSTRUCTIONS_PER_RAM_BYTE, lower_peak
 from tinygen.passes.lower_bits import lower_bits
 from tinygen.passes.plan_camera import plan_camera
 from tinygen.passes.nested import nested_planes
@@ -71,6 +71,12 @@ class CompileOptions:
     # passes/lower_peak.py's FLASH_PER_RAM_BYTE; None: any swap that lowers the arena (the
     # fit-first RAM trade's, tinygen/fit.py, where the RAM does not fit)
     lower_peak_flash: float | None = FLASH_PER_RAM_BYTE
+    # the most instructions lower_peak may add per arena byte it saves: passes/lower_peak.py's
+    # INSTRUCTIONS_PER_RAM_BYTE; None: any (the fit-first RAM trade sets both bounds None)
+    lower_peak_instructions: float | None = INSTRUCTIONS_PER_RAM_BYTE
+    # node -> kernel -> executed instructions --kernels auto measured (lower_peak weighs swaps by
+    # them; estimated where absent)
+    kernel_counts: dict | None = None
     # lower_peak's floor: the arena the firmware image needs whatever this graph does (for one
     # switch of a switchable model, the largest other switch's: tinygen/switches.py
     # lowering_bound); lowering below it saves no RAM, so the faster kernels stay
@@ -83,6 +89,7 @@ class CompileOptions:
     # for any quantizer); "nested" stores nested layers once as 8 bit planes read by the
     # bit-serial kernel (passes/nested.py; the model's nested quantizer guarantees the nesting)
     storage: str = "separate"
+    # ("mixed": nested, with nested_int8 chosen where the board's flash allows, tinygen/fit_switches.py)
     # with storage "nested": the layers (by source; "*": all) whose top 8-bit switch keeps its
     # int8 codes and kernels beside the planes (passes/nested.py, mixed storage)
     nested_int8: tuple[str, ...] = ()
@@ -138,7 +145,7 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if options.compact:
         # on integer weights (a zero filter is exactly zero there), before lower_bits packs them
         steps.append(("compact", compact))
-    if options.storage == "nested" and graph.meta.get("nested_codes"):
+    if options.storage in ("nested", "mixed") and graph.meta.get("nested_codes"):
         # one switch of a switchable model: nested layers read the shared bit planes
         steps.append(("nested_planes", lambda g: nested_planes(g, frozenset(options.nested_int8))))
     if not graph.meta.get("quantized"):
@@ -170,7 +177,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # after a plan: scratch-free kernels for the layers at its peak, re-planned (choose, reorder, plan)
         steps.append(("lower_peak", lambda g: lower_peak(g, replan, features, options.kernels,
                                                          frozenset(options.fit_choice or ()),
-                                                         options.lower_peak_flash, options.arena_floor)))
+                                                         options.lower_peak_flash, options.arena_floor,
+                                                         options.lower_peak_instructions,
+                                                         options.kernel_counts)))
     if options.camera is not None:
         # after the model's final plan: the front end takes arena bytes free before the first layer
         steps.append(("plan_camera", lambda g: plan_camera(g, options.camera)))

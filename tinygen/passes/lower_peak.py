@@ -23,8 +23,19 @@ it adds is at most `flash_per_ram_byte` times the arena bytes it saves (FLASH_PE
 by default, above the parts' flash / RAM: F746ZG 1 MB / 320 KB, F446RE 512 / 128 KB). On
 KWS that refuses 4 KB of flash per pointwise layer for 64 B of arena each; on IC it takes
 4.6 KB for 1 KB (conv2d_1 and conv2d_2 together).
-None takes any trial that lowers the arena: the fit-first RAM trade's setting
-(tinygen/fit.py), when the RAM does not fit.
+A trial is weighed in instructions too: the instructions its kernel adds (the layer's count
+with the new kernel less the current one's: the counts --kernels auto measured,
+CompileOptions.kernel_counts, where both are measured, else tinygen.footprint's per-MAC
+estimates for both) may be at most `instructions_per_ram_byte` per arena byte it saves
+(INSTRUCTIONS_PER_RAM_BYTE by default). Among the trials within both bounds the pass takes the
+one adding the fewest instructions per byte saved (then the lower arena, then the layer's
+preferred kernel). The scratch-free swaps the pass exists for cost little or save
+instructions (IC's direct convs for the widening ones, by the estimates);
+the bound refuses what only a slower arithmetic buys, e.g. sp_digits' w1a8 table kernel
+(tg_conv2d_s8_b1lut_s8_dsp, 0.63 instructions per MAC) for the add-only binary kernel (3.05):
++912,000 instructions for 64 B of the image's arena under --kernels auto --prefer speed.
+None for both bounds takes any trial that lowers the arena, the lowest arena first: the
+fit-first RAM trade's setting (tinygen/fit_ram.py), when the RAM does not fit.
 
 `floor`: the arena the image needs whatever this graph does (a switchable model's
 image is sized for its largest switch: tinygen/switches.py `lowering_bound`). Arena
@@ -44,6 +55,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from tinygen.footprint import estimate_instructions
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes.choose_kernels import kernel_candidates
@@ -51,6 +63,16 @@ from tinygen.passes.choose_kernels import kernel_candidates
 # flash bytes one arena byte is worth by default: a little above the parts' flash / RAM (F746ZG
 # 1 MB / 320 KB, F767ZI 2 MB / 512 KB, F446RE 512 / 128 KB: 3.2 to 4)
 FLASH_PER_RAM_BYTE = 5.0
+# executed instructions one arena byte is worth by default (per inference). The swaps this pass
+# takes on the MLPerf Tiny models cost nothing by the estimates (IC: the widening convs at the
+# peak for the int16 direct ones, 1,024 + 1,024 + 128 B; auto never measures the widening kernel
+# there, its measuring builds swap it too), while a swap to a slower arithmetic costs hundreds to
+# thousands per byte (sp_digits w1a8, measured on the f746zg stand-in: the table kernel's tables
+# for the add-only binary kernel, +912,000 instructions: ~710 per byte without a floor, ~14,000
+# per byte of the image's arena with it); the byte masks for the tables cost ~43 per byte
+# (214,200 -> 269,080 on qconv_3 for ~1.3 KB). 64: a layer may get a fifth slower to free its
+# scratch, not several times slower.
+INSTRUCTIONS_PER_RAM_BYTE = 64.0
 
 # re-choose kernels with these per-node overrides, re-order and re-plan a graph
 Replan = Callable[[Graph, dict[str, str]], Graph]
@@ -80,23 +102,46 @@ def _flash_added(graph: Graph, swaps: dict[str, str]) -> int:
                for name, kernel in swaps.items())
 
 
-def _worth(graph: Graph, swaps: dict[str, str], saved: int, flash_per_ram_byte: float | None) -> bool:
-    return flash_per_ram_byte is None or _flash_added(graph, swaps) <= flash_per_ram_byte * saved
+def instructions_added(graph: Graph, swaps: dict[str, str], counts: dict | None = None) -> tuple[int, bool]:
+    """(instructions the layers' new kernels (node -> kernel) add over their current ones, whether
+    measured): `counts` node -> kernel -> measured instructions (--kernels auto's) where both
+    of a layer's kernels have one, else footprint's estimate for both."""
+    total, measured = 0, True
+    for name, kernel in swaps.items():
+        node = graph.node(name)
+        got = (counts or {}).get(name) or {}
+        if got.get(kernel) is not None and got.get(node.kernel) is not None:
+            total += got[kernel] - got[node.kernel]
+            continue
+        measured = False
+        total += (estimate_instructions(graph, node, KERNELS_BY_NAME[kernel])
+                  - estimate_instructions(graph, node, KERNELS_BY_NAME[node.kernel]))
+    return total, measured
+
+
+def _worth(graph: Graph, swaps: dict[str, str], saved: int, flash_per_ram_byte: float | None,
+           added: int = 0, instructions_per_ram_byte: float | None = None) -> bool:
+    return (flash_per_ram_byte is None or _flash_added(graph, swaps) <= flash_per_ram_byte * saved) and \
+        (instructions_per_ram_byte is None or added <= instructions_per_ram_byte * saved)
 
 
 def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
                pinned: frozenset = frozenset(), flash_per_ram_byte: float | None = FLASH_PER_RAM_BYTE,
-               floor: int = 0) -> Graph:
+               floor: int = 0, instructions_per_ram_byte: float | None = INSTRUCTIONS_PER_RAM_BYTE,
+               counts: dict | None = None) -> Graph:
     """`replan(graph, overrides)`: choose_kernels (with the overrides on top of the
     user's or auto's choice), reorder and plan_memory on `graph`, as the pipeline does.
     `pinned`: layers whose kernel was chosen to fit the flash (tinygen/fit.py), left alone.
     `flash_per_ram_byte`: the most flash a trial may add per arena byte it saves (None: any).
-    `floor`: the image's arena set elsewhere (another switch's); only bytes above it count."""
+    `floor`: the image's arena set elsewhere (another switch's); only bytes above it count.
+    `instructions_per_ram_byte`: the most instructions a trial may add per arena byte it saves
+    (None: any); `counts`: node -> kernel -> measured instructions (--kernels auto's)."""
     changes: list[dict] = []
     overrides: dict[str, str] = {}
+    lean = flash_per_ram_byte is None and instructions_per_ram_byte is None
     while True:
         arena = graph.meta["memory"].arena_size
-        best: tuple[int, Graph, dict] | None = None
+        best: tuple[tuple, Graph, dict] | None = None
         for node in _peak_nodes(graph) if arena > floor else ():
             if node.name in pinned:
                 continue
@@ -104,15 +149,26 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
             for kernel in _alternatives(graph, node, features, kernels):
                 trial = replan(graph.copy(), {**overrides, node.name: kernel})
                 size = trial.meta["memory"].arena_size
-                # what the image needs after the trial; on a tie the layer's preferred kernel (the
-                # floor makes ties: every trial that reaches it), else the first trial
-                key = (max(size, floor), kernel != specs[0].name)
-                if key[0] < arena and (best is None or key < best[0]) and \
-                        _worth(graph, {node.name: kernel}, arena - key[0], flash_per_ram_byte):
+                kept = max(size, floor)         # what the image needs after the trial
+                if kept >= arena:
+                    continue
+                added, measured = instructions_added(graph, {node.name: kernel}, counts)
+                if not _worth(graph, {node.name: kernel}, arena - kept, flash_per_ram_byte, added,
+                              instructions_per_ram_byte):
+                    continue
+                # the fewest instructions per byte saved (lean: the lowest arena first); on a tie the
+                # layer's preferred kernel (the floor makes ties: every trial that reaches it), else
+                # the first trial
+                per_byte = added / (arena - kept)
+                key = (kept, per_byte) if lean else (per_byte, kept)
+                key += (kernel != specs[0].name,)
+                if best is None or key < best[0]:
                     best = (key, trial, {"node": node.name, "kernel": kernel, "instead_of": node.kernel,
-                                          "arena_before": arena, "arena_after": size})
+                                         "arena_before": arena, "arena_after": size,
+                                         "instructions_added": added, "measured": measured})
         if best is None and arena > floor:
-            best = _together(graph, replan, overrides, features, kernels, flash_per_ram_byte, floor)
+            best = _together(graph, replan, overrides, features, kernels, flash_per_ram_byte, floor,
+                             instructions_per_ram_byte, counts)
         if best is None:
             break
         _, graph, found = best
@@ -126,7 +182,8 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
 
 
 def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset, kernels: str,
-              flash_per_ram_byte: float | None, floor: int = 0):
+              flash_per_ram_byte: float | None, floor: int = 0, instructions_per_ram_byte: float | None = None,
+              counts: dict | None = None):
     """Every layer at the peak with its first alternative at once (the peak shared by several
     layers, e.g. a conv and the fused conv + add after it with the same scratch): (arena,
     graph, changes) where that lowers the arena, else None."""
@@ -138,21 +195,46 @@ def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset
     trial = replan(graph.copy(), {**overrides, **{name: k for name, (k, _) in swaps.items()}})
     size = trial.meta["memory"].arena_size
     kept = max(size, floor)
-    if kept >= arena or not _worth(graph, {name: k for name, (k, _) in swaps.items()}, arena - kept,
-                                   flash_per_ram_byte):
+    chosen = {name: k for name, (k, _) in swaps.items()}
+    if kept >= arena:
         return None
-    return kept, trial, [{"node": name, "kernel": k, "instead_of": old, "arena_before": arena, "arena_after": size}
+    each = {name: instructions_added(graph, {name: k}, counts) for name, k in chosen.items()}
+    if not _worth(graph, chosen, arena - kept, flash_per_ram_byte, sum(a for a, _ in each.values()),
+                  instructions_per_ram_byte):
+        return None
+    return kept, trial, [{"node": name, "kernel": k, "instead_of": old, "arena_before": arena, "arena_after": size,
+                          "instructions_added": each[name][0], "measured": each[name][1]}
                          for name, (k, old) in swaps.items()]
 
 
 def lower_peak_lines(graph: Graph) -> list[str]:
     """One line per layer whose kernel was changed to lower the arena (for inspect)."""
     lines = [f"  {c['node']}: {c['kernel']} instead of {c['instead_of']}, "
-             f"arena {c['arena_before']} B -> {c['arena_after']} B" for c in graph.meta.get("lower_peak", [])]
+             f"arena {c['arena_before']} B -> {c['arena_after']} B, {_cost(c)}" for c in graph.meta.get("lower_peak", [])]
     if graph.meta.get("lower_peak_floor"):
         lines.append(f"  (lowered no further than {graph.meta['lower_peak_floor']} B: the image's arena, "
                      f"set by another switch)")
     return lines
 
 
-__all__ = ["FLASH_PER_RAM_BYTE", "lower_peak", "lower_peak_lines"]
+def switch_peak_lines(graph: Graph) -> list[str]:
+    """For build: per switch (SWITCH/LAYER; a plain model's layers as they are) the kernels
+    chosen for memory and what each swap cost in instructions."""
+    from tinygen.switches import switch_graphs
+
+    lines = []
+    for name, g in switch_graphs(graph):
+        lines += [line.replace("  ", f"  {name}/" if name else "  ", 1) for line in lower_peak_lines(g)
+                  if not line.startswith("  (")]
+    return ["kernels chosen for memory (lower_peak):", *lines] if lines else []
+
+
+def _cost(change: dict) -> str:
+    if "instructions_added" not in change:
+        return "instructions not weighed"
+    return (f"{change['instructions_added']:+,} instructions "
+            f"({'measured' if change.get('measured') else 'estimated'})")
+
+
+__all__ = ["FLASH_PER_RAM_BYTE", "INSTRUCTIONS_PER_RAM_BYTE", "instructions_added", "lower_peak", "lower_peak_lines",
+           "switch_peak_lines"]
