@@ -1,6 +1,6 @@
 /*
- * The paths of tg_depthwise_conv2d_kx1_s8_dsp that read the raw input (included by that
- * file only): no widened scratch, every channel in one call, all in registers. Stride 1
+ * The paths of tg_depthwise_conv2d_kx1_raw_s8_dsp (included by its .c file only), reading
+ * the raw input: no widening, every channel in one call, all in registers. Stride 1
  * with 2 or 3 taps and act_max 127 (tg_dw_kx1_k3_phase: a dilation phase per call, two
  * outputs per step), stride 1 with 4 or 5 taps and no clamp (tg_dw_kx1_k5_phase: the
  * same, one weight pair loaded per output) and stride 2, dilation 1, 4 or 5 taps, no
@@ -16,7 +16,7 @@
  * phase (two LDRSB and a PKHBT) and the doubled weights W[0] = (w0 w1), W'[1] = (w1 w2):
  *   output 2m     = fbias2 + X_m . (w0 w1) + bottom(X_{m+1}) * w2     SMLAD, SMLABT
  *   output 2m + 1 = fbias2 + top(X_m) * w0 + X_{m+1} . (w1 w2)        SMLATB, SMLAD
- * The requantization is the .c file's tg_dw_kx1_requant (SMMLAR with R, ADD of the sign,
+ * The requantization is tg_depthwise_conv2d_kx1_s8_dsp.c's tg_dw_kx1_requant (SMMLAR with R, ADD of the sign,
  * ASR by n, SSAT); with a lower clamp SSUB8 and SEL take max(y, act_min) on the bottom
  * byte, the only one stored. n shares the pair counter's register (ASR by register
  * reads its bottom byte), the odd count's flag the clamp's (bit 8; SEL's upper bytes
@@ -303,21 +303,6 @@ __attribute__((naked, noinline)) static void tg_dw_kx1_k5_phase(const tg_dw_kx1_
             "4:\n\t"
             TG_DW_KX1_K5_TAIL("r11", "r6", "r9")
             TG_DW_KX1_RAW_LEAVE(32));
-}
-
-/* Which raw path serves a layer (tg_dw_kx1_geometry): 1 stride 1 with 2 or 3 taps and
-   act_max 127, 2 stride 2 with dilation 1, 4 or 5 taps and no clamp, 3 stride 1 with 4
-   or 5 taps and no clamp, 0 none. */
-static inline int32_t tg_dw_kx1_raw_path(const tg_dw_kx1_geom_t *g, int32_t act_min, int32_t act_max)
-{
-    const int32_t k45 = g->kernel == 4 || g->kernel == 5, full = act_min == -128 && act_max == 127;
-    if (g->stride == 1 && (g->kernel == 2 || g->kernel == 3) && act_max == 127) {
-        return 1;
-    }
-    if (g->stride == 2 && g->dilation == 1 && k45 && full) {
-        return 2;
-    }
-    return g->stride == 1 && k45 && full ? 3 : 0;
 }
 
 /* Rows of the padded copy: the input's, and every position the loads reach (stride 1: 2

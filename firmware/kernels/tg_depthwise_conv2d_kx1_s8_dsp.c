@@ -23,11 +23,12 @@
  * requantization keeps the channel's multiplier, shift and rounding term in registers
  * across the whole sequence (4 instructions per output, see tg_dw_kx1_requant).
  *
- * Stride 1 with 2 or 3 taps and act_max 127, and stride 2 with dilation 1, 4 or 5 taps
- * and no clamp, take other paths, without widening (tg_dw_kx1_raw in
- * tg_depthwise_conv2d_kx1_raw_s8_dsp.h): the raw input, copied into scratch with its
- * padding rows, against the records' last word, the bias with the input offset folded
- * in; their scratch is that copy (depthwise_kx1_dsp.kx1_scratch).
+ * Where tg_depthwise_conv2d_kx1_raw_s8_dsp serves a layer (stride 1 with 2 or 3 taps and
+ * act_max 127; 4 or 5 taps, no clamp, at stride 1 or at stride 2 with dilation 1:
+ * depthwise_kx1_dsp.raw_path)
+ * it is preferred, faster, with a padded copy of the whole input as scratch; this kernel
+ * serves every layer along one axis with a block's widened sequences as scratch, and
+ * tinygen/passes/lower_peak.py takes it where that copy sets the arena's peak.
  *
  * Scratch: 4 channels x dilation phases x tg_dw_kx1_phase_words words
  * (depthwise_kx1_dsp.kx1_scratch), 4-byte aligned; the channels' words interleave
@@ -43,13 +44,13 @@
 #include <arm_acle.h>
 #include <stdint.h>
 
-#include "tg_depthwise_conv2d_kx1_raw_s8_dsp.h"
 #include "tg_depthwise_conv2d_kx1_s8_dsp.h"
+#include "tg_depthwise_conv2d_kx1_widen_s8_dsp.h"
 #include "tg_dsp_s8.h"
 #include "tg_kernels.h"
 
 /* Words of a channel's record before its weight pairs: bias2, multiplier, n, R (after
-   them: fbias2, for the stride-1 path of 2 and 3 taps). */
+   them: fbias2, read by tg_depthwise_conv2d_kx1_raw_s8_dsp only). */
 #define TG_DW_KX1_HEAD 4
 
 /* One channel's constants (its packed record, TG_DW_KX1_HEAD words before the weight pairs). */
@@ -306,10 +307,6 @@ void tg_depthwise_conv2d_kx1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *i
     int32_t c, k, stride2;
 
     tg_dw_kx1_geometry(p, &g);
-    if (tg_dw_kx1_raw_path(&g, p->act_min, p->act_max)) {
-        tg_dw_kx1_raw(&g, p, input, packed + 1, scratch, output);
-        return;
-    }
     stride2 = g.stride == 2 && g.dilation == 1;
     for (c = 0; c < channels; c += 4) {
         const int32_t n = channels - c < 4 ? channels - c : 4;

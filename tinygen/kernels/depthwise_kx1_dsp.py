@@ -1,5 +1,6 @@
-"""Build-time data of tg_depthwise_conv2d_kx1_s8_dsp (firmware/kernels): which layers it
-serves, its scratch size and its packed records (all the constants it takes).
+"""Build-time data of tg_depthwise_conv2d_kx1_s8_dsp and tg_depthwise_conv2d_kx1_raw_s8_dsp
+(firmware/kernels): which layers they serve, their scratch sizes and their packed records
+(the same for both, all the constants they take).
 
 It serves a depthwise layer that is one sequence: a k x 1 kernel over an input of width 1
 (temporal), or a 1 x k kernel over an input of height 1, with nothing padded across that
@@ -12,8 +13,10 @@ words (pairs = kernel // 2 + 1): the doubled bias, the multiplier, n,
 R = (1 + 2 * output_offset) << (n - 1), then for j < pairs the doubled weights' int16 pairs
 W[j] = (w[2j], w[2j+1]) and W'[j] = (w[2j-1], w[2j]) interleaved (w[i] = 0 outside 0..k-1),
 then the doubled bias with the input offset folded in, 2 * (bias + input_offset * sum(w)),
-which the paths reading the raw input (raw_path) start from: they multiply the raw int8
-input, copied with its padding rows (the zero point) into scratch.
+which the raw kernel (on the layers raw_path names) starts from: it multiplies the raw int8
+input, copied with its padding rows (the zero point) into scratch. The widened kernel serves
+every layer the records pack for, its scratch one block of 4 channels widened; the raw one
+is faster where it serves, its scratch the whole input.
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ def kx1_geometry(p: dict) -> dict | None:
 
 
 def raw_path(p: dict, g: dict) -> int:
-    """Which path of the kernel reading the raw input (no widening: the input copied with
-    its padding rows into scratch) serves the layer (tg_dw_kx1_raw_path): 1 stride 1 with
+    """Which path of tg_depthwise_conv2d_kx1_raw_s8_dsp (no widening: the input copied with
+    its padding rows into scratch) serves the layer (tg_dw_kx1_raw's choice): 1 stride 1 with
     2 or 3 taps and act_max 127, 2 stride 2 with dilation 1, 4 or 5 taps and no clamp, 3 stride
     1 with 4 or 5 taps and no clamp, 0 none."""
     if g["stride"] == 1 and g["kernel"] in (2, 3) and p["act_max"] == 127:
@@ -64,14 +67,21 @@ def kx1_phase_words(g: dict) -> int:
 
 
 def kx1_scratch(p: dict) -> int:
-    """Scratch bytes: 4 channels' widened sequences, dilation phases of kx1_phase_words words;
-    on a raw_path the padded copy of the input."""
+    """Scratch bytes of tg_depthwise_conv2d_kx1_s8_dsp: 4 channels' widened sequences,
+    dilation phases of kx1_phase_words words."""
     g = kx1_geometry(p)
     if g is None:
         return 0
-    if raw_path(p, g):    # the padded copy, its input rows word aligned (up to 3 bytes before)
-        return (raw_rows(g) * p["in_c"] + 3 + 3) // 4 * 4
     return 4 * g["dilation"] * kx1_phase_words(g) * 4
+
+
+def kx1_raw_scratch(p: dict) -> int:
+    """Scratch bytes of tg_depthwise_conv2d_kx1_raw_s8_dsp: the padded copy of the input, its
+    input rows word aligned (up to 3 bytes before); 0 where no raw path serves the layer."""
+    g = kx1_geometry(p)
+    if g is None or not raw_path(p, g):
+        return 0
+    return (raw_rows(g) * p["in_c"] + 3 + 3) // 4 * 4
 
 
 def kx1_records(p: dict, consts: dict) -> np.ndarray:
@@ -110,3 +120,9 @@ def kx1_records(p: dict, consts: dict) -> np.ndarray:
 def kx1_serves(p: dict, consts: dict) -> bool:
     """Whether tg_depthwise_conv2d_kx1_s8_dsp serves a layer of these parameters and constants."""
     return kx1_geometry(p) is not None and int(kx1_records(p, consts)[0]) == p["in_c"] and p["in_c"] > 0
+
+
+def kx1_raw_serves(p: dict, consts: dict) -> bool:
+    """Whether tg_depthwise_conv2d_kx1_raw_s8_dsp serves it: kx1 does and a raw path does."""
+    g = kx1_geometry(p)
+    return g is not None and raw_path(p, g) != 0 and kx1_serves(p, consts)
