@@ -133,21 +133,21 @@ def test_depthwise_kx1_s8_refuses_what_it_cannot_serve():
     assert kx1_scratch(relu6) == kx1_scratch(p) == widened and kx1_raw_scratch(relu6) == 0     # no raw path
     assert kx1_scratch(dict(relu6, dilation_h=3, pad_top=3)) == 4 * 3 * ((-(-(8 * 1 + 2 * 3 + 1) // 3) + 3) // 2) * 4
     # the raw kernel's: the stride-1 path of 2 and 3 taps without an upper clamp, the input copied
-    # with its padding rows
-    assert raw_path(p, kx1_geometry(p)) == 1 and kx1_raw_scratch(p) == (max(9 + 3, 1 + 9) * 4 + 6) // 4 * 4
+    # with its padding rows (+ up to 3 bytes to align them), rounded up to 16 bytes
+    assert raw_path(p, kx1_geometry(p)) == 1 and kx1_raw_scratch(p) == (max(9 + 3, 1 + 9) * 4 + 18) // 16 * 16
     assert raw_rows(kx1_geometry(dict(p, dilation_h=3, pad_top=3, out_h=5))) == max(5 + 9, 3 + 9)
     assert kx1_raw_scratch(dict(p, stride_h=2, out_h=5)) == 0
     assert kx1_scratch(dict(p, stride_h=2, out_h=5)) == 4 * 1 * ((8 + 2 + 1 + 3) // 2) * 4
     # stride 2 with 5 taps and no clamp: the copy reaches X_{t+2} of the last output
     k5 = dict(p, kernel_h=5, pad_top=4, dilation_h=2, out_h=9)
-    assert raw_path(k5, kx1_geometry(k5)) == 3 and kx1_raw_scratch(k5) == (max(9 + 5 * 2, 4 + 9) * 4 + 6) // 4 * 4
+    assert raw_path(k5, kx1_geometry(k5)) == 3 and kx1_raw_scratch(k5) == (max(9 + 5 * 2, 4 + 9) * 4 + 18) // 16 * 16
     s2 = dict(p, kernel_h=5, stride_h=2, pad_top=2, out_h=5)
     assert raw_path(s2, kx1_geometry(s2)) == 2 and raw_path(dict(s2, act_min=-100), kx1_geometry(s2)) == 0
-    assert kx1_raw_scratch(s2) == (max(2 * 5 + 4, 2 + 9) * 4 + 6) // 4 * 4
+    assert kx1_raw_scratch(s2) == (max(2 * 5 + 4, 2 + 9) * 4 + 18) // 16 * 16
     assert kx1_raw_scratch(dict(s2, act_min=-100)) == 0
     # a temporal k3 layer of 49 steps x 128 channels: the copy against one widened block
     t = dict(p, in_h=49, out_h=49, in_c=128, out_c=128)
-    assert (kx1_raw_scratch(t), kx1_scratch(t)) == (52 * 128 + 4, 4 * ((51 + 3) // 2) * 4)
+    assert (kx1_raw_scratch(t), kx1_scratch(t)) == (52 * 128 + 16, 4 * ((51 + 3) // 2) * 4)
 
 
 class _Chain(nn.Module):

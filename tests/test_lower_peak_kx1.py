@@ -2,12 +2,12 @@
 
 tg_depthwise_conv2d_kx1_raw_s8_dsp is preferred on temporal k3 layers (faster), its scratch a
 padded copy of the whole input; tg_depthwise_conv2d_kx1_s8_dsp serves the same layers with one
-block of 4 channels widened (49 steps x 128 channels: 6,660 B against 432 B). Where the raw
+block of 4 channels widened (49 steps x 128 channels: 6,672 B against 432 B). Where the raw
 layer sets the arena's peak the pass swaps it for the widened kernel, by the estimates a few
 instructions per byte saved (tinygen/footprint.py); where another layer sets the peak the raw
-kernel stays. --kernels auto sees both kernels on such a layer. The copy's size is 4 more than
-a multiple of 16, the arena's alignment: the pass finds the layers at the peak by their
-buffers' aligned sizes (unaligned, it missed this one alone at the peak).
+kernel stays. --kernels auto sees both kernels on such a layer. The copy (6,660 B) is rounded up
+to the arena's alignment, 16: lower_peak finds the layers at the peak by their buffers'
+unaligned sizes, and with 6,660 it missed this one alone at the peak.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def test_raw_layer_at_the_peak_takes_the_widened_kernel(layers, tmp_path):
     assert sorted(c["node"] for c in changes) == sorted(n.name for n in nodes)
     assert all(c["kernel"] == WIDENED and c["instead_of"] == RAW for c in changes)
     saved = before.meta["memory"].arena_size - after.meta["memory"].arena_size
-    assert saved == align(kx1_raw_scratch(k)) - align(kx1_scratch(k))      # as the plan places them
+    assert saved == kx1_raw_scratch(k) - kx1_scratch(k) and kx1_raw_scratch(k) == align(kx1_raw_scratch(k))
     assert 0 < sum(c["instructions_added"] for c in changes) <= INSTRUCTIONS_PER_RAM_BYTE * saved
 
 

@@ -6,8 +6,8 @@ tg_conv2d_direct_s8_dsp (faster on some layers, no scratch) cannot write its out
 over its input as tg_conv2d_s8_dsp may. When such a layer runs at the arena's peak,
 a scratch-free kernel for the target's ISA, one its kernel names leaner (KernelSpec.leaner:
 tg_depthwise_conv2d_kx1_s8_dsp for tg_depthwise_conv2d_kx1_raw_s8_dsp), or the preferred
-kernel that auto's choice replaced, can lower the arena; portable kernels are not considered (several times the
-instructions). This pass, after plan_memory:
+kernel that auto's choice replaced, can lower the arena; portable kernels are not
+considered (several times the instructions). This pass, after plan_memory:
 
     repeat: for each layer at the peak, for each scratch-free or leaner ISA candidate kernel
             of it and for its preferred kernel where --kernels auto chose another,
@@ -45,8 +45,8 @@ their faster kernels (e.g. w1a8's binary-weight table kernel, whose scratch is b
 the w8a8 switch's arena).
 
 A layer is "at the peak" when the buffers live during it (scratch included, in-place
-overlaps not subtracted, each rounded up to the arena alignment) add up to the arena size
-or more: no other layer can be what sets the arena. Every other layer keeps its preferred kernel; the choice made
+overlaps not subtracted) add up to the arena size or more: no other layer can be
+what sets the arena. Every other layer keeps its preferred kernel; the choice made
 for memory overrides the per-node kernel choice (--kernels auto's) on the layers it
 changes. graph.meta["lower_peak"] lists the changes (inspect prints them).
 """
@@ -60,7 +60,6 @@ from tinygen.ir import Graph, Node
 from tinygen.kernels.params import kernel_params, struct_fields
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes.choose_kernels import kernel_candidates
-from tinygen.passes.plan_memory import align
 
 # flash bytes one arena byte is worth by default: a little above the parts' flash / RAM (F746ZG
 # 1 MB / 320 KB, F767ZI 2 MB / 512 KB, F446RE 512 / 128 KB: 3.2 to 4)
@@ -81,12 +80,9 @@ Replan = Callable[[Graph, dict[str, str]], Graph]
 
 
 def _peak_nodes(graph: Graph) -> list[Node]:
-    """The layers whose live buffers, each rounded up to the arena alignment as the plan places
-    them, add up to the arena size or more (unrounded, a layer alone at the peak with a buffer
-    of a size not a multiple of the alignment, e.g. a scratch of 16k + 4 bytes, would be missed)."""
     plan = graph.meta["memory"]
-    return [node for i, node in enumerate(graph.nodes)
-            if sum(align(b.size) for b in plan.buffers if b.first <= i <= b.last) >= plan.arena_size]
+    timeline = plan.timeline(len(graph.nodes))
+    return [node for node, live in zip(graph.nodes, timeline) if live >= plan.arena_size]
 
 
 def _alternatives(graph: Graph, node: Node, features: frozenset, kernels: str) -> list[str]:
