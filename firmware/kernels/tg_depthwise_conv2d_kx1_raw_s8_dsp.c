@@ -16,7 +16,7 @@
  *
  * Scratch: the input copied with its padding rows, the zero point in them, up to 3
  * bytes before so that the input rows are word aligned (depthwise_kx1_dsp.kx1_raw_scratch:
- * tg_dw_kx1_raw_rows rows of C bytes, + 3 rounded up to a word). That is the whole input,
+ * tg_dw_kx1_raw_rows rows of C bytes, + 3, rounded up to 16). That is the whole input,
  * where tg_depthwise_conv2d_kx1_s8_dsp widens 4 channels at a time: the slower kernel
  * takes less arena, tinygen/passes/lower_peak.py trades the two.
  *
