@@ -1,9 +1,13 @@
 """Depthwise convolution per shape on a Cortex-M stand-in: executed instructions per MAC.
 
     .venv/bin/python benchmarks/depthwise_shapes.py [--board f746zg] [--shapes temporal_k3 ...] [--json out.json]
+        [--kernel tg_depthwise_conv2d_kx1_s8_dsp]
 
 Each shape is a one-layer model (a depthwise conv, int8, calibrated on random data), built
-for the board with its default kernels and run on its QEMU stand-in (mps2-an500 for the
+for the board with its default kernels, its fastest (or the one --kernel names, where it
+serves the layer), without lower_peak's memory trade (the layer alone sets the arena: the
+pass would take a leaner kernel, e.g. tg_depthwise_conv2d_kx1_s8_dsp for
+tg_depthwise_conv2d_kx1_raw_s8_dsp), and run on its QEMU stand-in (mps2-an500 for the
 F746): one inference after a warm-up, the depthwise layer's instructions and its kernel,
 checked equal to the numpy reference. The shapes are those the issue names: temporal k x 1
 (width 1) with 128 channels, dilated; 1 x k (height 1); VWW's 3x3 at stride 1 and 2;
@@ -18,6 +22,7 @@ import argparse
 import json
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -57,16 +62,22 @@ def _model(shape, tmp: Path):
     return tmp / "m.pt2", tmp / "calib.npy", macs
 
 
-def measure(name: str, board, work: Path, timeout: float) -> dict:
+def measure(name: str, board, work: Path, timeout: float, kernel: str | None = None) -> dict:
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.hil.target import open_device
     from tinygen.passes import CompileOptions
+    from tinygen.passes.choose_kernels import kernel_candidates
     from tinygen.ref.interpreter import quantize_input, run
 
     work.mkdir(parents=True)
     path, calib, macs = _model(SHAPES[name], work)
     source = load_source(path)
-    graph = compile_source(source, str(calib), CompileOptions(features=board.isa_features))
+    options = CompileOptions(features=board.isa_features, lower_peak=False)
+    graph = compile_source(source, str(calib), options)
+    node = next(n for n in graph.nodes if n.op == "depthwise_conv2d")
+    if kernel and kernel != node.kernel and kernel in {
+            s.name for s in kernel_candidates(graph, node, frozenset(board.isa_features))}:
+        graph = compile_source(source, str(calib), replace(options, kernel_choice={node.name: kernel}))
     result = build(source, graph, board, work / "fw")
     rng = np.random.default_rng(1)
     x = quantize_input(graph, source.to_graph_layout(rng.standard_normal(source.input_shape).astype(np.float32)))
@@ -90,6 +101,7 @@ def main(argv=None) -> int:
     ap.add_argument("--board", default="f746zg")
     ap.add_argument("--shapes", nargs="+", default=list(SHAPES), choices=list(SHAPES))
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--kernel", help="the depthwise layer's kernel (a per-node choice), where it serves the layer")
     add_timeout_option(ap)
     args = ap.parse_args(argv)
     board = get_board(args.board)
@@ -97,7 +109,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.shapes:
             print(f"building and running {name} on the {board.name} stand-in...", file=sys.stderr, flush=True)
-            rows.append(measure(name, board, Path(tmp) / name, args.timeout))
+            rows.append(measure(name, board, Path(tmp) / name, args.timeout, args.kernel))
     print(table(["shape", "kernel", "MACs", "instructions", "per MAC", "== reference"],
                 [[r["shape"], r["kernel"], f"{r['macs']:,}", f"{r['instructions']:,}",
                   f"{r['instructions_per_mac']:.2f}", "yes" if r["equals_reference"] else "NO"] for r in rows],

@@ -32,9 +32,12 @@ PER_MAC = {
     "tg_conv2d_direct_s8_dsp": 1.1,
     "tg_conv2d_add_s8_dsp": 1.0,
     "tg_depthwise_conv2d_s8_dsp": 2.5,
-    # k x 1 / 1 x k layers only, where tg_depthwise_conv2d_s8_dsp runs 5.5..10.7 per MAC and
-    # this kernel 0.46..0.85 of that (benchmarks/depthwise_shapes.py): the ratio kept
-    "tg_depthwise_conv2d_kx1_s8_dsp": 1.5,
+    # k x 1 / 1 x k layers only, where tg_depthwise_conv2d_s8_dsp runs 5.6..10.7 per MAC (f746zg,
+    # benchmarks/depthwise_shapes.py: temporal k3, k9, k3 dilation 4, k5 stride 2, 1 x 5): the
+    # widened kernel 0.41..0.71 of that (5.32, 2.35, 7.50, 5.00, 3.56), the raw one, where it
+    # serves, 0.32..0.45 (3.79, 4.33, 3.56, 2.71): the ratios kept
+    "tg_depthwise_conv2d_kx1_s8_dsp": 1.4,
+    "tg_depthwise_conv2d_kx1_raw_s8_dsp": 1.0,
     "tg_fully_connected_s8_dsp": 2.0,
     # depth <= 16 only: 4 -> 128 1,320 instructions, 8 -> 128 2,480 (f746zg stand-in, 2.6 and 2.4 per MAC)
     "tg_fully_connected_shallow_s8_dsp": 2.5,

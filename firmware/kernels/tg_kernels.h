@@ -430,6 +430,15 @@ void tg_depthwise_conv2d_kx1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *i
                                     int8_t *scratch, int8_t *output);
 
 /*
+ * tg_depthwise_conv2d_kx1_s8_dsp's layers that depthwise_kx1_dsp.raw_path names (stride 1
+ * with 2 or 3 taps and act_max 127; 4 or 5 taps, no clamp, at stride 1 or at stride 2 with
+ * dilation 1), faster, the same records. scratch: depthwise_kx1_dsp.kx1_raw_scratch bytes
+ * (a padded copy of the input), 4-byte aligned. The output must not overlap the input.
+ */
+void tg_depthwise_conv2d_kx1_raw_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
+                                        int8_t *scratch, int8_t *output);
+
+/*
  * tg_depthwise_conv2d_s8 for depth_multiplier > 1, 3x3 windows, dilation 1, stride_w 1 or
  * 2, for the layers whose 3x3 records (one per output channel) tinygen/kernels/depthwise_dsp.py
  * packs (packed[0] == out_c): the records are all its constants. scratch:

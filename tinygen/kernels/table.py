@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
-from tinygen.kernels.depthwise_kx1_dsp import kx1_records, kx1_scratch, kx1_serves
+from tinygen.kernels.depthwise_kx1_dsp import kx1_raw_scratch, kx1_raw_serves, kx1_records, kx1_scratch, kx1_serves
 from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
@@ -53,6 +53,10 @@ class KernelSpec:
     # other kernels' sources (relative to firmware/) it calls, compiled alongside it (e.g. a
     # gated kernel running the dense DSP kernel on the kept channels)
     calls: tuple[str, ...] = ()
+    # kernels of the same layers that need less scratch and no more than a few times the
+    # instructions, which tinygen/passes/lower_peak.py tries besides the scratch-free ones
+    # where this kernel's scratch sets the arena's peak
+    leaner: tuple[str, ...] = ()
 
     @property
     def ref_name(self) -> str:
@@ -116,21 +120,44 @@ _DEPTHWISE_3X3_DSP = KernelSpec(
     scratch=dw3_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT, accepts=_dw3_serves)
 
 
-def _kx1_serves(graph, node) -> bool:
+def _kx1_consts(graph, node) -> tuple[dict, dict]:
     from tinygen.kernels.params import kernel_params
 
-    consts = {role: graph.const(node, role) for role in _REQUANT}
-    return kx1_serves(kernel_params(graph, node), consts)
+    return kernel_params(graph, node), {role: graph.const(node, role) for role in _REQUANT}
 
 
-# a depthwise layer along one axis (temporal k x 1 over width 1, 1 x k over height 1):
-# its records (tinygen/kernels/depthwise_kx1_dsp.py), the doubled weights twice as int16
-# pairs, are all its constants
+def _kx1_serves(graph, node) -> bool:
+    return kx1_serves(*_kx1_consts(graph, node))
+
+
+def _kx1_raw_serves(graph, node) -> bool:
+    return kx1_raw_serves(*_kx1_consts(graph, node))
+
+
+_KX1_HEADERS = ("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_kx1_s8_dsp.h")
+
+# a depthwise layer along one axis (temporal k x 1 over width 1, 1 x k over height 1) that a
+# raw path serves (depthwise_kx1_dsp.raw_path): the raw input against the records, faster than
+# the widened kernel below (f746zg stand-in, benchmarks/depthwise_shapes.py: temporal k3 5.32
+# -> 3.79 instructions per MAC, 1xk5 3.56 -> 2.71), its scratch a padded copy of the whole input
+# (49x128: 6.6 KB against 432 B): tinygen/passes/lower_peak.py takes the widened one where that
+# copy sets the arena's peak
+_DEPTHWISE_KX1_RAW_DSP = KernelSpec(
+    "tg_depthwise_conv2d_kx1_raw_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_kx1_raw_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=(*_KX1_HEADERS, "kernels/tg_depthwise_conv2d_kx1_raw_s8_dsp.h"),
+    scratch=kx1_raw_scratch, pack=kx1_records, ref_roles=_REQUANT, accepts=_kx1_raw_serves,
+    leaner=("tg_depthwise_conv2d_kx1_s8_dsp",))
+
+# any depthwise layer along one axis: its records (tinygen/kernels/depthwise_kx1_dsp.py), the
+# doubled weights twice as int16 pairs, are all its constants; one block of 4 channels widened
+# in scratch
 _DEPTHWISE_KX1_DSP = KernelSpec(
     "tg_depthwise_conv2d_kx1_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
     requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
     source="kernels/tg_depthwise_conv2d_kx1_s8_dsp.c", variant="depth_multiplier_1",
-    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h",),
+    twin="depthwise_conv2d_s8", headers=(*_KX1_HEADERS, "kernels/tg_depthwise_conv2d_kx1_widen_s8_dsp.h"),
     scratch=kx1_scratch, pack=kx1_records, ref_roles=_REQUANT, accepts=_kx1_serves)
 
 
@@ -304,6 +331,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8",
               headers=_CONV2D_S8_H),
     _DEPTHWISE_3X3_DSP,
+    _DEPTHWISE_KX1_RAW_DSP,
     _DEPTHWISE_KX1_DSP,
     _DEPTHWISE_DSP,
     _DEPTHWISE_3X3_DM_DSP,

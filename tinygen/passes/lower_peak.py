@@ -4,12 +4,12 @@ The preferred kernel of a layer is its fastest (or the one --kernels auto measur
 fastest), and that may cost arena: tg_conv2d_s8_dsp needs im2col scratch,
 tg_conv2d_direct_s8_dsp (faster on some layers, no scratch) cannot write its output
 over its input as tg_conv2d_s8_dsp may. When such a layer runs at the arena's peak,
-a scratch-free kernel for the target's ISA, or the preferred kernel that auto's
-choice replaced, can lower the arena; portable kernels are not considered (several
-times the instructions). This pass, after
-plan_memory:
+a scratch-free kernel for the target's ISA, one its kernel names leaner (KernelSpec.leaner:
+tg_depthwise_conv2d_kx1_s8_dsp for tg_depthwise_conv2d_kx1_raw_s8_dsp), or the preferred
+kernel that auto's choice replaced, can lower the arena; portable kernels are not
+considered (several times the instructions). This pass, after plan_memory:
 
-    repeat: for each layer at the peak, for each scratch-free ISA candidate kernel
+    repeat: for each layer at the peak, for each scratch-free or leaner ISA candidate kernel
             of it and for its preferred kernel where --kernels auto chose another,
             re-choose, re-order and re-plan with that kernel; keep the trial with the
             smallest arena if it is smaller; when none is and several layers share the
@@ -57,6 +57,7 @@ from typing import Callable
 
 from tinygen.footprint import estimate_instructions
 from tinygen.ir import Graph, Node
+from tinygen.kernels.params import kernel_params, struct_fields
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes.choose_kernels import kernel_candidates
 
@@ -86,13 +87,22 @@ def _peak_nodes(graph: Graph) -> list[Node]:
 
 def _alternatives(graph: Graph, node: Node, features: frozenset, kernels: str) -> list[str]:
     """The other kernels worth a trial for `node`: its scratch-free candidates for the target's
-    ISA (a portable kernel costs several times the instructions), then its preferred kernel
-    where a per-node choice (--kernels auto's) replaced it."""
+    ISA (a portable kernel costs several times the instructions) and those its kernel names
+    leaner (KernelSpec.leaner: tg_depthwise_conv2d_kx1_s8_dsp's widened block for
+    tg_depthwise_conv2d_kx1_raw_s8_dsp's copy of the input) where they need less scratch,
+    then its preferred kernel where a per-node choice (--kernels auto's) replaced it."""
     specs = kernel_candidates(graph, node, features, kernels)
-    found = [spec.name for spec in specs if spec.name != node.kernel and spec.requires and spec.scratch is None]
+    leaner = KERNELS_BY_NAME[node.kernel].leaner if node.kernel in KERNELS_BY_NAME else ()
+    found = [spec.name for spec in specs if spec.name != node.kernel and spec.requires and
+             (spec.scratch is None or spec.name in leaner and _scratch(graph, node, spec) < node.scratch_bytes)]
     if specs and specs[0].name != node.kernel and specs[0].name not in found:
         found.append(specs[0].name)
     return found
+
+
+def _scratch(graph: Graph, node: Node, spec) -> int:
+    """Scratch bytes `spec` would need for `node`."""
+    return spec.scratch(struct_fields(spec.struct, kernel_params(graph, node)))
 
 
 def _flash_added(graph: Graph, swaps: dict[str, str]) -> int:
