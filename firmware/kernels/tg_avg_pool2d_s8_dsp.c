@@ -12,10 +12,6 @@
  * a time in int32. Each sum is then divided by the count rounding halves away from zero
  * (SDIV), as TFLite does.
  *
- * A global pool over a power of two of pixels (<= 256) on a multiple of 16 channels with no
- * clamp (the gated layers' predictors) takes a shorter path: one run of int16 lanes per 16
- * channels, divided by a rounding shift straight from the lanes (tg_ap_global16).
- *
  * Loop order: output pixels in raster order; within one, channel blocks in increasing
  * order, each block's outputs written after all reads of its window.
  *
@@ -190,51 +186,6 @@ static __attribute__((noinline)) void tg_ap_pixel(const tg_ap_window_t *win, int
     }
 }
 
-/* sum / 2^shift (shift >= 1) rounded half away from zero, as tg_ap_out with no extra:
-   (sum + half - (sum < 0)) >> shift, no SDIV. */
-static inline int8_t tg_ap_shift_out(int32_t sum, int32_t shift)
-{
-    return (int8_t)((sum + (1 << (shift - 1)) + (sum >> 31)) >> shift);
-}
-
-/*
- * A global average pool over 2^shift pixels (2 .. 256: one run of int16 lanes, no flush),
- * channels a multiple of 16, x word-aligned, no clamp narrower than int8: each block of
- * 16 channels one tg_ap_run16, its outputs straight from the lanes divided by a shift.
- */
-static __attribute__((noinline)) void tg_ap_global16(const int8_t *x, int32_t pixels, int32_t channels,
-                                                     int32_t shift, int8_t *out)
-{
-    int32_t c, i;
-    for (c = 0; c < channels; c += 16, out += 16) {
-        int32_t acc[8] = {0};
-        tg_ap_run16(x + c, channels, pixels, acc);
-#pragma GCC unroll 4
-        for (i = 0; i < 4; ++i) {
-            out[4 * i] = tg_ap_shift_out((int16_t)acc[2 * i], shift);
-            out[4 * i + 1] = tg_ap_shift_out((int16_t)acc[2 * i + 1], shift);
-            out[4 * i + 2] = tg_ap_shift_out(acc[2 * i] >> 16, shift);
-            out[4 * i + 3] = tg_ap_shift_out(acc[2 * i + 1] >> 16, shift);
-        }
-    }
-}
-
-/* log2 of a global pool's pixels where tg_ap_global16 takes it, else 0. */
-static int32_t tg_ap_global16_shift(const tg_pool2d_params_t *p, const int8_t *input)
-{
-    const int32_t pixels = p->in_h * p->in_w;
-    int32_t shift = 1;
-    if (p->out_h != 1 || p->out_w != 1 || p->kernel_h != p->in_h || p->kernel_w != p->in_w || p->pad_top != 0 ||
-        p->pad_left != 0 || (p->channels & 15) != 0 || ((uintptr_t)input & 3u) != 0 || p->act_min > -128 ||
-        p->act_max < 127 || pixels < 2 || pixels > TG_AP_MAX_LANE_PIXELS || (pixels & (pixels - 1)) != 0) {
-        return 0;
-    }
-    while ((1 << shift) < pixels) {
-        ++shift;
-    }
-    return shift;
-}
-
 /* The first in-bounds window position along one axis and how many there are. */
 static inline int32_t tg_ap_valid(int32_t origin, int32_t kernel, int32_t size, int32_t *first)
 {
@@ -247,13 +198,8 @@ static inline int32_t tg_ap_valid(int32_t origin, int32_t kernel, int32_t size, 
 void tg_avg_pool2d_s8_dsp(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t channels = p->channels, window = p->kernel_h * p->kernel_w;
-    const int32_t shift = tg_ap_global16_shift(p, input);
     int32_t out_y, out_x, c;
     tg_ap_window_t w;
-    if (shift > 0) {
-        tg_ap_global16(input, p->in_h * p->in_w, channels, shift, output);
-        return;
-    }
     w.row_step = p->in_w * channels;
     w.channels = channels;
     w.act_min = p->act_min;
