@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from tinygen.board import get_board
-from tinygen.build.code_size import cache_key, source_object
+import os
+
+from tinygen.build.code_size import cache_key, prune, source_object
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.fit import fit_model
 from tinygen.passes import CompileOptions
@@ -29,6 +31,22 @@ def test_cache_key_changes_with_flags_compiler_and_source():
     assert base != cache_key("arm-none-eabi-gcc", "12.2", ["-O2", "-mcpu=cortex-m7"], b"int f(void){return 2;}")
 
 
+def test_prune_removes_least_recently_used_objects_down_to_the_limit(tmp_path):
+    store = tmp_path / "objects"
+    store.mkdir()
+    for k, size in enumerate((400, 300, 200, 100)):          # k = 0 the oldest
+        path = store / f"{k}.o"
+        path.write_bytes(b"\0" * size)
+        os.utime(path, ns=(10**18 + k * 10**9, 10**18 + k * 10**9))
+    (store / "x.tmp").write_bytes(b"\0" * 5000)               # another build's object being written
+    assert prune(store, limit=1000) == []
+    assert [p.name for p in prune(store, limit=450)] == ["0.o", "1.o"]
+    assert sorted(p.name for p in store.iterdir()) == ["2.o", "3.o", "x.tmp"]
+    os.utime(store / "2.o", ns=(2 * 10**18, 2 * 10**18))      # used again: now the newest
+    assert [p.name for p in prune(store, limit=250)] == ["3.o"]
+    assert prune(store, limit=0) == [store / "2.o"] and not any(store.glob("*.o"))
+
+
 @pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc not found: cannot compile the probe source")
 def test_source_object_cached_per_flags_and_header(tmp_path):
     project, store = tmp_path / "p", tmp_path / "store"
@@ -36,7 +54,9 @@ def test_source_object_cached_per_flags_and_header(tmp_path):
     (project / "k.h").write_text("#define N 3\n")
     (project / "k.c").write_text('#include "k.h"\nint tg_k(int x) { return x * N; }\n')
     o2 = source_object(ARM_GCC, ["-O2", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v")
+    os.utime(o2, ns=(10**18, 10**18))
     assert o2 == source_object(ARM_GCC, ["-O2", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v")
+    assert o2.stat().st_mtime_ns > 10**18                  # a hit counts as a use for prune()
     os_ = source_object(ARM_GCC, ["-Os", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v")
     assert os_ != o2 and os_.exists() and o2.exists()
     (project / "k.h").write_text("#define N 5\n")          # a header the source includes changed

@@ -17,7 +17,10 @@ Each object is cached (cache_dir()/OBJECT_DIR/<key>.o) under the SHA-256 of the 
 version, its flags and the translation unit preprocessed with them: the source and every
 header it includes. A changed flag, header or toolchain compiles again; an unchanged kernel
 or runtime file never does, so a fit round recompiles only model.c and weights.c. The cache is
-the user's (tinygen.kernels.measure_cache.cache_dir), never the repository.
+the user's (tinygen.kernels.measure_cache.cache_dir), never the repository, and bounded: a hit
+refreshes the object's time, and after each prediction the least recently used objects go
+until the folder holds at most OBJECT_CACHE_BYTES (every model's model.o and weights.o would
+otherwise pile up there, one pair per model and kernel choice).
 
 Cortex-M boards only, and models without CMSIS-NN / ESP-NN layers or a front end (their
 trees and tables come from other recipes): compiled_flash returns None there and the caller
@@ -44,6 +47,7 @@ OBJECT_DIR = "objects"
 # model's name and a placeholder hash of a SHA-256's length): a little room for them
 ID_STRINGS_BYTES = 64
 PLACEHOLDER_HASH = "0" * 64
+OBJECT_CACHE_BYTES = 256 << 20
 
 
 def cache_key(cc: str, version: str, flags: list[str], preprocessed: bytes) -> str:
@@ -71,7 +75,30 @@ def source_object(cc: str, flags: list[str], project: Path, source: str, store: 
         tmp = store / f"{obj.stem}.{uuid.uuid4().hex[:8]}.tmp"
         subprocess.run([cc, *flags, "-c", source, "-o", str(tmp)], cwd=project, capture_output=True, check=True)
         os.replace(tmp, obj)            # whole or not at all, beside other builds
+    else:
+        os.utime(obj)                   # recently used: the last to be pruned
     return obj
+
+
+def prune(store: Path, limit: int = OBJECT_CACHE_BYTES) -> list[Path]:
+    """Remove the least recently used objects of `store` until it holds at most `limit` bytes;
+    the removed paths. Another process's object that vanishes meanwhile is skipped."""
+    entries = []
+    for path in store.glob("*.o"):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        entries.append((st.st_mtime_ns, path.name, st.st_size, path))
+    total = sum(e[2] for e in entries)
+    removed = []
+    for _, _, size, path in sorted(entries):
+        if total <= limit:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
+        removed.append(path)
+    return removed
 
 
 def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = None) -> int | None:
@@ -105,7 +132,9 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
             return None
         use = measure(read_elf(project / "size-probe.elf"), image.regions, {"flash": 0, "ram": 0},
                       info["weight_bytes"], board.stack_size)
+    prune(store)
     return use.regions["flash"].used + ID_STRINGS_BYTES
 
 
-__all__ = ["ID_STRINGS_BYTES", "OBJECT_DIR", "cache_key", "compiled_flash", "source_object"]
+__all__ = ["ID_STRINGS_BYTES", "OBJECT_CACHE_BYTES", "OBJECT_DIR", "cache_key", "compiled_flash", "prune",
+           "source_object"]
