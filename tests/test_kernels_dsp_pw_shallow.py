@@ -28,7 +28,6 @@ from test_kernels_dsp import needs_qemu
 from tinygen.kernels.pw_shallow_dsp import DEPTHS, pw_shallow_scratch, pw_shallow_serves
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
-from tinygen.passes.inplace import DISTANCE
 from tinygen.ref import kernels as ref
 
 SHALLOW = "tg_conv2d_1x1_shallow_s8_dsp"
@@ -107,15 +106,6 @@ def test_conv2d_1x1_shallow_s8_refuses_what_it_cannot_serve():
     assert not pw_shallow_serves(p, dict(consts, shift=np.array([-3, 1, -3])))       # a left shift
     assert not pw_shallow_serves(p, dict(consts, bias=np.full(3, 1 << 30)))          # accumulator bound
     assert pw_shallow_scratch(p) == 4 * 3 * (4 + 4) and pw_shallow_scratch(dict(p, in_c=4)) == 4 * 3 * (4 + 2)
-
-
-def test_conv2d_1x1_shallow_s8_in_place_distance():
-    """Pixel by pixel, reads first: the output may start right at the input where it is no wider
-    (8 -> 4), and must start (rows - 1) * (out_c - in_c) below it where it is wider: the last
-    pixel's outputs may overwrite its own input, read before them."""
-    k = dict(out_h=3, out_w=4, in_c=8, out_c=4)
-    assert DISTANCE[SHALLOW](k) == 0
-    assert DISTANCE[SHALLOW](dict(k, out_c=16)) == 11 * 8
 
 
 class Pointwise(nn.Module):
