@@ -1,23 +1,24 @@
 /*
  * tg_conv2d_1x1_shallow_s8_dsp: a pointwise (1x1, stride 1, no padding) convolution of depth
- * 4 or 8 (the thin layers of MobileNets, e.g. MLPerf VWW's 8 -> 16) for ARMv7E-M, int8 in/out,
- * per-channel requantization, the full int8 output range, at least 2 output channels. Equals
+ * 4, 8 or 16 (the thin layers of MobileNets, e.g. MLPerf VWW's 8 -> 16 and 16 -> 32) for
+ * ARMv7E-M, int8 in/out, per-channel requantization, the full int8 output range. Equals
  * tg_conv2d_s8 bit for bit on the layers the build gives it (tinygen/kernels/pw_shallow_dsp.py:
  * those shapes, the folded requantization exact). numpy twin: tinygen.ref.kernels.conv2d_s8.
  *
  * With depth 8 an output is only 8 multiply-accumulates, so what tg_conv2d_1x1_s8_dsp spends
  * per output (the requantization constants' loads, the weights widened again for every pair of
- * pixels) dominates. Here, once per call, each output channel's record is built in scratch
- * (TG_PW_SHALLOW_HEAD words: 2 bias, multiplier, R = (1 + 2 output_offset) 2^(n-1), n = -shift;
- * then per 4 weights w0..w3 the int16 pairs (2 w0, 2 w2), (2 w1, 2 w3)): the weights stay int8
- * in flash and are widened (and doubled) once per call. Then per pixel the input is widened
- * once into registers (SXTAB16 with the input offset: x + offset in [-255, 255]), and per output
- * one LDM loads the whole record, 2 SMLAD per 4 weights give the doubled sum a, and the folded
- * requantization of tg_mat_mult_pairs_s8_dsp.h
+ * pixels) dominates. Here, once per call, each output channel's record is built in scratch:
+ * 2 bias, multiplier, R = (1 + 2 output_offset) 2^(n-1), n = -shift and, per 4 weights w0..w3,
+ * the int16 pairs (2 w0, 2 w2), (2 w1, 2 w3) (depth 16: 2 bias, the weight pairs, then the
+ * others), so the weights stay int8 in flash and are widened (and doubled) once per call.
+ * Then per pixel the input is widened once into registers (SXTAB16 with the input offset:
+ * x + offset in [-255, 255]), and per output the record is read by LDM (one at depth <= 8, four
+ * at depth 16, whose pixel takes 8 registers), 2 SMLAD per 4 weights give the doubled sum a,
+ * and the folded requantization of tg_mat_mult_pairs_s8_dsp.h
  *   y = SSAT8((SMMLAR(a, multiplier, R) + (a >> 31)) >> n)
- * stores it: 10 instructions per output, 2 outputs per loop pass, the loop ended by the
- * TG_PW_SHALLOW_LAST bit of the last record's n (an odd channel count enters the first pass
- * at its second output).
+ * stores it: 10 instructions per output at depth 8, 17 at depth 16; 2 outputs per loop pass,
+ * the loop ended by the TG_PW_SHALLOW_LAST bit of the last record's n (an odd channel count
+ * enters the first pass at its second output).
  *
  * Loop order (in-place planning, tinygen/passes/inplace.py): pixel by pixel in increasing
  * order, each input pixel read whole before its outputs are written.
@@ -113,26 +114,102 @@ static inline __attribute__((always_inline)) void tg_pw_shallow_pixels(const int
         : "memory", "cc");
 }
 
+/*
+ * One output of a depth-16 layer, the widened pixel in 8 registers: the record (k = 2 bias, the
+ * 8 weight words, then multiplier, R, n) in 4 LDM through the 4 registers left, 8 SMLAD, the
+ * folded requantization (SMMLAR into the R register), the byte stored.
+ */
+#define TG_PW_SHALLOW_OUT16                                         \
+    "ldmia  %[rec]!, {%[k], %[w0], %[w1], %[w2]}\n\t"               \
+    "smlad  %[k], %[xa0], %[w0], %[k]\n\t"                          \
+    "smlad  %[k], %[xb0], %[w1], %[k]\n\t"                          \
+    "smlad  %[k], %[xa1], %[w2], %[k]\n\t"                          \
+    "ldmia  %[rec]!, {%[w0], %[w1], %[w2]}\n\t"                     \
+    "smlad  %[k], %[xb1], %[w0], %[k]\n\t"                          \
+    "smlad  %[k], %[xa2], %[w1], %[k]\n\t"                          \
+    "smlad  %[k], %[xb2], %[w2], %[k]\n\t"                          \
+    "ldmia  %[rec]!, {%[w0], %[w1]}\n\t"                            \
+    "smlad  %[k], %[xa3], %[w0], %[k]\n\t"                          \
+    "smlad  %[k], %[xb3], %[w1], %[k]\n\t"                          \
+    "ldmia  %[rec]!, {%[w0], %[w1], %[w2]}\n\t"                     \
+    "smmlar %[w1], %[k], %[w0], %[w1]\n\t"                          \
+    "add    %[w1], %[w1], %[k], asr #31\n\t"                        \
+    "asr    %[w1], %[w1], %[w2]\n\t"                                \
+    "ssat   %[w1], #8, %[w1]\n\t"                                   \
+    "strb   %[w1], [%[out]], #1\n\t"
+
+/* The input word at %[w1] + off widened with the offset pair in %[w2] into a, b (SXTAB16). */
+#define TG_PW_SHALLOW_WIDEN16(off, a, b)        \
+    "ldr    %[w0], [%[w1], #" off "]\n\t"       \
+    "sxtab16 %[" a "], %[w2], %[w0]\n\t"        \
+    "sxtab16 %[" b "], %[w2], %[w0], ror #8\n\t"
+
+/* tg_pw_shallow_pixels for depth 16: the same stack state, the pixel in 8 registers. */
+static inline __attribute__((always_inline)) void tg_pw_shallow_pixels16(const int8_t *px, const int8_t *px_end,
+                                                                         int32_t offset2, const int32_t *records,
+                                                                         int32_t odd, int8_t *out)
+{
+    register int32_t k __asm__("r4"), w0 __asm__("r5"), w1 __asm__("r6"), w2 __asm__("r8");
+    int32_t xa0 = (int32_t)px, xb0 = (int32_t)px_end, xa1 = offset2, xb1 = (int32_t)records, xa2 = odd;
+    int32_t xb2 = 0, xa3 = 0, xb3 = 0;
+    int32_t rec = 0;
+    __asm__ volatile(
+        "sub    sp, sp, #24\n\t"
+        "str    %[xa0], [sp]\n\t"               /* px */
+        "str    %[xb0], [sp, #4]\n\t"           /* px_end */
+        "str    %[xa1], [sp, #8]\n\t"           /* offset pair */
+        "str    %[xb1], [sp, #12]\n\t"          /* records */
+        "str    %[xa2], [sp, #16]\n\t"          /* odd */
+        "0:\n\t"
+        "ldr    %[w1], [sp]\n\t"
+        "ldr    %[w2], [sp, #8]\n\t"
+        TG_PW_SHALLOW_WIDEN16("0", "xa0", "xb0")
+        TG_PW_SHALLOW_WIDEN16("4", "xa1", "xb1")
+        TG_PW_SHALLOW_WIDEN16("8", "xa2", "xb2")
+        TG_PW_SHALLOW_WIDEN16("12", "xa3", "xb3")
+        "add    %[w1], %[w1], #16\n\t"
+        "str    %[w1], [sp]\n\t"
+        "ldrd   %[rec], %[w0], [sp, #12]\n\t"
+        "cmp    %[w0], #0\n\t"
+        "bne    3f\n\t"
+        "1:\n\t"
+        TG_PW_SHALLOW_OUT16
+        "3:\n\t"
+        TG_PW_SHALLOW_OUT16
+        "tst    %[w2], #%c[last]\n\t"
+        "beq    1b\n\t"
+        "ldrd   %[w0], %[w1], [sp]\n\t"
+        "cmp    %[w0], %[w1]\n\t"
+        "bne    0b\n\t"
+        "add    sp, sp, #24\n\t"
+        : [xa0] "+r"(xa0), [xb0] "+r"(xb0), [xa1] "+r"(xa1), [xb1] "+r"(xb1), [xa2] "+r"(xa2), [xb2] "+r"(xb2),
+          [xa3] "+r"(xa3), [xb3] "+r"(xb3), [rec] "+r"(rec), [out] "+r"(out), [k] "=&r"(k), [w0] "=&r"(w0),
+          [w1] "=&r"(w1), [w2] "=&r"(w2)
+        : [last] "i"(TG_PW_SHALLOW_LAST)
+        : "memory", "cc");
+}
+
 void tg_conv2d_1x1_shallow_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
                                   const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                                   int8_t *scratch, int8_t *output)
 {
     const int32_t depth = p->in_c, cols = p->out_c, words = depth >> 2;
+    /* where the record holds the weights and the multiplier, R, n (after 2 bias) */
+    const int32_t at_w = depth == 16 ? 1 : TG_PW_SHALLOW_HEAD, at_q = depth == 16 ? 1 + 2 * words : 1;
     const uint32_t round = (uint32_t)(1 + 2 * p->output_offset);
     int32_t *const records = (int32_t *)(void *)scratch;
     int32_t *rec = records;
     int32_t o, g;
-    for (o = 0; o < cols; ++o) {
+    for (o = 0; o < cols; ++o, rec += TG_PW_SHALLOW_HEAD + 2 * words) {
         const int32_t n = -shift[o];
         rec[0] = bias != NULL ? 2 * bias[o] : 0;
-        rec[1] = multiplier[o];
-        rec[2] = (int32_t)(round << (n - 1));
-        rec[3] = n | (o == cols - 1 ? TG_PW_SHALLOW_LAST : 0);
-        rec += TG_PW_SHALLOW_HEAD;
-        for (g = 0; g < words; ++g, rec += 2) {     /* the weights doubled: |2 w| <= 256 */
+        rec[at_q] = multiplier[o];
+        rec[at_q + 1] = (int32_t)(round << (n - 1));
+        rec[at_q + 2] = n | (o == cols - 1 ? TG_PW_SHALLOW_LAST : 0);
+        for (g = 0; g < words; ++g) {     /* the weights doubled: |2 w| <= 256 */
             const int32_t v = tg_dsp_load_s8x4(&weights[o * depth + 4 * g]);
-            rec[0] = __sadd16(__sxtb16(v), __sxtb16(v));
-            rec[1] = __sadd16(tg_dsp_sxtb16_odd(v), tg_dsp_sxtb16_odd(v));
+            rec[at_w + 2 * g] = __sadd16(__sxtb16(v), __sxtb16(v));
+            rec[at_w + 2 * g + 1] = __sadd16(tg_dsp_sxtb16_odd(v), tg_dsp_sxtb16_odd(v));
         }
     }
     {
@@ -140,8 +217,10 @@ void tg_conv2d_1x1_shallow_s8_dsp(const tg_conv2d_params_t *p, const int8_t *inp
         const int32_t offset2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u);
         if (depth == 4) {
             tg_pw_shallow_pixels(input, end, 1, offset2, records, cols & 1, output);
-        } else {
+        } else if (depth == 8) {
             tg_pw_shallow_pixels(input, end, 2, offset2, records, cols & 1, output);
+        } else {
+            tg_pw_shallow_pixels16(input, end, offset2, records, cols & 1, output);
         }
     }
 }

@@ -1,19 +1,19 @@
 """Which pointwise convolutions tg_conv2d_1x1_shallow_s8_dsp (firmware/kernels) serves, and
 its scratch.
 
-A 1x1 stride-1 convolution (the "1x1" variant) of depth in_c 4 or 8 (DEPTHS), the full int8
+A 1x1 stride-1 convolution (the "1x1" variant) of depth in_c 4, 8 or 16 (DEPTHS), the full int8
 output range (no clamp inside it), whose requantization the folded form computes exactly
 (tinygen.kernels.depthwise_dsp.requant_small_ok, as for tg_fully_connected_shallow_s8_dsp).
 The kernel builds its records at run time in scratch: the weights stay int8 in flash beside
 the bias, multiplier and shift, so it costs no flash beyond its code. Other thin layers
-(depths 12, 16, clamped outputs) stay on tg_conv2d_1x1_s8_dsp.
+(other depths, clamped outputs) stay on tg_conv2d_1x1_s8_dsp.
 """
 
 from __future__ import annotations
 
 from tinygen.kernels.depthwise_dsp import requant_small_ok
 
-DEPTHS = (4, 8)         # the kernel's depths (4 * words, words = 1 or 2 weight-word pairs)
+DEPTHS = (4, 8, 16)     # the kernel's depths (4 * words, words = 1, 2 or 4 weight-word pairs)
 HEAD = 4                # TG_PW_SHALLOW_HEAD: 2 bias, multiplier, R, n before the weight words
 
 
