@@ -56,6 +56,16 @@
     "ssat   %[w0], #8, %[w0]\n\t"                                                  \
     "strb   %[w0], [%[out]], #1\n\t"
 
+/* The pixel loop's state in 24 bytes of stack: px, px_end, the offset pair, the records (from
+   xa0, xb0, xa1, xb1) and whether cols is odd (from the operand odd names). */
+#define TG_PW_SHALLOW_STATE(odd)                \
+    "sub    sp, sp, #24\n\t"                    \
+    "str    %[xa0], [sp]\n\t"                   \
+    "str    %[xb0], [sp, #4]\n\t"               \
+    "str    %[xa1], [sp, #8]\n\t"               \
+    "str    %[xb1], [sp, #12]\n\t"              \
+    "str    %[" odd "], [sp, #16]\n\t"
+
 /* The input word at %[w2] + off widened with the offset pair in %[w3] into a, b (SXTAB16). */
 #define TG_PW_SHALLOW_WIDEN(off, a, b)          \
     "ldr    %[w0], [%[w2], #" off "]\n\t"       \
@@ -79,12 +89,7 @@ static inline __attribute__((always_inline)) void tg_pw_shallow_pixels(const int
     int32_t xa0 = (int32_t)px, xb0 = (int32_t)px_end, xa1 = offset2, xb1 = (int32_t)records;
     int32_t rec = odd;      /* then the record pointer */
     __asm__ volatile(
-        "sub    sp, sp, #24\n\t"
-        "str    %[xa0], [sp]\n\t"               /* px */
-        "str    %[xb0], [sp, #4]\n\t"           /* px_end */
-        "str    %[xa1], [sp, #8]\n\t"           /* offset pair */
-        "str    %[xb1], [sp, #12]\n\t"          /* records */
-        "str    %[rec], [sp, #16]\n\t"          /* odd */
+        TG_PW_SHALLOW_STATE("rec")
         "0:\n\t"
         "ldr    %[w2], [sp]\n\t"
         "ldr    %[w3], [sp, #8]\n\t"
@@ -154,12 +159,7 @@ static inline __attribute__((always_inline)) void tg_pw_shallow_pixels16(const i
     int32_t xb2 = 0, xa3 = 0, xb3 = 0;
     int32_t rec = 0;
     __asm__ volatile(
-        "sub    sp, sp, #24\n\t"
-        "str    %[xa0], [sp]\n\t"               /* px */
-        "str    %[xb0], [sp, #4]\n\t"           /* px_end */
-        "str    %[xa1], [sp, #8]\n\t"           /* offset pair */
-        "str    %[xb1], [sp, #12]\n\t"          /* records */
-        "str    %[xa2], [sp, #16]\n\t"          /* odd */
+        TG_PW_SHALLOW_STATE("xa2")
         "0:\n\t"
         "ldr    %[w1], [sp]\n\t"
         "ldr    %[w2], [sp, #8]\n\t"
