@@ -73,6 +73,15 @@ def trace_mat_mult_dsp(rows, depth, cols):
             yield 2 * t, "w", b
 
 
+def trace_rows_dsp(rows, depth, cols):
+    """tg_conv2d_1x1_shallow_s8_dsp: row (pixel) by row, the row read whole, then its outputs."""
+    for r in range(rows):
+        for b in range(r * depth, (r + 1) * depth):
+            yield 2 * r, "r", b
+        for b in range(r * cols, (r + 1) * cols):
+            yield 2 * r + 1, "w", b
+
+
 def trace_depthwise_dsp(k, group=1, block=4):
     """tg_depthwise_conv2d_s8_dsp: `group` adjacent output pixels of a row at a time (the C
     kernel: 1), channel blocks of `block` (the C kernel: 4, then the rest one by one); a

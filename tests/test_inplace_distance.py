@@ -13,7 +13,8 @@ import shutil
 
 import pytest
 
-from inplace_traces import brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable
+from inplace_traces import (brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable,
+                            trace_rows_dsp)
 from test_plan_memory import check_against_model
 from tinygen.passes.plan_memory import plan_memory
 
@@ -67,6 +68,17 @@ def test_inplace_distance_mat_mult_dsp(rows, depth, cols):
     assert DISTANCE["tg_fully_connected_s8_dsp"](fc) == want
 
 
+@pytest.mark.parametrize("rows, depth, cols", [(1, 8, 3), (7, 8, 16), (12, 8, 4), (9, 4, 7), (35, 8, 13)])
+def test_inplace_distance_pw_shallow_dsp(rows, depth, cols):
+    """Row by row, each read whole first: (rows - 1) * (cols - depth) where the output is
+    wider, 0 where it is not."""
+    from tinygen.passes.inplace import DISTANCE
+
+    want = brute_distance(trace_rows_dsp(rows, depth, cols))
+    assert DISTANCE["tg_conv2d_1x1_shallow_s8_dsp"]({"out_h": 1, "out_w": rows, "in_c": depth, "out_c": cols}) == want
+    assert want == max(0, (rows - 1) * (cols - depth))
+
+
 @pytest.mark.parametrize("case", CONV_CASES)
 @pytest.mark.parametrize("channels", [1, 4, 6, 9])
 def test_inplace_distance_depthwise_dsp(case, channels):
@@ -87,7 +99,8 @@ def test_inplace_distance_depthwise_dsp(case, channels):
 
 def _inplace_net():
     """A chain where every DSP kernel's output may overlap its input: a general conv
-    (odd pixel count, blocks spanning rows), depthwise 3x3 at strides 1 and 2 (6 channels:
+    (odd pixel count, blocks spanning rows), a thin 1x1 conv (depth 8), depthwise 3x3 at
+    strides 1 and 2 (6 channels:
     a block of 4 and 2 single channels), 1x1 convs over 49 pixels (the last row alone), a
     residual add, fully connected layers."""
     import torch
@@ -96,7 +109,8 @@ def _inplace_net():
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            self.stem = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU())
+            # the 8 -> 6 pointwise conv: tg_conv2d_1x1_shallow_s8_dsp (depth 8, no clamp)
+            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 6, 1))
             self.block = nn.Sequential(
                 nn.Conv2d(6, 6, 3, padding=1, groups=6),
                 nn.Conv2d(6, 6, 1), nn.ReLU(),

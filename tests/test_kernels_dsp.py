@@ -103,6 +103,9 @@ MODELS = {
     "convs": (Convs, (1, 1, 27, 11)),
 }
 ODD_POINTWISE = 7       # pointwise convs of the "odd" model
+# of them, the 8 -> 13 one (depth 8, no clamp) takes tg_conv2d_1x1_shallow_s8_dsp
+# (tests/test_kernels_dsp_pw_shallow.py), the others tg_conv2d_1x1_s8_dsp
+ODD_SHALLOW = 1
 
 
 def compiled(name: str, features, tmp_path_factory):
@@ -138,7 +141,8 @@ def test_dsp_kernels_chosen_for_dsp_boards(board, tmp_path_factory):
     _, graph, _, _ = compiled("odd", get_board(board).isa_features, tmp_path_factory)
     k = kernels_by_op(graph)
     # every pointwise conv but the strided one, which the general DSP conv serves
-    assert k["conv2d"] == ["tg_conv2d_1x1_s8_dsp"] * ODD_POINTWISE + ["tg_conv2d_s8_dsp"]
+    assert k["conv2d"] == (["tg_conv2d_1x1_s8_dsp"] * 4 + ["tg_conv2d_1x1_shallow_s8_dsp"] * ODD_SHALLOW
+                           + ["tg_conv2d_1x1_s8_dsp"] * 2 + ["tg_conv2d_s8_dsp"])
     # depth <= 16 (in_features 1 and 6 here): the shallow kernel (tests/test_kernels_dsp_fc_shallow.py)
     fcs = [(n.attrs["kparams"]["in_features"], n.kernel) for n in graph.nodes if n.op == "fully_connected"]
     assert {d for d, _ in fcs} == {36, 37, 1, 6}
@@ -182,8 +186,8 @@ def test_pointwise_s8_dsp_folds_output_offsets(tmp_path_factory):
     layers = [layer for layer in project_data(graph, "m", "0", "test")["layers"]
               if layer.kernel == "tg_conv2d_1x1_s8_dsp"]
     calls = [line for layer in layers for line in layer.body if line.startswith("tg_conv2d_1x1_s8_dsp_inline(")]
-    assert len(calls) == ODD_POINTWISE
-    assert sum(call.split(", ")[1] == "2" for call in calls) >= ODD_POINTWISE - 1
+    assert len(calls) == ODD_POINTWISE - ODD_SHALLOW
+    assert sum(call.split(", ")[1] == "2" for call in calls) >= ODD_POINTWISE - ODD_SHALLOW - 1
 
 
 @needs_qemu
@@ -257,8 +261,9 @@ def test_pair_path_clipped_activation_s8_dsp_standin(board, bounds, tmp_path_fac
 
     board = get_board(board)
     source, graph, inputs, tmp = compiled("odd", board.isa_features, tmp_path_factory)
+    # the dense kernel's layers (the shallow kernel serves the full int8 range only)
     clipped = [n for n in graph.nodes if n.kernel == "tg_conv2d_1x1_s8_dsp"]
-    assert len(clipped) == ODD_POINTWISE
+    assert len(clipped) == ODD_POINTWISE - ODD_SHALLOW
     for node in clipped:
         node.attrs["kparams"]["act_min"], node.attrs["kparams"]["act_max"] = bounds
     project = build(source, graph, board, tmp / f"clipped_{bounds[0]}_{bounds[1]}").out_dir

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from inplace_traces import brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable
+from inplace_traces import (brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable,
+                            trace_rows_dsp)
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor, validate
 from tinygen.passes.plan_memory import ALIGNMENT, check_plan, plan_memory
 
@@ -101,6 +102,7 @@ def window_distance(g: Graph, node, inp: str) -> int:
         "tg_conv2d_s8_dsp": lambda: trace_conv2d_dsp(k),
         "tg_conv2d_1x1_s8_dsp": lambda: trace_mat_mult_dsp(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
         "tg_fully_connected_s8_dsp": lambda: trace_mat_mult_dsp(k["rows"], k["in_features"], k["out_features"]),
+        "tg_conv2d_1x1_shallow_s8_dsp": lambda: trace_rows_dsp(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
         "tg_depthwise_conv2d_s8_dsp": lambda: trace_depthwise_dsp(k),
         # its 3x3 path alone: planned with the same distance, safe for that path's row order
         "tg_depthwise_conv2d_3x3_s8_dsp": lambda: trace_depthwise_dsp(k),

@@ -28,6 +28,9 @@ from tinygen.kernels.params import kernel_params, struct_fields
 # executed instructions per MAC, by kernel (see the module docstring for the measurements)
 PER_MAC = {
     "tg_conv2d_1x1_s8_dsp": 1.3,
+    # depth 4, 8, 16 only: MLPerf VWW conv2d_2 (8 -> 16) 1.50 per MAC and conv2d_4 (16 -> 32) 1.18,
+    # where tg_conv2d_1x1_s8_dsp takes 2.18 and 1.57 (f746zg stand-in): the ratio (~0.7) kept
+    "tg_conv2d_1x1_shallow_s8_dsp": 0.95,
     "tg_conv2d_s8_dsp": 1.2,
     "tg_conv2d_direct_s8_dsp": 1.1,
     "tg_conv2d_add_s8_dsp": 1.0,

@@ -372,6 +372,17 @@ void tg_conv2d_1x1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                           int8_t *scratch, int8_t *output);
 
 /*
+ * tg_conv2d_1x1_s8_dsp for in_c 4, 8 or 16 and act_min, act_max = -128, 127, where the folded
+ * requantization is exact (tg_conv2d_1x1_shallow_s8_dsp.c, tinygen/kernels/pw_shallow_dsp.py).
+ * Same arguments and layouts; scratch: the per-channel records, out_c * (16 + 2 * in_c) bytes,
+ * 4-byte aligned. Pixel by pixel, each input pixel read whole before its outputs are written.
+ */
+void tg_conv2d_1x1_shallow_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                  const int8_t *weights, const int32_t *bias,
+                                  const int32_t *multiplier, const int32_t *shift,
+                                  int8_t *scratch, int8_t *output);
+
+/*
  * tg_conv2d_s8, any geometry. Same arguments and layouts, plus scratch:
  * 2 * K rounded up to 8, plus 4 * ((K + 3) & ~3) + 8 * out_c bytes, 8-byte aligned,
  * K = kernel_h * kernel_w * in_c.

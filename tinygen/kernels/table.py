@@ -10,6 +10,7 @@ from tinygen.kernels.depthwise_kx1_dsp import kx1_raw_scratch, kx1_raw_serves, k
 from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
+from tinygen.kernels.pw_shallow_dsp import pw_shallow_scratch, pw_shallow_serves
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
 
 
@@ -253,6 +254,22 @@ _FC_SHALLOW_DSP = KernelSpec(
     pack=fc_shallow_records, ref_roles=_REQUANT, accepts=_fc_shallow_serves)
 
 
+def _pw_shallow_serves(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    return pw_shallow_serves(kernel_params(graph, node), {role: graph.const(node, role) for role in _REQUANT})
+
+
+# a thin pointwise conv (depth 4 or 8, tinygen/kernels/pw_shallow_dsp.py): records built at run
+# time in scratch, the input pixel widened once into registers, one LDM per output; before
+# tg_conv2d_1x1_s8_dsp, which it beats there (README "Performance": VWW conv2d_2)
+_CONV2D_1X1_SHALLOW_DSP = KernelSpec(
+    "tg_conv2d_1x1_shallow_s8_dsp", "conv2d", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+    struct="tg_conv2d_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_1x1_shallow_s8_dsp.c",
+    variant="1x1", twin="conv2d_s8", headers=("kernels/tg_dsp_s8.h",),
+    scratch=pw_shallow_scratch, accepts=_pw_shallow_serves)
+
+
 # max pooling, 4 channels per step (SSUB8 + SEL per window element)
 _MAX_POOL_DSP = KernelSpec("tg_max_pool2d_s8_dsp", "max_pool2d", requires=frozenset({"dsp"}),
                            struct="tg_pool2d_params_t", source="kernels/tg_max_pool2d_s8_dsp.c",
@@ -315,6 +332,7 @@ def _sparse(core: str, requires: frozenset) -> KernelSpec:
 KERNELS: tuple[KernelSpec, ...] = (
     _sparse("cortex-m7", frozenset({"dsp", "fpv5-sp"})),
     _sparse("cortex-m4", frozenset({"dsp", "fpv4-sp"})),
+    _CONV2D_1X1_SHALLOW_DSP,
     _dsp("tg_conv2d_1x1_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8",
          lambda p: mat_mult_dsp_scratch(p["out_h"] * p["out_w"], p["in_c"], p["out_c"]), variant="1x1"),
     _CONV2D_WIDEN_DSP,

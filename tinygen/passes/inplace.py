@@ -29,6 +29,8 @@ are legal C. The step models, one per loop order:
       only its input rows and writes only its output rows, reads and writes
       interleaved (a pair of rows is widened into scratch first, but a single
       row is read again for every group of output columns).
+  ROWS (tg_conv2d_1x1_shallow_s8_dsp): one row (pixel) at a time in increasing order,
+      the row's input read whole before its outputs are written.
   CHANNEL_BLOCKS (tg_depthwise_conv2d_s8_dsp, and its 3x3 path alone
       tg_depthwise_conv2d_3x3_s8_dsp): output pixels in raster order, one
       pixel (or 2 adjacent pixels of one output row) at a time; within them
@@ -140,6 +142,11 @@ def _row_blocks(rows: int, depth: int, cols: int) -> int:
     return step_distance(wmax, first * depth, reads_first=False)
 
 
+def _rows(rows: int, depth: int, cols: int) -> int:
+    first = np.arange(rows)
+    return step_distance((first + 1) * cols - 1, first * depth, reads_first=True)
+
+
 def _channel_blocks(k: dict) -> int:
     single = np.arange(k["out_h"] * k["out_w"])[:, None]
     pairs = _pixel_groups(k["out_h"], k["out_w"], 2, within_rows=True)
@@ -206,6 +213,7 @@ DISTANCE = {
     "tg_conv2d_s8_dsp": _pixel_blocks,
     "tg_conv2d_1x1_s8_dsp": lambda k: _row_blocks(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_fully_connected_s8_dsp": lambda k: _row_blocks(k["rows"], k["in_features"], k["out_features"]),
+    "tg_conv2d_1x1_shallow_s8_dsp": lambda k: _rows(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_depthwise_conv2d_s8_dsp": _channel_blocks,
     # its 3x3 path alone: the distance planned for the kernel above is safe for that path
     "tg_depthwise_conv2d_3x3_s8_dsp": _channel_blocks,
