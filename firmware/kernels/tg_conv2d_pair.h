@@ -29,6 +29,13 @@ typedef void (*tg_pair_dot_fn)(const uint32_t *a, const uint32_t *w, int32_t ste
 /* SMMLAR(acc2, m, r) + (acc2 >> 31) (tg_kernels_pair.h's requantization before its shift) */
 typedef int32_t (*tg_pair_scale_fn)(int32_t acc2, int32_t m, int32_t r);
 
+/*
+ * One in-bounds tap's c >= 1 values u = x in [0, 15] (in_off 0) as field words at dst[0],
+ * dst[2], ... (3 to a word, lanes at bits 0, 14, 28, the last word zero beyond c): ceil(c / 3)
+ * words. Returns sum plus the sum of the c values.
+ */
+typedef int32_t (*tg_pair_tap_fn)(const int8_t *x, uint32_t *dst, int32_t c, int32_t sum);
+
 /* the portable dot: blocks of TG_PACKED_U4_BLOCK word pairs, each sum's field added to d */
 static inline __attribute__((always_inline)) void tg_pair_dot_u4(const uint32_t *a, const uint32_t *w,
                                                                  int32_t steps, int32_t *d)
@@ -115,6 +122,14 @@ static inline __attribute__((always_inline)) uint32_t *tg_pair_tap_u4(const int8
     return dst;
 }
 
+/* tg_pair_tap_u4 as a tg_pair_tap_fn: the portable packing of one tap */
+static inline __attribute__((always_inline)) int32_t tg_pair_tap_u4_c(const int8_t *x, uint32_t *dst, int32_t c,
+                                                                      int32_t sum)
+{
+    (void)tg_pair_tap_u4(x, c, dst, &sum);
+    return sum;
+}
+
 /* a padded tap's words at dst[0], dst[2], ... (full words pad_word, then pad_rest where rest > 0) */
 static inline __attribute__((always_inline)) uint32_t *tg_pair_pad_tap(uint32_t *dst, int32_t full, uint32_t pad_word,
                                                                        int32_t rest, uint32_t pad_rest)
@@ -171,8 +186,8 @@ static inline __attribute__((always_inline)) void tg_pair_ring_fill(const tg_con
 
 /*
  * One output pixel's field for in_off 0 (tg_packed_field's words) at dst[0], dst[2], ...: its
- * half of the pair's interleaving, packed in place tap by tap (ring NULL) or copied from the
- * ring (filled first where the pixel needs rows not packed yet). Returns U, the sum of its u.
+ * half of the pair's interleaving, copied from the ring (filled first where the pixel needs
+ * rows not packed yet). Returns U, the sum of its u.
  */
 static inline __attribute__((always_inline)) int32_t tg_pair_field_u4(const tg_conv2d_packed_params_t *p,
                                                                        const int8_t *input, int32_t px,
@@ -187,19 +202,15 @@ static inline __attribute__((always_inline)) int32_t tg_pair_field_u4(const tg_c
     const uint32_t pad_rest = tg_packed_splat((uint32_t)pad_u, rest, TG_PACKED_KIND_U4);
     int32_t sum = 0, pads = 0, ky, kx, j;
 
-    if (ring != 0) {
-        tg_pair_ring_fill(p, input, iy0, ring, top);
-    }
+    tg_pair_ring_fill(p, input, iy0, ring, top);
     for (ky = 0; ky < p->kernel_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dilation_h;
-        const uint32_t *const row = ring != 0 ? &ring[(iy < 0 ? 0 : iy % rows) * p->in_w * rw] : 0;
+        const uint32_t *const row = &ring[(iy < 0 ? 0 : iy % rows) * p->in_w * rw];
         for (kx = 0; kx < p->kernel_w; ++kx) {
             const int32_t ix = ix0 + kx * p->dilation_w;
             if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
                 dst = tg_pair_pad_tap(dst, full, pad_word, rest, pad_rest);
                 ++pads;
-            } else if (ring == 0) {
-                dst = tg_pair_tap_u4(&input[(iy * p->in_w + ix) * c], c, dst, &sum);
             } else {
                 const uint32_t *src = &row[ix * rw];
                 for (j = rw - 1; j >= 2; j -= 2, src += 2, dst += 4) {
@@ -212,6 +223,49 @@ static inline __attribute__((always_inline)) int32_t tg_pair_field_u4(const tg_c
                     dst += 2;
                 }
                 sum += (int32_t)*src;
+            }
+        }
+    }
+    return sum + pads * c * pad_u;
+}
+
+/*
+ * One output pixel's field for in_off 0 at dst[0], dst[2], ... packed in place tap by tap:
+ * each in-bounds tap by `tap` (ceil(in_c / 3) words), padded taps as the zero point's words; a
+ * row of the window outside the input is padded whole. Returns U, the sum of its u.
+ */
+static inline __attribute__((always_inline)) int32_t tg_pair_field_taps_u4(const tg_conv2d_packed_params_t *p,
+                                                                            const int8_t *input, int32_t px,
+                                                                            uint32_t *dst, tg_pair_tap_fn tap)
+{
+    const int32_t c = p->in_c, full = c / TG_PACKED_U4_LANES, rest = c % TG_PACKED_U4_LANES;
+    const int32_t tap_words = 2 * (full + (rest != 0)), kw = p->kernel_w;
+    const int32_t iy0 = px / p->out_w * p->stride_h - p->pad_top;
+    const int32_t ix0 = px % p->out_w * p->stride_w - p->pad_left;
+    const int32_t pad_u = -p->input_offset;     /* the zero point's u */
+    const uint32_t pad_word = tg_packed_splat((uint32_t)pad_u, TG_PACKED_U4_LANES, TG_PACKED_KIND_U4);
+    const uint32_t pad_rest = tg_packed_splat((uint32_t)pad_u, rest, TG_PACKED_KIND_U4);
+    int32_t sum = 0, pads = 0, ky, kx;
+
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        const int8_t *row;
+        if (iy < 0 || iy >= p->in_h) {
+            for (kx = 0; kx < kw; ++kx) {
+                dst = tg_pair_pad_tap(dst, full, pad_word, rest, pad_rest);
+            }
+            pads += kw;
+            continue;
+        }
+        row = &input[iy * p->in_w * c];
+        for (kx = 0; kx < kw; ++kx) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            if (ix < 0 || ix >= p->in_w) {
+                dst = tg_pair_pad_tap(dst, full, pad_word, rest, pad_rest);
+                ++pads;
+            } else {
+                sum = tap(&row[ix * c], dst, c, sum);
+                dst += tap_words;
             }
         }
     }
@@ -239,12 +293,14 @@ static inline int32_t tg_pair_uses_ring(const tg_conv2d_packed_params_t *p)
 /*
  * The interleaved field of output pixels px and px + 1 (px alone, paired with itself, when it
  * is the last of an odd count) in the scratch's first two fields; u[0], u[1] their sums of u.
- * With the ring (tg_pair_uses_ring) the fields are copied from it (behind the two fields; *top:
- * its last packed row, -1 at the start of a call). Returns whether there are two.
+ * For in_off 0 without the ring each in-bounds tap is packed by `tap`. With the ring
+ * (tg_pair_uses_ring) the fields are copied from it (behind the two fields; *top: its last
+ * packed row, -1 at the start of a call). Returns whether there are two.
  */
 static inline __attribute__((always_inline)) int32_t tg_pair_fields(const tg_conv2d_packed_params_t *p,
                                                                     const int8_t *input, int32_t px,
-                                                                    uint32_t *field, int32_t *top, int32_t *u)
+                                                                    uint32_t *field, int32_t *top, int32_t *u,
+                                                                    tg_pair_tap_fn tap)
 {
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES);
     const int32_t two = px + 1 < p->out_h * p->out_w;
@@ -258,8 +314,8 @@ static inline __attribute__((always_inline)) int32_t tg_pair_fields(const tg_con
         return two;
     }
     if (p->in_off == 0) {                       /* the compiler's inputs: packed in place */
-        u[0] = tg_pair_field_u4(p, input, px, 0, top, field);
-        u[1] = tg_pair_field_u4(p, input, two ? px + 1 : px, 0, top, field + 1);
+        u[0] = tg_pair_field_taps_u4(p, input, px, field, tap);
+        u[1] = tg_pair_field_taps_u4(p, input, two ? px + 1 : px, field + 1, tap);
         return two;
     }
     u[0] = tg_packed_field(p, input, px / p->out_w, px % p->out_w, TG_PACKED_KIND_U4, f0);
@@ -302,7 +358,7 @@ static inline __attribute__((always_inline)) void tg_pair_channels(
 
 static inline __attribute__((always_inline)) void tg_conv2d_pair_run(
     const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed, int8_t *scratch,
-    int8_t *output, int32_t odd, tg_pair_dot_fn dot, tg_pair_scale_fn scale)
+    int8_t *output, int32_t odd, tg_pair_dot_fn dot, tg_pair_scale_fn scale, tg_pair_tap_fn tap)
 {
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES);
     const int32_t pairs = (p->out_c + 1) / 2, pixels = p->out_h * p->out_w;
@@ -313,7 +369,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_pair_run(
     for (px = 0; px < pixels; px += 2) {
         int32_t u[2];
         int8_t *const out0 = &output[px * p->out_c];
-        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u) ? out0 + p->out_c : out0;
+        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u, tap) ? out0 + p->out_c : out0;
         for (q = 0; q < pairs; ++q) {
             tg_pair_channels(p, field, &weights[2 * q * steps], (const int32_t *)packed + 2 * TG_PAIR_RECORD_WORDS * q,
                              2 * q, u, out0, out1, odd, dot, scale);
@@ -325,12 +381,13 @@ static inline __attribute__((always_inline)) void tg_conv2d_pair_run(
 static inline __attribute__((always_inline)) void tg_conv2d_pair(const tg_conv2d_packed_params_t *p,
                                                                  const int8_t *input, const uint32_t *packed,
                                                                  int8_t *scratch, int8_t *output,
-                                                                 tg_pair_dot_fn dot, tg_pair_scale_fn scale)
+                                                                 tg_pair_dot_fn dot, tg_pair_scale_fn scale,
+                                                                 tg_pair_tap_fn tap)
 {
     if (p->odd) {
-        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, dot, scale);
+        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, dot, scale, tap);
     } else {
-        tg_conv2d_pair_run(p, input, packed, scratch, output, 0, dot, scale);
+        tg_conv2d_pair_run(p, input, packed, scratch, output, 0, dot, scale, tap);
     }
 }
 

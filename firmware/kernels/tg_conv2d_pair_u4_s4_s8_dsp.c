@@ -158,6 +158,107 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "pop {r4-r11, pc}\n\t");
 }
 
+/*
+ * One in-bounds tap (tg_pair_tap_fn): c >= 1 values u = x in [0, 15] at x (any alignment) as
+ * field words at dst[0], dst[2], ... (lanes at bits 0, 14, 28; the last word zero beyond c);
+ * returns sum plus their sum. 12 values a turn: 3 LDR, 3 USADA8 for the sum, 4 words of 5
+ * instructions (UXTB / UBFX / LSR each lane, ORR it into place; a value's bits above 4 are
+ * zero, so lane 2 is the word shifted left by 28 where the value is its lowest byte) and a
+ * STR each: 31 instructions for 4 words. Then 6 values (LDR, LDRH: 2 words), 3 values (LDRH,
+ * LDRB), and the last 1 or 2.
+ */
+__attribute__((naked, noinline)) static int32_t tg_pair_tap_u4_dsp(const int8_t *x __attribute__((unused)),
+                                                                   uint32_t *dst __attribute__((unused)),
+                                                                   int32_t c __attribute__((unused)),
+                                                                   int32_t sum __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push {r4-r7, lr}\n\t"
+        "movs r12, #0\n\t"
+        "subs r2, r2, #12\n\t"
+        "blt 2f\n\t"
+        "1:\n\t"                                /* 12 values: v0 r4, v1 r5, v2 r6 */
+        "ldr r4, [r0], #4\n\t"
+        "ldr r5, [r0], #4\n\t"
+        "ldr r6, [r0], #4\n\t"
+        "usada8 r3, r4, r12, r3\n\t"
+        "usada8 r3, r5, r12, r3\n\t"
+        "usada8 r3, r6, r12, r3\n\t"
+        "uxtb r7, r4\n\t"                       /* v0 bytes 0, 1, 2 */
+        "ubfx lr, r4, #8, #8\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "lsr lr, r4, #16\n\t"
+        "orr r7, r7, lr, lsl #28\n\t"
+        "str r7, [r1], #8\n\t"
+        "lsr r7, r4, #24\n\t"                   /* v0 byte 3, v1 bytes 0, 1 */
+        "uxtb lr, r5\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "lsr lr, r5, #8\n\t"
+        "orr r7, r7, lr, lsl #28\n\t"
+        "str r7, [r1], #8\n\t"
+        "ubfx r7, r5, #16, #8\n\t"              /* v1 bytes 2, 3, v2 byte 0 */
+        "lsr lr, r5, #24\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "orr r7, r7, r6, lsl #28\n\t"
+        "str r7, [r1], #8\n\t"
+        "ubfx r7, r6, #8, #8\n\t"               /* v2 bytes 1, 2, 3 */
+        "ubfx lr, r6, #16, #8\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "lsr lr, r6, #24\n\t"
+        "orr r7, r7, lr, lsl #28\n\t"
+        "str r7, [r1], #8\n\t"
+        "subs r2, r2, #12\n\t"
+        "bge 1b\n\t"
+        "2:\n\t"                                /* r2 + 12 values left, 0 .. 11 */
+        "adds r2, r2, #6\n\t"
+        "blt 3f\n\t"
+        "ldr r4, [r0], #4\n\t"                  /* 6 values: v0 r4, bytes 4, 5 in r5 */
+        "ldrh r5, [r0], #2\n\t"
+        "usada8 r3, r4, r12, r3\n\t"
+        "usada8 r3, r5, r12, r3\n\t"
+        "uxtb r7, r4\n\t"
+        "ubfx lr, r4, #8, #8\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "lsr lr, r4, #16\n\t"
+        "orr r7, r7, lr, lsl #28\n\t"
+        "str r7, [r1], #8\n\t"
+        "lsr r7, r4, #24\n\t"
+        "uxtb lr, r5\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "lsr lr, r5, #8\n\t"
+        "orr r7, r7, lr, lsl #28\n\t"
+        "str r7, [r1], #8\n\t"
+        "subs r2, r2, #6\n\t"
+        "3:\n\t"                                /* r2 + 6 values left, 0 .. 5 */
+        "adds r2, r2, #3\n\t"
+        "blt 4f\n\t"
+        "ldrh r4, [r0], #2\n\t"                 /* 3 values */
+        "ldrb r5, [r0], #1\n\t"
+        "usada8 r3, r4, r12, r3\n\t"
+        "add r3, r3, r5\n\t"
+        "uxtb r7, r4\n\t"
+        "lsr lr, r4, #8\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "orr r7, r7, r5, lsl #28\n\t"
+        "str r7, [r1], #8\n\t"
+        "subs r2, r2, #3\n\t"
+        "4:\n\t"                                /* r2 + 3 values left, 0 .. 2 */
+        "adds r2, r2, #3\n\t"
+        "beq 5f\n\t"
+        "ldrb r4, [r0]\n\t"
+        "add r3, r3, r4\n\t"
+        "cmp r2, #2\n\t"
+        "bne 6f\n\t"
+        "ldrb r5, [r0, #1]\n\t"
+        "add r3, r3, r5\n\t"
+        "orr r4, r4, r5, lsl #14\n\t"
+        "6:\n\t"
+        "str r4, [r1]\n\t"
+        "5:\n\t"
+        "mov r0, r3\n\t"
+        "pop {r4-r7, pc}\n\t");
+}
+
 /* SMMLAR(acc2, m, r) + (acc2 >> 31) */
 static inline __attribute__((always_inline)) int32_t tg_pair_scale_dsp(int32_t acc2, int32_t m, int32_t r)
 {
@@ -179,13 +280,13 @@ void tg_conv2d_pair_u4_s4_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_
     int32_t px, top = -1;
 
     if (p->odd) {
-        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, tg_pair_dot_u4, tg_pair_scale_dsp);
+        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, tg_pair_dot_u4, tg_pair_scale_dsp, tg_pair_tap_u4_dsp);
         return;
     }
     for (px = 0; px < pixels; px += 2) {
         int32_t u[2];
         int8_t *const out0 = &output[px * p->out_c];
-        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u) ? out0 + p->out_c : out0;
+        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u, tg_pair_tap_u4_dsp) ? out0 + p->out_c : out0;
         if (whole > 0) {
             const tg_pair_row_t row = {field, field + 2 * steps, weights, records, out0, out1, whole,
                                        -8 * u[0], -8 * u[1], 0x01010101u * (uint32_t)(p->act_max - p->act_min),
