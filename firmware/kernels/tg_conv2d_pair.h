@@ -30,11 +30,32 @@ typedef void (*tg_pair_dot_fn)(const uint32_t *a, const uint32_t *w, int32_t ste
 typedef int32_t (*tg_pair_scale_fn)(int32_t acc2, int32_t m, int32_t r);
 
 /*
- * One in-bounds tap's c >= 1 values u = x in [0, 15] (in_off 0) as field words at dst[0],
- * dst[2], ... (3 to a word, lanes at bits 0, 14, 28, the last word zero beyond c): ceil(c / 3)
- * words. Returns sum plus the sum of the c values.
+ * One output pixel's field for in_off 0, packed in place (tg_pair_walk_pixel fills it): the
+ * window's taps in order are `before` padded taps, then rows_in rows of n in-bounds taps with
+ * `between` padded taps between one row's run and the next, then `after` padded taps. A padded
+ * tap is full words pad_word and, where rest > 0, one word pad_rest; an in-bounds tap is its c
+ * values u = x in [0, 15] 3 to a word (lanes at bits 0, 14, 28, the last word zero beyond c).
+ * Words go to dst[0], dst[2], ... (the pixel's half of the interleaving). The field offsets
+ * below are the assembly's (tg_conv2d_pair_u4_s4_s8_dsp.c).
  */
-typedef int32_t (*tg_pair_tap_fn)(const int8_t *x, uint32_t *dst, int32_t c, int32_t sum);
+typedef struct {
+    const int8_t *x;        /* 0: the first in-bounds tap (rows_in > 0) */
+    int32_t c;              /* 4: in_c */
+    int32_t n;              /* 8: in-bounds taps a row, >= 1 where rows_in > 0 */
+    int32_t step;           /* 12: bytes from a tap to the next in its row (dilation_w * c) */
+    int32_t row_step;       /* 16: bytes from a row's first in-bounds tap to the next row's */
+    int32_t before;         /* 20 */
+    int32_t between;        /* 24 */
+    int32_t rows_in;        /* 28 */
+    int32_t after;          /* 32 */
+    uint32_t pad_word;      /* 36 */
+    uint32_t pad_rest;      /* 40 */
+    int32_t full;           /* 44: c / 3 */
+    int32_t rest;           /* 48: c % 3 */
+} tg_pair_walk_t;
+
+/* packs the field a walk describes at dst; returns the sum of its in-bounds u */
+typedef int32_t (*tg_pair_walk_fn)(const tg_pair_walk_t *w, uint32_t *dst);
 
 /* the portable dot: blocks of TG_PACKED_U4_BLOCK word pairs, each sum's field added to d */
 static inline __attribute__((always_inline)) void tg_pair_dot_u4(const uint32_t *a, const uint32_t *w,
@@ -122,12 +143,40 @@ static inline __attribute__((always_inline)) uint32_t *tg_pair_tap_u4(const int8
     return dst;
 }
 
-/* tg_pair_tap_u4 as a tg_pair_tap_fn: the portable packing of one tap */
-static inline __attribute__((always_inline)) int32_t tg_pair_tap_u4_c(const int8_t *x, uint32_t *dst, int32_t c,
-                                                                      int32_t sum)
+/* tg_pair_tap_u4 over a run of n taps `step` bytes apart */
+static inline __attribute__((always_inline)) int32_t tg_pair_taps_u4(const int8_t *x, uint32_t *dst, int32_t c,
+                                                                     int32_t sum, int32_t n, int32_t step)
 {
-    (void)tg_pair_tap_u4(x, c, dst, &sum);
+    for (; n > 0; --n, x += step) {
+        dst = tg_pair_tap_u4(x, c, dst, &sum);
+    }
     return sum;
+}
+
+/* pad words of lanes 0, 1, 2 (mod 2^32): u times TG_PAIR_U4_SPLAT; lanes 0, 1: the low 28 bits */
+#define TG_PAIR_U4_SPLAT (1u + (1u << TG_PACKED_U4_SPACING) + (1u << (2 * TG_PACKED_U4_SPACING)))
+
+static inline int32_t tg_pair_min(int32_t a, int32_t b)
+{
+    return a < b ? a : b;
+}
+
+/* n padded taps' words at dst[0], dst[2], ... (per tap full words pad_word, then pad_rest where rest > 0) */
+static inline __attribute__((always_inline)) uint32_t *tg_pair_pad_taps(uint32_t *dst, int32_t n, int32_t full,
+                                                                        uint32_t pad_word, int32_t rest,
+                                                                        uint32_t pad_rest)
+{
+    int32_t j;
+    for (; n > 0; --n) {
+        for (j = 0; j < full; ++j, dst += 2) {
+            *dst = pad_word;
+        }
+        if (rest != 0) {
+            *dst = pad_rest;
+            dst += 2;
+        }
+    }
+    return dst;
 }
 
 /* a padded tap's words at dst[0], dst[2], ... (full words pad_word, then pad_rest where rest > 0) */
@@ -229,47 +278,85 @@ static inline __attribute__((always_inline)) int32_t tg_pair_field_u4(const tg_c
     return sum + pads * c * pad_u;
 }
 
-/*
- * One output pixel's field for in_off 0 at dst[0], dst[2], ... packed in place tap by tap:
- * each in-bounds tap by `tap` (ceil(in_c / 3) words), padded taps as the zero point's words; a
- * row of the window outside the input is padded whole. Returns U, the sum of its u.
- */
-static inline __attribute__((always_inline)) int32_t tg_pair_field_taps_u4(const tg_conv2d_packed_params_t *p,
-                                                                            const int8_t *input, int32_t px,
-                                                                            uint32_t *dst, tg_pair_tap_fn tap)
+/* the walk's per-call fields (x and the tap counts: tg_pair_walk_pixel) */
+static inline void tg_pair_walk_setup(const tg_conv2d_packed_params_t *p, tg_pair_walk_t *w)
 {
-    const int32_t c = p->in_c, full = c / TG_PACKED_U4_LANES, rest = c % TG_PACKED_U4_LANES;
-    const int32_t tap_words = 2 * (full + (rest != 0)), kw = p->kernel_w;
+    const uint32_t pad_u = (uint32_t)-p->input_offset;     /* the zero point's u */
+    w->c = p->in_c;
+    w->step = p->dilation_w * p->in_c;
+    w->row_step = p->dilation_h * p->in_w * p->in_c;
+    w->pad_word = pad_u * TG_PAIR_U4_SPLAT;
+    w->full = p->in_c / TG_PACKED_U4_LANES;
+    w->rest = p->in_c % TG_PACKED_U4_LANES;
+    w->pad_rest = w->rest == 1 ? pad_u : pad_u * (TG_PAIR_U4_SPLAT & 0xFFFFFFFu);
+}
+
+/* how many of the k window positions start + i d (i < k) lie below `limit`, for start < limit */
+static inline int32_t tg_pair_below(int32_t start, int32_t d, int32_t k, int32_t limit)
+{
+    return tg_pair_min((limit - start + d - 1) / d, k);
+}
+
+/*
+ * Output pixel px's walk (ix and iy rise with kx and ky: each window row is padded taps, the
+ * in-bounds run, padded taps; the rows are padded ones, in-bounds ones, padded ones). Returns
+ * the number of padded taps.
+ */
+static inline __attribute__((always_inline)) int32_t tg_pair_walk_pixel(const tg_conv2d_packed_params_t *p,
+                                                                        const int8_t *input, int32_t px,
+                                                                        tg_pair_walk_t *w)
+{
+    const int32_t kh = p->kernel_h, kw = p->kernel_w, dh = p->dilation_h, dw = p->dilation_w;
     const int32_t iy0 = px / p->out_w * p->stride_h - p->pad_top;
     const int32_t ix0 = px % p->out_w * p->stride_w - p->pad_left;
-    const int32_t pad_u = -p->input_offset;     /* the zero point's u */
-    const uint32_t pad_word = tg_packed_splat((uint32_t)pad_u, TG_PACKED_U4_LANES, TG_PACKED_KIND_U4);
-    const uint32_t pad_rest = tg_packed_splat((uint32_t)pad_u, rest, TG_PACKED_KIND_U4);
-    int32_t sum = 0, pads = 0, ky, kx;
+    const int32_t lo = ix0 >= 0 ? 0 : tg_pair_below(ix0, dw, kw, 0);
+    const int32_t end = ix0 >= p->in_w ? 0 : tg_pair_below(ix0, dw, kw, p->in_w);
+    const int32_t top = iy0 >= 0 ? 0 : tg_pair_below(iy0, dh, kh, 0);
+    const int32_t bottom = iy0 >= p->in_h ? 0 : tg_pair_below(iy0, dh, kh, p->in_h);
+    const int32_t n = end - lo, rows = bottom - top;
 
-    for (ky = 0; ky < p->kernel_h; ++ky) {
-        const int32_t iy = iy0 + ky * p->dilation_h;
-        const int8_t *row;
-        if (iy < 0 || iy >= p->in_h) {
-            for (kx = 0; kx < kw; ++kx) {
-                dst = tg_pair_pad_tap(dst, full, pad_word, rest, pad_rest);
-            }
-            pads += kw;
-            continue;
-        }
-        row = &input[iy * p->in_w * c];
-        for (kx = 0; kx < kw; ++kx) {
-            const int32_t ix = ix0 + kx * p->dilation_w;
-            if (ix < 0 || ix >= p->in_w) {
-                dst = tg_pair_pad_tap(dst, full, pad_word, rest, pad_rest);
-                ++pads;
-            } else {
-                sum = tap(&row[ix * c], dst, c, sum);
-                dst += tap_words;
-            }
-        }
+    if (n <= 0 || rows <= 0) {
+        w->rows_in = 0;
+        w->before = kh * kw;
+        w->after = 0;
+        return kh * kw;
     }
-    return sum + pads * c * pad_u;
+    w->x = &input[((iy0 + top * dh) * p->in_w + ix0 + lo * dw) * p->in_c];
+    w->n = n;
+    w->rows_in = rows;
+    w->before = top * kw + lo;
+    w->between = kw - n;
+    w->after = kw - end + (kh - bottom) * kw;
+    return kh * kw - rows * n;
+}
+
+/* the portable walk (a tg_pair_walk_fn) */
+static inline __attribute__((always_inline)) int32_t tg_pair_walk_u4(const tg_pair_walk_t *w, uint32_t *dst)
+{
+    const int32_t tap_words = 2 * (w->full + (w->rest != 0));
+    const int8_t *x = w->x;
+    int32_t sum = 0, r;
+
+    dst = tg_pair_pad_taps(dst, w->before, w->full, w->pad_word, w->rest, w->pad_rest);
+    for (r = 0; r < w->rows_in; ++r, x += w->row_step) {
+        if (r > 0) {
+            dst = tg_pair_pad_taps(dst, w->between, w->full, w->pad_word, w->rest, w->pad_rest);
+        }
+        sum = tg_pair_taps_u4(x, dst, w->c, sum, w->n, w->step);
+        dst += w->n * tap_words;
+    }
+    (void)tg_pair_pad_taps(dst, w->after, w->full, w->pad_word, w->rest, w->pad_rest);
+    return sum;
+}
+
+/* One output pixel's field for in_off 0 packed in place by `walk`; returns U, the sum of its u. */
+static inline __attribute__((always_inline)) int32_t tg_pair_field_walk_u4(const tg_conv2d_packed_params_t *p,
+                                                                            const int8_t *input, int32_t px,
+                                                                            tg_pair_walk_t *w, uint32_t *dst,
+                                                                            tg_pair_walk_fn walk)
+{
+    const int32_t pads = tg_pair_walk_pixel(p, input, px, w);
+    return walk(w, dst) - pads * p->in_c * p->input_offset;
 }
 
 /* tg_pair_field_u4 from the ring, not inlined: one copy serves every instantiation of the loops (flash) */
@@ -293,14 +380,14 @@ static inline int32_t tg_pair_uses_ring(const tg_conv2d_packed_params_t *p)
 /*
  * The interleaved field of output pixels px and px + 1 (px alone, paired with itself, when it
  * is the last of an odd count) in the scratch's first two fields; u[0], u[1] their sums of u.
- * For in_off 0 without the ring each in-bounds tap is packed by `tap`. With the ring
+ * For in_off 0 without the ring each field is packed by `walk` (w: set up by tg_pair_walk_setup). With the ring
  * (tg_pair_uses_ring) the fields are copied from it (behind the two fields; *top: its last
  * packed row, -1 at the start of a call). Returns whether there are two.
  */
 static inline __attribute__((always_inline)) int32_t tg_pair_fields(const tg_conv2d_packed_params_t *p,
                                                                     const int8_t *input, int32_t px,
                                                                     uint32_t *field, int32_t *top, int32_t *u,
-                                                                    tg_pair_tap_fn tap)
+                                                                    tg_pair_walk_t *w, tg_pair_walk_fn walk)
 {
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES);
     const int32_t two = px + 1 < p->out_h * p->out_w;
@@ -314,8 +401,8 @@ static inline __attribute__((always_inline)) int32_t tg_pair_fields(const tg_con
         return two;
     }
     if (p->in_off == 0) {                       /* the compiler's inputs: packed in place */
-        u[0] = tg_pair_field_taps_u4(p, input, px, field, tap);
-        u[1] = tg_pair_field_taps_u4(p, input, two ? px + 1 : px, field + 1, tap);
+        u[0] = tg_pair_field_walk_u4(p, input, px, w, field, walk);
+        u[1] = tg_pair_field_walk_u4(p, input, two ? px + 1 : px, w, field + 1, walk);
         return two;
     }
     u[0] = tg_packed_field(p, input, px / p->out_w, px % p->out_w, TG_PACKED_KIND_U4, f0);
@@ -358,18 +445,20 @@ static inline __attribute__((always_inline)) void tg_pair_channels(
 
 static inline __attribute__((always_inline)) void tg_conv2d_pair_run(
     const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed, int8_t *scratch,
-    int8_t *output, int32_t odd, tg_pair_dot_fn dot, tg_pair_scale_fn scale, tg_pair_tap_fn tap)
+    int8_t *output, int32_t odd, tg_pair_dot_fn dot, tg_pair_scale_fn scale, tg_pair_walk_fn walk)
 {
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES);
     const int32_t pairs = (p->out_c + 1) / 2, pixels = p->out_h * p->out_w;
     const uint32_t *const weights = packed + 2 * TG_PAIR_RECORD_WORDS * pairs;
     uint32_t *const field = (uint32_t *)__builtin_assume_aligned(scratch, 4);
     int32_t px, q, top = -1;
+    tg_pair_walk_t w;
 
+    tg_pair_walk_setup(p, &w);
     for (px = 0; px < pixels; px += 2) {
         int32_t u[2];
         int8_t *const out0 = &output[px * p->out_c];
-        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u, tap) ? out0 + p->out_c : out0;
+        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u, &w, walk) ? out0 + p->out_c : out0;
         for (q = 0; q < pairs; ++q) {
             tg_pair_channels(p, field, &weights[2 * q * steps], (const int32_t *)packed + 2 * TG_PAIR_RECORD_WORDS * q,
                              2 * q, u, out0, out1, odd, dot, scale);
@@ -382,12 +471,12 @@ static inline __attribute__((always_inline)) void tg_conv2d_pair(const tg_conv2d
                                                                  const int8_t *input, const uint32_t *packed,
                                                                  int8_t *scratch, int8_t *output,
                                                                  tg_pair_dot_fn dot, tg_pair_scale_fn scale,
-                                                                 tg_pair_tap_fn tap)
+                                                                 tg_pair_walk_fn walk)
 {
     if (p->odd) {
-        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, dot, scale, tap);
+        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, dot, scale, walk);
     } else {
-        tg_conv2d_pair_run(p, input, packed, scratch, output, 0, dot, scale, tap);
+        tg_conv2d_pair_run(p, input, packed, scratch, output, 0, dot, scale, walk);
     }
 }
 

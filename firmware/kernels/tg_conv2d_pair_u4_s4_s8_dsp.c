@@ -158,26 +158,61 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "pop {r4-r11, pc}\n\t");
 }
 
+/* pads r2 >= 0 taps at r1 (words 8 bytes apart) as the walk at r11 says; labels P1 .. P5, uses r4-r7, lr */
+#define TG_PAIR_PAD(P)                                          \
+    "cmp r2, #0\n\t"                                            \
+    "beq " P "3f\n\t"                                           \
+    "ldrd r5, r7, [r11, #36]\n\t"       /* pad_word, pad_rest */ \
+    "ldrd r4, r6, [r11, #44]\n\t"       /* full, rest */         \
+    P "1:\n\t"                                                  \
+    "movs lr, r4\n\t"                                           \
+    "beq " P "2f\n\t"                                           \
+    P "4:\n\t"                                                  \
+    "str r5, [r1], #8\n\t"                                      \
+    "subs lr, lr, #1\n\t"                                       \
+    "bne " P "4b\n\t"                                           \
+    P "2:\n\t"                                                  \
+    "cbz r6, " P "5f\n\t"                                       \
+    "str r7, [r1], #8\n\t"                                      \
+    P "5:\n\t"                                                  \
+    "subs r2, r2, #1\n\t"                                       \
+    "bne " P "1b\n\t"                                           \
+    P "3:\n\t"
+
 /*
- * One in-bounds tap (tg_pair_tap_fn): c >= 1 values u = x in [0, 15] at x (any alignment) as
- * field words at dst[0], dst[2], ... (lanes at bits 0, 14, 28; the last word zero beyond c);
- * returns sum plus their sum. 12 values a turn: 3 LDR, 3 USADA8 for the sum, 4 words of 5
- * instructions (UXTB / UBFX / LSR each lane, ORR it into place; a value's bits above 4 are
- * zero, so lane 2 is the word shifted left by 28 where the value is its lowest byte) and a
- * STR each: 31 instructions for 4 words. Then 6 values (LDR, LDRH: 2 words), 3 values (LDRH,
- * LDRB), and the last 1 or 2.
+ * The field of one pixel as its walk says (tg_pair_walk_fn; tg_conv2d_pair.h's tg_pair_walk_t,
+ * whose offsets this reads): padded taps by TG_PAIR_PAD, each in-bounds tap's values (x any
+ * alignment) 12 a turn: 3 LDR, 3 USADA8 for the sum, 4 words of 5 instructions (UXTB / UBFX /
+ * LSR each lane, ORR it into place; a value's bits above 4 are zero, so lane 2 of the third
+ * word is v2 shifted left by 28) and a STR each: 31 instructions for 4 words. Then 6 values
+ * (LDR, LDRH: 2 words), 3 values (LDRH, LDRB), and the last 1 or 2. Stack: [sp] the row's
+ * first tap, [sp, #4] the rows left.
  */
-__attribute__((naked, noinline)) static int32_t tg_pair_tap_u4_dsp(const int8_t *x __attribute__((unused)),
-                                                                   uint32_t *dst __attribute__((unused)),
-                                                                   int32_t c __attribute__((unused)),
-                                                                   int32_t sum __attribute__((unused)))
+__attribute__((naked, noinline)) static int32_t tg_pair_walk_u4_dsp(const tg_pair_walk_t *w __attribute__((unused)),
+                                                                    uint32_t *dst __attribute__((unused)))
 {
     __asm__ volatile(
-        "push {r4-r7, lr}\n\t"
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #8\n\t"
+        "mov r11, r0\n\t"
+        "movs r3, #0\n\t"                       /* the sum */
+        "ldr r2, [r11, #20]\n\t"                /* before */
+        TG_PAIR_PAD("1")
+        "ldr r2, [r11, #28]\n\t"                /* rows_in */
+        "cmp r2, #0\n\t"
+        "beq 49f\n\t"
+        "ldr r0, [r11, #0]\n\t"                 /* x */
+        "ldr r8, [r11, #4]\n\t"                 /* c */
+        "ldr r10, [r11, #12]\n\t"
+        "sub r10, r10, r8\n\t"                  /* from a tap's end to the next tap */
         "movs r12, #0\n\t"
-        "subs r2, r2, #12\n\t"
-        "blt 2f\n\t"
-        "1:\n\t"                                /* 12 values: v0 r4, v1 r5, v2 r6 */
+        "40:\n\t"                               /* a row: r0 its first tap, r2 the rows left */
+        "strd r0, r2, [sp]\n\t"
+        "ldr r9, [r11, #8]\n\t"                 /* n */
+        "41:\n\t"                               /* a tap */
+        "subs r2, r8, #12\n\t"
+        "blt 43f\n\t"
+        "42:\n\t"                               /* 12 values: v0 r4, v1 r5, v2 r6 */
         "ldr r4, [r0], #4\n\t"
         "ldr r5, [r0], #4\n\t"
         "ldr r6, [r0], #4\n\t"
@@ -208,10 +243,10 @@ __attribute__((naked, noinline)) static int32_t tg_pair_tap_u4_dsp(const int8_t 
         "orr r7, r7, lr, lsl #28\n\t"
         "str r7, [r1], #8\n\t"
         "subs r2, r2, #12\n\t"
-        "bge 1b\n\t"
-        "2:\n\t"                                /* r2 + 12 values left, 0 .. 11 */
+        "bge 42b\n\t"
+        "43:\n\t"                               /* r2 + 12 values left, 0 .. 11 */
         "adds r2, r2, #6\n\t"
-        "blt 3f\n\t"
+        "blt 44f\n\t"
         "ldr r4, [r0], #4\n\t"                  /* 6 values: v0 r4, bytes 4, 5 in r5 */
         "ldrh r5, [r0], #2\n\t"
         "usada8 r3, r4, r12, r3\n\t"
@@ -229,9 +264,9 @@ __attribute__((naked, noinline)) static int32_t tg_pair_tap_u4_dsp(const int8_t 
         "orr r7, r7, lr, lsl #28\n\t"
         "str r7, [r1], #8\n\t"
         "subs r2, r2, #6\n\t"
-        "3:\n\t"                                /* r2 + 6 values left, 0 .. 5 */
+        "44:\n\t"                               /* r2 + 6 values left, 0 .. 5 */
         "adds r2, r2, #3\n\t"
-        "blt 4f\n\t"
+        "blt 45f\n\t"
         "ldrh r4, [r0], #2\n\t"                 /* 3 values */
         "ldrb r5, [r0], #1\n\t"
         "usada8 r3, r4, r12, r3\n\t"
@@ -242,21 +277,38 @@ __attribute__((naked, noinline)) static int32_t tg_pair_tap_u4_dsp(const int8_t 
         "orr r7, r7, r5, lsl #28\n\t"
         "str r7, [r1], #8\n\t"
         "subs r2, r2, #3\n\t"
-        "4:\n\t"                                /* r2 + 3 values left, 0 .. 2 */
+        "45:\n\t"                               /* r2 + 3 values left, 0 .. 2 */
         "adds r2, r2, #3\n\t"
-        "beq 5f\n\t"
-        "ldrb r4, [r0]\n\t"
+        "beq 46f\n\t"
+        "ldrb r4, [r0], #1\n\t"
         "add r3, r3, r4\n\t"
         "cmp r2, #2\n\t"
-        "bne 6f\n\t"
-        "ldrb r5, [r0, #1]\n\t"
+        "bne 47f\n\t"
+        "ldrb r5, [r0], #1\n\t"
         "add r3, r3, r5\n\t"
         "orr r4, r4, r5, lsl #14\n\t"
-        "6:\n\t"
-        "str r4, [r1]\n\t"
-        "5:\n\t"
+        "47:\n\t"
+        "str r4, [r1], #8\n\t"
+        "46:\n\t"
+        "add r0, r0, r10\n\t"
+        "subs r9, r9, #1\n\t"
+        "bne 41b\n\t"
+        "ldrd r0, r2, [sp]\n\t"                 /* the next row */
+        "subs r2, r2, #1\n\t"
+        "beq 49f\n\t"
+        "ldr r4, [r11, #16]\n\t"                /* row_step */
+        "add r0, r0, r4\n\t"
+        "strd r0, r2, [sp]\n\t"
+        "ldr r2, [r11, #24]\n\t"                /* between */
+        TG_PAIR_PAD("2")
+        "ldrd r0, r2, [sp]\n\t"
+        "b 40b\n\t"
+        "49:\n\t"
+        "ldr r2, [r11, #32]\n\t"                /* after */
+        TG_PAIR_PAD("3")
         "mov r0, r3\n\t"
-        "pop {r4-r7, pc}\n\t");
+        "add sp, sp, #8\n\t"
+        "pop {r4-r11, pc}\n\t");
 }
 
 /* SMMLAR(acc2, m, r) + (acc2 >> 31) */
@@ -278,15 +330,17 @@ void tg_conv2d_pair_u4_s4_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_
     const uint32_t *const weights = packed + 2 * TG_PAIR_RECORD_WORDS * pairs;
     uint32_t *const field = (uint32_t *)__builtin_assume_aligned(scratch, 4);
     int32_t px, top = -1;
+    tg_pair_walk_t w;
 
     if (p->odd) {
-        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, tg_pair_dot_u4, tg_pair_scale_dsp, tg_pair_tap_u4_dsp);
+        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, tg_pair_dot_u4, tg_pair_scale_dsp, tg_pair_walk_u4_dsp);
         return;
     }
+    tg_pair_walk_setup(p, &w);
     for (px = 0; px < pixels; px += 2) {
         int32_t u[2];
         int8_t *const out0 = &output[px * p->out_c];
-        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u, tg_pair_tap_u4_dsp) ? out0 + p->out_c : out0;
+        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u, &w, tg_pair_walk_u4_dsp) ? out0 + p->out_c : out0;
         if (whole > 0) {
             const tg_pair_row_t row = {field, field + 2 * steps, weights, records, out0, out1, whole,
                                        -8 * u[0], -8 * u[1], 0x01010101u * (uint32_t)(p->act_max - p->act_min),
