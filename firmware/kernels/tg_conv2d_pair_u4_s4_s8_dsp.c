@@ -331,20 +331,30 @@ void tg_conv2d_pair_u4_s4_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_
     uint32_t *const field = (uint32_t *)__builtin_assume_aligned(scratch, 4);
     int32_t px, top = -1;
     tg_pair_walk_t w;
+    tg_pair_row_t row;
 
     if (p->odd) {
         tg_conv2d_pair_run(p, input, packed, scratch, output, 1, tg_pair_dot_u4, tg_pair_scale_dsp, tg_pair_walk_u4_dsp);
         return;
     }
     tg_pair_walk_setup(p, &w);
+    row.field = field;
+    row.end = field + 2 * steps;
+    row.w = weights;
+    row.rec = records;
+    row.pairs = whole;
+    row.span4 = 0x01010101u * (uint32_t)(p->act_max - p->act_min);
+    row.lo4 = 0x01010101u * (uint8_t)p->act_min;
+    row.steps = steps;
     for (px = 0; px < pixels; px += 2) {
         int32_t u[2];
         int8_t *const out0 = &output[px * p->out_c];
         int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u, &w, tg_pair_walk_u4_dsp) ? out0 + p->out_c : out0;
         if (whole > 0) {
-            const tg_pair_row_t row = {field, field + 2 * steps, weights, records, out0, out1, whole,
-                                       -8 * u[0], -8 * u[1], 0x01010101u * (uint32_t)(p->act_max - p->act_min),
-                                       0x01010101u * (uint8_t)p->act_min, steps};
+            row.out0 = out0;
+            row.out1 = out1;
+            row.init0 = -8 * u[0];
+            row.init1 = -8 * u[1];
             tg_pair_row_u4_dsp(&row);
         }
         if (whole < pairs) {
