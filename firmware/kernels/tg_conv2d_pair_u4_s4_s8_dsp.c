@@ -42,7 +42,7 @@ typedef struct {
     const uint32_t *w;          /* the first channel pair's weight words */
     const int32_t *rec;         /* its records */
     int8_t *out0, *out1;        /* the pixels' outputs (the same pixel twice: equal values written twice) */
-    int32_t pairs;              /* channel pairs, >= 1 */
+    const int32_t *rec_end;     /* the records after the last channel pair (rec + 8 pairs, pairs >= 1) */
     int32_t init0, init1;       /* -8 U of the pixels */
     uint32_t span4;             /* act_max - act_min in each byte */
     uint32_t lo4;               /* act_min in each byte */
@@ -66,7 +66,7 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "ldm r0, {r1-r12}\n\t"
         "strd r1, r2, [sp, #16]\n\t"            /* [16] field, [20] end */
         "add r0, sp, #28\n\t"
-        "stm r0, {r4-r11}\n\t"                  /* [28] rec, [32] out0, [36] out1, [40] pairs, [44] init0,
+        "stm r0, {r4-r11}\n\t"                  /* [28] rec, [32] out0, [36] out1, [40] rec_end, [44] init0,
                                                    [48] init1, [52] span4, [56] lo4 */
         "mov r1, r3\n\t"                        /* w, through every pair */
         "subs r12, r12, #1\n\t"
@@ -150,24 +150,31 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "lsr r11, r11, #16\n\t"
         "strh r11, [r9], #2\n\t"
         "strd r8, r9, [sp, #32]\n\t"
-        "ldr r12, [sp, #40]\n\t"
-        "subs r12, r12, #1\n\t"
-        "str r12, [sp, #40]\n\t"
+        "ldr r5, [sp, #40]\n\t"
+        "cmp r12, r5\n\t"                      /* r12: the next pair's records */
         "bne 5b\n\t"
         "add sp, #64\n\t"
         "pop {r4-r11, pc}\n\t");
 }
 
-/* pads r2 >= 0 taps at r1 (words 8 bytes apart) as the walk at r11 says; labels P1 .. P5, uses r4-r7, lr */
+/*
+ * pads r2 >= 0 taps at r1 (words 8 bytes apart) as the walk at r11 says (a tap: an odd word
+ * where full is odd, then the rest of its full words two a turn, then pad_rest where rest > 0);
+ * labels P1 .. P6, uses r4-r7, lr
+ */
 #define TG_PAIR_PAD(P)                                          \
     "cmp r2, #0\n\t"                                            \
     "beq " P "3f\n\t"                                           \
     "ldrd r5, r7, [r11, #36]\n\t"       /* pad_word, pad_rest */ \
     "ldrd r4, r6, [r11, #44]\n\t"       /* full, rest */         \
     P "1:\n\t"                                                  \
-    "movs lr, r4\n\t"                                           \
+    "lsrs lr, r4, #1\n\t"               /* C: full odd, Z: full < 2 */ \
+    "bcc " P "6f\n\t"                                           \
+    "str r5, [r1], #8\n\t"                                      \
+    P "6:\n\t"                                                  \
     "beq " P "2f\n\t"                                           \
     P "4:\n\t"                                                  \
+    "str r5, [r1], #8\n\t"                                      \
     "str r5, [r1], #8\n\t"                                      \
     "subs lr, lr, #1\n\t"                                       \
     "bne " P "4b\n\t"                                           \
@@ -342,7 +349,7 @@ void tg_conv2d_pair_u4_s4_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_
     row.end = field + 2 * steps;
     row.w = weights;
     row.rec = records;
-    row.pairs = whole;
+    row.rec_end = records + 2 * TG_PAIR_RECORD_WORDS * whole;
     row.span4 = 0x01010101u * (uint32_t)(p->act_max - p->act_min);
     row.lo4 = 0x01010101u * (uint8_t)p->act_min;
     row.steps = steps;
