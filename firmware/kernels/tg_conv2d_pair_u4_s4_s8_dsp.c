@@ -191,8 +191,9 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
  * whose offsets this reads): padded taps by TG_PAIR_PAD, each in-bounds tap's values (x any
  * alignment) 12 a turn: 3 LDR, 3 USADA8 for the sum, 4 words of 5 instructions (UXTB / UBFX /
  * LSR each lane, ORR it into place; a value's bits above 4 are zero, so lane 2 of the third
- * word is v2 shifted left by 28) and a STR each: 31 instructions for 4 words. Then 6 values
- * (LDR, LDRH: 2 words), 3 values (LDRH, LDRB), and the last 1 or 2. Stack: [sp] the row's
+ * word is v2 shifted left by 28) and a STR each: 31 instructions for 4 words. Then the values
+ * left: 8 or 4 (in_c a multiple of 4: two LDR or one), else 6 (LDR, LDRH: 2 words), 3 (LDRH,
+ * LDRB), and the last 1 or 2. Stack: [sp] the row's
  * first tap, [sp, #4] the rows left.
  */
 __attribute__((naked, noinline)) static int32_t tg_pair_walk_u4_dsp(const tg_pair_walk_t *w __attribute__((unused)),
@@ -252,6 +253,10 @@ __attribute__((naked, noinline)) static int32_t tg_pair_walk_u4_dsp(const tg_pai
         "subs r2, r2, #12\n\t"
         "bge 42b\n\t"
         "43:\n\t"                               /* r2 + 12 values left, 0 .. 11 */
+        "cmn r2, #4\n\t"
+        "beq 48f\n\t"
+        "cmn r2, #8\n\t"
+        "beq 50f\n\t"
         "adds r2, r2, #6\n\t"
         "blt 44f\n\t"
         "ldr r4, [r0], #4\n\t"                  /* 6 values: v0 r4, bytes 4, 5 in r5 */
@@ -300,6 +305,42 @@ __attribute__((naked, noinline)) static int32_t tg_pair_walk_u4_dsp(const tg_pai
         "add r0, r0, r10\n\t"
         "subs r9, r9, #1\n\t"
         "bne 41b\n\t"
+        "b 51f\n\t"
+        "48:\n\t"                               /* 8 values (in_c 8 mod 12): v0 r4, v1 r5 */
+        "ldr r4, [r0], #4\n\t"
+        "ldr r5, [r0], #4\n\t"
+        "usada8 r3, r4, r12, r3\n\t"
+        "usada8 r3, r5, r12, r3\n\t"
+        "uxtb r7, r4\n\t"
+        "ubfx lr, r4, #8, #8\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "lsr lr, r4, #16\n\t"
+        "orr r7, r7, lr, lsl #28\n\t"
+        "str r7, [r1], #8\n\t"
+        "lsr r7, r4, #24\n\t"
+        "uxtb lr, r5\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "lsr lr, r5, #8\n\t"
+        "orr r7, r7, lr, lsl #28\n\t"
+        "str r7, [r1], #8\n\t"
+        "ubfx r7, r5, #16, #8\n\t"
+        "lsr lr, r5, #24\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "str r7, [r1], #8\n\t"
+        "b 46b\n\t"
+        "50:\n\t"                               /* 4 values (in_c 4 mod 12): v0 r4 */
+        "ldr r4, [r0], #4\n\t"
+        "usada8 r3, r4, r12, r3\n\t"
+        "uxtb r7, r4\n\t"
+        "ubfx lr, r4, #8, #8\n\t"
+        "orr r7, r7, lr, lsl #14\n\t"
+        "lsr lr, r4, #16\n\t"
+        "orr r7, r7, lr, lsl #28\n\t"
+        "str r7, [r1], #8\n\t"
+        "lsr r7, r4, #24\n\t"
+        "str r7, [r1], #8\n\t"
+        "b 46b\n\t"
+        "51:\n\t"
         "ldrd r0, r2, [sp]\n\t"                 /* the next row */
         "subs r2, r2, #1\n\t"
         "beq 49f\n\t"
