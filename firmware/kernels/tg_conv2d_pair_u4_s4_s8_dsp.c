@@ -157,6 +157,30 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "pop {r4-r11, pc}\n\t");
 }
 
+/* a field word from bytes 0, 1, 2 of register v (lanes at bits 0, 14, 28), stored at r1 (8 bytes on); uses r7, lr */
+#define TG_PAIR_WORD012(v)                      \
+    "uxtb r7, " v "\n\t"                        \
+    "ubfx lr, " v ", #8, #8\n\t"                \
+    "orr r7, r7, lr, lsl #14\n\t"               \
+    "lsr lr, " v ", #16\n\t"                    \
+    "orr r7, r7, lr, lsl #28\n\t"               \
+    "str r7, [r1], #8\n\t"
+
+/* the same from byte 3 of v and bytes 0, 1 of w */
+#define TG_PAIR_WORD3_01(v, w)                  \
+    "lsr r7, " v ", #24\n\t"                    \
+    "uxtb lr, " w "\n\t"                        \
+    "orr r7, r7, lr, lsl #14\n\t"               \
+    "lsr lr, " w ", #8\n\t"                     \
+    "orr r7, r7, lr, lsl #28\n\t"               \
+    "str r7, [r1], #8\n\t"
+
+/* lanes 0, 1 of a field word from bytes 2, 3 of v, in r7 (not stored); uses lr */
+#define TG_PAIR_WORD23(v)                       \
+    "ubfx r7, " v ", #16, #8\n\t"               \
+    "lsr lr, " v ", #24\n\t"                    \
+    "orr r7, r7, lr, lsl #14\n\t"
+
 /*
  * pads r2 >= 0 taps at r1 (words 8 bytes apart) as the walk at r11 says (a tap: an odd word
  * where full is odd, then the rest of its full words two a turn, then pad_rest where rest > 0);
@@ -227,21 +251,9 @@ __attribute__((naked, noinline)) static int32_t tg_pair_walk_u4_dsp(const tg_pai
         "usada8 r3, r4, r12, r3\n\t"
         "usada8 r3, r5, r12, r3\n\t"
         "usada8 r3, r6, r12, r3\n\t"
-        "uxtb r7, r4\n\t"                       /* v0 bytes 0, 1, 2 */
-        "ubfx lr, r4, #8, #8\n\t"
-        "orr r7, r7, lr, lsl #14\n\t"
-        "lsr lr, r4, #16\n\t"
-        "orr r7, r7, lr, lsl #28\n\t"
-        "str r7, [r1], #8\n\t"
-        "lsr r7, r4, #24\n\t"                   /* v0 byte 3, v1 bytes 0, 1 */
-        "uxtb lr, r5\n\t"
-        "orr r7, r7, lr, lsl #14\n\t"
-        "lsr lr, r5, #8\n\t"
-        "orr r7, r7, lr, lsl #28\n\t"
-        "str r7, [r1], #8\n\t"
-        "ubfx r7, r5, #16, #8\n\t"              /* v1 bytes 2, 3, v2 byte 0 */
-        "lsr lr, r5, #24\n\t"
-        "orr r7, r7, lr, lsl #14\n\t"
+        TG_PAIR_WORD012("r4")
+        TG_PAIR_WORD3_01("r4", "r5")
+        TG_PAIR_WORD23("r5")
         "orr r7, r7, r6, lsl #28\n\t"
         "str r7, [r1], #8\n\t"
         "ubfx r7, r6, #8, #8\n\t"               /* v2 bytes 1, 2, 3 */
@@ -263,18 +275,8 @@ __attribute__((naked, noinline)) static int32_t tg_pair_walk_u4_dsp(const tg_pai
         "ldrh r5, [r0], #2\n\t"
         "usada8 r3, r4, r12, r3\n\t"
         "usada8 r3, r5, r12, r3\n\t"
-        "uxtb r7, r4\n\t"
-        "ubfx lr, r4, #8, #8\n\t"
-        "orr r7, r7, lr, lsl #14\n\t"
-        "lsr lr, r4, #16\n\t"
-        "orr r7, r7, lr, lsl #28\n\t"
-        "str r7, [r1], #8\n\t"
-        "lsr r7, r4, #24\n\t"
-        "uxtb lr, r5\n\t"
-        "orr r7, r7, lr, lsl #14\n\t"
-        "lsr lr, r5, #8\n\t"
-        "orr r7, r7, lr, lsl #28\n\t"
-        "str r7, [r1], #8\n\t"
+        TG_PAIR_WORD012("r4")
+        TG_PAIR_WORD3_01("r4", "r5")
         "subs r2, r2, #6\n\t"
         "44:\n\t"                               /* r2 + 6 values left, 0 .. 5 */
         "adds r2, r2, #3\n\t"
@@ -311,32 +313,15 @@ __attribute__((naked, noinline)) static int32_t tg_pair_walk_u4_dsp(const tg_pai
         "ldr r5, [r0], #4\n\t"
         "usada8 r3, r4, r12, r3\n\t"
         "usada8 r3, r5, r12, r3\n\t"
-        "uxtb r7, r4\n\t"
-        "ubfx lr, r4, #8, #8\n\t"
-        "orr r7, r7, lr, lsl #14\n\t"
-        "lsr lr, r4, #16\n\t"
-        "orr r7, r7, lr, lsl #28\n\t"
-        "str r7, [r1], #8\n\t"
-        "lsr r7, r4, #24\n\t"
-        "uxtb lr, r5\n\t"
-        "orr r7, r7, lr, lsl #14\n\t"
-        "lsr lr, r5, #8\n\t"
-        "orr r7, r7, lr, lsl #28\n\t"
-        "str r7, [r1], #8\n\t"
-        "ubfx r7, r5, #16, #8\n\t"
-        "lsr lr, r5, #24\n\t"
-        "orr r7, r7, lr, lsl #14\n\t"
+        TG_PAIR_WORD012("r4")
+        TG_PAIR_WORD3_01("r4", "r5")
+        TG_PAIR_WORD23("r5")
         "str r7, [r1], #8\n\t"
         "b 46b\n\t"
         "50:\n\t"                               /* 4 values (in_c 4 mod 12): v0 r4 */
         "ldr r4, [r0], #4\n\t"
         "usada8 r3, r4, r12, r3\n\t"
-        "uxtb r7, r4\n\t"
-        "ubfx lr, r4, #8, #8\n\t"
-        "orr r7, r7, lr, lsl #14\n\t"
-        "lsr lr, r4, #16\n\t"
-        "orr r7, r7, lr, lsl #28\n\t"
-        "str r7, [r1], #8\n\t"
+        TG_PAIR_WORD012("r4")
         "lsr r7, r4, #24\n\t"
         "str r7, [r1], #8\n\t"
         "b 46b\n\t"
