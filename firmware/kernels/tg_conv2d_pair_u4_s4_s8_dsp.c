@@ -55,8 +55,8 @@ typedef struct {
  * k + 2 D), SMMLAR, ADD (acc2 >> 31), ASR by n, USAT to [0, 255]; then the 4 bytes at once:
  * USUB8 and SEL against span (the clamp's top), UADD8 of act_min, and two STRH (each pixel's
  * two channels are adjacent bytes; Cortex-M4/M7 store halfwords at any alignment).
- * Stack: [sp, #0..12] the sums D, then the row's fields from field on ([sp, #24] holds the
- * first block's jump instead of w).
+ * Stack: [sp, #0..12] the sums D, then the row's fields from field on ([sp, #20] holds the
+ * first block's jump, [sp, #24] end, so that one LDRD reads field and jump).
  */
 __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_row_t *row __attribute__((unused)))
 {
@@ -64,7 +64,8 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "push {r4-r11, lr}\n\t"
         "sub sp, #64\n\t"
         "ldm r0, {r1-r12}\n\t"
-        "strd r1, r2, [sp, #16]\n\t"            /* [16] field, [20] end */
+        "str r1, [sp, #16]\n\t"                 /* [16] field, [24] end ([20]: the first block's jump) */
+        "str r2, [sp, #24]\n\t"
         "add r0, sp, #28\n\t"
         "stm r0, {r4-r11}\n\t"                  /* [28] rec, [32] out0, [36] out1, [40] rec_end, [44] init0,
                                                    [48] init1, [52] span4, [56] lo4 */
@@ -77,13 +78,12 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "adr.w r2, 2f\n\t"
         "sub r2, r2, r12, lsl #3\n\t"           /* 2f - 24 k */
         "orr r2, r2, #1\n\t"
-        "str r2, [sp, #24]\n\t"
+        "str r2, [sp, #20]\n\t"
         "5:\n\t"                                /* a channel pair */
         "ldrd r2, r3, [sp, #44]\n\t"
         "strd r2, r2, [sp]\n\t"
         "strd r3, r3, [sp, #8]\n\t"
-        "ldr r0, [sp, #16]\n\t"
-        "ldr lr, [sp, #24]\n\t"
+        "ldrd r0, lr, [sp, #16]\n\t"            /* field, the first block's jump */
         /* the first step, its channel 1 word in r4 (lr holds the jump) */
         "ldrd r2, r3, [r0], #8\n\t"
         "ldrd r12, r4, [r1], #8\n\t"
@@ -107,13 +107,12 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "ldrd r4, r6, [sp, #8]\n\t"
         TG_PAIR_FOLD("r4", "r8", "r9")
         TG_PAIR_FOLD("r6", "r10", "r11")
-        "ldr r12, [sp, #20]\n\t"
-        "cmp r0, r12\n\t"
-        "beq 4f\n\t"
         "strd r2, r3, [sp]\n\t"
         "strd r4, r6, [sp, #8]\n\t"
-        "b 1b\n\t"
-        "4:\n\t"                                /* D00 r2, D01 r3, D10 r4, D11 r6 */
+        "ldr r12, [sp, #24]\n\t"
+        "cmp r0, r12\n\t"
+        "bne 1b\n\t"                           /* the next block */
+        /* the field's end: D00 r2, D01 r3, D10 r4, D11 r6 */
         "ldr r12, [sp, #28]\n\t"
         "ldm r12!, {r5, r7, r8, r9}\n\t"        /* channel 0: k, m, r, n */
         "add r10, r5, r2, lsl #1\n\t"
