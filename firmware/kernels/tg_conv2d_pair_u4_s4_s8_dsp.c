@@ -7,10 +7,10 @@
  * The dot keeps 4 64-bit sums in r4-r11 (pixel 0 x channel 0, pixel 0 x channel 1, pixel 1 x
  * channel 0, pixel 1 x channel 1); a step is LDRD (the pixels' field words), LDRD (the
  * channels' weight words) and 4 UMLAL: 6 instructions for 12 products. Blocks of
- * TG_PACKED_U4_BLOCK steps are written out; the first block takes the remainder of the steps
- * (UMULL, then a computed jump into the written-out UMLAL steps: each is 24 bytes), the others
- * are whole. After a block each sum's field (bits 28..41) is added to its D on the stack: 3
- * instructions a sum.
+ * TG_PACKED_U4_BLOCK steps are written out twice: the first block takes the remainder of the
+ * steps (UMULL, then a computed jump into its own copy of the UMLAL steps: each is 24 bytes) and
+ * starts the sums D from -8 U, the others are whole and add to D on the stack. A fold adds a
+ * sum's field (bits 28..41) to its D: 3 instructions a sum.
  */
 #include <stdint.h>
 
@@ -28,6 +28,12 @@
     op " r10, r11, r3, lr\n\t"
 
 #define TG_PAIR_STEP4 TG_PAIR_STEP("umlal") TG_PAIR_STEP("umlal") TG_PAIR_STEP("umlal") TG_PAIR_STEP("umlal")
+
+/* register d = register init + bits 28..41 of the sum lo:hi; lo is overwritten */
+#define TG_PAIR_FOLD_FROM(d, init, lo, hi)    \
+    "add " d ", " init ", " lo ", lsr #28\n\t" \
+    "ubfx " lo ", " hi ", #0, #10\n\t"        \
+    "add " d ", " d ", " lo ", lsl #4\n\t"
 
 /* D (in register d) += bits 28..41 of the sum lo:hi; lo is overwritten */
 #define TG_PAIR_FOLD(d, lo, hi)               \
@@ -75,14 +81,11 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "udiv r2, r12, r3\n\t"
         "mls r12, r2, r3, r12\n\t"              /* k = (steps - 1) % 24: the first block's UMLAL steps */
         "add r12, r12, r12, lsl #1\n\t"
-        "adr.w r2, 2f\n\t"
-        "sub r2, r2, r12, lsl #3\n\t"           /* 2f - 24 k */
+        "adr.w r2, 7f\n\t"
+        "sub r2, r2, r12, lsl #3\n\t"           /* 7f - 24 k */
         "orr r2, r2, #1\n\t"
         "str r2, [sp, #20]\n\t"
         "5:\n\t"                                /* a channel pair */
-        "ldrd r2, r3, [sp, #44]\n\t"
-        "strd r2, r2, [sp]\n\t"
-        "strd r3, r3, [sp, #8]\n\t"
         "ldrd r0, lr, [sp, #16]\n\t"            /* field, the first block's jump */
         /* the first step, its channel 1 word in r4 (lr holds the jump) */
         "ldrd r2, r3, [r0], #8\n\t"
@@ -92,7 +95,24 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "umull r4, r5, r2, r12\n\t"
         "umull r8, r9, r3, r12\n\t"
         "bx lr\n\t"
-        "1:\n\t"
+        "6:\n\t"                                /* the first block's steps after its first */
+        TG_PAIR_STEP4 TG_PAIR_STEP4 TG_PAIR_STEP4 TG_PAIR_STEP4 TG_PAIR_STEP4
+        TG_PAIR_STEP("umlal") TG_PAIR_STEP("umlal") TG_PAIR_STEP("umlal")
+        "7:\n\t"
+        ".ifne (7b - 6b) - 23 * 24\n\t"
+        ".error \"tg_pair_row_u4_dsp: a step is not 24 bytes\"\n\t"
+        ".endif\n\t"
+        "ldrd r12, lr, [sp, #44]\n\t"           /* D starts at -8 U of its pixel */
+        TG_PAIR_FOLD_FROM("r2", "r12", "r4", "r5")
+        TG_PAIR_FOLD_FROM("r3", "r12", "r6", "r7")
+        TG_PAIR_FOLD_FROM("r4", "lr", "r8", "r9")
+        TG_PAIR_FOLD_FROM("r6", "lr", "r10", "r11")
+        "ldr r12, [sp, #24]\n\t"
+        "cmp r0, r12\n\t"
+        "beq 4f\n\t"                            /* a field of one block */
+        "strd r2, r3, [sp]\n\t"
+        "strd r4, r6, [sp, #8]\n\t"
+        "1:\n\t"                                /* a whole block */
         TG_PAIR_STEP("umull")
         "3:\n\t"
         TG_PAIR_STEP4 TG_PAIR_STEP4 TG_PAIR_STEP4 TG_PAIR_STEP4 TG_PAIR_STEP4
@@ -112,6 +132,7 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
         "ldr r12, [sp, #24]\n\t"
         "cmp r0, r12\n\t"
         "bne 1b\n\t"                           /* the next block */
+        "4:\n\t"
         /* the field's end: D00 r2, D01 r3, D10 r4, D11 r6 */
         "ldr r12, [sp, #28]\n\t"
         "ldm r12!, {r5, r7, r8, r9}\n\t"        /* channel 0: k, m, r, n */
@@ -216,8 +237,8 @@ __attribute__((naked, noinline)) static void tg_pair_row_u4_dsp(const tg_pair_ro
  * LSR each lane, ORR it into place; a value's bits above 4 are zero, so lane 2 of the third
  * word is v2 shifted left by 28) and a STR each: 31 instructions for 4 words. Then the values
  * left: 8 or 4 (in_c a multiple of 4: two LDR or one), else 6 (LDR, LDRH: 2 words), 3 (LDRH,
- * LDRB), and the last 1 or 2. Stack: [sp] the row's
- * first tap, [sp, #4] the rows left.
+ * LDRB), and the last 1 or 2. Stack: [sp] the row's first tap, [sp, #4] the rows
+ * left.
  */
 __attribute__((naked, noinline)) static int32_t tg_pair_walk_u4_dsp(const tg_pair_walk_t *w __attribute__((unused)),
                                                                     uint32_t *dst __attribute__((unused)))
