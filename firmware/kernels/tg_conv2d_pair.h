@@ -183,15 +183,7 @@ static inline __attribute__((always_inline)) uint32_t *tg_pair_pad_taps(uint32_t
 static inline __attribute__((always_inline)) uint32_t *tg_pair_pad_tap(uint32_t *dst, int32_t full, uint32_t pad_word,
                                                                        int32_t rest, uint32_t pad_rest)
 {
-    int32_t j;
-    for (j = 0; j < full; ++j, dst += 2) {
-        *dst = pad_word;
-    }
-    if (rest != 0) {
-        *dst = pad_rest;
-        dst += 2;
-    }
-    return dst;
+    return tg_pair_pad_taps(dst, 1, full, pad_word, rest, pad_rest);
 }
 
 /* rows of the input ring (in_off 0): the rows one output pixel reads, at most in_h */
