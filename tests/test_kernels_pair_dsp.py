@@ -6,7 +6,9 @@ benchmarks/lowbit_kernels.py's run_calls builds one firmware holding the cases a
 output back over the UART. The cases: the host tests' extremes (every weight at the most
 negative or the most positive code, every input at the top of its range, 3x3 stride 2 over
 in_c 255: 32 blocks of fields, 1, 4, 6 and 9 output pixels, odd on and off, in_off 0 (packed
-in place) and 128) and, marked slow, shapes
+in place) and 128), the in-place packing's every count of values left after its 12-value
+turns (in_c 1 .. 3, 12 .. 23, random and extreme inputs; padding on every side, dilation)
+and, marked slow, shapes
 drawn like the host tests (tests/test_kernels_pair.py). The kernels also compile with the
 strict flags for both cores, and the assembly's written-out steps keep their size (the file
 checks it with .error).
@@ -26,7 +28,7 @@ from test_kernels_packed import packed_geometry
 from test_kernels_pair import NAME, consts_of, extreme_params, pair_case
 
 from e2e import ROOT
-from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes
+from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes, pair_uses_ring
 from tinygen.ref.subbyte import conv2d_u4_s4_s8
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -55,6 +57,31 @@ def extreme_cases(in_off: int) -> list[tuple[dict, tuple]]:
                     continue                # (stride 1 for the ring, which in_off 0 takes; the M4's RAM)
                 p = extreme_params(in_c, k, out_h, out_w, odd, in_off, stride)
                 cases.append((p, pair_case(p, in_c + odd, True, extreme=extreme)))
+    return cases
+
+
+def tap_cases() -> list[tuple[dict, tuple]]:
+    """In-place packing (in_off 0, 3x3 stride 2: tg_pair_walk_u4_dsp) for in_c 1 .. 3 and
+    12 .. 23: every count of values the 12-value turns leave (0 .. 11: the 6-, 3-, 2- and
+    1-value paths and their combinations), taps at every byte alignment, padded taps of 0 .. 7
+    whole words, odd and even, with and without a last partial word; random inputs and codes,
+    and every input at the top of its range with every weight at the most negative code.
+    Out 3x2 with 'same' padding: padded taps at the top and left; one row and column of input
+    less (padding at the bottom and right too), and dilation 2 (runs of taps 2 in_c apart,
+    windows padded on every side); a 1x1 stride-2 layer whose padding leaves some windows
+    without a tap inside."""
+    cases = []
+    for in_c in (1, 2, 3, *range(12, 24)):
+        p = extreme_params(in_c, 3, 3, 2, 0, 0, 2)
+        if in_c % 2:
+            p = {**p, "in_h": p["in_h"] - 1, "in_w": p["in_w"] - 1}
+        if in_c % 3 == 1:
+            p = {**p, "dilation_h": 2, "dilation_w": 2, "pad_top": 2, "pad_left": 2}
+        assert not pair_uses_ring(p)
+        cases.append((p, pair_case(p, in_c, True)))
+        cases.append((p, pair_case(p, in_c, True, extreme="low_w_top_x")))
+    p = {**extreme_params(5, 1, 2, 2, 0, 0, 2), "pad_top": 1, "pad_left": 1}    # windows with no tap inside
+    cases.append((p, pair_case(p, 5, True)))
     return cases
 
 
@@ -90,6 +117,12 @@ def _check(core: str, cases, tmp_path) -> None:
 @pytest.mark.parametrize("core", list(BOARDS))
 def test_pair_extremes_standin(core, in_off, tmp_path):
     _check(core, extreme_cases(in_off), tmp_path)
+
+
+@needs_qemu
+@pytest.mark.parametrize("core", list(BOARDS))
+def test_pair_tap_remainders_standin(core, tmp_path):
+    _check(core, tap_cases(), tmp_path)
 
 
 @needs_qemu

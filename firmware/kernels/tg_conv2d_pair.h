@@ -17,6 +17,7 @@
 
 #include "tg_conv2d_packed.h"
 #include "tg_kernels_pair.h"
+#include "tg_pair_walk.h"
 
 /*
  * d[0..3] += the fields of the sums of `steps` interleaved field word pairs at a (pixel 0's,
@@ -85,51 +86,6 @@ static inline void tg_pair_interleave(uint32_t *dst, const uint32_t *a, const ui
     }
 }
 
-/*
- * One in-bounds tap's c values u = x (in_off 0) at dst[0], dst[2], ... (3 to a word, the last
- * word zero beyond c); *sum gains their sum. Returns the next word.
- */
-static inline __attribute__((always_inline)) uint32_t *tg_pair_tap_u4(const int8_t *x, int32_t c, uint32_t *dst,
-                                                                      int32_t *sum)
-{
-    int32_t s = *sum, i = 0, n;
-    while (i + 12 <= c) {
-        uint32_t t = 0;                         /* SWAR: 5 chunks keep each byte lane below 256 */
-        for (n = 0; n < 5 && i + 12 <= c; ++n, i += 12, dst += 8) {
-            t += tg_packed_u4_chunk(x + i, dst, 2);
-        }
-        s += tg_packed_bytes_sum(t);
-    }
-    for (; i + 3 <= c; i += 3, dst += 2) {
-        const int32_t a = x[i], b = x[i + 1], d = x[i + 2];
-        *dst = (uint32_t)a | (uint32_t)b << 14 | (uint32_t)d << 28;
-        s += a + b + d;
-    }
-    if (i < c) {
-        const int32_t a = x[i], b = i + 1 < c ? x[i + 1] : 0;
-        *dst = (uint32_t)a | (uint32_t)b << 14;
-        dst += 2;
-        s += a + b;
-    }
-    *sum = s;
-    return dst;
-}
-
-/* a padded tap's words at dst[0], dst[2], ... (full words pad_word, then pad_rest where rest > 0) */
-static inline __attribute__((always_inline)) uint32_t *tg_pair_pad_tap(uint32_t *dst, int32_t full, uint32_t pad_word,
-                                                                       int32_t rest, uint32_t pad_rest)
-{
-    int32_t j;
-    for (j = 0; j < full; ++j, dst += 2) {
-        *dst = pad_word;
-    }
-    if (rest != 0) {
-        *dst = pad_rest;
-        dst += 2;
-    }
-    return dst;
-}
-
 /* rows of the input ring (in_off 0): the rows one output pixel reads, at most in_h */
 static inline int32_t tg_pair_ring_rows(const tg_conv2d_packed_params_t *p)
 {
@@ -171,8 +127,8 @@ static inline __attribute__((always_inline)) void tg_pair_ring_fill(const tg_con
 
 /*
  * One output pixel's field for in_off 0 (tg_packed_field's words) at dst[0], dst[2], ...: its
- * half of the pair's interleaving, packed in place tap by tap (ring NULL) or copied from the
- * ring (filled first where the pixel needs rows not packed yet). Returns U, the sum of its u.
+ * half of the pair's interleaving, copied from the ring (filled first where the pixel needs
+ * rows not packed yet). Returns U, the sum of its u.
  */
 static inline __attribute__((always_inline)) int32_t tg_pair_field_u4(const tg_conv2d_packed_params_t *p,
                                                                        const int8_t *input, int32_t px,
@@ -187,19 +143,15 @@ static inline __attribute__((always_inline)) int32_t tg_pair_field_u4(const tg_c
     const uint32_t pad_rest = tg_packed_splat((uint32_t)pad_u, rest, TG_PACKED_KIND_U4);
     int32_t sum = 0, pads = 0, ky, kx, j;
 
-    if (ring != 0) {
-        tg_pair_ring_fill(p, input, iy0, ring, top);
-    }
+    tg_pair_ring_fill(p, input, iy0, ring, top);
     for (ky = 0; ky < p->kernel_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dilation_h;
-        const uint32_t *const row = ring != 0 ? &ring[(iy < 0 ? 0 : iy % rows) * p->in_w * rw] : 0;
+        const uint32_t *const row = &ring[(iy < 0 ? 0 : iy % rows) * p->in_w * rw];
         for (kx = 0; kx < p->kernel_w; ++kx) {
             const int32_t ix = ix0 + kx * p->dilation_w;
             if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
                 dst = tg_pair_pad_tap(dst, full, pad_word, rest, pad_rest);
                 ++pads;
-            } else if (ring == 0) {
-                dst = tg_pair_tap_u4(&input[(iy * p->in_w + ix) * c], c, dst, &sum);
             } else {
                 const uint32_t *src = &row[ix * rw];
                 for (j = rw - 1; j >= 2; j -= 2, src += 2, dst += 4) {
@@ -239,12 +191,14 @@ static inline int32_t tg_pair_uses_ring(const tg_conv2d_packed_params_t *p)
 /*
  * The interleaved field of output pixels px and px + 1 (px alone, paired with itself, when it
  * is the last of an odd count) in the scratch's first two fields; u[0], u[1] their sums of u.
- * With the ring (tg_pair_uses_ring) the fields are copied from it (behind the two fields; *top:
- * its last packed row, -1 at the start of a call). Returns whether there are two.
+ * For in_off 0 without the ring each field is packed by `walk` (w: set up by tg_pair_walk_setup). With the ring
+ * (tg_pair_uses_ring) the fields are copied from it (behind the two fields; *top: its last
+ * packed row, -1 at the start of a call). Returns whether there are two.
  */
 static inline __attribute__((always_inline)) int32_t tg_pair_fields(const tg_conv2d_packed_params_t *p,
                                                                     const int8_t *input, int32_t px,
-                                                                    uint32_t *field, int32_t *top, int32_t *u)
+                                                                    uint32_t *field, int32_t *top, int32_t *u,
+                                                                    tg_pair_walk_t *w, tg_pair_walk_fn walk)
 {
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES);
     const int32_t two = px + 1 < p->out_h * p->out_w;
@@ -258,8 +212,8 @@ static inline __attribute__((always_inline)) int32_t tg_pair_fields(const tg_con
         return two;
     }
     if (p->in_off == 0) {                       /* the compiler's inputs: packed in place */
-        u[0] = tg_pair_field_u4(p, input, px, 0, top, field);
-        u[1] = tg_pair_field_u4(p, input, two ? px + 1 : px, 0, top, field + 1);
+        u[0] = tg_pair_field_walk_u4(p, input, px, w, field, walk);
+        u[1] = tg_pair_field_walk_u4(p, input, two ? px + 1 : px, w, field + 1, walk);
         return two;
     }
     u[0] = tg_packed_field(p, input, px / p->out_w, px % p->out_w, TG_PACKED_KIND_U4, f0);
@@ -302,18 +256,20 @@ static inline __attribute__((always_inline)) void tg_pair_channels(
 
 static inline __attribute__((always_inline)) void tg_conv2d_pair_run(
     const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed, int8_t *scratch,
-    int8_t *output, int32_t odd, tg_pair_dot_fn dot, tg_pair_scale_fn scale)
+    int8_t *output, int32_t odd, tg_pair_dot_fn dot, tg_pair_scale_fn scale, tg_pair_walk_fn walk)
 {
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U4_LANES);
     const int32_t pairs = (p->out_c + 1) / 2, pixels = p->out_h * p->out_w;
     const uint32_t *const weights = packed + 2 * TG_PAIR_RECORD_WORDS * pairs;
     uint32_t *const field = (uint32_t *)__builtin_assume_aligned(scratch, 4);
     int32_t px, q, top = -1;
+    tg_pair_walk_t w;
 
+    tg_pair_walk_setup(p, &w);
     for (px = 0; px < pixels; px += 2) {
         int32_t u[2];
         int8_t *const out0 = &output[px * p->out_c];
-        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u) ? out0 + p->out_c : out0;
+        int8_t *const out1 = tg_pair_fields(p, input, px, field, &top, u, &w, walk) ? out0 + p->out_c : out0;
         for (q = 0; q < pairs; ++q) {
             tg_pair_channels(p, field, &weights[2 * q * steps], (const int32_t *)packed + 2 * TG_PAIR_RECORD_WORDS * q,
                              2 * q, u, out0, out1, odd, dot, scale);
@@ -325,12 +281,13 @@ static inline __attribute__((always_inline)) void tg_conv2d_pair_run(
 static inline __attribute__((always_inline)) void tg_conv2d_pair(const tg_conv2d_packed_params_t *p,
                                                                  const int8_t *input, const uint32_t *packed,
                                                                  int8_t *scratch, int8_t *output,
-                                                                 tg_pair_dot_fn dot, tg_pair_scale_fn scale)
+                                                                 tg_pair_dot_fn dot, tg_pair_scale_fn scale,
+                                                                 tg_pair_walk_fn walk)
 {
     if (p->odd) {
-        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, dot, scale);
+        tg_conv2d_pair_run(p, input, packed, scratch, output, 1, dot, scale, walk);
     } else {
-        tg_conv2d_pair_run(p, input, packed, scratch, output, 0, dot, scale);
+        tg_conv2d_pair_run(p, input, packed, scratch, output, 0, dot, scale, walk);
     }
 }
 

@@ -10,5 +10,5 @@
 void tg_conv2d_pair_u4_s4_s8(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
                              int8_t *scratch, int8_t *output)
 {
-    tg_conv2d_pair(p, input, packed, scratch, output, tg_pair_dot_u4, tg_pair_scale);
+    tg_conv2d_pair(p, input, packed, scratch, output, tg_pair_dot_u4, tg_pair_scale, tg_pair_walk_u4);
 }
