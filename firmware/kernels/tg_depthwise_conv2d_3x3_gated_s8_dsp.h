@@ -139,11 +139,11 @@ tg_dw3g_row(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const 
 }
 
 /*
- * One column pair of a ring row, 8 channels per step (tg_dw3_gather_pair's words): one
- * LDRD per column inside the input (lo / hi, constants where inlined: the first / second
- * column inside; a padding column is 8 zero-point bytes), PKHTB / PKHBT and four SXTAB16
- * per 4 channels, their 4 words one STM. x, x + channels and d word-aligned, channels a
- * multiple of 8.
+ * One edge column pair of a ring row, 8 channels per step (tg_dw3_gather_pair's words): one
+ * LDRD for the column inside the input (lo, a constant where inlined: the first column, else
+ * the second; the padding column is 8 zero-point bytes), PKHTB /
+ * PKHBT and four SXTAB16 per 4 channels, their 4 words one STM. x, x + channels and d
+ * word-aligned, channels a multiple of 8.
  */
 #define TG_DW3G_WIDEN4(a, b)                                           \
     "pkhtb  %[w3], %[" #b "], %[" #a "], asr #16\n\t"                \
@@ -160,8 +160,7 @@ tg_dw3g_row(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const 
     : "memory", "cc"
 
 static inline __attribute__((always_inline)) void
-tg_dw3g_gather_pair8(const int8_t *x, int32_t channels, int32_t offset2, int32_t zero_point4, int32_t lo,
-                     int32_t hi, int32_t *d)
+tg_dw3g_gather_pair8(const int8_t *x, int32_t channels, int32_t offset2, int32_t zero_point4, int32_t lo, int32_t *d)
 {
     const int8_t *xb = x + channels;
     const int8_t *const end = lo ? xb : xb + channels;     /* where the loaded pointer stops */
@@ -170,17 +169,7 @@ tg_dw3g_gather_pair8(const int8_t *x, int32_t channels, int32_t offset2, int32_t
     register int32_t w2 __asm__("r6");
     register int32_t w3 __asm__("r8");
     int32_t a0 = zero_point4, a1 = zero_point4, b0 = zero_point4, b1 = zero_point4;
-    if (lo && hi) {
-        __asm__ volatile(
-            "1:\n\t"
-            "ldrd   %[a0], %[a1], [%[x]], #8\n\t"
-            "ldrd   %[b0], %[b1], [%[xb]], #8\n\t"
-            TG_DW3G_WIDEN4(a0, b0)
-            TG_DW3G_WIDEN4(a1, b1)
-            "cmp    %[x], %[end]\n\t"
-            "bne    1b\n\t"
-            TG_DW3G_PAIR8_OPERANDS);
-    } else if (lo) {
+    if (lo) {
         __asm__ volatile(
             "1:\n\t"
             "ldrd   %[a0], %[a1], [%[x]], #8\n\t"
@@ -200,19 +189,63 @@ tg_dw3g_gather_pair8(const int8_t *x, int32_t channels, int32_t offset2, int32_t
             TG_DW3G_PAIR8_OPERANDS);
     }
 }
+/*
+ * pairs (>= 1) consecutive column pairs wholly inside the input, one loop over the row:
+ * x channel 0 of the first pair's first column, d its ring word; per pair the 8-channel
+ * steps of tg_dw3g_gather_pair8 (lo and hi), then x on to the pair after (xb's end) and xb
+ * a column past it, 6 instructions. The row's end lives in memory (13 registers taken).
+ */
+#define TG_DW3G_INSIDE8_OPERANDS                                                                       \
+    : [x] "+&r"(x), [xb] "+&r"(xb), [d] "+&r"(d), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0),     \
+      [b1] "=&r"(b1), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [end] "=&r"(end) \
+    : [off] "r"(offset2), [row_end] "m"(row_end)                                                       \
+    : "memory", "cc"
+
+static __attribute__((noinline)) void
+tg_dw3g_gather_inside8(const int8_t *x, int32_t channels, int32_t pairs, int32_t offset2, int32_t *d)
+{
+    const int8_t *xb = x + channels, *end;
+    const int8_t *const row_end = x + 2 * pairs * channels;     /* x after the last pair */
+    register int32_t w0 __asm__("r4");
+    register int32_t w1 __asm__("r5");
+    register int32_t w2 __asm__("r6");
+    register int32_t w3 __asm__("r8");
+    int32_t a0, a1, b0, b1;
+    __asm__ volatile(
+        "2:\n\t"
+        "mov    %[end], %[xb]\n\t"
+        "1:\n\t"
+        "ldrd   %[a0], %[a1], [%[x]], #8\n\t"
+        "ldrd   %[b0], %[b1], [%[xb]], #8\n\t"
+        TG_DW3G_WIDEN4(a0, b0)
+        TG_DW3G_WIDEN4(a1, b1)
+        "cmp    %[x], %[end]\n\t"
+        "bne    1b\n\t"
+        "sub    %[a0], %[xb], %[x]\n\t"
+        "mov    %[x], %[xb]\n\t"
+        "add    %[xb], %[xb], %[a0]\n\t"
+        "ldr    %[a0], %[row_end]\n\t"
+        "cmp    %[x], %[a0]\n\t"
+        "bne    2b\n\t"
+        TG_DW3G_INSIDE8_OPERANDS);
+}
+#undef TG_DW3G_INSIDE8_OPERANDS
 #undef TG_DW3G_PAIR8_OPERANDS
 #undef TG_DW3G_WIDEN4
 
 /*
- * tg_dw3_gather (input row src widened into ring row dst) with every column pair 8
- * channels per step (tg_dw3g_gather_pair8) where the channels are a multiple of 8 and the
- * row word-aligned; otherwise tg_dw3_gather itself.
+ * tg_dw3_gather (input row src widened into ring row dst) 8 channels per step where the
+ * channels are a multiple of 8 and the row word-aligned: the pairs wholly inside the input
+ * in one run (tg_dw3g_gather_inside8), the edge pairs alone (tg_dw3g_gather_pair8);
+ * otherwise tg_dw3_gather itself.
  */
 static __attribute__((noinline)) void
 tg_dw3g_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_left, int32_t row_words,
                int32_t offset2, int32_t *dst)
 {
     const int32_t zero_point4 = (int32_t)((uint32_t)(-(int16_t)offset2 & 0xFF) * 0x01010101u);
+    const int32_t first = (pad_left + 1) / 2;      /* the pairs wholly inside: [first, inside) */
+    const int32_t inside = (in_w + pad_left) / 2 < row_words ? (in_w + pad_left) / 2 : row_words;
     int32_t k;
     if ((channels & 7) != 0 || ((uintptr_t)src & 3u) != 0) {
         tg_dw3_gather(src, channels, in_w, pad_left, row_words, offset2, dst);
@@ -222,12 +255,13 @@ tg_dw3g_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_le
         const int32_t j = 2 * k - pad_left;        /* the input column of the pair's first half */
         const int8_t *const x = src + j * channels;
         int32_t *const d = dst + k * channels;
-        if (j >= 0 && j + 1 < in_w) {
-            tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 1, 1, d);
+        if (k == first && inside > first) {     /* the pairs wholly inside, one run */
+            tg_dw3g_gather_inside8(x, channels, inside - first, offset2, d);
+            k = inside - 1;
         } else if (j + 1 == 0) {
-            tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 0, 1, d);
+            tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 0, d);
         } else if (j + 1 == in_w) {
-            tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 1, 0, d);
+            tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 1, d);
         }
     }
 }
