@@ -189,6 +189,18 @@ tg_dw3g_gather_pair8(const int8_t *x, int32_t channels, int32_t offset2, int32_t
             TG_DW3G_PAIR8_OPERANDS);
     }
 }
+/* tg_dw3g_gather_pair8 for an edge pair: lo, the first column inside (else the second). */
+static __attribute__((noinline)) void
+tg_dw3g_gather_edge8(const int8_t *x, int32_t channels, int32_t offset2, int32_t lo, int32_t *d)
+{
+    const int32_t zero_point4 = (int32_t)((uint32_t)(-(int16_t)offset2 & 0xFF) * 0x01010101u);
+    if (lo) {
+        tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 1, d);
+    } else {
+        tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 0, d);
+    }
+}
+
 /*
  * pairs (>= 1) consecutive column pairs wholly inside the input, one loop over the row:
  * x channel 0 of the first pair's first column, d its ring word; per pair the 8-channel
@@ -243,7 +255,6 @@ static __attribute__((noinline)) void
 tg_dw3g_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_left, int32_t row_words,
                int32_t offset2, int32_t *dst)
 {
-    const int32_t zero_point4 = (int32_t)((uint32_t)(-(int16_t)offset2 & 0xFF) * 0x01010101u);
     const int32_t first = (pad_left + 1) / 2;      /* the pairs wholly inside: [first, inside) */
     const int32_t inside = (in_w + pad_left) / 2 < row_words ? (in_w + pad_left) / 2 : row_words;
     int32_t k;
@@ -251,18 +262,16 @@ tg_dw3g_gather(const int8_t *src, int32_t channels, int32_t in_w, int32_t pad_le
         tg_dw3_gather(src, channels, in_w, pad_left, row_words, offset2, dst);
         return;
     }
-    for (k = 0; k < row_words; ++k) {
-        const int32_t j = 2 * k - pad_left;        /* the input column of the pair's first half */
-        const int8_t *const x = src + j * channels;
-        int32_t *const d = dst + k * channels;
-        if (k == first && inside > first) {     /* the pairs wholly inside, one run */
-            tg_dw3g_gather_inside8(x, channels, inside - first, offset2, d);
-            k = inside - 1;
-        } else if (j + 1 == 0) {
-            tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 0, d);
-        } else if (j + 1 == in_w) {
-            tg_dw3g_gather_pair8(x, channels, offset2, zero_point4, 1, d);
-        }
+    if (pad_left & 1) {         /* pair first - 1: the padding column, then input column 0 */
+        tg_dw3g_gather_edge8(src - channels, channels, offset2, 0, dst + (first - 1) * channels);
+    }
+    if (inside > first) {
+        tg_dw3g_gather_inside8(src + (2 * first - pad_left) * channels, channels, inside - first, offset2,
+                               dst + first * channels);
+    }
+    k = first > inside ? first : inside;
+    if (k < row_words && 2 * k - pad_left + 1 == in_w) {   /* input column in_w - 1, then the padding */
+        tg_dw3g_gather_edge8(src + (in_w - 1) * channels, channels, offset2, 1, dst + k * channels);
     }
 }
 

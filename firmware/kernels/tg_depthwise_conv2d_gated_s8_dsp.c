@@ -77,50 +77,56 @@ static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int3
  * the last record); returns the number kept, or -1 where a kept channel's folded record
  * would not be exact (then the caller folds with tg_gate_fold and takes the gather path).
  * A record's folded multiplier must be > 0 and its n in 1..31, so only tg_gate_fold's
- * Q > 0 case is computed here, in 32 bits but for Q = m1 * g' itself; the bounds are
- * tg_dw_gated_record's. Its own function: few values live per channel. */
+ * Q > 0 case is computed here, in 32 bits but for m1 and Q = m1 * g' (|Q| < 2^39); the
+ * bounds are tg_dw_gated_record's. tg_gate_fold's two renormalization branches are one:
+ * with z the leading zeros of Q as 64 bits, top = the 32 bits of Q << z from bit 63 down,
+ * e = 33 - z and the multiplier (top >> 1) + (top & 1) (for Q < 2^31, top's bit 0 is 0 and
+ * this is Q << (z - 33) exactly; above, it rounds Q / 2^e half up from the bit below).
+ * Its own function: few values live per channel. */
 static __attribute__((noinline)) int32_t
 tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const int32_t *multiplier,
                     const int32_t *shift, const int32_t *packed, int16_t *kept, int32_t *rec)
 {
-    const int32_t channels = p->out_c, gate_offset = p->gate_input_offset;
-    const int32_t gate_multiplier = p->gate_multiplier, gate_shift = p->gate_shift;
+    const int32_t channels = p->out_c, gate_zero = -p->gate_input_offset;
+    const int32_t gate_multiplier = p->gate_multiplier;
+    const int32_t base = 33 + p->gate_shift;                /* n = z - base - shift[c] */
     const int32_t r1 = 1 + 2 * p->gate_output_offset;     /* R = r1 << (n - 1) */
     const uint32_t r_abs = (uint32_t)(r1 < 0 ? -r1 : r1);
-    const int32_t r_room = __builtin_clz(r_abs);           /* |R| < 2^31 where n - 1 < r_room */
-    int32_t n = 0, c, last = -1;
-    for (c = 0; c < channels; ++c) {
-        const int32_t g = gate[c] + gate_offset;
-        const int32_t *const src = &packed[1 + TG_DW_GATED_RECORD_WORDS * c];
-        int32_t m1, e, shift_n;
-        uint32_t hi, lo, mag, acc, x;
-        int64_t q;
-        if (g == 0) {
-            continue;
+    /* n - 1 below both 31 and the room left above |r1| (|R| < 2^31) */
+    const uint32_t n_room = __builtin_clz(r_abs) < 31 ? (uint32_t)__builtin_clz(r_abs) : 31u;
+    int32_t n = 0, c, j;
+    for (c = 0; c < channels; ++c) {        /* the kept channels first: few values live */
+        if (gate[c] != gate_zero) {
+            kept[n++] = (int16_t)c;
         }
-        m1 = (int32_t)(((int64_t)multiplier[c] * gate_multiplier + ((int64_t)1 << 30)) >> 31);
-        q = (int64_t)m1 * g;
+    }
+    for (j = 0; j < n; ++j, rec += TG_DW3G_RECORD_WORDS) {
+        const int32_t k = kept[j];
+        const int32_t *const src = &packed[1 + TG_DW_GATED_RECORD_WORDS * k];
+        const int32_t m1 = (int32_t)(((int64_t)multiplier[k] * gate_multiplier + ((int64_t)1 << 30)) >> 31);
+        const int64_t q = (int64_t)m1 * (gate[k] - gate_zero);
+        const uint32_t hi = (uint32_t)((uint64_t)q >> 32), lo = (uint32_t)q;
+        int32_t shift_n, z;
+        uint32_t top, mag, acc, x;
         if (q <= 0) {
             return -1;
         }
-        hi = (uint32_t)((uint64_t)q >> 32);
-        lo = (uint32_t)q;
-        if (hi == 0 && lo < 0x80000000u) {
-            e = 1 - __builtin_clz(lo);
-            mag = lo << -e;
+        if (hi != 0) {              /* hi < 2^7: z in [25, 31] */
+            z = __builtin_clz(hi);
+            top = (hi << z) | (lo >> (32 - z));
         } else {
-            uint32_t half;
-            e = hi == 0 ? 1 : 33 - __builtin_clz(hi);
-            half = e == 1 ? lo : (lo >> (e - 1)) | (hi << (33 - e));
-            mag = (half >> 1) + (half & 1u);
-            if (mag == 0x80000000u) {
-                mag >>= 1;
-                ++e;
-            }
+            z = __builtin_clz(lo);
+            top = lo << z;
+            z += 32;
         }
-        shift_n = -(shift[c] + gate_shift + e);
+        mag = (top >> 1) + (top & 1u);
+        shift_n = z - base - shift[k];
+        if (mag == 0x80000000u) {
+            mag = 0x40000000u;
+            --shift_n;
+        }
         acc = (src[0] < 0 ? 0u - (uint32_t)src[0] : (uint32_t)src[0]) / 2u + 9u * 255u * 128u;
-        if (shift_n < 1 || shift_n > 31 || shift_n - 1 >= r_room || acc >= (1u << 30)) {
+        if ((uint32_t)(shift_n - 1) >= n_room || acc >= (1u << 30)) {
             return -1;
         }
         x = (uint32_t)(((uint64_t)(2u * acc) * mag + 0x80000000u) >> 32);
@@ -131,13 +137,7 @@ tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const
         rec[5] = (int32_t)(((uint32_t)src[5] & 0xFFFF0000u) | (uint32_t)shift_n);
         rec[6] = (int32_t)mag;
         rec[7] = (int32_t)((uint32_t)r1 << (shift_n - 1));
-        rec[8] = -4;
-        if (last >= 0) {
-            rec[-1] = 4 * (c - last - 1);
-        }
-        rec += TG_DW3G_RECORD_WORDS;
-        last = c;
-        kept[n++] = (int16_t)c;
+        rec[8] = j + 1 < n ? 4 * (kept[j + 1] - k - 1) : -4;
     }
     return n;
 }
