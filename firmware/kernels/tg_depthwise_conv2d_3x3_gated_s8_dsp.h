@@ -312,12 +312,14 @@ static void tg_dw3g_fill(int8_t *out, int32_t count, int8_t value)
    gather tg_dw3g_gather: the ring's column pairs wholly in the padding zeroed once. */
 static void tg_dw3g_ring_init(const tg_conv2d_params_t *p, int32_t *ring, int32_t row_step)
 {
-    const int32_t channels = p->out_c;
-    int32_t r;
-    for (r = 0; r < 3 * row_step; r += channels) {
-        const int32_t j = 2 * (r % row_step / channels) - p->pad_left;
+    const int32_t channels = p->out_c, bytes = channels * (int32_t)sizeof *ring;
+    int32_t r, k;
+    for (k = 0; k * channels < row_step; ++k) {
+        const int32_t j = 2 * k - p->pad_left;      /* the pair's first input column */
         if (j + 1 < 0 || j >= p->in_w) {
-            tg_dw3g_fill((int8_t *)(void *)(ring + r), channels * (int32_t)sizeof *ring, 0);
+            for (r = 0; r < 3; ++r) {
+                tg_dw3g_fill((int8_t *)(void *)(ring + r * row_step + k * channels), bytes, 0);
+            }
         }
     }
 }
