@@ -9,7 +9,7 @@
  * conditions hold, before tg_avg_pool2d_s8_dsp; its own file, so that a model with no such
  * pool links none of it.
  *
- * Per block of 16 channels one run over the pixels, two per loop step: per pixel two LDRD
+ * Per block of 16 channels one run over the pixels, four per loop step: per pixel two LDRD
  * and eight SXTAB16 into eight words of int16 lanes (256 pixels of int8 fit an int16: 256 *
  * -128 = -32768), then each lane divided by the count with a shift, (sum + 2^(k-1) -
  * [sum < 0]) >> k (floor of (sum + 2^(k-1) - 1) / 2^k rounds a negative half away from
@@ -33,8 +33,9 @@ static inline int8_t tg_ap2_out(int32_t sum, int32_t shift)
     return (int8_t)((sum + (1 << (shift - 1)) + (sum >> 31)) >> shift);
 }
 
-/* pixels (even, >= 2) pixels of 16 channels from x, step bytes apart, summed into the int16
-   lanes acc[0..7]: words 2i: channels 4i, 4i + 2; 2i + 1: channels 4i + 1, 4i + 3. */
+/* pixels (2 or a multiple of 4) pixels of 16 channels from x, step bytes apart, summed into
+   the int16 lanes acc[0..7] (words 2i: channels 4i, 4i + 2; 2i + 1: channels 4i + 1,
+   4i + 3): four pixels per loop step. */
 static inline __attribute__((always_inline)) void tg_ap2_run16(const int8_t *x, int32_t step, int32_t pixels,
                                                                int32_t *acc)
 {
@@ -54,7 +55,13 @@ static inline __attribute__((always_inline)) void tg_ap2_run16(const int8_t *x, 
     "sxtab16 %[a6], %[a6], %[v1]\n\t"                   \
     "sxtab16 %[a7], %[a7], %[v1], ror #8\n\t"
     __asm__ volatile(
+        "sub    %[v0], %[end], %[x]\n\t"   /* 2 pixels: the loop's second half only */
+        "cmp    %[v0], %[step], lsl #1\n\t"
+        "beq    2f\n\t"
         "1:\n\t"
+        TG_AP2_PIXEL16
+        TG_AP2_PIXEL16
+        "2:\n\t"
         TG_AP2_PIXEL16
         TG_AP2_PIXEL16
         "cmp    %[x], %[end]\n\t"
