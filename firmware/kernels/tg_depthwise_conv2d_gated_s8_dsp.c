@@ -77,19 +77,21 @@ static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int3
  * the last record); returns the number kept, or -1 where a kept channel's folded record
  * would not be exact (then the caller folds with tg_gate_fold and takes the gather path).
  * A record's folded multiplier must be > 0 and its n in 1..31, so only tg_gate_fold's
- * Q > 0 case is computed here, in 32 bits but for m1 and Q = m1 * g' (|Q| < 2^39); the
- * bounds are tg_dw_gated_record's. tg_gate_fold's two renormalization branches are one:
- * with z the leading zeros of Q as 64 bits, top = the 32 bits of Q << z from bit 63 down,
- * e = 33 - z and the multiplier (top >> 1) + (top & 1) (for Q < 2^31, top's bit 0 is 0 and
- * this is Q << (z - 33) exactly; above, it rounds Q / 2^e half up from the bit below).
- * Its own function: few values live per channel. */
+ * Q > 0 case is computed here; the bounds are tg_dw_gated_record's. The packed records
+ * hold what does not depend on the gate value (tinygen.gating.kernels.
+ * depthwise_gated_dsp_records): word 6 m1 (the channel's multiplier times the gate's,
+ * rounded to Q31), word 7 the doubled accumulator bound (< 2^31: the records are packed
+ * only where it is below 2^30), the low half of word 5 base = 33 + gate_shift + shift.
+ * Per kept channel Q = m1 * g' (|Q| < 2^39), and tg_gate_fold's two renormalization
+ * branches are one: with z the leading zeros of Q as 64 bits and top the 32 bits of Q << z
+ * from bit 63 down, e = 33 - z, n = z - base, and the multiplier (top >> 1) + (top & 1)
+ * (for Q < 2^31 top's bit 0 is 0 and this is Q << (z - 33) exactly; above, Q / 2^e
+ * rounded half up from the bit below). Its own function: few values live per channel. */
 static __attribute__((noinline)) int32_t
-tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const int32_t *multiplier,
-                    const int32_t *shift, const int32_t *packed, int16_t *kept, int32_t *rec)
+tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const int32_t *packed, int16_t *kept,
+                    int32_t *rec)
 {
     const int32_t channels = p->out_c, gate_zero = -p->gate_input_offset;
-    const int32_t gate_multiplier = p->gate_multiplier;
-    const int32_t base = 33 + p->gate_shift;                /* n = z - base - shift[c] */
     const int32_t r1 = 1 + 2 * p->gate_output_offset;     /* R = r1 << (n - 1) */
     const uint32_t r_abs = (uint32_t)(r1 < 0 ? -r1 : r1);
     /* n - 1 below both 31 and the room left above |r1| (|R| < 2^31) */
@@ -103,11 +105,10 @@ tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const
     for (j = 0; j < n; ++j, rec += TG_DW3G_RECORD_WORDS) {
         const int32_t k = kept[j];
         const int32_t *const src = &packed[1 + TG_DW_GATED_RECORD_WORDS * k];
-        const int32_t m1 = (int32_t)(((int64_t)multiplier[k] * gate_multiplier + ((int64_t)1 << 30)) >> 31);
-        const int64_t q = (int64_t)m1 * (gate[k] - gate_zero);
+        const int64_t q = (int64_t)src[6] * (gate[k] - gate_zero);
         const uint32_t hi = (uint32_t)((uint64_t)q >> 32), lo = (uint32_t)q;
         int32_t shift_n, z;
-        uint32_t top, mag, acc, x;
+        uint32_t top, mag, x;
         if (q <= 0) {
             return -1;
         }
@@ -120,16 +121,15 @@ tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const
             z += 32;
         }
         mag = (top >> 1) + (top & 1u);
-        shift_n = z - base - shift[k];
+        shift_n = z - (int16_t)src[5];
         if (mag == 0x80000000u) {
             mag = 0x40000000u;
             --shift_n;
         }
-        acc = (src[0] < 0 ? 0u - (uint32_t)src[0] : (uint32_t)src[0]) / 2u + 9u * 255u * 128u;
-        if ((uint32_t)(shift_n - 1) >= n_room || acc >= (1u << 30)) {
+        if ((uint32_t)(shift_n - 1) >= n_room) {
             return -1;
         }
-        x = (uint32_t)(((uint64_t)(2u * acc) * mag + 0x80000000u) >> 32);
+        x = (uint32_t)(((uint64_t)(uint32_t)src[7] * mag + 0x80000000u) >> 32);
         if (x + (r_abs << (shift_n - 1)) + 1u >= 0x80000000u) {
             return -1;
         }
@@ -182,7 +182,7 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     conv.act_min = lo;
     conv.act_max = hi;
     if (records) {      /* the 3x3 path: the kept channels' folded records, in one pass */
-        n = tg_dw_gated_records(p, gate, multiplier, shift, packed, kept, &pk[1]);
+        n = tg_dw_gated_records(p, gate, packed, kept, &pk[1]);
         if (n > 0 && n < channels) {        /* the kept channels in place */
             conv.in_c = conv.out_c = channels;
             tg_dw3g_fill(output, out_px * channels, dropped);
