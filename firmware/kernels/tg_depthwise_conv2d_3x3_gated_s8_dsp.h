@@ -78,19 +78,42 @@ tg_dw3g_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, cons
 #undef TG_DW3G_STORE2
 }
 
-/* Four adjacent output pixels of a stride-1 row, the kept channels (tg_dw3_quads). */
+/*
+ * quads (>= 1) times four adjacent output pixels of a stride-1 row, the kept channels
+ * (tg_dw3_quads_row): after the last kept channel the ring pointers stand 4 * span bytes
+ * past their start and out span bytes (span: the last kept channel - the first; the last
+ * record's skip, -4, took them one channel back), so they go on by 8 * channels - 4 * span
+ * and 4 * channels - span to the next 4 pixels, rec back to the first record; the count of
+ * 4-pixel steps left and the steps live in memory (all 14 registers are taken): 12
+ * instructions per 4 pixels.
+ */
 static inline __attribute__((always_inline)) void
-tg_dw3g_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
-              int32_t channels, int8_t *out)
+tg_dw3g_quads_row(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
+                  int32_t quads, int32_t span, int8_t *out)
 {
+    const int32_t *const rec0 = rec;
+    const int32_t ring_on = 8 * channels - 4 * span, out_on = 4 * channels - span;
     int32_t s0, s1, s2, s3, x1, w0, w1;
-    register int32_t x0 __asm__("r3");    /* CBZ */
+    register int32_t x0 __asm__("r3");    /* CBNZ */
     __asm__ volatile(
         "1:\n\t"
         TG_DW3_QUAD_SUMS
         TG_DW3_QUAD_OUT
         TG_DW3G_SKIP_LOOP
-        TG_DW3_QUAD_OPERANDS);
+        "ldr    %[x0], %[ring_on]\n\t"
+        "add    %[a], %[a], %[x0]\n\t"
+        "add    %[b], %[b], %[x0]\n\t"
+        "add    %[c], %[c], %[x0]\n\t"
+        "ldr    %[x0], %[out_on]\n\t"
+        "add    %[out], %[out], %[x0]\n\t"
+        "ldr    %[rec], %[rec0]\n\t"
+        "ldr    %[x0], %[quads]\n\t"
+        "subs   %[x0], %[x0], #1\n\t"
+        "str    %[x0], %[quads]\n\t"
+        "bne    1b\n\t"
+        : TG_DW3_QUAD_REGS, [quads] "+m"(quads)
+        : [n] "r"(channels), [ring_on] "m"(ring_on), [out_on] "m"(out_on), [rec0] "m"(rec0)
+        : "memory", "cc");
 }
 
 /* One output pixel, the kept channels (tg_dw3_single). */
@@ -113,17 +136,23 @@ static void tg_dw3g_single(const int32_t *rec, const int32_t *rec_end, const int
     (void)s1;
 }
 
-/* One output row, the kept channels (tg_dw3_row): a, b, c and out at the first kept channel. */
+/* One output row, the kept channels (tg_dw3_row): a, b, c and out at the first kept channel,
+   span the last kept channel - the first. */
 static __attribute__((noinline)) void
 tg_dw3g_row(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
-            int32_t channels, int32_t out_w, int32_t stride, int8_t *out)
+            int32_t channels, int32_t out_w, int32_t stride, int32_t span, int8_t *out)
 {
     const int32_t step = stride * channels;
     int32_t x = 0;
     if (stride == 1) {
-        for (; x + 4 <= out_w; x += 4, a += 2 * channels, b += 2 * channels, c += 2 * channels,
-             out += 4 * channels) {
-            tg_dw3g_quads(rec, rec_end, a, b, c, channels, out);
+        const int32_t quads = out_w / 4;
+        if (quads > 0) {
+            tg_dw3g_quads_row(rec, a, b, c, channels, quads, span, out);
+            x = 4 * quads;
+            a += 2 * quads * channels;
+            b += 2 * quads * channels;
+            c += 2 * quads * channels;
+            out += 4 * quads * channels;
         }
         for (; x + 2 <= out_w; x += 2, a += step, b += step, c += step, out += 2 * channels) {
             tg_dw3g_pairs(rec, rec_end, a, b, c, channels, 1, out);
@@ -324,52 +353,56 @@ static void tg_dw3g_ring_init(const tg_conv2d_params_t *p, int32_t *ring, int32_
     }
 }
 
-/* Output row out_y's input rows put in the ring (padding rows zero); returns its kernel
-   row 0's input row (top; ring row (top + 3) % 3). */
-static int32_t tg_dw3g_ring_advance(const tg_conv2d_params_t *p, const int8_t *input, int32_t *ring,
-                                    int32_t row_step, int32_t out_y, int32_t offset2, int32_t *next_row)
-{
-    const int32_t top = out_y * p->stride_h - p->pad_top;
-    int32_t r;
-    for (r = *next_row > top ? *next_row : top; r < top + 3; ++r) {
-        int32_t *const row = ring + (r + 3) % 3 * row_step;
-        if (r >= 0 && r < p->in_h) {
-            tg_dw3g_gather(input + r * p->in_w * p->in_c, p->in_c, p->in_w, p->pad_left, row_step / p->out_c,
-                           offset2, row);
-        } else {
-            tg_dw3g_fill((int8_t *)(void *)row, row_step * (int32_t)sizeof *row, 0);
-        }
-    }
-    *next_row = top + 3;
-    return top;
-}
-
 /*
  * The gated 3x3 path: p the layer over every channel (requantization from the records),
- * rec the n kept channels' records (TG_DW3G_RECORD_WORDS words), first the lowest kept
- * channel; scratch tg_dw3_scratch's ring for every channel. The output's dropped channels
- * must already hold their value (which lies inside [act_min, act_max]).
+ * rec the n kept channels' records (TG_DW3G_RECORD_WORDS words), first and last the lowest
+ * and highest kept channel; scratch tg_dw3_scratch's ring for every channel. The output's dropped channels
+ * must already hold their value (which lies inside [act_min, act_max]). Input row r lives
+ * in ring row (r + 3) % 3 (pad_top <= 2), as in the dense kernel; the ring rows of the
+ * output row's top input row and of the next row to read are counted along, not divided.
  */
 static void tg_dw3g_run(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *rec, int32_t n,
-                        int32_t first, int8_t *scratch, int8_t *output)
+                        int32_t first, int32_t last, int8_t *scratch, int8_t *output)
 {
-    const int32_t channels = p->out_c, out_w = p->out_w;
+    const int32_t channels = p->out_c, out_w = p->out_w, in_h = p->in_h, stride_h = p->stride_h;
     const int32_t offset2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u);
     const int32_t act_min4 = (int32_t)((uint32_t)(p->act_min & 0xFF) * 0x01010101u);
     const int32_t act_max4 = (int32_t)((uint32_t)(p->act_max & 0xFF) * 0x01010101u);
-    const int32_t row_step = tg_dw3_row_words(p) * channels;   /* words per ring row */
+    const int32_t clamp = act_min4 != (int32_t)0x80808080u || act_max4 != 0x7F7F7F7F;
+    const int32_t row_words = tg_dw3_row_words(p), row_step = row_words * channels;   /* words per ring row */
+    const int32_t in_row = p->in_w * p->in_c;
     const int32_t *const rec_end = rec + n * TG_DW3G_RECORD_WORDS;
     int32_t *const ring = (int32_t *)(void *)scratch;
-    int32_t out_y, next_row = -p->pad_top;      /* the first input row not yet in the ring */
+    int32_t *const rows[5] = {ring, ring + row_step, ring + 2 * row_step, ring, ring + row_step};  /* i % 3 */
+    int32_t top = -p->pad_top, slot = (3 - p->pad_top) % 3;     /* the output row's top input row, its ring row */
+    int32_t next_row = top, next_slot = slot;                   /* the first input row not yet in the ring */
+    int8_t *out_row = output;
+    int32_t out_y, r;
 
     tg_dw3g_ring_init(p, ring, row_step);
-    for (out_y = 0; out_y < p->out_h; ++out_y) {
-        const int32_t top = tg_dw3g_ring_advance(p, input, ring, row_step, out_y, offset2, &next_row);
-        int8_t *const out_row = output + out_y * out_w * channels;
-        tg_dw3g_row(rec, rec_end, ring + (top + 3) % 3 * row_step + first, ring + (top + 4) % 3 * row_step + first,
-                    ring + (top + 5) % 3 * row_step + first, channels, out_w, p->stride_w, out_row + first);
-        if (act_min4 != (int32_t)0x80808080u || act_max4 != 0x7F7F7F7F) {
+    for (out_y = 0; out_y < p->out_h; ++out_y, top += stride_h, out_row += out_w * channels) {
+        if (next_row < top) {
+            next_row = top;
+            next_slot = slot;
+        }
+        for (r = next_row; r < top + 3; ++r) {
+            if (r >= 0 && r < in_h) {
+                tg_dw3g_gather(input + r * in_row, p->in_c, p->in_w, p->pad_left, row_words, offset2,
+                               rows[next_slot]);
+            } else {
+                tg_dw3g_fill((int8_t *)(void *)rows[next_slot], row_step * (int32_t)sizeof(int32_t), 0);
+            }
+            next_slot = next_slot == 2 ? 0 : next_slot + 1;
+        }
+        next_row = top + 3;
+        tg_dw3g_row(rec, rec_end, rows[slot] + first, rows[slot + 1] + first, rows[slot + 2] + first, channels, out_w,
+                    p->stride_w, last - first, out_row + first);
+        if (clamp) {
             tg_dw3_clamp(out_row, out_w * channels, act_min4, act_max4);
+        }
+        slot += stride_h;
+        while (slot >= 3) {
+            slot -= 3;
         }
     }
 }

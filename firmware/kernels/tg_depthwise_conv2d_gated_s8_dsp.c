@@ -186,7 +186,7 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
         if (n > 0 && n < channels) {        /* the kept channels in place */
             conv.in_c = conv.out_c = channels;
             tg_dw3g_fill(output, out_px * channels, dropped);
-            tg_dw3g_run(&conv, input, &pk[1], n, kept[0], inner, output);
+            tg_dw3g_run(&conv, input, &pk[1], n, kept[0], kept[n - 1], inner, output);
             return;
         }
         records = n >= 0;
