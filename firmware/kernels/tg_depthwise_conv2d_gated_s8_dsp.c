@@ -82,11 +82,8 @@ static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int3
  * depthwise_gated_dsp_records): word 6 m1 (the channel's multiplier times the gate's,
  * rounded to Q31), word 7 the doubled accumulator bound (< 2^31: the records are packed
  * only where it is below 2^30), the low half of word 5 base = 33 + gate_shift + shift.
- * Per kept channel Q = m1 * g' (|Q| < 2^39), and tg_gate_fold's two renormalization
- * branches are one: with z the leading zeros of Q as 64 bits and top the 32 bits of Q << z
- * from bit 63 down, e = 33 - z, n = z - base, and the multiplier (top >> 1) + (top & 1)
- * (for Q < 2^31 top's bit 0 is 0 and this is Q << (z - 33) exactly; above, Q / 2^e
- * rounded half up from the bit below). Its own function: few values live per channel. */
+ * Per kept channel Q = m1 * g' and tg_gate_fold_positive (tg_conv2d_gated.h). Its own
+ * function: few values live per channel. */
 static __attribute__((noinline)) int32_t
 tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const int32_t *packed, int16_t *kept,
                     int32_t *rec)
@@ -106,26 +103,12 @@ tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const
         const int32_t k = kept[j];
         const int32_t *const src = &packed[1 + TG_DW_GATED_RECORD_WORDS * k];
         const int64_t q = (int64_t)src[6] * (gate[k] - gate_zero);
-        const uint32_t hi = (uint32_t)((uint64_t)q >> 32), lo = (uint32_t)q;
-        int32_t shift_n, z;
-        uint32_t top, mag, x;
+        int32_t shift_n;
+        uint32_t mag, x;
         if (q <= 0) {
             return -1;
         }
-        if (hi != 0) {              /* hi < 2^7: z in [25, 31] */
-            z = __builtin_clz(hi);
-            top = (hi << z) | (lo >> (32 - z));
-        } else {
-            z = __builtin_clz(lo);
-            top = lo << z;
-            z += 32;
-        }
-        mag = (top >> 1) + (top & 1u);
-        shift_n = z - (int16_t)src[5];
-        if (mag == 0x80000000u) {
-            mag = 0x40000000u;
-            --shift_n;
-        }
+        mag = tg_gate_fold_positive(q, (int16_t)src[5], &shift_n);
         if ((uint32_t)(shift_n - 1) >= n_room) {
             return -1;
         }
