@@ -360,42 +360,9 @@ def test_global_avg_pool2d_s8_dsp_standin(board, tmp_path_factory, tmp_path):
     pool_nodes = [n for n in graph.nodes if n.op == "avg_pool2d"]
     by_pixels = {n.attrs["kparams"]["kernel_h"] * n.attrs["kparams"]["kernel_w"]: n.kernel for n in pool_nodes}
     # the powers of two (on 32 and 16 channels) take the shift kernel; 100, 289 and 400 pixels do not
-    assert by_pixels == {64: POW2, 256: POW2, 100: AVG, 289: AVG, 400: AVG}, by_pixels
+    pow2, avg = "tg_avg_pool2d_global_pow2_s8_dsp", "tg_avg_pool2d_s8_dsp"
+    assert by_pixels == {64: pow2, 256: pow2, 100: avg, 289: avg, 400: avg}, by_pixels
     _check_every_layer(model, graph, board, tmp_path)
-
-
-POW2, AVG = "tg_avg_pool2d_global_pow2_s8_dsp", "tg_avg_pool2d_s8_dsp"
-
-
-@pytest.mark.parametrize("shape, window, stride, padding, want", [
-    ((1, 16, 8, 8), 8, 8, 0, POW2),             # 64 pixels, 16 channels
-    ((1, 32, 16, 16), 16, 16, 0, POW2),         # 256: the int16 lanes full
-    ((1, 16, 1, 2), (1, 2), 1, 0, POW2),        # 2 pixels, the smallest
-    ((1, 32, 3, 3), 3, 3, 0, AVG),              # 9 pixels (MLPerf VWW's global pool)
-    ((1, 16, 6, 6), 6, 6, 0, AVG),              # 36 pixels
-    ((1, 24, 8, 8), 8, 8, 0, AVG),              # 24 channels: not a multiple of 16
-    ((1, 16, 32, 32), 32, 32, 0, AVG),          # 1024 pixels: past the int16 lanes
-    ((1, 16, 16, 16), 8, 8, 0, AVG),            # not global (2x2 outputs)
-    ((1, 16, 7, 7), 8, 8, 1, AVG),              # padded to 8x8: not global
-])
-def test_avg_pool2d_global_pow2_s8_dsp_choice(shape, window, stride, padding, want, tmp_path_factory):
-    """The shift kernel only where the pool is global over a power of two of pixels (2..256)
-    on a multiple of 16 channels; every other pool keeps tg_avg_pool2d_s8_dsp, so that its
-    models link nothing new."""
-
-    class Pool(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(shape[1], shape[1], 1)
-            self.pool = nn.AvgPool2d(window, stride=stride, padding=padding)
-
-        def forward(self, x):
-            return self.pool(self.conv(x))
-
-    Pool.shape = shape
-    model = _export(Pool, "pool", tmp_path_factory)
-    pools = [n.kernel for n in _compile(model, "f746zg").nodes if n.op == "avg_pool2d"]
-    assert pools == [want]
 
 
 @needs_qemu
