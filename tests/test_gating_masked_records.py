@@ -71,7 +71,8 @@ def test_gate_fold_positive_c_equals_twin_over_both_renormalizations(tmp_path):
     sh, gs = rng.integers(-31, 1, n), rng.integers(-31, 8, n)
     m[:28] = [min(((1 << b) - 1) // 3, 2 ** 31 - 1) for b in range(32, 60)]   # m1 * 3 just below 2^k
     g[:28], gm[:28] = 3, 2 ** 31 - 1
-    m[28:32], g[28:32], gm[28:32] = [1, 2 ** 31 - 1, 2 ** 30, 3], [1, 255, 1, 255], [2 ** 30, 2 ** 31 - 1, 2 ** 30, 2 ** 30]
+    m[28:32], g[28:32] = [1, 2 ** 31 - 1, 2 ** 30, 3], [1, 255, 1, 255]
+    gm[28:32] = [2 ** 30, 2 ** 31 - 1, 2 ** 30, 2 ** 30]
     m1 = (m * gm + (1 << 30)) >> 31
     keep = m1 > 0
     m, gm, g, sh, gs, m1 = m[keep], gm[keep], g[keep], sh[keep], gs[keep], m1[keep]
