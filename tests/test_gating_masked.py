@@ -264,6 +264,7 @@ def test_depthwise_conv2d_gated_s8_dsp_in_place_core_on_standin(board_name, tmp_
         pytest.skip("the stand-ins need qemu-system-arm and arm-none-eabi-gcc")
     from tinygen.board import get_board
     from tinygen.compiler import build
+    from tinygen.gating.kernels import depthwise_gated_dsp_records
     from tinygen.hil.target import open_device
 
     board = get_board(board_name)
@@ -355,6 +356,7 @@ def test_depthwise_conv2d_gated_s8_dsp_block_sparse_and_fallback_on_standin(boar
         pytest.skip("the stand-ins need qemu-system-arm and arm-none-eabi-gcc")
     from tinygen.board import get_board
     from tinygen.compiler import build
+    from tinygen.gating.kernels import depthwise_gated_dsp_records
     from tinygen.hil.target import open_device
 
     board = get_board(board_name)
@@ -373,6 +375,9 @@ def test_depthwise_conv2d_gated_s8_dsp_block_sparse_and_fallback_on_standin(boar
             dw.attrs["gate_shift"] = dw.attrs["kparams"]["gate_shift"] = value
             # the renormalization adds at most 9 (|m1 * g'| < 2^40): every folded shift < -31
             assert int(np.max(graph.const(dw, "shift"))) + value + 9 < -31
+            # the packed records hold 33 + gate_shift + shift per channel: packed again for the new shift
+            consts = {role: graph.const(dw, role) for role in ("weight", "bias", "multiplier", "shift")}
+            graph.tensor(dw.param("packed")).data = depthwise_gated_dsp_records(dw.attrs["kparams"], consts)
         point = sweep.at(graph, "density", density)
         project = build(source, point, board, tmp_path / f"p{k}").out_dir
         with open_device(board, project, emulate=True) as dev:

@@ -177,8 +177,9 @@ class GlobalPools(nn.Module):
     tg_avg_pool2d_s8_dsp: 20x20 pixels (400, one run: the int16 lanes flushed to int32 sums
     mid-run) on 31 channels (blocks of 16, 8, 4 and 3 after them), 10x10 on 16, and 17x17
     (289: flushed after 256, then an odd 33) on 32 (two blocks of 16, word-aligned: the
-    LDRD runs, an odd pixel first); 8x8 on 32 and 16x16 on 16 (powers of two, the shift
-    path tg_ap_global16; 256 pixels fill the int16 lanes)."""
+    LDRD runs, an odd pixel first); 8x8 on 32 and 16x16 on 16 (powers of two on multiples of
+    16 channels: tg_avg_pool2d_global_pow2_s8_dsp, the division a shift; 256 pixels fill the
+    int16 lanes)."""
 
     shape = (1, 3, 20, 20)
 
@@ -357,9 +358,10 @@ def test_global_avg_pool2d_s8_dsp_standin(board, tmp_path_factory, tmp_path):
     model = _export(GlobalPools, "globalpools", tmp_path_factory)
     graph = _compile(model, board)
     pool_nodes = [n for n in graph.nodes if n.op == "avg_pool2d"]
-    assert [n.kernel for n in pool_nodes] == ["tg_avg_pool2d_s8_dsp"] * 5, [n.op for n in graph.nodes]
-    assert sorted(n.attrs["kparams"]["kernel_h"] * n.attrs["kparams"]["kernel_w"] for n in pool_nodes) == [
-        64, 100, 256, 289, 400]
+    by_pixels = {n.attrs["kparams"]["kernel_h"] * n.attrs["kparams"]["kernel_w"]: n.kernel for n in pool_nodes}
+    # the powers of two (on 32 and 16 channels) take the shift kernel; 100, 289 and 400 pixels do not
+    pow2, avg = "tg_avg_pool2d_global_pow2_s8_dsp", "tg_avg_pool2d_s8_dsp"
+    assert by_pixels == {64: pow2, 256: pow2, 100: avg, 289: avg, 400: avg}, by_pixels
     _check_every_layer(model, graph, board, tmp_path)
 
 

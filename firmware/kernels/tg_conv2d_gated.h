@@ -103,6 +103,38 @@ static inline void tg_gate_fold(int32_t multiplier, int32_t shift, int32_t g, in
     }
 }
 
+/*
+ * tg_gate_fold where Q = m1 * g' > 0 (|Q| < 2^39), m1 = (multiplier * gate_multiplier +
+ * 2^30) >> 31 and base = 33 + gate_shift + shift given (tg_depthwise_conv2d_gated_s8_dsp packs
+ * both at build time): returns the folded multiplier and sets *n = -(the folded shift). The
+ * two renormalization branches are one: with z the leading zeros of Q as 64 bits and top
+ * the 32 bits of Q << z from bit 63 down, e = 33 - z and the multiplier is (top >> 1) +
+ * (top & 1) (for Q < 2^31 top's bit 0 is 0 and this is Q << (z - 33) exactly; above, Q / 2^e
+ * rounded half up from the bit below; 2^31 halves, e + 1). No cut-off: tg_gate_fold gives
+ * (0, 0) where *n > 31.
+ */
+static inline uint32_t tg_gate_fold_positive(int64_t q, int32_t base, int32_t *n)
+{
+    const uint32_t hi = (uint32_t)((uint64_t)q >> 32), lo = (uint32_t)q;
+    uint32_t top, mag;
+    int32_t z;
+    if (hi != 0) {              /* hi < 2^7: z in [25, 31] */
+        z = __builtin_clz(hi);
+        top = (hi << z) | (lo >> (32 - z));
+    } else {
+        z = __builtin_clz(lo);
+        top = lo << z;
+        z += 32;
+    }
+    mag = (top >> 1) + (top & 1u);
+    *n = z - base;
+    if (mag == 0x80000000u) {
+        mag = 0x40000000u;
+        --*n;
+    }
+    return mag;
+}
+
 /* The folded layer's clamp (tinygen.gating.ref.gate_fold_clamp): the gate's, raised to the
  * output zero point when the convolution's clamp starts at or above its zero point (ReLU). */
 static inline void tg_gate_fold_clamp(const tg_conv2d_gated_params_t *p, int32_t *lo, int32_t *hi)

@@ -77,53 +77,42 @@ static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int3
  * the last record); returns the number kept, or -1 where a kept channel's folded record
  * would not be exact (then the caller folds with tg_gate_fold and takes the gather path).
  * A record's folded multiplier must be > 0 and its n in 1..31, so only tg_gate_fold's
- * Q > 0 case is computed here, in 32 bits but for Q = m1 * g' itself; the bounds are
- * tg_dw_gated_record's. Its own function: few values live per channel. */
+ * Q > 0 case is computed here; the bounds are tg_dw_gated_record's. The packed records
+ * hold what does not depend on the gate value (tinygen.gating.kernels.
+ * depthwise_gated_dsp_records): word 6 m1 (the channel's multiplier times the gate's,
+ * rounded to Q31), word 7 the doubled accumulator bound (< 2^31: the records are packed
+ * only where it is below 2^30), the low half of word 5 base = 33 + gate_shift + shift.
+ * Per kept channel Q = m1 * g' and tg_gate_fold_positive (tg_conv2d_gated.h). Its own
+ * function: few values live per channel. */
 static __attribute__((noinline)) int32_t
-tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const int32_t *multiplier,
-                    const int32_t *shift, const int32_t *packed, int16_t *kept, int32_t *rec)
+tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const int32_t *packed, int16_t *kept,
+                    int32_t *rec)
 {
-    const int32_t channels = p->out_c, gate_offset = p->gate_input_offset;
-    const int32_t gate_multiplier = p->gate_multiplier, gate_shift = p->gate_shift;
+    const int32_t channels = p->out_c, gate_zero = -p->gate_input_offset;
     const int32_t r1 = 1 + 2 * p->gate_output_offset;     /* R = r1 << (n - 1) */
     const uint32_t r_abs = (uint32_t)(r1 < 0 ? -r1 : r1);
-    const int32_t r_room = __builtin_clz(r_abs);           /* |R| < 2^31 where n - 1 < r_room */
-    int32_t n = 0, c, last = -1;
-    for (c = 0; c < channels; ++c) {
-        const int32_t g = gate[c] + gate_offset;
-        const int32_t *const src = &packed[1 + TG_DW_GATED_RECORD_WORDS * c];
-        int32_t m1, e, shift_n;
-        uint32_t hi, lo, mag, acc, x;
-        int64_t q;
-        if (g == 0) {
-            continue;
+    /* n - 1 below both 31 and the room left above |r1| (|R| < 2^31) */
+    const uint32_t n_room = __builtin_clz(r_abs) < 31 ? (uint32_t)__builtin_clz(r_abs) : 31u;
+    int32_t n = 0, c, j;
+    for (c = 0; c < channels; ++c) {        /* the kept channels first: few values live */
+        if (gate[c] != gate_zero) {
+            kept[n++] = (int16_t)c;
         }
-        m1 = (int32_t)(((int64_t)multiplier[c] * gate_multiplier + ((int64_t)1 << 30)) >> 31);
-        q = (int64_t)m1 * g;
+    }
+    for (j = 0; j < n; ++j, rec += TG_DW3G_RECORD_WORDS) {
+        const int32_t k = kept[j];
+        const int32_t *const src = &packed[1 + TG_DW_GATED_RECORD_WORDS * k];
+        const int64_t q = (int64_t)src[6] * (gate[k] - gate_zero);
+        int32_t shift_n;
+        uint32_t mag, x;
         if (q <= 0) {
             return -1;
         }
-        hi = (uint32_t)((uint64_t)q >> 32);
-        lo = (uint32_t)q;
-        if (hi == 0 && lo < 0x80000000u) {
-            e = 1 - __builtin_clz(lo);
-            mag = lo << -e;
-        } else {
-            uint32_t half;
-            e = hi == 0 ? 1 : 33 - __builtin_clz(hi);
-            half = e == 1 ? lo : (lo >> (e - 1)) | (hi << (33 - e));
-            mag = (half >> 1) + (half & 1u);
-            if (mag == 0x80000000u) {
-                mag >>= 1;
-                ++e;
-            }
-        }
-        shift_n = -(shift[c] + gate_shift + e);
-        acc = (src[0] < 0 ? 0u - (uint32_t)src[0] : (uint32_t)src[0]) / 2u + 9u * 255u * 128u;
-        if (shift_n < 1 || shift_n > 31 || shift_n - 1 >= r_room || acc >= (1u << 30)) {
+        mag = tg_gate_fold_positive(q, (int16_t)src[5], &shift_n);
+        if ((uint32_t)(shift_n - 1) >= n_room) {
             return -1;
         }
-        x = (uint32_t)(((uint64_t)(2u * acc) * mag + 0x80000000u) >> 32);
+        x = (uint32_t)(((uint64_t)(uint32_t)src[7] * mag + 0x80000000u) >> 32);
         if (x + (r_abs << (shift_n - 1)) + 1u >= 0x80000000u) {
             return -1;
         }
@@ -131,13 +120,7 @@ tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const
         rec[5] = (int32_t)(((uint32_t)src[5] & 0xFFFF0000u) | (uint32_t)shift_n);
         rec[6] = (int32_t)mag;
         rec[7] = (int32_t)((uint32_t)r1 << (shift_n - 1));
-        rec[8] = -4;
-        if (last >= 0) {
-            rec[-1] = 4 * (c - last - 1);
-        }
-        rec += TG_DW3G_RECORD_WORDS;
-        last = c;
-        kept[n++] = (int16_t)c;
+        rec[8] = j + 1 < n ? 4 * (kept[j + 1] - k - 1) : -4;
     }
     return n;
 }
@@ -182,11 +165,11 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     conv.act_min = lo;
     conv.act_max = hi;
     if (records) {      /* the 3x3 path: the kept channels' folded records, in one pass */
-        n = tg_dw_gated_records(p, gate, multiplier, shift, packed, kept, &pk[1]);
+        n = tg_dw_gated_records(p, gate, packed, kept, &pk[1]);
         if (n > 0 && n < channels) {        /* the kept channels in place */
             conv.in_c = conv.out_c = channels;
             tg_dw3g_fill(output, out_px * channels, dropped);
-            tg_dw3g_run(&conv, input, &pk[1], n, kept[0], inner, output);
+            tg_dw3g_run(&conv, input, &pk[1], n, kept[0], kept[n - 1], inner, output);
             return;
         }
         records = n >= 0;

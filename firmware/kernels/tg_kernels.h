@@ -143,6 +143,11 @@ void tg_avg_pool2d_s8(const tg_pool2d_params_t *p, const int8_t *input, int8_t *
 /* tg_avg_pool2d_s8 for ARMv7E-M (DSP extension): same arguments and results. */
 void tg_avg_pool2d_s8_dsp(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
 
+/* tg_avg_pool2d_s8 for ARMv7E-M (DSP extension) where the pool is global (kernel = input, no
+   padding, one output pixel) over a power of two of pixels (2..256) on a multiple of 16
+   channels with the full int8 clamp, input word-aligned: the division a shift. Same results. */
+void tg_avg_pool2d_global_pow2_s8_dsp(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
 typedef struct {
     int32_t size;                   /* elements in each input and the output */
     int32_t left_shift;             /* 20 for int8, as in TFLite */

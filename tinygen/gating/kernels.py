@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from tinygen.errors import ModelError
 from tinygen.gating.ref import threshold_q
 from tinygen.ir import Graph, Node
@@ -51,6 +53,31 @@ def depthwise_gated_dsp_scratch(p: dict) -> int:
     c = _round_up(p["in_c"], 4)
     return (2 * c + _round_up(p["in_h"] * p["in_w"] * c, 4) + p["kernel_h"] * p["kernel_w"] * c + 12 * c
             + 4 * (1 + (RECORD_WORDS + 1) * c) + _round_up(p["out_h"] * p["out_w"] * c, 4) + depthwise_dsp_scratch(p))
+
+
+def depthwise_gated_dsp_records(p: dict, consts: dict) -> np.ndarray:
+    """The packed constant of tg_depthwise_conv2d_gated_s8_dsp: depthwise_dsp_records (header
+    word, then RECORD_WORDS words per channel) with the parts of each channel's folded record
+    that do not depend on the gate value computed here, in the words the kernel replaces in
+    every kept record (tg_dw_gated_records): word 6 m1 = (multiplier * gate_multiplier + 2^30)
+    >> 31; word 7 the doubled accumulator bound 2 (|bias| + 9 * 255 * 128) (< 2^31: the records
+    are packed only where it is below 2^30); the low half of word 5, as int16, base = 33 +
+    gate_shift + shift (the folded n = leading zeros of m1 * g' as 64 bits - base). The
+    high half of word 5 (w[2][2]) and words 0..4 are the layer's."""
+    packed = depthwise_dsp_records(p, consts).astype(np.int64)
+    channels = p["out_c"]
+    if int(packed[0]) != channels:
+        return packed.astype(np.int32)
+    rec = packed[1:].reshape(channels, RECORD_WORDS)
+    multiplier = np.broadcast_to(np.asarray(consts["multiplier"], dtype=np.int64), (channels,))
+    shift = np.broadcast_to(np.asarray(consts["shift"], dtype=np.int64), (channels,))
+    bias = consts.get("bias")
+    bias = np.broadcast_to(np.asarray(0 if bias is None else bias, dtype=np.int64), (channels,))
+    base = 33 + int(p["gate_shift"]) + shift
+    rec[:, 5] = (rec[:, 5] & ~0xFFFF) | (base & 0xFFFF)
+    rec[:, 6] = (multiplier * int(p["gate_multiplier"]) + (1 << 30)) >> 31
+    rec[:, 7] = 2 * (np.abs(bias) + 9 * 255 * 128)
+    return (packed & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
 
 def fully_connected_gated_dsp_scratch(p: dict) -> int:
@@ -131,8 +158,9 @@ def gating_kernels(spec_type) -> tuple:
                   source="kernels/tg_depthwise_conv2d_gated_s8_dsp.c", twin="depthwise_conv2d_gated_s8",
                   headers=(HEADER, "kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
                            "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h",
-                           "kernels/tg_depthwise_conv2d_3x3_gated_s8_dsp.h"),
-                  scratch=depthwise_gated_dsp_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT,
+                           "kernels/tg_depthwise_conv2d_3x3_gated_s8_dsp.h",
+                           "kernels/tg_depthwise_conv2d_3x3_gated_ring_s8_dsp.h"),
+                  scratch=depthwise_gated_dsp_scratch, pack=depthwise_gated_dsp_records, ref_roles=_REQUANT,
                   calls=("kernels/tg_depthwise_conv2d_s8_dsp.c",)),
         spec_type("tg_depthwise_conv2d_gated_s8", "depthwise_conv2d_gated", weight_dtype="int8", weight_bits=8,
                   struct="tg_conv2d_gated_params_t", const_roles=_REQUANT,
