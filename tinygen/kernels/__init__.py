@@ -8,6 +8,17 @@ plain dict whose keys are the C struct's field names. The numpy reference
 description of each call.
 """
 
-from tinygen.kernels.table import BACKENDS, KERNELS, KernelSpec, find_kernel, find_kernels
+import importlib
+
+# the catalogue is loaded on first use (PEP 562), not by importing a submodule such as
+# tinygen.kernels.params: tinygen.gating.kernels imports those, and the table imports it
+_TABLE_NAMES = frozenset({"BACKENDS", "KERNELS", "KernelSpec", "find_kernel", "find_kernels"})
+
+
+def __getattr__(name):
+    if name in _TABLE_NAMES:
+        return getattr(importlib.import_module("tinygen.kernels.table"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["BACKENDS", "KERNELS", "KernelSpec", "find_kernel", "find_kernels"]
