@@ -283,8 +283,8 @@ def test_constant_channels_fold_into_a_pointwise_reader_or_stay():
 
 def test_kept_constant_channels_leave_vww_bounded():
     """VWW's int8 model keeps all-zero channels holding a bias near 2^30 with shift -30 in 8
-    pointwise layers: their small requantization puts every pointwise layer on the DSP
-    kernels' bounded, folded requantization (tinygen.kernels.specialize)."""
+    pointwise layers: their small requantization puts every pointwise layer of the 1x1 DSP
+    kernel on its bounded, folded requantization (tinygen.kernels.specialize)."""
     from mlperf_models import mlperf_model
     from tinygen.kernels import specialize
 
@@ -292,11 +292,14 @@ def test_kept_constant_channels_leave_vww_bounded():
     graph = compile_source(load_source(mlperf_model("vww_mobilenet")), None,
                            CompileOptions(features=board.isa_features))
     assert graph.meta["compact"]["constant_channels"] >= 8
+    # 13 pointwise layers: the two of depth 8 and 16 take tg_conv2d_1x1_shallow_s8_dsp (its
+    # records hold the same bounded requantization), the other 11 the specialized 1x1 kernel
+    shallow = [n for n in graph.nodes if n.kernel == "tg_conv2d_1x1_shallow_s8_dsp"]
     pointwise = [n for n in graph.nodes if n.kernel == "tg_conv2d_1x1_s8_dsp"]
-    assert len(pointwise) == 13
+    assert (len(shallow), len(pointwise)) == (2, 11)
     modes = [specialize.requant_mode(specialize.INLINE[n.kernel], n.attrs["kparams"], graph.const(n, "bias"),
                                      graph.const(n, "multiplier"), graph.const(n, "shift")) for n in pointwise]
-    assert modes == [specialize.FOLDED] * 13
+    assert modes == [specialize.FOLDED] * 11
 
 
 def test_identity_block_disappears():
