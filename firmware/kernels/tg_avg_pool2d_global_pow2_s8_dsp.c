@@ -25,6 +25,7 @@
 #include <arm_acle.h>
 #include <stdint.h>
 
+#include "tg_avg_pool2d_s8_dsp.h"
 #include "tg_kernels.h"
 
 /* sum / 2^shift (shift >= 1) rounded half away from zero */
@@ -42,35 +43,22 @@ static inline __attribute__((always_inline)) void tg_ap2_run16(const int8_t *x, 
     const int8_t *const end = x + pixels * step;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
     int32_t v0, v1;
-#define TG_AP2_PIXEL16                                 \
-    "ldrd   %[v0], %[v1], [%[x]]\n\t"                   \
-    "sxtab16 %[a0], %[a0], %[v0]\n\t"                   \
-    "sxtab16 %[a1], %[a1], %[v0], ror #8\n\t"           \
-    "sxtab16 %[a2], %[a2], %[v1]\n\t"                   \
-    "sxtab16 %[a3], %[a3], %[v1], ror #8\n\t"           \
-    "ldrd   %[v0], %[v1], [%[x], #8]\n\t"               \
-    "add    %[x], %[x], %[step]\n\t"                    \
-    "sxtab16 %[a4], %[a4], %[v0]\n\t"                   \
-    "sxtab16 %[a5], %[a5], %[v0], ror #8\n\t"           \
-    "sxtab16 %[a6], %[a6], %[v1]\n\t"                   \
-    "sxtab16 %[a7], %[a7], %[v1], ror #8\n\t"
     __asm__ volatile(
         "sub    %[v0], %[end], %[x]\n\t"   /* 2 pixels: the loop's second half only */
         "cmp    %[v0], %[step], lsl #1\n\t"
         "beq    2f\n\t"
         "1:\n\t"
-        TG_AP2_PIXEL16
-        TG_AP2_PIXEL16
+        TG_AP_PIXEL16_ASM
+        TG_AP_PIXEL16_ASM
         "2:\n\t"
-        TG_AP2_PIXEL16
-        TG_AP2_PIXEL16
+        TG_AP_PIXEL16_ASM
+        TG_AP_PIXEL16_ASM
         "cmp    %[x], %[end]\n\t"
         "bne    1b\n\t"
         : [x] "+&r"(x), [v0] "=&r"(v0), [v1] "=&r"(v1), [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2),
           [a3] "+&r"(a3), [a4] "+&r"(a4), [a5] "+&r"(a5), [a6] "+&r"(a6), [a7] "+&r"(a7)
         : [step] "r"(step), [end] "r"(end)
         : "memory", "cc");
-#undef TG_AP2_PIXEL16
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "tg_dsp_s8.h"
+#include "tg_avg_pool2d_s8_dsp.h"
 #include "tg_kernels.h"
 
 /* Window pixels whose int8 sum always fits an int16 lane: the lanes are added to int32
@@ -71,28 +72,16 @@ static inline __attribute__((always_inline)) void tg_ap_run16(const int8_t *x, i
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
     int32_t v0, v1;
-#define TG_AP_PIXEL16                                  \
-    "ldrd   %[v0], %[v1], [%[x]]\n\t"                   \
-    "sxtab16 %[a0], %[a0], %[v0]\n\t"                   \
-    "sxtab16 %[a1], %[a1], %[v0], ror #8\n\t"           \
-    "sxtab16 %[a2], %[a2], %[v1]\n\t"                   \
-    "sxtab16 %[a3], %[a3], %[v1], ror #8\n\t"           \
-    "ldrd   %[v0], %[v1], [%[x], #8]\n\t"               \
-    "add    %[x], %[x], %[step]\n\t"                    \
-    "sxtab16 %[a4], %[a4], %[v0]\n\t"                   \
-    "sxtab16 %[a5], %[a5], %[v0], ror #8\n\t"           \
-    "sxtab16 %[a6], %[a6], %[v1]\n\t"                   \
-    "sxtab16 %[a7], %[a7], %[v1], ror #8\n\t"
     /* an odd pixel first, then two per loop step */
     __asm__ volatile(
         "tst    %[m], #1\n\t"
         "beq    1f\n\t"
-        TG_AP_PIXEL16
+        TG_AP_PIXEL16_ASM
         "subs   %[m], %[m], #1\n\t"
         "beq    2f\n\t"
         "1:\n\t"
-        TG_AP_PIXEL16
-        TG_AP_PIXEL16
+        TG_AP_PIXEL16_ASM
+        TG_AP_PIXEL16_ASM
         "subs   %[m], %[m], #2\n\t"
         "bne    1b\n\t"
         "2:\n\t"
@@ -100,7 +89,6 @@ static inline __attribute__((always_inline)) void tg_ap_run16(const int8_t *x, i
           [a2] "+&r"(a2), [a3] "+&r"(a3), [a4] "+&r"(a4), [a5] "+&r"(a5), [a6] "+&r"(a6), [a7] "+&r"(a7)
         : [step] "r"(step)
         : "memory", "cc");
-#undef TG_AP_PIXEL16
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
