@@ -1,6 +1,6 @@
 """The gated depthwise DSP kernel's folded records (issue 23): the build-time part
-(tinygen.gating.kernels.depthwise_gated_dsp_records: m1, the doubled accumulator bound and
-33 + gate_shift + shift in the words every kept record replaces) and the run-time part
+(tinygen.gating.kernels.depthwise_gated_dsp_records: per kernel row the two weight pairs
+A = w0 | w1, B = w1 | w2, then 33 + gate_shift + shift, m1 and the doubled accumulator bound) and the run-time part
 (tg_gate_fold_positive, tg_conv2d_gated.h: one renormalization branch for both of
 tg_gate_fold's) against the numpy twin gate_fold. The kernel itself runs on the stand-ins in
 tests/test_gating_masked.py."""
@@ -15,6 +15,7 @@ import pytest
 
 from tinygen.gating import ref as gref
 from tinygen.kernels import table
+from tinygen.gating.kernels import GATED_PACKED_WORDS
 from tinygen.kernels.depthwise_dsp import RECORD_WORDS, depthwise_dsp_records
 
 # the gated kernel's pack (tinygen.gating.kernels.depthwise_gated_dsp_records), as the table wires it
@@ -39,15 +40,24 @@ def test_depthwise_gated_dsp_records_pack_the_gate_independent_fold(channels, ga
     p, consts = _layer(np.random.default_rng(channels), channels, gate_shift, gate_multiplier)
     dense = depthwise_dsp_records(p, consts).astype(np.int64)
     gated = depthwise_gated_dsp_records(p, consts).astype(np.int64)
-    assert gated.dtype == np.int64 and gated.shape == dense.shape and int(dense[0]) == channels, "records serve"
-    d, g = dense[1:].reshape(channels, RECORD_WORDS), gated[1:].reshape(channels, RECORD_WORDS)
-    assert (g[:, :5] == d[:, :5]).all(), "bias and weights are the layer's"
-    assert ((g[:, 5] >> 16) == (d[:, 5] >> 16)).all(), "w[2][2] stays in the high half of word 5"
+    assert int(dense[0]) == channels and int(gated[0]) == channels, "records serve"
+    assert gated.shape == (1 + GATED_PACKED_WORDS * channels,)
+    d, g = dense[1:].reshape(channels, RECORD_WORDS), gated[1:].reshape(channels, GATED_PACKED_WORDS)
+    assert (g[:, 0] == d[:, 0]).all(), "the doubled bias is the layer's"
+    w = 2 * consts["weight"].astype(np.int64)
+
+    def half(word, k):      # int16 half k (0: low) of an int32 word
+        return ((word.astype(np.int64) & 0xFFFFFFFF) >> (16 * k) & 0xFFFF ^ 0x8000) - 0x8000
+
+    for k in range(3):      # A_k = w[k][0] | w[k][1], B_k = w[k][1] | w[k][2], doubled
+        a, b = g[:, 1 + 2 * k], g[:, 2 + 2 * k]
+        assert (half(a, 0) == w[k, 0]).all() and (half(a, 1) == w[k, 1]).all(), f"A_{k}"
+        assert (half(b, 0) == w[k, 1]).all() and (half(b, 1) == w[k, 2]).all(), f"B_{k}"
     for c in range(channels):
         m, s, b = int(consts["multiplier"][c]), int(consts["shift"][c]), int(consts["bias"][c])
-        assert int(g[c, 6]) == (m * gate_multiplier + (1 << 30)) >> 31
-        assert int(g[c, 7]) == 2 * (abs(b) + 9 * 255 * 128)
-        assert int(np.int16(g[c, 5] & 0xFFFF)) == 33 + gate_shift + s
+        assert int(g[c, 7]) == 33 + gate_shift + s
+        assert int(g[c, 8]) == (m * gate_multiplier + (1 << 30)) >> 31
+        assert int(g[c, 9]) == 2 * (abs(b) + 9 * 255 * 128)
 
 
 def test_depthwise_gated_dsp_records_none_where_the_layer_has_none():

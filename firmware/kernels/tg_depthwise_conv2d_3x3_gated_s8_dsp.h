@@ -25,10 +25,57 @@
 #include "tg_depthwise_conv2d_3x3_gated_ring_s8_dsp.h"
 #include "tg_depthwise_conv2d_3x3_s8_dsp.h"
 
-/* words per record: tg_depthwise_conv2d_3x3_s8_dsp.h's 8, then the skip to the next kept channel */
-#define TG_DW3G_RECORD_WORDS 9
+/*
+ * A kept channel's record, TG_DW3G_RECORD_WORDS words (built per call by
+ * tg_dw_gated_records), weights doubled, lo | hi << 16:
+ *   0: the doubled bias
+ *   1, 2: A0 = w[0][0] | w[0][1], B0 = w[0][1] | w[0][2]      (kernel row 0)
+ *   3, 4: A1, B1       5, 6: A2, B2                           (rows 1, 2)
+ *   7: the skip (the ring bytes to the next kept channel's slot minus 4)
+ *   8: n      9: the folded multiplier      10: R = (1 + 2 * output_offset) << (n - 1)
+ * Unlike the dense records (w[k][2] shared between rows in one word, made the pair B_k by a
+ * PKH per row in every 4-pixel step), each row's two weight pairs are one LDRD, and the
+ * requantization constants n, multiplier, R are the record's last three words, one LDMDB
+ * below rec (the loops bind w1, w0, x0 to r1, r2, r3, ascending as the words). The dense
+ * header's row macros are used as they are, with these redefinitions of their record
+ * addressing (a macro expands where it is used, so the dense kernels keep theirs).
+ */
+#define TG_DW3G_RECORD_WORDS 11
 #undef TG_DW3_STEP
-#define TG_DW3_STEP "36"
+#define TG_DW3_STEP "44"
+#undef TG_DW3_LOAD_0
+#undef TG_DW3_LOAD_1
+#undef TG_DW3_LOAD_2
+#define TG_DW3_LOAD_0 "ldrd   %[w0], %[w1], [%[rec], #4-" TG_DW3_STEP "]\n\t"
+#define TG_DW3_LOAD_1 "ldrd   %[w0], %[w1], [%[rec], #12-" TG_DW3_STEP "]\n\t"
+#define TG_DW3_LOAD_2 "ldrd   %[w0], %[w1], [%[rec], #20-" TG_DW3_STEP "]\n\t"
+#undef TG_DW3_HALF_0
+#undef TG_DW3_HALF_1
+#undef TG_DW3_HALF_2
+#define TG_DW3_HALF_0 "t"
+#define TG_DW3_HALF_1 "t"
+#define TG_DW3_HALF_2 "t"
+#undef TG_DW3_W12_0
+#undef TG_DW3_W12_1
+#undef TG_DW3_W12_2
+#define TG_DW3_W12_0 ""
+#define TG_DW3_W12_1 ""
+#define TG_DW3_W12_2 ""
+#undef TG_DW3_SMLAD12_0
+#undef TG_DW3_SMLAD12_1
+#undef TG_DW3_SMLAD12_2
+#define TG_DW3_SMLAD12_0 "smlad "
+#define TG_DW3_SMLAD12_1 "smlad "
+#define TG_DW3_SMLAD12_2 "smlad "
+#undef TG_DW3_CONSTANTS
+#define TG_DW3_CONSTANTS "ldmdb  %[rec], {%[w1], %[w0], %[x0]}\n\t"
+/* the record's skip word, below rec as the loops address it */
+#define TG_DW3G_SKIP_AT "#28-" TG_DW3_STEP
+/* the registers of TG_DW3_CONSTANTS's LDMDB (x0 is also CBNZ's low register) */
+#define TG_DW3G_CONSTANT_REGS                                  \
+    register int32_t w1 __asm__("r1");                         \
+    register int32_t w0 __asm__("r2");                         \
+    register int32_t x0 __asm__("r3");
 
 /* The loop's end: a skip word of 0 (the next kept channel is the next channel) goes
    straight back (CBNZ not taken, B; x0 a low register); otherwise the ring and output
@@ -37,7 +84,7 @@
    forward skip's cannot (the output ends below 2^32), so carry clear loops back (the
    pointers moved after the last record are never read). */
 #define TG_DW3G_SKIP_LOOP                                      \
-    "ldr    %[x0], [%[rec], #32-" TG_DW3_STEP "]\n\t"          \
+    "ldr    %[x0], [%[rec], " TG_DW3G_SKIP_AT "]\n\t"            \
     "cbnz   %[x0], 2f\n\t"                                    \
     "b      1b\n\t"                                           \
     "2:\n\t"                                                  \
@@ -47,13 +94,14 @@
     "adds   %[out], %[out], %[x0], asr #2\n\t"                \
     "bcc    1b\n\t"
 
-/* Two adjacent output pixels of a row (stride 1 or 2), the kept channels (tg_dw3_pairs). */
-static inline __attribute__((always_inline)) void
+/* Two adjacent output pixels of a row (stride 1 or 2), the kept channels (tg_dw3_pairs); its
+   own function: the fixed registers of TG_DW3G_CONSTANT_REGS leave a caller's loop none. */
+static __attribute__((noinline)) void
 tg_dw3g_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
               int32_t channels, int32_t stride, int8_t *out)
 {
-    int32_t s0, s1, x1, w0, w1;
-    register int32_t x0 __asm__("r3");    /* CBZ */
+    int32_t s0, s1, x1;
+    TG_DW3G_CONSTANT_REGS
 #define TG_DW3G_STORE2                                         \
     TG_DW3_PAIR_OUT                                            \
     TG_DW3G_SKIP_LOOP
@@ -86,7 +134,9 @@ tg_dw3g_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, cons
  * record's skip, -4, took them one channel back), so they go on by 8 * channels - 4 * span
  * and 4 * channels - span to the next 4 pixels, rec back to the first record; the count of
  * 4-pixel steps left and the steps live in memory (all 14 registers are taken): 12
- * instructions per 4 pixels.
+ * instructions per 4 pixels; per kept channel 59 instructions for 4 outputs (the dense
+ * records' loop takes 63: a PKH per kernel row and two loads of the constants), 3 more to
+ * go on to the next channel, 8 to skip to a later one.
  */
 static inline __attribute__((always_inline)) void
 tg_dw3g_quads_row(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
@@ -94,8 +144,8 @@ tg_dw3g_quads_row(const int32_t *rec, const int32_t *a, const int32_t *b, const 
 {
     const int32_t *const rec0 = rec;
     const int32_t ring_on = 8 * channels - 4 * span, out_on = 4 * channels - span;
-    int32_t s0, s1, s2, s3, x1, w0, w1;
-    register int32_t x0 __asm__("r3");    /* CBNZ */
+    int32_t s0, s1, s2, s3, x1;
+    TG_DW3G_CONSTANT_REGS
     __asm__ volatile(
         "1:\n\t"
         TG_DW3_QUAD_SUMS
@@ -121,8 +171,8 @@ tg_dw3g_quads_row(const int32_t *rec, const int32_t *a, const int32_t *b, const 
 static void tg_dw3g_single(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b,
                            const int32_t *c, int32_t channels, int8_t *out)
 {
-    int32_t s0, s1, x1, w0, w1;
-    register int32_t x0 __asm__("r3");    /* CBZ */
+    int32_t s0, s1, x1;
+    TG_DW3G_CONSTANT_REGS
     __asm__ volatile(
         "1:\n\t"
         TG_DW3_FIRST

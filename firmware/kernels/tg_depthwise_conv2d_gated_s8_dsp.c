@@ -5,9 +5,9 @@
  * (tg_gate_fold, once per kept channel per call), so every kept output is requantized once,
  * by tg_depthwise_conv2d_s8_dsp itself. A depthwise channel reads only its own input
  * channel, so the kept channels form a smaller depthwise layer: their input channels and
- * folded constants (the 3x3 records, tg_depthwise_conv2d_s8_dsp's packed constant: word 0
- * the channel count when its 3x3 path serves, then TG_DW_GATED_RECORD_WORDS words per
- * channel, patched with the folded n, multiplier and R; otherwise the weights and bias) are
+ * folded constants (where the 3x3 path serves, records in tg_depthwise_conv2d_s8_dsp's
+ * layout, rebuilt from this kernel's packed constant with the folded n, multiplier and R;
+ * otherwise the weights and bias) are
  * gathered into scratch, the core runs on them, and the compact result is scattered into
  * the output (the dropped channels get the clamped output zero point). When every channel
  * is kept the core reads the input in place and writes the output directly. Where the 3x3
@@ -18,7 +18,7 @@
  *
  * Scratch, 4-byte aligned, C = in_c rounded up to 4: the kept channels' int16 indices (2C),
  * the compact input (in_h * in_w * C), weights (kernel_h * kernel_w * C), bias, multiplier
- * and shift (12C), records (4 + 36C), the compact result (out_h * out_w * C, rounded up to
+ * and shift (12C), records (4 + 44C), the compact result (out_h * out_w * C, rounded up to
  * 4), then tg_depthwise_conv2d_s8_dsp's own scratch for all the channels (the 3x3 path's
  * ring there too).
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
@@ -30,10 +30,18 @@
 #include "tg_depthwise_conv2d_3x3_gated_s8_dsp.h"
 #include "tg_mat_mult_s8_dsp.h"
 
-/* words per channel in tg_depthwise_conv2d_s8_dsp's 3x3 records (TG_DW3_RECORD_WORDS in
- * tg_depthwise_conv2d_3x3_s8_dsp.h, whose static functions this file does not take in;
+/* words per channel in tg_depthwise_conv2d_s8_dsp's 3x3 records (TG_DW3_RECORD_WORDS;
  * tinygen.kernels.depthwise_dsp.RECORD_WORDS) */
 #define TG_DW_GATED_RECORD_WORDS 8
+/*
+ * words per channel in this kernel's packed constant (after its header word, the channel
+ * count; tinygen.gating.kernels.depthwise_gated_dsp_records, GATED_PACKED_WORDS), weights
+ * doubled, lo | hi << 16: 0 the doubled bias, per kernel row k (words 1 + 2k, 2 + 2k)
+ * A_k = w[k][0] | w[k][1] and B_k = w[k][1] | w[k][2], then 7 base = 33 + gate_shift +
+ * shift, 8 m1 = (multiplier * gate_multiplier + 2^30) >> 31, 9 the doubled accumulator
+ * bound (< 2^31). Words 0..6 are the run-time records' (TG_DW3G_RECORD_WORDS).
+ */
+#define TG_DW_GATED_PACKED_WORDS 10
 
 /* dst[px][j] = src[px][kept[j]] for every pixel: the kept channels, compact. */
 static void tg_dw_gated_gather(const int8_t *src, int32_t pixels, int32_t channels, const int16_t *kept, int32_t n,
@@ -47,8 +55,9 @@ static void tg_dw_gated_gather(const int8_t *src, int32_t pixels, int32_t channe
     }
 }
 
-/* A folded channel's 3x3 record: the layer's record with n | w22, the multiplier and R
- * replaced; 0 when the record's requantization would not be exact for it (the conditions of
+/* A folded channel's 3x3 record in tg_depthwise_conv2d_s8_dsp's layout (TG_DW3_RECORD_WORDS in
+ * tg_depthwise_conv2d_3x3_rows_s8_dsp.h), from the channel's packed words src (the weights
+ * regrouped: w02 | w12, n | w22), with the multiplier m and shift s; 0 when the record's requantization would not be exact for it (the conditions of
  * tinygen.kernels.depthwise_dsp.requant_small_ok: m >= 0, 1 <= n <= 31, the accumulator's
  * bound acc < 2^30 and x + |R| + 1 < 2^31, x = SMMULR(2 acc, m)), all in 32 bits. */
 static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int32_t out_offset, int32_t *dst)
@@ -65,23 +74,28 @@ static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int3
     if (x + (k << (n - 1)) + 1u >= 0x80000000u) {
         return 0;
     }
-    memcpy(dst, src, sizeof(int32_t) * 5);
-    dst[5] = (int32_t)(((uint32_t)src[5] & 0xFFFF0000u) | (uint32_t)n);
+    dst[0] = src[0];
+    dst[1] = src[1];
+    dst[2] = (int32_t)(((uint32_t)src[2] >> 16) | ((uint32_t)src[4] & 0xFFFF0000u));
+    dst[3] = src[3];
+    dst[4] = src[5];
+    dst[5] = (int32_t)(((uint32_t)src[6] & 0xFFFF0000u) | (uint32_t)n);
     dst[6] = m;
     dst[7] = (int32_t)((uint32_t)(1 + 2 * out_offset) << (n - 1));
     return 1;
 }
 
 /* The kept channels (kept[], ascending) and their TG_DW3G_RECORD_WORDS-word folded records
- * at rec, each ending with the ring bytes to the next kept channel's slot minus 4 (-4 for
- * the last record); returns the number kept, or -1 where a kept channel's folded record
+ * at rec (tg_depthwise_conv2d_3x3_gated_s8_dsp.h: packed words 0..6, then the ring bytes to
+ * the next kept channel's slot minus 4 (-4 for the last record), n, the folded multiplier
+ * and R); returns the number kept, or -1 where a kept channel's folded record
  * would not be exact (then the caller folds with tg_gate_fold and takes the gather path).
  * A record's folded multiplier must be > 0 and its n in 1..31, so only tg_gate_fold's
  * Q > 0 case is computed here; the bounds are tg_dw_gated_record's. The packed records
- * hold what does not depend on the gate value (tinygen.gating.kernels.
- * depthwise_gated_dsp_records): word 6 m1 (the channel's multiplier times the gate's,
- * rounded to Q31), word 7 the doubled accumulator bound (< 2^31: the records are packed
- * only where it is below 2^30), the low half of word 5 base = 33 + gate_shift + shift.
+ * hold what does not depend on the gate value (TG_DW_GATED_PACKED_WORDS): word 7 base =
+ * 33 + gate_shift + shift, word 8 m1 (the channel's multiplier times the gate's, rounded to
+ * Q31), word 9 the doubled accumulator bound (< 2^31: the records are packed only where it
+ * is below 2^30).
  * Per kept channel Q = m1 * g' and tg_gate_fold_positive (tg_conv2d_gated.h). Its own
  * function: few values live per channel. */
 static __attribute__((noinline)) int32_t
@@ -101,26 +115,26 @@ tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const
     }
     for (j = 0; j < n; ++j, rec += TG_DW3G_RECORD_WORDS) {
         const int32_t k = kept[j];
-        const int32_t *const src = &packed[1 + TG_DW_GATED_RECORD_WORDS * k];
-        const int64_t q = (int64_t)src[6] * (gate[k] - gate_zero);
+        const int32_t *const src = &packed[1 + TG_DW_GATED_PACKED_WORDS * k];
+        const int64_t q = (int64_t)src[8] * (gate[k] - gate_zero);
         int32_t shift_n;
         uint32_t mag, x;
         if (q <= 0) {
             return -1;
         }
-        mag = tg_gate_fold_positive(q, (int16_t)src[5], &shift_n);
+        mag = tg_gate_fold_positive(q, src[7], &shift_n);
         if ((uint32_t)(shift_n - 1) >= n_room) {
             return -1;
         }
-        x = (uint32_t)(((uint64_t)(uint32_t)src[7] * mag + 0x80000000u) >> 32);
+        x = (uint32_t)(((uint64_t)(uint32_t)src[9] * mag + 0x80000000u) >> 32);
         if (x + (r_abs << (shift_n - 1)) + 1u >= 0x80000000u) {
             return -1;
         }
-        memcpy(rec, src, sizeof(int32_t) * 5);
-        rec[5] = (int32_t)(((uint32_t)src[5] & 0xFFFF0000u) | (uint32_t)shift_n);
-        rec[6] = (int32_t)mag;
-        rec[7] = (int32_t)((uint32_t)r1 << (shift_n - 1));
-        rec[8] = j + 1 < n ? 4 * (kept[j + 1] - k - 1) : -4;
+        memcpy(rec, src, sizeof(int32_t) * 7);
+        rec[7] = j + 1 < n ? 4 * (kept[j + 1] - k - 1) : -4;
+        rec[8] = shift_n;
+        rec[9] = (int32_t)mag;
+        rec[10] = (int32_t)((uint32_t)r1 << (shift_n - 1));
     }
     return n;
 }
@@ -189,7 +203,7 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     conv.in_c = conv.out_c = n;
     if (n == channels && records) {     /* every channel kept: the layer's records, refolded */
         for (j = 0; records && j < n; ++j) {
-            records = tg_dw_gated_record(&packed[1 + TG_DW_GATED_RECORD_WORDS * j], mk[j], sk[j],
+            records = tg_dw_gated_record(&packed[1 + TG_DW_GATED_PACKED_WORDS * j], mk[j], sk[j],
                                          p->gate_output_offset, &pk[1 + TG_DW_GATED_RECORD_WORDS * j]);
         }
     }

@@ -110,7 +110,7 @@ static inline int32_t tg_depthwise_conv2d_gated_s8_dsp_buffer_size(const tg_conv
                                                                    int32_t inner)
 {
     const int32_t c = (p->in_c + 3) & ~3;
-    return 2 * c + ((p->in_h * p->in_w * c + 3) & ~3) + p->kernel_h * p->kernel_w * c + 12 * c + 4 + 36 * c +
+    return 2 * c + ((p->in_h * p->in_w * c + 3) & ~3) + p->kernel_h * p->kernel_w * c + 12 * c + 4 + 44 * c +
            ((p->out_h * p->out_w * c + 3) & ~3) + inner;
 }
 void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,

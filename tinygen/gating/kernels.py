@@ -18,6 +18,11 @@ from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS
 
 HEADER = "kernels/tg_kernels_gating.h"
 _REQUANT = ("weight", "bias", "multiplier", "shift")
+# words per channel in tg_depthwise_conv2d_gated_s8_dsp's packed constant (TG_DW_GATED_PACKED_WORDS)
+# and in its run-time records of the kept channels (TG_DW3G_RECORD_WORDS: the skip, n, the folded
+# multiplier and R in place of the last three)
+GATED_PACKED_WORDS = 10
+GATED_RECORD_WORDS = 11
 
 
 def conv2d_gated_dsp_scratch(p: dict) -> int:
@@ -47,37 +52,50 @@ def _channel_gate(graph: Graph, node: Node) -> dict:
 def depthwise_gated_dsp_scratch(p: dict) -> int:
     """tg_depthwise_conv2d_gated_s8_dsp_buffer_size(p, inner), inner the dense DSP kernel's
     scratch for all the channels (C = channels rounded up to 4): the kept channels' int16
-    indices, the compact input, weights, bias / multiplier / shift, 3x3 records (one word
-    more than the dense kernel's: the skip to the next kept channel) and result, then
+    indices, the compact input, weights, bias / multiplier / shift, the kept channels' 3x3
+    records (GATED_RECORD_WORDS each) and result, then
     tg_depthwise_conv2d_s8_dsp's scratch."""
     c = _round_up(p["in_c"], 4)
     return (2 * c + _round_up(p["in_h"] * p["in_w"] * c, 4) + p["kernel_h"] * p["kernel_w"] * c + 12 * c
-            + 4 * (1 + (RECORD_WORDS + 1) * c) + _round_up(p["out_h"] * p["out_w"] * c, 4) + depthwise_dsp_scratch(p))
+            + 4 * (1 + GATED_RECORD_WORDS * c) + _round_up(p["out_h"] * p["out_w"] * c, 4) + depthwise_dsp_scratch(p))
 
 
 def depthwise_gated_dsp_records(p: dict, consts: dict) -> np.ndarray:
-    """The packed constant of tg_depthwise_conv2d_gated_s8_dsp: depthwise_dsp_records (header
-    word, then RECORD_WORDS words per channel) with the parts of each channel's folded record
-    that do not depend on the gate value computed here, in the words the kernel replaces in
-    every kept record (tg_dw_gated_records): word 6 m1 = (multiplier * gate_multiplier + 2^30)
-    >> 31; word 7 the doubled accumulator bound 2 (|bias| + 9 * 255 * 128) (< 2^31: the records
-    are packed only where it is below 2^30); the low half of word 5, as int16, base = 33 +
-    gate_shift + shift (the folded n = leading zeros of m1 * g' as 64 bits - base). The
-    high half of word 5 (w[2][2]) and words 0..4 are the layer's."""
-    packed = depthwise_dsp_records(p, consts).astype(np.int64)
+    """The packed constant of tg_depthwise_conv2d_gated_s8_dsp: a header word (the channel
+    count where depthwise_dsp_records serves the layer, else 0 and nothing more), then
+    GATED_PACKED_WORDS words per channel, weights doubled, lo | hi << 16: 0 the doubled bias;
+    per kernel row k (words 1 + 2k, 2 + 2k) A_k = w[k][0] | w[k][1] and B_k = w[k][1] |
+    w[k][2] (the 4-pixel loop's two weight pairs, both loaded by one LDRD; the dense
+    records' shared words would need a PKH per row); then the parts of the folded record
+    that do not depend on the gate value (tg_dw_gated_records): word 7 base = 33 +
+    gate_shift + shift (the folded n = leading zeros of m1 * g' as 64 bits - base), word 8
+    m1 = (multiplier * gate_multiplier + 2^30) >> 31, word 9 the doubled accumulator bound
+    2 (|bias| + 9 * 255 * 128) (< 2^31: the records are packed only where it is below 2^30)."""
+    dense = depthwise_dsp_records(p, consts).astype(np.int64)
     channels = p["out_c"]
-    if int(packed[0]) != channels:
-        return packed.astype(np.int32)
-    rec = packed[1:].reshape(channels, RECORD_WORDS)
+    if int(dense[0]) != channels:
+        return dense.astype(np.int32)
+    d = dense[1:].reshape(channels, RECORD_WORDS)
+    lo = (d << 48) >> 48          # the int16 halves of the dense records' words
+    hi = (d << 32) >> 48
     multiplier = np.broadcast_to(np.asarray(consts["multiplier"], dtype=np.int64), (channels,))
     shift = np.broadcast_to(np.asarray(consts["shift"], dtype=np.int64), (channels,))
     bias = consts.get("bias")
     bias = np.broadcast_to(np.asarray(0 if bias is None else bias, dtype=np.int64), (channels,))
-    base = 33 + int(p["gate_shift"]) + shift
-    rec[:, 5] = (rec[:, 5] & ~0xFFFF) | (base & 0xFFFF)
-    rec[:, 6] = (multiplier * int(p["gate_multiplier"]) + (1 << 30)) >> 31
-    rec[:, 7] = 2 * (np.abs(bias) + 9 * 255 * 128)
-    return (packed & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+
+    def halves(a, b):
+        return (a & 0xFFFF) | (b << 16)
+
+    rec = np.zeros((channels, GATED_PACKED_WORDS), dtype=np.int64)
+    rec[:, 0] = d[:, 0]
+    rec[:, 1], rec[:, 2] = d[:, 1], halves(hi[:, 1], lo[:, 2])          # w00 | w01, w01 | w02
+    rec[:, 3], rec[:, 4] = d[:, 3], halves(hi[:, 3], hi[:, 2])          # w10 | w11, w11 | w12
+    rec[:, 5], rec[:, 6] = d[:, 4], halves(hi[:, 4], hi[:, 5])          # w20 | w21, w21 | w22
+    rec[:, 7] = 33 + int(p["gate_shift"]) + shift
+    rec[:, 8] = (multiplier * int(p["gate_multiplier"]) + (1 << 30)) >> 31
+    rec[:, 9] = 2 * (np.abs(bias) + 9 * 255 * 128)
+    words = np.concatenate([[channels], rec.ravel()])
+    return (words & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
 
 def fully_connected_gated_dsp_scratch(p: dict) -> int:
