@@ -85,40 +85,56 @@ static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int3
     return 1;
 }
 
-/* The kept channels (kept[], ascending) and their TG_DW3G_RECORD_WORDS-word folded records
- * at rec (tg_depthwise_conv2d_3x3_gated_s8_dsp.h: packed words 0..6, then the ring bytes to
- * the next kept channel's slot minus 4 (-4 for the last record), n, the folded multiplier
- * and R); returns the number kept, or -1 where a kept channel's folded record
- * would not be exact (then the caller folds with tg_gate_fold and takes the gather path).
+/* Words 0..6 of a packed channel (bias, A0..B2) to its run-time record at d: two LDM / STM. */
+static inline __attribute__((always_inline)) void tg_dw_gated_copy7(const int32_t *src, int32_t *d)
+{
+    __asm__ volatile(
+        "ldm    %[s], {r4, r5, r6, r7}\n\t"
+        "stm    %[d], {r4, r5, r6, r7}\n\t"
+        "ldr    r4, [%[s], #16]\n\t"
+        "ldrd   r5, r6, [%[s], #20]\n\t"
+        "str    r4, [%[d], #16]\n\t"
+        "strd   r5, r6, [%[d], #20]\n\t"
+        :
+        : [s] "r"(src), [d] "r"(d)
+        : "r4", "r5", "r6", "r7", "memory");
+}
+
+/* The kept channels' TG_DW3G_RECORD_WORDS-word folded records at rec, in channel order
+ * (tg_depthwise_conv2d_3x3_gated_s8_dsp.h: packed words 0..6, then the ring bytes to the
+ * next kept channel's slot minus 4 (-4 for the last record), n, the folded multiplier and
+ * R), built in one pass over the gate; *first and *last the lowest and highest kept
+ * channel. Returns the number kept, or -1 where a kept channel's folded record would not be
+ * exact (then the caller folds with tg_gate_fold and takes the gather path).
  * A record's folded multiplier must be > 0 and its n in 1..31, so only tg_gate_fold's
  * Q > 0 case is computed here; the bounds are tg_dw_gated_record's. The packed records
  * hold what does not depend on the gate value (TG_DW_GATED_PACKED_WORDS): word 7 base =
  * 33 + gate_shift + shift, word 8 m1 (the channel's multiplier times the gate's, rounded to
  * Q31), word 9 the doubled accumulator bound (< 2^31: the records are packed only where it
- * is below 2^30).
- * Per kept channel Q = m1 * g' and tg_gate_fold_positive (tg_conv2d_gated.h). Its own
- * function: few values live per channel. */
+ * is below 2^30). Per kept channel Q = m1 * g' and tg_gate_fold_positive (tg_conv2d_gated.h).
+ * Its own function: few values live per channel. */
 static __attribute__((noinline)) int32_t
-tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const int32_t *packed, int16_t *kept,
-                    int32_t *rec)
+tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const int32_t *packed, int32_t *rec,
+                    int32_t *first, int32_t *last)
 {
     const int32_t channels = p->out_c, gate_zero = -p->gate_input_offset;
     const int32_t r1 = 1 + 2 * p->gate_output_offset;     /* R = r1 << (n - 1) */
     const uint32_t r_abs = (uint32_t)(r1 < 0 ? -r1 : r1);
     /* n - 1 below both 31 and the room left above |r1| (|R| < 2^31) */
     const uint32_t n_room = __builtin_clz(r_abs) < 31 ? (uint32_t)__builtin_clz(r_abs) : 31u;
-    int32_t n = 0, c, j;
-    for (c = 0; c < channels; ++c) {        /* the kept channels first: few values live */
-        if (gate[c] != gate_zero) {
-            kept[n++] = (int16_t)c;
-        }
-    }
-    for (j = 0; j < n; ++j, rec += TG_DW3G_RECORD_WORDS) {
-        const int32_t k = kept[j];
-        const int32_t *const src = &packed[1 + TG_DW_GATED_PACKED_WORDS * k];
-        const int64_t q = (int64_t)src[8] * (gate[k] - gate_zero);
+    int32_t *const rec0 = rec;
+    int32_t prev = -1, c;
+    for (c = 0; c < channels; ++c) {
+        const int32_t g = gate[c] - gate_zero;
+        const int32_t *src;
+        int64_t q;
         int32_t shift_n;
         uint32_t mag, x;
+        if (g == 0) {
+            continue;
+        }
+        src = &packed[1 + TG_DW_GATED_PACKED_WORDS * c];
+        q = (int64_t)src[8] * g;
         if (q <= 0) {
             return -1;
         }
@@ -130,13 +146,23 @@ tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const
         if (x + (r_abs << (shift_n - 1)) + 1u >= 0x80000000u) {
             return -1;
         }
-        memcpy(rec, src, sizeof(int32_t) * 7);
-        rec[7] = j + 1 < n ? 4 * (kept[j + 1] - k - 1) : -4;
+        tg_dw_gated_copy7(src, rec);
+        if (prev >= 0) {
+            rec[7 - TG_DW3G_RECORD_WORDS] = 4 * (c - prev - 1);   /* the previous record's skip */
+        } else {
+            *first = c;
+        }
         rec[8] = shift_n;
         rec[9] = (int32_t)mag;
         rec[10] = (int32_t)((uint32_t)r1 << (shift_n - 1));
+        rec += TG_DW3G_RECORD_WORDS;
+        prev = c;
     }
-    return n;
+    if (prev >= 0) {
+        rec[7 - TG_DW3G_RECORD_WORDS] = -4;
+        *last = prev;
+    }
+    return (int32_t)(rec - rec0) / TG_DW3G_RECORD_WORDS;
 }
 
 /* output[px][kept[j]] = the compact result y[px][j], the dropped channels `dropped`. */
@@ -172,18 +198,18 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     int8_t *const inner = yk + ((out_px * c4 + 3) & ~3);
     const int8_t dropped = tg_gate_fold_dropped(p);
     tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
-    int32_t n = 0, c, j, lo, hi;
+    int32_t n = 0, c, j, lo, hi, first = 0, last = 0;
 
     tg_gate_fold_clamp(p, &lo, &hi);
     conv.output_offset = p->gate_output_offset;
     conv.act_min = lo;
     conv.act_max = hi;
     if (records) {      /* the 3x3 path: the kept channels' folded records, in one pass */
-        n = tg_dw_gated_records(p, gate, packed, kept, &pk[1]);
+        n = tg_dw_gated_records(p, gate, packed, &pk[1], &first, &last);
         if (n > 0 && n < channels) {        /* the kept channels in place */
             conv.in_c = conv.out_c = channels;
             tg_dw3g_fill(output, out_px * channels, dropped);
-            tg_dw3g_run(&conv, input, &pk[1], n, kept[0], kept[n - 1], inner, output);
+            tg_dw3g_run(&conv, input, &pk[1], n, first, last, inner, output);
             return;
         }
         records = n >= 0;
