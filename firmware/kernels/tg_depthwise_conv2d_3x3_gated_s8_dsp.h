@@ -4,8 +4,9 @@
  * no gathered input, no compact result. The ring of widened input rows holds every
  * channel (tg_depthwise_conv2d_3x3_gated_ring_s8_dsp.h: 8 channels per LDRD pair and STM
  * where the channels are a multiple of 8, about 2.3 instructions per widened word, padding
- * columns included); the records hold the kept channels only, in channel order, each with
- * a ninth word, the ring bytes from this kept channel's slot to the next one's minus 4
+ * columns included); the records (TG_DW3G_RECORD_WORDS, below) hold the kept channels only,
+ * in channel order, each with a skip word, the ring bytes from this kept channel's slot to
+ * the next one's minus 4
  * (4 * (kept[j+1] - kept[j] - 1); -4 for the last record: the carry of the output
  * pointer's add ends the loops), which the loops add to the ring pointers a, b, c (and a
  * quarter of it to the output pointer) after each record; a 0 loops straight back. A row's
@@ -14,8 +15,9 @@
  * instruction); the loops overwrite the kept channels. A clamp other than SSAT's (the
  * folded ReLU) is one SIMD pass per output row, as in the dense kernel (where there is none,
  * it costs nothing; in the loops it would cost every layer 2 instructions per output).
- * The dense header's macros are used as they are; TG_DW3_STEP is redefined for the longer
- * records, and the loop ends (TG_DW3G_SKIP_LOOP) are this header's own.
+ * The dense header's row macros are used as they are, with its record addressing (TG_DW3_STEP,
+ * the weight loads, the constants) redefined for this header's records; the loop ends
+ * (TG_DW3G_SKIP_LOOP) are this header's own.
  *
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
  */
@@ -136,7 +138,7 @@ tg_dw3g_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, cons
  * 4-pixel steps left and the steps live in memory (all 14 registers are taken): 12
  * instructions per 4 pixels; per kept channel 59 instructions for 4 outputs (the dense
  * records' loop takes 63: a PKH per kernel row and two loads of the constants), 3 more to
- * go on to the next channel, 8 to skip to a later one.
+ * go on to the next channel, 7 to skip to a later one.
  */
 static inline __attribute__((always_inline)) void
 tg_dw3g_quads_row(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
