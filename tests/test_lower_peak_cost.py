@@ -111,3 +111,25 @@ def test_a_swap_beyond_the_bound_is_taken_when_the_ram_budget_needs_it(w1a8):
     assert tight.meta["fit_ram"]["ram"] == [ram_fast, ram_lean]
     assert tight.meta["lower_peak"] == lean.meta["lower_peak"] and _kernels(tight) == _kernels(lean)
     assert tight.meta["memory"].arena_size == lean.meta["memory"].arena_size
+
+
+def test_peak_nodes_found_where_alignment_gaps_put_the_arena_above_every_live_set():
+    """lower_peak looks for its swaps at the nodes where the arena peaks. Buffers are placed
+    at 16-byte alignment, so a live set of odd-sized buffers can need more arena than the sum
+    of its sizes: the peak nodes are those whose aligned live bytes are largest, never none."""
+    from tinygen.ir import Graph, Node
+    from tinygen.passes.lower_peak import _peak_nodes
+    from tinygen.passes.plan_memory import Buffer, MemoryPlan
+
+    graph = Graph("g", nodes=[Node(name=f"n{i}", op="relu", inputs=[], outputs=[]) for i in range(3)])
+    # n1 holds 5 + 9 bytes (two 16-byte slots: 32 aligned), n2 9 + 3 (32), n0 10 (16):
+    # the arena (48, e.g. a placement gap) is above every live set
+    buffers = [Buffer("a", 10, 0, 0), Buffer("b", 5, 1, 1), Buffer("c", 9, 1, 2), Buffer("d", 3, 2, 2)]
+    plan = MemoryPlan(arena_size=48, buffers=buffers, offsets={}, scratch={}, peak_live=20)
+    graph.meta["memory"] = plan
+    assert [n.name for n in _peak_nodes(graph)] == ["n1", "n2"]
+    plan.arena_size = 32          # the aligned live set of n1 and n2 fills the arena exactly
+    assert [n.name for n in _peak_nodes(graph)] == ["n1", "n2"]
+    buffers[0].size = 33          # n0's 48 aligned bytes are now the peak
+    plan.arena_size = 48
+    assert [n.name for n in _peak_nodes(graph)] == ["n0"]

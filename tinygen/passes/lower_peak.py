@@ -60,6 +60,7 @@ from tinygen.ir import Graph, Node
 from tinygen.kernels.params import kernel_params, struct_fields
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes.choose_kernels import kernel_candidates
+from tinygen.passes.plan_memory import align
 
 # flash bytes one arena byte is worth by default: a little above the parts' flash / RAM (F746ZG
 # 1 MB / 320 KB, F767ZI 2 MB / 512 KB, F446RE 512 / 128 KB: 3.2 to 4)
@@ -80,9 +81,14 @@ Replan = Callable[[Graph, dict[str, str]], Graph]
 
 
 def _peak_nodes(graph: Graph) -> list[Node]:
+    """The nodes where the arena peaks: their live buffers (sizes rounded up to the arena's
+    alignment, as placed) fill the arena, or, where alignment gaps and placement leave the
+    arena above every live set, they are the largest live sets."""
     plan = graph.meta["memory"]
-    timeline = plan.timeline(len(graph.nodes))
-    return [node for node, live in zip(graph.nodes, timeline) if live >= plan.arena_size]
+    timeline = [sum(align(b.size) for b in plan.buffers if b.first <= i <= b.last)
+                for i in range(len(graph.nodes))]
+    peak = min(max(timeline, default=0), plan.arena_size)
+    return [node for node, live in zip(graph.nodes, timeline) if live >= peak]
 
 
 def _alternatives(graph: Graph, node: Node, features: frozenset, kernels: str) -> list[str]:
