@@ -14,9 +14,9 @@ from typing import Callable
 
 import numpy as np
 
-from tinygen.kernels.params import conv2d_widen_dsp_weights
+from tinygen.kernels.direct_dsp import conv2d_widen_dsp_scratch, conv2d_widen_dsp_weights
 from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes
-from tinygen.kernels.table import conv2d_dsp_scratch, conv2d_widen_dsp_scratch
+from tinygen.kernels.scratch import conv2d_dsp_scratch
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks
 from tinygen.quant.pack_b1lut import lut_scratch_bytes, pack_lut_indices, unpack_lut_indices
 from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights
