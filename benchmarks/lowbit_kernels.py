@@ -15,11 +15,13 @@ For each board, one firmware runs every call of every row on the QEMU stand-in
 shift=0): the port's counter gives executed instructions (one timer tick per 40
 instructions, exact under icount), the outputs come back over the UART and must equal
 the numpy twin's, byte for byte, or the script stops. Instructions, never cycles.
-
-run_calls() is also the harness of tests/test_kernels_b1_dsp.py, and builds for the ESP32-C3's
-RISC-V stand-in too (benchmarks/rv32_kernels.py adds the RV32IM kernels to KERNELS):
-`--boards esp32-c3` measures each row's portable and _rv32 kernels against tg_conv2d_s8 and
-tg_conv2d_s8_rv32 (the optimized variant's suffix from the board's features: rv32im gives _rv32).
+KERNELS (benchmarks/kernel_calls.py) says how to call each kernel; run_calls()
+(benchmarks/standin_calls.py, also the harness of tests/test_kernels_b1_dsp.py and the other
+stand-in kernel tests; re-exported here for them) builds and runs the firmware. It builds for
+the ESP32-C3's RISC-V stand-in too (benchmarks/rv32_kernels.py adds the RV32IM kernels to
+KERNELS): `--boards esp32-c3` measures each row's portable and _rv32 kernels against
+tg_conv2d_s8 and tg_conv2d_s8_rv32 (the optimized variant's suffix from the board's features:
+rv32im gives _rv32).
 """
 
 from __future__ import annotations
@@ -27,9 +29,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -38,327 +39,11 @@ sys.path.insert(0, str(ROOT))
 
 from tinygen.board import get_board  # noqa: E402
 from tinygen.hil.deadline import add_timeout_option  # noqa: E402
-from tinygen.kernels.params import conv2d_widen_dsp_weights  # noqa: E402
-from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes  # noqa: E402
-from tinygen.kernels.table import conv2d_dsp_scratch, conv2d_widen_dsp_scratch  # noqa: E402
-from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks  # noqa: E402
-from tinygen.quant.pack_b1lut import lut_scratch_bytes, pack_lut_indices, unpack_lut_indices  # noqa: E402
-from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights  # noqa: E402
-from tinygen.quant.pack_subbyte import dsp_scratch_bytes, pack_rows  # noqa: E402
-from tinygen.ref import binary as ref_b1  # noqa: E402
-from tinygen.ref import kernels as ref_s8  # noqa: E402
-from tinygen.ref import subbyte as ref_subbyte  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from kernel_calls import KERNELS, Kernel, _out_px, kernel  # noqa: E402,F401
+from standin_calls import Call, run_calls  # noqa: E402,F401
 from standin_firmware import KERNEL_DIR, RUN_TIMEOUT, RUN_TIMEOUT_HELP, run_firmware  # noqa: E402,F401
-
-_NP = {"int8_t": np.int8, "uint8_t": np.uint8, "uint32_t": np.uint32, "int32_t": np.int32}
-
-
-# -- how to call a kernel -------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Kernel:
-    """One kernel's C calling convention (the _dsp variant shares its portable one's)."""
-
-    header: str                              # declares the kernel and its params struct
-    struct: str                              # params struct typedef
-    args: tuple[str, ...]                    # element type of each array argument after p
-    out: str                                 # element type of the output (the last argument)
-    out_size: Callable[[dict], int]          # output elements
-    twin: Callable                           # numpy twin: twin(p, *arrays) -> output
-    case: Callable                           # case(p, rng) -> arrays (None: a NULL pointer)
-    weights_arg: int = 1                     # which array holds the weights (flash bits per weight)
-    scratch: Callable[[dict], int] | None = None   # int8 scratch bytes (before the output), DSP only
-    portable_scratch: bool = False           # the portable kernel takes the scratch too
-    extra_sources: tuple[str, ...] = ()      # other .c files the kernel calls
-
-
-def _out_px(p: dict) -> int:
-    return p["out_h"] * p["out_w"]
-
-
-def _signs(rng, shape) -> np.ndarray:
-    return np.where(rng.random(shape) < 0.5, -1, 1).astype(np.int8)
-
-
-def _w_shape(p: dict) -> tuple[int, int, int, int]:
-    return p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"]
-
-
-def _requant(rng, p: dict, shift: int) -> tuple:
-    n = p["out_c"]
-    return (rng.integers(-200, 200, n).astype(np.int32),
-            rng.integers(1 << 30, (1 << 31) - 1, n).astype(np.int32), np.full(n, shift, np.int32))
-
-
-def _b1_input(p, rng):
-    return pack_bits(_signs(rng, (p["in_h"], p["in_w"], p["in_c"])))
-
-
-def _s8_input(p, rng):
-    return rng.integers(-128, 128, (p["in_h"], p["in_w"], p["in_c"])).astype(np.int8)
-
-
-def _thresholds(rng, p, spread):
-    return rng.integers(-spread, spread, p["out_c"]).astype(np.int32)
-
-
-_REQUANT_ARGS = ("int32_t", "int32_t", "int32_t")
-KERNELS: dict[str, Kernel] = {
-    "tg_conv2d_b1_b1_s8": Kernel(
-        "tg_kernels_b1.h", "tg_conv2d_b1_params_t", ("uint32_t", "uint32_t", *_REQUANT_ARGS), "int8_t",
-        lambda p: _out_px(p) * p["out_c"], ref_b1.conv2d_b1_b1_s8,
-        lambda p, rng: (_b1_input(p, rng), pack_binary_weights(_signs(rng, _w_shape(p))), *_requant(rng, p, -4))),
-    "tg_conv2d_b1_b1_b1": Kernel(
-        "tg_kernels_b1.h", "tg_conv2d_b1_params_t", ("uint32_t", "uint32_t", "int32_t"), "uint32_t",
-        lambda p: _out_px(p) * ((p["out_c"] + 31) // 32), ref_b1.conv2d_b1_b1_b1,
-        lambda p, rng: (_b1_input(p, rng), pack_binary_weights(_signs(rng, _w_shape(p))),
-                        _thresholds(rng, p, 8))),
-    "tg_conv2d_s8_b1_s8": Kernel(
-        "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS), "int8_t",
-        lambda p: _out_px(p) * p["out_c"], ref_b1.conv2d_s8_b1_s8,
-        lambda p, rng: (_s8_input(p, rng), pack_binary_weights(_signs(rng, _w_shape(p))), *_requant(rng, p, -10))),
-    "tg_conv2d_s8_s8_b1": Kernel(
-        "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "int8_t", "int32_t"), "uint32_t",
-        lambda p: _out_px(p) * ((p["out_c"] + 31) // 32), ref_b1.conv2d_s8_s8_b1,
-        lambda p, rng: (_s8_input(p, rng), rng.integers(-127, 128, _w_shape(p)).astype(np.int8),
-                        _thresholds(rng, p, 20000)),
-        scratch=conv2d_dsp_scratch),
-    "tg_conv2d_s8": Kernel(
-        "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int8_t", *_REQUANT_ARGS), "int8_t",
-        lambda p: _out_px(p) * p["out_c"], ref_s8.conv2d_s8,
-        lambda p, rng: (_s8_input(p, rng), rng.integers(-127, 128, _w_shape(p)).astype(np.int8),
-                        *_requant(rng, p, -12)),
-        scratch=conv2d_dsp_scratch),
-}
-
-
-def _widen_case(p, rng):
-    """tg_conv2d_widen_s8_dsp's arguments, and the plain weights after them for the twin (arrays
-    past the kernel's arguments are not passed to C)."""
-    w = rng.integers(-128, 128, _w_shape(p)).astype(np.int8)
-    return (_s8_input(p, rng), conv2d_widen_dsp_weights(p, {"weight": w}), *_requant(rng, p, -12), w)
-
-
-# int8 weights widened at run time (tg_conv2d_widen_s8_dsp only: no portable twin of that name)
-KERNELS["tg_conv2d_widen_s8"] = Kernel(
-    "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int8_t", *_REQUANT_ARGS), "int8_t",
-    lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, b, m, s, w: ref_s8.conv2d_s8(p, x, w, b, m, s),
-    _widen_case, scratch=conv2d_widen_dsp_scratch)
-
-
-def _subbyte(kind: str, bits: int, signed: bool, shift: int) -> Kernel:
-    """tg_conv2d_s8_<kind>_s8: int8 input, packed rows of random codes (tinygen.quant.pack_subbyte)."""
-    def case(p, rng):
-        lo = -(1 << (bits - 1)) if signed else 0
-        codes = rng.integers(lo, lo + (1 << bits), (p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]))
-        return (_s8_input(p, rng), pack_rows(codes, bits), *_requant(rng, p, shift))
-
-    return Kernel("tg_kernels_subbyte.h", "tg_conv2d_subbyte_params_t", ("int8_t", "uint8_t", *_REQUANT_ARGS),
-                  "int8_t", lambda p: _out_px(p) * p["out_c"], getattr(ref_subbyte, f"conv2d_s8_{kind}_s8"), case,
-                  scratch=lambda p: dsp_scratch_bytes(p, kind))
-
-
-KERNELS.update({f"tg_conv2d_s8_{kind}_s8": _subbyte(kind, bits, signed, shift)
-                for kind, bits, signed, shift in (("s4", 4, True, -8), ("s2", 2, True, -7), ("p4", 4, False, -11))})
-
-
-def _packed(kind: str, bits: int, shift: int) -> Kernel:
-    """tg_conv2d_<kind>_s<bits>_s8: bits-bit inputs (x + in_off in range), the packed-multiply
-    constant of random codes (tinygen.quant.pack_mul)."""
-    def case(p, rng):
-        lo = -p["in_off"]
-        codes = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), (p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]))
-        x = rng.integers(lo, lo + (1 << bits), (p["in_h"], p["in_w"], p["in_c"])).astype(np.int8)
-        return (x, pack_mul_weights(p, pack_rows(codes, bits), kind), *_requant(rng, p, shift))
-
-    def twin(p, x, packed, *rest):
-        return getattr(ref_subbyte, f"conv2d_{kind}_s{bits}_s8")(p, x, unpack_mul_weights(p, packed, kind), *rest)
-
-    return Kernel("tg_kernels_packed.h", "tg_conv2d_packed_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS),
-                  "int8_t", lambda p: _out_px(p) * p["out_c"], twin, case,
-                  scratch=lambda p: packed_scratch_bytes(p, kind, dsp=True), portable_scratch=True)
-
-
-KERNELS.update({f"tg_conv2d_{kind}_s{bits}_s8": _packed(kind, bits, shift) for kind, bits, shift in
-                (("u4", 4, -6), ("u2", 2, -3))})
-
-
-def _pair_case(p, rng):
-    """tg_conv2d_pair_u4_s4_s8's arguments (input, packed constant), then the s4 rows, bias,
-    multiplier and shift the constant was built from, for the twin (not passed to C)."""
-    x, _, *requant = KERNELS["tg_conv2d_u4_s4_s8"].case(p, rng)
-    codes = rng.integers(-8, 8, (p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]))
-    rows = pack_rows(codes, 4)
-    consts = dict(zip(("bias", "multiplier", "shift"), requant), weight=rows)
-    return (x, pack_pair_u4(p, consts), rows, *requant)
-
-
-# 4-bit packed multiply over pixel pairs and channel pairs, the requantization in records
-KERNELS["tg_conv2d_pair_u4_s4_s8"] = Kernel(
-    "tg_kernels_pair.h", "tg_conv2d_packed_params_t", ("int8_t", "uint32_t"), "int8_t",
-    lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, *rest: ref_subbyte.conv2d_u4_s4_s8(p, x, *rest),
-    _pair_case, scratch=pair_scratch_bytes, portable_scratch=True)
-
-
-def _b1x8_case(p, rng):
-    x, words, *requant = KERNELS["tg_conv2d_s8_b1_s8"].case(p, rng)
-    return (x, pack_byte_masks(p, words), *requant)
-
-
-def _b1x8_twin(p, x, packed, *rest):
-    """conv2d_s8_b1_s8 on the binary weights the byte masks stand for."""
-    o, k = p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]
-    o4, n = -(-o // 4) * 4, -(-k // 4)
-    masks = np.asarray(packed, np.uint32)[o4:].reshape(o4 // 4, n, 4).transpose(0, 2, 1).reshape(o4, n)
-    keep = ((masks[:, :, None] >> np.array([0, 8, 16, 24], np.uint32)) & 0xFF).reshape(o4, -1)[:o, :k]
-    w = np.where(keep > 0, 1, -1).reshape(o, p["kernel_h"], p["kernel_w"], p["in_c"])
-    return ref_b1.conv2d_s8_b1_s8(p, x, pack_binary_weights(w), *rest)
-
-
-# binary weights as byte masks (DSP only: its portable twin is tg_conv2d_s8_b1_s8)
-KERNELS["tg_conv2d_s8_b1x8_s8"] = Kernel(
-    "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS), "int8_t",
-    lambda p: _out_px(p) * p["out_c"], _b1x8_twin, _b1x8_case)
-
-
-def _b1lut_case(p, rng):
-    x, words, *requant = KERNELS["tg_conv2d_s8_b1_s8"].case(p, rng)
-    return (x, pack_lut_indices(p, words, *requant), *requant)
-
-
-def _b1lut_twin(p, x, packed, *rest):
-    """conv2d_s8_b1_s8 on the binary weights the index bytes stand for."""
-    return ref_b1.conv2d_s8_b1_s8(p, x, pack_binary_weights(unpack_lut_indices(p, packed)), *rest)
-
-
-# binary weights by table lookup (DSP only: its portable twin is tg_conv2d_s8_b1_s8)
-KERNELS["tg_conv2d_s8_b1lut_s8"] = Kernel(
-    "tg_kernels_b1.h", "tg_conv2d_params_t", ("int8_t", "uint32_t", *_REQUANT_ARGS), "int8_t",
-    lambda p: _out_px(p) * p["out_c"], _b1lut_twin, _b1lut_case, scratch=lut_scratch_bytes)
-
-
-def kernel(name: str) -> Kernel:
-    """A kernel's calling convention: its own entry, else its portable kernel's."""
-    return KERNELS.get(name) or KERNELS[name.removesuffix("_dsp")]
-
-
-# -- the stand-in harness ---------------------------------------------------------------------
-
-@dataclass
-class Call:
-    """One kernel call: its params and its array arguments (numpy, or None for NULL)."""
-
-    name: str
-    p: dict
-    arrays: tuple
-    label: str = ""
-    result: np.ndarray | None = field(default=None, repr=False)
-    instructions: int | None = None
-
-
-def _c_array(name: str, ctype: str, a: np.ndarray) -> str:
-    flat = np.ascontiguousarray(a, dtype=_NP[ctype]).reshape(-1)
-    if ctype == "uint32_t":
-        body = ",".join(f"0x{int(v):x}u" for v in flat)
-    else:
-        body = ",".join(str(int(v)) for v in flat)
-    return f"static const {ctype} {name}[{max(flat.size, 1)}] __attribute__((aligned(8))) = {{{body or '0'}}};\n"
-
-
-def _program(calls: list[Call]) -> str:
-    headers = sorted({kernel(c.name).header for c in calls})
-    out = ["#include <stddef.h>\n#include <stdint.h>\n#include \"tg_port.h\"\n"]
-    out += [f'#include "{h}"\n' for h in headers]
-    out.append(_HELPERS)
-    body = []
-    emitted: dict[tuple[int, str], str] = {}      # calls sharing an array share its C copy
-    for i, c in enumerate(calls):
-        k = kernel(c.name)
-        args = []
-        for j, (ctype, a) in enumerate(zip(k.args, c.arrays)):
-            if a is None:
-                args.append("NULL")
-                continue
-            if (id(a), ctype) not in emitted:
-                emitted[id(a), ctype] = f"a{i}_{j}"
-                out.append(_c_array(f"a{i}_{j}", ctype, a))
-            args.append(emitted[id(a), ctype])
-        if (c.name.endswith("_dsp") or k.portable_scratch) and k.scratch is not None:
-            out.append(f"static int8_t s{i}[{max(k.scratch(c.p), 1)}] __attribute__((aligned(8)));\n")
-            args.append(f"s{i}")
-        n = k.out_size(c.p)
-        out.append(f"static {k.out} o{i}[{n}] __attribute__((aligned(8)));\n")
-        init = ", ".join(f".{f} = {int(v)}" for f, v in c.p.items())
-        out.append(f"static const {k.struct} p{i} = {{{init}}};\n")
-        body.append(f"    t = tg_port_counter();\n    {c.name}(&p{i}, {', '.join(args)}, o{i});\n"
-                    f"    t = tg_port_counter() - t;\n    put_case({i}, t, o{i}, sizeof o{i});\n")
-    out.append("int main(void)\n{\n    uint64_t t;\n    tg_port_init();\n" + "".join(body)
-               + "    put(\"done\\n\");\n    tg_port_exit(0);\n}\n")
-    return "".join(out)
-
-
-_HELPERS = r"""
-static void put(const char *s)
-{
-    size_t n = 0;
-    while (s[n] != '\0') {
-        n++;
-    }
-    tg_port_write(s, n);
-}
-
-static void put_u64(uint64_t v)
-{
-    char buf[21];
-    size_t i = sizeof buf;
-    do {
-        buf[--i] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v != 0u);
-    tg_port_write(&buf[i], sizeof buf - i);
-}
-
-/* "case <i> <instructions> <hex bytes>" */
-static void put_case(uint32_t i, uint64_t instructions, const void *data, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    const uint8_t *b = (const uint8_t *)data;
-    char hex[2];
-    put("case ");
-    put_u64(i);
-    put(" ");
-    put_u64(instructions);
-    put(" ");
-    for (size_t k = 0; k < n; k++) {
-        hex[0] = digits[b[k] >> 4];
-        hex[1] = digits[b[k] & 15u];
-        tg_port_write(hex, 2);
-    }
-    put("\n");
-}
-"""
-
-
-def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = RUN_TIMEOUT) -> list[Call]:
-    """Build one firmware running `calls` in order for the board's QEMU stand-in, run it, and
-    fill each call's result (the output array) and executed instructions; QEMU may run
-    `timeout` seconds of its own time."""
-    work.mkdir(parents=True, exist_ok=True)
-    main_c = work / "main.c"
-    main_c.write_text(_program(calls))
-    names = {c.name for c in calls}
-    sources = {KERNEL_DIR / f"{n}.c" for n in names}
-    sources |= {KERNEL_DIR / s for n in names if n.endswith("_dsp") for s in kernel(n).extra_sources}
-    text = run_firmware(board_name, [main_c, *sorted(sources)], work, timeout)
-    for line in text.splitlines():
-        if line.startswith("case "):
-            _, i, count, data = line.split(" ")
-            c = calls[int(i)]
-            c.instructions = int(count)
-            c.result = np.frombuffer(bytes.fromhex(data), dtype=_NP[kernel(c.name).out]).copy()
-    return calls
 
 
 # -- the layer shapes ----------------------------------------------------------------------------
@@ -459,9 +144,7 @@ def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_T
     rng = np.random.default_rng(0)
     isa = variant_suffix(board_name)
     if isa == "_rv32":
-        import rv32_kernels         # the RV32IM kernels, the int8 baseline's among them (as a script: a 2nd KERNELS)
-
-        KERNELS.update(rv32_kernels.KERNELS)
+        import rv32_kernels  # noqa: F401  (adds the RV32IM kernels, the int8 baseline's among them, to KERNELS)
     for r in rows:
         names = [n for n in (r.kernel, f"{r.kernel}{isa}") if (KERNEL_DIR / f"{n}.c").exists()]
         if not names:

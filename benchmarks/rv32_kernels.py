@@ -1,6 +1,6 @@
 """How to call the RV32IM kernels (firmware/kernels/tg_*_rv32.c, tinygen.kernels.rv32) in
-benchmarks/lowbit_kernels.py's one-firmware harness: importing this module adds them to its
-KERNELS table, so run_calls("esp32-c3", ...) runs them on the ESP32-C3's stand-in (QEMU
+the one-firmware harness (benchmarks/standin_calls.py): importing this module adds them to
+benchmarks/kernel_calls.py's KERNELS table, so run_calls("esp32-c3", ...) runs them on the ESP32-C3's stand-in (QEMU
 RISC-V virt) beside their numpy twins (tests/test_kernels_rv32.py).
 
 Each case draws random int8 weights and builds the packed constant the kernel reads (the
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowbit_kernels import _REQUANT_ARGS, KERNELS, Kernel, _out_px, _requant, _s8_input, _w_shape
+from kernel_calls import _REQUANT_ARGS, KERNELS, Kernel, _out_px, _requant, _s8_input, _w_shape
 from tinygen.kernels.rv32 import conv2d_rv32_weights, depthwise_rv32_records
 from tinygen.ref import kernels as ref_s8
 

@@ -1,4 +1,4 @@
-"""tg_requant.h (C) == tinygen.quant.fixedpoint / tinygen.ref.kernels helpers (numpy),
+"""tg_requant.h (C) == tinygen.quant.fixedpoint / tinygen.ref.gemmlowp helpers (numpy),
 plus independent properties of the fixed-point math and of the TFLM Prepare
 computations in tinygen.quant.op_params."""
 
@@ -13,7 +13,7 @@ from kernel_lib import assert_same
 
 from tinygen.quant import fixedpoint as fp
 from tinygen.quant import op_params
-from tinygen.ref import kernels as ref
+from tinygen.ref import gemmlowp as ref
 
 I32_MIN, I32_MAX = fp.INT32_MIN, fp.INT32_MAX
 EDGES = np.array([I32_MIN, I32_MIN + 1, -(1 << 30), -65536, -255, -2, -1, 0, 1, 2, 255, 65536,

@@ -214,7 +214,7 @@ def test_logistic_s8_host(kernels, in_scale, zp):
     assert_same(ref.logistic_s8(p, x), kernels.logistic_s8(p, x), "logistic_s8")
 
 
-# scales whose hard swish parameters tg_hard_swish_s8 serves (tinygen/kernels/params.py)
+# scales whose hard swish parameters tg_hard_swish_s8 serves (tinygen/kernels/params_elementwise.py)
 _HARD_SWISH_SCALES = dict(in_scale=st.floats(1e-3, 0.2).map(lambda s: float(np.float32(s))),
                           ratio=st.floats(0.3, 4.0), zi=st.integers(-128, 127), zo=st.integers(-128, 127))
 

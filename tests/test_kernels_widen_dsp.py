@@ -27,7 +27,7 @@ from test_kernels_dsp import needs_qemu
 from test_lower_peak import conv_graph
 from tinygen.board import get_board
 from tinygen.compiler import build
-from tinygen.kernels.params import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
+from tinygen.kernels.direct_dsp import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights
 from tinygen.kernels.table import KERNELS_BY_NAME
 
 WIDEN = "tg_conv2d_widen_s8_dsp"

@@ -9,7 +9,7 @@
  * (kernel columns x in_c, for dilation 1; one run per tap otherwise) and the
  * matching weights are contiguous too, so padded taps are skipped rather than
  * multiplied by zero. The weights come widened to int16 at build time
- * (tinygen.kernels.params.conv2d_direct_dsp_weights; tg_kernels.h gives the
+ * (tinygen.kernels.direct_dsp.conv2d_direct_dsp_weights; tg_kernels.h gives the
  * layout). Each input word is widened once to two int16 pairs with the input offset
  * added (SXTAB16 with a packed offset pair: x + offset lies in [-255, 255]) and
  * feeds the 4 channels: per group of 4 input values, 1 LDR, 2 SXTAB16, 4 LDRD and

@@ -6,7 +6,7 @@
  *
  * The packed weights are tg_conv2d_direct_s8_dsp's int16 layout with each group of 4
  * values (a, b, c, d) stored as the int8 bytes (a, c, b, d), arranged at build time
- * (tinygen.kernels.params.conv2d_widen_dsp_weights): SXTB16 of such a word gives the pair
+ * (tinygen.kernels.direct_dsp.conv2d_widen_dsp_weights): SXTB16 of such a word gives the pair
  * (a, b) and SXTB16 ROR #8 the pair (c, d), so a block widens as one run of words (1 LDR,
  * 2 SXTB16, 1 STRD per 4 weights), whatever the shape. The direct core then runs over
  * every output pixel with the block's widened weights: per group of 4 input values, 1

@@ -466,7 +466,7 @@ void tg_depthwise_conv2d_3x3_dm_s8_dsp(const tg_conv2d_params_t *p, const int8_t
 /*
  * tg_conv2d_s8, any geometry, with no scratch: a direct convolution reading the input
  * in place (the output must not overlap it). Same arguments and layouts but the
- * weights, packed at build time (tinygen.kernels.params.conv2d_direct_dsp_weights):
+ * weights, packed at build time (tinygen.kernels.direct_dsp.conv2d_direct_dsp_weights):
  * int16, 4-byte aligned, per block of 4 output channels (zero channels complete the
  * last block) and kernel row of L = kernel_w * in_c values, each group of 4 values as
  * (w0, w2, w1, w3) for channel 0, then channels 1, 2, 3, then the last L % 4 values
@@ -489,7 +489,7 @@ void tg_conv2d_add_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, 
  * 4 output channels at a time into scratch (8 * kernel_h * kernel_w * in_c bytes, 8-byte
  * aligned). packed: tg_conv2d_direct_s8_dsp's layout with each group of 4 values
  * (a, b, c, d) stored as the int8 bytes (a, c, b, d)
- * (tinygen.kernels.params.conv2d_widen_dsp_weights). The output must not overlap the input.
+ * (tinygen.kernels.direct_dsp.conv2d_widen_dsp_weights). The output must not overlap the input.
  */
 void tg_conv2d_widen_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *packed,
                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch,

@@ -5,7 +5,7 @@
  *
  * Each function mirrors, bit for bit:
  *  - tinygen/quant/fixedpoint.py (requantization), and
- *  - tinygen/ref/kernels.py (the private _exp_on_negative_values,
+ *  - tinygen/ref/gemmlowp.py (the private _exp_on_negative_values,
  *    _one_over_one_plus_x_for_x_in_0_1 and _logistic_q0 helpers).
  *
  * Fixed-point notation: a "Qm" int32 value has m integer bits and 31 - m

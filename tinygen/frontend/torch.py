@@ -1,7 +1,7 @@
 """Translate a `torch.export` program into a tinygen IR graph (float32).
 
 The exported graph is walked node by node; each aten op we support maps to
-one or a few IR nodes through the handler table `_HANDLERS`. Torch works in
+one or a few IR nodes through the handler table (tinygen/frontend/torch_ops.py). Torch works in
 NCHW, the IR in NHWC, so:
 
 * a 4-D torch value [1, C, H, W] lives in the IR as [1, H, W, C], a 3-D one
@@ -24,18 +24,16 @@ exists, the rewrite to use (tinygen/frontend/torch_advice.py).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import operator
+from typing import Any
 
 import numpy as np
 import torch
 import torch.fx
 
 from tinygen.errors import ModelError, UnsupportedOpError
-from tinygen.frontend import torch_gating as gating, torch_mobile as mobile
 from tinygen.frontend.torch_advice import advice, refusal
-from tinygen.frontend.torch_layers import (_adaptive_avg_pool, _avg_pool, _batch_norm, _cat, _clamp, _conv, _linear,
-                                           _lowbit, _max_pool, _mean, _native_dropout, _passthrough, _reshape,
-                                           _sigmoid, _softmax, _to)
+from tinygen.frontend.torch_ops import handler_for, packet_key
 from tinygen.frontend.torch_values import _TO_NCHW, _TO_NHWC, _Act, _Const, _same_order, ir_axis, ir_shape, nchw4
 from tinygen.ir import Graph, Kind, Node, Tensor, validate
 
@@ -52,7 +50,7 @@ SUPPORTED_LAYERS = (
     "tinygen.nn GatedConv2d / ExitHead / EarlyExit (run-time channel gating, early exits)",
 )
 
-# NCHW axis -> NHWC axis for 4-D values; [N, C, L] axis -> IR [N, 1, L, C] axis for 3-D values
+
 def from_exported(program: "torch.export.ExportedProgram", name: str = "model") -> Graph:
     """Translate an exported program (batch 1) into a validated float32 IR graph."""
     graph = _Importer(program, name).run()
@@ -150,17 +148,17 @@ class _Importer:
         return _Act(name, tshape)
 
     def _call(self, node: torch.fx.Node):
-        if node.target is _getitem:
+        if node.target is operator.getitem:
             return self.env[node.args[0]][node.args[1]]
         if not isinstance(node.target, torch._ops.OpOverload):
             raise self._unsupported("a call that is not an aten operator")
-        if _packet_key(node.target).startswith(("aten::_assert", "aten::sym_constrain")):
+        if packet_key(node.target).startswith(("aten::_assert", "aten::sym_constrain")):
             return None     # checks torch inserts (e.g. on a pruning mask's dtype): no value
         args = self._normalized_args(node)
         inputs = [v for v in _flatten(args.values()) if isinstance(v, (_Act, _Const))]
         if not any(isinstance(v, _Act) for v in inputs):
             return self._fold(node)     # e.g. a pruned layer's weight_orig * weight_mask
-        handler = _HANDLERS.get(_op_key(node.target)) or _HANDLERS.get(_packet_key(node.target))
+        handler = handler_for(node.target)
         if handler is None:
             raise self._unsupported()
         return handler(self, args, node)
@@ -253,7 +251,7 @@ class _Importer:
         path, cls, is_layer = _module_of(node)
         if is_layer:
             return f"{path} ({cls})" if path else cls
-        op = _packet_key(node.target).replace("::", ".") if node.op == "call_function" else node.op
+        op = packet_key(node.target).replace("::", ".") if node.op == "call_function" else node.op
         return f"{op} in {path} ({cls})" if path else op
 
     # -- errors --------------------------------------------------------------------
@@ -334,22 +332,7 @@ class _Importer:
 
 
 # ---------------------------------------------------------------------------
-# handlers: (importer, normalized args, fx node) -> value
-
-
-# ---------------------------------------------------------------------------
 # helpers
-
-_getitem = __import__("operator").getitem
-
-
-def _op_key(op) -> str:
-    return f"{op._schema.name}.{op._overloadname}"
-
-
-def _packet_key(op) -> str:
-    return op._schema.name if isinstance(op, torch._ops.OpOverload) else op._qualified_op_name
-
 
 def _flatten(values):
     for v in values:
@@ -388,67 +371,3 @@ def _rename_tensor(graph: Graph, old: str, new: str) -> None:
 def _c_ident(name: str) -> str:
     s = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name) or "model"
     return s if not s[0].isdigit() else "m_" + s
-
-
-# ---------------------------------------------------------------------------
-# the op table
-
-_aten = torch.ops.aten
-_HANDLERS: dict[str, Callable] = {}
-
-
-def _register(fn: Callable, *ops) -> None:
-    for op in ops:
-        key = _op_key(op) if isinstance(op, torch._ops.OpOverload) else _packet_key(op)
-        _HANDLERS[key] = fn
-
-
-_register(_conv, _aten.conv2d)
-_register(_linear, _aten.linear)
-_HANDLERS["tinygen::qconv2d"] = _lowbit("conv2d")
-_HANDLERS["tinygen::qlinear"] = _lowbit("fully_connected")
-_HANDLERS["tinygen::channel_gate"] = gating.channel_gate
-_HANDLERS["tinygen::exit_select"] = gating.exit_select
-_register(_batch_norm, _aten.batch_norm, _aten._native_batch_norm_legit_no_training)
-_register(_clamp(0.0, float("inf"), "relu"), _aten.relu, _aten.relu_)
-_register(_clamp(0.0, 6.0, "relu6"), _aten.relu6)
-_register(_clamp(None, None, "clamp"), _aten.hardtanh, _aten.hardtanh_)
-_register(mobile.clamp, _aten.clamp.default, _aten.clamp_.default, _aten.clamp_min.default,
-          _aten.clamp_min_.default, _aten.clamp_max.default, _aten.clamp_max_.default)
-_register(_sigmoid, _aten.sigmoid, _aten.sigmoid_)
-_register(mobile.hardswish, _aten.hardswish, _aten.hardswish_)
-_register(mobile.hardsigmoid, _aten.hardsigmoid, _aten.hardsigmoid_)
-_register(mobile.silu, _aten.silu, _aten.silu_)
-_register(_max_pool, _aten.max_pool2d)
-_register(mobile.lift_1d(_max_pool, "kernel_size", "stride", "padding", "dilation"), _aten.max_pool1d)
-_register(_avg_pool, _aten.avg_pool2d)
-_register(mobile.lift_1d(_avg_pool, "kernel_size", "stride", "padding"), _aten.avg_pool1d)
-_register(_adaptive_avg_pool, _aten.adaptive_avg_pool2d)
-_register(mobile.lift_1d(_adaptive_avg_pool, "output_size"), _aten.adaptive_avg_pool1d)
-_register(mobile.lift_1d(_conv, "stride", "padding", "dilation"), _aten.conv1d)
-_register(_mean, _aten.mean.dim)
-_register(mobile.binary("add"), _aten.add.Tensor, _aten.add_.Tensor, _aten.add.Scalar, _aten.add_.Scalar)
-_register(mobile.binary("add", negate=True), _aten.sub.Tensor, _aten.sub_.Tensor, _aten.sub.Scalar,
-          _aten.sub_.Scalar)
-_register(mobile.binary("mul"), _aten.mul.Tensor, _aten.mul_.Tensor, _aten.mul.Scalar, _aten.mul_.Scalar)
-_register(mobile.binary("mul", invert=True), _aten.div.Tensor, _aten.div_.Tensor, _aten.div.Scalar,
-          _aten.div_.Scalar)
-_register(_cat, _aten.cat.default)
-_register(mobile.permute, _aten.transpose.int, _aten.permute.default)
-_register(mobile.split, _aten.chunk.default, _aten.split.Tensor, _aten.split_with_sizes.default,
-          _aten.unsafe_split.Tensor, _aten.unsafe_chunk.default)
-_register(mobile.slice_, _aten.slice.Tensor)
-_register(mobile.pad, _aten.constant_pad_nd.default, _aten.pad.default)
-_register(mobile.upsample_nearest, _aten.upsample_nearest2d.vec, _aten.upsample_nearest2d.default,
-          _aten.upsample_nearest1d.vec, _aten.upsample_nearest1d.default)
-_register(mobile.upsample_bilinear, _aten.upsample_bilinear2d.vec, _aten.upsample_bilinear2d.default)
-_register(_softmax, _aten.softmax.int, _aten._softmax.default)
-_register(_reshape, _aten.view, _aten.reshape, _aten._unsafe_view, _aten.flatten.using_ints,
-          _aten.squeeze, _aten.squeeze_, _aten.unsqueeze, _aten.unsqueeze_)
-_register(_passthrough, _aten.dropout.default, _aten.dropout_.default, _aten.clone.default,
-          _aten.alias.default, _aten.detach.default, _aten.detach_.default, _aten.contiguous.default,
-          _aten.feature_dropout.default, _aten.feature_dropout_.default, _aten.alpha_dropout.default,
-          _aten.alpha_dropout_.default, _aten.feature_alpha_dropout.default,
-          _aten.feature_alpha_dropout_.default)
-_register(_native_dropout, _aten.native_dropout.default)
-_register(_to, _aten.to.dtype, _aten.to.dtype_layout, _aten.type_as.default)

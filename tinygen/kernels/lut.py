@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ref.kernels import hard_swish_s8, softmax_exp_q0
+from tinygen.ref.activations import hard_swish_s8, softmax_exp_q0
 
 INT8_INPUTS = np.arange(-128, 128, dtype=np.int8)
 

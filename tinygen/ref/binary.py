@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant.pack_b1 import pack_bits, unpack_bits
-from tinygen.ref.kernels import _conv_windows, _requantize_per_channel
+from tinygen.ref.common import _conv_windows, _requantize_per_channel
 
 _PAD_VALUES = (0, 1, -1)
 

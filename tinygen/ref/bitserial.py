@@ -14,7 +14,7 @@ import numpy as np
 
 from tinygen.quant.pack_b1 import unpack_bits
 from tinygen.quant.pack_planes import PLANES, check_switch_bits
-from tinygen.ref.kernels import _conv_windows, _requantize_per_channel
+from tinygen.ref.common import _conv_windows, _requantize_per_channel
 
 
 def plane_coefficient(k: int, t: int) -> int:

@@ -1,0 +1,53 @@
+"""The IR side of a .tflite import, shared by every operator handler (ops_mac, ops_tensor,
+ops_activation): reading an operator's options, adding a node with its fused activation
+range, an explicit reshape, and the shape checks."""
+
+from __future__ import annotations
+
+import math
+
+from tinygen.errors import ModelError
+from tinygen.frontend.tflite.prepare import activation_range
+from tinygen.frontend.tflite.reader import Reader
+from tinygen.ir import Kind, Node, QParams, Tensor
+
+
+class Builder(Reader):
+    """A Reader that adds IR nodes; `where` names the operator being imported in errors."""
+
+    def check_shape(self, node: Node, out_index: int) -> None:
+        want = self.shape(out_index)
+        got = self.graph.tensors[node.outputs[0]].shape
+        if math.prod(want) != math.prod(got) or (node.op != "reshape" and want != got):
+            raise ModelError(f"{self.where}output shape {list(want)} in the file, but the operator "
+                             f"computes {list(got)}")
+
+    def options(self, op, cls):
+        table = op.BuiltinOptions()
+        if table is None:
+            raise ModelError(f"{self.where}options are missing")
+        opts = cls()
+        opts.Init(table.Bytes, table.Pos)
+        return opts
+
+    def add_node(self, i, opname, inputs, out_index, attrs, params, source, shape=None, fused=None) -> Node:
+        name = self.graph.unique_name(f"{opname}_{i}")
+        out = self.new_activation(out_index, name, shape)
+        if fused is not None:
+            q = self.graph.tensors[out].qparams
+            attrs["act_min"], attrs["act_max"] = activation_range(fused, q.scale[0], int(q.zero_point[0]))
+        node = Node(name, opname, inputs, [out], attrs, [params], source)
+        self.graph.nodes.append(node)
+        return node
+
+    def _reshape(self, i, x: str, shape, source) -> str:
+        name = self.graph.unique_name(f"reshape_{i}")
+        q = self.graph.tensors[x].qparams
+        self.graph.add_tensor(Tensor(name, shape, "int8", Kind.ACTIVATION, qparams=QParams(q.scale, q.zero_point)))
+        self.graph.nodes.append(Node(name, "reshape", [x], [name], {}, [{}], source))
+        return name
+
+    def _nhwc(self, shape) -> tuple[int, int, int, int]:
+        if len(shape) != 4:
+            raise ModelError(f"{self.where}input has shape {list(shape)}, expected 4-D NHWC")
+        return shape

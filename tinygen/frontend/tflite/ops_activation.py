@@ -1,0 +1,64 @@
+"""TFLite operator handlers for the activation functions on int8 tensors: SOFTMAX and LOGISTIC
+(fixed output quantization), HARD_SWISH, RELU (a clamp where it does not requantize) and RELU6."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tflite
+
+from tinygen.errors import UnsupportedOpError
+from tinygen.frontend.tflite.builder import Builder
+from tinygen.ir import Node
+from tinygen.quant import op_params
+from tinygen.quant.spec import ACT_QMAX, ACT_QMIN
+
+
+class ActivationOps(Builder):
+    """op_softmax, op_logistic, op_hard_swish, op_relu, op_relu6."""
+
+    def op_softmax(self, i, op, ins, out, source):
+        opts = self.options(op, tflite.SoftmaxOptions)
+        x = self.activation(ins[0])
+        self._fixed_output(out, "softmax", op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
+        return self.add_node(i, "softmax", [x], out, {"axis": -1, "beta": float(np.float32(opts.Beta()))}, {},
+                             source, self.graph.tensors[x].shape)
+
+    def _fixed_output(self, out, what: str, scale: float, zero_point: int) -> None:
+        q = self.qparams(out)
+        if float(q.scale[0]) != scale or int(q.zero_point[0]) != zero_point:
+            raise UnsupportedOpError(f"{self.where}int8 {what} output must have scale 1/{round(1 / scale)} and "
+                                     f"zero point {zero_point}, not {q!r}")
+
+    def op_logistic(self, i, op, ins, out, source):
+        x = self.activation(ins[0])
+        self._fixed_output(out, "logistic", op_params.LOGISTIC_OUTPUT_SCALE, op_params.LOGISTIC_OUTPUT_ZERO_POINT)
+        q = self.qparams(ins[0])
+        try:
+            op_params.logistic_params(1, q.scale[0], int(q.zero_point[0]))
+        except ValueError as e:
+            raise UnsupportedOpError(f"{self.where}{e}") from None
+        return self.add_node(i, "logistic", [x], out, {}, {}, source, self.graph.tensors[x].shape)
+
+    def op_hard_swish(self, i, op, ins, out, source):
+        x = self.activation(ins[0])
+        return self.add_node(i, "hard_swish", [x], out, {}, {}, source, self.graph.tensors[x].shape)
+
+    def _clamp(self, i, x: str, out, source, lo: float, hi: float, bounds: tuple[int, int]) -> Node:
+        node = self.add_node(i, "clamp", [x], out, {"lo": lo, "hi": hi}, {}, source, self.graph.tensors[x].shape)
+        node.attrs["act_min"], node.attrs["act_max"] = bounds
+        return node
+
+    def op_relu(self, i, op, ins, out, source):
+        x = self.activation(ins[0])
+        in_q, out_q = self.qparams(ins[0]), self.qparams(out)
+        if in_q.same_as(out_q):         # the requantization is exactly the identity: a clamp
+            return self._clamp(i, x, out, source, 0.0, math.inf, (max(ACT_QMIN, int(out_q.zero_point[0])), ACT_QMAX))
+        return self.add_node(i, "relu", [x], out, {}, {}, source, self.graph.tensors[x].shape)
+
+    def op_relu6(self, i, op, ins, out, source):
+        # TFLite Micro clamps on the input's grid and does not requantize
+        x = self.activation(ins[0])
+        q = self.qparams(ins[0])
+        return self._clamp(i, x, out, source, 0.0, 6.0, op_params.relu6_bounds(q.scale[0], int(q.zero_point[0])))

@@ -1,0 +1,257 @@
+"""KernelSpecs of tinygen's int8 kernels for the ARMv7E-M DSP extension (Cortex-M4 / M7,
+target feature "dsp"): convolutions (im2col, direct, widening, pointwise, with a fused add),
+depthwise, fully connected, pools, add and softmax, with the checks of which layers each one
+serves (`accepts`). tinygen.kernels.table puts them in its order of preference."""
+
+from __future__ import annotations
+
+from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
+from tinygen.kernels.depthwise_kx1_dsp import kx1_raw_scratch, kx1_raw_serves, kx1_records, kx1_scratch, kx1_serves
+from tinygen.kernels.direct_dsp import conv2d_direct_dsp_weights, conv2d_widen_dsp_scratch, conv2d_widen_dsp_weights
+from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
+from tinygen.kernels.lut import softmax_exp_table
+from tinygen.kernels.pw_shallow_dsp import pw_shallow_scratch, pw_shallow_serves
+from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
+from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
+
+
+def _dsp(name, op, struct, twin, scratch, variant=None, headers=()):
+    """An ARMv7E-M (Cortex-M4/M7 DSP extension) int8 kernel with int8 weights and
+    requantization, equal to the portable kernel `twin` on the nodes it serves."""
+    return KernelSpec(name, op, weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+                      struct=struct, const_roles=_REQUANT, source=f"kernels/{name}.c", variant=variant,
+                      twin=twin, headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h") + headers,
+                      scratch=scratch)
+
+
+def _params_consts(graph, node) -> tuple[dict, dict]:
+    """A node's kernel parameters and its requantization constants by role: what the DSP
+    kernels' `serves` checks (depthwise_dsp, depthwise_kx1_dsp, fc_shallow_dsp, pw_shallow_dsp)
+    take."""
+    from tinygen.kernels.params import kernel_params
+
+    return kernel_params(graph, node), {role: graph.const(node, role) for role in _REQUANT}
+
+
+def _dw3_serves(graph, node) -> bool:
+    return dw3_serves(*_params_consts(graph, node))
+
+
+# depth multiplier 1 (kernel_variants); the 3x3 path's per-channel records packed at build
+# time (tinygen/kernels/depthwise_dsp.py), the other path's widened weights in scratch. Not a
+# candidate where the records serve: tg_depthwise_conv2d_3x3_s8_dsp below runs the same 3x3
+# path with the records as its only constants (32 bytes per channel, against 53 for the
+# records beside the weights, bias, multiplier and shift this kernel also takes)
+DEPTHWISE_DSP = KernelSpec(
+    "tg_depthwise_conv2d_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT + ("packed",),
+    source="kernels/tg_depthwise_conv2d_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+    scratch=depthwise_dsp_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT,
+    accepts=lambda graph, node: not _dw3_serves(graph, node))
+
+
+# the 3x3 path alone, where its records serve the layer
+DEPTHWISE_3X3_DSP = KernelSpec(
+    "tg_depthwise_conv2d_3x3_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_3x3_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+    scratch=dw3_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT, accepts=_dw3_serves)
+
+
+def _kx1_serves(graph, node) -> bool:
+    return kx1_serves(*_params_consts(graph, node))
+
+
+def _kx1_raw_serves(graph, node) -> bool:
+    return kx1_raw_serves(*_params_consts(graph, node))
+
+
+_KX1_HEADERS = ("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_kx1_s8_dsp.h")
+
+# a depthwise layer along one axis (temporal k x 1 over width 1, 1 x k over height 1) that a
+# raw path serves (depthwise_kx1_dsp.raw_path): the raw input against the records, faster than
+# the widened kernel below (f746zg stand-in, benchmarks/depthwise_shapes.py: temporal k3 5.32
+# -> 3.79 instructions per MAC, 1xk5 3.56 -> 2.71), its scratch a padded copy of the whole input
+# (49x128: 6.6 KB against 432 B): tinygen/passes/lower_peak.py takes the widened one where that
+# copy sets the arena's peak
+DEPTHWISE_KX1_RAW_DSP = KernelSpec(
+    "tg_depthwise_conv2d_kx1_raw_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_kx1_raw_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=(*_KX1_HEADERS, "kernels/tg_depthwise_conv2d_kx1_raw_s8_dsp.h"),
+    scratch=kx1_raw_scratch, pack=kx1_records, ref_roles=_REQUANT, accepts=_kx1_raw_serves,
+    leaner=("tg_depthwise_conv2d_kx1_s8_dsp",))
+
+# any depthwise layer along one axis: its records (tinygen/kernels/depthwise_kx1_dsp.py), the
+# doubled weights twice as int16 pairs, are all its constants; one block of 4 channels widened
+# in scratch
+DEPTHWISE_KX1_DSP = KernelSpec(
+    "tg_depthwise_conv2d_kx1_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_kx1_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=(*_KX1_HEADERS, "kernels/tg_depthwise_conv2d_kx1_widen_s8_dsp.h"),
+    scratch=kx1_scratch, pack=kx1_records, ref_roles=_REQUANT, accepts=_kx1_serves)
+
+
+# depth multiplier > 1 (kernel_variants), 3x3 windows: the 3x3 path over the output channels,
+# the input's channels repeated as its rows are widened into the ring; the records (one per
+# output channel) are all its constants (f746zg stand-in, benchmarks/depthwise_shapes.py,
+# 32 channels x 2 on 12x12: 37.27 -> 2.15 instructions per MAC against tg_depthwise_conv2d_s8).
+# Not in inplace.DISTANCE: its output never overlaps its input
+DEPTHWISE_3X3_DM_DSP = KernelSpec(
+    "tg_depthwise_conv2d_3x3_dm_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_3x3_dm_s8_dsp.c", variant="depth_multiplier_n",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+    scratch=dw3_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT, accepts=_dw3_serves)
+
+
+# the direct convolution (tg_conv2d_direct_s8_dsp.h): reads the input in place, no scratch;
+# weights widened to int16 at build time (in flash: twice the int8 weights' bytes)
+_DIRECT_DSP = dict(weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+                   const_roles=("packed", "bias", "multiplier", "shift"), pack=conv2d_direct_dsp_weights,
+                   ref_roles=_REQUANT)
+
+# a conv2d with a fused residual add (tinygen/passes/fuse_residual.py): the output may replace the skip
+CONV2D_ADD_DSP = KernelSpec(
+    "tg_conv2d_add_s8_dsp", "conv2d_add", struct="tg_conv2d_add_params_t", source="kernels/tg_conv2d_add_s8_dsp.c",
+    twin="conv2d_add_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
+                                   "kernels/tg_conv2d_direct_s8_dsp.h", "kernels/tg_conv2d_add_s8_dsp.h"),
+    **_DIRECT_DSP)
+
+# a plain conv2d without tg_conv2d_s8_dsp's im2col scratch, after it in preference: chosen by
+# tinygen/passes/lower_peak.py where that scratch sits on the arena's peak, or by --kernels
+# auto where it measures faster
+CONV2D_DIRECT_DSP = KernelSpec(
+    "tg_conv2d_direct_s8_dsp", "conv2d", struct="tg_conv2d_params_t", source="kernels/tg_conv2d_direct_s8_dsp.c",
+    twin="conv2d_s8",
+    headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_conv2d_direct_s8_dsp.h"),
+    **_DIRECT_DSP)
+
+
+# the direct convolution with int8 weights in flash (tg_conv2d_widen_s8_dsp.h): each block of 4
+# output channels widened at run time into scratch (8 * kernel_h * kernel_w * in_c bytes), then
+# the direct core over every pixel; half the direct kernels' weight flash
+_WIDEN_DSP = dict(weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+                  const_roles=("packed", "bias", "multiplier", "shift"), pack=conv2d_widen_dsp_weights,
+                  ref_roles=_REQUANT, scratch=conv2d_widen_dsp_scratch)
+_WIDEN_HEADERS = ("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_conv2d_direct_s8_dsp.h",
+                  "kernels/tg_conv2d_add_s8_dsp.h", "kernels/tg_conv2d_widen_s8_dsp.h")
+
+
+def _whole_groups(graph, node) -> bool:
+    """in_c a multiple of 4: the direct core's whole-group paths. With other channel counts it
+    takes values one at a time, and tg_conv2d_s8_dsp is faster (MLPerf IC's first conv, in_c 3:
+    1,326,160 against 1,076,280 instructions on the f746zg stand-in; KWS's, in_c 1: 1,211,680
+    against 561,960)."""
+    return graph.tensor(node.inputs[0]).shape[-1] % 4 == 0
+
+
+# before tg_conv2d_s8_dsp: faster where it serves (f746zg stand-in, MLPerf IC's 3x3 convs
+# conv2d_4 / 8 / 10: 1,423,080 / 1,299,680 / 218,880 against 1,541,120 / 1,394,920 / 231,800
+# instructions for tg_conv2d_s8_dsp; KWS's pointwise: 680,640 against 700,120 for the direct
+# kernel and 724,760 for tg_conv2d_1x1_s8_dsp, which stays first there: it may run in place)
+CONV2D_WIDEN_DSP = KernelSpec(
+    "tg_conv2d_widen_s8_dsp", "conv2d", struct="tg_conv2d_params_t", source="kernels/tg_conv2d_widen_s8_dsp.c",
+    twin="conv2d_s8", headers=_WIDEN_HEADERS, accepts=_whole_groups, **_WIDEN_DSP)
+CONV2D_ADD_WIDEN_DSP = KernelSpec(
+    "tg_conv2d_add_widen_s8_dsp", "conv2d_add", struct="tg_conv2d_add_params_t",
+    source="kernels/tg_conv2d_add_widen_s8_dsp.c", twin="conv2d_add_s8", headers=_WIDEN_HEADERS, **_WIDEN_DSP)
+
+
+def _fc_shallow_serves(graph, node) -> bool:
+    return fc_shallow_serves(*_params_consts(graph, node))
+
+
+# a fully connected layer of depth <= 16 (a low-rank gate predictor's r -> out layer): the
+# input row widened into registers once, one build-time record per output (2 x bias,
+# multiplier, rounding, shift, the weights) is all its constants; before
+# tg_fully_connected_s8_dsp, which it beats there (f746zg stand-in: 4 -> 128 1,320 against 4,400
+# instructions, benchmarks/gating_masked.py; MLPerf AD's 8 -> 128 2,480 against 5,200,
+# benchmarks/mlperf_standin.py --layers, for 1,940 more bytes of flash)
+FC_SHALLOW_DSP = KernelSpec(
+    "tg_fully_connected_shallow_s8_dsp", "fully_connected", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_fully_connected_params_t", const_roles=("packed",),
+    source="kernels/tg_fully_connected_shallow_s8_dsp.c", twin="fully_connected_s8",
+    headers=("kernels/tg_dsp_s8.h", "kernels/tg_fully_connected_shallow_s8_dsp.h"),
+    pack=fc_shallow_records, ref_roles=_REQUANT, accepts=_fc_shallow_serves)
+
+
+def _pw_shallow_serves(graph, node) -> bool:
+    return pw_shallow_serves(*_params_consts(graph, node))
+
+
+# a thin pointwise conv (depth 4 or 8, tinygen/kernels/pw_shallow_dsp.py): records built at run
+# time in scratch, the input pixel widened once into registers, one LDM per output; before
+# tg_conv2d_1x1_s8_dsp, which it beats there (README "Performance": VWW conv2d_2)
+CONV2D_1X1_SHALLOW_DSP = KernelSpec(
+    "tg_conv2d_1x1_shallow_s8_dsp", "conv2d", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+    struct="tg_conv2d_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_1x1_shallow_s8_dsp.c",
+    variant="1x1", twin="conv2d_s8", headers=("kernels/tg_dsp_s8.h",),
+    scratch=pw_shallow_scratch, accepts=_pw_shallow_serves)
+
+
+# max pooling, 4 channels per step (SSUB8 + SEL per window element)
+MAX_POOL_DSP = KernelSpec("tg_max_pool2d_s8_dsp", "max_pool2d", requires=frozenset({"dsp"}),
+                           struct="tg_pool2d_params_t", source="kernels/tg_max_pool2d_s8_dsp.c",
+                           twin="max_pool2d_s8", headers=("kernels/tg_dsp_s8.h",))
+
+
+# the largest power of two of pixels whose int8 sum fits an int16 lane (256 * -128 = -32768)
+GLOBAL_POW2_MAX_PIXELS = 256
+
+
+def _global_pow2_pool(graph, node) -> bool:
+    """A global average pool tg_avg_pool2d_global_pow2_s8_dsp computes: the window the whole
+    input, no padding, one output pixel, 2..256 pixels a power of two, channels a multiple of
+    16, the full int8 clamp."""
+    from tinygen.kernels.params import kernel_params
+
+    p = kernel_params(graph, node)
+    pixels = p["in_h"] * p["in_w"]
+    return (p["out_h"] == p["out_w"] == 1 and (p["kernel_h"], p["kernel_w"]) == (p["in_h"], p["in_w"])
+            and p["pad_top"] == p["pad_left"] == 0 and p["channels"] % 16 == 0
+            and 2 <= pixels <= GLOBAL_POW2_MAX_PIXELS and pixels & (pixels - 1) == 0
+            and (p["act_min"], p["act_max"]) == (-128, 127))
+
+
+# a global average pool over a power of two of pixels (the gated layers' predictors' mean over
+# 8x8 or 16x16): 16 channels per run of int16 lanes, divided by a shift; its own file, so
+# that models with other pools (MLPerf VWW's 3x3 global pool) link none of it (f746zg
+# stand-in, benchmarks/gating_masked.py: 16x16x64 14,600 -> 12,720 instructions, 8x8x128
+# 10,160 -> 6,880)
+AVG_POOL_GLOBAL_POW2_DSP = KernelSpec(
+    "tg_avg_pool2d_global_pow2_s8_dsp", "avg_pool2d", requires=frozenset({"dsp"}), struct="tg_pool2d_params_t",
+    source="kernels/tg_avg_pool2d_global_pow2_s8_dsp.c", twin="avg_pool2d_s8", accepts=_global_pow2_pool)
+
+
+# average pooling, 8 channels per step in int16 lanes (SXTAB16)
+AVG_POOL_DSP = KernelSpec("tg_avg_pool2d_s8_dsp", "avg_pool2d", requires=frozenset({"dsp"}),
+                           struct="tg_pool2d_params_t", source="kernels/tg_avg_pool2d_s8_dsp.c",
+                           twin="avg_pool2d_s8", headers=("kernels/tg_dsp_s8.h",))
+
+
+# same-shape int8 add (TFLite's arithmetic, SMMULR rescaling, 4 elements per step)
+ADD_DSP = KernelSpec("tg_add_s8_dsp", "add", requires=frozenset({"dsp"}), struct="tg_add_params_t",
+                      const_roles=_OPERAND, source="kernels/tg_add_s8_dsp.c", twin="add_s8",
+                      headers=("kernels/tg_dsp_s8.h",))
+
+
+# softmax with the exp of each difference from the row maximum tabulated at build time (at most
+# 256 int32, fewer where the exp reaches 0) and the row maximum 4 bytes per step (f746zg stand-in,
+# benchmarks/softmax_dsp.py: 10 classes 5,320 -> 680 instructions, 12 classes 5,880 -> 760)
+SOFTMAX_DSP = KernelSpec("tg_softmax_s8_dsp", "softmax", requires=frozenset({"dsp"}), struct="tg_softmax_params_t",
+                          const_roles=("packed",), source="kernels/tg_softmax_s8_dsp.c", twin="softmax_s8",
+                          headers=("kernels/tg_dsp_s8.h",), pack=softmax_exp_table, ref_roles=())
+
+
+# the DSP kernels with im2col / matrix scratch (tg_mat_mult_s8_dsp.h)
+CONV2D_1X1_DSP = _dsp("tg_conv2d_1x1_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8",
+                      lambda p: mat_mult_dsp_scratch(p["out_h"] * p["out_w"], p["in_c"], p["out_c"]), variant="1x1")
+CONV2D_DSP = _dsp("tg_conv2d_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_dsp_scratch,
+                  headers=("kernels/tg_conv2d_s8_dsp.h", "kernels/tg_conv2d_s8_c3_dsp.h"))
+FC_DSP = _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
+              lambda p: mat_mult_dsp_scratch(p["rows"], p["in_features"], p["out_features"]))
+

@@ -1,0 +1,157 @@
+"""Parameter builders of the elementwise and reducing int8 ops, most following TFLite
+Micro's Prepare step (tinygen.quant.op_params): add and mul (with the broadcasting kernels'
+collapsed geometry), softmax, logistic, clamp, mean, hard swish, relu and requantize."""
+
+from __future__ import annotations
+
+from tinygen.errors import UnsupportedOpError
+from tinygen.ir import Graph, Node, binary_operands
+from tinygen.kernels.params_base import _act, _qp, builder
+from tinygen.quant import op_params
+
+
+BROADCAST_RANK = 4      # dimensions of the broadcast kernels' loop nest (tg_mul_params_t)
+
+
+def broadcast_geometry(shape1, shape2, out_shape) -> dict:
+    """The shape and per-operand element strides of a broadcasting kernel, with adjacent
+    dimensions collapsed wherever both operands allow it (numpy broadcasting semantics)."""
+    rank = len(out_shape)
+    dims = []                                   # (size, stride1, stride2), outermost first
+    strides = []
+    for shape in (shape1, shape2):
+        shape = (1,) * (rank - len(shape)) + tuple(shape)
+        row, acc = [], 1
+        for d in reversed(shape):
+            row.append(0 if d == 1 else acc)
+            acc *= d
+        strides.append(row[::-1])
+    for n, s1, s2 in zip(out_shape, *strides):
+        if n == 1:
+            continue
+        if dims and dims[-1][1] == s1 * n and dims[-1][2] == s2 * n:
+            dims[-1] = (dims[-1][0] * n, s1, s2)      # the outer dim continues this one
+        else:
+            dims.append((n, s1, s2))
+    if len(dims) > BROADCAST_RANK:
+        raise UnsupportedOpError(f"broadcasting {list(shape1)} with {list(shape2)} needs {len(dims)} "
+                                 f"loop dimensions; tinygen's kernels handle {BROADCAST_RANK}")
+    dims = [(1, 0, 0)] * (BROADCAST_RANK - len(dims)) + dims
+    return {"shape": [d[0] for d in dims], "input1_strides": [d[1] for d in dims],
+            "input2_strides": [d[2] for d in dims]}
+
+
+@builder("add")
+def _add(graph: Graph, node: Node) -> dict:
+    a, b = (graph.tensor(t) for t in binary_operands(node))
+    out = graph.tensor(node.outputs[0])
+    (s1, z1), (s2, z2), (so, zo) = (_qp(graph, t) for t in (a.name, b.name, out.name))
+    p = op_params.add_params(out.size, s1, z1, s2, z2, so, zo,
+                             int(node.attrs["act_min"]), int(node.attrs["act_max"]))
+    if a.shape == b.shape:
+        return p
+    del p["size"]
+    return {**_broadcast(a.shape, b.shape, out.shape, node), **p}
+
+
+def _broadcast(shape1, shape2, out_shape, node: Node) -> dict:
+    try:
+        return broadcast_geometry(shape1, shape2, out_shape)
+    except UnsupportedOpError as e:
+        raise UnsupportedOpError(f"{node.name} ({node.source}): {e.message}") from None
+
+
+@builder("mul")
+def _mul(graph: Graph, node: Node) -> dict:
+    a, b = (graph.tensor(t) for t in binary_operands(node))
+    out = graph.tensor(node.outputs[0])
+    (s1, z1), (s2, z2), (so, zo) = (_qp(graph, t) for t in (a.name, b.name, out.name))
+    return {**_broadcast(a.shape, b.shape, out.shape, node),
+            **op_params.mul_params(s1, z1, s2, z2, so, zo, int(node.attrs["act_min"]), int(node.attrs["act_max"]))}
+
+
+@builder("softmax")
+def _softmax(graph: Graph, node: Node) -> dict:
+    t = graph.tensor(node.inputs[0])
+    axis = node.attrs["axis"] % len(t.shape)
+    if axis != len(t.shape) - 1:
+        raise UnsupportedOpError(f"{node.name} ({node.source}): softmax over axis {axis} of "
+                                 f"{list(t.shape)}; only the last (channel) axis is supported")
+    depth = t.shape[-1]
+    scale, _ = _qp(graph, t.name)
+    return op_params.softmax_params(t.size // depth, depth, scale, float(node.attrs["beta"]))
+
+
+@builder("logistic")
+def _logistic(graph: Graph, node: Node) -> dict:
+    t = graph.tensor(node.inputs[0])
+    scale, zp = _qp(graph, t.name)
+    return op_params.logistic_params(t.size, scale, zp)
+
+
+@builder("clamp")
+def _clamp(graph: Graph, node: Node) -> dict:
+    return {"size": graph.tensor(node.inputs[0]).size, **_act(node)}
+
+
+def mean_layout(shape, axes) -> tuple[int, int, int]:
+    """(outer, reduce, inner) of a mean over `axes`, or None when the reduced dimensions
+    (ignoring those of size 1) are not adjacent."""
+    kept_before, reduced, kept_after = 1, 1, 1
+    seen_reduced = False
+    for d, n in enumerate(shape):
+        if d in axes:
+            if n > 1 and kept_after > 1:
+                return None
+            reduced *= n
+            seen_reduced = seen_reduced or n > 1
+        elif seen_reduced:
+            kept_after *= n
+        else:
+            kept_before *= n
+    return kept_before, reduced, kept_after
+
+
+@builder("mean")
+def _mean(graph: Graph, node: Node) -> dict:
+    t = graph.tensor(node.inputs[0])
+    layout = mean_layout(t.shape, node.attrs["axes"])
+    if layout is None:
+        raise UnsupportedOpError(f"{node.name} ({node.source}): mean over axes {list(node.attrs['axes'])} "
+                                 f"of {list(t.shape)}: the reduced dimensions must be adjacent")
+    (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
+    return op_params.mean_params(*layout, si, zi, so, zo)
+
+
+# exponent ranges the 16-bit shifts of tg_hard_swish_s8 are written for
+HARD_SWISH_RELUISH_EXPONENTS = (-15, 30)
+HARD_SWISH_OUTPUT_EXPONENTS = (-15, 0)
+
+
+@builder("hard_swish")
+def _hard_swish(graph: Graph, node: Node) -> dict:
+    t = graph.tensor(node.inputs[0])
+    (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
+    p = op_params.hard_swish_params(t.size, si, zi, so, zo)
+    for key, (lo, hi) in (("reluish_exponent", HARD_SWISH_RELUISH_EXPONENTS),
+                          ("output_exponent", HARD_SWISH_OUTPUT_EXPONENTS)):
+        if not lo <= p[key] <= hi:
+            raise UnsupportedOpError(
+                f"{node.name} ({node.source}): hard swish with input scale {float(si):.6g} and output "
+                f"scale {float(so):.6g} needs a {key.replace('_', ' ')} of {p[key]}, outside [{lo}, {hi}]",
+                "the output scale must be within about 2^-8 .. 128 times the input scale")
+    return p
+
+
+@builder("relu")
+def _relu(graph: Graph, node: Node) -> dict:
+    t = graph.tensor(node.inputs[0])
+    (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
+    return op_params.relu_params(t.size, si, zi, so, zo)
+
+
+@builder("requantize")
+def _requantize(graph: Graph, node: Node) -> dict:
+    t = graph.tensor(node.inputs[0])
+    (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
+    return op_params.requantize_params(t.size, si, zi, so, zo)

@@ -1,0 +1,71 @@
+"""Parameter builders of the int8 data-movement ops: concat, transpose, slice, nearest and
+bilinear resize, pad (its dimensions merged down to tg_pad_params_t's four)."""
+
+from __future__ import annotations
+
+import math
+
+from tinygen.errors import UnsupportedOpError
+from tinygen.ir import Graph, Node
+from tinygen.kernels.params_base import _hwc, builder
+
+
+@builder("concat")
+def _concat(graph: Graph, node: Node) -> dict:
+    out = graph.tensor(node.outputs[0])
+    axis = node.attrs["axis"] % len(out.shape)
+    sizes = [math.prod(graph.tensor(t).shape[axis:]) for t in node.inputs]
+    return {"outer": math.prod(out.shape[:axis]), "num_inputs": len(node.inputs), "copy_sizes": sizes}
+
+
+@builder("transpose")
+def _transpose(graph: Graph, node: Node) -> dict:
+    shape = graph.tensor(node.inputs[0]).shape
+    perm = tuple(node.attrs["perm"])
+    pad = 4 - len(shape)
+    return {"in_shape": [1] * pad + list(shape),
+            "perm": list(range(pad)) + [p + pad for p in perm]}
+
+
+@builder("slice")
+def _slice(graph: Graph, node: Node) -> dict:
+    shape, out = graph.tensor(node.inputs[0]).shape, graph.tensor(node.outputs[0]).shape
+    axis = node.attrs["axis"]
+    inner = math.prod(shape[axis + 1:])
+    return {"outer": math.prod(shape[:axis]), "in_stride": shape[axis] * inner,
+            "offset": int(node.attrs["begin"]) * inner, "size": out[axis] * inner}
+
+
+@builder("resize_nearest")
+def _resize_nearest(graph: Graph, node: Node) -> dict:
+    in_h, in_w, channels = _hwc(graph.tensor(node.inputs[0]).shape)
+    out_h, out_w, _ = _hwc(graph.tensor(node.outputs[0]).shape)
+    return {"in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w}
+
+
+@builder("resize_bilinear")
+def _resize_bilinear(graph: Graph, node: Node) -> dict:
+    """TFLite's scales in 1/1024 steps, rounded to nearest (ResizeBilinearInteger)."""
+    p = _resize_nearest(graph, node)
+    return {**p, "scale_h_10": (1024 * p["in_h"] + p["out_h"] // 2) // p["out_h"],
+            "scale_w_10": (1024 * p["in_w"] + p["out_w"] // 2) // p["out_w"]}
+
+
+PAD_RANK = 4            # dimensions of tg_pad_params_t
+
+
+@builder("pad")
+def _pad(graph: Graph, node: Node) -> dict:
+    dims = []                                   # (input size, before, after), outermost first
+    for n, (before, after) in zip(graph.tensor(node.inputs[0]).shape, node.attrs["paddings"]):
+        if dims and before == after == 0:       # an unpadded dim merges into the one outside it
+            m, b, a = dims[-1]
+            dims[-1] = (m * n, b * n, a * n)
+        else:
+            dims.append((n, before, after))
+    if len(dims) > PAD_RANK:
+        raise UnsupportedOpError(f"{node.name} ({node.source}): padding {len(dims)} separate dimensions; "
+                                 f"tinygen's pad kernel handles {PAD_RANK}")
+    dims = [(1, 0, 0)] * (PAD_RANK - len(dims)) + dims
+    return {"in_shape": [d[0] for d in dims], "out_shape": [sum(d) for d in dims],
+            "pad_before": [d[1] for d in dims], "pad_value": int(node.attrs["pad_value"])}
