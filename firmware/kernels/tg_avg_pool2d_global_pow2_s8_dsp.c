@@ -5,7 +5,7 @@
  * predictors' mean over 8x8 or 16x16 pixels. Equals tg_avg_pool2d_s8 bit for bit (TFLite's
  * reference AveragePool, and its MEAN over H, W with equal input and output quantization:
  * the sum divided by the count, halves rounded away from zero); numpy twin:
- * tinygen.ref.kernels.avg_pool2d_s8. tinygen/kernels/table.py chooses it only where those
+ * tinygen.ref.kernels.avg_pool2d_s8. tinygen/kernels/dsp_table.py chooses it only where those
  * conditions hold, before tg_avg_pool2d_s8_dsp; its own file, so that a model with no such
  * pool links none of it.
  *

@@ -15,9 +15,9 @@ from tinygen.kernels.params import _conv, _fc, builder
 from tinygen.kernels.scratch import _round_up
 from tinygen.quant import op_params
 from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS
+from tinygen.kernels.spec import _REQUANT
 
 HEADER = "kernels/tg_kernels_gating.h"
-_REQUANT = ("weight", "bias", "multiplier", "shift")
 # words per channel in tg_depthwise_conv2d_gated_s8_dsp's packed constant (TG_DW_GATED_PACKED_WORDS)
 # and in its run-time records of the kept channels (TG_DW3G_RECORD_WORDS: the skip, n, the folded
 # multiplier and R in place of the last three)

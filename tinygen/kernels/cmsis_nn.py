@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tinygen.kernels.spec import _REQUANT
+
 if TYPE_CHECKING:
     from tinygen.ir import Graph, Node
 
@@ -28,7 +30,6 @@ BACKEND = "cmsis-nn"
 REQUIRES = frozenset({"dsp", "cmsis-nn"})
 HEADER = "cmsis_nn/tg_cmsis_nn.h"      # declares every adapter; model.c includes it
 ARGS_HEADER = "cmsis_nn/tg_cmsis_nn_args.h"   # tinygen structs -> CMSIS-NN structs, for the adapters
-_REQUANT = ("weight", "bias", "multiplier", "shift")
 
 
 def _align4(n: int) -> int:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from tinygen.ir import binary_operands
 from tinygen.kernels.cmsis_nn import per_tensor, tflite_avg_pool
 from tinygen.kernels.params import kernel_params
+from tinygen.kernels.spec import _REQUANT
 
 if TYPE_CHECKING:
     from tinygen.ir import Graph, Node
@@ -51,7 +52,6 @@ S3_FEATURE = "simd-pie"
 CONV_FEATURE = "esp-nn-conv"
 HEADER = "esp_nn/tg_esp_nn.h"         # declares every adapter; model.c includes it
 ARGS_HEADER = "esp_nn/tg_esp_nn_args.h"   # tinygen structs -> ESP-NN structs, for the adapters
-_REQUANT = ("weight", "bias", "multiplier", "shift")
 SIZE_MAX = 0x7FFF
 # the parameters ESP-NN takes as uint16_t (some then as int16_t), per struct
 _SIZES = {

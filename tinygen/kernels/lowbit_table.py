@@ -16,6 +16,7 @@ from tinygen.quant.pack_b1 import byte_masks_fit, pack_byte_masks
 from tinygen.quant.pack_b1lut import lut_scratch_bytes, pack_lut_indices
 from tinygen.quant.pack_mul import LAYOUTS, pack_mul_weights, packed_scratch_bytes
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes
+from tinygen.kernels.spec import _REQUANT
 
 # the headers a generated model includes for them (KernelSpec.headers with this prefix)
 API_HEADER_PREFIX = "tg_kernels_"
@@ -26,7 +27,6 @@ _SUBBYTE_HEADERS = ("kernels/tg_kernels_subbyte.h",)
 _PLANES_HEADERS = ("kernels/tg_kernels_planes.h",)
 _PACKED_HEADERS = ("kernels/tg_kernels_packed.h",)
 _PAIR_HEADERS = ("kernels/tg_kernels_pair.h",)
-_REQUANT = ("weight", "bias", "multiplier", "shift")
 _THRESHOLD = ("weight", "threshold")
 _DSP = frozenset({"dsp"})
 _RV32 = frozenset({"rv32im"})

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygen.kernels.spec import _REQUANT
+
 RV32 = frozenset({"rv32im"})
 BLOCK = 4                       # TG_RV32_BLOCK: output channels per block
-_REQUANT = ("weight", "bias", "multiplier", "shift")
 _PACKED = ("packed", "bias", "multiplier", "shift")
 _CONV_H = ("kernels/tg_conv2d_s8_rv32.h", "kernels/tg_conv2d_s8.h")
 _DW_H = ("kernels/tg_depthwise_conv2d_s8_rv32.h",)
