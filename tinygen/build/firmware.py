@@ -12,7 +12,7 @@ from pathlib import Path
 from tinygen.board import Board
 from tinygen.build.elf import read_elf
 from tinygen.build.memory import MemoryUse, capacity, check_measured, measure, overflow_error
-from tinygen.build.object_cache import OBJECT_DIR, compile_commands, keep, restore
+from tinygen.build.object_cache import cached_make
 from tinygen.codegen.firmware_project import FirmwareProject, Image
 from tinygen.errors import ToolchainError
 
@@ -40,30 +40,9 @@ def check_toolchains(project: FirmwareProject, board: Board) -> None:
                 f"{', '.join(missing)} not found on PATH", f"install it: {install}")
 
 
-def _make(project_dir: Path, goal: str, jobs: int) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "-C", str(project_dir), f"-j{jobs}", goal], capture_output=True, text=True)
-
-
-def _cached_make(project_dir: Path, goal: str, jobs: int) -> subprocess.CompletedProcess:
-    """`make goal` with the objects compiled before (the fit check's, an earlier build's) put in
-    place first, and the ones make compiles kept for the next build (tinygen.build.object_cache):
-    the generated project itself is unchanged, plain `make` builds it the same."""
-    from tinygen.kernels.measure_cache import cache_dir
-
-    store = cache_dir() / OBJECT_DIR
-    try:
-        misses = restore(project_dir, compile_commands(project_dir, goal), store)
-    except (subprocess.CalledProcessError, OSError):
-        misses = []                     # make compiles everything, as without a cache
-    proc = _make(project_dir, goal, jobs)
-    if proc.returncode == 0:
-        keep(project_dir, misses, store)
-    return proc
-
-
 def _build_image(project_dir: Path, image: Image, board: Board, predicted: MemoryUse, model: str, label: str,
                  jobs: int) -> MemoryUse:
-    proc = _cached_make(project_dir, image.goal, jobs)
+    proc = cached_make(project_dir, [image.goal], jobs)     # objects built before reused
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         fit = overflow_error(output, board, predicted, image.elf, model)

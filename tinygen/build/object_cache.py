@@ -90,9 +90,9 @@ def parse_command(line: str) -> CompileCommand | None:
     return CompileCommand(argv[0], tuple(flags), obj, argv[-1])
 
 
-def compile_commands(project: Path, goal: str) -> list[CompileCommand]:
-    """Every translation unit `make goal` compiles in `project`, as make would compile it."""
-    proc = subprocess.run(["make", "-C", str(project), "--no-print-directory", "-n", "-B", goal],
+def compile_commands(project: Path, *args: str) -> list[CompileCommand]:
+    """Every translation unit `make ARGS` (goals, VAR=value) compiles in `project`, as make would."""
+    proc = subprocess.run(["make", "-C", str(project), "--no-print-directory", "-n", "-B", *args],
                           capture_output=True, text=True, check=True)
     return [c for c in map(parse_command, proc.stdout.splitlines()) if c is not None]
 
@@ -162,6 +162,24 @@ def keep(project: Path, compiled: list[tuple[CompileCommand, str]], store: Path,
         prune(store, limit)
 
 
+def cached_make(project: Path, args: list[str], jobs: int, store: Path | None = None) -> subprocess.CompletedProcess:
+    """`make ARGS` in `project` with the objects compiled before put in place first (restore) and
+    the ones make compiled kept for the next build (keep); `store` defaults to the user cache's
+    OBJECT_DIR. Anything the cache cannot do is left to make."""
+    if store is None:
+        from tinygen.kernels.measure_cache import cache_dir
+
+        store = cache_dir() / OBJECT_DIR
+    try:
+        misses = restore(project, compile_commands(project, *args), store)
+    except (subprocess.CalledProcessError, OSError):
+        misses = []                     # make compiles everything, as without a cache
+    proc = subprocess.run(["make", "-C", str(project), f"-j{jobs}", *args], capture_output=True, text=True)
+    if proc.returncode == 0:
+        keep(project, misses, store)
+    return proc
+
+
 def prune(store: Path, limit: int = OBJECT_CACHE_BYTES) -> list[Path]:
     """Remove the least recently used objects of `store` until it holds at most `limit` bytes;
     the removed paths. Another process's object that vanishes meanwhile is skipped."""
@@ -183,5 +201,5 @@ def prune(store: Path, limit: int = OBJECT_CACHE_BYTES) -> list[Path]:
     return removed
 
 
-__all__ = ["CompileCommand", "OBJECT_CACHE_BYTES", "OBJECT_DIR", "cache_key", "compile_commands",
+__all__ = ["CompileCommand", "OBJECT_CACHE_BYTES", "OBJECT_DIR", "cache_key", "cached_make", "compile_commands",
            "compiler_version", "keep", "parse_command", "preprocess", "prune", "restore", "source_object"]
