@@ -110,3 +110,27 @@ def test_fit_check_objects_serve_the_build(tmp_path, monkeypatch):
     assert not any(s.startswith(("tinygen/kernels/", "tinygen/ports/")) for s in missed), missed
     assert len(missed) < len(commands) // 2, missed
     assert probed <= {p.name for p in store.glob("*.o")}
+
+
+def test_host_project_compiles_each_source_once_and_restores_plain_makes_objects(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
+    store = tmp_path / "cache" / "objects"
+    board = get_board("host")
+    source, graph = compile_example("mlp")
+    project = build(source, graph, board, tmp_path / "host").out_dir
+    commands = compile_commands(project, f"CC={board.cc}")
+    sources = [c.source for c in commands]
+    # the model's sources twice (position-independent for the library and runner, and for
+    # tg_device with the runtime's includes), everything else once
+    assert sorted(sources).count("model.c") == 2 and sources.count("tinygen/host/tg_host_runner.c") == 1
+    assert len(list(store.glob("*.o"))) == len(commands)
+    plain = tmp_path / "plain"
+    shutil.copytree(project, plain)
+    _make(plain, "clean")
+    _make(plain, f"CC={board.cc}")
+    _make(project, "clean")
+    assert restore(project, commands, store) == []
+    assert " -c " not in _make(project, f"CC={board.cc}")
+    assert _objects(project) == _objects(plain)
+    for output in ("libtgmodel.so", "tg_runner", "tg_device"):
+        assert (project / output).read_bytes() == (plain / output).read_bytes(), output
