@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from tinygen.board import get_board
 import os
 
 from tinygen.build.code_size import cache_key, prune, source_object
+from tinygen.build.object_cache import parse_command
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.fit import fit_model
 from tinygen.passes import CompileOptions
@@ -51,16 +53,21 @@ def test_prune_removes_least_recently_used_objects_down_to_the_limit(tmp_path):
 def test_source_object_cached_per_flags_and_header(tmp_path):
     project, store = tmp_path / "p", tmp_path / "store"
     project.mkdir()
+    (project / "obj").mkdir()
     (project / "k.h").write_text("#define N 3\n")
     (project / "k.c").write_text('#include "k.h"\nint tg_k(int x) { return x * N; }\n')
-    o2 = source_object(ARM_GCC, ["-O2", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v")
+    line = f"{ARM_GCC} -I. -O2 -mthumb -mcpu=cortex-m7 -MMD -MP -c -o obj/k.o k.c"
+    o2 = source_object(parse_command(line), project, store)
     os.utime(o2, ns=(10**18, 10**18))
-    assert o2 == source_object(ARM_GCC, ["-O2", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v")
+    assert o2 == source_object(parse_command(line), project, store)
     assert o2.stat().st_mtime_ns > 10**18                  # a hit counts as a use for prune()
-    os_ = source_object(ARM_GCC, ["-Os", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v")
+    os_ = source_object(parse_command(line.replace("-O2", "-Os")), project, store)
     assert os_ != o2 and os_.exists() and o2.exists()
+    # what make compiles (with its .d) is the cached object
+    subprocess.run(line.split(), cwd=project, check=True)
+    assert (project / "obj/k.o").read_bytes() == o2.read_bytes()
     (project / "k.h").write_text("#define N 5\n")          # a header the source includes changed
-    assert source_object(ARM_GCC, ["-O2", "-mthumb", "-mcpu=cortex-m7", "-I."], project, "k.c", store, "v") != o2
+    assert source_object(parse_command(line), project, store) != o2
     assert len(list(store.glob("*.o"))) == 3
 
 

@@ -13,14 +13,16 @@ part's image is compiled with that image's exact compiler and flags, and the obj
 linked as the Makefile links them; the flash is the linked image's, counted as the build
 counts it (tinygen.build.memory.measure).
 
-Each object is cached (cache_dir()/OBJECT_DIR/<key>.o) under the SHA-256 of the compiler's
-version, its flags and the translation unit preprocessed with them: the source and every
-header it includes. A changed flag, header or toolchain compiles again; an unchanged kernel
-or runtime file never does, so a fit round recompiles only model.c and weights.c. The cache is
-the user's (tinygen.kernels.measure_cache.cache_dir), never the repository, and bounded: a hit
-refreshes the object's time, and after each prediction the least recently used objects go
-until the folder holds at most OBJECT_CACHE_BYTES (every model's model.o and weights.o would
-otherwise pile up there, one pair per model and kernel choice).
+Each object is cached (cache_dir()/OBJECT_DIR/<key>.o, tinygen.build.object_cache) under the
+SHA-256 of the compiler's version, its flags as the generated Makefile passes them, the source's
+path and the translation unit preprocessed with them: the source and every header it includes. A
+changed flag, header or toolchain compiles again; an unchanged kernel or runtime file never does,
+so a fit round recompiles only model.c and weights.c, and the build that follows finds the real
+part's objects there. The cache is the user's (tinygen.kernels.measure_cache.cache_dir), never
+the repository, and bounded: a hit refreshes the object's time, and after each prediction the
+least recently used objects go until the folder holds at most OBJECT_CACHE_BYTES (every
+model's model.o and weights.o would otherwise pile up there, one pair per model and kernel
+choice).
 
 Cortex-M boards only, and models without CMSIS-NN / ESP-NN layers or a front end (their
 trees and tables come from other recipes): compiled_flash returns None there and the caller
@@ -29,76 +31,21 @@ keeps the estimate and its margin.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import os
 import subprocess
 import tempfile
-import uuid
 from pathlib import Path
 
 from tinygen.board import Board
 from tinygen.build.elf import read_elf
+from tinygen.build.object_cache import (OBJECT_CACHE_BYTES, OBJECT_DIR, cache_key, compile_commands, prune,
+                                        source_object)
 from tinygen.ir import Graph
 from tinygen.kernels.measure_cache import cache_dir
 
-OBJECT_DIR = "objects"
 # the real build's model id and source hash strings, unknown here (the scratch project has the
 # model's name and a placeholder hash of a SHA-256's length): a little room for them
 ID_STRINGS_BYTES = 64
 PLACEHOLDER_HASH = "0" * 64
-OBJECT_CACHE_BYTES = 256 << 20
-
-
-def cache_key(cc: str, version: str, flags: list[str], preprocessed: bytes) -> str:
-    """SHA-256 of the compiler, its version, the flags and the preprocessed translation unit."""
-    h = hashlib.sha256()
-    for part in (cc, version, "\0".join(flags)):
-        h.update(part.encode() + b"\0\1")
-    h.update(preprocessed)
-    return h.hexdigest()
-
-
-@functools.lru_cache(maxsize=None)
-def _version(cc: str) -> str:
-    """The compiler's first --version line, asked once per process (a fit round asks every time)."""
-    return subprocess.run([cc, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
-
-
-def source_object(cc: str, flags: list[str], project: Path, source: str, store: Path, version: str) -> Path:
-    """The object of `source` (relative to `project`) compiled with `flags`, from the cache
-    `store` where the same compiler, flags and preprocessed text were compiled before."""
-    pre = subprocess.run([cc, *flags, "-E", "-P", source], cwd=project, capture_output=True, check=True).stdout
-    obj = store / f"{cache_key(cc, version, flags, pre)}.o"
-    if not obj.exists():
-        store.mkdir(parents=True, exist_ok=True)
-        tmp = store / f"{obj.stem}.{uuid.uuid4().hex[:8]}.tmp"
-        subprocess.run([cc, *flags, "-c", source, "-o", str(tmp)], cwd=project, capture_output=True, check=True)
-        os.replace(tmp, obj)            # whole or not at all, beside other builds
-    else:
-        os.utime(obj)                   # recently used: the last to be pruned
-    return obj
-
-
-def prune(store: Path, limit: int = OBJECT_CACHE_BYTES) -> list[Path]:
-    """Remove the least recently used objects of `store` until it holds at most `limit` bytes;
-    the removed paths. Another process's object that vanishes meanwhile is skipped."""
-    entries = []
-    for path in store.glob("*.o"):
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            continue
-        entries.append((st.st_mtime_ns, path.name, st.st_size, path))
-    total = sum(e[2] for e in entries)
-    removed = []
-    for _, _, size, path in sorted(entries):
-        if total <= limit:
-            break
-        path.unlink(missing_ok=True)
-        total -= size
-        removed.append(path)
-    return removed
 
 
 def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = None) -> int | None:
@@ -106,7 +53,7 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
     docstring), or None where that is not done (another build recipe, a missing compiler,
     CMSIS-NN / ESP-NN layers, a front end, a compiler error: the build reports it)."""
     from tinygen.build.memory import measure
-    from tinygen.codegen.firmware_project import COMMON_INCLUDES, write_firmware_project
+    from tinygen.codegen.firmware_project import write_firmware_project
     from tinygen.codegen.project import write_project
     from tinygen.kernels.table import KERNELS_BY_NAME
 
@@ -122,10 +69,8 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
         tc = image.toolchain
         if tc.missing():
             return None
-        flags = [*tc.cflags, *(f"-I{d}" for d in list(COMMON_INCLUDES) + [f"tinygen/ports/{p}" for p in image.ports])]
         try:
-            version = _version(tc.cc)
-            objs = [str(source_object(tc.cc, flags, project, src, store, version)) for src in image.sources]
+            objs = [str(source_object(cmd, project, store)) for cmd in compile_commands(project, image.goal)]
             subprocess.run([tc.cc, *tc.ldflags, "-T", image.ldscript, "-o", "size-probe.elf", *objs, *tc.libs],
                            cwd=project, capture_output=True, check=True)
         except (subprocess.CalledProcessError, OSError):

@@ -12,6 +12,7 @@ from pathlib import Path
 from tinygen.board import Board
 from tinygen.build.elf import read_elf
 from tinygen.build.memory import MemoryUse, capacity, check_measured, measure, overflow_error
+from tinygen.build.object_cache import cached_make
 from tinygen.codegen.firmware_project import FirmwareProject, Image
 from tinygen.errors import ToolchainError
 
@@ -39,13 +40,9 @@ def check_toolchains(project: FirmwareProject, board: Board) -> None:
                 f"{', '.join(missing)} not found on PATH", f"install it: {install}")
 
 
-def _make(project_dir: Path, goal: str, jobs: int) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "-C", str(project_dir), f"-j{jobs}", goal], capture_output=True, text=True)
-
-
 def _build_image(project_dir: Path, image: Image, board: Board, predicted: MemoryUse, model: str, label: str,
                  jobs: int) -> MemoryUse:
-    proc = _make(project_dir, image.goal, jobs)
+    proc = cached_make(project_dir, [image.goal], jobs)     # objects built before reused
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         fit = overflow_error(output, board, predicted, image.elf, model)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from tinygen.board import Board
+from tinygen.build.object_cache import cached_make
 from tinygen.errors import ToolchainError
 
 LIBRARY = "libtgmodel.so"
@@ -20,8 +20,7 @@ def build_host(project: Path, board: Board, jobs: int = 2, label: str | None = N
     if missing:
         raise ToolchainError(f"cannot build for board {board.name!r}: {', '.join(missing)} not found on PATH",
                              f"install it: sudo {board.toolchain.get('install', 'apt-get install gcc make')}")
-    proc = subprocess.run(["make", "-C", str(project), f"-j{jobs}", f"CC={board.cc}"],
-                          capture_output=True, text=True)
+    proc = cached_make(project, [f"CC={board.cc}"], jobs)     # objects built before reused
     if proc.returncode != 0:
         raise ToolchainError(
             f"the C compiler failed on the generated project for {label or project}:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}",

@@ -86,7 +86,7 @@ def layer_segments(board, project: Path, x: bytes, timeout: float = 600.0):
     with LoggedRun({addr[LAYER_START]}, {addr[LAYER_STOP]}) as log:
         with Emulator(board, elf, extra_args=log.qemu_args) as url, Link.open(url) as link:
             dev = Device(link, timeout)
-            dev.connect()
+            dev.connect(booting=True)
             dev.upload(x)
             layers, _, _ = dev.layers()
         segments, seconds = log.finish()

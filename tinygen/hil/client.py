@@ -176,8 +176,14 @@ class Device:
             raise DeviceError(cmd, message)
         return Reply(cmd, lines)
 
-    def connect(self) -> str:
-        """Get in step with the device (whatever it was doing) and return its name."""
+    def connect(self, booting: bool = False) -> str:
+        """Get in step with the device (whatever it was doing) and return its name.
+        `booting`: the device was started for this link (a QEMU stand-in, which boots once the
+        link connects): its boot lines (m-init-done, m-ready) are awaited first. Otherwise
+        `name%` can arrive before the firmware enabled its UART, and QEMU's serial multiplexer
+        holds such bytes until the next write: the first resync attempt would time out."""
+        if booting:
+            self.link.await_line(READY, self.pace.device_timeout + RESYNC_SLACK)
         self.name_ = self.link.resync(timeout=self.pace.device_timeout + RESYNC_SLACK)
         return self.name_
 

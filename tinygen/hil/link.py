@@ -96,6 +96,19 @@ class Link:
         return cls(port, url, clock)
 
     def close(self) -> None:
+        sock = getattr(self.port, "_socket", None)
+        if sock is not None:
+            # socket:// (a stand-in, the host bridge): pyserial's close() sleeps 0.3 s after
+            # closing, for quick reconnects to the same server; Link.open retries a refused
+            # connection instead, so close the socket here and mark the port closed
+            self.port._socket = None
+            self.port.is_open = False
+            for end in (lambda: sock.shutdown(socket.SHUT_RDWR), sock.close):
+                try:
+                    end()
+                except OSError:     # the peer is gone already
+                    pass
+            return
         try:
             self.port.close()
         except Exception:       # closing a port whose peer is gone must not raise
@@ -171,6 +184,16 @@ class Link:
                 break
             dropped += data
         return bytes(dropped)
+
+    def await_line(self, wanted: str, timeout: float) -> bool:
+        """Read until the line `wanted` (True) or `timeout` seconds on the link's clock pass
+        without it (False); the lines before it are dropped."""
+        try:
+            while self.readline(timeout, awaiting=wanted) != wanted:
+                pass
+        except LinkTimeout:
+            return False
+        return True
 
     def resync(self, attempts: int = 3, timeout: float = 10.0) -> str:
         """Get back in step after garbage, a timeout or a half-sent upload: end

@@ -91,7 +91,7 @@ def open_device(board: Board, project: str | Path, emulate: bool = False, port: 
         ep = stack.enter_context(endpoint(board, project, emulate, port))
         link = stack.enter_context(Link.open(ep.url, int(board.serial.get("baud", DEFAULT_BAUD)), clock=ep.clock))
         dev = Device(link, timeout, ep.pace)
-        dev.connect()
+        dev.connect(booting=emulate and board.build != "host")      # a QEMU stand-in started here
         yield dev
 
 

@@ -1,0 +1,205 @@
+"""Compiled objects kept between builds: the fit check's flash probe (tinygen.build.code_size)
+and the firmware build (tinygen.build.firmware) compile the same kernels, runtime and port
+sources with the same compiler and flags, test after test and model after model.
+
+    commands = compile_commands(project, "all")          # what `make -n -B all` would compile
+    misses = restore(project, commands, store)           # cached objects put where make expects them
+    ... make ...                                         # compiles the misses only, then links
+    keep(project, misses, store)                         # make's new objects, for the next build
+
+An object is cached (store/<key>.o) under the SHA-256 of the compiler, its first --version
+line, the compile flags exactly as the generated Makefile passes them (the dependency-file
+options -MMD / -MP and the output name aside: they do not change the object), the source's
+path in the project (the object's file symbol) and the translation unit preprocessed with those
+flags: the source and every header it includes. No -g in the flags, so the folder compiled in
+is not in the object. A changed source, header, flag or toolchain compiles again.
+
+The generated project is untouched: restore() only writes obj/<image>/<source>.o and its .d
+(the dependency list make would write, from the same preprocessor run) after the sources were
+written, so make finds them up to date and compiles the rest; `make` without tinygen builds
+the same project from scratch. Anything restore() cannot do (a compiler that fails on the
+source, a command it does not recognise, an object pruned meanwhile) is left to make, which
+reports the error as before.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+OBJECT_DIR = "objects"
+OBJECT_CACHE_BYTES = 256 << 20
+DEPENDENCY_FLAGS = ("-MMD", "-MP", "-MD")               # write a .d beside the object
+DEPENDENCY_OPTIONS = ("-MF", "-MT", "-MQ")              # ... and take an argument
+SOURCE_SUFFIXES = (".c", ".S")
+
+
+def cache_key(cc: str, version: str, flags: list[str], preprocessed: bytes) -> str:
+    """SHA-256 of the compiler, its version, the flags and the preprocessed translation unit."""
+    h = hashlib.sha256()
+    for part in (cc, version, "\0".join(flags)):
+        h.update(part.encode() + b"\0\1")
+    h.update(preprocessed)
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def compiler_version(cc: str) -> str:
+    """The compiler's first --version line, asked once per process."""
+    return subprocess.run([cc, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
+
+
+@dataclass(frozen=True)
+class CompileCommand:
+    """One `cc FLAGS -c -o OBJ SOURCE` line of the generated Makefile, paths relative to the project."""
+    cc: str
+    flags: tuple[str, ...]          # everything but -c, -o OBJ, the dependency options and SOURCE
+    obj: str
+    source: str
+
+    def key(self, preprocessed: bytes) -> str:
+        return cache_key(self.cc, compiler_version(self.cc), [*self.flags, self.source], preprocessed)
+
+
+def parse_command(line: str) -> CompileCommand | None:
+    """The compile command on a line of `make -n` output, or None (mkdir, link, objcopy, or a
+    form not recognised: make runs those itself)."""
+    try:
+        argv = shlex.split(line)
+    except ValueError:
+        return None
+    if len(argv) < 5 or argv.count("-c") != 1 or argv.count("-o") != 1 or not argv[-1].endswith(SOURCE_SUFFIXES):
+        return None
+    flags, obj, rest = [], None, iter(argv[1:-1])
+    for arg in rest:
+        if arg == "-o":
+            obj = next(rest, None)
+        elif arg in DEPENDENCY_OPTIONS:
+            next(rest, None)
+        elif arg != "-c" and arg not in DEPENDENCY_FLAGS:
+            flags.append(arg)
+    if obj is None or not obj.endswith(".o") or any(not f.startswith("-") for f in flags):
+        return None
+    return CompileCommand(argv[0], tuple(flags), obj, argv[-1])
+
+
+def compile_commands(project: Path, *args: str) -> list[CompileCommand]:
+    """Every translation unit `make ARGS` (goals, VAR=value) compiles in `project`, as make would."""
+    proc = subprocess.run(["make", "-C", str(project), "--no-print-directory", "-n", "-B", *args],
+                          capture_output=True, text=True, check=True)
+    return [c for c in map(parse_command, proc.stdout.splitlines()) if c is not None]
+
+
+def preprocess(cmd: CompileCommand, project: Path, dep_file: Path | None = None) -> bytes:
+    """The translation unit preprocessed with the command's flags; with `dep_file`, also the
+    dependency list the command's -MMD -MP writes, for its object."""
+    deps = ["-MMD", "-MP", "-MT", cmd.obj, "-MF", str(dep_file)] if dep_file is not None else []
+    return subprocess.run([cmd.cc, *cmd.flags, "-E", "-P", *deps, cmd.source], cwd=project,
+                          capture_output=True, check=True).stdout
+
+
+def _store_file(src: Path, obj: Path) -> None:
+    """Copy src to obj whole or not at all, beside other builds writing the same object."""
+    obj.parent.mkdir(parents=True, exist_ok=True)
+    tmp = obj.parent / f"{obj.stem}.{uuid.uuid4().hex[:8]}.tmp"
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, obj)
+
+
+def source_object(cmd: CompileCommand, project: Path, store: Path) -> Path:
+    """The command's object from `store`, compiled there first where it is not."""
+    obj = store / f"{cmd.key(preprocess(cmd, project))}.o"
+    if not obj.exists():
+        store.mkdir(parents=True, exist_ok=True)
+        tmp = store / f"{obj.stem}.{uuid.uuid4().hex[:8]}.tmp"
+        subprocess.run([cmd.cc, *cmd.flags, "-c", cmd.source, "-o", str(tmp)], cwd=project, capture_output=True,
+                       check=True)
+        os.replace(tmp, obj)
+    else:
+        os.utime(obj)                   # recently used: the last to be pruned
+    return obj
+
+
+def restore(project: Path, commands: list[CompileCommand], store: Path) -> list[tuple[CompileCommand, str]]:
+    """Put every cached object (and its .d) where make expects it; the commands left for make
+    to compile, each with its key (for keep())."""
+    misses = []
+    for cmd in commands:
+        target = project / cmd.obj
+        target.parent.mkdir(parents=True, exist_ok=True)
+        dep = target.with_suffix(".d")
+        try:
+            key = cmd.key(preprocess(cmd, project, dep))
+        except (subprocess.CalledProcessError, OSError):
+            dep.unlink(missing_ok=True)
+            continue                    # make compiles it and reports what is wrong
+        try:
+            shutil.copyfile(store / f"{key}.o", target)     # a new file: newer than its sources
+            os.utime(store / f"{key}.o")
+        except OSError:
+            dep.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
+            misses.append((cmd, key))
+    return misses
+
+
+def keep(project: Path, compiled: list[tuple[CompileCommand, str]], store: Path,
+         limit: int = OBJECT_CACHE_BYTES) -> None:
+    """Store the objects make compiled for restore()'s misses, then prune the store."""
+    for cmd, key in compiled:
+        try:
+            _store_file(project / cmd.obj, store / f"{key}.o")
+        except OSError:
+            continue                    # a read-only or full cache: the next build compiles it again
+    if compiled:
+        prune(store, limit)
+
+
+def cached_make(project: Path, args: list[str], jobs: int, store: Path | None = None) -> subprocess.CompletedProcess:
+    """`make ARGS` in `project` with the objects compiled before put in place first (restore) and
+    the ones make compiled kept for the next build (keep); `store` defaults to the user cache's
+    OBJECT_DIR. Anything the cache cannot do is left to make."""
+    if store is None:
+        from tinygen.kernels.measure_cache import cache_dir
+
+        store = cache_dir() / OBJECT_DIR
+    try:
+        misses = restore(project, compile_commands(project, *args), store)
+    except (subprocess.CalledProcessError, OSError):
+        misses = []                     # make compiles everything, as without a cache
+    proc = subprocess.run(["make", "-C", str(project), f"-j{jobs}", *args], capture_output=True, text=True)
+    if proc.returncode == 0:
+        keep(project, misses, store)
+    return proc
+
+
+def prune(store: Path, limit: int = OBJECT_CACHE_BYTES) -> list[Path]:
+    """Remove the least recently used objects of `store` until it holds at most `limit` bytes;
+    the removed paths. Another process's object that vanishes meanwhile is skipped."""
+    entries = []
+    for path in store.glob("*.o"):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        entries.append((st.st_mtime_ns, path.name, st.st_size, path))
+    total = sum(e[2] for e in entries)
+    removed = []
+    for _, _, size, path in sorted(entries):
+        if total <= limit:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
+        removed.append(path)
+    return removed
+
+
+__all__ = ["CompileCommand", "OBJECT_CACHE_BYTES", "OBJECT_DIR", "cache_key", "cached_make", "compile_commands",
+           "compiler_version", "keep", "parse_command", "preprocess", "prune", "restore", "source_object"]
