@@ -141,8 +141,11 @@ def test_fuse_residual_reference_equals_unfused(name, tmp_path):
 @pytest.mark.parametrize("board", ["host", "f746zg"])
 def test_conv2d_add_output_takes_the_skip_place(board, tmp_path):
     source, _, _ = _source("residual", tmp_path)
+    # lower_peak off: on this small model it swaps the widening kernel for the one with int16
+    # weights in flash where that lowers the arena; the share rule checked here is the former's
     graph = compile_source(source, str(tmp_path / "calib.npy"),
-                           CompileOptions(features=get_board(board).isa_features, fuse_residual=True))
+                           CompileOptions(features=get_board(board).isa_features, fuse_residual=True,
+                                          lower_peak=False))
     # the DSP kernel widens int8 weights into scratch (one block of 4 channels); the portable one needs none
     kernel = "tg_conv2d_add_widen_s8_dsp" if board == "f746zg" else "tg_conv2d_add_s8"
     fused = _by_source(graph, "conv2d_add")

@@ -116,7 +116,8 @@ def test_a_swap_beyond_the_bound_is_taken_when_the_ram_budget_needs_it(w1a8):
 def test_peak_nodes_found_where_alignment_gaps_put_the_arena_above_every_live_set():
     """lower_peak looks for its swaps at the nodes where the arena peaks. Buffers are placed
     at 16-byte alignment, so a live set of odd-sized buffers can need more arena than the sum
-    of its sizes: the peak nodes are those whose aligned live bytes are largest, never none."""
+    of its sizes: where no live set reaches the arena, the peak nodes are those whose aligned
+    live bytes are largest, never none."""
     from tinygen.ir import Graph, Node
     from tinygen.passes.lower_peak import _peak_nodes
     from tinygen.passes.plan_memory import Buffer, MemoryPlan
@@ -133,3 +134,6 @@ def test_peak_nodes_found_where_alignment_gaps_put_the_arena_above_every_live_se
     buffers[0].size = 33          # n0's 48 aligned bytes are now the peak
     plan.arena_size = 48
     assert [n.name for n in _peak_nodes(graph)] == ["n0"]
+    buffers[0].size = 10          # where a live set reaches the arena, those nodes alone
+    plan.arena_size = 14
+    assert [n.name for n in _peak_nodes(graph)] == ["n1"]

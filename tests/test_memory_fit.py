@@ -85,7 +85,7 @@ def no_make(monkeypatch):
     """Fail the test if the firmware build would run make (the refusal must come first)."""
     def refuse(*args, **kwargs):
         raise AssertionError("make ran although the prediction already exceeds the part")
-    monkeypatch.setattr(firmware, "_make", refuse)
+    monkeypatch.setattr(firmware, "cached_make", refuse)
 
 
 def numbers(message: str) -> dict[str, str]:

@@ -81,14 +81,16 @@ Replan = Callable[[Graph, dict[str, str]], Graph]
 
 
 def _peak_nodes(graph: Graph) -> list[Node]:
-    """The nodes where the arena peaks: their live buffers (sizes rounded up to the arena's
-    alignment, as placed) fill the arena, or, where alignment gaps and placement leave the
-    arena above every live set, they are the largest live sets."""
+    """The nodes where the arena peaks: those whose live buffers' bytes reach the arena, or,
+    where alignment gaps and placement leave the arena above every live set, those whose live
+    buffers (sizes rounded up to the arena's alignment, as placed) are the largest."""
     plan = graph.meta["memory"]
-    timeline = [sum(align(b.size) for b in plan.buffers if b.first <= i <= b.last)
-                for i in range(len(graph.nodes))]
-    peak = min(max(timeline, default=0), plan.arena_size)
-    return [node for node, live in zip(graph.nodes, timeline) if live >= peak]
+    found = [node for node, live in zip(graph.nodes, plan.timeline(len(graph.nodes))) if live >= plan.arena_size]
+    if found:
+        return found
+    aligned = [sum(align(b.size) for b in plan.buffers if b.first <= i <= b.last) for i in range(len(graph.nodes))]
+    peak = max(aligned, default=0)
+    return [node for node, live in zip(graph.nodes, aligned) if live >= peak]
 
 
 def _alternatives(graph: Graph, node: Node, features: frozenset, kernels: str) -> list[str]:
