@@ -29,9 +29,10 @@ import numpy as np
 
 from tinygen.hil.deadline import add_timeout_option
 
-# name: (channels in, depth multiplier, input H x W, kernel, stride, dilation, padding)
+# name: (channels in, depth multiplier, input H x W, kernel, stride, dilation, padding[, "relu": a ReLU after it])
 SHAPES = {
     "temporal_k3": (128, 1, (49, 1), (3, 1), (1, 1), (1, 1), (1, 0)),
+    "temporal_k3_relu": (128, 1, (49, 1), (3, 1), (1, 1), (1, 1), (1, 0), "relu"),
     "temporal_k9": (128, 1, (49, 1), (9, 1), (1, 1), (1, 1), (4, 0)),
     "temporal_k3_dilated4": (128, 1, (49, 1), (3, 1), (1, 1), (4, 1), (4, 0)),
     "temporal_k5_stride2": (128, 1, (49, 1), (5, 1), (2, 1), (1, 1), (2, 0)),
@@ -50,10 +51,12 @@ def _model(shape, tmp: Path):
     import torch
     from torch import nn
 
-    channels, mult, hw, kernel, stride, dilation, padding = shape
+    channels, mult, hw, kernel, stride, dilation, padding = shape[:7]
     torch.manual_seed(0)
     net = nn.Conv2d(channels, channels * mult, kernel, stride=stride, padding=padding, dilation=dilation,
                     groups=channels).eval()
+    if shape[7:] == ("relu",):
+        net = nn.Sequential(net, nn.ReLU()).eval()
     x = torch.randn(1, channels, *hw)
     torch.export.save(torch.export.export(net, (x,)), tmp / "m.pt2")
     calib = np.random.default_rng(0).standard_normal((8, channels, *hw)).astype(np.float32)

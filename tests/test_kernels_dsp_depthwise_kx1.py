@@ -302,3 +302,29 @@ def test_depthwise_kx1_s8_dsp_raw_paths_standin(board, case, kernel, tmp_path):
             x = quantize_input(graph, source.to_graph_layout(
                 rng.standard_normal(source.input_shape).astype(np.float32) * scale))
             assert_device_equals_reference(dev, graph, x, f"{board} {layers} c={channels} scale {scale}")
+
+
+def test_raw_k3_sign_add_left_out_only_where_act_min_reaches_the_zero_point():
+    """tg_dw_kx1_k3_phase*_pos (the raw path, stride 1, 2 or 3 taps) requantize without the
+    sign's ADD where act_min >= the output zero point: SSAT(SMMLAR(acc2, m, R) >> n) then the
+    clamp. Exhaustively over accumulators around 0 (where the ADD matters: ties below zero),
+    that equals TFLite's requantization then the clamp for every multiplier, shift and zero
+    point drawn; and with act_min one below the zero point it does not (the loops need the ADD)."""
+    from tinygen.quant.fixedpoint import multiply_by_quantized_multiplier
+
+    rng = np.random.default_rng(5)
+    acc = np.arange(-(1 << 16), 1 << 16, dtype=np.int64)
+    differs = 0
+    for _ in range(60):
+        m, n = int(rng.integers(1 << 30, 1 << 31)), int(rng.integers(1, 12))
+        zp = int(rng.integers(-128, 128))
+        want = np.clip(multiply_by_quantized_multiplier(acc, m, -n) + zp, -128, 127)
+        r = (1 + 2 * zp) << (n - 1)
+        xr = (2 * acc * m + (r << 32) + (1 << 31)) >> 32                     # SMMLAR(acc2, m, R)
+        assert np.array_equal(np.clip((xr + (acc >> 63)) >> n, -128, 127), want)   # with the ADD
+        dropped = np.clip(xr >> n, -128, 127)
+        for act_min in (zp, min(zp + 7, 127)):
+            assert np.array_equal(np.clip(dropped, act_min, 127), np.clip(want, act_min, 127)), (m, n, zp)
+        if zp > -128:
+            differs += not np.array_equal(np.clip(dropped, zp - 1, 127), np.clip(want, zp - 1, 127))
+    assert differs > 0

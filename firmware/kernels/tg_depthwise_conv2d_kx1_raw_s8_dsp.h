@@ -21,7 +21,9 @@
  * byte, the only one stored. n shares the pair counter's register (ASR by register
  * reads its bottom byte), the odd count's flag the clamp's (bit 8; SEL's upper bytes
  * are not stored). 21 instructions per two outputs (25 with the clamp), 18 per channel
- * and phase around them.
+ * and phase around them. Where act_min >= the output zero point the _pos loops leave out
+ * the sign's ADD (19 / 23 per two outputs): it only lowers an output at a tie below zero, to
+ * at most the zero point minus 1, which the clamp at act_min raises anyway.
  *
  * Registers: r0 x, r1 out, r2 S, r3 pairs << 8 | n, r4 the sum, r5 multiplier,
  * r6 act_min | odd << 8, r7 R, r8 W[0], r9 / r10 X_m / X_{m+1} taking turns,
@@ -83,10 +85,13 @@ typedef struct {
     "add    r0, r0, r2, lsl #1\n\t"                  \
     "pkhbt  " x ", " x ", lr, lsl #16\n\t"
 
-/* One output from the sum in r4 to the byte at [r1, off]; clamp: max with r6. */
-#define TG_DW_KX1_K3_OUT(clamp, off)                 \
+/* One output from the sum in r4 to the byte at [r1, off]; clamp: max with r6; sign: the
+   sign's ADD (left out where act_min >= the output zero point: see tg_dw_kx1_raw). */
+#define TG_DW_KX1_K3_OUT_SIGN(clamp, sign, off)      \
     "smmlar lr, r4, r5, r7\n\t"                      \
+    ".if " #sign "\n\t"                              \
     "add    lr, lr, r4, asr #31\n\t"                 \
+    ".endif\n\t"                                     \
     "asr    lr, lr, r3\n\t"                          \
     "ssat   lr, #8, lr\n\t"                          \
     ".if " #clamp "\n\t"                             \
@@ -95,30 +100,32 @@ typedef struct {
     ".endif\n\t"                                     \
     "strb   lr, [r1" off "]\n\t"
 
+#define TG_DW_KX1_K3_OUT(clamp, off) TG_DW_KX1_K3_OUT_SIGN(clamp, 1, off)
+
 /* Output 2m from X_m in a, X_{m+1} loaded into b. */
-#define TG_DW_KX1_K3_EVEN(clamp, a, b)               \
+#define TG_DW_KX1_K3_EVEN(clamp, sign, a, b)         \
     TG_DW_KX1_K3_LOAD(b)                             \
     "smlad  r4, " a ", r8, r12\n\t"                  \
     "smlabt r4, " b ", r11, r4\n\t"                  \
-    TG_DW_KX1_K3_OUT(clamp, "")
+    TG_DW_KX1_K3_OUT_SIGN(clamp, sign, "")
 
 /* Outputs 2m, 2m + 1; out two steps on, the pair counted. */
-#define TG_DW_KX1_K3_PAIR(clamp, a, b)               \
-    TG_DW_KX1_K3_EVEN(clamp, a, b)                   \
+#define TG_DW_KX1_K3_PAIR(clamp, sign, a, b)         \
+    TG_DW_KX1_K3_EVEN(clamp, sign, a, b)             \
     "smlatb r4, " a ", r8, r12\n\t"                  \
     "smlad  r4, " b ", r11, r4\n\t"                  \
-    TG_DW_KX1_K3_OUT(clamp, ", r2")                  \
+    TG_DW_KX1_K3_OUT_SIGN(clamp, sign, ", r2")       \
     "add    r1, r1, r2, lsl #1\n\t"                  \
     "subs   r3, r3, #256\n\t"
 
 /* After the pairs, X_m in a: the odd count's last output, then the next channel. */
-#define TG_DW_KX1_K3_TAIL(clamp, a, b)               \
+#define TG_DW_KX1_K3_TAIL(clamp, sign, a, b)         \
     "tst    r6, #256\n\t"                            \
     "beq    5f\n\t"                                  \
-    TG_DW_KX1_K3_EVEN(clamp, a, b)                   \
+    TG_DW_KX1_K3_EVEN(clamp, sign, a, b)             \
     "b      5f\n\t"
 
-#define TG_DW_KX1_K3_BODY(clamp)                     \
+#define TG_DW_KX1_K3_BODY(clamp, sign)               \
     __asm__(TG_DW_KX1_RAW_ENTER(0)                   \
             "0:\n\t"                                 \
             "ldr    lr, [sp]\n\t"                    \
@@ -132,26 +139,39 @@ typedef struct {
             "subs   r3, r3, #256\n\t"                \
             "bmi    3f\n\t"                          \
             "1:\n\t"                                 \
-            TG_DW_KX1_K3_PAIR(clamp, "r9", "r10")    \
+            TG_DW_KX1_K3_PAIR(clamp, sign, "r9", "r10") \
             "bmi    4f\n\t"                          \
-            TG_DW_KX1_K3_PAIR(clamp, "r10", "r9")    \
+            TG_DW_KX1_K3_PAIR(clamp, sign, "r10", "r9") \
             "bpl    1b\n\t"                          \
             "3:\n\t"                                 \
-            TG_DW_KX1_K3_TAIL(clamp, "r9", "r10")    \
+            TG_DW_KX1_K3_TAIL(clamp, sign, "r9", "r10") \
             "4:\n\t"                                 \
-            TG_DW_KX1_K3_TAIL(clamp, "r10", "r9")    \
+            TG_DW_KX1_K3_TAIL(clamp, sign, "r10", "r9") \
             TG_DW_KX1_RAW_LEAVE(24))
 
-/* Every channel's outputs of one phase (tg_dw_kx1_k3_t); _relu: max(y, act_min). */
+/* Every channel's outputs of one phase (tg_dw_kx1_k3_t); _relu: max(y, act_min); _pos: without
+   the sign's ADD, for act_min >= the output zero point (tg_dw_kx1_raw). */
 __attribute__((naked, noinline)) static void tg_dw_kx1_k3_phase(const tg_dw_kx1_k3_t *a __attribute__((unused)))
 {
-    TG_DW_KX1_K3_BODY(0);
+    TG_DW_KX1_K3_BODY(0, 1);
 }
 
 __attribute__((naked, noinline)) static void
 tg_dw_kx1_k3_phase_relu(const tg_dw_kx1_k3_t *a __attribute__((unused)))
 {
-    TG_DW_KX1_K3_BODY(1);
+    TG_DW_KX1_K3_BODY(1, 1);
+}
+
+__attribute__((naked, noinline)) static void
+tg_dw_kx1_k3_phase_pos(const tg_dw_kx1_k3_t *a __attribute__((unused)))
+{
+    TG_DW_KX1_K3_BODY(0, 0);
+}
+
+__attribute__((naked, noinline)) static void
+tg_dw_kx1_k3_phase_relu_pos(const tg_dw_kx1_k3_t *a __attribute__((unused)))
+{
+    TG_DW_KX1_K3_BODY(1, 0);
 }
 
 /* count bytes of v4's (replicated) byte from dst, by words from the first aligned one. */
@@ -341,6 +361,10 @@ static void tg_dw_kx1_raw(const tg_dw_kx1_geom_t *g, const tg_conv2d_params_t *p
                                   copy + r * c, output + r * c, c, d * c};
         if (g->kernel > 3) {
             tg_dw_kx1_k5_phase(&a);
+        } else if (p->act_min >= p->output_offset) {
+            /* the sign's ADD only lowers an output at a tie below zero, to at most the zero
+               point minus 1, where the clamp at act_min >= the zero point gives act_min anyway */
+            (p->act_min > -128 ? tg_dw_kx1_k3_phase_relu_pos : tg_dw_kx1_k3_phase_pos)(&a);
         } else if (p->act_min > -128) {
             tg_dw_kx1_k3_phase_relu(&a);
         } else {
