@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,10 +11,7 @@ from pathlib import Path
 import pytest
 
 from tinygen.board import get_board
-import os
-
-from tinygen.build.code_size import cache_key, prune, source_object
-from tinygen.build.object_cache import parse_command
+from tinygen.build.object_cache import cache_key, parse_command, prune, source_object
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.fit import fit_model
 from tinygen.passes import CompileOptions

@@ -37,8 +37,7 @@ from pathlib import Path
 
 from tinygen.board import Board
 from tinygen.build.elf import read_elf
-from tinygen.build.object_cache import (OBJECT_CACHE_BYTES, OBJECT_DIR, cache_key, compile_commands, prune,
-                                        source_object)
+from tinygen.build.object_cache import OBJECT_DIR, compile_commands, prune, source_object
 from tinygen.ir import Graph
 from tinygen.kernels.measure_cache import cache_dir
 
@@ -81,5 +80,4 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
     return use.regions["flash"].used + ID_STRINGS_BYTES
 
 
-__all__ = ["ID_STRINGS_BYTES", "OBJECT_CACHE_BYTES", "OBJECT_DIR", "cache_key", "compiled_flash", "prune",
-           "source_object"]
+__all__ = ["ID_STRINGS_BYTES", "compiled_flash"]

@@ -13,9 +13,9 @@ from tinygen.ir import Graph, Node
 from tinygen.kernels.depthwise_dsp import RECORD_WORDS, depthwise_dsp_records, depthwise_dsp_scratch
 from tinygen.kernels.params import _conv, _fc, builder
 from tinygen.kernels.scratch import _round_up
+from tinygen.kernels.spec import _REQUANT
 from tinygen.quant import op_params
 from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS
-from tinygen.kernels.spec import _REQUANT
 
 HEADER = "kernels/tg_kernels_gating.h"
 # words per channel in tg_depthwise_conv2d_gated_s8_dsp's packed constant (TG_DW_GATED_PACKED_WORDS)

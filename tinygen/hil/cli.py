@@ -97,7 +97,7 @@ def cmd_flash(args) -> int:
 
             with Link.open(ep.url, clock=ep.clock) as link:
                 dev = Device(link, args.timeout, ep.pace)
-                name = dev.connect(booting=board.build != "host")
+                name = dev.connect(booting=ep.boots)
                 if args.lap is not None:
                     dev.lap(args.lap)
                 info = dev.info()

@@ -48,6 +48,7 @@ class Endpoint:
     url: str
     clock: Clock
     pace: Pace
+    boots: bool = False     # a QEMU stand-in started for this link: its boot lines come first
 
 
 @contextmanager
@@ -68,7 +69,7 @@ def endpoint(board: Board, project: str | Path, emulate: bool = False,
 
         emu = Emulator(board, project / EMU_FIRMWARE)
         with emu as url:
-            yield Endpoint(url, emu.clock, STANDIN)
+            yield Endpoint(url, emu.clock, STANDIN, boots=True)
     else:
         yield Endpoint(resolve_port(board, port), WALL,
                        board_pace(int(board.serial.get("baud", DEFAULT_BAUD)), board.clock_hz))
@@ -91,7 +92,7 @@ def open_device(board: Board, project: str | Path, emulate: bool = False, port: 
         ep = stack.enter_context(endpoint(board, project, emulate, port))
         link = stack.enter_context(Link.open(ep.url, int(board.serial.get("baud", DEFAULT_BAUD)), clock=ep.clock))
         dev = Device(link, timeout, ep.pace)
-        dev.connect(booting=emulate and board.build != "host")      # a QEMU stand-in started here
+        dev.connect(booting=ep.boots)
         yield dev
 
 

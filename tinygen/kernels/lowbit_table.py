@@ -12,11 +12,11 @@ from functools import partial
 
 from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes, pair_serves
 from tinygen.kernels.scratch import conv2d_dsp_scratch
+from tinygen.kernels.spec import _REQUANT
 from tinygen.quant.pack_b1 import byte_masks_fit, pack_byte_masks
 from tinygen.quant.pack_b1lut import lut_scratch_bytes, pack_lut_indices
 from tinygen.quant.pack_mul import LAYOUTS, pack_mul_weights, packed_scratch_bytes
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes
-from tinygen.kernels.spec import _REQUANT
 
 # the headers a generated model includes for them (KernelSpec.headers with this prefix)
 API_HEADER_PREFIX = "tg_kernels_"
