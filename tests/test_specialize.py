@@ -80,10 +80,11 @@ def test_requant_folded_edges():
     assert not specialize.requant_folded(False, [-1], 0)
     inline = specialize.INLINE["tg_conv2d_1x1_s8_dsp"]
     m, s = [1 << 30] * 2, [-5, -9]
-    assert specialize.requant_mode(inline, {"in_c": 8, "output_offset": -3}, None, m, s) == specialize.FOLDED
-    assert specialize.requant_mode(inline, {"in_c": 8, "output_offset": -3}, None, m, [0, -9]) == specialize.GENERAL
+    kp = {"in_c": 8, "output_offset": -3, "act_min": -128}
+    assert specialize.requant_mode(inline, kp, None, m, s) == specialize.FOLDED
+    assert specialize.requant_mode(inline, kp, None, m, [0, -9]) == specialize.GENERAL
     direct = specialize.INLINE["tg_conv2d_direct_s8_dsp"]      # its outputs do not take the folded form
-    kp = {"kernel_h": 1, "kernel_w": 1, "in_c": 8, "output_offset": -3}
+    kp = {"kernel_h": 1, "kernel_w": 1, "in_c": 8, "output_offset": -3, "act_min": -128}
     assert specialize.requant_mode(direct, kp, None, m, s) == specialize.BOUNDED
 
 

@@ -35,6 +35,22 @@
 #define TG_PW_SHALLOW_LAST 0x100
 
 /*
+ * The sign's ADD of the folded requantization (+ (a >> 31)). A build defines
+ * TG_PW_SHALLOW_SIGN_ADD 0 (-DTG_PW_SHALLOW_SIGN_ADD=0, tinygen/codegen/sign_add.py) where every
+ * layer it links on this kernel has act_min >= its output zero point (here: the zero point
+ * -128, as act_min is -128): the ADD only lowers an output at an exact tie below zero, to at
+ * most the zero point minus 1, which SSAT raises to -128 anyway.
+ */
+#ifndef TG_PW_SHALLOW_SIGN_ADD
+#define TG_PW_SHALLOW_SIGN_ADD 1
+#endif
+#if TG_PW_SHALLOW_SIGN_ADD
+#define TG_PW_SHALLOW_SIGN(y, a) "add    %[" y "], %[" y "], %[" a "], asr #31\n\t"
+#else
+#define TG_PW_SHALLOW_SIGN(y, a) ""
+#endif
+
+/*
  * One output (words = 1 or 2 weight-word pairs per record): the record in one LDM (k = 2 bias,
  * m = multiplier, r = R, n, then the weight words; the registers are named because LDM loads
  * them in ascending order), the dot product with the widened pixel in xa0, xb0 (xa1, xb1), the
@@ -51,7 +67,7 @@
     "smlad  %[k], %[xa0], %[w0], %[k]\n\t"                                         \
     "smlad  %[k], %[xb0], %[w1], %[k]\n\t"                                         \
     "smmlar %[w0], %[k], %[m], %[r]\n\t"                                           \
-    "add    %[w0], %[w0], %[k], asr #31\n\t"                                       \
+    TG_PW_SHALLOW_SIGN("w0", "k")                                                  \
     "asr    %[w0], %[w0], %[n]\n\t"                                                \
     "ssat   %[w0], #8, %[w0]\n\t"                                                  \
     "strb   %[w0], [%[out]], #1\n\t"
@@ -138,7 +154,7 @@ static inline __attribute__((always_inline)) void tg_pw_shallow_pixels(const int
     "smlad  %[k], %[xb3], %[w1], %[k]\n\t"                          \
     "ldmia  %[rec]!, {%[w0], %[w1], %[w2]}\n\t"                     \
     "smmlar %[w1], %[k], %[w0], %[w1]\n\t"                          \
-    "add    %[w1], %[w1], %[k], asr #31\n\t"                        \
+    TG_PW_SHALLOW_SIGN("w1", "k")                                   \
     "asr    %[w1], %[w1], %[w2]\n\t"                                \
     "ssat   %[w1], #8, %[w1]\n\t"                                   \
     "strb   %[w1], [%[out]], #1\n\t"

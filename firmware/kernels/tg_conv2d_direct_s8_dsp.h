@@ -213,8 +213,9 @@ static inline __attribute__((always_inline)) void tg_conv2d_direct_s8_dsp_inline
 {
     const tg_conv_direct_t g = tg_conv_direct_of(p);
     const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
-    if (bounded) {
-        tg_conv2d_direct_s8_dsp_with(&g, &q, 1, input, packed, bias, multiplier, shift, output);
+    if (bounded) {      /* with TG_REQUANT_POS where the build set it */
+        tg_conv2d_direct_s8_dsp_with(&g, &q, 1 | TG_REQUANT_POS_OF(bounded), input, packed, bias, multiplier, shift,
+                                     output);
     } else {
         tg_conv2d_direct_s8_dsp_with(&g, &q, 0, input, packed, bias, multiplier, shift, output);
     }

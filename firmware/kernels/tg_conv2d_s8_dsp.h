@@ -225,6 +225,12 @@ static inline __attribute__((always_inline)) void tg_conv2d_s8_dsp_with(
             /* as a block of that pixel twice (its outputs written twice) */
             tg_mat_mult_2rows_s8_dsp_body(col0, col0, depth, out_c, weights, bias, multiplier, shift, q, buf,
                                           &output[(pixels - 1) * out_c], &output[(pixels - 1) * out_c]);
+        } else if (inline_bodies) {
+            /* a copy to the out-of-line body: q's own address stays here, so its fields stay
+               constants through the asm blocks' memory clobbers (TG_REQUANT_POS_OF) */
+            const tg_mat_mult_quant_t q1 = *q;
+            tg_mat_mult_1row_s8_dsp(col0, depth, out_c, weights, bias, multiplier, shift, &q1,
+                                    &output[(pixels - 1) * out_c]);
         } else {
             tg_mat_mult_1row_s8_dsp(col0, depth, out_c, weights, bias, multiplier, shift, q,
                                     &output[(pixels - 1) * out_c]);

@@ -100,8 +100,9 @@ static inline __attribute__((always_inline)) void tg_conv2d_widen_s8_dsp_with(
     const tg_conv_direct_t *g, const tg_mat_mult_quant_t *q, const int8_t *input, const int8_t *packed,
     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
 {
-    if (q->bounded) {
-        tg_conv_widen_all(g, q, 1, NULL, 0, NULL, input, packed, bias, multiplier, shift, scratch, output);
+    if (q->bounded) {   /* with TG_REQUANT_POS where the build set it */
+        tg_conv_widen_all(g, q, 1 | TG_REQUANT_POS_OF(q->bounded), NULL, 0, NULL, input, packed, bias, multiplier,
+                          shift, scratch, output);
     } else {
         tg_conv_widen_all(g, q, 0, NULL, 0, NULL, input, packed, bias, multiplier, shift, scratch, output);
     }

@@ -50,9 +50,25 @@
  */
 #define TG_DW3_REQUANT(dst, sum)                           \
     "smmlar %[" #dst "], %[" #sum "], %[w0], %[x0]\n\t"   \
-    "add    %[" #dst "], %[" #dst "], %[" #sum "], asr #31\n\t" \
+    TG_DW3_SIGN(dst, sum)                                  \
     "asr    %[" #dst "], %[" #dst "], %[w1]\n\t"           \
     "ssat   %[" #dst "], #8, %[" #dst "]\n\t"
+
+/*
+ * The sign's ADD (+ [acc2 < 0]'s negation, acc2 >> 31). A build defines TG_DW3_SIGN_ADD 0
+ * (-DTG_DW3_SIGN_ADD=0, tinygen/codegen/sign_add.py) where every layer it links that runs these
+ * loops has act_min >= its output zero point: the ADD only lowers an output at an exact tie
+ * below zero, to at most the zero point minus 1, which SSAT (act_min -128) or the clamp pass
+ * (tg_dw3_clamp) raises to act_min anyway. 3 instructions per output then.
+ */
+#ifndef TG_DW3_SIGN_ADD
+#define TG_DW3_SIGN_ADD 1
+#endif
+#if TG_DW3_SIGN_ADD
+#define TG_DW3_SIGN(dst, sum) "add    %[" #dst "], %[" #dst "], %[" #sum "], asr #31\n\t"
+#else
+#define TG_DW3_SIGN(dst, sum) ""
+#endif
 
 #define TG_DW3_OPERANDS                                                                          \
     : [rec] "+r"(rec), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0), \

@@ -214,12 +214,13 @@ static inline __attribute__((always_inline)) void tg_pairs_tail_s8(const int32_t
         }                                           \
     } while (0)
 
-/* The folded requantization of a doubled sum a2 (see the top of this file). */
+/* The folded requantization of a doubled sum a2 (see the top of this file); pos: without the
+   sign's ADD (act_min >= the output zero point: TG_REQUANT_POS in tg_mat_mult_s8_dsp.h). */
 static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, int32_t m, int32_t r, int32_t n,
-                                                                 int32_t act_min, int32_t act_max)
+                                                                 int32_t act_min, int32_t act_max, int32_t pos)
 {
     /* arithmetic shifts of negative values: see tg_requant.h */
-    int32_t y = tg_dsp_ssat8((tg_dsp_smmlar(a2, m, r) + (a2 >> 31)) >> n);
+    int32_t y = tg_dsp_ssat8((tg_dsp_smmlar(a2, m, r) + (pos ? 0 : a2 >> 31)) >> n);
     if (act_min != -128 || act_max != 127) {
         y = y < act_min ? act_min : y > act_max ? act_max : y;
     }
@@ -227,10 +228,13 @@ static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, in
 }
 
 /* One output of the asm loop below: sum a, multiplier m, R r, n from register n; saturated
-   to int8, or to [0, 2^ub - 1] (USAT) where the activation is that range (ub > 0). */
+   to int8, or to [0, 2^ub - 1] (USAT) where the activation is that range (ub > 0); the sign's
+   ADD left out where %[pos] (act_min >= the output zero point: TG_REQUANT_POS). */
 #define TG_PAIRS_OUT(a, m, r, n, dst)                      \
     "smmlar %[v], %[" #a "], %[" #m "], %[" #r "]\n\t"     \
+    ".if    !%c[pos]\n\t"                                 \
     "add    %[v], %[v], %[" #a "], asr #31\n\t"            \
+    ".endif\n\t"                                          \
     "asr    %[v], %[v], %[" #n "]\n\t"                     \
     ".if    %c[ub]\n\t"                                    \
     "usat   %[v], #%c[ub], %[v]\n\t"                       \
@@ -255,7 +259,7 @@ static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, in
  */
 static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_t *x, int32_t depth, int32_t gap,
                                                                    const int8_t *weights, const int32_t *rec,
-                                                                   int8_t *op, int32_t ub)
+                                                                   int8_t *op, int32_t ub, int32_t pos)
 {
     const int32_t *xp0 = (const int32_t *)__builtin_assume_aligned(x, 8);
     const int32_t *xr = xp0;
@@ -314,18 +318,19 @@ static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_
           [a10] "=&r"(a10), [a11] "=&r"(a11), [xa] "=&r"(xa), [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb),
           [v] "=&r"(v), [wa] "=&r"(wa)
         : [pre] "i"(pre), [loops] "i"(loops), [unroll] "i"(unroll), [xend] "m"(xend), [t] "i"(depth & 3), [dep] "i"(depth), [gap] "i"(gap),
-          [ub] "i"(ub), [xbase] "m"(xp0), [last] "i"(TG_PAIRS_LAST)
+          [ub] "i"(ub), [pos] "i"(pos != 0), [xbase] "m"(xp0), [last] "i"(TG_PAIRS_LAST)
         : "memory", "cc");
 }
 
 /*
  * out0[o], out1[o] for o < cols & ~1 (the odd last channel is the caller's) from the rows
  * widened doubled into x (tg_widen_rows2_doubled_s8): weights int8 [cols][depth], rec the
- * layer's records (tg_pairs_records); depth and cols constants of the layer, depth >= 4.
+ * layer's records (tg_pairs_records); depth and cols constants of the layer, depth >= 4; pos:
+ * without the sign's ADD (a constant, TG_REQUANT_POS_OF).
  */
 static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
     const int16_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *rec, int32_t act_min,
-    int32_t act_max, int8_t *out0, int8_t *out1)
+    int32_t act_max, int32_t pos, int8_t *out0, int8_t *out1)
 {
     const int32_t body = depth & ~3, trips = body >> 2;
     const int32_t gap = (int32_t)(out1 - out0);
@@ -337,13 +342,13 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
     }
     if (__builtin_constant_p(gap) && gap >= 0 && gap < 4095 && depth < 2000 && act_min == -128 &&
         act_max == 127) {
-        tg_pairs_loop_asm(x, depth, gap, weights, rec, op, 0);
+        tg_pairs_loop_asm(x, depth, gap, weights, rec, op, 0, pos);
         return;
     }
     /* a k-bit activation [0, 2^k - 1] (sub-byte layers' inputs): USAT #k is the clamp */
     if (__builtin_constant_p(gap) && gap >= 0 && gap < 4095 && depth < 2000 && __builtin_constant_p(act_max) &&
         act_min == 0 && act_max > 0 && act_max < 128 && (act_max & (act_max + 1)) == 0) {
-        tg_pairs_loop_asm(x, depth, gap, weights, rec, op, 32 - __builtin_clz((uint32_t)act_max));
+        tg_pairs_loop_asm(x, depth, gap, weights, rec, op, 32 - __builtin_clz((uint32_t)act_max), pos);
         return;
     }
     for (; rec != rec_end; rec += TG_PAIRS_RECORD_WORDS, op += 2) {
@@ -370,10 +375,10 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_folded_s8(
         {   /* every record word read before the first store (an int8 store may alias them) */
             const int32_t m0 = rec[2], m1 = rec[3], r0 = rec[4], r1 = rec[5];
             const int32_t n0 = TG_PAIRS_N(rec[6]), n1 = TG_PAIRS_N(rec[7]);
-            const int32_t y00 = tg_pairs_out(a.a00, m0, r0, n0, act_min, act_max);
-            const int32_t y10 = tg_pairs_out(a.a10, m0, r0, n0, act_min, act_max);
-            const int32_t y01 = tg_pairs_out(a.a01, m1, r1, n1, act_min, act_max);
-            const int32_t y11 = tg_pairs_out(a.a11, m1, r1, n1, act_min, act_max);
+            const int32_t y00 = tg_pairs_out(a.a00, m0, r0, n0, act_min, act_max, pos);
+            const int32_t y10 = tg_pairs_out(a.a10, m0, r0, n0, act_min, act_max, pos);
+            const int32_t y01 = tg_pairs_out(a.a01, m1, r1, n1, act_min, act_max, pos);
+            const int32_t y11 = tg_pairs_out(a.a11, m1, r1, n1, act_min, act_max, pos);
             op[0] = (int8_t)y00;
             op[gap] = (int8_t)y10;
             op[1] = (int8_t)y01;

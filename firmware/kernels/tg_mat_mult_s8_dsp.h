@@ -84,6 +84,19 @@ static inline int32_t tg_ssat8(int32_t x)
     return r;
 }
 
+/*
+ * A flag of a specialized layer's `bounded` mode (tinygen.kernels.specialize.POS, on
+ * BOUNDED or TG_REQUANT_FOLDED): the layer's act_min >= its output zero point, so its
+ * requantization leaves out the sign's ADD (+ (acc >> 31)): that ADD only lowers an output
+ * at an exact tie below zero, to at most the zero point minus 1, which the clamp at act_min
+ * raises to act_min anyway (tg_requant.h, tg_requantize_bounded_sign). TG_REQUANT_KIND is
+ * the mode without it; TG_REQUANT_POS_OF(mode) the flag where the mode is a compile-time
+ * constant (a specialized layer), else 0, so the generic kernels' code stays as it was.
+ */
+#define TG_REQUANT_POS 4
+#define TG_REQUANT_KIND(mode) ((mode) & ~TG_REQUANT_POS)
+#define TG_REQUANT_POS_OF(mode) (__builtin_constant_p(mode) && ((mode) & TG_REQUANT_POS) ? TG_REQUANT_POS : 0)
+
 /* The output quantization in locals: an int8 store may alias any struct field, locals it cannot. */
 typedef struct {
     int32_t output_offset, act_min, act_max;
@@ -93,7 +106,8 @@ static inline __attribute__((always_inline)) int8_t tg_mat_mult_out(int32_t acc,
                                                                      int32_t shift, tg_mat_mult_out_t q,
                                                                      int32_t bounded)
 {
-    acc = (bounded ? tg_requantize_bounded(acc, multiplier, shift) : tg_requantize_fast(acc, multiplier, shift)) +
+    acc = (bounded ? tg_requantize_bounded_sign(acc, multiplier, shift, !(bounded & TG_REQUANT_POS))
+                   : tg_requantize_fast(acc, multiplier, shift)) +
           q.output_offset;
     if (q.act_min == -128 && q.act_max == 127) {    /* a constant where the caller tested it */
         return (int8_t)tg_ssat8(acc);
@@ -165,7 +179,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs_with(
 
 static inline __attribute__((always_inline)) void tg_mat_mult_outputs_folded(
     const int32_t *acc, int32_t rows, int32_t cols, const int32_t *multiplier, const int32_t *shift,
-    tg_mat_mult_out_t oq, int8_t *out0, int8_t *out1)
+    tg_mat_mult_out_t oq, int32_t pos, int8_t *out0, int8_t *out1)
 {
     const int32_t round = 1 + 2 * oq.output_offset;
     const int32_t full = oq.act_min == -128 && oq.act_max == 127;
@@ -177,7 +191,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs_folded(
         for (i = 0; i < rows; ++i) {
             const int32_t a = acc[2 * o + i];
             /* arithmetic shifts of negative values: see tg_requant.h */
-            y[i] = tg_ssat8((tg_dsp_smmlar(a + a, m, r) + (a >> 31)) >> n);
+            y[i] = tg_ssat8((tg_dsp_smmlar(a + a, m, r) + (pos ? 0 : a >> 31)) >> n);
             if (!full) {
                 y[i] = y[i] < oq.act_min ? oq.act_min : y[i] > oq.act_max ? oq.act_max : y[i];
             }
@@ -197,13 +211,14 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int3
                                                                       int8_t *out0, int8_t *out1)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
-    if (q->bounded == TG_REQUANT_FOLDED) {
-        tg_mat_mult_outputs_folded(acc, rows, cols, multiplier, shift, oq, out0, out1);
+    const int32_t pos = TG_REQUANT_POS_OF(q->bounded);
+    if (TG_REQUANT_KIND(q->bounded) == TG_REQUANT_FOLDED) {
+        tg_mat_mult_outputs_folded(acc, rows, cols, multiplier, shift, oq, pos, out0, out1);
     } else if (q->bounded && q->act_min == -128 && q->act_max == 127) {   /* no activation: one SSAT */
         const tg_mat_mult_out_t full = {q->output_offset, -128, 127};
-        tg_mat_mult_outputs_with(acc, rows, cols, multiplier, shift, full, 1, out0, out1);
+        tg_mat_mult_outputs_with(acc, rows, cols, multiplier, shift, full, 1 | pos, out0, out1);
     } else if (q->bounded) {
-        tg_mat_mult_outputs_with(acc, rows, cols, multiplier, shift, oq, 1, out0, out1);
+        tg_mat_mult_outputs_with(acc, rows, cols, multiplier, shift, oq, 1 | pos, out0, out1);
     } else {
         tg_mat_mult_outputs_with(acc, rows, cols, multiplier, shift, oq, 0, out0, out1);
     }
@@ -217,7 +232,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int3
 static inline __attribute__((always_inline)) int32_t tg_mat_mult_pairs_on(const tg_mat_mult_quant_t *q,
                                                                           int32_t depth, int32_t cols)
 {
-    return q->bounded == TG_REQUANT_FOLDED && __builtin_constant_p(depth) && __builtin_constant_p(cols) &&
+    return TG_REQUANT_KIND(q->bounded) == TG_REQUANT_FOLDED && __builtin_constant_p(depth) && __builtin_constant_p(cols) &&
            depth >= 4;
 }
 
@@ -246,15 +261,16 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_widened_s8(
     const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int8_t *out0, int8_t *out1)
 {
     const int32_t *const rec = (const int32_t *)(const void *)(buf + 2 * ((depth + 3) & ~3));
-    tg_mat_mult_pairs_folded_s8(buf, depth, cols, weights, rec, q->act_min, q->act_max, out0, out1);
+    const int32_t pos = TG_REQUANT_POS_OF(q->bounded);
+    tg_mat_mult_pairs_folded_s8(buf, depth, cols, weights, rec, q->act_min, q->act_max, pos, out0, out1);
     if (cols & 1) {         /* the last channel of an odd count, from the doubled rows */
         const int32_t o = cols - 1, n = -shift[o];
         const int32_t b = bias != NULL ? 2 * bias[o] : 0;
         const int32_t r = (int32_t)((uint32_t)(1 + 2 * q->output_offset) << (n - 1));
         int32_t a[2] = {b, b};
         tg_pairs_one_channel(buf, depth, &weights[o * depth], a);
-        out0[o] = (int8_t)tg_pairs_out(a[0], multiplier[o], r, n, q->act_min, q->act_max);
-        out1[o] = (int8_t)tg_pairs_out(a[1], multiplier[o], r, n, q->act_min, q->act_max);
+        out0[o] = (int8_t)tg_pairs_out(a[0], multiplier[o], r, n, q->act_min, q->act_max, pos);
+        out1[o] = (int8_t)tg_pairs_out(a[1], multiplier[o], r, n, q->act_min, q->act_max, pos);
     }
 }
 
@@ -375,11 +391,12 @@ static inline __attribute__((always_inline)) void tg_mat_mult_1row_s8_dsp_body(
     const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int8_t *out)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
+    const int32_t pos = TG_REQUANT_POS_OF(q->bounded);
     if (q->bounded && q->act_min == -128 && q->act_max == 127) {   /* no activation: one SSAT */
         const tg_mat_mult_out_t full = {q->output_offset, -128, 127};
-        tg_mat_mult_row_with(x, depth, cols, weights, bias, multiplier, shift, q->input_offset, full, 1, out);
+        tg_mat_mult_row_with(x, depth, cols, weights, bias, multiplier, shift, q->input_offset, full, 1 | pos, out);
     } else if (q->bounded) {
-        tg_mat_mult_row_with(x, depth, cols, weights, bias, multiplier, shift, q->input_offset, oq, 1, out);
+        tg_mat_mult_row_with(x, depth, cols, weights, bias, multiplier, shift, q->input_offset, oq, 1 | pos, out);
     } else {
         tg_mat_mult_row_with(x, depth, cols, weights, bias, multiplier, shift, q->input_offset, oq, 0, out);
     }

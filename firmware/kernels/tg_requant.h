@@ -148,13 +148,24 @@ static inline int32_t tg_requantize_fast(int32_t acc, int32_t multiplier, int32_
  *    -[acc < 0] (acc >> 31) gives T = x - [acc < 0] + 2^(n-1), and the result is
  *    T >> n. |x| <= |acc| < 2^30 and 2^(n-1) <= 2^30 keep T in int32, so the
  *    wrapping uint32 additions give T exactly.
+ *
+ * tg_requantize_bounded_sign with sign 0 leaves out the -[acc < 0] (the sign's ADD): that
+ * changes the result only at an exact tie below zero (x + 2^(n-1) a multiple of 2^n, acc < 0),
+ * and there only from k - 1 to k with k <= 0, so after adding an output zero point zp and
+ * clamping at act_min >= zp both give act_min (DSP kernels use it for such layers:
+ * TG_REQUANT_POS in tg_mat_mult_s8_dsp.h).
  */
-static inline int32_t tg_requantize_bounded(int32_t acc, int32_t multiplier, int32_t shift)
+static inline int32_t tg_requantize_bounded_sign(int32_t acc, int32_t multiplier, int32_t shift, int32_t sign)
 {
     const int32_t m2 = (int32_t)((uint32_t)multiplier << 1);
     const int64_t init = (int64_t)(((uint64_t)1 << (-shift - 1)) << 32 | 0x80000000u);
     const int32_t hi = (int32_t)((uint64_t)(init + (int64_t)acc * m2) >> 32);
-    return (int32_t)((uint32_t)hi + (uint32_t)acc + (uint32_t)(acc >> 31)) >> -shift;
+    return (int32_t)((uint32_t)hi + (uint32_t)acc + (uint32_t)(sign ? acc >> 31 : 0)) >> -shift;
+}
+
+static inline int32_t tg_requantize_bounded(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    return tg_requantize_bounded_sign(acc, multiplier, shift, 1);
 }
 
 /* ---------------------------------------------------------------------- */

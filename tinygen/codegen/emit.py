@@ -101,8 +101,9 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
               for role in ("bias", "multiplier", "shift")}
     mode = specialize.requant_mode(inline, node.attrs["kparams"], **consts)
     what = {specialize.GENERAL: "general", specialize.BOUNDED: "all outputs bounded",
-            specialize.FOLDED: "all outputs bounded, output offset folded into the rounding"}[mode]
-    layer.body.append(f"/* {spec.name}, specialized: {what} requantization */")
+            specialize.FOLDED: "all outputs bounded, output offset folded into the rounding"}[mode & ~specialize.POS]
+    pos = ", no sign's ADD (act_min >= the output zero point)" if mode & specialize.POS else ""
+    layer.body.append(f"/* {spec.name}, specialized: {what} requantization{pos} */")
     args.insert(1, str(mode))
     layer.body.append(f"{inline.function}({', '.join(args)});")
 
@@ -329,6 +330,13 @@ def _local_includes(rel: str) -> set[str]:
     return found
 
 
+def kernel_files(spec: KernelSpec) -> set[str]:
+    """The firmware files (relative to firmware/) one kernel compiles: its sources, those it
+    calls, the headers its spec names and those they include."""
+    sources = {spec.source, *spec.calls}
+    return sources | set(spec.headers) | {h for src in sources for h in _local_includes(src)}
+
+
 def kernel_sources(graph: Graph) -> list[str]:
     """Firmware files (relative to firmware/) the generated model needs: the kernels' sources,
     the headers their specs name and those they include (every switch's)."""
@@ -339,4 +347,4 @@ def kernel_sources(graph: Graph) -> list[str]:
     return base + sorted(headers - set(base)) + sorted(sources)
 
 
-__all__ = ["project_data", "kernel_sources", "tensor_macro"]
+__all__ = ["project_data", "kernel_files", "kernel_sources", "tensor_macro"]

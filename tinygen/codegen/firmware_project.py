@@ -20,7 +20,7 @@ templates in templates/firmware/ only render it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -35,6 +35,7 @@ from tinygen.build.memory import ESP_IDF_APP_OFFSET, linker_memory
 from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
 from tinygen.codegen.emit import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
+from tinygen.codegen.sign_add import sign_add_flags
 from tinygen.codegen.templating import template_env
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph
@@ -256,6 +257,9 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     model_srcs = (["model.c", "weights.c"] + kernels + ([TABLES_C] if frontend else [])
                   + (camera.c_sources if camera else []))
     images = _images(board, dest, env, model_srcs, graph.meta["memory"].region, frontend)
+    defines = sign_add_flags(graph)     # per-model kernel settings: the sign's ADD left out where it can be
+    for image in images:
+        image.toolchain = replace(image.toolchain, cflags=image.toolchain.cflags + defines)
     runtime = [s for s in (images[0].sources if images else []) if s.startswith(RUNTIME_DIRS)]
     common = model_srcs + runtime
     toolchains = _toolchain_vars(images)

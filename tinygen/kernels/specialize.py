@@ -27,14 +27,16 @@ class Inline:
     header: str       # firmware header declaring it (relative to firmware/)
     depth: str        # kparams giving the product's depth, multiplied
     folds: bool = False  # its outputs take TG_REQUANT_FOLDED (tg_mat_mult_outputs)
+    pos: bool = False    # its outputs take the POS flag (the sign's ADD left out: sign_add_needed)
 
 
 INLINE: dict[str, Inline] = {
-    "tg_conv2d_1x1_s8_dsp": Inline("tg_conv2d_1x1_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h", "in_c", True),
+    "tg_conv2d_1x1_s8_dsp": Inline("tg_conv2d_1x1_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h", "in_c", True,
+                                   True),
     "tg_conv2d_s8_dsp": Inline("tg_conv2d_s8_dsp_inline", "kernels/tg_conv2d_s8_dsp.h",
-                               "kernel_h*kernel_w*in_c", True),
+                               "kernel_h*kernel_w*in_c", True, True),
     "tg_fully_connected_s8_dsp": Inline("tg_fully_connected_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h",
-                                        "in_features", True),
+                                        "in_features", True, True),
     # depth <= 16 (tinygen/kernels/fc_shallow_dsp.py): the records carry the requantization
     "tg_fully_connected_shallow_s8_dsp": Inline("tg_fully_connected_shallow_s8_dsp_inline",
                                                 "kernels/tg_fully_connected_shallow_s8_dsp.h", "in_features"),
@@ -42,11 +44,11 @@ INLINE: dict[str, Inline] = {
     "tg_fully_connected_gated_s8_dsp": Inline("tg_fully_connected_gated_s8_dsp_inline",
                                               "kernels/tg_fully_connected_gated_s8_dsp.h", "in_features", True),
     "tg_conv2d_direct_s8_dsp": Inline("tg_conv2d_direct_s8_dsp_inline", "kernels/tg_conv2d_direct_s8_dsp.h",
-                                      "kernel_h*kernel_w*in_c"),
+                                      "kernel_h*kernel_w*in_c", pos=True),
     "tg_conv2d_add_s8_dsp": Inline("tg_conv2d_add_s8_dsp_inline", "kernels/tg_conv2d_add_s8_dsp.h",
                                    "kernel_h*kernel_w*in_c"),
     "tg_conv2d_widen_s8_dsp": Inline("tg_conv2d_widen_s8_dsp_inline", "kernels/tg_conv2d_widen_s8_dsp.h",
-                                     "kernel_h*kernel_w*in_c"),
+                                     "kernel_h*kernel_w*in_c", pos=True),
     "tg_conv2d_add_widen_s8_dsp": Inline("tg_conv2d_add_widen_s8_dsp_inline", "kernels/tg_conv2d_widen_s8_dsp.h",
                                          "kernel_h*kernel_w*in_c"),
     # the RV32IM kernels (tinygen.kernels.rv32): the same (params, bounded, arguments) convention
@@ -93,18 +95,33 @@ def requant_folded(bounded: bool, shift, output_offset: int) -> bool:
     return bool(np.all(abs(1 + 2 * int(output_offset)) * (np.int64(1) << (n - 1)) < _LIMIT))
 
 
-# the `bounded` argument of a specialized layer (C: 0, 1, TG_REQUANT_FOLDED)
+# the `bounded` argument of a specialized layer (C: 0, 1, TG_REQUANT_FOLDED), BOUNDED and
+# FOLDED with the flag POS (C: TG_REQUANT_POS) where the sign's ADD is left out
 GENERAL, BOUNDED, FOLDED = 0, 1, 2
+POS = 4
+
+
+def sign_add_needed(kparams: dict) -> bool:
+    """Whether a layer's requantization needs the sign's ADD (TFLite's rounding of ties away
+    from zero below zero, + (acc >> 31) in the DSP kernels): not where act_min >= the output
+    zero point, as the ADD only lowers an output at an exact tie below zero, to at most the
+    zero point minus 1, which the clamp at act_min raises to act_min anyway (ReLU and ReLU6
+    with zero point -128: every MLPerf Tiny conv and depthwise layer)."""
+    return int(kparams["act_min"]) < int(kparams["output_offset"])
 
 
 def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
     """The specialized layer's requantization: FOLDED where requant_folded holds and the
-    kernel's outputs take it (Inline.folds), else BOUNDED or GENERAL."""
+    kernel's outputs take it (Inline.folds), else BOUNDED or GENERAL; BOUNDED and FOLDED with
+    POS where the kernel takes it (Inline.pos) and the layer needs no sign's ADD."""
     bounded = requant_bounded(depth(inline, kparams), bias, multiplier, shift)
+    mode = BOUNDED if bounded else GENERAL
     if inline.folds and requant_folded(bounded, shift, kparams["output_offset"]):
-        return FOLDED
-    return BOUNDED if bounded else GENERAL
+        mode = FOLDED
+    if mode != GENERAL and inline.pos and not sign_add_needed(kparams):
+        mode |= POS
+    return mode
 
 
-__all__ = ["BOUNDED", "FOLDED", "GENERAL", "INLINE", "Inline", "enabled", "depth", "requant_bounded",
-           "requant_folded", "requant_mode"]
+__all__ = ["BOUNDED", "FOLDED", "GENERAL", "INLINE", "Inline", "POS", "enabled", "depth", "requant_bounded",
+           "requant_folded", "requant_mode", "sign_add_needed"]
