@@ -43,7 +43,9 @@ HW, C, WIDE, CLASSES = 6, 8, 12, 10
 W_SCALE = 0.25          # activations of scale 1: M = 1 * 0.25 / 1 = 2^30 * 2^-1 / 2^31
 # (zero point, fused activation): ReLU at -128 (act_min = zp, the MLPerf case), ReLU at -100
 # (act_min = zp inside the range: the clamps), none at -127 (act_min = -128 = zp - 1)
+# and RELU_N1_TO_1 at -100 (act_min = zp - 1 inside the range: the clamps with the ADD needed)
 RELU, RELU_MID, BELOW = (-128, Act.RELU), (-100, Act.RELU), (-127, Act.NONE)
+BELOW_MID = (-100, Act.RELU_N1_TO_1)
 
 
 def _weights(rng, shape, zeros: float) -> np.ndarray:
@@ -213,7 +215,8 @@ def test_sign_add_defines_only_for_their_kernels(tmp_path):
 def test_chain_inputs_hit_ties(tmp_path):
     """The stand-in test's inputs put every layer on ties below zero, and with act_min one below
     the zero point leaving the ADD out would change outputs of every layer."""
-    for acts, changes in (([RELU] * len(CHAIN), False), ([BELOW] * len(CHAIN), True)):
+    below_mid = [BELOW_MID] * 4 + [BELOW] + [BELOW_MID] * 2
+    for acts, changes in (([RELU] * len(CHAIN), False), ([BELOW] * len(CHAIN), True), (below_mid, True)):
         source, graph = compiled(acts, tmp_path)
         totals = {name: [0, 0] for name, _ in CHAIN}
         for x in chain_inputs(source, graph):
@@ -235,26 +238,27 @@ def chain_inputs(source, graph) -> list[np.ndarray]:
 @pytest.mark.slow
 @needs_qemu
 @pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
-@pytest.mark.parametrize("case", ["relu", "relu_mid", "below"])
+@pytest.mark.parametrize("case", ["relu", "relu_mid", "below", "below_mid"])
 def test_sign_add_left_out_standin(board_name, case, tmp_path):
     """relu: every layer act_min = the zero point -128 (the sign's ADD left out everywhere: POS and
     both defines); relu_mid: the same at -100 (the clamps) but the 1x1 shallow layer at -128 (it
-    serves the full range only); below: act_min one below the zero point (the ADD kept). Every
-    layer equals the reference."""
+    serves the full range only); below: act_min one below the zero point -127 (the ADD kept);
+    below_mid: act_min one below the zero point -100 (RELU_N1_TO_1: the clamps) but the shallow
+    layer as in below. Every layer equals the reference."""
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
 
     board = get_board(board_name)
     acts = {"relu": [RELU] * len(CHAIN), "relu_mid": [RELU_MID] * 4 + [RELU] + [RELU_MID] * 2,
-            "below": [BELOW] * len(CHAIN)}[case]
+            "below": [BELOW] * len(CHAIN), "below_mid": [BELOW_MID] * 4 + [BELOW] + [BELOW_MID] * 2}[case]
     source, graph = compiled(acts, tmp_path, board.isa_features)
     project = build(source, graph, board, tmp_path / "out").out_dir
     makefile = (project / "Makefile").read_text()
     for d in SIGN_DEFINES:
-        assert (f"-D{d.name}=0" in makefile) == (case != "below"), d.name
+        assert (f"-D{d.name}=0" in makefile) == case.startswith("relu"), d.name
     pos = [n.name for n in graph.nodes if "no sign's ADD" in _layer_comment(project, n.name)]
-    assert len(pos) == (0 if case == "below" else 5), pos
+    assert len(pos) == (5 if case.startswith("relu") else 0), pos
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(chain_inputs(source, graph)):
             assert_device_equals_reference(dev, graph, x, f"{board_name} {case} input {i}")
