@@ -100,16 +100,43 @@ def chain_model(acts, seed: int = 0) -> bytes:
     return b.finish([x], [cur])
 
 
-def compiled(acts, tmp_path, features=frozenset({"dsp"})):
+# two residual blocks, conv + ADD fused (passes/fuse_residual.py): the add's requantization
+RESIDUAL = (("conv2d_0", "tg_conv2d_add_s8_dsp"), ("conv2d_2", "tg_conv2d_add_widen_s8_dsp"))
+ADD_SCALE = 2.0     # the add's output (a + b) / 2 on operands of scale 1: a tie at every odd sum
+
+
+def residual_model(act, seed: int = 0) -> bytes:
+    """x -> conv -> ADD(conv, x) -> conv -> ADD(conv, first add): act = (the adds' output zero
+    point, activation); the convs' results unclamped (zero point 3, no activation)."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder("tinygen test: sign add, residual")
+    x = b.tensor("x", [1, HW, HW, C], scale=1.0, zero_point=0)
+    cur, scale = x, 1.0
+    for block in range(2):
+        w = b.tensor(f"w{block}", [C, 3, 3, C], scale=[W_SCALE / scale] * C, zero_point=[0] * C,
+                     data=_weights(rng, [C, 3, 3, C], 0.8), axis=0)
+        bias = b.tensor(f"b{block}", [C], "int32", scale=[W_SCALE] * C, zero_point=[0] * C,
+                        data=rng.integers(-3, 4, C))
+        c = b.tensor(f"c{block}", [1, HW, HW, C], scale=1.0, zero_point=3)
+        b.op("CONV_2D", [cur, w, bias], [c], "Conv2DOptions", Padding=0, StrideW=1, StrideH=1,
+             FusedActivationFunction=Act.NONE, DilationWFactor=1, DilationHFactor=1)
+        y = b.tensor(f"a{block}", [1, HW, HW, C], scale=ADD_SCALE, zero_point=act[0])
+        b.op("ADD", [c, cur], [y], "AddOptions", FusedActivationFunction=act[1])
+        cur, scale = y, ADD_SCALE
+    return b.finish([x], [cur])
+
+
+def compiled(acts, tmp_path, features=frozenset({"dsp"}), residual: bool = False):
     from tinygen.compiler import compile_source, load_source
 
     path = tmp_path / "chain.tflite"
-    path.write_bytes(chain_model(acts))
+    path.write_bytes(residual_model(acts) if residual else chain_model(acts))
     source = load_source(path)
-    options = CompileOptions(features=frozenset(features), kernel_choice=dict(CHAIN), lower_peak=False)
+    layers = RESIDUAL if residual else CHAIN
+    options = CompileOptions(features=frozenset(features), kernel_choice=dict(layers), lower_peak=False)
     graph = compile_source(source, options=options)
     kernels = {n.name: n.kernel for n in graph.nodes if n.kernel}
-    assert kernels == dict(CHAIN), kernels
+    assert kernels == dict(layers), kernels
     return source, graph
 
 
@@ -126,6 +153,9 @@ def tie_counts(graph, x: np.ndarray) -> dict[str, tuple[int, int]]:
     out = {}
     for node in (n for n in graph.nodes if n.kernel):
         p = dict(node.attrs["kparams"])
+        if node.op == "conv2d_add":
+            out[node.name] = _add_ties(graph, node, p, values)
+            continue
         consts = [graph.const(node, r) for r in ("weight", "bias", "multiplier", "shift")]
         m, s = np.asarray(consts[2]).ravel(), np.asarray(consts[3]).ravel()
         assert (m == 1 << 30).all() and (s == -1).all(), (node.name, m[:3], s[:3])
@@ -140,6 +170,23 @@ def tie_counts(graph, x: np.ndarray) -> dict[str, tuple[int, int]]:
         ties = int(np.count_nonzero((acc < 0) & ((xq + 1) % 2 == 0)))
         out[node.name] = (ties, int(np.count_nonzero(dropped != want)))
     return out
+
+
+def _add_ties(graph, node, p, values) -> tuple[int, int]:
+    """The fused add's (ties below zero, outputs its sign's ADD changes): the conv's int8 result
+    c from the reference, the two offset operands a, b of scales 1 or 2 in units of 1, and the
+    output (a s_a + b s_b) / 2 rounded (scale ADD_SCALE: TFLite's ADD is exact on that grid)."""
+    consts = [graph.const(node, r) for r in ("weight", "bias", "multiplier", "shift")]
+    c = ref.conv2d_s8(p, values[node.inputs[0]], *consts).astype(np.int64)
+    s_conv, s_skip = float(node.attrs["conv_scale"]), float(graph.tensor(node.inputs[1]).qparams.scale[0])
+    assert {s_conv, s_skip} <= {1.0, 2.0} and float(graph.tensor(node.outputs[0]).qparams.scale[0]) == ADD_SCALE
+    skip = values[node.inputs[1]].reshape(c.shape).astype(np.int64)
+    total = (c + p["conv_offset"]) * int(s_conv) + (skip + p["skip_offset"]) * int(s_skip)
+    want = np.clip(np.where(total < 0, -((-total + 1) // 2), (total + 1) // 2) + p["add_output_offset"],
+                   p["add_act_min"], p["add_act_max"])
+    assert np.array_equal(want, values[node.outputs[0]].reshape(c.shape)), node.name    # the model is right
+    dropped = np.clip(((total + 1) >> 1) + p["add_output_offset"], p["add_act_min"], p["add_act_max"])
+    return int(np.count_nonzero((total < 0) & (total % 2 == 1))), int(np.count_nonzero(dropped != want))
 
 
 # -- host: the verdicts -------------------------------------------------------------------------
@@ -164,12 +211,18 @@ def test_requant_mode_pos_flag_per_layer_and_kernel():
     assert specialize.requant_mode(direct, below, None, m, s) == specialize.BOUNDED
     assert specialize.requant_mode(one, relu, None, m, [0, -9]) == specialize.GENERAL     # not bounded
     # kernels whose C does not take the flag never get it
-    for name in ("tg_fully_connected_shallow_s8_dsp", "tg_fully_connected_gated_s8_dsp", "tg_conv2d_add_s8_dsp",
-                 "tg_conv2d_s8_rv32"):
+    for name in ("tg_fully_connected_shallow_s8_dsp", "tg_fully_connected_gated_s8_dsp", "tg_conv2d_s8_rv32",
+                 "tg_conv2d_add_s8_rv32"):
         assert not specialize.requant_mode(specialize.INLINE[name], relu, None, m, s) & specialize.POS, name
     assert {k for k, v in specialize.INLINE.items() if v.pos} == {
         "tg_conv2d_1x1_s8_dsp", "tg_conv2d_s8_dsp", "tg_fully_connected_s8_dsp", "tg_conv2d_direct_s8_dsp",
-        "tg_conv2d_widen_s8_dsp"}
+        "tg_conv2d_widen_s8_dsp", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp"}
+    # the fused adds: the add's act_min and zero point decide, not the conv's (unclamped before the add)
+    add = specialize.INLINE["tg_conv2d_add_s8_dsp"]
+    conv_relu = dict(relu, add_act_min=-128, add_output_offset=-127)
+    add_relu = dict(below, add_act_min=-128, add_output_offset=-128)
+    assert specialize.requant_mode(add, add_relu, None, m, s) == specialize.BOUNDED | specialize.POS
+    assert specialize.requant_mode(add, conv_relu, None, m, s) == specialize.BOUNDED
 
 
 def test_sign_add_defines_per_build(tmp_path):
@@ -216,16 +269,18 @@ def test_chain_inputs_hit_ties(tmp_path):
     """The stand-in test's inputs put every layer on ties below zero, and with act_min one below
     the zero point leaving the ADD out would change outputs of every layer."""
     below_mid = [BELOW_MID] * 4 + [BELOW] + [BELOW_MID] * 2
-    for acts, changes in (([RELU] * len(CHAIN), False), ([BELOW] * len(CHAIN), True), (below_mid, True)):
-        source, graph = compiled(acts, tmp_path)
-        totals = {name: [0, 0] for name, _ in CHAIN}
+    cases = [([RELU] * len(CHAIN), False, False), ([BELOW] * len(CHAIN), True, False), (below_mid, True, False),
+             (RELU, False, True), (RELU_MID, False, True), (BELOW, True, True)]
+    for acts, changes, residual in cases:
+        source, graph = compiled(acts, tmp_path, residual=residual)
+        totals = {name: [0, 0] for name, _ in (RESIDUAL if residual else CHAIN)}
         for x in chain_inputs(source, graph):
             for name, (ties, changed) in tie_counts(graph, x).items():
                 totals[name][0] += ties
                 totals[name][1] += changed
         for name, (ties, changed) in totals.items():
-            assert ties > 0, (name, acts[0])
-            assert (changed > 0) == changes, (name, acts[0], ties, changed)
+            assert ties > 0, (name, acts)
+            assert (changed > 0) == changes, (name, acts, ties, changed)
 
 
 def chain_inputs(source, graph) -> list[np.ndarray]:
@@ -238,27 +293,34 @@ def chain_inputs(source, graph) -> list[np.ndarray]:
 @pytest.mark.slow
 @needs_qemu
 @pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
-@pytest.mark.parametrize("case", ["relu", "relu_mid", "below", "below_mid"])
-def test_sign_add_left_out_standin(board_name, case, tmp_path):
+@pytest.mark.parametrize("model,case", [("chain", "relu"), ("chain", "relu_mid"), ("chain", "below"),
+                                        ("chain", "below_mid"), ("residual", "relu"), ("residual", "relu_mid"),
+                                        ("residual", "below")])
+def test_sign_add_left_out_standin(board_name, model, case, tmp_path):
     """relu: every layer act_min = the zero point -128 (the sign's ADD left out everywhere: POS and
     both defines); relu_mid: the same at -100 (the clamps) but the 1x1 shallow layer at -128 (it
     serves the full range only); below: act_min one below the zero point -127 (the ADD kept);
     below_mid: act_min one below the zero point -100 (RELU_N1_TO_1: the clamps) but the shallow
-    layer as in below. Every layer equals the reference."""
+    layer as in below. The residual blocks (the fused adds) the same with the adds' output zero
+    point and activation. Every layer equals the reference."""
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
 
     board = get_board(board_name)
-    acts = {"relu": [RELU] * len(CHAIN), "relu_mid": [RELU_MID] * 4 + [RELU] + [RELU_MID] * 2,
-            "below": [BELOW] * len(CHAIN), "below_mid": [BELOW_MID] * 4 + [BELOW] + [BELOW_MID] * 2}[case]
-    source, graph = compiled(acts, tmp_path, board.isa_features)
+    residual = model == "residual"
+    if residual:
+        acts = {"relu": RELU, "relu_mid": RELU_MID, "below": BELOW}[case]
+    else:
+        acts = {"relu": [RELU] * len(CHAIN), "relu_mid": [RELU_MID] * 4 + [RELU] + [RELU_MID] * 2,
+                "below": [BELOW] * len(CHAIN), "below_mid": [BELOW_MID] * 4 + [BELOW] + [BELOW_MID] * 2}[case]
+    source, graph = compiled(acts, tmp_path, board.isa_features, residual)
     project = build(source, graph, board, tmp_path / "out").out_dir
     makefile = (project / "Makefile").read_text()
     for d in SIGN_DEFINES:
-        assert (f"-D{d.name}=0" in makefile) == case.startswith("relu"), d.name
+        assert (f"-D{d.name}=0" in makefile) == (case.startswith("relu") and not residual), d.name
     pos = [n.name for n in graph.nodes if "no sign's ADD" in _layer_comment(project, n.name)]
-    assert len(pos) == (5 if case.startswith("relu") else 0), pos
+    assert len(pos) == ((2 if residual else 5) if case.startswith("relu") else 0), pos
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(chain_inputs(source, graph)):
             assert_device_equals_reference(dev, graph, x, f"{board_name} {case} input {i}")

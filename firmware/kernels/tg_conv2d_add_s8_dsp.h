@@ -29,6 +29,8 @@
  * (multipliers in [2^30, 2^31), shifts in [-31, -1], |bias| + depth * 255 * 128 < 2^30).
  */
 enum { TG_CONV_ADD_GENERAL, TG_CONV_ADD_FAST, TG_CONV_ADD_BOUNDED };
+/* A fast mode may carry TG_REQUANT_POS (tg_mat_mult_s8_dsp.h), which a specialized layer sets
+   where add_act_min >= add_output_offset: the add's requantization leaves out its sign's ADD. */
 
 /* Twice the add's rescaled input v (= x + offset), for n = -shift: n_minus_1 < 0 when n == 0. */
 static inline __attribute__((always_inline)) int32_t tg_conv_add_twice(int32_t v, int32_t left_shift_1, int32_t m,
@@ -46,10 +48,11 @@ static inline __attribute__((always_inline)) int32_t tg_conv_add_twice(int32_t v
 static inline __attribute__((always_inline)) int8_t tg_conv_add_out(const tg_conv2d_add_params_t *p, int32_t acc,
                                                                     int32_t m, int32_t s, int32_t skip, int32_t mode)
 {
+    const int32_t kind = TG_REQUANT_KIND(mode);
     int32_t c, out;
-    if (mode == TG_CONV_ADD_BOUNDED) {
+    if (kind == TG_CONV_ADD_BOUNDED) {
         c = tg_requantize_bounded(acc, m, s);
-    } else if (mode == TG_CONV_ADD_FAST) {
+    } else if (kind == TG_CONV_ADD_FAST) {
         c = tg_requantize_fast(acc, m, s);
     } else {
         c = tg_requantize(acc, m, s);
@@ -57,7 +60,7 @@ static inline __attribute__((always_inline)) int8_t tg_conv_add_out(const tg_con
     c += p->output_offset;
     c = c < p->act_min ? p->act_min : c;
     c = c > p->act_max ? p->act_max : c;
-    if (mode == TG_CONV_ADD_GENERAL) {
+    if (kind == TG_CONV_ADD_GENERAL) {
         const int32_t sum =
             tg_requantize_smaller_than_one_exp((c + p->conv_offset) * ((int32_t)1 << p->add_left_shift),
                                                p->conv_multiplier, p->conv_shift) +
@@ -71,7 +74,9 @@ static inline __attribute__((always_inline)) int8_t tg_conv_add_out(const tg_con
                 tg_conv_add_twice(skip + p->skip_offset, p->add_left_shift + 1, p->skip_multiplier,
                                   -p->skip_shift - 1),
             p->add_output_multiplier);
-        out = tg_dsp_ssat8_asr1(((x + (x >> 31)) >> (-p->add_output_shift - 1)) + 1 + 2 * p->add_output_offset);
+        /* the sign's ADD (x >> 31) left out where TG_REQUANT_POS: see tg_requant.h */
+        out = tg_dsp_ssat8_asr1(((x + (mode & TG_REQUANT_POS ? 0 : x >> 31)) >> (-p->add_output_shift - 1)) + 1 +
+                                2 * p->add_output_offset);
     }
     out = out < p->add_act_min ? p->add_act_min : out;
     out = out > p->add_act_max ? p->add_act_max : out;
@@ -165,7 +170,8 @@ static inline __attribute__((always_inline)) void tg_conv2d_add_s8_dsp_inline(
     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
 {
     if (bounded && tg_conv_add_fast_add(p)) {
-        tg_conv_add_all(p, input, skip, packed, bias, multiplier, shift, TG_CONV_ADD_BOUNDED, output);
+        tg_conv_add_all(p, input, skip, packed, bias, multiplier, shift,
+                        TG_CONV_ADD_BOUNDED | TG_REQUANT_POS_OF(bounded), output);
     } else {
         tg_conv2d_add_s8_dsp_body(p, tg_conv_add_mode(p, bias, multiplier, shift), input, skip, packed, bias,
                                   multiplier, shift, output);

@@ -117,9 +117,9 @@ static inline __attribute__((always_inline)) void tg_conv2d_add_widen_s8_dsp_wit
                                 p->out_c,    p->kernel_h,   p->kernel_w,   p->stride_h,   p->stride_w,
                                 p->dilation_h, p->dilation_w, p->pad_top, p->pad_left, p->input_offset};
     const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, 0};
-    if (mode == TG_CONV_ADD_BOUNDED) {
-        tg_conv_widen_all(&g, &q, 0, p, TG_CONV_ADD_BOUNDED, skip, input, packed, bias, multiplier, shift, scratch,
-                          output);
+    if (TG_REQUANT_KIND(mode) == TG_CONV_ADD_BOUNDED) {      /* with TG_REQUANT_POS where the build set it */
+        tg_conv_widen_all(&g, &q, 0, p, TG_CONV_ADD_BOUNDED | TG_REQUANT_POS_OF(mode), skip, input, packed, bias,
+                          multiplier, shift, scratch, output);
     } else if (mode == TG_CONV_ADD_FAST) {
         tg_conv_widen_all(&g, &q, 0, p, TG_CONV_ADD_FAST, skip, input, packed, bias, multiplier, shift, scratch,
                           output);
@@ -149,8 +149,8 @@ static inline __attribute__((always_inline)) void tg_conv2d_add_widen_s8_dsp_inl
     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
 {
     if (bounded && tg_conv_add_fast_add(p)) {
-        tg_conv2d_add_widen_s8_dsp_with(p, TG_CONV_ADD_BOUNDED, input, skip, packed, bias, multiplier, shift, scratch,
-                                        output);
+        tg_conv2d_add_widen_s8_dsp_with(p, TG_CONV_ADD_BOUNDED | TG_REQUANT_POS_OF(bounded), input, skip, packed,
+                                        bias, multiplier, shift, scratch, output);
     } else {
         tg_conv2d_add_widen_s8_dsp_with(p, tg_conv_add_mode(p, bias, multiplier, shift), input, skip, packed, bias,
                                         multiplier, shift, scratch, output);

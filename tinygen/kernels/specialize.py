@@ -28,6 +28,7 @@ class Inline:
     depth: str        # kparams giving the product's depth, multiplied
     folds: bool = False  # its outputs take TG_REQUANT_FOLDED (tg_mat_mult_outputs)
     pos: bool = False    # its outputs take the POS flag (the sign's ADD left out: sign_add_needed)
+    pos_of: str = ""     # the prefix of the kparams whose act_min / output_offset decide it ("add_": the add's)
 
 
 INLINE: dict[str, Inline] = {
@@ -45,12 +46,13 @@ INLINE: dict[str, Inline] = {
                                               "kernels/tg_fully_connected_gated_s8_dsp.h", "in_features", True),
     "tg_conv2d_direct_s8_dsp": Inline("tg_conv2d_direct_s8_dsp_inline", "kernels/tg_conv2d_direct_s8_dsp.h",
                                       "kernel_h*kernel_w*in_c", pos=True),
+    # the fused add's requantization takes POS (the conv's result before it is not clamped to the add's range)
     "tg_conv2d_add_s8_dsp": Inline("tg_conv2d_add_s8_dsp_inline", "kernels/tg_conv2d_add_s8_dsp.h",
-                                   "kernel_h*kernel_w*in_c"),
+                                   "kernel_h*kernel_w*in_c", pos=True, pos_of="add_"),
     "tg_conv2d_widen_s8_dsp": Inline("tg_conv2d_widen_s8_dsp_inline", "kernels/tg_conv2d_widen_s8_dsp.h",
                                      "kernel_h*kernel_w*in_c", pos=True),
     "tg_conv2d_add_widen_s8_dsp": Inline("tg_conv2d_add_widen_s8_dsp_inline", "kernels/tg_conv2d_widen_s8_dsp.h",
-                                         "kernel_h*kernel_w*in_c"),
+                                         "kernel_h*kernel_w*in_c", pos=True, pos_of="add_"),
     # the RV32IM kernels (tinygen.kernels.rv32): the same (params, bounded, arguments) convention
     "tg_conv2d_s8_rv32": Inline("tg_conv2d_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h", "kernel_h*kernel_w*in_c"),
     "tg_conv2d_add_s8_rv32": Inline("tg_conv2d_add_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",
@@ -101,13 +103,14 @@ GENERAL, BOUNDED, FOLDED = 0, 1, 2
 POS = 4
 
 
-def sign_add_needed(kparams: dict) -> bool:
+def sign_add_needed(kparams: dict, prefix: str = "") -> bool:
     """Whether a layer's requantization needs the sign's ADD (TFLite's rounding of ties away
     from zero below zero, + (acc >> 31) in the DSP kernels): not where act_min >= the output
     zero point, as the ADD only lowers an output at an exact tie below zero, to at most the
     zero point minus 1, which the clamp at act_min raises to act_min anyway (ReLU and ReLU6
-    with zero point -128: every MLPerf Tiny conv and depthwise layer)."""
-    return int(kparams["act_min"]) < int(kparams["output_offset"])
+    with zero point -128: every MLPerf Tiny conv and depthwise layer). prefix: of the keys
+    ("add_": a fused add's output)."""
+    return int(kparams[prefix + "act_min"]) < int(kparams[prefix + "output_offset"])
 
 
 def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
@@ -118,7 +121,7 @@ def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
     mode = BOUNDED if bounded else GENERAL
     if inline.folds and requant_folded(bounded, shift, kparams["output_offset"]):
         mode = FOLDED
-    if mode != GENERAL and inline.pos and not sign_add_needed(kparams):
+    if mode != GENERAL and inline.pos and not sign_add_needed(kparams, inline.pos_of):
         mode |= POS
     return mode
 
