@@ -90,11 +90,12 @@ static inline int32_t tg_ssat8(int32_t x)
  * requantization leaves out the sign's ADD (+ (acc >> 31)): that ADD only lowers an output
  * at an exact tie below zero, to at most the zero point minus 1, which the clamp at act_min
  * raises to act_min anyway (tg_requant.h, tg_requantize_bounded_sign). TG_REQUANT_KIND is
- * the mode without it; TG_REQUANT_POS_OF(mode) the flag where the mode is a compile-time
- * constant (a specialized layer), else 0, so the generic kernels' code stays as it was.
+ * the mode without it and TG_REQUANT_POS_OF(mode) the flag, where the mode is a compile-time
+ * constant (a specialized layer); else the mode as it is and 0 (the generic kernels' run-time
+ * modes, tg_mat_mult_quant's, never carry it), so the generic kernels' code stays as it was.
  */
 #define TG_REQUANT_POS 4
-#define TG_REQUANT_KIND(mode) ((mode) & ~TG_REQUANT_POS)
+#define TG_REQUANT_KIND(mode) (__builtin_constant_p(mode) ? (mode) & ~TG_REQUANT_POS : (mode))
 #define TG_REQUANT_POS_OF(mode) (__builtin_constant_p(mode) && ((mode) & TG_REQUANT_POS) ? TG_REQUANT_POS : 0)
 
 /* The output quantization in locals: an int8 store may alias any struct field, locals it cannot. */
@@ -106,7 +107,7 @@ static inline __attribute__((always_inline)) int8_t tg_mat_mult_out(int32_t acc,
                                                                      int32_t shift, tg_mat_mult_out_t q,
                                                                      int32_t bounded)
 {
-    acc = (bounded ? tg_requantize_bounded_sign(acc, multiplier, shift, !(bounded & TG_REQUANT_POS))
+    acc = (bounded ? tg_requantize_bounded_sign(acc, multiplier, shift, !TG_REQUANT_POS_OF(bounded))
                    : tg_requantize_fast(acc, multiplier, shift)) +
           q.output_offset;
     if (q.act_min == -128 && q.act_max == 127) {    /* a constant where the caller tested it */
