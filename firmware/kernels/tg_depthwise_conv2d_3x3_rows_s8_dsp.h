@@ -55,7 +55,7 @@
     "ssat   %[" #dst "], #8, %[" #dst "]\n\t"
 
 /*
- * The sign's ADD (+ [acc2 < 0]'s negation, acc2 >> 31). A build defines TG_DW3_SIGN_ADD 0
+ * The sign's ADD (+ (acc2 >> 31), i.e. - [acc2 < 0]). A build defines TG_DW3_SIGN_ADD 0
  * (-DTG_DW3_SIGN_ADD=0, tinygen/codegen/sign_add.py) where every layer it links that runs these
  * loops has act_min >= its output zero point: the ADD only lowers an output at an exact tie
  * below zero, to at most the zero point minus 1, which SSAT (act_min -128) or the clamp pass

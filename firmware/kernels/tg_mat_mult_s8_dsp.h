@@ -233,8 +233,8 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int3
 static inline __attribute__((always_inline)) int32_t tg_mat_mult_pairs_on(const tg_mat_mult_quant_t *q,
                                                                           int32_t depth, int32_t cols)
 {
-    return TG_REQUANT_KIND(q->bounded) == TG_REQUANT_FOLDED && __builtin_constant_p(depth) && __builtin_constant_p(cols) &&
-           depth >= 4;
+    return TG_REQUANT_KIND(q->bounded) == TG_REQUANT_FOLDED && __builtin_constant_p(depth) &&
+           __builtin_constant_p(cols) && depth >= 4;
 }
 
 /*
