@@ -1,0 +1,190 @@
+"""tg_depthwise_conv2d_kx1_imm_s8_dsp: one-axis depthwise layers with the layer's step, output
+count and common shift as assembler immediates (per-layer loops the model code defines).
+
+On the host: the common shift's requantization identity, exhaustively over accumulators
+(tinygen/kernels/depthwise_kx1_imm.py, MODE_COMMON); a numpy model of the kernel's arithmetic
+from the packed records equals the reference depthwise convolution over drawn layers; which
+layers it refuses. On the stand-ins (slow): drawn chains equal the reference on the F746ZG and
+F446RE, the kernel chosen where it serves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tinygen.kernels.depthwise_kx1_dsp import kx1_geometry
+from tinygen.kernels.depthwise_kx1_imm import (MAX_E, MODE_COMMON, MODE_SIGN, imm_calls, imm_plan, imm_records,
+                                               imm_rows, imm_scratch, imm_serves)
+from tinygen.quant.fixedpoint import multiply_by_quantized_multiplier
+from tinygen.ref import kernels as ref
+
+
+def common_requant(acc, m: int, n: int, e: int, zp: int) -> np.ndarray:
+    """The MODE_COMMON loops' requantization of an accumulator: weights and bias scaled by
+    2^(e+1), SMMLA (no rounding) with B, SSAT's ASR #S, S = n + e."""
+    s = n + e
+    b = (1 << (e - 1)) + (1 << (s - 1)) + zp * (1 << s)
+    summed = np.asarray(acc, np.int64) << (e + 1)
+    assert (np.abs(summed) < 1 << 31).all()
+    top = ((summed * m) >> 32) + b                                    # SMMLA
+    assert (np.abs(top) < 1 << 31).all()
+    return np.clip(top >> s, -128, 127)                               # SSAT #8, ASR #S
+
+
+def test_common_shift_requantization_identity():
+    """SSAT8(SMMLA(acc * 2^(e+1), M, B) >> S) equals floor((a + 2^30 + 2^(n-1) * 2^31) / 2^(31+n))
+    + zp clamped to int8 for every zero point, and TFLite's requantization clamped at
+    act_min = -128 where the zero point is -128 (the sign correction then never shows):
+    exhaustively over 2^18 accumulators around 0 and around the largest the scaled sum allows,
+    for extreme and drawn multipliers, e 1..7 and shifts n with n + e <= 22. With a zero point above -128
+    (act_min below it) it differs somewhere: the loops need MODE_SIGN there."""
+    rng = np.random.default_rng(17)
+    window = np.arange(-(1 << 17), 1 << 17, dtype=np.int64)
+    # S = n + e <= 22: B = ... + zp * 2^S and SMMLA's result stay int32 (imm_plan refuses more)
+    cases = [(m, n, e) for m in ((1 << 30), (1 << 31) - 1) for n in (1, 2, 13, 15) for e in (1, MAX_E)]
+    for _ in range(24):
+        e = int(rng.integers(1, MAX_E + 1))
+        cases.append((int(rng.integers(1 << 30, 1 << 31)), int(rng.integers(1, 23 - e)), e))
+    differs = 0
+    for m, n, e in cases:
+        limit = (1 << (30 - e)) - (1 << 17) - 1      # acc * 2^(e+1) stays below 2^31
+        for centre in (0, limit, -limit, int(rng.integers(-limit, limit))):
+            acc = window + centre
+            a = acc * m
+            for zp in (-128, int(rng.integers(-127, 128))):
+                floor_form = np.clip(((a + (1 << 30) + (1 << (n - 1 + 31))) >> (31 + n)) + zp, -128, 127)
+                got = common_requant(acc, m, n, e, zp)
+                assert np.array_equal(got, floor_form), (m, n, e, zp, centre)
+                want = np.clip(multiply_by_quantized_multiplier(acc, m, -n) + zp, -128, 127)
+                if zp == -128:
+                    assert np.array_equal(got, want), (m, n, e, centre)
+                else:
+                    differs += not np.array_equal(got, want)
+    assert differs > 0
+
+
+def _layer(k, s, d, pad, length, c, out_zp=-128, act=(-128, 127), input_offset=5, temporal=True):
+    out = (length + 2 * pad - (k - 1) * d - 1) // s + 1
+    axis = dict(in_h=length, kernel_h=k, stride_h=s, dilation_h=d, pad_top=pad, out_h=out,
+                in_w=1, kernel_w=1, stride_w=1, dilation_w=1, pad_left=0, out_w=1)
+    if not temporal:
+        axis = dict(in_w=length, kernel_w=k, stride_w=s, dilation_w=d, pad_left=pad, out_w=out,
+                    in_h=1, kernel_h=1, stride_h=1, dilation_h=1, pad_top=0, out_h=1)
+    return dict(axis, in_c=c, out_c=c, depth_multiplier=1, input_offset=input_offset, output_offset=out_zp,
+                act_min=act[0], act_max=act[1])
+
+
+@st.composite
+def imm_layer(draw):
+    """A layer of the kernel's geometry (most of them served), either orientation."""
+    s = draw(st.sampled_from([1, 2]))
+    k = draw(st.sampled_from([2, 3] if s == 1 else [4, 5]))
+    d = draw(st.sampled_from([1, 2, 4])) if s == 1 else 1
+    c = draw(st.sampled_from([1, 3, 4, 13, 63]))
+    pad = draw(st.integers(0, (k - 1) * d))
+    out = draw(st.integers(1, 14))
+    length = max(1, (out - 1) * s + (k - 1) * d + 1 - 2 * pad)
+    zp = draw(st.sampled_from([-128, -128, draw(st.integers(-128, 127))]))
+    return _layer(k, s, d, pad, length, c, zp, input_offset=draw(st.sampled_from([-127, 128, 3])),
+                  temporal=draw(st.booleans()))
+
+
+def _consts(rng, p, spread: int):
+    g = kx1_geometry(p)
+    c = p["in_c"]
+    w = rng.integers(-128, 128, size=(1, p["kernel_h"], p["kernel_w"], c)).astype(np.int8)
+    w[..., 0] = rng.choice([-128, 127], size=w[..., 0].shape)
+    shift = -rng.integers(6, 6 + spread + 1, size=c)
+    shift[0] = -6
+    shift[-1] = -(6 + spread)
+    return dict(weight=w, bias=rng.integers(-(1 << 16), 1 << 16, size=c),
+                multiplier=rng.integers(1 << 30, 1 << 31, size=c), shift=shift), g
+
+
+def imm_model(p: dict, x: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """What the kernel computes from the packed records: the raw input padded with the zero
+    point, per output the scaled weights' sum from the folded bias, then MODE_COMMON's SMMLA
+    with B and SSAT's ASR #S, or MODE_SIGN's SMMLAR with R, the sign, ASR by n and SSAT."""
+    g = kx1_geometry(p)
+    c, k, s, d = p["in_c"], g["kernel"], g["stride"], g["dilation"]
+    rec = words[1:].astype(np.int64).reshape(c, -1)
+    half = lambda v: ((v & 0xFFFF) ^ 0x8000) - 0x8000
+    if s == 1:
+        w = np.stack([half(rec[:, 0]), half(rec[:, 0] >> 16), half(rec[:, 1] >> 16)], axis=1)[:, :k]
+        req = rec[:, 2:]
+    else:
+        off = 0 if rec.shape[1] == 6 else 1
+        pairs = rec[:, off:off + 3]
+        w = np.stack([half(pairs[:, j // 2] >> (16 * (j % 2))) for j in range(5)], axis=1)[:, :k]
+        req = np.concatenate([rec[:, off + 3:], rec[:, :off]], axis=1)
+    raw = np.full((imm_rows(g), c), -p["input_offset"], np.int64)
+    raw[g["pad"]:g["pad"] + g["len"]] = x.reshape(g["len"], c)
+    out = np.zeros((g["out"], c), np.int64)
+    for t in range(g["out"]):
+        total = req[:, 0] + np.einsum("ic,ci->c", raw[t * s:t * s + k * d:d], w)
+        assert (np.abs(total) < 1 << 31).all()
+        if req.shape[1] == 3:                                   # MODE_COMMON: fbias, M, B
+            shift = int(p["common_shift"])
+            y = ((total * req[:, 1]) >> 32) + req[:, 2]
+            assert (np.abs(y) < 1 << 31).all()
+            out[t] = np.clip(y >> shift, -128, 127)
+        else:                                                   # MODE_SIGN: fbias, M, R, n
+            y = ((total * req[:, 1] + (req[:, 2] << 32) + (1 << 31)) >> 32) + (total >> 63)
+            assert (np.abs(y) < 1 << 31).all()
+            out[t] = np.clip(y >> req[:, 3], -128, 127)
+    return out.astype(np.int8)
+
+
+@settings(derandomize=True, max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=imm_layer(), spread=st.integers(0, 7), seed=st.integers(0, 2**32 - 1))
+def test_depthwise_kx1_imm_s8_records_model_equals_reference(p, spread, seed):
+    rng = np.random.default_rng(seed)
+    consts, g = _consts(rng, p, spread)
+    x = rng.integers(-128, 128, size=g["len"] * p["in_c"]).astype(np.int8)
+    x[:p["in_c"]] = rng.choice([-128, 127], size=p["in_c"])
+    plan = imm_plan(p, consts)
+    words = imm_records(p, consts)
+    common = p["output_offset"] == -128 and spread <= 6
+    if plan is None:
+        assert int(words[0]) == 0 and imm_scratch(p) == 0 or p["in_c"] * g["dilation"] > 255
+        return
+    assert plan["mode"] == (MODE_COMMON if common else MODE_SIGN)
+    assert int(words[0]) == p["in_c"] and imm_scratch(p) >= imm_rows(g) * p["in_c"]
+    want = ref.depthwise_conv2d_s8(p, x, consts["weight"], consts["bias"], consts["multiplier"],
+                                   consts["shift"]).reshape(g["out"], p["in_c"])
+    got = imm_model(dict(p, common_shift=plan["shift"]), x, words)
+    diff = np.argwhere(got != want)
+    assert diff.size == 0, f"first differences (output, channel): {diff[:5].tolist()}"
+
+
+def test_depthwise_kx1_imm_s8_refuses_what_it_cannot_serve():
+    rng = np.random.default_rng(3)
+    p = _layer(3, 1, 1, 1, 49, 128)
+    consts, _ = _consts(rng, p, 6)
+    assert imm_plan(p, consts)["mode"] == MODE_COMMON and imm_plan(p, consts)["shift"] == 13
+    assert imm_plan(p, dict(consts, shift=np.where(consts["shift"] == -6, -5, consts["shift"])))["mode"] == MODE_SIGN
+    assert imm_plan(dict(p, output_offset=-127), consts)["mode"] == MODE_SIGN
+    refused = [
+        dict(p, act_min=-100),                         # a clamp SSAT is not
+        dict(p, act_max=100),
+        _layer(3, 1, 2, 2, 49, 128),                   # step 256 > 255
+        _layer(3, 1, 4, 4, 49, 128),                   # temporal_k3_dilated4: step 512
+        _layer(5, 1, 1, 2, 49, 16),                    # 5 taps at stride 1
+        _layer(3, 2, 1, 1, 49, 16),                    # 3 taps at stride 2
+        _layer(5, 2, 2, 2, 49, 16),                    # dilated stride 2
+    ]
+    for q in refused:
+        assert not imm_serves(q, _consts(rng, q, 6)[0]) and imm_scratch(q) == 0, q
+    assert not imm_serves(p, dict(consts, bias=np.full(128, 1 << 29)))          # the scaled sums' int32 bound
+    assert not imm_serves(p, dict(consts, shift=np.full(128, 1)))               # a left shift
+    # 2,200 steps at 2 taps: the common shift's counter holds them, MODE_SIGN's does not
+    long = _layer(2, 1, 1, 0, 2200, 8)
+    c8 = _consts(rng, long, 6)[0]
+    assert imm_plan(long, c8)["mode"] == MODE_COMMON and not imm_serves(dict(long, output_offset=0), c8)
+    # calls: stride 1 one per dilation phase, ceil and floor of out / d
+    assert imm_calls(kx1_geometry(_layer(3, 1, 2, 2, 15, 8))) == [8, 7]
+    assert imm_calls(kx1_geometry(_layer(3, 1, 2, 2, 16, 8))) == [8]
+    assert imm_calls(kx1_geometry(_layer(5, 2, 1, 2, 49, 8))) == [25]
