@@ -42,6 +42,7 @@ import numpy as np
 from tinygen.kernels.depthwise_dsp import requant_small_ok
 from tinygen.kernels.depthwise_kx1_dsp import kx1_geometry
 
+IMM_KERNEL = "tg_depthwise_conv2d_kx1_imm_s8_dsp"
 MODE_SIGN, MODE_COMMON = 0, 1
 MAX_STEP = 255          # post-indexed LDRSB / STRB immediates
 MAX_E = 7               # weights * 2^(e+1) stay int16: -128 * 256 = -32768
