@@ -16,7 +16,8 @@
  * count.
  *
  * Scratch: tg_dw_kx1_imm_rows rows of C bytes, + 3 so that the input rows are word aligned,
- * rounded up to 16 (depthwise_kx1_imm.imm_scratch). The output must not overlap the input.
+ * rounded up to 16 (depthwise_kx1_imm.imm_scratch); the input 4-byte aligned for the fast copy. The
+ * output must not overlap the input.
  */
 #include <stdint.h>
 
@@ -32,15 +33,28 @@ static int32_t tg_dw_kx1_imm_rows(const tg_dw_kx1_geom_t *g)
     return reach > input ? reach : input;
 }
 
-/* count bytes of v4's (replicated) byte from dst. */
+/* count bytes of v4's (replicated) byte from dst: 16 per STM from the first aligned one. */
 static void tg_dw_kx1_imm_fill(int8_t *dst, int32_t count, int32_t v4)
 {
     int32_t i;
     for (i = 0; i < count && ((uintptr_t)(dst + i) & 3u) != 0; ++i) {
         dst[i] = (int8_t)v4;
     }
-    for (; i + 4 <= count; i += 4) {
-        *(int32_t *)(void *)(dst + i) = v4;
+    int32_t blocks = (count - i) / 16;
+    if (blocks > 0) {
+        int8_t *d = dst + i;
+        __asm__ volatile("mov   r4, %[v]\n\t"
+                         "mov   r5, %[v]\n\t"
+                         "mov   r6, %[v]\n\t"
+                         "mov   r7, %[v]\n\t"
+                         "1:\n\t"
+                         "stmia %[d]!, {r4, r5, r6, r7}\n\t"
+                         "subs  %[n], %[n], #1\n\t"
+                         "bne   1b"
+                         : [d] "+r"(d), [n] "+r"(blocks)
+                         : [v] "r"(v4)
+                         : "r4", "r5", "r6", "r7", "cc", "memory");
+        i += (count - i) & ~15;
     }
     for (; i < count; ++i) {
         dst[i] = (int8_t)v4;
@@ -55,11 +69,21 @@ static void tg_dw_kx1_imm_copy(int8_t *dst, const int8_t *src, int32_t count)
         int32_t blocks = count / 32;
         const int8_t *s = src;
         int8_t *d = dst;
-        __asm__ volatile("1:\n\t"
+        __asm__ volatile("tst   %[n], #1\n\t"
+                         "beq   2f\n\t"
+                         "ldmia %[s]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
+                         "stmia %[d]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
+                         "2:\n\t"
+                         "asrs  %[n], %[n], #1\n\t"
+                         "beq   3f\n\t"
+                         "1:\n\t"
+                         "ldmia %[s]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
+                         "stmia %[d]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
                          "ldmia %[s]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
                          "stmia %[d]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
                          "subs  %[n], %[n], #1\n\t"
-                         "bne   1b"
+                         "bne   1b\n\t"
+                         "3:"
                          : [s] "+r"(s), [d] "+r"(d), [n] "+r"(blocks)
                          :
                          : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");
