@@ -188,3 +188,138 @@ def test_depthwise_kx1_imm_s8_refuses_what_it_cannot_serve():
     assert imm_calls(kx1_geometry(_layer(3, 1, 2, 2, 15, 8))) == [8, 7]
     assert imm_calls(kx1_geometry(_layer(3, 1, 2, 2, 16, 8))) == [8]
     assert imm_calls(kx1_geometry(_layer(5, 2, 1, 2, 49, 8))) == [25]
+
+
+# -- on the stand-ins ----------------------------------------------------------------------------
+
+# Chains (layers (k, stride, dilation, pad, activation), channels, temporal, input length, a
+# negative calibration input: the first layer's input zero point near 127). Every layer is the
+# kernel's: stride 1 with 2 / 3 taps at dilations 1, 2, 4, stride 2 with 4 / 5 taps; ReLU layers
+# (output zero point -128) take MODE_COMMON where their shifts span <= 6, the others MODE_SIGN.
+# Odd and even outputs per call, 1..3 outputs, no padding and more than the taps, 2..128 channels
+# (1 channel is a plain conv2d to the front end: the host model above covers it).
+IMM_CHAINS = [
+    ([(3, 1, 1, 1, "relu"), (2, 1, 1, 0, "none"), (3, 1, 2, 2, "relu"), (3, 1, 4, 3, "none")], 13, True, 17, False),
+    ([(5, 2, 1, 2, "relu"), (4, 2, 1, 1, "none"), (5, 2, 1, 0, "relu"), (2, 1, 1, 1, "relu")], 13, False, 60, False),
+    ([(3, 1, 1, 1, "relu"), (5, 2, 1, 2, "none"), (3, 1, 1, 1, "none"), (4, 2, 1, 3, "relu")], 128, True, 49, False),
+    ([(3, 1, 4, 4, "relu"), (2, 1, 2, 1, "none"), (5, 2, 1, 4, "relu"), (3, 1, 1, 0, "relu")], 2, True, 30, True),
+    ([(3, 1, 1, 0, "relu"), (2, 1, 1, 0, "none"), (2, 1, 1, 0, "relu")], 3, False, 5, True),
+    ([(3, 1, 4, 4, "relu"), (3, 1, 2, 0, "none"), (5, 2, 1, 1, "relu"), (4, 2, 1, 0, "none")], 4, False, 41, False),
+]
+IMM = "tg_depthwise_conv2d_kx1_imm_s8_dsp"
+_ROLES = ("weight", "bias", "multiplier", "shift")
+
+
+def _node_consts(graph, node) -> dict:
+    return {role: graph.tensor(node.param(role)).data for role in _ROLES}
+
+
+def _set(graph, node, role, values) -> None:
+    t = graph.tensor(node.param(role))
+    t.data = np.asarray(values).astype(t.data.dtype).reshape(t.data.shape)
+
+
+def _stress(graph, node, spread: int, rng) -> None:
+    """The layer's shifts spanning exactly `spread` (n >= 1; 2+ channels), extreme weights on two
+    channels, and channel 0's bias the largest the kernel serves (the scaled sums' and SMMLA's
+    int32 checks); the records packed again."""
+    from tinygen.kernels.depthwise_kx1_imm import imm_records
+
+    k, c = node.attrs["kparams"], node.attrs["kparams"]["in_c"]
+    consts = _node_consts(graph, node)
+    n = -consts["shift"].astype(np.int64)
+    base = max(1, int(np.median(n)) - spread // 2)
+    _set(graph, node, "shift", -(base + rng.permutation(np.arange(c) * spread // max(c - 1, 1))))
+    w = consts["weight"].copy().reshape(-1, c)
+    w[:, 0] = -128
+    w[:, -1] = 127
+    _set(graph, node, "weight", w)
+    consts = _node_consts(graph, node)
+    bias = consts["bias"].astype(np.int64)
+    lo, hi = int(bias[0]), 1 << 31
+    if imm_serves(k, consts):
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if imm_serves(k, dict(consts, bias=np.where(np.arange(c) == 0, mid, bias))) else (lo, mid)
+        _set(graph, node, "bias", np.where(np.arange(c) == 0, lo, bias))
+    packed = graph.tensor(node.param("packed"))          # MODE_SIGN's records are longer
+    packed.data = imm_records(k, _node_consts(graph, node))
+    packed.shape = packed.data.shape
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+@pytest.mark.parametrize("spread", [6, 7])
+@pytest.mark.parametrize("case", range(len(IMM_CHAINS)))
+def test_depthwise_kx1_imm_s8_dsp_standin(board, case, spread, tmp_path):
+    """Each chain built for the stand-in equals the reference on every layer, with inputs in range
+    and saturating at -128 / 127; spread 6: the ReLU layers of 2+ channels in MODE_COMMON, 7: in
+    MODE_SIGN (the common shift does not serve them)."""
+    from test_kernels_dsp import needs_qemu
+    from test_kernels_dsp_depthwise_kx1 import _export
+
+    from e2e import assert_device_equals_reference
+    from tinygen.board import get_board
+    from tinygen.compiler import build, compile_source
+    from tinygen.hil.target import open_device
+    from tinygen.passes import CompileOptions
+    from tinygen.ref.interpreter import quantize_input
+
+    if needs_qemu.args[0]:
+        pytest.skip(needs_qemu.kwargs["reason"])
+    layers, channels, temporal, length, negative = IMM_CHAINS[case]
+    source = _export(layers, channels, temporal, length, tmp_path)
+    if negative:      # calibration inputs <= 0: the first layer's input zero point near 127
+        calib = np.load(tmp_path / "calib.npy")
+        np.save(tmp_path / "calib.npy", -np.abs(calib))
+    options = CompileOptions(features=frozenset(get_board(board).isa_features), lower_peak=False)
+    graph = compile_source(source, str(tmp_path / "calib.npy"), options)
+    nodes = [n for n in graph.nodes if n.op == "depthwise_conv2d"]
+    assert [n.kernel for n in nodes] == [IMM] * len(layers), [n.kernel for n in nodes]
+    rng = np.random.default_rng(case)
+    modes = []
+    for node, (*_, act) in zip(nodes, layers):
+        _stress(graph, node, spread, rng)
+        plan = imm_plan(node.attrs["kparams"], _node_consts(graph, node))
+        assert plan is not None
+        relu = node.attrs["kparams"]["output_offset"] == -128
+        assert relu == (act == "relu")
+        modes.append(plan["mode"])
+        if channels > 1:
+            assert plan["mode"] == (MODE_COMMON if relu and spread <= 6 else MODE_SIGN)
+    if negative:
+        assert graph.tensor(nodes[0].inputs[0]).qparams.zero_point[0] >= 120
+    project = build(source, graph, get_board(board), tmp_path / "fw").out_dir
+    code = (project / "src" / "model.c").read_text() if (project / "src" / "model.c").exists() else \
+        next(p.read_text() for p in project.rglob("model.c"))
+    assert code.count("TG_DW_KX1_IMM_DEFINE(") >= len(layers)
+    with open_device(get_board(board), project, emulate=True) as dev:
+        for scale in (1.0, 8.0):      # 8: most inputs saturate at -128 / 127
+            x = quantize_input(graph, source.to_graph_layout(
+                rng.standard_normal(source.input_shape).astype(np.float32) * scale))
+            assert_device_equals_reference(dev, graph, x, f"{board} {layers} c={channels} modes {modes}")
+
+
+def test_depthwise_kx1_imm_s8_dsp_kernel_choice_refuses_what_it_cannot_serve(tmp_path):
+    """Kernel choice offers the kernel only where it serves the layer: not with an upper clamp
+    below 127 (forced on the second layer after compiling), 5 taps at stride 1, or a step above
+    255 bytes (dilation 2 x 128 channels; temporal_k3_dilated4 is 512): those go to the raw or
+    widened kernels."""
+    from test_kernels_dsp_depthwise_kx1 import _export
+
+    from tinygen.board import get_board
+    from tinygen.compiler import compile_source
+    from tinygen.passes import CompileOptions
+    from tinygen.passes.choose_kernels import kernel_candidates
+
+    layers = [(3, 1, 1, 1, "relu"), (3, 1, 1, 1, "relu"), (5, 1, 1, 2, "none"), (3, 1, 2, 2, "none")]
+    features = frozenset(get_board("f746zg").isa_features)
+    for channels, want in ((16, [True, True, False, True]), (128, [True, True, False, False])):
+        source = _export(layers, channels, True, 20, tmp_path)
+        graph = compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=features, lower_peak=False))
+        nodes = [n for n in graph.nodes if n.op == "depthwise_conv2d"]
+        offered = lambda: [IMM in {s.name for s in kernel_candidates(graph, n, features)} for n in nodes]
+        assert offered() == want and [n.kernel == IMM for n in nodes] == want, [n.kernel for n in nodes]
+        nodes[1].attrs["act_max"] = nodes[1].attrs["kparams"]["act_max"] = 90
+        assert offered() == [True, False] + want[2:]
+        assert "tg_depthwise_conv2d_kx1_s8_dsp" in {s.name for s in kernel_candidates(graph, nodes[1], features)}
