@@ -204,7 +204,7 @@ IMM_CHAINS = [
     ([(3, 1, 1, 1, "relu"), (5, 2, 1, 2, "none"), (3, 1, 1, 1, "none"), (4, 2, 1, 3, "relu")], 128, True, 49, False),
     ([(3, 1, 4, 4, "relu"), (2, 1, 2, 1, "none"), (5, 2, 1, 4, "relu"), (3, 1, 1, 0, "relu")], 2, True, 30, True),
     ([(3, 1, 1, 0, "relu"), (2, 1, 1, 0, "none"), (2, 1, 1, 0, "relu")], 3, False, 5, True),
-    ([(3, 1, 4, 4, "relu"), (3, 1, 2, 0, "none"), (5, 2, 1, 1, "relu"), (4, 2, 1, 0, "none")], 4, False, 41, False),
+    ([(3, 1, 4, 4, "relu"), (3, 1, 2, 0, "none"), (5, 2, 1, 1, "relu"), (4, 2, 1, 2, "none")], 4, False, 41, False),
 ]
 IMM = "tg_depthwise_conv2d_kx1_imm_s8_dsp"
 _ROLES = ("weight", "bias", "multiplier", "shift")
