@@ -83,7 +83,7 @@ def imm_layer(draw):
     s = draw(st.sampled_from([1, 2]))
     k = draw(st.sampled_from([2, 3] if s == 1 else [4, 5]))
     d = draw(st.sampled_from([1, 2, 4])) if s == 1 else 1
-    c = draw(st.sampled_from([1, 3, 4, 13, 63]))
+    c = draw(st.sampled_from([1, 3, 4, 13, 63, 128]))
     pad = draw(st.integers(0, (k - 1) * d))
     out = draw(st.integers(1, 14))
     length = max(1, (out - 1) * s + (k - 1) * d + 1 - 2 * pad)
@@ -170,8 +170,8 @@ def test_depthwise_kx1_imm_s8_refuses_what_it_cannot_serve():
     refused = [
         dict(p, act_min=-100),                         # a clamp SSAT is not
         dict(p, act_max=100),
-        _layer(3, 1, 2, 2, 49, 128),                   # step 256 > 255
-        _layer(3, 1, 4, 4, 49, 128),                   # temporal_k3_dilated4: step 512
+        _layer(3, 1, 5, 5, 49, 128),                   # output step 640: 7 * 640 > 4095
+        _layer(3, 1, 1, 1, 49, 256),                   # sample step 256 > 255
         _layer(5, 1, 1, 2, 49, 16),                    # 5 taps at stride 1
         _layer(3, 2, 1, 1, 49, 16),                    # 3 taps at stride 2
         _layer(5, 2, 2, 2, 49, 16),                    # dilated stride 2
@@ -205,6 +205,10 @@ IMM_CHAINS = [
     ([(3, 1, 4, 4, "relu"), (2, 1, 2, 1, "none"), (5, 2, 1, 4, "relu"), (3, 1, 1, 0, "relu")], 2, True, 30, True),
     ([(3, 1, 1, 0, "relu"), (2, 1, 1, 0, "none"), (2, 1, 1, 0, "relu")], 3, False, 5, True),
     ([(3, 1, 4, 4, "relu"), (3, 1, 2, 0, "none"), (5, 2, 1, 1, "relu"), (4, 2, 1, 2, "none")], 4, False, 41, False),
+    # output steps over 255: STRB at offsets (dilation 4 x 128 = 512, 2 x 128, 4 x 67 = 268 with
+    # rows of the copy not word aligned)
+    ([(3, 1, 4, 4, "none"), (3, 1, 2, 2, "relu"), (2, 1, 4, 2, "relu"), (3, 1, 4, 0, "none")], 128, True, 49, False),
+    ([(3, 1, 4, 4, "relu"), (2, 1, 4, 3, "none"), (3, 1, 4, 8, "relu")], 67, False, 23, True),
 ]
 IMM = "tg_depthwise_conv2d_kx1_imm_s8_dsp"
 _ROLES = ("weight", "bias", "multiplier", "shift")
@@ -302,9 +306,8 @@ def test_depthwise_kx1_imm_s8_dsp_standin(board, case, spread, tmp_path):
 
 def test_depthwise_kx1_imm_s8_dsp_kernel_choice_refuses_what_it_cannot_serve(tmp_path):
     """Kernel choice offers the kernel only where it serves the layer: not with an upper clamp
-    below 127 (forced on the second layer after compiling), 5 taps at stride 1, or a step above
-    255 bytes (dilation 2 x 128 channels; temporal_k3_dilated4 is 512): those go to the raw or
-    widened kernels."""
+    below 127 (forced on the second layer after compiling), 5 taps at stride 1, or an output
+    step above 585 bytes (dilation 5 x 128 channels): those go to the raw or widened kernels."""
     from test_kernels_dsp_depthwise_kx1 import _export
 
     from tinygen.board import get_board
@@ -312,7 +315,7 @@ def test_depthwise_kx1_imm_s8_dsp_kernel_choice_refuses_what_it_cannot_serve(tmp
     from tinygen.passes import CompileOptions
     from tinygen.passes.choose_kernels import kernel_candidates
 
-    layers = [(3, 1, 1, 1, "relu"), (3, 1, 1, 1, "relu"), (5, 1, 1, 2, "none"), (3, 1, 2, 2, "none")]
+    layers = [(3, 1, 1, 1, "relu"), (3, 1, 1, 1, "relu"), (5, 1, 1, 2, "none"), (3, 1, 5, 5, "none")]
     features = frozenset(get_board("f746zg").isa_features)
     for channels, want in ((16, [True, True, False, True]), (128, [True, True, False, False])):
         source = _export(layers, channels, True, 20, tmp_path)

@@ -1,6 +1,6 @@
 /*
  * The per-layer loops of tg_depthwise_conv2d_kx1_imm_s8_dsp: TG_DW_KX1_IMM_DEFINE(name, stride,
- * mode, step, shift, outputs) defines `static void name(const tg_dw_kx1_imm_t *a)`, every
+ * mode, istep, ostep, shift, outputs) defines `static void name(const tg_dw_kx1_imm_t *a)`, every
  * channel's outputs of one call (stride 1: one dilation phase; stride 2: the sequence), with
  * the layer's numbers as assembler immediates. The generated model code expands it once per
  * call length of a layer (tinygen/kernels/depthwise_kx1_imm.py: imm_defines) and passes the
@@ -10,12 +10,15 @@
  *   mode     1 MODE_COMMON: SMMLA with B, SSAT ASR #shift (3 instructions per output with
  *            the store); 0 MODE_SIGN: SMMLAR with R, the sign's ADD, ASR by the channel's n,
  *            SSAT (5). See depthwise_kx1_imm.py for both and the records.
- *   step     bytes between the call's samples in the padded copy and between its outputs
- *            (dilation * channels at stride 1, channels at stride 2), 1..255
+ *   istep    bytes between the call's samples in the padded copy: the channels, 1..255
+ *            (post-indexed LDRSB)
+ *   ostep    bytes between its outputs: dilation * channels at stride 1, channels at
+ *            stride 2; up to 255 post-indexed STRB, above STRB at [r1, #slot * ostep] over
+ *            the 8 outputs of a loop iteration and one ADD (7 * ostep <= 4095)
  *   outputs  outputs per channel of the call, >= 1
  *
  * The copy holds the raw int8 input padded with the input zero point (the input offset is
- * folded into the records' bias): x_j = the call's j-th sample, at x + j * step.
+ * folded into the records' bias): x_j = the call's j-th sample, at x + j * istep.
  *
  * Stride 1, with X_m = (x_2m, x_2m+1) (two post-indexed LDRSB and a PKHBT), W01 = (w0 w1),
  * W12 = (w1 w2) (w2 = 0 for 2 taps):
@@ -66,12 +69,13 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
 
 /* X = (x_j, x_j+1) from r0, r0 two samples on; t a temporary. */
 #define TG_DW_KX1_IMM_LOAD(x, t)                        \
-    "ldrsb  " x ", [r0], #.Ltgi_step\n\t"               \
-    "ldrsb  " t ", [r0], #.Ltgi_step\n\t"               \
+    "ldrsb  " x ", [r0], #.Ltgi_istep\n\t"              \
+    "ldrsb  " t ", [r0], #.Ltgi_istep\n\t"              \
     "pkhbt  " x ", " x ", " t ", lsl #16\n\t"
 
-/* The sum in acc to the byte at out, out one step on; M, B / R, n in registers m, b, n. */
-#define TG_DW_KX1_IMM_OUT(acc, y, m, b, n)              \
+/* The sum in acc to the output at r1 (r1 one step on) or at output `slot` of the loop
+   iteration; M, B / R, n in registers m, b, n. */
+#define TG_DW_KX1_IMM_OUT(acc, y, m, b, n, slot)        \
     ".if .Ltgi_mode\n\t"                                \
     "smmla  " y ", " acc ", " m ", " b "\n\t"           \
     "ssat   " y ", #8, " y ", asr #.Ltgi_shift\n\t"     \
@@ -81,26 +85,30 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
     "asr    " y ", " y ", " n "\n\t"                    \
     "ssat   " y ", #8, " y "\n\t"                       \
     ".endif\n\t"                                        \
-    "strb   " y ", [r1], #.Ltgi_step\n\t"
+    ".if .Ltgi_ostep <= 255\n\t"                        \
+    "strb   " y ", [r1], #.Ltgi_ostep\n\t"              \
+    ".else\n\t"                                         \
+    "strb   " y ", [r1, #((" slot ") * .Ltgi_ostep)]\n\t" \
+    ".endif\n\t"
 
-#define TG_DW_KX1_IMM_OUT1 TG_DW_KX1_IMM_OUT("r4", "r5", "r9", "r10", "r11")
+#define TG_DW_KX1_IMM_OUT1(slot) TG_DW_KX1_IMM_OUT("r4", "r5", "r9", "r10", "r11", slot)
 
-/* Stride 1: outputs 2m, 2m + 1 from X_m in a, X_m+1 loaded into b. */
-#define TG_DW_KX1_IMM_PAIR(a, b)                        \
+/* Stride 1: outputs 2m, 2m + 1 (pair k of the loop iteration) from X_m in a, X_m+1 loaded into b. */
+#define TG_DW_KX1_IMM_PAIR(a, b, k)                     \
     TG_DW_KX1_IMM_LOAD(b, "r5")                         \
     "smlad  r4, " a ", r6, r8\n\t"                      \
     "smlabt r4, " b ", r7, r4\n\t"                      \
-    TG_DW_KX1_IMM_OUT1                                  \
+    TG_DW_KX1_IMM_OUT1("2 * " k)                        \
     "smlatb r4, " a ", r6, r8\n\t"                      \
     "smlad  r4, " b ", r7, r4\n\t"                      \
-    TG_DW_KX1_IMM_OUT1
+    TG_DW_KX1_IMM_OUT1("2 * " k " + 1")
 
-/* Stride 1: the odd count's last output 2m from X_m in a (x_2m+2 into b). */
-#define TG_DW_KX1_IMM_LAST(a, b)                        \
+/* Stride 1: the odd count's last output 2m (slot 2k) from X_m in a (x_2m+2 into b). */
+#define TG_DW_KX1_IMM_LAST(a, b, k)                     \
     "ldrsb  " b ", [r0]\n\t"                            \
     "smlad  r4, " a ", r6, r8\n\t"                      \
     "smlabt r4, " b ", r7, r4\n\t"                      \
-    TG_DW_KX1_IMM_OUT1
+    TG_DW_KX1_IMM_OUT1("2 * " k)
 
 /* Stride 2: output t from X_t in a, X_t+1 in b, X_t+2 loaded into c. */
 #define TG_DW_KX1_IMM_S2(a, b, c)                       \
@@ -108,7 +116,7 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
     "smlad  r5, " a ", r7, r10\n\t"                     \
     "smlad  r5, " b ", r8, r5\n\t"                      \
     "smlabb r5, " c ", r9, r5\n\t"                      \
-    TG_DW_KX1_IMM_OUT("r5", "lr", "r11", "r12", "r6")
+    TG_DW_KX1_IMM_OUT("r5", "lr", "r11", "r12", "r6", "0")
 
 /* The channel's x and out into r0, r1, the next channel's stored (r2, r3 temporaries). */
 #define TG_DW_KX1_IMM_NEXT                              \
@@ -148,19 +156,22 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
     ".if .Ltgi_loops\n\t"                                                       \
     TG_DW_KX1_IMM_COUNT("r11")                                                  \
     "1:\n\t"                                                                    \
-    TG_DW_KX1_IMM_PAIR("r2", "r3")                                              \
-    TG_DW_KX1_IMM_PAIR("r3", "r2")                                              \
-    TG_DW_KX1_IMM_PAIR("r2", "r3")                                              \
-    TG_DW_KX1_IMM_PAIR("r3", "r2")                                              \
+    TG_DW_KX1_IMM_PAIR("r2", "r3", "0")                                         \
+    TG_DW_KX1_IMM_PAIR("r3", "r2", "1")                                         \
+    TG_DW_KX1_IMM_PAIR("r2", "r3", "2")                                         \
+    TG_DW_KX1_IMM_PAIR("r3", "r2", "3")                                         \
+    ".if .Ltgi_ostep > 255\n\t"                                                 \
+    "add    r1, r1, #(8 * .Ltgi_ostep)\n\t"                                     \
+    ".endif\n\t"                                                                \
     TG_DW_KX1_IMM_DECREMENT("r11")                                              \
     "bpl    1b\n\t"                                                             \
     ".endif\n\t"                                                                \
-    ".if .Ltgi_rest >= 1\n\t" TG_DW_KX1_IMM_PAIR("r2", "r3") ".endif\n\t"       \
-    ".if .Ltgi_rest >= 2\n\t" TG_DW_KX1_IMM_PAIR("r3", "r2") ".endif\n\t"       \
-    ".if .Ltgi_rest >= 3\n\t" TG_DW_KX1_IMM_PAIR("r2", "r3") ".endif\n\t"       \
+    ".if .Ltgi_rest >= 1\n\t" TG_DW_KX1_IMM_PAIR("r2", "r3", "0") ".endif\n\t"  \
+    ".if .Ltgi_rest >= 2\n\t" TG_DW_KX1_IMM_PAIR("r3", "r2", "1") ".endif\n\t"  \
+    ".if .Ltgi_rest >= 3\n\t" TG_DW_KX1_IMM_PAIR("r2", "r3", "2") ".endif\n\t"  \
     ".if .Ltgi_outputs % 2\n\t"                                                 \
-    ".if .Ltgi_rest % 2\n\t" TG_DW_KX1_IMM_LAST("r3", "r2")                     \
-    ".else\n\t" TG_DW_KX1_IMM_LAST("r2", "r3") ".endif\n\t"                     \
+    ".if .Ltgi_rest % 2\n\t" TG_DW_KX1_IMM_LAST("r3", "r2", ".Ltgi_rest")       \
+    ".else\n\t" TG_DW_KX1_IMM_LAST("r2", "r3", ".Ltgi_rest") ".endif\n\t"       \
     ".endif\n\t"                                                                \
     "subs   lr, lr, #1\n\t"                                                     \
     "bne    0b\n\t"
@@ -202,11 +213,12 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
     "bne    0b\n\t"
 
 /* The layer's loops for calls of `outputs` outputs per channel (see the top of this file). */
-#define TG_DW_KX1_IMM_DEFINE(name, stride, mode, step, shift, outputs)                      \
+#define TG_DW_KX1_IMM_DEFINE(name, stride, mode, istep, ostep, shift, outputs)              \
     __attribute__((naked, noinline)) static void name(const tg_dw_kx1_imm_t *a __attribute__((unused))) \
     {                                                                                       \
         __asm__(".set .Ltgi_mode, " #mode "\n\t"                                            \
-                ".set .Ltgi_step, " #step "\n\t"                                            \
+                ".set .Ltgi_istep, " #istep "\n\t"                                          \
+                ".set .Ltgi_ostep, " #ostep "\n\t"                                          \
                 ".set .Ltgi_shift, " #shift "\n\t"                                          \
                 ".set .Ltgi_outputs, " #outputs "\n\t"                                      \
                 "push   {r4-r11, lr}\n\t"                                                   \

@@ -4,11 +4,14 @@ serves, its scratch, its packed records and the per-layer code the generated mod
 
 It serves the one-axis depthwise layers (depthwise_kx1_dsp.kx1_geometry) of stride 1 with 2
 or 3 taps (any dilation) and of stride 2 with 4 or 5 taps (dilation 1), without an
-activation clamp beyond int8 (act_min -128, act_max 127), where the step between a
-sequence's samples in the padded copy, dilation * channels (stride 1) or channels
-(stride 2), is at most 255 bytes: the loops step with post-indexed LDRSB / STRB, whose
-immediates are 8 bits. The step, the outputs per call and the common shift below are
-assembler immediates: the model code instantiates the loops per layer.
+activation clamp beyond int8 (act_min -128, act_max 127), with at most 255 channels. The
+input is copied into scratch with its padding rows, at stride 1 dilation-phase major (phase
+r's samples r, r + d, .. in consecutive rows), so that a call's samples are `channels` bytes
+apart: post-indexed LDRSB, whose immediate is 8 bits. Its outputs are dilation * channels
+apart (the output step): post-indexed STRB up to 255, else STRB at [out, #slot * step] over
+the unrolled 8 outputs and one ADD (7 * step <= 4095, 8 * step an ADD immediate: up to 585,
+512 for temporal_k3_dilated4). The steps, the outputs per call and the common shift below
+are assembler immediates: the model code instantiates the loops per layer.
 
 Two requantizations (MODE_COMMON, MODE_SIGN):
 
@@ -57,20 +60,30 @@ def _pairs(lo, hi) -> np.ndarray:
     return (np.asarray(lo, np.int64) & 0xFFFF) | (np.asarray(hi, np.int64) << 16)
 
 
-def imm_step(p: dict, g: dict) -> int:
-    """Bytes between a call's consecutive samples in the padded copy."""
+def out_step(p: dict, g: dict) -> int:
+    """Bytes between a call's consecutive outputs (its samples are in_c apart in the copy)."""
     return p["in_c"] * (g["dilation"] if g["stride"] == 1 else 1)
+
+
+def _add_immediate(v: int) -> bool:
+    """Thumb-2 ADD r, r, #v: ADDW (0..4095) or a modified immediate (8 bits shifted)."""
+    return 0 <= v <= 4095 or any(v >> k < 256 and (v >> k) << k == v for k in range(25))
+
+
+def out_step_ok(step: int) -> bool:
+    """Post-indexed STRB, or offsets over 8 outputs and one ADD."""
+    return step <= MAX_STEP or (7 * step <= 4095 and _add_immediate(8 * step))
 
 
 def imm_shape_ok(p: dict, g: dict | None) -> bool:
     """The geometry and clamp the loops serve (the constants aside)."""
-    if g is None or (p["act_min"], p["act_max"]) != (-128, 127) or p["in_c"] < 1:
+    if g is None or (p["act_min"], p["act_max"]) != (-128, 127) or not 1 <= p["in_c"] <= MAX_STEP:
         return False
     if g["stride"] == 1:
         ok = g["kernel"] in (2, 3)
     else:
         ok = g["stride"] == 2 and g["kernel"] in (4, 5) and g["dilation"] == 1
-    return ok and imm_step(p, g) <= MAX_STEP and _loops_ok(g, MODE_COMMON)
+    return ok and out_step_ok(out_step(p, g)) and _loops_ok(g, MODE_COMMON)
 
 
 def _loops_ok(g: dict, mode: int) -> bool:
@@ -93,10 +106,18 @@ def loops(g: dict, outputs: int) -> int:
 
 
 def imm_rows(g: dict) -> int:
-    """Rows of the padded copy: the input's, and every position the loads reach (stride 1:
-    two past a phase's last output's first tap; stride 2: X_{t+2} of the last output t)."""
-    reach = 2 * g["out"] + 4 if g["stride"] == 2 else g["out"] + 2 * g["dilation"]
+    """Rows of the padded copy (tg_dw_kx1_imm_rows). Dilation 1 or stride 2: the input's, and
+    every position the loads reach (stride 1: two past the last output's first tap; stride 2:
+    X_{t+2} of the last output t). Dilated: d phases of phase_rows each."""
+    if g["stride"] == 1 and g["dilation"] > 1:
+        return g["dilation"] * phase_rows(g)
+    reach = 2 * g["out"] + 4 if g["stride"] == 2 else g["out"] + 2
     return max(reach, g["pad"] + g["len"])
+
+
+def phase_rows(g: dict) -> int:
+    """Rows of a dilation phase in the copy: its samples up to two past its last output."""
+    return -(-g["out"] // g["dilation"]) + 2
 
 
 def imm_scratch(p: dict) -> int:
@@ -174,10 +195,11 @@ def imm_serves(p: dict, consts: dict) -> bool:
 
 def imm_defines(name: str, p: dict, consts: dict) -> list[tuple[str, tuple[int, ...]]]:
     """The per-layer loops the model code defines: (function name, TG_DW_KX1_IMM_DEFINE's
-    arguments after the name: stride, mode, step, shift, outputs), longest call first."""
+    arguments after the name: stride, mode, sample step, output step, shift, outputs), longest
+    call first."""
     plan = imm_plan(p, consts)
     g = plan["geometry"]
-    return [(f"{name}_imm{k}", (g["stride"], plan["mode"], imm_step(p, g), plan["shift"], n))
+    return [(f"{name}_imm{k}", (g["stride"], plan["mode"], p["in_c"], out_step(p, g), plan["shift"], n))
             for k, n in enumerate(imm_calls(g))]
 
 
@@ -190,7 +212,7 @@ def imm_code_bytes(p: dict, consts: dict) -> int:
         return 0
     per_output = {MODE_COMMON: 9, MODE_SIGN: 11}[plan["mode"]]       # stride 2; stride 1: per pair 13 / 17
     if plan["geometry"]["stride"] == 1:
-        body = (4 + 3) * (per_output + 4) + 6 + 2
+        body = (4 + 3) * (per_output + 4) + 6 + 3
     else:
         body = (6 + 5) * per_output + 2
     return 4 * len(imm_calls(plan["geometry"])) * (body + 24)
