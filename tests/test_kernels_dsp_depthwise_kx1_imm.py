@@ -10,6 +10,8 @@ F446RE, the kernel chosen where it serves.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -326,3 +328,37 @@ def test_depthwise_kx1_imm_s8_dsp_kernel_choice_refuses_what_it_cannot_serve(tmp
         nodes[1].attrs["act_max"] = nodes[1].attrs["kparams"]["act_max"] = 90
         assert offered() == [True, False] + want[2:]
         assert "tg_depthwise_conv2d_kx1_s8_dsp" in {s.name for s in kernel_candidates(graph, nodes[1], features)}
+
+
+def test_imm_code_bytes_bounds_the_compiled_loops(tmp_path):
+    """depthwise_kx1_imm.imm_code_bytes (the code estimate's share of a layer) is at least the
+    size of the loops TG_DW_KX1_IMM_DEFINE compiles to, for the longest remainders (stride 1:
+    3 pairs and the odd output; stride 2: 5 outputs), both modes, output steps over 255."""
+    import shutil
+    import subprocess
+
+    from tinygen.kernels.depthwise_kx1_imm import imm_code_bytes, imm_defines
+
+    gcc = shutil.which("arm-none-eabi-gcc")
+    if gcc is None:
+        pytest.skip("arm-none-eabi-gcc is not installed (apt-get install gcc-arm-none-eabi)")
+    rng = np.random.default_rng(11)
+    kernels = Path(__file__).resolve().parents[1] / "firmware" / "kernels"
+    layers = [_layer(3, 1, 1, 1, 15, 128, zp) for zp in (-128, 0)]              # 15 outputs: 1 loop, 3 pairs, odd
+    layers += [_layer(5, 2, 1, 2, 22, 128, zp) for zp in (-128, 0)]             # 11 outputs: 1 loop, 5
+    layers += [_layer(3, 1, 4, 4, 60, 128, zp) for zp in (-128, 0)]             # 15 per phase, step 512
+    for i, p in enumerate(layers):
+        consts = _consts(rng, p, 6)[0]
+        defines = imm_defines(f"l{i}", p, consts)
+        src = tmp_path / f"l{i}.c"
+        src.write_text('#include "tg_depthwise_conv2d_kx1_imm_s8_dsp.h"\n' + "".join(
+            f"TG_DW_KX1_IMM_DEFINE({fn}, {', '.join(map(str, args))})\n" for fn, args in defines) +
+            f"tg_dw_kx1_imm_fn tg_used_{i}[] = {{{', '.join(fn for fn, _ in defines)}}};\n")
+        obj = tmp_path / f"l{i}.o"
+        for core in ("cortex-m7", "cortex-m4"):
+            subprocess.run([gcc, f"-mcpu={core}", "-mthumb", "-O2", "-Wall", "-Werror", "-I", str(kernels), "-c",
+                            str(src), "-o", str(obj)], check=True)
+            nm = subprocess.run([gcc.replace("gcc", "nm"), "-S", str(obj)], check=True, capture_output=True,
+                                text=True).stdout
+            size = sum(int(line.split()[1], 16) for line in nm.splitlines() if line.split()[-1].startswith(f"l{i}_"))
+            assert 0 < size <= imm_code_bytes(p, consts), (p, size, imm_code_bytes(p, consts))

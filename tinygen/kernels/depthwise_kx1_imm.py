@@ -205,14 +205,17 @@ def imm_defines(name: str, p: dict, consts: dict) -> list[tuple[str, tuple[int, 
 
 def imm_code_bytes(p: dict, consts: dict) -> int:
     """An upper bound of the per-layer code's flash (tinygen.build.memory.code_estimate): 4
-    bytes per instruction of each definition (entry and exit, per channel, the unrolled loop,
-    the remainder and the odd output)."""
+    bytes per instruction of each definition: the unrolled loop and the longest remainder
+    (stride 1: 4 + 3 pairs of 13 / 17 instructions in MODE_COMMON / MODE_SIGN, the odd output,
+    the ADD and the loop's 2; stride 2: 6 + 5 outputs of 9 / 11 and the loop's 2), and 28 for
+    the entry, the exit and the per-channel set-up."""
     plan = imm_plan(p, consts)
     if plan is None:
         return 0
-    per_output = {MODE_COMMON: 9, MODE_SIGN: 11}[plan["mode"]]       # stride 2; stride 1: per pair 13 / 17
+    common = plan["mode"] == MODE_COMMON
     if plan["geometry"]["stride"] == 1:
-        body = (4 + 3) * (per_output + 4) + 6 + 3
+        pair = 13 if common else 17
+        body = 7 * pair + (pair // 2 + 1) + 3
     else:
-        body = (6 + 5) * per_output + 2
-    return 4 * len(imm_calls(plan["geometry"])) * (body + 24)
+        body = 11 * (9 if common else 11) + 2
+    return 4 * len(imm_calls(plan["geometry"])) * (body + 28)
