@@ -24,8 +24,8 @@
  * W12 = (w1 w2) (w2 = 0 for 2 taps):
  *   output 2m     = fbias + X_m . W01 + bottom(X_m+1) * w2         SMLAD, SMLABT
  *   output 2m + 1 = fbias + top(X_m) * w0 + X_m+1 . W12            SMLATB, SMLAD
- * 13 instructions per two outputs in MODE_COMMON (17 in MODE_SIGN), 4 pairs per loop iteration,
- * the remaining pairs and the odd output after it. Registers: r0 x, r1 out, r2 / r3 X_m / X_m+1
+ * 13 instructions per two outputs in MODE_COMMON (17 in MODE_SIGN), 4 pairs per loop iteration
+ * (and an ADD of r1 where ostep > 255), the remaining pairs and the odd output after it. Registers: r0 x, r1 out, r2 / r3 X_m / X_m+1
  * taking turns, r4 the sum, r5 y, r6 W01, r7 W12, r8 fbias, r9 M, r10 B or R, r11 the loop
  * count (MODE_SIGN: count << 8 | n, ASR by register reads the bottom byte), r12 the next
  * record, lr channels left.
@@ -133,11 +133,26 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
     "orr    " c ", " c ", #((.Ltgi_loops - 1) << 8)\n\t" \
     ".endif\n\t"
 
-#define TG_DW_KX1_IMM_DECREMENT(c)                      \
+/* The unrolled loop around `body`, counted in register c, where it runs at all. */
+#define TG_DW_KX1_IMM_LOOP(c, body)                     \
+    ".if .Ltgi_loops\n\t"                               \
+    TG_DW_KX1_IMM_COUNT(c)                              \
+    "1:\n\t"                                            \
+    body                                                \
     ".if .Ltgi_mode\n\t"                                \
     "subs   " c ", " c ", #1\n\t"                       \
     ".else\n\t"                                         \
     "subs   " c ", " c ", #256\n\t"                     \
+    ".endif\n\t"                                        \
+    "bpl    1b\n\t"                                     \
+    ".endif\n\t"
+
+/* The channel's record from base (written back): the registers `common` or `sign` by mode. */
+#define TG_DW_KX1_IMM_RECORD(base, common, sign)        \
+    ".if .Ltgi_mode\n\t"                                \
+    "ldmia  " base "!, {" common "}\n\t"                \
+    ".else\n\t"                                         \
+    "ldmia  " base "!, {" sign "}\n\t"                  \
     ".endif\n\t"
 
 #define TG_DW_KX1_IMM_STRIDE1                                                   \
@@ -146,26 +161,17 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
     "mov    r12, r4\n\t"                                                        \
     "mov    lr, r5\n\t"                                                         \
     "0:\n\t"                                                                    \
-    ".if .Ltgi_mode\n\t"                                                        \
-    "ldmia  r12!, {r6-r10}\n\t"                                                 \
-    ".else\n\t"                                                                 \
-    "ldmia  r12!, {r6-r11}\n\t"                                                 \
-    ".endif\n\t"                                                                \
+    TG_DW_KX1_IMM_RECORD("r12", "r6-r10", "r6-r11")                             \
     TG_DW_KX1_IMM_NEXT                                                          \
     TG_DW_KX1_IMM_LOAD("r2", "r5")                                              \
-    ".if .Ltgi_loops\n\t"                                                       \
-    TG_DW_KX1_IMM_COUNT("r11")                                                  \
-    "1:\n\t"                                                                    \
-    TG_DW_KX1_IMM_PAIR("r2", "r3", "0")                                         \
-    TG_DW_KX1_IMM_PAIR("r3", "r2", "1")                                         \
-    TG_DW_KX1_IMM_PAIR("r2", "r3", "2")                                         \
-    TG_DW_KX1_IMM_PAIR("r3", "r2", "3")                                         \
-    ".if .Ltgi_ostep > 255\n\t"                                                 \
-    "add    r1, r1, #(8 * .Ltgi_ostep)\n\t"                                     \
-    ".endif\n\t"                                                                \
-    TG_DW_KX1_IMM_DECREMENT("r11")                                              \
-    "bpl    1b\n\t"                                                             \
-    ".endif\n\t"                                                                \
+    TG_DW_KX1_IMM_LOOP("r11",                                                   \
+                       TG_DW_KX1_IMM_PAIR("r2", "r3", "0")                      \
+                       TG_DW_KX1_IMM_PAIR("r3", "r2", "1")                      \
+                       TG_DW_KX1_IMM_PAIR("r2", "r3", "2")                      \
+                       TG_DW_KX1_IMM_PAIR("r3", "r2", "3")                      \
+                       ".if .Ltgi_ostep > 255\n\t"                              \
+                       "add    r1, r1, #(8 * .Ltgi_ostep)\n\t"                  \
+                       ".endif\n\t")                                            \
     ".if .Ltgi_rest >= 1\n\t" TG_DW_KX1_IMM_PAIR("r2", "r3", "0") ".endif\n\t"  \
     ".if .Ltgi_rest >= 2\n\t" TG_DW_KX1_IMM_PAIR("r3", "r2", "1") ".endif\n\t"  \
     ".if .Ltgi_rest >= 3\n\t" TG_DW_KX1_IMM_PAIR("r2", "r3", "2") ".endif\n\t"  \
@@ -181,27 +187,18 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
     ".set .Ltgi_rest, .Ltgi_outputs % 6\n\t"                                    \
     "0:\n\t"                                                                    \
     "ldr    lr, [sp, #8]\n\t"                                                   \
-    ".if .Ltgi_mode\n\t"                                                        \
-    "ldmia  lr!, {r7-r12}\n\t"                                                  \
-    ".else\n\t"                                                                 \
-    "ldmia  lr!, {r6-r12}\n\t"                                                  \
-    ".endif\n\t"                                                                \
+    TG_DW_KX1_IMM_RECORD("lr", "r7-r12", "r6-r12")                              \
     "str    lr, [sp, #8]\n\t"                                                   \
     TG_DW_KX1_IMM_NEXT                                                          \
     TG_DW_KX1_IMM_LOAD("r2", "lr")                                              \
     TG_DW_KX1_IMM_LOAD("r3", "lr")                                              \
-    ".if .Ltgi_loops\n\t"                                                       \
-    TG_DW_KX1_IMM_COUNT("r6")                                                   \
-    "1:\n\t"                                                                    \
-    TG_DW_KX1_IMM_S2("r2", "r3", "r4")                                          \
-    TG_DW_KX1_IMM_S2("r3", "r4", "r2")                                          \
-    TG_DW_KX1_IMM_S2("r4", "r2", "r3")                                          \
-    TG_DW_KX1_IMM_S2("r2", "r3", "r4")                                          \
-    TG_DW_KX1_IMM_S2("r3", "r4", "r2")                                          \
-    TG_DW_KX1_IMM_S2("r4", "r2", "r3")                                          \
-    TG_DW_KX1_IMM_DECREMENT("r6")                                               \
-    "bpl    1b\n\t"                                                             \
-    ".endif\n\t"                                                                \
+    TG_DW_KX1_IMM_LOOP("r6",                                                    \
+                       TG_DW_KX1_IMM_S2("r2", "r3", "r4")                       \
+                       TG_DW_KX1_IMM_S2("r3", "r4", "r2")                       \
+                       TG_DW_KX1_IMM_S2("r4", "r2", "r3")                       \
+                       TG_DW_KX1_IMM_S2("r2", "r3", "r4")                       \
+                       TG_DW_KX1_IMM_S2("r3", "r4", "r2")                       \
+                       TG_DW_KX1_IMM_S2("r4", "r2", "r3"))                      \
     ".if .Ltgi_rest >= 1\n\t" TG_DW_KX1_IMM_S2("r2", "r3", "r4") ".endif\n\t"   \
     ".if .Ltgi_rest >= 2\n\t" TG_DW_KX1_IMM_S2("r3", "r4", "r2") ".endif\n\t"   \
     ".if .Ltgi_rest >= 3\n\t" TG_DW_KX1_IMM_S2("r4", "r2", "r3") ".endif\n\t"   \
