@@ -77,7 +77,7 @@ def _kx1_imm_serves(graph, node) -> bool:
 
 
 # a one-axis depthwise layer of stride 1 with 2 or 3 taps or of stride 2 with 4 or 5 taps, no
-# clamp beyond int8, dilation * channels <= 255 (tinygen/kernels/depthwise_kx1_imm.py): the
+# clamp beyond int8, <= 255 channels, dilation * channels <= 585 (tinygen/kernels/depthwise_kx1_imm.py): the
 # layer's own loops (step, outputs and the common shift as immediates, expanded by the model
 # code: tinygen/codegen/emit.py), before the raw kernel, which it beats where it serves (f746zg
 # stand-in, benchmarks/depthwise_shapes.py: temporal k3 with a ReLU 3.45 -> 2.36 instructions per
