@@ -246,7 +246,8 @@ def _stress(graph, node, spread: int, rng) -> None:
     if imm_serves(k, consts):
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if imm_serves(k, dict(consts, bias=np.where(np.arange(c) == 0, mid, bias))) else (lo, mid)
+            served = imm_serves(k, dict(consts, bias=np.where(np.arange(c) == 0, mid, bias)))
+            lo, hi = (mid, hi) if served else (lo, mid)
         _set(graph, node, "bias", np.where(np.arange(c) == 0, lo, bias))
     packed = graph.tensor(node.param("packed"))          # MODE_SIGN's records are longer
     packed.data = imm_records(k, _node_consts(graph, node))

@@ -39,8 +39,8 @@ SHAPE = (1, CHANNELS, STEPS, 1)
 
 
 class Temporal(nn.Module):
-    """Temporal k3 depthwise layers (stride 1, padding 1, ReLU: tg_depthwise_conv2d_kx1_imm_s8_dsp), then a pointwise conv to
-    `wide` channels: 512 makes the pointwise layer's output the arena's peak, 8 leaves it at
+    """Temporal k3 depthwise layers (stride 1, padding 1, ReLU: tg_depthwise_conv2d_kx1_imm_s8_dsp),
+    then a pointwise conv to `wide` channels: 512 makes the pointwise layer's output the arena's peak, 8 leaves it at
     the depthwise layers."""
 
     def __init__(self, layers: int, wide: int):
