@@ -83,7 +83,7 @@ def _layer(k, s, d, pad, length, c, out_zp=-128, act=(-128, 127), input_offset=5
 def imm_layer(draw):
     """A layer of the kernel's geometry (most of them served), either orientation."""
     s = draw(st.sampled_from([1, 2]))
-    k = draw(st.sampled_from([2, 3] if s == 1 else [4, 5]))
+    k = draw(st.sampled_from([2, 3, 4, 5] if s == 1 else [4, 5]))
     d = draw(st.sampled_from([1, 2, 4])) if s == 1 else 1
     c = draw(st.sampled_from([1, 3, 4, 13, 63, 128]))
     pad = draw(st.integers(0, (k - 1) * d))
@@ -114,9 +114,16 @@ def imm_model(p: dict, x: np.ndarray, words: np.ndarray) -> np.ndarray:
     c, k, s, d = p["in_c"], g["kernel"], g["stride"], g["dilation"]
     rec = words[1:].astype(np.int64).reshape(c, -1)
     half = lambda v: ((v & 0xFFFF) ^ 0x8000) - 0x8000
-    if s == 1:
+    if s == 1 and k <= 3:
         w = np.stack([half(rec[:, 0]), half(rec[:, 0] >> 16), half(rec[:, 1] >> 16)], axis=1)[:, :k]
         req = rec[:, 2:]
+    elif s == 1:                # [n], W01, W12, W34, fbias, M, B / R, W23
+        off = 0 if rec.shape[1] == 7 else 1
+        w01, w12, w34, w23 = (rec[:, off + j] for j in (0, 1, 2, 6))
+        w = np.stack([half(w01), half(w01 >> 16), half(w23), half(w34), half(w34 >> 16)], axis=1)[:, :k]
+        assert (half(w12) == w[:, 1]).all() and (half(w12 >> 16) == w[:, 2]).all()
+        assert (half(w23 >> 16) == w[:, 3]).all()
+        req = np.concatenate([rec[:, off + 3:off + 6], rec[:, :off]], axis=1)
     else:
         off = 0 if rec.shape[1] == 6 else 1
         pairs = rec[:, off:off + 3]
@@ -174,7 +181,8 @@ def test_depthwise_kx1_imm_s8_refuses_what_it_cannot_serve():
         dict(p, act_max=100),
         _layer(3, 1, 5, 5, 49, 128),                   # output step 640: 7 * 640 > 4095
         _layer(3, 1, 1, 1, 49, 256),                   # sample step 256 > 255
-        _layer(5, 1, 1, 2, 49, 16),                    # 5 taps at stride 1
+        _layer(5, 1, 2, 4, 49, 128),                   # 5 taps at stride 1: output step 256 > 255
+        _layer(6, 1, 1, 2, 49, 16),                    # 6 taps
         _layer(3, 2, 1, 1, 49, 16),                    # 3 taps at stride 2
         _layer(5, 2, 2, 2, 49, 16),                    # dilated stride 2
     ]
@@ -211,6 +219,9 @@ IMM_CHAINS = [
     # rows of the copy not word aligned)
     ([(3, 1, 4, 4, "none"), (3, 1, 2, 2, "relu"), (2, 1, 4, 2, "relu"), (3, 1, 4, 0, "none")], 128, True, 49, False),
     ([(3, 1, 4, 4, "relu"), (2, 1, 4, 3, "none"), (3, 1, 4, 8, "relu")], 67, False, 23, True),
+    # stride 1 with 4 or 5 taps: 1..5 pairs after the loop and the odd output, dilation 1 and 2
+    ([(5, 1, 1, 2, "relu"), (4, 1, 1, 1, "none"), (5, 1, 1, 0, "none"), (4, 1, 1, 3, "relu")], 128, True, 49, False),
+    ([(5, 1, 2, 4, "none"), (4, 1, 2, 2, "relu"), (5, 1, 1, 1, "relu"), (4, 1, 1, 0, "none")], 13, False, 20, True),
 ]
 IMM = "tg_depthwise_conv2d_kx1_imm_s8_dsp"
 _ROLES = ("weight", "bias", "multiplier", "shift")
@@ -309,8 +320,9 @@ def test_depthwise_kx1_imm_s8_dsp_standin(board, case, spread, tmp_path):
 
 def test_depthwise_kx1_imm_s8_dsp_kernel_choice_refuses_what_it_cannot_serve(tmp_path):
     """Kernel choice offers the kernel only where it serves the layer: not with an upper clamp
-    below 127 (forced on the second layer after compiling), 5 taps at stride 1, or an output
-    step above 585 bytes (dilation 5 x 128 channels): those go to the raw or widened kernels."""
+    below 127 (forced on the second layer after compiling), 5 taps at stride 1 with an output
+    step above 255 bytes (dilation 2 x 128 channels), or 3 taps with one above 585 (dilation
+    5 x 128): those go to the raw or widened kernels."""
     from test_kernels_dsp_depthwise_kx1 import _export
 
     from tinygen.board import get_board
@@ -318,9 +330,9 @@ def test_depthwise_kx1_imm_s8_dsp_kernel_choice_refuses_what_it_cannot_serve(tmp
     from tinygen.passes import CompileOptions
     from tinygen.passes.choose_kernels import kernel_candidates
 
-    layers = [(3, 1, 1, 1, "relu"), (3, 1, 1, 1, "relu"), (5, 1, 1, 2, "none"), (3, 1, 5, 5, "none")]
+    layers = [(3, 1, 1, 1, "relu"), (3, 1, 1, 1, "relu"), (5, 1, 2, 4, "none"), (3, 1, 5, 5, "none")]
     features = frozenset(get_board("f746zg").isa_features)
-    for channels, want in ((16, [True, True, False, True]), (128, [True, True, False, False])):
+    for channels, want in ((16, [True, True, True, True]), (128, [True, True, False, False])):
         source = _export(layers, channels, True, 20, tmp_path)
         graph = compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=features, lower_peak=False))
         nodes = [n for n in graph.nodes if n.op == "depthwise_conv2d"]
@@ -348,6 +360,7 @@ def test_imm_code_bytes_bounds_the_compiled_loops(tmp_path):
     layers = [_layer(3, 1, 1, 1, 15, 128, zp) for zp in (-128, 0)]              # 15 outputs: 1 loop, 3 pairs, odd
     layers += [_layer(5, 2, 1, 2, 22, 128, zp) for zp in (-128, 0)]             # 11 outputs: 1 loop, 5
     layers += [_layer(3, 1, 4, 4, 60, 128, zp) for zp in (-128, 0)]             # 15 per phase, step 512
+    layers += [_layer(5, 1, 1, 2, 11, 128, zp) for zp in (-128, 0)]             # 11 outputs: 1 loop, 2 pairs, odd
     for i, p in enumerate(layers):
         consts = _consts(rng, p, 6)[0]
         defines = imm_defines(f"l{i}", p, consts)

@@ -3,8 +3,8 @@
  * kernel over an input of width 1, or a 1 x k kernel over an input of height 1), depth
  * multiplier 1, for ARMv7E-M (Cortex-M4/M7 DSP extension), int8 in/out, per-channel
  * requantization, no clamp beyond int8, on the layers tinygen/kernels/depthwise_kx1_imm.py
- * serves: stride 1 with 2 or 3 taps (any dilation), stride 2 with 4 or 5 taps (dilation 1),
- * dilation * channels (stride 1) or channels (stride 2) at most 255.
+ * serves: stride 1 with 2 or 3 taps (any dilation) or 4 or 5 taps, stride 2 with 4 or 5 taps
+ * (dilation 1), at most 255 channels.
  * Equals tg_depthwise_conv2d_s8 bit for bit there. numpy twin: tinygen.ref.kernels.depthwise_conv2d_s8.
  *
  * The loops are the layer's own (tg_depthwise_conv2d_kx1_imm_s8_dsp.h, TG_DW_KX1_IMM_DEFINE,
@@ -29,7 +29,7 @@
    (depthwise_kx1_imm.phase_rows). */
 static int32_t tg_dw_kx1_imm_phase_rows(const tg_dw_kx1_geom_t *g)
 {
-    return (g->out + g->dilation - 1) / g->dilation + 2;
+    return (g->out + g->dilation - 1) / g->dilation + (g->kernel > 3 ? 4 : 2);
 }
 
 /* Rows of the padded copy (depthwise_kx1_imm.imm_rows). */
@@ -38,7 +38,7 @@ static int32_t tg_dw_kx1_imm_rows(const tg_dw_kx1_geom_t *g)
     if (g->stride == 1 && g->dilation > 1) {
         return g->dilation * tg_dw_kx1_imm_phase_rows(g);
     }
-    const int32_t reach = g->stride == 2 ? 2 * g->out + 4 : g->out + 2;
+    const int32_t reach = g->stride == 2 ? 2 * g->out + 4 : g->out + (g->kernel > 3 ? 4 : 2);
     const int32_t input = g->pad + g->len;
     return reach > input ? reach : input;
 }

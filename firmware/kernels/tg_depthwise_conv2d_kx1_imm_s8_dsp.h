@@ -6,7 +6,8 @@
  * call length of a layer (tinygen/kernels/depthwise_kx1_imm.py: imm_defines) and passes the
  * functions to tg_depthwise_conv2d_kx1_imm_s8_dsp. Needs __ARM_FEATURE_DSP.
  *
- *   stride   1 (2 or 3 taps, any dilation) or 2 (4 or 5 taps, dilation 1)
+ *   stride   1 (2 or 3 taps, any dilation; 4 or 5 taps, ostep <= 255) or 2 (4 or 5 taps, dilation 1)
+ *   taps     the kernel's taps
  *   mode     1 MODE_COMMON: SMMLA with B, SSAT ASR #shift (3 instructions per output with
  *            the store); 0 MODE_SIGN: SMMLAR with R, the sign's ADD, ASR by the channel's n,
  *            SSAT (5). See depthwise_kx1_imm.py for both and the records.
@@ -29,6 +30,14 @@
  * taking turns, r4 the sum, r5 y, r6 W01, r7 W12, r8 fbias, r9 M, r10 B or R, r11 the loop
  * count (MODE_SIGN: count << 8 | n, ASR by register reads the bottom byte), r12 the next
  * record, lr channels left.
+ *
+ * Stride 1 with 4 or 5 taps, W23 = (w2 w3), W34 = (w3 w4) besides (w4 = 0 for 4 taps):
+ *   output 2m     = fbias + X_m . W01 + X_m+1 . W23 + bottom(X_m+2) * w4   SMLAD, SMLAD, SMLABT
+ *   output 2m + 1 = fbias + top(X_m) * w0 + X_m+1 . W12 + X_m+2 . W34     SMLATB, SMLAD, SMLAD
+ * one new X per pair, the three taking turns in r2, r3, r4: 15 instructions per two outputs in
+ * MODE_COMMON (20 in MODE_SIGN, W23 reloaded from the stack), 3 pairs per loop iteration.
+ * Registers: r5 the sum (and y in MODE_COMMON), r6 the count (MODE_SIGN: count << 8 | n), r7
+ * W01, r8 W12, r9 W34, r10 fbias, r11 M, r12 B or R, lr W23 (MODE_SIGN: y; W23 at [sp, 16]).
  *
  * Stride 2, X_t = (x_2t, x_2t+1), W0 = (w0 w1), W1 = (w2 w3), W2 = (w4 0):
  *   output t = fbias + X_t . W0 + X_t+1 . W1 + bottom(X_t+2) * w4    SMLAD, SMLAD, SMLABB
@@ -209,8 +218,81 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
     "str    lr, [sp, #12]\n\t"                                                  \
     "bne    0b\n\t"
 
+/* Stride 1, 4 or 5 taps: the temporary of the loads, the sum's requantization (y: r5 itself in
+   MODE_COMMON, lr in MODE_SIGN) and the sum's X . W23 term (W23 in lr, or on the stack). */
+#define TG_DW_KX1_IMM_WLOAD(x)                          \
+    ".if .Ltgi_mode\n\t" TG_DW_KX1_IMM_LOAD(x, "r5")    \
+    ".else\n\t" TG_DW_KX1_IMM_LOAD(x, "lr") ".endif\n\t"
+
+#define TG_DW_KX1_IMM_WOUT                              \
+    ".if .Ltgi_mode\n\t"                                \
+    TG_DW_KX1_IMM_OUT("r5", "r5", "r11", "r12", "r6", "0") \
+    ".else\n\t"                                         \
+    TG_DW_KX1_IMM_OUT("r5", "lr", "r11", "r12", "r6", "0") \
+    ".endif\n\t"
+
+#define TG_DW_KX1_IMM_W23(x)                            \
+    ".if .Ltgi_mode == 0\n\t"                           \
+    "ldr    lr, [sp, #16]\n\t"                          \
+    ".endif\n\t"                                        \
+    "smlad  r5, " x ", lr, r5\n\t"
+
+/* Stride 1, 4 or 5 taps: outputs 2m, 2m + 1 from X_m in a, X_m+1 in b, X_m+2 loaded into c. */
+#define TG_DW_KX1_IMM_WPAIR(a, b, c)                    \
+    TG_DW_KX1_IMM_WLOAD(c)                              \
+    "smlad  r5, " a ", r7, r10\n\t"                     \
+    TG_DW_KX1_IMM_W23(b)                                \
+    "smlabt r5, " c ", r9, r5\n\t"                      \
+    TG_DW_KX1_IMM_WOUT                                  \
+    "smlatb r5, " a ", r7, r10\n\t"                     \
+    "smlad  r5, " b ", r8, r5\n\t"                      \
+    "smlad  r5, " c ", r9, r5\n\t"                      \
+    TG_DW_KX1_IMM_WOUT
+
+/* Stride 1, 4 or 5 taps: the odd count's last output 2m (x_2m+4 into c). */
+#define TG_DW_KX1_IMM_WLAST(a, b, c)                    \
+    "ldrsb  " c ", [r0]\n\t"                            \
+    "smlad  r5, " a ", r7, r10\n\t"                     \
+    TG_DW_KX1_IMM_W23(b)                                \
+    "smlabt r5, " c ", r9, r5\n\t"                      \
+    TG_DW_KX1_IMM_WOUT
+
+#define TG_DW_KX1_IMM_STRIDE1_WIDE                                              \
+    ".set .Ltgi_loops, (.Ltgi_outputs / 2) / 3\n\t"                             \
+    ".set .Ltgi_rest, (.Ltgi_outputs / 2) % 3\n\t"                              \
+    "0:\n\t"                                                                    \
+    ".if .Ltgi_mode\n\t"                                                        \
+    "ldr    r6, [sp, #8]\n\t"                                                   \
+    "ldmia  r6!, {r7-r12, lr}\n\t"                                              \
+    "str    r6, [sp, #8]\n\t"                                                   \
+    ".else\n\t"                                                                 \
+    "ldr    lr, [sp, #8]\n\t"                                                   \
+    "ldmia  lr!, {r6-r12}\n\t"                                                  \
+    "ldr    r5, [lr], #4\n\t"                                                   \
+    "str    lr, [sp, #8]\n\t"                                                   \
+    "str    r5, [sp, #16]\n\t"                                                  \
+    ".endif\n\t"                                                                \
+    TG_DW_KX1_IMM_NEXT                                                          \
+    TG_DW_KX1_IMM_WLOAD("r2")                                                   \
+    TG_DW_KX1_IMM_WLOAD("r3")                                                   \
+    TG_DW_KX1_IMM_LOOP("r6",                                                    \
+                       TG_DW_KX1_IMM_WPAIR("r2", "r3", "r4")                    \
+                       TG_DW_KX1_IMM_WPAIR("r3", "r4", "r2")                    \
+                       TG_DW_KX1_IMM_WPAIR("r4", "r2", "r3"))                   \
+    ".if .Ltgi_rest >= 1\n\t" TG_DW_KX1_IMM_WPAIR("r2", "r3", "r4") ".endif\n\t" \
+    ".if .Ltgi_rest >= 2\n\t" TG_DW_KX1_IMM_WPAIR("r3", "r4", "r2") ".endif\n\t" \
+    ".if .Ltgi_outputs % 2\n\t"                                                 \
+    ".if .Ltgi_rest == 0\n\t" TG_DW_KX1_IMM_WLAST("r2", "r3", "r4") ".endif\n\t" \
+    ".if .Ltgi_rest == 1\n\t" TG_DW_KX1_IMM_WLAST("r3", "r4", "r2") ".endif\n\t" \
+    ".if .Ltgi_rest == 2\n\t" TG_DW_KX1_IMM_WLAST("r4", "r2", "r3") ".endif\n\t" \
+    ".endif\n\t"                                                                \
+    "ldr    r5, [sp, #12]\n\t"                                                  \
+    "subs   r5, r5, #1\n\t"                                                     \
+    "str    r5, [sp, #12]\n\t"                                                  \
+    "bne    0b\n\t"
+
 /* The layer's loops for calls of `outputs` outputs per channel (see the top of this file). */
-#define TG_DW_KX1_IMM_DEFINE(name, stride, mode, istep, ostep, shift, outputs)              \
+#define TG_DW_KX1_IMM_DEFINE(name, stride, taps, mode, istep, ostep, shift, outputs)        \
     __attribute__((naked, noinline)) static void name(const tg_dw_kx1_imm_t *a __attribute__((unused))) \
     {                                                                                       \
         __asm__(".set .Ltgi_mode, " #mode "\n\t"                                            \
@@ -218,10 +300,17 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
                 ".set .Ltgi_ostep, " #ostep "\n\t"                                          \
                 ".set .Ltgi_shift, " #shift "\n\t"                                          \
                 ".set .Ltgi_outputs, " #outputs "\n\t"                                      \
+                ".set .Ltgi_wide, " #stride " == 1 && " #taps " > 3\n\t"                    \
                 "push   {r4-r11, lr}\n\t"                                                   \
                 "ldm    r0, {r2, r3, r4, r5}\n\t"                                           \
+                ".if .Ltgi_wide\n\t"                                                        \
+                "sub    sp, sp, #4\n\t"                                                     \
+                ".endif\n\t"                                                                \
                 "push   {r2, r3, r4, r5}\n\t"                                               \
-                ".if " #stride " == 1\n\t"                                                  \
+                ".if .Ltgi_wide\n\t"                                                        \
+                TG_DW_KX1_IMM_STRIDE1_WIDE                                                  \
+                "add    sp, sp, #4\n\t"                                                     \
+                ".elseif " #stride " == 1\n\t"                                              \
                 TG_DW_KX1_IMM_STRIDE1                                                       \
                 ".else\n\t"                                                                 \
                 TG_DW_KX1_IMM_STRIDE2                                                       \

@@ -3,7 +3,8 @@ serves, its scratch, its packed records and the per-layer code the generated mod
 (TG_DW_KX1_IMM_DEFINE in tg_depthwise_conv2d_kx1_imm_s8_dsp.h).
 
 It serves the one-axis depthwise layers (depthwise_kx1_dsp.kx1_geometry) of stride 1 with 2
-or 3 taps (any dilation) and of stride 2 with 4 or 5 taps (dilation 1), without an
+or 3 taps (any dilation) or 4 or 5 taps (dilation * channels <= 255) and of stride 2 with 4
+or 5 taps (dilation 1), without an
 activation clamp beyond int8 (act_min -128, act_max 127), with at most 255 channels. The
 input is copied into scratch with its padding rows, at stride 1 dilation-phase major (phase
 r's samples r, r + d, .. in consecutive rows), so that a call's samples are `channels` bytes
@@ -34,6 +35,7 @@ scaled weights' int16 pairs, w[i] = 0 outside 0..k-1; fbias = 2^(e+1) * (bias +
 input_offset * sum w), e = 0 in MODE_SIGN), in the order the loops' LDM takes them:
     stride 1, MODE_COMMON: W01 = (w0 w1), W12 = (w1 w2), fbias, M, B
     stride 1, MODE_SIGN:   W01, W12, fbias, M, R, n
+    stride 1, 4 or 5 taps: [n (MODE_SIGN)], W01, W12, W34 = (w3 w4), fbias, M, B or R, W23 = (w2 w3)
     stride 2, MODE_COMMON: W0 = (w0 w1), W1 = (w2 w3), W2 = (w4 0), fbias, M, B
     stride 2, MODE_SIGN:   n, W0, W1, W2, fbias, M, R
 """
@@ -49,7 +51,8 @@ IMM_KERNEL = "tg_depthwise_conv2d_kx1_imm_s8_dsp"
 MODE_SIGN, MODE_COMMON = 0, 1
 MAX_STEP = 255          # post-indexed LDRSB / STRB immediates
 MAX_E = 7               # weights * 2^(e+1) stay int16: -128 * 256 = -32768
-UNROLL = {1: 4, 2: 6}   # pairs (stride 1) or outputs (stride 2) per loop iteration
+# pairs (stride 1: 2 or 3 taps, 4 or 5 taps) or outputs (stride 2) per loop iteration
+UNROLL = {(1, False): 4, (1, True): 3, (2, True): 6}
 # loop iterations: MODE_SIGN keeps (loops - 1) << 8 | n in one register (ORR's immediate),
 # MODE_COMMON loops - 1 (MOVW's)
 MAX_LOOPS = {MODE_SIGN: 256, MODE_COMMON: 65536}
@@ -80,7 +83,7 @@ def imm_shape_ok(p: dict, g: dict | None) -> bool:
     if g is None or (p["act_min"], p["act_max"]) != (-128, 127) or not 1 <= p["in_c"] <= MAX_STEP:
         return False
     if g["stride"] == 1:
-        ok = g["kernel"] in (2, 3)
+        ok = g["kernel"] in (2, 3) or (g["kernel"] in (4, 5) and out_step(p, g) <= MAX_STEP)
     else:
         ok = g["stride"] == 2 and g["kernel"] in (4, 5) and g["dilation"] == 1
     return ok and out_step_ok(out_step(p, g)) and _loops_ok(g, MODE_COMMON)
@@ -101,7 +104,7 @@ def imm_calls(g: dict) -> list[int]:
 
 def loops(g: dict, outputs: int) -> int:
     """Iterations of a call's unrolled loop."""
-    per = UNROLL[g["stride"]]
+    per = UNROLL[g["stride"], g["kernel"] > 3]
     return (outputs // 2 if g["stride"] == 1 else outputs) // per
 
 
@@ -111,13 +114,18 @@ def imm_rows(g: dict) -> int:
     X_{t+2} of the last output t). Dilated: d phases of phase_rows each."""
     if g["stride"] == 1 and g["dilation"] > 1:
         return g["dilation"] * phase_rows(g)
-    reach = 2 * g["out"] + 4 if g["stride"] == 2 else g["out"] + 2
+    reach = 2 * g["out"] + 4 if g["stride"] == 2 else g["out"] + _past(g)
     return max(reach, g["pad"] + g["len"])
 
 
+def _past(g: dict) -> int:
+    """Samples a stride-1 call reads past its outputs: X_m+1 (2 or 3 taps) or X_m+2 (4 or 5)."""
+    return 4 if g["kernel"] > 3 else 2
+
+
 def phase_rows(g: dict) -> int:
-    """Rows of a dilation phase in the copy: its samples up to two past its last output."""
-    return -(-g["out"] // g["dilation"]) + 2
+    """Rows of a dilation phase in the copy: its samples up to _past beyond its last output."""
+    return -(-g["out"] // g["dilation"]) + _past(g)
 
 
 def imm_scratch(p: dict) -> int:
@@ -179,9 +187,13 @@ def imm_records(p: dict, consts: dict) -> np.ndarray:
     taps[:, :w.shape[1]] = w
     common = plan["mode"] == MODE_COMMON
     req = [plan["fbias"], plan["multiplier"], plan["b"]]
-    if plan["geometry"]["stride"] == 1:
+    if plan["geometry"]["stride"] == 1 and w.shape[1] <= 3:
         cols = [_pairs(taps[:, 0], taps[:, 1]), _pairs(taps[:, 1], taps[:, 2])] + req
         cols += [] if common else [plan["n"]]
+    elif plan["geometry"]["stride"] == 1:
+        cols = [_pairs(taps[:, 0], taps[:, 1]), _pairs(taps[:, 1], taps[:, 2]), _pairs(taps[:, 3], taps[:, 4])]
+        cols += req + [_pairs(taps[:, 2], taps[:, 3])]
+        cols = cols if common else [plan["n"]] + cols
     else:
         cols = [_pairs(taps[:, 0], taps[:, 1]), _pairs(taps[:, 2], taps[:, 3]), _pairs(taps[:, 4], 0)] + req
         cols = cols if common else [plan["n"]] + cols
@@ -195,25 +207,28 @@ def imm_serves(p: dict, consts: dict) -> bool:
 
 def imm_defines(name: str, p: dict, consts: dict) -> list[tuple[str, tuple[int, ...]]]:
     """The per-layer loops the model code defines: (function name, TG_DW_KX1_IMM_DEFINE's
-    arguments after the name: stride, mode, sample step, output step, shift, outputs), longest
-    call first."""
+    arguments after the name: stride, taps, mode, sample step, output step, shift, outputs),
+    longest call first."""
     plan = imm_plan(p, consts)
     g = plan["geometry"]
-    return [(f"{name}_imm{k}", (g["stride"], plan["mode"], p["in_c"], out_step(p, g), plan["shift"], n))
+    return [(f"{name}_imm{k}", (g["stride"], g["kernel"], plan["mode"], p["in_c"], out_step(p, g), plan["shift"], n))
             for k, n in enumerate(imm_calls(g))]
 
 
 def imm_code_bytes(p: dict, consts: dict) -> int:
     """An upper bound of the per-layer code's flash (tinygen.build.memory.code_estimate): 4
     bytes per instruction of each definition: the unrolled loop and the longest remainder
-    (stride 1: 4 + 3 pairs of 13 / 17 instructions in MODE_COMMON / MODE_SIGN, the odd output,
-    the ADD and the loop's 2; stride 2: 6 + 5 outputs of 9 / 11 and the loop's 2), and 28 for
-    the entry, the exit and the per-channel set-up."""
+    (stride 1: 4 + 3 pairs of 13 / 17 instructions in MODE_COMMON / MODE_SIGN, 3 + 2 of 15 / 20
+    with 4 or 5 taps, the odd output, the ADD and the loop's 2; stride 2: 6 + 5 outputs of 9 /
+    11 and the loop's 2), and 28 for the entry, the exit and the per-channel set-up."""
     plan = imm_plan(p, consts)
     if plan is None:
         return 0
     common = plan["mode"] == MODE_COMMON
-    if plan["geometry"]["stride"] == 1:
+    if plan["geometry"]["stride"] == 1 and plan["geometry"]["kernel"] > 3:
+        pair = 15 if common else 20
+        body = 5 * pair + (pair // 2 + 1) + 3
+    elif plan["geometry"]["stride"] == 1:
         pair = 13 if common else 17
         body = 7 * pair + (pair // 2 + 1) + 3
     else:
