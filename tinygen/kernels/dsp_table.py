@@ -76,12 +76,12 @@ def _kx1_imm_serves(graph, node) -> bool:
     return imm_serves(*_params_consts(graph, node))
 
 
-# a one-axis depthwise layer of stride 1 with 2 or 3 taps or of stride 2 with 4 or 5 taps, no
-# clamp beyond int8, <= 255 channels, dilation * channels <= 585 (tinygen/kernels/depthwise_kx1_imm.py): the
+# a one-axis depthwise layer of stride 1 with 2 to 5 taps or of stride 2 with 4 or 5 taps, no clamp
+# beyond int8, <= 255 channels, output steps up to 585 (tinygen/kernels/depthwise_kx1_imm.py): the
 # layer's own loops (step, outputs and the common shift as immediates, expanded by the model
 # code: tinygen/codegen/emit.py), before the raw kernel, which it beats where it serves (f746zg
 # stand-in, benchmarks/depthwise_shapes.py: temporal k3 with a ReLU 3.45 -> 2.36 instructions per
-# MAC, k5 stride 2 3.56 -> 2.46, k3 3.79 -> 3.03, k3 dilation 4 4.33 -> 3.38; README "Depthwise
+# MAC, k5 stride 2 3.56 -> 2.46, k3 3.79 -> 3.03, k3 dilation 4 4.33 -> 3.38, 1 x 5 2.71 -> 2.17; README "Depthwise
 # along one axis"); a padded copy of the input as scratch, as the raw kernel's
 DEPTHWISE_KX1_IMM_DSP = KernelSpec(
     "tg_depthwise_conv2d_kx1_imm_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
