@@ -41,6 +41,7 @@ DM = "tg_depthwise_conv2d_3x3_dm_s8_dsp"     # depth multiplier > 1, where the 3
 PORTABLE = "tg_depthwise_conv2d_s8"
 KX1 = "tg_depthwise_conv2d_kx1_s8_dsp"     # k x 1 over width 1, 1 x k over height 1
 KX1_RAW = "tg_depthwise_conv2d_kx1_raw_s8_dsp"  # its raw paths, where they serve
+KX1_IMM = "tg_depthwise_conv2d_kx1_imm_s8_dsp"  # the layer's own loops, where they serve
 SHAPE = (1, 3, 11, 13)      # odd height and width
 
 
@@ -312,7 +313,7 @@ def test_depthwise_s8_dsp_temporal_and_row_standin(net, board, tmp_path_factory,
     model = _export(net, net.__name__.lower(), tmp_path_factory)
     graph = _compile(model, board)
     kernels = [n.kernel for n in _depthwise(graph)]
-    assert set(kernels) <= {KX1, KX1_RAW, DSP} and KX1 in kernels, kernels
+    assert set(kernels) <= {KX1, KX1_RAW, KX1_IMM, DSP} and KX1 in kernels, kernels
     _check_every_layer(model, graph, board, tmp_path)
     # and the any-window path on the same layers (compiled again with a per-node choice)
     source, tmp = model

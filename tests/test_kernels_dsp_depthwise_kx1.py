@@ -31,6 +31,7 @@ from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.kernels.depthwise_kx1_dsp import (HEAD, kx1_geometry, kx1_phase_words, kx1_raw_scratch, kx1_records,
                                                kx1_scratch, raw_path, raw_rows)
+from tinygen.kernels.depthwise_kx1_imm import imm_scratch, imm_serves
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes import CompileOptions
 from tinygen.ref import kernels as ref
@@ -38,6 +39,7 @@ from tinygen.ref.interpreter import quantize_input
 
 KX1 = "tg_depthwise_conv2d_kx1_s8_dsp"
 KX1_RAW = "tg_depthwise_conv2d_kx1_raw_s8_dsp"
+KX1_IMM = "tg_depthwise_conv2d_kx1_imm_s8_dsp"
 DSP = "tg_depthwise_conv2d_s8_dsp"
 
 
@@ -212,13 +214,16 @@ def test_depthwise_kx1_s8_dsp_standin(board, tmp_path_factory):
                                CompileOptions(features=frozenset(get_board(board).isa_features), lower_peak=False))
         nodes = [n for n in graph.nodes if n.op == "depthwise_conv2d"]
         assert len(nodes) == len(layers)
-        served = [n for n in nodes if n.kernel in (KX1, KX1_RAW)]
-        assert {n.kernel for n in nodes} <= {KX1, KX1_RAW, DSP} and served, [n.kernel for n in nodes]
+        served = [n for n in nodes if n.kernel in (KX1, KX1_RAW, KX1_IMM)]
+        assert {n.kernel for n in nodes} <= {KX1, KX1_RAW, KX1_IMM, DSP} and served, [n.kernel for n in nodes]
         for n in served:      # its records are all its constants, counted as its flash
             k = n.attrs["kparams"]
             taps = k["kernel_h"] * k["kernel_w"]
             raw = raw_path(k, kx1_geometry(k)) != 0
-            assert n.kernel == (KX1_RAW if raw else KX1)      # the raw kernel preferred where it serves
+            if imm_serves(k, {role: graph.const(n, role) for role in ("weight", "bias", "multiplier", "shift")}):
+                assert n.kernel == KX1_IMM and n.scratch_bytes == imm_scratch(k)     # preferred where it serves
+                continue
+            assert n.kernel == (KX1_RAW if raw else KX1)      # then the raw kernel where it serves
             assert const_bytes(KERNELS_BY_NAME[n.kernel], graph, n) == \
                 4 * (1 + channels * (HEAD + 2 * (taps // 2 + 1) + 1))
             assert n.scratch_bytes == (kx1_raw_scratch(k) if raw else kx1_scratch(k))
@@ -276,12 +281,15 @@ def test_depthwise_kx1_s8_dsp_raw_paths_standin(board, case, kernel, tmp_path):
     options = CompileOptions(features=frozenset(get_board(board).isa_features), lower_peak=False)
     graph = compile_source(source, str(tmp_path / "calib.npy"), options)
     nodes = [n for n in graph.nodes if n.op == "depthwise_conv2d"]
-    assert [n.kernel for n in nodes] == [KX1_RAW] * len(layers)
-    if kernel == KX1:       # the widened kernel on the same layers, by a per-node choice
-        graph = compile_source(source, str(tmp_path / "calib.npy"), replace(
-            options, kernel_choice={n.name: KX1 for n in nodes}))
-        nodes = [n for n in graph.nodes if n.op == "depthwise_conv2d"]
-        assert [n.kernel for n in nodes] == [KX1] * len(layers)
+    assert all(n.kernel in (KX1_IMM, KX1_RAW) for n in nodes)
+    # the raw kernel (preferred after tg_depthwise_conv2d_kx1_imm_s8_dsp, which serves some of
+    # these layers: tests/test_kernels_dsp_depthwise_kx1_imm.py) or the widened one on the same
+    # layers, by a per-node choice
+    graph = compile_source(source, str(tmp_path / "calib.npy"), replace(
+        options, kernel_choice={n.name: kernel for n in nodes}))
+    nodes = [n for n in graph.nodes if n.op == "depthwise_conv2d"]
+    assert [n.kernel for n in nodes] == [kernel] * len(layers)
+    if kernel == KX1:
         assert all(n.scratch_bytes == kx1_scratch(n.attrs["kparams"]) for n in nodes)
     for i, n in enumerate(nodes):
         k = n.attrs["kparams"]

@@ -41,6 +41,10 @@ PER_MAC = {
     # serves, 0.32..0.45 (3.79, 4.33, 3.56, 2.71): the ratios kept
     "tg_depthwise_conv2d_kx1_s8_dsp": 1.4,
     "tg_depthwise_conv2d_kx1_raw_s8_dsp": 1.0,
+    # the layer's own loops (depthwise_kx1_imm.py) where they serve: 0.68..0.80 of the raw
+    # kernel's instructions on the same layers (2.36, 3.03, 3.38, 2.46, 2.17 against 3.45, 3.79,
+    # 4.33, 3.56, 2.71)
+    "tg_depthwise_conv2d_kx1_imm_s8_dsp": 0.8,
     "tg_fully_connected_s8_dsp": 2.0,
     # depth <= 16 only: 4 -> 128 1,320 instructions, 8 -> 128 2,480 (f746zg stand-in, 2.6 and 2.4 per MAC)
     "tg_fully_connected_shallow_s8_dsp": 2.5,

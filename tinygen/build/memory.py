@@ -35,6 +35,7 @@ from tinygen.board import Board, all_boards
 from tinygen.build.elf import Elf
 from tinygen.errors import TinygenError, UsageError
 from tinygen.ir import Graph
+from tinygen.kernels.depthwise_kx1_imm import IMM_KERNEL, imm_code_bytes
 from tinygen.passes.plan_memory import ARENA_SECTION
 from tinygen.report import human_bytes, table
 
@@ -112,11 +113,14 @@ def capacity(board: Board, kind: str) -> int | None:
 
 
 def code_estimate(graph: Graph) -> int:
-    """Every switch's layers, the kernels they use once."""
-    nodes = [n for _, g in switches.switch_graphs(graph) for n in g.nodes if n.kernel]
-    kernels = {n.kernel for n in nodes}
-    layers = len(nodes)
-    return CODE_BASE + CODE_PER_KERNEL * len(kernels) + CODE_PER_LAYER * layers
+    """Every switch's layers, the kernels they use once, and the code layers define in the
+    model besides their call (tg_depthwise_conv2d_kx1_imm_s8_dsp's loops, at most 4 bytes per
+    instruction: depthwise_kx1_imm.imm_code_bytes)."""
+    pairs = [(g, n) for _, g in switches.switch_graphs(graph) for n in g.nodes if n.kernel]
+    kernels = {n.kernel for _, n in pairs}
+    own = sum(imm_code_bytes(n.attrs["kparams"], {r: g.const(n, r) for r in ("weight", "bias", "multiplier", "shift")})
+              for g, n in pairs if n.kernel == IMM_KERNEL)
+    return CODE_BASE + CODE_PER_KERNEL * len(kernels) + CODE_PER_LAYER * len(pairs) + own
 
 
 def _within(inner: dict, outer: dict) -> bool:

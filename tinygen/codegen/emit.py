@@ -16,6 +16,7 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
                                      c_int, c_macro, c_string, c_struct_init)
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels import specialize
+from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
 from tinygen.kernels.table import BACKEND_HEADERS, KERNELS_BY_NAME, KernelSpec
 from tinygen.passes.plan_memory import ALIGNMENT, ARENA_SECTION, MemoryPlan
@@ -81,8 +82,9 @@ def _const_ref(graph: Graph, node: Node, role: str, arrays: dict[str, str]) -> s
 
 
 def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str],
-                  pad_inputs: int = 0) -> None:
-    """pad_inputs: the kernel's number of activation pointers, the missing ones NULL (0: as many as inputs)."""
+                  pad_inputs: int = 0, after: tuple[str, ...] = ()) -> None:
+    """pad_inputs: the kernel's number of activation pointers, the missing ones NULL (0: as many as inputs);
+    after: arguments after the output."""
     pname = f"{layer.name}_params"
     layer.statics.append(f"static const {spec.struct} {pname} = {{\n"
                          f"{c_struct_init(node.attrs['kparams'])}\n}};")
@@ -92,6 +94,7 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     if spec.scratch is not None:
         args.append(f"tg_arena + {scratch_macro(node.name, layer.prefix)}" if node.scratch_bytes else "NULL")
     args.append(_arena_ptr(graph, node.outputs[0], prefix=layer.prefix))
+    args += after
     inline = _inline(graph, spec, node)
     if inline is None:
         layer.body.append(f"{spec.name}({', '.join(args)});")
@@ -180,6 +183,20 @@ def _emit_gated(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays
     _emit_generic(graph, node, spec, layer, arrays, pad_inputs=3)
 
 
+def _emit_kx1_imm(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    """tg_depthwise_conv2d_kx1_imm_s8_dsp: the layer's own loops (TG_DW_KX1_IMM_DEFINE, one per
+    call length, tinygen/kernels/depthwise_kx1_imm.py), passed to the kernel longest first."""
+    consts = {role: graph.const(node, role) for role in ("weight", "bias", "multiplier", "shift")}
+    defines = imm_defines(layer.name, node.attrs["kparams"], consts)
+    layer.statics += [f"TG_DW_KX1_IMM_DEFINE({fn}, {', '.join(str(a) for a in args)})" for fn, args in defines]
+    names = [fn for fn, _ in defines]
+    _emit_generic(graph, node, spec, layer, arrays, after=(names[0], names[-1]))
+
+
+# kernels whose layers define code of their own in the model: the header with its macros, the emitter
+LAYER_CODE: dict[str, tuple[str, Callable]] = {
+    "tg_depthwise_conv2d_kx1_imm_s8_dsp": ("kernels/tg_depthwise_conv2d_kx1_imm_s8_dsp.h", _emit_kx1_imm)}
+
 EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary,
                                  "channel_gate": _emit_gate, "exit_select": _emit_exit, "conv2d_gated": _emit_gated,
                                  "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic}
@@ -233,7 +250,8 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
         layer = Layer(len(layers), prefix + c_identifier(node.name),
                       c_comment(f"{node.name}: {node.op}" + (f", from {node.source}" if node.source else "")),
                       spec.name, prefix=prefix)
-        EMITTERS.get(node.op, _emit_generic)(graph, node, spec, layer, array_names)
+        emitter = LAYER_CODE[spec.name][1] if spec.name in LAYER_CODE else EMITTERS.get(node.op, _emit_generic)
+        emitter(graph, node, spec, layer, array_names)
         layer.output_macro = tensor_macro(node.outputs[0], prefix)
         layer.output_size = graph.tensor(node.outputs[0]).nbytes
         layers.append(layer)
@@ -265,7 +283,8 @@ def _kernel_headers(graph: Graph) -> set[str]:
                       for inline in [_inline(graph, KERNELS_BY_NAME[n.kernel], n)] if inline is not None}
     api_headers = {h.rsplit("/", 1)[-1] for n in graph.nodes if n.kernel for h in KERNELS_BY_NAME[n.kernel].headers
                    if h.rsplit("/", 1)[-1].startswith(API_HEADER_PREFIX)}
-    return ({h.rsplit("/", 1)[-1] for h in inline_headers} | api_headers |
+    layer_code = {LAYER_CODE[n.kernel][0] for n in graph.nodes if n.kernel in LAYER_CODE}
+    return ({h.rsplit("/", 1)[-1] for h in inline_headers | layer_code} | api_headers |
             {BACKEND_HEADERS[b].rsplit("/", 1)[-1] for b in backends if b in BACKEND_HEADERS})
 
 

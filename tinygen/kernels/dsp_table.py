@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
 from tinygen.kernels.depthwise_kx1_dsp import kx1_raw_scratch, kx1_raw_serves, kx1_records, kx1_scratch, kx1_serves
+from tinygen.kernels.depthwise_kx1_imm import imm_records, imm_scratch, imm_serves
 from tinygen.kernels.direct_dsp import conv2d_direct_dsp_weights, conv2d_widen_dsp_scratch, conv2d_widen_dsp_weights
 from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import softmax_exp_table
@@ -69,6 +70,26 @@ def _kx1_raw_serves(graph, node) -> bool:
 
 
 _KX1_HEADERS = ("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_kx1_s8_dsp.h")
+
+
+def _kx1_imm_serves(graph, node) -> bool:
+    return imm_serves(*_params_consts(graph, node))
+
+
+# a one-axis depthwise layer of stride 1 with 2 to 5 taps or of stride 2 with 4 or 5 taps, no clamp
+# beyond int8, <= 255 channels, output steps up to 585 (tinygen/kernels/depthwise_kx1_imm.py): the
+# layer's own loops (step, outputs and the common shift as immediates, expanded by the model
+# code: tinygen/codegen/emit.py), before the raw kernel, which it beats where it serves (f746zg
+# stand-in, benchmarks/depthwise_shapes.py: temporal k3 with a ReLU 3.45 -> 2.36 instructions per
+# MAC, k5 stride 2 3.56 -> 2.46, k3 3.79 -> 3.03, k3 dilation 4 4.33 -> 3.38, 1 x 5 2.71 -> 2.17; README "Depthwise
+# along one axis"); a padded copy of the input as scratch, as the raw kernel's
+DEPTHWISE_KX1_IMM_DSP = KernelSpec(
+    "tg_depthwise_conv2d_kx1_imm_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_kx1_imm_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=(*_KX1_HEADERS, "kernels/tg_depthwise_conv2d_kx1_imm_s8_dsp.h"),
+    scratch=imm_scratch, pack=imm_records, ref_roles=_REQUANT, accepts=_kx1_imm_serves,
+    leaner=("tg_depthwise_conv2d_kx1_s8_dsp",))
 
 # a depthwise layer along one axis (temporal k x 1 over width 1, 1 x k over height 1) that a
 # raw path serves (depthwise_kx1_dsp.raw_path): the raw input against the records, faster than
