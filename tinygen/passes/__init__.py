@@ -32,6 +32,7 @@ from tinygen.passes.nested import nested_planes
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
+from tinygen.passes.tile import tile
 
 
 @dataclass
@@ -96,6 +97,10 @@ class CompileOptions:
     # the camera front end (--camera, tinygen.vision.plan.CameraSpec): its scratch is planned
     # into the arena beside the model's input (passes/plan_camera.py); None: no front end
     camera: object = None
+    # patch-based inference (passes/tile.py): "off"; "auto": the split tensor and tile grid
+    # with the smallest arena within tile.MAX_EXTRA_MACS more MACs, if any lowers it;
+    # (split tensor, (gh, gw)): that tiling. graph.meta["tile"] records what was done or why not
+    tile: object = "off"
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -173,6 +178,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # memory last: scratch sizes come from the chosen kernels, lifetimes from the order
         ("plan_memory", lambda g: plan_memory(g, region=options.arena_region)),
     ]
+    if options.tile not in (None, "off"):
+        # after a plan (the choice compares arenas), before lower_peak (which works on the tiles)
+        steps.append(("tile", lambda g: tile(g, options.tile, lambda t: replan(t, {}))))
     if options.lower_peak:
         # after a plan: scratch-free kernels for the layers at its peak, re-planned (choose, reorder, plan)
         steps.append(("lower_peak", lambda g: lower_peak(g, replan, features, options.kernels,

@@ -82,19 +82,35 @@ def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str
             spec = named[0]
         node.kernel = spec.name
         node.attrs["kparams"] = struct_fields(spec.struct, kernel_params(graph, node))
-        if spec.pack is None and node.param("packed") is not None:    # an earlier choice's
-            graph.tensors.pop(node.params[0].pop("packed"), None)
+        if spec.pack is None:          # an earlier choice's packed constant, if any
+            _drop_packed(graph, node)
         node.scratch_bytes = spec.scratch(node.attrs["kparams"]) if spec.scratch else 0
         if spec.pack is not None:
             _add_packed(graph, node, spec)
     return graph
 
 
+def _drop_packed(graph: Graph, node: Node) -> None:
+    """Forget the node's "packed" constant; the tensor goes unless another node shares it."""
+    old = node.params[0].pop("packed", None)
+    if old is not None and not any(old in n.const_names() for n in graph.nodes if n is not node):
+        graph.tensors.pop(old, None)
+
+
 def _add_packed(graph: Graph, node: Node, spec: KernelSpec) -> None:
-    """The kernel's build-time constant (KernelSpec.pack) as the node's "packed" constant."""
+    """The kernel's build-time constant (KernelSpec.pack) as the node's "packed" constant.
+
+    Nodes reading the same weight tensor (passes/tile.py's per-tile copies of a layer) share
+    one packed constant where theirs are equal, so that flash holds it once."""
     consts = {role: graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
     data = np.ascontiguousarray(spec.pack(node.attrs["kparams"], consts))
-    old = node.param("packed")
-    if old is not None:                 # chosen again (e.g. by --kernels auto): replace it
-        graph.tensors.pop(old, None)
+    _drop_packed(graph, node)           # chosen again (e.g. by --kernels auto): replace it
+    weight = node.param("weight")
+    for other in graph.nodes:
+        shared = other.param("packed") if other is not node and weight is not None else None
+        if shared is not None and other.param("weight") == weight:
+            have = graph.tensor(shared).data
+            if have.dtype == data.dtype and np.array_equal(have, data):
+                node.set_param("packed", shared)
+                return
     node.set_param("packed", graph.add_const(graph.unique_name(f"{node.name}_packed"), data, str(data.dtype)).name)

@@ -1,0 +1,109 @@
+"""Patch-based inference (passes/tile.py): the tiled graph computes what the untiled one
+does, byte for byte (integer reference interpreter), on property-drawn stacks; the
+choice leaves a model untiled, saying why, where tiling cannot lower the peak."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pass_lib import Builder
+from tinygen.passes import CompileOptions, compile_graph
+from tinygen.passes.tile import rewrite, tile_lines
+from tinygen.passes.tile_geometry import stage_of
+from tinygen.ref.interpreter import run
+
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _out(n: int, k: int, s: int, d: int, before: int, after: int) -> int:
+    return (n + before + after - d * (k - 1) - 1) // s + 1
+
+
+@st.composite
+def layer(draw, c: int):
+    """(op, attrs, kernel, out channels) of one layer on c channels."""
+    op = draw(st.sampled_from(["conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d", "residual"]))
+    k = draw(st.sampled_from([1, 2, 3, 5])) if op != "residual" else 3
+    s = draw(st.sampled_from([1, 1, 2]))
+    d = draw(st.sampled_from([1, 1, 2])) if op in ("conv2d", "depthwise_conv2d") else 1
+    kind = draw(st.sampled_from(["same", "valid", "asymmetric"]))
+    if op == "residual":                                     # conv 3x3 same + add: shape kept
+        s, d, kind = 1, 1, "same"
+    span = d * (k - 1)
+    pad = {"same": (span // 2, span - span // 2) * 2, "valid": (0, 0, 0, 0),
+           "asymmetric": (0, min(span, 2), min(span, 1), 0)}[kind]
+    if op in ("max_pool2d", "avg_pool2d"):
+        pad = tuple(min(p, k // 2) for p in pad)             # a pool's padding is at most half its window
+        return op, {"kernel": (k, k), "stride": (s, s), "padding": pad,
+                    **({"count_include_pad": draw(st.booleans())} if op == "avg_pool2d" else {})}, k, c
+    out_c = draw(st.sampled_from([2, 3, 5])) if op in ("conv2d", "residual") else c
+    if op == "residual":
+        out_c = c
+    return op, {"stride": (s, s), "dilation": (d, d), "padding": pad}, k, out_c
+
+
+@st.composite
+def stacks(draw):
+    """A float graph: input -> a few drawn layers (the stage) -> a 1x1 conv head; the split tensor."""
+    h, w = draw(st.integers(9, 17)), draw(st.integers(9, 17))
+    c = draw(st.sampled_from([1, 3, 4]))
+    b = Builder("stack", seed=draw(st.integers(0, 2**16)))
+    x = b.input((1, h, w, c))
+    for i in range(draw(st.integers(1, 4))):
+        op, attrs, k, out_c = draw(layer(c))
+        kh = k
+        pt, pb, pl, pr = attrs["padding"]
+        s, d = attrs["stride"][0], attrs.get("dilation", (1, 1))[0]
+        oh, ow = _out(h, kh, s, d, pt, pb), _out(w, k, s, d, pl, pr)
+        if oh < 2 or ow < 2:
+            continue
+        shape = (1, oh, ow, out_c)
+        if op in ("max_pool2d", "avg_pool2d"):
+            x = b.op(op, [x], shape, name=f"l{i}", attrs=attrs)
+        elif op == "depthwise_conv2d":
+            x = b.op(op, [x], shape, name=f"l{i}", attrs={**attrs, "depth_multiplier": 1},
+                     weight=b.rand(1, k, k, c), bias=b.rand(c))
+        elif op == "conv2d":
+            x = b.op(op, [x], shape, name=f"l{i}", attrs={**attrs, "activation": (0.0, 6.0)},
+                     weight=b.rand(out_c, k, k, c), bias=b.rand(out_c))
+        else:
+            y = b.op("conv2d", [x], shape, name=f"l{i}c", attrs={**attrs, "activation": (0.0, 6.0)},
+                     weight=b.rand(c, k, k, c), bias=b.rand(c))
+            x = b.op("add", [x, y], shape, name=f"l{i}")
+        h, w, c = oh, ow, out_c
+    split = x
+    out = b.op("conv2d", [x], (1, h, w, 2), name="head",
+               attrs={"stride": (1, 1), "dilation": (1, 1), "padding": (0, 0, 0, 0)},
+               weight=b.rand(2, 1, 1, c), bias=b.rand(2))
+    gh = draw(st.integers(1, min(4, h)))
+    gw = draw(st.integers(1 if gh > 1 else 2, min(4, w)))
+    return b.output(out), split, (gh, gw)
+
+
+def _compile(graph, options=None, seed=0):
+    rng = np.random.default_rng(seed)
+    calib = rng.uniform(-1, 1, (8,) + graph.tensor(graph.inputs[0]).shape[1:]).astype(np.float32)
+    return compile_graph(graph, calib, options or CompileOptions(lower_peak=False))
+
+
+def _assert_same(a, b, names):
+    for name in names:
+        diff = np.flatnonzero(a[name].reshape(-1) != b[name].reshape(-1))
+        assert diff.size == 0, f"{name}: first differing flat indices {diff[:8].tolist()}"
+
+
+@SETTINGS
+@given(stacks())
+def test_tile_s8_host(case):
+    graph, split, grid = case
+    if split == graph.inputs[0]:
+        return                                          # every layer was too small: no stage
+    compiled = _compile(graph.copy(), CompileOptions(lower_peak=False, tile=(split, grid)))
+    untiled = _compile(graph, CompileOptions(lower_peak=False))
+    assert compiled.meta["tile"]["applied"]
+    tiled_ops = [n for n in compiled.nodes if n.attrs.get("tile_of")]
+    assert len(tiled_ops) == grid[0] * grid[1] * len(stage_of(untiled, split))
+    x = np.random.default_rng(1).integers(-128, 128, untiled.tensor(untiled.inputs[0]).shape, dtype=np.int8)
+    a, b = run(untiled, x, keep_all=True), run(compiled, x, keep_all=True)
+    _assert_same(a, b, [split] + untiled.outputs)
