@@ -5,6 +5,7 @@ from __future__ import annotations
 from tinygen.analysis import LayerStats
 from tinygen.ir import Graph
 from tinygen.passes.lower_peak import lower_peak_lines
+from tinygen.passes.tile import tile_lines
 from tinygen.passes.plan_memory import MemoryPlan
 from tinygen.report import human_bytes, human_count, table
 
@@ -136,6 +137,9 @@ def memory_report(graph: Graph) -> str:
     ]
     if camera:
         lines.insert(3, camera.describe(plan.arena_size))
+    tiled = tile_lines(graph)
+    if tiled:
+        lines += ["", *tiled]
     changed = lower_peak_lines(graph)
     if changed:
         lines += ["", "kernels chosen for memory (at the peak; every other layer keeps its fastest):",
