@@ -107,3 +107,18 @@ def test_tile_s8_host(case):
     x = np.random.default_rng(1).integers(-128, 128, untiled.tensor(untiled.inputs[0]).shape, dtype=np.int8)
     a, b = run(untiled, x, keep_all=True), run(compiled, x, keep_all=True)
     _assert_same(a, b, [split] + untiled.outputs)
+
+
+def test_tile_s8_peak_in_last_layers_left_untiled():
+    b = Builder("tail_heavy")
+    conv = {"stride": (1, 1), "dilation": (1, 1), "padding": (0, 0, 0, 0)}
+    x = b.input((1, 4, 4, 1))
+    x = b.op("conv2d", [x], (1, 4, 4, 2), name="c1", attrs=conv, weight=b.rand(2, 1, 1, 1), bias=b.rand(2))
+    x = b.op("conv2d", [x], (1, 4, 4, 64), name="c2", attrs=conv, weight=b.rand(64, 1, 1, 2), bias=b.rand(64))
+    x = b.op("conv2d", [x], (1, 4, 4, 64), name="head", attrs=conv, weight=b.rand(64, 1, 1, 64), bias=b.rand(64))
+    graph = _compile(b.output(x), CompileOptions(lower_peak=False, tile="auto"))
+    info = graph.meta["tile"]
+    assert not info["applied"]
+    assert "peak is in the last layers" in info["why"] and "head" in info["why"]
+    assert not any(n.attrs.get("tile_of") for n in graph.nodes)
+    assert tile_lines(graph) == [f"tiling: not applied: {info['why']}"]
