@@ -3,10 +3,14 @@ does, byte for byte (integer reference interpreter), on property-drawn stacks; t
 choice leaves a model untiled, saying why, where tiling cannot lower the peak."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from e2e import assert_device_equals_reference
+from mlperf_models import mlperf_model
 from pass_lib import Builder
+from test_kernels_dsp import needs_qemu
 from tinygen.passes import CompileOptions, compile_graph
 from tinygen.passes.tile import rewrite, tile_lines
 from tinygen.passes.tile_geometry import stage_of
@@ -122,3 +126,30 @@ def test_tile_s8_peak_in_last_layers_left_untiled():
     assert "peak is in the last layers" in info["why"] and "head" in info["why"]
     assert not any(n.attrs.get("tile_of") for n in graph.nodes)
     assert tile_lines(graph) == [f"tiling: not applied: {info['why']}"]
+
+
+@pytest.mark.slow
+@needs_qemu
+def test_tile_ic_first_conv_on_f746zg_standin(tmp_path):
+    """The generated firmware of a tiled graph: IC's first convolution as 2x2 tiles (slices,
+    the conv per tile, concats) builds -Werror clean and equals the untiled model on the
+    Cortex-M7 stand-in, every layer and the output."""
+    from tinygen.board import get_board
+    from tinygen.compiler import build, compile_source, load_source
+    from tinygen.hil.target import open_device
+
+    model = mlperf_model("ic_resnet8")
+    board = get_board("f746zg")
+    source = load_source(model)
+    untiled = compile_source(source, None, CompileOptions(features=board.isa_features))
+    split = untiled.nodes[0].outputs[0]
+    tiled = compile_source(source, None, CompileOptions(features=board.isa_features, tile=(split, (2, 2))))
+    assert tiled.meta["tile"]["applied"] and sum(1 for n in tiled.nodes if n.attrs.get("tile_of")) == 4
+    project = build(source, tiled, board, tmp_path / "out").out_dir
+    x = np.random.default_rng(0).integers(-128, 128, tiled.tensor(tiled.inputs[0]).shape, dtype=np.int8)
+    want = run(untiled, x)
+    with open_device(board, project, emulate=True) as dev:
+        assert_device_equals_reference(dev, tiled, x, "tiled IC")
+        raw, _ = dev.run(x.tobytes())
+    expected = np.concatenate([want[name].ravel() for name in untiled.outputs])
+    assert np.array_equal(np.frombuffer(raw, np.int8), expected)
