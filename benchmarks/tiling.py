@@ -8,15 +8,16 @@ recompute-halo tiles, passes/tile.py) or `SPLIT:bands:N` (N row bands); it goes 
 CompileOptions.tile as "auto", (SPLIT, (GH, GW)) or (SPLIT, "bands", N). A setting this
 tinygen's tile pass does not support is reported as such (the pass's UsageError), not run.
 
-For each case the model is compiled untiled and tiled for the board's ISA features (as
-`tinygen build` does), and the table gives per build: arena, the RAM the firmware needs
-(tinygen.build.memory.predict: arena + input staging buffer + stack + runtime), MACs,
-extra MACs, and the executed instructions of one inference on the board's QEMU stand-in
-after a warm-up, with the tiled output checked byte for byte against the untiled graph's
-numpy reference. Where the untiled build does not fit the board's RAM, both builds are
-also run on the --fallback board's stand-in (same kernels: the graphs are compiled for the
-case board's ISA features) and the extra instructions are taken there, where both run;
-the table says which stand-in each count is from. Instructions, never cycles.
+For each case the model is compiled untiled and tiled as `tinygen build` does for the
+board (its ISA features, then tinygen.fit's flash and RAM trade of kernels), and the table
+gives per build: arena, the RAM the firmware needs (tinygen.build.memory.predict: arena +
+input staging buffer + stack + runtime), MACs, extra MACs, and the executed instructions of
+one inference on the board's QEMU stand-in after a warm-up, its output checked byte for byte
+against the untiled graph's numpy reference. Where the untiled model does not fit the
+board, both are also built for the --fallback board and run on its stand-in, and the extra
+instructions are taken there, where both run (that board's own kernel choice: with more
+flash, fewer layers may be traded); the table says where each count is from. Instructions,
+never cycles.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CASES = [("examples/mobilenetv2/model.py", "f446re", "add_24:2x2")]
+DEFAULT_CASES = [("examples/mobilenetv2/model.py", "f446re", "add_24:2x4")]
 SETTING_HELP = "auto, SPLIT:GHxGW (recompute tiles) or SPLIT:bands:N (row bands)"
 
 
@@ -48,16 +49,22 @@ def parse_setting(text: str):
     raise argparse.ArgumentTypeError(f"tile setting {text!r}: expected {SETTING_HELP}")
 
 
-def compile_tiled(source, board, setting):
-    """The compiled graph for `setting`, or the reason this tinygen cannot apply it."""
+def compile_for(source, board, setting):
+    """The graph `tinygen build` would build for `board` with tile `setting` (the flash and RAM
+    trade of tinygen.fit included), or why not: the setting unsupported, or the model not fitting."""
+    from tinygen.build.memory import MemoryFitError
     from tinygen.compiler import compile_source
     from tinygen.errors import UsageError
+    from tinygen.fit import fit_model
     from tinygen.passes import CompileOptions
 
+    options = CompileOptions(features=board.isa_features, tile=setting)
     try:
-        return compile_source(source, None, CompileOptions(features=board.isa_features, tile=setting))
+        return fit_model(source, None, options, board, compile_source(source, None, options))
     except UsageError as e:
         return f"not supported: {e}"
+    except MemoryFitError as e:
+        return f"does not fit: {e}"
     except ValueError as e:
         # passes/tile.py before row bands unpacks (split, grid) and fails on (split, "bands", n)
         if isinstance(setting, tuple) and len(setting) == 3:
@@ -73,8 +80,8 @@ def ram_need(graph, board) -> tuple[int, str]:
     return ram.used, " + ".join(f"{k} {human_bytes(v)}" for k, v in ram.parts.items())
 
 
-def instructions(source, graph, board, work: Path, x: np.ndarray, want: np.ndarray) -> dict:
-    """Build `graph` for `board`, one inference after a warm-up on its stand-in."""
+def run_on_standin(source, graph, board, work: Path, x: np.ndarray) -> tuple[int, np.ndarray]:
+    """Build `graph` for `board`; one inference after a warm-up on its stand-in: (instructions, outputs)."""
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
 
@@ -82,64 +89,59 @@ def instructions(source, graph, board, work: Path, x: np.ndarray, want: np.ndarr
     with open_device(board, result.out_dir, emulate=True) as dev:
         dev.run(x.tobytes())
         raw, count = dev.run(x.tobytes())
-    return {"standin": board.name, "instructions": count,
-            "equals_untiled": bool(np.array_equal(np.frombuffer(raw, np.int8), want))}
-
-
-def fits(graph, board) -> bool:
-    from tinygen.build.memory import capacity
-
-    return ram_need(graph, board)[0] <= (capacity(board, "ram") or 0)
+    return count, np.frombuffer(raw, np.int8)
 
 
 def measure(model: str, board_name: str, text: str, fallback: str, work: Path, run_it: bool) -> dict:
+    """One case: untiled and tiled, each compiled and fitted as `tinygen build` does, on the
+    case's board and (where the untiled model does not fit it) on the fallback board."""
     from tinygen.analysis import total_macs
     from tinygen.board import get_board
+    from tinygen.build.memory import capacity
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
     from tinygen.ref.interpreter import run
 
     board = get_board(board_name)
     source = load_source(ROOT / model if not Path(model).is_absolute() else model)
-    untiled = compile_source(source, None, CompileOptions(features=board.isa_features))
-    row = {"model": model, "board": board.name, "setting": text}
-    tiled = compile_tiled(source, board, parse_setting(text))
-    builds = {"untiled": untiled}
-    if isinstance(tiled, str):
-        row["error"] = tiled
-    else:
-        builds["tiled"] = tiled
-        row["tile"] = {k: list(v) if isinstance(v, tuple) else v for k, v in tiled.meta["tile"].items()}
-    for key, g in builds.items():
-        ram, parts = ram_need(g, board)
-        row[key] = {"arena": g.meta["memory"].arena_size, "ram": ram, "ram_parts": parts, "macs": total_macs(g),
-                    "fits": fits(g, board), "runs": []}
-    if "tiled" in builds:
-        row["extra_macs"] = row["tiled"]["macs"] / row["untiled"]["macs"] - 1
-        row["ram_ratio"] = row["tiled"]["ram"] / row["untiled"]["ram"]
-    if not run_it:
-        return row
-    x = np.random.default_rng(0).integers(-128, 128, untiled.tensor(untiled.inputs[0]).shape, dtype=np.int8)
-    want = np.concatenate([v.ravel() for v in (run(untiled, x)[n] for n in untiled.outputs)])
-    standins = [board] if row["untiled"]["fits"] else [get_board(fallback), board]
+    plain = compile_source(source, None, CompileOptions(features=board.isa_features))
+    ram, parts = ram_need(plain, board)
+    row = {"model": model, "board": board.name, "setting": text, "macs": total_macs(plain),
+           "untiled_arena": plain.meta["memory"].arena_size, "untiled_ram": ram, "untiled_ram_parts": parts,
+           "untiled_fits": ram <= (capacity(board, "ram") or 0), "builds": []}
+    x = np.random.default_rng(0).integers(-128, 128, plain.tensor(plain.inputs[0]).shape, dtype=np.int8)
+    want = np.concatenate([v.ravel() for v in (run(plain, x)[n] for n in plain.outputs)])
+    standins = [board] + ([] if row["untiled_fits"] else [get_board(fallback)])
     for sb in standins:
-        for key, g in builds.items():
-            if sb is board and not row[key]["fits"]:
+        for tiling, setting in (("off", "off"), (text, parse_setting(text))):
+            print(f"{Path(model).stem}: {tiling} for {sb.name}", file=sys.stderr, flush=True)
+            g = compile_for(source, sb, setting)
+            b = {"tiling": tiling, "standin": sb.name}
+            row["builds"].append(b)
+            if isinstance(g, str):
+                b["error"] = g
                 continue
-            tag = f"{Path(model).stem}-{board.name}-{key}-on-{sb.name}"
-            print(f"building and running {tag}", file=sys.stderr, flush=True)
-            row[key]["runs"].append(instructions(source, g, sb, work / tag, x, want))
-    both = [(u, t) for u in row["untiled"]["runs"] for t in row.get("tiled", {}).get("runs", [])
-            if u["standin"] == t["standin"]]
-    if both:
-        u, t = both[0]
-        row["extra_instructions"] = {"standin": u["standin"], "ratio": t["instructions"] / u["instructions"] - 1}
+            b["arena"] = g.meta["memory"].arena_size
+            b["ram"], b["ram_parts"] = ram_need(g, sb)
+            b["macs"] = total_macs(g)
+            if "tile" in g.meta:
+                b["tile"] = {k: list(v) if isinstance(v, tuple) else v for k, v in g.meta["tile"].items()}
+            if "fit" in g.meta:
+                b["fit"] = str(g.meta["fit"])[:300]
+            if run_it:
+                b["instructions"], got = run_on_standin(source, g, sb, work / f"{Path(model).stem}-{tiling}-{sb.name}", x)
+                b["equals_untiled_reference"] = bool(np.array_equal(got, want))
+    done = {(b["standin"], b["tiling"]): b for b in row["builds"] if "error" not in b}
+    for sb in standins:
+        u, t = done.get((sb.name, "off")), done.get((sb.name, text))
+        if u and t:
+            row.setdefault("extra_macs", t["macs"] / u["macs"] - 1)
+            if run_it:
+                row.setdefault("extra_instructions", {"standin": sb.name,
+                                                      "ratio": t["instructions"] / u["instructions"] - 1})
+        if t and sb is board:
+            row["tiled_ram"], row["ram_ratio"] = t["ram"], t["ram"] / row["untiled_ram"]
     return row
-
-
-def _runs(build: dict) -> str:
-    return ", ".join(f"{r['instructions']:,} ({r['standin']}{'' if r['equals_untiled'] else ', DIFFERS'})"
-                     for r in build["runs"]) or "-"
 
 
 def print_table(rows: list[dict]) -> None:
@@ -147,24 +149,26 @@ def print_table(rows: list[dict]) -> None:
 
     out = []
     for r in rows:
-        for key in ("untiled", "tiled"):
-            if key not in r:
+        for b in r["builds"]:
+            head = [Path(r["model"]).name, r["board"], b["tiling"], b["standin"]]
+            if "error" in b:
+                out.append(head + [b["error"][:90]] + [""] * 5)
                 continue
-            b = r[key]
-            extra = (f"{r['extra_macs']:+.1%}" if key == "tiled" else "")
-            ins = (f"{r['extra_instructions']['ratio']:+.1%} ({r['extra_instructions']['standin']})"
-                   if key == "tiled" and "extra_instructions" in r else "")
-            out.append([Path(r["model"]).name, r["board"], r["setting"] if key == "tiled" else "off",
-                        f"{b['arena']:,}", f"{b['ram']:,}", "yes" if b["fits"] else "NO", f"{b['macs']:,}", extra,
-                        _runs(b), ins])
-        if "error" in r:
-            out.append([Path(r["model"]).name, r["board"], r["setting"], r["error"]] + [""] * 6)
-    print(table(["model", "board", "tiling", "arena B", "RAM B", "fits", "MACs", "extra MACs",
-                 "instructions (stand-in)", "extra instr."], out, "lllrrlrrll"))
+            count = f"{b['instructions']:,}" if "instructions" in b else "-"
+            same = {True: "yes", False: "NO", None: "-"}[b.get("equals_untiled_reference")]
+            out.append(head + [f"{b['arena']:,}", f"{b['ram']:,}", f"{b['macs']:,}",
+                               f"{b['macs'] / r['macs'] - 1:+.1%}", count, same])
+    print(table(["model", "board", "tiling", "built for", "arena B", "RAM B", "MACs", "extra MACs",
+                 "instructions", "== untiled ref"], out, "llllrrrrrl"))
     for r in rows:
+        line = (f"{Path(r['model']).name} on {r['board']}: untiled RAM {r['untiled_ram']:,} B "
+                f"({r['untiled_ram_parts']}){'' if r['untiled_fits'] else ', does not fit'}")
         if "ram_ratio" in r:
-            print(f"{Path(r['model']).name} {r['board']} {r['setting']}: RAM {r['untiled']['ram']:,} B -> "
-                  f"{r['tiled']['ram']:,} B ({r['ram_ratio']:.2f}x); tiled RAM = {r['tiled']['ram_parts']}")
+            line += f"; tiled {r['setting']} RAM {r['tiled_ram']:,} B ({r['ram_ratio']:.2f}x)"
+        if "extra_instructions" in r:
+            e = r["extra_instructions"]
+            line += f"; extra instructions {e['ratio']:+.1%} (both on the {e['standin']} stand-in)"
+        print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
