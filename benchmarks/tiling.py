@@ -97,7 +97,7 @@ def measure(model: str, board_name: str, text: str, fallback: str, work: Path, r
     case's board and (where the untiled model does not fit it) on the fallback board."""
     from tinygen.analysis import total_macs
     from tinygen.board import get_board
-    from tinygen.build.memory import capacity
+    from tinygen.build.memory import MemoryFitError, capacity
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
     from tinygen.ref.interpreter import run
@@ -129,14 +129,18 @@ def measure(model: str, board_name: str, text: str, fallback: str, work: Path, r
             if "fit" in g.meta:
                 b["fit"] = str(g.meta["fit"])[:300]
             if run_it:
-                b["instructions"], got = run_on_standin(source, g, sb, work / f"{Path(model).stem}-{tiling}-{sb.name}", x)
+                try:
+                    b["instructions"], got = run_on_standin(source, g, sb, work / f"{Path(model).stem}-{tiling}-{sb.name}", x)
+                except MemoryFitError as e:         # the linked image, not the prediction, overflowed
+                    b["error"] = f"does not link: {e}"
+                    continue
                 b["equals_untiled_reference"] = bool(np.array_equal(got, want))
-    done = {(b["standin"], b["tiling"]): b for b in row["builds"] if "error" not in b}
+    done = {(b["standin"], b["tiling"]): b for b in row["builds"] if "arena" in b}
     for sb in standins:
         u, t = done.get((sb.name, "off")), done.get((sb.name, text))
         if u and t:
             row.setdefault("extra_macs", t["macs"] / u["macs"] - 1)
-            if run_it:
+            if "instructions" in u and "instructions" in t:
                 row.setdefault("extra_instructions", {"standin": sb.name,
                                                       "ratio": t["instructions"] / u["instructions"] - 1})
         if t and sb is board:
@@ -151,10 +155,10 @@ def print_table(rows: list[dict]) -> None:
     for r in rows:
         for b in r["builds"]:
             head = [Path(r["model"]).name, r["board"], b["tiling"], b["standin"]]
-            if "error" in b:
+            if "arena" not in b:
                 out.append(head + [b["error"][:90]] + [""] * 5)
                 continue
-            count = f"{b['instructions']:,}" if "instructions" in b else "-"
+            count = f"{b['instructions']:,}" if "instructions" in b else b.get("error", "-")[:60]
             same = {True: "yes", False: "NO", None: "-"}[b.get("equals_untiled_reference")]
             out.append(head + [f"{b['arena']:,}", f"{b['ram']:,}", f"{b['macs']:,}",
                                f"{b['macs'] / r['macs'] - 1:+.1%}", count, same])

@@ -8,17 +8,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
-from pass_lib import CONV_VALID, Builder
 
 from tinygen.board import get_board
-from tinygen.build.code_size import compiled_flash, flash_overflow
-from tinygen.build.memory import capacity
 from tinygen.build.object_cache import cache_key, parse_command, prune, source_object
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.fit import fit_model
-from tinygen.passes import CompileOptions, compile_graph
+from tinygen.passes import CompileOptions
 
 MODELS = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"
 ARM_GCC = shutil.which("arm-none-eabi-gcc")
@@ -87,30 +83,3 @@ def test_predicted_flash_bounds_linked_flash_f746zg(name, tmp_path, monkeypatch)
     predicted = record["flash"]["used"]
     assert record["margin"] == 0, "the compiled prediction needs no per-layer margin"
     assert linked <= predicted <= linked * (1 + BOUND), (name, predicted, linked)
-
-
-def test_flash_overflow_reads_the_linkers_flash_figure():
-    out = ("ld: firmware.elf section `.rodata' will not fit in region `FLASH'\n"
-           "ld: region `RAM' overflowed by 1200 bytes\nld: region `FLASH' overflowed by 64712 bytes\n")
-    assert flash_overflow(out) == 64712
-    assert flash_overflow("ld: region `RAM' overflowed by 1200 bytes\n") is None
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc not found: nothing to compile or link")
-def test_compiled_flash_of_an_image_larger_than_the_part_f446re(tmp_path, monkeypatch):
-    """An image that overflows the part's flash does not link; its size is still known (the
-    linker's overflow), not None, which left the fit trade with the low estimate (the tiled
-    MobileNetV2 then overflowed the F446RE's flash by 63 KiB at link time)."""
-    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
-    f446 = get_board("f446re")
-    b = Builder("big")
-    x = b.input((1, 2, 2, 1024))
-    x = b.op("conv2d", [x], (1, 2, 2, 640), name="c", attrs=CONV_VALID, weight=b.rand(640, 1, 1, 1024),
-             bias=b.rand(640))
-    calib = np.random.default_rng(0).uniform(-1, 1, (4, 2, 2, 1024)).astype(np.float32)
-    graph = compile_graph(b.output(x), calib, CompileOptions(features=f446.isa_features))
-    on_f446 = compiled_flash(graph, f446, "big")
-    assert on_f446 is not None and on_f446 > capacity(f446, "flash")
-    on_f746 = compiled_flash(graph, F746, "big")           # links there: 1 MiB of flash
-    assert abs(on_f446 - on_f746) <= 0.01 * on_f746, (on_f446, on_f746)

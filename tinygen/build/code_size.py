@@ -37,7 +37,6 @@ from pathlib import Path
 
 from tinygen.board import Board
 from tinygen.build.elf import read_elf
-from tinygen.build.memory import OVERFLOW, capacity
 from tinygen.build.object_cache import OBJECT_DIR, compile_commands, prune, source_object
 from tinygen.ir import Graph
 from tinygen.kernels.measure_cache import cache_dir
@@ -46,12 +45,6 @@ from tinygen.kernels.measure_cache import cache_dir
 # model's name and a placeholder hash of a SHA-256's length): a little room for them
 ID_STRINGS_BYTES = 64
 PLACEHOLDER_HASH = "0" * 64
-
-
-def flash_overflow(linker_output: str) -> int | None:
-    """Bytes by which the linker says the FLASH region overflowed, or None if it does not."""
-    found = [int(n) for region, n in OVERFLOW.findall(linker_output) if region.lower() == "flash"]
-    return max(found) if found else None
 
 
 def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = None) -> int | None:
@@ -78,13 +71,8 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
         try:
             objs = [str(source_object(cmd, project, store)) for cmd in compile_commands(project, image.goal)]
             subprocess.run([tc.cc, *tc.ldflags, "-T", image.ldscript, "-o", "size-probe.elf", *objs, *tc.libs],
-                           cwd=project, capture_output=True, check=True, text=True)
-        except subprocess.CalledProcessError as e:
-            # an image larger than the part does not link: the linker says by how much, and the
-            # trade needs that figure most (without it, it would fall back to the low estimate)
-            over = flash_overflow(e.stdout + e.stderr)
-            return None if over is None else (capacity(board, "flash") or 0) + over + ID_STRINGS_BYTES
-        except OSError:
+                           cwd=project, capture_output=True, check=True)
+        except (subprocess.CalledProcessError, OSError):
             return None
         use = measure(read_elf(project / "size-probe.elf"), image.regions, {"flash": 0, "ram": 0},
                       info["weight_bytes"], board.stack_size)
@@ -92,4 +80,4 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
     return use.regions["flash"].used + ID_STRINGS_BYTES
 
 
-__all__ = ["ID_STRINGS_BYTES", "compiled_flash", "flash_overflow"]
+__all__ = ["ID_STRINGS_BYTES", "compiled_flash"]

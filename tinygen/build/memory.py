@@ -261,14 +261,14 @@ def check_prediction(use: MemoryUse, board: Board, model: str) -> None:
                 f"but {has_text(board, kind, r.capacity)}", _hint(board, kind, r.used, model))
 
 
-OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
+_OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
 
 
 def overflow_error(linker_output: str, board: Board, predicted: MemoryUse, image: str,
                    model: str) -> MemoryFitError | None:
     """The fit error for a link that failed because a region overflowed, else None."""
     overflows: dict[str, int] = {}
-    for region, nbytes in OVERFLOW.findall(linker_output):
+    for region, nbytes in _OVERFLOW.findall(linker_output):
         kind = region.lower()
         if kind in KINDS:
             overflows[kind] = max(overflows.get(kind, 0), int(nbytes))
