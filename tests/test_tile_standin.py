@@ -133,8 +133,8 @@ def test_tile_mobilenetv2_f746zg_standin(tmp_path):
     """The issue's model: MobileNetV2 0.35 at 96x96, whose RAM the F446RE refuses untiled,
     fits that RAM tiled (predicted as the build predicts it) and runs bit-exact: the tiled
     firmware's output equals the untiled graph's reference, on a perturbed calibration photo
-    and another. On the f746zg stand-in: the tiled image needs more flash than the F446RE's
-    512 KiB even with its smallest kernels (README "MobileNetV2 0.35 on the F446RE")."""
+    and another. On the f746zg stand-in, with the kernels chosen for the F446RE's ISA: the tiled
+    image does not link in the F446RE's 512 KiB of flash (README "MobileNetV2 0.35 on the F446RE")."""
     from tinygen.build.memory import MemoryFitError, check_prediction, predict
 
     f446, board = get_board("f446re"), get_board("f746zg")
