@@ -22,6 +22,10 @@ the new rows, joined by a `concat` along H. Consumers reading less than the wind
 concat along H of the split layer's band outputs (T's name, shape and quantization: the rest
 of the graph is untouched).
 
+The graph input is read only row window by row window (slices copying each band's input
+rows): it leaves the arena (plan_memory.INPUT_OUTSIDE_ARENA) and the generated model reads
+it from its own buffer, which is the firmware's input staging buffer.
+
 Exact by construction; no MAC is computed twice (a row computed in band b is carried, not
 recomputed), so the extra work is the copies only. The planner lays concats along H of
 full-width pieces out in place (passes/plan_memory.py): each piece is written straight to
@@ -34,11 +38,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tinygen.errors import UsageError
-from tinygen.ir import Graph, Kind, Node
+from tinygen.ir import Graph, Kind, Node, schema
+from tinygen.passes.plan_memory import INPUT_OUTSIDE_ARENA
 from tinygen.passes.tile_geometry import POINTWISE_OPS, input_needs, split, stage_of, union
 
 # a window: (name of the tensor holding it, first row, end row), full width
 Held = tuple[str, int, int]
+CARRY = "halo"              # the source of the slices carrying rows over to the next band
 
 
 def _rows_tensor(g: Graph, like: str, base: str, rows: int) -> str:
@@ -48,7 +54,7 @@ def _rows_tensor(g: Graph, like: str, base: str, rows: int) -> str:
     return name
 
 
-def _rows_of(g: Graph, nodes: list[Node], held: Held, lo: int, hi: int, base: str) -> Held:
+def _rows_of(g: Graph, nodes: list[Node], held: Held, lo: int, hi: int, base: str, what: str = "band") -> Held:
     """Rows [lo, hi) of a held window: the window itself, or a slice along H of it."""
     name, h0, h1 = held
     assert h0 <= lo < hi <= h1, f"rows {lo}..{hi} not in {name}'s {h0}..{h1}"
@@ -56,7 +62,7 @@ def _rows_of(g: Graph, nodes: list[Node], held: Held, lo: int, hi: int, base: st
         return held
     out = _rows_tensor(g, name, base, hi - lo)
     nodes.append(Node(g.unique_name(base), "slice", [name], [out], {"axis": 1, "begin": lo - h0},
-                      source=f"band rows {lo}..{hi} of {name}"))
+                      source=f"{what} rows {lo}..{hi} of {name}"))
     return out, lo, hi
 
 
@@ -113,9 +119,23 @@ def rewrite_bands(graph: Graph, split_tensor: str, bands: int) -> Graph:
         prev = held
     nodes.append(Node(f"{split_tensor}_bands", "concat", pieces, [split_tensor], {"axis": 1}, source="row bands"))
     names = {n.name for n in stage}
-    g.nodes = nodes + [n for n in g.nodes if n.name not in names]
+    g.nodes = _carry_early(nodes) + [n for n in g.nodes if n.name not in names]
     g.drop_unused_tensors()
+    if g.inputs == [source] and not any(schema(c.op).alias for c in g.consumers(source)):
+        g.meta[INPUT_OUTSIDE_ARENA] = source        # read row window by row window: not an arena tensor
     return g
+
+
+def _carry_early(nodes: list[Node]) -> list[Node]:
+    """Each halo copy right after the last node of its band that reads the buffer it copies
+    from, so that buffer dies there and only the halo rows wait for the next band."""
+    order = list(nodes)
+    for carry in [n for n in nodes if n.source.startswith(CARRY)]:
+        order.remove(carry)
+        src = carry.inputs[0]
+        at = max(i for i, n in enumerate(order) if src in n.inputs or src in n.outputs)
+        order.insert(at + 1, carry)
+    return order
 
 
 def _band_node(g: Graph, nodes: list[Node], node: Node, rows: tuple[int, int], held: dict, b: int) -> Held:
@@ -144,7 +164,7 @@ def _band_buffer(g: Graph, nodes: list[Node], o: str, prev: Held | None, rows: t
     lo, hi = rows
     parts = []
     if prev is not None and lo < prev[2]:
-        parts.append(_rows_of(g, nodes, prev, lo, min(hi, prev[2]), f"{o}_b{b}_carry"))
+        parts.append(_rows_of(g, nodes, prev, lo, min(hi, prev[2]), f"{o}_b{b}_carry", CARRY))
     if computed is not None:
         parts.append(computed)
     assert parts and parts[0][1] == lo and parts[-1][2] == hi, f"band {b} of {o}: rows {lo}..{hi} not covered"
