@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from e2e import assert_device_equals_reference
 from mlperf_models import mlperf_model
+from pass_lib import Builder
 from test_kernels_dsp import needs_qemu
 from test_tile import SETTINGS, _assert_same, _compile, stacks
 from tinygen.analysis import total_macs
@@ -70,3 +71,42 @@ def test_band_vww_on_f746zg_standin(tmp_path):
     _assert_same(run(plain, x, keep_all=True), run(banded, x, keep_all=True), ["depthwise_conv2d_7"] + plain.outputs)
     with open_device(board, project, emulate=True) as dev:
         assert_device_equals_reference(dev, banded, x, "banded VWW")
+
+
+def _joined_graph(extra_reader: bool):
+    """input -> two convs (4 and 3 rows) -> concat along H -> 1x1 head; with extra_reader,
+    the first piece is also read by a second head (so it cannot live inside the concat)."""
+    b = Builder("joined", seed=3)
+    conv = {"stride": (1, 1), "dilation": (1, 1), "padding": (0, 0, 0, 0)}
+    x = b.input((1, 7, 6, 2))
+    top = b.op("conv2d", [x], (1, 7, 6, 2), name="top", attrs=conv, weight=b.rand(2, 1, 1, 2), bias=b.rand(2))
+    low = b.op("conv2d", [x], (1, 7, 6, 2), name="low", attrs=conv, weight=b.rand(2, 1, 1, 2), bias=b.rand(2))
+    cat = b.op("concat", [top, low], (1, 14, 6, 2), name="cat", attrs={"axis": 1})
+    out = b.op("conv2d", [cat], (1, 14, 6, 2), name="head", attrs=conv, weight=b.rand(2, 1, 1, 2), bias=b.rand(2))
+    if extra_reader:
+        side = b.op("conv2d", [top], (1, 7, 6, 2), name="side", attrs=conv, weight=b.rand(2, 1, 1, 2),
+                    bias=b.rand(2))
+        return b.output(out, side)
+    return b.output(out)
+
+
+def test_concat_s8_planned_in_place_host():
+    """A concat along H of full-width pieces that only it reads copies nothing: each piece's
+    offset is its place in the output, the generated layer calls no kernel; a piece read
+    elsewhere keeps the concat a copy."""
+    from tinygen.codegen.emit import project_data
+
+    graph = _compile(_joined_graph(False))
+    plan = graph.meta["memory"]
+    top, low = graph.node("cat").inputs
+    assert plan.joined == ("cat",)
+    assert plan.offsets[top] == plan.offsets["cat"] and plan.offsets[low] == plan.offsets["cat"] + 7 * 6 * 2
+    layer = next(la for la in project_data(graph, "m", "h", "v")["layers"] if la.name == "cat")
+    assert not any("tg_concat_s8" in line for line in layer.body)
+    x = np.random.default_rng(2).integers(-128, 128, (1, 7, 6, 2), dtype=np.int8)
+    values = run(graph, x, keep_all=True)
+    assert np.array_equal(values["cat"], np.concatenate([values[top], values[low]], axis=1))
+    shared = _compile(_joined_graph(True))
+    assert shared.meta["memory"].joined == ()
+    layer = next(la for la in project_data(shared, "m", "h", "v")["layers"] if la.name == "cat")
+    assert any("tg_concat_s8" in line for line in layer.body)
