@@ -47,20 +47,22 @@ def test_band_s8_host(case, bands):
 
 @pytest.mark.slow
 @needs_qemu
-def test_band_vww_on_f746zg_standin(tmp_path):
-    """The generated firmware of a banded graph: MLPerf VWW's stage up to depthwise_conv2d_7
-    (after the 24x24x32 layers) in 12 row bands (halo copies, pieces written in place, the
-    input read from its own buffer outside the arena) builds -Werror clean and equals the
-    unbanded model on the Cortex-M7 stand-in, every layer and the output."""
+@pytest.mark.parametrize("model, split, bands", [("vww_mobilenet", "depthwise_conv2d_7", 12),
+                                                 ("ic_resnet8", "add_7", 8)])
+def test_band_s8_f746zg_standin(tmp_path, model, split, bands):
+    """The generated firmware of a banded graph builds -Werror clean and equals the unbanded
+    model on the Cortex-M7 stand-in, every layer and the output: MLPerf VWW's stage up to
+    depthwise_conv2d_7 (after the 24x24x32 layers) in 12 row bands, IC's up to its second
+    residual block (residual adds inside the stage, the skip sliced) in 8; halo copies, pieces
+    written in place, the input read from its own buffer outside the arena."""
     from tinygen.board import get_board
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.hil.target import open_device
 
     board = get_board("f746zg")
-    source = load_source(mlperf_model("vww_mobilenet"))
+    source = load_source(mlperf_model(model))
     plain = compile_source(source, None, CompileOptions(features=board.isa_features))
-    banded = compile_source(source, None, CompileOptions(features=board.isa_features,
-                                                         tile=("depthwise_conv2d_7", "bands", 12)))
+    banded = compile_source(source, None, CompileOptions(features=board.isa_features, tile=(split, "bands", bands)))
     assert banded.meta["tile"]["applied"] and banded.meta["tile"]["extra_macs"] == 0
     assert banded.meta[INPUT_OUTSIDE_ARENA] == banded.inputs[0]
     assert banded.meta["memory"].joined                # the band buffers' concats copy nothing
@@ -68,9 +70,9 @@ def test_band_vww_on_f746zg_standin(tmp_path):
     x = np.random.default_rng(0).integers(-128, 128, banded.tensor(banded.inputs[0]).shape, dtype=np.int8)
     # the banded reference equals the unbanded one at the split tensor and the output, and the
     # device equals the banded reference at every layer
-    _assert_same(run(plain, x, keep_all=True), run(banded, x, keep_all=True), ["depthwise_conv2d_7"] + plain.outputs)
+    _assert_same(run(plain, x, keep_all=True), run(banded, x, keep_all=True), [split] + plain.outputs)
     with open_device(board, project, emulate=True) as dev:
-        assert_device_equals_reference(dev, banded, x, "banded VWW")
+        assert_device_equals_reference(dev, banded, x, f"banded {model}")
 
 
 def _joined_graph(extra_reader: bool):
