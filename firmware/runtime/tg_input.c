@@ -5,7 +5,13 @@
 #include "tg_io.h"
 #include "tg_port.h"
 
+#ifdef TG_MODEL_INPUT_OUTSIDE_ARENA
+/* The model reads its input rows straight from its own input buffer (row bands): that
+   buffer is the staging buffer, so the input is held once. */
+#define tg_staging ((uint8_t *)tg_model_input(0))
+#else
 static uint8_t tg_staging[TG_MODEL_INPUT_BYTES];
+#endif
 static uint32_t tg_staged;   /* bytes of the whole buffer received in order; all of them once every input is there */
 static uint32_t tg_expected; /* size of the current upload; 0 before any `db load` */
 static uint8_t tg_have[TG_MODEL_NUM_INPUTS]; /* input i present (whole upload, or `tg load N I`) */
@@ -267,7 +273,7 @@ void tg_input_to_model(void)
     for (int i = 0; i < TG_MODEL_NUM_INPUTS; i++) {
         int8_t *dst = tg_model_input(i);
         int32_t size = tg_model_input_size(i);
-        for (int32_t k = 0; k < size; k++) {
+        for (int32_t k = 0; (const uint8_t *)dst != src && k < size; k++) {
             dst[k] = (int8_t)src[k];
         }
         src += size;

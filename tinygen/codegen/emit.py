@@ -19,7 +19,9 @@ from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
 from tinygen.kernels.table import BACKEND_HEADERS, KERNELS_BY_NAME, KernelSpec
-from tinygen.passes.plan_memory import ALIGNMENT, ARENA_SECTION, MemoryPlan
+from tinygen.passes.plan_memory import ALIGNMENT, ARENA_SECTION, INPUT_OUTSIDE_ARENA, MemoryPlan
+
+INPUT_BUFFER = "tg_input_buffer"      # the model input's own buffer, when it is outside the arena
 from tinygen.resources import data_dir
 from tinygen.switches import switch_graphs
 
@@ -69,7 +71,10 @@ def scratch_macro(node: str, prefix: str = "") -> str:
 
 def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str = "") -> str:
     """A tensor's place in the arena, typed as its kernel takes it: packed binary tensors
-    as their 32-bit words (the planner aligns every buffer to ALIGNMENT bytes)."""
+    as their 32-bit words (the planner aligns every buffer to ALIGNMENT bytes); the input
+    kept outside the arena (INPUT_OUTSIDE_ARENA) in its own buffer."""
+    if tensor == graph.meta.get(INPUT_OUTSIDE_ARENA):
+        return INPUT_BUFFER
     ptr = f"tg_arena + {tensor_macro(tensor, prefix)}"
     if graph.tensor(tensor).dtype == "b1":
         return f"({'const ' if read_only else ''}uint32_t *)({ptr})"
@@ -117,6 +122,9 @@ def _inline(graph: Graph, spec: KernelSpec, node: Node | None = None) -> special
 
 
 def _emit_concat(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    if node.name in graph.meta["memory"].joined:
+        layer.body.append("/* planned in place: every piece was written at its place in the output */")
+        return
     p = node.attrs["kparams"]
     sizes = f"{layer.name}_copy_sizes"
     layer.statics.append(f"static const int32_t {sizes}[{len(p['copy_sizes'])}] = "
@@ -257,7 +265,7 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
         layers.append(layer)
     _exit_guards(graph, layers, emitted, prefix)
     slots = [(tensor_macro(t.name, prefix), plan.offsets[t.name], t.nbytes,
-              c_comment(f"{t.name}: {t.describe()}")) for t in graph.activation_tensors()]
+              c_comment(f"{t.name}: {t.describe()}")) for t in graph.activation_tensors() if t.name in plan.offsets]
     slots += [(scratch_macro(node, prefix), offset, graph.node(node).scratch_bytes, c_comment(f"{node}: scratch"))
               for node, offset in plan.scratch.items()]
     slots.sort(key=lambda s: (s[1], s[0]))
@@ -269,6 +277,7 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
         "inputs": [_port(graph, i, n, "INPUT") for i, n in enumerate(graph.inputs)],
         "outputs": [_port(graph, i, n, "OUTPUT") for i, n in enumerate(graph.outputs)],
         "input_macros": [tensor_macro(n, prefix) for n in graph.inputs],
+        "input_ptrs": [_arena_ptr(graph, n, prefix=prefix) for n in graph.inputs],
         "output_macros": [tensor_macro(n, prefix) for n in graph.outputs],
         "slots": slots,
         "layers": layers,
@@ -295,6 +304,8 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str, 
     graphs = switch_graphs(graph)
     shared: dict = {}
     multi = len(graphs) > 1
+    if multi and any(g.meta.get(INPUT_OUTSIDE_ARENA) for _, g in graphs):
+        raise ValueError("a switchable model keeps its inputs in the arena (no row bands per switch)")
     switches = [_switch_data(g, k, name, f"sw{k}_" if multi else "", shared)
                 for k, (name, g) in enumerate(graphs)]
     first = switches[0]
@@ -314,6 +325,9 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str, 
         "inputs": first["inputs"],
         "outputs": first["outputs"],
         "input_macros": first["input_macros"],
+        "input_ptrs": first["input_ptrs"],
+        # the input outside the arena (passes/plan_memory.py INPUT_OUTSIDE_ARENA): its buffer's name
+        "input_buffer": INPUT_BUFFER if graph.meta.get(INPUT_OUTSIDE_ARENA) else None,
         "output_macros": first["output_macros"],
         "input_bytes": int(sum(graph.tensor(n).nbytes for n in graph.inputs)),
         "output_bytes": int(sum(graph.tensor(n).nbytes for n in graph.outputs)),

@@ -99,7 +99,8 @@ class CompileOptions:
     camera: object = None
     # patch-based inference (passes/tile.py): "off"; "auto": the split tensor and tile grid
     # with the smallest arena within tile.MAX_EXTRA_MACS more MACs, if any lowers it;
-    # (split tensor, (gh, gw)): that tiling. graph.meta["tile"] records what was done or why not
+    # (split tensor, (gh, gw)): that tiling; (split tensor, "bands", n): n full-width row bands with
+    # cached halos (passes/band.py). graph.meta["tile"] records what was done or why not
     tile: object = "off"
 
 

@@ -26,6 +26,10 @@ from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
 
 ALIGNMENT = 16
+# graph.meta key: the graph input kept outside the arena (a banded stage reads it row window by
+# row window, passes/band.py); the generated model holds it in a buffer of its own, which the
+# firmware's input staging buffer is (firmware/runtime/tg_input.c): the arena never holds it
+INPUT_OUTSIDE_ARENA = "input_outside_arena"
 ARENA_SECTION = ".tg_arena"     # the arena's linker section when it goes to a chosen memory region
 
 
@@ -61,6 +65,7 @@ class MemoryPlan:
     lower_bound: int = 0             # peak_live with the allowed overlaps counted once
     strategy: str = ""               # the placement order that produced this plan
     region: str | None = None        # the board memory region the arena goes to (None: with the rest of RAM)
+    joined: tuple[str, ...] = ()     # concats planned in place (concat_views): their pieces are already there
 
     def timeline(self, num_nodes: int) -> list[int]:
         """Live bytes at each node index."""
@@ -73,36 +78,80 @@ def align(n: int) -> int:
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
-def _buffers(graph: Graph) -> tuple[list[Buffer], dict[str, str]]:
+def concat_views(graph: Graph) -> dict[str, tuple[str, int]]:
+    """Concats planned in place: piece -> (the concat's output, the piece's byte offset in it).
+
+    A concat whose pieces are contiguous runs of its output (nothing outside the concat axis
+    varies: every dimension before it is 1, e.g. full-width row bands joined along H) copies
+    nothing when each piece is written at its place in the output buffer. Planned so where
+    every piece is an int8 activation written by a kernel (not a graph input or output, not an
+    alias, not itself joined in place) that only this concat reads."""
+    views: dict[str, tuple[str, int]] = {}
+    joined: set[str] = set()
+    for node in graph.nodes:
+        if node.op != "concat" or node.kernel is None:
+            continue
+        out = graph.tensor(node.outputs[0])
+        axis = node.attrs["axis"] % len(out.shape)
+        if any(d != 1 for d in out.shape[:axis]) or out.name in graph.inputs or len(set(node.inputs)) != len(node.inputs):
+            continue
+        ok = True
+        for t in node.inputs:
+            producer = graph.producer(t)
+            ok = ok and (producer is not None and not schema(producer.op).alias and t not in views
+                         and t not in joined
+                         and t not in graph.outputs and graph.tensor(t).dtype == "int8"
+                         and [c.name for c in graph.consumers(t)] == [node.name])
+        if not ok or out.dtype != "int8":
+            continue
+        offset = 0
+        joined.add(out.name)
+        for t in node.inputs:
+            views[t] = (out.name, offset)
+            offset += graph.tensor(t).nbytes
+    return views
+
+
+def _buffers(graph: Graph) -> tuple[list[Buffer], dict[str, str], dict[str, int]]:
+    """Buffers, each tensor's storage owner (root) and its byte offset in the owner's buffer."""
     root: dict[str, str] = {}            # tensor -> tensor that owns its storage
+    delta: dict[str, int] = {}
+    for piece, (out, offset) in concat_views(graph).items():
+        root[piece], delta[piece] = out, offset
     for node in graph.nodes:
         if schema(node.op).alias:
             src = node.inputs[0]
             root[node.outputs[0]] = root.get(src, src)
+            delta[node.outputs[0]] = delta.get(src, 0)
     end = len(graph.nodes)
+    outside = graph.meta.get(INPUT_OUTSIDE_ARENA)
     buffers: dict[str, Buffer] = {}
     for t in graph.activation_tensors():
+        if t.name == outside:
+            continue
         r = root.get(t.name, t.name)
         buffers.setdefault(r, Buffer(r, graph.tensors[r].nbytes, first=end, last=-1))
         buffers[r].tensors.append(t.name)
     for name in graph.inputs:
-        buffers[root.get(name, name)].first = -1
+        if name != outside:
+            buffers[root.get(name, name)].first = -1
     for i, node in enumerate(graph.nodes):
         for t in node.outputs:
             b = buffers[root.get(t, t)]
             b.first = min(b.first, i)
             b.last = max(b.last, i)
         for t in node.inputs:
-            b = buffers[root.get(t, t)]
-            b.last = max(b.last, i)
+            if t != outside:
+                b = buffers[root.get(t, t)]
+                b.last = max(b.last, i)
     for name in graph.outputs:
         buffers[root.get(name, name)].last = end
     scratch = [Buffer(f"{n.name}.scratch", n.scratch_bytes, i, i)
                for i, n in enumerate(graph.nodes) if n.scratch_bytes > 0]
-    return list(buffers.values()) + scratch, root
+    return list(buffers.values()) + scratch, root, delta
 
 
-def _shares(graph: Graph, buffers: dict[str, Buffer], root: dict[str, str]) -> list[Share]:
+def _shares(graph: Graph, buffers: dict[str, Buffer], root: dict[str, str], delta: dict[str, int]) -> list[Share]:
     """In-place overlaps the kernels allow: output over an input whose storage dies here."""
     shares = {}
     for i, node in enumerate(graph.nodes):
@@ -114,6 +163,8 @@ def _shares(graph: Graph, buffers: dict[str, Buffer], root: dict[str, str]) -> l
             if src is None or src.last != i or src.name == out:
                 continue
             d = overlap_distance(graph, node, t)
+            if d is not None:               # an output written inside a joined buffer: D below its own start
+                d = max(0, d + delta.get(node.outputs[0], 0) - delta.get(t, 0))
             if d is not None and d < buffers[out].size:
                 key = (out, src.name)
                 shares[key] = max(shares.get(key, 0), align(d))
@@ -275,16 +326,20 @@ def plan_memory(graph: Graph, strategies=None, region: str | None = None) -> Gra
     ("in place", "tight") to force every allowed overlap (tests). `region`: the
     board's memory region for the arena (--arena-region), recorded in the plan for
     the build, which checks it against the board."""
-    buffers, root = _buffers(graph)
+    buffers, root, delta = _buffers(graph)
     by_name = {b.name: b for b in buffers}
-    shares = _shares(graph, by_name, root)
+    shares = _shares(graph, by_name, root, delta)
     end = len(graph.nodes)
     peak = max((sum(b.size for b in buffers if b.first <= i <= b.last) for i in range(-1, end + 1)), default=0)
     bound = _lower_bound(buffers, shares, end)
     arena, strategy = _best_placement(buffers, shares, bound, strategies or STRATEGIES)
-    offsets = {t.name: by_name[root.get(t.name, t.name)].offset for t in graph.activation_tensors()}
+    offsets = {t.name: by_name[root.get(t.name, t.name)].offset + delta.get(t.name, 0)
+               for t in graph.activation_tensors() if t.name != graph.meta.get(INPUT_OUTSIDE_ARENA)}
     scratch = {b.name[: -len(".scratch")]: b.offset for b in buffers if b.name.endswith(".scratch")}
-    graph.meta["memory"] = MemoryPlan(arena, buffers, offsets, scratch, peak, shares, bound, strategy, region)
+    joined = tuple(sorted({n.name for n in graph.nodes if n.op == "concat" and n.inputs[0] in delta
+                           and root.get(n.inputs[0]) == n.outputs[0]}))
+    graph.meta["memory"] = MemoryPlan(arena, buffers, offsets, scratch, peak, shares, bound, strategy, region,
+                                      joined)
     return graph
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
-from tinygen.passes.plan_memory import align
+from tinygen.passes.plan_memory import INPUT_OUTSIDE_ARENA, align, concat_views
 
 MAX_STATES = 2000           # sets of run nodes kept per level of the search
 
@@ -46,7 +46,8 @@ class _Costs:
 
     def __init__(self, graph: Graph):
         nodes = graph.nodes
-        root: dict[str, str] = {}
+        # pieces of a concat planned in place live in its output's buffer (plan_memory.concat_views)
+        root: dict[str, str] = {piece: out for piece, (out, _) in concat_views(graph).items()}
         for node in nodes:
             if schema(node.op).alias:
                 root[node.outputs[0]] = root.get(node.inputs[0], node.inputs[0])
@@ -57,10 +58,14 @@ class _Costs:
         for i, n in enumerate(nodes):
             for t in n.inputs:
                 self.readers.setdefault(self.root(t), set()).add(i)
-        self.size = {self.root(t.name): graph.tensors[self.root(t.name)].nbytes for t in graph.activation_tensors()}
+        outside = graph.meta.get(INPUT_OUTSIDE_ARENA)      # not an arena buffer: no bytes
+        self.size = {self.root(t.name): 0 if t.name == outside else graph.tensors[self.root(t.name)].nbytes
+                     for t in graph.activation_tensors()}
         self.kept = {self.root(t) for t in graph.outputs}
         self.inputs = {self.root(t) for t in graph.inputs}
-        self.new = [[self.root(t) for t in n.outputs if not schema(n.op).alias] for n in nodes]
+        joined = set(root.values())
+        self.new = [[self.root(t) for t in n.outputs if not schema(n.op).alias
+                     and not (n.op == "concat" and t in joined)] for n in nodes]
         self.scratch = [n.scratch_bytes for n in nodes]
         self.inputs_of = [list(n.inputs) for n in nodes]
         # (input root, distance) pairs each node's output may overlap, if the input dies there

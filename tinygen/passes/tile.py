@@ -20,7 +20,9 @@ are computed more than once (extra MACs, counted exactly from the per-tile shape
 stage with grids up to MAX_GRID x MAX_GRID (square, and 1x2 / 2x1), re-plans each
 candidate and keeps the smallest arena whose extra MACs are at most MAX_EXTRA_MACS of the
 model's; the graph stays untiled, with the reason in graph.meta["tile"], where none lowers
-the arena. (split tensor, (gh, gw)) applies that tiling.
+the arena. (split tensor, (gh, gw)) applies that tiling; (split tensor, "bands", n) instead
+computes the stage in n full-width row bands, each row once, halos carried over
+(passes/band.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Callable
 from tinygen.analysis import total_macs
 from tinygen.errors import UsageError
 from tinygen.ir import Graph, Kind, Node
+from tinygen.passes.band import rewrite_bands
 from tinygen.passes.tile_geometry import back_project, split, stage_of
 
 MAX_GRID = 8
@@ -159,6 +162,12 @@ def tile(graph: Graph, setting, replan: Callable[[Graph], Graph]) -> Graph:
         return graph
     before = graph.meta["memory"].arena_size
     macs = total_macs(graph)
+    if setting != "auto" and len(setting) == 3 and setting[1] == "bands":
+        split_tensor, _, bands = setting                # row bands with cached halos (passes/band.py)
+        banded = replan(rewrite_bands(graph, split_tensor, int(bands)))
+        banded.meta["tile"] = _record(True, before, banded, split_tensor, (int(bands), 1),
+                                      extra_macs(graph, banded), macs, "requested", "bands")
+        return banded
     if setting != "auto":
         split_tensor, grid = setting
         tiled = replan(rewrite(graph, split_tensor, tuple(grid)))
@@ -196,9 +205,12 @@ def tile(graph: Graph, setting, replan: Callable[[Graph], Graph]) -> Graph:
     return tiled
 
 
-def _record(applied: bool, before: int, graph: Graph, split_tensor, grid, extra: int, macs: int, why: str) -> dict:
+def _record(applied: bool, before: int, graph: Graph, split_tensor, grid, extra: int, macs: int, why: str,
+            mode: str = "tiles") -> dict:
+    """grid: (gh, gw) tiles, or (bands, 1) with mode "bands"."""
     return {"applied": applied, "why": why, "arena_before": before, "arena_after": graph.meta["memory"].arena_size,
-            "split": split_tensor, "grid": tuple(grid) if grid else None, "extra_macs": extra, "macs": macs}
+            "split": split_tensor, "grid": tuple(grid) if grid else None, "extra_macs": extra, "macs": macs,
+            "mode": mode}
 
 
 def _untiled(graph: Graph, before: int, macs: int, why: str) -> Graph:
@@ -215,6 +227,10 @@ def tile_lines(graph: Graph) -> list[str]:
         return [f"tiling: not applied: {info['why']}"]
     gh, gw = info["grid"]
     pct = 100.0 * info["extra_macs"] / max(info["macs"], 1)
+    if info.get("mode") == "bands":
+        return [f"tiling: stage up to {info['split']} in {gh} row bands, halos cached ({info['why']}): "
+                f"arena {info['arena_before']} B -> {info['arena_after']} B, "
+                f"+{info['extra_macs']} MACs ({pct:.1f}% of {info['macs']}) recomputed"]
     return [f"tiling: stage up to {info['split']} in {gh}x{gw} tiles ({info['why']}): "
             f"arena {info['arena_before']} B -> {info['arena_after']} B, "
             f"+{info['extra_macs']} MACs ({pct:.1f}% of {info['macs']}) recomputed in halos"]
