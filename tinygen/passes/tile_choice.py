@@ -31,6 +31,8 @@ from typing import Callable
 
 from tinygen.analysis import node_macs, total_macs
 from tinygen.ir import Graph, schema
+from tinygen.kernels.table import KERNELS
+from tinygen.passes.inplace import DISTANCE, ELEMENTWISE, ELEMENTWISE_STRIDED, FUSED_SKIP, overlap_distance
 from tinygen.passes.tile_geometry import WINDOW_OPS, back_project, split, stage_of
 
 MAX_GRID = 8
@@ -65,11 +67,18 @@ class Context:
         return max((b for n, b in zip(self.graph.nodes, self.must_live) if n.name not in stage_names), default=0)
 
 
-def _working_set(inputs: list[int], out: int, scratch: int) -> int:
-    """Inputs, output and scratch live together; an in-place output shares at most
-    min(output, inputs) bytes with them (the planner's footprint is at least max(out, ins))."""
+def may_share(op: str) -> bool:
+    """Whether any kernel of `op` may write its output over an input (passes/inplace.py)."""
+    return any(k.op == op and (k.name in ELEMENTWISE or k.name in ELEMENTWISE_STRIDED or k.name in FUSED_SKIP
+                               or k.name in DISTANCE) for k in KERNELS)
+
+
+def _working_set(inputs: list[int], out: int, scratch: int, share: bool = True) -> int:
+    """Inputs, output and scratch live together; where the kernel may write in place, the
+    output shares at most min(output, inputs) bytes with them (the planner's footprint is at
+    least max(out, ins))."""
     ins = sum(inputs)
-    return ins + out + scratch - min(out, ins)
+    return ins + out + scratch - (min(out, ins) if share else 0)
 
 
 def _must_live(graph: Graph, root: dict[str, str]) -> list[int]:
@@ -95,9 +104,10 @@ def _must_live(graph: Graph, root: dict[str, str]) -> list[int]:
     bound = []
     for i, n in enumerate(nodes):
         own = {r(t) for t in (*n.inputs, *n.outputs)}
+        share = len(n.outputs) == 1 and any(overlap_distance(graph, n, t) is not None for t in n.inputs)
         ws = sizes[r(n.inputs[0])] if schema(n.op).alias and n.inputs else _working_set(
             [sizes[b] for b in dict.fromkeys(r(t) for t in n.inputs) if b in sizes],
-            sum(sizes[r(t)] for t in n.outputs), n.scratch_bytes)
+            sum(sizes[r(t)] for t in n.outputs), n.scratch_bytes, share)
         crossing = 0
         for b, size in sizes.items():
             if b in own:
@@ -127,34 +137,77 @@ def _area(region) -> int:
     return (h1 - h0) * (w1 - w0)
 
 
+def _tile_sizes(g: Graph, stage, region, source: str, chans: dict, share: dict) -> list:
+    """[largest working set of the tile's layers, its smallest tensor, its smallest tensor
+    but its piece of the split tensor, its input window (None where it reads the input
+    whole), the regions needed]."""
+    need, reads = back_project(g, stage, region)
+    _, in_h, in_w, _ = g.tensor(source).shape
+    work, tensors, window = 0, [], None
+    for n in stage:
+        o = n.outputs[0]
+        out = _area(need[o]) * chans[o]
+        ins = [_area(reads[n.name, i][0]) * chans[x] for i, x in enumerate(n.inputs)]
+        work = max(work, _working_set(ins, out, 0, share[n.name]))
+        if n is not stage[-1]:
+            tensors.append(out)
+        for b, (i, x) in zip(ins, enumerate(n.inputs)):
+            if x != source:
+                tensors.append(b)
+            elif reads[n.name, i][0] != (0, in_h, 0, in_w):          # a slice of the input
+                tensors.append(b)
+                h0, h1, _, _ = reads[n.name, i][0]                    # its first slice: rows, full width
+                first = _area((h0, h1, 0, in_w)) * chans[x] if (h0, h1) != (0, in_h) else b
+                window = first if window is None else min(window, first)
+            else:
+                window = -1                                           # read whole: no slice
+    piece = _area(need[stage[-1].outputs[0]]) * chans[stage[-1].outputs[0]]
+    return [work, min(tensors + [piece]), min(tensors, default=piece), window, need]
+
+
+def _input_bound(x: int, tiles: list, slice_shares: bool) -> int:
+    """A lower bound from the input (x bytes) and the tiles' [work, least, least but the
+    piece, window] sizes, for any order of the tiles' nodes:
+
+    - while a tile's layer runs, each other tile has either not read the input yet (the input
+      is live) or holds at least its least tensor until the concat, as a piece or in a row;
+    - while the input's last slice runs (tile j's), each other tile has read the input: it
+      has either finished, so its layers ran with the input live (x + its work), or holds
+      at least its least tensor but its piece: x + window_j + those (window_j, the first
+      slice's output, left out where the slice may write over the input); and whichever,
+      each other tile holds at least its least tensor."""
+    least = sum(t[1] for t in tiles)
+    bound = max(w + min(x, least - m) for w, m, _, _ in tiles)
+    if any(t[3] == -1 for t in tiles):
+        return bound                        # some tile reads the input unsliced
+    unfinished = sum(t[2] for t in tiles)
+    last = min((0 if slice_shares else win) + unfinished - m2 for _, _, m2, win in tiles)
+    bound = max(bound, x + min(min(t[0] for t in tiles), last))
+    # and in any case each other tile holds at least its least tensor then
+    return max(bound, x + min((0 if slice_shares else win) + least - m for _, m, _, win in tiles))
+
+
 def recompute_estimate(ctx: Context, split_tensor: str, stage, grid) -> tuple[int, int]:
     """(extra MACs, arena lower bound) of the stage up to `split_tensor` in gh x gw tiles."""
     g = ctx.graph
     gh, gw = grid
     _, out_h, out_w, _ = g.tensor(split_tensor).shape
     source = next(x for n in stage for x in n.inputs if x in g.inputs)
-    full = (0, g.tensor(source).shape[1], 0, g.tensor(source).shape[2])
     chans = {t: g.tensor(t).shape[3] for n in stage for t in (*n.inputs, *n.outputs)}
     stage_macs = sum(node_macs(g, n) for n in stage)
     per_tap = {n.name: node_macs(g, n) // max(math.prod(g.tensor(n.outputs[0]).shape), 1)
                for n in stage if n.op in WINDOW_OPS}
-    macs, bound, smallest, whole_input = 0, 0, [], False
+    share = {n.name: may_share(n.op) for n in stage}
+    macs, tiles = 0, []
     for h0, h1 in split(out_h, gh):
         for w0, w1 in split(out_w, gw):
-            need, reads = back_project(g, stage, (h0, h1, w0, w1))
-            tensors = []
-            for n in stage:
-                o = n.outputs[0]
-                out = _area(need[o]) * chans[o]
-                ins = [_area(reads[n.name, i][0]) * chans[x] for i, x in enumerate(n.inputs)]
-                macs += _area(need[o]) * chans[o] * per_tap.get(n.name, 0)
-                bound = max(bound, _working_set(ins, out, 0))
-                tensors += [out, *ins]
-                whole_input |= any(x == source and reads[n.name, i][0] == full for i, x in enumerate(n.inputs))
-            smallest.append(min(tensors))
-    if not whole_input:         # the input and, while its last slice runs, every other tile's least
-        bound = max(bound, g.tensor(source).nbytes + sum(smallest) - max(smallest))
-    bound = max(bound, ctx.after_stage({n.name for n in stage}))
+            tiles.append(_tile_sizes(g, stage, (h0, h1, w0, w1), source, chans, share))
+            need = tiles[-1].pop()
+            macs += sum(_area(need[n.outputs[0]]) * chans[n.outputs[0]] * per_tap.get(n.name, 0) for n in stage)
+    bound = _input_bound(g.tensor(source).nbytes, tiles, may_share("slice"))
+    # the concat into the split tensor reads every row (or tile) and writes the whole tensor
+    t_bytes = g.tensor(split_tensor).nbytes
+    bound = max(bound, t_bytes if may_share("concat") else 2 * t_bytes, ctx.after_stage({n.name for n in stage}))
     return macs - stage_macs, bound
 
 
