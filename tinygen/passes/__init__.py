@@ -99,8 +99,10 @@ class CompileOptions:
     camera: object = None
     # patch-based inference (passes/tile.py): "off"; "auto": the split tensor and tile grid
     # with the smallest arena within tile.MAX_EXTRA_MACS more MACs, if any lowers it;
-    # (split tensor, (gh, gw)): that tiling. graph.meta["tile"] records what was done or why not
-    tile: object = "off"
+    # (split tensor, (gh, gw)): that tiling. graph.meta["tile"] records what was done or why not.
+    # None: off, but the fit step (tinygen/fit_ram.py) tries "auto" where the RAM does not fit;
+    # "off" never tiles
+    tile: object = None
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
