@@ -93,21 +93,21 @@ def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph] | None
     if ram_over(after) > 0 and compile_tiled is not None:
         tiled = compile_tiled()
         info = tiled.meta.get("tile") or {}
-        tiled_use = predict(tiled, board)
-        if info.get("applied") and tiled_use.regions["ram"].used < after.regions["ram"].used:
-            lean, after = tiled, tiled_use
-            tiled_note = f"tiled in {'x'.join(map(str, info['grid']))} up to {info['split']}"
+        if info.get("applied"):
+            tiled_use = predict(tiled, board)
+            tiled_note = (f"; tiled (the stage up to {info['split']} in {'x'.join(map(str, info['grid']))} tiles) "
+                          f"RAM {tiled_use.regions['ram'].used:,} B (arena {tiled_use.arena:,} B)")
+            if ram_over(tiled_use) <= 0:
+                lean, after = tiled, tiled_use
         else:
-            tiled_note = f"tiling not applied: {info.get('why', 'no tiling')}"
+            tiled_note = f"; tiling cannot lower it: {info.get('why', 'not tried')}"
     if ram_over(after) > 0:
         try:
             check_prediction(after, board, model)
         except MemoryFitError as error:
             lowest = "with the kernels that lower the arena most" if compile_lean is not None else "as compiled"
-            raise MemoryFitError(f"{error.message}, even {lowest}"
-                                 + (f" and {tiled_note}" if tiled_note else "")
-                                 + f" (arena {after.arena:,} B, from {use.arena:,} B with the fastest)",
-                                 error.hint) from None
+            raise MemoryFitError(f"{error.message}, even {lowest} (arena {after.arena:,} B, from {use.arena:,} B "
+                                 f"with the fastest){tiled_note}", error.hint) from None
     changes = lean.meta.get("lower_peak", [])
     lean.meta["fit_ram"] = {"ram": [use.regions["ram"].used, after.regions["ram"].used],
                             "capacity": after.regions["ram"].capacity, "arena": [use.arena, after.arena],
