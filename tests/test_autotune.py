@@ -279,7 +279,9 @@ def test_auto_refuses_a_model_too_big_before_measuring(tmp_path, monkeypatch, ca
     f446 = get_board("f446re")
     fake = FakeStandin()
     with pytest.raises(MemoryFitError, match="does not fit nucleo-f446re: RAM needs"):
-        compile_auto(source, None, dataclasses.replace(options(), features=f446.isa_features), f446, measure=fake,
+        # --tile off: by default the fit step would tile this model to fit (tests/test_tile_choice.py)
+        compile_auto(source, None, dataclasses.replace(options(), features=f446.isa_features, tile="off"), f446,
+                     measure=fake,
                      cache=MeasurementCache(tmp_path / "c.json"))
     assert fake.calls == 0
 
@@ -289,7 +291,7 @@ def test_auto_refuses_a_model_too_big_before_measuring(tmp_path, monkeypatch, ca
     monkeypatch.setattr(autotune, "measure_standin", never)
     monkeypatch.setattr(autotune, "compile_source", _counting(autotune.compile_source))
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
-    assert main(["build", str(model), "--board", "f446re", "-o", str(tmp_path / "out"), "-q"]) == 1
+    assert main(["build", str(model), "--board", "f446re", "-o", str(tmp_path / "out"), "-q", "--tile", "off"]) == 1
     assert "error: does not fit nucleo-f446re: RAM needs" in capsys.readouterr().err
     # the model itself and, its RAM over the part, the RAM trade's leaner compile (tinygen/fit_ram.py); no variant
     assert autotune.compile_source.calls == 2, "only the model and its RAM trade were compiled, no variant"

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from tinygen.board import Board, all_boards
 from tinygen.build.code_size import compiled_flash
 from tinygen.build.memory import MemoryFitError, MemoryUse, capacity, predict
-from tinygen.fit_ram import can_trade, lean_options, ram_fit, ram_over
+from tinygen.fit_ram import can_tile, can_trade, lean_options, pinned_tiling, ram_fit, ram_over, tiled_options
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -343,9 +343,11 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
     report = graph.meta.get("kernels") or {}
     chosen = {n.name: n.kernel for n in graph.nodes if n.kernel}
 
-    def recompile(pinned: dict[str, str], unfused: frozenset, lean: bool = False) -> Graph:
+    def recompile(pinned: dict[str, str], unfused: frozenset, lean: bool = False, tile: bool = False) -> Graph:
         # options: the caller's, or after the RAM trade its lean ones (bound when called)
         use = lean_options(options) if lean else options
+        if tile:
+            use = tiled_options(use, False)
         base = {n: k for n, k in {**chosen, **(use.kernel_choice or {})}.items() if n not in unfused}
         again = compile_source(source, calib, replace(use, kernel_choice=base, fit_choice=pinned, unfused=unfused))
         if "frontend" in graph.meta:        # the audio front end's flash and RAM count too
@@ -353,10 +355,18 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
         return again
 
     start = graph
-    if can_trade(options):
-        start = ram_fit(graph, board, lambda: recompile({}, frozenset(), lean=True), predicted, str(source.path))
+    if can_trade(options) or can_tile(options):
+        lean = (lambda: recompile({}, frozenset(), lean=True)) if can_trade(options) else None
+        tiled = None
+        if can_tile(options):
+            def tiled() -> Graph:
+                progress("fit: the RAM does not fit with the lean kernels; trying tiling (--tile auto)")
+                return recompile({}, frozenset(), lean=can_trade(options), tile=True)
+        start = ram_fit(graph, board, lean, predicted, str(source.path), tiled)
     if start is not graph:
-        options = lean_options(options)
+        options = lean_options(options) if can_trade(options) else options
+        if pinned_tiling(start) is not None:          # the flash trade's recompiles keep the tiling found
+            options = replace(options, tile=pinned_tiling(start))
         progress(f"fit: arena {start.meta['fit_ram']['arena'][0]:,} -> {start.meta['fit_ram']['arena'][1]:,} B "
                  f"to fit {board.name}'s RAM")
 
@@ -371,7 +381,8 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
 
 
 def check_some_fit(graph: Graph, board: Board, options, model: str,
-                   compile_lean: Callable[[], Graph] | None = None) -> None:
+                   compile_lean: Callable[[], Graph] | None = None,
+                   compile_tiled: Callable[[], Graph] | None = None) -> None:
     """Refuse, before --kernels auto measures, a model that no kernel combination fits:
     the smallest options' flash (nothing_fits), or RAM as the build would, after the RAM
     trade (`compile_lean`: the model compiled with lean_options, tinygen/fit_ram.py)."""
@@ -380,8 +391,8 @@ def check_some_fit(graph: Graph, board: Board, options, model: str,
     if board.build == "host":
         return
     use = predicted(graph, board)
-    if ram_over(use) > 0 and compile_lean is not None:
-        graph = ram_fit(graph, board, compile_lean, predicted, model)
+    if ram_over(use) > 0 and (compile_lean is not None or compile_tiled is not None):
+        graph = ram_fit(graph, board, compile_lean, predicted, model, compile_tiled)
         use = predicted(graph, board)
     layers = layer_options(graph, _candidates(options), {})
     smallest = sum(min(o.flash for o in layer.options) for layer in layers)

@@ -38,6 +38,24 @@ def can_trade(options) -> bool:
     return options.lower_peak and (options.lower_peak_flash is not None or options.lower_peak_instructions is not None)
 
 
+def can_tile(options) -> bool:
+    """Whether the fit step may turn tiling on: not asked for ("auto" already) nor refused ("off")."""
+    return options.tile is None
+
+
+def tiled_options(options, lean: bool):
+    """`options` with tiling "auto" (passes/tile.py), and lean_options where `lean`."""
+    from dataclasses import replace
+
+    return replace(lean_options(options) if lean else options, tile="auto")
+
+
+def pinned_tiling(graph: Graph):
+    """The tiling setting that recompiles `graph`'s (the flash trade's recompiles), or None."""
+    info = graph.meta.get("tile") or {}
+    return (info["split"], tuple(info["grid"])) if info.get("applied") else None
+
+
 def ram_over(use: MemoryUse) -> int:
     """Bytes of RAM beyond the capacity (<= 0: fits; -1 without a capacity)."""
     r = use.regions["ram"]
@@ -54,27 +72,48 @@ def flash_added(graph: Graph, changes: list[dict]) -> int:
     return total
 
 
-def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph],
-            predict: Callable[[Graph, Board], MemoryUse], model: str = "the model") -> Graph:
+def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph] | None,
+            predict: Callable[[Graph, Board], MemoryUse], model: str = "the model",
+            compile_tiled: Callable[[], Graph] | None = None) -> Graph:
     """`graph` if its predicted RAM fits `board` (or its --ram-budget), else `compile_lean()`
-    (the model compiled with lean_options) where that fits; MemoryFitError otherwise."""
+    (the model compiled with lean_options) where that fits, else `compile_tiled()` (tiling
+    "auto" on top of the lean kernels) where that fits; MemoryFitError otherwise.
+
+    The lean kernels come first: they change only the layers at the arena's peak, and compile
+    in a moment; tiling recomputes halos (up to tile.MAX_EXTRA_MACS more MACs) and its search
+    re-plans tiled graphs, so it is the second step, taken only where the first does not fit."""
     use = predict(graph, board)
     if ram_over(use) <= 0:
         return graph
-    lean = compile_lean()
-    after = predict(lean, board)
+    lean, after = graph, use
+    if compile_lean is not None:
+        lean = compile_lean()
+        after = predict(lean, board)
+    tiled_note = ""
+    if ram_over(after) > 0 and compile_tiled is not None:
+        tiled = compile_tiled()
+        info = tiled.meta.get("tile") or {}
+        if info.get("applied"):
+            tiled_use = predict(tiled, board)
+            tiled_note = (f"; tiled (the stage up to {info['split']} in {'x'.join(map(str, info['grid']))} tiles) "
+                          f"RAM {tiled_use.regions['ram'].used:,} B (arena {tiled_use.arena:,} B)")
+            if ram_over(tiled_use) <= 0:
+                lean, after = tiled, tiled_use
+        else:
+            tiled_note = f"; tiling cannot lower it: {info.get('why', 'not tried')}"
     if ram_over(after) > 0:
         try:
             check_prediction(after, board, model)
         except MemoryFitError as error:
-            raise MemoryFitError(f"{error.message}, even with the kernels that lower the arena most "
-                                 f"(arena {after.arena:,} B, from {use.arena:,} B with the fastest)",
-                                 error.hint) from None
+            lowest = "with the kernels that lower the arena most" if compile_lean is not None else "as compiled"
+            raise MemoryFitError(f"{error.message}, even {lowest} (arena {after.arena:,} B, from {use.arena:,} B "
+                                 f"with the fastest){tiled_note}", error.hint) from None
     changes = lean.meta.get("lower_peak", [])
     lean.meta["fit_ram"] = {"ram": [use.regions["ram"].used, after.regions["ram"].used],
                             "capacity": after.regions["ram"].capacity, "arena": [use.arena, after.arena],
                             "layers": [c["node"] for c in changes], "flash_added": flash_added(lean, changes),
-                            "instructions_added": sum(c.get("instructions_added", 0) for c in changes)}
+                            "instructions_added": sum(c.get("instructions_added", 0) for c in changes),
+                            "tile": dict(lean.meta["tile"]) if (lean.meta.get("tile") or {}).get("applied") else None}
     return lean
 
 
@@ -86,7 +125,16 @@ def ram_fit_lines(record: dict | None) -> list[str]:
     return [f"fit: RAM {before:,} B predicted with the fastest kernels, over the {record['capacity']:,} B "
             f"available: arena {record['arena'][0]:,} -> {record['arena'][1]:,} B with the kernels that lower it "
             f"most on {', '.join(record['layers']) or 'no layer'} (+{record['flash_added']:,} B of flash"
-            f"{_instructions(record)}), RAM {after:,} B"]
+            f"{_instructions(record)}), RAM {after:,} B"] + _tiled(record.get("tile"))
+
+
+def _tiled(info: dict | None) -> list[str]:
+    if not info:
+        return []
+    gh, gw = info["grid"]
+    return [f"fit: tiling turned on to fit: stage up to {info['split']} in {gh}x{gw} tiles, arena "
+            f"{info['arena_before']:,} -> {info['arena_after']:,} B before the lean kernels, "
+            f"+{info['extra_macs']:,} MACs ({100.0 * info['extra_macs'] / max(info['macs'], 1):.1f}%)"]
 
 
 def _instructions(record: dict) -> str:
@@ -96,4 +144,5 @@ def _instructions(record: dict) -> str:
     return f", {added:+,} instructions" if added else ""
 
 
-__all__ = ["can_trade", "flash_added", "lean_options", "ram_fit", "ram_fit_lines", "ram_over"]
+__all__ = ["can_tile", "can_trade", "flash_added", "lean_options", "pinned_tiling", "ram_fit", "ram_fit_lines",
+           "ram_over", "tiled_options"]

@@ -100,8 +100,10 @@ class CompileOptions:
     # patch-based inference (passes/tile.py): "off"; "auto": the split tensor and tile grid
     # with the smallest arena within tile.MAX_EXTRA_MACS more MACs, if any lowers it;
     # (split tensor, (gh, gw)): that tiling; (split tensor, "bands", n): n full-width row bands with
-    # cached halos (passes/band.py). graph.meta["tile"] records what was done or why not
-    tile: object = "off"
+    # cached halos (passes/band.py). graph.meta["tile"] records what was done or why not.
+    # None: off, but the fit step (tinygen/fit_ram.py) tries "auto" where the RAM does not fit;
+    # "off" never tiles
+    tile: object = None
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:

@@ -59,6 +59,7 @@ def kernel_candidates(graph: Graph, node: Node, features: frozenset, kernels: st
 def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str = "tinygen",
                    choice: dict[str, str] | None = None) -> Graph:
     choice = choice or {}
+    packed = _PackedIndex(graph)
     for node in graph.nodes:
         if schema(node.op).alias:
             node.kernel = None
@@ -83,34 +84,57 @@ def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str
         node.kernel = spec.name
         node.attrs["kparams"] = struct_fields(spec.struct, kernel_params(graph, node))
         if spec.pack is None:          # an earlier choice's packed constant, if any
-            _drop_packed(graph, node)
+            packed.drop(node)
         node.scratch_bytes = spec.scratch(node.attrs["kparams"]) if spec.scratch else 0
         if spec.pack is not None:
-            _add_packed(graph, node, spec)
+            packed.add(node, spec)
     return graph
 
 
-def _drop_packed(graph: Graph, node: Node) -> None:
-    """Forget the node's "packed" constant; the tensor goes unless another node shares it."""
-    old = node.params[0].pop("packed", None)
-    if old is not None and not any(old in n.const_names() for n in graph.nodes if n is not node):
-        graph.tensors.pop(old, None)
+class _PackedIndex:
+    """The nodes' "packed" constants (KernelSpec.pack), by the weight tensor they were packed
+    from, and how many nodes read each constant: nodes reading the same weight tensor
+    (passes/tile.py's per-tile copies of a layer) share one packed constant where theirs are
+    equal, so that flash holds it once; a map, not a scan of the graph per node."""
 
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.readers: dict[str, int] = {}
+        self.by_weight: dict[str, list[str]] = {}
+        for node in graph.nodes:
+            for name in set(node.const_names()):
+                self.readers[name] = self.readers.get(name, 0) + 1
+            shared, weight = node.param("packed"), node.param("weight")
+            if shared is not None and weight is not None and shared not in self.by_weight.setdefault(weight, []):
+                self.by_weight[weight].append(shared)
 
-def _add_packed(graph: Graph, node: Node, spec: KernelSpec) -> None:
-    """The kernel's build-time constant (KernelSpec.pack) as the node's "packed" constant.
+    def drop(self, node: Node) -> None:
+        """Forget the node's packed constant; the tensor goes unless another node reads it."""
+        old = node.params[0].pop("packed", None)
+        if old is None:
+            return
+        self.readers[old] = self.readers.get(old, 1) - 1
+        if self.readers[old] <= 0 and old not in node.const_names():
+            self.graph.tensors.pop(old, None)
+            for names in self.by_weight.values():
+                if old in names:
+                    names.remove(old)
 
-    Nodes reading the same weight tensor (passes/tile.py's per-tile copies of a layer) share
-    one packed constant where theirs are equal, so that flash holds it once."""
-    consts = {role: graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
-    data = np.ascontiguousarray(spec.pack(node.attrs["kparams"], consts))
-    _drop_packed(graph, node)           # chosen again (e.g. by --kernels auto): replace it
-    weight = node.param("weight")
-    for other in graph.nodes:
-        shared = other.param("packed") if other is not node and weight is not None else None
-        if shared is not None and other.param("weight") == weight:
-            have = graph.tensor(shared).data
+    def add(self, node: Node, spec: KernelSpec) -> None:
+        """The kernel's build-time constant as the node's "packed" constant, shared with an
+        equal one packed from the same weight tensor."""
+        consts = {role: self.graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
+        data = np.ascontiguousarray(spec.pack(node.attrs["kparams"], consts))
+        self.drop(node)                 # chosen again (e.g. by --kernels auto): replace it
+        weight = node.param("weight")
+        for shared in self.by_weight.get(weight, []) if weight is not None else []:
+            have = self.graph.tensor(shared).data
             if have.dtype == data.dtype and np.array_equal(have, data):
                 node.set_param("packed", shared)
+                self.readers[shared] += 1
                 return
-    node.set_param("packed", graph.add_const(graph.unique_name(f"{node.name}_packed"), data, str(data.dtype)).name)
+        name = self.graph.add_const(self.graph.unique_name(f"{node.name}_packed"), data, str(data.dtype)).name
+        node.set_param("packed", name)
+        self.readers[name] = 1
+        if weight is not None:
+            self.by_weight.setdefault(weight, []).append(name)

@@ -42,7 +42,8 @@ class OrderChoice:
 
 
 class _Costs:
-    """Buffer sizes, readers and in-place pairs of a graph, by node index."""
+    """Buffer sizes, readers and in-place pairs of a graph, by node index; sets of nodes and
+    of buffers are int bit masks (node i: bit i; buffer b: bit b)."""
 
     def __init__(self, graph: Graph):
         nodes = graph.nodes
@@ -51,60 +52,99 @@ class _Costs:
         for node in nodes:
             if schema(node.op).alias:
                 root[node.outputs[0]] = root.get(node.inputs[0], node.inputs[0])
-        self.root = lambda t: root.get(t, t)
+        roots = list(dict.fromkeys(root.get(t.name, t.name) for t in graph.activation_tensors()))
+        index = {r: b for b, r in enumerate(roots)}
+        self.buffer = lambda t: index[root.get(t, t)]
         producer = {t: i for i, n in enumerate(nodes) for t in n.outputs}
-        self.preds = [{producer[t] for t in n.inputs if t in producer} for n in nodes]
-        self.readers: dict[str, set[int]] = {}
+        self.preds = [_mask(producer[t] for t in n.inputs if t in producer) for n in nodes]
+        self.succs: list[list[int]] = [[] for _ in nodes]
+        for i, n in enumerate(nodes):
+            for p in sorted({producer[t] for t in n.inputs if t in producer}):
+                self.succs[p].append(i)
+        readers = [0] * len(roots)
         for i, n in enumerate(nodes):
             for t in n.inputs:
-                self.readers.setdefault(self.root(t), set()).add(i)
+                readers[self.buffer(t)] |= 1 << i
+        self.readers = readers
         outside = graph.meta.get(INPUT_OUTSIDE_ARENA)      # not an arena buffer: no bytes
-        self.size = {self.root(t.name): 0 if t.name == outside else graph.tensors[self.root(t.name)].nbytes
-                     for t in graph.activation_tensors()}
-        self.kept = {self.root(t) for t in graph.outputs}
-        self.inputs = {self.root(t) for t in graph.inputs}
+        self.size = [0 if r == outside else graph.tensors[r].nbytes for r in roots]
+        self.kept = _mask(self.buffer(t) for t in graph.outputs)
+        self.inputs = _mask(self.buffer(t) for t in graph.inputs)
         joined = set(root.values())
-        self.new = [[self.root(t) for t in n.outputs if not schema(n.op).alias
-                     and not (n.op == "concat" and t in joined)] for n in nodes]
+        # a concat planned in place allocates nothing: its first piece's producer made the buffer
+        self.new = [list(dict.fromkeys(self.buffer(t) for t in n.outputs
+                                       if not (n.op == "concat" and t in joined)))
+                    if not schema(n.op).alias else [] for n in nodes]
+        self.new_mask = [_mask(b) for b in self.new]
+        self.out_bytes = [sum(self.size[b] for b in new) for new in self.new]
         self.scratch = [n.scratch_bytes for n in nodes]
-        self.inputs_of = [list(n.inputs) for n in nodes]
-        # (input root, distance) pairs each node's output may overlap, if the input dies there
-        self.inplace: list[list[tuple[str, int]]] = []
+        # buffers node i reads or writes: those that may die at i
+        self.touched = [list(dict.fromkeys([*(self.buffer(t) for t in n.inputs), *new]))
+                        for n, new in zip(nodes, self.new)]
+        # (input buffer, distance) pairs each node's output may overlap, if the input dies there
+        self.inplace: list[list[tuple[int, int]]] = []
         for n in nodes:
             pairs = []
             if not schema(n.op).alias and len(n.outputs) == 1:
                 for t in n.inputs:
                     d = overlap_distance(graph, n, t)
                     if d is not None:       # as the planner places it: D rounded up to the alignment
-                        pairs.append((self.root(t), align(d)))
+                        pairs.append((self.buffer(t), align(d)))
             self.inplace.append(pairs)
 
-    def after(self, done: frozenset, live: frozenset, i: int) -> frozenset:
-        """The buffers live once node i has run after the nodes in `done`."""
-        now = done | {i}
-        dead = {r for r in [*map(self.root, self.inputs_of[i]), *self.new[i]]
-                if r not in self.kept and self.readers.get(r, set()) <= now}
-        return (live | set(self.new[i])) - dead
+    def bytes_of(self, live: int) -> int:
+        return sum(self.size[b] for b in _bits(live))
 
-    def step(self, done: frozenset, live_bytes: int, i: int) -> int:
-        """Bytes live while node i runs after the nodes in `done`."""
-        out = sum(self.size[r] for r in self.new[i])
+    def after(self, done: int, live: int, live_bytes: int, i: int) -> tuple[int, int]:
+        """The buffers live once node i has run after the nodes in `done`, and their bytes
+        (node i's outputs were not live before it; what dies at i is its inputs or outputs)."""
+        now = done | 1 << i
+        added = self.new_mask[i] & ~live       # a joined buffer is live from its first piece on
+        live |= added
+        live_bytes += self.out_bytes[i] if added == self.new_mask[i] else self.bytes_of(added)
+        for b in self.touched[i]:
+            if not self.kept >> b & 1 and not self.readers[b] & ~now and live >> b & 1:
+                live ^= 1 << b
+                live_bytes -= self.size[b]
+        return live, live_bytes
+
+    def step(self, done: int, live: int, live_bytes: int, i: int) -> int:
+        """Bytes live while node i runs after the nodes in `done` (`live`: buffers, `live_bytes` theirs)."""
+        added = self.new_mask[i] & ~live
+        out = self.out_bytes[i] if added == self.new_mask[i] else self.bytes_of(added)
         saving = 0
-        for r, d in self.inplace[i]:
-            if r not in self.kept and self.readers[r] <= done | {i} and len(self.new[i]) == 1:
-                size_in = self.size[r]
-                saving = max(saving, out + size_in - max(out, size_in + d))
+        if len(self.new[i]) == 1:
+            now = done | 1 << i
+            for b, d in self.inplace[i]:
+                if not self.kept >> b & 1 and not self.readers[b] & ~now:
+                    size_in = self.size[b]
+                    saving = max(saving, out + size_in - max(out, size_in + d))
         return live_bytes + out + self.scratch[i] - saving
 
 
+def _mask(bits) -> int:
+    m = 0
+    for b in bits:
+        m |= 1 << b
+    return m
+
+
+def _bits(mask: int):
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
 def _run(costs: _Costs, order) -> int:
-    done: frozenset = frozenset()
-    live = frozenset(costs.inputs)
+    done = 0
+    live = costs.inputs
+    live_bytes = costs.bytes_of(live)
     peak = 0
     for i in order:
-        peak = max(peak, costs.step(done, sum(costs.size[r] for r in live), i))
-        live = costs.after(done, live, i)
-        done = done | {i}
+        peak = max(peak, costs.step(done, live, live_bytes, i))
+        live, live_bytes = costs.after(done, live, live_bytes, i)
+        done |= 1 << i
     return peak
 
 
@@ -114,27 +154,37 @@ def order_peak(graph: Graph, order: list[int] | None = None) -> int:
 
 
 def _search(costs: _Costs, count: int) -> tuple[list[int], int, bool]:
-    """(order, peak, exact): dynamic programming over the sets of run nodes."""
-    # run nodes -> (peak so far, order, live buffers, their bytes)
-    level = {frozenset(): (0, [], frozenset(costs.inputs), sum(costs.size[r] for r in costs.inputs))}
+    """(order, peak, exact): dynamic programming over the sets of run nodes (bit masks).
+
+    Each state keeps the nodes ready to run (predecessors all run) and its order as a
+    linked list (last node, rest), so a step costs the ready nodes, not the graph."""
+    ready0 = _mask(i for i in range(count) if not costs.preds[i])
+    # run nodes -> (peak so far, order, live buffers, their bytes, ready nodes)
+    level = {0: (0, None, costs.inputs, costs.bytes_of(costs.inputs), ready0)}
     exact = True
     for _ in range(count):
-        nxt: dict[frozenset, tuple] = {}
-        for done, (peak, order, live, live_bytes) in level.items():
-            for i in range(count):
-                if i in done or not costs.preds[i] <= done:
-                    continue
-                key = done | {i}
-                cost = max(peak, costs.step(done, live_bytes, i))
+        nxt: dict[int, tuple] = {}
+        for done, (peak, order, live, live_bytes, ready) in level.items():
+            for i in _bits(ready):
+                key = done | 1 << i
+                cost = max(peak, costs.step(done, live, live_bytes, i))
                 if key not in nxt or cost < nxt[key][0]:
-                    after = costs.after(done, live, i)
-                    nxt[key] = (cost, order + [i], after, sum(costs.size[r] for r in after))
+                    after, after_bytes = costs.after(done, live, live_bytes, i)
+                    now_ready = ready & ~(1 << i)
+                    for s in costs.succs[i]:
+                        if not costs.preds[s] & ~key:
+                            now_ready |= 1 << s
+                    nxt[key] = (cost, (i, order), after, after_bytes, now_ready)
         if len(nxt) > MAX_STATES:
             exact = False
             nxt = dict(sorted(nxt.items(), key=lambda kv: (kv[1][0], kv[1][3]))[:MAX_STATES])
         level = nxt
-    (peak, order, _, _), = level.values()
-    return order, peak, exact
+    (peak, linked, _, _, _), = level.values()
+    order = []
+    while linked is not None:
+        order.append(linked[0])
+        linked = linked[1]
+    return order[::-1], peak, exact
 
 
 def reorder(graph: Graph) -> Graph:

@@ -16,13 +16,14 @@ constant tensors as the layer they copy (one copy in flash). Only one tile's int
 are live at a time, so the arena's peak in the high-resolution layers drops; the halos
 are computed more than once (extra MACs, counted exactly from the per-tile shapes).
 
-`tile(graph, setting, replan)`, after plan_memory: "auto" tries each tensor that can end a
-stage with grids up to MAX_GRID x MAX_GRID (square, and 1x2 / 2x1), re-plans each
-candidate and keeps the smallest arena whose extra MACs are at most MAX_EXTRA_MACS of the
-model's; the graph stays untiled, with the reason in graph.meta["tile"], where none lowers
-the arena. (split tensor, (gh, gw)) applies that tiling; (split tensor, "bands", n) instead
+`tile(graph, setting, replan)`, after plan_memory: "auto" considers each tensor that can end a
+stage holding the plan's peak with grids up to MAX_GRID x MAX_GRID (square, and 1x2 / 2x1)
+and keeps the smallest arena whose extra MACs are at most MAX_EXTRA_MACS of the model's,
+re-planning only the candidates whose arena lower bound can still win (passes/tile_choice.py);
+the graph stays untiled, with the reason in graph.meta["tile"], where none lowers the
+arena. (split tensor, (gh, gw)) applies that tiling; (split tensor, "bands", n) instead
 computes the stage in n full-width row bands, each row once, halos carried over
-(passes/band.py).
+(passes/band.py); auto considers bands too.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from tinygen.analysis import total_macs
 from tinygen.errors import UsageError
 from tinygen.ir import Graph, Kind, Node
 from tinygen.passes.band import rewrite_bands
+from tinygen.passes.tile_choice import MAX_GRID, candidates, search
 from tinygen.passes.tile_geometry import back_project, split, stage_of
 
-MAX_GRID = 8
 # the most MACs the halos may add, as a fraction of the model's (the issue's instruction budget)
 MAX_EXTRA_MACS = 0.15
 
@@ -134,7 +135,7 @@ def extra_macs(before: Graph, after: Graph) -> int:
     return total_macs(after) - total_macs(before)
 
 
-def _candidates(graph: Graph) -> tuple[list[str], dict[str, str]]:
+def _splits(graph: Graph) -> tuple[list[str], dict[str, str]]:
     ok, why = [], {}
     for node in graph.nodes:
         t = node.outputs[0]
@@ -146,14 +147,54 @@ def _candidates(graph: Graph) -> tuple[list[str], dict[str, str]]:
     return ok, why
 
 
-def _grids(h: int, w: int):
-    sizes = [(1, 2), (2, 1)] + [(n, n) for n in range(2, MAX_GRID + 1)]
-    return [(a, b) for a, b in sizes if a <= h and b <= w]
-
-
 def _peak_node(graph: Graph) -> int:
     timeline = graph.meta["memory"].timeline(len(graph.nodes))
     return max(range(len(timeline)), key=timeline.__getitem__)
+
+
+def _apply(graph: Graph, setting, replan: Callable[[Graph], Graph], before: int, macs: int) -> Graph:
+    if len(setting) == 3 and setting[1] == "bands":
+        split_tensor, _, bands = setting                # row bands with cached halos (passes/band.py)
+        banded = replan(rewrite_bands(graph, split_tensor, int(bands)))
+        banded.meta["tile"] = _record(True, before, banded, split_tensor, (int(bands), 1),
+                                      extra_macs(graph, banded), macs, "requested", "bands")
+        return banded
+    split_tensor, grid = setting
+    tiled = replan(rewrite(graph, split_tensor, tuple(grid)))
+    tiled.meta["tile"] = _record(True, before, tiled, split_tensor, grid, extra_macs(graph, tiled), macs,
+                                 "requested")
+    return tiled
+
+
+def auto_splits(graph: Graph) -> tuple[list[str], str | None]:
+    """The tensors that can end a stage holding the plan's peak, or why there are none."""
+    ok, why = _splits(graph)
+    if not ok:
+        return [], "no tensor can end a tiled stage" + (f" ({next(iter(why.values()))})" if why else "")
+    peak = graph.nodes[_peak_node(graph)]
+    in_stage = [t for t in ok if peak.name in {n.name for n in stage_of(graph, t)}]
+    if not in_stage:
+        return [], (f"the peak is in the last layers: at {peak.name} ({peak.op}), "
+                    "after every stage that can be tiled")
+    return in_stage, None
+
+
+def _auto(graph: Graph, replan: Callable[[Graph], Graph], before: int, macs: int) -> Graph:
+    splits, why = auto_splits(graph)
+    if why:
+        return _untiled(graph, before, macs, why)
+    _, cands = candidates(graph, splits, rewrite)
+    best, over, planned = search(cands, replan, MAX_EXTRA_MACS * macs, before)
+    if best is None:
+        reason = (f"every tiling adds more than {MAX_EXTRA_MACS:.0%} MACs ({over} tried)" if over == len(cands)
+                  else f"no tiling lowers the arena ({before} B)")
+        return _untiled(graph, before, macs, reason)
+    _, tiled, cand = best
+    bands = len(cand.setting) == 3
+    tiled.meta["tile"] = _record(True, before, tiled, cand.setting[0], (cand.setting[2], 1) if bands else cand.setting[1],
+                                 extra_macs(graph, tiled), macs, f"smallest arena of {len(cands)} candidates, {planned} re-planned",
+                                 "bands" if bands else "tiles")
+    return tiled
 
 
 def tile(graph: Graph, setting, replan: Callable[[Graph], Graph]) -> Graph:
@@ -162,47 +203,9 @@ def tile(graph: Graph, setting, replan: Callable[[Graph], Graph]) -> Graph:
         return graph
     before = graph.meta["memory"].arena_size
     macs = total_macs(graph)
-    if setting != "auto" and len(setting) == 3 and setting[1] == "bands":
-        split_tensor, _, bands = setting                # row bands with cached halos (passes/band.py)
-        banded = replan(rewrite_bands(graph, split_tensor, int(bands)))
-        banded.meta["tile"] = _record(True, before, banded, split_tensor, (int(bands), 1),
-                                      extra_macs(graph, banded), macs, "requested", "bands")
-        return banded
-    if setting != "auto":
-        split_tensor, grid = setting
-        tiled = replan(rewrite(graph, split_tensor, tuple(grid)))
-        tiled.meta["tile"] = _record(True, before, tiled, split_tensor, grid, extra_macs(graph, tiled), macs,
-                                     "requested")
-        return tiled
-    ok, why = _candidates(graph)
-    peak = graph.nodes[_peak_node(graph)]
-    if not ok:
-        return _untiled(graph, before, macs, "no tensor can end a tiled stage"
-                        + (f" ({next(iter(why.values()))})" if why else ""))
-    in_stage = [t for t in ok if peak.name in {n.name for n in stage_of(graph, t)}]
-    if not in_stage:
-        return _untiled(graph, before, macs, f"the peak is in the last layers: at {peak.name} ({peak.op}), "
-                        "after every stage that can be tiled")
-    best, over = None, 0
-    for t in in_stage:
-        _, h, w, _ = graph.tensor(t).shape
-        for grid in _grids(h, w):
-            cand = rewrite(graph, t, grid)
-            extra = extra_macs(graph, cand)
-            if extra > MAX_EXTRA_MACS * macs:
-                over += 1
-                continue
-            cand = replan(cand)
-            key = (cand.meta["memory"].arena_size, extra)
-            if best is None or key < best[0]:
-                best = (key, cand, t, grid, extra)
-    if best is None or best[0][0] >= before:
-        reason = (f"no tiling lowers the arena ({before} B)" if best else
-                  f"every tiling adds more than {MAX_EXTRA_MACS:.0%} MACs ({over} tried)")
-        return _untiled(graph, before, macs, reason)
-    _, tiled, t, grid, extra = best
-    tiled.meta["tile"] = _record(True, before, tiled, t, grid, extra, macs, "smallest arena")
-    return tiled
+    if setting == "auto":
+        return _auto(graph, replan, before, macs)
+    return _apply(graph, setting, replan, before, macs)
 
 
 def _record(applied: bool, before: int, graph: Graph, split_tensor, grid, extra: int, macs: int, why: str,
@@ -236,4 +239,4 @@ def tile_lines(graph: Graph) -> list[str]:
             f"+{info['extra_macs']} MACs ({pct:.1f}% of {info['macs']}) recomputed in halos"]
 
 
-__all__ = ["MAX_EXTRA_MACS", "MAX_GRID", "extra_macs", "rewrite", "tile", "tile_lines"]
+__all__ = ["MAX_EXTRA_MACS", "MAX_GRID", "auto_splits", "extra_macs", "rewrite", "tile", "tile_lines"]
