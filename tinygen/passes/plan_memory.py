@@ -30,6 +30,9 @@ ALIGNMENT = 16
 # row window, passes/band.py); the generated model holds it in a buffer of its own, which the
 # firmware's input staging buffer is (firmware/runtime/tg_input.c): the arena never holds it
 INPUT_OUTSIDE_ARENA = "input_outside_arena"
+# graph.meta key, True where the input outside the arena also streams in: its buffer holds only the
+# rows of one band's input window (the camera front end writes rows as they come, codegen/tile_loop.py)
+STREAM_INPUT = "stream_input"
 ARENA_SECTION = ".tg_arena"     # the arena's linker section when it goes to a chosen memory region
 
 
