@@ -4,7 +4,7 @@ Both checks use the REAL part's flash and RAM sizes (the linker scripts of the
 emulated stand-ins carry them too), so what fits the stand-in fits the board.
 
 - `predict` adds up what the compiled graph needs: RAM = arena + input staging
-  buffer + stack + the runtime's own buffers; flash = weights + an estimate of
+  buffer (one band's window of rows where the input streams in, passes/stream_input.py) + stack + the runtime's own buffers; flash = weights + an estimate of
   the code. `check_prediction` refuses a build whose prediction already
   exceeds the part, before any compiler runs.
 - `measure` reads the linked ELF: flash = everything stored in the image
@@ -37,6 +37,7 @@ from tinygen.errors import TinygenError, UsageError
 from tinygen.ir import Graph
 from tinygen.kernels.depthwise_kx1_imm import IMM_KERNEL, imm_code_bytes
 from tinygen.passes.plan_memory import ARENA_SECTION
+from tinygen.passes.stream_input import input_buffer_bytes
 from tinygen.report import human_bytes, table
 
 KINDS = ("flash", "ram")
@@ -175,7 +176,7 @@ def linker_memory(board: Board, region_name: str | None, ram_origin: int) -> dic
 def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
     """What the firmware will need, from the compiled graph alone."""
     arena = switches.arena_size(graph)
-    inputs = sum(graph.tensor(n).nbytes for n in graph.inputs)
+    inputs = input_buffer_bytes(graph)     # one band's window of rows where the input streams in
     ram = RegionUse("ram", capacity(board, "ram") or 0,
                     {"arena": arena, "input buffer": inputs, "stack": board.stack_size, "runtime": RUNTIME_RAM})
     flash = RegionUse("flash", capacity(board, "flash") or 0,

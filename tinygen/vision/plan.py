@@ -118,18 +118,25 @@ class CameraPlan:
     scratch_bytes: int
     chunk_bytes: int
     model_arena: int = 0          # the model's own arena, before the front end's buffer was placed
+    # the last node during which the scratch lives: -1 (before the first layer) for a whole input;
+    # a streamed input's (plan_memory.STREAM_INPUT) runs bands between frame rows: its last input read
+    live_until: int = -1
 
     def to_json(self) -> dict:
         return {"max_frame": [self.spec.max_width, self.spec.max_height], "pixel_range": list(self.spec.pixel_range),
                 "driver": self.spec.driver, "input": [self.out_h, self.out_w, self.channels],
                 "scratch_offset": self.scratch_offset, "scratch_bytes": self.scratch_bytes,
-                "chunk_bytes": self.chunk_bytes, "model_arena": self.model_arena}
+                "chunk_bytes": self.chunk_bytes, "model_arena": self.model_arena,
+                "streamed": self.live_until >= 0, "live_until": self.live_until}
 
-    def describe(self, arena: int) -> str:
-        """One line for `tinygen inspect --memory`."""
+    def describe(self, arena: int, last: str | None = None) -> str:
+        """One line for `tinygen inspect --memory` (`last`: the name of node live_until)."""
         grew = arena - self.model_arena
-        return (f"camera front end: {self.scratch_bytes} B of scratch at offset {self.scratch_offset}, live before "
-                f"the first layer beside the input ({self.chunk_bytes} B chunk buffer + tg_image's rows, taps and "
+        when = ("live before the first layer beside the input" if self.live_until < 0 else
+                f"live from before the first layer through {last or self.live_until} (the input streams in: "
+                "the bands up to the last input read run between frame rows)")
+        return (f"camera front end: {self.scratch_bytes} B of scratch at offset {self.scratch_offset}, {when} "
+                f"({self.chunk_bytes} B chunk buffer + tg_image's rows, taps and "
                 f"line); " + (f"the arena grew by {grew} B for it" if grew > 0 else "no extra arena bytes"))
 
 
