@@ -152,10 +152,12 @@ def check_streamed_firmware(dev, graph, bands: int, rows: int) -> list[tuple[int
     dev.command(f"tg chunk {chunk}", frame[:chunk])
     for command in ("tg input", "tg invoke", "tg layers", "tg layer-out 0", "infer 1 0", "db load 16", "db 00ff"):
         expect_error(dev, command, b"", STREAMED)
-    expect_error(dev, "tg load 3072", bytes(3072), "build it with --whole-input to load whole inputs (discarded 3072 bytes)")
+    expect_error(dev, "tg load 3072", bytes(3072),
+                 "build it with --whole-input to load whole inputs (discarded 3072 bytes)")
     expect_error(dev, "tg run 10", bytes(10), "(discarded 10 bytes)")
     expect_error(dev, "tg load 3072 0", bytes(3072), STREAMED)
-    replies = [dev.command(f"tg chunk {len(frame[o:o + chunk])}", frame[o:o + chunk]) for o in range(chunk, total, chunk)]
+    replies = [dev.command(f"tg chunk {len(frame[o:o + chunk])}", frame[o:o + chunk])
+               for o in range(chunk, total, chunk)]
     assert replies[-1].values("m-tg-frame-done") and replies[-1].values("m-tg-out")
     # a malformed chunk, then the next frame is still exact
     expect_error(dev, "tg chunk 7", bytes(7), "no frame in progress")

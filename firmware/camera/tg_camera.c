@@ -71,7 +71,8 @@ static void tg_stream_step(void)
     tg_model_count += tg_port_counter() - start;
 }
 
-/* tg_image's sink: where input row `row` goes in the window, after running the bands it completes; NULL: no band reads it. */
+/* tg_image's sink: where input row `row` goes in the window, after running the bands it completes;
+   NULL: no band reads it. */
 static int8_t *tg_stream_row(void *ctx, int32_t row)
 {
     (void)ctx;

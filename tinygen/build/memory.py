@@ -4,8 +4,8 @@ Both checks use the REAL part's flash and RAM sizes (the linker scripts of the
 emulated stand-ins carry them too), so what fits the stand-in fits the board.
 
 - `predict` adds up what the compiled graph needs: RAM = arena + input staging
-  buffer (one band's window of rows where the input streams in, passes/stream_input.py) + stack + the runtime's own buffers; flash = weights + an estimate of
-  the code. `check_prediction` refuses a build whose prediction already
+  buffer (one band's window of rows where the input streams in, passes/stream_input.py)
+  + stack + the runtime's own buffers; flash = weights + an estimate of the code. `check_prediction` refuses a build whose prediction already
   exceeds the part, before any compiler runs.
 - `measure` reads the linked ELF: flash = everything stored in the image
   (vectors, text, rodata, the load image of .data); RAM = .data + .bss + the
@@ -194,9 +194,9 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
         frontend_ram = sum(frontend.ram_parts().values())
     camera = graph.meta.get("camera")
     if camera is not None:      # --camera: its scratch is in the arena (passes/plan_camera.py)
-        from tinygen.vision.plan import CODE_BYTES, STATE_RAM
+        from tinygen.vision.plan import CODE_BYTES, STATE_RAM, STREAM_STATE_RAM
 
-        ram.add("camera front end (state)", STATE_RAM)
+        ram.add("camera front end (state)", STATE_RAM + (STREAM_STATE_RAM if camera.live_until >= 0 else 0))
         tables = sum(g.meta["camera"].lut.size for _, g in switches.switch_graphs(graph))
         flash.add("camera front end (code estimate + tables)", CODE_BYTES + tables)
     return MemoryUse({"flash": flash, "ram": ram}, arena, weight_bytes, board.stack_size, "predicted",

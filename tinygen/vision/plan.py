@@ -22,7 +22,8 @@ from tinygen.vision.twin import Target
 DRIVERS = ("esp32-camera",)            # camera drivers a generated project can take frames from
 TAP_BYTES = 4                          # sizeof(tg_image_tap)
 LARGEST_PIXEL = 2                      # bytes per pixel of the widest format (RGB565, YUYV)
-STATE_RAM = 112                        # the front end's static state (tg_camera.c, tg_image_state)
+STATE_RAM = 144                        # the front end's static state (tg_camera.c, tg_image_state): 144 B on Cortex-M
+STREAM_STATE_RAM = 24                  # ... and a streamed input's band, window and model count (168 B in all)
 CODE_BYTES = 3 * 1024                  # its code (measured 2.6-2.9 KB on the Cortex-M stand-ins)
 
 
@@ -140,5 +141,6 @@ class CameraPlan:
                 f"line); " + (f"the arena grew by {grew} B for it" if grew > 0 else "no extra arena bytes"))
 
 
-__all__ = ["CODE_BYTES", "CameraPlan", "CameraSpec", "DRIVERS", "STATE_RAM", "chunk_bytes", "image_buffer_size",
+__all__ = ["CODE_BYTES", "CameraPlan", "CameraSpec", "DRIVERS", "STATE_RAM", "STREAM_STATE_RAM", "chunk_bytes",
+           "image_buffer_size",
            "image_input", "parse_pixel_range", "pixel_lut", "scratch_bytes", "target"]
