@@ -30,8 +30,10 @@ from tinygen.passes.stream_input import input_reads, last_read, window_rows
 from tinygen.ref.interpreter import run
 from tinygen.vision import twin
 from tinygen.vision.formats import frame_format
+from tinygen.vision.frames import FrameSet
 from tinygen.vision.link import CameraLink
 from tinygen.vision.plan import CameraSpec
+from tinygen.vision.run import frame_summary, render_frames, run_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 MOBILENETV2 = ROOT / "examples" / "mobilenetv2" / "model.py"
@@ -172,8 +174,16 @@ def test_camera_stream_s8_host(tmp_path):
     project = build(source, graph, board, tmp_path / "out").out_dir
     header = (project / "model.h").read_text()
     assert "#define TG_MODEL_INPUT_STREAMED 1" in header
+    rng = np.random.default_rng(2)
+    frames = FrameSet(frame_format("yuyv"), 48, 36, [frame_bytes(rng, "yuyv", 48, 36) for _ in range(2)], ["a", "b"])
     with open_device(board, project) as dev:
         check_streamed_firmware(dev, graph, len(input_reads(graph)), window_rows(graph))
+        # the harness of `tinygen hil --frames`: outputs from the last chunk, checked against the reference
+        frames_run = run_frames(dev, graph, frames)
+    assert frames_run.streamed and not frames_run.mismatches and frames_run.input_exact == [None, None]
+    summary = frame_summary(frames_run, frames)
+    assert summary["frames"]["input_streamed"] and summary["frames"]["network_mean"] > 0
+    assert "the input streams in" in render_frames({**summary, "latency": {"unit": "ns"}})
 
 
 @pytest.mark.slow

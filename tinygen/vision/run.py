@@ -42,6 +42,7 @@ class FrameRun(SampleRun):
     input_exact: list[bool | None] = field(default_factory=list)          # None: streamed, not readable
     scores: list[np.ndarray] = field(default_factory=list)          # dequantized first output
     crops: list[twin.Crop] = field(default_factory=list)
+    streamed: bool = False        # the input streamed in (row bands): no whole input on the device
 
 
 def parse_crop(text: str | None) -> twin.Crop | None:
@@ -103,6 +104,7 @@ def run_frames(dev: Device, graph, frames: FrameSet, crop: twin.Crop | None = No
 
         iterator = tqdm(iterator, desc="frames", unit="frame", leave=False)
     streamed = info["stream"] is not None      # the model runs as the rows arrive: no whole input to read
+    result.streamed = streamed
     for i in iterator:
         frame = frames.frames[i]
         sent = cam.send_frame(frame, frames.fmt, frames.width, frames.height, timeout, streamed)
