@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.hil.target import open_device
     from tinygen.passes import CompileOptions
-    from tinygen.passes.stream_input import input_reads, window_rows
+    from tinygen.passes.stream_input import band_windows_of, window_rows
     from tinygen.ref.interpreter import run
     from tinygen.vision import twin
     from tinygen.vision.formats import frame_format
@@ -67,9 +67,10 @@ def main(argv=None) -> int:
                                                         tile=(args.split, "bands", args.bands)))
     ram = predict(graph, board, 0).regions["ram"]
     cam = graph.meta["camera"]
-    row = {"model": args.model, "split": args.split, "bands": args.bands, "untiled_ram": base.used,
+    row = {"model": args.model, "split": args.split, "untiled_ram": base.used,
            "untiled_parts": base.parts, "predicted_ram": ram.used, "predicted_parts": ram.parts,
-           "ratio": ram.used / base.used, "window_rows": window_rows(graph), "input_reads": len(input_reads(graph)),
+           "ratio": ram.used / base.used, "window_rows": window_rows(graph),
+           "bands": len(band_windows_of(graph, graph.nodes)[0]),
            "camera_scratch": cam.scratch_bytes, "camera_scratch_offset": cam.scratch_offset,
            "arena_before_camera": cam.model_arena}
     print(f"untiled, no front end: RAM {base.used:,} B {base.parts}")

@@ -26,7 +26,7 @@ from tinygen.inspect_report import io_lines, memory_report
 from tinygen.passes import CompileOptions, compile_graph
 from tinygen.passes.plan_camera import BUFFER
 from tinygen.passes.plan_memory import STREAM_INPUT
-from tinygen.passes.stream_input import input_reads, last_read, window_rows
+from tinygen.passes.stream_input import band_windows_of, last_read, window_rows
 from tinygen.ref.interpreter import run
 from tinygen.vision import twin
 from tinygen.vision.formats import frame_format
@@ -89,10 +89,10 @@ def test_camera_stream_predict_window_bytes():
     _, streamed = compile_small(board)
     _, whole = compile_small(board, stream=False)
     assert streamed.meta[STREAM_INPUT] and not whole.meta[STREAM_INPUT]
-    reads = input_reads(streamed)
-    assert len(reads) >= 2 and reads[0].first == 0 and reads[-1].end <= 32
+    windows, last = band_windows_of(streamed, streamed.nodes)
+    assert len(windows) == 4 and windows[0][0] == 0 and windows[-1][1] <= 32 and last_read(streamed) == max(last)
     rows = window_rows(streamed)
-    assert rows == max(r.end - r.first for r in reads) and rows < 32
+    assert rows == max(e - f for f, e in windows) and rows < 32
     ram_s = predict(streamed, board, 0).regions["ram"].parts
     ram_w = predict(whole, board, 0).regions["ram"].parts
     assert ram_s["input buffer"] == rows * 32 * 3 and ram_w["input buffer"] == 32 * 32 * 3
@@ -115,7 +115,7 @@ def test_camera_stream_not_for_an_unbanded_model():
     board = get_board("f446re")
     graph, _, calib = small_banded()
     plain = compile_graph(graph, calib, CompileOptions(features=board.isa_features, camera=SPEC, tile="off"))
-    assert not plain.meta[STREAM_INPUT] and input_reads(plain) == []
+    assert not plain.meta[STREAM_INPUT] and plain.meta["camera"].live_until == -1
     assert predict(plain, board, 0).regions["ram"].parts["input buffer"] == 32 * 32 * 3
 
 
@@ -177,7 +177,7 @@ def test_camera_stream_s8_host(tmp_path):
     rng = np.random.default_rng(2)
     frames = FrameSet(frame_format("yuyv"), 48, 36, [frame_bytes(rng, "yuyv", 48, 36) for _ in range(2)], ["a", "b"])
     with open_device(board, project) as dev:
-        check_streamed_firmware(dev, graph, len(input_reads(graph)), window_rows(graph))
+        check_streamed_firmware(dev, graph, len(band_windows_of(graph, graph.nodes)[0]), window_rows(graph))
         # the harness of `tinygen hil --frames`: outputs from the last chunk, checked against the reference
         frames_run = run_frames(dev, graph, frames)
     assert frames_run.streamed and not frames_run.mismatches and frames_run.input_exact == [None, None]
@@ -195,7 +195,7 @@ def test_camera_stream_s8_f446re_standin(tmp_path):
     source, graph = compile_small(board)
     result = build(source, graph, board, tmp_path / "out")
     with open_device(board, result.out_dir, emulate=True) as dev:
-        counts = check_streamed_firmware(dev, graph, len(input_reads(graph)), window_rows(graph))
+        counts = check_streamed_firmware(dev, graph, len(band_windows_of(graph, graph.nodes)[0]), window_rows(graph))
     models = [m for _, m in counts]
     assert all(p > 0 for p, _ in counts) and max(models) - min(models) <= 80, counts   # timer steps of 40
     print(f"small banded model, f446re stand-in: preprocessing / model instructions per frame {counts}")
@@ -231,6 +231,6 @@ def test_camera_stream_mobilenetv2_f446re_standin(tmp_path):
     rng = np.random.default_rng(11)
     with open_device(board, result.out_dir, emulate=True) as dev:
         cam = CameraLink(dev)
-        assert cam.info()["stream"] == (len(input_reads(graph)), window_rows(graph))
+        assert cam.info()["stream"] == (len(band_windows_of(graph, graph.nodes)[0]), window_rows(graph))
         pre, model = send_checked(cam, graph, frame_bytes(rng, "rgb565", 160, 120), "rgb565", 160, 120)
     print(f"MobileNetV2 streamed, one 160x120 rgb565 frame: preprocessing {pre} + model {model} instructions")

@@ -32,6 +32,8 @@ from tinygen.errors import UsageError
 from tinygen.ir import Graph, Node
 from tinygen.passes.band import BAND
 from tinygen.passes.plan_memory import INPUT_OUTSIDE_ARENA, STREAM_INPUT
+# the windows are passes/stream_input.py's, which the memory prediction and the camera's plan use too
+from tinygen.passes.stream_input import band_windows_of, check_streamable
 from tinygen.passes.tile_geometry import TILE
 
 # a plain model's tensor and scratch offsets (emit.tensor_macro, emit.scratch_macro with prefix "")
@@ -82,12 +84,6 @@ def _shape(layer, copy: bool) -> tuple[tuple, list[str], str | None]:
     return (layer.kernel, statics, body), macros, init
 
 
-def _input_rows(graph: Graph, node: Node) -> tuple[int, int]:
-    """The input rows a slice of the (whole) banded input copies."""
-    begin = node.attrs["begin"]
-    return begin, begin + graph.tensor(node.outputs[0]).shape[1]
-
-
 def stream_kparams(graph: Graph, nodes: list[Node]) -> dict[str, dict]:
     """Streamed (graph.meta[STREAM_INPUT]): node name -> the kparams its input slice is emitted
     with, reading its rows relative to its band's first input row (the graph is not changed)."""
@@ -108,39 +104,6 @@ def stream_kparams(graph: Graph, nodes: list[Node]) -> dict[str, dict]:
             kp["offset"] = int(kp["offset"]) - windows[node.attrs[BAND]][0] * row_bytes
             out[node.name] = kp
     return out
-
-
-def band_windows_of(graph: Graph, nodes: list[Node]) -> tuple[list[tuple[int, int]], list[int]]:
-    """Per band: the input rows its slices read, and the index (in `nodes`) of its last one."""
-    source = graph.meta[INPUT_OUTSIDE_ARENA]
-    bands = 1 + max(n.attrs[BAND] for n in nodes if BAND in n.attrs)
-    windows: list[tuple[int, int] | None] = [None] * bands
-    last = [-1] * bands
-    for i, node in enumerate(nodes):
-        if node.op != "slice" or node.inputs[0] != source:
-            continue
-        b = node.attrs[BAND]
-        lo, hi = _input_rows(graph, node)
-        w = windows[b]
-        windows[b] = (lo, hi) if w is None else (min(w[0], lo), max(w[1], hi))
-        last[b] = i
-    # a band reading no input row (possible where a stride skips rows) reads an empty window at its start
-    prev_end, prev_last = 0, -1
-    for b in range(bands):
-        if windows[b] is None:
-            windows[b], last[b] = (prev_end, prev_end), prev_last
-        prev_end, prev_last = windows[b][1], last[b]
-    return windows, last
-
-
-def check_streamable(windows: list[tuple[int, int]], last: list[int]) -> str | None:
-    """Why the input cannot stream in band by band, or None."""
-    for b in range(1, len(windows)):
-        if windows[b][0] < windows[b - 1][0] or windows[b][1] < windows[b - 1][1]:
-            return f"band {b} reads input rows {windows[b]} above band {b - 1}'s {windows[b - 1]}"
-        if last[b] < last[b - 1]:
-            return f"band {b}'s input is read before band {b - 1}'s"
-    return None
 
 
 def fold(graph: Graph, layers: list, nodes: list[Node]) -> TileLoop | None:

@@ -9,7 +9,8 @@ bytes that no tensor holds while they live.
   preprocess straight into tg_model_input(0)), so the scratch is a buffer living "before
   the first layer" (first = last = -1).
 - Streamed input (a banded model whose input is outside the arena, passes/band.py, unless
-  `stream` is False): graph.meta[STREAM_INPUT] is set, the input buffer holds one band's
+  `stream` is False or its bands do not read the input in order, passes/stream_input.py):
+  graph.meta[STREAM_INPUT] is set, the input buffer holds one band's
   window of rows, and the firmware runs each band as soon as its rows arrived, between
   frame rows (tg_model_invoke_band). The scratch then lives from before the first layer
   through the node making the last band's input read (passes/stream_input.py last_read).
@@ -23,8 +24,8 @@ so `tinygen inspect --memory`, the fit check and the generated arena all count i
 from __future__ import annotations
 
 from tinygen.ir import Graph
-from tinygen.passes.plan_memory import INPUT_OUTSIDE_ARENA, STREAM_INPUT, Buffer, align
-from tinygen.passes.stream_input import last_read
+from tinygen.passes.plan_memory import STREAM_INPUT, Buffer, align
+from tinygen.passes.stream_input import banded_input, last_read, why_not_streamable
 from tinygen.vision.plan import CameraPlan, CameraSpec, chunk_bytes, image_input, pixel_lut, scratch_bytes
 
 BUFFER = "camera front end"         # its name in the memory plan
@@ -33,8 +34,9 @@ BUFFER = "camera front end"         # its name in the memory plan
 def plan_camera(graph: Graph, spec: CameraSpec, stream: bool = True) -> Graph:
     plan = graph.meta["memory"]
     h, w, c = image_input(graph)
-    graph.meta[STREAM_INPUT] = bool(stream and graph.meta.get(INPUT_OUTSIDE_ARENA))
-    last = last_read(graph) if graph.meta[STREAM_INPUT] else -1
+    why = why_not_streamable(graph) if stream else "--whole-input"
+    graph.meta[STREAM_INPUT] = why is None
+    last = last_read(graph) if why is None else -1
     size = scratch_bytes(w, h, c, spec.max_width)
     others = [b for b in plan.buffers if b.name != BUFFER]
     live = sorted((b.offset, b.offset + b.size) for b in others if b.first <= last and b.last >= -1)
@@ -47,7 +49,8 @@ def plan_camera(graph: Graph, spec: CameraSpec, stream: bool = True) -> Graph:
     plan.buffers = others + [Buffer(BUFFER, size, -1, last, offset)]
     plan.arena_size = max(plan.arena_size, align(offset + size))
     graph.meta["camera"] = CameraPlan(spec, w, h, c, pixel_lut(graph, spec.pixel_range), offset, size,
-                                      chunk_bytes(spec.max_width), model_arena, last)
+                                      chunk_bytes(spec.max_width), model_arena, last,
+                                      why if banded_input(graph) else None)
     return graph
 
 

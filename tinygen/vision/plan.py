@@ -122,6 +122,7 @@ class CameraPlan:
     # the last node during which the scratch lives: -1 (before the first layer) for a whole input;
     # a streamed input's (plan_memory.STREAM_INPUT) runs bands between frame rows: its last input read
     live_until: int = -1
+    whole_why: str | None = None  # a banded input held whole all the same: why (--whole-input, bands out of order)
 
     def to_json(self) -> dict:
         return {"max_frame": [self.spec.max_width, self.spec.max_height], "pixel_range": list(self.spec.pixel_range),
@@ -138,7 +139,8 @@ class CameraPlan:
                 "the bands up to the last input read run between frame rows)")
         return (f"camera front end: {self.scratch_bytes} B of scratch at offset {self.scratch_offset}, {when} "
                 f"({self.chunk_bytes} B chunk buffer + tg_image's rows, taps and "
-                f"line); " + (f"the arena grew by {grew} B for it" if grew > 0 else "no extra arena bytes"))
+                f"line); " + (f"the arena grew by {grew} B for it" if grew > 0 else "no extra arena bytes")
+                + (f"; the banded input is held whole: {self.whole_why}" if self.whole_why else ""))
 
 
 __all__ = ["CODE_BYTES", "CameraPlan", "CameraSpec", "DRIVERS", "STATE_RAM", "STREAM_STATE_RAM", "chunk_bytes",
