@@ -89,9 +89,10 @@ def main(argv=None) -> int:
             board = get_board("f746zg")
             result = build(source, graph, board, Path(tmp) / board.name)
         elf = result.manifest["memory"][linked_image(result.manifest)]
-        row.update(board=board.name, linked_ram=elf["ram"]["used"], linked_parts=elf["ram"]["parts"])
+        row.update(board=board.name, linked_ram=elf["ram"]["used"], linked_parts=elf["ram"]["parts"],
+                   linked_flash=elf["flash"]["used"])
         print(f"{board.name} linked RAM {row['linked_ram']:,} B ({row['linked_ram'] / base.used:.3f}x) "
-              f"{row['linked_parts']}")
+              f"{row['linked_parts']}; flash {row['linked_flash']:,} B")
         data = frame(fmt, width, height)
         with open_device(board, result.out_dir, emulate=True) as dev:
             sent = CameraLink(dev).send_frame(data, frame_format(fmt), width, height, streamed=True)
