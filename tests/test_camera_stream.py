@@ -186,19 +186,27 @@ def test_camera_stream_s8_host(tmp_path):
     assert "the input streams in" in render_frames({**summary, "latency": {"unit": "ns"}})
 
 
+STANDINS = [("f446re", "qemu-system-arm", "arm-none-eabi-gcc"),
+            ("esp32-c3", "qemu-system-riscv32", "riscv64-unknown-elf-gcc")]
+
+
 @pytest.mark.slow
-@needs_qemu
-def test_camera_stream_s8_f446re_standin(tmp_path):
-    """On the Cortex-M4 stand-in: the preprocessing's and the model's instruction counts apart;
-    the model's is the same for every frame (the bands' work does not depend on the frame)."""
-    board = get_board("f446re")
+@pytest.mark.parametrize("name,qemu,cc", STANDINS, ids=[s[0] for s in STANDINS])
+def test_camera_stream_s8_standin(tmp_path, name, qemu, cc):
+    """On the Cortex-M4 and RISC-V stand-ins, and the preprocessing's and the model's instruction
+    counts apart: the model's does not depend on the frame's size."""
+    if shutil.which(qemu) is None or shutil.which(cc) is None:
+        pytest.skip(f"needs {qemu} and {cc} (make toolchain)")
+    board = get_board(name)
     source, graph = compile_small(board)
     result = build(source, graph, board, tmp_path / "out")
     with open_device(board, result.out_dir, emulate=True) as dev:
         counts = check_streamed_firmware(dev, graph, len(band_windows_of(graph, graph.nodes)[0]), window_rows(graph))
     models = [m for _, m in counts]
-    assert all(p > 0 for p, _ in counts) and max(models) - min(models) <= 80, counts   # timer steps of 40
-    print(f"small banded model, f446re stand-in: preprocessing / model instructions per frame {counts}")
+    # the model's part does not grow with the frame (the preprocessing's varies 2-3x here): on the
+    # MPS2 stand-ins only by the timer's 40-instruction steps, on RISC-V by data-dependent branches
+    assert all(p > 0 for p, _ in counts) and max(models) - min(models) <= max(80, max(models) // 1000), counts
+    print(f"small banded model, {name} stand-in: preprocessing / model instructions per frame {counts}")
 
 
 @pytest.mark.slow
