@@ -2,6 +2,7 @@
 #include "tg_camera.h"
 
 #include "model.h"
+#include "tg_camera_stream.h"
 #include "tg_infer.h"
 #include "tg_input.h"
 #include "tg_io.h"
@@ -19,103 +20,6 @@ static uint32_t tg_frame_bytes;
 static uint64_t tg_count;               /* counter units spent preprocessing this frame */
 static int tg_crop_set;                 /* `tg crop X Y W H` given: its region, else centred */
 static int32_t tg_crop[4];
-
-#ifdef TG_MODEL_INPUT_STREAMED
-/*
- * The model's input streams in (a model in row bands, model.h TG_MODEL_INPUT_STREAMED): the input
- * buffer holds the rows [tg_first, tg_end) of band tg_band's window, row tg_first at offset 0.
- * The preprocessing writes each input row into the window (tg_stream_row, tg_image's sink); a row
- * at or past the window's end first runs band tg_band (tg_model_invoke_band: its rows are all
- * there) and moves the rows the next window shares to the buffer's start. After the frame's last
- * row the remaining bands and tg_model_invoke_finish() run: the outputs are ready.
- */
-#define TG_CAMERA_STREAMED 1
-#define TG_CAMERA_STREAM_BANDS TG_MODEL_INPUT_BANDS
-#define TG_CAMERA_STREAM_ROWS TG_MODEL_INPUT_WINDOW_ROWS
-static int32_t tg_band;          /* the band whose rows are arriving; TG_MODEL_INPUT_BANDS: all ran */
-static int32_t tg_first;         /* its window: input rows [tg_first, tg_end) */
-static int32_t tg_end;
-static uint64_t tg_model_count;  /* counter units of this frame's model part: the bands, moves, finish */
-static int tg_model_failed;      /* a band or the finish returned an error */
-
-/* Band tg_band's window (past the last band: empty, at the end of the input). */
-static void tg_stream_window(void)
-{
-    if (tg_band < TG_MODEL_INPUT_BANDS) {
-        tg_model_input_band(tg_band, &tg_first, &tg_end);
-    } else {
-        tg_first = TG_MODEL_INPUT_ROWS;
-        tg_end = TG_MODEL_INPUT_ROWS;
-    }
-}
-
-/* Run band tg_band, whose rows are all in the window; then the next band's window, keeping the rows both share. */
-static void tg_stream_step(void)
-{
-    uint64_t start = tg_port_counter();
-    if (tg_model_invoke_band(tg_band) != 0) {
-        tg_model_failed = 1;
-    }
-    const int32_t old_first = tg_first;
-    const int32_t old_end = tg_end;
-    tg_band++;
-    tg_stream_window();
-    if (tg_first < old_end) { /* windows only move down: keep [tg_first, old_end), at the start */
-        int8_t *window = tg_model_input(0);
-        const int8_t *from = window + (tg_first - old_first) * TG_MODEL_INPUT_ROW_BYTES;
-        const int32_t n = (old_end - tg_first) * TG_MODEL_INPUT_ROW_BYTES;
-        for (int32_t k = 0; from != window && k < n; k++) {
-            window[k] = from[k]; /* forward: the destination is below the source */
-        }
-    }
-    tg_model_count += tg_port_counter() - start;
-}
-
-/* tg_image's sink: where input row `row` goes in the window, after running the bands it completes;
-   NULL: no band reads it. */
-static int8_t *tg_stream_row(void *ctx, int32_t row)
-{
-    (void)ctx;
-    while (row >= tg_end && tg_band < TG_MODEL_INPUT_BANDS) {
-        tg_stream_step();
-    }
-    if (row < tg_first || row >= tg_end) {
-        return NULL;
-    }
-    return tg_model_input(0) + (row - tg_first) * TG_MODEL_INPUT_ROW_BYTES;
-}
-
-/* A frame starts: band 0's window, nothing run yet. */
-static void tg_stream_start(void)
-{
-    tg_band = 0;
-    tg_stream_window();
-    tg_model_count = 0;
-    tg_model_failed = 0;
-    tg_image.sink = tg_stream_row;
-}
-
-/* The frame's last row arrived: the remaining bands, then the rest of the model. */
-static void tg_stream_finish(void)
-{
-    while (tg_band < TG_MODEL_INPUT_BANDS) {
-        tg_stream_step();
-    }
-    uint64_t start = tg_port_counter();
-    if (tg_model_invoke_finish() != 0) {
-        tg_model_failed = 1;
-    }
-    tg_model_count += tg_port_counter() - start;
-}
-#else
-#define TG_CAMERA_STREAMED 0
-#define TG_CAMERA_STREAM_BANDS 0
-#define TG_CAMERA_STREAM_ROWS 0
-static uint64_t tg_model_count; /* 0: the model runs apart from the frame (tg invoke) */
-static int tg_model_failed;
-static void tg_stream_start(void) {}
-static void tg_stream_finish(void) {}
-#endif
 
 static const tg_camera_config *tg_camera_config_now(void)
 {
@@ -203,7 +107,7 @@ int tg_camera_start(int32_t format, int32_t w, int32_t h)
     }
     tg_infer_forget(); /* the scratch is in the arena: the last outputs are overwritten */
     (void)tg_image_begin(&tg_image, t, &f, tg_scratch(cam) + cam->chunk_bytes, (int8_t *)tg_input_fill());
-    tg_stream_start();
+    tg_camera_stream_start(&tg_image);
     tg_cam = cam;
     tg_row_bytes = (uint32_t)(w * tg_image_bytes_per_pixel(format));
     tg_chunk_max = (uint32_t)cam->chunk_bytes / tg_row_bytes * tg_row_bytes;
@@ -217,31 +121,31 @@ int tg_camera_start(int32_t format, int32_t w, int32_t h)
 uint64_t tg_camera_rows(const uint8_t *rows, int32_t n)
 {
     uint64_t start = tg_port_counter();
-    uint64_t model = tg_model_count;
+    uint64_t model = tg_camera_stream_count();
     for (int32_t i = 0; i < n; i++) {
         (void)tg_image_row(&tg_image, rows + (uint32_t)i * tg_row_bytes);
     }
-    return tg_port_counter() - start - (tg_model_count - model); /* the bands run meanwhile are the model's */
+    return tg_port_counter() - start - (tg_camera_stream_count() - model); /* bands run meanwhile: the model's */
 }
 
 void tg_camera_finish(uint64_t count)
 {
     tg_active = 0;
     tg_input_filled();
-    tg_stream_finish();
+    tg_camera_stream_finish();
     tg_io_str("m-tg-frame-done-[");
     tg_io_u64(count);
     tg_io_end_bracket();
-    if (!TG_CAMERA_STREAMED) {
+    if (!tg_camera_streamed()) {
         return;
     }
-    if (tg_model_failed) {
+    if (tg_camera_stream_failed()) {
         tg_error("frame: the model failed on a band (tg_model_invoke_band / tg_model_invoke_finish)");
         return;
     }
     tg_infer_outputs_done();
     tg_infer_print_out();
-    tg_infer_print_count(tg_model_count);
+    tg_infer_print_count(tg_camera_stream_count());
 }
 
 void tg_cmd_camera(const tg_word *args, int nargs)
@@ -268,13 +172,7 @@ void tg_cmd_camera(const tg_word *args, int nargs)
     tg_io_str(",capture=");
     tg_io_str(TG_CAMERA_CAPTURE_NAME);
     tg_io_str(",stream=");
-    if (TG_CAMERA_STREAMED) { /* bands x the rows of the largest window the input buffer holds */
-        tg_io_u64((uint64_t)TG_CAMERA_STREAM_BANDS);
-        tg_io_char('x');
-        tg_io_u64((uint64_t)TG_CAMERA_STREAM_ROWS);
-    } else {
-        tg_io_str("none");
-    }
+    tg_camera_stream_print();
     tg_io_str(",crop=");
     if (tg_crop_set) {
         for (int i = 0; i < 4; i++) {

@@ -14,8 +14,8 @@
  * A model in row bands whose input streams in (model.h TG_MODEL_INPUT_STREAMED, the default of
  * --camera with --tile bands) never holds its input whole: the input buffer holds one band's
  * window of rows, and each band runs (tg_model_invoke_band) as soon as the frame's rows it
- * reads arrived, between frame rows; the scratch is then planned clear of everything live
- * until the last band's input read (passes/plan_camera.py).
+ * reads arrived, between frame rows (tg_camera_stream.c); the scratch is then planned clear of
+ * everything live until the last band's input read (passes/plan_camera.py).
  */
 #ifndef TG_CAMERA_H
 #define TG_CAMERA_H
