@@ -27,9 +27,9 @@ def _loop(graph):
 
 
 def test_band_copies_share_functions_vww():
-    """VWW's stage in 10 bands: far fewer functions than layers; every step runs a defined
+    """VWW's stage in 4 bands: far fewer functions than layers; every step runs a defined
     function on a tile that function has; specialized kernels keep constant parameters."""
-    graph = _compile("vww_mobilenet", ("conv2d_8", "bands", 10))
+    graph = _compile("vww_mobilenet", ("conv2d_8", "bands", 4))
     data, loop = _loop(graph)
     names = {f.name: f for f in loop.functions}
     kernels = [n for n in graph.nodes if n.kernel]
@@ -45,7 +45,7 @@ def test_band_copies_share_functions_vww():
             assert f"{name}_at[tile]" in body or "planned in place" in body
         if names[name].specialized:
             assert f"&{name}_params," in body, "a specialized kernel's parameters come from a table"
-    assert loop.bands == 10 and loop.windows[0][0] == 0 and loop.windows[-1][1] == 96
+    assert loop.bands == 4 and loop.windows[0][0] == 0 and loop.windows[-1][1] == 96
     assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(loop.windows, loop.windows[1:]))
     assert max(e - f for f, e in loop.windows) == loop.window_rows < 96
 
@@ -80,3 +80,17 @@ def test_streamed_input_host(tmp_path):
         for name, out in zip(graph.outputs, got):
             assert np.array_equal(want[name], out)
     assert host._lib.tg_model_invoke() == -1
+
+
+def test_pinned_tiling_keeps_bands():
+    """The flash trade recompiles with the tiling the RAM fit found: row bands stay row bands
+    (not a (bands x 1) grid of recompute tiles), and the recompile is the same graph."""
+    from tinygen.fit_ram import pinned_tiling
+
+    graph = _compile("vww_mobilenet", ("conv2d_8", "bands", 4))
+    assert pinned_tiling(graph) == ("conv2d_8", "bands", 4)
+    again = _compile("vww_mobilenet", pinned_tiling(graph))
+    assert again.meta["memory"].arena_size == graph.meta["memory"].arena_size
+    assert [n.name for n in again.nodes] == [n.name for n in graph.nodes]
+    tiled = _compile("vww_mobilenet", ("conv2d_2", (2, 2)))
+    assert pinned_tiling(tiled) == ("conv2d_2", (2, 2))
