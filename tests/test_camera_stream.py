@@ -19,7 +19,7 @@ from pass_lib import Builder
 from test_camera_device import expect_error, frame_bytes
 from test_kernels_dsp import needs_qemu
 from tinygen.board import get_board
-from tinygen.build.memory import predict
+from tinygen.build.memory import MemoryFitError, check_prediction, predict
 from tinygen.compiler import SourceModel, build, compile_source, graph_hash, load_source
 from tinygen.hil.target import open_device
 from tinygen.inspect_report import io_lines, memory_report
@@ -108,6 +108,11 @@ def test_camera_stream_predict_window_bytes():
                 assert cam.offset >= b.offset + b.size or cam.offset + cam.size <= b.offset, (b.name, cam)
     assert last_read(streamed) > 0
     assert "the input streams in" in memory_report(streamed)
+    assert "the banded input is held whole: --whole-input" in memory_report(whole)
+    # the fit check's refusal counts the window, not the whole input
+    tight = board.with_budget(ram=ram_s["arena"] + ram_s["stack"])
+    with pytest.raises(MemoryFitError, match=f"input buffer {rows * 96} B"):
+        check_prediction(predict(streamed, tight, 0), tight, "stream.py")
 
 
 def test_camera_stream_not_for_an_unbanded_model():
@@ -216,8 +221,6 @@ def test_camera_stream_mobilenetv2_f446re_standin(tmp_path):
     frames at most), streamed: its RAM, predicted and linked, is at most 0.4x the untiled
     179,584 B; one 160x120 frame's outputs equal the banded reference, on the F446RE's stand-in
     (the F746ZG's where the F446RE's flash overflows: the same int8 kernels)."""
-    from tinygen.build.memory import MemoryFitError
-
     f446 = get_board("f446re")
     source = load_source(MOBILENETV2)
     graph = compile_source(source, None, CompileOptions(features=f446.isa_features, tile=MOBILENETV2_BANDS,
