@@ -1,6 +1,8 @@
 /* Text output for the protocol: see tg_io.h. */
 #include "tg_io.h"
 
+#include <string.h>
+
 #include "tg_port.h"
 
 /* Big enough to send short lines in one write, small enough for any part. */
@@ -75,6 +77,31 @@ void tg_io_hex(const uint8_t *bytes, size_t n)
 /* Below 2^63 / 1000 the thousandths fit a uint64_t; 9.2e18f is just under 2^63. */
 #define TG_IO_F3_LIMIT 9.2e18f
 
+/*
+ * x (0 <= x < TG_IO_F3_LIMIT) rounded to an integer, halves up: its integer part plus one where
+ * its fraction is at least 0.5, i.e. where the first bit below the binary point is set. Read from
+ * the float's bits: a float-to-uint64 conversion pulls in libgcc's soft-float routines (5.7 KB
+ * of flash on a Cortex-M4F, whose FPU converts to 32 bits only).
+ */
+static uint64_t tg_io_round_half_up(float x)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    const int32_t e = (int32_t)((bits >> 23) & 0xFFu);
+    if (e == 0) { /* zero or subnormal: below 0.5 */
+        return 0;
+    }
+    const uint64_t m = (uint64_t)((bits & 0x7FFFFFu) | 0x800000u); /* x = m * 2^(e - 150) */
+    const int32_t s = e - 150;
+    if (s >= 0) { /* an integer; s <= 39 below the limit */
+        return m << s;
+    }
+    if (s < -24) { /* x < 2^(24 + s) <= 0.5 */
+        return 0;
+    }
+    return (m >> -s) + ((m >> (-s - 1)) & 1u);
+}
+
 void tg_io_f3(float v)
 {
     if (v != v) {
@@ -96,10 +123,7 @@ void tg_io_f3(float v)
         tg_io_str("inf");
         return;
     }
-    uint64_t t = (uint64_t)thousandths; /* truncates */
-    if (thousandths - (float)t >= 0.5f) { /* exact: t is thousandths truncated */
-        t++;
-    }
+    uint64_t t = tg_io_round_half_up(thousandths);
     tg_io_u64(t / 1000u);
     tg_io_char('.');
     uint32_t frac = (uint32_t)(t % 1000u);
