@@ -17,7 +17,8 @@ peak of the order kept is the planner's lower bound for it. The cost of an order
 per level the search continues greedily from the best sets kept (a beam).
 The original order is kept unless the new one has a strictly lower peak.
 
-Kept fast on large graphs (row-banded stages: 100-220 nodes) without a worse peak:
+A banded graph's input (outside the arena) is read by its slices in their order (it may
+stream in band by band). Kept fast on large graphs (row-banded stages: 100-220 nodes) without a worse peak:
 - forced moves (_forced): a ready node that runs within the peak so far and leaves no more
   bytes live is run at once, without branching (never worse than later);
 - bounds: the best order known (the frontend's, a greedy one, then a narrow search of
@@ -66,17 +67,23 @@ class _Costs:
         index = {r: b for b, r in enumerate(roots)}
         self.buffer = lambda t: index[root.get(t, t)]
         producer = {t: i for i, n in enumerate(nodes) for t in n.outputs}
-        self.preds = [_mask(producer[t] for t in n.inputs if t in producer) for n in nodes]
+        outside = graph.meta.get(INPUT_OUTSIDE_ARENA)      # not an arena buffer: no bytes
+        # a banded input may stream in band by band (codegen/tile_loop.py): the slices reading
+        # it keep their order, each after the one before it
+        readers_of_input = [i for i, n in enumerate(nodes) if outside is not None and outside in n.inputs]
+        after_read = dict(zip(readers_of_input[1:], readers_of_input))
+        deps = [{producer[t] for t in n.inputs if t in producer} | ({after_read[i]} if i in after_read else set())
+                for i, n in enumerate(nodes)]
+        self.preds = [_mask(d) for d in deps]
         self.succs: list[list[int]] = [[] for _ in nodes]
-        for i, n in enumerate(nodes):
-            for p in sorted({producer[t] for t in n.inputs if t in producer}):
+        for i, d in enumerate(deps):
+            for p in sorted(d):
                 self.succs[p].append(i)
         readers = [0] * len(roots)
         for i, n in enumerate(nodes):
             for t in n.inputs:
                 readers[self.buffer(t)] |= 1 << i
         self.readers = readers
-        outside = graph.meta.get(INPUT_OUTSIDE_ARENA)      # not an arena buffer: no bytes
         self.size = [0 if r == outside else graph.tensors[r].nbytes for r in roots]
         self.kept = _mask(self.buffer(t) for t in graph.outputs)
         self.inputs = _mask(self.buffer(t) for t in graph.inputs)
