@@ -203,16 +203,19 @@ def _greedy(costs: _Costs, count: int) -> tuple[list[int], int]:
     return order, peak
 
 
-def _forced(costs: _Costs, done: int, live: int, live_bytes: int, ready: int, peak: int):
-    """The ready nodes worth trying next: all of them, or only the first one that runs within
-    the peak so far and leaves no more bytes live than before it. Running such a node now is
-    never worse than later: until it runs, its inputs stay live instead of its no larger
-    outputs, and its own step fits under the peak already reached (an in-place saving
+def _forced(costs: _Costs, done: int, live: int, live_bytes: int, ready: int, peak: int) -> list[tuple[int, int]]:
+    """(node, step cost) of the ready nodes worth trying next: all of them, or only the first one
+    that runs within the peak so far and leaves no more bytes live than before it. Running such
+    a node now is never worse than later: until it runs, its inputs stay live instead of its no
+    larger outputs, and its own step fits under the peak already reached (an in-place saving
     depends only on its inputs dying at it, which does not change with the time it runs)."""
+    steps = []
     for i in _bits(ready):
-        if costs.step(done, live, live_bytes, i) <= peak and costs.after(done, live, live_bytes, i)[1] <= live_bytes:
-            return (i,)
-    return tuple(_bits(ready))
+        step = costs.step(done, live, live_bytes, i)
+        if step <= peak and costs.after(done, live, live_bytes, i)[1] <= live_bytes:
+            return [(i, step)]
+        steps.append((i, step))
+    return steps
 
 
 def _search(costs: _Costs, count: int, bound: int, width: int = MAX_STATES) -> tuple[list[int] | None, int, bool]:
@@ -230,9 +233,9 @@ def _search(costs: _Costs, count: int, bound: int, width: int = MAX_STATES) -> t
     for _ in range(count):
         nxt: dict[int, tuple] = {}
         for done, (peak, order, live, live_bytes, ready) in level.items():
-            for i in _forced(costs, done, live, live_bytes, ready, peak):
+            for i, step in _forced(costs, done, live, live_bytes, ready, peak):
                 key = done | 1 << i
-                cost = max(peak, costs.step(done, live, live_bytes, i))
+                cost = max(peak, step)
                 if cost >= bound:           # no better than the order known: pruned
                     continue
                 if key not in nxt or cost < nxt[key][0]:
