@@ -26,6 +26,7 @@ EPILOG_INSPECT = """examples:
   tinygen inspect examples/models/dscnn.py --memory   # the arena plan and its peak
   tinygen inspect model.py --ir                       # the lowered IR as text
   tinygen inspect model.py --memory --plot mem.png    # and the plan drawn as buffers over ops
+  tinygen inspect model.py --board f746zg --tile auto --memory --measure   # tiling's extra instructions
 """
 
 
@@ -89,6 +90,7 @@ def cmd_inspect(args) -> int:
     board = budgeted(args, get_board(args.board) if args.board else None)
     source, graph = compile_model(args, progress, board, allow_uncalibrated=True)
     stats = layer_stats(graph)
+    measured = _measure_tiling(args, progress, source, graph, board) if args.measure else None
     pruning = None
     if graph.meta.get("compact", {}).get("layers"):
         from tinygen.inspect_report import pruning_summary
@@ -112,6 +114,8 @@ def cmd_inspect(args) -> int:
                              "first": b.first, "last": b.last} for b in plan.buffers]}
         if pruning is not None:
             data["pruning"] = pruning
+        if measured is not None:
+            data["tiling_measured"] = measured
         Path(args.json).write_text(json.dumps(data, indent=2, default=list) + "\n")
     if args.ir:
         print(dump(graph))
@@ -135,12 +139,28 @@ def cmd_inspect(args) -> int:
     if args.memory:
         print()
         print(memory_report(graph))
+    if measured is not None:
+        from tinygen.tile_measure import measure_lines
+
+        print("\n".join(measure_lines(measured)))
     if args.plot:
         from tinygen.inspect_report import memory_plot
 
         memory_plot(graph, args.plot)
         print(f"memory plot written to {args.plot}", file=sys.stderr)
     return 0
+
+
+def _measure_tiling(args, progress, source, graph, board) -> dict:
+    """inspect --measure: the untiled and the tiled build's instructions on the board's stand-in."""
+    from argparse import Namespace
+
+    from tinygen.tile_measure import measure_tiling
+
+    def compile_with(tile, room):       # as inspect compiled, but for the stand-in's memory
+        return compile_model(Namespace(**{**vars(args), "tile": tile}), progress, room, allow_uncalibrated=True)[1]
+
+    return measure_tiling(source, graph, board, compile_with, getattr(args, "timeout", None))
 
 
 def cmd_boards(args) -> int:
@@ -195,6 +215,9 @@ def make_parser() -> argparse.ArgumentParser:
     add_compile_args(i, builds=False)
     i.add_argument("--board", help="compile for this board: its ISA features and kernels (default: none)")
     i.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
+    i.add_argument("--measure", action="store_true",
+                   help="where tiling is applied: build the untiled and the tiled model for the board's QEMU "
+                        "stand-in and print the executed instructions of one inference of each")
     i.add_argument("--plot", metavar="FILE.png", help="also draw the memory plan (buffers over ops) as a PNG")
     i.add_argument("--ir", action="store_true", help="print the lowered IR instead of the table")
     i.add_argument("--json", metavar="FILE", help="also write the statistics as JSON to FILE")

@@ -277,10 +277,14 @@ def exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], be
     search stops after that many placements (None: exhaustive)."""
     n = len(buffers)
     order = sorted(range(n), key=lambda i: (-buffers[i].size, buffers[i].first))
+    # the buffers each one can collide with (live at a common step): _offset looks at no other
+    # placed buffer, so filtering them out first changes no offset, only the time it takes
+    rivals = [[j for j in range(n) if j != i and buffers[j].overlaps_in_time(buffers[i])] for i in range(n)]
+    is_placed = [False] * n
     found: list = [best, None]
     tries = [0]
 
-    def search(placed: list[Buffer], rest: list[int], top: int) -> None:
+    def search(rest: list[int], top: int) -> None:
         if not rest:
             found[0], found[1] = top, [b.offset for b in buffers]
             return
@@ -289,12 +293,14 @@ def exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], be
                 return
             tries[0] += 1
             buf = buffers[i]
-            buf.offset = _offset(buf, placed, pairs, best_fit=False)
+            buf.offset = _offset(buf, [buffers[j] for j in rivals[i] if is_placed[j]], pairs, best_fit=False)
             end = align(max(top, buf.offset + buf.size))
             if end < found[0]:
-                search(placed + [buf], [j for j in rest if j != i], end)
+                is_placed[i] = True
+                search([j for j in rest if j != i], end)
+                is_placed[i] = False
     saved = [b.offset for b in buffers]
-    search([], order, 0)
+    search(order, 0)
     for b, off in zip(buffers, saved):
         b.offset = off
     return (found[0], found[1]) if found[1] is not None else None
