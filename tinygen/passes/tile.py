@@ -35,7 +35,7 @@ from tinygen.analysis import total_macs
 from tinygen.errors import UsageError
 from tinygen.ir import Graph, Kind, Node
 from tinygen.passes.band import rewrite_bands
-from tinygen.passes.tile_choice import MAX_GRID, candidates, search
+from tinygen.passes.tile_choice import MAX_GRID, MAX_REPLANS, candidates, search
 from tinygen.passes.tile_geometry import TILE, back_project, split, stage_of
 
 # the most MACs the halos may add, as a fraction of the model's (the instruction budget)
@@ -195,7 +195,8 @@ def _auto(graph: Graph, replan: Callable[[Graph], Graph], before: int, macs: int
     _, tiled, cand = best
     bands = len(cand.setting) == 3
     tiled.meta["tile"] = _record(True, before, tiled, cand.setting[0], (cand.setting[2], 1) if bands else cand.setting[1],
-                                 extra_macs(graph, tiled), macs, f"smallest arena of {len(cands)} candidates, {planned} re-planned",
+                                 extra_macs(graph, tiled), macs, f"smallest arena of {len(cands)} candidates, {planned} re-planned"
+                                 + (" (the most auto re-plans)" if planned >= MAX_REPLANS else ""),
                                  "bands" if bands else "tiles")
     return tiled
 

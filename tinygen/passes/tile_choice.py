@@ -283,15 +283,24 @@ def candidates(graph: Graph, splits: list[str], rewrite, kinds=None) -> tuple[Co
     return ctx, found
 
 
-def search(cands: list[Candidate], replan: Callable[[Graph], Graph], max_extra: float, before: int):
+# the most candidates auto re-plans (search): in estimate order, so the most promising ones
+MAX_REPLANS = 24
+
+
+def search(cands: list[Candidate], replan: Callable[[Graph], Graph], max_extra: float, before: int,
+           max_replans: int | None = MAX_REPLANS):
     """(best (key, graph, candidate) or None, number over the MAC limit, number re-planned):
     the smallest (arena, extra MACs, index) over the candidates within the MAC limit whose
     arena is below `before`, re-planning in estimate order and stopping where no later
-    candidate can win."""
+    candidate can win, or after `max_replans` re-plans (None: no limit): where the lower
+    bounds are weak (KWS: every layer the same size) hundreds of candidates could win, and
+    each re-plan reorders a graph of hundreds of nodes; the limit counts work, not time."""
     ok = [c for c in cands if c.extra_macs <= max_extra]
     best, planned = None, 0
     for c in sorted(ok, key=lambda c: (c.estimate, c.extra_macs, c.index)):
         if c.estimate >= before or (best is not None and (c.estimate, c.extra_macs, c.index) >= best[0]):
+            break
+        if max_replans is not None and planned >= max_replans:
             break
         graph = replan(c.build())
         planned += 1
@@ -314,5 +323,5 @@ def exhaustive(cands: list[Candidate], replan: Callable[[Graph], Graph], max_ext
     return best
 
 
-__all__ = ["BAND_COUNTS", "Candidate", "Context", "KINDS", "band_candidates", "band_estimate", "MAX_GRID", "candidates", "exhaustive", "grids", "recompute_candidates",
+__all__ = ["BAND_COUNTS", "Candidate", "Context", "KINDS", "band_candidates", "band_estimate", "MAX_GRID", "MAX_REPLANS", "candidates", "exhaustive", "grids", "recompute_candidates",
            "recompute_estimate", "search"]
