@@ -53,7 +53,11 @@ def tiled_options(options, lean: bool):
 def pinned_tiling(graph: Graph):
     """The tiling setting that recompiles `graph`'s (the flash trade's recompiles), or None."""
     info = graph.meta.get("tile") or {}
-    return (info["split"], tuple(info["grid"])) if info.get("applied") else None
+    if not info.get("applied"):
+        return None
+    if info.get("mode") == "bands":             # grid (bands, 1): row bands, not recompute tiles
+        return (info["split"], "bands", info["grid"][0])
+    return (info["split"], tuple(info["grid"]))
 
 
 def ram_over(use: MemoryUse) -> int:

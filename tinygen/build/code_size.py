@@ -45,14 +45,19 @@ from tinygen.kernels.measure_cache import cache_dir
 # model's name and a placeholder hash of a SHA-256's length): a little room for them
 ID_STRINGS_BYTES = 64
 PLACEHOLDER_HASH = "0" * 64
+# the probe's linked flash and RAM (at least the part's): an image larger than the part is
+# measured, not refused, for the fit trade needs its size most (tinygen/fit.py)
+PROBE_REGION_BYTES = 64 << 20
 
 
 def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = None) -> int | None:
     """The real part's image's flash by compiling and linking its sources (see the module
     docstring), or None where that is not done (another build recipe, a missing compiler,
-    CMSIS-NN / ESP-NN layers, a front end, a compiler error: the build reports it)."""
+    CMSIS-NN / ESP-NN layers, a front end, a compiler error: the build reports it). An image
+    larger than the part's flash (or RAM) is measured all the same: the probe links it with
+    PROBE_REGION_BYTES of each, sections placed as in the part's script."""
     from tinygen.build.memory import measure
-    from tinygen.codegen.firmware_project import write_firmware_project
+    from tinygen.codegen.firmware_project import roomy_linker_script, write_firmware_project
     from tinygen.codegen.project import write_project
     from tinygen.kernels.table import KERNELS_BY_NAME
 
@@ -68,16 +73,18 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
         tc = image.toolchain
         if tc.missing():
             return None
+        # the part's script with room: an image larger than the part links too, laid out alike
+        ldscript, regions = roomy_linker_script(graph, project, board, image, PROBE_REGION_BYTES)
         try:
             objs = [str(source_object(cmd, project, store)) for cmd in compile_commands(project, image.goal)]
-            subprocess.run([tc.cc, *tc.ldflags, "-T", image.ldscript, "-o", "size-probe.elf", *objs, *tc.libs],
+            subprocess.run([tc.cc, *tc.ldflags, "-T", ldscript, "-o", "size-probe.elf", *objs, *tc.libs],
                            cwd=project, capture_output=True, check=True)
         except (subprocess.CalledProcessError, OSError):
             return None
-        use = measure(read_elf(project / "size-probe.elf"), image.regions, {"flash": 0, "ram": 0},
+        use = measure(read_elf(project / "size-probe.elf"), regions, {"flash": 0, "ram": 0},
                       info["weight_bytes"], board.stack_size)
     prune(store)
     return use.regions["flash"].used + ID_STRINGS_BYTES
 
 
-__all__ = ["ID_STRINGS_BYTES", "compiled_flash"]
+__all__ = ["ID_STRINGS_BYTES", "PROBE_REGION_BYTES", "compiled_flash"]
