@@ -9,7 +9,8 @@ int16 in flash (tg_conv2d_direct_s8_dsp, tg_conv2d_add_s8_dsp), twice the int8 b
 When the predicted firmware exceeds the board's flash or its --flash-budget, layers trade
 speed for flash. The prediction is the real part's image compiled and linked ahead of the
 build (tinygen/build/code_size.py: each translation unit compiled once with the image's
-flags and cached, then linked; 132..140 B above what the build links on the MLPerf Tiny models); where that cannot
+flags and cached, then linked, even where larger than the part; ID_STRINGS_BYTES above what
+the build links where its model name and id are the graph's name); where that cannot
 be done (no cross compiler, CMSIS-NN / ESP-NN layers, a front end) it is
 tinygen.build.memory.predict's estimate plus FIT_CODE_MARGIN_PER_LAYER per layer, since
 that estimate sits below what links:

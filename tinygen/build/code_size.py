@@ -41,10 +41,12 @@ from tinygen.build.object_cache import OBJECT_DIR, compile_commands, prune, sour
 from tinygen.ir import Graph
 from tinygen.kernels.measure_cache import cache_dir
 
-# the real build's model id and source hash strings, unknown here (the scratch project has the
-# model's name and a placeholder hash of a SHA-256's length): a little room for them
+# the real build's model id and name strings, unknown here (the scratch project has the graph's
+# name): a little room for them
 ID_STRINGS_BYTES = 64
-PLACEHOLDER_HASH = "0" * 64
+# the source hash's place: as long as the real one (tinygen.compiler.graph_hash, 16 hex digits),
+# so that the probe's TG_MODEL_HASH string takes the build's bytes (a SHA-256's 64 took 48 more)
+PLACEHOLDER_HASH = "0" * 16
 # the probe's linked flash and RAM (at least the part's): an image larger than the part is
 # measured, not refused, for the fit trade needs its size most (tinygen/fit.py)
 PROBE_REGION_BYTES = 64 << 20
