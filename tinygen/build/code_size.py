@@ -11,7 +11,11 @@ to a scratch folder as the build writes it (model.c with its specialized layers,
 the kernels, the runtime, the port and the linker script), every translation unit of the real
 part's image is compiled with that image's exact compiler and flags, and the objects are
 linked as the Makefile links them; the flash is the linked image's, counted as the build
-counts it (tinygen.build.memory.measure).
+counts it (tinygen.build.memory.measure). The link uses the part's linker script with its flash
+and RAM regions enlarged to PROBE_REGION_BYTES (firmware_project.roomy_linker_script: the same
+sections in the same order), so an image larger than the part is measured exactly instead of
+failing to link: the fit trade needs that figure most (an overflow left it with the estimate,
+tens of KB low on the banded MobileNetV2).
 
 Each object is cached (cache_dir()/OBJECT_DIR/<key>.o, tinygen.build.object_cache) under the
 SHA-256 of the compiler's version, its flags as the generated Makefile passes them, the source's
