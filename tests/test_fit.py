@@ -251,3 +251,19 @@ def test_block_traded_for_flash_runs_bit_exact_on_the_f446re_standin(block, tmp_
         for k in range(2):
             x = rng.integers(-128, 128, size=size, dtype=np.int8)
             assert_device_equals_reference(dev, graph, x, f"input {k}")
+
+
+def test_pinned_tiling_recompiles_row_bands_as_row_bands():
+    """The fit's recompiles keep the tiling the RAM step found: row bands (grid recorded as
+    (bands, 1)) stay bands, never recompute tiles of that grid."""
+    from tinygen.fit_ram import pinned_tiling
+    from tinygen.ir import Graph
+
+    g = Graph("g")
+    assert pinned_tiling(g) is None
+    g.meta["tile"] = {"applied": True, "mode": "bands", "split": "add_24", "grid": (8, 1)}
+    assert pinned_tiling(g) == ("add_24", "bands", 8)
+    g.meta["tile"] = {"applied": True, "mode": "tiles", "split": "add_24", "grid": [2, 4]}
+    assert pinned_tiling(g) == ("add_24", (2, 4))
+    g.meta["tile"] = {"applied": False, "why": "the peak is in the last layers"}
+    assert pinned_tiling(g) is None
