@@ -189,7 +189,8 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
                              tile=getattr(args, "tile", None),
                              prefer=getattr(args, "prefer", "balanced"),
                              storage=getattr(args, "storage", "separate"),
-                             camera=camera_spec(args, board, implied=_frames_given(args)))
+                             camera=camera_spec(args, board, implied=_frames_given(args)),
+                             stream_input=not getattr(args, "whole_input", False))
     if frontend is not None and options.camera is not None:
         raise UsageError("--frontend (audio) and --camera are two front ends for one model input",
                          "give one of them: --frontend mfcc for a KWS model, --camera for an image model")

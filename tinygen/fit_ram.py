@@ -55,8 +55,8 @@ def pinned_tiling(graph: Graph):
     info = graph.meta.get("tile") or {}
     if not info.get("applied"):
         return None
-    if info.get("mode") == "bands":             # grid (bands, 1): row bands, not recompute tiles
-        return (info["split"], "bands", info["grid"][0])
+    if info.get("mode") == "bands":                 # grid (bands, 1): passes/tile.py _record
+        return (info["split"], "bands", int(info["grid"][0]))
     return (info["split"], tuple(info["grid"]))
 
 

@@ -6,7 +6,9 @@ from tinygen.analysis import LayerStats
 from tinygen.ir import Graph
 from tinygen.passes.lower_peak import lower_peak_lines
 from tinygen.passes.tile import tile_lines
+from tinygen.passes.plan_camera import BUFFER as CAMERA_BUFFER
 from tinygen.passes.plan_memory import MemoryPlan
+from tinygen.passes.stream_input import input_buffer_bytes, streamed, window_rows
 from tinygen.report import human_bytes, human_count, table
 
 TIMELINE_WIDTH = 40
@@ -42,8 +44,10 @@ def io_lines(source, graph: Graph) -> list[str]:
     ins = [f"{name} {_shape(shape)} → {t} ({graph.tensor(t).nbytes} B)"
            for name, shape, t in zip(source.input_names, source.input_shapes, graph.inputs)]
     outs = [f"{t} {_shape(graph.tensor(t).shape)} ({graph.tensor(t).nbytes} B)" for t in graph.outputs]
-    staged = sum(graph.tensor(t).nbytes for t in graph.inputs)
-    return [f"inputs: {', '.join(ins)}; input buffer {staged} B" + (" (inputs back to back)" if len(ins) > 1 else ""),
+    staged = input_buffer_bytes(graph)
+    how = (f" (streamed: one band's window of {window_rows(graph)} rows)" if streamed(graph) else
+           " (inputs back to back)" if len(ins) > 1 else "")
+    return [f"inputs: {', '.join(ins)}; input buffer {staged} B{how}",
             f"outputs: {', '.join(outs)}"]
 
 
@@ -111,7 +115,7 @@ def memory_report(graph: Graph) -> str:
     for b in sorted(plan.buffers, key=lambda b: (b.offset, b.first)):
         first = "input" if b.first < 0 else graph.nodes[b.first].name
         last = "output" if b.last >= n else "(before the first layer)" if b.last < 0 else graph.nodes[b.last].name
-        kind = ("scratch" if b.name.endswith(".scratch") else "front end" if b.last < 0 else
+        kind = ("scratch" if b.name.endswith(".scratch") else "front end" if b.name == CAMERA_BUFFER else
                 "input" if b.name in graph.inputs else "output" if b.name in graph.outputs else "tensor")
         rows.append([b.name, kind, b.offset, b.size, first, last])
     timeline = plan.timeline(n)
@@ -136,7 +140,8 @@ def memory_report(graph: Graph) -> str:
         table(["buffer", "kind", "offset", "bytes", "written by", "last read by"], rows, "llrrll"),
     ]
     if camera:
-        lines.insert(3, camera.describe(plan.arena_size))
+        lines.insert(3, camera.describe(plan.arena_size, graph.nodes[camera.live_until].name
+                                        if camera.live_until >= 0 else None))
     tiled = tile_lines(graph)
     if tiled:
         lines += ["", *tiled]

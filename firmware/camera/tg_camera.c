@@ -2,6 +2,7 @@
 #include "tg_camera.h"
 
 #include "model.h"
+#include "tg_camera_stream.h"
 #include "tg_infer.h"
 #include "tg_input.h"
 #include "tg_io.h"
@@ -106,6 +107,7 @@ int tg_camera_start(int32_t format, int32_t w, int32_t h)
     }
     tg_infer_forget(); /* the scratch is in the arena: the last outputs are overwritten */
     (void)tg_image_begin(&tg_image, t, &f, tg_scratch(cam) + cam->chunk_bytes, (int8_t *)tg_input_fill());
+    tg_camera_stream_start(&tg_image);
     tg_cam = cam;
     tg_row_bytes = (uint32_t)(w * tg_image_bytes_per_pixel(format));
     tg_chunk_max = (uint32_t)cam->chunk_bytes / tg_row_bytes * tg_row_bytes;
@@ -119,19 +121,31 @@ int tg_camera_start(int32_t format, int32_t w, int32_t h)
 uint64_t tg_camera_rows(const uint8_t *rows, int32_t n)
 {
     uint64_t start = tg_port_counter();
+    uint64_t model = tg_camera_stream_count();
     for (int32_t i = 0; i < n; i++) {
         (void)tg_image_row(&tg_image, rows + (uint32_t)i * tg_row_bytes);
     }
-    return tg_port_counter() - start;
+    return tg_port_counter() - start - (tg_camera_stream_count() - model); /* bands run meanwhile: the model's */
 }
 
 void tg_camera_finish(uint64_t count)
 {
     tg_active = 0;
     tg_input_filled();
+    tg_camera_stream_finish();
     tg_io_str("m-tg-frame-done-[");
     tg_io_u64(count);
     tg_io_end_bracket();
+    if (!tg_camera_streamed()) {
+        return;
+    }
+    if (tg_camera_stream_failed()) {
+        tg_error("frame: the model failed on a band (tg_model_invoke_band / tg_model_invoke_finish)");
+        return;
+    }
+    tg_infer_outputs_done();
+    tg_infer_print_out();
+    tg_infer_print_count(tg_camera_stream_count());
 }
 
 void tg_cmd_camera(const tg_word *args, int nargs)
@@ -157,6 +171,8 @@ void tg_cmd_camera(const tg_word *args, int nargs)
     tg_io_u64((uint64_t)tg_camera_config_now()->chunk_bytes);
     tg_io_str(",capture=");
     tg_io_str(TG_CAMERA_CAPTURE_NAME);
+    tg_io_str(",stream=");
+    tg_camera_stream_print();
     tg_io_str(",crop=");
     if (tg_crop_set) {
         for (int i = 0; i < 4; i++) {

@@ -10,6 +10,12 @@
  * (tg_image_target, with its pixel -> int8 table in flash) and where in the model's arena
  * the front end's scratch goes (planned by the build beside the model's input, so the
  * arena is never larger than both need; the last outputs are lost when a frame starts).
+ *
+ * A model in row bands whose input streams in (model.h TG_MODEL_INPUT_STREAMED, the default of
+ * --camera with --tile bands) never holds its input whole: the input buffer holds one band's
+ * window of rows, and each band runs (tg_model_invoke_band) as soon as the frame's rows it
+ * reads arrived, between frame rows (tg_camera_stream.c); the scratch is then planned clear of
+ * everything live until the last band's input read (passes/plan_camera.py).
  */
 #ifndef TG_CAMERA_H
 #define TG_CAMERA_H
@@ -41,7 +47,12 @@ int tg_camera_start(int32_t format, int32_t w, int32_t h);
  * returns the counter units the preprocessing took. */
 uint64_t tg_camera_rows(const uint8_t *rows, int32_t n);
 
-/* The frame's last row arrived: the input buffer holds the model's input; m-tg-frame-done-[COUNT]. */
+/*
+ * The frame's last row arrived: the input buffer holds the model's input; m-tg-frame-done-[COUNT].
+ * Where the input streams in (TG_MODEL_INPUT_STREAMED: a model in row bands, whose bands ran as
+ * the rows arrived), the remaining bands and the rest of the model run first, and the outputs
+ * follow: m-tg-out-[HEX], m-tg-count-[C] (the model's part: bands, window moves and the rest).
+ */
 void tg_camera_finish(uint64_t count);
 
 /* Protocol commands (tg_camera.c). */

@@ -20,6 +20,7 @@
 
 #include "model.h"
 #include "tg_camera.h"
+#include "tg_camera_stream.h"
 #include "tg_infer.h"
 #include "tg_io.h"
 #include "tg_protocol.h"
@@ -101,6 +102,9 @@ void tg_cmd_capture(const tg_word *args, int nargs)
     uint64_t count = tg_camera_rows(fb->buf, TG_CAMERA_HEIGHT);
     esp_camera_fb_return(fb);
     tg_camera_finish(count);
+    if (tg_camera_streamed()) {
+        return; /* the model ran band by band as the rows came, and its outputs are printed */
+    }
     uint64_t invoke = tg_infer_run();
     tg_infer_print_out();
     tg_infer_print_count(invoke);

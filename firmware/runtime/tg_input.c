@@ -5,6 +5,17 @@
 #include "tg_io.h"
 #include "tg_port.h"
 
+#ifdef TG_MODEL_INPUT_STREAMED
+/* The input streams in (camera frames into row bands, firmware/camera): the buffer holds one
+   band's window of rows, never the whole input, so nothing may load or read it whole. */
+#define TG_INPUT_STREAMED 1
+#else
+#define TG_INPUT_STREAMED 0
+#endif
+#define TG_STREAMED_TEXT                                                                                \
+    "the input streams in: this firmware takes camera frames only (tg frame, tg chunk; the last chunk " \
+    "answers the outputs, then tg out and results); build it with --whole-input to load whole inputs"
+
 #ifdef TG_MODEL_INPUT_OUTSIDE_ARENA
 /* The model reads its input rows straight from its own input buffer (row bands): that
    buffer is the staging buffer, so the input is held once. */
@@ -49,6 +60,10 @@ static int tg_hex_digit(char c)
 
 void tg_input_db_load(const tg_word *n)
 {
+    if (TG_INPUT_STREAMED) {
+        tg_error(TG_STREAMED_TEXT);
+        return;
+    }
     uint32_t want;
     if (tg_arg_u32(n, &want) != 0) {
         return;
@@ -72,6 +87,10 @@ void tg_input_db_load(const tg_word *n)
 
 void tg_input_db_hex(const tg_word *hex)
 {
+    if (TG_INPUT_STREAMED) {
+        tg_error(TG_STREAMED_TEXT);
+        return;
+    }
     if (tg_expected == 0) {
         tg_error("db: no buffer, send db load N first");
         return;
@@ -165,6 +184,11 @@ int tg_input_upload(const tg_word *n)
     if (tg_arg_u32(n, &want) != 0) {
         return -1;
     }
+    if (TG_INPUT_STREAMED) {
+        tg_io_str("e-[" TG_STREAMED_TEXT);
+        tg_refuse_upload(want);
+        return -1;
+    }
     if (want != TG_MODEL_INPUT_BYTES) {
         tg_io_str("e-[upload of ");
         tg_io_u64(want);
@@ -191,6 +215,11 @@ int tg_input_upload_one(const tg_word *n, const tg_word *index)
     uint32_t want;
     uint32_t i;
     if (tg_arg_u32(n, &want) != 0) {
+        return -1;
+    }
+    if (TG_INPUT_STREAMED) {
+        tg_io_str("e-[" TG_STREAMED_TEXT);
+        tg_refuse_upload(want);
         return -1;
     }
     if (tg_word_u32(index, &i) != 0) {
@@ -236,6 +265,10 @@ int tg_input_upload_one(const tg_word *n, const tg_word *index)
 
 int tg_input_check(void)
 {
+    if (TG_INPUT_STREAMED) {
+        tg_error(TG_STREAMED_TEXT);
+        return -1;
+    }
     if (tg_staged == TG_MODEL_INPUT_BYTES) {
         return 0;
     }
@@ -290,6 +323,9 @@ uint8_t *tg_input_fill(void)
 
 void tg_input_filled(void)
 {
+    if (TG_INPUT_STREAMED) {
+        return; /* the buffer holds the last band's rows, not the input */
+    }
     tg_staged = TG_MODEL_INPUT_BYTES;
     tg_have_all(1);
 }

@@ -4,6 +4,11 @@
  * upload (the whole buffer), or one model input at a time (`tg load N I`), and
  * copied into the model's inputs before each inference. It is separate from
  * the model's arena, which activations overwrite.
+ *
+ * A model whose input streams in (TG_MODEL_INPUT_STREAMED: camera frames into row bands)
+ * has only one band's window of input rows here: the loads, tg_input_check and so every
+ * command needing the whole input answer an e- line saying so (PROTOCOL.md); the camera
+ * front end (firmware/camera) writes the rows through tg_input_fill().
  */
 #ifndef TG_INPUT_H
 #define TG_INPUT_H
@@ -43,7 +48,8 @@ int tg_input_upload_one(const tg_word *n, const tg_word *index);
  */
 uint32_t tg_input_receive(uint8_t *dst, uint32_t n);
 
-/* 0 if the buffer holds every model input; else prints an e- line and returns -1. */
+/* 0 if the buffer holds every model input; else prints an e- line and returns -1 (always when
+   the input streams in). */
 int tg_input_check(void);
 
 /* Copy the staged input into tg_model_input(0..) (call tg_input_check() first). */

@@ -81,11 +81,20 @@ typedef struct {
     uint16_t frac;
 } tg_image_tap;
 
+/*
+ * Where output row `row` goes, for a caller that does not hold the whole output (a model whose
+ * input streams in, firmware/camera): a pointer to out_w x channels bytes, or NULL to drop the
+ * row. Called once per output row, in order, just before the row is written.
+ */
+typedef int8_t *(*tg_image_sink)(void *ctx, int32_t row);
+
 /* A frame in progress (filled by tg_image_begin; its pointers point into the scratch). */
 typedef struct {
     const tg_image_target *target;
     tg_image_frame frame;
-    int8_t *out;          /* out_h x out_w x channels */
+    int8_t *out;          /* out_h x out_w x channels (unless sink is set) */
+    tg_image_sink sink;   /* NULL (tg_image_begin's): rows go to out; else where sink says */
+    void *sink_ctx;
     uint32_t *rows[2];    /* out_w x channels each: area: the row's sums, the accumulator; bilinear: two rows */
     tg_image_tap *htaps;  /* out_w taps when the width is enlarged */
     tg_image_tap *vtaps;  /* out_h taps when the height is enlarged */

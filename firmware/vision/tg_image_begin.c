@@ -1,4 +1,6 @@
 /* Start a frame: check it, lay out the scratch, compute the taps. See tg_image.h. */
+#include <stddef.h>
+
 #include "tg_image.h"
 
 int tg_image_begin(tg_image_state *s, const tg_image_target *t, const tg_image_frame *f, void *scratch,
@@ -13,6 +15,8 @@ int tg_image_begin(tg_image_state *s, const tg_image_target *t, const tg_image_f
     s->target = t;
     s->frame = *f;
     s->out = out;
+    s->sink = NULL;
+    s->sink_ctx = NULL;
     s->rows[0] = rows;
     s->rows[1] = rows + row_values;
     s->htaps = (tg_image_tap *)(rows + 2 * row_values);

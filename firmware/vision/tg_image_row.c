@@ -4,7 +4,7 @@
 #include "tg_image.h"
 
 /*
- * Output row s->out_row from two rows of sums: value = (wa a + wb b + divisor / 2) / divisor,
+ * Output row s->out_row (to s->out, or where s->sink says) from two rows of sums: value = (wa a + wb b + divisor / 2) / divisor,
  * rounded half up, then channel c's lookup table. With `next` (area along the height),
  * the next output row starts as wn x b (next may be a: each value is read before it is
  * replaced).
@@ -17,15 +17,21 @@ static void tg_image_emit(tg_image_state *s, const uint32_t *a, uint32_t wa, con
     const int32_t values = t->out_w * channels;
     const uint32_t divisor = s->divisor;
     const uint32_t half = divisor / 2u;
-    int8_t *out = s->out + s->out_row * values;
-    for (int32_t c = 0; c < channels; c++) {
-        const int8_t *lut = t->lut + c * 256;
-        for (int32_t k = c; k < values; k += channels) {
-            uint32_t bk = b[k];
-            out[k] = lut[(wa * a[k] + wb * bk + half) / divisor];
-            if (next != NULL) {
-                next[k] = wn * bk;
+    int8_t *out = s->sink != NULL ? s->sink(s->sink_ctx, s->out_row) : s->out + s->out_row * values;
+    if (out != NULL) {
+        for (int32_t c = 0; c < channels; c++) {
+            const int8_t *lut = t->lut + c * 256;
+            for (int32_t k = c; k < values; k += channels) {
+                uint32_t bk = b[k];
+                out[k] = lut[(wa * a[k] + wb * bk + half) / divisor];
+                if (next != NULL) {
+                    next[k] = wn * bk;
+                }
             }
+        }
+    } else if (next != NULL) { /* a row the sink drops: only the next row's start */
+        for (int32_t k = 0; k < values; k++) {
+            next[k] = wn * b[k];
         }
     }
     s->out_row++;

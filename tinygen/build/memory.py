@@ -4,8 +4,8 @@ Both checks use the REAL part's flash and RAM sizes (the linker scripts of the
 emulated stand-ins carry them too), so what fits the stand-in fits the board.
 
 - `predict` adds up what the compiled graph needs: RAM = arena + input staging
-  buffer + stack + the runtime's own buffers; flash = weights + an estimate of
-  the code. `check_prediction` refuses a build whose prediction already
+  buffer (one band's window of rows where the input streams in, passes/stream_input.py)
+  + stack + the runtime's own buffers; flash = weights + an estimate of the code. `check_prediction` refuses a build whose prediction already
   exceeds the part, before any compiler runs.
 - `measure` reads the linked ELF: flash = everything stored in the image
   (vectors, text, rodata, the load image of .data); RAM = .data + .bss + the
@@ -37,6 +37,7 @@ from tinygen.errors import TinygenError, UsageError
 from tinygen.ir import Graph
 from tinygen.kernels.depthwise_kx1_imm import IMM_KERNEL, imm_code_bytes
 from tinygen.passes.plan_memory import ARENA_SECTION
+from tinygen.passes.stream_input import input_buffer_bytes
 from tinygen.report import human_bytes, table
 
 KINDS = ("flash", "ram")
@@ -175,7 +176,7 @@ def linker_memory(board: Board, region_name: str | None, ram_origin: int) -> dic
 def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
     """What the firmware will need, from the compiled graph alone."""
     arena = switches.arena_size(graph)
-    inputs = sum(graph.tensor(n).nbytes for n in graph.inputs)
+    inputs = input_buffer_bytes(graph)     # one band's window of rows where the input streams in
     ram = RegionUse("ram", capacity(board, "ram") or 0,
                     {"arena": arena, "input buffer": inputs, "stack": board.stack_size, "runtime": RUNTIME_RAM})
     flash = RegionUse("flash", capacity(board, "flash") or 0,
@@ -193,9 +194,9 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
         frontend_ram = sum(frontend.ram_parts().values())
     camera = graph.meta.get("camera")
     if camera is not None:      # --camera: its scratch is in the arena (passes/plan_camera.py)
-        from tinygen.vision.plan import CODE_BYTES, STATE_RAM
+        from tinygen.vision.plan import CODE_BYTES, STATE_RAM, STREAM_STATE_RAM
 
-        ram.add("camera front end (state)", STATE_RAM)
+        ram.add("camera front end (state)", STATE_RAM + (STREAM_STATE_RAM if camera.live_until >= 0 else 0))
         tables = sum(g.meta["camera"].lut.size for _, g in switches.switch_graphs(graph))
         flash.add("camera front end (code estimate + tables)", CODE_BYTES + tables)
     return MemoryUse({"flash": flash, "ram": ram}, arena, weight_bytes, board.stack_size, "predicted",

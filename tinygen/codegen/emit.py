@@ -7,13 +7,14 @@ prints is computed here, so templates only loop and substitute.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
 from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_identifier,
                                      c_int, c_macro, c_string, c_struct_init)
+from tinygen.codegen.tile_loop import fold, stream_kparams
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
@@ -48,6 +49,9 @@ class Layer:
     output_size: int = 0
     prefix: str = ""            # a switch's prefix for its macros ("" in a plain model)
     after: list[str] = field(default_factory=list)     # statements tg_model_invoke runs after it (exits)
+    function: str = ""          # a banded model's step: the function it runs (codegen/tile_loop.py)
+    arg: int = 0                # ... and the tile it passes
+    specialized: bool = False   # calls a kernel's inline body with its parameters as constants
 
 
 @dataclass
@@ -114,6 +118,7 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     layer.body.append(f"/* {spec.name}, specialized: {what} requantization{pos} */")
     args.insert(1, str(mode))
     layer.body.append(f"{inline.function}({', '.join(args)});")
+    layer.specialized = True
 
 
 def _inline(graph: Graph, spec: KernelSpec, node: Node | None = None) -> specialize.Inline | None:
@@ -250,10 +255,13 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
     arrays, array_names = _weight_arrays(graph, prefix, shared)
     layers: list[Layer] = []
     emitted: list[Node] = []
+    streamed = stream_kparams(graph, [n for n in graph.nodes if n.kernel]) if not prefix else {}
     for node in graph.nodes:
         if node.kernel is None:
             continue
         emitted.append(node)
+        if node.name in streamed:       # a streamed input's slice reads its band's window
+            node = replace(node, attrs={**node.attrs, "kparams": streamed[node.name]})
         spec = KERNELS_BY_NAME[node.kernel]
         layer = Layer(len(layers), prefix + c_identifier(node.name),
                       c_comment(f"{node.name}: {node.op}" + (f", from {node.source}" if node.source else "")),
@@ -269,7 +277,10 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
     slots += [(scratch_macro(node, prefix), offset, graph.node(node).scratch_bytes, c_comment(f"{node}: scratch"))
               for node, offset in plan.scratch.items()]
     slots.sort(key=lambda s: (s[1], s[0]))
+    loop = fold(graph, layers, emitted) if not prefix else None
     return {
+        "functions": loop.functions if loop else layers,
+        "tile_loop": loop,
         "index": index,
         "name": name,
         "prefix": prefix,
@@ -280,7 +291,7 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
         "input_ptrs": [_arena_ptr(graph, n, prefix=prefix) for n in graph.inputs],
         "output_macros": [tensor_macro(n, prefix) for n in graph.outputs],
         "slots": slots,
-        "layers": layers,
+        "layers": loop.steps if loop else layers,
         "arrays": arrays,
         "weight_bytes": int(sum(graph.tensor(n).nbytes for n in array_names)),
     }
@@ -333,6 +344,8 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str, 
         "output_bytes": int(sum(graph.tensor(n).nbytes for n in graph.outputs)),
         "slots": first["slots"],
         "layers": first["layers"],
+        "functions": first["functions"],
+        "tile_loop": first["tile_loop"],
         "arrays": arrays,
         "kernel_headers": ["tg_kernels.h"] + sorted(set().union(*(_kernel_headers(g) for _, g in graphs))),
         # dynamic inference (tinygen/gating): early exits (the final head included) and gates

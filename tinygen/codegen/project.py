@@ -26,6 +26,13 @@ MANIFEST = "tinygen.json"
 BOARD_HEADER = "tg_board.h"     # the board's facts the runtime needs (its clock, for emulated m-lap-us)
 
 
+
+def _input_bands(loop) -> dict | None:
+    if loop is None or not loop.bands:
+        return None
+    return {"windows": [list(w) for w in loop.windows], "row_bytes": loop.row_bytes,
+            "window_rows": loop.window_rows, "streamed": loop.streamed}
+
 def board_data(board: Board) -> dict:
     """What tg_board.h says about the board the project is built for."""
     pin = board.energy.get("timestamp_pin")
@@ -64,6 +71,9 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
         "layers": [{"name": layer.name, "kernel": layer.kernel, "output_size": layer.output_size}
                    for layer in data["layers"]],
         "frontend": frontend_of(graph).name if frontend_of(graph) else None,     # --frontend (tg info's frontend=)
+        # row bands (codegen/tile_loop.py): the input rows each band reads; streamed: the input
+        # buffer holds one band's window (tg_model_invoke_band), else the whole input
+        "input_bands": _input_bands(data["tile_loop"]),
         # dynamic inference (tinygen/gating): exits (the final classifier counted) and gates
         "exits": data["num_exits"],
         "gates": data["num_gates"],

@@ -223,8 +223,12 @@ def cmd_hil(args) -> int:
                 progress(f"running {len(inputs)} samples on {target}{what}")
                 run = run_samples(dev, sgraph, inputs, labels, progress=not args.quiet and len(inputs) > 20,
                                   head=args.head)
-            progress(f"profiling layers (tg layers){what}")
-            layers, total = profile_layers(dev, sgraph, inputs[0])
+            if frames is not None and run.streamed:     # no whole input on the device to run layer by layer
+                progress("no layer profile: the input streams in (row bands; build with --whole-input for one)")
+                layers, total = [], run.counts[0]
+            else:
+                progress(f"profiling layers (tg layers){what}")
+                layers, total = profile_layers(dev, sgraph, inputs[0])
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target,
                                 sgraph)
             if args.meter:                      # the input of `tg layers` stays loaded for `infer`

@@ -257,17 +257,18 @@ class Device:
         if "m-load-done" not in self.command(f"tg load {len(data)} {index}", data).lines:
             raise ProtocolError(f"the device did not confirm `tg load {len(data)} {index}` with m-load-done")
 
-    def _out_count(self, reply: Reply) -> tuple[bytes, int]:
+    def out_count(self, reply: Reply) -> tuple[bytes, int]:
+        """A reply's m-tg-out and m-tg-count: (raw int8 outputs back to back, counter units)."""
         out, count = _hex(reply.value("m-tg-out"), "m-tg-out"), _int(reply.value("m-tg-count"), "m-tg-count")
         self.last_count = count
         return out, count
 
     def run(self, data: bytes, timeout: float | None = None) -> tuple[bytes, int]:
         """Upload, one inference, its outputs: (raw int8 outputs back to back, counter units)."""
-        return self._out_count(self.command(f"tg run {len(data)}", data, timeout, inferences=1))
+        return self.out_count(self.command(f"tg run {len(data)}", data, timeout, inferences=1))
 
     def invoke(self, timeout: float | None = None) -> tuple[bytes, int]:
-        return self._out_count(self.command("tg invoke", timeout=timeout, inferences=1))
+        return self.out_count(self.command("tg invoke", timeout=timeout, inferences=1))
 
     def out(self) -> bytes:
         return _hex(self.command("tg out").value("m-tg-out"), "m-tg-out")
@@ -291,7 +292,7 @@ class Device:
         for value in reply.values("m-tg-layer"):
             index, name, count = value.split(",")
             layers.append(Layer(_int(index, "layer index"), name, _int(count, "layer count")))
-        out, total = self._out_count(reply)
+        out, total = self.out_count(reply)
         return layers, out, total
 
     def layer_out(self, index: int, timeout: float | None = None) -> bytes:

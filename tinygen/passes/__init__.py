@@ -97,6 +97,11 @@ class CompileOptions:
     # the camera front end (--camera, tinygen.vision.plan.CameraSpec): its scratch is planned
     # into the arena beside the model's input (passes/plan_camera.py); None: no front end
     camera: object = None
+    # with the camera front end and a banded model whose input is outside the arena (row bands,
+    # passes/band.py): the input streams in (plan_memory.STREAM_INPUT; passes/plan_camera.py): the
+    # input buffer holds one band's window of rows and the bands run as the frame's rows arrive.
+    # False (--whole-input): the whole input is held, so tg load / tg invoke / tg input still work
+    stream_input: bool = True
     # patch-based inference (passes/tile.py): "off"; "auto": the split tensor and tile grid
     # with the smallest arena within tile.MAX_EXTRA_MACS more MACs, if any lowers it;
     # (split tensor, (gh, gw)): that tiling; (split tensor, "bands", n): n full-width row bands with
@@ -192,8 +197,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
                                                          options.lower_peak_instructions,
                                                          options.kernel_counts)))
     if options.camera is not None:
-        # after the model's final plan: the front end takes arena bytes free before the first layer
-        steps.append(("plan_camera", lambda g: plan_camera(g, options.camera)))
+        # after the model's final plan: the front end takes arena bytes free while it runs (before
+        # the first layer, or through the last band's input read where the input streams in)
+        steps.append(("plan_camera", lambda g: plan_camera(g, options.camera, options.stream_input)))
     return run_passes(graph, steps, trace)
 
 

@@ -26,6 +26,9 @@ The graph input is read only row window by row window (slices copying each band'
 rows): it leaves the arena (plan_memory.INPUT_OUTSIDE_ARENA) and the generated model reads
 it from its own buffer, which is the firmware's input staging buffer.
 
+Every node made for band b carries attrs["band"] = b (codegen/tile_loop.py runs the stage's
+copies of a layer through one function and knows each band's input rows from them).
+
 Exact by construction; no MAC is computed twice (a row computed in band b is carried, not
 recomputed), so the extra work is the copies only. The planner lays concats along H of
 full-width pieces out in place (passes/plan_memory.py): each piece is written straight to
@@ -45,6 +48,7 @@ from tinygen.passes.tile_geometry import POINTWISE_OPS, input_needs, split, stag
 # a window: (name of the tensor holding it, first row, end row), full width
 Held = tuple[str, int, int]
 CARRY = "halo"              # the source of the slices carrying rows over to the next band
+BAND = "band"               # node attr: the band (0..n-1) a node of the banded stage computes
 
 
 def _rows_tensor(g: Graph, like: str, base: str, rows: int) -> str:
@@ -115,6 +119,8 @@ def rewrite_bands(graph: Graph, split_tensor: str, bands: int) -> Graph:
                 continue
             computed = _band_node(g, nodes, node, new[node.name], held, b) if node.name in new else None
             held[o] = _band_buffer(g, nodes, o, prev.get(o), window[o], computed, b)
+        for n in nodes:
+            n.attrs.setdefault(BAND, b)                    # the band this copy, slice or concat belongs to
         pieces.append(held[split_tensor][0])
         prev = held
     nodes.append(Node(f"{split_tensor}_bands", "concat", pieces, [split_tensor], {"axis": 1}, source="row bands"))
@@ -176,4 +182,4 @@ def _band_buffer(g: Graph, nodes: list[Node], o: str, prev: Held | None, rows: t
     return out, lo, hi
 
 
-__all__ = ["band_windows", "rewrite_bands"]
+__all__ = ["BAND", "band_windows", "rewrite_bands"]

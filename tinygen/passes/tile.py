@@ -36,7 +36,7 @@ from tinygen.errors import UsageError
 from tinygen.ir import Graph, Kind, Node
 from tinygen.passes.band import rewrite_bands
 from tinygen.passes.tile_choice import MAX_GRID, candidates, search
-from tinygen.passes.tile_geometry import back_project, split, stage_of
+from tinygen.passes.tile_geometry import TILE, back_project, split, stage_of
 
 # the most MACs the halos may add, as a fraction of the model's (the instruction budget)
 MAX_EXTRA_MACS = 0.15
@@ -81,7 +81,10 @@ def rewrite(graph: Graph, split_tensor: str, grid: tuple[int, int]) -> Graph:
     for r, (h0, h1) in enumerate(split(out_h, gh)):
         row = []
         for c, (w0, w1) in enumerate(split(out_w, gw)):
+            first = len(new_nodes)
             row.append(_tile(g, stage, (h0, h1, w0, w1), f"t{r}_{c}", new_nodes))
+            for n in new_nodes[first:]:
+                n.attrs[TILE] = r * gw + c          # codegen/tile_loop.py: one function per layer shape
         rows.append(row)
     c_out = g.tensor(split_tensor).shape[3]
     row_outs = []

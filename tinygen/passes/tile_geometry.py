@@ -15,6 +15,8 @@ WINDOW_OPS = ("conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d", "conv2d_
 # ops computing each output pixel from the same pixel of their inputs
 POINTWISE_OPS = ("add", "relu", "requantize", "clamp")
 TILE_OPS = WINDOW_OPS + POINTWISE_OPS
+# node attr: the tile (row-major index in the grid) a node of a tiled stage computes (passes/tile.py)
+TILE = "tile"
 
 
 def _window(graph: Graph, node: Node) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:

@@ -43,9 +43,14 @@ class HostModel:
         return np.ctypeslib.as_array(ptr, shape=(size,)).copy().reshape(shape)
 
     def invoke(self, *inputs: np.ndarray) -> list[np.ndarray]:
-        """Run int8 inputs; return int8 outputs shaped like the graph outputs."""
-        self._set_inputs(inputs)
-        self._lib.tg_model_invoke()
+        """Run int8 inputs; return int8 outputs shaped like the graph outputs. A model whose
+        input streams in (manifest input_bands.streamed) gets it band window by band window."""
+        bands = self.manifest.get("input_bands") or {}
+        if bands.get("streamed"):
+            self._stream(inputs, bands)
+        else:
+            self._set_inputs(inputs)
+            self._lib.tg_model_invoke()
         return [self._read(self._lib.tg_model_output(i), int(np.prod(o["shape"])), o["shape"])
                 for i, o in enumerate(self.outputs)]
 
@@ -55,8 +60,23 @@ class HostModel:
         self._lib.tg_model_gate_kept.restype = ctypes.c_int32
         return int(self._lib.tg_model_exit()), [int(self._lib.tg_model_gate_kept(g)) for g in range(gates)]
 
+    def _stream(self, inputs, bands: dict) -> None:
+        """Each band's input rows at the start of the input buffer, then that band (model.h)."""
+        if len(inputs) != 1:
+            raise ValueError(f"a streamed model takes 1 input, got {len(inputs)}")
+        x = np.ascontiguousarray(inputs[0], dtype=np.int8).ravel()
+        row = int(bands["row_bytes"])
+        for b, (first, end) in enumerate(bands["windows"]):
+            rows = x[first * row:end * row]
+            ctypes.memmove(self._lib.tg_model_input(0), rows.ctypes.data, rows.size)
+            if self._lib.tg_model_invoke_band(b) != 0:
+                raise RuntimeError(f"tg_model_invoke_band({b}) failed")
+        self._lib.tg_model_invoke_finish()
+
     def invoke_layers(self, *inputs: np.ndarray) -> list[np.ndarray]:
         """Run layer by layer, returning each layer's output right after it ran (flat int8)."""
+        if (self.manifest.get("input_bands") or {}).get("streamed"):
+            raise ValueError("the input streams in band by band: its layers cannot run one by one")
         self._set_inputs(inputs)
         results = []
         for i in range(len(self.layers)):

@@ -4,6 +4,7 @@
     --camera               build the camera front end into the firmware
     --frame-max 320x240    the largest frame it takes (sizes its buffers)
     --pixel-range 0:1      what pixel values 0 and 255 mean to the model
+    --whole-input          a banded model holds its whole input (default: it streams in)
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ def add_camera_args(p) -> None:
                         "`tg capture` from the sensor. Implied by tinygen hil --images / --frames")
     g.add_argument("--frame-max", metavar="WxH", default="320x240",
                    help="the largest frame the firmware takes (default 320x240, QVGA): sizes its row buffers")
+    g.add_argument("--whole-input", action="store_true",
+                   help="with --camera and a model in row bands (--tile): hold the whole input instead of "
+                        "streaming it in (by default the input buffer holds one band's rows and the bands run as "
+                        "the frame's rows arrive); costs the input's bytes of RAM, keeps tg load, tg invoke, "
+                        "tg input and tg layers working")
     g.add_argument("--pixel-range", metavar="LO:HI", default="0:1",
                    help="what pixel values 0 and 255 mean as the model's float input (default 0:1, i.e. p/255; "
                         "-1:1 for (p - 127.5) / 127.5, 0:255 for raw values)")

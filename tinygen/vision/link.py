@@ -7,6 +7,10 @@ the int8 input the device made of it.
     sent = cam.send_frame(raw, fmt, 320, 240)    # FrameSent: crop used, chunks, preprocessing count
     q = cam.input()                              # the model input the device computed (bytes)
     out, count = dev.invoke()
+
+A firmware whose input streams in (a model in row bands, `tg camera`'s stream=BANDSxROWS) runs
+the model while the frame arrives and answers its outputs with the last chunk: send_frame
+returns them (FrameSent.outputs, .model_count); `tg input` and `tg invoke` are refused there.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class FrameSent:
     chunk: int                 # bytes per chunk the device took
     chunks: int
     count: int                 # counter units the device spent preprocessing
+    outputs: bytes | None = None        # a streamed input's: the model's outputs, answered with the last chunk
+    model_count: int | None = None      # ... and the counter units of the model's part
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -59,6 +65,8 @@ class CameraLink:
         info["max"] = tuple(int(x) for x in info["max"].split("x"))
         info["input"] = tuple(int(x) for x in info["input"].split("x"))
         info["chunk"] = int(info["chunk"])
+        stream = info.get("stream", "none")     # BANDSxROWS: the input streams in, one band's rows held
+        info["stream"] = None if stream == "none" else tuple(int(x) for x in stream.split("x"))
         return info
 
     def crop(self, crop: Crop | None) -> None:
@@ -74,24 +82,30 @@ class CameraLink:
         return v[2], v[3], Crop(*v[4:])
 
     def send_frame(self, frame: bytes, fmt: FrameFormat, width: int, height: int,
-                   timeout: float | None = None) -> FrameSent:
+                   timeout: float | None = None, streamed: bool = False) -> FrameSent:
         """A whole frame: `tg frame`, then `tg chunk N` + N bytes (whole rows) until the
-        device reports m-tg-frame-done."""
+        device reports m-tg-frame-done. `streamed` (info()["stream"]): the model runs meanwhile,
+        and the last chunk answers its outputs (FrameSent.outputs)."""
         total, chunk, crop = self.start(fmt, width, height)
         if total != len(frame):
             raise ProtocolError(f"the device expects {total} bytes for a {width}x{height} {fmt.name} frame, "
                                 f"the frame has {len(frame)}")
-        chunks, done = 0, None
+        chunks, done, outputs, model = 0, None, None, None
         for offset in range(0, total, chunk):
             piece = frame[offset:offset + chunk]
-            reply = self.dev.command(f"tg chunk {len(piece)}", piece, timeout)
+            # a streamed input runs bands of the model between rows: at most one inference in all
+            reply = self.dev.command(f"tg chunk {len(piece)}", piece, timeout, inferences=1 if streamed else 0)
             chunks += 1
             got = reply.values("m-tg-frame-done")
             if got:
                 done = int(got[0])
+            if reply.values("m-tg-out"):
+                outputs, model = self.dev.out_count(reply)
         if done is None:
             raise ProtocolError(f"the device did not report m-tg-frame-done after all {total} bytes")
-        return FrameSent(crop, chunk, chunks, done)
+        if streamed and outputs is None:
+            raise ProtocolError("the device's input streams in, but its last chunk answered no m-tg-out")
+        return FrameSent(crop, chunk, chunks, done, outputs, model)
 
     def input(self, timeout: float | None = None) -> bytes:
         """`tg input`: the input buffer (the model's int8 input) as the device holds it."""

@@ -22,7 +22,8 @@ from tinygen.vision.twin import Target
 DRIVERS = ("esp32-camera",)            # camera drivers a generated project can take frames from
 TAP_BYTES = 4                          # sizeof(tg_image_tap)
 LARGEST_PIXEL = 2                      # bytes per pixel of the widest format (RGB565, YUYV)
-STATE_RAM = 112                        # the front end's static state (tg_camera.c, tg_image_state)
+STATE_RAM = 144                        # the front end's static state (tg_camera.c, tg_image_state): 144 B on Cortex-M
+STREAM_STATE_RAM = 24                  # ... and a streamed input's band, window and model count (168 B in all)
 CODE_BYTES = 3 * 1024                  # its code (measured 2.6-2.9 KB on the Cortex-M stand-ins)
 
 
@@ -118,20 +119,30 @@ class CameraPlan:
     scratch_bytes: int
     chunk_bytes: int
     model_arena: int = 0          # the model's own arena, before the front end's buffer was placed
+    # the last node during which the scratch lives: -1 (before the first layer) for a whole input;
+    # a streamed input's (plan_memory.STREAM_INPUT) runs bands between frame rows: its last input read
+    live_until: int = -1
+    whole_why: str | None = None  # a banded input held whole all the same: why (--whole-input, bands out of order)
 
     def to_json(self) -> dict:
         return {"max_frame": [self.spec.max_width, self.spec.max_height], "pixel_range": list(self.spec.pixel_range),
                 "driver": self.spec.driver, "input": [self.out_h, self.out_w, self.channels],
                 "scratch_offset": self.scratch_offset, "scratch_bytes": self.scratch_bytes,
-                "chunk_bytes": self.chunk_bytes, "model_arena": self.model_arena}
+                "chunk_bytes": self.chunk_bytes, "model_arena": self.model_arena,
+                "streamed": self.live_until >= 0, "live_until": self.live_until}
 
-    def describe(self, arena: int) -> str:
-        """One line for `tinygen inspect --memory`."""
+    def describe(self, arena: int, last: str | None = None) -> str:
+        """One line for `tinygen inspect --memory` (`last`: the name of node live_until)."""
         grew = arena - self.model_arena
-        return (f"camera front end: {self.scratch_bytes} B of scratch at offset {self.scratch_offset}, live before "
-                f"the first layer beside the input ({self.chunk_bytes} B chunk buffer + tg_image's rows, taps and "
-                f"line); " + (f"the arena grew by {grew} B for it" if grew > 0 else "no extra arena bytes"))
+        when = ("live before the first layer beside the input" if self.live_until < 0 else
+                f"live from before the first layer through {last or self.live_until} (the input streams in: "
+                "the bands up to the last input read run between frame rows)")
+        return (f"camera front end: {self.scratch_bytes} B of scratch at offset {self.scratch_offset}, {when} "
+                f"({self.chunk_bytes} B chunk buffer + tg_image's rows, taps and "
+                f"line); " + (f"the arena grew by {grew} B for it" if grew > 0 else "no extra arena bytes")
+                + (f"; the banded input is held whole: {self.whole_why}" if self.whole_why else ""))
 
 
-__all__ = ["CODE_BYTES", "CameraPlan", "CameraSpec", "DRIVERS", "STATE_RAM", "chunk_bytes", "image_buffer_size",
+__all__ = ["CODE_BYTES", "CameraPlan", "CameraSpec", "DRIVERS", "STATE_RAM", "STREAM_STATE_RAM", "chunk_bytes",
+           "image_buffer_size",
            "image_input", "parse_pixel_range", "pixel_lut", "scratch_bytes", "target"]

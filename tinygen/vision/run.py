@@ -1,7 +1,9 @@
 """Camera frames through a device: each frame uploaded in its camera format (`tg frame`,
 `tg chunk`), preprocessed on the device, the device's int8 input read back (`tg input`)
 and compared with the numpy twin's, one inference (`tg invoke`) compared with the
-reference on that input; answers against labels and the cost split preprocessing /
+reference on that input (a firmware whose input streams in, a model in row bands, runs the
+model as the rows arrive and answers its outputs with the last chunk: they are compared with
+the reference on the twin's input); answers against labels and the cost split preprocessing /
 network, in the device's counter units.
 
     frames = frames_for(args, graph)                   # tinygen hil --images / --frames
@@ -36,10 +38,11 @@ class FrameRun(SampleRun):
     twin's int8 inputs and the scores."""
     pre_counts: list[int] = field(default_factory=list)
     inputs: list[np.ndarray] = field(default_factory=list)          # the twin's (what the reference ran)
-    device_inputs: list[np.ndarray] = field(default_factory=list)
-    input_exact: list[bool] = field(default_factory=list)
+    device_inputs: list[np.ndarray | None] = field(default_factory=list)   # None: streamed, never whole
+    input_exact: list[bool | None] = field(default_factory=list)          # None: streamed, not readable
     scores: list[np.ndarray] = field(default_factory=list)          # dequantized first output
     crops: list[twin.Crop] = field(default_factory=list)
+    streamed: bool = False        # the input streamed in (row bands): no whole input on the device
 
 
 def parse_crop(text: str | None) -> twin.Crop | None:
@@ -100,17 +103,23 @@ def run_frames(dev: Device, graph, frames: FrameSet, crop: twin.Crop | None = No
         from tqdm import tqdm
 
         iterator = tqdm(iterator, desc="frames", unit="frame", leave=False)
+    streamed = info["stream"] is not None      # the model runs as the rows arrive: no whole input to read
+    result.streamed = streamed
     for i in iterator:
         frame = frames.frames[i]
-        sent = cam.send_frame(frame, frames.fmt, frames.width, frames.height, timeout)
+        sent = cam.send_frame(frame, frames.fmt, frames.width, frames.height, timeout, streamed)
         if sent.crop != region:
             raise TinygenError(f"the device cropped {sent.crop}, the twin {region}", "this is a tinygen bug")
-        got = np.frombuffer(cam.input(timeout), np.int8).reshape(h, w, c)
         want = twin.preprocess(frame, frames.fmt, frames.width, frames.height, target, region)
-        exact = np.array_equal(got, want)
-        if not exact:
-            result.mismatches.append(Mismatch(i, "input (preprocessing)", first_difference(want, got)))
-        raw, count = dev.invoke(timeout)
+        if streamed:        # the device never holds its input whole: its outputs are the check
+            got, exact = None, None
+            raw, count = sent.outputs, sent.model_count
+        else:
+            got = np.frombuffer(cam.input(timeout), np.int8).reshape(h, w, c)
+            exact = np.array_equal(got, want)
+            if not exact:
+                result.mismatches.append(Mismatch(i, "input (preprocessing)", first_difference(want, got)))
+            raw, count = dev.invoke(timeout)
         bad, outs = compare(graph, want, raw, i)
         result.mismatches += bad
         result.counts.append(count)
@@ -145,7 +154,8 @@ def frame_summary(run: FrameRun, frames: FrameSet) -> dict:
     return {"frames": {
         "format": frames.fmt.name, "size": [frames.width, frames.height], "count": run.samples,
         "crop": None if crop is None else [crop.x, crop.y, crop.w, crop.h], "classes": classes,
-        "input_bit_exact": sum(run.input_exact),
+        "input_bit_exact": sum(1 for e in run.input_exact if e),
+        "input_streamed": any(e is None for e in run.input_exact),
         "preprocess_mean": pre, "network_mean": net,
         "preprocess_share": pre / (pre + net) if pre is not None and net else None,
         "per_frame": rows}}
@@ -159,6 +169,10 @@ def _class(row: dict, key: str) -> str:
     return f"{index} {name}" if name else str(index)
 
 
+def _exact(value: bool | None) -> str:
+    return "streamed" if value is None else "yes" if value else "NO"
+
+
 def render_frames(summary: dict) -> str:
     """The frames' part of the terminal report: a line per frame, then the cost split."""
     f = summary["frames"]
@@ -170,14 +184,16 @@ def render_frames(summary: dict) -> str:
         scores = f"{r['scores'][answer]:.3f}" if many else " ".join(f"{s:.3f}" for s in r["scores"])
         ok = "" if r["label"] is None else ("right" if r["label"] == answer else "WRONG")
         rows.append([r["frame"], _class(r, "label"), _class(r, "answer"), scores, ok, f"{r['preprocess']:,}",
-                     f"{r['network']:,}", "yes" if r["input_bit_exact"] else "NO"])
+                     f"{r['network']:,}", _exact(r["input_bit_exact"])])
     head = ["frame", "label", "answer", "score" if many else "scores", "", f"preprocess ({unit})",
             f"network ({unit})", "input == twin"]
     crop = f["crop"]
     lines = [table(head, rows, "llllllrrl"),
              f"frames: {f['count']} x {f['size'][0]}x{f['size'][1]} {f['format']}, region "
              + (f"{crop[2]}x{crop[3]} at ({crop[0]}, {crop[1]})" if crop else "-")
-             + f"; the device's int8 input equal to the twin's on {f['input_bit_exact']}/{f['count']}"]
+             + ("; the input streams in (row bands): the device never holds it whole, its outputs are compared "
+                "with the reference on the twin's input" if f.get("input_streamed") else
+                f"; the device's int8 input equal to the twin's on {f['input_bit_exact']}/{f['count']}")]
     if f["preprocess_mean"] is not None:
         lines.append(f"cost per frame: preprocessing {f['preprocess_mean']:,.0f} {unit} + network "
                      f"{f['network_mean']:,.0f} {unit} (preprocessing {f['preprocess_share'] * 100:.1f}% of the "

@@ -53,7 +53,9 @@ def contact_sheet(run, frames: FrameSet, graph, path: str | Path) -> str:
         a_frame.imshow(decoded(frames.frames[i], frames))
         crop = run.crops[i]
         a_frame.add_patch(Rectangle((crop.x - 0.5, crop.y - 0.5), crop.w, crop.h, fill=False, ec="#ffd000", lw=1.2))
-        pixels = input_pixels(run.device_inputs[i], graph)
+        # a streamed input is never whole on the device: the twin's, which its outputs were checked on
+        shown = run.device_inputs[i] if run.device_inputs[i] is not None else run.inputs[i]
+        pixels = input_pixels(shown, graph)
         a_input.imshow(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels, cmap="gray", vmin=0, vmax=255,
                        interpolation="nearest")
         pred = run.predictions[i]
@@ -66,9 +68,11 @@ def contact_sheet(run, frames: FrameSet, graph, path: str | Path) -> str:
             line += "" if right else f" (label: {classes[int(frames.labels[i])] if classes else frames.labels[i]})"
         a_frame.set_title(frames.names[i], fontsize=8, loc="left")
         a_input.set_title(line, fontsize=8, color=colour, loc="left")
-    h, w = run.device_inputs[0].shape[:2] if n else (0, 0)
+    h, w = run.inputs[0].shape[:2] if n else (0, 0)
+    whose = "the twin computed (the device streams it in)" if n and run.device_inputs[0] is None else \
+        "the device computed"
     fig.suptitle(f"{frames.width}x{frames.height} {frames.fmt.name} frames (region outlined) and the {w}x{h} "
-                 "model input the device computed, with its answer", fontsize=10)
+                 f"model input {whose}, with its answer", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
