@@ -8,13 +8,18 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
+from pass_lib import CONV_VALID, Builder
 
 from tinygen.board import get_board
+from tinygen.build.code_size import ID_STRINGS_BYTES, PLACEHOLDER_HASH, compiled_flash
+from tinygen.build.elf import read_elf
+from tinygen.build.memory import capacity, measure
 from tinygen.build.object_cache import cache_key, parse_command, prune, source_object
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.fit import fit_model
-from tinygen.passes import CompileOptions
+from tinygen.passes import CompileOptions, compile_graph
 
 MODELS = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"
 ARM_GCC = shutil.which("arm-none-eabi-gcc")
@@ -83,3 +88,45 @@ def test_predicted_flash_bounds_linked_flash_f746zg(name, tmp_path, monkeypatch)
     predicted = record["flash"]["used"]
     assert record["margin"] == 0, "the compiled prediction needs no per-layer margin"
     assert linked <= predicted <= linked * (1 + BOUND), (name, predicted, linked)
+
+
+def _with_flash(board, size: int):
+    """`board` with its linked flash region `size` bytes (the same core, flags and script)."""
+    from dataclasses import replace
+
+    return replace(board, memory=tuple(dict(r, size=size) if r is board.region("flash") else r for r in board.memory))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(ARM_GCC is None or shutil.which("make") is None,
+                    reason="arm-none-eabi-gcc or make not found: nothing to compile or link")
+def test_compiled_flash_of_an_image_larger_than_the_part_f446re(tmp_path, monkeypatch):
+    """An image larger than the part's flash does not link against the part's script; the probe
+    still measures it (not None: the fit trade then fell back to the low estimate, and the banded
+    MobileNetV2 overflowed the F446RE's flash at link time), and exactly: what the Makefile links
+    for the same part with 2 MiB of flash."""
+    from tinygen.codegen.firmware_project import write_firmware_project
+    from tinygen.codegen.project import write_project
+
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
+    f446 = get_board("f446re")
+    b = Builder("big")
+    x = b.input((1, 2, 2, 1024))
+    x = b.op("conv2d", [x], (1, 2, 2, 640), name="c", attrs=CONV_VALID, weight=b.rand(640, 1, 1, 1024),
+             bias=b.rand(640))
+    calib = np.random.default_rng(0).uniform(-1, 1, (4, 2, 2, 1024)).astype(np.float32)
+    graph = compile_graph(b.output(x), calib, CompileOptions(features=f446.isa_features))
+    probed = compiled_flash(graph, f446, "big")
+    assert probed is not None and probed > capacity(f446, "flash") + 64 * 1024, probed
+
+    roomy = _with_flash(f446, 2 << 20)
+    project = tmp_path / "fw"
+    project.mkdir()
+    info = write_project(graph, project, "big", PLACEHOLDER_HASH, roomy)
+    image = write_firmware_project(graph, project, "big", roomy).images[0]
+    subprocess.run(["make", "-C", str(project), "-j2", "all"], capture_output=True, check=True)
+    linked = measure(read_elf(project / image.elf), image.regions, {"flash": 0, "ram": 0}, info["weight_bytes"],
+                     roomy.stack_size).regions["flash"].used
+    assert probed == linked + ID_STRINGS_BYTES, (probed, linked)
+    # the part's own size changes nothing but the verdict
+    assert compiled_flash(graph, roomy, "big") == probed

@@ -137,6 +137,31 @@ def test_block_fits_any_budget_its_smallest_combination_fits(block):
         fitted(block, F746.with_budget(flash=int(need) - 1024))
 
 
+def test_check_before_measuring_refuses_where_the_fit_refuses(block):
+    """tinygen.autotune.check_fit (before --kernels auto measures) decides on the smallest
+    combination's own link, as the fit step does: it refuses the budget the fit refuses, with
+    the same linked figure, and passes a budget that combination fits, which the fit then meets."""
+    from tinygen.autotune import check_fit
+    from tinygen.passes.choose_kernels import kernel_candidates
+
+    plain = compile_source(block, None, CompileOptions(features=F746.isa_features, kernels="tinygen"))
+    wide = {n.name: WIDE[n.op] for n in plain.nodes if n.op in WIDE
+            and WIDE[n.op] in [k.name for k in kernel_candidates(plain, n, F746.isa_features, "tinygen")]}
+    options = CompileOptions(features=F746.isa_features, kernels="tinygen", kernel_choice=wide)
+    graph = compile_source(block, None, options)
+    small = F746.with_budget(flash=200 * 1024)
+    with pytest.raises(MemoryFitError) as checked:
+        check_fit(block, graph, small, options)
+    with pytest.raises(MemoryFitError) as fitted_error:
+        fit_model(block, None, options, small, graph)
+    assert "compiled and linked" in checked.value.message, checked.value.message
+    assert checked.value.message == fitted_error.value.message
+    need = float(re.search(r"flash needs ([\d.]+) KiB even with", checked.value.message)[1]) * 1024
+    tight = F746.with_budget(flash=int(need) + 1024)
+    check_fit(block, graph, tight, options)
+    assert fit_model(block, None, options, tight, graph).meta["fit"]["flash"]["used"] <= int(need) + 1024
+
+
 def test_ram_budget_is_checked_by_the_build(tmp_path, capsys):
     from e2e import EXAMPLES
 
@@ -226,3 +251,19 @@ def test_block_traded_for_flash_runs_bit_exact_on_the_f446re_standin(block, tmp_
         for k in range(2):
             x = rng.integers(-128, 128, size=size, dtype=np.int8)
             assert_device_equals_reference(dev, graph, x, f"input {k}")
+
+
+def test_pinned_tiling_recompiles_row_bands_as_row_bands():
+    """The fit's recompiles keep the tiling the RAM step found: row bands (grid recorded as
+    (bands, 1)) stay bands, never recompute tiles of that grid."""
+    from tinygen.fit_ram import pinned_tiling
+    from tinygen.ir import Graph
+
+    g = Graph("g")
+    assert pinned_tiling(g) is None
+    g.meta["tile"] = {"applied": True, "mode": "bands", "split": "add_24", "grid": (8, 1)}
+    assert pinned_tiling(g) == ("add_24", "bands", 8)
+    g.meta["tile"] = {"applied": True, "mode": "tiles", "split": "add_24", "grid": [2, 4]}
+    assert pinned_tiling(g) == ("add_24", (2, 4))
+    g.meta["tile"] = {"applied": False, "why": "the peak is in the last layers"}
+    assert pinned_tiling(g) is None

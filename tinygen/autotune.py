@@ -117,7 +117,7 @@ def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileO
     """Refuse, as `tinygen build` would, a model that no kernel combination fits (flash with
     every layer's smallest kernel, RAM as predicted after the RAM trade, tinygen/fit_ram.py)."""
     from tinygen.fit import check_some_fit
-    from tinygen.fit_ram import can_tile, can_trade, lean_options, tiled_options
+    from tinygen.fit_ram import can_tile, can_trade, lean_options, pinned_tiling, tiled_options
 
     options = options or CompileOptions(features=board.isa_features, kernels="auto")
     lean = None
@@ -129,11 +129,17 @@ def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileO
     elif can_trade(options):
         def lean() -> Graph:
             return compile_source(source, calib, lean_options(options))
-    tiled = None
+    tiled = pinned = None
     if can_tile(options) and not source.switches:
         def tiled() -> Graph:
             return compile_source(source, calib, tiled_options(options, can_trade(options)))
-    check_some_fit(graph, board, options, str(source.path), lean, tiled)
+    if not source.switches:
+        def pinned(kernels: dict[str, str], unfused: frozenset, like: Graph) -> Graph:
+            use = lean_options(options) if "fit_ram" in like.meta and can_trade(options) else options
+            if pinned_tiling(like) is not None:
+                use = replace(use, tile=pinned_tiling(like))
+            return compile_source(source, calib, replace(use, fit_choice=kernels, unfused=unfused))
+    check_some_fit(graph, board, options, str(source.path), lean, tiled, pinned)
 
 
 def _build_standin(source: SourceModel, graph: Graph, board: Board, dest: Path) -> None:

@@ -9,7 +9,8 @@ int16 in flash (tg_conv2d_direct_s8_dsp, tg_conv2d_add_s8_dsp), twice the int8 b
 When the predicted firmware exceeds the board's flash or its --flash-budget, layers trade
 speed for flash. The prediction is the real part's image compiled and linked ahead of the
 build (tinygen/build/code_size.py: each translation unit compiled once with the image's
-flags and cached, then linked; 132..140 B above what the build links on the MLPerf Tiny models); where that cannot
+flags and cached, then linked, even where larger than the part; ID_STRINGS_BYTES above what
+the build links where its model name and id are the graph's name); where that cannot
 be done (no cross compiler, CMSIS-NN / ESP-NN layers, a front end) it is
 tinygen.build.memory.predict's estimate plus FIT_CODE_MARGIN_PER_LAYER per layer, since
 that estimate sits below what links:
@@ -19,9 +20,10 @@ that estimate sits below what links:
     constants it reads (tinygen.footprint.layer_flash, exact) and its executed
     instructions (measured by --kernels auto where it measured them, else the
     estimate of tinygen.footprint);
-    trade(): repeatedly move the layer whose narrower option costs the fewest extra
-    instructions per flash byte saved, until the bytes needed are saved; then undo
-    the moves that turned out unnecessary, most expensive per byte first.
+    trade() (tinygen/fit_trade.py): repeatedly move the layer whose narrower option
+    costs the fewest extra instructions per flash byte saved, until the bytes needed
+    are saved; then undo the moves that turned out unnecessary, most expensive per
+    byte first.
 
 So the layers that save the most instructions per flash byte keep their widened
 weights. The choice is pinned (CompileOptions.fit_choice: lower_peak leaves those
@@ -31,21 +33,25 @@ instructions) triples: any kernel that keeps int8 weights in flash slots in as o
 more candidate. Same graph, same counts: same choice (ties go to the earlier layer
 and the preferred kernel).
 
-When even every layer's smallest option does not fit, MemoryFitError says what that
-smallest combination needs and which layers hold most of it. RAM is traded first
-(tinygen/fit_ram.py): where the predicted RAM does not fit, lower_peak takes every
-kernel that lowers the arena whatever flash it adds, and the flash trade runs on that.
+The trade counts constants only, but the code linked differs between kernel combinations
+too (a mix links both kernels of a layer type). So where the constants cannot save enough,
+the smallest combination (every layer's option with the fewest constants) is compiled and
+linked itself: it is taken where it fits; where it does not, MemoryFitError says what that
+combination's image needs (its real link) and which layers hold most of it.
+
+RAM is traded first (tinygen/fit_ram.py): where the predicted RAM does not fit, lower_peak
+takes every kernel that lowers the arena whatever flash it adds, and the flash trade runs on that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from tinygen.board import Board, all_boards
 from tinygen.build.code_size import compiled_flash
-from tinygen.build.memory import MemoryFitError, MemoryUse, capacity, predict
+from tinygen.build.memory import MemoryFitError, MemoryUse, RegionUse, capacity, predict
 from tinygen.fit_ram import can_tile, can_trade, lean_options, pinned_tiling, ram_fit, ram_over, tiled_options
+from tinygen.fit_trade import LayerOptions, Option, smallest_options, trade
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -65,75 +71,6 @@ ROUNDS = 6                  # trades re-run after the compiled graph's predictio
 # compile the graph again with per-node kernels pinned for fit (CompileOptions.fit_choice) and
 # the convs whose residual add stays separate (CompileOptions.unfused)
 Recompile = Callable[[dict[str, str], frozenset], Graph]
-
-
-@dataclass(frozen=True)
-class Option:
-    kernel: str
-    flash: int                  # bytes of the layer's constants with this kernel
-    instructions: int           # executed instructions of the layer with it
-    measured: bool = False      # measured on the stand-in (else estimated)
-    # a fused conv2d_add computed as the conv (with `kernel`) and a separate add (tg_add_s8_dsp)
-    unfuse: bool = False
-
-    @property
-    def label(self) -> str:
-        return f"{self.kernel} + add (unfused)" if self.unfuse else self.kernel
-
-
-@dataclass(frozen=True)
-class LayerOptions:
-    node: str
-    op: str
-    options: tuple[Option, ...]  # candidate kernels, preferred first
-
-    def option(self, kernel: str) -> Option:
-        found = [o for o in self.options if o.kernel == kernel]
-        if not found:
-            raise KeyError(f"{self.node} has no option {kernel}")
-        return found[0]
-
-
-def trade(layers: list[LayerOptions], chosen: dict[str, str], need: int) -> dict[str, Option] | None:
-    """Per layer the kernel to use so that the layers' flash drops by at least `need` bytes
-    from `chosen`'s, for few extra instructions (greedy by extra instructions per byte
-    saved, then unneeded moves undone); None if every layer's smallest option saves less."""
-    order = {layer.node: i for i, layer in enumerate(layers)}
-    current = {layer.node: layer.option(chosen[layer.node]) for layer in layers}
-    start = dict(current)
-    saved = 0
-    while saved < need:
-        best = None
-        for layer in layers:
-            cur = current[layer.node]
-            for j, opt in enumerate(layer.options):
-                gain = cur.flash - opt.flash
-                if gain <= 0:
-                    continue
-                key = ((opt.instructions - cur.instructions) / gain, -gain, order[layer.node], j)
-                if best is None or key < best[0]:
-                    best = (key, layer.node, opt, gain)
-        if best is None:
-            return None
-        _, node, opt, gain = best
-        current[node] = opt
-        saved += gain
-    # undo: the most expensive moves per byte first, back to the fastest option still saving `need`
-    moved = [layer for layer in layers if current[layer.node] != start[layer.node]]
-    moved.sort(key=lambda layer: (-_ratio(start[layer.node], current[layer.node]), order[layer.node]))
-    for layer in moved:
-        cur = current[layer.node]
-        for opt in sorted(layer.options, key=lambda o: (o.instructions, layer.options.index(o))):
-            if opt.instructions < cur.instructions and saved - (opt.flash - cur.flash) >= need:
-                saved -= opt.flash - cur.flash
-                current[layer.node] = opt
-                break
-    return current
-
-
-def _ratio(before: Option, after: Option) -> float:
-    gain = before.flash - after.flash
-    return (after.instructions - before.instructions) / gain if gain > 0 else 0.0
 
 
 def layer_options(graph: Graph, candidates: Callable, counts: dict[str, dict[str, int | None]]) -> list[LayerOptions]:
@@ -221,7 +158,8 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
         if choice is None or all(o.kernel == kernels[n] for n, o in choice.items()):
             if _over(use) <= 0:
                 break               # fits the prediction, not the margin: the linker decides
-            raise nothing_fits(current, board, layers, use)
+            current, use = _smallest_or_refuse(current, board, layers, use, recompile, candidates, counts, progress)
+            break
         pinned.update({n: o.kernel for n, o in choice.items() if o.kernel != current.node(n).kernel})
         unfused.update(n for n, o in choice.items() if o.unfuse)
         progress(f"fit: {len(pinned)} layers keep int8 weights in flash to fit {board.name}")
@@ -231,7 +169,10 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
         use = predicted(current, board)
     else:
         if _over(use) > 0:
-            raise nothing_fits(current, board, layer_options(current, candidates, counts), use)
+            current, use = _smallest_or_refuse(current, board, layer_options(current, candidates, counts), use,
+                                               recompile, candidates, counts, progress)
+    for layer in layer_options(current, candidates, counts):
+        options.setdefault(layer.node, layer)
     rows = []
     for node in current.nodes:
         if node.kernel is None or node.kernel == fastest.get(node.name, node.kernel):
@@ -249,6 +190,30 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
     return current
 
 
+def _at_smallest(graph: Graph, layers: list[LayerOptions]) -> bool:
+    """Whether every layer of `graph` already runs its smallest option (fused as that option is)."""
+    return all(graph.node(n).kernel == o.kernel and not o.unfuse for n, o in smallest_options(layers).items())
+
+
+def _smallest_or_refuse(current: Graph, board: Board, layers: list[LayerOptions], use: MemoryUse,
+                        recompile: Recompile, candidates: Callable, counts: dict,
+                        progress: Callable[[str], None]) -> tuple[Graph, MemoryUse]:
+    """The trade cannot save the bytes still over with constants alone; but the code linked
+    differs between kernel combinations (a mix links both a layer's kernels), so the smallest
+    combination is compiled and linked itself: (that graph, its use) where it fits, else the
+    nothing-fits error with its real size."""
+    if not _at_smallest(current, layers):
+        smallest = smallest_options(layers)
+        progress(f"fit: trying every layer's smallest kernel on {board.name}")
+        current = recompile({n: o.kernel for n, o in smallest.items()},
+                            frozenset(n for n, o in smallest.items() if o.unfuse))
+        use = predicted(current, board)
+        layers = layer_options(current, candidates, counts)
+    if _over(use) > 0:
+        raise nothing_fits(current, board, layers, use)
+    return current, use
+
+
 def fit_record(board: Board, use: MemoryUse, traded: list[dict], fastest_flash: int, slack: int = 0) -> dict:
     """graph.meta["fit"] (JSON): the predicted use against the capacities (the budgets where
     given: "budget" kind -> bytes, "part" kind -> the part's), the layers traded, and the
@@ -263,11 +228,15 @@ def fit_record(board: Board, use: MemoryUse, traded: list[dict], fastest_flash: 
 
 
 def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: MemoryUse) -> MemoryFitError:
-    """No combination fits: what the smallest needs and which layers hold most of it."""
-    smallest = {layer.node: min(layer.options, key=lambda o: (o.flash, o.instructions)) for layer in layers}
+    """No combination fits: what the smallest needs and which layers hold most of it. Where
+    `graph` is that combination compiled and linked (fit_board), the figure is its image's
+    flash; else (check_some_fit without a compile) `use`'s code with the smallest constants."""
+    smallest = smallest_options(layers)
     chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)
     flash = use.regions["flash"]
     need = flash.used - chosen + sum(o.flash for o in smallest.values())
+    how = ("compiled and linked" if _at_smallest(graph, layers) and COMPILED_PART in flash.parts
+           else "code as predicted for the kernels chosen")
     top = sorted(layers, key=lambda layer: -smallest[layer.node].flash)[:3]
     layers_text = ", ".join(f"{layer.node} ({layer.op}) {human_bytes(smallest[layer.node].flash)}" for layer in top)
     budget = (getattr(board, "budget", {}) or {}).get("flash")
@@ -277,7 +246,7 @@ def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: Me
               if b.name != board.name and b.build == board.build and (capacity(b, "flash") or 0) >= need]
     return MemoryFitError(
         f"does not fit {board.name}: flash needs {human_bytes(need)} even with every layer's smallest kernel "
-        f"(int8 weights in flash), more than {where}; most of it: {layers_text}",
+        f"(int8 weights in flash; {how}), more than {where}; most of it: {layers_text}",
         "shrink those layers (fewer channels or features)"
         + (f", or build for a board with more flash: {', '.join(bigger)}" if bigger else "")
         + (", or raise --flash-budget" if budget else ""))
@@ -382,11 +351,15 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
 
 def check_some_fit(graph: Graph, board: Board, options, model: str,
                    compile_lean: Callable[[], Graph] | None = None,
-                   compile_tiled: Callable[[], Graph] | None = None) -> None:
+                   compile_tiled: Callable[[], Graph] | None = None,
+                   compile_pinned: Callable[[dict[str, str], frozenset, Graph], Graph] | None = None) -> None:
     """Refuse, before --kernels auto measures, a model that no kernel combination fits:
     the smallest options' flash (nothing_fits), or RAM as the build would, after the RAM
-    trade (`compile_lean`: the model compiled with lean_options, tinygen/fit_ram.py)."""
-    from tinygen.build.memory import RegionUse, check_prediction
+    trade (`compile_lean`: the model compiled with lean_options, tinygen/fit_ram.py).
+    The smallest options' flash is first taken with the chosen kernels' code; where that is
+    over, `compile_pinned(fit_choice, unfused, like)` (the model compiled as `like` was, those
+    kernels pinned) compiles the smallest combination, whose own image decides."""
+    from tinygen.build.memory import check_prediction
 
     if board.build == "host":
         return
@@ -395,15 +368,29 @@ def check_some_fit(graph: Graph, board: Board, options, model: str,
         graph = ram_fit(graph, board, compile_lean, predicted, model, compile_tiled)
         use = predicted(graph, board)
     layers = layer_options(graph, _candidates(options), {})
-    smallest = sum(min(o.flash for o in layer.options) for layer in layers)
-    chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)
-    flash = use.regions["flash"]
-    if flash.capacity and flash.used - chosen + smallest > flash.capacity:
+    flash = _with_smallest(graph, layers, use.regions["flash"])
+    if flash.capacity and flash.used > flash.capacity and compile_pinned is not None \
+            and not _at_smallest(graph, layers):
+        pick = smallest_options(layers)
+        small = compile_pinned({n: o.kernel for n, o in pick.items()}, frozenset(n for n, o in pick.items() if o.unfuse),
+                               graph)
+        small_use = predicted(small, board)
+        if _over(small_use) > 0:
+            raise nothing_fits(small, board, layer_options(small, _candidates(options), {}), small_use)
+        flash = small_use.regions["flash"]
+    elif flash.capacity and flash.used > flash.capacity:
         raise nothing_fits(graph, board, layers, use)
-    parts = {**flash.parts, "weights": flash.parts.get("weights", 0) - chosen + smallest}
-    check_prediction(MemoryUse({**use.regions, "flash": RegionUse("flash", flash.capacity, parts)}, use.arena,
-                               use.weights, use.stack, use.source, use.arena_region, use.frontend), board, model)
+    check_prediction(MemoryUse({**use.regions, "flash": flash}, use.arena, use.weights, use.stack, use.source,
+                               use.arena_region, use.frontend), board, model)
+
+
+def _with_smallest(graph: Graph, layers: list[LayerOptions], flash: RegionUse) -> RegionUse:
+    """`flash` with the layers' constants those of their smallest options (code as it is)."""
+    chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)
+    smallest = sum(o.flash for o in smallest_options(layers).values())
+    return RegionUse("flash", flash.capacity, {**flash.parts, "weights": flash.parts.get("weights", 0) - chosen + smallest})
 
 
 __all__ = ["FIT_CODE_MARGIN_PER_LAYER", "LayerOptions", "Option", "check_some_fit", "fit_board", "fit_lines",
-           "fit_model", "fit_record", "layer_options", "measured_counts", "nothing_fits", "predicted", "trade"]
+           "fit_model", "fit_record", "layer_options", "measured_counts", "nothing_fits", "predicted",
+           "smallest_options", "trade"]

@@ -11,7 +11,11 @@ to a scratch folder as the build writes it (model.c with its specialized layers,
 the kernels, the runtime, the port and the linker script), every translation unit of the real
 part's image is compiled with that image's exact compiler and flags, and the objects are
 linked as the Makefile links them; the flash is the linked image's, counted as the build
-counts it (tinygen.build.memory.measure).
+counts it (tinygen.build.memory.measure). The link uses the part's linker script with its flash
+and RAM regions enlarged to PROBE_REGION_BYTES (firmware_project.roomy_linker_script: the same
+sections in the same order), so an image larger than the part is measured exactly instead of
+failing to link: the fit trade needs that figure most (an overflow left it with the estimate,
+tens of KB low on the banded MobileNetV2).
 
 Each object is cached (cache_dir()/OBJECT_DIR/<key>.o, tinygen.build.object_cache) under the
 SHA-256 of the compiler's version, its flags as the generated Makefile passes them, the source's
@@ -41,18 +45,25 @@ from tinygen.build.object_cache import OBJECT_DIR, compile_commands, prune, sour
 from tinygen.ir import Graph
 from tinygen.kernels.measure_cache import cache_dir
 
-# the real build's model id and source hash strings, unknown here (the scratch project has the
-# model's name and a placeholder hash of a SHA-256's length): a little room for them
+# the real build's model id and name strings, unknown here (the scratch project has the graph's
+# name): a little room for them
 ID_STRINGS_BYTES = 64
-PLACEHOLDER_HASH = "0" * 64
+# the source hash's place: as long as the real one (tinygen.compiler.graph_hash, 16 hex digits),
+# so that the probe's TG_MODEL_HASH string takes the build's bytes (a SHA-256's 64 took 48 more)
+PLACEHOLDER_HASH = "0" * 16
+# the probe's linked flash and RAM (at least the part's): an image larger than the part is
+# measured, not refused, for the fit trade needs its size most (tinygen/fit.py)
+PROBE_REGION_BYTES = 64 << 20
 
 
 def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = None) -> int | None:
     """The real part's image's flash by compiling and linking its sources (see the module
     docstring), or None where that is not done (another build recipe, a missing compiler,
-    CMSIS-NN / ESP-NN layers, a front end, a compiler error: the build reports it)."""
+    CMSIS-NN / ESP-NN layers, a front end, a compiler error: the build reports it). An image
+    larger than the part's flash (or RAM) is measured all the same: the probe links it with
+    PROBE_REGION_BYTES of each, sections placed as in the part's script."""
     from tinygen.build.memory import measure
-    from tinygen.codegen.firmware_project import write_firmware_project
+    from tinygen.codegen.firmware_project import roomy_linker_script, write_firmware_project
     from tinygen.codegen.project import write_project
     from tinygen.kernels.table import KERNELS_BY_NAME
 
@@ -68,16 +79,18 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
         tc = image.toolchain
         if tc.missing():
             return None
+        # the part's script with room: an image larger than the part links too, laid out alike
+        ldscript, regions = roomy_linker_script(graph, project, board, image, PROBE_REGION_BYTES)
         try:
             objs = [str(source_object(cmd, project, store)) for cmd in compile_commands(project, image.goal)]
-            subprocess.run([tc.cc, *tc.ldflags, "-T", image.ldscript, "-o", "size-probe.elf", *objs, *tc.libs],
+            subprocess.run([tc.cc, *tc.ldflags, "-T", ldscript, "-o", "size-probe.elf", *objs, *tc.libs],
                            cwd=project, capture_output=True, check=True)
         except (subprocess.CalledProcessError, OSError):
             return None
-        use = measure(read_elf(project / "size-probe.elf"), image.regions, {"flash": 0, "ram": 0},
+        use = measure(read_elf(project / "size-probe.elf"), regions, {"flash": 0, "ram": 0},
                       info["weight_bytes"], board.stack_size)
     prune(store)
     return use.regions["flash"].used + ID_STRINGS_BYTES
 
 
-__all__ = ["ID_STRINGS_BYTES", "compiled_flash"]
+__all__ = ["ID_STRINGS_BYTES", "PROBE_REGION_BYTES", "compiled_flash"]

@@ -135,6 +135,21 @@ def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[
     return images
 
 
+def roomy_linker_script(graph: Graph, dest: Path, board: Board, image: Image,
+                        size: int) -> tuple[str, dict[str, tuple[int, int]]]:
+    """Write beside `image`'s linker script (written by write_firmware_project) the same script
+    with its linked flash and RAM regions at least `size` bytes each, for a probe that measures
+    an image even where it is larger than the part (tinygen/build/code_size.py): its path
+    relative to `dest` and the regions as linked. Sections are laid out as in the part's script."""
+    roomy = replace(board, memory=tuple(dict(r, size=max(int(r["size"]), size)) if r.get("link") else r
+                                        for r in board.memory))
+    regions = {kind: (origin, max(length, size)) for kind, (origin, length) in image.regions.items()}
+    path = str(Path(image.ldscript).with_suffix(".roomy.ld"))
+    (dest / path).write_text(_linker_script(template_env(), image.toolchain, regions, board.stack_size, roomy,
+                                            graph.meta["memory"].region))
+    return path, regions
+
+
 def _flash_commands(board: Board) -> list[tuple[str, str]]:
     """(make target, command) per flash tool of the board file, the preferred one as `flash`."""
     f = board.flash
@@ -320,4 +335,4 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     return FirmwareProject(images, files, idf_target)
 
 
-__all__ = ["FirmwareProject", "Image", "write_firmware_project"]
+__all__ = ["FirmwareProject", "Image", "roomy_linker_script", "write_firmware_project"]
