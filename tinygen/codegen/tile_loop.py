@@ -25,7 +25,7 @@ first_b).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from tinygen.codegen.cformat import c_comment, c_identifier
 from tinygen.errors import UsageError
@@ -52,7 +52,6 @@ class TileLoop:
     row_bytes: int
     rows: int
     streamed: bool
-    notes: list[str] = field(default_factory=list)
 
     @property
     def window_rows(self) -> int:
