@@ -131,8 +131,8 @@ def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileO
             return compile_source(source, calib, lean_options(options))
     tiled = pinned = None
     if can_tile(options) and not source.switches:
-        def tiled() -> Graph:
-            return compile_source(source, calib, tiled_options(options, can_trade(options)))
+        def tiled(arena_budget: int) -> Graph:
+            return compile_source(source, calib, tiled_options(options, can_trade(options), arena_budget))
     if not source.switches:
         def pinned(kernels: dict[str, str], unfused: frozenset, like: Graph) -> Graph:
             use = lean_options(options) if "fit_ram" in like.meta and can_trade(options) else options

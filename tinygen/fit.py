@@ -50,6 +50,7 @@ from collections.abc import Callable
 from tinygen.board import Board, all_boards
 from tinygen.build.code_size import compiled_flash
 from tinygen.build.memory import MemoryFitError, MemoryUse, RegionUse, capacity, predict
+from tinygen.fit_code import code_lines, fusion_choice, lean_code
 from tinygen.fit_ram import can_tile, can_trade, lean_options, pinned_tiling, ram_fit, ram_over, tiled_options
 from tinygen.fit_trade import LayerOptions, Option, smallest_options, trade
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
@@ -160,8 +161,9 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
                 break               # fits the prediction, not the margin: the linker decides
             current, use = _smallest_or_refuse(current, board, layers, use, recompile, candidates, counts, progress)
             break
-        pinned.update({n: o.kernel for n, o in choice.items() if o.kernel != current.node(n).kernel})
-        unfused.update(n for n, o in choice.items() if o.unfuse)
+        pins, origins = fusion_choice(current, choice)
+        pinned.update({n: k for n, k in pins.items() if k != current.node(n).kernel})
+        unfused.update(origins)
         progress(f"fit: {len(pinned)} layers keep int8 weights in flash to fit {board.name}")
         current = recompile(dict(pinned), frozenset(unfused))
         for layer in layer_options(current, candidates, counts):
@@ -187,6 +189,8 @@ def fit_board(graph: Graph, board: Board, recompile: Recompile, candidates: Call
                      "flash_saved": was.flash - now.flash, "instructions_added": now.instructions - was.instructions,
                      "measured": was.measured and now.measured})
     current.meta["fit"] = fit_record(board, use, rows, first.regions["flash"].used, margin(current, use))
+    if "fit_code" in current.meta:
+        current.meta["fit"]["code"] = current.meta["fit_code"]
     return current
 
 
@@ -205,10 +209,17 @@ def _smallest_or_refuse(current: Graph, board: Board, layers: list[LayerOptions]
     if not _at_smallest(current, layers):
         smallest = smallest_options(layers)
         progress(f"fit: trying every layer's smallest kernel on {board.name}")
-        current = recompile({n: o.kernel for n, o in smallest.items()},
-                            frozenset(n for n, o in smallest.items() if o.unfuse))
+        current = recompile(*fusion_choice(current, smallest))
         use = predicted(current, board)
         layers = layer_options(current, candidates, counts)
+    if _over(use) > 0 and COMPILED_PART in use.regions["flash"].parts:
+        smallest = {n: o for n, o in smallest_options(layers).items()}
+        lean, record = lean_code(current, layers, smallest, recompile, lambda g: _over(predicted(g, board)), progress)
+        lean_use = predicted(lean, board)
+        if _over(lean_use) <= 0:
+            lean.meta["fit_code"] = record
+            return lean, lean_use
+        raise nothing_fits(current, board, layers, use, lean_use.regions["flash"].used)
     if _over(use) > 0:
         raise nothing_fits(current, board, layers, use)
     return current, use
@@ -227,7 +238,8 @@ def fit_record(board: Board, use: MemoryUse, traded: list[dict], fastest_flash: 
             "traded": traded, "instructions_added": sum(r["instructions_added"] for r in traded)}
 
 
-def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: MemoryUse) -> MemoryFitError:
+def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: MemoryUse,
+                 lean: int | None = None) -> MemoryFitError:
     """No combination fits: what the smallest needs and which layers hold most of it. Where
     `graph` is that combination compiled and linked (fit_board), the figure is its image's
     flash; else (check_some_fit without a compile) `use`'s code with the smallest constants."""
@@ -235,6 +247,9 @@ def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: Me
     chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)
     flash = use.regions["flash"]
     need = flash.used - chosen + sum(o.flash for o in smallest.values())
+    # the lean-code image (tinygen/fit_code.py), linked: the least this model can need
+    lean_text = "" if lean is None else ", every kernel's generic code shared"
+    need = min(need, lean) if lean is not None else need
     how = ("compiled and linked" if _at_smallest(graph, layers) and COMPILED_PART in flash.parts
            else "code as predicted for the kernels chosen")
     top = sorted(layers, key=lambda layer: -smallest[layer.node].flash)[:3]
@@ -246,7 +261,7 @@ def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: Me
               if b.name != board.name and b.build == board.build and (capacity(b, "flash") or 0) >= need]
     return MemoryFitError(
         f"does not fit {board.name}: flash needs {human_bytes(need)} even with every layer's smallest kernel "
-        f"(int8 weights in flash; {how}), more than {where}; most of it: {layers_text}",
+        f"(int8 weights in flash{lean_text}; {how}), more than {where}; most of it: {layers_text}",
         "shrink those layers (fewer channels or features)"
         + (f", or build for a board with more flash: {', '.join(bigger)}" if bigger else "")
         + (", or raise --flash-budget" if budget else ""))
@@ -260,11 +275,12 @@ def fit_lines(record: dict | None) -> list[str]:
     budget = "".join(f" (--{kind}-budget; the part has {human_bytes(part)})" for kind, part in record["part"].items()
                      if kind == "flash")
     head = f"fit: flash {human_bytes(flash['used'])} of {human_bytes(flash['capacity'])}{budget} predicted on {record['board']}"
+    code = code_lines(record.get("code"))
     if not record["traded"]:
         close = flash["used"] + record["margin"] > flash["capacity"]
         return [head + (": the fastest kernels fit the prediction, but not its margin for code "
                         f"({human_bytes(record['margin'])}): the linker decides, and no narrower kernel is left"
-                        if close else ": the fastest kernels fit")]
+                        if close else ": the fastest kernels fit")] + code
     n = len(record["traded"])
     lines = [head + f"; the fastest kernels needed {human_bytes(record['flash_fastest'])}: "
              f"{n} layer{'s' if n != 1 else ''} keep{'s' if n == 1 else ''} int8 weights in flash for "
@@ -273,7 +289,7 @@ def fit_lines(record: dict | None) -> list[str]:
         how = "measured" if r["measured"] else "estimated"
         lines.append(f"  {r['layer']} ({r['op']}): {r['kernel']} instead of {r['instead_of']}, "
                      f"{human_bytes(r['flash_saved'])} less flash, +{r['instructions_added']:,} instructions ({how})")
-    return lines
+    return lines + code
 
 
 def _candidates(options) -> Callable:
@@ -311,13 +327,15 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
         return graph
     report = graph.meta.get("kernels") or {}
     chosen = {n.name: n.kernel for n in graph.nodes if n.kernel}
+    origin = {n.name: n.attrs.get("tile_of", n.name) for n in graph.nodes}
 
-    def recompile(pinned: dict[str, str], unfused: frozenset, lean: bool = False, tile: bool = False) -> Graph:
-        # options: the caller's, or after the RAM trade its lean ones (bound when called)
+    def recompile(pinned: dict[str, str], unfused: frozenset, lean: bool = False, tile: int | None = None) -> Graph:
+        # options: the caller's, or after the RAM trade its lean ones (bound when called);
+        # tile: an arena budget for the cheapest tiling within it
         use = lean_options(options) if lean else options
-        if tile:
-            use = tiled_options(use, False)
-        base = {n: k for n, k in {**chosen, **(use.kernel_choice or {})}.items() if n not in unfused}
+        if tile is not None:
+            use = tiled_options(use, False, tile)
+        base = {n: k for n, k in {**chosen, **(use.kernel_choice or {})}.items() if origin.get(n, n) not in unfused}
         again = compile_source(source, calib, replace(use, kernel_choice=base, fit_choice=pinned, unfused=unfused))
         if "frontend" in graph.meta:        # the audio front end's flash and RAM count too
             again.meta["frontend"] = graph.meta["frontend"]
@@ -328,9 +346,10 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
         lean = (lambda: recompile({}, frozenset(), lean=True)) if can_trade(options) else None
         tiled = None
         if can_tile(options):
-            def tiled() -> Graph:
-                progress("fit: the RAM does not fit with the lean kernels; trying tiling (--tile auto)")
-                return recompile({}, frozenset(), lean=can_trade(options), tile=True)
+            def tiled(arena_budget: int) -> Graph:
+                progress(f"fit: the RAM does not fit with the lean kernels; trying tiling within an arena of "
+                         f"{arena_budget:,} B (--tile auto)")
+                return recompile({}, frozenset(), lean=can_trade(options), tile=arena_budget)
         start = ram_fit(graph, board, lean, predicted, str(source.path), tiled)
     if start is not graph:
         options = lean_options(options) if can_trade(options) else options
@@ -351,7 +370,7 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
 
 def check_some_fit(graph: Graph, board: Board, options, model: str,
                    compile_lean: Callable[[], Graph] | None = None,
-                   compile_tiled: Callable[[], Graph] | None = None,
+                   compile_tiled: Callable[[int], Graph] | None = None,
                    compile_pinned: Callable[[dict[str, str], frozenset, Graph], Graph] | None = None) -> None:
     """Refuse, before --kernels auto measures, a model that no kernel combination fits:
     the smallest options' flash (nothing_fits), or RAM as the build would, after the RAM
@@ -372,9 +391,16 @@ def check_some_fit(graph: Graph, board: Board, options, model: str,
     if flash.capacity and flash.used > flash.capacity and compile_pinned is not None \
             and not _at_smallest(graph, layers):
         pick = smallest_options(layers)
-        small = compile_pinned({n: o.kernel for n, o in pick.items()}, frozenset(n for n, o in pick.items() if o.unfuse),
-                               graph)
+        small = compile_pinned(*fusion_choice(graph, pick), graph)
         small_use = predicted(small, board)
+        if _over(small_use) > 0 and COMPILED_PART in small_use.regions["flash"].parts:
+            small_layers = layer_options(small, _candidates(options), {})
+            lean, _ = lean_code(small, small_layers, smallest_options(small_layers),
+                                lambda pins, unfused: compile_pinned(pins, unfused, graph),
+                                lambda g: _over(predicted(g, board)), respecialize=False)
+            lean_use = predicted(lean, board)
+            if _over(lean_use) <= 0:
+                small, small_use = lean, lean_use
         if _over(small_use) > 0:
             raise nothing_fits(small, board, layer_options(small, _candidates(options), {}), small_use)
         flash = small_use.regions["flash"]

@@ -43,11 +43,13 @@ def can_tile(options) -> bool:
     return options.tile is None
 
 
-def tiled_options(options, lean: bool):
-    """`options` with tiling "auto" (passes/tile.py), and lean_options where `lean`."""
+def tiled_options(options, lean: bool, arena_budget: int | None = None):
+    """`options` with tiling "auto" (passes/tile.py; with an arena budget: the cheapest tiling
+    within it), and lean_options where `lean`."""
     from dataclasses import replace
 
-    return replace(lean_options(options) if lean else options, tile="auto")
+    return replace(lean_options(options) if lean else options,
+                   tile="auto" if arena_budget is None else ("auto", int(arena_budget)))
 
 
 def pinned_tiling(graph: Graph):
@@ -78,10 +80,11 @@ def flash_added(graph: Graph, changes: list[dict]) -> int:
 
 def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph] | None,
             predict: Callable[[Graph, Board], MemoryUse], model: str = "the model",
-            compile_tiled: Callable[[], Graph] | None = None) -> Graph:
+            compile_tiled: Callable[[int], Graph] | None = None) -> Graph:
     """`graph` if its predicted RAM fits `board` (or its --ram-budget), else `compile_lean()`
-    (the model compiled with lean_options) where that fits, else `compile_tiled()` (tiling
-    "auto" on top of the lean kernels) where that fits; MemoryFitError otherwise.
+    (the model compiled with lean_options) where that fits, else `compile_tiled(arena budget)`
+    (the cheapest tiling whose arena is within the budget, passes/tile.py, on top of the lean
+    kernels) where that fits; MemoryFitError otherwise.
 
     The lean kernels come first: they change only the layers at the arena's peak, and compile
     in a moment; tiling recomputes halos (up to tile.MAX_EXTRA_MACS more MACs) and its search
@@ -95,7 +98,8 @@ def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph] | None
         after = predict(lean, board)
     tiled_note = ""
     if ram_over(after) > 0 and compile_tiled is not None:
-        tiled = compile_tiled()
+        # the arena the RAM has room for, the rest as the lean graph's (the input held whole)
+        tiled = compile_tiled(after.arena - ram_over(after))
         info = tiled.meta.get("tile") or {}
         if info.get("applied"):
             tiled_use = predict(tiled, board)

@@ -200,7 +200,10 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # after the model's final plan: the front end takes arena bytes free while it runs (before
         # the first layer, or through the last band's input read where the input streams in)
         steps.append(("plan_camera", lambda g: plan_camera(g, options.camera, options.stream_input)))
-    return run_passes(graph, steps, trace)
+    graph = run_passes(graph, steps, trace)
+    if fuse and options.unfused:
+        graph.meta["unfused"] = sorted(options.unfused)   # the fit's recompiles keep them (tinygen/fit_code.py)
+    return graph
 
 
 def run_passes(graph: Graph, steps, trace=None) -> Graph:

@@ -21,7 +21,8 @@ stage holding the plan's peak with grids up to MAX_GRID x MAX_GRID (square, and 
 and keeps the smallest arena whose extra MACs are at most MAX_EXTRA_MACS of the model's,
 re-planning only the candidates whose arena lower bound can still win (passes/tile_choice.py);
 the graph stays untiled, with the reason in graph.meta["tile"], where none lowers the
-arena. (split tensor, (gh, gw)) applies that tiling; (split tensor, "bands", n) instead
+arena; ("auto", budget) the fewest extra MACs, then fewest tiles, whose arena is within
+budget bytes (the fit's RAM trade, tinygen/fit_ram.py). (split tensor, (gh, gw)) applies that tiling; (split tensor, "bands", n) instead
 computes the stage in n full-width row bands, each row once, halos carried over
 (passes/band.py); auto considers bands too.
 """
@@ -201,14 +202,46 @@ def _auto(graph: Graph, replan: Callable[[Graph], Graph], before: int, macs: int
     return tiled
 
 
+def _auto_within(graph: Graph, replan: Callable[[Graph], Graph], before: int, macs: int, budget: int) -> Graph:
+    """The cheapest tiling whose arena is at most `budget` bytes: fewest extra MACs, then fewest
+    tiles or bands (each copy costs code and per-copy work), re-planning in that order those
+    whose lower bound is within the budget; where none is, auto's smallest arena."""
+    if before <= budget:
+        return _untiled(graph, before, macs, f"the arena ({before} B) is within the budget ({budget} B)")
+    splits, why = auto_splits(graph)
+    if why:
+        return _untiled(graph, before, macs, why)
+    _, cands = candidates(graph, splits, rewrite)
+    ok = sorted((c for c in cands if c.extra_macs <= MAX_EXTRA_MACS * macs and c.estimate <= budget),
+                key=lambda c: (c.extra_macs, tiles_of(c.setting), c.index))
+    for planned, c in enumerate(ok[:MAX_REPLANS], 1):
+        tiled = replan(c.build())
+        if tiled.meta["memory"].arena_size <= budget:
+            bands = len(c.setting) == 3
+            tiled.meta["tile"] = _record(True, before, tiled, c.setting[0], (c.setting[2], 1) if bands else c.setting[1],
+                                         extra_macs(graph, tiled), macs,
+                                         f"fewest extra MACs, then tiles, with an arena within {budget} B: "
+                                         f"{len(cands)} candidates, {planned} re-planned", "bands" if bands else "tiles")
+            return tiled
+    return _auto(graph, replan, before, macs)
+
+
+def tiles_of(setting) -> int:
+    """The number of tiles or bands a setting computes the stage in."""
+    return int(setting[2]) if len(setting) == 3 else int(setting[1][0]) * int(setting[1][1])
+
+
 def tile(graph: Graph, setting, replan: Callable[[Graph], Graph]) -> Graph:
-    """Apply `setting` ("off", "auto" or (split tensor, (gh, gw))); record it in graph.meta["tile"]."""
+    """Apply `setting` ("off", "auto", ("auto", arena budget in bytes) or (split tensor,
+    (gh, gw))); record it in graph.meta["tile"]."""
     if setting in (None, "off"):
         return graph
     before = graph.meta["memory"].arena_size
     macs = total_macs(graph)
     if setting == "auto":
         return _auto(graph, replan, before, macs)
+    if setting[0] == "auto":
+        return _auto_within(graph, replan, before, macs, int(setting[1]))
     return _apply(graph, setting, replan, before, macs)
 
 
@@ -243,4 +276,4 @@ def tile_lines(graph: Graph) -> list[str]:
             f"+{info['extra_macs']} MACs ({pct:.1f}% of {info['macs']}) recomputed in halos"]
 
 
-__all__ = ["MAX_EXTRA_MACS", "MAX_GRID", "auto_splits", "extra_macs", "rewrite", "tile", "tile_lines"]
+__all__ = ["MAX_EXTRA_MACS", "MAX_GRID", "auto_splits", "extra_macs", "rewrite", "tile", "tile_lines", "tiles_of"]
