@@ -148,3 +148,34 @@ def test_tile_choice_ram_budget_below_the_tiled_is_refused_f746zg(cnn):
     assert "RAM needs" in message and f"(arena {lean.meta['memory'].arena_size:,} B" in message, message
     assert f"tiled (the stage up to {split} in {gh}x{gw} tiles) RAM {_ram(tiled):,} B" in message, message
     np.testing.assert_array_less(_ram(tiled), _ram(lean))
+
+
+def test_tile_choice_within_a_budget_takes_the_cheapest_that_fits_cnn():
+    """("auto", budget), the fit's RAM trade: the tiling with the fewest extra MACs, then the
+    fewest tiles or bands, whose re-planned arena is within the budget: every cheaper candidate
+    re-planned is over it (or over the MAC limit); a budget the untiled arena meets: untiled."""
+    from dataclasses import replace
+
+    from tinygen.analysis import total_macs
+    from tinygen.passes.tile import MAX_EXTRA_MACS, auto_splits, tiles_of
+
+    source = load_source(CNN)
+    options = CompileOptions(lower_peak=False)
+    plain = compile_source(source, None, options)
+    smallest = compile_source(source, None, replace(options, tile="auto"))
+    before, lowest = plain.meta["memory"].arena_size, smallest.meta["memory"].arena_size
+    assert lowest < before
+    budget = (3 * lowest + before) // 4            # some cheaper candidates are over it (5 here)
+    within = compile_source(source, None, replace(options, tile=("auto", budget)))
+    info = within.meta["tile"]
+    assert info["applied"] and within.meta["memory"].arena_size <= budget, info
+    setting = (info["split"], "bands", info["grid"][0]) if info["mode"] == "bands" else (info["split"], tuple(info["grid"]))
+    key = (info["extra_macs"], tiles_of(setting))
+    _, cands = candidates(plain, auto_splits(plain)[0], rewrite)
+    cheaper = [c for c in cands if (c.extra_macs, tiles_of(c.setting)) < key
+               and c.extra_macs <= MAX_EXTRA_MACS * total_macs(plain)]
+    assert cheaper
+    for c in cheaper:
+        assert _replan(c.build()).meta["memory"].arena_size > budget, c.setting
+    untiled = compile_source(source, None, replace(options, tile=("auto", before)))
+    assert not untiled.meta["tile"]["applied"] and "within the budget" in untiled.meta["tile"]["why"]

@@ -288,7 +288,7 @@ def fit_lines(record: dict | None) -> list[str]:
     for r in record["traded"]:
         how = "measured" if r["measured"] else "estimated"
         lines.append(f"  {r['layer']} ({r['op']}): {r['kernel']} instead of {r['instead_of']}, "
-                     f"{human_bytes(r['flash_saved'])} less flash, +{r['instructions_added']:,} instructions ({how})")
+                     f"{human_bytes(r['flash_saved'])} less flash, {r['instructions_added']:+,} instructions ({how})")
     return lines + code
 
 
@@ -399,8 +399,9 @@ def check_some_fit(graph: Graph, board: Board, options, model: str,
                                 lambda pins, unfused: compile_pinned(pins, unfused, graph),
                                 lambda g: _over(predicted(g, board)), respecialize=False)
             lean_use = predicted(lean, board)
-            if _over(lean_use) <= 0:
-                small, small_use = lean, lean_use
+            if _over(lean_use) > 0:
+                raise nothing_fits(small, board, small_layers, small_use, lean_use.regions["flash"].used)
+            small, small_use = lean, lean_use
         if _over(small_use) > 0:
             raise nothing_fits(small, board, layer_options(small, _candidates(options), {}), small_use)
         flash = small_use.regions["flash"]

@@ -80,9 +80,9 @@ def kernel_move(layers: list[LayerOptions], pick: dict[str, Option]) -> dict[str
 
 
 def generic(graph: Graph, keep: frozenset = frozenset()) -> Graph:
-    """`graph` with every layer on its kernel's generic entry point except the nodes in `keep`."""
+    """`graph` with every specializable layer on its kernel's generic entry point except the nodes in `keep`."""
     for node in graph.nodes:
-        if node.kernel is not None:
+        if node.kernel in INLINE:
             if node.name in keep:
                 node.attrs.pop("specialize", None)
             else:

@@ -67,7 +67,7 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
     from tinygen.codegen.project import write_project
     from tinygen.kernels.table import KERNELS_BY_NAME
 
-    if board.build != "cortex-m" or "frontend" in graph.meta or graph.meta.get("camera") is not None:
+    if board.build != "cortex-m" or "frontend" in graph.meta:
         return None
     if any(KERNELS_BY_NAME[n.kernel].backend != "tinygen" for n in graph.nodes if n.kernel):
         return None
