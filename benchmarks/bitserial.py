@@ -48,7 +48,7 @@ from tinygen.quant.pack_subbyte import pack_rows  # noqa: E402
 from tinygen.ref import bitserial as ref_bitserial  # noqa: E402
 
 PLANES_KERNEL = "tg_conv2d_s8_planes_s8"
-_REQUANT_ARGS = ("int32_t", "int32_t", "int32_t")
+_REQUANT_ARGS = ("int32_t", "int32_t", "int8_t")     # bias, multiplier, shift (int8: KernelSpec.stored_dtype)
 
 
 def _planes_case(p: dict, rng) -> tuple:

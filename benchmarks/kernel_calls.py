@@ -72,7 +72,7 @@ def _thresholds(rng, p, spread):
     return rng.integers(-spread, spread, p["out_c"]).astype(np.int32)
 
 
-_REQUANT_ARGS = ("int32_t", "int32_t", "int32_t")
+_REQUANT_ARGS = ("int32_t", "int32_t", "int8_t")     # bias, multiplier, shift (int8: KernelSpec.stored_dtype)
 KERNELS: dict[str, Kernel] = {
     "tg_conv2d_b1_b1_s8": Kernel(
         "tg_kernels_b1.h", "tg_conv2d_b1_params_t", ("uint32_t", "uint32_t", *_REQUANT_ARGS), "int8_t",

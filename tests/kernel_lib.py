@@ -152,12 +152,12 @@ class KernelLib:
     def _conv_like(self, fn, p, input, weights, bias, multiplier, shift):
         s = self._params("tg_conv2d_params_t", p)
         x, w = _i8(input), _i8(weights)
-        m, sh = _i32(multiplier), _i32(shift)
+        m, sh = _i32(multiplier), _i8(shift)
         b = None if bias is None else _i32(bias)
         out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], dtype=np.int8)
         fn(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(w, ctypes.c_int8),
            None if b is None else _ptr(b, ctypes.c_int32),
-           _ptr(m, ctypes.c_int32), _ptr(sh, ctypes.c_int32), _ptr(out, ctypes.c_int8))
+           _ptr(m, ctypes.c_int32), _ptr(sh, ctypes.c_int8), _ptr(out, ctypes.c_int8))
         return out.reshape(p["out_h"], p["out_w"], p["out_c"])
 
     def conv2d_s8(self, p, input, weights, bias, multiplier, shift):
@@ -170,13 +170,13 @@ class KernelLib:
     def fully_connected_s8(self, p, input, weights, bias, multiplier, shift):
         s = self._params("tg_fully_connected_params_t", p)
         x, w = _i8(input), _i8(weights)
-        m, sh = _i32(multiplier), _i32(shift)
+        m, sh = _i32(multiplier), _i8(shift)
         b = None if bias is None else _i32(bias)
         out = np.zeros(p["rows"] * p["out_features"], dtype=np.int8)
         self.lib.tg_fully_connected_s8(
             ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(w, ctypes.c_int8),
             None if b is None else _ptr(b, ctypes.c_int32),
-            _ptr(m, ctypes.c_int32), _ptr(sh, ctypes.c_int32), _ptr(out, ctypes.c_int8))
+            _ptr(m, ctypes.c_int32), _ptr(sh, ctypes.c_int8), _ptr(out, ctypes.c_int8))
         return out.reshape(p["rows"], p["out_features"])
 
     def _pool(self, fn, p, input):
@@ -297,7 +297,7 @@ class KernelLib:
 
     def _b1_requant(self, name, struct_name, p, input, in_dtype, weights, w_dtype, bias, multiplier, shift):
         return self._b1_call(name, struct_name, p, [(input, in_dtype), (weights, w_dtype), (bias, np.int32),
-                                                    (multiplier, np.int32), (shift, np.int32)],
+                                                    (multiplier, np.int32), (shift, np.int8)],
                              (p["out_h"], p["out_w"], p["out_c"]), np.int8)
 
     def _b1_threshold(self, name, struct_name, p, input, in_dtype, weights, w_dtype, thresholds):

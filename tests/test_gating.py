@@ -153,7 +153,7 @@ def test_conv2d_gated_s8_equals_dense_with_dropped_channels_zeroed(gating_lib, c
     p, x, gate, w, bias, m, sh, keep = case
     out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], np.int8)
     lib.tg_conv2d_gated_s8(ctypes.byref(_struct(types, "tg_conv2d_gated_params_t", p)), _p8(x), _p8(gate), None,
-                           _p8(w), _p32(bias), _p32(m), _p32(sh), _p8(out))
+                           _p8(w), _p32(bias), _p32(m), _p8(sh.astype(np.int8)), _p8(out))
     got = out.reshape(p["out_h"], p["out_w"], p["out_c"])
     np.testing.assert_array_equal(got, gref.conv2d_gated_s8(p, x, gate, w, bias, m, sh))
     # the dense convolution, then each channel times its gate; dropped channels are exactly 0

@@ -92,7 +92,7 @@ def test_depthwise_conv2d_gated_s8_host_equals_folded_reference(gating_lib, case
     p, x, gate, w, bias, m, sh, keep = case
     out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], np.int8)
     lib.tg_depthwise_conv2d_gated_s8(ctypes.byref(_struct(types, "tg_conv2d_gated_params_t", p)), _p8(x), _p8(gate),
-                                     _p8(w), _p32(bias), _p32(m), _p32(sh), _p8(out))
+                                     _p8(w), _p32(bias), _p32(m), _p8(sh.astype(np.int8)), _p8(out))
     np.testing.assert_array_equal(out, gref.depthwise_conv2d_gated_s8(p, x, gate, w, bias, m, sh).reshape(-1))
     # the folded multipliers are the product of the two scales (relative error < 2^-29), and
     # the dropped channels are exactly the clamped output zero point
@@ -128,7 +128,7 @@ def test_fully_connected_gated_s8_host_equals_dense_with_dropped_outputs_zeroed(
     p, x, gate, w, bias, m, sh, keep = case
     out = np.zeros(p["out_features"], np.int8)
     lib.tg_fully_connected_gated_s8(ctypes.byref(_struct(types, "tg_fully_connected_gated_params_t", p)), _p8(x),
-                                    _p8(gate), _p8(w), _p32(bias), _p32(m), _p32(sh), _p8(out))
+                                    _p8(gate), _p8(w), _p32(bias), _p32(m), _p8(sh.astype(np.int8)), _p8(out))
     np.testing.assert_array_equal(out, gref.fully_connected_gated_s8(p, x, gate, w, bias, m, sh).reshape(-1))
     dense = ref.fully_connected_s8(p, x, w, bias, m, sh)
     np.testing.assert_array_equal(out, _dense_times_gate(p, dense, gate))

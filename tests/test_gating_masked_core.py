@@ -184,7 +184,7 @@ def test_depthwise_conv2d_gated_s8_dsp_core_standin(board_name, tmp_path):
         fields = ", ".join(f".{k} = {v}" for k, v in p.items() if k not in ("in_gate_input_offset", "skip_inputs"))
         decls += "".join(_c_array(t, f"{n}_{i}", a) for t, n, a in
                          [("int8_t", "x", x), ("int8_t", "g", gate), ("int8_t", "w", wts), ("int32_t", "b", bias),
-                          ("int32_t", "m", m), ("int32_t", "s", sh), ("int32_t", "pk", packed),
+                          ("int32_t", "m", m), ("int8_t", "s", sh), ("int32_t", "pk", packed),
                           ("int8_t", "want", want)])
         decls += f"static const tg_conv2d_gated_params_t p_{i} = {{{fields}}};\n"
         calls.append(f"tg_depthwise_conv2d_gated_s8_dsp(&p_{i}, x_{i}, g_{i}, w_{i}, b_{i}, m_{i}, s_{i}, pk_{i}, "

@@ -47,7 +47,7 @@ def _consts(p: dict, rng, with_bias: bool = True) -> dict:
             "shift": rng.integers(-12, 0, n).astype(np.int32)}
 
 
-_REQUANT = ("int8_t", "int8_t", "int32_t", "int32_t", "int32_t")
+_REQUANT = ("int8_t", "int8_t", "int32_t", "int32_t", "int8_t")     # ..., shift: int8 (KernelSpec.stored_dtype)
 KERNELS[PORTABLE] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _REQUANT, "int8_t", _out,
                            ref.depthwise_conv2d_s8, None)
 KERNELS[DM] = Kernel("tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int32_t"), "int8_t", _out, None, None,

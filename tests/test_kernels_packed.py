@@ -75,7 +75,7 @@ def run_c(kernels, kind: str, p: dict, x, rows, b, m, s) -> np.ndarray:
     packed = np.ascontiguousarray(pack_mul_weights(p, rows, kind))
     xs = np.ascontiguousarray(np.asarray(x).reshape(-1), dtype=np.int8)
     ms = np.ascontiguousarray(np.asarray(m).reshape(-1), dtype=np.int32)
-    ss = np.ascontiguousarray(np.asarray(s).reshape(-1), dtype=np.int32)
+    ss = np.ascontiguousarray(np.asarray(s).reshape(-1), dtype=np.int8)     # shifts: int8 in flash
     bias = None if b is None else np.ascontiguousarray(np.asarray(b).reshape(-1), dtype=np.int32)
     scratch = np.zeros(packed_scratch_bytes(p, kind) // 4 + 1, dtype=np.uint32)
     out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], dtype=np.int8)
@@ -85,7 +85,7 @@ def run_c(kernels, kind: str, p: dict, x, rows, b, m, s) -> np.ndarray:
 
     getattr(kernels.lib, name(kind))(
         ctypes.byref(params), ptr(xs, ctypes.c_int8), ptr(packed, ctypes.c_uint32),
-        None if bias is None else ptr(bias, ctypes.c_int32), ptr(ms, ctypes.c_int32), ptr(ss, ctypes.c_int32),
+        None if bias is None else ptr(bias, ctypes.c_int32), ptr(ms, ctypes.c_int32), ptr(ss, ctypes.c_int8),
         ptr(scratch, ctypes.c_int8), ptr(out, ctypes.c_int8))
     return out.reshape(p["out_h"], p["out_w"], p["out_c"])
 

@@ -89,11 +89,11 @@ def test_depthwise_rv32_records_layout():
 
 def _host_call(kernels, name, struct, p, x, packed, bias, multiplier, shift, out_size):
     s = kernels._params(struct, p)
-    args = [np.ascontiguousarray(a.ravel(), dtype=t) for a, t in
-            ((x, np.int8), (packed, np.int32), (bias, np.int32), (multiplier, np.int32), (shift, np.int32))]
+    x = np.ascontiguousarray(np.asarray(x).ravel(), dtype=np.int8)
     out = np.zeros(out_size, np.int8)
-    ptr = [a.ctypes.data_as(ctypes.POINTER(ctypes.c_int8 if a.dtype == np.int8 else ctypes.c_int32)) for a in args]
-    getattr(kernels.lib, name)(ctypes.byref(s), *ptr, out.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)))
+    getattr(kernels.lib, name)(ctypes.byref(s), x.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)),
+                               *_requant_args(packed, bias, multiplier, shift),
+                               out.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)))
     return out
 
 
@@ -361,12 +361,20 @@ def test_rv32_kernels_run_in_place_at_planned_distance(kernels, case, depthwise)
     d = DISTANCE[name](p)
     buf = np.zeros(d + max(x.size, want.size), np.int8)
     buf[d:d + x.size] = x.ravel()
-    args = [np.ascontiguousarray(a.ravel(), dtype=np.int32) for a in (packed, bias, multiplier, shift)]
-    i8, i32 = ctypes.POINTER(ctypes.c_int8), ctypes.POINTER(ctypes.c_int32)
+    i8 = ctypes.POINTER(ctypes.c_int8)
     base = buf.ctypes.data
     getattr(kernels.lib, name)(ctypes.byref(kernels._params("tg_conv2d_params_t", p)), ctypes.cast(base + d, i8),
-                               *[a.ctypes.data_as(i32) for a in args], ctypes.cast(base, i8))
+                               *_requant_args(packed, bias, multiplier, shift), ctypes.cast(base, i8))
     assert_same(want, buf[:want.size], f"{name} in place at distance {d}, p={p}")
+
+
+def _requant_args(packed, bias, multiplier, shift) -> list:
+    """ctypes pointers to the packed words, bias and multipliers (int32) and the shifts (int8,
+    as tinygen's kernels store them: KernelSpec.stored_dtype)."""
+    arrays = [np.ascontiguousarray(np.asarray(a).ravel(), dtype=t)
+              for a, t in ((packed, np.int32), (bias, np.int32), (multiplier, np.int32), (shift, np.int8))]
+    return [a.ctypes.data_as(ctypes.POINTER(ctypes.c_int8 if a.dtype == np.int8 else ctypes.c_int32))
+            for a in arrays]
 
 
 @settings(max_examples=50, deadline=None)
@@ -390,11 +398,10 @@ def test_conv2d_add_rv32_equals_twin_host(kernels, geometry, seed, s1, s2, so, z
     x, packed, bias, multiplier, shift, w = kernel(CONV).case(_conv_params(geometry), rng)
     s = rng.integers(-128, 128, size).astype(np.int8)
     out = np.zeros(size, np.int8)
-    i8, i32 = ctypes.POINTER(ctypes.c_int8), ctypes.POINTER(ctypes.c_int32)
-    args = [np.ascontiguousarray(a.ravel(), dtype=np.int32) for a in (packed, bias, multiplier, shift)]
+    i8 = ctypes.POINTER(ctypes.c_int8)
     kernels.lib.tg_conv2d_add_s8_rv32(ctypes.byref(kernels._params("tg_conv2d_add_params_t", p)),
                                       x.ctypes.data_as(i8), s.ctypes.data_as(i8),
-                                      *[a.ctypes.data_as(i32) for a in args], out.ctypes.data_as(i8))
+                                      *_requant_args(packed, bias, multiplier, shift), out.ctypes.data_as(i8))
     assert_same(ref.conv2d_add_s8(p, x, s, w, bias, multiplier, shift).ravel(), out, f"tg_conv2d_add_s8_rv32 p={p}")
 
 

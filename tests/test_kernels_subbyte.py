@@ -133,7 +133,7 @@ def run_c(kernels, kind: str, p: dict, x, packed, b, m, s) -> np.ndarray:
     """tg_conv2d_s8_<kind>_s8 on the host, through ctypes."""
     params = kernels._params(STRUCT, p)
     arrays = [np.ascontiguousarray(np.asarray(a).reshape(-1), dtype=t)
-              for a, t in ((x, np.int8), (packed, np.uint8), (m, np.int32), (s, np.int32))]
+              for a, t in ((x, np.int8), (packed, np.uint8), (m, np.int32), (s, np.int8))]
     bias = None if b is None else np.ascontiguousarray(np.asarray(b).reshape(-1), dtype=np.int32)
     out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], dtype=np.int8)
 
@@ -143,7 +143,7 @@ def run_c(kernels, kind: str, p: dict, x, packed, b, m, s) -> np.ndarray:
     getattr(kernels.lib, f"tg_conv2d_s8_{kind}_s8")(
         ctypes.byref(params), ptr(arrays[0], ctypes.c_int8), ptr(arrays[1], ctypes.c_uint8),
         None if bias is None else ptr(bias, ctypes.c_int32), ptr(arrays[2], ctypes.c_int32),
-        ptr(arrays[3], ctypes.c_int32), ptr(out, ctypes.c_int8))
+        ptr(arrays[3], ctypes.c_int8), ptr(out, ctypes.c_int8))
     return out.reshape(p["out_h"], p["out_w"], p["out_c"])
 
 

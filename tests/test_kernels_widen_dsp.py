@@ -95,7 +95,7 @@ def test_conv2d_widen_s8_dsp_standin(board_name, specialize, tmp_path):
 def test_const_bytes_per_kernel_variant_kws():
     """The flash a fit-aware choice weighs per kernel: KWS's pointwise convs (64 -> 64) take
     4,096 weight bytes widened at run time, 8,192 widened at build time; its 3x3 depthwise
-    layers 32 bytes per channel (+ a header word) on the 3x3 path alone, 21 + those on the
+    layers 32 bytes per channel (+ a header word) on the 3x3 path alone, 18 + those on the
     kernel with both paths (its records beside the weights, bias and requantization)."""
     from mlperf_models import mlperf_model
     from tinygen.compiler import compile_source, load_source
@@ -104,7 +104,7 @@ def test_const_bytes_per_kernel_variant_kws():
 
     board = get_board("f746zg")
     graph = compile_source(load_source(mlperf_model("kws_dscnn")), None, CompileOptions(features=board.isa_features))
-    requant = 3 * 4 * 64            # bias, multiplier, shift: int32 per channel
+    requant = (4 + 4 + 1) * 64      # bias, multiplier int32, shift int8 per channel (KernelSpec.stored_dtype)
     pointwise = [n for n in graph.nodes if n.op == "conv2d" and graph.weight_shape(n)[1:3] == (1, 1)]
     assert len(pointwise) == 4
     for node in pointwise:

@@ -60,6 +60,7 @@ def test_conv2d_sparse_s8_host(lib, h, w, in_c, out_c, d):
     assert np.array_equal(dense_weights(p, packed), weights)
     want = conv2d_sparse_s8(p, x, packed, bias, mult, shift)
     assert np.array_equal(want, conv2d_s8(p, x, weights, bias, mult, shift))
+    shift8 = shift.astype(np.int8)         # as tinygen's kernels store it (KernelSpec.stored_dtype)
     for b in (bias, None):
         out = np.zeros(h * w * out_c, np.int8)
         s = lib._params("tg_conv2d_params_t", p)
@@ -67,7 +68,7 @@ def test_conv2d_sparse_s8_host(lib, h, w, in_c, out_c, d):
             ctypes.byref(s), x.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)),
             packed.ctypes.data_as(ctypes.POINTER(ctypes.c_int16)),
             None if b is None else b.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
-            mult.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), shift.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+            mult.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), shift8.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)),
             out.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)))
         assert_same(conv2d_sparse_s8(p, x, packed, b, mult, shift).ravel(), out)
 

@@ -38,23 +38,24 @@ def node_macs(graph: Graph, node: Node) -> int:
     return 0
 
 
-def _flash_consts(graph: Graph, node: Node) -> list:
-    """The constants a layer keeps in flash: those its kernel reads (KernelSpec.const_roles,
+def _flash_bytes(graph: Graph, node: Node) -> int:
+    """Flash bytes of the constants a layer keeps: those its kernel reads (KernelSpec.const_roles,
     as codegen emits them: tg_depthwise_conv2d_3x3_s8_dsp's records, not also the weights
-    they were packed from), every constant where no kernel is chosen yet or the layer has
-    several parameter sets."""
+    they were packed from; shifts as int8 for tinygen's kernels, KernelSpec.stored_bytes), every
+    constant where no kernel is chosen yet or the layer has several parameter sets."""
     from tinygen.kernels.table import KERNELS_BY_NAME
 
     spec = KERNELS_BY_NAME.get(node.kernel) if node.kernel else None
     if spec is None or len(node.params) != 1:
-        return [graph.tensor(n) for n in node.const_names()]
-    return [graph.tensor(node.param(role)) for role in spec.const_roles if node.param(role) is not None]
+        return sum(graph.tensor(n).nbytes for n in node.const_names())
+    return sum(spec.stored_bytes(role, graph.tensor(node.param(role)).data)
+               for role in spec.const_roles if node.param(role) is not None)
 
 
 def layer_stats(graph: Graph) -> list[LayerStats]:
     stats = []
     for node in graph.nodes:
-        consts = _flash_consts(graph, node)
+        consts = _flash_bytes(graph, node)
         weight = graph.tensor(node.param("weight")) if node.param("weight") else None
         count = math.prod(graph.weight_shape(node)) * len(node.params) if weight is not None else 0
         fmt = node.attrs.get("weight_format")
@@ -63,9 +64,9 @@ def layer_stats(graph: Graph) -> list[LayerStats]:
             input_shapes=[graph.tensor(t).shape for t in node.inputs],
             output_shape=graph.tensor(node.outputs[0]).shape,
             params=count + sum(graph.tensor(pset["bias"]).size for pset in node.params if "bias" in pset),
-            param_bytes=sum(t.nbytes for t in consts),
+            param_bytes=consts,
             weight_bits=WEIGHT_FORMATS[fmt] if fmt else (weight.bits if weight is not None else None),
-            weight_flash_bits=sum(t.nbytes for t in consts) * 8 / count if count else None,
+            weight_flash_bits=consts * 8 / count if count else None,
             macs=node_macs(graph, node),
             activation_bytes=sum(graph.tensor(t).nbytes for t in node.inputs + node.outputs),
         ))

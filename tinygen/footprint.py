@@ -96,7 +96,7 @@ def layer_flash(graph: Graph, node: Node, spec) -> int:
             total += int(np.asarray(spec.pack(kparams, consts)).nbytes)
         else:
             name = node.param(role)
-            total += graph.tensor(name).nbytes if name is not None else 0
+            total += spec.stored_bytes(role, graph.tensor(name).data) if name is not None else 0
     return total
 
 

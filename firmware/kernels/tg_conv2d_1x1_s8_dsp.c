@@ -15,7 +15,7 @@
 
 void tg_conv2d_1x1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                           const int8_t *weights, const int32_t *bias,
-                          const int32_t *multiplier, const int32_t *shift,
+                          const int32_t *multiplier, const int8_t *shift,
                           int8_t *scratch, int8_t *output)
 {
     const tg_mat_mult_quant_t q = tg_mat_mult_quant(p->input_offset, p->output_offset, p->act_min, p->act_max,

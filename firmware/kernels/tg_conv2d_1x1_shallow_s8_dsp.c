@@ -206,7 +206,7 @@ static inline __attribute__((always_inline)) void tg_pw_shallow_pixels16(const i
 }
 
 void tg_conv2d_1x1_shallow_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
-                                  const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                                  const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                                   int8_t *scratch, int8_t *output)
 {
     const int32_t depth = p->in_c, cols = p->out_c, words = depth >> 2;

@@ -15,7 +15,7 @@
 
 void tg_conv2d_add_s8(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
                       const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                      const int32_t *shift, int8_t *output)
+                      const int8_t *shift, int8_t *output)
 {
     /* the convolution's part of the parameters, as tg_conv2d_s8 takes them */
     const tg_conv2d_params_t conv = {

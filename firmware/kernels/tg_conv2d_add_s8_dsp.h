@@ -91,7 +91,7 @@ static inline __attribute__((always_inline)) int8_t tg_conv_add_out(const tg_con
 static inline __attribute__((always_inline)) void tg_conv_add_all(const tg_conv2d_add_params_t *p, const int8_t *input,
                                                                   const int8_t *skip, const int16_t *packed,
                                                                   const int32_t *bias, const int32_t *multiplier,
-                                                                  const int32_t *shift, int32_t mode, int8_t *output)
+                                                                  const int8_t *shift, int32_t mode, int8_t *output)
 {
     const tg_conv_direct_t g = {p->in_h,     p->in_w,       p->in_c,       p->out_h,      p->out_w,
                                 p->out_c,    p->kernel_h,   p->kernel_w,   p->stride_h,   p->stride_w,
@@ -129,7 +129,7 @@ static inline int32_t tg_conv_add_fast_add(const tg_conv2d_add_params_t *p)
 
 /* The epilogue's mode for a call, checked once (see TG_CONV_ADD_GENERAL). */
 static inline int32_t tg_conv_add_mode(const tg_conv2d_add_params_t *p, const int32_t *bias,
-                                       const int32_t *multiplier, const int32_t *shift)
+                                       const int32_t *multiplier, const int8_t *shift)
 {
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
     const int32_t bias_limit = ((int32_t)1 << 30) - (depth < 32768 ? depth : 32767) * 255 * 128;
@@ -148,7 +148,7 @@ static inline int32_t tg_conv_add_mode(const tg_conv2d_add_params_t *p, const in
 /* Every output with the mode a constant in each branch. */
 static inline __attribute__((always_inline)) void tg_conv2d_add_s8_dsp_body(
     const tg_conv2d_add_params_t *p, int32_t mode, const int8_t *input, const int8_t *skip, const int16_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     if (mode == TG_CONV_ADD_BOUNDED) {
         tg_conv_add_all(p, input, skip, packed, bias, multiplier, shift, TG_CONV_ADD_BOUNDED, output);
@@ -167,7 +167,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_add_s8_dsp_body(
  */
 static inline __attribute__((always_inline)) void tg_conv2d_add_s8_dsp_inline(
     const tg_conv2d_add_params_t *p, int32_t bounded, const int8_t *input, const int8_t *skip, const int16_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     if (bounded && tg_conv_add_fast_add(p)) {
         tg_conv_add_all(p, input, skip, packed, bias, multiplier, shift,

@@ -15,7 +15,7 @@
 
 void tg_conv2d_add_widen_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
                                 const int8_t *packed, const int32_t *bias, const int32_t *multiplier,
-                                const int32_t *shift, int8_t *scratch, int8_t *output)
+                                const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     /* a local copy: an int8 store may alias any field of *p, not of q (no reloads after stores) */
     const tg_conv2d_add_params_t q = *p;

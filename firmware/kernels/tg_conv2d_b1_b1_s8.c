@@ -11,7 +11,7 @@
 
 void tg_conv2d_b1_b1_s8(const tg_conv2d_b1_params_t *p, const uint32_t *input,
                         const uint32_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                        const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     int32_t out_y, out_x, oc;
 

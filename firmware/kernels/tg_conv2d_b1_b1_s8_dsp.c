@@ -12,14 +12,14 @@
 
 /* The int8 output of channel oc for accumulator acc. */
 static inline int8_t tg_b1_s8_out(const tg_conv2d_b1_params_t *p, int32_t acc, const int32_t *bias,
-                                  const int32_t *multiplier, const int32_t *shift, int32_t oc)
+                                  const int32_t *multiplier, const int8_t *shift, int32_t oc)
 {
     return tg_requant_channel_s8(acc, bias, multiplier, shift, oc, p->output_offset, p->act_min, p->act_max);
 }
 
 void tg_conv2d_b1_b1_s8_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *input,
                             const uint32_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                            const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     const int fit = tg_b1_spans_fit(p), field_fits = tg_b1_field_fits(p);
     const int32_t run = p->kernel_h * p->kernel_w * TG_B1_WORDS(p->in_c), n = p->kernel_h * p->kernel_w * p->in_c;

@@ -18,7 +18,7 @@
 #include "tg_kernels.h"
 
 void tg_conv2d_direct_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int16_t *packed,
-                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                             const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     /* local copies: an int8 store may alias any field of *p, not of g or q (no reloads after stores) */
     const tg_conv_direct_t g = tg_conv_direct_of(p);

@@ -168,7 +168,7 @@ static inline __attribute__((always_inline)) void tg_conv_direct_sums(const tg_c
  */
 static inline __attribute__((always_inline)) void tg_conv2d_direct_s8_dsp_with(
     const tg_conv_direct_t *g, const tg_mat_mult_quant_t *q, int32_t bounded, const int8_t *input,
-    const int16_t *packed, const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+    const int16_t *packed, const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
     int32_t out_y, out_x, oc, c;
@@ -209,7 +209,7 @@ static inline tg_conv_direct_t tg_conv_direct_of(const tg_conv2d_params_t *p)
  */
 static inline __attribute__((always_inline)) void tg_conv2d_direct_s8_dsp_inline(
     const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const int16_t *packed, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, int8_t *output)
+    const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     const tg_conv_direct_t g = tg_conv_direct_of(p);
     const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};

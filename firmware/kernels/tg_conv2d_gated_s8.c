@@ -9,7 +9,7 @@
 
 void tg_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
                         const int8_t *in_gate, const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                        const int32_t *shift, int8_t *output)
+                        const int8_t *shift, int8_t *output)
 {
     const tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
     const int8_t dropped = tg_conv2d_gated_dropped(p);

@@ -134,7 +134,7 @@ static void tg_gated_weights(const int8_t *weights, int32_t taps, int32_t in_c, 
 
 void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
                             const int8_t *in_gate, const int8_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+                            const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     const tg_conv2d_params_t conv = tg_conv2d_gated_conv(p);
     const int32_t taps = p->kernel_h * p->kernel_w;

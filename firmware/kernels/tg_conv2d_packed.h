@@ -261,7 +261,7 @@ typedef void (*tg_packed_dot4_fn)(const uint32_t *a, const uint32_t *w, int32_t 
 
 static inline __attribute__((always_inline)) void tg_conv2d_packed(
     const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output, int32_t kind,
+    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output, int32_t kind,
     tg_packed_dot4_fn dot4)
 {
     const int32_t steps = tg_conv2d_packed_steps(p, tg_packed_lanes(kind));

@@ -189,7 +189,7 @@ static inline int32_t tg_planes_acc_words(const tg_conv2d_planes_params_t *p, co
 
 /* The int8 output of channel oc for acc': bias, requantization, output offset, clamp. */
 static inline int8_t tg_planes_out(const tg_conv2d_planes_params_t *p, int32_t acc, const int32_t *bias,
-                                   const int32_t *multiplier, const int32_t *shift, int32_t oc)
+                                   const int32_t *multiplier, const int8_t *shift, int32_t oc)
 {
     return tg_requant_channel_s8(acc, bias, multiplier, shift, oc, p->output_offset, p->act_min, p->act_max);
 }

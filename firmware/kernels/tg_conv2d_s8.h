@@ -46,7 +46,7 @@ static inline int32_t tg_conv2d_s8_acc(const tg_conv2d_params_t *p, const int8_t
 /* The requantized, clamped int8 result of output channel oc at output pixel (out_y, out_x). */
 static inline int8_t tg_conv2d_s8_output(const tg_conv2d_params_t *p, const int8_t *input,
                                          const int8_t *weights, const int32_t *bias,
-                                         const int32_t *multiplier, const int32_t *shift,
+                                         const int32_t *multiplier, const int8_t *shift,
                                          int32_t out_y, int32_t out_x, int32_t oc)
 {
     int32_t acc = tg_conv2d_s8_acc(p, input, weights, out_y, out_x, oc);

@@ -75,7 +75,7 @@ static inline __attribute__((always_inline)) void tg_s8_b1_tap(tg_s8_b1_sums_t *
 
 void tg_conv2d_s8_b1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                             const uint32_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                            const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     const int32_t words = TG_B1_WORDS(p->in_c);
     int32_t out_y, out_x, oc, ky, kx;

@@ -128,7 +128,7 @@ static inline __attribute__((always_inline)) void tg_b1lut_chunk(const uint32_t 
 }
 
 void tg_conv2d_s8_b1lut_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
-                               const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                               const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                                int8_t *scratch, int8_t *output)
 {
     const int32_t k = p->kernel_h * p->kernel_w * p->in_c;

@@ -88,7 +88,7 @@ static void tg_b1x8_field(const tg_conv2d_params_t *p, const int8_t *input, int3
 }
 
 void tg_conv2d_s8_b1x8_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
-                              const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                              const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                               int8_t *output)
 {
     uint32_t field[TG_B1X8_FIELD_BYTES / 4];    /* on the stack, as tg_conv2d_s8_planes_s8's */

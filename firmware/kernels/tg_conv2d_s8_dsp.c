@@ -20,7 +20,7 @@
 
 void tg_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                       const int8_t *weights, const int32_t *bias,
-                      const int32_t *multiplier, const int32_t *shift,
+                      const int32_t *multiplier, const int8_t *shift,
                       int8_t *scratch, int8_t *output)
 {
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;

@@ -141,7 +141,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_s8_c3_field(const tg
 /* tg_conv2d_s8_dsp_with for tg_conv2d_s8_c3_on's layers: same blocks, order and scratch. */
 static inline __attribute__((always_inline)) void tg_conv2d_s8_c3_with(
     const tg_conv2d_params_t *p, const tg_mat_mult_quant_t *q, const int8_t *input, const int8_t *weights,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     const int32_t pixels = p->out_h * p->out_w, out_c = p->out_c;
     int16_t *const buf = (int16_t *)(void *)(scratch + tg_conv2d_s8_dsp_im2col_size(TG_C3_DEPTH));
@@ -179,7 +179,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_s8_c3_with(
  */
 static inline __attribute__((always_inline)) void tg_conv2d_s8_dsp_with(
     const tg_conv2d_params_t *p, const tg_mat_mult_quant_t *q, const int8_t *input, const int8_t *weights,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output,
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output,
     int32_t inline_bodies)
 {
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
@@ -245,7 +245,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_s8_dsp_with(
  */
 static inline __attribute__((always_inline)) void tg_conv2d_s8_dsp_inline(
     const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const int8_t *weights,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
     tg_conv2d_s8_dsp_with(p, &q, input, weights, bias, multiplier, shift, scratch, output, 1);

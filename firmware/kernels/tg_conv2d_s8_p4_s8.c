@@ -9,7 +9,7 @@
 
 void tg_conv2d_s8_p4_s8(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                         const uint8_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                        const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     tg_conv2d_subbyte(p, input, weights, bias, multiplier, shift, output, 4, TG_SUBBYTE_POW2);
 }

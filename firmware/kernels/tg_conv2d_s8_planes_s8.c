@@ -34,7 +34,7 @@ static int32_t tg_planes_field_acc(const tg_conv2d_planes_params_t *p, const uin
 
 void tg_conv2d_s8_planes_s8(const tg_conv2d_planes_params_t *p, const int8_t *input,
                             const uint32_t *planes, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                            const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     const int fits = tg_planes_field_fits(p);
     const int32_t stride = p->out_c * tg_planes_run(p);    /* words from one plane to the next */

@@ -180,7 +180,7 @@ static inline __attribute__((always_inline)) int32_t tg_planes_dsp_acc(
 
 void tg_conv2d_s8_planes_s8_dsp(const tg_conv2d_planes_params_t *p, const int8_t *input,
                                 const uint32_t *planes, const int32_t *bias,
-                                const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                                const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     const int fits = tg_planes_field_fits(p);
     /* the complemented top-plane runs' excess: 2^level * 32 run * (2^A - 1) */

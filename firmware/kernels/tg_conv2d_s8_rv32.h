@@ -218,7 +218,7 @@ typedef struct {
  */
 TG_RV32_INLINE void tg_rv32_block(const tg_rv32_conv_t *g, int32_t interior, int32_t npix, int32_t oc, int32_t n,
                                   const tg_rv32_where_t *at, const int8_t *input, const int32_t *packed,
-                                  const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                                  const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                                   int32_t bounded, const tg_conv2d_add_params_t *add, const int8_t *skip,
                                   int8_t *output)
 {
@@ -255,7 +255,7 @@ TG_RV32_INLINE void tg_rv32_block(const tg_rv32_conv_t *g, int32_t interior, int
 /* The outputs of npix pixels from (oy, ox), every channel: whole blocks of 4, then the rest. */
 TG_RV32_INLINE void tg_rv32_group(const tg_rv32_conv_t *g, int32_t interior, int32_t npix, int32_t oy, int32_t ox,
                                   const int8_t *input, const int32_t *packed, const int32_t *bias,
-                                  const int32_t *multiplier, const int32_t *shift, int32_t bounded,
+                                  const int32_t *multiplier, const int8_t *shift, int32_t bounded,
                                   const tg_conv2d_add_params_t *add, const int8_t *skip, int8_t *output)
 {
     const int32_t iy = tg_rv32_mad(oy, g->stride_h, -g->pad_top), ix = tg_rv32_mad(ox, g->stride_w, -g->pad_left);
@@ -280,7 +280,7 @@ TG_RV32_INLINE void tg_rv32_group(const tg_rv32_conv_t *g, int32_t interior, int
 
 /* Every output of the layer (add: the fused add's parameters, NULL for a plain conv). */
 TG_RV32_INLINE void tg_rv32_conv_all(const tg_rv32_conv_t *g, const int8_t *input, const int32_t *packed,
-                                     const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                                     const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                                      int32_t bounded, const tg_conv2d_add_params_t *add, const int8_t *skip,
                                      int8_t *output)
 {
@@ -324,7 +324,7 @@ TG_RV32_INLINE tg_rv32_conv_t tg_rv32_conv_params(const tg_conv2d_params_t *p)
 /* The plain conv, with `bounded` a constant in each branch. */
 TG_RV32_INLINE void tg_conv2d_s8_rv32_with(const tg_rv32_conv_t *g, int32_t bounded, const int8_t *input,
                                            const int32_t *packed, const int32_t *bias, const int32_t *multiplier,
-                                           const int32_t *shift, int8_t *output)
+                                           const int8_t *shift, int8_t *output)
 {
     if (bounded) {
         tg_rv32_conv_all(g, input, packed, bias, multiplier, shift, 1, NULL, NULL, output);
@@ -337,7 +337,7 @@ TG_RV32_INLINE void tg_conv2d_s8_rv32_with(const tg_rv32_conv_t *g, int32_t boun
    tg_requantize_bounded's verdict computed at build time (tinygen.kernels.specialize). */
 TG_RV32_INLINE void tg_conv2d_s8_rv32_inline(const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input,
                                              const int32_t *packed, const int32_t *bias, const int32_t *multiplier,
-                                             const int32_t *shift, int8_t *output)
+                                             const int8_t *shift, int8_t *output)
 {
     const tg_rv32_conv_t g = tg_rv32_conv_params(p);
     tg_conv2d_s8_rv32_with(&g, bounded, input, packed, bias, multiplier, shift, output);
@@ -345,7 +345,7 @@ TG_RV32_INLINE void tg_conv2d_s8_rv32_inline(const tg_conv2d_params_t *p, int32_
 
 TG_RV32_INLINE void tg_conv2d_add_s8_rv32_inline(const tg_conv2d_add_params_t *p, int32_t bounded,
                                                  const int8_t *input, const int8_t *skip, const int32_t *packed,
-                                                 const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                                                 const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                                                  int8_t *output)
 {
     const tg_rv32_conv_t g = tg_rv32_conv_of(p->in_h, p->in_w, p->in_c, p->out_h, p->out_w, p->out_c, p->kernel_h,
@@ -362,7 +362,7 @@ TG_RV32_INLINE void tg_conv2d_add_s8_rv32_inline(const tg_conv2d_add_params_t *p
 TG_RV32_INLINE void tg_fully_connected_s8_rv32_inline(const tg_fully_connected_params_t *p, int32_t bounded,
                                                       const int8_t *input, const int32_t *packed,
                                                       const int32_t *bias, const int32_t *multiplier,
-                                                      const int32_t *shift, int8_t *output)
+                                                      const int8_t *shift, int8_t *output)
 {
     /* rows x in_features as one row of `rows` pixels of a pointwise conv */
     const tg_rv32_conv_t g = tg_rv32_conv_of(1, p->rows, p->in_features, 1, p->rows, p->out_features, 1, 1, 1, 1, 1,

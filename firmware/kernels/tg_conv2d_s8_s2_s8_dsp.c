@@ -9,7 +9,7 @@
 
 void tg_conv2d_s8_s2_s8_dsp(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                             const uint8_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift,
+                            const int32_t *multiplier, const int8_t *shift,
                             int8_t *scratch, int8_t *output)
 {
     tg_conv2d_subbyte_dsp(p, input, weights, bias, multiplier, shift, scratch, output, TG_SUBBYTE_DSP_S2);

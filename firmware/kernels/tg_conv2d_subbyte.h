@@ -56,7 +56,7 @@ static inline int32_t tg_subbyte_term(uint32_t code, int32_t a, int32_t bits, in
 /* The requantized, clamped int8 result of output channel oc at output pixel (out_y, out_x). */
 static inline int8_t tg_conv2d_subbyte_output(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                                               const uint8_t *weights, const int32_t *bias,
-                                              const int32_t *multiplier, const int32_t *shift,
+                                              const int32_t *multiplier, const int8_t *shift,
                                               int32_t out_y, int32_t out_x, int32_t oc, int32_t bits,
                                               int32_t kind)
 {
@@ -103,7 +103,7 @@ static inline int8_t tg_conv2d_subbyte_output(const tg_conv2d_subbyte_params_t *
 /* The whole convolution: every output, in raster order. */
 static inline void tg_conv2d_subbyte(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                                      const uint8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                                     const int32_t *shift, int8_t *output, int32_t bits, int32_t kind)
+                                     const int8_t *shift, int8_t *output, int32_t bits, int32_t kind)
 {
     int32_t out_y, out_x, oc;
 

@@ -182,7 +182,7 @@ static inline int32_t tg_subbyte_dsp_scale_log2(int32_t kind)
 static inline __attribute__((always_inline)) void tg_subbyte_dsp_outputs(
     const tg_conv2d_subbyte_params_t *p, const tg_mat_mult_quant_t *q, const int16_t *x, int32_t rows,
     int32_t groups, int32_t kind, const int32_t *sums, const uint32_t *weights, const int32_t *lut,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *out0, int8_t *out1)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *out0, int8_t *out1)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
     const int32_t scale = tg_subbyte_dsp_scale_log2(kind);
@@ -249,7 +249,7 @@ static inline __attribute__((always_inline)) void tg_subbyte_dsp_im2col(const tg
 
 static inline __attribute__((always_inline)) void tg_conv2d_subbyte_dsp(
     const tg_conv2d_subbyte_params_t *p, const int8_t *input, const uint8_t *weights, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output, int32_t kind)
+    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output, int32_t kind)
 {
     const tg_conv2d_params_t c = {p->in_h, p->in_w, p->in_c, p->out_h, p->out_w, p->out_c,
                                   p->kernel_h, p->kernel_w, p->stride_h, p->stride_w,

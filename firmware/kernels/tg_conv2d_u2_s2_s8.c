@@ -7,7 +7,7 @@
 #include "tg_kernels_packed.h"
 
 void tg_conv2d_u2_s2_s8(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
-                        const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                        const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                         int8_t *scratch, int8_t *output)
 {
     tg_conv2d_packed(p, input, packed, bias, multiplier, shift, scratch, output, TG_PACKED_KIND_U2,

@@ -303,7 +303,7 @@ static inline __attribute__((always_inline)) int32_t tg_u2x2_field(const tg_conv
 }
 
 void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
-                            const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                            const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                             int8_t *scratch, int8_t *output)
 {
     const int32_t steps = tg_conv2d_packed_steps(p, TG_PACKED_U2_LANES);

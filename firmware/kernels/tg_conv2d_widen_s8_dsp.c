@@ -16,7 +16,7 @@
 #include "tg_kernels.h"
 
 void tg_conv2d_widen_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *packed,
-                            const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch,
+                            const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
                             int8_t *output)
 {
     /* local copies: an int8 store may alias any field of *p, not of g or q (no reloads after stores) */

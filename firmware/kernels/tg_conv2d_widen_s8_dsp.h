@@ -62,7 +62,7 @@ static inline __attribute__((always_inline)) void tg_conv_widen_block(const int8
 static inline __attribute__((always_inline)) void tg_conv_widen_all(
     const tg_conv_direct_t *g, const tg_mat_mult_quant_t *q, int32_t bounded, const tg_conv2d_add_params_t *add,
     int32_t mode, const int8_t *skip, const int8_t *input, const int8_t *packed, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
     const int32_t values = tg_conv_direct_block_values(g);
@@ -98,7 +98,7 @@ static inline __attribute__((always_inline)) void tg_conv_widen_all(
 /* The plain conv, with `bounded` (tg_mat_mult_quant's verdict) a constant in each branch. */
 static inline __attribute__((always_inline)) void tg_conv2d_widen_s8_dsp_with(
     const tg_conv_direct_t *g, const tg_mat_mult_quant_t *q, const int8_t *input, const int8_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     if (q->bounded) {   /* with TG_REQUANT_POS where the build set it */
         tg_conv_widen_all(g, q, 1 | TG_REQUANT_POS_OF(q->bounded), NULL, 0, NULL, input, packed, bias, multiplier,
@@ -111,7 +111,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_widen_s8_dsp_with(
 /* The conv with the fused add, with the epilogue's mode a constant in each branch. */
 static inline __attribute__((always_inline)) void tg_conv2d_add_widen_s8_dsp_with(
     const tg_conv2d_add_params_t *p, int32_t mode, const int8_t *input, const int8_t *skip, const int8_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     const tg_conv_direct_t g = {p->in_h,     p->in_w,       p->in_c,       p->out_h,      p->out_w,
                                 p->out_c,    p->kernel_h,   p->kernel_w,   p->stride_h,   p->stride_w,
@@ -137,7 +137,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_add_widen_s8_dsp_wit
  */
 static inline __attribute__((always_inline)) void tg_conv2d_widen_s8_dsp_inline(
     const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     const tg_conv_direct_t g = tg_conv_direct_of(p);
     const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
@@ -146,7 +146,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_widen_s8_dsp_inline(
 
 static inline __attribute__((always_inline)) void tg_conv2d_add_widen_s8_dsp_inline(
     const tg_conv2d_add_params_t *p, int32_t bounded, const int8_t *input, const int8_t *skip, const int8_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     if (bounded && tg_conv_add_fast_add(p)) {
         tg_conv2d_add_widen_s8_dsp_with(p, TG_CONV_ADD_BOUNDED | TG_REQUANT_POS_OF(bounded), input, skip, packed,

@@ -41,7 +41,7 @@ static int32_t tg_dw_gated_output(const tg_conv2d_gated_params_t *p, const int8_
 
 void tg_depthwise_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
                                   const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                                  const int32_t *shift, int8_t *output)
+                                  const int8_t *shift, int8_t *output)
 {
     const int8_t dropped = tg_gate_fold_dropped(p);
     const int32_t gate_zero = -p->gate_input_offset;

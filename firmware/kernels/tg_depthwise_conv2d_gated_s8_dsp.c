@@ -180,7 +180,7 @@ static void tg_dw_gated_scatter(const int8_t *y, const int16_t *kept, int32_t n,
 
 void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
                                       const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                                      const int32_t *shift, const int32_t *packed, int8_t *scratch,
+                                      const int8_t *shift, const int32_t *packed, int8_t *scratch,
                                       int8_t *output)
 {
     const int32_t channels = p->out_c, c4 = (channels + 3) & ~3;
@@ -192,8 +192,8 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     int8_t *const wk = xk + ((in_px * c4 + 3) & ~3);
     int32_t *const bk = (int32_t *)(void *)(wk + taps * c4);
     int32_t *const mk = bk + c4;
-    int32_t *const sk = mk + c4;
-    int32_t *const pk = sk + c4;
+    int8_t *const sk = (int8_t *)(void *)(mk + c4);     /* int8 shifts, as the kernels take them */
+    int32_t *const pk = mk + 2 * c4;
     int8_t *const yk = (int8_t *)(void *)(pk + 1 + TG_DW3G_RECORD_WORDS * c4);
     int8_t *const inner = yk + ((out_px * c4 + 3) & ~3);
     const int8_t dropped = tg_gate_fold_dropped(p);
@@ -217,8 +217,10 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
     n = 0;
     for (c = 0; c < channels; ++c) {
         if (gate[c] != gate_zero) {
+            int32_t folded;
             tg_gate_fold(multiplier[c], shift[c], gate[c] + p->gate_input_offset, p->gate_multiplier,
-                         p->gate_shift, &mk[n], &sk[n]);
+                         p->gate_shift, &mk[n], &folded);
+            sk[n] = (int8_t)folded;         /* in [-31, 71]: see tg_gate_fold */
             kept[n++] = (int16_t)c;
         }
     }

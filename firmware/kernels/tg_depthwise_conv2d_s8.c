@@ -11,7 +11,7 @@
 
 void tg_depthwise_conv2d_s8(const tg_conv2d_params_t *p, const int8_t *input,
                             const int8_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift,
+                            const int32_t *multiplier, const int8_t *shift,
                             int8_t *output)
 {
     int32_t out_y, out_x, ic, m, ky, kx;

@@ -114,7 +114,7 @@ static inline int32_t tg_dw_requant(int32_t acc, int32_t multiplier, int32_t shi
 
 /* 1 when every channel's accumulator and left shift meet tg_dw_requant_small's bound. */
 static int32_t tg_dw_accumulators_small(const tg_conv2d_params_t *p, const int32_t *bias,
-                                        const int32_t *multiplier, const int32_t *shift)
+                                        const int32_t *multiplier, const int8_t *shift)
 {
     /* |(x + input_offset) * w| <= 255 * 128 per tap */
     const int32_t taps = p->kernel_h * p->kernel_w;
@@ -191,7 +191,8 @@ typedef struct {
     tg_dw_quant_t q;
     const int8_t *weights;
     const int32_t *wide;    /* the scratch records (tg_dw_prepare); NULL when in_c < 4 */
-    const int32_t *bias, *multiplier, *shift;
+    const int32_t *bias, *multiplier;
+    const int8_t *shift;
 } tg_dw_ctx_t;
 
 /*
@@ -327,7 +328,7 @@ static inline int32_t tg_dw_valid(int32_t origin, int32_t dilation, int32_t kern
  * sums come out doubled as tg_dw_requant_small wants them.
  */
 static void tg_dw_prepare(const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                          const int32_t *shift, int32_t taps, int32_t channels, int32_t scale,
+                          const int8_t *shift, int32_t taps, int32_t channels, int32_t scale,
                           int32_t *block)
 {
     int32_t c, tap, i;
@@ -351,7 +352,7 @@ static void tg_dw_prepare(const int8_t *weights, const int32_t *bias, const int3
 
 /* Any window: the widened weights in scratch, pixel by pixel. */
 static void tg_dw_any_window(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
-                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                             const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                              int8_t *scratch, int8_t *output)
 {
     const int32_t channels = p->in_c;
@@ -405,7 +406,7 @@ static void tg_dw_any_window(const tg_conv2d_params_t *p, const int8_t *input, c
 
 void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                                 const int8_t *weights, const int32_t *bias,
-                                const int32_t *multiplier, const int32_t *shift,
+                                const int32_t *multiplier, const int8_t *shift,
                                 const int32_t *packed, int8_t *scratch, int8_t *output)
 {
     if (packed[0] == p->in_c) {     /* the 3x3 path's records were packed at build time */

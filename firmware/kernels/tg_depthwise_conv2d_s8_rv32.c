@@ -13,7 +13,7 @@
 #include "tg_kernels.h"
 
 void tg_depthwise_conv2d_s8_rv32(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
-                                 const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                                 const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     /* a local copy: an int8 store may alias any field of *p, not of q (no reloads after stores) */
     const tg_conv2d_params_t q = *p;

@@ -47,7 +47,7 @@
 TG_RV32_INLINE void tg_rv32_dw_segment(const tg_rv32_conv_t *g, int32_t oy, int32_t ky0, int32_t ky1, int32_t x0,
                                        int32_t npix, int32_t clip, int32_t folded, const int8_t *input,
                                        const int32_t *records, const int32_t *bias, const int32_t *multiplier,
-                                       const int32_t *shift, int32_t bounded, int8_t *output)
+                                       const int8_t *shift, int32_t bounded, int8_t *output)
 {
     const int32_t channels = g->out_c;
     const int32_t words = (g->kernel_h * g->kernel_w + 3) / 4;
@@ -95,7 +95,7 @@ TG_RV32_INLINE void tg_rv32_dw_segment(const tg_rv32_conv_t *g, int32_t oy, int3
    interior by TG_RV32_DW_SEGMENT pixels then the rest (a row at most that wide: one clipped segment). */
 TG_RV32_INLINE void tg_rv32_dw_row(const tg_rv32_conv_t *g, int32_t oy, int32_t ky0, int32_t ky1, int32_t rows_in,
                                    int32_t x_lo, int32_t x_hi, const int8_t *input, const int32_t *records,
-                                   const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int32_t bounded,
+                                   const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int32_t bounded,
                                    int8_t *output)
 {
     int32_t ox;
@@ -133,7 +133,7 @@ TG_RV32_INLINE void tg_rv32_dw_row(const tg_rv32_conv_t *g, int32_t oy, int32_t 
 
 /* Every output, row by row (the tap rows constant for the rows whose windows lie inside the input). */
 TG_RV32_INLINE void tg_rv32_dw_all(const tg_rv32_conv_t *g, const int8_t *input, const int32_t *records,
-                                   const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                                   const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                                    int32_t bounded, int8_t *output)
 {
     const int32_t span_h = (g->kernel_h - 1) * g->dilation_h, span_w = (g->kernel_w - 1) * g->dilation_w;
@@ -164,7 +164,7 @@ TG_RV32_INLINE void tg_rv32_dw_all(const tg_rv32_conv_t *g, const int8_t *input,
 TG_RV32_INLINE void tg_depthwise_conv2d_s8_rv32_inline(const tg_conv2d_params_t *p, int32_t bounded,
                                                        const int8_t *input, const int32_t *records,
                                                        const int32_t *bias, const int32_t *multiplier,
-                                                       const int32_t *shift, int8_t *output)
+                                                       const int8_t *shift, int8_t *output)
 {
     /* not flattened: a depthwise window is per pixel even when 1 x 1 */
     const tg_rv32_conv_t g = {p->in_h,       p->in_w,       p->in_c,        p->out_h,         p->out_w,

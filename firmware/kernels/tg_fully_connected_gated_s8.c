@@ -10,7 +10,7 @@
 
 void tg_fully_connected_gated_s8(const tg_fully_connected_gated_params_t *p, const int8_t *input,
                                  const int8_t *gate, const int8_t *weights, const int32_t *bias,
-                                 const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                                 const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     const int32_t gate_zero = -p->gate_input_offset;
     int32_t dropped = p->gate_output_offset, r, o, i;

@@ -9,7 +9,7 @@
 
 void tg_fully_connected_gated_s8_dsp(const tg_fully_connected_gated_params_t *p, const int8_t *input,
                                      const int8_t *gate, const int8_t *weights, const int32_t *bias,
-                                     const int32_t *multiplier, const int32_t *shift, int8_t *scratch,
+                                     const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
                                      int8_t *output)
 {
     /* the general requantization unless every output meets tg_requantize_bounded's preconditions */

@@ -104,7 +104,7 @@ static inline __attribute__((always_inline)) int8_t tg_fc_gated_out(const tg_ful
 /* The sums of the kept outputs o0 and (cols == 2) o1, then their outputs. */
 static inline __attribute__((always_inline)) void tg_fc_gated_outputs(
     const tg_fully_connected_gated_params_t *p, int32_t mode, const int16_t *x, const int8_t *gate,
-    const int8_t *weights, const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int32_t o0,
+    const int8_t *weights, const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int32_t o0,
     int32_t o1, int32_t cols, int8_t *output)
 {
     const int32_t depth = p->in_features;
@@ -125,7 +125,7 @@ static inline __attribute__((always_inline)) void tg_fc_gated_outputs(
  */
 static inline __attribute__((always_inline)) void tg_fully_connected_gated_s8_dsp_inline(
     const tg_fully_connected_gated_params_t *p, int32_t mode, const int8_t *input, const int8_t *gate,
-    const int8_t *weights, const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch,
+    const int8_t *weights, const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
     int8_t *output)
 {
     const int32_t n = p->out_features, depth = p->in_features, gate_zero = -p->gate_input_offset;

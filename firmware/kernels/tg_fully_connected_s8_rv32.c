@@ -14,7 +14,7 @@
 #include "tg_kernels.h"
 
 void tg_fully_connected_s8_rv32(const tg_fully_connected_params_t *p, const int8_t *input, const int32_t *packed,
-                                const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                                const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     const tg_fully_connected_params_t q = *p;
     tg_fully_connected_s8_rv32_inline(&q, 0, input, packed, bias, multiplier, shift, output);

@@ -51,7 +51,7 @@ typedef struct {
  */
 void tg_conv2d_s8(const tg_conv2d_params_t *p, const int8_t *input,
                   const int8_t *weights, const int32_t *bias,
-                  const int32_t *multiplier, const int32_t *shift,
+                  const int32_t *multiplier, const int8_t *shift,
                   int8_t *output);
 
 /*
@@ -62,7 +62,7 @@ void tg_conv2d_s8(const tg_conv2d_params_t *p, const int8_t *input,
  */
 void tg_depthwise_conv2d_s8(const tg_conv2d_params_t *p, const int8_t *input,
                             const int8_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift,
+                            const int32_t *multiplier, const int8_t *shift,
                             int8_t *output);
 
 /*
@@ -95,7 +95,7 @@ typedef struct {
  */
 void tg_conv2d_add_s8(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
                       const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                      const int32_t *shift, int8_t *output);
+                      const int8_t *shift, int8_t *output);
 
 typedef struct {
     int32_t rows;             /* independent input rows (batch or leading dims) */
@@ -111,7 +111,7 @@ typedef struct {
  */
 void tg_fully_connected_s8(const tg_fully_connected_params_t *p, const int8_t *input,
                            const int8_t *weights, const int32_t *bias,
-                           const int32_t *multiplier, const int32_t *shift,
+                           const int32_t *multiplier, const int8_t *shift,
                            int8_t *output);
 
 typedef struct {
@@ -373,7 +373,7 @@ void tg_requantize_s8(const tg_requantize_params_t *p, const int8_t *input, int8
  */
 void tg_conv2d_1x1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                           const int8_t *weights, const int32_t *bias,
-                          const int32_t *multiplier, const int32_t *shift,
+                          const int32_t *multiplier, const int8_t *shift,
                           int8_t *scratch, int8_t *output);
 
 /*
@@ -384,7 +384,7 @@ void tg_conv2d_1x1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
  */
 void tg_conv2d_1x1_shallow_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                                   const int8_t *weights, const int32_t *bias,
-                                  const int32_t *multiplier, const int32_t *shift,
+                                  const int32_t *multiplier, const int8_t *shift,
                                   int8_t *scratch, int8_t *output);
 
 /*
@@ -394,7 +394,7 @@ void tg_conv2d_1x1_shallow_s8_dsp(const tg_conv2d_params_t *p, const int8_t *inp
  */
 void tg_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                       const int8_t *weights, const int32_t *bias,
-                      const int32_t *multiplier, const int32_t *shift,
+                      const int32_t *multiplier, const int8_t *shift,
                       int8_t *scratch, int8_t *output);
 
 /*
@@ -404,7 +404,7 @@ void tg_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
  */
 void tg_fully_connected_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
                                const int8_t *weights, const int32_t *bias,
-                               const int32_t *multiplier, const int32_t *shift,
+                               const int32_t *multiplier, const int8_t *shift,
                                int8_t *scratch, int8_t *output);
 
 /*
@@ -424,7 +424,7 @@ void tg_fully_connected_shallow_s8_dsp(const tg_fully_connected_params_t *p, con
  */
 void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                                 const int8_t *weights, const int32_t *bias,
-                                const int32_t *multiplier, const int32_t *shift,
+                                const int32_t *multiplier, const int8_t *shift,
                                 const int32_t *packed, int8_t *scratch, int8_t *output);
 
 /*
@@ -473,7 +473,7 @@ void tg_depthwise_conv2d_3x3_dm_s8_dsp(const tg_conv2d_params_t *p, const int8_t
  * as the 4 channels' values for each.
  */
 void tg_conv2d_direct_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int16_t *packed,
-                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                             const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /*
  * tg_conv2d_add_s8, any geometry, with no scratch: tg_conv2d_direct_s8_dsp's convolution
@@ -482,7 +482,7 @@ void tg_conv2d_direct_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, c
  */
 void tg_conv2d_add_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
                           const int16_t *packed, const int32_t *bias, const int32_t *multiplier,
-                          const int32_t *shift, int8_t *output);
+                          const int8_t *shift, int8_t *output);
 
 /*
  * tg_conv2d_direct_s8_dsp with the weights int8 in flash, widened at run time one block of
@@ -492,7 +492,7 @@ void tg_conv2d_add_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, 
  * (tinygen.kernels.direct_dsp.conv2d_widen_dsp_weights). The output must not overlap the input.
  */
 void tg_conv2d_widen_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *packed,
-                            const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch,
+                            const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
                             int8_t *output);
 
 /*
@@ -501,7 +501,7 @@ void tg_conv2d_widen_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, co
  */
 void tg_conv2d_add_widen_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
                                 const int8_t *packed, const int32_t *bias, const int32_t *multiplier,
-                                const int32_t *shift, int8_t *scratch, int8_t *output);
+                                const int8_t *shift, int8_t *scratch, int8_t *output);
 
 /* tg_add_s8, any parameters (fast for TFLite's left_shift 20). Same arguments; may run in place. */
 void tg_add_s8_dsp(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2,
@@ -514,23 +514,23 @@ void tg_add_s8_dsp(const tg_add_params_t *p, const int8_t *input1, const int8_t 
 /* tg_conv2d_s8, any geometry: 4 channels x up to 3 pixels per step (tg_conv2d_s8_rv32.h).
  * The output overlaps the input only at tinygen/passes/inplace.py's distance. */
 void tg_conv2d_s8_rv32(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed, const int32_t *bias,
-                       const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                       const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /* tg_conv2d_add_s8 with tg_conv2d_s8_rv32's convolution. The output may be the skip buffer,
  * not the conv's input. */
 void tg_conv2d_add_s8_rv32(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
                            const int32_t *packed, const int32_t *bias, const int32_t *multiplier,
-                           const int32_t *shift, int8_t *output);
+                           const int8_t *shift, int8_t *output);
 
 /* tg_fully_connected_s8 as tg_conv2d_s8_rv32's pointwise convolution. The output must not
  * overlap the input. */
 void tg_fully_connected_s8_rv32(const tg_fully_connected_params_t *p, const int8_t *input, const int32_t *packed,
-                                const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                                const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /* tg_depthwise_conv2d_s8 with depth multiplier 1: up to 8 pixels per channel step
  * (tg_depthwise_conv2d_s8_rv32.h). The output overlaps the input only at inplace.py's distance. */
 void tg_depthwise_conv2d_s8_rv32(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
-                                 const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                                 const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /* tg_avg_pool2d_s8, 4 channels per step. The output must not overlap the input. */
 void tg_avg_pool2d_s8_rv32(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);

@@ -64,17 +64,17 @@ typedef struct {
  */
 void tg_conv2d_b1_b1_s8(const tg_conv2d_b1_params_t *p, const uint32_t *input,
                         const uint32_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                        const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /* tg_conv2d_b1_b1_s8 for ARMv7E-M: same arguments, same result. */
 void tg_conv2d_b1_b1_s8_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *input,
                             const uint32_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                            const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /* tg_conv2d_b1_b1_s8 for RV32IMC (ESP32-C3): same arguments, same result. */
 void tg_conv2d_b1_b1_s8_rv32(const tg_conv2d_b1_params_t *p, const uint32_t *input,
                              const uint32_t *weights, const int32_t *bias,
-                             const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                             const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /*
  * XNOR / popcount convolution with threshold output (conv -> batch norm -> sign):
@@ -102,12 +102,12 @@ void tg_conv2d_b1_b1_b1_rv32(const tg_conv2d_b1_params_t *p, const uint32_t *inp
  */
 void tg_conv2d_s8_b1_s8(const tg_conv2d_params_t *p, const int8_t *input,
                         const uint32_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                        const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /* tg_conv2d_s8_b1_s8 for ARMv7E-M: same arguments, same result. */
 void tg_conv2d_s8_b1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                             const uint32_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                            const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /*
  * tg_conv2d_s8_b1_s8 for ARMv7E-M with the weights as byte masks (AND + USADA8, 16 weights in
@@ -121,7 +121,7 @@ void tg_conv2d_s8_b1_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
 #define TG_B1X8_FIELD_BYTES 1152
 
 void tg_conv2d_s8_b1x8_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
-                              const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                              const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                               int8_t *output);
 
 /*
@@ -144,7 +144,7 @@ static inline int32_t tg_conv2d_s8_b1lut_s8_dsp_buffer_size(const tg_conv2d_para
 }
 
 void tg_conv2d_s8_b1lut_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
-                               const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                               const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                                int8_t *scratch, int8_t *output);
 
 /*

@@ -63,7 +63,7 @@ typedef struct {
  */
 void tg_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
                         const int8_t *in_gate, const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                        const int32_t *shift, int8_t *output);
+                        const int8_t *shift, int8_t *output);
 
 /*
  * The same on ARMv7E-M by partial im2col (as tg_conv2d_s8_dsp): per block of 2 output
@@ -79,7 +79,7 @@ static inline int32_t tg_conv2d_gated_s8_dsp_buffer_size(const tg_conv2d_gated_p
 }
 void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
                             const int8_t *in_gate, const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                            const int32_t *shift, int8_t *scratch, int8_t *output);
+                            const int8_t *shift, int8_t *scratch, int8_t *output);
 
 /*
  * The gated depthwise convolution (depth multiplier 1), the gate folded into the
@@ -94,7 +94,7 @@ void tg_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *inp
  */
 void tg_depthwise_conv2d_gated_s8(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
                                   const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                                  const int32_t *shift, int8_t *output);
+                                  const int8_t *shift, int8_t *output);
 
 /*
  * The same on ARMv7E-M. Where the 3x3 records serve (packed: tg_depthwise_conv2d_s8_dsp's,
@@ -115,7 +115,7 @@ static inline int32_t tg_depthwise_conv2d_gated_s8_dsp_buffer_size(const tg_conv
 }
 void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const int8_t *input, const int8_t *gate,
                                       const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                                      const int32_t *shift, const int32_t *packed, int8_t *scratch,
+                                      const int8_t *shift, const int32_t *packed, int8_t *scratch,
                                       int8_t *output);
 
 /* The fully connected layer's fields as in tg_fully_connected_params_t, then the gate's multiply. */
@@ -139,7 +139,7 @@ typedef struct {
  */
 void tg_fully_connected_gated_s8(const tg_fully_connected_gated_params_t *p, const int8_t *input,
                                  const int8_t *gate, const int8_t *weights, const int32_t *bias,
-                                 const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                                 const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /*
  * The same on ARMv7E-M (tg_fully_connected_gated_s8_dsp.h): the input row widened once into
@@ -154,7 +154,7 @@ static inline int32_t tg_fully_connected_gated_s8_dsp_buffer_size(const tg_fully
 }
 void tg_fully_connected_gated_s8_dsp(const tg_fully_connected_gated_params_t *p, const int8_t *input,
                                      const int8_t *gate, const int8_t *weights, const int32_t *bias,
-                                     const int32_t *multiplier, const int32_t *shift, int8_t *scratch,
+                                     const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
                                      int8_t *output);
 
 /* 1 when the largest of probs[0..n) reaches threshold (an int8 code), else 0. */

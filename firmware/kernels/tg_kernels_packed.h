@@ -86,12 +86,12 @@ static inline int32_t tg_conv2d_u2_s2_s8_dsp_buffer_size(const tg_conv2d_packed_
  * bias may be NULL; scratch: tg_conv2d_packed_buffer_size(p, TG_PACKED_U4_LANES) bytes.
  */
 void tg_conv2d_u4_s4_s8(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
-                        const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                        const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                         int8_t *scratch, int8_t *output);
 
 /* The same with 2-bit weights and u in [0, 3] (TG_PACKED_U2_LANES). */
 void tg_conv2d_u2_s2_s8(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
-                        const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                        const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                         int8_t *scratch, int8_t *output);
 
 /*
@@ -100,11 +100,11 @@ void tg_conv2d_u2_s2_s8(const tg_conv2d_packed_params_t *p, const int8_t *input,
  * pixels per pass over the weights and takes tg_conv2d_u2_s2_s8_dsp_buffer_size(p) bytes of scratch.
  */
 void tg_conv2d_u4_s4_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
-                            const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                            const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                             int8_t *scratch, int8_t *output);
 
 void tg_conv2d_u2_s2_s8_dsp(const tg_conv2d_packed_params_t *p, const int8_t *input, const uint32_t *packed,
-                            const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                            const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                             int8_t *scratch, int8_t *output);
 
 #ifdef __cplusplus

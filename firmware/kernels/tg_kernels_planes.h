@@ -72,12 +72,12 @@ typedef struct {
  */
 void tg_conv2d_s8_planes_s8(const tg_conv2d_planes_params_t *p, const int8_t *input,
                             const uint32_t *planes, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                            const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /* tg_conv2d_s8_planes_s8 for ARMv7E-M (Harley-Seal AND / popcount): same arguments, same result. */
 void tg_conv2d_s8_planes_s8_dsp(const tg_conv2d_planes_params_t *p, const int8_t *input,
                                 const uint32_t *planes, const int32_t *bias,
-                                const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                                const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -21,7 +21,7 @@
  */
 void tg_conv2d_sparse_s8(const tg_conv2d_params_t *p, const int8_t *input,
                          const int16_t *packed, const int32_t *bias,
-                         const int32_t *multiplier, const int32_t *shift,
+                         const int32_t *multiplier, const int8_t *shift,
                          int8_t *output);
 
 #endif /* TG_KERNELS_SPARSE_H */

@@ -55,12 +55,12 @@ typedef struct {
  */
 void tg_conv2d_s8_s4_s8(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                         const uint8_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                        const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /* tg_conv2d_s8_s4_s8 with 2-bit weights (codes in [-2, 1], or odd levels in {-3, -1, 1, 3}). */
 void tg_conv2d_s8_s2_s8(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                         const uint8_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                        const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /*
  * 2-D convolution with power-of-two weights: 4-bit codes (sign bit 3, exponent field bits
@@ -68,7 +68,7 @@ void tg_conv2d_s8_s2_s8(const tg_conv2d_subbyte_params_t *p, const int8_t *input
  */
 void tg_conv2d_s8_p4_s8(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                         const uint8_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                        const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
 /*
  * ARMv7E-M (Cortex-M4/M7 DSP extension) versions: same arguments and results, plus
@@ -92,17 +92,17 @@ static inline int32_t tg_conv2d_subbyte_dsp_buffer_size(const tg_conv2d_subbyte_
 
 void tg_conv2d_s8_s4_s8_dsp(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                             const uint8_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift,
+                            const int32_t *multiplier, const int8_t *shift,
                             int8_t *scratch, int8_t *output);
 
 void tg_conv2d_s8_s2_s8_dsp(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                             const uint8_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift,
+                            const int32_t *multiplier, const int8_t *shift,
                             int8_t *scratch, int8_t *output);
 
 void tg_conv2d_s8_p4_s8_dsp(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
                             const uint8_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift,
+                            const int32_t *multiplier, const int8_t *shift,
                             int8_t *scratch, int8_t *output);
 
 #ifdef __cplusplus

@@ -118,7 +118,7 @@ static inline __attribute__((always_inline)) void tg_pairs_one_channel(const int
 #define TG_PAIRS_N(word) ((word) & 0xFF)
 
 static __attribute__((noinline, unused)) void tg_pairs_records(int32_t cols, const int32_t *bias,
-                                                              const int32_t *multiplier, const int32_t *shift,
+                                                              const int32_t *multiplier, const int8_t *shift,
                                                               int32_t output_offset, int32_t *rec)
 {
     const uint32_t round = (uint32_t)(1 + 2 * output_offset);

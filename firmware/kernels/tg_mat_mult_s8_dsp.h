@@ -62,7 +62,7 @@ typedef struct {
 static inline tg_mat_mult_quant_t tg_mat_mult_quant(int32_t input_offset, int32_t output_offset,
                                                     int32_t act_min, int32_t act_max, int32_t depth,
                                                     int32_t cols, const int32_t *bias,
-                                                    const int32_t *multiplier, const int32_t *shift)
+                                                    const int32_t *multiplier, const int8_t *shift)
 {
     const int32_t limit = (int32_t)1 << 30;
     tg_mat_mult_quant_t q = {input_offset, output_offset, act_min, act_max, depth < limit / (255 * 128)};
@@ -153,7 +153,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_sums(const int16_t
  * values in registers.
  */
 static inline __attribute__((always_inline)) void tg_mat_mult_outputs_with(
-    const int32_t *acc, int32_t rows, int32_t cols, const int32_t *multiplier, const int32_t *shift,
+    const int32_t *acc, int32_t rows, int32_t cols, const int32_t *multiplier, const int8_t *shift,
     tg_mat_mult_out_t oq, int32_t bounded, int8_t *out0, int8_t *out1)
 {
     int32_t o;
@@ -179,7 +179,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs_with(
 #define TG_REQUANT_FOLDED 2
 
 static inline __attribute__((always_inline)) void tg_mat_mult_outputs_folded(
-    const int32_t *acc, int32_t rows, int32_t cols, const int32_t *multiplier, const int32_t *shift,
+    const int32_t *acc, int32_t rows, int32_t cols, const int32_t *multiplier, const int8_t *shift,
     tg_mat_mult_out_t oq, int32_t pos, int8_t *out0, int8_t *out1)
 {
     const int32_t round = 1 + 2 * oq.output_offset;
@@ -207,7 +207,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs_folded(
 static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int32_t *acc, int32_t rows,
                                                                       int32_t cols,
                                                                       const int32_t *multiplier,
-                                                                      const int32_t *shift,
+                                                                      const int8_t *shift,
                                                                       const tg_mat_mult_quant_t *q,
                                                                       int8_t *out0, int8_t *out1)
 {
@@ -243,7 +243,7 @@ static inline __attribute__((always_inline)) int32_t tg_mat_mult_pairs_on(const 
  * paths keep their sums; an odd last row, computed after every block, overwrites them).
  */
 static inline __attribute__((always_inline)) void tg_mat_mult_pairs_prepare(
-    int32_t depth, int32_t cols, const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+    int32_t depth, int32_t cols, const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
     const tg_mat_mult_quant_t *q, int16_t *buf)
 {
     if (tg_mat_mult_pairs_on(q, depth, cols)) {
@@ -259,7 +259,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_prepare(
  */
 static inline __attribute__((always_inline)) void tg_mat_mult_pairs_widened_s8(
     const int16_t *buf, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int8_t *out0, int8_t *out1)
+    const int32_t *multiplier, const int8_t *shift, const tg_mat_mult_quant_t *q, int8_t *out0, int8_t *out1)
 {
     const int32_t *const rec = (const int32_t *)(const void *)(buf + 2 * ((depth + 3) & ~3));
     const int32_t pos = TG_REQUANT_POS_OF(q->bounded);
@@ -278,7 +278,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_widened_s8(
 /* Two rows x0, x1 (int8 [depth] each): widened into buf, then all their outputs. */
 static inline __attribute__((always_inline)) void tg_mat_mult_2rows_s8_dsp_body(
     const int8_t *x0, const int8_t *x1, int32_t depth, int32_t cols, const int8_t *weights,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q,
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, const tg_mat_mult_quant_t *q,
     int16_t *buf, int8_t *out0, int8_t *out1)
 {
     int32_t *const acc = (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3));
@@ -296,7 +296,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_2rows_s8_dsp_body(
 /* One row x (int8 [depth]) widened into buf, then its outputs: all its reads come first. */
 static inline __attribute__((always_inline)) void tg_mat_mult_1row_widened_s8_dsp_body(
     const int8_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int16_t *buf,
+    const int32_t *multiplier, const int8_t *shift, const tg_mat_mult_quant_t *q, int16_t *buf,
     int8_t *out)
 {
     int32_t *const acc = (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3));
@@ -359,7 +359,7 @@ static inline __attribute__((always_inline)) void tg_dot_row_s8(const int8_t *x,
 
 static inline __attribute__((always_inline)) void tg_mat_mult_row_with(
     const int8_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, int32_t input_offset, tg_mat_mult_out_t oq,
+    const int32_t *multiplier, const int8_t *shift, int32_t input_offset, tg_mat_mult_out_t oq,
     int32_t bounded, int8_t *out)
 {
     const int32_t whole = cols & ~3;    /* columns in blocks of 4 */
@@ -389,7 +389,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_row_with(
  */
 static inline __attribute__((always_inline)) void tg_mat_mult_1row_s8_dsp_body(
     const int8_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int8_t *out)
+    const int32_t *multiplier, const int8_t *shift, const tg_mat_mult_quant_t *q, int8_t *out)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
     const int32_t pos = TG_REQUANT_POS_OF(q->bounded);
@@ -420,7 +420,7 @@ static inline int32_t tg_mat_mult_s8_dsp_buffer_size(int32_t depth, int32_t cols
  */
 static __attribute__((noinline)) void tg_mat_mult_2rows_s8_dsp(
     const int8_t *x0, const int8_t *x1, int32_t depth, int32_t cols, const int8_t *weights,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q,
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, const tg_mat_mult_quant_t *q,
     int16_t *buf, int8_t *out0, int8_t *out1)
 {
     tg_mat_mult_2rows_s8_dsp_body(x0, x1, depth, cols, weights, bias, multiplier, shift, q, buf, out0, out1);
@@ -428,7 +428,7 @@ static __attribute__((noinline)) void tg_mat_mult_2rows_s8_dsp(
 
 static __attribute__((noinline)) void tg_mat_mult_1row_s8_dsp(
     const int8_t *x, int32_t depth, int32_t cols, const int8_t *weights, const int32_t *bias,
-    const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q, int8_t *out)
+    const int32_t *multiplier, const int8_t *shift, const tg_mat_mult_quant_t *q, int8_t *out)
 {
     tg_mat_mult_1row_s8_dsp_body(x, depth, cols, weights, bias, multiplier, shift, q, out);
 }
@@ -440,7 +440,7 @@ static __attribute__((noinline)) void tg_mat_mult_1row_s8_dsp(
  */
 static inline __attribute__((always_inline)) void tg_mat_mult_s8_dsp_with(
     int32_t rows, int32_t depth, int32_t cols, const int8_t *input, const int8_t *weights,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, const tg_mat_mult_quant_t *q,
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, const tg_mat_mult_quant_t *q,
     int8_t *scratch, int8_t *output, int32_t inline_bodies)
 {
     int16_t *buf = (int16_t *)(void *)scratch;
@@ -486,7 +486,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_s8_dsp_with(
  */
 static inline void tg_mat_mult_s8_dsp(int32_t rows, int32_t depth, int32_t cols, const int8_t *input,
                                       const int8_t *weights, const int32_t *bias,
-                                      const int32_t *multiplier, const int32_t *shift,
+                                      const int32_t *multiplier, const int8_t *shift,
                                       const tg_mat_mult_quant_t *q, int8_t *scratch, int8_t *output)
 {
     tg_mat_mult_s8_dsp_with(rows, depth, cols, input, weights, bias, multiplier, shift, q, scratch, output, 0);
@@ -502,7 +502,7 @@ static inline void tg_mat_mult_s8_dsp(int32_t rows, int32_t depth, int32_t cols,
  */
 static inline __attribute__((always_inline)) void tg_conv2d_1x1_s8_dsp_inline(
     const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const int8_t *weights,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
     tg_mat_mult_s8_dsp_with(p->out_h * p->out_w, p->in_c, p->out_c, input, weights, bias, multiplier, shift, &q,
@@ -511,7 +511,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_1x1_s8_dsp_inline(
 
 static inline __attribute__((always_inline)) void tg_fully_connected_s8_dsp_inline(
     const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *weights,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
     tg_mat_mult_s8_dsp_with(p->rows, p->in_features, p->out_features, input, weights, bias, multiplier, shift,

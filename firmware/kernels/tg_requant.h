@@ -181,7 +181,7 @@ static inline int32_t tg_requantize_bounded(int32_t acc, int32_t multiplier, int
  * tg_requantize_fast, the output zero point and the activation clamp.
  */
 static inline int8_t tg_requant_channel_s8(int32_t acc, const int32_t *bias, const int32_t *multiplier,
-                                           const int32_t *shift, int32_t oc, int32_t output_offset,
+                                           const int8_t *shift, int32_t oc, int32_t output_offset,
                                            int32_t act_min, int32_t act_max)
 {
     if (bias != NULL) {

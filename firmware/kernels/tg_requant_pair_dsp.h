@@ -95,7 +95,7 @@ static inline __attribute__((always_inline)) int8_t tg_pair_fast(int32_t acc, in
  * point cannot overflow (tg_requantize_bounded's proof keeps T within +-2^30 + 2^(n-1)).
  */
 static inline int32_t tg_pair_channels(int32_t out_c, int32_t zp, const int32_t *corr, const int32_t *bias,
-                                       const int32_t *multiplier, const int32_t *shift, int32_t max_sum,
+                                       const int32_t *multiplier, const int8_t *shift, int32_t max_sum,
                                        tg_pair_chan_t *chan)
 {
     const int32_t limit = max_sum < ((int32_t)1 << 30) ? ((int32_t)1 << 30) - max_sum : 0;
@@ -125,7 +125,7 @@ static inline int32_t tg_pair_channels(int32_t out_c, int32_t zp, const int32_t 
  */
 static inline void tg_pair_out(int32_t out_c, int32_t zp, int32_t lo, int32_t hi, const tg_pair_chan_t *chan,
                                int32_t bounded, const int32_t *acc0, int32_t acc1_words, int8_t *out0,
-                               int32_t out1_off, const int32_t *multiplier, const int32_t *shift)
+                               int32_t out1_off, const int32_t *multiplier, const int8_t *shift)
 {
     int32_t o;
     if (bounded) {

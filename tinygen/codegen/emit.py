@@ -215,6 +215,15 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic}
 
 
+def narrowed(data: np.ndarray, dtype: str, name: str) -> np.ndarray:
+    """`data` as `dtype` (KernelSpec.stored_dtype), every value kept: a shift out of int8's range
+    is a quantizer's bug, not something to wrap."""
+    out = np.asarray(data).astype(dtype)
+    if not np.array_equal(out.astype(np.int64), np.asarray(data).astype(np.int64)):
+        raise ValueError(f"{name}: values outside {dtype} ({int(np.min(data))}..{int(np.max(data))})")
+    return out
+
+
 def _weight_arrays(graph: Graph, prefix: str = "", shared: dict | None = None) -> tuple[list[CArray], dict[str, str]]:
     """The graph's constant arrays, named with `prefix`; an array whose bytes equal one in
     `shared` (another switch's, same C type) is not written again but referenced."""
@@ -230,16 +239,18 @@ def _weight_arrays(graph: Graph, prefix: str = "", shared: dict | None = None) -
             if tname is None or tname in names:
                 continue
             t = graph.tensor(tname)
-            key = (C_TYPES[t.dtype], t.data.shape, np.ascontiguousarray(t.data).tobytes())
+            dtype = spec.stored_dtype(role, t.dtype)      # tinygen's kernels: int8 shifts
+            data = t.data if dtype == t.dtype else narrowed(t.data, dtype, tname)
+            key = (C_TYPES[dtype], data.shape, np.ascontiguousarray(data).tobytes())
             if key in shared:
                 names[tname] = shared[key]
                 continue
             ident = prefix + c_identifier(tname)
             names[tname] = shared[key] = ident
-            desc = f"{node.name} {role}: {t.dtype} {list(t.shape)}"
+            desc = f"{node.name} {role}: {dtype} {list(t.shape)}"
             if t.qparams is not None and t.qparams.per_channel and role == "weight":
                 desc += f", per-channel scales along axis {t.qparams.axis}"
-            arrays.append(CArray(ident, C_TYPES[t.dtype], t.size, c_array_body(t.data), c_comment(desc), t.nbytes))
+            arrays.append(CArray(ident, C_TYPES[dtype], t.size, c_array_body(data), c_comment(desc), int(data.nbytes)))
     return arrays, names
 
 

@@ -54,6 +54,19 @@ class KernelSpec:
     # where this kernel's scratch sets the arena's peak
     leaner: tuple[str, ...] = ()
 
+    def stored_dtype(self, role: str, dtype: str) -> str:
+        """The C type a constant of `role` (IR dtype `dtype`) is stored in flash with for this
+        kernel: tinygen's kernels read per-channel shifts (in [-31, 31]) as int8, a quarter of the
+        IR's int32 (3 bytes a channel); CMSIS-NN and ESP-NN take them as int32."""
+        return "int8" if role == "shift" and self.backend == "tinygen" else dtype
+
+    def stored_bytes(self, role: str, data) -> int:
+        """Flash bytes of the constant `data` of `role` as stored for this kernel (stored_dtype)."""
+        import numpy as np
+
+        data = np.asarray(data)
+        return int(data.size) if self.stored_dtype(role, str(data.dtype)) == "int8" else int(data.nbytes)
+
     @property
     def ref_name(self) -> str:
         """Name of the numpy twin in tinygen.ref.kernels."""

@@ -188,7 +188,7 @@ def const_bytes(spec: KernelSpec, graph, node) -> int:
     from tinygen.kernels.params import kernel_params, struct_fields
 
     consts = {role: graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
-    total = sum(int(np.asarray(consts[role]).nbytes) for role in spec.const_roles if role in consts)
+    total = sum(spec.stored_bytes(role, consts[role]) for role in spec.const_roles if role in consts)
     if spec.pack is not None and "packed" in spec.const_roles:
         kparams = struct_fields(spec.struct, kernel_params(graph, node))
         total += int(np.asarray(spec.pack(kparams, consts)).nbytes)
