@@ -42,6 +42,7 @@ PORTABLE = "tg_depthwise_conv2d_s8"
 KX1 = "tg_depthwise_conv2d_kx1_s8_dsp"     # k x 1 over width 1, 1 x k over height 1
 KX1_RAW = "tg_depthwise_conv2d_kx1_raw_s8_dsp"  # its raw paths, where they serve
 KX1_IMM = "tg_depthwise_conv2d_kx1_imm_s8_dsp"  # the layer's own loops, where they serve
+WIDEN = "tg_depthwise_conv2d_widen_s8_dsp"  # DSP's any-window path alone: int8 weights in flash
 SHAPE = (1, 3, 11, 13)      # odd height and width
 
 
@@ -321,6 +322,31 @@ def test_depthwise_s8_dsp_temporal_and_row_standin(net, board, tmp_path_factory,
         features=frozenset(get_board(board).isa_features), kernel_choice={n.name: DSP for n in _depthwise(graph)}))
     assert {n.kernel for n in _depthwise(graph)} == {DSP}
     _check_every_layer(model, graph, board, tmp_path / "dsp")
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_depthwise_widen_s8_dsp_standin(model, board, tmp_path):
+    """tg_depthwise_conv2d_widen_s8_dsp (the any-window path, weights int8 in flash) on every
+    depth-multiplier-1 layer, the 3x3 ones the records would serve included: equal to the
+    reference layer by layer; its flash is the weights, bias, multiplier and int8 shift (18 bytes
+    a channel plus the weights beyond 9 taps), below the 3x3 path's 32-byte records; its scratch the
+    any-window path's."""
+    source, tmp = model
+    plain = _compile(model, board)
+    pick = {n.name: WIDEN for n in _depthwise(plain) if n.attrs["kparams"]["depth_multiplier"] == 1}
+    graph = compile_source(source, str(tmp / "calib.npy"), CompileOptions(
+        features=frozenset(get_board(board).isa_features), kernel_choice=pick, lower_peak=False))
+    nodes = [n for n in _depthwise(graph) if n.name in pick]
+    assert {n.kernel for n in nodes} == {WIDEN} and len(nodes) == len(EXPECTED_KERNELS) - 1
+    for n in nodes:
+        k = n.attrs["kparams"]
+        taps, c = k["kernel_h"] * k["kernel_w"], k["out_c"]
+        assert const_bytes(KERNELS_BY_NAME[WIDEN], graph, n) == taps * c + (4 if n.param("bias") else 0) * c + 5 * c
+        assert n.scratch_bytes == k["in_c"] // 4 * (8 * taps + 48)
+    was = {n.name: n.kernel for n in _depthwise(plain)}
+    assert any(was[n.name] == DSP3 for n in nodes)      # 3x3 layers the records serve, now widened
+    _check_every_layer(model, graph, board, tmp_path)
 
 
 @needs_qemu

@@ -35,6 +35,7 @@ PER_MAC = {
     "tg_conv2d_direct_s8_dsp": 1.1,
     "tg_conv2d_add_s8_dsp": 1.0,
     "tg_depthwise_conv2d_s8_dsp": 2.5,
+    "tg_depthwise_conv2d_widen_s8_dsp": 2.5,
     # k x 1 / 1 x k layers only, where tg_depthwise_conv2d_s8_dsp runs 5.6..10.7 per MAC (f746zg,
     # benchmarks/depthwise_shapes.py: temporal k3, k9, k3 dilation 4, k5 stride 2, 1 x 5): the
     # widened kernel 0.41..0.71 of that (5.32, 2.35, 7.50, 5.00, 3.56), the raw one, where it

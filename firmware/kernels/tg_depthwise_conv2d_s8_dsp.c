@@ -350,10 +350,11 @@ static void tg_dw_prepare(const int8_t *weights, const int32_t *bias, const int3
     }
 }
 
-/* Any window: the widened weights in scratch, pixel by pixel. */
-static void tg_dw_any_window(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
-                             const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
-                             int8_t *scratch, int8_t *output)
+/* Any window: the widened weights in scratch, pixel by pixel (also the kernel
+ * tg_depthwise_conv2d_widen_s8_dsp, tg_kernels.h). */
+void tg_dw_any_window(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
+                      const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                      int8_t *scratch, int8_t *output)
 {
     const int32_t channels = p->in_c;
     const int32_t taps = p->kernel_h * p->kernel_w;

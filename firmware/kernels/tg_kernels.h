@@ -428,6 +428,21 @@ void tg_depthwise_conv2d_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
                                 const int32_t *packed, int8_t *scratch, int8_t *output);
 
 /*
+ * tg_depthwise_conv2d_s8_dsp's any-window path (tg_dw_any_window) on any depth-multiplier-1
+ * layer, 3x3 ones included: the weights int8 in flash, widened with the bias, multipliers
+ * and shifts into the scratch at each call (depthwise_dsp.depthwise_widen_scratch bytes,
+ * 4-byte aligned; NULL when in_c < 4), no per-channel records in flash (18 bytes a channel
+ * against the 3x3 path's 32). What a fit-aware choice takes where flash is short.
+ */
+void tg_dw_any_window(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
+                      const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                      int8_t *scratch, int8_t *output);
+void tg_depthwise_conv2d_widen_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                      const int8_t *weights, const int32_t *bias,
+                                      const int32_t *multiplier, const int8_t *shift,
+                                      int8_t *scratch, int8_t *output);
+
+/*
  * tg_depthwise_conv2d_s8_dsp's 3x3 path alone, for the layers whose records it packs
  * (packed[0] == in_c; tinygen/kernels/depthwise_dsp.py): the records are all its
  * constants. scratch: depthwise_dsp.dw3_scratch bytes, 4-byte aligned.

@@ -52,12 +52,19 @@ def dw3_serves(p: dict, consts: dict) -> bool:
     return dw3_window(p) and depthwise_dsp_records(p, consts)[0] == p["out_c"]
 
 
+def depthwise_widen_scratch(p: dict) -> int:
+    """tg_depthwise_conv2d_widen_s8_dsp's scratch (the any-window path's): per whole block of
+    4 channels each tap's 4 weights widened to int16 (8 bytes), then the block's bias,
+    multiplier and shift (48 bytes)."""
+    return p["in_c"] // 4 * (8 * p["kernel_h"] * p["kernel_w"] + 48)
+
+
 def depthwise_dsp_scratch(p: dict) -> int:
     """Scratch bytes: the larger of the two paths' needs. Any window: per whole block of 4
     channels each tap's 4 weights widened to int16 (8 bytes), then the block's bias,
     multiplier and shift (48 bytes). 3x3 path: 3 widened input rows, dw3_row_words column
     pairs of 4 bytes per channel each."""
-    general = p["in_c"] // 4 * (8 * p["kernel_h"] * p["kernel_w"] + 48)
+    general = depthwise_widen_scratch(p)
     if not dw3_shape(p):
         return general
     return max(general, dw3_scratch(p))

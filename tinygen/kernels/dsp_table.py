@@ -5,7 +5,8 @@ serves (`accepts`). tinygen.kernels.table puts them in its order of preference."
 
 from __future__ import annotations
 
-from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, depthwise_dsp_scratch, dw3_scratch, dw3_serves
+from tinygen.kernels.depthwise_dsp import (depthwise_dsp_records, depthwise_dsp_scratch, depthwise_widen_scratch,
+                                           dw3_scratch, dw3_serves)
 from tinygen.kernels.depthwise_kx1_dsp import kx1_raw_scratch, kx1_raw_serves, kx1_records, kx1_scratch, kx1_serves
 from tinygen.kernels.depthwise_kx1_imm import imm_records, imm_scratch, imm_serves
 from tinygen.kernels.direct_dsp import conv2d_direct_dsp_weights, conv2d_widen_dsp_scratch, conv2d_widen_dsp_weights
@@ -59,6 +60,19 @@ DEPTHWISE_3X3_DSP = KernelSpec(
     source="kernels/tg_depthwise_conv2d_3x3_s8_dsp.c", variant="depth_multiplier_1",
     twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
     scratch=dw3_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT, accepts=_dw3_serves)
+
+
+# the any-window path alone, on any layer tg_depthwise_conv2d_s8_dsp takes or its 3x3 path's
+# records serve: int8 weights, bias, multiplier and shift in flash (18 bytes a channel), widened
+# into the scratch at each call. After both in the preference order: what a fit-aware choice
+# (tinygen/fit.py) or --kernels auto takes where flash is short (the portable kernel, the
+# other int8-weight option, runs several times the instructions)
+DEPTHWISE_WIDEN_DSP = KernelSpec(
+    "tg_depthwise_conv2d_widen_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=_REQUANT,
+    source="kernels/tg_depthwise_conv2d_widen_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
+    scratch=depthwise_widen_scratch, calls=("kernels/tg_depthwise_conv2d_s8_dsp.c",))
 
 
 def _kx1_serves(graph, node) -> bool:
