@@ -8,8 +8,8 @@ Compiles the model for the board untiled without a front end (the reference RAM:
 issue's 0.4x is of), then banded with the camera front end (QVGA frames at most), whose input
 streams in (plan_memory.STREAM_INPUT); prints the predicted RAM by part (arena, the input
 window, the front end's state, stack, runtime; the front end's scratch lies inside the arena),
-builds the firmware (on the f746zg, with the same int8 kernels, where the board's flash
-refuses it), prints its linked RAM, and sends one frame through the stand-in: the outputs
+fits it to the board's flash as `tinygen build` does (tinygen/fit.py), builds the firmware
+(on the f746zg, with the same int8 kernels, where even the fit cannot make it fit), prints its linked RAM, and sends one frame through the stand-in: the outputs
 the last chunk answers must equal the banded graph's reference on the twin's preprocessed
 input; it prints the preprocessing's and the model's instructions. A benchmark: numbers, not a test.
 """
@@ -42,6 +42,7 @@ def main(argv=None) -> int:
     from tinygen.build.linked import linked_image
     from tinygen.build.memory import MemoryFitError, predict
     from tinygen.compiler import build, compile_source, load_source
+    from tinygen.fit import fit_lines, fit_model
     from tinygen.hil.target import open_device
     from tinygen.passes import CompileOptions
     from tinygen.passes.stream_input import band_windows_of, window_rows
@@ -63,8 +64,13 @@ def main(argv=None) -> int:
     source = load_source(args.model)
     untiled = compile_source(source, None, CompileOptions(features=board.isa_features, tile="off"))
     base = predict(untiled, board, 0).regions["ram"]
-    graph = compile_source(source, None, CompileOptions(features=board.isa_features, camera=CameraSpec(),
-                                                        tile=(args.split, "bands", args.bands)))
+    options = CompileOptions(features=board.isa_features, camera=CameraSpec(), tile=(args.split, "bands", args.bands))
+    graph = compile_source(source, None, options)
+    try:            # fitted to the board's flash as `tinygen build` fits it (tinygen/fit.py)
+        graph = fit_model(source, None, options, board, graph)
+        print(*fit_lines(graph.meta.get("fit")), sep="\n")
+    except MemoryFitError as e:
+        print(f"fit: {e.message}")
     ram = predict(graph, board, 0).regions["ram"]
     cam = graph.meta["camera"]
     row = {"model": args.model, "split": args.split, "untiled_ram": base.used,

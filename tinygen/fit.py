@@ -36,8 +36,10 @@ and the preferred kernel).
 The trade counts constants only, but the code linked differs between kernel combinations
 too (a mix links both kernels of a layer type). So where the constants cannot save enough,
 the smallest combination (every layer's option with the fewest constants) is compiled and
-linked itself: it is taken where it fits; where it does not, MemoryFitError says what that
-combination's image needs (its real link) and which layers hold most of it.
+linked itself: it is taken where it fits; where it does not, the lean-code image
+(tinygen/fit_code.py: every kernel's generic code shared, layers moved to kernels others link
+anyway, then the slack spent on speed) where that fits; else MemoryFitError says what the image
+needs (its real link) and which layers hold most of it.
 
 RAM is traded first (tinygen/fit_ram.py): where the predicted RAM does not fit, lower_peak
 takes every kernel that lowers the arena whatever flash it adds, and the flash trade runs on that.
@@ -50,8 +52,9 @@ from collections.abc import Callable
 from tinygen.board import Board, all_boards
 from tinygen.build.code_size import compiled_flash
 from tinygen.build.memory import MemoryFitError, MemoryUse, RegionUse, capacity, predict
-from tinygen.fit_code import code_lines, fusion_choice, lean_code
+from tinygen.fit_code import fusion_choice, lean_code
 from tinygen.fit_ram import can_tile, can_trade, lean_options, pinned_tiling, ram_fit, ram_over, tiled_options
+from tinygen.fit_report import fit_lines, fit_record
 from tinygen.fit_trade import LayerOptions, Option, smallest_options, trade
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.ir import Graph, Node
@@ -225,19 +228,6 @@ def _smallest_or_refuse(current: Graph, board: Board, layers: list[LayerOptions]
     return current, use
 
 
-def fit_record(board: Board, use: MemoryUse, traded: list[dict], fastest_flash: int, slack: int = 0) -> dict:
-    """graph.meta["fit"] (JSON): the predicted use against the capacities (the budgets where
-    given: "budget" kind -> bytes, "part" kind -> the part's), the layers traded, and the
-    margin for code the choice kept (FIT_CODE_MARGIN_PER_LAYER)."""
-    return {"board": board.name,
-            "budget": {kind: use.regions[kind].capacity for kind in board.budget},
-            "part": dict(board.budget), "margin": slack,
-            "flash": {"used": use.regions["flash"].used, "capacity": use.regions["flash"].capacity},
-            "ram": {"used": use.regions["ram"].used, "capacity": use.regions["ram"].capacity},
-            "flash_fastest": fastest_flash,
-            "traded": traded, "instructions_added": sum(r["instructions_added"] for r in traded)}
-
-
 def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: MemoryUse,
                  lean: int | None = None) -> MemoryFitError:
     """No combination fits: what the smallest needs and which layers hold most of it. Where
@@ -265,31 +255,6 @@ def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: Me
         "shrink those layers (fewer channels or features)"
         + (f", or build for a board with more flash: {', '.join(bigger)}" if bigger else "")
         + (", or raise --flash-budget" if budget else ""))
-
-
-def fit_lines(record: dict | None) -> list[str]:
-    """For build and inspect: one line on the fit, then one per traded layer."""
-    if not record:
-        return []
-    flash = record["flash"]
-    budget = "".join(f" (--{kind}-budget; the part has {human_bytes(part)})" for kind, part in record["part"].items()
-                     if kind == "flash")
-    head = f"fit: flash {human_bytes(flash['used'])} of {human_bytes(flash['capacity'])}{budget} predicted on {record['board']}"
-    code = code_lines(record.get("code"))
-    if not record["traded"]:
-        close = flash["used"] + record["margin"] > flash["capacity"]
-        return [head + (": the fastest kernels fit the prediction, but not its margin for code "
-                        f"({human_bytes(record['margin'])}): the linker decides, and no narrower kernel is left"
-                        if close else ": the fastest kernels fit")] + code
-    n = len(record["traded"])
-    lines = [head + f"; the fastest kernels needed {human_bytes(record['flash_fastest'])}: "
-             f"{n} layer{'s' if n != 1 else ''} keep{'s' if n == 1 else ''} int8 weights in flash for "
-             f"{record['instructions_added']:,} more instructions"]
-    for r in record["traded"]:
-        how = "measured" if r["measured"] else "estimated"
-        lines.append(f"  {r['layer']} ({r['op']}): {r['kernel']} instead of {r['instead_of']}, "
-                     f"{human_bytes(r['flash_saved'])} less flash, {r['instructions_added']:+,} instructions ({how})")
-    return lines + code
 
 
 def _candidates(options) -> Callable:
