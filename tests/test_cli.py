@@ -41,8 +41,8 @@ def mlp_macs_by_hand() -> int:
 
 def mlp_weight_bytes_by_hand() -> int:
     int8_weights = 64 * 128 + 128 * 64 + 64 * 10
-    int32_per_channel = (128 + 64 + 10) * 3 * 4       # bias, multiplier, shift
-    return int8_weights + int32_per_channel
+    per_channel = (128 + 64 + 10) * (4 + 4 + 1)     # bias, multiplier int32; shift int8 (KernelSpec.stored_dtype)
+    return int8_weights + per_channel
 
 
 # DS-CNN, counted from its architecture (examples/models/dscnn.py):
