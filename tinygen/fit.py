@@ -216,8 +216,8 @@ def _smallest_or_refuse(current: Graph, board: Board, layers: list[LayerOptions]
         use = predicted(current, board)
         layers = layer_options(current, candidates, counts)
     if _over(use) > 0 and COMPILED_PART in use.regions["flash"].parts:
-        smallest = {n: o for n, o in smallest_options(layers).items()}
-        lean, record = lean_code(current, layers, smallest, recompile, lambda g: _over(predicted(g, board)), progress)
+        lean, record = lean_code(current, layers, smallest_options(layers), recompile,
+                                 lambda g: _over(predicted(g, board)), progress)
         lean_use = predicted(lean, board)
         if _over(lean_use) <= 0:
             lean.meta["fit_code"] = record

@@ -113,10 +113,11 @@ def faster_options(layers: list[LayerOptions], pick: dict[str, Option]) -> list[
         cur = pick.get(layer.node)
         if cur is None:
             continue
-        better = [o for o in layer.options if o.instructions < cur.instructions and o.unfuse == cur.unfuse]
+        better = [((cur.instructions - o.instructions) / max(o.flash - cur.flash, 1), o) for o in layer.options
+                  if o.instructions < cur.instructions and o.unfuse == cur.unfuse]
         if better:
-            o = max(better, key=lambda o: (cur.instructions - o.instructions) / max(o.flash - cur.flash, 1))
-            out.append(((cur.instructions - o.instructions) / max(o.flash - cur.flash, 1), layer.node, o))
+            ratio, o = max(better, key=lambda x: x[0])
+            out.append((ratio, layer.node, o))
     return [(node, o) for _, node, o in sorted(out, key=lambda x: (-x[0], x[1]))]
 
 
@@ -155,7 +156,7 @@ def lean_code(graph: Graph, layers: list[LayerOptions], pick: dict[str, Option],
 
         k = _most(len(back), restored, RESPECIALIZE_PROBES)
         if k:
-            graph = graphs[k] if k in graphs else recompile(*fusion_choice(graph, {**pick, **dict(back[:k])}))
+            graph = graphs[k]       # fits: probed by the bisection
             given = [{"layer": n, "kernel": o.label, "instead_of": pick[n].label,
                       "instructions_saved": pick[n].instructions - o.instructions, "flash_added": o.flash - pick[n].flash}
                      for n, o in back[:k]]

@@ -19,11 +19,9 @@ between a layer's kernels, which these figures keep within ~20%.
 
 from __future__ import annotations
 
-import numpy as np
-
 from tinygen.analysis import node_macs
 from tinygen.ir import Graph, Node
-from tinygen.kernels.params import kernel_params, struct_fields
+from tinygen.kernels.table import const_bytes
 
 # executed instructions per MAC, by kernel (see the module docstring for the measurements)
 PER_MAC = {
@@ -90,19 +88,9 @@ UNFUSED_ADD_PER_OUTPUT = 26
 
 
 def layer_flash(graph: Graph, node: Node, spec) -> int:
-    """Bytes of the constants `spec` reads for `node` (its packed constant laid out for it)."""
-    total = 0
-    for role in spec.const_roles:
-        if role == "packed":
-            if spec.pack is None:
-                continue
-            kparams = struct_fields(spec.struct, kernel_params(graph, node))
-            consts = {r: graph.tensor(t).data for r, t in node.params[0].items() if r != "packed"}
-            total += int(np.asarray(spec.pack(kparams, consts)).nbytes)
-        else:
-            name = node.param(role)
-            total += spec.stored_bytes(role, graph.tensor(name).data) if name is not None else 0
-    return total
+    """Bytes of the constants `spec` reads for `node` (its packed constant laid out for it):
+    tinygen.kernels.table.const_bytes."""
+    return const_bytes(spec, graph, node)
 
 
 def estimate_instructions(graph: Graph, node: Node, spec) -> int:

@@ -194,11 +194,15 @@ def _auto(graph: Graph, replan: Callable[[Graph], Graph], before: int, macs: int
                   else f"no tiling lowers the arena ({before} B)")
         return _untiled(graph, before, macs, reason)
     _, tiled, cand = best
-    bands = len(cand.setting) == 3
-    tiled.meta["tile"] = _record(True, before, tiled, cand.setting[0], (cand.setting[2], 1) if bands else cand.setting[1],
-                                 extra_macs(graph, tiled), macs, f"smallest arena of {len(cands)} candidates, {planned} re-planned"
-                                 + (" (the most auto re-plans)" if planned >= MAX_REPLANS else ""),
-                                 "bands" if bands else "tiles")
+    return _chosen(graph, tiled, cand.setting, before, macs, f"smallest arena of {len(cands)} candidates, "
+                   f"{planned} re-planned" + (" (the most auto re-plans)" if planned >= MAX_REPLANS else ""))
+
+
+def _chosen(graph: Graph, tiled: Graph, setting, before: int, macs: int, why: str) -> Graph:
+    """`tiled` (the untiled `graph` rewritten with a candidate's setting and re-planned) with its record."""
+    bands = len(setting) == 3
+    tiled.meta["tile"] = _record(True, before, tiled, setting[0], (setting[2], 1) if bands else setting[1],
+                                 extra_macs(graph, tiled), macs, why, "bands" if bands else "tiles")
     return tiled
 
 
@@ -217,12 +221,8 @@ def _auto_within(graph: Graph, replan: Callable[[Graph], Graph], before: int, ma
     for planned, c in enumerate(ok[:MAX_REPLANS], 1):
         tiled = replan(c.build())
         if tiled.meta["memory"].arena_size <= budget:
-            bands = len(c.setting) == 3
-            tiled.meta["tile"] = _record(True, before, tiled, c.setting[0], (c.setting[2], 1) if bands else c.setting[1],
-                                         extra_macs(graph, tiled), macs,
-                                         f"fewest extra MACs, then tiles, with an arena within {budget} B: "
-                                         f"{len(cands)} candidates, {planned} re-planned", "bands" if bands else "tiles")
-            return tiled
+            return _chosen(graph, tiled, c.setting, before, macs, f"fewest extra MACs, then tiles, with an arena "
+                           f"within {budget} B: {len(cands)} candidates, {planned} re-planned")
     return _auto(graph, replan, before, macs)
 
 
