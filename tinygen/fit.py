@@ -216,16 +216,25 @@ def _smallest_or_refuse(current: Graph, board: Board, layers: list[LayerOptions]
         use = predicted(current, board)
         layers = layer_options(current, candidates, counts)
     if _over(use) > 0 and COMPILED_PART in use.regions["flash"].parts:
-        lean, record = lean_code(current, layers, smallest_options(layers), recompile,
-                                 lambda g: _over(predicted(g, board)), progress)
-        lean_use = predicted(lean, board)
-        if _over(lean_use) <= 0:
-            lean.meta["fit_code"] = record
-            return lean, lean_use
-        raise nothing_fits(current, board, layers, use, lean_use.regions["flash"].used)
+        return _lean_or_refuse(current, board, layers, use, recompile, progress)
     if _over(use) > 0:
         raise nothing_fits(current, board, layers, use)
     return current, use
+
+
+def _lean_or_refuse(graph: Graph, board: Board, layers: list[LayerOptions], use: MemoryUse, recompile: Recompile,
+                    progress: Callable[[str], None] = lambda msg: None,
+                    respecialize: bool = True) -> tuple[Graph, MemoryUse]:
+    """`graph` (every layer's smallest option, compiled and linked, `use` over the flash): its
+    lean-code image (tinygen/fit_code.py) and that image's use where it fits, else the
+    nothing-fits error with the lean image's link."""
+    lean, record = lean_code(graph, layers, smallest_options(layers), recompile,
+                             lambda g: _over(predicted(g, board)), progress, respecialize)
+    lean_use = predicted(lean, board)
+    if _over(lean_use) > 0:
+        raise nothing_fits(graph, board, layers, use, lean_use.regions["flash"].used)
+    lean.meta["fit_code"] = record
+    return lean, lean_use
 
 
 def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: MemoryUse,
@@ -359,14 +368,9 @@ def check_some_fit(graph: Graph, board: Board, options, model: str,
         small = compile_pinned(*fusion_choice(graph, pick), graph)
         small_use = predicted(small, board)
         if _over(small_use) > 0 and COMPILED_PART in small_use.regions["flash"].parts:
-            small_layers = layer_options(small, _candidates(options), {})
-            lean, _ = lean_code(small, small_layers, smallest_options(small_layers),
-                                lambda pins, unfused: compile_pinned(pins, unfused, graph),
-                                lambda g: _over(predicted(g, board)), respecialize=False)
-            lean_use = predicted(lean, board)
-            if _over(lean_use) > 0:
-                raise nothing_fits(small, board, small_layers, small_use, lean_use.regions["flash"].used)
-            small, small_use = lean, lean_use
+            small, small_use = _lean_or_refuse(small, board, layer_options(small, _candidates(options), {}), small_use,
+                                               lambda pins, unfused: compile_pinned(pins, unfused, graph),
+                                               respecialize=False)
         if _over(small_use) > 0:
             raise nothing_fits(small, board, layer_options(small, _candidates(options), {}), small_use)
         flash = small_use.regions["flash"]
