@@ -1,0 +1,119 @@
+"""The figures README.md and docs/ show: what measures each, how it is rendered (benchmarks/figures.py).
+
+Each entry names the benchmark that measures it; `measure` runs it into a temporary folder
+and returns its JSON; `render` turns that JSON into the Markdown between the figure's markers.
+A figure's quick measurement (check --quick, CI's run) covers every table with fewer rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import readme_table
+from figure_engine import ROOT, Figure, python
+from tinygen.hil.report import render as render_hil
+from tinygen.report import human_bytes
+
+SHARED = ROOT.parent / "shared" / "third_party"     # the project's unmodified third-party trees, beside the clone
+
+
+def tree(env: str, name: str) -> str | None:
+    """A third-party source tree: $ENV, else shared/third_party/NAME beside the clone, else None."""
+    if os.environ.get(env):
+        return os.environ[env]
+    return str(SHARED / name) if (SHARED / name).is_dir() else None
+
+
+# ---------------------------------------------------------------------------------------- make demo
+
+def measure_digits(work: Path, quick: bool) -> dict:
+    out = work / "demo"
+    text = python("examples/digits_demo.py", "--out", out)
+    report = json.loads((out / "report.json").read_text())
+    float_line = next(line for line in text.splitlines() if line.startswith("float PyTorch accuracy"))
+    report["float_accuracy"] = float(float_line.split()[3].rstrip("%,")) / 100
+    report.pop("layers_plot", None)
+    return report
+
+
+def render_digits(r: dict) -> str:
+    head = "\n".join("    " + line for line in render_hil({**r, "layers": []}).splitlines())
+    return (f"{head}\n\nFloat PyTorch accuracy on the same test set: {r['float_accuracy']:.2%}; "
+            f"{r['bit_exact']} of {r['samples']} outputs bit-exact with the reference.")
+
+
+# ---------------------------------------------------------------------------------------- boards
+
+def measure_boards(work: Path, quick: bool) -> list:
+    return json.loads(python("-m", "tinygen", "boards", "--json"))
+
+
+def render_boards(boards: list) -> str:
+    lines = ["| board (aliases) | core | clock | flash | RAM | stand-in under `--emulate` |", "|---|---|---:|---:|---:|---|"]
+    for b in boards:
+        aliases = f" ({', '.join(f'`{a}`' for a in b['aliases'])})" if b["aliases"] else ""
+        clock = f"{b['clock_hz'] / 1e6:.0f} MHz" if b["clock_hz"] else "-"
+        size = lambda n: human_bytes(n) if n else "-"       # noqa: E731
+        stand_in = f"QEMU `{b['stand_in']}`" if b["stand_in"] else "none (project and image only)"
+        lines.append(f"| `{b['board']}`{aliases} | {b['core']} | {clock} | {size(b['flash'])} | {size(b['ram'])} "
+                     f"| {stand_in} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- MLPerf Tiny
+
+def measure_mlperf(board: str, kernels: tuple[str, ...], quick_models: tuple[str, ...]):
+    def measure(work: Path, quick: bool) -> list:
+        args = ["benchmarks/mlperf_standin.py", "--board", board, "--kernels", *kernels, "--json", work / "out.json"]
+        if quick:
+            args += ["--models", *quick_models]
+        for flag, env, name in (("--cmsis-nn", "CMSIS_NN_PATH", "CMSIS-NN"), ("--esp-nn", "ESP_NN_PATH", "esp-nn")):
+            path = tree(env, name)
+            if path and flag.strip("-").replace("-", "") in "".join(kernels).replace("-", ""):
+                args += [flag, path]
+        python(*args)
+        rows = json.loads((work / "out.json").read_text())
+        for r in rows:
+            r.pop("layers", None)
+            for k in ("portable_instructions", "portable_arena_flash"):
+                r.pop(k, None)
+        return rows
+    return measure
+
+
+def render_mlperf_m7(rows: list) -> str:
+    return readme_table.render([{**r, "commit": r.get("commit", "").removesuffix("-dirty")} for r in rows])
+
+
+SHORT = readme_table.SHORT
+
+
+def render_mlperf_rv32(rows: list) -> str:
+    lines = ["| model | `--kernels` | instructions (per MAC) | TFLM reference kernels (per MAC) | vs TFLM "
+             "| arena | flash | == TFLM |", "|---|---|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        ref = (r.get("tflm_riscv") or {}).get("reference")
+        macs = (r.get("tflm_riscv") or {}).get("macs") or r["macs"]
+        anchor = f"{ref:,} ({ref / macs:.2f}) | {ref / r['instructions']:.2f}x" if ref else "- | -"
+        equal = {None: "n/a", True: "yes", False: "**no**"}[r.get("equals_tflm")]
+        lines.append(f"| {SHORT.get(r['model'], r['model'])} | {r['kernels']} | {r['instructions']:,} "
+                     f"({r['instructions_per_mac']:.2f}) | {anchor} | {r['arena']:,} B | {r['flash']:,} B | {equal} |")
+    return "\n".join(lines)
+
+
+MLPERF_VOLATILE = ("commit", "seconds", "build_seconds", "wall", "cmsis_nn_version", "esp_nn_version")
+
+FIGURES = [
+    Figure("demo-digits", "make demo: the digits CNN on the f746zg stand-in", measure_digits, render_digits,
+           minutes=1.5, volatile=("ms", "seconds")),
+    Figure("boards", "the boards tinygen builds for (tinygen boards --json)", measure_boards, render_boards,
+           minutes=0.1, rows=("board",)),
+    Figure("mlperf-f746zg", "the MLPerf Tiny models on the f746zg stand-in (benchmarks/mlperf_standin.py)",
+           measure_mlperf("f746zg", ("tinygen", "cmsis-nn", "auto"), ("ad_autoencoder", "kws_dscnn")),
+           render_mlperf_m7, minutes=12, quick_minutes=3, volatile=MLPERF_VOLATILE, rows=("model", "kernels")),
+    Figure("mlperf-esp32c3", "the MLPerf Tiny models on the ESP32-C3 stand-in (mlperf_standin.py --board esp32-c3)",
+           measure_mlperf("esp32-c3", ("tinygen", "esp-nn", "auto"), ("ad_autoencoder",)),
+           render_mlperf_rv32, minutes=12, quick_minutes=2, volatile=MLPERF_VOLATILE, rows=("model", "kernels")),
+]
