@@ -5,6 +5,8 @@
 #   make test     the whole test suite (slow suites included, as in CI)
 #   make test-fast   everything but the tests marked slow
 #   make setup    only create .venv and check the toolchain
+#   make figures  measure every figure in README.md and docs/ again and rewrite them (benchmarks/figures.py)
+#   make check-figures   re-measure every figure and fail naming any that differs (check-figures-quick: a subset per table)
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -19,7 +21,7 @@ APT_PACKAGES := gcc make python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi 
 	qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc espeak-ng sox
 TOOLS := gcc make arm-none-eabi-gcc qemu-system-arm riscv64-unknown-elf-gcc qemu-system-riscv32 espeak-ng sox
 
-.PHONY: setup toolchain test test-fast demo demo-vww demo-kws clean
+.PHONY: setup toolchain test test-fast demo demo-vww demo-kws figures check-figures check-figures-quick clean
 
 toolchain:
 	@missing=""; \
@@ -61,6 +63,15 @@ demo-vww: setup
 
 demo-kws: setup
 	$(VPY) examples/kws_demo.py --out build/demo-kws
+
+figures: setup
+	$(VPY) benchmarks/figures.py measure
+
+check-figures: setup
+	$(VPY) benchmarks/figures.py check --json build/check-figures.json
+
+check-figures-quick: setup
+	$(VPY) benchmarks/figures.py check --quick --json build/check-figures.json
 
 clean:
 	rm -rf build .pytest_cache .hypothesis
