@@ -64,6 +64,8 @@ class Figure:
     volatile: tuple[str, ...] = ()
     rows: tuple[str, ...] = ()
     tolerant: tuple[str, ...] = field(default=("per_mac", "speedup", "ratio", "energy", "mj", "per_inference"))
+    counts: tuple[str, ...] = ()                 # keys (besides any named *instruction*) holding instruction counts
+    recheck: bool = True                         # False: a wall-time figure, shown with its date, never re-measured
 
 
 # ---------------------------------------------------------------------------------------- running
@@ -200,9 +202,11 @@ def compare(fig: Figure, old: object, new: object, path: str = "", quick: bool =
     if isinstance(old, bool) or isinstance(new, bool) or not isinstance(old, (int, float)) \
             or not isinstance(new, (int, float)):
         return [] if old == new else [f"{path}: stored {_short(old)}, now {_short(new)}"]
-    if "instruction" in path.lower() and isinstance(old, int) and isinstance(new, int):
-        return [] if abs(old - new) <= TICK else [f"{path}: stored {old:,}, now {new:,} (more than the {TICK}-instruction tick)"]
-    if _tolerant(path, fig) or "instruction" in path.lower():
+    if key in fig.counts or ("instruction" in key.lower() and not _tolerant(key, fig)):
+        if abs(old - new) <= TICK:
+            return []
+        return [f"{path}: stored {old:,}, now {new:,} (more than the {TICK}-instruction tick)"]
+    if _tolerant(key, fig):
         ok = math.isclose(old, new, rel_tol=1e-3, abs_tol=1e-9)
         return [] if ok else [f"{path}: stored {old}, now {new}"]
     return [] if old == new else [f"{path}: stored {_short(old)}, now {_short(new)}"]

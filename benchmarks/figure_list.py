@@ -44,6 +44,45 @@ def render_digits(r: dict) -> str:
             f"{r['bit_exact']} of {r['samples']} outputs bit-exact with the reference.")
 
 
+def measure_vww(work: Path, quick: bool) -> dict:
+    python("examples/camera/vww_demo.py", "--out", work / "vww")
+    summary = json.loads((work / "vww" / "report.json").read_text())
+    keep = ("frame", "label_name", "answer_name", "scores", "preprocess", "network")
+    return {"per_frame": [{k: r[k] for k in keep} for r in summary["frames"]["per_frame"]],
+            "bit_exact": summary.get("bit_exact"), "samples": summary.get("samples")}
+
+
+def render_vww(r: dict) -> str:
+    lines = ["    per photo: the answer, the person score, instructions (preprocessing + network):"]
+    for f in r["per_frame"]:
+        mark = "" if f["label_name"] == f["answer_name"] else f"   <- labelled {f['label_name']}"
+        lines.append(f"      {f['frame']:<24} {f['answer_name']:<10} person {f['scores'][1]:.3f}   "
+                     f"{f['preprocess']:>10,} + {f['network']:>11,}{mark}")
+    right = sum(f["label_name"] == f["answer_name"] for f in r["per_frame"])
+    return "\n".join(lines) + f"\n\n{right} of {len(r['per_frame'])} photos answered as labelled."
+
+
+# ---------------------------------------------------------------------------------------- the suite's time
+
+def measure_suite(work: Path, quick: bool) -> list:
+    """make test on a fresh clone, idle and beside busy processes ($SUITE_TIME_LOADS, default 0,8)."""
+    runs = []
+    for load in map(int, os.environ.get("SUITE_TIME_LOADS", "0,8").split(",")):
+        python("benchmarks/suite_time.py", "--load", load, "--json", work / f"suite-{load}.json")
+        runs.append(json.loads((work / f"suite-{load}.json").read_text()))
+    return runs
+
+
+def render_suite(runs: list) -> str:
+    lines = ["| `make test` on a fresh clone | tests | wall | CPU (user + sys) | cores | busy processes beside "
+             "| load average | commit | date |", "|---|---|---:|---:|---:|---:|---|---|---|"]
+    for r in runs:
+        lines.append(f"| exit {r['exit']} | {r['passed']:,} passed, {r['skipped']} skipped, {r['failed']} failed "
+                     f"| {r['wall_seconds'] / 60:.1f} min | {r['cpu_seconds'] / 60:.1f} min | {r['cores']} "
+                     f"| {r['extra_load']} | {r['load_start']} -> {r['load_end']} | {r['commit']} | {r['date']} |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------- boards
 
 def measure_boards(work: Path, quick: bool) -> list:
@@ -107,7 +146,11 @@ MLPERF_VOLATILE = ("commit", "seconds", "build_seconds", "wall", "cmsis_nn_versi
 
 FIGURES = [
     Figure("demo-digits", "make demo: the digits CNN on the f746zg stand-in", measure_digits, render_digits,
-           minutes=1.5, volatile=("ms", "seconds")),
+           minutes=1.5, volatile=("ms", "seconds"), counts=("mean", "min", "max", "count", "layers_total")),
+    Figure("demo-vww", "make demo-vww: photographs through the camera front end on the f746zg stand-in",
+           measure_vww, render_vww, minutes=5, counts=("preprocess", "network"), tolerant=("scores",)),
+    Figure("suite-time", "make test on a fresh clone, idle and under load (benchmarks/suite_time.py)",
+           measure_suite, render_suite, minutes=75, recheck=False),
     Figure("boards", "the boards tinygen builds for (tinygen boards --json)", measure_boards, render_boards,
            minutes=0.1, rows=("board",)),
     Figure("mlperf-f746zg", "the MLPerf Tiny models on the f746zg stand-in (benchmarks/mlperf_standin.py)",

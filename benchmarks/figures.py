@@ -70,7 +70,10 @@ def cmd_check(figures: dict[str, Figure], names: list[str], quick: bool, json_ou
         minutes = fig.quick_minutes if quick and fig.quick_minutes is not None else fig.minutes
         print(f"[{i}/{len(chosen)}] {fig.name}: re-measuring (about {minutes:g} min on 2 idle cores)...", flush=True)
         t0, record = time.monotonic(), load(fig.name)
-        if record is None:
+        if not fig.recheck:
+            diffs = [] if record else [f"no stored JSON: run benchmarks/figures.py measure {fig.name}"]
+            print("      wall times only: shown with the date they were measured, not re-measured", flush=True)
+        elif record is None:
             diffs = [f"no stored JSON: run benchmarks/figures.py measure {fig.name}"]
         else:
             with tempfile.TemporaryDirectory(prefix=f"figure-{fig.name}-") as tmp:
