@@ -102,3 +102,11 @@ def test_figures_command_line_lists_and_lints():
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "figures.py"), "list"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "boards" in done.stdout
+
+
+def test_compare_derived_ratios_relative_counts_by_key():
+    f = fig(counts=("mean",))
+    assert fe.compare(f, {"instructions_per_mac": 1.35}, {"instructions_per_mac": 1.3501}) == []
+    assert fe.compare(f, {"instructions_per_mac": 1.35}, {"instructions_per_mac": 1.40}) != []
+    assert fe.compare(f, {"latency": {"mean": 287486.68}}, {"latency": {"mean": 287500.0}}) == []
+    assert fe.compare(f, {"latency": {"mean": 287486.68}}, {"latency": {"mean": 287600.0}}) != []
