@@ -11,6 +11,9 @@ import json
 import os
 from pathlib import Path
 
+import figure_capabilities
+import figure_dynamic
+import figure_perf
 import readme_table
 from figure_engine import ROOT, Figure, python
 from tinygen.hil.report import render as render_hil
@@ -160,3 +163,5 @@ FIGURES = [
            measure_mlperf("esp32-c3", ("tinygen", "esp-nn", "auto"), ("ad_autoencoder",)),
            render_mlperf_rv32, minutes=12, quick_minutes=2, volatile=MLPERF_VOLATILE, rows=("model", "kernels")),
 ]
+
+FIGURES += figure_perf.FIGURES + figure_dynamic.FIGURES + figure_capabilities.FIGURES
