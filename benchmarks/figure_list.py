@@ -50,7 +50,7 @@ def render_digits(r: dict) -> str:
 def measure_vww(work: Path, quick: bool) -> dict:
     python("examples/camera/vww_demo.py", "--out", work / "vww")
     summary = json.loads((work / "vww" / "report.json").read_text())
-    keep = ("frame", "label_name", "answer_name", "scores", "preprocess", "network")
+    keep = ("frame", "label_name", "answer_name", "scores", "preprocess", "preprocess_readings", "network")
     return {"per_frame": [{k: r[k] for k in keep} for r in summary["frames"]["per_frame"]],
             "bit_exact": summary.get("bit_exact"), "samples": summary.get("samples")}
 

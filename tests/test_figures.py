@@ -26,6 +26,15 @@ def test_compare_instructions_within_the_tick_only():
     assert len(diff) == 1 and "instructions" in diff[0] and "1,041" in diff[0]
 
 
+def test_compare_counts_summed_over_readings_one_tick_each():
+    f = fig(counts=("preprocess",))
+    old = {"preprocess": 3_108_560, "preprocess_readings": 24}
+    assert fe.compare(f, old, {"preprocess": 3_108_560 + 24 * 40, "preprocess_readings": 24}) == []
+    diff = fe.compare(f, old, {"preprocess": 3_108_560 + 24 * 40 + 1, "preprocess_readings": 24})
+    assert len(diff) == 1 and "24 readings" in diff[0]
+    assert fe.compare(f, {"preprocess": 1000}, {"preprocess": 1041}) != []      # no readings: one tick
+
+
 def test_compare_bytes_and_accuracy_exact_wall_times_ignored():
     f = fig(volatile=("seconds",))
     assert fe.compare(f, {"flash": 100, "seconds": 3.0}, {"flash": 100, "seconds": 9.5}) == []

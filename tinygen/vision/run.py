@@ -37,6 +37,7 @@ class FrameRun(SampleRun):
     """run_samples' record plus, per frame, the preprocessing count, the device's and the
     twin's int8 inputs and the scores."""
     pre_counts: list[int] = field(default_factory=list)
+    pre_readings: list[int] = field(default_factory=list)   # counter intervals summed in each: one a chunk
     inputs: list[np.ndarray] = field(default_factory=list)          # the twin's (what the reference ran)
     device_inputs: list[np.ndarray | None] = field(default_factory=list)   # None: streamed, never whole
     input_exact: list[bool | None] = field(default_factory=list)          # None: streamed, not readable
@@ -124,6 +125,7 @@ def run_frames(dev: Device, graph, frames: FrameSet, crop: twin.Crop | None = No
         result.mismatches += bad
         result.counts.append(count)
         result.pre_counts.append(sent.count)
+        result.pre_readings.append(sent.chunks)
         result.predictions.append(int(np.argmax(outs[0].reshape(-1))))
         result.inputs.append(want)
         result.device_inputs.append(got)
@@ -149,6 +151,8 @@ def frame_summary(run: FrameRun, frames: FrameSet) -> dict:
                      "answer_name": classes[pred] if classes else None,
                      "scores": [round(float(s), 4) for s in run.scores[i]],
                      "preprocess": run.pre_counts[i], "network": run.counts[i],
+                     # the preprocessing count sums one counter interval per chunk, each within a tick
+                     "preprocess_readings": run.pre_readings[i],
                      "input_bit_exact": run.input_exact[i]})
     crop = run.crops[0] if run.crops else None
     return {"frames": {
