@@ -5,12 +5,13 @@ The runner's command sequence is re-enacted here, written from reading the runne
 (device_under_test.py, serial_device.py, script.py), not copied: `name%`, `profile%`,
 `db load N%` and `db HEX%` in 31-byte chunks, `infer N W%`, each answer read up to the
 line containing m-ready, parsed with the runner's patterns. The real runner runs too
-when MLPERF_TINY_RUNNER names its benchmark/runner folder.
+(on a data set written by `python -m tinygen.hil.mlperf_runner dataset`) when
+MLPERF_TINY_RUNNER names its benchmark/runner folder or the unmodified copy is beside the
+checkout (../shared/third_party/mlperf-tiny-runner).
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.hil.client import Device
 from tinygen.hil.link import Link
+from tinygen.hil.mlperf_dataset import read_dataset
 from tinygen.hil.pty import PtyBridge
 from tinygen.hil.session import as_millis, result_millis, sample_inputs
 from tinygen.passes import CompileOptions
@@ -239,23 +241,29 @@ def test_standin_laps_and_infer_arguments_f746zg(kws):
 
 # -- the real runner, when there is one ------------------------------------------------------------
 
-RUNNER = os.environ.get("MLPERF_TINY_RUNNER")
+SHARED_RUNNER = ROOT.parent / "shared" / "third_party" / "mlperf-tiny-runner"    # the unmodified copy
+RUNNER = os.environ.get("MLPERF_TINY_RUNNER") or (str(SHARED_RUNNER) if (SHARED_RUNNER / "main.py").is_file() else None)
 
 
-def write_dataset(folder: Path, graph, inputs: np.ndarray, classes: int) -> float:
-    """DATASET/kws01/y_labels.csv (file, classes, class) and the raw input files. Labels are the
+def write_dataset(folder: Path, project: Path, graph, inputs: np.ndarray, classes: int) -> float:
+    """The runner's data set, written by `python -m tinygen.hil.mlperf_runner dataset` from an .npz
+    of the inputs as floats (dequantized: they quantize back to themselves) and labels: the
     reference's predictions, except the last samples', which take the classes never predicted
     (the runner's AUC needs every class). Returns the Top-1 the runner must report."""
     predictions = [int(np.argmax(result_millis(graph, x[None]))) for x in inputs]
     labels = list(predictions)
     for i, c in enumerate(c for c in range(classes) if c not in predictions):
         labels[-1 - i] = c
-    (folder / "kws01").mkdir(parents=True)
-    with open(folder / "kws01" / "y_labels.csv", "w", newline="") as f:
-        rows = csv.writer(f)
-        for i, x in enumerate(inputs):
-            (folder / "kws01" / f"s{i:03d}.bin").write_bytes(np.ascontiguousarray(x, dtype=np.int8).tobytes())
-            rows.writerow([f"s{i:03d}.bin", classes, labels[i]])
+    q = graph.tensor(graph.inputs[0]).qparams
+    x = (inputs.astype(np.float32) - np.float32(q.zero_point[0])) * np.float32(q.scale[0])
+    np.savez(folder.parent / "test.npz", x=x, y=np.asarray(labels))
+    proc = subprocess.run([sys.executable, "-m", "tinygen.hil.mlperf_runner", "dataset", "--project", str(project),
+                           "--data", str(folder.parent / "test.npz"), "--out", str(folder), "--runner", RUNNER],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+    assert proc.returncode == 0, proc.stderr
+    for i, row in enumerate(read_dataset(folder / "kws01")):          # the bytes the runner will send
+        assert row["data"] == np.ascontiguousarray(inputs[i], dtype=np.int8).tobytes()
     return 100.0 * float(np.mean(np.asarray(predictions) == np.asarray(labels)))
 
 
@@ -269,13 +277,14 @@ def run_runner(path: str, workdir: Path, *args: str) -> str:
     return proc.stdout
 
 
-@pytest.mark.skipif(RUNNER is None, reason="MLPERF_TINY_RUNNER is not set: point it at a mlcommons/tiny "
-                                           "checkout's benchmark/runner folder to run the real runner")
+@pytest.mark.skipif(RUNNER is None, reason=f"MLPERF_TINY_RUNNER is not set and {SHARED_RUNNER} is absent: point "
+                                           "it at a mlcommons/tiny checkout's benchmark/runner folder to run the "
+                                           "real runner")
 def test_real_runner_accuracy_and_performance_kws_f746zg(kws, tmp_path):
     source, graph, result, _ = kws
     classes = int(np.prod(graph.tensor(graph.outputs[0]).shape))
     inputs = sample_inputs(source, graph, 2 * classes, seed=5)
-    top1 = write_dataset(tmp_path / "data", graph, inputs, classes)
+    top1 = write_dataset(tmp_path / "data", result.out_dir, graph, inputs, classes)
     with standin_pty(result.out_dir) as path:
         out = run_runner(path, tmp_path / "work", "--mode", "a", "--dataset_path", str(tmp_path / "data"))
         assert float(re.search(r"Top 1% = ([\d.]+)", out).group(1)) == pytest.approx(top1, abs=0.05)

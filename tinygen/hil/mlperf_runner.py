@@ -2,14 +2,21 @@
 is, against a tinygen firmware on a port the runner cannot find by itself.
 
     tinygen flash --board f746zg -o build/kws --emulate --serve --pty    # prints /dev/pts/N
+    python -m tinygen.hil.mlperf_runner dataset --project build/kws --data test.npz --out ~/datasets
     python -m tinygen.hil.mlperf_runner --runner ~/tiny/benchmark/runner --port /dev/pts/N \\
         -- --mode p --dataset_path ~/datasets
+
+`dataset` writes the runner's data set for the build in --project from an .npz of float
+inputs and labels (tinygen.hil.mlperf_dataset).
 
 The runner finds its device under test by USB vendor and product id
 (`serial.tools.list_ports.comports()`, then `usb.core.find()` for USB-only
 power monitors) and opens it with `serial.Serial(path)`. A stand-in's
 pseudo-terminal has no USB id, so this launcher:
 
+0. checks that this interpreter has the runner's packages (RUNNER_PACKAGES: the runner
+   runs in this process) and, for --mode e, that a power board of the devices yaml is
+   attached;
 1. asks the device for its model id (`profile%`) and checks that the runner's
    test script has a test for it and the data set a folder with its truth file;
 2. on a stand-in (which counts instructions), switches the lap lines to
@@ -28,6 +35,7 @@ pseudo-terminal has no USB id, so this launcher:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import runpy
 import sys
@@ -36,11 +44,16 @@ from pathlib import Path
 
 from tinygen.errors import TinygenError, UsageError
 from tinygen.hil.client import Device, describe_laps
+from tinygen.hil.mlperf_dataset import read_manifest, write_dataset
 
 MODES = {"a": "accuracy", "p": "performance", "e": "energy"}
 DEVICES_YAML = {"ad01": "devices_ad.yaml", "sww01": "devices_sww.yaml"}     # else:
 DEFAULT_DEVICES_YAML = "devices_kws_ic_vww.yaml"
 PORT_DESCRIPTION = "tinygen device (reported by tinygen.hil.mlperf_runner)"
+# what the runner's main.py imports when it starts (module, pip package); usb (pyusb) is
+# stood in for when missing, joulescope is imported only for a JS220
+RUNNER_PACKAGES = (("serial", "pyserial"), ("yaml", "PyYAML"), ("numpy", "numpy"), ("matplotlib", "matplotlib"),
+                   ("sklearn", "scikit-learn"))
 
 
 def _runner_dir(path: str) -> Path:
@@ -104,6 +117,76 @@ def dut_usb_id(devices: list) -> tuple[int, int, dict]:
     return int(vid), int(pid), dut
 
 
+def missing_packages() -> list[str]:
+    """The pip names of the runner's packages this interpreter cannot import."""
+    missing = [pip for module, pip in RUNNER_PACKAGES if importlib.util.find_spec(module) is None]
+    if "PyYAML" not in missing:
+        import yaml
+
+        if not hasattr(yaml, "CLoader"):            # main.py reads its yamls with yaml.CLoader
+            missing.append("PyYAML built with libyaml (yaml.CLoader)")
+    return missing
+
+
+def check_packages() -> None:
+    missing = missing_packages()
+    if missing:
+        raise UsageError(f"the runner needs Python packages that {sys.executable} lacks: {', '.join(missing)}",
+                         f"the runner runs in tinygen's interpreter: {sys.executable} -m pip install "
+                         + " ".join(m.split()[0] for m in missing))
+
+
+def attached_power_boards(devices: list, ports: list, usb_find=None) -> list[str]:
+    """Names of the devices yaml's `type: power` entries that are attached: a serial port
+    with the entry's USB id (as the runner matches them), or for a `direct_usb` entry
+    (JS220) a USB device found by `usb_find(idVendor=, idProduct=)` (pyusb's usb.core.find)."""
+    found = []
+    for d in devices or []:
+        if not isinstance(d, dict) or d.get("type") != "power":
+            continue
+        ids = [(int(vid), int(pid)) for vid, pids in (d.get("usb") or {}).items()
+               for pid in (pids if isinstance(pids, list) else [pids])]
+        if d.get("interface") == "direct_usb":
+            hit = usb_find is not None and any(usb_find(idVendor=v, idProduct=p) is not None for v, p in ids)
+        else:
+            hit = any((p.vid, p.pid) in ids for p in ports if p.vid)
+        if hit:
+            found.append(str(d.get("name")))
+    return found
+
+
+def _usb_find():
+    """pyusb's usb.core.find when pyusb and a libusb backend are there, else None."""
+    try:
+        import usb.core
+
+        usb.core.find(find_all=True)
+    except Exception:                # ImportError, usb.core.NoBackendError
+        return None
+    return usb.core.find
+
+
+def check_power_board(devices_path: Path) -> None:
+    """--mode e: the runner measures energy with a power board (LPM01A, JS220) it finds by USB id."""
+    from serial.tools import list_ports
+
+    devices = _yaml(devices_path)
+    power = [d for d in devices or [] if isinstance(d, dict) and d.get("type") == "power"]
+    if not power:
+        raise UsageError(f"--mode e needs a power board, and {devices_path.name} lists none (no `type: power` entry)",
+                         "give -d a devices yaml with your power board's entry, as the runner's own yamls have")
+    if not attached_power_boards(devices, list_ports.comports(), _usb_find()):
+        names = ", ".join(f"{d.get('name')} ({_usb_ids(d)})" for d in power)
+        raise UsageError(f"--mode e needs a power board attached; none of {devices_path.name}'s is: {names}",
+                         "attach one (a JS220 also needs pyusb, libusb and joulescope) with the DUT on the "
+                         "runner's interface board, firmware built with --energy-runner; or run --mode a or p")
+
+
+def _usb_ids(entry: dict) -> str:
+    return ", ".join(f"{int(v):04x}:{int(p):04x}" for v, pids in (entry.get("usb") or {}).items()
+                     for p in (pids if isinstance(pids, list) else [pids]))
+
+
 def _check_device(port: str, keep_lap: bool) -> dict:
     """Ask the device who it is; on a stand-in, switch its laps to emulated microseconds."""
     from tinygen.hil.link import Link
@@ -165,7 +248,13 @@ def prepare(args) -> tuple[Path, list[str], dict]:
     """Check everything the runner will need; returns (runner folder, its argv, the device)."""
     runner = _runner_dir(args.runner)
     options, rest = _runner_options(args.runner_args)
+    check_packages()
+    if options.mode == "e":         # before the device is opened: at the runner's energy baud it may not answer
+        check_power_board(_find(options.device_list or DEFAULT_DEVICES_YAML, runner, "devices yaml"))
     device = _check_device(args.port, args.keep_lap)
+    if options.mode == "e" and device.get("counter") == "instructions":
+        raise UsageError("--mode e measures a real board's energy; a stand-in has none to measure",
+                         "run --mode a or p on the stand-in")
     model = device["model"]
     tests_path = _find(options.test_script or f"tests_{MODES[options.mode]}.yaml", runner, "test script")
     tests = _yaml(tests_path) or {}
@@ -212,7 +301,7 @@ def run_runner(runner: Path, argv: list[str], workdir: Path) -> None:
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tinygen.hil.mlperf_runner", description=__doc__.split("\n\n")[0],
                                 epilog="arguments after -- go to the runner's main.py (--mode, --dataset_path, "
-                                       "-d, -t)", formatter_class=argparse.RawDescriptionHelpFormatter)
+                                       "-d, -t); `dataset --help`: write the runner's data set", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runner", default=os.environ.get("MLPERF_TINY_RUNNER"), metavar="DIR",
                    help="the runner's folder, benchmark/runner of a mlcommons/tiny checkout "
                         "(default: $MLPERF_TINY_RUNNER)")
@@ -226,7 +315,49 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
+def make_dataset_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m tinygen.hil.mlperf_runner dataset",
+                                description="write the runner's data set (y_labels.csv and one raw input file per "
+                                            "sample) for a tinygen build from an .npz of float inputs x and labels y")
+    p.add_argument("--project", required=True, metavar="DIR",
+                   help="the folder tinygen build / flash -o wrote (its tinygen.json: the inputs' quantization and "
+                        "the model id)")
+    p.add_argument("--data", required=True, metavar="FILE.npz", help="x (float inputs, the model's own layout) and y")
+    p.add_argument("--out", required=True, metavar="DATASETS",
+                   help="the runner's --dataset_path: the files go into DATASETS/<folder>/")
+    p.add_argument("--runner", default=os.environ.get("MLPERF_TINY_RUNNER"), metavar="DIR",
+                   help="the runner's folder: <folder> is what its tests_accuracy.yaml names for the model id "
+                        "(default: $MLPERF_TINY_RUNNER; without one, the model id)")
+    return p
+
+
+def dataset_folder(model_id: str, runner: str | None) -> str:
+    """The data set folder the runner reads for `model_id`: its test script's `model:`."""
+    if runner:
+        tests = _yaml(_runner_dir(runner) / f"tests_{MODES['a']}.yaml") or {}
+        entry = tests.get(model_id)
+        if isinstance(entry, dict) and entry.get("model"):
+            return str(entry["model"])
+    return model_id
+
+
+def main_dataset(argv: list[str]) -> int:
+    args = make_dataset_parser().parse_args(argv)
+    try:
+        folder = dataset_folder(read_manifest(args.project)["model_id"], args.runner)
+        dest = write_dataset(args.project, args.data, args.out, folder)
+    except TinygenError as e:
+        print(f"mlperf_runner dataset: error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, UsageError) else 1
+    count = sum(1 for _ in dest.glob("*.bin"))
+    print(f"{dest}: y_labels.csv and {count} input files; run the runner with --dataset_path {Path(args.out)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["dataset"]:
+        return main_dataset(argv[1:])
     args = make_parser().parse_args(argv)
     if args.runner_args[:1] == ["--"]:
         args.runner_args = args.runner_args[1:]

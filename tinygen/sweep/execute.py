@@ -9,7 +9,8 @@ context)` and hand back (key, row) pairs as points finish.
 
 Ray: no address starts a local cluster for the sweep (torn down after it), "auto" joins
 the cluster running on this machine, HOST:PORT (or ray://HOST:PORT) joins that one; an
-address that does not answer within CONNECT_TIMEOUT seconds is an error, never a hang.
+address where no gRPC server answers within CONNECT_TIMEOUT seconds is an error, never a hang
+(check_reachable).
 A point that runs on a real board asks for the Ray resource "board:NAME" (one unit), so
 the node the board is attached to (started with `ray start --resources
 '{"board:NAME": 1}'`) never runs two points on it at once.
@@ -21,13 +22,14 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import socket
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from tinygen.errors import TinygenError, UsageError
 from tinygen.sweep.point import run_point
 
-CONNECT_TIMEOUT = 10.0      # seconds a Ray address may take to accept a connection
+CONNECT_TIMEOUT = 8.0       # seconds a Ray address may take to answer (the command ends within 10 s)
 OBJECT_STORE_BYTES = 100 << 20
 RAY_START_HINT = ("start one with `ray start --head` (then --ray auto), give a reachable HEAD:PORT, "
                   "or leave out the address to start a local cluster")
@@ -125,17 +127,66 @@ def _result(get) -> dict:
 
 
 def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
-    """UsageError unless something accepts TCP connections at HOST:PORT within `timeout`."""
+    """UsageError unless a gRPC server (what a Ray head's GCS and Ray Client's server are)
+    answers at HOST:PORT within `timeout` seconds in all: probed here, since Ray itself
+    retries a wrong address for minutes (an HTTP/1 server: 30 s and a screen of log lines).
+
+    The probe is HTTP/2's own handshake (RFC 9113, section 3.4): the client connection
+    preface and an empty SETTINGS frame; an HTTP/2 server's first frame is its SETTINGS
+    frame. A web server answers HTTP/1 or closes, a silent port says nothing: both are
+    refused here. It proves a gRPC server, not Ray's: a non-Ray gRPC server passes and
+    Ray's own connection then decides. With RAY_USE_TLS set (the head speaks TLS first)
+    only the TCP connection is checked."""
     hostport = address.split("://", 1)[-1]
     host, sep, port = hostport.rpartition(":")
     if not sep or not port.isdigit():
         raise UsageError(f"--ray {address!r} is not HOST:PORT, ray://HOST:PORT or auto", RAY_START_HINT)
+    why = _probe_http2(host.strip("[]"), int(port), timeout)
+    if why is not None:
+        raise UsageError(f"no Ray cluster answers at {hostport} ({why})", RAY_START_HINT)
+
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+H2_EMPTY_SETTINGS = bytes([0, 0, 0, 0x4, 0, 0, 0, 0, 0])    # length 0, type SETTINGS, no flags, stream 0
+H2_SETTINGS, H2_ACK = 0x4, 0x1
+
+
+def _probe_http2(host: str, port: int, timeout: float) -> str | None:
+    """None when an HTTP/2 server answers at host:port before the deadline, else why not."""
+    deadline = time.monotonic() + timeout
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            pass
+        conn = socket.create_connection((host, port), timeout=timeout)
     except OSError as e:
-        raise UsageError(f"no Ray cluster answers at {hostport} ({e.strerror or type(e).__name__}, "
-                         f"waited at most {timeout:g} s)", RAY_START_HINT) from None
+        return f"{e.strerror or type(e).__name__}, waited at most {timeout:g} s"
+    with conn:
+        if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+            return None
+        head = b""
+        try:
+            conn.sendall(H2_PREFACE + H2_EMPTY_SETTINGS)
+            while len(head) < 9:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise socket.timeout
+                conn.settimeout(left)
+                chunk = conn.recv(9 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+        except socket.timeout:
+            if not head:
+                return f"something accepts connections there but says nothing in {timeout:g} s: not a Ray head"
+        except OSError:                  # reset: the server hung up before or while we spoke
+            pass
+    if len(head) == 9 and head[3] == H2_SETTINGS and not head[4] & H2_ACK and not any(head[5:9]):
+        return None
+    if head.startswith(b"HTTP/"):
+        return f"an HTTP/1 server answers there ({head.decode('ascii', 'replace').split()[0]}), not Ray's gRPC"
+    if head.lstrip().startswith(b"<"):
+        return "a web server answers there (with HTML), not Ray's gRPC"
+    if not head:
+        return "something accepts connections there and closes them without a word: not a Ray head"
+    return "something answers there, but not in HTTP/2 as Ray's gRPC does"
 
 
 @contextmanager

@@ -19,19 +19,25 @@ COLUMNS = ("key", "params", "status", "reason", *(c for c, _ in METRIC_COLUMNS),
 
 
 class Store:
-    """results.sqlite in the sweep's output folder."""
+    """results.sqlite in the sweep's output folder: read when it exists, created (with its
+    folder) only when the first row is put, so a sweep that never ran a point leaves nothing."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.db = self._connect() if self.path.is_file() else None
+
+    def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30)
+        db = sqlite3.connect(self.path, timeout=30)
         cols = ", ".join(f"{c} {t}" for c, t in METRIC_COLUMNS)
-        self.db.execute(f"CREATE TABLE IF NOT EXISTS points (key TEXT PRIMARY KEY, params TEXT NOT NULL, "
-                        f"status TEXT NOT NULL, reason TEXT, {cols}, timing TEXT, finished REAL)")
-        self.db.commit()
+        db.execute(f"CREATE TABLE IF NOT EXISTS points (key TEXT PRIMARY KEY, params TEXT NOT NULL, "
+                   f"status TEXT NOT NULL, reason TEXT, {cols}, timing TEXT, finished REAL)")
+        db.commit()
+        return db
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
 
     def __enter__(self):
         return self
@@ -40,9 +46,13 @@ class Store:
         self.close()
 
     def has(self, key: str) -> bool:
+        if self.db is None:
+            return False
         return self.db.execute("SELECT 1 FROM points WHERE key = ?", (key,)).fetchone() is not None
 
     def put(self, key: str, params: dict, row: dict) -> None:
+        if self.db is None:
+            self.db = self._connect()
         values = [key, json.dumps(params, sort_keys=True), row["status"], row.get("reason"),
                   *(row.get(c) for c, _ in METRIC_COLUMNS), json.dumps(row.get("timing") or {}), time.time()]
         self.db.execute(f"INSERT OR REPLACE INTO points ({', '.join(COLUMNS)}) "
@@ -50,6 +60,8 @@ class Store:
         self.db.commit()
 
     def get(self, key: str) -> dict | None:
+        if self.db is None:
+            return None
         cur = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM points WHERE key = ?", (key,))
         found = cur.fetchone()
         if found is None:
