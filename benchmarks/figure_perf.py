@@ -57,7 +57,30 @@ def render_operators(r: dict) -> str:
             f"\n\n| operator | what to use |\n|---|---|\n{refused}")
 
 
+# ---------------------------------------------------------------------------------------- depthwise shapes
+
+DEPTHWISE_QUICK = ("temporal_k3", "vww_3x3_s1", "multiplier2_3x3")
+
+
+def measure_depthwise(work: Path, quick: bool) -> list:
+    """benchmarks/depthwise_shapes.py on the f746zg stand-in: each shape's kernel and instructions per MAC."""
+    python("benchmarks/depthwise_shapes.py", "--board", "f746zg", "--json", work / "dw.json",
+           *(("--shapes", *DEPTHWISE_QUICK) if quick else ()))
+    return json.loads((work / "dw.json").read_text())
+
+
+def render_depthwise(rows: list) -> str:
+    lines = ["| shape | kernel it takes | MACs | instructions | per MAC | == reference |",
+             "|---|---|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| `{r['shape']}` | `{r['kernel']}` | {r['macs']:,} | {r['instructions']:,} "
+                     f"| {r['instructions_per_mac']:.2f} | {'yes' if r['equals_reference'] else '**no**'} |")
+    return "\n".join(lines)
+
+
 FIGURES: list[Figure] = [
+    Figure("depthwise-shapes", "depthwise layers per shape on the f746zg stand-in (benchmarks/depthwise_shapes.py)",
+           measure_depthwise, render_depthwise, minutes=5, quick_minutes=1.5, rows=("shape",)),
     Figure("operators", "the operators each frontend accepts and the rewrites it suggests (the frontends' tables)",
            measure_operators, render_operators, minutes=0.1),
     Figure("zoo", "the mobile model zoo at 96x96: MACs, flash, arena, bit-exactness, int8 error, fit (benchmarks/zoo.py)",
