@@ -6,6 +6,83 @@ the figure's markers; benchmarks/figure_list.py collects them with the README's.
 
 from __future__ import annotations
 
-from figure_engine import Figure
+import json
+from pathlib import Path
 
-FIGURES: list[Figure] = []
+import zoo
+from figure_engine import Figure, python
+
+
+# ---------------------------------------------------------------------------------------- the mobile model zoo
+
+ZOO_QUICK = ("shufflenet_v2_x0_5",)
+
+
+def measure_zoo(work: Path, quick: bool) -> list:
+    """benchmarks/zoo.py: the five zoo models (quick: ShuffleNetV2 alone)."""
+    python("benchmarks/zoo.py", "--json", work / "zoo.json", *(ZOO_QUICK if quick else ()))
+    return json.loads((work / "zoo.json").read_text())
+
+
+def render_zoo(rows: list) -> str:
+    return zoo.markdown(rows)
+
+
+# ---------------------------------------------------------------------------------------- operators
+
+OPERATORS = """
+import json
+from tinygen.frontend.tflite import SUPPORTED_OPS
+from tinygen.frontend.torch import SUPPORTED_LAYERS
+from tinygen.frontend.torch_advice import _ADVICE
+print(json.dumps({"tflite": list(SUPPORTED_OPS), "torch": list(SUPPORTED_LAYERS), "refused": _ADVICE}))
+"""
+
+
+def measure_operators(work: Path, quick: bool) -> dict:
+    """The frontends' own tables: what each accepts, and the rewrite each refusal suggests."""
+    return json.loads(python("-c", OPERATORS))
+
+
+def render_operators(r: dict) -> str:
+    torch = "\n".join(f"- {layer}" for layer in r["torch"])
+    tflite = ", ".join(f"`{op}`" for op in r["tflite"])
+    refused = "\n".join(f"| `{op.removeprefix('aten.')}` | {use} |" for op, use in sorted(r["refused"].items()))
+    return (f"PyTorch layers and functions the frontend accepts (`tinygen/frontend/torch.py`, "
+            f"`SUPPORTED_LAYERS`):\n\n{torch}\n\n"
+            f"`.tflite` operators (`tinygen/frontend/tflite/importer.py`, `SUPPORTED_OPS`), besides fused "
+            f"activations: {tflite}.\n\n"
+            f"PyTorch operators (or forms of them) tinygen does not compile, and the rewrite its refusal "
+            f"suggests (`tinygen/frontend/torch_advice.py`); any other operator is refused by name:"
+            f"\n\n| operator | what to use |\n|---|---|\n{refused}")
+
+
+# ---------------------------------------------------------------------------------------- depthwise shapes
+
+DEPTHWISE_QUICK = ("temporal_k3", "vww_3x3_s1", "multiplier2_3x3")
+
+
+def measure_depthwise(work: Path, quick: bool) -> list:
+    """benchmarks/depthwise_shapes.py on the f746zg stand-in: each shape's kernel and instructions per MAC."""
+    python("benchmarks/depthwise_shapes.py", "--board", "f746zg", "--json", work / "dw.json",
+           *(("--shapes", *DEPTHWISE_QUICK) if quick else ()))
+    return json.loads((work / "dw.json").read_text())
+
+
+def render_depthwise(rows: list) -> str:
+    lines = ["| shape | kernel it takes | MACs | instructions | per MAC | == reference |",
+             "|---|---|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| `{r['shape']}` | `{r['kernel']}` | {r['macs']:,} | {r['instructions']:,} "
+                     f"| {r['instructions_per_mac']:.2f} | {'yes' if r['equals_reference'] else '**no**'} |")
+    return "\n".join(lines)
+
+
+FIGURES: list[Figure] = [
+    Figure("depthwise-shapes", "depthwise layers per shape on the f746zg stand-in (benchmarks/depthwise_shapes.py)",
+           measure_depthwise, render_depthwise, minutes=5, quick_minutes=1.5, rows=("shape",)),
+    Figure("operators", "the operators each frontend accepts and the rewrites it suggests (the frontends' tables)",
+           measure_operators, render_operators, minutes=0.1),
+    Figure("zoo", "the mobile model zoo at 96x96: MACs, flash, arena, bit-exactness, int8 error, fit (benchmarks/zoo.py)",
+           measure_zoo, render_zoo, minutes=5, quick_minutes=1.5, rows=("model",), tolerant=("error",)),
+]
