@@ -77,7 +77,8 @@ def render_lowbit(rows: list) -> str:
     lines = ["| model | weight bits | input bits | eval acc (PyTorch) | on the stand-in | bit-exact | weights flash "
              "| arena | firmware flash | instructions / inference |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {LOWBIT_LABELS.get(r['model'], r['model'])} | {r['weight_bits']} | {r['input_bits']} "
+        bits = ("int8 (PTQ)", "int8 (PTQ)") if r["model"] == "float" else (r["weight_bits"], r["input_bits"])
+        lines.append(f"| {LOWBIT_LABELS.get(r['model'], r['model'])} | {bits[0]} | {bits[1]} "
                      f"| {r['eval_accuracy']:.2%} | {r['accuracy']:.2%} | {r['bit_exact']}/{r['samples']} "
                      f"| {human_bytes(r['weight_bytes'])} | {human_bytes(r['arena_bytes'])} "
                      f"| {human_bytes(r['flash_bytes'])} | {r['instructions']:,} |")
