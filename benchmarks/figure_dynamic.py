@@ -120,23 +120,31 @@ def measure_gating_masked(work: Path, quick: bool) -> list:
     if quick:
         args += ["--layers", "0", "--densities", "0.5"]
     python(*args)
-    rows = json.loads((work / "gm.json").read_text())["rows"]
-    return [{"layer": r["layer"], "predictor": r["predictor"], "kernel": r["kernel"], "dense": r["dense"],
-             "density": p["density"], "instructions": p["total"], "kernel_instructions": p["kernel"],
-             "predictor_instructions": p["predictor"]} for r in rows for p in r["points"]]
+    out = []
+    for r in json.loads((work / "gm.json").read_text())["rows"]:
+        # one row per layer (graph node) of each point: each node's count is exact to the timer's tick, a sum is not
+        out.append({"layer": r["layer"], "predictor": "dense", "density": None, "node": "dense", "instructions": r["dense"]})
+        for p in r["points"]:
+            parts = {part.split(" (")[0]: part for part in p["parts"]}
+            out += [{"layer": r["layer"], "predictor": r["predictor"], "density": p["density"], "node": parts.get(name, name),
+                     "gated": name not in parts, "kernel": r["kernel"] if name not in parts else None, "instructions": n}
+                    for name, n in p["layers"].items()]
+    return out
 
 
 def render_gating_masked(rows: list) -> str:
-    densities = list(dict.fromkeys(p["density"] for p in rows))
-    layers = list(dict.fromkeys((p["layer"], p["predictor"]) for p in rows))
+    densities = list(dict.fromkeys(r["density"] for r in rows if r["density"] is not None))
+    dense = {r["layer"]: r["instructions"] for r in rows if r["predictor"] == "dense"}
     lines = ["| layer | saliency predictor | dense | " + " | ".join(f"d={d:g}" for d in densities)
              + " | predictor's share |", "|---|---|---:|" + "---:|" * len(densities) + "---:|"]
-    for layer, predictor in layers:
-        points = [p for p in rows if (p["layer"], p["predictor"]) == (layer, predictor)]
-        dense = points[0]["dense"]
-        cells = [f"{p['instructions']:,} ({p['instructions'] / dense:.2f}x)" for p in points]
-        share = points[0]["predictor_instructions"] / dense
-        lines.append(f"| {layer} (`{points[0]['kernel']}`) | {predictor} | {dense:,} | " + " | ".join(cells)
+    for layer, predictor in dict.fromkeys((r["layer"], r["predictor"]) for r in rows if r["predictor"] != "dense"):
+        mine = [r for r in rows if (r["layer"], r["predictor"]) == (layer, predictor)]
+        kernel = next(r["kernel"] for r in mine if r["gated"])
+        totals = [sum(r["instructions"] for r in mine if r["density"] == d) for d in densities]
+        first = [r for r in mine if r["density"] == densities[0]]
+        share = sum(r["instructions"] for r in first if not r["gated"]) / dense[layer]
+        cells = [f"{t:,} ({t / dense[layer]:.2f}x)" for t in totals]
+        lines.append(f"| {layer} (`{kernel}`) | {predictor} | {dense[layer]:,} | " + " | ".join(cells)
                      + f" | {share:.2f}x |")
     return "\n".join(lines)
 
@@ -148,5 +156,5 @@ FIGURES: list[Figure] = [
            "--switch all)", measure_switchable, render_switchable, minutes=1.5, rows=("switch",)),
     Figure("gating-masked", "gated depthwise and fully connected layers against dense on the f746zg stand-in "
            "(benchmarks/gating_masked.py)", measure_gating_masked, render_gating_masked, minutes=2,
-           quick_minutes=0.4, rows=("layer", "predictor", "density"), counts=("dense",)),
+           quick_minutes=0.4, rows=("layer", "predictor", "density", "node")),
 ]
