@@ -75,7 +75,8 @@ def measure_lowbit(work: Path, quick: bool) -> list:
 
 def render_lowbit(rows: list) -> str:
     lines = ["| model | weight bits | input bits | eval acc (PyTorch) | on the stand-in | bit-exact | weights flash "
-             "| arena | firmware flash | instructions / inference |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| arena | firmware flash | instructions / inference |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         bits = ("int8 (PTQ)", "int8 (PTQ)") if r["model"] == "float" else (r["weight_bits"], r["input_bits"])
         lines.append(f"| {LOWBIT_LABELS.get(r['model'], r['model'])} | {bits[0]} | {bits[1]} "
@@ -116,18 +117,21 @@ def render_switchable(r: dict) -> str:
 # ---------------------------------------------------------------------------------------- gated layers
 
 def measure_gating_masked(work: Path, quick: bool) -> list:
-    args = ["benchmarks/gating_masked.py", "--predictor-hidden", "4", "--predictor-pool", "1", "--json", work / "gm.json"]
+    args = ["benchmarks/gating_masked.py", "--predictor-hidden", "4", "--predictor-pool", "1",
+            "--json", work / "gm.json"]
     if quick:
         args += ["--layers", "0", "--densities", "0.5"]
     python(*args)
     out = []
     for r in json.loads((work / "gm.json").read_text())["rows"]:
         # one row per layer (graph node) of each point: each node's count is exact to the timer's tick, a sum is not
-        out.append({"layer": r["layer"], "predictor": "dense", "density": None, "node": "dense", "instructions": r["dense"]})
+        out.append({"layer": r["layer"], "predictor": "dense", "density": None, "node": "dense",
+                    "instructions": r["dense"]})
         for p in r["points"]:
             parts = {part.split(" (")[0]: part for part in p["parts"]}
-            out += [{"layer": r["layer"], "predictor": r["predictor"], "density": p["density"], "node": parts.get(name, name),
-                     "gated": name not in parts, "kernel": r["kernel"] if name not in parts else None, "instructions": n}
+            out += [{"layer": r["layer"], "predictor": r["predictor"], "density": p["density"],
+                     "node": parts.get(name, name), "gated": name not in parts,
+                     "kernel": r["kernel"] if name not in parts else None, "instructions": n}
                     for name, n in p["layers"].items()]
     return out
 
