@@ -289,5 +289,5 @@ def print_fit(graph) -> None:
         print("\n".join("  " + line for line in lines))
 
 
-__all__ = ["Progress", "add_compile_args", "budgeted", "parse_bytes", "print_fit", "check_output_early", "compile_model", "inputs_of", "print_kernels",
-           "warned_once"]
+__all__ = ["Progress", "add_compile_args", "budgeted", "parse_bytes", "print_fit", "check_output_early", "compile_model",
+           "inputs_of", "print_kernels", "warned_once"]

@@ -279,6 +279,6 @@ def profile_layers(dev: Device, graph, x, timeout: float | None = None) -> tuple
     return layers, total
 
 
-__all__ = ["Mismatch", "SampleRun", "as_millis", "as_samples", "check_data", "check_head", "compare", "first_difference",
-           "input_bytes", "load_inputs", "profile_layers", "result_millis", "run_samples", "sample_inputs",
+__all__ = ["Mismatch", "SampleRun", "as_millis", "as_samples", "check_data", "check_head", "compare",
+           "first_difference", "input_bytes", "load_inputs", "profile_layers", "result_millis", "run_samples", "sample_inputs",
            "split_outputs"]
