@@ -65,6 +65,19 @@ def test_wav_float_samples(tmp_path):
     assert "32-bit float" in text and "sox" in text
 
 
+def test_wav_cut_inside_its_header_says_what_is_missing(tmp_path):
+    """30 bytes of a WAV: wave's own error is an empty EOFError (the message had "()")."""
+    full = _wav(tmp_path / "a.wav", frames=1600).read_bytes()
+    (tmp_path / "head.wav").write_bytes(full[:30])
+    text = _error(tmp_path / "head.wav")
+    assert "()" not in text
+    assert "is not a readable WAV file: it is cut short: its 'fmt' chunk announces 16 bytes, the file holds 10 " \
+           "of them (30 bytes in all)" in text
+    assert "record it again" in text
+    (tmp_path / "nodata.wav").write_bytes(full[:36])           # the fmt chunk, then nothing
+    assert "it has no 'data' chunk" in _error(tmp_path / "nodata.wav")
+
+
 def test_wav_truncated_and_empty(tmp_path):
     full = _wav(tmp_path / "a.wav", frames=1600).read_bytes()
     (tmp_path / "cut.wav").write_bytes(full[:len(full) - 1000])

@@ -295,6 +295,22 @@ def test_build_corrupt_npy(capsys, tmp_path, model_file):
                 fragments=("cannot read calibration data", "calib.npy", "numpy.save"))
 
 
+def test_build_calibration_text_file_named_npz_is_refused_before_the_model_loads(capsys, tmp_path, model_file,
+                                                                                monkeypatch):
+    """A text file named .npz: "not an .npz archive", not numpy's "contains pickled (object)
+    data", and before the model is loaded."""
+    from tinygen import compiler
+
+    def load_source(*args, **kwargs):
+        raise AssertionError("the model was loaded before the calibration file was checked")
+
+    monkeypatch.setattr(compiler, "load_source", load_source)
+    (tmp_path / "calib.npz").write_text("0.1,0.2,0.3\n")
+    err = build_fails(capsys, tmp_path, model_file, "--calib", tmp_path / "calib.npz",
+                      fragments=("calib.npz", "is not an .npz archive (not a zip archive; numpy.savez writes one)"))
+    assert "pickled" not in err
+
+
 def test_build_missing_calibration_file(capsys, tmp_path, model_file):
     build_fails(capsys, tmp_path, model_file, "--calib", tmp_path / "none.npy",
                 fragments=("none.npy", "does not exist"))
@@ -338,6 +354,33 @@ def test_build_output_that_is_a_regular_file(capsys, tmp_path, model_file):
     assert_clean_failure(rc, err, 1, "is not a directory", "-o/--output")
     assert target.read_text() == "keep me\n"
     assert staging_leftovers(tmp_path, "out") == []
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc (no folder can be made in it)")
+def test_build_output_that_cannot_be_created_is_refused_before_the_compile(capsys, tmp_path, model_file,
+                                                                          monkeypatch):
+    """-o /proc/x: the permission bits say yes (to root), mkdir says no; before: after the
+    calibration and the kernel measuring."""
+    from tinygen import cli
+
+    def compile_model(*args, **kwargs):
+        raise AssertionError("the model was compiled before the output folder was checked")
+
+    monkeypatch.setattr(cli, "compile_model", compile_model)
+    rc, _, err = run_cli(capsys, "build", model_file, "--board", "host", "-q", "-o", "/proc/tinygen-out")
+    assert_clean_failure(rc, err, 1, "cannot create the output directory '/proc/tinygen-out'", "-o/--output")
+    assert not Path("/proc/tinygen-out").exists()
+
+
+def test_build_output_check_leaves_no_folder_behind(tmp_path):
+    """The early check tries to create the folder (and its missing parents) and removes them."""
+    from tinygen.build.output import check_output
+
+    check_output(tmp_path / "a" / "b" / "out")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "empty").mkdir()
+    check_output(tmp_path / "empty")
+    assert [p.name for p in tmp_path.iterdir()] == ["empty"] and list((tmp_path / "empty").iterdir()) == []
 
 
 def test_build_default_output_not_created_on_failure(capsys, tmp_path, monkeypatch):

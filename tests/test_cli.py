@@ -321,3 +321,29 @@ def test_cli_build_module_name_with_comment_opener(tmp_path):
         "    return torch.randn(16, 8)\n")
     rc, _, err = run_cli("build", model, "--board", "host", "-q", "-o", tmp_path / "out")
     assert rc == 0, err
+
+
+def test_warned_once_shows_the_first_warning_of_its_kind():
+    import warnings
+
+    from tinygen.calib import CalibrationWarning
+    from tinygen.cli_common import warned_once
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with warned_once(CalibrationWarning):
+            for _ in range(3):
+                warnings.warn("calibrating on random data", CalibrationWarning)
+            warnings.warn("another kind", UserWarning)
+        warnings.warn("after the block", CalibrationWarning)
+    assert [str(w.message) for w in caught] == ["calibrating on random data", "another kind", "after the block"]
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="needs qemu-system-arm and arm-none-eabi-gcc (make toolchain): kernels auto measures")
+def test_build_calib_random_warns_once(tmp_path):
+    """--calib random on a Cortex-M board: kernels auto's variants and the fit calibrate again;
+    the warning is printed once (it was three times and more)."""
+    rc, _, err = run_cli("build", MLP, "--board", "f746zg", "--calib", "random", "-q", "-o", tmp_path / "out")
+    assert rc == 0, err
+    assert err.count("calibrating on random data") == 1, err

@@ -264,12 +264,13 @@ def test_flash_cli_pty_and_lap_need_a_standin(tmp_path, capsys, extra, says):
     assert says in capsys.readouterr().err
 
 
-@needs_arm
 def test_hil_cli_real_board_without_device(tmp_path, capsys):
-    """The real-board path up to the port: built, then a clear error naming the port."""
+    """The real-board path up to the port: a clear error naming the port, before the build."""
     rc, _ = hil(tmp_path, "mlp", "f746zg", "--port", str(tmp_path / "ttyACM7"))
     err = capsys.readouterr().err
     assert rc == 1 and f"no device on {tmp_path / 'ttyACM7'}" in err and "--port" in err
+    assert "python -m serial.tools.list_ports" in err
+    assert not (tmp_path / "build").exists(), "the port is checked before the build"
 
 
 def test_hil_cli_device_running_another_model():

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.errors import ModelError
+from tinygen.npfile import not_numpy
 
 RANDOM_SAMPLES = 64
 NPZ_KEYS = ("x", "calib", "data")
@@ -103,11 +104,31 @@ def _from_callable(spec: str, inputs: int) -> list[np.ndarray]:
     return [np.concatenate([np.asarray(b[k]) for b in batches], axis=0) for k in range(inputs)]
 
 
-def _from_file(spec: str, names: list[str]) -> list[np.ndarray]:
+def check_spec(spec: str | None) -> None:
+    """Refuse a --calib file that is not there or not numpy's before the model is loaded
+    (what it holds is checked against the model's inputs when it is read)."""
+    if spec is None or spec == "random":
+        return
+    if ":" in spec and spec.rpartition(":")[0].endswith(".py"):
+        if not Path(spec.rpartition(":")[0]).is_file():
+            raise ModelError(f"calibration module {spec.rpartition(':')[0]!r} does not exist")
+        return
+    _check_file(spec)
+
+
+def _check_file(spec: str) -> Path:
     path = Path(spec)
     if not path.is_file():
         raise ModelError(f"calibration file {spec!r} does not exist",
                          "give a .npy or .npz file, FILE.py:FUNCTION, or 'random'")
+    problem = not_numpy(path) if path.suffix in (".npz", ".npy") else None
+    if problem:
+        raise ModelError(f"calibration file {spec!r} {problem}", "save it with numpy.save('calib.npy', array)")
+    return path
+
+
+def _from_file(spec: str, names: list[str]) -> list[np.ndarray]:
+    path = _check_file(spec)
     if path.suffix != ".npz" and len(names) > 1:
         raise ModelError(f"calibration file {spec!r} holds one array, but the model takes {len(names)} inputs",
                          f"save an .npz with one array per input: {input_keys(names)}")

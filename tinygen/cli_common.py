@@ -10,6 +10,7 @@ import re
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from tinygen.audio.firmware import CHOICES as FRONTENDS
@@ -140,7 +141,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
     on random data without a warning: shapes, MACs and memory do not depend on
     the ranges. --kernels auto measures the candidate kernels on the board's stand-in."""
     from tinygen.autotune import compile_auto, default_kernels, kernel_report
-    from tinygen.calib import CalibrationWarning
+    from tinygen.calib import CalibrationWarning, check_spec as check_calibration
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
     from tinygen.vision.cli import camera_spec
@@ -156,6 +157,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
         frontend = choose(args.frontend, board)
     if not 50.0 < args.percentile <= 100.0:
         raise UsageError(f"--percentile {args.percentile} is out of range", "use a value in (50, 100]")
+    check_calibration(args.calib)               # a missing or unreadable file: before the (long) load
     progress(f"loading {args.model}")
     source = load_source(args.model)
     calib, quiet = args.calib, False
@@ -194,7 +196,8 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
     if frontend is not None and options.camera is not None:
         raise UsageError("--frontend (audio) and --camera are two front ends for one model input",
                          "give one of them: --frontend mfcc for a KWS model, --camera for an image model")
-    with warnings.catch_warnings():
+    # kernels auto's variants and the fit calibrate again: one --calib random warning for all
+    with warned_once(CalibrationWarning):
         if quiet:
             warnings.simplefilter("ignore", CalibrationWarning)
         if kernels == "auto" and board is not None:
@@ -203,21 +206,35 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
             graph = compile_source(source, calib, options)
             note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None
             graph.meta["kernels"] = kernel_report(graph, kernels, note=note)
-    if frontend is not None:
-        from tinygen.audio.firmware import attach
+        if frontend is not None:
+            from tinygen.audio.firmware import attach
 
-        attach(graph, frontend)
-    if board is not None:
-        from tinygen.fit import fit_model
-        from tinygen.fit_switches import fit_switches
+            attach(graph, frontend)
+        if board is not None:
+            from tinygen.fit import fit_model
+            from tinygen.fit_switches import fit_switches
 
-        # fit first: where the fastest kernels overflow the flash, layers trade speed for it (a
-        # switchable model: the RAM trade, and the mixed storage's int8 layers where flash allows)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CalibrationWarning)     # warned once above already
+            # fit first: where the fastest kernels overflow the flash, layers trade speed for it (a
+            # switchable model: the RAM trade, and the mixed storage's int8 layers where flash allows)
             fit = fit_switches if source.switches else fit_model
             graph = fit(source, calib, options, board, graph, progress)
     return source, graph
+
+
+@contextmanager
+def warned_once(category: type[Warning]):
+    """Within the block the first `category` warning is shown and later ones are not (the
+    filters are as before after it)."""
+    with warnings.catch_warnings():
+        show = warnings.showwarning
+
+        def show_first(message, cat, *rest, **kwargs):
+            if issubclass(cat, category):
+                warnings.simplefilter("ignore", category)
+            show(message, cat, *rest, **kwargs)
+
+        warnings.showwarning = show_first
+        yield
 
 
 def _frames_given(args) -> bool:
@@ -272,4 +289,5 @@ def print_fit(graph) -> None:
         print("\n".join("  " + line for line in lines))
 
 
-__all__ = ["Progress", "add_compile_args", "budgeted", "parse_bytes", "print_fit", "check_output_early", "compile_model", "inputs_of", "print_kernels"]
+__all__ = ["Progress", "add_compile_args", "budgeted", "parse_bytes", "print_fit", "check_output_early", "compile_model",
+           "inputs_of", "print_kernels", "warned_once"]

@@ -20,6 +20,8 @@ from tinygen.errors import UsageError
 SAMPLE_RATE = 16_000
 WAVE_FORMAT_PCM = 1
 WAVE_FORMAT_EXTENSIBLE = 0xFFFE
+CUT_SHORT = "it is cut short"
+DAMAGED = "its header is damaged"
 
 
 def convert_hint(path: str | Path) -> str:
@@ -36,6 +38,27 @@ def _format_tag(raw: bytes) -> int | None:
             return int.from_bytes(raw[pos + 8:pos + 10], "little")
         pos += 8 + size + (size & 1)
     return None
+
+
+def _damage(raw: bytes) -> str:
+    """What is wrong with a RIFF/WAVE file the wave module cannot read (its own words can be
+    empty, "()")."""
+    pos, seen = 12, []
+    while pos + 8 <= len(raw):
+        cid, size = raw[pos:pos + 4], int.from_bytes(raw[pos + 4:pos + 8], "little")
+        name = cid.decode("ascii", errors="replace").strip() or repr(cid)
+        if pos + 8 + size > len(raw):
+            return (f"{CUT_SHORT}: its {name!r} chunk announces {size} bytes, the file holds "
+                    f"{len(raw) - pos - 8} of them ({len(raw)} bytes in all)")
+        seen.append(cid)
+        pos += 8 + size + (size & 1)
+    if pos < len(raw):
+        return f"{CUT_SHORT}: {len(raw) - pos} bytes of a chunk header at its end ({len(raw)} bytes in all)"
+    if b"fmt " not in seen:
+        return "it has no 'fmt' chunk (the sample format)"
+    if b"data" not in seen:
+        return "it has no 'data' chunk (the samples)"
+    return DAMAGED
 
 
 def read_wav(path: str | Path) -> np.ndarray:
@@ -56,7 +79,13 @@ def read_wav(path: str | Path) -> np.ndarray:
             rate, channels, width, frames = w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
             data = w.readframes(frames)
     except (wave.Error, EOFError) as e:
-        raise UsageError(f"{p} is not a readable WAV file ({e})", convert_hint(p)) from None
+        why = _damage(raw)
+        if why.startswith(CUT_SHORT):
+            raise UsageError(f"{p} is not a readable WAV file: {why}",
+                             "the file is incomplete (an interrupted copy or recording?): copy or record it "
+                             "again") from None
+        raise UsageError(f"{p} is not a readable WAV file: {str(e) if why == DAMAGED and str(e) else why}",
+                         convert_hint(p)) from None
     problems = []
     if rate != SAMPLE_RATE:
         problems.append(f"{rate} Hz, not 16000 Hz")

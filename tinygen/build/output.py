@@ -106,7 +106,36 @@ def check_output(out: str | Path, force: bool = False, keep: Iterable[str | Path
         path = Path(path)
         if path.exists() and out.exists() and path.resolve() == out.resolve():
             raise TinygenError(f"the output directory {str(out)!r} is an input of this build", OTHER_OUTPUT)
+    _try_write(out)
     return found
+
+
+def _try_write(out: Path) -> None:
+    """Create `out` and a hidden folder in it, then remove both again: the permission bits
+    say yes to root, and /proc or a read-only mount say no only when tried."""
+    created = [p for p in reversed([out.absolute(), *out.absolute().parents]) if not p.exists()]
+    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise TinygenError(f"cannot create the output directory {str(out)!r}: {e.strerror or e}",
+                               OTHER_OUTPUT) from None
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
+        except OSError as e:
+            raise _os_error("write to the output directory", out, e) from None
+    finally:
+        _remove_created(created)
+
+
+def _remove_created(created: list[Path]) -> None:
+    """The folders this build created (outermost first), removed innermost first while empty."""
+    for folder in reversed(created):
+        if folder.exists():
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def _files_below(folder: Path) -> list[str]:
@@ -231,11 +260,7 @@ def staged_output(out: str | Path, force: bool = False, keep: Iterable[str | Pat
         if stage is not None:
             shutil.rmtree(stage, ignore_errors=True)
             stage = None
-        for folder in reversed(created):      # innermost first; only if still empty
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        _remove_created(created)
         raise
     finally:
         if stage is not None:

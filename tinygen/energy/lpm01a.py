@@ -24,7 +24,7 @@ import re
 
 import numpy as np
 
-from tinygen.energy.meter import PolledMeter, require
+from tinygen.energy.meter import PolledMeter, port_error, require
 from tinygen.energy.trace import EnergyError, Trace
 
 BAUD = 3686400
@@ -46,7 +46,10 @@ class LPM01A(PolledMeter):
         serial = require("serial", "pyserial", "lpm01a")
         if port is None:
             raise EnergyError("the LPM01A needs its serial port", "pass --meter-port /dev/ttyACMn (its ST-LINK VCP)")
-        self._ser = serial.Serial(port, BAUD, timeout=ACK_TIMEOUT_S)
+        try:
+            self._ser = serial.Serial(port, BAUD, timeout=ACK_TIMEOUT_S)
+        except OSError as e:            # serial.SerialException is one
+            raise port_error("LPM01A", port, e) from None
         self.supply_v = supply_v
         for cmd in ("htc", "format ascii_dec", f"freq {RATE_HZ // 1000}k", "acqtime 0",
                     f"volt {int(round(supply_v * 1000))}m", "trigsrc d7", "pwr on"):

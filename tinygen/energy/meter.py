@@ -16,8 +16,12 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 
-from tinygen.energy.trace import Trace
+from tinygen.energy.trace import EnergyError, Trace
 from tinygen.errors import UsageError
+from tinygen.hil.link import LIST_PORTS
+
+METER_PORT_HINT = (f"connect the meter's USB, list the serial ports with `{LIST_PORTS}` and pass the meter's "
+                   "with --meter-port")
 
 
 class Meter(ABC):
@@ -76,6 +80,14 @@ class PolledMeter(Meter):
         return self._end()
 
 
+def port_error(meter: str, port: str, e: OSError) -> EnergyError:
+    """A meter's serial port that would not open, in one line (pyserial chains its
+    SerialException over the OSError; the OS's words are the OSError's)."""
+    cause = e.__context__ if isinstance(e.__context__, OSError) else e
+    return EnergyError(f"cannot open the {meter}'s port {port}: {getattr(cause, 'strerror', None) or e}",
+                       METER_PORT_HINT)
+
+
 def require(module: str, package: str, meter: str):
     """Import a meter's driver module, or fail with the line that installs it."""
     try:
@@ -85,4 +97,4 @@ def require(module: str, package: str, meter: str):
                          f"pip install {package}") from None
 
 
-__all__ = ["Meter", "PolledMeter", "require"]
+__all__ = ["METER_PORT_HINT", "Meter", "PolledMeter", "port_error", "require"]

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from tinygen.energy.meter import PolledMeter, require
+from tinygen.energy.meter import PolledMeter, port_error, require
 from tinygen.energy.trace import EnergyError, Trace
 
 RATE_HZ = 100_000           # PPK2 sample rate (Nordic PPK2 user guide; ppk2-api README)
@@ -43,7 +43,10 @@ class PPK2(PolledMeter):
             if len(found) != 1:
                 raise EnergyError(f"need exactly one PPK2, found {len(found)}", "name it with --meter-port /dev/ttyACMn")
             port = found[0][0] if isinstance(found[0], (tuple, list)) else found[0]
-        self._ppk = api(port, timeout=1, write_timeout=1, exclusive=True)
+        try:
+            self._ppk = api(port, timeout=1, write_timeout=1, exclusive=True)
+        except OSError as e:            # ppk2-api opens the port with pyserial: serial.SerialException is one
+            raise port_error("PPK2", port, e) from None
         self._ppk.get_modifiers()
         self.supply_v = supply_v
         if source:

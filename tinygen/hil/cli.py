@@ -68,6 +68,7 @@ def _check_model(info: dict, manifest: dict, board, project) -> None:
 
 def cmd_flash(args) -> int:
     from tinygen.cli_common import Progress, check_output_early, compile_model
+    from tinygen.hil.preflight import check_flash_tool
     from tinygen.hil.target import describe, endpoint, open_device
 
     board = _board_for(args)
@@ -77,6 +78,7 @@ def cmd_flash(args) -> int:
     if args.lap is not None and not (args.emulate or board.build == "host"):
         raise UsageError("--lap sets the unit of a stand-in's lap lines", "use it with --emulate (a real board's "
                          "laps are m-lap-us from its cycle counter)")
+    check_flash_tool(args, board)
     progress = Progress(args.quiet)
     if args.model:
         check_output_early(args)
@@ -159,15 +161,12 @@ def cmd_hil(args) -> int:
     from tinygen.cli_common import Progress, check_output_early, compile_model
     from tinygen.hil.audio_cli import audio_requested, cmd_audio
     from tinygen.hil.report import plot, render, summarize
-    from tinygen.hil.session import check_head, load_inputs, profile_layers, run_samples
+    from tinygen.hil.preflight import check_device
+    from tinygen.hil.session import check_data, check_head, load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
 
     board = _board_for(args)
     emulate = args.emulate
-    if not emulate and board.build != "host" and not args.reference:
-        from tinygen.hil.target import resolve_port
-
-        resolve_port(board, args.port)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
     from tinygen.hil.power_cli import check_power_args
@@ -176,6 +175,7 @@ def cmd_hil(args) -> int:
     if (audio_requested(args) or args.reference) and (args.images or args.frames or args.data):
         raise UsageError("give one kind of input: --data, camera frames (--images / --frames) or audio "
                          "(--audio / --stream / --reference)")
+    check_device(args, board, emulate)          # the port, flash tool and meter: before the long work
     if audio_requested(args) or args.reference:
         return cmd_audio(args, board, lambda source, graph, progress: _build(args, board, source, graph, progress),
                          _check_model)
@@ -184,6 +184,8 @@ def cmd_hil(args) -> int:
                          "--frames FILE, or audio with --audio / --stream")
     progress = Progress(args.quiet)
     check_output_early(args)
+    if args.data:
+        check_data(args.data)                   # an empty or unreadable data set: before the compile
     source, graph = compile_model(args, progress, board)
     frames = None
     if args.images or args.frames:          # camera frames (tinygen.vision): checked before the C build

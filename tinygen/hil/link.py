@@ -8,6 +8,7 @@ after garbage or a timeout; what the lines mean is tinygen.hil.client's job.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import time
 
@@ -39,6 +40,20 @@ def _serial():
     return serial
 
 
+LIST_PORTS = "python -m serial.tools.list_ports"
+NO_BOARD_HINT = ("connect the board's USB (on Nucleo boards the ST-LINK connector, CN1), list the serial ports "
+                 f"with `{LIST_PORTS}` and pass the right one with --port")
+
+
+def check_port(port: str, option: str = "--port", hint: str = NO_BOARD_HINT) -> None:
+    """Refuse a serial port that is not there before any long work (a build) starts;
+    a URL (socket://, rfc2217://) is checked when it is opened."""
+    if "://" in port or os.name == "nt":        # COM3 is no path to look for
+        return
+    if not os.path.exists(port):
+        raise LinkError(f"no device on {port} ({option})", hint)
+
+
 def _open_error(url: str, e: Exception) -> LinkError:
     code = getattr(e, "errno", None)
     if url.startswith("socket://"):
@@ -50,9 +65,7 @@ def _open_error(url: str, e: Exception) -> LinkError:
                          "add yourself to the dialout group: sudo usermod -aG dialout $USER, then log out and "
                          "in again (or run once with sudo to check)")
     if code in (errno.ENOENT, errno.ENODEV, errno.ENXIO) or "No such file" in str(e):
-        return LinkError(f"no device on {url}",
-                         "connect the board's USB (on Nucleo boards the ST-LINK connector, CN1) and check "
-                         "`ls /dev/ttyACM* /dev/ttyUSB*`; pass the right one with --port")
+        return LinkError(f"no device on {url}", NO_BOARD_HINT)
     if code == errno.EBUSY or "busy" in str(e).lower():
         return LinkError(f"{url} is busy", "another program (a serial monitor?) has the port open: close it")
     return LinkError(f"cannot open {url}: {e}")
@@ -234,4 +247,4 @@ class Link:
                 upload_error = False
 
 
-__all__ = ["Link", "LinkError", "LinkTimeout", "READY"]
+__all__ = ["LIST_PORTS", "Link", "LinkError", "LinkTimeout", "READY", "check_port"]

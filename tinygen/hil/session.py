@@ -12,6 +12,7 @@ reference's run() takes). The device gets a sample's inputs back to back (`tg ru
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tinygen.calib import input_arrays, input_keys
 from tinygen.errors import UsageError
 from tinygen.gating import is_dynamic, trace
 from tinygen.hil.client import Device, Layer
+from tinygen.npfile import not_numpy
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
 SHOW_MISMATCHES = 5
@@ -29,15 +31,30 @@ SHOW_MISMATCHES = 5
 def _load_array(path: Path, what: str) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise UsageError(f"{what} file {str(path)!r} does not exist", "give a .npz (arrays x and y) or .npy file")
+    problem = not_numpy(path) if path.suffix in (".npz", ".npy") else None
+    if problem:
+        raise UsageError(f"{what} file {str(path)!r} {problem}", "save it with numpy.save / numpy.savez")
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as z:
                 return {k: z[k] for k in z.files}
         if path.suffix == ".npy":
             return {"x": np.load(path, allow_pickle=False)}
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise UsageError(f"cannot read {what} file {str(path)!r}: {e}", "save it with numpy.save / numpy.savez") from None
     raise UsageError(f"{what} file {str(path)!r} is not .npz or .npy", "save it with numpy.save / numpy.savez")
+
+
+def check_data(data: str | Path) -> None:
+    """Refuse a --data file that cannot run before the model is compiled: not there, not
+    numpy's, or with no samples in it (x, or every input array, of length 0)."""
+    arrays = _load_array(Path(data), "data")
+    inputs = {k: np.asarray(v) for k, v in arrays.items() if k != "y"}
+    shown = {"x": inputs["x"]} if "x" in inputs else inputs
+    if shown and all(a.ndim > 0 and len(a) == 0 for a in shown.values()):
+        raise UsageError(f"the data set {data} is empty: " + ", ".join(f"{k} has shape {list(a.shape)}"
+                                                                       for k, a in shown.items()),
+                         "give at least one sample: [N, ...] with N >= 1")
 
 
 def _data_arrays(arrays: dict[str, np.ndarray], data: str | Path, source) -> list[np.ndarray]:
@@ -63,6 +80,9 @@ def _checked_samples(x, shape: tuple[int, ...], layout: str, which: str) -> np.n
     if x.ndim != len(sample) + 1 or tuple(x.shape[1:]) != sample:
         raise UsageError(f"data samples{which} have shape {list(x.shape[1:])}, the model takes {list(sample)} "
                          f"({layout})", "give an array [N, " + ", ".join(map(str, sample)) + "] of floats")
+    if len(x) == 0:
+        raise UsageError(f"the data set is empty: data{which} has shape {list(x.shape)}",
+                         "give at least one sample: [N, ...] with N >= 1")
     if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
         raise UsageError(f"data{which} must be finite floats in the model's input units",
                          "pass the float inputs you would give the PyTorch / TFLite model")
@@ -259,6 +279,6 @@ def profile_layers(dev: Device, graph, x, timeout: float | None = None) -> tuple
     return layers, total
 
 
-__all__ = ["Mismatch", "SampleRun", "as_millis", "as_samples", "check_head", "compare", "first_difference",
-           "input_bytes", "load_inputs", "profile_layers", "result_millis", "run_samples", "sample_inputs",
+__all__ = ["Mismatch", "SampleRun", "as_millis", "as_samples", "check_data", "check_head", "compare",
+           "first_difference", "input_bytes", "load_inputs", "profile_layers", "result_millis", "run_samples", "sample_inputs",
            "split_outputs"]

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.errors import UsageError
+from tinygen.npfile import not_numpy
 from tinygen.vision.formats import FrameFormat, pack_frame
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
@@ -146,6 +147,9 @@ def load_frames(path: str | Path, fmt: FrameFormat, size: tuple[int, int],
     if not path.is_file():
         raise UsageError(f"--frames {path}: no such file", "give a .npz (frames, y), .npy or raw .bin file")
     labels, names = None, None
+    problem = not_numpy(path) if path.suffix in (".npz", ".npy") else None
+    if problem:
+        raise UsageError(f"--frames {path} {problem}", "save it with numpy.savez(FILE, frames=uint8 frames, y=labels)")
     if path.suffix == ".npz":
         with np.load(path, allow_pickle=False) as z:
             key = "frames" if "frames" in z.files else "x" if "x" in z.files else None
