@@ -127,7 +127,15 @@ def test_block_fits_any_budget_its_smallest_combination_fits(block):
     given up at the end: the linker decides); below it the nothing-fits error, whose figure is that bound."""
     with pytest.raises(MemoryFitError) as e:
         fitted(block, F746.with_budget(flash=200 * 1024))
+    # far below: refused before any C is compiled, on the constants alone (tinygen.fit.check_flash_floor)
+    assert "its constants alone, before any code" in e.value.message, e.value.message
+    floor = float(re.search(r"flash needs ([\d.]+) KiB even with", e.value.message)[1]) * 1024
+    with pytest.raises(MemoryFitError) as e:
+        fitted(block, F746.with_budget(flash=int(floor) + 1024))
+    # above the constants the smallest combination's link decides, and its figure is the bound
+    assert "compiled and linked" in e.value.message, e.value.message
     need = float(re.search(r"flash needs ([\d.]+) KiB even with", e.value.message)[1]) * 1024
+    assert need > floor + 1024
     tight = F746.with_budget(flash=int(need) + 1024)
     fit = fitted(block, tight).meta["fit"]
     assert fit["traded"] and fit["flash"]["used"] <= int(need) + 1024
@@ -149,7 +157,15 @@ def test_check_before_measuring_refuses_where_the_fit_refuses(block):
             and WIDE[n.op] in [k.name for k in kernel_candidates(plain, n, F746.isa_features, "tinygen")]}
     options = CompileOptions(features=F746.isa_features, kernels="tinygen", kernel_choice=wide)
     graph = compile_source(block, None, options)
-    small = F746.with_budget(flash=200 * 1024)
+    far = F746.with_budget(flash=200 * 1024)           # under the constants alone: refused before any C
+    with pytest.raises(MemoryFitError) as checked:
+        check_fit(block, graph, far, options)
+    with pytest.raises(MemoryFitError) as fitted_error:
+        fit_model(block, None, options, far, graph)
+    assert "its constants alone, before any code" in checked.value.message, checked.value.message
+    assert checked.value.message == fitted_error.value.message
+    floor = float(re.search(r"flash needs ([\d.]+) KiB even with", checked.value.message)[1]) * 1024
+    small = F746.with_budget(flash=int(floor) + 1024)  # over the constants, under the smallest link
     with pytest.raises(MemoryFitError) as checked:
         check_fit(block, graph, small, options)
     with pytest.raises(MemoryFitError) as fitted_error:

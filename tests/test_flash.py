@@ -9,14 +9,18 @@ print. The real tools against real hardware are untested here.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shlex
+import shutil
 import stat
 import sys
 from pathlib import Path
 
 import pytest
 
+from tinygen import __version__
 from tinygen.board import all_boards, get_board
+from tinygen.codegen.project import BUILD_FORMAT, MANIFEST
 from tinygen.errors import TinygenError, ToolchainError, UsageError
 from tinygen.run import flash as fl
 
@@ -91,13 +95,20 @@ def fakebin(tmp_path, monkeypatch):
     return make
 
 
+def built_for(project: Path, board: str, **fields) -> Path:
+    """The manifest a build for `board` writes (the fields tinygen.build.built reads), with `fields` over them."""
+    data = {"tinygen_version": __version__, "build_format": BUILD_FORMAT, "board": board, **fields}
+    (project / MANIFEST).write_text(json.dumps({k: v for k, v in data.items() if v is not None}))
+    return project
+
+
 @pytest.fixture
 def project(tmp_path) -> Path:
     p = tmp_path / "proj"
     (p / "build").mkdir(parents=True)
     for name in ("firmware.elf", "firmware.bin", "firmware.hex", "CMakeLists.txt", "build/flash_args"):
         (p / name).write_bytes(b"\x00" * 16)
-    return p
+    return built_for(p, "fake-f746")
 
 
 def test_flash_stflash_first_in_order_with_reset_and_address(fakebin, project):
@@ -170,11 +181,12 @@ def test_flash_requested_probe_missing(fakebin, project):
 def test_flash_missing_build_output(fakebin, tmp_path):
     fakebin("st-flash")
     with pytest.raises(TinygenError, match="firmware.bin is missing") as err:
-        fl.flash(stm32(), tmp_path)
+        fl.flash(stm32(), built_for(tmp_path, "fake-f746"))
     assert "tinygen build" in err.value.hint
 
 
 def test_flash_esp32_esptool_uses_flash_args_and_port(fakebin, project):
+    built_for(project, "fake-esp32")
     fakebin("esptool.py")
     res = fl.flash(esp32(), project, port="/dev/ttyUSB3")
     (call,) = fakebin.calls()
@@ -184,6 +196,7 @@ def test_flash_esp32_esptool_uses_flash_args_and_port(fakebin, project):
 
 
 def test_flash_esp32_idf_runs_in_the_project(fakebin, project, monkeypatch):
+    built_for(project, "fake-esp32")
     fakebin("idf.py")
     fakebin("esptool.py")
     fl.flash(esp32(), project)
@@ -249,3 +262,122 @@ def test_flash_cli_energy_mode_does_not_ask_the_board(fakebin, project, monkeypa
     out = capsys.readouterr()
     assert "flashed and verified" in out.out and "EnergyRunner's IO manager" in out.out
     assert "no device on" not in out.err
+
+
+# --- the build's manifest decides which board it may be flashed to or booted on (tinygen.build.built)
+
+needs_arm = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
+                               reason="arm-none-eabi-gcc is not installed (make toolchain installs it)")
+
+
+@pytest.fixture(scope="module")
+def f746_build(tmp_path_factory) -> Path:
+    """The mlp example built for the F746ZG (a Cortex-M7 image), once for the module."""
+    from e2e import compile_example
+    from tinygen.compiler import build
+
+    source, graph = compile_example("mlp")
+    out = tmp_path_factory.mktemp("f746") / "mlp"
+    build(source, graph, get_board("f746zg"), out)
+    return out
+
+
+@needs_arm
+def test_flash_build_records_its_board_and_format(f746_build):
+    from tinygen.build.built import check_built
+
+    data = json.loads((f746_build / MANIFEST).read_text())
+    assert data["board"] == "nucleo-f746zg" and data["build_format"] == BUILD_FORMAT
+    assert data["tinygen_version"] == __version__
+    for name in ("f746zg", "nucleo-f746zg"):        # an alias is the same board
+        assert check_built(f746_build, get_board(name))["board"] == "nucleo-f746zg"
+
+
+@needs_arm
+def test_flash_cli_refuses_an_f746zg_build_for_the_f446re(fakebin, f746_build, capsys):
+    """`tinygen flash --board f446re -o <F746ZG build>`: one line naming both boards, no tool run."""
+    from tinygen.cli import main
+
+    fakebin("st-flash")
+    assert main(["flash", "--board", "f446re", "-o", str(f746_build), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == (f"tinygen flash: error: {f746_build} was built for nucleo-f746zg (cortex-m7), "
+                                   f"not nucleo-f446re (cortex-m4): its image is not for this board"), err
+    assert "--board nucleo-f746zg" in err and "tinygen build MODEL --board nucleo-f446re" in err
+    assert fakebin.calls() == []
+
+
+@needs_arm
+def test_flash_cli_emulate_refuses_an_f746zg_build_on_the_f446re_standin(f746_build, capsys, monkeypatch):
+    """--emulate would boot the Cortex-M7 image on the F446RE's Cortex-M4 stand-in: refused, QEMU not started."""
+    from tinygen.cli import main
+    from tinygen.run import qemu
+
+    def no_qemu(*args, **kwargs):
+        raise AssertionError("the stand-in was started")
+
+    monkeypatch.setattr(qemu, "Emulator", no_qemu)
+    assert main(["flash", "--board", "f446re", "-o", str(f746_build), "--emulate", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "was built for nucleo-f746zg (cortex-m7), not nucleo-f446re (cortex-m4)" in err, err
+    assert "AssertionError" not in err and "Traceback" not in err
+
+
+@needs_arm
+def test_flash_cli_writes_a_build_to_its_board_by_alias(fakebin, f746_build, tmp_path, capsys):
+    """The same build with --board f746zg (the alias of the board it records): written to 0x08000000."""
+    from tinygen.cli import main
+
+    fakebin("st-flash")
+    assert main(["flash", "--board", "f746zg", "-o", str(f746_build), "-q", "--port", str(tmp_path / "tty")]) == 1
+    out = capsys.readouterr()
+    assert "flashed and verified" in out.out and "no device on" in out.err
+    (call,) = fakebin.calls()
+    assert call[:-1] == ["st-flash", "--reset", "write", str(f746_build / "firmware.bin"), "0x08000000"]
+
+
+def test_flash_refuses_a_build_for_another_board_before_any_tool(fakebin, project):
+    """tinygen.run.flash.flash (also what `tinygen hil --flash` calls) checks the manifest itself."""
+    fakebin("st-flash")
+    built_for(project, "f746zg")
+    board = dataclasses.replace(get_board("f446re"), flash=STM32_FLASH)
+    with pytest.raises(TinygenError) as err:
+        fl.flash(board, project)
+    assert err.value.message == (f"{project} was built for f746zg (cortex-m7), not nucleo-f446re (cortex-m4): "
+                                 "its image is not for this board")
+    assert fakebin.calls() == []
+
+
+def test_flash_refuses_a_folder_without_manifest(fakebin, project):
+    fakebin("st-flash")
+    (project / MANIFEST).unlink()
+    with pytest.raises(TinygenError) as err:
+        fl.flash(stm32(), project)
+    assert err.value.message == f"{project} holds no tinygen build: {MANIFEST} is missing"
+    assert f"tinygen build MODEL --board fake-f746 -o {project}" in err.value.hint
+    assert fakebin.calls() == []
+
+
+@pytest.mark.parametrize("fields, says", [
+    ({"build_format": None, "tinygen_version": "0.0.9"}, "built by tinygen 0.0.9 (before build formats were recorded)"),
+    ({"build_format": BUILD_FORMAT + 1, "tinygen_version": "9.0.0"}, f"built by tinygen 9.0.0 (build format "
+                                                                     f"{BUILD_FORMAT + 1})"),
+])
+def test_flash_refuses_a_build_of_another_format(fakebin, project, fields, says):
+    fakebin("st-flash")
+    built_for(project, "fake-f746", **fields)
+    with pytest.raises(TinygenError) as err:
+        fl.flash(stm32(), project)
+    assert says in err.value.message
+    assert err.value.message.endswith(f"this tinygen {__version__} reads build format {BUILD_FORMAT}")
+    assert err.value.hint.startswith("build it again for fake-f746: tinygen build MODEL")
+    assert fakebin.calls() == []
+
+
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"tinygen_version": "0.1.0"}'])
+def test_flash_refuses_an_unreadable_manifest(fakebin, project, text):
+    fakebin("st-flash")
+    (project / MANIFEST).write_text(text)
+    with pytest.raises(TinygenError, match="is not a tinygen build manifest"):
+        fl.flash(stm32(), project)
+    assert fakebin.calls() == []

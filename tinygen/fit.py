@@ -60,6 +60,7 @@ from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, lay
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.report import human_bytes
+from tinygen.switches import is_switchable
 
 # added to the predicted flash while choosing, per layer: the code estimate (memory.CODE_BASE,
 # CODE_PER_KERNEL, CODE_PER_LAYER) is a lower bound, and specialized layers inline their
@@ -109,17 +110,22 @@ def _unfused(graph: Graph, node: Node, candidates: Callable) -> list[Option]:
                    unfuse=True) for spec in candidates(graph, conv)]
 
 
-def predicted(graph: Graph, board: Board) -> MemoryUse:
+def estimated(graph: Graph, board: Board) -> MemoryUse:
+    """tinygen.build.memory.predict's use, the weights as codegen stores them: no C compiled.
+    Its RAM is predicted's (the code changes only the flash), so the RAM trade needs no more."""
     from tinygen import __version__
     from tinygen.codegen.emit import project_data
 
-    weights = project_data(graph, graph.name, "", __version__)["weight_bytes"]
-    use = predict(graph, board, weights)
+    return predict(graph, board, project_data(graph, graph.name, "", __version__)["weight_bytes"])
+
+
+def predicted(graph: Graph, board: Board) -> MemoryUse:
+    use = estimated(graph, board)
     linked = compiled_flash(graph, board, graph.name)       # None: keep the estimate (and the margin)
     if linked is not None:
         flash = use.regions["flash"]
         flash.parts.pop(ESTIMATE_PART, None)
-        flash.add(COMPILED_PART, linked - weights)
+        flash.add(COMPILED_PART, linked - use.weights)
     return use
 
 
@@ -238,10 +244,11 @@ def _lean_or_refuse(graph: Graph, board: Board, layers: list[LayerOptions], use:
 
 
 def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: MemoryUse,
-                 lean: int | None = None) -> MemoryFitError:
+                 lean: int | None = None, how: str | None = None) -> MemoryFitError:
     """No combination fits: what the smallest needs and which layers hold most of it. Where
     `graph` is that combination compiled and linked (fit_board), the figure is its image's
-    flash; else (check_some_fit without a compile) `use`'s code with the smallest constants."""
+    flash; else (check_some_fit without a compile) `use`'s code with the smallest constants;
+    `how` says how the figure was had where the caller knows better (check_flash_floor)."""
     smallest = smallest_options(layers)
     chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)
     flash = use.regions["flash"]
@@ -249,8 +256,8 @@ def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: Me
     # the lean-code image (tinygen/fit_code.py), linked: the least this model can need
     lean_text = "" if lean is None else ", every kernel's generic code shared"
     need = min(need, lean) if lean is not None else need
-    how = ("compiled and linked" if _at_smallest(graph, layers) and COMPILED_PART in flash.parts
-           else "code as predicted for the kernels chosen")
+    how = how or ("compiled and linked" if _at_smallest(graph, layers) and COMPILED_PART in flash.parts
+                  else "code as predicted for the kernels chosen")
     top = sorted(layers, key=lambda layer: -smallest[layer.node].flash)[:3]
     layers_text = ", ".join(f"{layer.node} ({layer.op}) {human_bytes(smallest[layer.node].flash)}" for layer in top)
     budget = (getattr(board, "budget", {}) or {}).get("flash")
@@ -264,6 +271,26 @@ def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: Me
         "shrink those layers (fewer channels or features)"
         + (f", or build for a board with more flash: {', '.join(bigger)}" if bigger else "")
         + (", or raise --flash-budget" if budget else ""))
+
+
+def check_flash_floor(graph: Graph, board: Board, candidates: Callable, use: MemoryUse | None = None) -> None:
+    """Refuse, before any C is compiled, a model whose constants alone exceed the flash (or the
+    --flash-budget) with every layer's smallest option: no kernel choice, code sharing or
+    tiling the fit can make stores them in less (constants are exact, tinygen.footprint), so
+    compiling and linking to find out (minutes for a large model) would only refuse it later.
+    The code is left out: nearer the limit the fit's compiled prediction and the link decide.
+    A switchable model is left to the build: its other switches' layers have options too."""
+    if is_switchable(graph):
+        return
+    use = use or estimated(graph, board)
+    flash = use.regions["flash"]
+    layers = layer_options(graph, candidates, {})
+    weights = RegionUse("flash", flash.capacity, {"weights": flash.parts.get("weights", 0)})
+    floor = _with_smallest(graph, layers, weights)
+    if flash.capacity and floor.used > flash.capacity:
+        raise nothing_fits(graph, board, layers, MemoryUse({**use.regions, "flash": weights}, use.arena, use.weights,
+                                                           use.stack, use.source, use.arena_region, use.frontend),
+                           how="its constants alone, before any code")
 
 
 def _candidates(options) -> Callable:
@@ -315,6 +342,7 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
             again.meta["frontend"] = graph.meta["frontend"]
         return again
 
+    check_flash_floor(graph, board, _candidates(options))    # before any C is compiled
     start = graph
     if can_trade(options) or can_tile(options):
         lean = (lambda: recompile({}, frozenset(), lean=True)) if can_trade(options) else None
@@ -324,7 +352,7 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
                 progress(f"fit: the RAM does not fit with the lean kernels; trying tiling within an arena of "
                          f"{arena_budget:,} B (--tile auto)")
                 return recompile({}, frozenset(), lean=can_trade(options), tile=arena_budget)
-        start = ram_fit(graph, board, lean, predicted, str(source.path), tiled)
+        start = ram_fit(graph, board, lean, estimated, str(source.path), tiled)   # RAM: no C compiled
     if start is not graph:
         options = lean_options(options) if can_trade(options) else options
         if pinned_tiling(start) is not None:          # the flash trade's recompiles keep the tiling found
@@ -356,10 +384,15 @@ def check_some_fit(graph: Graph, board: Board, options, model: str,
 
     if board.build == "host":
         return
+    # before any C is compiled: constants no kernel choice fits, then RAM (the RAM trade's
+    # recompiles are Python; RAM does not depend on the code)
+    early = estimated(graph, board)
+    check_flash_floor(graph, board, _candidates(options), early)
+    if ram_over(early) > 0 and (compile_lean is not None or compile_tiled is not None):
+        graph = ram_fit(graph, board, compile_lean, estimated, model, compile_tiled)
+    elif ram_over(early) > 0:
+        check_prediction(early, board, model)               # RAM is checked first: its error
     use = predicted(graph, board)
-    if ram_over(use) > 0 and (compile_lean is not None or compile_tiled is not None):
-        graph = ram_fit(graph, board, compile_lean, predicted, model, compile_tiled)
-        use = predicted(graph, board)
     layers = layer_options(graph, _candidates(options), {})
     flash = _with_smallest(graph, layers, use.regions["flash"])
     if flash.capacity and flash.used > flash.capacity and compile_pinned is not None \
@@ -387,6 +420,6 @@ def _with_smallest(graph: Graph, layers: list[LayerOptions], flash: RegionUse) -
     return RegionUse("flash", flash.capacity, {**flash.parts, "weights": flash.parts.get("weights", 0) - chosen + smallest})
 
 
-__all__ = ["FIT_CODE_MARGIN_PER_LAYER", "LayerOptions", "Option", "check_some_fit", "fit_board", "fit_lines",
-           "fit_model", "fit_record", "layer_options", "measured_counts", "nothing_fits", "predicted",
+__all__ = ["FIT_CODE_MARGIN_PER_LAYER", "LayerOptions", "Option", "check_flash_floor", "check_some_fit",
+           "estimated", "fit_board", "fit_lines", "fit_model", "fit_record", "layer_options", "measured_counts", "nothing_fits", "predicted",
            "smallest_options", "trade"]

@@ -92,6 +92,9 @@ def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph] | None
     use = predict(graph, board)
     if ram_over(use) <= 0:
         return graph
+    ram = use.regions["ram"]
+    if ram.used - use.arena - ram.parts.get("input buffer", 0) > ram.capacity:
+        check_prediction(use, board, model)     # stack, runtime, front ends alone: no kernel or tiling lowers them
     lean, after = graph, use
     if compile_lean is not None:
         lean = compile_lean()

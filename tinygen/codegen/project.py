@@ -23,6 +23,10 @@ from tinygen.resources import data_dir
 from tinygen.switches import is_switchable, switch_graphs
 
 MANIFEST = "tinygen.json"
+# What a build folder holds, as the tools that read an existing one (tinygen flash -o DIR, its
+# --emulate) expect it: the images' names and roles, the manifest's fields, the device protocol.
+# Raise it when any of those changes incompatibly; tinygen.build.built refuses another format.
+BUILD_FORMAT = 1
 BOARD_HEADER = "tg_board.h"     # the board's facts the runtime needs (its clock, for emulated m-lap-us)
 
 
@@ -58,6 +62,7 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
 
     return {
         "tinygen_version": __version__,
+        "build_format": BUILD_FORMAT,               # tinygen.build.built checks it before flashing or booting
         "model": data["model_name"],
         "model_hash": data["source_hash"],
         "model_id": data["model_id"],               # profile% answers m-model-[model_id]

@@ -88,6 +88,9 @@ def cmd_flash(args) -> int:
         project = Path(args.output)
         if not project.is_dir():
             raise UsageError(f"no built project at {project}", "give MODEL to build it, or the -o of an earlier build")
+        from tinygen.build.built import check_built
+
+        check_built(project, board)         # built for this board, by this build format: before any tool runs
     else:
         raise UsageError("give a MODEL to build or the built project with -o/--project DIR")
 

@@ -13,6 +13,9 @@ the generated ESP-IDF project, or esptool. Every path verifies what it wrote:
 - esptool `write_flash` (and idf.py, which calls it) checks an MD5 of every
   region after writing ("Hash of data verified").
 
+Before any tool runs, the build's manifest must say it was made for this board
+(tinygen.build.built): an F746ZG's image is never written into an F446RE.
+
 These command lines are tested against stand-in scripts (tests/test_flash.py),
 not against hardware: no board is attached where tinygen is developed.
 """
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen.board import Board
+from tinygen.build.built import check_built
 from tinygen.errors import TinygenError, ToolchainError, UsageError
 
 TIMEOUT = 300
@@ -154,8 +158,11 @@ def choose_tool(board: Board, probe: str | None = None) -> str:
 
 def flash(board: Board, project: str | Path, probe: str | None = None, port: str | None = None,
           log=lambda msg: None) -> FlashResult:
-    """Write and verify the firmware in `project` on the board; raise with a hint on failure."""
+    """Write and verify the firmware in `project` on the board; raise with a hint on failure.
+    A build made for another board or by a tinygen of another build format is refused
+    before any tool runs (tinygen.build.built)."""
     project = Path(project)
+    check_built(project, board)
     tool = choose_tool(board, probe)
     steps = plan(board, tool, project, port)
     spec = TOOLS[tool]
