@@ -6,6 +6,159 @@ the figure's markers; benchmarks/figure_list.py collects them with the README's.
 
 from __future__ import annotations
 
-from figure_engine import Figure
+import json
+from pathlib import Path
 
-FIGURES: list[Figure] = []
+import yaml
+
+from cycle_estimates import PUBLISHED_F746
+from figure_engine import ROOT, Figure, python
+from tinygen.report import human_bytes
+from tinygen.sweep.report import describe, is_int8_baseline
+
+
+def _read(path: Path):
+    return json.loads(path.read_text())
+
+
+# ---------------------------------------------------------------------------------------- tiling: row bands
+
+BAND_SPECS = ("vww_mobilenet:conv2d_8:10", "ic_resnet8:add_7:8")
+BAND_QUICK = ("ic_resnet8:add_7:8",)
+BAND_MODELS = {"vww_mobilenet": "VWW", "ic_resnet8": "IC", "kws_dscnn": "KWS", "ad_autoencoder": "AD"}
+
+
+def measure_bands(work: Path, quick: bool) -> list:
+    python("benchmarks/band_standin.py", *(BAND_QUICK if quick else BAND_SPECS), "--json", work / "bands.json")
+    return _read(work / "bands.json")
+
+
+def render_bands(rows: list) -> str:
+    lines = ["| model | split, bands | arena B | banded | input staging B | RAM B | banded | instructions "
+             "| banded | extra | outputs |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| {BAND_MODELS.get(r['model'], r['model'])} | {r['split']}, {r['bands']} "
+                     f"| {r['arena_plain']:,} | **{r['arena_banded']:,}** | {r['input_bytes']:,} | {r['ram_plain']:,} "
+                     f"| {r['ram_banded']:,} | {r['instructions_plain']:,} | {r['instructions_banded']:,} "
+                     f"| {r['extra_instructions']:+.1%} | {'equal' if r['equal_outputs'] else '**differ**'} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- camera preprocessing
+
+def measure_camera(work: Path, quick: bool) -> list:
+    boards = ("f746zg",) if quick else ("f746zg", "f446re")
+    python("benchmarks/camera_preprocess.py", "--boards", *boards, "--json", work / "camera.json")
+    return _read(work / "camera.json")
+
+
+def render_camera(rows: list) -> str:
+    lines = ["| board (stand-in) | frame | region | preprocessing | per region pixel | network (VWW) "
+             "| preprocessing / network | input == twin |", "|---|---|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| {r['board']} | {r['frame']} {r['format']} | {r['region']} | {r['preprocess']:,} "
+                     f"| {r['per_pixel']:.1f} | {r['network']:,} | {r['preprocess'] / r['network']:.0%} "
+                     f"| {'yes' if r['input_equal_twin'] else '**no**'} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- audio front end
+
+def measure_audio(work: Path, quick: bool) -> list:
+    boards = ("f746zg",) if quick else ("f746zg", "f446re", "esp32-c3")
+    python("benchmarks/audio_frontend.py", "--boards", *boards, "--json", work / "audio.json")
+    return _read(work / "audio.json")
+
+
+def render_audio(rows: list) -> str:
+    lines = ["| board | front end | instructions / frame (clip mode) | instructions / frame (stream, hop 2) "
+             "| of a 20 ms frame at the clock | front end RAM | tables (flash) | network instructions |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        share = r["stream_per_frame"] / (r["clock_hz"] * 0.020)
+        lines.append(f"| {r['board']} | {r['frontend']} | {r['clip_per_frame_min']:,.0f}-{r['clip_per_frame_max']:,.0f} "
+                     f"| {r['stream_per_frame']:,.0f} | {share:.2%} | {human_bytes(r['ram_bytes'])} "
+                     f"| {human_bytes(r['flash_table_bytes'])} | {r['network_per_inference']:,.0f} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- estimated cycles
+
+CYCLE_MODELS = ("kws_dscnn", "vww_mobilenet", "ic_resnet8", "ad_autoencoder")
+CYCLE_QUICK = ("ad_autoencoder",)
+
+
+def measure_cycles(work: Path, quick: bool) -> list:
+    python("benchmarks/cycle_estimates.py", "--board", "f746zg", "--models", *(CYCLE_QUICK if quick else CYCLE_MODELS),
+           "--json", work / "cycles.json")
+    return [{"model": e["model_name"], "clock_hz": e["clock_hz"], "instructions": e["total"]["instructions"],
+             "cycles": e["total"]["cycles"], "ms": e["total"]["ms"], "published_ms": PUBLISHED_F746[e["model_name"]]}
+            for e in _read(work / "cycles.json")]
+
+
+def render_cycles(rows: list) -> str:
+    lines = ["| model | instructions (exact) | ms if 1 instruction = 1 cycle | est. ms | Plumerai v1.1 | HALE |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        pub = r["published_ms"]
+        cell = lambda k: f"{pub[k]:g} (est. {r['ms'] / pub[k] - 1:+.0%})"       # noqa: E731
+        lines.append(f"| {BAND_MODELS.get(r['model'], r['model'])} | {r['instructions']:,} "
+                     f"| {r['instructions'] / r['clock_hz'] * 1e3:.2f} | {r['ms']:.2f} | {cell('Plumerai')} "
+                     f"| {cell('HALE')} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- a small sweep
+
+def sweep_spec(quick: bool) -> dict:
+    """examples/sweep/digits.yaml cut down: layers 3 and 6 together at 8 or 4 bits x pruned 0 / 25 / 50%, f746zg."""
+    return {"model": str(ROOT / "examples" / "lowbit" / "float_digits.py"),
+            "data": f"{ROOT / 'examples' / 'sweep' / 'digits_data.py'}:test_set", "search": "grid",
+            "space": {"bits": {"3,6": [8, 4]}, "prune": {"3,6": [0] if quick else [0, 0.25, 0.5]},
+                      "kernels": ["tinygen"], "board": ["f746zg"]},
+            "samples": 2, "objectives": ["max accuracy", "min instructions"]}
+
+
+def measure_sweep(work: Path, quick: bool) -> list:
+    spec = work / "sweep.yaml"
+    spec.write_text(yaml.safe_dump(sweep_spec(quick)))
+    python("-m", "tinygen", "sweep", spec, "--out", work / "sweep", "--workers", "2", "--quiet")
+    keep = ("accuracy", "instructions", "flash", "ram", "bit_exact", "status")
+    rows = [{"point": describe(r["params"]), "int8": is_int8_baseline(r["params"]), **{k: r.get(k) for k in keep}}
+            for r in _read(work / "sweep" / "results.json")]
+    return sorted(rows, key=lambda r: (not r["int8"], r["point"]))
+
+
+def render_sweep(rows: list) -> str:
+    base = next((r for r in rows if r["int8"] and r["status"] == "ok"), None)
+
+    def delta(r: dict, k: str) -> str:
+        return "" if base is None or r is base else f" ({r[k] / base[k] - 1:+.0%})"
+
+    lines = ["| point (f746zg, no fine-tuning) | accuracy | instructions | flash | RAM | stand-in outputs |",
+             "|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        label = "plain int8" if r["int8"] else r["point"]
+        if r["status"] != "ok":
+            lines.append(f"| {label} | {r['status']} | | | | |")
+            continue
+        lines.append(f"| {label} | {r['accuracy']:.2%} | {r['instructions']:,}{delta(r, 'instructions')} "
+                     f"| {r['flash']:,} B{delta(r, 'flash')} | {r['ram']:,} B | {r['bit_exact']} |")
+    return "\n".join(lines)
+
+
+FIGURES: list[Figure] = [
+    Figure("bands-standin", "row bands on the f746zg stand-in: arena, RAM, instructions (benchmarks/band_standin.py)",
+           measure_bands, render_bands, minutes=3, quick_minutes=1.2, rows=("model", "split", "bands"),
+           tolerant=("extra",)),
+    Figure("camera-preprocess", "camera preprocessing vs the VWW network on the stand-ins "
+           "(benchmarks/camera_preprocess.py)", measure_camera, render_camera, minutes=2.5, quick_minutes=1.3,
+           rows=("board", "format", "frame"), counts=("preprocess", "network"), tolerant=("per_pixel",)),
+    Figure("audio-frontend", "the audio front end's instructions per frame and RAM (benchmarks/audio_frontend.py)",
+           measure_audio, render_audio, minutes=2.5, quick_minutes=1, rows=("board",),
+           counts=("clip_per_frame_min", "clip_per_frame_max", "stream_per_frame", "network_per_inference")),
+    Figure("cycle-estimates", "estimated ms of the MLPerf Tiny models on the F746 (benchmarks/cycle_estimates.py)",
+           measure_cycles, render_cycles, minutes=3, quick_minutes=0.7, rows=("model",), tolerant=("cycles", "ms")),
+    Figure("sweep-digits", "a small design-space sweep of the digits CNN (tinygen sweep)", measure_sweep,
+           render_sweep, minutes=2, quick_minutes=1, rows=("point",)),
+]
