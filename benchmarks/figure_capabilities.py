@@ -138,7 +138,7 @@ def render_sweep(rows: list) -> str:
     lines = ["| point (f746zg, no fine-tuning) | accuracy | instructions | flash | RAM | stand-in outputs |",
              "|---|---:|---:|---:|---:|---|"]
     for r in rows:
-        label = "plain int8" if r["int8"] else r["point"]
+        label = "plain int8" if r["int8"] else f"`{r['point'].removesuffix(' tinygen')}`"
         if r["status"] != "ok":
             lines.append(f"| {label} | {r['status']} | | | | |")
             continue
