@@ -82,6 +82,34 @@ def render_audio(rows: list) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------------------- keyword spotting
+
+KWS_QUICK = ("dscnn int8",)
+
+
+def measure_kws(work: Path, quick: bool) -> list:
+    args = ["benchmarks/kws.py", "--standin", "--no-stream", "--work", work / "kws", "--json", work / "kws.json"]
+    python(*args, *(("--models", *KWS_QUICK) if quick else ()))
+    keep = ("model", "compiled", "stream_mode", "agreement", "standin", "bit_exact", "instructions", "flash", "ram",
+            "weights", "arena")
+    return [{k: r.get(k) for k in keep} for r in _read(work / "kws.json")["models"]]
+
+
+def render_kws(rows: list) -> str:
+    kib = lambda n: "" if n is None else human_bytes(n)          # noqa: E731
+    lines = ["| model | int8, host reference | as stream windows | int8 on the f746zg stand-in | bit-exact "
+             "| instructions / inference | flash | RAM | weights | arena |", "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+    seen = set()
+    for r in rows:
+        image = r["model"].split(" w")[0] if r["model"].startswith("switchable") else r["model"]
+        flash, ram = (kib(r["flash"]), kib(r["ram"])) if image not in seen else ("(one image)", "")
+        seen.add(image)
+        lines.append(f"| {r['model']} | {r['compiled']:.2%} | {r['stream_mode']:.2%} | {r['standin']:.2%} "
+                     f"| {r['bit_exact']} | {r['instructions']:,.0f} | {flash} | {ram} | {kib(r['weights'])} "
+                     f"| {kib(r['arena'])} |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------- estimated cycles
 
 CYCLE_MODELS = ("kws_dscnn", "vww_mobilenet", "ic_resnet8", "ad_autoencoder")
@@ -160,6 +188,9 @@ FIGURES: list[Figure] = [
     Figure("audio-frontend", "the audio front end's instructions per frame and RAM (benchmarks/audio_frontend.py)",
            measure_audio, render_audio, minutes=1.5, quick_minutes=0.5, rows=("board",),
            counts=("clip_per_frame_min", "clip_per_frame_max", "stream_per_frame", "network_per_inference")),
+    Figure("kws-models", "keyword spotting on the synthesized corpus's test clips, host and f746zg stand-in "
+           "(benchmarks/kws.py --standin --no-stream)", measure_kws, render_kws, minutes=5, quick_minutes=1.5,
+           rows=("model",)),
     Figure("cycle-estimates", "estimated ms of the MLPerf Tiny models on the F746 (benchmarks/cycle_estimates.py)",
            measure_cycles, render_cycles, minutes=1, quick_minutes=0.3, rows=("model",), tolerant=("cycles", "ms")),
     Figure("sweep-digits", "a small design-space sweep of the digits CNN (tinygen sweep)", measure_sweep,
