@@ -189,7 +189,7 @@ FIGURES: list[Figure] = [
            measure_audio, render_audio, minutes=1.5, quick_minutes=0.5, rows=("board",),
            counts=("clip_per_frame_min", "clip_per_frame_max", "stream_per_frame", "network_per_inference")),
     Figure("kws-models", "keyword spotting on the synthesized corpus's test clips, host and f746zg stand-in "
-           "(benchmarks/kws.py --standin --no-stream)", measure_kws, render_kws, minutes=5, quick_minutes=1.5,
+           "(benchmarks/kws.py --standin --no-stream)", measure_kws, render_kws, minutes=3.5, quick_minutes=0.8,
            rows=("model",)),
     Figure("cycle-estimates", "estimated ms of the MLPerf Tiny models on the F746 (benchmarks/cycle_estimates.py)",
            measure_cycles, render_cycles, minutes=1, quick_minutes=0.3, rows=("model",), tolerant=("cycles", "ms")),
