@@ -44,6 +44,45 @@ def render_bands(rows: list) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------------------- MobileNetV2 on the F446RE
+
+MOBILENET = "examples/mobilenetv2/model.py"
+MOBILENET_CASES = ("add_24:bands:8", "add_24:2x4")
+MOBILENET_QUICK = ("add_24:bands:8",)
+
+
+def measure_mobilenet(work: Path, quick: bool) -> list:
+    """benchmarks/tiling.py --no-run: compiled and fitted for the F446RE as `tinygen build` does, planned, not run."""
+    cases = [a for c in (MOBILENET_QUICK if quick else MOBILENET_CASES) for a in ("--case", MOBILENET, "f446re", c)]
+    python("benchmarks/tiling.py", "--no-run", *cases, "--out", work / "tiling.json")
+    out = []
+    for r in _read(work / "tiling.json"):
+        tiled = next(b for b in r["builds"] if b["standin"] == r["board"] and b["tiling"] == r["setting"])
+        out.append({"setting": r["setting"], "board": r["board"], "untiled_arena": r["untiled_arena"],
+                    "untiled_ram": r["untiled_ram"], "untiled_fits": r["untiled_fits"], "macs": r["macs"],
+                    "arena": tiled.get("arena"), "ram": tiled.get("ram"), "tiled_macs": tiled.get("macs"),
+                    "error": tiled.get("error")})
+    return out
+
+
+def render_mobilenet(rows: list) -> str:
+    lines = ["| build for the F446RE | arena B | RAM B (arena + input buffer + stack + runtime) | RAM / untiled "
+             "| MACs | extra MACs |", "|---|---:|---:|---:|---:|---:|"]
+    first = rows[0]
+    fits = "" if first["untiled_fits"] else " (does not fit)"
+    lines.append(f"| untiled | {first['untiled_arena']:,} | {first['untiled_ram']:,}{fits} | 1.00 | {first['macs']:,} | - |")
+    for r in rows:
+        kind = "row bands" if ":bands:" in r["setting"] else "recompute tiles"
+        split, _, how = r["setting"].partition(":")
+        label = f"`{split}`, {how.replace('bands:', '')} {kind}"
+        if r["arena"] is None:
+            lines.append(f"| {label} | {r['error']} | | | | |")
+            continue
+        lines.append(f"| {label} | {r['arena']:,} | {r['ram']:,} | {r['ram'] / r['untiled_ram']:.2f} "
+                     f"| {r['tiled_macs']:,} | {r['tiled_macs'] / r['macs'] - 1:+.1%} |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------- camera preprocessing
 
 def measure_camera(work: Path, quick: bool) -> list:
@@ -179,6 +218,8 @@ FIGURES: list[Figure] = [
     Figure("bands-standin", "row bands on the f746zg stand-in: arena, RAM, instructions (benchmarks/band_standin.py)",
            measure_bands, render_bands, minutes=1.5, quick_minutes=0.5, rows=("model", "split", "bands"),
            tolerant=("extra",)),
+    Figure("mobilenetv2-f446re", "MobileNetV2 0.35 tiled for the F446RE: arena, RAM, MACs (benchmarks/tiling.py "
+           "--no-run)", measure_mobilenet, render_mobilenet, minutes=3.5, quick_minutes=1.6, rows=("setting",)),
     Figure("camera-preprocess", "camera preprocessing vs the VWW network on the stand-ins "
            "(benchmarks/camera_preprocess.py)", measure_camera, render_camera, minutes=2.5, quick_minutes=0.5,
            rows=("board", "format", "frame"), counts=("network",),
