@@ -70,7 +70,8 @@ def render_mobilenet(rows: list) -> str:
              "| MACs | extra MACs |", "|---|---:|---:|---:|---:|---:|"]
     first = rows[0]
     fits = "" if first["untiled_fits"] else " (does not fit)"
-    lines.append(f"| untiled | {first['untiled_arena']:,} | {first['untiled_ram']:,}{fits} | 1.00 | {first['macs']:,} | - |")
+    lines.append(f"| untiled | {first['untiled_arena']:,} | {first['untiled_ram']:,}{fits} | 1.00 "
+                 f"| {first['macs']:,} | - |")
     for r in rows:
         kind = "row bands" if ":bands:" in r["setting"] else "recompute tiles"
         split, _, how = r["setting"].partition(":")
@@ -115,7 +116,8 @@ def render_audio(rows: list) -> str:
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         share = r["stream_per_frame"] / (r["clock_hz"] * 0.020)
-        lines.append(f"| {r['board']} | {r['frontend']} | {r['clip_per_frame_min']:,.0f}-{r['clip_per_frame_max']:,.0f} "
+        clip = f"{r['clip_per_frame_min']:,.0f}-{r['clip_per_frame_max']:,.0f}"
+        lines.append(f"| {r['board']} | {r['frontend']} | {clip} "
                      f"| {r['stream_per_frame']:,.0f} | {share:.2%} | {human_bytes(r['ram_bytes'])} "
                      f"| {human_bytes(r['flash_table_bytes'])} | {r['network_per_inference']:,.0f} |")
     return "\n".join(lines)
@@ -137,7 +139,8 @@ def measure_kws(work: Path, quick: bool) -> list:
 def render_kws(rows: list) -> str:
     kib = lambda n: "" if n is None else human_bytes(n)          # noqa: E731
     lines = ["| model | int8, host reference | as stream windows | int8 on the f746zg stand-in | bit-exact "
-             "| instructions / inference | flash | RAM | weights | arena |", "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+             "| instructions / inference | flash | RAM | weights | arena |",
+             "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
     seen = set()
     for r in rows:
         image = r["model"].split(" w")[0] if r["model"].startswith("switchable") else r["model"]
@@ -219,7 +222,7 @@ FIGURES: list[Figure] = [
            measure_bands, render_bands, minutes=1.5, quick_minutes=0.5, rows=("model", "split", "bands"),
            tolerant=("extra",)),
     Figure("mobilenetv2-f446re", "MobileNetV2 0.35 tiled for the F446RE: arena, RAM, MACs (benchmarks/tiling.py "
-           "--no-run)", measure_mobilenet, render_mobilenet, minutes=3.5, quick_minutes=1.6, rows=("setting",)),
+           "--no-run)", measure_mobilenet, render_mobilenet, minutes=2.5, quick_minutes=1, rows=("setting",)),
     Figure("camera-preprocess", "camera preprocessing vs the VWW network on the stand-ins "
            "(benchmarks/camera_preprocess.py)", measure_camera, render_camera, minutes=2.5, quick_minutes=0.5,
            rows=("board", "format", "frame"), counts=("network",),
