@@ -36,13 +36,13 @@ MODELS = {"mlperf-kws (real speech)": ROOT / "examples" / "mlperf-tiny" / "kws_d
           "switchable": ROOT / "examples" / "kws" / "sp_kws.py"}
 
 
-def host_rows(test) -> list[dict]:
+def host_rows(test, models: dict = MODELS) -> list[dict]:
     from tinygen.audio import evaluate
     from tinygen.compiler import compile_source, load_source
     from tinygen.switches import is_switchable, switch_graphs
 
     rows = []
-    for name, path in MODELS.items():
+    for name, path in models.items():
         if not path.with_suffix(".pt").exists() and path.suffix == ".py":
             print(f"skipped {name}: {path.with_suffix('.pt').name} is missing (train it: python {path})")
             continue
@@ -134,6 +134,8 @@ def main(argv=None) -> int:
     ap.add_argument("--stream-device", action="store_true", help="stream through the stand-in's firmware")
     ap.add_argument("--minutes", type=float, default=10.0, help="length of the evaluation recording (default 10)")
     ap.add_argument("--no-stream", action="store_true", help="leave out the streaming scores")
+    ap.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS), metavar="MODEL",
+                    help=f"the models to score (default all: {', '.join(repr(m) for m in MODELS)})")
     ap.add_argument("--work", default=None, help="keep builds and reports here (default: a temporary folder)")
     ap.add_argument("--json", help="write the results as JSON")
     args = ap.parse_args(argv)
@@ -144,7 +146,7 @@ def main(argv=None) -> int:
         work = Path(args.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
         print(f"accuracy on the {len(test)} test clips (host reference, clip mode and stream mode):")
-        rows = host_rows(test)
+        rows = host_rows(test, {m: MODELS[m] for m in args.models})
         if args.standin:
             print("on the f746zg stand-in:")
             standin(rows, test, work)
