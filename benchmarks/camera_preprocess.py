@@ -69,6 +69,7 @@ def measure(board_name: str, kernels: str, tmp: Path) -> list[dict]:
             crop = sent.crop
             rows.append({"board": board.name, "format": fmt_name, "frame": f"{width}x{height}",
                          "region": f"{crop.w}x{crop.h}", "preprocess": sent.count, "network": network,
+                         "preprocess_readings": sent.chunks,      # one timer interval a chunk, each to a tick
                          "per_pixel": sent.count / (crop.w * crop.h), "input_equal_twin": exact})
     return rows
 
