@@ -206,7 +206,7 @@ def compare(fig: Figure, old: object, new: object, path: str = "", quick: bool =
         return [] if old == new else [f"{path}: stored {_short(old)}, now {_short(new)}"]
     if key in fig.counts or ("instruction" in key.lower() and not _tolerant(key, fig)):
         return compare_count(path, old, new)
-    if _tolerant(key, fig):
+    if _tolerant(path, fig):               # a derived value, or one under a derived record (energy.joules)
         ok = math.isclose(old, new, rel_tol=1e-3, abs_tol=1e-9)
         return [] if ok else [f"{path}: stored {old}, now {new}"]
     return [] if old == new else [f"{path}: stored {_short(old)}, now {_short(new)}"]

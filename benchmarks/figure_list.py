@@ -37,7 +37,8 @@ def measure_digits(work: Path, quick: bool) -> dict:
     report = json.loads((out / "report.json").read_text())
     float_line = next(line for line in text.splitlines() if line.startswith("float PyTorch accuracy"))
     report["float_accuracy"] = float(float_line.split()[3].rstrip("%,")) / 100
-    report.pop("layers_plot", None)
+    for key in ("layers_plot", "layers", "layers_total"):      # not in the block (render shows the summary)
+        report.pop(key, None)
     return report
 
 

@@ -35,6 +35,13 @@ def test_compare_counts_summed_over_readings_one_tick_each():
     assert fe.compare(f, {"preprocess": 1000}, {"preprocess": 1041}) != []      # no readings: one tick
 
 
+def test_compare_values_under_a_derived_record_relative():
+    f = fig()
+    assert fe.compare(f, {"energy": {"joules": 4.4799966e-4}}, {"energy": {"joules": 4.4800008e-4}}) == []
+    assert fe.compare(f, {"energy": {"joules": 4.48e-4}}, {"energy": {"joules": 4.50e-4}}) != []
+    assert fe.compare(f, {"memory": {"flash": 100}}, {"memory": {"flash": 101}}) != []
+
+
 def test_compare_bytes_and_accuracy_exact_wall_times_ignored():
     f = fig(volatile=("seconds",))
     assert fe.compare(f, {"flash": 100, "seconds": 3.0}, {"flash": 100, "seconds": 9.5}) == []
