@@ -34,11 +34,12 @@ def search_key(*inputs) -> str:
 
 def recall(search: str, key: str):
     """A copy of what `search` returned for the inputs hashed to `key`, or None."""
-    memo = _MEMO.get(search)
-    if memo is None or key not in memo:
+    try:
+        memo = _MEMO[search]
+        memo.move_to_end(key)
+        return copy.deepcopy(memo[key])
+    except KeyError:            # never searched with these inputs (or dropped meanwhile)
         return None
-    memo.move_to_end(key)
-    return copy.deepcopy(memo[key])
 
 
 def remember(search: str, key: str, result) -> None:
