@@ -1,6 +1,19 @@
-import pytest
+"""Shared fixtures and the suite's scheduling.
 
-from kernel_lib import KernelLib, build
+One thread per worker for torch's, MKL's and OpenBLAS's pools (set before anything imports
+them; subprocesses the tests start inherit it): `make test` runs one pytest-xdist worker per
+core, and pools of one thread per core in each worker oversubscribed the machine, their
+OpenMP threads spinning while they waited for each other (training the gating examples took
+several times the CPU). A value set in the environment is kept."""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import pytest  # noqa: E402
+
+from kernel_lib import KernelLib, build  # noqa: E402
 
 
 @pytest.fixture(scope="session")

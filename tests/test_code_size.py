@@ -130,3 +130,42 @@ def test_compiled_flash_of_an_image_larger_than_the_part_f446re(tmp_path, monkey
     assert probed == linked + ID_STRINGS_BYTES, (probed, linked)
     # the part's own size changes nothing but the verdict
     assert compiled_flash(graph, roomy, "big") == probed
+
+
+def _small_conv(seed: int):
+    b = Builder("probe", seed=seed)
+    x = b.input((1, 4, 4, 8))
+    x = b.op("conv2d", [x], (1, 4, 4, 16), name="c", attrs=CONV_VALID, weight=b.rand(16, 1, 1, 8), bias=b.rand(16))
+    calib = np.random.default_rng(0).uniform(-1, 1, (4, 4, 4, 8)).astype(np.float32)
+    return compile_graph(b.output(x), calib, CompileOptions(features=F746.isa_features))
+
+
+@pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc not found: nothing to compile or link")
+def test_probe_image_kept_by_the_projects_bytes_and_the_toolchain(tmp_path, monkeypatch):
+    """The probe's linked image is kept by the hash of what it linked: the same graph probed again
+    is measured from it (nothing compiled, preprocessed or linked) with the same figure; another
+    graph (other weights), another board's flags or a damaged kept image link anew."""
+    import tinygen.build.code_size as code_size
+
+    linked = []
+    real = code_size.source_object
+    monkeypatch.setattr(code_size, "source_object", lambda *a: linked.append(a) or real(*a))
+    store = tmp_path / "cache" / "objects"
+    graph = _small_conv(1)
+    first = compiled_flash(graph, F746, "probe", store)
+    assert first is not None and linked
+    kept = list((tmp_path / "cache" / "probes").glob("*.elf"))
+    assert len(kept) == 1
+    linked.clear()
+    assert compiled_flash(_small_conv(1), F746, "probe", store) == first and not linked     # kept image
+    other = compiled_flash(_small_conv(2), F746, "probe", store)                            # other weights
+    assert other is not None and linked
+    linked.clear()
+    f446 = get_board("f446re")                                                              # other flags
+    assert compiled_flash(_small_conv(1), f446, "probe", store) is not None and linked
+    assert len(list((tmp_path / "cache" / "probes").glob("*.elf"))) == 3
+    kept[0].write_bytes(b"not an ELF")                                                      # damaged: relinked
+    linked.clear()
+    assert compiled_flash(_small_conv(1), F746, "probe", store) == first and linked
+    linked.clear()
+    assert compiled_flash(_small_conv(1), F746, "probe", store) == first and not linked     # and kept again

@@ -23,8 +23,6 @@ from tinygen.frontend.torch_loader import load, to_ir_layout
 from tinygen.ir import Kind, dump, validate
 from tinygen.ref.float_interp import run_float
 
-torch.set_num_threads(2)
-
 # torch's own note about even kernels with padding="same"; the case is tested on purpose
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 

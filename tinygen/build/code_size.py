@@ -28,6 +28,14 @@ least recently used objects go until the folder holds at most OBJECT_CACHE_BYTES
 model's model.o and weights.o would otherwise pile up there, one pair per model and kernel
 choice).
 
+The probe's linked image is kept too (cache_dir()/PROBE_DIR/<key>.elf, bounded to
+PROBE_CACHE_BYTES likewise), under the SHA-256 of every file of the scratch project (the
+sources, headers, Makefile and roomy linker script as written), the compiler's resolved path
+and version, the link flags and libraries and the C and compiler libraries it links (path, size,
+modification time): the same project probed again (the fit re-predicts a graph it probed,
+another process fits the same model) is measured from that image without preprocessing,
+compiling or linking anything. Any other written byte, flag or toolchain misses and links anew.
+
 Cortex-M boards only, and models without CMSIS-NN / ESP-NN layers or a front end (their
 trees and tables come from other recipes): compiled_flash returns None there and the caller
 keeps the estimate and its margin.
@@ -35,13 +43,19 @@ keeps the estimate and its margin.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+import shutil
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 from tinygen.board import Board
 from tinygen.build.elf import read_elf
-from tinygen.build.object_cache import OBJECT_DIR, compile_commands, prune, source_object
+from tinygen.build.object_cache import OBJECT_DIR, compile_commands, compiler_version, prune, source_object
+from tinygen.errors import ToolchainError
 from tinygen.ir import Graph
 from tinygen.kernels.measure_cache import cache_dir
 
@@ -54,6 +68,38 @@ PLACEHOLDER_HASH = "0" * 16
 # the probe's linked flash and RAM (at least the part's): an image larger than the part is
 # measured, not refused, for the fit trade needs its size most (tinygen/fit.py)
 PROBE_REGION_BYTES = 64 << 20
+# the probes' linked images, by the hash of what was linked (probe_key)
+PROBE_DIR = "probes"
+PROBE_CACHE_BYTES = 64 << 20
+
+
+@functools.lru_cache(maxsize=None)
+def _link_inputs(cc: str, flags: tuple[str, ...]) -> str:
+    """The compiler's resolved path and the libraries a link with `flags` takes (libc, libgcc:
+    path, size, modification time), asked once per process: what a probe links besides the project."""
+    parts = [shutil.which(cc) or cc]
+    for lib in ("-print-file-name=libc.a", "-print-libgcc-file-name"):
+        path = subprocess.run([cc, *flags, lib], capture_output=True, text=True).stdout.strip()
+        try:
+            st = os.stat(path)
+            parts.append(f"{path} {st.st_size} {st.st_mtime_ns}")
+        except OSError:
+            parts.append(path)
+    return "\n".join(parts)
+
+
+def probe_key(project: Path, cc: str, ldflags: tuple[str, ...], link: list[str]) -> str:
+    """SHA-256 of every file under `project` (path and bytes), the compiler (resolved path,
+    version, the libraries it links with `ldflags`) and the link command's flags, script and
+    libraries (`link`)."""
+    h = hashlib.sha256()
+    for part in (cc, compiler_version(cc), _link_inputs(cc, tuple(ldflags)), "\0".join(link)):
+        h.update(part.encode() + b"\0\1")
+    for path in sorted(p for p in project.rglob("*") if p.is_file()):
+        h.update(path.relative_to(project).as_posix().encode() + b"\0\2")
+        h.update(path.read_bytes())
+        h.update(b"\0\3")
+    return h.hexdigest()
 
 
 def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = None) -> int | None:
@@ -81,16 +127,46 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
             return None
         # the part's script with room: an image larger than the part links too, laid out alike
         ldscript, regions = roomy_linker_script(graph, project, board, image, PROBE_REGION_BYTES)
+        link = [*tc.ldflags, "-T", ldscript, *tc.libs]
+        key, elf = None, None
         try:
-            objs = [str(source_object(cmd, project, store)) for cmd in compile_commands(project, image.goal)]
-            subprocess.run([tc.cc, *tc.ldflags, "-T", ldscript, "-o", "size-probe.elf", *objs, *tc.libs],
-                           cwd=project, capture_output=True, check=True)
-        except (subprocess.CalledProcessError, OSError):
-            return None
-        use = measure(read_elf(project / "size-probe.elf"), regions, {"flash": 0, "ram": 0},
-                      info["weight_bytes"], board.stack_size)
-    prune(store)
+            key = probe_key(project, tc.cc, tc.ldflags, link)
+            kept = _probe_store(store) / f"{key}.elf"
+            elf = read_elf(kept)            # probed before: measured from its image
+            os.utime(kept)                  # recently used: the last to be pruned
+        except (subprocess.CalledProcessError, OSError, ToolchainError):
+            elf = None                      # not probed before (or pruned meanwhile): linked below
+        if elf is None:
+            try:
+                objs = [str(source_object(cmd, project, store)) for cmd in compile_commands(project, image.goal)]
+                subprocess.run([tc.cc, *tc.ldflags, "-T", ldscript, "-o", "size-probe.elf", *objs, *tc.libs],
+                               cwd=project, capture_output=True, check=True)
+            except (subprocess.CalledProcessError, OSError):
+                return None
+            elf = read_elf(project / "size-probe.elf")
+            if key is not None:
+                _keep_probe(project / "size-probe.elf", key, _probe_store(store))
+            prune(store)
+        use = measure(elf, regions, {"flash": 0, "ram": 0}, info["weight_bytes"], board.stack_size)
     return use.regions["flash"].used + ID_STRINGS_BYTES
 
 
-__all__ = ["ID_STRINGS_BYTES", "PROBE_REGION_BYTES", "compiled_flash"]
+def _probe_store(store: Path) -> Path:
+    """The probes' images beside the objects' store (cache_dir()/PROBE_DIR for the default store)."""
+    return store.parent / PROBE_DIR
+
+
+def _keep_probe(linked: Path, key: str, probes: Path) -> None:
+    """Store a probe's image as probes/<key>.elf, whole or not at all (beside other processes
+    storing the same one), then bound the folder; a read-only or full cache keeps nothing."""
+    try:
+        probes.mkdir(parents=True, exist_ok=True)
+        tmp = probes / f"{key}.{uuid.uuid4().hex[:8]}.tmp"
+        shutil.copyfile(linked, tmp)
+        os.replace(tmp, probes / f"{key}.elf")
+        prune(probes, PROBE_CACHE_BYTES, "*.elf")
+    except OSError:
+        pass
+
+
+__all__ = ["ID_STRINGS_BYTES", "PROBE_CACHE_BYTES", "PROBE_DIR", "PROBE_REGION_BYTES", "compiled_flash", "probe_key"]

@@ -180,11 +180,12 @@ def cached_make(project: Path, args: list[str], jobs: int, store: Path | None = 
     return proc
 
 
-def prune(store: Path, limit: int = OBJECT_CACHE_BYTES) -> list[Path]:
-    """Remove the least recently used objects of `store` until it holds at most `limit` bytes;
-    the removed paths. Another process's object that vanishes meanwhile is skipped."""
+def prune(store: Path, limit: int = OBJECT_CACHE_BYTES, pattern: str = "*.o") -> list[Path]:
+    """Remove the least recently used files matching `pattern` (the objects) of `store` until
+    they hold at most `limit` bytes; the removed paths. Another process's file that vanishes
+    meanwhile is skipped."""
     entries = []
-    for path in store.glob("*.o"):
+    for path in store.glob(pattern):
         try:
             st = path.stat()
         except FileNotFoundError:

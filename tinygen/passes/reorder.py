@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
 from tinygen.passes.plan_memory import INPUT_OUTSIDE_ARENA, align, concat_views
+from tinygen.passes.search_memo import recall, remember, search_key
 
 MAX_STATES = 2000           # sets of run nodes kept per level of the search
 SEED_STATES = 64            # the same for a first, narrow search whose peak bounds the full one
@@ -219,6 +220,19 @@ def _forced(costs: _Costs, done: int, live: int, live_bytes: int, ready: int, pe
 
 
 def _search(costs: _Costs, count: int, bound: int, width: int = MAX_STATES) -> tuple[list[int] | None, int, bool]:
+    """_search_orders, kept per process by its inputs (tinygen/passes/search_memo.py): every
+    field of `costs` the search reads, the node count, the bound and the width."""
+    key = search_key(count, bound, width, costs.preds, costs.succs, costs.readers, costs.size, costs.kept,
+                     costs.inputs, costs.new, costs.new_mask, costs.out_bytes, costs.scratch, costs.touched,
+                     costs.inplace)
+    found = recall("reorder", key)
+    if found is None:
+        found = _search_orders(costs, count, bound, width)
+        remember("reorder", key, found)
+    return found
+
+
+def _search_orders(costs: _Costs, count: int, bound: int, width: int = MAX_STATES) -> tuple[list[int] | None, int, bool]:
     """(order, peak, exact): dynamic programming over the sets of run nodes (bit masks),
     keeping only orders that stay below `bound` (the peak of an order already known);
     (None, bound, exact) where none does. exact: no level was cut to MAX_STATES, so no
