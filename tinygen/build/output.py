@@ -110,16 +110,20 @@ def check_output(out: str | Path, force: bool = False, keep: Iterable[str | Path
     return found
 
 
+def _mkdir(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TinygenError(f"cannot create the output directory {str(out)!r}: {e.strerror or e}",
+                           OTHER_OUTPUT) from None
+
+
 def _try_write(out: Path) -> None:
     """Create `out` and a hidden folder in it, then remove both again: the permission bits
     say yes to root, and /proc or a read-only mount say no only when tried."""
     created = [p for p in reversed([out.absolute(), *out.absolute().parents]) if not p.exists()]
     try:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise TinygenError(f"cannot create the output directory {str(out)!r}: {e.strerror or e}",
-                               OTHER_OUTPUT) from None
+        _mkdir(out)
         try:
             os.rmdir(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
         except OSError as e:
@@ -245,11 +249,7 @@ def staged_output(out: str | Path, force: bool = False, keep: Iterable[str | Pat
     created = [p for p in reversed([out.absolute(), *out.absolute().parents]) if not p.exists()]
     stage = None
     try:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise TinygenError(f"cannot create the output directory {str(out)!r}: {e.strerror or e}",
-                               OTHER_OUTPUT) from None
+        _mkdir(out)
         try:
             stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
         except OSError as e:
