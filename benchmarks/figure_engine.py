@@ -125,8 +125,10 @@ def documents() -> list[Path]:
 def block_text(fig: Figure, record: dict) -> str:
     """The block's Markdown: the rendered figure and the line saying where and when it was measured."""
     body = fig.render(record["data"]).rstrip("\n")
+    checked = ("re-checked by `make check-figures`" if fig.recheck
+               else "wall times: shown with their date, not re-measured by `make check-figures`")
     return (f"{body}\n\n<sub>Measured at `{record['commit']}` on {record['date']} "
-            f"(`benchmarks/results/{fig.name}.json`); re-checked by `make check-figures`.</sub>")
+            f"(`benchmarks/results/{fig.name}.json`); {checked}.</sub>")
 
 
 def render_documents(figures: dict[str, Figure], write: bool = True) -> list[str]:
