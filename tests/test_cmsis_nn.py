@@ -164,7 +164,7 @@ class Small(nn.Module):
         return torch.softmax(self.fc(torch.flatten(y, 1)), dim=1)
 
 
-def compile_model(net: nn.Module, shape, features, tmp: Path, kernels="cmsis-nn", cmsis_nn=None):
+def compile_model(net: nn.Module, shape, features, tmp: Path, kernels="cmsis-nn", cmsis_nn=None, lower_peak=True):
     torch.manual_seed(1)
     for p in net.parameters():
         torch.nn.init.uniform_(p, -1.0, 1.0)
@@ -174,7 +174,8 @@ def compile_model(net: nn.Module, shape, features, tmp: Path, kernels="cmsis-nn"
     np.save(tmp / "calib.npy", rng.standard_normal((32,) + tuple(shape[1:])).astype(np.float32))
     source = load_source(tmp / "m.pt2")
     graph = compile_source(source, str(tmp / "calib.npy"),
-                           CompileOptions(features=frozenset(features), kernels=kernels, cmsis_nn=cmsis_nn))
+                           CompileOptions(features=frozenset(features), kernels=kernels, cmsis_nn=cmsis_nn,
+                                          lower_peak=lower_peak))
     return source, graph
 
 
@@ -426,12 +427,14 @@ STANDIN_MODELS = {"convs": (Convs, (1, 3, 10, 10)), "depthwise": (Depthwise, (1,
 @needs_qemu
 @pytest.mark.parametrize("model", list(STANDIN_MODELS))
 def test_cmsis_nn_s8_f746zg_standin(model, tmp_path):
-    """Every layer of firmware built with --kernels cmsis-nn equals the numpy reference."""
+    """Every layer of firmware built with --kernels cmsis-nn equals the numpy reference. Built
+    with --no-lower-peak, so that CMSIS-NN runs every layer (the memory pass would give the
+    residual add tinygen's in-place kernel: test_cmsis_nn_lower_peak_swaps_only_to_lower_the_arena)."""
     from tinygen.hil.target import open_device
 
     factory, shape = STANDIN_MODELS[model]
     board = get_board("f746zg")
-    source, graph = compile_model(factory(), shape, board.isa_features, tmp_path, cmsis_nn=TREE)
+    source, graph = compile_model(factory(), shape, board.isa_features, tmp_path, cmsis_nn=TREE, lower_peak=False)
     chosen = kernels_of(graph)
     assert all(k.endswith("_cmsis_nn") for k in chosen.values()), chosen
     project = build(source, graph, board, tmp_path / "fw").out_dir
@@ -440,6 +443,25 @@ def test_cmsis_nn_s8_f746zg_standin(model, tmp_path):
         for i in range(3):
             x = quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
             assert_device_equals_reference(dev, graph, x, f"input {i}")
+
+
+@needs_tree
+def test_cmsis_nn_lower_peak_swaps_only_to_lower_the_arena(tmp_path):
+    """With the memory pass on (the default), CMSIS-NN runs every layer of Convs but the residual
+    add, whose output tinygen's in-place add writes over its operand: the arena shrinks, no
+    instruction is added, and the build note says why and how to keep CMSIS-NN's."""
+    board = get_board("f746zg")
+    _, graph = compile_model(Convs(), STANDIN_MODELS["convs"][1], board.isa_features, tmp_path, cmsis_nn=TREE)
+    others = {n: k for n, k in kernels_of(graph).items() if not k.endswith("_cmsis_nn")}
+    swaps = graph.meta["lower_peak"]
+    assert others == {c["node"]: c["kernel"] for c in swaps} and len(others) == 1, (others, swaps)
+    (swap,) = swaps
+    assert swap["instead_of"] == "tg_add_s8_cmsis_nn" and swap["arena_after"] < swap["arena_before"]
+    assert swap["instructions_added"] == 0
+    assert graph.meta["memory"].arena_size == swap["arena_after"]
+    note = cmsis_nn_note(graph)
+    assert f"tinygen's kernels run {swap['node']} (add) to lower the arena" in note
+    assert "--no-lower-peak keeps CMSIS-NN's there" in note
 
 
 @needs_tree
