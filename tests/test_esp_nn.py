@@ -145,7 +145,7 @@ class Small(nn.Module):
         return torch.softmax(torch.sigmoid(self.fc(torch.flatten(y, 1))), dim=1)   # no ESP-NN logistic
 
 
-def compile_model(net: nn.Module, shape, board, tmp: Path, tree, seed: int = 1, extra=frozenset()):
+def compile_model(net: nn.Module, shape, board, tmp: Path, tree, seed: int = 1, extra=frozenset(), lower_peak=True):
     torch.manual_seed(seed)
     for p in net.parameters():
         torch.nn.init.uniform_(p, -1.0, 1.0)
@@ -156,7 +156,7 @@ def compile_model(net: nn.Module, shape, board, tmp: Path, tree, seed: int = 1, 
     source = load_source(tmp / "m.pt2")
     graph = compile_source(source, str(tmp / "calib.npy"),
                            CompileOptions(features=get_board(board).isa_features | extra, kernels="esp-nn",
-                                          esp_nn=str(tree)))
+                                          esp_nn=str(tree), lower_peak=lower_peak))
     return source, graph
 
 
@@ -397,7 +397,9 @@ def test_esp_nn_s8_esp32c3_standin(seed, tmp_path):
     """Every layer of firmware built with --kernels esp-nn equals the numpy reference on
     the esp32-c3 (RISC-V) stand-in, over drawn shapes. Seed 1 builds as for the ESP32-S3
     ("simd-pie"): its conv adapters and their larger planned scratch, ESP-NN's portable C
-    still computing."""
+    still computing. Built with --no-lower-peak, so that ESP-NN runs every layer it can (the
+    memory pass would give some tinygen's in-place or scratch-free kernels:
+    test_esp_nn_lower_peak_swaps_are_named)."""
     from tinygen.hil.target import open_device
 
     rng = np.random.default_rng(100 + seed)
@@ -405,7 +407,7 @@ def test_esp_nn_s8_esp32c3_standin(seed, tmp_path):
     net = Layers(rng, c_in, (3, 5, 2)[seed])
     net(torch.zeros(1, c_in, h, w))                 # the lazy FC takes its size
     s3 = frozenset({"simd-pie"}) if seed == 1 else frozenset()
-    source, graph = compile_model(net, (1, c_in, h, w), "esp32-c3", tmp_path, TREE, seed, s3)
+    source, graph = compile_model(net, (1, c_in, h, w), "esp32-c3", tmp_path, TREE, seed, s3, lower_peak=False)
     by_op = kernels_by_op(graph)
     # ESP-NN has no standalone clamp (the relu6 feeding the mul)
     assert all(KERNELS_BY_NAME[k].backend == "esp-nn" for op, ks in by_op.items() for k in ks if op != "clamp"), by_op
@@ -421,6 +423,25 @@ def test_esp_nn_s8_esp32c3_standin(seed, tmp_path):
 
 
 @needs_tree
+def test_esp_nn_lower_peak_swaps_are_named():
+    """With the memory pass on (the default), KWS on the ESP32-C3 gives its depthwise and
+    pointwise convs tinygen's kernels to lower the arena: every layer ESP-NN does not run is one
+    the pass lists, and the build note names them as such, not as ESP-NN's limits."""
+    board = get_board("esp32-c3")
+    source = load_source(mlperf_model("kws_dscnn"))
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels="esp-nn", esp_nn=TREE))
+    swaps = graph.meta["lower_peak"]
+    others = {n.name for n in graph.nodes if n.kernel and not n.kernel.endswith("_esp_nn")}
+    assert others and others == {c["node"] for c in swaps}, (others, swaps)
+    assert all(c["instead_of"].endswith("_esp_nn") for c in swaps)
+    assert graph.meta["memory"].arena_size == swaps[-1]["arena_after"] < swaps[0]["arena_before"]
+    note = esp_nn_note(graph)
+    named = ", ".join(f"{n.name} ({n.op})" for n in graph.nodes if n.name in others)
+    assert f"tinygen's kernels run {named} to lower the arena" in note, note
+    assert "--no-lower-peak keeps ESP-NN's there" in note and "does not compute" not in note, note
+
+
+@needs_tree
 @needs_qemu
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenet", "ic_resnet8", "ad_autoencoder"])
@@ -432,7 +453,8 @@ def test_esp_nn_mlperf_equals_tflm_esp32c3(name, tmp_path):
     path = mlperf_model(name)
     board = get_board("esp32-c3")
     source = load_source(path)
-    graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels="esp-nn", esp_nn=TREE))
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels="esp-nn", esp_nn=TREE,
+                                                          lower_peak=False))
     assert all(n.kernel.endswith("_esp_nn") for n in graph.nodes if n.kernel), esp_nn_note(graph)
     project = build(source, graph, board, tmp_path / name).out_dir
     rng = np.random.default_rng(1)

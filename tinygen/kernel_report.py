@@ -62,21 +62,9 @@ def cmsis_nn_note(graph: Graph) -> str | None:
     if len(rest) == len(layers):
         return (f"{head}: tinygen's kernels run them all (CMSIS-NN's serve int8 conv, depthwise, fully "
                 f"connected, pooling, add and softmax on Cortex-M cores with the DSP extension)")
-    # layers CMSIS-NN could run but tinygen's kernels run, and why: the memory pass chose a
-    # scratch-free kernel to lower the arena, or --kernels auto measured tinygen's faster
-    swapped = {c["node"]: c for c in graph.meta.get("lower_peak", [])}
-    measured = {layer["name"]: layer for layer in (graph.meta.get("kernels") or {}).get("layers", [])
-                if (graph.meta.get("kernels") or {}).get("mode") == "auto" and layer.get("candidates")}
     could = [n for n in rest if any(c.backend == CMSIS_NN for c in kernel_candidates(graph, n, CMSIS_NN_REQUIRES, "cmsis-nn"))]
-    parts = [head]
-    peak = [n for n in could if n.name in swapped]
-    if peak:
-        arena = f"{swapped[peak[0].name]['arena_before']} B -> {graph.meta['lower_peak'][-1]['arena_after']} B"
-        parts.append("tinygen's kernels run " + ", ".join(f"{n.name} ({n.op})" for n in peak)
-                     + f" to lower the arena ({arena} with them; --no-lower-peak keeps CMSIS-NN's there)")
-    beaten = [n for n in could if n not in peak and n.name in measured]
-    if beaten:
-        parts.append("tinygen's kernels measured faster on " + ", ".join(f"{n.name} ({n.op})" for n in beaten))
+    parts, peak, beaten = _tinygen_chosen(graph, could, CMSIS_NN, "CMSIS-NN")
+    parts.insert(0, head)
     chosen = [n for n in could if n not in peak and n not in beaten]
     if chosen:
         parts.append("tinygen's kernels chosen for " + ", ".join(f"{n.name} ({n.op})" for n in chosen)
@@ -85,6 +73,27 @@ def cmsis_nn_note(graph: Graph) -> str | None:
     if unsupported:
         parts.append("CMSIS-NN has no kernel for " + ", ".join(f"{n.name} ({n.op})" for n in unsupported))
     return "; ".join(parts)
+
+
+def _tinygen_chosen(graph: Graph, layers: list, backend: str, label: str) -> tuple[list[str], list, list]:
+    """Of `layers` (which `backend` could run but tinygen's kernels run), those the memory pass
+    gave a kernel that lowers the arena and those --kernels auto measured faster, with the
+    sentences that say so."""
+    swapped = {c["node"]: c for c in graph.meta.get("lower_peak", [])
+               if KERNELS_BY_NAME[c["instead_of"]].backend == backend}
+    report = graph.meta.get("kernels") or {}
+    measured = {layer["name"] for layer in report.get("layers", []) if report.get("mode") == "auto"
+                and any(KERNELS_BY_NAME[k].backend == backend for k in layer.get("candidates") or {})}
+    parts = []
+    peak = [n for n in layers if n.name in swapped]
+    if peak:
+        arena = f"{swapped[peak[0].name]['arena_before']} B -> {graph.meta['lower_peak'][-1]['arena_after']} B"
+        parts.append("tinygen's kernels run " + ", ".join(f"{n.name} ({n.op})" for n in peak)
+                     + f" to lower the arena ({arena} with them; --no-lower-peak keeps {label}'s there)")
+    beaten = [n for n in layers if n not in peak and n.name in measured]
+    if beaten:
+        parts.append("tinygen's kernels measured faster on " + ", ".join(f"{n.name} ({n.op})" for n in beaten))
+    return parts, peak, beaten
 
 
 def esp_nn_note(graph: Graph) -> str | None:
@@ -99,12 +108,13 @@ def esp_nn_note(graph: Graph) -> str | None:
     if not rest:
         return head
     ops = {spec.op for spec in KERNELS_BY_NAME.values() if spec.backend == ESP_NN}
-    parts = [head]
-    taken = [n for n in rest if n.op in ops]
+    parts, peak, beaten = _tinygen_chosen(graph, [n for n in rest if n.op in ops], ESP_NN, "ESP-NN")
+    parts.insert(0, head)
+    taken = [n for n in rest if n.op in ops and n not in peak and n not in beaten]
     if taken:
         parts.append("ESP-NN's kernel does not compute " + ", ".join(f"{n.name} ({n.op})" for n in taken)
                      + " exactly on this board (dilation, broadcasting, PyTorch's count_include_pad, a shift > 0, "
-                     "or the ESP32-S3's conv scratch), or a memory or --kernels choice put tinygen's there")
+                     "or the ESP32-S3's conv scratch), or the --kernels choice put tinygen's there")
     lacking = [n for n in rest if n.op not in ops]
     if lacking:
         parts.append("ESP-NN has no kernel for " + ", ".join(f"{n.name} ({n.op})" for n in lacking))
