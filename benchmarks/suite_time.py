@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/suite_time.py [--load 8] [--json out.json]
 
 Clones this repository's HEAD into a temporary folder (with an empty tinygen cache, as on a
-fresh machine), runs `make test` there and records its wall time, the CPU time (user + sys)
+fresh machine), runs `make test` there as CI does (with .ci/third_party.sh's environment: the
+third-party trees beside this repository, where they are, so that their tests run too) and records its wall time, the CPU time (user + sys)
 of everything it ran, pytest's counts, the machine's cores and load average. --load N keeps N
 busy processes (pure Python loops at normal priority) running beside it for the whole run, so
 the suite shares the cores as on a loaded CI machine. Wall times are measurements of one run
@@ -46,13 +47,15 @@ def run(load: int, keep_log: Path | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="suite-time-") as tmp:
         clone, cache = Path(tmp) / "tinygen", Path(tmp) / "cache"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        if (ROOT.parent / "shared").is_dir():       # the clone's neighbour, as in CI
+            (Path(tmp) / "shared").symlink_to(ROOT.parent / "shared")
         commit = subprocess.run(["git", "-C", str(clone), "rev-parse", "--short=7", "HEAD"], capture_output=True,
                                 text=True, check=True).stdout.strip()
         for p in spinners:
             p.start()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         load_start, t0 = os.getloadavg()[0], time.monotonic()
-        done = subprocess.run(["make", "test"], cwd=clone, capture_output=True, text=True,
+        done = subprocess.run(["bash", "-c", "source .ci/third_party.sh && make test"], cwd=clone, capture_output=True, text=True,
                               env={**os.environ, "TINYGEN_CACHE_DIR": str(cache)})
         wall = time.monotonic() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
