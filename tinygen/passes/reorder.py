@@ -19,7 +19,7 @@ The original order is kept unless the new one has a strictly lower peak.
 
 A banded graph's input (outside the arena) is read by its slices in their order (it may
 stream in band by band). Kept fast on large graphs (row-banded stages: 100-220 nodes) without a worse peak:
-- forced moves (_forced): a ready node that runs within the peak so far and leaves no more
+- forced moves (in _search_orders): a ready node that runs within the peak so far and leaves no more
   bytes live is run at once, without branching (never worse than later);
 - bounds: the best order known (the frontend's, a greedy one, then a narrow search of
   SEED_STATES sets per level) prunes every set whose peak already reaches it, and no search
@@ -204,21 +204,6 @@ def _greedy(costs: _Costs, count: int) -> tuple[list[int], int]:
     return order, peak
 
 
-def _forced(costs: _Costs, done: int, live: int, live_bytes: int, ready: int, peak: int) -> list[tuple[int, int]]:
-    """(node, step cost) of the ready nodes worth trying next: all of them, or only the first one
-    that runs within the peak so far and leaves no more bytes live than before it. Running such
-    a node now is never worse than later: until it runs, its inputs stay live instead of its no
-    larger outputs, and its own step fits under the peak already reached (an in-place saving
-    depends only on its inputs dying at it, which does not change with the time it runs)."""
-    steps = []
-    for i in _bits(ready):
-        step = costs.step(done, live, live_bytes, i)
-        if step <= peak and costs.after(done, live, live_bytes, i)[1] <= live_bytes:
-            return [(i, step)]
-        steps.append((i, step))
-    return steps
-
-
 def _search(costs: _Costs, count: int, bound: int, width: int = MAX_STATES) -> tuple[list[int] | None, int, bool]:
     """_search_orders, kept per process by its inputs (tinygen/passes/search_memo.py): every
     field of `costs` the search reads, the node count, the bound and the width."""
@@ -239,24 +224,68 @@ def _search_orders(costs: _Costs, count: int, bound: int, width: int = MAX_STATE
     order has a lower peak than the one returned (or than `bound`).
 
     Each state keeps the nodes ready to run (predecessors all run) and its order as a
-    linked list (last node, rest), so a step costs the ready nodes, not the graph."""
-    ready0 = _mask(i for i in range(count) if not costs.preds[i])
+    linked list (last node, rest), so a step costs the ready nodes, not the graph.
+
+    Forced moves: of a state's ready nodes (by index) the first that runs within the peak so
+    far and leaves no more bytes live than before it is run at once, without branching. Running
+    such a node now is never worse than later: until it runs, its inputs stay live instead of
+    its no larger outputs, and its own step fits under the peak already reached (an in-place
+    saving depends only on its inputs dying at it, which does not change with the time it runs).
+
+    The step and the bytes after it are _Costs.step's and _Costs.after's, computed here inline
+    from per-node tuples: this loop runs millions of times on banded graphs."""
+    size, readers, kept, succs, preds = costs.size, costs.readers, costs.kept, costs.succs, costs.preds
+    # per node: its bit, new buffers' mask and bytes, scratch, the in-place pairs that can
+    # save bytes (a single new buffer; (input's readers, distance, input's bytes) of each pair
+    # whose input is not a graph output) and the buffers it touches that may die at it
+    nodes = []
+    for i in range(count):
+        pairs = tuple((readers[b], d, size[b]) for b, d in costs.inplace[i] if not kept >> b & 1) \
+            if len(costs.new[i]) == 1 else ()
+        dying = tuple((readers[b], 1 << b, size[b]) for b in costs.touched[i] if not kept >> b & 1)
+        nodes.append((1 << i, costs.new_mask[i], costs.out_bytes[i], costs.scratch[i], pairs, dying, succs[i]))
+    bytes_of = costs.bytes_of
+    ready0 = _mask(i for i in range(count) if not preds[i])
     # run nodes -> (peak so far, order, live buffers, their bytes, ready nodes)
     level = {0: (0, None, costs.inputs, costs.bytes_of(costs.inputs), ready0)}
     exact = True
     for _ in range(count):
         nxt: dict[int, tuple] = {}
         for done, (peak, order, live, live_bytes, ready) in level.items():
-            for i, step in _forced(costs, done, live, live_bytes, ready, peak):
-                key = done | 1 << i
-                cost = max(peak, step)
+            moves = []
+            rest = ready
+            while rest:
+                low = rest & -rest
+                rest ^= low
+                i = low.bit_length() - 1
+                bit, new_mask, out_bytes, scratch, pairs, dying, _ = nodes[i]
+                now = done | bit
+                added = new_mask & ~live
+                out = out_bytes if added == new_mask else bytes_of(added)
+                saving = 0
+                for node_readers, d, size_in in pairs:
+                    if not node_readers & ~now:
+                        s = out + size_in - (out if out > size_in + d else size_in + d)
+                        if s > saving:
+                            saving = s
+                step = live_bytes + out + scratch - saving
+                after, after_bytes = live | added, live_bytes + out
+                for node_readers, b_bit, b_size in dying:
+                    if not node_readers & ~now and after & b_bit:
+                        after ^= b_bit
+                        after_bytes -= b_size
+                if step <= peak and after_bytes <= live_bytes:
+                    moves = [(i, step, now, after, after_bytes)]
+                    break
+                moves.append((i, step, now, after, after_bytes))
+            for i, step, key, after, after_bytes in moves:
+                cost = peak if peak > step else step
                 if cost >= bound:           # no better than the order known: pruned
                     continue
                 if key not in nxt or cost < nxt[key][0]:
-                    after, after_bytes = costs.after(done, live, live_bytes, i)
                     now_ready = ready & ~(1 << i)
-                    for s in costs.succs[i]:
-                        if not costs.preds[s] & ~key:
+                    for s in nodes[i][6]:
+                        if not preds[s] & ~key:
                             now_ready |= 1 << s
                     nxt[key] = (cost, (i, order), after, after_bytes, now_ready)
         if len(nxt) > width:
