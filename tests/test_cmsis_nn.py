@@ -164,7 +164,7 @@ class Small(nn.Module):
         return torch.softmax(self.fc(torch.flatten(y, 1)), dim=1)
 
 
-def compile_model(net: nn.Module, shape, features, tmp: Path, kernels="cmsis-nn", cmsis_nn=None, lower_peak=True):
+def compile_model(net: nn.Module, shape, features, tmp: Path, kernels="cmsis-nn", cmsis_nn=None):
     torch.manual_seed(1)
     for p in net.parameters():
         torch.nn.init.uniform_(p, -1.0, 1.0)
@@ -174,8 +174,7 @@ def compile_model(net: nn.Module, shape, features, tmp: Path, kernels="cmsis-nn"
     np.save(tmp / "calib.npy", rng.standard_normal((32,) + tuple(shape[1:])).astype(np.float32))
     source = load_source(tmp / "m.pt2")
     graph = compile_source(source, str(tmp / "calib.npy"),
-                           CompileOptions(features=frozenset(features), kernels=kernels, cmsis_nn=cmsis_nn,
-                                          lower_peak=lower_peak))
+                           CompileOptions(features=frozenset(features), kernels=kernels, cmsis_nn=cmsis_nn))
     return source, graph
 
 
@@ -200,7 +199,9 @@ def test_cmsis_nn_kernels_chosen_with_fallbacks(tmp_path):
     assert by_op["fully_connected"] == ["tg_fully_connected_per_channel_s8_cmsis_nn"]
     assert by_op["softmax"] == ["tg_softmax_s8_cmsis_nn"]
     note = cmsis_nn_note(graph)
-    assert "runs 7 of 8 layers" in note and "CMSIS-NN has no kernel for avg" in note and "(avg_pool2d)" in note
+    assert "runs 7 of 8 layers" in note, note
+    assert "CMSIS-NN's kernels do not compute avg" in note, note
+    assert "(avg_pool2d: PyTorch's count_include_pad: the padding counted in the average) exactly" in note, note
     # scratch: the 3x3 conv's im2col (27 -> 28 int16 values, two columns), the avg pool's sums
     scratch = {n.kernel: n.scratch_bytes for n in graph.nodes if n.kernel and n.kernel.endswith("_cmsis_nn")}
     assert scratch["tg_conv2d_s8_cmsis_nn"] == 2 * 28 * 2
@@ -208,10 +209,11 @@ def test_cmsis_nn_kernels_chosen_with_fallbacks(tmp_path):
     assert scratch["tg_depthwise_conv2d_s8_cmsis_nn"] == 0          # 3x3, padding 1: no buffer
 
 
-def test_cmsis_nn_note_says_why_tinygen_kernels_run(tmp_path, capsys):
-    """IC with --kernels cmsis-nn: the memory pass (lower_peak) puts tinygen's kernels on two
-    layers to lower the arena, and the note says so (nothing was measured); --no-lower-peak
-    keeps every layer CMSIS-NN has a kernel for on CMSIS-NN."""
+def test_cmsis_nn_named_keeps_its_kernels_where_auto_may_lower_the_arena(tmp_path, capsys):
+    """IC with --kernels cmsis-nn: the memory-aware choice (lower_peak, on) picks among CMSIS-NN's
+    kernels only, so every layer stays on CMSIS-NN, as with --no-lower-peak. Under --kernels
+    auto, with CMSIS-NN's kernels measured fastest on every layer, the same pass puts tinygen's
+    kernels at the arena's peak to lower it, and the note says so and how to keep CMSIS-NN's."""
     import json
 
     from tinygen.cli import main
@@ -219,22 +221,26 @@ def test_cmsis_nn_note_says_why_tinygen_kernels_run(tmp_path, capsys):
     tree = fake_tree(tmp_path / "tree")
     board = get_board("f746zg")
     ic = mlperf_model("ic_resnet8")
-    options = dict(features=board.isa_features, kernels="cmsis-nn", cmsis_nn=str(tree))
-    graph = compile_source(load_source(ic), None, CompileOptions(**options))
-    swapped = [c["node"] for c in graph.meta["lower_peak"]]
-    assert swapped, "IC's arena peak no longer gets a lower_peak swap: pick another model for this test"
-    note = cmsis_nn_note(graph)
-    assert "to lower the arena" in note and "--no-lower-peak" in note and "measured" not in note, note
-    assert all(name in note for name in swapped)
-    plain = compile_source(load_source(ic), None, CompileOptions(**options, lower_peak=False))
-    layers = [n for n in plain.nodes if n.kernel]
-    assert all(n.kernel.endswith("_cmsis_nn") for n in layers), kernels_of(plain)
-    assert cmsis_nn_note(plain).endswith(f"runs {len(layers)} of {len(layers)} layers")
-    assert plain.meta["memory"].arena_size > graph.meta["memory"].arena_size
-    # the same through the command line
+    options = dict(features=board.isa_features, cmsis_nn=str(tree))
+    named = compile_source(load_source(ic), None, CompileOptions(**options, kernels="cmsis-nn"))
+    layers = [n for n in named.nodes if n.kernel]
+    assert all(n.kernel.endswith("_cmsis_nn") for n in layers), kernels_of(named)
+    assert named.meta["lower_peak"] == []
+    assert cmsis_nn_note(named).endswith(f"runs {len(layers)} of {len(layers)} layers")
+    plain = compile_source(load_source(ic), None, CompileOptions(**options, kernels="cmsis-nn", lower_peak=False))
+    assert kernels_of(plain) == kernels_of(named)
+    auto = compile_source(load_source(ic), None, CompileOptions(**options, kernels="auto", fuse_residual=False,
+                                                                kernel_choice=kernels_of(named)))
+    swapped = auto.meta["lower_peak"]
+    assert swapped and all(c["instead_of"].endswith("_cmsis_nn") for c in swapped), swapped
+    assert auto.meta["memory"].arena_size < named.meta["memory"].arena_size
+    note = cmsis_nn_note(auto)
+    assert "to lower the arena" in note and "--kernels cmsis-nn keeps CMSIS-NN's there" in note, note
+    assert all(c["node"] in note for c in swapped) and "measured" not in note, note
+    # the same through the command line, memory-aware choice on
     out = tmp_path / "ic.json"
     assert main(["inspect", str(ic), "--board", "f746zg", "--kernels", "cmsis-nn", "--cmsis-nn", str(tree),
-                 "--no-lower-peak", "--json", str(out)]) == 0
+                 "--json", str(out)]) == 0
     chosen = [layer["kernel"] for layer in json.loads(out.read_text())["kernels"]["layers"]]
     assert chosen == [n.kernel for n in layers]
 
@@ -427,14 +433,12 @@ STANDIN_MODELS = {"convs": (Convs, (1, 3, 10, 10)), "depthwise": (Depthwise, (1,
 @needs_qemu
 @pytest.mark.parametrize("model", list(STANDIN_MODELS))
 def test_cmsis_nn_s8_f746zg_standin(model, tmp_path):
-    """Every layer of firmware built with --kernels cmsis-nn equals the numpy reference. Built
-    with --no-lower-peak, so that CMSIS-NN runs every layer (the memory pass would give the
-    residual add tinygen's in-place kernel: test_cmsis_nn_lower_peak_swaps_only_to_lower_the_arena)."""
+    """Every layer of firmware built with --kernels cmsis-nn equals the numpy reference."""
     from tinygen.hil.target import open_device
 
     factory, shape = STANDIN_MODELS[model]
     board = get_board("f746zg")
-    source, graph = compile_model(factory(), shape, board.isa_features, tmp_path, cmsis_nn=TREE, lower_peak=False)
+    source, graph = compile_model(factory(), shape, board.isa_features, tmp_path, cmsis_nn=TREE)
     chosen = kernels_of(graph)
     assert all(k.endswith("_cmsis_nn") for k in chosen.values()), chosen
     project = build(source, graph, board, tmp_path / "fw").out_dir
@@ -443,25 +447,6 @@ def test_cmsis_nn_s8_f746zg_standin(model, tmp_path):
         for i in range(3):
             x = quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
             assert_device_equals_reference(dev, graph, x, f"input {i}")
-
-
-@needs_tree
-def test_cmsis_nn_lower_peak_swaps_only_to_lower_the_arena(tmp_path):
-    """With the memory pass on (the default), CMSIS-NN runs every layer of Convs but the residual
-    add, whose output tinygen's in-place add writes over its operand: the arena shrinks, no
-    instruction is added, and the build note says why and how to keep CMSIS-NN's."""
-    board = get_board("f746zg")
-    _, graph = compile_model(Convs(), STANDIN_MODELS["convs"][1], board.isa_features, tmp_path, cmsis_nn=TREE)
-    others = {n: k for n, k in kernels_of(graph).items() if not k.endswith("_cmsis_nn")}
-    swaps = graph.meta["lower_peak"]
-    assert others == {c["node"]: c["kernel"] for c in swaps} and len(others) == 1, (others, swaps)
-    (swap,) = swaps
-    assert swap["instead_of"] == "tg_add_s8_cmsis_nn" and swap["arena_after"] < swap["arena_before"]
-    assert swap["instructions_added"] == 0
-    assert graph.meta["memory"].arena_size == swap["arena_after"]
-    note = cmsis_nn_note(graph)
-    assert f"tinygen's kernels run {swap['node']} (add) to lower the arena" in note
-    assert "--no-lower-peak keeps CMSIS-NN's there" in note
 
 
 @needs_tree

@@ -31,6 +31,7 @@ from tinygen.board import get_board
 from tinygen.build.esp_nn import ENV, OP_SOURCES, TESTED, URL, find_esp_nn
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import TinygenError, UsageError
+from tinygen.fit import estimated
 from tinygen.kernel_report import esp_nn_note
 from tinygen.kernels.table import KERNELS, KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
@@ -145,7 +146,7 @@ class Small(nn.Module):
         return torch.softmax(torch.sigmoid(self.fc(torch.flatten(y, 1))), dim=1)   # no ESP-NN logistic
 
 
-def compile_model(net: nn.Module, shape, board, tmp: Path, tree, seed: int = 1, extra=frozenset(), lower_peak=True):
+def compile_model(net: nn.Module, shape, board, tmp: Path, tree, seed: int = 1, extra=frozenset()):
     torch.manual_seed(seed)
     for p in net.parameters():
         torch.nn.init.uniform_(p, -1.0, 1.0)
@@ -156,7 +157,7 @@ def compile_model(net: nn.Module, shape, board, tmp: Path, tree, seed: int = 1, 
     source = load_source(tmp / "m.pt2")
     graph = compile_source(source, str(tmp / "calib.npy"),
                            CompileOptions(features=get_board(board).isa_features | extra, kernels="esp-nn",
-                                          esp_nn=str(tree), lower_peak=lower_peak))
+                                          esp_nn=str(tree)))
     return source, graph
 
 
@@ -183,12 +184,59 @@ def test_esp_nn_kernels_chosen_with_fallbacks(tmp_path):
     note = esp_nn_note(graph)
     layers = sum(len(v) for v in by_op.values())
     assert f"ESP-NN 1.2.3 ({(tmp_path / 'tree').resolve()}) runs {layers - 4} of {layers} layers" in note, note
-    assert "does not compute" in note and "(conv2d)" in note and "(mul)" in note and "(avg_pool2d)" in note
+    # each layer ESP-NN does not run, with its one reason
+    assert "ESP-NN's kernels do not compute " in note, note
+    assert "(conv2d: dilation 2x2)" in note, note
+    assert "(avg_pool2d: PyTorch's count_include_pad: the padding counted in the average)" in note, note
+    assert "(mul: broadcast operands)" in note, note
     assert "ESP-NN has no kernel for" in note and "(logistic)" in note
+    assert "ESP32-S3" not in note and "or the --kernels" not in note, note
     # scratch: softmax's int32 per class for ESP-NN's optimized versions; conv and depthwise none
     scratch = {n.kernel: n.scratch_bytes for n in graph.nodes if n.kernel and n.kernel.endswith("_esp_nn")}
     assert scratch["tg_softmax_s8_esp_nn"] == 6 * 4
     assert scratch["tg_conv2d_s8_esp_nn"] == scratch["tg_depthwise_conv2d_s8_esp_nn"] == 0
+
+
+@pytest.mark.parametrize("name", ["kws_dscnn", "ic_resnet8"])
+def test_esp_nn_named_keeps_every_layer_it_has_a_kernel_for(name, tmp_path):
+    """--kernels esp-nn on the ESP32-C3: the memory-aware choice (on) picks among ESP-NN's
+    kernels only. KWS's depthwise and 1x1 layers and IC's residual add would take tinygen's
+    kernels to lower the arena under --kernels auto; named, ESP-NN runs every layer."""
+    board = get_board("esp32-c3")
+    tree = fake_tree(tmp_path / "tree")
+    source = load_source(mlperf_model(name))
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels="esp-nn",
+                                                          esp_nn=str(tree)))
+    layers = [n for n in graph.nodes if n.kernel]
+    assert all(KERNELS_BY_NAME[n.kernel].backend == "esp-nn" for n in layers), esp_nn_note(graph)
+    assert graph.meta["lower_peak"] == []
+    assert esp_nn_note(graph).endswith(f"runs {len(layers)} of {len(layers)} layers")
+
+
+def test_esp_nn_ram_refusal_names_what_kernels_auto_reaches(tmp_path, capsys):
+    """KWS with --kernels esp-nn under a RAM budget that only tinygen's kernels at the arena's
+    peak meet: one line, before any C, saying that --kernels auto fits and with what arena."""
+    from tinygen.cli import main
+
+    tree = fake_tree(tmp_path / "tree")
+    kws = mlperf_model("kws_dscnn")
+    board = get_board("esp32-c3")
+    options = CompileOptions(features=board.isa_features, kernels="esp-nn", esp_nn=str(tree))
+    graph = compile_source(load_source(kws), options=options)
+    auto = compile_source(load_source(kws), options=replace(options, kernels="auto", lower_peak_flash=None,
+                                                             lower_peak_instructions=None))
+    assert auto.meta["memory"].arena_size < graph.meta["memory"].arena_size
+    budget = estimated(graph, board).regions["ram"].used - 1024     # below ESP-NN's, above auto's
+    out = tmp_path / "out"
+    rc = main(["build", str(kws), "--board", "esp32-c3", "--kernels", "esp-nn", "--esp-nn", str(tree),
+               "--ram-budget", str(budget), "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert rc != 0 and "Traceback" not in err, err
+    (line,) = [ln for ln in err.splitlines() if "error:" in ln]
+    want = (f"with --kernels auto, which may put tinygen's kernels on the layers at the peak, it fits "
+            f"(arena {auto.meta['memory'].arena_size:,} B")
+    assert "RAM needs" in line and "even with ESP-NN's kernels that lower the arena most" in line and want in line, line
+    assert not out.exists()
 
 
 def test_esp_nn_s3_conv_plans_the_esp32s3_scratch(tmp_path):
@@ -397,9 +445,7 @@ def test_esp_nn_s8_esp32c3_standin(seed, tmp_path):
     """Every layer of firmware built with --kernels esp-nn equals the numpy reference on
     the esp32-c3 (RISC-V) stand-in, over drawn shapes. Seed 1 builds as for the ESP32-S3
     ("simd-pie"): its conv adapters and their larger planned scratch, ESP-NN's portable C
-    still computing. Built with --no-lower-peak, so that ESP-NN runs every layer it can (the
-    memory pass would give some tinygen's in-place or scratch-free kernels:
-    test_esp_nn_lower_peak_swaps_are_named)."""
+    still computing."""
     from tinygen.hil.target import open_device
 
     rng = np.random.default_rng(100 + seed)
@@ -407,7 +453,7 @@ def test_esp_nn_s8_esp32c3_standin(seed, tmp_path):
     net = Layers(rng, c_in, (3, 5, 2)[seed])
     net(torch.zeros(1, c_in, h, w))                 # the lazy FC takes its size
     s3 = frozenset({"simd-pie"}) if seed == 1 else frozenset()
-    source, graph = compile_model(net, (1, c_in, h, w), "esp32-c3", tmp_path, TREE, seed, s3, lower_peak=False)
+    source, graph = compile_model(net, (1, c_in, h, w), "esp32-c3", tmp_path, TREE, seed, s3)
     by_op = kernels_by_op(graph)
     # ESP-NN has no standalone clamp (the relu6 feeding the mul)
     assert all(KERNELS_BY_NAME[k].backend == "esp-nn" for op, ks in by_op.items() for k in ks if op != "clamp"), by_op
@@ -423,25 +469,6 @@ def test_esp_nn_s8_esp32c3_standin(seed, tmp_path):
 
 
 @needs_tree
-def test_esp_nn_lower_peak_swaps_are_named():
-    """With the memory pass on (the default), KWS on the ESP32-C3 gives its depthwise and
-    pointwise convs tinygen's kernels to lower the arena: every layer ESP-NN does not run is one
-    the pass lists, and the build note names them as such, not as ESP-NN's limits."""
-    board = get_board("esp32-c3")
-    source = load_source(mlperf_model("kws_dscnn"))
-    graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels="esp-nn", esp_nn=TREE))
-    swaps = graph.meta["lower_peak"]
-    others = {n.name for n in graph.nodes if n.kernel and not n.kernel.endswith("_esp_nn")}
-    assert others and others == {c["node"] for c in swaps}, (others, swaps)
-    assert all(c["instead_of"].endswith("_esp_nn") for c in swaps)
-    assert graph.meta["memory"].arena_size == swaps[-1]["arena_after"] < swaps[0]["arena_before"]
-    note = esp_nn_note(graph)
-    named = ", ".join(f"{n.name} ({n.op})" for n in graph.nodes if n.name in others)
-    assert f"tinygen's kernels run {named} to lower the arena" in note, note
-    assert "--no-lower-peak keeps ESP-NN's there" in note and "does not compute" not in note, note
-
-
-@needs_tree
 @needs_qemu
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenet", "ic_resnet8", "ad_autoencoder"])
@@ -453,8 +480,7 @@ def test_esp_nn_mlperf_equals_tflm_esp32c3(name, tmp_path):
     path = mlperf_model(name)
     board = get_board("esp32-c3")
     source = load_source(path)
-    graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels="esp-nn", esp_nn=TREE,
-                                                          lower_peak=False))
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels="esp-nn", esp_nn=TREE))
     assert all(n.kernel.endswith("_esp_nn") for n in graph.nodes if n.kernel), esp_nn_note(graph)
     project = build(source, graph, board, tmp_path / name).out_dir
     rng = np.random.default_rng(1)

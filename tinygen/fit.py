@@ -59,6 +59,7 @@ from tinygen.fit_trade import LayerOptions, Option, smallest_options, trade
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
+from tinygen.passes.choose_kernels import LIBRARIES
 from tinygen.report import human_bytes
 from tinygen.switches import is_switchable
 
@@ -352,7 +353,13 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
                 progress(f"fit: the RAM does not fit with the lean kernels; trying tiling within an arena of "
                          f"{arena_budget:,} B (--tile auto)")
                 return recompile({}, frozenset(), lean=can_trade(options), tile=arena_budget)
-        start = ram_fit(graph, board, lean, estimated, str(source.path), tiled)   # RAM: no C compiled
+        auto = None
+        if options.kernels in LIBRARIES:        # the library's kernels only: say what auto's would reach
+            def auto() -> Graph:
+                return compile_source(source, calib, lean_options(replace(
+                    options, kernels="auto", kernel_choice=None, fit_choice=None, fuse_residual=None)))
+        start = ram_fit(graph, board, lean, estimated, str(source.path), tiled, auto,   # RAM: no C compiled
+                        LIBRARIES.get(options.kernels))
     if start is not graph:
         options = lean_options(options) if can_trade(options) else options
         if pinned_tiling(start) is not None:          # the flash trade's recompiles keep the tiling found

@@ -80,7 +80,8 @@ def flash_added(graph: Graph, changes: list[dict]) -> int:
 
 def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph] | None,
             predict: Callable[[Graph, Board], MemoryUse], model: str = "the model",
-            compile_tiled: Callable[[int], Graph] | None = None) -> Graph:
+            compile_tiled: Callable[[int], Graph] | None = None,
+            compile_auto: Callable[[], Graph] | None = None, library: str | None = None) -> Graph:
     """`graph` if its predicted RAM fits `board` (or its --ram-budget), else `compile_lean()`
     (the model compiled with lean_options) where that fits, else `compile_tiled(arena budget)`
     (the cheapest tiling whose arena is within the budget, passes/tile.py, on top of the lean
@@ -88,7 +89,11 @@ def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph] | None
 
     The lean kernels come first: they change only the layers at the arena's peak, and compile
     in a moment; tiling recomputes halos (up to tile.MAX_EXTRA_MACS more MACs) and its search
-    re-plans tiled graphs, so it is the second step, taken only where the first does not fit."""
+    re-plans tiled graphs, so it is the second step, taken only where the first does not fit.
+
+    `compile_auto()`: under a --kernels mode naming a library (`library`, whose kernels alone
+    the lean step picks among), the model compiled leanly with --kernels auto, which may put tinygen's
+    kernels there: a refusal says what arena and RAM that reaches, and whether it fits."""
     use = predict(graph, board)
     if ram_over(use) <= 0:
         return graph
@@ -116,9 +121,11 @@ def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph] | None
         try:
             check_prediction(after, board, model)
         except MemoryFitError as error:
-            lowest = "with the kernels that lower the arena most" if compile_lean is not None else "as compiled"
+            kernels = f"{library}'s kernels" if library else "the kernels"
+            lowest = f"with {kernels} that lower the arena most" if compile_lean is not None else "as compiled"
             raise MemoryFitError(f"{error.message}, even {lowest} (arena {after.arena:,} B, from {use.arena:,} B "
-                                 f"with the fastest){tiled_note}", error.hint) from None
+                                 f"with the fastest){tiled_note}{_auto_note(compile_auto, board, predict)}",
+                                 error.hint) from None
     changes = lean.meta.get("lower_peak", [])
     lean.meta["fit_ram"] = {"ram": [use.regions["ram"].used, after.regions["ram"].used],
                             "capacity": after.regions["ram"].capacity, "arena": [use.arena, after.arena],
@@ -126,6 +133,19 @@ def ram_fit(graph: Graph, board: Board, compile_lean: Callable[[], Graph] | None
                             "instructions_added": sum(c.get("instructions_added", 0) for c in changes),
                             "tile": dict(lean.meta["tile"]) if (lean.meta.get("tile") or {}).get("applied") else None}
     return lean
+
+
+def _auto_note(compile_auto: Callable[[], Graph] | None, board: Board,
+               predict: Callable[[Graph, Board], MemoryUse]) -> str:
+    """For a refusal under a --kernels mode naming a library: what --kernels auto's lowering reaches."""
+    if compile_auto is None:
+        return ""
+    other = predict(compile_auto(), board)
+    ram = other.regions["ram"].used
+    if ram_over(other) <= 0:
+        return (f"; with --kernels auto, which may put tinygen's kernels on the layers at the peak, it fits "
+                f"(arena {other.arena:,} B, RAM {ram:,} B)")
+    return f"; --kernels auto reaches arena {other.arena:,} B (RAM {ram:,} B), still over"
 
 
 def ram_fit_lines(record: dict | None) -> list[str]:

@@ -7,12 +7,17 @@
 
 from __future__ import annotations
 
-from tinygen.ir import Graph
+from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels.cmsis_nn import BACKEND as CMSIS_NN
 from tinygen.kernels.cmsis_nn import REQUIRES as CMSIS_NN_REQUIRES
+from tinygen.kernels.cmsis_nn import tflite_avg_pool
 from tinygen.kernels.esp_nn import BACKEND as ESP_NN
+from tinygen.kernels.esp_nn import SIZE_MAX as ESP_NN_SIZE_MAX
+from tinygen.kernels.esp_nn import SIZED_PARAMS as ESP_NN_SIZES
+from tinygen.kernels.esp_nn import esp_nn_features
+from tinygen.kernels.params import kernel_params
 from tinygen.kernels.table import KERNELS_BY_NAME
-from tinygen.passes.choose_kernels import kernel_candidates
+from tinygen.passes.choose_kernels import kernel_candidates, weight_type
 
 
 def kernel_report(graph: Graph, mode: str | None, counts: dict | None = None, note: str | None = None,
@@ -50,34 +55,56 @@ def _backend_layers(graph: Graph, backend: str) -> tuple[list, list]:
 
 
 def cmsis_nn_note(graph: Graph) -> str | None:
-    """For the build output and inspect: which layers CMSIS-NN runs and which fall back to
-    tinygen's kernels; None when no CMSIS-NN tree is configured."""
-    tree = graph.meta.get("cmsis_nn")
+    """For the build output and inspect: which layers CMSIS-NN runs and why tinygen's kernels
+    run the others; None when no CMSIS-NN tree is configured."""
+    return _library_note(graph, "cmsis_nn", CMSIS_NN, "CMSIS-NN", CMSIS_NN_REQUIRES,
+                         "CMSIS-NN's serve int8 conv, depthwise, fully connected, pooling, add and softmax on "
+                         "Cortex-M cores with the DSP extension")
+
+
+def esp_nn_note(graph: Graph) -> str | None:
+    """For the build output and inspect: which layers ESP-NN runs and why tinygen's kernels
+    run the others (see tinygen.kernels.esp_nn for the semantics ESP-NN's functions have);
+    None when no ESP-NN tree is configured."""
+    return _library_note(graph, "esp_nn", ESP_NN, "ESP-NN", esp_nn_features(frozenset()),
+                         "ESP-NN's serve int8 conv, depthwise, fully connected, pooling, add, mul and softmax")
+
+
+def _library_note(graph: Graph, key: str, backend: str, label: str, features: frozenset, serves: str) -> str | None:
+    """The library's note: the layers it runs, then each other layer with the one reason it is
+    tinygen's: the memory-aware choice (--kernels auto), auto's measurement, the --kernels
+    choice, a variant the library's kernels do not compute exactly (which), or no kernel for the op."""
+    tree = graph.meta.get(key)
     if tree is None:
         return None
-    layers, rest = _backend_layers(graph, CMSIS_NN)
-    head = f"CMSIS-NN {tree['version']} ({tree['path']}) runs {len(layers) - len(rest)} of {len(layers)} layers"
+    layers, rest = _backend_layers(graph, backend)
+    head = f"{label} {tree['version']} ({tree['path']}) runs {len(layers) - len(rest)} of {len(layers)} layers"
     if not rest:
         return head
     if len(rest) == len(layers):
-        return (f"{head}: tinygen's kernels run them all (CMSIS-NN's serve int8 conv, depthwise, fully "
-                f"connected, pooling, add and softmax on Cortex-M cores with the DSP extension)")
-    could = [n for n in rest if any(c.backend == CMSIS_NN for c in kernel_candidates(graph, n, CMSIS_NN_REQUIRES, "cmsis-nn"))]
-    parts, peak, beaten = _tinygen_chosen(graph, could, CMSIS_NN, "CMSIS-NN")
+        return f"{head}: tinygen's kernels run them all ({serves})"
+    could = [n for n in rest if any(c.backend == backend for c in kernel_candidates(graph, n, features, backend))]
+    parts, peak, beaten = _tinygen_chosen(graph, could, backend, label)
     parts.insert(0, head)
     chosen = [n for n in could if n not in peak and n not in beaten]
     if chosen:
         parts.append("tinygen's kernels chosen for " + ", ".join(f"{n.name} ({n.op})" for n in chosen)
                      + " (the --kernels choice)")
-    unsupported = [n for n in rest if n not in could]
-    if unsupported:
-        parts.append("CMSIS-NN has no kernel for " + ", ".join(f"{n.name} ({n.op})" for n in unsupported))
+    ops = {spec.op for spec in KERNELS_BY_NAME.values() if spec.backend == backend}
+    inexact = [n for n in rest if n not in could and n.op in ops]
+    if inexact:
+        parts.append(f"{label}'s kernels do not compute " + ", ".join(
+            f"{n.name} ({n.op}: {_inexact(graph, n, backend)})" for n in inexact) + " exactly")
+    lacking = [n for n in rest if n not in could and n.op not in ops]
+    if lacking:
+        parts.append(f"{label} has no kernel for " + ", ".join(f"{n.name} ({n.op})" for n in lacking))
     return "; ".join(parts)
 
 
 def _tinygen_chosen(graph: Graph, layers: list, backend: str, label: str) -> tuple[list[str], list, list]:
-    """Of `layers` (which `backend` could run but tinygen's kernels run), those the memory pass
-    gave a kernel that lowers the arena and those --kernels auto measured faster, with the
+    """Of `layers` (which `backend` could run but tinygen's kernels run), those the memory-aware
+    choice gave a kernel that lowers the arena (under --kernels auto: a mode naming the library
+    keeps its kernels, passes/choose_kernels.LIBRARIES) and those auto measured faster, with the
     sentences that say so."""
     swapped = {c["node"]: c for c in graph.meta.get("lower_peak", [])
                if KERNELS_BY_NAME[c["instead_of"]].backend == backend}
@@ -89,36 +116,37 @@ def _tinygen_chosen(graph: Graph, layers: list, backend: str, label: str) -> tup
     if peak:
         arena = f"{swapped[peak[0].name]['arena_before']} B -> {graph.meta['lower_peak'][-1]['arena_after']} B"
         parts.append("tinygen's kernels run " + ", ".join(f"{n.name} ({n.op})" for n in peak)
-                     + f" to lower the arena ({arena} with them; --no-lower-peak keeps {label}'s there)")
+                     + f" to lower the arena ({arena} with them; --no-lower-peak or --kernels "
+                     f"{backend} keeps {label}'s there)")
     beaten = [n for n in layers if n not in peak and n.name in measured]
     if beaten:
         parts.append("tinygen's kernels measured faster on " + ", ".join(f"{n.name} ({n.op})" for n in beaten))
     return parts, peak, beaten
 
 
-def esp_nn_note(graph: Graph) -> str | None:
-    """For the build output and inspect: which layers ESP-NN runs and which fall back to
-    tinygen's kernels (ESP-NN has no function with the layer's exact semantics, see
-    tinygen.kernels.esp_nn); None when no ESP-NN tree is configured."""
-    tree = graph.meta.get("esp_nn")
-    if tree is None:
-        return None
-    layers, rest = _backend_layers(graph, ESP_NN)
-    head = f"ESP-NN {tree['version']} ({tree['path']}) runs {len(layers) - len(rest)} of {len(layers)} layers"
-    if not rest:
-        return head
-    ops = {spec.op for spec in KERNELS_BY_NAME.values() if spec.backend == ESP_NN}
-    parts, peak, beaten = _tinygen_chosen(graph, [n for n in rest if n.op in ops], ESP_NN, "ESP-NN")
-    parts.insert(0, head)
-    taken = [n for n in rest if n.op in ops and n not in peak and n not in beaten]
-    if taken:
-        parts.append("ESP-NN's kernel does not compute " + ", ".join(f"{n.name} ({n.op})" for n in taken)
-                     + " exactly on this board (dilation, broadcasting, PyTorch's count_include_pad, a shift > 0, "
-                     "or the ESP32-S3's conv scratch), or the --kernels choice put tinygen's there")
-    lacking = [n for n in rest if n.op not in ops]
-    if lacking:
-        parts.append("ESP-NN has no kernel for " + ", ".join(f"{n.name} ({n.op})" for n in lacking))
-    return "; ".join(parts)
+def _inexact(graph: Graph, node: Node, backend: str) -> str:
+    """What about `node` the library's kernels for its op do not compute as tinygen does
+    (the conditions of their KernelSpec.accepts and dtypes, tinygen.kernels.cmsis_nn / esp_nn)."""
+    act = graph.tensor(node.outputs[0]).dtype
+    _, bits = weight_type(graph, node)
+    if act != "int8":
+        return f"{act} activations"
+    if bits not in (None, 8):
+        return f"{bits}-bit weights"
+    operands = [graph.tensor(t).shape for t in binary_operands(node)] if node.op in ("add", "mul") else []
+    if len(set(map(tuple, operands))) > 1:
+        return "broadcast operands"
+    if node.op == "avg_pool2d" and not tflite_avg_pool(graph, node):
+        return "PyTorch's count_include_pad: the padding counted in the average"
+    p = kernel_params(graph, node)
+    if (p.get("dilation_h", 1), p.get("dilation_w", 1)) != (1, 1):
+        return f"dilation {p['dilation_h']}x{p['dilation_w']}"
+    if backend == ESP_NN and node.op == "add" and any(p[k] > 0 for k in ("input1_shift", "input2_shift", "output_shift")):
+        return "a shift > 0 (ESP-NN divides by 2^-shift)"
+    big = {k: v for k, v in p.items() if k in ESP_NN_SIZES and isinstance(v, int) and v > ESP_NN_SIZE_MAX}
+    if backend == ESP_NN and big:
+        return ", ".join(f"{k} {v:,}" for k, v in big.items()) + f" over ESP-NN's {ESP_NN_SIZE_MAX:,}"
+    return "a form its kernels do not take"
 
 
 __all__ = ["choice_table", "cmsis_nn_note", "esp_nn_note", "kernel_report"]

@@ -136,6 +136,10 @@ def softmax_scratch(p: dict) -> int:
     return 4 * p["depth"]
 
 
+# every parameter ESP-NN takes as uint16_t, whatever the struct
+SIZED_PARAMS = frozenset(k for keys in _SIZES.values() for k in keys)
+
+
 def _fits(struct: str, p: dict) -> bool:
     return all(0 <= p[k] <= SIZE_MAX for k in _SIZES.get(struct, ()) if k in p)
 
@@ -207,5 +211,5 @@ def esp_nn_kernels(kernel_spec) -> tuple:
     )
 
 
-__all__ = ["BACKEND", "CONV_FEATURE", "HEADER", "REQUIRES", "S3_FEATURE", "conv_scratch_s3", "depthwise_scratch_s3",
+__all__ = ["BACKEND", "CONV_FEATURE", "HEADER", "REQUIRES", "S3_FEATURE", "SIZED_PARAMS", "SIZE_MAX", "conv_scratch_s3", "depthwise_scratch_s3",
            "esp_nn_features", "esp_nn_kernels", "softmax_scratch"]

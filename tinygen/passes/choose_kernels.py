@@ -27,6 +27,10 @@ _SEARCH = {
     "esp-nn": ("esp-nn", "tinygen"),
     "auto": ("tinygen", "cmsis-nn", "esp-nn"),
 }
+# modes that name one library: it computes every layer it has an exact kernel for, and
+# tinygen's kernels stand in only for the others (an op it lacks, a variant it cannot compute
+# exactly). The memory-aware choice, the fit and any per-node choice pick among its kernels there
+LIBRARIES = {"cmsis-nn": "CMSIS-NN", "esp-nn": "ESP-NN"}      # mode -> the library's name
 
 
 def weight_type(graph: Graph, node: Node) -> tuple[str | None, int | None]:
@@ -41,7 +45,8 @@ def weight_type(graph: Graph, node: Node) -> tuple[str | None, int | None]:
 
 
 def kernel_candidates(graph: Graph, node: Node, features: frozenset, kernels: str = "tinygen") -> list[KernelSpec]:
-    """The kernels able to compute `node` under the --kernels mode, preferred first."""
+    """The kernels able to compute `node` under the --kernels mode, preferred first; under a
+    mode naming a library (LIBRARIES), only the library's where it has one for the node."""
     if kernels not in BACKENDS:
         raise UsageError(f"unknown kernel backend {kernels!r}", f"use one of: {', '.join(BACKENDS)}")
     if kernels == "portable":
@@ -53,7 +58,10 @@ def kernel_candidates(graph: Graph, node: Node, features: frozenset, kernels: st
     for backend in _SEARCH[kernels]:
         found += find_kernels(node.op, act, wdtype, wbits, features, kernel_variants(graph, node), (backend,),
                               in_dtype)
-    return [spec for spec in found if spec.accepts is None or spec.accepts(graph, node)]
+    found = [spec for spec in found if spec.accepts is None or spec.accepts(graph, node)]
+    if kernels in LIBRARIES:
+        return [spec for spec in found if spec.backend == kernels] or found
+    return found
 
 
 def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str = "tinygen",
