@@ -3,8 +3,8 @@
 
 Always run: the errors without a tree, with a folder that is not CMSIS-NN and with one
 too old; which kernels are chosen where; the generated build files (with a stand-in
-tree of empty files). With CMSIS_NN_PATH set to a CMSIS-NN tree (tested: v7.0.0 and
-main at v7.0.0-43-g99f736a): every adapter compiles strict for the Cortex-M7 and M4;
+tree of empty files). With CMSIS_NN_PATH set to a CMSIS-NN tree (CI sets it: .ci/third_party.sh;
+versions in docs/backends.md): every adapter compiles strict for the Cortex-M7 and M4;
 the scratch formulas equal the tree's own *_get_buffer_size_dsp functions; firmware
 built with --kernels cmsis-nn for the F746ZG, run on its QEMU stand-in, equals the
 numpy reference layer by layer over awkward shapes; the four MLPerf Tiny models equal

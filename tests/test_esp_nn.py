@@ -5,7 +5,8 @@ Always run: the errors without a tree and with a folder that is not ESP-NN; whic
 kernels are chosen where (and which fall back, with the build's note); the generated
 build files: the stand-in's Makefile compiles the tree's portable C, the ESP-IDF
 project declares the espressif/esp-nn component (with a stand-in tree of empty files).
-With ESP_NN_PATH set to an ESP-NN tree (tested: master at v1.2.3): every adapter
+With ESP_NN_PATH set to an ESP-NN tree (CI sets it: .ci/third_party.sh; versions in
+docs/backends.md): every adapter
 compiles strict for RV32IMC; firmware built with --kernels esp-nn for the esp32-c3, run
 on its QEMU RISC-V stand-in, equals the numpy reference layer by layer over
 property-generated shapes (odd channels, stride 2, padding, depth multipliers); the four

@@ -77,8 +77,8 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                         "(default: off, but tried before refusing a model whose RAM does not fit)")
     p.add_argument("--no-lower-peak", dest="lower_peak", action="store_false",
                    help="keep every layer's preferred kernel (or --kernels auto's choice) even where a "
-                        "scratch-free kernel would lower the arena (default: swap at the arena's peak); with "
-                        "--kernels cmsis-nn and --no-compact every layer CMSIS-NN has a kernel for runs it")
+                        "scratch-free kernel would lower the arena (default: swap at the arena's peak, "
+                        "among the named library's kernels under --kernels cmsis-nn / esp-nn)")
     p.add_argument("--storage", choices=("separate", "nested", "mixed"), default="separate",
                    help="switchable-precision models: store each switch's weights at its width (separate, "
                         "exact for any quantizer), or nested layers once as 8 bit planes that every switch "

@@ -32,7 +32,7 @@ COMPONENT = "espressif/esp-nn"      # ESP-IDF component registry name
 # what the generated idf_component.yml asks for: the tree's major.minor (the ESP32-S3's
 # planned scratch follows that version's formulas, tinygen.kernels.esp_nn), else this
 COMPONENT_VERSION = "~1.2.0"
-TESTED = ("master at v1.2.3 (d45b843)",)
+TESTED = ("master at d45b843 (1.2.3)",)     # CI's tree (docs/backends.md)
 HEADER = "include/esp_nn.h"
 # the portable C sources (under src/) of the functions the adapters call, per op
 OP_SOURCES = {
