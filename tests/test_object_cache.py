@@ -134,3 +134,39 @@ def test_host_project_compiles_each_source_once_and_restores_plain_makes_objects
     assert _objects(project) == _objects(plain)
     for output in ("libtgmodel.so", "tg_runner", "tg_device"):
         assert (project / output).read_bytes() == (plain / output).read_bytes(), output
+
+
+@needs_arm
+def test_direct_lookup_skips_the_preprocessor_until_a_header_changes(tmp_path, monkeypatch):
+    """The second build of a project takes every object key from the direct lookup's records:
+    no preprocessor runs, and the .d files and objects are those of the first. A changed header
+    sends exactly the sources that include it back to the preprocessor (and so to a new key)."""
+    from tinygen.build import object_cache
+
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
+    store = tmp_path / "cache" / "objects"
+    source, graph = compile_example("mlp")
+    project = build(source, graph, get_board("f446re"), tmp_path / "fw").out_dir
+    commands = compile_commands(project, "emu")
+    assert len(list(store.glob(f"*{object_cache.DEPS_SUFFIX}"))) >= len(commands)
+    first = _objects(project)
+    ran = []
+    real = object_cache.preprocess
+    monkeypatch.setattr(object_cache, "preprocess", lambda cmd, *a, **k: ran.append(cmd.source) or real(cmd, *a, **k))
+    _make(project, "clean")
+    assert restore(project, commands, store) == [] and ran == []
+    _make(project, "emu")
+    assert {k: v for k, v in _objects(project).items() if "emu" in k} == {k: v for k, v in first.items() if "emu" in k}
+
+    header = "tinygen/runtime/tg_protocol.h"
+    users = {c.source for c in commands if header in (project / c.obj).with_suffix(".d").read_text()}
+    assert users and len(users) < len(commands)
+    with open(project / header, "a") as f:
+        f.write("static inline int tg_direct_probe(void) { return 2; }\n")
+    _make(project, "clean")
+    assert {c.source for c, _ in restore(project, commands, store)} == users
+    assert sorted(ran) == sorted(users)
+    # the record of the new header version is kept beside the old one: the next restore is direct again
+    ran.clear()
+    _make(project, "clean")
+    assert {c.source for c, _ in restore(project, commands, store)} == users and ran == []

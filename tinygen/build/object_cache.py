@@ -14,6 +14,15 @@ path in the project (the object's file symbol) and the translation unit preproce
 flags: the source and every header it includes. No -g in the flags, so the folder compiled in
 is not in the object. A changed source, header, flag or toolchain compiles again.
 
+Direct lookups, as ccache's direct mode: preprocessing every translation unit of every build
+costs more than the compiles it saves once the objects are cached. So the first preprocessing
+of a command also records, under the SHA-256 of the compiler, its version, the flags, the
+source's path, the object's and the source's bytes (store/<key>.deps.json), the object's key,
+the .d list make would write and the SHA-256 of every header that .d names. A later build whose
+headers all still have those bytes takes the key (and the .d) from there without running the
+preprocessor; any header changed, gone or unreadable preprocesses again. (The .d lists the
+project's and -I trees' headers, not the compiler's own, which its version stands for.)
+
 The generated project is untouched: restore() only writes obj/<image>/<source>.o and its .d
 (the dependency list make would write, from the same preprocessor run) after the sources were
 written, so make finds them up to date and compiles the rest; `make` without tinygen builds
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -36,6 +46,9 @@ from pathlib import Path
 
 OBJECT_DIR = "objects"
 OBJECT_CACHE_BYTES = 256 << 20
+DEPS_SUFFIX = ".deps.json"          # a direct lookup's record, beside the objects
+DEPS_CACHE_BYTES = 16 << 20
+DEPS_ENTRIES = 8                    # header sets kept per record (other header versions), newest first
 DEPENDENCY_FLAGS = ("-MMD", "-MP", "-MD")               # write a .d beside the object
 DEPENDENCY_OPTIONS = ("-MF", "-MT", "-MQ")              # ... and take an argument
 SOURCE_SUFFIXES = (".c", ".S")
@@ -105,6 +118,73 @@ def preprocess(cmd: CompileCommand, project: Path, dep_file: Path | None = None)
                           capture_output=True, check=True).stdout
 
 
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _direct_name(cmd: CompileCommand, project: Path) -> str:
+    """The direct lookup's record name: the command (flags, source, object) and the source's bytes."""
+    h = hashlib.sha256()
+    for part in (cmd.cc, compiler_version(cmd.cc), "\0".join(cmd.flags), cmd.source, cmd.obj):
+        h.update(part.encode() + b"\0\1")
+    h.update((project / cmd.source).read_bytes())
+    return h.hexdigest() + DEPS_SUFFIX
+
+
+def _headers(dep_text: str, source: str) -> list[str] | None:
+    """The files make's .d makes the object depend on, the source aside; None where the list is
+    not in the plain form gcc writes (a path with spaces)."""
+    rule = dep_text.replace("\\\n", " ").split("\n", 1)[0]
+    if ":" not in rule or "\\ " in rule:
+        return None
+    return [f for f in rule.split(":", 1)[1].split() if f != source]
+
+
+def _direct_key(cmd: CompileCommand, project: Path, store: Path, dep_file: Path | None) -> str | None:
+    """The object key recorded for the command where its headers are unchanged (writing the
+    recorded .d to `dep_file`), else None."""
+    try:
+        entries = json.loads((store / _direct_name(cmd, project)).read_text())
+        for entry in entries:
+            if all(_digest(project / h) == d for h, d in entry["headers"].items()):
+                if dep_file is not None:
+                    dep_file.write_text(entry["dep"])
+                return entry["key"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass                            # no record, or one another process is writing: preprocess
+    return None
+
+
+def _record(cmd: CompileCommand, project: Path, store: Path, key: str, dep_text: str) -> None:
+    """Keep what the preprocessing found for the next build's direct lookup (whole or not at all)."""
+    try:
+        headers = _headers(dep_text, cmd.source)
+        if headers is None:
+            return
+        path = store / _direct_name(cmd, project)
+        entry = {"key": key, "dep": dep_text, "headers": {h: _digest(project / h) for h in headers}}
+        try:
+            old = [e for e in json.loads(path.read_text()) if e.get("key") != key]
+        except (OSError, ValueError, AttributeError):
+            old = []
+        store.mkdir(parents=True, exist_ok=True)
+        tmp = store / f"{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+        tmp.write_text(json.dumps([entry, *old][:DEPS_ENTRIES]))
+        os.replace(tmp, path)
+    except OSError:
+        return                          # a read-only or full cache: the next build preprocesses again
+
+
+def object_key(cmd: CompileCommand, project: Path, store: Path, dep_file: Path) -> str:
+    """The command's object key (writing its .d to `dep_file`): by direct lookup where its
+    headers are unchanged, else by preprocessing, which is then recorded."""
+    key = _direct_key(cmd, project, store, dep_file)
+    if key is None:
+        key = cmd.key(preprocess(cmd, project, dep_file))
+        _record(cmd, project, store, key, dep_file.read_text())
+    return key
+
+
 def _store_file(src: Path, obj: Path) -> None:
     """Copy src to obj whole or not at all, beside other builds writing the same object."""
     obj.parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +195,12 @@ def _store_file(src: Path, obj: Path) -> None:
 
 def source_object(cmd: CompileCommand, project: Path, store: Path) -> Path:
     """The command's object from `store`, compiled there first where it is not."""
-    obj = store / f"{cmd.key(preprocess(cmd, project))}.o"
+    dep = project / f"{cmd.obj}.{uuid.uuid4().hex[:8]}.key.d"        # the .d is the build's, not the probe's
+    dep.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        obj = store / f"{object_key(cmd, project, store, dep)}.o"
+    finally:
+        dep.unlink(missing_ok=True)
     if not obj.exists():
         store.mkdir(parents=True, exist_ok=True)
         tmp = store / f"{obj.stem}.{uuid.uuid4().hex[:8]}.tmp"
@@ -136,7 +221,7 @@ def restore(project: Path, commands: list[CompileCommand], store: Path) -> list[
         target.parent.mkdir(parents=True, exist_ok=True)
         dep = target.with_suffix(".d")
         try:
-            key = cmd.key(preprocess(cmd, project, dep))
+            key = object_key(cmd, project, store, dep)
         except (subprocess.CalledProcessError, OSError):
             dep.unlink(missing_ok=True)
             continue                    # make compiles it and reports what is wrong
@@ -160,6 +245,7 @@ def keep(project: Path, compiled: list[tuple[CompileCommand, str]], store: Path,
             continue                    # a read-only or full cache: the next build compiles it again
     if compiled:
         prune(store, limit)
+        prune(store, DEPS_CACHE_BYTES, f"*{DEPS_SUFFIX}")
 
 
 def cached_make(project: Path, args: list[str], jobs: int, store: Path | None = None) -> subprocess.CompletedProcess:
@@ -202,5 +288,6 @@ def prune(store: Path, limit: int = OBJECT_CACHE_BYTES, pattern: str = "*.o") ->
     return removed
 
 
-__all__ = ["CompileCommand", "OBJECT_CACHE_BYTES", "OBJECT_DIR", "cache_key", "cached_make", "compile_commands",
-           "compiler_version", "keep", "parse_command", "preprocess", "prune", "restore", "source_object"]
+__all__ = ["CompileCommand", "DEPS_SUFFIX", "OBJECT_CACHE_BYTES", "OBJECT_DIR", "cache_key", "cached_make",
+           "compile_commands", "compiler_version", "keep", "object_key", "parse_command", "preprocess", "prune",
+           "restore", "source_object"]
