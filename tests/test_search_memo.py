@@ -18,8 +18,10 @@ PLAN = importlib.import_module("tinygen.passes.plan_memory")
 
 
 @pytest.fixture
-def counted(monkeypatch):
-    """Calls of the two searches themselves (behind the memo), from an empty memo."""
+def counted(monkeypatch, tmp_path):
+    """Calls of the two searches themselves (behind the memo), from an empty memo and an empty
+    cache folder."""
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
     forget()
     calls = {"reorder": 0, "placement": 0}
 
@@ -86,3 +88,28 @@ def test_exact_placement_runs_once_for_equal_inputs_and_again_for_changed_ones(c
         before = counted["placement"]
         exact_placement(*args[:3], budget=args[3])
         assert counted["placement"] == before + 1, args
+
+
+def test_results_kept_on_disk_serve_another_process_until_the_search_changes(counted, tmp_path, monkeypatch):
+    """What one process searched, another (here: this one with its memo forgotten) reads from
+    the cache folder; an unreadable file is a miss; a changed searching module is another key."""
+    from tinygen.passes import search_memo
+
+    first = reorder(branches())
+    searched = counted["reorder"]
+    files = list((tmp_path / "cache" / search_memo.DISK_DIR / "reorder").glob("*.pickle"))
+    assert searched > 0 and len(files) == searched
+    forget()                                        # a new process: nothing in memory
+    again = reorder(branches())
+    assert counted["reorder"] == searched and again.meta["order"] == first.meta["order"]
+    assert [n.name for n in again.nodes] == [n.name for n in first.nodes]
+    forget()
+    for path in files:
+        path.write_bytes(b"not a pickle")
+    assert reorder(branches()).meta["order"] == first.meta["order"]
+    assert counted["reorder"] == 2 * searched       # unreadable: searched again (and rewritten)
+    forget()
+    monkeypatch.setattr(search_memo, "code_version", lambda path: "another version of the search")
+    monkeypatch.setattr(REORDER, "code_version", search_memo.code_version)
+    reorder(branches())
+    assert counted["reorder"] == 3 * searched

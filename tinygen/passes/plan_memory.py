@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
-from tinygen.passes.search_memo import recall, remember, search_key
+from tinygen.passes.search_memo import code_version, recall, remember, search_key
 
 ALIGNMENT = 16
 # graph.meta key: the graph input kept outside the arena (a banded stage reads it row window by
@@ -270,10 +270,10 @@ EXACT_BUDGET = 20_000        # placements the exact search may try after the gre
 
 def exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], best: int,
                     budget: int | None = EXACT_BUDGET) -> tuple[int, list[int]] | None:
-    """_exact_placement, kept per process by its inputs (tinygen/passes/search_memo.py): each
-    buffer's name, size and lifetime in order, the pairs, `best`, `budget` and the alignment."""
+    """_exact_placement, kept by its inputs (tinygen/passes/search_memo.py): each buffer's
+    name, size and lifetime in order, the pairs, `best`, `budget`, the alignment and this file's source."""
     key = search_key([(b.name, b.size, b.first, b.last) for b in buffers], sorted(pairs.items()), best, budget,
-                     ALIGNMENT)
+                     ALIGNMENT, code_version(__file__))
     found = recall("placement", key)
     if found is None:
         found = _exact_placement(buffers, pairs, best, budget)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
 from tinygen.passes.plan_memory import INPUT_OUTSIDE_ARENA, align, concat_views
-from tinygen.passes.search_memo import recall, remember, search_key
+from tinygen.passes.search_memo import code_version, recall, remember, search_key
 
 MAX_STATES = 2000           # sets of run nodes kept per level of the search
 SEED_STATES = 64            # the same for a first, narrow search whose peak bounds the full one
@@ -205,11 +205,11 @@ def _greedy(costs: _Costs, count: int) -> tuple[list[int], int]:
 
 
 def _search(costs: _Costs, count: int, bound: int, width: int = MAX_STATES) -> tuple[list[int] | None, int, bool]:
-    """_search_orders, kept per process by its inputs (tinygen/passes/search_memo.py): every
-    field of `costs` the search reads, the node count, the bound and the width."""
+    """_search_orders, kept by its inputs (tinygen/passes/search_memo.py): every field of
+    `costs` the search reads, the node count, the bound, the width and this file's source."""
     key = search_key(count, bound, width, costs.preds, costs.succs, costs.readers, costs.size, costs.kept,
                      costs.inputs, costs.new, costs.new_mask, costs.out_bytes, costs.scratch, costs.touched,
-                     costs.inplace)
+                     costs.inplace, code_version(__file__))
     found = recall("reorder", key)
     if found is None:
         found = _search_orders(costs, count, bound, width)
