@@ -8,8 +8,9 @@ sources with the same compiler and flags, test after test and model after model.
     keep(project, misses, store)                         # make's new objects, for the next build
 
 An object is cached (store/<key>.o) under the SHA-256 of the compiler, its first --version
-line, the compile flags exactly as the generated Makefile passes them (the dependency-file
-options -MMD / -MP and the output name aside: they do not change the object), the source's
+line, the compile flags as the generated Makefile passes them (the dependency-file options
+-MMD / -MP and the output name aside: they do not change the object; -D, -U and -I aside too:
+they act through the preprocessed text, which is in the key), the source's
 path in the project (the object's file symbol) and the translation unit preprocessed with those
 flags: the source and every header it includes. No -g in the flags, so the folder compiled in
 is not in the object. A changed source, header, flag or toolchain compiles again.
@@ -54,8 +55,15 @@ DEPENDENCY_OPTIONS = ("-MF", "-MT", "-MQ")              # ... and take an argume
 SOURCE_SUFFIXES = (".c", ".S")
 
 
+# flags that act on the preprocessor only: what they change is in the preprocessed text
+PREPROCESSOR_FLAGS = ("-D", "-U", "-I")
+
+
 def cache_key(cc: str, version: str, flags: list[str], preprocessed: bytes) -> str:
-    """SHA-256 of the compiler, its version, the flags and the preprocessed translation unit."""
+    """SHA-256 of the compiler, its version, the flags (less those that act on the preprocessor
+    only: a -D that changes nothing in a unit, such as a kernel's switch in another kernel's
+    unit, leaves its object shared) and the preprocessed translation unit."""
+    flags = [f for f in flags if not f.startswith(PREPROCESSOR_FLAGS)]
     h = hashlib.sha256()
     for part in (cc, version, "\0".join(flags)):
         h.update(part.encode() + b"\0\1")
