@@ -141,11 +141,12 @@ def _inexact(graph: Graph, node: Node, backend: str) -> str:
     p = kernel_params(graph, node)
     if (p.get("dilation_h", 1), p.get("dilation_w", 1)) != (1, 1):
         return f"dilation {p['dilation_h']}x{p['dilation_w']}"
-    if backend == ESP_NN and node.op == "add" and any(p[k] > 0 for k in ("input1_shift", "input2_shift", "output_shift")):
-        return "a shift > 0 (ESP-NN divides by 2^-shift)"
-    big = {k: v for k, v in p.items() if k in ESP_NN_SIZES and isinstance(v, int) and v > ESP_NN_SIZE_MAX}
-    if backend == ESP_NN and big:
-        return ", ".join(f"{k} {v:,}" for k, v in big.items()) + f" over ESP-NN's {ESP_NN_SIZE_MAX:,}"
+    if backend == ESP_NN:
+        if node.op == "add" and any(p[k] > 0 for k in ("input1_shift", "input2_shift", "output_shift")):
+            return "a shift > 0 (ESP-NN divides by 2^-shift)"
+        big = {k: v for k, v in p.items() if k in ESP_NN_SIZES and isinstance(v, int) and v > ESP_NN_SIZE_MAX}
+        if big:
+            return ", ".join(f"{k} {v:,}" for k, v in big.items()) + f" over ESP-NN's {ESP_NN_SIZE_MAX:,}"
     return "a form its kernels do not take"
 
 
