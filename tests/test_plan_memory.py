@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from inplace_traces import (brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable,
                             trace_rows_dsp)
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor, validate
-from tinygen.passes.plan_memory import ALIGNMENT, check_plan, plan_memory
+from tinygen.passes.plan_memory import ALIGNMENT, align, check_plan, lowest_free, plan_memory
 
 
 def align(n: int) -> int:
@@ -466,3 +466,13 @@ def test_reorder_peak_is_the_planners_lower_bound(seed):
         assert order.peak == plan.lower_bound, (order, plan.lower_bound)
         if not order.changed:
             assert order.original_peak == plan.lower_bound
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(-200, 400), st.integers(0, 300)), max_size=12))
+def test_lowest_free_is_the_lowest_uncovered_candidate(raw):
+    """First fit's one sweep (lowest_free) returns what checking every candidate does: the
+    lowest of 0 and the aligned span ends that no span covers."""
+    spans = [(lo, lo + length) for lo, length in raw]
+    candidates = sorted({0} | {align(hi) for _, hi in spans if align(hi) >= 0})
+    assert lowest_free(spans) == next(c for c in candidates if not any(lo <= c < hi for lo, hi in spans))

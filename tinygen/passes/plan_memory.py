@@ -206,12 +206,26 @@ def _forbidden(buf: Buffer, p: Buffer, shares: dict[tuple[str, str], int]) -> tu
     return p.offset - buf.size + 1, p.offset + p.size
 
 
+def lowest_free(spans: list[tuple[int, int]]) -> int:
+    """The lowest offset at or above 0, of 0 and the spans' aligned ends, that no span [lo, hi)
+    covers (first fit; placed buffers end at or above 0, so every end is a candidate).
+    One sweep over the spans by their start: the offset moves past each span that covers it,
+    and the first span that starts above it ends the sweep (every later one starts higher)."""
+    offset = 0
+    for lo, hi in sorted(spans):
+        if lo > offset:
+            break
+        if offset < hi:
+            offset = align(hi)
+    return offset
+
+
 def _offset(buf: Buffer, placed: list[Buffer], shares: dict[tuple[str, str], int], best_fit: bool) -> int:
     spans = [_forbidden(buf, p, shares) for p in placed if p.overlaps_in_time(buf)]
+    if not best_fit:
+        return lowest_free(spans)
     candidates = sorted({0} | {align(hi) for _, hi in spans})
     free = [c for c in candidates if not any(lo <= c < hi for lo, hi in spans)]
-    if not best_fit:
-        return free[0]
 
     def gap(c: int) -> float:       # room above c before the next collision
         return min((lo - c for lo, _ in spans if lo > c), default=float("inf"))
@@ -292,29 +306,38 @@ def _exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], b
     search stops after that many placements (None: exhaustive)."""
     n = len(buffers)
     order = sorted(range(n), key=lambda i: (-buffers[i].size, buffers[i].first))
-    # the buffers each one can collide with (live at a common step): _offset looks at no other
-    # placed buffer, so filtering them out first changes no offset, only the time it takes
-    rivals = [[j for j in range(n) if j != i and buffers[j].overlaps_in_time(buffers[i])] for i in range(n)]
+    # the buffers each one can collide with (live at a common step), each with the span of
+    # offsets it forbids (_forbidden's) relative to its own offset: no other placed buffer
+    # forbids any, so leaving them out changes no offset, only the time it takes
+    saved = [b.offset for b in buffers]
+    rivals = []
+    for i, buf in enumerate(buffers):
+        spans = []
+        for j, p in enumerate(buffers):
+            if j != i and p.overlaps_in_time(buf):
+                p.offset = 0
+                spans.append((j, *_forbidden(buf, p, pairs)))
+        rivals.append(spans)
+    offsets = [0] * n
     is_placed = [False] * n
     found: list = [best, None]
     tries = [0]
 
     def search(rest: list[int], top: int) -> None:
         if not rest:
-            found[0], found[1] = top, [b.offset for b in buffers]
+            found[0], found[1] = top, list(offsets)
             return
         for i in rest:
             if budget is not None and tries[0] >= budget:
                 return
             tries[0] += 1
-            buf = buffers[i]
-            buf.offset = _offset(buf, [buffers[j] for j in rivals[i] if is_placed[j]], pairs, best_fit=False)
-            end = align(max(top, buf.offset + buf.size))
+            offset = lowest_free([(offsets[j] + lo, offsets[j] + hi) for j, lo, hi in rivals[i] if is_placed[j]])
+            offsets[i] = offset
+            end = align(max(top, offset + buffers[i].size))
             if end < found[0]:
                 is_placed[i] = True
                 search([j for j in rest if j != i], end)
                 is_placed[i] = False
-    saved = [b.offset for b in buffers]
     search(order, 0)
     for b, off in zip(buffers, saved):
         b.offset = off
