@@ -4,6 +4,7 @@ equal inputs, give the same answer from the memo, and run again for any changed 
 
 from __future__ import annotations
 
+import gc
 import importlib
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from test_plan_memory import Chain
 from tinygen.passes.plan_memory import Buffer, exact_placement
 from tinygen.passes.reorder import reorder
-from tinygen.passes.search_memo import forget
+from tinygen.passes.search_memo import forget, gc_paused
 
 REORDER = importlib.import_module("tinygen.passes.reorder")
 PLAN = importlib.import_module("tinygen.passes.plan_memory")
@@ -113,3 +114,20 @@ def test_results_kept_on_disk_serve_another_process_until_the_search_changes(cou
     monkeypatch.setattr(REORDER, "code_version", search_memo.code_version)
     reorder(branches())
     assert counted["reorder"] == 3 * searched
+
+
+def test_gc_paused_restores_the_collector_as_it_was():
+    """The collector is off inside the block and back as it was after it, also when the block raises."""
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with gc_paused():
+            assert not gc.isenabled()
+            raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()                 # a caller that had it off keeps it off
+    finally:
+        gc.enable()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
-from tinygen.passes.search_memo import code_version, recall, remember, search_key
+from tinygen.passes.search_memo import code_version, gc_paused, recall, remember, search_key
 
 ALIGNMENT = 16
 # graph.meta key: the graph input kept outside the arena (a banded stage reads it row window by
@@ -290,7 +290,8 @@ def exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], be
                      ALIGNMENT, code_version(__file__))
     found = recall("placement", key)
     if found is None:
-        found = _exact_placement(buffers, pairs, best, budget)
+        with gc_paused():
+            found = _exact_placement(buffers, pairs, best, budget)
         remember("placement", key, ("found", found))
         return found
     return found[1]

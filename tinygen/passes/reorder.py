@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
 from tinygen.passes.plan_memory import INPUT_OUTSIDE_ARENA, align, concat_views
-from tinygen.passes.search_memo import code_version, recall, remember, search_key
+from tinygen.passes.search_memo import code_version, gc_paused, recall, remember, search_key
 
 MAX_STATES = 2000           # sets of run nodes kept per level of the search
 SEED_STATES = 64            # the same for a first, narrow search whose peak bounds the full one
@@ -212,7 +212,8 @@ def _search(costs: _Costs, count: int, bound: int, width: int = MAX_STATES) -> t
                      costs.inplace, code_version(__file__))
     found = recall("reorder", key)
     if found is None:
-        found = _search_orders(costs, count, bound, width)
+        with gc_paused():
+            found = _search_orders(costs, count, bound, width)
         remember("reorder", key, found)
     return found
 
