@@ -80,6 +80,25 @@ def test_reorder_finds_the_lowest_peak_of_all_orders(g):
     assert g.meta["order"].changed == (best < original)
 
 
+def test_reorder_counts_a_concat_output_that_a_reshape_reads():
+    """A concat not planned in place writes a buffer of its own, also where a reshape aliases
+    its output (only concats planned in place allocate nothing): the order's peak counts it,
+    so the search is not stopped by the floor of the add that reads both (a case hypothesis
+    found, where the peak was undercounted as 3 and the lowest, 5, was never searched for)."""
+    from tinygen.passes.reorder import order_peak, reorder
+
+    c = Chain(1)
+    t0 = c.node("logistic", ["input"], 1)
+    t1 = c.node("concat", ["input", "input"], 2)
+    c.node("reshape", [t1], 2)
+    c.node("add", ["input", t1], 2)
+    g = c.finish(c.node("reshape", [t0], 1))
+    best = min(order_peak(g, order) for order in topological_orders(g))
+    assert (order_peak(g), best) == (6, 5)          # the input (1) + the concat (2) + the add (2)
+    g = reorder(g)
+    assert g.meta["order"].peak == order_peak(g) == 5 and g.meta["order"].changed
+
+
 def test_reorder_lowers_the_peak_and_stays_bit_exact_host(tmp_path):
     """Both branches' expansions first, as written: the reorder runs each branch to its
     end first, the arena shrinks, and the host build equals the reference."""

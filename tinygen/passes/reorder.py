@@ -61,6 +61,7 @@ class _Costs:
         nodes = graph.nodes
         # pieces of a concat planned in place live in its output's buffer (plan_memory.concat_views)
         root: dict[str, str] = {piece: out for piece, (out, _) in concat_views(graph).items()}
+        joined = set(root.values())          # the outputs of concats planned in place (not aliases')
         for node in nodes:
             if schema(node.op).alias:
                 root[node.outputs[0]] = root.get(node.inputs[0], node.inputs[0])
@@ -88,7 +89,6 @@ class _Costs:
         self.size = [0 if r == outside else graph.tensors[r].nbytes for r in roots]
         self.kept = _mask(self.buffer(t) for t in graph.outputs)
         self.inputs = _mask(self.buffer(t) for t in graph.inputs)
-        joined = set(root.values())
         # a concat planned in place allocates nothing: its first piece's producer made the buffer
         self.new = [list(dict.fromkeys(self.buffer(t) for t in n.outputs
                                        if not (n.op == "concat" and t in joined)))
