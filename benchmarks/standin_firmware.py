@@ -2,6 +2,12 @@
 harness under benchmarks/lowbit_kernels.py (kernel calls) and the popcount comparison.
 
     text = run_firmware("f746zg", [Path("main.c")], work_dir)   # UART text ending in "done"
+
+Each source is compiled on its own, then linked in the order given. The sources outside the
+work folder (the kernels and the port, the same in every harness) come from tinygen's object
+cache (tinygen.build.object_cache, in the cache folder `tinygen build` uses) when compiled
+with the same compiler, flags and headers before: a kernel test that builds ten harnesses
+compiles its kernels once.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tinygen.board import get_board  # noqa: E402
+from tinygen.build.object_cache import OBJECT_DIR, CompileCommand, source_object  # noqa: E402
 from tinygen.hil.deadline import run_process  # noqa: E402
+from tinygen.kernels.measure_cache import cache_dir  # noqa: E402
 from tinygen.resources import data_dir  # noqa: E402
 
 FIRMWARE = data_dir("firmware")
@@ -41,6 +49,30 @@ def _linker_script(board, dest: Path, template: str = "cortex-m.ld.j2") -> Path:
     return dest
 
 
+def _objects(cc: str, flags: list[str], sources: list[Path], work: Path) -> list[str]:
+    """The sources' objects, in order: those in `work` compiled there, the others (kernels,
+    ports) taken from the object cache, compiled into it first where they are not."""
+    store = cache_dir() / OBJECT_DIR
+    objs = []
+    for src in map(Path, sources):
+        obj = work / "obj" / f"{src.name}.o"
+        if src.resolve().is_relative_to(work.resolve()):
+            obj.parent.mkdir(parents=True, exist_ok=True)
+            cmd = [cc, *flags, "-c", str(src), "-o", str(obj)]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"firmware build failed:\n{' '.join(cmd)}\n{done.stderr}")
+        else:
+            try:
+                obj = source_object(CompileCommand(cc, tuple(flags), str(obj.relative_to(work)), str(src)), work,
+                                    store)
+            except subprocess.CalledProcessError as e:
+                raise RuntimeError(f"firmware build failed:\n{' '.join(map(str, e.cmd))}\n"
+                                   f"{e.stderr.decode(errors='replace')}") from None
+        objs.append(str(obj))
+    return objs
+
+
 def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: float = RUN_TIMEOUT) -> str:
     """Build sources with the mps2 port for the board's stand-in, run it, return its UART text
     (which must end with "done")."""
@@ -53,22 +85,18 @@ def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: floa
     if standin_toolchain(board) is RISCV_VIRT:        # the esp32-c3's stand-in: RISC-V virt, freestanding
         # compiled with -march=rv32imc_zicsr, linked with -march=rv32imc (notes: the multilib)
         tc = RISCV_VIRT
-        objs = []
-        for src in [*sources, *sorted((PORTS / port).glob("*.c")), *sorted((PORTS / port).glob("*.S"))]:
-            objs.append(str(work / f"{Path(src).name}.o"))
-            cmd = [tc.cc, *tc.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}", "-c",
-                   str(src), "-o", objs[-1]]
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(f"firmware build failed:\n{' '.join(cmd)}\n{done.stderr}")
+        flags = [*tc.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}"]
+        objs = _objects(tc.cc, flags, [*sources, *sorted((PORTS / port).glob("*.c")),
+                                       *sorted((PORTS / port).glob("*.S"))], work)
         cmd = [tc.cc, *tc.ldflags, "-T", str(_linker_script(board, work / "bench.ld", tc.linker_template)), *objs,
                *tc.libs, "-o", str(elf)]
     else:
         port_sources = sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
-        arch = [f for f in board.cflags if f.startswith("-m")]
-        cmd = [board.cc, *board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
-               f"-I{FIRMWARE / 'runtime'}", *map(str, sources), *map(str, port_sources),
-               *arch, *LINK, "-T", str(_linker_script(board, work / "bench.ld")), "-o", str(elf)]
+        flags = [*board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
+                 f"-I{FIRMWARE / 'runtime'}"]
+        objs = _objects(board.cc, flags, [*sources, *port_sources], work)
+        cmd = [board.cc, *board.cflags, *objs, *LINK, "-T", str(_linker_script(board, work / "bench.ld")),
+               "-o", str(elf)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"firmware build failed:\n{' '.join(cmd)}\n{done.stderr}")
