@@ -2,7 +2,9 @@
 
 `build()` compiles every firmware/kernels/*.c (plus a small test shim exporting
 the static inline helpers of tg_requant.h over arrays) with the strict flags
-below into one shared library. `KernelLib` then offers one method per kernel,
+below into one shared library; the kernels' objects come from tinygen's object
+cache (benchmarks/standin_firmware.py's _objects), so each xdist worker's build
+after the first only compiles the shim and links. `KernelLib` then offers one method per kernel,
 named like the numpy twin in tinygen.ref.kernels and taking the same
 (p dict, arrays) arguments, so a test can call both the same way.
 
@@ -15,11 +17,14 @@ from __future__ import annotations
 import ctypes
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from standin_firmware import _objects  # noqa: E402
 KERNEL_DIR = REPO / "firmware" / "kernels"
 HEADER = KERNEL_DIR / "tg_kernels.h"
 HEADER_B1 = KERNEL_DIR / "tg_kernels_b1.h"
@@ -96,8 +101,13 @@ def build(out_dir: Path) -> Path:
     shim.write_text(_SHIM)
     so = out_dir / "libtg_kernels.so"
     # the ISA-specific kernels (tg_*_dsp.c) need their cross compiler: tests/test_kernels_dsp.py
-    sources = sorted(str(p) for p in KERNEL_DIR.glob("*.c") if not p.stem.endswith("_dsp")) + [str(shim)]
-    cmd = ["gcc", *CFLAGS, "-I", str(KERNEL_DIR), *sources, "-o", str(so)]
+    sources = sorted(p for p in KERNEL_DIR.glob("*.c") if not p.stem.endswith("_dsp")) + [shim]
+    flags = [f for f in CFLAGS if f != "-shared"] + ["-I", str(KERNEL_DIR)]
+    try:
+        objects = _objects("gcc", flags, sources, out_dir)
+    except RuntimeError as e:
+        raise RuntimeError(f"kernel build failed:\n{e}") from None
+    cmd = ["gcc", "-shared", *objects, "-o", str(so)]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"kernel build failed:\n{' '.join(cmd)}\n{res.stderr}")
