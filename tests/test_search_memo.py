@@ -12,7 +12,7 @@ import pytest
 from test_plan_memory import Chain
 from tinygen.passes.plan_memory import Buffer, exact_placement
 from tinygen.passes.reorder import reorder
-from tinygen.passes.search_memo import forget, gc_paused
+from tinygen.passes.search_memo import forget, gc_paused, memoized
 
 REORDER = importlib.import_module("tinygen.passes.reorder")
 PLAN = importlib.import_module("tinygen.passes.plan_memory")
@@ -131,3 +131,20 @@ def test_gc_paused_restores_the_collector_as_it_was():
         assert not gc.isenabled()                 # a caller that had it off keeps it off
     finally:
         gc.enable()
+
+
+def test_memoized_keeps_a_none_result_and_runs_with_the_collector_paused(monkeypatch, tmp_path):
+    """A search that found nothing (None) is kept like any result; the search runs with the
+    collector off, and the collector is back on afterwards."""
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
+    forget()
+    runs = []
+
+    def search():
+        runs.append(gc.isenabled())
+        return None
+
+    assert memoized("test", "k", search) is None and memoized("test", "k", search) is None
+    assert runs == [False] and gc.isenabled()
+    forget()                                                   # another process: from the disk
+    assert memoized("test", "k", search) is None and runs == [False]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
-from tinygen.passes.search_memo import code_version, gc_paused, recall, remember, search_key
+from tinygen.passes.search_memo import code_version, memoized, search_key
 
 ALIGNMENT = 16
 # graph.meta key: the graph input kept outside the arena (a banded stage reads it row window by
@@ -288,13 +288,7 @@ def exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], be
     name, size and lifetime in order, the pairs, `best`, `budget`, the alignment and this file's source."""
     key = search_key([(b.name, b.size, b.first, b.last) for b in buffers], sorted(pairs.items()), best, budget,
                      ALIGNMENT, code_version(__file__))
-    found = recall("placement", key)
-    if found is None:
-        with gc_paused():
-            found = _exact_placement(buffers, pairs, best, budget)
-        remember("placement", key, ("found", found))
-        return found
-    return found[1]
+    return memoized("placement", key, lambda: _exact_placement(buffers, pairs, best, budget))
 
 
 def _exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], best: int,
@@ -310,14 +304,13 @@ def _exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], b
     # the buffers each one can collide with (live at a common step), each with the span of
     # offsets it forbids (_forbidden's) relative to its own offset: no other placed buffer
     # forbids any, so leaving them out changes no offset, only the time it takes
-    saved = [b.offset for b in buffers]
     rivals = []
     for i, buf in enumerate(buffers):
         spans = []
         for j, p in enumerate(buffers):
             if j != i and p.overlaps_in_time(buf):
-                p.offset = 0
-                spans.append((j, *_forbidden(buf, p, pairs)))
+                lo, hi = _forbidden(buf, p, pairs)
+                spans.append((j, lo - p.offset, hi - p.offset))
         rivals.append(spans)
     offsets = [0] * n
     is_placed = [False] * n
@@ -340,8 +333,6 @@ def _exact_placement(buffers: list[Buffer], pairs: dict[tuple[str, str], int], b
                 search([j for j in rest if j != i], end)
                 is_placed[i] = False
     search(order, 0)
-    for b, off in zip(buffers, saved):
-        b.offset = off
     return (found[0], found[1]) if found[1] is not None else None
 
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from tinygen.ir import Graph, schema
 from tinygen.passes.inplace import overlap_distance
 from tinygen.passes.plan_memory import INPUT_OUTSIDE_ARENA, align, concat_views
-from tinygen.passes.search_memo import code_version, gc_paused, recall, remember, search_key
+from tinygen.passes.search_memo import code_version, memoized, search_key
 
 MAX_STATES = 2000           # sets of run nodes kept per level of the search
 SEED_STATES = 64            # the same for a first, narrow search whose peak bounds the full one
@@ -210,12 +210,7 @@ def _search(costs: _Costs, count: int, bound: int, width: int = MAX_STATES) -> t
     key = search_key(count, bound, width, costs.preds, costs.succs, costs.readers, costs.size, costs.kept,
                      costs.inputs, costs.new, costs.new_mask, costs.out_bytes, costs.scratch, costs.touched,
                      costs.inplace, code_version(__file__))
-    found = recall("reorder", key)
-    if found is None:
-        with gc_paused():
-            found = _search_orders(costs, count, bound, width)
-        remember("reorder", key, found)
-    return found
+    return memoized("reorder", key, lambda: _search_orders(costs, count, bound, width))
 
 
 def _search_orders(costs: _Costs, count: int, bound: int, width: int = MAX_STATES) -> tuple[list[int] | None, int, bool]:

@@ -1,9 +1,7 @@
 """The planning searches' results kept per process, by their inputs.
 
     key = search_key(count, bound, costs.preds, ...)     # every input the search reads
-    hit = recall("reorder", key)                         # None: not searched with these inputs
-    ... search ...
-    remember("reorder", key, result)
+    result = memoized("reorder", key, lambda: _search_orders(costs, count, bound))
 
 passes/reorder.py's search over execution orders and passes/plan_memory.py's exact placement
 are deterministic functions of plain numbers (node dependencies, buffer sizes, lifetimes,
@@ -75,6 +73,18 @@ def search_key(*inputs) -> str:
     return hashlib.sha256(pickle.dumps(inputs, protocol=4)).hexdigest()
 
 
+def memoized(search: str, key: str, run):
+    """What run() returns (None included), kept under `search` and `key`: recalled where kept
+    before, else run with the collector paused and remembered."""
+    found = recall(search, key)
+    if found is not None:
+        return found[0]
+    with gc_paused():
+        result = run()
+    remember(search, key, (result,))
+    return result
+
+
 def _disk(search: str) -> Path:
     return cache_dir() / DISK_DIR / search
 
@@ -138,4 +148,5 @@ def forget() -> None:
     _MEMO.clear()
 
 
-__all__ = ["DISK_DIR", "MEMO_ENTRIES", "code_version", "forget", "gc_paused", "recall", "remember", "search_key"]
+__all__ = ["DISK_DIR", "MEMO_ENTRIES", "code_version", "forget", "gc_paused", "memoized", "recall", "remember",
+           "search_key"]
