@@ -12,6 +12,11 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.tinygen-installed
 JOBS ?= 2
+# Python modules are byte-compiled when first imported, into .venv and this tree's __pycache__
+# folders (ignored by git), even where the environment sets PYTHONDONTWRITEBYTECODE: set-up then
+# compiles only what the tools import instead of all of site-packages (pip install --no-compile),
+# and the suite's processes read the compiled modules instead of compiling them each again.
+unexport PYTHONDONTWRITEBYTECODE
 
 # Debian packages: the host compiler, the Cortex-M and RISC-V cross compilers
 # (newlib for Cortex-M; RISC-V builds are freestanding) and the QEMU stand-ins.
@@ -42,9 +47,9 @@ toolchain:
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
-	  || $(VPY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(VPY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
+	$(VPY) -m pip install --quiet --disable-pip-version-check --no-compile --no-deps --no-build-isolation -e . \
+	  || $(VPY) -m pip install --quiet --disable-pip-version-check --no-compile --no-deps -e .
 	touch $(STAMP)
 
 setup: toolchain $(STAMP)

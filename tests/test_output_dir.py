@@ -266,3 +266,24 @@ def test_build_into_a_read_only_folder(tmp_path):
 def run_cli_subprocess(model: Path, out: Path, prefix: list[str] = ()) -> subprocess.CompletedProcess:
     cmd = [*prefix, sys.executable, "-m", "tinygen", "build", str(model), "--board", "host", "-q", "-o", str(out)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=model.parent)
+
+
+def test_build_writes_no_compiled_module_beside_the_users_python_files(capsys, tmp_path, monkeypatch):
+    """The model file, the neighbour it imports and the --calib module run in tinygen's process,
+    where Python would write their compiled modules into a __pycache__ folder beside them (the
+    default, without PYTHONDONTWRITEBYTECODE): the user's folder stays byte for byte as it was."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "widths.py").write_text("IN_FEATURES = 8\n")
+    model = write_model(proj, GOOD_MODEL.replace("import numpy as np\n", "import numpy as np\nimport widths\n")
+                        .replace("nn.Linear(8, 4)", "nn.Linear(widths.IN_FEATURES, 4)"), "model.py")
+    (proj / "calib.py").write_text("import numpy as np\nimport widths\n\n\ndef batches():\n"
+                                   "    return np.ones((4, widths.IN_FEATURES), np.float32)\n")
+    before = snapshot(proj)
+    rc, _, err = run_cli(capsys, "build", model, "--board", "host", "-q", "-o", tmp_path / "out",
+                         "--calib", f"{proj / 'calib.py'}:batches")
+    assert rc == 0, err
+    assert snapshot(proj) == before
+    assert sys.dont_write_bytecode is False                 # as it was
+    assert (tmp_path / "out" / "model.c").is_file()

@@ -14,15 +14,14 @@ same number of samples: sample i of each goes into the model together.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-import uuid
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from tinygen.errors import ModelError
+from tinygen.frontend.user_module import import_file, no_bytecode
 from tinygen.npfile import not_numpy
 
 RANDOM_SAMPLES = 64
@@ -75,27 +74,28 @@ def _from_callable(spec: str, inputs: int) -> list[np.ndarray]:
     path = Path(file)
     if not path.is_file():
         raise ModelError(f"calibration module {file!r} does not exist")
-    mod_spec = importlib.util.spec_from_file_location(f"_tinygen_calib_{uuid.uuid4().hex[:8]}", path)
-    module = importlib.util.module_from_spec(mod_spec)
-    sys.path.insert(0, str(path.resolve().parent))
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)                  # while its batches are made, as while it is imported
     try:
-        mod_spec.loader.exec_module(module)
-        fn = getattr(module, func, None)
-        if not callable(fn):
-            raise ModelError(f"{file} has no function {func}()",
-                             "give --calib FILE.py:FUNCTION with a function returning an array or batches")
-        result = fn()
-        if isinstance(result, np.ndarray) or hasattr(result, "numpy"):
-            return [np.asarray(result)]
-        if inputs > 1 and isinstance(result, (tuple, list)) and all(hasattr(a, "shape") for a in result):
-            return [np.asarray(a) for a in result]          # one array per input
-        batches = [b if inputs > 1 else (b,) for b in result]   # several inputs: tuples of batches
+        with no_bytecode():
+            module = import_file(path, "_tinygen_calib_")
+            fn = getattr(module, func, None)
+            if not callable(fn):
+                raise ModelError(f"{file} has no function {func}()",
+                                 "give --calib FILE.py:FUNCTION with a function returning an array or batches")
+            result = fn()
+            if isinstance(result, np.ndarray) or hasattr(result, "numpy"):
+                return [np.asarray(result)]
+            if inputs > 1 and isinstance(result, (tuple, list)) and all(hasattr(a, "shape") for a in result):
+                return [np.asarray(a) for a in result]          # one array per input
+            batches = [b if inputs > 1 else (b,) for b in result]   # several inputs: tuples of batches
     except ModelError:
         raise
     except Exception as e:
         raise ModelError(f"calibration function {spec} raised {type(e).__name__}: {e}") from None
     finally:
-        sys.path.pop(0)
+        if sys.path and sys.path[0] == folder:
+            sys.path.pop(0)
     if not batches:
         return [np.zeros((0,), np.float32)] * inputs
     if any(not isinstance(b, (tuple, list)) or len(b) != inputs for b in batches):

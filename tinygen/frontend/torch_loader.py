@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib.util
 import logging
-import sys
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +30,7 @@ from tinygen.frontend import nchw_to_ir
 import torch
 
 from tinygen.errors import ModelError
+from tinygen.frontend.user_module import import_file, no_bytecode
 
 MODEL_FILE_HELP = (
     "a model file is a Python file defining model() (returns a torch.nn.Module), "
@@ -227,27 +225,20 @@ def permanent_pruning(net: torch.nn.Module) -> torch.nn.Module:
 
 
 def _import_file(path: Path):
-    name = f"_tinygen_model_{path.stem}_{uuid.uuid4().hex[:8]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ModelError(f"cannot import {str(path)!r}", hint=MODEL_FILE_HELP)
-    module = importlib.util.module_from_spec(spec)
-    folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)  # let the model file import its neighbours
     try:
-        spec.loader.exec_module(module)
+        module = import_file(path, "_tinygen_model_")
     except Exception as e:
         raise ModelError(f"importing {str(path)!r} failed: {type(e).__name__}: {_first_line(e)}",
                          hint="run `python " + str(path) + "` to see the full error") from None
-    finally:
-        if sys.path and sys.path[0] == folder:
-            sys.path.pop(0)
+    if module is None:
+        raise ModelError(f"cannot import {str(path)!r}", hint=MODEL_FILE_HELP)
     return module
 
 
 def _call(fn, path: Path, what: str):
     try:
-        return fn()
+        with no_bytecode():                     # what the model file imports as it runs
+            return fn()
     except Exception as e:
         raise ModelError(f"{str(path)!r}: {what} raised {type(e).__name__}: {_first_line(e)}",
                          hint=MODEL_FILE_HELP) from None

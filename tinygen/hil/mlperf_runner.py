@@ -43,6 +43,7 @@ import types
 from pathlib import Path
 
 from tinygen.errors import TinygenError, UsageError
+from tinygen.frontend.user_module import no_bytecode
 from tinygen.hil.client import Device, describe_laps
 from tinygen.hil.mlperf_dataset import read_manifest, write_dataset
 
@@ -291,7 +292,8 @@ def run_runner(runner: Path, argv: list[str], workdir: Path) -> None:
     sys.path.insert(0, str(runner))
     os.chdir(workdir)
     try:
-        runpy.run_path(str(runner / "main.py"), run_name="__main__")
+        with no_bytecode():                     # nothing written into the runner's tree
+            runpy.run_path(str(runner / "main.py"), run_name="__main__")
     finally:
         # the runner sends stdout and stderr to its log while it runs
         sys.argv, sys.path[:], cwd, sys.stdout, sys.stderr = saved
