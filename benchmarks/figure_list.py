@@ -72,7 +72,8 @@ def measure_suite(work: Path, quick: bool) -> list:
     """make test on a fresh clone, idle and beside busy processes ($SUITE_TIME_LOADS, default 0,8)."""
     runs = []
     for load in map(int, os.environ.get("SUITE_TIME_LOADS", "0,8").split(",")):
-        python("benchmarks/suite_time.py", "--load", load, "--json", work / f"suite-{load}.json")
+        python("benchmarks/suite_time.py", "--load", load, "--json", work / f"suite-{load}.json",
+               "--log", work / f"suite-{load}.log")
         runs.append(json.loads((work / f"suite-{load}.json").read_text()))
     return runs
 
@@ -81,7 +82,8 @@ def render_suite(runs: list) -> str:
     lines = ["| `make test` on a fresh clone | tests | wall | CPU (user + sys) | cores | busy processes beside "
              "| load average | commit | date |", "|---|---|---:|---:|---:|---:|---|---|---|"]
     for r in runs:
-        lines.append(f"| exit {r['exit']} | {r['passed']:,} passed, {r['skipped']} skipped, {r['failed']} failed "
+        errors = f", {r['error']} errors" if r.get("error") else ""
+        lines.append(f"| exit {r['exit']} | {r['passed']:,} passed, {r['skipped']} skipped, {r['failed']} failed{errors} "
                      f"| {r['wall_seconds'] / 60:.1f} min | {r['cpu_seconds'] / 60:.1f} min | {r['cores']} "
                      f"| {r['extra_load']} | {r['load_start']} -> {r['load_end']} | {r['commit']} | {r['date']} |")
     return "\n".join(lines)

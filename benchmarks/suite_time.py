@@ -66,7 +66,9 @@ def run(load: int, keep_log: Path | None) -> dict:
     if keep_log:
         keep_log.write_text(output)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"commit": commit, "date": date.today().isoformat(), "cores": os.cpu_count(), "extra_load": load,
+    # pytest's short summary: which tests failed or errored (a run that did not pass says why)
+    problems = [ln for ln in output.splitlines() if ln.startswith(("FAILED ", "ERROR "))]
+    return {"problems": problems, "commit": commit, "date": date.today().isoformat(), "cores": os.cpu_count(), "extra_load": load,
             "load_start": round(load_start, 1), "load_end": round(load_end, 1), "wall_seconds": round(wall),
             "cpu_seconds": round(cpu), "exit": done.returncode, **counts(output)}
 
@@ -81,6 +83,8 @@ def main(argv=None) -> int:
     print(f"make test at {result['commit']}: {result['line']} in {result['wall_seconds'] / 60:.1f} min wall, "
           f"{result['cpu_seconds'] / 60:.1f} min CPU, {result['cores']} cores, {args.load} busy processes beside "
           f"(load average {result['load_start']} -> {result['load_end']}); exit {result['exit']}")
+    for line in result["problems"]:
+        print(f"  {line}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
     return result["exit"]
