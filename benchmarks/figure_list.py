@@ -82,7 +82,7 @@ def render_suite(runs: list) -> str:
     lines = ["| `make test` on a fresh clone | tests | wall | CPU (user + sys) | cores | busy processes beside "
              "| load average | commit | date |", "|---|---|---:|---:|---:|---:|---|---|---|"]
     for r in runs:
-        errors = f", {r['error']} errors" if r.get("error") else ""
+        errors = f", {r['error']} error{'s' if r['error'] > 1 else ''}" if r.get("error") else ""
         lines.append(f"| exit {r['exit']} | {r['passed']:,} passed, {r['skipped']} skipped, {r['failed']} failed{errors} "
                      f"| {r['wall_seconds'] / 60:.1f} min | {r['cpu_seconds'] / 60:.1f} min | {r['cores']} "
                      f"| {r['extra_load']} | {r['load_start']} -> {r['load_end']} | {r['commit']} | {r['date']} |")
