@@ -14,14 +14,13 @@ same number of samples: sample i of each goes into the model together.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from tinygen.errors import ModelError
-from tinygen.frontend.user_module import import_file, no_bytecode
+from tinygen.frontend.user_module import import_file, user_code
 from tinygen.npfile import not_numpy
 
 RANDOM_SAMPLES = 64
@@ -74,10 +73,8 @@ def _from_callable(spec: str, inputs: int) -> list[np.ndarray]:
     path = Path(file)
     if not path.is_file():
         raise ModelError(f"calibration module {file!r} does not exist")
-    folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)                  # while its batches are made, as while it is imported
     try:
-        with no_bytecode():
+        with user_code(path):                   # while its batches are made, as while it is imported
             module = import_file(path, "_tinygen_calib_")
             fn = getattr(module, func, None)
             if not callable(fn):
@@ -93,9 +90,6 @@ def _from_callable(spec: str, inputs: int) -> list[np.ndarray]:
         raise
     except Exception as e:
         raise ModelError(f"calibration function {spec} raised {type(e).__name__}: {e}") from None
-    finally:
-        if sys.path and sys.path[0] == folder:
-            sys.path.pop(0)
     if not batches:
         return [np.zeros((0,), np.float32)] * inputs
     if any(not isinstance(b, (tuple, list)) or len(b) != inputs for b in batches):

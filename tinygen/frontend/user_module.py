@@ -23,6 +23,20 @@ def no_bytecode():
         sys.dont_write_bytecode = saved
 
 
+@contextlib.contextmanager
+def user_code(path: Path):
+    """While the block runs the user's file at `path` (or what it defines): its folder first on
+    sys.path, so that it imports its neighbours, and no bytecode written."""
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        with no_bytecode():
+            yield
+    finally:
+        if sys.path and sys.path[0] == folder:
+            sys.path.pop(0)
+
+
 def import_file(path: Path, prefix: str) -> ModuleType | None:
     """The module at `path` run under a fresh name (`prefix`, its stem, a random suffix), with its
     folder first on sys.path while it runs so that it imports its neighbours; None where Python
@@ -31,12 +45,6 @@ def import_file(path: Path, prefix: str) -> ModuleType | None:
     if spec is None or spec.loader is None:
         return None
     module = importlib.util.module_from_spec(spec)
-    folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)
-    try:
-        with no_bytecode():
-            spec.loader.exec_module(module)
-    finally:
-        if sys.path and sys.path[0] == folder:
-            sys.path.pop(0)
+    with user_code(path):
+        spec.loader.exec_module(module)
     return module
