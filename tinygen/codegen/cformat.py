@@ -6,6 +6,7 @@ and substitute).
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -52,6 +53,23 @@ def c_float(value) -> str:
 def c_array_body(data: np.ndarray, per_line: int = 16, indent: str = "    ") -> str:
     """The comma-separated elements of an integer array, `per_line` to a line."""
     flat = np.asarray(data).ravel()
+    if flat.size < KEPT_ARRAY_SIZE:
+        return _array_body(flat, per_line, indent)
+    return _kept_array_body(flat.dtype.str, flat.tobytes(), per_line, indent)
+
+
+# arrays of at least this many elements keep their text (the last KEPT_ARRAYS of them): the fit
+# step writes a model's project once per choice it tries (tinygen/fit.py), the same weights each time
+KEPT_ARRAY_SIZE = 4096
+KEPT_ARRAYS = 32
+
+
+@functools.lru_cache(maxsize=KEPT_ARRAYS)
+def _kept_array_body(dtype: str, raw: bytes, per_line: int, indent: str) -> str:
+    return _array_body(np.frombuffer(raw, dtype), per_line, indent)
+
+
+def _array_body(flat: np.ndarray, per_line: int, indent: str) -> str:
     if flat.size == 0:
         return indent + "0"
     if flat.dtype == np.uint32:       # packed bit words: hex, bit patterns read better so
