@@ -16,7 +16,8 @@ from tinygen.board import get_board
 from tinygen.build.code_size import ID_STRINGS_BYTES, PLACEHOLDER_HASH, compiled_flash
 from tinygen.build.elf import read_elf
 from tinygen.build.memory import capacity, measure
-from tinygen.build.object_cache import cache_key, parse_command, prune, source_object
+from tinygen.build.object_cache import (PRUNE_SLACK_BYTES, cache_key, parse_command, prune, prune_due,
+                                         source_object, stored)
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.fit import fit_model
 from tinygen.passes import CompileOptions, compile_graph
@@ -50,6 +51,28 @@ def test_prune_removes_least_recently_used_objects_down_to_the_limit(tmp_path):
     os.utime(store / "2.o", ns=(2 * 10**18, 2 * 10**18))      # used again: now the newest
     assert [p.name for p in prune(store, limit=250)] == ["3.o"]
     assert prune(store, limit=0) == [store / "2.o"] and not any(store.glob("*.o"))
+
+
+def test_prune_due_on_the_first_store_then_after_the_slack(tmp_path):
+    """A process scans a store when it first stores there, then only after PRUNE_SLACK_BYTES
+    more: until then the store may exceed its bound by what the process stored meanwhile."""
+    store = tmp_path / "objects"
+    store.mkdir()
+
+    def add(name: str, size: int, age: int) -> None:
+        (store / name).write_bytes(b"\0" * size)
+        os.utime(store / name, ns=(10**18 + age * 10**9,) * 2)
+        stored(store, size)
+
+    add("a.o", 300, 0)
+    assert prune_due(store, limit=500) and (store / "a.o").exists()       # the first: scanned, within
+    add("b.o", 300, 1)
+    assert not prune_due(store, limit=500)                                 # 300 B since: not due
+    assert {p.name for p in store.iterdir()} == {"a.o", "b.o"}             # 600 B > 500: over, by what it stored
+    add("c.o", PRUNE_SLACK_BYTES, 2)
+    assert prune_due(store, limit=PRUNE_SLACK_BYTES + 300)                 # the slack reached: pruned
+    assert {p.name for p in store.iterdir()} == {"b.o", "c.o"}             # the oldest out first
+    assert not prune_due(store, limit=0)                                   # counted from the last prune
 
 
 @pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc not found: cannot compile the probe source")

@@ -23,10 +23,11 @@ path and the translation unit preprocessed with them: the source and every heade
 changed flag, header or toolchain compiles again; an unchanged kernel or runtime file never does,
 so a fit round recompiles only model.c and weights.c, and the build that follows finds the real
 part's objects there. The cache is the user's (tinygen.kernels.measure_cache.cache_dir), never
-the repository, and bounded: a hit refreshes the object's time, and after each prediction the
+the repository, and bounded: a hit refreshes the object's time, and after a prediction the
 least recently used objects go until the folder holds at most OBJECT_CACHE_BYTES (every
 model's model.o and weights.o would otherwise pile up there, one pair per model and kernel
-choice).
+choice): on the process's first, then once it has stored PRUNE_SLACK_BYTES more there
+(object_cache.prune_due; a scan stats every file).
 
 The probe's linked image is kept too (cache_dir()/PROBE_DIR/<key>.elf, bounded to
 PROBE_CACHE_BYTES likewise), under the SHA-256 of every file of the scratch project (the
@@ -54,7 +55,7 @@ from pathlib import Path
 
 from tinygen.board import Board
 from tinygen.build.elf import read_elf
-from tinygen.build.object_cache import OBJECT_DIR, compile_commands, compiler_version, prune, source_object
+from tinygen.build.object_cache import OBJECT_DIR, compile_commands, compiler_version, prune, prune_due, source_object
 from tinygen.errors import ToolchainError
 from tinygen.ir import Graph
 from tinygen.kernels.measure_cache import cache_dir
@@ -146,7 +147,7 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
             elf = read_elf(project / "size-probe.elf")
             if key is not None:
                 _keep_probe(project / "size-probe.elf", key, _probe_store(store))
-            prune(store)
+            prune_due(store)
         use = measure(elf, regions, {"flash": 0, "ram": 0}, info["weight_bytes"], board.stack_size)
     return use.regions["flash"].used + ID_STRINGS_BYTES
 

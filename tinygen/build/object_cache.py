@@ -34,10 +34,12 @@ reports the error as before.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -49,6 +51,10 @@ OBJECT_DIR = "objects"
 OBJECT_CACHE_BYTES = 256 << 20
 DEPS_SUFFIX = ".deps.json"          # a direct lookup's record, beside the objects
 DEPS_CACHE_BYTES = 16 << 20
+# a store is pruned when this process first stores into it, then once it has stored this many
+# bytes there since it last pruned: a scan stats every file of the store (thousands: tens of ms),
+# and every build stores a few objects. The store may so exceed its bound by this much per process.
+PRUNE_SLACK_BYTES = 16 << 20
 DEPS_ENTRIES = 8                    # header sets kept per record (other header versions), newest first
 DEPENDENCY_FLAGS = ("-MMD", "-MP", "-MD")               # write a .d beside the object
 DEPENDENCY_OPTIONS = ("-MF", "-MT", "-MQ")              # ... and take an argument
@@ -89,13 +95,20 @@ class CompileCommand:
         return cache_key(self.cc, compiler_version(self.cc), [*self.flags, self.source], preprocessed)
 
 
+# a `make -n` line shlex.split splits as str.split does (every compile line of a generated Makefile)
+_PLAIN = re.compile(r"[A-Za-z0-9_ \t=+,.:/@%-]*")
+
+
 def parse_command(line: str) -> CompileCommand | None:
     """The compile command on a line of `make -n` output, or None (mkdir, link, objcopy, or a
     form not recognised: make runs those itself)."""
-    try:
-        argv = shlex.split(line)
-    except ValueError:
-        return None
+    if _PLAIN.fullmatch(line):
+        argv = line.split()             # no quote, escape or other whitespace: shlex.split's words
+    else:
+        try:
+            argv = shlex.split(line)
+        except ValueError:
+            return None
     if len(argv) < 5 or argv.count("-c") != 1 or argv.count("-o") != 1 or not argv[-1].endswith(SOURCE_SUFFIXES):
         return None
     flags, obj, rest = [], None, iter(argv[1:-1])
@@ -177,7 +190,7 @@ def _record(cmd: CompileCommand, project: Path, store: Path, key: str, dep_text:
             old = []
         store.mkdir(parents=True, exist_ok=True)
         tmp = store / f"{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-        tmp.write_text(json.dumps([entry, *old][:DEPS_ENTRIES]))
+        stored(store, tmp.write_text(json.dumps([entry, *old][:DEPS_ENTRIES])))
         os.replace(tmp, path)
     except OSError:
         return                          # a read-only or full cache: the next build preprocesses again
@@ -214,6 +227,7 @@ def source_object(cmd: CompileCommand, project: Path, store: Path) -> Path:
         tmp = store / f"{obj.stem}.{uuid.uuid4().hex[:8]}.tmp"
         subprocess.run([cmd.cc, *cmd.flags, "-c", cmd.source, "-o", str(tmp)], cwd=project, capture_output=True,
                        check=True)
+        stored(store, tmp.stat().st_size)
         os.replace(tmp, obj)
     else:
         os.utime(obj)                   # recently used: the last to be pruned
@@ -245,15 +259,38 @@ def restore(project: Path, commands: list[CompileCommand], store: Path) -> list[
 
 def keep(project: Path, compiled: list[tuple[CompileCommand, str]], store: Path,
          limit: int = OBJECT_CACHE_BYTES) -> None:
-    """Store the objects make compiled for restore()'s misses, then prune the store."""
+    """Store the objects make compiled for restore()'s misses, then prune the store where it is due."""
     for cmd, key in compiled:
         try:
             _store_file(project / cmd.obj, store / f"{key}.o")
+            stored(store, (store / f"{key}.o").stat().st_size)
         except OSError:
             continue                    # a read-only or full cache: the next build compiles it again
     if compiled:
-        prune(store, limit)
-        prune(store, DEPS_CACHE_BYTES, f"*{DEPS_SUFFIX}")
+        prune_due(store, limit)
+
+
+# per store: the bytes this process has put there since it last pruned it (absent: never pruned)
+_STORED: dict[str, int] = {}
+
+
+def stored(store: Path, nbytes: int) -> None:
+    """Count `nbytes` this process put in `store` (objects, direct-lookup records) towards its next prune."""
+    key = str(store)
+    if key in _STORED:
+        _STORED[key] += nbytes
+
+
+def prune_due(store: Path, limit: int = OBJECT_CACHE_BYTES) -> bool:
+    """prune() the objects of `store` to `limit` and its direct-lookup records to DEPS_CACHE_BYTES
+    where this process has not pruned it yet or has stored PRUNE_SLACK_BYTES there since; whether it did."""
+    key = str(store)
+    if _STORED.get(key, PRUNE_SLACK_BYTES) < PRUNE_SLACK_BYTES:
+        return False
+    prune(store, limit)
+    prune(store, DEPS_CACHE_BYTES, f"*{DEPS_SUFFIX}")
+    _STORED[key] = 0
+    return True
 
 
 def cached_make(project: Path, args: list[str], jobs: int, store: Path | None = None) -> subprocess.CompletedProcess:
@@ -277,14 +314,22 @@ def cached_make(project: Path, args: list[str], jobs: int, store: Path | None = 
 def prune(store: Path, limit: int = OBJECT_CACHE_BYTES, pattern: str = "*.o") -> list[Path]:
     """Remove the least recently used files matching `pattern` (the objects) of `store` until
     they hold at most `limit` bytes; the removed paths. Another process's file that vanishes
-    meanwhile is skipped."""
+    meanwhile is skipped. One directory scan (os.scandir), a stat only for the names that
+    match: every build prunes, and the suite's store holds thousands of files."""
     entries = []
-    for path in store.glob(pattern):
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            continue
-        entries.append((st.st_mtime_ns, path.name, st.st_size, path))
+    try:
+        listing = os.scandir(store)
+    except OSError:
+        return []                       # no store yet (or not a folder): nothing to remove
+    with listing:
+        for entry in listing:
+            if not fnmatch.fnmatchcase(entry.name, pattern):
+                continue
+            try:
+                st = entry.stat()
+            except FileNotFoundError:
+                continue
+            entries.append((st.st_mtime_ns, entry.name, st.st_size, store / entry.name))
     total = sum(e[2] for e in entries)
     removed = []
     for _, _, size, path in sorted(entries):
@@ -297,5 +342,5 @@ def prune(store: Path, limit: int = OBJECT_CACHE_BYTES, pattern: str = "*.o") ->
 
 
 __all__ = ["CompileCommand", "DEPS_SUFFIX", "OBJECT_CACHE_BYTES", "OBJECT_DIR", "cache_key", "cached_make",
-           "compile_commands", "compiler_version", "keep", "object_key", "parse_command", "preprocess", "prune",
-           "restore", "source_object"]
+           "compile_commands", "compiler_version", "keep", "object_key", "parse_command", "PRUNE_SLACK_BYTES",
+           "preprocess", "prune", "prune_due", "restore", "source_object", "stored"]
