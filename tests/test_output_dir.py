@@ -111,6 +111,20 @@ def test_force_never_replaces_a_users_file_at_a_generated_path(capsys, tmp_path)
     assert leftovers(tmp_path) == []
 
 
+def test_force_never_replaces_a_users_file_where_a_generated_folder_goes(capsys, tmp_path):
+    """A user's file named as one of the build's folders (tinygen/, obj/): refused, naming that
+    file, and the folder is as it was."""
+    model = write_model(tmp_path, GOOD_MODEL)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "tinygen").write_text("my own tinygen notes\n")
+    before = snapshot(mine)
+    rc, _, err = run_cli(capsys, "build", model, "--board", "host", "-q", "-o", mine, "--force")
+    assert_clean_failure(rc, err, 1, "tinygen did not write: tinygen", "hint:")
+    assert snapshot(mine) == before
+    assert leftovers(tmp_path) == []
+
+
 def test_rebuild_replaces_exactly_the_files_the_earlier_build_wrote(capsys, tmp_path):
     model = write_model(tmp_path, GOOD_MODEL)
     out = tmp_path / "out"

@@ -146,16 +146,22 @@ def _files_below(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
 
 
+def _folders_of(rel: str) -> list[str]:
+    """The folders a relative posix path (of a file below the stage) lies in, outermost first: a/b/c -> a, a/b."""
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
+
+
 def _conflicts(out: Path, new_files: list[str], found: Existing, keep: set[Path]) -> list[str]:
     """New files that would replace something that is not tinygen's."""
     bad = []
     for rel in new_files:
         target = out / rel
         if not (target.exists() or target.is_symlink()):
-            # a user's file where a folder of ours must go (tinygen/ a file, say)
-            blocker = next((p for p in target.parents if p != out and out in p.parents and p.is_file()), None)
+            # a user's file where a folder of ours must go (tinygen/ a file, say): the nearest
+            blocker = next((d for d in reversed(_folders_of(rel)) if (out / d).is_file()), None)
             if blocker is not None:
-                bad.append(blocker.relative_to(out).as_posix())
+                bad.append(blocker)
             continue
         if target.resolve() in keep:
             bad.append(rel)
@@ -215,7 +221,7 @@ def _commit(out: Path, stage: Path, found: Existing, keep: set[Path]) -> None:
             moved_old.append(rel)
         for rel in new_files:
             target = out / rel
-            missing = [p for p in reversed(target.parents) if out in p.parents and not p.exists()]
+            missing = [out / d for d in _folders_of(rel) if not (out / d).exists()]
             target.parent.mkdir(parents=True, exist_ok=True)
             created += missing
             os.replace(stage / rel, target)
