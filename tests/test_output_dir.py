@@ -98,29 +98,18 @@ def test_build_dash_o_dot(capsys, tmp_path, monkeypatch):
     assert leftovers(tmp_path) == []
 
 
-def test_force_never_replaces_a_users_file_at_a_generated_path(capsys, tmp_path):
+@pytest.mark.parametrize("name", ["Makefile", "tinygen"])
+def test_force_never_replaces_a_users_file_at_a_generated_path(capsys, tmp_path, name):
+    """A user's file where the build writes one (Makefile) or where a folder of the build goes
+    (tinygen/): refused, naming that file, and the folder is as it was."""
     model = write_model(tmp_path, GOOD_MODEL)
     mine = tmp_path / "mine"
     mine.mkdir()
-    (mine / "Makefile").write_text("all:\n\techo my own build\n")
+    (mine / name).write_text("mine\n")
     (mine / "README").write_text("mine\n")
     before = snapshot(mine)
     rc, _, err = run_cli(capsys, "build", model, "--board", "host", "-q", "-o", mine, "--force")
-    assert_clean_failure(rc, err, 1, "tinygen did not write", "Makefile")
-    assert snapshot(mine) == before
-    assert leftovers(tmp_path) == []
-
-
-def test_force_never_replaces_a_users_file_where_a_generated_folder_goes(capsys, tmp_path):
-    """A user's file named as one of the build's folders (tinygen/, obj/): refused, naming that
-    file, and the folder is as it was."""
-    model = write_model(tmp_path, GOOD_MODEL)
-    mine = tmp_path / "mine"
-    mine.mkdir()
-    (mine / "tinygen").write_text("my own tinygen notes\n")
-    before = snapshot(mine)
-    rc, _, err = run_cli(capsys, "build", model, "--board", "host", "-q", "-o", mine, "--force")
-    assert_clean_failure(rc, err, 1, "tinygen did not write: tinygen", "hint:")
+    assert_clean_failure(rc, err, 1, f"tinygen did not write: {name}", "hint:")
     assert snapshot(mine) == before
     assert leftovers(tmp_path) == []
 
