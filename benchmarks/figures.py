@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -53,8 +54,13 @@ def cmd_measure(figures: dict[str, Figure], names: list[str], quick: bool) -> in
     for i, fig in enumerate(chosen, 1):
         print(f"[{i}/{len(chosen)}] {fig.name}: measuring (about {fig.minutes:g} min on 2 idle cores)...", flush=True)
         t0 = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix=f"figure-{fig.name}-") as tmp:
-            store(fig, fig.measure(Path(tmp), quick))
+        tmp = Path(tempfile.mkdtemp(prefix=f"figure-{fig.name}-"))
+        try:
+            data = fig.measure(tmp, quick)
+        except SystemExit as e:         # the measurement's logs (suite-time's make test output) are kept
+            raise SystemExit(f"{e}\n      the measurement's files are kept in {tmp}") from None
+        shutil.rmtree(tmp, ignore_errors=True)
+        store(fig, data)
         print(f"      stored {stored_path(fig.name).relative_to(ROOT)} in {time.monotonic() - t0:.0f} s", flush=True)
     problems = render_documents(figures)
     for p in problems:

@@ -2,6 +2,7 @@
 one, and the lint of numbers outside generated blocks (the engine of `make check-figures`)."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import figure_engine as fe  # noqa: E402
+import figures  # noqa: E402
 from figure_list import FIGURES  # noqa: E402
 
 
@@ -126,3 +128,20 @@ def test_compare_derived_ratios_relative_counts_by_key():
     assert fe.compare(f, {"instructions_per_mac": 1.35}, {"instructions_per_mac": 1.40}) != []
     assert fe.compare(f, {"latency": {"mean": 287486.68}}, {"latency": {"mean": 287500.0}}) == []
     assert fe.compare(f, {"latency": {"mean": 287486.68}}, {"latency": {"mean": 287600.0}}) != []
+
+
+def test_a_failed_measurement_keeps_its_files_and_stores_nothing(docs, capsys):
+    """A measurement that fails (suite-time's make test with an error, say) stores no JSON and
+    leaves its working folder, with the logs it wrote, where the message says."""
+    def failing(work: Path, quick: bool):
+        (work / "suite-8.log").write_text("ERROR tests/test_x.py::test_y\n")
+        raise SystemExit("suite_time.py exited 2")
+
+    f = fe.Figure("t", "a test figure", failing, lambda d: f"value {d['n']:,}", minutes=0)
+    before = (fe.RESULTS / "t.json").read_text()
+    with pytest.raises(SystemExit) as e:
+        figures.cmd_measure({"t": f}, ["t"], quick=False)
+    kept = Path(str(e.value).rsplit("kept in ", 1)[1])
+    assert "exited 2" in str(e.value) and (kept / "suite-8.log").read_text().startswith("ERROR")
+    assert (fe.RESULTS / "t.json").read_text() == before
+    shutil.rmtree(kept)
