@@ -125,7 +125,11 @@ def firmware(tmp_path_factory):
 def device(firmware):
     dev = VirtDevice(firmware[1])
     try:
-        assert dev.client.read_reply() == ["m-init-done"]
+        try:
+            boot = dev.client.read_reply()
+        except TimeoutError as e:           # say what QEMU printed (a boot line that never came, under load)
+            raise AssertionError(f"{e}\nQEMU printed:\n{dev.qemu.output}") from None
+        assert boot == ["m-init-done"]
         yield dev
     finally:
         dev.close()
