@@ -130,7 +130,7 @@ def test_compare_derived_ratios_relative_counts_by_key():
     assert fe.compare(f, {"latency": {"mean": 287486.68}}, {"latency": {"mean": 287600.0}}) != []
 
 
-def test_a_failed_measurement_keeps_its_files_and_stores_nothing(docs, capsys):
+def test_a_failed_measurement_keeps_its_files_and_stores_nothing(docs):
     """A measurement that fails (suite-time's make test with an error, say) stores no JSON and
     leaves its working folder, with the logs it wrote, where the message says."""
     def failing(work: Path, quick: bool):

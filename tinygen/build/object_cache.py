@@ -315,7 +315,7 @@ def prune(store: Path, limit: int = OBJECT_CACHE_BYTES, pattern: str = "*.o") ->
     """Remove the least recently used files matching `pattern` (the objects) of `store` until
     they hold at most `limit` bytes; the removed paths. Another process's file that vanishes
     meanwhile is skipped. One directory scan (os.scandir), a stat only for the names that
-    match: every build prunes, and the suite's store holds thousands of files."""
+    match (the suite's store holds thousands of files; prune_due says when a scan is due)."""
     entries = []
     try:
         listing = os.scandir(store)

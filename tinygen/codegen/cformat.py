@@ -50,18 +50,18 @@ def c_float(value) -> str:
     return f"{float(v)!r}f"
 
 
+# arrays of at least this many elements keep their text (the last KEPT_ARRAYS of them): the fit
+# step writes a model's project once per choice it tries (tinygen/fit.py), the same weights each time
+KEPT_ARRAY_SIZE = 4096
+KEPT_ARRAYS = 32
+
+
 def c_array_body(data: np.ndarray, per_line: int = 16, indent: str = "    ") -> str:
     """The comma-separated elements of an integer array, `per_line` to a line."""
     flat = np.asarray(data).ravel()
     if flat.size < KEPT_ARRAY_SIZE:
         return _array_body(flat, per_line, indent)
     return _kept_array_body(flat.dtype.str, flat.tobytes(), per_line, indent)
-
-
-# arrays of at least this many elements keep their text (the last KEPT_ARRAYS of them): the fit
-# step writes a model's project once per choice it tries (tinygen/fit.py), the same weights each time
-KEPT_ARRAY_SIZE = 4096
-KEPT_ARRAYS = 32
 
 
 @functools.lru_cache(maxsize=KEPT_ARRAYS)
