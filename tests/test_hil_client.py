@@ -6,6 +6,7 @@ bridge, i.e. the same socket:// link as a QEMU stand-in. Fast: no emulator.
 from __future__ import annotations
 
 import errno
+import select
 import socket
 import threading
 
@@ -175,6 +176,43 @@ def test_hil_timeout_names_what_was_awaited():
     finally:
         server.close()
         for conn, _ in held:
+            conn.close()
+
+
+def test_hil_open_keeps_boot_lines_that_came_before_open_returned(monkeypatch):
+    """A stand-in boots the moment its connection is accepted: its boot lines can arrive while
+    the link is still opening (under load, always a matter of chance). pyserial's open()
+    discards what arrived; the link must not. Here the peer's lines are made to arrive
+    before pyserial's open() goes on past its connect."""
+    protocol_socket = pytest.importorskip("serial.urlhandler.protocol_socket",
+                                          reason="pyserial is needed for socket:// links")
+    server = socket.create_server(("127.0.0.1", 0))
+    sent = threading.Event()
+    held = []
+
+    def boot():
+        conn, _ = server.accept()
+        held.append(conn)
+        conn.sendall(b"m-init-done\r\nm-ready\r\n")
+        sent.set()
+
+    connect = protocol_socket.socket.create_connection
+
+    def connect_then_let_the_peer_talk(*args, **kwargs):
+        sock = connect(*args, **kwargs)
+        assert sent.wait(10), "the test's peer did not send"
+        select.select([sock], [], [], 10)       # the lines are in this socket's buffer
+        return sock
+
+    monkeypatch.setattr(protocol_socket.socket, "create_connection", connect_then_let_the_peer_talk)
+    threading.Thread(target=boot, daemon=True).start()
+    try:
+        with Link.open(f"socket://127.0.0.1:{server.getsockname()[1]}") as link:
+            assert link.readline(5.0) == "m-init-done"
+            assert link.readline(5.0) == "m-ready"
+    finally:
+        server.close()
+        for conn in held:
             conn.close()
 
 

@@ -34,6 +34,7 @@ import pytest
 from tinygen.board import get_board
 from tinygen.codegen.project import write_board_header
 from tinygen.hil.deadline import Deadline, clock_for, wait_exit
+from tinygen.hil.link import open_port
 from tinygen.resources import data_dir
 from tinygen.run.qemu import serial_args
 
@@ -304,7 +305,9 @@ class Emulator:
         deadline = Deadline(self.clock, self.TIMEOUT)
         while True:
             try:
-                self.serial = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0)
+                url = f"socket://127.0.0.1:{port}"
+                self.serial = serial.serial_for_url(url, timeout=0, do_not_open=True)
+                open_port(self.serial, url)      # keeps the boot lines pyserial's open() would drop
                 break
             except serial.SerialException:
                 if self.proc.poll() is not None or deadline.expired():

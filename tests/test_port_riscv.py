@@ -26,6 +26,7 @@ from e2e import build_host, compile_example, random_inputs
 from tinygen.board import get_board
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.hil.deadline import DEFAULT_TIMEOUT, STANDIN
+from tinygen.hil.link import open_port
 from tinygen.resources import data_dir
 from tinygen.run.qemu import Emulator
 
@@ -85,7 +86,9 @@ class VirtDevice:
         self.qemu = Emulator(BOARD, elf)
         self.ser = None
         try:
-            self.ser = serial.serial_for_url(self.qemu.start(), timeout=1)
+            url = self.qemu.start()
+            self.ser = serial.serial_for_url(url, timeout=1, do_not_open=True)
+            open_port(self.ser, url)            # keeps the boot line pyserial's open() would drop
             self.ser._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except BaseException:
             self.close()

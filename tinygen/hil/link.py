@@ -71,6 +71,22 @@ def _open_error(url: str, e: Exception) -> LinkError:
     return LinkError(f"cannot open {url}: {e}")
 
 
+def open_port(port, url: str) -> None:
+    """Open a pyserial port made with do_not_open=True. A socket:// port keeps what already
+    arrived: pyserial's open() discards it, and a QEMU stand-in boots the moment the
+    connection is accepted, so under load its boot lines (m-init-done, m-ready) can come
+    before open() returns and be lost. A real port is flushed as pyserial does (bytes from
+    before the link are stale)."""
+    if not url.startswith("socket://"):
+        port.open()
+        return
+    port.reset_input_buffer = lambda: None      # only for the length of open()
+    try:
+        port.open()
+    finally:
+        del port.reset_input_buffer
+
+
 class Link:
     """Lines in, bytes out, with deadlines on `clock` (tinygen.hil.deadline: the wall
     clock for a board's port, the emulator's own time for a stand-in). Use `Link.open(url)`."""
@@ -95,7 +111,7 @@ class Link:
                 # ESP32 boards wire DTR/RTS to EN/IO0: released, the chip keeps running
                 port.dtr = False
                 port.rts = False
-                port.open()
+                open_port(port, url)
                 break
             except (serial.SerialException, OSError, ValueError) as e:
                 refused = url.startswith("socket://") and "refused" in str(e).lower()
@@ -247,4 +263,4 @@ class Link:
                 upload_error = False
 
 
-__all__ = ["LIST_PORTS", "Link", "LinkError", "LinkTimeout", "READY", "check_port"]
+__all__ = ["LIST_PORTS", "Link", "LinkError", "LinkTimeout", "READY", "check_port", "open_port"]
