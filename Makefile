@@ -26,7 +26,7 @@ APT_PACKAGES := gcc make python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi 
 	qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc espeak-ng sox
 TOOLS := gcc make arm-none-eabi-gcc qemu-system-arm riscv64-unknown-elf-gcc qemu-system-riscv32 espeak-ng sox
 
-.PHONY: setup toolchain test test-fast demo demo-vww demo-kws figures check-figures check-figures-quick clean
+.PHONY: setup toolchain test test-fast demo demo-vww demo-kws docs figures check-figures check-figures-quick clean
 
 toolchain:
 	@missing=""; \
@@ -69,14 +69,20 @@ demo-vww: setup
 demo-kws: setup
 	$(VPY) examples/kws_demo.py --out build/demo-kws
 
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 figures: setup
 	$(VPY) benchmarks/figures.py measure
 
-check-figures: setup
+check-docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+figures: setup
 	$(VPY) benchmarks/figures.py check --json build/check-figures.json
 
 check-figures-quick: setup
 	$(VPY) benchmarks/figures.py check --quick --json build/check-figures.json
 
 clean:
-	rm -rf build .pytest_cache .hypothesis
+	rm -rf build site .pytest_cache .hypothesis
