@@ -8,7 +8,7 @@ Compiles the model for the board untiled without a front end (the reference RAM:
 issue's 0.4x is of), then banded with the camera front end (QVGA frames at most), whose input
 streams in (plan_memory.STREAM_INPUT); prints the predicted RAM by part (arena, the input
 window, the front end's state, stack, runtime; the front end's scratch lies inside the arena),
-fits it to the board's flash as `tinygen build` does (tinygen/fit.py), builds the firmware
+fits it to the board's flash as `tinygen build` does (tinygen/fit/), builds the firmware
 (on the f746zg, with the same int8 kernels, where even the fit cannot make it fit), prints its linked RAM, and sends one frame through the stand-in: the outputs
 the last chunk answers must equal the banded graph's reference on the twin's preprocessed
 input; it prints the preprocessing's and the model's instructions. A benchmark: numbers, not a test.
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
     base = predict(untiled, board, 0).regions["ram"]
     options = CompileOptions(features=board.isa_features, camera=CameraSpec(), tile=(args.split, "bands", args.bands))
     graph = compile_source(source, None, options)
-    try:            # fitted to the board's flash as `tinygen build` fits it (tinygen/fit.py)
+    try:            # fitted to the board's flash as `tinygen build` fits it (tinygen/fit/)
         graph = fit_model(source, None, options, board, graph)
         print(*fit_lines(graph.meta.get("fit")), sep="\n")
     except MemoryFitError as e:

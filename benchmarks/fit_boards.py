@@ -23,7 +23,7 @@ FIT_BOARDS = ("f746zg", "f767zi", "f446re")
 
 
 def fit_row(path: Path, board, kernels: str, cmsis_nn: str | None, timeout: float, work: Path) -> dict:
-    from tinygen.autotune import compile_auto
+    from tinygen.fit.autotune import compile_auto
     from tinygen.build.memory import MemoryFitError
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.fit import fit_model

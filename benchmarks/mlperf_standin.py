@@ -8,7 +8,7 @@
 Builds each int8 .tflite model for the board once per kernel choice (--kernels:
 tinygen's kernels with the board's ISA extensions, CMSIS-NN's where it has the
 layer, and auto: per layer the kernel measured fastest on the stand-in,
-tinygen.autotune), boots the firmware on its QEMU stand-in (mps2-an500 for the
+tinygen.fit.autotune), boots the firmware on its QEMU stand-in (mps2-an500 for the
 F746), and measures one inference after a warm-up: executed instructions (total,
 per MAC, per layer with its kernel), arena and flash bytes. The outputs are
 checked against TFLite Micro's host interpreter on the same input. TFLM's figures
@@ -109,7 +109,7 @@ def tflm_output(path: Path, x: np.ndarray) -> np.ndarray | None:
 
 def compile_for(source, board, kernels: str, cmsis_nn: str | None, progress, timeout: float,
                 esp_nn: str | None = None):
-    from tinygen.autotune import compile_auto
+    from tinygen.fit.autotune import compile_auto
     from tinygen.compiler import compile_source
     from tinygen.passes import CompileOptions
 
@@ -286,7 +286,7 @@ def main(argv=None) -> int:
                     help="more models for the fit table besides --models (.tflite or .py)")
     add_timeout_option(ap)
     args = ap.parse_args(argv)
-    from tinygen.autotune import unavailable
+    from tinygen.fit.autotune import unavailable
     from tinygen.board import get_board
     from tinygen.report import table
 

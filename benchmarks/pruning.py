@@ -39,7 +39,7 @@ SPARSE = "tg_conv2d_sparse_s8"
 
 
 def _instructions(source, graph, board, timeout: float) -> dict[str, int]:
-    from tinygen.autotune import measure_standin
+    from tinygen.fit.autotune import measure_standin
 
     return measure_standin(source, graph, board, timeout)
 

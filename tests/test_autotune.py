@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from e2e import example_source
-from tinygen import autotune
-from tinygen.autotune import compile_auto, default_kernels, pick_fastest, unavailable
+from tinygen.fit import autotune
+from tinygen.fit.autotune import compile_auto, default_kernels, pick_fastest, unavailable
 from tinygen.board import get_board
 from tinygen.cli import main
 from tinygen.build.memory import MemoryFitError
@@ -295,7 +295,7 @@ def test_auto_refuses_a_model_too_big_before_measuring(tmp_path, monkeypatch, ca
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
     assert main(["build", str(model), "--board", "f446re", "-o", str(tmp_path / "out"), "-q", "--tile", "off"]) == 1
     assert "error: does not fit nucleo-f446re: RAM needs" in capsys.readouterr().err
-    # the model itself and, its RAM over the part, the RAM trade's leaner compile (tinygen/fit_ram.py); no variant
+    # the model itself and, its RAM over the part, the RAM trade's leaner compile (tinygen/fit/ram.py); no variant
     assert autotune.compile_source.calls == 2, "only the model and its RAM trade were compiled, no variant"
 
 

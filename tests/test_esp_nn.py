@@ -258,7 +258,7 @@ def test_esp_nn_s3_conv_plans_the_esp32s3_scratch(tmp_path):
 def test_esp_nn_kernels_are_auto_candidates_on_esp32_boards(tmp_path, monkeypatch, capsys):
     """--kernels auto measures ESP-NN's kernels beside tinygen's on ESP32 boards when a tree
     is given (the cache keyed by the tree's sources); elsewhere the tree is ignored, said."""
-    from tinygen.autotune import _candidates
+    from tinygen.fit.autotune import _candidates
     from tinygen.cli import main
     from tinygen.kernels.measure_cache import layer_key
 

@@ -1,4 +1,4 @@
-"""Fit first (tinygen/fit.py): kernels chosen to fit the board's flash, the trade by
+"""Fit first (tinygen/fit/): kernels chosen to fit the board's flash, the trade by
 instructions per flash byte, the error when nothing fits, budgets, determinism, caching."""
 
 from __future__ import annotations
@@ -146,10 +146,10 @@ def test_block_fits_any_budget_its_smallest_combination_fits(block):
 
 
 def test_check_before_measuring_refuses_where_the_fit_refuses(block):
-    """tinygen.autotune.check_fit (before --kernels auto measures) decides on the smallest
+    """tinygen.fit.autotune.check_fit (before --kernels auto measures) decides on the smallest
     combination's own link, as the fit step does: it refuses the budget the fit refuses, with
     the same linked figure, and passes a budget that combination fits, which the fit then meets."""
-    from tinygen.autotune import check_fit
+    from tinygen.fit.autotune import check_fit
     from tinygen.passes.choose_kernels import kernel_candidates
 
     plain = compile_source(block, None, CompileOptions(features=F746.isa_features, kernels="tinygen"))
@@ -231,7 +231,7 @@ def test_portable_kernels_that_fit_nowhere_get_the_same_error(tmp_path):
 def test_auto_trade_uses_cached_counts_and_measures_nothing_the_second_time(block, tmp_path):
     from test_autotune import FakeStandin
 
-    from tinygen.autotune import compile_auto
+    from tinygen.fit.autotune import compile_auto
 
     options = CompileOptions(features=F446.isa_features, kernels="auto")
     cache = tmp_path / "cache.json"
@@ -272,7 +272,7 @@ def test_block_traded_for_flash_runs_bit_exact_on_the_f446re_standin(block, tmp_
 def test_pinned_tiling_recompiles_row_bands_as_row_bands():
     """The fit's recompiles keep the tiling the RAM step found: row bands (grid recorded as
     (bands, 1)) stay bands, never recompute tiles of that grid."""
-    from tinygen.fit_ram import pinned_tiling
+    from tinygen.fit.ram import pinned_tiling
     from tinygen.ir import Graph
 
     g = Graph("g")

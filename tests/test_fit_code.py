@@ -1,4 +1,4 @@
-"""The fit's lean-code image (tinygen/fit_code.py): where every layer's smallest constants do
+"""The fit's lean-code image (tinygen/fit/code.py): where every layer's smallest constants do
 not fit, the kernels' generic code, shared, fits; what is left of the part buys speed back."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from e2e import assert_device_equals_reference
 from test_fit import BLOCK, F746, WIDE
 from tinygen.compiler import compile_source, load_source
 from tinygen.fit import _candidates, fit_lines, fit_model, layer_options, predicted, smallest_options
-from tinygen.fit_code import _most, faster_options, fusion_choice, kernel_move
-from tinygen.fit_trade import LayerOptions, Option
+from tinygen.fit.code import _most, faster_options, fusion_choice, kernel_move
+from tinygen.fit.trade import LayerOptions, Option
 from tinygen.ir import Graph, Node
 from tinygen.kernels.specialize import INLINE
 from tinygen.passes import CompileOptions

@@ -1,4 +1,4 @@
-"""Fit first, RAM (tinygen/fit_ram.py): where the predicted RAM does not fit the part or its
+"""Fit first, RAM (tinygen/fit/ram.py): where the predicted RAM does not fit the part or its
 --ram-budget, lower_peak takes the kernels that lower the arena whatever flash they add.
 
 KWS: by default its pointwise convs keep tg_conv2d_1x1_s8_dsp (int8 weights; arena 13,376 B),
@@ -21,7 +21,7 @@ from tinygen.board import get_board
 from tinygen.build.memory import MemoryFitError
 from tinygen.compiler import compile_source, load_source
 from tinygen.fit import fit_model, predicted
-from tinygen.fit_ram import ram_fit_lines
+from tinygen.fit.ram import ram_fit_lines
 from tinygen.passes import CompileOptions
 
 F746 = get_board("f746zg")

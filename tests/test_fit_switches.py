@@ -1,4 +1,4 @@
-"""Fit first for a switchable model (tinygen/fit_switches.py): the RAM trade over the image's
+"""Fit first for a switchable model (tinygen/fit/switches.py): the RAM trade over the image's
 one arena (the largest switch's), and the mixed storage's choice of the nested layers whose top
 switch keeps its int8 codes where the flash allows. On the switchable digits example (two
 nested middle convs) for the f746zg, tinygen's kernels (nothing measured: deterministic).
@@ -16,8 +16,8 @@ from tinygen.board import get_board
 from tinygen.build.memory import MemoryFitError
 from tinygen.compiler import compile_source, load_source
 from tinygen.fit import predicted
-from tinygen.fit_ram import lean_options
-from tinygen.fit_switches import compile_switches, fit_switches, mixed_lines, switch_choices
+from tinygen.fit.ram import lean_options
+from tinygen.fit.switches import compile_switches, fit_switches, mixed_lines, switch_choices
 from tinygen.passes import CompileOptions
 from tinygen.switches import arena_size, switch_graphs
 

@@ -412,7 +412,7 @@ def test_auto_measured_on_esp32c3_standin_bit_exact(tmp_path):
     (its RV32IM and portable kernels), the fewest instructions chosen, the RV32IM conv faster
     than the portable one; the firmware so built equals the reference."""
     from e2e import assert_device_equals_reference, example_source
-    from tinygen import autotune
+    from tinygen.fit import autotune
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device

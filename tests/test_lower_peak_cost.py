@@ -1,7 +1,7 @@
 """lower_peak weighs instructions (passes/lower_peak.py INSTRUCTIONS_PER_RAM_BYTE): a swap at the
 arena's peak may add at most that many executed instructions per arena byte it saves; among
 the swaps within the bounds the one adding the fewest per byte wins; the fit-first RAM trade
-(tinygen/fit_ram.py) still takes a swap beyond the bound when the RAM budget needs it.
+(tinygen/fit/ram.py) still takes a swap beyond the bound when the RAM budget needs it.
 
 The switchable digits example's w1a8 switch with the binary-weight table kernel
 (tg_conv2d_s8_b1lut_s8_dsp: tables in scratch, 0.63 instructions per MAC) on both middle

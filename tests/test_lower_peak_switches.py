@@ -99,7 +99,7 @@ def test_kernels_auto_switchable_keeps_the_measured_faster_kernel(tmp_path):
     fastest): measured under full lowering, lower_peak swaps w1a8's table kernels back (their
     scratch is below w8a8's arena); the switch is chosen again with the floor and keeps them,
     and the image's arena is the one the fully lowered switches needed."""
-    from tinygen.autotune import compile_auto
+    from tinygen.fit.autotune import compile_auto
     from tinygen.kernels.measure_cache import MeasurementCache
     from tinygen.switches import find, switch_graphs
 

@@ -1,4 +1,4 @@
-"""The tiling choice (passes/tile_choice.py, tinygen/fit_ram.py): the pruned search finds
+"""The tiling choice (passes/tile_choice.py, tinygen/fit/ram.py): the pruned search finds
 what re-planning every candidate finds, each candidate's estimate is a lower bound on its
 re-planned arena; `inspect --memory --tile auto` prints the arena before and after; the fit
 step tiles a model whose RAM does not fit a --ram-budget otherwise, and names the tiled RAM
@@ -20,7 +20,7 @@ from tinygen.build.memory import MemoryFitError
 from tinygen.cli import main
 from tinygen.compiler import compile_source, load_source
 from tinygen.fit import fit_model, predicted
-from tinygen.fit_ram import ram_fit_lines
+from tinygen.fit.ram import ram_fit_lines
 from tinygen.inspect_report import memory_report
 from tinygen.passes import CompileOptions, tile_choice
 from tinygen.passes.choose_kernels import choose_kernels
@@ -107,7 +107,7 @@ def cnn():
     source = load_source(CNN)
     options = CompileOptions(features=F746.isa_features)
     graph = compile_source(source, None, options)
-    from tinygen.fit_ram import lean_options, tiled_options
+    from tinygen.fit.ram import lean_options, tiled_options
 
     lean = compile_source(source, None, lean_options(options))
     tiled = compile_source(source, None, tiled_options(options, True))

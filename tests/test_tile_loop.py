@@ -85,7 +85,7 @@ def test_streamed_input_host(tmp_path):
 def test_pinned_tiling_keeps_bands():
     """The flash trade recompiles with the tiling the RAM fit found: row bands stay row bands
     (not a (bands x 1) grid of recompute tiles), and the recompile is the same graph."""
-    from tinygen.fit_ram import pinned_tiling
+    from tinygen.fit.ram import pinned_tiling
 
     graph = _compile("vww_mobilenet", ("conv2d_8", "bands", 4))
     assert pinned_tiling(graph) == ("conv2d_8", "bands", 4)

@@ -1,4 +1,4 @@
-"""`tinygen inspect --measure` (tinygen/tile_measure.py): tiling's extra instructions, the
+"""`tinygen inspect --measure` (tinygen/fit/tile_measure.py): tiling's extra instructions, the
 untiled and the tiled build each run once after a warm-up on the board's stand-in. The small
 CNN example (examples/models/cnn.py) is tiled by --tile auto in seconds."""
 
@@ -38,10 +38,10 @@ def test_inspect_measure_without_standin_says_so_host(capsys):
 
 
 def test_inspect_measure_without_qemu_says_so(capsys, monkeypatch):
-    import tinygen.autotune
+    import tinygen.fit.autotune
 
-    real = tinygen.autotune.shutil.which
-    monkeypatch.setattr(tinygen.autotune.shutil, "which", lambda name: None if name.startswith("qemu") else real(name))
+    real = tinygen.fit.autotune.shutil.which
+    monkeypatch.setattr(tinygen.fit.autotune.shutil, "which", lambda name: None if name.startswith("qemu") else real(name))
     out = _inspect(capsys, "--board", "f746zg", "--measure")
     assert "tiling, measured: tiling's instructions not measured: qemu-system-arm not found" in out
 
@@ -75,7 +75,7 @@ def test_inspect_measure_equals_direct_runs_f746zg(capsys, tmp_path):
     from tinygen.board import get_board
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
-    from tinygen.tile_measure import applied_setting
+    from tinygen.fit.tile_measure import applied_setting
 
     out = _inspect(capsys, "--board", "f746zg", "--measure", "--json", str(tmp_path / "i.json"))
     m = MEASURED.search(out)

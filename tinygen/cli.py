@@ -140,7 +140,7 @@ def cmd_inspect(args) -> int:
         print()
         print(memory_report(graph))
     if measured is not None:
-        from tinygen.tile_measure import measure_lines
+        from tinygen.fit.tile_measure import measure_lines
 
         print("\n".join(measure_lines(measured)))
     if args.plot:
@@ -155,7 +155,7 @@ def _measure_tiling(args, progress, source, graph, board) -> dict:
     """inspect --measure: the untiled and the tiled build's instructions on the board's stand-in."""
     from argparse import Namespace
 
-    from tinygen.tile_measure import measure_tiling
+    from tinygen.fit.tile_measure import measure_tiling
 
     def compile_with(tile, room):       # as inspect compiled, but for the stand-in's memory
         return compile_model(Namespace(**{**vars(args), "tile": tile}), progress, room, allow_uncalibrated=True)[1]

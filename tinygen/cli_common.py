@@ -140,7 +140,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
     allow_uncalibrated (inspect), a model with no calibration data is calibrated
     on random data without a warning: shapes, MACs and memory do not depend on
     the ranges. --kernels auto measures the candidate kernels on the board's stand-in."""
-    from tinygen.autotune import compile_auto, default_kernels, kernel_report
+    from tinygen.fit.autotune import compile_auto, default_kernels, kernel_report
     from tinygen.calib import CalibrationWarning, check_spec as check_calibration
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
@@ -212,7 +212,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
             attach(graph, frontend)
         if board is not None:
             from tinygen.fit import fit_model
-            from tinygen.fit_switches import fit_switches
+            from tinygen.fit.switches import fit_switches
 
             # fit first: where the fastest kernels overflow the flash, layers trade speed for it (a
             # switchable model: the RAM trade, and the mixed storage's int8 layers where flash allows)
@@ -259,7 +259,7 @@ def check_output_early(args) -> None:
 
 def print_kernels(graph) -> None:
     """--kernels auto: the kernel chosen per layer and its measured instructions."""
-    from tinygen.autotune import choice_table
+    from tinygen.fit.autotune import choice_table
 
     report = graph.meta.get("kernels") or {}
     if report.get("mode") != "auto":
@@ -279,8 +279,8 @@ def print_kernels(graph) -> None:
 def print_fit(graph) -> None:
     """Whether the fastest kernels fit the board, and what the fit-first trade cost."""
     from tinygen.fit import fit_lines
-    from tinygen.fit_ram import ram_fit_lines
-    from tinygen.fit_switches import mixed_lines
+    from tinygen.fit.ram import ram_fit_lines
+    from tinygen.fit.switches import mixed_lines
     from tinygen.passes.lower_peak import switch_peak_lines
 
     lines = (mixed_lines(graph.meta.get("nested_mixed")) + ram_fit_lines(graph.meta.get("fit_ram"))

@@ -1,5 +1,5 @@
 """What one layer costs with a given kernel: its constants' flash bytes and an estimate of
-its executed instructions. The fit-first trade (tinygen/fit.py) weighs these per layer.
+its executed instructions. The fit-first trade (tinygen/fit/) weighs these per layer.
 
     layer_flash(graph, node, spec)          # bytes of the arrays the kernel reads from flash
     estimate_instructions(graph, node, spec) # when nothing was measured

@@ -26,7 +26,7 @@ from tinygen.ref.interpreter import dequantize, quantize_input, run
 
 
 def main(board: str = "f746zg", kernels: str = "tinygen") -> None:
-    from tinygen.autotune import compile_auto
+    from tinygen.fit.autotune import compile_auto
 
     net = sp_digits.model()
     _, (x, y) = _digits.dataset()

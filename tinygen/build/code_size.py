@@ -2,7 +2,7 @@
 
     flash = compiled_flash(graph, board, name)      # bytes, or None where it cannot compile
 
-The fit-first trade (tinygen/fit.py) needs the flash a kernel choice links before the build
+The fit-first trade (tinygen/fit/) needs the flash a kernel choice links before the build
 links it. The old figure (tinygen.build.memory.code_estimate, a base plus 512 B per kernel
 and 64 B per layer) sat 5..28 KB under what linked on the MLPerf Tiny models, so the trade
 added a hand-set 1.5 KiB per layer. Summing the objects' sizes is no better the other way:
@@ -67,7 +67,7 @@ ID_STRINGS_BYTES = 64
 # so that the probe's TG_MODEL_HASH string takes the build's bytes (a SHA-256's 64 took 48 more)
 PLACEHOLDER_HASH = "0" * 16
 # the probe's linked flash and RAM (at least the part's): an image larger than the part is
-# measured, not refused, for the fit trade needs its size most (tinygen/fit.py)
+# measured, not refused, for the fit trade needs its size most (tinygen/fit/)
 PROBE_REGION_BYTES = 64 << 20
 # the probes' linked images, by the hash of what was linked (probe_key)
 PROBE_DIR = "probes"

@@ -51,7 +51,7 @@ def c_float(value) -> str:
 
 
 # arrays of at least this many elements keep their text (the last KEPT_ARRAYS of them): the fit
-# step writes a model's project once per choice it tries (tinygen/fit.py), the same weights each time
+# step writes a model's project once per choice it tries (tinygen/fit/), the same weights each time
 KEPT_ARRAY_SIZE = 4096
 KEPT_ARRAYS = 32
 

@@ -7,7 +7,7 @@ gives it); `counts`: kernel -> measured instructions (None: not measured); `flas
 bytes of the constants it keeps in flash for the layer (tinygen.footprint.layer_flash).
 
     speed     the candidate with the fewest instructions, whatever flash it adds
-              (auto before issue 17 part 1; tinygen.autotune.pick_fastest)
+              (auto before issue 17 part 1; tinygen.fit.autotune.pick_fastest)
     balanced  (default) the fewest instructions among the candidates that keep no more
               constant flash than the preferred kernel, or that save at least
               INSTRUCTIONS_PER_FLASH_BYTE executed instructions per inference for each
@@ -22,7 +22,7 @@ those and would take a kernel that saves several instructions per byte it stores
 layer of few weights and many pixels). tinygen/passes/lower_peak.py weighs the other way
 (at most 5 flash bytes per arena byte saved); both keep the default build's flash close to
 the preferred kernels'. The fit-first trade
-(tinygen/fit.py) still narrows any layer when the result does not fit the board.
+(tinygen/fit/) still narrows any layer when the result does not fit the board.
 Same counts, same pick: no randomness, ties keep the preference order.
 """
 

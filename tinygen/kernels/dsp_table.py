@@ -65,7 +65,7 @@ DEPTHWISE_3X3_DSP = KernelSpec(
 # the any-window path alone, on any layer tg_depthwise_conv2d_s8_dsp takes or its 3x3 path's
 # records serve: int8 weights, bias, multiplier and shift in flash (18 bytes a channel), widened
 # into the scratch at each call. After both in the preference order: what a fit-aware choice
-# (tinygen/fit.py) or --kernels auto takes where flash is short (the portable kernel, the
+# (tinygen/fit/) or --kernels auto takes where flash is short (the portable kernel, the
 # other int8-weight option, runs several times the instructions)
 DEPTHWISE_WIDEN_DSP = KernelSpec(
     "tg_depthwise_conv2d_widen_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,

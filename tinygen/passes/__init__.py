@@ -43,7 +43,7 @@ class CompileOptions:
     kernels: str = "tinygen"              # kernel backend (tinygen.kernels.table.BACKENDS)
     # per-node kernel overrides (node name -> kernel name), e.g. measured by --kernels auto
     kernel_choice: dict | None = None
-    # per-node kernels chosen to fit the board's flash (tinygen/fit.py): over kernel_choice,
+    # per-node kernels chosen to fit the board's flash (tinygen/fit/): over kernel_choice,
     # and lower_peak leaves these layers alone
     fit_choice: dict | None = None
     # convs whose residual add stays a separate node (fuse_residual's `keep`), chosen by the
@@ -70,7 +70,7 @@ class CompileOptions:
     lower_peak: bool = True
     # the most flash lower_peak may add (a kernel with larger constants) per arena byte it saves:
     # passes/lower_peak.py's FLASH_PER_RAM_BYTE; None: any swap that lowers the arena (the
-    # fit-first RAM trade's, tinygen/fit.py, where the RAM does not fit)
+    # fit-first RAM trade's, tinygen/fit/, where the RAM does not fit)
     lower_peak_flash: float | None = FLASH_PER_RAM_BYTE
     # the most instructions lower_peak may add per arena byte it saves: passes/lower_peak.py's
     # INSTRUCTIONS_PER_RAM_BYTE; None: any (the fit-first RAM trade sets both bounds None)
@@ -90,7 +90,7 @@ class CompileOptions:
     # for any quantizer); "nested" stores nested layers once as 8 bit planes read by the
     # bit-serial kernel (passes/nested.py; the model's nested quantizer guarantees the nesting)
     storage: str = "separate"
-    # ("mixed": nested, with nested_int8 chosen where the board's flash allows, tinygen/fit_switches.py)
+    # ("mixed": nested, with nested_int8 chosen where the board's flash allows, tinygen/fit/switches.py)
     # with storage "nested": the layers (by source; "*": all) whose top 8-bit switch keeps its
     # int8 codes and kernels beside the planes (passes/nested.py, mixed storage)
     nested_int8: tuple[str, ...] = ()
@@ -106,7 +106,7 @@ class CompileOptions:
     # with the smallest arena within tile.MAX_EXTRA_MACS more MACs, if any lowers it;
     # (split tensor, (gh, gw)): that tiling; (split tensor, "bands", n): n full-width row bands with
     # cached halos (passes/band.py). graph.meta["tile"] records what was done or why not.
-    # None: off, but the fit step (tinygen/fit_ram.py) tries "auto" where the RAM does not fit;
+    # None: off, but the fit step (tinygen/fit/ram.py) tries "auto" where the RAM does not fit;
     # "off" never tiles
     tile: object = None
 
@@ -202,7 +202,7 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         steps.append(("plan_camera", lambda g: plan_camera(g, options.camera, options.stream_input)))
     graph = run_passes(graph, steps, trace)
     if fuse and options.unfused:
-        graph.meta["unfused"] = sorted(options.unfused)   # the fit's recompiles keep them (tinygen/fit_code.py)
+        graph.meta["unfused"] = sorted(options.unfused)   # the fit's recompiles keep them (tinygen/fit/code.py)
     return graph
 
 

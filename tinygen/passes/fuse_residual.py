@@ -49,7 +49,7 @@ def _is_residual_add(graph: Graph, node: Node) -> bool:
 
 def fuse_residual(graph: Graph, keep: frozenset = frozenset()) -> Graph:
     """`keep`: convs (by name) whose add stays a separate node, the other operand's conv
-    unfused too, e.g. chosen by the fit-first trade (tinygen/fit.py) where the fused
+    unfused too, e.g. chosen by the fit-first trade (tinygen/fit/) where the fused
     kernel's widened weights do not fit."""
     for add in [n for n in graph.nodes if _is_residual_add(graph, n)]:
         order = {n.name: i for i, n in enumerate(graph.nodes)}

@@ -35,7 +35,7 @@ the bound refuses what only a slower arithmetic buys, e.g. sp_digits' w1a8 table
 (tg_conv2d_s8_b1lut_s8_dsp, 0.63 instructions per MAC) for the add-only binary kernel (3.05):
 +912,000 instructions for 64 B of the image's arena under --kernels auto --prefer speed.
 None for both bounds takes any trial that lowers the arena, the lowest arena first: the
-fit-first RAM trade's setting (tinygen/fit_ram.py), when the RAM does not fit.
+fit-first RAM trade's setting (tinygen/fit/ram.py), when the RAM does not fit.
 
 `floor`: the arena the image needs whatever this graph does (a switchable model's
 image is sized for its largest switch: tinygen/switches.py `lowering_bound`). Arena
@@ -149,7 +149,7 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
                counts: dict | None = None) -> Graph:
     """`replan(graph, overrides)`: choose_kernels (with the overrides on top of the
     user's or auto's choice), reorder and plan_memory on `graph`, as the pipeline does.
-    `pinned`: layers whose kernel was chosen to fit the flash (tinygen/fit.py), left alone.
+    `pinned`: layers whose kernel was chosen to fit the flash (tinygen/fit/), left alone.
     `flash_per_ram_byte`: the most flash a trial may add per arena byte it saves (None: any).
     `floor`: the image's arena set elsewhere (another switch's); only bytes above it count.
     `instructions_per_ram_byte`: the most instructions a trial may add per arena byte it saves

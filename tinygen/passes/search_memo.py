@@ -6,7 +6,7 @@
 passes/reorder.py's search over execution orders and passes/plan_memory.py's exact placement
 are deterministic functions of plain numbers (node dependencies, buffer sizes, lifetimes,
 scratch, in-place distances) and take seconds on banded graphs. The fit step
-(tinygen/fit.py) compiles a model again for each kernel choice it tries, and a choice that
+(tinygen/fit/) compiles a model again for each kernel choice it tries, and a choice that
 changes neither the order's nor the placement's inputs (the same scratch and sizes, other
 weights in flash) used to search again. The key is the SHA-256 of every input the search
 reads, pickled; any other number searches anew. Per process, at most MEMO_ENTRIES results per

@@ -22,7 +22,7 @@ and keeps the smallest arena whose extra MACs are at most MAX_EXTRA_MACS of the 
 re-planning only the candidates whose arena lower bound can still win (passes/tile_choice.py);
 the graph stays untiled, with the reason in graph.meta["tile"], where none lowers the
 arena; ("auto", budget) the fewest extra MACs, then fewest tiles, whose arena is within
-budget bytes (the fit's RAM trade, tinygen/fit_ram.py). (split tensor, (gh, gw)) applies that tiling; (split tensor, "bands", n) instead
+budget bytes (the fit's RAM trade, tinygen/fit/ram.py). (split tensor, (gh, gw)) applies that tiling; (split tensor, "bands", n) instead
 computes the stage in n full-width row bands, each row once, halos carried over
 (passes/band.py); auto considers bands too.
 """

@@ -39,7 +39,7 @@ def applied_setting(graph: Graph):
 def run_once(source, graph: Graph, board: Board, timeout: float | None = None) -> tuple[int, bytes]:
     """Build `graph` for the stand-in of `board` (its memory, autotune.standin_memory) and run
     one inference after a warm-up on a seeded input: (executed instructions, raw outputs)."""
-    from tinygen.autotune import _build_standin, standin_memory
+    from tinygen.fit.autotune import _build_standin, standin_memory
     from tinygen.errors import TinygenError
     from tinygen.hil.deadline import DEFAULT_TIMEOUT
     from tinygen.hil.target import open_device
@@ -68,7 +68,7 @@ def measure_tiling(source, graph: Graph, board: Board | None, compile_with: Comp
         return {"skipped": f"tiling is {why}: nothing to measure"}
     if board is None:
         return {"skipped": "no --board: no stand-in to measure tiling's instructions on"}
-    from tinygen.autotune import standin_memory, unavailable
+    from tinygen.fit.autotune import standin_memory, unavailable
 
     why = unavailable(board)
     if why is not None:

@@ -3,7 +3,7 @@
     graph = fit_switches(source, calib, options, board, graph, progress)   # as tinygen.fit.fit_model
 
 A switchable image has one arena, the largest switch's (tinygen/switches.py), so the RAM
-trade (tinygen/fit_ram.py) compiles every switch again with lower_peak taking every swap
+trade (tinygen/fit/ram.py) compiles every switch again with lower_peak taking every swap
 that lowers the arena (lean_options), each with its own kernel choice (--kernels auto's
 per switch, CompileOptions.kernel_choice can name one switch's kernels only), then lowers
 no switch below the largest other's (relax_lowering): only what lowers the image's arena
@@ -30,7 +30,7 @@ from dataclasses import replace
 from tinygen.board import Board
 from tinygen.compiler import SourceModel, compile_source, switch_sources
 from tinygen.fit import margin, measured_counts, predicted
-from tinygen.fit_ram import can_trade, flash_added, lean_options, ram_fit
+from tinygen.fit.ram import can_trade, flash_added, lean_options, ram_fit
 from tinygen.footprint import estimate_instructions, layer_flash
 from tinygen.ir import Graph
 from tinygen.kernels.table import KERNELS_BY_NAME

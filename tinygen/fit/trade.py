@@ -1,4 +1,4 @@
-"""The flash trade's choice (tinygen/fit.py): per layer its options, and the greedy trade.
+"""The flash trade's choice (tinygen/fit/): per layer its options, and the greedy trade.
 
     choice = trade(layers, chosen, need)     # node -> Option, saving >= need bytes of constants
 

@@ -1,6 +1,6 @@
 """Fit first, RAM: trade flash for arena where the predicted RAM does not fit.
 
-    graph = ram_fit(graph, board, compile_lean, predict)    # before the flash trade (tinygen/fit.py)
+    graph = ram_fit(graph, board, compile_lean, predict)    # before the flash trade (tinygen/fit/)
 
 By default lower_peak (tinygen/passes/lower_peak.py) swaps a layer at the arena's peak
 for a kernel with larger constants only where the flash it adds is at most

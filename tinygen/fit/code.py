@@ -1,8 +1,8 @@
-"""The fit's last resort for flash: the lean-code image (tinygen/fit.py).
+"""The fit's last resort for flash: the lean-code image (tinygen/fit/).
 
     graph, record = lean_code(graph, layers, pick, recompile, over, progress)
 
-Every layer already runs the option with the fewest bytes of constants (the trade, tinygen/fit_trade.py,
+Every layer already runs the option with the fewest bytes of constants (the trade, tinygen/fit/trade.py,
 saves constants only), and the image is
 still over. What is left is code: by default each DSP conv / FC layer calls its kernel's
 always-inline body specialized with its constants (tinygen/kernels/specialize.py, 0.4..1.4 KiB a
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tinygen.fit_trade import LayerOptions, Option
+from tinygen.fit.trade import LayerOptions, Option
 from tinygen.ir import Graph
 from tinygen.kernels.specialize import INLINE
 

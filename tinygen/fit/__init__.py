@@ -20,7 +20,7 @@ that estimate sits below what links:
     constants it reads (tinygen.footprint.layer_flash, exact) and its executed
     instructions (measured by --kernels auto where it measured them, else the
     estimate of tinygen.footprint);
-    trade() (tinygen/fit_trade.py): repeatedly move the layer whose narrower option
+    trade() (tinygen/fit/trade.py): repeatedly move the layer whose narrower option
     costs the fewest extra instructions per flash byte saved, until the bytes needed
     are saved; then undo the moves that turned out unnecessary, most expensive per
     byte first.
@@ -37,11 +37,11 @@ The trade counts constants only, but the code linked differs between kernel comb
 too (a mix links both kernels of a layer type). So where the constants cannot save enough,
 the smallest combination (every layer's option with the fewest constants) is compiled and
 linked itself: it is taken where it fits; where it does not, the lean-code image
-(tinygen/fit_code.py: every kernel's generic code shared, layers moved to kernels others link
+(tinygen/fit/code.py: every kernel's generic code shared, layers moved to kernels others link
 anyway, then the slack spent on speed) where that fits; else MemoryFitError says what the image
 needs (its real link) and which layers hold most of it.
 
-RAM is traded first (tinygen/fit_ram.py): where the predicted RAM does not fit, lower_peak
+RAM is traded first (tinygen/fit/ram.py): where the predicted RAM does not fit, lower_peak
 takes every kernel that lowers the arena whatever flash it adds, and the flash trade runs on that.
 """
 
@@ -52,10 +52,10 @@ from collections.abc import Callable
 from tinygen.board import Board, all_boards
 from tinygen.build.code_size import compiled_flash
 from tinygen.build.memory import MemoryFitError, MemoryUse, RegionUse, capacity, predict
-from tinygen.fit_code import fusion_choice, lean_code
-from tinygen.fit_ram import can_tile, can_trade, lean_options, pinned_tiling, ram_fit, ram_over, tiled_options
-from tinygen.fit_report import fit_lines, fit_record
-from tinygen.fit_trade import LayerOptions, Option, smallest_options, trade
+from tinygen.fit.code import fusion_choice, lean_code
+from tinygen.fit.ram import can_tile, can_trade, lean_options, pinned_tiling, ram_fit, ram_over, tiled_options
+from tinygen.fit.report import fit_lines, fit_record
+from tinygen.fit.trade import LayerOptions, Option, smallest_options, trade
 from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -233,7 +233,7 @@ def _lean_or_refuse(graph: Graph, board: Board, layers: list[LayerOptions], use:
                     progress: Callable[[str], None] = lambda msg: None,
                     respecialize: bool = True) -> tuple[Graph, MemoryUse]:
     """`graph` (every layer's smallest option, compiled and linked, `use` over the flash): its
-    lean-code image (tinygen/fit_code.py) and that image's use where it fits, else the
+    lean-code image (tinygen/fit/code.py) and that image's use where it fits, else the
     nothing-fits error with the lean image's link."""
     lean, record = lean_code(graph, layers, smallest_options(layers), recompile,
                              lambda g: _over(predicted(g, board)), progress, respecialize)
@@ -254,7 +254,7 @@ def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: Me
     chosen = sum(layer.option(graph.node(layer.node).kernel).flash for layer in layers)
     flash = use.regions["flash"]
     need = flash.used - chosen + sum(o.flash for o in smallest.values())
-    # the lean-code image (tinygen/fit_code.py), linked: the least this model can need
+    # the lean-code image (tinygen/fit/code.py), linked: the least this model can need
     lean_text = "" if lean is None else ", every kernel's generic code shared"
     need = min(need, lean) if lean is not None else need
     how = how or ("compiled and linked" if _at_smallest(graph, layers) and COMPILED_PART in flash.parts
@@ -317,7 +317,7 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
               progress: Callable[[str], None] = lambda msg: None) -> Graph:
     """fit_board for a compiled model (after --kernels auto's choice, whose measured
     counts it uses); boards built by tinygen's firmware recipes only. A switchable model
-    is returned as it is: its fit is tinygen/fit_switches.py's (the RAM trade and the mixed
+    is returned as it is: its fit is tinygen/fit/switches.py's (the RAM trade and the mixed
     storage's choice; no flash trade of kernels: its switches share the flash, checked by
     the build)."""
     from dataclasses import replace
@@ -383,7 +383,7 @@ def check_some_fit(graph: Graph, board: Board, options, model: str,
                    compile_pinned: Callable[[dict[str, str], frozenset, Graph], Graph] | None = None) -> None:
     """Refuse, before --kernels auto measures, a model that no kernel combination fits:
     the smallest options' flash (nothing_fits), or RAM as the build would, after the RAM
-    trade (`compile_lean`: the model compiled with lean_options, tinygen/fit_ram.py).
+    trade (`compile_lean`: the model compiled with lean_options, tinygen/fit/ram.py).
     The smallest options' flash is first taken with the chosen kernels' code; where that is
     over, `compile_pinned(fit_choice, unfused, like)` (the model compiled as `like` was, those
     kernels pinned) compiles the smallest combination, whose own image decides."""

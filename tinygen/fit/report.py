@@ -1,4 +1,4 @@
-"""What the fit step records and prints (tinygen/fit.py): graph.meta["fit"] and its lines.
+"""What the fit step records and prints (tinygen/fit/): graph.meta["fit"] and its lines.
 
     graph.meta["fit"] = fit_record(board, use, traded, fastest_flash, slack)
     print(*fit_lines(graph.meta["fit"]), sep="\n")
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tinygen.board import Board
 from tinygen.build.memory import MemoryUse
-from tinygen.fit_code import code_lines
+from tinygen.fit.code import code_lines
 from tinygen.report import human_bytes
 
 

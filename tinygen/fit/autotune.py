@@ -115,14 +115,14 @@ def standin_memory(board: Board) -> Board:
 def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileOptions | None = None,
               calib: str | None = None) -> None:
     """Refuse, as `tinygen build` would, a model that no kernel combination fits (flash with
-    every layer's smallest kernel, RAM as predicted after the RAM trade, tinygen/fit_ram.py)."""
+    every layer's smallest kernel, RAM as predicted after the RAM trade, tinygen/fit/ram.py)."""
     from tinygen.fit import check_some_fit
-    from tinygen.fit_ram import can_tile, can_trade, lean_options, pinned_tiling, tiled_options
+    from tinygen.fit.ram import can_tile, can_trade, lean_options, pinned_tiling, tiled_options
 
     options = options or CompileOptions(features=board.isa_features, kernels="auto")
     lean = None
     if can_trade(options) and source.switches:
-        from tinygen.fit_switches import compile_switches, switch_choices
+        from tinygen.fit.switches import compile_switches, switch_choices
 
         def lean() -> Graph:        # the image's arena: every switch lean, none below the largest
             return compile_switches(source, calib, lean_options(options), switch_choices(graph))
