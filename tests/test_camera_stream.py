@@ -22,7 +22,7 @@ from tinygen.board import get_board
 from tinygen.build.memory import MemoryFitError, check_prediction, predict
 from tinygen.compiler import SourceModel, build, compile_source, graph_hash, load_source
 from tinygen.hil.target import open_device
-from tinygen.inspect_report import io_lines, memory_report
+from tinygen.report.inspect import io_lines, memory_report
 from tinygen.passes import CompileOptions, compile_graph
 from tinygen.passes.plan_camera import BUFFER
 from tinygen.passes.plan_memory import STREAM_INPUT

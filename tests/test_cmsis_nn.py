@@ -29,7 +29,7 @@ from tinygen.board import get_board
 from tinygen.build.cmsis_nn import ENV, TESTED, URL, find_cmsis_nn
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import UsageError
-from tinygen.kernel_report import cmsis_nn_note
+from tinygen.report.kernels import cmsis_nn_note
 from tinygen.kernels import cmsis_nn as spec_module
 from tinygen.kernels.table import KERNELS
 from tinygen.passes import CompileOptions

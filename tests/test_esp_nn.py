@@ -33,7 +33,7 @@ from tinygen.build.esp_nn import ENV, OP_SOURCES, TESTED, URL, find_esp_nn
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import TinygenError, UsageError
 from tinygen.fit import estimated
-from tinygen.kernel_report import esp_nn_note
+from tinygen.report.kernels import esp_nn_note
 from tinygen.kernels.table import KERNELS, KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input

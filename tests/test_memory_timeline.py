@@ -7,7 +7,7 @@ import re
 
 from e2e import compile_example
 from tinygen.cli import main
-from tinygen.inspect_report import live_buffers, memory_report
+from tinygen.report.inspect import live_buffers, memory_report
 
 
 def test_memory_report_lists_the_live_buffers_of_every_op_cnn():

@@ -21,7 +21,7 @@ from tinygen.cli import main
 from tinygen.compiler import compile_source, load_source
 from tinygen.fit import fit_model, predicted
 from tinygen.fit.ram import ram_fit_lines
-from tinygen.inspect_report import memory_report
+from tinygen.report.inspect import memory_report
 from tinygen.passes import CompileOptions, tile_choice
 from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.plan_memory import plan_memory

@@ -51,7 +51,7 @@ def cmd_build(args) -> int:
     print(f"built {source.name} for {board.name} in {time.perf_counter() - progress.start:.1f}s → {out}")
     print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
           f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), {arena}")
-    from tinygen.inspect_report import io_lines
+    from tinygen.report.inspect import io_lines
 
     print("\n".join("  " + line for line in io_lines(source, graph)))
     print(f"  model id {result.manifest['model_id']} ({result.manifest['model_id_source']}): "
@@ -81,7 +81,7 @@ def cmd_build(args) -> int:
 
 def cmd_inspect(args) -> int:
     from tinygen.analysis import layer_stats
-    from tinygen.inspect_report import layer_table, memory_report
+    from tinygen.report.inspect import layer_table, memory_report
     from tinygen.ir import dump
 
     from tinygen.board import get_board
@@ -93,7 +93,7 @@ def cmd_inspect(args) -> int:
     measured = _measure_tiling(args, progress, source, graph, board) if args.measure else None
     pruning = None
     if graph.meta.get("compact", {}).get("layers"):
-        from tinygen.inspect_report import pruning_summary
+        from tinygen.report.inspect import pruning_summary
 
         args.compact = False            # the same model with its zeroed filters in place
         pruning = pruning_summary(graph, compile_model(args, progress, board, allow_uncalibrated=True)[1])
@@ -121,7 +121,7 @@ def cmd_inspect(args) -> int:
         print(dump(graph))
         return 0
     print(layer_table(source.name, stats, graph))
-    from tinygen.inspect_report import io_lines
+    from tinygen.report.inspect import io_lines
 
     print("\n".join(io_lines(source, graph)))
     from tinygen.gating.inspect import notes as gating_notes
@@ -130,7 +130,7 @@ def cmd_inspect(args) -> int:
     if dynamic:
         print("\ndynamic inference:\n  " + "\n  ".join(dynamic))
     if pruning is not None:
-        from tinygen.inspect_report import pruning_table
+        from tinygen.report.inspect import pruning_table
 
         print()
         print(pruning_table(pruning))
@@ -144,7 +144,7 @@ def cmd_inspect(args) -> int:
 
         print("\n".join(measure_lines(measured)))
     if args.plot:
-        from tinygen.inspect_report import memory_plot
+        from tinygen.report.inspect import memory_plot
 
         memory_plot(graph, args.plot)
         print(f"memory plot written to {args.plot}", file=sys.stderr)

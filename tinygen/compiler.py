@@ -177,7 +177,7 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     refused unless `force` (tinygen.build.output). `model_id` is what `profile%` reports as
     m-model-[ID] (default: tinygen.model_id.resolve_model_id's)."""
     from tinygen.build.output import staged_output
-    from tinygen.kernel_report import kernel_report
+    from tinygen.report.kernels import kernel_report
     from tinygen.codegen.project import MANIFEST, write_project
     from tinygen.model_id import resolve_model_id
 
@@ -213,7 +213,7 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
     from tinygen.build.memory import check_prediction, predict
     from tinygen.codegen.firmware_project import write_firmware_project
     from tinygen.codegen.project import MANIFEST
-    from tinygen.kernel_report import cmsis_nn_note, esp_nn_note
+    from tinygen.report.kernels import cmsis_nn_note, esp_nn_note
 
     predicted = predict(graph, board, info["weight_bytes"])
     check_prediction(predicted, board, str(source.path))

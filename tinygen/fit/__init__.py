@@ -323,7 +323,7 @@ def fit_model(source, calib, options, board: Board, graph: Graph,
     from dataclasses import replace
 
     from tinygen.compiler import compile_source
-    from tinygen.kernel_report import kernel_report
+    from tinygen.report.kernels import kernel_report
 
     if board.build == "host" or source.switches:
         return graph

@@ -113,7 +113,7 @@ def fit_switches(source: SourceModel, calib: str | None, options, board: Board, 
 def switch_report(graph: Graph, report: dict, counts: list[dict]) -> dict:
     """The kernel report of a recompiled switchable graph (SWITCH/LAYER rows, as --kernels
     auto's), with the counts measured before."""
-    from tinygen.kernel_report import kernel_report
+    from tinygen.report.kernels import kernel_report
 
     layers = [{**layer, "name": f"{name}/{layer['name']}"}
               for (name, g), c in zip(switch_graphs(graph), counts)
