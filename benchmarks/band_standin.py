@@ -28,7 +28,7 @@ MODELS_DIR = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"
 
 
 def run_one(source, graph, board, out: Path, x: np.ndarray) -> dict:
-    from tinygen.analysis import total_macs
+    from tinygen.passes.analysis import total_macs
     from tinygen.build.linked import linked_image
     from tinygen.compiler import build
     from tinygen.hil.target import open_device

@@ -125,7 +125,7 @@ def compile_for(source, board, kernels: str, cmsis_nn: str | None, progress, tim
 
 def measure(name: str, board, models_dir: Path, work: Path, kernels: str = "tinygen",
             cmsis_nn: str | None = None, timeout: float = DEFAULT_TIMEOUT, esp_nn: str | None = None) -> dict:
-    from tinygen.analysis import total_macs
+    from tinygen.passes.analysis import total_macs
     from tinygen.compiler import build, load_source
     from tinygen.hil.target import open_device
 

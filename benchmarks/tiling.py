@@ -95,7 +95,7 @@ def run_on_standin(source, graph, board, work: Path, x: np.ndarray) -> tuple[int
 def measure(model: str, board_name: str, text: str, fallback: str, work: Path, run_it: bool) -> dict:
     """One case: untiled and tiled, each compiled and fitted as `tinygen build` does, on the
     case's board and (where the untiled model does not fit it) on the fallback board."""
-    from tinygen.analysis import total_macs
+    from tinygen.passes.analysis import total_macs
     from tinygen.board import get_board
     from tinygen.build.memory import MemoryFitError, capacity
     from tinygen.compiler import compile_source, load_source

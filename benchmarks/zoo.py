@@ -50,7 +50,7 @@ def row(name: str) -> dict:
     from e2e import ALL_AGREE, build_host, diff_layers
     from zoo_lib import EXACT, compiled, images, zoo_agreement
 
-    from tinygen.analysis import total_macs
+    from tinygen.passes.analysis import total_macs
     from tinygen.ref.interpreter import quantize_input, run
 
     _, source, graph = compiled(name)

@@ -12,7 +12,7 @@ from mlperf_models import mlperf_model
 from pass_lib import Builder
 from test_kernels_dsp import needs_qemu
 from test_tile import SETTINGS, _assert_same, _compile, stacks
-from tinygen.analysis import total_macs
+from tinygen.passes.analysis import total_macs
 from tinygen.passes import CompileOptions
 from tinygen.passes.plan_memory import INPUT_OUTSIDE_ARENA
 from tinygen.passes.tile import tile_lines

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from tinygen import __version__
-from tinygen.analysis import total_macs
+from tinygen.passes.analysis import total_macs
 from tinygen.cli import main
 from tinygen.report import human_bytes, human_count
 

@@ -163,11 +163,11 @@ def test_conv2d_widen_s8_dsp_drawn_shapes_standin(board_name, tmp_path):
 
 @pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenet"])
 def test_layer_stats_count_the_flash_the_kernels_read(name):
-    """inspect's flash total (tinygen.analysis.layer_stats) is the constants codegen emits:
+    """inspect's flash total (tinygen.passes.analysis.layer_stats) is the constants codegen emits:
     a 3x3 depthwise layer's records, not also the weights and requantization they were packed
     from (KWS counted 5,376 B twice)."""
     from mlperf_models import mlperf_model
-    from tinygen.analysis import layer_stats
+    from tinygen.passes.analysis import layer_stats
     from tinygen.codegen.emit import project_data
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions

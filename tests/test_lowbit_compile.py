@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from e2e import assert_bit_exact, assert_device_equals_reference, build_host
-from tinygen.analysis import layer_stats
+from tinygen.passes.analysis import layer_stats
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.frontend.torch_loader import to_ir_layout

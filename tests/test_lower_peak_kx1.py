@@ -5,7 +5,7 @@ raw kernel, the same kind of copy, after it), its scratch a padded copy of the w
 tg_depthwise_conv2d_kx1_s8_dsp serves the same layers with one block of 4 channels widened
 (49 steps x 128 channels: 6,544 B against 432 B). Where the raw
 layer sets the arena's peak the pass swaps it for the widened kernel, by the estimates a few
-instructions per byte saved (tinygen/footprint.py); where another layer sets the peak the raw
+instructions per byte saved (tinygen/passes/footprint.py); where another layer sets the peak the raw
 kernel stays. --kernels auto sees all three kernels on such a layer. The copy is rounded up to
 the arena's alignment, 16: lower_peak finds the layers at the peak by their buffers' unaligned
 sizes, and with the raw kernel's 6,660 it missed this one alone at the peak.

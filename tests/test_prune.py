@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from e2e import assert_bit_exact, assert_device_equals_reference, build_host, first_difference
-from tinygen.analysis import layer_stats
+from tinygen.passes.analysis import layer_stats
 from tinygen.board import get_board
 from tinygen.compiler import SourceModel, build, compile_source, graph_hash, load_source
 from tinygen.frontend.torch import from_exported

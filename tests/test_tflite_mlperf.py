@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from e2e import ALL_AGREE, build_host, diff_layers, first_difference
-from tinygen.analysis import total_macs
+from tinygen.passes.analysis import total_macs
 from tinygen.compiler import compile_source, load_source
 from tinygen.quant import fixedpoint as fp
 from tinygen.ref import interpreter as ref_interp

@@ -19,7 +19,7 @@ import pytest
 
 from e2e import ALL_AGREE, build_host, diff_layers, first_difference
 from tflite_builder import ModelBuilder, random_scale
-from tinygen.analysis import layer_stats
+from tinygen.passes.analysis import layer_stats
 from tinygen.compiler import compile_source, load_source
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.ir import binary_operands

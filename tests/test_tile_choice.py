@@ -156,7 +156,7 @@ def test_tile_choice_within_a_budget_takes_the_cheapest_that_fits_cnn():
     re-planned is over it (or over the MAC limit); a budget the untiled arena meets: untiled."""
     from dataclasses import replace
 
-    from tinygen.analysis import total_macs
+    from tinygen.passes.analysis import total_macs
     from tinygen.passes.tile import MAX_EXTRA_MACS, auto_splits, tiles_of
 
     source = load_source(CNN)

@@ -31,7 +31,7 @@ EPILOG_INSPECT = """examples:
 
 
 def cmd_build(args) -> int:
-    from tinygen.analysis import total_macs
+    from tinygen.passes.analysis import total_macs
     from tinygen.build.memory import memory_line, memory_table
     from tinygen.compiler import build
     from tinygen.report import human_bytes, human_count
@@ -80,7 +80,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from tinygen.analysis import layer_stats
+    from tinygen.passes.analysis import layer_stats
     from tinygen.report.inspect import layer_table, memory_report
     from tinygen.ir import dump
 

@@ -17,9 +17,9 @@ that estimate sits below what links:
 
     every layer has options: its candidate kernels (a fused conv + residual add also
     the conv's kernels beside a separate add: CompileOptions.unfused), each with the flash bytes of the
-    constants it reads (tinygen.footprint.layer_flash, exact) and its executed
+    constants it reads (tinygen.passes.footprint.layer_flash, exact) and its executed
     instructions (measured by --kernels auto where it measured them, else the
-    estimate of tinygen.footprint);
+    estimate of tinygen.passes.footprint);
     trade() (tinygen/fit/trade.py): repeatedly move the layer whose narrower option
     costs the fewest extra instructions per flash byte saved, until the bytes needed
     are saved; then undo the moves that turned out unnecessary, most expensive per
@@ -56,7 +56,7 @@ from tinygen.fit.code import fusion_choice, lean_code
 from tinygen.fit.ram import can_tile, can_trade, lean_options, pinned_tiling, ram_fit, ram_over, tiled_options
 from tinygen.fit.report import fit_lines, fit_record
 from tinygen.fit.trade import LayerOptions, Option, smallest_options, trade
-from tinygen.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
+from tinygen.passes.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes.choose_kernels import LIBRARIES
@@ -277,7 +277,7 @@ def nothing_fits(graph: Graph, board: Board, layers: list[LayerOptions], use: Me
 def check_flash_floor(graph: Graph, board: Board, candidates: Callable, use: MemoryUse | None = None) -> None:
     """Refuse, before any C is compiled, a model whose constants alone exceed the flash (or the
     --flash-budget) with every layer's smallest option: no kernel choice, code sharing or
-    tiling the fit can make stores them in less (constants are exact, tinygen.footprint), so
+    tiling the fit can make stores them in less (constants are exact, tinygen.passes.footprint), so
     compiling and linking to find out (minutes for a large model) would only refuse it later.
     The code is left out: nearer the limit the fit's compiled prediction and the link decide.
     A switchable model is left to the build: its other switches' layers have options too."""

@@ -45,7 +45,7 @@ from tinygen.errors import TinygenError
 from tinygen.hil.deadline import DEFAULT_TIMEOUT
 from tinygen.hil.link import LinkError
 from tinygen.ir import Graph
-from tinygen.footprint import layer_flash
+from tinygen.passes.footprint import layer_flash
 from tinygen.report.kernels import choice_table, kernel_report
 from tinygen.kernels.auto_pick import pick, pick_fastest
 from tinygen.kernels.esp_nn import esp_nn_features

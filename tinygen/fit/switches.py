@@ -14,7 +14,7 @@ layers' 8-bit codes as bit planes, read by the bit-serial kernel in every switch
 top switch of the layers the flash allows keeps its int8 codes and int8 kernels
 (CompileOptions.nested_int8). Per nested layer of the top switch: the instructions its int8
 kernel saves against the planes kernel (measured where --kernels auto measured both, else
-tinygen.footprint's estimates) and the flash it adds (the int8 kernel's constants, less the
+tinygen.passes.footprint's estimates) and the flash it adds (the int8 kernel's constants, less the
 planes kernel's own requantization constants; the planes stay for the other switches).
 Layers are taken by instructions saved per flash byte, best first, while the predicted flash
 stays within the board's (or --flash-budget); the image is compiled with the choice and its
@@ -31,7 +31,7 @@ from tinygen.board import Board
 from tinygen.compiler import SourceModel, compile_source, switch_sources
 from tinygen.fit import margin, measured_counts, predicted
 from tinygen.fit.ram import can_trade, flash_added, lean_options, ram_fit
-from tinygen.footprint import estimate_instructions, layer_flash
+from tinygen.passes.footprint import estimate_instructions, layer_flash
 from tinygen.ir import Graph
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.switches import attach, relax_lowering, switch_graphs

@@ -4,7 +4,7 @@
 
 `names`: the layer's candidate kernels, preferred first (the kernel `--kernels tinygen`
 gives it); `counts`: kernel -> measured instructions (None: not measured); `flash`: kernel ->
-bytes of the constants it keeps in flash for the layer (tinygen.footprint.layer_flash).
+bytes of the constants it keeps in flash for the layer (tinygen.passes.footprint.layer_flash).
 
     speed     the candidate with the fewest instructions, whatever flash it adds
               (auto before issue 17 part 1; tinygen.fit.autotune.pick_fastest)

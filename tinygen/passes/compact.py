@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.analysis import layer_stats
+from tinygen.passes.analysis import layer_stats
 from tinygen.ir import MAC_OPS, Graph, Node, QParams
 from tinygen.ref.kernels import fully_connected_s8
 from tinygen.quant.spec import INT32_MAX, WEIGHT_CHANNEL_AXIS

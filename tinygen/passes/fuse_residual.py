@@ -24,7 +24,7 @@ choose_kernels.
 
 from __future__ import annotations
 
-from tinygen.analysis import node_macs
+from tinygen.passes.analysis import node_macs
 from tinygen.ir import Graph, Node
 
 

@@ -25,7 +25,7 @@ KWS that refuses 4 KB of flash per pointwise layer for 64 B of arena each; on IC
 4.6 KB for 1 KB (conv2d_1 and conv2d_2 together).
 A trial is weighed in instructions too: the instructions its kernel adds (the layer's count
 with the new kernel less the current one's: the counts --kernels auto measured,
-CompileOptions.kernel_counts, where both are measured, else tinygen.footprint's per-MAC
+CompileOptions.kernel_counts, where both are measured, else tinygen.passes.footprint's per-MAC
 estimates for both) may be at most `instructions_per_ram_byte` per arena byte it saves
 (INSTRUCTIONS_PER_RAM_BYTE by default). Among the trials within both bounds the pass takes the
 one adding the fewest instructions per byte saved (then the lower arena, then the layer's
@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from tinygen.footprint import estimate_instructions
+from tinygen.passes.footprint import estimate_instructions
 from tinygen.ir import Graph, Node
 from tinygen.kernels.params import kernel_params, struct_fields
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from tinygen.analysis import total_macs
+from tinygen.passes.analysis import total_macs
 from tinygen.errors import UsageError
 from tinygen.ir import Graph, Kind, Node
 from tinygen.passes.band import rewrite_bands

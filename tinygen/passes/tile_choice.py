@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from tinygen.analysis import node_macs, total_macs
+from tinygen.passes.analysis import node_macs, total_macs
 from tinygen.ir import Graph, schema
 from tinygen.kernels.table import KERNELS
 from tinygen.passes.band import band_windows, rewrite_bands

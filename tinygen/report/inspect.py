@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tinygen.analysis import LayerStats
+from tinygen.passes.analysis import LayerStats
 from tinygen.ir import Graph
 from tinygen.passes.lower_peak import lower_peak_lines
 from tinygen.passes.tile import tile_lines
@@ -162,7 +162,7 @@ def memory_report(graph: Graph) -> str:
 
 
 def _totals(graph: Graph) -> dict:
-    from tinygen.analysis import layer_stats
+    from tinygen.passes.analysis import layer_stats
 
     stats = layer_stats(graph)
     return {"params": sum(s.params for s in stats), "macs": sum(s.macs for s in stats),

@@ -19,7 +19,7 @@ between a layer's kernels, which these figures keep within ~20%.
 
 from __future__ import annotations
 
-from tinygen.analysis import node_macs
+from tinygen.passes.analysis import node_macs
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import const_bytes
 
