@@ -212,7 +212,7 @@ def test_budget_above_the_part_is_a_usage_error(tmp_path, capsys):
 def test_budget_sizes_parse_in_bytes_k_and_m():
     import argparse
 
-    from tinygen.cli_common import parse_bytes
+    from tinygen.cli.common import parse_bytes
 
     assert parse_bytes("409600") == parse_bytes("400K") == parse_bytes("400 KiB") == 400 * 1024
     assert parse_bytes("0.5M") == 512 * 1024

@@ -276,7 +276,7 @@ def test_hil_cli_real_board_without_device(tmp_path, capsys):
 def test_hil_cli_device_running_another_model():
     from tinygen.board import get_board
     from tinygen.errors import TinygenError
-    from tinygen.hil.cli import _check_model
+    from tinygen.cli.hil import _check_model
 
     manifest = {"model": "kws", "model_hash": "aaaa"}
     _check_model({"model": "kws", "hash": "aaaa"}, manifest, get_board("f746zg"), "build/kws")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from e2e import EXAMPLES, compile_example
-from tinygen import cli_common
+from tinygen.cli import common as cli_common
 from tinygen.cli import main
 from tinygen.errors import UsageError
 from tinygen.hil.session import load_inputs

@@ -83,7 +83,7 @@ def test_wheel_contains_templates_kernels_and_boards(wheel):
     assert "tinygen/firmware/kernels/tg_kernels.h" in names
     assert "tinygen/firmware/kernels/tg_requant.h" in names
     assert "tinygen/boards/host.toml" in names
-    assert "tinygen/cli.py" in names and "tinygen/passes/plan_memory.py" in names
+    assert "tinygen/cli/__init__.py" in names and "tinygen/passes/plan_memory.py" in names
     with zipfile.ZipFile(wheel) as z:
         entry_points = z.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "tinygen = tinygen.cli:main" in entry_points

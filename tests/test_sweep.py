@@ -115,7 +115,7 @@ def _reverify(row: dict, result, tmp_path: Path, cache: Path) -> None:
     """The point's model file compiles to the same graph and runs bit-exact on the stand-in."""
     from tinygen.board import get_board
     from tinygen.cli import main as tinygen_main
-    from tinygen.cli_common import Progress, compile_model
+    from tinygen.cli.common import Progress, compile_model
     from tinygen.compiler import graph_hash
     from tinygen.sweep.point import _parse_build_args, build_args, load_xy
     from tinygen.sweep.report import _point_files

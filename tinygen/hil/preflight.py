@@ -1,7 +1,7 @@
 """What `tinygen flash` and `tinygen hil` check before any long work (loading the model,
 calibrating, measuring kernels, building firmware): the board's serial port, the flash
 tool, the energy meter's driver package and port. Each refusal is one error line that says
-what to do; the -o folder (tinygen.cli_common.check_output_early) and the data
+what to do; the -o folder (tinygen.cli.common.check_output_early) and the data
 (tinygen.hil.session.check_data) are checked beside these.
 """
 

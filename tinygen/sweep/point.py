@@ -6,7 +6,7 @@
    optionally fine-tuned (tinygen.sweep.model), saved as a model file (model.py + model.pt)
    that `tinygen build` reads like any other;
 2. compile: exactly what `tinygen build MODEL.py --board B --kernels K` compiles (the same
-   options, through tinygen.cli_common.compile_model);
+   options, through tinygen.cli.common.compile_model);
 3. accuracy on the data set from tinygen's numpy reference of the compiled int8 graph
    (bit-exact with the firmware);
 4. build: the firmware for the board (flash and RAM of the real part's image), cached by
@@ -84,7 +84,7 @@ def build_args(model_file: str, params: dict, calib: str | None) -> list[str]:
 
 
 def _parse_build_args(argv: list[str]) -> argparse.Namespace:
-    from tinygen.cli_common import add_compile_args
+    from tinygen.cli.common import add_compile_args
 
     p = argparse.ArgumentParser(prog="tinygen build")
     add_compile_args(p)
@@ -209,7 +209,7 @@ def _measure(params: dict, ctx: dict, lap) -> dict:
 
     from tinygen.board import get_board
     from tinygen.calib import CalibrationWarning
-    from tinygen.cli_common import Progress, compile_model
+    from tinygen.cli.common import Progress, compile_model
     from tinygen.compiler import graph_hash
     from tinygen.hil.report import energy
     from tinygen.hil.session import run_samples

@@ -1,6 +1,6 @@
 """What the commands that compile a model share: its command-line options, the
 compile itself (load, calibrate, quantize, lower, choose kernels) and progress
-lines. Used by tinygen.cli (build, inspect) and tinygen.hil.cli (flash, hil)."""
+lines. Used by tinygen.cli (build, inspect) and tinygen.cli.hil (flash, hil)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                             f"own application (e.g. 400K; K = 1024 B, M = 1024 K); kernels are chosen to fit it "
                             f"(default: all of the part's)")
     add_timeout_option(p, help=TIMEOUT_HELP + "; --kernels auto measures with it on the stand-in")
-    from tinygen.vision.cli import add_camera_args
+    from tinygen.cli.camera import add_camera_args
 
     add_camera_args(p)
 
@@ -144,7 +144,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
     from tinygen.calib import CalibrationWarning, check_spec as check_calibration
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
-    from tinygen.vision.cli import camera_spec
+    from tinygen.cli.camera import camera_spec
 
     if getattr(args, "model_id", None) is not None:
         check_model_id(args.model_id)           # before the (long) compile

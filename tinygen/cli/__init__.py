@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.errors import TinygenError, UsageError
-from tinygen.cli_common import (Progress, add_compile_args, board_of, budgeted, check_output_early, compile_model, print_fit,
+from tinygen.cli.common import (Progress, add_compile_args, board_of, budgeted, check_output_early, compile_model, print_fit,
                                 print_kernels)
 
 EPILOG_BUILD = """examples:
@@ -238,9 +238,9 @@ def make_parser() -> argparse.ArgumentParser:
                     "the real part's flash and RAM bytes, stand-in)")
     bd.set_defaults(func=cmd_boards)
 
-    from tinygen.hil.cli import add_commands
+    from tinygen.cli.hil import add_commands
     add_commands(sub, fmt)
-    from tinygen.sweep.cli import add_command as add_sweep
+    from tinygen.cli.sweep import add_command as add_sweep
     add_sweep(sub, fmt)
     return parser
 

@@ -41,7 +41,7 @@ EPILOG_HIL = """examples:
 def _board_for(args):
     from tinygen.run.qemu import no_emulator_hint
 
-    from tinygen.cli_common import board_of, budgeted
+    from tinygen.cli.common import board_of, budgeted
 
     board = budgeted(args, board_of(args))
     if args.emulate and board.emulator is None and board.build != "host":
@@ -67,7 +67,7 @@ def _check_model(info: dict, manifest: dict, board, project) -> None:
 
 
 def cmd_flash(args) -> int:
-    from tinygen.cli_common import Progress, check_output_early, compile_model
+    from tinygen.cli.common import Progress, check_output_early, compile_model
     from tinygen.hil.preflight import check_flash_tool
     from tinygen.hil.target import describe, endpoint, open_device
 
@@ -161,8 +161,8 @@ def _serve_forever(alive=lambda: True) -> None:
 
 
 def cmd_hil(args) -> int:
-    from tinygen.cli_common import Progress, check_output_early, compile_model
-    from tinygen.hil.audio_cli import audio_requested, cmd_audio
+    from tinygen.cli.common import Progress, check_output_early, compile_model
+    from tinygen.cli.audio import audio_requested, cmd_audio
     from tinygen.hil.report import plot, render, summarize
     from tinygen.hil.preflight import check_device
     from tinygen.hil.session import check_data, check_head, load_inputs, profile_layers, run_samples
@@ -172,7 +172,7 @@ def cmd_hil(args) -> int:
     emulate = args.emulate
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
-    from tinygen.hil.power_cli import check_power_args
+    from tinygen.cli.power import check_power_args
 
     check_power_args(args, board, emulate)
     if (audio_requested(args) or args.reference) and (args.images or args.frames or args.data):
@@ -237,7 +237,7 @@ def cmd_hil(args) -> int:
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target,
                                 sgraph)
             if args.meter:                      # the input of `tg layers` stays loaded for `infer`
-                from tinygen.hil.power_cli import measure_meter
+                from tinygen.cli.power import measure_meter
 
                 summary["energy_measured"] = measure_meter(args, board, dev, summary, name, progress)
             if frames is not None:
@@ -256,7 +256,7 @@ def cmd_hil(args) -> int:
     swept = None
     if args.sweep:
         from tinygen.compiler import build
-        from tinygen.hil.dynamic_cli import run_sweep
+        from tinygen.cli.dynamic import run_sweep
 
         if len(summaries) != 1 or frames is not None:
             raise UsageError("--sweep runs a gated or early-exit model on --data", "leave out --switch / frames")
@@ -267,7 +267,7 @@ def cmd_hil(args) -> int:
                          lambda project: open_device(board, project, emulate, args.port, args.timeout), progress)
         swept = rows
     if args.cycles:
-        from tinygen.hil.power_cli import estimate_cycles
+        from tinygen.cli.power import estimate_cycles
 
         estimate_cycles(board, summaries, picked, result.out_dir, inputs, progress)
     failed = sum(s["samples"] - s["bit_exact"] for s in summaries)
@@ -280,7 +280,7 @@ def cmd_hil(args) -> int:
             print("\n" + render_frames(summary))
         plotted = plot(summary, args.plot) if args.plot else None
         if swept:
-            from tinygen.hil.dynamic_cli import report_sweep
+            from tinygen.cli.dynamic import report_sweep
 
             more = report_sweep(swept, summary, args.plot)
             plotted = "\n".join(m for m in (plotted, more) if m)
@@ -330,7 +330,7 @@ def _add_device_args(p, fmt_port: str) -> None:
 
 def add_commands(sub, fmt) -> None:
     """Add the flash and hil sub-commands to the `tinygen` parser."""
-    from tinygen.cli_common import add_compile_args
+    from tinygen.cli.common import add_compile_args
 
     f = sub.add_parser("flash", help="write a built firmware to a board (or boot it on the board's stand-in)",
                        epilog=EPILOG_FLASH, formatter_class=fmt)
@@ -378,14 +378,14 @@ def add_commands(sub, fmt) -> None:
                    help="switchable-precision models: the switch to run (index or name, default the first), "
                         "or all: every switch from the one image, with an accuracy-versus-cost table")
     h.add_argument("--flash", action="store_true", help="flash the board before running (real boards)")
-    from tinygen.hil.power_cli import add_power_args
+    from tinygen.cli.power import add_power_args
 
     add_power_args(h)
     _add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
-    from tinygen.vision.cli import add_frame_args
+    from tinygen.cli.camera import add_frame_args
 
     add_frame_args(h)
-    from tinygen.hil.audio_cli import add_audio_args
+    from tinygen.cli.audio import add_audio_args
 
     add_audio_args(h)
     h.set_defaults(func=cmd_hil)

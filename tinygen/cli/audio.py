@@ -7,7 +7,7 @@
 The firmware is built with the MFCC front end (`--frontend mfcc`) and driven through
 tinygen.hil.audio_client; `--reference` runs the host twin instead (tinygen.audio: the same
 front end, network and detector in numpy), which needs no build and counts nothing.
-Called by tinygen.hil.cli.cmd_hil, which passes its build and model-check steps.
+Called by tinygen.cli.hil.cmd_hil, which passes its build and model-check steps.
 """
 
 from __future__ import annotations
@@ -195,8 +195,8 @@ def run_audio(args, inputs: tuple, target, graph, model: str, where: str, unit: 
 def cmd_audio(args, board, build, check_model) -> int:
     """The command: compile, build with the front end, open the device (or the twin), run, report.
     `build(source, graph, progress)` and `check_model(info, manifest, board, project)` come
-    from tinygen.hil.cli."""
-    from tinygen.cli_common import Progress, check_output_early, compile_model
+    from tinygen.cli.hil."""
+    from tinygen.cli.common import Progress, check_output_early, compile_model
     from tinygen.hil.audio import ReferenceAudio
 
     if not audio_requested(args):
