@@ -1,0 +1,79 @@
+"""`tinygen build`: compile a model into a C project and build it for a board."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tinygen.cli.common import Progress, add_compile_args, board_of, budgeted, check_output_early, compile_model, \
+    print_fit, print_kernels
+
+EPILOG_BUILD = """examples:
+  tinygen build examples/models/dscnn.py --board host --calib calib.npy -o build/dscnn
+  tinygen build model.pt2 --board host --calib data.npz --calib-method percentile
+  tinygen build model.py --board host --calib random      # no data at hand (accuracy suffers)
+  tinygen build kws_dscnn_int8.tflite --board host        # int8 .tflite: its own quantization, no --calib
+"""
+
+
+def cmd_build(args) -> int:
+    from tinygen.passes.analysis import total_macs
+    from tinygen.build.memory import memory_line, memory_table
+    from tinygen.compiler import build
+    from tinygen.report import human_bytes, human_count
+
+    board = budgeted(args, board_of(args))
+    progress = Progress(args.quiet)
+    check_output_early(args)
+    source, graph = compile_model(args, progress, board)
+    out = Path(args.output) if args.output else Path("build") / source.name
+    result = build(source, graph, board, out, progress, args.force, model_id=args.model_id)
+    from tinygen import switches
+
+    layers = sum(1 for n in graph.nodes if n.kernel)
+    # a switchable image has one arena, its largest switch's (the graph here is the first switch)
+    arena = f"arena {human_bytes(switches.arena_size(graph))} (RAM" + \
+        (", the largest switch's)" if switches.is_switchable(graph) else ")")
+    print(f"built {source.name} for {board.name} in {time.perf_counter() - progress.start:.1f}s → {out}")
+    print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
+          f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), {arena}")
+    from tinygen.report.inspect import io_lines
+
+    print("\n".join("  " + line for line in io_lines(source, graph)))
+    print(f"  model id {result.manifest['model_id']} ({result.manifest['model_id_source']}): "
+          f"profile% answers m-model-[{result.manifest['model_id']}]")
+    images = result.manifest.get("images", {})
+
+    def title(use) -> str:
+        if use.source in images:
+            return f"{use.source} ({images[use.source]['for']})"
+        return "predicted" + (" (ESP-IDF's own code and data come on top)" if board.build == "esp-idf" else "")
+
+    if result.memory:
+        first, *others = result.memory
+        print(f"\n  memory of {board.name}, {title(first)}:")
+        print("\n".join("    " + line for line in memory_table(first).splitlines()))
+        for use in others:
+            print(f"    {title(use)}: {memory_line(use)}")
+        print()
+    print_kernels(graph)
+    print_fit(graph)
+    for note in result.notes:
+        print(f"  note: {note}")
+    for kind, path in result.artifacts.items():
+        print(f"  {kind}: {path}")
+    return 0
+
+
+def add_command(sub, fmt) -> None:
+    b = sub.add_parser("build", help="compile a model into a C project and build it for a board",
+                       epilog=EPILOG_BUILD, formatter_class=fmt)
+    add_compile_args(b)
+    b.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
+    b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: build/MODEL_NAME); "
+                   "tinygen replaces only the files an earlier build wrote there")
+    b.add_argument("--force", action="store_true",
+                   help="write into a non-empty folder that is not a tinygen build, beside its files "
+                        "(none of them is replaced)")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    b.set_defaults(func=cmd_build)
