@@ -276,12 +276,12 @@ def test_hil_cli_real_board_without_device(tmp_path, capsys):
 def test_hil_cli_device_running_another_model():
     from tinygen.board import get_board
     from tinygen.errors import TinygenError
-    from tinygen.cli.hil import _check_model
+    from tinygen.cli.device import check_model
 
     manifest = {"model": "kws", "model_hash": "aaaa"}
-    _check_model({"model": "kws", "hash": "aaaa"}, manifest, get_board("f746zg"), "build/kws")
+    check_model({"model": "kws", "hash": "aaaa"}, manifest, get_board("f746zg"), "build/kws")
     with pytest.raises(TinygenError, match=r"the device runs model vww \(hash bbbb\), not this build") as err:
-        _check_model({"model": "vww", "hash": "bbbb"}, manifest, get_board("f746zg"), "build/kws")
+        check_model({"model": "vww", "hash": "bbbb"}, manifest, get_board("f746zg"), "build/kws")
     assert "tinygen flash --board nucleo-f746zg -o build/kws" in err.value.hint
 
 

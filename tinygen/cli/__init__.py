@@ -12,7 +12,8 @@ import warnings
 from tinygen import __version__
 from tinygen.cli.boards import add_command as add_boards
 from tinygen.cli.build import add_command as add_build
-from tinygen.cli.hil import add_commands as add_device_commands
+from tinygen.cli.flash import add_command as add_flash
+from tinygen.cli.hil import add_command as add_hil
 from tinygen.cli.inspect import add_command as add_inspect
 from tinygen.cli.sweep import add_command as add_sweep
 from tinygen.errors import TinygenError, UsageError
@@ -32,7 +33,8 @@ def make_parser() -> argparse.ArgumentParser:
     add_build(sub, fmt)
     add_inspect(sub, fmt)
     add_boards(sub, fmt)
-    add_device_commands(sub, fmt)
+    add_flash(sub, fmt)
+    add_hil(sub, fmt)
     add_sweep(sub, fmt)
     return parser
 

@@ -1,4 +1,4 @@
-"""`tinygen flash` and `tinygen hil` (registered by tinygen.cli).
+"""`tinygen hil` (registered by tinygen.cli).
 
 The glue: compile and build (tinygen.compiler), start the stand-in or open the
 port (tinygen.hil.target), run the session (tinygen.hil.session) against the
@@ -8,20 +8,12 @@ reference, report (tinygen.hil.report).
 from __future__ import annotations
 
 import json
-import signal
 import sys
-import time
 from pathlib import Path
 
-from tinygen.errors import TinygenError, UsageError
+from tinygen.cli.device import add_device_args, board_for, build_project, check_model
+from tinygen.errors import UsageError
 
-EPILOG_FLASH = """examples:
-  tinygen flash examples/models/dscnn.py --board f746zg -o build/kws   # build, then write + verify
-  tinygen flash --board f746zg -o build/kws --probe openocd           # an existing build, another probe
-  tinygen flash --board f746zg -o build/kws --emulate                 # boot it on the QEMU stand-in instead
-  tinygen flash --board f746zg -o build/kws --emulate --serve         # ... and serve its serial port until Ctrl-C
-  tinygen flash --board f746zg -o build/kws --emulate --serve --pty   # ... on /dev/pts/N, for the MLPerf Tiny runner
-"""
 EPILOG_HIL = """examples:
   tinygen hil examples/models/dscnn.py --board f746zg --emulate --data test.npz
   tinygen hil kws.tflite --board f746zg --port /dev/ttyACM0 --flash --data kws.npz --json kws.json
@@ -38,137 +30,15 @@ EPILOG_HIL = """examples:
 """
 
 
-def _board_for(args):
-    from tinygen.run.qemu import no_emulator_hint
-
-    from tinygen.cli.common import board_of, budgeted
-
-    board = budgeted(args, board_of(args))
-    if args.emulate and board.emulator is None and board.build != "host":
-        raise UsageError(f"board {board.name} has no emulated stand-in", no_emulator_hint(board))
-    return board
-
-
-def _build(args, board, source, graph, progress):
-    """Build the compiled model for the board into -o (default build/NAME)."""
-    from tinygen.compiler import build
-
-    out = Path(args.output) if args.output else Path("build") / source.name
-    return build(source, graph, board, out, progress, args.force, model_id=args.model_id)
-
-
-def _check_model(info: dict, manifest: dict, board, project) -> None:
-    """The device must run the model we compare against."""
-    want, got = manifest.get("model_hash"), info.get("hash")
-    if want and got and str(got) != str(want):
-        raise TinygenError(f"the device runs model {info.get('model')} (hash {got}), not this build "
-                           f"({manifest.get('model')}, hash {want})",
-                           f"flash it first: tinygen flash --board {board.name} -o {project} (or add --flash)")
-
-
-def cmd_flash(args) -> int:
-    from tinygen.cli.common import Progress, check_output_early, compile_model
-    from tinygen.hil.preflight import check_flash_tool
-    from tinygen.hil.target import describe, endpoint, open_device
-
-    board = _board_for(args)
-    if args.pty and not (args.serve and (args.emulate or board.build == "host")):
-        raise UsageError("--pty serves a stand-in on a pseudo-terminal", "use it with --emulate --serve "
-                         "(a real board's port is already a serial port)")
-    if args.lap is not None and not (args.emulate or board.build == "host"):
-        raise UsageError("--lap sets the unit of a stand-in's lap lines", "use it with --emulate (a real board's "
-                         "laps are m-lap-us from its cycle counter)")
-    check_flash_tool(args, board)
-    progress = Progress(args.quiet)
-    if args.model:
-        check_output_early(args)
-        source, graph = compile_model(args, progress, board)
-        project = _build(args, board, source, graph, progress).out_dir
-    elif args.output:
-        project = Path(args.output)
-        if not project.is_dir():
-            raise UsageError(f"no built project at {project}", "give MODEL to build it, or the -o of an earlier build")
-        from tinygen.build.built import check_built
-
-        check_built(project, board)         # built for this board, by this build format: before any tool runs
-    else:
-        raise UsageError("give a MODEL to build or the built project with -o/--project DIR")
-
-    if args.emulate or board.build == "host":
-        with endpoint(board, project, emulate=True) as ep:
-            progress(f"booting on {describe(board, True, None)}")
-            from tinygen.hil.client import Device, describe_laps
-            from tinygen.hil.link import Link
-
-            with Link.open(ep.url, clock=ep.clock) as link:
-                dev = Device(link, args.timeout, ep.pace)
-                name = dev.connect(booting=ep.boots)
-                if args.lap is not None:
-                    dev.lap(args.lap)
-                info = dev.info()
-            print(f"{name} runs {info.get('model')} (model id {info.get('id')}, hash {info.get('hash')}) on "
-                  f"{info.get('port')}, counting {info.get('counter')}")
-            print(describe_laps(info))
-            if args.serve and args.pty:
-                _serve_pty(ep.url)
-            else:
-                print(f"serial: {ep.url}")
-                if args.serve:
-                    print("serving until Ctrl-C ...", flush=True)
-                    _serve_forever()
-        return 0
-
-    from tinygen.run.flash import flash
-
-    progress(f"flashing {project} to {board.name}")
-    res = flash(board, project, probe=args.probe, port=args.port, log=progress)
-    print(f"flashed and verified {project} on {board.name} with {res.tool}")
-    if (board.energy or {}).get("runner"):
-        print("not asking the board over its port: in energy mode its serial goes to the EnergyRunner's IO "
-              "manager (boards/README.md, 'Energy mode')")
-        return 0
-    with open_device(board, project, port=args.port, timeout=args.timeout) as dev:
-        info = dev.info()
-    print(f"{board.name} answers: {info.get('model')} (hash {info.get('hash')}) on {info.get('port')}")
-    return 0
-
-
-def _serve_pty(url: str) -> None:
-    """Serve the device on a pseudo-terminal (for programs that open only serial ports)."""
-    from tinygen.hil.pty import PtyBridge
-
-    bridge = PtyBridge(url)
-    with bridge as path:
-        print(f"serial: {path} (a pseudo-terminal relayed to {url})")
-        print("serving until Ctrl-C ...", flush=True)
-        _serve_forever(lambda: bridge.alive)
-        if bridge.error:
-            raise TinygenError(f"stopped serving {path}: {bridge.error}",
-                               "a `tg exit` or a crash ends the stand-in; start tinygen flash --serve again")
-
-
-def _serve_forever(alive=lambda: True) -> None:
-    """Sleep until Ctrl-C, or until `alive()` turns false (checked twice a second)."""
-    # Ctrl-C stops the server even where the parent started us with SIGINT ignored (a
-    # non-interactive shell's background job, a test runner's worker): Python then
-    # inherits the ignore and would never raise KeyboardInterrupt
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        while alive():
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        print("stopped", file=sys.stderr)
-
-
 def cmd_hil(args) -> int:
     from tinygen.cli.common import Progress, check_output_early, compile_model
-    from tinygen.cli.audio import audio_requested, cmd_audio
+    from tinygen.cli.listen import audio_requested, cmd_audio
     from tinygen.hil.report import plot, render, summarize
     from tinygen.hil.preflight import check_device
     from tinygen.hil.session import check_data, check_head, load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
 
-    board = _board_for(args)
+    board = board_for(args)
     emulate = args.emulate
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
@@ -180,8 +50,8 @@ def cmd_hil(args) -> int:
                          "(--audio / --stream / --reference)")
     check_device(args, board, emulate)          # the port, flash tool and meter: before the long work
     if audio_requested(args) or args.reference:
-        return cmd_audio(args, board, lambda source, graph, progress: _build(args, board, source, graph, progress),
-                         _check_model)
+        return cmd_audio(args, board, lambda source, graph, progress: build_project(args, board, source, graph, progress),
+                         check_model)
     if not (args.data or args.images or args.frames):
         raise UsageError("give the inputs: --data FILE (precomputed), camera frames with --images DIR / "
                          "--frames FILE, or audio with --audio / --stream")
@@ -200,7 +70,7 @@ def cmd_hil(args) -> int:
         inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
         check_head(graph, args.head)
     picked = _switches(args, graph)
-    result = _build(args, board, source, graph, progress)
+    result = build_project(args, board, source, graph, progress)
     if args.flash and not emulate and board.build != "host":
         from tinygen.run.flash import flash
 
@@ -210,7 +80,7 @@ def cmd_hil(args) -> int:
     summaries = []
     with open_device(board, result.out_dir, emulate, args.port, args.timeout) as dev:
         info = dev.info()
-        _check_model(info, result.manifest, board, result.out_dir)
+        check_model(info, result.manifest, board, result.out_dir)
         for k, name, sgraph in picked:
             what = f" (switch {k}: {name})" if name else ""
             if picked[0][1]:                    # a switchable model: select, and quantize for this switch
@@ -319,37 +189,9 @@ def _switches(args, graph) -> list[tuple[int, str, object]]:
     return [find(graph, args.switch if args.switch is not None else 0)]
 
 
-def _add_device_args(p, fmt_port: str) -> None:
-    p.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
-    p.add_argument("--emulate", action="store_true", help="run on the board's QEMU stand-in instead of the board")
-    p.add_argument("--port", metavar="PORT", help=fmt_port)
-    p.add_argument("--probe", choices=("st-flash", "openocd", "pyocd", "idf.py", "esptool.py"),
-                   help="flash tool (default: the first installed of the board's [flash].tools)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-
-
-def add_commands(sub, fmt) -> None:
-    """Add the flash and hil sub-commands to the `tinygen` parser."""
+def add_command(sub, fmt) -> None:
+    """Add the hil sub-command to the `tinygen` parser."""
     from tinygen.cli.common import add_compile_args
-
-    f = sub.add_parser("flash", help="write a built firmware to a board (or boot it on the board's stand-in)",
-                       epilog=EPILOG_FLASH, formatter_class=fmt)
-    add_compile_args(f, model_optional=True)           # -o alone flashes an earlier build
-    f.set_defaults(func=cmd_flash)
-    f.add_argument("-o", "--output", "--project", dest="output", metavar="DIR",
-                   help="the built project (with MODEL: where to build it; default build/MODEL_NAME)")
-    _add_device_args(f, "serial port of the board (ESP32 flashing, and the check after flashing)")
-    f.add_argument("--force", action="store_true",
-                   help="with MODEL: build into a non-empty folder that is not a tinygen build, beside its files")
-    f.add_argument("--serve", action="store_true",
-                   help="with --emulate: keep the stand-in running and its socket:// URL open until Ctrl-C")
-    f.add_argument("--pty", action="store_true",
-                   help="with --emulate --serve: serve it on a pseudo-terminal (/dev/pts/N) instead, for "
-                        "programs that open only serial ports (the MLPerf Tiny runner)")
-    f.add_argument("--lap", choices=("instr", "us"), default=None,
-                   help="with --emulate: what the stand-in's lap lines report: instr, executed instructions "
-                        "(m-lap-instr, its default), or us, instructions at the real board's clock as m-lap-us "
-                        "(what the MLPerf Tiny runner reads; profile%% marks it emulated)")
 
     h = sub.add_parser("hil", help="run a data set through the model on a board or stand-in and compare "
                                    "with the reference", epilog=EPILOG_HIL, formatter_class=fmt)
@@ -381,11 +223,11 @@ def add_commands(sub, fmt) -> None:
     from tinygen.cli.power import add_power_args
 
     add_power_args(h)
-    _add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
+    add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
     from tinygen.cli.camera import add_frame_args
 
     add_frame_args(h)
-    from tinygen.cli.audio import add_audio_args
+    from tinygen.cli.listen import add_audio_args
 
     add_audio_args(h)
     h.set_defaults(func=cmd_hil)

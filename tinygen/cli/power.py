@@ -55,7 +55,7 @@ def check_power_args(args, board, emulate: bool) -> None:
         if args.meter_port or args.meter_plot:
             raise UsageError("--meter-port and --meter-plot go with --meter", "add --meter joulescope|ppk2|lpm01a")
         return
-    from tinygen.cli.audio import audio_requested
+    from tinygen.cli.listen import audio_requested
 
     if audio_requested(args) or args.reference:
         raise UsageError("--meter measures inferences on --data or camera frames", "leave out the audio options")
