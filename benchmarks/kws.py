@@ -13,7 +13,7 @@ numpy reference (bit-exact with the generated C) on the test clips in clip mode;
 mode" the same clips as stream windows (tinygen.audio.evaluate.normalisation_cost). With
 --standin each model is built for the f746zg and the test clips' features (the host
 twin's) go through `tinygen hil --emulate --data`: accuracy, bit-exactness, instructions
-per inference, flash and RAM of the firmware. The stream: `tinygen hil --stream` on the
+per inference, flash and RAM of the firmware. The stream: `tinygen listen --stream` on the
 recording of tinygen.audio.recording (seed 0, --minutes, default 10), host reference or
 (--stream-device) the stand-in's firmware with the front end.
 """
@@ -108,13 +108,13 @@ def stream_rows(minutes: float, device: bool, work: Path) -> list[dict]:
     for name in ("dscnn int8", "mlperf-kws (real speech)"):
         path = MODELS[name]
         report = work / f"stream-{path.stem}.json"
-        argv = ["hil", str(path), "--board", "f746zg", "--stream", str(wav), "--truth", str(truth), "--json",
+        argv = ["listen", str(path), "--board", "f746zg", "--stream", str(wav), "--truth", str(truth), "--json",
                 str(report), "-o", str(work / f"fw-{path.stem}"), "-q", "--plot", str(work / f"stream-{path.stem}.png")]
         argv += ["--emulate"] if device else ["--reference"]
         print(f"  streaming {wav.name} ({minutes:g} min) through {name}, {'stand-in' if device else 'host reference'}",
               flush=True)
         if _quietly(tinygen_main, argv, work / f"stream-{path.stem}.txt") != 0:
-            raise SystemExit(f"tinygen hil --stream failed on {path}: see {work / f'stream-{path.stem}.txt'}")
+            raise SystemExit(f"tinygen listen --stream failed on {path}: see {work / f'stream-{path.stem}.txt'}")
         s = json.loads(report.read_text())
         out.append({"model": name, **s["score"], "cost": s["cost"], "plot": str(work / f"stream-{path.stem}.png")})
     return out

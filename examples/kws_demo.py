@@ -7,7 +7,7 @@
    (`tinygen build ... --frontend mfcc`).
 3. Make a one-minute recording (keywords between other words over noise, test voices
    only) with its ground truth, and play it through the speakers where there are some.
-4. Stream it through the firmware on the Cortex-M7 stand-in (`tinygen hil --emulate
+4. Stream it through the firmware on the Cortex-M7 stand-in (`tinygen listen --emulate
    --stream`), printing each detection as it comes, then the scores (hits, misses, false
    accepts, latency), the duty cycle (instructions per second of audio against the 216 MHz
    core) and the plot. `--port /dev/ttyACM0` does the same on a real board; `--reference`
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     step(4, f"streaming it through {target}, paced like a microphone (never faster than real time)"
             f"{' with the sound' if player and not args.no_play else ''}")
     report, plot = out / "stream.json", out / "stream.png"
-    hil = ["hil", *common, "--stream", str(rec_wav), "--truth", str(rec_truth), "--plot", str(plot),
+    hil = ["listen", *common, "--stream", str(rec_wav), "--truth", str(rec_truth), "--plot", str(plot),
            "--json", str(report), "--realtime", "-q", *(["--reference"] if reference else where)]
     if player and not args.no_play:
         playing = subprocess.Popen([*player, str(rec_wav)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

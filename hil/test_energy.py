@@ -2,7 +2,7 @@
 run, `tg pin each`), EEMBC's two pulses around the runs (`tg pin eembc`), and
 nothing in performance mode (`tg pin off`, after boot). The firmware counts the
 edges it drives; a stand-in has no pin but counts them too. With a meter wired,
-`tinygen hil --meter` measures the energy (tinygen.energy)."""
+`tinygen power --meter` measures the energy (tinygen.energy)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc f
 
 def hil(tmp_path, model: Path, *args: str):
     report = tmp_path / "report.json"
-    rc = main(["hil", str(model), "--board", "host", "-q", "-o", str(tmp_path / "build"), "--json", str(report),
+    rc = main(["camera", str(model), "--board", "host", "-q", "-o", str(tmp_path / "build"), "--json", str(report),
                *args])
     return rc, json.loads(report.read_text()) if report.exists() else None
 
@@ -77,8 +77,7 @@ def test_hil_images_folder_labels_and_sheet_host(tmp_path, capsys):
     (["--frames", "F.npz", "--size", "40x30", "--crop", "30,0,20,20"], "--crop 30,0,20,20 is not inside the 40x30 frame"),
     (["--frames", "F.npz", "--size", "40x30", "--classes", "a,b"], "--classes names 2 classes, the model's output has 10"),
     (["--images", "IMG"], "label 'cat' is a name, but no class names were given"),
-    ([], "give the inputs: --data FILE (precomputed), camera frames"),
-    (["--frames", "F.npz", "--stream", "F.npz"], "give one kind of input"),
+    ([], "give the frames: --images DIR (photographs) or --frames FILE"),
 ])
 def test_hil_frames_bad_input_is_one_line_before_building(tmp_path, capsys, args, message):
     (tmp_path / "IMG").mkdir()

@@ -231,7 +231,7 @@ def test_hil_audio_cli_reference_stream_and_clips(graph, tmp_path, capsys):
     samples, truth = stream_case(4.0)
     write_wav(tmp_path / "rec.wav", samples)
     write_truth(tmp_path / "rec.csv", truth)
-    rc = _cli(["hil", str(MLPERF_KWS), "--board", "f746zg", "--reference", "--stream", str(tmp_path / "rec.wav"),
+    rc = _cli(["listen", str(MLPERF_KWS), "--board", "f746zg", "--reference", "--stream", str(tmp_path / "rec.wav"),
                "--truth", str(tmp_path / "rec.csv"), "--threshold", "0.3", "--smooth", "2", "--json",
                str(tmp_path / "s.json"), "-q"])
     out = capsys.readouterr().out
@@ -248,7 +248,7 @@ def test_hil_audio_cli_reference_stream_and_clips(graph, tmp_path, capsys):
         folder = tmp_path / "clips" / ("yes" if i % 2 else "no")
         folder.mkdir(parents=True, exist_ok=True)
         write_wav(folder / f"{i}.wav", c)
-    rc = _cli(["hil", str(MLPERF_KWS), "--board", "f746zg", "--reference", "--audio", str(tmp_path / "clips"),
+    rc = _cli(["listen", str(MLPERF_KWS), "--board", "f746zg", "--reference", "--audio", str(tmp_path / "clips"),
                "--json", str(tmp_path / "c.json"), "-q"])
     c = json.loads((tmp_path / "c.json").read_text())
     assert rc == 0 and c["clips"] == 4 and c["features_identical"] == c["outputs_exact"] == 4 and c["ok"]
@@ -257,7 +257,7 @@ def test_hil_audio_cli_reference_stream_and_clips(graph, tmp_path, capsys):
     want = [int(np.argmax(ha.network(graph, ha.twin_features(graph, fe.pad_clip(xs[int(f.stem)]))))) for f in files]
     (tmp_path / "labels.csv").write_text("file,label\n" + "".join(f"{f.relative_to(tmp_path)},{st.KWS_LABELS[w]}\n"
                                                                 for f, w in zip(files, want)))
-    rc = _cli(["hil", str(MLPERF_KWS), "--board", "f746zg", "--reference", "--audio", *map(str, files),
+    rc = _cli(["listen", str(MLPERF_KWS), "--board", "f746zg", "--reference", "--audio", *map(str, files),
                "--labels", str(tmp_path / "labels.csv"), "--json", str(tmp_path / "c2.json"), "-q"])
     assert rc == 0 and json.loads((tmp_path / "c2.json").read_text())["accuracy"] == 1.0
 
@@ -265,14 +265,14 @@ def test_hil_audio_cli_reference_stream_and_clips(graph, tmp_path, capsys):
 def test_hil_audio_cli_errors(tmp_path, capsys):
     write_wav(tmp_path / "long.wav", np.zeros(20000, np.int16))
     write_wav(tmp_path / "rec.wav", np.zeros(20000, np.int16))
-    base = ["hil", str(MLPERF_KWS), "--board", "f746zg"]
+    base = ["listen", str(MLPERF_KWS), "--board", "f746zg"]
     cases = [
         (["--reference", "--stream", str(tmp_path / "rec.wav")], "needs the recording's ground truth"),
         (["--reference", "--audio", str(tmp_path / "long.wav")], "clip mode takes clips of at most 1 s"),
-        (["--reference"], "add --audio WAVS or --stream"),
+        (["--reference"], "give the audio: --audio WAVS"),
         (["--reference", "--audio", str(tmp_path / "long.wav"), "--stream", str(tmp_path / "rec.wav")], "two modes"),
         (["--reference", "--audio", str(tmp_path / "nothere")], "does not exist"),
-        (["--emulate"], "--data FILE"),
+        (["--emulate"], "give the audio: --audio WAVS"),
         (["--reference", "--stream", str(tmp_path / "rec.wav"), "--truth", "t.csv", "--chunk-ms", "2000"],
          "--chunk-ms 2000 is out of range"),
     ]
@@ -298,7 +298,7 @@ def test_hil_audio_cli_host_firmware_clips_and_stream(graph, tmp_path, capsys):
     for i, c in enumerate(xs):
         write_wav(tmp_path / f"{i}.wav", c)
     out = str(tmp_path / "fw")
-    rc = _cli(["hil", str(MLPERF_KWS), "--board", "host", "--audio", *[str(tmp_path / f"{i}.wav") for i in range(3)],
+    rc = _cli(["listen", str(MLPERF_KWS), "--board", "host", "--audio", *[str(tmp_path / f"{i}.wav") for i in range(3)],
                "--json", str(tmp_path / "c.json"), "-o", out, "-q"])
     c = json.loads((tmp_path / "c.json").read_text())
     assert rc == 0 and c["ok"] and c["outputs_exact"] == 3 and c["feature_max_difference"] <= ha.FEATURE_TOLERANCE
@@ -306,7 +306,7 @@ def test_hil_audio_cli_host_firmware_clips_and_stream(graph, tmp_path, capsys):
     samples, truth = stream_case(3.0)
     write_wav(tmp_path / "rec.wav", samples)
     write_truth(tmp_path / "rec.csv", truth)
-    rc = _cli(["hil", str(MLPERF_KWS), "--board", "host", "--stream", str(tmp_path / "rec.wav"), "--truth",
+    rc = _cli(["listen", str(MLPERF_KWS), "--board", "host", "--stream", str(tmp_path / "rec.wav"), "--truth",
                str(tmp_path / "rec.csv"), "--check-windows", "--json", str(tmp_path / "s.json"), "-o", out, "-q"])
     s = json.loads((tmp_path / "s.json").read_text())
     assert rc == 0 and s["exact"] and s["windows_checked"] and s["compared_with_reference"]

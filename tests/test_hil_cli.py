@@ -35,12 +35,12 @@ def write_data(path, name: str, count: int = SAMPLES, seed: int = 0, classes: in
     return x.astype(np.float32), y
 
 
-def hil(tmp_path, model: str, board: str, *extra: str, data=None, count: int = SAMPLES):
+def hil(tmp_path, model: str, board: str, *extra: str, data=None, count: int = SAMPLES, command: str = "hil"):
     data = data or tmp_path / "data.npz"
     if not data.exists():
         write_data(data, model, count)
     report = tmp_path / "report.json"
-    rc = main(["hil", str(EXAMPLES / f"{model}.py"), "--board", board, "--data", str(data), "-q",
+    rc = main([command, str(EXAMPLES / f"{model}.py"), "--board", board, "--data", str(data), "-q",
                "-o", str(tmp_path / "build"), "--json", str(report), *extra])
     return rc, (json.loads(report.read_text()) if report.exists() else None)
 
@@ -323,7 +323,7 @@ def test_hil_cli_meter_fake_end_to_end(tmp_path, capsys, monkeypatch, board, emu
                         or made[-1])
     plot = tmp_path / "current.png"
     rc, summary = hil(tmp_path, "mlp", board, *emulate, "--meter", "joulescope", "--meter-runs", str(runs),
-                      "--meter-plot", str(plot), count=3)
+                      "--meter-plot", str(plot), count=3, command="power")
     out = capsys.readouterr()
     assert rc == 0, out.err
     e = summary["energy_measured"]
@@ -343,7 +343,7 @@ def test_hil_cli_meter_fake_end_to_end(tmp_path, capsys, monkeypatch, board, emu
 
 def test_hil_cli_meter_needs_a_timestamp_pin(tmp_path, capsys):
     write_data(tmp_path / "data.npz", "mlp", 2)
-    rc = main(["hil", str(EXAMPLES / "mlp.py"), "--board", "esp32-s3-eye", "--data", str(tmp_path / "data.npz"),
+    rc = main(["power", str(EXAMPLES / "mlp.py"), "--board", "esp32-s3-eye", "--data", str(tmp_path / "data.npz"),
                "--meter", "ppk2", "-q", "-o", str(tmp_path / "b"), "--port", "/dev/null"])
     assert rc != 0
     assert "names no timestamp pin" in capsys.readouterr().err
@@ -354,7 +354,7 @@ def test_hil_cli_standin_cycles_estimate(tmp_path, capsys):
     """--cycles on the M4 stand-in: per-layer instructions from the log agree with
     the device's counter (to its 40-instruction steps plus the counter call's own
     instructions, which the device's reading includes), estimates are labelled."""
-    rc, summary = hil(tmp_path, "mlp", "f446re", "--emulate", "--cycles", count=2)
+    rc, summary = hil(tmp_path, "mlp", "f446re", "--emulate", "--cycles", count=2, command="power")
     out = capsys.readouterr()
     assert rc == 0, out.err
     est = summary["cycles_estimate"]
@@ -367,14 +367,16 @@ def test_hil_cli_standin_cycles_estimate(tmp_path, capsys):
 
 def test_hil_cli_cycles_needs_a_standin(tmp_path, capsys):
     write_data(tmp_path / "data.npz", "mlp", 2)
-    rc = main(["hil", str(EXAMPLES / "mlp.py"), "--board", "host", "--data", str(tmp_path / "data.npz"),
+    rc = main(["power", str(EXAMPLES / "mlp.py"), "--board", "host", "--data", str(tmp_path / "data.npz"),
                "--cycles", "-q", "-o", str(tmp_path / "b")])
     assert rc != 0 and "--cycles estimates cycles on a stand-in" in capsys.readouterr().err
 
 
-def test_hil_cli_meter_without_pin_channel_uses_the_laps(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("command", ["power", "hil"])
+def test_hil_cli_meter_without_pin_channel_uses_the_laps(tmp_path, capsys, monkeypatch, command):
     """A meter that records no digital input (the LPM01A): the run is framed by the
-    device's own m-lap-us laps (the host's here), mean only, and says so."""
+    device's own m-lap-us laps (the host's here), mean only, and says so. `tinygen hil --meter`,
+    the spelling before `tinygen power`, still works for one release, with a note."""
     from energy_fakes import RATE, FakeMeter
     from tinygen.energy import drivers as meter
     from tinygen.energy.trace import Trace
@@ -385,8 +387,12 @@ def test_hil_cli_meter_without_pin_channel_uses_the_laps(tmp_path, capsys, monke
 
     runs = 3000
     monkeypatch.setitem(meter.METERS, "lpm01a", lambda port, supply_v: NoPin(runs, supply_v))
-    rc, summary = hil(tmp_path, "mlp", "host", "--meter", "lpm01a", "--meter-runs", str(runs), count=2)
-    assert rc == 0, capsys.readouterr().err
+    rc, summary = hil(tmp_path, "mlp", "host", "--meter", "lpm01a", "--meter-runs", str(runs), count=2,
+                      command=command)
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    note = "note: `tinygen hil --meter` is now `tinygen power` (same options); this spelling goes in the next release"
+    assert (note in err.splitlines()) == (command == "hil"), err
     e = summary["energy_measured"]
     samples = round(e["lap_seconds"] * RATE)
     assert samples >= 1, "the host's 3000 runs last at least one meter sample"

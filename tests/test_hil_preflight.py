@@ -37,11 +37,11 @@ def data(tmp_path):
     return path
 
 
-def hil_fails(capsys, tmp_path, *argv, rc: int) -> str:
-    got = main(["hil", str(MLP), "-q", "-o", str(tmp_path / "build"), *map(str, argv)])
+def hil_fails(capsys, tmp_path, *argv, rc: int, command: str = "hil") -> str:
+    got = main([command, str(MLP), "-q", "-o", str(tmp_path / "build"), *map(str, argv)])
     err = capsys.readouterr().err
     assert got == rc, err
-    assert "Traceback" not in err and err.startswith("tinygen hil: error: "), err
+    assert "Traceback" not in err and err.startswith(f"tinygen {command}: error: "), err
     assert len(err.strip().splitlines()) == 2 and "\n  hint: " in err, f"not one error line and its hint:\n{err}"
     assert not (tmp_path / "build").exists(), "a refused run wrote its build folder"
     return err
@@ -92,7 +92,7 @@ def test_hil_meter_port_that_is_not_there(tmp_path, capsys, no_compile, data):
     """--meter lpm01a --meter-port /dev/ttyACM7 (no such port): before, two chained
     serial.SerialException tracebacks after the build."""
     err = hil_fails(capsys, tmp_path, "--board", "f746zg", "--emulate", "--data", data, "--meter", "lpm01a",
-                    "--meter-port", tmp_path / "ttyACM7", rc=1)
+                    "--meter-port", tmp_path / "ttyACM7", rc=1, command="power")
     assert f"no device on {tmp_path / 'ttyACM7'} (--meter-port)" in err
     assert "python -m serial.tools.list_ports" in err and "--meter-port" in err.split("hint:")[1]
 
@@ -124,7 +124,8 @@ def test_hil_meter_without_its_package(tmp_path, capsys, monkeypatch, no_compile
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_drivers)
-    err = hil_fails(capsys, tmp_path, "--board", "f746zg", "--emulate", "--data", data, "--meter", meter, rc=2)
+    err = hil_fails(capsys, tmp_path, "--board", "f746zg", "--emulate", "--data", data, "--meter", meter, rc=2,
+                    command="power")
     assert f"--meter {meter} needs the Python package {package!r}" in err and f"pip install {package}" in err
 
 

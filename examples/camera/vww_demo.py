@@ -44,7 +44,7 @@ def load_photo(name: str) -> np.ndarray:
 
 
 def write_photos(folder: Path) -> None:
-    """The photographs as PNG files and a labels.csv for `tinygen hil --images`."""
+    """The photographs as PNG files and a labels.csv for `tinygen camera --images`."""
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     write_photos(out / "photos")
     report = out / "report.json"
-    rc = tinygen(["hil", str(MODEL), "--board", args.board, "--emulate", "--images", str(out / "photos"),
+    rc = tinygen(["camera", str(MODEL), "--board", args.board, "--emulate", "--images", str(out / "photos"),
                   "--format", "rgb565be", "--size", "320x240", "--classes", ",".join(CLASSES),
                   "--sheet", str(out / "contact_sheet.png"), "--json", str(report), "-o", str(out / "build"),
                   "--force"])

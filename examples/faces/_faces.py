@@ -11,7 +11,7 @@ Every image goes through what the device does to a camera frame: the 25x25 gray 
 (tinygen.vision.twin, bit-exact with firmware/vision), pixel p as the real value p / 255
 (--pixel-range 0:1). The model's first layer takes exactly that grid (input range fixed to
 [0, 1]: int8 input q = p - 128), so the weights are trained on the inputs the device
-computes, and `tinygen hil --frames faces_test.npz --format gray --size 25x25` sends the
+computes, and `tinygen camera --frames faces_test.npz --format gray --size 25x25` sends the
 held-out images as camera frames; faces_perturbed.npz has them under harder conditions
 (off centre by up to 4 pixels, exposure x 0.5..1.5, sensor noise), four versions each.
 

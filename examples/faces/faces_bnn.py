@@ -3,7 +3,7 @@
 layer, int8 last layer on binary inputs (examples/faces/_faces.py has the data, training).
 
     python examples/faces/faces_bnn.py         # trains, saves faces_bnn.pt
-    tinygen hil examples/faces/faces_bnn.py --board f446re --emulate \\
+    tinygen camera examples/faces/faces_bnn.py --board f446re --emulate \\
         --frames examples/faces/faces_test.npz --format gray --size 25x25 --classes non-face,face
 """
 

@@ -2,7 +2,7 @@
 training with tinygen.nn; examples/faces/_faces.py has the data, the network, training).
 
     python examples/faces/faces_int8.py       # trains, saves faces_int8.pt and faces_test.npz
-    tinygen hil examples/faces/faces_int8.py --board f446re --emulate \\
+    tinygen camera examples/faces/faces_int8.py --board f446re --emulate \\
         --frames examples/faces/faces_test.npz --format gray --size 25x25 --classes non-face,face
 """
 

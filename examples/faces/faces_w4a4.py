@@ -3,7 +3,7 @@
 int8 first and last layers (examples/faces/_faces.py has the data, the network, training).
 
     python examples/faces/faces_w4a4.py        # trains, saves faces_w4a4.pt
-    tinygen hil examples/faces/faces_w4a4.py --board f446re --emulate \\
+    tinygen camera examples/faces/faces_w4a4.py --board f446re --emulate \\
         --frames examples/faces/faces_test.npz --format gray --size 25x25 --classes non-face,face
 """
 

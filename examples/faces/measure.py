@@ -1,7 +1,7 @@
 """Compile the face models for the Nucleo-F446RE and -F746ZG and run the held-out images
 as camera frames on their QEMU stand-ins (Cortex-M4 `mps2-an386`, Cortex-M7 `mps2-an500`):
 accuracy, instructions (preprocessing and network), flash and RAM per model; every input
-and output checked bit-exact against the host twin and reference by `tinygen hil`.
+and output checked bit-exact against the host twin and reference by `tinygen camera`.
 
     python examples/faces/measure.py                       # all models, both boards (~20 min)
     python examples/faces/measure.py --boards f446re --models faces_int8 --json faces.json
@@ -42,13 +42,13 @@ def run(model: str, board: str, frames: Path, out: Path) -> list[dict]:
     from tinygen.cli import main as tinygen
 
     report = out / f"{board}-{model}.json"
-    argv = ["hil", str(HERE / f"{model}.py"), "--board", board, "--emulate", "--frames", str(frames),
+    argv = ["camera", str(HERE / f"{model}.py"), "--board", board, "--emulate", "--frames", str(frames),
             "--format", "gray", "--size", "25x25", "--classes", "non-face,face", "--json", str(report),
             "-o", str(out / f"{board}-{model}"), "--force", "-q"]
     if model.startswith("sp_"):
         argv += ["--switch", "all"]
     if tinygen(argv) != 0:
-        raise SystemExit(f"tinygen hil failed for {model} on {board}")
+        raise SystemExit(f"tinygen camera failed for {model} on {board}")
     summary = json.loads(report.read_text())
     return summary["switches"] if "switches" in summary else [summary]
 

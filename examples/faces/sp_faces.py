@@ -14,7 +14,7 @@ switch. Every switch has its own batch norms.
     w1a1    sign bit (alpha)   binary, pad +1 (conv -> BN -> sign)
 
     python examples/faces/sp_faces.py       # trains, saves sp_faces.pt
-    tinygen hil examples/faces/sp_faces.py --board f746zg --emulate --switch all \\
+    tinygen camera examples/faces/sp_faces.py --board f746zg --emulate --switch all \\
         --frames examples/faces/faces_test.npz --format gray --size 25x25 --classes non-face,face
 """
 

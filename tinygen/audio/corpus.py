@@ -235,7 +235,7 @@ def build(cache_dir: str | Path = DEFAULT_CACHE, spec: CorpusSpec | None = None,
 
 def export_wavs(split: Split, out_dir: str | Path) -> Path:
     """The split's clips as WAV files, one folder per class (out_dir/yes/0001.wav, the layout
-    `tinygen hil --audio` reads labels from), and labels.csv (file,label,word,voice,noise,snr);
+    `tinygen listen --audio` reads labels from), and labels.csv (file,label,word,voice,noise,snr);
     returns the CSV's path."""
     from tinygen.audio.wav import write_wav
 
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default=str(DEFAULT_CACHE), help=f"cache folder (default {DEFAULT_CACHE})")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--export", metavar="DIR", help="also write the --split's clips as WAV files (DIR/yes/00001.wav) "
-                                                   "with DIR/labels.csv, for tinygen hil --audio")
+                                                   "with DIR/labels.csv, for tinygen listen --audio")
     ap.add_argument("--split", choices=SPLITS, default="test", help="the split --export writes (default test)")
     args = ap.parse_args(argv)
     try:

@@ -13,7 +13,11 @@ from tinygen import __version__
 from tinygen.cli.boards import add_command as add_boards
 from tinygen.cli.build import add_command as add_build
 from tinygen.cli.flash import add_command as add_flash
+from tinygen.cli.camera import add_command as add_camera
 from tinygen.cli.hil import add_command as add_hil
+from tinygen.cli.hil import cmd_hil, hil_defaults
+from tinygen.cli.listen import add_command as add_listen
+from tinygen.cli.power import add_command as add_power
 from tinygen.cli.inspect import add_command as add_inspect
 from tinygen.cli.sweep import add_command as add_sweep
 from tinygen.errors import TinygenError, UsageError
@@ -35,6 +39,9 @@ def make_parser() -> argparse.ArgumentParser:
     add_boards(sub, fmt)
     add_flash(sub, fmt)
     add_hil(sub, fmt)
+    defaults = hil_defaults()
+    for add in (add_listen, add_camera, add_power):
+        add(sub, fmt, cmd_hil, defaults)
     add_sweep(sub, fmt)
     return parser
 

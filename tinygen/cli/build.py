@@ -68,12 +68,12 @@ def cmd_build(args) -> int:
 def add_command(sub, fmt) -> None:
     b = sub.add_parser("build", help="compile a model into a C project and build it for a board",
                        epilog=EPILOG_BUILD, formatter_class=fmt)
-    add_compile_args(b)
-    b.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
-    b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: build/MODEL_NAME); "
-                   "tinygen replaces only the files an earlier build wrote there")
-    b.add_argument("--force", action="store_true",
-                   help="write into a non-empty folder that is not a tinygen build, beside its files "
-                        "(none of them is replaced)")
+    build = add_compile_args(b).build
+    build.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
+    build.add_argument("-o", "--output", metavar="DIR", help="output directory (default: build/MODEL_NAME); "
+                       "tinygen replaces only the files an earlier build wrote there")
+    build.add_argument("--force", action="store_true",
+                       help="write into a non-empty folder that is not a tinygen build, beside its files "
+                            "(none of them is replaced)")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     b.set_defaults(func=cmd_build)

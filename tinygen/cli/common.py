@@ -11,6 +11,7 @@ import sys
 import time
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen.audio.firmware import CHOICES as FRONTENDS
@@ -18,6 +19,8 @@ from tinygen.errors import UsageError
 from tinygen.hil.deadline import TIMEOUT_HELP, add_timeout_option
 from tinygen.kernels.table import BACKENDS
 from tinygen.model_id import check_model_id
+from tinygen.vision.formats import parse_size
+from tinygen.vision.plan import DRIVERS, CameraSpec, parse_pixel_range
 
 
 class Progress:
@@ -42,76 +45,131 @@ def board_of(args):
     return for_energy_runner(board) if getattr(args, "energy_runner", False) else board
 
 
-def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, builds: bool = True) -> None:
-    """The model and how to compile it; `builds`: the command also writes firmware (--model-id)."""
-    p.add_argument("model", nargs="?" if model_optional else None,
+@dataclass(frozen=True)
+class Groups:
+    """The argument groups of a command's --help: the model, how it is built, the device it
+    runs on (None for build and inspect) and what the command reports."""
+    model: argparse._ArgumentGroup
+    build: argparse._ArgumentGroup
+    device: argparse._ArgumentGroup | None = None
+    report: argparse._ArgumentGroup | None = None
+
+
+def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, builds: bool = True,
+                     device: bool = False) -> Groups:
+    """The model and how to compile it, in the groups `model` and `build` of `p`'s help (and
+    `device`, which holds --timeout, for the commands that talk to a device; else `build` holds
+    it); `builds`: the command also writes firmware (--model-id). Returns the groups."""
+    groups = Groups(p.add_argument_group("model", "the model file and its quantization"),
+                    p.add_argument_group("build", "kernels, memory and what the firmware holds"),
+                    p.add_argument_group("device", "where the firmware runs") if device else None)
+    m, b = groups.model, groups.build
+    m.add_argument("model", nargs="?" if model_optional else None,
                    help="model file: .py (defines model() and example_input()), .pt2, or int8 .tflite")
-    p.add_argument("--calib", metavar="DATA",
+    m.add_argument("--calib", metavar="DATA",
                    help="calibration inputs: .npy, .npz, FILE.py:FUNCTION, or 'random' "
                         "(default: the model file's calibration_data())")
-    p.add_argument("--calib-method", choices=("minmax", "percentile"), default="minmax",
+    m.add_argument("--calib-method", choices=("minmax", "percentile"), default="minmax",
                    help="how activation ranges are taken from the calibration data (default: minmax)")
-    p.add_argument("--percentile", type=float, default=99.99, metavar="P",
+    m.add_argument("--percentile", type=float, default=99.99, metavar="P",
                    help="with --calib-method percentile: keep the [100-P, P] percentile range (default 99.99)")
-    p.add_argument("--kernels", choices=BACKENDS, default=None,
+    b.add_argument("--kernels", choices=BACKENDS, default=None,
                    help="kernel implementations: tinygen's (with the board's ISA extensions), portable C only, "
                         "CMSIS-NN or ESP-NN where it has the layer, or auto: per layer the fastest by executed "
                         "instructions measured on the board's stand-in, cached "
                         "(default: auto on Cortex-M boards, tinygen otherwise)")
-    p.add_argument("--prefer", choices=("balanced", "speed"), default="balanced",
+    b.add_argument("--prefer", choices=("balanced", "speed"), default="balanced",
                    help="--kernels auto: balanced takes a measured-faster kernel that keeps more constant "
                         "flash than the preferred one only where it saves at least 4 instructions per byte "
                         "added (tinygen/kernels/auto_pick.py); speed takes the fastest whatever its flash "
                         "(default: balanced)")
-    p.add_argument("--cmsis-nn", metavar="PATH", default=None,
+    b.add_argument("--cmsis-nn", metavar="PATH", default=None,
                    help="a CMSIS-NN source tree for --kernels cmsis-nn / auto (default: $CMSIS_NN_PATH)")
-    p.add_argument("--esp-nn", metavar="PATH", default=None,
+    b.add_argument("--esp-nn", metavar="PATH", default=None,
                    help="an ESP-NN source tree for --kernels esp-nn (default: $ESP_NN_PATH)")
-    p.add_argument("--no-compact", dest="compact", action="store_false",
+    m.add_argument("--no-compact", dest="compact", action="store_false",
                    help="keep the zeroed filters of a pruned model (default: remove them and the matching "
                         "input channels of their readers, where that is exact)")
-    p.add_argument("--tile", choices=("auto", "off"), default=None,
+    b.add_argument("--tile", choices=("auto", "off"), default=None,
                    help="patch-based inference (tinygen/passes/tile.py): auto computes the initial stage "
                         "tile by tile where that lowers the arena within 15%% more MACs (inspect --memory "
                         "says what it chose, or why not); off: never, not even to fit the board's RAM "
                         "(default: off, but tried before refusing a model whose RAM does not fit)")
-    p.add_argument("--no-lower-peak", dest="lower_peak", action="store_false",
+    b.add_argument("--no-lower-peak", dest="lower_peak", action="store_false",
                    help="keep every layer's preferred kernel (or --kernels auto's choice) even where a "
                         "scratch-free kernel would lower the arena (default: swap at the arena's peak, "
                         "among the named library's kernels under --kernels cmsis-nn / esp-nn)")
-    p.add_argument("--storage", choices=("separate", "nested", "mixed"), default="separate",
+    m.add_argument("--storage", choices=("separate", "nested", "mixed"), default="separate",
                    help="switchable-precision models: store each switch's weights at its width (separate, "
                         "exact for any quantizer), or nested layers once as 8 bit planes that every switch "
                         "reads with the bit-serial kernel (nested; needs the nested weight quantizer), or "
                         "nested with the top switch's int8 codes kept where the board's flash allows, by "
                         "instructions saved per flash byte (mixed)")
     if builds:
-        p.add_argument("--frontend", choices=FRONTENDS, default=None,
+        b.add_argument("--frontend", choices=FRONTENDS, default=None,
                        help="put an audio front end before the model: mfcc turns 16 kHz int16 audio into the "
                             "MLPerf Tiny KWS features on the device (tg audio / tg stream, PROTOCOL.md); float on "
                             "cores with an FPU, fixed point without (-f32 / -q31 force one); the model's input "
                             "must be [1, 49, 10, 1] int8")
-        p.add_argument("--model-id", metavar="ID", default=None,
+        b.add_argument("--model-id", metavar="ID", default=None,
                        help="what the firmware's profile%% answers as m-model-[ID], the id benchmark runners "
                             "pick their test by (the MLPerf Tiny runner: kws01, vww01, ic01, ad01); default: the "
                             "MLPerf Tiny id of its four reference models (recognised by sha256), else the model's "
                             "name")
-        p.add_argument("--energy-runner", action="store_true",
+        b.add_argument("--energy-runner", action="store_true",
                        help="firmware for the EEMBC EnergyRunner's energy mode: the serial port at the runner's "
                             "rate through its IO manager (the board file's [energy] runner_baud, 9600) and the "
                             "timestamp pin pulsing as EEMBC's th_timestamp() (tg pin eembc) from boot")
-    p.add_argument("--arena-region", metavar="NAME", default=None,
+    b.add_argument("--arena-region", metavar="NAME", default=None,
                    help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
                         "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
     for kind, what in (("flash", "flash"), ("ram", "RAM")):
-        p.add_argument(f"--{kind}-budget", metavar="BYTES", type=parse_bytes, default=None,
+        b.add_argument(f"--{kind}-budget", metavar="BYTES", type=parse_bytes, default=None,
                        help=f"the most {what} the firmware may use, to leave the rest of the part's {what} to your "
                             f"own application (e.g. 400K; K = 1024 B, M = 1024 K); kernels are chosen to fit it "
                             f"(default: all of the part's)")
-    add_timeout_option(p, help=TIMEOUT_HELP + "; --kernels auto measures with it on the stand-in")
-    from tinygen.cli.camera import add_camera_args
-
+    add_timeout_option(groups.device or b, help=TIMEOUT_HELP + "; --kernels auto measures with it on the "
+                       "stand-in")
     add_camera_args(p)
+    return groups
+
+
+def add_camera_args(p) -> None:
+    g = p.add_argument_group("camera front end (image models)")
+    g.add_argument("--camera", action="store_true",
+                   help="build the camera front end: frames in RGB565 (either byte order), YUYV or gray, "
+                        "centre-cropped, resized and quantized on the device (`tg frame`, PROTOCOL.md); on a "
+                        "board with a camera module ([camera] in its board file, e.g. esp32-cam) also "
+                        "`tg capture` from the sensor. Implied by tinygen camera --images / --frames")
+    g.add_argument("--frame-max", metavar="WxH", default="320x240",
+                   help="the largest frame the firmware takes (default 320x240, QVGA): sizes its row buffers")
+    g.add_argument("--whole-input", action="store_true",
+                   help="with --camera and a model in row bands (--tile): hold the whole input instead of "
+                        "streaming it in (by default the input buffer holds one band's rows and the bands run as "
+                        "the frame's rows arrive); costs the input's bytes of RAM, keeps tg load, tg invoke, "
+                        "tg input and tg layers working")
+    g.add_argument("--pixel-range", metavar="LO:HI", default="0:1",
+                   help="what pixel values 0 and 255 mean as the model's float input (default 0:1, i.e. p/255; "
+                        "-1:1 for (p - 127.5) / 127.5, 0:255 for raw values)")
+
+
+def camera_spec(args, board=None, implied: bool = False) -> CameraSpec | None:
+    """The spec the options ask for (None without --camera, unless `implied`)."""
+    if not (getattr(args, "camera", False) or implied):
+        return None
+    width, height = parse_size(getattr(args, "frame_max", "320x240"), "--frame-max")
+    driver, config = None, None
+    cam = (board.raw.get("camera") if board is not None else None) or None
+    if cam is not None:
+        driver = cam.get("driver")
+        if driver not in DRIVERS:
+            raise UsageError(f"{board.path}: [camera] driver {driver!r} is not one tinygen generates code for",
+                             f"use driver = one of {', '.join(DRIVERS)}")
+        if board.build != "esp-idf":
+            raise UsageError(f"{board.path}: the {driver} driver needs an ESP-IDF board",
+                             "remove the [camera] table or build = \"esp-idf\"")
+        config = cam
+    return CameraSpec(width, height, parse_pixel_range(getattr(args, "pixel_range", "0:1")), driver, config)
 
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([kKmM]?)(?:i?[bB])?\s*")
@@ -144,7 +202,6 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
     from tinygen.calib import CalibrationWarning, check_spec as check_calibration
     from tinygen.compiler import compile_source, load_source
     from tinygen.passes import CompileOptions
-    from tinygen.cli.camera import camera_spec
 
     if getattr(args, "model_id", None) is not None:
         check_model_id(args.model_id)           # before the (long) compile
@@ -238,7 +295,7 @@ def warned_once(category: type[Warning]):
 
 
 def _frames_given(args) -> bool:
-    """tinygen hil --images / --frames: camera frames, so the camera front end is built in."""
+    """tinygen camera --images / --frames: camera frames, so the camera front end is built in."""
     return bool(getattr(args, "images", None) or getattr(args, "frames", None))
 
 

@@ -1,10 +1,11 @@
-"""What the commands that run a model on a device share (flash, hil): the board, the build
-into -o, the check that the device runs this build, and the device options."""
+"""What the commands that run a model on a device share (flash, hil, listen, camera, power): the
+board, the build into -o, the check that the device runs this build, and their options."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from tinygen.cli.common import Groups, add_compile_args
 from tinygen.errors import TinygenError, UsageError
 
 
@@ -37,12 +38,52 @@ def check_model(info: dict, manifest: dict, board, project) -> None:
 
 
 def add_device_args(p, fmt_port: str) -> None:
+    """--board, --emulate, --port and --probe, into `p` (a parser or its device group)."""
     p.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
     p.add_argument("--emulate", action="store_true", help="run on the board's QEMU stand-in instead of the board")
     p.add_argument("--port", metavar="PORT", help=fmt_port)
     p.add_argument("--probe", choices=("st-flash", "openocd", "pyocd", "idf.py", "esptool.py"),
                    help="flash tool (default: the first installed of the board's [flash].tools)")
+
+
+def add_run_args(p, plot_help: str) -> Groups:
+    """The options of a command that builds a model and runs it on a device, in the groups
+    model, build, device and report (--json, --plot: `plot_help`); the command adds its inputs."""
+    groups = add_compile_args(p, device=True)
+    groups.build.add_argument("-o", "--output", metavar="DIR", help="build directory (default: build/MODEL_NAME)")
+    groups.build.add_argument("--force", action="store_true",
+                              help="build into a non-empty folder that is not a tinygen build, beside its files")
+    add_device_args(groups.device, "serial port of the board (default: the board file's port_hint, e.g. "
+                                   "/dev/ttyACM0)")
+    groups.device.add_argument("--flash", action="store_true", help="flash the board before running (real boards)")
+    report = p.add_argument_group("report", "what is run and what is written")
+    report.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    report.add_argument("--plot", metavar="FILE.png", help=plot_help)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    return Groups(groups.model, groups.build, groups.device, report)
 
 
-__all__ = ["add_device_args", "board_for", "build_project", "check_model"]
+def add_switch_arg(group) -> None:
+    """--switch: which precision of a switchable-precision model runs."""
+    group.add_argument("--switch", metavar="K|NAME|all",
+                       help="switchable-precision models: the switch to run (index or name, default the first), "
+                            "or all: every switch from the one image, with an accuracy-versus-cost table")
+
+
+def add_data_args(p) -> None:
+    """--data and its labels: precomputed inputs."""
+    data = p.add_argument_group("data", "the inputs and their labels")
+    data.add_argument("--data", metavar="DATA",
+                      help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout; a model "
+                           "with several inputs: .npz with x0, x1, ... (forward()'s order) or the inputs' own "
+                           "names, and y")
+    data.add_argument("--head", type=int, default=0, metavar="K",
+                      help="a model with several outputs: the output whose argmax the labels (y) are compared "
+                           "with (default 0); every output is checked against the reference")
+    data.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot); with --audio: "
+                                                         "a CSV of file,label")
+    data.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
+
+
+__all__ = ["add_data_args", "add_device_args", "add_run_args", "add_switch_arg", "board_for", "build_project",
+           "check_model"]

@@ -118,19 +118,22 @@ def _serve_forever(alive=lambda: True) -> None:
 def add_command(sub, fmt) -> None:
     f = sub.add_parser("flash", help="write a built firmware to a board (or boot it on the board's stand-in)",
                        epilog=EPILOG_FLASH, formatter_class=fmt)
-    add_compile_args(f, model_optional=True)           # -o alone flashes an earlier build
+    groups = add_compile_args(f, model_optional=True, device=True)     # -o alone flashes an earlier build
     f.set_defaults(func=cmd_flash)
-    f.add_argument("-o", "--output", "--project", dest="output", metavar="DIR",
-                   help="the built project (with MODEL: where to build it; default build/MODEL_NAME)")
-    add_device_args(f, "serial port of the board (ESP32 flashing, and the check after flashing)")
-    f.add_argument("--force", action="store_true",
-                   help="with MODEL: build into a non-empty folder that is not a tinygen build, beside its files")
-    f.add_argument("--serve", action="store_true",
-                   help="with --emulate: keep the stand-in running and its socket:// URL open until Ctrl-C")
-    f.add_argument("--pty", action="store_true",
-                   help="with --emulate --serve: serve it on a pseudo-terminal (/dev/pts/N) instead, for "
-                        "programs that open only serial ports (the MLPerf Tiny runner)")
-    f.add_argument("--lap", choices=("instr", "us"), default=None,
-                   help="with --emulate: what the stand-in's lap lines report: instr, executed instructions "
-                        "(m-lap-instr, its default), or us, instructions at the real board's clock as m-lap-us "
-                        "(what the MLPerf Tiny runner reads; profile%% marks it emulated)")
+    groups.build.add_argument("-o", "--output", "--project", dest="output", metavar="DIR",
+                              help="the built project (with MODEL: where to build it; default build/MODEL_NAME)")
+    groups.build.add_argument("--force", action="store_true",
+                              help="with MODEL: build into a non-empty folder that is not a tinygen build, beside "
+                                   "its files")
+    device = groups.device
+    add_device_args(device, "serial port of the board (ESP32 flashing, and the check after flashing)")
+    device.add_argument("--serve", action="store_true",
+                        help="with --emulate: keep the stand-in running and its socket:// URL open until Ctrl-C")
+    device.add_argument("--pty", action="store_true",
+                        help="with --emulate --serve: serve it on a pseudo-terminal (/dev/pts/N) instead, for "
+                             "programs that open only serial ports (the MLPerf Tiny runner)")
+    device.add_argument("--lap", choices=("instr", "us"), default=None,
+                        help="with --emulate: what the stand-in's lap lines report: instr, executed instructions "
+                             "(m-lap-instr, its default), or us, instructions at the real board's clock as "
+                             "m-lap-us (what the MLPerf Tiny runner reads; profile%% marks it emulated)")
+    f.add_argument("-q", "--quiet", action="store_true", help="no progress messages")

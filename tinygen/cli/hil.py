@@ -7,11 +7,16 @@ reference, report (tinygen.hil.report).
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-from tinygen.cli.device import add_device_args, board_for, build_project, check_model
+from tinygen.cli.camera import add_frame_args
+from tinygen.cli.device import (add_data_args, add_run_args, add_switch_arg, board_for, build_project,
+                                check_model)
+from tinygen.cli.listen import add_audio_args
+from tinygen.cli.power import add_power_args
 from tinygen.errors import UsageError
 
 EPILOG_HIL = """examples:
@@ -20,14 +25,26 @@ EPILOG_HIL = """examples:
   tinygen hil model.py --board host --data x.npy --labels y.npy --plot layers.png
   tinygen hil two_sensors.py --board f746zg --emulate --data test.npz --head 0   # several inputs: x0, x1 (or names), y
   tinygen hil examples/switchable/sp_digits.py --board f746zg --emulate --data digits.npz --switch all --plot sw.png
-  tinygen hil vww.tflite --board f746zg --emulate --images photos/ --format rgb565be --classes no-person,person
-  tinygen hil faces.py --board f446re --emulate --frames faces.npz --format gray --size 25x25 --sheet sheet.png
-  tinygen hil kws.tflite --board f746zg --emulate --audio clips/ --labels labels.csv
-  tinygen hil kws.tflite --board f746zg --emulate --stream rec.wav --truth rec.csv --plot rec.png
-  tinygen hil kws.tflite --board f446re --emulate --data kws.npz --cycles      # + estimated cycles per layer
-  tinygen hil kws.tflite --board f746zg --data kws.npz --meter joulescope --meter-plot kws-current.png
-  tinygen hil kws.tflite --board f446re --data kws.npz --meter ppk2 --meter-port /dev/ttyACM1
+
+audio, camera frames and energy have their own commands: tinygen listen, tinygen camera, tinygen power
 """
+# the options that moved to a capability's own command, and that command: `tinygen hil` still
+# takes them for one release, with a note
+MOVED = (("listen", ("audio", "stream", "reference")), ("camera", ("images", "frames")),
+         ("power", ("meter", "cycles")))
+
+
+def moved_note(args) -> str | None:
+    """The note for `tinygen hil` given options that now have their own command, else None."""
+    if getattr(args, "command", "hil") != "hil":
+        return None
+    for command, dests in MOVED:
+        used = [d for d in dests if getattr(args, d, None)]
+        if used:
+            spelled = " / ".join(f"--{d}" for d in used)
+            return (f"note: `tinygen hil {spelled}` is now `tinygen {command}` (same options); this spelling "
+                    "goes in the next release")
+    return None
 
 
 def cmd_hil(args) -> int:
@@ -38,6 +55,9 @@ def cmd_hil(args) -> int:
     from tinygen.hil.session import check_data, check_head, load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
 
+    note = moved_note(args)
+    if note:
+        print(note, file=sys.stderr)
     board = board_for(args)
     emulate = args.emulate
     if args.limit is not None and args.limit < 1:
@@ -50,7 +70,8 @@ def cmd_hil(args) -> int:
                          "(--audio / --stream / --reference)")
     check_device(args, board, emulate)          # the port, flash tool and meter: before the long work
     if audio_requested(args) or args.reference:
-        return cmd_audio(args, board, lambda source, graph, progress: build_project(args, board, source, graph, progress),
+        return cmd_audio(args, board,
+                         lambda source, graph, progress: build_project(args, board, source, graph, progress),
                          check_model)
     if not (args.data or args.images or args.frames):
         raise UsageError("give the inputs: --data FILE (precomputed), camera frames with --images DIR / "
@@ -189,45 +210,40 @@ def _switches(args, graph) -> list[tuple[int, str, object]]:
     return [find(graph, args.switch if args.switch is not None else 0)]
 
 
+def add_hil_args(h, legacy: bool = False) -> None:
+    """Every option of `tinygen hil`, in its help's groups (model, build, device, data, report).
+    `legacy`: also the audio, camera-frame and meter options, hidden from --help: they have their
+    own commands now (listen, camera, power) and keep working here for one release."""
+    report = add_run_args(h, "also plot the per-layer cost (with --switch all: accuracy against cost per "
+                             "switch; needs matplotlib)").report
+    add_data_args(h)
+    report.add_argument("--sweep", metavar="KNOB=V1,V2,...",
+                        help="dynamic models: also run at each gate density (density=1,0.7,0.5,0.3) or early-exit "
+                             "threshold (exit=0.5,0.7,0.9): accuracy vs mean cost, in the report, JSON and "
+                             "FILE.sweep.png")
+    add_switch_arg(report)
+    moved = [add(h) for add in (add_power_args, add_frame_args, add_audio_args)]
+    if legacy:      # parsed, not shown: argparse has no public way to hide a group already added
+        for group in moved:
+            for action in group._group_actions:
+                action.help = argparse.SUPPRESS
+            h._action_groups.remove(group)
+
+
+def hil_defaults() -> dict:
+    """What `tinygen hil` sets every option to when it is not given: the commands that run a
+    model on a device (listen, camera, power) start from it, so cmd_hil finds every option."""
+    p = argparse.ArgumentParser(add_help=False)
+    add_hil_args(p)
+    args = vars(p.parse_args(["MODEL", "--board", "B"]))
+    del args["model"], args["board"]
+    return args
+
+
 def add_command(sub, fmt) -> None:
     """Add the hil sub-command to the `tinygen` parser."""
-    from tinygen.cli.common import add_compile_args
-
-    h = sub.add_parser("hil", help="run a data set through the model on a board or stand-in and compare "
-                                   "with the reference", epilog=EPILOG_HIL, formatter_class=fmt)
-    add_compile_args(h)
-    h.add_argument("--data", metavar="DATA",
-                   help="inputs: .npz with x (and y labels) or .npy, float, in the model's own layout; a model "
-                        "with several inputs: .npz with x0, x1, ... (forward()'s order) or the inputs' own "
-                        "names, and y (or camera frames: --images / --frames, audio: --audio / --stream)")
-    h.add_argument("--head", type=int, default=0, metavar="K",
-                   help="a model with several outputs: the output whose argmax the labels (y) are compared with "
-                        "(default 0); every output is checked against the reference")
-    h.add_argument("--labels", metavar="LABELS", help=".npy class labels (indices or one-hot); with --audio: "
-                                                      "a CSV of file,label")
-    h.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
-    h.add_argument("-o", "--output", metavar="DIR", help="build directory (default: build/MODEL_NAME)")
-    h.add_argument("--force", action="store_true",
-                   help="build into a non-empty folder that is not a tinygen build, beside its files")
-    h.add_argument("--json", metavar="FILE", help="also write the report as JSON")
-    h.add_argument("--plot", metavar="FILE.png", help="also plot the per-layer cost (with --switch all: accuracy "
-                                                      "against cost per switch; with --stream: the waveform, "
-                                                      "scores, truth and events; needs matplotlib)")
-    h.add_argument("--sweep", metavar="KNOB=V1,V2,...",
-                   help="dynamic models: also run at each gate density (density=1,0.7,0.5,0.3) or early-exit "
-                        "threshold (exit=0.5,0.7,0.9): accuracy vs mean cost, in the report, JSON and FILE.sweep.png")
-    h.add_argument("--switch", metavar="K|NAME|all",
-                   help="switchable-precision models: the switch to run (index or name, default the first), "
-                        "or all: every switch from the one image, with an accuracy-versus-cost table")
-    h.add_argument("--flash", action="store_true", help="flash the board before running (real boards)")
-    from tinygen.cli.power import add_power_args
-
-    add_power_args(h)
-    add_device_args(h, "serial port of the board (default: the board file's port_hint, e.g. /dev/ttyACM0)")
-    from tinygen.cli.camera import add_frame_args
-
-    add_frame_args(h)
-    from tinygen.cli.listen import add_audio_args
-
-    add_audio_args(h)
+    h = sub.add_parser("hil", help="run a data set through the model on a board or stand-in: bit-exactness "
+                                   "against the reference, accuracy, cost per layer", epilog=EPILOG_HIL,
+                       formatter_class=fmt)
+    add_hil_args(h, legacy=True)
     h.set_defaults(func=cmd_hil)

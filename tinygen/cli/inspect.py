@@ -104,13 +104,14 @@ def _measure_tiling(args, progress, source, graph, board) -> dict:
 def add_command(sub, fmt) -> None:
     i = sub.add_parser("inspect", help="per-layer shapes, parameters, MACs and memory of a model",
                        epilog=EPILOG_INSPECT, formatter_class=fmt)
-    add_compile_args(i, builds=False)
-    i.add_argument("--board", help="compile for this board: its ISA features and kernels (default: none)")
-    i.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
-    i.add_argument("--measure", action="store_true",
-                   help="where tiling is applied: build the untiled and the tiled model for the board's QEMU "
-                        "stand-in and print the executed instructions of one inference of each")
-    i.add_argument("--plot", metavar="FILE.png", help="also draw the memory plan (buffers over ops) as a PNG")
-    i.add_argument("--ir", action="store_true", help="print the lowered IR instead of the table")
-    i.add_argument("--json", metavar="FILE", help="also write the statistics as JSON to FILE")
+    add_compile_args(i, builds=False).build.add_argument(
+        "--board", help="compile for this board: its ISA features and kernels (default: none)")
+    report = i.add_argument_group("report", "what inspect shows and writes")
+    report.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
+    report.add_argument("--measure", action="store_true",
+                        help="where tiling is applied: build the untiled and the tiled model for the board's QEMU "
+                             "stand-in and print the executed instructions of one inference of each")
+    report.add_argument("--plot", metavar="FILE.png", help="also draw the memory plan (buffers over ops) as a PNG")
+    report.add_argument("--ir", action="store_true", help="print the lowered IR instead of the table")
+    report.add_argument("--json", metavar="FILE", help="also write the statistics as JSON to FILE")
     i.set_defaults(func=cmd_inspect)

@@ -1,13 +1,13 @@
-"""`tinygen hil MODEL --audio ...` (clip mode) and `--stream ...` (stream mode).
+"""`tinygen listen MODEL --audio ...` (clip mode) and `--stream ...` (stream mode).
 
-    tinygen hil kws.tflite --board f746zg --emulate --audio clips/ [--labels labels.csv]
-    tinygen hil kws.tflite --board f746zg --emulate --stream rec.wav --truth rec.csv --plot rec.png
-    tinygen hil kws.tflite --board f746zg --reference --stream rec.wav --truth rec.csv   # host twin, no device
+    tinygen listen kws.tflite --board f746zg --emulate --audio clips/ [--labels labels.csv]
+    tinygen listen kws.tflite --board f746zg --emulate --stream rec.wav --truth rec.csv --plot rec.png
+    tinygen listen kws.tflite --board f746zg --reference --stream rec.wav --truth rec.csv   # host twin, no device
 
 The firmware is built with the MFCC front end (`--frontend mfcc`) and driven through
 tinygen.hil.audio_client; `--reference` runs the host twin instead (tinygen.audio: the same
 front end, network and detector in numpy), which needs no build and counts nothing.
-Called by tinygen.cli.hil.cmd_hil, which passes its build and model-check steps.
+The run of tinygen.cli.hil calls cmd_audio with its build and model-check steps.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ import numpy as np
 from tinygen.audio import frontend as fe
 from tinygen.audio import stream as st
 from tinygen.audio.wav import read_wav
+from tinygen.cli.device import add_run_args
 from tinygen.errors import TinygenError, UsageError
 
 
-def add_audio_args(h) -> None:
-    """The audio options of `tinygen hil`."""
-    g = h.add_argument_group("audio (keyword spotting: the device's MFCC front end and stream detector)")
+def add_audio_args(h):
+    """The audio options, in a group of `h`'s help (returned)."""
+    g = h.add_argument_group("audio", "keyword spotting: clips or a recording through the device's MFCC front end "
+                                      "and stream detector")
     g.add_argument("--audio", nargs="+", metavar="DIR_OR_WAV",
                    help="clip mode: 16 kHz mono 16-bit WAV files (1 s), or folders of them; labels from --labels "
                         "(CSV file,label) or each WAV's folder name when it is a class (yes/0001.wav)")
@@ -46,6 +48,7 @@ def add_audio_args(h) -> None:
                         "inference, slow over a serial link); the network and detector are replayed on them")
     g.add_argument("--reference", action="store_true",
                    help="run the host twin (numpy front end, reference interpreter, detector) instead of a device")
+    return g
 
 
 def audio_classes(args) -> tuple[str, ...]:
@@ -258,5 +261,33 @@ def _on_device(args, inputs, board, source, graph, progress, build, check_model)
     return summary
 
 
-__all__ = ["add_audio_args", "audio_requested", "cmd_audio", "load_audio", "load_clips", "load_labels", "run_audio",
+EPILOG_LISTEN = """examples:
+  tinygen listen kws.tflite --board f746zg --emulate --audio clips/ --labels labels.csv
+  tinygen listen kws.tflite --board f746zg --emulate --stream rec.wav --truth rec.csv --plot rec.png
+  tinygen listen kws.tflite --board f746zg --reference --stream rec.wav --truth rec.csv   # the host twin
+"""
+
+
+def cmd_listen(args, run) -> int:
+    if not (audio_requested(args) or args.reference):
+        raise UsageError("give the audio: --audio WAVS (1 s clips) or --stream FILE.wav (a recording)")
+    return run(args)
+
+
+def add_command(sub, fmt, run, defaults: dict) -> None:
+    """`tinygen listen`: `run` is the run of tinygen.cli.hil, `defaults` its options' defaults."""
+    p = sub.add_parser("listen", help="keyword spotting: audio clips or a recording through the device's MFCC "
+                                      "front end and stream detector", epilog=EPILOG_LISTEN, formatter_class=fmt)
+    add_run_args(p, "with --stream: also plot the waveform, scores, truth and events (needs matplotlib)")
+    g = add_audio_args(p)
+    g.add_argument("--labels", metavar="FILE.csv", help="clip mode: the clips' labels (CSV file,label)")
+    g.add_argument("--classes", metavar="A,B,...", help="class names in the model's output order (default the "
+                                                        "MLPerf Tiny KWS twelve)")
+    g.add_argument("--limit", type=int, metavar="N", help="use only the first N clips")
+    p.set_defaults(**defaults)
+    p.set_defaults(func=lambda args: cmd_listen(args, run))
+
+
+__all__ = ["add_audio_args", "add_command", "audio_requested", "cmd_audio", "cmd_listen", "load_audio", "load_clips",
+           "load_labels", "run_audio",
            "stream_config"]

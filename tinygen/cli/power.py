@@ -1,17 +1,20 @@
-"""`tinygen hil`'s power options: --meter (energy measured on a board,
-tinygen.energy) and --cycles (cycles estimated on a stand-in, tinygen.cycles)."""
+"""`tinygen power`: energy per inference measured with a meter on a board (--meter,
+tinygen.energy), or cycles, time and energy estimated on a stand-in (--cycles, tinygen.cycles),
+for a data set (--data); its options, checks and steps, which the run in tinygen.cli.hil calls."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from tinygen.cli.device import add_data_args, add_run_args, add_switch_arg
 from tinygen.errors import UsageError
 
 
-def add_power_args(h) -> None:
-    """--meter, --meter-port, --meter-runs, --cycles, --meter-plot of `tinygen hil`."""
+def add_power_args(p):
+    """--meter, --meter-port, --meter-runs, --cycles, --meter-plot, in a group of `p`'s help (returned)."""
     from tinygen.energy.drivers import METERS
 
+    h = p.add_argument_group("energy", "measured with a meter on a board, or cycles estimated on a stand-in")
     h.add_argument("--meter", choices=tuple(METERS), help="measure energy per inference with this meter, wired to "
                    "the board's timestamp pin (boards/README.md, 'Energy mode')")
     h.add_argument("--meter-port", metavar="PORT", help="the meter's serial port (ppk2, lpm01a) or serial number "
@@ -24,6 +27,7 @@ def add_power_args(h) -> None:
                         "runs the stand-in again, slower)")
     h.add_argument("--meter-plot", metavar="FILE.png",
                    help="plot the current of one inference with the layer boundaries (needs matplotlib)")
+    return h
 
 
 def measure_meter(args, board, dev, summary: dict, switch: str, progress) -> dict:
@@ -78,4 +82,32 @@ def estimate_cycles(board, summaries: list[dict], picked, project, inputs, progr
     summaries[0]["cycles_estimate"] = estimate_standin(board, project, input_bytes(inputs[0]))
 
 
-__all__ = ["add_power_args", "check_power_args", "estimate_cycles", "measure_meter"]
+EPILOG_POWER = """examples:
+  tinygen power kws.tflite --board f446re --emulate --data kws.npz --cycles      # estimated cycles per layer
+  tinygen power kws.tflite --board f746zg --data kws.npz --meter joulescope --meter-plot kws-current.png
+  tinygen power kws.tflite --board f446re --data kws.npz --meter ppk2 --meter-port /dev/ttyACM1
+"""
+
+
+def cmd_power(args, run) -> int:
+    if not (args.meter or args.cycles):
+        raise UsageError("say how to get the energy: --meter joulescope|ppk2|lpm01a (a board) or --cycles "
+                         "(an estimate on the stand-in, with --emulate)")
+    if not args.data:
+        raise UsageError("give the inputs: --data FILE (.npz with x, or .npy)")
+    return run(args)
+
+
+def add_command(sub, fmt, run, defaults: dict) -> None:
+    """`tinygen power`: `run` is the run of tinygen.cli.hil, `defaults` its options' defaults."""
+    p = sub.add_parser("power", help="energy per inference: measured with a meter on a board, or cycles and "
+                                     "energy estimated on a stand-in", epilog=EPILOG_POWER, formatter_class=fmt)
+    add_switch_arg(add_run_args(p, "also plot the per-layer cost (with --switch all: accuracy against cost "
+                                   "per switch; needs matplotlib)").report)
+    add_data_args(p)
+    add_power_args(p)
+    p.set_defaults(**defaults)
+    p.set_defaults(func=lambda args: cmd_power(args, run))
+
+
+__all__ = ["add_command", "add_power_args", "check_power_args", "cmd_power", "estimate_cycles", "measure_meter"]

@@ -1,4 +1,4 @@
-"""Estimated cycles, time and energy on the stand-ins (`tinygen hil --emulate --cycles`).
+"""Estimated cycles, time and energy on the stand-ins (`tinygen power --emulate --cycles`).
 
 QEMU counts instructions, not cycles. This package takes the executed
 instruction mix per layer from QEMU's execution log (qemu_log, run), prices

@@ -9,7 +9,7 @@ multiplying by the block's instructions gives the exact executed mix; the
 block that runs next says whether the branch ending a block was taken.
 
 The log goes through a FIFO and is folded into counts as it streams: no
-file of hundreds of megabytes. Opt-in (`tinygen hil --cycles`): QEMU runs
+file of hundreds of megabytes. Opt-in (`tinygen power --cycles`): QEMU runs
 several times slower while it logs (tinygen.cycles measures it).
 
 Segments: a block starting at one of `starts` opens a segment (a layer, a

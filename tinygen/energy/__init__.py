@@ -1,4 +1,4 @@
-"""Energy measured with a meter on a real board (`tinygen hil --meter`).
+"""Energy measured with a meter on a real board (`tinygen power --meter`).
 
 One entry point, `measure_hil`: open the meter, record timed inferences
 framed by the board's timestamp pin, cut the trace into inferences, plot one.

@@ -1,4 +1,4 @@
-"""The meters `tinygen hil --meter` knows, by name, and how to open one. Each driver
+"""The meters `tinygen power --meter` knows, by name, and how to open one. Each driver
 module imports its maintained Python package lazily (tinygen.energy.meter.require).
 
     check_meter("ppk2", "/dev/ttyACM1")         # before the build: the package, the port

@@ -1,4 +1,4 @@
-"""What `tinygen hil --audio` and `--stream` print and write: tables, JSON and the stream plot.
+"""What `tinygen listen --audio` and `--stream` print and write: tables, JSON and the stream plot.
 
 Cost figures are in the device's counter units: cycles on a real board, executed
 instructions on a stand-in (never called cycles or time there). The duty cycle is the

@@ -4,7 +4,7 @@ into the model's int8 input, row by row (firmware/vision, firmware/camera), bit-
 the numpy twin here.
 
 The one entry point for users is the command line: `tinygen build --camera`,
-`tinygen hil --images DIR | --frames FILE --format F --size WxH`. Modules:
+`tinygen camera --images DIR | --frames FILE --format F --size WxH`. Modules:
 
     formats   frame formats, packing pixels as a camera sends them
     twin      the numpy twin of the C preprocessing (bit-exact)

@@ -1,4 +1,4 @@
-"""Frames for `tinygen hil --images DIR | --frames FILE`: photographs turned into camera
+"""Frames for `tinygen camera --images DIR | --frames FILE`: photographs turned into camera
 frames on the host (as a sensor set to the frame size would deliver them), or frames
 recorded from a camera; labels and class names.
 

@@ -55,7 +55,7 @@ class CameraLink:
         except DeviceError as e:
             if "Unknown tg command" in e.device_message:
                 raise NoCameraError("the firmware has no camera front end (it does not know `tg camera`)",
-                                    "build it with --camera (tinygen hil --images / --frames does)") from None
+                                    "build it with --camera (tinygen camera --images / --frames does)") from None
             raise
         info: dict = {}
         for item in value.split(","):

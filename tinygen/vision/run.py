@@ -6,7 +6,7 @@ model as the rows arrive and answers its outputs with the last chunk: they are c
 the reference on the twin's input); answers against labels and the cost split preprocessing /
 network, in the device's counter units.
 
-    frames = frames_for(args, graph)                   # tinygen hil --images / --frames
+    frames = frames_for(args, graph)                   # tinygen camera --images / --frames
     run = run_frames(dev, graph, frames)               # a SampleRun with the frames' extras
     summary.update(frame_summary(run, frames, unit))   # beside tinygen.hil.report.summarize's
     print(render_frames(summary))
