@@ -1,5 +1,5 @@
 """How closely the gated depthwise layer's int8 output tracks the float module (issue 23),
-with the gate folded into the requantization (one rounding, tinygen.gating.ref today)
+with the gate folded into the requantization (one rounding, tinygen.ref.gating today)
 against the earlier two-step form (requantize, then multiply by the gate and requantize
 again: gate_scale after depthwise_conv2d_s8).
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from gating_masked import LAYERS, _source  # noqa: E402
 
 from tinygen.compiler import compile_source  # noqa: E402
-from tinygen.gating import ref as gref  # noqa: E402
+from tinygen.ref import gating as gref  # noqa: E402
 from tinygen.gating import sweep  # noqa: E402
 from tinygen.passes import CompileOptions  # noqa: E402
 from tinygen.ref import interpreter  # noqa: E402

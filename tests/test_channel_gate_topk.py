@@ -1,5 +1,5 @@
 """The top-k channel gate's histogram path (issue 23): tg_channel_gate_s8 (host, ctypes) and
-tg_channel_gate_s8_dsp (the Cortex-M7 and M4 stand-ins) equal tinygen.gating.ref.channel_gate_s8
+tg_channel_gate_s8_dsp (the Cortex-M7 and M4 stand-ins) equal tinygen.ref.gating.channel_gate_s8
 on the cases that stress it: every value equal, every value distinct, k = 1, k = n, many ties
 (the k-th largest value shared by kept and dropped channels, the zero point among them),
 channel counts not a multiple of 4, and more channels than the histogram's uint8 bins serve
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from test_gating import SETTINGS, _p8, _struct, gating_lib  # noqa: F401 (a fixture)
 from torch_models import compile_module
 
-from tinygen.gating import ref as gref
+from tinygen.ref import gating as gref
 from tinygen.gating import sweep
 from tinygen.nn.gating import GatedLinear
 from tinygen.passes import CompileOptions

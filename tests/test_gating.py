@@ -22,8 +22,9 @@ from kernel_lib import KERNEL_DIR, parse_structs
 from torch_models import compile_module
 
 from tinygen.errors import ModelError, UsageError
-from tinygen.gating import choose, gate_channels, sweep, trace
-from tinygen.gating import ref as gref
+from tinygen.gating import choose, sweep
+from tinygen.ref.gating_trace import gate_channels, trace
+from tinygen.ref import gating as gref
 from tinygen.gating.inspect import notes
 from tinygen.nn.gating import EarlyExit, GatedConv2d
 from tinygen.passes import CompileOptions
@@ -318,8 +319,8 @@ def c_buffer_sizes(tmp_path, cases) -> list[int]:
 
 
 def test_gated_dsp_scratch_formula_equals_c_buffer_size(tmp_path):
-    """tinygen.gating.kernels.conv2d_gated_dsp_scratch == tg_conv2d_gated_s8_dsp_buffer_size."""
-    from tinygen.gating.kernels import conv2d_gated_dsp_scratch
+    """tinygen.kernels.gating.conv2d_gated_dsp_scratch == tg_conv2d_gated_s8_dsp_buffer_size."""
+    from tinygen.kernels.gating import conv2d_gated_dsp_scratch
 
     cases = [(3, 3, 3, 16, 8, 8, 0), (1, 1, 5, 7, 3, 5, 1), (3, 2, 9, 1, 4, 4, 1), (3, 3, 64, 64, 4, 4, 1)]
     fields = ("kernel_h", "kernel_w", "in_c", "out_c", "in_h", "in_w", "skip_inputs")

@@ -22,7 +22,7 @@ from test_gating import (MASKS, SETTINGS, _host_decisions, _inputs, _p8, _p32, _
                          gating_lib)
 from torch_models import compile_module
 
-from tinygen.gating import ref as gref
+from tinygen.ref import gating as gref
 from tinygen.gating import sweep
 from tinygen.gating.inspect import notes
 from tinygen.passes import CompileOptions
@@ -193,8 +193,8 @@ def test_layers_after_gated_depthwise_and_fc_cannot_skip_stay_exact_and_inspect_
 
 
 def test_depthwise_gated_dsp_scratch_formula_equals_c_buffer_size(tmp_path):
-    """tinygen.gating.kernels.depthwise_gated_dsp_scratch == the C buffer size (with inner)."""
-    from tinygen.gating.kernels import depthwise_gated_dsp_scratch
+    """tinygen.kernels.gating.depthwise_gated_dsp_scratch == the C buffer size (with inner)."""
+    from tinygen.kernels.gating import depthwise_gated_dsp_scratch
     from tinygen.kernels.depthwise_dsp import depthwise_dsp_scratch
 
     fields = ("in_h", "in_w", "in_c", "out_h", "out_w", "kernel_h", "kernel_w")
@@ -264,7 +264,7 @@ def test_depthwise_conv2d_gated_s8_dsp_in_place_core_on_standin(board_name, tmp_
         pytest.skip("the stand-ins need qemu-system-arm and arm-none-eabi-gcc")
     from tinygen.board import get_board
     from tinygen.compiler import build
-    from tinygen.gating.kernels import depthwise_gated_dsp_records
+    from tinygen.kernels.gating import depthwise_gated_dsp_records
     from tinygen.hil.target import open_device
 
     board = get_board(board_name)
@@ -356,7 +356,7 @@ def test_depthwise_conv2d_gated_s8_dsp_block_sparse_and_fallback_on_standin(boar
         pytest.skip("the stand-ins need qemu-system-arm and arm-none-eabi-gcc")
     from tinygen.board import get_board
     from tinygen.compiler import build
-    from tinygen.gating.kernels import depthwise_gated_dsp_records
+    from tinygen.kernels.gating import depthwise_gated_dsp_records
     from tinygen.hil.target import open_device
 
     board = get_board(board_name)

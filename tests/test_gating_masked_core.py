@@ -21,8 +21,8 @@ import pytest
 
 from tinygen.board import get_board
 from tinygen.codegen.project import write_board_header
-from tinygen.gating import ref as gref
-from tinygen.gating.kernels import depthwise_gated_dsp_records, depthwise_gated_dsp_scratch
+from tinygen.ref import gating as gref
+from tinygen.kernels.gating import depthwise_gated_dsp_records, depthwise_gated_dsp_scratch
 from tinygen.kernels import table
 from tinygen.quant import op_params
 from tinygen.ref import kernels as ref
@@ -171,7 +171,7 @@ CORE_CASES = [((8, 8, 128), 1, 1, "random", False), ((8, 8, 128), 1, 1, "random"
 @pytest.mark.slow
 @pytest.mark.parametrize("board_name", BOARDS)
 def test_depthwise_conv2d_gated_s8_dsp_core_standin(board_name, tmp_path):
-    """Every case equals tinygen.gating.ref.depthwise_conv2d_gated_s8; the cases with 3x3
+    """Every case equals tinygen.ref.gating.depthwise_conv2d_gated_s8; the cases with 3x3
     records (all here) take the in-place core when some but not all channels are kept."""
     rng = np.random.default_rng(12)
     decls, calls, names, scratch, size = "", [], [], 0, 0

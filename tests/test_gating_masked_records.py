@@ -1,5 +1,5 @@
 """The gated depthwise DSP kernel's folded records (issue 23): the build-time part
-(tinygen.gating.kernels.depthwise_gated_dsp_records: per kernel row the two weight pairs
+(tinygen.kernels.gating.depthwise_gated_dsp_records: per kernel row the two weight pairs
 A = w0 | w1, B = w1 | w2, then 33 + gate_shift + shift, m1 and the doubled accumulator bound) and the run-time part
 (tg_gate_fold_positive, tg_conv2d_gated.h: one renormalization branch for both of
 tg_gate_fold's) against the numpy twin gate_fold. The kernel itself runs on the stand-ins in
@@ -13,12 +13,12 @@ import subprocess
 import numpy as np
 import pytest
 
-from tinygen.gating import ref as gref
+from tinygen.ref import gating as gref
 from tinygen.kernels import table
-from tinygen.gating.kernels import GATED_PACKED_WORDS
+from tinygen.kernels.gating import GATED_PACKED_WORDS
 from tinygen.kernels.depthwise_dsp import RECORD_WORDS, depthwise_dsp_records
 
-# the gated kernel's pack (tinygen.gating.kernels.depthwise_gated_dsp_records), as the table wires it
+# the gated kernel's pack (tinygen.kernels.gating.depthwise_gated_dsp_records), as the table wires it
 depthwise_gated_dsp_records = table.KERNELS_BY_NAME["tg_depthwise_conv2d_gated_s8_dsp"].pack
 
 

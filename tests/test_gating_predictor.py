@@ -72,7 +72,7 @@ def test_bottleneck_predictor_compiles_to_plain_ops_bit_exact_on_host(tmp_path, 
 
 
 def test_fully_connected_gated_dsp_scratch_formula_equals_c_buffer_size(tmp_path):
-    from tinygen.gating.kernels import fully_connected_gated_dsp_scratch
+    from tinygen.kernels.gating import fully_connected_gated_dsp_scratch
 
     depths = [1, 3, 4, 5, 64, 255, 256]
     got = c_buffer_sizes(tmp_path, [(f"tg_fully_connected_gated_params_t q = {{0}}; (void)p; q.in_features = {d};",

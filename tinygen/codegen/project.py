@@ -16,7 +16,7 @@ from tinygen.board import Board, timestamp_pin
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.codegen.templating import template_env
-from tinygen.gating import gate_channels
+from tinygen.ref.gating_trace import gate_channels
 from tinygen.ir import Graph
 from tinygen.model_id import FROM_NAME, default_model_id
 from tinygen.resources import data_dir

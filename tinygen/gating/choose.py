@@ -42,7 +42,7 @@ def heads(graph: Graph, inputs) -> Heads:
 
 def answered(top: np.ndarray, codes) -> np.ndarray:
     """The exit each input takes at threshold codes (one per early head): the first head whose
-    largest probability reaches its code, else the last (tinygen.gating.ref.exit_index)."""
+    largest probability reaches its code, else the last (tinygen.ref.gating.exit_index)."""
     exit_ = np.full(len(top), len(codes))
     for k in reversed(range(len(codes))):
         exit_ = np.where(top[:, k] >= codes[k], k, exit_)

@@ -3,8 +3,8 @@ reading that layer skip the dropped channels, and the early exits."""
 
 from __future__ import annotations
 
-from tinygen.gating.fuse import GATED_OPS, gated_readers
-from tinygen.gating.trace import gates
+from tinygen.passes.fuse_gates import GATED_OPS, gated_readers
+from tinygen.ref.gating_trace import gates
 from tinygen.ir import Graph
 
 # kernels that skip the input channels a gate dropped, given that gate (the portable one reads them all)

@@ -20,7 +20,7 @@ import numpy as np
 
 from tinygen.calib import input_arrays, input_keys
 from tinygen.errors import UsageError
-from tinygen.gating import is_dynamic, trace
+from tinygen.ref.gating_trace import is_dynamic, trace
 from tinygen.hil.client import Device, Layer
 from tinygen.npfile import not_numpy
 from tinygen.ref.interpreter import dequantize, quantize_input, run

@@ -85,14 +85,14 @@ SCHEMAS: dict[str, OpSchema] = {
         # a conv2d whose result (on the grid conv_scale, conv_zero_point, clamped to
         # act_min..act_max) is multiplied per output channel by the gate (second input, [1, C],
         # TFLite MUL arithmetic) and clamped to gate_act_min..gate_act_max: only the channels the
-        # gate kept are computed (tinygen/gating/fuse.py builds it, after quantization). A third
+        # gate kept are computed (tinygen/passes/fuse_gates.py builds it, after quantization). A third
         # input, the gate of the layer that produced the input (whose dropped channels hold the
         # input zero point), lets the kernel skip those input channels
         OpSchema("conv2d_gated", min_inputs=2, max_inputs=3,
                  attrs=_CONV_ATTRS + ("act_min", "act_max", "conv_scale", "conv_zero_point",
                                       "gate_act_min", "gate_act_max"), param_roles=("weight",)),
         # the same for a depthwise conv2d (depth multiplier 1) and a fully_connected layer
-        # (tinygen/gating/fuse.py): only the channels / output features the gate kept are computed
+        # (tinygen/passes/fuse_gates.py): only the channels / output features the gate kept are computed
         OpSchema("depthwise_conv2d_gated", min_inputs=2, max_inputs=2,
                  attrs=_CONV_ATTRS + ("depth_multiplier", "act_min", "act_max", "conv_scale", "conv_zero_point",
                                       "gate_act_min", "gate_act_max"), param_roles=("weight",)),

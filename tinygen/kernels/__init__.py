@@ -11,7 +11,7 @@ description of each call.
 import importlib
 
 # the catalogue is loaded on first use (PEP 562), not by importing a submodule such as
-# tinygen.kernels.params: tinygen.gating.kernels imports those, and the table imports it
+# tinygen.kernels.params: tinygen.kernels.gating imports those, and the table imports it
 _TABLE_NAMES = frozenset({"BACKENDS", "KERNELS", "KernelSpec", "find_kernel", "find_kernels"})
 
 

@@ -6,7 +6,7 @@ Prepare step (add, mul, softmax, logistic, mean, hard swish, relu, requantize)
 delegate to tinygen.quant.op_params.
 
 The builders live by op family in params_conv, params_elementwise and params_layout (and
-tinygen.gating.kernels for the gating ops), registered in params_base; importing this module
+tinygen.kernels.gating for the gating ops), registered in params_base; importing this module
 registers them all. Here: kernel_params, the entry point, and kernel_variants.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels import params_elementwise, params_layout  # noqa: F401  (register their builders)
-from tinygen.kernels.params_base import BUILDERS, builder  # noqa: F401  (builder: for tinygen.gating.kernels)
+from tinygen.kernels.params_base import BUILDERS, builder  # noqa: F401  (builder: for tinygen.kernels.gating)
 from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields  # noqa: F401
 
 

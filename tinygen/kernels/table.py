@@ -146,7 +146,7 @@ from tinygen.kernels.lowbit_table import lowbit_kernels  # noqa: E402
 KERNELS = KERNELS + lowbit_kernels(KernelSpec)
 
 # run-time channel gating and early exits (tinygen/gating)
-from tinygen.gating.kernels import gating_kernels  # noqa: E402
+from tinygen.kernels.gating import gating_kernels  # noqa: E402
 
 KERNELS = KERNELS + gating_kernels(KernelSpec)
 

@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tinygen.errors import ModelError
-from tinygen.gating.ref import channel_gate_float, exit_select_float
+from tinygen.ref.gating import channel_gate_float, exit_select_float
 from tinygen.nn.train import distill_loss
 
 

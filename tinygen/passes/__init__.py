@@ -13,8 +13,8 @@ import numpy as np
 
 from tinygen.build.cmsis_nn import find_cmsis_nn
 from tinygen.build.esp_nn import find_esp_nn
-from tinygen.gating.exits import order_exits
-from tinygen.gating.fuse import fuse_gates
+from tinygen.passes.order_exits import order_exits
+from tinygen.passes.fuse_gates import fuse_gates
 from tinygen.ir import Graph, dump, validate
 from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.passes.calibrate import calibrate

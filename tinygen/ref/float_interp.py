@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.errors import ModelError
-from tinygen.gating.ref import channel_gate_float, exit_select_float
+from tinygen.ref.gating import channel_gate_float, exit_select_float
 from tinygen.ir import Graph, Node
 from tinygen.quant.lowbit import accumulator_operand, quantize_activations
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from tinygen.errors import ModelError
-from tinygen.gating.ref import threshold_q
+from tinygen.ref.gating import threshold_q
 from tinygen.ir import Graph, Node
 from tinygen.kernels.depthwise_dsp import RECORD_WORDS, depthwise_dsp_records, depthwise_dsp_scratch
 from tinygen.kernels.params import _conv, _fc, builder

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinygen.gating.ref import exit_index
+from tinygen.ref.gating import exit_index
 from tinygen.ir import Graph
 
 
