@@ -4,7 +4,7 @@
 
 Builds the MLPerf Tiny KWS model with `--frontend mfcc` for each board (the float front end
 on the Cortex-M7 and M4F, the fixed-point one on the ESP32-C3's RV32IMC), boots its QEMU
-stand-in and measures, through the protocol (tinygen.hil.audio_client):
+stand-in and measures, through the protocol (tinygen.audio.client):
 
 - clip mode: `tg audio` on spoken words (tests/data/audio/speech.npz) and on 1 s of
   full-scale noise; the front end's count covers 49 frames plus the clip's peak scan and
@@ -68,7 +68,7 @@ def flash_tables(elf_path: Path, flash: tuple[int, int]) -> int:
 def measure(board, graph, result) -> dict:
     from tinygen.audio import frontend as fe
     from tinygen.audio.stream import StreamConfig
-    from tinygen.hil import audio_client as ac
+    from tinygen.audio import client as ac
     from tinygen.hil.target import open_device
 
     rng = np.random.default_rng(0)

@@ -5,7 +5,7 @@ normalisation costs against clip mode.
     .venv/bin/python benchmarks/kws.py                    # host only (minutes)
     .venv/bin/python benchmarks/kws.py --standin          # + every model through the f746zg stand-in
     .venv/bin/python benchmarks/kws.py --stream-device    # + the recording through the firmware (needs
-                                                          #   the device audio path, tinygen.hil.audio_client)
+                                                          #   the device audio path, tinygen.audio.client)
 
 Models: the MLPerf Tiny KWS int8 .tflite (trained on real speech, unchanged) and the DS-CNNs
 of examples/kws/ (trained on the corpus). "compiled" is tinygen's int8 graph run by the

@@ -1,5 +1,5 @@
 """Audio into the device (--frontend mfcc; PROTOCOL.md, "Audio front end"): the MLPerf Tiny
-KWS model built with the front end, driven through tinygen.hil.audio_client on the host's
+KWS model built with the front end, driven through tinygen.audio.client on the host's
 tg_device (fast) and on the stand-ins (slow): the M7 and M4 with the float front end, the
 ESP32-C3's RISC-V with the fixed-point one.
 
@@ -31,7 +31,7 @@ from tinygen.board import get_board
 from tinygen.build.memory import predict
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import TinygenError, UsageError
-from tinygen.hil import audio_client as ac
+from tinygen.audio import client as ac
 from tinygen.hil.client import DeviceError
 from tinygen.hil.target import open_device
 from tinygen.passes import CompileOptions

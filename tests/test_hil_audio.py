@@ -1,5 +1,5 @@
-"""The host side of audio hardware-in-the-loop (tinygen.hil.audio, audio_report, audio_cli):
-clip mode and stream mode through a fake tinygen.hil.audio_client (the host twin behind the
+"""The host side of audio hardware-in-the-loop (tinygen.audio.device, audio_report, audio_cli):
+clip mode and stream mode through a fake tinygen.audio.client (the host twin behind the
 client's four calls, with counters, and with planted faults), the reports, the plot, and
 `tinygen hil --reference` end to end on the MLPerf Tiny KWS model."""
 
@@ -18,8 +18,8 @@ from tinygen.audio import frontend as fe
 from tinygen.audio import stream as st
 from tinygen.audio.recording import write_truth
 from tinygen.audio.wav import write_wav
-from tinygen.hil import audio as ha
-from tinygen.hil import audio_report as ar
+from tinygen.audio import device as ha
+from tinygen.audio import report as ar
 
 MLPERF_KWS = Path(__file__).resolve().parent.parent / "examples" / "mlperf-tiny" / "kws_dscnn_int8.tflite"
 FRONTEND_PER_FRAME, NETWORK_PER_INFERENCE = 120_000, 4_000_000
@@ -33,7 +33,7 @@ def graph():
 
 
 @dataclass
-class Inference:                     # what tinygen.hil.audio_client's stream_chunk gives per inference
+class Inference:                     # what tinygen.audio.client's stream_chunk gives per inference
     sample: int
     sums: np.ndarray
     window: np.ndarray | None = None

@@ -30,7 +30,7 @@ samples before. An event's time is the sample just past the window's last frame.
 
 The device's stream mode (`tg stream`, PROTOCOL.md; firmware/audio/tg_audio_cmd.c) is this
 in C: frame_mfcc is tg_frontend_stream_frame, window_input tg_frontend_stream_window,
-Detector tg_detector_step; tinygen.hil.audio_client drives it.
+Detector tg_detector_step; tinygen.audio.client drives it.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
     tinygen listen kws.tflite --board f746zg --reference --stream rec.wav --truth rec.csv   # host twin, no device
 
 The firmware is built with the MFCC front end (`--frontend mfcc`) and driven through
-tinygen.hil.audio_client; `--reference` runs the host twin instead (tinygen.audio: the same
+tinygen.audio.client; `--reference` runs the host twin instead (tinygen.audio: the same
 front end, network and detector in numpy), which needs no build and counts nothing.
 The run of tinygen.cli.hil calls cmd_audio with its build and model-check steps.
 """
@@ -165,8 +165,8 @@ def run_audio(args, inputs: tuple, target, graph, model: str, where: str, unit: 
               clock_hz: int | None) -> dict:
     """Clip or stream mode on a ready target with load_audio's inputs; prints the report,
     returns its summary."""
-    from tinygen.hil.audio import run_clips, stream_audio
-    from tinygen.hil.audio_report import (
+    from tinygen.audio.device import run_clips, stream_audio
+    from tinygen.audio.report import (
         plot_stream,
         render_clips,
         render_stream,
@@ -200,7 +200,7 @@ def cmd_audio(args, board, build, check_model) -> int:
     `build(source, graph, progress)` and `check_model(info, manifest, board, project)` come
     from tinygen.cli.hil."""
     from tinygen.cli.common import Progress, check_output_early, compile_model
-    from tinygen.hil.audio import ReferenceAudio
+    from tinygen.audio.device import ReferenceAudio
 
     if not audio_requested(args):
         raise UsageError("--reference runs audio through the host twin", "add --audio WAVS or --stream FILE.wav")
@@ -235,8 +235,8 @@ def cmd_audio(args, board, build, check_model) -> int:
 
 
 def _on_device(args, inputs, board, source, graph, progress, build, check_model) -> dict:
-    from tinygen.hil import audio_client as client
-    from tinygen.hil.audio import DeviceAudio
+    from tinygen.audio import client as client
+    from tinygen.audio.device import DeviceAudio
     from tinygen.hil.target import describe, open_device
 
     result = build(source, graph, progress)

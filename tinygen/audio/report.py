@@ -14,7 +14,7 @@ import numpy as np
 
 from tinygen.audio import frontend as fe
 from tinygen.audio import stream as st
-from tinygen.hil.audio import FEATURE_TOLERANCE, ClipRun, StreamRun
+from tinygen.audio.device import FEATURE_TOLERANCE, ClipRun, StreamRun
 from tinygen.hil.session import SHOW_MISMATCHES
 from tinygen.report import table
 

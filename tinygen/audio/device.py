@@ -1,6 +1,6 @@
 """Audio through a device's front end and network, checked against the host twin.
 
-    target = DeviceAudio(dev)                # the firmware, through tinygen.hil.audio_client
+    target = DeviceAudio(dev)                # the firmware, through tinygen.audio.client
     target = ReferenceAudio(graph)           # or the host twin alone (no device)
     clips = run_clips(target, graph, samples, labels)          # clip mode: 1 s clips
     run = stream_audio(target, graph, config, samples, truth)  # stream mode: a long recording
@@ -23,7 +23,7 @@ network on: the network and the detector are replayed on those windows and must 
 device's sums and events exactly. The inference count must always match (framing is
 exact).
 
-A target answers tinygen.hil.audio_client's calls (the device's `tg audio`, `tg stream`):
+A target answers tinygen.audio.client's calls (the device's `tg audio`, `tg stream`):
 
     audio_clip(dev, samples) -> (features int8 [49, 10], outputs int8, frontend_count, network_count)
     stream_start(dev, config, verbose)                      # verbose 1: sums, 2: and windows
@@ -48,7 +48,7 @@ from tinygen.audio import stream as st
 from tinygen.hil.session import first_difference
 from tinygen.ref.interpreter import run
 
-CLIENT = "tinygen.hil.audio_client"
+CLIENT = "tinygen.audio.client"
 FEATURE_TOLERANCE = 1          # the device's features may differ from the twin's by this much (PROTOCOL.md)
 
 
@@ -108,7 +108,7 @@ class ReferenceAudio:
 
 
 class DeviceAudio:
-    """A device through tinygen.hil.audio_client (the firmware built with --frontend mfcc)."""
+    """A device through tinygen.audio.client (the firmware built with --frontend mfcc)."""
 
     def __init__(self, dev, client=None, name: str = "the device"):
         self.dev, self.name = dev, name
