@@ -1,0 +1,140 @@
+"""The package layout draws the architecture (docs/design/architecture.md): imports point down
+the layers, every command line lives in tinygen/cli/, and tinygen/ keeps few top-level modules.
+
+Every import in tinygen/ counts, at the top of a module or inside a function. The upward
+imports that remain are listed in UPWARD, each a known piece of work: the test fails on a new
+one, and on a listed one that is gone (so the list only shrinks)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "tinygen"
+
+# bottom to top; a module takes the floor of its longest listed prefix
+FLOORS = [
+    ("the IR and leaf helpers", ["tinygen", "tinygen.ir", "tinygen.errors", "tinygen.resources", "tinygen.npfile",
+                                 "tinygen.report"]),
+    ("reference and quantization", ["tinygen.ref", "tinygen.quant"]),
+    ("kernels", ["tinygen.kernels"]),
+    ("front ends and passes", ["tinygen.frontend", "tinygen.nn", "tinygen.passes", "tinygen.board", "tinygen.calib",
+                               "tinygen.model_id", "tinygen.switches"]),
+    ("reports on a compiled graph", ["tinygen.report.inspect", "tinygen.report.kernels"]),
+    ("code generation", ["tinygen.codegen"]),
+    ("build", ["tinygen.build"]),
+    ("compiler, run and harness", ["tinygen.compiler", "tinygen.run", "tinygen.hil"]),
+    ("capability libraries", ["tinygen.audio", "tinygen.vision", "tinygen.energy", "tinygen.gating",
+                              "tinygen.sweep", "tinygen.fit", "tinygen.cycles"]),
+    ("command lines", ["tinygen.cli", "tinygen.__main__"]),
+]
+FLOOR = {prefix: i for i, (_, prefixes) in enumerate(FLOORS) for prefix in prefixes}
+
+# (importer, imported): the upward imports still to remove, by moving what they need down
+UPWARD = {
+    ("tinygen.build.memory", "tinygen.audio.firmware"),     # the audio front end's code: to codegen
+    ("tinygen.build.memory", "tinygen.vision.plan"),        # the camera front end's plan: to passes
+    ("tinygen.codegen.firmware_files", "tinygen.audio.firmware"),
+    ("tinygen.codegen.firmware_project", "tinygen.audio.firmware"),
+    ("tinygen.codegen.firmware_project", "tinygen.vision.codegen"),
+    ("tinygen.codegen.project", "tinygen.audio.firmware"),
+    ("tinygen.codegen.project", "tinygen.vision.codegen"),
+    ("tinygen.codegen.firmware_project", "tinygen.build.cmsis_nn"),    # the library adapters' sources:
+    ("tinygen.codegen.firmware_project", "tinygen.build.esp_nn"),      # codegen's, not the build's
+    ("tinygen.codegen.firmware_project", "tinygen.build.memory"),
+    ("tinygen.codegen.firmware_project", "tinygen.build.toolchain"),
+    ("tinygen.passes", "tinygen.build.cmsis_nn"),
+    ("tinygen.passes", "tinygen.build.esp_nn"),
+    ("tinygen.passes.plan_camera", "tinygen.vision.plan"),
+    ("tinygen.kernels.measure_cache", "tinygen.board"),                # the measured-kernel cache: to fit
+    ("tinygen.kernels.measure_cache", "tinygen.build.toolchain"),
+    ("tinygen.ref.interpreter", "tinygen.kernels.table"),
+    ("tinygen.hil.preflight", "tinygen.energy.drivers"),               # the meters' checks: to energy
+    ("tinygen.hil.report", "tinygen.energy.run"),                      # hil's report: to report
+    ("tinygen.hil.report", "tinygen.gating.report"),
+    ("tinygen.hil.report", "tinygen.cycles"),
+    ("tinygen.sweep.point", "tinygen.cli.common"),                     # compile_model: a compiler API
+}
+
+
+def floor_of(module: str) -> int | None:
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:n])
+        if prefix in FLOOR:
+            return FLOOR[prefix]
+    return None
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> set[str]:
+    """The tinygen modules `path` imports (`from tinygen.x import y` counts y where it is a module)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("tinygen")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tinygen") \
+                and node.level == 0:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                is_module = (PACKAGE.parent / Path(*sub.split("."))).with_suffix(".py").exists() or \
+                    (PACKAGE.parent / Path(*sub.split(".")) / "__init__.py").exists()
+                found.add(sub if is_module else node.module)
+    return found
+
+
+def all_imports() -> dict[str, set[str]]:
+    return {module_name(p): imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_every_module_has_a_floor():
+    missing = sorted(m for m in all_imports() if floor_of(m) is None)
+    assert not missing, f"no floor for {missing}: add their package to FLOORS"
+
+
+def test_imports_point_down_the_layers():
+    found = set()
+    for module, imported in all_imports().items():
+        for target in imported:
+            if floor_of(target) is not None and floor_of(target) > floor_of(module):
+                found.add((module, target))
+    new = sorted(found - UPWARD)
+    assert not new, "upward imports (move what they need down, or the importer up): " + \
+        "; ".join(f"{a} ({FLOORS[floor_of(a)][0]}) imports {b} ({FLOORS[floor_of(b)][0]})" for a, b in new)
+    gone = sorted(UPWARD - found)
+    assert not gone, f"no longer upward, take them off UPWARD: {gone}"
+
+
+def test_only_the_cli_parses_command_lines():
+    """argparse and tinygen.cli belong to tinygen/cli/ (the modules still run with python -m: listed)."""
+    own_main = {"tinygen.audio.corpus", "tinygen.audio.recording", "tinygen.hil.mlperf_runner"}
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = module_name(path)
+        if module.startswith("tinygen.cli") or module in own_main or module == "tinygen.__main__":
+            continue
+        uses = imports(path) | {n.names[0].name for n in ast.walk(ast.parse(path.read_text()))
+                                if isinstance(n, ast.Import)}
+        uses |= {n.module for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom) and n.module}
+        if "argparse" in uses and module != "tinygen.sweep.point":
+            offenders.append(f"{module} imports argparse")
+    assert not offenders, offenders
+
+
+def test_few_top_level_modules():
+    modules = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(modules) <= 10, modules
+
+
+def test_the_layering_test_sees_upward_imports(tmp_path):
+    """The checker itself: a module in ir importing a pass is upward."""
+    assert floor_of("tinygen.ir.graph") < floor_of("tinygen.passes.fold_bn") < floor_of("tinygen.cli.build")
+    assert floor_of("tinygen.report") < floor_of("tinygen.report.inspect")
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f():\n    from tinygen.passes import fold_bn\n")
+    assert "tinygen.passes.fold_bn" in imports(probe)
