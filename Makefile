@@ -75,10 +75,7 @@ docs: setup
 figures: setup
 	$(VPY) benchmarks/figures.py measure
 
-check-docs: setup
-	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
-
-figures: setup
+check-figures: setup
 	$(VPY) benchmarks/figures.py check --json build/check-figures.json
 
 check-figures-quick: setup
