@@ -361,12 +361,12 @@ def test_build_output_that_cannot_be_created_is_refused_before_the_compile(capsy
                                                                           monkeypatch):
     """-o /proc/x: the permission bits say yes (to root), mkdir says no; before: after the
     calibration and the kernel measuring."""
-    from tinygen import cli
+    from tinygen.cli import build
 
     def compile_model(*args, **kwargs):
         raise AssertionError("the model was compiled before the output folder was checked")
 
-    monkeypatch.setattr(cli, "compile_model", compile_model)
+    monkeypatch.setattr(build, "compile_model", compile_model)
     rc, _, err = run_cli(capsys, "build", model_file, "--board", "host", "-q", "-o", "/proc/tinygen-out")
     assert_clean_failure(rc, err, 1, "cannot create the output directory '/proc/tinygen-out'", "-o/--output")
     assert not Path("/proc/tinygen-out").exists()
