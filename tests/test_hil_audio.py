@@ -269,7 +269,7 @@ def test_hil_audio_cli_errors(tmp_path, capsys):
     cases = [
         (["--reference", "--stream", str(tmp_path / "rec.wav")], "needs the recording's ground truth"),
         (["--reference", "--audio", str(tmp_path / "long.wav")], "clip mode takes clips of at most 1 s"),
-        (["--reference"], "give the audio: --audio WAVS"),
+        (["--reference"], "add --audio WAVS or --stream"),
         (["--reference", "--audio", str(tmp_path / "long.wav"), "--stream", str(tmp_path / "rec.wav")], "two modes"),
         (["--reference", "--audio", str(tmp_path / "nothere")], "does not exist"),
         (["--emulate"], "give the audio: --audio WAVS"),
