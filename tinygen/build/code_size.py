@@ -58,7 +58,7 @@ from tinygen.build.elf import read_elf
 from tinygen.build.object_cache import OBJECT_DIR, compile_commands, compiler_version, prune, prune_due, source_object
 from tinygen.errors import ToolchainError
 from tinygen.ir import Graph
-from tinygen.kernels.measure_cache import cache_dir
+from tinygen.resources import cache_dir
 
 # the real build's model id and name strings, unknown here (the scratch project has the graph's
 # name): a little room for them

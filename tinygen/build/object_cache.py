@@ -47,6 +47,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinygen.resources import cache_dir
+
 OBJECT_DIR = "objects"
 OBJECT_CACHE_BYTES = 256 << 20
 DEPS_SUFFIX = ".deps.json"          # a direct lookup's record, beside the objects
@@ -298,8 +300,6 @@ def cached_make(project: Path, args: list[str], jobs: int, store: Path | None = 
     the ones make compiled kept for the next build (keep); `store` defaults to the user cache's
     OBJECT_DIR. Anything the cache cannot do is left to make."""
     if store is None:
-        from tinygen.kernels.measure_cache import cache_dir
-
         store = cache_dir() / OBJECT_DIR
     try:
         misses = restore(project, compile_commands(project, *args), store)

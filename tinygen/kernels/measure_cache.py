@@ -40,21 +40,13 @@ from tinygen import __version__
 from tinygen.board import Board
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KernelSpec
-from tinygen.resources import data_dir
+from tinygen.resources import cache_dir, data_dir
 
 CACHE_FILE = "kernel-instructions.json"
 FORMAT = 1
 CMSIS_NN_SOURCES = (".c", ".h")
 CMSIS_NN_FOLDERS = ("Include", "Source")      # the library itself, not its tests
 ESP_NN_FOLDERS = ("include", "src")
-
-
-def cache_dir() -> Path:
-    """$TINYGEN_CACHE_DIR, else $XDG_CACHE_HOME/tinygen, else ~/.cache/tinygen."""
-    if os.environ.get("TINYGEN_CACHE_DIR"):
-        return Path(os.environ["TINYGEN_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tinygen"
 
 
 @lru_cache(maxsize=None)

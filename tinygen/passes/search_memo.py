@@ -38,7 +38,7 @@ import uuid
 from collections import OrderedDict
 from pathlib import Path
 
-from tinygen.kernels.measure_cache import cache_dir
+from tinygen.resources import cache_dir
 
 MEMO_ENTRIES = 256
 DISK_DIR = "searches"
