@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from tinygen.board import get_board  # noqa: E402
 from tinygen.build.object_cache import OBJECT_DIR, CompileCommand, source_object  # noqa: E402
 from tinygen.hil.deadline import run_process  # noqa: E402
-from tinygen.kernels.measure_cache import cache_dir  # noqa: E402
+from tinygen.fit.measure_cache import cache_dir  # noqa: E402
 from tinygen.resources import data_dir  # noqa: E402
 
 FIRMWARE = data_dir("firmware")

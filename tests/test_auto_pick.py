@@ -12,7 +12,7 @@ from test_autotune import F746, choices, options
 from tinygen.fit.autotune import compile_auto
 from tinygen.passes.footprint import layer_flash
 from tinygen.kernels.auto_pick import INSTRUCTIONS_PER_FLASH_BYTE, pick, worth
-from tinygen.kernels.measure_cache import MeasurementCache
+from tinygen.fit.measure_cache import MeasurementCache
 from tinygen.kernels.table import KERNELS_BY_NAME
 
 

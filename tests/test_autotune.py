@@ -17,8 +17,8 @@ from tinygen.cli import main
 from tinygen.build.memory import MemoryFitError
 from tinygen.errors import TinygenError, ToolchainError
 from tinygen.hil.link import LinkTimeout
-from tinygen.kernels import measure_cache
-from tinygen.kernels.measure_cache import MeasurementCache
+from tinygen.fit import measure_cache
+from tinygen.fit.measure_cache import MeasurementCache
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates

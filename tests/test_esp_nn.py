@@ -260,7 +260,7 @@ def test_esp_nn_kernels_are_auto_candidates_on_esp32_boards(tmp_path, monkeypatc
     is given (the cache keyed by the tree's sources); elsewhere the tree is ignored, said."""
     from tinygen.fit.autotune import _candidates
     from tinygen.cli import main
-    from tinygen.kernels.measure_cache import layer_key
+    from tinygen.fit.measure_cache import layer_key
 
     tree = fake_tree(tmp_path / "tree")
     source, graph = compile_model(Small(), (1, 3, 8, 8), "esp32-c3", tmp_path, tree)

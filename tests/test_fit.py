@@ -16,7 +16,7 @@ from tinygen.build.memory import MemoryFitError
 from tinygen.cli import main
 from tinygen.compiler import compile_source, load_source
 from tinygen.fit import LayerOptions, Option, fit_model, trade
-from tinygen.kernels.measure_cache import MeasurementCache
+from tinygen.fit.measure_cache import MeasurementCache
 from tinygen.passes import CompileOptions
 
 F446 = get_board("f446re")

@@ -416,7 +416,7 @@ def test_auto_measured_on_esp32c3_standin_bit_exact(tmp_path):
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
-    from tinygen.kernels.measure_cache import MeasurementCache
+    from tinygen.fit.measure_cache import MeasurementCache
     from tinygen.passes import CompileOptions
 
     board = get_board("esp32-c3")

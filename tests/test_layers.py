@@ -47,8 +47,6 @@ UPWARD = {
     ("tinygen.passes", "tinygen.build.cmsis_nn"),
     ("tinygen.passes", "tinygen.build.esp_nn"),
     ("tinygen.passes.plan_camera", "tinygen.vision.plan"),
-    ("tinygen.kernels.measure_cache", "tinygen.board"),                # the measured-kernel cache: to fit
-    ("tinygen.kernels.measure_cache", "tinygen.build.toolchain"),
     ("tinygen.ref.interpreter", "tinygen.kernels.table"),
     ("tinygen.hil.preflight", "tinygen.energy.drivers"),               # the meters' checks: to energy
     ("tinygen.hil.report", "tinygen.energy.run"),                      # hil's report: to report

@@ -100,7 +100,7 @@ def test_kernels_auto_switchable_keeps_the_measured_faster_kernel(tmp_path):
     scratch is below w8a8's arena); the switch is chosen again with the floor and keeps them,
     and the image's arena is the one the fully lowered switches needed."""
     from tinygen.fit.autotune import compile_auto
-    from tinygen.kernels.measure_cache import MeasurementCache
+    from tinygen.fit.measure_cache import MeasurementCache
     from tinygen.switches import find, switch_graphs
 
     board = get_board("f746zg")

@@ -22,7 +22,7 @@ SHA-256 of the compiler's version, its flags as the generated Makefile passes th
 path and the translation unit preprocessed with them: the source and every header it includes. A
 changed flag, header or toolchain compiles again; an unchanged kernel or runtime file never does,
 so a fit round recompiles only model.c and weights.c, and the build that follows finds the real
-part's objects there. The cache is the user's (tinygen.kernels.measure_cache.cache_dir), never
+part's objects there. The cache is the user's (tinygen.resources.cache_dir), never
 the repository, and bounded: a hit refreshes the object's time, and after a prediction the
 least recently used objects go until the folder holds at most OBJECT_CACHE_BYTES (every
 model's model.o and weights.o would otherwise pile up there, one pair per model and kernel

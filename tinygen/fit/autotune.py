@@ -15,7 +15,7 @@ Before anything is measured, some kernel combination must fit the board
 is not measured. Variants are measured on the stand-in's own memory (STANDIN_BYTES),
 so a fast kernel whose widened weights overflow the real part is measured too; the
 fit-first trade (tinygen.fit) then weighs the counts against the part's flash. Counts are
-cached per layer (tinygen.kernels.measure_cache), and so is a candidate that a
+cached per layer (tinygen.fit.measure_cache), and so is a candidate that a
 variant asked for but did not get (lower_peak put another kernel at the
 arena's peak), so a second build measures nothing.
 
@@ -49,7 +49,7 @@ from tinygen.passes.footprint import layer_flash
 from tinygen.report.kernels import choice_table, kernel_report
 from tinygen.kernels.auto_pick import pick, pick_fastest
 from tinygen.kernels.esp_nn import esp_nn_features
-from tinygen.kernels.measure_cache import MeasurementCache, layer_key
+from tinygen.fit.measure_cache import MeasurementCache, layer_key
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates
