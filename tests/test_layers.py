@@ -18,7 +18,9 @@ FLOORS = [
     ("the IR and leaf helpers", ["tinygen", "tinygen.ir", "tinygen.errors", "tinygen.resources", "tinygen.npfile",
                                  "tinygen.report"]),
     ("reference and quantization", ["tinygen.ref", "tinygen.quant"]),
-    ("kernels", ["tinygen.kernels"]),
+    # the interpreter runs a lowered graph: each node's kernel twin, named by its kernel's spec
+    ("kernels, and the interpreter of a lowered graph", ["tinygen.kernels", "tinygen.ref.interpreter",
+                                                         "tinygen.ref.gating_trace"]),
     ("front ends and passes", ["tinygen.frontend", "tinygen.nn", "tinygen.passes", "tinygen.board", "tinygen.calib",
                                "tinygen.model_id", "tinygen.switches"]),
     ("reports on a compiled graph", ["tinygen.report.inspect", "tinygen.report.kernels"]),
@@ -47,7 +49,6 @@ UPWARD = {
     ("tinygen.passes", "tinygen.build.cmsis_nn"),
     ("tinygen.passes", "tinygen.build.esp_nn"),
     ("tinygen.passes.plan_camera", "tinygen.vision.plan"),
-    ("tinygen.ref.interpreter", "tinygen.kernels.table"),
     ("tinygen.hil.preflight", "tinygen.energy.drivers"),               # the meters' checks: to energy
     ("tinygen.hil.report", "tinygen.energy.run"),                      # hil's report: to report
     ("tinygen.hil.report", "tinygen.gating.report"),
