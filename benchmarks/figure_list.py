@@ -16,7 +16,7 @@ import figure_dynamic
 import figure_perf
 import readme_table
 from figure_engine import ROOT, Figure, python
-from tinygen.hil.report import render as render_hil
+from tinygen.report.hil import render as render_hil
 from tinygen.report import human_bytes
 
 SHARED = ROOT.parent / "shared" / "third_party"     # the project's unmodified third-party trees, beside the clone

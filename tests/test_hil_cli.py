@@ -15,7 +15,7 @@ import pytest
 
 from e2e import EXAMPLES, compile_example, example_source
 from tinygen.cli import main
-from tinygen.hil.report import ESTIMATE
+from tinygen.report.hil import ESTIMATE
 from tinygen.ref.interpreter import quantize_input, run
 
 SAMPLES = 20

@@ -11,7 +11,7 @@ import pytest
 
 from tinygen.board import get_board
 from tinygen.hil.client import Layer
-from tinygen.hil.report import ESTIMATE, ESTIMATE_BOARD, memory_rows, render, summarize
+from tinygen.report.hil import ESTIMATE, ESTIMATE_BOARD, memory_rows, render, summarize
 from tinygen.hil.session import Mismatch, SampleRun
 
 MANIFEST = {"model": "m", "model_hash": "abc", "weight_bytes": 1000, "arena_size": 2000,

@@ -27,8 +27,9 @@ FLOORS = [
     ("code generation", ["tinygen.codegen"]),
     ("build", ["tinygen.build"]),
     ("compiler, run and harness", ["tinygen.compiler", "tinygen.run", "tinygen.hil"]),
-    ("capability libraries", ["tinygen.audio", "tinygen.vision", "tinygen.energy", "tinygen.gating",
-                              "tinygen.sweep", "tinygen.fit", "tinygen.cycles"]),
+    ("capability libraries, and the reports of a run on a device",
+     ["tinygen.audio", "tinygen.vision", "tinygen.energy", "tinygen.gating", "tinygen.sweep", "tinygen.fit",
+      "tinygen.cycles", "tinygen.report.hil", "tinygen.report.switches"]),
     ("command lines", ["tinygen.cli", "tinygen.__main__"]),
 ]
 FLOOR = {prefix: i for i, (_, prefixes) in enumerate(FLOORS) for prefix in prefixes}
@@ -49,10 +50,6 @@ UPWARD = {
     ("tinygen.passes", "tinygen.build.cmsis_nn"),
     ("tinygen.passes", "tinygen.build.esp_nn"),
     ("tinygen.passes.plan_camera", "tinygen.vision.plan"),
-    ("tinygen.hil.preflight", "tinygen.energy.drivers"),               # the meters' checks: to energy
-    ("tinygen.hil.report", "tinygen.energy.run"),                      # hil's report: to report
-    ("tinygen.hil.report", "tinygen.gating.report"),
-    ("tinygen.hil.report", "tinygen.cycles"),
     ("tinygen.sweep.point", "tinygen.cli.common"),                     # compile_model: a compiler API
 }
 

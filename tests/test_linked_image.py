@@ -4,7 +4,7 @@ points, the hil report, benchmarks/mlperf_standin.py), firmware-emu.elf on ESP32
 from __future__ import annotations
 
 from tinygen.build.linked import linked_image, memory_use
-from tinygen.hil.report import memory_rows
+from tinygen.report.hil import memory_rows
 from tinygen.sweep import point
 
 PREDICTED = {"source": "predicted", "flash": {"used": 9000, "capacity": 4 << 20}, "ram": {"used": 100, "capacity": 1}}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tinygen.hil.switch_report import dominated_by, render_switches
+from tinygen.report.switches import dominated_by, render_switches
 
 
 def _row(name, mean, accuracy):

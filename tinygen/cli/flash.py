@@ -23,7 +23,7 @@ EPILOG_FLASH = """examples:
 
 def cmd_flash(args) -> int:
     from tinygen.cli.common import Progress, check_output_early, compile_model
-    from tinygen.hil.preflight import check_flash_tool
+    from tinygen.cli.preflight import check_flash_tool
     from tinygen.hil.target import describe, endpoint, open_device
 
     board = board_for(args)

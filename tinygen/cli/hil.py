@@ -2,7 +2,7 @@
 
 The glue: compile and build (tinygen.compiler), start the stand-in or open the
 port (tinygen.hil.target), run the session (tinygen.hil.session) against the
-reference, report (tinygen.hil.report).
+reference, report (tinygen.report.hil).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ def moved_note(args) -> str | None:
 def cmd_hil(args) -> int:
     from tinygen.cli.common import Progress, check_output_early, compile_model
     from tinygen.cli.listen import audio_requested, cmd_audio
-    from tinygen.hil.report import plot, render, summarize
-    from tinygen.hil.preflight import check_device
+    from tinygen.report.hil import plot, render, summarize
+    from tinygen.cli.preflight import check_device
     from tinygen.hil.session import check_data, check_head, load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
 
@@ -176,7 +176,7 @@ def cmd_hil(args) -> int:
             more = report_sweep(swept, summary, args.plot)
             plotted = "\n".join(m for m in (plotted, more) if m)
     else:
-        from tinygen.hil.switch_report import plot_switches, render_switches, switch_rows
+        from tinygen.report.switches import plot_switches, render_switches, switch_rows
 
         rows = switch_rows(summaries)
         for s in summaries:

@@ -255,7 +255,7 @@ def _on_device(args, inputs, board, source, graph, progress, build, check_model)
         unit = info.get("counter")
         clock = board.clock_hz                  # the real part's budget (a stand-in has no clock)
         summary = run_audio(args, inputs, DeviceAudio(dev, client, where), graph, source.name, where, unit, clock)
-    from tinygen.hil.report import memory_rows
+    from tinygen.report.hil import memory_rows
 
     summary["memory"] = memory_rows(result.manifest)
     return summary

@@ -14,7 +14,7 @@
 5. run: `samples` inputs on the board's QEMU stand-in (or the attached board): executed
    instructions per inference, every output compared with the reference byte for byte;
    deadlines keep the emulator's own time (tinygen.hil.deadline);
-6. energy: the board file's estimate from the instructions (tinygen.hil.report.energy).
+6. energy: the board file's estimate from the instructions (tinygen.report.hil.energy).
 
 A point that fails (does not fit, does not compile, times out, differs from the
 reference) comes back with status "failed" and the reason: the sweep goes on.
@@ -211,7 +211,7 @@ def _measure(params: dict, ctx: dict, lap) -> dict:
     from tinygen.calib import CalibrationWarning
     from tinygen.cli.common import Progress, compile_model
     from tinygen.compiler import graph_hash
-    from tinygen.hil.report import energy
+    from tinygen.report.hil import energy
     from tinygen.hil.session import run_samples
     from tinygen.hil.target import open_device
     from tinygen.ref.interpreter import quantize_input, run

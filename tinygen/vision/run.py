@@ -8,7 +8,7 @@ network, in the device's counter units.
 
     frames = frames_for(args, graph)                   # tinygen camera --images / --frames
     run = run_frames(dev, graph, frames)               # a SampleRun with the frames' extras
-    summary.update(frame_summary(run, frames, unit))   # beside tinygen.hil.report.summarize's
+    summary.update(frame_summary(run, frames, unit))   # beside tinygen.report.hil.summarize's
     print(render_frames(summary))
 """
 

@@ -1,6 +1,6 @@
 """`tinygen hil --switch all`: every precision switch of one flashed image, side by side.
 
-Each switch gets the ordinary per-switch summary (tinygen.hil.report.summarize); this
+Each switch gets the ordinary per-switch summary (tinygen.report.hil.summarize); this
 module adds the accuracy-versus-cost table, its JSON and its PNG plot.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinygen.hil.report import energy_text
+from tinygen.report.hil import energy_text
 from tinygen.report import human_bytes, table
 
 
