@@ -262,7 +262,7 @@ def test_tinygen_kernels_without_cmsis_nn_feature(tmp_path):
 def test_cmsis_nn_build_files(tmp_path):
     """Makefile and CMake compile the tree's sources from its path; platformio.ini fetches
     the tested tag and keeps its build to the same sources."""
-    from tinygen.codegen.firmware_project import write_firmware_project
+    from tinygen.build.firmware_project import write_firmware_project
     from tinygen.codegen.project import write_project
 
     needed = ["ConvolutionFunctions/arm_convolve_s8.c", "NNSupportFunctions/arm_nn_mat_mult_nt_t_s8.c",

@@ -128,7 +128,7 @@ def test_compiled_flash_of_an_image_larger_than_the_part_f446re(tmp_path, monkey
     still measures it (not None: the fit trade then fell back to the low estimate, and the banded
     MobileNetV2 overflowed the F446RE's flash at link time), and exactly: what the Makefile links
     for the same part with 2 MiB of flash."""
-    from tinygen.codegen.firmware_project import write_firmware_project
+    from tinygen.build.firmware_project import write_firmware_project
     from tinygen.codegen.project import write_project
 
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))

@@ -278,7 +278,7 @@ def test_esp_nn_kernels_are_auto_candidates_on_esp32_boards(tmp_path, monkeypatc
 
 
 def write_projects(graph, source, board_name: str, out: Path) -> Path:
-    from tinygen.codegen.firmware_project import write_firmware_project
+    from tinygen.build.firmware_project import write_firmware_project
     from tinygen.codegen.project import write_project
 
     board = get_board(board_name)

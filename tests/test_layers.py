@@ -39,15 +39,11 @@ UPWARD = {
     ("tinygen.build.memory", "tinygen.audio.firmware"),     # the audio front end's code: to codegen
     ("tinygen.build.memory", "tinygen.vision.plan"),        # the camera front end's plan: to passes
     ("tinygen.codegen.firmware_files", "tinygen.audio.firmware"),
-    ("tinygen.codegen.firmware_project", "tinygen.audio.firmware"),
-    ("tinygen.codegen.firmware_project", "tinygen.vision.codegen"),
+    ("tinygen.build.firmware_project", "tinygen.audio.firmware"),
+    ("tinygen.build.firmware_project", "tinygen.vision.codegen"),
     ("tinygen.codegen.project", "tinygen.audio.firmware"),
     ("tinygen.codegen.project", "tinygen.vision.codegen"),
-    ("tinygen.codegen.firmware_project", "tinygen.build.cmsis_nn"),    # the library adapters' sources:
-    ("tinygen.codegen.firmware_project", "tinygen.build.esp_nn"),      # codegen's, not the build's
-    ("tinygen.codegen.firmware_project", "tinygen.build.memory"),
-    ("tinygen.codegen.firmware_project", "tinygen.build.toolchain"),
-    ("tinygen.passes", "tinygen.build.cmsis_nn"),
+    ("tinygen.passes", "tinygen.build.cmsis_nn"),                      # finding the library trees: to kernels
     ("tinygen.passes", "tinygen.build.esp_nn"),
     ("tinygen.passes.plan_camera", "tinygen.vision.plan"),
     ("tinygen.sweep.point", "tinygen.cli.common"),                     # compile_model: a compiler API

@@ -211,7 +211,7 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
     the images, measure them and record it all in the manifest."""
     from tinygen.build.firmware import build_firmware, record
     from tinygen.build.memory import check_prediction, predict
-    from tinygen.codegen.firmware_project import write_firmware_project
+    from tinygen.build.firmware_project import write_firmware_project
     from tinygen.codegen.project import MANIFEST
     from tinygen.report.kernels import cmsis_nn_note, esp_nn_note
 

@@ -110,7 +110,7 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
     larger than the part's flash (or RAM) is measured all the same: the probe links it with
     PROBE_REGION_BYTES of each, sections placed as in the part's script."""
     from tinygen.build.memory import measure
-    from tinygen.codegen.firmware_project import roomy_linker_script, write_firmware_project
+    from tinygen.build.firmware_project import roomy_linker_script, write_firmware_project
     from tinygen.codegen.project import write_project
     from tinygen.kernels.table import KERNELS_BY_NAME
 

@@ -13,7 +13,7 @@ from tinygen.board import Board
 from tinygen.build.elf import read_elf
 from tinygen.build.memory import MemoryUse, capacity, check_measured, measure, overflow_error
 from tinygen.build.object_cache import cached_make
-from tinygen.codegen.firmware_project import FirmwareProject, Image
+from tinygen.build.firmware_project import FirmwareProject, Image
 from tinygen.errors import ToolchainError
 
 ESP_IDF_INSTALL = ("install ESP-IDF v5 (https://docs.espressif.com/projects/esp-idf/en/stable/esp32/"

@@ -146,7 +146,7 @@ def _build_standin(source: SourceModel, graph: Graph, board: Board, dest: Path) 
     """Only the stand-in's image of the firmware project (the real part's is not run)."""
     from tinygen.build.firmware import build_firmware
     from tinygen.build.memory import check_prediction, predict
-    from tinygen.codegen.firmware_project import write_firmware_project
+    from tinygen.build.firmware_project import write_firmware_project
     from tinygen.codegen.project import write_project
     from tinygen.hil.target import EMU_FIRMWARE
 
