@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinygen.cli.common import Groups, add_compile_args
+from tinygen.cli.common import Groups, add_compile_args, board_of, budgeted
 from tinygen.errors import TinygenError, UsageError
 
 
 def board_for(args):
     from tinygen.run.qemu import no_emulator_hint
-
-    from tinygen.cli.common import board_of, budgeted
 
     board = budgeted(args, board_of(args))
     if args.emulate and board.emulator is None and board.build != "host":

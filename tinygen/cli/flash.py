@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tinygen.cli.common import add_compile_args
+from tinygen.cli.common import Progress, add_compile_args, check_output_early, compile_model
 from tinygen.cli.device import add_device_args, board_for, build_project
 from tinygen.errors import TinygenError, UsageError
 
@@ -22,7 +22,6 @@ EPILOG_FLASH = """examples:
 
 
 def cmd_flash(args) -> int:
-    from tinygen.cli.common import Progress, check_output_early, compile_model
     from tinygen.cli.preflight import check_flash_tool
     from tinygen.hil.target import describe, endpoint, open_device
 

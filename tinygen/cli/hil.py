@@ -15,8 +15,9 @@ from pathlib import Path
 from tinygen.cli.camera import add_frame_args
 from tinygen.cli.device import (add_data_args, add_run_args, add_switch_arg, board_for, build_project,
                                 check_model)
-from tinygen.cli.listen import add_audio_args
-from tinygen.cli.power import add_power_args
+from tinygen.cli.common import Progress, check_output_early, compile_model
+from tinygen.cli.listen import add_audio_args, audio_requested, cmd_audio
+from tinygen.cli.power import add_power_args, check_power_args, estimate_cycles, measure_meter
 from tinygen.errors import UsageError
 
 EPILOG_HIL = """examples:
@@ -48,8 +49,6 @@ def moved_note(args) -> str | None:
 
 
 def cmd_hil(args) -> int:
-    from tinygen.cli.common import Progress, check_output_early, compile_model
-    from tinygen.cli.listen import audio_requested, cmd_audio
     from tinygen.report.hil import plot, render, summarize
     from tinygen.cli.preflight import check_device
     from tinygen.hil.session import check_data, check_head, load_inputs, profile_layers, run_samples
@@ -62,8 +61,6 @@ def cmd_hil(args) -> int:
     emulate = args.emulate
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit} must be at least 1")
-    from tinygen.cli.power import check_power_args
-
     check_power_args(args, board, emulate)
     if (audio_requested(args) or args.reference) and (args.images or args.frames or args.data):
         raise UsageError("give one kind of input: --data, camera frames (--images / --frames) or audio "
@@ -128,8 +125,6 @@ def cmd_hil(args) -> int:
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target,
                                 sgraph)
             if args.meter:                      # the input of `tg layers` stays loaded for `infer`
-                from tinygen.cli.power import measure_meter
-
                 summary["energy_measured"] = measure_meter(args, board, dev, summary, name, progress)
             if frames is not None:
                 from tinygen.vision.run import frame_summary
@@ -158,8 +153,6 @@ def cmd_hil(args) -> int:
                          lambda project: open_device(board, project, emulate, args.port, args.timeout), progress)
         swept = rows
     if args.cycles:
-        from tinygen.cli.power import estimate_cycles
-
         estimate_cycles(board, summaries, picked, result.out_dir, inputs, progress)
     failed = sum(s["samples"] - s["bit_exact"] for s in summaries)
     if len(summaries) == 1:

@@ -22,6 +22,7 @@ import numpy as np
 from tinygen.audio import frontend as fe
 from tinygen.audio import stream as st
 from tinygen.audio.wav import read_wav
+from tinygen.cli.common import Progress, check_output_early, compile_model
 from tinygen.cli.device import add_run_args
 from tinygen.errors import TinygenError, UsageError
 
@@ -199,7 +200,6 @@ def cmd_audio(args, board, build, check_model) -> int:
     """The command: compile, build with the front end, open the device (or the twin), run, report.
     `build(source, graph, progress)` and `check_model(info, manifest, board, project)` come
     from tinygen.cli.hil."""
-    from tinygen.cli.common import Progress, check_output_early, compile_model
     from tinygen.audio.device import ReferenceAudio
 
     if not audio_requested(args):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinygen.cli.device import add_data_args, add_run_args, add_switch_arg
+from tinygen.cli.listen import audio_requested
 from tinygen.errors import UsageError
 
 
@@ -59,8 +60,6 @@ def check_power_args(args, board, emulate: bool) -> None:
         if args.meter_port or args.meter_plot:
             raise UsageError("--meter-port and --meter-plot go with --meter", "add --meter joulescope|ppk2|lpm01a")
         return
-    from tinygen.cli.listen import audio_requested
-
     if audio_requested(args) or args.reference:
         raise UsageError("--meter measures inferences on --data or camera frames", "leave out the audio options")
     if args.meter_runs < 1:
