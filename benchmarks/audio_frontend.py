@@ -46,7 +46,7 @@ def words(count: int = 3) -> list[np.ndarray]:
 
 
 def build_for(board, folder: Path):
-    from tinygen.audio.firmware import attach, choose
+    from tinygen.codegen.audio import attach, choose
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.passes import CompileOptions
 
@@ -57,7 +57,7 @@ def build_for(board, folder: Path):
 
 
 def flash_tables(elf_path: Path, flash: tuple[int, int]) -> int:
-    from tinygen.audio.firmware import SYMBOL_PREFIX
+    from tinygen.codegen.audio import SYMBOL_PREFIX
     from tinygen.build.elf import read_elf
 
     origin, size = flash
@@ -66,7 +66,7 @@ def flash_tables(elf_path: Path, flash: tuple[int, int]) -> int:
 
 
 def measure(board, graph, result) -> dict:
-    from tinygen.audio import frontend as fe
+    from tinygen.ref import mfcc as fe
     from tinygen.audio.stream import StreamConfig
     from tinygen.audio import client as ac
     from tinygen.hil.target import open_device

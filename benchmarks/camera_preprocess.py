@@ -32,9 +32,9 @@ def photo(width: int, height: int) -> np.ndarray:
     """scikit-image's astronaut as a camera would see it at width x height."""
     import skimage.data
 
-    from tinygen.vision.formats import frame_format
+    from tinygen.ref.frame_formats import frame_format
     from tinygen.vision.frames import camera_frame
-    from tinygen.vision.twin import unpack
+    from tinygen.ref.camera import unpack
 
     raw = camera_frame(skimage.data.astronaut(), width, height, frame_format("rgb565"))
     return unpack(np.frombuffer(raw, np.uint8).reshape(height, -1), frame_format("rgb565"), 0, width, 3)
@@ -45,10 +45,10 @@ def measure(board_name: str, kernels: str, tmp: Path) -> list[dict]:
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.hil.target import open_device
     from tinygen.passes import CompileOptions
-    from tinygen.vision import twin
-    from tinygen.vision.formats import frame_format, pack_frame
+    from tinygen.ref import camera as twin
+    from tinygen.ref.frame_formats import frame_format, pack_frame
     from tinygen.vision.link import CameraLink
-    from tinygen.vision.plan import CameraSpec, target
+    from tinygen.passes.camera_input import CameraSpec, target
 
     board = get_board(board_name)
     source = load_source(MODEL)

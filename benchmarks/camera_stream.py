@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def frame(fmt: str, width: int, height: int) -> bytes:
     """A photograph-like frame: gradients plus noise, packed as a camera sends it."""
-    from tinygen.vision.formats import frame_format, pack_frame
+    from tinygen.ref.frame_formats import frame_format, pack_frame
 
     rng = np.random.default_rng(11)
     yy, xx = np.mgrid[0:height, 0:width]
@@ -47,10 +47,10 @@ def main(argv=None) -> int:
     from tinygen.passes import CompileOptions
     from tinygen.passes.stream_input import band_windows_of, window_rows
     from tinygen.ref.interpreter import run
-    from tinygen.vision import twin
-    from tinygen.vision.formats import frame_format
+    from tinygen.ref import camera as twin
+    from tinygen.ref.frame_formats import frame_format
     from tinygen.vision.link import CameraLink
-    from tinygen.vision.plan import CameraSpec
+    from tinygen.passes.camera_input import CameraSpec
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default=str(ROOT / "examples" / "mobilenetv2" / "model.py"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 from tinygen.audio.stream import Truth
 
 SPEECH = Path(__file__).resolve().parent / "data" / "audio" / "speech.npz"

@@ -2,7 +2,7 @@
 
 `build(arithmetic, folder)` lays out the files a firmware gets (the front end's stages,
 its driver, the detector) with tables generated for the KWS model's input grid
-(tinygen.audio.render), and compiles them with the strict flags into one shared library;
+(tinygen.codegen.audio_tables), and compiles them with the strict flags into one shared library;
 `FrontendLib` calls its functions with numpy arrays. The same C the firmware runs.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from audio_data import KWS_SCALE, KWS_ZERO_POINT
-from tinygen.audio import frontend as fe
-from tinygen.audio.firmware import Frontend
-from tinygen.audio.render import render_tables
+from tinygen.ref import mfcc as fe
+from tinygen.codegen.audio import Frontend
+from tinygen.codegen.audio_tables import render_tables
 from tinygen.codegen.firmware_files import copy_firmware
 
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-Wdouble-promotion",

@@ -1,5 +1,5 @@
 """The audio front end's C (firmware/audio) built for the host, stage by stage and whole,
-against the numpy twin (tinygen.audio.frontend, tinygen.audio.stream): both arithmetics,
+against the numpy twin (tinygen.ref.mfcc, tinygen.audio.stream): both arithmetics,
 float (f32, for cores with an FPU) and fixed point (q31, for cores without).
 
 The stated agreement (tests/audio_data.py): on the int8 features the model sees, at least
@@ -18,9 +18,9 @@ import pytest
 
 from audio_data import KWS_SCALE, KWS_ZERO_POINT, agreement, speech, speech_clips, twin_features
 from audio_lib import FrontendLib, build
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
-from tinygen.audio import tables as tb
+from tinygen.kernels import mfcc_tables as tb
 
 HEADER = Path(__file__).resolve().parents[1] / "firmware" / "audio" / "tg_audio.h"
 ARITHMETICS = ("f32", "q31")

@@ -25,7 +25,7 @@ from audio_data import (KWS_SCALE, KWS_ZERO_POINT, agreement, few_clips, keyword
                         twin_features)
 from e2e import EXAMPLES, compile_example
 from mlperf_models import mlperf_model
-from tinygen.audio import firmware as afw
+from tinygen.codegen import audio as afw
 from tinygen.audio import stream as st
 from tinygen.board import get_board
 from tinygen.build.memory import predict

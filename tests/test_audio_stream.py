@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
 
 

@@ -22,10 +22,10 @@ from tinygen.hil.target import open_device
 from tinygen.passes import CompileOptions
 from tinygen.passes.plan_camera import BUFFER
 from tinygen.ref.interpreter import run
-from tinygen.vision import twin
-from tinygen.vision.formats import FORMATS, frame_format, pack_frame
+from tinygen.ref import camera as twin
+from tinygen.ref.frame_formats import FORMATS, frame_format, pack_frame
 from tinygen.vision.link import CameraLink, NoCameraError
-from tinygen.vision.plan import CameraSpec, scratch_bytes
+from tinygen.passes.camera_input import CameraSpec, scratch_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 RGB_MODEL = ROOT / "examples" / "models" / "mobilenet.py"       # 32x32x3
@@ -235,7 +235,7 @@ def test_camera_pixel_table_of_the_vww_model():
     """VWW's input (scale 1/255, zero point -128) makes pixel p the int8 input p - 128 for the
     default range 0:1; another range goes through the same quantization as float inputs."""
     from tinygen.ref.interpreter import quantize_input
-    from tinygen.vision.plan import pixel_lut
+    from tinygen.passes.camera_input import pixel_lut
 
     graph = load_source(ROOT / "examples" / "mlperf-tiny" / "vww_mobilenet_int8.tflite").graph
     lut = pixel_lut(graph, (0.0, 1.0))

@@ -15,8 +15,8 @@ from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import UsageError
 from tinygen.passes import CompileOptions
-from tinygen.vision.codegen import camera_project
-from tinygen.vision.plan import CameraSpec
+from tinygen.codegen.camera import camera_project
+from tinygen.passes.camera_input import CameraSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "examples" / "models" / "mobilenet.py"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tinygen.cli import main
-from tinygen.vision.formats import frame_format, pack_frame
+from tinygen.ref.frame_formats import frame_format, pack_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 RGB_MODEL = ROOT / "examples" / "models" / "mobilenet.py"      # 32x32x3, 10 classes

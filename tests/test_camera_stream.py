@@ -28,11 +28,11 @@ from tinygen.passes.plan_camera import BUFFER
 from tinygen.passes.plan_memory import STREAM_INPUT
 from tinygen.passes.stream_input import band_windows_of, last_read, window_rows
 from tinygen.ref.interpreter import run
-from tinygen.vision import twin
-from tinygen.vision.formats import frame_format
+from tinygen.ref import camera as twin
+from tinygen.ref.frame_formats import frame_format
 from tinygen.vision.frames import FrameSet
 from tinygen.vision.link import CameraLink
-from tinygen.vision.plan import CameraSpec
+from tinygen.passes.camera_input import CameraSpec
 from tinygen.vision.run import frame_summary, render_frames, run_frames
 
 ROOT = Path(__file__).resolve().parent.parent

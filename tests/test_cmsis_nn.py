@@ -1,5 +1,5 @@
 """The CMSIS-NN backend (--kernels cmsis-nn): firmware/cmsis_nn adapters, their KernelSpecs
-(tinygen.kernels.cmsis_nn) and the tree lookup (tinygen.build.cmsis_nn).
+(tinygen.kernels.cmsis_nn) and the tree lookup (tinygen.kernels.cmsis_nn_tree).
 
 Always run: the errors without a tree, with a folder that is not CMSIS-NN and with one
 too old; which kernels are chosen where; the generated build files (with a stand-in
@@ -26,7 +26,7 @@ from torch import nn
 from e2e import ROOT, assert_device_equals_reference, first_difference
 from mlperf_models import mlperf_model
 from tinygen.board import get_board
-from tinygen.build.cmsis_nn import ENV, TESTED, URL, find_cmsis_nn
+from tinygen.kernels.cmsis_nn_tree import ENV, TESTED, URL, find_cmsis_nn
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import UsageError
 from tinygen.report.kernels import cmsis_nn_note

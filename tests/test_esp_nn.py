@@ -1,5 +1,5 @@
 """The ESP-NN backend (--kernels esp-nn): firmware/esp_nn adapters, their KernelSpecs
-(tinygen.kernels.esp_nn) and the tree lookup (tinygen.build.esp_nn).
+(tinygen.kernels.esp_nn) and the tree lookup (tinygen.kernels.esp_nn_tree).
 
 Always run: the errors without a tree and with a folder that is not ESP-NN; which
 kernels are chosen where (and which fall back, with the build's note); the generated
@@ -29,7 +29,7 @@ from torch import nn
 from e2e import ROOT, assert_device_equals_reference, first_difference
 from mlperf_models import mlperf_model
 from tinygen.board import get_board
-from tinygen.build.esp_nn import ENV, OP_SOURCES, TESTED, URL, find_esp_nn
+from tinygen.kernels.esp_nn_tree import ENV, OP_SOURCES, TESTED, URL, find_esp_nn
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import TinygenError, UsageError
 from tinygen.fit import estimated

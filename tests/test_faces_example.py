@@ -19,9 +19,9 @@ from tinygen.nn import set_switch
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import run
 from tinygen.switches import switch_graphs
-from tinygen.vision import twin
-from tinygen.vision.formats import frame_format
-from tinygen.vision.plan import CameraSpec
+from tinygen.ref import camera as twin
+from tinygen.ref.frame_formats import frame_format
+from tinygen.passes.camera_input import CameraSpec
 
 FACES = Path(__file__).resolve().parent.parent / "examples" / "faces"
 MODELS = {"faces_int8": ("int8",), "faces_w4a4": ("4-bit",), "faces_bnn": ("binary",),

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
 from tinygen.audio.recording import write_truth
 from tinygen.audio.wav import write_wav

@@ -36,16 +36,6 @@ FLOOR = {prefix: i for i, (_, prefixes) in enumerate(FLOORS) for prefix in prefi
 
 # (importer, imported): the upward imports still to remove, by moving what they need down
 UPWARD = {
-    ("tinygen.build.memory", "tinygen.audio.firmware"),     # the audio front end's code: to codegen
-    ("tinygen.build.memory", "tinygen.vision.plan"),        # the camera front end's plan: to passes
-    ("tinygen.codegen.firmware_files", "tinygen.audio.firmware"),
-    ("tinygen.build.firmware_project", "tinygen.audio.firmware"),
-    ("tinygen.build.firmware_project", "tinygen.vision.codegen"),
-    ("tinygen.codegen.project", "tinygen.audio.firmware"),
-    ("tinygen.codegen.project", "tinygen.vision.codegen"),
-    ("tinygen.passes", "tinygen.build.cmsis_nn"),                      # finding the library trees: to kernels
-    ("tinygen.passes", "tinygen.build.esp_nn"),
-    ("tinygen.passes.plan_camera", "tinygen.vision.plan"),
     ("tinygen.sweep.point", "tinygen.cli.common"),                     # compile_model: a compiler API
 }
 

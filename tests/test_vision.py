@@ -1,5 +1,5 @@
 """The camera preprocessing: C (firmware/vision, built for the host) == numpy twin
-(tinygen.vision.twin) == a direct computation written from the definitions (scalar format
+(tinygen.ref.camera) == a direct computation written from the definitions (scalar format
 conversions, resize weights from exact fractions), on random frames of odd sizes."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from math import floor
 import numpy as np
 import pytest
 
-from tinygen.vision import twin
-from tinygen.vision.formats import FORMATS, frame_format, pack_frame, rgb_to_yuv601
-from tinygen.vision.plan import image_buffer_size
-from tinygen.vision.twin import Crop, Target
+from tinygen.ref import camera as twin
+from tinygen.ref.frame_formats import FORMATS, frame_format, pack_frame, rgb_to_yuv601
+from tinygen.passes.camera_input import image_buffer_size
+from tinygen.ref.camera import Crop, Target
 from vision_lib import VisionLib, build
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc to build firmware/vision for the host")

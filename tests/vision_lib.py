@@ -2,7 +2,7 @@
 
 `VisionLib` compiles every firmware/vision/*.c with the strict flags of the kernel tests
 plus a shim that feeds a whole frame row by row, and offers the C functions with numpy
-arguments, named like their twins in tinygen.vision.twin.
+arguments, named like their twins in tinygen.ref.camera.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.vision.formats import FrameFormat
-from tinygen.vision.twin import Crop, Target
+from tinygen.ref.frame_formats import FrameFormat
+from tinygen.ref.camera import Crop, Target
 
 REPO = Path(__file__).resolve().parents[1]
 VISION_DIR = REPO / "firmware" / "vision"

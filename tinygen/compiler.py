@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.board import Board
-from tinygen.build.esp_nn import require_esp32
+from tinygen.kernels.esp_nn_tree import require_esp32
 from tinygen.calib import load_calibration
 from tinygen.errors import ModelError, UsageError
 from tinygen.ir import Graph, dump

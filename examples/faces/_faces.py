@@ -8,7 +8,7 @@ pixels with the edge repeated, brightness x 0.7..1.3 and +-0.08, each image its 
 
 Every image goes through what the device does to a camera frame: the 25x25 gray frame as
 8-bit pixels, shrunk to the model's 24x24 input by the camera front end's area averaging
-(tinygen.vision.twin, bit-exact with firmware/vision), pixel p as the real value p / 255
+(tinygen.ref.camera, bit-exact with firmware/vision), pixel p as the real value p / 255
 (--pixel-range 0:1). The model's first layer takes exactly that grid (input range fixed to
 [0, 1]: int8 input q = p - 128), so the weights are trained on the inputs the device
 computes, and `tinygen camera --frames faces_test.npz --format gray --size 25x25` sends the
@@ -39,8 +39,8 @@ sys.path.insert(0, str(HERE.parent / "lowbit"))
 import _digits  # noqa: E402  (saving and loading weights: float16 for large tensors)
 
 from tinygen.nn import ActQuant, QConv2d, QLinear, WeightQuant  # noqa: E402
-from tinygen.vision import twin  # noqa: E402
-from tinygen.vision.formats import frame_format  # noqa: E402
+from tinygen.ref import camera as twin  # noqa: E402
+from tinygen.ref.frame_formats import frame_format  # noqa: E402
 
 CLASSES = ("non-face", "face")
 FRAME = 25                   # the lfw_subset crops: 25x25 gray frames

@@ -1,7 +1,7 @@
 """Shared by the keyword-spotting examples: data, the DS-CNN, training, saving, results.
 
 Every model is the MLPerf Tiny KWS DS-CNN's shape on tinygen's MFCC front end
-(tinygen.audio.frontend, [49, 10] per 1 s clip), trained on the synthesized corpus
+(tinygen.ref.mfcc, [49, 10] per 1 s clip), trained on the synthesized corpus
 (tinygen.audio.corpus: espeak-ng voices, noise; the test voices never heard in training):
 
     conv 10x4 /2 1->C        BN ReLU          49x10 -> 25x5

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 from tinygen.audio.stream import KWS_LABELS, Event, StreamConfig
 from tinygen.hil.client import Device, ProtocolError, Reply
 

@@ -4,7 +4,7 @@
     test = splits["test"]
     test.clips        # int16 [N, 16000]: 1 s at 16 kHz
     test.labels       # int [N]: indices into stream.KWS_LABELS (10 keywords, silence, unknown)
-    test.features()   # float32 [N, 49, 10]: tinygen.audio.frontend.features of every clip
+    test.features()   # float32 [N, 49, 10]: tinygen.ref.mfcc.features of every clip
 
 The twelve classes of the MLPerf Tiny KWS model. espeak-ng speaks the ten keywords and
 the "unknown" words (tinygen.audio.speech) with random voices, speeds (120-220 words per
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 from tinygen.audio import noise as nz
 from tinygen.audio import speech as sp
 from tinygen.audio.stream import KWS_LABELS

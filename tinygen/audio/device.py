@@ -7,7 +7,7 @@
 
 What must be exact and what need not (firmware/runtime/PROTOCOL.md, "Audio front end"):
 the device's front end computes in float (or fixed point), the twin in float64, so its
-int8 features may differ from tinygen.audio.frontend's by FEATURE_TOLERANCE (1) in a few
+int8 features may differ from tinygen.ref.mfcc's by FEATURE_TOLERANCE (1) in a few
 bytes; everything after the features is integer and must be exact. So clip mode checks the
 features against the twin (identical clips, bytes differing, the largest difference, which
 must stay within the tolerance) and the outputs against the reference interpreter run on
@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
 from tinygen.hil.session import first_difference
 from tinygen.ref.interpreter import run

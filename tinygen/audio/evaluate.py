@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
 
 

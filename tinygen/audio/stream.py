@@ -6,7 +6,7 @@
     score_events(result.events, truth, len(samples))   # hits, misses, false accepts, latency
 
 The stream is cut into the front end's frames as it arrives (480 samples every 320,
-tinygen.audio.frontend): each frame's MFCCs are computed once, from the samples at a fixed
+tinygen.ref.mfcc): each frame's MFCCs are computed once, from the samples at a fixed
 gain (s / 32768), and kept in a ring of the last 49 frames together with the frame's
 largest sample. Every `hop_every` frames, once 49 are there, the network runs on them.
 
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 
 WINDOW = fe.NUM_FRAMES
 FIXED_GAIN = 1.0 / 32768.0

@@ -14,7 +14,7 @@ emulated stand-ins carry them too), so what fits the stand-in fits the board.
 
 A firmware with an audio front end (--frontend) adds its buffers (audio upload,
 scratch, the feature ring, stream state) to RAM and its tables and code to
-flash, by tinygen.audio.firmware's sizes; `measure` finds them in the ELF by
+flash, by tinygen.codegen.audio's sizes; `measure` finds them in the ELF by
 their names (tg_audio_*) and both show them as "front end".
 
 The arena may go to one named RAM region of the part (`--arena-region dtcm`):
@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from tinygen import switches
-from tinygen.audio.firmware import SYMBOL_PREFIX
+from tinygen.codegen.audio import SYMBOL_PREFIX
 from tinygen.board import Board, all_boards
 from tinygen.build.elf import Elf
 from tinygen.errors import TinygenError, UsageError
@@ -194,7 +194,7 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
         frontend_ram = sum(frontend.ram_parts().values())
     camera = graph.meta.get("camera")
     if camera is not None:      # --camera: its scratch is in the arena (passes/plan_camera.py)
-        from tinygen.vision.plan import CODE_BYTES, STATE_RAM, STREAM_STATE_RAM
+        from tinygen.passes.camera_input import CODE_BYTES, STATE_RAM, STREAM_STATE_RAM
 
         ram.add("camera front end (state)", STATE_RAM + (STREAM_STATE_RAM if camera.live_until >= 0 else 0))
         tables = sum(g.meta["camera"].lut.size for _, g in switches.switch_graphs(graph))

@@ -14,13 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinygen.audio.firmware import CHOICES as FRONTENDS
+from tinygen.codegen.audio import CHOICES as FRONTENDS
 from tinygen.errors import UsageError
 from tinygen.hil.deadline import TIMEOUT_HELP, add_timeout_option
 from tinygen.kernels.table import BACKENDS
 from tinygen.model_id import check_model_id
-from tinygen.vision.formats import parse_size
-from tinygen.vision.plan import DRIVERS, CameraSpec, parse_pixel_range
+from tinygen.ref.frame_formats import parse_size
+from tinygen.passes.camera_input import DRIVERS, CameraSpec, parse_pixel_range
 
 
 class Progress:
@@ -207,7 +207,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
         check_model_id(args.model_id)           # before the (long) compile
     frontend = None
     if getattr(args, "frontend", None) is not None:
-        from tinygen.audio.firmware import choose
+        from tinygen.codegen.audio import choose
 
         if board is None:
             raise UsageError("--frontend needs --board", "name the board the front end runs on")
@@ -264,7 +264,7 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
             note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None
             graph.meta["kernels"] = kernel_report(graph, kernels, note=note)
         if frontend is not None:
-            from tinygen.audio.firmware import attach
+            from tinygen.codegen.audio import attach
 
             attach(graph, frontend)
         if board is not None:

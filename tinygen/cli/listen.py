@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
 from tinygen.audio.wav import read_wav
 from tinygen.cli.common import Progress, check_output_early, compile_model

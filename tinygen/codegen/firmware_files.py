@@ -1,6 +1,6 @@
 """Which firmware files (relative to firmware/) a generated project copies:
 the on-device runtime, one board port and the audio front end (or the stub
-answering that there is none: tinygen.audio.firmware). Shared by every build recipe that
+answering that there is none: tinygen.codegen.audio). Shared by every build recipe that
 puts the protocol on a device (the host `tg_device`, the firmware builds)."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ def _files(folder: str) -> list[str]:
 
 def runtime_files(port: str, with_main: bool = True, frontend=None) -> list[str]:
     """The runtime (firmware/runtime) plus firmware/ports/<port>, sources and headers, and
-    the audio files of `frontend` (a tinygen.audio.firmware.Frontend, or None)."""
-    from tinygen.audio.firmware import firmware_files
+    the audio files of `frontend` (a tinygen.codegen.audio.Frontend, or None)."""
+    from tinygen.codegen.audio import firmware_files
 
     if not (data_dir("firmware") / "ports" / port).is_dir():
         raise FileNotFoundError(f"tinygen has no firmware port {port!r} (firmware/ports/{port} is missing)")

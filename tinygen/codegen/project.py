@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 from tinygen import __version__
-from tinygen.audio.firmware import frontend_of, write_tables
+from tinygen.codegen.audio import frontend_of, write_tables
 from tinygen.board import Board, timestamp_pin
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
@@ -97,13 +97,13 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
                   model_id: tuple[str, str] | None = None) -> dict:
     """Render the project into `dest` (which must exist and be empty). Returns the manifest.
     `model_id` is (id, where it came from); default the model name."""
-    from tinygen.vision.codegen import write_camera
+    from tinygen.codegen.camera import write_camera
 
     env = template_env()
     model_id = model_id or (default_model_id(model_name), FROM_NAME)
     data = project_data(graph, model_name, source_hash, __version__, model_id[0])
     data["model_id_source"] = model_id[1]
-    # --camera: camera.c / camera.h and the front end's firmware (tinygen.vision.codegen)
+    # --camera: camera.c / camera.h and the front end's firmware (tinygen.codegen.camera)
     camera = write_camera(graph, dest, board, env, model_name, __version__)
     for template, out in (("model.h.j2", "model.h"), ("model.c.j2", "model.c"),
                           ("weights.h.j2", "weights.h"), ("weights.c.j2", "weights.c")):

@@ -5,7 +5,7 @@ tg_cmsis_nn.h) taking tinygen's parameter struct and calling CMSIS-NN, so the
 generated code looks the same as with tinygen's kernels. They require the "dsp"
 feature (CMSIS-NN's Cortex-M4/M7 code path, whose scratch sizes are folded in here)
 and the "cmsis-nn" feature, which the compiler adds when a CMSIS-NN tree is
-configured (tinygen.build.cmsis_nn). Nodes they do not accept fall back to tinygen's
+configured (tinygen.kernels.cmsis_nn_tree). Nodes they do not accept fall back to tinygen's
 kernels.
 
 Scratch sizes are the formulas of CMSIS-NN's `*_get_buffer_size_dsp` functions as

@@ -4,7 +4,7 @@ Each kernel is an adapter in firmware/esp_nn/ (one C file per op, declared in
 tg_esp_nn.h) taking tinygen's parameter struct and calling ESP-NN's `esp_nn_*`
 function, so the generated code looks the same as with tinygen's kernels. They require
 the "esp-nn" feature, which the compiler adds when an ESP-NN tree is configured
-(tinygen.build.esp_nn), on any board: ESP-NN's portable C runs everywhere, its
+(tinygen.kernels.esp_nn_tree), on any board: ESP-NN's portable C runs everywhere, its
 optimized versions where ESP-IDF builds for an ESP32 chip. A spec serves only the
 nodes whose semantics ESP-NN's function has exactly (`accepts`); the rest fall back to
 tinygen's kernels, and the build says which (kernel_report.esp_nn_note):

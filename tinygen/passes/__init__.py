@@ -11,8 +11,8 @@ from typing import Callable
 
 import numpy as np
 
-from tinygen.build.cmsis_nn import find_cmsis_nn
-from tinygen.build.esp_nn import find_esp_nn
+from tinygen.kernels.cmsis_nn_tree import find_cmsis_nn
+from tinygen.kernels.esp_nn_tree import find_esp_nn
 from tinygen.passes.order_exits import order_exits
 from tinygen.passes.fuse_gates import fuse_gates
 from tinygen.ir import Graph, dump, validate
@@ -94,7 +94,7 @@ class CompileOptions:
     # with storage "nested": the layers (by source; "*": all) whose top 8-bit switch keeps its
     # int8 codes and kernels beside the planes (passes/nested.py, mixed storage)
     nested_int8: tuple[str, ...] = ()
-    # the camera front end (--camera, tinygen.vision.plan.CameraSpec): its scratch is planned
+    # the camera front end (--camera, tinygen.passes.camera_input.CameraSpec): its scratch is planned
     # into the arena beside the model's input (passes/plan_camera.py); None: no front end
     camera: object = None
     # with the camera front end and a banded model whose input is outside the arena (row bands,

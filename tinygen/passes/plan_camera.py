@@ -17,7 +17,7 @@ bytes that no tensor holds while they live.
 
 Either way it goes at the lowest offset clear of every buffer live in that range (first
 fit); the arena grows only if the model's own plan has no such room. The result is recorded
-in graph.meta["camera"] (tinygen.vision.plan.CameraPlan) and as a buffer of the memory plan,
+in graph.meta["camera"] (tinygen.passes.camera_input.CameraPlan) and as a buffer of the memory plan,
 so `tinygen inspect --memory`, the fit check and the generated arena all count it.
 """
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 from tinygen.ir import Graph
 from tinygen.passes.plan_memory import STREAM_INPUT, Buffer, align
 from tinygen.passes.stream_input import banded_input, last_read, why_not_streamable
-from tinygen.vision.plan import CameraPlan, CameraSpec, chunk_bytes, image_input, pixel_lut, scratch_bytes
+from tinygen.passes.camera_input import CameraPlan, CameraSpec, chunk_bytes, image_input, pixel_lut, scratch_bytes
 
 BUFFER = "camera front end"         # its name in the memory plan
 

@@ -6,13 +6,13 @@ the numpy twin here.
 The one entry point for users is the command line: `tinygen build --camera`,
 `tinygen camera --images DIR | --frames FILE --format F --size WxH`. Modules:
 
-    formats   frame formats, packing pixels as a camera sends them
-    twin      the numpy twin of the C preprocessing (bit-exact)
-    plan      the model's image input, the pixel -> int8 table, scratch sizes (the build's)
-    codegen   what a --camera build adds to the generated project
     link      the protocol's camera commands on a connected device
     frames    frames for a run: image folders, frame files, labels
     run       frames through the device, compared with the twin and the reference
     sheet     the contact sheet PNG
-    cli       the command-line options
+
+The front end's compiler parts live on their floors: frame formats and the numpy twin of
+the C preprocessing in tinygen.ref (frame_formats, camera), the model's image input, the
+pixel -> int8 table and the scratch sizes in tinygen.passes.camera_input, and what a
+--camera build adds to the generated project in tinygen.codegen.camera.
 """

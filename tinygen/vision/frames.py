@@ -22,7 +22,7 @@ import numpy as np
 
 from tinygen.errors import UsageError
 from tinygen.npfile import not_numpy
-from tinygen.vision.formats import FrameFormat, pack_frame
+from tinygen.ref.frame_formats import FrameFormat, pack_frame
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
 LABELS_FILE = "labels.csv"
@@ -169,7 +169,7 @@ def load_frames(path: str | Path, fmt: FrameFormat, size: tuple[int, int],
     data = np.asarray(data)
     if data.dtype != np.uint8:
         raise UsageError(f"{path}: frames must be uint8 bytes as the camera sends them, got {data.dtype}",
-                         "pack them first (tinygen.vision.formats.pack_frame)")
+                         "pack them first (tinygen.ref.frame_formats.pack_frame)")
     data = data.reshape(len(data), -1) if data.ndim > 1 else data.reshape(1, -1)
     if data.shape[1] != want:
         raise UsageError(f"{path}: each frame has {data.shape[1]} bytes, but a {width}x{height} {fmt.name} frame "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.vision import twin
+from tinygen.ref import camera as twin
 from tinygen.vision.frames import FrameSet
 
 CELLS_PER_ROW = 3

@@ -1,4 +1,4 @@
-"""tg_audio_tables.c / .h: the front end's tables (tinygen.audio.tables) as const C arrays
+"""tg_audio_tables.c / .h: the front end's tables (tinygen.kernels.mfcc_tables) as const C arrays
 and the tables struct of firmware/audio/tg_audio.h. Everything the templates print is
 formatted here (tinygen.codegen.cformat); templates/tg_audio_tables.*.j2 only loop."""
 
@@ -48,7 +48,7 @@ def _scalar(name: str, value) -> str:
 
 
 def render_tables(frontend, input_scale: float, input_zero_point: int) -> tuple[str, str]:
-    """(tg_audio_tables.c, tg_audio_tables.h) of `frontend` (tinygen.audio.firmware.Frontend) for a
+    """(tg_audio_tables.c, tg_audio_tables.h) of `frontend` (tinygen.codegen.audio.Frontend) for a
     model input on the int8 grid (input_scale, input_zero_point)."""
     from tinygen.codegen.templating import template_env
 

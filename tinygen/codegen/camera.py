@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygen.codegen.cformat import c_array_body
 from tinygen.errors import UsageError
-from tinygen.vision.formats import frame_format, parse_size
+from tinygen.ref.frame_formats import frame_format, parse_size
 
 VISION = "vision"                 # firmware/vision: the image preprocessing (tg_image.h)
 CAMERA = "camera"                 # firmware/camera: the front end and its protocol commands

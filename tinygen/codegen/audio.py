@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.audio import frontend as fe
-from tinygen.audio import tables as tb
+from tinygen.ref import mfcc as fe
+from tinygen.kernels import mfcc_tables as tb
 from tinygen.errors import TinygenError, UsageError
 
 KINDS = ("mfcc",)
@@ -147,7 +147,7 @@ def table_bytes(tables: dict) -> int:
 
 def write_tables(graph, dest: Path) -> list[str]:
     """Render tg_audio_tables.c / .h for the graph's front end into dest; [] without one."""
-    from tinygen.audio.render import render_tables
+    from tinygen.codegen.audio_tables import render_tables
 
     frontend = frontend_of(graph)
     if frontend is None:

@@ -16,8 +16,8 @@ import numpy as np
 
 from tinygen.errors import ModelError, UsageError
 from tinygen.ir import Graph
-from tinygen.vision.formats import MAX_DIM, QVGA
-from tinygen.vision.twin import Target
+from tinygen.ref.frame_formats import MAX_DIM, QVGA
+from tinygen.ref.camera import Target
 
 DRIVERS = ("esp32-camera",)            # camera drivers a generated project can take frames from
 TAP_BYTES = 4                          # sizeof(tg_image_tap)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinygen.vision.formats import FrameFormat, frame_rows
+from tinygen.ref.frame_formats import FrameFormat, frame_rows
 
 FRAC_BITS = 8                 # TG_IMAGE_FRAC_BITS
 FRAC_ONE = 1 << FRAC_BITS

@@ -1,6 +1,6 @@
 """The constant tables of the C front end (firmware/audio/tg_audio.h), computed here from
-the numpy twin (tinygen.audio.frontend) at build time and written into flash as const
-arrays (tinygen.audio.firmware renders them).
+the numpy twin (tinygen.ref.mfcc) at build time and written into flash as const
+arrays (tinygen.codegen.audio renders them).
 
     t = tables_f32(input_scale, input_zero_point)   # float front end (cores with an FPU)
     t = tables_q31(input_scale, input_zero_point)   # fixed point (cores without)
@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from tinygen.audio import frontend as fe
+from tinygen.ref import mfcc as fe
 
 FFT_HALF = fe.FFT_LENGTH // 2          # the complex FFT of sample pairs
 LOG2_TABLE_INTERVALS = 256             # tg_log_q31's table: log2(1 + i / 256), i = 0..256

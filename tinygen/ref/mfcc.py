@@ -27,7 +27,7 @@ tf.signal; here in numpy, stage by stage:
 The result is [49, 10]: the model's [1, 49, 10, 1] input. `features(clip)` returns the
 floats (step 7), `quantize(...)` the int8 grid; `hann_window()`, `mel_runs()` (the mel
 weights as per-filter runs) and `dct_matrix()` the constants the firmware keeps in flash
-(tinygen.audio.tables turns them into its tables).
+(tinygen.kernels.mfcc_tables turns them into its tables).
 
 The C front end (firmware/audio/tg_audio.h, `tinygen build --frontend mfcc`) computes the
 same stages, in float (_f32) or in integers (_q31): step 1's maximum tg_peak_s16, steps
