@@ -20,10 +20,10 @@ from typing import Callable
 import numpy as np
 
 from tinygen.board import Board
-from tinygen.kernels.esp_nn_tree import require_esp32
 from tinygen.calib import load_calibration
 from tinygen.errors import ModelError, UsageError
 from tinygen.ir import Graph, dump
+from tinygen.kernels.esp_nn_tree import require_esp32
 from tinygen.passes import CompileOptions, compile_graph
 
 Progress = Callable[[str], None]
@@ -177,9 +177,9 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     refused unless `force` (tinygen.build.output). `model_id` is what `profile%` reports as
     m-model-[ID] (default: tinygen.model_id.resolve_model_id's)."""
     from tinygen.build.output import staged_output
-    from tinygen.report.kernels import kernel_report
     from tinygen.codegen.project import MANIFEST, write_project
     from tinygen.model_id import resolve_model_id
+    from tinygen.report.kernels import kernel_report
 
     out_dir = Path(out_dir)
     if "esp_nn" in graph.meta:          # --kernels esp-nn: ESP32 boards only, said before anything is written
@@ -210,8 +210,8 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
     """Firmware boards: refuse what cannot fit, write the firmware project, compile
     the images, measure them and record it all in the manifest."""
     from tinygen.build.firmware import build_firmware, record
-    from tinygen.build.memory import check_prediction, predict
     from tinygen.build.firmware_project import write_firmware_project
+    from tinygen.build.memory import check_prediction, predict
     from tinygen.codegen.project import MANIFEST
     from tinygen.report.kernels import cmsis_nn_note, esp_nn_note
 

@@ -24,9 +24,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinygen.ref import mfcc as fe
 from tinygen.audio.stream import KWS_LABELS, Event, StreamConfig
 from tinygen.hil.client import Device, ProtocolError, Reply
+from tinygen.ref import mfcc as fe
 
 MAX_CLIP_BYTES = 2 * fe.CLIP_SAMPLES       # one upload: 1 s of 16 kHz int16 (TG_AUDIO_MAX_BYTES)
 FEATURES_SHAPE = (fe.NUM_FRAMES, fe.NUM_MFCC)

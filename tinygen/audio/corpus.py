@@ -37,10 +37,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.ref import mfcc as fe
 from tinygen.audio import noise as nz
 from tinygen.audio import speech as sp
 from tinygen.audio.stream import KWS_LABELS
+from tinygen.ref import mfcc as fe
 
 VERSION = 2                       # bump when the mixing changes
 WORDS_VERSION = 1                 # bump when the synthesis changes

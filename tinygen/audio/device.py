@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
 from tinygen.hil.session import first_difference
+from tinygen.ref import mfcc as fe
 from tinygen.ref.interpreter import run
 
 CLIENT = "tinygen.audio.client"

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
+from tinygen.ref import mfcc as fe
 
 
 def _grid(graph) -> tuple[float, int]:

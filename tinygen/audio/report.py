@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
 from tinygen.audio.device import FEATURE_TOLERANCE, ClipRun, StreamRun
 from tinygen.hil.session import SHOW_MISMATCHES
+from tinygen.ref import mfcc as fe
 from tinygen.report import table
 
 

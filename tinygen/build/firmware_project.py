@@ -26,19 +26,22 @@ from pathlib import Path
 import jinja2
 
 from tinygen import __version__
-from tinygen.codegen.audio import TABLES_C, frontend_of
 from tinygen.board import Board
-from tinygen.kernels.cmsis_nn_tree import PIO_TAG, TESTED, URL, find_cmsis_nn
-from tinygen.kernels.esp_nn_tree import COMPONENT as ESP_NN_COMPONENT
-from tinygen.kernels.esp_nn_tree import INCLUDES as ESP_NN_INCLUDES, URL as ESP_NN_URL, find_esp_nn, require_esp32
 from tinygen.build.memory import ESP_IDF_APP_OFFSET, linker_memory
 from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
+from tinygen.codegen.audio import TABLES_C, frontend_of
+from tinygen.codegen.camera import camera_project
 from tinygen.codegen.emit import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.codegen.sign_add import sign_add_flags
 from tinygen.codegen.templating import template_env
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph
+from tinygen.kernels.cmsis_nn_tree import PIO_TAG, TESTED, URL, find_cmsis_nn
+from tinygen.kernels.esp_nn_tree import COMPONENT as ESP_NN_COMPONENT
+from tinygen.kernels.esp_nn_tree import INCLUDES as ESP_NN_INCLUDES
+from tinygen.kernels.esp_nn_tree import URL as ESP_NN_URL
+from tinygen.kernels.esp_nn_tree import find_esp_nn, require_esp32
 from tinygen.kernels.table import KERNELS_BY_NAME
 
 RECIPES = ("cortex-m", "esp-idf")       # board.build values this module writes projects for
@@ -263,8 +266,6 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         raise TinygenError(f"board {board.name!r}: tinygen has no firmware build recipe {board.build!r}",
                            f"use build = one of {', '.join(RECIPES)} (or \"host\") in {board.path}")
     env = template_env()
-    from tinygen.codegen.camera import camera_project
-
     kernels = [f"tinygen/{rel}" for rel in kernel_sources(graph) if rel.endswith(".c")]
     frontend = frontend_of(graph)
     camera = camera_project(graph, board)       # --camera: written by write_project, compiled here

@@ -30,12 +30,13 @@ import re
 from dataclasses import dataclass, field
 
 from tinygen import switches
-from tinygen.codegen.audio import SYMBOL_PREFIX
 from tinygen.board import Board, all_boards
 from tinygen.build.elf import Elf
+from tinygen.codegen.audio import SYMBOL_PREFIX
 from tinygen.errors import TinygenError, UsageError
 from tinygen.ir import Graph
 from tinygen.kernels.depthwise_kx1_imm import IMM_KERNEL, imm_code_bytes
+from tinygen.passes.camera_input import CODE_BYTES, STATE_RAM, STREAM_STATE_RAM
 from tinygen.passes.plan_memory import ARENA_SECTION
 from tinygen.passes.stream_input import input_buffer_bytes
 from tinygen.report import human_bytes, table
@@ -194,8 +195,6 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
         frontend_ram = sum(frontend.ram_parts().values())
     camera = graph.meta.get("camera")
     if camera is not None:      # --camera: its scratch is in the arena (passes/plan_camera.py)
-        from tinygen.passes.camera_input import CODE_BYTES, STATE_RAM, STREAM_STATE_RAM
-
         ram.add("camera front end (state)", STATE_RAM + (STREAM_STATE_RAM if camera.live_until >= 0 else 0))
         tables = sum(g.meta["camera"].lut.size for _, g in switches.switch_graphs(graph))
         flash.add("camera front end (code estimate + tables)", CODE_BYTES + tables)

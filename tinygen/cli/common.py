@@ -19,8 +19,8 @@ from tinygen.errors import UsageError
 from tinygen.hil.deadline import TIMEOUT_HELP, add_timeout_option
 from tinygen.kernels.table import BACKENDS
 from tinygen.model_id import check_model_id
-from tinygen.ref.frame_formats import parse_size
 from tinygen.passes.camera_input import DRIVERS, CameraSpec, parse_pixel_range
+from tinygen.ref.frame_formats import parse_size
 
 
 class Progress:
@@ -198,9 +198,10 @@ def compile_model(args, progress, board=None, allow_uncalibrated=False):
     allow_uncalibrated (inspect), a model with no calibration data is calibrated
     on random data without a warning: shapes, MACs and memory do not depend on
     the ranges. --kernels auto measures the candidate kernels on the board's stand-in."""
-    from tinygen.fit.autotune import compile_auto, default_kernels, kernel_report
-    from tinygen.calib import CalibrationWarning, check_spec as check_calibration
+    from tinygen.calib import CalibrationWarning
+    from tinygen.calib import check_spec as check_calibration
     from tinygen.compiler import compile_source, load_source
+    from tinygen.fit.autotune import compile_auto, default_kernels, kernel_report
     from tinygen.passes import CompileOptions
 
     if getattr(args, "model_id", None) is not None:

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
 from tinygen.audio.wav import read_wav
 from tinygen.cli.common import Progress, check_output_early, compile_model
 from tinygen.cli.device import add_run_args
 from tinygen.errors import TinygenError, UsageError
+from tinygen.ref import mfcc as fe
 
 
 def add_audio_args(h):

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.ref import mfcc as fe
-from tinygen.kernels import mfcc_tables as tb
+from tinygen.codegen.audio_tables import render_tables
 from tinygen.errors import TinygenError, UsageError
+from tinygen.kernels import mfcc_tables as tb
+from tinygen.ref import mfcc as fe
 
 KINDS = ("mfcc",)
 ARITHMETIC = ("f32", "q31")
@@ -147,8 +148,6 @@ def table_bytes(tables: dict) -> int:
 
 def write_tables(graph, dest: Path) -> list[str]:
     """Render tg_audio_tables.c / .h for the graph's front end into dest; [] without one."""
-    from tinygen.codegen.audio_tables import render_tables
-
     frontend = frontend_of(graph)
     if frontend is None:
         return []

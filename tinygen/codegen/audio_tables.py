@@ -8,6 +8,7 @@ import numpy as np
 
 from tinygen import __version__
 from tinygen.codegen.cformat import C_TYPES, c_array_body, c_float, c_float_array_body, c_int
+from tinygen.codegen.templating import template_env
 
 STRUCTS = {"f32": "tg_mfcc_tables_f32", "q31": "tg_mfcc_tables_q31"}
 COMMENTS = {
@@ -50,8 +51,6 @@ def _scalar(name: str, value) -> str:
 def render_tables(frontend, input_scale: float, input_zero_point: int) -> tuple[str, str]:
     """(tg_audio_tables.c, tg_audio_tables.h) of `frontend` (tinygen.codegen.audio.Frontend) for a
     model input on the int8 grid (input_scale, input_zero_point)."""
-    from tinygen.codegen.templating import template_env
-
     arithmetic = frontend.arithmetic
     tables = frontend.tables(input_scale, input_zero_point)
     arrays = [_array(k, v, arithmetic) for k, v in tables.items() if isinstance(v, np.ndarray)]

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinygen.codegen.cformat import c_array_body
+from tinygen.codegen.firmware_files import copy_firmware
 from tinygen.errors import UsageError
 from tinygen.ref.frame_formats import frame_format, parse_size
+from tinygen.resources import data_dir
+from tinygen.switches import switch_graphs
 
 VISION = "vision"                 # firmware/vision: the image preprocessing (tg_image.h)
 CAMERA = "camera"                 # firmware/camera: the front end and its protocol commands
@@ -51,8 +54,6 @@ class CameraProject:
 
 
 def _firmware_files(folder: str) -> list[str]:
-    from tinygen.resources import data_dir
-
     root = data_dir("firmware")
     return sorted(p.relative_to(root).as_posix() for p in (root / folder).iterdir()
                   if p.suffix in (".c", ".h") and not p.name.startswith("tg_camera_capture_"))
@@ -89,8 +90,6 @@ def driver_settings(board, spec) -> dict | None:
 
 def camera_project(graph, board=None) -> CameraProject | None:
     """What a build with --camera adds to the project; None without."""
-    from tinygen.switches import switch_graphs
-
     plans = [g.meta.get("camera") for _, g in switch_graphs(graph)]
     if plans[0] is None:
         return None
@@ -120,8 +119,6 @@ def camera_project(graph, board=None) -> CameraProject | None:
 def write_camera(graph, dest, board, env, model_name: str, version: str) -> CameraProject | None:
     """Render camera.c / camera.h into the project and copy the front end's firmware files
     into dest/tinygen/; None (nothing written) for a build without --camera."""
-    from tinygen.codegen.firmware_files import copy_firmware
-
     project = camera_project(graph, board)
     if project is None:
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from tinygen.codegen.audio import firmware_files
 from tinygen.resources import data_dir
 
 SOURCE_SUFFIXES = (".c", ".h", ".S")
@@ -23,8 +24,6 @@ def _files(folder: str) -> list[str]:
 def runtime_files(port: str, with_main: bool = True, frontend=None) -> list[str]:
     """The runtime (firmware/runtime) plus firmware/ports/<port>, sources and headers, and
     the audio files of `frontend` (a tinygen.codegen.audio.Frontend, or None)."""
-    from tinygen.codegen.audio import firmware_files
-
     if not (data_dir("firmware") / "ports" / port).is_dir():
         raise FileNotFoundError(f"tinygen has no firmware port {port!r} (firmware/ports/{port} is missing)")
     files = _files("runtime") + _files(f"ports/{port}") + firmware_files(frontend)

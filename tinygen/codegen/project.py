@@ -9,16 +9,16 @@ import json
 import shutil
 from pathlib import Path
 
-
 from tinygen import __version__
-from tinygen.codegen.audio import frontend_of, write_tables
 from tinygen.board import Board, timestamp_pin
+from tinygen.codegen.audio import frontend_of, write_tables
+from tinygen.codegen.camera import write_camera
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.codegen.templating import template_env
-from tinygen.ref.gating_trace import gate_channels
 from tinygen.ir import Graph
 from tinygen.model_id import FROM_NAME, default_model_id
+from tinygen.ref.gating_trace import gate_channels
 from tinygen.resources import data_dir
 from tinygen.switches import is_switchable, switch_graphs
 
@@ -97,8 +97,6 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
                   model_id: tuple[str, str] | None = None) -> dict:
     """Render the project into `dest` (which must exist and be empty). Returns the manifest.
     `model_id` is (id, where it came from); default the model name."""
-    from tinygen.codegen.camera import write_camera
-
     env = template_env()
     model_id = model_id or (default_model_id(model_name), FROM_NAME)
     data = project_data(graph, model_name, source_hash, __version__, model_id[0])

@@ -11,12 +11,10 @@ from typing import Callable
 
 import numpy as np
 
-from tinygen.kernels.cmsis_nn_tree import find_cmsis_nn
-from tinygen.kernels.esp_nn_tree import find_esp_nn
-from tinygen.passes.order_exits import order_exits
-from tinygen.passes.fuse_gates import fuse_gates
 from tinygen.ir import Graph, dump, validate
+from tinygen.kernels.cmsis_nn_tree import find_cmsis_nn
 from tinygen.kernels.esp_nn import esp_nn_features
+from tinygen.kernels.esp_nn_tree import find_esp_nn
 from tinygen.passes.calibrate import calibrate
 from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.compact import compact
@@ -24,11 +22,13 @@ from tinygen.passes.fold_bn import fold_bn
 from tinygen.passes.fold_layout import fold_layout
 from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
+from tinygen.passes.fuse_gates import fuse_gates
 from tinygen.passes.fuse_residual import fuse_residual
-from tinygen.passes.lower_peak import FLASH_PER_RAM_BYTE, INSTRUCTIONS_PER_RAM_BYTE, lower_peak
 from tinygen.passes.lower_bits import lower_bits
-from tinygen.passes.plan_camera import plan_camera
+from tinygen.passes.lower_peak import FLASH_PER_RAM_BYTE, INSTRUCTIONS_PER_RAM_BYTE, lower_peak
 from tinygen.passes.nested import nested_planes
+from tinygen.passes.order_exits import order_exits
+from tinygen.passes.plan_camera import plan_camera
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder

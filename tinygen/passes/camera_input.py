@@ -16,8 +16,9 @@ import numpy as np
 
 from tinygen.errors import ModelError, UsageError
 from tinygen.ir import Graph
-from tinygen.ref.frame_formats import MAX_DIM, QVGA
 from tinygen.ref.camera import Target
+from tinygen.ref.frame_formats import MAX_DIM, QVGA
+from tinygen.ref.interpreter import quantize_input
 
 DRIVERS = ("esp32-camera",)            # camera drivers a generated project can take frames from
 TAP_BYTES = 4                          # sizeof(tg_image_tap)
@@ -75,8 +76,6 @@ def image_input(graph: Graph) -> tuple[int, int, int]:
 def pixel_lut(graph: Graph, pixel_range: tuple[float, float]) -> np.ndarray:
     """int8 [channels, 256]: pixel value p -> the model's input for real value
     lo + (hi - lo) * p / 255, quantized exactly as the reference quantizes float inputs."""
-    from tinygen.ref.interpreter import quantize_input
-
     _, _, channels = image_input(graph)
     lo, hi = pixel_range
     real = lo + (hi - lo) * np.arange(256, dtype=np.float64) / 255.0

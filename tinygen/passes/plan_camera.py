@@ -24,9 +24,9 @@ so `tinygen inspect --memory`, the fit check and the generated arena all count i
 from __future__ import annotations
 
 from tinygen.ir import Graph
+from tinygen.passes.camera_input import CameraPlan, CameraSpec, chunk_bytes, image_input, pixel_lut, scratch_bytes
 from tinygen.passes.plan_memory import STREAM_INPUT, Buffer, align
 from tinygen.passes.stream_input import banded_input, last_read, why_not_streamable
-from tinygen.passes.camera_input import CameraPlan, CameraSpec, chunk_bytes, image_input, pixel_lut, scratch_bytes
 
 BUFFER = "camera front end"         # its name in the memory plan
 

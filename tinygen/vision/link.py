@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from tinygen.errors import TinygenError
 from tinygen.hil.client import Device, DeviceError, ProtocolError
-from tinygen.ref.frame_formats import FrameFormat
 from tinygen.ref.camera import Crop
+from tinygen.ref.frame_formats import FrameFormat
 
 
 class NoCameraError(TinygenError):

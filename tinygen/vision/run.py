@@ -21,13 +21,13 @@ import numpy as np
 from tinygen.errors import TinygenError, UsageError
 from tinygen.hil.client import Device
 from tinygen.hil.session import Mismatch, SampleRun, compare, first_difference
-from tinygen.ref.interpreter import dequantize
-from tinygen.report import table
+from tinygen.passes.camera_input import image_input
 from tinygen.ref import camera as twin
 from tinygen.ref.frame_formats import frame_format, parse_size
+from tinygen.ref.interpreter import dequantize
+from tinygen.report import table
 from tinygen.vision.frames import FrameSet, load_frames, load_images
 from tinygen.vision.link import CameraLink
-from tinygen.passes.camera_input import image_input
 
 SHOW_CLASSES = 4          # per-frame table: every class's score up to this many classes
 
