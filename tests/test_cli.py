@@ -327,7 +327,7 @@ def test_warned_once_shows_the_first_warning_of_its_kind():
     import warnings
 
     from tinygen.calib import CalibrationWarning
-    from tinygen.cli.common import warned_once
+    from tinygen.fit.compile import warned_once
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -1,9 +1,8 @@
 """The package layout draws the architecture (docs/design/architecture.md): imports point down
 the layers, every command line lives in tinygen/cli/, and tinygen/ keeps few top-level modules.
 
-Every import in tinygen/ counts, at the top of a module or inside a function. The upward
-imports that remain are listed in UPWARD, each a known piece of work: the test fails on a new
-one, and on a listed one that is gone (so the list only shrinks)."""
+Every import in tinygen/ counts, at the top of a module or inside a function: none may point
+up."""
 
 from __future__ import annotations
 
@@ -33,12 +32,6 @@ FLOORS = [
     ("command lines", ["tinygen.cli", "tinygen.__main__"]),
 ]
 FLOOR = {prefix: i for i, (_, prefixes) in enumerate(FLOORS) for prefix in prefixes}
-
-# (importer, imported): the upward imports still to remove, by moving what they need down
-UPWARD = {
-    ("tinygen.sweep.point", "tinygen.cli.common"),                     # compile_model: a compiler API
-}
-
 
 def floor_of(module: str) -> int | None:
     parts = module.split(".")
@@ -85,17 +78,14 @@ def test_imports_point_down_the_layers():
         for target in imported:
             if floor_of(target) is not None and floor_of(target) > floor_of(module):
                 found.add((module, target))
-    new = sorted(found - UPWARD)
-    assert not new, "upward imports (move what they need down, or the importer up): " + \
-        "; ".join(f"{a} ({FLOORS[floor_of(a)][0]}) imports {b} ({FLOORS[floor_of(b)][0]})" for a, b in new)
-    gone = sorted(UPWARD - found)
-    assert not gone, f"no longer upward, take them off UPWARD: {gone}"
+    assert not found, "upward imports (move what they need down, or the importer up): " + \
+        "; ".join(f"{a} ({FLOORS[floor_of(a)][0]}) imports {b} ({FLOORS[floor_of(b)][0]})" for a, b in sorted(found))
 
 
 def test_only_the_cli_parses_command_lines():
     """argparse belongs to tinygen/cli/ (tinygen.cli below it is an upward import, above); the
-    modules that still run with python -m are listed, and sweep.point (in UPWARD)."""
-    exempt = {"tinygen.audio.corpus", "tinygen.audio.recording", "tinygen.hil.mlperf_runner", "tinygen.sweep.point"}
+    modules that still run with python -m are listed."""
+    exempt = {"tinygen.audio.corpus", "tinygen.audio.recording", "tinygen.hil.mlperf_runner"}
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
         module = module_name(path)

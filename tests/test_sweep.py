@@ -115,9 +115,11 @@ def _reverify(row: dict, result, tmp_path: Path, cache: Path) -> None:
     """The point's model file compiles to the same graph and runs bit-exact on the stand-in."""
     from tinygen.board import get_board
     from tinygen.cli import main as tinygen_main
+    from tinygen.cli import common as cli_common
     from tinygen.cli.common import Progress, compile_model
     from tinygen.compiler import graph_hash
-    from tinygen.sweep.point import _parse_build_args, build_args, load_xy
+    from tinygen.cli import make_parser
+    from tinygen.sweep.point import build_args, compile_request, load_xy
     from tinygen.sweep.report import _point_files
     from tinygen.sweep import sweep_context
 
@@ -126,7 +128,9 @@ def _reverify(row: dict, result, tmp_path: Path, cache: Path) -> None:
     command = _point_files(row, ctx, dest)
     params = row["params"]
     assert command.startswith(f"tinygen build {dest / 'model.py'} --board {params['board']} --kernels tinygen")
-    args = _parse_build_args(build_args(str(dest / "model.py"), params, None))
+    # the command the report spells, parsed by tinygen's own parser, asks for the sweep's compile
+    args = make_parser().parse_args(["build", *build_args(str(dest / "model.py"), params, None), "-o", "unused"])
+    assert compile_request(str(dest / "model.py"), params, None) == cli_common.compile_request(args)
     _, graph = compile_model(args, Progress(quiet=True), get_board(params["board"]))
     assert graph_hash(graph) == row["graph"]
     x, y = load_xy(ctx["data"])

@@ -5,20 +5,15 @@ lines. Used by tinygen.cli (build, inspect) and tinygen.cli.hil (flash, hil)."""
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import time
-import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from tinygen.codegen.audio import CHOICES as FRONTENDS
 from tinygen.errors import UsageError
 from tinygen.hil.deadline import TIMEOUT_HELP, add_timeout_option
 from tinygen.kernels.table import BACKENDS
-from tinygen.model_id import check_model_id
 from tinygen.passes.camera_input import DRIVERS, CameraSpec, parse_pixel_range
 from tinygen.ref.frame_formats import parse_size
 
@@ -193,106 +188,30 @@ def budgeted(args, board):
     return board.with_budget(flash, ram)
 
 
+def compile_request(args, board=None, allow_uncalibrated: bool = False):
+    """The compile a command's options ask for (tinygen.fit.compile.CompileRequest)."""
+    # the compiler's modules load when a command compiles, not for its --help
+    from tinygen.fit.compile import CompileRequest
+
+    return CompileRequest(args.model, calib=args.calib, calib_method=args.calib_method, percentile=args.percentile,
+                          kernels=args.kernels, prefer=getattr(args, "prefer", "balanced"), cmsis_nn=args.cmsis_nn,
+                          esp_nn=args.esp_nn, compact=getattr(args, "compact", True), tile=getattr(args, "tile", None),
+                          lower_peak=getattr(args, "lower_peak", True), storage=getattr(args, "storage", "separate"),
+                          frontend=getattr(args, "frontend", None), model_id=getattr(args, "model_id", None),
+                          arena_region=args.arena_region,
+                          camera=camera_spec(args, board, implied=_frames_given(args)),
+                          stream_input=not getattr(args, "whole_input", False), timeout=args.timeout,
+                          allow_uncalibrated=allow_uncalibrated)
+
+
 def compile_model(args, progress, board=None, allow_uncalibrated=False):
-    """Load and compile the model for `board` (None: no ISA features). With
-    allow_uncalibrated (inspect), a model with no calibration data is calibrated
-    on random data without a warning: shapes, MACs and memory do not depend on
-    the ranges. --kernels auto measures the candidate kernels on the board's stand-in."""
-    from tinygen.calib import CalibrationWarning
-    from tinygen.calib import check_spec as check_calibration
-    from tinygen.compiler import compile_source, load_source
-    from tinygen.fit.autotune import compile_auto, default_kernels, kernel_report
-    from tinygen.passes import CompileOptions
+    """Load and compile the model a command names for `board` (None: no ISA features): the
+    library's compile (tinygen.fit.compile.compile_model) of the options' request. With
+    allow_uncalibrated (inspect), a model with no calibration data is calibrated on random
+    data without a warning."""
+    from tinygen.fit.compile import compile_model as compile_request_model
 
-    if getattr(args, "model_id", None) is not None:
-        check_model_id(args.model_id)           # before the (long) compile
-    frontend = None
-    if getattr(args, "frontend", None) is not None:
-        from tinygen.codegen.audio import choose
-
-        if board is None:
-            raise UsageError("--frontend needs --board", "name the board the front end runs on")
-        frontend = choose(args.frontend, board)
-    if not 50.0 < args.percentile <= 100.0:
-        raise UsageError(f"--percentile {args.percentile} is out of range", "use a value in (50, 100]")
-    check_calibration(args.calib)               # a missing or unreadable file: before the (long) load
-    progress(f"loading {args.model}")
-    source = load_source(args.model)
-    calib, quiet = args.calib, False
-    if calib is None and source.default_calibration is None and allow_uncalibrated:
-        calib, quiet = "random", True
-    progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
-             else "calibrating and quantizing (int8)")
-    kernels = args.kernels or default_kernels(board)
-    if args.cmsis_nn and kernels not in ("cmsis-nn", "auto"):
-        missing = "" if Path(args.cmsis_nn).expanduser().is_dir() else f" (and {args.cmsis_nn!r} does not exist)"
-        warnings.warn(f"--cmsis-nn is ignored with --kernels {kernels}: only cmsis-nn and auto use CMSIS-NN{missing}")
-    # ESP-NN: --kernels esp-nn, and auto's candidates on ESP32 boards
-    esp32 = board is not None and board.build == "esp-idf"
-    esp_nn = (args.esp_nn or os.environ.get("ESP_NN_PATH") or None) if kernels == "esp-nn" or (
-        kernels == "auto" and esp32) else None
-    if args.esp_nn and esp_nn is None:
-        warnings.warn(f"--esp-nn is ignored with --kernels {kernels}"
-                      + ("" if esp32 else f" on {board.name if board else 'no board'}")
-                      + ": only esp-nn and auto (on ESP32 boards) use ESP-NN")
-    if args.arena_region is not None:
-        from tinygen.build.memory import arena_region
-
-        if board is None:
-            raise UsageError("--arena-region needs --board", "name the board whose memory region to use")
-        arena_region(board, args.arena_region)
-    options = CompileOptions(args.calib_method, args.percentile, board.isa_features if board else frozenset(),
-                             kernels=kernels, cmsis_nn=args.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
-                             esp_nn=esp_nn,
-                             arena_region=args.arena_region, compact=getattr(args, "compact", True),
-                             lower_peak=getattr(args, "lower_peak", True),
-                             tile=getattr(args, "tile", None),
-                             prefer=getattr(args, "prefer", "balanced"),
-                             storage=getattr(args, "storage", "separate"),
-                             camera=camera_spec(args, board, implied=_frames_given(args)),
-                             stream_input=not getattr(args, "whole_input", False))
-    if frontend is not None and options.camera is not None:
-        raise UsageError("--frontend (audio) and --camera are two front ends for one model input",
-                         "give one of them: --frontend mfcc for a KWS model, --camera for an image model")
-    # kernels auto's variants and the fit calibrate again: one --calib random warning for all
-    with warned_once(CalibrationWarning):
-        if quiet:
-            warnings.simplefilter("ignore", CalibrationWarning)
-        if kernels == "auto" and board is not None:
-            graph = compile_auto(source, calib, options, board, progress, timeout=args.timeout)
-        else:
-            graph = compile_source(source, calib, options)
-            note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None
-            graph.meta["kernels"] = kernel_report(graph, kernels, note=note)
-        if frontend is not None:
-            from tinygen.codegen.audio import attach
-
-            attach(graph, frontend)
-        if board is not None:
-            from tinygen.fit import fit_model
-            from tinygen.fit.switches import fit_switches
-
-            # fit first: where the fastest kernels overflow the flash, layers trade speed for it (a
-            # switchable model: the RAM trade, and the mixed storage's int8 layers where flash allows)
-            fit = fit_switches if source.switches else fit_model
-            graph = fit(source, calib, options, board, graph, progress)
-    return source, graph
-
-
-@contextmanager
-def warned_once(category: type[Warning]):
-    """Within the block the first `category` warning is shown and later ones are not (the
-    filters are as before after it)."""
-    with warnings.catch_warnings():
-        show = warnings.showwarning
-
-        def show_first(message, cat, *rest, **kwargs):
-            if issubclass(cat, category):
-                warnings.simplefilter("ignore", category)
-            show(message, cat, *rest, **kwargs)
-
-        warnings.showwarning = show_first
-        yield
+    return compile_request_model(compile_request(args, board, allow_uncalibrated), board, progress)
 
 
 def _frames_given(args) -> bool:
@@ -348,4 +267,4 @@ def print_fit(graph) -> None:
 
 
 __all__ = ["Progress", "add_compile_args", "budgeted", "parse_bytes", "print_fit", "check_output_early", "compile_model",
-           "inputs_of", "print_kernels", "warned_once"]
+           "compile_request", "inputs_of", "print_kernels"]

@@ -6,7 +6,7 @@
    optionally fine-tuned (tinygen.sweep.model), saved as a model file (model.py + model.pt)
    that `tinygen build` reads like any other;
 2. compile: exactly what `tinygen build MODEL.py --board B --kernels K` compiles (the same
-   options, through tinygen.cli.common.compile_model);
+   request, through tinygen.fit.compile.compile_model);
 3. accuracy on the data set from tinygen's numpy reference of the compiled int8 graph
    (bit-exact with the firmware);
 4. build: the firmware for the board (flash and RAM of the real part's image), cached by
@@ -22,7 +22,6 @@ reference) comes back with status "failed" and the reason: the sweep goes on.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -35,6 +34,8 @@ import numpy as np
 
 from tinygen.build.linked import memory_use
 from tinygen.errors import TinygenError, UsageError
+from tinygen.fit.compile import CompileRequest, compile_model
+from tinygen.hil.deadline import DEFAULT_TIMEOUT
 
 RESULT_KEYS = ("status", "reason", "accuracy", "instructions", "flash", "ram", "energy_uj", "weights",
                "arena", "bit_exact", "graph")
@@ -83,13 +84,10 @@ def build_args(model_file: str, params: dict, calib: str | None) -> list[str]:
     return args
 
 
-def _parse_build_args(argv: list[str]) -> argparse.Namespace:
-    from tinygen.cli.common import add_compile_args
-
-    p = argparse.ArgumentParser(prog="tinygen build")
-    add_compile_args(p)
-    p.add_argument("--board", required=True)
-    return p.parse_args(argv)
+def compile_request(model_file: str, params: dict, calib: str | None, timeout: float | None = None) -> CompileRequest:
+    """The compile `build_args` spells: this point's model, board's kernels, storage and calibration."""
+    return CompileRequest(model_file, calib=calib, kernels=params["kernels"], storage=params.get("storage") or "separate",
+                          timeout=DEFAULT_TIMEOUT if timeout is None else float(timeout))
 
 
 def write_point_model(params: dict, ctx: dict, dest: Path) -> Path:
@@ -209,7 +207,6 @@ def _measure(params: dict, ctx: dict, lap) -> dict:
 
     from tinygen.board import get_board
     from tinygen.calib import CalibrationWarning
-    from tinygen.cli.common import Progress, compile_model
     from tinygen.compiler import graph_hash
     from tinygen.report.hil import energy
     from tinygen.hil.session import run_samples
@@ -221,11 +218,10 @@ def _measure(params: dict, ctx: dict, lap) -> dict:
     points = Path(ctx["cache"]) / "points" / point_key(params, ctx["identity"])
     model_file = write_point_model(params, ctx, points)
     lap("train")
-    args = _parse_build_args(build_args(str(model_file), params, ctx.get("calib")))
-    args.timeout = float(ctx.get("timeout", args.timeout))
+    request = compile_request(str(model_file), params, ctx.get("calib"), ctx.get("timeout"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalibrationWarning)
-        source, graph = compile_model(args, Progress(quiet=True), board)
+        source, graph = compile_model(request, board)
     lap("compile")
     x, y = load_xy(ctx["data"])
     q = quantize_input(graph, source.to_graph_layout(x))
@@ -236,8 +232,8 @@ def _measure(params: dict, ctx: dict, lap) -> dict:
     project, manifest, _ = _cached_build(source, graph, board, ctx, real)
     lap("build")
     n = min(int(ctx.get("samples", 4)), len(q))
-    with open_device(board, project, emulate=not real, timeout=args.timeout) as dev:
-        result = run_samples(dev, graph, q[:n], y[:n], timeout=args.timeout)
+    with open_device(board, project, emulate=not real, timeout=request.timeout) as dev:
+        result = run_samples(dev, graph, q[:n], y[:n], timeout=request.timeout)
     if result.mismatches:
         m = result.mismatches[0]
         raise AssertionError(f"{n - result.exact} of {n} outputs differ from the reference (sample {m.sample}: "
