@@ -5,7 +5,10 @@ says which command took them over."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,12 +25,16 @@ GROUPS = {
     "listen": {"model", "build", "device", "audio", "report"},
     "camera": {"model", "build", "device", "camera frames", "report"},
     "power": {"model", "build", "device", "data", "energy", "report"},
+    "corpus": {"corpus", "report"},
+    "recording": {"recording"},
+    "mlperf run": {"device", "runner"},
+    "mlperf dataset": {"model", "data"},
 }
 
 
 def help_of(command: str, capsys) -> str:
     with pytest.raises(SystemExit) as done:
-        main([command, "--help"])
+        main([*command.split(), "--help"])
     assert done.value.code == 0
     return capsys.readouterr().out
 
@@ -43,7 +50,7 @@ def test_help_is_grouped_and_ends_in_examples(command, capsys):
 
 def test_every_command_is_listed(capsys):
     commands = set(make_parser()._subparsers._group_actions[0].choices)
-    assert set(GROUPS) | {"boards", "sweep"} == commands
+    assert {c.split()[0] for c in GROUPS} | {"boards", "sweep"} == commands
 
 
 def test_hil_help_leaves_the_moved_options_out(capsys):
@@ -77,3 +84,17 @@ def test_hil_takes_the_old_spellings_with_a_note(extra, command, capsys, tmp_pat
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("note: `tinygen hil --") and f"is now `tinygen {command}`" in err[0], err
     assert err[1].startswith("tinygen hil: error: "), err
+
+
+@pytest.mark.parametrize("module, command", [
+    ("tinygen.audio.corpus", "tinygen corpus"),
+    ("tinygen.audio.recording", "tinygen recording"),
+    ("tinygen.hil.mlperf_runner", "tinygen mlperf run"),
+])
+def test_the_old_python_m_spellings_name_the_command(module, command, tmp_path):
+    """The libraries no longer parse command lines: run as scripts, they say which command took over."""
+    proc = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith(f"note: `python -m {module}` is now `{command}`"), proc.stderr
+    assert not list(tmp_path.iterdir())

@@ -24,7 +24,8 @@ from tinygen.board import get_board
 from tinygen.compiler import build, compile_source
 from tinygen.hil import mlperf_runner
 from tinygen.hil.mlperf_dataset import read_dataset
-from tinygen.hil.mlperf_runner import attached_power_boards, main, missing_packages
+from tinygen.cli import main
+from tinygen.hil.mlperf_runner import attached_power_boards, missing_packages
 from tinygen.hil.session import input_bytes, load_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ def test_mlperf_dataset_files_equal_what_hil_sends_resnet8_host(resnet8, tmp_pat
     x = rng.normal(0, 1.5, (7, 3, 32, 32)).astype(np.float32)          # some beyond the input's range: clamped
     y = rng.integers(0, 10, 7)
     np.savez(tmp_path / "test.npz", x=x, y=y)
-    rc = main(["dataset", "--project", str(project), "--data", str(tmp_path / "test.npz"),
+    rc = main(["mlperf", "dataset", "--project", str(project), "--data", str(tmp_path / "test.npz"),
                "--out", str(tmp_path / "datasets"), "--runner", ""])
     assert rc == 0
     folder = tmp_path / "datasets" / "resnet8"                        # the model id (no --model-id: its name)
@@ -73,7 +74,7 @@ def test_mlperf_dataset_read_by_the_runners_datasets_py(resnet8, tmp_path):
     np.savez(tmp_path / "t.npz", x=np.zeros((3, 3, 32, 32), np.float32), y=np.array([4, 0, 9]))
     folder = mlperf_runner.dataset_folder("ic02", str(RUNNER))
     assert folder == "ic01"
-    assert main(["dataset", "--project", str(project), "--data", str(tmp_path / "t.npz"),
+    assert main(["mlperf", "dataset", "--project", str(project), "--data", str(tmp_path / "t.npz"),
                  "--out", str(tmp_path / "d"), "--runner", str(RUNNER)]) == 0
     sys.path.insert(0, str(RUNNER))
     try:
@@ -97,18 +98,18 @@ def test_mlperf_dataset_refuses_bad_input_in_one_line(resnet8, tmp_path, capsys)
              ({"x": np.zeros((2, 3, 32, 32), np.int8), "y": np.zeros(2)}, "x must be finite floats")]
     for arrays, message in cases:
         np.savez(tmp_path / "bad.npz", **arrays)
-        assert main(["dataset", "--project", str(project), "--data", str(tmp_path / "bad.npz"),
+        assert main(["mlperf", "dataset", "--project", str(project), "--data", str(tmp_path / "bad.npz"),
                      "--out", str(out), "--runner", ""]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("mlperf_runner dataset: error: ") and message in err.splitlines()[0], err
+        assert err.startswith("tinygen mlperf dataset: error: ") and message in err.splitlines()[0], err
         assert len(err.splitlines()) == 2 and "Traceback" not in err
         assert not out.exists()                                       # nothing half-written
-    assert main(["dataset", "--project", str(tmp_path), "--data", str(tmp_path / "bad.npz"), "--out", str(out)]) == 2
+    assert main(["mlperf", "dataset", "--project", str(tmp_path), "--data", str(tmp_path / "bad.npz"), "--out", str(out)]) == 2
     assert "has no tinygen.json" in capsys.readouterr().err
     (out / "resnet8").mkdir(parents=True)
     (out / "resnet8" / "mine.txt").write_text("a user's file")
     np.savez(tmp_path / "ok.npz", x=np.zeros((1, 3, 32, 32), np.float32), y=np.zeros(1))
-    assert main(["dataset", "--project", str(project), "--data", str(tmp_path / "ok.npz"), "--out", str(out),
+    assert main(["mlperf", "dataset", "--project", str(project), "--data", str(tmp_path / "ok.npz"), "--out", str(out),
                  "--runner", ""]) == 2
     assert "already exists and is not empty" in capsys.readouterr().err
     assert sorted(p.name for p in (out / "resnet8").iterdir()) == ["mine.txt"]
@@ -121,10 +122,10 @@ def test_mlperf_launcher_names_missing_packages(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "sklearn", None)          # find_spec: not importable
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     assert missing_packages() == ["matplotlib", "scikit-learn"]
-    rc = main(["--runner", str(RUNNER), "--port", "/nonexistent/tty", "--", "--mode", "a"])
+    rc = main(["mlperf", "run", "--runner", str(RUNNER), "--port", "/nonexistent/tty", "--", "--mode", "a"])
     err = capsys.readouterr().err
     assert rc == 2 and len(err.splitlines()) == 2, err
-    assert err.startswith(f"mlperf_runner: error: the runner needs Python packages that {sys.executable} lacks: "
+    assert err.startswith(f"tinygen mlperf run: error: the runner needs Python packages that {sys.executable} lacks: "
                           f"matplotlib, scikit-learn"), err
     assert f"{sys.executable} -m pip install matplotlib scikit-learn" in err
 
@@ -139,10 +140,10 @@ def test_mlperf_launcher_energy_mode_without_power_board(capsys):
     """--mode e with no power board: one line before the device is opened (the port does not
     exist), where the runner ends in 'RuntimeError: ERROR: Energy mode selected but no power
     board was found.'"""
-    rc = main(["--runner", str(RUNNER), "--port", "/nonexistent/tty", "--", "--mode", "e"])
+    rc = main(["mlperf", "run", "--runner", str(RUNNER), "--port", "/nonexistent/tty", "--", "--mode", "e"])
     err = capsys.readouterr().err
     assert rc == 2 and len(err.splitlines()) == 2 and "Traceback" not in err, err
-    assert err.startswith("mlperf_runner: error: --mode e needs a power board attached; none of "
+    assert err.startswith("tinygen mlperf run: error: --mode e needs a power board attached; none of "
                           "devices_kws_ic_vww.yaml's is: lpm01a (0483:5740), js220 (16d0:10ba)"), err
 
 
@@ -163,12 +164,12 @@ def test_mlperf_power_board_matching():
 
 
 def test_mlperf_dataset_command_line(resnet8, tmp_path):
-    """As a user runs it: python -m tinygen.hil.mlperf_runner dataset ..."""
+    """As a user runs it: tinygen mlperf dataset ..."""
     _, _, project = resnet8
     np.savez(tmp_path / "t.npz", x=np.ones((2, 3, 32, 32), np.float32), y=np.array([1, 2]))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
     env.pop("MLPERF_TINY_RUNNER", None)
-    proc = subprocess.run([sys.executable, "-m", "tinygen.hil.mlperf_runner", "dataset", "--project", str(project),
+    proc = subprocess.run([sys.executable, "-m", "tinygen", "mlperf", "dataset", "--project", str(project),
                            "--data", str(tmp_path / "t.npz"), "--out", str(tmp_path / "d")],
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr

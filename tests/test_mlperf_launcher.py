@@ -152,7 +152,7 @@ def test_launcher_lists_the_port_with_the_dut_usb_id(monkeypatch):
     from serial.tools import list_ports
 
     monkeypatch.setattr(list_ports, "comports", lambda *a, **k: [])
-    mlperf_runner._report_port("/dev/pts/42", VID, PID)
+    mlperf_runner.report_port("/dev/pts/42", VID, PID)
     (port,) = list_ports.comports(True)
     assert (port.device, port.vid, port.pid) == ("/dev/pts/42", VID, PID)
     assert "tinygen" in port.description
@@ -161,7 +161,7 @@ def test_launcher_lists_the_port_with_the_dut_usb_id(monkeypatch):
 def test_launcher_usb_scan_finds_nothing_without_pyusb(monkeypatch):
     monkeypatch.setitem(sys.modules, "usb", None)            # import usb fails
     monkeypatch.setitem(sys.modules, "usb.core", None)
-    assert "pyusb is not installed" in mlperf_runner._usb_without_backend()
+    assert "pyusb is not installed" in mlperf_runner.usb_without_backend()
     import usb.core
 
     assert list(usb.core.find(find_all=True)) == [] and usb.core.find() is None
@@ -182,7 +182,7 @@ def test_launcher_usb_scan_finds_nothing_without_a_libusb_backend(monkeypatch):
     package.core = core
     monkeypatch.setitem(sys.modules, "usb", package)
     monkeypatch.setitem(sys.modules, "usb.core", core)
-    assert mlperf_runner._usb_without_backend() is None
+    assert mlperf_runner.usb_without_backend() is None
     assert list(core.find(find_all=True)) == [] and core.find() is None
 
 
@@ -220,7 +220,7 @@ def fake_runner(folder: Path) -> Path:
 
 def launch(runner: Path, port: str, workdir: Path, data: Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "tinygen.hil.mlperf_runner", "--runner", str(runner), "--port",
+    return subprocess.run([sys.executable, "-m", "tinygen", "mlperf", "run", "--runner", str(runner), "--port",
                            port, "--workdir", str(workdir), "--", "--mode", "a", "--dataset_path", str(data)],
                           capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
 
@@ -253,7 +253,7 @@ def test_launcher_refuses_a_model_the_runner_has_no_test_for_host(host, tmp_path
         proc = launch(runner, path, tmp_path / "work", tmp_path / "data", tmp_path)
         assert proc.returncode == 1
         assert proc.stderr.splitlines() == [
-            "mlperf_runner: error: the device answers m-model-[mlp] and tests_accuracy.yaml has no test for it "
+            "tinygen mlperf run: error: the device answers m-model-[mlp] and tests_accuracy.yaml has no test for it "
             "(it has kws01)",
             "  hint: rebuild with tinygen build/flash ... --model-id ID for the test you mean, e.g. kws01"]
     with HostBridge(root / "kws01" / "tg_device") as url, PtyBridge(url) as path:

@@ -5,7 +5,7 @@ The runner's command sequence is re-enacted here, written from reading the runne
 (device_under_test.py, serial_device.py, script.py), not copied: `name%`, `profile%`,
 `db load N%` and `db HEX%` in 31-byte chunks, `infer N W%`, each answer read up to the
 line containing m-ready, parsed with the runner's patterns. The real runner runs too
-(on a data set written by `python -m tinygen.hil.mlperf_runner dataset`) when
+(on a data set written by `tinygen mlperf dataset`) when
 MLPERF_TINY_RUNNER names its benchmark/runner folder or the unmodified copy is beside the
 checkout (../shared/third_party/mlperf-tiny-runner).
 """
@@ -246,7 +246,7 @@ RUNNER = os.environ.get("MLPERF_TINY_RUNNER") or (str(SHARED_RUNNER) if (SHARED_
 
 
 def write_dataset(folder: Path, project: Path, graph, inputs: np.ndarray, classes: int) -> float:
-    """The runner's data set, written by `python -m tinygen.hil.mlperf_runner dataset` from an .npz
+    """The runner's data set, written by `tinygen mlperf dataset` from an .npz
     of the inputs as floats (dequantized: they quantize back to themselves) and labels: the
     reference's predictions, except the last samples', which take the classes never predicted
     (the runner's AUC needs every class). Returns the Top-1 the runner must report."""
@@ -257,7 +257,7 @@ def write_dataset(folder: Path, project: Path, graph, inputs: np.ndarray, classe
     q = graph.tensor(graph.inputs[0]).qparams
     x = (inputs.astype(np.float32) - np.float32(q.zero_point[0])) * np.float32(q.scale[0])
     np.savez(folder.parent / "test.npz", x=x, y=np.asarray(labels))
-    proc = subprocess.run([sys.executable, "-m", "tinygen.hil.mlperf_runner", "dataset", "--project", str(project),
+    proc = subprocess.run([sys.executable, "-m", "tinygen", "mlperf", "dataset", "--project", str(project),
                            "--data", str(folder.parent / "test.npz"), "--out", str(folder), "--runner", RUNNER],
                           capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
@@ -269,7 +269,7 @@ def write_dataset(folder: Path, project: Path, graph, inputs: np.ndarray, classe
 
 def run_runner(path: str, workdir: Path, *args: str) -> str:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, "-m", "tinygen.hil.mlperf_runner", "--runner", RUNNER, "--port", path,
+    proc = subprocess.run([sys.executable, "-m", "tinygen", "mlperf", "run", "--runner", RUNNER, "--port", path,
                            "--workdir", str(workdir), "--", *args], capture_output=True, text=True, env=env,
                           timeout=600)
     print(proc.stdout[-3000:], proc.stderr[-3000:])

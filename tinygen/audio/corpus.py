@@ -22,8 +22,8 @@ is the same whether built alone or with the other. The synthesized words are cac
 this module's version and espeak-ng's version; the clips are mixed again from them on load
 (seconds) and their features cached beside them (keyed by the front end's source too).
 
-    python -m tinygen.audio.corpus [--cache DIR] [--seed N]     # build (or check) the cache
-    python -m tinygen.audio.corpus --export DIR [--split test]  # ... and write a split as WAV files
+    tinygen corpus [--cache DIR] [--seed N]     # build (or check) the cache (tinygen.cli.corpus)
+    tinygen corpus --export DIR [--split test]  # ... and write a split as WAV files
 """
 
 from __future__ import annotations
@@ -260,34 +260,11 @@ def summary(split: Split) -> str:
             f"{len(voices)} voices")
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
+if __name__ == "__main__":
     import sys
 
-    from tinygen.errors import TinygenError
-
-    ap = argparse.ArgumentParser(description="build the synthesized keyword-spotting corpus (cached)")
-    ap.add_argument("--cache", default=str(DEFAULT_CACHE), help=f"cache folder (default {DEFAULT_CACHE})")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--export", metavar="DIR", help="also write the --split's clips as WAV files (DIR/yes/00001.wav) "
-                                                   "with DIR/labels.csv, for tinygen listen --audio")
-    ap.add_argument("--split", choices=SPLITS, default="test", help="the split --export writes (default test)")
-    args = ap.parse_args(argv)
-    try:
-        splits = build(args.cache, CorpusSpec(seed=args.seed), progress=lambda m: print(m, flush=True))
-        for s in splits.values():
-            s.features()
-            print(summary(s))
-        if args.export:
-            print(f"wrote {len(splits[args.split])} WAV files and {export_wavs(splits[args.split], args.export)}")
-    except TinygenError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    print("note: `python -m tinygen.audio.corpus` is now `tinygen corpus`, with the same options", file=sys.stderr)
+    sys.exit(2)
 
 
 __all__ = [

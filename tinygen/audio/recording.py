@@ -17,7 +17,7 @@ and the scoring's tolerance fit in). Under everything runs a noise bed that chan
 The truth lists each keyword with the first and last sample of its (trimmed) sound, in
 seconds. Its file is CSV with a header: `label,start,end`.
 
-    python -m tinygen.audio.recording [--minutes 10] [--seed 0] [--out build/kws-stream]
+    tinygen recording [--minutes 10] [--seed 0] [--out build/kws-stream]     # tinygen.cli.recording
 """
 
 from __future__ import annotations
@@ -172,28 +172,12 @@ def load_recording(out_dir: str | Path = DEFAULT_DIR, spec: RecordingSpec = Reco
     return read_wav(wav), read_truth(truth), wav
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
+if __name__ == "__main__":
     import sys
 
-    from tinygen.errors import TinygenError
-
-    ap = argparse.ArgumentParser(description="make the evaluation recording (WAV) and its ground truth (CSV)")
-    ap.add_argument("--minutes", type=float, default=10.0, help="length (default 10)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(DEFAULT_DIR), help=f"folder (default {DEFAULT_DIR})")
-    args = ap.parse_args(argv)
-    try:
-        wav, truth = build_recording(args.out, RecordingSpec(seed=args.seed, minutes=args.minutes))
-    except TinygenError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"{wav}\n{truth} ({len(read_truth(truth))} keywords)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    print("note: `python -m tinygen.audio.recording` is now `tinygen recording`, with the same options",
+          file=sys.stderr)
+    sys.exit(2)
 
 
 __all__ = ["DEFAULT_DIR", "RecordingSpec", "build_recording", "load_recording", "make_recording", "read_truth",

@@ -1,6 +1,6 @@
-"""The `tinygen` command line: one module per command (build, inspect, boards, flash and hil,
-sweep), the options they share in tinygen.cli.common. `main` turns a TinygenError into one
-line and an exit status."""
+"""The `tinygen` command line: one module per command (build, inspect, boards, flash, hil,
+listen, camera, power, sweep, mlperf, corpus, recording), the options they share in
+tinygen.cli.common. `main` turns a TinygenError into one line and an exit status."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from tinygen.cli.boards import add_command as add_boards
 from tinygen.cli.build import add_command as add_build
 from tinygen.cli.flash import add_command as add_flash
 from tinygen.cli.camera import add_command as add_camera
+from tinygen.cli.corpus import add_command as add_corpus
 from tinygen.cli.hil import add_command as add_hil
 from tinygen.cli.hil import cmd_hil, hil_defaults
 from tinygen.cli.listen import add_command as add_listen
+from tinygen.cli.mlperf import add_command as add_mlperf
 from tinygen.cli.power import add_command as add_power
+from tinygen.cli.recording import add_command as add_recording
 from tinygen.cli.inspect import add_command as add_inspect
 from tinygen.cli.sweep import add_command as add_sweep
 from tinygen.errors import TinygenError, UsageError
@@ -43,6 +46,9 @@ def make_parser() -> argparse.ArgumentParser:
     for add in (add_listen, add_camera, add_power):
         add(sub, fmt, cmd_hil, defaults)
     add_sweep(sub, fmt)
+    add_mlperf(sub, fmt)
+    add_corpus(sub, fmt)
+    add_recording(sub, fmt)
     return parser
 
 

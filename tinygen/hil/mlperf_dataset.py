@@ -1,7 +1,7 @@
 """The MLPerf Tiny runner's data set for a tinygen build, written from an .npz of float
 inputs and labels (x, y: what `tinygen hil --data` takes), so no one writes it by hand.
 
-    python -m tinygen.hil.mlperf_runner dataset --project build/kws --data test.npz --out datasets
+    tinygen mlperf dataset --project build/kws --data test.npz --out datasets
 
 The runner (benchmark/runner: main.py, datasets.py, script.py) reads DATASETS/<folder>/
 y_labels.csv, a CSV without a header whose columns are file, classes, class, bytes_to_send,

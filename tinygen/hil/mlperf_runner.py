@@ -2,11 +2,10 @@
 is, against a tinygen firmware on a port the runner cannot find by itself.
 
     tinygen flash --board f746zg -o build/kws --emulate --serve --pty    # prints /dev/pts/N
-    python -m tinygen.hil.mlperf_runner dataset --project build/kws --data test.npz --out ~/datasets
-    python -m tinygen.hil.mlperf_runner --runner ~/tiny/benchmark/runner --port /dev/pts/N \\
-        -- --mode p --dataset_path ~/datasets
+    tinygen mlperf dataset --project build/kws --data test.npz --out ~/datasets
+    tinygen mlperf run --runner ~/tiny/benchmark/runner --port /dev/pts/N -- --mode p --dataset_path ~/datasets
 
-`dataset` writes the runner's data set for the build in --project from an .npz of float
+The command lines are tinygen.cli.mlperf's; this module is what they run. `dataset` writes the runner's data set for the build in --project from an .npz of float
 inputs and labels (tinygen.hil.mlperf_dataset).
 
 The runner finds its device under test by USB vendor and product id
@@ -34,18 +33,17 @@ pseudo-terminal has no USB id, so this launcher:
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 import runpy
 import sys
 import types
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinygen.errors import TinygenError, UsageError
 from tinygen.frontend.user_module import no_bytecode
-from tinygen.hil.client import Device, describe_laps
-from tinygen.hil.mlperf_dataset import read_manifest, write_dataset
+from tinygen.hil.client import Device
 
 MODES = {"a": "accuracy", "p": "performance", "e": "energy"}
 DEVICES_YAML = {"ad01": "devices_ad.yaml", "sww01": "devices_sww.yaml"}     # else:
@@ -65,15 +63,16 @@ def _runner_dir(path: str) -> Path:
     return folder
 
 
-def _runner_options(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    """The runner's options this launcher resolves (main.py's names); the rest passes through."""
-    p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    p.add_argument("-d", "--device_list")
-    p.add_argument("-y", "--device_yaml")
-    p.add_argument("-t", "--test_script")
-    p.add_argument("-s", "--dataset_path", default="datasets")
-    p.add_argument("-m", "--mode", choices=tuple(MODES), default="a")
-    return p.parse_known_args(argv)
+@dataclass(frozen=True)
+class RunnerOptions:
+    """The runner's options this launcher resolves (main.py's names: -d, -y, -t, -s, -m); `rest`
+    passes through to main.py as it is."""
+    device_list: str | None = None
+    device_yaml: str | None = None
+    test_script: str | None = None
+    dataset_path: str = "datasets"
+    mode: str = "a"
+    rest: list[str] = field(default_factory=list)
 
 
 def _find(path: str, runner: Path, what: str) -> Path:
@@ -203,7 +202,7 @@ def _check_device(port: str, keep_lap: bool) -> dict:
     return {**info, "name": name, "model": model}     # model: the id profile% answers
 
 
-def _report_port(port: str, vid: int, pid: int) -> None:
+def report_port(port: str, vid: int, pid: int) -> None:
     """Make serial.tools.list_ports.comports() list `port` with the DUT's USB id."""
     from serial.tools import list_ports, list_ports_common
 
@@ -221,7 +220,7 @@ def _report_port(port: str, vid: int, pid: int) -> None:
     list_ports.comports = comports
 
 
-def _usb_without_backend() -> str | None:
+def usb_without_backend() -> str | None:
     """usb.core.find() for the runner's USB-only scan: pyusb's, finding nothing when pyusb or
     its libusb backend is missing. Returns a note when that is the case."""
     try:
@@ -245,14 +244,13 @@ def _usb_without_backend() -> str | None:
     return None
 
 
-def prepare(args) -> tuple[Path, list[str], dict]:
+def prepare(runner_dir: str, port: str, options: RunnerOptions, keep_lap: bool = False) -> tuple[Path, list[str], dict]:
     """Check everything the runner will need; returns (runner folder, its argv, the device)."""
-    runner = _runner_dir(args.runner)
-    options, rest = _runner_options(args.runner_args)
+    runner = _runner_dir(runner_dir)
     check_packages()
     if options.mode == "e":         # before the device is opened: at the runner's energy baud it may not answer
         check_power_board(_find(options.device_list or DEFAULT_DEVICES_YAML, runner, "devices yaml"))
-    device = _check_device(args.port, args.keep_lap)
+    device = _check_device(port, keep_lap)
     if options.mode == "e" and device.get("counter") == "instructions":
         raise UsageError("--mode e measures a real board's energy; a stand-in has none to measure",
                          "run --mode a or p on the stand-in")
@@ -279,7 +277,7 @@ def prepare(args) -> tuple[Path, list[str], dict]:
     if check_name is not None and check_name != device["name"]:
         raise UsageError(f"the dut entry {dut.get('name')} wants check_name {check_name}, the device is "
                          f"{device['name']}", "set check_name: tinygen in the devices yaml or remove it")
-    argv += ["-d", str(devices_path)] + rest
+    argv += ["-d", str(devices_path)] + list(options.rest)
     device.update(vid=vid, pid=pid, dut=dut.get("name"), devices=devices_path)
     return runner, argv, device
 
@@ -300,39 +298,6 @@ def run_runner(runner: Path, argv: list[str], workdir: Path) -> None:
         os.chdir(cwd)
 
 
-def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m tinygen.hil.mlperf_runner", description=__doc__.split("\n\n")[0],
-                                epilog="arguments after -- go to the runner's main.py (--mode, --dataset_path, "
-                                       "-d, -t); `dataset --help`: write the runner's data set", formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runner", default=os.environ.get("MLPERF_TINY_RUNNER"), metavar="DIR",
-                   help="the runner's folder, benchmark/runner of a mlcommons/tiny checkout "
-                        "(default: $MLPERF_TINY_RUNNER)")
-    p.add_argument("--port", required=True, help="the device: a stand-in's pty (tinygen flash --emulate --serve "
-                                                 "--pty) or a board's serial port")
-    p.add_argument("--workdir", default=str(Path("build") / "mlperf-runner"), metavar="DIR",
-                   help="where the runner runs and writes sessions/ (default: build/mlperf-runner)")
-    p.add_argument("--keep-lap", action="store_true",
-                   help="leave a stand-in's lap unit as it is (default: switch it to emulated m-lap-us)")
-    p.add_argument("runner_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    return p
-
-
-def make_dataset_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m tinygen.hil.mlperf_runner dataset",
-                                description="write the runner's data set (y_labels.csv and one raw input file per "
-                                            "sample) for a tinygen build from an .npz of float inputs x and labels y")
-    p.add_argument("--project", required=True, metavar="DIR",
-                   help="the folder tinygen build / flash -o wrote (its tinygen.json: the inputs' quantization and "
-                        "the model id)")
-    p.add_argument("--data", required=True, metavar="FILE.npz", help="x (float inputs, the model's own layout) and y")
-    p.add_argument("--out", required=True, metavar="DATASETS",
-                   help="the runner's --dataset_path: the files go into DATASETS/<folder>/")
-    p.add_argument("--runner", default=os.environ.get("MLPERF_TINY_RUNNER"), metavar="DIR",
-                   help="the runner's folder: <folder> is what its tests_accuracy.yaml names for the model id "
-                        "(default: $MLPERF_TINY_RUNNER; without one, the model id)")
-    return p
-
-
 def dataset_folder(model_id: str, runner: str | None) -> str:
     """The data set folder the runner reads for `model_id`: its test script's `model:`."""
     if runner:
@@ -343,47 +308,7 @@ def dataset_folder(model_id: str, runner: str | None) -> str:
     return model_id
 
 
-def main_dataset(argv: list[str]) -> int:
-    args = make_dataset_parser().parse_args(argv)
-    try:
-        folder = dataset_folder(read_manifest(args.project)["model_id"], args.runner)
-        dest = write_dataset(args.project, args.data, args.out, folder)
-    except TinygenError as e:
-        print(f"mlperf_runner dataset: error: {e}", file=sys.stderr)
-        return 2 if isinstance(e, UsageError) else 1
-    count = sum(1 for _ in dest.glob("*.bin"))
-    print(f"{dest}: y_labels.csv and {count} input files; run the runner with --dataset_path {Path(args.out)}")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["dataset"]:
-        return main_dataset(argv[1:])
-    args = make_parser().parse_args(argv)
-    if args.runner_args[:1] == ["--"]:
-        args.runner_args = args.runner_args[1:]
-    try:
-        if not args.runner:
-            raise UsageError("no runner folder", "pass --runner PATH/benchmark/runner or set MLPERF_TINY_RUNNER")
-        runner, runner_argv, device = prepare(args)
-        note = _usb_without_backend()
-        _report_port(args.port, device["vid"], device["pid"])
-    except TinygenError as e:
-        print(f"mlperf_runner: error: {e}", file=sys.stderr)
-        return 2 if isinstance(e, UsageError) else 1
-    print(f"{args.port}: {device['name']} runs model id {device['model']} on {device.get('port')}; "
-          f"{describe_laps(device)}")
-    if device.get("lap") != "us":
-        print("warning: the runner reads only m-lap-us and will find no time (leave out --keep-lap)")
-    print(f"listed as the runner's dut {device['dut']} (USB {device['vid']:04x}:{device['pid']:04x} from "
-          f"{device['devices'].name})" + (f"; {note}" if note else ""))
-    workdir = Path(args.workdir).resolve()
-    print(f"running {runner / 'main.py'} {' '.join(runner_argv)}\n  in {workdir}", flush=True)
-    run_runner(runner, runner_argv, workdir)
-    print(f"the runner's logs and results: {workdir / 'sessions'}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    print("note: `python -m tinygen.hil.mlperf_runner` is now `tinygen mlperf run` (and its `dataset`, "
+          "`tinygen mlperf dataset`), with the same options", file=sys.stderr)
+    sys.exit(2)
