@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.ref import mfcc as fe
 from tinygen.audio.stream import Truth
+from tinygen.ref import mfcc as fe
 
 SPEECH = Path(__file__).resolve().parent / "data" / "audio" / "speech.npz"
 KWS_SCALE, KWS_ZERO_POINT = 0.5847029, 83         # the MLPerf Tiny KWS model's input grid
@@ -138,3 +138,13 @@ def agreement(pairs) -> Agreement:
 def twin_features(clip: np.ndarray) -> np.ndarray:
     """The twin's int8 features of one clip on the KWS model's grid, [49, 10]."""
     return fe.quantize(fe.features(clip), KWS_SCALE, KWS_ZERO_POINT)
+
+
+# synthesized speech without espeak-ng: tone bursts, for tests of what is built from the words
+def fake_say(word, voice, speed=160, pitch=50):
+    """A tone burst per word (no espeak-ng), its length set by the speed."""
+    n = 3000 + 30 * speed
+    seed = sum(map(ord, word + voice.name))
+    t = np.arange(n) / 16000
+    return (np.sin(2 * np.pi * (150 + seed % 700) * t) * 20000 * np.hanning(n)).astype(np.int16)
+

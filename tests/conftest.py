@@ -24,6 +24,17 @@ settings.register_profile("tinygen", derandomize=True, database=None)
 settings.load_profile("tinygen")
 
 
+@pytest.fixture
+def no_espeak(monkeypatch):
+    """Speech without espeak-ng: each word a tone burst (audio_data.fake_say)."""
+    from audio_data import fake_say
+    from tinygen.audio import speech
+
+    monkeypatch.setattr(speech, "say", fake_say)
+    monkeypatch.setattr(speech, "check_voices", lambda: None)
+    monkeypatch.setattr(speech, "espeak_version", lambda: "fake")
+
+
 @pytest.fixture(scope="session")
 def kernels(tmp_path_factory) -> KernelLib:
     """The C kernels (and tg_requant.h helpers) compiled for the host, via ctypes."""

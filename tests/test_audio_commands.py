@@ -7,29 +7,12 @@ from __future__ import annotations
 import csv
 
 import numpy as np
-import pytest
 
 from tinygen.audio import corpus
 from tinygen.audio import recording as rc
-from tinygen.audio import speech as sp
 from tinygen.audio.wav import read_wav
 from tinygen.cli import corpus as corpus_cli
 from tinygen.cli import main
-
-
-def fake_say(word, voice, speed=160, pitch=50):
-    """A tone burst per word, its length set by the speed."""
-    n = 3000 + 30 * speed
-    seed = sum(map(ord, word + voice.name))
-    t = np.arange(n) / 16000
-    return (np.sin(2 * np.pi * (150 + seed % 700) * t) * 20000 * np.hanning(n)).astype(np.int16)
-
-
-@pytest.fixture
-def no_espeak(monkeypatch):
-    monkeypatch.setattr(sp, "say", fake_say)
-    monkeypatch.setattr(sp, "check_voices", lambda: None)
-    monkeypatch.setattr(sp, "espeak_version", lambda: "fake")
 
 
 def test_recording_command_writes_the_recording_and_its_truth(no_espeak, tmp_path, capsys):

@@ -16,21 +16,6 @@ from tinygen.errors import UsageError
 MLPERF_KWS = Path(__file__).resolve().parent.parent / "examples" / "mlperf-tiny" / "kws_dscnn_int8.tflite"
 
 
-def fake_say(word, voice, speed=160, pitch=50):
-    """A tone burst per word (no espeak-ng), its length set by the speed."""
-    n = 3000 + 30 * speed
-    seed = sum(map(ord, word + voice.name))
-    t = np.arange(n) / 16000
-    return (np.sin(2 * np.pi * (150 + seed % 700) * t) * 20000 * np.hanning(n)).astype(np.int16)
-
-
-@pytest.fixture
-def no_espeak(monkeypatch):
-    monkeypatch.setattr(sp, "say", fake_say)
-    monkeypatch.setattr(sp, "check_voices", lambda: None)
-    monkeypatch.setattr(sp, "espeak_version", lambda: "fake")
-
-
 def test_recording_truth_and_determinism(no_espeak):
     spec = rc.RecordingSpec(seed=2, minutes=1.0)
     samples, truth = rc.make_recording(spec)
