@@ -1,7 +1,7 @@
 /*
  * The keyword-spotting MFCC front end, stage by stage: 16 kHz int16 audio ->
  * the int8 [49, 10] input of the MLPerf Tiny KWS model. The numpy twin, and
- * the definition of every stage, is tinygen/audio/frontend.py; each function
+ * the definition of every stage, is tinygen/ref/mfcc.py; each function
  * below names the twin's stage it computes.
  *
  * Two arithmetics, each a complete front end of its own:
@@ -10,7 +10,7 @@
  *         are written here.
  *   _q31: integers only, for cores without an FPU (the ESP32-C3's RV32IMC):
  *         Q31 FFT with block scaling, integer square root and logarithm.
- * tinygen/audio/firmware.py picks one per board; tinygen/audio/tables.py
+ * tinygen/codegen/audio.py picks one per board; tinygen/kernels/mfcc_tables.py
  * generates their tables (tg_audio_tables.c, const: flash).
  *
  * No function here allocates or keeps state; buffers are the caller's.
@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-/* The front end's fixed geometry (tinygen/audio/frontend.py, checked by tests). */
+/* The front end's fixed geometry (tinygen/ref/mfcc.py, checked by tests). */
 #define TG_MFCC_SAMPLE_RATE 16000
 #define TG_MFCC_CLIP_SAMPLES 16000   /* one clip: 1 s */
 #define TG_MFCC_FRAME_LENGTH 480     /* 30 ms */

@@ -2,7 +2,7 @@
  * The front end a firmware was built with: tg_frontend_f32.c (float, cores
  * with an FPU) or tg_frontend_q31.c (fixed point), the same functions over the
  * tables tinygen generated into tg_audio_tables.c. Used by the audio commands
- * (tg_audio_cmd.c); the numpy twins are tinygen.audio.frontend.features (clip
+ * (tg_audio_cmd.c); the numpy twins are tinygen.ref.mfcc.features (clip
  * mode) and tinygen.audio.stream (frame_mfcc, window_input).
  *
  * Stream mode's ring of the last TG_MFCC_NUM_FRAMES frames (their coefficients

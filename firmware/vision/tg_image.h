@@ -13,7 +13,7 @@
  *
  * Integer arithmetic only; a frame is never held whole: the state keeps two rows of the
  * output width and one row of the region (tg_image_get_buffer_size bytes of scratch, in
- * the model's arena between inferences). The numpy twin is tinygen/vision/twin.py, bit-exact.
+ * the model's arena between inferences). The numpy twin is tinygen/ref/camera.py, bit-exact.
  *
  * Formats (bytes per pixel):
  *   TG_IMAGE_RGB565    2  16-bit words RRRRRGGG GGGBBBBB stored low byte first
@@ -123,7 +123,7 @@ static inline int32_t tg_image_bytes_per_pixel(int32_t format)
 /*
  * Scratch bytes tg_image_begin needs for `t` (4-byte aligned): two rows of out_w x channels
  * uint32 sums, out_w + out_h taps, and one row of max_width x channels bytes rounded up to
- * 4. tinygen/vision/plan.py computes the same (checked by a host test).
+ * 4. tinygen/passes/camera_input.py computes the same (checked by a host test).
  */
 int32_t tg_image_get_buffer_size(const tg_image_target *t);
 
