@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_lib import KERNEL_DIR, assert_same, parse_structs
+from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
 from test_kernels_dsp import STRICT, needs_qemu
 from test_kernels_packed import packed_geometry
 
@@ -26,6 +26,7 @@ from e2e import ROOT
 from tinygen.quant.pack_b1 import pack_binary_weights
 from tinygen.quant.pack_b1lut import CHUNK, chunks, lut_scratch_bytes, pack_lut_indices, unpack_lut_indices
 from tinygen.ref.binary import conv2d_s8_b1_s8
+from tinygen.resources import firmware_path
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import Call, run_calls  # noqa: E402
@@ -91,9 +92,9 @@ def test_b1lut_scratch_formula_matches_c(tmp_path):
                     "int32_t tgt_size(const tg_conv2d_params_t *p)\n"
                     "{ return tg_conv2d_s8_b1lut_s8_dsp_buffer_size(p); }\n")
     so = tmp_path / "size.so"
-    subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", f"-I{KERNEL_DIR}", str(shim), "-o", str(so)], check=True)
+    subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", *KERNEL_INCLUDES, str(shim), "-o", str(so)], check=True)
     lib = ctypes.CDLL(str(so))
-    fields = dict(parse_structs((KERNEL_DIR / "tg_kernels.h").read_text()))
+    fields = dict(parse_structs(firmware_path("kernels/tg_kernels.h").read_text()))
     cls = type("P", (ctypes.Structure,), {"_fields_": fields["tg_conv2d_params_t"]})
     for kh, kw, c, oc in [(1, 1, 1, 1), (1, 1, 64, 4), (3, 3, 7, 5), (3, 3, 64, 64), (5, 3, 17, 3)]:
         p = {"kernel_h": kh, "kernel_w": kw, "in_c": c, "out_c": oc}

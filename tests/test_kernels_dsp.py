@@ -17,15 +17,16 @@ import pytest
 import torch
 from torch import nn
 
-from e2e import ROOT, assert_device_equals_reference
+from e2e import assert_device_equals_reference
+from kernel_lib import KERNEL_INCLUDES
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.kernels.table import KERNELS
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input
+from tinygen.resources import kernel_paths
 
-KERNEL_DIR = ROOT / "firmware" / "kernels"
-DSP_SOURCES = sorted(KERNEL_DIR.glob("tg_*_dsp.c"))
+DSP_SOURCES = kernel_paths("tg_*_dsp.c")
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-Wdouble-promotion"]
 CORES = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16"}
 ARM_GCC = shutil.which("arm-none-eabi-gcc")
@@ -48,7 +49,7 @@ def test_every_dsp_kernel_is_in_the_table_and_requires_dsp():
 @pytest.mark.parametrize("source", DSP_SOURCES, ids=lambda p: p.stem)
 def test_dsp_kernel_compiles_strict(source, core, tmp_path):
     cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
-           "-c", str(source), "-o", str(tmp_path / "k.o")]
+           *KERNEL_INCLUDES, "-c", str(source), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

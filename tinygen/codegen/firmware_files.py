@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tinygen.resources import data_dir
+from tinygen.resources import data_dir, firmware_path
 
 SOURCE_SUFFIXES = (".c", ".h", ".S")
 MAIN = "runtime/tg_main.c"     # left out where the platform owns main() (ESP-IDF's app_main)
@@ -33,11 +33,10 @@ def runtime_files(port: str, with_main: bool = True, frontend=None) -> list[str]
 
 def copy_firmware(files: list[str], dest: Path) -> list[str]:
     """Copy firmware files into dest/tinygen/; returns the copied .c/.S paths relative to dest."""
-    firmware = data_dir("firmware")
     for rel in files:
         target = dest / "tinygen" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(firmware / rel, target)
+        shutil.copyfile(firmware_path(rel), target)
     return [f"tinygen/{rel}" for rel in files if not rel.endswith(".h")]
 
 
