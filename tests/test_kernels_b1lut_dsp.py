@@ -1,5 +1,5 @@
 """tg_conv2d_s8_b1lut_s8_dsp, binary weights x int8 activations by table lookup
-(firmware/kernels/tg_conv2d_s8_b1lut_s8_dsp.c, tinygen.quant.pack_b1lut): its constant's
+(firmware/kernels/lowbit/tg_conv2d_s8_b1lut_s8_dsp.c, tinygen.quant.pack_b1lut): its constant's
 layout on the host, its scratch formula against the C one, and the kernel on the Cortex-M7
 and Cortex-M4 stand-ins against conv2d_s8_b1_s8 byte for byte: drawn shapes (odd sizes, K not
 a multiple of 4, 16 or 64, 1 to 9 output channels, stride, dilation, padding, any zero point,

@@ -1,4 +1,4 @@
-"""ARMv7E-M DSP kernels (firmware/kernels/tg_*_dsp.c) for the Cortex-M4/M7 boards.
+"""ARMv7E-M DSP kernels (firmware/kernels/*/tg_*_dsp.c) for the Cortex-M4/M7 boards.
 
 They compile with the strict flags for both cores; the kernel table picks them only
 for boards listing the "dsp" feature (portable kernels elsewhere); and firmware built
@@ -220,7 +220,7 @@ def test_conv2d_s8_dsp_chosen_for_every_general_conv_but_whole_groups(tmp_path_f
 
 def test_pair_path_cases_are_in_the_standin_models(tmp_path_factory):
     """The models the stand-in tests above run take the channel-pair path of the specialized
-    products (firmware/kernels/tg_mat_mult_pairs_s8_dsp.h: folded requantization, depth >= 4)
+    products (firmware/kernels/support/tg_mat_mult_pairs_s8_dsp.h: folded requantization, depth >= 4)
     through each of its cases: depth % 4 of 0 to 3 (the tail group), an odd output channel
     count, an odd row or pixel count (the row twice), the asm loop (full int8 activation),
     a depth over 4 steps (the asm step loop). The C loop (an activation clipped inside int8)

@@ -1,4 +1,4 @@
-"""The RV32IM kernels (firmware/kernels/tg_*_rv32.c, the ESP32-C3's; tinygen.kernels.rv32).
+"""The RV32IM kernels (firmware/kernels/*/tg_*_rv32.c, the ESP32-C3's; tinygen.kernels.rv32).
 
 Their packed constants hold the weights as the kernels read them and the biases with the
 input offset folded in; the kernels, plain C, equal their numpy twins byte for byte on
@@ -252,7 +252,7 @@ def test_kernels_rv32_equal_twins_standin(tmp_path):
 
 
 def test_every_rv32_kernel_in_the_harness():
-    """Each firmware/kernels/*_rv32.c has a calling convention in benchmarks/rv32_kernels.py
+    """Each firmware/kernels/*/*_rv32.c has a calling convention in benchmarks/rv32_kernels.py
     (so the stand-in test below runs it) and a spec in tinygen.kernels.rv32."""
     from tinygen.resources import kernel_paths
     from tinygen.kernels.table import KERNELS_BY_NAME

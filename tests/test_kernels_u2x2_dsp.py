@@ -1,5 +1,5 @@
 """tg_conv2d_u2_s2_s8_dsp, the two-pixel packed-multiply kernel (2-bit weights x 2-bit
-activations, firmware/kernels/tg_conv2d_u2_s2_s8_dsp.c), on the Cortex-M7 and Cortex-M4
+activations, firmware/kernels/lowbit/tg_conv2d_u2_s2_s8_dsp.c), on the Cortex-M7 and Cortex-M4
 stand-ins against the numpy twin and the portable kernel, byte for byte.
 
 The cases aim at what the two-pixel kernel does differently from the portable one: pixel

@@ -397,8 +397,9 @@ def kernel_files(spec: KernelSpec) -> set[str]:
 
 
 def kernel_sources(graph: Graph) -> list[str]:
-    """Firmware files (relative to firmware/) the generated model needs: the kernels' sources,
-    the headers their specs name and those they include (every switch's)."""
+    """Firmware files (relative to firmware/, kernels by their flat name kernels/<file>) the
+    generated model needs: the kernels' sources, the headers their specs name and those they
+    include (every switch's)."""
     specs = [KERNELS_BY_NAME[n.kernel] for _, g in switch_graphs(graph) for n in g.nodes if n.kernel]
     sources = {spec.source for spec in specs} | {src for spec in specs for src in spec.calls}
     base = ["kernels/tg_kernels.h", "kernels/tg_requant.h"]

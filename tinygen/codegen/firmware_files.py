@@ -1,7 +1,7 @@
-"""Which firmware files (relative to firmware/) a generated project copies:
-the on-device runtime, one board port and the audio front end (or the stub
-answering that there is none: tinygen.audio.firmware). Shared by every build recipe that
-puts the protocol on a device (the host `tg_device`, the firmware builds)."""
+"""Which firmware files (relative to firmware/; tinygen.resources.firmware_path finds each on
+disk) a generated project copies: the on-device runtime, one board port and the audio front
+end (or the stub answering that there is none: tinygen.audio.firmware). Shared by every build
+recipe that puts the protocol on a device (the host `tg_device`, the firmware builds)."""
 
 from __future__ import annotations
 
