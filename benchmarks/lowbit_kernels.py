@@ -39,11 +39,12 @@ sys.path.insert(0, str(ROOT))
 
 from tinygen.board import get_board  # noqa: E402
 from tinygen.hil.deadline import add_timeout_option  # noqa: E402
+from tinygen.resources import firmware_path  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from kernel_calls import KERNELS, Kernel, _out_px, kernel  # noqa: E402,F401
 from standin_calls import Call, run_calls  # noqa: E402,F401
-from standin_firmware import KERNEL_DIR, RUN_TIMEOUT, RUN_TIMEOUT_HELP, run_firmware  # noqa: E402,F401
+from standin_firmware import RUN_TIMEOUT, RUN_TIMEOUT_HELP, run_firmware  # noqa: E402,F401
 
 
 # -- the layer shapes ----------------------------------------------------------------------------
@@ -146,7 +147,7 @@ def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_T
     if isa == "_rv32":
         import rv32_kernels  # noqa: F401  (adds the RV32IM kernels, the int8 baseline's among them, to KERNELS)
     for r in rows:
-        names = [n for n in (r.kernel, f"{r.kernel}{isa}") if (KERNEL_DIR / f"{n}.c").exists()]
+        names = [n for n in (r.kernel, f"{r.kernel}{isa}") if firmware_path(f"kernels/{n}.c").exists()]
         if not names:
             continue                    # (a DSP-only kind on another core)
         s8 = _s8_params(r.p)

@@ -4,7 +4,7 @@
  * a[i] ^ w[i] over n words; main() runs every method over 4608 random word pairs in
  * calls of 8, 18, 36 and 72 words (FC 256, 3x3 x 64, 3x3 x 128, 3x3 x 256 channels per
  * output) and prints "<method> <words per call> <instructions> <total bits>".
- * The chosen method is in firmware/kernels/tg_conv2d_b1_dsp.h.
+ * The chosen method is in firmware/kernels/lowbit/tg_conv2d_b1_dsp.h.
  */
 #include <stdint.h>
 #include <stddef.h>

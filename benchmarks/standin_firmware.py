@@ -23,10 +23,10 @@ from tinygen.board import get_board  # noqa: E402
 from tinygen.build.object_cache import OBJECT_DIR, CompileCommand, source_object  # noqa: E402
 from tinygen.hil.deadline import run_process  # noqa: E402
 from tinygen.fit.measure_cache import cache_dir  # noqa: E402
-from tinygen.resources import data_dir  # noqa: E402
+from tinygen.resources import data_dir, kernel_families  # noqa: E402
 
 FIRMWARE = data_dir("firmware")
-KERNEL_DIR = FIRMWARE / "kernels"
+KERNEL_INCLUDES = tuple(f"-I{d}" for d in kernel_families())     # firmware/kernels/<family>/
 PORTS = FIRMWARE / "ports"
 LINK = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections")
 
@@ -85,14 +85,14 @@ def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: floa
     if standin_toolchain(board) is RISCV_VIRT:        # the esp32-c3's stand-in: RISC-V virt, freestanding
         # compiled with -march=rv32imc_zicsr, linked with -march=rv32imc (notes: the multilib)
         tc = RISCV_VIRT
-        flags = [*tc.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}"]
+        flags = [*tc.cflags, *KERNEL_INCLUDES, f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}"]
         objs = _objects(tc.cc, flags, [*sources, *sorted((PORTS / port).glob("*.c")),
                                        *sorted((PORTS / port).glob("*.S"))], work)
         cmd = [tc.cc, *tc.ldflags, "-T", str(_linker_script(board, work / "bench.ld", tc.linker_template)), *objs,
                *tc.libs, "-o", str(elf)]
     else:
         port_sources = sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
-        flags = [*board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
+        flags = [*board.cflags, *KERNEL_INCLUDES, f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
                  f"-I{FIRMWARE / 'runtime'}"]
         objs = _objects(board.cc, flags, [*sources, *port_sources], work)
         cmd = [board.cc, *board.cflags, *objs, *LINK, "-T", str(_linker_script(board, work / "bench.ld")),

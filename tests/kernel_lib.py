@@ -1,6 +1,6 @@
 """Host build of the C kernels, called through ctypes with the numpy twins' arguments.
 
-`build()` compiles every firmware/kernels/*.c (plus a small test shim exporting
+`build()` compiles every portable kernel of firmware/kernels/<family>/ (plus a small test shim exporting
 the static inline helpers of tg_requant.h over arrays) with the strict flags
 below into one shared library; the kernels' objects come from tinygen's object
 cache (benchmarks/standin_firmware.py's _objects), so each xdist worker's build
@@ -24,13 +24,15 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from standin_firmware import _objects  # noqa: E402
-KERNEL_DIR = REPO / "firmware" / "kernels"
-HEADER = KERNEL_DIR / "tg_kernels.h"
-HEADER_B1 = KERNEL_DIR / "tg_kernels_b1.h"
-HEADER_SUBBYTE = KERNEL_DIR / "tg_kernels_subbyte.h"
-HEADER_PLANES = KERNEL_DIR / "tg_kernels_planes.h"
-HEADER_PACKED = KERNEL_DIR / "tg_kernels_packed.h"
+from standin_firmware import KERNEL_INCLUDES, _objects  # noqa: E402,F401
+
+from tinygen.resources import firmware_path, kernel_paths  # noqa: E402
+
+HEADER = firmware_path("kernels/tg_kernels.h")
+HEADER_B1 = firmware_path("kernels/tg_kernels_b1.h")
+HEADER_SUBBYTE = firmware_path("kernels/tg_kernels_subbyte.h")
+HEADER_PLANES = firmware_path("kernels/tg_kernels_planes.h")
+HEADER_PACKED = firmware_path("kernels/tg_kernels_packed.h")
 
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion",
           "-Wdouble-promotion", "-shared", "-fPIC"]
@@ -101,8 +103,8 @@ def build(out_dir: Path) -> Path:
     shim.write_text(_SHIM)
     so = out_dir / "libtg_kernels.so"
     # the ISA-specific kernels (tg_*_dsp.c) need their cross compiler: tests/test_kernels_dsp.py
-    sources = sorted(p for p in KERNEL_DIR.glob("*.c") if not p.stem.endswith("_dsp")) + [shim]
-    flags = [f for f in CFLAGS if f != "-shared"] + ["-I", str(KERNEL_DIR)]
+    sources = [p for p in kernel_paths("*.c") if not p.stem.endswith("_dsp")] + [shim]
+    flags = [f for f in CFLAGS if f != "-shared"] + list(KERNEL_INCLUDES)
     try:
         objects = _objects("gcc", flags, sources, out_dir)
     except RuntimeError as e:

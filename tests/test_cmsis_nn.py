@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from e2e import ROOT, assert_device_equals_reference, first_difference
+from kernel_lib import KERNEL_INCLUDES
 from mlperf_models import mlperf_model
 from tinygen.board import get_board
 from tinygen.kernels.cmsis_nn_tree import ENV, TESTED, URL, find_cmsis_nn
@@ -306,7 +307,7 @@ def test_cmsis_nn_build_files(tmp_path):
 @pytest.mark.parametrize("source", ADAPTERS, ids=lambda p: p.stem)
 def test_cmsis_nn_adapter_compiles_strict(source, core, tmp_path):
     cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
-           f"-I{ROOT / 'firmware' / 'kernels'}", f"-I{find_cmsis_nn(TREE).include_dir}",
+           *KERNEL_INCLUDES, f"-I{find_cmsis_nn(TREE).include_dir}",
            "-c", str(source), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

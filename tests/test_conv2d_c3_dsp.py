@@ -1,5 +1,5 @@
 """tg_conv2d_s8_dsp's specialized 3x3 layers over 3 input channels (a first conv over RGB):
-their fields widened straight from the input (firmware/kernels/tg_conv2d_s8_c3_dsp.h), edge
+their fields widened straight from the input (firmware/kernels/conv/tg_conv2d_s8_c3_dsp.h), edge
 pixels from an im2col copy. Firmware built for the F746ZG and F446RE, run on the QEMU
 stand-ins, equals the numpy reference byte for byte, layer by layer: stride 1 and 2, padding
 1 and 0 (fields inside the input and fields with padded taps), odd and even pixel counts,

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from e2e import ROOT, assert_device_equals_reference, first_difference
+from kernel_lib import KERNEL_INCLUDES
 from mlperf_models import mlperf_model
 from tinygen.board import get_board
 from tinygen.kernels.esp_nn_tree import ENV, OP_SOURCES, TESTED, URL, find_esp_nn
@@ -332,7 +333,7 @@ def test_esp_nn_other_boards_refused(board, tmp_path):
 @pytest.mark.parametrize("source", ADAPTERS, ids=lambda p: p.stem)
 def test_esp_nn_adapter_compiles_strict(source, tmp_path):
     tree = find_esp_nn(TREE)
-    cmd = [RV_GCC, *STRICT, f"-I{ROOT / 'firmware' / 'kernels'}", f"-I{ROOT / 'firmware' / 'ports' / 'riscv_virt'}",
+    cmd = [RV_GCC, *STRICT, *KERNEL_INCLUDES, f"-I{ROOT / 'firmware' / 'ports' / 'riscv_virt'}",
            f"-I{tree.path / 'include'}", "-c", str(source), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

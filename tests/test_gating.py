@@ -18,7 +18,7 @@ from e2e import assert_bit_exact, build_host
 from gating_models import calibration, gated_net, multi_exit_net
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kernel_lib import KERNEL_DIR, parse_structs
+from kernel_lib import KERNEL_INCLUDES, parse_structs
 from torch_models import compile_module
 
 from tinygen.errors import ModelError, UsageError
@@ -31,6 +31,7 @@ from tinygen.passes import CompileOptions
 from tinygen.quant import op_params
 from tinygen.ref import kernels as ref
 from tinygen.ref.interpreter import quantize_input, run
+from tinygen.resources import firmware_path
 
 SETTINGS = settings(derandomize=True, max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -80,7 +81,7 @@ def test_channel_gate_threshold_reference_equals_direct_numpy(values, tq, zp):
 
 @pytest.fixture(scope="module")
 def gating_lib(kernels):
-    structs = parse_structs((KERNEL_DIR / "tg_kernels_gating.h").read_text())
+    structs = parse_structs(firmware_path("kernels/tg_kernels_gating.h").read_text())
     types = {name: type(name, (ctypes.Structure,), {"_fields_": fields}) for name, fields in structs.items()}
     return kernels.lib, types
 
@@ -313,7 +314,7 @@ def c_buffer_sizes(tmp_path, cases) -> list[int]:
     src = tmp_path / "size.c"
     src.write_text(f'#include <stdio.h>\n#include "tg_kernels_gating.h"\nint main(void)\n{{\n{body}\n    return 0;\n}}\n')
     exe = tmp_path / "size"
-    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(KERNEL_DIR), str(src), "-o", str(exe)],
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", *KERNEL_INCLUDES, str(src), "-o", str(exe)],
                    check=True)
     return [int(v) for v in subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()]
 

@@ -296,7 +296,7 @@ def test_gate_fold_c_equals_twin_over_every_renormalization(tmp_path):
     the rounding to 2^31), gate values -255..255 and shifts down to the (0, 0) cut-off."""
     import subprocess
 
-    from test_gating import KERNEL_DIR
+    from kernel_lib import KERNEL_INCLUDES
 
     rng = np.random.default_rng(23)
     n = 4000
@@ -319,7 +319,7 @@ def test_gate_fold_c_equals_twin_over_every_renormalization(tmp_path):
                    '        int32_t m, s;\n        tg_gate_fold((int32_t)a, (int32_t)b, (int32_t)c, (int32_t)d, (int32_t)e,'
                    ' &m, &s);\n        printf("%ld %ld\\n", (long)m, (long)s);\n    }\n    return 0;\n}\n')
     exe = tmp_path / "fold"
-    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(KERNEL_DIR), str(src), "-o",
+    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", *KERNEL_INCLUDES, str(src), "-o",
                     str(exe)], check=True)
     out = subprocess.run([str(exe)], input="\n".join(" ".join(str(int(v)) for v in r) for r in rows) + "\n",
                          capture_output=True, text=True, check=True).stdout.split()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kernel_lib import KERNEL_INCLUDES
 
 from tinygen.board import get_board
 from tinygen.codegen.project import write_board_header
@@ -26,7 +27,7 @@ from tinygen.kernels.gating import depthwise_gated_dsp_records, depthwise_gated_
 from tinygen.kernels import table
 from tinygen.quant import op_params
 from tinygen.ref import kernels as ref
-from tinygen.resources import data_dir
+from tinygen.resources import data_dir, firmware_path
 
 FIRMWARE = data_dir("firmware")
 PORTS = FIRMWARE / "ports"
@@ -42,7 +43,7 @@ def _c_array(ctype: str, name: str, a) -> str:
 
 def _kernel_sources(name: str) -> list[Path]:
     spec = table.KERNELS_BY_NAME[name]
-    return [FIRMWARE / spec.source, *(FIRMWARE / c for c in spec.calls)]
+    return [firmware_path(spec.source), *map(firmware_path, spec.calls)]
 
 
 def run_cases(board_name: str, tmp: Path, kernel: str, decls: str, calls: list[str], scratch: int, out: int) -> int:
@@ -67,7 +68,7 @@ def run_cases(board_name: str, tmp: Path, kernel: str, decls: str, calls: list[s
 
     ld = render_linker_script(layout(board, True), tmp / "standin.ld")
     elf = tmp / "core.elf"
-    cmd = [board.cc, *board.cflags, f"-I{FIRMWARE / 'kernels'}", f"-I{PORTS / 'cortexm'}", f"-I{PORTS / emu['port']}",
+    cmd = [board.cc, *board.cflags, *KERNEL_INCLUDES, f"-I{PORTS / 'cortexm'}", f"-I{PORTS / emu['port']}",
            f"-I{FIRMWARE / 'runtime'}", f"-I{include}", str(tmp / "main.c"), *map(str, _kernel_sources(kernel)),
            *map(str, port_sources(emu["port"])), "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections",
            "-T", str(ld), "-o", str(elf)]

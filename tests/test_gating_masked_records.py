@@ -71,7 +71,7 @@ def test_gate_fold_positive_c_equals_twin_over_both_renormalizations(tmp_path):
     """Q = m1 * g' > 0 below 2^31 (exact left shift), above (rounded half up), products that
     round up to 2^31 (the renormalization's second step) and folded shifts past the cut-off
     (the twin gives (0, 0), the C an n above 31, which the kernel refuses)."""
-    from test_gating import KERNEL_DIR
+    from kernel_lib import KERNEL_INCLUDES
 
     rng = np.random.default_rng(29)
     n = 4000
@@ -92,7 +92,7 @@ def test_gate_fold_positive_c_equals_twin_over_both_renormalizations(tmp_path):
                    '        int32_t n;\n        uint32_t mag = tg_gate_fold_positive((int64_t)q, (int32_t)base, &n);\n'
                    '        printf("%lu %ld\\n", (unsigned long)mag, (long)n);\n    }\n    return 0;\n}\n')
     exe = tmp_path / "fold_positive"
-    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(KERNEL_DIR), str(src), "-o",
+    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", *KERNEL_INCLUDES, str(src), "-o",
                     str(exe)], check=True)
     rows = np.stack([m1 * g, 33 + gs + sh], 1)
     out = subprocess.run([str(exe)], input="\n".join(f"{int(q)} {int(b)}" for q, b in rows) + "\n",

@@ -1,4 +1,4 @@
-"""Binary kernels (firmware/kernels/tg_kernels_b1.h) on the host == their numpy twins
+"""Binary kernels (firmware/kernels/lowbit/tg_kernels_b1.h) on the host == their numpy twins
 (tinygen.ref.binary), byte for byte; the twins == a plain float64 convolution of the
 +1 / -1 values (torch), i.e. LOWBIT.md; bit packing round trips.
 

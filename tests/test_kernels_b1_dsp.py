@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 import pytest
-from kernel_lib import assert_same
+from kernel_lib import KERNEL_INCLUDES, assert_same
 from test_kernels_b1 import CHANNELS, KERNELS, _axis, binary_input_case, int8_input_case
 from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 
@@ -27,9 +27,10 @@ from e2e import ROOT
 
 from tinygen.quant import fixedpoint as fp
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits
+from tinygen.resources import firmware_path
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from lowbit_kernels import KERNEL_DIR, Call, kernel, run_calls  # noqa: E402
+from lowbit_kernels import Call, kernel, run_calls  # noqa: E402
 
 DSP_KERNELS = ["tg_conv2d_b1_b1_s8_dsp", "tg_conv2d_b1_b1_b1_dsp", "tg_conv2d_s8_b1_s8_dsp",
                "tg_conv2d_s8_s8_b1_dsp"]
@@ -41,7 +42,7 @@ BOARDS = ["f746zg", "f446re"]
 @pytest.mark.parametrize("name", DSP_KERNELS)
 def test_b1_dsp_kernel_compiles_strict(name, core, tmp_path):
     cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
-           "-c", str(KERNEL_DIR / f"{name}.c"), "-o", str(tmp_path / "k.o")]
+           *KERNEL_INCLUDES, "-c", str(firmware_path(f"kernels/{name}.c")), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

@@ -98,11 +98,11 @@ def test_b1_count_run_rv32_every_length_host(tmp_path):
     import ctypes
     import subprocess
 
-    from kernel_lib import CFLAGS, KERNEL_DIR
+    from kernel_lib import CFLAGS, KERNEL_INCLUDES
 
     src, so = tmp_path / "shim.c", tmp_path / "shim.so"
     src.write_text(_COUNT_SHIM)
-    subprocess.run(["gcc", *CFLAGS, "-I", str(KERNEL_DIR), str(src), "-o", str(so)], check=True)
+    subprocess.run(["gcc", *CFLAGS, *KERNEL_INCLUDES, str(src), "-o", str(so)], check=True)
     count = ctypes.CDLL(str(so)).tgt_count_run_rv32
     rng = np.random.default_rng(3)
     p32 = ctypes.POINTER(ctypes.c_uint32)

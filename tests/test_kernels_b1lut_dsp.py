@@ -1,5 +1,5 @@
 """tg_conv2d_s8_b1lut_s8_dsp, binary weights x int8 activations by table lookup
-(firmware/kernels/tg_conv2d_s8_b1lut_s8_dsp.c, tinygen.quant.pack_b1lut): its constant's
+(firmware/kernels/lowbit/tg_conv2d_s8_b1lut_s8_dsp.c, tinygen.quant.pack_b1lut): its constant's
 layout on the host, its scratch formula against the C one, and the kernel on the Cortex-M7
 and Cortex-M4 stand-ins against conv2d_s8_b1_s8 byte for byte: drawn shapes (odd sizes, K not
 a multiple of 4, 16 or 64, 1 to 9 output channels, stride, dilation, padding, any zero point,
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_lib import KERNEL_DIR, assert_same, parse_structs
+from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
 from test_kernels_dsp import STRICT, needs_qemu
 from test_kernels_packed import packed_geometry
 
@@ -26,6 +26,7 @@ from e2e import ROOT
 from tinygen.quant.pack_b1 import pack_binary_weights
 from tinygen.quant.pack_b1lut import CHUNK, chunks, lut_scratch_bytes, pack_lut_indices, unpack_lut_indices
 from tinygen.ref.binary import conv2d_s8_b1_s8
+from tinygen.resources import firmware_path
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import Call, run_calls  # noqa: E402
@@ -91,9 +92,9 @@ def test_b1lut_scratch_formula_matches_c(tmp_path):
                     "int32_t tgt_size(const tg_conv2d_params_t *p)\n"
                     "{ return tg_conv2d_s8_b1lut_s8_dsp_buffer_size(p); }\n")
     so = tmp_path / "size.so"
-    subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", f"-I{KERNEL_DIR}", str(shim), "-o", str(so)], check=True)
+    subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", *KERNEL_INCLUDES, str(shim), "-o", str(so)], check=True)
     lib = ctypes.CDLL(str(so))
-    fields = dict(parse_structs((KERNEL_DIR / "tg_kernels.h").read_text()))
+    fields = dict(parse_structs(firmware_path("kernels/tg_kernels.h").read_text()))
     cls = type("P", (ctypes.Structure,), {"_fields_": fields["tg_conv2d_params_t"]})
     for kh, kw, c, oc in [(1, 1, 1, 1), (1, 1, 64, 4), (3, 3, 7, 5), (3, 3, 64, 64), (5, 3, 17, 3)]:
         p = {"kernel_h": kh, "kernel_w": kw, "in_c": c, "out_c": oc}

@@ -1,4 +1,4 @@
-"""ARMv7E-M DSP kernels (firmware/kernels/tg_*_dsp.c) for the Cortex-M4/M7 boards.
+"""ARMv7E-M DSP kernels (firmware/kernels/*/tg_*_dsp.c) for the Cortex-M4/M7 boards.
 
 They compile with the strict flags for both cores; the kernel table picks them only
 for boards listing the "dsp" feature (portable kernels elsewhere); and firmware built
@@ -17,15 +17,16 @@ import pytest
 import torch
 from torch import nn
 
-from e2e import ROOT, assert_device_equals_reference
+from e2e import assert_device_equals_reference
+from kernel_lib import KERNEL_INCLUDES
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.kernels.table import KERNELS
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input
+from tinygen.resources import kernel_paths
 
-KERNEL_DIR = ROOT / "firmware" / "kernels"
-DSP_SOURCES = sorted(KERNEL_DIR.glob("tg_*_dsp.c"))
+DSP_SOURCES = kernel_paths("tg_*_dsp.c")
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-Wdouble-promotion"]
 CORES = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16"}
 ARM_GCC = shutil.which("arm-none-eabi-gcc")
@@ -48,7 +49,7 @@ def test_every_dsp_kernel_is_in_the_table_and_requires_dsp():
 @pytest.mark.parametrize("source", DSP_SOURCES, ids=lambda p: p.stem)
 def test_dsp_kernel_compiles_strict(source, core, tmp_path):
     cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
-           "-c", str(source), "-o", str(tmp_path / "k.o")]
+           *KERNEL_INCLUDES, "-c", str(source), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -219,7 +220,7 @@ def test_conv2d_s8_dsp_chosen_for_every_general_conv_but_whole_groups(tmp_path_f
 
 def test_pair_path_cases_are_in_the_standin_models(tmp_path_factory):
     """The models the stand-in tests above run take the channel-pair path of the specialized
-    products (firmware/kernels/tg_mat_mult_pairs_s8_dsp.h: folded requantization, depth >= 4)
+    products (firmware/kernels/support/tg_mat_mult_pairs_s8_dsp.h: folded requantization, depth >= 4)
     through each of its cases: depth % 4 of 0 to 3 (the tail group), an odd output channel
     count, an odd row or pixel count (the row twice), the asm loop (full int8 activation),
     a depth over 4 steps (the asm step loop). The C loop (an activation clipped inside int8)

@@ -1,4 +1,4 @@
-"""tg_depthwise_conv2d_3x3_dm_s8_dsp (firmware/kernels): depthwise 3x3 with depth multiplier > 1
+"""tg_depthwise_conv2d_3x3_dm_s8_dsp (firmware/kernels/depthwise): depthwise 3x3 with depth multiplier > 1
 on the DSP 3x3 path, the input's channels repeated as its rows are widened into the ring.
 
 Called directly on drawn layers (hypothesis, derandomized: multipliers 2..4, 1..13 input

@@ -10,8 +10,6 @@ F446RE, the kernel chosen where it serves.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -350,13 +348,13 @@ def test_imm_code_bytes_bounds_the_compiled_loops(tmp_path):
     import shutil
     import subprocess
 
+    from kernel_lib import KERNEL_INCLUDES
     from tinygen.kernels.depthwise_kx1_imm import imm_code_bytes, imm_defines
 
     gcc = shutil.which("arm-none-eabi-gcc")
     if gcc is None:
         pytest.skip("arm-none-eabi-gcc is not installed (apt-get install gcc-arm-none-eabi)")
     rng = np.random.default_rng(11)
-    kernels = Path(__file__).resolve().parents[1] / "firmware" / "kernels"
     layers = [_layer(3, 1, 1, 1, 15, 128, zp) for zp in (-128, 0)]              # 15 outputs: 1 loop, 3 pairs, odd
     layers += [_layer(5, 2, 1, 2, 22, 128, zp) for zp in (-128, 0)]             # 11 outputs: 1 loop, 5
     layers += [_layer(3, 1, 4, 4, 60, 128, zp) for zp in (-128, 0)]             # 15 per phase, step 512
@@ -370,7 +368,7 @@ def test_imm_code_bytes_bounds_the_compiled_loops(tmp_path):
             f"tg_dw_kx1_imm_fn tg_used_{i}[] = {{{', '.join(fn for fn, _ in defines)}}};\n")
         obj = tmp_path / f"l{i}.o"
         for core in ("cortex-m7", "cortex-m4"):
-            subprocess.run([gcc, f"-mcpu={core}", "-mthumb", "-O2", "-Wall", "-Werror", "-I", str(kernels), "-c",
+            subprocess.run([gcc, f"-mcpu={core}", "-mthumb", "-O2", "-Wall", "-Werror", *KERNEL_INCLUDES, "-c",
                             str(src), "-o", str(obj)], check=True)
             nm = subprocess.run([gcc.replace("gcc", "nm"), "-S", str(obj)], check=True, capture_output=True,
                                 text=True).stdout

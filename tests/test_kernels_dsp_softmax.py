@@ -1,4 +1,4 @@
-"""tg_softmax_s8_dsp (firmware/kernels/tg_softmax_s8_dsp.c): softmax with the exp of each
+"""tg_softmax_s8_dsp (firmware/kernels/elementwise/tg_softmax_s8_dsp.c): softmax with the exp of each
 difference from the row maximum tabulated at build time.
 
 The table (tinygen.kernels.lut.softmax_exp_table) is the numpy twin's own exp, so it is exact

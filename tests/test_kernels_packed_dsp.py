@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_lib import KERNEL_DIR, assert_same
+from kernel_lib import KERNEL_INCLUDES, assert_same
 from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 from test_kernels_packed import KINDS, TWINS, name, packed_case, packed_geometry
 
@@ -28,12 +28,13 @@ from e2e import ROOT
 from tinygen.quant.pack_b1 import B1X8_FIELD_BYTES, byte_masks_fit, pack_binary_weights, pack_byte_masks
 from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes
 from tinygen.ref.binary import conv2d_s8_b1_s8
+from tinygen.resources import firmware_path, kernel_paths
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import Call, run_calls  # noqa: E402
 
 BOARDS = {"cortex-m7": "f746zg", "cortex-m4": "f446re"}
-SOURCES = sorted(KERNEL_DIR.glob("tg_conv2d_u[42]_s[42]_s8*.c")) + [KERNEL_DIR / "tg_conv2d_s8_b1x8_s8_dsp.c"]
+SOURCES = kernel_paths("tg_conv2d_u[42]_s[42]_s8*.c") + [firmware_path("kernels/tg_conv2d_s8_b1x8_s8_dsp.c")]
 
 
 @needs_arm_gcc
@@ -41,7 +42,7 @@ SOURCES = sorted(KERNEL_DIR.glob("tg_conv2d_u[42]_s[42]_s8*.c")) + [KERNEL_DIR /
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_packed_kernel_compiles_strict(source, core, tmp_path):
     cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
-           "-c", str(source), "-o", str(tmp_path / "k.o")]
+           *KERNEL_INCLUDES, "-c", str(source), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -157,7 +158,7 @@ def test_b1x8_standin(core, tmp_path):
 
 
 def test_b1x8_field_limit_matches_c():
-    text = (KERNEL_DIR / "tg_kernels_b1.h").read_text()
+    text = firmware_path("kernels/tg_kernels_b1.h").read_text()
     assert f"#define TG_B1X8_FIELD_BYTES {B1X8_FIELD_BYTES}" in text
     assert byte_masks_fit({"kernel_h": 3, "kernel_w": 3, "in_c": 128})
     assert not byte_masks_fit({"kernel_h": 3, "kernel_w": 3, "in_c": 129})

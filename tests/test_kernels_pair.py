@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kernel_lib import KERNEL_DIR, assert_same, parse_structs
+from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
 from test_kernels import SETTINGS
 from test_kernels_dsp import STRICT
 from test_kernels_packed import STRUCT, packed_case, packed_geometry
@@ -31,6 +31,7 @@ from tinygen.kernels.pair_u4 import RECORD_WORDS, pack_pair_u4, pair_scratch_byt
 from tinygen.quant.pack_mul import steps
 from tinygen.quant.pack_subbyte import pack_rows
 from tinygen.ref.subbyte import conv2d_u4_s4_s8
+from tinygen.resources import firmware_path
 
 NAME = "tg_conv2d_pair_u4_s4_s8"
 
@@ -124,9 +125,9 @@ def test_pair_scratch_matches_c(tmp_path):
     shim.write_text('#include "tg_kernels_pair.h"\n'
                     "int32_t tgt_size(const tg_conv2d_packed_params_t *p) { return tg_conv2d_pair_buffer_size(p); }\n")
     so = tmp_path / "size.so"
-    subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", f"-I{KERNEL_DIR}", str(shim), "-o", str(so)], check=True)
+    subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", *KERNEL_INCLUDES, str(shim), "-o", str(so)], check=True)
     lib = ctypes.CDLL(str(so))
-    fields = dict(parse_structs((KERNEL_DIR / "tg_kernels_packed.h").read_text()))
+    fields = dict(parse_structs(firmware_path("kernels/tg_kernels_packed.h").read_text()))
     cls = type("P", (ctypes.Structure,), {"_fields_": fields[STRUCT]})
     for kh, kw, c, in_off, sh, dh, in_h in [(1, 1, 1, 0, 1, 1, 4), (1, 1, 7, 3, 1, 1, 4), (3, 3, 3, 0, 2, 1, 5),
                                             (5, 3, 17, 128, 1, 1, 6), (3, 3, 32, 0, 2, 1, 8), (3, 3, 64, 1, 1, 1, 4),

@@ -22,7 +22,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_lib import KERNEL_DIR, assert_same
+from kernel_lib import KERNEL_INCLUDES, assert_same
 from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 from test_kernels_packed import packed_geometry
 from test_kernels_pair import NAME, consts_of, extreme_params, pair_case
@@ -30,6 +30,7 @@ from test_kernels_pair import NAME, consts_of, extreme_params, pair_case
 from e2e import ROOT
 from tinygen.kernels.pair_u4 import pack_pair_u4, pair_scratch_bytes, pair_uses_ring
 from tinygen.ref.subbyte import conv2d_u4_s4_s8
+from tinygen.resources import firmware_path
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import Call, run_calls  # noqa: E402
@@ -42,7 +43,7 @@ BOARDS = {"cortex-m7": "f746zg", "cortex-m4": "f446re"}
 @pytest.mark.parametrize("variant", ["", "_dsp"])
 def test_pair_kernel_compiles_strict(variant, core, tmp_path):
     cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
-           f"-I{KERNEL_DIR}", "-c", str(KERNEL_DIR / f"{NAME}{variant}.c"), "-o", str(tmp_path / "k.o")]
+           *KERNEL_INCLUDES, "-c", str(firmware_path(f"kernels/{NAME}{variant}.c")), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

@@ -1,4 +1,4 @@
-"""The bit-serial kernel over nested weight bit planes (firmware/kernels/tg_kernels_planes.h).
+"""The bit-serial kernel over nested weight bit planes (firmware/kernels/lowbit/tg_kernels_planes.h).
 
 - tinygen.quant.pack_planes lays the planes out as LOWBIT.md says (bit by bit; plane 7 is
   the packed binary weight array of the codes' signs), round-trips, and the switches'

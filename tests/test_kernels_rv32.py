@@ -1,4 +1,4 @@
-"""The RV32IM kernels (firmware/kernels/tg_*_rv32.c, the ESP32-C3's; tinygen.kernels.rv32).
+"""The RV32IM kernels (firmware/kernels/*/tg_*_rv32.c, the ESP32-C3's; tinygen.kernels.rv32).
 
 Their packed constants hold the weights as the kernels read them and the biases with the
 input offset folded in; the kernels, plain C, equal their numpy twins byte for byte on
@@ -252,12 +252,12 @@ def test_kernels_rv32_equal_twins_standin(tmp_path):
 
 
 def test_every_rv32_kernel_in_the_harness():
-    """Each firmware/kernels/*_rv32.c has a calling convention in benchmarks/rv32_kernels.py
+    """Each firmware/kernels/*/*_rv32.c has a calling convention in benchmarks/rv32_kernels.py
     (so the stand-in test below runs it) and a spec in tinygen.kernels.rv32."""
-    from kernel_lib import KERNEL_DIR
+    from tinygen.resources import kernel_paths
     from tinygen.kernels.table import KERNELS_BY_NAME
 
-    files = {p.stem for p in KERNEL_DIR.glob("*_rv32.c")}
+    files = {p.stem for p in kernel_paths("*_rv32.c")}
     assert files == set(RV32_KERNELS) | {"tg_conv2d_add_s8_rv32"}     # the fused add: MLPerf IC on the stand-in
     assert all("rv32im" in KERNELS_BY_NAME[name].requires for name in files)
 
@@ -313,11 +313,11 @@ def test_rv32_requantize_bounded_equals_tg_requantize(kernels, tmp_path):
     a million random values."""
     import subprocess
 
-    from kernel_lib import CFLAGS, KERNEL_DIR
+    from kernel_lib import CFLAGS, KERNEL_INCLUDES
 
     src, so = tmp_path / "shim.c", tmp_path / "shim.so"
     src.write_text(_BOUNDED_SHIM)
-    subprocess.run(["gcc", *CFLAGS, "-I", str(KERNEL_DIR), str(src), "-o", str(so)], check=True)
+    subprocess.run(["gcc", *CFLAGS, *KERNEL_INCLUDES, str(src), "-o", str(so)], check=True)
     lib = ctypes.CDLL(str(so))
     rng = np.random.default_rng(5)
     n = 1_000_000

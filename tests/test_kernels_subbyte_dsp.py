@@ -20,18 +20,19 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_lib import KERNEL_DIR, assert_same, parse_structs
+from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
 from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 from test_kernels_subbyte import KINDS, TWINS, subbyte_case, subbyte_geometry
 
 from e2e import ROOT
 from tinygen.quant.pack_subbyte import dsp_scratch_bytes
+from tinygen.resources import firmware_path, kernel_paths
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import Call, run_calls  # noqa: E402
 
 BOARDS = {"cortex-m7": "f746zg", "cortex-m4": "f446re"}
-SUBBYTE_SOURCES = sorted(KERNEL_DIR.glob("tg_conv2d_s8_[sp][42]_s8*.c"))
+SUBBYTE_SOURCES = kernel_paths("tg_conv2d_s8_[sp][42]_s8*.c")
 MAX_SCRATCH = 24 * 1024     # drawn cases above it are left out (the F446RE has 128 KB of RAM)
 
 
@@ -42,7 +43,7 @@ MAX_SCRATCH = 24 * 1024     # drawn cases above it are left out (the F446RE has 
 @pytest.mark.parametrize("source", SUBBYTE_SOURCES, ids=lambda p: p.stem)
 def test_subbyte_kernel_compiles_strict(source, core, tmp_path):
     cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
-           "-c", str(source), "-o", str(tmp_path / "k.o")]
+           *KERNEL_INCLUDES, "-c", str(source), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -53,9 +54,9 @@ def test_dsp_scratch_formula_matches_c(tmp_path):
                     "int32_t tgt_size(const tg_conv2d_subbyte_params_t *p, int32_t bits, int32_t table)\n"
                     "{ return tg_conv2d_subbyte_dsp_buffer_size(p, bits, table); }\n")
     so = tmp_path / "size.so"
-    subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", f"-I{KERNEL_DIR}", str(shim), "-o", str(so)], check=True)
+    subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", *KERNEL_INCLUDES, str(shim), "-o", str(so)], check=True)
     lib = ctypes.CDLL(str(so))
-    fields = dict(parse_structs((KERNEL_DIR / "tg_kernels_subbyte.h").read_text()))
+    fields = dict(parse_structs(firmware_path("kernels/tg_kernels_subbyte.h").read_text()))
     cls = type("P", (ctypes.Structure,), {"_fields_": fields["tg_conv2d_subbyte_params_t"]})
     for kind in KINDS:
         bits = KINDS[kind][0]

@@ -1,5 +1,5 @@
 """tg_conv2d_u2_s2_s8_dsp, the two-pixel packed-multiply kernel (2-bit weights x 2-bit
-activations, firmware/kernels/tg_conv2d_u2_s2_s8_dsp.c), on the Cortex-M7 and Cortex-M4
+activations, firmware/kernels/lowbit/tg_conv2d_u2_s2_s8_dsp.c), on the Cortex-M7 and Cortex-M4
 stand-ins against the numpy twin and the portable kernel, byte for byte.
 
 The cases aim at what the two-pixel kernel does differently from the portable one: pixel
@@ -21,12 +21,13 @@ import sys
 
 import numpy as np
 import pytest
-from kernel_lib import KERNEL_DIR, assert_same, parse_structs
+from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
 from test_kernels_dsp import STRICT, needs_qemu
 from test_kernels_packed import TWINS, packed_case
 
 from e2e import ROOT
 from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, steps
+from tinygen.resources import firmware_path
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lowbit_kernels import Call, run_calls  # noqa: E402
@@ -108,9 +109,9 @@ def test_u2_dsp_scratch_formula_matches_c(tmp_path):
                     "int32_t tgt_size(const tg_conv2d_packed_params_t *p)\n"
                     "{ return tg_conv2d_u2_s2_s8_dsp_buffer_size(p); }\n")
     so = tmp_path / "size.so"
-    subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", f"-I{KERNEL_DIR}", str(shim), "-o", str(so)], check=True)
+    subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", *KERNEL_INCLUDES, str(shim), "-o", str(so)], check=True)
     lib = ctypes.CDLL(str(so))
-    fields = dict(parse_structs((KERNEL_DIR / "tg_kernels_packed.h").read_text()))
+    fields = dict(parse_structs(firmware_path("kernels/tg_kernels_packed.h").read_text()))
     cls = type("P", (ctypes.Structure,), {"_fields_": fields["tg_conv2d_packed_params_t"]})
     for kh, kw, c, oc in [(1, 1, 1, 1), (1, 1, 7, 4), (3, 3, 3, 5), (5, 3, 17, 64), (3, 3, 64, 63)]:
         p = {"kernel_h": kh, "kernel_w": kw, "in_c": c, "out_c": oc}

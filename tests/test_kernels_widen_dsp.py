@@ -1,4 +1,4 @@
-"""The DSP convolutions with int8 weights widened at run time (firmware/kernels/tg_conv2d_widen_s8_dsp.h).
+"""The DSP convolutions with int8 weights widened at run time (firmware/kernels/conv/tg_conv2d_widen_s8_dsp.h).
 
 tg_conv2d_widen_s8_dsp equals its numpy twin (conv2d_s8) layer by layer on the Cortex-M7
 and M4 stand-ins, specialized and generic, over the shapes it serves (in_c a multiple of

@@ -73,15 +73,15 @@ def wheel_names(wheel: Path) -> set[str]:
 def test_wheel_contains_templates_kernels_and_boards(wheel):
     names = wheel_names(wheel)
     for folder, pattern_files in (("templates", (ROOT / "templates").glob("*.j2")),
-                                  ("firmware/kernels", (ROOT / "firmware" / "kernels").glob("*.[ch]")),
+                                  ("firmware/kernels", (ROOT / "firmware" / "kernels").glob("*/*")),
                                   ("firmware/audio", (ROOT / "firmware" / "audio").glob("*.[ch]")),
                                   ("boards", (ROOT / "boards").glob("*.toml"))):
-        expected = {f"tinygen/{folder}/{p.name}" for p in pattern_files}
+        expected = {f"tinygen/{folder}/{p.relative_to(ROOT / folder).as_posix()}" for p in pattern_files}
         assert expected, folder
         assert expected <= names, f"missing from the wheel: {sorted(expected - names)}"
     assert "tinygen/templates/model.c.j2" in names
-    assert "tinygen/firmware/kernels/tg_kernels.h" in names
-    assert "tinygen/firmware/kernels/tg_requant.h" in names
+    assert "tinygen/firmware/kernels/support/tg_kernels.h" in names
+    assert "tinygen/firmware/kernels/support/tg_requant.h" in names
     assert "tinygen/boards/host.toml" in names
     assert "tinygen/cli/__init__.py" in names and "tinygen/passes/plan_memory.py" in names
     with zipfile.ZipFile(wheel) as z:
@@ -102,16 +102,18 @@ def test_wheel_contains_host_runner(wheel):
 
 def test_installed_resources_resolve_inside_the_install(installed, tmp_path):
     code = ("import tinygen, tinygen.resources as r; print(tinygen.__file__); "
-            "print(r.data_dir('templates')); print(r.data_dir('firmware')); print(r.data_dir('boards'))")
+            "print(r.data_dir('templates')); print(r.data_dir('firmware')); print(r.data_dir('boards')); "
+            "print(r.firmware_path('kernels/tg_conv2d_s8.c'))")
     proc = run_installed(installed, tmp_path, "-c", code)
     assert proc.returncode == 0, proc.stderr
     lines = [Path(line) for line in proc.stdout.split()]
-    assert len(lines) == 4
+    assert len(lines) == 5
     for path in lines:
         assert path.is_relative_to(installed), f"{path} is not inside {installed}"
         assert not path.is_relative_to(ROOT)
     assert (lines[1] / "model.c.j2").is_file()
-    assert (lines[2] / "kernels" / "tg_conv2d_s8.c").is_file()
+    assert (lines[2] / "kernels" / "conv" / "tg_conv2d_s8.c").is_file()
+    assert lines[4] == lines[2] / "kernels" / "conv" / "tg_conv2d_s8.c"      # the kernel resolver, installed
 
 
 def test_installed_package_renders_a_project(installed, tmp_path):

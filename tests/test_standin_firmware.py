@@ -13,7 +13,9 @@ from e2e import ROOT
 from tinygen.board import get_board
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from standin_firmware import KERNEL_DIR, PORTS, _objects  # noqa: E402
+from standin_firmware import KERNEL_INCLUDES, PORTS, _objects  # noqa: E402
+
+from tinygen.resources import firmware_path  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
 
@@ -21,8 +23,8 @@ pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reaso
 def test_harness_kernels_compile_once_into_the_object_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
     board = get_board("f746zg")
-    flags = [*board.cflags, f"-I{KERNEL_DIR}", f"-I{PORTS / 'cortexm'}"]
-    kernel = KERNEL_DIR / "tg_conv2d_s8.c"
+    flags = [*board.cflags, *KERNEL_INCLUDES, f"-I{PORTS / 'cortexm'}"]
+    kernel = firmware_path("kernels/tg_conv2d_s8.c")
     built = []
     for run in ("a", "b"):
         work = tmp_path / run

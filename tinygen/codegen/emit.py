@@ -6,6 +6,7 @@ prints is computed here, so templates only loop and substitute.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -23,7 +24,7 @@ from tinygen.kernels.table import BACKEND_HEADERS, KERNELS_BY_NAME, KernelSpec
 from tinygen.passes.plan_memory import ALIGNMENT, ARENA_SECTION, INPUT_OUTSIDE_ARENA, MemoryPlan
 
 INPUT_BUFFER = "tg_input_buffer"      # the model input's own buffer, when it is outside the arena
-from tinygen.resources import data_dir
+from tinygen.resources import firmware_path
 from tinygen.switches import switch_graphs
 
 
@@ -371,17 +372,18 @@ _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 
 def _local_includes(rel: str) -> set[str]:
     """The headers a firmware file includes from its own folder, transitively (relative to
-    firmware/): a kernel's private headers need no listing in its KernelSpec."""
-    root = data_dir("firmware")
+    firmware/, kernels by their logical name kernels/<file>): a kernel's private headers need no
+    listing in its KernelSpec."""
     found: set[str] = set()
     todo = [rel]
     while todo:
-        path = root / todo.pop()
+        current = todo.pop()
+        path = firmware_path(current)
         if not path.is_file():
             continue
         for name in _INCLUDE.findall(path.read_text()):
-            dep = f"{path.parent.relative_to(root).as_posix()}/{name}"
-            if dep not in found and (root / dep).is_file():
+            dep = f"{posixpath.dirname(current)}/{name}"
+            if dep not in found and firmware_path(dep).is_file():
                 found.add(dep)
                 todo.append(dep)
     return found
@@ -395,8 +397,9 @@ def kernel_files(spec: KernelSpec) -> set[str]:
 
 
 def kernel_sources(graph: Graph) -> list[str]:
-    """Firmware files (relative to firmware/) the generated model needs: the kernels' sources,
-    the headers their specs name and those they include (every switch's)."""
+    """Firmware files (relative to firmware/, kernels by their flat name kernels/<file>) the
+    generated model needs: the kernels' sources, the headers their specs name and those they
+    include (every switch's)."""
     specs = [KERNELS_BY_NAME[n.kernel] for _, g in switch_graphs(graph) for n in g.nodes if n.kernel]
     sources = {spec.source for spec in specs} | {src for spec in specs for src in spec.calls}
     base = ["kernels/tg_kernels.h", "kernels/tg_requant.h"]

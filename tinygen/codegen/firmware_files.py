@@ -1,7 +1,7 @@
-"""Which firmware files (relative to firmware/) a generated project copies:
-the on-device runtime, one board port and the audio front end (or the stub
-answering that there is none: tinygen.codegen.audio). Shared by every build recipe that
-puts the protocol on a device (the host `tg_device`, the firmware builds)."""
+"""Which firmware files (relative to firmware/; tinygen.resources.firmware_path finds each on
+disk) a generated project copies: the on-device runtime, one board port and the audio front
+end (or the stub answering that there is none: tinygen.codegen.audio). Shared by every build
+recipe that puts the protocol on a device (the host `tg_device`, the firmware builds)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from tinygen.codegen.audio import firmware_files
-from tinygen.resources import data_dir
+from tinygen.resources import data_dir, firmware_path
 
 SOURCE_SUFFIXES = (".c", ".h", ".S")
 MAIN = "runtime/tg_main.c"     # left out where the platform owns main() (ESP-IDF's app_main)
@@ -32,11 +32,10 @@ def runtime_files(port: str, with_main: bool = True, frontend=None) -> list[str]
 
 def copy_firmware(files: list[str], dest: Path) -> list[str]:
     """Copy firmware files into dest/tinygen/; returns the copied .c/.S paths relative to dest."""
-    firmware = data_dir("firmware")
     for rel in files:
         target = dest / "tinygen" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(firmware / rel, target)
+        shutil.copyfile(firmware_path(rel), target)
     return [f"tinygen/{rel}" for rel in files if not rel.endswith(".h")]
 
 

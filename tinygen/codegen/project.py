@@ -19,7 +19,7 @@ from tinygen.codegen.templating import template_env
 from tinygen.ir import Graph
 from tinygen.model_id import FROM_NAME, default_model_id
 from tinygen.ref.gating_trace import gate_channels
-from tinygen.resources import data_dir
+from tinygen.resources import firmware_path
 from tinygen.switches import is_switchable, switch_graphs
 
 MANIFEST = "tinygen.json"
@@ -108,16 +108,15 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
         (dest / out).write_text(env.get_template(template).render(**data, camera=camera is not None))
     write_board_header(board, dest)
     frontend_files = write_tables(graph, dest)          # --frontend: its tables (else none)
-    firmware = data_dir("firmware")
     sources = kernel_sources(graph)
     for rel in sources:
         target = dest / "tinygen" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(firmware / rel, target)
+        shutil.copyfile(firmware_path(rel), target)
     kernel_c = [f"tinygen/{rel}" for rel in sources if rel.endswith(".c")]
     if board.build == "host":
         (dest / "tinygen" / "host").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(firmware / "host" / "tg_host_runner.c", dest / "tinygen" / "host" / "tg_host_runner.c")
+        shutil.copyfile(firmware_path("host/tg_host_runner.c"), dest / "tinygen" / "host" / "tg_host_runner.c")
         # tg_device: the on-device runtime on the stdio port, the protocol over stdin/stdout
         device_c = copy_firmware(runtime_files("stdio", frontend=frontend_of(graph)), dest)
         device_c += [f for f in frontend_files if f.endswith(".c")] + (camera.c_sources if camera else [])

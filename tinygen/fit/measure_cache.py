@@ -40,7 +40,7 @@ from tinygen import __version__
 from tinygen.board import Board
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KernelSpec
-from tinygen.resources import cache_dir, data_dir
+from tinygen.resources import cache_dir, firmware_path, kernel_paths
 
 CACHE_FILE = "kernel-instructions.json"
 FORMAT = 1
@@ -71,10 +71,10 @@ def sources_hash(spec: KernelSpec) -> str:
     """The kernel's C source, its headers and every kernel header (one may include
     another), the Python that generates kernel calls and parameters (tinygen/kernels),
     and the code laying out its packed constants (KernelSpec.pack), if any."""
-    firmware = data_dir("firmware")
-    headers = sorted((firmware / "kernels").glob("*.h"))
+    headers = kernel_paths("*.h")
     python = sorted(Path(__file__).parent.glob("*.py"))
-    h = _hash_files([*(firmware / rel for rel in (spec.source, *spec.calls, *spec.headers) if rel), *headers, *python])
+    sources = [firmware_path(rel) for rel in (spec.source, *spec.calls, *spec.headers) if rel]
+    h = _hash_files([*sources, *headers, *python])
     pack = getattr(spec, "pack", None)
     if pack is not None:
         try:

@@ -78,7 +78,7 @@ def _lowbit(op: str):
     The IR node is a plain conv2d / fully_connected on the real weights s_w * W (what the
     float interpreter and batch-norm folding need) with the weight tensor carrying the
     per-channel scales s_w and the weight bit width, and attrs["lowbit"] the layer's
-    quantizer configs (firmware/kernels/LOWBIT.md); passes/quantize_lowbit.py recovers
+    quantizer configs (firmware/kernels/lowbit/LOWBIT.md); passes/quantize_lowbit.py recovers
     the integer weights W = data / s_w exactly."""
     def handler(im, a: dict, node) -> _Act:
         x_v, w_v, s_v, b_v, q_v, config = list(a.values())[:6]

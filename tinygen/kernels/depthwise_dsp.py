@@ -1,5 +1,5 @@
 """Build-time data of tg_depthwise_conv2d_s8_dsp and tg_depthwise_conv2d_3x3_s8_dsp
-(firmware/kernels): their scratch sizes and packed constant, the per-channel records of the
+(firmware/kernels/depthwise): their scratch sizes and packed constant, the per-channel records of the
 3x3 path (all the constants tg_depthwise_conv2d_3x3_s8_dsp takes).
 
 The 3x3 path serves a layer when its shape allows it (3x3 window, dilation 1, stride_w 1

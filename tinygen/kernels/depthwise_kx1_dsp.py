@@ -1,5 +1,5 @@
 """Build-time data of tg_depthwise_conv2d_kx1_s8_dsp and tg_depthwise_conv2d_kx1_raw_s8_dsp
-(firmware/kernels): which layers they serve, their scratch sizes and their packed records
+(firmware/kernels/depthwise): which layers they serve, their scratch sizes and their packed records
 (the same for both, all the constants they take).
 
 It serves a depthwise layer that is one sequence: a k x 1 kernel over an input of width 1

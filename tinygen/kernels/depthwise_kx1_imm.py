@@ -1,4 +1,4 @@
-"""Build-time data of tg_depthwise_conv2d_kx1_imm_s8_dsp (firmware/kernels): which layers it
+"""Build-time data of tg_depthwise_conv2d_kx1_imm_s8_dsp (firmware/kernels/depthwise): which layers it
 serves, its scratch, its packed records and the per-layer code the generated model expands
 (TG_DW_KX1_IMM_DEFINE in tg_depthwise_conv2d_kx1_imm_s8_dsp.h).
 

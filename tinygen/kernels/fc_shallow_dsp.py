@@ -1,4 +1,4 @@
-"""Build-time data of tg_fully_connected_shallow_s8_dsp (firmware/kernels): which fully
+"""Build-time data of tg_fully_connected_shallow_s8_dsp (firmware/kernels/fully_connected): which fully
 connected layers it serves and its records.
 
 A layer of depth (in_features) at most MAX_DEPTH whose requantization the folded form

@@ -1,4 +1,4 @@
-"""The dynamic-inference kernels (firmware/kernels/tg_kernels_gating.h): their KernelSpecs,
+"""The dynamic-inference kernels (firmware/kernels/gated/tg_kernels_gating.h): their KernelSpecs,
 parameter builders and scratch formula. tinygen.kernels.table appends `gating_kernels`."""
 
 from __future__ import annotations

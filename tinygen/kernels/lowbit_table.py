@@ -1,4 +1,4 @@
-"""Kernel specifications of the low-bit kernels (firmware/kernels/LOWBIT.md).
+"""Kernel specifications of the low-bit kernels (firmware/kernels/lowbit/LOWBIT.md).
 
 Binary (XNOR / popcount, binary weights x int8, int8 with threshold output, bit
 unpacking) and sub-byte / power-of-two weight convolutions. Their weight formats are the

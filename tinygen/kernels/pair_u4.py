@@ -1,5 +1,5 @@
 """Build-time data of the pixel-pair 4-bit kernels (tg_conv2d_pair_u4_s4_s8 and its _dsp
-variant, firmware/kernels/tg_kernels_pair.h): their scratch size, their packed constant
+variant, firmware/kernels/lowbit/tg_kernels_pair.h): their scratch size, their packed constant
 (per-channel requantization records, then the weight words of channel pairs) and whether the
 records serve a layer.
 

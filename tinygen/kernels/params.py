@@ -1,7 +1,7 @@
 """Kernel parameter structs computed from quantized nodes.
 
 One builder per IR op; each returns a dict keyed by the C struct's field names
-(see firmware/kernels/tg_kernels.h). Ops whose parameters follow TFLite Micro's
+(see firmware/kernels/support/tg_kernels.h). Ops whose parameters follow TFLite Micro's
 Prepare step (add, mul, softmax, logistic, mean, hard swish, relu, requantize)
 delegate to tinygen.quant.op_params.
 

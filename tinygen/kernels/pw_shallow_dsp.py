@@ -1,4 +1,4 @@
-"""Which pointwise convolutions tg_conv2d_1x1_shallow_s8_dsp (firmware/kernels) serves, and
+"""Which pointwise convolutions tg_conv2d_1x1_shallow_s8_dsp (firmware/kernels/conv) serves, and
 its scratch.
 
 A 1x1 stride-1 convolution (the "1x1" variant) of depth in_c 4, 8 or 16 (DEPTHS), the full int8

@@ -1,4 +1,4 @@
-"""The RV32IM kernels (firmware/kernels/tg_*_rv32.c, the ESP32-C3): their specs and the
+"""The RV32IM kernels (firmware/kernels/*/tg_*_rv32.c, the ESP32-C3): their specs and the
 constants they read, arranged at build time.
 
 RV32IMC has a 32 x 32 multiply but no multiply-accumulate and no SIMD, so these kernels

@@ -20,7 +20,9 @@ class KernelSpec:
     requires: frozenset = frozenset()   # target features ("dsp", ...) it needs
     struct: str | None = None    # C parameter struct type
     const_roles: tuple[str, ...] = ()   # constants passed after the inputs, in order
-    source: str = ""             # firmware file implementing it (relative to firmware/)
+    # firmware file implementing it, relative to firmware/ as a generated project lays it out: a
+    # kernel is "kernels/<file>" (on disk in its family folder: tinygen.resources.firmware_path)
+    source: str = ""
     # for ops with shape-dependent kernels: the variant it implements, one of those
     # kernel_params.kernel_variants names for a node (e.g. "broadcast" for an add of
     # operands of different shapes, "1x1" for a pointwise conv); None: the general case

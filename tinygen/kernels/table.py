@@ -140,7 +140,7 @@ from tinygen.kernels.rv32 import rv32_kernels  # noqa: E402
 
 KERNELS = rv32_kernels(KernelSpec) + KERNELS
 
-# binary, sub-byte and power-of-two kernels (firmware/kernels/LOWBIT.md)
+# binary, sub-byte and power-of-two kernels (firmware/kernels/lowbit/LOWBIT.md)
 from tinygen.kernels.lowbit_table import lowbit_kernels  # noqa: E402
 
 KERNELS = KERNELS + lowbit_kernels(KernelSpec)

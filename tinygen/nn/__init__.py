@@ -2,7 +2,7 @@
 switchable-precision networks (issue 7).
 
 Drop-in replacements for nn.Conv2d / nn.Linear whose eval mode computes exactly what
-the compiled C computes (firmware/kernels/LOWBIT.md):
+the compiled C computes (firmware/kernels/lowbit/LOWBIT.md):
 
     from tinygen.nn import ActQuant, QConv2d, QLinear, WeightQuant
 

@@ -1,7 +1,7 @@
 """The custom ops `torch.ops.tinygen.qconv2d` / `qlinear`: a QConv2d / QLinear layer's
 eval-mode computation as one node (the contract is in tinygen/nn's docstring).
 
-The implementation follows firmware/kernels/LOWBIT.md exactly: the input is quantized
+The implementation follows firmware/kernels/lowbit/LOWBIT.md exactly: the input is quantized
 to integer codes, the accumulator is computed exactly (float64 holds every integer sum
 these layers produce), binary inputs are padded with the declared pad value P, and the
 real output y = (s_in * s_w[o]) * acc + b[o] is formed in float64 and returned as float32.

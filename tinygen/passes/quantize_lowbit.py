@@ -3,7 +3,7 @@
 Their quantization is not calibrated: it was trained. Each layer states the grid of
 its input (its input quantizer) and its integer weights W (the weight tensor's data
 divided by its per-channel scales, exact). This module gives quantize.py the input
-grids and turns each layer into its integer form, firmware/kernels/LOWBIT.md:
+grids and turns each layer into its integer form, firmware/kernels/lowbit/LOWBIT.md:
 
     acc = sum W * a;   y = g * acc + h,   g = s_in * s_w (batch norm folded in), h = bias
 

@@ -1,7 +1,7 @@
 """TFLite's fixed-point requantization arithmetic, vectorized in numpy.
 
 This is the one Python copy of the math. It mirrors, function for function,
-`firmware/kernels/tg_requant.h` and TFLite's `tensorflow/lite/kernels/internal/
+`firmware/kernels/support/tg_requant.h` and TFLite's `tensorflow/lite/kernels/internal/
 common.h` / `quantization_util.cc` (the double-rounding variant that TFLite
 Micro's reference kernels and CMSIS-NN use: a rounding doubling high multiply,
 then a rounding right shift).

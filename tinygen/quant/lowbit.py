@@ -1,6 +1,6 @@
 """Low-bit quantizers: integer weights, weight scales and activation grids.
 
-The one implementation of firmware/kernels/LOWBIT.md's quantizer tables, in numpy
+The one implementation of firmware/kernels/lowbit/LOWBIT.md's quantizer tables, in numpy
 (no torch): `tinygen.nn`'s layers call it in training and eval mode, the compiler
 calls it when it lowers a layer. Every weight quantizer maps float weights
 `w[O, ...]` (output channel first: OIHW or [O, I]) to integer weights `W` (same

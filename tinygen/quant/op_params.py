@@ -1,7 +1,7 @@
 """Kernel parameters from quantization parameters: TFLite Micro's "Prepare" step.
 
 Each function returns the param dict of one C kernel (keys = the fields of its
-struct in firmware/kernels/tg_kernels.h), computed exactly as TFLite Micro's
+struct in firmware/kernels/support/tg_kernels.h), computed exactly as TFLite Micro's
 Prepare does it: scales are float32 tensor parameters promoted to double, the
 arithmetic is done in double in the same order, and multipliers are quantized
 with the same routines (tinygen.quant.fixedpoint). That is what makes the

@@ -1,4 +1,4 @@
-"""Bit packing of binary (+1 / -1) tensors, as firmware/kernels/LOWBIT.md fixes it.
+"""Bit packing of binary (+1 / -1) tensors, as firmware/kernels/lowbit/LOWBIT.md fixes it.
 
 Channels (the last axis) go into 32-bit words: channel c in word c // 32, bit c % 32
 (LSB = lowest channel); bit 1 is -1, bit 0 is +1; the bits beyond the channel count in

@@ -1,5 +1,5 @@
 """Weights of tg_conv2d_s8_b1lut_s8_dsp: binary weights x int8 activations by table lookup
-(firmware/kernels/LOWBIT.md, "Binary weights by table lookup").
+(firmware/kernels/lowbit/LOWBIT.md, "Binary weights by table lookup").
 
 Per pair of output pixels and per chunk of 64 inputs of the flattened receptive field (16
 groups of 4), the kernel builds a table of 256 int32 entries in scratch: entry 16 j + m holds,

@@ -1,4 +1,4 @@
-"""Weights of the packed-multiply kernels (firmware/kernels/tg_kernels_packed.h, LOWBIT.md).
+"""Weights of the packed-multiply kernels (firmware/kernels/lowbit/tg_kernels_packed.h, LOWBIT.md).
 
 The kernels tg_conv2d_u4_s4_s8 and tg_conv2d_u2_s2_s8 multiply a word of P activations by a
 word of P weight codes laid out so that one field of the product holds the P products' sum:

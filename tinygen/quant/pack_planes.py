@@ -1,4 +1,4 @@
-"""Nested weight bit planes, as firmware/kernels/LOWBIT.md ("Nested bit planes") lays them out.
+"""Nested weight bit planes, as firmware/kernels/lowbit/LOWBIT.md ("Nested bit planes") lays them out.
 
 A layer's top codes C (int8 two's complement in [-127, 127], OHWI) are stored once as 8
 bit planes, plane-major: ``uint32 [8][O][KH][KW][ceil(I/32)]``, plane j holding bit j of

@@ -1,4 +1,4 @@
-"""Sub-byte weight rows and power-of-two codes, as firmware/kernels/LOWBIT.md lays them out.
+"""Sub-byte weight rows and power-of-two codes, as firmware/kernels/lowbit/LOWBIT.md lays them out.
 
 - Rows (`s4`, `s2`, `p4`): weights OHWI flattened to [O][K] codes, K = KH*KW*I, each row
   packed lowest bits first (4-bit: element 2j in bits 0-3 of byte j, 2j+1 in bits 4-7;

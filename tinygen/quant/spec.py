@@ -34,7 +34,7 @@ FIXED_OUTPUT_QPARAMS = {
     "exit_select": (op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT),
 }
 
-# low-bit weight storage formats (firmware/kernels/LOWBIT.md) -> bits per weight value
+# low-bit weight storage formats (firmware/kernels/lowbit/LOWBIT.md) -> bits per weight value
 WEIGHT_FORMATS = {"int8": 8, "b1": 1, "s4": 4, "s2": 2, "p4": 4, "planes": 8}   # planes: passes/nested.py
 
 # nested weights (switchable precision) of k bits -> their storage format; s4 / s2 hold two's

@@ -1,8 +1,8 @@
-"""numpy twins of the binary kernels (firmware/kernels/tg_kernels_b1.h), the spec.
+"""numpy twins of the binary kernels (firmware/kernels/lowbit/tg_kernels_b1.h), the spec.
 
 One function per C kernel, named like it minus ``tg_``, taking the params struct's
 fields as a dict ``p`` and the same arrays as the C function. They follow
-firmware/kernels/LOWBIT.md literally: packed operands are unpacked to +1 / -1 and the
+firmware/kernels/lowbit/LOWBIT.md literally: packed operands are unpacked to +1 / -1 and the
 accumulator is the plain sum of weight times input over every tap, a padded tap
 holding the pad value P (binary inputs: p["pad_value"] in {0, +1, -1}; int8 inputs:
 the zero point, i.e. 0 after the input offset). int64 arithmetic throughout.

@@ -1,7 +1,7 @@
 """numpy twin of the bit-serial kernels over nested weight bit planes
-(firmware/kernels/tg_kernels_planes.h), the spec.
+(firmware/kernels/lowbit/tg_kernels_planes.h), the spec.
 
-It follows firmware/kernels/LOWBIT.md ("Nested bit planes") literally, from the planes and
+It follows firmware/kernels/lowbit/LOWBIT.md ("Nested bit planes") literally, from the planes and
 the input's bit planes: acc' = sum_t coef_t sum_m 2^m popcount(p_t AND u_m) over every tap
 (padded taps holding pad_u), k = 1 adding sum_m 2^m popcount(u_m); then the int8
 requantization of tinygen.ref.kernels. int64 arithmetic throughout. ``p`` holds the fields

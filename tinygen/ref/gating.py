@@ -1,4 +1,4 @@
-"""Numpy twins of the dynamic-inference kernels (firmware/kernels/tg_channel_gate_s8.c,
+"""Numpy twins of the dynamic-inference kernels (firmware/kernels/gated/tg_channel_gate_s8.c,
 tg_conv2d_gated_s8*.c, tg_depthwise_conv2d_gated_s8*.c, tg_fully_connected_gated_s8*.c,
 tg_exit_select_s8.c), integer-exact, and their float forms for the float interpreter
 (calibration).

@@ -1,5 +1,5 @@
 """numpy twins of the layout kernels the PyTorch frontend's mobile layers need
-(firmware/kernels/tg_slice_s8.c, tg_resize_nearest_s8.c): pure copies, integer-exact."""
+(firmware/kernels/layout/tg_slice_s8.c, tg_resize_nearest_s8.c): pure copies, integer-exact."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The connection-sparse pointwise convolution (firmware/kernels/tg_conv2d_sparse_s8.c):
+"""The connection-sparse pointwise convolution (firmware/kernels/conv/tg_conv2d_sparse_s8.c):
 its packed weight lists and its numpy twin."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Integer-exact numpy twins of the sub-byte and power-of-two weight kernels
-(firmware/kernels/tg_kernels_subbyte.h): one per C kernel, named like it minus ``tg_``.
+(firmware/kernels/lowbit/tg_kernels_subbyte.h): one per C kernel, named like it minus ``tg_``.
 
 Each decodes the packed weight rows (tinygen.quant.pack_subbyte) to their integer
 weights and runs the int8 convolution twin on them: the kernels compute exactly an int8
