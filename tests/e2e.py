@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from tinygen.board import get_board
+from tinygen.cli import main
 from tinygen.compiler import SourceModel, build, compile_source, load_source
+from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input, run
 from tinygen.run.host import HostModel
 
@@ -91,3 +96,36 @@ def assert_bit_exact(graph, host: HostModel, inputs: list[np.ndarray]) -> None:
             if not np.array_equal(ref[name], c_out):
                 raise AssertionError(f"input {i}, output {name}: {first_difference(ref[name], c_out)}\n"
                                      + diff_layers(graph, host, x))
+
+
+def conv_graph(net_class, shape, kernel: str, board, tmp: Path, specialize: bool, seed: int = 3, **options):
+    """A torch net of convs (uniform weights, seeded) calibrated on noise and compiled for the
+    board with every conv2d on `kernel`; (source, graph, 3 quantized inputs)."""
+    torch.manual_seed(seed)
+    net = net_class()
+    for p in net.parameters():
+        torch.nn.init.uniform_(p, -1.0, 1.0)
+    net.eval()
+    torch.export.save(torch.export.export(net, (torch.randn(shape),)), tmp / "m.pt2")
+    rng = np.random.default_rng(seed - 3)
+    np.save(tmp / "calib.npy", rng.standard_normal((16,) + shape[1:]).astype(np.float32))
+    source = load_source(tmp / "m.pt2")
+    first = compile_source(source, str(tmp / "calib.npy"), CompileOptions(features=board.isa_features))
+    choice = {n.name: kernel for n in first.nodes if n.op == "conv2d"}
+    graph = compile_source(source, str(tmp / "calib.npy"),
+                           CompileOptions(features=board.isa_features, kernel_choice=choice, **options))
+    graph.meta["specialize"] = specialize
+    inputs = [quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
+              for _ in range(3)]
+    return source, graph, inputs
+
+
+def run_cli(*argv) -> tuple[int, str, str]:
+    """main(argv) with stdout and stderr captured (usable from module-scoped fixtures)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = main([str(a) for a in argv])
+        except SystemExit as e:       # argparse: --help, --version, usage errors
+            rc = e.code
+    return rc, out.getvalue(), err.getvalue()

@@ -17,7 +17,7 @@ import pytest
 
 from pass_lib import Builder
 from test_camera_device import expect_error, frame_bytes
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.build.memory import MemoryFitError, check_prediction, predict
 from tinygen.compiler import SourceModel, build, compile_source, graph_hash, load_source

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import shutil
@@ -13,7 +11,7 @@ import pytest
 
 from tinygen import __version__
 from tinygen.passes.analysis import total_macs
-from tinygen.cli import main
+from e2e import run_cli
 from tinygen.report import human_bytes, human_count
 
 from e2e import EXAMPLES, compile_example
@@ -22,17 +20,6 @@ MLP = EXAMPLES / "mlp.py"
 DSCNN = EXAMPLES / "dscnn.py"
 PROJECT_FILES = ("model.h", "model.c", "weights.c", "weights.h", "Makefile", "tinygen.json",
                  "libtgmodel.so", "tg_runner")
-
-
-def run_cli(*argv) -> tuple[int, str, str]:
-    """main(argv) with stdout and stderr captured (usable from module-scoped fixtures)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = main([str(a) for a in argv])
-        except SystemExit as e:       # argparse: --help, --version, usage errors
-            rc = e.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 def mlp_macs_by_hand() -> int:

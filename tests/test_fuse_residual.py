@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from e2e import ALL_AGREE, assert_device_equals_reference, build_host, diff_layers, first_difference
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.passes import CompileOptions, float_pipeline, run_passes

@@ -64,7 +64,7 @@ def run_cases(board_name: str, tmp: Path, kernel: str, decls: str, calls: list[s
     include = tmp / "board"
     include.mkdir(exist_ok=True)
     write_board_header(board, include)
-    from test_port_cortexm import layout, port_sources, render_linker_script
+    from standin_lib import layout, port_sources, render_linker_script
 
     ld = render_linker_script(layout(board, True), tmp / "standin.ld")
     elf = tmp / "core.elf"

@@ -196,7 +196,7 @@ def serving(project, *extra: str):
     import subprocess
     import sys
 
-    from test_hil_qemu import alive, children
+    from standin_lib import alive, children
     from tinygen.hil.deadline import wait_exit
 
     proc = subprocess.Popen([sys.executable, "-m", "tinygen", "flash", "--board", "f746zg", "-o", str(project),

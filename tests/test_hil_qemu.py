@@ -22,6 +22,7 @@ from tinygen.errors import TinygenError, ToolchainError, UsageError
 from tinygen.hil.client import Device, DeviceError
 from tinygen.hil.deadline import STANDIN, Deadline, clock_for, wait_exit
 from tinygen.hil.link import Link, LinkError
+from standin_lib import alive
 from tinygen.run import qemu
 from tinygen.run.qemu import Emulator
 
@@ -29,28 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(qemu.shutil.which("qemu-system-arm") is None or
                                 qemu.shutil.which("arm-none-eabi-gcc") is None,
                                 reason="needs qemu-system-arm and arm-none-eabi-gcc (make toolchain)")
-
-
-def alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
-
-
-def children(pid: int) -> list[int]:
-    """Process ids whose parent is `pid` (from /proc, no procps needed)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def gone_within(pid: int, seconds: float) -> bool:

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from kernel_lib import KERNEL_INCLUDES, assert_same
 from test_kernels_b1 import CHANNELS, KERNELS, _axis, binary_input_case, int8_input_case
-from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
+from standin_lib import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 
 from e2e import ROOT
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
-from test_kernels_dsp import STRICT, needs_qemu
+from standin_lib import STRICT, needs_qemu
 from test_kernels_packed import packed_geometry
 
 from e2e import ROOT

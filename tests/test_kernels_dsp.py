@@ -9,7 +9,6 @@ counts not a multiple of 4, odd and even pixel counts).
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import numpy as np
@@ -19,6 +18,7 @@ from torch import nn
 
 from e2e import assert_device_equals_reference
 from kernel_lib import KERNEL_INCLUDES
+from standin_lib import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.kernels.table import KERNELS
@@ -27,13 +27,6 @@ from tinygen.ref.interpreter import quantize_input
 from tinygen.resources import kernel_paths
 
 DSP_SOURCES = kernel_paths("tg_*_dsp.c")
-STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-Wdouble-promotion"]
-CORES = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16"}
-ARM_GCC = shutil.which("arm-none-eabi-gcc")
-needs_arm_gcc = pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc is not installed "
-                                   "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
-needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or ARM_GCC is None,
-                                reason="the Cortex-M stand-ins need qemu-system-arm and arm-none-eabi-gcc")
 
 
 def test_every_dsp_kernel_is_in_the_table_and_requires_dsp():

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from e2e import assert_device_equals_reference
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from test_kernels_dsp_depthwise import DSP3, _check_every_layer, _compile, _depthwise, _dw, _export
 
 

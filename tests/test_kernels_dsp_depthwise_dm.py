@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from e2e import ROOT
 from kernel_lib import assert_same
 from test_kernels import _axis, act_range
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, dw3_scratch, dw3_serves
 from tinygen.kernels.table import KERNELS_BY_NAME, find_kernel
 from tinygen.ref import kernels as ref

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from e2e import assert_device_equals_reference
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.kernels.depthwise_kx1_dsp import (HEAD, kx1_geometry, kx1_phase_words, kx1_raw_scratch, kx1_records,

@@ -271,7 +271,7 @@ def test_depthwise_kx1_imm_s8_dsp_standin(board, case, spread, tmp_path):
     """Each chain built for the stand-in equals the reference on every layer, with inputs in range
     and saturating at -128 / 127; spread 6: the ReLU layers of 2+ channels in MODE_COMMON, 7: in
     MODE_SIGN (the common shift does not serve them)."""
-    from test_kernels_dsp import needs_qemu
+    from standin_lib import needs_qemu
     from test_kernels_dsp_depthwise_kx1 import _export
 
     from e2e import assert_device_equals_reference

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from test_kernels_dsp_depthwise import _check_every_layer, _compile, _export
 from torch import nn
 

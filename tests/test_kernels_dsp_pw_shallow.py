@@ -24,7 +24,7 @@ from torch import nn
 from torch_models import compile_module
 
 from e2e import assert_device_equals_reference
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.kernels.pw_shallow_dsp import DEPTHS, pw_shallow_scratch, pw_shallow_serves
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions

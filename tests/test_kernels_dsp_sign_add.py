@@ -25,7 +25,7 @@ import pytest
 from tflite.ActivationFunctionType import ActivationFunctionType as Act
 
 from e2e import assert_device_equals_reference
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tflite_builder import ModelBuilder
 from tinygen.codegen.sign_add import SIGN_DEFINES, sign_add_flags, sign_add_left_out
 from tinygen.kernels import specialize

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from e2e import ROOT
 from kernel_lib import assert_same
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.kernels.lut import softmax_exp_table
 from tinygen.quant.op_params import softmax_params
 from tinygen.ref import kernels as ref

@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
 from test_kernels import SETTINGS
-from test_kernels_dsp import STRICT
+from standin_lib import STRICT
 from test_kernels_packed import STRUCT, packed_case, packed_geometry
 
 from tinygen.kernels.depthwise_dsp import _MAX_PRODUCT

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from kernel_lib import assert_same
 from test_kernels_b1_dsp import _geometry as b1_geometry
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from test_kernels_planes import INPUT_BITS, LARGE_FIELDS, planes_case, planes_params
 
 from e2e import ROOT

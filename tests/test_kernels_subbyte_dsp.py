@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
-from test_kernels_dsp import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
+from standin_lib import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 from test_kernels_subbyte import KINDS, TWINS, subbyte_case, subbyte_geometry
 
 from e2e import ROOT

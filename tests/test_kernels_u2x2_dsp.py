@@ -22,7 +22,7 @@ import sys
 import numpy as np
 import pytest
 from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
-from test_kernels_dsp import STRICT, needs_qemu
+from standin_lib import STRICT, needs_qemu
 from test_kernels_packed import TWINS, packed_case
 
 from e2e import ROOT

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from e2e import assert_device_equals_reference
-from test_kernels_dsp import needs_qemu
-from test_lower_peak import conv_graph
+from standin_lib import needs_qemu
+from e2e import conv_graph
 from tinygen.board import get_board
 from tinygen.compiler import build
 from tinygen.kernels.direct_dsp import conv2d_direct_dsp_weights, conv2d_widen_dsp_weights

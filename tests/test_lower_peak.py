@@ -12,19 +12,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-import torch
 from torch import nn
 
-from e2e import assert_device_equals_reference
+from e2e import assert_device_equals_reference, conv_graph
 from mlperf_models import mlperf_model
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.passes import CompileOptions
 from tinygen.passes.lower_peak import FLASH_PER_RAM_BYTE
-from tinygen.ref.interpreter import quantize_input
 
 DIRECT = "tg_conv2d_direct_s8_dsp"
 # ../shared/notes/anchors.md: TFLM's arena for IC on the Cortex-M7 stand-in; the issue's target is 60% of it
@@ -48,28 +45,6 @@ class DirectConvs(nn.Module):
 
     def forward(self, x):
         return self.body(x)
-
-
-def conv_graph(net_class, shape, kernel: str, board, tmp: Path, specialize: bool, seed: int = 3, **options):
-    """A torch net of convs (uniform weights, seeded) calibrated on noise and compiled for the
-    board with every conv2d on `kernel`; (source, graph, 3 quantized inputs)."""
-    torch.manual_seed(seed)
-    net = net_class()
-    for p in net.parameters():
-        torch.nn.init.uniform_(p, -1.0, 1.0)
-    net.eval()
-    torch.export.save(torch.export.export(net, (torch.randn(shape),)), tmp / "m.pt2")
-    rng = np.random.default_rng(seed - 3)
-    np.save(tmp / "calib.npy", rng.standard_normal((16,) + shape[1:]).astype(np.float32))
-    source = load_source(tmp / "m.pt2")
-    first = compile_source(source, str(tmp / "calib.npy"), CompileOptions(features=board.isa_features))
-    choice = {n.name: kernel for n in first.nodes if n.op == "conv2d"}
-    graph = compile_source(source, str(tmp / "calib.npy"),
-                           CompileOptions(features=board.isa_features, kernel_choice=choice, **options))
-    graph.meta["specialize"] = specialize
-    inputs = [quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
-              for _ in range(3)]
-    return source, graph, inputs
 
 
 @needs_qemu

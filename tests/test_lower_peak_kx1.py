@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from e2e import assert_device_equals_reference
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.kernels.depthwise_kx1_dsp import kx1_scratch

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from multi_io_lib import quantized, write_data, write_model
-from test_cli import run_cli
+from e2e import run_cli
 from tinygen.board import get_board
 from tinygen.compiler import compile_source, load_source
 from tinygen.hil.session import input_bytes

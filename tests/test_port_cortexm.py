@@ -28,9 +28,9 @@ import subprocess
 import time
 from pathlib import Path
 
-import jinja2
 import pytest
 
+from standin_lib import INSTRUCTIONS_PER_TICK, layout, port_sources, render_linker_script
 from tinygen.board import get_board
 from tinygen.codegen.project import write_board_header
 from tinygen.hil.deadline import Deadline, clock_for, wait_exit
@@ -43,7 +43,6 @@ QEMU = "qemu-system-arm"
 FIRMWARE = data_dir("firmware")
 PORTS = FIRMWARE / "ports"
 LINK = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections")
-INSTRUCTIONS_PER_TICK = 40       # the counter's resolution on the stand-ins
 EXIT_FAULT = 0x7F                # TG_EXIT_FAULT in tg_cortexm.h
 
 pytestmark = pytest.mark.skipif(shutil.which(CC) is None,
@@ -158,29 +157,6 @@ CONFIGS = [(b, standin) for b in BOARDS for standin in (False, True)]
 def config_id(config) -> str:
     board, standin = config
     return f"{board}-{'standin' if standin else 'real'}"
-
-
-def layout(board, standin: bool) -> dict[str, int]:
-    """The linker template's variables: the stand-in's addresses or the part's, always the part's sizes."""
-    flash, ram = board.region("flash"), board.region("ram")
-    return {"flash_origin": board.emulator["flash_origin"] if standin else flash["origin"],
-            "flash_size": flash["size"],
-            "ram_origin": board.emulator["ram_origin"] if standin else ram["origin"],
-            "ram_size": ram["size"], "stack_size": board.stack_size}
-
-
-def render_linker_script(values: dict[str, int], dest: Path) -> Path:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    # the arena in the linked RAM (no --arena-region): tests/test_arena_region.py covers a region
-    text = env.get_template("linker/cortex-m.ld.j2").render({**{k: f"0x{v:X}" for k, v in values.items()},
-                                                            "arena": None})
-    dest.write_text(text)
-    return dest
-
-
-def port_sources(port: str) -> list[Path]:
-    return sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
 
 
 def build(tmp: Path, board_name: str, standin: bool, *defines: str) -> tuple[subprocess.CompletedProcess, Path]:

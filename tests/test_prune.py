@@ -374,7 +374,7 @@ def test_compacted_residual_on_f746zg_standin(tmp_path):
 def test_inspect_reports_what_compaction_removed(tmp_path):
     """`tinygen inspect` on examples/pruned/resnet8_pruned.py: the pruning section's totals
     against the same model with --no-compact, the parameters after from the masks."""
-    from test_cli import run_cli
+    from e2e import run_cli
     from tinygen.frontend.torch_loader import _import_file
 
     path = Path(__file__).resolve().parents[1] / "examples" / "pruned" / "resnet8_pruned.py"

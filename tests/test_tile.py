@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from e2e import assert_device_equals_reference
 from mlperf_models import mlperf_model
 from pass_lib import Builder
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.passes import CompileOptions, compile_graph
 from tinygen.passes.tile import rewrite, tile_lines
 from tinygen.passes.tile_geometry import stage_of

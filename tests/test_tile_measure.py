@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_kernels_dsp import needs_qemu
-from test_port_cortexm import INSTRUCTIONS_PER_TICK
+from standin_lib import needs_qemu
+from standin_lib import INSTRUCTIONS_PER_TICK
 
 ROOT = Path(__file__).resolve().parent.parent
 CNN = ROOT / "examples" / "models" / "cnn.py"

@@ -13,7 +13,7 @@ import pytest
 
 from e2e import assert_device_equals_reference, first_difference, random_inputs
 from pass_lib import Builder
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import SourceModel, build, compile_source, graph_hash, load_source
 from tinygen.hil.target import open_device

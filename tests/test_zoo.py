@@ -16,7 +16,7 @@ from e2e import (
     diff_layers,
     first_difference,
 )
-from test_kernels_dsp import needs_qemu
+from standin_lib import needs_qemu
 from tflm_single_op import nodes_equal_tflm
 from torch_models import compile_module
 from zoo_lib import CALIB, EXACT, PTQ_SLACK, compiled, images, zoo_agreement

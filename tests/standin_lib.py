@@ -1,0 +1,68 @@
+"""What the tests that build for the Cortex-M stand-ins and run QEMU share: the toolchain
+marks and strict flags, the linker script and port sources of a bare test image, the
+counter's resolution, and the QEMU processes' state read from /proc."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from tinygen.resources import data_dir
+
+STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-Wdouble-promotion"]
+CORES = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16"}
+ARM_GCC = shutil.which("arm-none-eabi-gcc")
+needs_arm_gcc = pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc is not installed "
+                                   "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
+needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or ARM_GCC is None,
+                                reason="the Cortex-M stand-ins need qemu-system-arm and arm-none-eabi-gcc")
+INSTRUCTIONS_PER_TICK = 40       # the counter's resolution on the stand-ins
+PORTS = data_dir("firmware") / "ports"
+
+
+def layout(board, standin: bool) -> dict[str, int]:
+    """The linker template's variables: the stand-in's addresses or the part's, always the part's sizes."""
+    flash, ram = board.region("flash"), board.region("ram")
+    return {"flash_origin": board.emulator["flash_origin"] if standin else flash["origin"],
+            "flash_size": flash["size"],
+            "ram_origin": board.emulator["ram_origin"] if standin else ram["origin"],
+            "ram_size": ram["size"], "stack_size": board.stack_size}
+
+
+def render_linker_script(values: dict[str, int], dest: Path) -> Path:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    # the arena in the linked RAM (no --arena-region): tests/test_arena_region.py covers a region
+    text = env.get_template("linker/cortex-m.ld.j2").render({**{k: f"0x{v:X}" for k, v in values.items()},
+                                                            "arena": None})
+    dest.write_text(text)
+    return dest
+
+
+def port_sources(port: str) -> list[Path]:
+    return sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
+
+
+def alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (from /proc, no procps needed)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
