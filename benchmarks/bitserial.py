@@ -19,7 +19,7 @@ One firmware per layer and board (benchmarks/lowbit_kernels.py's harness: QEMU m
 for the F746ZG's Cortex-M7, mps2-an386 for the F446RE's Cortex-M4, -icount shift=0); every
 output must equal its numpy twin byte for byte or the script stops. Instructions, never
 cycles. Importing this module registers the bit-serial kernel with that harness
-(tests/test_kernels_planes_dsp.py runs through it).
+(tests/kernels/test_kernels_planes_dsp.py runs through it).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ prints the float test accuracy (eval mode: the gate is the deployed top-k) per p
 - a gated MLP: the flattened image (64) -> GatedLinear(64, 128) -> Linear(128, 10), its
   predictor full (64 -> 128), a bottleneck r, or a bottleneck on the input pooled by g.
 The cost side is benchmarks/gating_masked.py. Float accuracy: the int8 model tracks it
-(tests/test_gating_predictor.py checks the compiled bottleneck is exact to the reference).
+(tests/gating/test_gating_predictor.py checks the compiled bottleneck is exact to the reference).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ shift=0): the port's counter gives executed instructions (one timer tick per 40
 instructions, exact under icount), the outputs come back over the UART and must equal
 the numpy twin's, byte for byte, or the script stops. Instructions, never cycles.
 KERNELS (benchmarks/kernel_calls.py) says how to call each kernel; run_calls()
-(benchmarks/standin_calls.py, also the harness of tests/test_kernels_b1_dsp.py and the other
+(benchmarks/standin_calls.py, also the harness of tests/kernels/test_kernels_b1_dsp.py and the other
 stand-in kernel tests; re-exported here for them) builds and runs the firmware. It builds for
 the ESP32-C3's RISC-V stand-in too (benchmarks/rv32_kernels.py adds the RV32IM kernels to
 KERNELS): `--boards esp32-c3` measures each row's portable and _rv32 kernels against

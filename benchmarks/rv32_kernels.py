@@ -1,7 +1,7 @@
 """How to call the RV32IM kernels (firmware/kernels/*/tg_*_rv32.c, tinygen.kernels.rv32) in
 the one-firmware harness (benchmarks/standin_calls.py): importing this module adds them to
 benchmarks/kernel_calls.py's KERNELS table, so run_calls("esp32-c3", ...) runs them on the ESP32-C3's stand-in (QEMU
-RISC-V virt) beside their numpy twins (tests/test_kernels_rv32.py).
+RISC-V virt) beside their numpy twins (tests/kernels/test_kernels_rv32.py).
 
 Each case draws random int8 weights and builds the packed constant the kernel reads (the
 input offset folded into the biases); the plain weights follow the kernel's arguments, for

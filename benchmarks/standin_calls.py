@@ -1,6 +1,6 @@
 """One firmware running a list of kernel calls on a board's QEMU stand-in: the harness of
 benchmarks/lowbit_kernels.py and of the kernel tests that run C on the stand-ins
-(tests/test_kernels_b1_dsp.py, test_kernels_rv32.py, ...).
+(tests/kernels/test_kernels_b1_dsp.py, test_kernels_rv32.py, ...).
 
     calls = run_calls("f746zg", [Call("tg_conv2d_s8_dsp", p, arrays)], work_dir)
     calls[0].result, calls[0].instructions      # the output array, executed instructions

@@ -9,7 +9,7 @@ equals the numpy reference on 3 images (outputs and every layer), the int8 error
 the float model (RMS error / RMS of the float outputs on 24 images) for tinygen and for
 PyTorch's FX post-training quantization on the same calibration images, and whether the
 model fits the F746ZG and the F446RE (predicted flash and RAM, tinygen.build.memory). A
-benchmark, not a test: it prints numbers (tests/test_zoo.py asserts them).
+benchmark, not a test: it prints numbers (tests/e2e/test_zoo.py asserts them).
 """
 
 from __future__ import annotations

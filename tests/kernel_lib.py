@@ -102,7 +102,7 @@ def build(out_dir: Path) -> Path:
     shim = out_dir / "tg_test_shim.c"
     shim.write_text(_SHIM)
     so = out_dir / "libtg_kernels.so"
-    # the ISA-specific kernels (tg_*_dsp.c) need their cross compiler: tests/test_kernels_dsp.py
+    # the ISA-specific kernels (tg_*_dsp.c) need their cross compiler: tests/kernels/test_kernels_dsp.py
     sources = [p for p in kernel_paths("*.c") if not p.stem.endswith("_dsp")] + [shim]
     flags = [f for f in CFLAGS if f != "-shared"] + list(KERNEL_INCLUDES)
     try:

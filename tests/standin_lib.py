@@ -35,7 +35,7 @@ def layout(board, standin: bool) -> dict[str, int]:
 def render_linker_script(values: dict[str, int], dest: Path) -> Path:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    # the arena in the linked RAM (no --arena-region): tests/test_arena_region.py covers a region
+    # the arena in the linked RAM (no --arena-region): tests/build/test_arena_region.py covers a region
     text = env.get_template("linker/cortex-m.ld.j2").render({**{k: f"0x{v:X}" for k, v in values.items()},
                                                             "arena": None})
     dest.write_text(text)

@@ -109,3 +109,22 @@ def test_the_layering_test_sees_upward_imports(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from tinygen.passes import fold_bn\n")
     assert "tinygen.passes.fold_bn" in imports(probe)
+
+
+def test_tests_mirror_the_packages():
+    """tests/<folder>/ is a package of tinygen's (or firmware/, whole models in e2e/, the shipped
+    examples/, the guide's docs/); at the top only the top-level modules' and the layout's tests."""
+    tests = ROOT / "tests"
+    extra = {"firmware", "e2e", "examples", "docs", "data"}
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))}
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file() or p.name == "codegen"}
+    assert folders - extra <= packages, f"test folders that are no package of tinygen: {sorted(folders - extra - packages)}"
+    top = sorted(p.stem for p in tests.glob("test_*.py"))
+    modules = {p.stem for p in PACKAGE.glob("*.py")} | {"boards"}
+    assert all(name[5:] in modules or name in ("test_layers", "test_import_cycles", "test_packaging",
+                                                "test_suite_threads") for name in top), top
+    for test in tests.rglob("test_*.py"):
+        imported = {n.module for n in ast.walk(ast.parse(test.read_text())) if isinstance(n, ast.ImportFrom) and n.module}
+        others = {m for m in imported if m.startswith("test_") and (test.parent / f"{m}.py").is_file() is False
+                  and not (tests / f"{m}.py").is_file()}
+        assert not others, f"{test.relative_to(ROOT)} imports test modules of another folder: {sorted(others)}"

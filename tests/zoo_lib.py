@@ -1,4 +1,4 @@
-"""The mobile zoo's shared machinery (tests/test_zoo.py, benchmarks/zoo.py): inputs,
+"""The mobile zoo's shared machinery (tests/e2e/test_zoo.py, benchmarks/zoo.py): inputs,
 compiled models, PyTorch's own post-training quantization, and the agreement figures."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ LayerNorm and GELU are refused on purpose (README "PyTorch operators"): TFLite M
 no int8 LayerNorm to be bit-exact against, and an int8 LayerNorm needs a per-pixel integer
 mean, variance and reciprocal square root whose error tinygen cannot check against an
 arbiter. GELU differs from Hardswish by at most 0.30 (at x = 1.81; measured on [-6, 6] by
-tests/test_frontend_mobile.py), and Hardswish has TFLite's int8 kernel: a fine-tuned
+tests/frontend/test_frontend_mobile.py), and Hardswish has TFLite's int8 kernel: a fine-tuned
 Hardswish is the int8 path, not a GELU approximated inside tinygen.
 """
 

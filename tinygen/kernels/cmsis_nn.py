@@ -10,7 +10,7 @@ kernels.
 
 Scratch sizes are the formulas of CMSIS-NN's `*_get_buffer_size_dsp` functions as
 compiled by GCC (identical from v7.0.0 to main, V.18.0.0 to V.19.1.0 of
-arm_nnfunctions.h), written once here; tests/test_cmsis_nn.py compiles the tree's own
+arm_nnfunctions.h), written once here; tests/kernels/test_cmsis_nn.py compiles the tree's own
 functions on the host and checks they agree over many shapes.
 
 This module does not import tinygen.kernels.table (which appends these specs to

@@ -24,7 +24,7 @@ folded bias are scaled by 2^(e_c + 1) and
     y = SSAT8(SMMLA(sum_c, M_c, B_c) >> S),   B_c = 2^(e_c - 1) + 2^(S - 1) + zp * 2^S,
 equals floor((a + 2^30 + 2^(n-1) * 2^31) / 2^(31 + n)) + zp (a = acc * M), TFLite's
 requantization without the sign correction: 3 instructions per output with the store
-(tests/test_kernels_dsp_depthwise_kx1_imm.py checks the identity exhaustively).
+(tests/kernels/test_kernels_dsp_depthwise_kx1_imm.py checks the identity exhaustively).
 
 MODE_SIGN, any zero point: the weights doubled, SMMLAR(sum, M, R) with
 R = (1 + 2 * zp) << (n - 1), the sign's ADD, ASR by n (a register: the channels' shifts may

@@ -19,7 +19,7 @@ tinygen's kernels, and the build says which (kernel_report.esp_nn_note):
 
 Scratch: ESP-NN sizes its buffers at run time (esp_nn_get_*_scratch_size) and takes
 them through esp_nn_set_*_scratch_buf. tinygen plans them into the arena at build time
-with ESP-NN's formulas, written here from its sources (v1.2; tests/test_esp_nn.py checks
+with ESP-NN's formulas, written here from its sources (v1.2; tests/kernels/test_esp_nn.py checks
 them against the tree's own functions): on the ESP32 and ESP32-C3 (portable and generic
 optimized versions) conv and depthwise need none and softmax 4 bytes per class
 (esp_nn_get_softmax_scratch_size_opt; the portable version needs none, so the stand-in's

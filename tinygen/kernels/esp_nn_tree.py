@@ -10,7 +10,7 @@ the ESP32-S3 (assembly), the ESP32-P4 and, as generic C, the ESP32 and ESP32-C3.
   Xtensa compiler or ESP-IDF can be installed on the machines tinygen is tested on.
 - The esp32-c3 stand-in (QEMU RISC-V virt, tinygen's own Makefile): the tree's portable
   C sources, `--esp-nn PATH` or else the ESP_NN_PATH environment variable, compiled into
-  the firmware. tests/test_esp_nn.py runs them bit-exact there.
+  the firmware. tests/kernels/test_esp_nn.py runs them bit-exact there.
 
 The version is idf_component.yml's `version:` (the component manager's), else
 `git describe`.

@@ -13,7 +13,7 @@ A nested layer with an int8 or uniform k-bit input then takes C as its weight, f
 channels with a negative batch-norm scale (g < 0), which the shared planes cannot do per
 switch; instead such a channel's bias and multiplier are negated, since
 requantize(-acc + b, M) == requantize(acc - b, -M) bit for bit (the same 64-bit product in
-the rounding doubling high multiply; tests/test_fixedpoint.py), except where an accumulator
+the rounding doubling high multiply; tests/quant/test_fixedpoint.py), except where an accumulator
 shifted left by a positive shift wraps to INT32_MIN, which no layer's range reaches. The planes kernel's bias also takes the correction
 of its unsigned input planes (pack_planes.planes_bias_correction).
 

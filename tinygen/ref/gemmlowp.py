@@ -1,6 +1,6 @@
 """The gemmlowp fixed-point functions the int8 softmax and logistic twins need (exp on
 negative values, 1 / (1 + x), logistic), int32 in Q formats, integer-exact to the C in
-firmware/kernels/support/tg_requant.h (tests/test_fixedpoint.py compares them)."""
+firmware/kernels/support/tg_requant.h (tests/quant/test_fixedpoint.py compares them)."""
 
 from __future__ import annotations
 

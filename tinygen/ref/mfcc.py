@@ -34,7 +34,7 @@ same stages, in float (_f32) or in integers (_q31): step 1's maximum tg_peak_s16
 2-7 per frame tg_mfcc_frame_* (steps 3-4 in tg_cfft_* and tg_rfft_mag_*, 5-6
 tg_mel_log_*, 7 tg_dct_*), step 8 tg_mfcc_quantize_*; tg_frontend_clip the whole clip.
 Both agree with `quantize(features(clip))` on at least 99.5% of the int8 bytes, never
-more than 1 apart (tests/test_audio_c.py).
+more than 1 apart (tests/audio/test_audio_c.py).
 """
 
 from __future__ import annotations

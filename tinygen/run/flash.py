@@ -16,7 +16,7 @@ the generated ESP-IDF project, or esptool. Every path verifies what it wrote:
 Before any tool runs, the build's manifest must say it was made for this board
 (tinygen.build.built): an F746ZG's image is never written into an F446RE.
 
-These command lines are tested against stand-in scripts (tests/test_flash.py),
+These command lines are tested against stand-in scripts (tests/run/test_flash.py),
 not against hardware: no board is attached where tinygen is developed.
 """
 

@@ -1,4 +1,4 @@
-@ Microbenchmarks for the cycle models (tests/test_cycles.py): straight runs whose
+@ Microbenchmarks for the cycle models (tests/cycles/test_cycles.py): straight runs whose
 @ Cortex-M4 cycle counts follow from the TRM's Table 3-1 and 3.3.2. Each bench_*
 @ is called from _start, then bench_done marks the end of its segment.
     .syntax unified

@@ -1,0 +1,114 @@
+"""The cycle models on microbenchmarks whose Cortex-M4 counts follow from the
+TRM (tests/data/cycles/bench.S), run on the M4 stand-in with QEMU's execution
+log; and the log folding on a synthetic log."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tinygen.cycles import cortex_m4, cortex_m7
+from tinygen.cycles.price import price
+from tinygen.cycles.qemu_log import LogFolder
+from tinygen.cycles.run import symbols
+
+BENCH = Path(__file__).parents[1] / "data" / "cycles" / "bench.S"
+P = cortex_m4.REFILL
+CALL_AND_RETURN = 2 * (1 + P)       # the benchmark's BX LR and the caller's BL bench_done
+
+# name: (exact instructions, M4 cycles from the TRM)
+EXPECTED_M4 = {
+    "bench_smlad": (100 + 2, 100 * 1 + CALL_AND_RETURN),             # SMLAD 1
+    "bench_ldr": (100 + 2, 2 + 99 * 1 + CALL_AND_RETURN),            # LDR 2, pipelined LDR after LDR 1
+    "bench_ldr_chain": (101 + 2, 1 + 100 * 2 + CALL_AND_RETURN),     # base written by the previous load: 2
+    "bench_loop": (1 + 30 + 2, 1 + 10 * 3 + 9 * P + CALL_AND_RETURN),  # MOVS 1; SMLAD, SUBS, BNE 1 (+P taken)
+}
+BENCHES = tuple(EXPECTED_M4)
+
+
+@pytest.fixture(scope="module")
+def bench_log(tmp_path_factory):
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} not installed (sudo apt-get install -y --no-install-recommends gcc-arm-none-eabi "
+                        "qemu-system-arm)")
+    tmp = tmp_path_factory.mktemp("cycles")
+    elf, log = tmp / "bench.elf", tmp / "exec.log"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-nostdlib", "-nostartfiles",
+                    "-Wl,-Ttext=0x400", "-Wl,-Tdata=0x20000000", "-Wl,--section-start=.vectors=0x0",
+                    str(BENCH), "-o", str(elf)], check=True, capture_output=True, text=True)
+    subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-display", "none", "-monitor", "none", "-serial", "null",
+                    "-semihosting-config", "enable=on,target=native", "-icount", "shift=0",
+                    "-d", "in_asm,exec,nochain", "-D", str(log), "-kernel", str(elf)],
+                   check=True, capture_output=True, text=True, timeout=120)
+    return elf, log
+
+
+def fold(elf: Path, log: Path) -> tuple[LogFolder, dict[str, int]]:
+    addr = symbols(elf, BENCHES + ("bench_done",))
+    folder = LogFolder({addr[b] for b in BENCHES}, {addr["bench_done"]})
+    with open(log, encoding="ascii", errors="replace") as f:
+        for line in f:
+            folder.feed(line)
+    folder.finish()
+    return folder, addr
+
+
+def test_cycles_m4_microbenchmarks_match_the_trm(bench_log):
+    folder, _ = fold(*bench_log)
+    assert len(folder.segments) == len(BENCHES)
+    errors = []
+    for name, segment in zip(BENCHES, folder.segments):
+        p = price(folder.blocks, segment, cortex_m4)
+        want_insns, want_cycles = EXPECTED_M4[name]
+        assert p.instructions == want_insns, (name, p.mix)
+        errors.append((name, p.core_cycles, want_cycles))
+    print("\nbenchmark         model  TRM")
+    for name, got, want in errors:
+        print(f"{name:<16}{got:>7.0f}{want:>5}")
+    assert all(got == want for _, got, want in errors), errors
+
+
+def test_cycles_m7_coarse_model_pairs_loads_not_macs(bench_log):
+    folder, _ = fold(*bench_log)
+    seg = dict(zip(BENCHES, folder.segments))
+    smlad = price(folder.blocks, seg["bench_smlad"], cortex_m7).core_cycles
+    ldr = price(folder.blocks, seg["bench_ldr"], cortex_m7).core_cycles
+    chain = price(folder.blocks, seg["bench_ldr_chain"], cortex_m7).core_cycles
+    assert smlad >= 100, "one MAC pipeline: SMLADs do not dual-issue"
+    assert ldr <= 60, "independent loads pair through the 64-bit interface"
+    assert chain >= 200, "a load whose base the previous load wrote waits for it"
+
+
+def test_cycles_log_folding_counts_taken_branches():
+    log = """----------------
+IN: f
+0x00000100:  2001       movs     r0, #1
+0x00000102:  3801       subs     r0, #1
+0x00000104:  d1fd       bne      #0x102
+
+Trace 0: 0x7f0000000000 [00000000/00000100/00000000/ff000000] f
+----------------
+IN: f
+0x00000102:  3801       subs     r0, #1
+0x00000104:  d1fd       bne      #0x102
+
+Trace 0: 0x7f0000000100 [00000000/00000102/00000000/ff000000] f
+Trace 0: 0x7f0000000100 [00000000/00000102/00000000/ff000000] f
+----------------
+IN: g
+0x00000106:  4770       bx       lr
+
+Trace 0: 0x7f0000000200 [00000000/00000106/00000000/ff000000] g
+"""
+    folder = LogFolder({0x100}, {0x106})
+    for line in log.splitlines(keepends=True):
+        folder.feed(line)
+    (seg,) = folder.finish()
+    assert seg.instructions(folder.blocks) == 3 + 2 + 2
+    # first block: branch taken (next pc 0x102 is not its end 0x106); second: taken; third: fell through
+    assert seg.runs == {(0, False): 1, (1, False): 1, (1, True): 1}
+    assert price(folder.blocks, seg, cortex_m4).core_cycles == (3 + P) + (2 + P) + 2   # the stop block is not counted

@@ -1,0 +1,147 @@
+"""benchmarks/figures.py: generated blocks, the comparison of a fresh measurement with the stored
+one, and the lint of numbers outside generated blocks (the engine of `make check-figures`)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import figure_engine as fe  # noqa: E402
+import figures  # noqa: E402
+from figure_list import FIGURES  # noqa: E402
+
+
+def fig(**kw):
+    return fe.Figure("t", "a test figure", lambda work, quick: {}, lambda d: f"value {d['n']:,}", minutes=0, **kw)
+
+
+def test_compare_instructions_within_the_tick_only():
+    f = fig()
+    assert fe.compare(f, {"instructions": 1000}, {"instructions": 1040}) == []
+    diff = fe.compare(f, {"instructions": 1000}, {"instructions": 1041})
+    assert len(diff) == 1 and "instructions" in diff[0] and "1,041" in diff[0]
+
+
+def test_compare_counts_summed_over_readings_one_tick_each():
+    f = fig(counts=("preprocess",))
+    old = {"preprocess": 3_108_560, "preprocess_readings": 24}
+    assert fe.compare(f, old, {"preprocess": 3_108_560 + 24 * 40, "preprocess_readings": 24}) == []
+    diff = fe.compare(f, old, {"preprocess": 3_108_560 + 24 * 40 + 1, "preprocess_readings": 24})
+    assert len(diff) == 1 and "24 readings" in diff[0]
+    assert fe.compare(f, {"preprocess": 1000}, {"preprocess": 1041}) != []      # no readings: one tick
+
+
+def test_compare_values_under_a_derived_record_relative():
+    f = fig()
+    assert fe.compare(f, {"energy": {"joules": 4.4799966e-4}}, {"energy": {"joules": 4.4800008e-4}}) == []
+    assert fe.compare(f, {"energy": {"joules": 4.48e-4}}, {"energy": {"joules": 4.50e-4}}) != []
+    assert fe.compare(f, {"memory": {"flash": 100}}, {"memory": {"flash": 101}}) != []
+
+
+def test_compare_bytes_and_accuracy_exact_wall_times_ignored():
+    f = fig(volatile=("seconds",))
+    assert fe.compare(f, {"flash": 100, "seconds": 3.0}, {"flash": 100, "seconds": 9.5}) == []
+    assert fe.compare(f, {"flash": 100}, {"flash": 104}) == ["flash: stored 100, now 104"]
+    assert fe.compare(f, {"accuracy": 0.9710}, {"accuracy": 0.9711}) != []
+    assert fe.compare(f, {"equals": True}, {"equals": False}) != []
+
+
+def test_compare_rows_by_key_and_quick_subsets():
+    f = fig(rows=("model", "kernels"))
+    old = [{"model": "a", "kernels": "x", "flash": 1}, {"model": "b", "kernels": "x", "flash": 2}]
+    new = [{"model": "b", "kernels": "x", "flash": 2}]
+    assert fe.compare(f, old, new, quick=True) == []
+    assert any("not measured now" in d for d in fe.compare(f, old, new))
+    changed = [{"model": "b", "kernels": "x", "flash": 3}]
+    assert fe.compare(f, old, changed, quick=True) == ["[b/x].flash: stored 2, now 3"]
+
+
+@pytest.fixture
+def docs(tmp_path, monkeypatch):
+    """A repository with a README holding one block of figure 't' and its stored JSON."""
+    monkeypatch.setattr(fe, "ROOT", tmp_path)
+    monkeypatch.setattr(fe, "RESULTS", tmp_path / "results")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "t.json").write_text(json.dumps({"commit": "abc1234", "date": "2026-11-25",
+                                                             "data": {"n": 1234}}))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\nbefore\n{fe.begin_marker('t')}\nold text\n{fe.end_marker('t')}\nafter\n")
+    return readme
+
+
+def test_render_rewrites_blocks_and_check_finds_hand_edits(docs):
+    f = fig()
+    problems = fe.render_documents({"t": f}, write=False)
+    assert len(problems) == 1 and "differs from what its JSON renders" in problems[0]
+    assert fe.render_documents({"t": f}) == []
+    text = docs.read_text()
+    assert "value 1,234" in text and "Measured at `abc1234` on 2026-11-25" in text and "old text" not in text
+    assert text.startswith("# x\n\nbefore\n") and text.endswith("after\n")
+    assert fe.render_documents({"t": f}, write=False) == []
+    docs.write_text(text.replace("value 1,234", "value 1,235"))
+    assert fe.render_documents({"t": f}, write=False)
+
+
+def test_render_names_unknown_figures_and_missing_json(docs):
+    assert "names no figure" in fe.render_documents({}, write=False)[0]
+    (fe.RESULTS / "t.json").unlink()
+    assert "has no benchmarks/results/t.json" in fe.render_documents({"t": fig()}, write=False)[0]
+
+
+def test_lint_flags_measurements_outside_blocks_only(tmp_path, docs):
+    fe.render_documents({"t": fig()})
+    docs.write_text(docs.read_text() + "\n".join([
+        "The plain model takes 549,355 instructions and 35.4 KiB of flash, 60.19 inf/s.",
+        "It is 2.1x faster, 12% smaller, built in 25 s.",
+        "int8 weights, 3x3 kernels, 96x96 inputs, Cortex-M7, `--arena 16384 B` and ISO 8601.",
+    ]) + "\n")
+    hits = fe.lint([docs])
+    found = [h.split(": ", 1)[1].split("  ", 1)[0] for h in hits]
+    assert found == ["'549,355 instructions'", "'35.4 KiB'", "'60.19 inf/s'", "'2.1x'", "'12%'", "'25 s'"]
+
+
+def test_every_figure_has_a_title_and_unique_name():
+    names = [f.name for f in FIGURES]
+    assert len(names) == len(set(names)) and all(f.title for f in FIGURES)
+
+
+def test_the_stored_json_renders_every_block_in_the_documents():
+    """README.md and docs/ hold exactly what the stored measurements render (no hand edit, no stale block)."""
+    assert fe.render_documents({f.name: f for f in FIGURES}, write=False) == []
+
+
+def test_figures_command_line_lists_and_lints():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "figures.py"), "list"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and "boards" in done.stdout
+
+
+def test_compare_derived_ratios_relative_counts_by_key():
+    f = fig(counts=("mean",))
+    assert fe.compare(f, {"instructions_per_mac": 1.35}, {"instructions_per_mac": 1.3501}) == []
+    assert fe.compare(f, {"instructions_per_mac": 1.35}, {"instructions_per_mac": 1.40}) != []
+    assert fe.compare(f, {"latency": {"mean": 287486.68}}, {"latency": {"mean": 287500.0}}) == []
+    assert fe.compare(f, {"latency": {"mean": 287486.68}}, {"latency": {"mean": 287600.0}}) != []
+
+
+def test_a_failed_measurement_keeps_its_files_and_stores_nothing(docs):
+    """A measurement that fails (suite-time's make test with an error, say) stores no JSON and
+    leaves its working folder, with the logs it wrote, where the message says."""
+    def failing(work: Path, quick: bool):
+        (work / "suite-8.log").write_text("ERROR tests/test_x.py::test_y\n")
+        raise SystemExit("suite_time.py exited 2")
+
+    f = fe.Figure("t", "a test figure", failing, lambda d: f"value {d['n']:,}", minutes=0)
+    before = (fe.RESULTS / "t.json").read_text()
+    with pytest.raises(SystemExit) as e:
+        figures.cmd_measure({"t": f}, ["t"], quick=False)
+    kept = Path(str(e.value).rsplit("kept in ", 1)[1])
+    assert "exited 2" in str(e.value) and (kept / "suite-8.log").read_text().startswith("ERROR")
+    assert (fe.RESULTS / "t.json").read_text() == before
+    shutil.rmtree(kept)
