@@ -43,7 +43,7 @@
  *   writes, even at the input's own address, reach no input byte a later row reads: the
  *   output may overlap its input at any distance >= 0, so the any-window path's
  *   distance (what inplace.py plans) is safe for both paths
- *   (tests/test_kernels_dsp_depthwise.py checks the row order on every small shape).
+ *   (tests/kernels/test_kernels_dsp_depthwise.py checks the row order on every small shape).
  *
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
  */

@@ -101,7 +101,7 @@ static inline int32_t tg_requantize_smaller_than_one_exp(int32_t acc, int32_t mu
  * negate a channel's accumulator); shift in [-31, 31].
  *
  * Why it equals tg_requantize (tested exhaustively on edge values and on
- * millions of random ones in tests/test_fixedpoint.py):
+ * millions of random ones in tests/quant/test_fixedpoint.py):
  *
  * 1. SaturatingRoundingDoublingHighMul(a, b) with b > INT32_MIN equals
  *    floor((a * b + 2^30) / 2^31). It saturates only for a == b == INT32_MIN,
@@ -136,7 +136,7 @@ static inline int32_t tg_requantize_fast(int32_t acc, int32_t multiplier, int32_
  * tg_requantize in about 6 instructions (MOV, MOV, SMLAL, ADD, ADD, ASR), for
  * kernels that checked its preconditions once per call:
  * multiplier in [2^30, 2^31), shift in [-31, -1] and |acc| < 2^30.
- * Equal to tg_requantize there (tests/test_fixedpoint.py), because, with n = -shift:
+ * Equal to tg_requantize there (tests/quant/test_fixedpoint.py), because, with n = -shift:
  *
  * 1. tg_requantize_fast's proof gives floor((x - [x < 0] + 2^(n-1)) / 2^n) with
  *    x = floor((acc * m + 2^30) / 2^31); [x < 0] may be replaced by [acc < 0]:

@@ -19,7 +19,7 @@
  * - Counter: CMSDK APB timer 0 (same manual, "APB timer"), a 32-bit down
  *   counter. Under -icount shift=0 one executed instruction advances virtual
  *   time by 1 ns and the timer runs at 25 MHz: one tick per 40 executed
- *   instructions, exactly (measured; tests/test_port_cortexm.py checks it).
+ *   instructions, exactly (measured; tests/firmware/test_port_cortexm.py checks it).
  *   The port extends it to 64 bits and multiplies by 40: the counter reports
  *   executed instructions, to within one tick. QEMU models no cycles. While
  *   the core sleeps in WFI (only inside tg_port_getc) virtual time runs at
