@@ -1,5 +1,5 @@
 /*
- * tinygen binary kernels: public API. Semantics: firmware/kernels/LOWBIT.md.
+ * tinygen binary kernels: public API. Semantics: firmware/kernels/lowbit/LOWBIT.md.
  *
  * Conventions:
  *  - Packed binary tensors (activations and weights) hold channels in uint32_t

@@ -1,6 +1,6 @@
 /*
  * tinygen bit-serial kernels over nested weight bit planes: public API. Semantics:
- * firmware/kernels/LOWBIT.md, section "Nested bit planes".
+ * firmware/kernels/lowbit/LOWBIT.md, section "Nested bit planes".
  *
  * Conventions:
  *  - Nested weights: per layer the top codes C[o][ky][kx][i], int8 two's complement in

@@ -1,6 +1,6 @@
 /*
  * tinygen sub-byte (4-bit, 2-bit) and power-of-two weight kernels: int8 activations,
- * packed weight rows, int8 output. The semantics are firmware/kernels/LOWBIT.md's.
+ * packed weight rows, int8 output. The semantics are firmware/kernels/lowbit/LOWBIT.md's.
  *
  * Conventions (as tg_kernels.h for everything not stated here):
  *  - input: int8 [in_h][in_w][in_c] (NHWC, batch 1); output: int8 [out_h][out_w][out_c].
