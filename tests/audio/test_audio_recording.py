@@ -3,6 +3,8 @@ host reference of stream mode (stream.StreamRunner) against run_stream."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,45 @@ def test_recording_truth_and_determinism(no_espeak):
     assert np.array_equal(again, samples) and truth2 == truth
     other, _ = rc.make_recording(rc.RecordingSpec(seed=3, minutes=1.0))
     assert not np.array_equal(other, samples)
+
+
+def test_recording_voices_words_and_no_homophones(no_espeak, monkeypatch):
+    """Every word spoken, in time order, keywords as the truth has them; the other words never a
+    keyword's homophone; the voices of the asked split only (test by default, train for a
+    validation recording), the same placement otherwise."""
+    said = []
+    fake = sp.say
+    monkeypatch.setattr(sp, "say", lambda word, voice, *a: said.append((word, voice)) or fake(word, voice, *a))
+    spec = rc.RecordingSpec(seed=2, minutes=1.0)
+    samples, truth, spoken = rc.make_recording_words(spec)
+    assert [t for t in spoken if t.label in sp.KEYWORDS] == truth and len(spoken) > len(truth)
+    assert all(a.end <= b.start for a, b in zip(spoken, spoken[1:]))
+    others = {t.label for t in spoken} - set(sp.KEYWORDS)
+    assert others and others <= set(sp.DISTRACTORS) and not others & set(sp.HOMOPHONES)
+    assert {v.variant for _, v in said} <= set(sp.TEST_VARIANTS)
+    said.clear()
+    train = rc.RecordingSpec(seed=2, minutes=1.0, voices="train")
+    other, truth_train, _ = rc.make_recording_words(train)
+    assert {v.variant for _, v in said} <= set(sp.TRAIN_VARIANTS) and len(said) > 10
+    assert [t.label for t in truth_train] == [t.label for t in truth]      # the same draws, other speakers
+    assert not np.array_equal(other, samples)
+    assert train.name() != spec.name() and "-train-" in train.name() and "-train-" not in spec.name()
+    with pytest.raises(UsageError, match="unknown voice set 'dev'"):
+        rc.RecordingSpec(voices="dev")
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng speaks the words: it says which are alike")
+def test_recording_homophones_are_a_keywords_phonemes():
+    """speech.HOMOPHONES are spoken as their keyword (espeak-ng's phonemes, so its samples); no
+    distractor word is."""
+    def phonemes(word: str) -> str:
+        return subprocess.run(["espeak-ng", "-q", "-x", word], capture_output=True, text=True, check=True).stdout.strip()
+
+    keywords = {phonemes(k): k for k in sp.KEYWORDS}
+    for word, keyword in sp.HOMOPHONES.items():
+        assert keywords.get(phonemes(word)) == keyword, word
+    assert not [w for w in sp.DISTRACTORS if phonemes(w) in keywords]
+    assert set(sp.DISTRACTORS) | set(sp.HOMOPHONES) == set(sp.UNKNOWN_WORDS)
 
 
 def test_recording_files_cached(no_espeak, tmp_path, monkeypatch):

@@ -98,3 +98,22 @@ def test_stream_scoring():
     assert (score.hits, score.misses, score.false_accepts) == (2, 1, 2)
     assert score.latencies == pytest.approx([0.2, 0.7])
     assert score.false_accepts_per_hour == pytest.approx(2 / 0.1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_stream_scoring_equals_its_definition(seed):
+    """score_events against its rule written plainly: each keyword, in time order, takes the first
+    event not yet taken with its label between its start and `tolerance` after its end."""
+    rng = np.random.default_rng(seed)
+    labels = ["yes", "no", "up"]
+    truth = [st.Truth(str(rng.choice(labels)), float(t), float(t) + 0.4) for t in np.sort(rng.uniform(0, 60, 30))]
+    events = [st.Event(str(rng.choice(labels)), int(s), 1) for s in np.sort(rng.integers(0, 61 * 16000, 60))]
+    used, hits = set(), 0
+    for t in sorted(truth, key=lambda t: t.start):
+        found = next((i for i, e in enumerate(events) if i not in used and e.label == t.label
+                      and t.start <= e.time <= t.end + 1.0), None)
+        if found is not None:
+            used.add(found)
+            hits += 1
+    score = st.score_events(events, truth, 61 * 16000)
+    assert (score.hits, score.false_accepts) == (hits, len(events) - len(used)) and hits > 3

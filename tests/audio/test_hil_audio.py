@@ -5,6 +5,7 @@ client's four calls, with counters, and with planted faults), the reports, the p
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import types
@@ -227,16 +228,29 @@ def _cli(argv) -> int:
     return main(argv)
 
 
+def assert_curve_holds_the_run(s: dict) -> None:
+    """The curve (--json's "curve", from the run's own sums) at the run's threshold gives the run's
+    own score: the events at a threshold are those of the next threshold up the curve."""
+    at = next(p for p in s["curve"] if p["threshold_units"] >= s["config"]["threshold_units"])
+    assert (at["hits"], at["false_accepts"]) == (s["score"]["hits"], s["score"]["false_accepts"])
+    assert [p["threshold_units"] for p in s["curve"]] == sorted({p["threshold_units"] for p in s["curve"]})
+    assert s["curve"][-1]["hits"] == s["curve"][-1]["false_accepts"] == 0          # above every sum: silence
+    assert s["config"]["threshold"] == pytest.approx(s["config"]["threshold_units"] / 256 / s["config"]["smooth"])
+
+
 def test_hil_audio_cli_reference_stream_and_clips(graph, tmp_path, capsys):
     samples, truth = stream_case(4.0)
     write_wav(tmp_path / "rec.wav", samples)
     write_truth(tmp_path / "rec.csv", truth)
     rc = _cli(["listen", str(MLPERF_KWS), "--board", "f746zg", "--reference", "--stream", str(tmp_path / "rec.wav"),
                "--truth", str(tmp_path / "rec.csv"), "--threshold", "0.3", "--smooth", "2", "--json",
-               str(tmp_path / "s.json"), "-q"])
+               str(tmp_path / "s.json"), "-q", "--roc", str(tmp_path / "roc.png")])
     out = capsys.readouterr().out
     assert rc == 0 and "hits" in out and "false accepts" in out
     s = json.loads((tmp_path / "s.json").read_text())
+    assert_curve_holds_the_run(s)
+    if importlib.util.find_spec("matplotlib"):
+        assert (tmp_path / "roc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ref = st.run_stream(samples, graph, st.StreamConfig.for_graph(graph, threshold=0.3, smooth=2))
     assert [(e["label"], e["sample"], e["score"]) for e in s["events"]] == [(e.label, e.sample, e.score)
                                                                             for e in ref.events]
@@ -272,6 +286,7 @@ def test_hil_audio_cli_errors(tmp_path, capsys):
         (["--reference"], "add --audio WAVS or --stream"),
         (["--reference", "--audio", str(tmp_path / "long.wav"), "--stream", str(tmp_path / "rec.wav")], "two modes"),
         (["--reference", "--audio", str(tmp_path / "nothere")], "does not exist"),
+        (["--reference", "--audio", str(tmp_path / "long.wav"), "--roc", "r.png"], "--roc plots a stream's hits"),
         (["--emulate"], "give the audio: --audio WAVS"),
         (["--reference", "--stream", str(tmp_path / "rec.wav"), "--truth", "t.csv", "--chunk-ms", "2000"],
          "--chunk-ms 2000 is out of range"),
@@ -307,8 +322,10 @@ def test_hil_audio_cli_host_firmware_clips_and_stream(graph, tmp_path, capsys):
     write_wav(tmp_path / "rec.wav", samples)
     write_truth(tmp_path / "rec.csv", truth)
     rc = _cli(["listen", str(MLPERF_KWS), "--board", "host", "--stream", str(tmp_path / "rec.wav"), "--truth",
-               str(tmp_path / "rec.csv"), "--check-windows", "--json", str(tmp_path / "s.json"), "-o", out, "-q"])
+               str(tmp_path / "rec.csv"), "--check-windows", "--json", str(tmp_path / "s.json"), "-o", out, "-q",
+               "--threshold", "0.3"])
     s = json.loads((tmp_path / "s.json").read_text())
     assert rc == 0 and s["exact"] and s["windows_checked"] and s["compared_with_reference"]
+    assert_curve_holds_the_run(s)
     assert s["inferences"] == (1 + (len(samples) - 480) // 320 - 49) // 2 + 1 and s["cost"]["frontend"] > 0
     capsys.readouterr()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import pytest
 
 from tinygen.audio import corpus
 from tinygen.audio import recording as rc
@@ -22,6 +23,17 @@ def test_recording_command_writes_the_recording_and_its_truth(no_espeak, tmp_pat
     assert wav_line == str(wav) and truth_line == f"{truth} ({len(rc.read_truth(truth))} keywords)"
     assert len(read_wav(wav)) == 15 * 16000
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([wav.name, truth.name])
+
+
+def test_recording_command_training_voices(no_espeak, tmp_path, capsys):
+    """--voices train: a validation recording, spoken by the training voices, under its own name."""
+    assert main(["recording", "--minutes", "0.25", "--seed", "1", "--voices", "train", "--out", str(tmp_path)]) == 0
+    wav_line = capsys.readouterr().out.strip().splitlines()[0]
+    wav, _ = rc.build_recording(tmp_path, rc.RecordingSpec(seed=1, minutes=0.25, voices="train"))
+    assert wav_line == str(wav) and "-train-" in wav.name
+    with pytest.raises(SystemExit) as stop:
+        main(["recording", "--voices", "dev", "--out", str(tmp_path)])
+    assert stop.value.code == 2 and "invalid choice: 'dev'" in capsys.readouterr().err
 
 
 def test_recording_command_refuses_a_length_of_zero(tmp_path, capsys):

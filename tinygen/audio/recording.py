@@ -1,23 +1,27 @@
 """A long evaluation recording: keywords at known times between other words, over noise.
 
     samples, truth = make_recording(RecordingSpec(seed=0, minutes=10))
+    samples, truth, spoken = make_recording_words(spec)    # ... and every word spoken, keywords or not
     wav, csv = build_recording("build/kws-stream", RecordingSpec(minutes=10))   # cached files
     truth = read_truth(csv)                 # [stream.Truth(label, start, end)], seconds
 
 Words come one after another with a pause of 0.3-1.5 s between them: a keyword with
-probability `keyword_share` (the ten keywords in turn, shuffled), else an "unknown" word,
-both spoken by the test split's voices only (tinygen.audio.speech.TEST_VARIANTS, never
-heard in training), each at its own SNR over the noise under it (`snr_db`; the peak kept
-at -1 dB full scale at most, which lowers the SNR of a word over loud noise). Between
-two keywords there are at least `keyword_gap` seconds (the detector's refractory second
-and the scoring's tolerance fit in). Under everything runs a noise bed that changes every
-5-20 s (white, pink, brown, hum, babble of other test-voice words) at a level drawn from
-`noise_level_db` (RMS, dB full scale).
+probability `keyword_share` (the ten keywords in turn, shuffled), else another word (one of
+speech.DISTRACTORS: the corpus's "unknown" words less the homophones of a keyword, which
+espeak-ng speaks as the keyword itself), both spoken by the voices of one split of the corpus
+(`voices`: "test", the default, never heard in training: tinygen.audio.speech.TEST_VARIANTS;
+"train" for a validation recording to tune a detector on without touching the test voices),
+each at its own SNR over the noise under it (`snr_db`; the peak kept at -1 dB full scale at
+most, which lowers the SNR of a word over loud noise). Between two keywords there are at
+least `keyword_gap` seconds (the detector's refractory second and the scoring's tolerance fit
+in). Under everything runs a noise bed that changes every 5-20 s (white, pink, brown, hum,
+babble of other words of the same voices) at a level drawn from `noise_level_db` (RMS, dB
+full scale).
 
 The truth lists each keyword with the first and last sample of its (trimmed) sound, in
 seconds. Its file is CSV with a header: `label,start,end`.
 
-    tinygen recording [--minutes 10] [--seed 0] [--out build/kws-stream]     # tinygen.cli.recording
+    tinygen recording [--minutes 10] [--seed 0] [--voices test] [--out build/kws-stream]   # tinygen.cli.recording
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ from tinygen.errors import UsageError
 
 RATE = sp.RATE
 DEFAULT_DIR = Path("build") / "kws-stream"
-VERSION = 3                      # bump when the recording changes
+VERSION = 4                      # bump when the recording changes
+VOICE_SETS = ("test", "train")
 
 
 @dataclass(frozen=True)
@@ -51,12 +56,18 @@ class RecordingSpec:
     snr_db: tuple = (5.0, 30.0)           # each word's power over the noise bed's under it
     noise_level_db: tuple = (-60.0, -35.0)
     noise_segment: tuple = (5.0, 20.0)    # seconds of one noise kind
+    voices: str = "test"                  # the corpus split whose voices speak (VOICE_SETS)
+
+    def __post_init__(self):
+        if self.voices not in VOICE_SETS:
+            raise UsageError(f"unknown voice set {self.voices!r}", f"use one of {', '.join(VOICE_SETS)}")
 
     def name(self) -> str:
         what = {"spec": asdict(self), "version": VERSION, "espeak": sp.espeak_version(),
-                "keywords": sp.KEYWORDS, "unknown": sp.UNKNOWN_WORDS, "voices": sp.TEST_VARIANTS}
+                "keywords": sp.KEYWORDS, "unknown": sp.DISTRACTORS, "voices": [v.name for v in sp.voices(self.voices)]}
         digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
-        return f"stream-{self.minutes:g}min-seed{self.seed}-{digest}"
+        own = "" if self.voices == "test" else f"-{self.voices}"
+        return f"stream-{self.minutes:g}min-seed{self.seed}{own}-{digest}"
 
 
 def _noise_bed(spec: RecordingSpec, n: int, rng: np.random.Generator, babble: list[np.ndarray]) -> np.ndarray:
@@ -79,14 +90,22 @@ def _noise_bed(spec: RecordingSpec, n: int, rng: np.random.Generator, babble: li
 
 def make_recording(spec: RecordingSpec = RecordingSpec()) -> tuple[np.ndarray, list[Truth]]:
     """The recording (int16 at 16 kHz) and its keywords' truth, from the spec's seed alone."""
+    samples, truth, _ = make_recording_words(spec)
+    return samples, truth
+
+
+def make_recording_words(spec: RecordingSpec = RecordingSpec()) -> tuple[np.ndarray, list[Truth], list[Truth]]:
+    """make_recording's samples and truth, and every word spoken (keywords and the others,
+    in time order; label: the word) where a training script needs to know what each window holds."""
     sp.check_voices()
     rng = np.random.default_rng([spec.seed, 7])
     n = int(spec.minutes * 60 * RATE)
-    voices = sp.voices("test")
-    babble = [sp.say(str(w), voices[int(rng.integers(len(voices)))]) for w in rng.choice(sp.UNKNOWN_WORDS, 12)]
+    voices = sp.voices(spec.voices)
+    babble = [sp.say(str(w), voices[int(rng.integers(len(voices)))]) for w in rng.choice(sp.DISTRACTORS, 12)]
     bed = _noise_bed(spec, n, rng, babble)
     speech = np.zeros(n)
     truth: list[Truth] = []
+    spoken: list[Truth] = []
     queue: list[str] = []
     pos = int(rng.uniform(*spec.pause) * RATE)
     last_keyword_end = -np.inf
@@ -99,7 +118,7 @@ def make_recording(spec: RecordingSpec = RecordingSpec()) -> tuple[np.ndarray, l
                 queue = [str(w) for w in rng.permutation(sp.KEYWORDS)]
             word = queue.pop()
         else:
-            word = str(rng.choice(sp.UNKNOWN_WORDS))
+            word = str(rng.choice(sp.DISTRACTORS))
         voice = voices[int(rng.integers(len(voices)))]
         audio = sp.say(word, voice, int(rng.integers(sp.SPEEDS[0], sp.SPEEDS[1] + 1)),
                        int(rng.integers(sp.PITCHES[0], sp.PITCHES[1] + 1))).astype(np.float64)
@@ -107,12 +126,13 @@ def make_recording(spec: RecordingSpec = RecordingSpec()) -> tuple[np.ndarray, l
             break
         gain = np.sqrt(nz.power(bed[pos:pos + len(audio)]) / nz.power(audio) * 10 ** (rng.uniform(*spec.snr_db) / 10))
         speech[pos:pos + len(audio)] += audio * min(gain, 32767 * 10 ** (-1 / 20) / np.abs(audio).max())
+        spoken.append(Truth(word, pos / RATE, (pos + len(audio)) / RATE))
         if keyword:
             truth.append(Truth(word, pos / RATE, (pos + len(audio)) / RATE))
             last_keyword_end = (pos + len(audio)) / RATE
         pos += len(audio) + int(rng.uniform(*spec.pause) * RATE)
     samples = sp.to_int16(speech + bed)
-    return samples, truth
+    return samples, truth, spoken
 
 
 def write_truth(path: str | Path, truth: list[Truth]) -> Path:
@@ -180,5 +200,5 @@ if __name__ == "__main__":
     sys.exit(2)
 
 
-__all__ = ["DEFAULT_DIR", "RecordingSpec", "build_recording", "load_recording", "make_recording", "read_truth",
-           "write_truth"]
+__all__ = ["DEFAULT_DIR", "VOICE_SETS", "RecordingSpec", "build_recording", "load_recording", "make_recording",
+           "make_recording_words", "read_truth", "write_truth"]

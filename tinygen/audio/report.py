@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.audio import stream as st
+from tinygen.audio.curve import CurvePoint, threshold_curve
 from tinygen.audio.device import FEATURE_TOLERANCE, ClipRun, StreamRun
 from tinygen.hil.session import SHOW_MISMATCHES
 from tinygen.ref import mfcc as fe
@@ -84,8 +85,22 @@ def _score_dict(score: st.StreamScore) -> dict:
             "latency_max_s": float(np.max(lat)) if lat else None}
 
 
+def stream_curve(run: StreamRun, config: st.StreamConfig, truth: list[st.Truth], output_scale: float,
+                 tolerance: float = 1.0) -> list[CurvePoint]:
+    """Hits against false accepts per hour at every threshold, from the target's own sums (the
+    device's m-tg-inf lines; tinygen.audio.curve)."""
+    return threshold_curve([r.sample for r in run.rows], [r.sums for r in run.rows], config, truth, run.samples,
+                           output_scale, tolerance)
+
+
+def curve_dict(points: list[CurvePoint]) -> list[dict]:
+    return [{"threshold_units": p.threshold_units, "threshold": p.threshold, "hits": p.hits, "misses": p.misses,
+             "false_accepts": p.false_accepts, "false_accepts_per_hour": p.false_accepts_per_hour} for p in points]
+
+
 def summarize_stream(run: StreamRun, config: st.StreamConfig, model: str, target: str, unit: str | None,
-                     clock_hz: int | None, wav: str) -> dict:
+                     clock_hz: int | None, wav: str, curve: list[CurvePoint] | None = None,
+                     output_scale: float | None = None) -> dict:
     frames = 0 if run.samples < fe.FRAME_LENGTH else 1 + (run.samples - fe.FRAME_LENGTH) // fe.FRAME_STEP
     cost = None
     if run.frontend is not None and run.network is not None:
@@ -98,7 +113,9 @@ def summarize_stream(run: StreamRun, config: st.StreamConfig, model: str, target
     return {"model": model, "target": target, "mode": "stream", "recording": wav,
             "audio_seconds": run.audio_seconds, "chunks": run.chunks, "inferences": run.inferences,
             "config": {"hop_every": config.hop_every, "smooth": config.smooth,
-                       "threshold_units": config.threshold_units, "refractory_samples": config.refractory},
+                       "threshold_units": config.threshold_units, "refractory_samples": config.refractory,
+                       "threshold": None if output_scale is None else config.threshold_units * output_scale / config.smooth},
+            "curve": None if curve is None else curve_dict(curve),
             "events": [{"label": e.label, "time": e.time, "sample": e.sample, "score": e.score} for e in run.events],
             "score": _score_dict(run.score), "reference_score": _score_dict(run.reference_score),
             "compared_with_reference": run.compared, "exact": run.exact_mismatch is None,
@@ -167,6 +184,17 @@ def _stream_checks(s: dict) -> list[list[str]]:
     return rows
 
 
+def _matplotlib():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
 ROW_SECONDS = 60.0          # the plot wraps a long recording into rows of this many seconds
 FLOOR_DB = -80.0            # the waveform's envelope is drawn in dB full scale down to this
 
@@ -217,12 +245,8 @@ def plot_stream(samples: np.ndarray, run: StreamRun, truth: list[st.Truth], conf
     """Per row of a minute: the waveform with the truth shaded (its label red where missed),
     the keywords' scores (mean over the smoothed inferences) with the threshold, and the
     events (green: a hit, red: a false accept)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = _matplotlib()
+    if plt is None:
         return f"plot skipped: matplotlib is not installed (pip install matplotlib) — {path} not written"
     seconds = len(samples) / fe.SAMPLE_RATE
     rows = max(1, int(np.ceil(seconds / ROW_SECONDS - 1e-9)))
@@ -242,4 +266,43 @@ def plot_stream(samples: np.ndarray, run: StreamRun, truth: list[st.Truth], conf
     return f"stream plot written to {path}"
 
 
-__all__ = ["plot_stream", "render_clips", "render_stream", "summarize_clips", "summarize_stream"]
+def plot_curve(curves: list[tuple[str, list[CurvePoint], int | None]], title: str, path: str | Path,
+               target: tuple[float, float] | None = None) -> str:
+    """Hits (%) against false accepts per hour, one line per (name, points, the threshold in
+    use in output units: marked, or None) as the threshold moves; `target` (hit rate, false
+    accepts per hour) shades what meets both. The x axis is linear to 10 per hour, logarithmic
+    above."""
+    plt = _matplotlib()
+    if plt is None:
+        return f"curve skipped: matplotlib is not installed (pip install matplotlib) — {path} not written"
+    fig, ax = plt.subplots(figsize=(7.5, 5.0))
+    top = max([p.false_accepts_per_hour for _, points, _ in curves for p in points] + [100.0])
+    if target is not None:
+        ax.fill_between([0, target[1]], target[0] * 100, 100, color="#2ca02c", alpha=0.12, lw=0,
+                        label=f"target: >= {target[0]:.0%} hits, <= {target[1]:g} false accepts per hour")
+    for i, (name, points, used) in enumerate(curves):
+        color = plt.cm.tab10(i % 10)
+        x = [p.false_accepts_per_hour for p in points]
+        y = [p.hit_rate * 100 for p in points]
+        ax.step(x, y, where="post", color=color, lw=1.4, label=name)
+        at = None if used is None else next((p for p in points if p.threshold_units >= used), None)
+        if at is not None:                  # the events at `used` are those of the next threshold up the curve
+            ax.plot(at.false_accepts_per_hour, at.hit_rate * 100, "o", color=color, ms=7)
+            ax.annotate(f"in use: {at.hit_rate:.1%}, {at.false_accepts_per_hour:.0f}/h",
+                        (at.false_accepts_per_hour, at.hit_rate * 100), textcoords="offset points", xytext=(8, -14),
+                        fontsize=8, color=color)
+    ax.set_xscale("symlog", linthresh=10.0)
+    ax.set_xlim(0, top * 1.2)
+    ax.set_ylim(0, 100.5)
+    ax.set_xlabel("false accepts per hour")
+    ax.set_ylabel("keywords detected (%)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return f"curve written to {path}"
+
+
+__all__ = ["curve_dict", "plot_curve", "plot_stream", "render_clips", "render_stream", "stream_curve", "summarize_clips",
+           "summarize_stream"]

@@ -32,6 +32,11 @@ UNKNOWN_WORDS = ("bed", "bird", "cat", "dog", "eight", "five", "four", "happy", 
                  "seven", "sheila", "six", "three", "tree", "two", "wow", "zero", "learn", "follow", "forward",
                  "backward", "visual", "dune", "gold", "lift", "know", "often", "own", "light", "shop", "cup",
                  "yet", "yellow", "top", "dawn", "open", "water")
+# "unknown" words that espeak-ng speaks exactly as a keyword (the same phonemes, so the same
+# samples for a voice, speed and pitch): no detector can tell them apart, so a recording never
+# uses them as the other words between keywords (DISTRACTORS); the corpus keeps them as they were
+HOMOPHONES = {"know": "no"}
+DISTRACTORS = tuple(w for w in UNKNOWN_WORDS if w not in HOMOPHONES)
 ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029",
            "en-us-nyc")
 TRAIN_VARIANTS = ("m1", "m2", "m4", "m5", "m6", "m8", "f1", "f3", "f4", "klatt", "klatt2", "klatt4", "Alex",
@@ -129,5 +134,6 @@ def say(word: str, voice: Voice, speed: int = 160, pitch: int = 50) -> np.ndarra
     return to_int16(trim(resample(raw)))
 
 
-__all__ = ["ACCENTS", "INSTALL", "KEYWORDS", "RATE", "TEST_VARIANTS", "TRAIN_VARIANTS", "UNKNOWN_WORDS", "Voice",
-           "check_voices", "espeak_version", "require_espeak", "resample", "say", "to_int16", "trim", "voices"]
+__all__ = ["ACCENTS", "DISTRACTORS", "HOMOPHONES", "INSTALL", "KEYWORDS", "RATE", "TEST_VARIANTS", "TRAIN_VARIANTS",
+           "UNKNOWN_WORDS", "Voice", "check_voices", "espeak_version", "require_espeak", "resample", "say", "to_int16",
+           "trim", "voices"]

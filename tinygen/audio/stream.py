@@ -35,6 +35,7 @@ Detector tg_detector_step; tinygen.audio.client drives it.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -96,14 +97,32 @@ def frame_mfcc(samples: np.ndarray) -> tuple[np.ndarray, int]:
     return fe.mfcc(fe.log_mel(fe.spectrum(x[None, :])))[0], int(samples.max())
 
 
+def recording_frames(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every whole frame of a recording at once, as stream mode computes them one by one
+    (frame_mfcc, whose values these equal up to float64 rounding in the batched FFT): float
+    [F, 10] MFCCs at the fixed gain and int [F] largest samples; the window of the inference
+    after frame f is frames f - 48 .. f. For training on stream windows, not for the reference."""
+    framed = fe.frames(np.asarray(samples, np.int16).astype(np.float64))
+    if not len(framed):
+        return np.zeros((0, fe.NUM_MFCC)), np.zeros(0, np.int64)
+    return fe.mfcc(fe.log_mel(fe.spectrum(framed * FIXED_GAIN))), framed.max(axis=1).astype(np.int64)
+
+
+def window_values(mfccs: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """[49, 10] frame MFCCs (fixed gain) and their peaks -> the window's float features,
+    normalised by its largest sample through coefficient 0 (what a model is trained on). Any
+    leading axes are windows: [n, 49, 10] and [n, 49] give [n, 49, 10]."""
+    peak = np.max(np.asarray(peaks, np.int64), axis=-1)
+    shift = np.array([C0_PER_LOG * math.log(32768.0 / int(p)) if p > 0 else 0.0 for p in peak.reshape(-1)])
+    values = np.array(mfccs, np.float64)
+    values[..., 0] += shift.reshape(peak.shape)[..., None]
+    return values
+
+
 def window_input(mfccs: np.ndarray, peaks: np.ndarray, config: StreamConfig) -> np.ndarray:
     """[49, 10] frame MFCCs (fixed gain) and their peaks -> the model's int8 input, normalised
     by the window's largest sample through coefficient 0."""
-    peak = int(np.max(peaks))
-    values = np.array(mfccs, np.float64)
-    if peak > 0:
-        values[:, 0] += C0_PER_LOG * math.log(32768.0 / peak)
-    return fe.quantize(values, config.input_scale, config.input_zero_point)
+    return fe.quantize(window_values(mfccs, peaks), config.input_scale, config.input_zero_point)
 
 
 class Detector:
@@ -120,14 +139,20 @@ class Detector:
         self.history.append(output.astype(np.int64).reshape(-1) - cfg.output_zero_point)
         self.history = self.history[-cfg.smooth:]
         sums = np.sum(self.history, axis=0)
+        return sums, self.decide(sums, sample)
+
+    def decide(self, sums: np.ndarray, sample: int) -> Event | None:
+        """The threshold and the refractory period on the sums S of the inference ending at
+        `sample` (tg_detector_step after its sums): the event, if a keyword fires."""
+        cfg = self.config
         if self.last_event is not None and sample - self.last_event < cfg.refractory:
-            return sums, None
+            return None
         firing = [c for c in cfg.keywords if sums[c] >= cfg.threshold_units]
         if not firing:
-            return sums, None
+            return None
         best = max(firing, key=lambda c: (sums[c], -c))
         self.last_event = sample
-        return sums, Event(cfg.labels[best], sample, int(sums[best]))
+        return Event(cfg.labels[best], sample, int(sums[best]))
 
 
 @dataclass
@@ -209,13 +234,22 @@ class StreamScore:
 
 def score_events(events: list[Event], truth: list[Truth], num_samples: int, tolerance: float = 1.0) -> StreamScore:
     """A hit is an event of the keyword's label between its start and `tolerance` seconds
-    after its end (each keyword matched once, in time order); other events are false
-    accepts, unmatched keywords misses."""
+    after its end (each keyword matched once, in time order, to the first event not yet
+    matched); other events are false accepts, unmatched keywords misses."""
+    by_label: dict[str, list[int]] = {}
+    for i, e in enumerate(events):
+        by_label.setdefault(e.label, []).append(i)
+    times = {label: [events[i].time for i in index] for label, index in by_label.items()}
     used: set[int] = set()
     matched = []
     for t in sorted(truth, key=lambda t: t.start):
-        found = next((i for i, e in enumerate(events) if i not in used and e.label == t.label
-                      and t.start <= e.time <= t.end + tolerance), None)
+        index, found = by_label.get(t.label, []), None
+        for k in range(bisect.bisect_left(times.get(t.label, []), t.start), len(index)):
+            if events[index[k]].time > t.end + tolerance:
+                break
+            if index[k] not in used:
+                found = index[k]
+                break
         if found is not None:
             used.add(found)
         matched.append((t, events[found] if found is not None else None))
@@ -225,4 +259,4 @@ def score_events(events: list[Event], truth: list[Truth], num_samples: int, tole
 
 
 __all__ = ["Detector", "Event", "KWS_LABELS", "StreamConfig", "StreamResult", "StreamRunner", "StreamScore", "Truth",
-           "frame_mfcc", "run_stream", "score_events", "window_input"]
+           "frame_mfcc", "recording_frames", "run_stream", "score_events", "window_input", "window_values"]

@@ -43,6 +43,9 @@ def add_audio_args(h):
                    help="mean probability of a keyword that fires (default 0.7)")
     g.add_argument("--refractory-ms", type=int, default=1000, metavar="MS",
                    help="after an event, nothing fires for this long (default 1000)")
+    g.add_argument("--roc", metavar="FILE.png",
+                   help="stream mode: plot hits against false accepts per hour as the threshold moves, from the "
+                        "device's own scores (its sums per inference; also in --json as \"curve\")")
     g.add_argument("--realtime", action="store_true", help="stream mode: send the chunks at the audio's own pace")
     g.add_argument("--check-windows", action="store_true",
                    help="stream mode: the device also sends every window it ran the network on (490 bytes per "
@@ -168,9 +171,11 @@ def run_audio(args, inputs: tuple, target, graph, model: str, where: str, unit: 
     returns its summary."""
     from tinygen.audio.device import run_clips, stream_audio
     from tinygen.audio.report import (
+        plot_curve,
         plot_stream,
         render_clips,
         render_stream,
+        stream_curve,
         summarize_clips,
         summarize_stream,
     )
@@ -189,10 +194,17 @@ def run_audio(args, inputs: tuple, target, graph, model: str, where: str, unit: 
     run = stream_audio(target, graph, config, samples, truth, chunk=max(1, args.chunk_ms * fe.SAMPLE_RATE // 1000),
                        realtime=args.realtime, verbose=2 if args.check_windows else 1,
                        on_event=lambda e: print_event(e, scale, config.smooth))
-    summary = summarize_stream(run, config, model, where, unit, clock_hz, str(args.stream))
+    curve = stream_curve(run, config, truth, scale)
+    summary = summarize_stream(run, config, model, where, unit, clock_hz, str(args.stream), curve, scale)
     print(render_stream(summary))
     if args.plot:
         print(plot_stream(samples, run, truth, config, scale, f"{model} on {where}", args.plot), file=sys.stderr)
+    if getattr(args, "roc", None):
+        source = "the device's scores" if run.compared else "the host reference's scores"
+        print(plot_curve([(f"{Path(args.stream).name} ({source})", curve, config.threshold_units)],
+                         f"{model} on {where}: hits against false accepts as the threshold moves (smooth "
+                         f"{config.smooth}, refractory {config.refractory / fe.SAMPLE_RATE:g} s)", args.roc),
+              file=sys.stderr)
     return summary
 
 
@@ -208,6 +220,8 @@ def cmd_audio(args, board, build, check_model) -> int:
         raise UsageError("--audio (clips) and --stream (a recording) are two modes", "give one of them")
     if args.stream and not args.truth:
         raise UsageError("--stream needs the recording's ground truth", "add --truth FILE.csv (label,start,end)")
+    if getattr(args, "roc", None) and not args.stream:
+        raise UsageError("--roc plots a stream's hits against its false accepts", "add --stream FILE.wav --truth FILE.csv")
     if args.data:
         raise UsageError("--data feeds precomputed inputs; --audio / --stream feed audio", "give one of them")
     if args.reference and args.emulate:
