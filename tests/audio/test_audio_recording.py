@@ -39,6 +39,18 @@ def test_recording_truth_and_determinism(no_espeak):
     assert not np.array_equal(other, samples)
 
 
+def test_recording_no_keyword_scaled_to_nothing(no_espeak):
+    """A word's SNR is over the level its noise segment was drawn at: babble falls to digital silence
+    between its words and a segment fades out, and a word there was once scaled to nothing (seed 10:
+    a keyword at RMS 0.4). None is fainter than the quietest bed plus the lowest SNR."""
+    spec = rc.RecordingSpec(seed=10, minutes=1.0)
+    samples, truth = rc.make_recording(spec)
+    floor = 32768 * 10 ** ((spec.noise_level_db[0] + spec.snr_db[0]) / 20)
+    for t in truth:
+        word = samples[int(t.start * 16000):int(t.end * 16000)].astype(float)
+        assert np.sqrt(np.mean(word ** 2)) > 0.9 * floor, t
+
+
 def test_recording_voices_words_and_no_homophones(no_espeak, monkeypatch):
     """Every word spoken, in time order, keywords as the truth has them; the other words never a
     keyword's homophone; the voices of the asked split only (test by default, train for a

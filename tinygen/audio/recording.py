@@ -11,8 +11,11 @@ speech.DISTRACTORS: the corpus's "unknown" words less the homophones of a keywor
 espeak-ng speaks as the keyword itself), both spoken by the voices of one split of the corpus
 (`voices`: "test", the default, never heard in training: tinygen.audio.speech.TEST_VARIANTS;
 "train" for a validation recording to tune a detector on without touching the test voices),
-each at its own SNR over the noise under it (`snr_db`; the peak kept at -1 dB full scale at
-most, which lowers the SNR of a word over loud noise). Between two keywords there are at
+each at its own SNR over the level of the noise under it (`snr_db`, against the RMS level
+each noise segment is drawn at, not the samples under the word: babble falls to digital
+silence between its words, and a segment fades out and in, where a word would otherwise be
+scaled to nothing; the peak kept at -1 dB full scale at most, which lowers the SNR of a word
+over loud noise). Between two keywords there are at
 least `keyword_gap` seconds (the detector's refractory second and the scoring's tolerance fit
 in). Under everything runs a noise bed that changes every 5-20 s (white, pink, brown, hum,
 babble of other words of the same voices) at a level drawn from `noise_level_db` (RMS, dB
@@ -42,7 +45,7 @@ from tinygen.errors import UsageError
 
 RATE = sp.RATE
 DEFAULT_DIR = Path("build") / "kws-stream"
-VERSION = 4                      # bump when the recording changes
+VERSION = 5                      # bump when the recording changes
 VOICE_SETS = ("test", "train")
 
 
@@ -53,7 +56,7 @@ class RecordingSpec:
     keyword_share: float = 0.5
     keyword_gap: float = 2.5              # seconds from a keyword's end to the next keyword's start, at least
     pause: tuple = (0.3, 1.5)             # seconds between words
-    snr_db: tuple = (5.0, 30.0)           # each word's power over the noise bed's under it
+    snr_db: tuple = (5.0, 30.0)           # each word's power over the noise bed's level under it
     noise_level_db: tuple = (-60.0, -35.0)
     noise_segment: tuple = (5.0, 20.0)    # seconds of one noise kind
     voices: str = "test"                  # the corpus split whose voices speak (VOICE_SETS)
@@ -70,8 +73,12 @@ class RecordingSpec:
         return f"stream-{self.minutes:g}min-seed{self.seed}{own}-{digest}"
 
 
-def _noise_bed(spec: RecordingSpec, n: int, rng: np.random.Generator, babble: list[np.ndarray]) -> np.ndarray:
+def _noise_bed(spec: RecordingSpec, n: int, rng: np.random.Generator, babble: list[np.ndarray]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The bed, and per sample the RMS level its segment was drawn at (what a word's SNR is
+    taken against: babble falls to digital silence between its words, and a fade to nothing)."""
     bed = np.zeros(n)
+    level = np.zeros(n)
     pos = 0
     while pos < n:
         length = min(n - pos, int(rng.uniform(*spec.noise_segment) * RATE))
@@ -84,8 +91,9 @@ def _noise_bed(spec: RecordingSpec, n: int, rng: np.random.Generator, babble: li
             piece[:ramp] *= fade
             piece[length - ramp:] *= fade[::-1]
         bed[pos:pos + length] = piece
+        level[pos:pos + length] = rms
         pos += length
-    return bed
+    return bed, level
 
 
 def make_recording(spec: RecordingSpec = RecordingSpec()) -> tuple[np.ndarray, list[Truth]]:
@@ -102,7 +110,7 @@ def make_recording_words(spec: RecordingSpec = RecordingSpec()) -> tuple[np.ndar
     n = int(spec.minutes * 60 * RATE)
     voices = sp.voices(spec.voices)
     babble = [sp.say(str(w), voices[int(rng.integers(len(voices)))]) for w in rng.choice(sp.DISTRACTORS, 12)]
-    bed = _noise_bed(spec, n, rng, babble)
+    bed, level = _noise_bed(spec, n, rng, babble)
     speech = np.zeros(n)
     truth: list[Truth] = []
     spoken: list[Truth] = []
@@ -124,7 +132,7 @@ def make_recording_words(spec: RecordingSpec = RecordingSpec()) -> tuple[np.ndar
                        int(rng.integers(sp.PITCHES[0], sp.PITCHES[1] + 1))).astype(np.float64)
         if pos + len(audio) > n:
             break
-        gain = np.sqrt(nz.power(bed[pos:pos + len(audio)]) / nz.power(audio) * 10 ** (rng.uniform(*spec.snr_db) / 10))
+        gain = np.sqrt(nz.power(level[pos:pos + len(audio)]) / nz.power(audio) * 10 ** (rng.uniform(*spec.snr_db) / 10))
         speech[pos:pos + len(audio)] += audio * min(gain, 32767 * 10 ** (-1 / 20) / np.abs(audio).max())
         spoken.append(Truth(word, pos / RATE, (pos + len(audio)) / RATE))
         if keyword:
