@@ -148,3 +148,17 @@ def fake_say(word, voice, speed=160, pitch=50):
     t = np.arange(n) / 16000
     return (np.sin(2 * np.pi * (150 + seed % 700) * t) * 20000 * np.hanning(n)).astype(np.int16)
 
+
+class _Grid:
+    def __init__(self, scale: float, zero_point: int):
+        self.scale, self.zero_point = np.array([scale]), np.array([zero_point])
+
+
+class FakeKwsGraph:
+    """Just what StreamConfig.for_graph and a detector's tuning read of a KWS graph: the input's
+    grid (the MLPerf Tiny KWS model's) and a softmax output's (1/256, -128)."""
+    inputs, outputs = ["in"], ["out"]
+
+    def tensor(self, name: str):
+        grid = _Grid(KWS_SCALE, KWS_ZERO_POINT) if name == "in" else _Grid(1 / 256, -128)
+        return type("T", (), {"qparams": grid})()

@@ -8,21 +8,9 @@ import math
 import numpy as np
 import pytest
 
+from audio_data import FakeKwsGraph
 from tinygen.ref import mfcc as fe
 from tinygen.audio import stream as st
-
-
-class Grid:
-    def __init__(self, scale, zero_point):
-        self.scale, self.zero_point = np.array([scale]), np.array([zero_point])
-
-
-class FakeGraph:
-    """Just the input and output grids StreamConfig.for_graph reads."""
-    inputs, outputs = ["in"], ["out"]
-
-    def tensor(self, name):
-        return type("T", (), {"qparams": Grid(0.5847029, 83) if name == "in" else Grid(1 / 256, -128)})()
 
 
 def noisy_clip(seed: int, level: float) -> np.ndarray:
@@ -37,7 +25,7 @@ def test_stream_window_normalised_like_a_clip(level):
     """A 16,000-sample stream's first window is the clip, normalised through c0: equal to the
     clip's features (no digital silence, so the log's offset does not matter) but for rare
     rounding ties."""
-    cfg = st.StreamConfig.for_graph(FakeGraph())
+    cfg = st.StreamConfig.for_graph(FakeKwsGraph())
     clip = noisy_clip(1, level)
     want = fe.quantize(fe.features(clip), cfg.input_scale, cfg.input_zero_point)
     frames = fe.frames(clip)
@@ -49,11 +37,11 @@ def test_stream_window_normalised_like_a_clip(level):
 
 
 def test_stream_config_threshold_in_output_units():
-    cfg = st.StreamConfig.for_graph(FakeGraph(), smooth=3, threshold=0.7, refractory_ms=500)
+    cfg = st.StreamConfig.for_graph(FakeKwsGraph(), smooth=3, threshold=0.7, refractory_ms=500)
     assert cfg.threshold_units == math.ceil(0.7 * 3 * 256) and cfg.refractory == 8000
     assert cfg.keywords == list(range(10))
     with pytest.raises(ValueError):
-        st.StreamConfig.for_graph(FakeGraph(), threshold=0)
+        st.StreamConfig.for_graph(FakeKwsGraph(), threshold=0)
 
 
 def out(probs: dict[int, int]) -> np.ndarray:

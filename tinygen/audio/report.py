@@ -282,9 +282,9 @@ def plot_curve(curves: list[tuple[str, list[CurvePoint], int | None]], title: st
                         label=f"target: >= {target[0]:.0%} hits, <= {target[1]:g} false accepts per hour")
     for i, (name, points, used) in enumerate(curves):
         color = plt.cm.tab10(i % 10)
-        x = [p.false_accepts_per_hour for p in points]
-        y = [p.hit_rate * 100 for p in points]
-        ax.step(x, y, where="post", color=color, lw=1.4, label=name)
+        ordered = sorted(points, key=lambda p: (p.false_accepts_per_hour, p.hits))
+        ax.plot([p.false_accepts_per_hour for p in ordered], [p.hit_rate * 100 for p in ordered], "-", color=color,
+                lw=1.4, marker=".", ms=3, label=name)
         at = None if used is None else next((p for p in points if p.threshold_units >= used), None)
         if at is not None:                  # the events at `used` are those of the next threshold up the curve
             ax.plot(at.false_accepts_per_hour, at.hit_rate * 100, "o", color=color, ms=7)
