@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 import torch
 
+from audio_data import FakeKwsGraph
+from tinygen.audio import stream as st
 from tinygen.frontend import torch_loader
 
 KWS = Path(__file__).resolve().parents[2] / "examples" / "kws"
-MODELS = {"dscnn": 0, "w4a4": 6, "sp": 6}      # name: tinygen ops in the exported program (per switch)
+MODELS = {"dscnn": 0, "w4a4": 6, "sp": 6, "wakeword": 0}   # name: tinygen ops in the exported program (per switch)
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                   reason="espeak-ng is not installed: the test clips are synthesized with it")
 
@@ -47,7 +49,7 @@ def _compiled_results() -> dict[str, float]:
 @pytest.fixture(scope="module")
 def module(request):
     sys.path.insert(0, str(KWS))
-    yield lambda name: importlib.import_module(f"{name}_kws")
+    yield lambda name: importlib.import_module("_wake" if name == "wake" else f"{name}_kws")
     sys.path.remove(str(KWS))
 
 
@@ -100,3 +102,85 @@ def test_kws_dscnn_compiled_accuracy_matches_results(test_split):
     graph = compile_source(load_source(KWS / "dscnn_kws.py"))
     pred = evaluate.predict(graph, evaluate.clip_inputs(graph, test_split.clips))
     assert np.mean(pred == test_split.labels) == pytest.approx(_compiled_results()["dscnn"], abs=5e-5)
+
+
+def test_wakeword_window_labels(module):
+    """A stream window's label: the keyword entirely inside (LEFT_MARGIN past the window's start),
+    nothing to learn where a keyword is cut with half of it or more inside, "unknown" for less of
+    it or for another word, "silence" for the noise bed alone."""
+    wake = module("wake")
+    rate, step = 16000, 320
+    spoken = [st.Truth("yes", 2.0, 2.4), st.Truth("cat", 5.0, 5.5)]
+    labels = wake.window_labels(spoken, 400)
+    yes, unknown, silence = st.KWS_LABELS.index("yes"), wake.UNKNOWN, wake.SILENCE
+
+    def at(start_s: float) -> int:
+        """The label of the window starting at `start_s` (a multiple of 20 ms)."""
+        return int(labels[round(start_s * rate / step) + 48])
+
+    assert (labels[:48] == wake.IGNORE).all()
+    assert at(0.0) == silence and at(3.0) == silence                  # before "yes" comes; between the words
+    assert at(1.9) == yes and at(1.42) == yes                         # [1.42, 2.41): the last window holding it
+    assert at(1.40) == wake.IGNORE                                    # its end cut off: 0.39 of 0.4 s inside
+    assert at(1.96) == yes and at(1.98) == wake.IGNORE                # 40 ms, then 20 ms after the window's start
+    assert at(2.2) == wake.IGNORE and at(2.22) == unknown             # half of it inside, then less
+    assert at(2.4) == silence
+    assert at(4.04) == silence and at(4.06) == unknown                # 30 ms of "cat": too little; 50 ms
+    assert at(5.4) == unknown and at(5.46) == silence
+
+
+def test_wakeword_tuning_picks_most_hits_within_the_budget(module):
+    """On a minute whose keywords last five inferences and one spike lasts one, the least
+    smoothing that keeps the spike under a threshold the keywords reach wins."""
+    wake = module("wake")
+    graph = FakeKwsGraph()
+    samples = np.arange(1, 1501) * 640                                # an inference every 40 ms: 60 s
+    u = np.zeros((1500, 12), np.int64)
+    u[:, wake.SILENCE] = 255
+    truth = []
+    for i, word in enumerate(["yes", "no", "up", "go", "on"]):
+        first = 150 + 250 * i
+        u[first:first + 5] = 0
+        u[first:first + 5, st.KWS_LABELS.index(word)] = 250
+        truth.append(st.Truth(word, samples[first] / 16000 - 0.5, samples[first] / 16000 - 0.1))
+    u[1400] = 0
+    u[1400, st.KWS_LABELS.index("stop")] = 255                         # one inference: a false accept at smooth 1
+    detector, point, points = wake.tune(graph, samples, u, truth, 1500 * 640)
+    assert (point.hits, point.false_accepts) == (5, 0)
+    assert detector.smooth == 2 and detector.refractory_ms == max(wake.REFRACTORY_MS) and detector.hop == wake.HOP
+    units = detector.config(graph).threshold_units
+    assert 255 < units <= 500 and 0 < detector.threshold <= 1         # over the spike's sum, at most the keywords'
+    assert detector.options() == ["--hop", "2", "--smooth", "2", "--threshold", f"{detector.threshold:g}",
+                                  "--refractory-ms", str(detector.refractory_ms)]
+
+
+def test_wakeword_detector_stored_with_the_weights(module):
+    """The shipped weights hold the detector RESULTS.md reports, within the tuning's grid."""
+    wake = module("wake")
+    detector = wake.stored_detector(KWS / "wakeword_kws.py")
+    assert detector.hop == wake.HOP and detector.smooth in wake.SMOOTHS
+    assert detector.refractory_ms in wake.REFRACTORY_MS and 0 < detector.threshold <= 1
+    row = re.search(r"^\| (\d+) frames \| (\d+) \| ([\d.]+) \| (\d+) ms \|", _section("Wake word"), re.M)
+    assert row and (int(row[1]), int(row[2]), float(row[3]), int(row[4])) == (
+        detector.hop, detector.smooth, detector.threshold, detector.refractory_ms)
+
+
+@needs_espeak
+def test_wakeword_detector_on_the_demos_first_seconds(module):
+    """The shipped model with its stored detector, through the host twin of the device's stream
+    mode, on the first 10 s of `make demo-kws`'s recording (seed 1, test voices): the three
+    keywords spoken there are detected, each once, and none of the other words fires it."""
+    from tinygen.audio import recording as rc
+    from tinygen.compiler import compile_source, load_source
+
+    wake = module("wake")
+    samples, truth, spoken = rc.make_recording_words(rc.RecordingSpec(seed=1, minutes=1.0))
+    n = 10 * 16000
+    truth = [t for t in truth if t.end * 16000 < n]
+    assert [t.label for t in truth] == ["on", "left", "stop"]
+    assert any(w.label not in [t.label for t in truth] and w.end * 16000 < n for w in spoken)   # other words too
+    graph = compile_source(load_source(KWS / "wakeword_kws.py"))
+    result = st.run_stream(samples[:n], graph, wake.stored_detector(KWS / "wakeword_kws.py").config(graph))
+    score = st.score_events(result.events, truth, n)
+    assert (score.hits, score.false_accepts) == (3, 0)
+    assert [e.label for e in result.events] == ["on", "left", "stop"]

@@ -1,0 +1,326 @@
+"""The wake-word DS-CNN's data, training and detector tuning (examples/kws/wakeword_kws.py).
+
+A streaming detector sees every 40 ms a window of the last 49 frames, normalised by its own
+largest sample (tinygen.audio.stream), wherever the words fall; a model trained only on
+one-second clips with a word placed inside sees few of the windows a stream makes: a keyword
+cut by the window's edge, two words in one window, a word over a noise bed that changes.
+So the training data here is the corpus's training clips together with the windows of
+recordings spoken by the TRAINING voices (tinygen.audio.recording with voices="train",
+seeds TRAIN_SEEDS: the generator of the evaluation recordings, never its test voices), each
+window labelled by what it holds (window_labels):
+
+    a keyword entirely inside, starting at least LEFT_MARGIN into the window -> the keyword
+    a keyword cut by an edge, with at least half of it inside             -> not trained on
+    (fire or not, both are fine there: it is the same utterance)
+    less of a keyword, or any other word with UNKNOWN_MIN samples inside  -> "unknown"
+    nothing spoken (the noise bed)                                         -> "silence"
+
+The words a recording speaks come from tinygen.audio.recording.make_recording_words. Each
+recording's frames (stream.recording_frames) and labels are cached in the corpus's cache
+folder under the recording's name and this labelling's version.
+
+The detector (smoothing, threshold, refractory period: the device's `tg stream start`
+settings) is tuned on VALIDATION_SEED's recording, also spoken by training voices and never
+trained on: the compiled int8 model runs on it through the host reference of stream mode
+(stream.run_stream, what the device computes), and the settings with the most keywords
+detected within VALIDATION_BUDGET false accepts per hour win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+import _kws
+from tinygen.audio import corpus
+from tinygen.audio import curve as cv
+from tinygen.audio import recording as rc
+from tinygen.audio import speech as sp
+from tinygen.audio import stream as st
+from tinygen.ref import mfcc as fe
+
+LABELS_VERSION = 1                    # bump when window_labels changes
+TRAIN_SEEDS = tuple(range(1000, 1040))
+VALIDATION_SEED = 2000
+MINUTES = 10.0
+LEFT_MARGIN = 640                     # samples (40 ms) between the window's start and a keyword's
+UNKNOWN_MIN = 800                     # samples (50 ms) of another word that make a window "unknown"
+IGNORE = -1
+KEYWORD = {w: st.KWS_LABELS.index(w) for w in sp.KEYWORDS}
+SILENCE, UNKNOWN = st.KWS_LABELS.index("silence"), st.KWS_LABELS.index("unknown")
+
+
+def window_labels(spoken: list[st.Truth], num_frames: int) -> np.ndarray:
+    """The label of the window ending at each frame (frames f - 48 .. f; IGNORE for the first
+    48, which end no window, and for a keyword cut by the window's edge)."""
+    ends = np.arange(num_frames)
+    s0 = (ends - (fe.NUM_FRAMES - 1)) * fe.FRAME_STEP               # the window's first sample
+    s1 = ends * fe.FRAME_STEP + fe.FRAME_LENGTH                     # one past its last
+    labels = np.full(num_frames, SILENCE, np.int64)
+    cut = np.zeros(num_frames, bool)                                # a keyword half inside or more
+    keyword = np.zeros(num_frames, bool)
+    for w in spoken:
+        a, b = int(round(w.start * fe.SAMPLE_RATE)), int(round(w.end * fe.SAMPLE_RATE))
+        lo, hi = np.searchsorted(s1, a, side="right"), np.searchsorted(s0, b, side="left")
+        inside = np.minimum(b, s1[lo:hi]) - np.maximum(a, s0[lo:hi])
+        if w.label in KEYWORD:
+            whole = (a >= s0[lo:hi] + LEFT_MARGIN) & (b <= s1[lo:hi])
+            labels[lo:hi][whole] = KEYWORD[w.label]
+            keyword[lo:hi] |= whole
+            cut[lo:hi] |= ~whole & (2 * inside >= b - a)
+            some = ~whole & (2 * inside < b - a) & (inside > 0)
+        else:
+            some = inside >= min(UNKNOWN_MIN, b - a)
+        labels[lo:hi][some & (labels[lo:hi] == SILENCE)] = UNKNOWN
+    labels[cut & ~keyword] = IGNORE
+    labels[:fe.NUM_FRAMES - 1] = IGNORE
+    return labels
+
+
+@dataclass
+class StreamData:
+    """One recording's frames (stream.recording_frames), window labels and keywords."""
+    mfcc: np.ndarray             # float64 [F, 10]
+    peaks: np.ndarray            # int64 [F]
+    labels: np.ndarray           # int64 [F]: the window ending at frame f
+    samples: np.ndarray | None   # int16: the recording (None: not loaded, for training)
+    truth: list[st.Truth]
+
+    def windows(self, ends: np.ndarray) -> np.ndarray:
+        """float32 [n, 49, 10]: the windows ending at frames `ends`, as stream mode normalises them."""
+        index = np.asarray(ends)[:, None] + np.arange(1 - fe.NUM_FRAMES, 1)[None, :]
+        return st.window_values(self.mfcc[index], self.peaks[index]).astype(np.float32)
+
+
+def _key(spec: rc.RecordingSpec) -> str:
+    """The cache name: the recording's (its spec, generator and voices), this labelling's
+    version and margins, and the front end's source (the frames' MFCCs)."""
+    own = hashlib.sha256(f"{LABELS_VERSION} {LEFT_MARGIN} {UNKNOWN_MIN}".encode() + Path(fe.__file__).read_bytes())
+    return f"{spec.name()}-labels{LABELS_VERSION}-{own.hexdigest()[:8]}"
+
+
+def stream_data(seed: int, cache: Path = _kws.CACHE, with_samples: bool = False) -> StreamData:
+    """A training-voice recording's frames and labels (made once, cached in `cache`); with
+    `with_samples`, the recording itself too."""
+    spec = rc.RecordingSpec(seed=seed, minutes=MINUTES, voices="train")
+    path = Path(cache) / f"wake-{_key(spec)}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            truth = [st.Truth(str(w), float(a), float(b)) for w, (a, b) in zip(z["words"], z["spans"])]
+            return StreamData(z["mfcc"], z["peaks"], z["labels"], z["samples"] if with_samples else None, truth)
+    samples, truth, spoken = rc.make_recording_words(spec)
+    mfcc, peaks = st.recording_frames(samples)
+    data = StreamData(mfcc, peaks, window_labels(spoken, len(peaks)), samples if with_samples else None, truth)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial.npz")
+    np.savez(tmp, mfcc=mfcc, peaks=peaks, labels=data.labels, samples=samples, words=[t.label for t in truth],
+             spans=np.array([[t.start, t.end] for t in truth]).reshape(-1, 2))
+    tmp.replace(path)
+    return data
+
+
+def training_clips() -> tuple[np.ndarray, np.ndarray]:
+    """The corpus's training clips (features [N, 1, 49, 10], labels) less those of a keyword's
+    homophone (speech.HOMOPHONES: "know" is "no", sample for sample, yet labelled unknown)."""
+    split = corpus.load_split("train", cache_dir=_kws.CACHE, progress=lambda m: print(m, flush=True))
+    keep = np.array([w not in sp.HOMOPHONES for w in split.words])
+    return split.features()[keep][:, None], split.labels[keep]
+
+
+def train(net: nn.Sequential, recordings: list[StreamData], epochs: int, lr: float, per_epoch: int,
+          report=None) -> tuple[nn.Sequential, float]:
+    """Adam with a one-cycle learning rate, batch 64, deterministic on one thread: every epoch
+    all the training clips and `per_epoch` windows drawn afresh from the recordings' labelled
+    ones. `report(epoch, net)` after each epoch. Returns the net in eval mode and the seconds."""
+    torch.set_num_threads(1)
+    torch.manual_seed(1)
+    rng = np.random.default_rng(1)
+    cx, cy = training_clips()
+    pool = [(r, np.flatnonzero(d.labels >= 0)) for r, d in enumerate(recordings)]
+    which = np.concatenate([np.full(len(f), r) for r, f in pool])
+    frames = np.concatenate([f for _, f in pool])
+    batches = (len(cy) + per_epoch + 63) // 64
+    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * batches, pct_start=0.15)
+    t0 = time.perf_counter()
+    for epoch in range(epochs):
+        pick = np.sort(rng.choice(len(frames), per_epoch, replace=False))
+        wx = np.concatenate([recordings[r].windows(frames[pick][which[pick] == r]) for r in range(len(recordings))])
+        wy = np.concatenate([recordings[r].labels[frames[pick][which[pick] == r]] for r in range(len(recordings))])
+        x = torch.from_numpy(np.concatenate([cx, wx[:, None]]))
+        y = torch.from_numpy(np.concatenate([cy, wy])).long()
+        net.train()
+        for idx in torch.randperm(len(y)).split(64):
+            opt.zero_grad()
+            nn.functional.cross_entropy(net[:-1](x[idx]), y[idx]).backward()
+            opt.step()
+            sched.step()
+        print(f"  epoch {epoch + 1}/{epochs} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        if report is not None:
+            report(epoch, net.eval())
+    return net.eval(), time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------------------------------- the detector
+
+HOP = 2                               # the network every 2 frames (40 ms), as `tinygen listen` defaults
+SMOOTHS = (1, 2, 3, 4, 5, 6, 8)       # inferences summed
+REFRACTORY_MS = (750, 1000, 1500)
+VALIDATION_BUDGET = 30.0              # false accepts per hour on the validation recording: half the target's 60
+
+
+@dataclass(frozen=True)
+class Detector:
+    """The stream detector's settings: what `tg stream start` takes, as `tinygen listen` spells them."""
+    hop: int
+    smooth: int
+    threshold: float                  # a mean probability: for_graph turns it into output units
+    refractory_ms: int
+
+    def options(self) -> list[str]:
+        return ["--hop", str(self.hop), "--smooth", str(self.smooth), "--threshold", f"{self.threshold:g}",
+                "--refractory-ms", str(self.refractory_ms)]
+
+    def config(self, graph) -> st.StreamConfig:
+        return st.StreamConfig.for_graph(graph, self.hop, self.smooth, self.threshold, self.refractory_ms)
+
+
+def stream_outputs(graph, data: StreamData) -> tuple[np.ndarray, np.ndarray]:
+    """The int8 model's outputs less their zero point at every inference of the recording
+    through the host reference of stream mode (stream.run_stream, as the device): smoothing
+    over one inference, the sums are the outputs themselves. (window ends, u [n, classes])."""
+    config = st.StreamConfig.for_graph(graph, hop_every=HOP, smooth=1, threshold=1.0)
+    result = st.run_stream(data.samples, graph, config)
+    return np.array(result.samples, np.int64), np.array(result.sums, np.int64)
+
+
+def _threshold_between(graph, smooth: int, low: int, high: int) -> float:
+    """A threshold (mean probability, 3 decimals) whose output units lie in (low, high]: every
+    one of those gives the events of `high`'s curve point; the middle one is taken."""
+    scale = float(graph.tensor(graph.outputs[0]).qparams.scale[0])
+    for units in sorted(range(low + 1, high + 1), key=lambda u: abs(2 * u - low - high - 1)):
+        p = round(units * scale / smooth, 3)
+        if 0 < p <= 1 and st.StreamConfig.for_graph(graph, smooth=smooth, threshold=p).threshold_units == units:
+            return p
+    raise ValueError(f"no 3-decimal threshold gives output units in ({low}, {high}]")
+
+
+def tune(graph, samples: np.ndarray, u: np.ndarray, truth: list[st.Truth], num_samples: int
+         ) -> tuple[Detector, cv.CurvePoint, list[cv.CurvePoint]]:
+    """The settings with the most hits within VALIDATION_BUDGET (fewest false accepts, then the
+    least smoothing, then the longest refractory period among equals), its point and its curve."""
+    zero_point = int(graph.tensor(graph.outputs[0]).qparams.zero_point[0])
+    scale = float(graph.tensor(graph.outputs[0]).qparams.scale[0])
+    best = None
+    for smooth, refractory in itertools.product(SMOOTHS, REFRACTORY_MS):
+        config = st.StreamConfig.for_graph(graph, HOP, smooth, 1.0, refractory)
+        detector = st.Detector(config)
+        sums = [detector.step(row + zero_point, int(s))[0] for row, s in zip(u, samples)]
+        points = cv.threshold_curve(samples, sums, config, truth, num_samples, scale)
+        point = cv.operating_point(points, VALIDATION_BUDGET)
+        if point is None:
+            continue
+        rank = (point.hits, -point.false_accepts, -smooth, refractory)
+        if best is None or rank > best[0]:
+            best = (rank, smooth, refractory, point, points)
+    if best is None:
+        raise ValueError(f"no setting stays within {VALIDATION_BUDGET:g} false accepts per hour")
+    _, smooth, refractory, point, points = best
+    below = max((p.threshold_units for p in points if p.threshold_units < point.threshold_units), default=0)
+    threshold = _threshold_between(graph, smooth, below, point.threshold_units)
+    return Detector(HOP, smooth, threshold, refractory), point, points
+
+
+def stored_detector(model_file) -> Detector:
+    stored = _kws._stored(model_file)
+    if "detector" not in stored:
+        raise SystemExit(f"{_kws.weights_path(model_file).name} holds no tuned detector: train it again "
+                         f"(python {Path(model_file).name})")
+    return Detector(**stored["detector"])
+
+
+def listen_options(model_file) -> list[str]:
+    """The tuned detector as `tinygen listen` options."""
+    return stored_detector(model_file).options()
+
+
+def _store_detector(model_file, detector: Detector) -> None:
+    path = _kws.weights_path(model_file)
+    stored = torch.load(path, weights_only=True)
+    stored["detector"] = asdict(detector)
+    torch.save(stored, path)
+
+
+WAKE_SECTION = "## Wake word: the detector tuned on the validation recording"
+
+
+def _update_wake_section(detector: Detector, point: cv.CurvePoint, points: list[cv.CurvePoint], minutes: float,
+                         seconds: float) -> None:
+    """Rewrite RESULTS.md's wake-word section (the tuned settings and the validation curve)."""
+    budgets = (6, 12, 30, 60, 120)
+    cells = []
+    for budget in budgets:
+        p = cv.operating_point(points, budget)
+        cells.append("" if p is None else f"{p.hits} ({p.hit_rate:.1%})")
+    section = f"""{WAKE_SECTION}
+
+`python examples/kws/wakeword_kws.py` tunes the stream detector of wakeword_kws.pt on the
+recording of tinygen.audio.recording with `voices="train"`, seed {VALIDATION_SEED}, {minutes:g} minutes
+({point.hits + point.misses} keywords; training voices, never the test voices; no training window comes from
+it): the int8 model through the host reference of stream mode, then every smoothing in
+{', '.join(map(str, SMOOTHS))} and refractory period in {', '.join(f'{r} ms' for r in REFRACTORY_MS)}, each
+with the threshold swept (tinygen.audio.curve); chosen: the most hits within
+{VALIDATION_BUDGET:g} false accepts per hour ({seconds:.0f} s).
+
+| hop | smooth | threshold | refractory | validation hits | false accepts | per hour |
+|---|---|---|---|---|---|---|
+| {detector.hop} frames | {detector.smooth} | {detector.threshold:g} | {detector.refractory_ms} ms | {point.hits} ({point.hit_rate:.1%}) | {point.false_accepts} | {point.false_accepts_per_hour:.0f} |
+
+The validation curve with these settings, the most hits within a budget of false accepts per hour:
+
+| {' | '.join(f'<= {b}/h' for b in budgets)} |
+|{'---|' * len(budgets)}
+| {' | '.join(cells)} |
+"""
+    text = _kws.RESULTS.read_text()
+    parts = text.split("\n## ")
+    kept = [p for p in parts[1:] if not ("## " + p).startswith(WAKE_SECTION)]
+    _kws.RESULTS.write_text("\n## ".join([parts[0], *kept]).rstrip("\n") + "\n\n" + section)
+
+
+def tune_stored(name: str, model_file: str) -> Detector:
+    """Tune the detector of the stored weights on the validation recording, store it with
+    them, print it and rewrite RESULTS.md's wake-word section."""
+    from tinygen.compiler import compile_source, load_source
+
+    t0 = time.perf_counter()
+    validation = stream_data(VALIDATION_SEED, with_samples=True)
+    graph = compile_source(load_source(model_file))
+    samples, u = stream_outputs(graph, validation)
+    detector, point, points = tune(graph, samples, u, validation.truth, len(validation.samples))
+    _store_detector(model_file, detector)
+    print(f"{name}: detector {' '.join(detector.options())}: {point.hits} of {point.hits + point.misses} keywords, "
+          f"{point.false_accepts} false accepts ({point.false_accepts_per_hour:.0f} per hour) on the validation "
+          f"recording ({time.perf_counter() - t0:.0f} s)", flush=True)
+    _update_wake_section(detector, point, points, MINUTES, time.perf_counter() - t0)
+    return detector
+
+
+def run(name: str, plan: _kws.Plan, model_file: str, epochs: int, lr: float, per_epoch: int) -> None:
+    """Train, save, evaluate on the test clips, tune the detector on the validation recording;
+    print and update RESULTS.md."""
+    recordings = [stream_data(seed) for seed in TRAIN_SEEDS]
+    net, seconds = train(_kws.dscnn(plan), recordings, epochs, lr, per_epoch)
+    path = _kws.save(net, model_file)
+    acc = _kws.accuracy(net)
+    print(f"{name}: trained {epochs} epochs in {seconds:.0f} s on one thread, saved {path.name} "
+          f"({path.stat().st_size / 1024:.0f} KB); eval accuracy {acc:.2%} on the test clips", flush=True)
+    _kws.update_results(name, Path(model_file).name, f"{acc:.2%}", plan.bits(), epochs, seconds)
+    tune_stored(name, model_file)
