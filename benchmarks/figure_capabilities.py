@@ -157,6 +157,49 @@ def render_kws(rows: list) -> str:
     return "\n".join(lines)
 
 
+def measure_kws_stream(work: Path, quick: bool) -> list:
+    """The streams through the f746zg stand-in's firmware (benchmarks/kws.py --no-clips --stream-device)."""
+    roc = ROOT / "build" / "kws-stream" / "roc.png"          # the curves' plot outlives the measurement's folder
+    roc.parent.mkdir(parents=True, exist_ok=True)
+    args = ["benchmarks/kws.py", "--no-clips", "--stream-device", "--work", work / "kws", "--json", work / "kws.json",
+            "--roc", roc]
+    python(*args, *(("--streams", "demo", "--stream-models", "wakeword") if quick else ()))
+    keep = ("model", "stream", "minutes", "keywords", "hits", "misses", "false_accepts", "false_accepts_per_hour",
+            "latency_mean_s", "curve_hits", "exact", "events_equal_reference", "sums_equal_reference", "inferences")
+    rows = []
+    for r in _read(work / "kws.json")["streams"]:
+        d, c = r["detector"], r["cost"] or {}
+        rows.append({**{k: r[k] for k in keep}, "smooth": d["smooth"], "threshold": d["threshold"],
+                     "refractory_s": d["refractory_samples"] / 16000, "tuned": r["tuned"],
+                     "frontend_per_frame": c.get("frontend_per_frame"),
+                     "network_per_inference": c.get("network_per_inference"), "duty_cycle": c.get("duty_cycle")})
+    return rows
+
+
+def render_kws_stream(rows: list) -> str:
+    lines = ["| model | stream (test voices) | detector | keywords | detected | false accepts | per hour "
+             "| mean latency after the keyword | events, sums = host reference | duty cycle (216 MHz) |",
+             "|---|---|---|---:|---:|---:|---:|---:|---|---:|"]
+    for r in rows:
+        how = "tuned on training voices" if r["tuned"] else "defaults"
+        lat = "" if r["latency_mean_s"] is None else f"{r['latency_mean_s'] * 1e3:.0f} ms"
+        same = f"{'yes' if r['events_equal_reference'] else 'no'}, {r['sums_equal_reference']:,}/{r['inferences']:,}"
+        duty = "" if r["duty_cycle"] is None else f"{r['duty_cycle']:.1%}"
+        lines.append(f"| {r['model']} | {r['stream']} ({r['minutes']:g} min) | smooth {r['smooth']}, threshold "
+                     f"{r['threshold']:.3f}, refractory {r['refractory_s']:g} s ({how}) | {r['keywords']} "
+                     f"| {r['hits']} ({r['hits'] / r['keywords']:.1%}) | {r['false_accepts']} "
+                     f"| {r['false_accepts_per_hour']:.0f} | {lat} | {same} | {duty} |")
+    budgets = list(rows[0]["curve_hits"]) if rows else []
+    lines += ["", "The most keywords detected at any threshold within a budget of false accepts per hour (the "
+                  "curve, from the same sums):", "",
+              "| model | stream | " + " | ".join(f"<= {b} per hour" for b in budgets) + " |",
+              "|---|---|" + "---:|" * len(budgets)]
+    for r in rows:
+        cells = [f"{r['curve_hits'][b]} ({r['curve_hits'][b] / r['keywords']:.1%})" for b in budgets]
+        lines.append(f"| {r['model']} | {r['stream']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------- estimated cycles
 
 CYCLE_MODELS = ("kws_dscnn", "vww_mobilenet", "ic_resnet8", "ad_autoencoder")
@@ -240,6 +283,9 @@ FIGURES: list[Figure] = [
     Figure("kws-models", "keyword spotting on the synthesized corpus's test clips, host and f746zg stand-in "
            "(benchmarks/kws.py --standin --no-stream)", measure_kws, render_kws, minutes=3.5, quick_minutes=0.8,
            rows=("model",)),
+    Figure("kws-stream", "keywords detected and false accepts per hour on the evaluation streams, f746zg stand-in "
+           "(benchmarks/kws.py --no-clips --stream-device)", measure_kws_stream, render_kws_stream, minutes=20,
+           quick_minutes=3, rows=("model", "stream"), tolerant=("per_frame", "per_inference", "duty_cycle")),
     Figure("cycle-estimates", "estimated ms of the MLPerf Tiny models on the F746 (benchmarks/cycle_estimates.py)",
            measure_cycles, render_cycles, minutes=1, quick_minutes=0.3, rows=("model",), tolerant=("cycles", "ms")),
     Figure("sweep-digits", "a small design-space sweep of the digits CNN (tinygen sweep)", measure_sweep,
