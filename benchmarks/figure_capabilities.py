@@ -189,7 +189,7 @@ def render_kws_stream(rows: list) -> str:
                      f"{r['threshold']:.3f}, refractory {r['refractory_s']:g} s ({how}) | {r['keywords']} "
                      f"| {r['hits']} ({r['hits'] / r['keywords']:.1%}) | {r['false_accepts']} "
                      f"| {r['false_accepts_per_hour']:.0f} | {lat} | {same} | {duty} |")
-    budgets = list(rows[0]["curve_hits"]) if rows else []
+    budgets = sorted(rows[0]["curve_hits"], key=int) if rows else []
     lines += ["", "The most keywords detected at any threshold within a budget of false accepts per hour (the "
                   "curve, from the same sums):", "",
               "| model | stream | " + " | ".join(f"<= {b} per hour" for b in budgets) + " |",

@@ -100,3 +100,23 @@ def test_curve_plot(tmp_path):
     out = tmp_path / "roc.png"
     msg = plot_curve([("synthetic", curve(), 150), ("again", curve(), None)], "curve", out, target=(0.9, 60))
     assert "written" in msg and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_curve_best_within_is_the_operating_point_at_every_budget(seed):
+    """The plotted line: hits and false accepts both grow along it, and at every budget its last
+    point within it has the hits operating_point picks, on random sums and truth."""
+    rng = np.random.default_rng(seed)
+    n = 600
+    samples = np.cumsum(rng.integers(320, 1300, n))
+    sums = rng.integers(0, 3 * 256, (n, 12))
+    sums[rng.random((n, 12)) < 0.8] = 0
+    truth = [st.Truth(st.KWS_LABELS[int(rng.integers(2, 12))], t, t + 0.5)
+             for t in np.sort(rng.uniform(0, samples[-1] / RATE, 30))]
+    config = st.StreamConfig(smooth=3, refractory=int(rng.integers(0, 20_000)))
+    points = cv.threshold_curve(samples, sums, config, truth, int(samples[-1]), 1 / 256)
+    line = cv.best_within(points)
+    assert len(line) > 1 and all(a.hits < b.hits and a.false_accepts < b.false_accepts for a, b in zip(line, line[1:]))
+    for budget in sorted({p.false_accepts_per_hour for p in points}):
+        at = [p for p in line if p.false_accepts_per_hour <= budget][-1]
+        assert at.hits == cv.operating_point(points, budget).hits

@@ -92,4 +92,15 @@ def operating_point(points: list[CurvePoint], max_per_hour: float) -> CurvePoint
     return max(within, key=lambda p: (p.hits, -p.false_accepts, p.threshold_units))
 
 
-__all__ = ["CurvePoint", "best_keywords", "events_at", "operating_point", "threshold_curve"]
+def best_within(points: list[CurvePoint]) -> list[CurvePoint]:
+    """The points where the most hits within a budget of false accepts grows, by false accepts:
+    a wake word's curve (raising the threshold need not lose hits or drop false accepts
+    together: the refractory period and the largest sum's rule make the raw points zigzag)."""
+    out: list[CurvePoint] = []
+    for p in sorted(points, key=lambda p: (p.false_accepts, -p.hits)):
+        if not out or p.hits > out[-1].hits:
+            out.append(p)
+    return out
+
+
+__all__ = ["CurvePoint", "best_keywords", "best_within", "events_at", "operating_point", "threshold_curve"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.audio import stream as st
-from tinygen.audio.curve import CurvePoint, threshold_curve
+from tinygen.audio.curve import CurvePoint, best_within, threshold_curve
 from tinygen.audio.device import FEATURE_TOLERANCE, ClipRun, StreamRun
 from tinygen.hil.session import SHOW_MISMATCHES
 from tinygen.ref import mfcc as fe
@@ -268,10 +268,11 @@ def plot_stream(samples: np.ndarray, run: StreamRun, truth: list[st.Truth], conf
 
 def plot_curve(curves: list[tuple[str, list[CurvePoint], int | None]], title: str, path: str | Path,
                target: tuple[float, float] | None = None) -> str:
-    """Hits (%) against false accepts per hour, one line per (name, points, the threshold in
-    use in output units: marked, or None) as the threshold moves; `target` (hit rate, false
-    accepts per hour) shades what meets both. The x axis is linear to 10 per hour, logarithmic
-    above."""
+    """Hits (%) against false accepts per hour as the threshold moves, one colour per (name,
+    points, the threshold in use in output units: marked, or None): a dot per threshold, and
+    the line of the most hits within each number of false accepts per hour (best_within);
+    `target` (hit rate, false accepts per hour) shades what meets both. The x axis is linear
+    to 10 per hour, logarithmic above."""
     plt = _matplotlib()
     if plt is None:
         return f"curve skipped: matplotlib is not installed (pip install matplotlib) — {path} not written"
@@ -282,9 +283,11 @@ def plot_curve(curves: list[tuple[str, list[CurvePoint], int | None]], title: st
                         label=f"target: >= {target[0]:.0%} hits, <= {target[1]:g} false accepts per hour")
     for i, (name, points, used) in enumerate(curves):
         color = plt.cm.tab10(i % 10)
-        ordered = sorted(points, key=lambda p: (p.false_accepts_per_hour, p.hits))
-        ax.plot([p.false_accepts_per_hour for p in ordered], [p.hit_rate * 100 for p in ordered], "-", color=color,
-                lw=1.4, marker=".", ms=3, label=name)
+        ax.plot([p.false_accepts_per_hour for p in points], [p.hit_rate * 100 for p in points], ".", color=color,
+                ms=3, alpha=0.35)
+        frontier = best_within(points)
+        ax.step([p.false_accepts_per_hour for p in frontier] + [top * 1.2], [p.hit_rate * 100 for p in frontier]
+                + [frontier[-1].hit_rate * 100], where="post", color=color, lw=1.4, label=name)
         at = None if used is None else next((p for p in points if p.threshold_units >= used), None)
         if at is not None:                  # the events at `used` are those of the next threshold up the curve
             ax.plot(at.false_accepts_per_hour, at.hit_rate * 100, "o", color=color, ms=7)
