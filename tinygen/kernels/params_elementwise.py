@@ -155,3 +155,9 @@ def _requantize(graph: Graph, node: Node) -> dict:
     t = graph.tensor(node.inputs[0])
     (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
     return op_params.requantize_params(t.size, si, zi, so, zo)
+
+
+# -- table lookup (ONNX front end) --
+@builder("lut")
+def _lut(graph: Graph, node: Node) -> dict:
+    return {"size": graph.tensor(node.inputs[0]).size}
