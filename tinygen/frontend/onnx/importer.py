@@ -148,9 +148,9 @@ class Importer:
         n = self.node
         return f"{n.op_type} {n.name or n.output[0]}"
 
-    def unsupported(self, reason: str) -> UnsupportedOpError:
+    def unsupported(self, reason: str, hint: str | None = None) -> UnsupportedOpError:
         return UnsupportedOpError(f"{self.node.op_type} at {self.where()}: {reason}",
-                                  hint=supported_line(self.quant))
+                                  hint=hint or supported_line(self.quant))
 
     # -- constants ----------------------------------------------------------------
     def _shape_const(self, node, v) -> Const:
