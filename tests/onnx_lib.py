@@ -77,9 +77,10 @@ NETS = {"kws": KwsNet, "residual": ResidualNet, "mobilenet": MobileNetBlock}
 OPSETS = {"kws": 13, "residual": 13, "mobilenet": 14}
 
 
-def _perturbed(net: nn.Module, seed: int) -> nn.Module:
-    """Seeded weights and batch-norm statistics that are not the identity."""
+def _perturbed(name: str, seed: int) -> nn.Module:
+    """Net `name` with seeded weights and batch-norm statistics that are not the identity."""
     torch.manual_seed(seed)
+    net = NETS[name]()
     for m in net.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.uniform_(-0.2, 0.2)
@@ -154,7 +155,7 @@ def onnx_model(tmp: Path, name: str, form: str, seed: int = 0, **quant) -> Path:
         if name == "mlp":
             mlp_onnx(float_path, seed)
         else:
-            export_torch(_perturbed(NETS[name](), seed), SHAPES[name], float_path, OPSETS[name])
+            export_torch(_perturbed(name, seed), SHAPES[name], float_path, OPSETS[name])
     if form == "float":
         return float_path
     tag = "_".join(f"{k}-{v}" for k, v in sorted(quant.items()))

@@ -33,6 +33,9 @@ QUANT_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul
              "QLinearLeakyRelu", "QLinearConcat", "QGemm", "QLinearSoftmax", "DynamicQuantizeLinear"}
 # IR ops that keep their input's grid in a quantized model (TFLite's same-quantization ops)
 GRID_OPS = {"reshape", "transpose", "slice", "pad", "max_pool2d", "resize_nearest", "resize_bilinear", "clamp"}
+# ops that only move or pick elements (a float function before them can wait until after them)
+MOVERS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "MaxPool", "Identity",
+          "Dropout"}
 # ops never folded even on constant inputs: the quantized front end reads their integers
 KEEP = {"QuantizeLinear", "DequantizeLinear"}
 
@@ -117,8 +120,11 @@ class Importer:
             elif self._foldable(node) and all(_is_const(v) for v in ins if v is not None):
                 outs = self._fold(node, ins)
             elif key in HANDLERS:
+                ins, fns = self._movers(node, ins)
                 outs = HANDLERS[key](self, node, ins)
                 outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+                if fns:
+                    outs = [View(o, fns) if isinstance(o, Act) else o for o in outs]
             else:
                 raise UnsupportedOpError(self._unsupported_text())
         except UnsupportedOpError as e:
@@ -128,6 +134,22 @@ class Importer:
         for name, value in zip(node.output, outs):
             if name:
                 self.env[name] = value
+
+    def _movers(self, node, ins) -> tuple[list, tuple]:
+        """A quantized model's float function of a tensor (a View: DequantizeLinear, then e.g.
+        Relu) read by an op that only moves or picks elements: the op runs on the int8 tensor
+        and the function stays for the table at QuantizeLinear (the same values: the function is
+        per element, and for MaxPool non-decreasing over the tensor's 256 values)."""
+        v = ins[0] if ins else None
+        if not (self.quant and isinstance(v, View) and v.fns and node.op_type in MOVERS):
+            return ins, ()
+        if node.op_type == "MaxPool":
+            from tinygen.frontend.onnx.quantized import view_values
+
+            if np.any(np.diff(view_values(self, v)) < 0):
+                raise self.unsupported(f"a max pool of {', '.join(w for w, _ in v.fns)}, which is not "
+                                       "non-decreasing, without a QuantizeLinear in between")
+        return [View(v.src)] + list(ins[1:]), v.fns
 
     def _foldable(self, node) -> bool:
         return (node.domain in reader.DEFAULT_DOMAINS and node.op_type not in KEEP)

@@ -209,7 +209,7 @@ def batch_norm(im: Importer, node, ins):
 def clamp_value(im: Importer, v, lo: float, hi: float, what: str):
     """Relu / Clip: a clamp node (float model; a quantized activation on its own grid), a
     clamp fused into a pending node, or a function of a View (a table)."""
-    if isinstance(v, View) and v.fns:
+    if isinstance(v, View):         # between DequantizeLinear and QuantizeLinear: part of a table
         return v.then(what, lambda r: np.clip(r, np.float32(lo), np.float32(hi)).astype(np.float32))
     if isinstance(v, Pending):
         return fuse_clamp(im, v, lo, hi)

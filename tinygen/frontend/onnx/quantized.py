@@ -7,9 +7,15 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
 
 - onnxruntime requantizes a QLinear op's int32 accumulator with a float32 multiply,
   acc * float32(x_scale * w_scale / y_scale), rounded half to even. tinygen runs TFLite's
-  kernels with the fixed-point multiplier nearest that same float32 scale
-  (tinygen.quant.fixedpoint.quantize_multiplier), rounded half away from zero: the two
-  differ only where the product lies within about 2^-24 of a half, by one step.
+  kernels with the fixed-point multiplier nearest that same float32 scale. TFLite's
+  normalized pair (multiplier in [2^30, 2^31), a right shift n) rounds twice, the doubling
+  high multiply then the shift, and so differs from one rounding where the product lies
+  within 2^-(n + 1) of a half (n of 8 to 10 for usual scales: a few bytes in a thousand);
+  tinygen gives an ONNX model's MAC ops the pair that rounds once (single_rounding_multiplier:
+  shift 0, multiplier round(scale * 2^31)), so the two differ only within about 2^-25 /
+  scale of a half, and at exact halves (onnxruntime goes to even, TFLite away from zero).
+  The kernels take any multiplier; the DSP kernels' fast paths that need a normalized one
+  (tinygen/kernels/specialize.py requant_bounded) step aside for these layers.
 - an elementwise function of one quantized tensor (QLinearSigmoid, QLinearLeakyRelu, and
   any float op between DequantizeLinear and QuantizeLinear: Sigmoid, Tanh, HardSigmoid,
   HardSwish, LeakyRelu, Relu, a change of scale) is computed by onnxruntime in float32 on
@@ -53,6 +59,15 @@ def quantize_half_even(real: np.ndarray, q: QParams) -> np.ndarray:
     return np.clip(np.rint(y).astype(np.int64) + int(q.zero_point[0]), -128, 127)
 
 
+def view_values(im: Importer, view: View) -> np.ndarray:
+    """A View's real values for the int8 inputs -128..127, in float32."""
+    src = grid(im, view.src)
+    real = (np.arange(-128, 128) - int(src.zero_point[0])).astype(np.float32) * np.float32(src.scale[0])
+    for _, fn in view.fns:
+        real = np.asarray(fn(real), np.float32)
+    return real
+
+
 def lut_table(src: QParams, fns, out: QParams) -> np.ndarray:
     """The table of a View: for each int8 input q, its real value (DequantizeLinear in
     float32), the functions applied, quantized on `out` (QuantizeLinear)."""
@@ -61,6 +76,22 @@ def lut_table(src: QParams, fns, out: QParams) -> np.ndarray:
     for _, fn in fns:
         real = np.asarray(fn(real), np.float32)
     return quantize_half_even(real, out).astype(np.int8)
+
+
+def single_rounding_multiplier(real: float) -> tuple[int, int]:
+    """The fixed-point (multiplier, shift) of TFLite's requantization nearest `real`, chosen
+    so that it rounds once, as onnxruntime does: for 2^-12 <= real < 1/2, the multiplier
+    round(real * 2^31) with shift 0 (the doubling high multiply is then the only rounding;
+    its multiplier, below 2^30, keeps at least 19 bits: an output off by 2^-25 / real at
+    most); elsewhere TFLite's own normalized pair (a left shift rounds once already; below
+    2^-12 the second rounding's window, 2^-(n + 1), is the smaller error)."""
+    m, shift = quantize_multiplier(real)
+    if shift >= 0 or real < SINGLE_ROUNDING_MIN:
+        return m, shift
+    return int(math.floor(real * (1 << 31) + 0.5)), 0
+
+
+SINGLE_ROUNDING_MIN = 2.0 ** -12
 
 
 def clamp_bounds(activation, q: QParams) -> tuple[int, int]:
@@ -133,6 +164,12 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
         fixed = QParams(op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
         out = im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=fixed, source=p.source)
         return requantize(im, Act(out, p.tshape, etype), q)
+    if p.op == "mean":
+        # onnxruntime's QLinearGlobalAveragePool: (sum - N zp) * float32(x_scale / (y_scale * N)), rounded once
+        n = math.prod(ir_of(ins[0].tshape)[a] for a in attrs["axes"])
+        x = grid(im, ins[0])
+        real = np.float32(x.scale[0]) / (np.float32(q.scale[0]) * np.float32(n))
+        attrs["requant"] = single_rounding_multiplier(float(real))
     if p.op == "pad" and "pad_real" in attrs:
         attrs["pad_value"] = int(quantize_half_even(np.float32(attrs.pop("pad_real")), q))
     if p.op == "clamp":
@@ -147,7 +184,7 @@ def _mac_node(im: Importer, p: Pending, x: Act, q: QParams) -> str:
     acc = np.broadcast_to(np.asarray(p.params["acc_scale"], np.float32).reshape(-1), (channels,))
     # onnxruntime's requantization scale, in float32: (x_scale * w_scale) / y_scale
     real = (acc / np.float32(q.scale[0])).astype(np.float32)
-    mults, shifts = zip(*(quantize_multiplier(float(r)) for r in real))
+    mults, shifts = zip(*(single_rounding_multiplier(float(r)) for r in real))
     g = im.graph
     base = f"{p.prefix}_{len(g.nodes)}"
     wt = g.add_const(g.unique_name(f"{base}_w"), w.q.astype(np.int8), "int8")

@@ -45,6 +45,14 @@ def run_onnxruntime(path: str | Path, inputs: list[np.ndarray], batch: int = 64)
     return [np.concatenate([o[k] for o in outs]) for k in range(len(outs[0]))]
 
 
+def _ir_layout(batch: np.ndarray) -> np.ndarray:
+    """onnxruntime's outputs [N, C, H, W] (or [N, C, L]) in the IR's layout, as tinygen's are."""
+    batch = np.asarray(batch)
+    if batch.ndim == 3:
+        batch = batch[:, :, None, :]
+    return np.ascontiguousarray(batch.transpose(0, 2, 3, 1)) if batch.ndim == 4 else batch
+
+
 def to_graph_bytes(graph: Graph, k: int, value: np.ndarray) -> np.ndarray:
     """onnxruntime's output k on the grid of graph output k (int8): a float output divided
     back by its scale (exact: it was (q - zero point) * scale), a uint8 one less 128."""
@@ -85,6 +93,7 @@ def compare_outputs(graph: Graph, ort_outputs: list[np.ndarray], ours: list[list
 
     quantized = graph.meta.get("quantized") == "onnx"
     a = Agreement(len(ours), quantized)
+    ort_outputs = [_ir_layout(o) for o in ort_outputs]
     for i, sample in enumerate(ours):
         worst = 0
         for k, got in enumerate(sample):
