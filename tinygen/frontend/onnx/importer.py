@@ -61,7 +61,8 @@ class Importer:
         self.uses.update(o.name for o in model.graph.output)
         self.node: onnx.NodeProto | None = None
         self.refusals: list[tuple[str, str, UnsupportedOpError]] = []
-        self.broken: set[str] = set()           # outputs of refused nodes
+        self.broken: set[str] = set()           # outputs of refused nodes without a stand-in
+        self.stand_ins: set[str] = set()        # IR tensors standing in for refused nodes' outputs
         self.float_inputs: dict[int, Act] = {}  # quantized models: model input -> its int8 port
 
     # -- driver ---------------------------------------------------------------------
@@ -112,6 +113,7 @@ class Importer:
             self.broken.update(o for o in node.output if o)
             return
         ins = [self.env[n] if n else None for n in node.input]
+        standing_in = any(isinstance(v, Act) and v.name in self.stand_ins for v in ins)
         try:
             if node.op_type == "Constant" and key[0] == "":
                 outs = [Const(_constant_value(node), f"Constant {node.output[0]!r}")]
@@ -129,10 +131,15 @@ class Importer:
                 raise UnsupportedOpError(self._unsupported_text())
         except UnsupportedOpError as e:
             self._refuse(e)
-            self.broken.update(o for o in node.output if o)
-            return
+            outs = self._stand_in(node, ins)
+        except Exception:
+            if not standing_in:
+                raise
+            outs = [None] * len(node.output)     # downstream of a refusal: it is refused already
         for name, value in zip(node.output, outs):
-            if name:
+            if name and value is None:
+                self.broken.add(name)
+            elif name:
                 self.env[name] = value
 
     def _movers(self, node, ins) -> tuple[list, tuple]:
@@ -150,6 +157,33 @@ class Importer:
                 raise self.unsupported(f"a max pool of {', '.join(w for w, _ in v.fns)}, which is not "
                                        "non-decreasing, without a QuantizeLinear in between")
         return [View(v.src)] + list(ins[1:]), v.fns
+
+    def _stand_in(self, node, ins) -> list:
+        """Values for a refused node's outputs, of the shapes onnx infers, so that the nodes after
+        it are still checked (one refusal lists them all); None where the shape is not known."""
+        types, data = {}, {}
+        for name, v in zip(node.input, ins):
+            if isinstance(v, (Const, QConst)):
+                arr = const_array(v)
+                types[name] = reader.type_proto(reader.NUMPY_ELEM.get(arr.dtype, 1), arr.shape)
+                data[name] = arr
+            elif v is not None and getattr(v, "tshape", None) is not None:
+                types[name] = reader.type_proto(1, v.tshape)
+        try:
+            shapes = reader.infer_shapes(node, self.opset, types, data) if node.domain in reader.DEFAULT_DOMAINS \
+                else [None] * len(node.output)
+        except Exception:
+            shapes = [None] * len(node.output)
+        outs = []
+        for shape in shapes:
+            if shape is None or not shape or min(shape) < 1:
+                outs.append(None)
+                continue
+            name = self.graph.unique_name(f"unsupported_{len(self.refusals)}")
+            self.graph.add_tensor(Tensor(name, ir_shape(shape), "float32", Kind.ACTIVATION))
+            self.stand_ins.add(name)
+            outs.append(Act(name, tuple(shape)))
+        return outs
 
     def _foldable(self, node) -> bool:
         return (node.domain in reader.DEFAULT_DOMAINS and node.op_type not in KEEP)
