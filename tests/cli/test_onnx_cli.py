@@ -22,7 +22,8 @@ def models(tmp_path_factory):
 def test_onnx_build_host_float_needs_calibration(models, tmp_path):
     path = onnx_model(models, "kws", "float")
     np.save(tmp_path / "calib.npy", onnx_inputs("kws", 16, seed=1))
-    rc, _, err = run_cli("build", path, "--board", "host", "--calib", tmp_path / "calib.npy", "-o", tmp_path / "out")
+    rc, _, err = run_cli("build", path, "--board", "host", "--calib", tmp_path / "calib.npy", "--calib-method",
+                         "percentile", "--percentile", "99.9", "-o", tmp_path / "out")
     assert rc == 0, err
     manifest = json.loads((tmp_path / "out" / "tinygen.json").read_text())
     assert manifest["model"] == "kws" and manifest["source_layout"] == "NCHW"

@@ -89,10 +89,11 @@ class Importer:
             self._translate(node)
         if self.refusals:
             raise refusal(self.refusals, self.filename)
+        if self.quant:
+            self.graph.inputs = [self.float_inputs[k].name for k in sorted(self.float_inputs)]
         self._outputs()
         self._prune()
         if self.quant:
-            self.graph.inputs = [self.float_inputs[k].name for k in sorted(self.float_inputs)]
             if len(self.graph.inputs) != len(inputs):
                 missing = [n for k, (n, _) in enumerate(inputs) if k not in self.float_inputs]
                 raise UnsupportedOpError(f"{self.filename}: input {missing[0]!r} is not quantized by a "
@@ -379,7 +380,7 @@ class Importer:
                                      "constant); tinygen compiles outputs computed from the input")
                 act, is_float = v, True
             name = act.name
-            if name in self.graph.inputs or name in names or name in [a.name for a in self.float_inputs.values()]:
+            if name in self.graph.inputs or name in names:
                 q = self.graph.tensor(name).qparams
                 name = self.emit("reshape", "copy", [name], self.graph.tensor(name).shape, qparams=q,
                                  source=f"output {out.name}")
@@ -395,8 +396,6 @@ class Importer:
             renamed.append(new)
         if self.quant:
             self.graph.meta["float_outputs"] = [renamed[k] for k in float_outputs]
-        self.graph.meta["onnx_outputs"] = [o.name for o in self.model.graph.output]
-        self.graph.meta["onnx_inputs"] = [n for n, _ in reader.graph_inputs(self.model, self.filename)]
 
     def _prune(self) -> None:
         self.graph.drop_dead_nodes()
