@@ -90,7 +90,12 @@ def main(argv=None) -> int:
     if args.limit:
         x_test, y_test = x_test[:args.limit], y_test[:args.limit]
     print(f"[1/4] training the digits CNN ({args.epochs} epochs)", flush=True)
-    net = train(x_train, y_train, args.epochs)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)            # the same weights on every machine (torch splits its sums by thread)
+    try:
+        net = train(x_train, y_train, args.epochs)
+    finally:
+        torch.set_num_threads(threads)
     with torch.no_grad():
         float_acc = float(np.mean(net(torch.from_numpy(x_test)).argmax(1).numpy() == y_test))
     print("[2/4] exporting digits.pt2 and digits.onnx; quantize_static -> digits_qdq.onnx", flush=True)

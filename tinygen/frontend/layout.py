@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 _AXIS = {4: {0: 0, 1: 3, 2: 1, 3: 2}, 3: {0: 0, 1: 3, 2: 2}}
 TO_NCHW = (0, 3, 1, 2)
 TO_NHWC = (0, 2, 3, 1)
@@ -45,3 +47,15 @@ def pair(v) -> tuple[int, int]:
     if isinstance(v, (list, tuple)):
         return (int(v[0]), int(v[0])) if len(v) == 1 else (int(v[0]), int(v[1]))
     return (int(v), int(v))
+
+
+def nchw_constant(c, rank: int) -> np.ndarray:
+    """A constant broadcast against a rank-`rank` NCHW value (numpy broadcasting, at most that
+    rank), in the IR's layout."""
+    c = np.asarray(c)
+    if rank in (3, 4):
+        c = c.reshape((1,) * (rank - c.ndim) + c.shape)
+        if rank == 3:
+            c = c[:, :, None, :]
+        c = c.transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(c)

@@ -23,7 +23,7 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.layout import TO_NCHW, TO_NHWC, ir_shape, nchw4, same_order
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.advice import refusal, supported_line
-from tinygen.frontend.onnx.values import Act, Const, FloatInput, IntWeight, Pending, QConst, View
+from tinygen.frontend.onnx.values import Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor
 
 HANDLERS: dict[tuple[str, str], Callable] = {}
@@ -152,9 +152,7 @@ class Importer:
         if not (self.quant and isinstance(v, View) and v.fns and node.op_type in MOVERS):
             return ins, ()
         if node.op_type == "MaxPool":
-            from tinygen.frontend.onnx.quantized import view_values
-
-            if np.any(np.diff(view_values(self, v)) < 0):
+            if np.any(np.diff(grid_values(self.graph.tensor(v.src.name).qparams, v.fns)) < 0):
                 raise self.unsupported(f"a max pool of {', '.join(w for w, _ in v.fns)}, which is not "
                                        "non-decreasing, without a QuantizeLinear in between")
         return [View(v.src)] + list(ins[1:]), v.fns
@@ -366,14 +364,12 @@ class Importer:
 
     # -- outputs ---------------------------------------------------------------------
     def _outputs(self) -> None:
-        from tinygen.frontend.onnx.quantized import output_port
-
         names = []
         float_outputs = []
         for out in self.model.graph.output:
             v = self.env.get(out.name)
             if self.quant:
-                act, is_float = output_port(self, v, out.name)
+                act, is_float = self._output_port(v, out.name)
             else:
                 if not isinstance(v, Act):
                     raise ModelError(f"{self.filename}: output {out.name!r} does not depend on the input (it is a "
@@ -396,6 +392,17 @@ class Importer:
             renamed.append(new)
         if self.quant:
             self.graph.meta["float_outputs"] = [renamed[k] for k in float_outputs]
+
+    def _output_port(self, v, name: str) -> tuple[Act, bool]:
+        """A graph output of a quantized model: the int8 tensor a DequantizeLinear reads (a float
+        output), or a quantized tensor itself."""
+        if isinstance(v, View) and not v.fns:
+            return v.src, True
+        if isinstance(v, Act):
+            return v, False
+        raise ModelError(f"{self.filename}: output {name!r} is computed in float after the last QuantizeLinear; "
+                         "tinygen compiles quantized models int8 end to end",
+                         "quantize every op up to the output (quantize_static with op_types_to_quantize unset)")
 
     def _prune(self) -> None:
         self.graph.drop_dead_nodes()

@@ -16,10 +16,12 @@ import math
 import numpy as np
 
 from tinygen.errors import ModelError
-from tinygen.frontend.layout import ir_axis, ir_shape, nchw4
+from tinygen.frontend.layout import ir_axis, ir_shape, nchw4, nchw_constant
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.importer import Importer, register
-from tinygen.frontend.onnx.values import Act, Const, IntWeight, Pending, QConst, View
+from tinygen.frontend.onnx.quantized import binary_quantized, clamp_bounds
+from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
+                                          sigmoid_fn)
 
 
 # -- convolution ------------------------------------------------------------------------------
@@ -216,8 +218,6 @@ def clamp_value(im: Importer, v, lo: float, hi: float, what: str):
     x = im.act(v)
     attrs = {"lo": float(lo), "hi": float(hi)}
     if im.quant:                # a clamp on the quantized tensor's own grid
-        from tinygen.frontend.onnx.quantized import clamp_bounds
-
         attrs["act_min"], attrs["act_max"] = clamp_bounds((lo, hi), im.graph.tensor(x.name).qparams)
     return im.node_value("clamp", what.lower(), [x], x.tshape, attrs)
 
@@ -264,19 +264,15 @@ def _unary(im: Importer, v, what: str, fn, float_emit):
     return float_emit(im.act(v))
 
 
-def _f32(fn):
-    return lambda r: np.asarray(fn(np.asarray(r, np.float32)), np.float32)
-
-
 @register("Sigmoid")
 def sigmoid(im: Importer, node, ins):
-    return _unary(im, ins[0], "Sigmoid", _f32(lambda r: 1 / (1 + np.exp(-r))),
+    return _unary(im, ins[0], "Sigmoid", sigmoid_fn(),
                   lambda x: im.node_value("logistic", "sigmoid", [x], x.tshape))
 
 
 @register("HardSwish")
 def hard_swish(im: Importer, node, ins):
-    return _unary(im, ins[0], "HardSwish", _f32(lambda r: r * np.clip(r * np.float32(1 / 6) + np.float32(0.5), 0, 1)),
+    return _unary(im, ins[0], "HardSwish", f32(lambda r: r * np.clip(r * np.float32(1 / 6) + np.float32(0.5), 0, 1)),
                   lambda x: im.node_value("hard_swish", "hardswish", [x], x.tshape))
 
 
@@ -291,23 +287,21 @@ def hard_sigmoid(im: Importer, node, ins):
         plus = im.node_value("add", "hardsigmoid_add", [x], x.tshape, {"activation": (0.0, float(1 / alpha))},
                              {"operand": np.float32(beta / alpha).reshape(())})
         return im.node_value("mul", "hardsigmoid", [plus], x.tshape, {}, {"operand": np.float32(alpha).reshape(())})
-    return _unary(im, ins[0], "HardSigmoid", _f32(lambda r: np.clip(alpha * r + beta, 0, 1)), emit)
+    return _unary(im, ins[0], "HardSigmoid", f32(lambda r: np.clip(alpha * r + beta, 0, 1)), emit)
 
 
 @register("Tanh")
 def tanh(im: Importer, node, ins):
     def refuse(x):
         raise im.unsupported("tinygen has no Tanh operator in its float path yet")
-    return _unary(im, ins[0], "Tanh", _f32(np.tanh), refuse)
+    return _unary(im, ins[0], "Tanh", f32(np.tanh), refuse)
 
 
 @register("LeakyRelu")
 def leaky_relu(im: Importer, node, ins):
-    alpha = np.float32(reader.attrs(node).get("alpha", 0.01))
-
     def refuse(x):
         raise im.unsupported("tinygen has no LeakyRelu operator in its float path")
-    return _unary(im, ins[0], "LeakyRelu", _f32(lambda r: np.where(r >= 0, r, r * alpha)), refuse)
+    return _unary(im, ins[0], "LeakyRelu", leaky_relu_fn(reader.attrs(node).get("alpha", 0.01)), refuse)
 
 
 @register("Softmax")
@@ -389,19 +383,6 @@ def global_avg_pool(im: Importer, node, ins):
 
 # -- elementwise ----------------------------------------------------------------------------------
 
-def const_operand(im: Importer, c: np.ndarray, rank: int) -> np.ndarray:
-    """A constant broadcast against a rank-`rank` activation, in the IR's layout."""
-    c = np.asarray(c, np.float32)
-    if c.ndim > rank:
-        raise im.unsupported(f"a constant of shape {list(c.shape)} broadcast against a {rank}-D tensor")
-    if rank in (3, 4):
-        c = c.reshape((1,) * (rank - c.ndim) + c.shape)
-        if rank == 3:
-            c = c[:, :, None, :]
-        c = c.transpose(0, 2, 3, 1)
-    return np.ascontiguousarray(c)
-
-
 _FNS = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}
 
 
@@ -409,8 +390,6 @@ def _binary(kind: str):
     def handler(im: Importer, node, ins):
         x, y = ins[0], ins[1]
         if im.quant:
-            from tinygen.frontend.onnx.quantized import binary_quantized
-
             return binary_quantized(im, kind, x, y)
         if isinstance(y, Act) and isinstance(x, Act):
             if kind in ("Sub", "Div"):
@@ -442,7 +421,9 @@ def _binary(kind: str):
         folded = _fold_bias(im, x, c) if op == "add" else None
         if folded is not None:
             return folded
-        return im.node_value(op, op, [x], out, {}, {"operand": const_operand(im, c, len(x.tshape))})
+        if c.ndim > len(x.tshape):
+            raise im.unsupported(f"a constant of shape {list(c.shape)} broadcast against a {len(x.tshape)}-D tensor")
+        return im.node_value(op, op, [x], out, {}, {"operand": nchw_constant(c, len(x.tshape))})
     return handler
 
 

@@ -13,8 +13,9 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_axis, ir_shape
 from tinygen.frontend.onnx import reader
-from tinygen.frontend.onnx.importer import Importer, register
+from tinygen.frontend.onnx.importer import Importer, _raw, register
 from tinygen.frontend.onnx.ops_nn import global_mean
+from tinygen.frontend.onnx.quantized import pad_value_quantized
 from tinygen.frontend.onnx.values import Act, Pending, View
 
 
@@ -84,8 +85,6 @@ def transpose(im: Importer, node, ins):
         return x
     out = tuple(x.tshape[p] for p in perm)
     src = im.to_nchw(x)
-    from tinygen.frontend.onnx.importer import _raw
-
     moved = im.node_value("transpose", "transpose", [src], _raw(out), {"perm": tuple(perm)})
     return im.from_nchw(moved, out)
 
@@ -184,8 +183,6 @@ def pad(im: Importer, node, ins):
         out[ax] += before + after
     value = ins[2] if len(ins) > 2 else None
     if im.quant:
-        from tinygen.frontend.onnx.quantized import pad_value_quantized
-
         pad_value = pad_value_quantized(im, ins[0], value)
         if isinstance(pad_value, tuple):
             return im.node_value("pad", "pad", [x], tuple(out), {"paddings": tuple(tuple(p) for p in paddings),

@@ -1,7 +1,7 @@
-"""Quantized ONNX models: QuantizeLinear / DequantizeLinear (QDQ), the QOperator ops
-(QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearMul, QLinearAveragePool,
-QLinearGlobalAveragePool, QLinearSigmoid, QLinearLeakyRelu, QLinearConcat, QLinearSoftmax)
-and ConvInteger / MatMulInteger, onto the IR with the file's own scales.
+"""Quantized ONNX models onto the IR with the file's own scales: QuantizeLinear /
+DequantizeLinear (QDQ), the int8 nodes a pending node or a View becomes at its output grid,
+and the elementwise ops of a quantized model; the QOperator ops (QLinearConv, QLinearMatMul,
+QGemm, QLinearAdd, ...) and ConvInteger / MatMulInteger are in qoperator.py.
 
 How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
 
@@ -38,9 +38,11 @@ import math
 import numpy as np
 
 from tinygen.errors import ModelError
-from tinygen.frontend.onnx import ops_nn, ops_shape, reader
+from tinygen.frontend.layout import ir_shape, nchw_constant
+from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.importer import Importer, const_array, ir_of, register
-from tinygen.frontend.onnx.values import Act, Const, FloatInput, IntWeight, Pending, QConst, View, qparams_of
+from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values,
+                                          qparams_of)
 from tinygen.ir import Kind, QParams, Tensor
 from tinygen.quant import op_params
 from tinygen.quant.fixedpoint import quantize_multiplier
@@ -59,23 +61,10 @@ def quantize_half_even(real: np.ndarray, q: QParams) -> np.ndarray:
     return np.clip(np.rint(y).astype(np.int64) + int(q.zero_point[0]), -128, 127)
 
 
-def view_values(im: Importer, view: View) -> np.ndarray:
-    """A View's real values for the int8 inputs -128..127, in float32."""
-    src = grid(im, view.src)
-    real = (np.arange(-128, 128) - int(src.zero_point[0])).astype(np.float32) * np.float32(src.scale[0])
-    for _, fn in view.fns:
-        real = np.asarray(fn(real), np.float32)
-    return real
-
-
 def lut_table(src: QParams, fns, out: QParams) -> np.ndarray:
     """The table of a View: for each int8 input q, its real value (DequantizeLinear in
     float32), the functions applied, quantized on `out` (QuantizeLinear)."""
-    q = np.arange(-128, 128, dtype=np.int64)
-    real = (q - int(src.zero_point[0])).astype(np.float32) * np.float32(src.scale[0])
-    for _, fn in fns:
-        real = np.asarray(fn(real), np.float32)
-    return quantize_half_even(real, out).astype(np.int8)
+    return quantize_half_even(grid_values(src, fns), out).astype(np.int8)
 
 
 def single_rounding_multiplier(real: float) -> tuple[int, int]:
@@ -210,7 +199,7 @@ def _operand(im: Importer, c: QConst, rank: int) -> str:
     data = c.q - (128 if c.dtype == "uint8" else 0)
     if data.min(initial=0) < -128 or data.max(initial=0) > 127:
         raise ModelError(f"{im.filename}: constant operand {c.origin} is not 8-bit")
-    arr = ops_nn.const_operand(im, data.astype(np.float32), rank).astype(np.int8)
+    arr = nchw_constant(data.astype(np.float32), rank).astype(np.int8)
     t = im.graph.add_const(im.graph.unique_name("operand"), arr, "int8")
     t.qparams = q
     return t.name
@@ -267,8 +256,6 @@ def _input_port(im: Importer, v: FloatInput, q: QParams, dtype: str) -> Act:
             raise im.unsupported(f"the float input {v.name!r} is quantized twice, with "
                                  f"{im.graph.tensor(port.name).qparams!r} and {q!r}")
         return port
-    from tinygen.frontend.layout import ir_shape
-
     im.graph.add_tensor(Tensor(v.name, ir_shape(v.tshape), "int8", Kind.INPUT, qparams=q))
     port = Act(v.name, v.tshape, ETYPE[dtype])
     im.float_inputs[v.index] = port
@@ -289,10 +276,10 @@ def dequantize_linear(im: Importer, node, ins):
     scale, zp, dtype, _ = _qspec(im, node, ins)
     if not isinstance(v, Act):
         raise im.unsupported("DequantizeLinear of a value that is not a quantized activation")
-    return View(_on_grid(im, v, scale, zp, dtype))
+    return View(on_grid(im, v, scale, zp, dtype))
 
 
-def _on_grid(im: Importer, x: Act, scale, zp, dtype: str) -> Act:
+def on_grid(im: Importer, x: Act, scale, zp, dtype: str) -> Act:
     """x, which the node reads with (scale, zero point): it must be x's own grid."""
     if scale.size != 1:
         raise im.unsupported("an activation dequantized per channel")
@@ -301,166 +288,6 @@ def _on_grid(im: Importer, x: Act, scale, zp, dtype: str) -> Act:
         raise im.unsupported(f"it reads {im.node.input[0]!r} with {q!r}, but that tensor is quantized with "
                              f"{grid(im, x)!r}")
     return x
-
-
-def _view(im: Importer, ins, k: int) -> View:
-    """QOperator input k (x, x_scale, x_zero_point at k, k + 1, k + 2) as the DequantizeLinear
-    view a QDQ model would have."""
-    x = ins[k]
-    if isinstance(x, (Const, QConst)):
-        arr = const_array(x)
-        scale = np.asarray(im.const(ins[k + 1], "scale"), np.float32)
-        zp = const_array(ins[k + 2]) if len(ins) > k + 2 and ins[k + 2] is not None else np.zeros(1, arr.dtype)
-        return QConst(arr.astype(np.int64), str(arr.dtype), scale.reshape(-1), np.asarray(zp, np.int64).reshape(-1),
-                      None if scale.size == 1 else (0 if arr.ndim < 2 else None), f"input {k}")
-    if not isinstance(x, Act):
-        raise im.unsupported(f"input {k} is not a quantized activation")
-    scale = np.asarray(im.const(ins[k + 1], "scale"), np.float32)
-    zp_v = ins[k + 2] if len(ins) > k + 2 else None
-    zp = np.zeros(1, np.int64) if zp_v is None else const_array(zp_v).astype(np.int64)
-    dtype = "uint8" if zp_v is None else str(const_array(zp_v).dtype)
-    return View(_on_grid(im, x, scale, zp, dtype))
-
-
-def _out_q(im: Importer, ins, k: int) -> tuple[QParams, int]:
-    scale = np.asarray(im.const(ins[k], "output scale"), np.float32)
-    zp_v = ins[k + 1] if len(ins) > k + 1 else None
-    arr = np.zeros(1, np.uint8) if zp_v is None else const_array(zp_v)
-    if scale.size != 1:
-        raise im.unsupported("an output quantized per channel")
-    return qparams_of(scale, arr.astype(np.int64), str(arr.dtype)), ETYPE.get(str(arr.dtype), 2)
-
-
-def _weight_const(im: Importer, ins, k: int, axis: int) -> QConst:
-    """A QOperator op's weights (w, w_scale, w_zero_point at k, k + 1, k + 2)."""
-    w = ins[k]
-    if not isinstance(w, (Const, QConst)):
-        raise im.unsupported("its weights are computed from the input; tinygen takes constant weights")
-    arr = const_array(w)
-    scale = np.asarray(im.const(ins[k + 1], "weight scale"), np.float32).reshape(-1)
-    zp_v = ins[k + 2] if len(ins) > k + 2 else None
-    zp = np.zeros(1, np.int64) if zp_v is None else np.asarray(const_array(zp_v), np.int64).reshape(-1)
-    return QConst(arr.astype(np.int64), str(arr.dtype), scale, zp, axis if scale.size > 1 else None, "weights")
-
-
-def _bias_const(ins, k: int, scale) -> QConst | None:
-    b = ins[k] if len(ins) > k else None
-    if b is None:
-        return None
-    arr = const_array(b)
-    return QConst(arr.astype(np.int64), "int32", np.asarray(scale, np.float32).reshape(-1),
-                  np.zeros(1, np.int64), 0, "bias")
-
-
-# -- QOperator ops ---------------------------------------------------------------------------------------
-
-@register("QLinearConv")
-def qlinear_conv(im: Importer, node, ins):
-    x = _view(im, ins, 0)
-    w = _weight_const(im, ins, 3, 0)
-    q, etype = _out_q(im, ins, 6)
-    p = ops_nn.conv(im, node, [x, w, _bias_const(ins, 8, 1.0)])
-    return value_on(im, p, q, etype)
-
-
-@register("QLinearMatMul")
-def qlinear_matmul(im: Importer, node, ins):
-    a = _view(im, ins, 0)
-    b = _weight_const(im, ins, 3, 1)
-    q, etype = _out_q(im, ins, 6)
-    return value_on(im, ops_nn.matmul(im, node, [a, b]), q, etype)
-
-
-@register("QGemm", MS)
-def qgemm(im: Importer, node, ins):
-    trans_b = int(reader.attrs(node).get("transB", 0))
-    a = _view(im, ins, 0)
-    b = _weight_const(im, ins, 3, 0 if trans_b else 1)
-    if len(ins) < 8 or ins[7] is None:
-        raise im.unsupported("a QGemm with a float output (no y_scale)")
-    q, etype = _out_q(im, ins, 7)
-    return value_on(im, ops_nn.gemm(im, node, [a, b, _bias_const(ins, 6, 1.0)]), q, etype)
-
-
-def _qlinear_binary(kind: str):
-    def handler(im: Importer, node, ins):
-        a, b = _view(im, ins, 0), _view(im, ins, 3)
-        q, etype = _out_q(im, ins, 6)
-        return value_on(im, binary_quantized(im, kind, a, b), q, etype)
-    return handler
-
-
-register("QLinearAdd", MS)(_qlinear_binary("Add"))
-register("QLinearMul", MS)(_qlinear_binary("Mul"))
-
-
-def _qlinear_pool(handler):
-    def qhandler(im: Importer, node, ins):
-        if int(reader.attrs(node).get("channels_last", 0)):
-            raise im.unsupported("channels_last pooling")
-        q, etype = _out_q(im, ins, 3)
-        return value_on(im, handler(im, node, [_view(im, ins, 0)]), q, etype)
-    return qhandler
-
-
-register("QLinearAveragePool", MS)(_qlinear_pool(ops_nn.avg_pool))
-register("QLinearGlobalAveragePool", MS)(_qlinear_pool(ops_nn.global_avg_pool))
-
-
-def _qlinear_unary(fn_of):
-    def handler(im: Importer, node, ins):
-        x = _view(im, ins, 0)
-        q, etype = _out_q(im, ins, 3)
-        what, fn = fn_of(reader.attrs(node))
-        return value_on(im, x.then(what, fn), q, etype)
-    return handler
-
-
-register("QLinearSigmoid", MS)(_qlinear_unary(lambda a: ("Sigmoid", ops_nn._f32(lambda r: 1 / (1 + np.exp(-r))))))
-register("QLinearLeakyRelu", MS)(_qlinear_unary(lambda a: ("LeakyRelu", ops_nn._f32(
-    lambda r, al=np.float32(a.get("alpha", 0.01)): np.where(r >= 0, r, r * al)))))
-
-
-@register("QLinearConcat", MS)
-def qlinear_concat(im: Importer, node, ins):
-    q, etype = _out_q(im, ins, 0)
-    xs = [_view(im, ins, k) for k in range(2, len(ins), 3)]
-    return value_on(im, ops_shape.concat(im, node, xs), q, etype)
-
-
-@register("QLinearSoftmax", MS)
-def qlinear_softmax(im: Importer, node, ins):
-    x = _view(im, ins, 0)
-    q, etype = _out_q(im, ins, 3)
-    return value_on(im, ops_nn.softmax(im, node, [x]), q, etype)
-
-
-def _integer(kind: str):
-    """ConvInteger / MatMulInteger: an int32 accumulator; Cast to float, then Mul by the
-    scales (and Add of a float bias) make it a pending MAC node."""
-    def handler(im: Importer, node, ins):
-        x = ins[0]
-        if not isinstance(x, Act):
-            raise im.unsupported("its input is not a quantized activation (a QuantizeLinear with constant scale; "
-                                 "DynamicQuantizeLinear is dynamic quantization)")
-        xg = grid(im, x)
-        zp_v = ins[2] if len(ins) > 2 else None
-        zp = 0 if zp_v is None else int(np.asarray(const_array(zp_v)).reshape(-1)[0])
-        zp_int8 = zp - 128 if x.etype == 2 else zp
-        if zp_int8 != int(xg.zero_point[0]):
-            raise im.unsupported(f"its x_zero_point {zp} is not its input's ({int(xg.zero_point[0])})")
-        w = QConst(const_array(ins[1]).astype(np.int64), str(const_array(ins[1]).dtype), np.ones(1, np.float32),
-                   np.asarray(const_array(ins[3]) if len(ins) > 3 and ins[3] is not None else np.zeros(1), np.int64
-                              ).reshape(-1), 0 if kind == "conv" else 1, "weights")
-        view = View(x)
-        p = ops_nn.conv(im, node, [view, w]) if kind == "conv" else ops_nn.matmul(im, node, [view, w])
-        p.stage, p.params["acc_scale"] = "acc", None
-        return p
-    return handler
-
-
-register("ConvInteger")(_integer("conv"))
-register("MatMulInteger")(_integer("matmul"))
 
 
 # -- elementwise in a quantized model ---------------------------------------------------------------------
@@ -535,15 +362,3 @@ def pad_value_quantized(im: Importer, x, value):
     if isinstance(x, Pending):
         return ("real", real)
     return int(quantize_half_even(np.float32(real), grid(im, x)))
-
-
-def output_port(im: Importer, v, name: str) -> tuple[Act, bool]:
-    """A graph output of a quantized model: the int8 tensor a DequantizeLinear reads (a float
-    output), or a quantized tensor itself."""
-    if isinstance(v, View) and not v.fns:
-        return v.src, True
-    if isinstance(v, Act):
-        return v, False
-    raise ModelError(f"{im.filename}: output {name!r} is computed in float after the last QuantizeLinear; "
-                     "tinygen compiles quantized models int8 end to end",
-                     "quantize every op up to the output (quantize_static with op_types_to_quantize unset)")

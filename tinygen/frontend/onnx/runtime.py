@@ -20,6 +20,7 @@ import numpy as np
 
 from tinygen.errors import ModelError
 from tinygen.ir import Graph
+from tinygen.ref.interpreter import dequantize
 
 
 def run_onnxruntime(path: str | Path, inputs: list[np.ndarray], batch: int = 64) -> list[np.ndarray]:
@@ -89,8 +90,6 @@ class Agreement:
 
 def compare_outputs(graph: Graph, ort_outputs: list[np.ndarray], ours: list[list[np.ndarray]]) -> Agreement:
     """`ours`: per sample, tinygen's int8 outputs (graph.outputs' order)."""
-    from tinygen.ref.interpreter import dequantize
-
     quantized = graph.meta.get("quantized") == "onnx"
     a = Agreement(len(ours), quantized)
     ort_outputs = [_ir_layout(o) for o in ort_outputs]

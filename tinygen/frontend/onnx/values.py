@@ -112,3 +112,26 @@ def qparams_of(scale, zero_point, dtype: str) -> QParams:
     if dtype == "uint8":
         zp = zp - 128
     return QParams(np.asarray(scale, np.float32).reshape(-1), zp)
+
+
+def f32(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """A function on real values computed in float32 (as onnxruntime's float ops are)."""
+    return lambda r: np.asarray(fn(np.asarray(r, np.float32)), np.float32)
+
+
+def sigmoid_fn():
+    return f32(lambda r: 1 / (1 + np.exp(-r)))
+
+
+def leaky_relu_fn(alpha: float):
+    a = np.float32(alpha)
+    return f32(lambda r: np.where(r >= 0, r, r * a))
+
+
+def grid_values(src: QParams, fns) -> np.ndarray:
+    """The real values of the int8 inputs -128..127 on grid `src` (DequantizeLinear in float32)
+    with `fns` applied in order."""
+    real = (np.arange(-128, 128) - int(src.zero_point[0])).astype(np.float32) * np.float32(src.scale[0])
+    for _, fn in fns:
+        real = np.asarray(fn(real), np.float32)
+    return real
