@@ -13,6 +13,7 @@ from pathlib import Path
 
 import figure_capabilities
 import figure_dynamic
+import figure_onnx
 import figure_perf
 import readme_table
 from figure_engine import ROOT, Figure, python
@@ -168,3 +169,5 @@ FIGURES = [
 ]
 
 FIGURES += figure_perf.FIGURES + figure_dynamic.FIGURES + figure_capabilities.FIGURES
+# -- ONNX (docs/onnx.md) --
+FIGURES += figure_onnx.FIGURES

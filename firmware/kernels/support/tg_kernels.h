@@ -556,6 +556,17 @@ void tg_max_pool2d_s8_rv32(const tg_pool2d_params_t *p, const int8_t *input, int
 /* tg_add_s8 (same shapes) with Prepare's parameters (shifts <= 0). May run in place. */
 void tg_add_s8_rv32(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/* -- table lookup (ONNX front end) -- */
+
+typedef struct {
+    int32_t size;                   /* elements */
+} tg_lut_params_t;
+
+/* out[i] = table[in[i] + 128]: an int8 -> int8 function by its 256-entry table, built at compile
+ * time (an ONNX model's quantized elementwise op, tinygen/frontend/onnx/quantized.py). May run in
+ * place. */
+void tg_lut_s8(const tg_lut_params_t *p, const int8_t *input, const int8_t *table, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
