@@ -107,7 +107,8 @@ class _Importer:
         def one(val):
             if not isinstance(val, torch.Tensor):
                 return None
-            tshape = tuple(int(d) for d in val.shape)
+            # a size that depends on the input's values (nonzero, a boolean mask) stands in as 1
+            tshape = tuple(d if isinstance(d, int) else 1 for d in val.shape)
             name = self.graph.unique_name(f"unsupported_{len(self.refusals)}")
             self.graph.add_tensor(Tensor(name, ir_shape(tshape), "float32", Kind.ACTIVATION))
             return _Act(name, tshape)
@@ -137,7 +138,9 @@ class _Importer:
         """Model input `index` of `count`: IR tensor "input" (one input) or "input_<index>"."""
         val = node.meta.get("val")
         if not isinstance(val, torch.Tensor) or not val.is_floating_point():
-            raise ModelError("the model input must be a floating-point tensor")
+            raise ModelError("the model input must be a floating-point tensor",
+                             hint="feed the model float features; integer inputs (token ids for nn.Embedding) "
+                                  "are looked up in your application")
         tshape = tuple(int(d) for d in val.shape)
         if len(tshape) < 2 or tshape[0] != 1:
             raise ModelError(f"the model input has shape {list(tshape)}; tinygen needs a batched "
@@ -150,6 +153,8 @@ class _Importer:
     def _call(self, node: torch.fx.Node):
         if node.target is operator.getitem:
             return self.env[node.args[0]][node.args[1]]
+        if _size_arithmetic(node):
+            return None     # torch's bookkeeping of a size computed at run time: the op giving it is refused
         if not isinstance(node.target, torch._ops.OpOverload):
             raise self._unsupported("a call that is not an aten operator")
         if packet_key(node.target).startswith(("aten::_assert", "aten::sym_constrain")):
@@ -340,6 +345,17 @@ def _flatten(values):
             yield from _flatten(v)
         else:
             yield v
+
+
+def _size_arithmetic(node: torch.fx.Node) -> bool:
+    """A node computing with a size that depends on the input's values (aten.sym_size, a
+    comparison of it): what torch.export adds after a data-dependent op such as nonzero."""
+    val = node.meta.get("val")
+    if isinstance(val, torch.Tensor):
+        return False
+    if isinstance(node.target, torch._ops.OpOverload):
+        return packet_key(node.target).startswith("aten::sym_")
+    return getattr(node.target, "__module__", None) in ("_operator", "operator")
 
 
 def _module_of(node) -> tuple[str, str, bool]:
