@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.quant.op_params import logistic_params, tanh_params
+from tinygen.quant.op_params import logistic_params, prelu_params, tanh_params
 from tinygen.ref.activations import hard_swish_s8, logistic_s8, softmax_exp_q0
 from tinygen.ref.lookup import TABLE_SIZE, by_uint8, gelu_table, hard_sigmoid_table, tanh_s8
+from tinygen.ref.prelu import prelu_s8
 
 INT8_INPUTS = np.arange(-128, 128, dtype=np.int8)
 
@@ -47,3 +48,11 @@ def lookup_table(op: str, in_q: tuple[float, int], out_q: tuple[float, int], att
     if op == "hard_sigmoid":
         return hard_sigmoid_table(si, zi, so, zo)
     raise KeyError(f"no table for op {op!r}")
+
+
+def prelu_table(in_q: tuple[float, int], alpha_q: tuple[float, int], alpha: int, out_q: tuple[float, int]) -> np.ndarray:
+    """The table of a PReLU with one slope (int8 `alpha` on the grid alpha_q): tg_prelu_s8's
+    twin at every int8 input, so that the lookup is the same arithmetic (TFLite's PRELU)."""
+    p = {"shape": [1, 1, 1, TABLE_SIZE], "input1_strides": [0, 0, 0, 1], "input2_strides": [0, 0, 0, 0],
+         **prelu_params(*in_q, *alpha_q, *out_q)}
+    return by_uint8(prelu_s8(p, INT8_INPUTS, np.array([alpha], np.int8)))

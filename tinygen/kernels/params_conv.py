@@ -84,8 +84,9 @@ _NOT_IN_STRUCT = {"tg_conv2d_b1_params_t": ("input_offset", "depth_multiplier"),
 
 
 # structs that take only these fields of their op's parameters: the table kernel (tg_lut_s8)
-# reads the size alone, whatever op its table computes
+# reads the size alone, whatever op its table computes (a PReLU's builder gives the size for it)
 _ONLY_IN_STRUCT = {"tg_lut_params_t": ("size",)}
+_NOT_IN_STRUCT["tg_prelu_params_t"] = ("size",)
 
 
 def struct_fields(struct: str | None, p: dict) -> dict:

@@ -40,7 +40,8 @@ def _prelu(graph: Graph, node: Node) -> dict:
     x, alpha = graph.tensor(node.inputs[0]), graph.tensor(node.param("alpha"))
     out = graph.tensor(node.outputs[0])
     (si, zi), (sa, za), (so, zo) = _qp(graph, x.name), _qp(graph, alpha.name), _qp(graph, out.name)
-    return {**_broadcast(x.shape, alpha.shape, out.shape, node), **op_params.prelu_params(si, zi, sa, za, so, zo)}
+    return {"size": x.size, **_broadcast(x.shape, alpha.shape, out.shape, node),
+            **op_params.prelu_params(si, zi, sa, za, so, zo)}
 
 
 @builder("sum")

@@ -156,7 +156,7 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if any(n.op == "exit_select" for n in graph.nodes):
         # early heads first, each before the layers it lets the model skip (reorder keeps it)
         steps.append(("order_exits", order_exits))
-    if any(n.op in TABLE_OPS for n in graph.nodes):
+    if any(n.op in TABLE_OPS or n.op == "prelu" for n in graph.nodes):
         # on the quantized graph (a table depends on the input's and output's grids), before the
         # kernels are chosen: the table kernel reads it
         steps.append(("tabulate", tabulate))

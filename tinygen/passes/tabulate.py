@@ -1,7 +1,7 @@
 """Give every int8 elementwise op computed by lookup (tinygen.ir.TABLE_OPS: logistic, tanh, GELU,
-hard sigmoid) its 256-entry table as the constant "table" (tinygen.kernels.lut.lookup_table):
-the table kernel (tg_lut_s8) reads it, the fixed-point kernels (tg_logistic_s8, tg_tanh_s8)
-leave it unread.
+hard sigmoid), and every PReLU with one slope, its 256-entry table as the constant "table"
+(tinygen.kernels.lut): the table kernel (tg_lut_s8) reads it, the fixed-point kernels
+(tg_logistic_s8, tg_tanh_s8, tg_prelu_s8) leave it unread.
 
 On the quantized graph (the table depends on the input and output quantization, PyTorch's
 calibrated or the .tflite file's), before the kernels are chosen. A table already there (a
@@ -12,17 +12,30 @@ from __future__ import annotations
 
 from tinygen.errors import UnsupportedOpError
 from tinygen.ir import TABLE_OPS, Graph
-from tinygen.kernels.lut import lookup_table
+from tinygen.kernels.lut import lookup_table, prelu_table
+
+
+def one_slope(graph: Graph, node) -> bool:
+    """A PReLU with one slope for every element: an elementwise function, tabulated too."""
+    return node.op == "prelu" and graph.tensor(node.param("alpha")).size == 1 and len(node.params) == 1
+
+
+def _grid(graph: Graph, name: str) -> tuple[float, int]:
+    q = graph.tensor(name).qparams
+    return q.scale[0], int(q.zero_point[0])
 
 
 def tabulate(graph: Graph) -> Graph:
     for node in graph.nodes:
-        if node.op not in TABLE_OPS or graph.tensor(node.outputs[0]).dtype != "int8":
+        if graph.tensor(node.outputs[0]).dtype != "int8" or not (node.op in TABLE_OPS or one_slope(graph, node)):
             continue
-        in_q, out_q = (graph.tensor(t).qparams for t in (node.inputs[0], node.outputs[0]))
+        in_q, out_q = _grid(graph, node.inputs[0]), _grid(graph, node.outputs[0])
         try:
-            table = lookup_table(node.op, (in_q.scale[0], int(in_q.zero_point[0])),
-                                 (out_q.scale[0], int(out_q.zero_point[0])), node.attrs)
+            if node.op == "prelu":
+                alpha = graph.tensor(node.param("alpha"))
+                table = prelu_table(in_q, _grid(graph, alpha.name), int(alpha.data.reshape(-1)[0]), out_q)
+            else:
+                table = lookup_table(node.op, in_q, out_q, node.attrs)
         except ValueError as e:
             raise UnsupportedOpError(f"{node.name} ({node.source}): {e}") from None
         replaced = node.param("table") is not None

@@ -1,5 +1,5 @@
-"""numpy twins of the int8 kernels that compute an elementwise function by a 256-entry table
-(tg_lut_s8 and its ISA variants), of tg_tanh_s8 (TFLite Micro's fixed-point TANH), and the
+"""numpy twins of the int8 kernel that computes an elementwise function by a 256-entry table
+(tg_lut_s8), of tg_tanh_s8 (TFLite Micro's fixed-point TANH), and the
 tables of the functions that exist only as tables: GELU (TFLite's GELU Prepare) and the hard
 sigmoid (exact).
 
@@ -35,7 +35,7 @@ def by_uint8(values) -> np.ndarray:
 
 
 def lut_s8(p: dict, input, table) -> np.ndarray:
-    """Mirrors tg_lut_s8 (and tg_lut_s8_dsp, tg_lut_s8_rv32): output[i] = table[(uint8_t)input[i]];
+    """Mirrors tg_lut_s8: output[i] = table[(uint8_t)input[i]];
     returns int8 [size]."""
     x = np.asarray(input, dtype=np.int8).reshape(p["size"])
     return np.asarray(table, dtype=np.int8).reshape(TABLE_SIZE)[x.view(np.uint8)]

@@ -575,12 +575,6 @@ typedef struct {
  */
 void tg_lut_s8(const tg_lut_params_t *p, const int8_t *input, const int8_t *table, int8_t *output);
 
-/* tg_lut_s8, four elements per word. May run in place. */
-void tg_lut_s8_dsp(const tg_lut_params_t *p, const int8_t *input, const int8_t *table, int8_t *output);
-
-/* tg_lut_s8, four elements per word. May run in place. */
-void tg_lut_s8_rv32(const tg_lut_params_t *p, const int8_t *input, const int8_t *table, int8_t *output);
-
 typedef struct {
     int32_t size;
     int32_t input_zero_point;
@@ -640,6 +634,13 @@ typedef struct {
     int32_t pad_before[4];          /* >= 0; REFLECT: at most in - 1, others at most in */
     int32_t mode;                   /* TG_PAD_* */
 } tg_mirror_pad_params_t;
+
+/*
+ * tg_mean_s8 (MEAN, and SUM with op_params.sum_params) for Cortex-M4/M7: USADA8 over
+ * contiguous reductions (inner == 1), SXTAB16 lanes over four channels at a time
+ * (inner >= 4). Not in place.
+ */
+void tg_mean_s8_dsp(const tg_mean_params_t *p, const int8_t *input, int8_t *output);
 
 /*
  * Padding with the input's own values (TFLite MIRROR_PAD, torch reflect /
