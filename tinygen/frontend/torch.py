@@ -48,6 +48,9 @@ SUPPORTED_LAYERS = (
     "softmax", "Dropout (every form)", "Identity",
     "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
     "tinygen.nn GatedConv2d / ExitHead / EarlyExit (run-time channel gating, early exits)",
+    # the simpler operators users' models bring (torch_simple.py)
+    "Tanh", "PReLU", "GELU (approximate 'none' or 'tanh')", "sum over dims after the batch",
+    "select / narrow / unbind / slicing with steps / flip", "F.pad (reflect, replicate, circular)",
 )
 
 
@@ -299,6 +302,9 @@ class _Importer:
         val = node.meta.get("val")
         if isinstance(val, (list, tuple)):
             val = val[0]
+        if not all(isinstance(d, int) for d in val.shape):
+            raise self._unsupported("its result's shape depends on the input's values (after an op such as "
+                                    "nonzero or a boolean mask); a compiled model fixes every shape")
         return tuple(int(d) for d in val.shape)
 
     def _reshape_to(self, src: _Act, dst: tuple[int, ...]) -> _Act:
