@@ -103,7 +103,7 @@ _ADVICE = {
                          "output in your application",
     "aten.remainder": "a remainder is discontinuous and has no int8 kernel: compute it in your application",
     "aten.fmod": "a remainder is discontinuous and has no int8 kernel: compute it in your application",
-    "aten.abs": "|x| is F.relu(x) + F.relu(x * -1.0) (int8 clamps, a multiply and an add)",
+    "aten.abs": "abs(x) is F.relu(x) + F.relu(x * -1.0) (int8 clamps, a multiply and an add)",
     "aten.neg": "write x * -1.0 (a multiply by a constant)",
     "aten.minimum": "the elementwise minimum of two activations has no int8 kernel; against a constant it is "
                     "torch.clamp(x, max=c)",
