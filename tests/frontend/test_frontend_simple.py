@@ -116,8 +116,9 @@ def _compiled_outputs(name: str, net, shape):
     that are also the calibration set (nothing clipped at the input)."""
     x = _x(shape, 64, seed=1)
     source, graph = compile_module(net, x, name)
-    got = np.stack([dequantize(graph, graph.outputs[0], run(graph, quantize_input(graph, source.to_graph_layout(s[None])))
-                               [graph.outputs[0]]).reshape(-1) for s in x])
+    out = graph.outputs[0]
+    got = np.stack([dequantize(graph, out, run(graph, quantize_input(graph, source.to_graph_layout(s[None])))[out])
+                    .reshape(-1) for s in x])
     want = to_ir_layout(_torch(net, x)).reshape(len(x), -1)
     s_in, s_out = (float(graph.tensor(t).qparams.scale[0]) for t in (graph.inputs[0], graph.outputs[0]))
     return got, want, s_in, s_out, graph

@@ -109,7 +109,8 @@ _ADVICE = {
                     "torch.clamp(x, max=c)",
     "aten.maximum": "the elementwise maximum of two activations has no int8 kernel; against a constant it is "
                     "torch.clamp(x, min=c)",
-    "aten.clamp": "clamp with numbers, torch.clamp(x, min=a, max=b); bounds computed from the input have no int8 kernel",
+    "aten.clamp": "clamp with numbers, torch.clamp(x, min=a, max=b); bounds computed from the input have no int8 "
+                  "kernel",
     "aten.amax": "a maximum over H and W is nn.MaxPool2d(kernel_size=(H, W)); over other axes it has no int8 kernel",
     "aten.amin": "a minimum over an axis has no int8 kernel: -maxpool(-x) over H and W (x * -1.0, nn.MaxPool2d)",
     "aten.min": "a minimum over an axis has no int8 kernel: -maxpool(-x) over H and W (x * -1.0, nn.MaxPool2d)",

@@ -50,7 +50,8 @@ def lookup_table(op: str, in_q: tuple[float, int], out_q: tuple[float, int], att
     raise KeyError(f"no table for op {op!r}")
 
 
-def prelu_table(in_q: tuple[float, int], alpha_q: tuple[float, int], alpha: int, out_q: tuple[float, int]) -> np.ndarray:
+def prelu_table(in_q: tuple[float, int], alpha_q: tuple[float, int], alpha: int,
+                out_q: tuple[float, int]) -> np.ndarray:
     """The table of a PReLU with one slope (int8 `alpha` on the grid alpha_q): tg_prelu_s8's
     twin at every int8 input, so that the lookup is the same arithmetic (TFLite's PRELU)."""
     p = {"shape": [1, 1, 1, TABLE_SIZE], "input1_strides": [0, 0, 0, 1], "input2_strides": [0, 0, 0, 0],
