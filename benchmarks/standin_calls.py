@@ -45,6 +45,13 @@ def _c_array(name: str, ctype: str, a: np.ndarray) -> str:
     return f"static const {ctype} {name}[{max(flat.size, 1)}] __attribute__((aligned(8))) = {{{body or '0'}}};\n"
 
 
+def _c_init(value) -> str:
+    """A params field's initializer: an int, or a brace list for an array field (shape[4])."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "{" + ", ".join(str(int(v)) for v in value) + "}"
+    return str(int(value))
+
+
 def _program(calls: list[Call]) -> str:
     headers = sorted({kernel(c.name).header for c in calls})
     out = ["#include <stddef.h>\n#include <stdint.h>\n#include \"tg_port.h\"\n"]
@@ -68,7 +75,7 @@ def _program(calls: list[Call]) -> str:
             args.append(f"s{i}")
         n = k.out_size(c.p)
         out.append(f"static {k.out} o{i}[{n}] __attribute__((aligned(8)));\n")
-        init = ", ".join(f".{f} = {int(v)}" for f, v in c.p.items())
+        init = ", ".join(f".{f} = {_c_init(v)}" for f, v in c.p.items())
         out.append(f"static const {k.struct} p{i} = {{{init}}};\n")
         body.append(f"    t = tg_port_counter();\n    {c.name}(&p{i}, {', '.join(args)}, o{i});\n"
                     f"    t = tg_port_counter() - t;\n    put_case({i}, t, o{i}, sizeof o{i});\n")

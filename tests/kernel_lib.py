@@ -69,6 +69,12 @@ void tgt_one_over_one_plus_x(const int32_t *a, int32_t *out, int32_t n)
 
 void tgt_logistic_q0(const int32_t *a, int32_t integer_bits, int32_t *out, int32_t n)
 { int32_t i; for (i = 0; i < n; ++i) out[i] = tg_logistic_q0(a[i], integer_bits); }
+
+void tgt_tanh_q0(const int32_t *a, int32_t integer_bits, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_tanh_q0(a[i], integer_bits); }
+
+void tgt_one_minus_x_over_one_plus_x(const int32_t *a, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_one_minus_x_over_one_plus_x_for_x_in_0_1(a[i]); }
 """
 
 _CTYPES = {"int32_t": ctypes.c_int32, "int8_t": ctypes.c_int8}
@@ -295,13 +301,29 @@ class KernelLib:
     def requantize_s8(self, p, input):
         return self._unary(self.lib.tg_requantize_s8, "tg_requantize_params_t", p, input, p["size"])
 
-    # -- table lookup (ONNX front end) --
+    # -- the simpler operators (twins in tinygen.ref.lookup, prelu, slicing) -------
+
     def lut_s8(self, p, input, table):
         s = self._params("tg_lut_params_t", p)
         x, t = _i8(input), _i8(table)
         out = np.zeros(p["size"], dtype=np.int8)
         self.lib.tg_lut_s8(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(t, ctypes.c_int8), _ptr(out, ctypes.c_int8))
         return out
+
+    def tanh_s8(self, p, input):
+        return self._unary(self.lib.tg_tanh_s8, "tg_tanh_params_t", p, input, p["size"])
+
+    def prelu_s8(self, p, input, alpha):
+        return self._binary(self.lib.tg_prelu_s8, "tg_prelu_params_t", p, input, alpha)
+
+    def strided_slice_s8(self, p, input):
+        out = self._unary(self.lib.tg_strided_slice_s8, "tg_strided_slice_params_t", p, input,
+                          int(np.prod(p["out_shape"])))
+        return out.reshape(p["out_shape"])
+
+    def mirror_pad_s8(self, p, input):
+        out = self._unary(self.lib.tg_mirror_pad_s8, "tg_mirror_pad_params_t", p, input, int(np.prod(p["out_shape"])))
+        return out.reshape(p["out_shape"])
 
     # -- binary kernels (tg_kernels_b1.h; twins in tinygen.ref.binary) ---------
 
@@ -386,6 +408,12 @@ class KernelLib:
 
     def logistic_q0(self, a, integer_bits):
         return self._elementwise(self.lib.tgt_logistic_q0, a, scalar=integer_bits)
+
+    def tanh_q0(self, a, integer_bits):
+        return self._elementwise(self.lib.tgt_tanh_q0, a, scalar=integer_bits)
+
+    def one_minus_x_over_one_plus_x(self, a):
+        return self._elementwise(self.lib.tgt_one_minus_x_over_one_plus_x, a)
 
 
 def assert_same(expected, actual, what: str = "output", max_report: int = 10) -> None:

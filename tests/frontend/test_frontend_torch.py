@@ -346,7 +346,7 @@ class MatmulOfActivations(nn.Module):
 
 
 UNSUPPORTED = {
-    "gelu": (lambda: nn.Sequential(nn.Linear(4, 4), nn.GELU()), (4,), "aten.gelu", "'1' (GELU)"),
+    "mish": (lambda: nn.Sequential(nn.Linear(4, 4), nn.Mish()), (4,), "aten.mish", "'1' (Mish)"),
     "grouped_conv": (lambda: nn.Sequential(nn.Conv2d(4, 4, 3, groups=2)), (4, 5, 5),
                      "aten.conv2d", "'0' (Conv2d)"),
     "matmul": (MatmulOfActivations, (4,), "aten.matmul", "forward()"),

@@ -48,6 +48,9 @@ SUPPORTED_LAYERS = (
     "softmax", "Dropout (every form)", "Identity",
     "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
     "tinygen.nn GatedConv2d / ExitHead / EarlyExit (run-time channel gating, early exits)",
+    # the simpler operators users' models bring (torch_simple.py)
+    "Tanh", "PReLU", "GELU (approximate 'none' or 'tanh')", "sum over dims after the batch",
+    "select / narrow / unbind / slicing with steps / flip", "F.pad (reflect, replicate, circular)",
 )
 
 
@@ -107,7 +110,8 @@ class _Importer:
         def one(val):
             if not isinstance(val, torch.Tensor):
                 return None
-            tshape = tuple(int(d) for d in val.shape)
+            # a size that depends on the input's values (nonzero, a boolean mask) stands in as 1
+            tshape = tuple(d if isinstance(d, int) else 1 for d in val.shape)
             name = self.graph.unique_name(f"unsupported_{len(self.refusals)}")
             self.graph.add_tensor(Tensor(name, ir_shape(tshape), "float32", Kind.ACTIVATION))
             return _Act(name, tshape)
@@ -137,7 +141,9 @@ class _Importer:
         """Model input `index` of `count`: IR tensor "input" (one input) or "input_<index>"."""
         val = node.meta.get("val")
         if not isinstance(val, torch.Tensor) or not val.is_floating_point():
-            raise ModelError("the model input must be a floating-point tensor")
+            raise ModelError("the model input must be a floating-point tensor",
+                             hint="feed the model float features; integer inputs (token ids for nn.Embedding) "
+                                  "are looked up in your application")
         tshape = tuple(int(d) for d in val.shape)
         if len(tshape) < 2 or tshape[0] != 1:
             raise ModelError(f"the model input has shape {list(tshape)}; tinygen needs a batched "
@@ -150,6 +156,8 @@ class _Importer:
     def _call(self, node: torch.fx.Node):
         if node.target is operator.getitem:
             return self.env[node.args[0]][node.args[1]]
+        if _size_arithmetic(node):
+            return None     # torch's bookkeeping of a size computed at run time: the op giving it is refused
         if not isinstance(node.target, torch._ops.OpOverload):
             raise self._unsupported("a call that is not an aten operator")
         if packet_key(node.target).startswith(("aten::_assert", "aten::sym_constrain")):
@@ -284,6 +292,9 @@ class _Importer:
         val = node.meta.get("val")
         if isinstance(val, (list, tuple)):
             val = val[0]
+        if not all(isinstance(d, int) for d in val.shape):
+            raise self._unsupported("its result's shape depends on the input's values (after an op such as "
+                                    "nonzero or a boolean mask); a compiled model fixes every shape")
         return tuple(int(d) for d in val.shape)
 
     def _reshape_to(self, src: _Act, dst: tuple[int, ...]) -> _Act:
@@ -330,6 +341,17 @@ def _flatten(values):
             yield from _flatten(v)
         else:
             yield v
+
+
+def _size_arithmetic(node: torch.fx.Node) -> bool:
+    """A node computing with a size that depends on the input's values (aten.sym_size, a
+    comparison of it): what torch.export adds after a data-dependent op such as nonzero."""
+    val = node.meta.get("val")
+    if isinstance(val, torch.Tensor):
+        return False
+    if isinstance(node.target, torch._ops.OpOverload):
+        return packet_key(node.target).startswith("aten::sym_")
+    return getattr(node.target, "__module__", None) in ("_operator", "operator")
 
 
 def _module_of(node) -> tuple[str, str, bool]:

@@ -1,11 +1,11 @@
-"""Handlers of the PyTorch frontend for the layers mobile networks use: hard swish, hard
-sigmoid, SiLU, elementwise add / mul with broadcasting and constants (squeeze-and-
-excitation), transpose / permute (channel shuffle), chunk / split / slicing, constant
-padding, nearest upsampling, clamps, 1-D convolutions and pools (as 1 x k 2-D ones).
+"""Handlers of the PyTorch frontend for the layers mobile networks use: hard swish, SiLU,
+elementwise add / mul with broadcasting and constants (squeeze-and-excitation), transpose /
+permute (channel shuffle), chunk / split / slicing, constant padding, nearest upsampling,
+clamps, 1-D convolutions and pools (as 1 x k 2-D ones).
 
 Each maps to the IR ops the .tflite frontend produces for the same TFLite operator, so a
-model exported both ways runs the same kernels (HARD_SWISH, LOGISTIC + MUL for SiLU,
-ADD + RELU6 + MUL for the hard sigmoid, as TFLite's converter writes them).
+model exported both ways runs the same kernels (HARD_SWISH, LOGISTIC + MUL for SiLU, as
+TFLite's converter writes them; the hard sigmoid is torch_simple's).
 Handlers take (importer, normalized aten args, fx node); the importer
 (tinygen/frontend/torch.py) provides the value classes and the layout helpers.
 """
@@ -18,16 +18,6 @@ import numpy as np
 def hardswish(im, a: dict, node):
     x = im._act(a["self"])
     return im.Act(im._emit("hard_swish", "hardswish", [x.name], im.ir_shape(x.tshape)), x.tshape)
-
-
-def hardsigmoid(im, a: dict, node):
-    """relu6(x + 3) / 6: an add of a constant with a fused ReLU6, then a multiply."""
-    x = im._act(a["self"])
-    shape = im.ir_shape(x.tshape)
-    plus = im._emit("add", "hardsigmoid_add", [x.name], shape, {"activation": (0.0, 6.0)},
-                    {"operand": np.float32(3.0).reshape(())})
-    return im.Act(im._emit("mul", "hardsigmoid", [plus], shape, {},
-                           {"operand": np.float32(1.0 / 6.0).reshape(())}), x.tshape)
 
 
 def silu(im, a: dict, node):

@@ -105,11 +105,35 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("exit_select", min_inputs=1, max_inputs=None, attrs=("thresholds",)),
         # -- table lookup (ONNX front end) --
         # an int8 -> int8 function of one tensor by a 256-entry table (param "table", int8, entry
-        # q + 128 for input q), built at compile time: onnxruntime's elementwise ops on a
+        # (uint8_t)q for input q, TFLite's order), built at compile time: onnxruntime's elementwise ops on a
         # quantized tensor (tinygen/frontend/onnx/quantized.py); only in quantized graphs
         OpSchema("lut", param_roles=("table",)),
+        # -- the simpler operators users' models bring (tanh, PReLU, GELU, hard sigmoid, sum,
+        # strided slices, mirror padding) --------------------------------------------------
+        # tanh, int8 output of scale 1/128, zero point 0 (TFLite TANH)
+        OpSchema("tanh"),
+        # x >= 0 ? x : alpha * x, alpha a constant broadcast against x (TFLite PRELU)
+        OpSchema("prelu", param_roles=("alpha",)),
+        # 0.5 x (1 + erf(x / sqrt 2)), or its tanh approximation (TFLite GELU: a 256-entry table)
+        OpSchema("gelu", attrs=("approximate",)),
+        # relu6(x + 3) / 6 as one function (torch's hardsigmoid), by an exact 256-entry table
+        OpSchema("hard_sigmoid"),
+        # the sum over `axes` (non-negative, sorted); the output is requantized (TFLite SUM)
+        OpSchema("sum", attrs=("axes", "keep_dims")),
+        # output element i of each axis reads input element begin + i * stride (a stride may be
+        # negative: TFLite STRIDED_SLICE, torch slicing with steps, flip); the output's shape says
+        # how many elements each axis keeps
+        OpSchema("strided_slice", attrs=("begin", "strides"), same_qparams=True),
+        # padding with values of the input: mode "reflect" / "symmetric" (TFLite MIRROR_PAD, the
+        # edge left out or repeated), "replicate" (the edge value) or "circular" (the other end);
+        # paddings: ((before, after), ...) per dimension
+        OpSchema("mirror_pad", attrs=("paddings", "mode"), same_qparams=True),
     ]
 }
+
+# the int8 -> int8 elementwise ops computed by a 256-entry table (passes/tabulate.py gives each
+# its table constant "table"; tinygen.kernels.lut computes it)
+TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")

@@ -152,6 +152,13 @@ from tinygen.kernels.gating import gating_kernels  # noqa: E402
 
 KERNELS = KERNELS + gating_kernels(KernelSpec)
 
+# the simpler operators users' models bring: the table kernel first (before the fixed-point
+# logistic and tanh it tabulates), tanh, PReLU, sum, strided slice and mirror padding last
+from tinygen.kernels.simple_table import simple_kernels  # noqa: E402
+
+_SIMPLE_FIRST, _SIMPLE_LAST = simple_kernels()
+KERNELS = _SIMPLE_FIRST + KERNELS + _SIMPLE_LAST
+
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from tinygen.ir import Graph, dump, validate
+from tinygen.ir import TABLE_OPS, Graph, dump, validate
 from tinygen.kernels.cmsis_nn_tree import find_cmsis_nn
 from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.kernels.esp_nn_tree import find_esp_nn
@@ -32,6 +32,7 @@ from tinygen.passes.plan_camera import plan_camera
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
+from tinygen.passes.tabulate import tabulate
 from tinygen.passes.tile import tile
 
 
@@ -157,6 +158,10 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if any(n.op == "exit_select" for n in graph.nodes):
         # early heads first, each before the layers it lets the model skip (reorder keeps it)
         steps.append(("order_exits", order_exits))
+    if any(n.op in TABLE_OPS or n.op == "prelu" for n in graph.nodes):
+        # on the quantized graph (a table depends on the input's and output's grids), before the
+        # kernels are chosen: the table kernel reads it
+        steps.append(("tabulate", tabulate))
     if options.compact:
         # on integer weights (a zero filter is exactly zero there), before lower_bits packs them
         steps.append(("compact", compact))

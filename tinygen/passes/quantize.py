@@ -106,19 +106,19 @@ def _quantize_mac_node(graph: Graph, node: Node) -> None:
         node.params[k] = new
 
 
-def _quantize_operand(graph: Graph, node: Node) -> None:
-    """An add's or mul's constant operand: int8, per tensor, on the grid of its own range
-    (with 0), as TFLite's converter stores a constant input."""
+def _quantize_operand(graph: Graph, node: Node, role: str = "operand") -> None:
+    """An add's or mul's constant operand (a PReLU's alpha): int8, per tensor, on the grid of
+    its own range (with 0), as TFLite's converter stores a constant input."""
     for k, pset in enumerate(node.params):
-        t = graph.tensor(pset["operand"])
+        t = graph.tensor(pset[role])
         if t.dtype != "float32":
             continue
         scale, zp = qp.activation_qparams(float(t.data.min()), float(t.data.max()))
         q = np.array([qp.quantize_value(float(v), scale, zp) for v in t.data.ravel()], np.int64)
-        qt = graph.add_const(graph.unique_name(f"{node.name}_operand"),
+        qt = graph.add_const(graph.unique_name(f"{node.name}_{role}"),
                              np.clip(q, -128, 127).astype(np.int8).reshape(t.shape), "int8")
         qt.qparams = QParams(scale, zp)
-        node.params[k] = {**pset, "operand": qt.name}
+        node.params[k] = {**pset, role: qt.name}
 
 
 def quantize(graph: Graph) -> Graph:
@@ -127,6 +127,8 @@ def quantize(graph: Graph) -> Graph:
         out_q = graph.tensor(node.outputs[0]).qparams
         if node.param("operand") is not None:
             _quantize_operand(graph, node)
+        if node.param("alpha") is not None:       # PReLU's slopes: a constant input, like an operand
+            _quantize_operand(graph, node, "alpha")
         if node.op == "pad" and isinstance(node.attrs["pad_value"], float):
             node.attrs["pad_value"] = min(127, max(-128, qp.quantize_value(
                 node.attrs["pad_value"], out_q.scale[0], int(out_q.zero_point[0]))))

@@ -32,6 +32,8 @@ FIXED_OUTPUT_QPARAMS = {
     "logistic": (op_params.LOGISTIC_OUTPUT_SCALE, op_params.LOGISTIC_OUTPUT_ZERO_POINT),
     # early exits answer with one of their heads' softmax outputs (tinygen/gating)
     "exit_select": (op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT),
+    # the simpler operators users' models bring
+    "tanh": (op_params.TANH_OUTPUT_SCALE, op_params.TANH_OUTPUT_ZERO_POINT),
 }
 
 # low-bit weight storage formats (firmware/kernels/lowbit/LOWBIT.md) -> bits per weight value

@@ -9,6 +9,7 @@ of 1; layouts are the IR's (NHWC for 4-D tensors).
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -317,3 +318,62 @@ _OPS: dict[str, Callable] = {
     "logistic": _logistic,
     "clamp": _clamp,
 }
+
+
+# -- the simpler operators users' models bring ------------------------------------------------
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _tanh(g: Graph, node: Node, ins):
+    return np.tanh(ins[0])
+
+
+def _prelu(g: Graph, node: Node, ins):
+    x = ins[0]
+    return np.where(x >= 0, x, x * g.const(node, "alpha").astype(np.float32))
+
+
+def _gelu(g: Graph, node: Node, ins):
+    """torch's GELU: 0.5 x (1 + erf(x / sqrt 2)), or with approximate its tanh form."""
+    x = ins[0].astype(np.float64)
+    if node.attrs["approximate"]:
+        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)
+        return 0.5 * x * (1.0 + np.tanh(inner))
+    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)).astype(np.float64))
+
+
+def _hard_sigmoid(g: Graph, node: Node, ins):
+    return np.clip(ins[0] / np.float32(6) + np.float32(0.5), 0, 1)
+
+
+def _sum(g: Graph, node: Node, ins):
+    return ins[0].sum(axis=tuple(node.attrs["axes"]), keepdims=bool(node.attrs["keep_dims"]), dtype=np.float64)
+
+
+def _strided_slice(g: Graph, node: Node, ins):
+    x = ins[0]
+    out = g.tensors[node.outputs[0]].shape
+    for axis in range(1, x.ndim):
+        begin, stride = int(node.attrs["begin"][axis]), int(node.attrs["strides"][axis])
+        x = np.take(x, begin + stride * np.arange(out[axis]), axis=axis)
+    return np.ascontiguousarray(x)
+
+
+_NUMPY_PAD_MODES = {"reflect": "reflect", "symmetric": "symmetric", "replicate": "edge", "circular": "wrap"}
+
+
+def _mirror_pad(g: Graph, node: Node, ins):
+    widths = ((0, 0),) + tuple(tuple(p) for p in node.attrs["paddings"][1:])
+    return np.pad(ins[0], widths, mode=_NUMPY_PAD_MODES[node.attrs["mode"]])
+
+
+_OPS.update({
+    "tanh": _tanh,
+    "prelu": _prelu,
+    "gelu": _gelu,
+    "hard_sigmoid": _hard_sigmoid,
+    "sum": _sum,
+    "strided_slice": _strided_slice,
+    "mirror_pad": _mirror_pad,
+})

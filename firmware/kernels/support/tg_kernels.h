@@ -556,16 +556,98 @@ void tg_max_pool2d_s8_rv32(const tg_pool2d_params_t *p, const int8_t *input, int
 /* tg_add_s8 (same shapes) with Prepare's parameters (shifts <= 0). May run in place. */
 void tg_add_s8_rv32(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
-/* -- table lookup (ONNX front end) -- */
+/* ---------------------------------------------------------------------- */
+/* The simpler operators users' models bring: table lookups (logistic,    */
+/* tanh, GELU, hard sigmoid), tanh, PReLU, strided slices, mirror padding */
+/* (SUM runs tg_mean_s8 with tinygen.quant.op_params.sum_params)          */
+/* ---------------------------------------------------------------------- */
 
 typedef struct {
     int32_t size;                   /* elements */
 } tg_lut_params_t;
 
-/* out[i] = table[in[i] + 128]: an int8 -> int8 function by its 256-entry table, built at compile
- * time (an ONNX model's quantized elementwise op, tinygen/frontend/onnx/quantized.py). May run in
- * place. */
+/*
+ * An int8 -> int8 elementwise function by a 256-byte table: output[i] =
+ * table[(uint8_t)input[i]] (TFLite's table order: the entry for q at index q & 255).
+ * The table is built at compile time (tinygen.kernels.lut): LOGISTIC's and TANH's
+ * from their fixed-point kernels, GELU's as TFLite builds it, the hard sigmoid's
+ * exactly. May run in place.
+ */
 void tg_lut_s8(const tg_lut_params_t *p, const int8_t *input, const int8_t *table, int8_t *output);
+
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point;
+    int32_t input_range_radius;     /* |x - zero point| at or beyond it saturates */
+    int32_t input_multiplier;       /* input scale * 2^27 (into Q4) */
+    int32_t input_left_shift;       /* >= 0 */
+} tg_tanh_params_t;
+
+/*
+ * tanh, TFLite int8 reference algorithm (gemmlowp fixed point): int8 output of
+ * scale 1/128, zero point 0. Parameters: tinygen.quant.op_params.tanh_params.
+ * May run in place.
+ */
+void tg_tanh_s8(const tg_tanh_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t shape[4];               /* output shape, as for tg_mul_params_t */
+    int32_t input1_strides[4];      /* the input's element strides (the output's shape) */
+    int32_t input2_strides[4];      /* alpha's, 0 where alpha is broadcast */
+    int32_t input_offset, alpha_offset;     /* -zero points */
+    int32_t output_offset;
+    int32_t positive_multiplier, positive_shift;   /* input_scale / output_scale */
+    int32_t negative_multiplier, negative_shift;   /* input_scale * alpha_scale / output_scale */
+} tg_prelu_params_t;
+
+/*
+ * PReLU (TFLite int8 PRELU, BroadcastPrelu4DSlow): x = in + input_offset;
+ * out = requant+(x) for x >= 0, requant-(x * (alpha + alpha_offset)) for x < 0,
+ * plus output_offset, clamped to int8. alpha: int8, read through input2_strides.
+ * Parameters: tinygen.quant.op_params.prelu_params. May run in place.
+ */
+void tg_prelu_s8(const tg_prelu_params_t *p, const int8_t *input, const int8_t *alpha, int8_t *output);
+
+typedef struct {
+    int32_t out_shape[4];           /* output shape, collapsed to rank 4 */
+    int32_t step[4];                /* input elements between neighbours along each output dim, any sign */
+    int32_t offset;                 /* the input element output element 0 copies */
+} tg_strided_slice_params_t;
+
+/*
+ * Strided slice (TFLite STRIDED_SLICE / SLICE, torch slicing with steps, select,
+ * flip): output (i0, i1, i2, i3) copies input[offset + sum_k i_k * step[k]].
+ * Not in place.
+ */
+void tg_strided_slice_s8(const tg_strided_slice_params_t *p, const int8_t *input, int8_t *output);
+
+enum {
+    TG_PAD_REFLECT = 0,             /* the edge left out (TFLite MIRROR_PAD REFLECT) */
+    TG_PAD_SYMMETRIC = 1,           /* the edge repeated (MIRROR_PAD SYMMETRIC) */
+    TG_PAD_REPLICATE = 2,           /* the edge value (torch 'replicate') */
+    TG_PAD_CIRCULAR = 3             /* the other end (torch 'circular') */
+};
+
+typedef struct {
+    int32_t in_shape[4];            /* input shape, collapsed to rank 4 */
+    int32_t out_shape[4];           /* in_shape + padding before + padding after */
+    int32_t pad_before[4];          /* >= 0; REFLECT: at most in - 1, others at most in */
+    int32_t mode;                   /* TG_PAD_* */
+} tg_mirror_pad_params_t;
+
+/*
+ * tg_mean_s8 (MEAN, and SUM with op_params.sum_params) for Cortex-M4/M7: USADA8 over
+ * contiguous reductions (inner == 1), SXTAB16 lanes over four channels at a time
+ * (inner >= 4). Not in place.
+ */
+void tg_mean_s8_dsp(const tg_mean_params_t *p, const int8_t *input, int8_t *output);
+
+/*
+ * Padding with the input's own values (TFLite MIRROR_PAD, torch reflect /
+ * replicate / circular padding): every padded position copies the input element
+ * its mode names per dimension. Not in place.
+ */
+void tg_mirror_pad_s8(const tg_mirror_pad_params_t *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

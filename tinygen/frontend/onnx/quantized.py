@@ -47,6 +47,7 @@ from tinygen.ir import Kind, QParams, Tensor
 from tinygen.quant import op_params
 from tinygen.quant.fixedpoint import quantize_multiplier
 from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
+from tinygen.ref.lookup import by_uint8
 
 MS = "com.microsoft"
 ETYPE = {"uint8": 2, "int8": 3}
@@ -62,8 +63,9 @@ def quantize_half_even(real: np.ndarray, q: QParams) -> np.ndarray:
 
 
 def lut_table(src: QParams, fns, out: QParams) -> np.ndarray:
-    """The table of a View: for each int8 input q, its real value (DequantizeLinear in
-    float32), the functions applied, quantized on `out` (QuantizeLinear)."""
+    """The table of a View: for each int8 input q (-128..127), its real value (DequantizeLinear
+    in float32), the functions applied, quantized on `out` (QuantizeLinear). The lut op holds
+    it in tg_lut_s8's order (tinygen.ref.lookup.by_uint8)."""
     return quantize_half_even(grid_values(src, fns), out).astype(np.int8)
 
 
@@ -106,7 +108,7 @@ def lut(im: Importer, view: View, q: QParams) -> Act:
     if np.array_equal(table, np.arange(-128, 128)) and grid(im, src).same_as(q):
         return src
     what = " then ".join(w for w, _ in view.fns) or "requantize"
-    name = im.emit("lut", "lut", [src.name], ir_of(src.tshape), {}, {"table": table}, q, dtype=np.int8,
+    name = im.emit("lut", "lut", [src.name], ir_of(src.tshape), {}, {"table": by_uint8(table)}, q, dtype=np.int8,
                    source=f"{im.source()} ({what}, by table)")
     return Act(name, src.tshape, src.etype)
 
