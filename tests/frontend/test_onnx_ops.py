@@ -50,7 +50,8 @@ W3 = RNG.normal(0, 0.3, (8, 2, 3, 3)).astype(np.float32)       # grouped: 4 grou
 
 
 @pytest.mark.parametrize("case", ["grouped_conv", "conv1d", "resize_nearest", "resize_linear", "pad", "split",
-                                  "slice", "transpose", "reduce_mean", "clip", "hard_sigmoid", "softmax",
+                                  "slice", "transpose", "reduce_mean", "clip", "hard_sigmoid", "hard_sigmoid_torch",
+                                  "tanh", "softmax",
                                   "sub_div", "squeeze_unsqueeze", "avg_pool_ceil", "max_pool_same"])
 def test_onnx_float_op_equals_onnxruntime(tmp_path, case):
     n = helper.make_node
@@ -75,6 +76,8 @@ def test_onnx_float_op_equals_onnxruntime(tmp_path, case):
         "reduce_mean": ([n("ReduceMean", ["x"], ["y"], axes=[2, 3], keepdims=0)], {}, shape4, [1, 8]),
         "clip": ([n("Clip", ["x", "lo", "hi"], ["y"])], {"lo": np.float32(-0.5), "hi": np.float32(1.0)}, shape4, shape4),
         "hard_sigmoid": ([n("HardSigmoid", ["x"], ["y"], alpha=0.25, beta=0.4)], {}, shape4, shape4),
+        "hard_sigmoid_torch": ([n("HardSigmoid", ["x"], ["y"], alpha=1 / 6, beta=0.5)], {}, shape4, shape4),
+        "tanh": ([n("Tanh", ["x"], ["y"])], {}, shape4, shape4),
         "softmax": ([n("Flatten", ["x"], ["f"]), n("Softmax", ["f"], ["y"], axis=1)], {}, shape4, [1, 288]),
         "sub_div": ([n("Sub", ["x", "c"], ["s"]), n("Div", ["s", "d"], ["y"])],
                     {"c": RNG.normal(0, 1, (8, 1, 1)).astype(np.float32), "d": np.float32(3.0)}, shape4, shape4),
@@ -88,8 +91,13 @@ def test_onnx_float_op_equals_onnxruntime(tmp_path, case):
     }
     nodes, inits, ins, outs = cases[case]
     source = float_case(tmp_path, case, nodes, inits, ins, outs)
+    ops = [nd.op for nd in source.graph.nodes]
     if case == "grouped_conv":
-        assert [nd.op for nd in source.graph.nodes].count("conv2d") == 4
+        assert ops.count("conv2d") == 4
+    # torch's hardsigmoid (alpha 1/6, beta 1/2) is tinygen's exact hard sigmoid; other slopes an add and a mul
+    expect = {"hard_sigmoid_torch": ["hard_sigmoid"], "hard_sigmoid": ["add", "mul"], "tanh": ["tanh"]}
+    if case in expect:
+        assert ops == expect[case], ops
 
 
 # -- quantized ops --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from tinygen.errors import UnsupportedOpError
 # the operators the front end maps, as the guide lists them (docs/onnx.md)
 SUPPORTED_FLOAT = (
     "Conv (groups 1, depthwise or grouped; 1-D and 2-D)", "Gemm", "MatMul with a constant (+ Add)",
-    "BatchNormalization", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "MaxPool", "AveragePool",
+    "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "MaxPool", "AveragePool",
     "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice",
     "Add", "Sub", "Mul", "Div (by a constant)", "Softmax", "Resize (nearest by whole factors; linear, half-pixel)",
     "Pad (constant)", "ReduceMean (over H, W)", "Identity", "Dropout", "Constant and shape arithmetic (folded)",
@@ -26,8 +26,6 @@ SUPPORTED_QUANT = (
 _ADVICE = {
     "ConvTranspose": "transposed convolution is being added to tinygen on another branch and has not landed; "
                      "use Resize (nearest) followed by a Conv",
-    "Tanh": "Tanh is being added to tinygen's float path on another branch and has not landed; quantize the model "
-            "with onnxruntime's quantize_static (a quantized Tanh compiles, as a table), or use HardSigmoid / Clip",
     "LeakyRelu": "tinygen's float path has no LeakyRelu operator; quantize the model with onnxruntime's "
                  "quantize_static (a quantized LeakyRelu compiles, as a table), or use Relu and fine-tune",
     "Gelu": "use HardSwish (int8, TFLite's HARD_SWISH arithmetic) or Relu and fine-tune",

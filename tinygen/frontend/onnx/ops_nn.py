@@ -282,8 +282,11 @@ def hard_sigmoid(im: Importer, node, ins):
     alpha, beta = np.float32(a.get("alpha", 0.2)), np.float32(a.get("beta", 0.5))
 
     def emit(x):
-        """clip(alpha x + beta, 0, 1) = alpha * clip(x + beta / alpha, 0, 1 / alpha): an add with a fused
-        clamp, then a multiply (TFLite's converter writes PyTorch's hardsigmoid so)."""
+        """PyTorch's hardsigmoid (alpha 1/6, beta 1/2, as torch.onnx.export writes it) is tinygen's hard
+        sigmoid (an exact table); any other clip(alpha x + beta, 0, 1) = alpha * clip(x + beta / alpha, 0,
+        1 / alpha): an add with a fused clamp, then a multiply."""
+        if alpha == np.float32(1 / 6) and beta == np.float32(0.5):
+            return im.node_value("hard_sigmoid", "hardsigmoid", [x], x.tshape)
         plus = im.node_value("add", "hardsigmoid_add", [x], x.tshape, {"activation": (0.0, float(1 / alpha))},
                              {"operand": np.float32(beta / alpha).reshape(())})
         return im.node_value("mul", "hardsigmoid", [plus], x.tshape, {}, {"operand": np.float32(alpha).reshape(())})
@@ -292,9 +295,7 @@ def hard_sigmoid(im: Importer, node, ins):
 
 @register("Tanh")
 def tanh(im: Importer, node, ins):
-    def refuse(x):
-        raise im.unsupported("tinygen has no Tanh operator in its float path yet")
-    return _unary(im, ins[0], "Tanh", f32(np.tanh), refuse)
+    return _unary(im, ins[0], "Tanh", f32(np.tanh), lambda x: im.node_value("tanh", "tanh", [x], x.tshape))
 
 
 @register("LeakyRelu")
