@@ -16,6 +16,7 @@ from typing import Callable
 import torch
 
 from tinygen.frontend import torch_gating as gating, torch_mobile as mobile
+from tinygen.frontend.torch_transpose import conv_transpose
 from tinygen.frontend.torch_layers import (_adaptive_avg_pool, _avg_pool, _batch_norm, _cat, _clamp, _conv, _linear,
                                            _lowbit, _max_pool, _mean, _native_dropout, _passthrough, _reshape,
                                            _sigmoid, _softmax, _to)
@@ -95,3 +96,5 @@ _register(_passthrough, _aten.dropout.default, _aten.dropout_.default, _aten.clo
           _aten.feature_alpha_dropout_.default)
 _register(_native_dropout, _aten.native_dropout.default)
 _register(_to, _aten.to.dtype, _aten.to.dtype_layout, _aten.type_as.default)
+# transposed convolutions (tinygen/frontend/torch_transpose.py)
+_register(conv_transpose, _aten.conv_transpose2d.input, _aten.conv_transpose1d.default)

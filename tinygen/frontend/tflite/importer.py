@@ -1,7 +1,7 @@
 """Build the quantized IR graph from a .tflite model: the model's boundary (its int8 input
 and outputs, the QUANTIZE / DEQUANTIZE ops at a float32 boundary), then one handler per
-supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation), each checked against
-the shape the file records."""
+supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation, ops_transpose), each
+checked against the shape the file records."""
 
 from __future__ import annotations
 
@@ -12,15 +12,18 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_mac import MacOps
 from tinygen.frontend.tflite.ops_tensor import TensorOps
+from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
 from tinygen.ir import Graph, Kind, Tensor
 
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
                  "ADD", "MUL", "CONCATENATION", "PAD", "PADV2", "MEAN", "RESHAPE", "SQUEEZE", "SOFTMAX",
-                 "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE")
+                 "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE",
+                 # transposed convolution (ops_transpose.py)
+                 "TRANSPOSE_CONV")
 
 
-class Importer(MacOps, TensorOps, ActivationOps):
+class Importer(TransposeConvOps, MacOps, TensorOps, ActivationOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
