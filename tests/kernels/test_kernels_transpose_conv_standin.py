@@ -6,7 +6,9 @@ each equal to the numpy twin byte for byte over drawn layers and named ones: the
 upsampling layers of autoencoders, input channels not a multiple of 4, odd output channels,
 dilation, stride 3, kernels shorter than the stride, outputs past the last tap, clamps, the
 requantization the DSP kernel cannot fold (left shifts, biases near 2^30), extreme values.
-On each board the optimized kernel runs fewer instructions than the portable one.
+On each board the optimized kernel runs fewer instructions than the portable one. A decoder
+model compiled for each board (the board's kernel chosen) equals the reference on its
+stand-in, layer by layer.
 """
 
 from __future__ import annotations
@@ -16,13 +18,19 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch import nn
 
-from e2e import ROOT
+from e2e import ROOT, assert_device_equals_reference
 from kernel_lib import assert_same
 from standin_lib import needs_qemu
 from transpose_conv_lib import tconv_case, tconv_geometry
+from tinygen.board import get_board
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.passes import CompileOptions
+from tinygen.ref.interpreter import quantize_input
 from tinygen.kernels.transpose_conv import DSP_MAX_TAPS_H, phase_rv32_weights, phase_weights, phases
 from tinygen.ref.transpose_conv import transpose_conv2d_s8
 
@@ -118,3 +126,39 @@ def test_transpose_conv2d_s8_dsp_standin(board, tmp_path):
 @needs_riscv
 def test_transpose_conv2d_s8_rv32_standin(tmp_path):
     _run("esp32-c3", tmp_path)
+
+
+class Decoder(nn.Module):
+    """2x upsampling (k3 s2 p1 op1, 12 channels), 4x4 (k4 s2 p1, 5 channels: an odd count), then a
+    transposed convolution over 3 channels with stride (1, 2) and dilation."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.ConvTranspose2d(6, 12, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                                  nn.ConvTranspose2d(12, 5, 4, stride=2, padding=1), nn.ReLU6(),
+                                  nn.ConvTranspose2d(5, 3, 3, stride=(1, 2), padding=1, dilation=(2, 1)))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+@pytest.mark.parametrize("board_name", [
+    pytest.param("f746zg", marks=needs_qemu), pytest.param("f446re", marks=needs_qemu),
+    pytest.param("esp32-c3", marks=needs_riscv)])
+def test_transpose_conv_model_standin(board_name, tmp_path):
+    from tinygen.hil.target import open_device
+
+    board = get_board(board_name)
+    torch.manual_seed(5)
+    shape = (1, 6, 3, 4)
+    torch.export.save(torch.export.export(Decoder().eval(), (torch.randn(shape),)), tmp_path / "m.pt2")
+    rng = np.random.default_rng(5)
+    np.save(tmp_path / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
+    source = load_source(tmp_path / "m.pt2")
+    graph = compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=board.isa_features))
+    assert {n.kernel for n in graph.nodes} == {OPTIMIZED[board_name]}
+    project = build(source, graph, board, tmp_path / "fw").out_dir
+    with open_device(board, project, emulate=True) as dev:
+        for i in range(3):
+            x = quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32)))
+            assert_device_equals_reference(dev, graph, x, f"{board_name} input {i}")
