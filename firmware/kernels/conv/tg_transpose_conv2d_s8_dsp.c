@@ -51,13 +51,14 @@ static inline __attribute__((always_inline)) void tg_tconv_widen4(const tg_trans
                                                                   int32_t *b)
 {
     const int32_t offset2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u);
-    const int8_t *src = &input[(iy * p->in_w + x) * p->in_c + 4 * gi];
     const int32_t n = p->in_c - 4 * gi;
+    const int8_t *src;
     int32_t v;
     if (x < 0 || x >= p->in_w) {
         *a = *b = 0;
         return;
     }
+    src = &input[(iy * p->in_w + x) * p->in_c + 4 * gi];
     if (n >= 4) {
         v = tg_dsp_load_s8x4(src);
     } else {    /* the last group: its missing channels read as the zero point, widened to 0 */
@@ -190,24 +191,31 @@ static inline __attribute__((always_inline)) void tg_tconv_phase_row(const tg_tc
                                                                      int32_t *field, int8_t *out)
 {
     const int32_t column = groups * 4, depth = taps_h * taps_w * column;
+    /* one tap row of adjacent columns: a pair's field is a run of that widened row, read in place */
+    const int32_t in_place = taps_h == 1 && in_step == 1;
     int32_t c, j, i, k;
     for (c = 0; c < cols; c += 2, out += 2 * q->gap) {
-        int32_t *f = field;
-        for (j = 0; j < taps_h; ++j) {
-            for (i = 0; i < taps_w; ++i) {
-                const int32_t *src = rows[j] + (x_first + c + i * in_step) * column;
-                for (k = 0; k < column; ++k) {
-                    *f++ = src[k];
+        const int32_t *f = field;
+        if (in_place && c + 1 < cols) {
+            f = rows[0] + (x_first + c) * column;
+        } else {
+            int32_t *d = field;
+            for (j = 0; j < taps_h; ++j) {
+                for (i = 0; i < taps_w; ++i) {
+                    const int32_t *src = rows[j] + (x_first + c + i * in_step) * column;
+                    for (k = 0; k < column; ++k) {
+                        *d++ = src[k];
+                    }
+                }
+            }
+            if (c + 1 == cols) {   /* the last pixel of an odd count: its pairs in the second pixel's place too */
+                for (k = 0; k < depth; k += 4) {
+                    field[k + 2] = field[k];
+                    field[k + 3] = field[k + 1];
                 }
             }
         }
-        if (c + 1 == cols) {       /* the last pixel of an odd count: its pairs in the second pixel's place too */
-            for (k = 0; k < depth; k += 4) {
-                field[k + 2] = field[k];
-                field[k + 3] = field[k + 1];
-            }
-        }
-        tg_tconv_outputs(q, (const int16_t *)(const void *)field, depth, weights, c + 1 < cols ? q->gap : 0, folded,
+        tg_tconv_outputs(q, (const int16_t *)(const void *)f, depth, weights, c + 1 < cols ? q->gap : 0, folded,
                          out);
     }
 }
