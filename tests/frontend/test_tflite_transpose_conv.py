@@ -18,14 +18,17 @@ import numpy as np
 import pytest
 
 import tflite_refs  # noqa: F401  (skips the module when TFLM or LiteRT is absent)
-from e2e import ALL_AGREE, build_host, diff_layers, first_difference
+from e2e import ALL_AGREE, assert_device_equals_reference, build_host, diff_layers, first_difference
+from standin_lib import needs_qemu
 from tflite.ActivationFunctionType import ActivationFunctionType as Act
 from tflite.Padding import Padding
 from tflite_builder import ModelBuilder, random_scale, random_zero_point
 from tflite_refs import litert_run, tflm_interpreter, tflm_run
-from tinygen.compiler import compile_source, load_source
+from tinygen.board import get_board
+from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.kernels.transpose_conv import phase_rv32_weights
+from tinygen.passes import CompileOptions
 from tinygen.ref import interpreter as ref_interp
 
 INPUTS = 20
@@ -158,6 +161,26 @@ def test_transpose_conv_s8_host_c_equals_tflm(name, workdir):
     host = build_host(source, graph, workdir / f"{name}_host")
     assert_equal(f"{name}: host C vs TFLM", [host.invoke(x)[0] for x in inputs(name)], tflm_outputs(name))
     assert diff_layers(graph, host, inputs(name)[0]) == ALL_AGREE
+
+
+@needs_qemu
+def test_transpose_conv_s8_f746zg_standin_equals_tflm(workdir):
+    """The model with convolutions around its transposed convolutions, built for the F746ZG (its
+    DSP kernels) and run on the stand-in: TFLM's outputs, and every layer the reference's."""
+    from tinygen.hil.target import open_device
+
+    board = get_board("f746zg")
+    path = workdir / "between_convs_f746zg.tflite"
+    path.write_bytes(model_bytes("between_convs"))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features))
+    assert {n.kernel for n in graph.nodes if n.op == "transpose_conv2d"} == {"tg_transpose_conv2d_s8_dsp"}
+    project = build(source, graph, board, workdir / "between_convs_fw").out_dir
+    with open_device(board, project, emulate=True) as dev:
+        for i, (x, want) in enumerate(zip(inputs("between_convs")[:5], tflm_outputs("between_convs"))):
+            raw, _ = dev.run(x.tobytes())
+            assert np.array_equal(np.frombuffer(raw, np.int8), want.ravel()), f"input {i}"
+            assert_device_equals_reference(dev, graph, x, f"input {i}")
 
 
 # LiteRT's Prepare checks that the output size gives back the input size through the padding's
