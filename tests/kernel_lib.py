@@ -370,6 +370,27 @@ class KernelLib:
         return self._b1_call("tg_unpack_b1_s8", "tg_unpack_b1_params_t", p, [(input, np.uint32)],
                              (p["pixels"], p["channels"]), np.int8)
 
+    # -- transposed convolution (twin: tinygen.ref.transpose_conv) --------------
+
+    def _transpose_conv(self, fn, p, input, weights, bias, multiplier, shift, weights_ctype=ctypes.c_int8):
+        s = self._params("tg_transpose_conv2d_params_t", p)
+        x, m, sh = _i8(input), _i32(multiplier), _i8(shift)
+        w = _i8(weights) if weights_ctype is ctypes.c_int8 else _i32(weights)
+        b = None if bias is None else _i32(bias)
+        out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], dtype=np.int8)
+        fn(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(w, weights_ctype),
+           None if b is None else _ptr(b, ctypes.c_int32), _ptr(m, ctypes.c_int32), _ptr(sh, ctypes.c_int8),
+           _ptr(out, ctypes.c_int8))
+        return out.reshape(p["out_h"], p["out_w"], p["out_c"])
+
+    def transpose_conv2d_s8(self, p, input, weights, bias, multiplier, shift):
+        return self._transpose_conv(self.lib.tg_transpose_conv2d_s8, p, input, weights, bias, multiplier, shift)
+
+    def transpose_conv2d_s8_rv32(self, p, input, packed, bias, multiplier, shift):
+        """The RV32IM kernel, plain C, built for the host: packed as tinygen.kernels.transpose_conv packs it."""
+        return self._transpose_conv(self.lib.tg_transpose_conv2d_s8_rv32, p, input, packed, bias, multiplier, shift,
+                                    ctypes.c_int32)
+
     # -- tg_requant.h helpers (through the test shim) -------------------------
 
     def _elementwise(self, fn, *arrays, scalar=None):

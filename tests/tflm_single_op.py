@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from e2e import first_difference
 from tflite.ActivationFunctionType import ActivationFunctionType as Act
+from tflite.Padding import Padding
 from tflite_builder import ModelBuilder
 
+from tinygen.frontend.tflite.prepare import padding as tflm_padding
 from tinygen.ir import binary_operands
 from tinygen.quant.params import activation_bounds
 from tinygen.ref.interpreter import run
@@ -21,7 +23,9 @@ TFLITE_OPS = {"hard_swish": "HARD_SWISH", "logistic": "LOGISTIC", "mul": "MUL", 
               "resize_nearest": "RESIZE_NEAREST_NEIGHBOR", "resize_bilinear": "RESIZE_BILINEAR", "slice": "SLICE",
               # the simpler operators (GELU has no TFLite Micro kernel: LiteRT checks it)
               "tanh": "TANH", "prelu": "PRELU", "sum": "SUM", "strided_slice": "STRIDED_SLICE",
-              "mirror_pad": "MIRROR_PAD"}
+              "mirror_pad": "MIRROR_PAD",
+              # transposed convolution (_transpose_conv below)
+              "transpose_conv2d": "TRANSPOSE_CONV"}
 
 
 def _fused(graph, node) -> int | None:
@@ -81,6 +85,9 @@ def single_op_model(graph, node) -> tuple[bytes, list[str]] | None:
         size = b.tensor("size", [2], "int32", data=np.asarray(graph.tensor(node.outputs[0]).shape[1:3], np.int32))
         b.op(op, [ins[node.inputs[0]], size], [out], "ResizeBilinearOptions", AlignCorners=False,
              HalfPixelCenters=True)
+    elif node.op == "transpose_conv2d":
+        if not _transpose_conv(b, graph, node, ins[node.inputs[0]], out):
+            return None
     elif node.op == "slice":
         shape = graph.tensor(node.outputs[0]).shape
         begin = np.zeros(len(shape), np.int32)
@@ -130,6 +137,30 @@ def _simple_op(b: ModelBuilder, graph, node, x: int, out: int) -> bool:
         if mode is None:
             return False
         b.op("MIRROR_PAD", [x, _int32s(b, "paddings", pads)], [out], "MirrorPadOptions", Mode=mode)
+    return True
+
+
+def _transpose_conv(b: ModelBuilder, graph, node, x: int, out: int) -> bool:
+    """TRANSPOSE_CONV with the node's constants, where TFLite can state the node: dilation 1, a
+    fused activation giving its bounds, and SAME or VALID giving its padding before the output
+    (TFLM's ComputePaddingHeightWidth from the output's size)."""
+    fused = _fused(graph, node)
+    _, out_h, out_w, _ = graph.tensor(node.outputs[0]).shape
+    _, kh, kw, _ = graph.weight_shape(node)
+    (sh, sw), (top, _, left, _) = node.attrs["stride"], node.attrs["padding"]
+    same = [kind for kind in (Padding.SAME, Padding.VALID)
+            if (tflm_padding(kind, sh, 1, out_h, kh)[1], tflm_padding(kind, sw, 1, out_w, kw)[1]) == (top, left)]
+    if fused is None or not same or tuple(node.attrs["dilation"]) != (1, 1):
+        return False
+    o, _, _, i = graph.weight_shape(node)
+    wt = graph.tensor(node.param("weight"))
+    shape = b.tensor("output_shape", [4], "int32", data=np.asarray(graph.tensor(node.outputs[0]).shape, np.int32))
+    w = b.tensor("weight", [o, kh, kw, i], scale=[float(v) for v in wt.qparams.scale], zero_point=[0] * o,
+                 data=wt.data, axis=0)
+    bias = graph.const(node, "bias")
+    ins = [shape, w, x] + ([b.tensor("bias", [o], "int32", data=bias)] if bias is not None else [])
+    b.op("TRANSPOSE_CONV", ins, [out], "TransposeConvOptions", Padding=same[0],
+         StrideH=int(node.attrs["stride"][0]), StrideW=int(node.attrs["stride"][1]), FusedActivationFunction=fused)
     return True
 
 

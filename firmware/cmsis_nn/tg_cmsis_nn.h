@@ -69,6 +69,16 @@ void tg_add_s8_cmsis_nn(const tg_add_params_t *p, const int8_t *input1, const in
 /* tg_softmax_s8 by arm_softmax_s8 (TFLite SOFTMAX parameters, output scale 1/256, zp -128). */
 void tg_softmax_s8_cmsis_nn(const tg_softmax_params_t *p, const int8_t *input, int8_t *output);
 
+/*
+ * tg_transpose_conv2d_s8 by arm_transpose_conv_s8 (dilation 1, and the output rows its
+ * rolling buffer writes: tinygen.kernels.cmsis_nn.transpose_conv_exact). Weights OHWI as
+ * tg_transpose_conv2d_s8's; scratch: its buffer of max(kernel_h, stride_h) rows of int32 sums.
+ */
+void tg_transpose_conv2d_s8_cmsis_nn(const tg_transpose_conv2d_params_t *p, const int8_t *input,
+                                     const int8_t *weights, const int32_t *bias,
+                                     const int32_t *multiplier, const int32_t *shift,
+                                     int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -51,6 +51,7 @@ SUPPORTED_LAYERS = (
     # the simpler operators users' models bring (torch_simple.py)
     "Tanh", "PReLU", "GELU (approximate 'none' or 'tanh')", "sum over dims after the batch",
     "select / narrow / unbind / slicing with steps / flip", "F.pad (reflect, replicate, circular)",
+    "ConvTranspose2d / ConvTranspose1d (groups=1, any kernel/stride/padding/output_padding/dilation)",
 )
 
 

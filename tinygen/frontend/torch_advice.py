@@ -50,8 +50,6 @@ _ADVICE = {
     "aten.group_norm": "use BatchNorm2d (folded into the convolution before it) and retrain",
     "aten._upsample_bilinear2d_aa": "use F.interpolate(..., mode='nearest') followed by a convolution",
     "aten.upsample_bicubic2d": "use F.interpolate(..., mode='nearest') followed by a convolution",
-    "aten.conv_transpose2d": "use F.interpolate(..., mode='nearest') followed by a convolution",
-    "aten.conv_transpose1d": "use F.interpolate(..., mode='nearest') followed by a Conv1d",
     "aten.exp": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
     "aten.log": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
     "aten.sqrt": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",

@@ -17,6 +17,7 @@ from typing import Callable
 import torch
 
 from tinygen.frontend import torch_gating as gating, torch_mobile as mobile, torch_simple as simple
+from tinygen.frontend.torch_transpose import conv_transpose
 from tinygen.frontend.torch_layers import (_adaptive_avg_pool, _avg_pool, _batch_norm, _cat, _clamp, _conv, _linear,
                                            _lowbit, _max_pool, _mean, _native_dropout, _passthrough, _reshape,
                                            _sigmoid, _softmax, _to)
@@ -108,3 +109,6 @@ _register(simple.slice_, _aten.slice.Tensor)
 _register(simple.flip, _aten.flip.default)
 _register(mobile.pad, _aten.constant_pad_nd.default)
 _register(simple.pad, _aten.pad.default)
+
+# transposed convolutions (tinygen/frontend/torch_transpose.py)
+_register(conv_transpose, _aten.conv_transpose2d.input, _aten.conv_transpose1d.default)

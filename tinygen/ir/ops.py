@@ -128,6 +128,13 @@ SCHEMAS: dict[str, OpSchema] = {
         # edge left out or repeated), "replicate" (the edge value) or "circular" (the other end);
         # paddings: ((before, after), ...) per dimension
         OpSchema("mirror_pad", attrs=("paddings", "mode"), same_qparams=True),
+        # -- transposed convolution (PyTorch ConvTranspose2d, TFLite TRANSPOSE_CONV) --
+        # input pixel (iy, ix) adds weight[:, ky, kx, :] . x[iy, ix] to output pixel
+        # (iy * stride - top + ky * dilation, ix * stride - left + kx * dilation) where that lies
+        # in the output; weights [out_c, kh, kw, in_c] (TFLite's layout). padding (top, bottom,
+        # left, right): bottom = (in - 1) * stride + dilation * (k - 1) + 1 - top - out, negative
+        # where the output reaches past the last tap (PyTorch's output_padding), likewise right
+        OpSchema("transpose_conv2d", attrs=_CONV_ATTRS, param_roles=("weight",), fusable_activation=True),
     ]
 }
 

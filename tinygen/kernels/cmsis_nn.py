@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tinygen.kernels.cmsis_nn_tree import TRANSPOSE_CONV_ROWS_FIXED
 from tinygen.kernels.spec import _REQUANT
 
 if TYPE_CHECKING:
@@ -76,6 +77,49 @@ def tflite_avg_pool(graph: Graph, node: Node) -> bool:
     return not (node.attrs.get("count_include_pad", False) and any(node.attrs["padding"]))
 
 
+# -- transposed convolution: arm_transpose_conv_s8 -------------------------------------------
+
+def transpose_conv_scratch(p: dict) -> int:
+    """arm_transpose_conv_s8's rolling buffer: max(kernel_h, stride_h) rows of
+    ((in_w - 1) * stride_w + max(kernel_w, stride_w)) * out_c int32 sums. (The tree's
+    arm_transpose_conv_s8_get_buffer_size returns this where in_c <= 16 or a stride is above 2,
+    with stride_h in place of stride_w in the row's length; else the im2col buffer of the
+    reverse-convolution path arm_transpose_conv_wrapper_s8 takes there.)"""
+    row = (p["in_w"] - 1) * p["stride_w"] + max(p["kernel_w"], p["stride_w"])
+    return max(p["kernel_h"], p["stride_h"]) * row * p["out_c"] * 4
+
+
+def transpose_conv_fits(p: dict, rows_fixed: bool) -> bool:
+    """Whether arm_transpose_conv_s8 computes TFLM's bytes for the layer of tinygen's parameters
+    p (tg_transpose_conv2d_params_t's fields). It has no dilation. It streams input rows through
+    its rolling buffer of rows and writes each row as soon as no later input row reaches it,
+    in_h * stride_h - pad_top in all, then the last input row's remaining taps: the output must
+    hold those rows and no more (pad_top at most in_h * stride_h; out_h from
+    in_h * stride_h - pad_top to the last tap's row, or the buffer's). Along x it reads
+    pad_left + out_w columns of a buffer row, which must have them. Its arm_transpose_conv_s8.c
+    before V.2.0.1 (rows_fixed False) misplaces rows where pad_top is not a multiple of
+    stride_h (CMSIS-NN #233). tests/kernels/test_cmsis_nn_transpose_conv.py runs the tree's
+    code on the host over drawn layers, in exactly transpose_conv_scratch's buffer."""
+    top, sh, kh, in_h, out_h = p["pad_top"], p["stride_h"], p["kernel_h"], p["in_h"], p["out_h"]
+    rows = 0 <= top <= in_h * sh and in_h * sh - top <= out_h <= (in_h - 1) * sh + max(kh, sh) - top
+    cols = 0 <= p["pad_left"] and p["pad_left"] + p["out_w"] <= (p["in_w"] - 1) * p["stride_w"] + max(
+        p["kernel_w"], p["stride_w"])
+    return (p["dilation_h"], p["dilation_w"]) == (1, 1) and rows and cols and (top % sh == 0 or rows_fixed)
+
+
+def transpose_conv_exact(graph: Graph, node: Node) -> bool:
+    """transpose_conv_fits for a node, with the configured tree's arm_transpose_conv_s8.c revision."""
+    _, kh, kw, _ = graph.weight_shape(node)
+    _, in_h, in_w, _ = graph.tensor(node.inputs[0]).shape
+    _, out_h, out_w, _ = graph.tensor(node.outputs[0]).shape
+    (sh, sw), (dh, dw), (top, _, left, _) = node.attrs["stride"], node.attrs["dilation"], node.attrs["padding"]
+    revision = (graph.meta.get("cmsis_nn") or {}).get("transpose_conv_revision")
+    fixed = revision is not None and tuple(int(v) for v in revision.split(".")) >= TRANSPOSE_CONV_ROWS_FIXED
+    p = {"in_h": in_h, "in_w": in_w, "out_h": out_h, "out_w": out_w, "kernel_h": kh, "kernel_w": kw,
+         "stride_h": sh, "stride_w": sw, "dilation_h": dh, "dilation_w": dw, "pad_top": top, "pad_left": left}
+    return transpose_conv_fits(p, fixed)
+
+
 def _adapter(kernel_spec, name: str, op: str, struct: str, const_roles=(), scratch=None, accepts=None,
              weight: bool = False, twin: str | None = None):
     return kernel_spec(name, op, weight_dtype="int8" if weight else None, weight_bits=8 if weight else None,
@@ -102,8 +146,12 @@ def cmsis_nn_kernels(kernel_spec) -> tuple:
         _adapter(kernel_spec, "tg_max_pool2d_s8_cmsis_nn", "max_pool2d", "tg_pool2d_params_t", twin="max_pool2d_s8"),
         _adapter(kernel_spec, "tg_add_s8_cmsis_nn", "add", "tg_add_params_t", ("operand",), twin="add_s8"),
         _adapter(kernel_spec, "tg_softmax_s8_cmsis_nn", "softmax", "tg_softmax_params_t", twin="softmax_s8"),
+        # transposed convolution
+        _adapter(kernel_spec, "tg_transpose_conv2d_s8_cmsis_nn", "transpose_conv2d", "tg_transpose_conv2d_params_t",
+                 _REQUANT, transpose_conv_scratch, transpose_conv_exact, weight=True, twin="transpose_conv2d_s8"),
     )
 
 
 __all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "cmsis_nn_kernels", "conv_scratch",
-           "depthwise_scratch", "per_tensor", "tflite_avg_pool"]
+           "depthwise_scratch", "per_tensor", "tflite_avg_pool", "transpose_conv_exact", "transpose_conv_fits",
+           "transpose_conv_scratch"]

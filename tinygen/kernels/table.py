@@ -152,6 +152,11 @@ from tinygen.kernels.gating import gating_kernels  # noqa: E402
 
 KERNELS = KERNELS + gating_kernels(KernelSpec)
 
+# transposed convolution: DSP, RV32IM, portable (tinygen/kernels/transpose_conv.py)
+from tinygen.kernels.transpose_conv import transpose_conv_kernels  # noqa: E402
+
+KERNELS = KERNELS + transpose_conv_kernels(KernelSpec)
+
 # the simpler operators users' models bring: the table kernel first (before the fixed-point
 # logistic and tanh it tabulates), tanh, PReLU, sum, strided slice and mirror padding last
 from tinygen.kernels.simple_table import simple_kernels  # noqa: E402

@@ -35,7 +35,24 @@ def node_macs(graph: Graph, node: Node) -> int:
     if node.op in ("fully_connected", "fully_connected_gated"):
         out_f, in_f = graph.weight_shape(node)
         return math.prod(out[:-1]) * out_f * in_f
+    if node.op == "transpose_conv2d":
+        return _transpose_conv_macs(graph, node)
     return 0
+
+
+def _transpose_conv_macs(graph: Graph, node: Node) -> int:
+    """The products a transposed convolution adds into its output (taps that land outside
+    the output are not computed): per axis, the (input, tap) pairs landing inside."""
+    o, kh, kw, i = graph.weight_shape(node)
+    _, in_h, in_w, _ = graph.tensor(node.inputs[0]).shape
+    _, out_h, out_w, _ = graph.tensor(node.outputs[0]).shape
+    top, _, left, _ = node.attrs["padding"]
+
+    def pairs(n_in: int, k: int, s: int, d: int, pad: int, n_out: int) -> int:
+        return sum(0 <= y * s - pad + t * d < n_out for y in range(n_in) for t in range(k))
+
+    (sh, sw), (dh, dw) = node.attrs["stride"], node.attrs["dilation"]
+    return pairs(in_h, kh, sh, dh, top, out_h) * pairs(in_w, kw, sw, dw, left, out_w) * o * i
 
 
 def _flash_bytes(graph: Graph, node: Node) -> int:

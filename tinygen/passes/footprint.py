@@ -73,6 +73,13 @@ PER_MAC.update({
     "tg_conv2d_pair_u4_s4_s8_dsp": 0.69, "tg_conv2d_u4_s4_s8_dsp": 0.98, "tg_conv2d_s8_s4_s8_dsp": 1.50,
     "tg_conv2d_u2_s2_s8_dsp": 0.43, "tg_conv2d_s8_s2_s8_dsp": 1.47,
 })
+# transposed convolutions: per MAC that lands in the output (benchmarks/transpose_conv.py's autoencoder
+# layers, 2x upsampling 3x3 and 4x4, 8..32 channels, f746zg stand-in: the DSP kernel 1.7..3.3,
+# arm_transpose_conv_s8 3.6..7.3; the RV32IM kernel 5..11 on the esp32-c3 stand-in
+# (tests/kernels/test_kernels_transpose_conv_standin.py's layers); the portable one 10.6 and 12.4 on
+# examples/autoencoder's two layers, f746zg stand-in)
+PER_MAC.update({"tg_transpose_conv2d_s8_dsp": 2.2, "tg_transpose_conv2d_s8_cmsis_nn": 4.5,
+                "tg_transpose_conv2d_s8_rv32": 6.0, "tg_transpose_conv2d_s8": 12.0})
 # the bit-serial kernel over nested bit planes: per MAC and per (weight bit x input bit) pair, from
 # sp_digits' nested build on the f746zg stand-in (w8a8 12.7 M, w4a4 3.5 M, w2a2 1.1 M instructions
 # over 463 k MACs: 0.42..0.6 per bit pair, the int8 first and last layers included)

@@ -134,7 +134,7 @@ def quantize(graph: Graph) -> Graph:
                 node.attrs["pad_value"], out_q.scale[0], int(out_q.zero_point[0]))))
         if "lowbit" in node.attrs:
             quantize_lowbit_node(graph, node)
-        elif node.op in MAC_OPS:
+        elif node.op in MAC_OPS or node.op == "transpose_conv2d":     # transposed conv: the MAC ops' scheme
             _quantize_mac_node(graph, node)
         if schema(node.op).fusable_activation:
             lo, hi = qp.activation_bounds(node.attrs.get("activation"), out_q.scale[0], int(out_q.zero_point[0]))

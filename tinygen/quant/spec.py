@@ -24,6 +24,7 @@ WEIGHT_CHANNEL_AXIS = {
     "conv2d": 0,            # [O, KH, KW, I]
     "depthwise_conv2d": 3,  # [1, KH, KW, O]
     "fully_connected": 0,   # [O, I]
+    "transpose_conv2d": 0,  # [O, KH, KW, I]
 }
 
 # ops whose int8 output quantization is fixed by the spec: (scale, zero_point)

@@ -16,6 +16,7 @@ import numpy as np
 
 from tinygen.errors import ModelError
 from tinygen.ref.gating import channel_gate_float, exit_select_float
+from tinygen.ref.transpose_conv import transpose_conv_sums
 from tinygen.ir import Graph, Node
 from tinygen.quant.lowbit import accumulator_operand, quantize_activations
 
@@ -295,6 +296,15 @@ def _exit_select(g: Graph, node: Node, ins):
     return exit_select_float(ins, node.attrs["thresholds"])
 
 
+def _transpose_conv2d(g: Graph, node: Node, ins):
+    w = g.const(node, "weight").astype(np.float32)    # [O, KH, KW, I]
+    b = g.const(node, "bias")
+    _, out_h, out_w, _ = g.tensors[node.outputs[0]].shape
+    top, _, left, _ = node.attrs["padding"]
+    out = transpose_conv_sums(ins[0], w, node.attrs["stride"], node.attrs["dilation"], top, left, out_h, out_w)
+    return out + b if b is not None else out
+
+
 _OPS: dict[str, Callable] = {
     "channel_gate": _channel_gate,
     "exit_select": _exit_select,
@@ -317,6 +327,8 @@ _OPS: dict[str, Callable] = {
     "softmax": _softmax,
     "logistic": _logistic,
     "clamp": _clamp,
+    # transposed convolution
+    "transpose_conv2d": _transpose_conv2d,
 }
 
 

@@ -13,10 +13,11 @@ from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernel
 from tinygen.ref import layout as ref_layout
 from tinygen.ref import gating as ref_gating
 from tinygen.ref import lookup as ref_lookup, prelu as ref_prelu, slicing as ref_slicing
+from tinygen.ref import transpose_conv as ref_transpose_conv
 
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
-          ref_lookup, ref_prelu, ref_slicing)
+          ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv)
 
 
 def twin(name: str):

@@ -649,6 +649,57 @@ void tg_mean_s8_dsp(const tg_mean_params_t *p, const int8_t *input, int8_t *outp
  */
 void tg_mirror_pad_s8(const tg_mirror_pad_params_t *p, const int8_t *input, int8_t *output);
 
+/* ---- Transposed convolution (PyTorch ConvTranspose2d, TFLite TRANSPOSE_CONV) ---- */
+
+/*
+ * Geometry and quantization of a transposed convolution: input pixel (iy, ix) reaches
+ * output pixel (iy * stride_h - pad_top + ky * dilation_h, ix * stride_w - pad_left +
+ * kx * dilation_w) through tap (ky, kx), where that lies in the output; the output's
+ * size is out_h x out_w (the padding after the last row and column follows from it, and
+ * output pixels no tap reaches hold the requantized bias).
+ */
+typedef struct {
+    int32_t in_h, in_w, in_c;       /* input [in_h][in_w][in_c] */
+    int32_t out_h, out_w, out_c;    /* output [out_h][out_w][out_c] */
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;      /* >= 0: scattered rows / columns before output row / column 0 */
+    int32_t input_offset;           /* -input zero point, in [-127, 128] */
+    int32_t output_offset;          /* output zero point, in [-128, 127] */
+    int32_t act_min, act_max;       /* output clamp, within [-128, 127] */
+} tg_transpose_conv2d_params_t;
+
+/*
+ * Transposed 2-D convolution, groups = 1: TFLite Micro's reference TransposeConv (int32
+ * sums, then per output channel bias, requantization and clamp). weights: int8
+ * [out_c][kernel_h][kernel_w][in_c]; bias (NULL: none), multiplier, shift: [out_c].
+ * No scratch. The output must not overlap the input.
+ */
+void tg_transpose_conv2d_s8(const tg_transpose_conv2d_params_t *p, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                            const int8_t *shift, int8_t *output);
+
+/*
+ * tg_transpose_conv2d_s8 for ARMv7E-M (DSP extension), phase by phase (tg_transpose_conv2d.h)
+ * with SMLAD. packed: the weights of each phase in turn, [out_c][taps_h][taps_w][in_c]
+ * (tinygen.kernels.transpose_conv.phase_weights). scratch:
+ * tg_transpose_conv2d_s8_dsp_buffer_size(p) bytes, 8-byte aligned. Same results.
+ */
+void tg_transpose_conv2d_s8_dsp(const tg_transpose_conv2d_params_t *p, const int8_t *input,
+                                const int8_t *packed, const int32_t *bias, const int32_t *multiplier,
+                                const int8_t *shift, int8_t *scratch, int8_t *output);
+
+/*
+ * tg_transpose_conv2d_s8 for RV32IM, phase by phase, 4 output channels x up to 3 output
+ * pixels per step. packed: per phase and block of 4 output channels the folded biases, then
+ * the weights interleaved (tinygen.kernels.transpose_conv.phase_rv32_weights), int32 words.
+ * Same results; no scratch.
+ */
+void tg_transpose_conv2d_s8_rv32(const tg_transpose_conv2d_params_t *p, const int8_t *input,
+                                 const int32_t *packed, const int32_t *bias, const int32_t *multiplier,
+                                 const int8_t *shift, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

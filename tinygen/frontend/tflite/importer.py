@@ -1,6 +1,6 @@
 """Build the quantized IR graph from a .tflite model: the model's boundary (its int8 input
 and outputs, the QUANTIZE / DEQUANTIZE ops at a float32 boundary), then one handler per
-supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation, ops_simple), each
+supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation, ops_simple, ops_transpose), each
 checked against the shape the file records."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_mac import MacOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
+from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
 from tinygen.ir import Graph, Kind, Tensor
 
@@ -19,10 +20,12 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  "ADD", "MUL", "CONCATENATION", "PAD", "PADV2", "MEAN", "RESHAPE", "SQUEEZE", "SOFTMAX",
                  "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE",
                  # the simpler operators users' models bring (ops_simple)
-                 "TANH", "PRELU", "GELU", "SUM", "SLICE", "STRIDED_SLICE", "MIRROR_PAD")
+                 "TANH", "PRELU", "GELU", "SUM", "SLICE", "STRIDED_SLICE", "MIRROR_PAD",
+                 # transposed convolution (ops_transpose.py)
+                 "TRANSPOSE_CONV")
 
 
-class Importer(MacOps, ActivationOps, SimpleOps):
+class Importer(TransposeConvOps, MacOps, ActivationOps, SimpleOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
