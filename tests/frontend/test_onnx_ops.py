@@ -51,7 +51,7 @@ W3 = RNG.normal(0, 0.3, (8, 2, 3, 3)).astype(np.float32)       # grouped: 4 grou
 
 @pytest.mark.parametrize("case", ["grouped_conv", "conv1d", "resize_nearest", "resize_linear", "pad", "split",
                                   "slice", "transpose", "reduce_mean", "clip", "hard_sigmoid", "hard_sigmoid_torch",
-                                  "tanh", "softmax",
+                                  "tanh", "softmax", "conv_transpose", "conv_transpose_1d", "conv_transpose_shape",
                                   "sub_div", "squeeze_unsqueeze", "avg_pool_ceil", "max_pool_same"])
 def test_onnx_float_op_equals_onnxruntime(tmp_path, case):
     n = helper.make_node
@@ -78,6 +78,15 @@ def test_onnx_float_op_equals_onnxruntime(tmp_path, case):
         "hard_sigmoid": ([n("HardSigmoid", ["x"], ["y"], alpha=0.25, beta=0.4)], {}, shape4, shape4),
         "hard_sigmoid_torch": ([n("HardSigmoid", ["x"], ["y"], alpha=1 / 6, beta=0.5)], {}, shape4, shape4),
         "tanh": ([n("Tanh", ["x"], ["y"])], {}, shape4, shape4),
+        "conv_transpose": ([n("ConvTranspose", ["x", "wt", "bt"], ["y"], strides=[2, 2], pads=[1, 0, 0, 1],
+                              output_padding=[1, 1])], {"wt": RNG.normal(0, 0.3, (8, 3, 3, 3)).astype(np.float32),
+                                                       "bt": RNG.normal(0, 0.3, 3).astype(np.float32)},
+                           shape4, [1, 3, 13, 12]),
+        "conv_transpose_1d": ([n("ConvTranspose", ["x", "wt"], ["y"], strides=[3], dilations=[2])],
+                              {"wt": RNG.normal(0, 0.3, (8, 4, 3)).astype(np.float32)}, [1, 8, 7], [1, 4, 23]),
+        "conv_transpose_shape": ([n("ConvTranspose", ["x", "wt"], ["y"], strides=[2, 2], output_shape=[11, 12],
+                                    auto_pad="SAME_UPPER")],
+                                 {"wt": RNG.normal(0, 0.3, (8, 2, 2, 3)).astype(np.float32)}, shape4, [1, 2, 11, 12]),
         "softmax": ([n("Flatten", ["x"], ["f"]), n("Softmax", ["f"], ["y"], axis=1)], {}, shape4, [1, 288]),
         "sub_div": ([n("Sub", ["x", "c"], ["s"]), n("Div", ["s", "d"], ["y"])],
                     {"c": RNG.normal(0, 1, (8, 1, 1)).astype(np.float32), "d": np.float32(3.0)}, shape4, shape4),
@@ -95,7 +104,8 @@ def test_onnx_float_op_equals_onnxruntime(tmp_path, case):
     if case == "grouped_conv":
         assert ops.count("conv2d") == 4
     # torch's hardsigmoid (alpha 1/6, beta 1/2) is tinygen's exact hard sigmoid; other slopes an add and a mul
-    expect = {"hard_sigmoid_torch": ["hard_sigmoid"], "hard_sigmoid": ["add", "mul"], "tanh": ["tanh"]}
+    expect = {"hard_sigmoid_torch": ["hard_sigmoid"], "hard_sigmoid": ["add", "mul"], "tanh": ["tanh"],
+              "conv_transpose": ["transpose_conv2d"], "conv_transpose_1d": ["transpose_conv2d"]}
     if case in expect:
         assert ops == expect[case], ops
 
@@ -175,6 +185,15 @@ def _cases():
                          n("QuantizeLinear", ["r3", "ys", "yz"], ["yq"])],
                         {"w": _q((6, 4, 3, 3), 8), "wz": np.int8(0), "sc": np.float32(0.05 * 0.01),
                          "bf": np.zeros((6, 1, 1), np.float32), **Q}, [1, 4, 5, 5], [1, 6, 5, 5]),
+        # QDQ: a ConvTranspose between DequantizeLinear (weights per output channel, ONNX axis 1) and QuantizeLinear
+        "QDQ_ConvTranspose": ([n("DequantizeLinear", ["xq", "xs", "xz"], ["d"]),
+                               n("DequantizeLinear", ["wt", "wts", "wtz"], ["wd"], axis=1),
+                               n("DequantizeLinear", ["bt", "bts", "btz"], ["bd"], axis=0),
+                               n("ConvTranspose", ["d", "wd", "bd"], ["c"], strides=[2, 2], pads=[1, 1, 1, 1]),
+                               n("QuantizeLinear", ["c", "ys", "yz"], ["yq"])],
+                              {"wt": _q((4, 6, 3, 3), 10), "wts": wsc, "wtz": np.zeros(6, np.int8),
+                               "bt": _q(6, 11, -500, 500, np.int32), "bts": (XS * wsc).astype(np.float32),
+                               "btz": np.zeros(6, np.int32), **Q}, [1, 4, 5, 5], [1, 6, 9, 9]),
         "MatMulInteger": ([n("Flatten", ["xq"], ["f"]), n("MatMulInteger", ["f", "w", "xz", "wz"], ["acc"]),
                            n("Cast", ["acc"], ["accf"], to=TensorProto.FLOAT), n("Mul", ["accf", "sc"], ["r"]),
                            n("QuantizeLinear", ["r", "ys", "yz"], ["yq"])],

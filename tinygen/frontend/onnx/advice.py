@@ -8,7 +8,8 @@ from tinygen.errors import UnsupportedOpError
 
 # the operators the front end maps, as the guide lists them (docs/onnx.md)
 SUPPORTED_FLOAT = (
-    "Conv (groups 1, depthwise or grouped; 1-D and 2-D)", "Gemm", "MatMul with a constant (+ Add)",
+    "Conv (groups 1, depthwise or grouped; 1-D and 2-D)", "ConvTranspose (group 1; 1-D and 2-D)", "Gemm",
+    "MatMul with a constant (+ Add)",
     "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "MaxPool", "AveragePool",
     "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice",
     "Add", "Sub", "Mul", "Div (by a constant)", "Softmax", "Resize (nearest by whole factors; linear, half-pixel)",
@@ -24,8 +25,6 @@ SUPPORTED_QUANT = (
 
 # op type -> the rewrite to suggest
 _ADVICE = {
-    "ConvTranspose": "transposed convolution is being added to tinygen on another branch and has not landed; "
-                     "use Resize (nearest) followed by a Conv",
     "LeakyRelu": "tinygen's float path has no LeakyRelu operator; quantize the model with onnxruntime's "
                  "quantize_static (a quantized LeakyRelu compiles, as a table), or use Relu and fine-tune",
     "Gelu": "use HardSwish (int8, TFLite's HARD_SWISH arithmetic) or Relu and fine-tune",

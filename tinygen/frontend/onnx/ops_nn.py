@@ -222,7 +222,7 @@ def clamp_value(im: Importer, v, lo: float, hi: float, what: str):
     return im.node_value("clamp", what.lower(), [x], x.tshape, attrs)
 
 
-FUSABLE = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "mul")
+FUSABLE = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv2d", "add", "mul")
 
 
 def fuse_clamp(im: Importer, p: Pending, lo: float, hi: float) -> Pending:
