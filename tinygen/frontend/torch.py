@@ -7,7 +7,8 @@ NCHW, the IR in NHWC, so:
 * a 4-D torch value [1, C, H, W] lives in the IR as [1, H, W, C], a 3-D one
   [1, C, L] (Conv1d's layout) as [1, 1, L, C], so that 1-D convolutions and pools are
   1 x k 2-D ones; other ranks keep their torch shape (2-D activations are
-  [rows, features]);
+  [rows, features]); batch-first sequences [B, T, D] and the values of attention blocks
+  keep torch's order instead (the two layouts: tinygen/frontend/torch_values.py);
 * conv weights OIHW become OHWI; depthwise weights become (1, KH, KW, OC);
 * axis arguments (cat, softmax) are remapped NCHW -> NHWC;
 * flatten / view / reshape / transpose / permute of a 3-D or 4-D value follow torch's
@@ -15,6 +16,8 @@ NCHW, the IR in NHWC, so:
   When H = W = 1 or C = 1 both orders agree and only the `reshape` is emitted; the
   fold_layout pass merges what remains into one transpose or a free reshape.
 
+Nodes whose results nothing reads (e.g. the averaged attention weights of an
+nn.MultiheadAttention whose second output is dropped) are not translated.
 Values computed only from parameters and constants (e.g. a weight passed
 through `alias`) are folded with torch at import time. Every op that is not in
 the table (or that its handler refuses) is collected, and one `UnsupportedOpError`
@@ -34,7 +37,9 @@ import torch.fx
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.torch_advice import advice, refusal
 from tinygen.frontend.torch_ops import handler_for, packet_key
-from tinygen.frontend.torch_values import _TO_NCHW, _TO_NHWC, _Act, _Const, _same_order, ir_axis, ir_shape, nchw4
+from tinygen.frontend.torch_values import (_TO_NCHW, _TO_NHWC, IMAGE, IMAGE_OPS, NEUTRAL_OPS, SEQUENCE_OPS, TORCH,
+                                           _Act, _Const, _same_order, has_image_form, ir_axis, ir_shape, nchw4,
+                                           torch_shape)
 from tinygen.ir import Graph, Kind, Node, Tensor, validate
 
 SUPPORTED_LAYERS = (
@@ -64,6 +69,7 @@ def from_exported(program: "torch.export.ExportedProgram", name: str = "model") 
 class _Importer:
     Act, Const = _Act, _Const          # for the handler modules (torch_mobile)
     ir_shape, ir_axis = staticmethod(ir_shape), staticmethod(ir_axis)
+    IMAGE, TORCH = IMAGE, TORCH
 
     def __init__(self, program, name: str):
         self.program = program
@@ -76,8 +82,12 @@ class _Importer:
     def run(self) -> Graph:
         consts = self._constants()
         user_inputs = list(self.program.graph_signature.user_inputs)
+        live = _live_nodes(self.program.graph)
         for node in self.program.graph.nodes:
             self.fx_node = node
+            if node.op == "call_function" and node not in live:
+                self.env[node] = None       # read by nothing, changes nothing: not translated
+                continue
             if node.op == "placeholder":
                 if node.name in consts:
                     self.env[node] = consts[node.name]
@@ -143,9 +153,12 @@ class _Importer:
             raise ModelError(f"the model input has shape {list(tshape)}; tinygen needs a batched "
                              f"input exported with batch 1 (e.g. [1, C, H, W] or [1, features])")
         name = "input" if count == 1 else f"input_{index}"
-        self.graph.add_tensor(Tensor(name, ir_shape(tshape), "float32", Kind.INPUT))
+        layout = _input_layout(node) if has_image_form(tshape) else IMAGE
+        self.graph.add_tensor(Tensor(name, ir_shape(tshape, layout), "float32", Kind.INPUT))
         self.graph.inputs.append(name)
-        return _Act(name, tshape)
+        if layout == TORCH:
+            self.graph.meta.setdefault("torch_layouts", {})[name] = TORCH
+        return _Act(name, tshape, layout)
 
     def _call(self, node: torch.fx.Node):
         if node.target is operator.getitem:
@@ -201,20 +214,25 @@ class _Importer:
     def _outputs(self, node: torch.fx.Node) -> None:
         values = list(_flatten(self._map(node.args[0])))
         names: list[str] = []
+        layouts: list[str] = []
         for v in values:
             if not isinstance(v, _Act):
                 raise ModelError("a model output does not depend on the input (it is a constant); "
                                  "tinygen compiles outputs computed from the input")
+            v = self.act_in(v, v.layout, "output")     # (a pending mask refused)
             name = v.name
             if name in self.graph.inputs or name in names:
                 # an output that is the input itself, or a repeat: copy it
-                name = self._emit("reshape", "copy", [name], ir_shape(v.tshape))
+                name = self._emit("reshape", "copy", [name], v.ir_shape)
             names.append(name)
-        for k, name in enumerate(names):
+            layouts.append(v.layout if has_image_form(v.tshape) else IMAGE)
+        for k, (name, layout) in enumerate(zip(names, layouts)):
             new = "output" if len(names) == 1 else f"output_{k}"
             _rename_tensor(self.graph, name, new)
             self.graph.tensors[new].kind = Kind.OUTPUT
             self.graph.outputs.append(new)
+            if layout == TORCH:
+                self.graph.meta.setdefault("torch_layouts", {})[new] = TORCH
 
     def _prune_dead_nodes(self) -> None:
         g = self.graph
@@ -255,6 +273,10 @@ class _Importer:
         return f"{op} in {path} ({cls})" if path else op
 
     # -- errors --------------------------------------------------------------------
+    def module_of(self) -> tuple[str, str, bool]:
+        """(path, class name, is a torch.nn layer) of the module the node being translated is in."""
+        return _module_of(self.fx_node)
+
     def _where(self) -> str:
         path, cls, _ = _module_of(self.fx_node)
         if path:
@@ -274,10 +296,26 @@ class _Importer:
                                   + ", ".join(SUPPORTED_LAYERS))
 
     def _act(self, v, what: str = "input") -> _Act:
-        if isinstance(v, _Act):
-            return v
-        raise self._unsupported(f"its {what} must be an activation computed from the model "
-                                f"input, not a constant or a number")
+        """An activation in the IMAGE layout (what the convolution-era handlers expect)."""
+        return self.act_in(v, IMAGE, what)
+
+    def act_any(self, v, what: str = "input") -> _Act:
+        """An activation in the layout it is held in (for handlers that keep it)."""
+        if not isinstance(v, _Act):
+            raise self._unsupported(f"its {what} must be an activation computed from the model "
+                                    f"input, not a constant or a number")
+        if v.mask is not None:
+            raise self._unsupported(f"it reads attention scores with a {v.mask} mask added; the masked "
+                                    f"scores must go straight into a softmax over the last axis")
+        return v
+
+    def act_in(self, v, layout: str, what: str = "input") -> _Act:
+        """An activation in `layout` (torch_values.IMAGE or TORCH), converted where it is held
+        the other way (a transpose, or a free reshape where both orders agree)."""
+        x = self.act_any(v, what)
+        if x.layout == layout or not has_image_form(x.tshape):
+            return x if x.layout == layout else _Act(x.name, x.tshape, layout)
+        return self.from_torch_order(self.to_torch_order(x), x.tshape, layout)
 
     def _const(self, v, what: str) -> np.ndarray | None:
         if v is None:
@@ -297,38 +335,35 @@ class _Importer:
         return tuple(int(d) for d in val.shape)
 
     def _reshape_to(self, src: _Act, dst: tuple[int, ...]) -> _Act:
-        """Reshape with torch (NCHW) element order."""
+        """Reshape with torch's element order; the result keeps a sequence's (TORCH) layout,
+        and an image's where it has an image form."""
+        src = self.act_any(src)
         if tuple(dst) == src.tshape:
             return src
-        if len(dst) < 2 or dst[0] != 1:
-            raise self._unsupported(f"a reshape from {list(src.tshape)} to {list(dst)} must keep "
-                                    f"the batch dimension (1) first")
-        cur = src.name
-        if len(src.tshape) in (3, 4) and not _same_order(src.tshape):
-            cur = self._emit("transpose", "transpose", [cur], nchw4(src.tshape), {"perm": _TO_NCHW})
-        return self.from_torch_order(cur, tuple(dst))     # cur: torch's element order
+        return self.from_torch_order(self.to_torch_order(src), tuple(dst), src.layout)
 
     def to_torch_order(self, src: _Act) -> str:
-        """An IR tensor holding `src` in torch's element order, of shape src.tshape."""
-        cur, cur_shape = src.name, ir_shape(src.tshape)
-        if len(src.tshape) in (3, 4) and not _same_order(src.tshape):
-            cur = self._emit("transpose", "transpose", [cur], nchw4(src.tshape), {"perm": _TO_NCHW})
-            cur_shape = nchw4(src.tshape)
-        if cur_shape != src.tshape:
-            cur = self._emit("reshape", "reshape", [cur], src.tshape)
-        return cur
+        """An IR tensor holding `src`'s elements in torch's order (of any shape)."""
+        if src.layout == TORCH or not has_image_form(src.tshape) or _same_order(src.tshape):
+            return src.name
+        return self._emit("transpose", "transpose", [src.name], nchw4(src.tshape), {"perm": _TO_NCHW})
 
-    def from_torch_order(self, name: str, tshape: tuple[int, ...]) -> _Act:
+    def from_torch_order(self, name: str, tshape: tuple[int, ...], layout: str = IMAGE) -> _Act:
         """The value of IR tensor `name` (torch's element order, any shape of as many elements)
-        as torch shape `tshape` in the IR's layout."""
+        as torch shape `tshape` in `layout` (TORCH where the value has no image form)."""
         cur_shape = self.graph.tensor(name).shape
-        if len(tshape) in (3, 4) and not _same_order(tshape):
+        tshape = tuple(tshape)
+        if layout != IMAGE or not has_image_form(tshape):
+            if cur_shape != torch_shape(tshape):
+                name = self._emit("reshape", "reshape", [name], torch_shape(tshape))
+            return _Act(name, tshape, TORCH)
+        if not _same_order(tshape):
             if cur_shape != nchw4(tshape):
                 name = self._emit("reshape", "reshape", [name], nchw4(tshape))
             name = self._emit("transpose", "transpose", [name], ir_shape(tshape), {"perm": _TO_NHWC})
         elif cur_shape != ir_shape(tshape):
             name = self._emit("reshape", "reshape", [name], ir_shape(tshape))
-        return _Act(name, tuple(tshape))
+        return _Act(name, tshape, IMAGE)
 
 
 # ---------------------------------------------------------------------------
@@ -340,6 +375,43 @@ def _flatten(values):
             yield from _flatten(v)
         else:
             yield v
+
+
+def _live_nodes(graph: "torch.fx.Graph") -> set:
+    """The nodes the output reads, directly or not, and those that write into a value in place."""
+    live: set = set()
+    todo = [n for n in graph.nodes if n.op == "output" or (
+        n.op == "call_function" and isinstance(n.target, torch._ops.OpOverload) and n.target._schema.is_mutable)]
+    while todo:
+        node = todo.pop()
+        if node not in live:
+            live.add(node)
+            todo.extend(node.all_input_nodes)
+    return live
+
+
+def _input_layout(node: "torch.fx.Node") -> str:
+    """TORCH for a 3-D model input whose first layout-sensitive readers (through elementwise
+    operators) are sequence operators only (torch_values.SEQUENCE_OPS, or a mean over the
+    last dim keeping it, as a norm written out takes), else IMAGE."""
+    if len(node.meta["val"].shape) != 3:
+        return IMAGE
+    wants, seen, todo = set(), set(), list(node.users)
+    while todo:
+        user = todo.pop()
+        if user in seen or user.op != "call_function" or not isinstance(user.target, torch._ops.OpOverload):
+            continue
+        seen.add(user)
+        key = packet_key(user.target)
+        if key == "aten::mean" and user.args[1:2] and list(user.args[1]) in ([-1], [2]) and tuple(user.args[2:3]) == (True,):
+            wants.add(TORCH)        # the statistics of a norm written out: x.pow(2).mean(-1, keepdim=True)
+        elif key in SEQUENCE_OPS:
+            wants.add(TORCH)
+        elif key in IMAGE_OPS:
+            wants.add(IMAGE)
+        elif key in NEUTRAL_OPS:
+            todo.extend(user.users)
+    return TORCH if wants == {TORCH} else IMAGE
 
 
 def _module_of(node) -> tuple[str, str, bool]:

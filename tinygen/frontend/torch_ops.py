@@ -95,3 +95,17 @@ _register(_passthrough, _aten.dropout.default, _aten.dropout_.default, _aten.clo
           _aten.feature_alpha_dropout_.default)
 _register(_native_dropout, _aten.native_dropout.default)
 _register(_to, _aten.to.dtype, _aten.to.dtype_layout, _aten.type_as.default)
+
+# -- normalization and attention (tinygen/frontend/torch_attention.py) --------------------------
+from tinygen.frontend import torch_attention as attention  # noqa: E402
+
+_register(attention.layer_norm, _aten.layer_norm, _aten.native_layer_norm)
+_register(attention.rms_norm, _aten.rms_norm)
+_register(attention.rsqrt, _aten.rsqrt)
+_register(attention.pow_, _aten.pow.Tensor_Scalar)
+_register(attention.select, _aten.select.int)
+_register(attention.matmul, _aten.matmul, _aten.bmm)
+_register(attention.baddbmm, _aten.baddbmm)
+_register(attention.scaled_dot_product_attention, _aten.scaled_dot_product_attention)
+_register(attention.masked_fill, _aten.masked_fill.Scalar, _aten.masked_fill_.Scalar)
+_register(_reshape, _aten.unflatten.int)

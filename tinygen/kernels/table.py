@@ -150,6 +150,12 @@ from tinygen.kernels.gating import gating_kernels  # noqa: E402
 
 KERNELS = KERNELS + gating_kernels(KernelSpec)
 
+# normalization and attention: layer / RMS norm, batch matmul, RSQRT, SUB, SQUARED_DIFFERENCE,
+# the causal softmax (tinygen/kernels/attention.py)
+from tinygen.kernels.attention import attention_kernels  # noqa: E402
+
+KERNELS = KERNELS + attention_kernels(KernelSpec)
+
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}
 

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.errors import ModelError
+from tinygen.ref import float_attention
 from tinygen.ref.gating import channel_gate_float, exit_select_float
 from tinygen.ir import Graph, Node
 from tinygen.quant.lowbit import accumulator_operand, quantize_activations
@@ -251,10 +252,8 @@ def _transpose(g: Graph, node: Node, ins):
 
 
 def _softmax(g: Graph, node: Node, ins):
-    axis = node.attrs["axis"]
-    z = ins[0] * np.float32(node.attrs.get("beta", 1.0))
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    return float_attention.softmax(ins[0], node.attrs["axis"], node.attrs.get("beta", 1.0),
+                                   bool(node.attrs.get("causal")))
 
 
 def _logistic(g: Graph, node: Node, ins):
@@ -317,3 +316,5 @@ _OPS: dict[str, Callable] = {
     "logistic": _logistic,
     "clamp": _clamp,
 }
+# normalization and attention (tinygen/ref/float_attention.py)
+_OPS.update(float_attention.OPS)

@@ -12,9 +12,10 @@ from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
 from tinygen.ref import layout as ref_layout
 from tinygen.ref import gating as ref_gating
+from tinygen.ref import attention as ref_attention
 
 # the modules holding the numpy twins of the C kernels
-_TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating)
+_TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating, ref_attention)
 
 
 def twin(name: str):
