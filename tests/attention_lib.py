@@ -11,7 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from hypothesis import strategies as st
+
 from tflite_builder import ModelBuilder
+from tflm_single_op import tflm_node_outputs as tflm_outputs  # noqa: F401  (TFLM on a list of input lists)
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor
 from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.quantize_norm import quantize_norm_node
@@ -75,25 +78,25 @@ def tflite_op(op: str, in_shapes, out_shape, qparams, attrs=None, const_operand=
     return b.finish(ids, [out])
 
 
-def tflm_outputs(model: bytes, feeds: list[list[np.ndarray]]) -> list[np.ndarray]:
-    """TFLite Micro's output for each list of int8 inputs."""
-    from tflite_micro.python.tflite_micro import runtime as tflm
-
-    interp = tflm.Interpreter.from_bytes(model, arena_size=1 << 20)
-    outs = []
-    for xs in feeds:
-        for i, x in enumerate(xs):
-            interp.set_input(np.ascontiguousarray(x, dtype=np.int8), i)
-        interp.invoke()
-        outs.append(np.array(interp.get_output(0)))
-    return outs
-
-
 def matmul_shapes(batch_a, batch_b, rows: int, cols: int, depth: int, adj_x: bool, adj_y: bool):
     """(lhs shape, rhs shape, output shape) of a batch matmul with these batch dims."""
     lhs = tuple(batch_a) + ((depth, rows) if adj_x else (rows, depth))
     rhs = tuple(batch_b) + ((cols, depth) if adj_y else (depth, cols))
     return lhs, rhs, tuple(np.broadcast_shapes(tuple(batch_a), tuple(batch_b))) + (rows, cols)
+
+
+@st.composite
+def matmul_case(draw, max_dim: int = 12):
+    """(lhs batch dims, rhs batch dims, (rows, cols, depth), adj_x, adj_y): 0 to 3 batch dims,
+    each operand's broadcast where drawn, the rhs of a lower rank sometimes."""
+    rank = draw(st.integers(0, 3))
+    batch = [draw(st.integers(1, 3)) for _ in range(rank)]
+    batch_a = [n if draw(st.booleans()) else 1 for n in batch]
+    batch_b = [n if draw(st.booleans()) else 1 for n in batch]
+    if draw(st.booleans()):
+        batch_b = batch_b[draw(st.integers(0, rank)):]
+    dims = [draw(st.integers(1, max_dim)) for _ in range(3)]
+    return batch_a, batch_b, dims, draw(st.booleans()), draw(st.booleans())
 
 
 # -- PyTorch sequence models --------------------------------------------------------------------

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attention_lib import matmul_shapes, op_node, tflite_op, tflm_outputs
+from attention_lib import matmul_case, matmul_shapes, op_node, tflite_op, tflm_outputs
 from e2e import ALL_AGREE, build_host, diff_layers, first_difference
 from kernel_lib import assert_same
 from tflite_builder import ModelBuilder, random_scale, random_zero_point
@@ -57,20 +57,8 @@ def _check_op(kernels, op, in_shapes, out_shape, qs, attrs, seed, const_operand=
         assert_same(got.reshape(-1), np.asarray(c_out).reshape(-1), node.kernel)
 
 
-@st.composite
-def matmul_case(draw):
-    rank = draw(st.integers(0, 3))
-    batch = [draw(st.integers(1, 3)) for _ in range(rank)]
-    batch_a = [n if draw(st.booleans()) else 1 for n in batch]
-    batch_b = [n if draw(st.booleans()) else 1 for n in batch]
-    if draw(st.booleans()):
-        batch_b = batch_b[draw(st.integers(0, rank)):]
-    dims = [draw(st.integers(1, 10)) for _ in range(3)]
-    return batch_a, batch_b, dims, draw(st.booleans()), draw(st.booleans())
-
-
 @SETTINGS
-@given(case=matmul_case(), qs=st.lists(qparams, min_size=3, max_size=3), seed=st.integers(0, 2**31))
+@given(case=matmul_case(10), qs=st.lists(qparams, min_size=3, max_size=3), seed=st.integers(0, 2**31))
 def test_batch_matmul_s8_equals_tflm(kernels, case, qs, seed):
     batch_a, batch_b, (rows, cols, depth), adj_x, adj_y = case
     if len(batch_a) + 2 < 2 or max(len(batch_a), len(batch_b)) + 2 > 5:

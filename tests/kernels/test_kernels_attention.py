@@ -10,12 +10,15 @@ layer norm's inverse square root is also checked against float math over the int
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attention_lib import matmul_shapes, op_node
-from kernel_lib import assert_same
+from attention_lib import matmul_case, matmul_shapes, op_node
+from kernel_lib import KERNEL_INCLUDES, assert_same
+from tinygen.kernels.attention import batch_matmul_dsp_scratch, batch_matmul_rv32_scratch
 from tinygen.ref import attention as ref
 
 SETTINGS = settings(derandomize=True, max_examples=60, deadline=None,
@@ -76,18 +79,6 @@ def test_inv_sqrt_twin_is_an_inverse_square_root():
     rel = m * np.exp2(s.astype(np.float64) - 31) * np.sqrt(x.astype(np.float64)) - 1
     assert np.max(np.abs(rel)) < 2**-19
     assert ref.inv_sqrt(np.array([0, 1]))[0].tolist() == [2**31 - 1, 2**31 - 1]
-
-
-@st.composite
-def matmul_case(draw):
-    rank = draw(st.integers(0, 3))
-    batch = [draw(st.integers(1, 3)) for _ in range(rank)]
-    batch_a = [n if draw(st.booleans()) else 1 for n in batch]
-    batch_b = [n if draw(st.booleans()) else 1 for n in batch]
-    if draw(st.booleans()):                 # one operand of a lower rank
-        batch_b = batch_b[draw(st.integers(0, rank)):]
-    dims = [draw(st.integers(1, 12)) for _ in range(3)]
-    return batch_a, batch_b, dims, draw(st.booleans()), draw(st.booleans())
 
 
 @SETTINGS
@@ -160,3 +151,27 @@ def test_softmax_causal_s8_equals_twin(kernels, batch, rows, cols, scale, seed):
     assert_same(want, kernels.softmax_causal_s8(p, x), "tg_softmax_causal_s8")
     masked = np.arange(cols)[None, :] > (np.arange(batch * rows) % rows)[:, None]
     assert (want[masked] == -128).all()
+
+
+def test_batch_matmul_scratch_formulas_equal_c_buffer_sizes(tmp_path):
+    """tinygen.kernels.attention's scratch formulas == tg_batch_matmul_s8_dsp_buffer_size and
+    tg_batch_matmul_s8_rv32_buffer_size (tg_kernels.h) over every layout of drawn shapes."""
+    cases = []
+    for depth, rows, cols in ((1, 1, 1), (3, 5, 2), (16, 8, 8), (8, 8, 16), (17, 3, 9), (64, 1, 33)):
+        for adj_x in (False, True):
+            for adj_y in (False, True):
+                _, node = op_node("batch_matmul", [(rows, depth)[::-1 if adj_x else 1], (depth, cols)[::-1 if adj_y else 1]],
+                                  (rows, cols), [(0.1, 0)] * 3, {"adj_x": adj_x, "adj_y": adj_y})
+                cases.append(node.attrs["kparams"])
+    fields = ("depth", "cols", "lhs_depth_stride", "rhs_depth_stride", "rhs_col_stride")
+    body = "\n".join(f'    {{ tg_batch_matmul_params_t p = {{0}}; {" ".join(f"p.{f} = {c[f]};" for f in fields)} '
+                     f'printf("%ld %ld\\n", (long)tg_batch_matmul_s8_dsp_buffer_size(&p), '
+                     f'(long)tg_batch_matmul_s8_rv32_buffer_size(&p)); }}' for c in cases)
+    src = tmp_path / "size.c"
+    src.write_text(f'#include <stdio.h>\n#include "tg_kernels.h"\nint main(void)\n{{\n{body}\n    return 0;\n}}\n')
+    exe = tmp_path / "size"
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", *KERNEL_INCLUDES, str(src), "-o", str(exe)],
+                   check=True)
+    got = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert [tuple(int(v) for v in line.split()) for line in got if line] == [
+        (batch_matmul_dsp_scratch(c), batch_matmul_rv32_scratch(c)) for c in cases]

@@ -606,6 +606,42 @@ typedef struct {
  */
 void tg_batch_matmul_s8(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
 
+/* Bytes of tg_batch_matmul_s8_dsp's two lhs rows widened to int16 (tg_widen_rows_s8's layout), 8-aligned. */
+static inline int32_t tg_batch_matmul_s8_dsp_widened_bytes(int32_t depth)
+{
+    return (2 * 2 * (depth & ~3) + 2 * 8 + 7) / 8 * 8;
+}
+
+/* Scratch bytes of tg_batch_matmul_s8_dsp: the widened rows, two lhs rows gathered where the
+ * lhs is adjoint, the rhs transposed to [cols][depth] where its depth is not contiguous
+ * (tinygen.kernels.attention.batch_matmul_dsp_scratch computes the same). */
+static inline int32_t tg_batch_matmul_s8_dsp_buffer_size(const tg_batch_matmul_params_t *p)
+{
+    return tg_batch_matmul_s8_dsp_widened_bytes(p->depth) + (p->lhs_depth_stride != 1 ? 2 * p->depth : 0) +
+           (p->rhs_depth_stride != 1 || p->rhs_col_stride != p->depth ? p->cols * p->depth : 0);
+}
+
+/* tg_batch_matmul_s8 for ARMv7E-M (DSP extension): same parameters and results, the FC kernels'
+ * 2 x 2 SMLAD products over lhs rows widened to int16. scratch:
+ * tg_batch_matmul_s8_dsp_buffer_size(p) bytes, 8-byte aligned. Not in place. */
+void tg_batch_matmul_s8_dsp(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
+                            int8_t *scratch, int8_t *output);
+
+/* Scratch bytes of tg_batch_matmul_s8_rv32: the rhs column sums (int32), two lhs rows gathered
+ * where the lhs is adjoint, the rhs transposed to [cols][depth] where its depth is not
+ * contiguous (tinygen.kernels.attention.batch_matmul_rv32_scratch computes the same). */
+static inline int32_t tg_batch_matmul_s8_rv32_buffer_size(const tg_batch_matmul_params_t *p)
+{
+    return 4 * p->cols + (p->lhs_depth_stride != 1 ? 2 * p->depth : 0) +
+           (p->rhs_depth_stride != 1 || p->rhs_col_stride != p->depth ? p->cols * p->depth : 0);
+}
+
+/* tg_batch_matmul_s8 for RV32IM (ESP32-C3): same parameters and results; raw int8 products in
+ * 2 x 2 output blocks, the offsets through row and column sums. scratch:
+ * tg_batch_matmul_s8_rv32_buffer_size(p) bytes, 4-byte aligned. Not in place. */
+void tg_batch_matmul_s8_rv32(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
+                             int8_t *scratch, int8_t *output);
+
 /* a - b with broadcasting (TFLite int8 SUB): tg_add_broadcast_s8's struct and walk, the
  * parameters of tinygen.quant.attention_params.sub_params. Not in place. */
 void tg_sub_s8(const tg_add_broadcast_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
