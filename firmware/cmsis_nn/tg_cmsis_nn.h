@@ -69,6 +69,11 @@ void tg_add_s8_cmsis_nn(const tg_add_params_t *p, const int8_t *input1, const in
 /* tg_softmax_s8 by arm_softmax_s8 (TFLite SOFTMAX parameters, output scale 1/256, zp -128). */
 void tg_softmax_s8_cmsis_nn(const tg_softmax_params_t *p, const int8_t *input, int8_t *output);
 
+/* tg_batch_matmul_s8 by arm_batch_matmul_s8, one output matrix at a time; an operand not held
+ * as CMSIS-NN takes it (lhs [rows][depth], rhs [cols][depth]) transposed into scratch first. */
+void tg_batch_matmul_s8_cmsis_nn(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
+                                 int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

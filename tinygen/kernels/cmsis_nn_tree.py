@@ -46,6 +46,7 @@ OP_SOURCES = {
     "max_pool2d": ("PoolingFunctions/arm_max_pool_s8.c",),
     "add": ("BasicMathFunctions/arm_elementwise_add_s8.c",),
     "softmax": ("SoftmaxFunctions/arm_softmax_s8.c", "SoftmaxFunctions/arm_nn_softmax_common_s8.c"),
+    "batch_matmul": ("FullyConnectedFunctions/arm_batch_matmul_s8.c",),
 }
 
 
