@@ -197,8 +197,8 @@ class _Importer:
             return type(v)(self._map(x) for x in v)
         return v
 
-    def _fold(self, node: torch.fx.Node) -> _Const:
-        """Evaluate a node that depends only on constants."""
+    def _fold(self, node: torch.fx.Node) -> _Const | list[_Const]:
+        """Evaluate a node that depends only on constants (a list of them: chunk, split)."""
         unwrap = lambda v: v.value if isinstance(v, _Const) else v  # noqa: E731
         args = torch.fx.node.map_aggregate(self._map(node.args), unwrap)
         kwargs = torch.fx.node.map_aggregate(self._map(dict(node.kwargs)), unwrap)
@@ -207,6 +207,8 @@ class _Importer:
                 value = node.target(*args, **kwargs)
         except Exception as e:
             raise self._unsupported(f"folding a constant failed: {e}") from None
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
+            return [_Const(v, f"{node.name}[{k}] (computed from parameters)") for k, v in enumerate(value)]
         if not isinstance(value, torch.Tensor):
             raise self._unsupported("a constant computation that does not yield a tensor")
         return _Const(value, f"{node.name} (computed from parameters)")

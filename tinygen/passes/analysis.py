@@ -35,6 +35,9 @@ def node_macs(graph: Graph, node: Node) -> int:
     if node.op in ("fully_connected", "fully_connected_gated"):
         out_f, in_f = graph.weight_shape(node)
         return math.prod(out[:-1]) * out_f * in_f
+    if node.op == "batch_matmul":       # two activations: the depth is the lhs's
+        lhs = graph.tensor(node.inputs[0]).shape
+        return math.prod(out) * (lhs[-2] if node.attrs["adj_x"] else lhs[-1])
     return 0
 
 

@@ -14,7 +14,7 @@
  *         clamped to int8 (gamma int16 on the scale s_g, beta int32 on s_g * 2^-norm_shift,
  *         the multiplier s_g * 2^-norm_shift / s_out)
  *
- * MBQM is TFLite's MultiplyByQuantizedMultiplier (tg_requantize). norm_shift keeps
+ * MBQM is TFLite's MultiplyByQuantizedMultiplier (tg_requantize_fast, equal to tg_requantize). norm_shift keeps
  * |n_i * gamma_i| below 2^29 for any row (|n_i| <= 2^norm_shift * sqrt(D - 1)), beta is
  * clamped to 2^30: nothing overflows int32. D <= 32767 (S2 in int32).
  * numpy twins: tinygen.ref.attention.layer_norm_s8, rms_norm_s8.
@@ -22,21 +22,23 @@
 #ifndef TG_NORM_S8_H
 #define TG_NORM_S8_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include "tg_inv_sqrt.h"
 #include "tg_kernels.h"
 #include "tg_requant.h"
 
-static inline void tg_norm_s8(const tg_norm_params_t *p, const int8_t *input, const int16_t *gamma,
-                              const int32_t *beta, int32_t center, int8_t *output)
+static inline __attribute__((always_inline)) void tg_norm_s8(const tg_norm_params_t *p, const int8_t *input,
+                                                              const int16_t *gamma, const int32_t *beta,
+                                                              int32_t center, int8_t *output)
 {
-    const int32_t depth = p->depth;
-    const int32_t zero_point = p->input_zero_point;
+    /* the parameters in locals: the int8 stores may alias *p, which would reload them */
+    const int32_t rows = p->rows, depth = p->depth, zero_point = p->input_zero_point;
+    const int32_t out_zero_point = p->output_zero_point, eps_term = p->eps_term, norm_shift = p->norm_shift;
+    const int32_t out_multiplier = p->output_multiplier, out_shift = p->output_shift;
     int32_t r, i;
 
-    for (r = 0; r < p->rows; ++r) {
+    for (r = 0; r < rows; ++r) {
         const int8_t *x = input + r * depth;
         int8_t *y = output + r * depth;
         int32_t s1 = 0, s2 = 0, m, e, shift, halvings = 0;
@@ -49,22 +51,21 @@ static inline void tg_norm_s8(const tg_norm_params_t *p, const int8_t *input, co
         if (!center) {
             s1 = 0;
         }
-        w = (int64_t)depth * s2 - (int64_t)s1 * s1 + p->eps_term;
+        w = (int64_t)depth * s2 - (int64_t)s1 * s1 + eps_term;
         while (w >= ((int64_t)1 << 31)) {
             w >>= 2;
             ++halvings;
         }
         tg_inv_sqrt_s32((int32_t)w, &m, &e);
-        shift = e - halvings + p->norm_shift;
+        shift = e - halvings + norm_shift;
         shift = shift < -31 ? -31 : shift;
         for (i = 0; i < depth; ++i) {
             const int32_t d = depth * ((int32_t)x[i] - zero_point) - s1;
-            const int32_t n = tg_requantize(d, m, shift);
-            int32_t acc = n * (int32_t)gamma[i];
-            if (beta != NULL) {
+            int32_t acc = tg_requantize_fast(d, m, shift) * (int32_t)gamma[i];
+            if (center) {           /* a constant: the layer norm has beta, the RMS norm none */
                 acc += beta[i];
             }
-            acc = tg_requantize_fast(acc, p->output_multiplier, p->output_shift) + p->output_zero_point;
+            acc = tg_requantize_fast(acc, out_multiplier, out_shift) + out_zero_point;
             acc = acc < -128 ? -128 : acc;
             acc = acc > 127 ? 127 : acc;
             y[i] = (int8_t)acc;
