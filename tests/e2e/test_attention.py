@@ -272,16 +272,19 @@ def test_sequence_model_host_c_equals_reference(name, tmp_path):
 
 
 def test_encoder_block_int8_follows_float(tmp_path):
-    """The compiled block's int8 output, dequantized, stays near float PyTorch's (all of the
-    block's roundings: a few output steps at most)."""
+    """The compiled block's int8 output, dequantized, follows float PyTorch's through all of the
+    block's roundings: within an output step on average, a few at most (the output's spread is
+    some 30 steps)."""
     net, source, graph, _ = _compiled("encoder", tmp_path)
     rng = np.random.default_rng(7)
     step = float(graph.tensor(graph.outputs[0]).qparams.scale[0])
-    for _ in range(4):
+    errors = []
+    for _ in range(8):
         x = rng.standard_normal((1, 8, 64)).astype(np.float32)
         got = dequantize(graph, "output", run(graph, quantize_input(graph, source.to_graph_layout(x)))["output"])
-        want = net(torch.from_numpy(x)).detach().numpy()
-        assert np.max(np.abs(got - want)) < 4 * step
+        errors.append(np.abs(got - net(torch.from_numpy(x)).detach().numpy()).ravel() / step)
+    errors = np.concatenate(errors)
+    assert errors.mean() < 1.0 and errors.max() < 6.0, (errors.mean(), errors.max())
 
 
 @needs_qemu

@@ -37,9 +37,8 @@ import torch.fx
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.torch_advice import advice, refusal
 from tinygen.frontend.torch_ops import handler_for, packet_key
-from tinygen.frontend.torch_values import (_TO_NCHW, _TO_NHWC, IMAGE, IMAGE_OPS, NEUTRAL_OPS, SEQUENCE_OPS, TORCH,
-                                           _Act, _Const, _same_order, has_image_form, ir_axis, ir_shape, nchw4,
-                                           torch_shape)
+from tinygen.frontend.torch_layout import LayoutConversions, input_layout, live_nodes
+from tinygen.frontend.torch_values import IMAGE, TORCH, _Act, _Const, has_image_form, ir_axis, ir_shape
 from tinygen.ir import Graph, Kind, Node, Tensor, validate
 
 SUPPORTED_LAYERS = (
@@ -53,6 +52,13 @@ SUPPORTED_LAYERS = (
     "softmax", "Dropout (every form)", "Identity",
     "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
     "tinygen.nn GatedConv2d / ExitHead / EarlyExit (run-time channel gating, early exits)",
+    # normalization and attention (torch_attention.py)
+    "LayerNorm / RMSNorm over the last dim, and x * rsqrt(mean(x^2) + eps) * w",
+    "Linear on sequences [B, T, D] (any leading dims)",
+    "MultiheadAttention (batch_first, no mask or a causal one)",
+    "matmul / bmm / baddbmm of two activations, F.scaled_dot_product_attention (causal or not)",
+    "softmax over the last dim with a causal mask (is_causal, masked_fill, an added -inf triangle)",
+    "tensor - tensor, x ** 2, rsqrt, select, mean over a sequence's features",
 )
 
 
@@ -66,7 +72,7 @@ def from_exported(program: "torch.export.ExportedProgram", name: str = "model") 
 # ---------------------------------------------------------------------------
 
 
-class _Importer:
+class _Importer(LayoutConversions):
     Act, Const = _Act, _Const          # for the handler modules (torch_mobile)
     ir_shape, ir_axis = staticmethod(ir_shape), staticmethod(ir_axis)
     IMAGE, TORCH = IMAGE, TORCH
@@ -82,7 +88,7 @@ class _Importer:
     def run(self) -> Graph:
         consts = self._constants()
         user_inputs = list(self.program.graph_signature.user_inputs)
-        live = _live_nodes(self.program.graph)
+        live = live_nodes(self.program.graph)
         for node in self.program.graph.nodes:
             self.fx_node = node
             if node.op == "call_function" and node not in live:
@@ -153,7 +159,7 @@ class _Importer:
             raise ModelError(f"the model input has shape {list(tshape)}; tinygen needs a batched "
                              f"input exported with batch 1 (e.g. [1, C, H, W] or [1, features])")
         name = "input" if count == 1 else f"input_{index}"
-        layout = _input_layout(node) if has_image_form(tshape) else IMAGE
+        layout = input_layout(node) if has_image_form(tshape) else IMAGE
         self.graph.add_tensor(Tensor(name, ir_shape(tshape, layout), "float32", Kind.INPUT))
         self.graph.inputs.append(name)
         if layout == TORCH:
@@ -297,28 +303,6 @@ class _Importer:
         return UnsupportedOpError(msg, hint=(f"{use}; " if use else "") + "supported layers: "
                                   + ", ".join(SUPPORTED_LAYERS))
 
-    def _act(self, v, what: str = "input") -> _Act:
-        """An activation in the IMAGE layout (what the convolution-era handlers expect)."""
-        return self.act_in(v, IMAGE, what)
-
-    def act_any(self, v, what: str = "input") -> _Act:
-        """An activation in the layout it is held in (for handlers that keep it)."""
-        if not isinstance(v, _Act):
-            raise self._unsupported(f"its {what} must be an activation computed from the model "
-                                    f"input, not a constant or a number")
-        if v.mask is not None:
-            raise self._unsupported(f"it reads attention scores with a {v.mask} mask added; the masked "
-                                    f"scores must go straight into a softmax over the last axis")
-        return v
-
-    def act_in(self, v, layout: str, what: str = "input") -> _Act:
-        """An activation in `layout` (torch_values.IMAGE or TORCH), converted where it is held
-        the other way (a transpose, or a free reshape where both orders agree)."""
-        x = self.act_any(v, what)
-        if x.layout == layout or not has_image_form(x.tshape):
-            return x if x.layout == layout else _Act(x.name, x.tshape, layout)
-        return self.from_torch_order(self.to_torch_order(x), x.tshape, layout)
-
     def _const(self, v, what: str) -> np.ndarray | None:
         if v is None:
             return None
@@ -336,38 +320,6 @@ class _Importer:
             val = val[0]
         return tuple(int(d) for d in val.shape)
 
-    def _reshape_to(self, src: _Act, dst: tuple[int, ...]) -> _Act:
-        """Reshape with torch's element order; the result keeps a sequence's (TORCH) layout,
-        and an image's where it has an image form."""
-        src = self.act_any(src)
-        if tuple(dst) == src.tshape:
-            return src
-        return self.from_torch_order(self.to_torch_order(src), tuple(dst), src.layout)
-
-    def to_torch_order(self, src: _Act) -> str:
-        """An IR tensor holding `src`'s elements in torch's order (of any shape)."""
-        if src.layout == TORCH or not has_image_form(src.tshape) or _same_order(src.tshape):
-            return src.name
-        return self._emit("transpose", "transpose", [src.name], nchw4(src.tshape), {"perm": _TO_NCHW})
-
-    def from_torch_order(self, name: str, tshape: tuple[int, ...], layout: str = IMAGE) -> _Act:
-        """The value of IR tensor `name` (torch's element order, any shape of as many elements)
-        as torch shape `tshape` in `layout` (TORCH where the value has no image form)."""
-        cur_shape = self.graph.tensor(name).shape
-        tshape = tuple(tshape)
-        if layout != IMAGE or not has_image_form(tshape):
-            if cur_shape != torch_shape(tshape):
-                name = self._emit("reshape", "reshape", [name], torch_shape(tshape))
-            return _Act(name, tshape, TORCH)
-        if not _same_order(tshape):
-            if cur_shape != nchw4(tshape):
-                name = self._emit("reshape", "reshape", [name], nchw4(tshape))
-            name = self._emit("transpose", "transpose", [name], ir_shape(tshape), {"perm": _TO_NHWC})
-        elif cur_shape != ir_shape(tshape):
-            name = self._emit("reshape", "reshape", [name], ir_shape(tshape))
-        return _Act(name, tshape, IMAGE)
-
-
 # ---------------------------------------------------------------------------
 # helpers
 
@@ -377,43 +329,6 @@ def _flatten(values):
             yield from _flatten(v)
         else:
             yield v
-
-
-def _live_nodes(graph: "torch.fx.Graph") -> set:
-    """The nodes the output reads, directly or not, and those that write into a value in place."""
-    live: set = set()
-    todo = [n for n in graph.nodes if n.op == "output" or (
-        n.op == "call_function" and isinstance(n.target, torch._ops.OpOverload) and n.target._schema.is_mutable)]
-    while todo:
-        node = todo.pop()
-        if node not in live:
-            live.add(node)
-            todo.extend(node.all_input_nodes)
-    return live
-
-
-def _input_layout(node: "torch.fx.Node") -> str:
-    """TORCH for a 3-D model input whose first layout-sensitive readers (through elementwise
-    operators) are sequence operators only (torch_values.SEQUENCE_OPS, or a mean over the
-    last dim keeping it, as a norm written out takes), else IMAGE."""
-    if len(node.meta["val"].shape) != 3:
-        return IMAGE
-    wants, seen, todo = set(), set(), list(node.users)
-    while todo:
-        user = todo.pop()
-        if user in seen or user.op != "call_function" or not isinstance(user.target, torch._ops.OpOverload):
-            continue
-        seen.add(user)
-        key = packet_key(user.target)
-        if key == "aten::mean" and user.args[1:2] and list(user.args[1]) in ([-1], [2]) and tuple(user.args[2:3]) == (True,):
-            wants.add(TORCH)        # the statistics of a norm written out: x.pow(2).mean(-1, keepdim=True)
-        elif key in SEQUENCE_OPS:
-            wants.add(TORCH)
-        elif key in IMAGE_OPS:
-            wants.add(IMAGE)
-        elif key in NEUTRAL_OPS:
-            todo.extend(user.users)
-    return TORCH if wants == {TORCH} else IMAGE
 
 
 def _module_of(node) -> tuple[str, str, bool]:

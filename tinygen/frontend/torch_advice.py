@@ -2,12 +2,11 @@
 refusal that lists every one of them with its module path, and for each the rewrite to
 use where one exists (a float-only op, a data-dependent op, a layer with an int8 stand-in).
 
-LayerNorm and GELU are refused on purpose (README "PyTorch operators"): TFLite Micro has
-no int8 LayerNorm to be bit-exact against, and an int8 LayerNorm needs a per-pixel integer
-mean, variance and reciprocal square root whose error tinygen cannot check against an
-arbiter. GELU differs from Hardswish by at most 0.30 (at x = 1.81; measured on [-6, 6] by
-tests/frontend/test_frontend_mobile.py), and Hardswish has TFLite's int8 kernel: a fine-tuned
-Hardswish is the int8 path, not a GELU approximated inside tinygen.
+GELU is refused on purpose (README "PyTorch operators"): it differs from Hardswish by at
+most 0.30 (at x = 1.81; measured on [-6, 6] by tests/frontend/test_frontend_mobile.py), and
+Hardswish has TFLite's int8 kernel: a fine-tuned Hardswish is the int8 path, not a GELU
+approximated inside tinygen. (LayerNorm, RMS norm, matmul and attention compile:
+tinygen/frontend/torch_attention.py.)
 """
 
 from __future__ import annotations
@@ -16,10 +15,6 @@ from tinygen.errors import UnsupportedOpError
 
 # aten op (packet name, "aten.<name>") -> the rewrite to suggest
 _ADVICE = {
-    "aten.layer_norm": "int8 LayerNorm has no TFLite Micro kernel to match; use BatchNorm2d/BatchNorm1d "
-                       "(folded into the convolution before it, free at run time) and retrain",
-    "aten.native_layer_norm": "int8 LayerNorm has no TFLite Micro kernel to match; use BatchNorm2d/"
-                              "BatchNorm1d (folded into the convolution before it) and retrain",
     "aten.group_norm": "use BatchNorm2d (folded into the convolution before it) and retrain",
     "aten.gelu": "use nn.Hardswish (int8, TFLite's HARD_SWISH arithmetic; within 0.30 of GELU on "
                  "[-6, 6]) or nn.ReLU and fine-tune",
@@ -33,19 +28,15 @@ _ADVICE = {
     "aten.exp": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
     "aten.log": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
     "aten.sqrt": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
-    "aten.pow": "a float-only op: move it out of the model, or write x * x as a multiply",
+    "aten.pow": "only x ** 2 compiles (a multiply); move other powers out of the model",
     "aten.div": "divide by a constant only (it becomes a multiply); divide by an activation outside the model",
-    "aten.sub": "subtract a constant only (it becomes an add of -c); the difference of two activations "
-                "has no int8 kernel: restructure the model around an add",
+    "aten.sub": "a constant minus an activation has no int8 kernel: write c - x as (x - c) * -1",
     "aten.argmax": "a data-dependent op: take the argmax of the int8 output in your application",
     "aten.max": "a data-dependent op: take the maximum of the int8 output in your application",
     "aten.topk": "a data-dependent op: take the top k of the int8 output in your application",
     "aten.nonzero": "a data-dependent op: compute it from the output in your application",
     "aten.index": "a data-dependent indexing op: use slicing with constant bounds (chunk / split) instead",
     "aten.where": "a data-dependent op: compute it from the output in your application",
-    "aten.matmul": "a product of two activations has no int8 kernel; use Linear / 1x1 Conv2d with "
-                   "constant weights",
-    "aten.bmm": "a product of two activations has no int8 kernel; use Linear / 1x1 Conv2d",
     "aten.max_pool2d_with_indices": "use nn.MaxPool2d without return_indices",
     "aten.pad": "only constant padding is supported: F.pad(x, pads, mode='constant')",
     "aten.reflection_pad2d": "use F.pad(x, pads) (constant zeros) or Conv2d(padding=...)",

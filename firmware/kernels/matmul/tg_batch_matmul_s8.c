@@ -6,34 +6,30 @@
  * each operand read through its strides (so rhs as [N][K] or [K][N], lhs as [M][K] or [K][M]).
  * Parameters: tinygen.kernels.params_attention. numpy twin: tinygen.ref.attention.batch_matmul_s8.
  */
+#include "tg_batch_matmul_s8.h"
 #include "tg_kernels.h"
 #include "tg_requant.h"
 
 void tg_batch_matmul_s8(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs, int8_t *output)
 {
-    int32_t b0, b1, b2, i, j, k;
-    for (b0 = 0; b0 < p->batch_shape[0]; ++b0) {
-        for (b1 = 0; b1 < p->batch_shape[1]; ++b1) {
-            for (b2 = 0; b2 < p->batch_shape[2]; ++b2) {
-                const int8_t *a = lhs + b0 * p->lhs_batch_strides[0] + b1 * p->lhs_batch_strides[1] +
-                                  b2 * p->lhs_batch_strides[2];
-                const int8_t *b = rhs + b0 * p->rhs_batch_strides[0] + b1 * p->rhs_batch_strides[1] +
-                                  b2 * p->rhs_batch_strides[2];
-                for (i = 0; i < p->rows; ++i) {
-                    const int8_t *row = a + i * p->lhs_row_stride;
-                    for (j = 0; j < p->cols; ++j) {
-                        const int8_t *col = b + j * p->rhs_col_stride;
-                        int32_t acc = 0;
-                        for (k = 0; k < p->depth; ++k) {
-                            acc += ((int32_t)row[k * p->lhs_depth_stride] + p->lhs_offset) *
-                                   ((int32_t)col[k * p->rhs_depth_stride] + p->rhs_offset);
-                        }
-                        acc = tg_requantize(acc, p->output_multiplier, p->output_shift) + p->output_offset;
-                        acc = acc < p->act_min ? p->act_min : acc;
-                        acc = acc > p->act_max ? p->act_max : acc;
-                        *output++ = (int8_t)acc;
-                    }
+    const int32_t batches = tg_batch_matmul_batches(p);
+    int32_t n, i, j, k;
+    for (n = 0; n < batches; ++n) {
+        const int8_t *a, *b;
+        tg_batch_matmul_operands(p, n, lhs, rhs, &a, &b);
+        for (i = 0; i < p->rows; ++i) {
+            const int8_t *row = a + i * p->lhs_row_stride;
+            for (j = 0; j < p->cols; ++j) {
+                const int8_t *col = b + j * p->rhs_col_stride;
+                int32_t acc = 0;
+                for (k = 0; k < p->depth; ++k) {
+                    acc += ((int32_t)row[k * p->lhs_depth_stride] + p->lhs_offset) *
+                           ((int32_t)col[k * p->rhs_depth_stride] + p->rhs_offset);
                 }
+                acc = tg_requantize(acc, p->output_multiplier, p->output_shift) + p->output_offset;
+                acc = acc < p->act_min ? p->act_min : acc;
+                acc = acc > p->act_max ? p->act_max : acc;
+                *output++ = (int8_t)acc;
             }
         }
     }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tg_batch_matmul_s8.h"
 #include "tg_dot_s16_s8_dsp.h"
 #include "tg_kernels.h"
 #include "tg_requant.h"
@@ -44,70 +45,65 @@ void tg_batch_matmul_s8_dsp(const tg_batch_matmul_params_t *p, const int8_t *lhs
     int8_t *gathered = after;                                   /* two adjoint lhs rows */
     int8_t *transposed = after + (p->lhs_depth_stride != 1 ? 2 * depth : 0);   /* the rhs, [cols][depth] */
     const int8_t *last_rhs = NULL;
-    int32_t b0, b1, b2, i, j, k;
+    const int32_t batches = tg_batch_matmul_batches(p);
+    int32_t n, i, j, k;
 
-    for (b0 = 0; b0 < p->batch_shape[0]; ++b0) {
-        for (b1 = 0; b1 < p->batch_shape[1]; ++b1) {
-            for (b2 = 0; b2 < p->batch_shape[2]; ++b2) {
-                const int8_t *a = lhs + b0 * p->lhs_batch_strides[0] + b1 * p->lhs_batch_strides[1] +
-                                  b2 * p->lhs_batch_strides[2];
-                const int8_t *b = rhs + b0 * p->rhs_batch_strides[0] + b1 * p->rhs_batch_strides[1] +
-                                  b2 * p->rhs_batch_strides[2];
-                const int8_t *w = b;
-                if (p->rhs_depth_stride != 1 || p->rhs_col_stride != depth) {
-                    if (b != last_rhs) {
-                        for (j = 0; j < cols; ++j) {
-                            for (k = 0; k < depth; ++k) {
-                                transposed[j * depth + k] = b[j * p->rhs_col_stride + k * p->rhs_depth_stride];
-                            }
-                        }
-                        last_rhs = b;
+    for (n = 0; n < batches; ++n) {
+        const int8_t *a, *b, *w;
+        tg_batch_matmul_operands(p, n, lhs, rhs, &a, &b);
+        w = b;
+        if (p->rhs_depth_stride != 1 || p->rhs_col_stride != depth) {
+            if (b != last_rhs) {
+                for (j = 0; j < cols; ++j) {
+                    for (k = 0; k < depth; ++k) {
+                        transposed[j * depth + k] = b[j * p->rhs_col_stride + k * p->rhs_depth_stride];
                     }
-                    w = transposed;
                 }
-                for (i = 0; i < rows; i += 2) {
-                    const int32_t nr = rows - i < 2 ? 1 : 2;
-                    const int8_t *x0 = a + i * p->lhs_row_stride;
-                    const int8_t *x1 = x0 + p->lhs_row_stride;
-                    int32_t sum0, sum1 = 0;
-                    if (p->lhs_depth_stride != 1) {
-                        for (k = 0; k < depth; ++k) {
-                            gathered[k] = x0[k * p->lhs_depth_stride];
-                            gathered[depth + k] = nr == 2 ? x1[k * p->lhs_depth_stride] : 0;
-                        }
-                        x0 = gathered;
-                        x1 = gathered + depth;
-                    }
-                    sum0 = row_sum(x0, depth, 1, p->lhs_offset) * p->rhs_offset;
+                last_rhs = b;
+            }
+            w = transposed;
+        }
+        for (i = 0; i < rows; i += 2) {
+            const int32_t nr = rows - i < 2 ? 1 : 2;
+            const int8_t *x0 = a + i * p->lhs_row_stride;
+            const int8_t *x1 = x0 + p->lhs_row_stride;
+            int32_t sum0, sum1 = 0;
+            if (p->lhs_depth_stride != 1) {
+                for (k = 0; k < depth; ++k) {
+                    gathered[k] = x0[k * p->lhs_depth_stride];
+                    gathered[depth + k] = nr == 2 ? x1[k * p->lhs_depth_stride] : 0;
+                }
+                x0 = gathered;
+                x1 = gathered + depth;
+            }
+            sum0 = row_sum(x0, depth, 1, p->lhs_offset) * p->rhs_offset;
+            if (nr == 2) {
+                sum1 = row_sum(x1, depth, 1, p->lhs_offset) * p->rhs_offset;
+                tg_widen_rows_s8(x0, x1, 2, depth, p->lhs_offset, widened);
+            } else {
+                tg_widen_rows_s8(x0, x0, 1, depth, p->lhs_offset, widened);
+            }
+            for (j = 0; j < cols; j += 2) {
+                int32_t acc[4] = {sum0, sum0, sum1, sum1};
+                int8_t *out = output + i * cols + j;
+                if (cols - j >= 2) {
                     if (nr == 2) {
-                        sum1 = row_sum(x1, depth, 1, p->lhs_offset) * p->rhs_offset;
-                        tg_widen_rows_s8(x0, x1, 2, depth, p->lhs_offset, widened);
+                        tg_dot_s16_s8(widened, w + j * depth, depth, 2, 2, acc);
+                        out[cols] = requant_s8(p, acc[2]);
+                        out[cols + 1] = requant_s8(p, acc[3]);
                     } else {
-                        tg_widen_rows_s8(x0, x0, 1, depth, p->lhs_offset, widened);
+                        tg_dot_s16_s8(widened, w + j * depth, depth, 1, 2, acc);
                     }
-                    for (j = 0; j < cols; j += 2) {
-                        int32_t acc[4] = {sum0, sum0, sum1, sum1};
-                        int8_t *out = output + i * cols + j;
-                        if (cols - j >= 2) {
-                            if (nr == 2) {
-                                tg_dot_s16_s8(widened, w + j * depth, depth, 2, 2, acc);
-                                out[cols] = requant_s8(p, acc[2]);
-                                out[cols + 1] = requant_s8(p, acc[3]);
-                            } else {
-                                tg_dot_s16_s8(widened, w + j * depth, depth, 1, 2, acc);
-                            }
-                            out[1] = requant_s8(p, acc[1]);
-                        } else if (nr == 2) {
-                            tg_dot_s16_s8(widened, w + j * depth, depth, 2, 1, acc);
-                            out[cols] = requant_s8(p, acc[2]);
-                        } else {
-                            tg_dot_s16_s8(widened, w + j * depth, depth, 1, 1, acc);
-                        }
-                        out[0] = requant_s8(p, acc[0]);
-                    }
+                    out[1] = requant_s8(p, acc[1]);
+                } else if (nr == 2) {
+                    tg_dot_s16_s8(widened, w + j * depth, depth, 2, 1, acc);
+                    out[cols] = requant_s8(p, acc[2]);
+                } else {
+                    tg_dot_s16_s8(widened, w + j * depth, depth, 1, 1, acc);
                 }
-                output += rows * cols;
+                out[0] = requant_s8(p, acc[0]);
             }
         }
+        output += rows * cols;
     }
 }

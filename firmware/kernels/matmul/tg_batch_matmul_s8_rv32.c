@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tg_batch_matmul_s8.h"
 #include "tg_kernels.h"
 #include "tg_requant.h"
 
@@ -105,59 +106,54 @@ void tg_batch_matmul_s8_rv32(const tg_batch_matmul_params_t *p, const int8_t *lh
     int8_t *gathered = scratch + 4 * cols;                          /* two adjoint lhs rows */
     int8_t *transposed = gathered + (p->lhs_depth_stride != 1 ? 2 * depth : 0);
     const int8_t *last_rhs = NULL;
-    int32_t b0, b1, b2, i, j, k;
+    const int32_t batches = tg_batch_matmul_batches(p);
+    int32_t n, i, j, k;
 
-    for (b0 = 0; b0 < p->batch_shape[0]; ++b0) {
-        for (b1 = 0; b1 < p->batch_shape[1]; ++b1) {
-            for (b2 = 0; b2 < p->batch_shape[2]; ++b2) {
-                const int8_t *a = lhs + b0 * p->lhs_batch_strides[0] + b1 * p->lhs_batch_strides[1] +
-                                  b2 * p->lhs_batch_strides[2];
-                const int8_t *b = rhs + b0 * p->rhs_batch_strides[0] + b1 * p->rhs_batch_strides[1] +
-                                  b2 * p->rhs_batch_strides[2];
-                const int8_t *w = (p->rhs_depth_stride != 1 || p->rhs_col_stride != depth) ? transposed : b;
-                if (b != last_rhs) {            /* a broadcast rhs keeps its sums and copy */
-                    for (j = 0; j < cols; ++j) {
-                        if (w == transposed) {
-                            for (k = 0; k < depth; ++k) {
-                                transposed[j * depth + k] = b[j * p->rhs_col_stride + k * p->rhs_depth_stride];
-                            }
-                        }
-                        col_sums[j] = sum_s8(w + j * depth, depth);
-                    }
-                    last_rhs = b;
-                }
-                for (i = 0; i < rows; i += ROWS) {
-                    const int32_t nr = rows - i < ROWS ? rows - i : ROWS;
-                    const int8_t *x = a + i * p->lhs_row_stride;
-                    int32_t row_terms[ROWS] = {0, 0}, r;
-                    if (p->lhs_depth_stride != 1 || (nr > 1 && p->lhs_row_stride != depth)) {
-                        for (r = 0; r < nr; ++r) {
-                            for (k = 0; k < depth; ++k) {
-                                gathered[r * depth + k] = x[r * p->lhs_row_stride + k * p->lhs_depth_stride];
-                            }
-                        }
-                        x = gathered;
-                    }
-                    for (r = 0; r < nr; ++r) {
-                        row_terms[r] = p->rhs_offset * (sum_s8(x + r * depth, depth) + depth * p->lhs_offset);
-                    }
-                    for (j = 0; j + COLS <= cols; j += COLS) {
-                        if (nr == ROWS) {
-                            block(p, x, w + j * depth, col_sums + j, row_terms, ROWS, COLS, output + i * cols + j);
-                        } else {
-                            block(p, x, w + j * depth, col_sums + j, row_terms, 1, COLS, output + i * cols + j);
-                        }
-                    }
-                    if (j < cols) {                 /* the last column */
-                        if (nr == ROWS) {
-                            block(p, x, w + j * depth, col_sums + j, row_terms, ROWS, 1, output + i * cols + j);
-                        } else {
-                            block(p, x, w + j * depth, col_sums + j, row_terms, 1, 1, output + i * cols + j);
-                        }
+    for (n = 0; n < batches; ++n) {
+        const int8_t *a, *b, *w;
+        tg_batch_matmul_operands(p, n, lhs, rhs, &a, &b);
+        w = (p->rhs_depth_stride != 1 || p->rhs_col_stride != depth) ? transposed : b;
+        if (b != last_rhs) {            /* a broadcast rhs keeps its sums and copy */
+            for (j = 0; j < cols; ++j) {
+                if (w == transposed) {
+                    for (k = 0; k < depth; ++k) {
+                        transposed[j * depth + k] = b[j * p->rhs_col_stride + k * p->rhs_depth_stride];
                     }
                 }
-                output += rows * cols;
+                col_sums[j] = sum_s8(w + j * depth, depth);
+            }
+            last_rhs = b;
+        }
+        for (i = 0; i < rows; i += ROWS) {
+            const int32_t nr = rows - i < ROWS ? rows - i : ROWS;
+            const int8_t *x = a + i * p->lhs_row_stride;
+            int32_t row_terms[ROWS] = {0, 0}, r;
+            if (p->lhs_depth_stride != 1 || (nr > 1 && p->lhs_row_stride != depth)) {
+                for (r = 0; r < nr; ++r) {
+                    for (k = 0; k < depth; ++k) {
+                        gathered[r * depth + k] = x[r * p->lhs_row_stride + k * p->lhs_depth_stride];
+                    }
+                }
+                x = gathered;
+            }
+            for (r = 0; r < nr; ++r) {
+                row_terms[r] = p->rhs_offset * (sum_s8(x + r * depth, depth) + depth * p->lhs_offset);
+            }
+            for (j = 0; j + COLS <= cols; j += COLS) {
+                if (nr == ROWS) {
+                    block(p, x, w + j * depth, col_sums + j, row_terms, ROWS, COLS, output + i * cols + j);
+                } else {
+                    block(p, x, w + j * depth, col_sums + j, row_terms, 1, COLS, output + i * cols + j);
+                }
+            }
+            if (j < cols) {                 /* the last column */
+                if (nr == ROWS) {
+                    block(p, x, w + j * depth, col_sums + j, row_terms, ROWS, 1, output + i * cols + j);
+                } else {
+                    block(p, x, w + j * depth, col_sums + j, row_terms, 1, 1, output + i * cols + j);
+                }
             }
         }
+        output += rows * cols;
     }
 }
