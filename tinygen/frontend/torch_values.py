@@ -36,7 +36,9 @@ Who decides a value's layout:
   Elementwise handlers keep their input's layout; sequence handlers (linear on 3-D and
   4-D values, layer and RMS norm, matmul, softmax over the last axis, attention, and the
   recurrent layers) work in TORCH. A new sequence operator's handler asks for TORCH and
-  adds its aten name to SEQUENCE_OPS.
+  adds its aten name to SEQUENCE_OPS; `x.ir_shape`, `x.axis(dim)` and
+  `ir_shape(out_tshape, TORCH)` give its IR shapes and axes, and it returns
+  `_Act(name, out_tshape, TORCH)` (tinygen/frontend/torch_attention.py does so throughout).
 """
 
 from __future__ import annotations

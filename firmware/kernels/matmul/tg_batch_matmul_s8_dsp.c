@@ -18,11 +18,16 @@
 #include "tg_kernels.h"
 #include "tg_requant.h"
 
-static inline int8_t requant_s8(const tg_batch_matmul_params_t *p, int32_t acc)
+/* The output's requantization, its constants in locals (an int8 store may alias *p). */
+typedef struct {
+    int32_t multiplier, shift, offset, act_min, act_max;
+} requant_t;
+
+static inline int8_t requant_s8(const requant_t *q, int32_t acc)
 {
-    acc = tg_requantize_fast(acc, p->output_multiplier, p->output_shift) + p->output_offset;
-    acc = acc < p->act_min ? p->act_min : acc;
-    acc = acc > p->act_max ? p->act_max : acc;
+    acc = tg_requantize_fast(acc, q->multiplier, q->shift) + q->offset;
+    acc = acc < q->act_min ? q->act_min : acc;
+    acc = acc > q->act_max ? q->act_max : acc;
     return (int8_t)acc;
 }
 
@@ -40,6 +45,8 @@ void tg_batch_matmul_s8_dsp(const tg_batch_matmul_params_t *p, const int8_t *lhs
                             int8_t *scratch, int8_t *output)
 {
     const int32_t depth = p->depth, rows = p->rows, cols = p->cols;
+    const int32_t lhs_offset = p->lhs_offset, rhs_offset = p->rhs_offset, lhs_row_stride = p->lhs_row_stride;
+    const requant_t q = {p->output_multiplier, p->output_shift, p->output_offset, p->act_min, p->act_max};
     int16_t *widened = (int16_t *)__builtin_assume_aligned(scratch, 8);
     int8_t *after = scratch + tg_batch_matmul_s8_dsp_widened_bytes(depth);
     int8_t *gathered = after;                                   /* two adjoint lhs rows */
@@ -65,8 +72,8 @@ void tg_batch_matmul_s8_dsp(const tg_batch_matmul_params_t *p, const int8_t *lhs
         }
         for (i = 0; i < rows; i += 2) {
             const int32_t nr = rows - i < 2 ? 1 : 2;
-            const int8_t *x0 = a + i * p->lhs_row_stride;
-            const int8_t *x1 = x0 + p->lhs_row_stride;
+            const int8_t *x0 = a + i * lhs_row_stride;
+            const int8_t *x1 = x0 + lhs_row_stride;
             int32_t sum0, sum1 = 0;
             if (p->lhs_depth_stride != 1) {
                 for (k = 0; k < depth; ++k) {
@@ -76,12 +83,12 @@ void tg_batch_matmul_s8_dsp(const tg_batch_matmul_params_t *p, const int8_t *lhs
                 x0 = gathered;
                 x1 = gathered + depth;
             }
-            sum0 = row_sum(x0, depth, 1, p->lhs_offset) * p->rhs_offset;
+            sum0 = row_sum(x0, depth, 1, lhs_offset) * rhs_offset;
             if (nr == 2) {
-                sum1 = row_sum(x1, depth, 1, p->lhs_offset) * p->rhs_offset;
-                tg_widen_rows_s8(x0, x1, 2, depth, p->lhs_offset, widened);
+                sum1 = row_sum(x1, depth, 1, lhs_offset) * rhs_offset;
+                tg_widen_rows_s8(x0, x1, 2, depth, lhs_offset, widened);
             } else {
-                tg_widen_rows_s8(x0, x0, 1, depth, p->lhs_offset, widened);
+                tg_widen_rows_s8(x0, x0, 1, depth, lhs_offset, widened);
             }
             for (j = 0; j < cols; j += 2) {
                 int32_t acc[4] = {sum0, sum0, sum1, sum1};
@@ -89,19 +96,19 @@ void tg_batch_matmul_s8_dsp(const tg_batch_matmul_params_t *p, const int8_t *lhs
                 if (cols - j >= 2) {
                     if (nr == 2) {
                         tg_dot_s16_s8(widened, w + j * depth, depth, 2, 2, acc);
-                        out[cols] = requant_s8(p, acc[2]);
-                        out[cols + 1] = requant_s8(p, acc[3]);
+                        out[cols] = requant_s8(&q, acc[2]);
+                        out[cols + 1] = requant_s8(&q, acc[3]);
                     } else {
                         tg_dot_s16_s8(widened, w + j * depth, depth, 1, 2, acc);
                     }
-                    out[1] = requant_s8(p, acc[1]);
+                    out[1] = requant_s8(&q, acc[1]);
                 } else if (nr == 2) {
                     tg_dot_s16_s8(widened, w + j * depth, depth, 2, 1, acc);
-                    out[cols] = requant_s8(p, acc[2]);
+                    out[cols] = requant_s8(&q, acc[2]);
                 } else {
                     tg_dot_s16_s8(widened, w + j * depth, depth, 1, 1, acc);
                 }
-                out[0] = requant_s8(p, acc[0]);
+                out[0] = requant_s8(&q, acc[0]);
             }
         }
         output += rows * cols;
