@@ -86,6 +86,17 @@ class ConvAfterTranspose(nn.Module):
         return self.fc(torch.relu(self.conv(x.transpose(1, 2))).transpose(1, 2))
 
 
+class LinearAfterTranspose(nn.Module):
+    """A Conv1d-layout input [N, C, L] transposed to [N, L, C] for a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.fc(x.transpose(1, 2))
+
+
 class Conv1dModel(nn.Module):
     """A Conv1d model on [N, C, L]: its input keeps the convolution layout."""
 
@@ -122,6 +133,7 @@ MODELS = {
     "sdpa_heads": (SdpaHeads, (1, 8, 16)),
     "conv_after_transpose": (ConvAfterTranspose, (1, 8, 16)),
     "conv1d": (Conv1dModel, (1, 4, 10)),
+    "linear_after_transpose": (LinearAfterTranspose, (1, 16, 8)),
 }
 
 
@@ -157,6 +169,14 @@ def test_transpose_before_conv1d_is_free():
     _, _, graph = _export("conv_after_transpose")
     graph = run_passes(graph, float_pipeline())
     assert [n.op for n in graph.nodes] == ["reshape", "conv2d", "reshape", "fully_connected"]
+
+
+def test_transpose_of_a_conv1d_input_for_a_linear_is_free():
+    """[N, C, L] transposed for a Linear: the input keeps the Conv1d layout, and the transpose goes."""
+    _, _, graph = _export("linear_after_transpose")
+    graph = run_passes(graph, float_pipeline())
+    assert graph.meta["torch_layouts"] == {"output": "torch"}
+    assert [n.op for n in graph.nodes] == ["reshape", "fully_connected"]
 
 
 def test_conv1d_model_keeps_its_layout():

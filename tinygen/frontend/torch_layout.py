@@ -84,25 +84,42 @@ def live_nodes(graph: "torch.fx.Graph") -> set:
     return live
 
 
+def _swaps_last_two(user: "torch.fx.Node") -> bool | None:
+    """For a transpose / permute of a 3-D value: whether it swaps dims 1 and 2 (None: not one)."""
+    if packet_key(user.target) == "aten::transpose":
+        return sorted(int(d) % 3 for d in user.args[1:3]) == [1, 2]
+    if packet_key(user.target) == "aten::permute":
+        return [int(d) % 3 for d in user.args[1]] == [0, 2, 1]
+    return None
+
+
 def input_layout(node: "torch.fx.Node") -> str:
     """TORCH for a 3-D model input whose first layout-sensitive readers (through elementwise
     operators) are sequence operators only (torch_values.SEQUENCE_OPS, or a mean over the
-    last dim keeping it, as a norm written out takes), else IMAGE."""
+    last dim keeping it, as a norm written out takes), else IMAGE. Through a transpose of the
+    last two dims the preference flips: a sequence transposed for a Conv1d is TORCH, a Conv1d's
+    [N, C, L] transposed for a Linear IMAGE (either way the transpose is then free)."""
     if len(node.meta["val"].shape) != 3:
         return IMAGE
-    wants, seen, todo = set(), set(), list(node.users)
+    other = {TORCH: IMAGE, IMAGE: TORCH}
+    wants, seen, todo = set(), set(), [(user, False) for user in node.users]
     while todo:
-        user = todo.pop()
-        if user in seen or user.op != "call_function" or not isinstance(user.target, torch._ops.OpOverload):
+        user, flipped = todo.pop()
+        if (user, flipped) in seen or user.op != "call_function" or not isinstance(user.target, torch._ops.OpOverload):
             continue
-        seen.add(user)
+        seen.add((user, flipped))
         key = packet_key(user.target)
+        want = None
         if key == "aten::mean" and user.args[1:2] and list(user.args[1]) in ([-1], [2]) and tuple(user.args[2:3]) == (True,):
-            wants.add(TORCH)        # the statistics of a norm written out: x.pow(2).mean(-1, keepdim=True)
+            want = TORCH            # the statistics of a norm written out: x.pow(2).mean(-1, keepdim=True)
+        elif key in ("aten::transpose", "aten::permute") and _swaps_last_two(user) is not None:
+            todo.extend((u, flipped != _swaps_last_two(user)) for u in user.users)
         elif key in SEQUENCE_OPS:
-            wants.add(TORCH)
+            want = TORCH
         elif key in IMAGE_OPS:
-            wants.add(IMAGE)
+            want = IMAGE
         elif key in NEUTRAL_OPS:
-            todo.extend(user.users)
+            todo.extend((u, flipped) for u in user.users)
+        if want is not None:
+            wants.add(other[want] if flipped else want)
     return TORCH if wants == {TORCH} else IMAGE

@@ -24,9 +24,11 @@ Who decides a value's layout:
 
 * the model input: a 3-D input is a sequence (TORCH) when the first layout-sensitive
   operators reading it (looked up through elementwise ones) are sequence operators
-  (SEQUENCE_OPS: linear, layer_norm, matmul, attention, LSTM / GRU, transposes; and a
-  mean over the last dim that keeps it, as a norm written out takes) and none is a
-  convolution or pool (IMAGE_OPS); otherwise it is IMAGE, as before. graph.meta["torch_layouts"]
+  (SEQUENCE_OPS: linear, layer_norm, matmul, attention, LSTM / GRU; and a mean over the
+  last dim that keeps it, as a norm written out takes) and none is a convolution or pool
+  (IMAGE_OPS), the preference flipped through a transpose of the last two dims (a
+  sequence transposed for a Conv1d, a Conv1d's input transposed for a Linear: the
+  transpose is free either way); otherwise it is IMAGE, as before. graph.meta["torch_layouts"]
   names the inputs and outputs held in torch's order, and tinygen.frontend.torch_to_ir
   converts a batch for them (the CLI, calibration and the harness do this);
 * each handler: `im._act(v)` gives the IMAGE form (what convolutions, pools and the
@@ -54,8 +56,9 @@ _TO_NCHW = (0, 3, 1, 2)
 _TO_NHWC = (0, 2, 3, 1)
 
 # aten packets whose input is a sequence [B, T, D] (read along its last axis): a 3-D model
-# input read first by these is held in torch's order (TORCH); "aten::transpose" and
-# "aten::permute" are here because a sequence transposed for a Conv1d is free in TORCH
+# input read first by these is held in torch's order (TORCH). A transpose of the input's last
+# two dims is looked through with the preference flipped (torch_layout.input_layout); any
+# other transpose is a sequence operator (nn.MultiheadAttention's [B, T, D] -> [T, B, D])
 SEQUENCE_OPS = frozenset({
     "aten::linear", "aten::layer_norm", "aten::native_layer_norm", "aten::rms_norm", "aten::matmul",
     "aten::bmm", "aten::baddbmm", "aten::scaled_dot_product_attention", "aten::lstm", "aten::gru",
