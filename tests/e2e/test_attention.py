@@ -9,11 +9,13 @@ transpose; what is refused and how.
   their layout;
 - compiled for the host: the C equals the numpy reference byte for byte on every layer;
 - a transformer encoder block (LayerNorm, MultiheadAttention, MLP, residuals) on [1, 8, 64]
-  bit-exact on the f746zg stand-in, every layer; the integer layer norm within one output
+  bit-exact on the f746zg stand-in (and, slow, on the esp32-c3's), every layer; the integer layer norm within one output
   step of float PyTorch's on its int8 input (tests/ref/test_norm_vs_torch.py measures more).
 """
 
 from __future__ import annotations
+
+import shutil
 
 import numpy as np
 import pytest
@@ -311,13 +313,25 @@ def test_encoder_block_int8_follows_float(tmp_path):
 def test_encoder_block_f746zg_standin(tmp_path):
     """LayerNorm, MultiheadAttention (the DSP batch matmul), MLP, residuals on [1, 8, 64]:
     every layer bit-exact on the Cortex-M7 stand-in."""
+    _check_block_on_standin("f746zg", "tg_batch_matmul_s8_dsp", tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("riscv64-unknown-elf-gcc") is None or shutil.which("qemu-system-riscv32") is None,
+                    reason="needs riscv64-unknown-elf-gcc and qemu-system-riscv32")
+def test_encoder_block_esp32c3_standin(tmp_path):
+    """The same block with the RV32 batch matmul on the ESP32-C3's stand-in."""
+    _check_block_on_standin("esp32-c3", "tg_batch_matmul_s8_rv32", tmp_path)
+
+
+def _check_block_on_standin(board_name: str, matmul: str, tmp_path) -> None:
     from tinygen.hil.target import open_device
 
-    board = get_board("f746zg")
+    board = get_board(board_name)
     _, source, graph, inputs = _compiled("encoder", tmp_path, board.isa_features)
     kernels = {n.op: n.kernel for n in graph.nodes if n.kernel}
-    assert kernels["batch_matmul"] == "tg_batch_matmul_s8_dsp" and kernels["layer_norm"] == "tg_layer_norm_s8"
+    assert kernels["batch_matmul"] == matmul and kernels["layer_norm"] == "tg_layer_norm_s8"
     project = build(source, graph, board, tmp_path / "fw").out_dir
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(inputs):
-            assert_device_equals_reference(dev, graph, x, f"f746zg input {i}")
+            assert_device_equals_reference(dev, graph, x, f"{board_name} input {i}")
