@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from attention_lib import matmul_case, matmul_shapes, op_node
 from kernel_lib import KERNEL_INCLUDES, assert_same
 from tinygen.kernels.attention import batch_matmul_dsp_scratch, batch_matmul_rv32_scratch
+from tinygen.quant import fixedpoint as fp
 from tinygen.ref import attention as ref
 
 SETTINGS = settings(derandomize=True, max_examples=60, deadline=None,
@@ -93,9 +94,12 @@ def test_batch_matmul_s8_equals_twin(kernels, case, qs, seed):
     p = node.attrs["kparams"]
     want = ref.batch_matmul_s8(p, a, b)
     assert_same(want, kernels.batch_matmul_s8(p, a, b), "tg_batch_matmul_s8")
-    expect = np.matmul((np.swapaxes(a, -1, -2) if adj_x else a).astype(np.int64) - qs[0][1],
-                       (np.swapaxes(b, -1, -2) if adj_y else b).astype(np.int64) - qs[1][1])
-    assert want.size == expect.size        # the twin walks the broadcast batches numpy's matmul does
+    # the twin's strided walk == numpy's broadcasting matmul of the offset operands, requantized
+    acc = np.matmul((np.swapaxes(a, -1, -2) if adj_x else a).astype(np.int64) - qs[0][1],
+                    (np.swapaxes(b, -1, -2) if adj_y else b).astype(np.int64) - qs[1][1])
+    expect = np.clip(fp.multiply_by_quantized_multiplier(acc, p["output_multiplier"], p["output_shift"]) + qs[2][1],
+                     -128, 127)
+    assert_same(expect.reshape(-1).astype(np.int8), want.reshape(-1), "batch_matmul_s8 vs numpy's matmul")
 
 
 @st.composite
