@@ -13,6 +13,7 @@ import numpy as np
 
 from kernel_calls import KERNELS, Kernel
 from tinygen.kernels.attention import batch_matmul_dsp_scratch, batch_matmul_rv32_scratch
+from tinygen.kernels.lut import softmax_exp_table
 from tinygen.ref import attention as ref
 
 
@@ -70,6 +71,11 @@ KERNELS["tg_softmax_causal_s8"] = Kernel(
     "tg_kernels.h", "tg_softmax_causal_params_t", ("int8_t",), "int8_t", _rows, ref.softmax_causal_s8,
     lambda p, rng: (_int8(rng, _rows(p)),), extra_sources=("tg_softmax_s8.c",))
 
+KERNELS["tg_softmax_causal_s8_dsp"] = Kernel(
+    "tg_kernels.h", "tg_softmax_causal_params_t", ("int8_t", "int32_t"), "int8_t", _rows,
+    lambda p, x, _table: ref.softmax_causal_s8(p, x),
+    lambda p, rng: (_int8(rng, _rows(p)), softmax_exp_table(p, {})), extra_sources=("tg_softmax_s8_dsp.c",))
+
 # the kernels this module adds to the harness
 ATTENTION_KERNELS = ("tg_batch_matmul_s8", "tg_batch_matmul_s8_rv32", "tg_layer_norm_s8", "tg_rms_norm_s8", "tg_rsqrt_s8", "tg_sub_s8",
-                     "tg_squared_difference_s8", "tg_softmax_causal_s8")
+                     "tg_squared_difference_s8", "tg_softmax_causal_s8", "tg_softmax_causal_s8_dsp")

@@ -1,7 +1,7 @@
 """The normalization and attention kernels on the stand-ins == their numpy twins, byte for
 byte: the Cortex-M7 (f746zg, mps2-an500) and Cortex-M4 (f446re, mps2-an386) with the DSP batch
-matmul beside the portable one, and the ESP32-C3's RV32 (QEMU virt) with the RV32 batch
-matmul. Every case of a board in one firmware (benchmarks/standin_calls.py); the shapes and
+matmul beside the portable one and the causal softmax's table variant, and the ESP32-C3's
+RV32 (QEMU virt) with the RV32 batch matmul. Every case of a board in one firmware (benchmarks/standin_calls.py); the shapes and
 quantizations drawn by hypothesis (derandomized), the parameters the compiler's
 (tests/attention_lib.py), the contents seeded. The optimized batch matmuls execute fewer
 instructions than the portable kernel on every call of the shapes they are chosen for
@@ -107,6 +107,8 @@ def _calls(optimized: str) -> tuple[list[Call], list[tuple[Call, Call]]]:
     for strategy, n in ((norm_params(), 16), (pair_params(), 12), (causal_params(), 8), (rsqrt_params(), 4)):
         for name, p in _drawn(strategy, n):
             calls.append(Call(name, p, KERNELS[name].case(p, rng)))
+            if name == "tg_softmax_causal_s8" and optimized.endswith("_dsp"):       # its table variant too
+                calls.append(Call("tg_softmax_causal_s8_dsp", p, KERNELS["tg_softmax_causal_s8_dsp"].case(p, rng)))
     return calls, pairs
 
 

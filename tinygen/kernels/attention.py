@@ -8,6 +8,7 @@ This module does not import tinygen.kernels.table: it receives the KernelSpec cl
 
 from __future__ import annotations
 
+from tinygen.kernels.lut import softmax_exp_table
 from tinygen.kernels.params import kernel_params
 
 
@@ -82,6 +83,11 @@ def attention_kernels(kernel_spec) -> tuple:
         _portable(kernel_spec, "tg_sub_s8", "sub", "tg_add_broadcast_params_t", ("operand",)),
         _portable(kernel_spec, "tg_squared_difference_s8", "squared_difference", "tg_add_broadcast_params_t",
                   ("operand",)),
+        # the causal softmax: each row's prefix through tg_softmax_s8_dsp (its exp table) or tg_softmax_s8
+        kernel_spec("tg_softmax_causal_s8_dsp", "softmax", requires=DSP, struct="tg_softmax_causal_params_t",
+                    const_roles=("packed",), source="kernels/tg_softmax_causal_s8_dsp.c", variant="causal",
+                    twin="softmax_causal_s8", headers=("kernels/tg_dsp_s8.h",), pack=softmax_exp_table,
+                    ref_roles=(), calls=("kernels/tg_softmax_s8_dsp.c",)),
         _portable(kernel_spec, "tg_softmax_causal_s8", "softmax", "tg_softmax_causal_params_t", variant="causal",
                   calls=("kernels/tg_softmax_s8.c",)),
     )

@@ -661,6 +661,11 @@ typedef struct {
  * values (tg_softmax_s8's arithmetic), -128 after them. Not in place. */
 void tg_softmax_causal_s8(const tg_softmax_causal_params_t *p, const int8_t *input, int8_t *output);
 
+/* tg_softmax_causal_s8 for ARMv7E-M: each row through tg_softmax_s8_dsp with its exp table
+ * (tinygen.kernels.lut.softmax_exp_table). Not in place. */
+void tg_softmax_causal_s8_dsp(const tg_softmax_causal_params_t *p, const int8_t *input, const int32_t *table,
+                              int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
