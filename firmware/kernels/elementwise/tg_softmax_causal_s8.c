@@ -4,19 +4,18 @@
  * -128 (probability 0) after them. Parameters: tinygen.quant.op_params.softmax_params and
  * block_rows. numpy twin: tinygen.ref.attention.softmax_causal_s8.
  */
-#include <string.h>
+#include <stddef.h>
 
 #include "tg_kernels.h"
+#include "tg_softmax_causal_s8.h"
+
+static void softmax_row(const tg_softmax_params_t *p, const int8_t *input, const int32_t *table, int8_t *output)
+{
+    (void)table;
+    tg_softmax_s8(p, input, output);
+}
 
 void tg_softmax_causal_s8(const tg_softmax_causal_params_t *p, const int8_t *input, int8_t *output)
 {
-    tg_softmax_params_t row = {.rows = 1, .depth = 0, .input_multiplier = p->input_multiplier,
-                               .input_left_shift = p->input_left_shift, .diff_min = p->diff_min};
-    int32_t r;
-    for (r = 0; r < p->rows; ++r) {
-        const int32_t live = r % p->block_rows + 1;
-        row.depth = live < p->depth ? live : p->depth;
-        tg_softmax_s8(&row, input + r * p->depth, output + r * p->depth);
-        memset(output + r * p->depth + row.depth, -128, (size_t)(p->depth - row.depth));
-    }
+    tg_softmax_causal_rows(p, input, NULL, output, softmax_row);
 }
