@@ -4,8 +4,9 @@ handler_for()).
 
 A handler is called as handler(importer, normalized args, fx node) and returns the op's value
 (tinygen/frontend/torch_values.py); the handlers live in torch_layers (convolutions, pools,
-activations, reshapes), torch_mobile (elementwise, split, pad, upsample, 1-D lifts) and
-torch_gating (channel gates, early exits). An operator is looked up by its overload
+activations, reshapes), torch_mobile (elementwise, split, pad, upsample, 1-D lifts),
+torch_gating (channel gates, early exits) and torch_attention (norms, matrix products,
+attention, causal masks). An operator is looked up by its overload
 ("aten::add.Tensor") first, then by its packet ("aten::relu": every overload).
 """
 
