@@ -22,7 +22,7 @@ from standin_firmware import RUN_TIMEOUT, run_firmware
 
 from tinygen.resources import firmware_path
 
-_NP = {"int8_t": np.int8, "uint8_t": np.uint8, "uint32_t": np.uint32, "int32_t": np.int32}
+_NP = {"int8_t": np.int8, "uint8_t": np.uint8, "uint32_t": np.uint32, "int32_t": np.int32, "int16_t": np.int16}
 
 @dataclass
 class Call:
@@ -135,7 +135,7 @@ def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = R
     main_c.write_text(_program(calls))
     names = {c.name for c in calls}
     sources = {firmware_path(f"kernels/{n}.c") for n in names}
-    sources |= {firmware_path(f"kernels/{s}") for n in names if n.endswith("_dsp") for s in kernel(n).extra_sources}
+    sources |= {firmware_path(f"kernels/{s}") for n in names for s in kernel(n).extra_sources}
     text = run_firmware(board_name, [main_c, *sorted(sources)], work, timeout)
     for line in text.splitlines():
         if line.startswith("case "):

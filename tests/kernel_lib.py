@@ -436,6 +436,46 @@ class KernelLib:
     def one_minus_x_over_one_plus_x(self, a):
         return self._elementwise(self.lib.tgt_one_minus_x_over_one_plus_x, a)
 
+    # -- normalization and attention (tinygen/ref/attention.py) --------------------------------
+
+    def _norm(self, fn, p, input, gamma, *beta):
+        """beta: none (RMS norm) or one int32 array or None (NULL)."""
+        s = self._params("tg_norm_params_t", p)
+        x, g = _i8(input), np.ascontiguousarray(np.asarray(gamma).reshape(-1), dtype=np.int16)
+        out = np.zeros(p["rows"] * p["depth"], dtype=np.int8)
+        extra = [None if b is None else _ptr(_i32(b), ctypes.c_int32) for b in beta]
+        fn(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(g, ctypes.c_int16), *extra, _ptr(out, ctypes.c_int8))
+        return out.reshape(p["rows"], p["depth"])
+
+    def layer_norm_s8(self, p, input, gamma, beta):
+        return self._norm(self.lib.tg_layer_norm_s8, p, input, gamma, beta)
+
+    def rms_norm_s8(self, p, input, gamma):
+        return self._norm(self.lib.tg_rms_norm_s8, p, input, gamma)
+
+    def rsqrt_s8(self, p, input):
+        return self._unary(self.lib.tg_rsqrt_s8, "tg_rsqrt_params_t", p, input, p["size"])
+
+    def batch_matmul_s8(self, p, lhs, rhs):
+        s = self._params("tg_batch_matmul_params_t", p)
+        a, b = _i8(lhs), _i8(rhs)
+        batches = int(np.prod(p["batch_shape"]))
+        out = np.zeros(batches * p["rows"] * p["cols"], dtype=np.int8)
+        self.lib.tg_batch_matmul_s8(ctypes.byref(s), _ptr(a, ctypes.c_int8), _ptr(b, ctypes.c_int8),
+                                    _ptr(out, ctypes.c_int8))
+        return out.reshape(batches, p["rows"], p["cols"])
+
+    def sub_s8(self, p, input1, input2):
+        return self._binary(self.lib.tg_sub_s8, "tg_add_broadcast_params_t", p, input1, input2)
+
+    def squared_difference_s8(self, p, input1, input2):
+        return self._binary(self.lib.tg_squared_difference_s8, "tg_add_broadcast_params_t", p, input1, input2)
+
+    def softmax_causal_s8(self, p, input):
+        out = self._unary(self.lib.tg_softmax_causal_s8, "tg_softmax_causal_params_t", p, input,
+                          p["rows"] * p["depth"])
+        return out.reshape(p["rows"], p["depth"])
+
 
 def assert_same(expected, actual, what: str = "output", max_report: int = 10) -> None:
     """Exact equality; on a mismatch, report the first differing indices and values."""

@@ -79,6 +79,11 @@ void tg_transpose_conv2d_s8_cmsis_nn(const tg_transpose_conv2d_params_t *p, cons
                                      const int32_t *multiplier, const int32_t *shift,
                                      int8_t *scratch, int8_t *output);
 
+/* tg_batch_matmul_s8 by arm_batch_matmul_s8, one output matrix at a time; an operand not held
+ * as CMSIS-NN takes it (lhs [rows][depth], rhs [cols][depth]) transposed into scratch first. */
+void tg_batch_matmul_s8_cmsis_nn(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
+                                 int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -213,7 +213,9 @@ LAYER_CODE: dict[str, tuple[str, Callable]] = {
 
 EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary,
                                  "channel_gate": _emit_gate, "exit_select": _emit_exit, "conv2d_gated": _emit_gated,
-                                 "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic}
+                                 "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic,
+                                 # normalization and attention: the binary ops with a constant operand
+                                 "sub": _emit_binary, "squared_difference": _emit_binary}
 
 
 def narrowed(data: np.ndarray, dtype: str, name: str) -> np.ndarray:

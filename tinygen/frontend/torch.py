@@ -7,7 +7,8 @@ NCHW, the IR in NHWC, so:
 * a 4-D torch value [1, C, H, W] lives in the IR as [1, H, W, C], a 3-D one
   [1, C, L] (Conv1d's layout) as [1, 1, L, C], so that 1-D convolutions and pools are
   1 x k 2-D ones; other ranks keep their torch shape (2-D activations are
-  [rows, features]);
+  [rows, features]); batch-first sequences [B, T, D] and the values of attention blocks
+  keep torch's order instead (the two layouts: tinygen/frontend/torch_values.py);
 * conv weights OIHW become OHWI; depthwise weights become (1, KH, KW, OC);
 * axis arguments (cat, softmax) are remapped NCHW -> NHWC;
 * flatten / view / reshape / transpose / permute of a 3-D or 4-D value follow torch's
@@ -15,6 +16,8 @@ NCHW, the IR in NHWC, so:
   When H = W = 1 or C = 1 both orders agree and only the `reshape` is emitted; the
   fold_layout pass merges what remains into one transpose or a free reshape.
 
+Nodes whose results nothing reads (e.g. the averaged attention weights of an
+nn.MultiheadAttention whose second output is dropped) are not translated.
 Values computed only from parameters and constants (e.g. a weight passed
 through `alias`) are folded with torch at import time. Every op that is not in
 the table (or that its handler refuses) is collected, and one `UnsupportedOpError`
@@ -34,7 +37,8 @@ import torch.fx
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.torch_advice import advice, refusal
 from tinygen.frontend.torch_ops import handler_for, packet_key
-from tinygen.frontend.torch_values import _TO_NCHW, _TO_NHWC, _Act, _Const, _same_order, ir_axis, ir_shape, nchw4
+from tinygen.frontend.torch_layout import LayoutConversions, input_layout, live_nodes
+from tinygen.frontend.torch_values import IMAGE, TORCH, _Act, _Const, has_image_form, ir_axis, ir_shape
 from tinygen.ir import Graph, Kind, Node, Tensor, validate
 
 SUPPORTED_LAYERS = (
@@ -52,6 +56,13 @@ SUPPORTED_LAYERS = (
     "Tanh", "PReLU", "GELU (approximate 'none' or 'tanh')", "sum over dims after the batch",
     "select / narrow / unbind / slicing with steps / flip", "F.pad (reflect, replicate, circular)",
     "ConvTranspose2d / ConvTranspose1d (groups=1, any kernel/stride/padding/output_padding/dilation)",
+    # normalization and attention (torch_attention.py)
+    "LayerNorm / RMSNorm over the last dim, and x * rsqrt(mean(x^2) + eps) * w",
+    "Linear on sequences [B, T, D] (any leading dims)",
+    "MultiheadAttention (batch_first, no mask or a causal one)",
+    "matmul / bmm / baddbmm of two activations, F.scaled_dot_product_attention (causal or not)",
+    "softmax over the last dim with a causal mask (is_causal, masked_fill, an added -inf triangle)",
+    "tensor - tensor, x ** 2, rsqrt, select, mean over a sequence's features",
 )
 
 
@@ -65,9 +76,10 @@ def from_exported(program: "torch.export.ExportedProgram", name: str = "model") 
 # ---------------------------------------------------------------------------
 
 
-class _Importer:
+class _Importer(LayoutConversions):
     Act, Const = _Act, _Const          # for the handler modules (torch_mobile)
     ir_shape, ir_axis = staticmethod(ir_shape), staticmethod(ir_axis)
+    IMAGE, TORCH = IMAGE, TORCH
 
     def __init__(self, program, name: str):
         self.program = program
@@ -80,8 +92,12 @@ class _Importer:
     def run(self) -> Graph:
         consts = self._constants()
         user_inputs = list(self.program.graph_signature.user_inputs)
+        live = live_nodes(self.program.graph)
         for node in self.program.graph.nodes:
             self.fx_node = node
+            if node.op == "call_function" and node not in live:
+                self.env[node] = None       # read by nothing, changes nothing: not translated
+                continue
             if node.op == "placeholder":
                 if node.name in consts:
                     self.env[node] = consts[node.name]
@@ -150,9 +166,12 @@ class _Importer:
             raise ModelError(f"the model input has shape {list(tshape)}; tinygen needs a batched "
                              f"input exported with batch 1 (e.g. [1, C, H, W] or [1, features])")
         name = "input" if count == 1 else f"input_{index}"
-        self.graph.add_tensor(Tensor(name, ir_shape(tshape), "float32", Kind.INPUT))
+        layout = input_layout(node) if has_image_form(tshape) else IMAGE
+        self.graph.add_tensor(Tensor(name, ir_shape(tshape, layout), "float32", Kind.INPUT))
         self.graph.inputs.append(name)
-        return _Act(name, tshape)
+        if layout == TORCH:
+            self.graph.meta.setdefault("torch_layouts", {})[name] = TORCH
+        return _Act(name, tshape, layout)
 
     def _call(self, node: torch.fx.Node):
         if node.target is operator.getitem:
@@ -193,8 +212,8 @@ class _Importer:
             return type(v)(self._map(x) for x in v)
         return v
 
-    def _fold(self, node: torch.fx.Node) -> _Const:
-        """Evaluate a node that depends only on constants."""
+    def _fold(self, node: torch.fx.Node) -> _Const | list[_Const]:
+        """Evaluate a node that depends only on constants (a list of them: chunk, split)."""
         unwrap = lambda v: v.value if isinstance(v, _Const) else v  # noqa: E731
         args = torch.fx.node.map_aggregate(self._map(node.args), unwrap)
         kwargs = torch.fx.node.map_aggregate(self._map(dict(node.kwargs)), unwrap)
@@ -203,6 +222,8 @@ class _Importer:
                 value = node.target(*args, **kwargs)
         except Exception as e:
             raise self._unsupported(f"folding a constant failed: {e}") from None
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
+            return [_Const(v, f"{node.name}[{k}] (computed from parameters)") for k, v in enumerate(value)]
         if not isinstance(value, torch.Tensor):
             raise self._unsupported("a constant computation that does not yield a tensor")
         return _Const(value, f"{node.name} (computed from parameters)")
@@ -210,20 +231,25 @@ class _Importer:
     def _outputs(self, node: torch.fx.Node) -> None:
         values = list(_flatten(self._map(node.args[0])))
         names: list[str] = []
+        layouts: list[str] = []
         for v in values:
             if not isinstance(v, _Act):
                 raise ModelError("a model output does not depend on the input (it is a constant); "
                                  "tinygen compiles outputs computed from the input")
+            v = self.act_in(v, v.layout, "output")     # (a pending mask refused)
             name = v.name
             if name in self.graph.inputs or name in names:
                 # an output that is the input itself, or a repeat: copy it
-                name = self._emit("reshape", "copy", [name], ir_shape(v.tshape))
+                name = self._emit("reshape", "copy", [name], v.ir_shape)
             names.append(name)
-        for k, name in enumerate(names):
+            layouts.append(v.layout if has_image_form(v.tshape) else IMAGE)
+        for k, (name, layout) in enumerate(zip(names, layouts)):
             new = "output" if len(names) == 1 else f"output_{k}"
             _rename_tensor(self.graph, name, new)
             self.graph.tensors[new].kind = Kind.OUTPUT
             self.graph.outputs.append(new)
+            if layout == TORCH:
+                self.graph.meta.setdefault("torch_layouts", {})[new] = TORCH
 
     def _prune_dead_nodes(self) -> None:
         self.graph.drop_dead_nodes()
@@ -254,6 +280,10 @@ class _Importer:
         return f"{op} in {path} ({cls})" if path else op
 
     # -- errors --------------------------------------------------------------------
+    def module_of(self) -> tuple[str, str, bool]:
+        """(path, class name, is a torch.nn layer) of the module the node being translated is in."""
+        return _module_of(self.fx_node)
+
     def _where(self) -> str:
         path, cls, _ = _module_of(self.fx_node)
         if path:
@@ -271,12 +301,6 @@ class _Importer:
         use = advice(self._op_name())
         return UnsupportedOpError(msg, hint=(f"{use}; " if use else "") + "supported layers: "
                                   + ", ".join(SUPPORTED_LAYERS))
-
-    def _act(self, v, what: str = "input") -> _Act:
-        if isinstance(v, _Act):
-            return v
-        raise self._unsupported(f"its {what} must be an activation computed from the model "
-                                f"input, not a constant or a number")
 
     def _const(self, v, what: str) -> np.ndarray | None:
         if v is None:
@@ -297,41 +321,6 @@ class _Importer:
             raise self._unsupported("its result's shape depends on the input's values (after an op such as "
                                     "nonzero or a boolean mask); a compiled model fixes every shape")
         return tuple(int(d) for d in val.shape)
-
-    def _reshape_to(self, src: _Act, dst: tuple[int, ...]) -> _Act:
-        """Reshape with torch (NCHW) element order."""
-        if tuple(dst) == src.tshape:
-            return src
-        if len(dst) < 2 or dst[0] != 1:
-            raise self._unsupported(f"a reshape from {list(src.tshape)} to {list(dst)} must keep "
-                                    f"the batch dimension (1) first")
-        cur = src.name
-        if len(src.tshape) in (3, 4) and not _same_order(src.tshape):
-            cur = self._emit("transpose", "transpose", [cur], nchw4(src.tshape), {"perm": _TO_NCHW})
-        return self.from_torch_order(cur, tuple(dst))     # cur: torch's element order
-
-    def to_torch_order(self, src: _Act) -> str:
-        """An IR tensor holding `src` in torch's element order, of shape src.tshape."""
-        cur, cur_shape = src.name, ir_shape(src.tshape)
-        if len(src.tshape) in (3, 4) and not _same_order(src.tshape):
-            cur = self._emit("transpose", "transpose", [cur], nchw4(src.tshape), {"perm": _TO_NCHW})
-            cur_shape = nchw4(src.tshape)
-        if cur_shape != src.tshape:
-            cur = self._emit("reshape", "reshape", [cur], src.tshape)
-        return cur
-
-    def from_torch_order(self, name: str, tshape: tuple[int, ...]) -> _Act:
-        """The value of IR tensor `name` (torch's element order, any shape of as many elements)
-        as torch shape `tshape` in the IR's layout."""
-        cur_shape = self.graph.tensor(name).shape
-        if len(tshape) in (3, 4) and not _same_order(tshape):
-            if cur_shape != nchw4(tshape):
-                name = self._emit("reshape", "reshape", [name], nchw4(tshape))
-            name = self._emit("transpose", "transpose", [name], ir_shape(tshape), {"perm": _TO_NHWC})
-        elif cur_shape != ir_shape(tshape):
-            name = self._emit("reshape", "reshape", [name], ir_shape(tshape))
-        return _Act(name, tuple(tshape))
-
 
 # ---------------------------------------------------------------------------
 # helpers

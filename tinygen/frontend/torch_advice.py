@@ -5,9 +5,8 @@ data-dependent op, a layer with an int8 stand-in). Every refused op gets one: it
 in _ADVICE, else its family's (a data-dependent shape, a random op, an elementwise function:
 from the operator's torch tags), else the general one.
 
-LayerNorm is refused on purpose (README "PyTorch operators"): TFLite Micro has no int8
-LayerNorm to be bit-exact against, and an int8 LayerNorm needs a per-pixel integer mean,
-variance and reciprocal square root whose error tinygen cannot check against an arbiter.
+LayerNorm, RMS norm, GELU, matmul and attention compile (tinygen/frontend/torch_attention.py,
+torch_simple.py); so do the operators below them in the guide's operator list.
 """
 
 from __future__ import annotations
@@ -43,24 +42,17 @@ _RANDOM_OPS = ("rand", "bernoulli", "normal", "multinomial", "poisson", "uniform
 
 # aten op (packet name, "aten.<name>") -> the rewrite to suggest
 _ADVICE = {
-    "aten.layer_norm": "int8 LayerNorm has no TFLite Micro kernel to match; use BatchNorm2d/BatchNorm1d "
-                       "(folded into the convolution before it, free at run time) and retrain",
-    "aten.native_layer_norm": "int8 LayerNorm has no TFLite Micro kernel to match; use BatchNorm2d/"
-                              "BatchNorm1d (folded into the convolution before it) and retrain",
     "aten.group_norm": "use BatchNorm2d (folded into the convolution before it) and retrain",
     "aten._upsample_bilinear2d_aa": "use F.interpolate(..., mode='nearest') followed by a convolution",
     "aten.upsample_bicubic2d": "use F.interpolate(..., mode='nearest') followed by a convolution",
     "aten.exp": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
     "aten.log": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
     "aten.sqrt": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
+    "aten.pow": "only x ** 2 compiles (a multiply); move other powers out of the model",
     "aten.div": "divide by a constant only (it becomes a multiply); divide by an activation outside the model",
-    "aten.sub": "subtract a constant only (it becomes an add of -c); the difference of two activations "
-                "has no int8 kernel: restructure the model around an add",
+    "aten.sub": "a constant minus an activation has no int8 kernel: write c - x as (x - c) * -1",
     "aten.argmax": "a data-dependent op: take the argmax of the int8 output in your application",
     "aten.max": "a data-dependent op: take the maximum of the int8 output in your application",
-    "aten.matmul": "a product of two activations has no int8 kernel; use Linear / 1x1 Conv2d with "
-                   "constant weights",
-    "aten.bmm": "a product of two activations has no int8 kernel; use Linear / 1x1 Conv2d",
     "aten.max_pool2d_with_indices": "use nn.MaxPool2d without return_indices",
     # -- the simpler operators' family: what users' models meet, and what to write instead ---------
     "aten.elu": "use nn.GELU, nn.SiLU or nn.Hardswish (int8 kernels) and fine-tune",

@@ -5,8 +5,9 @@ handler_for()).
 A handler is called as handler(importer, normalized args, fx node) and returns the op's value
 (tinygen/frontend/torch_values.py); the handlers live in torch_layers (convolutions, pools,
 activations, reshapes), torch_mobile (elementwise, split, pad, upsample, 1-D lifts),
-torch_gating (channel gates, early exits) and torch_simple (tanh, PReLU, GELU, hard sigmoid, sum,
-select, strided slices, flip, reflect / replicate / circular padding). An operator is looked up by its overload
+torch_gating (channel gates, early exits), torch_simple (tanh, PReLU, GELU, hard sigmoid, sum,
+select, strided slices, flip, reflect / replicate / circular padding) and torch_attention (norms,
+matrix products, attention, causal masks). An operator is looked up by its overload
 ("aten::add.Tensor") first, then by its packet ("aten::relu": every overload).
 """
 
@@ -112,3 +113,16 @@ _register(simple.pad, _aten.pad.default)
 
 # transposed convolutions (tinygen/frontend/torch_transpose.py)
 _register(conv_transpose, _aten.conv_transpose2d.input, _aten.conv_transpose1d.default)
+
+# -- normalization and attention (tinygen/frontend/torch_attention.py) --------------------------
+from tinygen.frontend import torch_attention as attention  # noqa: E402
+
+_register(attention.layer_norm, _aten.layer_norm, _aten.native_layer_norm)
+_register(attention.rms_norm, _aten.rms_norm)
+_register(attention.rsqrt, _aten.rsqrt)
+_register(attention.pow_, _aten.pow.Tensor_Scalar)
+_register(attention.matmul, _aten.matmul, _aten.bmm)
+_register(attention.baddbmm, _aten.baddbmm)
+_register(attention.scaled_dot_product_attention, _aten.scaled_dot_product_attention)
+_register(attention.masked_fill, _aten.masked_fill.Scalar, _aten.masked_fill_.Scalar)
+_register(_reshape, _aten.unflatten.int)

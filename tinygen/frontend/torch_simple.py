@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.frontend import torch_mobile as mobile
+from tinygen.frontend import torch_attention as attention, torch_mobile as mobile
+from tinygen.frontend.torch_values import TORCH
 
 
 def _unary(op: str, prefix: str, key: str = "self"):
+    """An elementwise function: computed in the layout its input is held in."""
     def handler(im, a: dict, node):
-        x = im._act(a[key])
-        return im.Act(im._emit(op, prefix, [x.name], im.ir_shape(x.tshape)), x.tshape)
+        x = im.act_any(a[key])
+        return im.Act(im._emit(op, prefix, [x.name], x.ir_shape), x.tshape, x.layout)
     return handler
 
 
@@ -27,12 +29,12 @@ hardsigmoid = _unary("hard_sigmoid", "hardsigmoid")
 
 def gelu(im, a: dict, node):
     """nn.GELU / F.gelu, approximate 'none' (erf) or 'tanh' (TFLite GELU's two tables)."""
-    x = im._act(a["self"])
+    x = im.act_any(a["self"])
     approximate = a.get("approximate") or "none"
     if approximate not in ("none", "tanh"):
         raise im._unsupported(f"GELU with approximate={approximate!r}; use 'none' or 'tanh'")
-    return im.Act(im._emit("gelu", "gelu", [x.name], im.ir_shape(x.tshape),
-                           {"approximate": approximate == "tanh"}), x.tshape)
+    return im.Act(im._emit("gelu", "gelu", [x.name], x.ir_shape, {"approximate": approximate == "tanh"}),
+                  x.tshape, x.layout)
 
 
 def prelu(im, a: dict, node):
@@ -120,7 +122,10 @@ def _select(im, x, dim: int, index: int, out):
 
 
 def select(im, a: dict, node):
-    """x[:, i] (i may be negative): a one-element slice, then the dimension dropped."""
+    """x[:, i] (i may be negative): a one-element slice, then the dimension dropped; a value held
+    in torch's order (a sequence) is sliced there (torch_attention.select)."""
+    if im.act_any(a["self"]).layout == TORCH:
+        return attention.select(im, a, node)
     x = im._act(a["self"])
     dim = int(a["dim"]) % len(x.tshape)
     return _select(im, x, dim, int(a["index"]), im._out_tshape(node))

@@ -55,6 +55,8 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("concat", min_inputs=1, max_inputs=None, attrs=("axis",), same_qparams=True),
         OpSchema("reshape", same_qparams=True, alias=True),
         OpSchema("transpose", attrs=("perm",), same_qparams=True),
+        # optional attr causal (True): over the last axis of [..., T, S], row i reads only columns
+        # j <= i, the others are 0 (PyTorch's is_causal mask, top-left aligned)
         OpSchema("softmax", attrs=("axis", "beta")),
         OpSchema("logistic"),
         OpSchema("clamp", attrs=("lo", "hi"), same_qparams=True),
@@ -135,6 +137,22 @@ SCHEMAS: dict[str, OpSchema] = {
         # left, right): bottom = (in - 1) * stride + dilation * (k - 1) + 1 - top - out, negative
         # where the output reaches past the last tap (PyTorch's output_padding), likewise right
         OpSchema("transpose_conv2d", attrs=_CONV_ATTRS, param_roles=("weight",), fusable_activation=True),
+        # -- normalization and attention (tinygen/frontend/torch_attention.py) --
+        # over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta; after quantization the
+        # integer layer norm of firmware/kernels/norm/tg_norm_s8.h (params from passes/quantize_norm.py)
+        OpSchema("layer_norm", attrs=("eps",), param_roles=("gamma", "beta")),
+        # over the last axis: x / sqrt(mean(x^2) + eps) * gamma
+        OpSchema("rms_norm", attrs=("eps",), param_roles=("gamma",)),
+        # lhs [..., M, K] (adj_x: [..., K, M]) @ rhs [..., K, N] (adj_y: [..., N, K]), batch dims
+        # broadcast (TFLite BATCH_MATMUL); optional attr alpha: a real factor on the product,
+        # folded into the requantization (PyTorch's attention scale; TFLite's is 1)
+        OpSchema("batch_matmul", min_inputs=2, max_inputs=2, attrs=("adj_x", "adj_y")),
+        # 1 / sqrt(x) (TFLite RSQRT)
+        OpSchema("rsqrt"),
+        # a - b (TFLite SUB) and (a - b)^2 (TFLite SQUARED_DIFFERENCE), numpy broadcasting; the
+        # second operand may be a constant "operand" param, as for add and mul
+        OpSchema("sub", min_inputs=1, max_inputs=2, fusable_activation=True),
+        OpSchema("squared_difference", min_inputs=1, max_inputs=2),
     ]
 }
 
@@ -145,7 +163,7 @@ TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
-BINARY_OPS = ("add", "mul")
+BINARY_OPS = ("add", "mul", "sub", "squared_difference")
 
 
 def schema(op: str) -> OpSchema:

@@ -64,6 +64,14 @@ def avgpool_scratch(p: dict) -> int:
     return p["channels"] * 4
 
 
+def batch_matmul_scratch(p: dict) -> int:
+    """tg_batch_matmul_s8_cmsis_nn's: the rhs as [cols][depth] and the lhs as [rows][depth]
+    where they are held otherwise (arm_batch_matmul_s8 itself needs no buffer without MVE)."""
+    rhs = not (p["rhs_depth_stride"] == 1 and (p["rhs_col_stride"] == p["depth"] or p["cols"] == 1))
+    lhs = not (p["lhs_depth_stride"] == 1 and (p["lhs_row_stride"] == p["depth"] or p["rows"] == 1))
+    return (p["cols"] + p["rows"]) * p["depth"] if lhs else (p["cols"] * p["depth"] if rhs else 0)
+
+
 def per_tensor(graph: Graph, node: Node) -> bool:
     """One multiplier and shift for every output channel (arm_fully_connected_s8; ESP-NN's
     esp_nn_fully_connected_s8 likewise)."""
@@ -149,9 +157,12 @@ def cmsis_nn_kernels(kernel_spec) -> tuple:
         # transposed convolution
         _adapter(kernel_spec, "tg_transpose_conv2d_s8_cmsis_nn", "transpose_conv2d", "tg_transpose_conv2d_params_t",
                  _REQUANT, transpose_conv_scratch, transpose_conv_exact, weight=True, twin="transpose_conv2d_s8"),
+        # normalization and attention
+        _adapter(kernel_spec, "tg_batch_matmul_s8_cmsis_nn", "batch_matmul", "tg_batch_matmul_params_t",
+                 scratch=batch_matmul_scratch, twin="batch_matmul_s8"),
     )
 
 
-__all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "cmsis_nn_kernels", "conv_scratch",
-           "depthwise_scratch", "per_tensor", "tflite_avg_pool", "transpose_conv_exact", "transpose_conv_fits",
-           "transpose_conv_scratch"]
+__all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "batch_matmul_scratch", "cmsis_nn_kernels",
+           "conv_scratch", "depthwise_scratch", "per_tensor", "tflite_avg_pool", "transpose_conv_exact",
+           "transpose_conv_fits", "transpose_conv_scratch"]

@@ -48,6 +48,7 @@ OP_SOURCES = {
     "softmax": ("SoftmaxFunctions/arm_softmax_s8.c", "SoftmaxFunctions/arm_nn_softmax_common_s8.c"),
     # transposed convolution (its row function, NNSupportFunctions/arm_nn_transpose_conv_row_s8_s32.c, is in SUPPORT)
     "transpose_conv2d": ("ConvolutionFunctions/arm_transpose_conv_s8.c",),
+    "batch_matmul": ("FullyConnectedFunctions/arm_batch_matmul_s8.c",),
 }
 # arm_transpose_conv_s8.c's own $Revision, from which it keeps its rolling buffer's rows in
 # place where the padding above the output is not a multiple of the stride (CMSIS-NN #233,

@@ -157,6 +157,12 @@ from tinygen.kernels.transpose_conv import transpose_conv_kernels  # noqa: E402
 
 KERNELS = KERNELS + transpose_conv_kernels(KernelSpec)
 
+# normalization and attention: layer / RMS norm, batch matmul, RSQRT, SUB, SQUARED_DIFFERENCE,
+# the causal softmax (tinygen/kernels/attention.py)
+from tinygen.kernels.attention import attention_kernels  # noqa: E402
+
+KERNELS = KERNELS + attention_kernels(KernelSpec)
+
 # the simpler operators users' models bring: the table kernel first (before the fixed-point
 # logistic and tanh it tabulates), tanh, PReLU, sum, strided slice and mirror padding last
 from tinygen.kernels.simple_table import simple_kernels  # noqa: E402

@@ -20,9 +20,11 @@ from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.compact import compact
 from tinygen.passes.fold_bn import fold_bn
 from tinygen.passes.fold_layout import fold_layout
+from tinygen.passes.fold_matmul_scale import fold_matmul_scale
 from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.fuse_gates import fuse_gates
+from tinygen.passes.fuse_norm import fuse_norm
 from tinygen.passes.fuse_residual import fuse_residual
 from tinygen.passes.lower_bits import lower_bits
 from tinygen.passes.lower_peak import FLASH_PER_RAM_BYTE, INSTRUCTIONS_PER_RAM_BYTE, lower_peak
@@ -122,6 +124,10 @@ def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
         # after fold_transpose (whose flatten-into-weights rewrite it would hide): what layout
         # chains remain (channel shuffle, permute) become one transpose or a free reshape
         ("fold_layout", fold_layout),
+        # attention and norms: an RMS norm written out becomes one rms_norm node; a scalar
+        # multiply feeding a batch matmul (the attention scale) folds into its requantization
+        ("fuse_norm", fuse_norm),
+        ("fold_matmul_scale", fold_matmul_scale),
         # clamps fold into producers before calibration, so ranges are post-activation
         ("fuse_activations", fuse_activations),
     ]

@@ -37,6 +37,9 @@ def node_macs(graph: Graph, node: Node) -> int:
         return math.prod(out[:-1]) * out_f * in_f
     if node.op == "transpose_conv2d":
         return _transpose_conv_macs(graph, node)
+    if node.op == "batch_matmul":       # two activations: the depth is the lhs's
+        lhs = graph.tensor(node.inputs[0]).shape
+        return math.prod(out) * (lhs[-2] if node.attrs["adj_x"] else lhs[-1])
     return 0
 
 

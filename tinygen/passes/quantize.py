@@ -19,6 +19,7 @@ from tinygen.errors import ModelError
 from tinygen.ir import MAC_OPS, Graph, Node, QParams, schema
 from tinygen.quant import params as qp
 from tinygen.passes.quantize_lowbit import input_grid, quantize_lowbit_node
+from tinygen.passes.quantize_norm import NORM_OPS, quantize_norm_node
 from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS, WEIGHT_CHANNEL_AXIS
 
 
@@ -136,6 +137,8 @@ def quantize(graph: Graph) -> Graph:
             quantize_lowbit_node(graph, node)
         elif node.op in MAC_OPS or node.op == "transpose_conv2d":     # transposed conv: the MAC ops' scheme
             _quantize_mac_node(graph, node)
+        elif node.op in NORM_OPS:       # the integer layer norms' gamma and beta
+            quantize_norm_node(graph, node)
         if schema(node.op).fusable_activation:
             lo, hi = qp.activation_bounds(node.attrs.get("activation"), out_q.scale[0], int(out_q.zero_point[0]))
             bits = graph.tensor(node.outputs[0]).bits

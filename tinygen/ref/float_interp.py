@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.errors import ModelError
+from tinygen.ref import float_attention
 from tinygen.ref.gating import channel_gate_float, exit_select_float
 from tinygen.ref.transpose_conv import transpose_conv_sums
 from tinygen.ir import Graph, Node
@@ -253,10 +254,8 @@ def _transpose(g: Graph, node: Node, ins):
 
 
 def _softmax(g: Graph, node: Node, ins):
-    axis = node.attrs["axis"]
-    z = ins[0] * np.float32(node.attrs.get("beta", 1.0))
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    return float_attention.softmax(ins[0], node.attrs["axis"], node.attrs.get("beta", 1.0),
+                                   bool(node.attrs.get("causal")))
 
 
 def _logistic(g: Graph, node: Node, ins):
@@ -389,3 +388,6 @@ _OPS.update({
     "strided_slice": _strided_slice,
     "mirror_pad": _mirror_pad,
 })
+
+# normalization and attention (tinygen/ref/float_attention.py)
+_OPS.update(float_attention.OPS)

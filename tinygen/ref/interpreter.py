@@ -14,10 +14,12 @@ from tinygen.ref import layout as ref_layout
 from tinygen.ref import gating as ref_gating
 from tinygen.ref import lookup as ref_lookup, prelu as ref_prelu, slicing as ref_slicing
 from tinygen.ref import transpose_conv as ref_transpose_conv
+from tinygen.ref import attention as ref_attention
 
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
-          ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv)
+          ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
+          ref_attention)
 
 
 def twin(name: str):

@@ -700,6 +700,116 @@ void tg_transpose_conv2d_s8_rv32(const tg_transpose_conv2d_params_t *p, const in
                                  const int32_t *packed, const int32_t *bias, const int32_t *multiplier,
                                  const int8_t *shift, int8_t *output);
 
+/* ---- Normalization and attention (firmware/kernels/norm/, matmul/; tinygen/kernels/attention.py) ---- */
+
+/* The integer layer norms over the last axis (the arithmetic: norm/tg_norm_s8.h). */
+typedef struct {
+    int32_t rows, depth;            /* input, output: int8 [rows][depth], depth <= 32767 */
+    int32_t input_zero_point, output_zero_point;
+    int32_t eps_term;               /* round(depth^2 * eps / input_scale^2), >= 0 */
+    int32_t norm_shift;             /* fraction bits of the normalized values, in [0, 16] */
+    int32_t output_multiplier, output_shift;  /* gamma_scale * 2^-norm_shift / output_scale */
+} tg_norm_params_t;
+
+/*
+ * Layer norm: (x - mean) / sqrt(var + eps) * gamma + beta per row, the integer arithmetic of
+ * tg_norm_s8.h. gamma: int16 [depth] (one scale); beta: int32 [depth] on gamma_scale *
+ * 2^-norm_shift. Parameters: tinygen.kernels.params_attention. May not run in place.
+ */
+void tg_layer_norm_s8(const tg_norm_params_t *p, const int8_t *input, const int16_t *gamma,
+                      const int32_t *beta, int8_t *output);
+
+/* RMS norm: x / sqrt(mean(x^2) + eps) * gamma per row, as tg_layer_norm_s8 without the mean and beta. */
+void tg_rms_norm_s8(const tg_norm_params_t *p, const int8_t *input, const int16_t *gamma, int8_t *output);
+
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;      /* 1 / (sqrt(input_scale) * output_scale); shift - 20 in [-31, 31] */
+} tg_rsqrt_params_t;
+
+/* 1 / sqrt(x), TFLite Micro's int8 RSQRT; an input at or below the zero point gives 127. */
+void tg_rsqrt_s8(const tg_rsqrt_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t batch_shape[3];         /* output batch dims (broadcast, merged), leading 1s */
+    int32_t lhs_batch_strides[3];   /* element stride of each operand's matrix per batch dim, */
+    int32_t rhs_batch_strides[3];   /* 0 where it is broadcast */
+    int32_t rows, cols, depth;      /* output [rows][cols] per batch, depth summed */
+    int32_t lhs_row_stride, lhs_depth_stride;   /* lhs[i][k] at i * row + k * depth stride */
+    int32_t rhs_col_stride, rhs_depth_stride;   /* rhs[j][k] at j * col + k * depth stride */
+    int32_t lhs_offset, rhs_offset, output_offset;   /* -zero points, output zero point */
+    int32_t output_multiplier, output_shift;    /* lhs_scale * rhs_scale / output_scale */
+    int32_t act_min, act_max;
+} tg_batch_matmul_params_t;
+
+/*
+ * Batch matrix product (TFLite int8 BATCH_MATMUL): for each batch, out[i][j] =
+ * requant(sum_k (lhs[i][k] + lhs_offset) * (rhs[j][k] + rhs_offset)), the output contiguous
+ * [batches][rows][cols]; depth * 255 * 255 < 2^31. Not in place.
+ */
+void tg_batch_matmul_s8(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
+
+/* Bytes of tg_batch_matmul_s8_dsp's two lhs rows widened to int16 (tg_widen_rows_s8's layout), 8-aligned. */
+static inline int32_t tg_batch_matmul_s8_dsp_widened_bytes(int32_t depth)
+{
+    return (2 * 2 * (depth & ~3) + 2 * 8 + 7) / 8 * 8;
+}
+
+/* Scratch bytes of tg_batch_matmul_s8_dsp: the widened rows, two lhs rows gathered where the
+ * lhs is adjoint, the rhs transposed to [cols][depth] where its depth is not contiguous
+ * (tinygen.kernels.attention.batch_matmul_dsp_scratch computes the same). */
+static inline int32_t tg_batch_matmul_s8_dsp_buffer_size(const tg_batch_matmul_params_t *p)
+{
+    return tg_batch_matmul_s8_dsp_widened_bytes(p->depth) + (p->lhs_depth_stride != 1 ? 2 * p->depth : 0) +
+           (p->rhs_depth_stride != 1 || p->rhs_col_stride != p->depth ? p->cols * p->depth : 0);
+}
+
+/* tg_batch_matmul_s8 for ARMv7E-M (DSP extension): same parameters and results, the FC kernels'
+ * 2 x 2 SMLAD products over lhs rows widened to int16. scratch:
+ * tg_batch_matmul_s8_dsp_buffer_size(p) bytes, 8-byte aligned. Not in place. */
+void tg_batch_matmul_s8_dsp(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
+                            int8_t *scratch, int8_t *output);
+
+/* Scratch bytes of tg_batch_matmul_s8_rv32: the rhs column sums (int32), two lhs rows gathered
+ * where the lhs is adjoint, the rhs transposed to [cols][depth] where its depth is not
+ * contiguous (tinygen.kernels.attention.batch_matmul_rv32_scratch computes the same). */
+static inline int32_t tg_batch_matmul_s8_rv32_buffer_size(const tg_batch_matmul_params_t *p)
+{
+    return 4 * p->cols + (p->lhs_depth_stride != 1 ? 2 * p->depth : 0) +
+           (p->rhs_depth_stride != 1 || p->rhs_col_stride != p->depth ? p->cols * p->depth : 0);
+}
+
+/* tg_batch_matmul_s8 for RV32IM (ESP32-C3): same parameters and results; raw int8 products in
+ * 2 x 2 output blocks, the offsets through row and column sums. scratch:
+ * tg_batch_matmul_s8_rv32_buffer_size(p) bytes, 4-byte aligned. Not in place. */
+void tg_batch_matmul_s8_rv32(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
+                             int8_t *scratch, int8_t *output);
+
+/* a - b with broadcasting (TFLite int8 SUB): tg_add_broadcast_s8's struct and walk, the
+ * parameters of tinygen.quant.attention_params.sub_params. Not in place. */
+void tg_sub_s8(const tg_add_broadcast_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* (a - b)^2 with broadcasting (TFLite Micro int8 SQUARED_DIFFERENCE, left shift 7). Not in place. */
+void tg_squared_difference_s8(const tg_add_broadcast_params_t *p, const int8_t *input1, const int8_t *input2,
+                              int8_t *output);
+
+typedef struct {
+    int32_t rows, depth;            /* softmax over the last axis (depth) of each row */
+    int32_t input_multiplier, input_left_shift;
+    int32_t diff_min;
+    int32_t block_rows;             /* rows of each [block_rows][depth] matrix */
+} tg_softmax_causal_params_t;
+
+/* Softmax with PyTorch's causal mask: row i of each matrix over its first min(i + 1, depth)
+ * values (tg_softmax_s8's arithmetic), -128 after them. Not in place. */
+void tg_softmax_causal_s8(const tg_softmax_causal_params_t *p, const int8_t *input, int8_t *output);
+
+/* tg_softmax_causal_s8 for ARMv7E-M: each row through tg_softmax_s8_dsp with its exp table
+ * (tinygen.kernels.lut.softmax_exp_table). Not in place. */
+void tg_softmax_causal_s8_dsp(const tg_softmax_causal_params_t *p, const int8_t *input, const int32_t *table,
+                              int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 """Build the quantized IR graph from a .tflite model: the model's boundary (its int8 input
 and outputs, the QUANTIZE / DEQUANTIZE ops at a float32 boundary), then one handler per
-supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation, ops_simple, ops_transpose), each
+supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation, ops_simple, ops_transpose,
+ops_attention), each
 checked against the shape the file records."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from tflite.TensorType import TensorType
 
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
+from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
@@ -22,10 +24,12 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  # the simpler operators users' models bring (ops_simple)
                  "TANH", "PRELU", "GELU", "SUM", "SLICE", "STRIDED_SLICE", "MIRROR_PAD",
                  # transposed convolution (ops_transpose.py)
-                 "TRANSPOSE_CONV")
+                 "TRANSPOSE_CONV",
+                 # normalization and attention (ops_attention.py)
+                 "BATCH_MATMUL", "SUB", "SQUARED_DIFFERENCE", "RSQRT", "TRANSPOSE")
 
 
-class Importer(TransposeConvOps, MacOps, ActivationOps, SimpleOps):
+class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, SimpleOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
