@@ -48,6 +48,7 @@ SUPPORTED_LAYERS = (
     "softmax", "Dropout (every form)", "Identity",
     "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
     "tinygen.nn GatedConv2d / ExitHead / EarlyExit (run-time channel gating, early exits)",
+    "LSTM / GRU (unidirectional, any layers, batch-first or not; y[:, -1] keeps the last step only)",
 )
 
 

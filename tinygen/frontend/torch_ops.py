@@ -95,3 +95,10 @@ _register(_passthrough, _aten.dropout.default, _aten.dropout_.default, _aten.clo
           _aten.feature_alpha_dropout_.default)
 _register(_native_dropout, _aten.native_dropout.default)
 _register(_to, _aten.to.dtype, _aten.to.dtype_layout, _aten.type_as.default)
+
+# -- recurrent layers (tinygen/frontend/torch_recurrent.py) --
+from tinygen.frontend import torch_recurrent as recurrent  # noqa: E402
+
+_register(recurrent.recurrent("lstm"), _aten.lstm.input)
+_register(recurrent.recurrent("gru"), _aten.gru.input)
+_register(recurrent.select, _aten.select.int)

@@ -13,7 +13,7 @@ registers them all. Here: kernel_params, the entry point, and kernel_variants.
 from __future__ import annotations
 
 from tinygen.ir import Graph, Node, binary_operands
-from tinygen.kernels import params_elementwise, params_layout  # noqa: F401  (register their builders)
+from tinygen.kernels import params_elementwise, params_layout, params_recurrent  # noqa: F401  (register their builders)
 from tinygen.kernels.params_base import BUILDERS, builder  # noqa: F401  (builder: for tinygen.kernels.gating)
 from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields  # noqa: F401
 

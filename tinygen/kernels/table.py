@@ -150,6 +150,11 @@ from tinygen.kernels.gating import gating_kernels  # noqa: E402
 
 KERNELS = KERNELS + gating_kernels(KernelSpec)
 
+# recurrent layers: LSTM, GRU, SVDF (firmware/kernels/recurrent/)
+from tinygen.kernels.recurrent import recurrent_kernels  # noqa: E402
+
+KERNELS = KERNELS + recurrent_kernels(KernelSpec)
+
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}
 

@@ -1,0 +1,62 @@
+/*
+ * tg_lstm_s8: portable int8 LSTM layer, TFLite Micro's integer LSTM arithmetic
+ * (tg_kernels_recurrent.h). Per step and batch, each unit's four gates are computed from
+ * their input and recurrent dot products, then its cell and new hidden value; the new hidden
+ * values go to scratch until every unit has read the old ones.
+ * numpy twin: tinygen.ref.recurrent.lstm_s8.
+ */
+#include <string.h>
+
+#include "tg_kernels_recurrent.h"
+
+void tg_lstm_s8(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
+                const int8_t *c0_input, const int8_t *w_ih, const int8_t *w_hh, const int32_t *bias, int8_t *state,
+                int8_t *scratch, int8_t *output)
+{
+    const int32_t hid = p->hidden;
+    const int32_t in = p->input_size;
+    int32_t b, t, j, g;
+
+    if (!p->stateful) {
+        tg_lstm_reset_s8(p, h0, c0, c0_input, state);
+    }
+    for (b = 0; b < p->batches; ++b) {
+        int8_t *h = state + b * hid;
+        int16_t *c = (int16_t *)(void *)(state + p->c_offset) + b * hid;
+        for (t = 0; t < p->steps; ++t) {
+            const int8_t *x = input + (b * p->steps + t) * in;
+            for (j = 0; j < hid; ++j) {
+                int32_t pre[4];
+                for (g = 0; g < 4; ++g) {
+                    const int32_t row = g * hid + j;
+                    const int32_t xs = tg_gate_q12(tg_dot_offset_s8(x, w_ih + row * in, in, p->input_offset) + bias[row],
+                                                   p->in_mult[g], p->in_shift[g]);
+                    const int32_t hs = tg_gate_q12(tg_dot_offset_s8(h, w_hh + row * hid, hid, p->hidden_offset),
+                                                   p->rec_mult[g], p->rec_shift[g]);
+                    pre[g] = tg_sat16(xs + hs);
+                }
+                {
+                    const int32_t ig = tg_sigmoid_s16(pre[0]);
+                    const int32_t fg = tg_sigmoid_s16(pre[1]);
+                    const int32_t gg = tg_tanh_s16(pre[2], 3, 0);
+                    const int32_t og = tg_sigmoid_s16(pre[3]);
+                    int32_t cj = tg_mul_s16(fg, c[j], p->forget_mult, p->forget_shift, 0, INT16_MIN, INT16_MAX);
+                    cj = tg_sat16(cj + tg_mul_s16(ig, gg, p->cell_mult, p->cell_shift, 0, INT16_MIN, INT16_MAX));
+                    if (p->cell_clip > 0) {
+                        cj = cj > p->cell_clip ? p->cell_clip : (cj < -p->cell_clip ? -p->cell_clip : cj);
+                    }
+                    c[j] = (int16_t)cj;
+                    scratch[j] = (int8_t)tg_mul_s16(tg_tanh_s16(cj, p->tanh_mult, p->tanh_shift), og, p->output_mult,
+                                                    p->output_shift, p->hidden_zero_point, INT8_MIN, INT8_MAX);
+                }
+            }
+            memcpy(h, scratch, (size_t)hid);
+            if (p->sequence) {
+                memcpy(output + (b * p->steps + t) * hid, scratch, (size_t)hid);
+            }
+        }
+        if (!p->sequence) {
+            memcpy(output + b * hid, h, (size_t)hid);
+        }
+    }
+}

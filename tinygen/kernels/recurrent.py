@@ -1,0 +1,45 @@
+"""The recurrent layers' kernels (firmware/kernels/recurrent/tg_kernels_recurrent.h): their
+KernelSpecs; tinygen.kernels.table appends `recurrent_kernels`. Each takes its state (the
+arena's persistent region, KernelSpec.state) and, for the LSTM and GRU, H bytes of scratch.
+
+Call: kernel(&params, input, the initial state's pointers, constants..., state, [scratch,]
+output); the initial state comes from a model input or a constant (NULL: zeros), see
+tinygen/codegen/recurrent.py."""
+
+from __future__ import annotations
+
+from tinygen.kernels.params_recurrent import gru_state_bytes, lstm_state_bytes, recurrent_scratch_bytes, svdf_state_bytes
+
+HEADER = "kernels/tg_kernels_recurrent.h"
+TABLE = "kernels/tg_sigmoid_table_s16.c"
+# the constants in call order; the initial state's constants (h0, c0) are emitted with them but
+# passed among the initial state's pointers (tinygen/codegen/recurrent.py)
+LSTM_ROLES = ("w_ih", "w_hh", "bias", "h0", "c0")
+GRU_ROLES = ("w_ih", "w_hh", "bias", "h0")
+SVDF_ROLES = ("weights_feature", "weights_time", "bias")
+# the constant initial states, after the activation ones (codegen/recurrent.py)
+INITIAL = {"lstm": ("h0", "c0"), "gru": ("h0",), "svdf": ()}
+RESET = {"lstm": "tg_lstm_reset_s8", "gru": "tg_gru_reset_s8", "svdf": "tg_svdf_reset_s8"}
+
+
+def recurrent_kernels(spec_type) -> tuple:
+    """The KernelSpecs, built with tinygen.kernels.table.KernelSpec (passed in: no import cycle)."""
+    def lstm(name, requires=frozenset(), calls=()):
+        return spec_type(name, "lstm", requires=requires, struct="tg_lstm_params_t", const_roles=LSTM_ROLES,
+                         source=f"kernels/{name}.c", twin="lstm_s8", headers=(HEADER,),
+                         calls=("kernels/tg_lstm_reset_s8.c", TABLE) + calls, scratch=recurrent_scratch_bytes,
+                         state=lstm_state_bytes)
+
+    def gru(name, requires=frozenset(), calls=()):
+        return spec_type(name, "gru", requires=requires, struct="tg_gru_params_t", const_roles=GRU_ROLES,
+                         source=f"kernels/{name}.c", twin="gru_s8", headers=(HEADER,),
+                         calls=("kernels/tg_gru_reset_s8.c", TABLE) + calls, scratch=recurrent_scratch_bytes,
+                         state=gru_state_bytes)
+
+    return (
+        lstm("tg_lstm_s8"),
+        gru("tg_gru_s8"),
+        spec_type("tg_svdf_s8", "svdf", struct="tg_svdf_params_t", const_roles=SVDF_ROLES,
+                  source="kernels/tg_svdf_s8.c", twin="svdf_s8", headers=(HEADER,),
+                  calls=("kernels/tg_svdf_reset_s8.c",), state=svdf_state_bytes),
+    )
