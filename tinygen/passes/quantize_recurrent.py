@@ -6,8 +6,10 @@
   bias b_hn, which sits inside r * (W_hn h + b_hn), on the recurrent side's (s_h * s_w);
 - the hidden state shares the output's int8 grid (the output is the hidden state); an h0
   given as an input is on that grid too;
-- the LSTM's cell state is int16 on a power-of-two scale 2^(e - 15), e = ceil(log2(max |c|))
-  over the calibration data (the TFLite converter's choice), attrs["cell_scale"];
+- the LSTM's cell state is int16 on a power-of-two scale 2^(e - 15), e = ceil(log2(max |c|)) + 1
+  over the calibration data: one bit more than the TFLite converter's choice, since a cell
+  that leaves its range saturates and carries the error on through every later step,
+  attrs["cell_scale"];
 - h0 / c0 constants: int8 on the output's grid / int16 on the cell's.
 """
 
@@ -23,11 +25,13 @@ from tinygen.quant import params as qp
 _GATES = {"lstm": 4, "gru": 3}
 # the cell scale's exponent range: tanh of the cell takes 2^-27 .. 2^0 (tinygen.ref.recurrent.tanh_params)
 CELL_EXPONENT_MIN, CELL_EXPONENT_MAX = -12, 15
+# bits of range the cell state keeps above its calibrated largest magnitude
+CELL_HEADROOM_BITS = 1
 
 
 def cell_scale(abs_max: float) -> float:
     """The int16 cell state's power-of-two scale for cell values up to abs_max."""
-    e = math.ceil(math.log2(abs_max)) if abs_max > 0 else CELL_EXPONENT_MIN
+    e = math.ceil(math.log2(abs_max)) + CELL_HEADROOM_BITS if abs_max > 0 else CELL_EXPONENT_MIN
     return 2.0 ** (min(max(e, CELL_EXPONENT_MIN), CELL_EXPONENT_MAX) - 15)
 
 

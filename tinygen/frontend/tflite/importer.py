@@ -11,16 +11,19 @@ from tflite.TensorType import TensorType
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_mac import MacOps
+from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
 from tinygen.frontend.tflite.ops_tensor import TensorOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
 from tinygen.ir import Graph, Kind, Tensor
 
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
                  "ADD", "MUL", "CONCATENATION", "PAD", "PADV2", "MEAN", "RESHAPE", "SQUEEZE", "SOFTMAX",
-                 "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE")
+                 "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE") + (
+    # recurrent layers (ops_recurrent.py)
+    "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF")
 
 
-class Importer(MacOps, TensorOps, ActivationOps):
+class Importer(MacOps, TensorOps, ActivationOps, RecurrentOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
