@@ -12,8 +12,9 @@ from tflite_builder import ModelBuilder, random_scale, random_zero_point
 
 
 def lstm_model(rng: np.random.Generator, batches: int, steps: int, inputs: int, hidden: int,
-               time_major: bool = False, cell_clip: float = 0.0) -> bytes:
-    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM over [B, T, I] ([T, B, I] time-major)."""
+               time_major: bool = False, cell_clip: float = 0.0, recurrent_max: int = 127) -> bytes:
+    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM over [B, T, I] ([T, B, I] time-major); recurrent
+    weights in [-recurrent_max, recurrent_max]."""
     b = ModelBuilder("tinygen recurrent test: lstm")
     s_x, zp_x = random_scale(rng, 0.01, 0.1), random_zero_point(rng)
     s_h, zp_h = random_scale(rng, 0.004, 0.012), random_zero_point(rng, -20, 20)
@@ -23,7 +24,8 @@ def lstm_model(rng: np.random.Generator, batches: int, steps: int, inputs: int, 
     ins = [x]
     for k, cols in enumerate([inputs] * 4 + [hidden] * 4):
         s_w = random_scale(rng, 0.002, 0.03)
-        w = rng.integers(-127, 128, (hidden, cols))
+        limit = 127 if k < 4 else recurrent_max
+        w = rng.integers(-limit, limit + 1, (hidden, cols))
         ins.append(b.tensor(f"w{k}", [hidden, cols], scale=s_w, zero_point=0, data=w))
     ins += [-1, -1, -1]                                    # no peephole
     for k in range(4):

@@ -46,6 +46,11 @@ OP_SOURCES = {
     "max_pool2d": ("PoolingFunctions/arm_max_pool_s8.c",),
     "add": ("BasicMathFunctions/arm_elementwise_add_s8.c",),
     "softmax": ("SoftmaxFunctions/arm_softmax_s8.c", "SoftmaxFunctions/arm_nn_softmax_common_s8.c"),
+    # recurrent layers (arm_nn_lstm_step_s8 and the gate products are among SUPPORT's)
+    "lstm": ("LSTMFunctions/arm_lstm_unidirectional_s8.c", "ActivationFunctions/arm_nn_activation_s16.c",
+             "BasicMathFunctions/arm_elementwise_mul_s16.c", "BasicMathFunctions/arm_elementwise_mul_acc_s16.c",
+             "BasicMathFunctions/arm_elementwise_mul_s16_s8.c"),
+    "svdf": ("SVDFunctions/arm_svdf_state_s16_s8.c",),
 }
 
 

@@ -67,6 +67,7 @@ def _lstm(graph: Graph, node: Node) -> dict:
     p["output_mult"], p["output_shift"] = _mult(np.float64(ACTIVATION_SCALE) * np.float64(ACTIVATION_SCALE)
                                                 / np.float64(s_h))
     p["tanh_mult"], p["tanh_shift"] = tanh_params(power)
+    p["cell_scale_power"] = power
     clip = float(node.attrs.get("cell_clip", 0.0))
     p["cell_clip"] = int(min(max(clip / s_c, -32768.0), 32767.0)) if clip > 0 else 0
     # c0 as a model input: int8 on its own grid, requantized onto the cell's at each reset

@@ -154,6 +154,9 @@ KERNELS = KERNELS + gating_kernels(KernelSpec)
 from tinygen.kernels.recurrent import recurrent_kernels  # noqa: E402
 
 KERNELS = KERNELS + recurrent_kernels(KernelSpec)
+from tinygen.kernels.cmsis_nn import cmsis_nn_recurrent_kernels  # noqa: E402
+
+KERNELS = KERNELS + cmsis_nn_recurrent_kernels(KernelSpec)
 
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}

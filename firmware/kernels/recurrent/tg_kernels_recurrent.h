@@ -67,6 +67,7 @@ typedef struct {
     int32_t cell_clip;                    /* > 0: |c| clipped to it */
     int32_t c0_mult, c0_shift, c0_offset; /* c0 given as an int8 input: onto the cell's grid */
     int32_t c_offset;                     /* byte offset of c in the state */
+    int32_t cell_scale_power;             /* s_c = 2^cell_scale_power */
 } tg_lstm_params_t;
 
 typedef struct {
