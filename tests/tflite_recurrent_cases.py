@@ -86,3 +86,14 @@ def tflm_sequence(model: bytes, inputs: list[np.ndarray], arena: int = 1 << 20) 
         interp.invoke()
         outs.append(np.array(interp.get_output(0)))
     return outs
+
+
+def assert_device_equals_tflm(dev, model: bytes, inputs: list[np.ndarray], label: str) -> None:
+    """A device (a tinygen.hil Device running `model`'s firmware) equals TensorFlow Lite Micro on
+    `inputs` run one after another."""
+    want = tflm_sequence(model, inputs)
+    for k, x in enumerate(inputs):
+        got = np.frombuffer(dev.run(np.ascontiguousarray(x, np.int8).tobytes())[0], np.int8)
+        if not np.array_equal(got, want[k].ravel()):
+            idx = np.flatnonzero(got != want[k].ravel())
+            raise AssertionError(f"{label} invocation {k}: {idx.size} of {got.size} bytes differ, first at {idx[0]}")

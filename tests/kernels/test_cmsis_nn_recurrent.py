@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 from e2e import first_difference
-from tflite_recurrent_cases import lstm_model, svdf_model, tflm_sequence
+from tflite_recurrent_cases import assert_device_equals_tflm, lstm_model, svdf_model
 from torch import nn
 from torch_models import compile_module
 
@@ -89,11 +89,8 @@ def test_cmsis_nn_lstm_svdf_equal_tflm_on_f746zg_standin(tmp_path):
         result = build(source, graph, F746, tmp_path / name)
         shape = graph.tensor(graph.inputs[0]).shape
         xs = [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(5)]
-        want = tflm_sequence(data, xs)
         with open_device(F746, result.out_dir, emulate=True) as dev:
-            for k, x in enumerate(xs):
-                got = np.frombuffer(dev.run(x.tobytes())[0], np.int8)
-                assert np.array_equal(got, want[k].ravel()), f"{name} invocation {k}: {first_difference(want[k], got)}"
+            assert_device_equals_tflm(dev, data, xs, name)
 
 
 class LastStep(nn.Module):

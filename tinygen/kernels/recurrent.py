@@ -9,6 +9,7 @@ tinygen/codegen/recurrent.py."""
 from __future__ import annotations
 
 from tinygen.kernels.params_recurrent import gru_state_bytes, lstm_state_bytes, recurrent_scratch_bytes, svdf_state_bytes
+from tinygen.kernels.recurrent_dsp import dsp_scratch, pack_gru_dsp, pack_lstm_dsp
 
 HEADER = "kernels/tg_kernels_recurrent.h"
 TABLE = "kernels/tg_sigmoid_table_s16.c"
@@ -17,6 +18,9 @@ TABLE = "kernels/tg_sigmoid_table_s16.c"
 LSTM_ROLES = ("w_ih", "w_hh", "bias", "h0", "c0")
 GRU_ROLES = ("w_ih", "w_hh", "bias", "h0")
 SVDF_ROLES = ("weights_feature", "weights_time", "bias")
+# the DSP kernels read their weights packed (recurrent_dsp.py), not w_ih, w_hh and bias
+DSP_ROLES = {"lstm": ("packed", "h0", "c0"), "gru": ("packed", "h0")}
+DSP_HEADER = "kernels/tg_recurrent_s8_dsp.h"
 # the constant initial states, after the activation ones (codegen/recurrent.py)
 INITIAL = {"lstm": ("h0", "c0"), "gru": ("h0",), "svdf": ()}
 RESET = {"lstm": "tg_lstm_reset_s8", "gru": "tg_gru_reset_s8", "svdf": "tg_svdf_reset_s8"}
@@ -36,7 +40,17 @@ def recurrent_kernels(spec_type) -> tuple:
                          calls=("kernels/tg_gru_reset_s8.c", TABLE) + calls, scratch=recurrent_scratch_bytes,
                          state=gru_state_bytes)
 
+    dsp = frozenset({"dsp"})
     return (
+        # Cortex-M4/M7: int16 weight pairs packed at build time (tinygen/kernels/recurrent_dsp.py)
+        spec_type("tg_lstm_s8_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t", const_roles=DSP_ROLES["lstm"],
+                  source="kernels/tg_lstm_s8_dsp.c", twin="lstm_s8", headers=(HEADER, DSP_HEADER),
+                  calls=("kernels/tg_lstm_reset_s8.c", TABLE), scratch=dsp_scratch, state=lstm_state_bytes,
+                  pack=pack_lstm_dsp),
+        spec_type("tg_gru_s8_dsp", "gru", requires=dsp, struct="tg_gru_params_t", const_roles=DSP_ROLES["gru"],
+                  source="kernels/tg_gru_s8_dsp.c", twin="gru_s8", headers=(HEADER, DSP_HEADER),
+                  calls=("kernels/tg_gru_reset_s8.c", TABLE), scratch=dsp_scratch, state=gru_state_bytes,
+                  pack=pack_gru_dsp),
         lstm("tg_lstm_s8"),
         gru("tg_gru_s8"),
         spec_type("tg_svdf_s8", "svdf", struct="tg_svdf_params_t", const_roles=SVDF_ROLES,

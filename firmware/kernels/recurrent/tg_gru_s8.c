@@ -3,8 +3,6 @@
  * tg_kernels_recurrent.h). Per step and batch, each unit's three gates, then its new hidden value
  * into scratch until every unit has read the old ones. numpy twin: tinygen.ref.recurrent.gru_s8.
  */
-#include <string.h>
-
 #include "tg_kernels_recurrent.h"
 
 void tg_gru_s8(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, const int8_t *w_ih,
@@ -43,13 +41,7 @@ void tg_gru_s8(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, 
                     scratch[j] = (int8_t)v;
                 }
             }
-            memcpy(h, scratch, (size_t)hid);
-            if (p->sequence) {
-                memcpy(output + (b * p->steps + t) * hid, scratch, (size_t)hid);
-            }
-        }
-        if (!p->sequence) {
-            memcpy(output + b * hid, h, (size_t)hid);
+            tg_rnn_store_step(h, scratch, hid, p->sequence, p->steps, b, t, output);
         }
     }
 }

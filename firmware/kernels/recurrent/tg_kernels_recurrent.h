@@ -44,6 +44,7 @@
 #define TG_KERNELS_RECURRENT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tg_kernels.h"
 #include "tg_requant.h"
@@ -150,6 +151,19 @@ static inline int32_t tg_dot_offset_s8(const int8_t *x, const int8_t *w, int32_t
     return acc;
 }
 
+/* After a step of batch b at time t: the new hidden state over the old one, and into the output
+ * where it holds every step (sequence: [B][T][H]); after the last step the last-step output [B][H]. */
+static inline void tg_rnn_store_step(int8_t *h, const int8_t *hnew, int32_t hid, int32_t sequence, int32_t steps,
+                                     int32_t b, int32_t t, int8_t *output)
+{
+    memcpy(h, hnew, (size_t)hid);
+    if (sequence) {
+        memcpy(output + (b * steps + t) * hid, hnew, (size_t)hid);
+    } else if (t == steps - 1) {
+        memcpy(output + b * hid, hnew, (size_t)hid);
+    }
+}
+
 /* A gate's int8 product requantized onto Q3.12 and saturated to int16. */
 static inline int32_t tg_gate_q12(int32_t acc, int32_t multiplier, int32_t shift)
 {
@@ -177,16 +191,11 @@ void tg_lstm_s8(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0
                 const int8_t *c0_input, const int8_t *w_ih, const int8_t *w_hh, const int32_t *bias, int8_t *state,
                 int8_t *scratch, int8_t *output);
 
-/* tg_lstm_s8 for ARMv7E-M (DSP extension): same arguments and results. packed: the weights as
- * tinygen.kernels.recurrent_dsp.lstm_dsp_pack lays them out (w_ih and w_hh are not read). */
+/* tg_lstm_s8 for ARMv7E-M (DSP extension): the same results. packed: the weights as int16 pairs
+ * with the zero points folded into the biases (tinygen.kernels.recurrent_dsp.pack_lstm_dsp,
+ * tg_recurrent_s8_dsp.h); scratch: tinygen.kernels.recurrent_dsp.dsp_scratch bytes. */
 void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
-                    const int8_t *c0_input, const int8_t *w_ih, const int8_t *w_hh, const int32_t *bias,
-                    int8_t *state, int8_t *scratch, int8_t *output);
-
-/* tg_lstm_s8 for RV32IM: same arguments and results. */
-void tg_lstm_s8_rv32(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
-                     const int8_t *c0_input, const int8_t *w_ih, const int8_t *w_hh, const int32_t *bias,
-                     int8_t *state, int8_t *scratch, int8_t *output);
+                    const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch, int8_t *output);
 
 /* ---- GRU ---- */
 
@@ -201,13 +210,10 @@ void tg_gru_reset_s8(const tg_gru_params_t *p, const int8_t *h0, int8_t *state);
 void tg_gru_s8(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, const int8_t *w_ih,
                const int8_t *w_hh, const int32_t *bias, int8_t *state, int8_t *scratch, int8_t *output);
 
-/* tg_gru_s8 for ARMv7E-M (DSP extension): same arguments and results. */
-void tg_gru_s8_dsp(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, const int8_t *w_ih,
-                   const int8_t *w_hh, const int32_t *bias, int8_t *state, int8_t *scratch, int8_t *output);
-
-/* tg_gru_s8 for RV32IM: same arguments and results. */
-void tg_gru_s8_rv32(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, const int8_t *w_ih,
-                    const int8_t *w_hh, const int32_t *bias, int8_t *state, int8_t *scratch, int8_t *output);
+/* tg_gru_s8 for ARMv7E-M (DSP extension): the same results; packed and scratch as tg_lstm_s8_dsp's
+ * (tinygen.kernels.recurrent_dsp.pack_gru_dsp). */
+void tg_gru_s8_dsp(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, const int32_t *packed,
+                   int8_t *state, int8_t *scratch, int8_t *output);
 
 /* ---- SVDF ---- */
 

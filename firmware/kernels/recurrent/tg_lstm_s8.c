@@ -5,8 +5,6 @@
  * values go to scratch until every unit has read the old ones.
  * numpy twin: tinygen.ref.recurrent.lstm_s8.
  */
-#include <string.h>
-
 #include "tg_kernels_recurrent.h"
 
 void tg_lstm_s8(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
@@ -50,13 +48,7 @@ void tg_lstm_s8(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0
                                                     p->output_shift, p->hidden_zero_point, INT8_MIN, INT8_MAX);
                 }
             }
-            memcpy(h, scratch, (size_t)hid);
-            if (p->sequence) {
-                memcpy(output + (b * p->steps + t) * hid, scratch, (size_t)hid);
-            }
-        }
-        if (!p->sequence) {
-            memcpy(output + b * hid, h, (size_t)hid);
+            tg_rnn_store_step(h, scratch, hid, p->sequence, p->steps, b, t, output);
         }
     }
 }
