@@ -1,8 +1,9 @@
-"""The recurrent layers' DSP kernels (tg_lstm_s8_dsp, tg_gru_s8_dsp: int16 weight pairs packed at
-build time, tinygen/kernels/recurrent_dsp.py) on the f746zg and f446re stand-ins: byte for byte the
-numpy reference, layer by layer, over awkward sizes (input and hidden sizes not multiples of 4, one
-unit, two layers, whole sequences, two batches from a .tflite LSTM); and the packing against the
-int8 weights it came from."""
+"""The recurrent layers' DSP kernels (tg_lstm_s8_dsp, tg_gru_s8_dsp, tg_svdf_s8_dsp: int16 weight
+pairs packed at build time, tinygen/kernels/recurrent_dsp.py) on the f746zg and f446re stand-ins:
+byte for byte the numpy reference, layer by layer, over awkward sizes (input and hidden sizes not
+multiples of 4, one unit, two layers, whole sequences, two batches from a .tflite LSTM), the SVDF
+against TFLite Micro over odd input and memory sizes and ranks; and the packing against the int8
+weights it came from."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from e2e import assert_device_equals_reference, first_difference
-from tflite_recurrent_cases import lstm_model
+from tflite_recurrent_cases import assert_device_equals_tflm, lstm_model, svdf_model
 from torch import nn
 from torch_models import compile_module
 
@@ -103,3 +104,27 @@ def test_dsp_packing_holds_the_weights_and_folded_biases():
         assert np.array_equal(got, w_ih[:, j]) and not np.any(np.concatenate([xs[0], xs[1]], axis=1)[:, i:])
     g = pack_gru_dsp(p, {"w_ih": w_ih[:3], "w_hh": w_hh[:3], "bias": bias})
     assert np.array_equal(g[3:6].astype(np.int64), np.array([0, 0, bias[3, 0]]) - 3 * w_hh[:3, 0].sum(1))
+
+
+# (batches, inputs, units, rank, memory)
+SVDF_CASES = [(1, 40, 8, 1, 49), (2, 7, 3, 2, 5), (1, 1, 1, 1, 1), (1, 13, 4, 3, 6)]
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_svdf_s8_dsp_equals_tflm(board, tmp_path):
+    pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
+    b = get_board(board)
+    rng = np.random.default_rng(len(board))
+    for k, case in enumerate(SVDF_CASES):
+        data = svdf_model(rng, *case)
+        path = tmp_path / f"svdf{k}.tflite"
+        path.write_bytes(data)
+        source = load_source(path)
+        graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+        assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_svdf_s8_dsp"]
+        result = build(source, graph, b, tmp_path / f"fw{k}")
+        xs = [rng.integers(-128, 128, graph.tensor(graph.inputs[0]).shape, dtype=np.int8) for _ in range(case[4] + 2)]
+        with open_device(b, result.out_dir, emulate=True) as dev:
+            assert_device_equals_tflm(dev, data, xs, f"svdf {case}")

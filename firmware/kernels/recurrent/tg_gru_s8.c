@@ -10,7 +10,6 @@ void tg_gru_s8(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, 
 {
     const int32_t hid = p->hidden;
     const int32_t in = p->input_size;
-    const int32_t zp = p->hidden_zero_point;
     int32_t b, t, j, g;
 
     if (!p->stateful) {
@@ -30,16 +29,7 @@ void tg_gru_s8(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, 
                     hs[g] = tg_gate_q12(tg_dot_offset_s8(h, w_hh + row * hid, hid, p->hidden_offset) + hb,
                                         p->rec_mult[g], p->rec_shift[g]);
                 }
-                {
-                    const int32_t r = tg_sigmoid_s16(tg_sat16(xs[0] + hs[0]));
-                    const int32_t z = tg_sigmoid_s16(tg_sat16(xs[1] + hs[1]));
-                    const int32_t rn = tg_mul_s16(r, hs[2], 1 << 30, -14, 0, INT16_MIN, INT16_MAX);
-                    const int32_t n = tg_tanh_s16(tg_sat16(xs[2] + rn), 3, 0);
-                    int32_t v = zp + tg_requantize((32768 - z) * n, p->output_mult, p->output_shift)
-                                + tg_requantize(z * ((int32_t)h[j] - zp), 1 << 30, -14);
-                    v = v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v);
-                    scratch[j] = (int8_t)v;
-                }
+                scratch[j] = tg_gru_unit_s8(p, xs, hs, h[j]);
             }
             tg_rnn_store_step(h, scratch, hid, p->sequence, p->steps, b, t, output);
         }

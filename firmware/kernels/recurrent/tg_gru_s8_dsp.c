@@ -11,13 +11,12 @@ void tg_gru_s8_dsp(const tg_gru_params_t *p, const int8_t *input, const int8_t *
                    int8_t *state, int8_t *scratch, int8_t *output)
 {
     const int32_t hid = p->hidden;
-    const int32_t zp = p->hidden_zero_point;
     const int32_t in4 = (p->input_size + 3) / 4, hid4 = (hid + 3) / 4;
     const int32_t unit_words = 6 + 6 * (in4 + hid4);
     int16_t *xw = (int16_t *)(void *)scratch;
     int16_t *hw = xw + 4 * in4;
     int8_t *hnew = (int8_t *)(hw + 4 * hid4);
-    int32_t b, t, j;
+    int32_t b, t, j, g;
 
     if (!p->stateful) {
         tg_gru_reset_s8(p, h0, state);
@@ -33,21 +32,11 @@ void tg_gru_s8_dsp(const tg_gru_params_t *p, const int8_t *input, const int8_t *
                 int32_t hs[3] = {w[3], w[4], w[5]};
                 w = tg_rnn_dot3_dsp(w + 6, xw, in4, xs);
                 (void)tg_rnn_dot3_dsp(w, hw, hid4, hs);
-                {
-                    const int32_t hn = TG_RNN_SAT16(tg_requantize_fast(hs[2], p->rec_mult[2], p->rec_shift[2]));
-                    const int32_t r = tg_sigmoid_s16(
-                        TG_RNN_SAT16(TG_RNN_SAT16(tg_requantize_fast(xs[0], p->in_mult[0], p->in_shift[0]))
-                                 + TG_RNN_SAT16(tg_requantize_fast(hs[0], p->rec_mult[0], p->rec_shift[0]))));
-                    const int32_t z = tg_sigmoid_s16(
-                        TG_RNN_SAT16(TG_RNN_SAT16(tg_requantize_fast(xs[1], p->in_mult[1], p->in_shift[1]))
-                                 + TG_RNN_SAT16(tg_requantize_fast(hs[1], p->rec_mult[1], p->rec_shift[1]))));
-                    const int32_t rn = TG_RNN_SAT16(tg_requantize_fast(r * hn, 1 << 30, -14));
-                    const int32_t n = tg_tanh_s16(
-                        TG_RNN_SAT16(TG_RNN_SAT16(tg_requantize_fast(xs[2], p->in_mult[2], p->in_shift[2])) + rn), 3, 0);
-                    int32_t v = zp + tg_requantize_fast((32768 - z) * n, p->output_mult, p->output_shift)
-                                + tg_requantize_fast(z * ((int32_t)h[j] - zp), 1 << 30, -14);
-                    hnew[j] = (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
+                for (g = 0; g < 3; ++g) {
+                    xs[g] = TG_RNN_SAT16(tg_requantize_fast(xs[g], p->in_mult[g], p->in_shift[g]));
+                    hs[g] = TG_RNN_SAT16(tg_requantize_fast(hs[g], p->rec_mult[g], p->rec_shift[g]));
                 }
+                hnew[j] = tg_gru_unit_s8(p, xs, hs, h[j]);
             }
             tg_rnn_store_step(h, hnew, hid, p->sequence, p->steps, b, t, output);
         }

@@ -170,6 +170,41 @@ static inline int32_t tg_gate_q12(int32_t acc, int32_t multiplier, int32_t shift
     return tg_sat16(tg_requantize(acc, multiplier, shift));
 }
 
+/* One LSTM unit's update from its four saturated gate pre-activations (Q3.12; i, f, g, o): its
+ * cell, in place, and its new hidden value. tg_requantize_fast equals tg_requantize for these
+ * multipliers (TFLite's, in [2^30, 2^31)). */
+static inline int8_t tg_lstm_unit_s8(const tg_lstm_params_t *p, const int32_t *pre, int16_t *c)
+{
+    const int32_t ig = tg_sigmoid_s16(pre[0]);
+    const int32_t fg = tg_sigmoid_s16(pre[1]);
+    const int32_t gg = tg_tanh_s16(pre[2], 3, 0);
+    const int32_t og = tg_sigmoid_s16(pre[3]);
+    int32_t cj = tg_sat16(tg_requantize_fast(fg * *c, p->forget_mult, p->forget_shift));
+    int32_t v;
+    cj = tg_sat16(cj + tg_sat16(tg_requantize_fast(ig * gg, p->cell_mult, p->cell_shift)));
+    if (p->cell_clip > 0) {
+        cj = cj > p->cell_clip ? p->cell_clip : (cj < -p->cell_clip ? -p->cell_clip : cj);
+    }
+    *c = (int16_t)cj;
+    v = p->hidden_zero_point +
+        tg_requantize_fast(tg_tanh_s16(cj, p->tanh_mult, p->tanh_shift) * og, p->output_mult, p->output_shift);
+    return (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
+}
+
+/* One GRU unit's new hidden value from its gates' products requantized onto Q3.12 and saturated:
+ * xs (input side: r, z, n) and hs (recurrent side, b_hn in hs[2]), and its old hidden value. */
+static inline int8_t tg_gru_unit_s8(const tg_gru_params_t *p, const int32_t *xs, const int32_t *hs, int32_t h_old)
+{
+    const int32_t zp = p->hidden_zero_point;
+    const int32_t r = tg_sigmoid_s16(tg_sat16(xs[0] + hs[0]));
+    const int32_t z = tg_sigmoid_s16(tg_sat16(xs[1] + hs[1]));
+    const int32_t rn = tg_sat16(tg_requantize_fast(r * hs[2], 1 << 30, -14));
+    const int32_t n = tg_tanh_s16(tg_sat16(xs[2] + rn), 3, 0);
+    const int32_t v = zp + tg_requantize_fast((32768 - z) * n, p->output_mult, p->output_shift)
+                      + tg_requantize_fast(z * (h_old - zp), 1 << 30, -14);
+    return (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
+}
+
 /* ---- LSTM ---- */
 
 /*
@@ -197,6 +232,11 @@ void tg_lstm_s8(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0
 void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
                     const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch, int8_t *output);
 
+/* tg_lstm_s8 for RV32IM: the same results. packed: tinygen.kernels.recurrent_rv32.pack_lstm_rv32
+ * (tg_recurrent_s8_rv32.h); scratch: H bytes. */
+void tg_lstm_s8_rv32(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
+                     const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch, int8_t *output);
+
 /* ---- GRU ---- */
 
 /* h (int8 [B][H]) to h0, or the hidden zero point where NULL. */
@@ -215,6 +255,10 @@ void tg_gru_s8(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, 
 void tg_gru_s8_dsp(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, const int32_t *packed,
                    int8_t *state, int8_t *scratch, int8_t *output);
 
+/* tg_gru_s8 for RV32IM: the same results; packed: tinygen.kernels.recurrent_rv32.pack_gru_rv32. */
+void tg_gru_s8_rv32(const tg_gru_params_t *p, const int8_t *input, const int8_t *h0, const int32_t *packed,
+                    int8_t *state, int8_t *scratch, int8_t *output);
+
 /* ---- SVDF ---- */
 
 /* The activation state (int16 [B][filters * memory]) to 0 (TFLite's initial variable). */
@@ -227,5 +271,10 @@ void tg_svdf_reset_s8(const tg_svdf_params_t *p, int8_t *state);
  */
 void tg_svdf_s8(const tg_svdf_params_t *p, const int8_t *input, const int8_t *weights_feature,
                 const int16_t *weights_time, const int32_t *bias, int8_t *state, int8_t *output);
+
+/* tg_svdf_s8 for ARMv7E-M: the same results. packed: tinygen.kernels.recurrent_dsp.pack_svdf_dsp (the
+ * feature weights as int16 pairs, the zero points folded); scratch: the input widened to int16. */
+void tg_svdf_s8_dsp(const tg_svdf_params_t *p, const int8_t *input, const int16_t *weights_time,
+                    const int32_t *bias, const int32_t *packed, int8_t *state, int8_t *scratch, int8_t *output);
 
 #endif /* TG_KERNELS_RECURRENT_H */

@@ -33,20 +33,7 @@ void tg_lstm_s8(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0
                                                    p->rec_mult[g], p->rec_shift[g]);
                     pre[g] = tg_sat16(xs + hs);
                 }
-                {
-                    const int32_t ig = tg_sigmoid_s16(pre[0]);
-                    const int32_t fg = tg_sigmoid_s16(pre[1]);
-                    const int32_t gg = tg_tanh_s16(pre[2], 3, 0);
-                    const int32_t og = tg_sigmoid_s16(pre[3]);
-                    int32_t cj = tg_mul_s16(fg, c[j], p->forget_mult, p->forget_shift, 0, INT16_MIN, INT16_MAX);
-                    cj = tg_sat16(cj + tg_mul_s16(ig, gg, p->cell_mult, p->cell_shift, 0, INT16_MIN, INT16_MAX));
-                    if (p->cell_clip > 0) {
-                        cj = cj > p->cell_clip ? p->cell_clip : (cj < -p->cell_clip ? -p->cell_clip : cj);
-                    }
-                    c[j] = (int16_t)cj;
-                    scratch[j] = (int8_t)tg_mul_s16(tg_tanh_s16(cj, p->tanh_mult, p->tanh_shift), og, p->output_mult,
-                                                    p->output_shift, p->hidden_zero_point, INT8_MIN, INT8_MAX);
-                }
+                scratch[j] = tg_lstm_unit_s8(p, pre, &c[j]);
             }
             tg_rnn_store_step(h, scratch, hid, p->sequence, p->steps, b, t, output);
         }

@@ -39,23 +39,7 @@ void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t
                     pre[g] = TG_RNN_SAT16(TG_RNN_SAT16(tg_requantize_fast(xs[g], p->in_mult[g], p->in_shift[g]))
                                       + TG_RNN_SAT16(tg_requantize_fast(hs[g], p->rec_mult[g], p->rec_shift[g])));
                 }
-                {
-                    const int32_t ig = tg_sigmoid_s16(pre[0]);
-                    const int32_t fg = tg_sigmoid_s16(pre[1]);
-                    const int32_t gg = tg_tanh_s16(pre[2], 3, 0);
-                    const int32_t og = tg_sigmoid_s16(pre[3]);
-                    int32_t cj = TG_RNN_SAT16(tg_requantize_fast(fg * c[j], p->forget_mult, p->forget_shift));
-                    cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_requantize_fast(ig * gg, p->cell_mult, p->cell_shift)));
-                    if (p->cell_clip > 0) {
-                        cj = cj > p->cell_clip ? p->cell_clip : (cj < -p->cell_clip ? -p->cell_clip : cj);
-                    }
-                    c[j] = (int16_t)cj;
-                    {
-                        int32_t v = p->hidden_zero_point + tg_requantize_fast(
-                            tg_tanh_s16(cj, p->tanh_mult, p->tanh_shift) * og, p->output_mult, p->output_shift);
-                        hnew[j] = (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
-                    }
-                }
+                hnew[j] = tg_lstm_unit_s8(p, pre, &c[j]);
             }
             tg_rnn_store_step(h, hnew, hid, p->sequence, p->steps, b, t, output);
         }
