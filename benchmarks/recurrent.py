@@ -1,11 +1,12 @@
 """Executed instructions of the recurrent layers on a Cortex-M stand-in: an LSTM (64 inputs, 64
 units, 49 steps, an int8 .tflite UNIDIRECTIONAL_SEQUENCE_LSTM), a GRU of the same size (PyTorch)
 and an SVDF (micro_speech's kind: 40 inputs, 64 filters of rank 1, 49 frames of memory), each
-built with tinygen's kernels (the DSP ones on this core), its portable kernels and CMSIS-NN's
+built with tinygen's kernels (the DSP ones on Cortex-M4/M7, the RV32IM ones on the ESP32-C3), its
+portable kernels and, on cores with the DSP extension, CMSIS-NN's
 (arm_lstm_unidirectional_s8, arm_svdf_state_s16_s8; CMSIS-NN has no GRU), counted per layer by
 `tg layers` on the stand-in; the table gives instructions, per MAC and CMSIS-NN's over tinygen's.
 
-    source .ci/third_party.sh && .venv/bin/python benchmarks/recurrent.py [--board f746zg]
+    source .ci/third_party.sh && .venv/bin/python benchmarks/recurrent.py [--board f746zg | f446re | esp32-c3]
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def main() -> None:
             source = load_source(path)
             counts = {}
             for kernels in ("tinygen", "portable", "cmsis-nn"):
-                if kernels == "cmsis-nn" and (tree is None or op == "gru"):
+                if kernels == "cmsis-nn" and (tree is None or op == "gru" or "dsp" not in board.isa_features):
                     continue
                 options = CompileOptions(features=board.isa_features, kernels=kernels, cmsis_nn=tree)
                 graph = compile_source(source, str(calib_path) if calib_path else None, options)

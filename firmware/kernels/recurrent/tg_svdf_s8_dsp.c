@@ -3,7 +3,8 @@
  * feature product is SMLAD over its weights packed at build time as int16 pairs, the input zero
  * point folded into a per-filter constant (tinygen/kernels/recurrent_dsp.py, pack_svdf_dsp);
  * its time product SMLAD over the int16 weights and state, two memory positions per step, the
- * state's zero point folded likewise. The state moves as in tg_svdf_s8 (TFLite Micro's layout).
+ * state's zero point folded likewise. The state moves as in tg_svdf_s8 (TFLite Micro's layout),
+ * a word at a time.
  * numpy twin: tinygen.ref.recurrent.svdf_s8.
  */
 #include <arm_acle.h>
@@ -19,6 +20,30 @@ static inline int32_t tg_svdf_pair(const int16_t *p)
     return v;
 }
 
+/*
+ * s[i] = s[i + 1] for i < n - 1 (the state one place down). Eight values per step: four word loads
+ * from s + i + 1 (2 bytes past a word boundary: unaligned LDR, which ARMv7E-M performs) and four
+ * aligned word stores, where a byte-wise memmove of the overlapping ranges moves a byte at a time.
+ */
+static void tg_svdf_shift_down(int16_t *s, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 8 < n; i += 8) {
+        int32_t v0, v1, v2, v3;
+        memcpy(&v0, s + i + 1, sizeof v0);
+        memcpy(&v1, s + i + 3, sizeof v1);
+        memcpy(&v2, s + i + 5, sizeof v2);
+        memcpy(&v3, s + i + 7, sizeof v3);
+        memcpy(s + i, &v0, sizeof v0);
+        memcpy(s + i + 2, &v1, sizeof v1);
+        memcpy(s + i + 4, &v2, sizeof v2);
+        memcpy(s + i + 6, &v3, sizeof v3);
+    }
+    for (; i < n - 1; ++i) {
+        s[i] = s[i + 1];
+    }
+}
+
 void tg_svdf_s8_dsp(const tg_svdf_params_t *p, const int8_t *input, const int16_t *weights_time,
                     const int32_t *bias, const int32_t *packed, int8_t *state, int8_t *scratch, int8_t *output)
 {
@@ -29,9 +54,7 @@ void tg_svdf_s8_dsp(const tg_svdf_params_t *p, const int8_t *input, const int16_
     int16_t *s = (int16_t *)(void *)state;
     int32_t b, f, u, r, k;
 
-    if (total > 1) {
-        memmove(s, s + 1, (size_t)(total - 1) * sizeof(int16_t));
-    }
+    tg_svdf_shift_down(s, total);
     for (b = 0; b < p->batches; ++b) {
         const int32_t *xv = (const int32_t *)(const void *)xw;
         for (k = 0; k < in; ++k) {
