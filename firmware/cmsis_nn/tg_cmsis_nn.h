@@ -84,6 +84,27 @@ void tg_transpose_conv2d_s8_cmsis_nn(const tg_transpose_conv2d_params_t *p, cons
 void tg_batch_matmul_s8_cmsis_nn(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
                                  int8_t *scratch, int8_t *output);
 
+/* ---- recurrent layers: declared where the project has their header (a model with such layers) ---- */
+#if defined(__has_include)
+#if __has_include("tg_kernels_recurrent.h")
+#include "tg_kernels_recurrent.h"
+#define TG_CMSIS_NN_RECURRENT 1
+#endif
+#endif
+#ifdef TG_CMSIS_NN_RECURRENT
+
+/* tg_lstm_s8 by arm_lstm_unidirectional_s8. packed: int32 [2][4][H] effective biases
+ * (tinygen.kernels.cmsis_nn.lstm_effective_biases); scratch: tinygen.kernels.cmsis_nn.lstm_scratch bytes. */
+void tg_lstm_s8_cmsis_nn(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
+                         const int8_t *c0_input, const int8_t *w_ih, const int8_t *w_hh, const int32_t *bias,
+                         const int32_t *packed, int8_t *state, int8_t *scratch, int8_t *output);
+
+/* tg_svdf_s8 (state zero point 0) by arm_svdf_state_s16_s8; scratch: 4 x B x (filters + units) bytes. */
+void tg_svdf_s8_cmsis_nn(const tg_svdf_params_t *p, const int8_t *input, const int8_t *weights_feature,
+                         const int16_t *weights_time, const int32_t *bias, int8_t *state, int8_t *scratch,
+                         int8_t *output);
+#endif /* TG_CMSIS_NN_RECURRENT */
+
 #ifdef __cplusplus
 }
 #endif

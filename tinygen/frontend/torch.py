@@ -63,6 +63,7 @@ SUPPORTED_LAYERS = (
     "matmul / bmm / baddbmm of two activations, F.scaled_dot_product_attention (causal or not)",
     "softmax over the last dim with a causal mask (is_causal, masked_fill, an added -inf triangle)",
     "tensor - tensor, x ** 2, rsqrt, select, mean over a sequence's features",
+    "LSTM / GRU (unidirectional, any layers, batch-first or not; y[:, -1] keeps the last step only)",
 )
 
 

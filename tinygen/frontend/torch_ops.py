@@ -126,3 +126,10 @@ _register(attention.baddbmm, _aten.baddbmm)
 _register(attention.scaled_dot_product_attention, _aten.scaled_dot_product_attention)
 _register(attention.masked_fill, _aten.masked_fill.Scalar, _aten.masked_fill_.Scalar)
 _register(_reshape, _aten.unflatten.int)
+
+# -- recurrent layers (tinygen/frontend/torch_recurrent.py) --
+from tinygen.frontend import torch_recurrent as recurrent  # noqa: E402
+
+_register(recurrent.recurrent("lstm"), _aten.lstm.input)
+_register(recurrent.recurrent("gru"), _aten.gru.input)
+_register(recurrent.select, _aten.select.int)       # the last step of a sequence, else torch_simple.select

@@ -153,12 +153,35 @@ SCHEMAS: dict[str, OpSchema] = {
         # second operand may be a constant "operand" param, as for add and mul
         OpSchema("sub", min_inputs=1, max_inputs=2, fusable_activation=True),
         OpSchema("squared_difference", min_inputs=1, max_inputs=2),
+        # -- recurrent layers (tinygen/ref/recurrent.py, firmware/kernels/recurrent/) --
+        # one LSTM layer over x [B, T, I] (batch first), gates in PyTorch's order (input, forget,
+        # cell, output): params w_ih [4H, I], w_hh [4H, H], bias [4H] (float: b_ih + b_hh; int8
+        # graph: w_ih [4, H, I], w_hh [4, H, H] int8 with a scale per gate, bias int32 [4, H]), h0 /
+        # c0 [B, H] as constants (params) or as the 2nd and 3rd inputs, absent: zeros. Output every
+        # step [B, T, H] (sequence) or the last [B, H]. stateful: h and c carry over from one
+        # invocation to the next (reset by tg_model_reset_state); else each starts from h0 / c0.
+        # Quantized: attrs cell_scale (the int16 cell state's power-of-two scale), cell_clip (0: none)
+        OpSchema("lstm", min_inputs=1, max_inputs=3, attrs=("hidden", "sequence", "stateful"),
+                 param_roles=("w_ih", "w_hh", "bias")),
+        # one GRU layer (gates reset, update, new: PyTorch's order): params w_ih [3H, I], w_hh [3H, H],
+        # b_ih, b_hh [3H] (int8 graph: w_ih [3, H, I], w_hh [3, H, H], bias int32 [4, H], the input
+        # side's three and the new gate's recurrent bias), h0 as a constant or the 2nd input
+        OpSchema("gru", min_inputs=1, max_inputs=2, attrs=("hidden", "sequence", "stateful"),
+                 param_roles=("w_ih", "w_hh")),
+        # TFLite SVDF (int8, int16 activation state of [B, filters * memory] that always carries
+        # over): x [B, I] -> [B, units]; params weights_feature [F, I] int8, weights_time [F, M]
+        # int16, bias [units] int32 (optional); attrs rank, state_scale, state_zero_point
+        OpSchema("svdf", attrs=("rank", "state_scale", "state_zero_point"),
+                 param_roles=("weights_feature", "weights_time")),
     ]
 }
 
 # the int8 -> int8 elementwise ops computed by a 256-entry table (passes/tabulate.py gives each
 # its table constant "table"; tinygen.kernels.lut computes it)
 TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
+
+# -- recurrent layers: ops whose state lives in the arena's persistent region (plan_memory.py)
+RECURRENT_OPS = ("lstm", "gru", "svdf")
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")

@@ -49,6 +49,11 @@ OP_SOURCES = {
     # transposed convolution (its row function, NNSupportFunctions/arm_nn_transpose_conv_row_s8_s32.c, is in SUPPORT)
     "transpose_conv2d": ("ConvolutionFunctions/arm_transpose_conv_s8.c",),
     "batch_matmul": ("FullyConnectedFunctions/arm_batch_matmul_s8.c",),
+    # recurrent layers (arm_nn_lstm_step_s8 and the gate products are among SUPPORT's)
+    "lstm": ("LSTMFunctions/arm_lstm_unidirectional_s8.c", "ActivationFunctions/arm_nn_activation_s16.c",
+             "BasicMathFunctions/arm_elementwise_mul_s16.c", "BasicMathFunctions/arm_elementwise_mul_acc_s16.c",
+             "BasicMathFunctions/arm_elementwise_mul_s16_s8.c"),
+    "svdf": ("SVDFunctions/arm_svdf_state_s16_s8.c",),
 }
 # arm_transpose_conv_s8.c's own $Revision, from which it keeps its rolling buffer's rows in
 # place where the padding above the output is not a multiple of the stride (CMSIS-NN #233,

@@ -163,6 +163,14 @@ from tinygen.kernels.attention import attention_kernels  # noqa: E402
 
 KERNELS = KERNELS + attention_kernels(KernelSpec)
 
+# recurrent layers: LSTM, GRU, SVDF (firmware/kernels/recurrent/)
+from tinygen.kernels.recurrent import recurrent_kernels  # noqa: E402
+
+KERNELS = KERNELS + recurrent_kernels(KernelSpec)
+from tinygen.kernels.cmsis_nn import cmsis_nn_recurrent_kernels  # noqa: E402
+
+KERNELS = KERNELS + cmsis_nn_recurrent_kernels(KernelSpec)
+
 # the simpler operators users' models bring: the table kernel first (before the fixed-point
 # logistic and tanh it tabulates), tanh, PReLU, sum, strided slice and mirror padding last
 from tinygen.kernels.simple_table import simple_kernels  # noqa: E402

@@ -34,6 +34,7 @@ from tinygen.passes.plan_camera import plan_camera
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
+from tinygen.passes.stateful import stateful
 from tinygen.passes.tabulate import tabulate
 from tinygen.passes.tile import tile
 
@@ -112,6 +113,9 @@ class CompileOptions:
     # None: off, but the fit step (tinygen/fit/ram.py) tries "auto" where the RAM does not fit;
     # "off" never tiles
     tile: object = None
+    # recurrent layers (passes/stateful.py): True (--stateful): each layer's state carries over from
+    # one invocation to the next (streaming, frame by frame); False: each starts from h0 / c0
+    stateful: bool = False
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -191,6 +195,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     def replan(g: Graph, overrides: dict[str, str]) -> Graph:
         return plan_memory(reorder(choose(g, overrides)), region=options.arena_region)
 
+    if options.stateful:
+        # before the kernels' parameters are built: they say whether a layer resets each call
+        steps.append(("stateful", stateful))
     steps += [
         # kernels after quantization: the choice depends on dtypes and bit widths
         ("choose_kernels", choose),

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.errors import ModelError
-from tinygen.ir import MAC_OPS, Graph, Node, QParams, schema
+from tinygen.ir import MAC_OPS, RECURRENT_OPS, Graph, Node, QParams, schema
 from tinygen.quant import params as qp
 from tinygen.passes.quantize_lowbit import input_grid, quantize_lowbit_node
 from tinygen.passes.quantize_norm import NORM_OPS, quantize_norm_node
+from tinygen.passes.quantize_recurrent import quantize_recurrent_node, share_hidden_grid
 from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS, WEIGHT_CHANNEL_AXIS
 
 
@@ -48,6 +49,7 @@ def _activation_qparams(graph: Graph) -> None:
         if schema(node.op).same_qparams:
             for t in node.inputs:
                 groups.union(t, node.outputs[0])
+        share_hidden_grid(node, groups.union)          # recurrent layers: h0 on the output's grid
         if node.op in FIXED_OUTPUT_QPARAMS:
             fixed[node.outputs[0]] = FIXED_OUTPUT_QPARAMS[node.op]
         if "lowbit" in node.attrs:           # a tinygen.nn layer's trained input grid
@@ -139,6 +141,8 @@ def quantize(graph: Graph) -> Graph:
             _quantize_mac_node(graph, node)
         elif node.op in NORM_OPS:       # the integer layer norms' gamma and beta
             quantize_norm_node(graph, node)
+        elif node.op in RECURRENT_OPS:
+            quantize_recurrent_node(graph, node)
         if schema(node.op).fusable_activation:
             lo, hi = qp.activation_bounds(node.attrs.get("activation"), out_q.scale[0], int(out_q.zero_point[0]))
             bits = graph.tensor(node.outputs[0]).bits

@@ -18,6 +18,7 @@ from tinygen.errors import ModelError
 from tinygen.ref import float_attention
 from tinygen.ref.gating import channel_gate_float, exit_select_float
 from tinygen.ref.transpose_conv import transpose_conv_sums
+from tinygen.ref.recurrent import gru_float, lstm_float
 from tinygen.ir import Graph, Node
 from tinygen.quant.lowbit import accumulator_operand, quantize_activations
 
@@ -304,6 +305,21 @@ def _transpose_conv2d(g: Graph, node: Node, ins):
     return out + b if b is not None else out
 
 
+# -- recurrent layers (tinygen/ref/recurrent.py): batch N of [1, T, I] sequences, as PyTorch runs them
+def _lstm(g: Graph, node: Node, ins):
+    x = ins[0].reshape(ins[0].shape[0], *g.tensors[node.inputs[0]].shape[1:])
+    h0, c0 = (ins[1], ins[2]) if len(ins) == 3 else (g.const(node, "h0"), g.const(node, "c0"))
+    hs, _ = lstm_float(x, g.const(node, "w_ih"), g.const(node, "w_hh"), g.const(node, "bias"), h0, c0)
+    return hs if node.attrs["sequence"] else hs[:, -1]
+
+
+def _gru(g: Graph, node: Node, ins):
+    x = ins[0].reshape(ins[0].shape[0], *g.tensors[node.inputs[0]].shape[1:])
+    h0 = ins[1] if len(ins) == 2 else g.const(node, "h0")
+    hs = gru_float(x, g.const(node, "w_ih"), g.const(node, "w_hh"), g.const(node, "b_ih"), g.const(node, "b_hh"), h0)
+    return hs if node.attrs["sequence"] else hs[:, -1]
+
+
 _OPS: dict[str, Callable] = {
     "channel_gate": _channel_gate,
     "exit_select": _exit_select,
@@ -328,6 +344,9 @@ _OPS: dict[str, Callable] = {
     "clamp": _clamp,
     # transposed convolution
     "transpose_conv2d": _transpose_conv2d,
+    # recurrent layers
+    "lstm": _lstm,
+    "gru": _gru,
 }
 
 

@@ -13,6 +13,7 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
+from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
@@ -26,10 +27,12 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  # transposed convolution (ops_transpose.py)
                  "TRANSPOSE_CONV",
                  # normalization and attention (ops_attention.py)
-                 "BATCH_MATMUL", "SUB", "SQUARED_DIFFERENCE", "RSQRT", "TRANSPOSE")
+                 "BATCH_MATMUL", "SUB", "SQUARED_DIFFERENCE", "RSQRT", "TRANSPOSE",
+                 # recurrent layers (ops_recurrent.py)
+                 "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF")
 
 
-class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, SimpleOps):
+class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
