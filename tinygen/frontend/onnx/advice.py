@@ -27,14 +27,17 @@ SUPPORTED_QUANT = (
 _ADVICE = {
     "LeakyRelu": "tinygen's float path has no LeakyRelu operator; quantize the model with onnxruntime's "
                  "quantize_static (a quantized LeakyRelu compiles, as a table), or use Relu and fine-tune",
-    "Gelu": "use HardSwish (int8, TFLite's HARD_SWISH arithmetic) or Relu and fine-tune",
+    "Gelu": "the ONNX front end does not map Gelu yet: use HardSwish (int8, TFLite's HARD_SWISH arithmetic) and "
+            "fine-tune, or compile the PyTorch model (nn.GELU compiles from PyTorch and .tflite)",
     "Elu": "use Relu or HardSwish and fine-tune",
-    "LayerNormalization": "int8 LayerNorm has no TFLite Micro kernel to match; use BatchNormalization (folded into "
-                          "the Conv before it) and retrain",
+    "LayerNormalization": "the ONNX front end does not map LayerNormalization (its sequences' layout) yet: compile the "
+                          "PyTorch model (nn.LayerNorm over the last dim compiles from PyTorch), or use "
+                          "BatchNormalization (folded into the Conv before it) and retrain",
     "InstanceNormalization": "use BatchNormalization (folded into the Conv before it) and retrain",
     "GroupNormalization": "use BatchNormalization (folded into the Conv before it) and retrain",
-    "LSTM": "recurrent layers are not in tinygen yet",
-    "GRU": "recurrent layers are not in tinygen yet",
+    "LSTM": "the ONNX front end does not map recurrent layers yet: compile the PyTorch model (nn.LSTM) or the "
+            ".tflite (UNIDIRECTIONAL_SEQUENCE_LSTM)",
+    "GRU": "the ONNX front end does not map recurrent layers yet: compile the PyTorch model (nn.GRU)",
     "Exp": "a float-only op: move it out of the model (after the int8 output, on the host)",
     "Log": "a float-only op: move it out of the model (after the int8 output, on the host)",
     "Sqrt": "a float-only op: move it out of the model (after the int8 output, on the host)",
