@@ -178,8 +178,9 @@ def gemm(im: Importer, node, ins):
 @register("MatMul")
 def matmul(im: Importer, node, ins):
     if not _const_like(ins[1]):
-        raise im.unsupported("a product of two activations has no int8 kernel; multiply by a constant "
-                             "(Gemm, MatMul with an initializer) or use a Conv")
+        raise im.unsupported("the ONNX front end does not map a product of two activations yet (tinygen's "
+                             "batch_matmul compiles it from PyTorch's matmul and .tflite BATCH_MATMUL); multiply by "
+                             "a constant (Gemm, MatMul with an initializer) or compile the PyTorch model")
     x = im.act(ins[0])
     w = im.weight(ins[1], "weights", 1)
     w = _weight_ir(w, lambda d: d.T)
