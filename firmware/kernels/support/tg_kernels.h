@@ -556,6 +556,23 @@ void tg_max_pool2d_s8_rv32(const tg_pool2d_params_t *p, const int8_t *input, int
 /* tg_add_s8 (same shapes) with Prepare's parameters (shifts <= 0). May run in place. */
 void tg_add_s8_rv32(const tg_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/* Cortex-M4/M7 batch-1 kernels (issue: the last factor on the M7 and M4) */
+
+/*
+ * tg_fully_connected_s8 for one row (tg_fully_connected_batch1_s8_dsp.h): the row widened once
+ * into scratch (tg_fully_connected_batch1_s8_dsp_buffer_size), 4 outputs per pass; packed: the
+ * folded biases and weights in blocks of 4 rows (tinygen/kernels/fc_batch1_dsp.py), given only
+ * to layers whose sums stay below 2^30. The output may overlap the input.
+ */
+void tg_fully_connected_batch1_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                      const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
+                                      int8_t *scratch, int8_t *output);
+
+/* The same without scratch (in_features a multiple of 4). The output must not overlap the input. */
+void tg_fully_connected_batch1_lean_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                           const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
+                                           int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
