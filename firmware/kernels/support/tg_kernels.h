@@ -810,6 +810,23 @@ void tg_softmax_causal_s8(const tg_softmax_causal_params_t *p, const int8_t *inp
 void tg_softmax_causal_s8_dsp(const tg_softmax_causal_params_t *p, const int8_t *input, const int32_t *table,
                               int8_t *output);
 
+/* Cortex-M4/M7 batch-1 fully connected kernels */
+
+/*
+ * tg_fully_connected_s8 for one row (tg_fully_connected_batch1_s8_dsp.h): the row widened once
+ * into scratch (tg_fully_connected_batch1_s8_dsp_buffer_size), 4 outputs per pass; packed: the
+ * folded biases and weights in blocks of 4 rows (tinygen/kernels/fc_batch1_dsp.py), given only
+ * to layers whose sums stay below 2^30. The output may overlap the input.
+ */
+void tg_fully_connected_batch1_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                      const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
+                                      int8_t *scratch, int8_t *output);
+
+/* The same without scratch (in_features a multiple of 4). The output must not overlap the input. */
+void tg_fully_connected_batch1_lean_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                           const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
+                                           int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
