@@ -47,11 +47,12 @@ def recurrent_kernels(spec_type) -> tuple:
     return (
         # Cortex-M4/M7: int16 weight pairs packed at build time (tinygen/kernels/recurrent_dsp.py)
         spec_type("tg_lstm_s8_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t", const_roles=DSP_ROLES["lstm"],
-                  source="kernels/tg_lstm_s8_dsp.c", twin="lstm_s8", headers=(HEADER, DSP_HEADER),
+                  source="kernels/tg_lstm_s8_dsp.c", twin="lstm_s8",
+                  headers=(HEADER, DSP_HEADER, "kernels/tg_dsp_s8.h"),
                   calls=("kernels/tg_lstm_reset_s8.c", TABLE), scratch=dsp_scratch, state=lstm_state_bytes,
                   pack=pack_lstm_dsp),
         spec_type("tg_gru_s8_dsp", "gru", requires=dsp, struct="tg_gru_params_t", const_roles=DSP_ROLES["gru"],
-                  source="kernels/tg_gru_s8_dsp.c", twin="gru_s8", headers=(HEADER, DSP_HEADER),
+                  source="kernels/tg_gru_s8_dsp.c", twin="gru_s8", headers=(HEADER, DSP_HEADER, "kernels/tg_dsp_s8.h"),
                   calls=("kernels/tg_gru_reset_s8.c", TABLE), scratch=dsp_scratch, state=gru_state_bytes,
                   pack=pack_gru_dsp),
         # RV32IM (ESP32-C3): int8 weights of the gates side by side per column (recurrent_rv32.py)
@@ -67,7 +68,8 @@ def recurrent_kernels(spec_type) -> tuple:
         gru("tg_gru_s8"),
         spec_type("tg_svdf_s8_dsp", "svdf", requires=dsp, struct="tg_svdf_params_t",
                   const_roles=("weights_time", "bias", "packed"), source="kernels/tg_svdf_s8_dsp.c", twin="svdf_s8",
-                  headers=(HEADER,), calls=("kernels/tg_svdf_reset_s8.c",), scratch=svdf_dsp_scratch,
+                  headers=(HEADER, "kernels/tg_dsp_s8.h"), calls=("kernels/tg_svdf_reset_s8.c",),
+                  scratch=svdf_dsp_scratch,
                   state=svdf_state_bytes, pack=pack_svdf_dsp),
         spec_type("tg_svdf_s8", "svdf", struct="tg_svdf_params_t", const_roles=SVDF_ROLES,
                   source="kernels/tg_svdf_s8.c", twin="svdf_s8", headers=(HEADER,),

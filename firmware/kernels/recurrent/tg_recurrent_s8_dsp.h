@@ -16,6 +16,8 @@
 #include <arm_acle.h>
 #include <stdint.h>
 
+#include "tg_dsp_s8.h"
+
 /* int8 [n] -> int16 [round up(n, 4)], zeros after n. */
 static inline void tg_rnn_widen_s8(const int8_t *src, int32_t n, int16_t *dst)
 {
@@ -30,16 +32,9 @@ static inline void tg_rnn_widen_s8(const int8_t *src, int32_t n, int16_t *dst)
 }
 
 /* int32 -> int16 saturation in one SSAT. */
-/* x saturated to int16: SSAT (GCC 12's __ssat converts an unsigned builtin result, which
- * -Wsign-conversion refuses). */
-static inline int32_t tg_rnn_ssat16(int32_t x)
-{
-    int32_t r;
-    __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
-    return r;
-}
-
-#define TG_RNN_SAT16(x) tg_rnn_ssat16(x)
+/* x saturated to int16 (SSAT; GCC 12's __ssat converts an unsigned builtin result, which
+ * -Wsign-conversion refuses) */
+#define TG_RNN_SAT16(x) tg_dsp_ssat16(x)
 
 /* Two rows' next 4 columns (4 words at w) times the vector's (x0, x1) into accumulators a and b. */
 #define TG_RNN_TWO_ROWS(a, b)                                                                              \

@@ -10,23 +10,8 @@
 #include <arm_acle.h>
 #include <string.h>
 
+#include "tg_dsp_s8.h"
 #include "tg_kernels_recurrent.h"
-
-/* SSAT to 16 and to 8 bits (GCC 12's __ssat converts an unsigned builtin result, which
- * -Wsign-conversion refuses). */
-static inline int32_t tg_svdf_ssat16(int32_t x)
-{
-    int32_t r;
-    __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
-    return r;
-}
-
-static inline int32_t tg_svdf_ssat8(int32_t x)
-{
-    int32_t r;
-    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
-    return r;
-}
 
 /* two int16 values at p as one word (any alignment of 2 bytes) */
 static inline int32_t tg_svdf_pair(const int16_t *p)
@@ -85,7 +70,7 @@ void tg_svdf_s8_dsp(const tg_svdf_params_t *p, const int8_t *input, const int16_
                 acc = __smlad(w[k], xv[k], acc);
             }
             s[(b * filters + f) * memory + memory - 1] =
-                (int16_t)(p->state_zero_point + tg_svdf_ssat16(tg_requantize_fast(acc, p->mult1, p->shift1)));
+                (int16_t)(p->state_zero_point + tg_dsp_ssat16(tg_requantize_fast(acc, p->mult1, p->shift1)));
         }
         for (u = 0; u < p->units; ++u) {
             int32_t acc = bias != NULL ? bias[u] : 0;
@@ -103,7 +88,7 @@ void tg_svdf_s8_dsp(const tg_svdf_params_t *p, const int8_t *input, const int16_
                 }
             }
             acc = tg_requantize_fast(acc, p->mult2, p->shift2) + p->output_zero_point;
-            output[b * p->units + u] = (int8_t)tg_svdf_ssat8(acc);
+            output[b * p->units + u] = (int8_t)tg_dsp_ssat8(acc);
         }
     }
 }
