@@ -13,7 +13,9 @@ import pytest
 from tinygen.resources import data_dir
 
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-Wdouble-promotion"]
-CORES = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16"}
+# the cores the ARMv7E-M DSP kernels serve: the Cortex-M4/M7 boards, and the Cortex-M33 and M55 ones
+# (their DSP extension; -mfpu=auto: the M55's FPU and MVE from -mcpu)
+CORES = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16", "cortex-m33": "fpv5-sp-d16", "cortex-m55": "auto"}
 ARM_GCC = shutil.which("arm-none-eabi-gcc")
 needs_arm_gcc = pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc is not installed "
                                    "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")

@@ -140,6 +140,11 @@ from tinygen.kernels.rv32 import rv32_kernels  # noqa: E402
 
 KERNELS = rv32_kernels(KernelSpec) + KERNELS
 
+# the Helium (MVE) kernels (Cortex-M55, feature "mve"), before the DSP kernels the core also runs
+from tinygen.kernels.mve_table import mve_kernels  # noqa: E402
+
+KERNELS = mve_kernels(KernelSpec) + KERNELS
+
 # binary, sub-byte and power-of-two kernels (firmware/kernels/lowbit/LOWBIT.md)
 from tinygen.kernels.lowbit_table import lowbit_kernels  # noqa: E402
 

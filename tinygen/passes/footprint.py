@@ -73,6 +73,13 @@ PER_MAC.update({
     "tg_conv2d_pair_u4_s4_s8_dsp": 0.69, "tg_conv2d_u4_s4_s8_dsp": 0.98, "tg_conv2d_s8_s4_s8_dsp": 1.50,
     "tg_conv2d_u2_s2_s8_dsp": 0.43, "tg_conv2d_s8_s2_s8_dsp": 1.47,
 })
+# the Helium (MVE) kernels on the stm32n6570-dk stand-in (mps3-an547), MLPerf Tiny layers: pointwise
+# 0.18 per MAC (KWS 64 -> 64), 3x3 0.25 (IC 16 -> 16 at 32x32), with the fused add 0.3, fully
+# connected 0.2 (AD 640 -> 128), depthwise 3x3 1.0..2.1 (VWW 48x48x8, KWS 25x5x64)
+PER_MAC.update({
+    "tg_conv2d_1x1_s8_mve": 0.18, "tg_conv2d_s8_mve": 0.25, "tg_conv2d_add_s8_mve": 0.3,
+    "tg_fully_connected_s8_mve": 0.2, "tg_depthwise_conv2d_s8_mve": 1.5,
+})
 # the bit-serial kernel over nested bit planes: per MAC and per (weight bit x input bit) pair, from
 # sp_digits' nested build on the f746zg stand-in (w8a8 12.7 M, w4a4 3.5 M, w2a2 1.1 M instructions
 # over 463 k MACs: 0.42..0.6 per bit pair, the int8 first and last layers included)
