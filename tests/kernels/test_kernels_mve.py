@@ -46,7 +46,8 @@ BOARD = "stm32n6570-dk"
 
 
 def test_every_mve_kernel_is_in_the_table_and_requires_mve():
-    specs = {s.name: s for s in KERNELS if s.name.endswith("_mve")}
+    # tinygen's (CMSIS-NN's Helium adapters: tests/kernels/test_cmsis_nn_mve.py)
+    specs = {s.name: s for s in KERNELS if s.name.endswith("_mve") and s.backend == "tinygen"}
     assert sorted(f"kernels/{p.name}" for p in MVE_SOURCES) == sorted(s.source for s in specs.values())
     for spec in specs.values():
         assert spec.requires == frozenset({"mve"})

@@ -76,11 +76,12 @@ DW_RECORD_WORDS = 8  # TG_DW_MVE_RECORD_WORDS
 def depthwise_mve_serves(p: dict) -> bool:
     """tg_depthwise_conv2d_s8_mve's layers: depth multiplier 1, dilation 1, a window of at most
     16 taps (one VMLADAVA per output), input column steps of at most 127 bytes (VLDRB's
-    post-increment) and scratch planes of at most 9362 bytes (the 8-channel scatter's 16-bit
-    offsets)."""
+    post-increment), scratch planes of at most 4369 bytes and at most 9362 channels (the
+    16-bit offsets of the scatters: 16 channels' planes in the row, 8 pixels' outputs)."""
     taps = p["kernel_h"] * p["kernel_w"]
     return (p["depth_multiplier"] == 1 and p["dilation_h"] == p["dilation_w"] == 1 and taps <= STEP
-            and p["stride_w"] * p["kernel_h"] <= 127 and 7 * depthwise_mve_plane(p) <= 0xFFFF)
+            and p["stride_w"] * p["kernel_h"] <= 127 and 15 * depthwise_mve_plane(p) <= 0xFFFF
+            and 7 * p["out_c"] <= 0xFFFF)
 
 
 def depthwise_mve_plane(p: dict) -> int:
@@ -91,9 +92,9 @@ def depthwise_mve_plane(p: dict) -> int:
 
 
 def depthwise_mve_scratch(p: dict) -> int:
-    """tg_depthwise_conv2d_s8_mve's scratch: one output row's planes, and the 4-pixel groups'
-    reads past the last one (3 column steps)."""
-    return p["out_c"] * depthwise_mve_plane(p) + 3 * p["stride_w"] * p["kernel_h"]
+    """tg_depthwise_conv2d_s8_mve's scratch: one output row's planes, and the 8-pixel groups'
+    reads past the last one (7 column steps)."""
+    return p["out_c"] * depthwise_mve_plane(p) + 7 * p["stride_w"] * p["kernel_h"]
 
 
 def depthwise_mve_records(p: dict, consts: dict) -> np.ndarray:

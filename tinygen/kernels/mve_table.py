@@ -9,15 +9,16 @@ from __future__ import annotations
 from tinygen.kernels.mve_pack import (add_mve_records, conv2d_add_mve_records, conv2d_add_mve_scratch,
                                       conv2d_mve_scratch, depthwise_mve_records, depthwise_mve_scratch,
                                       depthwise_mve_serves, mat_mult_mve_records)
+from tinygen.kernels.params import kernel_params
 from tinygen.kernels.spec import _REQUANT
 
 MVE = frozenset({"mve"})
 
 
-def _kparams(graph, node) -> dict:
-    from tinygen.kernels.params import kernel_params
+def _depthwise_serves(graph, node) -> bool:
+    return depthwise_mve_serves(kernel_params(graph, node))
 
-    return kernel_params(graph, node)
+
 _MAT_MULT_H = ("kernels/tg_mat_mult_s8_mve.h", "kernels/tg_requant_mve.h")
 
 
@@ -51,7 +52,7 @@ def mve_kernels(KernelSpec) -> tuple:
                    source="kernels/tg_depthwise_conv2d_s8_mve.c", variant="depth_multiplier_1",
                    twin="depthwise_conv2d_s8", headers=("kernels/tg_requant_mve.h",), scratch=depthwise_mve_scratch,
                    pack=depthwise_mve_records, ref_roles=_REQUANT,
-                   accepts=lambda graph, node: depthwise_mve_serves(_kparams(graph, node))),
+                   accepts=_depthwise_serves),
     )
 
 

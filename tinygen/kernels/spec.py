@@ -55,6 +55,10 @@ class KernelSpec:
     # instructions, which tinygen/passes/lower_peak.py tries besides the scratch-free ones
     # where this kernel's scratch sets the arena's peak
     leaner: tuple[str, ...] = ()
+    # target features that rule it out although it meets `requires` (e.g. CMSIS-NN's Cortex-M4/M7
+    # adapters, whose scratch sizes are the DSP code path's, on a core with Helium, "mve", where
+    # CMSIS-NN takes its MVE paths and their buffers)
+    excludes: frozenset = frozenset()
 
     def stored_dtype(self, role: str, dtype: str) -> str:
         """The C type a constant of `role` (IR dtype `dtype`) is stored in flash with for this

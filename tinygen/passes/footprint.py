@@ -80,6 +80,12 @@ PER_MAC.update({
     "tg_conv2d_1x1_s8_mve": 0.18, "tg_conv2d_s8_mve": 0.25, "tg_conv2d_add_s8_mve": 0.3,
     "tg_fully_connected_s8_mve": 0.2, "tg_depthwise_conv2d_s8_mve": 1.5,
 })
+# CMSIS-NN's Helium paths through its adapters (tinygen/kernels/cmsis_nn_mve.py), same stand-in and
+# models: convs 0.4 (KWS pointwise 64 -> 64, IC 3x3), depthwise 3x3 2.3 (KWS), fully connected 0.56 (AD)
+PER_MAC.update({
+    "tg_conv2d_s8_cmsis_nn_mve": 0.4, "tg_depthwise_conv2d_s8_cmsis_nn_mve": 2.3,
+    "tg_fully_connected_s8_cmsis_nn_mve": 0.56, "tg_fully_connected_per_channel_s8_cmsis_nn_mve": 0.56,
+})
 # the bit-serial kernel over nested bit planes: per MAC and per (weight bit x input bit) pair, from
 # sp_digits' nested build on the f746zg stand-in (w8a8 12.7 M, w4a4 3.5 M, w2a2 1.1 M instructions
 # over 463 k MACs: 0.42..0.6 per bit pair, the int8 first and last layers included)

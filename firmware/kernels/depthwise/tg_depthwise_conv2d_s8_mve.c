@@ -17,10 +17,11 @@
  * order, zeros completing 16: one VLDRB and one VMLADAVA.S8 per output. The row is
  * built 8 channels at a time: their bytes of one input column, widened to 16-bit lanes
  * (VLDRB.U16), go to the 8 channels' planes with one scatter (VSTRB.16). Outputs are
- * computed 4 pixels of a channel at a time; their sums (STM, VLDRW: see
- * tg_mat_mult_s8_mve.h on the two-lane VMOV) are requantized with the channel's constants
- * as scalars (tg_requant_mve_n) and scattered to the 4 pixels (VSTRB.32, predicated past
- * the row's end).
+ * computed 8 pixels of a channel at a time, as two groups of 4 sums (STM, VLDRW: see
+ * tg_mat_mult_s8_mve.h on the two-lane VMOV) requantized with the channel's constants as
+ * scalars (tg_requant_mve_n) and narrowed into the even and the odd 16-bit lanes of one
+ * vector, which one scatter (VSTRB.16) stores to the 8 pixels; fewer than 8 at the row's
+ * end: a group of 8 or of 4, the store predicated to them.
  *
  * The packed constant (tinygen/kernels/mve_pack.py, depthwise_mve_records), int32 words:
  * [0] flags (TG_MVE_LEFT), then per channel 8 words: the folded bias
@@ -45,22 +46,53 @@ static inline int32_t tg_dw_mve_plane(int32_t wp, int32_t kernel_h)
 }
 
 /* Columns [x0, x1) of one kernel row, 8 channels a group: the input pixels from src on
- * (C bytes apart) or, where src is NULL, the zero point. */
+ * (C bytes apart) or, where src is NULL, the zero point. Whole groups two at a time and
+ * unpredicated; the last group's lanes past the channels predicated off. */
 static inline void tg_dw_mve_columns(const uint8_t *src, int32_t channels, int32_t x0, int32_t x1, int32_t kernel_h,
                                      int32_t plane, uint16x8_t scatter, uint16x8_t zp, int8_t *dst)
 {
-    const int32_t groups = (channels + 7) / 8;
-    const mve_pred16_t last = vctp16q((uint32_t)(channels - 8 * (groups - 1)));
+    const int32_t whole = channels / 8;
+    const uint16x8_t scatter2 = vaddq_n_u16(scatter, (uint16_t)(8 * plane));
     dst += x0 * kernel_h;
-    for (int32_t g = 0; g < groups; g++, dst += 8 * plane) {
-        const mve_pred16_t pred = g == groups - 1 ? last : (mve_pred16_t)0xFFFF;
+    int32_t g = 0;
+    for (; g + 2 <= whole; g += 2, dst += 16 * plane) {
+        uint8_t *d = (uint8_t *)dst;
+        if (src == NULL) {
+            for (int32_t xp = x0; xp < x1; xp++, d += kernel_h) {
+                vstrbq_scatter_offset_u16(d, scatter, zp);
+                vstrbq_scatter_offset_u16(d, scatter2, zp);
+            }
+        } else {
+            const uint8_t *s = src + 8 * g;
+            for (int32_t xp = x0; xp < x1; xp++, d += kernel_h, s += channels) {
+                const uint16x8_t a = vldrbq_u16(s), b = vldrbq_u16(s + 8);
+                vstrbq_scatter_offset_u16(d, scatter, a);
+                vstrbq_scatter_offset_u16(d, scatter2, b);
+            }
+        }
+    }
+    for (; g < whole; g++, dst += 8 * plane) {
+        uint8_t *d = (uint8_t *)dst;
+        if (src == NULL) {
+            for (int32_t xp = x0; xp < x1; xp++, d += kernel_h) {
+                vstrbq_scatter_offset_u16(d, scatter, zp);
+            }
+        } else {
+            const uint8_t *s = src + 8 * g;
+            for (int32_t xp = x0; xp < x1; xp++, d += kernel_h, s += channels) {
+                vstrbq_scatter_offset_u16(d, scatter, vldrbq_u16(s));
+            }
+        }
+    }
+    if (channels % 8 != 0) {
+        const mve_pred16_t pred = vctp16q((uint32_t)(channels % 8));
         uint8_t *d = (uint8_t *)dst;
         if (src == NULL) {
             for (int32_t xp = x0; xp < x1; xp++, d += kernel_h) {
                 vstrbq_scatter_offset_p_u16(d, scatter, zp, pred);
             }
         } else {
-            const uint8_t *s = src + 8 * g;
+            const uint8_t *s = src + 8 * whole;
             for (int32_t xp = x0; xp < x1; xp++, d += kernel_h, s += channels) {
                 vstrbq_scatter_offset_p_u16(d, scatter, vldrbq_z_u16(s, pred), pred);
             }
@@ -104,12 +136,14 @@ typedef struct {
     int8_t *out;                /* channel 0's output of the row's first pixel */
     const int32_t *records;     /* channel 0's record */
     int32_t channels_left;
-    int32_t groups;             /* whole groups of 4 pixels */
-    int32_t tail;               /* VPR mask of the last group's pixels, 0: none */
-    int32_t group_out;          /* 4 * channels: bytes from a group's outputs to the next */
+    int32_t groups;             /* whole groups of 8 pixels */
+    int32_t tail;               /* VPR mask of the pixels after them (16-bit lanes as scatter's), 0: none */
+    int32_t tail_wide;          /* more than 4 of them: computed as a group of 8, else of 4 */
+    int32_t group_out;          /* 8 * channels: bytes from a group's outputs to the next */
     int32_t sums[4];            /* the sums' round trip (STM, VLDRW) */
+    int32_t spare[3];
     int16x8_t zp, lo, hi;       /* output zero point, act_min, act_max in every 16-bit lane */
-    uint32x4_t scatter;         /* pixel i's output at i * channels */
+    uint16x8_t scatter;         /* 16-bit lane 2i: pixel i's output at i * channels, lane 2i + 1: pixel 4 + i's */
 } tg_dw_mve_t;
 
 #define TG_DW_ROW 0
@@ -119,12 +153,13 @@ typedef struct {
 #define TG_DW_CHANNELS 16
 #define TG_DW_GROUPS 20
 #define TG_DW_TAIL 24
-#define TG_DW_GROUP_OUT 28
-#define TG_DW_SUMS 32
-#define TG_DW_ZP 48
-#define TG_DW_LO 64
-#define TG_DW_HI 80
-#define TG_DW_SCATTER 96
+#define TG_DW_TAIL_WIDE 28
+#define TG_DW_GROUP_OUT 32
+#define TG_DW_SUMS 36
+#define TG_DW_ZP 64
+#define TG_DW_LO 80
+#define TG_DW_HI 96
+#define TG_DW_SCATTER 112
 
 typedef char tg_dw_mve_layout_check[(__builtin_offsetof(tg_dw_mve_t, group_out) == TG_DW_GROUP_OUT
                                      && __builtin_offsetof(tg_dw_mve_t, sums) == TG_DW_SUMS
@@ -141,23 +176,31 @@ typedef char tg_dw_mve_layout_check[(__builtin_offsetof(tg_dw_mve_t, group_out) 
     "vldrb.8 q0, [r1], #" #STEP "\n\tvmladav.s8 r4, q0, q4\n\t"                                                \
     "vldrb.8 q0, [r1], #" #STEP "\n\tvmladav.s8 r6, q0, q4\n\t"
 
-/* Their requantization (r8 bias, r10 multiplier, r12 -right shift, r9 the sums buffer;
- * q7 the -right shift in every lane, q3 the left shift) into q2's int8 lanes. */
+/* Their requantization into q1 (r8 bias, r10 multiplier, r12 -right shift, r9 the sums
+ * buffer; q7 the -right shift in every lane, q3 the left shift; q0 free). */
 #define TG_DW_LEFT_0 ""
 #define TG_DW_LEFT_1 "vshl.s32 q1, q1, q3\n\t"
 #define TG_DW_SIGN_0 ""
-#define TG_DW_SIGN_1 "vand q2, q1, q7\n\tvshr.s32 q2, q2, #31\n\tvadd.i32 q1, q1, q2\n\t"
+#define TG_DW_SIGN_1 "vand q0, q1, q7\n\tvshr.s32 q0, q0, #31\n\tvadd.i32 q1, q1, q0\n\t"
+#define TG_DW_SCALE(LEFT, SIGN)                                                                                \
+    "stm r9, {r0, r2, r4, r6}\n\t"                                                                             \
+    "vldrw.32 q1, [r9]\n\t"                                                                                    \
+    "vadd.i32 q1, q1, r8\n\t" TG_DW_LEFT_##LEFT "vqrdmulh.s32 q1, q1, r10\n\t" TG_DW_SIGN_##SIGN               \
+    "vrshl.s32 q1, r12\n\t"
+
+/* q2's 16-bit lanes to int8: the zero point, the clamp, the narrowing. */
 #define TG_DW_CLAMP_0 ""
 #define TG_DW_CLAMP_1                                                                                          \
     "vldrw.32 q1, " TG_DW_AT(TG_DW_LO) "\n\tvmax.s16 q2, q2, q1\n\t"                                           \
     "vldrw.32 q1, " TG_DW_AT(TG_DW_HI) "\n\tvmin.s16 q2, q2, q1\n\t"
-#define TG_DW_REQUANT(LEFT, SIGN, CLAMP)                                                                       \
-    "stm r9, {r0, r2, r4, r6}\n\t"                                                                             \
-    "vldrw.32 q1, [r9]\n\t"                                                                                    \
-    "vadd.i32 q1, q1, r8\n\t" TG_DW_LEFT_##LEFT "vqrdmulh.s32 q1, q1, r10\n\t" TG_DW_SIGN_##SIGN               \
-    "vrshl.s32 q1, r12\n\t"                                                                                    \
-    "vqmovnb.s32 q2, q1\n\t"                                                                                   \
-    "vqadd.s16 q2, q2, q5\n\t" TG_DW_CLAMP_##CLAMP "vqmovnb.s16 q2, q2\n\t"
+#define TG_DW_FINISH(CLAMP) "vqadd.s16 q2, q2, q5\n\t" TG_DW_CLAMP_##CLAMP "vqmovnb.s16 q2, q2\n\t"
+
+/* 4 pixels into q2's even 16-bit lanes; 8 pixels: the next 4 into its odd lanes. */
+#define TG_DW_GROUP4(STEP, LEFT, SIGN, CLAMP)                                                                  \
+    TG_DW_DOTS(STEP) TG_DW_SCALE(LEFT, SIGN) "vqmovnb.s32 q2, q1\n\t" TG_DW_FINISH(CLAMP)
+#define TG_DW_GROUP8(STEP, LEFT, SIGN, CLAMP)                                                                  \
+    TG_DW_DOTS(STEP) TG_DW_SCALE(LEFT, SIGN) "vqmovnb.s32 q2, q1\n\t"                                          \
+    TG_DW_DOTS(STEP) TG_DW_SCALE(LEFT, SIGN) "vqmovnt.s32 q2, q1\n\t" TG_DW_FINISH(CLAMP)
 
 #define TG_DW_BODY(STEP, LEFT, SIGN, CLAMP)                                                                    \
     "push {r4-r11, lr}\n\t"                                                                                    \
@@ -180,17 +223,24 @@ typedef char tg_dw_mve_layout_check[(__builtin_offsetof(tg_dw_mve_t, group_out) 
     "push {r3}\n\t"                                                                                            \
     "ldr r0, " TG_DW_AT(TG_DW_GROUPS) "\n\t"                                                                   \
     "wls lr, r0, 2f\n"                                                                                         \
-    "1:\n\t" TG_DW_DOTS(STEP) TG_DW_REQUANT(LEFT, SIGN, CLAMP)                                                 \
-    "vstrb.32 q2, [r3, q6]\n\t"                                                                                \
+    "1:\n\t" TG_DW_GROUP8(STEP, LEFT, SIGN, CLAMP)                                                             \
+    "vstrb.16 q2, [r3, q6]\n\t"                                                                                \
     "ldr r0, " TG_DW_AT(TG_DW_GROUP_OUT) "\n\t"                                                                \
     "add r3, r3, r0\n\t"                                                                                       \
     "le lr, 1b\n"                                                                                              \
-    "2:\n\t" /* the last pixels, fewer than 4 */                                                               \
+    "2:\n\t" /* the last pixels, fewer than 8: as a group of 8 or of 4, the stores predicated */             \
     "ldr r0, " TG_DW_AT(TG_DW_TAIL) "\n\t"                                                                     \
-    "cbz r0, 3f\n\t"                                                                                           \
-    "vmsr p0, r0\n\t" TG_DW_DOTS(STEP) TG_DW_REQUANT(LEFT, SIGN, CLAMP)                                        \
+    "cmp r0, #0\n\t"                                                                                           \
+    "beq 3f\n\t"                                                                                               \
+    "vmsr p0, r0\n\t"                                                                                          \
+    "ldr r0, " TG_DW_AT(TG_DW_TAIL_WIDE) "\n\t"                                                                \
+    "cmp r0, #0\n\t"                                                                                           \
+    "beq 4f\n\t" TG_DW_GROUP8(STEP, LEFT, SIGN, CLAMP)                                                         \
+    "b 5f\n"                                                                                                   \
+    "4:\n\t" TG_DW_GROUP4(STEP, LEFT, SIGN, CLAMP)                                                             \
+    "5:\n\t"                                                                                                   \
     "vpst\n\t"                                                                                                 \
-    "vstrbt.32 q2, [r3, q6]\n"                                                                                 \
+    "vstrbt.16 q2, [r3, q6]\n"                                                                                 \
     "3:\n\t"                                                                                                   \
     "pop {r3}\n\t"                                                                                             \
     "adds r3, r3, #1\n\t"                                                                                      \
@@ -221,10 +271,11 @@ TG_DW_VARIANT(tg_dw_mve_6_sign, 6, 0, 1, 1)
 TG_DW_VARIANT(tg_dw_mve_6_clamp, 6, 0, 0, 1)
 TG_DW_VARIANT(tg_dw_mve_6_plain, 6, 0, 0, 0)
 
-/* Any other column step: the same computation in C. */
+/* Any other column step: the same computation in C, 4 pixels at a time. */
 static void tg_dw_mve_any(const tg_conv2d_params_t *p, const tg_dw_mve_t *d)
 {
     const int32_t channels = p->out_c, out_w = p->out_w, step = p->stride_w * p->kernel_h;
+    const uint32x4_t scatter = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)channels);
     const int32_t *records = d->records;
     const int8_t *row = d->row;
     for (int32_t c = 0; c < channels; c++, records += TG_DW_MVE_RECORD_WORDS, row += d->plane) {
@@ -239,8 +290,7 @@ static void tg_dw_mve_any(const tg_conv2d_params_t *p, const tg_dw_mve_t *d)
             int32x4_t acc = vaddq_n_s32(vldrwq_s32(s), records[0]);
             acc = tg_requant_mve_n(acc, records[1], records[2], records[3], 1, 1);
             const int8x16_t b = tg_mve_narrow1(acc, d->zp, d->lo, d->hi, 1);
-            vstrbq_scatter_offset_p_s32(o, d->scatter, vreinterpretq_s32_s8(b),
-                                        out_w - ox >= 4 ? (mve_pred16_t)0xFFFF : (mve_pred16_t)d->tail);
+            vstrbq_scatter_offset_p_s32(o, scatter, vreinterpretq_s32_s8(b), vctp32q((uint32_t)(out_w - ox)));
         }
     }
 }
@@ -262,13 +312,21 @@ void tg_depthwise_conv2d_s8_mve(const tg_conv2d_params_t *p, const int8_t *input
     void (*const loop)(tg_dw_mve_t *) = step == 3 ? k_step3[variant] : step == 6 ? k_step6[variant] : NULL;
     tg_dw_mve_t d;
     d.plane = plane;
-    d.groups = p->out_w / 4;
-    d.tail = p->out_w % 4 == 0 ? 0 : (1 << (4 * (p->out_w % 4))) - 1;
-    d.group_out = 4 * p->out_c;
+    d.groups = p->out_w / 8;
+    const int32_t rest = p->out_w % 8;
+    d.tail = 0;
+    for (int32_t i = 0; i < 4; i++) {
+        d.tail |= (i < rest ? 3 : 0) << (4 * i) | (4 + i < rest ? 3 : 0) << (4 * i + 2);
+    }
+    d.tail_wide = rest > 4;
+    d.group_out = 8 * p->out_c;
     d.zp = vdupq_n_s16((int16_t)p->output_offset);
     d.lo = vdupq_n_s16((int16_t)p->act_min);
     d.hi = vdupq_n_s16((int16_t)p->act_max);
-    d.scatter = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
+    /* lanes 0, 2, 4, 6: pixels 0 .. 3; lanes 1, 3, 5, 7: pixels 4 .. 7 */
+    const uint16x8_t lane = vidupq_n_u16(0, 1);
+    const uint16x8_t pixel = vaddq_u16(vshrq_n_u16(lane, 1), vmulq_n_u16(vandq_u16(lane, vdupq_n_u16(1)), 4));
+    d.scatter = vmulq_n_u16(pixel, (uint16_t)p->out_c);
     const int32_t row_bytes = p->out_w * p->out_c;
     for (int32_t oy = 0; oy < p->out_h; oy++, output += row_bytes) {
         tg_dw_mve_row(p, input, oy, wp, plane, scratch);
