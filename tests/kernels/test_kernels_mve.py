@@ -11,9 +11,11 @@ of 16) onto 1, 2, 3, 5, 7, 13 and 64 channels (partial blocks of 4), odd and eve
 counts (the pair loop's odd row), general convolutions (a KWS-like 10x4 stride-2 window
 on 1 channel, 3x3 stride 2 with ReLU6, dilation 2, unequal padding, an even window
 without padding), depthwise layers (3x3 stride 1 and 2, 5x5, 1 x k, k x 1, 3, 12, 7, 65
-channels, padding same and valid, widths of 1 to 13, the 4-pixel groups' tails), residual
-adds fused into convolutions and plain ones, with ReLU and ReLU6 and the asymmetric zero
-points calibration gives, and layers whose requantization shifts left (scales above 1/2).
+channels, padding same and valid, widths of 1 to 13, the 8-pixel groups' tails as groups
+of 8 and of 4), residual adds fused into convolutions and plain ones, max and average
+pooling (padding counted and not, global over more than 256 pixels, 16-channel blocks and a
+predicated rest), softmax, with ReLU and ReLU6 and the asymmetric zero points calibration
+gives, and layers whose requantization shifts left (scales above 1/2).
 """
 
 from __future__ import annotations
@@ -185,8 +187,28 @@ class Depthwise(nn.Module):
         return self.fc(torch.flatten(self.body(x), 1))
 
 
+class Pools(nn.Module):
+    """Max and average pooling with padding (PyTorch's count_include_pad and TFLite's count),
+    18 channels (a 16-lane block and a predicated rest), a global average over 306 pixels
+    (past the int16 lanes' 256) and one over 25, softmax over 37 (a 4-lane tail of 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 18, 1)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)                      # 18x17 -> 9x9
+        self.avg_pad = nn.AvgPool2d(3, stride=1, padding=1)                      # counts the padding
+        self.avg_tfl = nn.AvgPool2d(2, stride=2, padding=1, count_include_pad=False)     # -> 5x5
+        self.fc = nn.Linear(18, 37)
+
+    def forward(self, x):
+        y = self.a(x)
+        g = nn.functional.avg_pool2d(y, (18, 17))
+        r = nn.functional.avg_pool2d(self.avg_tfl(self.avg_pad(self.maxpool(y))), 5)
+        return torch.softmax(self.fc(torch.flatten(g + r, 1)), dim=1)
+
+
 MODELS = {"products": (Products, (1, 3, 5, 7)), "convs": (Convs, (1, 1, 27, 11)),
-          "depthwise": (Depthwise, (1, 3, 11, 13))}
+          "depthwise": (Depthwise, (1, 3, 11, 13)), "pools": (Pools, (1, 3, 18, 17))}
 
 
 def compiled(name: str, tmp_path_factory, scale: float = 1.0):
@@ -225,6 +247,10 @@ def test_mve_kernels_chosen_for_the_cortex_m55(tmp_path_factory):
     # the 5x5 window (25 taps > 16) stays on the DSP kernel
     assert kernels[3] == "tg_depthwise_conv2d_s8_dsp"
     assert set(kernels[:3] + kernels[4:]) == {"tg_depthwise_conv2d_s8_mve"}
+    _, pools, _, _ = compiled("pools", tmp_path_factory)
+    assert kernels_of(pools, "max_pool2d") == ["tg_max_pool2d_s8_mve"]
+    assert kernels_of(pools, "avg_pool2d") == ["tg_avg_pool2d_s8_mve"] * 4
+    assert kernels_of(pools, "softmax") == ["tg_softmax_s8_mve"]
 
 
 @pytest.mark.parametrize("board", ["f746zg", "u585", "esp32-c3", "host"])

@@ -67,9 +67,15 @@ def _conv_1_x_n(p: dict) -> int:
     return max(left + left_size, left - c + right_size)
 
 
+def _pointwise(p: dict) -> bool:
+    """arm_nn_is_convolve_1x1: a 1x1 kernel without padding or dilation."""
+    return (p["kernel_h"], p["kernel_w"], p["pad_top"], p["pad_left"], p["dilation_h"], p["dilation_w"]) == \
+        (1, 1, 0, 0, 1, 1)
+
+
 def _takes_1_x_n(p: dict) -> bool:
     """arm_convolve_wrapper_s8 runs arm_convolve_1_x_n_s8 (arm_nn_is_convolve_1_x_n)."""
-    if (p["kernel_h"], p["kernel_w"], p["pad_top"], p["pad_left"], p["dilation_h"], p["dilation_w"]) == (1, 1, 0, 0, 1, 1):
+    if _pointwise(p):
         return False
     return p["in_h"] == 1 and p["dilation_w"] == 1 and p["kernel_h"] == 1 and (p["stride_w"] * p["in_c"]) % 4 == 0
 
@@ -140,7 +146,7 @@ def conv_scratch(p: dict) -> int:
     """arm_convolve_wrapper_s8_get_buffer_size_mve: none for a 1x1 kernel without padding or
     dilation; the 1xN path's row for one-row inputs (dilation 1 across, stride x channels a
     multiple of 4); else arm_convolve_s8's four columns."""
-    if (p["kernel_h"], p["kernel_w"], p["pad_top"], p["pad_left"], p["dilation_h"], p["dilation_w"]) == (1, 1, 0, 0, 1, 1):
+    if _pointwise(p):
         return 0
     return _conv_1_x_n(p) if _takes_1_x_n(p) else _conv_s8(p)
 

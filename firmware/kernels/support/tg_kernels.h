@@ -589,6 +589,16 @@ void tg_add_s8_mve(const tg_add_params_t *p, const int8_t *input1, const int8_t 
 void tg_depthwise_conv2d_s8_mve(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
                                 int8_t *scratch, int8_t *output);
 
+/* tg_max_pool2d_s8, 16 channels per VMAX. */
+void tg_max_pool2d_s8_mve(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
+/* tg_avg_pool2d_s8 for windows of at most 5,780 elements: 16 channels per step in int16
+ * lanes, the division a multiply-high by the count's reciprocal. */
+void tg_avg_pool2d_s8_mve(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
+/* tg_softmax_s8 with tg_softmax_s8_dsp's table of exps (table), 4 elements per gather. */
+void tg_softmax_s8_mve(const tg_softmax_params_t *p, const int8_t *input, const int32_t *table, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
