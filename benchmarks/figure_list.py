@@ -13,6 +13,7 @@ from pathlib import Path
 
 import figure_capabilities
 import figure_dynamic
+import figure_onnx
 import figure_perf
 import readme_table
 from figure_engine import ROOT, Figure, python
@@ -211,3 +212,6 @@ def render_new_cores(rows: list) -> str:
 FIGURES.append(Figure("mlperf-new-cores", "the MLPerf Tiny models on the Cortex-M55 and M33 stand-ins "
                       "(benchmarks/mlperf_new_cores.py)", measure_new_cores, render_new_cores, minutes=25,
                       quick_minutes=3, volatile=MLPERF_VOLATILE, rows=("board", "model", "kernels")))
+
+# -- ONNX (docs/onnx.md) --
+FIGURES += figure_onnx.FIGURES

@@ -295,6 +295,14 @@ class KernelLib:
     def requantize_s8(self, p, input):
         return self._unary(self.lib.tg_requantize_s8, "tg_requantize_params_t", p, input, p["size"])
 
+    # -- table lookup (ONNX front end) --
+    def lut_s8(self, p, input, table):
+        s = self._params("tg_lut_params_t", p)
+        x, t = _i8(input), _i8(table)
+        out = np.zeros(p["size"], dtype=np.int8)
+        self.lib.tg_lut_s8(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(t, ctypes.c_int8), _ptr(out, ctypes.c_int8))
+        return out
+
     # -- binary kernels (tg_kernels_b1.h; twins in tinygen.ref.binary) ---------
 
     def _b1_call(self, name, struct_name, p, args, out_shape, out_dtype):

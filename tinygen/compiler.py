@@ -107,12 +107,19 @@ def load_source(path: str | Path) -> SourceModel:
         model = tflite.load(path)
         return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shape, "NHWC",
                            input_shapes=[model.graph.tensors[n].shape for n in model.graph.inputs])
+    if path.suffix == ".onnx":
+        from tinygen.frontend import onnx
+
+        model = onnx.load(path)
+        return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shapes[0], "NCHW",
+                           input_shapes=model.input_shapes,
+                           input_names=model.input_names if len(model.input_names) > 1 else [])
     if not path.exists():
         raise ModelError(f"model file {str(path)!r} does not exist",
-                         "give the path of a .py model file, a .pt2 program or a .tflite model")
+                         "give the path of a .py model file, a .pt2 program, a .tflite or an .onnx model")
     raise UsageError(f"cannot read {str(path)!r}: unknown model format {path.suffix or '(no extension)'}",
                      "give a PyTorch model file (.py with model() and example_input()), a "
-                     "torch.export program (.pt2) or an int8 TFLite model (.tflite)")
+                     "torch.export program (.pt2), an int8 TFLite model (.tflite) or an ONNX model (.onnx)")
 
 
 def compile_source(source: SourceModel, calib: str | None = None, options: CompileOptions | None = None,

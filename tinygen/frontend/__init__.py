@@ -3,7 +3,9 @@
 `torch_loader` loads a PyTorch model (a Python file with `model()` and
 `example_input()`, or a saved `torch.export` program) and exports it;
 `torch` translates the exported program into an IR graph. These modules are
-the only places in tinygen that import torch.
+the only places in tinygen that import torch. `tflite/` imports a .tflite flatbuffer and
+`onnx/` an ONNX model (the only places that import `tflite`, `onnx` and `onnxruntime`);
+`layout` maps NCHW values onto the IR's NHWC for the PyTorch and ONNX importers.
 """
 
 from __future__ import annotations

@@ -217,17 +217,7 @@ class _Importer:
             self.graph.outputs.append(new)
 
     def _prune_dead_nodes(self) -> None:
-        g = self.graph
-        while True:
-            used = set(g.outputs)
-            for n in g.nodes:
-                used.update(n.inputs)
-            dead = [n for n in g.nodes if not any(t in used for t in n.outputs)]
-            if not dead:
-                break
-            for n in dead:
-                g.remove_node(n)
-        g.drop_unused_tensors()
+        self.graph.drop_dead_nodes()
 
     # -- building IR ------------------------------------------------------------
     def _emit(self, op: str, prefix: str, inputs: list[str], out_shape: tuple[int, ...],
@@ -354,18 +344,7 @@ def _module_of(node) -> tuple[str, str, bool]:
 
 
 def _rename_tensor(graph: Graph, old: str, new: str) -> None:
-    if old == new:
-        return
-    if new in graph.tensors:
-        raise ValueError(f"tensor {new!r} exists")
-    t = graph.tensors.pop(old)
-    t.name = new
-    graph.tensors[new] = t
-    for n in graph.nodes:
-        n.inputs = [new if x == old else x for x in n.inputs]
-        n.outputs = [new if x == old else x for x in n.outputs]
-    graph.inputs = [new if x == old else x for x in graph.inputs]
-    graph.outputs = [new if x == old else x for x in graph.outputs]
+    graph.rename_tensor(old, new)
 
 
 def _c_ident(name: str) -> str:

@@ -103,6 +103,11 @@ SCHEMAS: dict[str, OpSchema] = {
         # [0, 1], on softmax probabilities) answers; the last input answers otherwise. The
         # generated code returns right after an exit that answers
         OpSchema("exit_select", min_inputs=1, max_inputs=None, attrs=("thresholds",)),
+        # -- table lookup (ONNX front end) --
+        # an int8 -> int8 function of one tensor by a 256-entry table (param "table", int8, entry
+        # q + 128 for input q), built at compile time: onnxruntime's elementwise ops on a
+        # quantized tensor (tinygen/frontend/onnx/quantized.py); only in quantized graphs
+        OpSchema("lut", param_roles=("table",)),
     ]
 }
 

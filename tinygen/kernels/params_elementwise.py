@@ -120,7 +120,10 @@ def _mean(graph: Graph, node: Node) -> dict:
         raise UnsupportedOpError(f"{node.name} ({node.source}): mean over axes {list(node.attrs['axes'])} "
                                  f"of {list(t.shape)}: the reduced dimensions must be adjacent")
     (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
-    return op_params.mean_params(*layout, si, zi, so, zo)
+    p = op_params.mean_params(*layout, si, zi, so, zo)
+    if "requant" in node.attrs:     # the frontend's own (multiplier, shift): an ONNX model's onnxruntime rounding
+        p["multiplier"], p["shift"] = (int(v) for v in node.attrs["requant"])
+    return p
 
 
 # exponent ranges the 16-bit shifts of tg_hard_swish_s8 are written for
@@ -155,3 +158,9 @@ def _requantize(graph: Graph, node: Node) -> dict:
     t = graph.tensor(node.inputs[0])
     (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
     return op_params.requantize_params(t.size, si, zi, so, zo)
+
+
+# -- table lookup (ONNX front end) --
+@builder("lut")
+def _lut(graph: Graph, node: Node) -> dict:
+    return {"size": graph.tensor(node.inputs[0]).size}

@@ -115,6 +115,8 @@ KERNELS: tuple[KernelSpec, ...] = (
     # one kernel, two ops: they differ only in how Prepare derives the parameters
     _portable("tg_requantize_s8", "requantize", "tg_requantize_params_t"),
     _portable("tg_requantize_s8", "relu", "tg_requantize_params_t"),
+    # -- table lookup (ONNX front end): an elementwise op of a quantized ONNX model --
+    _portable("tg_lut_s8", "lut", "tg_lut_params_t", ("table",)),
 )
 
 

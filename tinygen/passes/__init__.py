@@ -145,7 +145,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # likewise ESP-NN's (ESP32 boards: the CLI passes a tree to auto only there)
         graph.meta["esp_nn"] = find_esp_nn(options.esp_nn).meta()
         features = esp_nn_features(features)
-    steps = [] if graph.meta.get("quantized") else float_pipeline() + [
+    # a quantized ONNX model's NCHW flattens and transposes (layout ops keep their grid): as a float model's
+    onnx_layout = [("fold_transpose", fold_transpose), ("fold_layout", fold_layout)]
+    steps = (onnx_layout if graph.meta.get("quantized") == "onnx" else []) if graph.meta.get("quantized") else float_pipeline() + [
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
     ]

@@ -12,9 +12,10 @@ from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
 from tinygen.ref import layout as ref_layout
 from tinygen.ref import gating as ref_gating
+from tinygen.ref import lookup as ref_lookup
 
 # the modules holding the numpy twins of the C kernels
-_TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating)
+_TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating, ref_lookup)
 
 
 def twin(name: str):
@@ -37,8 +38,13 @@ def _kernel_view(graph: Graph, name: str, value: np.ndarray) -> np.ndarray:
 
 
 def quantize_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
-    """Float model input (graph layout, any leading batch) → int8 on the input's grid."""
+    """Float model input (graph layout, any leading batch) → int8 on the input's grid; a
+    quantized ONNX model's as onnxruntime's QuantizeLinear (graph.meta["input_rounding"])."""
     q = graph.tensor(graph.inputs[index]).qparams
+    if graph.meta.get("input_rounding") == "half_even":
+        # QuantizeLinear: a float32 division, rounded half to even, plus the zero point, saturated
+        scaled = np.asarray(x, dtype=np.float32) / np.float32(q.scale[0])
+        return np.clip(np.rint(scaled).astype(np.int64) + int(q.zero_point[0]), -128, 127).astype(np.int8)
     scaled = np.asarray(x, dtype=np.float64) / np.float64(q.scale[0])
     rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + int(q.zero_point[0])
     return np.clip(rounded, -128, 127).astype(np.int8)

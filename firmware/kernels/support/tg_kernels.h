@@ -599,6 +599,17 @@ void tg_avg_pool2d_s8_mve(const tg_pool2d_params_t *p, const int8_t *input, int8
 /* tg_softmax_s8 with tg_softmax_s8_dsp's table of exps (table), 4 elements per gather. */
 void tg_softmax_s8_mve(const tg_softmax_params_t *p, const int8_t *input, const int32_t *table, int8_t *output);
 
+/* -- table lookup (ONNX front end) -- */
+
+typedef struct {
+    int32_t size;                   /* elements */
+} tg_lut_params_t;
+
+/* out[i] = table[in[i] + 128]: an int8 -> int8 function by its 256-entry table, built at compile
+ * time (an ONNX model's quantized elementwise op, tinygen/frontend/onnx/quantized.py). May run in
+ * place. */
+void tg_lut_s8(const tg_lut_params_t *p, const int8_t *input, const int8_t *table, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
