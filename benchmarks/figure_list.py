@@ -173,7 +173,7 @@ FIGURES += figure_perf.FIGURES + figure_dynamic.FIGURES + figure_capabilities.FI
 
 # ---------------------------------------------------------------------------------------- the newest cores
 
-CORES = {"stm32n6570-dk": "Cortex-M55", "b-u585i-iot02a": "Cortex-M33", "f446re": "Cortex-M4"}
+CORES = {"stm32n6570-dk": "Cortex-M55", "b-u585i-iot02a": "Cortex-M33", "nucleo-f446re": "Cortex-M4"}
 
 
 def measure_new_cores(work: Path, quick: bool) -> list:

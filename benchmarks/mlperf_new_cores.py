@@ -32,9 +32,12 @@ from pathlib import Path
 
 from mlperf_standin import MODELS_DIR, TFLM, git_commit, measure
 
+from tinygen.board import get_board
 from tinygen.hil.deadline import DEFAULT_TIMEOUT, add_timeout_option
+from tinygen.report import table as render
 
-M55, M33, M4 = "stm32n6570-dk", "b-u585i-iot02a", "f446re"
+# the boards' own names, as the rows carry them (an alias such as "f446re" would match no row)
+M55, M33, M4 = (get_board(name).name for name in ("stm32n6570-dk", "b-u585i-iot02a", "f446re"))
 # the issue's targets on the Cortex-M55's stand-in: instructions per MAC, and the speed-up over
 # CMSIS-NN's Helium kernels (TFLM + CMSIS-NN) on the same stand-in
 PER_MAC_TARGET = {"kws_dscnn": 0.60, "vww_mobilenet": 0.45, "ic_resnet8": 0.45, "ad_autoencoder": 0.80}
@@ -67,8 +70,6 @@ def judge(rows: list[dict]) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    from tinygen.report import table as render
-
     mark = {True: "yes", False: "NO", None: "-"}
     out = []
     for r in rows:
@@ -97,8 +98,6 @@ def main(argv=None) -> int:
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     add_timeout_option(ap)
     args = ap.parse_args(argv)
-    from tinygen.board import get_board
-
     boards = list(args.boards) + ([M4] if M33 in args.boards else [])
     if not args.cmsis_nn:
         print("no CMSIS-NN tree (--cmsis-nn PATH or CMSIS_NN_PATH): the anchor rows are skipped", file=sys.stderr)
