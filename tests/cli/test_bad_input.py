@@ -221,9 +221,9 @@ def test_build_missing_model_file_with_unknown_extension(capsys, tmp_path):
 
 
 def test_build_unknown_model_extension_is_a_usage_error(capsys, tmp_path):
-    model = tmp_path / "net.onnx"
-    model.write_bytes(b"\x08\x07not really onnx")
-    build_fails(capsys, tmp_path, model, want_rc=2, fragments=("unknown model format .onnx", ".pt2", ".py"))
+    model = tmp_path / "net.h5"
+    model.write_bytes(b"\x89HDF\r\n\x1a\n a Keras file")
+    build_fails(capsys, tmp_path, model, want_rc=2, fragments=("unknown model format .h5", ".pt2", ".py", ".onnx"))
 
 
 # -- calibration data ----------------------------------------------------------------
