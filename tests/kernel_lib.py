@@ -108,8 +108,9 @@ def build(out_dir: Path) -> Path:
     shim = out_dir / "tg_test_shim.c"
     shim.write_text(_SHIM)
     so = out_dir / "libtg_kernels.so"
-    # the ISA-specific kernels (tg_*_dsp.c) need their cross compiler: tests/kernels/test_kernels_dsp.py
-    sources = [p for p in kernel_paths("*.c") if not p.stem.endswith("_dsp")] + [shim]
+    # the ISA-specific kernels need their cross compiler: tg_*_dsp.c (tests/kernels/test_kernels_dsp.py),
+    # tg_*_mve.c (arm_mve.h, tests/kernels/test_kernels_mve.py)
+    sources = [p for p in kernel_paths("*.c") if not p.stem.endswith(("_dsp", "_mve"))] + [shim]
     flags = [f for f in CFLAGS if f != "-shared"] + list(KERNEL_INCLUDES)
     try:
         objects = _objects("gcc", flags, sources, out_dir)

@@ -12,7 +12,7 @@
  *
  * scratch: int8 arena memory of the size the matching CMSIS-NN *_get_buffer_size_dsp
  * function returns (tinygen.kernels.cmsis_nn computes it), 4-byte aligned; NULL where
- * that size is 0.
+ * that size is 0. The *_mve adapters at the end are for Helium cores.
  */
 #ifndef TG_CMSIS_NN_H
 #define TG_CMSIS_NN_H
@@ -104,6 +104,37 @@ void tg_svdf_s8_cmsis_nn(const tg_svdf_params_t *p, const int8_t *input, const i
                          const int16_t *weights_time, const int32_t *bias, int8_t *state, int8_t *scratch,
                          int8_t *output);
 #endif /* TG_CMSIS_NN_RECURRENT */
+
+/*
+ * Cores with Helium (MVE): CMSIS-NN compiled for them runs its MVE paths, whose buffers
+ * differ (tinygen/kernels/cmsis_nn_mve.py). Conv, depthwise and average pooling make the
+ * calls above with scratch of the *_get_buffer_size_mve sizes (none for pooling); the
+ * fully connected layers take kernel_sums in the bias's place: per output feature bias +
+ * input_offset * the sum of its weights (arm_vector_sum_s8, computed at build time), which
+ * CMSIS-NN's MVE path reads from its context buffer.
+ */
+void tg_conv2d_s8_cmsis_nn_mve(const tg_conv2d_params_t *p, const int8_t *input,
+                               const int8_t *weights, const int32_t *bias,
+                               const int32_t *multiplier, const int32_t *shift,
+                               int8_t *scratch, int8_t *output);
+
+void tg_depthwise_conv2d_s8_cmsis_nn_mve(const tg_conv2d_params_t *p, const int8_t *input,
+                                         const int8_t *weights, const int32_t *bias,
+                                         const int32_t *multiplier, const int32_t *shift,
+                                         int8_t *scratch, int8_t *output);
+
+void tg_fully_connected_s8_cmsis_nn_mve(const tg_fully_connected_params_t *p, const int8_t *input,
+                                        const int8_t *weights, const int32_t *kernel_sums,
+                                        const int32_t *multiplier, const int32_t *shift,
+                                        int8_t *output);
+
+void tg_fully_connected_per_channel_s8_cmsis_nn_mve(const tg_fully_connected_params_t *p,
+                                                    const int8_t *input, const int8_t *weights,
+                                                    const int32_t *kernel_sums,
+                                                    const int32_t *multiplier,
+                                                    const int32_t *shift, int8_t *output);
+
+void tg_avg_pool2d_s8_cmsis_nn_mve(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -152,6 +152,8 @@ def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
                          f"{c_struct_init(node.attrs['kparams'])}\n}};")
     operands = [arrays[t] if graph.tensor(t).is_const else _arena_ptr(graph, t, prefix=layer.prefix)
                 for t in binary_operands(node)]
+    # a kernel's build-time constant (the Helium add's tables) after the operands
+    operands += [_const_ref(graph, node, "packed", arrays)] if "packed" in spec.const_roles else []
     layer.body.append(f"{spec.name}(&{pname}, {', '.join(operands)}, "
                       f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 

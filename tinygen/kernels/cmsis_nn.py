@@ -3,7 +3,8 @@
 Each kernel is an adapter in firmware/cmsis_nn/ (one C file per op, declared in
 tg_cmsis_nn.h) taking tinygen's parameter struct and calling CMSIS-NN, so the
 generated code looks the same as with tinygen's kernels. They require the "dsp"
-feature (CMSIS-NN's Cortex-M4/M7 code path, whose scratch sizes are folded in here)
+feature (CMSIS-NN's Cortex-M4/M7 code path, whose scratch sizes are folded in here;
+Helium cores, "mve", take tinygen.kernels.cmsis_nn_mve's where the buffers differ)
 and the "cmsis-nn" feature, which the compiler adds when a CMSIS-NN tree is
 configured (tinygen.kernels.cmsis_nn_tree). Nodes they do not accept fall back to tinygen's
 kernels.
@@ -26,6 +27,7 @@ import numpy as np
 from tinygen.kernels.cmsis_nn_tree import TRANSPOSE_CONV_ROWS_FIXED
 from tinygen.kernels.params_recurrent import lstm_state_bytes, svdf_state_bytes
 from tinygen.kernels.recurrent import HEADER as RECURRENT_HEADER
+from tinygen.kernels.cmsis_nn_mve import cmsis_nn_mve_kernels
 from tinygen.kernels.spec import _REQUANT
 
 if TYPE_CHECKING:
@@ -133,43 +135,53 @@ def transpose_conv_exact(graph: Graph, node: Node) -> bool:
 
 
 def _adapter(kernel_spec, name: str, op: str, struct: str, const_roles=(), scratch=None, accepts=None,
-             weight: bool = False, twin: str | None = None):
+             weight: bool = False, twin: str | None = None, excludes=frozenset()):
     return kernel_spec(name, op, weight_dtype="int8" if weight else None, weight_bits=8 if weight else None,
                        requires=REQUIRES, struct=struct, const_roles=const_roles,
                        source=f"cmsis_nn/{name}.c", twin=twin, headers=(HEADER, ARGS_HEADER), backend=BACKEND,
-                       scratch=scratch, accepts=accepts)
+                       scratch=scratch, accepts=accepts, excludes=excludes)
+
+
+def not_per_tensor(graph: Graph, node: Node) -> bool:
+    return not per_tensor(graph, node)
+
+
+# the layers whose CMSIS-NN code takes other buffers on Helium cores: tinygen.kernels.cmsis_nn_mve
+MVE = frozenset({"mve"})
 
 
 def cmsis_nn_kernels(kernel_spec) -> tuple:
-    """The CMSIS-NN KernelSpecs, built with the KernelSpec class `kernel_spec`. Each
-    computes what the portable kernel it names as twin computes, byte for byte."""
-    return (
+    """The CMSIS-NN KernelSpecs, built with the KernelSpec class `kernel_spec`: those of Helium
+    cores (tinygen.kernels.cmsis_nn_mve) first, then the DSP cores'. Each computes what the
+    portable kernel it names as twin computes, byte for byte."""
+    accepts = {"tg_fully_connected_s8_cmsis_nn_mve": per_tensor,
+               "tg_fully_connected_per_channel_s8_cmsis_nn_mve": not_per_tensor,
+               "tg_avg_pool2d_s8_cmsis_nn_mve": tflite_avg_pool}
+    return cmsis_nn_mve_kernels(kernel_spec, HEADER, ARGS_HEADER, BACKEND, accepts) + (
         _adapter(kernel_spec, "tg_conv2d_s8_cmsis_nn", "conv2d", "tg_conv2d_params_t", _REQUANT,
-                 conv_scratch, weight=True, twin="conv2d_s8"),
+                 conv_scratch, weight=True, twin="conv2d_s8", excludes=MVE),
         _adapter(kernel_spec, "tg_depthwise_conv2d_s8_cmsis_nn", "depthwise_conv2d", "tg_conv2d_params_t",
-                 _REQUANT, depthwise_scratch, weight=True, twin="depthwise_conv2d_s8"),
+                 _REQUANT, depthwise_scratch, weight=True, twin="depthwise_conv2d_s8", excludes=MVE),
         _adapter(kernel_spec, "tg_fully_connected_s8_cmsis_nn", "fully_connected", "tg_fully_connected_params_t",
-                 _REQUANT, accepts=per_tensor, weight=True, twin="fully_connected_s8"),
+                 _REQUANT, accepts=per_tensor, weight=True, twin="fully_connected_s8", excludes=MVE),
         _adapter(kernel_spec, "tg_fully_connected_per_channel_s8_cmsis_nn", "fully_connected",
-                 "tg_fully_connected_params_t", _REQUANT, accepts=lambda g, n: not per_tensor(g, n),
-                 weight=True, twin="fully_connected_s8"),
+                 "tg_fully_connected_params_t", _REQUANT, accepts=not_per_tensor,
+                 weight=True, twin="fully_connected_s8", excludes=MVE),
         _adapter(kernel_spec, "tg_avg_pool2d_s8_cmsis_nn", "avg_pool2d", "tg_pool2d_params_t",
-                 scratch=avgpool_scratch, accepts=tflite_avg_pool, twin="avg_pool2d_s8"),
+                 scratch=avgpool_scratch, accepts=tflite_avg_pool, twin="avg_pool2d_s8", excludes=MVE),
         _adapter(kernel_spec, "tg_max_pool2d_s8_cmsis_nn", "max_pool2d", "tg_pool2d_params_t", twin="max_pool2d_s8"),
         _adapter(kernel_spec, "tg_add_s8_cmsis_nn", "add", "tg_add_params_t", ("operand",), twin="add_s8"),
         _adapter(kernel_spec, "tg_softmax_s8_cmsis_nn", "softmax", "tg_softmax_params_t", twin="softmax_s8"),
-        # transposed convolution
+        # transposed convolution, batch matmul (their scratch sizes are the DSP code path's: not on a
+        # Helium core, whose MVE paths have not been checked against them; tinygen's kernels run there)
         _adapter(kernel_spec, "tg_transpose_conv2d_s8_cmsis_nn", "transpose_conv2d", "tg_transpose_conv2d_params_t",
-                 _REQUANT, transpose_conv_scratch, transpose_conv_exact, weight=True, twin="transpose_conv2d_s8"),
-        # normalization and attention
+                 _REQUANT, transpose_conv_scratch, transpose_conv_exact, weight=True, twin="transpose_conv2d_s8",
+                 excludes=MVE),
         _adapter(kernel_spec, "tg_batch_matmul_s8_cmsis_nn", "batch_matmul", "tg_batch_matmul_params_t",
-                 scratch=batch_matmul_scratch, twin="batch_matmul_s8"),
+                 scratch=batch_matmul_scratch, twin="batch_matmul_s8", excludes=MVE),
     )
 
 
-__all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "batch_matmul_scratch", "cmsis_nn_kernels",
-           "conv_scratch", "depthwise_scratch", "per_tensor", "tflite_avg_pool", "transpose_conv_exact",
-           "transpose_conv_fits", "transpose_conv_scratch"]
 # -- recurrent layers (tinygen/kernels/recurrent.py): arm_lstm_unidirectional_s8 and, for TFLite's
 # int16-state SVDF, arm_svdf_state_s16_s8 (arm_svdf_s8 takes an int8 state and int8 time weights,
 # which tinygen's SVDF import does not) --
@@ -219,18 +231,19 @@ def svdf_zero_state(graph: Graph, node: Node) -> bool:
 def cmsis_nn_recurrent_kernels(kernel_spec) -> tuple:
     headers = (HEADER, ARGS_HEADER, RECURRENT_HEADER)
     return (
-        kernel_spec("tg_lstm_s8_cmsis_nn", "lstm", requires=REQUIRES, struct="tg_lstm_params_t",
+        kernel_spec("tg_lstm_s8_cmsis_nn", "lstm", requires=REQUIRES, excludes=MVE, struct="tg_lstm_params_t",
                     const_roles=("w_ih", "w_hh", "bias", "packed", "h0", "c0"), source="cmsis_nn/tg_lstm_s8_cmsis_nn.c",
                     twin="lstm_s8", headers=headers, backend=BACKEND, scratch=lstm_scratch,
                     pack=lstm_effective_biases, accepts=lstm_exact, state=lstm_state_bytes,
                     calls=("kernels/tg_lstm_reset_s8.c", "kernels/tg_sigmoid_table_s16.c")),
-        kernel_spec("tg_svdf_s8_cmsis_nn", "svdf", requires=REQUIRES, struct="tg_svdf_params_t",
+        kernel_spec("tg_svdf_s8_cmsis_nn", "svdf", requires=REQUIRES, excludes=MVE, struct="tg_svdf_params_t",
                     const_roles=("weights_feature", "weights_time", "bias"), source="cmsis_nn/tg_svdf_s8_cmsis_nn.c",
                     twin="svdf_s8", headers=headers, backend=BACKEND, scratch=svdf_scratch, accepts=svdf_zero_state,
                     state=svdf_state_bytes, calls=("kernels/tg_svdf_reset_s8.c",)),
     )
 
 
-__all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "cmsis_nn_kernels", "conv_scratch",
-           "cmsis_nn_recurrent_kernels", "depthwise_scratch", "lstm_scratch", "per_tensor", "svdf_scratch",
-           "tflite_avg_pool"]
+__all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "batch_matmul_scratch", "cmsis_nn_kernels",
+           "cmsis_nn_recurrent_kernels", "conv_scratch", "depthwise_scratch", "lstm_scratch", "not_per_tensor",
+           "per_tensor", "svdf_scratch", "tflite_avg_pool", "transpose_conv_exact", "transpose_conv_fits",
+           "transpose_conv_scratch"]

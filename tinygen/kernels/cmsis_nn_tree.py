@@ -38,8 +38,10 @@ OP_SOURCES = {
     "conv2d": ("ConvolutionFunctions/arm_convolve*_s8*.c", "ConvolutionFunctions/arm_nn_mat_mult*s8*.c"),
     "depthwise_conv2d": ("ConvolutionFunctions/arm_depthwise_conv*_s8*.c",
                          "ConvolutionFunctions/arm_nn_depthwise_conv_s8_core.c",
-                         # a depthwise conv with one input channel may run as a convolution
-                         "ConvolutionFunctions/arm_convolve*_s8*.c", "ConvolutionFunctions/arm_nn_mat_mult*s8*.c"),
+                         # a depthwise conv with one input channel may run as a convolution (on
+                         # Helium cores of its filter transposed)
+                         "ConvolutionFunctions/arm_convolve*_s8*.c", "ConvolutionFunctions/arm_nn_mat_mult*s8*.c",
+                         "TransposeFunctions/arm_transpose_s8.c"),
     "fully_connected": ("FullyConnectedFunctions/arm_fully_connected*_s8.c",
                         "FullyConnectedFunctions/arm_vector_sum_s8.c"),
     "avg_pool2d": ("PoolingFunctions/arm_avgpool*_s8.c",),

@@ -59,6 +59,10 @@ class KernelSpec:
     # (None: none). It lives in the arena's persistent region (passes/plan_memory.py), which the
     # planner never reuses; the kernel takes it as `int8_t *state` just before its scratch
     state: Callable[[dict], int] | None = None
+    # target features that rule it out although it meets `requires` (e.g. CMSIS-NN's Cortex-M4/M7
+    # adapters, whose scratch sizes are the DSP code path's, on a core with Helium, "mve", where
+    # CMSIS-NN takes its MVE paths and their buffers)
+    excludes: frozenset = frozenset()
 
     def stored_dtype(self, role: str, dtype: str) -> str:
         """The C type a constant of `role` (IR dtype `dtype`) is stored in flash with for this

@@ -144,6 +144,11 @@ from tinygen.kernels.rv32 import rv32_kernels  # noqa: E402
 
 KERNELS = rv32_kernels(KernelSpec) + KERNELS
 
+# the Helium (MVE) kernels (Cortex-M55, feature "mve"), before the DSP kernels the core also runs
+from tinygen.kernels.mve_table import mve_kernels  # noqa: E402
+
+KERNELS = mve_kernels(KernelSpec) + KERNELS
+
 # binary, sub-byte and power-of-two kernels (firmware/kernels/lowbit/LOWBIT.md)
 from tinygen.kernels.lowbit_table import lowbit_kernels  # noqa: E402
 
@@ -190,12 +195,14 @@ def find_kernels(op: str, act_dtype: str, weight_dtype: str | None, weight_bits:
     """Every kernel in KERNELS able to compute a node, in order of preference: for the op and
     dtypes (act_dtype: the output's; in_dtype: the input's, None: the same), with a variant in
     `variants` (kernel_params.kernel_variants: those able to compute the node, most
-    specialised first), requirements the target's features meet, and a backend in `backends`."""
+    specialised first), requirements the target's features meet (and none it excludes), and
+    a backend in `backends`."""
     in_dtype = in_dtype or act_dtype
     found = [spec for spec in KERNELS
              if spec.op == op and spec.act_dtype == act_dtype and (spec.in_dtype or spec.act_dtype) == in_dtype
              and spec.weight_dtype == weight_dtype and spec.weight_bits == weight_bits
-             and spec.requires <= set(features) and spec.variant in variants and spec.backend in backends]
+             and spec.requires <= set(features) and not spec.excludes & set(features)
+             and spec.variant in variants and spec.backend in backends]
     # the most specialised variant first, then table order
     return sorted(found, key=lambda spec: variants.index(spec.variant))
 

@@ -149,8 +149,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     features = options.features
     if options.kernels == "cmsis-nn" or (options.kernels == "auto" and options.cmsis_nn):
         # CMSIS-NN kernels become selectable with a checked tree; the firmware build compiles it
-        graph.meta["cmsis_nn"] = find_cmsis_nn(options.cmsis_nn).meta()
         features = frozenset(features) | {"cmsis-nn"}
+        # with the features its kernels are chosen under (a Helium core takes other adapters)
+        graph.meta["cmsis_nn"] = dict(find_cmsis_nn(options.cmsis_nn).meta(), features=sorted(features))
     if options.kernels == "esp-nn" or (options.kernels == "auto" and options.esp_nn):
         # likewise ESP-NN's (ESP32 boards: the CLI passes a tree to auto only there)
         graph.meta["esp_nn"] = find_esp_nn(options.esp_nn).meta()

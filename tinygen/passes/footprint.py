@@ -83,6 +83,19 @@ PER_MAC.update({
 # examples/autoencoder's two layers, f746zg stand-in)
 PER_MAC.update({"tg_transpose_conv2d_s8_dsp": 2.2, "tg_transpose_conv2d_s8_cmsis_nn": 4.5,
                 "tg_transpose_conv2d_s8_rv32": 6.0, "tg_transpose_conv2d_s8": 12.0})
+# the Helium (MVE) kernels on the stm32n6570-dk stand-in (mps3-an547), MLPerf Tiny layers: pointwise
+# 0.18 per MAC (KWS 64 -> 64), 3x3 0.25 (IC 16 -> 16 at 32x32), with the fused add 0.3, fully
+# connected 0.2 (AD 640 -> 128), depthwise 3x3 1.0..2.1 (VWW 48x48x8, KWS 25x5x64)
+PER_MAC.update({
+    "tg_conv2d_1x1_s8_mve": 0.18, "tg_conv2d_s8_mve": 0.25, "tg_conv2d_add_s8_mve": 0.3,
+    "tg_fully_connected_s8_mve": 0.2, "tg_depthwise_conv2d_s8_mve": 1.5,
+})
+# CMSIS-NN's Helium paths through its adapters (tinygen/kernels/cmsis_nn_mve.py), same stand-in and
+# models: convs 0.4 (KWS pointwise 64 -> 64, IC 3x3), depthwise 3x3 2.3 (KWS), fully connected 0.56 (AD)
+PER_MAC.update({
+    "tg_conv2d_s8_cmsis_nn_mve": 0.4, "tg_depthwise_conv2d_s8_cmsis_nn_mve": 2.3,
+    "tg_fully_connected_s8_cmsis_nn_mve": 0.56, "tg_fully_connected_per_channel_s8_cmsis_nn_mve": 0.56,
+})
 # the bit-serial kernel over nested bit planes: per MAC and per (weight bit x input bit) pair, from
 # sp_digits' nested build on the f746zg stand-in (w8a8 12.7 M, w4a4 3.5 M, w2a2 1.1 M instructions
 # over 463 k MACs: 0.42..0.6 per bit pair, the int8 first and last layers included)

@@ -1,0 +1,130 @@
+/*
+ * The counters and alarms of the MPS2 / MPS3 stand-ins (tg_mps2.h).
+ *
+ * - CMSDK APB timer (Arm CMSDK technical reference manual, ARM DDI 0479,
+ *   "APB timer"): a 32-bit down counter; timer 0 runs free and its
+ *   readings are extended to 64 bits here, timer 1 reloads and raises its
+ *   interrupt at each wrap.
+ * - SSE-300 system timer (Arm Corstone SSE-300 technical reference manual,
+ *   "System timer"): CNTPCT, the 64-bit count of the system counter, which
+ *   stays stopped until its control frame's CNTCR.EN is set; timer 1's
+ *   compare value CNTP_CVAL raises its interrupt while CNTPCT >= CVAL
+ *   (CNTP_CTL.ISTATUS), and moving CVAL on acknowledges it.
+ */
+#include <stdint.h>
+
+#include "tg_cortexm.h"
+#include "tg_mps2.h"
+
+/* CMSDK APB timer registers. */
+#define TG_CMSDK_CTRL 0x00u
+#define TG_CMSDK_VALUE 0x04u
+#define TG_CMSDK_RELOAD 0x08u
+#define TG_CMSDK_INTCLEAR 0x0Cu /* INTSTATUS on reads, write 1 to clear */
+#define TG_CMSDK_CTRL_ENABLE (1u << 0)
+#define TG_CMSDK_CTRL_INT_ENABLE (1u << 3)
+#define TG_CMSDK_INT 1u
+
+/* SSE-300 system timer frame and the system counter's control frame. */
+#define TG_SSE_CNTPCT_LO 0x000u
+#define TG_SSE_CNTPCT_HI 0x004u
+#define TG_SSE_CNTP_CVAL_LO 0x020u
+#define TG_SSE_CNTP_CVAL_HI 0x024u
+#define TG_SSE_CNTP_CTL 0x02Cu
+#define TG_SSE_CTL_ENABLE (1u << 0)
+#define TG_SSE_CTL_ISTATUS (1u << 2)
+#define TG_SSE_CNTCR TG_REG32(0x58100000u) /* system counter control (Secure), EN in bit 0 */
+#define TG_SSE_CNTCR_EN (1u << 0)
+
+#define TG_REG(base, off) TG_REG32((base) + (off))
+
+static uint32_t s_last_value;  /* CMSDK: timer 0's last reading */
+static uint64_t s_ticks;       /* CMSDK: ticks up to it */
+static uint64_t s_origin;      /* SSE-300: CNTPCT at the start */
+static uint64_t s_alarm_at;    /* SSE-300: the alarm's next compare value */
+static uint32_t s_alarm_ticks; /* SSE-300: its period */
+
+static uint64_t tg_sse_count(uint32_t base)
+{
+    uint32_t hi, lo;
+    do {    /* the high word read twice around the low one: no carry between the reads */
+        hi = TG_REG(base, TG_SSE_CNTPCT_HI);
+        lo = TG_REG(base, TG_SSE_CNTPCT_LO);
+    } while (TG_REG(base, TG_SSE_CNTPCT_HI) != hi);
+    return ((uint64_t)hi << 32) | lo;
+}
+
+void tg_mps_timer_start(const tg_mps_machine_t *m)
+{
+    if (m->timer == TG_MPS_TIMER_SSE300) {
+        TG_SSE_CNTCR |= TG_SSE_CNTCR_EN;
+        TG_REG(m->alarm_base, TG_SSE_CNTP_CTL) = 0u;
+        s_origin = tg_sse_count(m->counter_base);
+        return;
+    }
+    TG_REG(m->counter_base, TG_CMSDK_CTRL) = 0u;
+    TG_REG(m->counter_base, TG_CMSDK_RELOAD) = 0xFFFFFFFFu;
+    TG_REG(m->counter_base, TG_CMSDK_VALUE) = 0xFFFFFFFFu;
+    TG_REG(m->counter_base, TG_CMSDK_CTRL) = TG_CMSDK_CTRL_ENABLE;
+    TG_REG(m->alarm_base, TG_CMSDK_CTRL) = 0u;
+    s_last_value = TG_REG(m->counter_base, TG_CMSDK_VALUE);
+    s_ticks = 0u;
+}
+
+uint64_t tg_mps_ticks(const tg_mps_machine_t *m)
+{
+    if (m->timer == TG_MPS_TIMER_SSE300) {
+        return tg_sse_count(m->counter_base) - s_origin;
+    }
+    /* A down counter: ticks elapsed since the last reading, modulo 2^32. */
+    uint32_t now = TG_REG(m->counter_base, TG_CMSDK_VALUE);
+    s_ticks += (uint32_t)(s_last_value - now);
+    s_last_value = now;
+    return s_ticks;
+}
+
+static void tg_sse_arm(uint32_t base, uint64_t at)
+{
+    TG_REG(base, TG_SSE_CNTP_CVAL_LO) = (uint32_t)at;
+    TG_REG(base, TG_SSE_CNTP_CVAL_HI) = (uint32_t)(at >> 32);
+}
+
+void tg_mps_alarm_start(const tg_mps_machine_t *m, uint32_t ticks)
+{
+    if (m->timer == TG_MPS_TIMER_SSE300) {
+        s_alarm_ticks = ticks;
+        s_alarm_at = tg_sse_count(m->counter_base) + ticks;
+        tg_sse_arm(m->alarm_base, s_alarm_at);
+        TG_REG(m->alarm_base, TG_SSE_CNTP_CTL) = TG_SSE_CTL_ENABLE;   /* IMASK clear: the interrupt is raised */
+        return;
+    }
+    TG_REG(m->alarm_base, TG_CMSDK_RELOAD) = ticks;
+    TG_REG(m->alarm_base, TG_CMSDK_VALUE) = ticks;
+    TG_REG(m->alarm_base, TG_CMSDK_INTCLEAR) = TG_CMSDK_INT;   /* a ring of the last alarm, stopped since */
+    TG_REG(m->alarm_base, TG_CMSDK_CTRL) = TG_CMSDK_CTRL_ENABLE | TG_CMSDK_CTRL_INT_ENABLE;
+}
+
+int tg_mps_alarm_rang(const tg_mps_machine_t *m)
+{
+    if (m->timer == TG_MPS_TIMER_SSE300) {
+        if ((TG_REG(m->alarm_base, TG_SSE_CNTP_CTL) & TG_SSE_CTL_ISTATUS) == 0u) {
+            return 0;
+        }
+        uint64_t now = tg_sse_count(m->counter_base);
+        do {    /* the next ring after now, keeping the period's phase */
+            s_alarm_at += s_alarm_ticks;
+        } while (s_alarm_at <= now);
+        tg_sse_arm(m->alarm_base, s_alarm_at);
+        return 1;
+    }
+    if ((TG_REG(m->alarm_base, TG_CMSDK_INTCLEAR) & TG_CMSDK_INT) == 0u) {
+        return 0;
+    }
+    TG_REG(m->alarm_base, TG_CMSDK_INTCLEAR) = TG_CMSDK_INT;
+    return 1;
+}
+
+void tg_mps_alarm_stop(const tg_mps_machine_t *m)
+{
+    TG_REG(m->alarm_base, m->timer == TG_MPS_TIMER_SSE300 ? TG_SSE_CNTP_CTL : TG_CMSDK_CTRL) = 0u;
+}
