@@ -15,6 +15,7 @@ import figure_capabilities
 import figure_dynamic
 import figure_onnx
 import figure_perf
+import figure_recurrent
 import readme_table
 from figure_engine import ROOT, Figure, python
 from tinygen.report.hil import render as render_hil
@@ -171,3 +172,5 @@ FIGURES = [
 FIGURES += figure_perf.FIGURES + figure_dynamic.FIGURES + figure_capabilities.FIGURES
 # -- ONNX (docs/onnx.md) --
 FIGURES += figure_onnx.FIGURES
+# -- recurrent models (docs/models.md) --
+FIGURES += figure_recurrent.FIGURES
