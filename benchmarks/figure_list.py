@@ -15,6 +15,7 @@ import figure_capabilities
 import figure_dynamic
 import figure_onnx
 import figure_perf
+import figure_recurrent
 import readme_table
 from figure_engine import ROOT, Figure, python
 from tinygen.report.hil import render as render_hil
@@ -216,3 +217,5 @@ FIGURES.append(Figure("mlperf-new-cores", "the MLPerf Tiny models on the Cortex-
 
 # -- ONNX (docs/onnx.md) --
 FIGURES += figure_onnx.FIGURES
+# -- recurrent models (docs/models.md) --
+FIGURES += figure_recurrent.FIGURES
