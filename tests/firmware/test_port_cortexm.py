@@ -22,6 +22,7 @@ mps2) and the Cortex-M linker template, built with each board file's own flags.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import socket
@@ -403,9 +404,12 @@ def test_standin_serial_counter_and_exit(board_name, core, elfs):
             # instruction of a whole number of ticks (exactly one where the tick is whole)
             assert any(abs(c - k * tick) < 1 for k in range(int(c / tick) - 1, int(c / tick) + 2)), \
                 f"{c} is not a whole number of {tick}-instruction ticks"
+        # two counts of the same work differ by at most one tick, rounded up to whole instructions
+        # where the tick is fractional (the M55 stand-in's 31.25: floor readings give 31 or 32)
+        slack = math.ceil(tick)
         slope = counts[1_000_000] - counts[1_000]
-        assert abs(slope - 2 * (1_000_000 - 1_000)) <= 2 * tick
-        assert abs(emu.count(100_000) - counts[100_000]) <= tick, "repeatable"
+        assert abs(slope - 2 * (1_000_000 - 1_000)) <= 2 * slack
+        assert abs(emu.count(100_000) - counts[100_000]) <= slack, "repeatable"
 
         timed_out, elapsed = emu.timeout(10)   # 10 ms of virtual time: 10 M counted
         assert timed_out == 1 and elapsed >= 10_000_000, elapsed
