@@ -49,6 +49,12 @@ void tg_mps_timer_start(const tg_mps_machine_t *m);
  * 86 s of virtual time on the CMSDK timer (2^32 ticks at 50 MHz or less). */
 uint64_t tg_mps_ticks(const tg_mps_machine_t *m);
 
+/* CMSDK images (a whole number of instructions per tick): the executed
+ * instructions since the start, exactly, leaving out those spent inside the
+ * readings themselves (tg_mps2_timer.c). Call it at least every 86 s of
+ * virtual time, as tg_mps_ticks(). */
+uint64_t tg_mps_instructions(const tg_mps_machine_t *m);
+
 /* The alarm's interrupt pending `ticks` ticks from now, and every `ticks` after that. */
 void tg_mps_alarm_start(const tg_mps_machine_t *m, uint32_t ticks);
 

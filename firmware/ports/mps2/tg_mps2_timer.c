@@ -71,16 +71,80 @@ void tg_mps_timer_start(const tg_mps_machine_t *m)
     s_ticks = 0u;
 }
 
+/* CMSDK: timer 0's reading `now` extended to 64 bits (ticks since the start). */
+static uint64_t tg_cmsdk_extend(uint32_t now)
+{
+    /* A down counter: ticks elapsed since the last reading, modulo 2^32. */
+    s_ticks += (uint32_t)(s_last_value - now);
+    s_last_value = now;
+    return s_ticks;
+}
+
 uint64_t tg_mps_ticks(const tg_mps_machine_t *m)
 {
     if (m->timer == TG_MPS_TIMER_SSE300) {
         return tg_sse_count(m->counter_base) - s_origin;
     }
-    /* A down counter: ticks elapsed since the last reading, modulo 2^32. */
-    uint32_t now = TG_REG(m->counter_base, TG_CMSDK_VALUE);
-    s_ticks += (uint32_t)(s_last_value - now);
-    s_last_value = now;
-    return s_ticks;
+    return tg_cmsdk_extend(TG_REG(m->counter_base, TG_CMSDK_VALUE));
+}
+
+/*
+ * Exact instruction counts from a timer that ticks once per P instructions
+ * (P = 40 or 50, whole), read with a vernier:
+ *
+ *   A    ldr first, [VALUE]
+ *        movs n, #0
+ *   L_i  ldr seen, [VALUE]      <- spin until the value changes; iteration i's load
+ *        adds n, n, #1             is at A + 4i - 2, and the tick edge E (the first
+ *        cmp seen, first           instruction that reads the new value) lies in
+ *        beq L                     L_n - 3 .. L_n: d = L_n - E is 0..3
+ *        movs k, #K; subs/bne   <- 1 + 2K = P - 7 instructions
+ *        ldr p0..p3, [VALUE]    <- at L_n + P - 3 .. L_n + P, around the next edge E + P:
+ *                                  d + 1 of them read the value after it
+ *
+ * so L_n = E + d exactly, and E is the tick `seen` starts, at tick * P (plus a
+ * constant while the core does not sleep: after WFI, virtual time no longer
+ * sits on whole instructions, but the constant does not change until the next
+ * sleep). A's index is tick * P + d - (4n - 2). The reading leaves out every
+ * instruction executed inside earlier readings (their A up to their last
+ * probe: 4n - 2 + P), so that the varying wait for an edge is not counted
+ * between two readings: a count is the instructions executed between them,
+ * exactly, plus the same fixed cost of one reading.
+ */
+static uint64_t s_inside; /* instructions spent inside earlier readings, from A to the last probe */
+
+uint64_t tg_mps_instructions(const tg_mps_machine_t *m)
+{
+    const uint32_t per_tick = m->per_tick_num;      /* whole on the CMSDK images: shift 0 */
+    uint32_t first, seen, n, p0, p1, p2, p3;
+    __asm volatile(
+        "ldr   %[first], [%[value]]\n"
+        "movs  %[n], #0\n"
+        "1:\n"
+        "ldr   %[seen], [%[value]]\n"
+        "adds  %[n], %[n], #1\n"
+        "cmp   %[seen], %[first]\n"
+        "beq   1b\n"
+        "mov   %[p0], %[half]\n"
+        "2:\n"
+        "subs  %[p0], %[p0], #1\n"
+        "bne   2b\n"
+        "ldr   %[p0], [%[value]]\n"
+        "ldr   %[p1], [%[value]]\n"
+        "ldr   %[p2], [%[value]]\n"
+        "ldr   %[p3], [%[value]]\n"
+        : [first] "=&r"(first), [seen] "=&r"(seen), [n] "=&r"(n), [p0] "=&r"(p0), [p1] "=&r"(p1),
+          [p2] "=&r"(p2), [p3] "=&r"(p3)
+        : [value] "r"(m->counter_base + TG_CMSDK_VALUE), [half] "r"((per_tick - 8u) / 2u)
+        : "cc", "memory");
+    uint32_t after = (uint32_t)(p0 != seen) + (uint32_t)(p1 != seen) + (uint32_t)(p2 != seen) +
+                     (uint32_t)(p3 != seen);
+    uint32_t d = after != 0u ? after - 1u : 0u;     /* 0 never happens on a linear timer */
+    uint64_t tick = tg_cmsdk_extend(seen);
+    /* two ticks ahead: the first reading's wait (up to 4n - 2 < 2P) never makes it negative */
+    uint64_t at = (tick + 2u) * per_tick + d - (4u * n - 2u) - s_inside;
+    s_inside += 4u * n - 2u + per_tick;
+    return at;
 }
 
 static void tg_sse_arm(uint32_t base, uint64_t at)
