@@ -55,6 +55,11 @@ uint64_t tg_mps_ticks(const tg_mps_machine_t *m);
  * virtual time, as tg_mps_ticks(). */
 uint64_t tg_mps_instructions(const tg_mps_machine_t *m);
 
+/* Measure what a reading through `read` (the port's tg_port_counter, called as
+ * every caller calls it) costs outside its vernier, so that readings leave it
+ * out too. Once, after tg_mps_timer_start(). */
+void tg_mps_counter_calibrate(uint64_t (*read)(void));
+
 /* The alarm's interrupt pending `ticks` ticks from now, and every `ticks` after that. */
 void tg_mps_alarm_start(const tg_mps_machine_t *m, uint32_t ticks);
 

@@ -106,12 +106,14 @@ uint64_t tg_mps_ticks(const tg_mps_machine_t *m)
  * constant while the core does not sleep: after WFI, virtual time no longer
  * sits on whole instructions, but the constant does not change until the next
  * sleep). A's index is tick * P + d - (4n - 2). The reading leaves out every
- * instruction executed inside earlier readings (their A up to their last
- * probe: 4n - 2 + P), so that the varying wait for an edge is not counted
- * between two readings: a count is the instructions executed between them,
- * exactly, plus the same fixed cost of one reading.
+ * instruction executed inside earlier readings: from A to the last probe
+ * (4n - 2 + P, the varying wait for an edge among them) and the fixed rest of
+ * a reading, measured once at the start (tg_mps_counter_calibrate: two
+ * readings back to back differ by 0). A count is the instructions executed
+ * between two readings, exactly.
  */
-static uint64_t s_inside; /* instructions spent inside earlier readings, from A to the last probe */
+static uint64_t s_inside; /* instructions spent inside earlier readings */
+static uint64_t s_rest;   /* a reading's instructions outside A .. the last probe */
 
 uint64_t tg_mps_instructions(const tg_mps_machine_t *m)
 {
@@ -143,8 +145,15 @@ uint64_t tg_mps_instructions(const tg_mps_machine_t *m)
     uint64_t tick = tg_cmsdk_extend(seen);
     /* two ticks ahead: the first reading's wait (up to 4n - 2 < 2P) never makes it negative */
     uint64_t at = (tick + 2u) * per_tick + d - (4u * n - 2u) - s_inside;
-    s_inside += 4u * n - 2u + per_tick;
+    s_inside += 4u * n - 2u + per_tick + s_rest;
     return at;
+}
+
+void tg_mps_counter_calibrate(uint64_t (*read)(void))
+{
+    s_rest = 0u;
+    uint64_t first = read();
+    s_rest = read() - first;
 }
 
 static void tg_sse_arm(uint32_t base, uint64_t at)

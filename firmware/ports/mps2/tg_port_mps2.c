@@ -107,6 +107,9 @@ void tg_port_init(void)
     TG_UART_BAUDDIV(m) = TG_UART_BAUDDIV_MIN;
     TG_UART_CTRL(m) = TG_UART_CTRL_TX_RX_ENABLE | TG_UART_CTRL_RX_INT_ENABLE;
     tg_mps_timer_start(m);
+    if (m->timer == TG_MPS_TIMER_CMSDK) {
+        tg_mps_counter_calibrate(tg_port_counter);
+    }
     TG_NVIC_ISER(m->uart_rx_irq) = TG_NVIC_BIT(m->uart_rx_irq);
     TG_NVIC_ISER(m->alarm_irq) = TG_NVIC_BIT(m->alarm_irq);
 }
