@@ -13,7 +13,9 @@ from pathlib import Path
 
 import figure_capabilities
 import figure_dynamic
+import figure_onnx
 import figure_perf
+import figure_recurrent
 import readme_table
 from figure_engine import ROOT, Figure, python
 from tinygen.report.hil import render as render_hil
@@ -168,3 +170,52 @@ FIGURES = [
 ]
 
 FIGURES += figure_perf.FIGURES + figure_dynamic.FIGURES + figure_capabilities.FIGURES
+
+
+# ---------------------------------------------------------------------------------------- the newest cores
+
+CORES = {"stm32n6570-dk": "Cortex-M55", "b-u585i-iot02a": "Cortex-M33", "nucleo-f446re": "Cortex-M4"}
+
+
+def measure_new_cores(work: Path, quick: bool) -> list:
+    """benchmarks/mlperf_new_cores.py: the M55 (tinygen, cmsis-nn, auto) and the M33 beside the M4
+    (quick: AD on both)."""
+    args = ["benchmarks/mlperf_new_cores.py", "--json", work / "cores.json"]
+    path = tree("CMSIS_NN_PATH", "CMSIS-NN")
+    args += ["--cmsis-nn", path] if path else []
+    python(*args, *(("--models", "ad_autoencoder") if quick else ()))
+    return json.loads((work / "cores.json").read_text())
+
+
+def render_new_cores(rows: list) -> str:
+    lines = ["| board (core, stand-in) | model | `--kernels` | instructions (per MAC) | arena | flash | == TFLM "
+             "| target |", "|---|---|---|---:|---:|---:|---|---|"]
+    verdict = {True: "met", False: "**not met**"}
+    for r in rows:
+        t = r.get("targets") or {}
+        if "per_mac" in t:
+            speed = f"{t['speedup']:.2f}x fewer than cmsis-nn (>= 1.5x)" if t.get("speedup") else "no anchor"
+            goal = f"<= {t['per_mac']:.2f} per MAC, {speed}: {verdict[bool(t['per_mac_met'] and t.get('speedup_met'))]}"
+        elif "vs_m4" in t:
+            goal = f"{t['vs_m4']:.3f}x the Cortex-M4's (within 5%): {verdict[t['vs_m4_met']]}"
+        elif r["kernels"] == "cmsis-nn" and r["board"] == "stm32n6570-dk":
+            goal = "the anchor (TFLM + CMSIS-NN)"
+        else:
+            goal = "-"
+        equal = {None: "n/a", True: "yes", False: "**no**"}[r.get("equals_tflm")]
+        board = f"`{r['board']}` ({CORES.get(r['board'], '?')}, `{r['machine']}`)"
+        lines.append(f"| {board} | {SHORT.get(r['model'], r['model'])} | {r['kernels']} "
+                     f"| {r['instructions']:,} ({r['instructions_per_mac']:.2f}) | {r['arena']:,} B "
+                     f"| {r['flash']:,} B | {equal} | {goal} |")
+    return "\n".join(lines)
+
+
+FIGURES.append(Figure("mlperf-new-cores", "the MLPerf Tiny models on the Cortex-M55 and M33 stand-ins "
+                      "(benchmarks/mlperf_new_cores.py)", measure_new_cores, render_new_cores, minutes=25,
+                      quick_minutes=3, volatile=MLPERF_VOLATILE, rows=("board", "model", "kernels"),
+                      tolerant=("per_mac", "speedup", "ratio", "vs_m4")))
+
+# -- ONNX (docs/onnx.md) --
+FIGURES += figure_onnx.FIGURES
+# -- recurrent models (docs/models.md) --
+FIGURES += figure_recurrent.FIGURES

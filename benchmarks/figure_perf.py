@@ -34,8 +34,13 @@ OPERATORS = """
 import json
 from tinygen.frontend.tflite import SUPPORTED_OPS
 from tinygen.frontend.torch import SUPPORTED_LAYERS
-from tinygen.frontend.torch_advice import _ADVICE
-print(json.dumps({"tflite": list(SUPPORTED_OPS), "torch": list(SUPPORTED_LAYERS), "refused": _ADVICE}))
+from tinygen.frontend.torch_advice import _ADVICE, DATA_DEPENDENT, ELEMENTWISE, GENERAL, RANDOM
+print(json.dumps({"tflite": list(SUPPORTED_OPS), "torch": list(SUPPORTED_LAYERS), "refused": _ADVICE,
+                  "families": [["a random op (rand..., bernoulli, normal, ...)", RANDOM],
+                               ["its output's size depends on the input's values (torch's dynamic_output_shape "
+                                "or data_dependent_output tag)", DATA_DEPENDENT],
+                               ["an elementwise function (torch's pointwise tag)", ELEMENTWISE],
+                               ["any other", GENERAL]]}))
 """
 
 
@@ -47,14 +52,23 @@ def measure_operators(work: Path, quick: bool) -> dict:
 def render_operators(r: dict) -> str:
     torch = "\n".join(f"- {layer}" for layer in r["torch"])
     tflite = ", ".join(f"`{op}`" for op in r["tflite"])
-    refused = "\n".join(f"| `{op.removeprefix('aten.')}` | {use} |" for op, use in sorted(r["refused"].items()))
-    return (f"PyTorch layers and functions the frontend accepts (`tinygen/frontend/torch.py`, "
+    by_use: dict[str, list[str]] = {}          # one row per line, its operators together
+    for op, use in sorted(r["refused"].items()):
+        by_use.setdefault(use, []).append(f"`{op.removeprefix('aten.')}`")
+    refused = "\n".join(f"| {', '.join(ops)} | {use} |" for use, ops in by_use.items())
+    families = "\n".join(f"| {family} | {use} |" for family, use in r.get("families", []))
+    text = (f"PyTorch layers and functions the frontend accepts (`tinygen/frontend/torch.py`, "
             f"`SUPPORTED_LAYERS`):\n\n{torch}\n\n"
             f"`.tflite` operators (`tinygen/frontend/tflite/importer.py`, `SUPPORTED_OPS`), besides fused "
             f"activations: {tflite}.\n\n"
             f"PyTorch operators (or forms of them) tinygen does not compile, and the rewrite its refusal "
-            f"suggests (`tinygen/frontend/torch_advice.py`); any other operator is refused by name:"
-            f"\n\n| operator | what to use |\n|---|---|\n{refused}")
+            f"suggests or why the operator cannot run on a microcontroller (`tinygen/frontend/torch_advice.py`):"
+            f"\n\n| operator | what to use, or why not |\n|---|---|\n{refused}")
+    if families:
+        text += (f"\n\nEvery other operator tinygen has no handler for gets its family's line, the first "
+                 f"that applies:\n\n"
+                 f"| family | line |\n|---|---|\n{families}")
+    return text
 
 
 # ---------------------------------------------------------------------------------------- depthwise shapes

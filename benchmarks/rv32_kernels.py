@@ -88,5 +88,8 @@ for _name in ("tg_conv2d_b1_b1_s8", "tg_conv2d_b1_b1_b1"):
     KERNELS[f"{_name}_rv32"] = KERNELS[_name]
 
 
+# the transposed convolution's RV32IM kernel (benchmarks/transpose_conv_calls.py adds its own and the DSP one)
+import transpose_conv_calls  # noqa: E402,F401
+
 # the kernels this module adds to the harness
 RV32_KERNELS = tuple(name for name in KERNELS if name.endswith("_rv32"))

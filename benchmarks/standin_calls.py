@@ -22,7 +22,7 @@ from standin_firmware import RUN_TIMEOUT, run_firmware
 
 from tinygen.resources import firmware_path
 
-_NP = {"int8_t": np.int8, "uint8_t": np.uint8, "uint32_t": np.uint32, "int32_t": np.int32}
+_NP = {"int8_t": np.int8, "uint8_t": np.uint8, "uint32_t": np.uint32, "int32_t": np.int32, "int16_t": np.int16}
 
 @dataclass
 class Call:
@@ -43,6 +43,13 @@ def _c_array(name: str, ctype: str, a: np.ndarray) -> str:
     else:
         body = ",".join(str(int(v)) for v in flat)
     return f"static const {ctype} {name}[{max(flat.size, 1)}] __attribute__((aligned(8))) = {{{body or '0'}}};\n"
+
+
+def _c_init(value) -> str:
+    """A params field's initializer: an int, or a brace list for an array field (shape[4])."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "{" + ", ".join(str(int(v)) for v in value) + "}"
+    return str(int(value))
 
 
 def _program(calls: list[Call]) -> str:
@@ -68,7 +75,7 @@ def _program(calls: list[Call]) -> str:
             args.append(f"s{i}")
         n = k.out_size(c.p)
         out.append(f"static {k.out} o{i}[{n}] __attribute__((aligned(8)));\n")
-        init = ", ".join(f".{f} = {int(v)}" for f, v in c.p.items())
+        init = ", ".join(f".{f} = {_c_init(v)}" for f, v in c.p.items())
         out.append(f"static const {k.struct} p{i} = {{{init}}};\n")
         body.append(f"    t = tg_port_counter();\n    {c.name}(&p{i}, {', '.join(args)}, o{i});\n"
                     f"    t = tg_port_counter() - t;\n    put_case({i}, t, o{i}, sizeof o{i});\n")
@@ -128,7 +135,7 @@ def run_calls(board_name: str, calls: list[Call], work: Path, timeout: float = R
     main_c.write_text(_program(calls))
     names = {c.name for c in calls}
     sources = {firmware_path(f"kernels/{n}.c") for n in names}
-    sources |= {firmware_path(f"kernels/{s}") for n in names if n.endswith("_dsp") for s in kernel(n).extra_sources}
+    sources |= {firmware_path(f"kernels/{s}") for n in names for s in kernel(n).extra_sources}
     text = run_firmware(board_name, [main_c, *sorted(sources)], work, timeout)
     for line in text.splitlines():
         if line.startswith("case "):

@@ -44,8 +44,10 @@ def _linker_script(board, dest: Path, template: str = "cortex-m.ld.j2") -> Path:
     values = {"flash_origin": board.emulator["flash_origin"], "flash_size": flash["size"],
               "ram_origin": board.emulator["ram_origin"], "ram_size": ram["size"],
               "stack_size": board.stack_size}
+    boot = board.emulator.get("vector_origin")      # where the stand-in's core reads its reset vectors
     dest.write_text(env.get_template(f"linker/{template}").render(
-        {**{k: f"0x{v:X}" for k, v in values.items()}, "arena": None}))
+        {**{k: f"0x{v:X}" for k, v in values.items()}, "arena": None,
+         "boot_origin": None if boot is None else f"0x{boot:08X}"}))
     return dest
 
 

@@ -97,6 +97,43 @@ class PipeDevice:
         return wait_exit(self.proc, 10)
 
 
+class SocketDevice:
+    """A firmware on its QEMU stand-in (tinygen.run.qemu), spoken to over the serial port's
+    TCP socket, with QEMU's own time as the clock."""
+
+    def __init__(self, url: str, clock: Clock):
+        import socket
+
+        host, port = url.removeprefix("socket://").rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.client = ProtocolClient(self.sock.sendall, self._read_some, clock)
+
+    def _read_some(self, timeout: float) -> bytes:
+        ready, _, _ = select.select([self.sock], [], [], timeout)
+        return self.sock.recv(65536) if ready else b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@contextmanager
+def booted_standin(board, elf: Path):
+    """The client of a firmware on the board's QEMU stand-in past its boot lines, QEMU
+    stopped afterwards."""
+    from tinygen.run.qemu import Emulator
+
+    emu = Emulator(board, elf)
+    with emu as url:
+        dev = SocketDevice(url, emu.clock)
+        try:
+            assert dev.client.read_line() == "m-init-done"
+            assert dev.client.read_line() == "m-ready"
+            yield dev.client
+        finally:
+            dev.close()
+
+
 @contextmanager
 def booted(executable: Path):
     """The client of a host tg_device past its boot lines (m-init-done, m-ready); the

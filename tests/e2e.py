@@ -129,3 +129,17 @@ def run_cli(*argv) -> tuple[int, str, str]:
         except SystemExit as e:       # argparse: --help, --version, usage errors
             rc = e.code
     return rc, out.getvalue(), err.getvalue()
+
+
+def assert_build_fails(path: Path, tmp_path: Path, capsys, *expected: str, extra=()) -> str:
+    """`tinygen build path --board host` fails with status 1 and one clear message holding every
+    `expected` text, no traceback, and writes nothing (no output folder, no staging folder)."""
+    out = tmp_path / "out"
+    assert main(["build", str(path), "--board", "host", "-o", str(out), *extra]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for text in expected:
+        assert text in err, err
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    return err

@@ -69,6 +69,12 @@ void tgt_one_over_one_plus_x(const int32_t *a, int32_t *out, int32_t n)
 
 void tgt_logistic_q0(const int32_t *a, int32_t integer_bits, int32_t *out, int32_t n)
 { int32_t i; for (i = 0; i < n; ++i) out[i] = tg_logistic_q0(a[i], integer_bits); }
+
+void tgt_tanh_q0(const int32_t *a, int32_t integer_bits, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_tanh_q0(a[i], integer_bits); }
+
+void tgt_one_minus_x_over_one_plus_x(const int32_t *a, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = tg_one_minus_x_over_one_plus_x_for_x_in_0_1(a[i]); }
 """
 
 _CTYPES = {"int32_t": ctypes.c_int32, "int8_t": ctypes.c_int8}
@@ -102,8 +108,9 @@ def build(out_dir: Path) -> Path:
     shim = out_dir / "tg_test_shim.c"
     shim.write_text(_SHIM)
     so = out_dir / "libtg_kernels.so"
-    # the ISA-specific kernels (tg_*_dsp.c) need their cross compiler: tests/kernels/test_kernels_dsp.py
-    sources = [p for p in kernel_paths("*.c") if not p.stem.endswith("_dsp")] + [shim]
+    # the ISA-specific kernels need their cross compiler: tg_*_dsp.c (tests/kernels/test_kernels_dsp.py),
+    # tg_*_mve.c (arm_mve.h, tests/kernels/test_kernels_mve.py)
+    sources = [p for p in kernel_paths("*.c") if not p.stem.endswith(("_dsp", "_mve"))] + [shim]
     flags = [f for f in CFLAGS if f != "-shared"] + list(KERNEL_INCLUDES)
     try:
         objects = _objects("gcc", flags, sources, out_dir)
@@ -295,6 +302,30 @@ class KernelLib:
     def requantize_s8(self, p, input):
         return self._unary(self.lib.tg_requantize_s8, "tg_requantize_params_t", p, input, p["size"])
 
+    # -- the simpler operators (twins in tinygen.ref.lookup, prelu, slicing) -------
+
+    def lut_s8(self, p, input, table):
+        s = self._params("tg_lut_params_t", p)
+        x, t = _i8(input), _i8(table)
+        out = np.zeros(p["size"], dtype=np.int8)
+        self.lib.tg_lut_s8(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(t, ctypes.c_int8), _ptr(out, ctypes.c_int8))
+        return out
+
+    def tanh_s8(self, p, input):
+        return self._unary(self.lib.tg_tanh_s8, "tg_tanh_params_t", p, input, p["size"])
+
+    def prelu_s8(self, p, input, alpha):
+        return self._binary(self.lib.tg_prelu_s8, "tg_prelu_params_t", p, input, alpha)
+
+    def strided_slice_s8(self, p, input):
+        out = self._unary(self.lib.tg_strided_slice_s8, "tg_strided_slice_params_t", p, input,
+                          int(np.prod(p["out_shape"])))
+        return out.reshape(p["out_shape"])
+
+    def mirror_pad_s8(self, p, input):
+        out = self._unary(self.lib.tg_mirror_pad_s8, "tg_mirror_pad_params_t", p, input, int(np.prod(p["out_shape"])))
+        return out.reshape(p["out_shape"])
+
     # -- binary kernels (tg_kernels_b1.h; twins in tinygen.ref.binary) ---------
 
     def _b1_call(self, name, struct_name, p, args, out_shape, out_dtype):
@@ -340,6 +371,27 @@ class KernelLib:
         return self._b1_call("tg_unpack_b1_s8", "tg_unpack_b1_params_t", p, [(input, np.uint32)],
                              (p["pixels"], p["channels"]), np.int8)
 
+    # -- transposed convolution (twin: tinygen.ref.transpose_conv) --------------
+
+    def _transpose_conv(self, fn, p, input, weights, bias, multiplier, shift, weights_ctype=ctypes.c_int8):
+        s = self._params("tg_transpose_conv2d_params_t", p)
+        x, m, sh = _i8(input), _i32(multiplier), _i8(shift)
+        w = _i8(weights) if weights_ctype is ctypes.c_int8 else _i32(weights)
+        b = None if bias is None else _i32(bias)
+        out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], dtype=np.int8)
+        fn(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(w, weights_ctype),
+           None if b is None else _ptr(b, ctypes.c_int32), _ptr(m, ctypes.c_int32), _ptr(sh, ctypes.c_int8),
+           _ptr(out, ctypes.c_int8))
+        return out.reshape(p["out_h"], p["out_w"], p["out_c"])
+
+    def transpose_conv2d_s8(self, p, input, weights, bias, multiplier, shift):
+        return self._transpose_conv(self.lib.tg_transpose_conv2d_s8, p, input, weights, bias, multiplier, shift)
+
+    def transpose_conv2d_s8_rv32(self, p, input, packed, bias, multiplier, shift):
+        """The RV32IM kernel, plain C, built for the host: packed as tinygen.kernels.transpose_conv packs it."""
+        return self._transpose_conv(self.lib.tg_transpose_conv2d_s8_rv32, p, input, packed, bias, multiplier, shift,
+                                    ctypes.c_int32)
+
     # -- tg_requant.h helpers (through the test shim) -------------------------
 
     def _elementwise(self, fn, *arrays, scalar=None):
@@ -378,6 +430,52 @@ class KernelLib:
 
     def logistic_q0(self, a, integer_bits):
         return self._elementwise(self.lib.tgt_logistic_q0, a, scalar=integer_bits)
+
+    def tanh_q0(self, a, integer_bits):
+        return self._elementwise(self.lib.tgt_tanh_q0, a, scalar=integer_bits)
+
+    def one_minus_x_over_one_plus_x(self, a):
+        return self._elementwise(self.lib.tgt_one_minus_x_over_one_plus_x, a)
+
+    # -- normalization and attention (tinygen/ref/attention.py) --------------------------------
+
+    def _norm(self, fn, p, input, gamma, *beta):
+        """beta: none (RMS norm) or one int32 array or None (NULL)."""
+        s = self._params("tg_norm_params_t", p)
+        x, g = _i8(input), np.ascontiguousarray(np.asarray(gamma).reshape(-1), dtype=np.int16)
+        out = np.zeros(p["rows"] * p["depth"], dtype=np.int8)
+        extra = [None if b is None else _ptr(_i32(b), ctypes.c_int32) for b in beta]
+        fn(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(g, ctypes.c_int16), *extra, _ptr(out, ctypes.c_int8))
+        return out.reshape(p["rows"], p["depth"])
+
+    def layer_norm_s8(self, p, input, gamma, beta):
+        return self._norm(self.lib.tg_layer_norm_s8, p, input, gamma, beta)
+
+    def rms_norm_s8(self, p, input, gamma):
+        return self._norm(self.lib.tg_rms_norm_s8, p, input, gamma)
+
+    def rsqrt_s8(self, p, input):
+        return self._unary(self.lib.tg_rsqrt_s8, "tg_rsqrt_params_t", p, input, p["size"])
+
+    def batch_matmul_s8(self, p, lhs, rhs):
+        s = self._params("tg_batch_matmul_params_t", p)
+        a, b = _i8(lhs), _i8(rhs)
+        batches = int(np.prod(p["batch_shape"]))
+        out = np.zeros(batches * p["rows"] * p["cols"], dtype=np.int8)
+        self.lib.tg_batch_matmul_s8(ctypes.byref(s), _ptr(a, ctypes.c_int8), _ptr(b, ctypes.c_int8),
+                                    _ptr(out, ctypes.c_int8))
+        return out.reshape(batches, p["rows"], p["cols"])
+
+    def sub_s8(self, p, input1, input2):
+        return self._binary(self.lib.tg_sub_s8, "tg_add_broadcast_params_t", p, input1, input2)
+
+    def squared_difference_s8(self, p, input1, input2):
+        return self._binary(self.lib.tg_squared_difference_s8, "tg_add_broadcast_params_t", p, input1, input2)
+
+    def softmax_causal_s8(self, p, input):
+        out = self._unary(self.lib.tg_softmax_causal_s8, "tg_softmax_causal_params_t", p, input,
+                          p["rows"] * p["depth"])
+        return out.reshape(p["rows"], p["depth"])
 
 
 def assert_same(expected, actual, what: str = "output", max_report: int = 10) -> None:

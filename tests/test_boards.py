@@ -31,6 +31,18 @@ PARTS = {
                           fpu="-mfpu=fpv5-d16"),
     "nucleo-f446re": dict(core="cortex-m4", clock_hz=180_000_000, flash=512 * KB, ram=128 * KB, build="cortex-m",
                           port="stm32f4", sram=("sram1", "sram2"), machine="mps2-an386", fpu="-mfpu=fpv4-sp-d16"),
+    # the Cortex-M55 / M33 boards (DS14791 / RM0486, DS13086 / RM0456, the RP2350 datasheet): the N6's
+    # flash is the external NOR's XIP window after ST's FSBL (Template_FSBL_XIP's STM32N657XX_XIP.ld)
+    "stm32n6570-dk": dict(core="cortex-m55", clock_hz=800_000_000, flash=128 * MB - 1 * MB - 1 * KB, ram=2 * MB,
+                          build="cortex-m", port="stm32n6", flash_origin=0x7010_0400, ram_origin=0x3400_0000,
+                          sram=("flexram", "axisram1", "axisram2", "axisram3-6", "dtcm", "itcm", "ahbsram"),
+                          sram_total=4064 * KB, machine="mps3-an547", fpu=None),
+    "b-u585i-iot02a": dict(core="cortex-m33", clock_hz=160_000_000, flash=2 * MB, ram=768 * KB, build="cortex-m",
+                           port="stm32u5", sram=("sram1", "sram2", "sram3", "sram4", "bkpsram"), sram_total=786 * KB,
+                           machine="mps2-an505", fpu="-mfpu=fpv5-sp-d16"),
+    "pico2": dict(core="cortex-m33", clock_hz=150_000_000, flash=4 * MB, ram=520 * KB, build="cortex-m",
+                  port="rp2350", flash_origin=0x1000_0000, sram=("sram0-7", "sram8-9"), machine="mps2-an505",
+                  fpu="-mfpu=fpv5-sp-d16"),
     "esp32-devkitc": dict(core="xtensa-lx6", clock_hz=240_000_000, flash=4 * MB, sram_total=520 * KB,
                           build="esp-idf", idf_target="esp32", sram=("sram0", "sram1", "sram2"), machine=None),
     "esp32-s3": dict(core="xtensa-lx7", clock_hz=240_000_000, flash=8 * MB, sram_total=512 * KB,
@@ -39,6 +51,7 @@ PARTS = {
                      build="esp-idf", idf_target="esp32c3", sram=("ram", "sram-cache"), machine="virt"),
 }
 ALIASES = {"f746zg": "nucleo-f746zg", "f767zi": "nucleo-f767zi", "f446re": "nucleo-f446re",
+           "n6570": "stm32n6570-dk", "u585": "b-u585i-iot02a", "rp2350": "pico2",
            "esp32": "esp32-devkitc", "esp32s3": "esp32-s3", "esp32-c3-devkitm-1": "esp32-c3", "native": "host"}
 WARNINGS = {"-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wdouble-promotion"}
 
@@ -47,9 +60,15 @@ WARNINGS = {"-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wdouble-promotion"}
 STANDIN_MEMORY = {
     "mps2-an500": [(0x0000_0000, 4 * MB), (0x2000_0000, 4 * MB)],
     "mps2-an386": [(0x0000_0000, 4 * MB), (0x2000_0000, 4 * MB)],
+    # the Secure aliases (QEMU's `info mtree`): AN505 SSRAM1 and SSRAM2+3; AN547 SSE-300 SRAM and DDR
+    "mps2-an505": [(0x1000_0000, 4 * MB), (0x3800_0000, 4 * MB)],
+    "mps3-an547": [(0x3100_0000, 4 * MB), (0x7000_0000, 2048 * MB)],
     "virt": [(0x8000_0000, 128 * MB)],
 }
-QEMU_FOR = {"mps2-an500": "qemu-system-arm", "mps2-an386": "qemu-system-arm", "virt": "qemu-system-riscv32"}
+QEMU_FOR = {"mps2-an500": "qemu-system-arm", "mps2-an386": "qemu-system-arm", "mps2-an505": "qemu-system-arm",
+            "mps3-an547": "qemu-system-arm", "virt": "qemu-system-riscv32"}
+# where the stand-in's core reads its reset vectors when that is outside its flash (the AN547's ITCM)
+STANDIN_VECTORS = {"mps3-an547": (0x1000_0000, 512 * KB)}
 
 
 def regions(board, **match) -> dict[str, dict]:
@@ -82,8 +101,10 @@ def test_board_matches_its_datasheet(name):
     assert sram == part.get("sram_total", part.get("ram")), f"{name}: on-chip SRAM {sram // KB} KB"
     if part["build"] == "cortex-m":
         assert b.port == part["port"] and b.region("ram")["size"] == part["ram"]
-        assert b.region("flash")["origin"] == 0x0800_0000 and b.region("ram")["origin"] == 0x2000_0000
-        assert b.flash["address"] == 0x0800_0000
+        flash_origin = part.get("flash_origin", 0x0800_0000)
+        assert b.region("flash")["origin"] == flash_origin
+        assert b.region("ram")["origin"] == part.get("ram_origin", 0x2000_0000)
+        assert b.flash["address"] == flash_origin
         if "dtcm" in part:
             assert regions(b)["dtcm"]["size"] == part["dtcm"]
     else:
@@ -95,7 +116,10 @@ def test_board_matches_its_datasheet(name):
 def test_cortex_m_flags_match_the_core(name):
     part, flags = PARTS[name], get_board(name).cflags
     assert f"-mcpu={part['core']}" in flags and "-mthumb" in flags and "-mfloat-abi=hard" in flags
-    assert part["fpu"] in flags
+    if part["fpu"] is None:     # the Cortex-M55: -mfpu=auto, the FPU and MVE of -mcpu
+        assert not [f for f in flags if f.startswith("-mfpu")]
+    else:
+        assert part["fpu"] in flags
     assert WARNINGS <= set(flags) and {"-O2", "-ffunction-sections", "-fdata-sections"} <= set(flags)
 
 
@@ -162,7 +186,11 @@ def test_standin_is_a_real_qemu_machine_with_room_for_the_part(name):
     memory = STANDIN_MEMORY[e["machine"]]
     for origin, size in ((e["flash_origin"], b.region("flash")["size"]), (e["ram_origin"], b.region("ram")["size"])):
         assert any(inside((origin, size), m) for m in memory), f"{name}: 0x{origin:08x}+{size} is not in the stand-in"
-    assert e["flash_origin"] + b.region("flash")["size"] <= e["ram_origin"], "stand-in flash and RAM overlap"
+    flash, ram = (e["flash_origin"], b.region("flash")["size"]), (e["ram_origin"], b.region("ram")["size"])
+    assert not inside(flash, ram) and not inside(ram, flash), "stand-in flash and RAM overlap"
+    assert flash[0] + flash[1] <= ram[0] or ram[0] + ram[1] <= flash[0], "stand-in flash and RAM overlap"
+    if "vector_origin" in e:
+        assert inside((e["vector_origin"], 8), STANDIN_VECTORS[e["machine"]])
     if e["qemu"] == "qemu-system-arm":
         assert "shift=0" in e["args"] and "enable=on,target=native" in e["args"]
     if shutil.which(e["qemu"]) is None:

@@ -48,6 +48,7 @@ class _Tensor:
     zero_point: list[int] | None
     axis: int
     buffer: int
+    variable: bool = False
 
 
 @dataclass
@@ -57,6 +58,7 @@ class _Op:
     outputs: list[int]
     options: str | None
     fields: dict = field(default_factory=dict)
+    intermediates: list[int] = field(default_factory=list)
 
 
 class ModelBuilder:
@@ -68,9 +70,10 @@ class ModelBuilder:
         self.codes: list[int] = []
 
     def tensor(self, name: str, shape, dtype: str = "int8", scale=None, zero_point=None,
-               data: np.ndarray | None = None, axis: int = 0) -> int:
+               data: np.ndarray | None = None, axis: int = 0, variable: bool = False) -> int:
         """Add a tensor; with `data` it is a constant. scale/zero_point: a number or a list
-        (per channel along `axis`). Returns its index."""
+        (per channel along `axis`). variable: a variable tensor (a recurrent layer's state, which
+        the interpreter keeps between invocations). Returns its index."""
         ttype = _TYPES[dtype]
         buffer = 0
         if data is not None:
@@ -79,15 +82,16 @@ class ModelBuilder:
             buffer = len(self.buffers) - 1
         scales = None if scale is None else [float(s) for s in np.atleast_1d(scale)]
         zps = None if scale is None else [int(z) for z in np.atleast_1d(0 if zero_point is None else zero_point)]
-        self.tensors.append(_Tensor(name, [int(d) for d in shape], ttype, scales, zps, axis, buffer))
+        self.tensors.append(_Tensor(name, [int(d) for d in shape], ttype, scales, zps, axis, buffer, variable))
         return len(self.tensors) - 1
 
-    def op(self, name: str, inputs, outputs, options: str | None = None, **fields) -> None:
-        """Add an operator by its BuiltinOperator name ("MUL"); -1 in inputs is an absent input."""
+    def op(self, name: str, inputs, outputs, options: str | None = None, intermediates=(), **fields) -> None:
+        """Add an operator by its BuiltinOperator name ("MUL"); -1 in inputs is an absent input;
+        intermediates: the operator's intermediate tensors (the LSTM's gate scales)."""
         code = getattr(BuiltinOperator, name)
         if code not in self.codes:
             self.codes.append(code)
-        self.ops.append(_Op(code, list(inputs), list(outputs), options, fields))
+        self.ops.append(_Op(code, list(inputs), list(outputs), options, fields, list(intermediates)))
 
     # -- serialization ---------------------------------------------------------
     def finish(self, inputs, outputs) -> bytes:
@@ -151,6 +155,8 @@ class ModelBuilder:
         tflite.TensorAddName(b, name)
         if quant is not None:
             tflite.TensorAddQuantization(b, quant)
+        if t.variable:
+            tflite.TensorAddIsVariable(b, True)
         return tflite.TensorEnd(b)
 
     @staticmethod
@@ -165,10 +171,13 @@ class ModelBuilder:
         options = self._options(b, o.options, o.fields) if o.options else None
         ins = b.CreateNumpyVector(np.asarray(o.inputs, np.int32))
         outs = b.CreateNumpyVector(np.asarray(o.outputs, np.int32))
+        inter = b.CreateNumpyVector(np.asarray(o.intermediates, np.int32)) if o.intermediates else None
         tflite.OperatorStart(b)
         tflite.OperatorAddOpcodeIndex(b, self.codes.index(o.code))
         tflite.OperatorAddInputs(b, ins)
         tflite.OperatorAddOutputs(b, outs)
+        if inter is not None:
+            tflite.OperatorAddIntermediates(b, inter)
         if options is not None:
             tflite.OperatorAddBuiltinOptionsType(b, getattr(BuiltinOptions, o.options))
             tflite.OperatorAddBuiltinOptions(b, options)

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from e2e import first_difference
 from tflite.ActivationFunctionType import ActivationFunctionType as Act
+from tflite.Padding import Padding
 from tflite_builder import ModelBuilder
 
+from tinygen.frontend.tflite.prepare import padding as tflm_padding
 from tinygen.ir import binary_operands
 from tinygen.quant.params import activation_bounds
 from tinygen.ref.interpreter import run
@@ -18,7 +20,12 @@ from tinygen.ref.interpreter import run
 # IR op -> TFLite operator
 TFLITE_OPS = {"hard_swish": "HARD_SWISH", "logistic": "LOGISTIC", "mul": "MUL", "add": "ADD",
               "concat": "CONCATENATION", "pad": "PAD", "transpose": "TRANSPOSE",
-              "resize_nearest": "RESIZE_NEAREST_NEIGHBOR", "resize_bilinear": "RESIZE_BILINEAR", "slice": "SLICE"}
+              "resize_nearest": "RESIZE_NEAREST_NEIGHBOR", "resize_bilinear": "RESIZE_BILINEAR", "slice": "SLICE",
+              # the simpler operators (GELU has no TFLite Micro kernel: LiteRT checks it)
+              "tanh": "TANH", "prelu": "PRELU", "sum": "SUM", "strided_slice": "STRIDED_SLICE",
+              "mirror_pad": "MIRROR_PAD",
+              # transposed convolution (_transpose_conv below)
+              "transpose_conv2d": "TRANSPOSE_CONV"}
 
 
 def _fused(graph, node) -> int | None:
@@ -78,15 +85,83 @@ def single_op_model(graph, node) -> tuple[bytes, list[str]] | None:
         size = b.tensor("size", [2], "int32", data=np.asarray(graph.tensor(node.outputs[0]).shape[1:3], np.int32))
         b.op(op, [ins[node.inputs[0]], size], [out], "ResizeBilinearOptions", AlignCorners=False,
              HalfPixelCenters=True)
+    elif node.op == "transpose_conv2d":
+        if not _transpose_conv(b, graph, node, ins[node.inputs[0]], out):
+            return None
     elif node.op == "slice":
         shape = graph.tensor(node.outputs[0]).shape
         begin = np.zeros(len(shape), np.int32)
         begin[node.attrs["axis"]] = node.attrs["begin"]
         b.op(op, [ins[node.inputs[0]], b.tensor("begin", [len(shape)], "int32", data=begin),
                   b.tensor("size", [len(shape)], "int32", data=np.asarray(shape, np.int32))], [out], "SliceOptions")
+    elif node.op in ("prelu", "sum", "strided_slice", "mirror_pad"):
+        if not _simple_op(b, graph, node, ins[node.inputs[0]], out):
+            return None
     else:
         b.op(op, [ins[node.inputs[0]]], [out])
     return b.finish([ins[n] for n in node.inputs], [out]), list(node.inputs)
+
+
+def _int32s(b: ModelBuilder, name: str, values) -> int:
+    values = np.asarray(values, np.int32)
+    return b.tensor(name, values.shape, "int32", data=values)
+
+
+def _simple_op(b: ModelBuilder, graph, node, x: int, out: int) -> bool:
+    """PRELU, SUM, STRIDED_SLICE, MIRROR_PAD for one node; False where TFLite has no operator
+    computing it (mirror padding other than REFLECT / SYMMETRIC; 'replicate' padding of at most
+    1 is SYMMETRIC)."""
+    if node.op == "prelu":
+        a = graph.tensor(node.param("alpha"))
+        alpha = b.tensor("alpha", a.shape, scale=float(a.qparams.scale[0]), zero_point=int(a.qparams.zero_point[0]),
+                         data=a.data)
+        b.op("PRELU", [x, alpha], [out])
+    elif node.op == "sum":
+        b.op("SUM", [x, _int32s(b, "axes", node.attrs["axes"])], [out], "ReducerOptions",
+             KeepDims=bool(node.attrs["keep_dims"]))
+    elif node.op == "strided_slice":
+        counts = graph.tensor(node.outputs[0]).shape
+        end, end_mask = [], 0
+        for axis, (begin, stride, count) in enumerate(zip(node.attrs["begin"], node.attrs["strides"], counts)):
+            stop = begin + stride * (count - 1) + (1 if stride > 0 else -1)
+            end_mask |= (stop < 0) << axis          # a negative end counts from the end: the mask says "to -1"
+            end.append(max(stop, 0))
+        b.op("STRIDED_SLICE", [x, _int32s(b, "begin", node.attrs["begin"]), _int32s(b, "end", end),
+                               _int32s(b, "strides", node.attrs["strides"])], [out], "StridedSliceOptions",
+             EndMask=end_mask)
+    else:
+        pads = np.asarray(node.attrs["paddings"], np.int32)
+        mode = {"reflect": 0, "symmetric": 1}.get(node.attrs["mode"])
+        if node.attrs["mode"] == "replicate" and pads.max() <= 1:
+            mode = 1
+        if mode is None:
+            return False
+        b.op("MIRROR_PAD", [x, _int32s(b, "paddings", pads)], [out], "MirrorPadOptions", Mode=mode)
+    return True
+
+
+def _transpose_conv(b: ModelBuilder, graph, node, x: int, out: int) -> bool:
+    """TRANSPOSE_CONV with the node's constants, where TFLite can state the node: dilation 1, a
+    fused activation giving its bounds, and SAME or VALID giving its padding before the output
+    (TFLM's ComputePaddingHeightWidth from the output's size)."""
+    fused = _fused(graph, node)
+    _, out_h, out_w, _ = graph.tensor(node.outputs[0]).shape
+    _, kh, kw, _ = graph.weight_shape(node)
+    (sh, sw), (top, _, left, _) = node.attrs["stride"], node.attrs["padding"]
+    same = [kind for kind in (Padding.SAME, Padding.VALID)
+            if (tflm_padding(kind, sh, 1, out_h, kh)[1], tflm_padding(kind, sw, 1, out_w, kw)[1]) == (top, left)]
+    if fused is None or not same or tuple(node.attrs["dilation"]) != (1, 1):
+        return False
+    o, _, _, i = graph.weight_shape(node)
+    wt = graph.tensor(node.param("weight"))
+    shape = b.tensor("output_shape", [4], "int32", data=np.asarray(graph.tensor(node.outputs[0]).shape, np.int32))
+    w = b.tensor("weight", [o, kh, kw, i], scale=[float(v) for v in wt.qparams.scale], zero_point=[0] * o,
+                 data=wt.data, axis=0)
+    bias = graph.const(node, "bias")
+    ins = [shape, w, x] + ([b.tensor("bias", [o], "int32", data=bias)] if bias is not None else [])
+    b.op("TRANSPOSE_CONV", ins, [out], "TransposeConvOptions", Padding=same[0],
+         StrideH=int(node.attrs["stride"][0]), StrideW=int(node.attrs["stride"][1]), FusedActivationFunction=fused)
+    return True
 
 
 def tflm_node_outputs(model: bytes, feeds: list[list[np.ndarray]], arena: int = 1 << 20) -> list[np.ndarray]:

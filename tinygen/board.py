@@ -151,6 +151,8 @@ def _check(raw: dict, fail) -> None:
                 and _is_strings(emulator.get("args", []))
                 and all(_is_int(emulator.get(k)) for k in ("flash_origin", "ram_origin"))):
             fail("[emulator] needs qemu, machine, port, args = [...], flash_origin and ram_origin")
+        if "vector_origin" in emulator and not _is_int(emulator["vector_origin"]):
+            fail("[emulator] vector_origin must be an address (where the stand-in's core reads its reset vectors)")
 
 
 _STM32_PIN = re.compile(r"^P([A-K])(\d{1,2})$")

@@ -51,12 +51,14 @@ class SourceModel:
         self.input_shapes = [tuple(s) for s in self.input_shapes] or [tuple(self.input_shape)]
         self.input_names = list(self.input_names) or [f"x{k}" for k in range(len(self.input_shapes))]
 
-    def to_graph_layout(self, x: np.ndarray) -> np.ndarray:
+    def to_graph_layout(self, x: np.ndarray, index: int = 0) -> np.ndarray:
+        """A batch of input `index` in the model's own layout -> the graph's (PyTorch: NCHW to
+        NHWC for images, a sequence kept in torch's order: tinygen.frontend.torch_to_ir)."""
         x = np.asarray(x, dtype=np.float32)
         if self.layout == "NCHW":
-            from tinygen.frontend import nchw_to_ir
+            from tinygen.frontend import ir_layout, torch_to_ir
 
-            return nchw_to_ir(x)
+            return torch_to_ir(x, ir_layout(self.graph, self.graph.inputs[index]))
         return x
 
     def graph_feed(self, arrays: list[np.ndarray]) -> np.ndarray | dict[str, np.ndarray]:
@@ -64,7 +66,7 @@ class SourceModel:
         float interpreter take: the one array, or {graph input name: array} for several."""
         if len(arrays) == 1:
             return self.to_graph_layout(arrays[0])
-        return {name: self.to_graph_layout(a) for name, a in zip(self.graph.inputs, arrays)}
+        return {name: self.to_graph_layout(a, k) for k, (name, a) in enumerate(zip(self.graph.inputs, arrays))}
 
 
 @dataclass
@@ -107,12 +109,19 @@ def load_source(path: str | Path) -> SourceModel:
         model = tflite.load(path)
         return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shape, "NHWC",
                            input_shapes=[model.graph.tensors[n].shape for n in model.graph.inputs])
+    if path.suffix == ".onnx":
+        from tinygen.frontend import onnx
+
+        model = onnx.load(path)
+        return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shapes[0], "NCHW",
+                           input_shapes=model.input_shapes,
+                           input_names=model.input_names if len(model.input_names) > 1 else [])
     if not path.exists():
         raise ModelError(f"model file {str(path)!r} does not exist",
-                         "give the path of a .py model file, a .pt2 program or a .tflite model")
+                         "give the path of a .py model file, a .pt2 program, a .tflite or an .onnx model")
     raise UsageError(f"cannot read {str(path)!r}: unknown model format {path.suffix or '(no extension)'}",
                      "give a PyTorch model file (.py with model() and example_input()), a "
-                     "torch.export program (.pt2) or an int8 TFLite model (.tflite)")
+                     "torch.export program (.pt2), an int8 TFLite model (.tflite) or an ONNX model (.onnx)")
 
 
 def compile_source(source: SourceModel, calib: str | None = None, options: CompileOptions | None = None,

@@ -6,7 +6,7 @@ are installed as `tinygen/templates` etc. in a wheel. An editable install keeps
 them at the top of the checkout, so look in both places.
 
 The C kernels are grouped by operator family on disk (firmware/kernels/conv/,
-depthwise/, fully_connected/, pooling/, elementwise/, layout/, lowbit/, gated/ and
+depthwise/, fully_connected/, pooling/, elementwise/, layout/, lowbit/, gated/, norm/, matmul/ and
 support/ for the requantization and shared helpers and the public header), but a generated
 project keeps them in one flat folder, tinygen/kernels/. Kernel specs, codegen and the
 generated projects name a kernel file by that flat, logical name, `kernels/<file>`;

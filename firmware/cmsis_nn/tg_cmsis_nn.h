@@ -12,7 +12,7 @@
  *
  * scratch: int8 arena memory of the size the matching CMSIS-NN *_get_buffer_size_dsp
  * function returns (tinygen.kernels.cmsis_nn computes it), 4-byte aligned; NULL where
- * that size is 0.
+ * that size is 0. The *_mve adapters at the end are for Helium cores.
  */
 #ifndef TG_CMSIS_NN_H
 #define TG_CMSIS_NN_H
@@ -68,6 +68,73 @@ void tg_add_s8_cmsis_nn(const tg_add_params_t *p, const int8_t *input1, const in
 
 /* tg_softmax_s8 by arm_softmax_s8 (TFLite SOFTMAX parameters, output scale 1/256, zp -128). */
 void tg_softmax_s8_cmsis_nn(const tg_softmax_params_t *p, const int8_t *input, int8_t *output);
+
+/*
+ * tg_transpose_conv2d_s8 by arm_transpose_conv_s8 (dilation 1, and the output rows its
+ * rolling buffer writes: tinygen.kernels.cmsis_nn.transpose_conv_exact). Weights OHWI as
+ * tg_transpose_conv2d_s8's; scratch: its buffer of max(kernel_h, stride_h) rows of int32 sums.
+ */
+void tg_transpose_conv2d_s8_cmsis_nn(const tg_transpose_conv2d_params_t *p, const int8_t *input,
+                                     const int8_t *weights, const int32_t *bias,
+                                     const int32_t *multiplier, const int32_t *shift,
+                                     int8_t *scratch, int8_t *output);
+
+/* tg_batch_matmul_s8 by arm_batch_matmul_s8, one output matrix at a time; an operand not held
+ * as CMSIS-NN takes it (lhs [rows][depth], rhs [cols][depth]) transposed into scratch first. */
+void tg_batch_matmul_s8_cmsis_nn(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
+                                 int8_t *scratch, int8_t *output);
+
+/* ---- recurrent layers: declared where the project has their header (a model with such layers) ---- */
+#if defined(__has_include)
+#if __has_include("tg_kernels_recurrent.h")
+#include "tg_kernels_recurrent.h"
+#define TG_CMSIS_NN_RECURRENT 1
+#endif
+#endif
+#ifdef TG_CMSIS_NN_RECURRENT
+
+/* tg_lstm_s8 by arm_lstm_unidirectional_s8. packed: int32 [2][4][H] effective biases
+ * (tinygen.kernels.cmsis_nn.lstm_effective_biases); scratch: tinygen.kernels.cmsis_nn.lstm_scratch bytes. */
+void tg_lstm_s8_cmsis_nn(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
+                         const int8_t *c0_input, const int8_t *w_ih, const int8_t *w_hh, const int32_t *bias,
+                         const int32_t *packed, int8_t *state, int8_t *scratch, int8_t *output);
+
+/* tg_svdf_s8 (state zero point 0) by arm_svdf_state_s16_s8; scratch: 4 x B x (filters + units) bytes. */
+void tg_svdf_s8_cmsis_nn(const tg_svdf_params_t *p, const int8_t *input, const int8_t *weights_feature,
+                         const int16_t *weights_time, const int32_t *bias, int8_t *state, int8_t *scratch,
+                         int8_t *output);
+#endif /* TG_CMSIS_NN_RECURRENT */
+
+/*
+ * Cores with Helium (MVE): CMSIS-NN compiled for them runs its MVE paths, whose buffers
+ * differ (tinygen/kernels/cmsis_nn_mve.py). Conv, depthwise and average pooling make the
+ * calls above with scratch of the *_get_buffer_size_mve sizes (none for pooling); the
+ * fully connected layers take kernel_sums in the bias's place: per output feature bias +
+ * input_offset * the sum of its weights (arm_vector_sum_s8, computed at build time), which
+ * CMSIS-NN's MVE path reads from its context buffer.
+ */
+void tg_conv2d_s8_cmsis_nn_mve(const tg_conv2d_params_t *p, const int8_t *input,
+                               const int8_t *weights, const int32_t *bias,
+                               const int32_t *multiplier, const int32_t *shift,
+                               int8_t *scratch, int8_t *output);
+
+void tg_depthwise_conv2d_s8_cmsis_nn_mve(const tg_conv2d_params_t *p, const int8_t *input,
+                                         const int8_t *weights, const int32_t *bias,
+                                         const int32_t *multiplier, const int32_t *shift,
+                                         int8_t *scratch, int8_t *output);
+
+void tg_fully_connected_s8_cmsis_nn_mve(const tg_fully_connected_params_t *p, const int8_t *input,
+                                        const int8_t *weights, const int32_t *kernel_sums,
+                                        const int32_t *multiplier, const int32_t *shift,
+                                        int8_t *output);
+
+void tg_fully_connected_per_channel_s8_cmsis_nn_mve(const tg_fully_connected_params_t *p,
+                                                    const int8_t *input, const int8_t *weights,
+                                                    const int32_t *kernel_sums,
+                                                    const int32_t *multiplier,
+                                                    const int32_t *shift, int8_t *output);
+
+void tg_avg_pool2d_s8_cmsis_nn_mve(const tg_pool2d_params_t *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

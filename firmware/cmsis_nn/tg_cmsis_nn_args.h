@@ -45,4 +45,28 @@ static inline tg_cmsis_pool_t tg_cmsis_pool(const tg_pool2d_params_t *p)
     return pool;
 }
 
+/* A fully connected layer: its parameters (no filter offset) and input, filter, bias and output dims. */
+typedef struct {
+    cmsis_nn_fc_params params;
+    cmsis_nn_dims input, filter, bias, output;
+} tg_cmsis_fc_t;
+
+static inline tg_cmsis_fc_t tg_cmsis_fc(const tg_fully_connected_params_t *p)
+{
+    const tg_cmsis_fc_t fc = {
+        .params = {
+            .input_offset = p->input_offset,
+            .filter_offset = 0,
+            .output_offset = p->output_offset,
+            .activation = {.min = p->act_min, .max = p->act_max},
+        },
+        .input = {.n = p->rows, .h = 1, .w = 1, .c = p->in_features},
+        /* n: the accumulation depth, c: the output features */
+        .filter = {.n = p->in_features, .h = 1, .w = 1, .c = p->out_features},
+        .bias = {.n = 1, .h = 1, .w = 1, .c = p->out_features},
+        .output = {.n = p->rows, .h = 1, .w = 1, .c = p->out_features},
+    };
+    return fc;
+}
+
 #endif /* TG_CMSIS_NN_ARGS_H */

@@ -6,29 +6,19 @@
 
 #include <stddef.h>
 
-#include "arm_nnfunctions.h"
+#include "tg_cmsis_nn_args.h"
 
 void tg_fully_connected_per_channel_s8_cmsis_nn(const tg_fully_connected_params_t *p,
                                                 const int8_t *input, const int8_t *weights,
                                                 const int32_t *bias, const int32_t *multiplier,
                                                 const int32_t *shift, int8_t *output)
 {
-    const cmsis_nn_fc_params fc = {
-        .input_offset = p->input_offset,
-        .filter_offset = 0,
-        .output_offset = p->output_offset,
-        .activation = {.min = p->act_min, .max = p->act_max},
-    };
+    const tg_cmsis_fc_t fc = tg_cmsis_fc(p);
     /* CMSIS-NN's pointers are not const-qualified; it only reads them */
     const cmsis_nn_per_channel_quant_params quant = {(int32_t *)multiplier, (int32_t *)shift};
-    const cmsis_nn_dims input_dims = {.n = p->rows, .h = 1, .w = 1, .c = p->in_features};
-    /* n: the accumulation depth, c: the output features */
-    const cmsis_nn_dims filter_dims = {.n = p->in_features, .h = 1, .w = 1, .c = p->out_features};
-    const cmsis_nn_dims bias_dims = {.n = 1, .h = 1, .w = 1, .c = p->out_features};
-    const cmsis_nn_dims output_dims = {.n = p->rows, .h = 1, .w = 1, .c = p->out_features};
     /* no buffer on cores without MVE (arm_fully_connected_s8_get_buffer_size_dsp is 0) */
     const cmsis_nn_context ctx = {NULL, 0};
     /* the code generator passes only arguments CMSIS-NN accepts: the status is SUCCESS */
-    (void)arm_fully_connected_per_channel_s8(&ctx, &fc, &quant, &input_dims, input, &filter_dims,
-                                             weights, &bias_dims, bias, &output_dims, output);
+    (void)arm_fully_connected_per_channel_s8(&ctx, &fc.params, &quant, &fc.input, input, &fc.filter,
+                                             weights, &fc.bias, bias, &fc.output, output);
 }

@@ -156,6 +156,18 @@ static void tg_cmd_dyn(const tg_word *args, int nargs)
     tg_io_end_bracket();
 }
 
+/* Recurrent layers: their state back to its initial value (tg_model_reset_state); a new sequence starts. */
+static void tg_cmd_reset(const tg_word *args, int nargs)
+{
+    TG_NO_ARGS();
+    tg_model_reset_state();
+    tg_io_str("m-tg-reset-[");
+    tg_io_u64((uint64_t)TG_MODEL_STATE_BYTES);
+    tg_io_char(',');
+    tg_io_u64((uint64_t)TG_MODEL_STATEFUL);
+    tg_io_end_bracket();
+}
+
 static void tg_cmd_layers(const tg_word *args, int nargs)
 {
     TG_NO_ARGS();
@@ -238,6 +250,7 @@ const tg_command tg_ext_commands[] = {
     {"out", 0, 1, tg_cmd_out, "[I]", "the outputs of the last inference (or output I alone), hex"},
     {"dyn", 0, 0, tg_cmd_dyn, "", "the last inference's exit and each gate's kept channels (-1: not run)"},
     {"layers", 0, 0, tg_cmd_layers, "", "one inference layer by layer, a count per layer"},
+    {"reset", 0, 0, tg_cmd_reset, "", "the recurrent layers' state to its initial value (a new sequence)"},
     {"layer-out", 1, 1, tg_cmd_layer_out, "I", "run layers 0..I, print layer I's output"},
     {"lap", 0, 1, tg_cmd_lap, "[us|instr]",
      "unit of lap lines; stand-ins: instr (default) or us = instructions at the board's clock"},

@@ -106,6 +106,15 @@ typedef struct {
     int32_t out_row;      /* next output row */
     int32_t vpos;         /* area along the height: start of the row in 1/(crop_h out_h) units */
     int32_t vbound;       /* ... and the end of output row out_row */
+    /* the RGB565 area path (tg_image_rgb565_area.c), where tg_image_rgb565_area_plan takes the frame */
+    int32_t rgb565_area;  /* 1: rows go through it */
+    uint32_t *lanes;      /* per pixel pair of the region, its R, G, B words: 16-bit sums along the height */
+    uint32_t *next;       /* the next output row's lanes, or NULL (the scratch has no room for them) */
+    int32_t *hweights;    /* per output column: its first pair's word offset, then pairs int16 weight pairs */
+    int32_t pairs;        /* pixel pairs per output column (the most any spans) */
+    uint32_t vunit;       /* gcd(crop_h, out_h): the height's weights in these units */
+    int32_t round;        /* out = (sum + round) / divisor2 (twice the reduced sums, see the .c) */
+    uint32_t divisor2;
 } tg_image_state;
 
 /* Bytes per pixel of a format (0 for an unknown one). */
@@ -181,5 +190,22 @@ void tg_image_hscale_bilinear(const uint8_t *line, int32_t in_w, const tg_image_
  * becomes in - 1 with frac 0).
  */
 void tg_image_bilinear_taps(int32_t in, int32_t out, tg_image_tap *taps);
+
+/*
+ * The RGB565 path of tg_image_row for an RGB model shrinking along both axes
+ * (tg_image_rgb565_area.c): at tg_image_begin, whether it takes the frame (1, its tables laid
+ * out in the scratch) or not (0: the general path); then one region row.
+ */
+int tg_image_rgb565_area_plan(tg_image_state *s);
+void tg_image_rgb565_area_row(tg_image_state *s, const uint8_t *row);
+
+/*
+ * That path's inner loop: lanes += w x the channel words of npairs RGB565 pixel pairs at p (per
+ * pair the R, G and B words, each two 16-bit lanes: pixel 0 low; tg_image_rgb565_area.c).
+ * tg_image_rgb565_accumulate.c in C, tg_image_rgb565_accumulate_dsp.c in Thumb-2 assembly for
+ * the Cortex-M4/M7 (the build takes the _dsp file on a board with the "dsp" feature).
+ */
+void tg_image_rgb565_accumulate(const uint8_t *p, int32_t npairs, int32_t big_endian, uint32_t w,
+                                uint32_t *lanes);
 
 #endif /* TG_IMAGE_H */

@@ -37,7 +37,9 @@ from tinygen.hil.target import open_device
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import run
 
-STANDINS = {"nucleo-f746zg": "mfcc-f32", "nucleo-f446re": "mfcc-f32", "esp32-c3": "mfcc-q31"}
+STANDINS = {"nucleo-f746zg": "mfcc-f32", "nucleo-f446re": "mfcc-f32", "esp32-c3": "mfcc-q31",
+            # the Cortex-M55 (Helium) and M33 boards
+            "stm32n6570-dk": "mfcc-f32", "b-u585i-iot02a": "mfcc-f32"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -341,7 +343,7 @@ def test_audio_clip_standin(standin_builds, board_name):
 
 @pytest.mark.slow
 @needs_standins
-@pytest.mark.parametrize("board_name", ["nucleo-f746zg", "esp32-c3"])
+@pytest.mark.parametrize("board_name", ["nucleo-f746zg", "esp32-c3", "stm32n6570-dk"])
 def test_audio_stream_standin(standin_builds, board_name):
     graph, result = standin_builds(board_name)
     ks = keyword_stream(("us_yes", "f3_right", "us_left"), gap=0.35)

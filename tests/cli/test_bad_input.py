@@ -138,19 +138,19 @@ def build_fails(capsys, tmp_path: Path, model, *extra, want_rc: int = 1, fragmen
 # -- the model ---------------------------------------------------------------------
 
 
-def test_build_unsupported_op_gelu_names_op_module_and_supported_list(capsys, tmp_path):
-    model = write_model(tmp_path, GOOD_MODEL.replace("nn.ReLU()", "nn.GELU()"))
-    err = build_fails(capsys, tmp_path, model, fragments=("gelu", "'act'", "GELU", "supported"))
+def test_build_unsupported_op_mish_names_op_module_and_supported_list(capsys, tmp_path):
+    model = write_model(tmp_path, GOOD_MODEL.replace("nn.ReLU()", "nn.Mish()"))
+    err = build_fails(capsys, tmp_path, model, fragments=("mish", "'act'", "Mish", "supported"))
     # the list of what is supported names the layers a user would reach for instead
     assert "ReLU" in err.split("hint:")[1]
 
 
 def test_build_unsupported_op_in_nested_module_names_its_path(capsys, tmp_path):
     nested = GOOD_MODEL.replace(
-        "self.act = nn.ReLU()", "self.head = nn.Sequential(nn.Identity(), nn.GELU())").replace(
+        "self.act = nn.ReLU()", "self.head = nn.Sequential(nn.Identity(), nn.Mish())").replace(
         "self.act(self.fc(x))", "self.head(self.fc(x))")
     model = write_model(tmp_path, nested)
-    build_fails(capsys, tmp_path, model, fragments=("gelu", "head.1", "supported"))
+    build_fails(capsys, tmp_path, model, fragments=("mish", "head.1", "supported"))
 
 
 def test_build_grouped_conv_is_unsupported(capsys, tmp_path):
@@ -221,9 +221,9 @@ def test_build_missing_model_file_with_unknown_extension(capsys, tmp_path):
 
 
 def test_build_unknown_model_extension_is_a_usage_error(capsys, tmp_path):
-    model = tmp_path / "net.onnx"
-    model.write_bytes(b"\x08\x07not really onnx")
-    build_fails(capsys, tmp_path, model, want_rc=2, fragments=("unknown model format .onnx", ".pt2", ".py"))
+    model = tmp_path / "net.h5"
+    model.write_bytes(b"\x89HDF\r\n\x1a\n a Keras file")
+    build_fails(capsys, tmp_path, model, want_rc=2, fragments=("unknown model format .h5", ".pt2", ".py", ".onnx"))
 
 
 # -- calibration data ----------------------------------------------------------------
@@ -384,10 +384,10 @@ def test_build_output_check_leaves_no_folder_behind(tmp_path):
 
 
 def test_build_default_output_not_created_on_failure(capsys, tmp_path, monkeypatch):
-    model = write_model(tmp_path, GOOD_MODEL.replace("nn.ReLU()", "nn.GELU()"))
+    model = write_model(tmp_path, GOOD_MODEL.replace("nn.ReLU()", "nn.Mish()"))
     monkeypatch.chdir(tmp_path)
     rc, _, err = run_cli(capsys, "build", model, "--board", "host", "-q")
-    assert_clean_failure(rc, err, 1, "gelu")
+    assert_clean_failure(rc, err, 1, "mish")
     assert not (tmp_path / "build").exists()
 
 
@@ -423,12 +423,12 @@ def test_build_toolchain_failure_inside_staging_leaves_existing_output_untouched
 
 
 def test_tinygen_script_exit_status_for_unsupported_op(tmp_path):
-    model = write_model(tmp_path, GOOD_MODEL.replace("nn.ReLU()", "nn.GELU()"))
+    model = write_model(tmp_path, GOOD_MODEL.replace("nn.ReLU()", "nn.Mish()"))
     out = tmp_path / "out"
     proc = run_process([str(VENV_BIN / "tinygen"), "build", str(model), "--board", "host", "-o", str(out)],
                        120, "tinygen build", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
-    assert "aten.gelu" in proc.stderr and "supported" in proc.stderr
+    assert "aten.mish" in proc.stderr and "supported" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not out.exists()
 

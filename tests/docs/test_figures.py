@@ -37,6 +37,15 @@ def test_compare_counts_summed_over_readings_one_tick_each():
     assert fe.compare(f, {"preprocess": 1000}, {"preprocess": 1041}) != []      # no readings: one tick
 
 
+def test_compare_counts_within_the_tick_of_the_rows_stand_in():
+    f = fig(rows=("board",))
+    old = [{"board": "u585", "machine": "mps2-an505", "instructions": 1000},
+           {"board": "n6570", "machine": "mps3-an547", "instructions": 2063}]
+    assert fe.compare(f, old, [{**old[0], "instructions": 1050}, {**old[1], "instructions": 2031}]) == []
+    diff = fe.compare(f, old, [{**old[0], "instructions": 1051}, {**old[1], "instructions": 2030}])
+    assert len(diff) == 2 and "the 50-instruction tick" in "".join(diff) and "31.25" in "".join(diff)
+
+
 def test_compare_values_under_a_derived_record_relative():
     f = fig()
     assert fe.compare(f, {"energy": {"joules": 4.4799966e-4}}, {"energy": {"joules": 4.4800008e-4}}) == []

@@ -1,7 +1,10 @@
 """The on-device protocol (firmware/runtime/PROTOCOL.md) on the host's tg_device:
 the runtime and the stdio port built by `tinygen build --board host`, driven
 over pipes. Every command, bit-exactness against the numpy reference, and
-robustness to malformed input (the device must answer and keep serving).
+robustness to malformed input (the device must answer and keep serving). The
+robustness tests (malformed commands, random bytes, truncated and wrong-size
+uploads) also run on the QEMU stand-ins of the Cortex-M55 and Cortex-M33 boards
+(mps3-an547, mps2-an505), over their serial sockets.
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ import time
 import numpy as np
 import pytest
 
-from _protocol import PipeDevice, booted, field, layer_bytes, out_bytes, results_text, tg_run
+from _protocol import PipeDevice, booted, booted_standin, field, layer_bytes, out_bytes, results_text, tg_run
 from e2e import build_host, compile_example, random_inputs
+from standin_lib import needs_qemu
+from tinygen.board import get_board
+from tinygen.compiler import build, compile_source
+from tinygen.passes import CompileOptions
 
 MODEL = "mlp"
 RUNS = 24          # inputs checked bit for bit through `tg run`
@@ -32,6 +39,35 @@ def built(tmp_path_factory):
 @pytest.fixture
 def device(built):
     with booted(built[2] / "tg_device") as client:
+        yield client
+
+
+# the robustness tests' targets: the host's tg_device, and the new cores' stand-ins (the firmware
+# built for the board with its own kernels)
+STANDINS = ("stm32n6570-dk", "b-u585i-iot02a")
+
+
+@pytest.fixture(scope="module")
+def standin_builds(built, tmp_path_factory):
+    graph, host, out, inputs = built
+    source, _ = compile_example(MODEL)
+    found = {}
+    for name in STANDINS:
+        board = get_board(name)
+        g = compile_source(source, options=CompileOptions(features=board.isa_features))
+        found[name] = build(source, g, board, tmp_path_factory.mktemp(name) / MODEL).out_dir / "firmware-emu.elf"
+    return found
+
+
+@pytest.fixture(params=("host",) + tuple(pytest.param(n, marks=needs_qemu) for n in STANDINS))
+def any_device(request, built):
+    """The host's tg_device, or a stand-in's firmware, past its boot lines."""
+    if request.param == "host":
+        with booted(built[2] / "tg_device") as client:
+            yield client
+        return
+    elf = request.getfixturevalue("standin_builds")[request.param]
+    with booted_standin(get_board(request.param), elf) as client:
         yield client
 
 
@@ -221,19 +257,19 @@ def test_exit_code_host(built):
         dev.close()
 
 
-def test_errors_before_any_input_host(device, built):
+def test_errors_before_any_input(any_device, built):
     """A fresh device: nothing loaded, nothing run."""
     n = sum(int(np.prod(p["shape"])) for p in built[1].manifest["inputs"])
-    assert device.command("db 0011") == ["e-[db: no buffer, send db load N first]"]
-    assert device.command("infer 1 0") == [f"e-[input has 0 bytes, model takes {n}]"]
-    assert device.command("tg invoke") == [f"e-[input has 0 bytes, model takes {n}]"]
-    assert device.command("tg layers") == [f"e-[input has 0 bytes, model takes {n}]"]
-    assert device.command("tg layer-out 0") == [f"e-[input has 0 bytes, model takes {n}]"]
-    assert device.command("tg out") == ["e-[no outputs: run an inference first]"]
-    assert device.command("db print") == []
+    assert any_device.command("db 0011") == ["e-[db: no buffer, send db load N first]"]
+    assert any_device.command("infer 1 0") == [f"e-[input has 0 bytes, model takes {n}]"]
+    assert any_device.command("tg invoke") == [f"e-[input has 0 bytes, model takes {n}]"]
+    assert any_device.command("tg layers") == [f"e-[input has 0 bytes, model takes {n}]"]
+    assert any_device.command("tg layer-out 0") == [f"e-[input has 0 bytes, model takes {n}]"]
+    assert any_device.command("tg out") == ["e-[no outputs: run an inference first]"]
+    assert any_device.command("db print") == []
 
 
-def test_malformed_commands_host(device, built):
+def test_malformed_commands(any_device, built):
     graph, _, _, inputs = built
     n = len(inputs[0].tobytes())
     cases = {
@@ -284,24 +320,24 @@ def test_malformed_commands_host(device, built):
         "name " + "y" * 300: "e-[command too long: max 255 bytes]",
     }
     for text, error in cases.items():
-        assert device.command(text) == [error], f"command {text[:50]!r}"
+        assert any_device.command(text) == [error], f"command {text[:50]!r}"
     # hex errors after a proper db load
-    assert device.command("db load 4") == ["m-[Expecting 4 bytes]"]
-    assert device.command("db 001") == ["e-[db: odd number of hex digits]"]
-    assert device.command("db 00g1") == ["e-[db: bad hex digit 'g']"]
-    assert device.command("db 0011223344") == ["e-[db: 5 bytes, but only 4 more expected]"]
-    assert device.command("db 0011") == []
-    assert device.command("db print") == ["m-buffer-00-11"]   # rejected commands appended nothing
-    assert device.command("db 2233") == ["m-load-done"]
-    assert device.command("db 44") == ["e-[db: 1 bytes, but only 0 more expected]"]
+    assert any_device.command("db load 4") == ["m-[Expecting 4 bytes]"]
+    assert any_device.command("db 001") == ["e-[db: odd number of hex digits]"]
+    assert any_device.command("db 00g1") == ["e-[db: bad hex digit 'g']"]
+    assert any_device.command("db 0011223344") == ["e-[db: 5 bytes, but only 4 more expected]"]
+    assert any_device.command("db 0011") == []
+    assert any_device.command("db print") == ["m-buffer-00-11"]   # rejected commands appended nothing
+    assert any_device.command("db 2233") == ["m-load-done"]
+    assert any_device.command("db 44") == ["e-[db: 1 bytes, but only 0 more expected]"]
     # the exact limit: 255 bytes is a command, 256 is too long
-    assert device.command("name" + " " * 251) == ["m-name-dut-[tinygen]"]
-    assert device.command("name" + " " * 252) == ["e-[command too long: max 255 bytes]"]
-    out, _ = tg_run(device, inputs[3])
+    assert any_device.command("name" + " " * 251) == ["m-name-dut-[tinygen]"]
+    assert any_device.command("name" + " " * 252) == ["e-[command too long: max 255 bytes]"]
+    out, _ = tg_run(any_device, inputs[3])
     assert out == out_bytes(graph, inputs[3])
 
 
-def test_random_bytes_host(device, built):
+def test_random_bytes(any_device, built):
     """Seeded random byte strings (NUL, bytes >= 0x80, \\r, \\n, spaces included), each
     ended by `%`: exactly one answer ending in m-ready each, then still bit-exact."""
     graph, _, _, inputs = built
@@ -309,37 +345,37 @@ def test_random_bytes_host(device, built):
     for i in range(300):
         length = rng.choice((1, 2, 8, 40, 254, 255, 256, 600))
         junk = bytes(b for b in rng.randbytes(length) if b != ord("%"))
-        device.send(junk + b"%")
-        lines = device.read_reply()
+        any_device.send(junk + b"%")
+        lines = any_device.read_reply()
         assert len(lines) == 1 and lines[0].startswith("e-["), f"case {i}: {junk[:40]!r} -> {lines}"
-    assert device.pending() == b""
+    assert any_device.pending() == b""
     # several commands in one write, % inside junk too
     junk = bytes(rng.randbytes(2000))
-    device.send(junk + b"%")
+    any_device.send(junk + b"%")
     for _ in range(junk.count(b"%") + 1):
-        device.read_reply()
-    assert device.pending() == b""
-    out, _ = tg_run(device, inputs[4])
+        any_device.read_reply()
+    assert any_device.pending() == b""
+    out, _ = tg_run(any_device, inputs[4])
     assert out == out_bytes(graph, inputs[4])
 
 
-def test_truncated_upload_host(device, built):
+def test_truncated_upload(any_device, built):
     graph, _, _, inputs = built
     data = inputs[5].astype(np.int8).tobytes()
-    device.command(f"tg load {len(data)}", data)          # a good input first
+    any_device.command(f"tg load {len(data)}", data)          # a good input first
     # at least 500 ms of real time (tg_device's poll), and not much more of tg_device's own
     # time (its and this process's waits for a CPU do not count: a loaded machine cannot fail it)
-    start, wall = device.clock.now(), time.monotonic()
-    device.send(f"tg load {len(data)}%".encode() + data[:10])
-    assert device.read_reply() == [f"e-[upload truncated: got 10 of {len(data)} bytes]"]
-    waited, wall = device.clock.now() - start, time.monotonic() - wall
+    start, wall = any_device.clock.now(), time.monotonic()
+    any_device.send(f"tg load {len(data)}%".encode() + data[:10])
+    assert any_device.read_reply() == [f"e-[upload truncated: got 10 of {len(data)} bytes]"]
+    waited, wall = any_device.clock.now() - start, time.monotonic() - wall
     assert wall >= 0.45 and waited < 5.0, \
-        f"answered after {wall:.2f} s ({waited:.2f} {device.clock.what}), expected the 500 ms upload timeout"
+        f"answered after {wall:.2f} s ({waited:.2f} {any_device.clock.what}), expected the 500 ms upload timeout"
     # the buffer is empty afterwards
-    assert device.command("tg invoke") == [f"e-[input has 0 bytes, model takes {len(data)}]"]
-    device.send(f"tg run {len(data)}%".encode())
-    assert device.read_reply() == [f"e-[upload truncated: got 0 of {len(data)} bytes]"]
-    out, _ = tg_run(device, inputs[5])
+    assert any_device.command("tg invoke") == [f"e-[input has 0 bytes, model takes {len(data)}]"]
+    any_device.send(f"tg run {len(data)}%".encode())
+    assert any_device.read_reply() == [f"e-[upload truncated: got 0 of {len(data)} bytes]"]
+    out, _ = tg_run(any_device, inputs[5])
     assert out == out_bytes(graph, inputs[5])
 
 
@@ -354,20 +390,20 @@ def test_audio_upload_without_a_front_end_host(device, built):
     assert device.command("name") == ["m-name-dut-[tinygen]"]
 
 
-def test_wrong_upload_size_host(device, built):
+def test_wrong_upload_size(any_device, built):
     """A wrong N is answered once its N bytes were read and dropped: they are never taken for commands."""
     graph, _, _, inputs = built
     n = len(inputs[0].tobytes())
     payload = b"name%" * 3
-    start = device.clock.now()
-    assert device.command(f"tg load {len(payload)}", payload) == [
+    start = any_device.clock.now()
+    assert any_device.command(f"tg load {len(payload)}", payload) == [
         f"e-[upload of {len(payload)} bytes, model takes {n} (discarded {len(payload)} bytes)]"]
-    assert device.clock.now() - start < 0.45, "a complete wrong-size upload must not wait for the timeout"
-    assert device.command(f"tg run {n + 1}", bytes(n + 1)) == [
+    assert any_device.clock.now() - start < 0.45, "a complete wrong-size upload must not wait for the timeout"
+    assert any_device.command(f"tg run {n + 1}", bytes(n + 1)) == [
         f"e-[upload of {n + 1} bytes, model takes {n} (discarded {n + 1} bytes)]"]
-    assert device.command("tg load 0") == [f"e-[upload of 0 bytes, model takes {n} (discarded 0 bytes)]"]
-    assert device.command("tg load x") == ["e-[bad number: x]"]
-    assert device.pending() == b""
-    assert device.command("name") == ["m-name-dut-[tinygen]"]
-    out, _ = tg_run(device, inputs[6])
+    assert any_device.command("tg load 0") == [f"e-[upload of 0 bytes, model takes {n} (discarded 0 bytes)]"]
+    assert any_device.command("tg load x") == ["e-[bad number: x]"]
+    assert any_device.pending() == b""
+    assert any_device.command("name") == ["m-name-dut-[tinygen]"]
+    out, _ = tg_run(any_device, inputs[6])
     assert out == out_bytes(graph, inputs[6])

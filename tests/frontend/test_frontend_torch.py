@@ -336,30 +336,30 @@ def test_float_interp_rejects_wrong_input_shape():
 # -- errors ------------------------------------------------------------------------------
 
 
-class MatmulOfActivations(nn.Module):
+class EinsumOfActivations(nn.Module):
     def __init__(self):
         super().__init__()
         self.proj = nn.Linear(4, 4)
 
     def forward(self, x):
-        return torch.matmul(self.proj(x).unsqueeze(-1), x.unsqueeze(1))
+        return torch.einsum("bi,bj->bij", self.proj(x), x)
 
 
 UNSUPPORTED = {
-    "gelu": (lambda: nn.Sequential(nn.Linear(4, 4), nn.GELU()), (4,), "aten.gelu", "'1' (GELU)"),
+    "mish": (lambda: nn.Sequential(nn.Linear(4, 4), nn.Mish()), (4,), "aten.mish", "'1' (Mish)"),
     "grouped_conv": (lambda: nn.Sequential(nn.Conv2d(4, 4, 3, groups=2)), (4, 5, 5),
                      "aten.conv2d", "'0' (Conv2d)"),
-    "matmul": (MatmulOfActivations, (4,), "aten.matmul", "forward()"),
-    "activation_difference": (lambda: Lambda(lambda x, f: f(x) - x, nn.Linear(4, 4)), (4,), "aten.sub",
-                              "forward()"),
+    "einsum": (EinsumOfActivations, (4,), "aten.einsum", "forward()"),
+    "activation_quotient": (lambda: Lambda(lambda x, f: f(x) / x, nn.Linear(4, 4)), (4,), "aten.div",
+                            "forward()"),
     "avgpool_ceil_mode": (lambda: nn.Sequential(nn.AvgPool2d(2, ceil_mode=True)), (2, 5, 5),
                           "aten.avg_pool2d", "'0' (AvgPool2d)"),
     "maxpool_dilation": (lambda: nn.Sequential(nn.MaxPool2d(2, dilation=2)), (2, 6, 6),
                          "aten.max_pool2d", "'0' (MaxPool2d)"),
     "avgpool_divisor_override": (lambda: nn.Sequential(nn.AvgPool2d(2, divisor_override=3)),
                                  (2, 4, 4), "aten.avg_pool2d", "'0' (AvgPool2d)"),
-    "mean_over_channels": (lambda: Lambda(lambda x: x.mean(1)), (2, 4, 4), "aten.mean",
-                           "forward()"),
+    "mean_over_apart_dims": (lambda: Lambda(lambda x: x.mean((1, 3))), (2, 4, 4), "aten.mean",
+                             "forward()"),
 }
 
 

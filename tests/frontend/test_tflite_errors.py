@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from e2e import assert_build_fails
 from mlperf_models import mlperf_model
-from tinygen.cli import main
 from tinygen.compiler import load_source
 from tinygen.errors import ModelError, UnsupportedOpError
 
@@ -67,16 +67,7 @@ def _opcode_index(model, code: int) -> int:
     raise AssertionError(f"no operator code {code} in {KWS.name}")
 
 
-def _assert_build_fails(path: Path, tmp_path: Path, capsys, *expected: str) -> str:
-    out = tmp_path / "out"
-    assert main(["build", str(path), "--board", "host", "-o", str(out)]) == 1
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    for text in expected:
-        assert text in err, err
-    assert not out.exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
-    return err
+_assert_build_fails = assert_build_fails
 
 
 def test_tflite_truncated(tmp_path, capsys):

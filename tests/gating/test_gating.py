@@ -302,6 +302,10 @@ def test_layer_after_a_gate_that_cannot_skip_is_exact_and_inspect_says_so(tmp_pa
     _host_decisions(source, graph, tmp_path, n=2)
     _, dsp = compile_module(gated_net(), calibration(), options=CompileOptions(features=frozenset({"dsp"})))
     assert any("conv_18 (tg_conv2d_gated_s8_dsp) skips the dropped input channels" in line for line in notes(dsp))
+    # each gated layer is named once, under its own gate (the reader of a gated layer also takes
+    # that layer's gate, as its third input, and is not gated by it)
+    gated = [line for line in notes(dsp) if line.startswith("gate ") and "computes only the kept channels" in line]
+    assert len(gated) == 2 and len({line.split("; ")[1].split(" ")[0] for line in gated}) == 2, gated
 
 
 def c_buffer_sizes(tmp_path, cases) -> list[int]:

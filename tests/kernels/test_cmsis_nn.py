@@ -4,7 +4,7 @@
 Always run: the errors without a tree, with a folder that is not CMSIS-NN and with one
 too old; which kernels are chosen where; the generated build files (with a stand-in
 tree of empty files). With CMSIS_NN_PATH set to a CMSIS-NN tree (CI sets it: .ci/third_party.sh;
-versions in docs/backends.md): every adapter compiles strict for the Cortex-M7 and M4;
+versions in docs/backends.md): every adapter compiles strict for the Cortex-M7, M4 and M55;
 the scratch formulas equal the tree's own *_get_buffer_size_dsp functions; firmware
 built with --kernels cmsis-nn for the F746ZG, run on its QEMU stand-in, equals the
 numpy reference layer by layer over awkward shapes; the four MLPerf Tiny models equal
@@ -37,11 +37,11 @@ from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input
 
 ADAPTER_DIR = ROOT / "firmware" / "cmsis_nn"
-ADAPTERS = sorted(ADAPTER_DIR.glob("tg_*_cmsis_nn.c"))
+ADAPTERS = sorted(ADAPTER_DIR.glob("tg_*_cmsis_nn*.c"))
 TREE = os.environ.get(ENV)
 ARM_GCC = shutil.which("arm-none-eabi-gcc")
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-Wdouble-promotion"]
-CORES = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16"}
+CORES = {"cortex-m7": "fpv5-sp-d16", "cortex-m4": "fpv4-sp-d16", "cortex-m55": "auto"}
 
 needs_tree = pytest.mark.skipif(
     not TREE, reason=f"{ENV} not set: the CMSIS-NN tests need a CMSIS-NN source tree ({URL}, tested: "
@@ -142,9 +142,11 @@ def test_every_adapter_is_in_the_table():
     assert sorted(f"cmsis_nn/{p.name}" for p in ADAPTERS) == sorted(s.source for s in specs.values())
     declared = (ADAPTER_DIR / "tg_cmsis_nn.h").read_text()
     for spec in specs.values():
-        assert spec.requires == frozenset({"dsp", "cmsis-nn"})
+        # the Helium cores' adapters (tinygen.kernels.cmsis_nn_mve) end in _mve
+        helium = spec.name.endswith("_mve")
+        assert spec.requires == (frozenset({"mve", "cmsis-nn"}) if helium else frozenset({"dsp", "cmsis-nn"}))
         assert f"void {spec.name}(" in declared
-        assert not spec.ref_name.endswith("_cmsis_nn"), f"{spec.name} must name its portable numpy twin"
+        assert "_cmsis_nn" not in spec.ref_name, f"{spec.name} must name its portable numpy twin"
 
 
 class Small(nn.Module):
@@ -325,13 +327,13 @@ int main(void)
         if (op == 0) {
             const cmsis_nn_conv_params c = {0, 0, {sw, sh}, {pl, pt}, {dw, dh}, {-128, 127}};
             const cmsis_nn_dims f = {out_c, kh, kw, in_c};
-            printf("%d\n", (int)arm_convolve_wrapper_s8_get_buffer_size_dsp(&c, &in, &f, &out));
+            printf("%d\n", (int)arm_convolve_wrapper_s8_get_buffer_size_SUFFIX(&c, &in, &f, &out));
         } else if (op == 1) {
             const cmsis_nn_dw_conv_params c = {0, 0, mult, {sw, sh}, {pl, pt}, {dw, dh}, {-128, 127}};
             const cmsis_nn_dims f = {1, kh, kw, out_c};
-            printf("%d\n", (int)arm_depthwise_conv_wrapper_s8_get_buffer_size_dsp(&c, &in, &f, &out));
+            printf("%d\n", (int)arm_depthwise_conv_wrapper_s8_get_buffer_size_SUFFIX(&c, &in, &f, &out));
         } else {
-            printf("%d\n", (int)arm_avgpool_s8_get_buffer_size_dsp(out_w, in_c));
+            printf("%d\n", (int)arm_avgpool_s8_get_buffer_size_SUFFIX(out_w, in_c));
         }
     }
     return 0;
@@ -354,35 +356,50 @@ def _scratch_cases(rng, count: int) -> list[dict]:
     return cases
 
 
-@needs_tree
-@pytest.mark.skipif(shutil.which("cc") is None, reason="no host C compiler (cc) to run CMSIS-NN's get_buffer_size functions")
-def test_cmsis_nn_scratch_equals_get_buffer_size_dsp(tmp_path):
+SCRATCH_FIELDS = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w",
+                  "dilation_h", "dilation_w", "pad_top", "pad_left", "depth_multiplier")
+
+
+def scratch_mismatches(tmp_path: Path, suffix: str, ops, cases: list[dict]) -> tuple[int, list]:
+    """Compiles the tree's arm_*_get_buffer_size_<suffix> functions (conv wrapper, depthwise
+    wrapper, avg pool) on the host, asks them for every case of every op and returns (the
+    number of queries, the (query, CMSIS-NN, tinygen) triples that differ); ops: (op number,
+    tinygen's formula), 0 conv, 1 depthwise, 2 avg pool."""
     tree = find_cmsis_nn(TREE)
     src = tree.path / "Source"
-    (tmp_path / "q.c").write_text(QUERY_C)
+    (tmp_path / "q.c").write_text(QUERY_C.replace("SUFFIX", suffix))
     cmd = ["cc", "-O1", f"-I{tree.include_dir}", str(tmp_path / "q.c"),
            str(src / "ConvolutionFunctions" / "arm_convolve_get_buffer_sizes_s8.c"),
            str(src / "ConvolutionFunctions" / "arm_depthwise_conv_get_buffer_sizes_s8.c"),
            str(src / "PoolingFunctions" / "arm_avgpool_get_buffer_sizes_s8.c"), "-o", str(tmp_path / "q")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    lines = [f"{op} " + " ".join(str(p[f] if not (op == 0 and f == "depth_multiplier") else 1) for f in SCRATCH_FIELDS)
+             for op, _ in ops for p in cases]
+    out = subprocess.run([str(tmp_path / "q")], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert len(out) == len(lines)
+    want = [fn(p) for _, fn in ops for p in cases]
+    return len(lines), [(lines[i], int(out[i]), want[i]) for i in range(len(lines)) if int(out[i]) != want[i]]
+
+
+needs_host_cc = pytest.mark.skipif(shutil.which("cc") is None,
+                                   reason="no host C compiler (cc) to run CMSIS-NN's get_buffer_size functions")
+
+
+@needs_tree
+@needs_host_cc
+def test_cmsis_nn_scratch_equals_get_buffer_size_dsp(tmp_path):
     cases = _scratch_cases(np.random.default_rng(5), 400)
     # the shapes the formulas branch on: 1x1 with and without padding/stride, 3x3 with padding <= 1
     cases += [dict(cases[0], kernel_h=1, kernel_w=1, pad_top=0, pad_left=0, dilation_h=1, dilation_w=1,
                    stride_h=s, stride_w=s) for s in (1, 2)]
     cases += [dict(cases[1], kernel_h=3, kernel_w=3, pad_top=t, pad_left=t, dilation_h=1, dilation_w=1,
                    depth_multiplier=1, out_c=cases[1]["in_c"]) for t in (0, 1, 2)]
-    fields = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w",
-              "dilation_h", "dilation_w", "pad_top", "pad_left", "depth_multiplier")
     ops = [(0, spec_module.conv_scratch), (1, spec_module.depthwise_scratch),
            (2, lambda p: spec_module.avgpool_scratch({"channels": p["in_c"]}))]
-    lines = [f"{op} " + " ".join(str(p[f] if not (op == 0 and f == "depth_multiplier") else 1) for f in fields)
-             for op, _ in ops for p in cases]
-    out = subprocess.run([str(tmp_path / "q")], input="\n".join(lines) + "\n", capture_output=True, text=True,
-                         check=True).stdout.split()
-    want = [fn(p) for _, fn in ops for p in cases]
-    bad = [(lines[i], int(out[i]), want[i]) for i in range(len(lines)) if int(out[i]) != want[i]]
-    assert len(out) == len(lines) and not bad, f"{len(bad)} differ, first (case, CMSIS-NN, tinygen): {bad[:3]}"
+    _, bad = scratch_mismatches(tmp_path, "dsp", ops, cases)
+    assert not bad, f"{len(bad)} differ, first (case, CMSIS-NN, tinygen): {bad[:3]}"
 
 
 class Convs(nn.Module):

@@ -137,10 +137,12 @@ def test_dsp_kernels_chosen_for_dsp_boards(board, tmp_path_factory):
     # every pointwise conv but the strided one, which the general DSP conv serves
     assert k["conv2d"] == (["tg_conv2d_1x1_s8_dsp"] * 4 + ["tg_conv2d_1x1_shallow_s8_dsp"] * ODD_SHALLOW
                            + ["tg_conv2d_1x1_s8_dsp"] * 2 + ["tg_conv2d_s8_dsp"])
-    # depth <= 16 (in_features 1 and 6 here): the shallow kernel (tests/kernels/test_kernels_dsp_fc_shallow.py)
+    # depth <= 16 (in_features 1 and 6 here): the shallow kernel (tests/kernels/test_kernels_dsp_fc_shallow.py);
+    # deeper ones of one row: the batch-1 kernels (tests/kernels/test_kernels_dsp_fc_batch1.py)
     fcs = [(n.attrs["kparams"]["in_features"], n.kernel) for n in graph.nodes if n.op == "fully_connected"]
     assert {d for d, _ in fcs} == {36, 37, 1, 6}
-    assert all(k == ("tg_fully_connected_shallow_s8_dsp" if d <= 16 else "tg_fully_connected_s8_dsp") for d, k in fcs)
+    batch1 = ("tg_fully_connected_batch1_s8_dsp", "tg_fully_connected_batch1_lean_s8_dsp")
+    assert all(k == "tg_fully_connected_shallow_s8_dsp" if d <= 16 else k in batch1 for d, k in fcs), fcs
 
 
 @pytest.mark.parametrize("board, conv", [("host", "tg_conv2d_s8"), ("esp32-c3", "tg_conv2d_s8_rv32")])
@@ -158,7 +160,8 @@ def _check_on_standin(model: str, board_name: str, tmp_path_factory) -> None:
     source, graph, inputs, tmp = compiled(model, board.isa_features, tmp_path_factory)
     assert "tg_conv2d_s8_dsp" in {n.kernel for n in graph.nodes}
     fcs = {n.kernel for n in graph.nodes if n.op == "fully_connected"}      # depth <= 16: the shallow kernel
-    assert fcs and fcs <= {"tg_fully_connected_s8_dsp", "tg_fully_connected_shallow_s8_dsp"}, fcs
+    assert fcs and fcs <= {"tg_fully_connected_s8_dsp", "tg_fully_connected_shallow_s8_dsp",
+                           "tg_fully_connected_batch1_s8_dsp", "tg_fully_connected_batch1_lean_s8_dsp"}, fcs
     project = build(source, graph, board, tmp / "fw").out_dir
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(inputs):

@@ -130,21 +130,25 @@ def test_tile_s8_peak_in_last_layers_left_untiled():
 
 @pytest.mark.slow
 @needs_qemu
-def test_tile_ic_first_conv_on_f746zg_standin(tmp_path):
+@pytest.mark.parametrize("board_name", ["f746zg", "stm32n6570-dk"])
+def test_tile_ic_first_conv_on_standin(board_name, tmp_path):
     """The generated firmware of a tiled graph: IC's first convolution as 2x2 tiles (slices,
     the conv per tile, concats) builds -Werror clean and equals the untiled model on the
-    Cortex-M7 stand-in, every layer and the output."""
+    Cortex-M7 stand-in and the Cortex-M55's (its Helium kernels, the tiles sharing one packed
+    constant), every layer and the output."""
     from tinygen.board import get_board
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.hil.target import open_device
 
     model = mlperf_model("ic_resnet8")
-    board = get_board("f746zg")
+    board = get_board(board_name)
     source = load_source(model)
     untiled = compile_source(source, None, CompileOptions(features=board.isa_features))
     split = untiled.nodes[0].outputs[0]
     tiled = compile_source(source, None, CompileOptions(features=board.isa_features, tile=(split, (2, 2))))
     assert tiled.meta["tile"]["applied"] and sum(1 for n in tiled.nodes if n.attrs.get("tile_of")) == 4
+    if "mve" in board.isa_features:
+        assert len({n.param("packed") for n in tiled.nodes if n.attrs.get("tile_of")}) == 1
     project = build(source, tiled, board, tmp_path / "out").out_dir
     x = np.random.default_rng(0).integers(-128, 128, tiled.tensor(tiled.inputs[0]).shape, dtype=np.int8)
     want = run(untiled, x)

@@ -49,6 +49,16 @@ OUTPUT = {
                    "noverify": "Wrote 123 bytes at 0x00010000"},
 }
 OUTPUT["idf.py"] = OUTPUT["esptool.py"]
+OUTPUT["STM32_Programmer_CLI"] = {
+    "ok": "Memory Programming ...\nDownload in Progress:\nFile download complete\nRead progress:\n"
+          "Download verified successfully \nMCU Reset",
+    "noprobe": "Error: No debug probe detected.", "noverify": "File download complete"}
+OUTPUT["picotool"] = {
+    "ok": "Loading into Flash:   [==============================]  100%\n"
+          "Verifying Flash:      [==============================]  100%\n  OK\n\n"
+          "The device was rebooted to start the application.",
+    "noprobe": "No accessible RP-series devices in BOOTSEL mode were found.",
+    "noverify": "Loading into Flash:   [==============================]  100%"}
 
 
 def stm32(**flash) -> object:
@@ -206,6 +216,57 @@ def test_flash_esp32_idf_runs_in_the_project(fakebin, project, monkeypatch):
     with pytest.raises(TinygenError, match="no ESP32 answered") as err:
         fl.flash(esp32(), project)
     assert "--port" in err.value.hint
+
+
+def test_flash_stm32cubeprog_writes_the_n6570_xspi_image_through_its_external_loader(fakebin, project):
+    """The STM32N6570-DK has no internal flash: STM32_Programmer_CLI writes firmware.bin to the
+    external NOR's XIP address through the kit's external loader (found beside the tool)."""
+    built_for(project, "stm32n6570-dk")
+    fakebin("STM32_Programmer_CLI")
+    loader = Path(shutil.which("STM32_Programmer_CLI")).parent / "ExternalLoader" / "MX66UW1G45G_STM32N6570-DK.stldr"
+    loader.parent.mkdir()
+    loader.write_bytes(b"")
+    res = fl.flash(get_board("n6570"), project)
+    (call,) = fakebin.calls()
+    assert res.tool == "STM32_Programmer_CLI"
+    assert call[:-1] == ["STM32_Programmer_CLI", "-c", "port=SWD", "mode=UR", "-el", str(loader), "-w",
+                         str(project / "firmware.bin"), "0x70100400", "-v", "-rst"]
+
+
+def test_flash_stm32cubeprog_u585_and_its_messages(fakebin, project, monkeypatch):
+    built_for(project, "b-u585i-iot02a")
+    fakebin("STM32_Programmer_CLI")
+    fl.flash(get_board("u585"), project)
+    (call,) = fakebin.calls()
+    assert call[:-1] == ["STM32_Programmer_CLI", "-c", "port=SWD", "mode=UR", "-w", str(project / "firmware.bin"),
+                         "0x08000000", "-v", "-rst"]
+    monkeypatch.setenv("FAKE_MODE", "noverify")
+    with pytest.raises(TinygenError, match="did not confirm that the flash was verified"):
+        fl.flash(get_board("u585"), project)
+    monkeypatch.setenv("FAKE_MODE", "noprobe")
+    with pytest.raises(TinygenError, match="no ST-LINK or no target found"):
+        fl.flash(get_board("u585"), project)
+
+
+def test_flash_pico2_picotool_then_openocd_with_two_configs(fakebin, project, monkeypatch):
+    """The Pico 2: picotool through the boot ROM (verify, then run), else OpenOCD over SWD
+    with the Debug Probe's interface file and the RP2350's target file."""
+    built_for(project, "pico2")
+    fakebin("picotool")
+    fakebin("openocd")
+    assert fl.flash(get_board("pico2"), project).tool == "picotool"
+    fl.flash(get_board("pico2"), project, probe="openocd")
+    pico, ocd = fakebin.calls()
+    assert pico[:-1] == ["picotool", "load", "--verify", "--execute", "-t", "elf", str(project / "firmware.elf")]
+    assert ocd[:-1] == ["openocd", "-f", "interface/cmsis-dap.cfg", "-f", "target/rp2350.cfg", "-c",
+                        f"program {project / 'firmware.elf'} verify reset exit"]
+    monkeypatch.setenv("FAKE_MODE", "noprobe")
+    with pytest.raises(TinygenError, match="no RP2350 in BOOTSEL mode found") as err:
+        fl.flash(get_board("pico2"), project)
+    assert "BOOTSEL" in err.value.hint
+    monkeypatch.setenv("FAKE_MODE", "noverify")
+    with pytest.raises(TinygenError, match="did not confirm that the flash was verified"):
+        fl.flash(get_board("pico2"), project)
 
 
 def test_flash_board_without_tools():

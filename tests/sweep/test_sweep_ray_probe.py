@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ import yaml
 from test_sweep import ray_head  # noqa: F401  (fixture: a local `ray start --head`, 2 CPUs)
 
 from tinygen.errors import TinygenError, UsageError
+from tinygen.hil.deadline import run_process
 from tinygen.sweep import run_sweep
 from tinygen.sweep.execute import H2_PREFACE, check_reachable
 from tinygen.sweep.store import Store
@@ -118,54 +118,53 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def _sweep_at(tmp_path: Path, port: int) -> tuple[subprocess.CompletedProcess, float]:
-    started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "tinygen", "sweep", str(write_spec(tmp_path)), "--ray",
-                           f"127.0.0.1:{port}", "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
-    return proc, time.monotonic() - started
+def _sweep_at(tmp_path: Path, port: int) -> subprocess.CompletedProcess:
+    """`tinygen sweep --ray 127.0.0.1:PORT`, which must end within the promised seconds of its own
+    time (tinygen.hil.deadline: wall time less its waits for a CPU, so that a loaded machine
+    does not run it out; past them it is killed and the test fails)."""
+    return run_process([sys.executable, "-m", "tinygen", "sweep", str(write_spec(tmp_path)), "--ray",
+                        f"127.0.0.1:{port}", "--out", str(tmp_path / "out")], PROMISED_S, "tinygen sweep", cwd=ROOT)
 
 
-def _assert_one_line(proc, elapsed: float, port: int, why: str, tmp_path: Path) -> None:
+def _assert_one_line(proc, port: int, why: str, tmp_path: Path) -> None:
     lines = proc.stderr.splitlines()
     assert proc.returncode == 2, proc.stderr
     assert lines[0].startswith(f"tinygen sweep: error: no Ray cluster answers at 127.0.0.1:{port} ("), proc.stderr
     assert why in lines[0], proc.stderr
     assert len(lines) == 2 and lines[1].startswith("  hint: start one with `ray start --head`"), proc.stderr
-    assert elapsed < PROMISED_S, f"{elapsed:.1f} s"
     assert not (tmp_path / "out").exists()                   # nothing written: no results.sqlite, no folder
 
 
 def test_sweep_ray_http1_server_refused_in_one_line(tmp_path, http1_port):
-    proc, elapsed = _sweep_at(tmp_path, http1_port)
+    proc = _sweep_at(tmp_path, http1_port)
     # http.server answers HTTP/2's preface as HTTP/0.9: an HTML page with no status line
-    _assert_one_line(proc, elapsed, http1_port, "a web server answers there (with HTML)", tmp_path)
+    _assert_one_line(proc, http1_port, "a web server answers there (with HTML)", tmp_path)
 
 
 def test_sweep_ray_silent_server_refused_in_one_line(tmp_path, listener):
     port = listener(_silent)
-    proc, elapsed = _sweep_at(tmp_path, port)
-    _assert_one_line(proc, elapsed, port, "accepts connections there but says nothing", tmp_path)
+    proc = _sweep_at(tmp_path, port)
+    _assert_one_line(proc, port, "accepts connections there but says nothing", tmp_path)
 
 
 def test_sweep_ray_server_that_hangs_up_refused_in_one_line(tmp_path, listener):
     port = listener(_closes)
-    proc, elapsed = _sweep_at(tmp_path, port)
-    _assert_one_line(proc, elapsed, port, "closes them without a word", tmp_path)
+    proc = _sweep_at(tmp_path, port)
+    _assert_one_line(proc, port, "closes them without a word", tmp_path)
 
 
 def test_sweep_ray_closed_port_refused_in_one_line(tmp_path):
     port = _closed_port()
-    proc, elapsed = _sweep_at(tmp_path, port)
-    _assert_one_line(proc, elapsed, port, "Connection refused", tmp_path)
+    proc = _sweep_at(tmp_path, port)
+    _assert_one_line(proc, port, "Connection refused", tmp_path)
 
 
 def test_sweep_ray_probe_accepts_an_http2_server(listener):
     port = listener(_http2)
-    started = time.monotonic()
-    check_reachable(f"127.0.0.1:{port}", timeout=5.0)                # no error
+    # no error: the server answered each probe within its 5 s (the probe's own deadline is the
+    # check; a wall-clock total would change with the load on the machine)
+    check_reachable(f"127.0.0.1:{port}", timeout=5.0)
     check_reachable(f"ray://127.0.0.1:{port}", timeout=5.0)
-    assert time.monotonic() - started < 5.0
     with pytest.raises(UsageError, match="says nothing in 0.5 s"):       # the same server, silent
         check_reachable(f"127.0.0.1:{listener(_silent)}", timeout=0.5)
 
@@ -203,7 +202,5 @@ def test_sweep_store_is_created_by_its_first_row(tmp_path):
 
 @pytest.mark.slow
 def test_sweep_ray_probe_accepts_a_real_ray_head(ray_head):
-    started = time.monotonic()
-    check_reachable(ray_head)                                          # a real head's GCS port: no error
-    assert time.monotonic() - started < PROMISED_S
+    check_reachable(ray_head)           # a real head's GCS port: no error within the probe's CONNECT_TIMEOUT
 

@@ -200,13 +200,16 @@ def test_camera_scratch_in_the_arena_beside_the_input():
 
 
 STANDINS = [("f746zg", "qemu-system-arm", "arm-none-eabi-gcc"), ("f446re", "qemu-system-arm", "arm-none-eabi-gcc"),
-            ("esp32-c3", "qemu-system-riscv32", "riscv64-unknown-elf-gcc")]
+            ("esp32-c3", "qemu-system-riscv32", "riscv64-unknown-elf-gcc"),
+            # the Cortex-M55 (Helium) and M33 boards
+            ("stm32n6570-dk", "qemu-system-arm", "arm-none-eabi-gcc"),
+            ("b-u585i-iot02a", "qemu-system-arm", "arm-none-eabi-gcc")]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name,qemu,cc", STANDINS, ids=[s[0] for s in STANDINS])
 def test_camera_frames_on_standin(tmp_path, name, qemu, cc):
-    """Every format on the Cortex-M7, Cortex-M4 and RISC-V stand-ins: the device's input equal
+    """Every format on the Cortex-M7, M4, M55, M33 and RISC-V stand-ins: the device's input equal
     to the twin's, outputs to the reference; a truncated chunk is reported and the next frame
     is exact again; on the M7 one whole QVGA RGB565 frame streamed through 640-byte chunks."""
     if shutil.which(qemu) is None or shutil.which(cc) is None:

@@ -181,6 +181,14 @@ CASES = [  # format, frame width x height, model out_w x out_h x channels, crop 
     ("rgb565", 320, 240, 96, 96, 3, None),           # QVGA to the VWW model's input
     ("yuyv", 160, 120, 96, 96, 1, None),             # QQVGA, gray model
     ("rgb565be", 33, 31, 33, 31, 3, Crop(0, 0, 33, 31)),  # the same size: the pixels themselves
+    # the RGB565 area path (tg_image_rgb565_area.c) and the frames it leaves to the general one
+    ("rgb565be", 320, 240, 96, 96, 3, None),         # QVGA, the sensors' byte order
+    ("rgb565be", 160, 120, 96, 96, 3, None),         # QQVGA: 1.25 pixels per output
+    ("rgb565", 64, 48, 20, 15, 3, Crop(3, 1, 50, 41)),     # an odd region start, 2.5 x 2.73
+    ("rgb565be", 98, 60, 29, 17, 3, Crop(5, 3, 88, 51)),   # 3 pixel pairs per output column
+    ("rgb565", 90, 30, 7, 5, 3, Crop(1, 2, 86, 27)),       # 12 pixels per output: the general path
+    ("rgb565", 40, 240, 8, 2, 3, Crop(0, 0, 40, 239)),     # 239 rows to 2: lanes too narrow, general
+    ("rgb565", 40, 30, 8, 6, 3, Crop(1, 0, 39, 30)),       # an odd region width: general
 ]
 
 
@@ -252,3 +260,33 @@ def test_pack_frame_round_trips():
     back = twin.resize(pack_frame(flat, frame_format("yuyv")), frame_format("yuyv"), 10, 6, target, Crop(0, 0, 10, 6))
     assert np.abs(back.astype(int) - flat).max() <= 3
     assert rgb_to_yuv601(np.array([[0, 0, 0], [255, 255, 255]], np.uint8)).tolist() == [[16, 128, 128], [235, 128, 128]]
+
+
+# -- the RGB565 area path's identities (tg_image_rgb565_area.c), exhaustively ------------------
+def test_rgb565_pair_widening_covers_every_code():
+    """The lane words of a pixel pair (R, G, B: 3 instructions each on the packed word) equal
+    each pixel's 8-bit channels, for every 16-bit code in either half (the other half another
+    code: no lane leaks into the next)."""
+    v = np.arange(1 << 16, dtype=np.uint32)
+    other = (v * 40503 + 7) & 0xFFFF                       # a permutation of the codes
+    for lo, hi in ((v, other), (other, v)):
+        x = lo | hi << 16
+        words = [(x >> 8 & 0x00F800F8) | (x >> 13 & 0x00070007),
+                 (x >> 3 & 0x00FC00FC) | (x >> 9 & 0x00030003),
+                 (x << 3 & 0x00F800F8) | (x >> 2 & 0x00070007)]
+        for code, shift in ((lo, 0), (hi, 16)):
+            want = twin.unpack_rgb565(code.astype("<u2").view(np.uint8).reshape(1, -1), 0, len(code), False, 3)[0]
+            got = np.stack([(w >> shift) & 0xFFFF for w in words], axis=-1)
+            assert np.array_equal(got, want.astype(np.uint32))
+
+
+def test_rgb565_area_reduced_division_identity():
+    """(T + D / 2) / D == (2 T' + D' - (D & 1)) / (2 D') for T = g T', D = g D': every T' in
+    [0, 255 D'], D' up to 60, g up to 12 (odd and even D)."""
+    for g in range(1, 13):
+        for d1 in range(1, 61):
+            t1 = np.arange(255 * d1 + 1, dtype=np.int64)
+            d = g * d1
+            want = (g * t1 + d // 2) // d
+            got = (2 * t1 + d1 - (d & 1)) // (2 * d1)
+            assert np.array_equal(got, want), (g, d1)

@@ -67,6 +67,7 @@ class Image:
     ldscript: str                             # linker/<board>[-emu].ld
     regions: dict[str, tuple[int, int]]       # "flash"/"ram" → (origin, size) as linked
     binaries: bool                            # also .bin and .hex (images for flash tools)
+    boot_origin: int | None = None            # stand-ins reading their reset vectors outside the flash
 
     @property
     def elf(self) -> str:
@@ -102,7 +103,7 @@ def _regions(board: Board, flash_origin: int, ram_origin: int) -> dict[str, tupl
 
 
 def _linker_script(env: jinja2.Environment, toolchain: Toolchain, regions: dict, stack: int, board: Board,
-                   arena_region: str | None) -> str:
+                   arena_region: str | None, boot_origin: int | None = None) -> str:
     (flash_origin, flash_size), (ram_origin, _) = regions["flash"], regions["ram"]
     mem = linker_memory(board, arena_region, ram_origin)
     arena = mem["arena"] and {**mem["arena"], "origin": f"0x{mem['arena']['origin']:08X}",
@@ -110,7 +111,7 @@ def _linker_script(env: jinja2.Environment, toolchain: Toolchain, regions: dict,
     return env.get_template(f"linker/{toolchain.linker_template}").render(
         flash_origin=f"0x{flash_origin:08X}", flash_size=f"0x{flash_size:X}",
         ram_origin=f"0x{mem['ram_origin']:08X}", ram_size=f"0x{mem['ram_size']:X}", stack_size=f"0x{stack:X}",
-        arena=arena)
+        arena=arena, boot_origin=f"0x{boot_origin:08X}" if boot_origin is not None else None)
 
 
 def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[str],
@@ -128,13 +129,13 @@ def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[
         regions = _regions(board, int(e.get("flash_origin", 0)), int(e.get("ram_origin", 0)))
         ports = (["cortexm"] if emu.linker_template == "cortex-m.ld.j2" else []) + [e["port"]]
         images.append(Image("firmware-emu", "emu", f"the {e['machine']} stand-in", emu, ports, [],
-                            f"linker/{board.name}-emu.ld", regions, False))
+                            f"linker/{board.name}-emu.ld", regions, False, e.get("vector_origin")))
     (dest / "linker").mkdir(exist_ok=True)
     for image in images:
         runtime, ports = _copy_sources(image.ports, dest, frontend=frontend)
         image.sources = model_srcs + runtime + ports
         (dest / image.ldscript).write_text(_linker_script(env, image.toolchain, image.regions, board.stack_size,
-                                                          board, arena_region))
+                                                          board, arena_region, image.boot_origin))
     return images
 
 
@@ -149,16 +150,22 @@ def roomy_linker_script(graph: Graph, dest: Path, board: Board, image: Image,
     regions = {kind: (origin, max(length, size)) for kind, (origin, length) in image.regions.items()}
     path = str(Path(image.ldscript).with_suffix(".roomy.ld"))
     (dest / path).write_text(_linker_script(template_env(), image.toolchain, regions, board.stack_size, roomy,
-                                            graph.meta["memory"].region))
+                                            graph.meta["memory"].region, image.boot_origin))
     return path, regions
 
 
 def _flash_commands(board: Board) -> list[tuple[str, str]]:
     """(make target, command) per flash tool of the board file, the preferred one as `flash`."""
     f = board.flash
+    address = f"0x{int(f.get('address', 0x08000000)):08X}"
+    config = f.get("openocd_config", "")
+    configs = " ".join(f"-f {c}" for c in ([config] if isinstance(config, str) else config))
+    loader = f" -el {f['stm32cubeprog_loader']}" if f.get("stm32cubeprog_loader") else ""
     known = {
-        "st-flash": f"st-flash --reset write firmware.bin 0x{int(f.get('address', 0x08000000)):08X}",
-        "openocd": f"openocd -f {f.get('openocd_config', '')} -c \"program firmware.elf verify reset exit\"",
+        "st-flash": f"st-flash --reset write firmware.bin {address}",
+        "STM32_Programmer_CLI": f"STM32_Programmer_CLI -c port=SWD mode=UR{loader} -w firmware.bin {address} -v -rst",
+        "picotool": "picotool load --verify --execute -t elf firmware.elf",
+        "openocd": f"openocd {configs} -c \"program firmware.elf verify reset exit\"",
         "pyocd": f"pyocd flash -t {f.get('pyocd_target', '')} firmware.elf",
     }
     usable = [t for t in f.get("tools", []) if t in known

@@ -115,6 +115,10 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                        help="firmware for the EEMBC EnergyRunner's energy mode: the serial port at the runner's "
                             "rate through its IO manager (the board file's [energy] runner_baud, 9600) and the "
                             "timestamp pin pulsing as EEMBC's th_timestamp() (tg pin eembc) from boot")
+    b.add_argument("--stateful", action="store_true",
+                   help="recurrent layers (LSTM, GRU) keep their state from one inference to the next, so a model "
+                        "over one time step runs a sequence frame by frame; `tg reset` (tg_model_reset_state()) "
+                        "starts a new one (default: each inference starts from h0 / c0, as PyTorch does)")
     b.add_argument("--arena-region", metavar="NAME", default=None,
                    help="put the tensor arena in this RAM region of the board (its [[memory]] name, e.g. dtcm "
                         "on the F746ZG / F767ZI); weights stay in flash (default: with the rest of RAM)")
@@ -201,7 +205,7 @@ def compile_request(args, board=None, allow_uncalibrated: bool = False):
                           arena_region=args.arena_region,
                           camera=camera_spec(args, board, implied=_frames_given(args)),
                           stream_input=not getattr(args, "whole_input", False), timeout=args.timeout,
-                          allow_uncalibrated=allow_uncalibrated)
+                          allow_uncalibrated=allow_uncalibrated, stateful=getattr(args, "stateful", False))
 
 
 def compile_model(args, progress, board=None, allow_uncalibrated=False):

@@ -124,6 +124,12 @@ def cmd_hil(args) -> int:
                 layers, total = profile_layers(dev, sgraph, inputs[0])
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target,
                                 sgraph)
+            if frames is None and not name:     # an .onnx: onnxruntime on the same inputs, beside the reference
+                from tinygen.hil.onnx_check import onnxruntime_agreement
+
+                agreement = onnxruntime_agreement(source, sgraph, args.data, run, args.limit)
+                if agreement is not None:
+                    summary["onnxruntime"] = agreement
             if args.meter:                      # the input of `tg layers` stays loaded for `infer`
                 summary["energy_measured"] = measure_meter(args, board, dev, summary, name, progress)
             if frames is not None:

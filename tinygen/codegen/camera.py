@@ -59,6 +59,15 @@ def _firmware_files(folder: str) -> list[str]:
                   if p.suffix in (".c", ".h") and not p.name.startswith("tg_camera_capture_"))
 
 
+def _isa_variants(files: list[str], board) -> list[str]:
+    """The front end's files for the board: a file X_dsp.c (Cortex-M4/M7 assembly) in place of
+    its portable X.c where the board has the "dsp" feature, else X.c alone."""
+    dsp = board is not None and "dsp" in board.isa_features
+    variants = {f[:-len("_dsp.c")] + ".c" for f in files if f.endswith("_dsp.c")}
+    return [f for f in files if (f.endswith("_dsp.c") and dsp) or
+            (not f.endswith("_dsp.c") and not (dsp and f in variants))]
+
+
 def driver_settings(board, spec) -> dict | None:
     """The board's [camera] table checked for the driver: format, size, pins (esp32-camera)."""
     if spec.driver is None:
@@ -108,7 +117,7 @@ def camera_project(graph, board=None) -> CameraProject | None:
                         "lut": luts[key], "scratch_offset": plan.scratch_offset, "chunk_bytes": plan.chunk_bytes,
                         "scratch_bytes": plan.scratch_bytes})
     driver = driver_settings(board, spec)
-    sources = _firmware_files(VISION) + _firmware_files(CAMERA)
+    sources = _isa_variants(_firmware_files(VISION), board) + _firmware_files(CAMERA)
     if driver is not None:
         sources.append(CAPTURE_SOURCES[driver["name"]])
     data = {"max_width": spec.max_width, "max_height": spec.max_height, "tables": tables, "configs": configs,

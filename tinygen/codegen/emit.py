@@ -15,8 +15,9 @@ import numpy as np
 
 from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_identifier,
                                      c_int, c_macro, c_string, c_struct_init)
+from tinygen.codegen.recurrent import emit_recurrent, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
-from tinygen.ir import Graph, Node, binary_operands
+from tinygen.ir import RECURRENT_OPS, Graph, Node, binary_operands
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
@@ -151,6 +152,8 @@ def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
                          f"{c_struct_init(node.attrs['kparams'])}\n}};")
     operands = [arrays[t] if graph.tensor(t).is_const else _arena_ptr(graph, t, prefix=layer.prefix)
                 for t in binary_operands(node)]
+    # a kernel's build-time constant (the Helium add's tables) after the operands
+    operands += [_const_ref(graph, node, "packed", arrays)] if "packed" in spec.const_roles else []
     layer.body.append(f"{spec.name}(&{pname}, {', '.join(operands)}, "
                       f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
@@ -213,7 +216,19 @@ LAYER_CODE: dict[str, tuple[str, Callable]] = {
 
 EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "mul": _emit_binary,
                                  "channel_gate": _emit_gate, "exit_select": _emit_exit, "conv2d_gated": _emit_gated,
-                                 "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic}
+                                 "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic,
+                                 # normalization and attention: the binary ops with a constant operand
+                                 "sub": _emit_binary, "squared_difference": _emit_binary}
+
+
+
+# -- recurrent layers (tinygen/codegen/recurrent.py) --
+def _emit_recurrent(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    emit_recurrent(graph, node, spec, layer, arrays, lambda t: _arena_ptr(graph, t, prefix=layer.prefix),
+                   lambda: f"tg_arena + {scratch_macro(node.name, layer.prefix)}" if node.scratch_bytes else "NULL")
+
+
+EMITTERS.update({op: _emit_recurrent for op in RECURRENT_OPS})
 
 
 def narrowed(data: np.ndarray, dtype: str, name: str) -> np.ndarray:
@@ -288,6 +303,8 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
               c_comment(f"{t.name}: {t.describe()}")) for t in graph.activation_tensors() if t.name in plan.offsets]
     slots += [(scratch_macro(node, prefix), offset, graph.node(node).scratch_bytes, c_comment(f"{node}: scratch"))
               for node, offset in plan.scratch.items()]
+    slots += [(state_macro(node, prefix), offset, graph.node(node).state_bytes,
+               c_comment(f"{node}: state, persistent")) for node, offset in plan.state.items()]
     slots.sort(key=lambda s: (s[1], s[0]))
     loop = fold(graph, layers, emitted) if not prefix else None
     return {
@@ -306,6 +323,9 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
         "layers": loop.steps if loop else layers,
         "arrays": arrays,
         "weight_bytes": int(sum(graph.tensor(n).nbytes for n in array_names)),
+        "reset_state": reset_lines(graph, array_names, prefix),
+        "state_bytes": plan.state_bytes,
+        "stateful": any(n.attrs.get("kparams", {}).get("stateful") for n in graph.nodes if n.op in RECURRENT_OPS),
     }
 
 
@@ -364,6 +384,11 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str, 
         "num_exits": max([len(n.inputs) for n in graph.nodes if n.op == "exit_select"] or [1]),
         "num_gates": sum(n.op == "channel_gate" for n in graph.nodes),
         "weight_bytes": int(sum(a.nbytes for a in arrays)),
+        # recurrent layers: tg_model_reset_state()'s lines, the persistent region's bytes, whether
+        # any layer's state carries over between invocations (codegen/recurrent.py)
+        "reset_state": [line for sw in switches for line in sw["reset_state"]],
+        "state_bytes": max(sw["state_bytes"] for sw in switches),
+        "stateful": any(sw["stateful"] for sw in switches),
     }
 
 

@@ -61,6 +61,7 @@ class CompileRequest:
     stream_input: bool = True             # with camera and row bands: stream the input in
     timeout: float = DEFAULT_TIMEOUT      # seconds of the device's own time, for --kernels auto's measurements
     allow_uncalibrated: bool = False      # no calibration data: calibrate on random data quietly (inspect)
+    stateful: bool = False                # recurrent layers carry their state over between invocations
 
 
 Progress = Callable[[str], None]
@@ -135,7 +136,8 @@ def compile_options(request: CompileRequest, board: Board | None, kernels: str) 
                           kernels=kernels, cmsis_nn=request.cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None,
                           esp_nn=esp_nn, arena_region=request.arena_region, compact=request.compact,
                           lower_peak=request.lower_peak, tile=request.tile, prefer=request.prefer,
-                          storage=request.storage, camera=request.camera, stream_input=request.stream_input)
+                          storage=request.storage, camera=request.camera, stream_input=request.stream_input,
+                          stateful=request.stateful)
 
 
 @contextmanager

@@ -3,7 +3,9 @@
 `torch_loader` loads a PyTorch model (a Python file with `model()` and
 `example_input()`, or a saved `torch.export` program) and exports it;
 `torch` translates the exported program into an IR graph. These modules are
-the only places in tinygen that import torch.
+the only places in tinygen that import torch. `tflite/` imports a .tflite flatbuffer and
+`onnx/` an ONNX model (the only places that import `tflite`, `onnx` and `onnxruntime`);
+`layout` maps NCHW values onto the IR's NHWC for the PyTorch and ONNX importers.
 """
 
 from __future__ import annotations
@@ -18,3 +20,15 @@ def nchw_to_ir(x: np.ndarray) -> np.ndarray:
     if x.ndim == 3:
         x = x[:, :, None, :]
     return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if x.ndim == 4 else x
+
+
+def torch_to_ir(x: np.ndarray, layout: str = "image") -> np.ndarray:
+    """A batch of one model input or output in torch's layout -> the IR's: "image" as
+    nchw_to_ir, "torch" (a sequence [N, T, D] kept in torch's order, graph.meta
+    ["torch_layouts"]; tinygen/frontend/torch_values.py) unchanged."""
+    return nchw_to_ir(x) if layout == "image" else np.asarray(x, dtype=np.float32)
+
+
+def ir_layout(graph, name: str) -> str:
+    """The layout graph input or output `name` takes a torch batch in ("image" or "torch")."""
+    return graph.meta.get("torch_layouts", {}).get(name, "image")

@@ -7,7 +7,8 @@ NCHW, the IR in NHWC, so:
 * a 4-D torch value [1, C, H, W] lives in the IR as [1, H, W, C], a 3-D one
   [1, C, L] (Conv1d's layout) as [1, 1, L, C], so that 1-D convolutions and pools are
   1 x k 2-D ones; other ranks keep their torch shape (2-D activations are
-  [rows, features]);
+  [rows, features]); batch-first sequences [B, T, D] and the values of attention blocks
+  keep torch's order instead (the two layouts: tinygen/frontend/torch_values.py);
 * conv weights OIHW become OHWI; depthwise weights become (1, KH, KW, OC);
 * axis arguments (cat, softmax) are remapped NCHW -> NHWC;
 * flatten / view / reshape / transpose / permute of a 3-D or 4-D value follow torch's
@@ -15,6 +16,8 @@ NCHW, the IR in NHWC, so:
   When H = W = 1 or C = 1 both orders agree and only the `reshape` is emitted; the
   fold_layout pass merges what remains into one transpose or a free reshape.
 
+Nodes whose results nothing reads (e.g. the averaged attention weights of an
+nn.MultiheadAttention whose second output is dropped) are not translated.
 Values computed only from parameters and constants (e.g. a weight passed
 through `alias`) are folded with torch at import time. Every op that is not in
 the table (or that its handler refuses) is collected, and one `UnsupportedOpError`
@@ -34,7 +37,8 @@ import torch.fx
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.torch_advice import advice, refusal
 from tinygen.frontend.torch_ops import handler_for, packet_key
-from tinygen.frontend.torch_values import _TO_NCHW, _TO_NHWC, _Act, _Const, _same_order, ir_axis, ir_shape, nchw4
+from tinygen.frontend.torch_layout import LayoutConversions, input_layout, live_nodes
+from tinygen.frontend.torch_values import IMAGE, TORCH, _Act, _Const, has_image_form, ir_axis, ir_shape
 from tinygen.ir import Graph, Kind, Node, Tensor, validate
 
 SUPPORTED_LAYERS = (
@@ -48,6 +52,18 @@ SUPPORTED_LAYERS = (
     "softmax", "Dropout (every form)", "Identity",
     "tinygen.nn QConv2d / QLinear (binary, power-of-two, 4/2-bit, int8)",
     "tinygen.nn GatedConv2d / ExitHead / EarlyExit (run-time channel gating, early exits)",
+    # the simpler operators users' models bring (torch_simple.py)
+    "Tanh", "PReLU", "GELU (approximate 'none' or 'tanh')", "sum over dims after the batch",
+    "select / narrow / unbind / slicing with steps / flip", "F.pad (reflect, replicate, circular)",
+    "ConvTranspose2d / ConvTranspose1d (groups=1, any kernel/stride/padding/output_padding/dilation)",
+    # normalization and attention (torch_attention.py)
+    "LayerNorm / RMSNorm over the last dim, and x * rsqrt(mean(x^2) + eps) * w",
+    "Linear on sequences [B, T, D] (any leading dims)",
+    "MultiheadAttention (batch_first, no mask or a causal one)",
+    "matmul / bmm / baddbmm of two activations, F.scaled_dot_product_attention (causal or not)",
+    "softmax over the last dim with a causal mask (is_causal, masked_fill, an added -inf triangle)",
+    "tensor - tensor, x ** 2, rsqrt, select, mean over a sequence's features",
+    "LSTM / GRU (unidirectional, any layers, batch-first or not; y[:, -1] keeps the last step only)",
 )
 
 
@@ -61,9 +77,10 @@ def from_exported(program: "torch.export.ExportedProgram", name: str = "model") 
 # ---------------------------------------------------------------------------
 
 
-class _Importer:
+class _Importer(LayoutConversions):
     Act, Const = _Act, _Const          # for the handler modules (torch_mobile)
     ir_shape, ir_axis = staticmethod(ir_shape), staticmethod(ir_axis)
+    IMAGE, TORCH = IMAGE, TORCH
 
     def __init__(self, program, name: str):
         self.program = program
@@ -76,8 +93,12 @@ class _Importer:
     def run(self) -> Graph:
         consts = self._constants()
         user_inputs = list(self.program.graph_signature.user_inputs)
+        live = live_nodes(self.program.graph)
         for node in self.program.graph.nodes:
             self.fx_node = node
+            if node.op == "call_function" and node not in live:
+                self.env[node] = None       # read by nothing, changes nothing: not translated
+                continue
             if node.op == "placeholder":
                 if node.name in consts:
                     self.env[node] = consts[node.name]
@@ -107,7 +128,8 @@ class _Importer:
         def one(val):
             if not isinstance(val, torch.Tensor):
                 return None
-            tshape = tuple(int(d) for d in val.shape)
+            # a size that depends on the input's values (nonzero, a boolean mask) stands in as 1
+            tshape = tuple(d if isinstance(d, int) else 1 for d in val.shape)
             name = self.graph.unique_name(f"unsupported_{len(self.refusals)}")
             self.graph.add_tensor(Tensor(name, ir_shape(tshape), "float32", Kind.ACTIVATION))
             return _Act(name, tshape)
@@ -137,19 +159,26 @@ class _Importer:
         """Model input `index` of `count`: IR tensor "input" (one input) or "input_<index>"."""
         val = node.meta.get("val")
         if not isinstance(val, torch.Tensor) or not val.is_floating_point():
-            raise ModelError("the model input must be a floating-point tensor")
+            raise ModelError("the model input must be a floating-point tensor",
+                             hint="feed the model float features; integer inputs (token ids for nn.Embedding) "
+                                  "are looked up in your application")
         tshape = tuple(int(d) for d in val.shape)
         if len(tshape) < 2 or tshape[0] != 1:
             raise ModelError(f"the model input has shape {list(tshape)}; tinygen needs a batched "
                              f"input exported with batch 1 (e.g. [1, C, H, W] or [1, features])")
         name = "input" if count == 1 else f"input_{index}"
-        self.graph.add_tensor(Tensor(name, ir_shape(tshape), "float32", Kind.INPUT))
+        layout = input_layout(node) if has_image_form(tshape) else IMAGE
+        self.graph.add_tensor(Tensor(name, ir_shape(tshape, layout), "float32", Kind.INPUT))
         self.graph.inputs.append(name)
-        return _Act(name, tshape)
+        if layout == TORCH:
+            self.graph.meta.setdefault("torch_layouts", {})[name] = TORCH
+        return _Act(name, tshape, layout)
 
     def _call(self, node: torch.fx.Node):
         if node.target is operator.getitem:
             return self.env[node.args[0]][node.args[1]]
+        if _size_arithmetic(node):
+            return None     # torch's bookkeeping of a size computed at run time: the op giving it is refused
         if not isinstance(node.target, torch._ops.OpOverload):
             raise self._unsupported("a call that is not an aten operator")
         if packet_key(node.target).startswith(("aten::_assert", "aten::sym_constrain")):
@@ -184,8 +213,8 @@ class _Importer:
             return type(v)(self._map(x) for x in v)
         return v
 
-    def _fold(self, node: torch.fx.Node) -> _Const:
-        """Evaluate a node that depends only on constants."""
+    def _fold(self, node: torch.fx.Node) -> _Const | list[_Const]:
+        """Evaluate a node that depends only on constants (a list of them: chunk, split)."""
         unwrap = lambda v: v.value if isinstance(v, _Const) else v  # noqa: E731
         args = torch.fx.node.map_aggregate(self._map(node.args), unwrap)
         kwargs = torch.fx.node.map_aggregate(self._map(dict(node.kwargs)), unwrap)
@@ -194,6 +223,8 @@ class _Importer:
                 value = node.target(*args, **kwargs)
         except Exception as e:
             raise self._unsupported(f"folding a constant failed: {e}") from None
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
+            return [_Const(v, f"{node.name}[{k}] (computed from parameters)") for k, v in enumerate(value)]
         if not isinstance(value, torch.Tensor):
             raise self._unsupported("a constant computation that does not yield a tensor")
         return _Const(value, f"{node.name} (computed from parameters)")
@@ -201,33 +232,28 @@ class _Importer:
     def _outputs(self, node: torch.fx.Node) -> None:
         values = list(_flatten(self._map(node.args[0])))
         names: list[str] = []
+        layouts: list[str] = []
         for v in values:
             if not isinstance(v, _Act):
                 raise ModelError("a model output does not depend on the input (it is a constant); "
                                  "tinygen compiles outputs computed from the input")
+            v = self.act_in(v, v.layout, "output")     # (a pending mask refused)
             name = v.name
             if name in self.graph.inputs or name in names:
                 # an output that is the input itself, or a repeat: copy it
-                name = self._emit("reshape", "copy", [name], ir_shape(v.tshape))
+                name = self._emit("reshape", "copy", [name], v.ir_shape)
             names.append(name)
-        for k, name in enumerate(names):
+            layouts.append(v.layout if has_image_form(v.tshape) else IMAGE)
+        for k, (name, layout) in enumerate(zip(names, layouts)):
             new = "output" if len(names) == 1 else f"output_{k}"
             _rename_tensor(self.graph, name, new)
             self.graph.tensors[new].kind = Kind.OUTPUT
             self.graph.outputs.append(new)
+            if layout == TORCH:
+                self.graph.meta.setdefault("torch_layouts", {})[new] = TORCH
 
     def _prune_dead_nodes(self) -> None:
-        g = self.graph
-        while True:
-            used = set(g.outputs)
-            for n in g.nodes:
-                used.update(n.inputs)
-            dead = [n for n in g.nodes if not any(t in used for t in n.outputs)]
-            if not dead:
-                break
-            for n in dead:
-                g.remove_node(n)
-        g.drop_unused_tensors()
+        self.graph.drop_dead_nodes()
 
     # -- building IR ------------------------------------------------------------
     def _emit(self, op: str, prefix: str, inputs: list[str], out_shape: tuple[int, ...],
@@ -255,6 +281,10 @@ class _Importer:
         return f"{op} in {path} ({cls})" if path else op
 
     # -- errors --------------------------------------------------------------------
+    def module_of(self) -> tuple[str, str, bool]:
+        """(path, class name, is a torch.nn layer) of the module the node being translated is in."""
+        return _module_of(self.fx_node)
+
     def _where(self) -> str:
         path, cls, _ = _module_of(self.fx_node)
         if path:
@@ -273,12 +303,6 @@ class _Importer:
         return UnsupportedOpError(msg, hint=(f"{use}; " if use else "") + "supported layers: "
                                   + ", ".join(SUPPORTED_LAYERS))
 
-    def _act(self, v, what: str = "input") -> _Act:
-        if isinstance(v, _Act):
-            return v
-        raise self._unsupported(f"its {what} must be an activation computed from the model "
-                                f"input, not a constant or a number")
-
     def _const(self, v, what: str) -> np.ndarray | None:
         if v is None:
             return None
@@ -294,42 +318,10 @@ class _Importer:
         val = node.meta.get("val")
         if isinstance(val, (list, tuple)):
             val = val[0]
+        if not all(isinstance(d, int) for d in val.shape):
+            raise self._unsupported("its result's shape depends on the input's values (after an op such as "
+                                    "nonzero or a boolean mask); a compiled model fixes every shape")
         return tuple(int(d) for d in val.shape)
-
-    def _reshape_to(self, src: _Act, dst: tuple[int, ...]) -> _Act:
-        """Reshape with torch (NCHW) element order."""
-        if tuple(dst) == src.tshape:
-            return src
-        if len(dst) < 2 or dst[0] != 1:
-            raise self._unsupported(f"a reshape from {list(src.tshape)} to {list(dst)} must keep "
-                                    f"the batch dimension (1) first")
-        cur = src.name
-        if len(src.tshape) in (3, 4) and not _same_order(src.tshape):
-            cur = self._emit("transpose", "transpose", [cur], nchw4(src.tshape), {"perm": _TO_NCHW})
-        return self.from_torch_order(cur, tuple(dst))     # cur: torch's element order
-
-    def to_torch_order(self, src: _Act) -> str:
-        """An IR tensor holding `src` in torch's element order, of shape src.tshape."""
-        cur, cur_shape = src.name, ir_shape(src.tshape)
-        if len(src.tshape) in (3, 4) and not _same_order(src.tshape):
-            cur = self._emit("transpose", "transpose", [cur], nchw4(src.tshape), {"perm": _TO_NCHW})
-            cur_shape = nchw4(src.tshape)
-        if cur_shape != src.tshape:
-            cur = self._emit("reshape", "reshape", [cur], src.tshape)
-        return cur
-
-    def from_torch_order(self, name: str, tshape: tuple[int, ...]) -> _Act:
-        """The value of IR tensor `name` (torch's element order, any shape of as many elements)
-        as torch shape `tshape` in the IR's layout."""
-        cur_shape = self.graph.tensor(name).shape
-        if len(tshape) in (3, 4) and not _same_order(tshape):
-            if cur_shape != nchw4(tshape):
-                name = self._emit("reshape", "reshape", [name], nchw4(tshape))
-            name = self._emit("transpose", "transpose", [name], ir_shape(tshape), {"perm": _TO_NHWC})
-        elif cur_shape != ir_shape(tshape):
-            name = self._emit("reshape", "reshape", [name], ir_shape(tshape))
-        return _Act(name, tuple(tshape))
-
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -340,6 +332,17 @@ def _flatten(values):
             yield from _flatten(v)
         else:
             yield v
+
+
+def _size_arithmetic(node: torch.fx.Node) -> bool:
+    """A node computing with a size that depends on the input's values (aten.sym_size, a
+    comparison of it): what torch.export adds after a data-dependent op such as nonzero."""
+    val = node.meta.get("val")
+    if isinstance(val, torch.Tensor):
+        return False
+    if isinstance(node.target, torch._ops.OpOverload):
+        return packet_key(node.target).startswith("aten::sym_")
+    return getattr(node.target, "__module__", None) in ("_operator", "operator")
 
 
 def _module_of(node) -> tuple[str, str, bool]:
@@ -354,18 +357,7 @@ def _module_of(node) -> tuple[str, str, bool]:
 
 
 def _rename_tensor(graph: Graph, old: str, new: str) -> None:
-    if old == new:
-        return
-    if new in graph.tensors:
-        raise ValueError(f"tensor {new!r} exists")
-    t = graph.tensors.pop(old)
-    t.name = new
-    graph.tensors[new] = t
-    for n in graph.nodes:
-        n.inputs = [new if x == old else x for x in n.inputs]
-        n.outputs = [new if x == old else x for x in n.outputs]
-    graph.inputs = [new if x == old else x for x in graph.inputs]
-    graph.outputs = [new if x == old else x for x in graph.outputs]
+    graph.rename_tensor(old, new)
 
 
 def _c_ident(name: str) -> str:

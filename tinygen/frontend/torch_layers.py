@@ -14,7 +14,7 @@ import torch
 
 from tinygen.errors import ModelError
 from tinygen.ir import QParams
-from tinygen.frontend.torch_values import _Act, _pair, ir_axis, ir_shape, nchw4
+from tinygen.frontend.torch_values import TORCH, _Act, _pair, ir_shape, nchw4
 
 
 def _conv(im, a: dict, node) -> _Act:
@@ -58,17 +58,18 @@ def _conv(im, a: dict, node) -> _Act:
 
 
 def _linear(im, a: dict, node) -> _Act:
-    x = im._act(a["input"])
-    if len(x.tshape) in (3, 4):
-        raise im._unsupported(f"Linear applied to a {len(x.tshape)}-D tensor; flatten it first "
-                              f"(torch.flatten(x, 1))")
+    """A Linear on [..., features]: a fully connected layer over every row (a sequence
+    [B, T, D] in torch's order: T rows of D features)."""
+    x = im.act_in(a["input"], TORCH)
     w = im._const(a["weight"], "weight")
     b = im._const(a["bias"], "bias")
+    if w is None or w.ndim != 2:
+        raise im._unsupported("a linear layer whose weight is not a 2-D parameter")
     params = {"weight": w}
     if b is not None:
         params["bias"] = b
     out = im._out_tshape(node)
-    return _Act(im._emit("fully_connected", "fc", [x.name], ir_shape(out), {}, params), out)
+    return _Act(im._emit("fully_connected", "fc", [x.name], ir_shape(out, TORCH), {}, params), out, TORCH)
 
 
 def _lowbit(op: str):
@@ -138,19 +139,19 @@ def _batch_norm(im, a: dict, node) -> _Act:
 
 def _clamp(lo: float | None, hi: float | None, prefix: str):
     def handler(im, a: dict, node) -> _Act:
-        x = im._act(a["self"])
+        x = im.act_any(a["self"])
         lo_, hi_ = lo, hi
         if lo is None:  # hardtanh
             lo_, hi_ = float(a["min_val"]), float(a["max_val"])
-        name = im._emit("clamp", prefix, [x.name], ir_shape(x.tshape),
+        name = im._emit("clamp", prefix, [x.name], x.ir_shape,
                         {"lo": float(lo_), "hi": float(hi_)})
-        return _Act(name, x.tshape)
+        return _Act(name, x.tshape, x.layout)
     return handler
 
 
 def _sigmoid(im, a: dict, node) -> _Act:
-    x = im._act(a["self"])
-    return _Act(im._emit("logistic", "sigmoid", [x.name], ir_shape(x.tshape)), x.tshape)
+    x = im.act_any(a["self"])
+    return _Act(im._emit("logistic", "sigmoid", [x.name], x.ir_shape), x.tshape, x.layout)
 
 
 def _pool_common(im, a: dict, node, kind: str):
@@ -219,46 +220,65 @@ def _adaptive_avg_pool(im, a: dict, node) -> _Act:
 
 
 def _mean(im, a: dict, node) -> _Act:
-    x = im._act(a["self"])
+    """The mean over H and/or W of an image (an average pool), or over any adjacent dims of a
+    value in torch's order (TFLite's MEAN): a sequence's features, for an RMS norm written out."""
+    x = im.act_any(a["self"])
     rank = len(x.tshape)
     dims = sorted({int(d) % rank for d in (a["dim"] or [])})
     spatial = {4: ({2, 3}, {2}, {3}), 3: ({2},)}.get(rank, ())
-    if set(dims) not in [set(s) for s in spatial] or a.get("dtype"):
-        raise im._unsupported(f"mean over dims {list(dims)} of a {rank}-D tensor; only the mean over "
-                              f"H and/or W of [N, C, H, W] (or L of [N, C, L]) is supported")
-    pooled = _global_pool(im, x, tuple(dims))
-    return im._reshape_to(pooled, im._out_tshape(node))
+    if a.get("dtype"):
+        raise im._unsupported("a mean with a dtype argument")
+    if x.layout != TORCH and set(dims) in [set(s) for s in spatial]:
+        pooled = _global_pool(im, im._act(x), tuple(dims))
+        return im._reshape_to(pooled, im._out_tshape(node))
+    x = im.act_in(x, TORCH)
+    if not dims or dims != list(range(dims[0], dims[-1] + 1)) or x.axis(dims[0]) == 0:
+        raise im._unsupported(f"mean over dims {list(dims)} of a {rank}-D tensor; only the mean over H "
+                              f"and/or W of an image, or over adjacent dims of a sequence, is supported")
+    out = im._out_tshape(node)
+    axes = tuple(x.axis(d) for d in dims)
+    kept = ir_shape(x.tshape, TORCH)
+    reduced = tuple(1 if k in axes else n for k, n in enumerate(kept))
+    name = im._emit("mean", "mean", [x.name], reduced, {"axes": axes, "keep_dims": True})
+    return im.from_torch_order(name, out, TORCH)
 
 
 def _cat(im, a: dict, node) -> _Act:
-    xs = [im._act(t, "inputs") for t in a["tensors"]]
+    first = im.act_any(a["tensors"][0], "inputs")
+    xs = [im.act_in(t, first.layout, "inputs") for t in a["tensors"]]
     rank = len(xs[0].tshape)
     if len({len(x.tshape) for x in xs}) > 1:
         raise im._unsupported("concatenating tensors of different ranks")
-    dim = int(a["dim"]) % rank
-    if dim == 0:
+    axis = first.axis(a["dim"])
+    if axis == 0:
         raise im._unsupported("concatenation along the batch dimension")
     if len(xs) == 1:
         return xs[0]
-    axis = ir_axis(rank, dim)
     out = im._out_tshape(node)
-    return _Act(im._emit("concat", "concat", [x.name for x in xs], ir_shape(out),
-                         {"axis": axis}), out)
+    return _Act(im._emit("concat", "concat", [x.name for x in xs], ir_shape(out, first.layout),
+                         {"axis": axis}), out, first.layout)
 
 
 def _softmax(im, a: dict, node) -> _Act:
-    x = im._act(a["self"])
-    rank = len(x.tshape)
-    dim = int(a["dim"]) % rank
-    if dim == 0:
+    """softmax over one axis; attention scores with a causal mask pending (a masked_fill, a
+    constant -inf mask added, baddbmm's mask, is_causal) take the causal softmax over their
+    last axis."""
+    x = a["self"]
+    attrs = {"beta": 1.0}
+    if isinstance(x, _Act) and x.mask is not None:
+        if int(a["dim"]) % len(x.tshape) != len(x.tshape) - 1:
+            raise im._unsupported("a causal mask must be followed by a softmax over the last axis")
+        attrs["causal"] = True
+        x = _Act(x.name, x.tshape, x.layout)
+    x = im.act_any(x)
+    axis = x.axis(a["dim"])
+    if axis == 0:
         raise im._unsupported("softmax over the batch dimension")
-    axis = ir_axis(rank, dim)
-    return _Act(im._emit("softmax", "softmax", [x.name], ir_shape(x.tshape),
-                         {"axis": axis, "beta": 1.0}), x.tshape)
+    return _Act(im._emit("softmax", "softmax", [x.name], x.ir_shape, {"axis": axis, **attrs}), x.tshape, x.layout)
 
 
 def _reshape(im, a: dict, node) -> _Act:
-    x = im._act(a["self"])
+    x = im.act_any(a["self"])
     return im._reshape_to(x, im._out_tshape(node))
 
 
@@ -266,7 +286,7 @@ def _passthrough(im, a: dict, node):
     if a.get("train"):
         raise ModelError(f"dropout at {im._where()} is active (training mode)",
                          hint="call model.eval() before exporting")
-    return im._act(a["self"] if "self" in a else a["input"])
+    return im.act_any(a["self"] if "self" in a else a["input"])
 
 
 def _native_dropout(im, a: dict, node):
@@ -274,11 +294,11 @@ def _native_dropout(im, a: dict, node):
     if a.get("train"):
         raise ModelError(f"dropout at {im._where()} is active (training mode)",
                          hint="call model.eval() before exporting")
-    return (im._act(a["input"]), None)
+    return (im.act_any(a["input"]), None)
 
 
 def _to(im, a: dict, node):
     val = node.meta.get("val")
     if isinstance(val, torch.Tensor) and val.dtype == torch.float32:
-        return im._act(a["self"])
+        return im.act_any(a["self"])
     raise im._unsupported("a dtype conversion; tinygen models compute in float32")

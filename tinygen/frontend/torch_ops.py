@@ -4,8 +4,10 @@ handler_for()).
 
 A handler is called as handler(importer, normalized args, fx node) and returns the op's value
 (tinygen/frontend/torch_values.py); the handlers live in torch_layers (convolutions, pools,
-activations, reshapes), torch_mobile (elementwise, split, pad, upsample, 1-D lifts) and
-torch_gating (channel gates, early exits). An operator is looked up by its overload
+activations, reshapes), torch_mobile (elementwise, split, pad, upsample, 1-D lifts),
+torch_gating (channel gates, early exits), torch_simple (tanh, PReLU, GELU, hard sigmoid, sum,
+select, strided slices, flip, reflect / replicate / circular padding) and torch_attention (norms,
+matrix products, attention, causal masks). An operator is looked up by its overload
 ("aten::add.Tensor") first, then by its packet ("aten::relu": every overload).
 """
 
@@ -15,7 +17,8 @@ from typing import Callable
 
 import torch
 
-from tinygen.frontend import torch_gating as gating, torch_mobile as mobile
+from tinygen.frontend import torch_gating as gating, torch_mobile as mobile, torch_simple as simple
+from tinygen.frontend.torch_transpose import conv_transpose
 from tinygen.frontend.torch_layers import (_adaptive_avg_pool, _avg_pool, _batch_norm, _cat, _clamp, _conv, _linear,
                                            _lowbit, _max_pool, _mean, _native_dropout, _passthrough, _reshape,
                                            _sigmoid, _softmax, _to)
@@ -60,7 +63,6 @@ _register(mobile.clamp, _aten.clamp.default, _aten.clamp_.default, _aten.clamp_m
           _aten.clamp_min_.default, _aten.clamp_max.default, _aten.clamp_max_.default)
 _register(_sigmoid, _aten.sigmoid, _aten.sigmoid_)
 _register(mobile.hardswish, _aten.hardswish, _aten.hardswish_)
-_register(mobile.hardsigmoid, _aten.hardsigmoid, _aten.hardsigmoid_)
 _register(mobile.silu, _aten.silu, _aten.silu_)
 _register(_max_pool, _aten.max_pool2d)
 _register(mobile.lift_1d(_max_pool, "kernel_size", "stride", "padding", "dilation"), _aten.max_pool1d)
@@ -80,8 +82,6 @@ _register(_cat, _aten.cat.default)
 _register(mobile.permute, _aten.transpose.int, _aten.permute.default)
 _register(mobile.split, _aten.chunk.default, _aten.split.Tensor, _aten.split_with_sizes.default,
           _aten.unsafe_split.Tensor, _aten.unsafe_chunk.default)
-_register(mobile.slice_, _aten.slice.Tensor)
-_register(mobile.pad, _aten.constant_pad_nd.default, _aten.pad.default)
 _register(mobile.upsample_nearest, _aten.upsample_nearest2d.vec, _aten.upsample_nearest2d.default,
           _aten.upsample_nearest1d.vec, _aten.upsample_nearest1d.default)
 _register(mobile.upsample_bilinear, _aten.upsample_bilinear2d.vec, _aten.upsample_bilinear2d.default)
@@ -95,3 +95,41 @@ _register(_passthrough, _aten.dropout.default, _aten.dropout_.default, _aten.clo
           _aten.feature_alpha_dropout_.default)
 _register(_native_dropout, _aten.native_dropout.default)
 _register(_to, _aten.to.dtype, _aten.to.dtype_layout, _aten.type_as.default)
+
+# the simpler operators users' models bring (torch_simple): tanh, PReLU, GELU, the hard sigmoid,
+# sum, select / narrow / unbind, slicing with steps, flip, and padding in every mode
+_register(simple.tanh, _aten.tanh, _aten.tanh_)
+_register(simple.prelu, _aten.prelu.default, _aten._prelu_kernel.default)
+_register(simple.gelu, _aten.gelu, _aten.gelu_)
+_register(simple.hardsigmoid, _aten.hardsigmoid, _aten.hardsigmoid_)
+_register(simple.sum_, _aten.sum.dim_IntList, _aten.sum.default)
+_register(simple.select, _aten.select.int)
+_register(simple.unbind, _aten.unbind.int)
+_register(simple.narrow, _aten.narrow.default)
+_register(simple.slice_, _aten.slice.Tensor)
+_register(simple.flip, _aten.flip.default)
+_register(mobile.pad, _aten.constant_pad_nd.default)
+_register(simple.pad, _aten.pad.default)
+
+# transposed convolutions (tinygen/frontend/torch_transpose.py)
+_register(conv_transpose, _aten.conv_transpose2d.input, _aten.conv_transpose1d.default)
+
+# -- normalization and attention (tinygen/frontend/torch_attention.py) --------------------------
+from tinygen.frontend import torch_attention as attention  # noqa: E402
+
+_register(attention.layer_norm, _aten.layer_norm, _aten.native_layer_norm)
+_register(attention.rms_norm, _aten.rms_norm)
+_register(attention.rsqrt, _aten.rsqrt)
+_register(attention.pow_, _aten.pow.Tensor_Scalar)
+_register(attention.matmul, _aten.matmul, _aten.bmm)
+_register(attention.baddbmm, _aten.baddbmm)
+_register(attention.scaled_dot_product_attention, _aten.scaled_dot_product_attention)
+_register(attention.masked_fill, _aten.masked_fill.Scalar, _aten.masked_fill_.Scalar)
+_register(_reshape, _aten.unflatten.int)
+
+# -- recurrent layers (tinygen/frontend/torch_recurrent.py) --
+from tinygen.frontend import torch_recurrent as recurrent  # noqa: E402
+
+_register(recurrent.recurrent("lstm"), _aten.lstm.input)
+_register(recurrent.recurrent("gru"), _aten.gru.input)
+_register(recurrent.select, _aten.select.int)       # the last step of a sequence, else torch_simple.select

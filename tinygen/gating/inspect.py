@@ -17,7 +17,10 @@ def notes(graph: Graph) -> list[str]:
         channels = graph.tensor(node.outputs[0]).shape[-1]
         how = (f"top {node.attrs['k']} of {channels} (density {node.attrs['k'] / channels:.2f})"
                if node.attrs["mode"] == "topk" else f"saliency >= {node.attrs['threshold']:g} x the largest")
-        for layer in (n for n in graph.consumers(node.outputs[0]) if n.op in GATED_OPS.values()):
+        # the layer this gate gates reads it as its gate (second input); a gated reader of that
+        # layer reads it as its third input, the gate of its input, and is listed below
+        for layer in (n for n in graph.consumers(node.outputs[0])
+                      if n.op in GATED_OPS.values() and n.inputs[1] == node.outputs[0]):
             lines.append(f"gate {g} ({node.name}): keeps {how}; {layer.name} ({layer.kernel}) computes only "
                          "the kept channels")
             for reader in gated_readers(graph, layer.outputs[0]):

@@ -285,6 +285,12 @@ class Device:
         values = [int(v) for v in self.command("tg dyn").value("m-tg-dyn").split(",")]
         return values[0], values[1:]
 
+    def reset_state(self) -> tuple[int, bool]:
+        """`tg reset`: the recurrent layers' state to its initial value (a new sequence starts);
+        (the persistent region's bytes, whether any layer's state carries over between inferences)."""
+        size, stateful = self.command("tg reset").value("m-tg-reset").split(",")
+        return _int(size, "state bytes"), stateful == "1"
+
     def layers(self, timeout: float | None = None) -> tuple[list[Layer], bytes, int]:
         """One inference layer by layer on the loaded input: per-layer counts, outputs, total."""
         reply = self.command("tg layers", timeout=timeout, inferences=1)

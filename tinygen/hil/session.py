@@ -124,7 +124,7 @@ def load_inputs(data: str | Path, labels: str | Path | None, source, graph, limi
             raise UsageError(f"{len(y)} labels for {len(xs[0])} samples", "give one label per sample")
     if limit is not None:
         xs, y = [x[:limit] for x in xs], (None if y is None else y[:limit])
-    q = [quantize_input(graph, source.to_graph_layout(x.astype(np.float32)), k) for k, x in enumerate(xs)]
+    q = [quantize_input(graph, source.to_graph_layout(x.astype(np.float32), k), k) for k, x in enumerate(xs)]
     return as_samples(q), y
 
 
@@ -143,7 +143,7 @@ def sample_inputs(source, graph, count: int, seed: int = 0):
                 + rng.normal(0, 0.3, (count,) + shape)
         else:
             x = rng.standard_normal((count,) + shape)
-        q.append(quantize_input(graph, source.to_graph_layout(x.astype(np.float32)), k))
+        q.append(quantize_input(graph, source.to_graph_layout(x.astype(np.float32), k), k))
     return as_samples(q)
 
 

@@ -89,6 +89,34 @@ class Graph:
     def remove_node(self, node: Node) -> None:
         self.nodes.remove(node)
 
+    def rename_tensor(self, old: str, new: str) -> None:
+        """Give tensor `old` the name `new` everywhere (nodes, inputs, outputs)."""
+        if old == new:
+            return
+        if new in self.tensors:
+            raise ValueError(f"tensor {new!r} exists")
+        t = self.tensors.pop(old)
+        t.name = new
+        self.tensors[new] = t
+        for n in self.nodes:
+            n.inputs = [new if x == old else x for x in n.inputs]
+            n.outputs = [new if x == old else x for x in n.outputs]
+        self.inputs = [new if x == old else x for x in self.inputs]
+        self.outputs = [new if x == old else x for x in self.outputs]
+
+    def drop_dead_nodes(self) -> None:
+        """Remove the nodes whose outputs nothing reads (repeatedly), then unused tensors."""
+        while True:
+            used = set(self.outputs)
+            for n in self.nodes:
+                used.update(n.inputs)
+            dead = [n for n in self.nodes if not any(t in used for t in n.outputs)]
+            if not dead:
+                break
+            for n in dead:
+                self.remove_node(n)
+        self.drop_unused_tensors()
+
     def drop_unused_tensors(self) -> None:
         used = set(self.inputs) | set(self.outputs)
         for n in self.nodes:

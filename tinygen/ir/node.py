@@ -29,6 +29,9 @@ class Node:
     kernel: str | None = None
     # scratch bytes the kernel needs (from its _get_buffer_size formula)
     scratch_bytes: int = 0
+    # recurrent layers: bytes of state kept across invocations (KernelSpec.state), in the arena's
+    # persistent region (passes/plan_memory.py)
+    state_bytes: int = 0
 
     def param(self, role: str, switch: int = 0) -> str | None:
         return self.params[switch].get(role)

@@ -55,6 +55,8 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("concat", min_inputs=1, max_inputs=None, attrs=("axis",), same_qparams=True),
         OpSchema("reshape", same_qparams=True, alias=True),
         OpSchema("transpose", attrs=("perm",), same_qparams=True),
+        # optional attr causal (True): over the last axis of [..., T, S], row i reads only columns
+        # j <= i, the others are 0 (PyTorch's is_causal mask, top-left aligned)
         OpSchema("softmax", attrs=("axis", "beta")),
         OpSchema("logistic"),
         OpSchema("clamp", attrs=("lo", "hi"), same_qparams=True),
@@ -103,13 +105,88 @@ SCHEMAS: dict[str, OpSchema] = {
         # [0, 1], on softmax probabilities) answers; the last input answers otherwise. The
         # generated code returns right after an exit that answers
         OpSchema("exit_select", min_inputs=1, max_inputs=None, attrs=("thresholds",)),
+        # -- table lookup (ONNX front end) --
+        # an int8 -> int8 function of one tensor by a 256-entry table (param "table", int8, entry
+        # (uint8_t)q for input q, TFLite's order), built at compile time: onnxruntime's elementwise ops on a
+        # quantized tensor (tinygen/frontend/onnx/quantized.py); only in quantized graphs
+        OpSchema("lut", param_roles=("table",)),
+        # -- the simpler operators users' models bring (tanh, PReLU, GELU, hard sigmoid, sum,
+        # strided slices, mirror padding) --------------------------------------------------
+        # tanh, int8 output of scale 1/128, zero point 0 (TFLite TANH)
+        OpSchema("tanh"),
+        # x >= 0 ? x : alpha * x, alpha a constant broadcast against x (TFLite PRELU)
+        OpSchema("prelu", param_roles=("alpha",)),
+        # 0.5 x (1 + erf(x / sqrt 2)), or its tanh approximation (TFLite GELU: a 256-entry table)
+        OpSchema("gelu", attrs=("approximate",)),
+        # relu6(x + 3) / 6 as one function (torch's hardsigmoid), by an exact 256-entry table
+        OpSchema("hard_sigmoid"),
+        # the sum over `axes` (non-negative, sorted); the output is requantized (TFLite SUM)
+        OpSchema("sum", attrs=("axes", "keep_dims")),
+        # output element i of each axis reads input element begin + i * stride (a stride may be
+        # negative: TFLite STRIDED_SLICE, torch slicing with steps, flip); the output's shape says
+        # how many elements each axis keeps
+        OpSchema("strided_slice", attrs=("begin", "strides"), same_qparams=True),
+        # padding with values of the input: mode "reflect" / "symmetric" (TFLite MIRROR_PAD, the
+        # edge left out or repeated), "replicate" (the edge value) or "circular" (the other end);
+        # paddings: ((before, after), ...) per dimension
+        OpSchema("mirror_pad", attrs=("paddings", "mode"), same_qparams=True),
+        # -- transposed convolution (PyTorch ConvTranspose2d, TFLite TRANSPOSE_CONV) --
+        # input pixel (iy, ix) adds weight[:, ky, kx, :] . x[iy, ix] to output pixel
+        # (iy * stride - top + ky * dilation, ix * stride - left + kx * dilation) where that lies
+        # in the output; weights [out_c, kh, kw, in_c] (TFLite's layout). padding (top, bottom,
+        # left, right): bottom = (in - 1) * stride + dilation * (k - 1) + 1 - top - out, negative
+        # where the output reaches past the last tap (PyTorch's output_padding), likewise right
+        OpSchema("transpose_conv2d", attrs=_CONV_ATTRS, param_roles=("weight",), fusable_activation=True),
+        # -- normalization and attention (tinygen/frontend/torch_attention.py) --
+        # over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta; after quantization the
+        # integer layer norm of firmware/kernels/norm/tg_norm_s8.h (params from passes/quantize_norm.py)
+        OpSchema("layer_norm", attrs=("eps",), param_roles=("gamma", "beta")),
+        # over the last axis: x / sqrt(mean(x^2) + eps) * gamma
+        OpSchema("rms_norm", attrs=("eps",), param_roles=("gamma",)),
+        # lhs [..., M, K] (adj_x: [..., K, M]) @ rhs [..., K, N] (adj_y: [..., N, K]), batch dims
+        # broadcast (TFLite BATCH_MATMUL); optional attr alpha: a real factor on the product,
+        # folded into the requantization (PyTorch's attention scale; TFLite's is 1)
+        OpSchema("batch_matmul", min_inputs=2, max_inputs=2, attrs=("adj_x", "adj_y")),
+        # 1 / sqrt(x) (TFLite RSQRT)
+        OpSchema("rsqrt"),
+        # a - b (TFLite SUB) and (a - b)^2 (TFLite SQUARED_DIFFERENCE), numpy broadcasting; the
+        # second operand may be a constant "operand" param, as for add and mul
+        OpSchema("sub", min_inputs=1, max_inputs=2, fusable_activation=True),
+        OpSchema("squared_difference", min_inputs=1, max_inputs=2),
+        # -- recurrent layers (tinygen/ref/recurrent.py, firmware/kernels/recurrent/) --
+        # one LSTM layer over x [B, T, I] (batch first), gates in PyTorch's order (input, forget,
+        # cell, output): params w_ih [4H, I], w_hh [4H, H], bias [4H] (float: b_ih + b_hh; int8
+        # graph: w_ih [4, H, I], w_hh [4, H, H] int8 with a scale per gate, bias int32 [4, H]), h0 /
+        # c0 [B, H] as constants (params) or as the 2nd and 3rd inputs, absent: zeros. Output every
+        # step [B, T, H] (sequence) or the last [B, H]. stateful: h and c carry over from one
+        # invocation to the next (reset by tg_model_reset_state); else each starts from h0 / c0.
+        # Quantized: attrs cell_scale (the int16 cell state's power-of-two scale), cell_clip (0: none)
+        OpSchema("lstm", min_inputs=1, max_inputs=3, attrs=("hidden", "sequence", "stateful"),
+                 param_roles=("w_ih", "w_hh", "bias")),
+        # one GRU layer (gates reset, update, new: PyTorch's order): params w_ih [3H, I], w_hh [3H, H],
+        # b_ih, b_hh [3H] (int8 graph: w_ih [3, H, I], w_hh [3, H, H], bias int32 [4, H], the input
+        # side's three and the new gate's recurrent bias), h0 as a constant or the 2nd input
+        OpSchema("gru", min_inputs=1, max_inputs=2, attrs=("hidden", "sequence", "stateful"),
+                 param_roles=("w_ih", "w_hh")),
+        # TFLite SVDF (int8, int16 activation state of [B, filters * memory] that always carries
+        # over): x [B, I] -> [B, units]; params weights_feature [F, I] int8, weights_time [F, M]
+        # int16, bias [units] int32 (optional); attrs rank, state_scale, state_zero_point
+        OpSchema("svdf", attrs=("rank", "state_scale", "state_zero_point"),
+                 param_roles=("weights_feature", "weights_time")),
     ]
 }
+
+# the int8 -> int8 elementwise ops computed by a 256-entry table (passes/tabulate.py gives each
+# its table constant "table"; tinygen.kernels.lut computes it)
+TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
+
+# -- recurrent layers: ops whose state lives in the arena's persistent region (plan_memory.py)
+RECURRENT_OPS = ("lstm", "gru", "svdf")
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
-BINARY_OPS = ("add", "mul")
+BINARY_OPS = ("add", "mul", "sub", "squared_difference")
 
 
 def schema(op: str) -> OpSchema:

@@ -38,15 +38,30 @@ OP_SOURCES = {
     "conv2d": ("ConvolutionFunctions/arm_convolve*_s8*.c", "ConvolutionFunctions/arm_nn_mat_mult*s8*.c"),
     "depthwise_conv2d": ("ConvolutionFunctions/arm_depthwise_conv*_s8*.c",
                          "ConvolutionFunctions/arm_nn_depthwise_conv_s8_core.c",
-                         # a depthwise conv with one input channel may run as a convolution
-                         "ConvolutionFunctions/arm_convolve*_s8*.c", "ConvolutionFunctions/arm_nn_mat_mult*s8*.c"),
+                         # a depthwise conv with one input channel may run as a convolution (on
+                         # Helium cores of its filter transposed)
+                         "ConvolutionFunctions/arm_convolve*_s8*.c", "ConvolutionFunctions/arm_nn_mat_mult*s8*.c",
+                         "TransposeFunctions/arm_transpose_s8.c"),
     "fully_connected": ("FullyConnectedFunctions/arm_fully_connected*_s8.c",
                         "FullyConnectedFunctions/arm_vector_sum_s8.c"),
     "avg_pool2d": ("PoolingFunctions/arm_avgpool*_s8.c",),
     "max_pool2d": ("PoolingFunctions/arm_max_pool_s8.c",),
     "add": ("BasicMathFunctions/arm_elementwise_add_s8.c",),
     "softmax": ("SoftmaxFunctions/arm_softmax_s8.c", "SoftmaxFunctions/arm_nn_softmax_common_s8.c"),
+    # transposed convolution (its row function, NNSupportFunctions/arm_nn_transpose_conv_row_s8_s32.c, is in SUPPORT)
+    "transpose_conv2d": ("ConvolutionFunctions/arm_transpose_conv_s8.c",),
+    "batch_matmul": ("FullyConnectedFunctions/arm_batch_matmul_s8.c",),
+    # recurrent layers (arm_nn_lstm_step_s8 and the gate products are among SUPPORT's)
+    "lstm": ("LSTMFunctions/arm_lstm_unidirectional_s8.c", "ActivationFunctions/arm_nn_activation_s16.c",
+             "BasicMathFunctions/arm_elementwise_mul_s16.c", "BasicMathFunctions/arm_elementwise_mul_acc_s16.c",
+             "BasicMathFunctions/arm_elementwise_mul_s16_s8.c"),
+    "svdf": ("SVDFunctions/arm_svdf_state_s16_s8.c",),
 }
+# arm_transpose_conv_s8.c's own $Revision, from which it keeps its rolling buffer's rows in
+# place where the padding above the output is not a multiple of the stride (CMSIS-NN #233,
+# after v7.0.0: tinygen.kernels.cmsis_nn.transpose_conv_exact)
+TRANSPOSE_CONV_SOURCE = "Source/ConvolutionFunctions/arm_transpose_conv_s8.c"
+TRANSPOSE_CONV_ROWS_FIXED = (2, 0, 1)
 
 
 def _where_to_get() -> str:
@@ -60,6 +75,8 @@ class CmsisNN:
     path: Path
     revision: tuple[int, int, int]      # arm_nnfunctions.h $Revision
     version: str                        # release tag or git describe, for people
+    # arm_transpose_conv_s8.c's $Revision (None: no such file or none found)
+    transpose_conv_revision: tuple[int, int, int] | None = None
 
     def sources(self, ops) -> list[str]:
         """The CMSIS-NN sources (relative to Source/) the given ops need, sorted."""
@@ -73,12 +90,16 @@ class CmsisNN:
         return self.path / "Include"
 
     def meta(self) -> dict:
-        return {"path": str(self.path), "version": self.version, "revision": ".".join(map(str, self.revision))}
+        meta = {"path": str(self.path), "version": self.version, "revision": ".".join(map(str, self.revision))}
+        if self.transpose_conv_revision is not None:
+            meta["transpose_conv_revision"] = ".".join(map(str, self.transpose_conv_revision))
+        return meta
 
 
-def header_revision(path: Path) -> tuple[int, int, int] | None:
+def header_revision(path: Path, file: str = HEADER) -> tuple[int, int, int] | None:
+    """The $Revision of a file of the tree (arm_nnfunctions.h unless named), None if none."""
     try:
-        text = (path / HEADER).read_text(errors="replace")
+        text = (path / file).read_text(errors="replace")
     except OSError:
         return None
     m = re.search(r"\$Revision:\s*V\.?(\d+)\.(\d+)\.(\d+)", text)
@@ -119,7 +140,7 @@ def find_cmsis_nn(path: str | os.PathLike | None) -> CmsisNN:
                          f"V.{'.'.join(map(str, rev))}, tinygen needs {oldest} (V.{'.'.join(map(str, MIN_REVISION))}) "
                          f"or newer", _where_to_get())
     version = _git_describe(root) or RELEASES.get(rev) or f"arm_nnfunctions.h V.{'.'.join(map(str, rev))}"
-    return CmsisNN(root, rev, version)
+    return CmsisNN(root, rev, version, header_revision(root, TRANSPOSE_CONV_SOURCE))
 
 
 __all__ = ["CmsisNN", "ENV", "PIO_TAG", "TESTED", "URL", "find_cmsis_nn", "header_revision"]

@@ -10,6 +10,7 @@ from tinygen.kernels.depthwise_dsp import (depthwise_dsp_records, depthwise_dsp_
 from tinygen.kernels.depthwise_kx1_dsp import kx1_raw_scratch, kx1_raw_serves, kx1_records, kx1_scratch, kx1_serves
 from tinygen.kernels.depthwise_kx1_imm import imm_records, imm_scratch, imm_serves
 from tinygen.kernels.direct_dsp import conv2d_direct_dsp_weights, conv2d_widen_dsp_scratch, conv2d_widen_dsp_weights
+from tinygen.kernels.fc_batch1_dsp import fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_scratch, fc_batch1_serves
 from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import softmax_exp_table
 from tinygen.kernels.pw_shallow_dsp import pw_shallow_scratch, pw_shallow_serves
@@ -290,3 +291,31 @@ CONV2D_DSP = _dsp("tg_conv2d_s8_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s8
 FC_DSP = _dsp("tg_fully_connected_s8_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8",
               lambda p: mat_mult_dsp_scratch(p["rows"], p["in_features"], p["out_features"]))
 
+
+
+# --- batch-1 fully connected (the M7 / M4 instruction floor) ---
+def _fc_batch1_serves(graph, node) -> bool:
+    return fc_batch1_serves(*_params_consts(graph, node))
+
+
+def _fc_batch1_lean_serves(graph, node) -> bool:
+    return fc_batch1_lean_serves(*_params_consts(graph, node))
+
+
+_FC_BATCH1 = dict(op="fully_connected", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+                  struct="tg_fully_connected_params_t", twin="fully_connected_s8", pack=fc_batch1_packed,
+                  ref_roles=_REQUANT, headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
+                                               "kernels/tg_fully_connected_batch1_s8_dsp.h"))
+
+# one row: widened once into scratch, 4 outputs per pass over it, int8 weights and folded biases
+# in blocks of 4 rows (tinygen/kernels/fc_batch1_dsp.py); before tg_fully_connected_s8_dsp, which
+# widens the row again for every 4 outputs (benchmarks/mlperf_standin.py --layers, AD)
+FC_BATCH1_DSP = KernelSpec(
+    "tg_fully_connected_batch1_s8_dsp", const_roles=("packed", "multiplier", "shift"),
+    source="kernels/tg_fully_connected_batch1_s8_dsp.c", scratch=fc_batch1_scratch, accepts=_fc_batch1_serves,
+    leaner=("tg_fully_connected_batch1_lean_s8_dsp",), **_FC_BATCH1)
+# the same without scratch, each input word widened as it is read (20 instructions per 16 MACs
+# against 18): where the widened row would set the arena's peak (tinygen/passes/lower_peak.py)
+FC_BATCH1_LEAN_DSP = KernelSpec(
+    "tg_fully_connected_batch1_lean_s8_dsp", const_roles=("packed", "multiplier", "shift"),
+    source="kernels/tg_fully_connected_batch1_lean_s8_dsp.c", accepts=_fc_batch1_lean_serves, **_FC_BATCH1)

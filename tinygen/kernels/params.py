@@ -13,7 +13,10 @@ registers them all. Here: kernel_params, the entry point, and kernel_variants.
 from __future__ import annotations
 
 from tinygen.ir import Graph, Node, binary_operands
-from tinygen.kernels import params_elementwise, params_layout  # noqa: F401  (register their builders)
+from tinygen.kernels import params_elementwise, params_layout, params_simple  # noqa: F401  (register their builders)
+from tinygen.kernels import params_transpose_conv  # noqa: F401  (registers its builder)
+from tinygen.kernels import params_attention  # noqa: F401  (norms and attention)
+from tinygen.kernels import params_recurrent  # noqa: F401  (registers its builders)
 from tinygen.kernels.params_base import BUILDERS, builder  # noqa: F401  (builder: for tinygen.kernels.gating)
 from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields  # noqa: F401
 
@@ -32,6 +35,8 @@ def kernel_variants(graph: Graph, node: Node) -> tuple[str | None, ...]:
             return ("broadcast",)
     if node.op == "conv2d" and _is_pointwise(graph, node):
         return ("1x1", None)
+    if node.op == "softmax" and node.attrs.get("causal"):
+        return ("causal",)
     if node.op == "depthwise_conv2d":
         multiplied = int(node.attrs.get("depth_multiplier", 1)) > 1
         return ("depth_multiplier_n" if multiplied else "depth_multiplier_1", None)

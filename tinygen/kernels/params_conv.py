@@ -83,9 +83,17 @@ _NOT_IN_STRUCT = {"tg_conv2d_b1_params_t": ("input_offset", "depth_multiplier"),
                   "tg_conv2d_planes_params_t": ("input_offset", "depth_multiplier")}
 
 
+# structs that take only these fields of their op's parameters: the table kernel (tg_lut_s8)
+# reads the size alone, whatever op its table computes (a PReLU's builder gives the size for it)
+_ONLY_IN_STRUCT = {"tg_lut_params_t": ("size",)}
+_NOT_IN_STRUCT["tg_prelu_params_t"] = ("size",)
+
+
 def struct_fields(struct: str | None, p: dict) -> dict:
     """The kernel parameters a struct has: the conv builder's superset minus the fields the
-    low-bit structs leave out."""
+    low-bit structs leave out; the table kernel's size alone."""
+    if struct in _ONLY_IN_STRUCT:
+        return {k: p[k] for k in _ONLY_IN_STRUCT[struct]}
     drop = _NOT_IN_STRUCT.get(struct or "", ())
     return {k: v for k, v in p.items() if k not in drop}
 

@@ -79,7 +79,10 @@ def _softmax(graph: Graph, node: Node) -> dict:
                                  f"{list(t.shape)}; only the last (channel) axis is supported")
     depth = t.shape[-1]
     scale, _ = _qp(graph, t.name)
-    return op_params.softmax_params(t.size // depth, depth, scale, float(node.attrs["beta"]))
+    p = op_params.softmax_params(t.size // depth, depth, scale, float(node.attrs["beta"]))
+    if node.attrs.get("causal"):        # rows per [T, S] matrix (tg_softmax_causal_s8)
+        p["block_rows"] = t.shape[-2] if len(t.shape) > 1 else 1
+    return p
 
 
 @builder("logistic")
@@ -114,13 +117,23 @@ def mean_layout(shape, axes) -> tuple[int, int, int]:
 
 @builder("mean")
 def _mean(graph: Graph, node: Node) -> dict:
+    return reduce_params(graph, node, op_params.mean_params)
+
+
+def reduce_params(graph: Graph, node: Node, prepare) -> dict:
+    """tg_mean_params_t of a mean or sum node: its (outer, reduce, inner) layout, then the
+    op's Prepare arithmetic `prepare` (op_params.mean_params, sum_params) on it."""
     t = graph.tensor(node.inputs[0])
     layout = mean_layout(t.shape, node.attrs["axes"])
     if layout is None:
-        raise UnsupportedOpError(f"{node.name} ({node.source}): mean over axes {list(node.attrs['axes'])} "
-                                 f"of {list(t.shape)}: the reduced dimensions must be adjacent")
+        raise UnsupportedOpError(f"{node.name} ({node.source}): {node.op} over axes {list(node.attrs['axes'])} "
+                                 f"of {list(t.shape)}: the reduced dimensions must be adjacent",
+                                 "reduce adjacent dimensions, or permute them next to each other first")
     (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
-    return op_params.mean_params(*layout, si, zi, so, zo)
+    p = prepare(*layout, si, zi, so, zo)
+    if "requant" in node.attrs:     # the frontend's own (multiplier, shift): an ONNX model's onnxruntime rounding
+        p["multiplier"], p["shift"] = (int(v) for v in node.attrs["requant"])
+    return p
 
 
 # exponent ranges the 16-bit shifts of tg_hard_swish_s8 are written for
@@ -155,3 +168,9 @@ def _requantize(graph: Graph, node: Node) -> dict:
     t = graph.tensor(node.inputs[0])
     (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
     return op_params.requantize_params(t.size, si, zi, so, zo)
+
+
+# -- table lookup (ONNX front end) --
+@builder("lut")
+def _lut(graph: Graph, node: Node) -> dict:
+    return {"size": graph.tensor(node.inputs[0]).size}

@@ -55,6 +55,14 @@ class KernelSpec:
     # instructions, which tinygen/passes/lower_peak.py tries besides the scratch-free ones
     # where this kernel's scratch sets the arena's peak
     leaner: tuple[str, ...] = ()
+    # recurrent layers: bytes of state the layer keeps across invocations, from its parameter struct
+    # (None: none). It lives in the arena's persistent region (passes/plan_memory.py), which the
+    # planner never reuses; the kernel takes it as `int8_t *state` just before its scratch
+    state: Callable[[dict], int] | None = None
+    # target features that rule it out although it meets `requires` (e.g. CMSIS-NN's Cortex-M4/M7
+    # adapters, whose scratch sizes are the DSP code path's, on a core with Helium, "mve", where
+    # CMSIS-NN takes its MVE paths and their buffers)
+    excludes: frozenset = frozenset()
 
     def stored_dtype(self, role: str, dtype: str) -> str:
         """The C type a constant of `role` (IR dtype `dtype`) is stored in flash with for this

@@ -44,6 +44,12 @@ INLINE: dict[str, Inline] = {
     # the gated layer (tinygen/gating): its kept outputs' sums as the dense layer's, then the gate
     "tg_fully_connected_gated_s8_dsp": Inline("tg_fully_connected_gated_s8_dsp_inline",
                                               "kernels/tg_fully_connected_gated_s8_dsp.h", "in_features", True),
+    # one row (tinygen/kernels/fc_batch1_dsp.py): the shared body with the build's verdict
+    "tg_fully_connected_batch1_s8_dsp": Inline("tg_fully_connected_batch1_s8_dsp_inline",
+                                               "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True, True),
+    "tg_fully_connected_batch1_lean_s8_dsp": Inline("tg_fully_connected_batch1_lean_s8_dsp_inline",
+                                                    "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True,
+                                                    True),
     "tg_conv2d_direct_s8_dsp": Inline("tg_conv2d_direct_s8_dsp_inline", "kernels/tg_conv2d_direct_s8_dsp.h",
                                       "kernel_h*kernel_w*in_c", pos=True),
     # the fused add's requantization takes POS (the conv's result before it is not clamped to the add's range)

@@ -12,8 +12,8 @@ from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_PO
                                        CONV2D_1X1_SHALLOW_DSP, CONV2D_ADD_DSP, CONV2D_ADD_WIDEN_DSP,
                                        CONV2D_DIRECT_DSP, CONV2D_DSP, CONV2D_WIDEN_DSP, DEPTHWISE_3X3_DM_DSP,
                                        DEPTHWISE_3X3_DSP, DEPTHWISE_DSP, DEPTHWISE_KX1_DSP, DEPTHWISE_KX1_IMM_DSP,
-                                       DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_DSP, FC_SHALLOW_DSP, MAX_POOL_DSP,
-                                       SOFTMAX_DSP)
+                                       DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP, FC_DSP,
+                                       FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
 from tinygen.kernels.lut import hard_swish_table
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
 
@@ -70,6 +70,8 @@ KERNELS: tuple[KernelSpec, ...] = (
     CONV2D_DSP,
     CONV2D_DIRECT_DSP,
     FC_SHALLOW_DSP,
+    FC_BATCH1_DSP,
+    FC_BATCH1_LEAN_DSP,
     FC_DSP,
     _sparse("portable", frozenset()),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8", headers=_CONV2D_S8_H),
@@ -115,6 +117,8 @@ KERNELS: tuple[KernelSpec, ...] = (
     # one kernel, two ops: they differ only in how Prepare derives the parameters
     _portable("tg_requantize_s8", "requantize", "tg_requantize_params_t"),
     _portable("tg_requantize_s8", "relu", "tg_requantize_params_t"),
+    # -- table lookup (ONNX front end): an elementwise op of a quantized ONNX model --
+    _portable("tg_lut_s8", "lut", "tg_lut_params_t", ("table",)),
 )
 
 
@@ -140,6 +144,11 @@ from tinygen.kernels.rv32 import rv32_kernels  # noqa: E402
 
 KERNELS = rv32_kernels(KernelSpec) + KERNELS
 
+# the Helium (MVE) kernels (Cortex-M55, feature "mve"), before the DSP kernels the core also runs
+from tinygen.kernels.mve_table import mve_kernels  # noqa: E402
+
+KERNELS = mve_kernels(KernelSpec) + KERNELS
+
 # binary, sub-byte and power-of-two kernels (firmware/kernels/lowbit/LOWBIT.md)
 from tinygen.kernels.lowbit_table import lowbit_kernels  # noqa: E402
 
@@ -149,6 +158,32 @@ KERNELS = KERNELS + lowbit_kernels(KernelSpec)
 from tinygen.kernels.gating import gating_kernels  # noqa: E402
 
 KERNELS = KERNELS + gating_kernels(KernelSpec)
+
+# transposed convolution: DSP, RV32IM, portable (tinygen/kernels/transpose_conv.py)
+from tinygen.kernels.transpose_conv import transpose_conv_kernels  # noqa: E402
+
+KERNELS = KERNELS + transpose_conv_kernels(KernelSpec)
+
+# normalization and attention: layer / RMS norm, batch matmul, RSQRT, SUB, SQUARED_DIFFERENCE,
+# the causal softmax (tinygen/kernels/attention.py)
+from tinygen.kernels.attention import attention_kernels  # noqa: E402
+
+KERNELS = KERNELS + attention_kernels(KernelSpec)
+
+# recurrent layers: LSTM, GRU, SVDF (firmware/kernels/recurrent/)
+from tinygen.kernels.recurrent import recurrent_kernels  # noqa: E402
+
+KERNELS = KERNELS + recurrent_kernels(KernelSpec)
+from tinygen.kernels.cmsis_nn import cmsis_nn_recurrent_kernels  # noqa: E402
+
+KERNELS = KERNELS + cmsis_nn_recurrent_kernels(KernelSpec)
+
+# the simpler operators users' models bring: the table kernel first (before the fixed-point
+# logistic and tanh it tabulates), tanh, PReLU, sum, strided slice and mirror padding last
+from tinygen.kernels.simple_table import simple_kernels  # noqa: E402
+
+_SIMPLE_FIRST, _SIMPLE_LAST = simple_kernels()
+KERNELS = _SIMPLE_FIRST + KERNELS + _SIMPLE_LAST
 
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}
@@ -160,12 +195,14 @@ def find_kernels(op: str, act_dtype: str, weight_dtype: str | None, weight_bits:
     """Every kernel in KERNELS able to compute a node, in order of preference: for the op and
     dtypes (act_dtype: the output's; in_dtype: the input's, None: the same), with a variant in
     `variants` (kernel_params.kernel_variants: those able to compute the node, most
-    specialised first), requirements the target's features meet, and a backend in `backends`."""
+    specialised first), requirements the target's features meet (and none it excludes), and
+    a backend in `backends`."""
     in_dtype = in_dtype or act_dtype
     found = [spec for spec in KERNELS
              if spec.op == op and spec.act_dtype == act_dtype and (spec.in_dtype or spec.act_dtype) == in_dtype
              and spec.weight_dtype == weight_dtype and spec.weight_bits == weight_bits
-             and spec.requires <= set(features) and spec.variant in variants and spec.backend in backends]
+             and spec.requires <= set(features) and not spec.excludes & set(features)
+             and spec.variant in variants and spec.backend in backends]
     # the most specialised variant first, then table order
     return sorted(found, key=lambda spec: variants.index(spec.variant))
 

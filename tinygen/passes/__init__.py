@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from tinygen.ir import Graph, dump, validate
+from tinygen.ir import TABLE_OPS, Graph, dump, validate
 from tinygen.kernels.cmsis_nn_tree import find_cmsis_nn
 from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.kernels.esp_nn_tree import find_esp_nn
@@ -20,9 +20,11 @@ from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.compact import compact
 from tinygen.passes.fold_bn import fold_bn
 from tinygen.passes.fold_layout import fold_layout
+from tinygen.passes.fold_matmul_scale import fold_matmul_scale
 from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.fuse_gates import fuse_gates
+from tinygen.passes.fuse_norm import fuse_norm
 from tinygen.passes.fuse_residual import fuse_residual
 from tinygen.passes.lower_bits import lower_bits
 from tinygen.passes.lower_peak import FLASH_PER_RAM_BYTE, INSTRUCTIONS_PER_RAM_BYTE, lower_peak
@@ -32,6 +34,8 @@ from tinygen.passes.plan_camera import plan_camera
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
+from tinygen.passes.stateful import stateful
+from tinygen.passes.tabulate import tabulate
 from tinygen.passes.tile import tile
 
 
@@ -109,6 +113,9 @@ class CompileOptions:
     # None: off, but the fit step (tinygen/fit/ram.py) tries "auto" where the RAM does not fit;
     # "off" never tiles
     tile: object = None
+    # recurrent layers (passes/stateful.py): True (--stateful): each layer's state carries over from
+    # one invocation to the next (streaming, frame by frame); False: each starts from h0 / c0
+    stateful: bool = False
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -121,6 +128,10 @@ def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
         # after fold_transpose (whose flatten-into-weights rewrite it would hide): what layout
         # chains remain (channel shuffle, permute) become one transpose or a free reshape
         ("fold_layout", fold_layout),
+        # attention and norms: an RMS norm written out becomes one rms_norm node; a scalar
+        # multiply feeding a batch matmul (the attention scale) folds into its requantization
+        ("fuse_norm", fuse_norm),
+        ("fold_matmul_scale", fold_matmul_scale),
         # clamps fold into producers before calibration, so ranges are post-activation
         ("fuse_activations", fuse_activations),
     ]
@@ -138,13 +149,16 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     features = options.features
     if options.kernels == "cmsis-nn" or (options.kernels == "auto" and options.cmsis_nn):
         # CMSIS-NN kernels become selectable with a checked tree; the firmware build compiles it
-        graph.meta["cmsis_nn"] = find_cmsis_nn(options.cmsis_nn).meta()
         features = frozenset(features) | {"cmsis-nn"}
+        # with the features its kernels are chosen under (a Helium core takes other adapters)
+        graph.meta["cmsis_nn"] = dict(find_cmsis_nn(options.cmsis_nn).meta(), features=sorted(features))
     if options.kernels == "esp-nn" or (options.kernels == "auto" and options.esp_nn):
         # likewise ESP-NN's (ESP32 boards: the CLI passes a tree to auto only there)
         graph.meta["esp_nn"] = find_esp_nn(options.esp_nn).meta()
         features = esp_nn_features(features)
-    steps = [] if graph.meta.get("quantized") else float_pipeline() + [
+    # a quantized ONNX model's NCHW flattens and transposes (layout ops keep their grid): as a float model's
+    onnx_layout = [("fold_transpose", fold_transpose), ("fold_layout", fold_layout)]
+    steps = (onnx_layout if graph.meta.get("quantized") == "onnx" else []) if graph.meta.get("quantized") else float_pipeline() + [
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
         ("quantize", quantize),
     ]
@@ -155,6 +169,10 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if any(n.op == "exit_select" for n in graph.nodes):
         # early heads first, each before the layers it lets the model skip (reorder keeps it)
         steps.append(("order_exits", order_exits))
+    if any(n.op in TABLE_OPS or n.op == "prelu" for n in graph.nodes):
+        # on the quantized graph (a table depends on the input's and output's grids), before the
+        # kernels are chosen: the table kernel reads it
+        steps.append(("tabulate", tabulate))
     if options.compact:
         # on integer weights (a zero filter is exactly zero there), before lower_bits packs them
         steps.append(("compact", compact))
@@ -178,6 +196,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     def replan(g: Graph, overrides: dict[str, str]) -> Graph:
         return plan_memory(reorder(choose(g, overrides)), region=options.arena_region)
 
+    if options.stateful:
+        # before the kernels' parameters are built: they say whether a layer resets each call
+        steps.append(("stateful", stateful))
     steps += [
         # kernels after quantization: the choice depends on dtypes and bit widths
         ("choose_kernels", choose),

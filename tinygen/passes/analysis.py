@@ -26,6 +26,10 @@ class LayerStats:
     activation_bytes: int  # inputs + output, as stored
 
 
+# the weight matrices of the recurrent layers (their parameter counts)
+RECURRENT_WEIGHTS = {"lstm": ("w_ih", "w_hh"), "gru": ("w_ih", "w_hh"), "svdf": ("weights_feature", "weights_time")}
+
+
 def node_macs(graph: Graph, node: Node) -> int:
     out = graph.tensor(node.outputs[0]).shape
     if node.op in ("conv2d", "conv2d_add", "conv2d_gated", "depthwise_conv2d", "depthwise_conv2d_gated"):
@@ -35,7 +39,34 @@ def node_macs(graph: Graph, node: Node) -> int:
     if node.op in ("fully_connected", "fully_connected_gated"):
         out_f, in_f = graph.weight_shape(node)
         return math.prod(out[:-1]) * out_f * in_f
+    if node.op == "transpose_conv2d":
+        return _transpose_conv_macs(graph, node)
+    if node.op == "batch_matmul":       # two activations: the depth is the lhs's
+        lhs = graph.tensor(node.inputs[0]).shape
+        return math.prod(out) * (lhs[-2] if node.attrs["adj_x"] else lhs[-1])
+    if node.op in ("lstm", "gru"):          # every step: each gate's input and recurrent products
+        batches, steps, size = graph.tensor(node.inputs[0]).shape
+        hidden = int(node.attrs["hidden"])
+        return batches * steps * (4 if node.op == "lstm" else 3) * hidden * (size + hidden)
+    if node.op == "svdf":                   # the feature product, then each filter's time product
+        filters, memory = graph.tensor(node.param("weights_time")).shape
+        return graph.tensor(node.inputs[0]).shape[0] * filters * (graph.tensor(node.inputs[0]).shape[1] + memory)
     return 0
+
+
+def _transpose_conv_macs(graph: Graph, node: Node) -> int:
+    """The products a transposed convolution adds into its output (taps that land outside
+    the output are not computed): per axis, the (input, tap) pairs landing inside."""
+    o, kh, kw, i = graph.weight_shape(node)
+    _, in_h, in_w, _ = graph.tensor(node.inputs[0]).shape
+    _, out_h, out_w, _ = graph.tensor(node.outputs[0]).shape
+    top, _, left, _ = node.attrs["padding"]
+
+    def pairs(n_in: int, k: int, s: int, d: int, pad: int, n_out: int) -> int:
+        return sum(0 <= y * s - pad + t * d < n_out for y in range(n_in) for t in range(k))
+
+    (sh, sw), (dh, dw) = node.attrs["stride"], node.attrs["dilation"]
+    return pairs(in_h, kh, sh, dh, top, out_h) * pairs(in_w, kw, sw, dw, left, out_w) * o * i
 
 
 def _flash_bytes(graph: Graph, node: Node) -> int:
@@ -58,6 +89,8 @@ def layer_stats(graph: Graph) -> list[LayerStats]:
         consts = _flash_bytes(graph, node)
         weight = graph.tensor(node.param("weight")) if node.param("weight") else None
         count = math.prod(graph.weight_shape(node)) * len(node.params) if weight is not None else 0
+        if node.op in RECURRENT_WEIGHTS:    # recurrent layers: their weight matrices
+            count = sum(graph.tensor(node.param(role)).size for role in RECURRENT_WEIGHTS[node.op])
         fmt = node.attrs.get("weight_format")
         stats.append(LayerStats(
             name=node.name, op=node.op, kernel=node.kernel, source=node.source,

@@ -13,6 +13,7 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.ir import Graph
 from tinygen.ref.float_interp import run_float
+from tinygen.ref.recurrent import recurrent_ranges
 
 CHUNK = 64                 # samples per interpreter call
 SAMPLE_CAP = 1 << 20       # values kept per tensor for percentiles
@@ -54,6 +55,13 @@ def calibrate(graph: Graph, data, method: str = "minmax",
                 flat = v.ravel()
                 keep = min(flat.size, SAMPLE_CAP // max(1, n // CHUNK + 1))
                 samples.setdefault(name, []).append(rng.choice(flat, keep, replace=False))
+        # recurrent layers: the output's grid is the hidden state's, which every step uses, and
+        # the LSTM's int16 cell state gets a power-of-two scale from its largest magnitude
+        for node in (n for n in graph.nodes if n.op in ("lstm", "gru")):
+            h_lo, h_hi, c_max = recurrent_ranges(graph, node, values)
+            out = node.outputs[0]
+            lo[out], hi[out] = min(lo[out], h_lo), max(hi[out], h_hi)
+            node.attrs["cell_abs_max"] = max(float(node.attrs.get("cell_abs_max", 0.0)) if start else 0.0, c_max)
     for name in lo:
         if method == "percentile":
             values = np.concatenate(samples[name])

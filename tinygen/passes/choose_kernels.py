@@ -94,6 +94,7 @@ def choose_kernels(graph: Graph, features: frozenset = frozenset(), kernels: str
         if spec.pack is None:          # an earlier choice's packed constant, if any
             packed.drop(node)
         node.scratch_bytes = spec.scratch(node.attrs["kparams"]) if spec.scratch else 0
+        node.state_bytes = spec.state(node.attrs["kparams"]) if spec.state else 0
         if spec.pack is not None:
             packed.add(node, spec)
     return graph

@@ -14,7 +14,8 @@ import numpy as np
 from tinygen.ir import Graph, Node, QParams, Tensor
 from tinygen.passes.fuse_activations import merge_output
 
-_FOLDABLE = ("conv2d", "depthwise_conv2d", "fully_connected")
+_FOLDABLE = ("conv2d", "depthwise_conv2d", "fully_connected",
+             "transpose_conv2d")       # output channels on axis 0 ([O, KH, KW, I]) as conv's
 
 
 def _affine(graph: Graph, bn: Node) -> tuple[np.ndarray, np.ndarray]:

@@ -85,7 +85,7 @@ def _replace(graph: Graph, chain: list[Node], shape, perm) -> list[Node]:
     at = graph.nodes.index(chain[0])
     for node in chain:
         graph.remove_node(node)
-    dtype, source = graph.tensor(src).dtype, chain[0].source
+    dtype, source, qparams = graph.tensor(src).dtype, chain[0].source, graph.tensor(src).qparams
     steps = []                                  # (op, output shape, attrs)
     if perm != tuple(range(len(perm))):
         if graph.tensor(src).shape != tuple(shape):
@@ -97,7 +97,7 @@ def _replace(graph: Graph, chain: list[Node], shape, perm) -> list[Node]:
     for k, (op, out_shape, attrs) in enumerate(steps):
         out = dst if k == len(steps) - 1 else graph.unique_name(f"{chain[0].name}_{op}")
         if out != dst:
-            graph.add_tensor(Tensor(out, out_shape, dtype, Kind.ACTIVATION))
+            graph.add_tensor(Tensor(out, out_shape, dtype, Kind.ACTIVATION, qparams=qparams))
         new.append(Node(out, op, [cur], [out], attrs, source=source))
         cur = out
     graph.nodes[at:at] = new

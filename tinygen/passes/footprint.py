@@ -47,6 +47,9 @@ PER_MAC = {
     "tg_fully_connected_s8_dsp": 2.0,
     # depth <= 16 only: 4 -> 128 1,320 instructions, 8 -> 128 2,480 (f746zg stand-in, 2.6 and 2.4 per MAC)
     "tg_fully_connected_shallow_s8_dsp": 2.5,
+    # one row, 4 outputs per pass (the floor argued in tg_fully_connected_batch1_s8_dsp.h: 1.16 per MAC)
+    "tg_fully_connected_batch1_s8_dsp": 1.3,
+    "tg_fully_connected_batch1_lean_s8_dsp": 1.4,
     "tg_conv2d_s8": 6.5,
     "tg_conv2d_add_s8": 6.5,
     # measured per MAC on the f446re stand-in (3x3 layers: MLPerf KWS 25x5x64 37.0, MobileNetV2
@@ -72,6 +75,26 @@ PER_MAC.update({
     "tg_conv2d_s8_b1_s8_dsp": 3.05, "tg_conv2d_s8_b1x8_s8_dsp": 0.81, "tg_conv2d_s8_b1lut_s8_dsp": 0.63,
     "tg_conv2d_pair_u4_s4_s8_dsp": 0.69, "tg_conv2d_u4_s4_s8_dsp": 0.98, "tg_conv2d_s8_s4_s8_dsp": 1.50,
     "tg_conv2d_u2_s2_s8_dsp": 0.43, "tg_conv2d_s8_s2_s8_dsp": 1.47,
+})
+# transposed convolutions: per MAC that lands in the output (benchmarks/transpose_conv.py's autoencoder
+# layers, 2x upsampling 3x3 and 4x4, 8..32 channels, f746zg stand-in: the DSP kernel 1.7..3.3,
+# arm_transpose_conv_s8 3.6..7.3; the RV32IM kernel 5..11 on the esp32-c3 stand-in
+# (tests/kernels/test_kernels_transpose_conv_standin.py's layers); the portable one 10.6 and 12.4 on
+# examples/autoencoder's two layers, f746zg stand-in)
+PER_MAC.update({"tg_transpose_conv2d_s8_dsp": 2.2, "tg_transpose_conv2d_s8_cmsis_nn": 4.5,
+                "tg_transpose_conv2d_s8_rv32": 6.0, "tg_transpose_conv2d_s8": 12.0})
+# the Helium (MVE) kernels on the stm32n6570-dk stand-in (mps3-an547), MLPerf Tiny layers: pointwise
+# 0.18 per MAC (KWS 64 -> 64), 3x3 0.25 (IC 16 -> 16 at 32x32), with the fused add 0.3, fully
+# connected 0.2 (AD 640 -> 128), depthwise 3x3 1.0..2.1 (VWW 48x48x8, KWS 25x5x64)
+PER_MAC.update({
+    "tg_conv2d_1x1_s8_mve": 0.18, "tg_conv2d_s8_mve": 0.25, "tg_conv2d_add_s8_mve": 0.3,
+    "tg_fully_connected_s8_mve": 0.2, "tg_depthwise_conv2d_s8_mve": 1.5,
+})
+# CMSIS-NN's Helium paths through its adapters (tinygen/kernels/cmsis_nn_mve.py), same stand-in and
+# models: convs 0.4 (KWS pointwise 64 -> 64, IC 3x3), depthwise 3x3 2.3 (KWS), fully connected 0.56 (AD)
+PER_MAC.update({
+    "tg_conv2d_s8_cmsis_nn_mve": 0.4, "tg_depthwise_conv2d_s8_cmsis_nn_mve": 2.3,
+    "tg_fully_connected_s8_cmsis_nn_mve": 0.56, "tg_fully_connected_per_channel_s8_cmsis_nn_mve": 0.56,
 })
 # the bit-serial kernel over nested bit planes: per MAC and per (weight bit x input bit) pair, from
 # sp_digits' nested build on the f746zg stand-in (w8a8 12.7 M, w4a4 3.5 M, w2a2 1.1 M instructions

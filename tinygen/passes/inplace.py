@@ -60,6 +60,10 @@ from tinygen.ir import Graph, Node, schema
 ELEMENTWISE = frozenset({"tg_add_s8", "tg_add_s8_dsp", "tg_add_s8_rv32", "tg_clamp_s8", "tg_logistic_s8",
                          "tg_hard_swish_s8", "tg_hard_swish_lut_s8", "tg_requantize_s8"})
 ELEMENTWISE_STRIDED = frozenset({"tg_add_broadcast_s8", "tg_mul_s8"})
+# the simpler operators' elementwise kernels: the table lookup and tanh (flat loops), PReLU (the
+# strided loop over its input, of the output's shape)
+ELEMENTWISE = ELEMENTWISE | {"tg_lut_s8", "tg_tanh_s8"}
+ELEMENTWISE_STRIDED = ELEMENTWISE_STRIDED | {"tg_prelu_s8"}
 # a conv with a fused add: elementwise over its second input, the skip tensor
 FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp",
                         "tg_conv2d_add_s8_rv32"})

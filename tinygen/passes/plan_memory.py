@@ -35,6 +35,8 @@ INPUT_OUTSIDE_ARENA = "input_outside_arena"
 # rows of one band's input window (the camera front end writes rows as they come, codegen/tile_loop.py)
 STREAM_INPUT = "stream_input"
 ARENA_SECTION = ".tg_arena"     # the arena's linker section when it goes to a chosen memory region
+# a recurrent layer's persistent state buffer: "<node>.state" (MemoryPlan.state)
+STATE_SUFFIX = ".state"
 
 
 @dataclass
@@ -70,6 +72,13 @@ class MemoryPlan:
     strategy: str = ""               # the placement order that produced this plan
     region: str | None = None        # the board memory region the arena goes to (None: with the rest of RAM)
     joined: tuple[str, ...] = ()     # concats planned in place (concat_views): their pieces are already there
+    # recurrent layers: node name -> offset of its persistent state (never shared with anything)
+    state: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def state_bytes(self) -> int:
+        """The persistent region's bytes: every recurrent layer's state."""
+        return sum(b.size for b in self.buffers if b.name.endswith(STATE_SUFFIX))
 
     def timeline(self, num_nodes: int) -> list[int]:
         """Live bytes at each node index."""
@@ -152,7 +161,10 @@ def _buffers(graph: Graph) -> tuple[list[Buffer], dict[str, str], dict[str, int]
         buffers[root.get(name, name)].last = end
     scratch = [Buffer(f"{n.name}.scratch", n.scratch_bytes, i, i)
                for i, n in enumerate(graph.nodes) if n.scratch_bytes > 0]
-    return list(buffers.values()) + scratch, root, delta
+    # recurrent layers' state (KernelSpec.state): live from before the first node to after the
+    # last, and across invocations, so no other buffer ever shares its bytes
+    state = [Buffer(f"{n.name}{STATE_SUFFIX}", n.state_bytes, -1, end) for n in graph.nodes if n.state_bytes > 0]
+    return list(buffers.values()) + scratch + state, root, delta
 
 
 def _shares(graph: Graph, buffers: dict[str, Buffer], root: dict[str, str], delta: dict[str, int]) -> list[Share]:
@@ -377,8 +389,9 @@ def plan_memory(graph: Graph, strategies=None, region: str | None = None) -> Gra
     scratch = {b.name[: -len(".scratch")]: b.offset for b in buffers if b.name.endswith(".scratch")}
     joined = tuple(sorted({n.name for n in graph.nodes if n.op == "concat" and n.inputs[0] in delta
                            and root.get(n.inputs[0]) == n.outputs[0]}))
+    state = {b.name[: -len(STATE_SUFFIX)]: b.offset for b in buffers if b.name.endswith(STATE_SUFFIX)}
     graph.meta["memory"] = MemoryPlan(arena, buffers, offsets, scratch, peak, shares, bound, strategy, region,
-                                      joined)
+                                      joined, state)
     return graph
 
 

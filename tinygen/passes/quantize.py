@@ -16,9 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.errors import ModelError
-from tinygen.ir import MAC_OPS, Graph, Node, QParams, schema
+from tinygen.ir import MAC_OPS, RECURRENT_OPS, Graph, Node, QParams, schema
 from tinygen.quant import params as qp
 from tinygen.passes.quantize_lowbit import input_grid, quantize_lowbit_node
+from tinygen.passes.quantize_norm import NORM_OPS, quantize_norm_node
+from tinygen.passes.quantize_recurrent import quantize_recurrent_node, share_hidden_grid
 from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS, WEIGHT_CHANNEL_AXIS
 
 
@@ -47,6 +49,7 @@ def _activation_qparams(graph: Graph) -> None:
         if schema(node.op).same_qparams:
             for t in node.inputs:
                 groups.union(t, node.outputs[0])
+        share_hidden_grid(node, groups.union)          # recurrent layers: h0 on the output's grid
         if node.op in FIXED_OUTPUT_QPARAMS:
             fixed[node.outputs[0]] = FIXED_OUTPUT_QPARAMS[node.op]
         if "lowbit" in node.attrs:           # a tinygen.nn layer's trained input grid
@@ -106,19 +109,19 @@ def _quantize_mac_node(graph: Graph, node: Node) -> None:
         node.params[k] = new
 
 
-def _quantize_operand(graph: Graph, node: Node) -> None:
-    """An add's or mul's constant operand: int8, per tensor, on the grid of its own range
-    (with 0), as TFLite's converter stores a constant input."""
+def _quantize_operand(graph: Graph, node: Node, role: str = "operand") -> None:
+    """An add's or mul's constant operand (a PReLU's alpha): int8, per tensor, on the grid of
+    its own range (with 0), as TFLite's converter stores a constant input."""
     for k, pset in enumerate(node.params):
-        t = graph.tensor(pset["operand"])
+        t = graph.tensor(pset[role])
         if t.dtype != "float32":
             continue
         scale, zp = qp.activation_qparams(float(t.data.min()), float(t.data.max()))
         q = np.array([qp.quantize_value(float(v), scale, zp) for v in t.data.ravel()], np.int64)
-        qt = graph.add_const(graph.unique_name(f"{node.name}_operand"),
+        qt = graph.add_const(graph.unique_name(f"{node.name}_{role}"),
                              np.clip(q, -128, 127).astype(np.int8).reshape(t.shape), "int8")
         qt.qparams = QParams(scale, zp)
-        node.params[k] = {**pset, "operand": qt.name}
+        node.params[k] = {**pset, role: qt.name}
 
 
 def quantize(graph: Graph) -> Graph:
@@ -127,13 +130,19 @@ def quantize(graph: Graph) -> Graph:
         out_q = graph.tensor(node.outputs[0]).qparams
         if node.param("operand") is not None:
             _quantize_operand(graph, node)
+        if node.param("alpha") is not None:       # PReLU's slopes: a constant input, like an operand
+            _quantize_operand(graph, node, "alpha")
         if node.op == "pad" and isinstance(node.attrs["pad_value"], float):
             node.attrs["pad_value"] = min(127, max(-128, qp.quantize_value(
                 node.attrs["pad_value"], out_q.scale[0], int(out_q.zero_point[0]))))
         if "lowbit" in node.attrs:
             quantize_lowbit_node(graph, node)
-        elif node.op in MAC_OPS:
+        elif node.op in MAC_OPS or node.op == "transpose_conv2d":     # transposed conv: the MAC ops' scheme
             _quantize_mac_node(graph, node)
+        elif node.op in NORM_OPS:       # the integer layer norms' gamma and beta
+            quantize_norm_node(graph, node)
+        elif node.op in RECURRENT_OPS:
+            quantize_recurrent_node(graph, node)
         if schema(node.op).fusable_activation:
             lo, hi = qp.activation_bounds(node.attrs.get("activation"), out_q.scale[0], int(out_q.zero_point[0]))
             bits = graph.tensor(node.outputs[0]).bits

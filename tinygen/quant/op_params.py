@@ -203,3 +203,42 @@ def hard_swish_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int) -
         "reluish_multiplier": downscale_multiplier_to_int16(relu_m), "reluish_exponent": relu_e,
         "output_multiplier": downscale_multiplier_to_int16(out_m), "output_exponent": out_e,
     }
+
+
+# -- TANH, PRELU, SUM (the simpler operators users' models bring) -------------------------------
+# Sources: tensorflow/lite/micro/kernels/tanh.cc (CalculateArithmeticOpData), prelu_common.cc
+# (CalculatePreluParams), reduce_common.cc (PrepareMeanOrSumHelper) and reference/reduce.h
+# (QuantizedMeanOrSum with compute_sum).
+
+# The int8 tanh kernel produces a fixed output quantization: Q7 (reference_integer_ops::Tanh)
+TANH_OUTPUT_SCALE = 1.0 / 128.0
+TANH_OUTPUT_ZERO_POINT = 0
+
+
+def tanh_params(size: int, in_scale, in_zp: int) -> dict:
+    """tg_tanh_params_t for an int8 TANH with int8 output of scale 1/128, zero point 0 (TFLite
+    Micro's tanh Prepare: the input into Q4, the same arithmetic as LOGISTIC's)."""
+    try:
+        return logistic_params(size, in_scale, in_zp)
+    except ValueError:
+        raise ValueError(f"tanh input scale {in_scale!r} is too small (below 2^-28)") from None
+
+
+def prelu_params(in_scale, in_zp: int, alpha_scale, alpha_zp: int, out_scale, out_zp: int) -> dict:
+    """The quantization fields of tg_prelu_params_t (TFLite Micro CalculatePreluParams): one
+    multiplier for x >= 0 (input_scale / output_scale) and one for x < 0 (input_scale *
+    alpha_scale / output_scale), each in double."""
+    m1, s1 = quantize_multiplier(_f32(in_scale) / _f32(out_scale))
+    m2, s2 = quantize_multiplier(_f32(in_scale) * _f32(alpha_scale) / _f32(out_scale))
+    return {"input_offset": -int(in_zp), "alpha_offset": -int(alpha_zp), "output_offset": int(out_zp),
+            "positive_multiplier": m1, "positive_shift": s1, "negative_multiplier": m2, "negative_shift": s2}
+
+
+def sum_params(outer: int, reduce: int, inner: int, in_scale, in_zp: int, out_scale, out_zp: int) -> dict:
+    """tg_mean_params_t for an int8 SUM (TFLite Micro PrepareMeanOrSumHelper, then
+    reference_ops::QuantizedMeanOrSum with compute_sum: the sum minus input_zero_point times
+    the count, requantized by input_scale / output_scale, nothing folded)."""
+    multiplier, shift = quantize_multiplier(_f32(in_scale) / _f32(out_scale))
+    return {"outer": int(outer), "reduce": int(reduce), "inner": int(inner),
+            "input_zero_point": int(in_zp), "output_zero_point": int(out_zp),
+            "multiplier": int(multiplier), "shift": int(shift)}

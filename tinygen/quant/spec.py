@@ -24,6 +24,7 @@ WEIGHT_CHANNEL_AXIS = {
     "conv2d": 0,            # [O, KH, KW, I]
     "depthwise_conv2d": 3,  # [1, KH, KW, O]
     "fully_connected": 0,   # [O, I]
+    "transpose_conv2d": 0,  # [O, KH, KW, I]
 }
 
 # ops whose int8 output quantization is fixed by the spec: (scale, zero_point)
@@ -32,6 +33,8 @@ FIXED_OUTPUT_QPARAMS = {
     "logistic": (op_params.LOGISTIC_OUTPUT_SCALE, op_params.LOGISTIC_OUTPUT_ZERO_POINT),
     # early exits answer with one of their heads' softmax outputs (tinygen/gating)
     "exit_select": (op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT),
+    # the simpler operators users' models bring
+    "tanh": (op_params.TANH_OUTPUT_SCALE, op_params.TANH_OUTPUT_ZERO_POINT),
 }
 
 # low-bit weight storage formats (firmware/kernels/lowbit/LOWBIT.md) -> bits per weight value

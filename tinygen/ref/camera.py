@@ -1,6 +1,8 @@
 """The numpy twin of firmware/vision (tg_image.h): bit-exact with the C, one function per
 C function it mirrors, vectorized over a frame's rows (integer sums do not depend on the
-order the C streams them in).
+order the C streams them in). The C's RGB565 area path (tg_image_rgb565_area.c: sums along
+the height first, in 16-bit lanes of pixel pairs, the weights divided by their gcds) computes
+the same values as resize() below; its identities are tested in tests/vision/test_vision.py.
 
     target = Target(out_w=96, out_h=96, channels=3, lut=lut)          # lut: int8 [channels, 256]
     q = preprocess(frame, fmt, 320, 240, target)                      # int8 [96, 96, 3], as the device

@@ -9,12 +9,16 @@ of 1; layouts are the IR's (NHWC for 4-D tensors).
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
 
 from tinygen.errors import ModelError
+from tinygen.ref import float_attention
 from tinygen.ref.gating import channel_gate_float, exit_select_float
+from tinygen.ref.transpose_conv import transpose_conv_sums
+from tinygen.ref.recurrent import gru_float, lstm_float
 from tinygen.ir import Graph, Node
 from tinygen.quant.lowbit import accumulator_operand, quantize_activations
 
@@ -251,10 +255,8 @@ def _transpose(g: Graph, node: Node, ins):
 
 
 def _softmax(g: Graph, node: Node, ins):
-    axis = node.attrs["axis"]
-    z = ins[0] * np.float32(node.attrs.get("beta", 1.0))
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    return float_attention.softmax(ins[0], node.attrs["axis"], node.attrs.get("beta", 1.0),
+                                   bool(node.attrs.get("causal")))
 
 
 def _logistic(g: Graph, node: Node, ins):
@@ -294,6 +296,30 @@ def _exit_select(g: Graph, node: Node, ins):
     return exit_select_float(ins, node.attrs["thresholds"])
 
 
+def _transpose_conv2d(g: Graph, node: Node, ins):
+    w = g.const(node, "weight").astype(np.float32)    # [O, KH, KW, I]
+    b = g.const(node, "bias")
+    _, out_h, out_w, _ = g.tensors[node.outputs[0]].shape
+    top, _, left, _ = node.attrs["padding"]
+    out = transpose_conv_sums(ins[0], w, node.attrs["stride"], node.attrs["dilation"], top, left, out_h, out_w)
+    return out + b if b is not None else out
+
+
+# -- recurrent layers (tinygen/ref/recurrent.py): batch N of [1, T, I] sequences, as PyTorch runs them
+def _lstm(g: Graph, node: Node, ins):
+    x = ins[0].reshape(ins[0].shape[0], *g.tensors[node.inputs[0]].shape[1:])
+    h0, c0 = (ins[1], ins[2]) if len(ins) == 3 else (g.const(node, "h0"), g.const(node, "c0"))
+    hs, _ = lstm_float(x, g.const(node, "w_ih"), g.const(node, "w_hh"), g.const(node, "bias"), h0, c0)
+    return hs if node.attrs["sequence"] else hs[:, -1]
+
+
+def _gru(g: Graph, node: Node, ins):
+    x = ins[0].reshape(ins[0].shape[0], *g.tensors[node.inputs[0]].shape[1:])
+    h0 = ins[1] if len(ins) == 2 else g.const(node, "h0")
+    hs = gru_float(x, g.const(node, "w_ih"), g.const(node, "w_hh"), g.const(node, "b_ih"), g.const(node, "b_hh"), h0)
+    return hs if node.attrs["sequence"] else hs[:, -1]
+
+
 _OPS: dict[str, Callable] = {
     "channel_gate": _channel_gate,
     "exit_select": _exit_select,
@@ -316,4 +342,71 @@ _OPS: dict[str, Callable] = {
     "softmax": _softmax,
     "logistic": _logistic,
     "clamp": _clamp,
+    # transposed convolution
+    "transpose_conv2d": _transpose_conv2d,
+    # recurrent layers
+    "lstm": _lstm,
+    "gru": _gru,
 }
+
+
+# -- the simpler operators users' models bring ------------------------------------------------
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _tanh(g: Graph, node: Node, ins):
+    return np.tanh(ins[0])
+
+
+def _prelu(g: Graph, node: Node, ins):
+    x = ins[0]
+    return np.where(x >= 0, x, x * g.const(node, "alpha").astype(np.float32))
+
+
+def _gelu(g: Graph, node: Node, ins):
+    """torch's GELU: 0.5 x (1 + erf(x / sqrt 2)), or with approximate its tanh form."""
+    x = ins[0].astype(np.float64)
+    if node.attrs["approximate"]:
+        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)
+        return 0.5 * x * (1.0 + np.tanh(inner))
+    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)).astype(np.float64))
+
+
+def _hard_sigmoid(g: Graph, node: Node, ins):
+    return np.clip(ins[0] / np.float32(6) + np.float32(0.5), 0, 1)
+
+
+def _sum(g: Graph, node: Node, ins):
+    return ins[0].sum(axis=tuple(node.attrs["axes"]), keepdims=bool(node.attrs["keep_dims"]), dtype=np.float64)
+
+
+def _strided_slice(g: Graph, node: Node, ins):
+    x = ins[0]
+    out = g.tensors[node.outputs[0]].shape
+    for axis in range(1, x.ndim):
+        begin, stride = int(node.attrs["begin"][axis]), int(node.attrs["strides"][axis])
+        x = np.take(x, begin + stride * np.arange(out[axis]), axis=axis)
+    return np.ascontiguousarray(x)
+
+
+_NUMPY_PAD_MODES = {"reflect": "reflect", "symmetric": "symmetric", "replicate": "edge", "circular": "wrap"}
+
+
+def _mirror_pad(g: Graph, node: Node, ins):
+    widths = ((0, 0),) + tuple(tuple(p) for p in node.attrs["paddings"][1:])
+    return np.pad(ins[0], widths, mode=_NUMPY_PAD_MODES[node.attrs["mode"]])
+
+
+_OPS.update({
+    "tanh": _tanh,
+    "prelu": _prelu,
+    "gelu": _gelu,
+    "hard_sigmoid": _hard_sigmoid,
+    "sum": _sum,
+    "strided_slice": _strided_slice,
+    "mirror_pad": _mirror_pad,
+})
+
+# normalization and attention (tinygen/ref/float_attention.py)
+_OPS.update(float_attention.OPS)

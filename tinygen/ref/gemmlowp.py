@@ -1,5 +1,5 @@
-"""The gemmlowp fixed-point functions the int8 softmax and logistic twins need (exp on
-negative values, 1 / (1 + x), logistic), int32 in Q formats, integer-exact to the C in
+"""The gemmlowp fixed-point functions the int8 softmax, logistic and tanh twins need (exp on
+negative values, 1 / (1 + x), (1 - x) / (1 + x), logistic, tanh), int32 in Q formats, integer-exact to the C in
 firmware/kernels/support/tg_requant.h (tests/quant/test_fixedpoint.py compares them)."""
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ def _exp_on_negative_values(a, integer_bits: int) -> np.ndarray:
     return np.where(a == 0, fp.INT32_MAX, result)
 
 
-def _one_over_one_plus_x_for_x_in_0_1(a) -> np.ndarray:
-    """tg_one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a), a in [0, 1), Q0 -> Q0."""
+def _two_over_one_plus_x_q2(a) -> np.ndarray:
+    """tg_two_over_one_plus_x_q2: 2 / (1 + a) in Q2 for a in [0, 1) in Q0, by gemmlowp's
+    Newton-Raphson division (three steps), as its 1 / (1 + x) and (1 - x) / (1 + x) share it."""
     s = _i64(a) + fp.INT32_MAX
     # gemmlowp RoundingHalfSum: (s + sign(s)) / 2 truncated toward zero
     half_denominator = np.where(s >= 0, (s + 1) // 2, -((-s + 1) // 2))
@@ -71,7 +72,12 @@ def _one_over_one_plus_x_for_x_in_0_1(a) -> np.ndarray:
     for _ in range(3):
         one_minus_half_denominator_times_x = (1 << 29) - _srdhm(half_denominator, x)
         x = x + _saturating_shift_left(_srdhm(x, one_minus_half_denominator_times_x), 2)
-    return _saturating_shift_left(x, 1)
+    return x
+
+
+def _one_over_one_plus_x_for_x_in_0_1(a) -> np.ndarray:
+    """tg_one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a), a in [0, 1), Q0 -> Q0."""
+    return _saturating_shift_left(_two_over_one_plus_x_q2(a), 1)
 
 
 def _logistic_q0(a, integer_bits: int) -> np.ndarray:
@@ -82,3 +88,17 @@ def _logistic_q0(a, integer_bits: int) -> np.ndarray:
         _exp_on_negative_values(fp.wrap_int32(-abs_a), integer_bits))
     result = np.where(a > 0, result_if_positive, fp.INT32_MAX - result_if_positive)
     return np.where(a == 0, 1 << 30, result)
+
+
+def _one_minus_x_over_one_plus_x_for_x_in_0_1(a) -> np.ndarray:
+    """tg_one_minus_x_over_one_plus_x_for_x_in_0_1: (1 - a) / (1 + a), a in [0, 1), Q0 -> Q0."""
+    return _saturating_shift_left(_two_over_one_plus_x_q2(a) - (1 << 29), 2)
+
+
+def _tanh_q0(a, integer_bits: int) -> np.ndarray:
+    """tg_tanh_q0: tanh(a), a in Q(integer_bits), result Q0: (1 - exp(-2|a|)) / (1 + exp(-2|a|))
+    with the sign of a, exp(-2|a|) taken on the raw -|a| read with one more integer bit."""
+    a = _i64(a)
+    negative_abs = np.where(a < 0, a, fp.wrap_int32(-a))
+    t = _one_minus_x_over_one_plus_x_for_x_in_0_1(_exp_on_negative_values(negative_abs, integer_bits + 1))
+    return np.where(a == 0, 0, np.where(a < 0, -t, t))

@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import BINARY_OPS, Graph, binary_operands
+from tinygen.ir import BINARY_OPS, RECURRENT_OPS, Graph, binary_operands
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
 from tinygen.ref import layout as ref_layout
 from tinygen.ref import gating as ref_gating
+from tinygen.ref import lookup as ref_lookup, prelu as ref_prelu, slicing as ref_slicing
+from tinygen.ref import transpose_conv as ref_transpose_conv
+from tinygen.ref import attention as ref_attention
+from tinygen.ref import recurrent as ref_recurrent
+from tinygen.ref.recurrent import call_recurrent
 
 # the modules holding the numpy twins of the C kernels
-_TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating)
+_TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
+          ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
+          ref_attention, ref_recurrent)
 
 
 def twin(name: str):
@@ -37,8 +44,13 @@ def _kernel_view(graph: Graph, name: str, value: np.ndarray) -> np.ndarray:
 
 
 def quantize_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
-    """Float model input (graph layout, any leading batch) → int8 on the input's grid."""
+    """Float model input (graph layout, any leading batch) → int8 on the input's grid; a
+    quantized ONNX model's as onnxruntime's QuantizeLinear (graph.meta["input_rounding"])."""
     q = graph.tensor(graph.inputs[index]).qparams
+    if graph.meta.get("input_rounding") == "half_even":
+        # QuantizeLinear: a float32 division, rounded half to even, plus the zero point, saturated
+        scaled = np.asarray(x, dtype=np.float32) / np.float32(q.scale[0])
+        return np.clip(np.rint(scaled).astype(np.int64) + int(q.zero_point[0]), -128, 127).astype(np.int8)
     scaled = np.asarray(x, dtype=np.float64) / np.float64(q.scale[0])
     rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + int(q.zero_point[0])
     return np.clip(rounded, -128, 127).astype(np.int8)
@@ -62,7 +74,10 @@ def dequantize(graph: Graph, name: str, q: np.ndarray) -> np.ndarray:
     return (q.astype(np.float32) - np.float32(qp.zero_point[0])) * qp.scale[0]
 
 
-def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0) -> np.ndarray:
+def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
+             state: dict | None = None) -> np.ndarray:
+    """One node's int8 output. `state`: the recurrent layers' state by node name, kept by the
+    caller across invocations (None: every recurrent layer starts from its initial state)."""
     out = graph.tensor(node.outputs[0])
     if node.kernel is None:           # an alias: same bytes, new shape
         return values[node.inputs[0]].reshape(_stored(graph, out.name))
@@ -71,7 +86,10 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0)
     p = node.attrs["kparams"]
     inputs = [_kernel_view(graph, t, values[t]) for t in node.inputs]
     consts = [graph.const(node, role, switch) for role in (spec.const_roles if spec.ref_roles is None else spec.ref_roles)]
-    if node.op == "concat":
+    if node.op in RECURRENT_OPS:     # the initial state from inputs or constants; the layer's state
+        layer_state = None if state is None else state.setdefault(node.name, {})
+        result = call_recurrent(fn, graph, node, values, p, layer_state, switch)
+    elif node.op == "concat":
         result = fn(p, inputs)
     elif node.op in BINARY_OPS:     # an activation and a constant, or two activations
         result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in binary_operands(node)])
@@ -86,17 +104,19 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0)
     return result.reshape(_stored(graph, out.name))
 
 
-def run(graph: Graph, x, keep_all: bool = False, switch: int = 0) -> dict[str, np.ndarray]:
+def run(graph: Graph, x, keep_all: bool = False, switch: int = 0, state: dict | None = None) -> dict[str, np.ndarray]:
     """Run one int8 input (the graph input's shape, or anything with as many elements; a
     list or tuple of them, in graph.inputs' order, for a model with several inputs) and
-    return the graph outputs, or every tensor with keep_all."""
+    return the graph outputs, or every tensor with keep_all. `state`: a dict the caller keeps
+    between invocations, holding the recurrent layers' state as the device's persistent region
+    does ({} after tg_model_reset_state(); None: a fresh state for this invocation only)."""
     xs = list(x) if isinstance(x, (list, tuple)) else [x]
     if len(xs) != len(graph.inputs):
         raise ValueError(f"graph {graph.name!r} takes {len(graph.inputs)} inputs, got {len(xs)}")
     values = {name: np.asarray(v, dtype=np.int8).reshape(graph.tensor(name).shape)
               for name, v in zip(graph.inputs, xs)}
     for node in graph.nodes:
-        values[node.outputs[0]] = run_node(graph, node, values, switch)
+        values[node.outputs[0]] = run_node(graph, node, values, switch, state)
     if keep_all:
         return values
     return {name: values[name] for name in graph.outputs}

@@ -7,7 +7,7 @@ from tinygen.ir import Graph
 from tinygen.passes.lower_peak import lower_peak_lines
 from tinygen.passes.tile import tile_lines
 from tinygen.passes.plan_camera import BUFFER as CAMERA_BUFFER
-from tinygen.passes.plan_memory import MemoryPlan
+from tinygen.passes.plan_memory import STATE_SUFFIX, MemoryPlan
 from tinygen.passes.stream_input import input_buffer_bytes, streamed, window_rows
 from tinygen.report import human_bytes, human_count, table
 
@@ -116,6 +116,7 @@ def memory_report(graph: Graph) -> str:
         first = "input" if b.first < 0 else graph.nodes[b.first].name
         last = "output" if b.last >= n else "(before the first layer)" if b.last < 0 else graph.nodes[b.last].name
         kind = ("scratch" if b.name.endswith(".scratch") else "front end" if b.name == CAMERA_BUFFER else
+                "state" if b.name.endswith(STATE_SUFFIX) else
                 "input" if b.name in graph.inputs else "output" if b.name in graph.outputs else "tensor")
         rows.append([b.name, kind, b.offset, b.size, first, last])
     timeline = plan.timeline(n)

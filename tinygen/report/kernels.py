@@ -11,6 +11,7 @@ from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels.cmsis_nn import BACKEND as CMSIS_NN
 from tinygen.kernels.cmsis_nn import REQUIRES as CMSIS_NN_REQUIRES
 from tinygen.kernels.cmsis_nn import tflite_avg_pool
+from tinygen.kernels.cmsis_nn_mve import conv_exact
 from tinygen.kernels.esp_nn import BACKEND as ESP_NN
 from tinygen.kernels.esp_nn import SIZE_MAX as ESP_NN_SIZE_MAX
 from tinygen.kernels.esp_nn import SIZED_PARAMS as ESP_NN_SIZES
@@ -57,7 +58,8 @@ def _backend_layers(graph: Graph, backend: str) -> tuple[list, list]:
 def cmsis_nn_note(graph: Graph) -> str | None:
     """For the build output and inspect: which layers CMSIS-NN runs and why tinygen's kernels
     run the others; None when no CMSIS-NN tree is configured."""
-    return _library_note(graph, "cmsis_nn", CMSIS_NN, "CMSIS-NN", CMSIS_NN_REQUIRES,
+    features = frozenset(graph.meta.get("cmsis_nn", {}).get("features", CMSIS_NN_REQUIRES))
+    return _library_note(graph, "cmsis_nn", CMSIS_NN, "CMSIS-NN", features,
                          "CMSIS-NN's serve int8 conv, depthwise, fully connected, pooling, add and softmax on "
                          "Cortex-M cores with the DSP extension")
 
@@ -141,6 +143,8 @@ def _inexact(graph: Graph, node: Node, backend: str) -> str:
     p = kernel_params(graph, node)
     if (p.get("dilation_h", 1), p.get("dilation_w", 1)) != (1, 1):
         return f"dilation {p['dilation_h']}x{p['dilation_w']}"
+    if backend == CMSIS_NN and node.op in ("conv2d", "depthwise_conv2d") and not conv_exact(p):
+        return "a one-row conv whose padding CMSIS-NN's 1xN Helium path reads wrongly"
     if backend == ESP_NN:
         if node.op == "add" and any(p[k] > 0 for k in ("input1_shift", "input2_shift", "output_shift")):
             return "a shift > 0 (ESP-NN divides by 2^-shift)"

@@ -3,10 +3,15 @@
     flash(get_board("f746zg"), "build/kws")                    # first installed of [flash].tools
     flash(get_board("f746zg"), "build/kws", probe="openocd")
 
-STM32 (ST-LINK on the Nucleo): st-flash, openocd or pyocd; ESP32: idf.py in
-the generated ESP-IDF project, or esptool. Every path verifies what it wrote:
+STM32 (ST-LINK on the Nucleo and Discovery kits): st-flash, STM32CubeProgrammer's
+STM32_Programmer_CLI (with an external loader for the STM32N6570-DK's XSPI flash),
+openocd or pyocd; Raspberry Pi Pico 2: picotool (through the boot ROM's USB, BOOTSEL
+held) or openocd (SWD); ESP32: idf.py in the generated ESP-IDF project, or esptool.
+Every path verifies what it wrote:
 - st-flash: `write` reads the flash back after programming and prints "Flash
   written and verified" (there is no flag for it; it always verifies);
+- STM32_Programmer_CLI: `-w FILE ADDR -v` reads the flash back ("Download verified successfully");
+- picotool: `load --verify` reads the flash back ("Verifying Flash: ... OK");
 - openocd: `program FILE verify reset exit` runs verify_image ("** Verified OK **");
 - pyocd: `pyocd flash` has no verify option, so a second call,
   `pyocd commander -c "compare ADDR firmware.bin"`, reads the flash back ("All N bytes match");
@@ -36,6 +41,8 @@ TIMEOUT = 300
 
 NO_STLINK_HINT = ("connect the board's USB (CN1, the ST-LINK connector on Nucleo boards), check the cable "
                   "carries data and `lsusb` lists an ST-LINK; close other debuggers (STM32CubeIDE, st-util)")
+NO_PICO_HINT = ("hold the Pico 2's BOOTSEL button while plugging its USB in (picotool talks to the boot ROM), "
+                "or wire a Debug Probe to its SWD pins and use --probe openocd")
 NO_ESP_HINT = ("connect the board's USB (the UART bridge port), check `ls /dev/ttyUSB* /dev/ttyACM*` and pass it "
                "with --port; hold BOOT while pressing EN if it still does not connect")
 
@@ -64,6 +71,12 @@ TOOLS = {
                     "no ST-LINK found", NO_STLINK_HINT),
     "pyocd": Tool("pyocd", re.compile(r"no (?:available|connected) debug probes|no target device available", re.I),
                   "no debug probe found", NO_STLINK_HINT),
+    "STM32_Programmer_CLI": Tool("STM32_Programmer_CLI",
+                                 re.compile(r"no (?:st-?link|debug probe) detected|no stm32 target found|"
+                                            r"unable to get core id", re.I),
+                                 "no ST-LINK or no target found", NO_STLINK_HINT),
+    "picotool": Tool("picotool", re.compile(r"no accessible rp-series devices|no accessible rp2\d{3} devices", re.I),
+                     "no RP2350 in BOOTSEL mode found", NO_PICO_HINT),
     "idf.py": Tool("idf.py", re.compile(r"failed to connect|could not open port|no serial data received|"
                                         r"no such file or directory: '/dev", re.I),
                    "no ESP32 answered", NO_ESP_HINT),
@@ -102,9 +115,19 @@ def plan(board: Board, tool: str, project: Path, port: str | None = None) -> lis
                      re.compile(r"written and verified", re.I))]
     if tool == "openocd":
         elf = _artifact(project, "firmware.elf")
-        config = f.get("openocd_config", "board/st_nucleo_f7.cfg")
-        return [Step(["openocd", "-f", config, "-c", f"program {elf} verify reset exit"],
+        configs = openocd_configs(board)
+        return [Step(["openocd", *(a for c in configs for a in ("-f", c)), "-c", f"program {elf} verify reset exit"],
                      re.compile(r"verified ok", re.I))]
+    if tool == "STM32_Programmer_CLI":
+        binary = _artifact(project, "firmware.bin")
+        loader = _external_loader(board)
+        return [Step(["STM32_Programmer_CLI", "-c", "port=SWD", "mode=UR", *(["-el", loader] if loader else []),
+                      "-w", str(binary), _address(board), "-v", "-rst"],
+                     re.compile(r"download verified successfully", re.I))]
+    if tool == "picotool":
+        elf = _artifact(project, "firmware.elf")
+        return [Step(["picotool", "load", "--verify", "--execute", "-t", "elf", str(elf)],
+                     re.compile(r"verifying.*?\bok\b", re.I | re.S))]
     if tool == "pyocd":
         elf, binary = _artifact(project, "firmware.elf"), _artifact(project, "firmware.bin")
         target = f.get("pyocd_target")
@@ -124,6 +147,25 @@ def plan(board: Board, tool: str, project: Path, port: str | None = None) -> lis
         return [Step(["idf.py", "-p", _need_port(board, port), "flash"],
                      re.compile(r"hash of data verified", re.I), cwd=project)]
     raise UsageError(f"unknown flash tool {tool!r}", f"{board.name} supports: {', '.join(f.get('tools', []))}")
+
+
+def openocd_configs(board: Board) -> list[str]:
+    """The board's OpenOCD configuration files ([flash] openocd_config: one, or a list such as
+    an interface and a target), each passed with -f."""
+    config = board.flash.get("openocd_config", "board/st_nucleo_f7.cfg")
+    return [config] if isinstance(config, str) else list(config)
+
+
+def _external_loader(board: Board) -> str | None:
+    """STM32CubeProgrammer's external loader for a board whose flash is outside the part
+    ([flash] stm32cubeprog_loader): the file in the ExternalLoader folder beside the
+    installed STM32_Programmer_CLI (its bin/), or the name as given."""
+    name = board.flash.get("stm32cubeprog_loader")
+    if not name:
+        return None
+    cli = shutil.which("STM32_Programmer_CLI")
+    found = Path(cli).resolve().parent / "ExternalLoader" / name if cli else None
+    return str(found) if found is not None and found.is_file() else name
 
 
 def _need_port(board: Board, port: str | None) -> str:
@@ -190,4 +232,4 @@ def _tail(text: str, lines: int = 15) -> str:
     return "\n".join("    " + line for line in text.strip().splitlines()[-lines:])
 
 
-__all__ = ["FlashResult", "TOOLS", "choose_tool", "flash", "plan"]
+__all__ = ["FlashResult", "TOOLS", "choose_tool", "flash", "openocd_configs", "plan"]

@@ -54,6 +54,10 @@ class HostModel:
         return [self._read(self._lib.tg_model_output(i), int(np.prod(o["shape"])), o["shape"])
                 for i, o in enumerate(self.outputs)]
 
+    def reset_state(self) -> None:
+        """tg_model_reset_state(): the recurrent layers' state back to its initial value."""
+        self._lib.tg_model_reset_state()
+
     def dynamic(self) -> tuple[int, list[int]]:
         """After an invoke: the exit that answered and each gate's kept channels (-1: not run)."""
         gates = int(self.manifest.get("gates", 0))

@@ -38,6 +38,12 @@ def sweep_context(spec: Spec, cache: Path, timeout: float | None = None) -> dict
     from tinygen.sweep.model import float_model, is_switchable, load_module, mac_layers
     from tinygen.sweep.spec import check_layers
 
+    if spec.model.suffix == ".onnx":        # a model file as it is: its kernels and boards are swept
+        if any(d.startswith(("bits:", "prune:")) for d in spec.space) or spec.finetune:
+            raise UsageError(f"{spec.model.name} is an ONNX model: bits, prune and finetune change a PyTorch "
+                             "model's layers", "sweep its kernels and boards (space: kernels / board), or give "
+                             "the PyTorch model file (.py) it was exported from")
+        return _context(spec, cache, timeout, [])
     net = float_model(load_module(spec.model))
     layers = mac_layers(net)
     if is_switchable(net) and any(d.startswith(("bits:", "prune:")) for d in spec.space):
@@ -47,11 +53,15 @@ def sweep_context(spec: Spec, cache: Path, timeout: float | None = None) -> dict
     if not is_switchable(net) and "storage" in spec.space:
         raise UsageError("space: storage is for switchable-precision models", "leave it out for this model")
     check_layers(spec, layers)
+    return _context(spec, cache, timeout, list(layers))
+
+
+def _context(spec: Spec, cache: Path, timeout: float | None, layers: list[str]) -> dict:
     for board in spec.space["board"]:
         _check_board(board, spec.real_boards)
     ctx = {"model": str(spec.model), "data": spec.data, "train": spec.train, "calib": spec.calib,
            "finetune": spec.finetune, "samples": spec.samples, "seed": spec.seed, "real_boards": spec.real_boards,
-           "cache": str(cache), "identity": spec.identity(), "layers": list(layers)}
+           "cache": str(cache), "identity": spec.identity(), "layers": layers}
     if timeout is not None:
         ctx["timeout"] = timeout
     return ctx

@@ -91,7 +91,10 @@ def compile_request(model_file: str, params: dict, calib: str | None, timeout: f
 
 
 def write_point_model(params: dict, ctx: dict, dest: Path) -> Path:
-    """The point's model as a model file `tinygen build` reads: dest/model.py + model.pt."""
+    """The point's model as a model file `tinygen build` reads: dest/model.py + model.pt (an .onnx
+    model is its own file: a point changes only its kernels and board)."""
+    if ctx["model"].endswith(".onnx"):
+        return Path(ctx["model"])
     import torch
 
     from tinygen.frontend.torch_loader import permanent_pruning

@@ -85,9 +85,9 @@ class Spec:
     def identity(self) -> str:
         """A hash of what a point's result depends on besides its own parameters."""
         h = hashlib.sha256()
-        # the model file and its weights beside it (model.py + model.pt, as the examples keep them)
+        # the model file and its weights beside it (model.py + model.pt, as the examples keep them; an .onnx)
         for file in sorted(self.model.parent.glob(self.model.stem + ".*")):
-            if file.is_file() and file.suffix in (".py", ".pt", ".pth", ".pt2", ".npz"):
+            if file.is_file() and file.suffix in (".py", ".pt", ".pth", ".pt2", ".npz", ".onnx"):
                 h.update(file.name.encode() + file.read_bytes())
         for extra in (self.data, self.train, self.calib, json.dumps(self.finetune, sort_keys=True),
                       str(self.samples), str(self.real_boards)):

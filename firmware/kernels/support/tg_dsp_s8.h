@@ -60,6 +60,14 @@ static inline int32_t tg_dsp_ssat8(int32_t v)
     return r;
 }
 
+/* v saturated to int16: SSAT. */
+static inline int32_t tg_dsp_ssat16(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(v));
+    return r;
+}
+
 /* v >> 1 (arithmetic) saturated to int8: SSAT with its shift operand. */
 static inline int32_t tg_dsp_ssat8_asr1(int32_t v)
 {

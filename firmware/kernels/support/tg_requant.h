@@ -1,12 +1,13 @@
 /*
  * tinygen fixed-point helpers: TFLite's requantization arithmetic and the
- * gemmlowp fixed-point functions (exp, 1/(1+x), logistic) that TFLite's int8
- * softmax and logistic reference kernels are built on.
+ * gemmlowp fixed-point functions (exp, 1/(1+x), (1-x)/(1+x), logistic, tanh) that
+ * TFLite's int8 softmax, logistic and tanh reference kernels are built on.
  *
  * Each function mirrors, bit for bit:
  *  - tinygen/quant/fixedpoint.py (requantization), and
  *  - tinygen/ref/gemmlowp.py (the private _exp_on_negative_values,
- *    _one_over_one_plus_x_for_x_in_0_1 and _logistic_q0 helpers).
+ *    _one_over_one_plus_x_for_x_in_0_1, _logistic_q0, _tanh_q0 and the helpers
+ *    they share).
  *
  * Fixed-point notation: a "Qm" int32 value has m integer bits and 31 - m
  * fractional bits, so Q0 holds [-1, 1) and Q5 holds [-32, 32).
@@ -279,10 +280,11 @@ static inline int32_t tg_exp_on_negative_values(int32_t a, int32_t integer_bits)
 }
 
 /*
- * gemmlowp one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for a in [0, 1),
- * Q0 in and out. Newton-Raphson division, three iterations, in Q2.
+ * The Newton-Raphson division gemmlowp's one_over_one_plus_x_for_x_in_0_1 and
+ * one_minus_x_over_one_plus_x_for_x_in_0_1 share: 2 / (1 + a) in Q2 for a in
+ * [0, 1) in Q0, three iterations from 48/17 - 32/17 * (1 + a) / 2.
  */
-static inline int32_t tg_one_over_one_plus_x_for_x_in_0_1(int32_t a)
+static inline int32_t tg_two_over_one_plus_x_q2(int32_t a)
 {
     const int32_t constant_48_over_17 = 1515870810;      /* Q2 */
     const int32_t constant_neg_32_over_17 = -1010580540; /* Q2 */
@@ -301,8 +303,18 @@ static inline int32_t tg_one_over_one_plus_x_for_x_in_0_1(int32_t a)
                     tg_saturating_rounding_doubling_high_mul(x, one_minus_half_denominator_times_x),
                     2);
     }
-    /* x approximates 2 / (1 + a) in Q2, i.e. 1 / (1 + a) in Q1; rescale to Q0 */
-    return tg_saturating_shift_left(x, 1);
+    /* x approximates 1 / half_denominator = 2 / (1 + a), in Q2 */
+    return x;
+}
+
+/*
+ * gemmlowp one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for a in [0, 1),
+ * Q0 in and out.
+ */
+static inline int32_t tg_one_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    /* 2 / (1 + a) in Q2 is 1 / (1 + a) in Q1; rescale to Q0 */
+    return tg_saturating_shift_left(tg_two_over_one_plus_x_q2(a), 1);
 }
 
 /*
@@ -320,6 +332,36 @@ static inline int32_t tg_logistic_q0(int32_t a, int32_t integer_bits)
         const int32_t result_if_positive = tg_one_over_one_plus_x_for_x_in_0_1(
             tg_exp_on_negative_values((int32_t)(0u - (uint32_t)abs_a), integer_bits));
         return a > 0 ? result_if_positive : INT32_MAX - result_if_positive;
+    }
+}
+
+/* -- tanh (the int8 TANH kernel, tg_tanh_s8) ------------------------------- */
+
+/*
+ * gemmlowp one_minus_x_over_one_plus_x_for_x_in_0_1: (1 - a) / (1 + a) for a in
+ * [0, 1), Q0 in and out.
+ */
+static inline int32_t tg_one_minus_x_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    return tg_saturating_shift_left(tg_two_over_one_plus_x_q2(a) - ((int32_t)1 << 29), 2);
+}
+
+/*
+ * gemmlowp tanh: tanh(a), a in Q(integer_bits) with integer_bits in [1, 29],
+ * result in Q0. With n = -|a| and e = exp(2n) (exp_on_negative_values of n's raw
+ * value read with one more integer bit), tanh(|a|) = (1 - e) / (1 + e).
+ */
+static inline int32_t tg_tanh_q0(int32_t a, int32_t integer_bits)
+{
+    if (a == 0) {
+        return 0;
+    }
+    {
+        /* -|a| computed without overflowing: a == INT32_MIN maps to itself */
+        const int32_t negative_abs = a < 0 ? a : (int32_t)(0u - (uint32_t)a);
+        const int32_t t = tg_one_minus_x_over_one_plus_x_for_x_in_0_1(
+            tg_exp_on_negative_values(negative_abs, integer_bits + 1));
+        return a < 0 ? -t : t;
     }
 }
 

@@ -30,12 +30,15 @@
 #define TG_AIRCR_SYSRESETREQ (1u << 2)
 #define TG_CCR_DC (1u << 16) /* data cache enable (Cortex-M7) */
 #define TG_CCR_IC (1u << 17) /* instruction cache enable (Cortex-M7) */
+#define TG_CCR_LOB (1u << 19) /* loop and branch info cache enable (Armv8.1-M: Cortex-M55) */
 #define TG_CPACR_CP10_CP11_FULL (0xFu << 20)
 
-/* CPUID.PARTNO values (Cortex-M4 / M7 Technical Reference Manuals, "CPUID"). */
+/* CPUID.PARTNO values (Cortex-M4 / M7 / M33 / M55 Technical Reference Manuals, "CPUID"). */
 #define TG_CPUID_PARTNO(cpuid) (((cpuid) >> 4) & 0xFFFu)
 #define TG_PARTNO_CORTEX_M4 0xC24u
 #define TG_PARTNO_CORTEX_M7 0xC27u
+#define TG_PARTNO_CORTEX_M33 0xD21u
+#define TG_PARTNO_CORTEX_M55 0xD22u
 
 static inline void tg_dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
 static inline void tg_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
@@ -84,7 +87,11 @@ void tg_semihost_exit(int code) __attribute__((noreturn));
 /* Request a system reset through AIRCR.SYSRESETREQ (tg_scb.c). */
 void tg_system_reset(void) __attribute__((noreturn));
 
-/* Invalidate and enable the Cortex-M7 L1 instruction and data caches (tg_scb.c). */
+/*
+ * Invalidate and enable the L1 instruction and data caches (tg_scb.c): the
+ * Cortex-M7's, and the Cortex-M55's, which the same Armv7-M / Armv8-M cache
+ * maintenance registers drive.
+ */
 void tg_cortexm7_enable_caches(void);
 
 #endif /* TG_CORTEXM_H */

@@ -67,8 +67,9 @@ static void tg_zero_words(volatile uint32_t *dst, const uint32_t *end)
 
 void Reset_Handler(void)
 {
-#if defined(__ARM_FP)
-    /* CP10 and CP11 full access before the first floating-point instruction. */
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
+    /* CP10 and CP11 full access before the first floating-point or Helium (MVE)
+     * instruction: MVE shares the FPU's registers and faults without it. */
     TG_SCB_CPACR |= TG_CPACR_CP10_CP11_FULL;
     tg_dsb();
     tg_isb();

@@ -1,7 +1,8 @@
 """Build the quantized IR graph from a .tflite model: the model's boundary (its int8 input
 and outputs, the QUANTIZE / DEQUANTIZE ops at a float32 boundary), then one handler per
-supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation), each checked against
-the shape the file records."""
+supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation, ops_simple, ops_transpose,
+ops_attention), each
+checked against the shape the file records."""
 
 from __future__ import annotations
 
@@ -10,17 +11,28 @@ from tflite.TensorType import TensorType
 
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
+from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
-from tinygen.frontend.tflite.ops_tensor import TensorOps
+from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
+from tinygen.frontend.tflite.ops_simple import SimpleOps
+from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
 from tinygen.ir import Graph, Kind, Tensor
 
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
                  "ADD", "MUL", "CONCATENATION", "PAD", "PADV2", "MEAN", "RESHAPE", "SQUEEZE", "SOFTMAX",
-                 "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE")
+                 "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE",
+                 # the simpler operators users' models bring (ops_simple)
+                 "TANH", "PRELU", "GELU", "SUM", "SLICE", "STRIDED_SLICE", "MIRROR_PAD",
+                 # transposed convolution (ops_transpose.py)
+                 "TRANSPOSE_CONV",
+                 # normalization and attention (ops_attention.py)
+                 "BATCH_MATMUL", "SUB", "SQUARED_DIFFERENCE", "RSQRT", "TRANSPOSE",
+                 # recurrent layers (ops_recurrent.py)
+                 "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF")
 
 
-class Importer(MacOps, TensorOps, ActivationOps):
+class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:

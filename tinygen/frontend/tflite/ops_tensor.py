@@ -120,6 +120,11 @@ class TensorOps(Builder):
         return self._pad(i, ins, out, source, int(value.reshape(-1)[0]))
 
     def op_mean(self, i, op, ins, out, source):
+        return self.reduce(i, op, ins, out, source, "mean")
+
+    def reduce(self, i, op, ins, out, source, opname: str) -> Node:
+        """MEAN, SUM: over constant axes (negative ones counted from the end), keeping the
+        reduced dimensions or not."""
         opts = self.options(op, tflite.ReducerOptions)
         x = self.activation(ins[0])
         shape = self.graph.tensors[x].shape
@@ -129,7 +134,7 @@ class TensorOps(Builder):
         axes = tuple(sorted({int(a) % len(shape) for a in axes}))
         keep = bool(opts.KeepDims())
         out_shape = tuple(1 if d in axes else n for d, n in enumerate(shape) if keep or d not in axes)
-        return self.add_node(i, "mean", [x], out, {"axes": axes, "keep_dims": keep}, {}, source, out_shape)
+        return self.add_node(i, opname, [x], out, {"axes": axes, "keep_dims": keep}, {}, source, out_shape)
 
     def op_quantize(self, i, op, ins, out, source):
         t = self.tensor(ins[0])

@@ -187,13 +187,26 @@ class Reader:
                 outputs.add(t)
         return inputs, outputs
 
+    def recurrent_internal(self) -> set[int]:
+        """Tensors only an operator itself uses, whatever their type: variable tensors (a
+        recurrent layer's state: the LSTM's int16 cell, the SVDF's int16 activation state) and
+        operators' intermediates (the LSTM's gate scales, which TFLite Micro's integer LSTM does
+        not read); the operators check them (ops_recurrent.py)."""
+        found = {i for i in range(self.sg.TensorsLength()) if self.sg.Tensors(i).IsVariable()}
+        for i in range(self.sg.OperatorsLength()):
+            op = self.sg.Operators(i)
+            if op.IntermediatesLength():
+                found.update(int(t) for t in op.IntermediatesAsNumpy())
+        return found
+
     def check_types(self) -> None:
         """Reject float, dynamic-range and int16 models before looking at operators."""
         act_types, weight_types = set(), set()
         float_inputs, float_outputs = self.float_boundary()
         inner_floats = []
+        internal = self.recurrent_internal()
         for i in range(self.sg.TensorsLength()):
-            if i in float_inputs or i in float_outputs:
+            if i in float_inputs or i in float_outputs or i in internal:
                 continue
             t = self.sg.Tensors(i)
             is_const = self.is_const(i)

@@ -1,0 +1,58 @@
+"""The ONNX page's figures (docs/onnx.md): onnxruntime's agreement on the test models
+(benchmarks/onnx_agreement.py) and the digits demo through ONNX (examples/onnx/digits_onnx.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from figure_engine import Figure, python
+
+
+def measure_agreement(work: Path, quick: bool) -> list:
+    args = ["benchmarks/onnx_agreement.py", "--json", work / "out.json"]
+    python(*(args + ["--quick"] if quick else args))
+    return json.loads((work / "out.json").read_text())
+
+
+def render_agreement(rows: list) -> str:
+    lines = ["| model | form | activations / weights | samples | equal to onnxruntime | within 1 LSB | largest "
+             "difference | same top-1 | bytes differing | equal with TFLite's two roundings |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {'QDQ' if r['form'] == 'qdq' else 'QOperator'} | {r['variant']} | "
+                     f"{r['samples']} | {r['exact']} | {r['within_1_lsb']} | {r['max_lsb']} LSB | {r['top1_same']} | "
+                     f"{r['bytes_differing']} of {r['bytes']:,} | {r['double_rounding_exact']} |")
+    return "\n".join(lines)
+
+
+def measure_digits(work: Path, quick: bool) -> dict:
+    out = work / "digits"
+    python("examples/onnx/digits_onnx.py", "--out", out)
+    return json.loads((out / "results.json").read_text())
+
+
+def render_digits(r: dict) -> str:
+    a = r["onnx_vs_onnxruntime"]
+    rows = [["float PyTorch", f"{r['float_pytorch_accuracy']:.2%}", "-", "-"],
+            ["onnxruntime, QDQ model (quantize_static)", f"{r['onnxruntime_qdq_accuracy']:.2%}", "-", "-"],
+            [f"tinygen from the QDQ .onnx, {r['board']} stand-in", f"{r['tinygen_onnx_accuracy']:.2%}",
+             f"{r['onnx_instructions']:,.0f}", f"{r['onnx_bit_exact']} (stand-in = host build: "
+             f"{r['onnx_device_equals_host']})"],
+            [f"tinygen from PyTorch (its own PTQ), {r['board']} stand-in", f"{r['tinygen_pytorch_accuracy']:.2%}",
+             f"{r['pytorch_instructions']:,.0f}", r["pytorch_bit_exact"]]]
+    lines = ["| the digits CNN | accuracy | instructions per inference | bit-exact with the reference |",
+             "|---|---:|---:|---|"] + ["| " + " | ".join(row) + " |" for row in rows]
+    return ("\n".join(lines) + f"\n\n{r['samples']} test images ({r['epochs']} epochs of training); the ONNX "
+            f"build's outputs against onnxruntime's: {a['within_1_lsb']} of {a['samples']} within 1 LSB, "
+            f"{a['exact']} equal, {a['top1_same']} with the same top-1.")
+
+
+FIGURES = [
+    Figure("onnx-agreement", "quantized ONNX models: tinygen's reference against onnxruntime "
+           "(benchmarks/onnx_agreement.py)", measure_agreement, render_agreement, minutes=8, quick_minutes=2,
+           rows=("model", "form", "variant")),
+    Figure("onnx-digits", "the digits CNN through ONNX on the f746zg stand-in (examples/onnx/digits_onnx.py)",
+           measure_digits, render_digits, minutes=6, volatile=("ms", "seconds"),
+           counts=("onnx_instructions", "pytorch_instructions")),
+]

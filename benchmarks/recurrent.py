@@ -1,0 +1,136 @@
+"""Executed instructions of the recurrent layers on a Cortex-M stand-in: an LSTM (64 inputs, 64
+units, 49 steps, an int8 .tflite UNIDIRECTIONAL_SEQUENCE_LSTM), a GRU of the same size (PyTorch)
+and an SVDF (micro_speech's kind: 40 inputs, 64 filters of rank 1, 49 frames of memory), each
+built with tinygen's kernels (the DSP ones on Cortex-M4/M7, the RV32IM ones on the ESP32-C3), its
+portable kernels and, on cores with the DSP extension, CMSIS-NN's
+(arm_lstm_unidirectional_s8, arm_svdf_state_s16_s8; CMSIS-NN has no GRU), counted per layer by
+`tg layers` on the stand-in; the table gives instructions, per MAC and CMSIS-NN's over tinygen's.
+
+    source .ci/third_party.sh && .venv/bin/python benchmarks/recurrent.py [--board f746zg | f446re | esp32-c3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from tflite.ActivationFunctionType import ActivationFunctionType as Act
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from tflite_builder import ModelBuilder  # noqa: E402
+
+from tinygen.board import get_board  # noqa: E402
+from tinygen.compiler import build, compile_source, load_source  # noqa: E402
+from tinygen.hil.target import open_device  # noqa: E402
+from tinygen.passes import CompileOptions  # noqa: E402
+
+INPUTS, UNITS, STEPS = 64, 64, 49
+SVDF_INPUTS, SVDF_FILTERS, SVDF_MEMORY = 40, 64, 49
+
+
+def _weights(rng, shape, std: float) -> np.ndarray:
+    return np.clip(np.round(rng.normal(0, std, shape)), -127, 127)
+
+
+def lstm_tflite(rng) -> bytes:
+    """Weights drawn like a trained layer's (normal, per-tensor scales), so that no gate's
+    recurrent product can saturate and CMSIS-NN's kernel computes it exactly."""
+    b = ModelBuilder("benchmark lstm")
+    x = b.tensor("x", [1, STEPS, INPUTS], scale=0.05, zero_point=3)
+    ins = [x]
+    for k in range(8):
+        cols = INPUTS if k < 4 else UNITS
+        ins.append(b.tensor(f"w{k}", [UNITS, cols], scale=0.004 if k < 4 else 0.002, zero_point=0,
+                            data=_weights(rng, (UNITS, cols), 25)))
+    ins += [-1, -1, -1]
+    for k in range(4):
+        ins.append(b.tensor(f"b{k}", [UNITS], "int32", scale=0.05 * 0.004, data=rng.integers(-500, 500, UNITS)))
+    ins += [-1, -1, b.tensor("h", [1, UNITS], scale=1 / 128, zero_point=0, variable=True),
+            b.tensor("c", [1, UNITS], "int16", scale=2.0 ** -11, variable=True), -1, -1, -1, -1]
+    y = b.tensor("y", [1, STEPS, UNITS], scale=1 / 128, zero_point=0)
+    b.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], "UnidirectionalSequenceLSTMOptions",
+         FusedActivationFunction=Act.TANH, TimeMajor=False)
+    return b.finish([x], [y])
+
+
+def svdf_tflite(rng) -> bytes:
+    b = ModelBuilder("benchmark svdf")
+    x = b.tensor("x", [1, SVDF_INPUTS], scale=0.1, zero_point=-2)
+    wf = b.tensor("wf", [SVDF_FILTERS, SVDF_INPUTS], scale=0.005, data=_weights(rng, (SVDF_FILTERS, SVDF_INPUTS), 30))
+    wt = b.tensor("wt", [SVDF_FILTERS, SVDF_MEMORY], "int16", scale=3e-5,
+                  data=np.clip(rng.normal(0, 5000, (SVDF_FILTERS, SVDF_MEMORY)), -32767, 32767))
+    bias = b.tensor("bias", [SVDF_FILTERS], "int32", scale=0.05 * 3e-5, data=rng.integers(-5000, 5000, SVDF_FILTERS))
+    state = b.tensor("state", [1, SVDF_FILTERS * SVDF_MEMORY], "int16", scale=0.05, variable=True)
+    y = b.tensor("y", [1, SVDF_FILTERS], scale=0.1, zero_point=-10)
+    b.op("SVDF", [x, wf, wt, bias, state], [y], "SVDFOptions", Rank=1, FusedActivationFunction=Act.RELU)
+    return b.finish([x], [y])
+
+
+class Gru(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = torch.nn.GRU(INPUTS, UNITS, batch_first=True)
+
+    def forward(self, x):
+        return self.gru(x)[0][:, -1]
+
+
+def _count(source, graph, board, out: Path, op: str) -> tuple[str, int]:
+    result = build(source, graph, board, out)
+    node = next(n for n in graph.nodes if n.op == op)
+    kernels = [n for n in graph.nodes if n.kernel]
+    with open_device(board, result.out_dir, emulate=True) as dev:
+        dev.upload(np.zeros(graph.tensor(graph.inputs[0]).size, np.int8).tobytes())
+        layers, _, _ = dev.layers()
+    return node.kernel, layers[kernels.index(node)].count
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--board", default="f746zg")
+    args = ap.parse_args()
+    board = get_board(args.board)
+    tree = os.environ.get("CMSIS_NN_PATH")
+    rng = np.random.default_rng(0)
+    macs = {"lstm": STEPS * 4 * UNITS * (INPUTS + UNITS), "gru": STEPS * 3 * UNITS * (INPUTS + UNITS),
+            "svdf": SVDF_FILTERS * (SVDF_INPUTS + SVDF_MEMORY)}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "lstm.tflite").write_bytes(lstm_tflite(rng))
+        (tmp / "svdf.tflite").write_bytes(svdf_tflite(rng))
+        torch.manual_seed(0)
+        calib = rng.standard_normal((16, STEPS, INPUTS)).astype(np.float32)
+        np.save(tmp / "calib.npy", calib)
+        ep = torch.export.export(Gru().eval(), (torch.from_numpy(calib[:1]),))
+        torch.export.save(ep, tmp / "gru.pt2")
+        for op, path, calib_path in (("lstm", tmp / "lstm.tflite", None), ("gru", tmp / "gru.pt2", tmp / "calib.npy"),
+                                     ("svdf", tmp / "svdf.tflite", None)):
+            source = load_source(path)
+            counts = {}
+            for kernels in ("tinygen", "portable", "cmsis-nn"):
+                if kernels == "cmsis-nn" and (tree is None or op == "gru" or "dsp" not in board.isa_features):
+                    continue
+                options = CompileOptions(features=board.isa_features, kernels=kernels, cmsis_nn=tree)
+                graph = compile_source(source, str(calib_path) if calib_path else None, options)
+                counts[kernels] = _count(source, graph, board, tmp / f"{op}_{kernels}", op)
+            base = counts.get("cmsis-nn")
+            for kernels, (kernel, n) in counts.items():
+                ratio = f"{base[1] / n:.2f}x" if base else "-"
+                rows.append((op.upper(), kernels, kernel, n, n / macs[op], ratio))
+    print(f"{args.board} stand-in: LSTM {INPUTS} inputs x {UNITS} units x {STEPS} steps, GRU the same, "
+          f"SVDF {SVDF_INPUTS} inputs x {SVDF_FILTERS} filters x {SVDF_MEMORY} memory (instructions per inference)")
+    print(f"{'layer':6} {'--kernels':10} {'kernel':22} {'instructions':>13} {'per MAC':>8} {'CMSIS-NN / it':>14}")
+    for layer, kernels, kernel, n, per_mac, ratio in rows:
+        print(f"{layer:6} {kernels:10} {kernel:22} {n:13,d} {per_mac:8.2f} {ratio:>14}")
+
+
+if __name__ == "__main__":
+    main()

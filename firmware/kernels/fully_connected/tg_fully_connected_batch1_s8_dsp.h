@@ -1,0 +1,290 @@
+/*
+ * The batch-1 fully connected kernels for ARMv7E-M: a layer of one row, where every weight
+ * is used once per inference. tg_fully_connected_batch1_s8_dsp (the row widened once into
+ * scratch) and tg_fully_connected_batch1_lean_s8_dsp (no scratch: each input word widened
+ * as it is read). Both equal tg_fully_connected_s8 bit for bit on the layers the build gives
+ * them (tinygen/kernels/fc_batch1_dsp.py: sums below 2^30). numpy twin:
+ * tinygen.ref.kernels.fully_connected_s8.
+ *
+ * packed, built at build time, in blocks of 4 output rows (a last block of r < 4 rows holds
+ * r of everything): the rows' biases with the input offset folded in, b' = bias + offset
+ * sum_k w[k] (int32 each, one LDM), then per 4 values of depth the rows' weight words
+ * w[o][k..k+3] side by side (16 bytes, one LDM; rows padded with zero weights to a multiple
+ * of 4 values). The input is then widened without its offset: SXTB16 of an input word gives
+ * the pair (x0, x2), SXTB16 ROR 8 (x1, x3), the order the same two instructions split a
+ * weight word in, so one SXTB16 pair of a weight word serves its two SMLADs.
+ *
+ * A step of 4 values of depth for a block of 4 rows, with scratch (the row widened once per
+ * call, 8 bytes per 4 values):
+ *
+ *     LDRD  xa, xb, [x], #8         the input pairs, shared by the 4 rows
+ *     LDM   w!, {w0, w1, w2, w3}    the 4 rows' weight words
+ *     4 x { SXTB16 t, wi, ROR #8;  SXTB16 wi, wi;  SMLAD ai, xa, wi, ai;  SMLAD ai, xb, t, ai }
+ *
+ * 18 instructions for 16 multiply-accumulates; without scratch LDR x + SXTB16 xa, x + SXTB16
+ * xb, x, ROR #8 replace the LDRD: 20. Steps unrolled by 4 (SUBS + BNE per 64 MACs): 74
+ * (1.16 per MAC) and 82 (1.28) instructions per 64 MACs. The floor with int8 weights: each
+ * weight byte is loaded once and must be sign-extended, SXTB16 takes 2 bytes and SMLAD 2
+ * products, so 1 instruction per MAC before any load; the loads and the loop add the rest.
+ * 4 rows is the widest block: the 14 registers hold 4 accumulators, 2 input pairs, 4 weight
+ * words, a temporary, 2 pointers and the count. Per output the requantization
+ * (tg_fc_b1_out) is about 10 more: 2 per 64 MACs at depth 128.
+ *
+ * Loop order: the scratch kernel reads (widens) the whole input before writing any output,
+ * so its output may overlap its input; the lean one interleaves reads and writes, so its
+ * output must not. Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
+ */
+#ifndef TG_FULLY_CONNECTED_BATCH1_S8_DSP_H
+#define TG_FULLY_CONNECTED_BATCH1_S8_DSP_H
+
+#include <arm_acle.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tg_dsp_s8.h"
+#include "tg_kernels.h"
+#include "tg_mat_mult_pairs_s8_dsp.h"
+#include "tg_mat_mult_s8_dsp.h"
+
+/* Scratch bytes of tg_fully_connected_batch1_s8_dsp: the widened row, 8 bytes per 4 values. */
+static inline int32_t tg_fully_connected_batch1_s8_dsp_buffer_size(int32_t in_features)
+{
+    return 2 * ((in_features + 3) & ~3) * (int32_t)sizeof(int16_t);
+}
+
+/* The row x (int8 [depth]) widened into dst (8-byte aligned); zeros past depth. */
+static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
+{
+    const int32_t body = depth & ~3;
+    int32_t k;
+    for (k = 0; k < body; k += 4) {
+        const int32_t v = tg_dsp_load_s8x4(x + k);
+        dst[0] = __sxtb16(v);
+        dst[1] = tg_dsp_sxtb16_odd(v);
+        dst += 2;
+    }
+    if (k < depth) {
+        uint32_t u = 0;
+        int32_t i;
+        for (i = k; i < depth; ++i) {
+            u |= (uint32_t)(uint8_t)x[i] << (8 * (i - k));
+        }
+        dst[0] = __sxtb16((int32_t)u);
+        dst[1] = tg_dsp_sxtb16_odd((int32_t)u);
+    }
+}
+
+/* One step for the 4 rows from the input pairs in r4, r5 and the weight words in r6, r8, r9, r10. */
+#define TG_FC_B1_MACS                                                                                        \
+    "ldmia %[w]!, {r6, r8, r9, r10}\n\t"                                                                      \
+    "sxtb16 r12, r6, ror #8\n\tsxtb16 r6, r6\n\tsmlad %[a0], r4, r6, %[a0]\n\tsmlad %[a0], r5, r12, %[a0]\n\t"  \
+    "sxtb16 r12, r8, ror #8\n\tsxtb16 r8, r8\n\tsmlad %[a1], r4, r8, %[a1]\n\tsmlad %[a1], r5, r12, %[a1]\n\t"  \
+    "sxtb16 r12, r9, ror #8\n\tsxtb16 r9, r9\n\tsmlad %[a2], r4, r9, %[a2]\n\tsmlad %[a2], r5, r12, %[a2]\n\t"  \
+    "sxtb16 r12, r10, ror #8\n\tsxtb16 r10, r10\n\tsmlad %[a3], r4, r10, %[a3]\n\tsmlad %[a3], r5, r12, %[a3]\n\t"
+/* the input pairs of a step: from the widened row, or an input word widened as it is read */
+#define TG_FC_B1_STEP_WIDENED "ldrd r4, r5, [%[x]], #8\n\t" TG_FC_B1_MACS
+#define TG_FC_B1_STEP_LEAN "ldr r4, [%[x]], #4\n\tsxtb16 r5, r4, ror #8\n\tsxtb16 r4, r4\n\t" TG_FC_B1_MACS
+
+#define TG_FC_B1_LOOP(step)                                                                                  \
+    __asm__ volatile("1:\n\t" step "subs %[n], %[n], #1\n\tbne 1b\n\t"                                       \
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xp), [w] "+r"(wp), \
+                       [n] "+r"(n)                                                                           \
+                     :                                                                                       \
+                     : "r4", "r5", "r6", "r8", "r9", "r10", "r12", "cc", "memory")
+
+/*
+ * A block of 4 rows: the sums b' + the rows' dot products with the input (widened: 1, the
+ * widened row; 0, the int8 row) over `steps` steps of 4 values, into a[0..3]; *w advances
+ * past the block. The unrolled loop takes steps / 4 turns, then single steps.
+ */
+static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x, const int8_t **w, int32_t steps,
+                                                                  int32_t widened, int32_t a[4])
+{
+    /* every register but sp and pc is taken: the operands are named, as the allocator
+       finds no 7 free */
+    register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
+    register const void *xp __asm__("r7") = x;
+    register const int8_t *wp __asm__("r11") = *w;
+    register int32_t n __asm__("lr") = steps >> 2;
+    __asm__ volatile("ldmia %[w]!, {%[a0], %[a1], %[a2], %[a3]}"
+                     : [a0] "=r"(a0), [a1] "=r"(a1), [a2] "=r"(a2), [a3] "=r"(a3), [w] "+r"(wp)
+                     :
+                     : "memory");
+    if (n != 0) {
+        if (widened) {
+            TG_FC_B1_LOOP(TG_FC_B1_STEP_WIDENED TG_FC_B1_STEP_WIDENED TG_FC_B1_STEP_WIDENED TG_FC_B1_STEP_WIDENED);
+        } else {
+            TG_FC_B1_LOOP(TG_FC_B1_STEP_LEAN TG_FC_B1_STEP_LEAN TG_FC_B1_STEP_LEAN TG_FC_B1_STEP_LEAN);
+        }
+    }
+    n = steps & 3;
+    if (n != 0) {
+        if (widened) {
+            TG_FC_B1_LOOP(TG_FC_B1_STEP_WIDENED);
+        } else {
+            TG_FC_B1_LOOP(TG_FC_B1_STEP_LEAN);
+        }
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+    *w = wp;
+}
+
+/* The last block's r < 4 rows, in C: its r biases, then r words per step. */
+static inline void tg_fc_b1_tail(const void *x, const int8_t *w, int32_t steps, int32_t widened, int32_t r,
+                                 int32_t a[4])
+{
+    const int32_t *xw = (const int32_t *)x;
+    const int8_t *xb = (const int8_t *)x;
+    int32_t s, i;
+    for (i = 0; i < r; ++i, w += 4) {
+        a[i] = tg_dsp_load_s8x4(w);
+    }
+    for (s = 0; s < steps; ++s) {
+        int32_t lo, hi;
+        if (widened) {
+            lo = xw[2 * s];
+            hi = xw[2 * s + 1];
+        } else {
+            const int32_t v = tg_dsp_load_s8x4(xb + 4 * s);
+            lo = __sxtb16(v);
+            hi = tg_dsp_sxtb16_odd(v);
+        }
+        for (i = 0; i < r; ++i, w += 4) {
+            const int32_t v = tg_dsp_load_s8x4(w);
+            a[i] = __smlad(lo, __sxtb16(v), a[i]);
+            a[i] = __smlad(hi, tg_dsp_sxtb16_odd(v), a[i]);
+        }
+    }
+}
+
+/*
+ * The output quantization in locals (an int8 store may alias a struct field, locals it
+ * cannot): round = 1 + 2 output_offset, the clamp, and `full` (a constant: the clamp is
+ * the int8 range) for the folded mode.
+ */
+typedef struct {
+    int32_t round, output_offset, act_min, act_max;
+} tg_fc_b1_q_t;
+
+/* One output from its sum a (|a| < 2^30), in requantization mode `mode` (tg_mat_mult_s8_dsp.h). */
+static inline __attribute__((always_inline)) int8_t tg_fc_b1_out(int32_t a, int32_t m, int32_t shift,
+                                                                 tg_fc_b1_q_t q, int32_t mode, int32_t full)
+{
+    if (TG_REQUANT_KIND(mode) == TG_REQUANT_FOLDED) {
+        /* R = round 2^(n-1), n = -shift: ~shift = n - 1 */
+        const int32_t r = (int32_t)((uint32_t)q.round << ~shift);
+        /* arithmetic shifts of negative values: see tg_requant.h */
+        int32_t y = tg_dsp_ssat8((tg_dsp_smmlar(a + a, m, r) + (TG_REQUANT_POS_OF(mode) ? 0 : a >> 31)) >> -shift);
+        if (!full) {
+            y = y < q.act_min ? q.act_min : y > q.act_max ? q.act_max : y;
+        }
+        return (int8_t)y;
+    } else {
+        const tg_mat_mult_out_t oq = {q.output_offset, full ? -128 : q.act_min, full ? 127 : q.act_max};
+        return tg_mat_mult_out(a, m, shift, oq, mode);
+    }
+}
+
+/* The layer: blocks of 4 outputs, then the last out % 4. x: the widened row or the input. */
+static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_connected_params_t *p,
+                                                                 int32_t mode, int32_t full, int32_t widened,
+                                                                 const void *x, const int8_t *w,
+                                                                 const int32_t *multiplier, const int8_t *shift,
+                                                                 int8_t *out)
+{
+    const int32_t steps = (p->in_features + 3) >> 2, cols = p->out_features;
+    const tg_fc_b1_q_t q = {1 + 2 * p->output_offset, p->output_offset, p->act_min, p->act_max};
+    int8_t *const end = out + (cols & ~3);
+    int32_t i;
+#pragma GCC unroll 1
+    for (; out != end; out += 4, multiplier += 4, shift += 4) {
+        int32_t a[4];
+        tg_fc_b1_block4(x, &w, steps, widened, a);
+        out[0] = tg_fc_b1_out(a[0], multiplier[0], shift[0], q, mode, full);
+        out[1] = tg_fc_b1_out(a[1], multiplier[1], shift[1], q, mode, full);
+        out[2] = tg_fc_b1_out(a[2], multiplier[2], shift[2], q, mode, full);
+        out[3] = tg_fc_b1_out(a[3], multiplier[3], shift[3], q, mode, full);
+    }
+    if ((cols & 3) != 0) {
+        int32_t a[4];
+        tg_fc_b1_tail(x, w, steps, widened, cols & 3, a);
+        for (i = 0; i < (cols & 3); ++i) {
+            out[i] = tg_fc_b1_out(a[i], multiplier[i], shift[i], q, mode, full);
+        }
+    }
+}
+
+/*
+ * The layer after the input is in place (widened or not), per requantization mode and
+ * whether the clamp is the int8 range: out of line, one copy per variant a model uses,
+ * shared by its layers.
+ */
+#define TG_FC_B1_ROWS(name, mode, full, widened)                                                             \
+    static __attribute__((noinline, unused)) void name(const tg_fully_connected_params_t *p, const void *x,  \
+                                                       const int8_t *w, const int32_t *multiplier,           \
+                                                       const int8_t *shift, int8_t *out)                     \
+    {                                                                                                        \
+        tg_fc_b1_rows(p, mode, full, widened, x, w, multiplier, shift, out);                                 \
+    }
+TG_FC_B1_ROWS(tg_fc_b1_folded, TG_REQUANT_FOLDED, 0, 1)
+TG_FC_B1_ROWS(tg_fc_b1_folded_full, TG_REQUANT_FOLDED, 1, 1)
+TG_FC_B1_ROWS(tg_fc_b1_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, 1)
+TG_FC_B1_ROWS(tg_fc_b1_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, 1)
+TG_FC_B1_ROWS(tg_fc_b1_bounded, 1, 0, 1)
+TG_FC_B1_ROWS(tg_fc_b1_general, 0, 0, 1)
+TG_FC_B1_ROWS(tg_fc_b1_lean_folded, TG_REQUANT_FOLDED, 0, 0)
+TG_FC_B1_ROWS(tg_fc_b1_lean_folded_full, TG_REQUANT_FOLDED, 1, 0)
+TG_FC_B1_ROWS(tg_fc_b1_lean_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, 0)
+TG_FC_B1_ROWS(tg_fc_b1_lean_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, 0)
+TG_FC_B1_ROWS(tg_fc_b1_lean_bounded, 1, 0, 0)
+TG_FC_B1_ROWS(tg_fc_b1_lean_general, 0, 0, 0)
+
+/* Calls the variant of prefix `v` for the layer's mode and clamp. */
+#define TG_FC_B1_DISPATCH(v, p, bounded, ...)                                                                \
+    do {                                                                                                     \
+        const int32_t full_ = (p)->act_min == -128 && (p)->act_max == 127;                                  \
+        if (!(bounded)) {                                                                                    \
+            v##general(p, __VA_ARGS__);                                                                      \
+        } else if (TG_REQUANT_KIND(bounded) != TG_REQUANT_FOLDED) {                                          \
+            v##bounded(p, __VA_ARGS__);                                                                      \
+        } else if (TG_REQUANT_POS_OF(bounded)) {                                                             \
+            if (full_) {                                                                                     \
+                v##folded_pos_full(p, __VA_ARGS__);                                                          \
+            } else {                                                                                         \
+                v##folded_pos(p, __VA_ARGS__);                                                               \
+            }                                                                                                \
+        } else if (full_) {                                                                                  \
+            v##folded_full(p, __VA_ARGS__);                                                                  \
+        } else {                                                                                             \
+            v##folded(p, __VA_ARGS__);                                                                       \
+        }                                                                                                    \
+    } while (0)
+
+/*
+ * input: int8 [in_features] (rows == 1); packed: tinygen/kernels/fc_batch1_dsp.py's layout;
+ * multiplier, shift: [out_features]; scratch: tg_fully_connected_batch1_s8_dsp_buffer_size
+ * (in_features) bytes, 8-byte aligned; output: int8 [out_features]. `bounded`: the build's
+ * requantization verdict (tinygen.kernels.specialize: GENERAL, BOUNDED or FOLDED, with POS). A specialized
+ * layer calls this with its constants.
+ */
+static inline __attribute__((always_inline)) void tg_fully_connected_batch1_s8_dsp_inline(
+    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
+    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+{
+    int32_t *x = (int32_t *)(void *)scratch;
+    tg_fc_b1_widen(input, p->in_features, x);
+    TG_FC_B1_DISPATCH(tg_fc_b1_, p, bounded, x, packed, multiplier, shift, output);
+}
+
+/* The same without scratch; the output must not overlap the input. */
+static inline __attribute__((always_inline)) void tg_fully_connected_batch1_lean_s8_dsp_inline(
+    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
+    const int32_t *multiplier, const int8_t *shift, int8_t *output)
+{
+    TG_FC_B1_DISPATCH(tg_fc_b1_lean_, p, bounded, input, packed, multiplier, shift, output);
+}
+
+#endif /* TG_FULLY_CONNECTED_BATCH1_S8_DSP_H */

@@ -1,0 +1,171 @@
+"""tg_fully_connected_batch1_s8_dsp and tg_fully_connected_batch1_lean_s8_dsp: a fully connected
+layer of one row, 4 outputs per pass, the weights and the input-offset-folded biases in blocks of
+4 rows laid out at build time (tinygen/kernels/fc_batch1_dsp.py).
+
+On the host: a numpy model of the kernels' arithmetic from the packed constant (each block's
+folded biases, SMLAD of the input pairs (x0, x2), (x1, x3) against SXTB16 / SXTB16 ROR 8 of the
+weight words, the folded requantization of 2 acc) equals the reference fully connected layer over
+drawn depths (tails of 1..3 after the groups of 4), widths (a last block of 1..3 rows), offsets,
+clamps and requantizations; unbounded layers and batches are refused, the lean kernel takes only
+depths that are multiples of 4. On the stand-ins (slow): a chain with the lean kernel on the
+layers whose depth it takes and the scratch kernel on the others, specialized and generic, equals
+the reference on every layer.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from e2e import assert_device_equals_reference
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch_models import compile_module
+
+from tinygen.kernels.fc_batch1_dsp import ROWS, fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_serves
+from tinygen.passes import CompileOptions
+from tinygen.ref import kernels as ref
+
+BATCH1 = "tg_fully_connected_batch1_s8_dsp"
+LEAN = "tg_fully_connected_batch1_lean_s8_dsp"
+
+
+def _sxtb16(words: np.ndarray, odd: bool) -> tuple[np.ndarray, np.ndarray]:
+    """SXTB16 (odd: with ROR 8) of int8 words given as [..., 4] bytes: the (low, high) int16."""
+    return (words[..., 1], words[..., 3]) if odd else (words[..., 0], words[..., 2])
+
+
+def _kernel_model(p: dict, x: np.ndarray, packed: np.ndarray, multiplier, shift) -> np.ndarray:
+    depth, cols = p["in_features"], p["out_features"]
+    steps = -(-depth // 4)
+    xs = np.zeros(4 * steps, np.int64)
+    xs[:depth] = x                                          # widened without the offset
+    data = packed.astype(np.int64)
+    out = np.zeros(cols, np.int64)
+    pos = 0
+    for o in range(0, cols, ROWS):
+        r = min(ROWS, cols - o)
+        a = packed[pos:pos + 4 * r].view("<i4").astype(np.int64)             # folded biases
+        pos += 4 * r
+        w = data[pos:pos + 4 * r * steps].reshape(steps, r, 4)
+        pos += 4 * r * steps
+        for s in range(steps):
+            g = xs[4 * s:4 * s + 4]
+            lo, hi = _sxtb16(w[s], False), _sxtb16(w[s], True)
+            a = a + lo[0] * g[0] + lo[1] * g[2] + hi[0] * g[1] + hi[1] * g[3]     # 2 SMLAD
+        assert (np.abs(a) < 1 << 30).all()
+        m, n = np.asarray(multiplier[o:o + r], np.int64), -np.asarray(shift[o:o + r], np.int64)
+        rr = (1 + 2 * p["output_offset"]) * (np.int64(1) << (n - 1))
+        v = (2 * a * m + (rr << 32) + (1 << 31)) >> 32                        # SMMLAR of 2 acc
+        y = np.clip((v + (a >> 63)) >> n, -128, 127)                          # + (acc >> 31), ASR, SSAT
+        out[o:o + r] = np.clip(y, p["act_min"], p["act_max"])
+    assert pos == packed.size
+    return out.astype(np.int8)
+
+
+@st.composite
+def layer(draw):
+    depth, cols = draw(st.integers(1, 70)), draw(st.integers(1, 13))
+    lo = draw(st.integers(-128, 0))
+    act = draw(st.sampled_from([(-128, 127), (lo, draw(st.integers(lo, 127)))]))
+    return dict(rows=1, in_features=depth, out_features=cols, input_offset=draw(st.integers(-127, 128)),
+                output_offset=draw(st.integers(-128, 127)), act_min=act[0], act_max=act[1])
+
+
+@settings(derandomize=True, max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=layer(), seed=st.integers(0, 2**32 - 1))
+def test_fully_connected_batch1_s8_packed_model_equals_reference(p, seed):
+    rng = np.random.default_rng(seed)
+    depth, cols = p["in_features"], p["out_features"]
+    x = rng.integers(-128, 128, size=depth).astype(np.int8)
+    x[0] = rng.choice([-128, 127])                                          # extreme inputs
+    w = rng.integers(-128, 128, size=(cols, depth)).astype(np.int8)
+    w[:, 0] = rng.choice([-128, 127], size=cols)                            # extreme weights
+    bias = rng.integers(-(1 << 20), 1 << 20, size=cols)
+    multiplier = rng.integers(1 << 30, 1 << 31, size=cols)
+    shift = -rng.integers(1, 14, size=cols)
+    consts = dict(weight=w, bias=bias, multiplier=multiplier, shift=shift)
+    assert fc_batch1_serves(p, consts)
+    assert fc_batch1_lean_serves(p, consts) == (depth % 4 == 0)
+    packed = fc_batch1_packed(p, consts)
+    assert packed.dtype == np.int8 and packed.size == cols * (4 + 4 * -(-depth // 4))
+    want = ref.fully_connected_s8(p, x[None], w, bias, multiplier, shift).reshape(cols)
+    got = _kernel_model(p, x, packed, multiplier, shift)
+    diff = np.flatnonzero(got != want)
+    assert diff.size == 0, f"first differing outputs: {diff[:5].tolist()}"
+
+
+def test_fully_connected_batch1_s8_refuses_what_it_cannot_serve():
+    p = dict(rows=1, in_features=20, out_features=3, input_offset=0, output_offset=0, act_min=-128, act_max=127)
+    consts = dict(weight=np.ones((3, 20), np.int8), bias=np.zeros(3, np.int64), multiplier=np.full(3, 1 << 30),
+                  shift=np.full(3, -3))
+    assert fc_batch1_serves(p, consts) and fc_batch1_lean_serves(p, consts)
+    assert not fc_batch1_serves(dict(p, rows=2), consts)                                   # a batch
+    assert not fc_batch1_serves(p, dict(consts, bias=np.full(3, 1 << 30)))                 # sums past 2^30
+    assert not fc_batch1_serves(p, dict(consts, multiplier=np.full(3, 1 << 29)))           # not bounded
+    assert not fc_batch1_lean_serves(dict(p, in_features=21), dict(consts, weight=np.ones((3, 21), np.int8)))
+
+
+class Chain(nn.Module):
+    """Linear layers 128 -> 37 -> 23 -> 64 -> 19 -> 130 -> 11: depth tails of 1..3 and last
+    blocks of 1..3 rows."""
+
+    def __init__(self):
+        super().__init__()
+        sizes = (128, 37, 23, 64, 19, 130, 11)
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+
+    def forward(self, x):
+        for i, lin in enumerate(self.layers):
+            x = lin(x)
+            x = torch.relu(x) if i % 2 == 0 else x
+        return x
+
+
+def _chain(seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    return Chain().eval()
+
+
+def test_fully_connected_batch1_s8_dsp_chosen_for_one_row():
+    """Every layer of the chain takes a batch-1 kernel (the scratch one unless the arena's
+    lowering took the lean one), not tg_fully_connected_s8_dsp."""
+    calib = np.random.default_rng(0).standard_normal((16, 128)).astype(np.float32)
+    _, graph = compile_module(_chain(0), calib, options=CompileOptions(features=frozenset({"dsp"})))
+    kernels = [n.kernel for n in graph.nodes if n.op == "fully_connected"]
+    assert len(kernels) == 6 and BATCH1 in kernels and set(kernels) <= {BATCH1, LEAN}, kernels
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
+    """The chain, specialized (the shared bodies per requantization mode) and generic (the .c
+    entry points), on the stand-in: every layer equals the reference for 3 inputs."""
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.ref.interpreter import quantize_input
+
+    board = get_board(board_name)
+    options = CompileOptions(features=frozenset(board.isa_features))
+    rng = np.random.default_rng(1)
+    for seed, specialize in ((1, True), (2, False)):
+        calib = rng.standard_normal((16, 128)).astype(np.float32)
+        source, graph = compile_module(_chain(seed), calib, options=options)
+        graph.meta["specialize"] = specialize
+        fcs = [n for n in graph.nodes if n.op == "fully_connected"]
+        assert {n.kernel for n in fcs} <= {BATCH1, LEAN} and len(fcs) == 6
+        for n in fcs:       # the same packed constant: the lean kernel on every depth it takes
+            n.kernel = LEAN if n.attrs["kparams"]["in_features"] % 4 == 0 else BATCH1
+        project = build(source, graph, board, tmp_path / f"s{seed}").out_dir
+        code = (project / "model.c").read_text()
+        assert (f"{BATCH1}_inline(" in code and f"{LEAN}_inline(" in code) == specialize
+        with open_device(board, project, emulate=True) as dev:
+            for i in range(3):
+                x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
+                assert_device_equals_reference(dev, graph, x, f"{board_name} specialize {specialize} input {i}")

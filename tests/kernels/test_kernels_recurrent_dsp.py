@@ -1,0 +1,130 @@
+"""The recurrent layers' DSP kernels (tg_lstm_s8_dsp, tg_gru_s8_dsp, tg_svdf_s8_dsp: int16 weight
+pairs packed at build time, tinygen/kernels/recurrent_dsp.py) on the f746zg and f446re stand-ins:
+byte for byte the numpy reference, layer by layer, over awkward sizes (input and hidden sizes not
+multiples of 4, one unit, two layers, whole sequences, two batches from a .tflite LSTM), the SVDF
+against TFLite Micro over odd input and memory sizes and ranks; and the packing against the int8
+weights it came from."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from e2e import assert_device_equals_reference, first_difference
+from tflite_recurrent_cases import assert_device_equals_tflm, lstm_model, svdf_model
+from torch import nn
+from torch_models import compile_module
+
+from tinygen.board import get_board
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.hil.target import open_device
+from tinygen.kernels.recurrent_dsp import pack_gru_dsp, pack_lstm_dsp
+from tinygen.passes import CompileOptions
+from tinygen.ref.interpreter import run
+
+needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                                reason="the Cortex-M stand-ins need qemu-system-arm and arm-none-eabi-gcc")
+BOARDS = ("f746zg", "f446re")
+
+
+class Stack(nn.Module):
+    def __init__(self, kind: str, features: int, hidden: int, layers: int, last: bool):
+        super().__init__()
+        self.rnn = (nn.LSTM if kind == "lstm" else nn.GRU)(features, hidden, num_layers=layers, batch_first=True)
+        self.last = last
+
+    def forward(self, x):
+        y = self.rnn(x)[0]
+        return y[:, -1] if self.last else y
+
+
+# (kind, features, hidden, layers, steps, last step only)
+CASES = [("lstm", 5, 7, 1, 4, True), ("gru", 13, 10, 2, 3, False), ("lstm", 1, 1, 1, 2, False),
+         ("gru", 8, 4, 1, 5, True), ("lstm", 16, 12, 2, 3, False)]
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "{}_i{}_h{}_l{}_t{}{}".format(*c[:5], "_last" if c[5] else ""))
+def test_recurrent_s8_dsp_equals_reference(board, case, tmp_path):
+    kind, features, hidden, layers, steps, last = case
+    b = get_board(board)
+    torch.manual_seed(features * hidden)
+    rng = np.random.default_rng(hidden)
+    calib = rng.standard_normal((32, steps, features)).astype(np.float32)
+    source, graph = compile_module(Stack(kind, features, hidden, layers, last).eval(), calib, kind,
+                                   CompileOptions(features=b.isa_features))
+    assert {n.kernel for n in graph.nodes if n.op == kind} == {f"tg_{kind}_s8_dsp"}
+    result = build(source, graph, b, tmp_path / "fw")
+    with open_device(b, result.out_dir, emulate=True) as dev:
+        for k in range(2):
+            x = rng.integers(-128, 128, graph.tensor(graph.inputs[0]).size, dtype=np.int8)
+            assert_device_equals_reference(dev, graph, x, f"{board} input {k}")
+
+
+@pytest.mark.slow
+@needs_qemu
+def test_tflite_lstm_two_batches_dsp_on_f446re(tmp_path):
+    b = get_board("f446re")
+    rng = np.random.default_rng(9)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(lstm_model(rng, 2, 3, 9, 6))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_dsp"]
+    result = build(source, graph, b, tmp_path / "fw")
+    state: dict = {}                # TFLite's LSTM is stateful: compared invocation after invocation
+    with open_device(b, result.out_dir, emulate=True) as dev:
+        for k in range(3):
+            x = rng.integers(-128, 128, graph.tensor(graph.inputs[0]).size, dtype=np.int8)
+            want = run(graph, x, state=state)[graph.outputs[0]].ravel()
+            got = np.frombuffer(dev.run(x.tobytes())[0], np.int8)
+            assert np.array_equal(got, want), f"invocation {k}: {first_difference(want, got)}"
+
+
+def test_dsp_packing_holds_the_weights_and_folded_biases():
+    rng = np.random.default_rng(0)
+    h, i = 3, 5
+    p = {"hidden": h, "input_offset": 7, "hidden_offset": -3}
+    w_ih, w_hh = rng.integers(-127, 128, (4, h, i)), rng.integers(-127, 128, (4, h, h))
+    bias = rng.integers(-1000, 1000, (4, h))
+    words = pack_lstm_dsp(p, {"w_ih": w_ih, "w_hh": w_hh, "bias": bias}).astype(np.int64)
+    unit = 8 + 8 * (2 + 1)                           # biases, 2 groups of 4 input columns, 1 of hidden
+    assert words.size == h * unit
+    for j in range(h):
+        u = words[j * unit:(j + 1) * unit]
+        assert np.array_equal(u[:4], bias[:, j] + 7 * w_ih[:, j].sum(1))
+        assert np.array_equal(u[4:8], -3 * w_hh[:, j].sum(1))
+        halves = np.stack([((u[8:] & 0xFFFF) ^ 0x8000) - 0x8000, u[8:] >> 16], axis=1).ravel()   # low, high int16
+        xs = halves[:2 * 8 * 2].reshape(2, 4, 4)                                      # [group][gate][4 columns]
+        got = np.concatenate([xs[0], xs[1]], axis=1)[:, :i]
+        assert np.array_equal(got, w_ih[:, j]) and not np.any(np.concatenate([xs[0], xs[1]], axis=1)[:, i:])
+    g = pack_gru_dsp(p, {"w_ih": w_ih[:3], "w_hh": w_hh[:3], "bias": bias})
+    assert np.array_equal(g[3:6].astype(np.int64), np.array([0, 0, bias[3, 0]]) - 3 * w_hh[:3, 0].sum(1))
+
+
+# (batches, inputs, units, rank, memory)
+SVDF_CASES = [(1, 40, 8, 1, 49), (2, 7, 3, 2, 5), (1, 1, 1, 1, 1), (1, 13, 4, 3, 6)]
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_svdf_s8_dsp_equals_tflm(board, tmp_path):
+    pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
+    b = get_board(board)
+    rng = np.random.default_rng(len(board))
+    for k, case in enumerate(SVDF_CASES):
+        data = svdf_model(rng, *case)
+        path = tmp_path / f"svdf{k}.tflite"
+        path.write_bytes(data)
+        source = load_source(path)
+        graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+        assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_svdf_s8_dsp"]
+        result = build(source, graph, b, tmp_path / f"fw{k}")
+        xs = [rng.integers(-128, 128, graph.tensor(graph.inputs[0]).shape, dtype=np.int8) for _ in range(case[4] + 2)]
+        with open_device(b, result.out_dir, emulate=True) as dev:
+            assert_device_equals_tflm(dev, data, xs, f"svdf {case}")

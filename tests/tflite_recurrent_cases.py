@@ -1,0 +1,99 @@
+"""Single-operator .tflite models of the recurrent layers, drawn from a seed: an int8
+UNIDIRECTIONAL_SEQUENCE_LSTM (int16 cell state on a power-of-two scale, the converter's five
+intermediate tensors) and an int8 SVDF (int16 time weights and state), written with
+tests/tflite_builder.py; and the helper that runs one through TensorFlow Lite Micro's host
+interpreter invocation after invocation (its variable tensors, the layers' state, carry over)."""
+
+from __future__ import annotations
+
+import numpy as np
+from tflite.ActivationFunctionType import ActivationFunctionType as Act
+from tflite_builder import ModelBuilder, random_scale, random_zero_point
+
+
+def lstm_model(rng: np.random.Generator, batches: int, steps: int, inputs: int, hidden: int,
+               time_major: bool = False, cell_clip: float = 0.0, recurrent_max: int = 127) -> bytes:
+    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM over [B, T, I] ([T, B, I] time-major); recurrent
+    weights in [-recurrent_max, recurrent_max]."""
+    b = ModelBuilder("tinygen recurrent test: lstm")
+    s_x, zp_x = random_scale(rng, 0.01, 0.1), random_zero_point(rng)
+    s_h, zp_h = random_scale(rng, 0.004, 0.012), random_zero_point(rng, -20, 20)
+    shape_x = [steps, batches, inputs] if time_major else [batches, steps, inputs]
+    shape_y = [steps, batches, hidden] if time_major else [batches, steps, hidden]
+    x = b.tensor("input", shape_x, scale=s_x, zero_point=zp_x)
+    ins = [x]
+    for k, cols in enumerate([inputs] * 4 + [hidden] * 4):
+        s_w = random_scale(rng, 0.002, 0.03)
+        limit = 127 if k < 4 else recurrent_max
+        w = rng.integers(-limit, limit + 1, (hidden, cols))
+        ins.append(b.tensor(f"w{k}", [hidden, cols], scale=s_w, zero_point=0, data=w))
+    ins += [-1, -1, -1]                                    # no peephole
+    for k in range(4):
+        s_b = float(np.float32(s_x) * np.float32(random_scale(rng, 0.002, 0.03)))
+        ins.append(b.tensor(f"bias{k}", [hidden], "int32", scale=s_b, zero_point=0,
+                            data=rng.integers(-3000, 3000, hidden)))
+    ins += [-1, -1]                                        # no projection
+    ins.append(b.tensor("hidden_state", [batches, hidden], scale=s_h, zero_point=zp_h, variable=True))
+    cell_power = int(rng.integers(-13, -9))
+    ins.append(b.tensor("cell_state", [batches, hidden], "int16", scale=2.0 ** cell_power, zero_point=0,
+                        variable=True))
+    ins += [-1, -1, -1, -1]                                # no layer norm
+    inter = [b.tensor(f"intermediate_{k}", [0], "int16", scale=2.0 ** -12, zero_point=0) for k in range(4)]
+    inter.append(b.tensor("effective_hidden_scale_intermediate", [0], scale=float(np.float32(2.0 ** -15 / s_h)),
+                          zero_point=zp_h))
+    y = b.tensor("output", shape_y, scale=s_h, zero_point=zp_h)
+    b.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], "UnidirectionalSequenceLSTMOptions", intermediates=inter,
+         FusedActivationFunction=Act.TANH, CellClip=float(cell_clip), ProjClip=0.0, TimeMajor=time_major,
+         AsymmetricQuantizeInputs=False)
+    return b.finish([x], [y])
+
+
+def svdf_model(rng: np.random.Generator, batches: int, inputs: int, units: int, rank: int, memory: int,
+               bias: bool = True) -> bytes:
+    """An int8 SVDF with int16 time weights and activation state (micro_speech's kind)."""
+    b = ModelBuilder("tinygen recurrent test: svdf")
+    filters = units * rank
+    s_x, zp_x = random_scale(rng, 0.02, 0.2), random_zero_point(rng)
+    s_f = random_scale(rng, 0.002, 0.02)
+    s_s, zp_s = random_scale(rng, 0.01, 0.2), 0
+    s_t = random_scale(rng, 1e-5, 1e-4)
+    s_o, zp_o = random_scale(rng, 0.02, 0.2), random_zero_point(rng)
+    x = b.tensor("input", [batches, inputs], scale=s_x, zero_point=zp_x)
+    wf = b.tensor("weights_feature", [filters, inputs], scale=s_f, zero_point=0,
+                  data=rng.integers(-127, 128, (filters, inputs)))
+    wt = b.tensor("weights_time", [filters, memory], "int16", scale=s_t, zero_point=0,
+                  data=rng.integers(-20000, 20000, (filters, memory)))
+    s_b = float(np.float32(s_s) * np.float32(s_t))
+    bi = b.tensor("bias", [units], "int32", scale=s_b, zero_point=0, data=rng.integers(-50000, 50000, units)) \
+        if bias else -1
+    st = b.tensor("activation_state", [batches, filters * memory], "int16", scale=s_s, zero_point=zp_s,
+                  variable=True)
+    y = b.tensor("output", [batches, units], scale=s_o, zero_point=zp_o)
+    b.op("SVDF", [x, wf, wt, bi, st], [y], "SVDFOptions", Rank=rank, FusedActivationFunction=Act.RELU,
+         AsymmetricQuantizeInputs=False)
+    return b.finish([x], [y])
+
+
+def tflm_sequence(model: bytes, inputs: list[np.ndarray], arena: int = 1 << 20) -> list[np.ndarray]:
+    """TFLite Micro's outputs for `inputs` run one after another on one interpreter (its variable
+    tensors, the recurrent state, carry over from each invocation to the next)."""
+    from tflite_micro.python.tflite_micro import runtime as tflm
+
+    interp = tflm.Interpreter.from_bytes(model, arena_size=arena)
+    outs = []
+    for x in inputs:
+        interp.set_input(np.ascontiguousarray(x, dtype=np.int8), 0)
+        interp.invoke()
+        outs.append(np.array(interp.get_output(0)))
+    return outs
+
+
+def assert_device_equals_tflm(dev, model: bytes, inputs: list[np.ndarray], label: str) -> None:
+    """A device (a tinygen.hil Device running `model`'s firmware) equals TensorFlow Lite Micro on
+    `inputs` run one after another."""
+    want = tflm_sequence(model, inputs)
+    for k, x in enumerate(inputs):
+        got = np.frombuffer(dev.run(np.ascontiguousarray(x, np.int8).tobytes())[0], np.int8)
+        if not np.array_equal(got, want[k].ravel()):
+            idx = np.flatnonzero(got != want[k].ravel())
+            raise AssertionError(f"{label} invocation {k}: {idx.size} of {got.size} bytes differ, first at {idx[0]}")

@@ -1,0 +1,462 @@
+"""Walk an ONNX graph in order and build the IR: the driver, the value bookkeeping
+(tinygen/frontend/onnx/values.py) and the node builders the op handlers share.
+
+Handlers are looked up by (domain, op type) in HANDLERS (filled by ops_nn, ops_shape and
+quantized); each takes (importer, ONNX node, input values) and returns the output value
+(or a list, one per output). Nodes whose inputs are all constants are folded with onnx's
+reference evaluator (Shape of an activation is its known shape), so shape arithmetic,
+Constant, Identity and the like never reach the IR. Every node that no handler takes, or
+that its handler refuses, is collected: one UnsupportedOpError lists them all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable
+
+import numpy as np
+import onnx
+from onnx import helper
+from onnx.reference import ReferenceEvaluator
+
+from tinygen.errors import ModelError, UnsupportedOpError
+from tinygen.frontend.layout import TO_NCHW, TO_NHWC, ir_shape, nchw4, same_order
+from tinygen.frontend.onnx import reader
+from tinygen.frontend.onnx.advice import refusal, supported_line
+from tinygen.frontend.onnx.values import Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values
+from tinygen.ir import Graph, Kind, Node, QParams, Tensor
+
+HANDLERS: dict[tuple[str, str], Callable] = {}
+# ops whose presence makes a model quantized (QDQ or QOperator)
+QUANT_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger",
+             "QLinearAdd", "QLinearMul", "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearSigmoid",
+             "QLinearLeakyRelu", "QLinearConcat", "QGemm", "QLinearSoftmax", "DynamicQuantizeLinear"}
+# IR ops that keep their input's grid in a quantized model (TFLite's same-quantization ops)
+GRID_OPS = {"reshape", "transpose", "slice", "pad", "max_pool2d", "resize_nearest", "resize_bilinear", "clamp"}
+# ops that only move or pick elements (a float function before them can wait until after them)
+MOVERS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "MaxPool", "Identity",
+          "Dropout"}
+# ops never folded even on constant inputs: the quantized front end reads their integers
+KEEP = {"QuantizeLinear", "DequantizeLinear"}
+
+
+def register(op: str, domain: str = ""):
+    def deco(fn):
+        HANDLERS[(domain, op)] = fn
+        return fn
+    return deco
+
+
+class Importer:
+    """Importer(model, name, filename).run() -> the IR graph (float, or quantized with
+    graph.meta["quantized"] = "onnx")."""
+
+    def __init__(self, model: onnx.ModelProto, name: str, filename: str):
+        self.model, self.filename = model, filename
+        self.graph = Graph(name=name)
+        self.opset = reader.opset(model, "")
+        self.quant = any(n.op_type in QUANT_OPS for n in model.graph.node)
+        self.env: dict[str, object] = {}
+        self.uses = Counter(t for n in model.graph.node for t in n.input if t)
+        self.uses.update(o.name for o in model.graph.output)
+        self.node: onnx.NodeProto | None = None
+        self.refusals: list[tuple[str, str, UnsupportedOpError]] = []
+        self.broken: set[str] = set()           # outputs of refused nodes without a stand-in
+        self.stand_ins: set[str] = set()        # IR tensors standing in for refused nodes' outputs
+        self.float_inputs: dict[int, Act] = {}  # quantized models: model input -> its int8 port
+
+    # -- driver ---------------------------------------------------------------------
+    def run(self) -> Graph:
+        g = self.model.graph
+        for t in g.initializer:
+            value = reader.to_array(t)
+            if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
+                raise ModelError(f"{self.filename}: initializer {t.name!r} contains "
+                                 f"{int((~np.isfinite(value)).sum())} NaN or Inf values",
+                                 "retrain or repair the model; tinygen cannot quantize non-finite weights")
+            self.env[t.name] = Const(value, f"initializer {t.name!r}")
+        inputs = reader.graph_inputs(self.model, self.filename)
+        for k, (name, shape) in enumerate(inputs):
+            ir_name = "input" if len(inputs) == 1 else f"input_{k}"
+            if self.quant:
+                self.env[name] = FloatInput(k, ir_name, shape)
+            else:
+                self.graph.add_tensor(Tensor(ir_name, ir_shape(shape), "float32", Kind.INPUT))
+                self.graph.inputs.append(ir_name)
+                self.env[name] = Act(ir_name, shape)
+        for node in g.node:
+            self.node = node
+            self._translate(node)
+        if self.refusals:
+            raise refusal(self.refusals, self.filename)
+        if self.quant:
+            self.graph.inputs = [self.float_inputs[k].name for k in sorted(self.float_inputs)]
+        self._outputs()
+        self._prune()
+        if self.quant:
+            if len(self.graph.inputs) != len(inputs):
+                missing = [n for k, (n, _) in enumerate(inputs) if k not in self.float_inputs]
+                raise UnsupportedOpError(f"{self.filename}: input {missing[0]!r} is not quantized by a "
+                                         "QuantizeLinear", "quantize the whole model (quantize_static)")
+            self.graph.meta.update(quantized="onnx", input_rounding="half_even",
+                                   float_inputs=list(self.graph.inputs))
+        return self.graph
+
+    def _translate(self, node: onnx.NodeProto) -> None:
+        key = (node.domain if node.domain not in reader.DEFAULT_DOMAINS else "", node.op_type)
+        for name in node.input:
+            if name and name not in self.env and name not in self.broken:
+                raise ModelError(f"{self.filename}: node {self.where()} reads {name!r}, which no node before it "
+                                 "computes", "the graph must be in topological order: save it with onnx again")
+        if any(name in self.broken for name in node.input):
+            if key not in HANDLERS and not self._foldable(node):
+                self._refuse(UnsupportedOpError(self._unsupported_text()))
+            self.broken.update(o for o in node.output if o)
+            return
+        ins = [self.env[n] if n else None for n in node.input]
+        standing_in = any(isinstance(v, Act) and v.name in self.stand_ins for v in ins)
+        try:
+            if node.op_type == "Constant" and key[0] == "":
+                outs = [Const(_constant_value(node), f"Constant {node.output[0]!r}")]
+            elif node.op_type in ("Shape", "Size") and key[0] == "" and ins and _is_act(ins[0]):
+                outs = [self._shape_const(node, ins[0])]
+            elif self._foldable(node) and all(_is_const(v) for v in ins if v is not None):
+                outs = self._fold(node, ins)
+            elif key in HANDLERS:
+                ins, fns = self._movers(node, ins)
+                outs = HANDLERS[key](self, node, ins)
+                outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+                if fns:
+                    outs = [View(o, fns) if isinstance(o, Act) else o for o in outs]
+            else:
+                raise UnsupportedOpError(self._unsupported_text())
+        except UnsupportedOpError as e:
+            self._refuse(e)
+            outs = self._stand_in(node, ins)
+        except Exception:
+            if not standing_in:
+                raise
+            outs = [None] * len(node.output)     # downstream of a refusal: it is refused already
+        for name, value in zip(node.output, outs):
+            if name and value is None:
+                self.broken.add(name)
+            elif name:
+                self.env[name] = value
+
+    def _movers(self, node, ins) -> tuple[list, tuple]:
+        """A quantized model's float function of a tensor (a View: DequantizeLinear, then e.g.
+        Relu) read by an op that only moves or picks elements: the op runs on the int8 tensor
+        and the function stays for the table at QuantizeLinear (the same values: the function is
+        per element, and for MaxPool non-decreasing over the tensor's 256 values)."""
+        v = ins[0] if ins else None
+        if not (self.quant and isinstance(v, View) and v.fns and node.op_type in MOVERS):
+            return ins, ()
+        if node.op_type == "MaxPool":
+            if np.any(np.diff(grid_values(self.graph.tensor(v.src.name).qparams, v.fns)) < 0):
+                raise self.unsupported(f"a max pool of {', '.join(w for w, _ in v.fns)}, which is not "
+                                       "non-decreasing, without a QuantizeLinear in between")
+        return [View(v.src)] + list(ins[1:]), v.fns
+
+    def _stand_in(self, node, ins) -> list:
+        """Values for a refused node's outputs, of the shapes onnx infers, so that the nodes after
+        it are still checked (one refusal lists them all); None where the shape is not known."""
+        types, data = {}, {}
+        for name, v in zip(node.input, ins):
+            if isinstance(v, (Const, QConst)):
+                arr = const_array(v)
+                types[name] = reader.type_proto(reader.NUMPY_ELEM.get(arr.dtype, 1), arr.shape)
+                data[name] = arr
+            elif v is not None and getattr(v, "tshape", None) is not None:
+                types[name] = reader.type_proto(1, v.tshape)
+        try:
+            shapes = reader.infer_shapes(node, self.opset, types, data) if node.domain in reader.DEFAULT_DOMAINS \
+                else [None] * len(node.output)
+        except Exception:
+            shapes = [None] * len(node.output)
+        outs = []
+        for shape in shapes:
+            if shape is None or not shape or min(shape) < 1:
+                outs.append(None)
+                continue
+            name = self.graph.unique_name(f"unsupported_{len(self.refusals)}")
+            self.graph.add_tensor(Tensor(name, ir_shape(shape), "float32", Kind.ACTIVATION))
+            self.stand_ins.add(name)
+            outs.append(Act(name, tuple(shape)))
+        return outs
+
+    def _foldable(self, node) -> bool:
+        return (node.domain in reader.DEFAULT_DOMAINS and node.op_type not in KEEP)
+
+    def _refuse(self, e: UnsupportedOpError) -> None:
+        self.refusals.append((self.node.op_type, self.where(), e))
+
+    def _unsupported_text(self) -> str:
+        n = self.node
+        domain = f" (domain {n.domain})" if n.domain not in reader.DEFAULT_DOMAINS else ""
+        return f"{n.op_type}{domain} at {self.where()} is not supported by tinygen"
+
+    def where(self) -> str:
+        n = self.node
+        return f"node {n.name!r}" if n.name else f"the node computing {n.output[0]!r}"
+
+    def source(self) -> str:
+        n = self.node
+        return f"{n.op_type} {n.name or n.output[0]}"
+
+    def unsupported(self, reason: str, hint: str | None = None) -> UnsupportedOpError:
+        return UnsupportedOpError(f"{self.node.op_type} at {self.where()}: {reason}",
+                                  hint=hint or supported_line(self.quant))
+
+    # -- constants ----------------------------------------------------------------
+    def _shape_const(self, node, v) -> Const:
+        shape = np.array(v.tshape, np.int64)
+        if node.op_type == "Size":
+            return Const(np.array(int(np.prod(shape)), np.int64), f"Size of {node.input[0]!r}")
+        a = reader.attrs(node)
+        start, end = int(a.get("start", 0)), a.get("end")
+        return Const(shape[start:None if end is None else int(end)], f"Shape of {node.input[0]!r}")
+
+    def _fold(self, node, ins) -> list:
+        """Evaluate a node of constants with onnx's reference evaluator (in the model's opset)."""
+        feeds, vis = {}, []
+        for name, v in zip(node.input, ins):
+            if v is None:
+                continue
+            arr = const_array(v)
+            feeds[name] = arr
+            vis.append(helper.make_tensor_value_info(name, reader.NUMPY_ELEM.get(arr.dtype, 1), arr.shape))
+        outs = [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in node.output if o]
+        model = helper.make_model(helper.make_graph([node], "fold", vis, outs), opset_imports=self.model.opset_import)
+        try:
+            values = ReferenceEvaluator(model).run(None, feeds)
+        except Exception as e:
+            raise self.unsupported(f"folding this node of constants failed ({reader._first_line(e)})") from None
+        return [Const(np.asarray(v), f"{node.op_type} {node.name or node.output[0]} (folded)") for v in values]
+
+    # -- reading inputs -------------------------------------------------------------
+    def act(self, v, what: str = "input"):
+        """An activation input: an Act (float model), or an Act or Pending (quantized model;
+        DequantizeLinear of an activation reads the activation itself)."""
+        if isinstance(v, Act):
+            return v
+        if isinstance(v, View) and not v.fns:
+            return v.src
+        if isinstance(v, Pending) and v.stage == "done":
+            return v
+        if isinstance(v, View):
+            raise self.unsupported(f"its {what} is computed in float ({', '.join(w for w, _ in v.fns)}) "
+                                   "without a QuantizeLinear in between; quantize that value")
+        if isinstance(v, FloatInput):
+            raise self.unsupported(f"its {what} is the float model input {v.name!r} before quantization; "
+                                   "put a QuantizeLinear / DequantizeLinear pair after the input")
+        raise self.unsupported(f"its {what} must be an activation computed from the model input, "
+                               "not a constant")
+
+    def const(self, v, what: str) -> np.ndarray | None:
+        """A float constant input (DequantizeLinear of an integer constant: its real values)."""
+        if v is None:
+            return None
+        if _is_const(v):
+            return np.asarray(const_array(v, real=True))
+        raise self.unsupported(f"its {what} must be a constant (an initializer), not computed from the input")
+
+    def ints(self, v, what: str) -> list[int] | None:
+        c = self.const(v, what)
+        return None if c is None else [int(x) for x in np.asarray(c).reshape(-1)]
+
+    def weight(self, v, what: str, axis: int):
+        """A MAC op's weights: real values (float model), or an IntWeight (quantized model:
+        the integers less their zero point, per-channel along the ONNX `axis`)."""
+        if not self.quant:
+            return self.const(v, what)
+        if isinstance(v, QConst):
+            qc = v
+        elif isinstance(v, Const) and np.issubdtype(v.value.dtype, np.integer):
+            raise self.unsupported(f"its {what} are integers without a DequantizeLinear")
+        else:
+            raise self.unsupported(f"its {what} are not quantized (no DequantizeLinear of an integer "
+                                   "initializer); quantize the weights too (quantize_static does)")
+        if qc.dtype not in ("int8", "uint8"):
+            raise self.unsupported(f"its {what} are {qc.dtype}; tinygen takes int8 or uint8 weights")
+        shape = [1] * qc.q.ndim
+        per_channel = qc.scale.size > 1
+        if per_channel:
+            if qc.axis % qc.q.ndim != axis % qc.q.ndim:
+                raise self.unsupported(f"its {what} are quantized per slice along axis {qc.axis}; tinygen "
+                                       f"takes per-tensor or per output channel (axis {axis})")
+            shape[axis] = -1
+        zp = qc.zero_point.reshape(shape if qc.zero_point.size > 1 else ())
+        q = qc.q - zp
+        if q.min(initial=0) < -128 or q.max(initial=0) > 127:
+            raise self.unsupported(
+                f"its {what} have zero points {sorted(set(qc.zero_point.tolist()))[:4]} that leave int8 once "
+                f"subtracted (values {int(q.min())}..{int(q.max())}); tinygen's kernels take weights with zero "
+                "point 0", "quantize the weights symmetrically (quantize_static's default, "
+                "extra_options={'WeightSymmetric': True})")
+        return IntWeight(q.astype(np.int64), qc.scale.astype(np.float32))
+
+    # -- building IR -----------------------------------------------------------------
+    def node_value(self, op: str, prefix: str, inputs: list, tshape, attrs: dict | None = None,
+                   params: dict | None = None):
+        """One IR node on activations `inputs` (Acts, or Pendings in a quantized model):
+        emitted now in a float model, and in a quantized one where the op keeps its input's
+        grid and the input is known; otherwise a Pending for QuantizeLinear to finish."""
+        tshape = _Raw(int(d) for d in tshape) if isinstance(tshape, _Raw) else tuple(int(d) for d in tshape)
+        if self.quant and (op not in GRID_OPS or any(isinstance(x, Pending) for x in inputs)):
+            return Pending(op, prefix, list(inputs), tshape, dict(attrs or {}), dict(params or {}), self.source())
+        q = self.graph.tensor(inputs[0].name).qparams if self.quant else None
+        return Act(self.emit(op, prefix, [x.name for x in inputs], ir_of(tshape), attrs, params, q), tshape,
+                   inputs[0].etype)
+
+    def emit(self, op: str, prefix: str, inputs: list[str], shape, attrs: dict | None = None,
+             params: dict | None = None, qparams: QParams | None = None, dtype: str | None = None,
+             source: str | None = None) -> str:
+        """Add an IR node and its output tensor (int8 on `qparams`, else float32); `params`
+        are constants by role: ndarrays (float32 unless `dtype`), or IR tensor names."""
+        g = self.graph
+        name = f"{prefix}_{len(g.nodes)}"
+        while name in g.tensors or any(n.name == name for n in g.nodes):
+            name += "_"
+        g.add_tensor(Tensor(name, tuple(shape), "int8" if qparams is not None else "float32", Kind.ACTIVATION,
+                            qparams=qparams))
+        pset = {}
+        for role, data in (params or {}).items():
+            if isinstance(data, str):
+                pset[role] = data
+                continue
+            cname = g.unique_name(f"{name}_{role}")
+            g.add_const(cname, np.ascontiguousarray(data, dtype=dtype or np.float32))
+            pset[role] = cname
+        g.nodes.append(Node(name, op, list(inputs), [name], dict(attrs or {}), [pset],
+                            source=source or self.source()))
+        return name
+
+    def reshape_to(self, x, dst) -> object:
+        """x as shape `dst`, in ONNX's (NCHW) element order."""
+        dst = tuple(int(d) for d in dst)
+        if dst == x.tshape:
+            return x
+        if len(dst) < 1 or dst[0] != 1:
+            raise self.unsupported(f"a reshape from {list(x.tshape)} to {list(dst)} must keep the batch "
+                                   "dimension (1) first")
+        return self.from_nchw(self.to_nchw(x), dst)
+
+    def to_nchw(self, x):
+        """x's elements in ONNX's order: a value whose IR shape is x.tshape itself."""
+        cur = x
+        if len(x.tshape) in (3, 4) and not same_order(x.tshape):
+            cur = self.node_value("transpose", "transpose", [cur], _raw(nchw4(x.tshape)), {"perm": TO_NCHW})
+        if ir_of(cur.tshape) != tuple(x.tshape):
+            cur = self.node_value("reshape", "reshape", [cur], _raw(x.tshape))
+        return cur
+
+    def from_nchw(self, x, tshape):
+        """A value holding elements in ONNX's order (IR shape == its tshape) as ONNX shape `tshape`."""
+        tshape = tuple(int(d) for d in tshape)
+        cur = x
+        if len(tshape) in (3, 4) and not same_order(tshape):
+            if ir_of(cur.tshape) != nchw4(tshape):
+                cur = self.node_value("reshape", "reshape", [cur], _raw(nchw4(tshape)))
+            return self.node_value("transpose", "transpose", [cur], tshape, {"perm": TO_NHWC})
+        if ir_of(cur.tshape) != ir_shape(tshape):
+            return self.node_value("reshape", "reshape", [cur], tshape)
+        return _retag(cur, tshape)
+
+    # -- outputs ---------------------------------------------------------------------
+    def _outputs(self) -> None:
+        names = []
+        float_outputs = []
+        for out in self.model.graph.output:
+            v = self.env.get(out.name)
+            if self.quant:
+                act, is_float = self._output_port(v, out.name)
+            else:
+                if not isinstance(v, Act):
+                    raise ModelError(f"{self.filename}: output {out.name!r} does not depend on the input (it is a "
+                                     "constant); tinygen compiles outputs computed from the input")
+                act, is_float = v, True
+            name = act.name
+            if name in self.graph.inputs or name in names:
+                q = self.graph.tensor(name).qparams
+                name = self.emit("reshape", "copy", [name], self.graph.tensor(name).shape, qparams=q,
+                                 source=f"output {out.name}")
+            names.append(name)
+            if is_float:
+                float_outputs.append(len(names) - 1)
+        renamed = []
+        for k, name in enumerate(names):
+            new = "output" if len(names) == 1 else f"output_{k}"
+            self.graph.rename_tensor(name, new)
+            self.graph.tensors[new].kind = Kind.OUTPUT
+            self.graph.outputs.append(new)
+            renamed.append(new)
+        if self.quant:
+            self.graph.meta["float_outputs"] = [renamed[k] for k in float_outputs]
+
+    def _output_port(self, v, name: str) -> tuple[Act, bool]:
+        """A graph output of a quantized model: the int8 tensor a DequantizeLinear reads (a float
+        output), or a quantized tensor itself."""
+        if isinstance(v, View) and not v.fns:
+            return v.src, True
+        if isinstance(v, Act):
+            return v, False
+        raise ModelError(f"{self.filename}: output {name!r} is computed in float after the last QuantizeLinear; "
+                         "tinygen compiles quantized models int8 end to end",
+                         "quantize every op up to the output (quantize_static with op_types_to_quantize unset)")
+
+    def _prune(self) -> None:
+        self.graph.drop_dead_nodes()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_const(v) -> bool:
+    return isinstance(v, (Const, QConst))
+
+
+def _is_act(v) -> bool:
+    return isinstance(v, (Act, View, Pending, FloatInput))
+
+
+def const_array(v, real: bool = False) -> np.ndarray:
+    """A constant's array: a QConst's stored integers (in its dtype), or with `real` its
+    DequantizeLinear values."""
+    if isinstance(v, QConst):
+        return v.real() if real else v.q.astype(v.dtype)
+    return v.value
+
+
+def _constant_value(node) -> np.ndarray:
+    a = reader.attrs(node)
+    if "value" in a:
+        return np.asarray(a["value"])
+    for key in ("value_float", "value_int"):
+        if key in a:
+            return np.array(a[key], np.float32 if key == "value_float" else np.int64)
+    for key in ("value_floats", "value_ints"):
+        if key in a:
+            return np.array(a[key], np.float32 if key == "value_floats" else np.int64)
+    raise UnsupportedOpError(f"Constant {node.output[0]!r}: only tensor, float and int values are supported")
+
+
+class _Raw(tuple):
+    """A shape given in the IR's own terms (not an ONNX NCHW shape to map)."""
+
+
+def _raw(shape) -> "_Raw":
+    return _Raw(int(d) for d in shape)
+
+
+def ir_of(tshape) -> tuple[int, ...]:
+    """The IR shape of a value's shape: an ONNX (NCHW) shape mapped, a _Raw one as it is."""
+    return tuple(tshape) if isinstance(tshape, _Raw) else ir_shape(tshape)
+
+
+def _retag(v, tshape):
+    """The same value under ONNX shape `tshape` (as many elements, the same IR layout)."""
+    tshape = tuple(int(d) for d in tshape)
+    if isinstance(v, Act):
+        return Act(v.name, tshape, v.etype)
+    v.tshape = tshape
+    return v

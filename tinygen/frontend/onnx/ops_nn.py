@@ -1,0 +1,449 @@
+"""ONNX handlers of the network layers: Conv (groups 1, depthwise, grouped; 1-D and 2-D),
+Gemm, MatMul with a constant (its Add folded into the bias), BatchNormalization, the
+activations, pooling and Softmax, and the elementwise Add / Sub / Mul / Div.
+
+Each computes the layer's IR op, attributes and weights in the IR's layout once, for both
+kinds of model: in a float model the node is emitted now (tinygen quantizes it later from
+--calib, as a PyTorch model); in a quantized one the weights are the file's integers
+(Importer.weight) and the node waits for its output grid (a Pending,
+tinygen/frontend/onnx/quantized.py). A float elementwise function in a quantized model
+extends the View it reads (a table at QuantizeLinear)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinygen.errors import ModelError
+from tinygen.frontend.layout import ir_axis, ir_shape, nchw4, nchw_constant
+from tinygen.frontend.onnx import reader
+from tinygen.frontend.onnx.importer import Importer, register
+from tinygen.frontend.onnx.quantized import binary_quantized, clamp_bounds
+from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
+                                          sigmoid_fn)
+
+
+# -- convolution ------------------------------------------------------------------------------
+
+def conv_geometry(im: Importer, a: dict, in_hw, k_hw) -> tuple[dict, tuple[int, int]]:
+    """(IR attrs stride / dilation / padding, output H, W) of a Conv or pool's attributes."""
+    nd = 2
+    strides = list(a.get("strides", [1] * nd))
+    dil = list(a.get("dilations", [1] * nd))
+    pads = list(a.get("pads", [0] * (2 * nd)))
+    if len(strides) == 1:           # a 1-D op as 1 x k
+        strides, dil, pads = [1] + strides, [1] + dil, [0, pads[0], 0, pads[1]]
+    auto = a.get("auto_pad", "NOTSET")
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        pads = [0, 0, 0, 0]
+        for d in range(2):
+            out = -(-in_hw[d] // strides[d])
+            total = max((out - 1) * strides[d] + (k_hw[d] - 1) * dil[d] + 1 - in_hw[d], 0)
+            small = total // 2
+            pads[d], pads[d + 2] = (small, total - small) if auto == "SAME_UPPER" else (total - small, small)
+    elif auto == "VALID":
+        pads = [0, 0, 0, 0]
+    elif auto != "NOTSET":
+        raise im.unsupported(f"auto_pad {auto!r}")
+    if min(strides + dil) < 1 or min(pads) < 0:
+        raise ModelError(f"{im.filename}: {im.where()} has strides {strides}, dilations {dil}, pads {pads}")
+    padding = (int(pads[0]), int(pads[2]), int(pads[1]), int(pads[3]))
+    out = tuple((in_hw[d] + padding[2 * d] + padding[2 * d + 1] - (k_hw[d] - 1) * dil[d] - 1) // strides[d] + 1
+                for d in range(2))
+    return {"stride": (int(strides[0]), int(strides[1])), "dilation": (int(dil[0]), int(dil[1])),
+            "padding": padding}, out
+
+
+def _mac(im: Importer, op: str, prefix: str, x, weight, bias, attrs: dict, tshape):
+    """A conv2d / depthwise_conv2d / fully_connected node: weight and bias in the IR's
+    layout, real (float model) or integer (IntWeight, int32 bias: quantized model)."""
+    if not im.quant:
+        params = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
+        return im.node_value(op, prefix, [x], tshape, attrs, params)
+    xq = im.graph.tensor(x.name).qparams
+    acc = (np.float32(xq.scale[0]) * weight.scale).astype(np.float32)
+    params = {"weight": weight, "bias": bias, "acc_scale": acc}
+    return Pending(op, prefix, [x], tuple(tshape), attrs, params, im.source())
+
+
+def _weight_ir(w, fn):
+    """Apply a layout change to real weights or to an IntWeight's integers."""
+    return IntWeight(fn(w.q), w.scale) if isinstance(w, IntWeight) else fn(w)
+
+
+def _out_channels(w) -> int:
+    return (w.q if isinstance(w, IntWeight) else w).shape[0]
+
+
+def _slice_weight(w, lo: int, hi: int):
+    if isinstance(w, IntWeight):
+        scale = w.scale[lo:hi] if w.scale.size > 1 else w.scale
+        return IntWeight(w.q[lo:hi], scale)
+    return w[lo:hi]
+
+
+def int_bias(im: Importer, v, channels: int):
+    """A quantized MAC op's bias: DequantizeLinear of int32 (its integers: their scale is the
+    input's times the weights'), or None."""
+    if v is None:
+        return None
+    if isinstance(v, QConst) and v.dtype == "int32":
+        if np.any(v.zero_point != 0):
+            raise im.unsupported("its int32 bias has a zero point other than 0")
+        return np.broadcast_to(v.q.reshape(-1), (channels,)).astype(np.int64)
+    raise im.unsupported("its bias is not an int32 DequantizeLinear (quantize_static writes one); "
+                         "quantize the bias too")
+
+
+@register("Conv")
+def conv(im: Importer, node, ins):
+    a = reader.attrs(node)
+    x = im.act(ins[0])
+    if len(x.tshape) not in (3, 4):
+        raise im.unsupported(f"a convolution of a {len(x.tshape)}-D input; tinygen takes [N, C, H, W] or [N, C, L]")
+    w = im.weight(ins[1], "weights", 0)
+    raw = w.q if isinstance(w, IntWeight) else w
+    if raw.ndim == 3:               # Conv1d: 1 x k
+        w = _weight_ir(w, lambda d: d[:, :, None, :])
+        raw = w.q if isinstance(w, IntWeight) else w
+    out_c, in_per_group, kh, kw = raw.shape
+    b = ins[2] if len(ins) > 2 else None
+    bias = int_bias(im, b, out_c) if im.quant else im.const(b, "bias")
+    _, in_c, h, wdt = nchw4(x.tshape)
+    attrs, (oh, ow) = conv_geometry(im, a, (h, wdt), (kh, kw))
+    out = (1, out_c, ow) if len(x.tshape) == 3 else (1, out_c, oh, ow)
+    if len(x.tshape) == 3 and (oh != 1):
+        raise ModelError(f"{im.filename}: {im.where()}: a 1-D convolution computes {oh} rows")
+    groups = int(a.get("group", 1))
+    if groups * in_per_group != in_c:
+        raise ModelError(f"{im.filename}: {im.where()}: weights for {in_per_group * groups} input channels, "
+                         f"the input has {in_c}")
+    if groups == 1:
+        return _mac(im, "conv2d", "conv", x, _weight_ir(w, lambda d: d.transpose(0, 2, 3, 1)), bias, attrs, out)
+    if in_per_group == 1 and out_c % in_c == 0:
+        attrs["depth_multiplier"] = out_c // in_c
+        return _mac(im, "depthwise_conv2d", "dwconv", x, _weight_ir(w, lambda d: d.transpose(1, 2, 3, 0)), bias,
+                    attrs, out)
+    return _grouped(im, x, w, bias, attrs, groups, in_per_group, out)
+
+
+def _grouped(im: Importer, x, w, bias, attrs, groups: int, in_per_group: int, out):
+    """A grouped convolution: the input's channels sliced per group, a conv2d per group, the
+    outputs concatenated (each slice and the concatenation keep their input's grid)."""
+    out_per_group = _out_channels(w) // groups
+    parts = []
+    for g in range(groups):
+        lo = g * in_per_group
+        xs = x if groups == 1 else im.node_value("slice", "group", [x], (1, in_per_group) + tuple(x.tshape[2:]),
+                                                 {"axis": 3, "begin": lo})
+        wg = _weight_ir(_slice_weight(w, g * out_per_group, (g + 1) * out_per_group),
+                        lambda d: d.transpose(0, 2, 3, 1))
+        bg = None if bias is None else bias[g * out_per_group:(g + 1) * out_per_group]
+        part_out = (out[0], out_per_group) + tuple(out[2:])
+        parts.append(_mac(im, "conv2d", "conv", xs, wg, bg, dict(attrs), part_out))
+    return im.node_value("concat", "concat", parts, out, {"axis": 3})
+
+
+def _fc(im: Importer, x, w, bias, rows_out):
+    if len(x.tshape) != 2:
+        raise im.unsupported(f"a matrix product of a {len(x.tshape)}-D input {list(x.tshape)}; flatten it to "
+                             "[1, features] first")
+    return _mac(im, "fully_connected", "fc", x, w, bias, {}, rows_out)
+
+
+@register("Gemm")
+def gemm(im: Importer, node, ins):
+    a = reader.attrs(node)
+    if int(a.get("transA", 0)):
+        raise im.unsupported("transA=1 (the activation transposed)")
+    x = im.act(ins[0])
+    trans_b = int(a.get("transB", 0))
+    w = im.weight(ins[1], "weights", 0 if trans_b else 1)
+    w = _weight_ir(w, (lambda d: d) if trans_b else (lambda d: d.T))
+    alpha, beta = float(a.get("alpha", 1.0)), float(a.get("beta", 1.0))
+    n_out = _out_channels(w)
+    if im.quant:
+        if alpha != 1.0 or beta != 1.0:
+            raise im.unsupported(f"a quantized Gemm with alpha {alpha}, beta {beta}; tinygen takes 1 and 1")
+        bias = int_bias(im, ins[2] if len(ins) > 2 else None, n_out)
+    else:
+        w = w * np.float32(alpha)
+        c = im.const(ins[2] if len(ins) > 2 else None, "bias")
+        bias = None if c is None else np.broadcast_to(np.asarray(c, np.float32).reshape(-1) * np.float32(beta),
+                                                      (n_out,)).copy()
+    return _fc(im, x, w, bias, (x.tshape[0], n_out))
+
+
+@register("MatMul")
+def matmul(im: Importer, node, ins):
+    if not _const_like(ins[1]):
+        raise im.unsupported("the ONNX front end does not map a product of two activations yet (tinygen's "
+                             "batch_matmul compiles it from PyTorch's matmul and .tflite BATCH_MATMUL); multiply by "
+                             "a constant (Gemm, MatMul with an initializer) or compile the PyTorch model")
+    x = im.act(ins[0])
+    w = im.weight(ins[1], "weights", 1)
+    w = _weight_ir(w, lambda d: d.T)
+    return _fc(im, x, w, None, (x.tshape[0], _out_channels(w)))
+
+
+def _const_like(v) -> bool:
+    return isinstance(v, (Const, QConst))
+
+
+@register("BatchNormalization")
+def batch_norm(im: Importer, node, ins):
+    if im.quant:
+        raise im.unsupported("a BatchNormalization in a quantized model; fold it into the Conv before "
+                             "quantizing (onnxruntime's quant_pre_process does)")
+    x = im.act(ins[0])
+    if len(x.tshape) not in (2, 3, 4):
+        raise im.unsupported(f"batch norm over a {len(x.tshape)}-D tensor")
+    a = reader.attrs(node)
+    if int(a.get("training_mode", 0)):
+        raise ModelError(f"{im.filename}: {im.where()} runs in training mode", "export the model in eval mode")
+    gamma, beta, mean, var = (im.const(v, k) for v, k in zip(ins[1:5], ("scale", "B", "mean", "var")))
+    return im.node_value("batch_norm", "bn", [x], x.tshape, {"eps": float(a.get("epsilon", 1e-5))},
+                         {"gamma": gamma, "beta": beta, "mean": mean, "var": var})
+
+
+# -- activations ------------------------------------------------------------------------------
+
+def clamp_value(im: Importer, v, lo: float, hi: float, what: str):
+    """Relu / Clip: a clamp node (float model; a quantized activation on its own grid), a
+    clamp fused into a pending node, or a function of a View (a table)."""
+    if isinstance(v, View):         # between DequantizeLinear and QuantizeLinear: part of a table
+        return v.then(what, lambda r: np.clip(r, np.float32(lo), np.float32(hi)).astype(np.float32))
+    if isinstance(v, Pending):
+        return fuse_clamp(im, v, lo, hi)
+    x = im.act(v)
+    attrs = {"lo": float(lo), "hi": float(hi)}
+    if im.quant:                # a clamp on the quantized tensor's own grid
+        attrs["act_min"], attrs["act_max"] = clamp_bounds((lo, hi), im.graph.tensor(x.name).qparams)
+    return im.node_value("clamp", what.lower(), [x], x.tshape, attrs)
+
+
+FUSABLE = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv2d", "add", "mul")
+
+
+def fuse_clamp(im: Importer, p: Pending, lo: float, hi: float) -> Pending:
+    if p.op in FUSABLE:
+        old = p.activation or (-math.inf, math.inf)
+        p.activation = (max(old[0], lo), min(old[1], hi))
+        return p
+    if p.op == "concat" or (p.op in ("reshape", "transpose", "slice") and isinstance(p.inputs[0], Pending)):
+        for x in p.inputs:
+            if not isinstance(x, Pending):
+                raise im.unsupported("a clamp after a concatenation of quantized tensors; quantize before it")
+            fuse_clamp(im, x, lo, hi)
+        return p
+    raise im.unsupported(f"a clamp after {p.op} without a QuantizeLinear in between")
+
+
+@register("Relu")
+def relu(im: Importer, node, ins):
+    return clamp_value(im, ins[0], 0.0, math.inf, "Relu")
+
+
+@register("Clip")
+def clip(im: Importer, node, ins):
+    lo = im.const(ins[1] if len(ins) > 1 else None, "min")
+    hi = im.const(ins[2] if len(ins) > 2 else None, "max")
+    return clamp_value(im, ins[0], -math.inf if lo is None else float(lo), math.inf if hi is None else float(hi),
+                       "Clip")
+
+
+def _unary(im: Importer, v, what: str, fn, float_emit):
+    """An elementwise function: emitted by `float_emit` in a float model, a table in a quantized one."""
+    if im.quant:
+        if isinstance(v, View):
+            return v.then(what, fn)
+        if isinstance(v, Act):
+            return View(v).then(what, fn)
+        raise im.unsupported(f"{what} of a value that is not quantized (a QuantizeLinear / DequantizeLinear "
+                             "pair before it)")
+    return float_emit(im.act(v))
+
+
+@register("Sigmoid")
+def sigmoid(im: Importer, node, ins):
+    return _unary(im, ins[0], "Sigmoid", sigmoid_fn(),
+                  lambda x: im.node_value("logistic", "sigmoid", [x], x.tshape))
+
+
+@register("HardSwish")
+def hard_swish(im: Importer, node, ins):
+    return _unary(im, ins[0], "HardSwish", f32(lambda r: r * np.clip(r * np.float32(1 / 6) + np.float32(0.5), 0, 1)),
+                  lambda x: im.node_value("hard_swish", "hardswish", [x], x.tshape))
+
+
+@register("HardSigmoid")
+def hard_sigmoid(im: Importer, node, ins):
+    a = reader.attrs(node)
+    alpha, beta = np.float32(a.get("alpha", 0.2)), np.float32(a.get("beta", 0.5))
+
+    def emit(x):
+        """PyTorch's hardsigmoid (alpha 1/6, beta 1/2, as torch.onnx.export writes it) is tinygen's hard
+        sigmoid (an exact table); any other clip(alpha x + beta, 0, 1) = alpha * clip(x + beta / alpha, 0,
+        1 / alpha): an add with a fused clamp, then a multiply."""
+        if alpha == np.float32(1 / 6) and beta == np.float32(0.5):
+            return im.node_value("hard_sigmoid", "hardsigmoid", [x], x.tshape)
+        plus = im.node_value("add", "hardsigmoid_add", [x], x.tshape, {"activation": (0.0, float(1 / alpha))},
+                             {"operand": np.float32(beta / alpha).reshape(())})
+        return im.node_value("mul", "hardsigmoid", [plus], x.tshape, {}, {"operand": np.float32(alpha).reshape(())})
+    return _unary(im, ins[0], "HardSigmoid", f32(lambda r: np.clip(alpha * r + beta, 0, 1)), emit)
+
+
+@register("Tanh")
+def tanh(im: Importer, node, ins):
+    return _unary(im, ins[0], "Tanh", f32(np.tanh), lambda x: im.node_value("tanh", "tanh", [x], x.tshape))
+
+
+@register("LeakyRelu")
+def leaky_relu(im: Importer, node, ins):
+    def refuse(x):
+        raise im.unsupported("tinygen has no LeakyRelu operator in its float path")
+    return _unary(im, ins[0], "LeakyRelu", leaky_relu_fn(reader.attrs(node).get("alpha", 0.01)), refuse)
+
+
+@register("Softmax")
+def softmax(im: Importer, node, ins):
+    x = im.act(ins[0])
+    rank = len(x.tshape)
+    axis = int(reader.attrs(node).get("axis", -1)) % rank
+    if axis == 0:
+        raise im.unsupported("softmax over the batch dimension")
+    if ir_axis(rank, axis) != len(ir_shape(x.tshape)) - 1:
+        raise im.unsupported("softmax over an axis other than the innermost one in tinygen's layout (the "
+                             "features of [N, F], the channels of [N, C, H, W])")
+    return im.node_value("softmax", "softmax", [x], x.tshape, {"axis": len(ir_shape(x.tshape)) - 1, "beta": 1.0})
+
+
+# -- pooling ------------------------------------------------------------------------------------
+
+def _pool(im: Importer, node, ins, kind: str):
+    a = reader.attrs(node)
+    x = im.act(ins[0])
+    if len(x.tshape) not in (3, 4):
+        raise im.unsupported("pooling needs a [N, C, H, W] or [N, C, L] input")
+    k = list(a["kernel_shape"])
+    k = [1] + k if len(k) == 1 else k
+    _, c, h, w = nchw4(x.tshape)
+    if len(a.get("dilations", [1])) and set(a.get("dilations", [1])) != {1}:
+        raise im.unsupported("pooling with dilation; only 1 is supported")
+    attrs, (oh, ow) = conv_geometry(im, a, (h, w), k)
+    attrs.pop("dilation")
+    attrs["kernel"] = (int(k[0]), int(k[1]))
+    if int(a.get("ceil_mode", 0)):
+        ch = -(-(h + attrs["padding"][0] + attrs["padding"][1] - k[0]) // attrs["stride"][0]) + 1
+        cw = -(-(w + attrs["padding"][2] + attrs["padding"][3] - k[1]) // attrs["stride"][1]) + 1
+        if (ch, cw) != (oh, ow):
+            if kind != "max":
+                raise im.unsupported("ceil_mode=1 makes a partial window at the border; use ceil_mode=0")
+            t, b, le, r = attrs["padding"]
+            attrs["padding"] = (t, b + (ch - oh) * attrs["stride"][0], le, r + (cw - ow) * attrs["stride"][1])
+            oh, ow = ch, cw
+    out = (1, c, ow) if len(x.tshape) == 3 else (1, c, oh, ow)
+    if kind == "max":
+        return im.node_value("max_pool2d", "maxpool", [x], out, attrs)
+    attrs["count_include_pad"] = bool(int(a.get("count_include_pad", 0)))
+    return im.node_value("avg_pool2d", "avgpool", [x], out, attrs)
+
+
+@register("MaxPool")
+def max_pool(im: Importer, node, ins):
+    if len(node.output) > 1 and node.output[1]:
+        raise im.unsupported("MaxPool with indices")
+    return _pool(im, node, ins, "max")
+
+
+@register("AveragePool")
+def avg_pool(im: Importer, node, ins):
+    return _pool(im, node, ins, "avg")
+
+
+def global_mean(im: Importer, x, keep: bool = True):
+    """The mean over H and W of [N, C, H, W] (or L of [N, C, L]): an average pool over the
+    whole plane in a float model, TFLite's MEAN (which requantizes) in a quantized one."""
+    n, c, h, w = nchw4(x.tshape)
+    out = (n, c, 1) if len(x.tshape) == 3 else (n, c, 1, 1)
+    if im.quant:
+        pooled = im.node_value("mean", "mean", [x], out, {"axes": (1, 2), "keep_dims": True})
+    else:
+        attrs = {"kernel": (h, w), "stride": (1, 1), "padding": (0, 0, 0, 0), "count_include_pad": False}
+        pooled = im.node_value("avg_pool2d", "avgpool", [x], out, attrs)
+    return pooled if keep else im.reshape_to(pooled, (n, c))
+
+
+@register("GlobalAveragePool")
+def global_avg_pool(im: Importer, node, ins):
+    x = im.act(ins[0])
+    if len(x.tshape) not in (3, 4):
+        raise im.unsupported("global pooling needs a [N, C, H, W] or [N, C, L] input")
+    return global_mean(im, x)
+
+
+# -- elementwise ----------------------------------------------------------------------------------
+
+_FNS = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}
+
+
+def _binary(kind: str):
+    def handler(im: Importer, node, ins):
+        x, y = ins[0], ins[1]
+        if im.quant:
+            return binary_quantized(im, kind, x, y)
+        if isinstance(y, Act) and isinstance(x, Act):
+            if kind in ("Sub", "Div"):
+                raise im.unsupported(f"{'the difference' if kind == 'Sub' else 'the quotient'} of two "
+                                     "activations has no int8 kernel")
+            if len(x.tshape) != len(y.tshape):
+                raise im.unsupported(f"broadcasting shapes {list(x.tshape)} and {list(y.tshape)} of different "
+                                     "ranks; reshape one to the other's rank first")
+            out = tuple(np.broadcast_shapes(x.tshape, y.tshape))
+            return im.node_value(kind.lower(), kind.lower(), [x, y], out)
+        if not isinstance(x, Act):
+            if kind in ("Sub", "Div"):
+                raise im.unsupported(f"a constant {'minus' if kind == 'Sub' else 'divided by'} an activation "
+                                     "has no int8 kernel")
+            x, y = y, x
+        x = im.act(x)
+        c = np.asarray(im.const(y, "operand"), np.float32)
+        if kind == "Sub":
+            c = -c
+        if kind == "Div":
+            if np.any(c == 0):
+                raise im.unsupported("a division by zero")
+            c = np.float32(1.0) / c
+        op = "add" if kind in ("Add", "Sub") else "mul"
+        out = tuple(np.broadcast_shapes(x.tshape, c.shape))
+        if out != x.tshape:
+            raise im.unsupported(f"a constant of shape {list(c.shape)} that broadcasts the activation "
+                                 f"{list(x.tshape)} to a larger shape")
+        folded = _fold_bias(im, x, c) if op == "add" else None
+        if folded is not None:
+            return folded
+        if c.ndim > len(x.tshape):
+            raise im.unsupported(f"a constant of shape {list(c.shape)} broadcast against a {len(x.tshape)}-D tensor")
+        return im.node_value(op, op, [x], out, {}, {"operand": nchw_constant(c, len(x.tshape))})
+    return handler
+
+
+def _fold_bias(im: Importer, x: Act, c: np.ndarray):
+    """MatMul + Add of a constant: the constant becomes the fully connected layer's bias."""
+    producer = im.graph.producer(x.name)
+    onnx_name = next(n for n in im.node.input if isinstance(im.env.get(n), Act) and im.env[n].name == x.name)
+    if (producer is None or producer.op != "fully_connected" or producer.param("bias") is not None
+            or im.uses[onnx_name] != 1 or len(x.tshape) != 2):
+        return None
+    n = x.tshape[1]
+    if c.size not in (1, n) or (c.ndim == 2 and c.shape[0] != 1):
+        return None
+    name = im.graph.unique_name(f"{producer.name}_bias")
+    im.graph.add_const(name, np.broadcast_to(c.reshape(-1), (n,)).astype(np.float32).copy())
+    producer.set_param("bias", name)
+    return x
+
+
+for _kind in _FNS:
+    register(_kind)(_binary(_kind))

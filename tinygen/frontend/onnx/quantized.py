@@ -1,0 +1,366 @@
+"""Quantized ONNX models onto the IR with the file's own scales: QuantizeLinear /
+DequantizeLinear (QDQ), the int8 nodes a pending node or a View becomes at its output grid,
+and the elementwise ops of a quantized model; the QOperator ops (QLinearConv, QLinearMatMul,
+QGemm, QLinearAdd, ...) and ConvInteger / MatMulInteger are in qoperator.py.
+
+How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
+
+- onnxruntime requantizes a QLinear op's int32 accumulator with a float32 multiply,
+  acc * float32(x_scale * w_scale / y_scale), rounded half to even. tinygen runs TFLite's
+  kernels with the fixed-point multiplier nearest that same float32 scale. TFLite's
+  normalized pair (multiplier in [2^30, 2^31), a right shift n) rounds twice, the doubling
+  high multiply then the shift, and so differs from one rounding where the product lies
+  within 2^-(n + 1) of a half (n of 8 to 10 for usual scales: a few bytes in a thousand);
+  tinygen gives an ONNX model's MAC ops the pair that rounds once (single_rounding_multiplier:
+  shift 0, multiplier round(scale * 2^31)), so the two differ only within about 2^-25 /
+  scale of a half, and at exact halves (onnxruntime goes to even, TFLite away from zero).
+  The kernels take any multiplier; the DSP kernels' fast paths that need a normalized one
+  (tinygen/kernels/specialize.py requant_bounded) step aside for these layers.
+- an elementwise function of one quantized tensor (QLinearSigmoid, QLinearLeakyRelu, and
+  any float op between DequantizeLinear and QuantizeLinear: Sigmoid, Tanh, HardSigmoid,
+  HardSwish, LeakyRelu, Relu, a change of scale) is computed by onnxruntime in float32 on
+  the 256 possible inputs; tinygen emits the same computation as a 256-byte table
+  (the `lut` op, tg_lut_s8), built at compile time with numpy in float32: exact up to
+  onnxruntime's own approximations of exp and tanh.
+- QLinearAdd / QLinearMul (float in onnxruntime) run TFLite's ADD / MUL arithmetic;
+  QLinearGlobalAveragePool and ReduceMean run TFLite's MEAN; Softmax runs TFLite's int8
+  softmax (output scale 1/256) followed by a table to the model's output grid;
+  an average pool or a concatenation whose inputs are on other grids than the output
+  requantizes them by table (onnxruntime's QLinearConcat does the same).
+- uint8 tensors become int8 (q - 128, zero point - 128: the same real values); weights
+  with a zero point are taken less it where that stays within int8.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinygen.errors import ModelError
+from tinygen.frontend.layout import ir_shape, nchw_constant
+from tinygen.frontend.onnx import reader
+from tinygen.frontend.onnx.importer import Importer, const_array, ir_of, register
+from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values,
+                                          qparams_of)
+from tinygen.ir import Kind, QParams, Tensor
+from tinygen.quant import op_params
+from tinygen.quant.fixedpoint import quantize_multiplier
+from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
+from tinygen.ref.lookup import by_uint8
+
+MS = "com.microsoft"
+ETYPE = {"uint8": 2, "int8": 3}
+
+
+# -- the arithmetic ----------------------------------------------------------------------------
+
+def quantize_half_even(real: np.ndarray, q: QParams) -> np.ndarray:
+    """onnxruntime's QuantizeLinear on the int8 grid: float32 division, round half to even,
+    plus the zero point, saturated."""
+    y = np.asarray(real, np.float32) / np.float32(q.scale[0])
+    return np.clip(np.rint(y).astype(np.int64) + int(q.zero_point[0]), -128, 127)
+
+
+def lut_table(src: QParams, fns, out: QParams) -> np.ndarray:
+    """The table of a View: for each int8 input q (-128..127), its real value (DequantizeLinear
+    in float32), the functions applied, quantized on `out` (QuantizeLinear). The lut op holds
+    it in tg_lut_s8's order (tinygen.ref.lookup.by_uint8)."""
+    return quantize_half_even(grid_values(src, fns), out).astype(np.int8)
+
+
+def single_rounding_multiplier(real: float) -> tuple[int, int]:
+    """The fixed-point (multiplier, shift) of TFLite's requantization nearest `real`, chosen
+    so that it rounds once, as onnxruntime does: for 2^-12 <= real < 1/2, the multiplier
+    round(real * 2^31) with shift 0 (the doubling high multiply is then the only rounding;
+    its multiplier, below 2^30, keeps at least 19 bits: an output off by 2^-25 / real at
+    most); elsewhere TFLite's own normalized pair (a left shift rounds once already; below
+    2^-12 the second rounding's window, 2^-(n + 1), is the smaller error)."""
+    m, shift = quantize_multiplier(real)
+    if shift >= 0 or real < SINGLE_ROUNDING_MIN:
+        return m, shift
+    return int(math.floor(real * (1 << 31) + 0.5)), 0
+
+
+SINGLE_ROUNDING_MIN = 2.0 ** -12
+
+
+def clamp_bounds(activation, q: QParams) -> tuple[int, int]:
+    """A fused clamp (real lo, hi) on the output grid: a clamp before QuantizeLinear equals
+    a clamp of its result to the bounds quantized alike (quantization is monotonic)."""
+    if activation is None:
+        return -128, 127
+    lo, hi = activation
+    qlo = -128 if lo == -math.inf else int(quantize_half_even(np.float32(lo), q))
+    qhi = 127 if hi == math.inf else int(quantize_half_even(np.float32(hi), q))
+    return qlo, qhi
+
+
+# -- building the int8 IR --------------------------------------------------------------------------
+
+def grid(im: Importer, act: Act) -> QParams:
+    return im.graph.tensor(act.name).qparams
+
+
+def lut(im: Importer, view: View, q: QParams) -> Act:
+    src = view.src
+    table = lut_table(grid(im, src), view.fns, q)
+    if np.array_equal(table, np.arange(-128, 128)) and grid(im, src).same_as(q):
+        return src
+    what = " then ".join(w for w, _ in view.fns) or "requantize"
+    name = im.emit("lut", "lut", [src.name], ir_of(src.tshape), {}, {"table": by_uint8(table)}, q, dtype=np.int8,
+                   source=f"{im.source()} ({what}, by table)")
+    return Act(name, src.tshape, src.etype)
+
+
+def requantize(im: Importer, act: Act, q: QParams) -> Act:
+    return act if grid(im, act).same_as(q) else lut(im, View(act), q)
+
+
+def value_on(im: Importer, v, q: QParams, etype: int = 3) -> Act:
+    """Any quantized value as an int8 activation on grid `q` (what QuantizeLinear does)."""
+    if isinstance(v, Act):
+        return requantize(im, v, q)
+    if isinstance(v, View):
+        return lut(im, v, q)
+    if isinstance(v, Pending):
+        if v.stage not in ("done",):
+            raise im.unsupported("an integer accumulator (ConvInteger / MatMulInteger) quantized before its "
+                                 "scale is applied (Cast, then Mul by the scales)")
+        return materialize(im, v, q, etype)
+    raise im.unsupported("QuantizeLinear of a value tinygen cannot compute")
+
+
+def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
+    """The IR node(s) of a pending node whose output is on grid `q`."""
+    if p.op == "concat":
+        ins = [value_on(im, x, q, etype) for x in p.inputs]
+    else:
+        ins = [materialize(im, x, q, etype) if isinstance(x, Pending) else x for x in p.inputs]
+    shape, attrs = ir_of(p.tshape), dict(p.attrs)
+    if p.op in WEIGHT_CHANNEL_AXIS:
+        return Act(_mac_node(im, p, ins[0], q), p.tshape, etype)
+    if p.op in ("add", "mul"):
+        attrs["act_min"], attrs["act_max"] = clamp_bounds(p.activation, q)
+        params = {}
+        if "operand" in p.params:
+            params["operand"] = _operand(im, p.params["operand"], len(p.tshape))
+        return Act(im.emit(p.op, p.prefix, [x.name for x in ins], shape, attrs, params, q, source=p.source),
+                   p.tshape, etype)
+    if p.op == "avg_pool2d":
+        x = ins[0]
+        pooled = im.emit(p.op, p.prefix, [x.name], shape, attrs, qparams=grid(im, x), source=p.source)
+        return requantize(im, Act(pooled, p.tshape, etype), q)
+    if p.op == "softmax":
+        fixed = QParams(op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
+        out = im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=fixed, source=p.source)
+        return requantize(im, Act(out, p.tshape, etype), q)
+    if p.op == "mean":
+        # onnxruntime's QLinearGlobalAveragePool: (sum - N zp) * float32(x_scale / (y_scale * N)), rounded once
+        n = math.prod(ir_of(ins[0].tshape)[a] for a in attrs["axes"])
+        x = grid(im, ins[0])
+        real = np.float32(x.scale[0]) / (np.float32(q.scale[0]) * np.float32(n))
+        attrs["requant"] = single_rounding_multiplier(float(real))
+    if p.op == "pad" and "pad_real" in attrs:
+        attrs["pad_value"] = int(quantize_half_even(np.float32(attrs.pop("pad_real")), q))
+    if p.op == "clamp":
+        attrs["act_min"], attrs["act_max"] = clamp_bounds((attrs["lo"], attrs["hi"]), q)
+    return Act(im.emit(p.op, p.prefix, [x.name for x in ins], shape, attrs, qparams=q, source=p.source),
+               p.tshape, etype)
+
+
+def _mac_node(im: Importer, p: Pending, x: Act, q: QParams) -> str:
+    w: IntWeight = p.params["weight"]
+    channels = w.q.shape[WEIGHT_CHANNEL_AXIS[p.op]]
+    acc = np.broadcast_to(np.asarray(p.params["acc_scale"], np.float32).reshape(-1), (channels,))
+    # onnxruntime's requantization scale, in float32: (x_scale * w_scale) / y_scale
+    real = (acc / np.float32(q.scale[0])).astype(np.float32)
+    mults, shifts = zip(*(single_rounding_multiplier(float(r)) for r in real))
+    g = im.graph
+    base = f"{p.prefix}_{len(g.nodes)}"
+    wt = g.add_const(g.unique_name(f"{base}_w"), w.q.astype(np.int8), "int8")
+    scales = np.broadcast_to(w.scale.reshape(-1), (channels,)).astype(np.float32)
+    wt.qparams = QParams(scales, np.zeros(channels, np.int64), axis=WEIGHT_CHANNEL_AXIS[p.op])
+    bias = p.params.get("bias")
+    bias = np.zeros(channels, np.int64) if bias is None else np.asarray(bias, np.int64)
+    if bias.min(initial=0) < -(2 ** 31) or bias.max(initial=0) >= 2 ** 31:
+        raise ModelError(f"{im.filename}: {p.source}: a bias leaves int32")
+    bt = g.add_const(g.unique_name(f"{base}_b"), bias.astype(np.int32), "int32")
+    mt = g.add_const(g.unique_name(f"{base}_mult"), np.array(mults, np.int32), "int32")
+    st = g.add_const(g.unique_name(f"{base}_shift"), np.array(shifts, np.int32), "int32")
+    attrs = dict(p.attrs)
+    attrs["act_min"], attrs["act_max"] = clamp_bounds(p.activation, q)
+    return im.emit(p.op, p.prefix, [x.name], ir_of(p.tshape), attrs,
+                   {"weight": wt.name, "bias": bt.name, "multiplier": mt.name, "shift": st.name}, q, source=p.source)
+
+
+def _operand(im: Importer, c: QConst, rank: int) -> str:
+    if c.scale.size > 1 or c.zero_point.size > 1:
+        raise ModelError(f"{im.filename}: a constant operand quantized per channel: tinygen takes one scale")
+    q = qparams_of(c.scale, c.zero_point, c.dtype)
+    data = c.q - (128 if c.dtype == "uint8" else 0)
+    if data.min(initial=0) < -128 or data.max(initial=0) > 127:
+        raise ModelError(f"{im.filename}: constant operand {c.origin} is not 8-bit")
+    arr = nchw_constant(data.astype(np.float32), rank).astype(np.int8)
+    t = im.graph.add_const(im.graph.unique_name("operand"), arr, "int8")
+    t.qparams = q
+    return t.name
+
+
+# -- QuantizeLinear, DequantizeLinear -------------------------------------------------------------
+
+def _qspec(im: Importer, node, ins, axis_default: int = 1):
+    """(scale, zero point, dtype, axis) of a QuantizeLinear / DequantizeLinear."""
+    scale = np.asarray(im.const(ins[1], "scale"), np.float32)
+    zp_v = ins[2] if len(ins) > 2 else None
+    if zp_v is None:
+        zp, dtype = np.zeros(scale.shape, np.int64), "uint8"
+    else:
+        arr = const_array(zp_v)
+        dtype = str(arr.dtype)
+        zp = arr.astype(np.int64)
+    if dtype not in ("uint8", "int8", "int32"):
+        raise im.unsupported(f"{dtype} quantization; tinygen takes int8 and uint8 (int32 for biases)")
+    if scale.size > 1 and int(reader.attrs(node).get("block_size", 0)):
+        raise im.unsupported("blocked quantization")
+    if np.any(scale <= 0) or not np.all(np.isfinite(scale)):
+        raise ModelError(f"{im.filename}: {im.where()} has scale {scale.reshape(-1)[:4].tolist()}")
+    return scale, zp, dtype, int(reader.attrs(node).get("axis", axis_default))
+
+
+@register("QuantizeLinear")
+def quantize_linear(im: Importer, node, ins):
+    scale, zp, dtype, axis = _qspec(im, node, ins)
+    v = ins[0]
+    if isinstance(v, (Const, QConst)):
+        real = np.asarray(const_array(v, real=True), np.float32)
+        shape = [1] * real.ndim
+        if scale.size > 1:
+            shape[axis % real.ndim] = -1
+        lo, hi = (0, 255) if dtype == "uint8" else ((-128, 127) if dtype == "int8" else (-2 ** 31, 2 ** 31 - 1))
+        qv = np.clip(np.rint(real / scale.reshape(shape if scale.size > 1 else ())) +
+                     zp.reshape(shape if zp.size > 1 else ()), lo, hi).astype(np.int64)
+        return QConst(qv, dtype, scale.reshape(-1), zp.reshape(-1), axis % max(real.ndim, 1), f"{node.output[0]!r}")
+    if scale.size > 1:
+        raise im.unsupported("an activation quantized per channel; tinygen quantizes activations per tensor")
+    if dtype == "int32":
+        raise im.unsupported("an activation quantized to int32")
+    q = qparams_of(scale, zp, dtype)
+    if isinstance(v, FloatInput):
+        return _input_port(im, v, q, dtype)
+    return value_on(im, v, q, ETYPE[dtype])
+
+
+def _input_port(im: Importer, v: FloatInput, q: QParams, dtype: str) -> Act:
+    port = im.float_inputs.get(v.index)
+    if port is not None:
+        if not im.graph.tensor(port.name).qparams.same_as(q):
+            raise im.unsupported(f"the float input {v.name!r} is quantized twice, with "
+                                 f"{im.graph.tensor(port.name).qparams!r} and {q!r}")
+        return port
+    im.graph.add_tensor(Tensor(v.name, ir_shape(v.tshape), "int8", Kind.INPUT, qparams=q))
+    port = Act(v.name, v.tshape, ETYPE[dtype])
+    im.float_inputs[v.index] = port
+    return port
+
+
+@register("DequantizeLinear")
+def dequantize_linear(im: Importer, node, ins):
+    v = ins[0]
+    if isinstance(v, (Const, QConst)):
+        arr = const_array(v)
+        scale, zp, _, axis = _qspec(im, node, ins)
+        dtype = str(arr.dtype)
+        if dtype not in ("uint8", "int8", "int32"):
+            raise im.unsupported(f"DequantizeLinear of {dtype} constants")
+        return QConst(arr.astype(np.int64), dtype, scale.reshape(-1), zp.reshape(-1),
+                      axis % max(arr.ndim, 1) if arr.ndim else None, f"initializer {node.input[0]!r}")
+    scale, zp, dtype, _ = _qspec(im, node, ins)
+    if not isinstance(v, Act):
+        raise im.unsupported("DequantizeLinear of a value that is not a quantized activation")
+    return View(on_grid(im, v, scale, zp, dtype))
+
+
+def on_grid(im: Importer, x: Act, scale, zp, dtype: str) -> Act:
+    """x, which the node reads with (scale, zero point): it must be x's own grid."""
+    if scale.size != 1:
+        raise im.unsupported("an activation dequantized per channel")
+    q = qparams_of(scale, zp, dtype)
+    if not grid(im, x).same_as(q):
+        raise im.unsupported(f"it reads {im.node.input[0]!r} with {q!r}, but that tensor is quantized with "
+                             f"{grid(im, x)!r}")
+    return x
+
+
+# -- elementwise in a quantized model ---------------------------------------------------------------------
+
+_FN = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}
+
+
+def binary_quantized(im: Importer, kind: str, x, y):
+    """Add / Sub / Mul / Div in a quantized model: of two quantized activations (ADD, MUL),
+    of one and a quantized constant (ADD, MUL with a constant operand), of one and a number
+    (a table), or the scale and bias of a ConvInteger accumulator."""
+    if isinstance(x, (Const, QConst)) and not isinstance(y, (Const, QConst)):
+        if kind in ("Sub", "Div"):
+            return _scalar_fn(im, kind, y, x, swap=True)
+        x, y = y, x
+    if isinstance(x, Pending) and x.stage in ("float", "done") and x.params.get("acc_scale", 0) is None:
+        if kind != "Mul" or not isinstance(y, Const):
+            raise im.unsupported("an integer accumulator (ConvInteger / MatMulInteger) must be multiplied by "
+                                 "its constant scale")
+        x.params["acc_scale"] = np.asarray(y.value, np.float32).reshape(-1)
+        x.stage = "done"
+        return x
+    if (isinstance(x, Pending) and kind == "Add" and isinstance(y, Const) and x.op in WEIGHT_CHANNEL_AXIS
+            and x.params.get("bias") is None and x.activation is None):
+        acc = np.asarray(x.params["acc_scale"], np.float64)
+        b = np.asarray(y.value, np.float64).reshape(-1)
+        x.params["bias"] = np.rint(b / acc).astype(np.int64)
+        return x
+    if isinstance(y, Const) and np.asarray(y.value).size == 1 and isinstance(x, (View, Act)):
+        return _scalar_fn(im, kind, x, y)
+    if kind in ("Sub", "Div"):
+        raise im.unsupported(f"{kind} of a quantized activation and a tensor has no int8 kernel (a number works: "
+                             "it becomes a table)")
+    a = im.act(x)
+    op = kind.lower()
+    if isinstance(y, QConst):
+        out = tuple(np.broadcast_shapes(a.tshape, y.q.shape))
+        if out != a.tshape:
+            raise im.unsupported(f"a constant of shape {list(y.q.shape)} broadcasts {list(a.tshape)} larger")
+        return Pending(op, op, [a], out, {}, {"operand": y}, im.source())
+    if isinstance(y, Const):
+        raise im.unsupported(f"{kind} by a float tensor in a quantized model; quantize the constant (a "
+                             "DequantizeLinear of an integer initializer)")
+    b = im.act(y)
+    if len(a.tshape) != len(b.tshape):
+        raise im.unsupported(f"broadcasting shapes {list(a.tshape)} and {list(b.tshape)} of different ranks")
+    return Pending(op, op, [a, b], tuple(np.broadcast_shapes(a.tshape, b.tshape)), {}, {}, im.source())
+
+
+def _scalar_fn(im: Importer, kind: str, x, c, swap: bool = False) -> View:
+    k = np.float32(np.asarray(const_array(c, real=True)).reshape(-1)[0])
+    fn = _FN[kind]
+    view = x if isinstance(x, View) else View(im.act(x) if not isinstance(x, Act) else x)
+    if not isinstance(view.src, Act):
+        raise im.unsupported(f"{kind} of a value that is not quantized")
+    if swap:
+        return view.then(f"{k:g} {kind} x", lambda r: fn(k, r).astype(np.float32))
+    return view.then(f"{kind} {k:g}", lambda r: fn(r, k).astype(np.float32))
+
+
+def pad_value_quantized(im: Importer, x, value):
+    """Pad's constant value in a quantized model, for the Pad's input `x` as the graph has it:
+    on the int8 tensor itself (an Act, QOperator: the value as stored, default 0 of its
+    type), or a real value (a View, QDQ: default 0.0) quantized on the grid ("real", value)
+    for a pending input, whose grid comes later."""
+    if isinstance(x, View):
+        x = x.src
+    elif isinstance(x, Act) and not isinstance(value, QConst):
+        raw = 0 if value is None else int(np.asarray(const_array(value)).reshape(-1)[0])
+        return raw - 128 if x.etype == 2 else raw
+    real = 0.0 if value is None else float(np.asarray(const_array(value, real=True)).reshape(-1)[0])
+    if isinstance(x, Pending):
+        return ("real", real)
+    return int(quantize_half_even(np.float32(real), grid(im, x)))

@@ -1,0 +1,77 @@
+"""The recurrent layers' kernels (firmware/kernels/recurrent/tg_kernels_recurrent.h): their
+KernelSpecs; tinygen.kernels.table appends `recurrent_kernels`. Each takes its state (the
+arena's persistent region, KernelSpec.state) and, for the LSTM and GRU, H bytes of scratch.
+
+Call: kernel(&params, input, the initial state's pointers, constants..., state, [scratch,]
+output); the initial state comes from a model input or a constant (NULL: zeros), see
+tinygen/codegen/recurrent.py."""
+
+from __future__ import annotations
+
+from tinygen.kernels.params_recurrent import gru_state_bytes, lstm_state_bytes, recurrent_scratch_bytes, svdf_state_bytes
+from tinygen.kernels.recurrent_dsp import dsp_scratch, pack_gru_dsp, pack_lstm_dsp, pack_svdf_dsp, svdf_dsp_scratch
+from tinygen.kernels.recurrent_rv32 import pack_gru_rv32, pack_lstm_rv32
+
+HEADER = "kernels/tg_kernels_recurrent.h"
+TABLE = "kernels/tg_sigmoid_table_s16.c"
+# the constants in call order; the initial state's constants (h0, c0) are emitted with them but
+# passed among the initial state's pointers (tinygen/codegen/recurrent.py)
+LSTM_ROLES = ("w_ih", "w_hh", "bias", "h0", "c0")
+GRU_ROLES = ("w_ih", "w_hh", "bias", "h0")
+SVDF_ROLES = ("weights_feature", "weights_time", "bias")
+# the DSP kernels read their weights packed (recurrent_dsp.py), not w_ih, w_hh and bias
+DSP_ROLES = {"lstm": ("packed", "h0", "c0"), "gru": ("packed", "h0")}
+DSP_HEADER = "kernels/tg_recurrent_s8_dsp.h"
+RV32_HEADER = "kernels/tg_recurrent_s8_rv32.h"
+RV32 = frozenset({"rv32im"})
+# the constant initial states, after the activation ones (codegen/recurrent.py)
+INITIAL = {"lstm": ("h0", "c0"), "gru": ("h0",), "svdf": ()}
+RESET = {"lstm": "tg_lstm_reset_s8", "gru": "tg_gru_reset_s8", "svdf": "tg_svdf_reset_s8"}
+
+
+def recurrent_kernels(spec_type) -> tuple:
+    """The KernelSpecs, built with tinygen.kernels.table.KernelSpec (passed in: no import cycle)."""
+    def lstm(name, requires=frozenset(), calls=()):
+        return spec_type(name, "lstm", requires=requires, struct="tg_lstm_params_t", const_roles=LSTM_ROLES,
+                         source=f"kernels/{name}.c", twin="lstm_s8", headers=(HEADER,),
+                         calls=("kernels/tg_lstm_reset_s8.c", TABLE) + calls, scratch=recurrent_scratch_bytes,
+                         state=lstm_state_bytes)
+
+    def gru(name, requires=frozenset(), calls=()):
+        return spec_type(name, "gru", requires=requires, struct="tg_gru_params_t", const_roles=GRU_ROLES,
+                         source=f"kernels/{name}.c", twin="gru_s8", headers=(HEADER,),
+                         calls=("kernels/tg_gru_reset_s8.c", TABLE) + calls, scratch=recurrent_scratch_bytes,
+                         state=gru_state_bytes)
+
+    dsp = frozenset({"dsp"})
+    return (
+        # Cortex-M4/M7: int16 weight pairs packed at build time (tinygen/kernels/recurrent_dsp.py)
+        spec_type("tg_lstm_s8_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t", const_roles=DSP_ROLES["lstm"],
+                  source="kernels/tg_lstm_s8_dsp.c", twin="lstm_s8",
+                  headers=(HEADER, DSP_HEADER, "kernels/tg_dsp_s8.h"),
+                  calls=("kernels/tg_lstm_reset_s8.c", TABLE), scratch=dsp_scratch, state=lstm_state_bytes,
+                  pack=pack_lstm_dsp),
+        spec_type("tg_gru_s8_dsp", "gru", requires=dsp, struct="tg_gru_params_t", const_roles=DSP_ROLES["gru"],
+                  source="kernels/tg_gru_s8_dsp.c", twin="gru_s8", headers=(HEADER, DSP_HEADER, "kernels/tg_dsp_s8.h"),
+                  calls=("kernels/tg_gru_reset_s8.c", TABLE), scratch=dsp_scratch, state=gru_state_bytes,
+                  pack=pack_gru_dsp),
+        # RV32IM (ESP32-C3): int8 weights of the gates side by side per column (recurrent_rv32.py)
+        spec_type("tg_lstm_s8_rv32", "lstm", requires=RV32, struct="tg_lstm_params_t", const_roles=DSP_ROLES["lstm"],
+                  source="kernels/tg_lstm_s8_rv32.c", twin="lstm_s8", headers=(HEADER, RV32_HEADER),
+                  calls=("kernels/tg_lstm_reset_s8.c", TABLE), scratch=recurrent_scratch_bytes,
+                  state=lstm_state_bytes, pack=pack_lstm_rv32),
+        spec_type("tg_gru_s8_rv32", "gru", requires=RV32, struct="tg_gru_params_t", const_roles=DSP_ROLES["gru"],
+                  source="kernels/tg_gru_s8_rv32.c", twin="gru_s8", headers=(HEADER, RV32_HEADER),
+                  calls=("kernels/tg_gru_reset_s8.c", TABLE), scratch=recurrent_scratch_bytes,
+                  state=gru_state_bytes, pack=pack_gru_rv32),
+        lstm("tg_lstm_s8"),
+        gru("tg_gru_s8"),
+        spec_type("tg_svdf_s8_dsp", "svdf", requires=dsp, struct="tg_svdf_params_t",
+                  const_roles=("weights_time", "bias", "packed"), source="kernels/tg_svdf_s8_dsp.c", twin="svdf_s8",
+                  headers=(HEADER, "kernels/tg_dsp_s8.h"), calls=("kernels/tg_svdf_reset_s8.c",),
+                  scratch=svdf_dsp_scratch,
+                  state=svdf_state_bytes, pack=pack_svdf_dsp),
+        spec_type("tg_svdf_s8", "svdf", struct="tg_svdf_params_t", const_roles=SVDF_ROLES,
+                  source="kernels/tg_svdf_s8.c", twin="svdf_s8", headers=(HEADER,),
+                  calls=("kernels/tg_svdf_reset_s8.c",), state=svdf_state_bytes),
+    )
