@@ -15,6 +15,12 @@ window labelled by what it holds (window_labels):
     less of a keyword, or any other word with UNKNOWN_MIN samples inside  -> "unknown"
     nothing spoken (the noise bed)                                         -> "silence"
 
+Training starts from the clip-trained DS-CNN (dscnn_kws.pt). Every epoch draws its windows
+afresh, KEYWORD_SHARE of them holding a whole keyword, and every clip and window goes through
+augment: the mel axis warped (WARP, through the coefficients' log-mel envelope) and the time
+axis stretched (TEMPO). The test voices are voices training never heard, and a model trained
+on the training voices alone answers "unknown" to many of their keywords.
+
 The words a recording speaks come from tinygen.audio.recording.make_recording_words. Each
 recording's frames (stream.recording_frames) and labels are cached in the corpus's cache
 folder under the recording's name and this labelling's version.
@@ -134,35 +140,94 @@ def training_clips() -> tuple[np.ndarray, np.ndarray]:
     return split.features()[keep][:, None], split.labels[keep]
 
 
+KEYWORD_SHARE = 0.5                   # of each epoch's stream windows, drawn from those holding a whole keyword
+SEED = 1                              # torch's (batch order, dropout), the window draws' and the augmentation's
+WARP = (0.8, 1.2)                     # the mel axis stretched by a factor drawn from this (a longer or shorter vocal tract)
+TEMPO = (0.85, 1.15)                  # the time axis stretched about the window's middle (a faster or slower speaker)
+WARP_STEPS = 25                       # the warp factors: this many evenly spaced in WARP
+
+
+def _warp_matrix(alpha: float) -> np.ndarray:
+    """[10, 10]: MFCCs -> the MFCCs of their log-mel spectrum (the 10 coefficients' smooth
+    envelope, least squares) read at mel bin m * alpha (linear interpolation, held at the top)."""
+    dct = fe.dct_matrix()                                       # [40, 10]
+    pos = np.minimum(np.arange(fe.NUM_MEL) * alpha, fe.NUM_MEL - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, fe.NUM_MEL - 1)
+    interp = np.zeros((fe.NUM_MEL, fe.NUM_MEL))                 # logmel' = logmel @ interp
+    interp[lo, np.arange(fe.NUM_MEL)] += 1 - (pos - lo)
+    interp[hi, np.arange(fe.NUM_MEL)] += pos - lo
+    return np.linalg.pinv(dct) @ interp @ dct
+
+
+def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """float32 [n, 1, 49, 10] windows, each with its mel axis warped (WARP) and its time axis
+    stretched about its middle (TEMPO), linear interpolation, the edge frames held: voices
+    the training set does not have, from those it has (the test voices are new ones)."""
+    n = len(x)
+    alphas = np.linspace(*WARP, WARP_STEPS)
+    which = rng.integers(0, WARP_STEPS, n)
+    out = np.empty_like(x)
+    for i, alpha in enumerate(alphas):
+        sel = which == i
+        out[sel] = x[sel] @ _warp_matrix(alpha).astype(np.float32)
+    middle = (fe.NUM_FRAMES - 1) / 2
+    pos = np.clip(middle + (np.arange(fe.NUM_FRAMES)[None, :] - middle) * rng.uniform(*TEMPO, (n, 1)),
+                  0, fe.NUM_FRAMES - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, fe.NUM_FRAMES - 1)
+    frac = (pos - lo).astype(np.float32)[:, None, :, None]
+    take = lambda idx: np.take_along_axis(out, idx[:, None, :, None], axis=2)
+    return take(lo) * (1 - frac) + take(hi) * frac
+
+
+def draw_windows(recordings: list[StreamData], per_epoch: int, rng: np.random.Generator
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """`per_epoch` labelled windows of the recordings, KEYWORD_SHARE of them holding a whole
+    keyword (a recording is mostly other words and noise: drawn evenly, the keywords would be
+    an eighth of the windows and the model learns to answer "unknown" where a voice is new):
+    (windows float32 [n, 49, 10], labels [n])."""
+    rows = [np.flatnonzero(d.labels >= 0) for d in recordings]
+    which = np.concatenate([np.full(len(f), r) for r, f in enumerate(rows)])
+    frames = np.concatenate(rows)
+    labels = np.concatenate([d.labels[f] for d, f in zip(recordings, rows)])
+    is_keyword = (labels != SILENCE) & (labels != UNKNOWN)
+    n_keyword = int(round(KEYWORD_SHARE * per_epoch))
+    pick = np.concatenate([rng.choice(np.flatnonzero(is_keyword), n_keyword, replace=False),
+                           rng.choice(np.flatnonzero(~is_keyword), per_epoch - n_keyword, replace=False)])
+    pick = pick[np.lexsort((frames[pick], which[pick]))]
+    wx = np.concatenate([recordings[r].windows(frames[pick][which[pick] == r]) for r in range(len(recordings))])
+    return wx, labels[pick]
+
+
 def train(net: nn.Sequential, recordings: list[StreamData], epochs: int, lr: float, per_epoch: int,
           report=None) -> tuple[nn.Sequential, float]:
-    """Adam with a one-cycle learning rate, batch 64, deterministic on one thread: every epoch
-    all the training clips and `per_epoch` windows drawn afresh from the recordings' labelled
-    ones. `report(epoch, net)` after each epoch. Returns the net in eval mode and the seconds."""
+    """Adam with a one-cycle learning rate, batch 64, deterministic on one thread (seed SEED):
+    every epoch all the training clips and `per_epoch` windows drawn afresh from the
+    recordings' labelled ones (draw_windows). `report(epoch, net)` after each epoch. Returns
+    the net in eval mode and the seconds."""
     torch.set_num_threads(1)
-    torch.manual_seed(1)
-    rng = np.random.default_rng(1)
+    torch.manual_seed(SEED)
+    rng = np.random.default_rng(SEED)
     cx, cy = training_clips()
-    pool = [(r, np.flatnonzero(d.labels >= 0)) for r, d in enumerate(recordings)]
-    which = np.concatenate([np.full(len(f), r) for r, f in pool])
-    frames = np.concatenate([f for _, f in pool])
     batches = (len(cy) + per_epoch + 63) // 64
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * batches, pct_start=0.15)
     t0 = time.perf_counter()
     for epoch in range(epochs):
-        pick = np.sort(rng.choice(len(frames), per_epoch, replace=False))
-        wx = np.concatenate([recordings[r].windows(frames[pick][which[pick] == r]) for r in range(len(recordings))])
-        wy = np.concatenate([recordings[r].labels[frames[pick][which[pick] == r]] for r in range(len(recordings))])
-        x = torch.from_numpy(np.concatenate([cx, wx[:, None]]))
+        wx, wy = draw_windows(recordings, per_epoch, rng)
+        x = torch.from_numpy(augment(np.concatenate([cx, wx[:, None]]), rng))
         y = torch.from_numpy(np.concatenate([cy, wy])).long()
         net.train()
+        total = 0.0
         for idx in torch.randperm(len(y)).split(64):
             opt.zero_grad()
-            nn.functional.cross_entropy(net[:-1](x[idx]), y[idx]).backward()
+            loss = nn.functional.cross_entropy(net[:-1](x[idx]), y[idx])
+            loss.backward()
             opt.step()
             sched.step()
-        print(f"  epoch {epoch + 1}/{epochs} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            total += float(loss.detach()) * len(idx)
+        print(f"  epoch {epoch + 1}/{epochs}: loss {total / len(y):.4f} ({time.perf_counter() - t0:.0f} s)", flush=True)
         if report is not None:
             report(epoch, net.eval())
     return net.eval(), time.perf_counter() - t0
@@ -271,6 +336,13 @@ def _update_wake_section(detector: Detector, point: cv.CurvePoint, points: list[
         cells.append("" if p is None else f"{p.hits} ({p.hit_rate:.1%})")
     section = f"""{WAKE_SECTION}
 
+Training (`python examples/kws/wakeword_kws.py`, one thread, seed {SEED}; the epochs and seconds are
+the accuracy table's): from the clip-trained DS-CNN's weights (dscnn_kws.pt), every epoch all
+the training clips and a fresh draw of stream windows (wakeword_kws.py) of the recordings of seeds
+{TRAIN_SEEDS[0]}-{TRAIN_SEEDS[-1]} (training voices, {MINUTES:g} minutes each), {KEYWORD_SHARE:.0%} of them holding a
+whole keyword; every clip and window with its mel axis warped by a factor in
+{WARP[0]:g}-{WARP[1]:g} and its time axis stretched by one in {TEMPO[0]:g}-{TEMPO[1]:g} (voices the training set lacks).
+
 `python examples/kws/wakeword_kws.py` tunes the stream detector of wakeword_kws.pt on the
 recording of tinygen.audio.recording with `voices="train"`, seed {VALIDATION_SEED}, {minutes:g} minutes
 ({point.hits + point.misses} keywords; training voices, never the test voices; no training window comes from
@@ -313,11 +385,11 @@ def tune_stored(name: str, model_file: str) -> Detector:
     return detector
 
 
-def run(name: str, plan: _kws.Plan, model_file: str, epochs: int, lr: float, per_epoch: int) -> None:
-    """Train, save, evaluate on the test clips, tune the detector on the validation recording;
-    print and update RESULTS.md."""
+def run(name: str, plan: _kws.Plan, model_file: str, epochs: int, lr: float, per_epoch: int, report=None) -> None:
+    """Train from the clip-trained DS-CNN's weights (dscnn_kws.pt), save, evaluate on the test
+    clips, tune the detector on the validation recording; print and update RESULTS.md."""
     recordings = [stream_data(seed) for seed in TRAIN_SEEDS]
-    net, seconds = train(_kws.dscnn(plan), recordings, epochs, lr, per_epoch)
+    net, seconds = train(_kws.init_from_float(_kws.dscnn(plan)), recordings, epochs, lr, per_epoch, report)
     path = _kws.save(net, model_file)
     acc = _kws.accuracy(net)
     print(f"{name}: trained {epochs} epochs in {seconds:.0f} s on one thread, saved {path.name} "

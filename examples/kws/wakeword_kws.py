@@ -1,9 +1,11 @@
 """The wake-word DS-CNN: the MLPerf Tiny KWS shape trained for a stream, with its detector tuned.
 
 dscnn_kws.py's network (examples/kws/_kws.py), int8 by tinygen's post-training quantization,
-trained on the corpus's training clips AND on the windows a stream makes of recordings spoken
-by the training voices (examples/kws/_wake.py: keywords cut by the window's edge, two words
-in a window, other words and a changing noise bed between keywords). The detector's settings
+starting from dscnn_kws.pt's weights and trained on the corpus's training clips AND on the
+windows a stream makes of recordings spoken by the training voices (examples/kws/_wake.py:
+keywords cut by the window's edge, two words in a window, other words and a changing noise
+bed between keywords; half of the windows drawn hold a keyword; every clip and window warped
+along the mel axis and stretched in time, for voices the training set does not have). The detector's settings
 (smoothing, threshold, refractory period: `tinygen listen --smooth --threshold
 --refractory-ms`, the device's `tg stream start`) are tuned on a validation recording of
 training voices that no training window comes from, never on the test voices; they are stored
@@ -21,7 +23,7 @@ import _kws
 import _wake
 
 PLAN = _kws.Plan()
-EPOCHS, LR, WINDOWS_PER_EPOCH = 16, 3e-3, 40_000
+EPOCHS, LR, WINDOWS_PER_EPOCH = 12, 1e-3, 40_000
 
 
 model, example_input, calibration_data = _kws.model_file_functions(lambda: _kws.dscnn(PLAN), __file__)

@@ -129,6 +129,45 @@ def test_wakeword_window_labels(module):
     assert at(5.4) == unknown and at(5.46) == silence
 
 
+def test_wakeword_window_draws_keep_the_keyword_share(module):
+    """Each epoch's stream windows: KEYWORD_SHARE of them hold a whole keyword, the rest other
+    words and the noise bed; never a window labelled IGNORE; each window the one its label
+    belongs to."""
+    wake = module("wake")
+    rng = np.random.default_rng(0)
+    recordings = []
+    for r in range(2):
+        labels = rng.choice([wake.SILENCE, wake.UNKNOWN, wake.IGNORE, 3, 9], 600, p=[0.4, 0.3, 0.1, 0.1, 0.1])
+        labels[:48] = wake.IGNORE
+        mfcc = np.tile(np.arange(600, dtype=np.float64)[:, None] + 1000 * r, (1, 10))  # a frame's values name it
+        recordings.append(wake.StreamData(mfcc, np.full(600, 32768), labels, None, []))
+    x, y = wake.draw_windows(recordings, 100, np.random.default_rng(1))
+    keyword = (y != wake.SILENCE) & (y != wake.UNKNOWN)
+    assert x.shape == (100, 49, 10) and keyword.sum() == round(wake.KEYWORD_SHARE * 100) and (y >= 0).all()
+    last = x[:, -1, 1].astype(int)                                     # the window's last frame: recording, frame
+    assert all(recordings[f // 1000].labels[f % 1000] == label for f, label in zip(last, y))
+
+
+def test_wakeword_augment_warps_and_stretches(module):
+    """No warp and no stretch leave a window as it is; the mel axis warped by 1 keeps what the
+    10 coefficients describe; a stretch keeps the middle frame and moves the others about it."""
+    wake = module("wake")
+    x = np.random.default_rng(0).normal(size=(8, 1, 49, 10)).astype(np.float32)
+    np.testing.assert_allclose(wake._warp_matrix(1.0), np.eye(10), atol=1e-12)
+    assert not np.allclose(wake._warp_matrix(1.1), np.eye(10))
+    try:
+        wake.WARP, wake.TEMPO = (1.0, 1.0), (1.0, 1.0)
+        np.testing.assert_allclose(wake.augment(x, np.random.default_rng(1)), x, atol=1e-6)
+        wake.TEMPO = (1.5, 1.5)                                        # frame 24 + (t - 24) * 1.5
+        y = wake.augment(x, np.random.default_rng(1))
+        np.testing.assert_allclose(y[:, :, 24], x[:, :, 24], atol=1e-6)
+        np.testing.assert_allclose(y[:, :, 26], x[:, :, 27], atol=1e-6)
+        np.testing.assert_allclose(y[:, :, 25], (x[:, :, 25] + x[:, :, 26]) / 2, atol=1e-6)
+        np.testing.assert_allclose(y[:, :, 48], x[:, :, 48], atol=1e-6)  # past the edge: held
+    finally:
+        importlib.reload(wake)
+
+
 def test_wakeword_tuning_picks_most_hits_within_the_budget(module):
     """On a minute whose keywords last five inferences and one spike lasts one, the least
     smoothing that keeps the spike under a threshold the keywords reach wins."""
