@@ -209,5 +209,5 @@ KERNELS["tg_conv2d_s8_b1lut_s8"] = Kernel(
 
 def kernel(name: str) -> Kernel:
     """A kernel's calling convention: its own entry, else its portable kernel's."""
-    return KERNELS.get(name) or KERNELS[name.removesuffix("_dsp")]
+    return KERNELS.get(name) or KERNELS[name.removesuffix("_dsp").removesuffix("_mve")]
 

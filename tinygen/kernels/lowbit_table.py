@@ -30,6 +30,7 @@ _PAIR_HEADERS = ("kernels/tg_kernels_pair.h",)
 _THRESHOLD = ("weight", "threshold")
 _DSP = frozenset({"dsp"})
 _RV32 = frozenset({"rv32im"})
+_MVE = frozenset({"mve"})
 
 
 def _pack_mul(p: dict, consts: dict, kind: str):
@@ -110,6 +111,12 @@ def lowbit_kernels(KernelSpec) -> tuple:
                             const_roles=("packed",) + _REQUANT[1:], source="kernels/tg_conv2d_s8_b1lut_s8_dsp.c",
                             twin="conv2d_s8_b1_s8", headers=_B1_HEADERS, pack=_pack_lut, ref_roles=_REQUANT,
                             scratch=lut_scratch_bytes))
+    # XNOR / popcount on Helium (Cortex-M55): the field path's count on 16 bytes at once, before
+    # the DSP kernels, which the M55 also runs (benchmarks/lowbit_kernels.py --boards n6570)
+    specs += [KernelSpec(f"{name}_mve", "conv2d", act_dtype=out, in_dtype="b1", weight_dtype="b1", weight_bits=1,
+                         requires=_MVE, struct="tg_conv2d_b1_params_t", const_roles=roles,
+                         source=f"kernels/{name}_mve.c", twin=name[len("tg_"):], headers=_B1_HEADERS)
+              for name, out, roles in (("tg_conv2d_b1_b1_s8", "int8", _REQUANT), ("tg_conv2d_b1_b1_b1", "b1", _THRESHOLD))]
     # XNOR / popcount for RV32IMC (ESP32-C3): Harley-Seal over the receptive field, measured
     # under the RV32IM int8 conv (benchmarks/lowbit_kernels.py --boards esp32-c3)
     specs += [KernelSpec(f"{name}_rv32", "conv2d", act_dtype=out, in_dtype="b1", weight_dtype="b1", weight_bits=1,
