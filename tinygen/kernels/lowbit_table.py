@@ -16,7 +16,7 @@ from tinygen.kernels.spec import _REQUANT
 from tinygen.quant.pack_b1 import byte_masks_fit, pack_byte_masks
 from tinygen.quant.pack_b1lut import lut_scratch_bytes, pack_lut_indices
 from tinygen.quant.pack_mul import LAYOUTS, pack_mul_weights, packed_scratch_bytes
-from tinygen.quant.pack_subbyte import dsp_scratch_bytes
+from tinygen.quant.pack_subbyte import dsp_scratch_bytes, mve_scratch_bytes
 
 # the headers a generated model includes for them (KernelSpec.headers with this prefix)
 API_HEADER_PREFIX = "tg_kernels_"
@@ -129,6 +129,13 @@ def lowbit_kernels(KernelSpec) -> tuple:
             spec("tg_conv2d_b1_b1_b1", "b1", b1, "b1", "tg_conv2d_b1_params_t", _THRESHOLD, _B1_HEADERS, dsp),
             spec("tg_conv2d_s8_b1_s8", "int8", b1, "int8", "tg_conv2d_params_t", _REQUANT, _B1_HEADERS, dsp),
         ]
+        if dsp:     # Helium's 4-bit kernel before the DSP ones (the M55 runs them too): 0.32-1.10 instructions
+                    # per MAC against 0.65-2.1 on its stand-in (benchmarks/lowbit_kernels.py --boards n6570)
+            specs.append(KernelSpec("tg_conv2d_s8_s4_s8_mve", "conv2d", act_dtype="int8", in_dtype="int8",
+                                    weight_dtype="s4", weight_bits=4, requires=_MVE,
+                                    struct="tg_conv2d_subbyte_params_t", const_roles=_REQUANT,
+                                    source="kernels/tg_conv2d_s8_s4_s8_mve.c", twin="conv2d_s8_s4_s8",
+                                    headers=_SUBBYTE_HEADERS, scratch=mve_scratch_bytes))
         # measured faster than the unpacking kernels at every bit width (benchmarks/lowbit_kernels.py);
         # on ARMv7E-M the pixel-pair u4 kernel before them (3x3 convolutions: 0.68-0.74
         # instructions per MAC against 0.97-1.12); the portable one after (not measured off Cortex-M)
