@@ -158,7 +158,7 @@ static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x,
     *w = wp;
 }
 
-/* The last block's r < 4 rows, in C: its r biases, then r words per step (2 with int16 weights). */
+/* The last block's r < 4 rows, in C: its r biases, then r words per step. */
 static inline void tg_fc_b1_tail(const void *x, const int8_t *w, int32_t steps, int32_t widened, int32_t r,
                                  int32_t a[4])
 {
@@ -178,17 +178,25 @@ static inline void tg_fc_b1_tail(const void *x, const int8_t *w, int32_t steps, 
             lo = __sxtb16(v);
             hi = tg_dsp_sxtb16_odd(v);
         }
-        for (i = 0; i < r; ++i) {
-            if (widened == TG_FC_B1_W16) {
-                a[i] = __smlad(lo, tg_dsp_load_s8x4(w), a[i]);
-                a[i] = __smlad(hi, tg_dsp_load_s8x4(w + 4), a[i]);
-                w += 8;
-            } else {
-                const int32_t v = tg_dsp_load_s8x4(w);
-                a[i] = __smlad(lo, __sxtb16(v), a[i]);
-                a[i] = __smlad(hi, tg_dsp_sxtb16_odd(v), a[i]);
-                w += 4;
-            }
+        for (i = 0; i < r; ++i, w += 4) {
+            const int32_t v = tg_dsp_load_s8x4(w);
+            a[i] = __smlad(lo, __sxtb16(v), a[i]);
+            a[i] = __smlad(hi, tg_dsp_sxtb16_odd(v), a[i]);
+        }
+    }
+}
+
+/* The same with int16 weights: per step r rows' two pair words (the widened row's pairs as they are). */
+static inline void tg_fc_b1_tail_w16(const int32_t *x, const int8_t *w, int32_t steps, int32_t r, int32_t a[4])
+{
+    int32_t s, i;
+    for (i = 0; i < r; ++i, w += 4) {
+        a[i] = tg_dsp_load_s8x4(w);
+    }
+    for (s = 0; s < steps; ++s) {
+        for (i = 0; i < r; ++i, w += 8) {
+            a[i] = __smlad(x[2 * s], tg_dsp_load_s8x4(w), a[i]);
+            a[i] = __smlad(x[2 * s + 1], tg_dsp_load_s8x4(w + 4), a[i]);
         }
     }
 }
@@ -243,7 +251,11 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
     }
     if ((cols & 3) != 0) {
         int32_t a[4];
-        tg_fc_b1_tail(x, w, steps, widened, cols & 3, a);
+        if (widened == TG_FC_B1_W16) {
+            tg_fc_b1_tail_w16((const int32_t *)x, w, steps, cols & 3, a);
+        } else {
+            tg_fc_b1_tail(x, w, steps, widened, cols & 3, a);
+        }
         for (i = 0; i < (cols & 3); ++i) {
             out[i] = tg_fc_b1_out(a[i], multiplier[i], shift[i], q, mode, full);
         }
