@@ -9,7 +9,7 @@ its own (kernel()). benchmarks/rv32_kernels.py adds the RV32IM kernels to the sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -20,7 +20,7 @@ from tinygen.kernels.scratch import conv2d_dsp_scratch
 from tinygen.quant.pack_b1 import pack_binary_weights, pack_bits, pack_byte_masks
 from tinygen.quant.pack_b1lut import lut_scratch_bytes, pack_lut_indices, unpack_lut_indices
 from tinygen.quant.pack_mul import pack_mul_weights, packed_scratch_bytes, unpack_mul_weights
-from tinygen.quant.pack_subbyte import dsp_scratch_bytes, pack_rows
+from tinygen.quant.pack_subbyte import dsp_scratch_bytes, mve_scratch_bytes, pack_rows
 from tinygen.ref import binary as ref_b1
 from tinygen.ref import kernels as ref_s8
 from tinygen.ref import subbyte as ref_subbyte
@@ -130,6 +130,8 @@ def _subbyte(kind: str, bits: int, signed: bool, shift: int) -> Kernel:
 
 KERNELS.update({f"tg_conv2d_s8_{kind}_s8": _subbyte(kind, bits, signed, shift)
                 for kind, bits, signed, shift in (("s4", 4, True, -8), ("s2", 2, True, -7), ("p4", 4, False, -11))})
+# the Helium 4-bit kernel: its own scratch (two fields of K rounded up to 32, the sums of codes)
+KERNELS["tg_conv2d_s8_s4_s8_mve"] = replace(KERNELS["tg_conv2d_s8_s4_s8"], scratch=mve_scratch_bytes)
 
 
 def _packed(kind: str, bits: int, shift: int) -> Kernel:
@@ -209,5 +211,5 @@ KERNELS["tg_conv2d_s8_b1lut_s8"] = Kernel(
 
 def kernel(name: str) -> Kernel:
     """A kernel's calling convention: its own entry, else its portable kernel's."""
-    return KERNELS.get(name) or KERNELS[name.removesuffix("_dsp")]
+    return KERNELS.get(name) or KERNELS[name.removesuffix("_dsp").removesuffix("_mve")]
 

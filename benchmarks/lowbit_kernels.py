@@ -140,6 +140,13 @@ def variant_suffix(board_name: str) -> str:
     return "_rv32" if "rv32im" in get_board(board_name).isa_features else "_dsp"
 
 
+def row_suffixes(board_name: str) -> tuple[str, ...]:
+    """The optimized variants measured per row: variant_suffix's, and _mve on a Helium core
+    (the Cortex-M55 runs the DSP kernels too; where a kind has no _mve kernel, its cell is empty)."""
+    isa = variant_suffix(board_name)
+    return (isa, "_mve") if "mve" in get_board(board_name).isa_features else (isa,)
+
+
 def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_TIMEOUT) -> list[dict]:
     index = []
     rng = np.random.default_rng(0)
@@ -147,7 +154,8 @@ def measure(board_name: str, rows: list[Row], work: Path, timeout: float = RUN_T
     if isa == "_rv32":
         import rv32_kernels  # noqa: F401  (adds the RV32IM kernels, the int8 baseline's among them, to KERNELS)
     for r in rows:
-        names = [n for n in (r.kernel, f"{r.kernel}{isa}") if firmware_path(f"kernels/{n}.c").exists()]
+        names = [n for n in (r.kernel, *(f"{r.kernel}{v}" for v in row_suffixes(board_name)))
+                 if firmware_path(f"kernels/{n}.c").exists()]
         if not names:
             continue                    # (a DSP-only kind on another core)
         s8 = _s8_params(r.p)
@@ -214,12 +222,13 @@ def main(argv=None) -> int:
             report[board.name] = measure(b, rows, Path(tmp) / b, args.timeout)
             print(f"\n{board.name} stand-in ({board.emulator['machine']}, {board.core}): executed instructions "
                   f"per MAC (instructions per multiply-accumulate; binary MACs for b1 x b1)")
-            isa = variant_suffix(b)
-            print(f"  {'kernel':<20} {'layer':<40} {'bits/w':>6} {'portable':>9} {isa[1:]:>9} "
-                  f"{'s8':>9} {'s8' + isa:>9}")
+            isa, variants = variant_suffix(b), row_suffixes(b)
+            print(f"  {'kernel':<20} {'layer':<40} {'bits/w':>6} {'portable':>9} "
+                  + " ".join(f"{v[1:]:>9}" for v in variants) + f" {'s8':>9} {'s8' + isa:>9}")
             for e in report[board.name]:
                 ins = e["instructions"]
-                per = [ins.get(n) for n in (e["kernel"], f"{e['kernel']}{isa}", BASELINE, f"{BASELINE}{isa}")]
+                per = [ins.get(n) for n in (e["kernel"], *(f"{e['kernel']}{v}" for v in variants), BASELINE,
+                                            f"{BASELINE}{isa}")]
                 cells = " ".join(f"{'-' if v is None else format(v / e['macs'], '.3f'):>9}" for v in per)
                 print(f"  {e['kernel'].removeprefix('tg_conv2d_'):<20} {e['shape']:<40} "
                       f"{e['bits_per_weight']:>6.2f} {cells}")

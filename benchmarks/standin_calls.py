@@ -70,7 +70,7 @@ def _program(calls: list[Call]) -> str:
                 emitted[id(a), ctype] = f"a{i}_{j}"
                 out.append(_c_array(f"a{i}_{j}", ctype, a))
             args.append(emitted[id(a), ctype])
-        if (c.name.endswith("_dsp") or k.portable_scratch) and k.scratch is not None:
+        if (c.name.endswith(("_dsp", "_mve")) or k.portable_scratch) and k.scratch is not None:
             out.append(f"static int8_t s{i}[{max(k.scratch(c.p), 1)}] __attribute__((aligned(8)));\n")
             args.append(f"s{i}")
         n = k.out_size(c.p)

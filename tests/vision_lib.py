@@ -69,8 +69,9 @@ def build(out_dir: Path) -> Path:
     shim = out_dir / "tgt_vision_shim.c"
     shim.write_text(_SHIM)
     lib = out_dir / "libtgvision.so"
-    # the portable files (the _dsp.c ones are Cortex-M4/M7 assembly, built for the stand-ins)
-    sources = sorted(str(p) for p in VISION_DIR.glob("*.c") if not p.name.endswith("_dsp.c")) + [str(shim)]
+    # the portable files (the _dsp.c ones are Cortex-M4/M7 assembly, the _mve.c ones Helium: built
+    # for the stand-ins)
+    sources = sorted(str(p) for p in VISION_DIR.glob("*.c") if not p.name.endswith(("_dsp.c", "_mve.c"))) + [str(shim)]
     proc = subprocess.run(["gcc", *CFLAGS, f"-I{VISION_DIR}", "-o", str(lib), *sources],
                           capture_output=True, text=True)
     if proc.returncode != 0:

@@ -199,6 +199,20 @@ void tg_image_bilinear_taps(int32_t in, int32_t out, tg_image_tap *taps);
 int tg_image_rgb565_area_plan(tg_image_state *s);
 void tg_image_rgb565_area_row(tg_image_state *s, const uint8_t *row);
 
+/* What both versions of that path share (tg_image_rgb565_area_shape.c): the reduced units
+   gh = gcd(crop_w, out_w), gv = gcd(crop_h, out_h), th = crop_w / gh, tv = crop_h / gv and the
+   pixel pairs an output column spans; _shape returns 0 where the path cannot take the frame. */
+typedef struct {
+    uint32_t gh, gv, th, tv;
+    int32_t pairs;
+} tg_image_area_shape;
+
+int tg_image_rgb565_area_shape(const tg_image_state *s, tg_image_area_shape *shape);
+/* s's pairs, vunit, round and divisor2 from the shape. */
+void tg_image_rgb565_area_start(tg_image_state *s, const tg_image_area_shape *shape);
+/* Region pixel i's weight in output column j (doubled, in the width's reduced units). */
+int32_t tg_image_rgb565_area_weight(int32_t i, int32_t j, int32_t cw, int32_t ow, uint32_t gh);
+
 /*
  * That path's inner loop: lanes += w x the channel words of npairs RGB565 pixel pairs at p (per
  * pair the R, G and B words, each two 16-bit lanes: pixel 0 low; tg_image_rgb565_area.c).

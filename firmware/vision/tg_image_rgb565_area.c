@@ -32,19 +32,6 @@
 
 #include "tg_image.h"
 
-#define TG_IMAGE_MAX_PAIRS 3   /* pixel pairs an output column may span on this path (ratio up to 4) */
-#define TG_IMAGE_MAX_TV 128    /* 255 x 128 < 2^15: a lane's sum is a non-negative int16 */
-
-static uint32_t tg_gcd(uint32_t a, uint32_t b)
-{
-    while (b != 0u) {
-        uint32_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
 /* acc + the two int16 products of a lane word and a weight word (SMLABB + SMLATT). */
 static inline int32_t tg_dot2(uint32_t lanes, int32_t w, int32_t acc)
 {
@@ -54,26 +41,16 @@ static inline int32_t tg_dot2(uint32_t lanes, int32_t w, int32_t acc)
 int tg_image_rgb565_area_plan(tg_image_state *s)
 {
     const tg_image_target *t = s->target;
-    const tg_image_frame *f = &s->frame;
-    const int32_t cw = f->crop_w, ow = t->out_w;
-    if ((f->format != TG_IMAGE_RGB565 && f->format != TG_IMAGE_RGB565BE) || t->channels != 3 || !s->h_area ||
-        !s->v_area || (cw & 1) != 0) {
+    const int32_t cw = s->frame.crop_w, ow = t->out_w, npairs = cw / 2;
+    tg_image_area_shape shape;
+    if (!tg_image_rgb565_area_shape(s, &shape)) {
         return 0;
     }
-    const uint32_t gh = tg_gcd((uint32_t)cw, (uint32_t)ow), gv = tg_gcd((uint32_t)f->crop_h, (uint32_t)t->out_h);
-    const uint32_t th = (uint32_t)cw / gh, tv = (uint32_t)f->crop_h / gv;
-    const int32_t npairs = cw / 2;
-    int32_t pairs = 1;
-    for (int32_t j = 0; j < ow; j++) {
-        int32_t first = (int32_t)((uint32_t)j * (uint32_t)cw / (uint32_t)ow) / 2;
-        int32_t last = (int32_t)(((uint32_t)j + 1u) * (uint32_t)cw - 1u) / ow / 2;
-        pairs = last - first + 1 > pairs ? last - first + 1 : pairs;
-    }
-    /* the lanes' and the double weights' ranges, the scratch */
+    const int32_t pairs = shape.pairs;
+    /* the scratch */
     const uint32_t scratch = (uint32_t)tg_image_get_buffer_size(t);
     const uint32_t need = (uint32_t)(3 * npairs + ow * (1 + pairs)) * 4u;
-    if (tv > TG_IMAGE_MAX_TV || 2u * (uint32_t)ow / gh > 32767u || pairs > TG_IMAGE_MAX_PAIRS || pairs > npairs ||
-        need > scratch || 2u * 255u * tv * th + th * tv >= 0x80000000u) {
+    if (need > scratch) {
         return 0;
     }
     s->hweights = (int32_t *)s->rows[0];
@@ -81,10 +58,7 @@ int tg_image_rgb565_area_plan(tg_image_state *s)
     /* a second set of lanes where the scratch has room: a row the output row ends inside is then
        one pass (its rest starts the next output row's lanes), else two */
     s->next = need + (uint32_t)(3 * npairs) * 4u <= scratch ? s->lanes + 3 * npairs : NULL;
-    s->pairs = pairs;
-    s->vunit = gv;
-    s->round = (int32_t)(th * tv) - (int32_t)(((uint32_t)cw * (uint32_t)f->crop_h) & 1u);
-    s->divisor2 = 2u * th * tv;
+    tg_image_rgb565_area_start(s, &shape);
     memset(s->lanes, 0, (size_t)(3 * npairs) * sizeof(uint32_t));
     for (int32_t j = 0; j < ow; j++) {
         int32_t *hw = s->hweights + j * (1 + pairs);
@@ -92,14 +66,9 @@ int tg_image_rgb565_area_plan(tg_image_state *s)
         int32_t base = first < npairs - pairs ? first : npairs - pairs;
         hw[0] = 3 * base;
         for (int32_t k = 0; k < pairs; k++) {
-            uint32_t half[2];
-            for (int32_t h = 0; h < 2; h++) { /* pixel i's overlap with output j, in 1/(cw ow) units */
-                int32_t i = 2 * (base + k) + h;
-                int32_t lo = i * ow > j * cw ? i * ow : j * cw;
-                int32_t hi = (i + 1) * ow < (j + 1) * cw ? (i + 1) * ow : (j + 1) * cw;
-                half[h] = hi > lo ? 2u * (uint32_t)(hi - lo) / gh : 0u;
-            }
-            hw[1 + k] = (int32_t)(half[0] | half[1] << 16);
+            const int32_t i = 2 * (base + k);
+            hw[1 + k] = (int32_t)((uint32_t)tg_image_rgb565_area_weight(i, j, cw, ow, shape.gh) |
+                                  (uint32_t)tg_image_rgb565_area_weight(i + 1, j, cw, ow, shape.gh) << 16);
         }
     }
     return 1;

@@ -77,15 +77,15 @@ def _tall(binary_input: bool) -> dict:
     return {**p, "pad_value": -1} if binary_input else {**p, "depth_multiplier": 1, "input_offset": 7}
 
 
-def _calls(n: int, seed: int) -> list[Call]:
+def _calls(n: int, seed: int, names: list[str] = DSP_KERNELS) -> list[Call]:
     rng = np.random.default_rng(seed)
     calls = []
     for i in range(n):
-        for name in DSP_KERNELS:
+        for name in names:
             binary_input = name.startswith("tg_conv2d_b1")
             p = _geometry(rng, binary_input) if i else _tall(binary_input)
             build = binary_input_case if binary_input else int8_input_case
-            threshold = name.removesuffix("_dsp").endswith("_b1")      # packed-bit output
+            threshold = name.rsplit("_", 1)[0].endswith("_b1")      # packed-bit output
             calls.append(Call(name, p, build(p, int(rng.integers(2**32)), threshold=threshold)))
     return calls
 
@@ -119,7 +119,8 @@ def test_b1_dsp_kernels_many_shapes_standin(board, tmp_path):
 FIELD_CHANNELS = [(17, 9), (32, 9), (33, 18), (64, 18), (100, 36)]    # in_c, words per 3x3 field
 
 
-def _field_case(in_c: int, out_c: int, stride: int, pad_value: int, extreme: str, seed: int) -> list[Call]:
+def _field_case(in_c: int, out_c: int, stride: int, pad_value: int, extreme: str, seed: int,
+                isa: str = "_dsp") -> list[Call]:
     """3x3 convolution, padding 1, on a 5x6 image: every field is 9 * words_for(in_c) words."""
     in_h, in_w = 5, 6
     p = {"in_h": in_h, "in_w": in_w, "in_c": in_c, "out_h": (in_h - 1) // stride + 1,
@@ -127,7 +128,7 @@ def _field_case(in_c: int, out_c: int, stride: int, pad_value: int, extreme: str
          "stride_h": stride, "stride_w": stride, "dilation_h": 1, "dilation_w": 1, "pad_top": 1, "pad_left": 1,
          "pad_value": pad_value, "output_offset": -3, "act_min": -128, "act_max": 127}
     calls = []
-    for name, threshold in (("tg_conv2d_b1_b1_s8_dsp", False), ("tg_conv2d_b1_b1_b1_dsp", True)):
+    for name, threshold in ((f"tg_conv2d_b1_b1_s8{isa}", False), (f"tg_conv2d_b1_b1_b1{isa}", True)):
         x, w, *rest = binary_input_case(p, seed, threshold=threshold)
         if extreme != "random":     # every input -1; weights all +1 (every bit counts) or all -1 (none)
             sign = 1 if extreme == "all_count" else -1
@@ -141,22 +142,29 @@ def _field_case(in_c: int, out_c: int, stride: int, pad_value: int, extreme: str
     return calls
 
 
-@needs_qemu
-@pytest.mark.parametrize("board", BOARDS)
-def test_b1_dsp_field_runs_standin(board, tmp_path):
-    """Fields of 9, 18 and 36 words (the compile-time runs and the generic one), output channels
-    in groups of 32 and a partial group, stride 1 and 2, pad value 0 / +1 / -1, extremes."""
-    rng = np.random.default_rng(20)
+def field_calls(seed: int, isa: str = "_dsp") -> list[Call]:
+    """Every FIELD_CHANNELS field against out_c 64, 33, 70, 5 (pad value +1, -1, 0, +1),
+    stride 1 and 2 in turn, the first two with every bit counted or none in turn."""
+    rng = np.random.default_rng(seed)
     calls = []
     for i, (in_c, _words) in enumerate(FIELD_CHANNELS):
         for j, (out_c, pad_value) in enumerate(((64, 1), (33, -1), (70, 0), (5, 1))):
             stride = 1 + (i + j) % 2
             extreme = ("random", "all_count", "none_count")[(i + j) % 3] if j < 2 else "random"
-            calls += _field_case(in_c, out_c, stride, pad_value, extreme, int(rng.integers(2**32)))
+            calls += _field_case(in_c, out_c, stride, pad_value, extreme, int(rng.integers(2**32)), isa)
+    return calls
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_b1_dsp_field_runs_standin(board, tmp_path):
+    """Fields of 9, 18 and 36 words (the compile-time runs and the generic one), output channels
+    in groups of 32 and a partial group, stride 1 and 2, pad value 0 / +1 / -1, extremes."""
+    calls = field_calls(20)
     for k in range(0, len(calls), 20):
         run_calls(board, calls[k:k + 20], tmp_path / f"{board}-{k}")
     for i, c in enumerate(calls):
-        want = np.asarray(kernel(c.name.removesuffix("_dsp")).twin(c.p, *c.arrays)).reshape(-1)
+        want = np.asarray(kernel(c.name.rsplit("_", 1)[0]).twin(c.p, *c.arrays)).reshape(-1)
         assert_same(want, c.result.astype(want.dtype), f"{c.name} case {i} on {board} ({c.p})")
 
 

@@ -1,6 +1,7 @@
-"""tg_fully_connected_batch1_s8_dsp and tg_fully_connected_batch1_lean_s8_dsp: a fully connected
-layer of one row, 4 outputs per pass, the weights and the input-offset-folded biases in blocks of
-4 rows laid out at build time (tinygen/kernels/fc_batch1_dsp.py).
+"""tg_fully_connected_batch1_s8_dsp, tg_fully_connected_batch1_lean_s8_dsp and
+tg_fully_connected_batch1_w16_s8_dsp: a fully connected layer of one row, 4 outputs per pass, the
+weights (int8, or widened to int16 pairs) and the input-offset-folded biases in blocks of 4 rows
+laid out at build time (tinygen/kernels/fc_batch1_dsp.py).
 
 On the host: a numpy model of the kernels' arithmetic from the packed constant (each block's
 folded biases, SMLAD of the input pairs (x0, x2), (x1, x3) against SXTB16 / SXTB16 ROR 8 of the
@@ -25,12 +26,14 @@ from hypothesis import strategies as st
 from torch import nn
 from torch_models import compile_module
 
-from tinygen.kernels.fc_batch1_dsp import ROWS, fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_serves
+from tinygen.kernels.fc_batch1_dsp import (ROWS, fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_serves,
+                                          fc_batch1_w16_packed)
 from tinygen.passes import CompileOptions
 from tinygen.ref import kernels as ref
 
 BATCH1 = "tg_fully_connected_batch1_s8_dsp"
 LEAN = "tg_fully_connected_batch1_lean_s8_dsp"
+W16 = "tg_fully_connected_batch1_w16_s8_dsp"
 
 
 def _sxtb16(words: np.ndarray, odd: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +41,9 @@ def _sxtb16(words: np.ndarray, odd: bool) -> tuple[np.ndarray, np.ndarray]:
     return (words[..., 1], words[..., 3]) if odd else (words[..., 0], words[..., 2])
 
 
-def _kernel_model(p: dict, x: np.ndarray, packed: np.ndarray, multiplier, shift) -> np.ndarray:
+def _kernel_model(p: dict, x: np.ndarray, packed: np.ndarray, multiplier, shift, w16: bool = False) -> np.ndarray:
+    """The kernels' arithmetic on the packed constant: int8 weight words split by SXTB16, or
+    (w16) each row's two int16 pair words (w0, w2), (w1, w3) per step."""
     depth, cols = p["in_features"], p["out_features"]
     steps = -(-depth // 4)
     xs = np.zeros(4 * steps, np.int64)
@@ -50,11 +55,18 @@ def _kernel_model(p: dict, x: np.ndarray, packed: np.ndarray, multiplier, shift)
         r = min(ROWS, cols - o)
         a = packed[pos:pos + 4 * r].view("<i4").astype(np.int64)             # folded biases
         pos += 4 * r
-        w = data[pos:pos + 4 * r * steps].reshape(steps, r, 4)
-        pos += 4 * r * steps
+        if w16:
+            w = packed[pos:pos + 8 * r * steps].view("<i2").astype(np.int64).reshape(steps, r, 4)
+            pos += 8 * r * steps
+        else:
+            w = data[pos:pos + 4 * r * steps].reshape(steps, r, 4)
+            pos += 4 * r * steps
         for s in range(steps):
             g = xs[4 * s:4 * s + 4]
-            lo, hi = _sxtb16(w[s], False), _sxtb16(w[s], True)
+            if w16:     # the pair words as they are: (w0, w2) meets (x0, x2), (w1, w3) meets (x1, x3)
+                lo, hi = (w[s][..., 0], w[s][..., 1]), (w[s][..., 2], w[s][..., 3])
+            else:
+                lo, hi = _sxtb16(w[s], False), _sxtb16(w[s], True)
             a = a + lo[0] * g[0] + lo[1] * g[2] + hi[0] * g[1] + hi[1] * g[3]     # 2 SMLAD
         assert (np.abs(a) < 1 << 30).all()
         m, n = np.asarray(multiplier[o:o + r], np.int64), -np.asarray(shift[o:o + r], np.int64)
@@ -96,6 +108,10 @@ def test_fully_connected_batch1_s8_packed_model_equals_reference(p, seed):
     got = _kernel_model(p, x, packed, multiplier, shift)
     diff = np.flatnonzero(got != want)
     assert diff.size == 0, f"first differing outputs: {diff[:5].tolist()}"
+    wide = fc_batch1_w16_packed(p, consts)
+    assert wide.dtype == np.int8 and wide.size == cols * (4 + 8 * -(-depth // 4))
+    diff = np.flatnonzero(_kernel_model(p, x, wide, multiplier, shift, w16=True) != want)
+    assert diff.size == 0, f"int16 weights: first differing outputs: {diff[:5].tolist()}"
 
 
 def test_fully_connected_batch1_s8_refuses_what_it_cannot_serve():
@@ -169,3 +185,34 @@ def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
             for i in range(3):
                 x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
                 assert_device_equals_reference(dev, graph, x, f"{board_name} specialize {specialize} input {i}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_fully_connected_batch1_w16_s8_dsp_standin(board_name, tmp_path):
+    """The chain with every layer on the int16-weight kernel (chosen per layer, as --kernels auto
+    or the fit would), specialized and generic, on the stand-in: every layer equals the reference."""
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.ref.interpreter import quantize_input
+
+    board = get_board(board_name)
+    rng = np.random.default_rng(3)
+    for seed, specialize in ((3, True), (4, False)):
+        calib = rng.standard_normal((16, 128)).astype(np.float32)
+        plain = CompileOptions(features=frozenset(board.isa_features))
+        _, first = compile_module(_chain(seed), calib, options=plain)
+        choice = {n.name: W16 for n in first.nodes if n.op == "fully_connected"}
+        source, graph = compile_module(_chain(seed), calib, options=CompileOptions(
+            features=frozenset(board.isa_features), kernel_choice=choice))
+        graph.meta["specialize"] = specialize
+        assert [n.kernel for n in graph.nodes if n.op == "fully_connected"] == [W16] * 6
+        project = build(source, graph, board, tmp_path / f"s{seed}").out_dir
+        assert (f"{W16}_inline(" in (project / "model.c").read_text()) == specialize
+        with open_device(board, project, emulate=True) as dev:
+            for i in range(3):
+                x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
+                assert_device_equals_reference(dev, graph, x, f"{board_name} w16 specialize {specialize} input {i}")

@@ -45,9 +45,10 @@ KINDS = ("flash", "ram")
 LABELS = {"flash": "flash", "ram": "RAM"}
 
 # The runtime's own static RAM besides the input staging buffer: the command
-# buffer (TG_CMD_MAX + 1), output buffer, counters and the port's state. The
-# Cortex-M builds measure about 350 B.
-RUNTIME_RAM = 320
+# buffer (TG_CMD_MAX + 1), output buffer, counters and the port's state (on the
+# Cortex-M stand-ins 16 B of it for the exact counter's readings). The Cortex-M
+# builds measure about 366 B.
+RUNTIME_RAM = 336
 # Code estimate: runtime + port + startup + the C library pieces it pulls in,
 # plus each kernel's code and each layer's call and parameter block. The
 # DS-CNN and ResNet-8 examples measure about 18.5 KB besides their weights on

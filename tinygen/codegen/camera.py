@@ -60,12 +60,24 @@ def _firmware_files(folder: str) -> list[str]:
 
 
 def _isa_variants(files: list[str], board) -> list[str]:
-    """The front end's files for the board: a file X_dsp.c (Cortex-M4/M7 assembly) in place of
-    its portable X.c where the board has the "dsp" feature, else X.c alone."""
-    dsp = board is not None and "dsp" in board.isa_features
-    variants = {f[:-len("_dsp.c")] + ".c" for f in files if f.endswith("_dsp.c")}
-    return [f for f in files if (f.endswith("_dsp.c") and dsp) or
-            (not f.endswith("_dsp.c") and not (dsp and f in variants))]
+    """The front end's files for the board: of X.c and its variants X_dsp.c (Cortex-M4/M7
+    assembly) and X_mve.c (Helium, Cortex-M55), the one for the board's best feature ("mve",
+    then "dsp"), else X.c; headers as they are."""
+    features = board.isa_features if board is not None else frozenset()
+    suffixes = [s for s, feature in (("_mve.c", "mve"), ("_dsp.c", "dsp")) if feature in features]
+
+    def base(f: str) -> str:
+        return next((f[:-len(s)] + ".c" for s in ("_mve.c", "_dsp.c") if f.endswith(s)), f)
+
+    chosen = {}
+    for f in files:
+        variant = next((s for s in ("_mve.c", "_dsp.c") if f.endswith(s)), None)
+        if variant is not None and variant not in suffixes:
+            continue                                    # not for this board
+        rank = suffixes.index(variant) if variant is not None else len(suffixes)
+        if base(f) not in chosen or rank < chosen[base(f)][0]:
+            chosen[base(f)] = (rank, f)
+    return sorted(f for _, f in chosen.values())
 
 
 def driver_settings(board, spec) -> dict | None:

@@ -10,7 +10,8 @@ from tinygen.kernels.depthwise_dsp import (depthwise_dsp_records, depthwise_dsp_
 from tinygen.kernels.depthwise_kx1_dsp import kx1_raw_scratch, kx1_raw_serves, kx1_records, kx1_scratch, kx1_serves
 from tinygen.kernels.depthwise_kx1_imm import imm_records, imm_scratch, imm_serves
 from tinygen.kernels.direct_dsp import conv2d_direct_dsp_weights, conv2d_widen_dsp_scratch, conv2d_widen_dsp_weights
-from tinygen.kernels.fc_batch1_dsp import fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_scratch, fc_batch1_serves
+from tinygen.kernels.fc_batch1_dsp import (fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_scratch, fc_batch1_serves,
+                                          fc_batch1_w16_packed)
 from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import softmax_exp_table
 from tinygen.kernels.pw_shallow_dsp import pw_shallow_scratch, pw_shallow_serves
@@ -319,3 +320,9 @@ FC_BATCH1_DSP = KernelSpec(
 FC_BATCH1_LEAN_DSP = KernelSpec(
     "tg_fully_connected_batch1_lean_s8_dsp", const_roles=("packed", "multiplier", "shift"),
     source="kernels/tg_fully_connected_batch1_lean_s8_dsp.c", accepts=_fc_batch1_lean_serves, **_FC_BATCH1)
+# the same with the weights widened to int16 at build time (11 instructions per 16 MACs against 18, twice the
+# weights' flash): a candidate --kernels auto weighs against the flash it adds (never the preferred kernel)
+FC_BATCH1_W16_DSP = KernelSpec(
+    "tg_fully_connected_batch1_w16_s8_dsp", const_roles=("packed", "multiplier", "shift"),
+    source="kernels/tg_fully_connected_batch1_w16_s8_dsp.c", scratch=fc_batch1_scratch, accepts=_fc_batch1_serves,
+    leaner=("tg_fully_connected_batch1_lean_s8_dsp",), **{**_FC_BATCH1, "pack": fc_batch1_w16_packed})

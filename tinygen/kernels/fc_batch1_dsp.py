@@ -9,6 +9,8 @@ packed constant keeps the weights' int8 bytes, in blocks of 4 output rows (a las
 r < 4 rows holds r of each): the rows' biases with the input offset folded in,
 b' = bias + input_offset * sum_k w[k] (int32, little-endian), then per 4 values of depth the
 rows' 4-byte words side by side, the depth padded with zero weights to a multiple of 4.
+tg_fully_connected_batch1_w16_s8_dsp's (fc_batch1_w16_packed) widens each word to two int16
+pair words at build time: twice the weights' flash, no sign extension in the loop.
 """
 
 from __future__ import annotations
@@ -49,9 +51,28 @@ def fc_batch1_packed(p: dict, consts: dict) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def fc_batch1_w16_packed(p: dict, consts: dict) -> np.ndarray:
+    """The packed constant of tg_fully_connected_batch1_w16_s8_dsp, int8 bytes of the same blocks
+    with each row's 4-byte word of a step widened to two int16 pair words, (w0, w2) then (w1, w3)
+    (little-endian, the low half first): the pairs SXTB16 and SXTB16 ROR 8 would have made."""
+    depth, cols = p["in_features"], p["out_features"]
+    steps = -(-depth // 4)
+    packed = fc_batch1_packed(p, consts)
+    parts, at = [], 0
+    for o in range(0, cols, ROWS):
+        r = min(ROWS, cols - o)
+        parts.append(packed[at:at + 4 * r])                         # the folded biases as they are
+        at += 4 * r
+        w = packed[at:at + 4 * r * steps].reshape(steps, r, 4).astype("<i2")
+        parts.append(w[..., [0, 2, 1, 3]].ravel().view(np.int8))     # (w0, w2), (w1, w3) per row and step
+        at += 4 * r * steps
+    return np.concatenate(parts)
+
+
 def fc_batch1_scratch(p: dict) -> int:
     """tg_fully_connected_batch1_s8_dsp_buffer_size: the widened row, 8 bytes per 4 values."""
     return 4 * -(-p["in_features"] // 4) * 2
 
 
-__all__ = ["ROWS", "fc_batch1_lean_serves", "fc_batch1_packed", "fc_batch1_scratch", "fc_batch1_serves"]
+__all__ = ["ROWS", "fc_batch1_lean_serves", "fc_batch1_packed", "fc_batch1_scratch", "fc_batch1_serves",
+           "fc_batch1_w16_packed"]

@@ -16,7 +16,7 @@ from tinygen.kernels.spec import _REQUANT
 from tinygen.quant.pack_b1 import byte_masks_fit, pack_byte_masks
 from tinygen.quant.pack_b1lut import lut_scratch_bytes, pack_lut_indices
 from tinygen.quant.pack_mul import LAYOUTS, pack_mul_weights, packed_scratch_bytes
-from tinygen.quant.pack_subbyte import dsp_scratch_bytes
+from tinygen.quant.pack_subbyte import dsp_scratch_bytes, mve_scratch_bytes
 
 # the headers a generated model includes for them (KernelSpec.headers with this prefix)
 API_HEADER_PREFIX = "tg_kernels_"
@@ -30,6 +30,7 @@ _PAIR_HEADERS = ("kernels/tg_kernels_pair.h",)
 _THRESHOLD = ("weight", "threshold")
 _DSP = frozenset({"dsp"})
 _RV32 = frozenset({"rv32im"})
+_MVE = frozenset({"mve"})
 
 
 def _pack_mul(p: dict, consts: dict, kind: str):
@@ -110,6 +111,12 @@ def lowbit_kernels(KernelSpec) -> tuple:
                             const_roles=("packed",) + _REQUANT[1:], source="kernels/tg_conv2d_s8_b1lut_s8_dsp.c",
                             twin="conv2d_s8_b1_s8", headers=_B1_HEADERS, pack=_pack_lut, ref_roles=_REQUANT,
                             scratch=lut_scratch_bytes))
+    # XNOR / popcount on Helium (Cortex-M55): the field path's count on 16 bytes at once, before
+    # the DSP kernels, which the M55 also runs (benchmarks/lowbit_kernels.py --boards n6570)
+    specs += [KernelSpec(f"{name}_mve", "conv2d", act_dtype=out, in_dtype="b1", weight_dtype="b1", weight_bits=1,
+                         requires=_MVE, struct="tg_conv2d_b1_params_t", const_roles=roles,
+                         source=f"kernels/{name}_mve.c", twin=name[len("tg_"):], headers=_B1_HEADERS)
+              for name, out, roles in (("tg_conv2d_b1_b1_s8", "int8", _REQUANT), ("tg_conv2d_b1_b1_b1", "b1", _THRESHOLD))]
     # XNOR / popcount for RV32IMC (ESP32-C3): Harley-Seal over the receptive field, measured
     # under the RV32IM int8 conv (benchmarks/lowbit_kernels.py --boards esp32-c3)
     specs += [KernelSpec(f"{name}_rv32", "conv2d", act_dtype=out, in_dtype="b1", weight_dtype="b1", weight_bits=1,
@@ -122,6 +129,13 @@ def lowbit_kernels(KernelSpec) -> tuple:
             spec("tg_conv2d_b1_b1_b1", "b1", b1, "b1", "tg_conv2d_b1_params_t", _THRESHOLD, _B1_HEADERS, dsp),
             spec("tg_conv2d_s8_b1_s8", "int8", b1, "int8", "tg_conv2d_params_t", _REQUANT, _B1_HEADERS, dsp),
         ]
+        if dsp:     # Helium's 4-bit kernel before the DSP ones (the M55 runs them too): 0.32-1.10 instructions
+                    # per MAC against 0.65-2.1 on its stand-in (benchmarks/lowbit_kernels.py --boards n6570)
+            specs.append(KernelSpec("tg_conv2d_s8_s4_s8_mve", "conv2d", act_dtype="int8", in_dtype="int8",
+                                    weight_dtype="s4", weight_bits=4, requires=_MVE,
+                                    struct="tg_conv2d_subbyte_params_t", const_roles=_REQUANT,
+                                    source="kernels/tg_conv2d_s8_s4_s8_mve.c", twin="conv2d_s8_s4_s8",
+                                    headers=_SUBBYTE_HEADERS, scratch=mve_scratch_bytes))
         # measured faster than the unpacking kernels at every bit width (benchmarks/lowbit_kernels.py);
         # on ARMv7E-M the pixel-pair u4 kernel before them (3x3 convolutions: 0.68-0.74
         # instructions per MAC against 0.97-1.12); the portable one after (not measured off Cortex-M)

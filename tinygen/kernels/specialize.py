@@ -50,6 +50,9 @@ INLINE: dict[str, Inline] = {
     "tg_fully_connected_batch1_lean_s8_dsp": Inline("tg_fully_connected_batch1_lean_s8_dsp_inline",
                                                     "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True,
                                                     True),
+    "tg_fully_connected_batch1_w16_s8_dsp": Inline("tg_fully_connected_batch1_w16_s8_dsp_inline",
+                                                   "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True,
+                                                   True),
     "tg_conv2d_direct_s8_dsp": Inline("tg_conv2d_direct_s8_dsp_inline", "kernels/tg_conv2d_direct_s8_dsp.h",
                                       "kernel_h*kernel_w*in_c", pos=True),
     # the fused add's requantization takes POS (the conv's result before it is not clamped to the add's range)

@@ -12,7 +12,8 @@ from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_PO
                                        CONV2D_1X1_SHALLOW_DSP, CONV2D_ADD_DSP, CONV2D_ADD_WIDEN_DSP,
                                        CONV2D_DIRECT_DSP, CONV2D_DSP, CONV2D_WIDEN_DSP, DEPTHWISE_3X3_DM_DSP,
                                        DEPTHWISE_3X3_DSP, DEPTHWISE_DSP, DEPTHWISE_KX1_DSP, DEPTHWISE_KX1_IMM_DSP,
-                                       DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP, FC_DSP,
+                                       DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP,
+                                       FC_BATCH1_W16_DSP, FC_DSP,
                                        FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
 from tinygen.kernels.lut import hard_swish_table
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
@@ -73,6 +74,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     FC_BATCH1_DSP,
     FC_BATCH1_LEAN_DSP,
     FC_DSP,
+    FC_BATCH1_W16_DSP,      # int16 weights: a candidate of --kernels auto, not the default (twice the flash)
     _sparse("portable", frozenset()),
     _portable("tg_conv2d_s8", "conv2d", "tg_conv2d_params_t", _REQUANT, "int8", headers=_CONV2D_S8_H),
     CONV2D_ADD_WIDEN_DSP,

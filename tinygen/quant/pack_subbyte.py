@@ -93,6 +93,13 @@ def pow2_codes(weights, bits: int = 4, zero: bool = True) -> np.ndarray:
     return encode_weights(w, WeightQuant("pow2", bits, zero=zero)).astype(np.uint8)
 
 
+def mve_scratch_bytes(p: dict) -> int:
+    """Scratch bytes of tg_conv2d_s8_s4_s8_mve (tg_conv2d_s8_s4_s8_mve_buffer_size): two int8
+    receptive fields of K = kernel_h * kernel_w * in_c rounded up to 32, then out_c int32 sums."""
+    k = p["kernel_h"] * p["kernel_w"] * p["in_c"]
+    return 2 * (-(-k // 32) * 32) + 4 * p["out_c"]
+
+
 def dsp_scratch_bytes(p: dict, kind: str) -> int:
     """Scratch bytes of tg_conv2d_s8_<kind>_s8_dsp (tg_conv2d_subbyte_dsp_buffer_size):
     [p4: a 256-entry uint32 table] then two int8 receptive fields and their int16 widening,

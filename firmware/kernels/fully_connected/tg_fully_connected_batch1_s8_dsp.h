@@ -30,6 +30,15 @@
  * words, a temporary, 2 pointers and the count. Per output the requantization
  * (tg_fc_b1_out) is about 10 more: 2 per 64 MACs at depth 128.
  *
+ * tg_fully_connected_batch1_w16_s8_dsp keeps the weights widened at build time instead
+ * (tinygen/kernels/fc_batch1_dsp.py, fc_batch1_w16_packed: per step each row's two int16 pair
+ * words (w0, w2), (w1, w3), twice the flash of the weights), so a step needs no SXTB16:
+ *
+ *     LDRD  xa, xb, [x], #8;  LDM w!, {4 words} (rows 0, 1);  4 SMLAD;  LDM w!, {4 words};  4 SMLAD
+ *
+ * 11 instructions for 16 multiply-accumulates, 45 per 64 with the loop (0.70 per MAC), where
+ * the flash has room for it (--kernels auto weighs the bytes it adds: tinygen/kernels/auto_pick.py).
+ *
  * Loop order: the scratch kernel reads (widens) the whole input before writing any output,
  * so its output may overlap its input; the lean one interleaves reads and writes, so its
  * output must not. Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
@@ -84,6 +93,19 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
 /* the input pairs of a step: from the widened row, or an input word widened as it is read */
 #define TG_FC_B1_STEP_WIDENED "ldrd r4, r5, [%[x]], #8\n\t" TG_FC_B1_MACS
 #define TG_FC_B1_STEP_LEAN "ldr r4, [%[x]], #4\n\tsxtb16 r5, r4, ror #8\n\tsxtb16 r4, r4\n\t" TG_FC_B1_MACS
+/* a step with int16 weights: per row its pair words (w0, w2), (w1, w3), two rows per LDM */
+#define TG_FC_B1_STEP_W16                                                                                    \
+    "ldrd r4, r5, [%[x]], #8\n\tldmia %[w]!, {r6, r8, r9, r10}\n\t"                                          \
+    "smlad %[a0], r4, r6, %[a0]\n\tsmlad %[a0], r5, r8, %[a0]\n\t"                                             \
+    "smlad %[a1], r4, r9, %[a1]\n\tsmlad %[a1], r5, r10, %[a1]\n\t"                                            \
+    "ldmia %[w]!, {r6, r8, r9, r10}\n\t"                                                                      \
+    "smlad %[a2], r4, r6, %[a2]\n\tsmlad %[a2], r5, r8, %[a2]\n\t"                                             \
+    "smlad %[a3], r4, r9, %[a3]\n\tsmlad %[a3], r5, r10, %[a3]\n\t"
+
+/* how a step reads its operands: the int8 row (lean), the widened row, the widened row and int16 weights */
+#define TG_FC_B1_LEAN 0
+#define TG_FC_B1_WIDENED 1
+#define TG_FC_B1_W16 2
 
 #define TG_FC_B1_LOOP(step)                                                                                  \
     __asm__ volatile("1:\n\t" step "subs %[n], %[n], #1\n\tbne 1b\n\t"                                       \
@@ -93,8 +115,8 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
                      : "r4", "r5", "r6", "r8", "r9", "r10", "r12", "cc", "memory")
 
 /*
- * A block of 4 rows: the sums b' + the rows' dot products with the input (widened: 1, the
- * widened row; 0, the int8 row) over `steps` steps of 4 values, into a[0..3]; *w advances
+ * A block of 4 rows: the sums b' + the rows' dot products with the input (widened: one of
+ * TG_FC_B1_LEAN, _WIDENED, _W16) over `steps` steps of 4 values, into a[0..3]; *w advances
  * past the block. The unrolled loop takes steps / 4 turns, then single steps.
  */
 static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x, const int8_t **w, int32_t steps,
@@ -111,7 +133,9 @@ static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x,
                      :
                      : "memory");
     if (n != 0) {
-        if (widened) {
+        if (widened == TG_FC_B1_W16) {
+            TG_FC_B1_LOOP(TG_FC_B1_STEP_W16 TG_FC_B1_STEP_W16 TG_FC_B1_STEP_W16 TG_FC_B1_STEP_W16);
+        } else if (widened) {
             TG_FC_B1_LOOP(TG_FC_B1_STEP_WIDENED TG_FC_B1_STEP_WIDENED TG_FC_B1_STEP_WIDENED TG_FC_B1_STEP_WIDENED);
         } else {
             TG_FC_B1_LOOP(TG_FC_B1_STEP_LEAN TG_FC_B1_STEP_LEAN TG_FC_B1_STEP_LEAN TG_FC_B1_STEP_LEAN);
@@ -119,7 +143,9 @@ static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x,
     }
     n = steps & 3;
     if (n != 0) {
-        if (widened) {
+        if (widened == TG_FC_B1_W16) {
+            TG_FC_B1_LOOP(TG_FC_B1_STEP_W16);
+        } else if (widened) {
             TG_FC_B1_LOOP(TG_FC_B1_STEP_WIDENED);
         } else {
             TG_FC_B1_LOOP(TG_FC_B1_STEP_LEAN);
@@ -156,6 +182,21 @@ static inline void tg_fc_b1_tail(const void *x, const int8_t *w, int32_t steps, 
             const int32_t v = tg_dsp_load_s8x4(w);
             a[i] = __smlad(lo, __sxtb16(v), a[i]);
             a[i] = __smlad(hi, tg_dsp_sxtb16_odd(v), a[i]);
+        }
+    }
+}
+
+/* The same with int16 weights: per step r rows' two pair words (the widened row's pairs as they are). */
+static inline void tg_fc_b1_tail_w16(const int32_t *x, const int8_t *w, int32_t steps, int32_t r, int32_t a[4])
+{
+    int32_t s, i;
+    for (i = 0; i < r; ++i, w += 4) {
+        a[i] = tg_dsp_load_s8x4(w);
+    }
+    for (s = 0; s < steps; ++s) {
+        for (i = 0; i < r; ++i, w += 8) {
+            a[i] = __smlad(x[2 * s], tg_dsp_load_s8x4(w), a[i]);
+            a[i] = __smlad(x[2 * s + 1], tg_dsp_load_s8x4(w + 4), a[i]);
         }
     }
 }
@@ -210,7 +251,11 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
     }
     if ((cols & 3) != 0) {
         int32_t a[4];
-        tg_fc_b1_tail(x, w, steps, widened, cols & 3, a);
+        if (widened == TG_FC_B1_W16) {
+            tg_fc_b1_tail_w16((const int32_t *)x, w, steps, cols & 3, a);
+        } else {
+            tg_fc_b1_tail(x, w, steps, widened, cols & 3, a);
+        }
         for (i = 0; i < (cols & 3); ++i) {
             out[i] = tg_fc_b1_out(a[i], multiplier[i], shift[i], q, mode, full);
         }
@@ -241,6 +286,12 @@ TG_FC_B1_ROWS(tg_fc_b1_lean_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, 0
 TG_FC_B1_ROWS(tg_fc_b1_lean_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, 0)
 TG_FC_B1_ROWS(tg_fc_b1_lean_bounded, 1, 0, 0)
 TG_FC_B1_ROWS(tg_fc_b1_lean_general, 0, 0, 0)
+TG_FC_B1_ROWS(tg_fc_b1_w16_folded, TG_REQUANT_FOLDED, 0, TG_FC_B1_W16)
+TG_FC_B1_ROWS(tg_fc_b1_w16_folded_full, TG_REQUANT_FOLDED, 1, TG_FC_B1_W16)
+TG_FC_B1_ROWS(tg_fc_b1_w16_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, TG_FC_B1_W16)
+TG_FC_B1_ROWS(tg_fc_b1_w16_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, TG_FC_B1_W16)
+TG_FC_B1_ROWS(tg_fc_b1_w16_bounded, 1, 0, TG_FC_B1_W16)
+TG_FC_B1_ROWS(tg_fc_b1_w16_general, 0, 0, TG_FC_B1_W16)
 
 /* Calls the variant of prefix `v` for the layer's mode and clamp. */
 #define TG_FC_B1_DISPATCH(v, p, bounded, ...)                                                                \
@@ -285,6 +336,19 @@ static inline __attribute__((always_inline)) void tg_fully_connected_batch1_lean
     const int32_t *multiplier, const int8_t *shift, int8_t *output)
 {
     TG_FC_B1_DISPATCH(tg_fc_b1_lean_, p, bounded, input, packed, multiplier, shift, output);
+}
+
+/*
+ * tg_fully_connected_batch1_w16_s8_dsp: as tg_fully_connected_batch1_s8_dsp_inline, the packed
+ * constant tinygen/kernels/fc_batch1_dsp.py's fc_batch1_w16_packed (int16 weights).
+ */
+static inline __attribute__((always_inline)) void tg_fully_connected_batch1_w16_s8_dsp_inline(
+    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
+    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+{
+    int32_t *x = (int32_t *)(void *)scratch;
+    tg_fc_b1_widen(input, p->in_features, x);
+    TG_FC_B1_DISPATCH(tg_fc_b1_w16_, p, bounded, x, packed, multiplier, shift, output);
 }
 
 #endif /* TG_FULLY_CONNECTED_BATCH1_S8_DSP_H */

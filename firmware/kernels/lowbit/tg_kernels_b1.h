@@ -71,6 +71,11 @@ void tg_conv2d_b1_b1_s8_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *inpu
                             const uint32_t *weights, const int32_t *bias,
                             const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
+/* tg_conv2d_b1_b1_s8 for the Cortex-M55 (Helium): same arguments, same result. */
+void tg_conv2d_b1_b1_s8_mve(const tg_conv2d_b1_params_t *p, const uint32_t *input,
+                            const uint32_t *weights, const int32_t *bias,
+                            const int32_t *multiplier, const int8_t *shift, int8_t *output);
+
 /* tg_conv2d_b1_b1_s8 for RV32IMC (ESP32-C3): same arguments, same result. */
 void tg_conv2d_b1_b1_s8_rv32(const tg_conv2d_b1_params_t *p, const uint32_t *input,
                              const uint32_t *weights, const int32_t *bias,
@@ -87,6 +92,10 @@ void tg_conv2d_b1_b1_b1(const tg_conv2d_b1_params_t *p, const uint32_t *input,
 
 /* tg_conv2d_b1_b1_b1 for ARMv7E-M: same arguments, same result. */
 void tg_conv2d_b1_b1_b1_dsp(const tg_conv2d_b1_params_t *p, const uint32_t *input,
+                            const uint32_t *weights, const int32_t *thresholds, uint32_t *output);
+
+/* tg_conv2d_b1_b1_b1 for the Cortex-M55 (Helium): same arguments, same result. */
+void tg_conv2d_b1_b1_b1_mve(const tg_conv2d_b1_params_t *p, const uint32_t *input,
                             const uint32_t *weights, const int32_t *thresholds, uint32_t *output);
 
 /* tg_conv2d_b1_b1_b1 for RV32IMC (ESP32-C3): same arguments, same result. */

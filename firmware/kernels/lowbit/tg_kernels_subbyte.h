@@ -105,6 +105,27 @@ void tg_conv2d_s8_p4_s8_dsp(const tg_conv2d_subbyte_params_t *p, const int8_t *i
                             const int32_t *multiplier, const int8_t *shift,
                             int8_t *scratch, int8_t *output);
 
+/*
+ * Helium (Cortex-M55) version of tg_conv2d_s8_s4_s8: same arguments and results, plus scratch
+ * (8-byte aligned, tg_conv2d_s8_s4_s8_mve_buffer_size bytes): two int8 receptive fields of
+ * D = K rounded up to 32 bytes, then out_c int32 sums of codes.
+ * tinygen.quant.pack_subbyte.mve_scratch_bytes is the same.
+ */
+static inline int32_t tg_conv2d_s8_s4_s8_mve_field(int32_t depth)
+{
+    return (depth + 31) / 32 * 32;
+}
+
+static inline int32_t tg_conv2d_s8_s4_s8_mve_buffer_size(const tg_conv2d_subbyte_params_t *p)
+{
+    return 2 * tg_conv2d_s8_s4_s8_mve_field(p->kernel_h * p->kernel_w * p->in_c) + 4 * p->out_c;
+}
+
+void tg_conv2d_s8_s4_s8_mve(const tg_conv2d_subbyte_params_t *p, const int8_t *input,
+                            const uint8_t *weights, const int32_t *bias,
+                            const int32_t *multiplier, const int8_t *shift,
+                            int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -870,6 +870,12 @@ void tg_fully_connected_batch1_lean_s8_dsp(const tg_fully_connected_params_t *p,
                                            const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
                                            int8_t *output);
 
+/* The same as the first with int16 weights (fc_batch1_w16_packed: twice the weights' flash, fewer
+   instructions); the same scratch. */
+void tg_fully_connected_batch1_w16_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                          const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
+                                          int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
