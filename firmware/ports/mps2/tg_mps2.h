@@ -49,10 +49,9 @@ void tg_mps_timer_start(const tg_mps_machine_t *m);
  * 86 s of virtual time on the CMSDK timer (2^32 ticks at 50 MHz or less). */
 uint64_t tg_mps_ticks(const tg_mps_machine_t *m);
 
-/* CMSDK images (a whole number of instructions per tick): the executed
- * instructions since the start, exactly, leaving out those spent inside the
- * readings themselves (tg_mps2_timer.c). Call it at least every 86 s of
- * virtual time, as tg_mps_ticks(). */
+/* The executed instructions since the start, exactly, leaving out those spent
+ * inside the readings themselves (tg_mps2_timer.c). Call it at least every 86 s
+ * of virtual time, as tg_mps_ticks(). */
 uint64_t tg_mps_instructions(const tg_mps_machine_t *m);
 
 /* Measure what a reading through `read` (the port's tg_port_counter, called as

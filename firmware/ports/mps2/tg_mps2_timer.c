@@ -42,6 +42,8 @@ static uint32_t s_last_value;  /* CMSDK: timer 0's last reading */
 static uint64_t s_ticks;       /* CMSDK: ticks up to it */
 static uint64_t s_origin;      /* SSE-300: CNTPCT at the start */
 static uint64_t s_alarm_at;    /* SSE-300: the alarm's next compare value */
+static uint64_t s_inside; /* instructions spent inside earlier readings */
+static uint64_t s_rest;   /* a reading's instructions outside A .. the last probe */
 static uint32_t s_alarm_ticks; /* SSE-300: its period */
 
 static uint64_t tg_sse_count(uint32_t base)
@@ -112,11 +114,66 @@ uint64_t tg_mps_ticks(const tg_mps_machine_t *m)
  * readings back to back differ by 0). A count is the instructions executed
  * between two readings, exactly.
  */
-static uint64_t s_inside; /* instructions spent inside earlier readings */
-static uint64_t s_rest;   /* a reading's instructions outside A .. the last probe */
+
+/*
+ * The SSE-300's system counter (the AN547) ticks 4 times per 125 instructions (32 MHz), so its
+ * tick edges fall between instructions at 4 phases: an instruction's exact index follows only
+ * from the edges of every fourth tick, which are 125 instructions apart. A reading waits for
+ * the count T, the multiple of 4 at least 2 ticks on from the first read (the loop's first
+ * load cannot see it yet), then probes T + 4's edge, 125 instructions after T's:
+ *
+ *   A    ldr first; adds/orr/adds T = ((first + 1) | 3) + 1; movs n, #0
+ *   L_i  ldr seen; adds n; cmp seen, T; bne L      <- iteration i's load at A + 4i + 1
+ *        movs k, #58; subs/bne; nop                <- 118 instructions
+ *        ldr p0..p3                                <- at L_n + 122 .. L_n + 125
+ *
+ * T's edge E is 125 T / 4 plus a constant, d = L_n - E is 0..3 and d + 1 probes read T + 4;
+ * A's index is 125 T / 4 + d - (4n + 1). Up to about 5 ticks of waiting, left out as on the
+ * CMSDK images.
+ */
+static uint64_t tg_sse_instructions(const tg_mps_machine_t *m)
+{
+    uint32_t first, seen, target, n, p0, p1, p2, p3;
+    __asm volatile(
+        "ldr   %[first], [%[value]]\n"
+        "adds  %[target], %[first], #1\n"
+        "orr   %[target], %[target], #3\n"
+        "adds  %[target], %[target], #1\n"
+        "movs  %[n], #0\n"
+        "1:\n"
+        "ldr   %[seen], [%[value]]\n"
+        "adds  %[n], %[n], #1\n"
+        "cmp   %[seen], %[target]\n"
+        "bne   1b\n"
+        "movs  %[p0], #58\n"
+        "2:\n"
+        "subs  %[p0], %[p0], #1\n"
+        "bne   2b\n"
+        "nop\n"
+        "ldr   %[p0], [%[value]]\n"
+        "ldr   %[p1], [%[value]]\n"
+        "ldr   %[p2], [%[value]]\n"
+        "ldr   %[p3], [%[value]]\n"
+        : [first] "=&r"(first), [seen] "=&r"(seen), [target] "=&r"(target), [n] "=&r"(n), [p0] "=&r"(p0),
+          [p1] "=&r"(p1), [p2] "=&r"(p2), [p3] "=&r"(p3)
+        : [value] "r"(m->counter_base + TG_SSE_CNTPCT_LO)
+        : "cc", "memory");
+    const uint32_t after = (uint32_t)(p0 != target + 3u) + (uint32_t)(p1 != target + 3u) +
+                           (uint32_t)(p2 != target + 3u) + (uint32_t)(p3 != target + 3u);
+    const uint32_t d = after != 0u ? after - 1u : 0u;    /* 0 never happens on a linear counter */
+    const uint64_t now = tg_sse_count(m->counter_base);
+    const uint64_t t = now - (uint32_t)((uint32_t)now - target);     /* T in 64 bits (a multiple of 4) */
+    /* two periods ahead: the first reading's wait never makes it negative */
+    const uint64_t at = ((t >> 2) + 2u) * 125u + d - (4u * n + 1u) - s_inside;
+    s_inside += 4u * n + 1u + 125u + s_rest;
+    return at;
+}
 
 uint64_t tg_mps_instructions(const tg_mps_machine_t *m)
 {
+    if (m->timer == TG_MPS_TIMER_SSE300) {
+        return tg_sse_instructions(m);
+    }
     const uint32_t per_tick = m->per_tick_num;      /* whole on the CMSDK images: shift 0 */
     uint32_t first, seen, n, p0, p1, p2, p3;
     __asm volatile(

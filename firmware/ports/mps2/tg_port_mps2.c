@@ -24,11 +24,10 @@
  *   at its fixed rate: one tick per 40 executed instructions on the AN386
  *   and AN500 (25 MHz), 50 on the AN505 (20 MHz), 31.25 on the AN547
  *   (32 MHz), exactly (measured; tests/firmware/test_port_cortexm.py checks
- *   it). Where the ratio is whole (the CMSDK timer's images), a reading
- *   finds the instruction at which the tick changed (a vernier,
- *   tg_mps2_timer.c): executed instructions, exactly, the same from run to
- *   run whatever the phase of the timer. On the AN547 the port reports
- *   ticks times 31.25: executed instructions, to within one tick. QEMU counts each instruction once, a Helium (MVE)
+ *   it). A reading finds the instruction at which the tick changed (a
+ *   vernier, tg_mps2_timer.c; on the AN547 at every fourth tick, whose edges
+ *   are a whole 125 instructions apart): executed instructions, exactly, the
+ *   same from run to run whatever the phase of the timer. QEMU counts each instruction once, a Helium (MVE)
  *   instruction too, however many beats the core would take over it. QEMU
  *   models no cycles. While the core sleeps in WFI (only inside tg_port_getc)
  *   virtual time runs at the host's real time, so a count across a serial
@@ -107,19 +106,14 @@ void tg_port_init(void)
     TG_UART_BAUDDIV(m) = TG_UART_BAUDDIV_MIN;
     TG_UART_CTRL(m) = TG_UART_CTRL_TX_RX_ENABLE | TG_UART_CTRL_RX_INT_ENABLE;
     tg_mps_timer_start(m);
-    if (m->timer == TG_MPS_TIMER_CMSDK) {
-        tg_mps_counter_calibrate(tg_port_counter);
-    }
+    tg_mps_counter_calibrate(tg_port_counter);
     TG_NVIC_ISER(m->uart_rx_irq) = TG_NVIC_BIT(m->uart_rx_irq);
     TG_NVIC_ISER(m->alarm_irq) = TG_NVIC_BIT(m->alarm_irq);
 }
 
 uint64_t tg_port_counter(void)
 {
-    if (s_machine->timer == TG_MPS_TIMER_CMSDK) {
-        return tg_mps_instructions(s_machine);      /* exact: a whole number of instructions per tick */
-    }
-    return (tg_mps_ticks(s_machine) * s_machine->per_tick_num) >> s_machine->per_tick_shift;
+    return tg_mps_instructions(s_machine);      /* exact on every image (tg_mps2_timer.c) */
 }
 
 int tg_port_counter_kind(void)
