@@ -182,7 +182,7 @@ def render_kws_stream(rows: list) -> str:
              "| mean latency after the keyword | events, sums = host reference | duty cycle (216 MHz) |",
              "|---|---|---|---:|---:|---:|---:|---:|---|---:|"]
     for r in rows:
-        how = "tuned on training voices" if r["tuned"] else "defaults"
+        how = "tuned on held-out voices" if r["tuned"] else "defaults"
         lat = "" if r["latency_mean_s"] is None else f"{r['latency_mean_s'] * 1e3:.0f} ms"
         same = f"{'yes' if r['events_equal_reference'] else 'no'}, {r['sums_equal_reference']:,}/{r['inferences']:,}"
         duty = "" if r["duty_cycle"] is None else f"{r['duty_cycle']:.1%}"

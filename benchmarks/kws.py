@@ -19,8 +19,8 @@ The streams: `tinygen listen --stream` on the recordings of tinygen.audio.record
 voices only): "test", seed 0, 10 minutes (--minutes), and "demo", the minute of `make
 demo-kws` (seed 1), through the host reference or (--stream-device) the stand-in's firmware
 with the front end. The wake-word model (examples/kws/wakeword_kws.py) streams with the
-detector settings tuned on its validation recording (training voices; stored with its
-weights), the clip-trained DS-CNN with `tinygen listen`'s defaults. Each run's curve of hits
+detector settings tuned on its validation recordings (held-out voices, neither trained on
+nor tested; stored with its weights), the clip-trained DS-CNN with `tinygen listen`'s defaults. Each run's curve of hits
 against false accepts per hour comes from the target's own sums per inference
 (tinygen.audio.curve; `tinygen listen --roc`); --roc plots them all on one PNG.
 """
@@ -109,7 +109,7 @@ def _quietly(fn, argv, log: Path) -> int:
 
 # the streams: the evaluation recording (test voices, 10 minutes) and the demo's minute (make demo-kws)
 STREAMS = {"test": {"seed": 0, "minutes": 10.0}, "demo": {"seed": 1, "minutes": 1.0}}
-# the wake-word model with the detector tuned on its validation recording (training voices), and the
+# the wake-word model with the detector tuned on its validation recordings (held-out voices), and the
 # clip-trained DS-CNN with `tinygen listen`'s default detector
 STREAM_MODELS = ("wakeword", "dscnn int8")
 BUDGETS = (6, 12, 30, 60, 120)          # false accepts per hour: the curve's most hits within each

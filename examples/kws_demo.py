@@ -2,7 +2,7 @@
 
 1. Build the synthesized corpus (tinygen.audio.corpus, espeak-ng; cached in build/kws-corpus)
    and score the wake-word model (examples/kws/wakeword_kws.py, shipped trained with its
-   detector's settings tuned on a validation recording of training voices; --train trains
+   detector's settings tuned on validation recordings of held-out voices; --train trains
    and tunes it again) on its test clips.
 2. Build the model for the Nucleo-F746ZG with the MFCC front end in the firmware
    (`tinygen build ... --frontend mfcc`).

@@ -5,9 +5,11 @@ largest sample (tinygen.audio.stream), wherever the words fall; a model trained 
 one-second clips with a word placed inside sees few of the windows a stream makes: a keyword
 cut by the window's edge, two words in one window, a word over a noise bed that changes.
 So the training data here is the corpus's training clips together with the windows of
-recordings spoken by the TRAINING voices (tinygen.audio.recording with voices="train",
-seeds TRAIN_SEEDS: the generator of the evaluation recordings, never its test voices), each
-window labelled by what it holds (window_labels):
+recordings of tinygen.audio.recording (the generator of the evaluation recordings, never its
+test voices; training_recordings): the corpus's training voices (TRAIN_SEEDS), espeak-ng's
+other voices (voices="extra", EXTRA_SEEDS: more speakers) and the training voices with the
+words closer to the noise (NOISY_SEEDS, NOISY_SNR), each window labelled by what it holds
+(window_labels):
 
     a keyword entirely inside, starting at least LEFT_MARGIN into the window -> the keyword
     a keyword cut by an edge, with at least half of it inside             -> not trained on
@@ -26,8 +28,8 @@ recording's frames (stream.recording_frames) and labels are cached in the corpus
 folder under the recording's name and this labelling's version.
 
 The detector (smoothing, threshold, refractory period: the device's `tg stream start`
-settings) is tuned on VALIDATION_SEED's recording, also spoken by training voices and never
-trained on: the compiled int8 model runs on it through the host reference of stream mode
+settings) is tuned on the VALIDATION recordings, spoken by voices neither trained on nor tested
+(voices="heldout", speech.HELDOUT_VARIANTS): the compiled int8 model runs on it through the host reference of stream mode
 (stream.run_stream, what the device computes), and the settings with the most keywords
 detected within VALIDATION_BUDGET false accepts per hour win.
 """
@@ -53,9 +55,20 @@ from tinygen.audio import stream as st
 from tinygen.ref import mfcc as fe
 
 LABELS_VERSION = 1                    # bump when window_labels changes
-TRAIN_SEEDS = tuple(range(1000, 1040))
-VALIDATION_SEED = 2000
 MINUTES = 10.0
+TRAIN_SEEDS = tuple(range(1000, 1040))           # recordings of the training voices
+EXTRA_SEEDS = tuple(range(1100, 1140))           # recordings of the "extra" voices (speech.EXTRA_VARIANTS)
+NOISY_SEEDS = tuple(range(1200, 1220))           # recordings of the training voices with the words NOISY_SNR over the bed
+NOISY_SNR = (0.0, 20.0)
+# the detector's tuning (and the recipe's choice): voices never trained on and never tested
+VALIDATION = tuple(rc.RecordingSpec(seed=s, minutes=MINUTES, voices="heldout") for s in (3000, 3001))
+
+
+def training_recordings() -> list[rc.RecordingSpec]:
+    return ([rc.RecordingSpec(seed=s, minutes=MINUTES, voices="train") for s in TRAIN_SEEDS]
+            + [rc.RecordingSpec(seed=s, minutes=MINUTES, voices="extra") for s in EXTRA_SEEDS]
+            + [rc.RecordingSpec(seed=s, minutes=MINUTES, voices="train", snr_db=NOISY_SNR) for s in NOISY_SEEDS])
+
 LEFT_MARGIN = 640                     # samples (40 ms) between the window's start and a keyword's
 UNKNOWN_MIN = 800                     # samples (50 ms) of another word that make a window "unknown"
 IGNORE = -1
@@ -112,10 +125,9 @@ def _key(spec: rc.RecordingSpec) -> str:
     return f"{spec.name()}-labels{LABELS_VERSION}-{own.hexdigest()[:8]}"
 
 
-def stream_data(seed: int, cache: Path = _kws.CACHE, with_samples: bool = False) -> StreamData:
-    """A training-voice recording's frames and labels (made once, cached in `cache`); with
-    `with_samples`, the recording itself too."""
-    spec = rc.RecordingSpec(seed=seed, minutes=MINUTES, voices="train")
+def stream_data(spec: rc.RecordingSpec, cache: Path = _kws.CACHE, with_samples: bool = False) -> StreamData:
+    """A recording's frames and labels (made once, cached in `cache`); with `with_samples`,
+    the recording itself too."""
     path = Path(cache) / f"wake-{_key(spec)}.npz"
     if path.exists():
         with np.load(path) as z:
@@ -130,6 +142,17 @@ def stream_data(seed: int, cache: Path = _kws.CACHE, with_samples: bool = False)
              spans=np.array([[t.start, t.end] for t in truth]).reshape(-1, 2))
     tmp.replace(path)
     return data
+
+
+def validation_data(cache: Path = _kws.CACHE) -> StreamData:
+    """The VALIDATION recordings one after another, as one stream (the truth shifted)."""
+    parts = [stream_data(spec, cache, with_samples=True) for spec in VALIDATION]
+    truth, offset = [], 0.0
+    for part in parts:
+        truth += [st.Truth(t.label, t.start + offset, t.end + offset) for t in part.truth]
+        offset += len(part.samples) / fe.SAMPLE_RATE
+    return StreamData(np.concatenate([p.mfcc for p in parts]), np.concatenate([p.peaks for p in parts]),
+                      np.concatenate([p.labels for p in parts]), np.concatenate([p.samples for p in parts]), truth)
 
 
 def training_clips() -> tuple[np.ndarray, np.ndarray]:
@@ -326,6 +349,17 @@ def _store_detector(model_file, detector: Detector) -> None:
 WAKE_SECTION = "## Wake word: the detector tuned on the validation recording"
 
 
+def _recordings_text() -> str:
+    """The training recordings, as RESULTS.md describes them."""
+    parts = [f"the recordings of seeds {TRAIN_SEEDS[0]}-{TRAIN_SEEDS[-1]} (training voices)"]
+    if EXTRA_SEEDS:
+        parts.append(f"{EXTRA_SEEDS[0]}-{EXTRA_SEEDS[-1]} (the extra voices, speech.EXTRA_VARIANTS)")
+    if NOISY_SEEDS:
+        parts.append(f"{NOISY_SEEDS[0]}-{NOISY_SEEDS[-1]} (training voices, words {NOISY_SNR[0]:g}-{NOISY_SNR[1]:g} dB over "
+                     f"the noise bed)")
+    return ",\n".join(parts[:-1]) + (" and\n" if len(parts) > 1 else "") + parts[-1] + f", {MINUTES:g} minutes each"
+
+
 def _update_wake_section(detector: Detector, point: cv.CurvePoint, points: list[cv.CurvePoint], minutes: float,
                          seconds: float) -> None:
     """Rewrite RESULTS.md's wake-word section (the tuned settings and the validation curve)."""
@@ -338,20 +372,18 @@ def _update_wake_section(detector: Detector, point: cv.CurvePoint, points: list[
 
 Training (`python examples/kws/wakeword_kws.py`, one thread, seed {SEED}; the epochs and seconds are
 the accuracy table's): from the clip-trained DS-CNN's weights (dscnn_kws.pt), every epoch all
-the training clips and a fresh draw of stream windows (wakeword_kws.py) of the recordings of seeds
-{TRAIN_SEEDS[0]}-{TRAIN_SEEDS[-1]} (training voices, {MINUTES:g} minutes each), {KEYWORD_SHARE:.0%} of them holding a
-whole keyword; every clip and window with its mel axis warped by a factor in
-{WARP[0]:g}-{WARP[1]:g} and its time axis stretched by one in {TEMPO[0]:g}-{TEMPO[1]:g} (voices the training set lacks).
-Three runs came before this one, each scored on the evaluation streams (test voices) once
-trained: the keyword share alone (8 epochs); with the augmentation at 0.88-1.12 and 0.9-1.1
-(8 epochs); this recipe with a validation score after every epoch (which moved the random
-state: other weights). Each change followed the previous run's scores there, so the recipe
-has seen those streams; the detector's tuning never does.
+the training clips and a fresh draw of stream windows (wakeword_kws.py) of
+{_recordings_text()},
+{KEYWORD_SHARE:.0%} of the windows holding a whole keyword; every clip and window with its mel axis warped by a
+factor in {WARP[0]:g}-{WARP[1]:g} and its time axis stretched by one in {TEMPO[0]:g}-{TEMPO[1]:g} (voices the
+training set lacks). The runs before this recipe and how it was chosen: "The wake word's
+recipes" above.
 
 `python examples/kws/wakeword_kws.py` tunes the stream detector of wakeword_kws.pt on the
-recording of tinygen.audio.recording with `voices="train"`, seed {VALIDATION_SEED}, {minutes:g} minutes
-({point.hits + point.misses} keywords; training voices, never the test voices; no training window comes from
-it): the int8 model through the host reference of stream mode, then every smoothing in
+validation stream: the recordings of tinygen.audio.recording with `voices="heldout"` (espeak-ng
+voices neither the corpus's splits nor the training windows have: speech.HELDOUT_VARIANTS),
+seeds {', '.join(str(v.seed) for v in VALIDATION)}, one after another ({minutes:g} minutes, {point.hits + point.misses} keywords; never the test
+voices): the int8 model through the host reference of stream mode, then every smoothing in
 {', '.join(map(str, SMOOTHS))} and refractory period in {', '.join(f'{r} ms' for r in REFRACTORY_MS)}, each
 with the threshold swept (tinygen.audio.curve); chosen: the most hits within
 {VALIDATION_BUDGET:g} false accepts per hour ({seconds:.0f} s).
@@ -378,7 +410,7 @@ def tune_stored(name: str, model_file: str) -> Detector:
     from tinygen.compiler import compile_source, load_source
 
     t0 = time.perf_counter()
-    validation = stream_data(VALIDATION_SEED, with_samples=True)
+    validation = validation_data()
     graph = compile_source(load_source(model_file))
     samples, u = stream_outputs(graph, validation)
     detector, point, points = tune(graph, samples, u, validation.truth, len(validation.samples))
@@ -386,14 +418,15 @@ def tune_stored(name: str, model_file: str) -> Detector:
     print(f"{name}: detector {' '.join(detector.options())}: {point.hits} of {point.hits + point.misses} keywords, "
           f"{point.false_accepts} false accepts ({point.false_accepts_per_hour:.0f} per hour) on the validation "
           f"recording ({time.perf_counter() - t0:.0f} s)", flush=True)
-    _update_wake_section(detector, point, points, MINUTES, time.perf_counter() - t0)
+    _update_wake_section(detector, point, points, len(validation.samples) / fe.SAMPLE_RATE / 60,
+                         time.perf_counter() - t0)
     return detector
 
 
 def run(name: str, plan: _kws.Plan, model_file: str, epochs: int, lr: float, per_epoch: int, report=None) -> None:
     """Train from the clip-trained DS-CNN's weights (dscnn_kws.pt), save, evaluate on the test
     clips, tune the detector on the validation recording; print and update RESULTS.md."""
-    recordings = [stream_data(seed) for seed in TRAIN_SEEDS]
+    recordings = [stream_data(spec) for spec in training_recordings()]
     net, seconds = train(_kws.init_from_float(_kws.dscnn(plan)), recordings, epochs, lr, per_epoch, report)
     path = _kws.save(net, model_file)
     acc = _kws.accuracy(net)

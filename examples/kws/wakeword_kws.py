@@ -2,13 +2,14 @@
 
 dscnn_kws.py's network (examples/kws/_kws.py), int8 by tinygen's post-training quantization,
 starting from dscnn_kws.pt's weights and trained on the corpus's training clips AND on the
-windows a stream makes of recordings spoken by the training voices (examples/kws/_wake.py:
+windows a stream makes of recordings spoken by the training voices and espeak-ng's extra
+voices, some with the words closer to the noise (examples/kws/_wake.py:
 keywords cut by the window's edge, two words in a window, other words and a changing noise
 bed between keywords; half of the windows drawn hold a keyword; every clip and window warped
 along the mel axis and stretched in time, for voices the training set does not have). The detector's settings
 (smoothing, threshold, refractory period: `tinygen listen --smooth --threshold
---refractory-ms`, the device's `tg stream start`) are tuned on a validation recording of
-training voices that no training window comes from, never on the test voices; they are stored
+--refractory-ms`, the device's `tg stream start`) are tuned on validation recordings of
+held-out voices (neither trained on nor tested), never on the test voices; they are stored
 with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md.
 
     python examples/kws/wakeword_kws.py     # trains and tunes (needs espeak-ng), saves wakeword_kws.pt, updates RESULTS.md

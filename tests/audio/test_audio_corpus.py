@@ -44,6 +44,16 @@ def test_corpus_voices_split_disjoint():
     assert len({w.voice.variant for w in corpus.plan_words(corpus.CorpusSpec(), "test")}) == len(sp.TEST_VARIANTS)
 
 
+def test_voice_sets_disjoint_and_none_made_from_a_test_voice():
+    """The extra and held-out voices share no variant with each other or the corpus's splits, and
+    none is a test variant retouched (espeak-ng's AnxiousAndy is Andy's, steph2 steph's)."""
+    sets = list(sp.VOICE_SETS.values())
+    assert sum(len(s) for s in sets) == len(set().union(*sets))
+    for variant in sp.EXTRA_VARIANTS + sp.HELDOUT_VARIANTS:
+        assert not any(t.lower() in variant.lower() for t in sp.TEST_VARIANTS if len(t) > 2), variant
+    assert {v.variant for v in sp.voices("heldout")} == set(sp.HELDOUT_VARIANTS)
+
+
 def test_corpus_plan_deterministic_and_per_split():
     a, b = corpus.plan_words(SMALL, "test"), corpus.plan_words(SMALL, "test")
     assert a == b

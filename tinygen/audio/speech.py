@@ -45,6 +45,17 @@ TRAIN_VARIANTS = ("m1", "m2", "m4", "m5", "m6", "m8", "f1", "f3", "f4", "klatt",
                   "norbert", "paul", "quincy", "rob", "shelby", "travis", "victor")
 TEST_VARIANTS = ("m3", "m7", "f2", "f5", "klatt3", "Andy", "anika", "benjamin", "edward", "linda", "robert",
                  "steph", "zac")
+# the other variants espeak-ng 1.51 ships, less those made from a test variant (AnxiousAndy,
+# anikaRobot, edward2, steph2, steph3: the test voices retouched): more speakers for training
+# stream windows ("extra") and speakers neither trained on nor tested, to choose a recipe and
+# tune a detector on new voices without the test voices ("heldout"); the corpus uses neither
+EXTRA_VARIANTS = ("Demonic", "Diogo", "Gene2", "Marco", "Mario", "Mr", "Nguyen", "RicishayMax", "RicishayMax3",
+                  "Storm", "UniRobot", "announcer", "croak", "ed", "fast", "gustave", "iven2", "iven4",
+                  "kaukovalta", "klatt6", "miguel", "pablo", "robosoft", "robosoft2", "robosoft4", "robosoft5",
+                  "robosoft7", "robosoft8", "sandro", "whisperf")
+HELDOUT_VARIANTS = ("Henrique", "Mike", "RicishayMax2", "Tweaky", "antonio", "grandpa", "iven3", "klatt5", "marcelo",
+                    "pedro", "robosoft3", "robosoft6", "whisper")
+VOICE_SETS = {"train": TRAIN_VARIANTS, "test": TEST_VARIANTS, "extra": EXTRA_VARIANTS, "heldout": HELDOUT_VARIANTS}
 SPEEDS = (120, 220)              # words per minute (espeak-ng -s), uniform
 PITCHES = (25, 75)               # espeak-ng -p (0..99), uniform
 ESPEAK_RATE = 22_050
@@ -63,8 +74,9 @@ class Voice:
 
 
 def voices(split: str) -> list[Voice]:
-    """Every accent with the split's variants ("train" or "test")."""
-    variants = {"train": TRAIN_VARIANTS, "test": TEST_VARIANTS}[split]
+    """Every accent with the set's variants (VOICE_SETS: "train" or "test", the corpus's splits;
+    "extra" or "heldout")."""
+    variants = VOICE_SETS[split]
     return [Voice(a, v) for v in variants for a in ACCENTS]
 
 
@@ -90,7 +102,7 @@ def installed_variants() -> frozenset[str]:
 
 def check_voices() -> None:
     """espeak-ng takes an unknown variant silently (the plain voice speaks): refuse that."""
-    missing = sorted(set(TRAIN_VARIANTS + TEST_VARIANTS) - installed_variants())
+    missing = sorted(set().union(*VOICE_SETS.values()) - installed_variants())
     if missing:
         raise TinygenError(f"espeak-ng {espeak_version()} has no voice variants {', '.join(missing)}",
                            "install the Debian espeak-ng-data package, which has them")
@@ -134,6 +146,7 @@ def say(word: str, voice: Voice, speed: int = 160, pitch: int = 50) -> np.ndarra
     return to_int16(trim(resample(raw)))
 
 
-__all__ = ["ACCENTS", "DISTRACTORS", "HOMOPHONES", "INSTALL", "KEYWORDS", "RATE", "TEST_VARIANTS", "TRAIN_VARIANTS",
+__all__ = ["ACCENTS", "DISTRACTORS", "EXTRA_VARIANTS", "HELDOUT_VARIANTS", "HOMOPHONES", "INSTALL", "KEYWORDS", "RATE",
+           "TEST_VARIANTS", "TRAIN_VARIANTS", "VOICE_SETS",
            "UNKNOWN_WORDS", "Voice", "check_voices", "espeak_version", "require_espeak", "resample", "say", "to_int16",
            "trim", "voices"]
