@@ -208,9 +208,11 @@ def test_wakeword_detector_stored_with_the_weights(module):
 def test_wakeword_detector_on_the_demos_first_seconds(module):
     """The shipped model with its stored detector, through the host twin of the device's stream
     mode, on the first 10 s of `make demo-kws`'s recording (seed 1, test voices): the three
-    keywords spoken there are detected, each once and in order. (The model's one false accept
-    on the demo's minute falls in these seconds, an "on" after "stop": the wake-word bar is
-    not met on the demo: docs/audio.md's kws-stream figure says by how much.)"""
+    keywords spoken there are detected, each once and in order, and at most one other event
+    fires (the bar's one false accept a minute). The model's one false accept on the demo's
+    minute falls in these seconds: an "on" for the filler "own" in a Scottish test voice (m3),
+    which the model also takes for "on" alone, as a clean clip; docs/audio.md's kws-stream
+    figure says how far the demo is from the bar."""
     from tinygen.audio import recording as rc
     from tinygen.compiler import compile_source, load_source
 
@@ -223,5 +225,5 @@ def test_wakeword_detector_on_the_demos_first_seconds(module):
     graph = compile_source(load_source(KWS / "wakeword_kws.py"))
     result = st.run_stream(samples[:n], graph, wake.stored_detector(KWS / "wakeword_kws.py").config(graph))
     score = st.score_events(result.events, truth, n)
-    assert score.hits == 3
-    assert [e.label for e in result.events][:3] == ["on", "left", "stop"]
+    assert score.hits == 3 and score.false_accepts <= 1
+    assert [e.label for e in result.events][:3] == ["on", "left", "stop"] and len(result.events) <= 4
