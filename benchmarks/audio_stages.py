@@ -44,11 +44,13 @@ from standin_firmware import FIRMWARE, run_firmware  # noqa: E402
 
 from tinygen.codegen.audio import Frontend  # noqa: E402
 from tinygen.codegen.audio_tables import render_tables  # noqa: E402
+from tinygen.codegen.isa_variants import isa_variants, with_variants  # noqa: E402
+from tinygen.board import get_board  # noqa: E402
 
 SPEECH = ROOT / "tests" / "data" / "audio" / "speech.npz"
 STAGES = ("window", "fft", "magnitude", "mel + log", "dct")
 SOURCES = ("tg_mfcc_frame_f32.c", "tg_cfft_f32.c", "tg_rfft_mag_f32.c", "tg_mel_log_f32.c", "tg_dct_f32.c",
-           "tg_log_f32.c", "tg_sqrt_f32.c")
+           "tg_log_f32.c", "tg_sqrt_f32.c")     # each as the board's variant (tinygen.codegen.isa_variants)
 # operation counts per frame (see the docstring): the floor of each stage on this ISA
 FLOOR = {"window": 14 * 240, "fft": 12 * 8 * 128, "magnitude": 12 * 128, "mel + log": 2 * 130 + 40 * 20,
          "dct": 500}
@@ -113,7 +115,14 @@ int main(void)
 """
 
 
-def measure(board: str, work: Path) -> dict:
+def stage_sources(features) -> list[Path]:
+    """The stages' files for a board with these ISA features: X_mve.c on a Helium core."""
+    chosen = Frontend("mfcc", "f32", frozenset(features)).firmware_files()
+    return [FIRMWARE / f for f in isa_variants(with_variants([f"audio/{s}" for s in SOURCES]), features)
+            if f in chosen]
+
+
+def measure(board: str, work: Path, features) -> dict:
     clip = np.load(SPEECH)["us_yes"]
     frame = clip[1600:1600 + 480]
     source, header = render_tables(Frontend("mfcc", "f32"), 1.0, 0)
@@ -123,7 +132,7 @@ def measure(board: str, work: Path) -> dict:
     (work / "tg_audio_tables.h").write_text(header)
     gain = f"{1.0 / max(1, int(np.abs(clip).max())):.9g}f"
     (work / "main.c").write_text(MAIN % {"frame": ",".join(str(int(v)) for v in frame), "gain": gain})
-    sources = [work / "main.c", work / "tg_audio_tables.c"] + [FIRMWARE / "audio" / s for s in SOURCES]
+    sources = [work / "main.c", work / "tg_audio_tables.c"] + stage_sources(features)
     text = run_firmware(board, sources, work)
     counts = {m[1]: int(m[2]) for m in re.finditer(r"^(frame|fft|magnitude|mel \+ log|dct) (\d+)$", text, re.M)}
     counts["window"] = counts["frame"] - sum(counts[s] for s in STAGES[1:])
@@ -140,13 +149,16 @@ def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for b in args.boards:
-            results[b] = measure(b, Path(tmp) / b)
+            features = get_board(b).isa_features
+            if stage_sources(features) != stage_sources(()):       # the scalar stages too: before / after
+                results[f"{b} scalar"] = measure(b, Path(tmp) / f"{b}-scalar", ())
+            results[b] = measure(b, Path(tmp) / b, features)
     rows = []
     for s in (*STAGES, "frame"):
         floor = FLOOR.get(s) if s != "frame" else None
-        rows.append([s, *(f"{results[b][s]:,}" for b in args.boards), f"~{floor:,}" if floor else "-"])
-    print(table(["stage", *(f"{b} instructions" for b in args.boards), "floor (estimate)"], rows,
-                "l" + "r" * (len(args.boards) + 1)))
+        rows.append([s, *(f"{results[b][s]:,}" for b in results), f"~{floor:,}" if floor else "-"])
+    print(table(["stage", *(f"{b} instructions" for b in results), "floor (estimate)"], rows,
+                "l" + "r" * (len(results) + 1)))
     print("\nexecuted instructions of one 20 ms frame on the QEMU stand-ins (not cycles); the window is the frame "
           "less the stages it calls")
     if args.json:
