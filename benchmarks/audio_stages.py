@@ -1,7 +1,11 @@
-"""The MFCC front end per stage on the Cortex-M7 and M4 stand-ins: executed instructions of one
+"""The MFCC front end per stage on the Cortex-M7, M4 and M55 stand-ins: executed instructions of one
 20 ms frame in each stage of tg_mfcc_frame_f32 (firmware/audio), beside its floor.
 
-    .venv/bin/python benchmarks/audio_stages.py [--boards f746zg f446re] [--json out.json]
+    .venv/bin/python benchmarks/audio_stages.py [--boards f746zg f446re n6570] [--json out.json]
+
+Each board runs the stages it compiles (tinygen.codegen.audio: the tg_*_f32_mve.c files on a
+Helium core, the M55's n6570); where those are not the scalar files, the scalar ones are
+measured too on the same stand-in (the "scalar" column: before and after).
 
 One bare firmware per board (benchmarks/standin_firmware.py) with the float front end's tables
 (tinygen.codegen.audio_tables, as a `--frontend mfcc` build renders them) runs, on one frame of
@@ -22,6 +26,10 @@ FPU: VMLA / VFMA count one instruction per multiply-add, VLDM loads several valu
 - mel + log: one multiply-add (and load) per filter weight (~2 per bin, ~260) and 40 logarithms
   (tg_log_f32, ~20 each): ~1,300;
 - DCT: 40 x 10 multiply-adds, their weights read by VLDM: ~500.
+
+On Helium (the FLOOR_MVE column, argued in each tg_*_f32_mve.c's header): four lanes, the same
+operations as the scalar code (no fused multiply-add), and what needs a division (the square
+roots, the logarithms) stays scalar.
 
 QEMU counts executed instructions (never cycles). A benchmark, not a test: it prints numbers.
 """
@@ -54,7 +62,13 @@ SOURCES = ("tg_mfcc_frame_f32.c", "tg_cfft_f32.c", "tg_rfft_mag_f32.c", "tg_mel_
 # operation counts per frame (see the docstring): the floor of each stage on this ISA
 FLOOR = {"window": 14 * 240, "fft": 12 * 8 * 128, "magnitude": 12 * 128, "mel + log": 2 * 130 + 40 * 20,
          "dct": 500}
-
+# the same on the Cortex-M55's Helium, bit-exact with the scalar stages (the argument in each
+# firmware/audio/tg_*_f32_mve.c's header): 4 lanes, no fused multiply-add, no vector division
+FLOOR_MVE = {"window": 6 * 120 + 2 * 8,              # 2 products, 4 memory operations a vector; the zero pairs
+             "fft": 18 * 256,                        # 10 float operations, 8 memory operations a vector of butterflies
+             "magnitude": 32 * 32 + 15 * 128,        # the split's loads and 15 operations a vector; a scalar sqrt a bin
+             "mel + log": 4 * 70 + 25 * 40,          # a gather pair, product, sum a step of 4 filters; scalar logs
+             "dct": 10 * 40}                         # x[m], 3 loads, 3 products, 3 sums an input
 MAIN = r"""
 #include <stddef.h>
 #include <stdint.h>
@@ -143,7 +157,7 @@ def main() -> int:
     from tinygen.report import table
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--boards", nargs="+", default=["f746zg", "f446re"])
+    ap.add_argument("--boards", nargs="+", default=["f746zg", "f446re", "n6570"])
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
     results = {}
@@ -152,17 +166,22 @@ def main() -> int:
             features = get_board(b).isa_features
             if stage_sources(features) != stage_sources(()):       # the scalar stages too: before / after
                 results[f"{b} scalar"] = measure(b, Path(tmp) / f"{b}-scalar", ())
-            results[b] = measure(b, Path(tmp) / b, features)
-    rows = []
+                results[f"{b} Helium"] = measure(b, Path(tmp) / b, features)
+            else:
+                results[b] = measure(b, Path(tmp) / b, features)
+    rows, data = [], []
     for s in (*STAGES, "frame"):
-        floor = FLOOR.get(s) if s != "frame" else None
-        rows.append([s, *(f"{results[b][s]:,}" for b in results), f"~{floor:,}" if floor else "-"])
-    print(table(["stage", *(f"{b} instructions" for b in results), "floor (estimate)"], rows,
-                "l" + "r" * (len(results) + 1)))
+        floor, floor_mve = FLOOR.get(s), FLOOR_MVE.get(s)
+        rows.append([s, *(f"{results[b][s]:,}" for b in results), f"~{floor:,}" if floor else "-",
+                     f"~{floor_mve:,}" if floor_mve else "-"])
+        data.append({"stage": s, **{f"{b} instructions": results[b][s] for b in results},
+                     "floor": floor, "floor_mve": floor_mve})
+    print(table(["stage", *(f"{b} instructions" for b in results), "floor (estimate)", "Helium floor (estimate)"],
+                rows, "l" + "r" * (len(results) + 2)))
     print("\nexecuted instructions of one 20 ms frame on the QEMU stand-ins (not cycles); the window is the frame "
           "less the stages it calls")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps(data, indent=2) + "\n")
     return 0
 
 
