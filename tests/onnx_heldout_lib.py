@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from onnx_lib import quantize
+from onnx_lib import perturbed, quantize
 
 
 class FlatMlp(nn.Module):
@@ -151,25 +151,13 @@ MODELS = {
 CALIB_SAMPLES = 32
 
 
-def _net(name: str, seed: int) -> nn.Module:
-    torch.manual_seed(seed)
-    net = MODELS[name][0]()
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.2, 0.2)
-            m.running_var.uniform_(0.5, 1.5)
-            m.weight.data.uniform_(0.6, 1.4)
-            m.bias.data.uniform_(-0.2, 0.2)
-    return net.eval()
-
-
 def export(name: str, path: Path, seed: int = 0) -> Path:
     """torch.onnx.export as a user calls it: the model's opset, dynamic batch, constant folding."""
     _, shape, opset, dynamic, folding = MODELS[name]
     axes = {"dynamic_axes": {"x": {0: "batch"}, "y": {0: "batch"}}} if dynamic else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(_net(name, seed), (torch.randn(shape),), str(path), dynamo=False, opset_version=opset,
+        torch.onnx.export(perturbed(MODELS[name][0], seed), (torch.randn(shape),), str(path), dynamo=False, opset_version=opset,
                           input_names=["x"], output_names=["y"], do_constant_folding=folding, **axes)
     return path
 
