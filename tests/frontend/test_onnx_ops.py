@@ -15,7 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tinygen.compiler import compile_source, load_source
 from tinygen.frontend import nchw_to_ir
 from tinygen.frontend.onnx.quantized import clamp_bounds, lut_table, quantize_half_even
-from tinygen.frontend.onnx.runtime import compare_outputs, run_onnxruntime
+from tinygen.hil.onnx_check import compare_outputs, run_onnxruntime
 from tinygen.ir import QParams
 from tinygen.ref.float_interp import run_float
 from tinygen.ref.interpreter import quantize_input, run
@@ -52,7 +52,8 @@ W3 = RNG.normal(0, 0.3, (8, 2, 3, 3)).astype(np.float32)       # grouped: 4 grou
 @pytest.mark.parametrize("case", ["grouped_conv", "conv1d", "resize_nearest", "resize_linear", "pad", "split",
                                   "slice", "transpose", "reduce_mean", "clip", "hard_sigmoid", "hard_sigmoid_torch",
                                   "tanh", "softmax", "conv_transpose", "conv_transpose_1d", "conv_transpose_shape",
-                                  "sub_div", "squeeze_unsqueeze", "avg_pool_ceil", "max_pool_same"])
+                                  "sub_div", "squeeze_unsqueeze", "avg_pool_ceil", "max_pool_same", "leaky_relu", "prelu",
+                                  "sub_acts"])
 def test_onnx_float_op_equals_onnxruntime(tmp_path, case):
     n = helper.make_node
     shape4 = [1, 8, 6, 6]
@@ -97,6 +98,13 @@ def test_onnx_float_op_equals_onnxruntime(tmp_path, case):
                           [1, 8, 3, 3]),
         "max_pool_same": ([n("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER")],
                           {}, [1, 8, 7, 7], [1, 8, 4, 4]),
+        # held-out models' operators (tests/frontend/test_onnx_heldout.py): LeakyRelu and PRelu are tinygen's
+        # prelu, a difference of two activations its sub
+        "leaky_relu": ([n("LeakyRelu", ["x"], ["y"], alpha=0.1)], {}, shape4, shape4),
+        "prelu": ([n("PRelu", ["x", "sl"], ["y"])], {"sl": RNG.uniform(0, 0.5, (8, 1, 1)).astype(np.float32)},
+                  shape4, shape4),
+        "sub_acts": ([n("Split", ["x", "s"], ["a", "b"], axis=1), n("Sub", ["a", "b"], ["y"])],
+                     {"s": np.array([4, 4])}, shape4, [1, 4, 6, 6]),
     }
     nodes, inits, ins, outs = cases[case]
     source = float_case(tmp_path, case, nodes, inits, ins, outs)
@@ -105,7 +113,8 @@ def test_onnx_float_op_equals_onnxruntime(tmp_path, case):
         assert ops.count("conv2d") == 4
     # torch's hardsigmoid (alpha 1/6, beta 1/2) is tinygen's exact hard sigmoid; other slopes an add and a mul
     expect = {"hard_sigmoid_torch": ["hard_sigmoid"], "hard_sigmoid": ["add", "mul"], "tanh": ["tanh"],
-              "conv_transpose": ["transpose_conv2d"], "conv_transpose_1d": ["transpose_conv2d"]}
+              "conv_transpose": ["transpose_conv2d"], "conv_transpose_1d": ["transpose_conv2d"],
+              "leaky_relu": ["prelu"], "prelu": ["prelu"]}
     if case in expect:
         assert ops == expect[case], ops
 

@@ -17,8 +17,8 @@ are kept (graph.meta["quantized"] = "onnx", as an int8 .tflite's).
   QuantizeLinear does (round half to even: graph.meta["input_rounding"]), their float
   outputs are the int8 tensors DequantizeLinear reads (graph.meta["float_outputs"]).
 
-This package is the only place that imports `onnx`; tinygen/frontend/onnx/runtime.py
-runs onnxruntime (the reference `tinygen hil` and the tests compare with).
+This package is the only place that imports `onnx`; tinygen/hil/onnx_check.py runs
+onnxruntime (the reference `tinygen hil` and the tests compare with).
 """
 
 from __future__ import annotations

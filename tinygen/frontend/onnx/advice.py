@@ -10,7 +10,8 @@ from tinygen.errors import UnsupportedOpError
 SUPPORTED_FLOAT = (
     "Conv (groups 1, depthwise or grouped; 1-D and 2-D)", "ConvTranspose (group 1; 1-D and 2-D)", "Gemm",
     "MatMul with a constant (+ Add)",
-    "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "MaxPool", "AveragePool",
+    "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "PRelu",
+    "MaxPool", "AveragePool",
     "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice",
     "Add", "Sub", "Mul", "Div (by a constant)", "Softmax", "Resize (nearest by whole factors; linear, half-pixel)",
     "Pad (constant)", "ReduceMean (over H, W)", "Identity", "Dropout", "Constant and shape arithmetic (folded)",
@@ -25,8 +26,6 @@ SUPPORTED_QUANT = (
 
 # op type -> the rewrite to suggest
 _ADVICE = {
-    "LeakyRelu": "tinygen's float path has no LeakyRelu operator; quantize the model with onnxruntime's "
-                 "quantize_static (a quantized LeakyRelu compiles, as a table), or use Relu and fine-tune",
     "Gelu": "the ONNX front end does not map Gelu yet: use HardSwish (int8, TFLite's HARD_SWISH arithmetic) and "
             "fine-tune, or compile the PyTorch model (nn.GELU compiles from PyTorch and .tflite)",
     "Elu": "use Relu or HardSwish and fine-tune",

@@ -19,7 +19,7 @@ from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_axis, ir_shape, nchw4, nchw_constant
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.importer import Importer, register
-from tinygen.frontend.onnx.quantized import binary_quantized, clamp_bounds
+from tinygen.frontend.onnx.quantized import averaged_input, binary_quantized, clamp_bounds
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
                                           sigmoid_fn)
 
@@ -223,7 +223,7 @@ def clamp_value(im: Importer, v, lo: float, hi: float, what: str):
     return im.node_value("clamp", what.lower(), [x], x.tshape, attrs)
 
 
-FUSABLE = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv2d", "add", "mul")
+FUSABLE = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv2d", "add", "mul", "sub")
 
 
 def fuse_clamp(im: Importer, p: Pending, lo: float, hi: float) -> Pending:
@@ -299,11 +299,44 @@ def tanh(im: Importer, node, ins):
     return _unary(im, ins[0], "Tanh", f32(np.tanh), lambda x: im.node_value("tanh", "tanh", [x], x.tshape))
 
 
+def _prelu_node(im: Importer, x, slopes: np.ndarray):
+    """tinygen's prelu (TFLite's PRELU) of a float model: one slope, or one per channel (ONNX
+    axis 1), as a constant that broadcasts against x in the IR's layout."""
+    rank = len(x.tshape)
+    ir_rank = len(ir_shape(x.tshape))
+    slopes = np.asarray(slopes, np.float32)
+    if slopes.size == 1:
+        alpha = slopes.reshape((1,) * ir_rank)
+    elif rank >= 2 and slopes.size == x.tshape[1] and slopes.squeeze().ndim == 1:
+        shape = [1] * ir_rank
+        shape[ir_axis(rank, 1)] = slopes.size
+        alpha = slopes.reshape(shape)
+    else:
+        raise im.unsupported(f"slopes of shape {list(slopes.shape)} for an input {list(x.tshape)}; tinygen takes "
+                             "one slope or one per channel (axis 1)")
+    return im.node_value("prelu", "prelu", [x], x.tshape, {}, {"alpha": np.ascontiguousarray(alpha)})
+
+
 @register("LeakyRelu")
 def leaky_relu(im: Importer, node, ins):
-    def refuse(x):
-        raise im.unsupported("tinygen has no LeakyRelu operator in its float path")
-    return _unary(im, ins[0], "LeakyRelu", leaky_relu_fn(reader.attrs(node).get("alpha", 0.01)), refuse)
+    """A float model's LeakyRelu is a PReLU of one slope; a quantized model's, a table."""
+    alpha = float(reader.attrs(node).get("alpha", 0.01))
+    return _unary(im, ins[0], "LeakyRelu", leaky_relu_fn(alpha),
+                  lambda x: _prelu_node(im, x, np.array([alpha], np.float32)))
+
+
+@register("PRelu")
+def prelu(im: Importer, node, ins):
+    """PRelu: tinygen's prelu in a float model; in a quantized one, of a single slope, a table."""
+    slopes = np.asarray(im.const(ins[1], "slopes"), np.float32)
+    if im.quant:
+        if slopes.size != 1:
+            raise im.unsupported("a PRelu with a slope per channel that the quantizer left in float "
+                                 "(quantize_static does not quantize PRelu); tinygen tables one function per "
+                                 "tensor", "compile the float model with tinygen's own quantization (--calib), "
+                                 "where PRelu is tinygen's int8 prelu, or use LeakyRelu (one slope)")
+        return _unary(im, ins[0], "PRelu", leaky_relu_fn(float(slopes.reshape(-1)[0])), None)
+    return _prelu_node(im, im.act(ins[0]), slopes)
 
 
 @register("Softmax")
@@ -323,7 +356,7 @@ def softmax(im: Importer, node, ins):
 
 def _pool(im: Importer, node, ins, kind: str):
     a = reader.attrs(node)
-    x = im.act(ins[0])
+    x = im.act(averaged_input(im, ins[0]) if kind == "avg" else ins[0])
     if len(x.tshape) not in (3, 4):
         raise im.unsupported("pooling needs a [N, C, H, W] or [N, C, L] input")
     k = list(a["kernel_shape"])
@@ -377,7 +410,7 @@ def global_mean(im: Importer, x, keep: bool = True):
 
 @register("GlobalAveragePool")
 def global_avg_pool(im: Importer, node, ins):
-    x = im.act(ins[0])
+    x = im.act(averaged_input(im, ins[0]))
     if len(x.tshape) not in (3, 4):
         raise im.unsupported("global pooling needs a [N, C, H, W] or [N, C, L] input")
     return global_mean(im, x)
@@ -394,9 +427,8 @@ def _binary(kind: str):
         if im.quant:
             return binary_quantized(im, kind, x, y)
         if isinstance(y, Act) and isinstance(x, Act):
-            if kind in ("Sub", "Div"):
-                raise im.unsupported(f"{'the difference' if kind == 'Sub' else 'the quotient'} of two "
-                                     "activations has no int8 kernel")
+            if kind == "Div":
+                raise im.unsupported("the quotient of two activations has no int8 kernel")
             if len(x.tshape) != len(y.tshape):
                 raise im.unsupported(f"broadcasting shapes {list(x.tshape)} and {list(y.tshape)} of different "
                                      "ranks; reshape one to the other's rank first")

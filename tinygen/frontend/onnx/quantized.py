@@ -140,7 +140,7 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
     shape, attrs = ir_of(p.tshape), dict(p.attrs)
     if p.op in WEIGHT_CHANNEL_AXIS:
         return Act(_mac_node(im, p, ins[0], q), p.tshape, etype)
-    if p.op in ("add", "mul"):
+    if p.op in ("add", "mul", "sub"):
         attrs["act_min"], attrs["act_max"] = clamp_bounds(p.activation, q)
         params = {}
         if "operand" in p.params:
@@ -252,16 +252,22 @@ def quantize_linear(im: Importer, node, ins):
 
 
 def _input_port(im: Importer, v: FloatInput, q: QParams, dtype: str) -> Act:
+    """The int8 input port of float input `v`, on grid `q`, and the moves between the input and
+    this QuantizeLinear replayed on it (a Flatten, a constant Pad: quantizing commutes with
+    them; a Pad's real value is quantized on `q`, as onnxruntime pads, then quantizes)."""
     port = im.float_inputs.get(v.index)
     if port is not None:
         if not im.graph.tensor(port.name).qparams.same_as(q):
             raise im.unsupported(f"the float input {v.name!r} is quantized twice, with "
                                  f"{im.graph.tensor(port.name).qparams!r} and {q!r}")
-        return port
-    im.graph.add_tensor(Tensor(v.name, ir_shape(v.tshape), "int8", Kind.INPUT, qparams=q))
-    port = Act(v.name, v.tshape, ETYPE[dtype])
-    im.float_inputs[v.index] = port
-    return port
+    else:
+        im.graph.add_tensor(Tensor(v.name, ir_shape(v.tshape), "int8", Kind.INPUT, qparams=q))
+        port = Act(v.name, v.tshape, ETYPE[dtype])
+        im.float_inputs[v.index] = port
+    value = port
+    for node, rest, output in v.moves:
+        value = im.act(im.replay(node, [View(value)] + rest, output))
+    return value
 
 
 @register("DequantizeLinear")
@@ -279,6 +285,28 @@ def dequantize_linear(im: Importer, node, ins):
     if not isinstance(v, Act):
         raise im.unsupported("DequantizeLinear of a value that is not a quantized activation")
     return View(on_grid(im, v, scale, zp, dtype))
+
+
+def averaged_input(im: Importer, v):
+    """The input of an average (GlobalAveragePool, AveragePool, ReduceMean) that onnxruntime
+    computes in float on a float function of a quantized tensor: its QOperator form has no
+    quantized HardSwish, and quantize_static averages the HardSwish's float output (a
+    squeeze-excite's pooling) while a QuantizeLinear of the same tensor feeds the other
+    readers. tinygen takes the function by table onto that QuantizeLinear's grid, then averages:
+    each value off by half a step at most, and the errors average out over the window."""
+    if not (im.quant and isinstance(v, View) and v.fns):
+        return v
+    name = im.node.input[0]
+    for n in im.model.graph.node:
+        if n.op_type != "QuantizeLinear" or n.input[0] != name or n.domain not in reader.DEFAULT_DOMAINS:
+            continue
+        ins = [None] + [im.env.get(x) if x else None for x in n.input[1:]]
+        if not isinstance(ins[1], (Const, QConst)) or (len(ins) > 2 and not isinstance(ins[2], (Const, QConst))):
+            continue
+        scale, zp, dtype, _ = _qspec(im, n, ins)
+        if scale.size == 1 and dtype in ETYPE:
+            return value_on(im, v, qparams_of(scale, zp, dtype), ETYPE[dtype])
+    return v
 
 
 def on_grid(im: Importer, x: Act, scale, zp, dtype: str) -> Act:
@@ -301,6 +329,9 @@ def binary_quantized(im: Importer, kind: str, x, y):
     """Add / Sub / Mul / Div in a quantized model: of two quantized activations (ADD, MUL),
     of one and a quantized constant (ADD, MUL with a constant operand), of one and a number
     (a table), or the scale and bias of a ConvInteger accumulator."""
+    for v in (x, y):
+        if isinstance(v, FloatInput):
+            raise im.float_input(v)
     if isinstance(x, (Const, QConst)) and not isinstance(y, (Const, QConst)):
         if kind in ("Sub", "Div"):
             return _scalar_fn(im, kind, y, x, swap=True)
@@ -320,7 +351,7 @@ def binary_quantized(im: Importer, kind: str, x, y):
         return x
     if isinstance(y, Const) and np.asarray(y.value).size == 1 and isinstance(x, (View, Act)):
         return _scalar_fn(im, kind, x, y)
-    if kind in ("Sub", "Div"):
+    if kind == "Div" or (kind == "Sub" and isinstance(y, (Const, QConst))):
         raise im.unsupported(f"{kind} of a quantized activation and a tensor has no int8 kernel (a number works: "
                              "it becomes a table)")
     a = im.act(x)
