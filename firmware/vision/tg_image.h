@@ -113,10 +113,11 @@ struct tg_image_state {
     int32_t vbound;       /* ... and the end of output row out_row */
     /* the area paths that take whole rows (tg_image_rgb565_area.c, tg_image_planar_area_mve.c) */
     tg_image_row_fn area_row; /* NULL: the general path; else the region's rows go to it */
+    /* (the Helium paths lay these out as their files say: planes of 16-bit lanes, weight vectors) */
     uint32_t *lanes;      /* per pixel pair of the region, its R, G, B words: 16-bit sums along the height */
     uint32_t *next;       /* the next output row's lanes, or NULL (the scratch has no room for them) */
     int32_t *hweights;    /* per output column: its first pair's word offset, then pairs int16 weight pairs */
-    int32_t pairs;        /* pixel pairs per output column (the most any spans) */
+    int32_t pairs;        /* pixel pairs per output column (the most any spans); planar: the weights' period */
     uint32_t vunit;       /* gcd(crop_h, out_h): the height's weights in these units */
     int32_t round;        /* out = (sum + round) / divisor2 (twice the reduced sums, see the .c) */
     uint32_t divisor2;
