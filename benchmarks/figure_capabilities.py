@@ -87,7 +87,7 @@ def render_mobilenet(rows: list) -> str:
 # ---------------------------------------------------------------------------------------- camera preprocessing
 
 def measure_camera(work: Path, quick: bool) -> list:
-    # the Cortex-M7 and M4, and the M55 (Helium RGB565 path); quick: the M7
+    # the Cortex-M7 and M4, and the M55 (Helium area paths); quick: the M7
     boards = ("f746zg",) if quick else ("f746zg", "f446re", "n6570")
     python("benchmarks/camera_preprocess.py", "--boards", *boards, "--json", work / "camera.json")
     return [{k: v for k, v in r.items() if k != "per_pixel"} for r in _read(work / "camera.json")]   # rendered
