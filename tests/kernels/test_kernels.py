@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel_lib import assert_same
 
-from tinygen.kernels.lut import hard_swish_table
+from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.quant import op_params
 from tinygen.ref import kernels as ref
 
@@ -203,6 +203,32 @@ def test_softmax_s8_host(kernels, rows, depth, in_scale, beta, spread, seed):
     lo = rng.integers(-128, 128 - spread)
     x = rng.integers(lo, lo + spread + 1, (rows, depth))
     assert_same(ref.softmax_s8(p, x), kernels.softmax_s8(p, x), "softmax_s8")
+
+
+@SETTINGS
+@given(rows=st.integers(1, 4), depth=st.integers(1, 300),
+       in_scale=st.floats(1e-3, 2.0).map(lambda s: float(np.float32(s))),
+       codes=st.sampled_from([254, 255, 256, 127, 1000, 1 << 24, 1]), zp=st.integers(-128, 127),
+       spread=st.integers(0, 255), seed=st.integers(0, 2**32 - 1))
+def test_softmax_scaled_s8_host(kernels, rows, depth, in_scale, codes, zp, spread, seed):
+    p = {**op_params.softmax_params(rows, depth, in_scale, 1.0), "output_multiplier": codes, "output_zero_point": zp}
+    rng = np.random.default_rng(seed)
+    lo = rng.integers(-128, 128 - spread)
+    x = rng.integers(lo, lo + spread + 1, (rows, depth))
+    table = softmax_exp_table(p, {})
+    assert_same(ref.softmax_scaled_s8(p, x), kernels.softmax_scaled_s8(p, x, table), "softmax_scaled_s8")
+
+
+@SETTINGS
+@given(depth=st.integers(1, 300), in_scale=st.floats(1e-3, 2.0).map(lambda s: float(np.float32(s))),
+       seed=st.integers(0, 2**32 - 1))
+def test_softmax_scaled_s8_on_256ths_is_tflites(depth, in_scale, seed):
+    """256 codes per unit at zero point -128 is TFLite's output grid: the scaled softmax's one
+    rounding is then tg_softmax_s8's shift, byte for byte."""
+    p = op_params.softmax_params(3, depth, in_scale, 1.0)
+    x = np.random.default_rng(seed).integers(-128, 128, (3, depth))
+    assert_same(ref.softmax_s8(p, x),
+                ref.softmax_scaled_s8({**p, "output_multiplier": 256, "output_zero_point": -128}, x), "softmax")
 
 
 @SETTINGS

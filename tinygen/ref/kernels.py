@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant import fixedpoint as fp
-from tinygen.ref.activations import hard_swish_s8, logistic_s8, softmax_exp_q0, softmax_s8  # noqa: F401
+from tinygen.ref.activations import hard_swish_s8, logistic_s8, softmax_exp_q0, softmax_s8, softmax_scaled_s8  # noqa: F401
 from tinygen.ref.common import (INT8_MAX, INT8_MIN, _clamp_to_int8, _conv_windows, _pool_windows,  # noqa: F401
                                 _requantize_per_channel, _windows)
 

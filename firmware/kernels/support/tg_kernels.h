@@ -876,6 +876,24 @@ void tg_fully_connected_batch1_w16_s8_dsp(const tg_fully_connected_params_t *p, 
                                           const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
                                           int8_t *scratch, int8_t *output);
 
+/* -- softmax onto a quantized ONNX model's own output grid (ONNX front end) -- */
+
+typedef struct {
+    int32_t rows, depth;            /* softmax over the last axis (depth) of each row */
+    int32_t input_multiplier, input_left_shift;
+    int32_t diff_min;
+    int32_t output_multiplier;      /* the output codes per unit of probability (0 .. 2^24) */
+    int32_t output_zero_point;
+} tg_softmax_scaled_params_t;
+
+/*
+ * tg_softmax_s8's fixed-point probability p of each element, output round(p *
+ * output_multiplier) + output_zero_point, rounded once. table: tg_softmax_s8_dsp's exps
+ * (tinygen.kernels.lut.softmax_exp_table). depth in [1, 4095]. May run in place.
+ */
+void tg_softmax_scaled_s8(const tg_softmax_scaled_params_t *p, const int8_t *input, const int32_t *table,
+                          int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

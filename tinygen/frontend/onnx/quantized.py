@@ -23,8 +23,11 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
   (the `lut` op, tg_lut_s8), built at compile time with numpy in float32: exact up to
   onnxruntime's own approximations of exp and tanh.
 - QLinearAdd / QLinearMul (float in onnxruntime) run TFLite's ADD / MUL arithmetic;
-  QLinearGlobalAveragePool and ReduceMean run TFLite's MEAN; Softmax runs TFLite's int8
-  softmax (output scale 1/256) followed by a table to the model's output grid;
+  QLinearGlobalAveragePool and ReduceMean run TFLite's MEAN; Softmax (QLinearSoftmax, which
+  onnxruntime's optimizer also runs for DequantizeLinear -> Softmax -> QuantizeLinear) runs
+  TFLite's int8 softmax arithmetic up to its fixed-point probability, then multiplies it by
+  onnxruntime's floor(1 / y_scale) and rounds once onto the output grid (tg_softmax_scaled_s8;
+  TFLite's own kernel where the grid is 1/256);
   an average pool or a concatenation whose inputs are on other grids than the output
   requantizes them by table (onnxruntime's QLinearConcat does the same).
 - uint8 tensors become int8 (q - 128, zero point - 128: the same real values); weights
@@ -44,7 +47,6 @@ from tinygen.frontend.onnx.importer import Importer, const_array, ir_of, registe
 from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values,
                                           qparams_of)
 from tinygen.ir import Kind, QParams, Tensor
-from tinygen.quant import op_params
 from tinygen.quant.fixedpoint import quantize_multiplier
 from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
 from tinygen.ref.lookup import by_uint8
@@ -152,9 +154,9 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
         pooled = im.emit(p.op, p.prefix, [x.name], shape, attrs, qparams=grid(im, x), source=p.source)
         return requantize(im, Act(pooled, p.tshape, etype), q)
     if p.op == "softmax":
-        fixed = QParams(op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
-        out = im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=fixed, source=p.source)
-        return requantize(im, Act(out, p.tshape, etype), q)
+        # on the output grid itself, rounded once (tg_softmax_scaled_s8 where it is not 1/256)
+        return Act(im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=q, source=p.source), p.tshape,
+                   etype)
     if p.op == "mean":
         # onnxruntime's QLinearGlobalAveragePool: (sum - N zp) * float32(x_scale / (y_scale * N)), rounded once
         n = math.prod(ir_of(ins[0].tshape)[a] for a in attrs["axes"])
