@@ -70,8 +70,11 @@ def _mul(graph: Graph, node: Node) -> dict:
     a, b = (graph.tensor(t) for t in binary_operands(node))
     out = graph.tensor(node.outputs[0])
     (s1, z1), (s2, z2), (so, zo) = (_qp(graph, t) for t in (a.name, b.name, out.name))
-    return {**_broadcast(a.shape, b.shape, out.shape, node),
-            **op_params.mul_params(s1, z1, s2, z2, so, zo, int(node.attrs["act_min"]), int(node.attrs["act_max"]))}
+    p = {**_broadcast(a.shape, b.shape, out.shape, node),
+         **op_params.mul_params(s1, z1, s2, z2, so, zo, int(node.attrs["act_min"]), int(node.attrs["act_max"]))}
+    if "requant" in node.attrs:     # the frontend's own (multiplier, shift): an ONNX model's onnxruntime rounding
+        p["output_multiplier"], p["output_shift"] = (int(v) for v in node.attrs["requant"])
+    return p
 
 
 @builder("softmax")

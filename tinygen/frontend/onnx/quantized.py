@@ -22,7 +22,9 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
   the 256 possible inputs; tinygen emits the same computation as a 256-byte table
   (the `lut` op, tg_lut_s8), built at compile time with numpy in float32: exact up to
   onnxruntime's own approximations of exp and tanh.
-- QLinearAdd / QLinearMul (float in onnxruntime) run TFLite's ADD / MUL arithmetic;
+- QLinearAdd runs TFLite's ADD arithmetic; QLinearMul (and a Mul between DequantizeLinear
+  and QuantizeLinear, which onnxruntime runs as QLinearMul) TFLite's MUL with the pair that
+  rounds once for onnxruntime's float32 scale ratio, as the MAC ops;
   QLinearGlobalAveragePool and ReduceMean run TFLite's MEAN; Softmax (QLinearSoftmax, which
   onnxruntime's optimizer also runs for DequantizeLinear -> Softmax -> QuantizeLinear) runs
   TFLite's int8 softmax arithmetic up to its fixed-point probability, then multiplies it by
@@ -147,6 +149,12 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
         params = {}
         if "operand" in p.params:
             params["operand"] = _operand(im, p.params["operand"], len(p.tshape))
+        if p.op == "mul":
+            # onnxruntime's QLinearMul: (a - za)(b - zb) * float32(float32(a_scale * b_scale) / y_scale), rounded once
+            scales = [grid(im, x).scale[0] for x in ins] + ([im.graph.tensor(params["operand"]).qparams.scale[0]]
+                                                             if "operand" in params else [])
+            real = (np.float32(scales[0]) * np.float32(scales[1])) / np.float32(q.scale[0])
+            attrs["requant"] = single_rounding_multiplier(float(real))
         return Act(im.emit(p.op, p.prefix, [x.name for x in ins], shape, attrs, params, q, source=p.source),
                    p.tshape, etype)
     if p.op == "avg_pool2d":
