@@ -7,6 +7,8 @@ run checks the same cases.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +16,7 @@ from kernel_lib import assert_same
 
 from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.quant import op_params
+from tinygen.quant.fixedpoint import quantize_multiplier
 from tinygen.ref import kernels as ref
 
 SETTINGS = settings(derandomize=True, max_examples=150, deadline=None,
@@ -176,6 +179,42 @@ def test_max_pool2d_s8_host(kernels, p, seed):
 def test_avg_pool2d_s8_host(kernels, p, seed):
     x = _pool_input(p, seed)
     assert_same(ref.avg_pool2d_s8(p, x), kernels.avg_pool2d_s8(p, x), "avg_pool2d_s8")
+
+
+def _requant_pool(p: dict, ratio: float, zp_out: int) -> dict:
+    """tg_avg_pool2d_requant_s8's parameters from a pool geometry, input scale / output scale and zero point."""
+    multiplier, shift = quantize_multiplier(ratio)
+    rest = {k: v for k, v in p.items() if k not in ("zero_point", "act_min", "act_max")}
+    return {**rest, "input_zero_point": p["zero_point"], "output_zero_point": zp_out,
+            "multiplier": multiplier, "shift": shift, "act_min": p["act_min"], "act_max": p["act_max"]}
+
+
+@SETTINGS
+@given(p=pool_geometry(), ratio=st.floats(2.0 ** -15, 255.0), zp_out=st.integers(-128, 127),
+       seed=st.integers(0, 2**32 - 1))
+def test_avg_pool2d_requant_s8_host(kernels, p, ratio, zp_out, seed):
+    q = _requant_pool(p, float(np.float32(ratio)), zp_out)
+    x = _pool_input(p, seed)
+    assert_same(ref.avg_pool2d_requant_s8(q, x), kernels.avg_pool2d_requant_s8(q, x), "avg_pool2d_requant_s8")
+
+
+@SETTINGS
+@given(p=pool_geometry(), seed=st.integers(0, 2**32 - 1))
+def test_avg_pool2d_requant_s8_on_the_same_grid_rounds_halves_to_even(p, seed):
+    """Input and output on one grid: each output is the exact average of the window's in-bounds
+    values (the kernel's area with count_include_pad) rounded half to even, as onnxruntime's
+    nearbyintf rounds an exact half."""
+    q = _requant_pool({**p, "act_min": -128, "act_max": 127}, 1.0, p["zero_point"])
+    x = _pool_input(p, seed)
+    got = ref.avg_pool2d_requant_s8(q, x)
+    for oy, ox in np.ndindex(p["out_h"], p["out_w"]):
+        y0, x0 = oy * p["stride_h"] - p["pad_top"], ox * p["stride_w"] - p["pad_left"]
+        window = x[max(y0, 0):max(y0 + p["kernel_h"], 0), max(x0, 0):max(x0 + p["kernel_w"], 0)]
+        count = p["kernel_h"] * p["kernel_w"] if p["count_include_pad"] else window.shape[0] * window.shape[1]
+        for c in range(p["channels"]):
+            average = Fraction(int((window[:, :, c] - p["zero_point"]).sum()), max(count, 1))
+            expected = round(average) + p["zero_point"]       # Python rounds halves to even
+            assert got[oy, ox, c] == max(-128, min(127, expected)), (oy, ox, c)
 
 
 scales = st.floats(1e-3, 0.5).map(lambda s: float(np.float32(s)))

@@ -124,6 +124,8 @@ KERNELS: tuple[KernelSpec, ...] = (
     # -- softmax onto a quantized ONNX model's output grid (ONNX front end), plain C for every target --
     KernelSpec("tg_softmax_scaled_s8", "softmax", struct="tg_softmax_scaled_params_t", const_roles=("packed",),
                source="kernels/tg_softmax_scaled_s8.c", variant="scaled", pack=softmax_exp_table, ref_roles=()),
+    # -- average pooling as onnxruntime rounds it (ONNX front end: QLinearAveragePool) --
+    _portable("tg_avg_pool2d_requant_s8", "avg_pool2d", "tg_avg_pool2d_requant_params_t", variant="requant"),
 )
 
 

@@ -30,7 +30,9 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
   TFLite's int8 softmax arithmetic up to its fixed-point probability, then multiplies it by
   onnxruntime's floor(1 / y_scale) and rounds once onto the output grid (tg_softmax_scaled_s8;
   TFLite's own kernel where the grid is 1/256);
-  an average pool or a concatenation whose inputs are on other grids than the output
+  an AveragePool (QLinearAveragePool, which onnxruntime computes in float) quantizes each
+  window's real average on the output grid once, half to even, by an exact division
+  (tg_avg_pool2d_requant_s8); a concatenation whose inputs are on other grids than the output
   requantizes them by table (onnxruntime's QLinearConcat does the same).
 - uint8 tensors become int8 (q - 128, zero point - 128: the same real values); weights
   with a zero point are taken less it where that stays within int8.
@@ -87,6 +89,9 @@ def single_rounding_multiplier(real: float) -> tuple[int, int]:
 
 
 SINGLE_ROUNDING_MIN = 2.0 ** -12
+# tg_avg_pool2d_requant_s8's exact division: input scale / output scale in [2^-15, 2^8), windows up to 4096
+AVG_POOL_RATIO = (2.0 ** -15, 2.0 ** 8)
+AVG_POOL_MAX_AREA = 4096
 
 
 def clamp_bounds(activation, q: QParams) -> tuple[int, int]:
@@ -158,9 +163,15 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
         return Act(im.emit(p.op, p.prefix, [x.name for x in ins], shape, attrs, params, q, source=p.source),
                    p.tshape, etype)
     if p.op == "avg_pool2d":
-        x = ins[0]
-        pooled = im.emit(p.op, p.prefix, [x.name], shape, attrs, qparams=grid(im, x), source=p.source)
-        return requantize(im, Act(pooled, p.tshape, etype), q)
+        # onnxruntime's QLinearAveragePool: the real average quantized once, half to even
+        # (tg_avg_pool2d_requant_s8, an exact division by the element count)
+        real = np.float32(grid(im, ins[0]).scale[0]) / np.float32(q.scale[0])
+        if not AVG_POOL_RATIO[0] <= real < AVG_POOL_RATIO[1] or math.prod(attrs["kernel"]) > AVG_POOL_MAX_AREA:
+            raise im.unsupported(f"an average pool of {list(attrs['kernel'])} with input scale / output scale {real:g}: "
+                                 f"tinygen takes windows up to {AVG_POOL_MAX_AREA} elements, ratios from 2^-15 "
+                                 "below 2^8")
+        attrs["requant"] = quantize_multiplier(float(real))
+        attrs["act_min"], attrs["act_max"] = clamp_bounds(p.activation, q)
     if p.op == "softmax":
         # on the output grid itself, rounded once (tg_softmax_scaled_s8 where it is not 1/256)
         return Act(im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=q, source=p.source), p.tshape,
