@@ -4,7 +4,7 @@
  * once, half to even. Each window's sum S of (x - input_zero_point) over its in-bounds
  * elements (count of them; with count_include_pad the kernel's area, padded positions holding
  * real 0) becomes round(S * multiplier * 2^shift / (count * 2^31)), multiplier * 2^(shift - 31)
- * being input scale / output scale, as one exact 64-bit division rounded half to even, plus
+ * being input scale / output scale, as one exact division rounded half to even, plus
  * output_zero_point. tg_avg_pool2d_s8 (TFLite) rounds halves away from zero and divides on the
  * input's own grid, which a change of grid would round a second time.
  * Parameters: tinygen.kernels.params_conv (avg_pool2d with the node attribute requant).
@@ -12,19 +12,27 @@
  */
 #include "tg_kernels.h"
 
-/* num / den (den > 0) rounded to the nearest integer, halves to even. */
-static int32_t divide_half_even(int64_t num, int64_t den)
+/*
+ * num / (count * 2^e) rounded to the nearest integer, halves to even, without a 64-bit division:
+ * t = floor(num / 2^e), then t / count in 32 bits (|t| < 2^28: windows up to 4096 elements of
+ * |x - zero point| <= 255, scale ratios below 2^8), the remainder weighed against half the divisor.
+ */
+static int32_t divide_half_even(int64_t num, int32_t count, int32_t e)
 {
-    int64_t q = num / den;
-    int64_t r = num % den;
+    const int64_t t = num >= 0 ? num >> e : -((-num - 1) >> e) - 1;
+    const int64_t low = num - t * ((int64_t)1 << e);           /* in [0, 2^e) */
+    int32_t q = (int32_t)t / count;
+    int32_t r = (int32_t)t - q * count;
+    int64_t twice;
     if (r < 0) {        /* C truncates toward zero: floor instead */
         q -= 1;
-        r += den;
+        r += count;
     }
-    if (2 * r > den || (2 * r == den && (q & 1) != 0)) {
+    twice = 2 * (((int64_t)r << e) + low);
+    if (twice > ((int64_t)count << e) || (twice == ((int64_t)count << e) && (q & 1) != 0)) {
         q += 1;
     }
-    return q > INT8_MAX + 256 ? INT8_MAX + 256 : (q < INT8_MIN - 256 ? INT8_MIN - 256 : (int32_t)q);
+    return q;
 }
 
 void tg_avg_pool2d_requant_s8(const tg_avg_pool2d_requant_params_t *p, const int8_t *input, int8_t *output)
@@ -41,7 +49,6 @@ void tg_avg_pool2d_requant_s8(const tg_avg_pool2d_requant_params_t *p, const int
             const int32_t kx_end = p->in_w - in_x_origin < p->kernel_w ? p->in_w - in_x_origin : p->kernel_w;
             const int32_t count = p->count_include_pad ? p->kernel_h * p->kernel_w
                                                        : (ky_end - ky_start) * (kx_end - kx_start);
-            const int64_t den = (int64_t)count << (31 - p->shift);
             int8_t *out = &output[(out_y * p->out_w + out_x) * p->channels];
             for (c = 0; c < p->channels; ++c) {
                 int32_t sum = 0;
@@ -53,7 +60,7 @@ void tg_avg_pool2d_requant_s8(const tg_avg_pool2d_requant_params_t *p, const int
                     }
                 }
                 if (count > 0) {
-                    avg += divide_half_even((int64_t)sum * p->multiplier, den);
+                    avg += divide_half_even((int64_t)sum * p->multiplier, count, 31 - p->shift);
                 }
                 avg = avg < p->act_min ? p->act_min : avg;
                 out[c] = (int8_t)(avg > p->act_max ? p->act_max : avg);
