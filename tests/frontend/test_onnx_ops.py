@@ -326,3 +326,21 @@ def test_onnx_qdq_softmax_rounds_once_onto_the_output_grid(tmp_path):
     nodes, inits, outs, _ = _qdq_cases()["Softmax_255ths"]
     _, a = agreement(qop(tmp_path, "softmax", nodes, inits, [1, 4, 3, 3], outs, opset=13))
     assert a.exact >= 0.9 * a.samples, a.as_dict()
+
+
+# -- Gelu (opset 20) --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_onnx_gelu_float_and_qdq_table(tmp_path, approximate):
+    """Gelu in a float model is tinygen's gelu, equal to onnxruntime's in float; between
+    DequantizeLinear and QuantizeLinear it is a table, onnxruntime's bytes."""
+    n = helper.make_node
+    shape = [1, 4, 3, 3]
+    source = float_case(tmp_path, f"gelu_{approximate}", [n("Gelu", ["x"], ["y"], approximate=approximate)], {},
+                        shape, shape, opset=20)
+    assert [(nd.op, nd.attrs["approximate"]) for nd in source.graph.nodes] == [("gelu", approximate == "tanh")]
+    nodes = [n("DequantizeLinear", ["xq", "xs", "xz"], ["d"]), n("Gelu", ["d"], ["f"], approximate=approximate),
+             n("QuantizeLinear", ["f", "ys", "yz"], ["yq"])]
+    graph, a = agreement(qop(tmp_path, f"qgelu_{approximate}", nodes, dict(ODD), shape, shape, opset=20))
+    assert [nd.op for nd in graph.nodes] == ["lut"]
+    assert a.exact == a.samples, a.as_dict()
