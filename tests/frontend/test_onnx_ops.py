@@ -15,6 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 from e2e import assert_bit_exact, build_host
 
 from tinygen.compiler import compile_source, load_source
+from tinygen.errors import UnsupportedOpError
 from tinygen.frontend import nchw_to_ir
 from tinygen.frontend.onnx.quantized import clamp_bounds, lut_table, quantize_half_even
 from tinygen.hil.onnx_check import compare_outputs, run_onnxruntime
@@ -344,3 +345,19 @@ def test_onnx_gelu_float_and_qdq_table(tmp_path, approximate):
     graph, a = agreement(qop(tmp_path, f"qgelu_{approximate}", nodes, dict(ODD), shape, shape, opset=20))
     assert [nd.op for nd in graph.nodes] == ["lut"]
     assert a.exact == a.samples, a.as_dict()
+
+
+def test_onnx_quantized_batch_norm_then_float_function_refused_in_one_line(tmp_path):
+    """A BatchNormalization that becomes a depthwise 1x1 layer, then a float function the quantizer left
+    without a QuantizeLinear (QOperator form of an unfolded model): one refusal naming both, with the fix."""
+    n = helper.make_node
+    c = 4
+    nodes = [n("DequantizeLinear", ["xq", "xs", "xz"], ["d"]),
+             n("BatchNormalization", ["d", "g", "b", "m", "v"], ["bn"]), n("HardSigmoid", ["bn"], ["h"]),
+             n("QuantizeLinear", ["h", "ys", "yz"], ["yq"])]
+    inits = {"g": np.full(c, 1.2, np.float32), "b": np.full(c, 0.1, np.float32), "m": np.zeros(c, np.float32),
+             "v": np.ones(c, np.float32), **ODD}
+    path = qop(tmp_path, "bn_hardsigmoid", nodes, inits, [1, c, 3, 3], [1, c, 3, 3])
+    with pytest.raises(UnsupportedOpError) as e:
+        compile_source(load_source(path))
+    assert "HardSigmoid of BatchNormalization" in str(e.value) and "quant_pre_process" in e.value.hint

@@ -280,6 +280,10 @@ def _unary(im: Importer, v, what: str, fn, float_emit):
             return v.then(what, fn)
         if isinstance(v, Act):
             return View(v).then(what, fn)
+        if isinstance(v, Pending):
+            raise im.unsupported(f"{what} of {v.source} that the quantizer left in float (no QuantizeLinear "
+                                 "between them)", "quantize in QDQ form, or quant_pre_process the float model first "
+                                 "(it folds BatchNormalization into the Conv before it)")
         raise im.unsupported(f"{what} of a value that is not quantized (a QuantizeLinear / DequantizeLinear "
                              "pair before it)")
     return float_emit(im.act(v))
