@@ -14,7 +14,8 @@ bug in the front end, or stands for a family of exports:
 - leaky: LeakyReLU, PReLU per channel, a difference of two branches;
 - view_flatten: x.view(x.size(0), -1) with a dynamic batch (Shape, Gather, Unsqueeze, Concat, Reshape);
 - normalized: (x - mean) / std inside the model, before the first conv;
-- autoencoder: ConvTranspose2d (QOperator form leaves it in float).
+- autoencoder: ConvTranspose2d (QOperator form leaves it in float);
+- gated: products of two activations (a * sigmoid(b), tanh * sigmoid), which onnxruntime runs as QLinearMul.
 
     path = heldout_model(tmp, "pads", "qoperator")     # -> Path of the .onnx
     x = heldout_inputs("pads", 20, seed=1)              # float inputs, the model's layout
@@ -137,6 +138,21 @@ class AutoEncoder(nn.Module):
         return self.dec(self.enc(x))
 
 
+class Gated(nn.Module):
+    """GLU-style gating: a conv into 2C channels chunked, a * sigmoid(b); then tanh * sigmoid (WaveNet)."""
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(4, 16, 3, padding=1)
+        self.c2, self.c3 = nn.Conv2d(8, 8, 3, padding=1), nn.Conv2d(8, 8, 3, padding=1)
+        self.fc = nn.Linear(8 * 6 * 6, 3)
+
+    def forward(self, x):
+        a, b = torch.chunk(self.c1(x), 2, dim=1)
+        x = a * torch.sigmoid(b)
+        x = torch.tanh(self.c2(x)) * torch.sigmoid(self.c3(x))
+        return self.fc(x.view(x.size(0), -1))
+
+
 # name -> (net, input shape, opset, dynamic batch, constant folding)
 MODELS = {
     "flat_mlp": (FlatMlp, (1, 1, 8, 8), 17, True, False),
@@ -147,6 +163,7 @@ MODELS = {
     "view_flatten": (ViewFlatten, (1, 2, 6, 6), 13, True, False),
     "normalized": (Normalized, (1, 3, 6, 6), 17, False, True),
     "autoencoder": (AutoEncoder, (1, 1, 8, 8), 13, False, True),
+    "gated": (Gated, (1, 4, 6, 6), 17, True, True),
 }
 CALIB_SAMPLES = 32
 

@@ -15,7 +15,7 @@ from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_PO
                                        DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP,
                                        FC_BATCH1_W16_DSP, FC_DSP,
                                        FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
-from tinygen.kernels.lut import hard_swish_table
+from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
 
 
@@ -121,6 +121,11 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_requantize_s8", "relu", "tg_requantize_params_t"),
     # -- table lookup (ONNX front end): an elementwise op of a quantized ONNX model --
     _portable("tg_lut_s8", "lut", "tg_lut_params_t", ("table",)),
+    # -- softmax onto a quantized ONNX model's output grid (ONNX front end), plain C for every target --
+    KernelSpec("tg_softmax_scaled_s8", "softmax", struct="tg_softmax_scaled_params_t", const_roles=("packed",),
+               source="kernels/tg_softmax_scaled_s8.c", variant="scaled", pack=softmax_exp_table, ref_roles=()),
+    # -- average pooling as onnxruntime rounds it (ONNX front end: QLinearAveragePool) --
+    _portable("tg_avg_pool2d_requant_s8", "avg_pool2d", "tg_avg_pool2d_requant_params_t", variant="requant"),
 )
 
 

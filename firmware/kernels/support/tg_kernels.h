@@ -876,6 +876,47 @@ void tg_fully_connected_batch1_w16_s8_dsp(const tg_fully_connected_params_t *p, 
                                           const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
                                           int8_t *scratch, int8_t *output);
 
+/* -- average pooling as onnxruntime rounds it (ONNX front end: QLinearAveragePool) -- */
+
+typedef struct {
+    int32_t in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t count_include_pad;      /* 1: every window counts kernel_h*kernel_w elements, padded
+                                       positions holding real 0; 0: its in-bounds elements */
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;      /* input scale / output scale = multiplier * 2^(shift - 31),
+                                       multiplier in [2^30, 2^31), shift in [-15, 9] */
+    int32_t act_min, act_max;
+} tg_avg_pool2d_requant_params_t;
+
+/*
+ * Average pooling onto the output's grid (another than the input's, or the same): each
+ * window's sum of (x - input_zero_point) times the scale ratio over its element count, one
+ * exact division rounded half to even, plus output_zero_point. Window area up to 4096.
+ */
+void tg_avg_pool2d_requant_s8(const tg_avg_pool2d_requant_params_t *p, const int8_t *input, int8_t *output);
+
+/* -- softmax onto a quantized ONNX model's own output grid (ONNX front end) -- */
+
+typedef struct {
+    int32_t rows, depth;            /* softmax over the last axis (depth) of each row */
+    int32_t input_multiplier, input_left_shift;
+    int32_t diff_min;
+    int32_t output_multiplier;      /* the output codes per unit of probability (0 .. 2^24) */
+    int32_t output_zero_point;
+} tg_softmax_scaled_params_t;
+
+/*
+ * tg_softmax_s8's fixed-point probability p of each element, output round(p *
+ * output_multiplier) + output_zero_point, rounded once. table: tg_softmax_s8_dsp's exps
+ * (tinygen.kernels.lut.softmax_exp_table). depth in [1, 4095]. May run in place.
+ */
+void tg_softmax_scaled_s8(const tg_softmax_scaled_params_t *p, const int8_t *input, const int32_t *table,
+                          int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,19 +15,19 @@ SUPPORTED_FLOAT = (
     "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice",
     "Add", "Sub", "Mul", "Div (by a constant)", "Softmax", "Resize (nearest by whole factors; linear, half-pixel)",
     "Pad (constant)", "ReduceMean (over H, W)", "Identity", "Dropout", "Constant and shape arithmetic (folded)",
+    "Gelu (opset 20)",
 )
 SUPPORTED_QUANT = (
     "QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm", "QLinearAdd", "QLinearMul",
     "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearConcat",
     "QLinearSoftmax", "ConvInteger / MatMulInteger (static input quantization)",
     "any elementwise float op between DequantizeLinear and QuantizeLinear: Sigmoid, Tanh, LeakyRelu, HardSigmoid, "
-    "HardSwish, Relu, Clip, Add / Sub / Mul / Div by a number (a 256-entry table)",
+    "HardSwish, Gelu, Relu, Clip, Add / Sub / Mul / Div by a number (a 256-entry table)",
 )
 
 # op type -> the rewrite to suggest
 _ADVICE = {
-    "Gelu": "the ONNX front end does not map Gelu yet: use HardSwish (int8, TFLite's HARD_SWISH arithmetic) and "
-            "fine-tune, or compile the PyTorch model (nn.GELU compiles from PyTorch and .tflite)",
+    "Erf": "export nn.GELU with opset_version=20 (one Gelu node, which tinygen maps), or compile the PyTorch model",
     "Elu": "use Relu or HardSwish and fine-tune",
     "LayerNormalization": "the ONNX front end does not map LayerNormalization (its sequences' layout) yet: compile the "
                           "PyTorch model (nn.LayerNorm over the last dim compiles from PyTorch), or use "

@@ -18,7 +18,7 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_axis, ir_shape, nchw4, nchw_constant
 from tinygen.frontend.onnx import reader
-from tinygen.frontend.onnx.importer import Importer, register
+from tinygen.frontend.onnx.importer import Importer, const_array, register
 from tinygen.frontend.onnx.quantized import averaged_input, binary_quantized, clamp_bounds
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
                                           sigmoid_fn)
@@ -193,18 +193,38 @@ def _const_like(v) -> bool:
 
 @register("BatchNormalization")
 def batch_norm(im: Importer, node, ins):
-    if im.quant:
-        raise im.unsupported("a BatchNormalization in a quantized model; fold it into the Conv before "
-                             "quantizing (onnxruntime's quant_pre_process does)")
     x = im.act(ins[0])
-    if len(x.tshape) not in (2, 3, 4):
+    if len(x.tshape) not in (2, 3, 4) or (im.quant and len(x.tshape) == 2):
         raise im.unsupported(f"batch norm over a {len(x.tshape)}-D tensor")
     a = reader.attrs(node)
     if int(a.get("training_mode", 0)):
         raise ModelError(f"{im.filename}: {im.where()} runs in training mode", "export the model in eval mode")
+    if im.quant:
+        return _batch_norm_quantized(im, x, ins, float(a.get("epsilon", 1e-5)))
     gamma, beta, mean, var = (im.const(v, k) for v, k in zip(ins[1:5], ("scale", "B", "mean", "var")))
     return im.node_value("batch_norm", "bn", [x], x.tshape, {"eps": float(a.get("epsilon", 1e-5))},
                          {"gamma": gamma, "beta": beta, "mean": mean, "var": var})
+
+
+def _batch_norm_quantized(im: Importer, x: Act, ins, eps: float):
+    """A BatchNormalization that quant_pre_process did not fold (onnxruntime computes it in float
+    between DequantizeLinear and QuantizeLinear): the per-channel affine a x + b, a = scale /
+    sqrt(var + eps), b = B - mean a, as a depthwise 1x1 convolution rounding once: weights +-127
+    with the scale |a| / 127 each, the int32 bias b on the accumulator's scale."""
+    scale, beta, mean, var = (np.asarray(const_array(v, real=True), np.float64).reshape(-1)
+                              for v in ins[1:5])
+    mul = scale / np.sqrt(var + eps)
+    add = beta - mean * mul
+    channels = nchw4(x.tshape)[1]
+    w_scale = np.where(mul == 0, 1.0, np.abs(mul) / 127).astype(np.float32)
+    weight = IntWeight(np.broadcast_to(np.sign(mul) * 127, (channels,)).astype(np.int64).reshape(1, 1, 1, -1),
+                       np.broadcast_to(w_scale, (channels,)).copy())
+    acc = (np.float32(im.graph.tensor(x.name).qparams.scale[0]) * weight.scale).astype(np.float32)
+    bias = np.rint(np.broadcast_to(add, (channels,)) / acc).astype(np.int64)
+    attrs, _ = conv_geometry(im, {}, nchw4(x.tshape)[2:], (1, 1))
+    attrs["depth_multiplier"] = 1
+    return Pending("depthwise_conv2d", "bn", [x], tuple(x.tshape), attrs,
+                   {"weight": weight, "bias": bias, "acc_scale": acc}, im.source())
 
 
 # -- activations ------------------------------------------------------------------------------
@@ -260,6 +280,10 @@ def _unary(im: Importer, v, what: str, fn, float_emit):
             return v.then(what, fn)
         if isinstance(v, Act):
             return View(v).then(what, fn)
+        if isinstance(v, Pending):
+            raise im.unsupported(f"{what} of {v.source} that the quantizer left in float (no QuantizeLinear "
+                                 "between them)", "quantize in QDQ form, or quant_pre_process the float model first "
+                                 "(it folds BatchNormalization into the Conv before it)")
         raise im.unsupported(f"{what} of a value that is not quantized (a QuantizeLinear / DequantizeLinear "
                              "pair before it)")
     return float_emit(im.act(v))

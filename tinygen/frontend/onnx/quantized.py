@@ -22,10 +22,17 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
   the 256 possible inputs; tinygen emits the same computation as a 256-byte table
   (the `lut` op, tg_lut_s8), built at compile time with numpy in float32: exact up to
   onnxruntime's own approximations of exp and tanh.
-- QLinearAdd / QLinearMul (float in onnxruntime) run TFLite's ADD / MUL arithmetic;
-  QLinearGlobalAveragePool and ReduceMean run TFLite's MEAN; Softmax runs TFLite's int8
-  softmax (output scale 1/256) followed by a table to the model's output grid;
-  an average pool or a concatenation whose inputs are on other grids than the output
+- QLinearAdd runs TFLite's ADD arithmetic; QLinearMul (and a Mul between DequantizeLinear
+  and QuantizeLinear, which onnxruntime runs as QLinearMul) TFLite's MUL with the pair that
+  rounds once for onnxruntime's float32 scale ratio, as the MAC ops;
+  QLinearGlobalAveragePool and ReduceMean run TFLite's MEAN; Softmax (QLinearSoftmax, which
+  onnxruntime's optimizer also runs for DequantizeLinear -> Softmax -> QuantizeLinear) runs
+  TFLite's int8 softmax arithmetic up to its fixed-point probability, then multiplies it by
+  onnxruntime's floor(1 / y_scale) and rounds once onto the output grid (tg_softmax_scaled_s8;
+  TFLite's own kernel where the grid is 1/256);
+  an AveragePool (QLinearAveragePool, which onnxruntime computes in float) quantizes each
+  window's real average on the output grid once, half to even, by an exact division
+  (tg_avg_pool2d_requant_s8); a concatenation whose inputs are on other grids than the output
   requantizes them by table (onnxruntime's QLinearConcat does the same).
 - uint8 tensors become int8 (q - 128, zero point - 128: the same real values); weights
   with a zero point are taken less it where that stays within int8.
@@ -44,7 +51,6 @@ from tinygen.frontend.onnx.importer import Importer, const_array, ir_of, registe
 from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values,
                                           qparams_of)
 from tinygen.ir import Kind, QParams, Tensor
-from tinygen.quant import op_params
 from tinygen.quant.fixedpoint import quantize_multiplier
 from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
 from tinygen.ref.lookup import by_uint8
@@ -83,6 +89,9 @@ def single_rounding_multiplier(real: float) -> tuple[int, int]:
 
 
 SINGLE_ROUNDING_MIN = 2.0 ** -12
+# tg_avg_pool2d_requant_s8's exact division: input scale / output scale in [2^-15, 2^8), windows up to 4096
+AVG_POOL_RATIO = (2.0 ** -15, 2.0 ** 8)
+AVG_POOL_MAX_AREA = 4096
 
 
 def clamp_bounds(activation, q: QParams) -> tuple[int, int]:
@@ -145,16 +154,28 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
         params = {}
         if "operand" in p.params:
             params["operand"] = _operand(im, p.params["operand"], len(p.tshape))
+        if p.op == "mul":
+            # onnxruntime's QLinearMul: (a - za)(b - zb) * float32(float32(a_scale * b_scale) / y_scale), rounded once
+            scales = [grid(im, x).scale[0] for x in ins] + ([im.graph.tensor(params["operand"]).qparams.scale[0]]
+                                                             if "operand" in params else [])
+            real = (np.float32(scales[0]) * np.float32(scales[1])) / np.float32(q.scale[0])
+            attrs["requant"] = single_rounding_multiplier(float(real))
         return Act(im.emit(p.op, p.prefix, [x.name for x in ins], shape, attrs, params, q, source=p.source),
                    p.tshape, etype)
     if p.op == "avg_pool2d":
-        x = ins[0]
-        pooled = im.emit(p.op, p.prefix, [x.name], shape, attrs, qparams=grid(im, x), source=p.source)
-        return requantize(im, Act(pooled, p.tshape, etype), q)
+        # onnxruntime's QLinearAveragePool: the real average quantized once, half to even
+        # (tg_avg_pool2d_requant_s8, an exact division by the element count)
+        real = np.float32(grid(im, ins[0]).scale[0]) / np.float32(q.scale[0])
+        if not AVG_POOL_RATIO[0] <= real < AVG_POOL_RATIO[1] or math.prod(attrs["kernel"]) > AVG_POOL_MAX_AREA:
+            raise im.unsupported(f"an average pool of {list(attrs['kernel'])} with input scale / output scale {real:g}: "
+                                 f"tinygen takes windows up to {AVG_POOL_MAX_AREA} elements, ratios from 2^-15 "
+                                 "below 2^8")
+        attrs["requant"] = quantize_multiplier(float(real))
+        attrs["act_min"], attrs["act_max"] = clamp_bounds(p.activation, q)
     if p.op == "softmax":
-        fixed = QParams(op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
-        out = im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=fixed, source=p.source)
-        return requantize(im, Act(out, p.tshape, etype), q)
+        # on the output grid itself, rounded once (tg_softmax_scaled_s8 where it is not 1/256)
+        return Act(im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=q, source=p.source), p.tshape,
+                   etype)
     if p.op == "mean":
         # onnxruntime's QLinearGlobalAveragePool: (sum - N zp) * float32(x_scale / (y_scale * N)), rounded once
         n = math.prod(ir_of(ins[0].tshape)[a] for a in attrs["axes"])
