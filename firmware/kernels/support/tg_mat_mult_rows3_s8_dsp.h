@@ -160,14 +160,12 @@ static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int
 #define TG_ROWS3_STR_(x) #x
 #define TG_ROWS3_STR(x) TG_ROWS3_STR_(x)
 
-/* Up to this many steps run unrolled whole (the rows read at offsets), more in a loop of
-   TG_ROWS3_UNROLL steps per pass (a divisor of the trip count where one is, see below). */
-#ifndef TG_ROWS3_WHOLE
+/* Up to this many steps run unrolled whole (the rows read at offsets), more in a loop of 4, 3 or 2
+   steps per pass (a divisor of the trip count where one is), as tg_pairs_loop_asm's. A loop of 8
+   steps would leave out half the passes' 3 instructions of loop control (KWS's pointwise layers:
+   6 per channel pair) for 4 more steps of code per layer (84 B each, every instruction 32-bit):
+   over VWW's 11 such layers its flash would pass the CMSIS-NN build's. */
 #define TG_ROWS3_WHOLE 6
-#endif
-#ifndef TG_ROWS3_UNROLL
-#define TG_ROWS3_UNROLL 4
-#endif
 
 /*
  * The pair loop of one 3-row block as one asm block: per pair the record's doubled biases
@@ -183,8 +181,7 @@ static inline __attribute__((always_inline)) void tg_rows3_loop_asm(const int16_
 {
     const int32_t *const xbase = (const int32_t *)__builtin_assume_aligned(x, 8);
     const int32_t trips = depth >> 2;
-    const int32_t u = TG_ROWS3_UNROLL;
-    const int32_t unroll = trips <= TG_ROWS3_WHOLE ? 1 : trips % u == 0 ? u : trips % 4 == 0 ? 4 : trips % 3 == 0 ? 3 : trips % 2 == 0 ? 2 : 4;
+    const int32_t unroll = trips <= TG_ROWS3_WHOLE ? 1 : trips % 4 == 0 ? 4 : trips % 3 == 0 ? 3 : trips % 2 == 0 ? 2 : 4;
     const int32_t pre = trips <= TG_ROWS3_WHOLE ? trips : trips % unroll;
     const int32_t loops = trips <= TG_ROWS3_WHOLE ? 0 : trips / unroll;
     const int32_t *const xend = xbase + TG_ROWS3_GROUP_WORDS * trips;
