@@ -14,6 +14,7 @@ from tinygen.kernels.fc_batch1_dsp import (fc_batch1_lean_serves, fc_batch1_pack
                                           fc_batch1_w16_packed)
 from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import softmax_exp_table
+from tinygen.kernels.pw_rows3_dsp import rows3_scratch, rows3_serves
 from tinygen.kernels.pw_shallow_dsp import pw_shallow_scratch, pw_shallow_serves
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
@@ -326,3 +327,20 @@ FC_BATCH1_W16_DSP = KernelSpec(
     "tg_fully_connected_batch1_w16_s8_dsp", const_roles=("packed", "multiplier", "shift"),
     source="kernels/tg_fully_connected_batch1_w16_s8_dsp.c", scratch=fc_batch1_scratch, accepts=_fc_batch1_serves,
     leaner=("tg_fully_connected_batch1_lean_s8_dsp",), **{**_FC_BATCH1, "pack": fc_batch1_w16_packed})
+
+
+# --- pointwise conv in 3-row blocks ---
+def _rows3_serves(graph, node) -> bool:
+    return rows3_serves(*_params_consts(graph, node))
+
+
+# tg_conv2d_1x1_s8_dsp's product with the pixels in blocks of 3 (21 instructions per 24 MACs in
+# its steps against 16 per 16; firmware/kernels/support/tg_mat_mult_rows3_s8_dsp.h) where the
+# specialized layer folds its requantization (tinygen/kernels/pw_rows3_dsp.py): the same
+# constants, a third widened row more scratch; a candidate --kernels auto measures per layer
+CONV2D_1X1_ROWS3_DSP = KernelSpec(
+    "tg_conv2d_1x1_rows3_s8_dsp", "conv2d", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+    struct="tg_conv2d_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_1x1_rows3_s8_dsp.c",
+    variant="1x1", twin="conv2d_s8", scratch=rows3_scratch, accepts=_rows3_serves,
+    headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_mat_mult_pairs_s8_dsp.h",
+             "kernels/tg_mat_mult_rows3_s8_dsp.h"))

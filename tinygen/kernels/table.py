@@ -15,6 +15,7 @@ from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_PO
                                        DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP,
                                        FC_BATCH1_W16_DSP, FC_DSP,
                                        FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
+from tinygen.kernels.dsp_table import CONV2D_1X1_ROWS3_DSP      # pointwise in 3-row blocks
 from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
 
@@ -70,6 +71,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     CONV2D_WIDEN_DSP,
     CONV2D_DSP,
     CONV2D_DIRECT_DSP,
+    CONV2D_1X1_ROWS3_DSP,   # pointwise in 3-row blocks: a candidate of --kernels auto, not the default
     FC_SHALLOW_DSP,
     FC_BATCH1_DSP,
     FC_BATCH1_LEAN_DSP,

@@ -29,6 +29,10 @@ are legal C. The step models, one per loop order:
       only its input rows and writes only its output rows, reads and writes
       interleaved (a pair of rows is widened into scratch first, but a single
       row is read again for every group of output columns).
+  ROW_BLOCKS3 (tg_conv2d_1x1_rows3_s8_dsp, tg_mat_mult_rows3_s8_dsp.h): specialized, blocks
+      of 3 rows in increasing order, the last one the last 3 rows (overlapping the block
+      before where rows % 3 != 0), each block's 3 input rows widened into scratch before any
+      of its outputs is written; its generic entry point runs ROW_BLOCKS: the larger distance.
   ROWS (tg_conv2d_1x1_shallow_s8_dsp): one row (pixel) at a time in increasing order,
       the row's input read whole before its outputs are written.
   CHANNEL_BLOCKS (tg_depthwise_conv2d_s8_dsp, and its 3x3 path alone
@@ -146,6 +150,14 @@ def _row_blocks(rows: int, depth: int, cols: int) -> int:
     return step_distance(wmax, first * depth, reads_first=False)
 
 
+def _row_blocks3(rows: int, depth: int, cols: int) -> int:
+    first = np.arange(0, rows - 2, 3)
+    if rows >= 3 and rows % 3:
+        first = np.append(first, rows - 3)
+    specialized = step_distance((first + 3) * cols - 1, first * depth, reads_first=True) if rows >= 3 else 0
+    return max(specialized, _row_blocks(rows, depth, cols))
+
+
 def _rows(rows: int, depth: int, cols: int) -> int:
     first = np.arange(rows)
     return step_distance((first + 1) * cols - 1, first * depth, reads_first=True)
@@ -216,6 +228,7 @@ DISTANCE = {
     "tg_depthwise_conv2d_s8": _windowed(depthwise=True),
     "tg_conv2d_s8_dsp": _pixel_blocks,
     "tg_conv2d_1x1_s8_dsp": lambda k: _row_blocks(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
+    "tg_conv2d_1x1_rows3_s8_dsp": lambda k: _row_blocks3(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_fully_connected_s8_dsp": lambda k: _row_blocks(k["rows"], k["in_features"], k["out_features"]),
     "tg_conv2d_1x1_shallow_s8_dsp": lambda k: _rows(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_depthwise_conv2d_s8_dsp": _channel_blocks,

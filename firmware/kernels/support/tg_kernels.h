@@ -917,6 +917,17 @@ typedef struct {
 void tg_softmax_scaled_s8(const tg_softmax_scaled_params_t *p, const int8_t *input, const int32_t *table,
                           int8_t *output);
 
+/* --- pointwise conv in 3-row blocks --- */
+/*
+ * tg_conv2d_1x1_s8_dsp with the output pixels in blocks of 3 where a specialized layer folds its
+ * requantization (tg_mat_mult_rows3_s8_dsp.h); the generic entry point runs tg_conv2d_1x1_s8_dsp's
+ * product. Same arguments and layouts; scratch: 6 * ((in_c + 3) & ~3) + 16 * out_c bytes,
+ * 8-byte aligned (tg_conv2d_1x1_rows3_s8_dsp_buffer_size).
+ */
+void tg_conv2d_1x1_rows3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
+                                const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
