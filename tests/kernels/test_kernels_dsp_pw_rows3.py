@@ -17,12 +17,10 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from torch_models import compile_module
 
-from e2e import assert_device_equals_reference
+from rows3_lib import check_on_standin, compile_with
 from standin_lib import needs_qemu
 from tinygen.kernels.pw_rows3_dsp import rows3_scratch, rows3_serves
-from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates
 
 ROWS3 = "tg_conv2d_1x1_rows3_s8_dsp"
@@ -96,14 +94,7 @@ def _compile(seed: int, features, specialize: bool = True):
         torch.nn.init.uniform_(p, -0.5, 0.5)
     net.eval()
     calib = np.random.default_rng(seed).standard_normal((16, channels[0], h, w)).astype(np.float32)
-    _, first = compile_module(net, calib, options=CompileOptions(features=frozenset(features)))
-    choice = {n.name: ROWS3 for n in first.nodes
-              if ROWS3 in [c.name for c in kernel_candidates(first, n, frozenset(features))]}
-    # no scratch-free swap at the arena's peak (tinygen/passes/lower_peak.py): the kernel on every layer
-    source, graph = compile_module(net, calib, options=CompileOptions(features=frozenset(features),
-                                                                      kernel_choice=choice, lower_peak=False))
-    graph.meta["specialize"] = specialize
-    return source, graph, calib, choice
+    return compile_with(ROWS3, net, calib, features, specialize)
 
 
 def test_pw_rows3_is_an_auto_candidate_after_the_preferred_kernel():
@@ -127,23 +118,11 @@ def test_pw_rows3_is_an_auto_candidate_after_the_preferred_kernel():
 
 def _check(board_name: str, seed: int, tmp_path, specialize: bool = True, bounds=None) -> None:
     from tinygen.board import get_board
-    from tinygen.compiler import build
-    from tinygen.hil.target import open_device
-    from tinygen.ref.interpreter import quantize_input
 
     board = get_board(board_name)
-    source, graph, calib, choice = _compile(seed, board.isa_features, specialize)
-    assert len(choice) >= 4
-    for node in graph.nodes:
-        if node.name in choice and bounds is not None:
-            node.attrs["kparams"]["act_min"], node.attrs["kparams"]["act_max"] = bounds
-    project = build(source, graph, board, tmp_path / "fw").out_dir
-    code = (project / "model.c").read_text()
-    assert (f"{ROWS3}_inline(" in code) == specialize
-    with open_device(board, project, emulate=True) as dev:
-        for i in range(3):
-            x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
-            assert_device_equals_reference(dev, graph, x, f"{board_name} seed {seed} bounds {bounds} input {i}")
+    compiled = _compile(seed, board.isa_features, specialize)
+    assert len(compiled[3]) >= 4
+    check_on_standin(ROWS3, board, compiled, tmp_path, f"{board_name} seed {seed}", specialize, bounds)
 
 
 @needs_qemu

@@ -15,6 +15,7 @@ from tinygen.kernels.fc_batch1_dsp import (fc_batch1_lean_serves, fc_batch1_pack
 from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import softmax_exp_table
 from tinygen.kernels.pw_rows3_dsp import rows3_scratch, rows3_serves
+from tinygen.kernels.conv_rows3_dsp import conv_rows3_scratch, conv_rows3_serves
 from tinygen.kernels.pw_shallow_dsp import pw_shallow_scratch, pw_shallow_serves
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
@@ -344,3 +345,21 @@ CONV2D_1X1_ROWS3_DSP = KernelSpec(
     variant="1x1", twin="conv2d_s8", scratch=rows3_scratch, accepts=_rows3_serves,
     headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_mat_mult_pairs_s8_dsp.h",
              "kernels/tg_mat_mult_rows3_s8_dsp.h"))
+
+
+# --- im2col conv in 3-pixel blocks ---
+def _conv_rows3_serves(graph, node) -> bool:
+    return conv_rows3_serves(*_params_consts(graph, node))
+
+
+# tg_conv2d_s8_dsp with 3 output pixels' fields per block multiplied in the pointwise kernel's
+# 3-row block (firmware/kernels/conv/tg_conv2d_rows3_s8_dsp.h) where the specialized layer folds
+# its requantization (tinygen/kernels/conv_rows3_dsp.py): the same constants, a third field and
+# widened row more scratch; a candidate --kernels auto measures per layer
+CONV2D_ROWS3_DSP = KernelSpec(
+    "tg_conv2d_rows3_s8_dsp", "conv2d", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+    struct="tg_conv2d_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_rows3_s8_dsp.c",
+    twin="conv2d_s8", scratch=conv_rows3_scratch, accepts=_conv_rows3_serves,
+    headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_mat_mult_pairs_s8_dsp.h",
+             "kernels/tg_mat_mult_rows3_s8_dsp.h", "kernels/tg_conv2d_s8_dsp.h", "kernels/tg_conv2d_s8_c3_dsp.h",
+             "kernels/tg_conv2d_rows3_s8_dsp.h"))

@@ -16,6 +16,7 @@ from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_PO
                                        FC_BATCH1_W16_DSP, FC_DSP,
                                        FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
 from tinygen.kernels.dsp_table import CONV2D_1X1_ROWS3_DSP      # pointwise in 3-row blocks
+from tinygen.kernels.dsp_table import CONV2D_ROWS3_DSP          # im2col conv in 3-pixel blocks
 from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
 
@@ -72,6 +73,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     CONV2D_DSP,
     CONV2D_DIRECT_DSP,
     CONV2D_1X1_ROWS3_DSP,   # pointwise in 3-row blocks: a candidate of --kernels auto, not the default
+    CONV2D_ROWS3_DSP,       # im2col conv in 3-pixel blocks: a candidate of --kernels auto, not the default
     FC_SHALLOW_DSP,
     FC_BATCH1_DSP,
     FC_BATCH1_LEAN_DSP,

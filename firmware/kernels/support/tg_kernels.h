@@ -928,6 +928,18 @@ void tg_conv2d_1x1_rows3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input
                                 const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                                 int8_t *scratch, int8_t *output);
 
+/* --- im2col conv in 3-pixel blocks --- */
+/*
+ * tg_conv2d_s8_dsp with the receptive fields of 3 output pixels per block multiplied in the
+ * pointwise kernel's 3-row block where a specialized layer folds its requantization
+ * (tg_conv2d_rows3_s8_dsp.h); the generic entry point runs tg_conv2d_s8_dsp's body. Same arguments
+ * and layouts; scratch, 8-byte aligned: ((3 * K + 7) & ~7) + 6 * ((K + 3) & ~3) + 16 * out_c bytes
+ * (K = kernel_h * kernel_w * in_c), at least tg_conv2d_s8_dsp's.
+ */
+void tg_conv2d_rows3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
+                            const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
+                            int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
