@@ -13,7 +13,7 @@ from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_PO
                                        CONV2D_DIRECT_DSP, CONV2D_DSP, CONV2D_WIDEN_DSP, DEPTHWISE_3X3_DM_DSP,
                                        DEPTHWISE_3X3_DSP, DEPTHWISE_DSP, DEPTHWISE_KX1_DSP, DEPTHWISE_KX1_IMM_DSP,
                                        DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP,
-                                       FC_BATCH1_W16_DSP, FC_DSP,
+                                       FC_BATCH1_W16_DSP, FC_DSP, DEPTHWISE_3X3_NARROW_DSP,
                                        FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
 from tinygen.kernels.lut import hard_swish_table
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
@@ -82,6 +82,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8",
               headers=_CONV2D_S8_H),
     DEPTHWISE_3X3_DSP,
+    DEPTHWISE_3X3_NARROW_DSP,   # narrow maps: a candidate of --kernels auto after the 3x3 path
     DEPTHWISE_KX1_IMM_DSP,
     DEPTHWISE_KX1_RAW_DSP,
     DEPTHWISE_KX1_DSP,
