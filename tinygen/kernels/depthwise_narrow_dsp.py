@@ -25,7 +25,6 @@ import numpy as np
 from tinygen.kernels.depthwise_dsp import requant_small_ok
 
 LINE = 5             # TG_DW3N_LINE: output pixels per row
-SLOT_WORDS = 4       # TG_DW3N_SLOT_WORDS: column pairs per channel in a ring slot (padded columns 0..7)
 RECORD_WORDS = 10    # TG_DW3N_RECORD_WORDS
 LAST = 1 << 8        # TG_DW3N_LAST: in the last channel's word 9
 
@@ -38,13 +37,19 @@ def narrow_shape(p: dict) -> bool:
             and 0 <= p["pad_top"] <= 2 and 0 <= p["pad_left"] <= 2 and p["pad_left"] + p["in_w"] <= LINE + 2)
 
 
+def slot_words(p: dict) -> int:
+    """Column pairs per channel in a ring slot (tg_dw3n_words): 4 (padded columns 0..7), or 3
+    where padded column 0 is padding (pad_left > 0: columns 1..6, the kernel's phase 1)."""
+    return 3 if p["pad_left"] > 0 else 4
+
+
 def narrow_scratch(p: dict) -> int:
-    """Scratch bytes: the ring of 3 widened input rows (SLOT_WORDS words per channel and row,
+    """Scratch bytes: the ring of 3 widened input rows (slot_words words per channel and row,
     a channel's 3 rows together), then a row of C zero-point bytes (the padding columns'
     input)."""
     if not narrow_shape(p):
         return 0
-    return 3 * SLOT_WORDS * 4 * p["in_c"] + p["in_c"]
+    return 3 * slot_words(p) * 4 * p["in_c"] + p["in_c"]
 
 
 def narrow_records(p: dict, consts: dict) -> np.ndarray:
@@ -80,5 +85,5 @@ def narrow_serves(p: dict, consts: dict) -> bool:
     return narrow_shape(p) and int(narrow_records(p, consts)[0]) == p["out_c"]
 
 
-__all__ = ["LAST", "LINE", "RECORD_WORDS", "SLOT_WORDS", "narrow_records", "narrow_scratch", "narrow_serves",
-           "narrow_shape"]
+__all__ = ["LAST", "LINE", "RECORD_WORDS", "narrow_records", "narrow_scratch", "narrow_serves", "narrow_shape",
+           "slot_words"]

@@ -337,9 +337,11 @@ def _narrow_serves(graph, node) -> bool:
 
 
 # 3x3 stride 1 on output rows of 5 pixels, channels a multiple of 4 (MLPerf KWS's depthwise layers):
-# a whole output row per channel, 12.6 instructions per output against the 3x3 path's 15.5 (+ its
-# odd pixel's 24); records of 40 bytes a channel against 32. A candidate --kernels auto measures
-# (after the 3x3 path in the preference order)
+# a whole output row per channel, 11.6 instructions per output (12.4 without padding on the left)
+# against the 3x3 path's 15.5 per pixel of its groups of 4 and 24 for the odd fifth; records of 40
+# bytes a channel against 32. Before the 3x3 path in the preference order: --kernels auto's
+# measuring variants run a layer's second candidate beside the others' second ones, where the
+# arena's lowering (passes/lower_peak.py) put the 3x3 path back and left it unmeasured
 DEPTHWISE_3X3_NARROW_DSP = KernelSpec(
     "tg_depthwise_conv2d_3x3_narrow_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
     requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
