@@ -253,6 +253,10 @@ def test_depthwise_3x3_narrow_s8_dsp_standin(board_name, seed, tmp_path):
                            CompileOptions(features=features, kernel_choice=choice, lower_peak=False))
     assert [n.kernel == NARROW for n in graph.nodes if n.op == "depthwise_conv2d"] == served
     project = build(source, graph, board, tmp_path / "fw").out_dir
+    # the sign's ADD left out of the build where every layer on the kernel clamps at its zero point or above
+    ties_clamped = all(n.attrs["kparams"]["act_min"] >= n.attrs["kparams"]["output_offset"]
+                       for n in graph.nodes if n.kernel == NARROW)
+    assert ("-DTG_DW3N_SIGN_ADD=0" in (project / "Makefile").read_text()) == ties_clamped
     with open_device(board, project, emulate=True) as dev:
         for scale in (1.0, 1.0, 8.0):         # 8: most inputs saturate at -128 / 127
             x = quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * scale))
