@@ -113,7 +113,8 @@ def _inplace_net():
     (odd pixel count, blocks spanning rows), a thin 1x1 conv (depth 8), depthwise 3x3 at
     strides 1 and 2 (6 channels:
     a block of 4 and 2 single channels), 1x1 convs over 49 pixels (the last row alone), a
-    residual add, fully connected layers."""
+    residual add, a 3x3 depthwise layer on rows of 5 pixels (the narrow kernel), fully connected
+    layers."""
     import torch
     from torch import nn
 
@@ -130,11 +131,13 @@ def _inplace_net():
                 nn.Conv2d(6, 5, 1),
                 nn.Conv2d(5, 5, 3, stride=2, padding=1, groups=5),
                 nn.Conv2d(5, 4, 3, padding=1))
-            self.head = nn.Sequential(nn.Linear(4 * 4 * 4, 40), nn.ReLU(), nn.Linear(40, 10))
+            # 4 x 4 -> 4 x 5 (a 3 x 2 window), then tg_depthwise_conv2d_3x3_narrow_s8_dsp
+            self.narrow = nn.Sequential(nn.Conv2d(4, 4, (3, 2), padding=1), nn.Conv2d(4, 4, 3, padding=1, groups=4))
+            self.head = nn.Sequential(nn.Linear(4 * 4 * 5, 40), nn.ReLU(), nn.Linear(40, 10))
 
         def forward(self, x):
             x = self.stem(x)
-            return self.head(torch.flatten(self.body(x + self.block(x)), 1))
+            return self.head(torch.flatten(self.narrow(self.body(x + self.block(x))), 1))
 
     torch.manual_seed(3)
     net = Net()

@@ -13,7 +13,7 @@ from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_PO
                                        CONV2D_DIRECT_DSP, CONV2D_DSP, CONV2D_WIDEN_DSP, DEPTHWISE_3X3_DM_DSP,
                                        DEPTHWISE_3X3_DSP, DEPTHWISE_DSP, DEPTHWISE_KX1_DSP, DEPTHWISE_KX1_IMM_DSP,
                                        DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP,
-                                       FC_BATCH1_W16_DSP, FC_DSP,
+                                       FC_BATCH1_W16_DSP, FC_DSP, DEPTHWISE_3X3_NARROW_DSP,
                                        FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
 from tinygen.kernels.dsp_table import CONV2D_1X1_ROWS3_DSP      # pointwise in 3-row blocks
 from tinygen.kernels.dsp_table import CONV2D_ROWS3_DSP          # im2col conv in 3-pixel blocks
@@ -85,6 +85,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     CONV2D_ADD_DSP,
     _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8",
               headers=_CONV2D_S8_H),
+    DEPTHWISE_3X3_NARROW_DSP,   # narrow maps (rows of 5 pixels): before the 3x3 path, faster where it serves
     DEPTHWISE_3X3_DSP,
     DEPTHWISE_KX1_IMM_DSP,
     DEPTHWISE_KX1_RAW_DSP,

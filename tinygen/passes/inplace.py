@@ -43,6 +43,10 @@ are legal C. The step models, one per loop order:
       block (a larger block only moves reads earlier) for both pixel groupings,
       keeping the larger distance: the rule holds for either grouping.
 
+  NARROW_ROWS (tg_depthwise_conv2d_3x3_narrow_s8_dsp): output rows in increasing
+      order; a row's new input rows (up to its windows' last) are read whole into
+      the kernel's ring before any of the row is written.
+
   FUSED_SKIP (tg_conv2d_add_s8, tg_conv2d_add_s8_dsp, tg_conv2d_add_widen_s8_dsp,
       tg_conv2d_add_s8_rv32): output
       byte p is written after reading skip byte p, the second input, and no other
@@ -220,6 +224,20 @@ def _rv32(depthwise: bool):
     return distance
 
 
+def _narrow_rows(k: dict) -> int:
+    """NARROW_ROWS (tg_depthwise_conv2d_3x3_narrow_s8_dsp): output rows in increasing order,
+    each written (every channel) after the input rows its windows need that were not read yet
+    are read whole (widened into the ring), at most to row top + 2."""
+    row_out, row_in = k["out_w"] * k["out_c"], k["in_w"] * k["in_c"]
+    top = np.arange(k["out_h"]) * k["stride_h"] - k["pad_top"]
+    start = np.maximum(np.concatenate([top[:1], top[:-1] + 3]), top)    # the first row not yet in the ring
+    first = np.maximum(start, 0)
+    reads = first < np.minimum(top + 3, k["in_h"])
+    rmin = np.where(reads, first * row_in, NO_READ)
+    wmax = (np.arange(k["out_h"]) + 1) * row_out - 1
+    return step_distance(wmax, rmin, reads_first=True)
+
+
 # kernel -> D from its parameter struct
 DISTANCE = {
     "tg_conv2d_s8": _windowed(depthwise=False),
@@ -237,6 +255,8 @@ DISTANCE = {
     # per pixel group (_rv32_groups) blocks of channels (conv: 4; depthwise: 1) in increasing
     # order, each written after reading its group's windows
     "tg_conv2d_s8_rv32": _rv32(depthwise=False),
+    # a whole output row (every channel) after its new input rows: NARROW_ROWS
+    "tg_depthwise_conv2d_3x3_narrow_s8_dsp": _narrow_rows,
     "tg_depthwise_conv2d_s8_rv32": _rv32(depthwise=True),
 }
 

@@ -940,6 +940,18 @@ void tg_conv2d_rows3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, co
                             const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
                             int8_t *output);
 
+/* Cortex-M4/M7 3x3 depthwise on narrow maps */
+
+/*
+ * tg_depthwise_conv2d_s8 for 3x3 windows, stride 1, dilation 1, depth multiplier 1, out_w 5,
+ * in_c a multiple of 4, for the layers whose records tinygen/kernels/depthwise_narrow_dsp.py
+ * packs (packed[0] == in_c): the records are all its constants. A whole output row per channel.
+ * scratch: depthwise_narrow_dsp.narrow_scratch bytes, 4-byte aligned. The output may start at
+ * the input (tinygen/passes/inplace.py).
+ */
+void tg_depthwise_conv2d_3x3_narrow_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
+                                           int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
