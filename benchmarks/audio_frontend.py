@@ -1,9 +1,9 @@
 """The audio front end's cost on the stand-ins: executed instructions per 20 ms frame and RAM.
 
-    .venv/bin/python benchmarks/audio_frontend.py [--boards f746zg f446re esp32-c3] [--json out.json]
+    .venv/bin/python benchmarks/audio_frontend.py [--boards f746zg f446re esp32-c3 n6570] [--json out.json]
 
 Builds the MLPerf Tiny KWS model with `--frontend mfcc` for each board (the float front end
-on the Cortex-M7 and M4F, the fixed-point one on the ESP32-C3's RV32IMC), boots its QEMU
+on the Cortex-M7, M4F and M55 (Helium stages there), the fixed-point one on the ESP32-C3's RV32IMC), boots its QEMU
 stand-in and measures, through the protocol (tinygen.audio.client):
 
 - clip mode: `tg audio` on spoken words (tests/data/audio/speech.npz) and on 1 s of
@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "examples" / "mlperf-tiny" / "kws_dscnn_int8.tflite"
 SPEECH = ROOT / "tests" / "data" / "audio" / "speech.npz"
-BOARDS = ("nucleo-f746zg", "nucleo-f446re", "esp32-c3")
+BOARDS = ("nucleo-f746zg", "nucleo-f446re", "esp32-c3", "stm32n6570-dk")
 FRAME_SECONDS = 0.020
 BUDGET_SHARE = 0.05          # of the core's cycles for one frame every 20 ms
 
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(["board", "front end", "instr/frame (clip)", "instr/frame (stream, hop 2)", "5% budget",
                  "of a 20 ms frame", "within", "RAM", "tables (flash)", "network instr"], rows,
                 "llrrrrlrrr"))
-    print("\ninstructions executed on the QEMU stand-in (mps2-an500 / mps2-an386 / RISC-V virt), counted as one "
+    print("\ninstructions executed on the QEMU stand-in (mps2-an500 / mps2-an386 / RISC-V virt / mps3-an547), counted as one "
           "cycle each for the budget; RAM: the front end's static buffers (32,000 B of it the audio upload)")
     if args.json:
         Path(args.json).write_text(json.dumps(data, indent=2) + "\n")

@@ -1,7 +1,11 @@
-"""The MFCC front end per stage on the Cortex-M7 and M4 stand-ins: executed instructions of one
+"""The MFCC front end per stage on the Cortex-M7, M4 and M55 stand-ins: executed instructions of one
 20 ms frame in each stage of tg_mfcc_frame_f32 (firmware/audio), beside its floor.
 
-    .venv/bin/python benchmarks/audio_stages.py [--boards f746zg f446re] [--json out.json]
+    .venv/bin/python benchmarks/audio_stages.py [--boards f746zg f446re n6570] [--json out.json]
+
+Each board runs the stages it compiles (tinygen.codegen.audio: the tg_*_f32_mve.c files on a
+Helium core, the M55's n6570); where those are not the scalar files, the scalar ones are
+measured too on the same stand-in (the "scalar" column: before and after).
 
 One bare firmware per board (benchmarks/standin_firmware.py) with the float front end's tables
 (tinygen.codegen.audio_tables, as a `--frontend mfcc` build renders them) runs, on one frame of
@@ -22,6 +26,10 @@ FPU: VMLA / VFMA count one instruction per multiply-add, VLDM loads several valu
 - mel + log: one multiply-add (and load) per filter weight (~2 per bin, ~260) and 40 logarithms
   (tg_log_f32, ~20 each): ~1,300;
 - DCT: 40 x 10 multiply-adds, their weights read by VLDM: ~500.
+
+On Helium (the FLOOR_MVE column, argued in each tg_*_f32_mve.c's header): four lanes, the same
+operations as the scalar code (no fused multiply-add), and what needs a division (the square
+roots, the logarithms) stays scalar.
 
 QEMU counts executed instructions (never cycles). A benchmark, not a test: it prints numbers.
 """
@@ -44,15 +52,23 @@ from standin_firmware import FIRMWARE, run_firmware  # noqa: E402
 
 from tinygen.codegen.audio import Frontend  # noqa: E402
 from tinygen.codegen.audio_tables import render_tables  # noqa: E402
+from tinygen.codegen.isa_variants import isa_variants, with_variants  # noqa: E402
+from tinygen.board import get_board  # noqa: E402
 
 SPEECH = ROOT / "tests" / "data" / "audio" / "speech.npz"
 STAGES = ("window", "fft", "magnitude", "mel + log", "dct")
 SOURCES = ("tg_mfcc_frame_f32.c", "tg_cfft_f32.c", "tg_rfft_mag_f32.c", "tg_mel_log_f32.c", "tg_dct_f32.c",
-           "tg_log_f32.c", "tg_sqrt_f32.c")
+           "tg_log_f32.c", "tg_sqrt_f32.c")     # each as the board's variant (tinygen.codegen.isa_variants)
 # operation counts per frame (see the docstring): the floor of each stage on this ISA
 FLOOR = {"window": 14 * 240, "fft": 12 * 8 * 128, "magnitude": 12 * 128, "mel + log": 2 * 130 + 40 * 20,
          "dct": 500}
-
+# the same on the Cortex-M55's Helium, bit-exact with the scalar stages (the argument in each
+# firmware/audio/tg_*_f32_mve.c's header): 4 lanes, no fused multiply-add, no vector division
+FLOOR_MVE = {"window": 6 * 120 + 2 * 8,              # 2 products, 4 memory operations a vector; the zero pairs
+             "fft": 18 * 256,                        # 10 float operations, 8 memory operations a vector of butterflies
+             "magnitude": 32 * 32 + 15 * 128,        # the split's loads and 15 operations a vector; a scalar sqrt a bin
+             "mel + log": 4 * 70 + 25 * 40,          # a gather pair, product, sum a step of 4 filters; scalar logs
+             "dct": 10 * 40}                         # x[m], 3 loads, 3 products, 3 sums an input
 MAIN = r"""
 #include <stddef.h>
 #include <stdint.h>
@@ -113,7 +129,14 @@ int main(void)
 """
 
 
-def measure(board: str, work: Path) -> dict:
+def stage_sources(features) -> list[Path]:
+    """The stages' files for a board with these ISA features: X_mve.c on a Helium core."""
+    chosen = Frontend("mfcc", "f32", frozenset(features)).firmware_files()
+    return [FIRMWARE / f for f in isa_variants(with_variants([f"audio/{s}" for s in SOURCES]), features)
+            if f in chosen]
+
+
+def measure(board: str, work: Path, features) -> dict:
     clip = np.load(SPEECH)["us_yes"]
     frame = clip[1600:1600 + 480]
     source, header = render_tables(Frontend("mfcc", "f32"), 1.0, 0)
@@ -123,7 +146,7 @@ def measure(board: str, work: Path) -> dict:
     (work / "tg_audio_tables.h").write_text(header)
     gain = f"{1.0 / max(1, int(np.abs(clip).max())):.9g}f"
     (work / "main.c").write_text(MAIN % {"frame": ",".join(str(int(v)) for v in frame), "gain": gain})
-    sources = [work / "main.c", work / "tg_audio_tables.c"] + [FIRMWARE / "audio" / s for s in SOURCES]
+    sources = [work / "main.c", work / "tg_audio_tables.c"] + stage_sources(features)
     text = run_firmware(board, sources, work)
     counts = {m[1]: int(m[2]) for m in re.finditer(r"^(frame|fft|magnitude|mel \+ log|dct) (\d+)$", text, re.M)}
     counts["window"] = counts["frame"] - sum(counts[s] for s in STAGES[1:])
@@ -134,23 +157,31 @@ def main() -> int:
     from tinygen.report import table
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--boards", nargs="+", default=["f746zg", "f446re"])
+    ap.add_argument("--boards", nargs="+", default=["f746zg", "f446re", "n6570"])
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for b in args.boards:
-            results[b] = measure(b, Path(tmp) / b)
-    rows = []
+            features = get_board(b).isa_features
+            if stage_sources(features) != stage_sources(()):       # the scalar stages too: before / after
+                results[f"{b} scalar"] = measure(b, Path(tmp) / f"{b}-scalar", ())
+                results[f"{b} Helium"] = measure(b, Path(tmp) / b, features)
+            else:
+                results[b] = measure(b, Path(tmp) / b, features)
+    rows, data = [], []
     for s in (*STAGES, "frame"):
-        floor = FLOOR.get(s) if s != "frame" else None
-        rows.append([s, *(f"{results[b][s]:,}" for b in args.boards), f"~{floor:,}" if floor else "-"])
-    print(table(["stage", *(f"{b} instructions" for b in args.boards), "floor (estimate)"], rows,
-                "l" + "r" * (len(args.boards) + 1)))
+        floor, floor_mve = FLOOR.get(s), FLOOR_MVE.get(s)
+        rows.append([s, *(f"{results[b][s]:,}" for b in results), f"~{floor:,}" if floor else "-",
+                     f"~{floor_mve:,}" if floor_mve else "-"])
+        data.append({"stage": s, **{f"{b} instructions": results[b][s] for b in results},
+                     "floor": floor, "floor_mve": floor_mve})
+    print(table(["stage", *(f"{b} instructions" for b in results), "floor (estimate)", "Helium floor (estimate)"],
+                rows, "l" + "r" * (len(results) + 2)))
     print("\nexecuted instructions of one 20 ms frame on the QEMU stand-ins (not cycles); the window is the frame "
           "less the stages it calls")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps(data, indent=2) + "\n")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Camera preprocessing against the network: executed instructions per frame on the
 Cortex-M7 (f746zg, `mps2-an500`) and Cortex-M4 (f446re, `mps2-an386`) stand-ins, and on the
-Cortex-M55's (n6570, `mps3-an547`: the Helium RGB565 path) with `--boards n6570`.
+Cortex-M55's (n6570, `mps3-an547`: the Helium area paths for RGB565, YUYV and gray) with
+`--boards n6570`.
 
     .venv/bin/python benchmarks/camera_preprocess.py [--boards f746zg f446re] [--json out.json]
 

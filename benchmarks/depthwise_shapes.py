@@ -11,7 +11,8 @@ tg_depthwise_conv2d_kx1_raw_s8_dsp), and run on its QEMU stand-in (mps2-an500 fo
 F746): one inference after a warm-up, the depthwise layer's instructions and its kernel,
 checked equal to the numpy reference. The shapes are those the issue names: temporal k x 1
 (width 1) with 128 channels, dilated; 1 x k (height 1); VWW's 3x3 at stride 1 and 2;
-channel counts that are not multiples of 4; depth multipliers 2 (stride 1 and 2) and 4 (3 channels). The issue's target: at
+channel counts that are not multiples of 4; depth multipliers 2 (stride 1 and 2) and 4 (3 channels); MLPerf KWS's
+25 x 5 rows and a 5-wide one without padding. The issue's target: at
 most 2.5 instructions per MAC on the k x 1 temporal shapes with 128 channels. A benchmark,
 not a test: it prints instructions, never cycles.
 """
@@ -44,6 +45,9 @@ SHAPES = {
     "multiplier2_3x3": (32, 2, (12, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
     "multiplier2_3x3_s2": (32, 2, (12, 12), (3, 3), (2, 2), (1, 1), (1, 1)),
     "multiplier4_3x3_c3": (3, 4, (24, 24), (3, 3), (1, 1), (1, 1), (1, 1)),
+    # MLPerf KWS's 3x3 layers (rows of 5 pixels: tg_depthwise_conv2d_3x3_narrow_s8_dsp), and one without padding
+    "kws_3x3_25x5_relu": (64, 1, (25, 5), (3, 3), (1, 1), (1, 1), (1, 1), "relu"),
+    "narrow_3x3_valid": (32, 1, (12, 7), (3, 3), (1, 1), (1, 1), (0, 0)),
 }
 
 

@@ -87,7 +87,7 @@ def render_mobilenet(rows: list) -> str:
 # ---------------------------------------------------------------------------------------- camera preprocessing
 
 def measure_camera(work: Path, quick: bool) -> list:
-    # the Cortex-M7 and M4, and the M55 (Helium RGB565 path); quick: the M7
+    # the Cortex-M7 and M4, and the M55 (Helium area paths); quick: the M7
     boards = ("f746zg",) if quick else ("f746zg", "f446re", "n6570")
     python("benchmarks/camera_preprocess.py", "--boards", *boards, "--json", work / "camera.json")
     return [{k: v for k, v in r.items() if k != "per_pixel"} for r in _read(work / "camera.json")]   # rendered
@@ -111,7 +111,7 @@ def render_camera(rows: list) -> str:
 # ---------------------------------------------------------------------------------------- audio front end
 
 def measure_audio(work: Path, quick: bool) -> list:
-    boards = ("f746zg",) if quick else ("f746zg", "f446re", "esp32-c3")
+    boards = ("f746zg",) if quick else ("f746zg", "f446re", "esp32-c3", "stm32n6570-dk")
     python("benchmarks/audio_frontend.py", "--boards", *boards, "--json", work / "audio.json")
     return _read(work / "audio.json")
 
@@ -126,6 +126,24 @@ def render_audio(rows: list) -> str:
         lines.append(f"| {r['board']} | {r['frontend']} | {clip} "
                      f"| {r['stream_per_frame']:,.0f} | {share:.2%} | {human_bytes(r['ram_bytes'])} "
                      f"| {human_bytes(r['flash_table_bytes'])} | {r['network_per_inference']:,.0f} |")
+    return "\n".join(lines)
+
+
+def measure_audio_stages(work: Path, quick: bool) -> list:
+    boards = ("n6570",) if quick else ("f746zg", "n6570")
+    python("benchmarks/audio_stages.py", "--boards", *boards, "--json", work / "stages.json")
+    return _read(work / "stages.json")
+
+
+def render_audio_stages(rows: list) -> str:
+    boards = [k[:-len(" instructions")] for k in rows[0] if k.endswith(" instructions")]
+    lines = ["| stage | " + " | ".join(f"{b} (instructions)" for b in boards)
+             + " | floor, scalar FPU (estimate) | floor, Helium (estimate) |",
+             "|---|" + "---:|" * (len(boards) + 2)]
+    for r in rows:
+        floors = [f"~{r[k]:,}" if r[k] else "" for k in ("floor", "floor_mve")]
+        lines.append(f"| {r['stage']} | " + " | ".join(f"{r[b + ' instructions']:,}" for b in boards)
+                     + f" | {floors[0]} | {floors[1]} |")
     return "\n".join(lines)
 
 
@@ -281,6 +299,9 @@ FIGURES: list[Figure] = [
     Figure("audio-frontend", "the audio front end's instructions per frame and RAM (benchmarks/audio_frontend.py)",
            measure_audio, render_audio, minutes=1.5, quick_minutes=0.5, rows=("board",),
            counts=("clip_per_frame_min", "clip_per_frame_max", "stream_per_frame", "network_per_inference")),
+    Figure("audio-stages", "the float MFCC front end per stage, scalar and Helium, beside its floor "
+           "(benchmarks/audio_stages.py)", measure_audio_stages, render_audio_stages, minutes=0.5,
+           quick_minutes=0.3, rows=("stage",)),
     Figure("kws-models", "keyword spotting on the synthesized corpus's test clips, host and f746zg stand-in "
            "(benchmarks/kws.py --standin --no-stream)", measure_kws, render_kws, minutes=3.5, quick_minutes=0.8,
            rows=("model",)),

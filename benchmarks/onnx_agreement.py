@@ -22,7 +22,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,7 +31,7 @@ from onnx_lib import MODELS, onnx_inputs, onnx_model  # noqa: E402
 
 from tinygen.compiler import compile_source, load_source  # noqa: E402
 from tinygen.frontend.onnx import quantized  # noqa: E402
-from tinygen.frontend.onnx.runtime import compare_outputs, run_onnxruntime  # noqa: E402
+from tinygen.hil.onnx_check import compare_outputs, run_onnxruntime  # noqa: E402
 from tinygen.quant.fixedpoint import quantize_multiplier  # noqa: E402
 from tinygen.ref.interpreter import quantize_input, run  # noqa: E402
 

@@ -73,6 +73,19 @@ def trace_mat_mult_dsp(rows, depth, cols):
             yield 2 * t, "w", b
 
 
+def trace_rows3_dsp(rows, depth, cols):
+    """tg_conv2d_1x1_rows3_s8_dsp's specialized blocks: 3 rows at a time, the last block the last
+    3 rows (overlapping the one before where rows % 3), each block's rows read whole before its
+    outputs are written; then, as a later trace, its generic entry point's (trace_mat_mult_dsp),
+    so that the distance found serves both."""
+    starts = list(range(0, rows - 2, 3)) + ([rows - 3] if rows >= 3 and rows % 3 else [])
+    for t, r in enumerate(starts):
+        for b in range(r * depth, (r + 3) * depth):
+            yield 2 * t, "r", b
+        for b in range(r * cols, (r + 3) * cols):
+            yield 2 * t + 1, "w", b
+
+
 def trace_rows_dsp(rows, depth, cols):
     """tg_conv2d_1x1_shallow_s8_dsp: row (pixel) by row, the row read whole, then its outputs."""
     for r in range(rows):

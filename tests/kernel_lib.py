@@ -477,6 +477,23 @@ class KernelLib:
                           p["rows"] * p["depth"])
         return out.reshape(p["rows"], p["depth"])
 
+    # -- ONNX front end: average pooling as onnxruntime rounds it, softmax onto the model's output grid --
+
+    def avg_pool2d_requant_s8(self, p, input):
+        s = self._params("tg_avg_pool2d_requant_params_t", p)
+        x = _i8(input)
+        out = np.zeros(p["out_h"] * p["out_w"] * p["channels"], dtype=np.int8)
+        self.lib.tg_avg_pool2d_requant_s8(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(out, ctypes.c_int8))
+        return out.reshape(p["out_h"], p["out_w"], p["channels"])
+
+    def softmax_scaled_s8(self, p, input, table):
+        s = self._params("tg_softmax_scaled_params_t", p)
+        x, t = _i8(input), _i32(table)
+        out = np.zeros(p["rows"] * p["depth"], dtype=np.int8)
+        self.lib.tg_softmax_scaled_s8(ctypes.byref(s), _ptr(x, ctypes.c_int8), _ptr(t, ctypes.c_int32),
+                                      _ptr(out, ctypes.c_int8))
+        return out.reshape(p["rows"], p["depth"])
+
 
 def assert_same(expected, actual, what: str = "output", max_report: int = 10) -> None:
     """Exact equality; on a mismatch, report the first differing indices and values."""

@@ -77,10 +77,10 @@ NETS = {"kws": KwsNet, "residual": ResidualNet, "mobilenet": MobileNetBlock}
 OPSETS = {"kws": 13, "residual": 13, "mobilenet": 14}
 
 
-def _perturbed(name: str, seed: int) -> nn.Module:
-    """Net `name` with seeded weights and batch-norm statistics that are not the identity."""
+def perturbed(net_class, seed: int) -> nn.Module:
+    """A net of `net_class` with seeded weights and batch-norm statistics that are not the identity, in eval mode."""
     torch.manual_seed(seed)
-    net = NETS[name]()
+    net = net_class()
     for m in net.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.uniform_(-0.2, 0.2)
@@ -88,6 +88,10 @@ def _perturbed(name: str, seed: int) -> nn.Module:
             m.weight.data.uniform_(0.6, 1.4)
             m.bias.data.uniform_(-0.2, 0.2)
     return net.eval()
+
+
+def _perturbed(name: str, seed: int) -> nn.Module:
+    return perturbed(NETS[name], seed)
 
 
 def export_torch(net: nn.Module, shape, path: Path, opset: int = 13) -> Path:

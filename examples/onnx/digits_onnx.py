@@ -104,7 +104,7 @@ def main(argv=None) -> int:
     np.savez(out / "test.npz", x=x_test, y=y_test)
     qdq = quantize(out, x_train[:200])
 
-    from tinygen.frontend.onnx.runtime import run_onnxruntime
+    from tinygen.hil.onnx_check import run_onnxruntime
 
     ort_acc = float(np.mean(run_onnxruntime(qdq, [x_test])[0].argmax(1) == y_test))
     print(f"[3/4] tinygen hil digits_qdq.onnx on the {args.board} stand-in and on the host", flush=True)

@@ -88,8 +88,13 @@ typedef struct {
  */
 typedef int8_t *(*tg_image_sink)(void *ctx, int32_t row);
 
+typedef struct tg_image_state tg_image_state;
+
+/* A region row's work on a path that takes the whole row (tg_image_row hands it the row). */
+typedef void (*tg_image_row_fn)(tg_image_state *s, const uint8_t *row);
+
 /* A frame in progress (filled by tg_image_begin; its pointers point into the scratch). */
-typedef struct {
+struct tg_image_state {
     const tg_image_target *target;
     tg_image_frame frame;
     int8_t *out;          /* out_h x out_w x channels (unless sink is set) */
@@ -106,16 +111,17 @@ typedef struct {
     int32_t out_row;      /* next output row */
     int32_t vpos;         /* area along the height: start of the row in 1/(crop_h out_h) units */
     int32_t vbound;       /* ... and the end of output row out_row */
-    /* the RGB565 area path (tg_image_rgb565_area.c), where tg_image_rgb565_area_plan takes the frame */
-    int32_t rgb565_area;  /* 1: rows go through it */
+    /* the area paths that take whole rows (tg_image_rgb565_area.c, tg_image_planar_area_mve.c) */
+    tg_image_row_fn area_row; /* NULL: the general path; else the region's rows go to it */
+    /* (the Helium paths lay these out as their files say: planes of 16-bit lanes, weight vectors) */
     uint32_t *lanes;      /* per pixel pair of the region, its R, G, B words: 16-bit sums along the height */
     uint32_t *next;       /* the next output row's lanes, or NULL (the scratch has no room for them) */
     int32_t *hweights;    /* per output column: its first pair's word offset, then pairs int16 weight pairs */
-    int32_t pairs;        /* pixel pairs per output column (the most any spans) */
+    int32_t pairs;        /* pixel pairs per output column (the most any spans); planar: the weights' period */
     uint32_t vunit;       /* gcd(crop_h, out_h): the height's weights in these units */
     int32_t round;        /* out = (sum + round) / divisor2 (twice the reduced sums, see the .c) */
     uint32_t divisor2;
-} tg_image_state;
+};
 
 /* Bytes per pixel of a format (0 for an unknown one). */
 static inline int32_t tg_image_bytes_per_pixel(int32_t format)
@@ -208,6 +214,8 @@ typedef struct {
 } tg_image_area_shape;
 
 int tg_image_rgb565_area_shape(const tg_image_state *s, tg_image_area_shape *shape);
+/* The greatest common divisor of a and b (a, b > 0; in tg_image_rgb565_area_shape.c). */
+uint32_t tg_image_gcd(uint32_t a, uint32_t b);
 /* s's pairs, vunit, round and divisor2 from the shape. */
 void tg_image_rgb565_area_start(tg_image_state *s, const tg_image_area_shape *shape);
 /* Region pixel i's weight in output column j (doubled, in the width's reduced units). */
@@ -221,5 +229,15 @@ int32_t tg_image_rgb565_area_weight(int32_t i, int32_t j, int32_t cw, int32_t ow
  */
 void tg_image_rgb565_accumulate(const uint8_t *p, int32_t npairs, int32_t big_endian, uint32_t w,
                                 uint32_t *lanes);
+
+/*
+ * The planar area path: YUYV and gray frames shrunk along both axes, bit-exact with the
+ * general path. tg_image_planar_area_plan (at tg_image_begin, after the RGB565 path declined)
+ * returns the function the region's rows go to, its tables laid out in the scratch, or NULL:
+ * the general path. Helium (tg_image_planar_area_mve.c, Cortex-M55) sums each channel along
+ * the height in a plane of 16-bit lanes, a lane per region pixel, 8 pixels per vector; the
+ * portable tg_image_planar_area.c takes no frame (the general path serves every other core).
+ */
+tg_image_row_fn tg_image_planar_area_plan(tg_image_state *s);
 
 #endif /* TG_IMAGE_H */

@@ -39,6 +39,6 @@ int tg_image_begin(tg_image_state *s, const tg_image_target *t, const tg_image_f
     s->out_row = 0;
     s->vpos = 0;
     s->vbound = f->crop_h;
-    s->rgb565_area = tg_image_rgb565_area_plan(s);
+    s->area_row = tg_image_rgb565_area_plan(s) ? tg_image_rgb565_area_row : tg_image_planar_area_plan(s);
     return TG_IMAGE_OK;
 }

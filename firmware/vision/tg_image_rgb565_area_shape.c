@@ -8,7 +8,7 @@
 #define TG_IMAGE_MAX_PAIRS 3   /* pixel pairs an output column may span on this path (ratio up to 4) */
 #define TG_IMAGE_MAX_TV 128    /* 255 x 128 < 2^15: a lane's sum is a non-negative int16 */
 
-static uint32_t tg_gcd(uint32_t a, uint32_t b)
+uint32_t tg_image_gcd(uint32_t a, uint32_t b)
 {
     while (b != 0u) {
         uint32_t r = a % b;
@@ -27,7 +27,7 @@ int tg_image_rgb565_area_shape(const tg_image_state *s, tg_image_area_shape *sha
         !s->v_area || (cw & 1) != 0) {
         return 0;
     }
-    const uint32_t gh = tg_gcd((uint32_t)cw, (uint32_t)ow), gv = tg_gcd((uint32_t)f->crop_h, (uint32_t)t->out_h);
+    const uint32_t gh = tg_image_gcd((uint32_t)cw, (uint32_t)ow), gv = tg_image_gcd((uint32_t)f->crop_h, (uint32_t)t->out_h);
     const uint32_t th = (uint32_t)cw / gh, tv = (uint32_t)f->crop_h / gv;
     const int32_t npairs = cw / 2;
     int32_t pairs = 1;

@@ -83,8 +83,8 @@ int tg_image_row(tg_image_state *s, const uint8_t *row)
     if (ry < 0 || ry >= f->crop_h || s->out_row >= t->out_h) {
         return s->out_row >= t->out_h;
     }
-    if (s->rgb565_area) {
-        tg_image_rgb565_area_row(s, row);
+    if (s->area_row != NULL) {
+        s->area_row(s, row);
         return s->out_row >= t->out_h;
     }
     switch (f->format) {

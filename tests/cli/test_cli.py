@@ -65,6 +65,18 @@ def test_cli_help_shows_examples(command, example):
     assert example in out
 
 
+@pytest.mark.parametrize("command", ["build", "inspect", "hil", "flash", "sweep"])
+def test_cli_help_names_every_model_format(command):
+    """Every command that takes a model names the formats it reads, .onnx among them (sweep: its spec's model)."""
+    rc, out, _ = run_cli(command, "--help")
+    assert rc == 0
+    text = " ".join(out.split())        # argparse wraps the help text
+    formats = ((".py", ".onnx (float, QDQ or QOperator") if command == "sweep" else
+               (".py", ".pt2", "int8 .tflite", ".onnx (float, or quantized by onnxruntime: QDQ or QOperator)"))
+    for fmt in formats:
+        assert fmt in text, (command, fmt)
+
+
 def test_cli_help_boards_shows_examples():
     rc, out, _ = run_cli("boards", "--help")
     assert rc == 0

@@ -199,6 +199,8 @@ def test_an_os_error_while_moving_files_in_puts_the_earlier_build_back(capsys, t
     calls = []
 
     def flaky(src, dst):
+        if not Path(dst).is_relative_to(out):       # tinygen's caches write by os.replace too
+            return real_replace(src, dst)
         calls.append(dst)
         if len(calls) == (fail_at if fail_at > 0 else moves):
             raise PermissionError(13, "Permission denied")

@@ -1,10 +1,10 @@
 """Fit first, RAM (tinygen/fit/ram.py): where the predicted RAM does not fit the part or its
 --ram-budget, lower_peak takes the kernels that lower the arena whatever flash they add.
 
-KWS: by default its pointwise convs keep tg_conv2d_1x1_s8_dsp (int8 weights; arena 13,376 B),
+KWS: by default its pointwise convs keep tg_conv2d_1x1_s8_dsp (int8 weights; arena 10,880 B),
 because tg_conv2d_direct_s8_dsp's int16 weights add 4 KB of flash per layer for 64 B of arena.
 Under a --ram-budget that the default RAM exceeds by those bytes, the RAM trade takes them
-(arena 13,120 B), the build links within the budget and runs bit-exact; a budget below even
+(arena 10,624 B), the build links within the budget and runs bit-exact; a budget below even
 that is refused naming the RAM needed.
 """
 
@@ -49,17 +49,17 @@ LINK_SLACK = 128
 
 def test_kws_fits_a_ram_budget_only_by_the_ram_trade(kws):
     source, options, graph, lean = kws
-    assert graph.meta["memory"].arena_size == 13_376 and not graph.meta["lower_peak"]
-    assert lean.meta["memory"].arena_size == 13_120
+    assert graph.meta["memory"].arena_size == 10_880 and not graph.meta["lower_peak"]
+    assert lean.meta["memory"].arena_size == 10_624
     budget = F746.with_budget(ram=_ram(lean, F746))
     assert _ram(graph, budget) > budget.region("ram")["size"]      # the fastest kernels do not fit it
     fitted = fit_model(source, None, options, budget, graph)
     record = fitted.meta["fit_ram"]
-    assert record["arena"] == [13_376, 13_120] and record["ram"][1] <= record["capacity"]
+    assert record["arena"] == [10_880, 10_624] and record["ram"][1] <= record["capacity"]
     assert sorted(record["layers"]) == ["conv2d_2", "conv2d_4", "conv2d_6", "conv2d_8"]
     assert record["flash_added"] == 4 * 64 * 64                  # int16 weights: 4 KB more per layer
     assert {n.name for n in fitted.nodes if n.kernel == DIRECT} == set(record["layers"])
-    assert "13,376 -> 13,120 B" in ram_fit_lines(record)[0]
+    assert "10,880 -> 10,624 B" in ram_fit_lines(record)[0]
     # deterministic: the same input gives the same choice
     again = fit_model(source, None, options, budget, compile_source(source, None, options))
     assert {n.name: n.kernel for n in again.nodes} == {n.name: n.kernel for n in fitted.nodes}
@@ -71,7 +71,7 @@ def test_kws_ram_budget_below_the_leanest_is_refused(kws):
     source, options, graph, lean = kws
     budget = F746.with_budget(ram=_ram(lean, F746) - 1)
     with pytest.raises(MemoryFitError, match=r"RAM needs .* even with the kernels that lower the arena most "
-                                             r"\(arena 13,120 B, from 13,376 B"):
+                                             r"\(arena 10,624 B, from 10,880 B"):
         fit_model(source, None, options, budget, graph)
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from onnx_lib import FORMS, MODELS, onnx_inputs, onnx_model
 from tinygen.compiler import compile_source, load_source
-from tinygen.frontend.onnx.runtime import compare_outputs, run_onnxruntime
+from tinygen.hil.onnx_check import compare_outputs, run_onnxruntime
 from tinygen.ref.float_interp import run_float
 from tinygen.ref.interpreter import quantize_input, run
 

@@ -7,13 +7,16 @@ run checks the same cases.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel_lib import assert_same
 
-from tinygen.kernels.lut import hard_swish_table
+from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.quant import op_params
+from tinygen.quant.fixedpoint import quantize_multiplier
 from tinygen.ref import kernels as ref
 
 SETTINGS = settings(derandomize=True, max_examples=150, deadline=None,
@@ -178,6 +181,42 @@ def test_avg_pool2d_s8_host(kernels, p, seed):
     assert_same(ref.avg_pool2d_s8(p, x), kernels.avg_pool2d_s8(p, x), "avg_pool2d_s8")
 
 
+def _requant_pool(p: dict, ratio: float, zp_out: int) -> dict:
+    """tg_avg_pool2d_requant_s8's parameters from a pool geometry, input scale / output scale and zero point."""
+    multiplier, shift = quantize_multiplier(ratio)
+    rest = {k: v for k, v in p.items() if k not in ("zero_point", "act_min", "act_max")}
+    return {**rest, "input_zero_point": p["zero_point"], "output_zero_point": zp_out,
+            "multiplier": multiplier, "shift": shift, "act_min": p["act_min"], "act_max": p["act_max"]}
+
+
+@SETTINGS
+@given(p=pool_geometry(), ratio=st.floats(2.0 ** -15, 255.0), zp_out=st.integers(-128, 127),
+       seed=st.integers(0, 2**32 - 1))
+def test_avg_pool2d_requant_s8_host(kernels, p, ratio, zp_out, seed):
+    q = _requant_pool(p, float(np.float32(ratio)), zp_out)
+    x = _pool_input(p, seed)
+    assert_same(ref.avg_pool2d_requant_s8(q, x), kernels.avg_pool2d_requant_s8(q, x), "avg_pool2d_requant_s8")
+
+
+@SETTINGS
+@given(p=pool_geometry(), seed=st.integers(0, 2**32 - 1))
+def test_avg_pool2d_requant_s8_on_the_same_grid_rounds_halves_to_even(p, seed):
+    """Input and output on one grid: each output is the exact average of the window's in-bounds
+    values (the kernel's area with count_include_pad) rounded half to even, as onnxruntime's
+    nearbyintf rounds an exact half."""
+    q = _requant_pool({**p, "act_min": -128, "act_max": 127}, 1.0, p["zero_point"])
+    x = _pool_input(p, seed)
+    got = ref.avg_pool2d_requant_s8(q, x)
+    for oy, ox in np.ndindex(p["out_h"], p["out_w"]):
+        y0, x0 = oy * p["stride_h"] - p["pad_top"], ox * p["stride_w"] - p["pad_left"]
+        window = x[max(y0, 0):max(y0 + p["kernel_h"], 0), max(x0, 0):max(x0 + p["kernel_w"], 0)]
+        count = p["kernel_h"] * p["kernel_w"] if p["count_include_pad"] else window.shape[0] * window.shape[1]
+        for c in range(p["channels"]):
+            average = Fraction(int((window[:, :, c] - p["zero_point"]).sum()), max(count, 1))
+            expected = round(average) + p["zero_point"]       # Python rounds halves to even
+            assert got[oy, ox, c] == max(-128, min(127, expected)), (oy, ox, c)
+
+
 scales = st.floats(1e-3, 0.5).map(lambda s: float(np.float32(s)))
 
 
@@ -203,6 +242,32 @@ def test_softmax_s8_host(kernels, rows, depth, in_scale, beta, spread, seed):
     lo = rng.integers(-128, 128 - spread)
     x = rng.integers(lo, lo + spread + 1, (rows, depth))
     assert_same(ref.softmax_s8(p, x), kernels.softmax_s8(p, x), "softmax_s8")
+
+
+@SETTINGS
+@given(rows=st.integers(1, 4), depth=st.integers(1, 300),
+       in_scale=st.floats(1e-3, 2.0).map(lambda s: float(np.float32(s))),
+       codes=st.sampled_from([254, 255, 256, 127, 1000, 1 << 24, 1]), zp=st.integers(-128, 127),
+       spread=st.integers(0, 255), seed=st.integers(0, 2**32 - 1))
+def test_softmax_scaled_s8_host(kernels, rows, depth, in_scale, codes, zp, spread, seed):
+    p = {**op_params.softmax_params(rows, depth, in_scale, 1.0), "output_multiplier": codes, "output_zero_point": zp}
+    rng = np.random.default_rng(seed)
+    lo = rng.integers(-128, 128 - spread)
+    x = rng.integers(lo, lo + spread + 1, (rows, depth))
+    table = softmax_exp_table(p, {})
+    assert_same(ref.softmax_scaled_s8(p, x), kernels.softmax_scaled_s8(p, x, table), "softmax_scaled_s8")
+
+
+@SETTINGS
+@given(depth=st.integers(1, 300), in_scale=st.floats(1e-3, 2.0).map(lambda s: float(np.float32(s))),
+       seed=st.integers(0, 2**32 - 1))
+def test_softmax_scaled_s8_on_256ths_is_tflites(depth, in_scale, seed):
+    """256 codes per unit at zero point -128 is TFLite's output grid: the scaled softmax's one
+    rounding is then tg_softmax_s8's shift, byte for byte."""
+    p = op_params.softmax_params(3, depth, in_scale, 1.0)
+    x = np.random.default_rng(seed).integers(-128, 128, (3, depth))
+    assert_same(ref.softmax_s8(p, x),
+                ref.softmax_scaled_s8({**p, "output_multiplier": 256, "output_zero_point": -128}, x), "softmax")
 
 
 @SETTINGS

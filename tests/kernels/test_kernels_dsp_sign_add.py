@@ -46,6 +46,9 @@ W_SCALE = 0.25          # activations of scale 1: M = 1 * 0.25 / 1 = 2^30 * 2^-1
 # and RELU_N1_TO_1 at -100 (act_min = zp - 1 inside the range: the clamps with the ADD needed)
 RELU, RELU_MID, BELOW = (-128, Act.RELU), (-100, Act.RELU), (-127, Act.NONE)
 BELOW_MID = (-100, Act.RELU_N1_TO_1)
+# the defines the chain's kernels compile (TG_DW3N_SIGN_ADD: the narrow 3x3 depthwise kernel, rows of
+# 5 pixels, checked per build in test_kernels_dsp_depthwise_narrow.py)
+CHAINED = {"TG_DW3_SIGN_ADD", "TG_PW_SHALLOW_SIGN_ADD"}
 
 
 def _weights(rng, shape, zeros: float) -> np.ndarray:
@@ -218,7 +221,7 @@ def test_requant_mode_pos_flag_per_layer_and_kernel():
         "tg_conv2d_1x1_s8_dsp", "tg_conv2d_s8_dsp", "tg_fully_connected_s8_dsp", "tg_conv2d_direct_s8_dsp",
         "tg_conv2d_widen_s8_dsp", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp",
         "tg_fully_connected_batch1_s8_dsp", "tg_fully_connected_batch1_lean_s8_dsp",
-        "tg_fully_connected_batch1_w16_s8_dsp"}
+        "tg_fully_connected_batch1_w16_s8_dsp", "tg_conv2d_1x1_rows3_s8_dsp", "tg_conv2d_rows3_s8_dsp"}
     # the fused adds: the add's act_min and zero point decide, not the conv's (unclamped before the add)
     add = specialize.INLINE["tg_conv2d_add_s8_dsp"]
     conv_relu = dict(relu, add_act_min=-128, add_output_offset=-127)
@@ -229,8 +232,8 @@ def test_requant_mode_pos_flag_per_layer_and_kernel():
 
 def test_sign_add_defines_per_build(tmp_path):
     """A build sets a define only where every layer compiling its header qualifies."""
-    names = {d.name for d in SIGN_DEFINES}
-    assert names == {"TG_DW3_SIGN_ADD", "TG_PW_SHALLOW_SIGN_ADD"}
+    assert {d.name for d in SIGN_DEFINES} == CHAINED | {"TG_DW3N_SIGN_ADD"}
+    names = CHAINED
     _, graph = compiled([RELU] * len(CHAIN), tmp_path)
     assert sorted(sign_add_left_out(graph)) == sorted(names)
     assert sorted(sign_add_flags(graph)) == ["-DTG_DW3_SIGN_ADD=0", "-DTG_PW_SHALLOW_SIGN_ADD=0"]
@@ -320,7 +323,8 @@ def test_sign_add_left_out_standin(board_name, model, case, tmp_path):
     project = build(source, graph, board, tmp_path / "out").out_dir
     makefile = (project / "Makefile").read_text()
     for d in SIGN_DEFINES:
-        assert (f"-D{d.name}=0" in makefile) == (case.startswith("relu") and not residual), d.name
+        assert (f"-D{d.name}=0" in makefile) == (case.startswith("relu") and not residual and d.name in CHAINED), \
+            d.name
     pos = [n.name for n in graph.nodes if "no sign's ADD" in _layer_comment(project, n.name)]
     assert len(pos) == ((2 if residual else 5) if case.startswith("relu") else 0), pos
     with open_device(board, project, emulate=True) as dev:

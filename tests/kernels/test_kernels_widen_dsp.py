@@ -95,8 +95,9 @@ def test_conv2d_widen_s8_dsp_standin(board_name, specialize, tmp_path):
 def test_const_bytes_per_kernel_variant_kws():
     """The flash a fit-aware choice weighs per kernel: KWS's pointwise convs (64 -> 64) take
     4,096 weight bytes widened at run time, 8,192 widened at build time; its 3x3 depthwise
-    layers 32 bytes per channel (+ a header word) on the 3x3 path alone, 18 + those on the
-    kernel with both paths (its records beside the weights, bias and requantization)."""
+    layers (rows of 5 pixels: the narrow kernel's) 40 bytes per channel (+ a header word), 32 on
+    the 3x3 path alone, 18 + those on the kernel with both paths (its records beside the weights,
+    bias and requantization)."""
     from mlperf_models import mlperf_model
     from tinygen.compiler import compile_source, load_source
     from tinygen.kernels.table import const_bytes
@@ -112,8 +113,9 @@ def test_const_bytes_per_kernel_variant_kws():
         assert const_bytes(KERNELS_BY_NAME["tg_conv2d_direct_s8_dsp"], graph, node) == 2 * 4096 + requant
         assert const_bytes(KERNELS_BY_NAME["tg_conv2d_1x1_s8_dsp"], graph, node) == 4096 + requant
     for node in (n for n in graph.nodes if n.op == "depthwise_conv2d"):
-        assert node.kernel == "tg_depthwise_conv2d_3x3_s8_dsp"
-        assert const_bytes(KERNELS_BY_NAME[node.kernel], graph, node) == 4 + 32 * 64
+        assert node.kernel == "tg_depthwise_conv2d_3x3_narrow_s8_dsp"
+        assert const_bytes(KERNELS_BY_NAME[node.kernel], graph, node) == 4 + 40 * 64
+        assert const_bytes(KERNELS_BY_NAME["tg_depthwise_conv2d_3x3_s8_dsp"], graph, node) == 4 + 32 * 64
         assert const_bytes(KERNELS_BY_NAME["tg_depthwise_conv2d_s8_dsp"], graph, node) == 4 + 32 * 64 + 9 * 64 + requant
 
 
@@ -164,8 +166,8 @@ def test_conv2d_widen_s8_dsp_drawn_shapes_standin(board_name, tmp_path):
 @pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenet"])
 def test_layer_stats_count_the_flash_the_kernels_read(name):
     """inspect's flash total (tinygen.passes.analysis.layer_stats) is the constants codegen emits:
-    a 3x3 depthwise layer's records, not also the weights and requantization they were packed
-    from (KWS counted 5,376 B twice)."""
+    a 3x3 depthwise layer's records (the 3x3 path's on VWW, the narrow kernel's on KWS), not also
+    the weights and requantization they were packed from (KWS counted 5,376 B twice)."""
     from mlperf_models import mlperf_model
     from tinygen.passes.analysis import layer_stats
     from tinygen.codegen.emit import project_data
@@ -174,5 +176,6 @@ def test_layer_stats_count_the_flash_the_kernels_read(name):
 
     board = get_board("f746zg")
     graph = compile_source(load_source(mlperf_model(name)), None, CompileOptions(features=board.isa_features))
-    assert "tg_depthwise_conv2d_3x3_s8_dsp" in {n.kernel for n in graph.nodes}
+    records = {"tg_depthwise_conv2d_3x3_s8_dsp", "tg_depthwise_conv2d_3x3_narrow_s8_dsp"}
+    assert records & {n.kernel for n in graph.nodes}
     assert sum(s.param_bytes for s in layer_stats(graph)) == project_data(graph, "m", "0", "test")["weight_bytes"]

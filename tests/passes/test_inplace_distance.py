@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from inplace_traces import (brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable,
-                            trace_rows_dsp)
+                            trace_rows3_dsp, trace_rows_dsp)
 from test_plan_memory import check_against_model
 from tinygen.passes.plan_memory import plan_memory
 
@@ -68,6 +68,17 @@ def test_inplace_distance_mat_mult_dsp(rows, depth, cols):
     assert DISTANCE["tg_fully_connected_s8_dsp"](fc) == want
 
 
+@pytest.mark.parametrize("rows, depth, cols", [(1, 5, 3), (3, 4, 4), (4, 8, 8), (5, 4, 9), (7, 9, 5), (9, 6, 2),
+                                              (10, 4, 4), (125, 64, 64), (35, 13, 64)])
+def test_inplace_distance_pw_rows3_dsp(rows, depth, cols):
+    """The 3-row blocks (their last block overlapping the one before) or the generic entry
+    point's 2-row product, whichever needs the larger distance."""
+    from tinygen.passes.inplace import DISTANCE
+
+    want = max(brute_distance(trace_rows3_dsp(rows, depth, cols)), brute_distance(trace_mat_mult_dsp(rows, depth, cols)))
+    assert DISTANCE["tg_conv2d_1x1_rows3_s8_dsp"]({"out_h": 1, "out_w": rows, "in_c": depth, "out_c": cols}) == want
+
+
 @pytest.mark.parametrize("rows, depth, cols", [(1, 8, 3), (7, 8, 16), (12, 8, 4), (9, 4, 7), (35, 8, 13)])
 def test_inplace_distance_pw_shallow_dsp(rows, depth, cols):
     """Row by row, each read whole first: (rows - 1) * (cols - depth) where the output is
@@ -102,7 +113,8 @@ def _inplace_net():
     (odd pixel count, blocks spanning rows), a thin 1x1 conv (depth 8), depthwise 3x3 at
     strides 1 and 2 (6 channels:
     a block of 4 and 2 single channels), 1x1 convs over 49 pixels (the last row alone), a
-    residual add, fully connected layers."""
+    residual add, a 3x3 depthwise layer on rows of 5 pixels (the narrow kernel), fully connected
+    layers."""
     import torch
     from torch import nn
 
@@ -119,11 +131,13 @@ def _inplace_net():
                 nn.Conv2d(6, 5, 1),
                 nn.Conv2d(5, 5, 3, stride=2, padding=1, groups=5),
                 nn.Conv2d(5, 4, 3, padding=1))
-            self.head = nn.Sequential(nn.Linear(4 * 4 * 4, 40), nn.ReLU(), nn.Linear(40, 10))
+            # 4 x 4 -> 4 x 5 (a 3 x 2 window), then tg_depthwise_conv2d_3x3_narrow_s8_dsp
+            self.narrow = nn.Sequential(nn.Conv2d(4, 4, (3, 2), padding=1), nn.Conv2d(4, 4, 3, padding=1, groups=4))
+            self.head = nn.Sequential(nn.Linear(4 * 4 * 5, 40), nn.ReLU(), nn.Linear(40, 10))
 
         def forward(self, x):
             x = self.stem(x)
-            return self.head(torch.flatten(self.body(x + self.block(x)), 1))
+            return self.head(torch.flatten(self.narrow(self.body(x + self.block(x))), 1))
 
     torch.manual_seed(3)
     net = Net()
@@ -132,8 +146,9 @@ def _inplace_net():
     return net.eval(), (1, 3, 7, 7)
 
 
-def _compile_net(net, shape, tmp_path, features=frozenset()):
-    """Export a torch module, calibrate it on seeded noise and compile it for `features`."""
+def _compile_net(net, shape, tmp_path, features=frozenset(), choose=None):
+    """Export a torch module, calibrate it on seeded noise and compile it for `features`;
+    choose(graph) -> a kernel choice by node name, compiled again with it."""
     import numpy as np
     import torch
 
@@ -144,7 +159,11 @@ def _compile_net(net, shape, tmp_path, features=frozenset()):
     rng = np.random.default_rng(0)
     np.save(tmp_path / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
     source = load_source(tmp_path / "m.pt2")
-    return source, compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=features))
+    graph = compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=features))
+    if choose is not None:
+        graph = compile_source(source, str(tmp_path / "calib.npy"),
+                               CompileOptions(features=features, kernel_choice=choose(graph)))
+    return source, graph
 
 
 def _overlapping_kernels(g) -> set[str]:
@@ -175,7 +194,11 @@ def test_plan_memory_in_place_dsp_kernels_bit_exact_f746zg_standin(tmp_path):
 
     net, shape = _inplace_net()
     board = get_board("f746zg")
-    source, g = _compile_net(net, shape, tmp_path, board.isa_features)
+    # the 6 -> 5 pointwise conv over 49 pixels in 3-row blocks (a --kernels auto candidate, the
+    # last block overlapping the one before), the 6 -> 6 one on tg_conv2d_1x1_s8_dsp
+    source, g = _compile_net(net, shape, tmp_path, board.isa_features, lambda g: {
+        n.name: "tg_conv2d_1x1_rows3_s8_dsp" for n in g.nodes
+        if n.kernel == "tg_conv2d_1x1_s8_dsp" and n.attrs["kparams"]["out_c"] == 5})
     rng = np.random.default_rng(1)
     g = plan_memory(g, strategies=[("in place", "tight")])    # every allowed overlap taken
     check_against_model(g)

@@ -16,7 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from inplace_traces import (brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable,
-                            trace_rows_dsp)
+                            trace_rows3_dsp, trace_rows_dsp)
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor, validate
 from tinygen.passes.plan_memory import ALIGNMENT, align, check_plan, lowest_free, plan_memory
 
@@ -101,6 +101,9 @@ def window_distance(g: Graph, node, inp: str) -> int:
         "tg_depthwise_conv2d_s8": lambda: trace_portable(k, depthwise=True),
         "tg_conv2d_s8_dsp": lambda: trace_conv2d_dsp(k),
         "tg_conv2d_1x1_s8_dsp": lambda: trace_mat_mult_dsp(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
+        # the 3-row blocks (specialized) or the 2-row product (the generic entry point): both traced
+        "tg_conv2d_1x1_rows3_s8_dsp": lambda: [trace_rows3_dsp(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
+                                               trace_mat_mult_dsp(k["out_h"] * k["out_w"], k["in_c"], k["out_c"])],
         "tg_fully_connected_s8_dsp": lambda: trace_mat_mult_dsp(k["rows"], k["in_features"], k["out_features"]),
         "tg_conv2d_1x1_shallow_s8_dsp": lambda: trace_rows_dsp(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
         "tg_depthwise_conv2d_s8_dsp": lambda: trace_depthwise_dsp(k),
@@ -110,7 +113,8 @@ def window_distance(g: Graph, node, inp: str) -> int:
     if node.kernel in traces:
         if g.tensors[node.outputs[0]].nbytes * g.tensors[inp].nbytes > BRUTE_FORCE_LIMIT:
             return 0        # too large to trace in Python (the traces are tested on small shapes below)
-        return brute_distance(traces[node.kernel]())
+        found = traces[node.kernel]()
+        return max(map(brute_distance, found)) if isinstance(found, list) else brute_distance(found)
     assert g.tensors[inp].nbytes == g.tensors[node.outputs[0]].nbytes
     return 0
 

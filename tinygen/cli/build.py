@@ -13,6 +13,8 @@ EPILOG_BUILD = """examples:
   tinygen build model.pt2 --board host --calib data.npz --calib-method percentile
   tinygen build model.py --board host --calib random      # no data at hand (accuracy suffers)
   tinygen build kws_dscnn_int8.tflite --board host        # int8 .tflite: its own quantization, no --calib
+  tinygen build model.onnx --board host --calib data.npy   # a float .onnx: tinygen quantizes it
+  tinygen build model_qdq.onnx --board host               # QDQ / QOperator .onnx: its own scales, no --calib
 """
 
 

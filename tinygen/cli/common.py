@@ -60,7 +60,8 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                     p.add_argument_group("device", "where the firmware runs") if device else None)
     m, b = groups.model, groups.build
     m.add_argument("model", nargs="?" if model_optional else None,
-                   help="model file: .py (defines model() and example_input()), .pt2, or int8 .tflite")
+                   help="model file: .py (defines model() and example_input()), .pt2, int8 .tflite, or .onnx "
+                        "(float, or quantized by onnxruntime: QDQ or QOperator)")
     m.add_argument("--calib", metavar="DATA",
                    help="calibration inputs: .npy, .npz, FILE.py:FUNCTION, or 'random' "
                         "(default: the model file's calibration_data())")

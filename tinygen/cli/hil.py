@@ -19,6 +19,7 @@ from tinygen.cli.common import Progress, check_output_early, compile_model
 from tinygen.cli.listen import add_audio_args, audio_requested, cmd_audio
 from tinygen.cli.power import add_power_args, check_power_args, estimate_cycles, measure_meter
 from tinygen.errors import UsageError
+from tinygen.hil.onnx_check import onnxruntime_agreement
 
 EPILOG_HIL = """examples:
   tinygen hil examples/models/dscnn.py --board f746zg --emulate --data test.npz
@@ -125,8 +126,6 @@ def cmd_hil(args) -> int:
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target,
                                 sgraph)
             if frames is None and not name:     # an .onnx: onnxruntime on the same inputs, beside the reference
-                from tinygen.hil.onnx_check import onnxruntime_agreement
-
                 agreement = onnxruntime_agreement(source, sgraph, args.data, run, args.limit)
                 if agreement is not None:
                     summary["onnxruntime"] = agreement

@@ -37,7 +37,9 @@ def cmd_sweep(args) -> int:
 def add_command(sub, fmt) -> None:
     s = sub.add_parser("sweep", help="build and measure many variants of a model (bit widths, pruning, kernels, "
                                      "boards) and report the Pareto fronts", epilog=EPILOG, formatter_class=fmt)
-    s.add_argument("spec", metavar="SPEC.yaml", help="the sweep spec (README, 'Design-space sweeps')")
+    s.add_argument("spec", metavar="SPEC.yaml", help="the sweep spec (README, 'Design-space sweeps'); its model: a float PyTorch "
+                                                       ".py (model(), example_input()) or an .onnx (float, QDQ or "
+                                                       "QOperator: its kernels and boards are swept)")
     s.add_argument("--workers", type=int, default=None, metavar="N",
                    help="points run at once (default: one per core; with --ray: the cluster's CPUs)")
     s.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",

@@ -12,12 +12,13 @@ C (firmware/audio/) beside the runtime, and tinygen.build.memory counts its buff
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from tinygen.codegen.audio_tables import render_tables
+from tinygen.codegen.isa_variants import isa_variants, with_variants
 from tinygen.errors import TinygenError, UsageError
 from tinygen.kernels import mfcc_tables as tb
 from tinygen.ref import mfcc as fe
@@ -44,6 +45,8 @@ _STAGES = {
             "tg_dct_q31.c", "tg_c0_offset_q31.c", "tg_mfcc_frame_q31.c", "tg_mfcc_quantize_q31.c",
             "tg_frontend_q31.c"],
 }
+# what every Helium stage (tg_*_f32_mve.c) includes: its guard against MVE's flush to zero
+MVE_SUPPORT = ["audio/tg_audio_mve.h"]
 NONE_FILES = ["audio/tg_audio_none.c"]     # the audio commands of a firmware without a front end
 
 # What the C keeps in RAM (static buffers; sizes of the C types, 4-byte floats and int32s).
@@ -62,6 +65,9 @@ CODE_ESTIMATE = 3 * 1024
 class Frontend:
     kind: str                  # "mfcc"
     arithmetic: str            # "f32" (single-precision float) or "q31" (fixed point)
+    # the board's ISA features (boards/*.toml): which stages' variants it compiles (X_mve.c,
+    # X_dsp.c; tinygen.codegen.isa_variants). They compute the same bytes: not part of equality.
+    isa_features: frozenset = field(default=frozenset(), compare=False)
 
     @property
     def name(self) -> str:
@@ -69,8 +75,10 @@ class Frontend:
         return f"{self.kind}-{self.arithmetic}"
 
     def firmware_files(self) -> list[str]:
-        """The firmware/audio files this front end compiles, relative to firmware/."""
-        return _COMMON + [f"audio/{f}" for f in _STAGES[self.arithmetic]]
+        """The firmware/audio files this front end compiles, relative to firmware/: each stage
+        as the board's best ISA variant of it."""
+        stages = isa_variants(with_variants([f"audio/{f}" for f in _STAGES[self.arithmetic]]), self.isa_features)
+        return _COMMON + (MVE_SUPPORT if any(f.endswith("_mve.c") for f in stages) else []) + stages
 
     def ram_parts(self) -> dict[str, int]:
         """Its static buffers, by what they hold (bytes; the C may add a little padding)."""
@@ -101,7 +109,7 @@ def choose(name: str, board) -> Frontend:
     if arithmetic == "f32" and not has_fpu(board):
         raise UsageError(f"--frontend {name}: {board.name} ({board.core}) has no floating-point unit",
                          "use --frontend mfcc (it picks the fixed-point front end, mfcc-q31, there)")
-    return Frontend(kind, arithmetic)
+    return Frontend(kind, arithmetic, frozenset(board.isa_features))
 
 
 def attach(graph, frontend: Frontend) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygen.codegen.cformat import c_array_body
 from tinygen.codegen.firmware_files import copy_firmware
+from tinygen.codegen.isa_variants import isa_variants
 from tinygen.errors import UsageError
 from tinygen.ref.frame_formats import frame_format, parse_size
 from tinygen.resources import data_dir
@@ -57,27 +58,6 @@ def _firmware_files(folder: str) -> list[str]:
     root = data_dir("firmware")
     return sorted(p.relative_to(root).as_posix() for p in (root / folder).iterdir()
                   if p.suffix in (".c", ".h") and not p.name.startswith("tg_camera_capture_"))
-
-
-def _isa_variants(files: list[str], board) -> list[str]:
-    """The front end's files for the board: of X.c and its variants X_dsp.c (Cortex-M4/M7
-    assembly) and X_mve.c (Helium, Cortex-M55), the one for the board's best feature ("mve",
-    then "dsp"), else X.c; headers as they are."""
-    features = board.isa_features if board is not None else frozenset()
-    suffixes = [s for s, feature in (("_mve.c", "mve"), ("_dsp.c", "dsp")) if feature in features]
-
-    def base(f: str) -> str:
-        return next((f[:-len(s)] + ".c" for s in ("_mve.c", "_dsp.c") if f.endswith(s)), f)
-
-    chosen = {}
-    for f in files:
-        variant = next((s for s in ("_mve.c", "_dsp.c") if f.endswith(s)), None)
-        if variant is not None and variant not in suffixes:
-            continue                                    # not for this board
-        rank = suffixes.index(variant) if variant is not None else len(suffixes)
-        if base(f) not in chosen or rank < chosen[base(f)][0]:
-            chosen[base(f)] = (rank, f)
-    return sorted(f for _, f in chosen.values())
 
 
 def driver_settings(board, spec) -> dict | None:
@@ -129,7 +109,7 @@ def camera_project(graph, board=None) -> CameraProject | None:
                         "lut": luts[key], "scratch_offset": plan.scratch_offset, "chunk_bytes": plan.chunk_bytes,
                         "scratch_bytes": plan.scratch_bytes})
     driver = driver_settings(board, spec)
-    sources = _isa_variants(_firmware_files(VISION), board) + _firmware_files(CAMERA)
+    sources = sorted(isa_variants(_firmware_files(VISION), board.isa_features if board is not None else ())) + _firmware_files(CAMERA)
     if driver is not None:
         sources.append(CAPTURE_SOURCES[driver["name"]])
     data = {"max_width": spec.max_width, "max_height": spec.max_height, "tables": tables, "configs": configs,

@@ -36,6 +36,9 @@ SIGN_DEFINES = (
                           "tg_depthwise_conv2d_3x3_dm_s8_dsp"})),
     SignDefine("TG_PW_SHALLOW_SIGN_ADD", "kernels/tg_conv2d_1x1_shallow_s8_dsp.c",
                frozenset({"tg_conv2d_1x1_shallow_s8_dsp"})),
+    # 3x3 depthwise on narrow maps
+    SignDefine("TG_DW3N_SIGN_ADD", "kernels/tg_depthwise_conv2d_3x3_narrow_s8_dsp.h",
+               frozenset({"tg_depthwise_conv2d_3x3_narrow_s8_dsp"})),
 )
 
 

@@ -1,20 +1,131 @@
-"""`tinygen hil` on an .onnx model: onnxruntime runs the same float inputs as the device, and the
-report puts its agreement beside the reference's (tinygen/frontend/onnx/runtime.py measures it).
+"""onnxruntime as the reference for an .onnx model: `tinygen hil` runs it on the same float
+inputs as the device and reports its agreement beside the reference's; the tests and
+benchmarks/onnx_agreement.py measure with the same functions.
 
-A quantized model (QDQ / QOperator): the samples whose every output byte is within 1 LSB of
-onnxruntime's, those equal to it, the largest difference and the same top-1 on the accuracy
-output. A float model (quantized by tinygen): the same top-1 and the largest difference of the
-dequantized outputs from onnxruntime's float ones.
+    outs = run_onnxruntime("model.onnx", [x])          # one array per model output, [N, ...]
+    agreement = compare_outputs(graph, outs, ours)     # bytes within 1 LSB, top-1, ...
+
+A quantized model (QDQ / QOperator): its outputs are put on tinygen's int8 grid (a float
+output is what DequantizeLinear made of its int8 tensor: divided back exactly; a uint8 output
+less 128), so they compare byte for byte with tinygen's: the samples whose every output byte
+is within 1 LSB of onnxruntime's, those equal to it, the largest difference and the same
+top-1 on the accuracy output. A float model (quantized by tinygen): the same top-1 and the
+largest difference of the dequantized outputs from onnxruntime's float ones.
+
+onnxruntime, an optional dependency, is imported when a model is run (`tinygen --help` and
+the commands on other models never load it); without it the run is one UsageError.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from tinygen.frontend.onnx.runtime import compare_outputs, run_onnxruntime
+from tinygen.errors import ModelError, UsageError
 from tinygen.hil.session import SampleRun, _data_arrays, _load_array
+from tinygen.ir import Graph
+from tinygen.ref.interpreter import dequantize
+
+
+def _onnxruntime():
+    """The onnxruntime module, imported on first use (an optional, heavy dependency)."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise UsageError("running an .onnx model with onnxruntime needs the onnxruntime package",
+                         "pip install onnxruntime (requirements.txt pins the version the tests use)") from None
+    return onnxruntime
+
+
+def run_onnxruntime(path: str | Path, inputs: list[np.ndarray], batch: int = 64) -> list[np.ndarray]:
+    """Every output of the model for inputs [N, ...] (one array per model input, the model's
+    own layout, float32), run one sample at a time in batches of `batch` feeds (a model
+    exported with batch 1 takes one sample per run)."""
+    ort = _onnxruntime()
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as e:
+        raise ModelError(f"onnxruntime cannot load {Path(path).name}: {str(e).splitlines()[0]}") from None
+    names = [i.name for i in session.get_inputs()]
+    n = len(inputs[0])
+    outs: list[list[np.ndarray]] = []
+    for i in range(n):
+        feed = {name: np.asarray(x[i:i + 1], np.float32) for name, x in zip(names, inputs)}
+        outs.append(session.run(None, feed))
+    return [np.concatenate([o[k] for o in outs]) for k in range(len(outs[0]))]
+
+
+def _ir_layout(batch: np.ndarray) -> np.ndarray:
+    """onnxruntime's outputs [N, C, H, W] (or [N, C, L]) in the IR's layout, as tinygen's are."""
+    batch = np.asarray(batch)
+    if batch.ndim == 3:
+        batch = batch[:, :, None, :]
+    return np.ascontiguousarray(batch.transpose(0, 2, 3, 1)) if batch.ndim == 4 else batch
+
+
+def to_graph_bytes(graph: Graph, k: int, value: np.ndarray) -> np.ndarray:
+    """onnxruntime's output k on the grid of graph output k (int8): a float output divided
+    back by its scale (exact: it was (q - zero point) * scale), a uint8 one less 128."""
+    t = graph.tensor(graph.outputs[k])
+    value = np.asarray(value)
+    if value.dtype == np.uint8:
+        return (value.astype(np.int64) - 128).astype(np.int8)
+    if value.dtype == np.int8:
+        return value
+    q = np.rint(value.astype(np.float32) / np.float32(t.qparams.scale[0])) + int(t.qparams.zero_point[0])
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+@dataclass
+class Agreement:
+    """tinygen's int8 outputs against onnxruntime's on the same inputs."""
+    samples: int
+    quantized: bool                 # a QDQ / QOperator model: bytes compared; else floats
+    exact: int = 0                  # samples whose every output byte equals onnxruntime's
+    within_1: int = 0               # ... within 1 LSB
+    max_lsb: int = 0                # the largest difference, in LSBs (quantized)
+    bytes_total: int = 0
+    bytes_off: int = 0              # bytes that differ (quantized)
+    top1: int = 0                   # samples with the same argmax on output 0
+    max_abs: float = 0.0            # float models: the largest |tinygen - onnxruntime| in real units
+
+    def as_dict(self) -> dict:
+        return {"samples": self.samples, "quantized": self.quantized, "exact": self.exact,
+                "within_1_lsb": self.within_1, "max_lsb": self.max_lsb, "bytes": self.bytes_total,
+                "bytes_differing": self.bytes_off, "top1_same": self.top1,
+                "top1_fraction": self.top1 / self.samples if self.samples else None,
+                "max_abs": self.max_abs}
+
+
+def compare_outputs(graph: Graph, ort_outputs: list[np.ndarray], ours: list[list[np.ndarray]]) -> Agreement:
+    """`ours`: per sample, tinygen's int8 outputs (graph.outputs' order)."""
+    quantized = graph.meta.get("quantized") == "onnx"
+    a = Agreement(len(ours), quantized)
+    ort_outputs = [_ir_layout(o) for o in ort_outputs]
+    for i, sample in enumerate(ours):
+        worst = 0
+        for k, got in enumerate(sample):
+            theirs = ort_outputs[k][i]
+            if quantized:
+                want = to_graph_bytes(graph, k, theirs).reshape(-1).astype(np.int64)
+                diff = np.abs(np.asarray(got).reshape(-1).astype(np.int64) - want)
+                worst = max(worst, int(diff.max(initial=0)))
+                a.bytes_total += diff.size
+                a.bytes_off += int(np.count_nonzero(diff))
+            else:
+                real = dequantize(graph, graph.outputs[k], np.asarray(got)).reshape(-1)
+                a.max_abs = max(a.max_abs, float(np.abs(real - np.asarray(theirs, np.float32).reshape(-1)).max()))
+        a.exact += worst == 0
+        a.within_1 += worst <= 1
+        a.max_lsb = max(a.max_lsb, worst)
+        a.top1 += int(np.argmax(np.asarray(sample[0]).reshape(-1)) == np.argmax(np.asarray(ort_outputs[0][i]).reshape(-1)))
+    return a
 
 
 def onnxruntime_agreement(source, graph, data: str | Path, run: SampleRun, limit: int | None = None) -> dict | None:

@@ -9,11 +9,14 @@ from tinygen.kernels.depthwise_dsp import (depthwise_dsp_records, depthwise_dsp_
                                            dw3_scratch, dw3_serves)
 from tinygen.kernels.depthwise_kx1_dsp import kx1_raw_scratch, kx1_raw_serves, kx1_records, kx1_scratch, kx1_serves
 from tinygen.kernels.depthwise_kx1_imm import imm_records, imm_scratch, imm_serves
+from tinygen.kernels.depthwise_narrow_dsp import narrow_records, narrow_scratch, narrow_serves
 from tinygen.kernels.direct_dsp import conv2d_direct_dsp_weights, conv2d_widen_dsp_scratch, conv2d_widen_dsp_weights
 from tinygen.kernels.fc_batch1_dsp import (fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_scratch, fc_batch1_serves,
                                           fc_batch1_w16_packed)
 from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import softmax_exp_table
+from tinygen.kernels.pw_rows3_dsp import rows3_scratch, rows3_serves
+from tinygen.kernels.conv_rows3_dsp import conv_rows3_scratch, conv_rows3_serves
 from tinygen.kernels.pw_shallow_dsp import pw_shallow_scratch, pw_shallow_serves
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
@@ -326,3 +329,58 @@ FC_BATCH1_W16_DSP = KernelSpec(
     "tg_fully_connected_batch1_w16_s8_dsp", const_roles=("packed", "multiplier", "shift"),
     source="kernels/tg_fully_connected_batch1_w16_s8_dsp.c", scratch=fc_batch1_scratch, accepts=_fc_batch1_serves,
     leaner=("tg_fully_connected_batch1_lean_s8_dsp",), **{**_FC_BATCH1, "pack": fc_batch1_w16_packed})
+
+
+# --- pointwise conv in 3-row blocks ---
+def _rows3_serves(graph, node) -> bool:
+    return rows3_serves(*_params_consts(graph, node))
+
+
+# tg_conv2d_1x1_s8_dsp's product with the pixels in blocks of 3 (21 instructions per 24 MACs in
+# its steps against 16 per 16; firmware/kernels/support/tg_mat_mult_rows3_s8_dsp.h) where the
+# specialized layer folds its requantization (tinygen/kernels/pw_rows3_dsp.py): the same
+# constants, a third widened row more scratch; a candidate --kernels auto measures per layer
+CONV2D_1X1_ROWS3_DSP = KernelSpec(
+    "tg_conv2d_1x1_rows3_s8_dsp", "conv2d", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+    struct="tg_conv2d_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_1x1_rows3_s8_dsp.c",
+    variant="1x1", twin="conv2d_s8", scratch=rows3_scratch, accepts=_rows3_serves,
+    headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_mat_mult_pairs_s8_dsp.h",
+             "kernels/tg_mat_mult_rows3_s8_dsp.h"))
+
+
+# --- im2col conv in 3-pixel blocks ---
+def _conv_rows3_serves(graph, node) -> bool:
+    return conv_rows3_serves(*_params_consts(graph, node))
+
+
+# tg_conv2d_s8_dsp with 3 output pixels' fields per block multiplied in the pointwise kernel's
+# 3-row block (firmware/kernels/conv/tg_conv2d_rows3_s8_dsp.h) where the specialized layer folds
+# its requantization (tinygen/kernels/conv_rows3_dsp.py): the same constants, a third field and
+# widened row more scratch; a candidate --kernels auto measures per layer
+CONV2D_ROWS3_DSP = KernelSpec(
+    "tg_conv2d_rows3_s8_dsp", "conv2d", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+    struct="tg_conv2d_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_rows3_s8_dsp.c",
+    twin="conv2d_s8", scratch=conv_rows3_scratch, accepts=_conv_rows3_serves,
+    headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_mat_mult_pairs_s8_dsp.h",
+             "kernels/tg_mat_mult_rows3_s8_dsp.h", "kernels/tg_conv2d_s8_dsp.h", "kernels/tg_conv2d_s8_c3_dsp.h",
+             "kernels/tg_conv2d_rows3_s8_dsp.h"))
+
+# 3x3 depthwise on narrow maps
+
+
+def _narrow_serves(graph, node) -> bool:
+    return narrow_serves(*_params_consts(graph, node))
+
+
+# 3x3 stride 1 on output rows of 5 pixels, channels a multiple of 4 (MLPerf KWS's depthwise layers):
+# a whole output row per channel, 11.6 instructions per output (12.4 without padding on the left)
+# against the 3x3 path's 15.5 per pixel of its groups of 4 and 24 for the odd fifth; records of 40
+# bytes a channel against 32. Before the 3x3 path in the preference order: --kernels auto's
+# measuring variants run a layer's second candidate beside the others' second ones, where the
+# arena's lowering (passes/lower_peak.py) put the 3x3 path back and left it unmeasured
+DEPTHWISE_3X3_NARROW_DSP = KernelSpec(
+    "tg_depthwise_conv2d_3x3_narrow_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed",),
+    source="kernels/tg_depthwise_conv2d_3x3_narrow_s8_dsp.c", variant="depth_multiplier_1",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_depthwise_conv2d_3x3_narrow_s8_dsp.h",),
+    scratch=narrow_scratch, pack=narrow_records, ref_roles=_REQUANT, accepts=_narrow_serves)

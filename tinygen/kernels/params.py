@@ -37,6 +37,10 @@ def kernel_variants(graph: Graph, node: Node) -> tuple[str | None, ...]:
         return ("1x1", None)
     if node.op == "softmax" and node.attrs.get("causal"):
         return ("causal",)
+    if node.op == "softmax" and params_elementwise.softmax_scaled(graph, node):
+        return ("scaled",)
+    if node.op == "avg_pool2d" and "requant" in node.attrs:      # an ONNX model's (tg_avg_pool2d_requant_s8)
+        return ("requant",)
     if node.op == "depthwise_conv2d":
         multiplied = int(node.attrs.get("depth_multiplier", 1)) > 1
         return ("depth_multiplier_n" if multiplied else "depth_multiplier_1", None)

@@ -149,13 +149,19 @@ def _pool(graph: Graph, node: Node) -> dict:
     in_h, in_w, channels = _hwc(graph.tensor(node.inputs[0]).shape)
     out_h, out_w, _ = _hwc(graph.tensor(node.outputs[0]).shape)
     pad_top, _, pad_left, _ = node.attrs["padding"]
-    return {
+    p = {
         "in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w,
         "kernel_h": node.attrs["kernel"][0], "kernel_w": node.attrs["kernel"][1],
         "stride_h": node.attrs["stride"][0], "stride_w": node.attrs["stride"][1],
         "pad_top": pad_top, "pad_left": pad_left,
         "count_include_pad": int(bool(node.attrs.get("count_include_pad", False))),
-        # padded positions hold real 0, i.e. the zero point (only used with count_include_pad)
-        "zero_point": _qp(graph, node.inputs[0])[1],
-        "act_min": -128, "act_max": 127,
     }
+    if "requant" in node.attrs:
+        # an ONNX model's average pool, rounded as onnxruntime rounds it (tg_avg_pool2d_requant_s8):
+        # requant is the frontend's (multiplier, shift) of input scale / output scale
+        multiplier, shift = (int(v) for v in node.attrs["requant"])
+        return {**p, "input_zero_point": _qp(graph, node.inputs[0])[1],
+                "output_zero_point": _qp(graph, node.outputs[0])[1], "multiplier": multiplier, "shift": shift,
+                **_act(node)}
+    # padded positions hold real 0, i.e. the zero point (only used with count_include_pad)
+    return {**p, "zero_point": _qp(graph, node.inputs[0])[1], "act_min": -128, "act_max": 127}

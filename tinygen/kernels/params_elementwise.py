@@ -4,6 +4,10 @@ collapsed geometry), softmax, logistic, clamp, mean, hard swish, relu and requan
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from tinygen.errors import UnsupportedOpError
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels.params_base import _act, _qp, builder
@@ -66,8 +70,11 @@ def _mul(graph: Graph, node: Node) -> dict:
     a, b = (graph.tensor(t) for t in binary_operands(node))
     out = graph.tensor(node.outputs[0])
     (s1, z1), (s2, z2), (so, zo) = (_qp(graph, t) for t in (a.name, b.name, out.name))
-    return {**_broadcast(a.shape, b.shape, out.shape, node),
-            **op_params.mul_params(s1, z1, s2, z2, so, zo, int(node.attrs["act_min"]), int(node.attrs["act_max"]))}
+    p = {**_broadcast(a.shape, b.shape, out.shape, node),
+         **op_params.mul_params(s1, z1, s2, z2, so, zo, int(node.attrs["act_min"]), int(node.attrs["act_max"]))}
+    if "requant" in node.attrs:     # the frontend's own (multiplier, shift): an ONNX model's onnxruntime rounding
+        p["output_multiplier"], p["output_shift"] = (int(v) for v in node.attrs["requant"])
+    return p
 
 
 @builder("softmax")
@@ -82,7 +89,35 @@ def _softmax(graph: Graph, node: Node) -> dict:
     p = op_params.softmax_params(t.size // depth, depth, scale, float(node.attrs["beta"]))
     if node.attrs.get("causal"):        # rows per [T, S] matrix (tg_softmax_causal_s8)
         p["block_rows"] = t.shape[-2] if len(t.shape) > 1 else 1
+    elif softmax_scaled(graph, node):   # tg_softmax_scaled_s8
+        p.update(_softmax_output(graph, node))
     return p
+
+
+# -- softmax onto a quantized ONNX model's output grid (tg_softmax_scaled_s8) --
+
+SOFTMAX_SCALED_MAX_MULTIPLIER = 1 << 24
+
+
+def softmax_scaled(graph: Graph, node: Node) -> bool:
+    """Whether a softmax's output grid is other than TFLite's fixed one (scale 1/256, zero point
+    -128): only a quantized ONNX model gives it one (tg_softmax_scaled_s8)."""
+    q = graph.tensor(node.outputs[0]).qparams
+    fixed = (op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
+    return q is not None and (float(q.scale[0]), int(q.zero_point[0])) != fixed
+
+
+def _softmax_output(graph: Graph, node: Node) -> dict:
+    """tg_softmax_scaled_s8's output step: the codes per unit of probability are onnxruntime's
+    QLinearSoftmax multiplier, floor(1 / y_scale) in float32 (the integer its kernel multiplies
+    the probability by, which onnxruntime's graph optimizer also runs for a DequantizeLinear ->
+    Softmax -> QuantizeLinear), and the output's zero point."""
+    scale, zp = _qp(graph, node.outputs[0])
+    codes = math.floor(np.float32(1.0) / np.float32(scale))
+    if not 0 <= codes <= SOFTMAX_SCALED_MAX_MULTIPLIER:
+        raise UnsupportedOpError(f"{node.name} ({node.source}): softmax output scale {scale}: "
+                                 f"tinygen takes scales from 2^-24 on")
+    return {"output_multiplier": int(codes), "output_zero_point": int(zp)}
 
 
 @builder("logistic")

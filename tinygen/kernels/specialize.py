@@ -62,6 +62,12 @@ INLINE: dict[str, Inline] = {
                                      "kernel_h*kernel_w*in_c", pos=True),
     "tg_conv2d_add_widen_s8_dsp": Inline("tg_conv2d_add_widen_s8_dsp_inline", "kernels/tg_conv2d_widen_s8_dsp.h",
                                          "kernel_h*kernel_w*in_c", pos=True, pos_of="add_"),
+    # pointwise in 3-row blocks (tinygen/kernels/pw_rows3_dsp.py), else tg_conv2d_1x1_s8_dsp's product
+    "tg_conv2d_1x1_rows3_s8_dsp": Inline("tg_conv2d_1x1_rows3_s8_dsp_inline", "kernels/tg_mat_mult_rows3_s8_dsp.h",
+                                         "in_c", True, True),
+    # im2col conv in 3-pixel blocks (tinygen/kernels/conv_rows3_dsp.py), else tg_conv2d_s8_dsp's body
+    "tg_conv2d_rows3_s8_dsp": Inline("tg_conv2d_rows3_s8_dsp_inline", "kernels/tg_conv2d_rows3_s8_dsp.h",
+                                     "kernel_h*kernel_w*in_c", True, True),
     # the RV32IM kernels (tinygen.kernels.rv32): the same (params, bounded, arguments) convention
     "tg_conv2d_s8_rv32": Inline("tg_conv2d_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h", "kernel_h*kernel_w*in_c"),
     "tg_conv2d_add_s8_rv32": Inline("tg_conv2d_add_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",

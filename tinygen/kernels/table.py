@@ -13,9 +13,11 @@ from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_PO
                                        CONV2D_DIRECT_DSP, CONV2D_DSP, CONV2D_WIDEN_DSP, DEPTHWISE_3X3_DM_DSP,
                                        DEPTHWISE_3X3_DSP, DEPTHWISE_DSP, DEPTHWISE_KX1_DSP, DEPTHWISE_KX1_IMM_DSP,
                                        DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP,
-                                       FC_BATCH1_W16_DSP, FC_DSP,
+                                       FC_BATCH1_W16_DSP, FC_DSP, DEPTHWISE_3X3_NARROW_DSP,
                                        FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
-from tinygen.kernels.lut import hard_swish_table
+from tinygen.kernels.dsp_table import CONV2D_1X1_ROWS3_DSP      # pointwise in 3-row blocks
+from tinygen.kernels.dsp_table import CONV2D_ROWS3_DSP          # im2col conv in 3-pixel blocks
+from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
 
 
@@ -70,6 +72,8 @@ KERNELS: tuple[KernelSpec, ...] = (
     CONV2D_WIDEN_DSP,
     CONV2D_DSP,
     CONV2D_DIRECT_DSP,
+    CONV2D_1X1_ROWS3_DSP,   # pointwise in 3-row blocks: a candidate of --kernels auto, not the default
+    CONV2D_ROWS3_DSP,       # im2col conv in 3-pixel blocks: a candidate of --kernels auto, not the default
     FC_SHALLOW_DSP,
     FC_BATCH1_DSP,
     FC_BATCH1_LEAN_DSP,
@@ -81,6 +85,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     CONV2D_ADD_DSP,
     _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8",
               headers=_CONV2D_S8_H),
+    DEPTHWISE_3X3_NARROW_DSP,   # narrow maps (rows of 5 pixels): before the 3x3 path, faster where it serves
     DEPTHWISE_3X3_DSP,
     DEPTHWISE_KX1_IMM_DSP,
     DEPTHWISE_KX1_RAW_DSP,
@@ -121,6 +126,11 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_requantize_s8", "relu", "tg_requantize_params_t"),
     # -- table lookup (ONNX front end): an elementwise op of a quantized ONNX model --
     _portable("tg_lut_s8", "lut", "tg_lut_params_t", ("table",)),
+    # -- softmax onto a quantized ONNX model's output grid (ONNX front end), plain C for every target --
+    KernelSpec("tg_softmax_scaled_s8", "softmax", struct="tg_softmax_scaled_params_t", const_roles=("packed",),
+               source="kernels/tg_softmax_scaled_s8.c", variant="scaled", pack=softmax_exp_table, ref_roles=()),
+    # -- average pooling as onnxruntime rounds it (ONNX front end: QLinearAveragePool) --
+    _portable("tg_avg_pool2d_requant_s8", "avg_pool2d", "tg_avg_pool2d_requant_params_t", variant="requant"),
 )
 
 

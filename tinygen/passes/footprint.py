@@ -26,6 +26,12 @@ from tinygen.kernels.table import const_bytes
 # executed instructions per MAC, by kernel (see the module docstring for the measurements)
 PER_MAC = {
     "tg_conv2d_1x1_s8_dsp": 1.3,
+    # 3-row blocks where they serve (tinygen/kernels/pw_rows3_dsp.py): KWS's pointwise layers measure
+    # about 0.9 of tg_conv2d_1x1_s8_dsp's instructions (f746zg stand-in)
+    "tg_conv2d_1x1_rows3_s8_dsp": 1.15,
+    # im2col in 3-pixel blocks (tinygen/kernels/conv_rows3_dsp.py): KWS's first conv measures about 0.9
+    # of tg_conv2d_s8_dsp's instructions (f746zg stand-in)
+    "tg_conv2d_rows3_s8_dsp": 1.08,
     # depth 4, 8, 16 only: MLPerf VWW conv2d_2 (8 -> 16) 1.50 per MAC and conv2d_4 (16 -> 32) 1.18,
     # where tg_conv2d_1x1_s8_dsp takes 2.18 and 1.57 (f746zg stand-in): the ratio (~0.7) kept
     "tg_conv2d_1x1_shallow_s8_dsp": 0.95,

@@ -29,6 +29,10 @@ are legal C. The step models, one per loop order:
       only its input rows and writes only its output rows, reads and writes
       interleaved (a pair of rows is widened into scratch first, but a single
       row is read again for every group of output columns).
+  ROW_BLOCKS3 (tg_conv2d_1x1_rows3_s8_dsp, tg_mat_mult_rows3_s8_dsp.h): specialized, blocks
+      of 3 rows in increasing order, the last one the last 3 rows (overlapping the block
+      before where rows % 3 != 0), each block's 3 input rows widened into scratch before any
+      of its outputs is written; its generic entry point runs ROW_BLOCKS: the larger distance.
   ROWS (tg_conv2d_1x1_shallow_s8_dsp): one row (pixel) at a time in increasing order,
       the row's input read whole before its outputs are written.
   CHANNEL_BLOCKS (tg_depthwise_conv2d_s8_dsp, and its 3x3 path alone
@@ -38,6 +42,10 @@ are legal C. The step models, one per loop order:
       taps and reading only its own channels. Modelled with one channel per
       block (a larger block only moves reads earlier) for both pixel groupings,
       keeping the larger distance: the rule holds for either grouping.
+
+  NARROW_ROWS (tg_depthwise_conv2d_3x3_narrow_s8_dsp): output rows in increasing
+      order; a row's new input rows (up to its windows' last) are read whole into
+      the kernel's ring before any of the row is written.
 
   FUSED_SKIP (tg_conv2d_add_s8, tg_conv2d_add_s8_dsp, tg_conv2d_add_widen_s8_dsp,
       tg_conv2d_add_s8_rv32): output
@@ -146,6 +154,14 @@ def _row_blocks(rows: int, depth: int, cols: int) -> int:
     return step_distance(wmax, first * depth, reads_first=False)
 
 
+def _row_blocks3(rows: int, depth: int, cols: int) -> int:
+    first = np.arange(0, rows - 2, 3)
+    if rows >= 3 and rows % 3:
+        first = np.append(first, rows - 3)
+    specialized = step_distance((first + 3) * cols - 1, first * depth, reads_first=True) if rows >= 3 else 0
+    return max(specialized, _row_blocks(rows, depth, cols))
+
+
 def _rows(rows: int, depth: int, cols: int) -> int:
     first = np.arange(rows)
     return step_distance((first + 1) * cols - 1, first * depth, reads_first=True)
@@ -208,6 +224,20 @@ def _rv32(depthwise: bool):
     return distance
 
 
+def _narrow_rows(k: dict) -> int:
+    """NARROW_ROWS (tg_depthwise_conv2d_3x3_narrow_s8_dsp): output rows in increasing order,
+    each written (every channel) after the input rows its windows need that were not read yet
+    are read whole (widened into the ring), at most to row top + 2."""
+    row_out, row_in = k["out_w"] * k["out_c"], k["in_w"] * k["in_c"]
+    top = np.arange(k["out_h"]) * k["stride_h"] - k["pad_top"]
+    start = np.maximum(np.concatenate([top[:1], top[:-1] + 3]), top)    # the first row not yet in the ring
+    first = np.maximum(start, 0)
+    reads = first < np.minimum(top + 3, k["in_h"])
+    rmin = np.where(reads, first * row_in, NO_READ)
+    wmax = (np.arange(k["out_h"]) + 1) * row_out - 1
+    return step_distance(wmax, rmin, reads_first=True)
+
+
 # kernel -> D from its parameter struct
 DISTANCE = {
     "tg_conv2d_s8": _windowed(depthwise=False),
@@ -216,6 +246,7 @@ DISTANCE = {
     "tg_depthwise_conv2d_s8": _windowed(depthwise=True),
     "tg_conv2d_s8_dsp": _pixel_blocks,
     "tg_conv2d_1x1_s8_dsp": lambda k: _row_blocks(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
+    "tg_conv2d_1x1_rows3_s8_dsp": lambda k: _row_blocks3(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_fully_connected_s8_dsp": lambda k: _row_blocks(k["rows"], k["in_features"], k["out_features"]),
     "tg_conv2d_1x1_shallow_s8_dsp": lambda k: _rows(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_depthwise_conv2d_s8_dsp": _channel_blocks,
@@ -224,6 +255,8 @@ DISTANCE = {
     # per pixel group (_rv32_groups) blocks of channels (conv: 4; depthwise: 1) in increasing
     # order, each written after reading its group's windows
     "tg_conv2d_s8_rv32": _rv32(depthwise=False),
+    # a whole output row (every channel) after its new input rows: NARROW_ROWS
+    "tg_depthwise_conv2d_3x3_narrow_s8_dsp": _narrow_rows,
     "tg_depthwise_conv2d_s8_rv32": _rv32(depthwise=True),
 }
 

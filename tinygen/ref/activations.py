@@ -1,5 +1,5 @@
 """Integer-exact numpy twins of the int8 activation kernels: tg_softmax_s8 (and its exp,
-which tinygen.kernels.lut tabulates for tg_softmax_s8_dsp), tg_logistic_s8 and
+which tinygen.kernels.lut tabulates for tg_softmax_s8_dsp), tg_softmax_scaled_s8, tg_logistic_s8 and
 tg_hard_swish_s8 (with the 16-bit fixed point of its static helpers). Named like the C
 kernel minus the ``tg_`` prefix; re-exported by tinygen.ref.kernels."""
 
@@ -39,8 +39,11 @@ def softmax_exp_q0(p: dict, diff) -> np.ndarray:
     return np.where(diff >= p["diff_min"], exp_q0, 0)
 
 
-def softmax_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_softmax_s8 (TFLite reference_ops::Softmax, int8 path); returns int8 [rows, depth]."""
+def _softmax_fixed(p: dict, input) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """tg_softmax_s8's fixed-point probabilities before the output step: (live, the product
+    exp * 1 / (1 + x) in Q0 (the doubling high multiply), num_bits_over_unit), where the
+    probability is product * 2^-(31 + num_bits_over_unit) and live marks the differences
+    from the row maximum at or above diff_min."""
     x = np.asarray(input, dtype=np.int64).reshape(p["rows"], p["depth"])
     diff = x - x.max(axis=1, keepdims=True)
     live = diff >= p["diff_min"]
@@ -52,10 +55,26 @@ def softmax_s8(p: dict, input) -> np.ndarray:
     num_bits_over_unit = _SOFTMAX_ACCUMULATION_INTEGER_BITS - headroom_plus_one
     shifted_sum_minus_one = fp.wrap_int32((sum_of_exps << headroom_plus_one) - (1 << 31))
     reciprocal = _one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one)
-    exponent = num_bits_over_unit + 31 - 8
-    out = _rdbpot(_srdhm(reciprocal, exp_q0), exponent) + INT8_MIN
+    return live, _srdhm(reciprocal, exp_q0), num_bits_over_unit
+
+
+def softmax_s8(p: dict, input) -> np.ndarray:
+    """Mirrors tg_softmax_s8 (TFLite reference_ops::Softmax, int8 path); returns int8 [rows, depth]."""
+    live, product, num_bits_over_unit = _softmax_fixed(p, input)
+    out = _rdbpot(product, num_bits_over_unit + 31 - 8) + INT8_MIN
     out = np.where(live, np.clip(out, INT8_MIN, INT8_MAX), INT8_MIN)
     return out.astype(np.int8)
+
+
+def softmax_scaled_s8(p: dict, input) -> np.ndarray:
+    """Mirrors tg_softmax_scaled_s8: tg_softmax_s8's fixed-point probability times the integer
+    output_multiplier, rounded once (half up) to an int8 code, plus output_zero_point; a
+    difference below diff_min outputs the zero point (probability 0). Returns int8 [rows, depth]."""
+    live, product, num_bits_over_unit = _softmax_fixed(p, input)
+    shift = num_bits_over_unit + 31
+    scaled = (product * np.int64(p["output_multiplier"]) + (np.int64(1) << (shift - 1))) >> shift
+    out = np.where(live, scaled, 0) + p["output_zero_point"]
+    return np.clip(out, INT8_MIN, INT8_MAX).astype(np.int8)
 
 
 def logistic_s8(p: dict, input) -> np.ndarray:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant import fixedpoint as fp
-from tinygen.ref.activations import hard_swish_s8, logistic_s8, softmax_exp_q0, softmax_s8  # noqa: F401
+from tinygen.ref.activations import hard_swish_s8, logistic_s8, softmax_exp_q0, softmax_s8, softmax_scaled_s8  # noqa: F401
 from tinygen.ref.common import (INT8_MAX, INT8_MIN, _clamp_to_int8, _conv_windows, _pool_windows,  # noqa: F401
                                 _requantize_per_channel, _windows)
 
@@ -180,4 +180,26 @@ def requantize_s8(p: dict, input) -> np.ndarray:
     """Mirrors tg_requantize_s8 (TFLite Requantize / ReluQuantized); returns int8 [size]."""
     x = np.asarray(input, dtype=np.int64).reshape(p["size"]) + p["input_offset"]
     out = fp.multiply_by_quantized_multiplier(x, p["multiplier"], p["shift"]) + p["output_offset"]
+    return _clamp_to_int8(out, p["act_min"], p["act_max"])
+
+
+# -- average pooling as onnxruntime rounds it (ONNX front end: QLinearAveragePool) --
+
+def avg_pool2d_requant_s8(p: dict, input) -> np.ndarray:
+    """Mirrors tg_avg_pool2d_requant_s8: each window's sum S of (x - input_zero_point) over its
+    in-bounds elements (count_include_pad: the kernel's area is the count), round(S * multiplier
+    * 2^shift / (count * 2^31)) halves to even, plus output_zero_point. Returns int8 [out_h, out_w, channels]."""
+    x = np.asarray(input, dtype=np.int64).reshape(p["in_h"], p["in_w"], p["channels"]) - p["input_zero_point"]
+    sums = _pool_windows(p, x, 0).sum(axis=(2, 3))
+    ones = np.ones((p["in_h"], p["in_w"], 1), dtype=np.int64)
+    counts = _windows(ones, p["out_h"], p["out_w"], p["kernel_h"], p["kernel_w"],
+                      p["stride_h"], p["stride_w"], 1, 1, p["pad_top"], p["pad_left"], 0).sum(axis=(2, 3))
+    if p["count_include_pad"]:
+        counts = np.full_like(counts, p["kernel_h"] * p["kernel_w"])
+    num = sums * np.int64(p["multiplier"])
+    den = np.maximum(counts, 1) << np.int64(31 - p["shift"])
+    q = num // den                  # floor
+    twice = 2 * (num - q * den)
+    q = q + ((twice > den) | ((twice == den) & (q % 2 == 1)))
+    out = np.where(counts == 0, 0, np.clip(q, INT8_MIN - 256, INT8_MAX + 256)) + p["output_zero_point"]
     return _clamp_to_int8(out, p["act_min"], p["act_max"])

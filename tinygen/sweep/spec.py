@@ -1,7 +1,8 @@
 """The sweep spec: a YAML file naming a model, its data, a search space, objectives and
 constraint sets (README, "Design-space sweeps").
 
-    model: examples/lowbit/float_digits.py      # a float PyTorch model file (model(), example_input())
+    model: examples/lowbit/float_digits.py      # a float PyTorch model file (model(), example_input()), or an
+                                                # .onnx (float, QDQ or QOperator: its kernels and boards swept)
     data: examples/sweep/digits_data.py:test_set  # accuracy data: .npz (x, y) or FILE.py:FUNCTION -> (x, y)
     train: examples/sweep/digits_data.py:train_set  # fine-tuning data (only with finetune)
     search: grid                                # grid | random | tpe | nsga2
@@ -233,7 +234,8 @@ def parse_spec(raw: dict, path: Path) -> Spec:
     model = base / str(raw["model"])
     if not model.is_file():
         raise UsageError(f"{path}: model file {str(raw['model'])!r} does not exist",
-                         "give a float PyTorch model file (model(), example_input()), relative to the spec")
+                         "give a float PyTorch model file (model(), example_input()) or an .onnx (float, QDQ or "
+                         "QOperator), relative to the spec")
     search = raw.get("search", "grid")
     if search not in SEARCHES:
         raise UsageError(f"search {search!r} is not one of {', '.join(SEARCHES)}")

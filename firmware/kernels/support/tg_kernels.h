@@ -876,6 +876,82 @@ void tg_fully_connected_batch1_w16_s8_dsp(const tg_fully_connected_params_t *p, 
                                           const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
                                           int8_t *scratch, int8_t *output);
 
+/* -- average pooling as onnxruntime rounds it (ONNX front end: QLinearAveragePool) -- */
+
+typedef struct {
+    int32_t in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t count_include_pad;      /* 1: every window counts kernel_h*kernel_w elements, padded
+                                       positions holding real 0; 0: its in-bounds elements */
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;      /* input scale / output scale = multiplier * 2^(shift - 31),
+                                       multiplier in [2^30, 2^31), shift in [-15, 9] */
+    int32_t act_min, act_max;
+} tg_avg_pool2d_requant_params_t;
+
+/*
+ * Average pooling onto the output's grid (another than the input's, or the same): each
+ * window's sum of (x - input_zero_point) times the scale ratio over its element count, one
+ * exact division rounded half to even, plus output_zero_point. Window area up to 4096.
+ */
+void tg_avg_pool2d_requant_s8(const tg_avg_pool2d_requant_params_t *p, const int8_t *input, int8_t *output);
+
+/* -- softmax onto a quantized ONNX model's own output grid (ONNX front end) -- */
+
+typedef struct {
+    int32_t rows, depth;            /* softmax over the last axis (depth) of each row */
+    int32_t input_multiplier, input_left_shift;
+    int32_t diff_min;
+    int32_t output_multiplier;      /* the output codes per unit of probability (0 .. 2^24) */
+    int32_t output_zero_point;
+} tg_softmax_scaled_params_t;
+
+/*
+ * tg_softmax_s8's fixed-point probability p of each element, output round(p *
+ * output_multiplier) + output_zero_point, rounded once. table: tg_softmax_s8_dsp's exps
+ * (tinygen.kernels.lut.softmax_exp_table). depth in [1, 4095]. May run in place.
+ */
+void tg_softmax_scaled_s8(const tg_softmax_scaled_params_t *p, const int8_t *input, const int32_t *table,
+                          int8_t *output);
+
+/* --- pointwise conv in 3-row blocks --- */
+/*
+ * tg_conv2d_1x1_s8_dsp with the output pixels in blocks of 3 where a specialized layer folds its
+ * requantization (tg_mat_mult_rows3_s8_dsp.h); the generic entry point runs tg_conv2d_1x1_s8_dsp's
+ * product. Same arguments and layouts; scratch: 6 * ((in_c + 3) & ~3) + 16 * out_c bytes,
+ * 8-byte aligned (tg_conv2d_1x1_rows3_s8_dsp_buffer_size).
+ */
+void tg_conv2d_1x1_rows3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
+                                const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                int8_t *scratch, int8_t *output);
+
+/* --- im2col conv in 3-pixel blocks --- */
+/*
+ * tg_conv2d_s8_dsp with the receptive fields of 3 output pixels per block multiplied in the
+ * pointwise kernel's 3-row block where a specialized layer folds its requantization
+ * (tg_conv2d_rows3_s8_dsp.h); the generic entry point runs tg_conv2d_s8_dsp's body. Same arguments
+ * and layouts; scratch, 8-byte aligned: ((3 * K + 7) & ~7) + 6 * ((K + 3) & ~3) + 16 * out_c bytes
+ * (K = kernel_h * kernel_w * in_c), at least tg_conv2d_s8_dsp's.
+ */
+void tg_conv2d_rows3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
+                            const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
+                            int8_t *output);
+
+/* Cortex-M4/M7 3x3 depthwise on narrow maps */
+
+/*
+ * tg_depthwise_conv2d_s8 for 3x3 windows, stride 1, dilation 1, depth multiplier 1, out_w 5,
+ * in_c a multiple of 4, for the layers whose records tinygen/kernels/depthwise_narrow_dsp.py
+ * packs (packed[0] == in_c): the records are all its constants. A whole output row per channel.
+ * scratch: depthwise_narrow_dsp.narrow_scratch bytes, 4-byte aligned. The output may start at
+ * the input (tinygen/passes/inplace.py).
+ */
+void tg_depthwise_conv2d_3x3_narrow_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
+                                           int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

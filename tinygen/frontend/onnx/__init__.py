@@ -17,8 +17,8 @@ are kept (graph.meta["quantized"] = "onnx", as an int8 .tflite's).
   QuantizeLinear does (round half to even: graph.meta["input_rounding"]), their float
   outputs are the int8 tensors DequantizeLinear reads (graph.meta["float_outputs"]).
 
-This package is the only place that imports `onnx`; tinygen/frontend/onnx/runtime.py
-runs onnxruntime (the reference `tinygen hil` and the tests compare with).
+This package is the only place that imports `onnx`; tinygen/hil/onnx_check.py runs
+onnxruntime (the reference `tinygen hil` and the tests compare with).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen.errors import ModelError, TinygenError
-from tinygen.frontend.onnx import ops_nn, ops_shape, ops_transpose, qoperator, quantized  # noqa: F401  (register their handlers)
+from tinygen.frontend.onnx import ops_gelu, ops_nn, ops_shape, ops_transpose, qoperator, quantized  # noqa: F401  (register their handlers)
 from tinygen.frontend.onnx.advice import SUPPORTED_FLOAT, SUPPORTED_QUANT
 from tinygen.frontend.onnx.importer import Importer
 from tinygen.frontend.onnx.reader import graph_inputs, read_model

@@ -10,25 +10,24 @@ from tinygen.errors import UnsupportedOpError
 SUPPORTED_FLOAT = (
     "Conv (groups 1, depthwise or grouped; 1-D and 2-D)", "ConvTranspose (group 1; 1-D and 2-D)", "Gemm",
     "MatMul with a constant (+ Add)",
-    "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "MaxPool", "AveragePool",
+    "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "PRelu",
+    "MaxPool", "AveragePool",
     "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice",
     "Add", "Sub", "Mul", "Div (by a constant)", "Softmax", "Resize (nearest by whole factors; linear, half-pixel)",
     "Pad (constant)", "ReduceMean (over H, W)", "Identity", "Dropout", "Constant and shape arithmetic (folded)",
+    "Gelu (opset 20)",
 )
 SUPPORTED_QUANT = (
     "QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm", "QLinearAdd", "QLinearMul",
     "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearConcat",
     "QLinearSoftmax", "ConvInteger / MatMulInteger (static input quantization)",
     "any elementwise float op between DequantizeLinear and QuantizeLinear: Sigmoid, Tanh, LeakyRelu, HardSigmoid, "
-    "HardSwish, Relu, Clip, Add / Sub / Mul / Div by a number (a 256-entry table)",
+    "HardSwish, Gelu, Relu, Clip, Add / Sub / Mul / Div by a number (a 256-entry table)",
 )
 
 # op type -> the rewrite to suggest
 _ADVICE = {
-    "LeakyRelu": "tinygen's float path has no LeakyRelu operator; quantize the model with onnxruntime's "
-                 "quantize_static (a quantized LeakyRelu compiles, as a table), or use Relu and fine-tune",
-    "Gelu": "the ONNX front end does not map Gelu yet: use HardSwish (int8, TFLite's HARD_SWISH arithmetic) and "
-            "fine-tune, or compile the PyTorch model (nn.GELU compiles from PyTorch and .tflite)",
+    "Erf": "export nn.GELU with opset_version=20 (one Gelu node, which tinygen maps), or compile the PyTorch model",
     "Elu": "use Relu or HardSwish and fine-tune",
     "LayerNormalization": "the ONNX front end does not map LayerNormalization (its sequences' layout) yet: compile the "
                           "PyTorch model (nn.LayerNorm over the last dim compiles from PyTorch), or use "

@@ -36,6 +36,9 @@ GRID_OPS = {"reshape", "transpose", "slice", "pad", "max_pool2d", "resize_neares
 # ops that only move or pick elements (a float function before them can wait until after them)
 MOVERS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "MaxPool", "Identity",
           "Dropout"}
+# ops on a quantized model's float input that may come before its QuantizeLinear: they move, pick or
+# pad elements (constant padding), so quantizing after them equals quantizing before them
+INPUT_MOVERS = MOVERS | {"Pad"}
 # ops never folded even on constant inputs: the quantized front end reads their integers
 KEEP = {"QuantizeLinear", "DequantizeLinear"}
 
@@ -114,7 +117,7 @@ class Importer:
             self.broken.update(o for o in node.output if o)
             return
         ins = [self.env[n] if n else None for n in node.input]
-        standing_in = any(isinstance(v, Act) and v.name in self.stand_ins for v in ins)
+        standing_in = any(self._reads_stand_in(v) for v in ins)
         try:
             if node.op_type == "Constant" and key[0] == "":
                 outs = [Const(_constant_value(node), f"Constant {node.output[0]!r}")]
@@ -122,6 +125,8 @@ class Importer:
                 outs = [self._shape_const(node, ins[0])]
             elif self._foldable(node) and all(_is_const(v) for v in ins if v is not None):
                 outs = self._fold(node, ins)
+            elif self._moves_float_input(node, key, ins):
+                outs = [ins[0].then(node, ins[1:], k) for k in range(len(node.output))]
             elif key in HANDLERS:
                 ins, fns = self._movers(node, ins)
                 outs = HANDLERS[key](self, node, ins)
@@ -137,11 +142,42 @@ class Importer:
             if not standing_in:
                 raise
             outs = [None] * len(node.output)     # downstream of a refusal: it is refused already
+        if standing_in:                 # downstream of a refusal: its values stand in too
+            self.stand_ins.update(o.name for o in outs if isinstance(o, Act))
         for name, value in zip(node.output, outs):
             if name and value is None:
                 self.broken.add(name)
             elif name:
                 self.env[name] = value
+
+    def _moves_float_input(self, node, key, ins) -> bool:
+        """A quantized model's Flatten, Pad, ... of its float input before the QuantizeLinear
+        (quantize_static quantizes after them): waits for that QuantizeLinear's grid."""
+        if not (self.quant and key[0] == "" and node.op_type in INPUT_MOVERS and ins and key in HANDLERS
+                and isinstance(ins[0], FloatInput)):
+            return False
+        if node.op_type == "Pad" and reader.attrs(node).get("mode", "constant") != "constant":
+            return False
+        return all(v is None or _is_const(v) for v in ins[1:])
+
+    def replay(self, node, ins: list, output: int):
+        """Node `node`'s handler on `ins` (a move of a float input, now on its int8 grid)."""
+        outer = self.node
+        self.node = node
+        try:
+            outs = HANDLERS[("", node.op_type)](self, node, ins)
+        finally:
+            self.node = outer
+        return outs[output] if isinstance(outs, (list, tuple)) else outs
+
+    def _reads_stand_in(self, v) -> bool:
+        """Whether value `v` is computed from a refused node's stand-in (directly, through a View's
+        functions or a pending node's inputs): an error in a node reading it is that refusal's."""
+        if isinstance(v, View):
+            v = v.src
+        if isinstance(v, Pending):
+            return any(self._reads_stand_in(x) for x in v.inputs)
+        return isinstance(v, Act) and v.name in self.stand_ins
 
     def _movers(self, node, ins) -> tuple[list, tuple]:
         """A quantized model's float function of a tensor (a View: DequantizeLinear, then e.g.
@@ -247,10 +283,18 @@ class Importer:
             raise self.unsupported(f"its {what} is computed in float ({', '.join(w for w, _ in v.fns)}) "
                                    "without a QuantizeLinear in between; quantize that value")
         if isinstance(v, FloatInput):
-            raise self.unsupported(f"its {what} is the float model input {v.name!r} before quantization; "
-                                   "put a QuantizeLinear / DequantizeLinear pair after the input")
+            raise self.float_input(v)
         raise self.unsupported(f"its {what} must be an activation computed from the model input, "
                                "not a constant")
+
+    def float_input(self, v: FloatInput) -> UnsupportedOpError:
+        """The refusal of a computation on a quantized model's float input before its QuantizeLinear."""
+        return self.unsupported(
+            f"it computes on the float model input {v.name!r} before its QuantizeLinear (a normalization or "
+            "other preprocessing inside the model); the compiled model's input is the int8 tensor that "
+            "QuantizeLinear makes", "do that preprocessing on the data before it reaches the model (on the host "
+            "or in your application) and export the model without it; only layout ops (Flatten, Reshape, "
+            "Transpose, Slice, a constant Pad, MaxPool) may come before the input's QuantizeLinear")
 
     def const(self, v, what: str) -> np.ndarray | None:
         """A float constant input (DequantizeLinear of an integer constant: its real values)."""
@@ -273,6 +317,13 @@ class Importer:
             qc = v
         elif isinstance(v, Const) and np.issubdtype(v.value.dtype, np.integer):
             raise self.unsupported(f"its {what} are integers without a DequantizeLinear")
+        elif isinstance(v, Const):
+            raise self.unsupported(
+                f"the quantizer left this {self.node.op_type} in float (its {what} are float initializers, "
+                "no DequantizeLinear of integers): onnxruntime's QOperator format has no quantized "
+                f"{self.node.op_type}, and tinygen compiles quantized models int8 end to end",
+                "quantize in QDQ form, which quantizes it: quantize_static(..., "
+                "quant_format=QuantFormat.QDQ)")
         else:
             raise self.unsupported(f"its {what} are not quantized (no DequantizeLinear of an integer "
                                    "initializer); quantize the weights too (quantize_static does)")

@@ -18,8 +18,8 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_axis, ir_shape, nchw4, nchw_constant
 from tinygen.frontend.onnx import reader
-from tinygen.frontend.onnx.importer import Importer, register
-from tinygen.frontend.onnx.quantized import binary_quantized, clamp_bounds
+from tinygen.frontend.onnx.importer import Importer, const_array, register
+from tinygen.frontend.onnx.quantized import averaged_input, binary_quantized, clamp_bounds
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
                                           sigmoid_fn)
 
@@ -193,18 +193,38 @@ def _const_like(v) -> bool:
 
 @register("BatchNormalization")
 def batch_norm(im: Importer, node, ins):
-    if im.quant:
-        raise im.unsupported("a BatchNormalization in a quantized model; fold it into the Conv before "
-                             "quantizing (onnxruntime's quant_pre_process does)")
     x = im.act(ins[0])
-    if len(x.tshape) not in (2, 3, 4):
+    if len(x.tshape) not in (2, 3, 4) or (im.quant and len(x.tshape) == 2):
         raise im.unsupported(f"batch norm over a {len(x.tshape)}-D tensor")
     a = reader.attrs(node)
     if int(a.get("training_mode", 0)):
         raise ModelError(f"{im.filename}: {im.where()} runs in training mode", "export the model in eval mode")
+    if im.quant:
+        return _batch_norm_quantized(im, x, ins, float(a.get("epsilon", 1e-5)))
     gamma, beta, mean, var = (im.const(v, k) for v, k in zip(ins[1:5], ("scale", "B", "mean", "var")))
     return im.node_value("batch_norm", "bn", [x], x.tshape, {"eps": float(a.get("epsilon", 1e-5))},
                          {"gamma": gamma, "beta": beta, "mean": mean, "var": var})
+
+
+def _batch_norm_quantized(im: Importer, x: Act, ins, eps: float):
+    """A BatchNormalization that quant_pre_process did not fold (onnxruntime computes it in float
+    between DequantizeLinear and QuantizeLinear): the per-channel affine a x + b, a = scale /
+    sqrt(var + eps), b = B - mean a, as a depthwise 1x1 convolution rounding once: weights +-127
+    with the scale |a| / 127 each, the int32 bias b on the accumulator's scale."""
+    scale, beta, mean, var = (np.asarray(const_array(v, real=True), np.float64).reshape(-1)
+                              for v in ins[1:5])
+    mul = scale / np.sqrt(var + eps)
+    add = beta - mean * mul
+    channels = nchw4(x.tshape)[1]
+    w_scale = np.where(mul == 0, 1.0, np.abs(mul) / 127).astype(np.float32)
+    weight = IntWeight(np.broadcast_to(np.sign(mul) * 127, (channels,)).astype(np.int64).reshape(1, 1, 1, -1),
+                       np.broadcast_to(w_scale, (channels,)).copy())
+    acc = (np.float32(im.graph.tensor(x.name).qparams.scale[0]) * weight.scale).astype(np.float32)
+    bias = np.rint(np.broadcast_to(add, (channels,)) / acc).astype(np.int64)
+    attrs, _ = conv_geometry(im, {}, nchw4(x.tshape)[2:], (1, 1))
+    attrs["depth_multiplier"] = 1
+    return Pending("depthwise_conv2d", "bn", [x], tuple(x.tshape), attrs,
+                   {"weight": weight, "bias": bias, "acc_scale": acc}, im.source())
 
 
 # -- activations ------------------------------------------------------------------------------
@@ -223,7 +243,7 @@ def clamp_value(im: Importer, v, lo: float, hi: float, what: str):
     return im.node_value("clamp", what.lower(), [x], x.tshape, attrs)
 
 
-FUSABLE = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv2d", "add", "mul")
+FUSABLE = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv2d", "add", "mul", "sub")
 
 
 def fuse_clamp(im: Importer, p: Pending, lo: float, hi: float) -> Pending:
@@ -260,6 +280,10 @@ def _unary(im: Importer, v, what: str, fn, float_emit):
             return v.then(what, fn)
         if isinstance(v, Act):
             return View(v).then(what, fn)
+        if isinstance(v, Pending):
+            raise im.unsupported(f"{what} of {v.source} that the quantizer left in float (no QuantizeLinear "
+                                 "between them)", "quantize in QDQ form, or quant_pre_process the float model first "
+                                 "(it folds BatchNormalization into the Conv before it)")
         raise im.unsupported(f"{what} of a value that is not quantized (a QuantizeLinear / DequantizeLinear "
                              "pair before it)")
     return float_emit(im.act(v))
@@ -299,11 +323,44 @@ def tanh(im: Importer, node, ins):
     return _unary(im, ins[0], "Tanh", f32(np.tanh), lambda x: im.node_value("tanh", "tanh", [x], x.tshape))
 
 
+def _prelu_node(im: Importer, x, slopes: np.ndarray):
+    """tinygen's prelu (TFLite's PRELU) of a float model: one slope, or one per channel (ONNX
+    axis 1), as a constant that broadcasts against x in the IR's layout."""
+    rank = len(x.tshape)
+    ir_rank = len(ir_shape(x.tshape))
+    slopes = np.asarray(slopes, np.float32)
+    if slopes.size == 1:
+        alpha = slopes.reshape((1,) * ir_rank)
+    elif rank >= 2 and slopes.size == x.tshape[1] and slopes.squeeze().ndim == 1:
+        shape = [1] * ir_rank
+        shape[ir_axis(rank, 1)] = slopes.size
+        alpha = slopes.reshape(shape)
+    else:
+        raise im.unsupported(f"slopes of shape {list(slopes.shape)} for an input {list(x.tshape)}; tinygen takes "
+                             "one slope or one per channel (axis 1)")
+    return im.node_value("prelu", "prelu", [x], x.tshape, {}, {"alpha": np.ascontiguousarray(alpha)})
+
+
 @register("LeakyRelu")
 def leaky_relu(im: Importer, node, ins):
-    def refuse(x):
-        raise im.unsupported("tinygen has no LeakyRelu operator in its float path")
-    return _unary(im, ins[0], "LeakyRelu", leaky_relu_fn(reader.attrs(node).get("alpha", 0.01)), refuse)
+    """A float model's LeakyRelu is a PReLU of one slope; a quantized model's, a table."""
+    alpha = float(reader.attrs(node).get("alpha", 0.01))
+    return _unary(im, ins[0], "LeakyRelu", leaky_relu_fn(alpha),
+                  lambda x: _prelu_node(im, x, np.array([alpha], np.float32)))
+
+
+@register("PRelu")
+def prelu(im: Importer, node, ins):
+    """PRelu: tinygen's prelu in a float model; in a quantized one, of a single slope, a table."""
+    slopes = np.asarray(im.const(ins[1], "slopes"), np.float32)
+    if im.quant:
+        if slopes.size != 1:
+            raise im.unsupported("a PRelu with a slope per channel that the quantizer left in float "
+                                 "(quantize_static does not quantize PRelu); tinygen tables one function per "
+                                 "tensor", "compile the float model with tinygen's own quantization (--calib), "
+                                 "where PRelu is tinygen's int8 prelu, or use LeakyRelu (one slope)")
+        return _unary(im, ins[0], "PRelu", leaky_relu_fn(float(slopes.reshape(-1)[0])), None)
+    return _prelu_node(im, im.act(ins[0]), slopes)
 
 
 @register("Softmax")
@@ -323,7 +380,7 @@ def softmax(im: Importer, node, ins):
 
 def _pool(im: Importer, node, ins, kind: str):
     a = reader.attrs(node)
-    x = im.act(ins[0])
+    x = im.act(averaged_input(im, ins[0]) if kind == "avg" else ins[0])
     if len(x.tshape) not in (3, 4):
         raise im.unsupported("pooling needs a [N, C, H, W] or [N, C, L] input")
     k = list(a["kernel_shape"])
@@ -377,7 +434,7 @@ def global_mean(im: Importer, x, keep: bool = True):
 
 @register("GlobalAveragePool")
 def global_avg_pool(im: Importer, node, ins):
-    x = im.act(ins[0])
+    x = im.act(averaged_input(im, ins[0]))
     if len(x.tshape) not in (3, 4):
         raise im.unsupported("global pooling needs a [N, C, H, W] or [N, C, L] input")
     return global_mean(im, x)
@@ -394,9 +451,8 @@ def _binary(kind: str):
         if im.quant:
             return binary_quantized(im, kind, x, y)
         if isinstance(y, Act) and isinstance(x, Act):
-            if kind in ("Sub", "Div"):
-                raise im.unsupported(f"{'the difference' if kind == 'Sub' else 'the quotient'} of two "
-                                     "activations has no int8 kernel")
+            if kind == "Div":
+                raise im.unsupported("the quotient of two activations has no int8 kernel")
             if len(x.tshape) != len(y.tshape):
                 raise im.unsupported(f"broadcasting shapes {list(x.tshape)} and {list(y.tshape)} of different "
                                      "ranks; reshape one to the other's rank first")

@@ -15,7 +15,7 @@ from tinygen.frontend.layout import ir_axis, ir_shape
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.importer import Importer, _raw, register
 from tinygen.frontend.onnx.ops_nn import global_mean
-from tinygen.frontend.onnx.quantized import pad_value_quantized
+from tinygen.frontend.onnx.quantized import averaged_input, pad_value_quantized
 from tinygen.frontend.onnx.values import Act, Pending, View
 
 
@@ -236,7 +236,7 @@ def resize(im: Importer, node, ins):
 
 @register("ReduceMean")
 def reduce_mean(im: Importer, node, ins):
-    x = im.act(ins[0])
+    x = im.act(averaged_input(im, ins[0]))
     rank = len(x.tshape)
     a = reader.attrs(node)
     axes = _axes(im, node, ins, rank)

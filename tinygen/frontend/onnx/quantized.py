@@ -22,10 +22,17 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
   the 256 possible inputs; tinygen emits the same computation as a 256-byte table
   (the `lut` op, tg_lut_s8), built at compile time with numpy in float32: exact up to
   onnxruntime's own approximations of exp and tanh.
-- QLinearAdd / QLinearMul (float in onnxruntime) run TFLite's ADD / MUL arithmetic;
-  QLinearGlobalAveragePool and ReduceMean run TFLite's MEAN; Softmax runs TFLite's int8
-  softmax (output scale 1/256) followed by a table to the model's output grid;
-  an average pool or a concatenation whose inputs are on other grids than the output
+- QLinearAdd runs TFLite's ADD arithmetic; QLinearMul (and a Mul between DequantizeLinear
+  and QuantizeLinear, which onnxruntime runs as QLinearMul) TFLite's MUL with the pair that
+  rounds once for onnxruntime's float32 scale ratio, as the MAC ops;
+  QLinearGlobalAveragePool and ReduceMean run TFLite's MEAN; Softmax (QLinearSoftmax, which
+  onnxruntime's optimizer also runs for DequantizeLinear -> Softmax -> QuantizeLinear) runs
+  TFLite's int8 softmax arithmetic up to its fixed-point probability, then multiplies it by
+  onnxruntime's floor(1 / y_scale) and rounds once onto the output grid (tg_softmax_scaled_s8;
+  TFLite's own kernel where the grid is 1/256);
+  an AveragePool (QLinearAveragePool, which onnxruntime computes in float) quantizes each
+  window's real average on the output grid once, half to even, by an exact division
+  (tg_avg_pool2d_requant_s8); a concatenation whose inputs are on other grids than the output
   requantizes them by table (onnxruntime's QLinearConcat does the same).
 - uint8 tensors become int8 (q - 128, zero point - 128: the same real values); weights
   with a zero point are taken less it where that stays within int8.
@@ -44,7 +51,6 @@ from tinygen.frontend.onnx.importer import Importer, const_array, ir_of, registe
 from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values,
                                           qparams_of)
 from tinygen.ir import Kind, QParams, Tensor
-from tinygen.quant import op_params
 from tinygen.quant.fixedpoint import quantize_multiplier
 from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
 from tinygen.ref.lookup import by_uint8
@@ -83,6 +89,9 @@ def single_rounding_multiplier(real: float) -> tuple[int, int]:
 
 
 SINGLE_ROUNDING_MIN = 2.0 ** -12
+# tg_avg_pool2d_requant_s8's exact division: input scale / output scale in [2^-15, 2^8), windows up to 4096
+AVG_POOL_RATIO = (2.0 ** -15, 2.0 ** 8)
+AVG_POOL_MAX_AREA = 4096
 
 
 def clamp_bounds(activation, q: QParams) -> tuple[int, int]:
@@ -140,21 +149,33 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
     shape, attrs = ir_of(p.tshape), dict(p.attrs)
     if p.op in WEIGHT_CHANNEL_AXIS:
         return Act(_mac_node(im, p, ins[0], q), p.tshape, etype)
-    if p.op in ("add", "mul"):
+    if p.op in ("add", "mul", "sub"):
         attrs["act_min"], attrs["act_max"] = clamp_bounds(p.activation, q)
         params = {}
         if "operand" in p.params:
             params["operand"] = _operand(im, p.params["operand"], len(p.tshape))
+        if p.op == "mul":
+            # onnxruntime's QLinearMul: (a - za)(b - zb) * float32(float32(a_scale * b_scale) / y_scale), rounded once
+            scales = [grid(im, x).scale[0] for x in ins] + ([im.graph.tensor(params["operand"]).qparams.scale[0]]
+                                                             if "operand" in params else [])
+            real = (np.float32(scales[0]) * np.float32(scales[1])) / np.float32(q.scale[0])
+            attrs["requant"] = single_rounding_multiplier(float(real))
         return Act(im.emit(p.op, p.prefix, [x.name for x in ins], shape, attrs, params, q, source=p.source),
                    p.tshape, etype)
     if p.op == "avg_pool2d":
-        x = ins[0]
-        pooled = im.emit(p.op, p.prefix, [x.name], shape, attrs, qparams=grid(im, x), source=p.source)
-        return requantize(im, Act(pooled, p.tshape, etype), q)
+        # onnxruntime's QLinearAveragePool: the real average quantized once, half to even
+        # (tg_avg_pool2d_requant_s8, an exact division by the element count)
+        real = np.float32(grid(im, ins[0]).scale[0]) / np.float32(q.scale[0])
+        if not AVG_POOL_RATIO[0] <= real < AVG_POOL_RATIO[1] or math.prod(attrs["kernel"]) > AVG_POOL_MAX_AREA:
+            raise im.unsupported(f"an average pool of {list(attrs['kernel'])} with input scale / output scale {real:g}: "
+                                 f"tinygen takes windows up to {AVG_POOL_MAX_AREA} elements, ratios from 2^-15 "
+                                 "below 2^8")
+        attrs["requant"] = quantize_multiplier(float(real))
+        attrs["act_min"], attrs["act_max"] = clamp_bounds(p.activation, q)
     if p.op == "softmax":
-        fixed = QParams(op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
-        out = im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=fixed, source=p.source)
-        return requantize(im, Act(out, p.tshape, etype), q)
+        # on the output grid itself, rounded once (tg_softmax_scaled_s8 where it is not 1/256)
+        return Act(im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=q, source=p.source), p.tshape,
+                   etype)
     if p.op == "mean":
         # onnxruntime's QLinearGlobalAveragePool: (sum - N zp) * float32(x_scale / (y_scale * N)), rounded once
         n = math.prod(ir_of(ins[0].tshape)[a] for a in attrs["axes"])
@@ -252,16 +273,22 @@ def quantize_linear(im: Importer, node, ins):
 
 
 def _input_port(im: Importer, v: FloatInput, q: QParams, dtype: str) -> Act:
+    """The int8 input port of float input `v`, on grid `q`, and the moves between the input and
+    this QuantizeLinear replayed on it (a Flatten, a constant Pad: quantizing commutes with
+    them; a Pad's real value is quantized on `q`, as onnxruntime pads, then quantizes)."""
     port = im.float_inputs.get(v.index)
     if port is not None:
         if not im.graph.tensor(port.name).qparams.same_as(q):
             raise im.unsupported(f"the float input {v.name!r} is quantized twice, with "
                                  f"{im.graph.tensor(port.name).qparams!r} and {q!r}")
-        return port
-    im.graph.add_tensor(Tensor(v.name, ir_shape(v.tshape), "int8", Kind.INPUT, qparams=q))
-    port = Act(v.name, v.tshape, ETYPE[dtype])
-    im.float_inputs[v.index] = port
-    return port
+    else:
+        im.graph.add_tensor(Tensor(v.name, ir_shape(v.tshape), "int8", Kind.INPUT, qparams=q))
+        port = Act(v.name, v.tshape, ETYPE[dtype])
+        im.float_inputs[v.index] = port
+    value = port
+    for node, rest, output in v.moves:
+        value = im.act(im.replay(node, [View(value)] + rest, output))
+    return value
 
 
 @register("DequantizeLinear")
@@ -279,6 +306,28 @@ def dequantize_linear(im: Importer, node, ins):
     if not isinstance(v, Act):
         raise im.unsupported("DequantizeLinear of a value that is not a quantized activation")
     return View(on_grid(im, v, scale, zp, dtype))
+
+
+def averaged_input(im: Importer, v):
+    """The input of an average (GlobalAveragePool, AveragePool, ReduceMean) that onnxruntime
+    computes in float on a float function of a quantized tensor: its QOperator form has no
+    quantized HardSwish, and quantize_static averages the HardSwish's float output (a
+    squeeze-excite's pooling) while a QuantizeLinear of the same tensor feeds the other
+    readers. tinygen takes the function by table onto that QuantizeLinear's grid, then averages:
+    each value off by half a step at most, and the errors average out over the window."""
+    if not (im.quant and isinstance(v, View) and v.fns):
+        return v
+    name = im.node.input[0]
+    for n in im.model.graph.node:
+        if n.op_type != "QuantizeLinear" or n.input[0] != name or n.domain not in reader.DEFAULT_DOMAINS:
+            continue
+        ins = [None] + [im.env.get(x) if x else None for x in n.input[1:]]
+        if not isinstance(ins[1], (Const, QConst)) or (len(ins) > 2 and not isinstance(ins[2], (Const, QConst))):
+            continue
+        scale, zp, dtype, _ = _qspec(im, n, ins)
+        if scale.size == 1 and dtype in ETYPE:
+            return value_on(im, v, qparams_of(scale, zp, dtype), ETYPE[dtype])
+    return v
 
 
 def on_grid(im: Importer, x: Act, scale, zp, dtype: str) -> Act:
@@ -301,6 +350,9 @@ def binary_quantized(im: Importer, kind: str, x, y):
     """Add / Sub / Mul / Div in a quantized model: of two quantized activations (ADD, MUL),
     of one and a quantized constant (ADD, MUL with a constant operand), of one and a number
     (a table), or the scale and bias of a ConvInteger accumulator."""
+    for v in (x, y):
+        if isinstance(v, FloatInput):
+            raise im.float_input(v)
     if isinstance(x, (Const, QConst)) and not isinstance(y, (Const, QConst)):
         if kind in ("Sub", "Div"):
             return _scalar_fn(im, kind, y, x, swap=True)
@@ -320,7 +372,7 @@ def binary_quantized(im: Importer, kind: str, x, y):
         return x
     if isinstance(y, Const) and np.asarray(y.value).size == 1 and isinstance(x, (View, Act)):
         return _scalar_fn(im, kind, x, y)
-    if kind in ("Sub", "Div"):
+    if kind == "Div" or (kind == "Sub" and isinstance(y, (Const, QConst))):
         raise im.unsupported(f"{kind} of a quantized activation and a tensor has no int8 kernel (a number works: "
                              "it becomes a table)")
     a = im.act(x)

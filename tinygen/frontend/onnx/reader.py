@@ -77,8 +77,9 @@ def _check_opset(model: onnx.ModelProto, filename: str) -> None:
     if version < MIN_OPSET:
         raise ModelError(f"{filename} uses ONNX opset {version}; tinygen reads opset {MIN_OPSET} and newer",
                          CONVERT_HINT)
-    for entry in model.opset_import:
-        if entry.domain not in DEFAULT_DOMAINS + (CONTRIB_DOMAIN,):
+    used = {n.domain for n in model.graph.node}     # an import no node uses is harmless (quant_pre_process
+    for entry in model.opset_import:                # writes ai.onnx.ml's)
+        if entry.domain in used and entry.domain not in DEFAULT_DOMAINS + (CONTRIB_DOMAIN,):
             raise ModelError(f"{filename} imports operator set domain {entry.domain!r}; tinygen reads the "
                              f"standard ONNX operators and onnxruntime's {CONTRIB_DOMAIN} quantized ones",
                              "export without custom operators")

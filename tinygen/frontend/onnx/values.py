@@ -58,10 +58,17 @@ class QConst:
 
 @dataclass(frozen=True)
 class FloatInput:
-    """A float32 model input of a quantized model, before its QuantizeLinear."""
+    """A float32 model input of a quantized model, before its QuantizeLinear; `moves`: the
+    nodes that only move, pick or pad its elements before that QuantizeLinear (a Flatten, a
+    Pad, ...: (ONNX node, its other inputs, which output)), replayed on the int8 input port
+    (quantizing commutes with them: tinygen/frontend/onnx/quantized.py)."""
     index: int
     name: str
-    tshape: tuple[int, ...]
+    tshape: tuple[int, ...]             # the model input's own shape
+    moves: tuple = ()
+
+    def then(self, node, rest: list, output: int) -> "FloatInput":
+        return FloatInput(self.index, self.name, self.tshape, self.moves + ((node, list(rest), output),))
 
 
 @dataclass(frozen=True)
