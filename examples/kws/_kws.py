@@ -199,13 +199,13 @@ front end; "eval acc" is the model's eval mode in PyTorch on the test clips' fea
 (tinygen.nn layers compute LOWBIT.md's integer semantics), "bits" the stem / pointwise /
 linear layers' weight and input bits (depthwise convolutions: int8 PTQ at compile time);
 w4a4 and sp start from the trained float model (dscnn_kws.pt) and fine-tune with their
-quantizers in place (sp: all three switches every batch); wakeword starts from dscnn_kws.pt
-too and trains on the training clips and on stream windows of recordings spoken by the
-training voices (examples/kws/_wake.py: half of the windows hold a keyword; every window's
-mel axis warped and time axis stretched), its detector tuned on a validation recording of
-training voices (below). Each row is rewritten by `python
-examples/kws/<model>.py` (deterministic: one thread, fixed seeds; the seconds are wall clock
-on a shared 2-core machine). No validation split for the clip models (dscnn, w4a4, sp):
+quantizers in place (sp: all three switches every batch); wakeword is 96 channels wide, starts
+from its seeded initial weights and trains on the training clips and on stream windows of
+recordings (examples/kws/_wake.py: half of the windows hold a keyword; every window's mel
+axis warped and time axis stretched), its detector tuned on validation recordings of held-out
+voices (below). Each row is rewritten by `python examples/kws/<model>.py` (deterministic: one
+thread, fixed seeds; the seconds are wall clock on a shared 2-core machine; wakeword's were
+trained on a GPU, its section below says how). No validation split for the clip models (dscnn, w4a4, sp):
 their epochs and learning rates were set after a few runs scored on the test clips.
 
 | model | file | eval acc | bits | epochs | seconds |

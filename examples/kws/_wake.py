@@ -17,7 +17,9 @@ words closer to the noise (NOISY_SEEDS, NOISY_SNR), each window labelled by what
     less of a keyword, or any other word with UNKNOWN_MIN samples inside  -> "unknown"
     nothing spoken (the noise bed)                                         -> "silence"
 
-Training starts from the clip-trained DS-CNN (dscnn_kws.pt). Every epoch draws its windows
+Training starts from the DS-CNN's seeded initial weights, 96 channels wide (wakeword_kws.py:
+wider than the clip-trained 64-channel DS-CNN, whose weights it therefore cannot start from;
+it still runs a 40 ms hop on the F746). Every epoch draws its windows
 afresh, KEYWORD_SHARE of them holding a whole keyword, and every clip and window goes through
 augment: the mel axis warped (WARP, through the coefficients' log-mel envelope) and the time
 axis stretched (TEMPO). The test voices are voices training never heard, and a model trained
@@ -223,37 +225,87 @@ def draw_windows(recordings: list[StreamData], per_epoch: int, rng: np.random.Ge
     return wx, labels[pick]
 
 
-def train(net: nn.Sequential, recordings: list[StreamData], epochs: int, lr: float, per_epoch: int,
-          report=None) -> tuple[nn.Sequential, float]:
-    """Adam with a one-cycle learning rate, batch 64, deterministic on one thread (seed SEED):
-    every epoch all the training clips and `per_epoch` windows drawn afresh from the
-    recordings' labelled ones (draw_windows). `report(epoch, net)` after each epoch. Returns
-    the net in eval mode and the seconds."""
-    torch.set_num_threads(1)
+def train(net: nn.Sequential, clips: tuple[np.ndarray, np.ndarray], recordings: list[StreamData], epochs: int,
+          lr: float, per_epoch: int, report=None) -> tuple[nn.Sequential, float]:
+    """Adam with a one-cycle learning rate, batch 64, seed SEED: every epoch all the training
+    clips (training_clips) and `per_epoch` windows drawn afresh from the recordings' labelled
+    ones (draw_windows). On a CUDA device where torch has one (the same draws and
+    augmentation, batch order and dropout from torch's CUDA generator), else deterministic
+    on one CPU thread. `report(epoch, net)` after each epoch. Returns the net on the CPU in
+    eval mode and the seconds."""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.type == "cpu":
+        torch.set_num_threads(1)
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
-    cx, cy = training_clips()
+    cx, cy = clips
+    net = net.to(device)
     batches = (len(cy) + per_epoch + 63) // 64
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * batches, pct_start=0.15)
     t0 = time.perf_counter()
     for epoch in range(epochs):
         wx, wy = draw_windows(recordings, per_epoch, rng)
-        x = torch.from_numpy(augment(np.concatenate([cx, wx[:, None]]), rng))
-        y = torch.from_numpy(np.concatenate([cy, wy])).long()
+        x = torch.from_numpy(augment(np.concatenate([cx, wx[:, None]]), rng)).to(device)
+        y = torch.from_numpy(np.concatenate([cy, wy])).long().to(device)
         net.train()
-        total = 0.0
-        for idx in torch.randperm(len(y)).split(64):
+        total = torch.zeros((), device=device)
+        for idx in torch.randperm(len(y)).to(device).split(64):
             opt.zero_grad()
             loss = nn.functional.cross_entropy(net[:-1](x[idx]), y[idx])
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss.detach()) * len(idx)
-        print(f"  epoch {epoch + 1}/{epochs}: loss {total / len(y):.4f} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            total += loss.detach() * len(idx)
+        print(f"  epoch {epoch + 1}/{epochs}: loss {float(total) / len(y):.4f} ({time.perf_counter() - t0:.0f} s, "
+              f"{device.type})", flush=True)
         if report is not None:
             report(epoch, net.eval())
-    return net.eval(), time.perf_counter() - t0
+    return net.cpu().eval(), time.perf_counter() - t0
+
+
+# ------------------------------------------------------------------ training on another machine
+
+C0_STEP = 1 / 256                     # coefficient 0 of an exported recording's frames, in int16 steps of this
+
+
+def export_training(path: Path) -> Path:
+    """Everything train() reads, in one compressed .npz, for a machine without espeak-ng or the
+    corpus (`wakeword_kws.py --export FILE`, then `--train-from FILE` there): the training
+    clips' features as float16; each training recording's frames with coefficient 0 in int16
+    steps of C0_STEP and each other coefficient in int8 steps of its own range / 127 (a
+    recording's own steps stored beside it), its peaks and its window labels."""
+    cx, cy = training_clips()
+    out: dict[str, np.ndarray] = {"clips": cx.astype(np.float16), "clip_labels": cy.astype(np.int8)}
+    for i, spec in enumerate(training_recordings()):
+        d = stream_data(spec)
+        steps = np.maximum(np.abs(d.mfcc[:, 1:]).max(axis=0), 1e-9) / 127
+        out[f"r{i}_c0"] = np.round(d.mfcc[:, 0] / C0_STEP).astype(np.int16)
+        out[f"r{i}_rest"] = np.round(d.mfcc[:, 1:] / steps).astype(np.int8)
+        out[f"r{i}_steps"] = steps
+        out[f"r{i}_peaks"] = d.peaks.astype(np.uint16)
+        out[f"r{i}_labels"] = d.labels.astype(np.int8)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial.npz")
+    np.savez_compressed(tmp, **out)
+    tmp.replace(path)
+    return path
+
+
+def import_training(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], list[StreamData]]:
+    """export_training's file -> train()'s clips and recordings (frames as stored: within half
+    a step of the recordings' own)."""
+    with np.load(path) as z:
+        clips = (z["clips"].astype(np.float32), z["clip_labels"].astype(np.int64))
+        recordings = []
+        for i in itertools.count():
+            if f"r{i}_c0" not in z.files:
+                break
+            mfcc = np.concatenate([z[f"r{i}_c0"][:, None] * C0_STEP, z[f"r{i}_rest"] * z[f"r{i}_steps"]], axis=1)
+            recordings.append(StreamData(mfcc, z[f"r{i}_peaks"].astype(np.int64), z[f"r{i}_labels"].astype(np.int64),
+                                         None, []))
+    return clips, recordings
 
 
 # ---------------------------------------------------------------------------------------- the detector
@@ -290,14 +342,16 @@ def stream_outputs(graph, data: StreamData) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _threshold_between(graph, smooth: int, low: int, high: int) -> float:
-    """A threshold (mean probability, 3 decimals) whose output units lie in (low, high]: every
-    one of those gives the events of `high`'s curve point; the middle one is taken."""
+    """A threshold (mean probability, the fewest decimals from 3 on) whose output units lie in
+    (low, high]: every one of those gives the events of `high`'s curve point; the middle one is
+    taken. (With more smoothing an output unit is less than 0.001 of probability.)"""
     scale = float(graph.tensor(graph.outputs[0]).qparams.scale[0])
-    for units in sorted(range(low + 1, high + 1), key=lambda u: abs(2 * u - low - high - 1)):
-        p = round(units * scale / smooth, 3)
-        if 0 < p <= 1 and st.StreamConfig.for_graph(graph, smooth=smooth, threshold=p).threshold_units == units:
-            return p
-    raise ValueError(f"no 3-decimal threshold gives output units in ({low}, {high}]")
+    for decimals in range(3, 7):
+        for units in sorted(range(low + 1, high + 1), key=lambda u: abs(2 * u - low - high - 1)):
+            p = round(units * scale / smooth, decimals)
+            if 0 < p <= 1 and st.StreamConfig.for_graph(graph, smooth=smooth, threshold=p).threshold_units == units:
+                return p
+    raise ValueError(f"no threshold of at most 6 decimals gives output units in ({low}, {high}]")
 
 
 def tune(graph, samples: np.ndarray, u: np.ndarray, truth: list[st.Truth], num_samples: int
@@ -361,7 +415,7 @@ def _recordings_text() -> str:
 
 
 def _update_wake_section(detector: Detector, point: cv.CurvePoint, points: list[cv.CurvePoint], minutes: float,
-                         seconds: float) -> None:
+                         seconds: float, channels: int, per_epoch: int) -> None:
     """Rewrite RESULTS.md's wake-word section (the tuned settings and the validation curve)."""
     budgets = (6, 12, 30, 60, 120)
     cells = []
@@ -370,8 +424,10 @@ def _update_wake_section(detector: Detector, point: cv.CurvePoint, points: list[
         cells.append("" if p is None else f"{p.hits} ({p.hit_rate:.1%})")
     section = f"""{WAKE_SECTION}
 
-Training (`python examples/kws/wakeword_kws.py`, one thread, seed {SEED}; the epochs and seconds are
-the accuracy table's): from the clip-trained DS-CNN's weights (dscnn_kws.pt), every epoch all
+Training (`python examples/kws/wakeword_kws.py`, seed {SEED}; the epochs and seconds are the
+accuracy table's, and where it ran: on a CUDA device through `--export` / `--train-from` /
+`--adopt`, on one CPU thread otherwise): from the DS-CNN's seeded initial weights, {channels}
+channels wide, {per_epoch:,} stream windows a draw; every epoch all
 the training clips and a fresh draw of stream windows (wakeword_kws.py) of
 {_recordings_text()},
 {KEYWORD_SHARE:.0%} of the windows holding a whole keyword; every clip and window with its mel axis warped by a
@@ -404,7 +460,7 @@ The validation curve with these settings, the most hits within a budget of false
     _kws.RESULTS.write_text("\n## ".join([parts[0], *kept]).rstrip("\n") + "\n\n" + section)
 
 
-def tune_stored(name: str, model_file: str) -> Detector:
+def tune_stored(name: str, model_file: str, channels: int, per_epoch: int) -> Detector:
     """Tune the detector of the stored weights on the validation recording, store it with
     them, print it and rewrite RESULTS.md's wake-word section."""
     from tinygen.compiler import compile_source, load_source
@@ -419,18 +475,26 @@ def tune_stored(name: str, model_file: str) -> Detector:
           f"{point.false_accepts} false accepts ({point.false_accepts_per_hour:.0f} per hour) on the validation "
           f"recording ({time.perf_counter() - t0:.0f} s)", flush=True)
     _update_wake_section(detector, point, points, len(validation.samples) / fe.SAMPLE_RATE / 60,
-                         time.perf_counter() - t0)
+                         time.perf_counter() - t0, channels, per_epoch)
     return detector
 
 
-def run(name: str, plan: _kws.Plan, model_file: str, epochs: int, lr: float, per_epoch: int, report=None) -> None:
-    """Train from the clip-trained DS-CNN's weights (dscnn_kws.pt), save, evaluate on the test
-    clips, tune the detector on the validation recording; print and update RESULTS.md."""
+def run(name: str, plan: _kws.Plan, model_file: str, channels: int, epochs: int, lr: float, per_epoch: int,
+        report=None) -> None:
+    """Train from the DS-CNN's seeded initial weights (`channels` wide), save, evaluate on the
+    test clips, tune the detector on the validation recording; print and update RESULTS.md."""
     recordings = [stream_data(spec) for spec in training_recordings()]
-    net, seconds = train(_kws.init_from_float(_kws.dscnn(plan)), recordings, epochs, lr, per_epoch, report)
+    net, seconds = train(_kws.dscnn(plan, channels), training_clips(), recordings, epochs, lr, per_epoch, report)
+    adopt(name, plan, net, model_file, channels, epochs, per_epoch, seconds, "one CPU thread")
+
+
+def adopt(name: str, plan: _kws.Plan, net: nn.Sequential, model_file: str, channels: int, epochs: int,
+          per_epoch: int, seconds: float, where: str) -> None:
+    """Save trained weights as the model file's, evaluate them on the test clips, tune the
+    detector on the validation recording; print and update RESULTS.md."""
     path = _kws.save(net, model_file)
     acc = _kws.accuracy(net)
-    print(f"{name}: trained {epochs} epochs in {seconds:.0f} s on one thread, saved {path.name} "
+    print(f"{name}: trained {epochs} epochs in {seconds:.0f} s ({where}), saved {path.name} "
           f"({path.stat().st_size / 1024:.0f} KB); eval accuracy {acc:.2%} on the test clips", flush=True)
     _kws.update_results(name, Path(model_file).name, f"{acc:.2%}", plan.bits(), epochs, seconds)
-    tune_stored(name, model_file)
+    tune_stored(name, model_file, channels, per_epoch)
