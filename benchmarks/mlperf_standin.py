@@ -296,7 +296,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from tinygen.fit.autotune import unavailable
     from tinygen.board import get_board
-    from tinygen.report import table
 
     board = get_board(args.board)
     if board.emulator is None:
