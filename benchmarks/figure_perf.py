@@ -92,9 +92,31 @@ def render_depthwise(rows: list) -> str:
     return "\n".join(lines)
 
 
+def measure_sww(work: Path, quick: bool) -> list:
+    """benchmarks/sww_standin.py: the streaming wake word shape per stand-in and kernel choice
+    (quick: the f746zg's default build)."""
+    python("benchmarks/sww_standin.py", "--json", work / "sww.json",
+           *(("--boards", "f746zg", "--kernels", "auto") if quick else ()))
+    return [{k: v for k, v in r.items() if k != "layers"} for r in json.loads((work / "sww.json").read_text())["rows"]]
+
+
+def render_sww(rows: list) -> str:
+    lines = ["| stand-in | `--kernels` | instructions (per MAC) | target | arena | flash | == reference |",
+             "|---|---|---:|---|---:|---:|---|"]
+    for r in rows:
+        met = "met" if r["instructions_per_mac"] <= r["target_per_mac"] else "not met"
+        lines.append(f"| `{r['board']}` (`{r['machine']}`) | {r['kernels']} | {r['instructions']:,} "
+                     f"({r['instructions_per_mac']:.2f}) | <= {r['target_per_mac']:g} per MAC: {met} | {r['arena']:,} B "
+                     f"| {r['flash']:,} B | {'yes' if r['equals_reference'] else '**no**'} |")
+    return "\n".join(lines)
+
+
 FIGURES: list[Figure] = [
     Figure("depthwise-shapes", "depthwise layers per shape on the f746zg stand-in (benchmarks/depthwise_shapes.py)",
            measure_depthwise, render_depthwise, minutes=5, quick_minutes=1.5, rows=("shape",)),
+    Figure("sww-standin", "the streaming wake word network's shape on the f746zg and f446re stand-ins "
+           "(benchmarks/sww_standin.py)", measure_sww, render_sww, minutes=5, quick_minutes=1,
+           rows=("board", "kernels")),
     Figure("operators", "the operators each frontend accepts and the rewrites it suggests (the frontends' tables)",
            measure_operators, render_operators, minutes=0.1),
     Figure("zoo", "the mobile model zoo at 96x96: MACs, flash, arena, bit-exactness, int8 error, fit (benchmarks/zoo.py)",

@@ -251,6 +251,14 @@ def rv32_lines(results: list[dict]) -> list[str]:
     return lines
 
 
+def layer_table(layers: list[dict]) -> str:
+    """A measurement's layers (name, kernel, instructions) as a terminal table."""
+    from tinygen.report import table
+
+    return table(["layer", "kernel", "instructions"],
+                 [[layer["name"], layer["kernel"] or "-", f"{layer['instructions']:,}"] for layer in layers], "llr")
+
+
 def git_commit() -> str:
     """The checkout's commit (with -dirty when it has changes), for the README's table."""
     import subprocess
@@ -288,7 +296,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from tinygen.fit.autotune import unavailable
     from tinygen.board import get_board
-    from tinygen.report import table
 
     board = get_board(args.board)
     if board.emulator is None:
@@ -335,9 +342,7 @@ def main(argv=None) -> int:
     if args.layers:
         for r in results:
             print(f"\n{r['model']}, --kernels {r['kernels']}:")
-            print(table(["layer", "kernel", "instructions"],
-                        [[layer["name"], layer["kernel"] or "-", f"{layer['instructions']:,}"] for layer in r["layers"]],
-                        "llr"))
+            print(layer_table(r["layers"]))
     if args.fit:
         from fit_boards import FIT_BOARDS, fit_rows, fit_table
 

@@ -174,7 +174,7 @@ def chain(draw):
     length = start = draw(st.integers(6, 40))
     layers = []
     for _ in range(draw(st.integers(2, 4))):
-        k, s, d = draw(st.integers(1, 11)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+        k, s, d = draw(st.integers(1, 16)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
         pad = draw(st.integers(0, (k - 1) * d))
         out = (length + 2 * pad - (k - 1) * d - 1) // s + 1
         if out < 1:
@@ -236,6 +236,39 @@ def test_depthwise_kx1_s8_dsp_standin(board, tmp_path_factory):
                 assert_device_equals_reference(dev, graph, x, f"{board} {layers} c={channels} input {i}")
 
     check()
+
+
+# The long kernels' unrolled paths (6 to 8 tap pairs: 10 to 15 taps at stride 1), stride 2 with
+# as many taps and a kernel of 16 taps (one output at a time): the streaming wake word network's
+# temporal layers (10 taps over 24 frames, 15 taps over 15 frames: one output), odd and even
+# counts of outputs, a clamp (relu) and none, as one chain per case.
+LONG_CHAINS = {
+    "sww": ([(10, 1, 1, 0, "relu"), (15, 1, 1, 0, "none")], 13, True, 24),
+    "pairs7": ([(12, 1, 1, 2, "relu6"), (13, 2, 1, 6, "none"), (13, 1, 2, 12, "relu")], 8, False, 31),
+    "pairs8": ([(14, 1, 1, 0, "none"), (15, 2, 1, 7, "relu"), (16, 1, 1, 8, "none")], 5, True, 40),
+}
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("case", list(LONG_CHAINS))
+def test_depthwise_kx1_s8_dsp_long_kernels_standin(case, tmp_path):
+    from tinygen.hil.target import open_device
+
+    layers, channels, temporal, length = LONG_CHAINS[case]
+    board = get_board("f746zg")
+    source = _export(layers, channels, temporal, length, tmp_path)
+    graph = compile_source(source, str(tmp_path / "calib.npy"),
+                           CompileOptions(features=frozenset(board.isa_features), lower_peak=False))
+    nodes = [n for n in graph.nodes if n.op == "depthwise_conv2d"]
+    assert [n.kernel for n in nodes] == [KX1] * len(layers)
+    project = build(source, graph, board, tmp_path / "fw").out_dir
+    rng = np.random.default_rng(11)
+    with open_device(board, project, emulate=True) as dev:
+        for i in range(2):
+            x = quantize_input(graph, source.to_graph_layout(
+                rng.standard_normal(source.input_shape).astype(np.float32) * 1.5))
+            assert_device_equals_reference(dev, graph, x, f"{case} input {i}")
 
 
 def _length(layers) -> int:

@@ -8,7 +8,8 @@ or 5 taps (dilation 1), without an
 activation clamp beyond int8 (act_min -128, act_max 127), with at most 255 channels. The
 input is copied into scratch with its padding rows, at stride 1 dilation-phase major (phase
 r's samples r, r + d, .. in consecutive rows), so that a call's samples are `channels` bytes
-apart: post-indexed LDRSB, whose immediate is 8 bits. Its outputs are dilation * channels
+apart: post-indexed LDRSB, whose immediate is 8 bits (no copy where imm_direct holds). Its
+outputs are dilation * channels
 apart (the output step): post-indexed STRB up to 255, else STRB at [out, #slot * step] over
 the unrolled 8 outputs and one ADD (7 * step <= 4095, 8 * step an ADD immediate: up to 585,
 512 for temporal_k3_dilated4). The steps, the outputs per call and the common shift below
@@ -128,11 +129,20 @@ def phase_rows(g: dict) -> int:
     return -(-g["out"] // g["dilation"]) + _past(g)
 
 
+def imm_direct(g: dict) -> bool:
+    """Whether the loops read the input itself, with no copy (tg_dw_kx1_imm_direct): no padding,
+    not dilated at stride 1, and every position the loads reach inside the input (the "valid"
+    temporal layers of streaming keyword spotters: their samples are `channels` bytes apart
+    in the input already)."""
+    return g["pad"] == 0 and not (g["stride"] == 1 and g["dilation"] > 1) and imm_rows(g) <= g["len"]
+
+
 def imm_scratch(p: dict) -> int:
     """Scratch bytes: the padded copy of the input, its input rows word aligned (up to 3
-    bytes before), rounded up to 16 (tg_dw_kx1_imm_rows); 0 where the kernel cannot serve."""
+    bytes before), rounded up to 16 (tg_dw_kx1_imm_rows); 0 where the loops read the input
+    itself (imm_direct) or the kernel cannot serve."""
     g = kx1_geometry(p)
-    if not imm_shape_ok(p, g):
+    if not imm_shape_ok(p, g) or imm_direct(g):
         return 0
     return (imm_rows(g) * p["in_c"] + 3 + 15) // 16 * 16
 

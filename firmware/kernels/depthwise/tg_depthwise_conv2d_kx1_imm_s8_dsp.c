@@ -16,8 +16,10 @@
  * count.
  *
  * Scratch: tg_dw_kx1_imm_rows rows of C bytes, + 3 so that the input rows are word aligned,
- * rounded up to 16 (depthwise_kx1_imm.imm_scratch); the input 4-byte aligned for the fast copy. The
- * output must not overlap the input.
+ * rounded up to 16 (depthwise_kx1_imm.imm_scratch); the input 4-byte aligned for the fast copy.
+ * No copy and no scratch where the layer has no padding, is not dilated and the loads reach no
+ * position past the input (tg_dw_kx1_imm_direct, depthwise_kx1_imm.imm_direct): the loops read
+ * the input itself. The output must not overlap the input.
  */
 #include <stdint.h>
 
@@ -41,6 +43,13 @@ static int32_t tg_dw_kx1_imm_rows(const tg_dw_kx1_geom_t *g)
     const int32_t reach = g->stride == 2 ? 2 * g->out + 4 : g->out + (g->kernel > 3 ? 4 : 2);
     const int32_t input = g->pad + g->len;
     return reach > input ? reach : input;
+}
+
+/* Whether the loops read the input itself (depthwise_kx1_imm.imm_direct): no padding, not
+   dilated at stride 1, every position the loads reach inside the input. */
+static int32_t tg_dw_kx1_imm_direct(const tg_dw_kx1_geom_t *g)
+{
+    return g->pad == 0 && !(g->stride == 1 && g->dilation > 1) && tg_dw_kx1_imm_rows(g) <= g->len;
 }
 
 /* count bytes of v4's (replicated) byte from dst: 16 per STM from the first aligned one. */
@@ -138,6 +147,11 @@ void tg_depthwise_conv2d_kx1_imm_s8_dsp(const tg_conv2d_params_t *p, const int8_
             const tg_dw_kx1_imm_t a = {scratch + r * rows * c, output + r * c, packed + 1, c};
             (extra == 0 || r < extra ? longer : shorter)(&a);
         }
+        return;
+    }
+    if (tg_dw_kx1_imm_direct(&g)) {
+        const tg_dw_kx1_imm_t a = {input, output, packed + 1, c};
+        longer(&a);
         return;
     }
     int8_t *const copy = scratch + ((uint32_t)-(g.pad * c) & 3u);

@@ -18,8 +18,10 @@
  * position takes W' against the words from p - 1. At stride 1 four outputs (positions
  * 2m .. 2m + 3 of a phase) read the same words, each loaded once: per tap pair one LDRD
  * of (W, W'), one input load and four SMLADs (TG_DW_KX1_QUAD); at stride 2 with
- * dilation 1 two outputs (positions 2m, 2m + 2) the same way with W alone. Other
- * strides, and kernels of more than 9 taps, go one output at a time. The
+ * dilation 1 two outputs (positions 2m, 2m + 2) the same way with W alone. Kernels of 10 taps
+ * or more at stride 1 take the same four-output step with the pairs counted at run time
+ * (tg_dw_kx1_quad_loop); other strides, and such kernels at stride 2, go one output at a
+ * time. The
  * requantization keeps the channel's multiplier, shift and rounding term in registers
  * across the whole sequence (4 instructions per output, see tg_dw_kx1_requant).
  *
@@ -142,20 +144,55 @@ static inline __attribute__((always_inline)) int8_t tg_dw_kx1_clamp(int32_t v, c
 #define TG_DW_KX1_OUT(o, acc) ((o) = tg_dw_kx1_clamp(tg_dw_kx1_requant((acc), &q), &q, clamp))
 
 /*
- * One channel, one phase, stride 1: n outputs at phase positions 0, 1, 2, ... from
- * the words at x, out[i * step] for the i-th; four at a time, then 2 and 1 (the
- * unused accumulators of the last step are computed and dropped). pairs a constant.
+ * TG_DW_KX1_QUAD's four sums (full = 1) over a run-time count of tap pairs, lp >= 1: per pair
+ * one LDR, one LDRD and four SMLADs as the unrolled form, plus the loop's own increments and
+ * branch; one copy of code serves every kernel of 10 taps or more at stride 1.
  */
 static inline __attribute__((always_inline)) void
-tg_dw_kx1_phase(const int32_t *x, const int32_t *w, int32_t pairs, int32_t n, int8_t *out, int32_t step,
-                const tg_dw_kx1_quant_t *qp, int32_t clamp)
+tg_dw_kx1_quad_loop(const int32_t *x, const int32_t *w, int32_t lp, int32_t bias2, int32_t *s0, int32_t *s1,
+                    int32_t *s2, int32_t *s3)
+{
+    int32_t a0 = bias2, a1 = bias2, a2 = bias2, a3 = bias2, xa = x[0], j;
+    for (j = 0; j < lp; ++j) {
+        const int32_t xb = x[4 * (j + 1)], w0 = w[2 * j], w1 = w[2 * j + 1];
+        a0 = __smlad(xa, w0, a0);
+        a1 = __smlad(xa, w1, a1);
+        a2 = __smlad(xb, w0, a2);
+        a3 = __smlad(xb, w1, a3);
+        xa = xb;
+    }
+    *s0 = a0;
+    *s1 = a1;
+    *s2 = a2;
+    *s3 = a3;
+}
+
+/* TG_DW_KX1_QUAD (full) for a constant count of pairs, tg_dw_kx1_quad_loop for pairs 0 (lp at run time). */
+#define TG_DW_KX1_QUAD_ANY(pairs, lp, x, w, bias2, a0, a1, a2, a3)                          \
+    do {                                                                                    \
+        if ((pairs) == 0) {                                                                 \
+            tg_dw_kx1_quad_loop((x), (w), (lp), (bias2), &(a0), &(a1), &(a2), &(a3));       \
+        } else {                                                                            \
+            TG_DW_KX1_QUAD(pairs, 1, x, w, bias2, a0, a1, a2, a3);                          \
+        }                                                                                   \
+    } while (0)
+
+/*
+ * One channel, one phase, stride 1: n outputs at phase positions 0, 1, 2, ... from
+ * the words at x, out[i * step] for the i-th; four at a time, then 2 and 1 (the
+ * unused accumulators of the last step are computed and dropped). pairs a constant
+ * (0: lp pairs, counted at run time).
+ */
+static inline __attribute__((always_inline)) void
+tg_dw_kx1_phase(const int32_t *x, const int32_t *w, int32_t pairs, int32_t lp, int32_t n, int8_t *out,
+                int32_t step, const tg_dw_kx1_quant_t *qp, int32_t clamp)
 {
     const tg_dw_kx1_quant_t q = *qp;
     const int32_t *const end = x + 8 * (n / 4);
     int32_t a0, a1, a2, a3;
     for (; x != end; x += 8) {
         /* the pointer stepped after each store: one register for the output, one for step */
-        TG_DW_KX1_QUAD(pairs, 1, x, w, q.bias2, a0, a1, a2, a3);
+        TG_DW_KX1_QUAD_ANY(pairs, lp, x, w, q.bias2, a0, a1, a2, a3);
         TG_DW_KX1_OUT(*out, a0);
         out += step;
         TG_DW_KX1_OUT(*out, a1);
@@ -166,7 +203,7 @@ tg_dw_kx1_phase(const int32_t *x, const int32_t *w, int32_t pairs, int32_t n, in
         out += step;
     }
     if (n & 3) {
-        TG_DW_KX1_QUAD(pairs, 1, x, w, q.bias2, a0, a1, a2, a3);
+        TG_DW_KX1_QUAD_ANY(pairs, lp, x, w, q.bias2, a0, a1, a2, a3);
         TG_DW_KX1_OUT(out[0], a0);
         if ((n & 3) >= 2) {
             TG_DW_KX1_OUT(out[step], a1);
@@ -222,9 +259,10 @@ typedef struct {
     int8_t *out;            /* channel 0's first output */
 } tg_dw_kx1_block_t;
 
-/* Every channel and phase of a block; pairs, stride2 and clamp constants where inlined. */
+/* Every channel and phase of a block; pairs, stride2 and clamp constants where inlined (pairs 0:
+   stride 1, lp pairs counted at run time). */
 static inline __attribute__((always_inline)) void tg_dw_kx1_block(const tg_dw_kx1_block_t *b, int32_t pairs,
-                                                                  int32_t stride2, int32_t clamp)
+                                                                  int32_t lp, int32_t stride2, int32_t clamp)
 {
     const int32_t *rec = b->rec;
     int32_t k, r;
@@ -237,7 +275,7 @@ static inline __attribute__((always_inline)) void tg_dw_kx1_block(const tg_dw_kx
         }
         /* phase r holds outputs r, r + d, ...: positions 2m, 2m + 1 of it share their words */
         for (r = 0; r < b->phases && r < b->out_len; ++r) {
-            tg_dw_kx1_phase(b->wide + k + r * b->phase_words, w, pairs, (b->out_len - r + b->phases - 1) / b->phases,
+            tg_dw_kx1_phase(b->wide + k + r * b->phase_words, w, pairs, lp, (b->out_len - r + b->phases - 1) / b->phases,
                             b->out + k + r * b->channels, b->phases * b->channels, &q, clamp);
         }
     }
@@ -246,22 +284,26 @@ static inline __attribute__((always_inline)) void tg_dw_kx1_block(const tg_dw_kx
 #define TG_DW_KX1_CASE(n)                                                           \
     case n:                                                                         \
         if (clamp) {                                                                \
-            tg_dw_kx1_block(b, n, 0, 1);                                            \
+            tg_dw_kx1_block(b, n, n, 0, 1);                                         \
         } else {                                                                    \
-            tg_dw_kx1_block(b, n, 0, 0);                                            \
+            tg_dw_kx1_block(b, n, n, 0, 0);                                         \
         }                                                                           \
         break;                                                                      \
     case -(n):                                                                      \
         if (clamp) {                                                                \
-            tg_dw_kx1_block(b, n, 1, 1);                                            \
+            tg_dw_kx1_block(b, n, n, 1, 1);                                         \
         } else {                                                                    \
-            tg_dw_kx1_block(b, n, 1, 0);                                            \
+            tg_dw_kx1_block(b, n, n, 1, 0);                                         \
         }                                                                           \
         break
 
 /*
  * tg_dw_kx1_block with the tap-pair counts of kernels of 1 to 9 taps unrolled (stride2:
- * tg_dw_kx1_stride2, else tg_dw_kx1_phase); 0 when the count is another.
+ * tg_dw_kx1_stride2, else tg_dw_kx1_phase), and at stride 1 longer kernels with the pairs
+ * counted at run time (tg_dw_kx1_quad_loop: one copy of code for every length); 0 for a
+ * kernel of 10 taps or more at stride 2. The long kernels are the temporal layers of
+ * streaming keyword spotters, e.g. MLPerf Tiny's streaming wake word network (10 and 15 taps
+ * over 24 and 15 frames): one output at a time they take about 3 times the instructions.
  */
 static __attribute__((noinline)) int32_t tg_dw_kx1_run(const tg_dw_kx1_block_t *b, int32_t pairs, int32_t stride2)
 {
@@ -273,7 +315,14 @@ static __attribute__((noinline)) int32_t tg_dw_kx1_run(const tg_dw_kx1_block_t *
     TG_DW_KX1_CASE(4);
     TG_DW_KX1_CASE(5);
     default:
-        return 0;
+        if (stride2) {
+            return 0;
+        }
+        if (clamp) {         /* 10 taps or more: the pairs counted at run time */
+            tg_dw_kx1_block(b, 0, pairs, 0, 1);
+        } else {
+            tg_dw_kx1_block(b, 0, pairs, 0, 0);
+        }
     }
     return 1;
 }
