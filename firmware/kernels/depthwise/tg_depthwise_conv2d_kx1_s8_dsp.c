@@ -144,23 +144,48 @@ static inline __attribute__((always_inline)) int8_t tg_dw_kx1_clamp(int32_t v, c
 #define TG_DW_KX1_OUT(o, acc) ((o) = tg_dw_kx1_clamp(tg_dw_kx1_requant((acc), &q), &q, clamp))
 
 /*
- * TG_DW_KX1_QUAD's four sums (full = 1) over a run-time count of tap pairs, lp >= 1: per pair
- * one LDR, one LDRD and four SMLADs as the unrolled form, plus the loop's own increments and
- * branch; one copy of code serves every kernel of 10 taps or more at stride 1.
+ * TG_DW_KX1_QUAD's four sums (full = 1) over a run-time count of tap pairs, lp >= 2: an odd
+ * first pair, then two pairs an iteration with x's two registers taking turns, as in the
+ * unrolled form: per pair one post-indexed LDR, one post-indexed LDRD and four SMLADs, and per
+ * two pairs a SUBS and a branch (7 instructions a pair). One copy of code serves every kernel
+ * of 10 taps or more at stride 1.
  */
 static inline __attribute__((always_inline)) void
 tg_dw_kx1_quad_loop(const int32_t *x, const int32_t *w, int32_t lp, int32_t bias2, int32_t *s0, int32_t *s1,
                     int32_t *s2, int32_t *s3)
 {
-    int32_t a0 = bias2, a1 = bias2, a2 = bias2, a3 = bias2, xa = x[0], j;
-    for (j = 0; j < lp; ++j) {
-        const int32_t xb = x[4 * (j + 1)], w0 = w[2 * j], w1 = w[2 * j + 1];
-        a0 = __smlad(xa, w0, a0);
-        a1 = __smlad(xa, w1, a1);
-        a2 = __smlad(xb, w0, a2);
-        a3 = __smlad(xb, w1, a3);
+    int32_t a0 = bias2, a1 = bias2, a2 = bias2, a3 = bias2, xa = x[0], xb, w0, w1;
+    int32_t twice = lp >> 1;
+    if (lp & 1) {
+        xb = x[4];
+        a0 = __smlad(xa, w[0], a0);
+        a1 = __smlad(xa, w[1], a1);
+        a2 = __smlad(xb, w[0], a2);
+        a3 = __smlad(xb, w[1], a3);
         xa = xb;
+        x += 4;
+        w += 2;
     }
+    x += 4;                 /* the next word to load: x's word 1 of the remaining pairs */
+    __asm__("1:\n\t"
+            "ldr %[xb], [%[x]], #16\n\t"
+            "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+            "smlad %[a0], %[xa], %[w0], %[a0]\n\t"
+            "smlad %[a1], %[xa], %[w1], %[a1]\n\t"
+            "smlad %[a2], %[xb], %[w0], %[a2]\n\t"
+            "smlad %[a3], %[xb], %[w1], %[a3]\n\t"
+            "ldr %[xa], [%[x]], #16\n\t"
+            "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+            "smlad %[a0], %[xb], %[w0], %[a0]\n\t"
+            "smlad %[a1], %[xb], %[w1], %[a1]\n\t"
+            "smlad %[a2], %[xa], %[w0], %[a2]\n\t"
+            "smlad %[a3], %[xa], %[w1], %[a3]\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b"
+            : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [xa] "+&r"(xa), [xb] "=&r"(xb),
+              [w0] "=&r"(w0), [w1] "=&r"(w1), [x] "+&r"(x), [w] "+&r"(w), [n] "+&r"(twice)
+            :
+            : "cc", "memory");
     *s0 = a0;
     *s1 = a1;
     *s2 = a2;
