@@ -11,7 +11,7 @@ from e2e import example_source
 from test_autotune import F746, choices, options
 from tinygen.fit.autotune import compile_auto
 from tinygen.passes.footprint import layer_flash
-from tinygen.kernels.auto_pick import INSTRUCTIONS_PER_FLASH_BYTE, pick, worth
+from tinygen.kernels.auto_pick import INSTRUCTIONS_PER_FLASH_BYTE, marginal_code, pick, pick_layers, worth
 from tinygen.fit.measure_cache import MeasurementCache
 from tinygen.kernels.table import KERNELS_BY_NAME
 
@@ -91,3 +91,47 @@ def test_auto_balanced_keeps_flash_unless_the_saving_pays(tmp_path):
     assert consts["balanced"] < consts["speed"]
     refused = balanced.meta["kernels"]["flash_refused"]
     assert refused and all(r["flash_refused"] > 0 and r["instructions_kept"] > 0 for r in refused)
+
+
+def test_pick_layers_counts_code_no_other_layer_links():
+    """SWW's last depthwise layer: the widening kernel is fastest and keeps the fewest constants,
+    but it alone links the generic pixel functions; the preferred kx1 kernel's code another
+    layer links already. Balanced keeps kx1 there; the code's bytes decide, not the constants."""
+    code = {"kx1": {"kx1.o .text.run": 700, "kx1.o .text.kx1": 1700},
+            "widen": {"widen.o .text.widen": 4, "dw.o .text.pixel": 9000},
+            "dw": {"dw.o .text.dw": 700, "dw.o .text.pixel": 9000},
+            "cmsis": None}
+    candidates = {"dw8": ["kx1", "dw"], "dw12": ["kx1", "widen", "dw", "cmsis"]}
+    counts = {"dw8": {"kx1": 33_659, "dw": 56_417},
+              "dw12": {"kx1": 15_723, "widen": 10_659, "dw": 10_675, "cmsis": 10_754}}
+    flash = {"dw8": {"kx1": 4356, "dw": 964}, "dw12": {"kx1": 5380, "widen": 1280, "dw": 1284, "cmsis": 1472}}
+    assert pick(candidates["dw12"], counts["dw12"], flash["dw12"]) == "widen"       # constants alone
+    assert pick_layers(candidates, counts, flash, code) == {"dw8": "kx1", "dw12": "kx1"}
+    assert pick_layers(candidates, counts, flash, code, prefer="speed") == {"dw8": "kx1", "dw12": "widen"}
+    # another layer links the pixel functions anyway: the widening kernel adds 4 B of code, and is taken
+    assert pick_layers(candidates, counts, flash, code, others=("dw",)) == {"dw8": "kx1", "dw12": "widen"}
+    # a saving that pays for the code: 4 instructions per byte over kx1's flash
+    counts["dw12"]["widen"] = 15_723 - 4 * (1280 + 9004 - 5380)
+    assert pick_layers(candidates, counts, flash, code)["dw12"] == "widen"
+    counts["dw12"]["widen"] += 1
+    assert pick_layers(candidates, counts, flash, code)["dw12"] == "kx1"
+
+
+def test_pick_layers_takes_no_kernel_for_code_nobody_measured():
+    """CMSIS-NN's code is not measured: a layer whose constants-only pick is CMSIS-NN keeps it,
+    and a re-pick never moves a layer to it (its code unknown, it could not be weighed)."""
+    code = {"pref": {"a.o .text.a": 5000}, "other": {"b.o .text.b": 100}, "cmsis": None}
+    counts = {"l": {"pref": 1000, "other": 30_000, "cmsis": 900}}
+    flash = {"l": {"pref": 100, "other": 100, "cmsis": 100}}
+    assert pick_layers({"l": ["pref", "other", "cmsis"]}, counts, flash, code) == {"l": "cmsis"}
+    counts["l"]["cmsis"] = 2000         # pref: the preferred kernel is always allowed, and fastest
+    assert pick_layers({"l": ["pref", "other", "cmsis"]}, counts, flash, code) == {"l": "pref"}
+    code["pref"] = None                 # the preferred kernel's code unknown: constants alone
+    counts["l"]["other"] = 900
+    assert pick_layers({"l": ["pref", "other", "cmsis"]}, counts, flash, code) == {"l": "other"}
+
+
+def test_marginal_code_counts_units_once():
+    units = {"x.o .text.f": 10, "x.o .text.g": 20, "libc.a(memset.o) .text": 5}
+    assert marginal_code(units, []) == 35
+    assert marginal_code(units, [{"x.o .text.g": 20}, {"libc.a(memset.o) .text": 5}]) == 10

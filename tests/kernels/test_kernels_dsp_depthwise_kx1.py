@@ -253,8 +253,6 @@ LONG_CHAINS = {
 @needs_qemu
 @pytest.mark.parametrize("case", list(LONG_CHAINS))
 def test_depthwise_kx1_s8_dsp_long_kernels_standin(case, tmp_path):
-    from tinygen.hil.target import open_device
-
     layers, channels, temporal, length = LONG_CHAINS[case]
     board = get_board("f746zg")
     source = _export(layers, channels, temporal, length, tmp_path)
@@ -263,12 +261,19 @@ def test_depthwise_kx1_s8_dsp_long_kernels_standin(case, tmp_path):
     nodes = [n for n in graph.nodes if n.op == "depthwise_conv2d"]
     assert [n.kernel for n in nodes] == [KX1] * len(layers)
     project = build(source, graph, board, tmp_path / "fw").out_dir
-    rng = np.random.default_rng(11)
+    device_equals_reference(source, graph, board, project, 11, case)
+
+
+def device_equals_reference(source, graph, board, project, seed: int, what: str) -> None:
+    """The firmware in `project` equals the reference on two drawn inputs."""
+    from tinygen.hil.target import open_device
+
+    rng = np.random.default_rng(seed)
     with open_device(board, project, emulate=True) as dev:
         for i in range(2):
             x = quantize_input(graph, source.to_graph_layout(
                 rng.standard_normal(source.input_shape).astype(np.float32) * 1.5))
-            assert_device_equals_reference(dev, graph, x, f"{case} input {i}")
+            assert_device_equals_reference(dev, graph, x, f"{what} input {i}")
 
 
 def _length(layers) -> int:

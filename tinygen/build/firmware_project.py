@@ -33,6 +33,7 @@ from tinygen.codegen.audio import TABLES_C, frontend_of
 from tinygen.codegen.camera import camera_project
 from tinygen.codegen.emit import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
+from tinygen.codegen.kx1_cases import kx1_case_flags
 from tinygen.codegen.sign_add import sign_add_flags
 from tinygen.codegen.templating import template_env
 from tinygen.errors import TinygenError
@@ -280,7 +281,8 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     model_srcs = (["model.c", "weights.c"] + kernels + ([TABLES_C] if frontend else [])
                   + (camera.c_sources if camera else []))
     images = _images(board, dest, env, model_srcs, graph.meta["memory"].region, frontend)
-    defines = sign_add_flags(graph)     # per-model kernel settings: the sign's ADD left out where it can be
+    # per-model kernel settings: the sign's ADD left out where it can be, kx1's unused cases left out
+    defines = sign_add_flags(graph) + kx1_case_flags(graph)
     for image in images:
         image.toolchain = replace(image.toolchain, cflags=image.toolchain.cflags + defines)
     runtime = [s for s in (images[0].sources if images else []) if s.startswith(RUNTIME_DIRS)]

@@ -39,7 +39,10 @@ from typing import Callable
 import numpy as np
 
 from tinygen.board import Board
+from tinygen.build.kernel_code import kernel_code
 from tinygen.build.memory import MemoryFitError
+from tinygen.codegen.kx1_cases import KX1, case_flags
+from tinygen.codegen.sign_add import sign_add_flags
 from tinygen.compiler import SourceModel, compile_source
 from tinygen.errors import TinygenError
 from tinygen.hil.deadline import DEFAULT_TIMEOUT
@@ -47,7 +50,7 @@ from tinygen.hil.link import LinkError
 from tinygen.ir import Graph
 from tinygen.passes.footprint import layer_flash
 from tinygen.report.kernels import choice_table, kernel_report
-from tinygen.kernels.auto_pick import pick, pick_fastest
+from tinygen.kernels.auto_pick import pick_fastest, pick_layers
 from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.fit.measure_cache import MeasurementCache, layer_key
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -258,10 +261,13 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
             finally:
                 cache.save()            # what was measured before a failure is kept
     # flash weighed (tinygen/kernels/auto_pick.py): --prefer balanced keeps a layer's preferred
-    # kernel unless a candidate with more constant flash saves enough instructions per byte
+    # kernel unless a candidate with more flash (constants, and code no other layer links) saves
+    # enough instructions per byte
     nodes = {n.name: n for n in graph.nodes}
     flash = {n: {k: layer_flash(graph, nodes[n], KERNELS_BY_NAME[k]) for k in names} for n, names in open_nodes.items()}
-    choice = {n: pick(names, counts[n], flash[n], options.prefer) for n, names in open_nodes.items()}
+    others = tuple(sorted({fixed.get(n.name, n.kernel) for n in graph.nodes if n.kernel and n.name not in open_nodes}))
+    code = _kernel_code(graph, board, open_nodes, others)
+    choice = pick_layers(open_nodes, counts, flash, code, others, options.prefer)
     refused = [{"layer": n, "kernel": choice[n], "fastest": fast, "flash_refused": flash[n][fast] - flash[n][choice[n]],
                 "instructions_kept": counts[n][choice[n]] - counts[n][fast]}
                for n, names in open_nodes.items() for fast in [pick_fastest(names, counts[n])]
@@ -272,6 +278,18 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
     graph.meta["kernels"] = {**kernel_report(graph, "auto", counts, note, variants), "prefer": options.prefer,
                              "flash_refused": refused}
     return graph
+
+
+def _kernel_code(graph: Graph, board: Board, open_nodes: dict[str, list[str]],
+                 others: tuple[str, ...]) -> dict[str, dict[str, int] | None]:
+    """Each candidate's and other layer's kernel's code units (tinygen.build.kernel_code), built
+    with the preferred build's defines and kx1's cases of every layer that may take it."""
+    nodes = {n.name: n for n in graph.nodes}
+    kx1_layers = [nodes[n] for n, names in open_nodes.items() if KX1 in names] + [
+        n for n in graph.nodes if n.name not in open_nodes and n.kernel == KX1]
+    defines = sign_add_flags(graph) + case_flags(kx1_layers)
+    kernels = sorted({k for names in open_nodes.values() for k in names} | set(others))
+    return {k: kernel_code(k, board, defines) for k in kernels}
 
 
 def _measure_variant(measure: Measure, source: SourceModel, variant: Graph, board: Board, timeout: float,

@@ -21,7 +21,22 @@ IC's 3x3 convs, where the preferred DSP kernels already run at 1.2..1.5 instruct
 those and would take a kernel that saves several instructions per byte it stores twice (a
 layer of few weights and many pixels). tinygen/passes/lower_peak.py weighs the other way
 (at most 5 flash bytes per arena byte saved); both keep the default build's flash close to
-the preferred kernels'. The fit-first trade
+the preferred kernels'.
+
+Code counts as flash too (pick_layers): a kernel's object code that no other layer's kernel
+links (tinygen.build.kernel_code measures each kernel's code units: functions and read-only
+data, by object and section) is flash the choice adds as much as its constants. pick_layers
+first picks every layer on its constants alone (pick), then picks each layer again in graph
+order with its candidates' flash = constants + marginal_code (the bytes of their units that
+the other layers' kernels do not link), until no layer changes (at most a round per layer).
+SWW's last depthwise layer measured the widening kernel fastest (10,659 instructions, 1,280 B
+of constants) but it alone links tg_depthwise_conv2d_s8_dsp.c's pixel functions (~9 KB) where
+the preferred kx1 kernel (15,723, 5,380 B) shares the code another layer links: balanced keeps
+kx1. Where a candidate's code is not measured (None: CMSIS-NN's, ESP-NN's, and the specialized
+kernels', whose body model.c holds per layer, e.g. rows3's ~215 B), the layer is picked again
+only among the measured ones, and only when its current kernel and preferred kernel are
+measured: no kernel is taken or dropped for code nobody measured.
+The fit-first trade
 (tinygen/fit/) still narrows any layer when the result does not fit the board.
 Same counts, same pick: no randomness, ties keep the preference order.
 """
@@ -69,4 +84,37 @@ def pick(names: list[str], counts: dict[str, int | None], flash: dict[str, int],
     return pick_fastest(allowed, counts)
 
 
-__all__ = ["INSTRUCTIONS_PER_FLASH_BYTE", "PREFER", "pick", "pick_fastest", "worth"]
+def marginal_code(units: dict[str, int], linked: list[dict[str, int]]) -> int:
+    """The bytes of `units` (a kernel's code units) that none of `linked` (the other layers'
+    kernels' units) holds."""
+    return sum(size for unit, size in units.items() if not any(unit in other for other in linked))
+
+
+def pick_layers(candidates: dict[str, list[str]], counts: dict[str, dict[str, int | None]],
+                flash: dict[str, dict[str, int]], code: dict[str, dict[str, int] | None],
+                others: tuple[str, ...] = (), prefer: str = "balanced",
+                per_byte: float = INSTRUCTIONS_PER_FLASH_BYTE) -> dict[str, str]:
+    """Every layer's kernel under `prefer`, constants and code weighed (module docstring).
+    candidates: layer -> its kernels, preferred first (graph order); counts / flash: layer ->
+    kernel -> instructions / constant bytes; code: kernel -> its code units (None: not
+    measured); others: the kernels of the layers without a choice (their code is linked)."""
+    choice = {n: pick(names, counts[n], flash[n], prefer, per_byte) for n, names in candidates.items()}
+    if prefer == "speed":
+        return choice
+    for _ in range(len(candidates)):
+        changed = False
+        for n, names in candidates.items():
+            if code.get(names[0]) is None or code.get(choice[n]) is None:
+                continue
+            linked = [code[k] for k in (*others, *(choice[m] for m in candidates if m != n)) if code.get(k)]
+            measured = [k for k in names if code.get(k) is not None]
+            total = {k: flash[n][k] + marginal_code(code[k], linked) for k in measured}
+            new = pick(measured, counts[n], total, prefer, per_byte)
+            changed |= new != choice[n]
+            choice[n] = new
+        if not changed:
+            break
+    return choice
+
+
+__all__ = ["INSTRUCTIONS_PER_FLASH_BYTE", "PREFER", "marginal_code", "pick", "pick_fastest", "pick_layers", "worth"]

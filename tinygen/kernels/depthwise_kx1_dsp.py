@@ -128,3 +128,25 @@ def kx1_raw_serves(p: dict, consts: dict) -> bool:
     """Whether tg_depthwise_conv2d_kx1_raw_s8_dsp serves it: kx1 does and a raw path does."""
     g = kx1_geometry(p)
     return g is not None and raw_path(p, g) != 0 and kx1_serves(p, consts)
+
+
+# the run-time-counted case's slot (tg_dw_kx1_run's default: 10 taps or more at stride 1)
+LOOP_SLOT = 0
+# the tap pairs tg_dw_kx1_run unrolls (TG_DW_KX1_CASE(1) .. (5))
+UNROLLED_PAIRS = 5
+
+
+def kx1_case(p: dict) -> int | None:
+    """The bit of TG_DW_KX1_CASES (TG_DW_KX1_BIT(slot, stride2, clamp)) naming the inlined case of
+    tg_dw_kx1_run that runs the layer, or None where none does (it goes one output at a time:
+    strides other than 1 and 2, stride 2 dilated or with 10 taps or more)."""
+    g = kx1_geometry(p)
+    if g is None:
+        return None
+    pairs = g["kernel"] // 2 + 1
+    stride2 = int(g["stride"] == 2 and g["dilation"] == 1)
+    if not (g["stride"] == 1 or stride2) or (stride2 and pairs > UNROLLED_PAIRS):
+        return None
+    slot = pairs if pairs <= UNROLLED_PAIRS else LOOP_SLOT
+    clamp = int(p["act_min"] > -128 or p["act_max"] < 127)
+    return 4 * slot + 2 * stride2 + clamp

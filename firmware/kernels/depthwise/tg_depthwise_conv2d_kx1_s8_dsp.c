@@ -306,27 +306,36 @@ static inline __attribute__((always_inline)) void tg_dw_kx1_block(const tg_dw_kx
     }
 }
 
+/*
+ * The cases of tg_dw_kx1_run this build links, one bit each, TG_DW_KX1_BIT(slot, stride2, clamp):
+ * slot the unrolled tap-pair count 1..5, or 0 for the pairs counted at run time (10 taps or more at
+ * stride 1). The generated build defines it from the model's layers (tinygen/codegen/kx1_cases.py:
+ * depthwise_kx1_dsp.kx1_case), so that an image links the few inlined copies its layers run, not
+ * all 24 (about 12 KB on the Cortex-M7); left undefined, every case links. A case left out runs
+ * one output at a time (tg_dw_kx1_channel): equal bit for bit, slower.
+ */
+#ifndef TG_DW_KX1_CASES
+#define TG_DW_KX1_CASES 0xFFFFFFu
+#endif
+#define TG_DW_KX1_BIT(slot, stride2, clamp) (4 * (slot) + 2 * (stride2) + (clamp))
+#define TG_DW_KX1_HAS(slot, stride2, clamp) ((((uint32_t)(TG_DW_KX1_CASES)) >> TG_DW_KX1_BIT(slot, stride2, clamp)) & 1u)
+
+/* tg_dw_kx1_block with the constants of one case where the build links it; 0 where it does not. */
+#define TG_DW_KX1_BLOCK(slot, pairs, lp, stride2, clamp)                             \
+    (TG_DW_KX1_HAS(slot, stride2, clamp) ? (tg_dw_kx1_block(b, pairs, lp, stride2, clamp), 1) : 0)
+
 #define TG_DW_KX1_CASE(n)                                                           \
     case n:                                                                         \
-        if (clamp) {                                                                \
-            tg_dw_kx1_block(b, n, n, 0, 1);                                         \
-        } else {                                                                    \
-            tg_dw_kx1_block(b, n, n, 0, 0);                                         \
-        }                                                                           \
-        break;                                                                      \
+        return clamp ? TG_DW_KX1_BLOCK(n, n, n, 0, 1) : TG_DW_KX1_BLOCK(n, n, n, 0, 0); \
     case -(n):                                                                      \
-        if (clamp) {                                                                \
-            tg_dw_kx1_block(b, n, n, 1, 1);                                         \
-        } else {                                                                    \
-            tg_dw_kx1_block(b, n, n, 1, 0);                                         \
-        }                                                                           \
-        break
+        return clamp ? TG_DW_KX1_BLOCK(n, n, n, 1, 1) : TG_DW_KX1_BLOCK(n, n, n, 1, 0)
 
 /*
  * tg_dw_kx1_block with the tap-pair counts of kernels of 1 to 9 taps unrolled (stride2:
  * tg_dw_kx1_stride2, else tg_dw_kx1_phase), and at stride 1 longer kernels with the pairs
  * counted at run time (tg_dw_kx1_quad_loop: one copy of code for every length); 0 for a
- * kernel of 10 taps or more at stride 2. The long kernels are the temporal layers of
+ * kernel of 10 taps or more at stride 2, and for a case the build leaves out (TG_DW_KX1_CASES).
+ * The long kernels are the temporal layers of
  * streaming keyword spotters, e.g. MLPerf Tiny's streaming wake word network (10 and 15 taps
  * over 24 and 15 frames): one output at a time they take about 3 times the instructions.
  */
@@ -343,13 +352,9 @@ static __attribute__((noinline)) int32_t tg_dw_kx1_run(const tg_dw_kx1_block_t *
         if (stride2) {
             return 0;
         }
-        if (clamp) {         /* 10 taps or more: the pairs counted at run time */
-            tg_dw_kx1_block(b, 0, pairs, 0, 1);
-        } else {
-            tg_dw_kx1_block(b, 0, pairs, 0, 0);
-        }
+        /* 10 taps or more: the pairs counted at run time */
+        return clamp ? TG_DW_KX1_BLOCK(0, 0, pairs, 0, 1) : TG_DW_KX1_BLOCK(0, 0, pairs, 0, 0);
     }
-    return 1;
 }
 
 /* One channel's outputs, one at a time: any stride and dilation, any kernel. */

@@ -1,0 +1,40 @@
+"""tinygen.build.kernel_code: the code units a kernel links, measured from its objects (the
+balanced pick's code bytes, tinygen/kernels/auto_pick.py)."""
+
+from __future__ import annotations
+
+from standin_lib import needs_arm_gcc
+from tinygen.board import get_board
+from tinygen.build.kernel_code import kernel_code
+
+F746 = get_board("f746zg")
+
+
+@needs_arm_gcc
+def test_kernel_code_widen_depthwise_shares_the_generic_pixel_functions():
+    widen = kernel_code("tg_depthwise_conv2d_widen_s8_dsp", F746)
+    generic = kernel_code("tg_depthwise_conv2d_s8_dsp", F746)
+    shared = set(widen) & set(generic)
+    assert any(".text.tg_dw_pixel_" in unit for unit in shared)
+    assert sum(widen[u] for u in shared) > 0.9 * sum(widen.values())    # nearly all of it
+    assert kernel_code("tg_depthwise_conv2d_widen_s8_dsp", F746) == widen       # deterministic
+
+
+@needs_arm_gcc
+def test_kernel_code_kx1_links_only_the_cases_defined():
+    everything = kernel_code("tg_depthwise_conv2d_kx1_s8_dsp", F746)
+    loop = kernel_code("tg_depthwise_conv2d_kx1_s8_dsp", F746, ("-DTG_DW_KX1_CASES=0x1u",))
+    run = "tg_depthwise_conv2d_kx1_s8_dsp.c.o .text.tg_dw_kx1_run"
+    assert everything[run] > 8 * loop[run]
+    assert sum(everything.values()) - sum(loop.values()) > 10_000
+
+
+def test_kernel_code_not_measured_for_other_backends_and_recipes():
+    assert kernel_code("tg_depthwise_conv2d_s8_cmsis_nn", F746) is None
+    assert kernel_code("tg_depthwise_conv2d_s8", get_board("esp32-c3")) is None
+
+
+def test_kernel_code_not_measured_for_specialized_kernels():
+    """Their body is model.c's, per layer: the out-of-line units would misstate what they add."""
+    assert kernel_code("tg_conv2d_1x1_rows3_s8_dsp", F746) is None
+    assert kernel_code("tg_fully_connected_batch1_s8_dsp", F746) is None
