@@ -158,7 +158,7 @@ class Pools(nn.Module):
     """Average pools for tg_avg_pool2d_s8_dsp: a 17x17 window (289 pixels, beyond the int16
     lanes: summed in int32), TFLite-style padding (count_include_pad=False) on 7 channels
     (a block of 4 and 3 after it), PyTorch's count_include_pad with stride 2 on 65 channels
-    (8 blocks of 8 and 1 after them)."""
+    (4 blocks of 16 and 1 after them)."""
 
     shape = (1, 3, 20, 20)
 
@@ -177,7 +177,7 @@ class Pools(nn.Module):
 class GlobalPools(nn.Module):
     """Global average pools (x.mean over H, W: the gated layers' predictors) for
     tg_avg_pool2d_s8_dsp: 20x20 pixels (400, one run: the int16 lanes flushed to int32 sums
-    mid-run) on 31 channels (blocks of 16, 8, 4 and 3 after them), 10x10 on 16, and 17x17
+    mid-run) on 31 channels (a block of 16, three of 4 and 3 after them), 10x10 on 16, and 17x17
     (289: flushed after 256, then an odd 33) on 32 (two blocks of 16, word-aligned: the
     LDRD runs, an odd pixel first); 8x8 on 32 and 16x16 on 16 (powers of two on multiples of
     16 channels: tg_avg_pool2d_global_pow2_s8_dsp, the division a shift; 256 pixels fill the

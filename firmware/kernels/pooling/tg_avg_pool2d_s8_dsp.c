@@ -3,7 +3,7 @@
  * extension). Equals tg_avg_pool2d_s8 bit for bit (TFLite's reference AveragePool,
  * and PyTorch's count_include_pad); numpy twin: tinygen.ref.kernels.avg_pool2d_s8.
  *
- * NHWC keeps a pixel's channels contiguous: 16 channels at a time (then 8, then 4), each
+ * NHWC keeps a pixel's channels contiguous: 16 channels at a time (then 4), each
  * window pixel is four 32-bit loads and eight SXTAB16, which add bytes 0, 2 (or, rotated,
  * 1, 3) sign-extended into two int16 sums. 256 pixels keep each sum inside int16
  * (256 * -128 = -32768): the int16 sums are added to int32 sums every 256 pixels, so any
@@ -100,7 +100,7 @@ static inline __attribute__((always_inline)) void tg_ap_run16(const int8_t *x, i
 }
 
 /*
- * Channels c..c + width - 1 (width 16, 8 or 4, a constant where inlined) summed over the
+ * Channels c..c + width - 1 (width 16 or 4, a constant where inlined) summed over the
  * window: each pixel's width / 4 words go through SXTAB16 (bytes 0, 2) and its rotated form
  * (bytes 1, 3) into width / 2 words of int16 lanes, which are added to int32 sums every
  * TG_AP_MAX_LANE_PIXELS pixels and at the end. A window whose rows are adjacent in memory
@@ -154,13 +154,8 @@ static __attribute__((noinline)) void tg_ap_pixel(const tg_ap_window_t *win, int
     for (; c + 16 <= w.channels; c += 16) {
         tg_ap_lanes(&w, c, 16, out);
     }
-    if (c + 8 <= w.channels) {
-        tg_ap_lanes(&w, c, 8, out);
-        c += 8;
-    }
-    if (c + 4 <= w.channels) {
+    for (; c + 4 <= w.channels; c += 4) {   /* no 8-wide copy: 0.5 KB of code for one window pass */
         tg_ap_lanes(&w, c, 4, out);
-        c += 4;
     }
     for (; c < w.channels; ++c) {
         const int8_t *row = w.first + c;
