@@ -31,6 +31,7 @@ from e2e import assert_device_equals_reference
 from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
+from tinygen.kernels.depthwise_dsp import RECORD_WORDS
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input, run
@@ -275,14 +276,14 @@ def test_dsp_depthwise_chosen_for_depth_multiplier_1(model, board):
         0 if n.kernel == PORTABLE else _scratch(n.attrs["kparams"], n.kernel in (DSP3, DM)) for n in nodes]
     packed = [graph.tensor(n.param("packed")).data for n in dsp]
     assert [int(w[0]) for w in packed] == [n.attrs["kparams"]["out_c"] if t else 0 for n, t in zip(dsp, takes)]
-    assert [w.size for w in packed] == [1 + 8 * int(w[0]) for w in packed]
+    assert [w.size for w in packed] == [1 + RECORD_WORDS * int(w[0]) for w in packed]
     assert sum(takes) >= 3 and not all(right_shifts)
     # DSP3 takes only its records: the layer's weights, bias and requantization stay out of flash
     assert KERNELS_BY_NAME[DSP3].const_roles == ("packed",)
     assert KERNELS_BY_NAME[DSP].ref_name == KERNELS_BY_NAME[DSP3].ref_name == "depthwise_conv2d_s8"
     # DM likewise: its records, one per output channel, are its flash (what the fit pass counts)
     dm = next(n for n in dsp if n.kernel == DM)
-    assert const_bytes(KERNELS_BY_NAME[DM], graph, dm) == 4 + 32 * dm.attrs["kparams"]["out_c"]
+    assert const_bytes(KERNELS_BY_NAME[DM], graph, dm) == 4 + 4 * RECORD_WORDS * dm.attrs["kparams"]["out_c"]
 
 
 def test_portable_depthwise_without_dsp(model):
@@ -460,10 +461,11 @@ def test_dw3_path_writes_only_input_rows_already_read():
 
 def test_dw3_requantization_equals_tflite():
     """The 3x3 path's requantization (TG_DW3_REQUANT in the kernel, constants from
-    depthwise_dsp_records): SSAT8((SMMLAR(2 acc, m, R) + (2 acc >> 31)) >> n) with
-    R = (1 + 2 * output_offset) << (n - 1) equals TFLite's MultiplyByQuantizedMultiplier
-    + output_offset saturated to int8, wherever the records' bound admits the channel."""
-    from tinygen.kernels.depthwise_dsp import depthwise_dsp_records
+    depthwise_dsp_records): SSAT8(((SMMLAR(2 acc, m, R) + (2 acc >> 31)) >> (n - 1)) >> 1)
+    with R = (1 + 2 * output_offset) << (n - 1) (LSL by word 5, whose bottom byte is n - 1)
+    equals TFLite's MultiplyByQuantizedMultiplier + output_offset saturated to int8, wherever
+    the records' bound admits the channel; only the last channel's record has LAST."""
+    from tinygen.kernels.depthwise_dsp import LAST, RECORD_WORDS, depthwise_dsp_records
     from tinygen.quant.fixedpoint import multiply_by_quantized_multiplier
 
     rng = np.random.default_rng(5)
@@ -483,16 +485,18 @@ def test_dw3_requantization_equals_tflite():
             if words[0] == 0:
                 assert n >= 22      # the bound: |x| + |R| + 1 < 2^31
                 continue
-            rec = words[1:].reshape(c, 8).astype(np.int64)
-            n_word = rec[:, 5] & 0xFF          # ASR by register reads the bottom byte of word 5
-            assert (n_word == n).all()
+            rec = words[1:].reshape(c, RECORD_WORDS).astype(np.int64)
+            n1 = rec[:, 5] & 0xFF          # shifts by register read the bottom byte of word 5
+            assert (n1 == n - 1).all()
+            assert ((rec[:, 5] & LAST) != 0).tolist() == [False] * (c - 1) + [True]
+            r = (1 + 2 * offset) << n1          # LSL of k by word 5
             bound = np.abs(bias) + 9 * 255 * 128      # the sums the records admit
             acc = rng.integers(-bound, bound + 1)
             acc[:8] = [bound[0], -bound[1], 0, -1, 1, bound[5], -bound[6], -bound[7] // 2]
             acc2 = 2 * acc
-            x = (acc2 * rec[:, 6] + (rec[:, 7] << 32) + (1 << 31)) >> 32        # SMMLAR
+            x = (acc2 * rec[:, 6] + (r << 32) + (1 << 31)) >> 32        # SMMLAR
             assert (np.abs(acc2) < 1 << 31).all() and (np.abs(x + (acc2 >> 31)) < 1 << 31).all()    # int32
-            got = np.clip((x + (acc2 >> 31)) >> n_word, -128, 127)
+            got = np.clip(((x + (acc2 >> 31)) >> n1) >> 1, -128, 127)     # ASR, SSAT with ASR #1
             want = np.clip(multiply_by_quantized_multiplier(acc, multiplier, np.full(c, -n)) + offset,
                            -128, 127)
             np.testing.assert_array_equal(got, want, err_msg=f"n={n} offset={offset}")

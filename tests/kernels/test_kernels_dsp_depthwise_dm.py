@@ -24,7 +24,7 @@ from e2e import ROOT
 from kernel_lib import assert_same
 from test_kernels import _axis, act_range
 from standin_lib import needs_qemu
-from tinygen.kernels.depthwise_dsp import depthwise_dsp_records, dw3_scratch, dw3_serves
+from tinygen.kernels.depthwise_dsp import RECORD_WORDS, depthwise_dsp_records, dw3_scratch, dw3_serves
 from tinygen.kernels.table import KERNELS_BY_NAME, find_kernel
 from tinygen.ref import kernels as ref
 
@@ -84,13 +84,13 @@ def drawn_cases(n: int) -> list[dict]:
 
 
 def test_depthwise_dm_records_one_per_output_channel():
-    """The records of a multiplier-2 layer: a header word out_c, then 8 words per output
-    channel; a left shift (no exact small requantization) packs none, and the kernel does
+    """The records of a multiplier-2 layer: a header word out_c, then RECORD_WORDS (7) words
+    per output channel; a left shift (no exact small requantization) packs none, and the kernel does
     not serve the layer."""
     p = drawn_cases(5)[0]
     consts = _consts(p, np.random.default_rng(0))
     rec = depthwise_dsp_records(p, consts)
-    assert rec[0] == p["out_c"] and rec.size == 1 + 8 * p["out_c"] and dw3_serves(p, consts)
+    assert rec[0] == p["out_c"] and rec.size == 1 + RECORD_WORDS * p["out_c"] and dw3_serves(p, consts)
     assert rec[1] == 2 * consts["bias"][0]
     consts["shift"][-1] = 1
     assert depthwise_dsp_records(p, consts).tolist() == [0] and not dw3_serves(p, consts)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-RECORD_WORDS = 8           # TG_DW3_RECORD_WORDS
+RECORD_WORDS = 7           # TG_DW3_RECORD_WORDS
+LAST = 1 << 8              # TG_DW3_LAST: in word 5 of the last channel's record
 _ACC_LIMIT = 1 << 30       # |accumulator| bound of the requantization (TG_DW_SMALL_LIMIT)
 _MAX_PRODUCT = 255 * 128   # |(x + input_offset) * w| per tap
 
@@ -97,8 +98,9 @@ def requant_small_ok(p: dict, consts: dict, channels: int, taps: int):
 def depthwise_dsp_records(p: dict, consts: dict) -> np.ndarray:
     """The packed constant (KernelSpec.pack), int32. An output channel's record (TG_DW3_RECORD_WORDS),
     weights doubled, lo | hi << 16: the doubled bias; w[0][0] | w[0][1]; w[0][2] | w[1][2];
-    w[1][0] | w[1][1]; w[2][0] | w[2][1]; n | w[2][2] (n = -shift); the multiplier;
-    R = (1 + 2 * output_offset) << (n - 1)."""
+    w[1][0] | w[1][1]; w[2][0] | w[2][1]; (n - 1) | w[2][2] (n = -shift; the last channel's
+    with LAST); the multiplier. The kernel computes R = (1 + 2 * output_offset) << (n - 1)
+    from the layer's output offset and n - 1, so R is no record word."""
     channels = p["out_c"]
     if not dw3_window(p):
         return np.zeros(1, dtype=np.int32)
@@ -116,8 +118,8 @@ def depthwise_dsp_records(p: dict, consts: dict) -> np.ndarray:
     rec[:, 2] = halves(2 * w[0, 2], 2 * w[1, 2])
     rec[:, 3] = halves(2 * w[1, 0], 2 * w[1, 1])
     rec[:, 4] = halves(2 * w[2, 0], 2 * w[2, 1])
-    rec[:, 5] = halves(n, 2 * w[2, 2])
+    rec[:, 5] = halves(n - 1, 2 * w[2, 2])
+    rec[-1, 5] |= LAST
     rec[:, 6] = multiplier
-    rec[:, 7] = (1 + 2 * p["output_offset"]) << (n - 1)
     words = np.concatenate([[channels], rec.ravel()])
     return (words & 0xFFFFFFFF).astype(np.uint32).view(np.int32)

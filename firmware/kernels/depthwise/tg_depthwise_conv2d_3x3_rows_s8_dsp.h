@@ -16,18 +16,22 @@
 /*
  * The 3x3 path's per-channel records, packed at build time after a header word
  * (tinygen/kernels/depthwise_dsp.py, depthwise_dsp_records) and walked by one pointer,
- * 8 words with the weights doubled, as int16 halves (lo | hi << 16):
+ * 7 words with the weights doubled, as int16 halves (lo | hi << 16):
  *   0: the doubled bias        1: w[0][0] | w[0][1]     2: w[0][2] | w[1][2]
- *   3: w[1][0] | w[1][1]       4: w[2][0] | w[2][1]     5: n | w[2][2]
- *   6: the multiplier          7: R = (1 + 2 * output_offset) << (n - 1)
+ *   3: w[1][0] | w[1][1]       4: w[2][0] | w[2][1]
+ *   5: (n - 1) | last << 8 | w[2][2] << 16                6: the multiplier
  * (n = -shift; see TG_DW3_REQUANT). Per kernel row one LDRD takes its column pair's
  * weights (one SMLAD against a column pair) and the word holding w[r][2], which the
  * halfword multiplies read from the bottom (row 0) or the top half (rows 1, 2): row 1's
- * LDRD loads words 2, 3 into w1, w0. ASR by register reads only the bottom byte, so n
- * shares word 5. The header word is the channel count where the layer's shape and
- * constants let the 3x3 path serve it, 0 otherwise.
+ * LDRD loads words 2, 3 into w1, w0. Shifts by register read only the bottom byte, so
+ * n - 1 shares word 5 with w[2][2] and with `last` (TG_DW3_LAST, bit 8), set in the last
+ * channel's record only: the channel loops end on it (TST, BEQ), no end pointer. The
+ * rounding constant R = k << (n - 1), k = 1 + 2 * output_offset (the layer's), is one LSL
+ * by word 5 per channel, not a record word. The header word is the channel count where the
+ * layer's shape and constants let the 3x3 path serve it, 0 otherwise.
  */
-#define TG_DW3_RECORD_WORDS 8
+#define TG_DW3_RECORD_WORDS 7
+#define TG_DW3_LAST 0x100
 
 /*
  * The requantization, in the loops below: tg_dw_requant_small (tg_depthwise_conv2d_s8_dsp.c)
@@ -40,7 +44,8 @@
  * replaced by [acc2 < 0] (the multiplier is >= 0, so x has acc2's sign or is 0, and
  * for x == 0 both give the output offset as R / 2^(n-1) is odd). The records are
  * packed only where the sum stays inside int32 (depthwise_dsp.py checks
- * |x| + |R| + 1 < 2^31 per channel). Then ASR by n and SSAT.
+ * |x| + |R| + 1 < 2^31 per channel). Then ASR by n - 1 (w1's bottom byte, as R's LSL)
+ * and SSAT of that shifted right by 1 more (floor(floor(v / 2^(n-1)) / 2) = floor(v / 2^n)).
  *
  * Registers of the loops: rec walks the records (post-incremented by the first load,
  * the rest addressed below it), a, b, c the ring rows of kernel rows 0..2 (one word
@@ -52,7 +57,7 @@
     "smmlar %[" #dst "], %[" #sum "], %[w0], %[x0]\n\t"   \
     TG_DW3_SIGN(dst, sum)                                  \
     "asr    %[" #dst "], %[" #dst "], %[w1]\n\t"           \
-    "ssat   %[" #dst "], #8, %[" #dst "]\n\t"
+    "ssat   %[" #dst "], #8, %[" #dst "], asr #1\n\t"
 
 /*
  * The sign's ADD (+ (acc2 >> 31), i.e. - [acc2 < 0]). A build defines TG_DW3_SIGN_ADD 0
@@ -73,14 +78,14 @@
 #define TG_DW3_OPERANDS                                                                          \
     : [rec] "+r"(rec), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0), \
       [s1] "=&r"(s1), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1)            \
-    : [n] "r"(channels), [end] "r"(rec_end)                                                      \
+    : [n] "r"(channels), [k] "r"(k)                                                              \
     : "memory", "cc"
 
 /* Bytes from one record to the next, as the loops' immediates: the row macros address a
    record's words below rec, which the record's first load has moved TG_DW3_STEP bytes on.
    tg_depthwise_conv2d_3x3_gated_s8_dsp.h redefines it for its longer records after including
    this header (a macro expands where it is used). */
-#define TG_DW3_STEP "32"
+#define TG_DW3_STEP "28"
 
 /* The weights of kernel row 0, 1 or 2 (record words 1, 2; 3, 2; 4, 5; rec one record on),
    and the half of w1 holding w[r][2] (b or t, the last letter of a halfword multiply). */
@@ -122,10 +127,22 @@
     "smlad  %[s0], %[x0], %[w0], %[s0]\n\t"                    \
     "smlab" TG_DW3_HALF_##k " %[s0], %[x1], %[w1], %[s0]\n\t"
 
-/* The requantization constants of the record just walked past (words 5, 6, 7 below rec). */
+/* The requantization constants of the record just walked past (words 5, 6 below rec: n - 1
+   into w1, the multiplier into w0) and R = k << (n - 1) into x0, k in a register (the 1- and
+   2-pixel loops) or in memory (the 4-pixel loops: all 14 registers are taken). */
 #define TG_DW3_CONSTANTS                                       \
-    "ldr    %[w1], [%[rec], #20-" TG_DW3_STEP "]\n\t"          \
-    "ldrd   %[w0], %[x0], [%[rec], #24-" TG_DW3_STEP "]\n\t"
+    "ldrd   %[w1], %[w0], [%[rec], #20-" TG_DW3_STEP "]\n\t"   \
+    "lsl    %[x0], %[k], %[w1]\n\t"
+#define TG_DW3_QUAD_CONSTANTS                                  \
+    "ldrd   %[w1], %[w0], [%[rec], #20-" TG_DW3_STEP "]\n\t"   \
+    "ldr    %[x0], %[k]\n\t"                                  \
+    "lsl    %[x0], %[x0], %[w1]\n\t"
+
+/* The channel loop's end: on to the next record unless this one was the last (its word 5,
+   still in w1, has TG_DW3_LAST). */
+#define TG_DW3_NEXT                                            \
+    "tst    %[w1], #0x100\n\t"                                 \
+    "beq    1b\n\t"
 
 /* A record's first load: the bias into s0, rec on to the next record. */
 #define TG_DW3_FIRST "ldr    %[s0], [%[rec]], #" TG_DW3_STEP "\n\t"
@@ -140,16 +157,15 @@
 
 #define TG_DW3_STORE2                                          \
     TG_DW3_PAIR_OUT                                            \
-    "cmp    %[rec], %[end]\n\t"                                \
-    "bne    1b\n\t"
+    TG_DW3_NEXT
 
 /*
  * Two adjacent output pixels of a row, every channel (stride 1 or 2), written to out
  * (the first pixel's channel 0); a, b, c at the first window's column pair.
  */
 static inline __attribute__((always_inline)) void
-tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
-             int32_t channels, int32_t stride, int8_t *out)
+tg_dw3_pairs(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
+             int32_t stride, int32_t k, int8_t *out)
 {
     int32_t s0, s1, x0, x1, w0, w1;
     if (stride == 1) {
@@ -260,7 +276,7 @@ tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
 
 /* The four outputs requantized and stored, out on to the next channel. */
 #define TG_DW3_QUAD_OUT                                        \
-    TG_DW3_CONSTANTS                                           \
+    TG_DW3_QUAD_CONSTANTS                                      \
     TG_DW3_REQUANT(x1, s0)                                     \
     TG_DW3_REQUANT(s0, s1)                                     \
     TG_DW3_REQUANT(s1, s2)                                     \
@@ -277,42 +293,21 @@ tg_dw3_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
         [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), \
         [w1] "=&r"(w1)
 
-#define TG_DW3_QUAD_OPERANDS                                                                      \
-    : TG_DW3_QUAD_REGS                                                                            \
-    : [n] "r"(channels), [end] "m"(rec_end)                                                       \
-    : "memory", "cc"
-
-/* A channel loop of 4 output pixels: the sums, then the outputs, until rec reaches the end. */
+/* A channel loop of 4 output pixels: the sums, then the outputs, until the last record. */
 #define TG_DW3_QUAD_LOOP(sums)                                 \
     "1:\n\t"                                                   \
     sums                                                       \
     TG_DW3_QUAD_OUT                                            \
-    "ldr    %[x0], %[end]\n\t"                                 \
-    "cmp    %[rec], %[x0]\n\t"                                 \
-    "bne    1b\n\t"
-
-/*
- * Four adjacent output pixels of a stride-1 row, every channel: 66 instructions per
- * channel for 36 MACs. The loop end lives in memory: all 14 registers are taken.
- */
-static inline __attribute__((always_inline)) void
-tg_dw3_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
-             int32_t channels, int8_t *out)
-{
-    int32_t s0, s1, s2, s3, x0, x1, w0, w1;
-    __asm__ volatile(
-        TG_DW3_QUAD_LOOP(TG_DW3_QUAD_SUMS)
-        TG_DW3_QUAD_OPERANDS);
-}
+    TG_DW3_NEXT
 
 /*
  * The next 4 output pixels of a row after a channel loop of tg_dw3_quads_row: rec back to
- * the first record (TG_DW3_RECORD_WORDS words per channel), a, b, c on by `more` further
+ * the first record (kept in memory), a, b, c on by `more` further
  * column-pair steps (the loop moved them one), out on by 3 more pixels; then the count
  * of 4-pixel steps left (in memory) decremented, and on while it is not 0.
  */
 #define TG_DW3_QUAD_NEXT(more)                                 \
-    "sub    %[rec], %[rec], %[n], lsl #5\n\t"                  \
+    "ldr    %[rec], %[first]\n\t"                             \
     more                                                       \
     "add    %[out], %[out], %[n], lsl #1\n\t"                  \
     "add    %[out], %[out], %[n]\n\t"                          \
@@ -328,7 +323,7 @@ tg_dw3_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
 
 #define TG_DW3_QUADS_ROW_OPERANDS                                                                 \
     : TG_DW3_QUAD_REGS, [quads] "+m"(quads)                                                       \
-    : [n] "r"(channels), [end] "m"(rec_end)                                                       \
+    : [n] "r"(channels), [k] "m"(k), [first] "m"(first)                                           \
     : "memory", "cc"
 
 /*
@@ -339,9 +334,9 @@ tg_dw3_quads(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const
  */
 static inline __attribute__((always_inline)) void
 tg_dw3_quads_row(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
-                 int32_t quads, int32_t stride, int8_t *out)
+                 int32_t quads, int32_t stride, int32_t k, int8_t *out)
 {
-    const int32_t *const rec_end = rec + channels * TG_DW3_RECORD_WORDS;
+    const int32_t *const first = rec;
     int32_t s0, s1, s2, s3, x0, x1, w0, w1;
     if (stride == 1) {
         __asm__ volatile(
@@ -358,8 +353,8 @@ tg_dw3_quads_row(const int32_t *rec, const int32_t *a, const int32_t *b, const i
 
 /* One output pixel, every channel (the last of an odd row). */
 static __attribute__((unused)) void
-tg_dw3_single(const int32_t *rec, const int32_t *rec_end, const int32_t *a, const int32_t *b, const int32_t *c,
-              int32_t channels, int8_t *out)
+tg_dw3_single(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels, int32_t k,
+              int8_t *out)
 {
     int32_t s0, s1, x0, x1, w0, w1;
     __asm__ volatile(
@@ -371,50 +366,48 @@ tg_dw3_single(const int32_t *rec, const int32_t *rec_end, const int32_t *a, cons
         TG_DW3_CONSTANTS
         TG_DW3_REQUANT(x1, s0)
         "strb   %[x1], [%[out]], #1\n\t"
-        "cmp    %[rec], %[end]\n\t"
-        "bne    1b\n\t"
+        TG_DW3_NEXT
         TG_DW3_OPERANDS);
     (void)s1;
 }
 
 /* One output row, all channels, from the ring rows of kernel rows 0..2 (a, b, c: word 0
    is channel 0's pair of columns 0, 1): four output pixels per step, then two, then an odd
-   last one. stride is a constant where inlined. */
+   last one. stride is a constant where inlined; k = 1 + 2 * output_offset. */
 static inline __attribute__((always_inline)) void
 tg_dw3_row(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
-           int32_t out_w, int32_t stride, int8_t *out)
+           int32_t out_w, int32_t stride, int32_t k, int8_t *out)
 {
-    const int32_t *const rec_end = rec + channels * TG_DW3_RECORD_WORDS;
     const int32_t step = stride * channels;     /* words between the column pairs of two pixels */
     const int32_t quads = out_w / 4;
     if (quads > 0) {
-        tg_dw3_quads_row(rec, a, b, c, channels, quads, stride, out);
+        tg_dw3_quads_row(rec, a, b, c, channels, quads, stride, k, out);
         a += 2 * quads * step;
         b += 2 * quads * step;
         c += 2 * quads * step;
         out += 4 * quads * channels;
     }
     if (out_w & 2) {
-        tg_dw3_pairs(rec, rec_end, a, b, c, channels, stride, out);
+        tg_dw3_pairs(rec, a, b, c, channels, stride, k, out);
         a += step;
         b += step;
         c += step;
         out += 2 * channels;
     }
     if (out_w & 1) {
-        tg_dw3_single(rec, rec_end, a, b, c, channels, out);
+        tg_dw3_single(rec, a, b, c, channels, k, out);
     }
 }
 
 /* tg_dw3_row for stride_w 1 or 2. */
 static __attribute__((noinline, unused)) void
 tg_dw3_row_any(const int32_t *rec, const int32_t *a, const int32_t *b, const int32_t *c, int32_t channels,
-               int32_t out_w, int32_t stride, int8_t *out)
+               int32_t out_w, int32_t stride, int32_t k, int8_t *out)
 {
     if (stride == 1) {
-        tg_dw3_row(rec, a, b, c, channels, out_w, 1, out);
+        tg_dw3_row(rec, a, b, c, channels, out_w, 1, k, out);
     } else {
-        tg_dw3_row(rec, a, b, c, channels, out_w, 2, out);
+        tg_dw3_row(rec, a, b, c, channels, out_w, 2, k, out);
     }
 }
 

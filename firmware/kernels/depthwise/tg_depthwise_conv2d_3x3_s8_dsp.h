@@ -246,6 +246,7 @@ static inline void tg_dw3_run_with(const tg_conv2d_params_t *p, const int8_t *in
     const int32_t act_min4 = (int32_t)((uint32_t)(p->act_min & 0xFF) * 0x01010101u);
     const int32_t act_max4 = (int32_t)((uint32_t)(p->act_max & 0xFF) * 0x01010101u);
     const int32_t row_step = tg_dw3_row_words(p) * channels;   /* words per ring row */
+    const int32_t k = 1 + 2 * p->output_offset;                /* R = k << (n - 1) */
     int32_t *const ring = (int32_t *)(void *)scratch;
     int32_t out_y, next_row = -p->pad_top;      /* the first input row not yet in the ring */
 
@@ -254,7 +255,7 @@ static inline void tg_dw3_run_with(const tg_conv2d_params_t *p, const int8_t *in
         const int32_t top = tg_dw3_ring_advance(p, input, ring, row_step, out_y, offset2, &next_row, gather);
         int8_t *const out_row = output + out_y * out_w * channels;
         tg_dw3_row_any(rec, ring + (top + 3) % 3 * row_step, ring + (top + 4) % 3 * row_step,
-                       ring + (top + 5) % 3 * row_step, channels, out_w, p->stride_w, out_row);
+                       ring + (top + 5) % 3 * row_step, channels, out_w, p->stride_w, k, out_row);
         if (act_min4 != (int32_t)0x80808080u || act_max4 != 0x7F7F7F7F) {
             tg_dw3_clamp(out_row, out_w * channels, act_min4, act_max4);
         }

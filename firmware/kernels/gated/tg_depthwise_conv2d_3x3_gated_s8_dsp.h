@@ -34,7 +34,7 @@
  *   1, 2: A0 = w[0][0] | w[0][1], B0 = w[0][1] | w[0][2]      (kernel row 0)
  *   3, 4: A1, B1       5, 6: A2, B2                           (rows 1, 2)
  *   7: the skip (the ring bytes to the next kept channel's slot minus 4)
- *   8: n      9: the folded multiplier      10: R = (1 + 2 * output_offset) << (n - 1)
+ *   8: n - 1  9: the folded multiplier      10: R = (1 + 2 * output_offset) << (n - 1)
  * Unlike the dense records (w[k][2] shared between rows in one word, made the pair B_k by a
  * PKH per row in every 4-pixel step), each row's two weight pairs are one LDRD, and the
  * requantization constants n, multiplier, R are the record's last three words, one LDMDB
@@ -70,7 +70,15 @@
 #define TG_DW3_SMLAD12_1 "smlad "
 #define TG_DW3_SMLAD12_2 "smlad "
 #undef TG_DW3_CONSTANTS
+#undef TG_DW3_QUAD_CONSTANTS
 #define TG_DW3_CONSTANTS "ldmdb  %[rec], {%[w1], %[w0], %[x0]}\n\t"
+#define TG_DW3_QUAD_CONSTANTS TG_DW3_CONSTANTS
+/* the operands of the 1- and 2-pixel loops: R is a record word here, so no k */
+#define TG_DW3G_OPERANDS                                                                         \
+    : [rec] "+r"(rec), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0), \
+      [s1] "=&r"(s1), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1)            \
+    : [n] "r"(channels), [end] "r"(rec_end)                                                      \
+    : "memory", "cc"
 /* the record's skip word, below rec as the loops address it */
 #define TG_DW3G_SKIP_AT "#28-" TG_DW3_STEP
 /* the registers of TG_DW3_CONSTANTS's LDMDB (x0 is also CBNZ's low register) */
@@ -115,7 +123,7 @@ tg_dw3g_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, cons
             TG_DW3_ROW_S1(b, 1, s1)
             TG_DW3_ROW_S1(c, 2, s1)
             TG_DW3G_STORE2
-            TG_DW3_OPERANDS);
+            TG_DW3G_OPERANDS);
     } else {
         __asm__ volatile(
             "1:\n\t"
@@ -124,7 +132,7 @@ tg_dw3g_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, cons
             TG_DW3_ROW_S2(b, 1, s1)
             TG_DW3_ROW_S2(c, 2, s1)
             TG_DW3G_STORE2
-            TG_DW3_OPERANDS);
+            TG_DW3G_OPERANDS);
     }
 #undef TG_DW3G_STORE2
 }
@@ -137,7 +145,7 @@ tg_dw3g_pairs(const int32_t *rec, const int32_t *rec_end, const int32_t *a, cons
  * and 4 * channels - span to the next 4 pixels, rec back to the first record; the count of
  * 4-pixel steps left and the steps live in memory (all 14 registers are taken): 12
  * instructions per 4 pixels; per kept channel 59 instructions for 4 outputs (the dense
- * records' loop takes 63: a PKH per kernel row and two loads of the constants), 3 more to
+ * records' loop takes 63: a PKH per kernel row, and the constants a load and an LSL of R), 3 more to
  * go on to the next channel, 7 to skip to a later one.
  */
 static inline __attribute__((always_inline)) void
@@ -185,7 +193,7 @@ static void tg_dw3g_single(const int32_t *rec, const int32_t *rec_end, const int
         TG_DW3_REQUANT(x1, s0)
         "strb   %[x1], [%[out]], #1\n\t"
         TG_DW3G_SKIP_LOOP
-        TG_DW3_OPERANDS);
+        TG_DW3G_OPERANDS);
     (void)s1;
 }
 

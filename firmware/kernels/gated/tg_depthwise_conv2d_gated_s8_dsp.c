@@ -32,7 +32,7 @@
 
 /* words per channel in tg_depthwise_conv2d_s8_dsp's 3x3 records (TG_DW3_RECORD_WORDS;
  * tinygen.kernels.depthwise_dsp.RECORD_WORDS) */
-#define TG_DW_GATED_RECORD_WORDS 8
+#define TG_DW_GATED_RECORD_WORDS 7
 /*
  * words per channel in this kernel's packed constant (after its header word, the channel
  * count; tinygen.gating.kernels.depthwise_gated_dsp_records, GATED_PACKED_WORDS), weights
@@ -57,7 +57,8 @@ static void tg_dw_gated_gather(const int8_t *src, int32_t pixels, int32_t channe
 
 /* A folded channel's 3x3 record in tg_depthwise_conv2d_s8_dsp's layout (TG_DW3_RECORD_WORDS in
  * tg_depthwise_conv2d_3x3_rows_s8_dsp.h), from the channel's packed words src (the weights
- * regrouped: w02 | w12, n | w22), with the multiplier m and shift s; 0 when the record's requantization would not be exact for it (the conditions of
+ * regrouped: w02 | w12, (n - 1) | w22; the caller marks the last record TG_DW3_LAST), with
+ * the multiplier m and shift s; 0 when the record's requantization would not be exact for it (the conditions of
  * tinygen.kernels.depthwise_dsp.requant_small_ok: m >= 0, 1 <= n <= 31, the accumulator's
  * bound acc < 2^30 and x + |R| + 1 < 2^31, x = SMMULR(2 acc, m)), all in 32 bits. */
 static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int32_t out_offset, int32_t *dst)
@@ -79,9 +80,8 @@ static int32_t tg_dw_gated_record(const int32_t *src, int32_t m, int32_t s, int3
     dst[2] = (int32_t)(((uint32_t)src[2] >> 16) | ((uint32_t)src[4] & 0xFFFF0000u));
     dst[3] = src[3];
     dst[4] = src[5];
-    dst[5] = (int32_t)(((uint32_t)src[6] & 0xFFFF0000u) | (uint32_t)n);
+    dst[5] = (int32_t)(((uint32_t)src[6] & 0xFFFF0000u) | (uint32_t)(n - 1));
     dst[6] = m;
-    dst[7] = (int32_t)((uint32_t)(1 + 2 * out_offset) << (n - 1));
     return 1;
 }
 
@@ -152,7 +152,7 @@ tg_dw_gated_records(const tg_conv2d_gated_params_t *p, const int8_t *gate, const
         } else {
             *first = c;
         }
-        rec[8] = shift_n;
+        rec[8] = shift_n - 1;
         rec[9] = (int32_t)mag;
         rec[10] = (int32_t)((uint32_t)r1 << (shift_n - 1));
         rec += TG_DW3G_RECORD_WORDS;
@@ -234,6 +234,7 @@ void tg_depthwise_conv2d_gated_s8_dsp(const tg_conv2d_gated_params_t *p, const i
             records = tg_dw_gated_record(&packed[1 + TG_DW_GATED_PACKED_WORDS * j], mk[j], sk[j],
                                          p->gate_output_offset, &pk[1 + TG_DW_GATED_RECORD_WORDS * j]);
         }
+        pk[1 + TG_DW_GATED_RECORD_WORDS * (n - 1) + 5] |= TG_DW3_LAST;
     }
     pk[0] = records ? n : 0;
     if (!records && n < channels) {
