@@ -102,6 +102,14 @@ def parse_structs(header_text: str) -> dict[str, list[tuple[str, object]]]:
     return structs
 
 
+def header_text(path: Path) -> str:
+    """A header's text with the headers it includes by quotes from its own folder inlined
+    (tg_kernels.h includes tg_kernels_dsp.h and the others that declare its kernels)."""
+    path = Path(path)
+    return re.sub(r'^#include "(\w+\.h)"$', lambda m: header_text(path.parent / m.group(1))
+                  if (path.parent / m.group(1)).is_file() else m.group(0), path.read_text(), flags=re.M)
+
+
 def build(out_dir: Path) -> Path:
     """Compile all kernels and the test shim into out_dir/libtg_kernels.so."""
     out_dir = Path(out_dir)
@@ -142,7 +150,7 @@ class KernelLib:
         self.lib = ctypes.CDLL(str(so_path))
         self.structs = {
             name: type(name, (ctypes.Structure,), {"_fields_": fields})
-            for name, fields in parse_structs(HEADER.read_text() + HEADER_B1.read_text()
+            for name, fields in parse_structs(header_text(HEADER) + HEADER_B1.read_text()
                                        + HEADER_SUBBYTE.read_text() + HEADER_PLANES.read_text()
                                        + HEADER_PACKED.read_text()).items()
         }

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
+from kernel_lib import KERNEL_INCLUDES, assert_same, header_text, parse_structs
 from standin_lib import STRICT, needs_qemu
 from test_kernels_packed import packed_geometry
 
@@ -94,7 +94,7 @@ def test_b1lut_scratch_formula_matches_c(tmp_path):
     so = tmp_path / "size.so"
     subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", *KERNEL_INCLUDES, str(shim), "-o", str(so)], check=True)
     lib = ctypes.CDLL(str(so))
-    fields = dict(parse_structs(firmware_path("kernels/tg_kernels.h").read_text()))
+    fields = dict(parse_structs(header_text(firmware_path("kernels/tg_kernels.h"))))
     cls = type("P", (ctypes.Structure,), {"_fields_": fields["tg_conv2d_params_t"]})
     for kh, kw, c, oc in [(1, 1, 1, 1), (1, 1, 64, 4), (3, 3, 7, 5), (3, 3, 64, 64), (5, 3, 17, 3)]:
         p = {"kernel_h": kh, "kernel_w": kw, "in_c": c, "out_c": oc}

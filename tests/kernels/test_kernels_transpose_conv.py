@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kernel_lib import KERNEL_INCLUDES, assert_same, parse_structs
+from kernel_lib import KERNEL_INCLUDES, assert_same, header_text, parse_structs
 from standin_lib import STRICT
 from transpose_conv_lib import tconv_case, tconv_geometry, tflm_loops
 from tinygen.kernels.rv32 import BLOCK
@@ -125,7 +125,7 @@ def test_dsp_scratch_formula_matches_c(tmp_path):
     so = tmp_path / "size.so"
     subprocess.run(["gcc", *STRICT, "-shared", "-fPIC", *KERNEL_INCLUDES, str(shim), "-o", str(so)], check=True)
     lib = ctypes.CDLL(str(so))
-    fields = dict(parse_structs(firmware_path("kernels/tg_kernels.h").read_text()))
+    fields = dict(parse_structs(header_text(firmware_path("kernels/tg_kernels.h"))))
     cls = type("P", (ctypes.Structure,), {"_fields_": fields["tg_transpose_conv2d_params_t"]})
     geometries = []
 

@@ -428,7 +428,8 @@ def kernel_sources(graph: Graph) -> list[str]:
     specs = [KERNELS_BY_NAME[n.kernel] for _, g in switch_graphs(graph) for n in g.nodes if n.kernel]
     sources = {spec.source for spec in specs} | {src for spec in specs for src in spec.calls}
     base = ["kernels/tg_kernels.h", "kernels/tg_requant.h"]
-    headers = {h for spec in specs for h in spec.headers} | {h for src in sources for h in _local_includes(src)}
+    headers = ({h for spec in specs for h in spec.headers}
+               | {h for src in [*base, *sources] for h in _local_includes(src)})
     return base + sorted(headers - set(base)) + sorted(sources)
 
 
