@@ -62,6 +62,9 @@ TRAIN_SEEDS = tuple(range(1000, 1040))           # recordings of the training vo
 EXTRA_SEEDS = tuple(range(1100, 1140))           # recordings of the "extra" voices (speech.EXTRA_VARIANTS)
 NOISY_SEEDS = tuple(range(1200, 1220))           # recordings of the training voices with the words NOISY_SNR over the bed
 NOISY_SNR = (0.0, 20.0)
+NOISIER_SEEDS = tuple(range(1300, 1340))         # the training voices with the words NOISIER_SNR over the bed
+NOISIER_SNR = (-5.0, 10.0)
+NOISY_EXTRA_SEEDS = tuple(range(1400, 1420))     # the extra voices with the words NOISY_SNR over the bed
 # the detector's tuning (and the recipe's choice): voices never trained on and never tested
 VALIDATION = tuple(rc.RecordingSpec(seed=s, minutes=MINUTES, voices="heldout") for s in (3000, 3001))
 
@@ -69,7 +72,9 @@ VALIDATION = tuple(rc.RecordingSpec(seed=s, minutes=MINUTES, voices="heldout") f
 def training_recordings() -> list[rc.RecordingSpec]:
     return ([rc.RecordingSpec(seed=s, minutes=MINUTES, voices="train") for s in TRAIN_SEEDS]
             + [rc.RecordingSpec(seed=s, minutes=MINUTES, voices="extra") for s in EXTRA_SEEDS]
-            + [rc.RecordingSpec(seed=s, minutes=MINUTES, voices="train", snr_db=NOISY_SNR) for s in NOISY_SEEDS])
+            + [rc.RecordingSpec(seed=s, minutes=MINUTES, voices="train", snr_db=NOISY_SNR) for s in NOISY_SEEDS]
+            + [rc.RecordingSpec(seed=s, minutes=MINUTES, voices="train", snr_db=NOISIER_SNR) for s in NOISIER_SEEDS]
+            + [rc.RecordingSpec(seed=s, minutes=MINUTES, voices="extra", snr_db=NOISY_SNR) for s in NOISY_EXTRA_SEEDS])
 
 LEFT_MARGIN = 640                     # samples (40 ms) between the window's start and a keyword's
 UNKNOWN_MIN = 800                     # samples (50 ms) of another word that make a window "unknown"
@@ -411,6 +416,12 @@ def _recordings_text() -> str:
     if NOISY_SEEDS:
         parts.append(f"{NOISY_SEEDS[0]}-{NOISY_SEEDS[-1]} (training voices, words {NOISY_SNR[0]:g}-{NOISY_SNR[1]:g} dB over "
                      f"the noise bed)")
+    if NOISIER_SEEDS:
+        parts.append(f"{NOISIER_SEEDS[0]}-{NOISIER_SEEDS[-1]} (training voices, words {NOISIER_SNR[0]:g} to {NOISIER_SNR[1]:g} dB "
+                     f"over the bed)")
+    if NOISY_EXTRA_SEEDS:
+        parts.append(f"{NOISY_EXTRA_SEEDS[0]}-{NOISY_EXTRA_SEEDS[-1]} (extra voices, words {NOISY_SNR[0]:g}-"
+                     f"{NOISY_SNR[1]:g} dB over the bed)")
     return ",\n".join(parts[:-1]) + (" and\n" if len(parts) > 1 else "") + parts[-1] + f", {MINUTES:g} minutes each"
 
 

@@ -37,7 +37,7 @@ import _kws
 import _wake
 
 PLAN = _kws.Plan()
-CHANNELS, EPOCHS, LR, WINDOWS_PER_EPOCH = 96, 40, 1e-3, 100_000
+CHANNELS, EPOCHS, LR, WINDOWS_PER_EPOCH = 96, 30, 1e-3, 150_000
 
 
 model, example_input, calibration_data = _kws.model_file_functions(lambda: _kws.dscnn(PLAN, CHANNELS), __file__)
