@@ -34,7 +34,7 @@ from pathlib import Path
 from mlperf_standin import MODELS_DIR, TFLM, git_commit, measure
 
 from tinygen.board import get_board
-from tinygen.hil.deadline import DEFAULT_TIMEOUT, add_timeout_option
+from tinygen.hil.deadline import add_timeout_option
 from tinygen.report import table as render
 
 # the boards' own names, as the rows carry them (an alias such as "f446re" would match no row)

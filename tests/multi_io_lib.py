@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tinygen.compiler import SourceModel
 from tinygen.ref.interpreter import quantize_input
+
+if TYPE_CHECKING:
+    import torch
 
 # An image and an accelerometer window in; class scores and a regression out. The inputs are
 # forward()'s arguments `image` and `imu`; calibration_data() gives one array per input.

@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from audio_data import KWS_SCALE, KWS_ZERO_POINT, few_clips, speech, to_int16
 from audio_lib import FrontendLib, build as build_frontend

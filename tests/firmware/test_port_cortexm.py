@@ -22,7 +22,6 @@ mps2) and the Cortex-M linker template, built with each board file's own flags.
 
 from __future__ import annotations
 
-import math
 import re
 import shutil
 import socket

@@ -17,9 +17,7 @@ import pytest
 from e2e import ALL_AGREE, build_host, diff_layers, first_difference
 from tinygen.passes.analysis import total_macs
 from tinygen.compiler import compile_source, load_source
-from tinygen.quant import fixedpoint as fp
 from tinygen.ref import interpreter as ref_interp
-from tinygen.ref import kernels as ref_kernels
 
 from mlperf_models import mlperf_model
 

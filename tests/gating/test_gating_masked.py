@@ -264,7 +264,6 @@ def test_depthwise_conv2d_gated_s8_dsp_in_place_core_on_standin(board_name, tmp_
         pytest.skip("the stand-ins need qemu-system-arm and arm-none-eabi-gcc")
     from tinygen.board import get_board
     from tinygen.compiler import build
-    from tinygen.kernels.gating import depthwise_gated_dsp_records
     from tinygen.hil.target import open_device
 
     board = get_board(board_name)

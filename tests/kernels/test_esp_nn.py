@@ -406,8 +406,8 @@ def test_esp_nn_esp32s3_scratch_equals_the_trees_functions(tmp_path):
     fields = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w",
               "pad_top", "pad_left", "depth_multiplier")
     dw_cases = [dict(p, out_c=p["in_c"] * p["depth_multiplier"]) for p in cases]
-    lines = ([f"0 " + " ".join(str(p[f]) for f in fields) for p in cases]
-             + [f"1 " + " ".join(str(p[f]) for f in fields) for p in dw_cases])
+    lines = (["0 " + " ".join(str(p[f]) for f in fields) for p in cases]
+             + ["1 " + " ".join(str(p[f]) for f in fields) for p in dw_cases])
     out = subprocess.run([str(tmp_path / "q")], input="\n".join(lines) + "\n", capture_output=True, text=True,
                          check=True).stdout.split()
     want = [conv_scratch_s3(p) for p in cases] + [depthwise_scratch_s3(p) for p in dw_cases]

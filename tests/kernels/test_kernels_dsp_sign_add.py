@@ -63,7 +63,6 @@ def chain_model(acts, seed: int = 0) -> bytes:
     rng = np.random.default_rng(seed)
     b = ModelBuilder("tinygen test: sign add")
     x = b.tensor("x", [1, HW, HW, C], scale=1.0, zero_point=0)
-    zp_in = 0
 
     def out(name, shape, i):
         return b.tensor(name, shape, scale=1.0, zero_point=acts[i][0])
@@ -99,7 +98,7 @@ def chain_model(acts, seed: int = 0) -> bytes:
             y = out(name, [1, CLASSES], i)
             b.op("FULLY_CONNECTED", [cur, w, bias], [y], "FullyConnectedOptions",
                  FusedActivationFunction=acts[i][1], WeightsFormat=0, KeepNumDims=False)
-        cur, zp_in = y, acts[i][0]
+        cur = y
     return b.finish([x], [cur])
 
 

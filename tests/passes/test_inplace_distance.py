@@ -38,7 +38,7 @@ CONV_CASES = [((5, 7), 3, 4, 3, 1, 1, 1), ((6, 5), 2, 5, 3, 2, 1, 1), ((4, 4), 1
 @pytest.mark.parametrize("case", CONV_CASES)
 @pytest.mark.parametrize("depthwise", [False, True])
 def test_inplace_distance_portable_windowed_kernels(case, depthwise):
-    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+    from tinygen.passes.inplace import DISTANCE
 
     in_hw, in_c, out_c, kernel, stride, pad, dil = case
     if depthwise:
@@ -50,7 +50,7 @@ def test_inplace_distance_portable_windowed_kernels(case, depthwise):
 
 @pytest.mark.parametrize("case", CONV_CASES)
 def test_inplace_distance_conv2d_s8_dsp(case):
-    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+    from tinygen.passes.inplace import DISTANCE
 
     in_hw, in_c, out_c, kernel, stride, pad, dil = case
     k = conv_params(in_hw, in_c, out_c, kernel, stride, pad, dil)
@@ -59,7 +59,7 @@ def test_inplace_distance_conv2d_s8_dsp(case):
 
 @pytest.mark.parametrize("rows, depth, cols", [(1, 5, 3), (7, 3, 5), (8, 4, 4), (9, 6, 2), (35, 13, 64)])
 def test_inplace_distance_mat_mult_dsp(rows, depth, cols):
-    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+    from tinygen.passes.inplace import DISTANCE
 
     want = brute_distance(trace_mat_mult_dsp(rows, depth, cols))
     k = {"out_h": 1, "out_w": rows, "in_c": depth, "out_c": cols}
@@ -95,7 +95,7 @@ def test_inplace_distance_pw_shallow_dsp(rows, depth, cols):
 def test_inplace_distance_depthwise_dsp(case, channels):
     """The rule covers both pixel groupings the kernel's contract allows, with any channel
     block size; the C kernel's own order (1 pixel, blocks of 4) needs at most that."""
-    from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
+    from tinygen.passes.inplace import DISTANCE
 
     in_hw, _, _, kernel, stride, pad, dil = case
     k = conv_params(in_hw, channels, channels, kernel, stride, pad, dil, depthwise=True)

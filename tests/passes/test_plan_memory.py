@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from inplace_traces import (brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable,
                             trace_rows3_dsp, trace_rows_dsp)
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor, validate
-from tinygen.passes.plan_memory import ALIGNMENT, align, check_plan, lowest_free, plan_memory
+from tinygen.passes.plan_memory import ALIGNMENT, check_plan, lowest_free, plan_memory
 
 
 def align(n: int) -> int:

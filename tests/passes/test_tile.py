@@ -12,7 +12,7 @@ from mlperf_models import mlperf_model
 from pass_lib import Builder
 from standin_lib import needs_qemu
 from tinygen.passes import CompileOptions, compile_graph
-from tinygen.passes.tile import rewrite, tile_lines
+from tinygen.passes.tile import tile_lines
 from tinygen.passes.tile_geometry import stage_of
 from tinygen.ref.interpreter import run
 

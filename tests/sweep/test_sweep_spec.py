@@ -21,7 +21,7 @@ from tinygen.sweep import _drive, run_sweep
 from tinygen.sweep.execute import check_reachable
 from tinygen.sweep.report import Progress, beats_int8, best_for, describe, nearest, pareto, render
 from tinygen.sweep.space import GridSearch, OptunaSearch, RandomSearch, make_search, space_size
-from tinygen.sweep.spec import load_spec, parse_bound, parse_spec
+from tinygen.sweep.spec import load_spec, parse_bound
 from tinygen.sweep.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

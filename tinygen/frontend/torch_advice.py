@@ -48,7 +48,6 @@ _ADVICE = {
     "aten.exp": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
     "aten.log": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
     "aten.sqrt": "a float-only op: move it out of the model (e.g. after the int8 output, on the host)",
-    "aten.pow": "only x ** 2 compiles (a multiply); move other powers out of the model",
     "aten.div": "divide by a constant only (it becomes a multiply); divide by an activation outside the model",
     "aten.sub": "a constant minus an activation has no int8 kernel: write c - x as (x - c) * -1",
     "aten.argmax": "a data-dependent op: take the argmax of the int8 output in your application",

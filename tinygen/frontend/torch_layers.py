@@ -246,7 +246,6 @@ def _mean(im, a: dict, node) -> _Act:
 def _cat(im, a: dict, node) -> _Act:
     first = im.act_any(a["tensors"][0], "inputs")
     xs = [im.act_in(t, first.layout, "inputs") for t in a["tensors"]]
-    rank = len(xs[0].tshape)
     if len({len(x.tshape) for x in xs}) > 1:
         raise im._unsupported("concatenating tensors of different ranks")
     axis = first.axis(a["dim"])
