@@ -47,7 +47,7 @@ def _dw3_serves(graph, node) -> bool:
 # depth multiplier 1 (kernel_variants); the 3x3 path's per-channel records packed at build
 # time (tinygen/kernels/depthwise_dsp.py), the other path's widened weights in scratch. Not a
 # candidate where the records serve: tg_depthwise_conv2d_3x3_s8_dsp below runs the same 3x3
-# path with the records as its only constants (32 bytes per channel, against 50 for the
+# path with the records as its only constants (28 bytes per channel, against 46 for the
 # records beside the weights, bias, multiplier and shift this kernel also takes)
 DEPTHWISE_DSP = KernelSpec(
     "tg_depthwise_conv2d_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
