@@ -112,3 +112,47 @@ Trace 0: 0x7f0000000200 [00000000/00000106/00000000/ff000000] g
     # first block: branch taken (next pc 0x102 is not its end 0x106); second: taken; third: fell through
     assert seg.runs == {(0, False): 1, (1, False): 1, (1, True): 1}
     assert price(folder.blocks, seg, cortex_m4).core_cycles == (3 + P) + (2 + P) + 2   # the stop block is not counted
+
+
+def test_cycles_log_folding_skips_blocks_qemu_traced_but_did_not_run():
+    """An exit request reaching a block before its first instruction: QEMU logs its Trace, then
+    "Stopped execution of TB chain before", and traces it again when it runs. Counted once,
+    whichever block it hits (the segment's opening one too), the count does not depend on when
+    the host's I/O thread asked QEMU to stop."""
+    head = """IN: f
+0x00000100:  2001       movs     r0, #1
+0x00000102:  3801       subs     r0, #1
+0x00000104:  d1fd       bne      #0x102
+
+"""
+    trace = {0x100: "Trace 0: 0x7f0000000000 [00000000/00000100/00000000/ff000000] f\n",
+             0x102: "Trace 0: 0x7f0000000100 [00000000/00000102/00000000/ff000000] f\n",
+             0x106: "Trace 0: 0x7f0000000200 [00000000/00000106/00000000/ff000000] g\n"}
+    blocks = """----------------
+IN: f
+0x00000102:  3801       subs     r0, #1
+0x00000104:  d1fd       bne      #0x102
+
+----------------
+IN: g
+0x00000106:  4770       bx       lr
+
+"""
+    stopped = "Stopped execution of TB chain before 0x7f0000000000 [00000100] f\n"
+
+    def fold(pcs_and_stops):
+        folder = LogFolder({0x100}, {0x106})
+        for line in (head + blocks).splitlines(keepends=True):
+            folder.feed(line)
+        for item in pcs_and_stops:
+            folder.feed(stopped if item == "stop" else trace[item])
+        return folder
+
+    plain = fold([0x100, 0x102, 0x102, 0x106])
+    (seg,) = plain.finish()
+    for interrupted in ([0x100, "stop", 0x100, 0x102, 0x102, 0x106], [0x100, 0x102, "stop", 0x102, 0x102, 0x106],
+                        [0x100, 0x102, 0x102, "stop", 0x102, 0x106]):
+        folder = fold(interrupted)
+        (again,) = folder.finish()
+        assert again.instructions(folder.blocks) == seg.instructions(plain.blocks) == 3 + 2 + 2
+        assert again.runs == seg.runs and again.line_fetches == seg.line_fetches

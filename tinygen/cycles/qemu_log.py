@@ -12,6 +12,12 @@ The log goes through a FIFO and is folded into counts as it streams: no
 file of hundreds of megabytes. Opt-in (`tinygen power --cycles`): QEMU runs
 several times slower while it logs (tinygen.cycles measures it).
 
+A block that QEMU traces but does not run is not counted: when an exit request (the
+I/O thread serving the serial link, a timer) reaches a block before its first
+instruction, QEMU logs "Stopped execution of TB chain before" right after its Trace
+line and traces it again when it runs. Counting that first Trace made the count of
+the layer it fell in depend on the host's timing (one block more, now and then).
+
 Segments: a block starting at one of `starts` opens a segment (a layer, a
 microbenchmark), one starting at one of `stops` closes it; blocks outside a
 segment are not counted.
@@ -23,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 _INSN = re.compile(r"^0x([0-9a-f]+):\s+([0-9a-f]{4}(?: [0-9a-f]{4})?)\s+(\S+)\s*(.*)$")
+_STOPPED = "Stopped execution of TB chain before"
 _EXEC = re.compile(r"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
 
 
@@ -71,9 +78,13 @@ class LogFolder:
         self.segments: list[Segment] = []
         self._open: Segment | None = None
         self._last: int | None = None                # block index that ran last inside a segment
+        self._last_fetches = 0                       # the line fetches its Trace added
+        self._reopened: tuple[Segment | None] | None = None   # (the segment before) when the last Trace opened one
 
     def feed(self, line: str) -> None:
-        if line.startswith("Trace "):
+        if line.startswith(_STOPPED):
+            self._not_run()
+        elif line.startswith("Trace "):
             self._close_block()
             m = _EXEC.match(line)
             if m:
@@ -96,12 +107,14 @@ class LogFolder:
         self._pending = None
 
     def _ran(self, pc: int) -> None:
+        self._reopened = None
         if pc in self.stops:
             self._finish_last(pc)
             self._open = None
             return
         if pc in self.starts:
             self._finish_last(pc)
+            self._reopened = (self._open,)
             self._open = Segment()
             self.segments.append(self._open)
         if self._open is None:
@@ -113,8 +126,19 @@ class LogFolder:
         self._last = b
         block = self.blocks[b]
         first, last = block.pc // self.LINE, (block.end - 1) // self.LINE
-        self._open.line_fetches += last - first + 1
+        self._last_fetches = last - first + 1
+        self._open.line_fetches += self._last_fetches
         self._open.lines.update(range(first, last + 1))
+
+    def _not_run(self) -> None:
+        """The block traced last did not run (module docstring): take back what its Trace did."""
+        if self._last is not None and self._open is not None:
+            self._open.line_fetches -= self._last_fetches
+        self._last = None
+        if self._reopened is not None:               # it opened a segment: that opens when it runs
+            self.segments.pop()
+            self._open = self._reopened[0]
+        self._reopened = None
 
     def _finish_last(self, next_pc: int) -> None:
         """Count the block that ran last, now that the next one says where its branch went."""
