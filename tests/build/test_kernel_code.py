@@ -3,7 +3,10 @@ balanced pick's code bytes, tinygen/kernels/auto_pick.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from standin_lib import needs_arm_gcc
+import tinygen.build.kernel_code as kc
 from tinygen.board import get_board
 from tinygen.build.kernel_code import kernel_code
 
@@ -38,3 +41,20 @@ def test_kernel_code_not_measured_for_specialized_kernels():
     """Their body is model.c's, per layer: the out-of-line units would misstate what they add."""
     assert kernel_code("tg_conv2d_1x1_rows3_s8_dsp", F746) is None
     assert kernel_code("tg_fully_connected_batch1_s8_dsp", F746) is None
+
+
+@needs_arm_gcc
+def test_kernel_code_kept_on_disk_for_the_next_process(tmp_path, monkeypatch):
+    """A measurement is stored under its key; a new process (the in-process cache cleared) reads
+    it back without compiling; another flag is another key."""
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path))
+    kc._measure.cache_clear()
+    kernel, flags = "tg_depthwise_conv2d_kx1_s8_dsp", ("-DTG_DW_KX1_CASES=0x1u",)
+    measured = kernel_code(kernel, F746, flags)
+    stored = tmp_path / kc.CODE_DIR / f"{kc.measure_key(kernel, F746.cc, tuple(F746.cflags) + flags)}.json"
+    assert measured and stored.is_file()
+    kc._measure.cache_clear()
+    monkeypatch.setattr(kc, "_compile_and_link", lambda *a: pytest.fail("compiled again"))
+    assert kernel_code(kernel, F746, flags) == measured
+    assert kc.measure_key(kernel, F746.cc, tuple(F746.cflags)) != stored.stem
+    kc._measure.cache_clear()

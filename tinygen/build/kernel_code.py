@@ -15,8 +15,11 @@ kept, text and read-only data. Two kernels linking the same unit share it (the w
 kernel calls tg_depthwise_conv2d_s8_dsp.c's pixel functions), so the pick counts a unit once per
 image (auto_pick.marginal_code).
 
-Deterministic: the same compiler, flags and sources give the same units; measured once per
-process for each (kernel, compiler, flags). Not measured (None): other build recipes than
+Deterministic: the same compiler, flags and sources give the same units; measured once for
+each (kernel, compiler, flags) and kept on disk (tinygen.resources.cache_dir()/kernel-code/<key>.json,
+the key the SHA-256 of the compiler, its first --version line, the flags and every file
+compiled from, name and bytes: a changed source, header, flag or toolchain measures again),
+so a new process does not compile again what an earlier one measured. Not measured (None): other build recipes than
 "cortex-m", kernels of another backend (CMSIS-NN, ESP-NN: their trees build by other recipes),
 specialized kernels (tinygen.kernels.specialize.INLINE: their body is emitted per layer into
 model.c, their out-of-line code maybe not linked at all, so its units would misstate what they
@@ -27,6 +30,9 @@ missing compiler or a compile error.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -34,10 +40,11 @@ import tempfile
 from pathlib import Path
 
 from tinygen.board import Board
+from tinygen.build.object_cache import compiler_version
 from tinygen.codegen.emit import kernel_files
 from tinygen.kernels.specialize import INLINE
 from tinygen.kernels.table import KERNELS_BY_NAME
-from tinygen.resources import firmware_path
+from tinygen.resources import cache_dir, firmware_path
 
 # the kept input sections of a GNU ld map: name (maybe alone on its line), address, size, object
 _MAP_SECTION = re.compile(r"^ (\.(?:text|rodata)\S*)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S+)$", re.M)
@@ -52,15 +59,54 @@ def kernel_code(kernel: str, board: Board, defines: tuple[str, ...] = ()) -> dic
     return _measure(kernel, board.cc, tuple(board.cflags) + tuple(defines))
 
 
+CODE_DIR = "kernel-code"
+
+
+def _files(kernel: str) -> dict[str, Path]:
+    """The kernel's files as the scratch folder holds them (flat): name -> the firmware tree's file."""
+    files = {Path(rel).name: firmware_path(rel) for rel in kernel_files(KERNELS_BY_NAME[kernel])}
+    return {name: path for name, path in files.items() if path.is_file()}
+
+
+def measure_key(kernel: str, cc: str, flags: tuple[str, ...]) -> str:
+    """The disk cache's key: SHA-256 of the compiler, its version, the flags, the kernel and its
+    files' names and bytes."""
+    h = hashlib.sha256()
+    for part in (cc, compiler_version(cc), "\0".join(flags), kernel):
+        h.update(part.encode() + b"\0\1")
+    for name, path in sorted(_files(kernel).items()):
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0\1")
+    return h.hexdigest()
+
+
 @functools.lru_cache(maxsize=None)
 def _measure(kernel: str, cc: str, flags: tuple[str, ...]) -> dict[str, int] | None:
+    try:
+        stored = cache_dir() / CODE_DIR / f"{measure_key(kernel, cc, flags)}.json"
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        return None                                      # no usable compiler
+    try:
+        return json.loads(stored.read_text())
+    except (OSError, ValueError):
+        pass
+    units = _compile_and_link(kernel, cc, flags)
+    if units is not None:
+        try:
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            tmp = stored.with_name(f"{stored.stem}.{os.getpid()}.partial")
+            tmp.write_text(json.dumps(units, sort_keys=True))
+            tmp.replace(stored)
+        except OSError:
+            pass                                         # a read-only cache: measured again next time
+    return units
+
+
+def _compile_and_link(kernel: str, cc: str, flags: tuple[str, ...]) -> dict[str, int] | None:
     spec = KERNELS_BY_NAME[kernel]
     with tempfile.TemporaryDirectory(prefix="tinygen-code-") as tmp:
         work = Path(tmp)
-        for rel in kernel_files(spec):
-            path = firmware_path(rel)
-            if path.is_file():
-                shutil.copyfile(path, work / Path(rel).name)
+        for name, path in _files(kernel).items():
+            shutil.copyfile(path, work / name)
         sources = [Path(s).name for s in (spec.source, *spec.calls) if s.endswith(".c")]
         try:
             for src in sources:
@@ -81,4 +127,4 @@ def _measure(kernel: str, cc: str, flags: tuple[str, ...]) -> dict[str, int] | N
     return units
 
 
-__all__ = ["kernel_code"]
+__all__ = ["kernel_code", "measure_key"]
