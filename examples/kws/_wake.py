@@ -66,7 +66,7 @@ NOISIER_SEEDS = tuple(range(1300, 1340))         # the training voices with the 
 NOISIER_SNR = (-5.0, 10.0)
 NOISY_EXTRA_SEEDS = tuple(range(1400, 1420))     # the extra voices with the words NOISY_SNR over the bed
 # the detector's tuning (and the recipe's choice): voices never trained on and never tested
-VALIDATION = tuple(rc.RecordingSpec(seed=s, minutes=MINUTES, voices="heldout") for s in (3000, 3001))
+VALIDATION = tuple(rc.RecordingSpec(seed=s, minutes=MINUTES, voices="heldout") for s in range(3000, 3006))
 
 
 def training_recordings() -> list[rc.RecordingSpec]:

@@ -209,10 +209,10 @@ def test_wakeword_detector_on_the_demos_first_seconds(module):
     """The shipped model with its stored detector, through the host twin of the device's stream
     mode, on the first 10 s of `make demo-kws`'s recording (seed 1, test voices): the three
     keywords spoken there are detected, each once and in order, and at most one other event
-    fires (the bar's one false accept a minute). The model's one false accept on the demo's
-    minute falls in these seconds: an "on" for the filler "own" in a Scottish test voice (m3),
-    which the model also takes for "on" alone, as a clean clip; docs/audio.md's kws-stream
-    figure says how far the demo is from the bar."""
+    fires (the bar's one false accept a minute). The filler "own" in a Scottish test voice
+    (m3), which the model takes for "on" even alone as a clean clip, falls in these seconds
+    (an earlier detector setting fired on it); docs/audio.md's kws-stream figure says how far
+    the demo is from the bar."""
     from tinygen.audio import recording as rc
     from tinygen.compiler import compile_source, load_source
 
