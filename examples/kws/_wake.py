@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -275,7 +276,8 @@ C0_STEP = 1 / 256                     # coefficient 0 of an exported recording's
 
 
 def export_training(path: Path) -> Path:
-    """Everything train() reads, in one compressed .npz, for a machine without espeak-ng or the
+    """Everything train() reads, in one .npz compressed with LZMA (smaller than
+    np.savez_compressed's deflate; np.load reads it), for a machine without espeak-ng or the
     corpus (`wakeword_kws.py --export FILE`, then `--train-from FILE` there): the training
     clips' features as float16; each training recording's frames with coefficient 0 in int16
     steps of C0_STEP and each other coefficient in int8 steps of its own range / 127 (a
@@ -293,7 +295,10 @@ def export_training(path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial.npz")
-    np.savez_compressed(tmp, **out)
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_LZMA) as z:
+        for name, array in out.items():
+            with z.open(f"{name}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asarray(array), allow_pickle=False)
     tmp.replace(path)
     return path
 
