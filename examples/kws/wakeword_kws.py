@@ -24,9 +24,10 @@ with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md.
     tinygen listen examples/kws/wakeword_kws.py --board f746zg --emulate --stream REC.wav --truth REC.csv \\
         $(python examples/kws/wakeword_kws.py --listen-options)
 
-The shipped weights were trained the second way, on one NVIDIA H100 (torch 2.11, CUDA): batch
-order and dropout come from torch's CUDA generator there, so a CPU run of the same recipe
-gives other weights of the same recipe.
+The shipped weights were trained the second way, on one NVIDIA H200 (CUDA; RESULTS.md's fourth
+round), and their detector tuned here afterwards on the hour of validation recordings (the fifth
+round): batch order and dropout come from torch's CUDA generator there, so a CPU run of the same
+recipe gives other weights of the same recipe.
 """
 
 import sys
