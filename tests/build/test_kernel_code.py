@@ -3,6 +3,8 @@ balanced pick's code bytes, tinygen/kernels/auto_pick.py)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from standin_lib import needs_arm_gcc
@@ -57,4 +59,21 @@ def test_kernel_code_kept_on_disk_for_the_next_process(tmp_path, monkeypatch):
     monkeypatch.setattr(kc, "_compile_and_link", lambda *a: pytest.fail("compiled again"))
     assert kernel_code(kernel, F746, flags) == measured
     assert kc.measure_key(kernel, F746.cc, tuple(F746.cflags)) != stored.stem
+    kc._measure.cache_clear()
+
+
+@needs_arm_gcc
+def test_kernel_code_store_is_bounded(tmp_path, monkeypatch):
+    """Storing a record prunes the store to CODE_CACHE_BYTES, the least recently used first."""
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(kc, "CODE_CACHE_BYTES", 8_000)
+    old = tmp_path / kc.CODE_DIR / "old.json"
+    old.parent.mkdir(parents=True)
+    old.write_text("{}" + " " * 10_000)
+    os.utime(old, (1, 1))
+    kc._measure.cache_clear()
+    kernel, flags = "tg_depthwise_conv2d_kx1_s8_dsp", ("-DTG_DW_KX1_CASES=0x2u",)
+    assert kernel_code(kernel, F746, flags)
+    assert not old.exists()
+    assert (tmp_path / kc.CODE_DIR / f"{kc.measure_key(kernel, F746.cc, tuple(F746.cflags) + flags)}.json").is_file()
     kc._measure.cache_clear()

@@ -19,7 +19,8 @@ Deterministic: the same compiler, flags and sources give the same units; measure
 each (kernel, compiler, flags) and kept on disk (tinygen.resources.cache_dir()/kernel-code/<key>.json,
 the key the SHA-256 of the compiler, its first --version line, the flags and every file
 compiled from, name and bytes: a changed source, header, flag or toolchain measures again),
-so a new process does not compile again what an earlier one measured. Not measured (None): other build recipes than
+so a new process does not compile again what an earlier one measured; the least recently used
+records go past CODE_CACHE_BYTES (object_cache.prune). Not measured (None): other build recipes than
 "cortex-m", kernels of another backend (CMSIS-NN, ESP-NN: their trees build by other recipes),
 specialized kernels (tinygen.kernels.specialize.INLINE: their body is emitted per layer into
 model.c, their out-of-line code maybe not linked at all, so its units would misstate what they
@@ -37,10 +38,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 from tinygen.board import Board
-from tinygen.build.object_cache import compiler_version
+from tinygen.build.object_cache import compiler_version, prune
 from tinygen.codegen.emit import kernel_files
 from tinygen.kernels.specialize import INLINE
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -60,6 +62,7 @@ def kernel_code(kernel: str, board: Board, defines: tuple[str, ...] = ()) -> dic
 
 
 CODE_DIR = "kernel-code"
+CODE_CACHE_BYTES = 4 << 20           # a record is a few hundred bytes
 
 
 def _files(kernel: str) -> dict[str, Path]:
@@ -86,16 +89,19 @@ def _measure(kernel: str, cc: str, flags: tuple[str, ...]) -> dict[str, int] | N
     except (OSError, subprocess.CalledProcessError, IndexError):
         return None                                      # no usable compiler
     try:
-        return json.loads(stored.read_text())
+        units = json.loads(stored.read_text())
+        os.utime(stored)                                 # recently used: the last to be pruned
+        return units
     except (OSError, ValueError):
         pass
     units = _compile_and_link(kernel, cc, flags)
     if units is not None:
         try:
             stored.parent.mkdir(parents=True, exist_ok=True)
-            tmp = stored.with_name(f"{stored.stem}.{os.getpid()}.partial")
+            tmp = stored.with_name(f"{stored.stem}.{uuid.uuid4().hex[:8]}.tmp")
             tmp.write_text(json.dumps(units, sort_keys=True))
-            tmp.replace(stored)
+            os.replace(tmp, stored)
+            prune(stored.parent, CODE_CACHE_BYTES, "*.json")
         except OSError:
             pass                                         # a read-only cache: measured again next time
     return units
