@@ -16,7 +16,7 @@ import torch
 from e2e import assert_device_equals_reference
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gating import SETTINGS, _p8, _struct, gating_lib  # noqa: F401 (a fixture)
+from test_gating import SETTINGS, _p8, _struct
 from torch_models import compile_module
 
 from tinygen.ref import gating as gref

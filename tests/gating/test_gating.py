@@ -18,7 +18,7 @@ from e2e import assert_bit_exact, build_host
 from gating_models import calibration, gated_net, multi_exit_net
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kernel_lib import KERNEL_INCLUDES, parse_structs
+from kernel_lib import KERNEL_INCLUDES
 from torch_models import compile_module
 
 from tinygen.errors import ModelError, UsageError
@@ -31,7 +31,6 @@ from tinygen.passes import CompileOptions
 from tinygen.quant import op_params
 from tinygen.ref import kernels as ref
 from tinygen.ref.interpreter import quantize_input, run
-from tinygen.resources import firmware_path
 
 SETTINGS = settings(derandomize=True, max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -78,13 +77,6 @@ def test_channel_gate_threshold_reference_equals_direct_numpy(values, tq, zp):
 
 
 # -- the C kernels on the host (ctypes) -------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def gating_lib(kernels):
-    structs = parse_structs(firmware_path("kernels/tg_kernels_gating.h").read_text())
-    types = {name: type(name, (ctypes.Structure,), {"_fields_": fields}) for name, fields in structs.items()}
-    return kernels.lib, types
-
 
 def _struct(types, name: str, p: dict):
     cls = types[name]

@@ -18,8 +18,7 @@ from e2e import assert_device_equals_reference
 from gating_models import calibration, masked_net
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gating import (MASKS, SETTINGS, _host_decisions, _inputs, _p8, _p32, _struct, c_buffer_sizes,  # noqa: F401
-                         gating_lib)
+from test_gating import MASKS, SETTINGS, _host_decisions, _inputs, _p8, _p32, _struct, c_buffer_sizes
 from torch_models import compile_module
 
 from tinygen.ref import gating as gref
@@ -87,7 +86,7 @@ def depthwise_case(draw):
 
 @SETTINGS
 @given(depthwise_case())
-def test_depthwise_conv2d_gated_s8_host_equals_folded_reference(gating_lib, case):  # noqa: F811
+def test_depthwise_conv2d_gated_s8_host_equals_folded_reference(gating_lib, case):
     lib, types = gating_lib
     p, x, gate, w, bias, m, sh, keep = case
     out = np.zeros(p["out_h"] * p["out_w"] * p["out_c"], np.int8)
@@ -123,7 +122,7 @@ def fc_case(draw):
 
 @SETTINGS
 @given(fc_case())
-def test_fully_connected_gated_s8_host_equals_dense_with_dropped_outputs_zeroed(gating_lib, case):  # noqa: F811
+def test_fully_connected_gated_s8_host_equals_dense_with_dropped_outputs_zeroed(gating_lib, case):
     lib, types = gating_lib
     p, x, gate, w, bias, m, sh, keep = case
     out = np.zeros(p["out_features"], np.int8)

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_sweep import ray_head  # noqa: F401  (fixture: a local `ray start --head`, 2 CPUs)
 
 from tinygen.errors import TinygenError, UsageError
 from tinygen.hil.deadline import run_process
