@@ -7,6 +7,7 @@
  * w = exp(-2 pi i j / (2 half)) = twiddles[j * n / (2 half)].
  */
 #include "tg_audio.h"
+#include "tg_audio_f32_scalar.h"
 
 void tg_cfft_f32(float *z, int32_t n, const float *twiddles)
 {
@@ -16,16 +17,7 @@ void tg_cfft_f32(float *z, int32_t n, const float *twiddles)
             float wr = twiddles[2 * j * stride];
             float wi = twiddles[2 * j * stride + 1];
             for (int32_t a = j; a < n; a += 2 * half) {
-                float *pa = &z[2 * a];
-                float *pb = &z[2 * (a + half)];
-                float tr = pb[0] * wr - pb[1] * wi;
-                float ti = pb[0] * wi + pb[1] * wr;
-                float ar = pa[0];
-                float ai = pa[1];
-                pa[0] = ar + tr;
-                pa[1] = ai + ti;
-                pb[0] = ar - tr;
-                pb[1] = ai - ti;
+                tg_butterfly_f32(&z[2 * a], &z[2 * (a + half)], wr, wi);
             }
         }
     }

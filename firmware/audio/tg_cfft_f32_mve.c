@@ -33,28 +33,16 @@
  * differently: not the scalar path's results.
  */
 #include "tg_audio.h"
+#include "tg_audio_f32_scalar.h"
 #include "tg_audio_mve.h"
 
 #define TG_LANES 4
-
-/* One butterfly with twiddle (wr, wi): the scalar formula. */
-static void tg_butterfly(float *pa, float *pb, float wr, float wi)
-{
-    float tr = pb[0] * wr - pb[1] * wi;
-    float ti = pb[0] * wi + pb[1] * wr;
-    float ar = pa[0];
-    float ai = pa[1];
-    pa[0] = ar + tr;
-    pa[1] = ai + ti;
-    pb[0] = ar - tr;
-    pb[1] = ai - ti;
-}
 
 /* Butterfly j of the group at point g, `half` apart, in scalar. */
 static void tg_butterfly_at(float *z, int32_t g, int32_t j, int32_t half, int32_t stride, const float *twiddles)
 {
     const float *w = &twiddles[2 * j * stride];
-    tg_butterfly(&z[2 * (g + j)], &z[2 * (g + j + half)], w[0], w[1]);
+    tg_butterfly_f32(&z[2 * (g + j)], &z[2 * (g + j + half)], w[0], w[1]);
 }
 
 /* Four butterflies at once: a' = a + w b, b' = a - w b, lane by lane as the scalar formula. */

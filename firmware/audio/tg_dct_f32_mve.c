@@ -19,26 +19,16 @@
  * and 3 sums an input.
  */
 #include "tg_audio.h"
+#include "tg_audio_f32_scalar.h"
 #include "tg_audio_mve.h"
 
 #define TG_LANES 4
 #define TG_DCT_VECTORS 3     /* up to 12 outputs in registers */
 
-static void tg_dct_scalar(const float *x, int32_t n_in, const float *dct, int32_t n_out, float *out)
-{
-    for (int32_t k = 0; k < n_out; k++) {
-        float sum = 0.0f;
-        for (int32_t m = 0; m < n_in; m++) {
-            sum += x[m] * dct[m * n_out + k];
-        }
-        out[k] = sum;
-    }
-}
-
 void tg_dct_f32(const float *x, int32_t n_in, const float *dct, int32_t n_out, float *out)
 {
     if (n_out > TG_LANES * TG_DCT_VECTORS || n_out <= 2 * TG_LANES) {   /* the layout below is for 9..12 */
-        tg_dct_scalar(x, n_in, dct, n_out, out);
+        tg_dct_f32_scalar(x, n_in, dct, n_out, out);
         return;
     }
     const mve_pred16_t tail = vctp32q((uint32_t)(n_out - 2 * TG_LANES));
@@ -54,7 +44,7 @@ void tg_dct_f32(const float *x, int32_t n_in, const float *dct, int32_t n_out, f
         s2 = vaddq_f32(s2, vmulq_n_f32(vldrwq_z_f32(row + 2 * TG_LANES, tail), xm));
     }
     if (tg_mve_flushed4(s0, s1, s2, s2)) {
-        tg_dct_scalar(x, n_in, dct, n_out, out);
+        tg_dct_f32_scalar(x, n_in, dct, n_out, out);
         tg_mve_clear_flush();
         return;
     }

@@ -7,6 +7,7 @@
  * the frame's 480 samples are the zero padding.
  */
 #include "tg_audio.h"
+#include "tg_audio_f32_scalar.h"
 
 #define TG_MFCC_LOG_OFFSET 1e-6f   /* frontend.LOG_OFFSET */
 
@@ -14,18 +15,7 @@ void tg_mfcc_frame_f32(const int16_t *frame, float gain, const tg_mfcc_tables_f3
                        tg_mfcc_scratch_f32 *scratch, float *mfcc)
 {
     float *z = scratch->fft;
-    for (int32_t j = 0; j < TG_MFCC_FFT_HALF; j++) {
-        int32_t i = 2 * j;
-        float re = 0.0f;
-        float im = 0.0f;
-        if (i < TG_MFCC_FRAME_LENGTH) {
-            re = (float)frame[i] * gain * tables->window[i];
-            im = (float)frame[i + 1] * gain * tables->window[i + 1];
-        }
-        int32_t r = tables->bitrev[j];
-        z[2 * r] = re;
-        z[2 * r + 1] = im;
-    }
+    tg_window_place_f32(frame, gain, tables, z);
     tg_cfft_f32(z, TG_MFCC_FFT_HALF, tables->twiddles);
     tg_rfft_mag_f32(z, TG_MFCC_FFT_HALF, tables->split, tables->bin_first, tables->bin_last, scratch->mag);
     tg_mel_log_f32(scratch->mag, tables->bin_first, &tables->mel, TG_MFCC_LOG_OFFSET, scratch->logmel);

@@ -22,27 +22,11 @@
  * remove the scatter's address arithmetic.
  */
 #include "tg_audio.h"
+#include "tg_audio_f32_scalar.h"
 #include "tg_audio_mve.h"
 
 #define TG_LANES 4
 #define TG_MFCC_LOG_OFFSET 1e-6f   /* frontend.LOG_OFFSET */
-
-/* The scalar window and placement (tg_mfcc_frame_f32.c), for a frame that flushed. */
-static void tg_window_scalar(const int16_t *frame, float gain, const tg_mfcc_tables_f32 *tables, float *z)
-{
-    for (int32_t j = 0; j < TG_MFCC_FFT_HALF; j++) {
-        int32_t i = 2 * j;
-        float re = 0.0f;
-        float im = 0.0f;
-        if (i < TG_MFCC_FRAME_LENGTH) {
-            re = (float)frame[i] * gain * tables->window[i];
-            im = (float)frame[i + 1] * gain * tables->window[i + 1];
-        }
-        int32_t r = tables->bitrev[j];
-        z[2 * r] = re;
-        z[2 * r + 1] = im;
-    }
-}
 
 void tg_mfcc_frame_f32(const int16_t *frame, float gain, const tg_mfcc_tables_f32 *tables,
                        tg_mfcc_scratch_f32 *scratch, float *mfcc)
@@ -66,7 +50,7 @@ void tg_mfcc_frame_f32(const int16_t *frame, float gain, const tg_mfcc_tables_f3
         vstrwq_scatter_shifted_offset_f32(z, vmlaq_n_u32(part, r, 2), zero);
     }
     if (tg_mve_flushed4(zero, zero, zero, zero)) {
-        tg_window_scalar(frame, gain, tables, z);
+        tg_window_place_f32(frame, gain, tables, z);
         tg_mve_clear_flush();
     }
     tg_cfft_f32(z, TG_MFCC_FFT_HALF, tables->twiddles);

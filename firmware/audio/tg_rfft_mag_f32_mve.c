@@ -21,27 +21,15 @@
  * arithmetic Helium cannot do in a vector.
  */
 #include "tg_audio.h"
+#include "tg_audio_f32_scalar.h"
 #include "tg_audio_mve.h"
 
 #define TG_LANES 4
 
-/* |X[k]|, the scalar formula (tg_rfft_mag_f32.c). */
-static float tg_bin_mag(const float *z, int32_t n, const float *split, int32_t k)
+/* |X[k]|, the scalar formula, one out-of-line copy for the tail and the fallback. */
+static __attribute__((noinline)) float tg_bin_mag(const float *z, int32_t n, const float *split, int32_t k)
 {
-    int32_t mirror = (n - k) & (n - 1);
-    float ar = z[2 * k];
-    float ai = z[2 * k + 1];
-    float br = z[2 * mirror];
-    float bi = -z[2 * mirror + 1];
-    float er = 0.5f * (ar + br);
-    float ei = 0.5f * (ai + bi);
-    float or_ = 0.5f * (ai - bi);
-    float oi = 0.5f * (br - ar);
-    float wr = split[2 * k];
-    float wi = split[2 * k + 1];
-    float xr = er + (wr * or_ - wi * oi);
-    float xi = ei + (wr * oi + wi * or_);
-    return tg_sqrt_f32(xr * xr + xi * xi);
+    return tg_bin_mag_f32(z, n, split, k);
 }
 
 void tg_rfft_mag_f32(const float *z, int32_t n, const float *split, int32_t first, int32_t last, float *mag)

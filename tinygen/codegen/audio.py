@@ -45,6 +45,8 @@ _STAGES = {
             "tg_dct_q31.c", "tg_c0_offset_q31.c", "tg_mfcc_frame_q31.c", "tg_mfcc_quantize_q31.c",
             "tg_frontend_q31.c"],
 }
+# the float stages' scalar formulas (the portable stages and the Helium ones' fallbacks)
+F32_SUPPORT = ["audio/tg_audio_f32_scalar.h"]
 # what every Helium stage (tg_*_f32_mve.c) includes: its guard against MVE's flush to zero
 MVE_SUPPORT = ["audio/tg_audio_mve.h"]
 NONE_FILES = ["audio/tg_audio_none.c"]     # the audio commands of a firmware without a front end
@@ -78,7 +80,8 @@ class Frontend:
         """The firmware/audio files this front end compiles, relative to firmware/: each stage
         as the board's best ISA variant of it."""
         stages = isa_variants(with_variants([f"audio/{f}" for f in _STAGES[self.arithmetic]]), self.isa_features)
-        return _COMMON + (MVE_SUPPORT if any(f.endswith("_mve.c") for f in stages) else []) + stages
+        return (_COMMON + (F32_SUPPORT if self.arithmetic == "f32" else [])
+                + (MVE_SUPPORT if any(f.endswith("_mve.c") for f in stages) else []) + stages)
 
     def ram_parts(self) -> dict[str, int]:
         """Its static buffers, by what they hold (bytes; the C may add a little padding)."""
