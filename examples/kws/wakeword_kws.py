@@ -35,6 +35,7 @@ import sys
 import torch
 
 import _kws
+import _round
 import _wake
 
 PLAN = _kws.Plan()
@@ -50,9 +51,9 @@ if __name__ == "__main__":
     elif sys.argv[1:] == ["--tune"]:
         _wake.tune_stored("wakeword", __file__, CHANNELS, WINDOWS_PER_EPOCH)
     elif sys.argv[1:2] == ["--export"] and len(sys.argv) == 3:
-        print(_wake.export_training(sys.argv[2]))
+        print(_round.export_training(sys.argv[2]))
     elif sys.argv[1:2] == ["--train-from"] and len(sys.argv) == 4:
-        clips, recordings = _wake.import_training(sys.argv[2])
+        clips, recordings = _round.import_training(sys.argv[2])
         net, seconds = _wake.train(_kws.dscnn(PLAN, CHANNELS), clips, recordings, EPOCHS, LR, WINDOWS_PER_EPOCH)
         torch.save({"state": net.state_dict(), "seconds": seconds}, sys.argv[3])
     elif sys.argv[1:2] == ["--adopt"] and len(sys.argv) == 4:

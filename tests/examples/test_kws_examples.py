@@ -49,7 +49,7 @@ def _compiled_results() -> dict[str, float]:
 @pytest.fixture(scope="module")
 def module(request):
     sys.path.insert(0, str(KWS))
-    yield lambda name: importlib.import_module("_wake" if name == "wake" else f"{name}_kws")
+    yield lambda name: importlib.import_module(f"_{name}" if name in ("wake", "round") else f"{name}_kws")
     sys.path.remove(str(KWS))
 
 
@@ -232,7 +232,7 @@ def test_wakeword_detector_on_the_demos_first_seconds(module):
 def test_wakeword_export_round_trip(module, tmp_path, monkeypatch):
     """`--export`'s file (LZMA) gives `--train-from` the clips and every recording's frames within
     half a step of their own, the peaks and labels exactly, and is smaller than deflate's."""
-    wake = module("wake")
+    wake, remote = module("wake"), module("round")
     rng = np.random.default_rng(3)
     clips = (rng.normal(size=(5, 1, 49, 10)).astype(np.float32), rng.integers(0, 12, 5))
     n = 600
@@ -242,13 +242,13 @@ def test_wakeword_export_round_trip(module, tmp_path, monkeypatch):
     monkeypatch.setattr(wake, "training_clips", lambda: clips)
     monkeypatch.setattr(wake, "training_recordings", lambda: ["a", "b"])
     monkeypatch.setattr(wake, "stream_data", lambda spec: made["ab".index(spec)])
-    path = wake.export_training(tmp_path / "data.npz")
-    (cx, cy), back = wake.import_training(path)
+    path = remote.export_training(tmp_path / "data.npz")
+    (cx, cy), back = remote.import_training(path)
     assert np.array_equal(cx, clips[0].astype(np.float16).astype(np.float32)) and np.array_equal(cy, clips[1])
     assert len(back) == 2 and not list(tmp_path.glob("*.partial*"))
     for d, b in zip(made, back):
         assert np.array_equal(b.peaks, d.peaks) and np.array_equal(b.labels, d.labels)
-        steps = np.concatenate([[wake.C0_STEP], np.abs(d.mfcc[:, 1:]).max(axis=0) / 127])
+        steps = np.concatenate([[remote.C0_STEP], np.abs(d.mfcc[:, 1:]).max(axis=0) / 127])
         assert np.all(np.abs(b.mfcc - d.mfcc) <= steps / 2 + 1e-9)
     with np.load(path) as z:
         np.savez_compressed(tmp_path / "deflate.npz", **{k: z[k] for k in z.files})
