@@ -1,58 +1,384 @@
-"""Training the wake word on another machine (a CUDA device without espeak-ng or the corpus):
-everything _wake.train reads, exported to one file here and imported there
-(examples/kws/wakeword_kws.py `--export` / `--train-from`)."""
+"""Training rounds of the wake word on another machine (a CUDA device without espeak-ng or the
+corpus; examples/kws/wakeword_kws.py `--export`, `--train-from`, `--round`, `--adopt`).
+
+Here, `export_training(FOLDER)` writes everything _wake.train reads and the validation
+recordings into FOLDER/part-1.npz, part-2.npz, ... (each under PART_BYTES, so that one part
+travels to a lent machine at a time). There, `import_training(FOLDER)` reads them back, and
+`run_round(FOLDER, OUT, RECIPES)` trains several recipes at once, one process each on the
+one device, and scores each on the validation voices through the float model's outputs
+rounded to the int8 model's grid (a proxy of the device's scores: _wake.tune later tunes the
+adopted model's detector on the int8 model itself):
+
+    recipe    hop  within 15/h  within 30/h  within 60/h   (keywords detected, of the validation's)
+
+A recipe (Recipe) names the width, the epochs, the seed, the recordings (the shipped
+recipe's, or MORE's as well), SpecAugment's masks (Park et al., 2019) and mutual learning
+(Zhang et al., 2018): `peers` networks trained side by side as one grouped network, each
+pulled toward the others' mean prediction beside its labels; the peer that scores best on
+the validation windows is kept, and the peers' average is scored too (what the one kept
+would gain if it learnt all of it).
+"""
 
 from __future__ import annotations
 
-import itertools
+import json
+import multiprocessing
+import sys
+import time
 import zipfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch import nn
 
+import _kws
 import _wake
+from tinygen.audio import curve as cv
+from tinygen.audio import stream as st
+from tinygen.ref import mfcc as fe
 
 C0_STEP = 1 / 256                     # coefficient 0 of an exported recording's frames, in int16 steps of this
+PART_BYTES = 60 * 2 ** 20             # a part is closed before it holds more (the lent machine takes 64 MiB)
+LZMA_KEEPS = 0.8                      # of the arrays' bytes, about (measured on the recordings' frames)
 
 
-def export_training(path: Path) -> Path:
-    """Everything train() reads, in one .npz compressed with LZMA (smaller than
-    np.savez_compressed's deflate; np.load reads it), for a machine without espeak-ng or the
-    corpus (`wakeword_kws.py --export FILE`, then `--train-from FILE` there): the training
-    clips' features as float16; each training recording's frames with coefficient 0 in int16
-    steps of C0_STEP and each other coefficient in int8 steps of its own range / 127 (a
-    recording's own steps stored beside it), its peaks and its window labels."""
-    cx, cy = _wake.training_clips()
-    out: dict[str, np.ndarray] = {"clips": cx.astype(np.float16), "clip_labels": cy.astype(np.int8)}
-    for i, spec in enumerate(_wake.training_recordings()):
-        d = _wake.stream_data(spec)
-        steps = np.maximum(np.abs(d.mfcc[:, 1:]).max(axis=0), 1e-9) / 127
-        out[f"r{i}_c0"] = np.round(d.mfcc[:, 0] / C0_STEP).astype(np.int16)
-        out[f"r{i}_rest"] = np.round(d.mfcc[:, 1:] / steps).astype(np.int8)
-        out[f"r{i}_steps"] = steps
-        out[f"r{i}_peaks"] = d.peaks.astype(np.uint16)
-        out[f"r{i}_labels"] = d.labels.astype(np.int8)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _pack(out: dict, key: str, d: _wake.StreamData) -> None:
+    """A recording's frames with coefficient 0 in int16 steps of C0_STEP and each other
+    coefficient in int8 steps of its own range / 127 (the steps stored beside it), its peaks
+    and its window labels."""
+    steps = np.maximum(np.abs(d.mfcc[:, 1:]).max(axis=0), 1e-9) / 127
+    out[f"{key}_c0"] = np.round(d.mfcc[:, 0] / C0_STEP).astype(np.int16)
+    out[f"{key}_rest"] = np.round(d.mfcc[:, 1:] / steps).astype(np.int8)
+    out[f"{key}_steps"] = steps
+    out[f"{key}_peaks"] = d.peaks.astype(np.uint16)
+    out[f"{key}_labels"] = d.labels.astype(np.int8)
+
+
+def _unpack(z, key: str) -> _wake.StreamData:
+    mfcc = np.concatenate([z[f"{key}_c0"][:, None] * C0_STEP, z[f"{key}_rest"] * z[f"{key}_steps"]], axis=1)
+    return _wake.StreamData(mfcc, z[f"{key}_peaks"].astype(np.int64), z[f"{key}_labels"].astype(np.int64), None, [])
+
+
+def _write(path: Path, arrays: dict[str, np.ndarray]) -> int:
+    """One .npz compressed with LZMA (smaller than np.savez_compressed's deflate; np.load
+    reads it), written whole or not at all; its size in bytes."""
     tmp = path.with_name(path.name + ".partial.npz")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_LZMA) as z:
-        for name, array in out.items():
+        for name, array in arrays.items():
             with z.open(f"{name}.npy", "w", force_zip64=True) as f:
                 np.lib.format.write_array(f, np.asarray(array), allow_pickle=False)
     tmp.replace(path)
-    return path
+    return path.stat().st_size
 
 
-def import_training(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], list[_wake.StreamData]]:
-    """export_training's file -> train()'s clips and recordings (frames as stored: within half
-    a step of the recordings' own)."""
-    with np.load(path) as z:
-        clips = (z["clips"].astype(np.float32), z["clip_labels"].astype(np.int64))
-        recordings = []
-        for i in itertools.count():
-            if f"r{i}_c0" not in z.files:
-                break
-            mfcc = np.concatenate([z[f"r{i}_c0"][:, None] * C0_STEP, z[f"r{i}_rest"] * z[f"r{i}_steps"]], axis=1)
-            recordings.append(_wake.StreamData(mfcc, z[f"r{i}_peaks"].astype(np.int64), z[f"r{i}_labels"].astype(np.int64),
-                                               None, []))
-    return clips, recordings
+def export_training(folder: Path, more: bool = True) -> list[Path]:
+    """The training clips' features (float16), the validation recordings (frames, labels, the
+    keywords spoken and the length) and every training recording (the shipped recipe's, then
+    with `more` MORE's, each marked) into folder/part-K.npz, a part closed before another
+    recording would take it over PART_BYTES (the first holds the clips and the validation).
+    Parts of an earlier export go."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("part-*.npz"):
+        old.unlink()
+    cx, cy = _wake.training_clips()
+    out: dict[str, np.ndarray] = {"clips": cx.astype(np.float16), "clip_labels": cy.astype(np.int8)}
+    for i, spec in enumerate(_wake.VALIDATION):
+        d = _wake.stream_data(spec, with_samples=True)
+        _pack(out, f"v{i}", d)
+        out[f"v{i}_words"] = np.array([t.label for t in d.truth])
+        out[f"v{i}_spans"] = np.array([[t.start, t.end] for t in d.truth]).reshape(-1, 2)
+        out[f"v{i}_samples"] = np.array(len(d.samples))
+    specs = [(s, False) for s in _wake.training_recordings()] + [(s, True) for s in _wake.more_recordings() if more]
+    paths = []
+    for i, (spec, extra) in enumerate(specs):
+        _pack(out, f"r{i}", _wake.stream_data(spec))
+        out[f"r{i}_more"] = np.array(extra)
+        one = sum(a.nbytes for k, a in out.items() if k.startswith(f"r{i}_"))
+        if LZMA_KEEPS * (sum(a.nbytes for a in out.values()) + one) >= PART_BYTES or i == len(specs) - 1:
+            paths.append(folder / f"part-{len(paths) + 1}.npz")
+            if _write(paths[-1], out) > PART_BYTES:
+                paths[-1].unlink()
+                raise SystemExit(f"{paths[-1]} came out over {PART_BYTES >> 20} MiB: raise LZMA_KEEPS in _round.py")
+            out = {}
+    return paths
+
+
+@dataclass
+class Training:
+    """import_training's answer: train()'s clips and recordings, which recordings are MORE's,
+    and the validation recordings (frames within half a step of their own) with their lengths."""
+    clips: tuple[np.ndarray, np.ndarray]
+    recordings: list[_wake.StreamData]
+    more: list[bool]
+    validation: list[tuple[_wake.StreamData, int]]
+
+
+def import_training(path: Path) -> Training:
+    """export_training's folder (or one of its parts) -> Training."""
+    path = Path(path)
+    parts = sorted(path.glob("part-*.npz"), key=lambda p: int(p.stem.split("-")[1])) if path.is_dir() else [path]
+    if not parts:
+        raise SystemExit(f"{path} holds no part-*.npz: export one with wakeword_kws.py --export {path}")
+    t = Training((np.zeros((0, 1, 49, 10), np.float32), np.zeros(0, np.int64)), [], [], [])
+    for part in parts:
+        with np.load(part) as z:
+            names = set(z.files)
+            if "clips" in names:
+                t.clips = (z["clips"].astype(np.float32), z["clip_labels"].astype(np.int64))
+            for key in sorted({n.split("_")[0] for n in names if n[0] in "rv" and n.endswith("_c0")},
+                              key=lambda k: (k[0], int(k[1:]))):
+                d = _unpack(z, key)
+                if key[0] == "v":
+                    d.truth = [st.Truth(str(w), float(a), float(b)) for w, (a, b) in
+                               zip(z[f"{key}_words"], z[f"{key}_spans"])]
+                    t.validation.append((d, int(z[f"{key}_samples"])))
+                else:
+                    t.recordings.append(d)
+                    t.more.append(bool(z[f"{key}_more"]))
+    return t
+
+
+# ---------------------------------------------------------------------------------------- recipes
+
+@dataclass(frozen=True)
+class Recipe:
+    channels: int = 96
+    epochs: int = 24
+    lr: float = 1e-3
+    per_epoch: int = 150_000
+    seed: int = 2
+    peers: int = 1                    # networks trained side by side (mutual learning); 1: the shipped recipe's loss
+    mutual: float = 1.0               # the weight of each peer's pull toward the others' mean (KL divergence)
+    masks: bool = False               # SpecAugment's masks after the warp and the stretch
+    more: bool = False                # MORE's recordings too
+    hops: tuple[int, ...] = (2, 4)    # the hops scored (4: half the inferences, room for a wider network)
+
+
+# The next GPU round's recipes: each about 6 minutes on one H100 or H200 when five run at once
+# (the shipped recipe, 30 epochs, took 455 s as one of four).
+RECIPES = {
+    "control": Recipe(),                                   # the shipped recipe at this round's epochs and seed
+    "wide128": Recipe(channels=128),                       # 1.7x the instructions: a hop of 4 frames
+    "mutual4": Recipe(peers=4),
+    "masks": Recipe(masks=True),
+    "more": Recipe(more=True),
+}
+SCORE_SMOOTHS = {2: (3, 4, 6, 8), 4: (2, 3, 4)}          # the smoothings scored at each hop (about 120-320 ms)
+SCORE_REFRACTORY = (1000,)
+BUDGETS = (15, 30, 60)                                   # false accepts per hour
+
+
+def masks(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """SpecAugment on float32 [n, 1, 49, 10] windows: with probability 0.5 two runs of 1 to 6
+    frames each set to the window's mean frame; with probability 0.5 one band of 1 to 6 of the
+    40 mel bins of the coefficients' log-mel envelope flattened to the frame's mean."""
+    x = x.copy()
+    n, t = len(x), np.arange(fe.NUM_FRAMES)
+    timed = rng.random(n) < 0.5
+    mean = x.mean(axis=2, keepdims=True)
+    for _ in range(2):
+        start, width = rng.integers(0, fe.NUM_FRAMES, n), rng.integers(1, 7, n)
+        run = timed[:, None] & (t[None] >= start[:, None]) & (t[None] < (start + width)[:, None])
+        x = np.where(run[:, None, :, None], mean, x)
+    banded = np.flatnonzero(rng.random(n) < 0.5)
+    start, width = rng.integers(0, fe.NUM_MEL, len(banded)), rng.integers(1, 7, len(banded))
+    dct = fe.dct_matrix()                                                  # [40, 10]
+    for s, w in set(zip(start.tolist(), width.tolist())):
+        flat = np.eye(fe.NUM_MEL)
+        flat[:, s:s + w] = 1 / fe.NUM_MEL                                   # those bins -> the frame's mean
+        sel = banded[(start == s) & (width == w)]
+        x[sel] = x[sel] @ (np.linalg.pinv(dct) @ flat @ dct).astype(np.float32)
+    return x
+
+
+class Peers(nn.Module):
+    """`n` DS-CNNs `channels` wide as one network of grouped convolutions (the same kernel
+    launches as one: they train at one network's speed on a GPU). Peer k is the k-th block of
+    channels of every layer; peer_state takes it out as a _kws.dscnn's weights. Logits [B, n, 12]."""
+
+    def __init__(self, n: int, channels: int):
+        super().__init__()
+        self.n, self.channels = n, channels
+        c = n * channels
+        mods: list[nn.Module] = [nn.Conv2d(1, c, (10, 4), stride=2, padding=(5, 1), bias=False),
+                                 nn.BatchNorm2d(c), nn.ReLU(), nn.Dropout(0.1)]
+        for _ in range(4):
+            mods += [nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
+                     nn.Conv2d(c, c, 1, groups=n, bias=False), nn.BatchNorm2d(c), nn.ReLU()]
+        mods += [nn.AvgPool2d((25, 5)), nn.Identity(), nn.Dropout(0.2), nn.Conv2d(c, n * _kws.CLASSES, 1, groups=n)]
+        self.layers = nn.Sequential(*mods)              # indices as _kws.dscnn's, the Flatten an Identity here
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x).reshape(len(x), self.n, _kws.CLASSES)
+
+
+def peer_state(peers: Peers, k: int) -> dict[str, torch.Tensor]:
+    """Peer k's weights as a _kws.dscnn(channels=peers.channels)'s state dict."""
+    out = {}
+    for key, value in peers.layers.state_dict().items():
+        if key.endswith("num_batches_tracked"):
+            out[key] = value.clone()
+            continue
+        rows = len(value) // peers.n
+        part = value[k * rows:(k + 1) * rows].clone()
+        out[key] = part.reshape(rows, -1) if key == "31.weight" else part          # the Linear's [12, C]
+    return out
+
+
+def mutual_loss(weight: float):
+    """Each peer's cross-entropy with the labels plus `weight` times its KL divergence from the
+    other peers' mean prediction (held fixed), summed over the peers."""
+    def loss(net: Peers, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        logits = net(x)                                                     # [B, n, 12]
+        ce = nn.functional.cross_entropy(logits.transpose(1, 2), y[:, None].expand(-1, net.n), reduction="sum")
+        if net.n == 1:
+            return ce / len(y)
+        p = logits.softmax(-1).detach()
+        others = (p.sum(1, keepdim=True) - p) / (net.n - 1)
+        kl = (others * (others.clamp_min(1e-8).log() - logits.log_softmax(-1))).sum()
+        return (ce + weight * kl) / len(y)
+    return loss
+
+
+# ---------------------------------------------------------------------------------------- scoring
+
+def float_outputs(predict, data: _wake.StreamData, hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """The float model's probabilities at every inference stream mode makes of the recording
+    (the window ending at frame 48, then every `hop` frames: stream.StreamRunner), rounded to
+    the int8 softmax's grid (1/256, less its zero point: what _wake.stream_outputs gives for
+    the int8 model). `predict`: float32 windows [b, 1, 49, 10] -> probabilities [b, 12].
+    (window ends in samples, u [n, 12])."""
+    ends = np.arange(fe.NUM_FRAMES - 1, len(data.peaks), hop)
+    p = np.concatenate([predict(data.windows(chunk)[:, None]) for chunk in np.array_split(ends, len(ends) // 8192 + 1)])
+    return ends * fe.FRAME_STEP + fe.FRAME_LENGTH, np.clip(np.round(p * 256), 0, 255).astype(np.int64)
+
+
+def validation_scores(predict, validation: list[tuple[_wake.StreamData, int]], hops) -> dict:
+    """Per hop and budget of false accepts per hour: the most keywords detected (the best of
+    SCORE_SMOOTHS x SCORE_REFRACTORY, threshold swept) on the validation recordings one after
+    another, and the setting."""
+    scores = {}
+    for hop in hops:
+        samples, u, truth, offset = [], [], [], 0
+        for data, length in validation:
+            at, out = float_outputs(predict, data, hop)
+            samples.append(at + offset)
+            u.append(out)
+            truth += [st.Truth(t.label, t.start + offset / fe.SAMPLE_RATE, t.end + offset / fe.SAMPLE_RATE)
+                      for t in data.truth]
+            offset += length
+        settings = list(_wake.curves(np.concatenate(samples), np.concatenate(u), truth, offset, 1 / 256, hop,
+                                     SCORE_SMOOTHS[hop], SCORE_REFRACTORY))
+        scores[str(hop)] = {"keywords": len(truth)}
+        for budget in BUDGETS:
+            best = max(((p.hits, -p.false_accepts, smooth, refractory) for smooth, refractory, points in settings
+                        if (p := cv.operating_point(points, budget)) is not None), default=(0, 0, None, None))
+            scores[str(hop)][str(budget)] = {"hits": best[0], "false_accepts": -best[1], "smooth": best[2],
+                                   "refractory_ms": best[3]}
+    return scores
+
+
+def _predictor(net: nn.Module, device: torch.device, peer: int | None = None):
+    """Windows -> probabilities: one network, one peer of a Peers, or (peer None) the peers' mean."""
+    def predict(x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            out = net(torch.from_numpy(x).to(device))
+            if isinstance(net, Peers):
+                p = out.softmax(-1)
+                out = p.mean(1) if peer is None else p[:, peer]
+            return out.float().cpu().numpy()
+    return predict
+
+
+def _window_accuracy(predict, validation) -> float:
+    """Accuracy on the validation recordings' labelled windows (every 10th): picks a peer."""
+    right = total = 0
+    for data, _ in validation:
+        ends = np.flatnonzero(data.labels >= 0)[::10]
+        right += int((predict(data.windows(ends)[:, None]).argmax(1) == data.labels[ends]).sum())
+        total += len(ends)
+    return right / max(total, 1)
+
+
+# ---------------------------------------------------------------------------------------- the round
+
+def run_recipe(name: str, recipe: Recipe, training: Training, out: Path) -> dict:
+    """Train one recipe, keep its best peer (out/NAME.pt: what `wakeword_kws.py --adopt` takes),
+    score it (and the peers' mean) on the validation recordings; out/NAME.json, returned."""
+    recordings = [r for r, extra in zip(training.recordings, training.more) if recipe.more or not extra]
+    if recipe.peers == 1:
+        net, loss = _kws.dscnn(channels=recipe.channels), _wake.cross_entropy
+    else:
+        torch.manual_seed(recipe.seed)
+        net, loss = Peers(recipe.peers, recipe.channels), mutual_loss(recipe.mutual)
+    transform = (lambda x, rng: masks(_wake.augment(x, rng), rng)) if recipe.masks else _wake.augment
+    net, seconds = _wake.train(net, training.clips, recordings, recipe.epochs, recipe.lr, recipe.per_epoch,
+                               seed=recipe.seed, transform=transform, loss=loss)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    net = net.to(device)
+    result = {"recipe": asdict(recipe), "seconds": round(seconds), "device": torch.cuda.get_device_name()
+              if device.type == "cuda" else "CPU", "recordings": len(recordings)}
+    if isinstance(net, Peers):
+        accuracy = [_window_accuracy(_predictor(net, device, k), training.validation) for k in range(net.n)]
+        peer = int(np.argmax(accuracy))
+        result |= {"peer": peer, "peer_window_accuracy": accuracy,
+                   "average": validation_scores(_predictor(net, device), training.validation, recipe.hops)}
+        state = peer_state(net.cpu(), peer)
+        kept = _kws.dscnn(channels=recipe.channels)
+        kept.load_state_dict(state)
+        net = kept.to(device).eval()
+    result["scores"] = validation_scores(_predictor(net, device), training.validation, recipe.hops)
+    torch.save({"state": {k: v.cpu() for k, v in net.state_dict().items()}, "seconds": seconds,
+                "recipe": asdict(recipe)}, out / f"{name}.pt")
+    (out / f"{name}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def _child(name: str, recipe: Recipe, data: str, out: str) -> None:
+    out_dir = Path(out)
+    with open(out_dir / f"{name}.log", "w", buffering=1) as log:
+        sys.stdout = sys.stderr = log
+        run_recipe(name, recipe, import_training(Path(data)), out_dir)
+
+
+def table(results: dict[str, dict]) -> str:
+    """The round's scores: a row per recipe and hop (and the peers' mean where there are peers)."""
+    lines = [f"{'recipe':<18} {'hop':>3} " + " ".join(f"{f'within {b}/h':>12}" for b in BUDGETS) + "  seconds"]
+    for name, r in results.items():
+        for label, scores in [(name, r["scores"])] + ([(name + " (mean)", r["average"])] if "average" in r else []):
+            for hop, s in scores.items():
+                cells = " ".join(f"{s[str(b)]['hits']:>7} / {s['keywords']:<4}" for b in BUDGETS)
+                lines.append(f"{label:<18} {hop:>3} {cells}  {r['seconds']:>7}")
+    return "\n".join(lines)
+
+
+def run_round(data: Path, out: Path, recipes: dict[str, Recipe], poll_s: float = 30.0) -> dict[str, dict]:
+    """Every recipe at once, a process each (on the one CUDA device where there is one), a line
+    of progress every `poll_s`; out/round.json and the table printed at the end."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = multiprocessing.get_context("spawn")
+    procs = {name: ctx.Process(target=_child, args=(name, recipe, str(data), str(out)))
+             for name, recipe in recipes.items()}
+    for p in procs.values():
+        p.start()
+    t0 = time.perf_counter()
+    while any(p.is_alive() for p in procs.values()):
+        time.sleep(poll_s)
+        progress = []
+        for name in procs:
+            log = out / f"{name}.log"
+            epochs = [line.split()[1] for line in log.read_text().splitlines() if line.strip().startswith("epoch")] \
+                if log.exists() else []
+            progress.append(f"{name} {epochs[-1] if epochs else '-'}")
+        print(f"  {time.perf_counter() - t0:.0f} s: " + ", ".join(progress), flush=True)
+    failed = [name for name, p in procs.items() if p.exitcode != 0]
+    if failed:
+        raise SystemExit(f"recipes {', '.join(failed)} failed: see {out}/<name>.log")
+    results = {name: json.loads((out / f"{name}.json").read_text()) for name in recipes}
+    (out / "round.json").write_text(json.dumps(results, indent=1))
+    print(table(results), flush=True)
+    return results

@@ -65,6 +65,9 @@ NOISY_SNR = (0.0, 20.0)
 NOISIER_SEEDS = tuple(range(1300, 1340))         # the training voices with the words NOISIER_SNR over the bed
 NOISIER_SNR = (-5.0, 10.0)
 NOISY_EXTRA_SEEDS = tuple(range(1400, 1420))     # the extra voices with the words NOISY_SNR over the bed
+# the sixth round's recordings (seeds, voices, the words' SNR), for examples/kws/_round.py's recipes
+MORE = ((tuple(range(1500, 1540)), "extra", NOISIER_SNR), (tuple(range(1600, 1640)), "train", NOISIER_SNR),
+        (tuple(range(1700, 1740)), "extra", NOISY_SNR), (tuple(range(1800, 1840)), "train", NOISY_SNR))
 # the detector's tuning (and the recipe's choice): voices never trained on and never tested
 VALIDATION = tuple(rc.RecordingSpec(seed=s, minutes=MINUTES, voices="heldout") for s in range(3000, 3006))
 
@@ -75,6 +78,13 @@ def training_recordings() -> list[rc.RecordingSpec]:
             + [rc.RecordingSpec(seed=s, minutes=MINUTES, voices="train", snr_db=NOISY_SNR) for s in NOISY_SEEDS]
             + [rc.RecordingSpec(seed=s, minutes=MINUTES, voices="train", snr_db=NOISIER_SNR) for s in NOISIER_SEEDS]
             + [rc.RecordingSpec(seed=s, minutes=MINUTES, voices="extra", snr_db=NOISY_SNR) for s in NOISY_EXTRA_SEEDS])
+
+
+def more_recordings() -> list[rc.RecordingSpec]:
+    """MORE's recordings: not in the shipped recipe; a round's recipe may add them."""
+    return [rc.RecordingSpec(seed=s, minutes=MINUTES, voices=voices, snr_db=snr) for seeds, voices, snr in MORE
+            for s in seeds]
+
 
 LEFT_MARGIN = 640                     # samples (40 ms) between the window's start and a keyword's
 UNKNOWN_MIN = 800                     # samples (50 ms) of another word that make a window "unknown"
@@ -230,19 +240,26 @@ def draw_windows(recordings: list[StreamData], per_epoch: int, rng: np.random.Ge
     return wx, labels[pick]
 
 
+def cross_entropy(net: nn.Sequential, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """train()'s loss: the logits before the softmax against the labels."""
+    return nn.functional.cross_entropy(net[:-1](x), y)
+
+
 def train(net: nn.Sequential, clips: tuple[np.ndarray, np.ndarray], recordings: list[StreamData], epochs: int,
-          lr: float, per_epoch: int, report=None) -> tuple[nn.Sequential, float]:
-    """Adam with a one-cycle learning rate, batch 64, seed SEED: every epoch all the training
+          lr: float, per_epoch: int, report=None, *, seed: int = SEED, transform=augment,
+          loss=cross_entropy) -> tuple[nn.Sequential, float]:
+    """Adam with a one-cycle learning rate, batch 64, `seed` (SEED): every epoch all the training
     clips (training_clips) and `per_epoch` windows drawn afresh from the recordings' labelled
     ones (draw_windows). On a CUDA device where torch has one (the same draws and
     augmentation, batch order and dropout from torch's CUDA generator), else deterministic
-    on one CPU thread. `report(epoch, net)` after each epoch. Returns the net on the CPU in
-    eval mode and the seconds."""
+    on one CPU thread. `report(epoch, net)` after each epoch. Another recipe (examples/kws/_round.py)
+    sets the seed, the augmentation (`transform(x, rng)`) and the loss (`loss(net, x, y)`).
+    Returns the net on the CPU in eval mode and the seconds."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type == "cpu":
         torch.set_num_threads(1)
-    torch.manual_seed(SEED)
-    rng = np.random.default_rng(SEED)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     cx, cy = clips
     net = net.to(device)
     batches = (len(cy) + per_epoch + 63) // 64
@@ -251,17 +268,17 @@ def train(net: nn.Sequential, clips: tuple[np.ndarray, np.ndarray], recordings: 
     t0 = time.perf_counter()
     for epoch in range(epochs):
         wx, wy = draw_windows(recordings, per_epoch, rng)
-        x = torch.from_numpy(augment(np.concatenate([cx, wx[:, None]]), rng)).to(device)
+        x = torch.from_numpy(transform(np.concatenate([cx, wx[:, None]]), rng)).to(device)
         y = torch.from_numpy(np.concatenate([cy, wy])).long().to(device)
         net.train()
         total = torch.zeros((), device=device)
         for idx in torch.randperm(len(y)).to(device).split(64):
             opt.zero_grad()
-            loss = nn.functional.cross_entropy(net[:-1](x[idx]), y[idx])
-            loss.backward()
+            batch_loss = loss(net, x[idx], y[idx])
+            batch_loss.backward()
             opt.step()
             sched.step()
-            total += loss.detach() * len(idx)
+            total += batch_loss.detach() * len(idx)
         print(f"  epoch {epoch + 1}/{epochs}: loss {float(total) / len(y):.4f} ({time.perf_counter() - t0:.0f} s, "
               f"{device.type})", flush=True)
         if report is not None:
@@ -315,30 +332,51 @@ def _threshold_between(graph, smooth: int, low: int, high: int) -> float:
     raise ValueError(f"no threshold of at most 6 decimals gives output units in ({low}, {high}]")
 
 
-def tune(graph, samples: np.ndarray, u: np.ndarray, truth: list[st.Truth], num_samples: int
-         ) -> tuple[Detector, cv.CurvePoint, list[cv.CurvePoint]]:
-    """The settings with the most hits within VALIDATION_BUDGET (fewest false accepts, then the
-    least smoothing, then the longest refractory period among equals), its point and its curve."""
-    zero_point = int(graph.tensor(graph.outputs[0]).qparams.zero_point[0])
-    scale = float(graph.tensor(graph.outputs[0]).qparams.scale[0])
+def smoothed(u: np.ndarray, smooth: int) -> np.ndarray:
+    """stream.Detector's sums S at every inference: the last `smooth` rows of u (outputs less
+    their zero point) summed, fewer at the start. int64 [n, classes]."""
+    total = np.concatenate([np.zeros((1, u.shape[1]), np.int64), np.cumsum(u, axis=0, dtype=np.int64)])
+    n = np.arange(1, len(u) + 1)
+    return total[n] - total[np.maximum(n - smooth, 0)]
+
+
+def curves(samples: np.ndarray, u: np.ndarray, truth: list[st.Truth], num_samples: int, output_scale: float,
+           hop: int = HOP, smooths=SMOOTHS, refractories=REFRACTORY_MS):
+    """(smooth, refractory ms, the threshold curve) for every setting."""
+    for smooth, refractory in itertools.product(smooths, refractories):
+        config = st.StreamConfig(hop_every=hop, smooth=smooth, refractory=refractory * fe.SAMPLE_RATE // 1000)
+        yield smooth, refractory, cv.threshold_curve(samples, smoothed(u, smooth), config, truth, num_samples,
+                                                     output_scale)
+
+
+def sweep(samples: np.ndarray, u: np.ndarray, truth: list[st.Truth], num_samples: int, output_scale: float,
+          hop: int = HOP, smooths=SMOOTHS, refractories=REFRACTORY_MS, budget: float = VALIDATION_BUDGET
+          ) -> tuple[int, int, cv.CurvePoint, list[cv.CurvePoint]] | None:
+    """The smoothing and refractory period whose curve has the most hits within `budget` false
+    accepts per hour (fewest false accepts, then the least smoothing, then the longest
+    refractory period among equals): (smooth, refractory ms, its point, its curve); None if no
+    setting stays within the budget."""
     best = None
-    for smooth, refractory in itertools.product(SMOOTHS, REFRACTORY_MS):
-        config = st.StreamConfig.for_graph(graph, HOP, smooth, 1.0, refractory)
-        detector = st.Detector(config)
-        sums = [detector.step(row + zero_point, int(s))[0] for row, s in zip(u, samples)]
-        points = cv.threshold_curve(samples, sums, config, truth, num_samples, scale)
-        point = cv.operating_point(points, VALIDATION_BUDGET)
+    for smooth, refractory, points in curves(samples, u, truth, num_samples, output_scale, hop, smooths, refractories):
+        point = cv.operating_point(points, budget)
         if point is None:
             continue
         rank = (point.hits, -point.false_accepts, -smooth, refractory)
         if best is None or rank > best[0]:
             best = (rank, smooth, refractory, point, points)
+    return None if best is None else best[1:]
+
+
+def tune(graph, samples: np.ndarray, u: np.ndarray, truth: list[st.Truth], num_samples: int, hop: int = HOP
+         ) -> tuple[Detector, cv.CurvePoint, list[cv.CurvePoint]]:
+    """The settings with the most hits within VALIDATION_BUDGET (sweep's), its point and its curve."""
+    best = sweep(samples, u, truth, num_samples, float(graph.tensor(graph.outputs[0]).qparams.scale[0]), hop)
     if best is None:
         raise ValueError(f"no setting stays within {VALIDATION_BUDGET:g} false accepts per hour")
-    _, smooth, refractory, point, points = best
+    smooth, refractory, point, points = best
     below = max((p.threshold_units for p in points if p.threshold_units < point.threshold_units), default=0)
     threshold = _threshold_between(graph, smooth, below, point.threshold_units)
-    return Detector(HOP, smooth, threshold, refractory), point, points
+    return Detector(hop, smooth, threshold, refractory), point, points
 
 
 def stored_detector(model_file) -> Detector:

@@ -17,8 +17,9 @@ with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md.
                                             # wakeword_kws.pt, updates RESULTS.md
     python examples/kws/wakeword_kws.py --tune            # only tunes the stored weights' detector again
     # the same training on a machine with a CUDA device (and without espeak-ng or the corpus):
-    python examples/kws/wakeword_kws.py --export DATA.npz            # here: the training data in one file
-    python examples/kws/wakeword_kws.py --train-from DATA.npz STATE.pt   # there: trains, saves the weights
+    python examples/kws/wakeword_kws.py --export DATA         # here: the training data, DATA/part-K.npz (< 64 MiB each)
+    python examples/kws/wakeword_kws.py --train-from DATA STATE.pt   # there: trains this recipe, saves the weights
+    python examples/kws/wakeword_kws.py --round DATA OUT [RECIPE ...]  # there: _round.py's recipes at once, scored
     python examples/kws/wakeword_kws.py --adopt STATE.pt "an H100"   # here: saves, evaluates, tunes
 
     tinygen listen examples/kws/wakeword_kws.py --board f746zg --emulate --stream REC.wav --truth REC.csv \\
@@ -53,11 +54,20 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--export"] and len(sys.argv) == 3:
         print(_round.export_training(sys.argv[2]))
     elif sys.argv[1:2] == ["--train-from"] and len(sys.argv) == 4:
-        clips, recordings = _round.import_training(sys.argv[2])
-        net, seconds = _wake.train(_kws.dscnn(PLAN, CHANNELS), clips, recordings, EPOCHS, LR, WINDOWS_PER_EPOCH)
+        data = _round.import_training(sys.argv[2])
+        recordings = [r for r, more in zip(data.recordings, data.more) if not more]
+        net, seconds = _wake.train(_kws.dscnn(PLAN, CHANNELS), data.clips, recordings, EPOCHS, LR, WINDOWS_PER_EPOCH)
         torch.save({"state": net.state_dict(), "seconds": seconds}, sys.argv[3])
+    elif sys.argv[1:2] == ["--round"] and len(sys.argv) >= 4:
+        unknown = [n for n in sys.argv[4:] if n not in _round.RECIPES]
+        if unknown:
+            raise SystemExit(f"no recipe {', '.join(unknown)}: the recipes are {', '.join(_round.RECIPES)} (_round.py)")
+        _round.run_round(sys.argv[2], sys.argv[3], {n: _round.RECIPES[n] for n in sys.argv[4:] or _round.RECIPES})
     elif sys.argv[1:2] == ["--adopt"] and len(sys.argv) == 4:
         trained = torch.load(sys.argv[2], weights_only=True)
+        width = len(trained["state"]["0.weight"])
+        if width != CHANNELS:
+            raise SystemExit(f"{sys.argv[2]} is {width} channels wide: set CHANNELS = {width} in wakeword_kws.py first")
         net = _kws.dscnn(PLAN, CHANNELS)
         net.load_state_dict(trained["state"])
         _wake.adopt("wakeword", PLAN, net.eval(), __file__, CHANNELS, EPOCHS, WINDOWS_PER_EPOCH, trained["seconds"],

@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -44,13 +43,6 @@ def _compiled_results() -> dict[str, float]:
     """The compiled int8 accuracy per model (| name | compiled acc | ...)."""
     rows = re.findall(r"^\| ([\w-]+) \| ([\d.]+)% \|", _section("Compiled"), re.M)
     return {name: float(acc) / 100 for name, acc in rows}
-
-
-@pytest.fixture(scope="module")
-def module(request):
-    sys.path.insert(0, str(KWS))
-    yield lambda name: importlib.import_module(f"_{name}" if name in ("wake", "round") else f"{name}_kws")
-    sys.path.remove(str(KWS))
 
 
 @pytest.fixture(scope="module")
@@ -227,29 +219,3 @@ def test_wakeword_detector_on_the_demos_first_seconds(module):
     score = st.score_events(result.events, truth, n)
     assert score.hits == 3 and score.false_accepts <= 1
     assert [e.label for e in result.events][:3] == ["on", "left", "stop"] and len(result.events) <= 4
-
-
-def test_wakeword_export_round_trip(module, tmp_path, monkeypatch):
-    """`--export`'s file (LZMA) gives `--train-from` the clips and every recording's frames within
-    half a step of their own, the peaks and labels exactly, and is smaller than deflate's."""
-    wake, remote = module("wake"), module("round")
-    rng = np.random.default_rng(3)
-    clips = (rng.normal(size=(5, 1, 49, 10)).astype(np.float32), rng.integers(0, 12, 5))
-    n = 600
-    made = [wake.StreamData(np.column_stack([rng.normal(-20, 3, n), rng.normal(0, 4, (n, 9))]),
-                            rng.integers(0, 32768, n), np.repeat(rng.integers(-1, 12, n // 30), 30), None, [])
-            for _ in range(2)]
-    monkeypatch.setattr(wake, "training_clips", lambda: clips)
-    monkeypatch.setattr(wake, "training_recordings", lambda: ["a", "b"])
-    monkeypatch.setattr(wake, "stream_data", lambda spec: made["ab".index(spec)])
-    path = remote.export_training(tmp_path / "data.npz")
-    (cx, cy), back = remote.import_training(path)
-    assert np.array_equal(cx, clips[0].astype(np.float16).astype(np.float32)) and np.array_equal(cy, clips[1])
-    assert len(back) == 2 and not list(tmp_path.glob("*.partial*"))
-    for d, b in zip(made, back):
-        assert np.array_equal(b.peaks, d.peaks) and np.array_equal(b.labels, d.labels)
-        steps = np.concatenate([[remote.C0_STEP], np.abs(d.mfcc[:, 1:]).max(axis=0) / 127])
-        assert np.all(np.abs(b.mfcc - d.mfcc) <= steps / 2 + 1e-9)
-    with np.load(path) as z:
-        np.savez_compressed(tmp_path / "deflate.npz", **{k: z[k] for k in z.files})
-    assert path.stat().st_size < (tmp_path / "deflate.npz").stat().st_size

@@ -1,0 +1,214 @@
+"""examples/kws/_round.py: a training round of the wake word on another machine. The export
+travels in parts under the lent machine's limit and comes back as it went; the grouped peers
+are so many DS-CNNs; the float proxy of the device's scores counts what the detector would;
+a round trains its recipes in processes of their own and reports them. Synthetic data
+throughout: the real round's data needs espeak-ng and an hour of synthesis."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from audio_data import FakeKwsGraph
+from tinygen.audio import stream as st
+from tinygen.ref import mfcc as fe
+
+FRAME_STEP, FRAME_LENGTH = fe.FRAME_STEP, fe.FRAME_LENGTH
+
+
+def _recording(rng, wake, n: int, truth=()) -> object:
+    labels = np.repeat(rng.integers(-1, 12, n // 30 + 1), 30)[:n]
+    mfcc = np.column_stack([rng.normal(-20, 3, n), rng.normal(0, 4, (n, 9))])
+    return wake.StreamData(mfcc, rng.integers(0, 32768, n), labels, None, list(truth))
+
+
+@pytest.fixture
+def exported(module, tmp_path, monkeypatch):
+    """A small export in parts: 2 shipped-recipe recordings, 2 of MORE's, one validation recording."""
+    wake, remote = module("wake"), module("round")
+    rng = np.random.default_rng(3)
+    clips = (rng.normal(size=(4, 1, 49, 10)).astype(np.float32), rng.integers(0, 12, 4))
+    made = {name: _recording(rng, wake, 600) for name in "abcd"}
+    truth = [st.Truth("yes", 2.0, 2.4), st.Truth("no", 6.5, 6.9)]
+    made["v"] = _recording(rng, wake, 600, truth)
+    made["v"].samples = np.zeros(600 * FRAME_STEP + 320, np.int16)
+    monkeypatch.setattr(wake, "training_clips", lambda: clips)
+    monkeypatch.setattr(wake, "training_recordings", lambda: ["a", "b"])
+    monkeypatch.setattr(wake, "more_recordings", lambda: ["c", "d"])
+    monkeypatch.setattr(wake, "VALIDATION", ("v",))
+    monkeypatch.setattr(wake, "stream_data", lambda spec, with_samples=False: made[spec])
+    monkeypatch.setattr(remote, "PART_BYTES", 24_000)          # about two recordings a part
+    monkeypatch.setattr(remote, "LZMA_KEEPS", 1.0)             # random frames do not compress
+    stale = tmp_path / "data" / "part-9.npz"
+    stale.parent.mkdir()
+    stale.write_bytes(b"an earlier export")
+    paths = remote.export_training(tmp_path / "data")
+    return clips, made, paths
+
+
+def test_round_export_travels_in_parts(module, exported, tmp_path):
+    """Every part is under PART_BYTES; the folder gives back the clips, the recordings in order
+    (MORE's marked), their frames within half a step, peaks and labels exactly, the validation
+    recording with its keywords and length; an earlier export's parts are gone."""
+    remote = module("round")
+    clips, made, paths = exported
+    assert len(paths) >= 3 and sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(p.name for p in paths)
+    assert all(p.stat().st_size <= 24_000 for p in paths)
+    t = remote.import_training(tmp_path / "data")
+    assert np.array_equal(t.clips[0], clips[0].astype(np.float16).astype(np.float32))
+    assert np.array_equal(t.clips[1], clips[1]) and t.more == [False, False, True, True]
+    for d, b in zip([made[k] for k in "abcd"], t.recordings):
+        assert np.array_equal(b.peaks, d.peaks) and np.array_equal(b.labels, d.labels)
+        steps = np.concatenate([[remote.C0_STEP], np.abs(d.mfcc[:, 1:]).max(axis=0) / 127])
+        assert np.all(np.abs(b.mfcc - d.mfcc) <= steps / 2 + 1e-9)
+    (v, length), = t.validation
+    assert v.truth == made["v"].truth and length == len(made["v"].samples)
+
+
+def test_round_export_refuses_an_empty_folder(module, tmp_path):
+    with pytest.raises(SystemExit, match="no part-"):
+        module("round").import_training(tmp_path)
+
+
+def test_round_peers_are_dscnns(module):
+    """Peer k of the grouped network, taken out by peer_state, is a _kws.dscnn giving the
+    peer's own probabilities; mutual learning's loss is the cross-entropy alone for one peer,
+    and n times one network's for n identical peers (no pull between equals)."""
+    remote, kws = module("round"), module("wake")._kws
+    torch.manual_seed(0)
+    peers = remote.Peers(3, 8)
+    x = torch.randn(16, 1, 49, 10)
+    peers.train()
+    peers(x)                                                          # batch norms' running statistics move
+    peers.eval()
+    for layer in peers.layers:
+        if isinstance(layer, torch.nn.BatchNorm2d):
+            torch.nn.init.uniform_(layer.weight, 0.5, 1.5)
+    logits = peers(x)
+    for k in range(3):
+        net = kws.dscnn(channels=8).eval()
+        net.load_state_dict(remote.peer_state(peers, k))
+        torch.testing.assert_close(net(x), logits[:, k].softmax(-1), rtol=1e-5, atol=1e-6)
+    y = torch.randint(0, 12, (16,))
+    one = kws.dscnn(channels=8).eval()
+    one.load_state_dict(remote.peer_state(peers, 0))
+    ce = torch.nn.functional.cross_entropy(one[:-1](x), y)
+    alone = remote.Peers(1, 8).eval()
+    alone.layers.load_state_dict({k: v for k, v in peers.layers.state_dict().items() if "num_batches" in k}
+                                 | {k: v[:len(v) // 3] for k, v in peers.layers.state_dict().items()
+                                    if "num_batches" not in k})
+    torch.testing.assert_close(remote.mutual_loss(1.0)(alone, x, y), ce)
+    same = remote.Peers(3, 8).eval()
+    same.layers.load_state_dict({k: v if "num_batches" in k else v[:len(v) // 3].repeat(3, *[1] * (v.dim() - 1))
+                                 for k, v in peers.layers.state_dict().items()})
+    torch.testing.assert_close(remote.mutual_loss(1.0)(same, x, y), 3 * ce)
+    assert remote.mutual_loss(1.0)(peers, x, y) > 0
+
+
+class _Draws:
+    """A generator that applies every mask, at the starts and widths given."""
+
+    def __init__(self, starts):
+        self.starts = list(starts)
+
+    def random(self, n):
+        return np.zeros(n)
+
+    def integers(self, low, high, n):
+        return np.full(n, self.starts.pop(0))
+
+
+def test_round_masks(module):
+    """Both time runs set their frames to the window's mean frame; the band flattens those mel
+    bins of the log-mel envelope to the frame's mean, seen through the 10 coefficients."""
+    remote = module("round")
+    x = np.random.default_rng(0).normal(size=(4, 1, 49, 10)).astype(np.float32)
+    y = remote.masks(x, _Draws([10, 3, 30, 6, 5, 4]))             # frames 10-12, 30-35; mel bins 5-8
+    timed = x.copy()
+    timed[:, :, [10, 11, 12, 30, 31, 32, 33, 34, 35]] = x.mean(axis=2, keepdims=True)
+    flat = np.eye(fe.NUM_MEL)
+    flat[:, 5:9] = 1 / fe.NUM_MEL
+    dct = fe.dct_matrix()
+    np.testing.assert_allclose(y, timed @ (np.linalg.pinv(dct) @ flat @ dct), rtol=1e-4, atol=1e-4)
+    assert remote.masks(x, np.random.default_rng(1)).shape == x.shape
+
+
+def test_round_smoothed_is_the_detectors_sum(module):
+    wake = module("wake")
+    u = np.random.default_rng(0).integers(0, 256, (50, 12))
+    detector = st.Detector(st.StreamConfig(smooth=4))
+    sums = [detector.step(row, 640 * i)[0] for i, row in enumerate(u)]
+    assert np.array_equal(wake.smoothed(u, 4), np.array(sums))
+
+
+def test_round_float_proxy_counts_the_detectors_hits(module):
+    """Inferences where stream mode makes them (frame 48, then every hop), probabilities on the
+    int8 grid, and the validation recordings scored one after another: a proxy that fires on
+    every keyword's windows and nowhere else detects them all, at every budget."""
+    wake, remote = module("wake"), module("round")
+    n, hop = 1500, 2
+    samples, u = remote.float_outputs(lambda x: np.full((len(x), 12), 0.3), wake.StreamData(
+        np.zeros((n, 10)), np.full(n, 100), np.zeros(n, np.int64), None, []), hop)
+    assert np.array_equal(samples, np.arange(48, n, hop) * FRAME_STEP + FRAME_LENGTH)
+    assert (u == 77).all()                                           # round(0.3 * 256)
+    validation = []
+    for r in range(2):
+        mfcc = np.zeros((n, 10))
+        mfcc[:, 1] = np.arange(n) + 10_000 * r                       # a window's last frame names it
+        truth = [st.Truth(w, (f * FRAME_STEP) / 16000 - 0.6, (f * FRAME_STEP) / 16000 - 0.2)
+                 for w, f in zip(["yes", "go", "on"], [300, 700, 1100])]
+        validation.append((wake.StreamData(mfcc, np.full(n, 100), np.zeros(n, np.int64), None, truth), n * FRAME_STEP))
+
+    def predict(x):
+        frame = x[:, 0, -1, 1].astype(int) % 10_000
+        p = np.zeros((len(x), 12))
+        p[:, wake.SILENCE] = 1
+        for word, f in zip(["yes", "go", "on"], [300, 700, 1100]):
+            near = (frame >= f) & (frame < f + 8)
+            p[near] = 0
+            p[near, st.KWS_LABELS.index(word)] = 1
+        return p
+
+    scores = remote.validation_scores(predict, validation, (2, 4))
+    for hop in ("2", "4"):
+        assert scores[hop]["keywords"] == 6
+        assert all(scores[hop][str(b)]["hits"] == 6 and scores[hop][str(b)]["false_accepts"] == 0
+                   for b in remote.BUDGETS)
+
+
+def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
+    """Two tiny recipes (one with two peers) at once, each a process of its own: their weights
+    load into the DS-CNN `--adopt` builds, their scores reach round.json and the table."""
+    wake, remote = module("wake"), module("round")
+    tiny = remote.Recipe(channels=4, epochs=1, per_epoch=64, hops=(2,))
+    recipes = {"one": tiny, "two": remote.Recipe(channels=4, epochs=1, per_epoch=64, peers=2, more=True, hops=(4,))}
+    results = remote.run_round(tmp_path / "data", tmp_path / "out", recipes, poll_s=0.5)
+    assert json.loads((tmp_path / "out" / "round.json").read_text()) == results
+    assert results["one"]["recordings"] == 2 and results["two"]["recordings"] == 4
+    assert "average" in results["two"] and results["two"]["peer"] in (0, 1)
+    for name, hop in (("one", "2"), ("two", "4")):
+        net = wake._kws.dscnn(channels=4)
+        net.load_state_dict(torch.load(tmp_path / "out" / f"{name}.pt", weights_only=True)["state"])
+        assert results[name]["scores"][hop]["keywords"] == 2
+        assert 0 <= results[name]["scores"][hop]["60"]["hits"] <= 2
+    table = capsys.readouterr().out
+    assert "two (mean)" in table and table.count("/ 2") == 3 * 3
+
+
+def test_round_tuning_takes_the_hop(module):
+    """tune() at a hop of 4 frames gives a detector with that hop (the adopting session's)."""
+    wake = module("wake")
+    samples = np.arange(1, 751) * 1280
+    u = np.zeros((750, 12), np.int64)
+    u[:, wake.SILENCE] = 255
+    truth = []
+    for i, word in enumerate(["yes", "no", "up"]):
+        first = 100 + 200 * i
+        u[first:first + 3] = 0
+        u[first:first + 3, st.KWS_LABELS.index(word)] = 250
+        truth.append(st.Truth(word, samples[first] / 16000 - 0.5, samples[first] / 16000 - 0.1))
+    detector, point, _ = wake.tune(FakeKwsGraph(), samples, u, truth, 750 * 1280, hop=4)
+    assert detector.hop == 4 and point.hits == 3 and point.false_accepts == 0
