@@ -20,6 +20,7 @@ with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md.
     python examples/kws/wakeword_kws.py --export DATA         # here: the training data, DATA/part-K.npz (< 64 MiB each)
     python examples/kws/wakeword_kws.py --train-from DATA STATE.pt   # there: trains this recipe, saves the weights
     python examples/kws/wakeword_kws.py --round DATA OUT [RECIPE ...]  # there: _round.py's recipes at once, scored
+    python examples/kws/wakeword_kws.py --score DATA [STATE.pt ...]  # the shipped (or those) weights, scored so
     python examples/kws/wakeword_kws.py --adopt STATE.pt "an H100"   # here: saves, evaluates, tunes
 
     tinygen listen examples/kws/wakeword_kws.py --board f746zg --emulate --stream REC.wav --truth REC.csv \\
@@ -52,12 +53,15 @@ if __name__ == "__main__":
     elif sys.argv[1:] == ["--tune"]:
         _wake.tune_stored("wakeword", __file__, CHANNELS, WINDOWS_PER_EPOCH)
     elif sys.argv[1:2] == ["--export"] and len(sys.argv) == 3:
-        print(_round.export_training(sys.argv[2]))
+        for path in _round.export_training(sys.argv[2]):
+            print(f"{path} ({path.stat().st_size / 2 ** 20:.1f} MiB)")
     elif sys.argv[1:2] == ["--train-from"] and len(sys.argv) == 4:
         data = _round.import_training(sys.argv[2])
         recordings = [r for r, more in zip(data.recordings, data.more) if not more]
         net, seconds = _wake.train(_kws.dscnn(PLAN, CHANNELS), data.clips, recordings, EPOCHS, LR, WINDOWS_PER_EPOCH)
         torch.save({"state": net.state_dict(), "seconds": seconds}, sys.argv[3])
+    elif sys.argv[1:2] == ["--score"] and len(sys.argv) >= 3:
+        _round.score_stored(sys.argv[2], sys.argv[3:])
     elif sys.argv[1:2] == ["--round"] and len(sys.argv) >= 4:
         unknown = [n for n in sys.argv[4:] if n not in _round.RECIPES]
         if unknown:
@@ -65,12 +69,16 @@ if __name__ == "__main__":
         _round.run_round(sys.argv[2], sys.argv[3], {n: _round.RECIPES[n] for n in sys.argv[4:] or _round.RECIPES})
     elif sys.argv[1:2] == ["--adopt"] and len(sys.argv) == 4:
         trained = torch.load(sys.argv[2], weights_only=True)
-        width = len(trained["state"]["0.weight"])
+        width, hops = len(trained["state"]["0.weight"]), trained.get("recipe", {}).get("hops", [_wake.HOP])
         if width != CHANNELS:
             raise SystemExit(f"{sys.argv[2]} is {width} channels wide: set CHANNELS = {width} in wakeword_kws.py first")
+        if _wake.HOP not in hops:
+            raise SystemExit(f"{sys.argv[2]} was scored at a hop of {' or '.join(map(str, hops))} frames: set HOP in "
+                             f"_wake.py to it first (it is {_wake.HOP})")
         net = _kws.dscnn(PLAN, CHANNELS)
         net.load_state_dict(trained["state"])
-        _wake.adopt("wakeword", PLAN, net.eval(), __file__, CHANNELS, EPOCHS, WINDOWS_PER_EPOCH, trained["seconds"],
-                    sys.argv[3])
+        recipe = trained.get("recipe", {})
+        _wake.adopt("wakeword", PLAN, net.eval(), __file__, CHANNELS, recipe.get("epochs", EPOCHS),
+                    recipe.get("per_epoch", WINDOWS_PER_EPOCH), trained["seconds"], sys.argv[3])
     else:
         _wake.run("wakeword", PLAN, __file__, CHANNELS, EPOCHS, LR, WINDOWS_PER_EPOCH)

@@ -181,7 +181,7 @@ def test_wakeword_tuning_picks_most_hits_within_the_budget(module):
     assert detector.smooth == 2 and detector.refractory_ms == max(wake.REFRACTORY_MS) and detector.hop == wake.HOP
     units = detector.config(graph).threshold_units
     assert 255 < units <= 500 and 0 < detector.threshold <= 1         # over the spike's sum, at most the keywords'
-    assert detector.options() == ["--hop", "2", "--smooth", "2", "--threshold", f"{detector.threshold:g}",
+    assert detector.options() == ["--hop", str(wake.HOP), "--smooth", "2", "--threshold", f"{detector.threshold:g}",
                                   "--refractory-ms", str(detector.refractory_ms)]
 
 

@@ -7,6 +7,9 @@ throughout: the real round's data needs espeak-ng and an hour of synthesis."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ from tinygen.audio import stream as st
 from tinygen.ref import mfcc as fe
 
 FRAME_STEP, FRAME_LENGTH = fe.FRAME_STEP, fe.FRAME_LENGTH
+KWS = Path(__file__).resolve().parents[2] / "examples" / "kws"
 
 
 def _recording(rng, wake, n: int, truth=()) -> object:
@@ -181,7 +185,8 @@ def test_round_float_proxy_counts_the_detectors_hits(module):
 
 def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
     """Two tiny recipes (one with two peers) at once, each a process of its own: their weights
-    load into the DS-CNN `--adopt` builds, their scores reach round.json and the table."""
+    load into the DS-CNN `--adopt` builds, their scores and the shipped weights' reach
+    round.json and the table; `--score` scores a kept state again to the same numbers."""
     wake, remote = module("wake"), module("round")
     tiny = remote.Recipe(channels=4, epochs=1, per_epoch=64, hops=(2,))
     recipes = {"one": tiny, "two": remote.Recipe(channels=4, epochs=1, per_epoch=64, peers=2, more=True, hops=(4,))}
@@ -194,8 +199,11 @@ def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
         net.load_state_dict(torch.load(tmp_path / "out" / f"{name}.pt", weights_only=True)["state"])
         assert results[name]["scores"][hop]["keywords"] == 2
         assert 0 <= results[name]["scores"][hop]["60"]["hits"] <= 2
+    assert set(results["shipped"]["scores"]) == {"2", "4"}                  # the baseline, at every hop scored
     table = capsys.readouterr().out
-    assert "two (mean)" in table and table.count("/ 2") == 3 * 3
+    assert "two (mean)" in table and table.count("/ 2") == 5 * 3
+    again = remote.score_stored(tmp_path / "data", [tmp_path / "out" / "one.pt"], hops=(2,))
+    assert again["one"]["scores"] == results["one"]["scores"]             # --score: the same weights, the same scores
 
 
 def test_round_tuning_takes_the_hop(module):
@@ -212,3 +220,19 @@ def test_round_tuning_takes_the_hop(module):
         truth.append(st.Truth(word, samples[first] / 16000 - 0.5, samples[first] / 16000 - 0.1))
     detector, point, _ = wake.tune(FakeKwsGraph(), samples, u, truth, 750 * 1280, hop=4)
     assert detector.hop == 4 and point.hits == 3 and point.false_accepts == 0
+
+
+def test_round_adopt_refuses_another_width_or_hop(module, tmp_path):
+    """`--adopt` of a round's weights that the model file cannot take says what to change, in
+    one line, before anything is written."""
+    kws = module("wake")._kws
+    for width, hops, expected in ((4, (2,), "is 4 channels wide: set CHANNELS = 4"),
+                                  (96, (4,), "was scored at a hop of 4 frames: set HOP")):
+        path = tmp_path / f"w{width}.pt"
+        torch.save({"state": kws.dscnn(channels=width).state_dict(), "seconds": 1.0,
+                    "recipe": {"hops": hops, "epochs": 1, "per_epoch": 64}}, path)
+        before = (KWS / "wakeword_kws.pt").read_bytes()
+        run = subprocess.run([sys.executable, str(KWS / "wakeword_kws.py"), "--adopt", str(path), "a test"],
+                             capture_output=True, text=True)
+        assert run.returncode == 1 and expected in run.stderr and len(run.stderr.strip().splitlines()) == 1
+        assert (KWS / "wakeword_kws.pt").read_bytes() == before
