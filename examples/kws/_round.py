@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import sys
 import time
+import traceback
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -374,7 +375,11 @@ def _child(name: str, recipe: Recipe, data: str, out: str) -> None:
     out_dir = Path(out)
     with open(out_dir / f"{name}.log", "w", buffering=1) as log:
         sys.stdout = sys.stderr = log
-        run_recipe(name, recipe, import_training(Path(data)), out_dir)
+        try:
+            run_recipe(name, recipe, import_training(Path(data)), out_dir)
+        except Exception:
+            traceback.print_exc(file=log)
+            raise SystemExit(1) from None
 
 
 def table(results: dict[str, dict], seconds: str = "trained in") -> str:
@@ -415,9 +420,10 @@ def run_round(data: Path, out: Path, recipes: dict[str, Recipe], poll_s: float =
             progress.append(f"{name} {epochs[-1] if epochs else '-'}")
         print(f"  {time.perf_counter() - t0:.0f} s: " + ", ".join(progress), flush=True)
     failed = [name for name, p in procs.items() if p.exitcode != 0]
-    if failed:
-        raise SystemExit(f"recipes {', '.join(failed)} failed: see {out}/<name>.log")
-    results = {"shipped": shipped} | {name: json.loads((out / f"{name}.json").read_text()) for name in recipes}
+    results = {"shipped": shipped} | {name: json.loads((out / f"{name}.json").read_text())
+                                      for name in recipes if name not in failed}
     (out / "round.json").write_text(json.dumps(results, indent=1))
     print(table(results), flush=True)
+    if failed:
+        raise SystemExit(f"recipe {', '.join(failed)} failed (the others are above): see {out}/<name>.log")
     return results

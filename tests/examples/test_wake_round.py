@@ -184,14 +184,18 @@ def test_round_float_proxy_counts_the_detectors_hits(module):
 
 
 def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
-    """Two tiny recipes (one with two peers) at once, each a process of its own: their weights
-    load into the DS-CNN `--adopt` builds, their scores and the shipped weights' reach
-    round.json and the table; `--score` scores a kept state again to the same numbers."""
+    """Three tiny recipes (one with two peers, one that fails) at once, each a process of its
+    own: the weights of those that finish load into the DS-CNN `--adopt` builds, their scores
+    and the shipped weights' reach round.json and the table, the failure is named after it;
+    `--score` scores a kept state again to the same numbers."""
     wake, remote = module("wake"), module("round")
     tiny = remote.Recipe(channels=4, epochs=1, per_epoch=64, hops=(2,))
-    recipes = {"one": tiny, "two": remote.Recipe(channels=4, epochs=1, per_epoch=64, peers=2, more=True, hops=(4,))}
-    results = remote.run_round(tmp_path / "data", tmp_path / "out", recipes, poll_s=0.5)
-    assert json.loads((tmp_path / "out" / "round.json").read_text()) == results
+    recipes = {"one": tiny, "two": remote.Recipe(channels=4, epochs=1, per_epoch=64, peers=2, more=True, hops=(4,)),
+               "bad": remote.Recipe(channels=4, epochs=1, per_epoch=10 ** 6)}        # more windows than there are
+    with pytest.raises(SystemExit, match="recipe bad failed"):
+        remote.run_round(tmp_path / "data", tmp_path / "out", recipes, poll_s=0.5)
+    results = json.loads((tmp_path / "out" / "round.json").read_text())
+    assert set(results) == {"shipped", "one", "two"} and "ValueError" in (tmp_path / "out" / "bad.log").read_text()
     assert results["one"]["recordings"] == 2 and results["two"]["recordings"] == 4
     assert "average" in results["two"] and results["two"]["peer"] in (0, 1)
     for name, hop in (("one", "2"), ("two", "4")):
