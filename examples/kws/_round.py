@@ -44,7 +44,7 @@ SHIPPED = Path(__file__).resolve().parent / "wakeword_kws.py"
 
 C0_STEP = 1 / 256                     # coefficient 0 of an exported recording's frames, in int16 steps of this
 PART_BYTES = 60 * 2 ** 20             # a part is closed before it holds more (the lent machine takes 64 MiB)
-LZMA_KEEPS = 0.8                      # of the arrays' bytes, about (measured on the recordings' frames)
+LZMA_KEEPS = 0.7                      # of the arrays' bytes, about (0.67 measured on the recordings' frames)
 
 
 def _pack(out: dict, key: str, d: _wake.StreamData) -> None:
@@ -80,8 +80,9 @@ def export_training(folder: Path, more: bool = True) -> list[Path]:
     """The training clips' features (float16), the validation recordings (frames, labels, the
     keywords spoken and the length) and every training recording (the shipped recipe's, then
     with `more` MORE's, each marked) into folder/part-K.npz, a part closed before another
-    recording would take it over PART_BYTES (the first holds the clips and the validation).
-    Parts of an earlier export go."""
+    recording would take it over PART_BYTES and before MORE's first (the first part holds the
+    clips, the validation and, where they fit, the shipped recipe's recordings: all that a
+    round without MORE reads). Parts of an earlier export go."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("part-*.npz"):
@@ -100,7 +101,8 @@ def export_training(folder: Path, more: bool = True) -> list[Path]:
         _pack(out, f"r{i}", _wake.stream_data(spec))
         out[f"r{i}_more"] = np.array(extra)
         one = sum(a.nbytes for k, a in out.items() if k.startswith(f"r{i}_"))
-        if LZMA_KEEPS * (sum(a.nbytes for a in out.values()) + one) >= PART_BYTES or i == len(specs) - 1:
+        last = i == len(specs) - 1 or specs[i + 1][1] != extra              # MORE's begin in a part of their own
+        if LZMA_KEEPS * (sum(a.nbytes for a in out.values()) + one) >= PART_BYTES or last:
             paths.append(folder / f"part-{len(paths) + 1}.npz")
             if _write(paths[-1], out) > PART_BYTES:
                 paths[-1].unlink()
@@ -144,6 +146,16 @@ def import_training(path: Path, recordings: bool = True) -> Training:
                     t.recordings.append(d)
                     t.more.append(bool(z[f"{key}_more"]))
     return t
+
+
+def exported_more(path: Path) -> bool:
+    """Whether the export's parts at `path` hold any of MORE's recordings."""
+    parts = sorted(path.glob("part-*.npz")) if path.is_dir() else [path]
+    for part in parts:
+        with np.load(part) as z:
+            if any(name.endswith("_more") and bool(z[name]) for name in z.files):
+                return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------- recipes
@@ -399,6 +411,10 @@ def run_round(data: Path, out: Path, recipes: dict[str, Recipe], poll_s: float =
     of progress every `poll_s`, the shipped weights scored meanwhile (the round's baseline, at
     every hop a recipe scores); out/round.json and the table printed at the end."""
     out = Path(out)
+    wanting = [name for name, recipe in recipes.items() if recipe.more]
+    if wanting and not exported_more(Path(data)):
+        raise SystemExit(f"recipe {', '.join(wanting)} trains on MORE's recordings too, which {data} does not hold: "
+                         f"bring the export's other parts (or leave {', '.join(wanting)} out)")
     out.mkdir(parents=True, exist_ok=True)
     ctx = multiprocessing.get_context("spawn")
     procs = {name: ctx.Process(target=_child, args=(name, recipe, str(data), str(out)))

@@ -70,6 +70,9 @@ def test_round_export_travels_in_parts(module, exported, tmp_path):
         assert np.all(np.abs(b.mfcc - d.mfcc) <= steps / 2 + 1e-9)
     (v, length), = t.validation
     assert v.truth == made["v"].truth and length == len(made["v"].samples)
+    for path in paths:                         # MORE's in parts of their own: a round without them takes the first
+        assert len(set(remote.import_training(path).more)) == 1
+    assert remote.exported_more(tmp_path / "data") and not remote.exported_more(paths[0])
 
 
 def test_round_export_refuses_an_empty_folder(module, tmp_path):
@@ -189,9 +192,12 @@ def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
     and the shipped weights' reach round.json and the table, the failure is named after it;
     `--score` scores a kept state again to the same numbers."""
     wake, remote = module("wake"), module("round")
+    paths = exported[2]
     tiny = remote.Recipe(channels=4, epochs=1, per_epoch=64, hops=(2,))
     recipes = {"one": tiny, "two": remote.Recipe(channels=4, epochs=1, per_epoch=64, peers=2, more=True, hops=(4,)),
                "bad": remote.Recipe(channels=4, epochs=1, per_epoch=10 ** 6)}        # more windows than there are
+    with pytest.raises(SystemExit, match="recipe two trains on MORE's recordings too"):
+        remote.run_round(paths[0], tmp_path / "out", recipes)
     with pytest.raises(SystemExit, match="recipe bad failed"):
         remote.run_round(tmp_path / "data", tmp_path / "out", recipes, poll_s=0.5)
     results = json.loads((tmp_path / "out" / "round.json").read_text())
