@@ -1,7 +1,7 @@
 /*
  * The receptive field of a 3x3 convolution over 3 input channels (a first layer over RGB),
  * widened doubled straight from the input into the pair path's layout
- * (tg_widen_rows2_doubled_s8 in tg_mat_mult_pairs_s8_dsp.h), with no int8 im2col copy in
+ * (tg_widen_rows_doubled_s8 in tg_mat_mult_pairs_s8_dsp.h), with no int8 im2col copy in
  * between: what tg_conv2d_s8_dsp.h's specialized layers take for that shape.
  *
  * A pixel's field is 27 values, 3 rows r0, r1, r2 of 9 contiguous bytes (3 taps x 3
@@ -10,7 +10,7 @@
  *   r0[0..3]  r0[4..7]  r0[8] r1[0..2]  r1[3..6]  r1[7..8] r2[0..1]  r2[2..5]  r2[6..8]
  * the third is the word at r1 - 1 with its low byte replaced by r0[8] (which it already
  * is where s == 9), the fifth two halfwords, the last the word at r2 + 5 with its first
- * value cleared after widening (tg_widen_rows2_doubled_s8's tail of depth % 4 = 3).
+ * value cleared after widening (tg_widen_rows_doubled_s8's tail of depth % 4 = 3).
  * Reads only the 27 bytes of the field, and r1[-1] (inside the input: r1's row is not the
  * first where the field is inside the input, and r0[8] where it is a copy).
  *

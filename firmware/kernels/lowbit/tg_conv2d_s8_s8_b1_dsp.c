@@ -107,7 +107,7 @@ static inline __attribute__((always_inline)) void tg_s8_s8_b1_pair_rows(const tg
                                                                         uint32_t *output)
 {
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c, words = TG_B1_WORDS(p->out_c);
-    tg_widen_rows2_doubled_s8(col0, col1, depth, p->input_offset, buf);
+    tg_widen_rows_doubled_s8(col0, col1, col1, 2, depth, p->input_offset, buf);
     if (depth == 9) {           /* 3x3, one channel */
         tg_s8_s8_b1_pairs(buf, 9, p->out_c, weights, thresholds, output, output + words);
     } else if (depth == 27) {   /* 3x3, three channels */

@@ -48,16 +48,17 @@ static inline __attribute__((always_inline)) void tg_widen_doubled_s8x4(int32_t 
 }
 
 /*
- * Rows x0, x1 widened doubled into dst (8-byte aligned), in groups of 4 values: per group,
- * row 0's pairs (v0, v2), (v1, v3), then row 1's (tg_widen_rows_s8's layout for 2 rows).
- * The last depth % 4 = t values, if any, make a last group with 4 - t zeros before them:
- * (0.., x[depth - t]..), which a weight word read at the row's last 4 bytes
- * (w[depth - 4 .. depth - 1]) meets with its own last t weights, the zeros with the others.
- * depth >= 4.
+ * Rows x0, x1 and, for rows == 3, x2 (rows 2 or 3, a constant after inlining) widened doubled into dst
+ * (8-byte aligned), in groups of 4 values: per group, row 0's pairs (v0, v2), (v1, v3), then
+ * row 1's, then row 2's (tg_widen_rows_s8's layout for 2 rows). The last depth % 4 = t
+ * values, if any, make a last group with 4 - t zeros before them: (0.., x[depth - t]..),
+ * which a weight word read at the row's last 4 bytes (w[depth - 4 .. depth - 1]) meets with
+ * its own last t weights, the zeros with the others. depth >= 4.
  */
-static inline __attribute__((always_inline)) void tg_widen_rows2_doubled_s8(const int8_t *x0, const int8_t *x1,
-                                                                           int32_t depth, int32_t offset,
-                                                                           int16_t *dst)
+static inline __attribute__((always_inline)) void tg_widen_rows_doubled_s8(const int8_t *x0, const int8_t *x1,
+                                                                          const int8_t *x2, int32_t rows,
+                                                                          int32_t depth, int32_t offset,
+                                                                          int16_t *dst)
 {
     const int32_t body = depth & ~3, t = depth - body;
     int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
@@ -65,25 +66,33 @@ static inline __attribute__((always_inline)) void tg_widen_rows2_doubled_s8(cons
     for (k = 0; k < body; k += 4) {
         tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x0 + k), offset, &d[0], &d[1]);
         tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x1 + k), offset, &d[2], &d[3]);
-        d += 4;
+        if (rows == 3) {
+            tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x2 + k), offset, &d[4], &d[5]);
+        }
+        d += 2 * rows;
     }
     if (t != 0) {
         /* the rows' last 4 values as a group, its first 4 - t positions (the body's last
            values) cleared: pairs (v0, v2), (v1, v3), so t = 1 keeps v3, t = 2 v2, v3, t = 3 v1..v3 */
         const uint32_t keep_a = t == 1 ? 0u : 0xFFFF0000u, keep_b = t == 3 ? 0xFFFFFFFFu : 0xFFFF0000u;
-        int32_t a0, b0, a1, b1;
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x0 + depth - 4), offset, &a0, &b0);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x1 + depth - 4), offset, &a1, &b1);
-        d[0] = (int32_t)((uint32_t)a0 & keep_a);
-        d[1] = (int32_t)((uint32_t)b0 & keep_b);
-        d[2] = (int32_t)((uint32_t)a1 & keep_a);
-        d[3] = (int32_t)((uint32_t)b1 & keep_b);
+        int32_t a, b;
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x0 + depth - 4), offset, &a, &b);
+        d[0] = (int32_t)((uint32_t)a & keep_a);
+        d[1] = (int32_t)((uint32_t)b & keep_b);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x1 + depth - 4), offset, &a, &b);
+        d[2] = (int32_t)((uint32_t)a & keep_a);
+        d[3] = (int32_t)((uint32_t)b & keep_b);
+        if (rows == 3) {
+            tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x2 + depth - 4), offset, &a, &b);
+            d[4] = (int32_t)((uint32_t)a & keep_a);
+            d[5] = (int32_t)((uint32_t)b & keep_b);
+        }
     }
 }
 
 /*
  * The sums of one channel (its weights w, int8 [depth]) over both rows widened by
- * tg_widen_rows2_doubled_s8, added to a[0] (row 0), a[1] (row 1): the odd last channel.
+ * tg_widen_rows_doubled_s8, added to a[0] (row 0), a[1] (row 1): the odd last channel.
  */
 static inline __attribute__((always_inline)) void tg_pairs_one_channel(const int16_t *x, int32_t depth,
                                                                       const int8_t *w, int32_t a[2])
@@ -324,7 +333,7 @@ static inline __attribute__((always_inline)) void tg_pairs_loop_asm(const int16_
 
 /*
  * out0[o], out1[o] for o < cols & ~1 (the odd last channel is the caller's) from the rows
- * widened doubled into x (tg_widen_rows2_doubled_s8): weights int8 [cols][depth], rec the
+ * widened doubled into x (tg_widen_rows_doubled_s8): weights int8 [cols][depth], rec the
  * layer's records (tg_pairs_records); depth and cols constants of the layer, depth >= 4; pos:
  * without the sign's ADD (a constant, TG_REQUANT_POS_OF).
  */

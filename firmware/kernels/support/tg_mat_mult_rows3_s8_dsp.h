@@ -43,40 +43,6 @@
 /* 24 bytes of widened rows per 4 values of depth: 3 rows x 2 pair words. */
 #define TG_ROWS3_GROUP_WORDS 6
 
-/*
- * Rows x0, x1, x2 widened doubled into dst (8-byte aligned), per group of 4 values row 0's
- * pairs (v0, v2), (v1, v3), then row 1's, then row 2's; the last depth % 4 values as
- * tg_widen_rows2_doubled_s8 lays them out (a last group with zeros before them). depth >= 4.
- */
-static inline __attribute__((always_inline)) void tg_widen_rows3_doubled_s8(const int8_t *x0, const int8_t *x1,
-                                                                           const int8_t *x2, int32_t depth,
-                                                                           int32_t offset, int16_t *dst)
-{
-    const int32_t body = depth & ~3, t = depth - body;
-    int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
-    int32_t k;
-    for (k = 0; k < body; k += 4) {
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x0 + k), offset, &d[0], &d[1]);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x1 + k), offset, &d[2], &d[3]);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x2 + k), offset, &d[4], &d[5]);
-        d += TG_ROWS3_GROUP_WORDS;
-    }
-    if (t != 0) {
-        /* see tg_widen_rows2_doubled_s8: the rows' last 4 values, the first 4 - t cleared */
-        const uint32_t keep_a = t == 1 ? 0u : 0xFFFF0000u, keep_b = t == 3 ? 0xFFFFFFFFu : 0xFFFF0000u;
-        int32_t a, b;
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x0 + depth - 4), offset, &a, &b);
-        d[0] = (int32_t)((uint32_t)a & keep_a);
-        d[1] = (int32_t)((uint32_t)b & keep_b);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x1 + depth - 4), offset, &a, &b);
-        d[2] = (int32_t)((uint32_t)a & keep_a);
-        d[3] = (int32_t)((uint32_t)b & keep_b);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x2 + depth - 4), offset, &a, &b);
-        d[4] = (int32_t)((uint32_t)a & keep_a);
-        d[5] = (int32_t)((uint32_t)b & keep_b);
-    }
-}
-
 /* The doubled sums of one channel (weights w, int8 [depth]) over the 3 widened rows, added
    to a[0..2]: the odd last channel. */
 static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int16_t *x, int32_t depth,
@@ -173,7 +139,7 @@ static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int
  * The pair loop of one 3-row block as one asm block: per pair the record's doubled biases
  * (an LDRD per row), the steps, the last group where depth % 4, then the 6 outputs with the
  * record's constants, until the record whose n carries TG_PAIRS_LAST. x: the 3 rows widened
- * (tg_widen_rows3_doubled_s8); rec: the layer's records (tg_pairs_records); op: row 0's
+ * (tg_widen_rows_doubled_s8, 3 rows); rec: the layer's records (tg_pairs_records); op: row 0's
  * outputs, the rows gap bytes apart. depth, gap, lo, hi, ub, pos: constants.
  */
 static inline __attribute__((always_inline)) void tg_rows3_loop_asm(const int16_t *x, int32_t depth, int32_t gap,
@@ -297,7 +263,7 @@ static inline __attribute__((always_inline)) void tg_rows3_block(
 {
     const int32_t pos = TG_REQUANT_POS_OF(q->bounded);
     const int32_t lo = q->act_min, hi = q->act_max;
-    tg_widen_rows3_doubled_s8(x0, x1, x2, depth, q->input_offset, buf);
+    tg_widen_rows_doubled_s8(x0, x1, x2, 3, depth, q->input_offset, buf);
     tg_rows3_loop_asm(buf, depth, cols, weights, rec, out, lo, hi, tg_rows3_usat_bits(lo, hi), pos);
     if (cols & 1) {     /* the last channel of an odd count */
         const int32_t o = cols - 1, n = -shift[o];

@@ -253,7 +253,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_prepare(
 }
 
 /*
- * The outputs of two rows already widened doubled into buf (tg_widen_rows2_doubled_s8's
+ * The outputs of two rows already widened doubled into buf (tg_widen_rows_doubled_s8's
  * layout), on the pair path (tg_mat_mult_pairs_on): the records at buf's end
  * (tg_mat_mult_pairs_prepare), the odd last channel from the doubled rows.
  */
@@ -284,7 +284,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_2rows_s8_dsp_body(
     int32_t *const acc = (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3));
     if (tg_mat_mult_pairs_on(q, depth, cols)) {
         /* a specialized layer: sums and outputs per channel pair (tg_mat_mult_pairs_s8_dsp.h) */
-        tg_widen_rows2_doubled_s8(x0, x1, depth, q->input_offset, buf);
+        tg_widen_rows_doubled_s8(x0, x1, x1, 2, depth, q->input_offset, buf);
         tg_mat_mult_pairs_widened_s8(buf, depth, cols, weights, bias, multiplier, shift, q, out0, out1);
         return;
     }
