@@ -17,6 +17,11 @@ recipe's, or MORE's as well), SpecAugment's masks (Park et al., 2019) and mutual
 pulled toward the others' mean prediction beside its labels; the peer that scores best on
 the validation windows is kept, and the peers' average is scored too (what the one kept
 would gain if it learnt all of it).
+
+The counts move by a few keywords with the float arithmetic alone (the same weights on the
+validation frames in float64 and in float32: up to 5 within 30 per hour): compare a recipe
+with the shipped weights' row of the same run, scored on the same device, and take a gain
+of a few keywords for noise.
 """
 
 from __future__ import annotations
@@ -47,20 +52,26 @@ PART_BYTES = 60 * 2 ** 20             # a part is closed before it holds more (t
 LZMA_KEEPS = 0.7                      # of the arrays' bytes, about (0.67 measured on the recordings' frames)
 
 
-def _pack(out: dict, key: str, d: _wake.StreamData) -> None:
+def _pack(out: dict, key: str, d: _wake.StreamData, exact: bool = False) -> None:
     """A recording's frames with coefficient 0 in int16 steps of C0_STEP and each other
-    coefficient in int8 steps of its own range / 127 (the steps stored beside it), its peaks
-    and its window labels."""
-    steps = np.maximum(np.abs(d.mfcc[:, 1:]).max(axis=0), 1e-9) / 127
-    out[f"{key}_c0"] = np.round(d.mfcc[:, 0] / C0_STEP).astype(np.int16)
-    out[f"{key}_rest"] = np.round(d.mfcc[:, 1:] / steps).astype(np.int8)
-    out[f"{key}_steps"] = steps
+    coefficient in int8 steps of its own range / 127 (the steps stored beside it), or with
+    `exact` as float32 (the validation's: scored there as here); its peaks and window labels."""
+    if exact:
+        out[f"{key}_mfcc"] = d.mfcc.astype(np.float32)
+    else:
+        steps = np.maximum(np.abs(d.mfcc[:, 1:]).max(axis=0), 1e-9) / 127
+        out[f"{key}_c0"] = np.round(d.mfcc[:, 0] / C0_STEP).astype(np.int16)
+        out[f"{key}_rest"] = np.round(d.mfcc[:, 1:] / steps).astype(np.int8)
+        out[f"{key}_steps"] = steps
     out[f"{key}_peaks"] = d.peaks.astype(np.uint16)
     out[f"{key}_labels"] = d.labels.astype(np.int8)
 
 
 def _unpack(z, key: str) -> _wake.StreamData:
-    mfcc = np.concatenate([z[f"{key}_c0"][:, None] * C0_STEP, z[f"{key}_rest"] * z[f"{key}_steps"]], axis=1)
+    if f"{key}_mfcc" in z.files:
+        mfcc = z[f"{key}_mfcc"].astype(np.float64)
+    else:
+        mfcc = np.concatenate([z[f"{key}_c0"][:, None] * C0_STEP, z[f"{key}_rest"] * z[f"{key}_steps"]], axis=1)
     return _wake.StreamData(mfcc, z[f"{key}_peaks"].astype(np.int64), z[f"{key}_labels"].astype(np.int64), None, [])
 
 
@@ -77,9 +88,9 @@ def _write(path: Path, arrays: dict[str, np.ndarray]) -> int:
 
 
 def export_training(folder: Path, more: bool = True) -> list[Path]:
-    """The training clips' features (float16), the validation recordings (frames, labels, the
-    keywords spoken and the length) and every training recording (the shipped recipe's, then
-    with `more` MORE's, each marked) into folder/part-K.npz, a part closed before another
+    """The training clips' features (float16), the validation recordings (frames as float32,
+    labels, the keywords spoken and the length) and every training recording (the shipped
+    recipe's, then with `more` MORE's, each marked) into folder/part-K.npz, a part closed before another
     recording would take it over PART_BYTES and before MORE's first (the first part holds the
     clips, the validation and, where they fit, the shipped recipe's recordings: all that a
     round without MORE reads). Parts of an earlier export go."""
@@ -91,7 +102,7 @@ def export_training(folder: Path, more: bool = True) -> list[Path]:
     out: dict[str, np.ndarray] = {"clips": cx.astype(np.float16), "clip_labels": cy.astype(np.int8)}
     for i, spec in enumerate(_wake.VALIDATION):
         d = _wake.stream_data(spec, with_samples=True)
-        _pack(out, f"v{i}", d)
+        _pack(out, f"v{i}", d, exact=True)
         out[f"v{i}_words"] = np.array([t.label for t in d.truth])
         out[f"v{i}_spans"] = np.array([[t.start, t.end] for t in d.truth]).reshape(-1, 2)
         out[f"v{i}_samples"] = np.array(len(d.samples))
@@ -135,7 +146,7 @@ def import_training(path: Path, recordings: bool = True) -> Training:
             if "clips" in names:
                 t.clips = (z["clips"].astype(np.float32), z["clip_labels"].astype(np.int64))
             kinds = "rv" if recordings else "v"
-            for key in sorted({n.split("_")[0] for n in names if n[0] in kinds and n.endswith("_c0")},
+            for key in sorted({n.split("_")[0] for n in names if n[0] in kinds and n.endswith("_peaks")},
                               key=lambda k: (k[0], int(k[1:]))):
                 d = _unpack(z, key)
                 if key[0] == "v":
@@ -275,8 +286,17 @@ def float_outputs(predict, data: _wake.StreamData, hop: int) -> tuple[np.ndarray
     the int8 model). `predict`: float32 windows [b, 1, 49, 10] -> probabilities [b, 12].
     (window ends in samples, u [n, 12])."""
     ends = np.arange(fe.NUM_FRAMES - 1, len(data.peaks), hop)
-    p = np.concatenate([predict(data.windows(chunk)[:, None]) for chunk in np.array_split(ends, len(ends) // 8192 + 1)])
-    return ends * fe.FRAME_STEP + fe.FRAME_LENGTH, np.clip(np.round(p * 256), 0, 255).astype(np.int64)
+    return ends * fe.FRAME_STEP + fe.FRAME_LENGTH, np.clip(np.round(_windows_through(predict, data, ends) * 256),
+                                                           0, 255).astype(np.int64)
+
+
+CHUNK = 128          # windows a forward pass: larger ones make torch's CPU convolutions map and unmap memory (5x slower)
+
+
+def _windows_through(predict, data: _wake.StreamData, ends: np.ndarray) -> np.ndarray:
+    """predict's probabilities [n, 12] for the windows ending at frames `ends`, CHUNK at a time."""
+    return np.concatenate([predict(data.windows(chunk)[:, None])
+                           for chunk in np.array_split(ends, max(1, -(-len(ends) // CHUNK)))])
 
 
 def validation_scores(predict, validation: list[tuple[_wake.StreamData, int]], hops) -> dict:
@@ -321,7 +341,7 @@ def _window_accuracy(predict, validation) -> float:
     right = total = 0
     for data, _ in validation:
         ends = np.flatnonzero(data.labels >= 0)[::10]
-        right += int((predict(data.windows(ends)[:, None]).argmax(1) == data.labels[ends]).sum())
+        right += int((_windows_through(predict, data, ends).argmax(1) == data.labels[ends]).sum())
         total += len(ends)
     return right / max(total, 1)
 
@@ -361,6 +381,7 @@ def run_recipe(name: str, recipe: Recipe, training: Training, out: Path) -> dict
         torch.manual_seed(recipe.seed)
         net, loss = Peers(recipe.peers, recipe.channels), mutual_loss(recipe.mutual)
     transform = (lambda x, rng: masks(_wake.augment(x, rng), rng)) if recipe.masks else _wake.augment
+    t0 = time.perf_counter()
     net, seconds = _wake.train(net, training.clips, recordings, recipe.epochs, recipe.lr, recipe.per_epoch,
                                seed=recipe.seed, transform=transform, loss=loss)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -377,6 +398,7 @@ def run_recipe(name: str, recipe: Recipe, training: Training, out: Path) -> dict
         kept.load_state_dict(state)
         net = kept.to(device).eval()
     result["scores"] = validation_scores(_predictor(net, device), training.validation, recipe.hops)
+    result["scoring_seconds"] = round(time.perf_counter() - t0 - seconds)
     torch.save({"state": {k: v.cpu() for k, v in net.state_dict().items()}, "seconds": seconds,
                 "recipe": asdict(recipe)}, out / f"{name}.pt")
     (out / f"{name}.json").write_text(json.dumps(result, indent=1))
@@ -423,7 +445,8 @@ def run_round(data: Path, out: Path, recipes: dict[str, Recipe], poll_s: float =
         p.start()
     t0 = time.perf_counter()
     hops = sorted({hop for recipe in recipes.values() for hop in recipe.hops})
-    shipped = {"scores": validation_scores(_predictor(stored_net(), torch.device("cpu")),
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")       # the recipes' arithmetic
+    shipped = {"scores": validation_scores(_predictor(stored_net().to(device), device),
                                            import_training(data, recordings=False).validation, hops),
                "seconds": None}
     while any(p.is_alive() for p in procs.values()):

@@ -37,14 +37,14 @@ def exported(module, tmp_path, monkeypatch):
     clips = (rng.normal(size=(4, 1, 49, 10)).astype(np.float32), rng.integers(0, 12, 4))
     made = {name: _recording(rng, wake, 600) for name in "abcd"}
     truth = [st.Truth("yes", 2.0, 2.4), st.Truth("no", 6.5, 6.9)]
-    made["v"] = _recording(rng, wake, 600, truth)
-    made["v"].samples = np.zeros(600 * FRAME_STEP + 320, np.int16)
+    made["v"] = _recording(rng, wake, 400, truth)
+    made["v"].samples = np.zeros(400 * FRAME_STEP + 320, np.int16)
     monkeypatch.setattr(wake, "training_clips", lambda: clips)
     monkeypatch.setattr(wake, "training_recordings", lambda: ["a", "b"])
     monkeypatch.setattr(wake, "more_recordings", lambda: ["c", "d"])
     monkeypatch.setattr(wake, "VALIDATION", ("v",))
     monkeypatch.setattr(wake, "stream_data", lambda spec, with_samples=False: made[spec])
-    monkeypatch.setattr(remote, "PART_BYTES", 24_000)          # about two recordings a part
+    monkeypatch.setattr(remote, "PART_BYTES", 36_000)          # about two recordings a part (9 KB each)
     monkeypatch.setattr(remote, "LZMA_KEEPS", 1.0)             # random frames do not compress
     stale = tmp_path / "data" / "part-9.npz"
     stale.parent.mkdir()
@@ -56,11 +56,12 @@ def exported(module, tmp_path, monkeypatch):
 def test_round_export_travels_in_parts(module, exported, tmp_path):
     """Every part is under PART_BYTES; the folder gives back the clips, the recordings in order
     (MORE's marked), their frames within half a step, peaks and labels exactly, the validation
-    recording with its keywords and length; an earlier export's parts are gone."""
+    recording's frames as float32 with its keywords and length; an earlier export's parts are
+    gone."""
     remote = module("round")
     clips, made, paths = exported
     assert len(paths) >= 3 and sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(p.name for p in paths)
-    assert all(p.stat().st_size <= 24_000 for p in paths)
+    assert all(p.stat().st_size <= 36_000 for p in paths)
     t = remote.import_training(tmp_path / "data")
     assert np.array_equal(t.clips[0], clips[0].astype(np.float16).astype(np.float32))
     assert np.array_equal(t.clips[1], clips[1]) and t.more == [False, False, True, True]
@@ -70,6 +71,8 @@ def test_round_export_travels_in_parts(module, exported, tmp_path):
         assert np.all(np.abs(b.mfcc - d.mfcc) <= steps / 2 + 1e-9)
     (v, length), = t.validation
     assert v.truth == made["v"].truth and length == len(made["v"].samples)
+    np.testing.assert_array_equal(v.mfcc, made["v"].mfcc.astype(np.float32))     # scored there as here
+    assert np.array_equal(v.peaks, made["v"].peaks) and np.array_equal(v.labels, made["v"].labels)
     for path in paths:                         # MORE's in parts of their own: a round without them takes the first
         assert len(set(remote.import_training(path).more)) == 1
     assert remote.exported_more(tmp_path / "data") and not remote.exported_more(paths[0])
