@@ -1,13 +1,13 @@
 """Training rounds of the wake word on another machine (a CUDA device without espeak-ng or the
-corpus; examples/kws/wakeword_kws.py `--export`, `--train-from`, `--round`, `--adopt`).
+corpus; examples/kws/wakeword_kws.py `--export`, `--train-from`, `--round`, `--score`, `--adopt`).
 
 Here, `export_training(FOLDER)` writes everything _wake.train reads and the validation
-recordings into FOLDER/part-1.npz, part-2.npz, ... (each under PART_BYTES, so that one part
-travels to a lent machine at a time). There, `import_training(FOLDER)` reads them back, and
-`run_round(FOLDER, OUT, RECIPES)` trains several recipes at once, one process each on the
-one device, and scores each on the validation voices through the float model's outputs
-rounded to the int8 model's grid (a proxy of the device's scores: _wake.tune later tunes the
-adopted model's detector on the int8 model itself):
+recordings into FOLDER/part-1.npz, part-2.npz, ..., each small enough to travel to a lent
+machine with the working tree in one call (part_bytes). There, `import_training(FOLDER)` reads
+them back, and `run_round(FOLDER, OUT, RECIPES)` trains several recipes at once, one process
+each on the one device, and scores each on the validation voices through the float model's
+outputs rounded to the int8 model's grid (a proxy of the device's scores: _wake.tune later
+tunes the adopted model's detector on the int8 model itself), beside the shipped weights:
 
     recipe    hop  within 15/h  within 30/h  within 60/h   (keywords detected, of the validation's)
 
@@ -16,18 +16,31 @@ recipe's, or MORE's as well), SpecAugment's masks (Park et al., 2019) and mutual
 (Zhang et al., 2018): `peers` networks trained side by side as one grouped network, each
 pulled toward the others' mean prediction beside its labels; the peer that scores best on
 the validation windows is kept, and the peers' average is scored too (what the one kept
-would gain if it learnt all of it).
+would gain if it learnt all of it). OUT gets a NAME.pt per recipe (the kept weights, the
+recipe, and its scores as JSON under "result"), NAME.log, NAME.json and round.json.
 
 The counts move by a few keywords with the float arithmetic alone (the same weights on the
 validation frames in float64 and in float32: up to 5 within 30 per hour): compare a recipe
 with the shipped weights' row of the same run, scored on the same device, and take a gain
 of a few keywords for noise.
+
+On a lent machine (a session's device time is 15 minutes; a call may run 10, and what it
+leaves in $OUT comes back, at most 8 files):
+
+    python examples/kws/wakeword_kws.py --export build/wake-data      # here: synthesis, about 25 min on 2 cores
+    # one call per part but the last, each carrying one (an ignored path stays on a warm machine):
+    #   carry ["build/wake-data/part-K.npz"], command "ls -l build/wake-data"
+    # the last carries the last part and runs the round, leaving time to copy what it made:
+    #   timeout 560 python3 examples/kws/wakeword_kws.py --round build/wake-data build/round [RECIPE ...];
+    #   cp build/round/*.pt build/round/round.json $OUT/
+    python examples/kws/wakeword_kws.py --adopt OUT/NAME.pt "an H100"   # here, the recipe that gained most
 """
 
 from __future__ import annotations
 
 import json
 import multiprocessing
+import subprocess
 import sys
 import time
 import traceback
@@ -48,8 +61,9 @@ from tinygen.ref import mfcc as fe
 SHIPPED = Path(__file__).resolve().parent / "wakeword_kws.py"
 
 C0_STEP = 1 / 256                     # coefficient 0 of an exported recording's frames, in int16 steps of this
-PART_BYTES = 60 * 2 ** 20             # a part is closed before it holds more (the lent machine takes 64 MiB)
-LZMA_KEEPS = 0.7                      # of the arrays' bytes, about (0.67 measured on the recordings' frames)
+TRAVELS = 64 * 2 ** 20                # a lent machine takes this much of working tree and carried files a call
+PART_BYTES = 28 * 2 ** 20             # where git cannot say what travels (part_bytes)
+LZMA_KEEPS = 0.7                      # of the integer arrays' bytes, about (0.67 measured on the recordings')
 
 
 def _pack(out: dict, key: str, d: _wake.StreamData, exact: bool = False) -> None:
@@ -87,14 +101,33 @@ def _write(path: Path, arrays: dict[str, np.ndarray]) -> int:
     return path.stat().st_size
 
 
-def export_training(folder: Path, more: bool = True) -> list[Path]:
+def part_bytes() -> int:
+    """The largest part that travels with this working tree in one call: TRAVELS less the files
+    git would send (tracked, and untracked ones it does not ignore) and 1 MiB; PART_BYTES where
+    git cannot tell."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                                capture_output=True, check=True).stdout.split(b"\0")
+    except (OSError, subprocess.CalledProcessError):
+        return PART_BYTES
+    tree = sum((root / name.decode()).stat().st_size for name in listed if name and (root / name.decode()).is_file())
+    return max(TRAVELS - tree - 2 ** 20, 4 * 2 ** 20)
+
+
+def _compressed(arrays: dict[str, np.ndarray]) -> float:
+    """About the bytes LZMA makes of the arrays: integers to LZMA_KEEPS, floats kept whole."""
+    return sum(a.nbytes * (1.0 if a.dtype.kind == "f" else LZMA_KEEPS) for a in arrays.values())
+
+
+def export_training(folder: Path, more: bool = True, limit: int | None = None) -> list[Path]:
     """The training clips' features (float16), the validation recordings (frames as float32,
     labels, the keywords spoken and the length) and every training recording (the shipped
     recipe's, then with `more` MORE's, each marked) into folder/part-K.npz, a part closed before another
-    recording would take it over PART_BYTES and before MORE's first (the first part holds the
-    clips, the validation and, where they fit, the shipped recipe's recordings: all that a
-    round without MORE reads). Parts of an earlier export go."""
-    folder = Path(folder)
+    recording would take it over `limit` bytes (part_bytes(): so that each part travels to a
+    lent machine in one call, with the working tree) and before MORE's first (a round without
+    MORE's reads the parts before). Parts of an earlier export go."""
+    folder, limit = Path(folder), limit or part_bytes()
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("part-*.npz"):
         old.unlink()
@@ -111,13 +144,13 @@ def export_training(folder: Path, more: bool = True) -> list[Path]:
     for i, (spec, extra) in enumerate(specs):
         _pack(out, f"r{i}", _wake.stream_data(spec))
         out[f"r{i}_more"] = np.array(extra)
-        one = sum(a.nbytes for k, a in out.items() if k.startswith(f"r{i}_"))
+        one = _compressed({k: a for k, a in out.items() if k.startswith(f"r{i}_")})
         last = i == len(specs) - 1 or specs[i + 1][1] != extra              # MORE's begin in a part of their own
-        if LZMA_KEEPS * (sum(a.nbytes for a in out.values()) + one) >= PART_BYTES or last:
+        if _compressed(out) + one >= limit or last:
             paths.append(folder / f"part-{len(paths) + 1}.npz")
-            if _write(paths[-1], out) > PART_BYTES:
+            if _write(paths[-1], out) > limit:
                 paths[-1].unlink()
-                raise SystemExit(f"{paths[-1]} came out over {PART_BYTES >> 20} MiB: raise LZMA_KEEPS in _round.py")
+                raise SystemExit(f"{paths[-1]} came out over {limit / 2 ** 20:.1f} MiB: raise LZMA_KEEPS in _round.py")
             out = {}
     return paths
 
@@ -400,7 +433,7 @@ def run_recipe(name: str, recipe: Recipe, training: Training, out: Path) -> dict
     result["scores"] = validation_scores(_predictor(net, device), training.validation, recipe.hops)
     result["scoring_seconds"] = round(time.perf_counter() - t0 - seconds)
     torch.save({"state": {k: v.cpu() for k, v in net.state_dict().items()}, "seconds": seconds,
-                "recipe": asdict(recipe)}, out / f"{name}.pt")
+                "recipe": asdict(recipe), "result": json.dumps(result)}, out / f"{name}.pt")
     (out / f"{name}.json").write_text(json.dumps(result, indent=1))
     return result
 

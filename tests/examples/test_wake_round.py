@@ -44,12 +44,11 @@ def exported(module, tmp_path, monkeypatch):
     monkeypatch.setattr(wake, "more_recordings", lambda: ["c", "d"])
     monkeypatch.setattr(wake, "VALIDATION", ("v",))
     monkeypatch.setattr(wake, "stream_data", lambda spec, with_samples=False: made[spec])
-    monkeypatch.setattr(remote, "PART_BYTES", 36_000)          # about two recordings a part (9 KB each)
     monkeypatch.setattr(remote, "LZMA_KEEPS", 1.0)             # random frames do not compress
     stale = tmp_path / "data" / "part-9.npz"
     stale.parent.mkdir()
     stale.write_bytes(b"an earlier export")
-    paths = remote.export_training(tmp_path / "data")
+    paths = remote.export_training(tmp_path / "data", limit=36_000)      # about two recordings (9 KB) a part
     return clips, made, paths
 
 
@@ -76,6 +75,12 @@ def test_round_export_travels_in_parts(module, exported, tmp_path):
     for path in paths:                         # MORE's in parts of their own: a round without them takes the first
         assert len(set(remote.import_training(path).more)) == 1
     assert remote.exported_more(tmp_path / "data") and not remote.exported_more(paths[0])
+
+
+def test_round_parts_travel_with_the_tree(module):
+    """A part and what git would send of this checkout fit what a lent machine takes a call."""
+    remote = module("round")
+    assert 4 * 2 ** 20 <= remote.part_bytes() <= remote.TRAVELS - 2 ** 20
 
 
 def test_round_export_refuses_an_empty_folder(module, tmp_path):
