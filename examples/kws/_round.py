@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import time
@@ -474,8 +475,15 @@ def run_round(data: Path, out: Path, recipes: dict[str, Recipe], poll_s: float =
     ctx = multiprocessing.get_context("spawn")
     procs = {name: ctx.Process(target=_child, args=(name, recipe, str(data), str(out)))
              for name, recipe in recipes.items()}
-    for p in procs.values():
-        p.start()
+    threads = {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"} - set(os.environ)
+    share = str(max(1, (os.cpu_count() or 1) // len(recipes)))           # the cores, shared out (numpy's BLAS)
+    os.environ.update(dict.fromkeys(threads, share))                      # what the children start with
+    try:
+        for p in procs.values():
+            p.start()
+    finally:
+        for name in threads:
+            del os.environ[name]
     t0 = time.perf_counter()
     hops = sorted({hop for recipe in recipes.values() for hop in recipe.hops})
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")       # the recipes' arithmetic
