@@ -221,11 +221,11 @@ class Recipe:
 
 # The next GPU round's recipes, each about 6 minutes on one H100 or H200 with six at once (the
 # shipped recipe, 30 epochs, took 455 s as one of four). Scored at a hop of 4 frames (80 ms):
-# the shipped weights lose at most 2 of the 1,047 validation keywords there against 2 frames
-# (`--score`), and half the inferences leave the F746 room for about twice the network
-# (kws-stream: 58,136 instructions a frame for the front end, 5.9 M an inference for the
-# 96-channel DS-CNN, 69.6% of a 216 MHz core at 2 frames; 128 channels about 59% at 4, 144
-# about 74%).
+# the shipped weights lose nothing measurable there against 2 frames (`--score`), and half the
+# inferences leave the F746 room for about twice the network. `tinygen hil` of the DS-CNN on
+# the f746zg stand-in (seeded weights): 5.93 M instructions an inference at 96 channels, 9.75 M
+# at 128, 12.0 M at 144; with the front end's 58,136 a frame (kws-stream), 128 channels take 58%
+# of a 216 MHz core at a hop of 4 frames and 144 take 71%, where 96 take 69.6% at 2.
 RECIPES = {
     "control": Recipe(hops=(2, 4)),                        # the shipped recipe at this round's epochs and seed
     "wide128": Recipe(channels=128),
