@@ -354,7 +354,7 @@ def validation_scores(predict, validation: list[tuple[_wake.StreamData, int]], h
             best = max(((p.hits, -p.false_accepts, smooth, refractory) for smooth, refractory, points in settings
                         if (p := cv.operating_point(points, budget)) is not None), default=(0, 0, None, None))
             scores[str(hop)][str(budget)] = {"hits": best[0], "false_accepts": -best[1], "smooth": best[2],
-                                   "refractory_ms": best[3]}
+                                             "refractory_ms": best[3]}
     return scores
 
 
@@ -383,10 +383,8 @@ def _window_accuracy(predict, validation) -> float:
 def stored_net(path: Path | None = None) -> nn.Sequential:
     """The DS-CNN of a state file (torch.save of {"state": ...}: the shipped wakeword_kws.pt by
     default, or --train-from's and the round's), as wide as its weights."""
-    state = torch.load(path or _kws.weights_path(SHIPPED), weights_only=True)["state"]
-    net = _kws.dscnn(channels=len(state["0.weight"]))
-    net.load_state_dict({k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()})
-    return net.eval()
+    path = path or SHIPPED                                    # _kws reads <path>.pt: the state file itself
+    return _kws.load(_kws.dscnn(channels=len(_kws._stored(path)["state"]["0.weight"])), path)
 
 
 def score_stored(data: Path, paths: list[Path], hops=(2, 4)) -> dict[str, dict]:
