@@ -78,6 +78,38 @@ def dscnn(plan: Plan = Plan(), channels: int = CHANNELS) -> nn.Sequential:
     return nn.Sequential(*mods)
 
 
+class Average(nn.Module):
+    """Networks on the same input, their outputs (the probabilities) averaged: an ensemble that
+    tinygen compiles as one model (the networks one after another on the device, the mean an
+    int8 add and multiply)."""
+
+    def __init__(self, nets: list[nn.Module]):
+        super().__init__()
+        self.nets = nn.ModuleList(nets)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.nets[0](x)
+        for net in self.nets[1:]:
+            out = out + net(x)
+        return out * (1 / len(self.nets))
+
+
+def ensemble(plan: Plan = Plan(), channels: int = CHANNELS, members: int = 1) -> nn.Module:
+    """The DS-CNN, or the Average of `members` of them."""
+    return dscnn(plan, channels) if members == 1 else Average([dscnn(plan, channels) for _ in range(members)])
+
+
+def net_for(state: dict[str, torch.Tensor]) -> nn.Module:
+    """The (untrained) DS-CNN, or Average of DS-CNNs, that a float model's state dict fits."""
+    if "0.weight" in state:
+        return dscnn(channels=len(state["0.weight"]))
+    members = sorted({int(k.split(".")[1]) for k in state if k.startswith("nets.")})
+    if not members:
+        raise ModelError("these weights are neither a DS-CNN's nor an Average of DS-CNNs'",
+                         hint="give a state file that wakeword_kws.py, --train-from or --round wrote")
+    return Average([dscnn(channels=len(state[f"nets.{m}.0.weight"])) for m in members])
+
+
 FLOAT_MODEL = HERE / "dscnn_kws.py"
 
 
@@ -213,16 +245,32 @@ their epochs and learning rates were set after a few runs scored on the test cli
 """
 
 
-def update_results(name: str, file: str, acc: str, bits: str, epochs: int, seconds: float) -> None:
-    """Rewrite this model's row of the accuracy table; sections after the table are kept."""
-    from tinygen.audio import speech
-
+def _table_rows() -> tuple[list[str], str]:
+    """The accuracy table's rows and what follows the table in RESULTS.md."""
     text = RESULTS.read_text() if RESULTS.exists() else ""
     table = text[text.index("| model |"):] if "| model |" in text else ""
     tail = table[table.index("\n\n"):] if "\n\n" in table else "\n"
-    rows = [r for r in re.findall(r"^\| (?!model \||---).*$", table.split("\n\n")[0], re.MULTILINE)
-            if not r.startswith(f"| {name} |")]
-    rows.append(f"| {name} | {file} | {acc} | {bits} | {epochs} | {seconds:.0f} |")
+    return re.findall(r"^\| (?!model \||---).*$", table.split("\n\n")[0], re.MULTILINE), tail
+
+
+def results_row(name: str) -> tuple[str, str]:
+    """The epochs and the seconds the accuracy table gives this model."""
+    for row in _table_rows()[0]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if cells[0] == name:
+            return cells[4], cells[5]
+    raise SystemExit(f"RESULTS.md's accuracy table has no row {name}")
+
+
+def update_results(name: str, file: str, acc: str, bits: str, epochs: int | str, seconds: float | str) -> None:
+    """Rewrite this model's row of the accuracy table; sections after the table are kept.
+    (An ensemble's epochs and seconds are its members', joined by " + ".)"""
+    from tinygen.audio import speech
+
+    rows, tail = _table_rows()
+    rows = [r for r in rows if not r.startswith(f"| {name} |")]
+    took = seconds if isinstance(seconds, str) else f"{seconds:.0f}"
+    rows.append(f"| {name} | {file} | {acc} | {bits} | {epochs} | {took} |")
     head = RESULTS_HEAD.format(espeak=speech.espeak_version().split(":")[-1].strip(), train=len(dataset("train")[1]),
                                test=len(dataset("test")[1]), test_voices=", ".join(speech.TEST_VARIANTS))
     RESULTS.write_text(head + "\n".join(sorted(rows)) + tail)

@@ -16,7 +16,8 @@ recipe's, or MORE's as well), SpecAugment's masks (Park et al., 2019) and mutual
 (Zhang et al., 2018): `peers` networks trained side by side as one grouped network, each
 pulled toward the others' mean prediction beside its labels; the peer that scores best on
 the validation windows is kept, and the peers' average is scored too (what the one kept
-would gain if it learnt all of it). OUT gets a NAME.pt per recipe (the kept weights, the
+would gain if it learnt all of it); or (`keep_all`) all the peers are kept, as one
+_kws.Average of them, what the device then runs. OUT gets a NAME.pt per recipe (the kept weights, the
 recipe, and its scores as JSON under "result"), NAME.log, NAME.json and round.json.
 
 The counts move by a few keywords with the float arithmetic alone (the same weights on the
@@ -34,6 +35,7 @@ leaves in $OUT comes back, at most 8 files):
     #   timeout 560 python3 examples/kws/wakeword_kws.py --round build/wake-data build/round [RECIPE ...];
     #   cp build/round/*.pt build/round/round.json $OUT/
     python examples/kws/wakeword_kws.py --adopt OUT/NAME.pt "an H100"   # here, the recipe that gained most
+    # (a pair kept together, or states averaged: --adopt A.pt B.pt WHERE, with MEMBERS set to match)
 """
 
 from __future__ import annotations
@@ -214,6 +216,7 @@ class Recipe:
     seed: int = 2
     peers: int = 1                    # networks trained side by side (mutual learning); 1: the shipped recipe's loss
     mutual: float = 1.0               # the weight of each peer's pull toward the others' mean (KL divergence)
+    keep_all: bool = False            # keep every peer, as an Average (n times the instructions), not the best one
     masks: bool = False               # SpecAugment's masks after the warp and the stretch
     more: bool = False                # MORE's recordings too
     hops: tuple[int, ...] = (4,)      # the hops scored (4 frames: half the inferences, room for a wider network)
@@ -231,6 +234,7 @@ RECIPES = {
     "wide128": Recipe(channels=128),
     "wide144": Recipe(channels=144),
     "mutual4": Recipe(peers=4),
+    "pair": Recipe(peers=2, keep_all=True),                # two peers averaged: at a hop of 4, one peer's time at 2
     "masks": Recipe(masks=True),
     "more": Recipe(more=True),
 }
@@ -380,23 +384,72 @@ def _window_accuracy(predict, validation) -> float:
     return right / max(total, 1)
 
 
-def stored_net(path: Path | None = None) -> nn.Sequential:
-    """The DS-CNN of a state file (torch.save of {"state": ...}: the shipped wakeword_kws.pt by
-    default, or --train-from's and the round's), as wide as its weights."""
-    path = path or SHIPPED                                    # _kws reads <path>.pt: the state file itself
-    return _kws.load(_kws.dscnn(channels=len(_kws._stored(path)["state"]["0.weight"])), path)
+def stored_net(path: Path | str | None = None) -> nn.Module:
+    """The network of a state file (torch.save of {"state": ...}: the shipped wakeword_kws.pt by
+    default or for "shipped", or --train-from's and the round's), as wide as its weights: a
+    DS-CNN or an Average of them. "A.pt+B.pt" averages the networks of several."""
+    if path is not None and "+" in str(path):
+        members = [stored_net(part) for part in str(path).split("+")]
+        return _kws.Average([m for net in members for m in (net.nets if isinstance(net, _kws.Average) else [net])])
+    path = SHIPPED if path in (None, "shipped") else Path(path)   # _kws reads <path>.pt: the state file itself
+    return _kws.load(_kws.net_for(_kws._stored(path)["state"]), path)
+
+
+def state_name(path: Path | str | None) -> str:
+    """What the tables call a state file (or several, joined by +)."""
+    return "+".join("shipped" if p in (None, "shipped") else Path(p).stem for p in str(path).split("+")) \
+        if path is not None else "shipped"
+
+
+def adoptable(states: list[str], channels: int, members: int, hop: int, epochs: int, per_epoch: int
+              ) -> tuple[nn.Module, str, int, str]:
+    """What `wakeword_kws.py --adopt STATE.pt [STATE.pt ...] WHERE` saves: the one DS-CNN, or
+    the Average of the states' networks ("shipped": the shipped weights, its epochs and
+    seconds as the accuracy table has them), with the epochs, the windows a draw and the
+    seconds for that table (several members': joined by " + "; `epochs` and `per_epoch` where
+    a state names no recipe). Refuses, in one line and before anything is written, a state
+    that is missing, another width, another number of networks or scored at another hop."""
+    nets, spent, took = [], [], []
+    for state in states:
+        path = SHIPPED.with_suffix(".pt") if state == "shipped" else Path(state)
+        if not path.is_file():
+            raise SystemExit(f"{state}: no such state file")
+        trained = torch.load(path, weights_only=True)
+        recipe = trained.get("recipe", {})
+        if hop not in recipe.get("hops", [hop]):
+            raise SystemExit(f"{state} was scored at a hop of {' or '.join(map(str, recipe['hops']))} frames: set HOP "
+                             f"in _wake.py to it first (it is {hop})")
+        net = stored_net(state)
+        for member in net.nets if isinstance(net, _kws.Average) else [net]:
+            if len(member[0].weight) != channels:
+                raise SystemExit(f"{state} is {len(member[0].weight)} channels wide: set CHANNELS = "
+                                 f"{len(member[0].weight)} in wakeword_kws.py first")
+            nets.append(member)
+        if state == "shipped":
+            row = _kws.results_row("wakeword")
+            spent.append(row[0])
+            took.append(row[1])
+        else:
+            spent.append(str(recipe.get("epochs", epochs)))
+            took.append(f"{trained['seconds']:.0f}")
+            per_epoch = recipe.get("per_epoch", per_epoch) if len(nets) == 1 else per_epoch
+    if len(nets) != members:
+        hold = "holds" if len(states) == 1 else "hold"
+        raise SystemExit(f"{' '.join(states)} {hold} {len(nets)} networks: set MEMBERS = {len(nets)} in "
+                         f"wakeword_kws.py first")
+    return (nets[0] if members == 1 else _kws.Average(nets)).eval(), " + ".join(spent), per_epoch, " + ".join(took)
 
 
 def score_stored(data: Path, paths: list[Path], hops=(2, 4)) -> dict[str, dict]:
     """Each state file's validation_scores on the export's validation recordings (the shipped
-    weights' where `paths` is empty): `wakeword_kws.py --score DATA [STATE.pt ...]`."""
+    weights' where `paths` is empty; "A.pt+B.pt": their networks averaged, stored_net):
+    `wakeword_kws.py --score DATA [STATE.pt ...]`."""
     validation = import_training(data, recordings=False).validation
     results = {}
     for path in paths or [None]:
         t0 = time.perf_counter()
         scores = validation_scores(_predictor(stored_net(path), torch.device("cpu")), validation, hops)
-        results["shipped" if path is None else Path(path).stem] = {"scores": scores,
-                                                                    "seconds": round(time.perf_counter() - t0)}
+        results[state_name(path)] = {"scores": scores, "seconds": round(time.perf_counter() - t0)}
     print(table(results, "scored in"), flush=True)
     return results
 
@@ -404,8 +457,9 @@ def score_stored(data: Path, paths: list[Path], hops=(2, 4)) -> dict[str, dict]:
 # ---------------------------------------------------------------------------------------- the round
 
 def run_recipe(name: str, recipe: Recipe, training: Training, out: Path) -> dict:
-    """Train one recipe, keep its best peer (out/NAME.pt: what `wakeword_kws.py --adopt` takes),
-    score it (and the peers' mean) on the validation recordings; out/NAME.json, returned."""
+    """Train one recipe, keep its best peer or all of them (out/NAME.pt: what `wakeword_kws.py
+    --adopt` takes), score it (and the peers' mean) on the validation recordings; out/NAME.json,
+    returned."""
     recordings = [r for r, extra in zip(training.recordings, training.more) if recipe.more or not extra]
     if recipe.peers == 1:
         net, loss = _kws.dscnn(channels=recipe.channels), _wake.cross_entropy
@@ -425,9 +479,10 @@ def run_recipe(name: str, recipe: Recipe, training: Training, out: Path) -> dict
         peer = int(np.argmax(accuracy))
         result |= {"peer": peer, "peer_window_accuracy": accuracy,
                    "average": validation_scores(_predictor(net, device), training.validation, recipe.hops)}
-        state = peer_state(net.cpu(), peer)
-        kept = _kws.dscnn(channels=recipe.channels)
-        kept.load_state_dict(state)
+        peers = range(net.n) if recipe.keep_all else [peer]
+        kept = _kws.ensemble(channels=recipe.channels, members=len(peers))
+        for k, member in zip(peers, kept.nets if recipe.keep_all else [kept]):
+            member.load_state_dict(peer_state(net.cpu(), k))
         net = kept.to(device).eval()
     result["scores"] = validation_scores(_predictor(net, device), training.validation, recipe.hops)
     result["scoring_seconds"] = round(time.perf_counter() - t0 - seconds)

@@ -493,13 +493,15 @@ def run(name: str, plan: _kws.Plan, model_file: str, channels: int, epochs: int,
     adopt(name, plan, net, model_file, channels, epochs, per_epoch, seconds, "one CPU thread")
 
 
-def adopt(name: str, plan: _kws.Plan, net: nn.Sequential, model_file: str, channels: int, epochs: int,
-          per_epoch: int, seconds: float, where: str) -> None:
-    """Save trained weights as the model file's, evaluate them on the test clips, tune the
-    detector on the validation recording; print and update RESULTS.md."""
+def adopt(name: str, plan: _kws.Plan, net: nn.Module, model_file: str, channels: int, epochs: int | str,
+          per_epoch: int, seconds: float | str, where: str) -> None:
+    """Save trained weights (a DS-CNN or an Average of them) as the model file's, evaluate them
+    on the test clips, tune the detector on the validation recording; print and update
+    RESULTS.md. An Average's epochs and seconds are its members', joined by " + "."""
     path = _kws.save(net, model_file)
     acc = _kws.accuracy(net)
-    print(f"{name}: trained {epochs} epochs in {seconds:.0f} s ({where}), saved {path.name} "
+    took = seconds if isinstance(seconds, str) else f"{seconds:.0f}"
+    print(f"{name}: trained {epochs} epochs in {took} s ({where}), saved {path.name} "
           f"({path.stat().st_size / 1024:.0f} KB); eval accuracy {acc:.2%} on the test clips", flush=True)
     _kws.update_results(name, Path(model_file).name, f"{acc:.2%}", plan.bits(), epochs, seconds)
     tune_stored(name, model_file, channels, per_epoch)

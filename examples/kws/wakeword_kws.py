@@ -21,7 +21,8 @@ with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md.
     python examples/kws/wakeword_kws.py --train-from DATA STATE.pt   # there: trains this recipe, saves the weights
     python examples/kws/wakeword_kws.py --round DATA OUT [RECIPE ...]  # there: _round.py's recipes at once, scored
     python examples/kws/wakeword_kws.py --score DATA [STATE.pt ...]  # the shipped (or those) weights, scored so
-    python examples/kws/wakeword_kws.py --adopt STATE.pt "an H100"   # here: saves, evaluates, tunes
+    python examples/kws/wakeword_kws.py --adopt STATE.pt [STATE.pt ...] "an H100"   # here: saves (several:
+                                            # their networks averaged), evaluates, tunes
 
     tinygen listen examples/kws/wakeword_kws.py --board f746zg --emulate --stream REC.wav --truth REC.csv \\
         $(python examples/kws/wakeword_kws.py --listen-options)
@@ -42,9 +43,11 @@ import _wake
 
 PLAN = _kws.Plan()
 CHANNELS, EPOCHS, LR, WINDOWS_PER_EPOCH = 96, 30, 1e-3, 150_000
+MEMBERS = 1                           # networks averaged (_kws.Average)
 
 
-model, example_input, calibration_data = _kws.model_file_functions(lambda: _kws.dscnn(PLAN, CHANNELS), __file__)
+model, example_input, calibration_data = _kws.model_file_functions(lambda: _kws.ensemble(PLAN, CHANNELS, MEMBERS),
+                                                                   __file__)
 
 
 if __name__ == "__main__":
@@ -67,18 +70,9 @@ if __name__ == "__main__":
         if unknown:
             raise SystemExit(f"no recipe {', '.join(unknown)}: the recipes are {', '.join(_round.RECIPES)} (_round.py)")
         _round.run_round(sys.argv[2], sys.argv[3], {n: _round.RECIPES[n] for n in sys.argv[4:] or _round.RECIPES})
-    elif sys.argv[1:2] == ["--adopt"] and len(sys.argv) == 4:
-        trained = torch.load(sys.argv[2], weights_only=True)
-        width, hops = len(trained["state"]["0.weight"]), trained.get("recipe", {}).get("hops", [_wake.HOP])
-        if width != CHANNELS:
-            raise SystemExit(f"{sys.argv[2]} is {width} channels wide: set CHANNELS = {width} in wakeword_kws.py first")
-        if _wake.HOP not in hops:
-            raise SystemExit(f"{sys.argv[2]} was scored at a hop of {' or '.join(map(str, hops))} frames: set HOP in "
-                             f"_wake.py to it first (it is {_wake.HOP})")
-        net = _kws.dscnn(PLAN, CHANNELS)
-        net.load_state_dict(trained["state"])
-        recipe = trained.get("recipe", {})
-        _wake.adopt("wakeword", PLAN, net.eval(), __file__, CHANNELS, recipe.get("epochs", EPOCHS),
-                    recipe.get("per_epoch", WINDOWS_PER_EPOCH), trained["seconds"], sys.argv[3])
+    elif sys.argv[1:2] == ["--adopt"] and len(sys.argv) >= 4:
+        net, epochs, per_epoch, seconds = _round.adoptable(sys.argv[2:-1], CHANNELS, MEMBERS, _wake.HOP, EPOCHS,
+                                                           WINDOWS_PER_EPOCH)
+        _wake.adopt("wakeword", PLAN, net, __file__, CHANNELS, epochs, per_epoch, seconds, sys.argv[-1])
     else:
         _wake.run("wakeword", PLAN, __file__, CHANNELS, EPOCHS, LR, WINDOWS_PER_EPOCH)

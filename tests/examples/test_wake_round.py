@@ -136,6 +136,35 @@ class _Draws:
         return np.full(n, self.starts.pop(0))
 
 
+def test_round_states_average(module, tmp_path):
+    """"A.pt+B.pt" is the Average of the two states' networks (an Average's members taken
+    apart, so that averages of averages stay flat); a state that is neither a DS-CNN's nor an
+    Average's is refused in one line."""
+    remote, kws = module("round"), module("wake")._kws
+    nets = []
+    for seed, name in ((1, "a"), (2, "b")):
+        torch.manual_seed(seed)
+        net = kws.dscnn(channels=4)
+        for p in net.parameters():
+            p.data.normal_()
+        nets.append(net.eval())
+        torch.save({"state": net.state_dict(), "seconds": 1.0}, tmp_path / f"{name}.pt")
+    pair = kws.Average(nets).eval()
+    torch.save({"state": pair.state_dict(), "seconds": 2.0}, tmp_path / "pair.pt")
+    x = torch.randn(5, 1, 49, 10)
+    with torch.no_grad():
+        mean = (nets[0](x) + nets[1](x)) / 2
+        both = remote.stored_net(f"{tmp_path / 'a.pt'}+{tmp_path / 'b.pt'}")
+        torch.testing.assert_close(both(x), mean)
+        torch.testing.assert_close(remote.stored_net(tmp_path / "pair.pt")(x), mean)
+        three = remote.stored_net(f"{tmp_path / 'pair.pt'}+{tmp_path / 'a.pt'}")
+        assert len(three.nets) == 3
+        torch.testing.assert_close(three(x), (2 * mean + nets[0](x)) / 3)
+    assert remote.state_name(f"shipped+{tmp_path / 'a.pt'}") == "shipped+a" and remote.state_name(None) == "shipped"
+    with pytest.raises(kws.ModelError, match="neither a DS-CNN's nor an Average"):
+        kws.net_for({"stem.weight": torch.zeros(1)})
+
+
 def test_round_masks(module):
     """Both time runs set their frames to the window's mean frame; the band flattens those mel
     bins of the log-mel envelope to the frame's mean, seen through the 10 coefficients."""
@@ -195,14 +224,16 @@ def test_round_float_proxy_counts_the_detectors_hits(module):
 
 
 def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
-    """Three tiny recipes (one with two peers, one that fails) at once, each a process of its
-    own: the weights of those that finish load into the DS-CNN `--adopt` builds, their scores
-    and the shipped weights' reach round.json and the table, the failure is named after it;
-    `--score` scores a kept state again to the same numbers."""
+    """Three tiny recipes (one with two peers kept together, one that fails) at once, each a
+    process of its own: the weights of those that finish load into the DS-CNN or the Average
+    that `--adopt` builds, their scores and the shipped weights' reach round.json and the
+    table, the failure is named after it; `--score` scores the kept states again to the same
+    numbers."""
     wake, remote = module("wake"), module("round")
     paths = exported[2]
     tiny = remote.Recipe(channels=4, epochs=1, per_epoch=64, hops=(2,))
-    recipes = {"one": tiny, "two": remote.Recipe(channels=4, epochs=1, per_epoch=64, peers=2, more=True, hops=(4,)),
+    recipes = {"one": tiny, "two": remote.Recipe(channels=4, epochs=1, per_epoch=64, peers=2, keep_all=True, more=True,
+                                        hops=(4,)),
                "bad": remote.Recipe(channels=4, epochs=1, per_epoch=10 ** 6)}        # more windows than there are
     with pytest.raises(SystemExit, match="recipe two trains on MORE's recordings too"):
         remote.run_round(paths[0], tmp_path / "out", recipes)
@@ -212,8 +243,8 @@ def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
     assert set(results) == {"shipped", "one", "two"} and "ValueError" in (tmp_path / "out" / "bad.log").read_text()
     assert results["one"]["recordings"] == 2 and results["two"]["recordings"] == 4
     assert "average" in results["two"] and results["two"]["peer"] in (0, 1)
-    for name, hop in (("one", "2"), ("two", "4")):
-        net = wake._kws.dscnn(channels=4)
+    for name, hop, members in (("one", "2", 1), ("two", "4", 2)):
+        net = wake._kws.ensemble(channels=4, members=members)
         net.load_state_dict(torch.load(tmp_path / "out" / f"{name}.pt", weights_only=True)["state"])
         assert results[name]["scores"][hop]["keywords"] == 2
         assert 0 <= results[name]["scores"][hop]["60"]["hits"] <= 2
@@ -222,6 +253,8 @@ def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
     assert "two (mean)" in table and table.count("/ 2") == 5 * 3
     again = remote.score_stored(tmp_path / "data", [tmp_path / "out" / "one.pt"], hops=(2,))
     assert again["one"]["scores"] == results["one"]["scores"]             # --score: the same weights, the same scores
+    again = remote.score_stored(tmp_path / "data", [tmp_path / "out" / "two.pt"], hops=(4,))
+    assert again["two"]["scores"] == results["two"]["scores"]             # the pair, loaded as an Average
 
 
 def test_round_tuning_takes_the_hop(module):
@@ -242,15 +275,21 @@ def test_round_tuning_takes_the_hop(module):
 
 def test_round_adopt_refuses_another_width_or_hop(module, tmp_path):
     """`--adopt` of a round's weights that the model file cannot take says what to change, in
-    one line, before anything is written."""
+    one line, before anything is written: another width, another hop, another number of
+    networks averaged (a pair kept together, or two states), a missing state file."""
     kws = module("wake")._kws
-    for width, hops, expected in ((4, (2,), "is 4 channels wide: set CHANNELS = 4"),
-                                  (96, (4,), "was scored at a hop of 4 frames: set HOP")):
-        path = tmp_path / f"w{width}.pt"
-        torch.save({"state": kws.dscnn(channels=width).state_dict(), "seconds": 1.0,
+    cases = ((4, 1, (2,), "is 4 channels wide: set CHANNELS = 4"),
+             (96, 1, (4,), "was scored at a hop of 4 frames: set HOP"),
+             (96, 2, (2,), "holds 2 networks: set MEMBERS = 2"),
+             (96, 1, (2,), "hold 2 networks: set MEMBERS = 2"),
+             (96, 1, (2,), "missing.pt: no such state file"))
+    for i, (width, members, hops, expected) in enumerate(cases):
+        path = tmp_path / f"w{i}.pt"
+        torch.save({"state": kws.ensemble(channels=width, members=members).state_dict(), "seconds": 1.0,
                     "recipe": {"hops": hops, "epochs": 1, "per_epoch": 64}}, path)
+        states = {3: [path, "shipped"], 4: [path, tmp_path / "missing.pt"]}.get(i, [path])
         before = (KWS / "wakeword_kws.pt").read_bytes()
-        run = subprocess.run([sys.executable, str(KWS / "wakeword_kws.py"), "--adopt", str(path), "a test"],
+        run = subprocess.run([sys.executable, str(KWS / "wakeword_kws.py"), "--adopt", *map(str, states), "a test"],
                              capture_output=True, text=True)
         assert run.returncode == 1 and expected in run.stderr and len(run.stderr.strip().splitlines()) == 1
         assert (KWS / "wakeword_kws.pt").read_bytes() == before
