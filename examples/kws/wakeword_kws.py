@@ -37,6 +37,7 @@ import sys
 
 import torch
 
+import _export
 import _kws
 import _round
 import _wake
@@ -56,10 +57,10 @@ if __name__ == "__main__":
     elif sys.argv[1:] == ["--tune"]:
         _wake.tune_stored("wakeword", __file__, CHANNELS, WINDOWS_PER_EPOCH)
     elif sys.argv[1:2] == ["--export"] and len(sys.argv) == 3:
-        for path in _round.export_training(sys.argv[2]):
+        for path in _export.export_training(sys.argv[2]):
             print(f"{path} ({path.stat().st_size / 2 ** 20:.1f} MiB)")
     elif sys.argv[1:2] == ["--train-from"] and len(sys.argv) == 4:
-        data = _round.import_training(sys.argv[2])
+        data = _export.import_training(sys.argv[2])
         recordings = [r for r, more in zip(data.recordings, data.more) if not more]
         net, seconds = _wake.train(_kws.dscnn(PLAN, CHANNELS), data.clips, recordings, EPOCHS, LR, WINDOWS_PER_EPOCH)
         torch.save({"state": net.state_dict(), "seconds": seconds}, sys.argv[3])

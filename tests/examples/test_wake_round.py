@@ -32,7 +32,7 @@ def _recording(rng, wake, n: int, truth=()) -> object:
 @pytest.fixture
 def exported(module, tmp_path, monkeypatch):
     """A small export in parts: 2 shipped-recipe recordings, 2 of MORE's, one validation recording."""
-    wake, remote = module("wake"), module("round")
+    wake, export = module("wake"), module("export")
     rng = np.random.default_rng(3)
     clips = (rng.normal(size=(4, 1, 49, 10)).astype(np.float32), rng.integers(0, 12, 4))
     made = {name: _recording(rng, wake, 600) for name in "abcd"}
@@ -44,11 +44,11 @@ def exported(module, tmp_path, monkeypatch):
     monkeypatch.setattr(wake, "more_recordings", lambda: ["c", "d"])
     monkeypatch.setattr(wake, "VALIDATION", ("v",))
     monkeypatch.setattr(wake, "stream_data", lambda spec, with_samples=False: made[spec])
-    monkeypatch.setattr(remote, "LZMA_KEEPS", 1.0)             # random frames do not compress
+    monkeypatch.setattr(export, "LZMA_KEEPS", 1.0)             # random frames do not compress
     stale = tmp_path / "data" / "part-9.npz"
     stale.parent.mkdir()
     stale.write_bytes(b"an earlier export")
-    paths = remote.export_training(tmp_path / "data", limit=36_000)      # about two recordings (9 KB) a part
+    paths = export.export_training(tmp_path / "data", limit=36_000)      # about two recordings (9 KB) a part
     return clips, made, paths
 
 
@@ -57,35 +57,35 @@ def test_round_export_travels_in_parts(module, exported, tmp_path):
     (MORE's marked), their frames within half a step, peaks and labels exactly, the validation
     recording's frames as float32 with its keywords and length; an earlier export's parts are
     gone."""
-    remote = module("round")
+    export = module("export")
     clips, made, paths = exported
     assert len(paths) >= 3 and sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(p.name for p in paths)
     assert all(p.stat().st_size <= 36_000 for p in paths)
-    t = remote.import_training(tmp_path / "data")
+    t = export.import_training(tmp_path / "data")
     assert np.array_equal(t.clips[0], clips[0].astype(np.float16).astype(np.float32))
     assert np.array_equal(t.clips[1], clips[1]) and t.more == [False, False, True, True]
     for d, b in zip([made[k] for k in "abcd"], t.recordings):
         assert np.array_equal(b.peaks, d.peaks) and np.array_equal(b.labels, d.labels)
-        steps = np.concatenate([[remote.C0_STEP], np.abs(d.mfcc[:, 1:]).max(axis=0) / 127])
+        steps = np.concatenate([[export.C0_STEP], np.abs(d.mfcc[:, 1:]).max(axis=0) / 127])
         assert np.all(np.abs(b.mfcc - d.mfcc) <= steps / 2 + 1e-9)
     (v, length), = t.validation
     assert v.truth == made["v"].truth and length == len(made["v"].samples)
     np.testing.assert_array_equal(v.mfcc, made["v"].mfcc.astype(np.float32))     # scored there as here
     assert np.array_equal(v.peaks, made["v"].peaks) and np.array_equal(v.labels, made["v"].labels)
     for path in paths:                         # MORE's in parts of their own: a round without them takes the first
-        assert len(set(remote.import_training(path).more)) == 1
-    assert remote.exported_more(tmp_path / "data") and not remote.exported_more(paths[0])
+        assert len(set(export.import_training(path).more)) == 1
+    assert export.exported_more(tmp_path / "data") and not export.exported_more(paths[0])
 
 
 def test_round_parts_travel_with_the_tree(module):
     """A part and what git would send of this checkout fit what a lent machine takes a call."""
-    remote = module("round")
-    assert 4 * 2 ** 20 <= remote.part_bytes() <= remote.TRAVELS - 2 ** 20
+    export = module("export")
+    assert 4 * 2 ** 20 <= export.part_bytes() <= export.TRAVELS - 2 ** 20
 
 
 def test_round_export_refuses_an_empty_folder(module, tmp_path):
     with pytest.raises(SystemExit, match="no part-"):
-        module("round").import_training(tmp_path)
+        module("export").import_training(tmp_path)
 
 
 def test_round_peers_are_dscnns(module):
