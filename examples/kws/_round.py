@@ -40,6 +40,7 @@ leaves in $OUT comes back, at most 8 files):
 
 from __future__ import annotations
 
+import copy
 import json
 import multiprocessing
 import os
@@ -170,6 +171,45 @@ def mutual_loss(weight: float):
         kl = (others * (others.clamp_min(1e-8).log() - logits.log_softmax(-1))).sum()
         return (ce + weight * kl) / len(y)
     return loss
+
+
+def _transform(recipe: Recipe):
+    """The recipe's augmentation: _wake.augment, then SpecAugment's masks where it asks."""
+    return (lambda x, rng: masks(_wake.augment(x, rng), rng)) if recipe.masks else _wake.augment
+
+
+# The shipped pair's second network (the eighth round, on one CPU thread, 2,209 s): the first
+# one trained further with SpecAugment's masks on MORE's recordings too.
+FINE_TUNE = Recipe(epochs=10, lr=5e-4, seed=4, masks=True, more=True)
+
+
+def fine_tune(net: nn.Sequential, recipe: Recipe | None = None, seed: int | None = None
+              ) -> tuple[nn.Sequential, float]:
+    """A copy of `net` trained further by `recipe` (FINE_TUNE; one-cycle from its weights; `seed`
+    instead of the recipe's) on this machine's data (the corpus cache: the clips, the shipped
+    recipe's recordings and, with `recipe.more`, MORE's). (net, seconds), as _wake.train gives them."""
+    recipe = recipe or FINE_TUNE
+    specs = _wake.training_recordings() + (_wake.more_recordings() if recipe.more else [])
+    recordings = [_wake.stream_data(spec) for spec in specs]
+    return _wake.train(copy.deepcopy(net), _wake.training_clips(), recordings, recipe.epochs, recipe.lr,
+                       recipe.per_epoch, seed=recipe.seed if seed is None else seed, transform=_transform(recipe))
+
+
+def run_ensemble(name: str, plan: _kws.Plan, model_file: str, channels: int, members: int, epochs: int, lr: float,
+                 per_epoch: int) -> None:
+    """`python wakeword_kws.py` (one CPU thread): the first network from the DS-CNN's seeded
+    initial weights by the shipped recipe, each further one (`members` in all) that one
+    fine-tuned (FINE_TUNE, seeds FINE_TUNE.seed, +1, ...), then adopted as their Average."""
+    recordings = [_wake.stream_data(spec) for spec in _wake.training_recordings()]
+    first, seconds = _wake.train(_kws.dscnn(plan, channels), _wake.training_clips(), recordings, epochs, lr, per_epoch)
+    nets, took = [first], [f"{seconds:.0f}"]
+    for k in range(1, members):
+        net, seconds = fine_tune(first, seed=FINE_TUNE.seed + k - 1)
+        nets.append(net)
+        took.append(f"{seconds:.0f}")
+    _wake.adopt(name, plan, nets[0] if members == 1 else _kws.Average(nets), model_file,
+                channels, " + ".join([str(epochs)] + [str(FINE_TUNE.epochs)] * (members - 1)), per_epoch,
+                " + ".join(took), "one CPU thread")
 
 
 # ---------------------------------------------------------------------------------------- scoring
@@ -323,7 +363,7 @@ def run_recipe(name: str, recipe: Recipe, training: Training, out: Path) -> dict
     else:
         torch.manual_seed(recipe.seed)
         net, loss = Peers(recipe.peers, recipe.channels), mutual_loss(recipe.mutual)
-    transform = (lambda x, rng: masks(_wake.augment(x, rng), rng)) if recipe.masks else _wake.augment
+    transform = _transform(recipe)
     t0 = time.perf_counter()
     net, seconds = _wake.train(net, training.clips, recordings, recipe.epochs, recipe.lr, recipe.per_epoch,
                                seed=recipe.seed, transform=transform, loss=loss)

@@ -1,6 +1,6 @@
 """The wake-word DS-CNN's data, training and detector tuning (examples/kws/wakeword_kws.py).
 
-A streaming detector sees every 40 ms a window of the last 49 frames, normalised by its own
+A streaming detector sees every few frames (HOP) a window of the last 49 frames, normalised by its own
 largest sample (tinygen.audio.stream), wherever the words fall; a model trained only on
 one-second clips with a word placed inside sees few of the windows a stream makes: a keyword
 cut by the window's edge, two words in one window, a word over a noise bed that changes.
@@ -19,7 +19,7 @@ words closer to the noise (NOISY_SEEDS, NOISY_SNR), each window labelled by what
 
 Training starts from the DS-CNN's seeded initial weights, 96 channels wide (wakeword_kws.py:
 wider than the clip-trained 64-channel DS-CNN, whose weights it therefore cannot start from;
-it still runs a 40 ms hop on the F746). Every epoch draws its windows
+two of them, averaged, still run an 80 ms hop on the F746). Every epoch draws its windows
 afresh, KEYWORD_SHARE of them holding a whole keyword, and every clip and window goes through
 augment: the mel axis warped (WARP, through the coefficients' log-mel envelope) and the time
 axis stretched (TEMPO). The test voices are voices training never heard, and a model trained
@@ -288,7 +288,7 @@ def train(net: nn.Sequential, clips: tuple[np.ndarray, np.ndarray], recordings: 
 
 # ---------------------------------------------------------------------------------------- the detector
 
-HOP = 2                               # the network every 2 frames (40 ms), as `tinygen listen` defaults
+HOP = 4                               # the network every 4 frames (80 ms: a pair of networks in one's time at 2)
 SMOOTHS = (1, 2, 3, 4, 5, 6, 8)       # inferences summed
 REFRACTORY_MS = (750, 1000, 1500)
 VALIDATION_BUDGET = 30.0              # false accepts per hour on the validation recording: half the target's 60
@@ -420,9 +420,13 @@ def _recordings_text() -> str:
 
 
 def _update_wake_section(detector: Detector, point: cv.CurvePoint, points: list[cv.CurvePoint], minutes: float,
-                         seconds: float, channels: int, per_epoch: int) -> None:
+                         seconds: float, channels: int, per_epoch: int, members: int = 1) -> None:
     """Rewrite RESULTS.md's wake-word section (the tuned settings and the validation curve)."""
     budgets = (6, 12, 30, 60, 120)
+    averaged = "" if members == 1 else (
+        f"\nThe model is {({2: 'two', 3: 'three'}).get(members, members)} such networks with their probabilities "
+        "averaged (_kws.Average), the\nsecond and later ones the first trained further (examples/kws/_round.py's "
+        "FINE_TUNE: one-cycle\nfrom its weights, SpecAugment's masks, the sixth round's recordings too).")
     cells = []
     for budget in budgets:
         p = cv.operating_point(points, budget)
@@ -437,8 +441,8 @@ the training clips and a fresh draw of stream windows (wakeword_kws.py) of
 {_recordings_text()},
 {KEYWORD_SHARE:.0%} of the windows holding a whole keyword; every clip and window with its mel axis warped by a
 factor in {WARP[0]:g}-{WARP[1]:g} and its time axis stretched by one in {TEMPO[0]:g}-{TEMPO[1]:g} (voices the
-training set lacks). The runs before this recipe and how it was chosen: "The wake word's
-recipes" above.
+training set lacks).{averaged}
+The runs before this recipe and how it was chosen: "The wake word's recipes" above.
 
 `python examples/kws/wakeword_kws.py` tunes the stream detector of wakeword_kws.pt on the
 validation stream: the recordings of tinygen.audio.recording with `voices="heldout"` (espeak-ng
@@ -479,18 +483,10 @@ def tune_stored(name: str, model_file: str, channels: int, per_epoch: int) -> De
     print(f"{name}: detector {' '.join(detector.options())}: {point.hits} of {point.hits + point.misses} keywords, "
           f"{point.false_accepts} false accepts ({point.false_accepts_per_hour:.0f} per hour) on the validation "
           f"recording ({time.perf_counter() - t0:.0f} s)", flush=True)
+    net = _kws.net_for(_kws._stored(model_file)["state"])
     _update_wake_section(detector, point, points, len(validation.samples) / fe.SAMPLE_RATE / 60,
-                         time.perf_counter() - t0, channels, per_epoch)
+                         time.perf_counter() - t0, channels, per_epoch, len(getattr(net, "nets", [net])))
     return detector
-
-
-def run(name: str, plan: _kws.Plan, model_file: str, channels: int, epochs: int, lr: float, per_epoch: int,
-        report=None) -> None:
-    """Train from the DS-CNN's seeded initial weights (`channels` wide), save, evaluate on the
-    test clips, tune the detector on the validation recording; print and update RESULTS.md."""
-    recordings = [stream_data(spec) for spec in training_recordings()]
-    net, seconds = train(_kws.dscnn(plan, channels), training_clips(), recordings, epochs, lr, per_epoch, report)
-    adopt(name, plan, net, model_file, channels, epochs, per_epoch, seconds, "one CPU thread")
 
 
 def adopt(name: str, plan: _kws.Plan, net: nn.Module, model_file: str, channels: int, epochs: int | str,

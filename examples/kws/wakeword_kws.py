@@ -1,7 +1,9 @@
 """The wake-word DS-CNN: the MLPerf Tiny KWS shape trained for a stream, with its detector tuned.
 
-dscnn_kws.py's network (examples/kws/_kws.py) 96 channels wide (the clip-trained DS-CNN has 64),
-int8 by tinygen's post-training quantization, trained from its seeded initial weights on the
+Two of dscnn_kws.py's networks (examples/kws/_kws.py) 96 channels wide (the clip-trained DS-CNN
+has 64), their probabilities averaged (_kws.Average, MEMBERS), run every 4 frames (80 ms: the
+pair takes the F746 what one network takes every 2), int8 by tinygen's post-training
+quantization. The first is trained from its seeded initial weights on the
 corpus's training clips AND on the
 windows a stream makes of recordings spoken by the training voices and espeak-ng's extra
 voices, some with the words closer to the noise (examples/kws/_wake.py:
@@ -11,11 +13,15 @@ along the mel axis and stretched in time, for voices the training set does not h
 (smoothing, threshold, refractory period: `tinygen listen --smooth --threshold
 --refractory-ms`, the device's `tg stream start`) are tuned on validation recordings of
 held-out voices (neither trained on nor tested), never on the test voices; they are stored
-with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md.
+with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md. The second network is the
+first trained further (examples/kws/_round.py's FINE_TUNE: SpecAugment's masks, the sixth round's
+recordings too).
 
     python examples/kws/wakeword_kws.py     # trains (one CPU thread: hours) and tunes (needs espeak-ng), saves
                                             # wakeword_kws.pt, updates RESULTS.md
     python examples/kws/wakeword_kws.py --tune            # only tunes the stored weights' detector again
+    python examples/kws/wakeword_kws.py --fine-tune STATE.pt   # the shipped first network fine-tuned (one CPU
+                                            # thread, about 40 min): the second network
     # the same training on a machine with a CUDA device (and without espeak-ng or the corpus):
     python examples/kws/wakeword_kws.py --export DATA         # here: the training data, DATA/part-K.npz (< 64 MiB each)
     python examples/kws/wakeword_kws.py --train-from DATA STATE.pt   # there: trains this recipe, saves the weights
@@ -27,13 +33,15 @@ with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md.
     tinygen listen examples/kws/wakeword_kws.py --board f746zg --emulate --stream REC.wav --truth REC.csv \\
         $(python examples/kws/wakeword_kws.py --listen-options)
 
-The shipped weights were trained the second way, on one NVIDIA H200 (CUDA; RESULTS.md's fourth
-round), and their detector tuned here afterwards on the hour of validation recordings (the fifth
-round): batch order and dropout come from torch's CUDA generator there, so a CPU run of the same
-recipe gives other weights of the same recipe.
+The shipped first network was trained the second way, on one NVIDIA H200 (CUDA; RESULTS.md's
+fourth round): batch order and dropout come from torch's CUDA generator there, so a CPU run of
+the same recipe gives other weights of the same recipe. The second is its `--fine-tune` on one
+CPU thread (the eighth round), adopted with it (`--adopt shipped STATE.pt WHERE`), and the
+pair's detector tuned here on the hour of validation recordings.
 """
 
 import sys
+from dataclasses import asdict
 
 import torch
 
@@ -44,7 +52,7 @@ import _wake
 
 PLAN = _kws.Plan()
 CHANNELS, EPOCHS, LR, WINDOWS_PER_EPOCH = 96, 30, 1e-3, 150_000
-MEMBERS = 1                           # networks averaged (_kws.Average)
+MEMBERS = 2                           # networks averaged (_kws.Average): the second one fine-tuned
 
 
 model, example_input, calibration_data = _kws.model_file_functions(lambda: _kws.ensemble(PLAN, CHANNELS, MEMBERS),
@@ -75,5 +83,10 @@ if __name__ == "__main__":
         net, epochs, per_epoch, seconds = _round.adoptable(sys.argv[2:-1], CHANNELS, MEMBERS, _wake.HOP, EPOCHS,
                                                            WINDOWS_PER_EPOCH)
         _wake.adopt("wakeword", PLAN, net, __file__, CHANNELS, epochs, per_epoch, seconds, sys.argv[-1])
+    elif sys.argv[1:2] == ["--fine-tune"] and len(sys.argv) == 3:
+        shipped = _round.stored_net()
+        first = shipped.nets[0] if isinstance(shipped, _kws.Average) else shipped
+        net, seconds = _round.fine_tune(first)
+        torch.save({"state": net.state_dict(), "seconds": seconds, "recipe": asdict(_round.FINE_TUNE)}, sys.argv[2])
     else:
-        _wake.run("wakeword", PLAN, __file__, CHANNELS, EPOCHS, LR, WINDOWS_PER_EPOCH)
+        _round.run_ensemble("wakeword", PLAN, __file__, CHANNELS, MEMBERS, EPOCHS, LR, WINDOWS_PER_EPOCH)

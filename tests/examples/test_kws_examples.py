@@ -55,7 +55,8 @@ def test_split():
 @pytest.mark.parametrize("name", list(MODELS))
 def test_kws_example_loads_small_and_self_contained(name):
     path = KWS / f"{name}_kws.py"
-    assert path.with_suffix(".pt").stat().st_size < 300 * 1024
+    limit = 350 if name == "wakeword" else 300                       # KB; the wake word holds two networks
+    assert path.with_suffix(".pt").stat().st_size < limit * 1024
     loaded = torch_loader.load(path)
     programs = [p for _, p in loaded.switches] or [loaded.program]
     for program in programs:

@@ -277,12 +277,14 @@ def test_round_adopt_refuses_another_width_or_hop(module, tmp_path):
     """`--adopt` of a round's weights that the model file cannot take says what to change, in
     one line, before anything is written: another width, another hop, another number of
     networks averaged (a pair kept together, or two states), a missing state file."""
-    kws = module("wake")._kws
-    cases = ((4, 1, (2,), "is 4 channels wide: set CHANNELS = 4"),
-             (96, 1, (4,), "was scored at a hop of 4 frames: set HOP"),
-             (96, 2, (2,), "holds 2 networks: set MEMBERS = 2"),
-             (96, 1, (2,), "hold 2 networks: set MEMBERS = 2"),
-             (96, 1, (2,), "missing.pt: no such state file"))
+    wake, shipped = module("wake"), module("wakeword")
+    kws, hop, members = wake._kws, wake.HOP, shipped.MEMBERS
+    other = 2 if hop != 2 else 4
+    cases = ((4, members, (hop,), "is 4 channels wide: set CHANNELS = 4"),
+             (96, members, (other,), f"was scored at a hop of {other} frames: set HOP"),
+             (96, members + 1, (hop,), f"holds {members + 1} networks: set MEMBERS = {members + 1}"),
+             (96, members, (hop,), f"hold {2 * members} networks: set MEMBERS = {2 * members}"),   # and the shipped
+             (96, members, (hop,), "missing.pt: no such state file"))
     for i, (width, members, hops, expected) in enumerate(cases):
         path = tmp_path / f"w{i}.pt"
         torch.save({"state": kws.ensemble(channels=width, members=members).state_dict(), "seconds": 1.0,
@@ -293,3 +295,22 @@ def test_round_adopt_refuses_another_width_or_hop(module, tmp_path):
                              capture_output=True, text=True)
         assert run.returncode == 1 and expected in run.stderr and len(run.stderr.strip().splitlines()) == 1
         assert (KWS / "wakeword_kws.pt").read_bytes() == before
+
+
+def test_round_ensemble_is_trained_then_fine_tuned(module, exported, monkeypatch):
+    """`python wakeword_kws.py` with MEMBERS = 2: the first network by the shipped recipe, the
+    second a fine-tuned copy of it (the first left as it was), adopted as their Average with
+    both networks' epochs and seconds."""
+    wake, remote, kws = module("wake"), module("round"), module("wake")._kws
+    monkeypatch.setattr(remote, "FINE_TUNE", remote.Recipe(channels=4, epochs=1, per_epoch=64, masks=True, more=True))
+    adopted = {}
+    monkeypatch.setattr(wake, "adopt", lambda *args: adopted.update(args=args))
+    remote.run_ensemble("wakeword", kws.Plan(), "model.py", 4, 2, 1, 1e-3, 64)
+    name, _, net, _, channels, epochs, per_epoch, seconds, where = adopted["args"]
+    assert isinstance(net, kws.Average) and len(net.nets) == 2 and channels == 4 and per_epoch == 64
+    assert epochs == "1 + 1" and len(seconds.split(" + ")) == 2 and where == "one CPU thread"
+    first, second = (dict(n.state_dict()) for n in net.nets)
+    again, _ = remote.fine_tune(net.nets[0])
+    assert all(torch.equal(first[k], v) for k, v in net.nets[0].state_dict().items())      # not trained in place
+    assert any(not torch.equal(first[k], second[k]) for k in first if first[k].is_floating_point())
+    assert all(torch.equal(second[k], v) for k, v in again.state_dict().items())           # one thread: the same
