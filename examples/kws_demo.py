@@ -141,7 +141,8 @@ def main(argv=None) -> int:
         sc = s["score"]
         met = sc["hits"] >= TARGET[0] * sc["keywords"] and sc["false_accepts_per_hour"] <= TARGET[1]
         print(f"\n{sc['hits']} of {sc['keywords']} keywords detected ({sc['hits'] / max(1, sc['keywords']):.0%}), "
-              f"{sc['false_accepts']} false accepts in {s['audio_seconds']:.0f} s "
+              f"{sc['false_accepts']} false accept{'' if sc['false_accepts'] == 1 else 's'} in "
+              f"{s['audio_seconds']:.0f} s "
               f"({sc['false_accepts_per_hour']:.0f} per hour): {'meets' if met else 'misses'} the wake-word bar of "
               f"{TARGET[0]:.0%} hits at {TARGET[1]:g} false accepts per hour at most")
         print(f"plot: {plot}; hits against false accepts per hour as the threshold moves: {roc}; report: {report}")
