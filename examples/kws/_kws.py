@@ -94,20 +94,30 @@ class Average(nn.Module):
         return out * (1 / len(self.nets))
 
 
+def averaged(nets: list[nn.Module]) -> nn.Module:
+    """The one network, or the Average of several."""
+    return nets[0] if len(nets) == 1 else Average(nets)
+
+
+def members(net: nn.Module) -> list[nn.Module]:
+    """The networks of an Average, or the one network."""
+    return list(net.nets) if isinstance(net, Average) else [net]
+
+
 def ensemble(plan: Plan = Plan(), channels: int = CHANNELS, members: int = 1) -> nn.Module:
     """The DS-CNN, or the Average of `members` of them."""
-    return dscnn(plan, channels) if members == 1 else Average([dscnn(plan, channels) for _ in range(members)])
+    return averaged([dscnn(plan, channels) for _ in range(members)])
 
 
 def net_for(state: dict[str, torch.Tensor]) -> nn.Module:
     """The (untrained) DS-CNN, or Average of DS-CNNs, that a float model's state dict fits."""
     if "0.weight" in state:
         return dscnn(channels=len(state["0.weight"]))
-    members = sorted({int(k.split(".")[1]) for k in state if k.startswith("nets.")})
-    if not members:
+    indices = sorted({int(k.split(".")[1]) for k in state if k.startswith("nets.")})
+    if not indices:
         raise ModelError("these weights are neither a DS-CNN's nor an Average of DS-CNNs'",
                          hint="give a state file that wakeword_kws.py, --train-from or --round wrote")
-    return Average([dscnn(channels=len(state[f"nets.{m}.0.weight"])) for m in members])
+    return Average([dscnn(channels=len(state[f"nets.{m}.0.weight"])) for m in indices])
 
 
 FLOAT_MODEL = HERE / "dscnn_kws.py"

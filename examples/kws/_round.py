@@ -207,7 +207,7 @@ def run_ensemble(name: str, plan: _kws.Plan, model_file: str, channels: int, mem
         net, seconds = fine_tune(first, seed=FINE_TUNE.seed + k - 1)
         nets.append(net)
         took.append(f"{seconds:.0f}")
-    _wake.adopt(name, plan, nets[0] if members == 1 else _kws.Average(nets), model_file,
+    _wake.adopt(name, plan, _kws.averaged(nets), model_file,
                 channels, " + ".join([str(epochs)] + [str(FINE_TUNE.epochs)] * (members - 1)), per_epoch,
                 " + ".join(took), "one CPU thread")
 
@@ -286,8 +286,7 @@ def stored_net(path: Path | str | None = None) -> nn.Module:
     default or for "shipped", or --train-from's and the round's), as wide as its weights: a
     DS-CNN or an Average of them. "A.pt+B.pt" averages the networks of several."""
     if path is not None and "+" in str(path):
-        members = [stored_net(part) for part in str(path).split("+")]
-        return _kws.Average([m for net in members for m in (net.nets if isinstance(net, _kws.Average) else [net])])
+        return _kws.Average([m for part in str(path).split("+") for m in _kws.members(stored_net(part))])
     path = SHIPPED if path in (None, "shipped") else Path(path)   # _kws reads <path>.pt: the state file itself
     return _kws.load(_kws.net_for(_kws._stored(path)["state"]), path)
 
@@ -317,7 +316,7 @@ def adoptable(states: list[str], channels: int, members: int, hop: int, epochs: 
             raise SystemExit(f"{state} was scored at a hop of {' or '.join(map(str, recipe['hops']))} frames: set HOP "
                              f"in _wake.py to it first (it is {hop})")
         net = stored_net(state)
-        for member in net.nets if isinstance(net, _kws.Average) else [net]:
+        for member in _kws.members(net):
             if len(member[0].weight) != channels:
                 raise SystemExit(f"{state} is {len(member[0].weight)} channels wide: set CHANNELS = "
                                  f"{len(member[0].weight)} in wakeword_kws.py first")
@@ -329,12 +328,12 @@ def adoptable(states: list[str], channels: int, members: int, hop: int, epochs: 
         else:
             spent.append(str(recipe.get("epochs", epochs)))
             took.append(f"{trained['seconds']:.0f}")
-            per_epoch = recipe.get("per_epoch", per_epoch) if len(nets) == 1 else per_epoch
+            per_epoch = recipe.get("per_epoch", per_epoch) if state == states[0] else per_epoch
     if len(nets) != members:
         hold = "holds" if len(states) == 1 else "hold"
         raise SystemExit(f"{' '.join(states)} {hold} {len(nets)} networks: set MEMBERS = {len(nets)} in "
                          f"wakeword_kws.py first")
-    return (nets[0] if members == 1 else _kws.Average(nets)).eval(), " + ".join(spent), per_epoch, " + ".join(took)
+    return _kws.averaged(nets).eval(), " + ".join(spent), per_epoch, " + ".join(took)
 
 
 def score_stored(data: Path, paths: list[Path], hops=(2, 4)) -> dict[str, dict]:

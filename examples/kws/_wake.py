@@ -485,7 +485,7 @@ def tune_stored(name: str, model_file: str, channels: int, per_epoch: int) -> De
           f"recording ({time.perf_counter() - t0:.0f} s)", flush=True)
     net = _kws.net_for(_kws._stored(model_file)["state"])
     _update_wake_section(detector, point, points, len(validation.samples) / fe.SAMPLE_RATE / 60,
-                         time.perf_counter() - t0, channels, per_epoch, len(getattr(net, "nets", [net])))
+                         time.perf_counter() - t0, channels, per_epoch, len(_kws.members(net)))
     return detector
 
 

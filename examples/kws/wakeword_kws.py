@@ -84,9 +84,7 @@ if __name__ == "__main__":
                                                            WINDOWS_PER_EPOCH)
         _wake.adopt("wakeword", PLAN, net, __file__, CHANNELS, epochs, per_epoch, seconds, sys.argv[-1])
     elif sys.argv[1:2] == ["--fine-tune"] and len(sys.argv) == 3:
-        shipped = _round.stored_net()
-        first = shipped.nets[0] if isinstance(shipped, _kws.Average) else shipped
-        net, seconds = _round.fine_tune(first)
+        net, seconds = _round.fine_tune(_kws.members(_round.stored_net())[0])
         torch.save({"state": net.state_dict(), "seconds": seconds, "recipe": asdict(_round.FINE_TUNE)}, sys.argv[2])
     else:
         _round.run_ensemble("wakeword", PLAN, __file__, CHANNELS, MEMBERS, EPOCHS, LR, WINDOWS_PER_EPOCH)
