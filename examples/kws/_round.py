@@ -12,7 +12,8 @@ tunes the adopted model's detector on the int8 model itself), beside the shipped
     recipe    hop  within 15/h  within 30/h  within 60/h   (keywords detected, of the validation's)
 
 A recipe (Recipe) names the width, the epochs, the seed, the recordings (the shipped
-recipe's, or MORE's as well), SpecAugment's masks (Park et al., 2019) and mutual learning
+recipe's, or MORE's as well), SpecAugment's masks (Park et al., 2019), the int8 input's grid
+(`grid`: every window rounded to what the device's input holds, input_grid) and mutual learning
 (Zhang et al., 2018): `peers` networks trained side by side as one grouped network, each
 pulled toward the others' mean prediction beside its labels; the peer that scores best on
 the validation windows is kept, and the peers' average is scored too (what the one kept
@@ -59,6 +60,7 @@ import _wake
 from _export import Training, exported_more, import_training
 from tinygen.audio import curve as cv
 from tinygen.audio import stream as st
+from tinygen.compiler import compile_source, load_source
 from tinygen.ref import mfcc as fe
 
 SHIPPED = Path(__file__).resolve().parent / "wakeword_kws.py"
@@ -76,6 +78,7 @@ class Recipe:
     mutual: float = 1.0               # the weight of each peer's pull toward the others' mean (KL divergence)
     keep_all: bool = False            # keep every peer, as an Average (n times the instructions), not the best one
     masks: bool = False               # SpecAugment's masks after the warp and the stretch
+    grid: bool = False                # the windows rounded to the int8 model's input grid (input_grid), last
     more: bool = False                # MORE's recordings too
     hops: tuple[int, ...] = (4,)      # the hops scored (4 frames: half the inferences, room for a wider network)
 
@@ -94,6 +97,7 @@ RECIPES = {
     "mutual4": Recipe(peers=4),
     "pair": Recipe(peers=2, keep_all=True),                # two peers averaged: at a hop of 4, one peer's time at 2
     "masks": Recipe(masks=True),
+    "grid": Recipe(masks=True, grid=True),                 # trained on what the int8 model's input can hold
     "more": Recipe(more=True),
 }
 SCORE_SMOOTHS = {2: (3, 4, 6, 8), 4: (2, 3, 4)}          # the smoothings scored at each hop (about 120-320 ms)
@@ -173,9 +177,31 @@ def mutual_loss(weight: float):
     return loss
 
 
+def input_grid(model_file: Path = SHIPPED) -> tuple[float, int]:
+    """The int8 input grid (scale, zero point) tinygen gives the wake word: its calibration's,
+    the training clips stored with the weights, whatever the weights (adopted weights are
+    stored with the same clips, so a model trained on this grid keeps it)."""
+    graph = compile_source(load_source(model_file))
+    q = graph.tensor(graph.inputs[0]).qparams
+    return float(q.scale[0]), int(q.zero_point[0])
+
+
+def on_grid(x: np.ndarray, grid: tuple[float, int]) -> np.ndarray:
+    """float32 windows as the int8 input holds them: rounded to the grid's steps and clipped to its
+    256 values (the window's coefficient 0 spans about 140 of the input's range, so the other
+    nine get a few steps each: a network trained in float alone meets them first on the device)."""
+    scale, zero = grid
+    return ((np.clip(np.round(x / scale) + zero, -128, 127) - zero) * scale).astype(np.float32)
+
+
 def _transform(recipe: Recipe):
-    """The recipe's augmentation: _wake.augment, then SpecAugment's masks where it asks."""
-    return (lambda x, rng: masks(_wake.augment(x, rng), rng)) if recipe.masks else _wake.augment
+    """The recipe's augmentation: _wake.augment, then SpecAugment's masks where it asks, then the
+    input grid where it asks."""
+    masked = (lambda x, rng: masks(_wake.augment(x, rng), rng)) if recipe.masks else _wake.augment
+    if not recipe.grid:
+        return masked
+    grid = input_grid()
+    return lambda x, rng: on_grid(masked(x, rng), grid)
 
 
 # The shipped pair's second network (the eighth round, on one CPU thread, 2,209 s): the first

@@ -180,6 +180,25 @@ def test_round_masks(module):
     assert remote.masks(x, np.random.default_rng(1)).shape == x.shape
 
 
+def test_round_grid_is_the_int8_inputs(module):
+    """A `grid` recipe trains on the windows as the device's int8 input holds them: the shipped
+    model's input grid, each value the quantized feature stream mode sends the network; the
+    augmented windows of such a recipe lie on it, a recipe without it leaves them in float."""
+    remote = module("round")
+    scale, zero = remote.input_grid()
+    x = np.random.default_rng(0).normal(0, 30, size=(8, 1, 49, 10)).astype(np.float32)
+    x[0, 0, 0, 0], x[0, 0, 0, 1] = -1e4, 1e4                          # clipped at the grid's ends
+    held = fe.quantize(x, scale, zero)
+    np.testing.assert_array_equal(remote.on_grid(x, (scale, zero)), ((held.astype(np.float64) - zero) * scale
+                                                                        ).astype(np.float32))
+    rng = np.random.default_rng(1)
+    y = remote._transform(remote.Recipe(masks=True, grid=True))(x, rng)
+    np.testing.assert_array_equal(remote.on_grid(y, (scale, zero)), y)
+    z = remote._transform(remote.Recipe(masks=True))(x, np.random.default_rng(1))
+    assert not np.array_equal(remote.on_grid(z, (scale, zero)), z)
+    np.testing.assert_array_equal(remote.on_grid(z, (scale, zero)), y)   # the same draws, then the grid
+
+
 def test_round_smoothed_is_the_detectors_sum(module):
     wake = module("wake")
     u = np.random.default_rng(0).integers(0, 256, (50, 12))
