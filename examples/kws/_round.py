@@ -191,7 +191,7 @@ def on_grid(x: np.ndarray, grid: tuple[float, int]) -> np.ndarray:
     256 values (the window's coefficient 0 spans about 140 of the input's range, so the other
     nine get a few steps each: a network trained in float alone meets them first on the device)."""
     scale, zero = grid
-    return ((np.clip(np.round(x / scale) + zero, -128, 127) - zero) * scale).astype(np.float32)
+    return ((fe.quantize(x, scale, zero).astype(np.float64) - zero) * scale).astype(np.float32)
 
 
 def _transform(recipe: Recipe):
