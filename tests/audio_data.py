@@ -156,8 +156,12 @@ class _Grid:
 
 class FakeKwsGraph:
     """Just what StreamConfig.for_graph and a detector's tuning read of a KWS graph: the input's
-    grid (the MLPerf Tiny KWS model's) and a softmax output's (1/256, -128)."""
+    grid (the MLPerf Tiny KWS model's), a softmax output's (1/256, -128) and its meta (no
+    feature_gains unless given)."""
     inputs, outputs = ["in"], ["out"]
+
+    def __init__(self, feature_gains=None):
+        self.meta = {} if feature_gains is None else {"feature_gains": tuple(feature_gains)}
 
     def tensor(self, name: str):
         grid = _Grid(KWS_SCALE, KWS_ZERO_POINT) if name == "in" else _Grid(1 / 256, -128)

@@ -44,11 +44,12 @@ const uint32_t *tgt_log2_table(void) { return tg_audio_tables.log2_table; }
 """
 
 
-def build(arithmetic: str, folder: Path, scale: float = KWS_SCALE, zero_point: int = KWS_ZERO_POINT) -> Path:
+def build(arithmetic: str, folder: Path, scale: float = KWS_SCALE, zero_point: int = KWS_ZERO_POINT,
+          gains=None) -> Path:
     frontend = Frontend("mfcc", arithmetic)
     files = [f for f in frontend.firmware_files() if f not in RUNTIME_ONLY]
     sources = copy_firmware(files, folder)
-    source, header = render_tables(frontend, scale, zero_point)
+    source, header = render_tables(frontend, scale, zero_point, gains)
     (folder / "tg_audio_tables.c").write_text(source)
     (folder / "tg_audio_tables.h").write_text(header)
     (folder / "shim.c").write_text(_SHIM + (_SHIM_Q31 if arithmetic == "q31" else ""))

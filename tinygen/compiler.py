@@ -46,6 +46,9 @@ class SourceModel:
     # argument names; default x0, x1, ...), in graph.inputs' order
     input_shapes: list[tuple[int, ...]] = field(default_factory=list)
     input_names: list[str] = field(default_factory=list)
+    # what the audio front end multiplies each input feature by before quantizing (a model
+    # file's feature_gains(); graph.meta["feature_gains"] once compiled), None: all ones
+    feature_gains: tuple[float, ...] | None = None
 
     def __post_init__(self):
         self.input_shapes = [tuple(s) for s in self.input_shapes] or [tuple(self.input_shape)]
@@ -100,9 +103,11 @@ def load_source(path: str | Path) -> SourceModel:
         graph = switches[0][1] if switches else from_exported(loaded.program, loaded.name)
         digest = graph_hash(graph) if not switches else hashlib.sha256(
             "".join(name + graph_hash(g) for name, g in switches).encode()).hexdigest()[:16]
+        if loaded.feature_gains is not None:
+            digest = hashlib.sha256((digest + repr(loaded.feature_gains)).encode()).hexdigest()[:16]
         return SourceModel(loaded.name, path, graph, digest, tuple(loaded.example_input.shape),
                            "NCHW", loaded.calibration, switches, [tuple(x.shape) for x in loaded.example_inputs],
-                           loaded.input_names)
+                           loaded.input_names, loaded.feature_gains)
     if path.suffix == ".tflite":
         from tinygen.frontend import tflite
 
@@ -149,6 +154,8 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
         data = load_calibration(calib, source.input_shapes, source.default_calibration, source.input_names)
         graph = compile_graph(source.graph.copy(), source.graph_feed(data), options, trace)
     graph.meta["source_layout"] = source.layout
+    if source.feature_gains is not None:
+        graph.meta["feature_gains"] = source.feature_gains
     return graph
 
 

@@ -56,7 +56,7 @@ typedef struct {
     int32_t bin_last;
     tg_mel_runs_f32 mel;
     const float *dct;        /* [40][10] row-major (frontend.dct_matrix) */
-    float input_scale;       /* the model input's int8 grid */
+    const float *input_scale;   /* [10] each coefficient's step on the model input's int8 grid */
     int32_t input_zero_point;
 } tg_mfcc_tables_f32;
 
@@ -106,11 +106,12 @@ void tg_mfcc_frame_f32(const int16_t *frame, float gain, const tg_mfcc_tables_f3
                        tg_mfcc_scratch_f32 *scratch, float *mfcc);
 
 /*
- * frontend.quantize on one frame's n coefficients, c0 first: q = round(c / scale)
- * (halves away from zero) + zero_point, clamped to int8; c0_offset is added
- * to coefficient 0 first (stream mode's normalisation, stream.window_input).
+ * frontend.quantize on one frame's n coefficients, c0 first: q = round(c / scale[k])
+ * (halves away from zero) + zero_point, clamped to int8, scale[k] coefficient k's
+ * step (frontend.coefficient_scales); c0_offset is added to coefficient 0 first
+ * (stream mode's normalisation, stream.window_input).
  */
-void tg_mfcc_quantize_f32(const float *mfcc, int32_t n, float c0_offset, float scale, int32_t zero_point,
+void tg_mfcc_quantize_f32(const float *mfcc, int32_t n, float c0_offset, const float *scale, int32_t zero_point,
                           int8_t *q);
 
 /* ------------------------------------------------------------ fixed point -- */
@@ -145,8 +146,8 @@ typedef struct {
     const uint32_t *log2_table;   /* [257] log2(1 + i / 256) in Q30 */
     uint64_t eps_q62;          /* the log's offset 1e-6 in Q62 */
     int32_t c0_per_ln_q27;     /* sqrt(2 * 40): what ln(g) on every log-mel adds to c0, Q27 */
-    int32_t inv_scale;         /* round(2^inv_scale_shift / input scale) */
-    int32_t inv_scale_shift;
+    const int32_t *inv_scale;        /* [10] round(2^inv_scale_shift / the coefficient's step) */
+    const int32_t *inv_scale_shift;  /* [10] */
     int32_t input_zero_point;
 } tg_mfcc_tables_q31;
 
@@ -196,11 +197,11 @@ void tg_mfcc_frame_q31(const int16_t *frame, uint32_t divisor, const tg_mfcc_tab
                        tg_mfcc_scratch_q31 *scratch, int32_t *mfcc);
 
 /*
- * tg_mfcc_quantize_f32 in integers: mfcc and c0_offset in Q20,
- * q = round(c * inv_scale / 2^(20 + shift)) (halves away from zero) + zero_point.
+ * tg_mfcc_quantize_f32 in integers: mfcc and c0_offset in Q20, per coefficient k
+ * q = round(c * inv_scale[k] / 2^(20 + inv_scale_shift[k])) (halves away from zero) + zero_point.
  */
-void tg_mfcc_quantize_q31(const int32_t *mfcc, int32_t n, int32_t c0_offset, int32_t inv_scale,
-                          int32_t inv_scale_shift, int32_t zero_point, int8_t *q);
+void tg_mfcc_quantize_q31(const int32_t *mfcc, int32_t n, int32_t c0_offset, const int32_t *inv_scale,
+                          const int32_t *inv_scale_shift, int32_t zero_point, int8_t *q);
 
 /* sqrt(2 * 40) * ln_q24 in Q20: the change of c0 when every log-mel value moves by ln (Q24). */
 int32_t tg_c0_offset_q31(int64_t ln_q24, int32_t c0_per_ln_q27);

@@ -5,11 +5,11 @@
 #define TG_INT8_MAX 127
 #define TG_QUANTIZE_LIMIT 1e6f   /* far outside int8 either way: clamped without converting */
 
-void tg_mfcc_quantize_f32(const float *mfcc, int32_t n, float c0_offset, float scale, int32_t zero_point,
+void tg_mfcc_quantize_f32(const float *mfcc, int32_t n, float c0_offset, const float *scale, int32_t zero_point,
                           int8_t *q)
 {
     for (int32_t k = 0; k < n; k++) {
-        float t = (k == 0 ? mfcc[k] + c0_offset : mfcc[k]) / scale;
+        float t = (k == 0 ? mfcc[k] + c0_offset : mfcc[k]) / scale[k];
         float a = t < 0.0f ? -t : t;
         int32_t r;
         if (!(a < TG_QUANTIZE_LIMIT)) {

@@ -66,8 +66,15 @@ def test_audio_tables_from_the_twin():
     assert np.allclose(m, fe.mel_matrix(), atol=2 ** -28)
     assert np.array_equal(np.sort(tb.bit_reversal()), np.arange(256))
     assert tb.bit_reversal()[1] == 128 and tb.bit_reversal()[3] == 192
-    inv, shift = t["inv_scale"], t["inv_scale_shift"]
-    assert inv < 2 ** 31 and inv * 2 > 2 ** 31 and abs(inv / 2 ** shift - 1 / KWS_SCALE) < 1e-8
+    inv, shift = t["inv_scale"].astype(np.int64), t["inv_scale_shift"]
+    assert np.all(inv < 2 ** 31) and np.all(inv * 2 > 2 ** 31)
+    assert np.allclose(inv / 2.0 ** shift, 1 / KWS_SCALE, rtol=0, atol=1e-8)
+    # feature gains: coefficient k's step is the scale over its gain
+    gains = np.array([0.125] + [1.0] * 9) * np.linspace(1, 2, fe.NUM_MFCC)
+    g = tb.tables_q31(KWS_SCALE, KWS_ZERO_POINT, gains)
+    assert np.allclose(g["inv_scale"] / 2.0 ** g["inv_scale_shift"], gains / KWS_SCALE, rtol=1e-9, atol=0)
+    assert np.array_equal(tb.tables_f32(KWS_SCALE, KWS_ZERO_POINT, gains)["input_scale"],
+                          (KWS_SCALE / gains).astype(np.float32))
 
 
 def test_audio_frontend_agrees_with_twin_host(lib):
@@ -181,7 +188,36 @@ def test_audio_fft_stages_host(lib):
 def test_audio_stream_window_host(lib):
     """Stream mode's frames (fixed gain) and windows (normalised through c0) against
     stream.frame_mfcc / window_input, the ring used as the device uses it."""
-    cfg = st.StreamConfig(input_scale=KWS_SCALE, input_zero_point=KWS_ZERO_POINT)
+    _stream_windows_agree(lib, st.StreamConfig(input_scale=KWS_SCALE, input_zero_point=KWS_ZERO_POINT))
+
+
+# a model file's feature_gains(): c0 (the energy, about eight times the others' range) at 1/8,
+# the rest uneven, so that every coefficient has its own step
+GAINS = tuple(float(g) for g in np.array([0.125] + [1.0] * 9) * np.linspace(1.0, 2.0, fe.NUM_MFCC))
+
+
+@pytest.fixture(scope="module")
+def gained_libs(tmp_path_factory) -> dict[str, FrontendLib]:
+    return {a: FrontendLib(build(a, tmp_path_factory.mktemp(f"audio_gains_{a}"), gains=GAINS), a)
+            for a in ARITHMETICS}
+
+
+@pytest.mark.parametrize("arithmetic", ARITHMETICS)
+def test_audio_feature_gains_host(gained_libs, arithmetic):
+    """With feature gains, each coefficient quantized on its own step (scale / gain), in clip
+    mode and in stream windows, as the twin does (fe.coefficient_scales); not the one grid."""
+    lib = gained_libs[arithmetic]
+    scales = fe.coefficient_scales(KWS_SCALE, GAINS)
+    clips = speech_clips()[::3]
+    got = [lib.clip(x) for _, x in clips]
+    assert agreement(zip(got, (fe.quantize(fe.features(x), scales, KWS_ZERO_POINT) for _, x in clips))).ok()
+    one_grid = agreement(zip(got, (twin_features(x) for _, x in clips)))
+    assert one_grid.fraction < 0.9 and one_grid.max_apart > 1, f"{arithmetic}: the gains changed too little ({one_grid})"
+    _stream_windows_agree(lib, st.StreamConfig(input_scale=KWS_SCALE, input_zero_point=KWS_ZERO_POINT,
+                                               input_gains=GAINS))
+
+
+def _stream_windows_agree(lib, cfg: st.StreamConfig) -> None:
     rng = np.random.default_rng(8)
     words = list(speech().values())
     x = np.concatenate([np.zeros(3000)] + [w * rng.uniform(0.1, 1.5) for w in words[:8]])

@@ -26,6 +26,7 @@ import pytest
 from tinygen.board import get_board
 from tinygen.build.output import ASIDE_PREFIX, STAGE_PREFIX
 from tinygen.cli import main
+from tinygen.compiler import compile_source, load_source
 from tinygen.errors import ToolchainError
 from tinygen.hil.deadline import run_process
 
@@ -257,6 +258,25 @@ def test_build_calibration_npy_in_nhwc_for_an_nchw_model(capsys, tmp_path):
     np.save(tmp_path / "calib.npy", np.zeros((4, 8, 6, 3), np.float32))
     build_fails(capsys, tmp_path, model, "--calib", tmp_path / "calib.npy",
                 fragments=("[4, 8, 6, 3]", "[N, 3, 8, 6]", "NCHW"))
+
+
+@pytest.mark.parametrize("gains", ["[1.0] * 7", "[1.0] * 7 + [-1.0]", "[float('nan')] * 8", "'loud'"])
+def test_build_model_feature_gains_not_one_positive_number_per_feature(capsys, tmp_path, gains):
+    model = write_model(tmp_path, GOOD_MODEL + f"\n\ndef feature_gains():\n    return {gains}\n")
+    build_fails(capsys, tmp_path, model, fragments=("feature_gains()", "one positive number per element",
+                                                    "(8)"))
+
+
+def test_model_feature_gains_reach_the_compiled_graph(tmp_path):
+    """A model file's feature_gains() is the compiled graph's meta["feature_gains"] and part of the
+    model's identity (source_hash: a firmware built for other gains is another model's)."""
+    plain = load_source(write_model(tmp_path, GOOD_MODEL, "plain.py"))
+    model = write_model(tmp_path, GOOD_MODEL + "\n\ndef feature_gains():\n    return np.linspace(0.5, 2, 8)\n")
+    source = load_source(model)
+    assert source.feature_gains == tuple(np.linspace(0.5, 2, 8)) and plain.feature_gains is None
+    assert source.source_hash != plain.source_hash
+    assert compile_source(source).meta["feature_gains"] == source.feature_gains
+    assert "feature_gains" not in compile_source(plain).meta
 
 
 def test_build_model_calibration_data_of_the_wrong_shape(capsys, tmp_path):

@@ -54,8 +54,8 @@ FEATURE_TOLERANCE = 1          # the device's features may differ from the twin'
 
 def twin_features(graph, samples: np.ndarray) -> np.ndarray:
     """The host twin's int8 [49, 10] features of one clip, on the model input's grid."""
-    q = graph.tensor(graph.inputs[0]).qparams
-    return fe.quantize(fe.features(samples), float(q.scale[0]), int(q.zero_point[0]))
+    scales, zero_point = st.input_grid(graph)
+    return fe.quantize(fe.features(samples), scales, zero_point)
 
 
 def network(graph, features: np.ndarray) -> np.ndarray:

@@ -25,22 +25,16 @@ from tinygen.audio import stream as st
 from tinygen.ref import mfcc as fe
 
 
-def _grid(graph) -> tuple[float, int]:
-    q = graph.tensor(graph.inputs[0]).qparams
-    return float(q.scale[0]), int(q.zero_point[0])
-
-
 def clip_inputs(graph, clips: np.ndarray) -> np.ndarray:
     """Clip mode: int8 [N, 49, 10] on the model input's grid."""
-    scale, zp = _grid(graph)
-    return np.stack([fe.quantize(fe.features(c), scale, zp) for c in clips])
+    scales, zp = st.input_grid(graph)
+    return np.stack([fe.quantize(fe.features(c), scales, zp) for c in clips])
 
 
 def stream_inputs(graph, clips: np.ndarray) -> np.ndarray:
     """Stream mode on each clip's 49 frames: fixed-gain MFCCs, the window normalised by its
     frames' largest sample (the window a stream that holds exactly this clip would see)."""
-    scale, zp = _grid(graph)
-    config = st.StreamConfig(input_scale=scale, input_zero_point=zp)
+    config = st.StreamConfig.for_graph(graph)
     out = []
     for c in clips:
         framed = fe.frames(fe.pad_clip(np.asarray(c, np.int16)).astype(np.float64)).astype(np.int16)

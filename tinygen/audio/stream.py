@@ -60,6 +60,12 @@ class StreamConfig:
     input_scale: float = 1.0           # the model input's int8 grid
     input_zero_point: int = 0
     output_zero_point: int = 0
+    input_gains: tuple[float, ...] | None = None   # the model's feature_gains(), per coefficient
+
+    @property
+    def input_scales(self) -> np.ndarray:
+        """Each coefficient's step on the input grid (tinygen.ref.mfcc.coefficient_scales)."""
+        return fe.coefficient_scales(self.input_scale, self.input_gains)
 
     @classmethod
     def for_graph(cls, graph, hop_every: int = 2, smooth: int = 3, threshold: float = 0.7,
@@ -73,7 +79,8 @@ class StreamConfig:
             raise ValueError("hop_every and smooth must be at least 1")
         units = math.ceil(threshold * smooth / float(out.scale[0]) - 1e-9)
         return cls(tuple(labels), hop_every, smooth, units, refractory_ms * fe.SAMPLE_RATE // 1000,
-                   float(inp.scale[0]), int(inp.zero_point[0]), int(out.zero_point[0]))
+                   float(inp.scale[0]), int(inp.zero_point[0]), int(out.zero_point[0]),
+                   graph.meta.get("feature_gains"))
 
     @property
     def keywords(self) -> list[int]:
@@ -122,7 +129,14 @@ def window_values(mfccs: np.ndarray, peaks: np.ndarray) -> np.ndarray:
 def window_input(mfccs: np.ndarray, peaks: np.ndarray, config: StreamConfig) -> np.ndarray:
     """[49, 10] frame MFCCs (fixed gain) and their peaks -> the model's int8 input, normalised
     by the window's largest sample through coefficient 0."""
-    return fe.quantize(window_values(mfccs, peaks), config.input_scale, config.input_zero_point)
+    return fe.quantize(window_values(mfccs, peaks), config.input_scales, config.input_zero_point)
+
+
+def input_grid(graph) -> tuple[np.ndarray, int]:
+    """A KWS graph's input grid as the front end quantizes onto it: each coefficient's scale
+    (the input's over the model file's feature_gains(), graph.meta) and the zero point."""
+    q = graph.tensor(graph.inputs[0]).qparams
+    return fe.coefficient_scales(float(q.scale[0]), graph.meta.get("feature_gains")), int(q.zero_point[0])
 
 
 class Detector:
@@ -259,4 +273,4 @@ def score_events(events: list[Event], truth: list[Truth], num_samples: int, tole
 
 
 __all__ = ["Detector", "Event", "KWS_LABELS", "StreamConfig", "StreamResult", "StreamRunner", "StreamScore", "Truth",
-           "frame_mfcc", "recording_frames", "run_stream", "score_events", "window_input", "window_values"]
+           "frame_mfcc", "input_grid", "recording_frames", "run_stream", "score_events", "window_input", "window_values"]

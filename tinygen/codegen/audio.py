@@ -92,9 +92,9 @@ class Frontend:
         """Its tables (their size does not depend on the model's input grid) and code."""
         return {"front-end tables": table_bytes(self.tables(1.0, 0)), "front-end code (estimate)": CODE_ESTIMATE}
 
-    def tables(self, input_scale: float, input_zero_point: int) -> dict:
+    def tables(self, input_scale: float, input_zero_point: int, gains=None) -> dict:
         make = tb.tables_f32 if self.arithmetic == "f32" else tb.tables_q31
-        return make(input_scale, input_zero_point)
+        return make(input_scale, input_zero_point, gains)
 
 
 def has_fpu(board) -> bool:
@@ -163,7 +163,7 @@ def write_tables(graph, dest: Path) -> list[str]:
     if frontend is None:
         return []
     scale, zero_point = input_grid(graph)
-    source, header = render_tables(frontend, scale, zero_point)
+    source, header = render_tables(frontend, scale, zero_point, graph.meta.get("feature_gains"))
     (dest / TABLES_C).write_text(source)
     (dest / TABLES_H).write_text(header)
     return [TABLES_C, TABLES_H]

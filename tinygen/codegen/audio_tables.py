@@ -21,6 +21,9 @@ COMMENTS = {
     "mel_weights": "the mel filters' weights, filter after filter (frontend.mel_matrix's nonzero runs)",
     "dct": "scaled DCT-II, [40][10] row-major (frontend.dct_matrix)",
     "log2_table": "log2(1 + i / 256), i = 0..256 (tg_log_q31)",
+    "input_scale": "each coefficient's step on the model input's int8 grid (scale / feature gain)",
+    "inv_scale": "round(2^inv_scale_shift / step), per coefficient (the step: scale / feature gain)",
+    "inv_scale_shift": "the shift of each coefficient's inv_scale",
 }
 FORMATS = {"f32": {}, "q31": {"window": "Q30", "twiddles": "Q31", "split": "Q31", "mel_weights": "Q28",
                               "dct": "Q28", "log2_table": "Q30"}}
@@ -48,11 +51,12 @@ def _scalar(name: str, value) -> str:
     return f".{name} = {c_int(value)},"
 
 
-def render_tables(frontend, input_scale: float, input_zero_point: int) -> tuple[str, str]:
+def render_tables(frontend, input_scale: float, input_zero_point: int, gains=None) -> tuple[str, str]:
     """(tg_audio_tables.c, tg_audio_tables.h) of `frontend` (tinygen.codegen.audio.Frontend) for a
-    model input on the int8 grid (input_scale, input_zero_point)."""
+    model input on the int8 grid (input_scale, input_zero_point), coefficient k's step
+    input_scale / gains[k] where the model gives feature_gains()."""
     arithmetic = frontend.arithmetic
-    tables = frontend.tables(input_scale, input_zero_point)
+    tables = frontend.tables(input_scale, input_zero_point, gains)
     arrays = [_array(k, v, arithmetic) for k, v in tables.items() if isinstance(v, np.ndarray)]
     fields = []
     for key, value in tables.items():

@@ -54,6 +54,9 @@ class LoadedModel:
     # first (`program` is the first's); empty for a plain model
     switches: list[tuple[str, "torch.export.ExportedProgram"]] = field(default_factory=list)
     input_names: list[str] = field(default_factory=list)    # forward()'s argument names
+    # feature_gains(): what the audio front end multiplies each input feature by before the int8
+    # quantization (one per element of the input's last axis), None if not given
+    feature_gains: tuple[float, ...] | None = None
 
     @property
     def example_input(self) -> np.ndarray:
@@ -152,8 +155,28 @@ def _load_py(path: Path) -> LoadedModel:
                                   "input goes into the model together)")
         arrays = tuple(_to_numpy(c, "calibration_data()") for c in cs)
         calibration = arrays[0] if len(arrays) == 1 else arrays
+    gains = None
+    if callable(getattr(module, "feature_gains", None)):
+        gains = _feature_gains(_call(module.feature_gains, path, "feature_gains()"), xs, path)
     return LoadedModel(path.stem, path, program, [_to_numpy(x, "example_input()") for x in xs], calibration,
-                       switches, names)
+                       switches, names, gains)
+
+
+def _feature_gains(value, xs: list[torch.Tensor], path: Path) -> tuple[float, ...]:
+    """feature_gains()'s values: one positive, finite number per element of the (one) input's
+    last axis (for the MFCC front end, per coefficient)."""
+    width = int(xs[0].shape[-1])
+    try:
+        gains = np.asarray(value.detach().numpy() if isinstance(value, torch.Tensor) else value,
+                           np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        gains = np.zeros(0)
+    if len(xs) != 1 or gains.size != width or not np.all(np.isfinite(gains)) or not np.all(gains > 0):
+        raise ModelError(f"{str(path)!r}: feature_gains() must give one positive number per element of the "
+                         f"input's last axis ({width}) of a model with one input",
+                         hint="return e.g. [0.125] + [1.0] * 9: the MFCC front end multiplies coefficient k by "
+                              "gain k before quantizing, and the model's input is the features so scaled")
+    return tuple(float(g) for g in gains)
 
 
 def _input_names(program) -> list[str]:

@@ -4,6 +4,7 @@ arrays (tinygen.codegen.audio renders them).
 
     t = tables_f32(input_scale, input_zero_point)   # float front end (cores with an FPU)
     t = tables_q31(input_scale, input_zero_point)   # fixed point (cores without)
+    t = tables_q31(input_scale, input_zero_point, gains)   # a model's feature_gains(): a step per coefficient
 
 Each is a dict of numpy arrays and scalars named like the fields of tg_mfcc_tables_f32 /
 tg_mfcc_tables_q31. The fixed-point formats are tg_audio.h's TG_MFCC_Q_* (mirrored in Q
@@ -59,8 +60,8 @@ def _common(runs: fe.MelRuns) -> dict:
             "mel_start": runs.start.astype(np.uint8), "mel_length": runs.length.astype(np.uint8)}
 
 
-def tables_f32(input_scale: float, input_zero_point: int) -> dict:
-    """tg_mfcc_tables_f32's contents."""
+def tables_f32(input_scale: float, input_zero_point: int, gains=None) -> dict:
+    """tg_mfcc_tables_f32's contents: input_scale per coefficient (fe.coefficient_scales)."""
     runs = fe.mel_runs()
     t = _common(runs)
     return {**t, "window": fe.hann_window().astype(np.float32),
@@ -68,7 +69,8 @@ def tables_f32(input_scale: float, input_zero_point: int) -> dict:
             "split": split_twiddles(t["bin_last"]).astype(np.float32).ravel(),
             "mel_weights": runs.weights.astype(np.float32),
             "dct": fe.dct_matrix().astype(np.float32),
-            "input_scale": float(input_scale), "input_zero_point": int(input_zero_point)}
+            "input_scale": fe.coefficient_scales(input_scale, gains).astype(np.float32),
+            "input_zero_point": int(input_zero_point)}
 
 
 def to_fixed(x: np.ndarray, bits: int, dtype) -> np.ndarray:
@@ -91,11 +93,12 @@ def log2_table() -> np.ndarray:
     return to_fixed(np.log2(1.0 + i / LOG2_TABLE_INTERVALS), Q["log2_table"], np.uint32)
 
 
-def tables_q31(input_scale: float, input_zero_point: int) -> dict:
-    """tg_mfcc_tables_q31's contents."""
+def tables_q31(input_scale: float, input_zero_point: int, gains=None) -> dict:
+    """tg_mfcc_tables_q31's contents: inv_scale and its shift per coefficient (fe.coefficient_scales)."""
     runs = fe.mel_runs()
     t = _common(runs)
-    inv, shift = inverse_scale(input_scale)
+    inv, shift = (np.array(v, np.int32) for v in zip(*(inverse_scale(s)
+                                                        for s in fe.coefficient_scales(input_scale, gains))))
     return {**t, "window": to_fixed(fe.hann_window(), Q["window"], np.uint32),
             "twiddles": to_fixed(twiddles(), Q["twiddle"], np.int32).ravel(),
             "split": to_fixed(split_twiddles(t["bin_last"]), Q["twiddle"], np.int32).ravel(),

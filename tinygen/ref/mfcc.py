@@ -22,7 +22,10 @@ tf.signal; here in numpy, stage by stage:
 7. dct: DCT-II scaled as tf.signal.mfccs_from_log_mel_spectrograms,
    c[k] = 2 sum_n x[n] cos(pi k (2n + 1) / 80) / sqrt(2 * 40), the first 10 coefficients;
 8. quantize: q = round(c / scale) + zero_point (halves away from zero), clamped to int8,
-   with the model input's scale and zero point.
+   with the model input's scale and zero point; a model whose file gives feature_gains()
+   takes coefficient k times gain k as its input, so coefficient k's scale is
+   scale / gain k (`coefficient_scales`): a wide coefficient (c0, the energy, spans about
+   eight times the others) given a gain below 1 no longer coarsens every coefficient's grid.
 
 The result is [49, 10]: the model's [1, 49, 10, 1] input. `features(clip)` returns the
 floats (step 7), `quantize(...)` the int8 grid; `hann_window()`, `mel_runs()` (the mel
@@ -132,9 +135,17 @@ def features(audio: np.ndarray) -> np.ndarray:
     return mfcc(log_mel(spectrum(frames(normalize(audio)))))
 
 
-def quantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """Step 8: the int8 grid of the model's input (halves away from zero, clamped)."""
-    scaled = np.asarray(values, np.float64) / float(scale)
+def coefficient_scales(scale: float, gains=None) -> np.ndarray:
+    """float64 [10]: each coefficient's step on the model input's int8 grid, the input's
+    scale over the coefficient's gain (all the input's scale without gains)."""
+    ones = np.ones(NUM_MFCC)
+    return float(scale) / (ones if gains is None else np.asarray(gains, np.float64) * ones)
+
+
+def quantize(values: np.ndarray, scale, zero_point: int) -> np.ndarray:
+    """Step 8: the int8 grid of the model's input (halves away from zero, clamped); `scale` a
+    number, or one per coefficient (coefficient_scales), along the last axis."""
+    scaled = np.asarray(values, np.float64) / np.asarray(scale, np.float64)
     rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + int(zero_point)
     return np.clip(rounded, -128, 127).astype(np.int8)
 
@@ -161,6 +172,6 @@ def mel_runs(matrix: np.ndarray | None = None) -> MelRuns:
 
 
 __all__ = ["CLIP_SAMPLES", "FFT_LENGTH", "FRAME_LENGTH", "FRAME_STEP", "MelRuns", "NUM_BINS", "NUM_FRAMES",
-           "NUM_MEL", "NUM_MFCC", "SAMPLE_RATE", "dct_matrix", "features", "frames", "hann_window",
+           "NUM_MEL", "NUM_MFCC", "SAMPLE_RATE", "coefficient_scales", "dct_matrix", "features", "frames", "hann_window",
            "hertz_to_mel", "log_mel", "mel_matrix", "mel_runs", "mfcc", "normalize", "pad_clip", "quantize",
            "spectrum"]
