@@ -189,17 +189,18 @@ def _detector(d: dict) -> str:
 
 def print_streams(streams: list[dict]) -> None:
     print("\n| model | stream | detector | keywords | hits | misses | false accepts | per hour | latency (mean) "
-          "| events = reference | sums = reference | front end / frame | duty cycle |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
+          "| events = reference | sums = reference | front end / frame | front end / window | duty cycle |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     for s in streams:
         lat = "" if s["latency_mean_s"] is None else f"{s['latency_mean_s'] * 1e3:.0f} ms"
         c = s["cost"] or {}
         fe_frame = "" if not c else f"{c['frontend_per_frame']:,.0f} {c['unit']}"
+        fe_window = "" if not c or c.get("window_per_inference") is None else f"{c['window_per_inference']:,.0f}"
         duty = "" if not c or c.get("duty_cycle") is None else f"{c['duty_cycle']:.1%}"
         print(f"| {s['model']} | {s['stream']} ({s['target']}) | {_detector(s['detector'])} | {s['keywords']} "
               f"| {s['hits']} ({s['hits'] / max(1, s['keywords']):.1%}) | {s['misses']} | {s['false_accepts']} "
               f"| {s['false_accepts_per_hour']:.0f} | {lat} | {'yes' if s['events_equal_reference'] else 'no'} "
-              f"| {s['sums_equal_reference']}/{s['inferences']} | {fe_frame} | {duty} |")
+              f"| {s['sums_equal_reference']}/{s['inferences']} | {fe_frame} | {fe_window} | {duty} |")
     print("\nthe curve from the same sums: the most keywords detected at a threshold within a budget of false accepts "
           "per hour\n")
     print("| model | stream | " + " | ".join(f"<= {b}/h" for b in BUDGETS) + " |")

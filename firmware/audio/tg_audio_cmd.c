@@ -226,13 +226,14 @@ static void tg_stream_stop(void)
     tg_audio_stream.started = 0;
 }
 
-/* The network and the detector on the ring's window, the window ending at sample `end`. */
-static uint64_t tg_stream_infer(uint64_t end, uint64_t *frontend)
+/* The network and the detector on the ring's window, the window ending at sample `end`;
+ * the window's normalisation and quantization counted into *windows. */
+static uint64_t tg_stream_infer(uint64_t end, uint64_t *windows)
 {
     tg_audio_stream_state *s = &tg_audio_stream;
     uint64_t start = tg_port_counter();
     tg_frontend_stream_window((int32_t)(s->frames % TG_MFCC_NUM_FRAMES), tg_audio_features);
-    *frontend += tg_port_counter() - start;
+    *windows += tg_port_counter() - start;
     uint64_t network = tg_audio_invoke();
     s->inferences++;
     tg_detector_event event;
@@ -278,7 +279,8 @@ static void tg_stream_chunk(const tg_word *n_word)
         return;
     }
     tg_audio_stream_state *s = &tg_audio_stream;
-    uint64_t frontend = 0u;
+    uint64_t frontend = 0u;   /* the frames' MFCCs */
+    uint64_t windows = 0u;    /* the windows' normalisation and quantization, once per inference */
     uint64_t network = 0u;
     for (uint32_t i = 0; i < n / 2u; i++) {
         s->pending[s->fill++] = tg_audio_buffer[i];
@@ -295,12 +297,15 @@ static void tg_stream_chunk(const tg_word *n_word)
         s->fill = TG_STREAM_CARRY;
         if (s->frames >= TG_MFCC_NUM_FRAMES && (s->frames - TG_MFCC_NUM_FRAMES) % s->hop == 0u) {
             uint64_t end = (uint64_t)(s->frames - 1u) * TG_MFCC_FRAME_STEP + TG_MFCC_FRAME_LENGTH;
-            network += tg_stream_infer(end, &frontend);
+            network += tg_stream_infer(end, &windows);
         }
     }
     s->samples += n / 2u;
     tg_stream_totals("m-tg-stream-[");
-    tg_audio_print_counts(frontend, network);
+    tg_audio_print_counts(frontend + windows, network);
+    tg_io_str("m-tg-windows-[");
+    tg_io_u64(windows);
+    tg_io_end_bracket();
 }
 
 void tg_cmd_stream(const tg_word *args, int nargs)

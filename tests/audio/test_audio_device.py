@@ -283,14 +283,15 @@ def test_audio_client_parses_the_protocol():
         "tg stream start 2 3 500 16000 2 1023": ["m-tg-stream-start-[2,3,500,16000,2,1023]"],
         "tg stream 8": ["m-tg-inf-[16000,1,2,3,4,5,6,7,8,9,510,0,0]", f"m-tg-window-[{window.tobytes().hex()}]",
                         "m-tg-event-[9,16000,510]", "m-tg-stream-[4,50,1,1]", "m-tg-count-[30]",
-                        "m-tg-split-[10,20]"],
+                        "m-tg-split-[10,20]", "m-tg-windows-[4]"],
         "tg stream stop": ["m-tg-stream-stop-[16000,49,1,1]"],
     })
     ac.stream_start(dev, config, verbose=2)
     events, inferences, counts = ac.stream_chunk(dev, np.array([1, -2, 3, 32767], np.int16))
     assert dev.sent[1][1] == bytes([1, 0, 0xFE, 0xFF, 3, 0, 0xFF, 0x7F])          # little-endian int16
     assert dev.sent[1][2] >= dev.timeout                                       # the deadline follows the work
-    assert events == [st.Event("yes", 16000, 510)] and counts == ac.Counts(10, 20) and counts.total == 30
+    assert events == [st.Event("yes", 16000, 510)] and counts == ac.Counts(10, 20, 4) and counts.total == 30
+    assert counts.frames == 6
     assert inferences[0].sample == 16000 and inferences[0].sums.tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 510, 0, 0]
     assert np.array_equal(inferences[0].window, window.reshape(49, 10))
     assert ac.stream_stop(dev) == ac.StreamTotals(16000, 49, 1, 1)
@@ -307,6 +308,12 @@ def test_audio_client_rejects_a_bad_answer():
                                          "m-tg-split-[10,20]"]})
     with pytest.raises(ProtocolError, match="not the sum"):
         ac.audio_clip(bad_sum, np.zeros(2, np.int16))
+    stream = ["m-tg-stream-[4,50,1,0]", "m-tg-count-[30]", "m-tg-split-[10,20]"]
+    windows = FakeDevice({"tg stream 2": stream + ["m-tg-windows-[11]"]})
+    with pytest.raises(ProtocolError, match="not a part of"):
+        ac.stream_chunk(windows, np.zeros(1, np.int16))
+    with pytest.raises(ProtocolError, match="no m-tg-windows"):
+        ac.stream_chunk(FakeDevice({"tg stream 2": stream}), np.zeros(1, np.int16))
     echo = FakeDevice({"tg stream start 2 3 0 16000 0 1023": ["m-tg-stream-start-[2,3,0,16000,0,1]"]})
     with pytest.raises(ProtocolError, match="asked for stream settings"):
         ac.stream_start(echo, st.StreamConfig())

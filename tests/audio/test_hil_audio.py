@@ -23,7 +23,7 @@ from tinygen.audio import device as ha
 from tinygen.audio import report as ar
 
 MLPERF_KWS = Path(__file__).resolve().parents[2] / "examples" / "mlperf-tiny" / "kws_dscnn_int8.tflite"
-FRONTEND_PER_FRAME, NETWORK_PER_INFERENCE = 120_000, 4_000_000
+FRONTEND_PER_FRAME, NETWORK_PER_INFERENCE, WINDOW_PER_INFERENCE = 120_000, 4_000_000, 9_000
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,7 @@ class Inference:                     # what tinygen.audio.client's stream_chunk 
 class Counts:
     frontend: int
     network: int
+    windows: int = 0
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Totals:
 def fake_client(graph, fault: str | None = None):
     """The client API over a device model made of the host twin: the front end's windows
     (StreamRunner), the network and the detector on them, counting FRONTEND_PER_FRAME per
-    frame and NETWORK_PER_INFERENCE per inference. `fault` plants one difference: feature
+    frame, WINDOW_PER_INFERENCE (inside the front end's) and NETWORK_PER_INFERENCE per inference. `fault` plants one difference: feature
     (a feature byte off by 1, within the front end's tolerance), feature2 (off by 2), output
     (a wrong output byte), window (one window byte off by 1, the network run on it: allowed),
     sums (a wrong sum), count (an inference not reported)."""
@@ -100,7 +101,9 @@ def fake_client(graph, fault: str | None = None):
             if event is not None:
                 events.append(event)
         state["events"] += len(events)
-        return events, rows, Counts((after - before) * FRONTEND_PER_FRAME, len(r.samples) * NETWORK_PER_INFERENCE)
+        windows = len(r.samples) * WINDOW_PER_INFERENCE
+        return events, rows, Counts((after - before) * FRONTEND_PER_FRAME + windows,
+                                    len(r.samples) * NETWORK_PER_INFERENCE, windows)
 
     def stream_stop(dev):
         frames = 1 + (state["samples"] - fe.FRAME_LENGTH) // fe.FRAME_STEP
@@ -170,14 +173,19 @@ def test_hil_audio_stream_fake_device_exact(graph, verbose):
     assert run.events == ref.events == seen and run.inferences == len(ref.samples) == run.sums_equal
     assert run.chunks == 64 and run.windows_checked == (verbose == 2)
     frames = 1 + (len(samples) - 480) // 320
-    assert run.frontend == frames * FRONTEND_PER_FRAME and run.network == len(ref.samples) * NETWORK_PER_INFERENCE
+    windows = len(ref.samples) * WINDOW_PER_INFERENCE
+    assert run.frontend == frames * FRONTEND_PER_FRAME + windows and run.windows == windows
+    assert run.network == len(ref.samples) * NETWORK_PER_INFERENCE
     s = ar.summarize_stream(run, cfg, "kws", "fake", "instructions", 216_000_000, "x.wav")
     per_second = (run.frontend + run.network) / 4.0
     assert s["cost"]["per_audio_second"] == pytest.approx(per_second)
     assert s["cost"]["duty_cycle"] == pytest.approx(per_second / 216e6)
+    # the windows' share is once per inference, not per frame
     assert s["cost"]["frontend_per_frame"] == FRONTEND_PER_FRAME
+    assert s["cost"]["window_per_inference"] == WINDOW_PER_INFERENCE
     assert s["score"] == ar._score_dict(st.score_events(ref.events, truth, len(samples)))
     text = ar.render_stream(s)
+    assert re.search(r"front end per inference \(the window\) +9,000 instructions", text)
     assert "duty cycle" in text and re.search(r"events equal to the host reference +yes", text)
     if verbose == 2:
         assert s["windows"] == {"windows": run.inferences, "identical": run.inferences, "bytes_differing": 0.0,

@@ -43,9 +43,17 @@ SECONDS_PER_INFERENCE = 1.0
 @dataclass(frozen=True)
 class Counts:
     """Counter units one command took: the front end's and the network's (their sum is
-    what the device prints as m-tg-count)."""
+    what the device prints as m-tg-count); in stream mode `windows`, the part of the front
+    end's spent normalising and quantizing the windows (once per inference), so that
+    frontend - windows is the frames'."""
     frontend: int
     network: int
+    windows: int = 0
+
+    @property
+    def frames(self) -> int:
+        """The front end's units spent on the frames' MFCCs."""
+        return self.frontend - self.windows
 
     @property
     def total(self) -> int:
@@ -169,7 +177,11 @@ def parse_chunk(reply: Reply, labels: tuple[str, ...] = KWS_LABELS) -> Chunk:
             if not 0 <= label < len(labels):
                 raise ProtocolError(f"event of class {label}, but there are {len(labels)} labels")
             events.append(Event(labels[label], sample, score))
-    return Chunk(events, inferences, _counts(reply))
+    counts = _counts(reply)
+    windows = _int(reply.value("m-tg-windows"), "m-tg-windows")
+    if not 0 <= windows <= counts.frontend:
+        raise ProtocolError(f"m-tg-windows-[{windows}] is not a part of m-tg-split's front end ({counts.frontend})")
+    return Chunk(events, inferences, Counts(counts.frontend, counts.network, windows))
 
 
 def stream_chunk(dev: Device, samples, labels: tuple[str, ...] = KWS_LABELS,

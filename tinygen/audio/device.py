@@ -78,6 +78,7 @@ class ChunkAnswer:
     rows: list[Row]                    # one per inference the chunk completed
     frontend: int | None               # counter units spent on the chunk
     network: int | None
+    windows: int | None = None         # the part of frontend spent on the windows (once per inference)
 
 
 class ReferenceAudio:
@@ -128,7 +129,8 @@ class DeviceAudio:
         events, inferences, counts = self.client.stream_chunk(self.dev, samples, self.labels)
         rows = [Row(int(i.sample), np.asarray(i.sums, np.int64),
                     None if getattr(i, "window", None) is None else np.asarray(i.window, np.int8)) for i in inferences]
-        return ChunkAnswer(list(events), rows, getattr(counts, "frontend", None), getattr(counts, "network", None))
+        return ChunkAnswer(list(events), rows, getattr(counts, "frontend", None), getattr(counts, "network", None),
+                           getattr(counts, "windows", None))
 
     def stop(self):
         return self.client.stream_stop(self.dev)
@@ -201,6 +203,7 @@ class StreamRun:
     frontend: int | None                        # counter units over the whole stream
     network: int | None
     seconds: float                              # wall clock of the target alone
+    windows: int | None = None                  # the part of frontend spent on the windows (per inference)
     exact_mismatch: str | None = None           # what must be exact and is not
     event_difference: str | None = None         # the first event that differs from the reference
     compared: bool = True                       # False: the target was the host reference itself
@@ -289,7 +292,7 @@ def stream_audio(target, graph, config: st.StreamConfig, samples: np.ndarray, tr
     if chunk < 1 or verbose not in (1, 2):
         raise ValueError(f"chunk {chunk} must be at least one sample and verbose 1 or 2, not {verbose}")
     own = isinstance(target, ReferenceAudio)        # the target is the reference: nothing to compare
-    events, rows, frontend, net, chunks = [], [], None, None, 0
+    events, rows, frontend, net, windows, chunks = [], [], None, None, None, 0
     target.start(config, verbose)
     t0, totals = time.perf_counter(), None
     try:
@@ -308,6 +311,8 @@ def stream_audio(target, graph, config: st.StreamConfig, samples: np.ndarray, tr
                 frontend = (frontend or 0) + int(answer.frontend)
             if answer.network is not None:
                 net = (net or 0) + int(answer.network)
+            if answer.windows is not None:
+                windows = (windows or 0) + int(answer.windows)
     finally:
         totals = target.stop()
     seconds = time.perf_counter() - t0             # the target's time alone: the reference runs after
@@ -315,11 +320,11 @@ def stream_audio(target, graph, config: st.StreamConfig, samples: np.ndarray, tr
         ref_events, ref_rows = list(events), list(rows)
     else:                                          # chunks change nothing in the reference (StreamRunner)
         ref = st.run_stream(samples, graph, config, keep_inputs=verbose >= 2)
-        windows = ref.inputs or [None] * len(ref.samples)
-        ref_events, ref_rows = ref.events, [Row(s, v, w) for s, v, w in zip(ref.samples, ref.sums, windows)]
+        inputs = ref.inputs or [None] * len(ref.samples)
+        ref_events, ref_rows = ref.events, [Row(s, v, w) for s, v, w in zip(ref.samples, ref.sums, inputs)]
     result = StreamRun(events, ref_events, st.score_events(events, truth, len(samples), tolerance),
                        st.score_events(ref_events, truth, len(samples), tolerance), len(samples), chunks, rows,
-                       ref_rows, frontend, net, seconds, compared=not own)
+                       ref_rows, frontend, net, seconds, windows, compared=not own)
     if not own:
         result.exact_mismatch = _exact_checks(result, graph, config, totals)
         result.event_difference = compare_events(events, ref_events)

@@ -105,8 +105,11 @@ def summarize_stream(run: StreamRun, config: st.StreamConfig, model: str, target
     cost = None
     if run.frontend is not None and run.network is not None:
         per_second = (run.frontend + run.network) / run.audio_seconds
-        cost = {"unit": unit, "frontend": run.frontend, "network": run.network,
-                "frontend_per_frame": run.frontend / frames if frames else None,
+        windows = run.windows or 0                  # the front end's work once per inference
+        cost = {"unit": unit, "frontend": run.frontend, "network": run.network, "windows": run.windows,
+                "frontend_per_frame": (run.frontend - windows) / frames if frames else None,
+                "window_per_inference": windows / run.inferences if run.inferences and run.windows is not None
+                else None,
                 "network_per_inference": run.network / run.inferences if run.inferences else None,
                 "per_audio_second": per_second, "clock_hz": clock_hz,
                 "duty_cycle": per_second / clock_hz if clock_hz else None}
@@ -152,8 +155,10 @@ def render_stream(s: dict) -> str:
         rows.append(["cost", "n/a (the host reference counts nothing)"])
     else:
         unit = cost["unit"]
-        rows += [["front end per frame (20 ms)", f"{cost['frontend_per_frame']:,.0f} {unit}"],
-                 ["network per inference", f"{cost['network_per_inference']:,.0f} {unit}"],
+        rows.append(["front end per frame (20 ms)", f"{cost['frontend_per_frame']:,.0f} {unit}"])
+        if cost.get("window_per_inference") is not None:
+            rows.append(["front end per inference (the window)", f"{cost['window_per_inference']:,.0f} {unit}"])
+        rows += [["network per inference", f"{cost['network_per_inference']:,.0f} {unit}"],
                  ["per second of audio", f"{cost['per_audio_second']:,.0f} {unit}"]]
         if cost["duty_cycle"] is not None:
             note = " (instructions taken as cycles: an estimate)" if unit == "instructions" else ""
