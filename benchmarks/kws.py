@@ -54,32 +54,39 @@ def host_rows(test, models: dict = MODELS) -> list[dict]:
         if not path.with_suffix(".pt").exists() and path.suffix == ".py":
             print(f"skipped {name}: {path.with_suffix('.pt').name} is missing (train it: python {path})")
             continue
-        graph = compile_source(load_source(path))
+        source = load_source(path)
+        graph = compile_source(source)
         graphs = switch_graphs(graph) if is_switchable(graph) else [("", graph)]
         for switch, g in graphs:
             cost = evaluate.normalisation_cost(g, test.clips, test.labels)
             rows.append({"model": name + (f" {switch}" if switch else ""), "file": str(path.relative_to(ROOT)),
                          "switch": switch, "compiled": cost.clip_accuracy, "stream_mode": cost.stream_accuracy,
                          "agreement": cost.agreement, "inputs_equal": cost.inputs_equal,
-                         "weights": None, "arena": None})        # memory: the f746zg build's (--standin)
+                         "weights": None, "arena": None,          # memory: the f746zg build's (--standin)
+                         "feature_gains": source.feature_gains})
             print(f"  {rows[-1]['model']}: compiled {cost.text()}", flush=True)
     return rows
 
 
 def standin(rows: list[dict], test, work: Path) -> None:
-    """Each model through `tinygen hil --board f746zg --emulate --data` on the test features."""
+    """Each model through `tinygen hil --board f746zg --emulate --data` on the test features (the
+    model's inputs: times its feature gains where the model file gives feature_gains())."""
     from tinygen.cli import main as tinygen_main
 
     feats = test.features()
-    data = {".tflite": work / "test_nhwc.npz", ".py": work / "test_nchw.npz"}
-    np.savez(data[".tflite"], x=feats[..., None], y=test.labels)
-    np.savez(data[".py"], x=feats[:, None], y=test.labels)
+    np.savez(work / "test_nhwc.npz", x=feats[..., None], y=test.labels)
     done: dict[str, dict] = {}
     for row in rows:
         path = ROOT / row["file"]
         if row["file"] not in done:
+            if path.suffix == ".tflite":
+                data = work / "test_nhwc.npz"
+            else:
+                data = work / f"{path.stem}_inputs.npz"
+                gains = np.asarray(row.get("feature_gains") or np.ones(feats.shape[-1]), np.float32)
+                np.savez(data, x=feats[:, None] * gains, y=test.labels)
             report = work / f"{path.stem}.json"
-            argv = ["hil", str(path), "--board", "f746zg", "--emulate", "--data", str(data[path.suffix]), "--json",
+            argv = ["hil", str(path), "--board", "f746zg", "--emulate", "--data", str(data), "--json",
                     str(report), "-o", str(work / path.stem), "-q"]
             if row["switch"]:
                 argv += ["--switch", "all"]

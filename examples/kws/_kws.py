@@ -120,6 +120,80 @@ def net_for(state: dict[str, torch.Tensor]) -> nn.Module:
     return Average([dscnn(channels=len(state[f"nets.{m}.0.weight"])) for m in indices])
 
 
+# The wake word's feature gains (a model file's feature_gains(), tinygen.ref.mfcc.coefficient_scales):
+# the MFCC front end multiplies coefficient k by gain k before the int8 quantization. Coefficient 0
+# (the energy) spans -124 to 19 on the calibration clips, the others at most -12 to 15, so on one
+# grid c0 would set the step (0.56) and leave c1-c9 a few steps each; at 1/8 the step is 0.12.
+WAKE_GAINS = (1 / 8,) + (1.0,) * 9
+
+
+class GainedStem(nn.Module):
+    """The stem convolution, its batch norm (eval mode, folded) and ReLU on features multiplied
+    by per-coefficient gains. A convolution slides along the coefficients, so one weight cannot
+    take a coefficient's gain: the output columns are grouped where the coefficients they read
+    have the same gains tap by tap (with the wake word's gains, the column reading coefficient 0
+    and the other four), and each group is its own convolution over the coefficients it reads,
+    each weight divided by its coefficient's gain, with its ReLU (which tinygen fuses; ReLU
+    commutes with the concatenation). The outputs equal the three layers' on the features
+    without gains (up to float rounding)."""
+
+    def __init__(self, conv: nn.Conv2d, bn: nn.BatchNorm2d, gains):
+        super().__init__()
+        if conv.groups != 1 or conv.dilation != (1, 1):
+            raise ValueError("GainedStem takes a plain convolution")
+        (kh, kw), (sh, sw), (ph, pw) = conv.kernel_size, conv.stride, conv.padding
+        width = len(gains)
+        factor = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        weight = conv.weight.detach() * factor[:, None, None, None]
+        bias = bn.bias - bn.running_mean * factor + (0 if conv.bias is None else conv.bias * factor)
+        self.reads, self.convs = [], nn.ModuleList()      # per group: (first, end, left pad, right pad)
+        for first_col, cols, taps in _column_groups(gains, kw, sw, pw):
+            t0 = min(next(i for i, g in enumerate(t) if g is not None) for t in cols)
+            t1 = kw - min(next(i for i, g in enumerate(reversed(t)) if g is not None) for t in cols)
+            lo = first_col * sw - pw + t0                             # the first coefficient read
+            hi = (first_col + len(cols) - 1) * sw - pw + t1           # one past the last
+            c = nn.Conv2d(conv.in_channels, conv.out_channels, (kh, t1 - t0), stride=(sh, sw), padding=(ph, 0))
+            g = torch.tensor([1.0 if taps[i] is None else taps[i] for i in range(t0, t1)], dtype=torch.float32)
+            with torch.no_grad():
+                c.weight.copy_(weight[:, :, :, t0:t1] / g)
+                c.bias.copy_(bias)
+            self.convs.append(c)
+            self.reads.append((max(lo, 0), min(hi, width), max(-lo, 0), max(hi - width, 0)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs = []
+        for c, (lo, hi, left, right) in zip(self.convs, self.reads):
+            part = x[..., lo:hi]
+            outs.append(torch.relu(c(nn.functional.pad(part, (left, right)) if left or right else part)))
+        return outs[0] if len(outs) == 1 else torch.cat(outs, dim=3)
+
+
+def _column_groups(gains, kw: int, sw: int, pw: int) -> list[tuple[int, list[list], list]]:
+    """The stem's output columns in runs that can share weights: (first column, each column's
+    gains tap by tap (None where it reads padding), the run's gains tap by tap). Columns join
+    a run while every tap's gain equals the run's (padding matches any gain)."""
+    width = len(gains)
+    groups = []
+    for j in range((width + 2 * pw - kw) // sw + 1):
+        taps = [gains[j * sw - pw + i] if 0 <= j * sw - pw + i < width else None for i in range(kw)]
+        if groups and all(a is None or b is None or a == b for a, b in zip(groups[-1][2], taps)):
+            groups[-1][1].append(taps)
+            groups[-1] = (groups[-1][0], groups[-1][1], [a if a is not None else b for a, b in zip(groups[-1][2], taps)])
+        else:
+            groups.append((j, [taps], list(taps)))
+    return groups
+
+
+def gained(net: nn.Module, gains) -> nn.Module:
+    """The DS-CNN (or Average of them) in eval mode taking features times `gains`: every
+    network's stem, batch norm and ReLU a GainedStem."""
+    for member in members(net.eval()):
+        if not isinstance(member[2], nn.ReLU):
+            raise ValueError("gained() takes the DS-CNN: stem, batch norm, ReLU")
+        member[0], member[1], member[2] = GainedStem(member[0], member[1], gains), nn.Identity(), nn.Identity()
+    return net
+
+
 FLOAT_MODEL = HERE / "dscnn_kws.py"
 
 
@@ -224,11 +298,16 @@ def example_input(model_file: str | Path) -> torch.Tensor:
     return torch.from_numpy(calibration_data(model_file)[:1])
 
 
-def model_file_functions(build, model_file: str | Path):
+def model_file_functions(build, model_file: str | Path, gains=None):
     """model(), example_input() and calibration_data() for a model file (what tinygen's
-    loader calls), from a function that builds the untrained net."""
-    return (lambda: load(build(), model_file), lambda: example_input(model_file),
-            lambda: calibration_data(model_file))
+    loader calls), from a function that builds the untrained net; with feature `gains` (the
+    file's feature_gains()) the net takes features times the gains (gained) and so does the data."""
+    if gains is None:
+        return (lambda: load(build(), model_file), lambda: example_input(model_file),
+                lambda: calibration_data(model_file))
+    scale = np.asarray(gains, np.float32)
+    return (lambda: gained(load(build(), model_file), gains), lambda: example_input(model_file) * torch.from_numpy(scale),
+            lambda: calibration_data(model_file) * scale)
 
 
 RESULTS_HEAD = """# Keyword-spotting models: accuracy

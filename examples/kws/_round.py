@@ -177,21 +177,21 @@ def mutual_loss(weight: float):
     return loss
 
 
-def input_grid(model_file: Path = SHIPPED) -> tuple[float, int]:
-    """The int8 input grid (scale, zero point) tinygen gives the wake word: its calibration's,
-    the training clips stored with the weights, whatever the weights (adopted weights are
-    stored with the same clips, so a model trained on this grid keeps it)."""
-    graph = compile_source(load_source(model_file))
-    q = graph.tensor(graph.inputs[0]).qparams
-    return float(q.scale[0]), int(q.zero_point[0])
+def input_grid(model_file: Path = SHIPPED) -> tuple[np.ndarray, int]:
+    """The int8 input grid tinygen gives the wake word, in the features' units: each
+    coefficient's step (the input's scale over the model file's feature gain) and the zero
+    point; its calibration's, the training clips stored with the weights, whatever the weights
+    (adopted weights are stored with the same clips, so a model trained on this grid keeps it)."""
+    return st.input_grid(compile_source(load_source(model_file)))
 
 
-def on_grid(x: np.ndarray, grid: tuple[float, int]) -> np.ndarray:
-    """float32 windows as the int8 input holds them: rounded to the grid's steps and clipped to its
-    256 values (the window's coefficient 0 spans about 140 of the input's range, so the other
-    nine get a few steps each: a network trained in float alone meets them first on the device)."""
-    scale, zero = grid
-    return ((fe.quantize(x, scale, zero).astype(np.float64) - zero) * scale).astype(np.float32)
+def on_grid(x: np.ndarray, grid: tuple[np.ndarray, int]) -> np.ndarray:
+    """float32 windows [..., 49, 10] as the int8 input holds them: rounded to each coefficient's
+    steps and clipped to the grid's 256 values (without feature gains the window's coefficient 0
+    spans about 140 of the input's range and the other nine get a few steps each: a network
+    trained in float alone meets them first on the device)."""
+    scales, zero = grid
+    return ((fe.quantize(x, scales, zero).astype(np.float64) - zero) * scales).astype(np.float32)
 
 
 def _transform(recipe: Recipe):

@@ -427,6 +427,10 @@ def _update_wake_section(detector: Detector, point: cv.CurvePoint, points: list[
         f"\nThe model is {({2: 'two', 3: 'three'}).get(members, members)} such networks with their probabilities "
         "averaged (_kws.Average), the\nsecond and later ones the first trained further (examples/kws/_round.py's "
         "FINE_TUNE: one-cycle\nfrom its weights, SpecAugment's masks, the sixth round's recordings too).")
+    gains = ("\nThe device's front end gives coefficient 0 a gain of "
+             f"{_kws.WAKE_GAINS[0]:g} (the others 1: the model file's feature_gains(),\n_kws.WAKE_GAINS), so that "
+             "its range does not set the int8 input's step; each network's stem is split\nby the gains its output "
+             "columns read, the weights over the gains (_kws.GainedStem), the same float outputs.")
     cells = []
     for budget in budgets:
         p = cv.operating_point(points, budget)
@@ -441,7 +445,7 @@ the training clips and a fresh draw of stream windows (wakeword_kws.py) of
 {_recordings_text()},
 {KEYWORD_SHARE:.0%} of the windows holding a whole keyword; every clip and window with its mel axis warped by a
 factor in {WARP[0]:g}-{WARP[1]:g} and its time axis stretched by one in {TEMPO[0]:g}-{TEMPO[1]:g} (voices the
-training set lacks).{averaged}
+training set lacks).{averaged}{gains}
 The runs before this recipe and how it was chosen: "The wake word's recipes" above.
 
 `python examples/kws/wakeword_kws.py` tunes the stream detector of wakeword_kws.pt on the

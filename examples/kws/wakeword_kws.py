@@ -15,7 +15,9 @@ along the mel axis and stretched in time, for voices the training set does not h
 held-out voices (neither trained on nor tested), never on the test voices; they are stored
 with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md. The second network is the
 first trained further (examples/kws/_round.py's FINE_TUNE: SpecAugment's masks, the sixth round's
-recordings too).
+recordings too). The model takes the features with coefficient 0 times 1/8 (feature_gains(): the
+front end quantizes each coefficient on its own step, so the energy's range does not coarsen the
+others'), each network's stem split by the gains its output columns read (_kws.GainedStem).
 
     python examples/kws/wakeword_kws.py     # trains (one CPU thread: hours) and tunes (needs espeak-ng), saves
                                             # wakeword_kws.pt, updates RESULTS.md
@@ -56,7 +58,13 @@ MEMBERS = 2                           # networks averaged (_kws.Average): the se
 
 
 model, example_input, calibration_data = _kws.model_file_functions(lambda: _kws.ensemble(PLAN, CHANNELS, MEMBERS),
-                                                                   __file__)
+                                                                   __file__, _kws.WAKE_GAINS)
+
+
+def feature_gains():
+    """What the MFCC front end multiplies each coefficient by before quantizing (_kws.WAKE_GAINS:
+    c0 at 1/8, so that the energy's range does not set the other coefficients' int8 step)."""
+    return _kws.WAKE_GAINS
 
 
 if __name__ == "__main__":

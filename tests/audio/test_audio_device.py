@@ -21,8 +21,7 @@ import time
 import numpy as np
 import pytest
 
-from audio_data import (KWS_SCALE, KWS_ZERO_POINT, agreement, few_clips, keyword_stream, speech_clips,
-                        twin_features)
+from audio_data import KWS_SCALE, KWS_ZERO_POINT, agreement, few_clips, keyword_stream, speech_clips
 from e2e import EXAMPLES, compile_example
 from mlperf_models import mlperf_model
 from tinygen.codegen import audio as afw
@@ -32,6 +31,7 @@ from tinygen.build.memory import predict
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import TinygenError, UsageError
 from tinygen.audio import client as ac
+from tinygen.audio.device import twin_features
 from tinygen.hil.client import DeviceError
 from tinygen.hil.target import open_device
 from tinygen.passes import CompileOptions
@@ -70,7 +70,7 @@ def check_clips(dev, graph, clips) -> ac.Counts:
     pairs, outputs = [], set()
     for name, clip in clips:
         features, out, frontend, network = ac.audio_clip(dev, clip)
-        pairs.append((features, twin_features(clip)))
+        pairs.append((features, twin_features(graph, clip)))
         want = reference_outputs(graph, features)
         assert np.array_equal(out, want), f"{name}: the device's outputs differ from the reference on its own features"
         assert frontend > 0 and network > 0
@@ -196,6 +196,49 @@ def test_audio_stream_host(host_kws, host_device):
     assert events, "the keyword stream raised no event: the comparison has no teeth"
     score = st.score_events(events, ks.truth, len(ks.samples))
     print(f"hits {score.hits} of {len(ks.truth)}, false accepts {score.false_accepts}")
+
+
+GAINED_MODEL = """
+import sys
+sys.path.insert(0, {kws!r})
+import _kws
+
+model, example_input, calibration_data = _kws.model_file_functions(_kws.dscnn, {weights!r}, _kws.WAKE_GAINS)
+
+
+def feature_gains():
+    return _kws.WAKE_GAINS
+"""
+
+
+@pytest.fixture(scope="module")
+def host_gained(tmp_path_factory):
+    """The clip DS-CNN (examples/kws/dscnn_kws.py's weights) taking features with the wake word's
+    gains (c0 at 1/8), built for the host with the front end."""
+    folder = tmp_path_factory.mktemp("kws_gains")
+    path = folder / "gained_kws.py"
+    kws_examples = EXAMPLES.parent / "kws"
+    path.write_text(GAINED_MODEL.format(kws=str(kws_examples), weights=str(kws_examples / "dscnn_kws.py")))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(kernels="tinygen"))
+    afw.attach(graph, afw.choose("mfcc", get_board("host")))
+    return graph, build(source, graph, get_board("host"), folder / "host")
+
+
+def test_audio_feature_gains_host(host_gained):
+    """A model file's feature_gains(): the device quantizes each coefficient on its own step (the
+    input's scale over the gain) in clip and stream mode, as the twin does, and the model's
+    outputs are exact on those features."""
+    graph, result = host_gained
+    assert graph.meta["feature_gains"] == (0.125,) + (1.0,) * 9
+    scales, _ = st.input_grid(graph)
+    assert scales[0] == pytest.approx(8 * scales[1]) and np.all(scales[1:] == scales[1])
+    tables = (result.out_dir / afw.TABLES_C).read_text()
+    assert "tg_audio_input_scale[10]" in tables
+    with open_device(get_board("host"), result.out_dir) as dev:
+        check_clips(dev, graph, speech_clips()[::4])
+        ks = keyword_stream()
+        check_stream(dev, graph, ks.samples, stream_config(graph), random_chunks(len(ks.samples), 2))
 
 
 def test_audio_bad_input_host(host_device):

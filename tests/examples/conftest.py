@@ -11,7 +11,7 @@ KWS = Path(__file__).resolve().parents[2] / "examples" / "kws"
 
 @pytest.fixture(scope="module")
 def module(request):
-    """examples/kws's modules by name: "wake", "round" and "export" (_wake.py, ...), else NAME_kws.py."""
+    """examples/kws's modules by name: "wake", "round", "export" and "kws" (_wake.py, ...), else NAME_kws.py."""
     sys.path.insert(0, str(KWS))
-    yield lambda name: importlib.import_module(f"_{name}" if name in ("wake", "round", "export") else f"{name}_kws")
+    yield lambda name: importlib.import_module(f"_{name}" if name in ("wake", "round", "export", "kws") else f"{name}_kws")
     sys.path.remove(str(KWS))

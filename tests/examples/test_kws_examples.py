@@ -77,6 +77,8 @@ def test_kws_example_accuracy_matches_results(name, module, test_split):
     x = torch.from_numpy(test_split.features()[:, None])
     want = _results()
     names = [f"sp-{s}" for s in switches(net)] if name == "sp" else [name]
+    if hasattr(mod, "feature_gains"):               # the model takes the features times its gains
+        x = x * torch.tensor(mod.feature_gains(), dtype=torch.float32)
     for row in names:
         if name == "sp":
             set_switch(net, row[3:])
@@ -95,6 +97,40 @@ def test_kws_dscnn_compiled_accuracy_matches_results(test_split):
     graph = compile_source(load_source(KWS / "dscnn_kws.py"))
     pred = evaluate.predict(graph, evaluate.clip_inputs(graph, test_split.clips))
     assert np.mean(pred == test_split.labels) == pytest.approx(_compiled_results()["dscnn"], abs=5e-5)
+
+
+@pytest.mark.parametrize("gains, reads", [
+    # every coefficient its own gain: a convolution per output column, reading the coefficients the
+    # stem's 10x4 kernel at stride 2 and padding 1 reads (the edges' padding left out)
+    ((0.125, 1.0, 2.0, 0.5, 1.0, 1.5, 1.0, 3.0, 1.0, 0.25),
+     [(0, 3, 0, 0), (1, 5, 0, 0), (3, 7, 0, 0), (5, 9, 0, 0), (7, 10, 0, 0)]),
+    # the wake word's: the column reading coefficient 0, and the other four sharing their weights
+    # over coefficients 1-9 and the right edge's padding
+    ("wake", [(0, 3, 0, 0), (1, 10, 0, 1)]),
+])
+def test_gained_stem_is_the_stem_on_gained_features(module, gains, reads):
+    """_kws.gained: every network of an Average takes the features times the gains, its stem,
+    batch norm and ReLU convolutions over groups of output columns with the weights over the
+    gains: the same outputs as the network on the features (float rounding apart)."""
+    kws = module("kws")
+    gains = kws.WAKE_GAINS if gains == "wake" else gains
+    nets = [kws.dscnn(channels=8) for _ in range(2)]
+    rng = np.random.default_rng(0)
+    for net in nets:
+        for p in net.parameters():
+            p.data = torch.from_numpy(rng.normal(0, 0.5, p.shape).astype(np.float32))
+        net[1].running_mean.uniform_(-1, 1)
+        net[1].running_var.uniform_(0.5, 2)
+    plain = kws.Average(nets).eval()
+    x = torch.from_numpy(rng.normal(0, 20, (16, 1, 49, 10)).astype(np.float32))
+    with torch.no_grad():
+        want = plain(x)
+        got = kws.gained(plain, gains)(x * torch.tensor(gains))
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-5)
+    stem = kws.members(plain)[0][0]
+    assert isinstance(stem, kws.GainedStem) and stem.reads == reads
+    with torch.no_grad():
+        assert not torch.allclose(plain(x), want, atol=1e-3), "the gains changed nothing: no teeth"
 
 
 def test_wakeword_window_labels(module):
