@@ -177,8 +177,8 @@ def _column_groups(gains, kw: int, sw: int, pw: int) -> list[tuple[int, list[lis
     for j in range((width + 2 * pw - kw) // sw + 1):
         taps = [gains[j * sw - pw + i] if 0 <= j * sw - pw + i < width else None for i in range(kw)]
         if groups and all(a is None or b is None or a == b for a, b in zip(groups[-1][2], taps)):
-            groups[-1][1].append(taps)
-            groups[-1] = (groups[-1][0], groups[-1][1], [a if a is not None else b for a, b in zip(groups[-1][2], taps)])
+            first, cols, merged = groups[-1]
+            groups[-1] = (first, cols + [taps], [a if a is not None else b for a, b in zip(merged, taps)])
         else:
             groups.append((j, [taps], list(taps)))
     return groups
@@ -306,8 +306,8 @@ def model_file_functions(build, model_file: str | Path, gains=None):
         return (lambda: load(build(), model_file), lambda: example_input(model_file),
                 lambda: calibration_data(model_file))
     scale = np.asarray(gains, np.float32)
-    return (lambda: gained(load(build(), model_file), gains), lambda: example_input(model_file) * torch.from_numpy(scale),
-            lambda: calibration_data(model_file) * scale)
+    return (lambda: gained(load(build(), model_file), gains),
+            lambda: example_input(model_file) * torch.from_numpy(scale), lambda: calibration_data(model_file) * scale)
 
 
 RESULTS_HEAD = """# Keyword-spotting models: accuracy

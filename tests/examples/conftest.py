@@ -13,5 +13,6 @@ KWS = Path(__file__).resolve().parents[2] / "examples" / "kws"
 def module(request):
     """examples/kws's modules by name: "wake", "round", "export" and "kws" (_wake.py, ...), else NAME_kws.py."""
     sys.path.insert(0, str(KWS))
-    yield lambda name: importlib.import_module(f"_{name}" if name in ("wake", "round", "export", "kws") else f"{name}_kws")
+    own = ("wake", "round", "export", "kws")
+    yield lambda name: importlib.import_module(f"_{name}" if name in own else f"{name}_kws")
     sys.path.remove(str(KWS))

@@ -273,4 +273,5 @@ def score_events(events: list[Event], truth: list[Truth], num_samples: int, tole
 
 
 __all__ = ["Detector", "Event", "KWS_LABELS", "StreamConfig", "StreamResult", "StreamRunner", "StreamScore", "Truth",
-           "frame_mfcc", "input_grid", "recording_frames", "run_stream", "score_events", "window_input", "window_values"]
+           "frame_mfcc", "input_grid", "recording_frames", "run_stream", "score_events", "window_input",
+           "window_values"]
