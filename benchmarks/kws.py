@@ -75,16 +75,17 @@ def standin(rows: list[dict], test, work: Path) -> None:
 
     feats = test.features()
     np.savez(work / "test_nhwc.npz", x=feats[..., None], y=test.labels)
+    written = {work / "test_nhwc.npz"}
     done: dict[str, dict] = {}
     for row in rows:
         path = ROOT / row["file"]
         if row["file"] not in done:
-            if path.suffix == ".tflite":
-                data = work / "test_nhwc.npz"
-            else:
-                data = work / f"{path.stem}_inputs.npz"
-                gains = np.asarray(row.get("feature_gains") or np.ones(feats.shape[-1]), np.float32)
-                np.savez(data, x=feats[:, None] * gains, y=test.labels)
+            gains = row.get("feature_gains")
+            data = work / ("test_nhwc.npz" if path.suffix == ".tflite" else
+                           "test_nchw.npz" if gains is None else f"{path.stem}_inputs.npz")
+            if data not in written:                   # the NCHW features, shared by the models without gains
+                np.savez(data, x=feats[:, None] * np.asarray(gains or 1.0, np.float32), y=test.labels)
+                written.add(data)
             report = work / f"{path.stem}.json"
             argv = ["hil", str(path), "--board", "f746zg", "--emulate", "--data", str(data), "--json",
                     str(report), "-o", str(work / path.stem), "-q"]

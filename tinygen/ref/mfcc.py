@@ -172,6 +172,6 @@ def mel_runs(matrix: np.ndarray | None = None) -> MelRuns:
 
 
 __all__ = ["CLIP_SAMPLES", "FFT_LENGTH", "FRAME_LENGTH", "FRAME_STEP", "MelRuns", "NUM_BINS", "NUM_FRAMES",
-           "NUM_MEL", "NUM_MFCC", "SAMPLE_RATE", "coefficient_scales", "dct_matrix", "features", "frames", "hann_window",
-           "hertz_to_mel", "log_mel", "mel_matrix", "mel_runs", "mfcc", "normalize", "pad_clip", "quantize",
+           "NUM_MEL", "NUM_MFCC", "SAMPLE_RATE", "coefficient_scales", "dct_matrix", "features", "frames",
+           "hann_window", "hertz_to_mel", "log_mel", "mel_matrix", "mel_runs", "mfcc", "normalize", "pad_clip", "quantize",
            "spectrum"]
