@@ -65,7 +65,7 @@ NOISY_SNR = (0.0, 20.0)
 NOISIER_SEEDS = tuple(range(1300, 1340))         # the training voices with the words NOISIER_SNR over the bed
 NOISIER_SNR = (-5.0, 10.0)
 NOISY_EXTRA_SEEDS = tuple(range(1400, 1420))     # the extra voices with the words NOISY_SNR over the bed
-# the sixth round's recordings (seeds, voices, the words' SNR), for examples/kws/_round.py's recipes
+# the sixth round's recordings (seeds, voices, the words' SNR), for examples/kws/_recipes.py's recipes
 MORE = ((tuple(range(1500, 1540)), "extra", NOISIER_SNR), (tuple(range(1600, 1640)), "train", NOISIER_SNR),
         (tuple(range(1700, 1740)), "extra", NOISY_SNR), (tuple(range(1800, 1840)), "train", NOISY_SNR))
 # the detector's tuning (and the recipe's choice): voices never trained on and never tested
@@ -252,7 +252,7 @@ def train(net: nn.Sequential, clips: tuple[np.ndarray, np.ndarray], recordings: 
     clips (training_clips) and `per_epoch` windows drawn afresh from the recordings' labelled
     ones (draw_windows). On a CUDA device where torch has one (the same draws and
     augmentation, batch order and dropout from torch's CUDA generator), else deterministic
-    on one CPU thread. `report(epoch, net)` after each epoch. Another recipe (examples/kws/_round.py)
+    on one CPU thread. `report(epoch, net)` after each epoch. Another recipe (examples/kws/_recipes.py)
     sets the seed, the augmentation (`transform(x, rng)`) and the loss (`loss(net, x, y)`).
     Returns the net on the CPU in eval mode and the seconds."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -425,7 +425,7 @@ def _update_wake_section(detector: Detector, point: cv.CurvePoint, points: list[
     budgets = (6, 12, 30, 60, 120)
     averaged = "" if members == 1 else (
         f"\nThe model is {({2: 'two', 3: 'three'}).get(members, members)} such networks with their probabilities "
-        "averaged (_kws.Average), the\nsecond and later ones the first trained further (examples/kws/_round.py's "
+        "averaged (_kws.Average), the\nsecond and later ones the first trained further (examples/kws/_recipes.py's "
         "FINE_TUNE: one-cycle\nfrom its weights, SpecAugment's masks, the sixth round's recordings too).")
     gains = ("\nThe device's front end gives coefficient 0 a gain of "
              f"{_kws.WAKE_GAINS[0]:g} (the others 1: the model file's feature_gains(),\n_kws.WAKE_GAINS), so that "

@@ -14,7 +14,7 @@ along the mel axis and stretched in time, for voices the training set does not h
 --refractory-ms`, the device's `tg stream start`) are tuned on validation recordings of
 held-out voices (neither trained on nor tested), never on the test voices; they are stored
 with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md. The second network is the
-first trained further (examples/kws/_round.py's FINE_TUNE: SpecAugment's masks, the sixth round's
+first trained further (examples/kws/_recipes.py's FINE_TUNE: SpecAugment's masks, the sixth round's
 recordings too). The model takes the features with coefficient 0 times 1/8 (feature_gains(): the
 front end quantizes each coefficient on its own step, so the energy's range does not coarsen the
 others'), each network's stem split by the gains its output columns read (_kws.GainedStem).
@@ -27,7 +27,7 @@ others'), each network's stem split by the gains its output columns read (_kws.G
     # the same training on a machine with a CUDA device (and without espeak-ng or the corpus):
     python examples/kws/wakeword_kws.py --export DATA         # here: the training data, DATA/part-K.npz (< 64 MiB each)
     python examples/kws/wakeword_kws.py --train-from DATA STATE.pt   # there: trains this recipe, saves the weights
-    python examples/kws/wakeword_kws.py --round DATA OUT [RECIPE ...]  # there: _round.py's recipes at once, scored
+    python examples/kws/wakeword_kws.py --round DATA OUT [RECIPE ...]  # there: _recipes.py's recipes at once, scored
     python examples/kws/wakeword_kws.py --score DATA [STATE.pt ...]  # the shipped (or those) weights, scored so
     python examples/kws/wakeword_kws.py --adopt STATE.pt [STATE.pt ...] "an H100"   # here: saves (several:
                                             # their networks averaged), evaluates, tunes
@@ -49,6 +49,7 @@ import torch
 
 import _export
 import _kws
+import _recipes
 import _round
 import _wake
 
@@ -83,16 +84,17 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--score"] and len(sys.argv) >= 3:
         _round.score_stored(sys.argv[2], sys.argv[3:])
     elif sys.argv[1:2] == ["--round"] and len(sys.argv) >= 4:
-        unknown = [n for n in sys.argv[4:] if n not in _round.RECIPES]
+        unknown = [n for n in sys.argv[4:] if n not in _recipes.RECIPES]
         if unknown:
-            raise SystemExit(f"no recipe {', '.join(unknown)}: the recipes are {', '.join(_round.RECIPES)} (_round.py)")
-        _round.run_round(sys.argv[2], sys.argv[3], {n: _round.RECIPES[n] for n in sys.argv[4:] or _round.RECIPES})
+            raise SystemExit(f"no recipe {', '.join(unknown)}: the recipes are {', '.join(_recipes.RECIPES)} (_recipes.py)")
+        chosen = {n: _recipes.RECIPES[n] for n in sys.argv[4:] or _recipes.RECIPES}
+        _round.run_round(sys.argv[2], sys.argv[3], chosen)
     elif sys.argv[1:2] == ["--adopt"] and len(sys.argv) >= 4:
         net, epochs, per_epoch, seconds = _round.adoptable(sys.argv[2:-1], CHANNELS, MEMBERS, _wake.HOP, EPOCHS,
                                                            WINDOWS_PER_EPOCH)
         _wake.adopt("wakeword", PLAN, net, __file__, CHANNELS, epochs, per_epoch, seconds, sys.argv[-1])
     elif sys.argv[1:2] == ["--fine-tune"] and len(sys.argv) == 3:
-        net, seconds = _round.fine_tune(_kws.members(_round.stored_net())[0])
-        torch.save({"state": net.state_dict(), "seconds": seconds, "recipe": asdict(_round.FINE_TUNE)}, sys.argv[2])
+        net, seconds = _recipes.fine_tune(_kws.members(_round.stored_net())[0])
+        torch.save({"state": net.state_dict(), "seconds": seconds, "recipe": asdict(_recipes.FINE_TUNE)}, sys.argv[2])
     else:
-        _round.run_ensemble("wakeword", PLAN, __file__, CHANNELS, MEMBERS, EPOCHS, LR, WINDOWS_PER_EPOCH)
+        _recipes.run_ensemble("wakeword", PLAN, __file__, CHANNELS, MEMBERS, EPOCHS, LR, WINDOWS_PER_EPOCH)

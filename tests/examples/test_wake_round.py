@@ -92,9 +92,9 @@ def test_round_peers_are_dscnns(module):
     """Peer k of the grouped network, taken out by peer_state, is a _kws.dscnn giving the
     peer's own probabilities; mutual learning's loss is the cross-entropy alone for one peer,
     and n times one network's for n identical peers (no pull between equals)."""
-    remote, kws = module("round"), module("wake")._kws
+    recipes, kws = module("recipes"), module("wake")._kws
     torch.manual_seed(0)
-    peers = remote.Peers(3, 8)
+    peers = recipes.Peers(3, 8)
     x = torch.randn(16, 1, 49, 10)
     peers.train()
     peers(x)                                                          # batch norms' running statistics move
@@ -105,22 +105,22 @@ def test_round_peers_are_dscnns(module):
     logits = peers(x)
     for k in range(3):
         net = kws.dscnn(channels=8).eval()
-        net.load_state_dict(remote.peer_state(peers, k))
+        net.load_state_dict(recipes.peer_state(peers, k))
         torch.testing.assert_close(net(x), logits[:, k].softmax(-1), rtol=1e-5, atol=1e-6)
     y = torch.randint(0, 12, (16,))
     one = kws.dscnn(channels=8).eval()
-    one.load_state_dict(remote.peer_state(peers, 0))
+    one.load_state_dict(recipes.peer_state(peers, 0))
     ce = torch.nn.functional.cross_entropy(one[:-1](x), y)
-    alone = remote.Peers(1, 8).eval()
+    alone = recipes.Peers(1, 8).eval()
     alone.layers.load_state_dict({k: v for k, v in peers.layers.state_dict().items() if "num_batches" in k}
                                  | {k: v[:len(v) // 3] for k, v in peers.layers.state_dict().items()
                                     if "num_batches" not in k})
-    torch.testing.assert_close(remote.mutual_loss(1.0)(alone, x, y), ce)
-    same = remote.Peers(3, 8).eval()
+    torch.testing.assert_close(recipes.mutual_loss(1.0)(alone, x, y), ce)
+    same = recipes.Peers(3, 8).eval()
     same.layers.load_state_dict({k: v if "num_batches" in k else v[:len(v) // 3].repeat(3, *[1] * (v.dim() - 1))
                                  for k, v in peers.layers.state_dict().items()})
-    torch.testing.assert_close(remote.mutual_loss(1.0)(same, x, y), 3 * ce)
-    assert remote.mutual_loss(1.0)(peers, x, y) > 0
+    torch.testing.assert_close(recipes.mutual_loss(1.0)(same, x, y), 3 * ce)
+    assert recipes.mutual_loss(1.0)(peers, x, y) > 0
 
 
 class _Draws:
@@ -168,35 +168,35 @@ def test_round_states_average(module, tmp_path):
 def test_round_masks(module):
     """Both time runs set their frames to the window's mean frame; the band flattens those mel
     bins of the log-mel envelope to the frame's mean, seen through the 10 coefficients."""
-    remote = module("round")
+    recipes = module("recipes")
     x = np.random.default_rng(0).normal(size=(4, 1, 49, 10)).astype(np.float32)
-    y = remote.masks(x, _Draws([10, 3, 30, 6, 5, 4]))             # frames 10-12, 30-35; mel bins 5-8
+    y = recipes.masks(x, _Draws([10, 3, 30, 6, 5, 4]))             # frames 10-12, 30-35; mel bins 5-8
     timed = x.copy()
     timed[:, :, [10, 11, 12, 30, 31, 32, 33, 34, 35]] = x.mean(axis=2, keepdims=True)
     flat = np.eye(fe.NUM_MEL)
     flat[:, 5:9] = 1 / fe.NUM_MEL
     dct = fe.dct_matrix()
     np.testing.assert_allclose(y, timed @ (np.linalg.pinv(dct) @ flat @ dct), rtol=1e-4, atol=1e-4)
-    assert remote.masks(x, np.random.default_rng(1)).shape == x.shape
+    assert recipes.masks(x, np.random.default_rng(1)).shape == x.shape
 
 
 def test_round_grid_is_the_int8_inputs(module):
     """A `grid` recipe trains on the windows as the device's int8 input holds them: the shipped
     model's input grid, each value the quantized feature stream mode sends the network; the
     augmented windows of such a recipe lie on it, a recipe without it leaves them in float."""
-    remote = module("round")
-    scale, zero = remote.input_grid()
+    recipes = module("recipes")
+    scale, zero = recipes.input_grid()
     x = np.random.default_rng(0).normal(0, 30, size=(8, 1, 49, 10)).astype(np.float32)
     x[0, 0, 0, 0], x[0, 0, 0, 1] = -1e4, 1e4                          # clipped at the grid's ends
     held = fe.quantize(x, scale, zero)
-    np.testing.assert_array_equal(remote.on_grid(x, (scale, zero)), ((held.astype(np.float64) - zero) * scale
+    np.testing.assert_array_equal(recipes.on_grid(x, (scale, zero)), ((held.astype(np.float64) - zero) * scale
                                                                         ).astype(np.float32))
     rng = np.random.default_rng(1)
-    y = remote._transform(remote.Recipe(masks=True, grid=True))(x, rng)
-    np.testing.assert_array_equal(remote.on_grid(y, (scale, zero)), y)
-    z = remote._transform(remote.Recipe(masks=True))(x, np.random.default_rng(1))
-    assert not np.array_equal(remote.on_grid(z, (scale, zero)), z)
-    np.testing.assert_array_equal(remote.on_grid(z, (scale, zero)), y)   # the same draws, then the grid
+    y = recipes._transform(recipes.Recipe(masks=True, grid=True))(x, rng)
+    np.testing.assert_array_equal(recipes.on_grid(y, (scale, zero)), y)
+    z = recipes._transform(recipes.Recipe(masks=True))(x, np.random.default_rng(1))
+    assert not np.array_equal(recipes.on_grid(z, (scale, zero)), z)
+    np.testing.assert_array_equal(recipes.on_grid(z, (scale, zero)), y)   # the same draws, then the grid
 
 
 def test_round_smoothed_is_the_detectors_sum(module):
@@ -249,11 +249,12 @@ def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
     table, the failure is named after it; `--score` scores the kept states again to the same
     numbers."""
     wake, remote = module("wake"), module("round")
+    rec = module("recipes")
     paths = exported[2]
-    tiny = remote.Recipe(channels=4, epochs=1, per_epoch=64, hops=(2,))
-    recipes = {"one": tiny, "two": remote.Recipe(channels=4, epochs=1, per_epoch=64, peers=2, keep_all=True, more=True,
-                                        hops=(4,)),
-               "bad": remote.Recipe(channels=4, epochs=1, per_epoch=10 ** 6)}        # more windows than there are
+    tiny = rec.Recipe(channels=4, epochs=1, per_epoch=64, hops=(2,))
+    recipes = {"one": tiny, "two": rec.Recipe(channels=4, epochs=1, per_epoch=64, peers=2, keep_all=True, more=True,
+                                     hops=(4,)),
+               "bad": rec.Recipe(channels=4, epochs=1, per_epoch=10 ** 6)}        # more windows than there are
     with pytest.raises(SystemExit, match="recipe two trains on MORE's recordings too"):
         remote.run_round(paths[0], tmp_path / "out", recipes)
     with pytest.raises(SystemExit, match="recipe bad failed"):
@@ -320,16 +321,16 @@ def test_round_ensemble_is_trained_then_fine_tuned(module, exported, monkeypatch
     """`python wakeword_kws.py` with MEMBERS = 2: the first network by the shipped recipe, the
     second a fine-tuned copy of it (the first left as it was), adopted as their Average with
     both networks' epochs and seconds."""
-    wake, remote, kws = module("wake"), module("round"), module("wake")._kws
-    monkeypatch.setattr(remote, "FINE_TUNE", remote.Recipe(channels=4, epochs=1, per_epoch=64, masks=True, more=True))
+    wake, recipes, kws = module("wake"), module("recipes"), module("wake")._kws
+    monkeypatch.setattr(recipes, "FINE_TUNE", recipes.Recipe(channels=4, epochs=1, per_epoch=64, masks=True, more=True))
     adopted = {}
     monkeypatch.setattr(wake, "adopt", lambda *args: adopted.update(args=args))
-    remote.run_ensemble("wakeword", kws.Plan(), "model.py", 4, 2, 1, 1e-3, 64)
+    recipes.run_ensemble("wakeword", kws.Plan(), "model.py", 4, 2, 1, 1e-3, 64)
     name, _, net, _, channels, epochs, per_epoch, seconds, where = adopted["args"]
     assert isinstance(net, kws.Average) and len(net.nets) == 2 and channels == 4 and per_epoch == 64
     assert epochs == "1 + 1" and len(seconds.split(" + ")) == 2 and where == "one CPU thread"
     first, second = (dict(n.state_dict()) for n in net.nets)
-    again, _ = remote.fine_tune(net.nets[0])
+    again, _ = recipes.fine_tune(net.nets[0])
     assert all(torch.equal(first[k], v) for k, v in net.nets[0].state_dict().items())      # not trained in place
     assert any(not torch.equal(first[k], second[k]) for k in first if first[k].is_floating_point())
     assert all(torch.equal(second[k], v) for k, v in again.state_dict().items())           # one thread: the same
