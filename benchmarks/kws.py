@@ -130,10 +130,10 @@ def detector_options(name: str) -> list[str]:
         return []
     sys.path.insert(0, str(MODELS[name].parent))
     try:
-        import _wake
+        import _detector
     finally:
         sys.path.remove(str(MODELS[name].parent))
-    return _wake.listen_options(MODELS[name])
+    return _detector.listen_options(MODELS[name])
 
 
 def stream_rows(streams: list[str], models: list[str], device: bool, work: Path, minutes: float | None = None

@@ -54,10 +54,10 @@ def tuned_detector() -> list[str]:
     """The wake-word model's detector settings as `tinygen listen` options (stored with its weights)."""
     sys.path.insert(0, str(MODEL.parent))
     try:
-        import _wake
+        import _detector
     finally:
         sys.path.remove(str(MODEL.parent))
-    return _wake.listen_options(MODEL)
+    return _detector.listen_options(MODEL)
 
 
 def step(n: int, text: str) -> None:

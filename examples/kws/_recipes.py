@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+import _detector
 import _kws
 import _wake
 from tinygen.audio import stream as st
@@ -196,6 +197,6 @@ def run_ensemble(name: str, plan: _kws.Plan, model_file: str, channels: int, mem
         net, seconds = fine_tune(first, seed=FINE_TUNE.seed + k - 1)
         nets.append(net)
         took.append(f"{seconds:.0f}")
-    _wake.adopt(name, plan, _kws.averaged(nets), model_file,
+    _detector.adopt(name, plan, _kws.averaged(nets), model_file,
                 channels, " + ".join([str(epochs)] + [str(FINE_TUNE.epochs)] * (members - 1)), per_epoch,
                 " + ".join(took), "one CPU thread")

@@ -6,7 +6,7 @@ recordings into FOLDER/part-1.npz, part-2.npz, ..., each small enough to travel 
 machine with the working tree in one call (_export.part_bytes). There, `import_training(FOLDER)`
 reads them back, and `run_round(FOLDER, OUT, RECIPES)` trains several recipes at once, one process
 each on the one device, and scores each on the validation voices through the float model's
-outputs rounded to the int8 model's grid (a proxy of the device's scores: _wake.tune later
+outputs rounded to the int8 model's grid (a proxy of the device's scores: _detector.tune later
 tunes the adopted model's detector on the int8 model itself), beside the shipped weights:
 
     recipe    hop  within 15/h  within 30/h  within 60/h   (keywords detected, of the validation's)
@@ -48,6 +48,7 @@ import numpy as np
 import torch
 from torch import nn
 
+import _detector
 import _kws
 import _wake
 from _export import Training, exported_more, import_training
@@ -65,7 +66,7 @@ BUDGETS = (15, 30, 60)                                   # false accepts per hou
 def float_outputs(predict, data: _wake.StreamData, hop: int) -> tuple[np.ndarray, np.ndarray]:
     """The float model's probabilities at every inference stream mode makes of the recording
     (the window ending at frame 48, then every `hop` frames: stream.StreamRunner), rounded to
-    the int8 softmax's grid (1/256, less its zero point: what _wake.stream_outputs gives for
+    the int8 softmax's grid (1/256, less its zero point: what _detector.stream_outputs gives for
     the int8 model). `predict`: float32 windows [b, 1, 49, 10] -> probabilities [b, 12].
     (window ends in samples, u [n, 12])."""
     ends = np.arange(fe.NUM_FRAMES - 1, len(data.peaks), hop)
@@ -96,7 +97,7 @@ def validation_scores(predict, validation: list[tuple[_wake.StreamData, int]], h
             truth += [st.Truth(t.label, t.start + offset / fe.SAMPLE_RATE, t.end + offset / fe.SAMPLE_RATE)
                       for t in data.truth]
             offset += length
-        settings = list(_wake.curves(np.concatenate(samples), np.concatenate(u), truth, offset, 1 / 256, hop,
+        settings = list(_detector.curves(np.concatenate(samples), np.concatenate(u), truth, offset, 1 / 256, hop,
                                      SCORE_SMOOTHS[hop], SCORE_REFRACTORY))
         scores[str(hop)] = {"keywords": len(truth)}
         for budget in BUDGETS:
@@ -162,7 +163,7 @@ def adoptable(states: list[str], channels: int, members: int, hop: int, epochs: 
         recipe = trained.get("recipe", {})
         if hop not in recipe.get("hops", [hop]):
             raise SystemExit(f"{state} was scored at a hop of {' or '.join(map(str, recipe['hops']))} frames: set HOP "
-                             f"in _wake.py to it first (it is {hop})")
+                             f"in _detector.py to it first (it is {hop})")
         net = stored_net(state)
         for member in _kws.members(net):
             if len(member[0].weight) != channels:

@@ -47,6 +47,7 @@ from dataclasses import asdict
 
 import torch
 
+import _detector
 import _export
 import _kws
 import _recipes
@@ -70,9 +71,9 @@ def feature_gains():
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--listen-options"]:
-        print(" ".join(_wake.listen_options(__file__)))
+        print(" ".join(_detector.listen_options(__file__)))
     elif sys.argv[1:] == ["--tune"]:
-        _wake.tune_stored("wakeword", __file__, CHANNELS, WINDOWS_PER_EPOCH)
+        _detector.tune_stored("wakeword", __file__, CHANNELS, WINDOWS_PER_EPOCH)
     elif sys.argv[1:2] == ["--export"] and len(sys.argv) == 3:
         for path in _export.export_training(sys.argv[2]):
             print(f"{path} ({path.stat().st_size / 2 ** 20:.1f} MiB)")
@@ -90,9 +91,9 @@ if __name__ == "__main__":
         chosen = {n: _recipes.RECIPES[n] for n in sys.argv[4:] or _recipes.RECIPES}
         _round.run_round(sys.argv[2], sys.argv[3], chosen)
     elif sys.argv[1:2] == ["--adopt"] and len(sys.argv) >= 4:
-        net, epochs, per_epoch, seconds = _round.adoptable(sys.argv[2:-1], CHANNELS, MEMBERS, _wake.HOP, EPOCHS,
+        net, epochs, per_epoch, seconds = _round.adoptable(sys.argv[2:-1], CHANNELS, MEMBERS, _detector.HOP, EPOCHS,
                                                            WINDOWS_PER_EPOCH)
-        _wake.adopt("wakeword", PLAN, net, __file__, CHANNELS, epochs, per_epoch, seconds, sys.argv[-1])
+        _detector.adopt("wakeword", PLAN, net, __file__, CHANNELS, epochs, per_epoch, seconds, sys.argv[-1])
     elif sys.argv[1:2] == ["--fine-tune"] and len(sys.argv) == 3:
         net, seconds = _recipes.fine_tune(_kws.members(_round.stored_net())[0])
         torch.save({"state": net.state_dict(), "seconds": seconds, "recipe": asdict(_recipes.FINE_TUNE)}, sys.argv[2])

@@ -201,6 +201,7 @@ def test_wakeword_tuning_picks_most_hits_within_the_budget(module):
     """On a minute whose keywords last five inferences and one spike lasts one, the least
     smoothing that keeps the spike under a threshold the keywords reach wins."""
     wake = module("wake")
+    tuning = module("detector")
     graph = FakeKwsGraph()
     samples = np.arange(1, 1501) * 640                                # an inference every 40 ms: 60 s
     u = np.zeros((1500, 12), np.int64)
@@ -213,21 +214,21 @@ def test_wakeword_tuning_picks_most_hits_within_the_budget(module):
         truth.append(st.Truth(word, samples[first] / 16000 - 0.5, samples[first] / 16000 - 0.1))
     u[1400] = 0
     u[1400, st.KWS_LABELS.index("stop")] = 255                         # one inference: a false accept at smooth 1
-    detector, point, points = wake.tune(graph, samples, u, truth, 1500 * 640)
+    detector, point, points = tuning.tune(graph, samples, u, truth, 1500 * 640)
     assert (point.hits, point.false_accepts) == (5, 0)
-    assert detector.smooth == 2 and detector.refractory_ms == max(wake.REFRACTORY_MS) and detector.hop == wake.HOP
+    assert detector.smooth == 2 and detector.refractory_ms == max(tuning.REFRACTORY_MS) and detector.hop == tuning.HOP
     units = detector.config(graph).threshold_units
     assert 255 < units <= 500 and 0 < detector.threshold <= 1         # over the spike's sum, at most the keywords'
-    assert detector.options() == ["--hop", str(wake.HOP), "--smooth", "2", "--threshold", f"{detector.threshold:g}",
+    assert detector.options() == ["--hop", str(tuning.HOP), "--smooth", "2", "--threshold", f"{detector.threshold:g}",
                                   "--refractory-ms", str(detector.refractory_ms)]
 
 
 def test_wakeword_detector_stored_with_the_weights(module):
     """The shipped weights hold the detector RESULTS.md reports, within the tuning's grid."""
-    wake = module("wake")
-    detector = wake.stored_detector(KWS / "wakeword_kws.py")
-    assert detector.hop == wake.HOP and detector.smooth in wake.SMOOTHS
-    assert detector.refractory_ms in wake.REFRACTORY_MS and 0 < detector.threshold <= 1
+    tuning = module("detector")
+    detector = tuning.stored_detector(KWS / "wakeword_kws.py")
+    assert detector.hop == tuning.HOP and detector.smooth in tuning.SMOOTHS
+    assert detector.refractory_ms in tuning.REFRACTORY_MS and 0 < detector.threshold <= 1
     row = re.search(r"^\| (\d+) frames \| (\d+) \| ([\d.]+) \| (\d+) ms \|", _section("Wake word"), re.M)
     assert row and (int(row[1]), int(row[2]), float(row[3]), int(row[4])) == (
         detector.hop, detector.smooth, detector.threshold, detector.refractory_ms)
@@ -245,14 +246,14 @@ def test_wakeword_detector_on_the_demos_first_seconds(module):
     from tinygen.audio import recording as rc
     from tinygen.compiler import compile_source, load_source
 
-    wake = module("wake")
+    tuning = module("detector")
     samples, truth, spoken = rc.make_recording_words(rc.RecordingSpec(seed=1, minutes=1.0))
     n = 10 * 16000
     truth = [t for t in truth if t.end * 16000 < n]
     assert [t.label for t in truth] == ["on", "left", "stop"]
     assert any(w.label not in [t.label for t in truth] and w.end * 16000 < n for w in spoken)   # other words too
     graph = compile_source(load_source(KWS / "wakeword_kws.py"))
-    result = st.run_stream(samples[:n], graph, wake.stored_detector(KWS / "wakeword_kws.py").config(graph))
+    result = st.run_stream(samples[:n], graph, tuning.stored_detector(KWS / "wakeword_kws.py").config(graph))
     score = st.score_events(result.events, truth, n)
     assert score.hits == 3 and score.false_accepts <= 1
     assert [e.label for e in result.events][:3] == ["on", "left", "stop"] and len(result.events) <= 4

@@ -200,11 +200,11 @@ def test_round_grid_is_the_int8_inputs(module):
 
 
 def test_round_smoothed_is_the_detectors_sum(module):
-    wake = module("wake")
+    tuning = module("detector")
     u = np.random.default_rng(0).integers(0, 256, (50, 12))
     detector = st.Detector(st.StreamConfig(smooth=4))
     sums = [detector.step(row, 640 * i)[0] for i, row in enumerate(u)]
-    assert np.array_equal(wake.smoothed(u, 4), np.array(sums))
+    assert np.array_equal(tuning.smoothed(u, 4), np.array(sums))
 
 
 def test_round_float_proxy_counts_the_detectors_hits(module):
@@ -280,6 +280,7 @@ def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
 def test_round_tuning_takes_the_hop(module):
     """tune() at a hop of 4 frames gives a detector with that hop (the adopting session's)."""
     wake = module("wake")
+    tuning = module("detector")
     samples = np.arange(1, 751) * 1280
     u = np.zeros((750, 12), np.int64)
     u[:, wake.SILENCE] = 255
@@ -289,7 +290,7 @@ def test_round_tuning_takes_the_hop(module):
         u[first:first + 3] = 0
         u[first:first + 3, st.KWS_LABELS.index(word)] = 250
         truth.append(st.Truth(word, samples[first] / 16000 - 0.5, samples[first] / 16000 - 0.1))
-    detector, point, _ = wake.tune(FakeKwsGraph(), samples, u, truth, 750 * 1280, hop=4)
+    detector, point, _ = tuning.tune(FakeKwsGraph(), samples, u, truth, 750 * 1280, hop=4)
     assert detector.hop == 4 and point.hits == 3 and point.false_accepts == 0
 
 
@@ -298,7 +299,8 @@ def test_round_adopt_refuses_another_width_or_hop(module, tmp_path):
     one line, before anything is written: another width, another hop, another number of
     networks averaged (a pair kept together, or two states), a missing state file."""
     wake, shipped = module("wake"), module("wakeword")
-    kws, hop, members = wake._kws, wake.HOP, shipped.MEMBERS
+    tuning = module("detector")
+    kws, hop, members = wake._kws, tuning.HOP, shipped.MEMBERS
     other = 2 if hop != 2 else 4
     cases = ((4, members, (hop,), "is 4 channels wide: set CHANNELS = 4"),
              (96, members, (other,), f"was scored at a hop of {other} frames: set HOP"),
@@ -321,10 +323,10 @@ def test_round_ensemble_is_trained_then_fine_tuned(module, exported, monkeypatch
     """`python wakeword_kws.py` with MEMBERS = 2: the first network by the shipped recipe, the
     second a fine-tuned copy of it (the first left as it was), adopted as their Average with
     both networks' epochs and seconds."""
-    wake, recipes, kws = module("wake"), module("recipes"), module("wake")._kws
+    tuning, recipes, kws = module("detector"), module("recipes"), module("wake")._kws
     monkeypatch.setattr(recipes, "FINE_TUNE", recipes.Recipe(channels=4, epochs=1, per_epoch=64, masks=True, more=True))
     adopted = {}
-    monkeypatch.setattr(wake, "adopt", lambda *args: adopted.update(args=args))
+    monkeypatch.setattr(tuning, "adopt", lambda *args: adopted.update(args=args))
     recipes.run_ensemble("wakeword", kws.Plan(), "model.py", 4, 2, 1, 1e-3, 64)
     name, _, net, _, channels, epochs, per_epoch, seconds, where = adopted["args"]
     assert isinstance(net, kws.Average) and len(net.nets) == 2 and channels == 4 and per_epoch == 64
