@@ -59,7 +59,7 @@ from tinygen.ref import mfcc as fe
 
 # ---------------------------------------------------------------------------------------- scoring
 
-SCORE_SMOOTHS = {2: (3, 4, 6, 8), 4: (2, 3, 4)}          # the smoothings scored at each hop (about 120-320 ms)
+SCORE_SMOOTHS = {2: (3, 4, 6, 8), 4: (2, 3, 4), 6: (2, 3, 4, 5)}   # the smoothings scored at each hop (120-600 ms)
 SCORE_REFRACTORY = (1000,)
 BUDGETS = (15, 30, 60)                                   # false accepts per hour
 

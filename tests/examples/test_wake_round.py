@@ -210,7 +210,8 @@ def test_round_smoothed_is_the_detectors_sum(module):
 def test_round_float_proxy_counts_the_detectors_hits(module):
     """Inferences where stream mode makes them (frame 48, then every hop), probabilities on the
     int8 grid, and the validation recordings scored one after another: a proxy that fires on
-    every keyword's windows and nowhere else detects them all, at every budget."""
+    every keyword's windows and nowhere else detects them all, at every budget and at every hop
+    the next round's recipes are scored at."""
     wake, remote = module("wake"), module("round")
     n, hop = 1500, 2
     samples, u = remote.float_outputs(lambda x: np.full((len(x), 12), 0.3), wake.StreamData(
@@ -235,11 +236,13 @@ def test_round_float_proxy_counts_the_detectors_hits(module):
             p[near, st.KWS_LABELS.index(word)] = 1
         return p
 
-    scores = remote.validation_scores(predict, validation, (2, 4))
-    for hop in ("2", "4"):
+    scores = remote.validation_scores(predict, validation, (2, 4, 6))
+    for hop in ("2", "4", "6"):
         assert scores[hop]["keywords"] == 6
         assert all(scores[hop][str(b)]["hits"] == 6 and scores[hop][str(b)]["false_accepts"] == 0
                    for b in remote.BUDGETS)
+    recipes = module("recipes").RECIPES
+    assert all(set(r.hops) <= set(remote.SCORE_SMOOTHS) for r in recipes.values())     # every recipe's hops scored
 
 
 def test_round_trains_recipes_in_processes(module, exported, tmp_path, capsys):
