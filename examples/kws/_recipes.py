@@ -200,6 +200,6 @@ def run_ensemble(name: str, plan: _kws.Plan, model_file: str, channels: int, mem
         net, seconds = fine_tune(first, seed=FINE_TUNE.seed + k - 1)
         nets.append(net)
         took.append(f"{seconds:.0f}")
-    _detector.adopt(name, plan, _kws.averaged(nets), model_file,
-                channels, " + ".join([str(epochs)] + [str(FINE_TUNE.epochs)] * (members - 1)), per_epoch,
-                " + ".join(took), "one CPU thread")
+    _detector.adopt(name, plan, _kws.averaged(nets), model_file, channels,
+                    " + ".join([str(epochs)] + [str(FINE_TUNE.epochs)] * (members - 1)), per_epoch,
+                    " + ".join(took), "one CPU thread")

@@ -98,7 +98,7 @@ def validation_scores(predict, validation: list[tuple[_wake.StreamData, int]], h
                       for t in data.truth]
             offset += length
         settings = list(_detector.curves(np.concatenate(samples), np.concatenate(u), truth, offset, 1 / 256, hop,
-                                     SCORE_SMOOTHS[hop], SCORE_REFRACTORY))
+                                         SCORE_SMOOTHS[hop], SCORE_REFRACTORY))
         scores[str(hop)] = {"keywords": len(truth)}
         for budget in BUDGETS:
             best = max(((p.hits, -p.false_accepts, smooth, refractory) for smooth, refractory, points in settings

@@ -87,12 +87,13 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--round"] and len(sys.argv) >= 4:
         unknown = [n for n in sys.argv[4:] if n not in _recipes.RECIPES]
         if unknown:
-            raise SystemExit(f"no recipe {', '.join(unknown)}: the recipes are {', '.join(_recipes.RECIPES)} (_recipes.py)")
+            raise SystemExit(f"no recipe {', '.join(unknown)}: the recipes are {', '.join(_recipes.RECIPES)} "
+                             f"(_recipes.py)")
         chosen = {n: _recipes.RECIPES[n] for n in sys.argv[4:] or _recipes.RECIPES}
         _round.run_round(sys.argv[2], sys.argv[3], chosen)
     elif sys.argv[1:2] == ["--adopt"] and len(sys.argv) >= 4:
-        net, epochs, per_epoch, seconds = _round.adoptable(sys.argv[2:-1], CHANNELS, MEMBERS, _detector.HOP, EPOCHS,
-                                                           WINDOWS_PER_EPOCH)
+        net, epochs, per_epoch, seconds = _round.adoptable(sys.argv[2:-1], CHANNELS, MEMBERS, _detector.HOP,
+                                                           EPOCHS, WINDOWS_PER_EPOCH)
         _detector.adopt("wakeword", PLAN, net, __file__, CHANNELS, epochs, per_epoch, seconds, sys.argv[-1])
     elif sys.argv[1:2] == ["--fine-tune"] and len(sys.argv) == 3:
         net, seconds = _recipes.fine_tune(_kws.members(_round.stored_net())[0])
