@@ -25,9 +25,11 @@ augment: the mel axis warped (WARP, through the coefficients' log-mel envelope) 
 axis stretched (TEMPO). The test voices are voices training never heard, and a model trained
 on the training voices alone answers "unknown" to many of their keywords.
 
-The words a recording speaks come from tinygen.audio.recording.make_recording_words. Each
-recording's frames (stream.recording_frames) and labels are cached in the corpus's cache
-folder under the recording's name and this labelling's version.
+The words a recording speaks come from tinygen.audio.recording.make_recording_words. In the
+corpus's cache folder each recording's samples and words are kept under its name alone (what
+espeak-ng takes minutes to make), and its frames (stream.recording_frames) and labels under that
+name, this labelling's version and the front end's source: an edit to either computes the frames
+and labels again (about a second a recording) without synthesizing the words again.
 
 The detector is tuned on the VALIDATION recordings (examples/kws/_detector.py).
 """
@@ -130,28 +132,48 @@ class StreamData:
 
 
 def _key(spec: rc.RecordingSpec) -> str:
-    """The cache name: the recording's (its spec, generator and voices), this labelling's
+    """The frames' cache name: the recording's (its spec, generator and voices), this labelling's
     version and margins, and the front end's source (the frames' MFCCs)."""
     own = hashlib.sha256(f"{LABELS_VERSION} {LEFT_MARGIN} {UNKNOWN_MIN}".encode() + Path(fe.__file__).read_bytes())
     return f"{spec.name()}-labels{LABELS_VERSION}-{own.hexdigest()[:8]}"
 
 
+def _truths(words, spans) -> list[st.Truth]:
+    return [st.Truth(str(w), float(a), float(b)) for w, (a, b) in zip(words, spans)]
+
+
+def _spans(truth: list[st.Truth]) -> np.ndarray:
+    return np.array([[t.start, t.end] for t in truth]).reshape(-1, 2)
+
+
+def recording(spec: rc.RecordingSpec, cache: Path = _kws.CACHE) -> tuple[np.ndarray, list[st.Truth], list[st.Truth]]:
+    """rc.make_recording_words(spec), synthesized once and cached under the recording's name:
+    (int16 samples, its keywords, every word spoken)."""
+    path = Path(cache) / f"wake-audio-{spec.name()}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return z["samples"], _truths(z["words"], z["spans"]), _truths(z["spoken"], z["spoken_spans"])
+    samples, truth, spoken = rc.make_recording_words(spec)
+    corpus.save_npz(path, samples=samples, words=[t.label for t in truth], spans=_spans(truth),
+                    spoken=[t.label for t in spoken], spoken_spans=_spans(spoken))
+    return samples, truth, spoken
+
+
 def stream_data(spec: rc.RecordingSpec, cache: Path = _kws.CACHE, with_samples: bool = False) -> StreamData:
-    """A recording's frames and labels (made once, cached in `cache`); with `with_samples`,
+    """A recording's frames and labels (computed once, cached in `cache`); with `with_samples`,
     the recording itself too."""
     path = Path(cache) / f"wake-{_key(spec)}.npz"
     if path.exists():
         with np.load(path) as z:
-            truth = [st.Truth(str(w), float(a), float(b)) for w, (a, b) in zip(z["words"], z["spans"])]
-            return StreamData(z["mfcc"], z["peaks"], z["labels"], z["samples"] if with_samples else None, truth)
-    samples, truth, spoken = rc.make_recording_words(spec)
+            data = StreamData(z["mfcc"], z["peaks"], z["labels"], None, _truths(z["words"], z["spans"]))
+        if with_samples:
+            data.samples = recording(spec, cache)[0]
+        return data
+    samples, truth, spoken = recording(spec, cache)
     mfcc, peaks = st.recording_frames(samples)
     data = StreamData(mfcc, peaks, window_labels(spoken, len(peaks)), samples if with_samples else None, truth)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial.npz")
-    np.savez(tmp, mfcc=mfcc, peaks=peaks, labels=data.labels, samples=samples, words=[t.label for t in truth],
-             spans=np.array([[t.start, t.end] for t in truth]).reshape(-1, 2))
-    tmp.replace(path)
+    corpus.save_npz(path, mfcc=mfcc, peaks=peaks, labels=data.labels, words=[t.label for t in truth],
+                    spans=_spans(truth))
     return data
 
 

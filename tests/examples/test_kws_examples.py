@@ -177,6 +177,42 @@ def test_wakeword_window_draws_keep_the_keyword_share(module):
     assert all(recordings[f // 1000].labels[f % 1000] == label for f, label in zip(last, y))
 
 
+def test_wakeword_recording_is_synthesized_once(module, monkeypatch, tmp_path):
+    """A recording's words are synthesized once: its frames and labels are cached beside its
+    samples, and an edit to the front end or the labelling (another frames key) computes the
+    frames and labels again from the cached samples; with_samples gives the recording back."""
+    wake = module("wake")
+
+    class Spec:
+        def name(self):
+            return "stream-test"
+
+    made = []
+    samples = np.random.default_rng(0).integers(-3000, 3000, 3 * 16000).astype(np.int16)
+    truth = [st.Truth("yes", 1.0, 1.4)]
+    spoken = truth + [st.Truth("cat", 2.0, 2.3)]
+
+    def make(spec):
+        made.append(spec)
+        return samples, truth, spoken
+
+    monkeypatch.setattr(wake.rc, "make_recording_words", make)
+    first = wake.stream_data(Spec(), tmp_path, with_samples=True)
+    mfcc, peaks = st.recording_frames(samples)
+    assert np.array_equal(first.mfcc, mfcc) and np.array_equal(first.peaks, peaks)
+    assert np.array_equal(first.labels, wake.window_labels(spoken, len(peaks)))
+    assert np.array_equal(first.samples, samples) and first.truth == truth
+    again = wake.stream_data(Spec(), tmp_path)
+    assert again.samples is None and np.array_equal(again.mfcc, mfcc) and again.truth == truth
+    key = wake._key(Spec())
+    monkeypatch.setattr(wake, "_key", lambda spec: "stream-test-edited")
+    edited = wake.stream_data(Spec(), tmp_path, with_samples=True)
+    assert len(made) == 1
+    assert np.array_equal(edited.labels, first.labels) and np.array_equal(edited.samples, samples)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["wake-audio-stream-test.npz", f"wake-{key}.npz",
+                                                                 "wake-stream-test-edited.npz"])
+
+
 def test_wakeword_augment_warps_and_stretches(module):
     """No warp and no stretch leave a window as it is; the mel axis warped by 1 keeps what the
     10 coefficients describe; a stretch keeps the middle frame and moves the others about it."""

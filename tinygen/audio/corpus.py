@@ -121,7 +121,7 @@ class Split:
                 return z["features"]
         out = np.stack([fe.features(c) for c in self.clips]).astype(np.float32)
         if self.feature_file is not None:
-            _save(self.feature_file, features=out)
+            save_npz(self.feature_file, features=out)
         return out
 
     def subset(self, index) -> Split:
@@ -136,7 +136,7 @@ def _frontend_key() -> str:
     return hashlib.sha256(Path(fe.__file__).read_bytes()).hexdigest()[:8]
 
 
-def _save(path: Path, **arrays) -> None:
+def save_npz(path: Path, **arrays) -> None:
     """Write an .npz atomically (a stopped build leaves no half file in the cache)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial.npz")
@@ -168,7 +168,7 @@ def load_words(spec: CorpusSpec, split: str, cache_dir: Path,
     if progress:
         progress(f"synthesizing the {split} split's {len(words)} words with espeak-ng into {path.parent}")
     audio = synthesize(words, progress)
-    _save(path, audio=np.concatenate(audio), ends=np.cumsum([len(a) for a in audio]))
+    save_npz(path, audio=np.concatenate(audio), ends=np.cumsum([len(a) for a in audio]))
     return words, audio
 
 
@@ -280,6 +280,7 @@ __all__ = [
     "load_split",
     "mix_split",
     "plan_words",
+    "save_npz",
     "summary",
     "synthesize",
 ]
