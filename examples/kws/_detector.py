@@ -24,6 +24,7 @@ import _kws
 import _wake
 from tinygen.audio import curve as cv
 from tinygen.audio import stream as st
+from tinygen.compiler import compile_source, load_source
 from tinygen.ref import mfcc as fe
 
 HOP = 4                               # the network every 4 frames (80 ms: a pair of networks in one's time at 2)
@@ -215,8 +216,6 @@ The validation curve with these settings, the most hits within a budget of false
 def tune_stored(name: str, model_file: str, channels: int, per_epoch: int) -> Detector:
     """Tune the detector of the stored weights on the validation recording, store it with
     them, print it and rewrite RESULTS.md's wake-word section."""
-    from tinygen.compiler import compile_source, load_source
-
     t0 = time.perf_counter()
     validation = _wake.validation_data()
     graph = compile_source(load_source(model_file))

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tinygen.audio import corpus
+from tinygen.audio import corpus, speech
 from tinygen.audio.stream import KWS_LABELS
 from tinygen.errors import ModelError
 from tinygen.nn import ActQuant, QConv2d, QLinear, WeightQuant
@@ -354,8 +354,6 @@ def results_row(name: str) -> tuple[str, str]:
 def update_results(name: str, file: str, acc: str, bits: str, epochs: int | str, seconds: float | str) -> None:
     """Rewrite this model's row of the accuracy table; sections after the table are kept.
     (An ensemble's epochs and seconds are its members', joined by " + ".)"""
-    from tinygen.audio import speech
-
     rows, tail = _table_rows()
     rows = [r for r in rows if not r.startswith(f"| {name} |")]
     took = seconds if isinstance(seconds, str) else f"{seconds:.0f}"
