@@ -164,9 +164,10 @@ def _update_wake_section(detector: Detector, point: cv.CurvePoint, points: list[
     """Rewrite RESULTS.md's wake-word section (the tuned settings and the validation curve)."""
     budgets = (6, 12, 30, 60, 120)
     averaged = "" if members == 1 else (
-        f"\nThe model is {({2: 'two', 3: 'three'}).get(members, members)} such networks with their probabilities "
-        "averaged (_kws.Average), the\nsecond and later ones the first trained further (examples/kws/_recipes.py's "
-        "FINE_TUNE: one-cycle\nfrom its weights, SpecAugment's masks, the sixth round's recordings too).")
+        f"\nThe model is {({2: 'two', 3: 'three'}).get(members, members)} networks with their probabilities "
+        "averaged (_kws.Average), each\nsuch a network trained further (examples/kws/_recipes.py, one-cycle from "
+        "its weights): the first by\nREFRESH twice (the windows alone), the second and later ones by FINE_TUNE "
+        "(SpecAugment's masks,\nthe sixth round's recordings too).")
     gains = ("\nThe device's front end gives coefficient 0 a gain of "
              f"{_kws.WAKE_GAINS[0]:g} (the others 1: the model file's feature_gains(),\n_kws.WAKE_GAINS), so that "
              "its range does not set the int8 input's step; each network's stem is split\nby the gains its output "

@@ -52,7 +52,7 @@ import _detector
 import _kws
 import _wake
 from _export import Training, exported_more, import_training
-from _recipes import SHIPPED, Peers, Recipe, _transform, mutual_loss, peer_state
+from _recipes import NO_CLIPS, SHIPPED, Peers, Recipe, _transform, mutual_loss, peer_state
 from tinygen.audio import curve as cv
 from tinygen.audio import stream as st
 from tinygen.ref import mfcc as fe
@@ -176,7 +176,7 @@ def adoptable(states: list[str], channels: int, members: int, hop: int, epochs: 
             took.append(row[1])
         else:
             spent.append(str(recipe.get("epochs", epochs)))
-            took.append(f"{trained['seconds']:.0f}")
+            took.append(trained["seconds"] if isinstance(trained["seconds"], str) else f"{trained['seconds']:.0f}")
             per_epoch = recipe.get("per_epoch", per_epoch) if state == states[0] else per_epoch
     if len(nets) != members:
         hold = "holds" if len(states) == 1 else "hold"
@@ -213,7 +213,8 @@ def run_recipe(name: str, recipe: Recipe, training: Training, out: Path) -> dict
         net, loss = Peers(recipe.peers, recipe.channels), mutual_loss(recipe.mutual)
     transform = _transform(recipe)
     t0 = time.perf_counter()
-    net, seconds = _wake.train(net, training.clips, recordings, recipe.epochs, recipe.lr, recipe.per_epoch,
+    clips = training.clips if recipe.clips else NO_CLIPS
+    net, seconds = _wake.train(net, clips, recordings, recipe.epochs, recipe.lr, recipe.per_epoch,
                                seed=recipe.seed, transform=transform, loss=loss)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     net = net.to(device)

@@ -3,7 +3,7 @@
 Two of dscnn_kws.py's networks (examples/kws/_kws.py) 96 channels wide (the clip-trained DS-CNN
 has 64), their probabilities averaged (_kws.Average, MEMBERS), run every 4 frames (80 ms: the
 pair takes the F746 what one network takes every 2), int8 by tinygen's post-training
-quantization. The first is trained from its seeded initial weights on the
+quantization. One network is trained from its seeded initial weights on the
 corpus's training clips AND on the
 windows a stream makes of recordings spoken by the training voices and espeak-ng's extra
 voices, some with the words closer to the noise (examples/kws/_wake.py:
@@ -13,17 +13,19 @@ along the mel axis and stretched in time, for voices the training set does not h
 (smoothing, threshold, refractory period: `tinygen listen --smooth --threshold
 --refractory-ms`, the device's `tg stream start`) are tuned on validation recordings of
 held-out voices (neither trained on nor tested), never on the test voices; they are stored
-with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md. The second network is the
-first trained further (examples/kws/_recipes.py's FINE_TUNE: SpecAugment's masks, the sixth round's
-recordings too). The model takes the features with coefficient 0 times 1/8 (feature_gains(): the
-front end quantizes each coefficient on its own step, so the energy's range does not coarsen the
-others'), each network's stem split by the gains its output columns read (_kws.GainedStem).
+with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md. Both networks are that one
+trained further (examples/kws/_recipes.py): the first by REFRESH twice (the windows alone), the
+second by FINE_TUNE (SpecAugment's masks, the sixth round's recordings too). The model takes
+the features with coefficient 0 times 1/8 (feature_gains(): the front end quantizes each
+coefficient on its own step, so the energy's range does not coarsen the others'), each network's stem split by the gains its output columns read (_kws.GainedStem).
 
     python examples/kws/wakeword_kws.py     # trains (one CPU thread: hours) and tunes (needs espeak-ng), saves
                                             # wakeword_kws.pt, updates RESULTS.md
     python examples/kws/wakeword_kws.py --tune            # only tunes the stored weights' detector again
     python examples/kws/wakeword_kws.py --fine-tune STATE.pt   # the shipped first network fine-tuned (one CPU
-                                            # thread, about 40 min): the second network
+                                            # thread, about 40 min)
+    python examples/kws/wakeword_kws.py --refresh IN.pt OUT.pt  # IN's network (a --train-from state)
+                                            # refreshed: REFRESH twice, one CPU thread, about 30 min
     # the same training on a machine with a CUDA device (and without espeak-ng or the corpus):
     python examples/kws/wakeword_kws.py --export DATA         # here: the training data, DATA/part-K.npz (< 64 MiB each)
     python examples/kws/wakeword_kws.py --train-from DATA STATE.pt   # there: trains this recipe, saves the weights
@@ -35,11 +37,14 @@ others'), each network's stem split by the gains its output columns read (_kws.G
     tinygen listen examples/kws/wakeword_kws.py --board f746zg --emulate --stream REC.wav --truth REC.csv \\
         $(python examples/kws/wakeword_kws.py --listen-options)
 
-The shipped first network was trained the second way, on one NVIDIA H200 (CUDA; RESULTS.md's
+The network both come from was trained the second way, on one NVIDIA H200 (CUDA; RESULTS.md's
 fourth round): batch order and dropout come from torch's CUDA generator there, so a CPU run of
-the same recipe gives other weights of the same recipe. The second is its `--fine-tune` on one
-CPU thread (the eighth round), adopted with it (`--adopt shipped STATE.pt WHERE`), and the
-pair's detector tuned here on the hour of validation recordings.
+the same recipe gives other weights of the same recipe. The second network is its `--fine-tune`
+on one CPU thread (the eighth round); the first is its REFRESH twice on one CPU thread (the
+twelfth round, the script of that round: the frames held as float32, which `--refresh` holds
+as the cache's float64, so a rerun gives other weights of the same recipe); the two adopted
+together (`--adopt A.pt B.pt WHERE`), and the pair's detector tuned here on the hour of
+validation recordings.
 """
 
 import sys
@@ -95,6 +100,14 @@ if __name__ == "__main__":
         net, epochs, per_epoch, seconds = _round.adoptable(sys.argv[2:-1], CHANNELS, MEMBERS, _detector.HOP,
                                                            EPOCHS, WINDOWS_PER_EPOCH)
         _detector.adopt("wakeword", PLAN, net, __file__, CHANNELS, epochs, per_epoch, seconds, sys.argv[-1])
+    elif sys.argv[1:2] == ["--refresh"] and len(sys.argv) == 4:
+        base = torch.load(sys.argv[2], weights_only=True)          # its epochs and seconds lead the new ones'
+        net, took = _recipes.refresh(_kws.members(_round.stored_net(sys.argv[2]))[0])
+        spent = [str(base.get("recipe", {}).get("epochs", EPOCHS))] + [str(_recipes.REFRESH.epochs)] * 2
+        own = base["seconds"] if isinstance(base["seconds"], str) else f"{base['seconds']:.0f}"
+        took = [own] + [f"{s:.0f}" for s in took]
+        torch.save({"state": net.state_dict(), "seconds": " + ".join(took),
+                    "recipe": {**asdict(_recipes.REFRESH), "epochs": " + ".join(spent)}}, sys.argv[3])
     elif sys.argv[1:2] == ["--fine-tune"] and len(sys.argv) == 3:
         net, seconds = _recipes.fine_tune(_kws.members(_round.stored_net())[0])
         torch.save({"state": net.state_dict(), "seconds": seconds, "recipe": asdict(_recipes.FINE_TUNE)}, sys.argv[2])

@@ -6,6 +6,7 @@ throughout: the real round's data needs espeak-ng and an hour of synthesis."""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -322,20 +323,47 @@ def test_round_adopt_refuses_another_width_or_hop(module, tmp_path):
         assert (KWS / "wakeword_kws.pt").read_bytes() == before
 
 
-def test_round_ensemble_is_trained_then_fine_tuned(module, exported, monkeypatch):
-    """`python wakeword_kws.py` with MEMBERS = 2: the first network by the shipped recipe, the
-    second a fine-tuned copy of it (the first left as it was), adopted as their Average with
-    both networks' epochs and seconds."""
+def test_round_ensemble_is_trained_then_refreshed_and_fine_tuned(module, exported, monkeypatch):
+    """`python wakeword_kws.py` with MEMBERS = 2: a network by the shipped recipe; the first
+    member that one refreshed (REFRESH twice, the windows alone), the second that one fine-tuned
+    (the network itself left as it was); adopted as their Average with every run's epochs and
+    seconds."""
     tuning, recipes, kws = module("detector"), module("recipes"), module("wake")._kws
     monkeypatch.setattr(recipes, "FINE_TUNE", recipes.Recipe(channels=4, epochs=1, per_epoch=64, masks=True, more=True))
-    adopted = {}
+    monkeypatch.setattr(recipes, "REFRESH", recipes.Recipe(channels=4, epochs=1, per_epoch=64, seed=5, clips=False))
+    adopted, seen = {}, {}
     monkeypatch.setattr(tuning, "adopt", lambda *args: adopted.update(args=args))
+    refresh = recipes.refresh
+
+    def watched(net):
+        seen["net"], seen["before"] = net, copy.deepcopy(net.state_dict())
+        return refresh(net)
+
+    monkeypatch.setattr(recipes, "refresh", watched)
     recipes.run_ensemble("wakeword", kws.Plan(), "model.py", 4, 2, 1, 1e-3, 64)
     name, _, net, _, channels, epochs, per_epoch, seconds, where = adopted["args"]
     assert isinstance(net, kws.Average) and len(net.nets) == 2 and channels == 4 and per_epoch == 64
-    assert epochs == "1 + 1" and len(seconds.split(" + ")) == 2 and where == "one CPU thread"
+    assert epochs == "1 + 1 + 1 + 1" and len(seconds.split(" + ")) == 4 and where == "one CPU thread"
+    base = seen["net"]
+    assert all(torch.equal(seen["before"][k], v) for k, v in base.state_dict().items())   # not trained in place
     first, second = (dict(n.state_dict()) for n in net.nets)
-    again, _ = recipes.fine_tune(net.nets[0])
-    assert all(torch.equal(first[k], v) for k, v in net.nets[0].state_dict().items())      # not trained in place
     assert any(not torch.equal(first[k], second[k]) for k in first if first[k].is_floating_point())
-    assert all(torch.equal(second[k], v) for k, v in again.state_dict().items())           # one thread: the same
+    again_first, _ = refresh(base)
+    again_second, _ = recipes.fine_tune(base)
+    assert all(torch.equal(first[k], v) for k, v in again_first.state_dict().items())     # one thread: the same
+    assert all(torch.equal(second[k], v) for k, v in again_second.state_dict().items())
+
+
+def test_round_adopt_joins_a_refreshed_state(module, tmp_path):
+    """A `--refresh` state names its lineage's epochs and seconds as text ("30 + 5 + 5"):
+    adoptable joins them with the other state's, in order, into the accuracy table's cells."""
+    kws, remote = module("wake")._kws, module("round")
+    states = []
+    for name, epochs, seconds in (("refresh", "30 + 5 + 5", "455 + 909 + 1618"), ("second", 10, 2209.4)):
+        path = tmp_path / f"{name}.pt"
+        torch.save({"state": kws.dscnn(channels=4).state_dict(), "seconds": seconds,
+                    "recipe": {"hops": (4,), "epochs": epochs, "per_epoch": 64}}, path)
+        states.append(str(path))
+    net, epochs, per_epoch, seconds = remote.adoptable(states, 4, 2, 4, 30, 150_000)
+    assert isinstance(net, kws.Average) and len(net.nets) == 2 and per_epoch == 64
+    assert epochs == "30 + 5 + 5 + 10" and seconds == "455 + 909 + 1618 + 2209"
