@@ -239,7 +239,7 @@ def adopt(name: str, plan: _kws.Plan, net: nn.Module, model_file: str, channels:
     RESULTS.md. An Average's epochs and seconds are its members', joined by " + "."""
     path = _kws.save(net, model_file)
     acc = _kws.accuracy(net)
-    took = seconds if isinstance(seconds, str) else f"{seconds:.0f}"
+    took = _kws.seconds_text(seconds)
     print(f"{name}: trained {epochs} epochs in {took} s ({where}), saved {path.name} "
           f"({path.stat().st_size / 1024:.0f} KB); eval accuracy {acc:.2%} on the test clips", flush=True)
     _kws.update_results(name, Path(model_file).name, f"{acc:.2%}", plan.bits(), epochs, seconds)

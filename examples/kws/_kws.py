@@ -351,12 +351,17 @@ def results_row(name: str) -> tuple[str, str]:
     raise SystemExit(f"RESULTS.md's accuracy table has no row {name}")
 
 
+def seconds_text(seconds: float | str) -> str:
+    """Seconds as the accuracy table writes them: whole, or a lineage's text ("455 + 909") as it is."""
+    return seconds if isinstance(seconds, str) else f"{seconds:.0f}"
+
+
 def update_results(name: str, file: str, acc: str, bits: str, epochs: int | str, seconds: float | str) -> None:
     """Rewrite this model's row of the accuracy table; sections after the table are kept.
     (An ensemble's epochs and seconds are its members', joined by " + ".)"""
     rows, tail = _table_rows()
     rows = [r for r in rows if not r.startswith(f"| {name} |")]
-    took = seconds if isinstance(seconds, str) else f"{seconds:.0f}"
+    took = seconds_text(seconds)
     rows.append(f"| {name} | {file} | {acc} | {bits} | {epochs} | {took} |")
     head = RESULTS_HEAD.format(espeak=speech.espeak_version().split(":")[-1].strip(), train=len(dataset("train")[1]),
                                test=len(dataset("test")[1]), test_voices=", ".join(speech.TEST_VARIANTS))

@@ -176,7 +176,7 @@ def adoptable(states: list[str], channels: int, members: int, hop: int, epochs: 
             took.append(row[1])
         else:
             spent.append(str(recipe.get("epochs", epochs)))
-            took.append(trained["seconds"] if isinstance(trained["seconds"], str) else f"{trained['seconds']:.0f}")
+            took.append(_kws.seconds_text(trained["seconds"]))
             per_epoch = recipe.get("per_epoch", per_epoch) if state == states[0] else per_epoch
     if len(nets) != members:
         hold = "holds" if len(states) == 1 else "hold"

@@ -17,7 +17,8 @@ with the weights (DETECTOR in wakeword_kws.pt) and in RESULTS.md. Both networks 
 trained further (examples/kws/_recipes.py): the first by REFRESH twice (the windows alone), the
 second by FINE_TUNE (SpecAugment's masks, the sixth round's recordings too). The model takes
 the features with coefficient 0 times 1/8 (feature_gains(): the front end quantizes each
-coefficient on its own step, so the energy's range does not coarsen the others'), each network's stem split by the gains its output columns read (_kws.GainedStem).
+coefficient on its own step, so the energy's range does not coarsen the others'), each
+network's stem split by the gains its output columns read (_kws.GainedStem).
 
     python examples/kws/wakeword_kws.py     # trains (one CPU thread: hours) and tunes (needs espeak-ng), saves
                                             # wakeword_kws.pt, updates RESULTS.md
@@ -104,8 +105,7 @@ if __name__ == "__main__":
         base = torch.load(sys.argv[2], weights_only=True)          # its epochs and seconds lead the new ones'
         net, took = _recipes.refresh(_kws.members(_round.stored_net(sys.argv[2]))[0])
         spent = [str(base.get("recipe", {}).get("epochs", EPOCHS))] + [str(_recipes.REFRESH.epochs)] * 2
-        own = base["seconds"] if isinstance(base["seconds"], str) else f"{base['seconds']:.0f}"
-        took = [own] + [f"{s:.0f}" for s in took]
+        took = [_kws.seconds_text(base["seconds"])] + [f"{s:.0f}" for s in took]
         torch.save({"state": net.state_dict(), "seconds": " + ".join(took),
                     "recipe": {**asdict(_recipes.REFRESH), "epochs": " + ".join(spent)}}, sys.argv[3])
     elif sys.argv[1:2] == ["--fine-tune"] and len(sys.argv) == 3:
