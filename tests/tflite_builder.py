@@ -34,9 +34,9 @@ FILE_IDENTIFIER = b"TFL3"
 BUFFER_ALIGNMENT = 16
 
 _NUMPY_TYPES = {TensorType.INT8: np.int8, TensorType.INT32: np.int32, TensorType.FLOAT32: np.float32,
-                TensorType.INT16: np.int16, TensorType.INT64: np.int64}
+                TensorType.INT16: np.int16, TensorType.INT64: np.int64, TensorType.UINT8: np.uint8}
 _TYPES = {"int8": TensorType.INT8, "int32": TensorType.INT32, "float32": TensorType.FLOAT32,
-          "int16": TensorType.INT16, "int64": TensorType.INT64}
+          "int16": TensorType.INT16, "int64": TensorType.INT64, "uint8": TensorType.UINT8}
 
 
 @dataclass
@@ -59,6 +59,7 @@ class _Op:
     options: str | None
     fields: dict = field(default_factory=dict)
     intermediates: list[int] = field(default_factory=list)
+    custom: str | None = None
 
 
 class ModelBuilder:
@@ -67,7 +68,7 @@ class ModelBuilder:
         self.tensors: list[_Tensor] = []
         self.buffers: list[bytes] = [b""]         # buffer 0: the empty buffer
         self.ops: list[_Op] = []
-        self.codes: list[int] = []
+        self.codes: list[tuple[int, str | None]] = []     # (builtin code, custom op name)
 
     def tensor(self, name: str, shape, dtype: str = "int8", scale=None, zero_point=None,
                data: np.ndarray | None = None, axis: int = 0, variable: bool = False) -> int:
@@ -86,12 +87,14 @@ class ModelBuilder:
         return len(self.tensors) - 1
 
     def op(self, name: str, inputs, outputs, options: str | None = None, intermediates=(), **fields) -> None:
-        """Add an operator by its BuiltinOperator name ("MUL"); -1 in inputs is an absent input;
-        intermediates: the operator's intermediate tensors (the LSTM's gate scales)."""
-        code = getattr(BuiltinOperator, name)
-        if code not in self.codes:
-            self.codes.append(code)
-        self.ops.append(_Op(code, list(inputs), list(outputs), options, fields, list(intermediates)))
+        """Add an operator by its BuiltinOperator name ("MUL"), or "CUSTOM:name" for a custom
+        operator; -1 in inputs is an absent input; intermediates: the operator's intermediate
+        tensors (the LSTM's gate scales)."""
+        custom = name.partition(":")[2] if name.startswith("CUSTOM:") else None
+        code = BuiltinOperator.CUSTOM if custom is not None else getattr(BuiltinOperator, name)
+        if (code, custom) not in self.codes:
+            self.codes.append((code, custom))
+        self.ops.append(_Op(code, list(inputs), list(outputs), options, fields, list(intermediates), custom))
 
     # -- serialization ---------------------------------------------------------
     def finish(self, inputs, outputs) -> bytes:
@@ -99,7 +102,7 @@ class ModelBuilder:
         buffers = [self._buffer(b, data) for data in self.buffers]
         tensors = [self._tensor(b, t) for t in self.tensors]
         ops = [self._operator(b, o) for o in self.ops]
-        codes = [self._opcode(b, c) for c in self.codes]
+        codes = [self._opcode(b, *c) for c in self.codes]
 
         sg_name = b.CreateString("main")
         t_vec = _offsets(b, tflite.SubGraphStartTensorsVector, tensors)
@@ -173,7 +176,7 @@ class ModelBuilder:
         outs = b.CreateNumpyVector(np.asarray(o.outputs, np.int32))
         inter = b.CreateNumpyVector(np.asarray(o.intermediates, np.int32)) if o.intermediates else None
         tflite.OperatorStart(b)
-        tflite.OperatorAddOpcodeIndex(b, self.codes.index(o.code))
+        tflite.OperatorAddOpcodeIndex(b, self.codes.index((o.code, o.custom)))
         tflite.OperatorAddInputs(b, ins)
         tflite.OperatorAddOutputs(b, outs)
         if inter is not None:
@@ -184,8 +187,11 @@ class ModelBuilder:
         return tflite.OperatorEnd(b)
 
     @staticmethod
-    def _opcode(b: flatbuffers.Builder, code: int) -> int:
+    def _opcode(b: flatbuffers.Builder, code: int, custom: str | None) -> int:
+        name = b.CreateString(custom) if custom is not None else None
         tflite.OperatorCodeStart(b)
+        if name is not None:
+            tflite.OperatorCodeAddCustomCode(b, name)
         # codes below 127 also live in the deprecated int8 field, which older readers use
         tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, 127))
         tflite.OperatorCodeAddBuiltinCode(b, code)

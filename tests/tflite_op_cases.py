@@ -291,6 +291,20 @@ def _(b, rng):
     return [x], [y]
 
 
+# LEAKY_RELU: TFLite Micro's two multipliers, tabulated (a slope below one, above one, negative)
+def _leaky_relu(alpha: float):
+    def build(b, rng):
+        x = act(b, rng, "x", [1, 4, 5, 6], scale=random_scale(rng, 0.01, 0.2))
+        y = act(b, rng, "y", [1, 4, 5, 6], scale=random_scale(rng, 0.01, 0.2))
+        b.op("LEAKY_RELU", [x], [y], "LeakyReluOptions", Alpha=alpha)
+        return [x], [y]
+    return build
+
+
+for _alpha, _name in ((0.2, "leaky_relu"), (1.7, "leaky_relu_steep"), (-0.4, "leaky_relu_negative_slope")):
+    case(_name, "tg_lut_s8")(_leaky_relu(_alpha))
+
+
 @case("prelu_one_slope", "tg_lut_s8")
 def _(b, rng):
     x, y = act(b, rng, "x", [1, 4, 5, 6]), act(b, rng, "y", [1, 4, 5, 6])

@@ -403,11 +403,47 @@ def _float_input_not_quantized(b, rng):
     return [f], [y]
 
 
+def _several_unsupported(b, rng):
+    x, w = b.tensor("x", [1, 8], "int16", scale=0.001, zero_point=0), b.tensor("w", [1, 8], "int16", scale=0.001)
+    f, r, g = act(b, rng, "f", [1, 8]), act(b, rng, "r", [1, 8]), act(b, rng, "g", [1, 8])
+    b.op("CUSTOM:SignalWindow", [x], [w])
+    b.op("FLOOR", [w], [f])
+    b.op("RELU_N1_TO_1", [f], [r])
+    b.op("FLOOR", [r], [g])
+    return [x], [g]
+
+
+def _vela(b, rng):
+    """What Vela leaves of a model: one CUSTOM ethos-u operator reading the command stream and
+    weights (uint8 constants) and the input."""
+    x, y = act(b, rng, "x", [1, 8, 8, 1]), act(b, rng, "y", [1, 2])
+    stream = b.tensor("command_stream", [64], "uint8", data=np.arange(64))
+    b.op("CUSTOM:ethos-u", [stream, x], [y])
+    return [x], [y]
+
+
+def _int16_boundary(b, rng):
+    """int16 in, int8 inside, int16 out (TFLM's keyword_scrambled model has this boundary)."""
+    x16, x = b.tensor("x16", [1, 8], "int16", scale=0.001, zero_point=0), act(b, rng, "x", [1, 8])
+    p16, y = b.tensor("p16", [1, 8], "int16", scale=1 / 32768, zero_point=0), b.tensor("y", [1, 8], "int32", scale=1.0)
+    b.op("QUANTIZE", [x16], [x])
+    b.op("SOFTMAX", [x], [p16], "SoftmaxOptions", Beta=1.0)
+    b.op("QUANTIZE", [p16], [y])
+    return [x16], [y]
+
+
 REFUSED = {
     # TFLite Micro registers no RELU_N1_TO_1 kernel, so nothing to be bit-exact with
     "relu_n1_to_1": (_single("RELU_N1_TO_1"), UnsupportedOpError, ["operator 0 (RELU_N1_TO_1", "output tensor 'y'",
                                                                    "is not supported", "HARD_SWISH"]),
-    "leaky_relu": (_single("LEAKY_RELU"), UnsupportedOpError, ["operator 0 (LEAKY_RELU", "supported TFLite operators"]),
+    # every operator tinygen lacks, in one error, before the int16 tensors they write are looked at
+    "several_unsupported": (_several_unsupported, UnsupportedOpError,
+                            ["has 4 operators tinygen does not support", "CUSTOM (SignalWindow) (operator 0, output "
+                             "tensor 'w')", "FLOOR (operator 1, output tensor 'f'; operator 3, output tensor 'g')",
+                             "RELU_N1_TO_1 (operator 2", "supported TFLite operators"]),
+    "vela": (_vela, UnsupportedOpError, ["compiled by Vela for an Ethos-U NPU", "from before Vela"]),
+    "int16_boundary": (_int16_boundary, ModelError, ["int16 activations", "QUANTIZE (operators 0, 2), SOFTMAX "
+                                                     "(operator 1)"]),
     "concat_mixed_quantization": (_concat_mixed_quantization, UnsupportedOpError,
                                   ["operator 1 (CONCATENATION", "one scale and zero point", "TFLite Micro"]),
     "dequantize_inside": (_dequantize_inside, ModelError, ["float32 tensors between its int8 layers",

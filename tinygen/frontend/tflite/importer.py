@@ -21,7 +21,7 @@ from tinygen.ir import Graph, Kind, Tensor
 
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
                  "ADD", "MUL", "CONCATENATION", "PAD", "PADV2", "MEAN", "RESHAPE", "SQUEEZE", "SOFTMAX",
-                 "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "QUANTIZE", "DEQUANTIZE",
+                 "LOGISTIC", "HARD_SWISH", "RELU", "RELU6", "LEAKY_RELU", "QUANTIZE", "DEQUANTIZE",
                  # the simpler operators users' models bring (ops_simple)
                  "TANH", "PRELU", "GELU", "SUM", "SLICE", "STRIDED_SLICE", "MIRROR_PAD",
                  # transposed convolution (ops_transpose.py)
@@ -36,38 +36,93 @@ class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentO
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
-        if self.sg.InputsLength() != 1 or self.sg.OutputsLength() < 1:
-            raise UnsupportedOpError(f"{self.filename} has {self.sg.InputsLength()} inputs; "
-                                     "tinygen compiles models with one input")
+        self.check_ops()
+        if self.sg.InputsLength() < 1 or self.sg.OutputsLength() < 1:
+            raise ModelError(f"{self.filename} has {self.sg.InputsLength()} inputs and {self.sg.OutputsLength()} "
+                             "outputs; a model needs at least one of each")
         self.check_types()
-        index = int(self.sg.Inputs(0))
-        if index in self.float_inputs:
-            port = self.boundary_input(index)
-        else:
-            t = self.tensor(index)
-            if t.Type() != TensorType.INT8:
-                raise ModelError(f"{self.filename}: input {self.tname(index)!r} is "
-                                 f"{TYPE_NAMES.get(t.Type(), t.Type())}, not int8")
-            port = index
-        self.graph.add_tensor(Tensor("input", self.shape(port), "int8", Kind.INPUT, qparams=self.qparams(port)))
-        self.names[port] = "input"
-        self.graph.meta["tflite_tensors"] = {"input": port}
-        self.graph.inputs = ["input"]
-        self.graph.meta["float_inputs"] = ["input"] if index in self.float_inputs else []
+        indices = [int(self.sg.Inputs(k)) for k in range(self.sg.InputsLength())]
+        self.shape_inputs = self.output_shape_inputs(indices)
+        ports = [index for index in indices if index not in self.shape_inputs]
+        self.graph.meta["tflite_tensors"] = {}
+        self.graph.meta["float_inputs"] = []
+        for k, index in enumerate(ports):
+            name = "input" if len(ports) == 1 else f"input_{k}"
+            if index in self.float_inputs:
+                port = self.boundary_input(index, name)
+                self.graph.meta["float_inputs"].append(name)
+            else:
+                t = self.tensor(index)
+                if t.Type() != TensorType.INT8:
+                    raise ModelError(f"{self.filename}: input {self.tname(index)!r} is "
+                                     f"{TYPE_NAMES.get(t.Type(), t.Type())}, not int8")
+                port = index
+            self.graph.add_tensor(Tensor(name, self.shape(port), "int8", Kind.INPUT, qparams=self.qparams(port)))
+            self.names[port] = name
+            self.graph.meta["tflite_tensors"][name] = port
+            self.graph.inputs.append(name)
+        if self.shape_inputs:      # what a TFLite interpreter is fed for them: the shapes the file records
+            self.graph.meta["tflite_shape_inputs"] = dict(self.shape_inputs)
         for i in range(self.sg.OperatorsLength()):
             self.operator(i)
         outputs = [int(self.sg.Outputs(k)) for k in range(self.sg.OutputsLength())]
         for o in outputs:
             name = self.activation(o)
-            if name == "input":
-                raise UnsupportedOpError(f"{self.filename}: the model output is its input")
+            if name in self.graph.inputs:
+                raise UnsupportedOpError(f"{self.filename}: the model output {self.tname(o)!r} is a model input")
             self.graph.tensors[name].kind = Kind.OUTPUT
         self.graph.outputs = [self.names[o] for o in outputs]
         self.graph.meta["float_outputs"] = [self.names[o] for o in outputs if o in self.float_outputs]
         self.graph.meta["quantized"] = "tflite"
         return self.graph
 
-    def boundary_input(self, index: int) -> int:
+    def check_ops(self) -> None:
+        """Every operator tinygen has no handler for, all in one error, before anything that
+        they would make moot (tensor types, inputs); a model compiled by Vela for an Ethos-U NPU
+        is named as such."""
+        missing: dict[str, list[str]] = {}
+        for i in range(self.sg.OperatorsLength()):
+            op = self.sg.Operators(i)
+            name = self.opname(op)
+            if name == "CUSTOM" and 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
+                custom = (self.model.OperatorCodes(op.OpcodeIndex()).CustomCode() or b"?").decode("utf-8", "replace")
+                if custom == "ethos-u":
+                    raise UnsupportedOpError(f"{self.filename} is compiled by Vela for an Ethos-U NPU (operator {i}, "
+                                             "CUSTOM ethos-u, holds the NPU's command stream)",
+                                             "give tinygen the model from before Vela (the int8 .tflite Vela read)")
+                name = f"CUSTOM ({custom})"
+            if name not in SUPPORTED_OPS:
+                out = f", output tensor {self.tname(int(op.Outputs(0)))!r}" if op.OutputsLength() else ""
+                missing.setdefault(name, []).append(f"operator {i}{out}")
+        if not missing:
+            return
+        hint = "supported TFLite operators: " + ", ".join(SUPPORTED_OPS)
+        if sum(map(len, missing.values())) == 1:
+            (name, [where]), = missing.items()
+            number, _, out = where.partition(", ")
+            raise UnsupportedOpError(f"{number} ({name}, {out}) is not supported" if out
+                                     else f"{number} ({name}) is not supported", hint)
+        parts = [f"{name} ({'; '.join(places[:3])}{f'; and {len(places) - 3} more' if len(places) > 3 else ''})"
+                 for name, places in missing.items()]
+        raise UnsupportedOpError(f"{self.filename} has {sum(map(len, missing.values()))} operators tinygen does not "
+                                 f"support: " + ", ".join(parts), hint)
+
+    def output_shape_inputs(self, indices: list[int]) -> dict[int, tuple[int, ...]]:
+        """Model inputs that only give a TRANSPOSE_CONV its output shape (int32, read by no
+        other operator): TFLite Micro sizes the output from the file, so tinygen takes the
+        recorded shape and leaves them out of the compiled model's inputs. -> {index: shape}."""
+        found = {}
+        for index in indices:
+            if self.tensor(index).Type() != TensorType.INT32:
+                continue
+            users = [self.sg.Operators(i) for i in range(self.sg.OperatorsLength())
+                     if self.sg.Operators(i).InputsLength() and index in self.sg.Operators(i).InputsAsNumpy()]
+            if users and all(self.opname(op) == "TRANSPOSE_CONV" and int(op.Inputs(0)) == index
+                             and index not in op.InputsAsNumpy()[1:] for op in users):
+                found[index] = self.shape(int(users[0].Outputs(0)))
+        return found
+
+    def boundary_input(self, index: int, name: str) -> int:
         """The int8 tensor that the QUANTIZE ops reading the float32 model input write (all of
         them must agree on it); the QUANTIZE ops themselves are left out of the graph."""
         ports = []
@@ -84,7 +139,7 @@ class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentO
             if not self.qparams(other).same_as(self.qparams(ports[0])):
                 raise UnsupportedOpError(f"{self.filename}: the float32 input is quantized twice, with "
                                          f"{self.qparams(ports[0])!r} and {self.qparams(other)!r}")
-            self.names[other] = "input"
+            self.names[other] = name
         return ports[0]
 
     def operator(self, i: int) -> None:

@@ -1,5 +1,6 @@
 """TFLite operator handlers for the activation functions on int8 tensors: SOFTMAX and LOGISTIC
-(fixed output quantization), HARD_SWISH, RELU (a clamp where it does not requantize) and RELU6."""
+(fixed output quantization), HARD_SWISH, RELU (a clamp where it does not requantize), RELU6 and
+LEAKY_RELU (TFLite Micro's arithmetic, tabulated for the 256 inputs)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import tflite
 from tinygen.errors import UnsupportedOpError
 from tinygen.frontend.tflite.builder import Builder
 from tinygen.ir import Node
+from tinygen.ref.lookup import by_uint8
 from tinygen.quant import op_params
+from tinygen.quant.fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
 from tinygen.quant.spec import ACT_QMAX, ACT_QMIN
 
 
 class ActivationOps(Builder):
-    """op_softmax, op_logistic, op_hard_swish, op_relu, op_relu6."""
+    """op_softmax, op_logistic, op_hard_swish, op_relu, op_relu6, op_leaky_relu."""
 
     def op_softmax(self, i, op, ins, out, source):
         opts = self.options(op, tflite.SoftmaxOptions)
@@ -62,3 +65,20 @@ class ActivationOps(Builder):
         x = self.activation(ins[0])
         q = self.qparams(ins[0])
         return self._clamp(i, x, out, source, 0.0, 6.0, op_params.relu6_bounds(q.scale[0], int(q.zero_point[0])))
+
+    def op_leaky_relu(self, i, op, ins, out, source):
+        """x >= 0 ? x : alpha * x, as TFLite Micro's QuantizeLeakyRelu computes it (one multiplier
+        for each side, from float32 scales; a negative alpha's multiplier by its magnitude, the
+        product negated), as an int8 -> int8 table: the lut op."""
+        alpha = np.float32(self.options(op, tflite.LeakyReluOptions).Alpha())
+        x = self.activation(ins[0])
+        in_q, out_q = self.qparams(ins[0]), self.qparams(out)
+        in_scale, out_scale = np.float32(in_q.scale[0]), np.float32(out_q.scale[0])
+        m_alpha, s_alpha = quantize_multiplier(abs(float(np.float32(in_scale * alpha) / out_scale)))
+        m_one, s_one = quantize_multiplier(float(in_scale / out_scale))
+        v = np.arange(ACT_QMIN, ACT_QMAX + 1, dtype=np.int64) - int(in_q.zero_point[0])
+        negative = multiply_by_quantized_multiplier(v, m_alpha, s_alpha) * (-1 if alpha < 0 else 1)
+        values = np.where(v >= 0, multiply_by_quantized_multiplier(v, m_one, s_one), negative)
+        table = np.clip(values + int(out_q.zero_point[0]), ACT_QMIN, ACT_QMAX)
+        const = self.graph.add_const(self.graph.unique_name(f"leaky_relu_{i}_table"), by_uint8(table), "int8")
+        return self.add_node(i, "lut", [x], out, {}, {"table": const.name}, source, self.graph.tensors[x].shape)

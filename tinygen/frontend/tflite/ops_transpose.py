@@ -4,7 +4,8 @@ tensor), an optional int32 bias, SAME or VALID padding and a fused activation, a
 Micro's transpose_conv.cc prepares them: the padding before the first row and column is
 ComputePaddingHeightWidth's for a convolution whose input is this layer's output (stride,
 dilation 1, the filter), the output's size the output tensor's (the output-shape input must
-be a constant that agrees with it)."""
+be a constant that agrees with it, or a model input that only gives this shape:
+Importer.output_shape_inputs)."""
 
 from __future__ import annotations
 
@@ -29,10 +30,13 @@ class TransposeConvOps(MacOps):
         x = self.activation(x_index)
         _, in_h, in_w, in_c = self._nhwc(self.graph.tensors[x].shape)
         out_shape = self.shape(out)
-        if not self.is_const(shape_index):
+        if shape_index in self.shape_inputs:      # a model input: the output tensor's recorded shape
+            said = self.shape_inputs[shape_index]
+        elif not self.is_const(shape_index):
             raise UnsupportedOpError(f"{self.where}the output shape is computed at run time; tinygen needs it "
                                      f"constant", "convert the model with a fixed output shape")
-        said = tuple(int(v) for v in np.asarray(self.buffer(shape_index)).ravel())
+        else:
+            said = tuple(int(v) for v in np.asarray(self.buffer(shape_index)).ravel())
         if said != out_shape:
             raise ModelError(f"{self.where}the output-shape input says {list(said)}, the output tensor has "
                              f"{list(out_shape)}")

@@ -43,6 +43,8 @@ class Reader:
         self.float_inputs: set[int] = set()
         self.float_outputs: set[int] = set()
         self.skipped: set[int] = set()       # operators at the float boundary, not compiled
+        # model inputs that only give a TRANSPOSE_CONV its output shape -> that shape
+        self.shape_inputs: dict[int, tuple[int, ...]] = {}
 
     # -- tensors ------------------------------------------------------------
     def tensor(self, index: int):
@@ -199,6 +201,21 @@ class Reader:
                 found.update(int(t) for t in op.IntermediatesAsNumpy())
         return found
 
+    def operators_reading(self, ttype: int, internal: set[int]) -> str:
+        """The operators that read or write an activation of type `ttype` (the model's
+        inputs count as read by their operators), by name and position: "QUANTIZE (operators
+        0, 14), SOFTMAX (operator 13)"."""
+        found: dict[str, list[int]] = {}
+        for i in range(self.sg.OperatorsLength()):
+            op = self.sg.Operators(i)
+            tensors = [int(t) for t in (op.InputsAsNumpy() if op.InputsLength() else [])] + \
+                      [int(t) for t in (op.OutputsAsNumpy() if op.OutputsLength() else [])]
+            if any(t >= 0 and t not in internal and not self.is_const(t) and self.tensor(t).Type() == ttype
+                   for t in tensors):
+                found.setdefault(self.opname(op), []).append(i)
+        return ", ".join(f"{name} (operator{'s' if len(at) > 1 else ''} "
+                         f"{', '.join(map(str, at[:6]))}{' ...' if len(at) > 6 else ''})" for name, at in found.items())
+
     def check_types(self) -> None:
         """Reject float, dynamic-range and int16 models before looking at operators."""
         act_types, weight_types = set(), set()
@@ -228,7 +245,9 @@ class Reader:
             raise ModelError(f"{f} is a float model: not supported yet",
                              "quantize it to int8 with the TFLite converter, or compile the PyTorch model")
         if TensorType.INT16 in act_types:
-            raise ModelError(f"{f} has int16 activations (16x8 quantization): not supported yet")
+            raise ModelError(f"{f} has int16 activations (16x8 quantization): not supported yet, at "
+                             + self.operators_reading(TensorType.INT16, internal),
+                             "quantize the model with int8 activations (TFLite's default full-integer conversion)")
         if act_types - {TensorType.INT8, TensorType.INT32}:
             names = sorted(TYPE_NAMES.get(t, str(t)) for t in act_types)
             raise ModelError(f"{f} has activations of types {names}: only int8 is supported")
