@@ -32,10 +32,11 @@ def render_zoo(rows: list) -> str:
 
 OPERATORS = """
 import json
-from tinygen.frontend.tflite import SUPPORTED_OPS
+from tinygen.frontend.tflite import INT16_OPS, SUPPORTED_OPS
 from tinygen.frontend.torch import SUPPORTED_LAYERS
 from tinygen.frontend.torch_advice import _ADVICE, DATA_DEPENDENT, ELEMENTWISE, GENERAL, RANDOM
-print(json.dumps({"tflite": list(SUPPORTED_OPS), "torch": list(SUPPORTED_LAYERS), "refused": _ADVICE,
+print(json.dumps({"tflite": list(SUPPORTED_OPS), "tflite_int16": list(INT16_OPS), "torch": list(SUPPORTED_LAYERS),
+                  "refused": _ADVICE,
                   "families": [["a random op (rand..., bernoulli, normal, ...)", RANDOM],
                                ["its output's size depends on the input's values (torch's dynamic_output_shape "
                                 "or data_dependent_output tag)", DATA_DEPENDENT],
@@ -51,7 +52,8 @@ def measure_operators(work: Path, quick: bool) -> dict:
 
 def render_operators(r: dict) -> str:
     torch = "\n".join(f"- {layer}" for layer in r["torch"])
-    tflite = ", ".join(f"`{op}`" for op in r["tflite"])
+    int16 = set(r.get("tflite_int16", ()))
+    tflite = "\n".join(f"| `{op}` | yes | {'yes' if op in int16 else '-'} | - |" for op in r["tflite"])
     by_use: dict[str, list[str]] = {}          # one row per line, its operators together
     for op, use in sorted(r["refused"].items()):
         by_use.setdefault(use, []).append(f"`{op.removeprefix('aten.')}`")
@@ -60,7 +62,9 @@ def render_operators(r: dict) -> str:
     text = (f"PyTorch layers and functions the frontend accepts (`tinygen/frontend/torch.py`, "
             f"`SUPPORTED_LAYERS`):\n\n{torch}\n\n"
             f"`.tflite` operators (`tinygen/frontend/tflite/importer.py`, `SUPPORTED_OPS`), besides fused "
-            f"activations: {tflite}.\n\n"
+            f"activations, and the activation types each runs with: int8, int16 (TFLite's 16x8 quantization, "
+            f"`INT16_OPS`) and float32 (a float model; none yet):\n\n"
+            f"| operator | int8 | int16 | float32 |\n|---|---|---|---|\n{tflite}\n\n"
             f"PyTorch operators (or forms of them) tinygen does not compile, and the rewrite its refusal "
             f"suggests or why the operator cannot run on a microcontroller (`tinygen/frontend/torch_advice.py`):"
             f"\n\n| operator | what to use, or why not |\n|---|---|\n{refused}")

@@ -65,15 +65,21 @@ def assert_device_equals_reference(dev, graph, x: np.ndarray, label: str) -> Non
     bridge) equals the numpy reference: the outputs, then every layer's output (a wrong
     byte can vanish downstream, e.g. behind a strided conv)."""
     want = run(graph, x, keep_all=True)
-    raw, _ = dev.run(x.tobytes())
-    expected = np.concatenate([want[name].ravel() for name in graph.outputs])
+    raw, _ = dev.run(x.astype(x.dtype.newbyteorder("<")).tobytes())
+    expected = np.concatenate([_bytes(want[name]) for name in graph.outputs])
     got = np.frombuffer(raw, dtype=np.int8)
     assert np.array_equal(got, expected), f"{label}: {first_difference(expected, got)}"
     for index, node in enumerate(n for n in graph.nodes if n.kernel):
         layer = np.frombuffer(dev.layer_out(index), dtype=np.int8)
-        ref = want[node.outputs[0]].ravel()
+        ref = _bytes(want[node.outputs[0]])
         assert np.array_equal(layer, ref), \
             f"{label}: layer {node.name} ({node.kernel}): {first_difference(ref, layer)}"
+
+
+def _bytes(values: np.ndarray) -> np.ndarray:
+    """A tensor's bytes as the device holds them (little-endian), as int8: an int16 layer's
+    output compares byte for byte with what the C code left in its buffer."""
+    return np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).view(np.int8).ravel()
 
 
 def diff_layers(graph, host: HostModel, x: np.ndarray) -> str:
@@ -82,7 +88,7 @@ def diff_layers(graph, host: HostModel, x: np.ndarray) -> str:
     c_layers = host.invoke_layers(x)
     kernels = [n for n in graph.nodes if n.kernel]
     for node, c_out in zip(kernels, c_layers):
-        r = ref[node.outputs[0]].ravel()
+        r = _bytes(ref[node.outputs[0]])
         if not np.array_equal(r, c_out):
             return f"first differing layer: {node.name} ({node.kernel}): {first_difference(r, c_out)}"
     return ALL_AGREE

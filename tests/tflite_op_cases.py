@@ -291,6 +291,88 @@ def _(b, rng):
     return [x], [y]
 
 
+# -- int16 activations (TFLite's 16x8 quantization: symmetric int16, zero point 0) ------------
+
+def s16(b: ModelBuilder, rng, name: str, shape, scale=None) -> int:
+    """An int16 activation tensor: zero point 0, a random (or given) scale."""
+    return b.tensor(name, shape, "int16", scale=random_scale(rng, 2e-5, 2e-3) if scale is None else scale,
+                    zero_point=0)
+
+
+@case("s16_add_relu", "tg_leaky_relu_s16", "tg_add_s16")
+def _(b, rng):
+    x = s16(b, rng, "x", [1, 2, 10, 8])
+    r, s = s16(b, rng, "r", [1, 2, 10, 8]), s16(b, rng, "s", [1, 2, 10, 8])
+    b.op("LEAKY_RELU", [x], [r], "LeakyReluOptions", Alpha=0.3)
+    b.op("ADD", [x, r], [s], "AddOptions", FusedActivationFunction=Act.RELU)
+    return [x], [s]
+
+
+@case("s16_sub_broadcast_constant", "tg_sub_s16")
+def _(b, rng):
+    x, y = s16(b, rng, "x", [1, 3, 7, 16]), s16(b, rng, "y", [1, 3, 7, 16])
+    c = b.tensor("c", [16], "int16", scale=random_scale(rng, 2e-5, 2e-3), zero_point=0,
+                 data=rng.integers(-32768, 32768, 16))
+    b.op("SUB", [x, c], [y], "SubOptions")
+    return [x], [y]
+
+
+@case("s16_leaky_relu", "tg_leaky_relu_s16")
+def _(b, rng):
+    x, y = s16(b, rng, "x", [1, 4, 40, 8]), s16(b, rng, "y", [1, 4, 40, 8])
+    b.op("LEAKY_RELU", [x], [y], "LeakyReluOptions", Alpha=0.2)
+    return [x], [y]
+
+
+@case("s16_leaky_relu_negative_slope", "tg_leaky_relu_s16")
+def _(b, rng):
+    x, y = s16(b, rng, "x", [1, 4, 40, 8]), s16(b, rng, "y", [1, 4, 40, 8])
+    b.op("LEAKY_RELU", [x], [y], "LeakyReluOptions", Alpha=-1.3)
+    return [x], [y]
+
+
+@case("s16_pad_slice", "tg_pad_s16", "tg_strided_slice_s16")
+def _(b, rng):
+    x, p, y = s16(b, rng, "x", [1, 2, 9, 6]), s16(b, rng, "p", [1, 4, 12, 6]), s16(b, rng, "y", [1, 2, 11, 6])
+    b.op("PAD", [x, int32s(b, "paddings", [[0, 0], [1, 1], [2, 1], [0, 0]])], [p])
+    b.tensors[p].scale, b.tensors[p].zero_point = b.tensors[x].scale, b.tensors[x].zero_point
+    b.tensors[y].scale, b.tensors[y].zero_point = b.tensors[x].scale, b.tensors[x].zero_point
+    b.op("STRIDED_SLICE", [p, int32s(b, "begin", [0, 1, 0, 0]), int32s(b, "end", [1, 3, 11, 6]),
+                           int32s(b, "strides", [1, 1, 1, 1])], [y], "StridedSliceOptions")
+    return [x], [y]
+
+
+@case("s16_padv2_reverse_slice", "tg_pad_s16", "tg_strided_slice_s16")
+def _(b, rng):
+    x = s16(b, rng, "x", [1, 5, 12], scale=0.001)
+    p, y = s16(b, rng, "p", [1, 7, 12], scale=0.001), s16(b, rng, "y", [1, 3, 12], scale=0.001)
+    value = b.tensor("value", [], "int16", scale=0.001, zero_point=0, data=np.int16(-1234))
+    b.op("PADV2", [x, int32s(b, "paddings", [[0, 0], [2, 0], [0, 0]]), value], [p])
+    b.op("STRIDED_SLICE", [p, int32s(b, "begin", [0, 6, 0]), int32s(b, "end", [1, 0, 12]),
+                           int32s(b, "strides", [1, -2, 1])], [y], "StridedSliceOptions")
+    return [x], [y]
+
+
+@case("s16_quantize_s8_round_trip", "tg_requantize_s8_s16", "tg_requantize_s16", "tg_requantize_s16_s8")
+def _(b, rng):
+    x, w = act(b, rng, "x", [1, 6, 20]), s16(b, rng, "wide", [1, 6, 20])
+    v, y = s16(b, rng, "rescaled", [1, 6, 20]), act(b, rng, "y", [1, 6, 20])
+    b.op("QUANTIZE", [x], [w])
+    b.op("QUANTIZE", [w], [v])
+    b.op("QUANTIZE", [v], [y])
+    return [x], [y]
+
+
+@case("float_boundary_s16", "tg_leaky_relu_s16")
+def _(b, rng):
+    f, x = b.tensor("f", [1, 30], "float32"), s16(b, rng, "x", [1, 30], scale=0.0005)
+    y, out = s16(b, rng, "y", [1, 30], scale=0.0004), b.tensor("out", [1, 30], "float32")
+    b.op("QUANTIZE", [f], [x])
+    b.op("LEAKY_RELU", [x], [y], "LeakyReluOptions", Alpha=0.1)
+    b.op("DEQUANTIZE", [y], [out])
+    return [f], [out]
+
+
 # LEAKY_RELU: TFLite Micro's two multipliers, tabulated (a slope below one, above one, negative)
 def _leaky_relu(alpha: float):
     def build(b, rng):
@@ -377,4 +459,8 @@ LITERT_DIFFERS = {
     # (tests/kernels/test_kernels_simple.py)
     "sum_channels": "litert_sum",
     "sum_hw_drop_dims": "litert_sum",
+    # LiteRT takes LEAKY_RELU's multipliers from float32 products, the tflite-micro package in
+    # double (tinygen.quant.op_params.leaky_relu_params): int16 outputs near a half differ by one
+    "s16_leaky_relu": "litert_leaky_relu_s16",
+    "s16_leaky_relu_negative_slope": "litert_leaky_relu_s16",
 }

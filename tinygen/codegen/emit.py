@@ -75,15 +75,21 @@ def scratch_macro(node: str, prefix: str = "") -> str:
     return c_macro(prefix) + "S_" + c_macro(node)
 
 
-def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str = "") -> str:
-    """A tensor's place in the arena, typed as its kernel takes it: packed binary tensors
-    as their 32-bit words (the planner aligns every buffer to ALIGNMENT bytes); the input
-    kept outside the arena (INPUT_OUTSIDE_ARENA) in its own buffer."""
+def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str = "", typed: bool = True) -> str:
+    """A tensor's place in the arena, typed as its kernel takes it (typed=False: as the arena's
+    bytes, what model.h's port functions return): packed binary tensors as their 32-bit words
+    (the planner aligns every buffer to ALIGNMENT bytes), int16 ones as int16_t; the input kept
+    outside the arena (INPUT_OUTSIDE_ARENA) in its own buffer."""
     if tensor == graph.meta.get(INPUT_OUTSIDE_ARENA):
-        return INPUT_BUFFER
-    ptr = f"tg_arena + {tensor_macro(tensor, prefix)}"
+        ptr = INPUT_BUFFER
+    else:
+        ptr = f"tg_arena + {tensor_macro(tensor, prefix)}"
+    if not typed:
+        return ptr
     if graph.tensor(tensor).dtype == "b1":
         return f"({'const ' if read_only else ''}uint32_t *)({ptr})"
+    if graph.tensor(tensor).dtype == "int16":
+        return f"({'const ' if read_only else ''}int16_t *)({ptr})"
     return ptr
 
 
@@ -317,7 +323,7 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
         "inputs": [_port(graph, i, n, "INPUT") for i, n in enumerate(graph.inputs)],
         "outputs": [_port(graph, i, n, "OUTPUT") for i, n in enumerate(graph.outputs)],
         "input_macros": [tensor_macro(n, prefix) for n in graph.inputs],
-        "input_ptrs": [_arena_ptr(graph, n, prefix=prefix) for n in graph.inputs],
+        "input_ptrs": [_arena_ptr(graph, n, prefix=prefix, typed=False) for n in graph.inputs],
         "output_macros": [tensor_macro(n, prefix) for n in graph.outputs],
         "slots": slots,
         "layers": loop.steps if loop else layers,

@@ -98,9 +98,11 @@ def as_samples(arrays: list[np.ndarray]):
 
 
 def input_bytes(x) -> bytes:
-    """One sample's int8 inputs as the device takes them: back to back, in graph.inputs' order."""
+    """One sample's inputs as the device takes them: back to back, in graph.inputs' order; int8,
+    or an int16 input's values little-endian (the Cortex-M and RISC-V byte order)."""
     xs = x if isinstance(x, (tuple, list)) else (x,)
-    return b"".join(np.ascontiguousarray(a, dtype=np.int8).tobytes() for a in xs)
+    return b"".join(np.ascontiguousarray(a, dtype="<i2" if np.asarray(a).dtype == np.int16 else np.int8).tobytes()
+                    for a in xs)
 
 
 def load_inputs(data: str | Path, labels: str | Path | None, source, graph, limit: int | None = None):
@@ -148,15 +150,17 @@ def sample_inputs(source, graph, count: int, seed: int = 0):
 
 
 def split_outputs(graph, raw: bytes) -> list[np.ndarray]:
-    """The device's outputs (back to back) → one int8 array per graph output."""
+    """The device's outputs (back to back) → one array per graph output, of its type (int8,
+    int16 little-endian)."""
     arrays, offset = [], 0
     for name in graph.outputs:
         t = graph.tensor(name)
-        size = int(np.prod(t.shape))
+        size = t.nbytes
         if offset + size > len(raw):
             raise AssertionError(f"the device sent {len(raw)} output bytes, the model has more "
                                  f"({name} needs bytes {offset}..{offset + size})")
-        arrays.append(np.frombuffer(raw[offset:offset + size], dtype=np.int8).reshape(t.shape))
+        arrays.append(np.frombuffer(raw[offset:offset + size], dtype=t.np_dtype.newbyteorder("<"))
+                      .astype(t.np_dtype).reshape(t.shape))
         offset += size
     if offset != len(raw):
         raise AssertionError(f"the device sent {len(raw)} output bytes, the model's outputs take {offset}")

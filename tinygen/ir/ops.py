@@ -76,6 +76,9 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("hard_swish"),
         # max(x, 0) requantized to the output's grid (TFLite RELU)
         OpSchema("relu"),
+        # x >= 0 ? x : alpha * x, each side requantized to the output's grid (TFLite LEAKY_RELU on
+        # int16; an int8 one is imported as a lut)
+        OpSchema("leaky_relu", attrs=("alpha",)),
         # a change of quantization only (TFLite QUANTIZE int8 -> int8)
         OpSchema("requantize"),
         # packed binary activations -> int8 +1 / -1 (passes/lower_bits.py)

@@ -108,6 +108,11 @@ class Tensor:
         return (self.size * bits + 7) // 8
 
     @property
+    def np_dtype(self) -> np.dtype:
+        """The numpy type one element is held in (a packed b1 tensor: its bytes, int8)."""
+        return np.dtype(DTYPES[self.dtype][1])
+
+    @property
     def is_const(self) -> bool:
         return self.kind is Kind.CONST
 

@@ -13,6 +13,7 @@ from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels.params_base import _act, _qp, builder
 from tinygen.kernels.params_elementwise import broadcast_geometry
 from tinygen.quant import attention_params as ap
+from tinygen.quant.op_params import ADD_LEFT_SHIFT_S16
 
 MATMUL_BATCH_RANK = 3       # batch dimensions of tg_batch_matmul_params_t (after merging)
 NORM_MAX_DEPTH = 32767      # the sum of squared int8 differences stays in int32
@@ -103,7 +104,8 @@ def _geometry(graph: Graph, node: Node) -> tuple[dict, tuple]:
 def _sub(graph: Graph, node: Node) -> dict:
     geometry, ((s1, z1), (s2, z2), (so, zo)) = _geometry(graph, node)
     act = _act(node)
-    return {**geometry, **ap.sub_params(s1, z1, s2, z2, so, zo, act["act_min"], act["act_max"])}
+    shift = ADD_LEFT_SHIFT_S16 if graph.tensor(node.outputs[0]).dtype == "int16" else ap.SUB_LEFT_SHIFT
+    return {**geometry, **ap.sub_params(s1, z1, s2, z2, so, zo, act["act_min"], act["act_max"], shift)}
 
 
 @builder("squared_difference")

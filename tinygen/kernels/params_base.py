@@ -37,3 +37,8 @@ def _qp(graph: Graph, tensor: str) -> tuple[float, int]:
 
 def _act(node: Node) -> dict:
     return {"act_min": int(node.attrs["act_min"]), "act_max": int(node.attrs["act_max"])}
+
+
+def dtype_range(graph: Graph, tensor: str) -> tuple[int, int]:
+    """The values an int8 or int16 activation can hold."""
+    return (-32768, 32767) if graph.tensor(tensor).dtype == "int16" else (-128, 127)

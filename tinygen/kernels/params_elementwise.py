@@ -10,7 +10,7 @@ import numpy as np
 
 from tinygen.errors import UnsupportedOpError
 from tinygen.ir import Graph, Node, binary_operands
-from tinygen.kernels.params_base import _act, _qp, builder
+from tinygen.kernels.params_base import _act, _qp, builder, dtype_range
 from tinygen.quant import op_params
 
 
@@ -50,8 +50,9 @@ def _add(graph: Graph, node: Node) -> dict:
     a, b = (graph.tensor(t) for t in binary_operands(node))
     out = graph.tensor(node.outputs[0])
     (s1, z1), (s2, z2), (so, zo) = (_qp(graph, t) for t in (a.name, b.name, out.name))
+    shift = op_params.ADD_LEFT_SHIFT_S16 if out.dtype == "int16" else op_params.ADD_LEFT_SHIFT
     p = op_params.add_params(out.size, s1, z1, s2, z2, so, zo,
-                             int(node.attrs["act_min"]), int(node.attrs["act_max"]))
+                             int(node.attrs["act_min"]), int(node.attrs["act_max"]), shift)
     if a.shape == b.shape:
         return p
     del p["size"]
@@ -202,7 +203,15 @@ def _relu(graph: Graph, node: Node) -> dict:
 def _requantize(graph: Graph, node: Node) -> dict:
     t = graph.tensor(node.inputs[0])
     (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
-    return op_params.requantize_params(t.size, si, zi, so, zo)
+    return op_params.requantize_params(t.size, si, zi, so, zo, *dtype_range(graph, node.outputs[0]))
+
+
+@builder("leaky_relu")
+def _leaky_relu(graph: Graph, node: Node) -> dict:
+    t = graph.tensor(node.inputs[0])
+    (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
+    return op_params.leaky_relu_params(t.size, si, zi, so, zo, node.attrs["alpha"],
+                                       *dtype_range(graph, node.outputs[0]))
 
 
 # -- table lookup (ONNX front end) --

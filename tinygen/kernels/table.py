@@ -197,6 +197,11 @@ from tinygen.kernels.simple_table import simple_kernels  # noqa: E402
 _SIMPLE_FIRST, _SIMPLE_LAST = simple_kernels()
 KERNELS = _SIMPLE_FIRST + KERNELS + _SIMPLE_LAST
 
+# int16 activations (TFLite's 16x8 quantization): firmware/kernels/support/tg_kernels_s16.h
+from tinygen.kernels.s16_table import s16_kernels  # noqa: E402
+
+KERNELS = KERNELS + s16_kernels()
+
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}
 

@@ -39,17 +39,19 @@ def _f32(x) -> np.float32:
 
 
 def sub_params(in1_scale, in1_zp: int, in2_scale, in2_zp: int, out_scale, out_zp: int,
-               act_min: int, act_max: int) -> dict:
+               act_min: int, act_max: int, left_shift: int = SUB_LEFT_SHIFT) -> dict:
     """The quantization fields of tg_add_broadcast_params_t for an int8 SUB (TFLM
-    CalculateOpDataSub: the scales' ratios in float32, unlike ADD's double)."""
-    twice_max = _f32(2) * max(_f32(in1_scale), _f32(in2_scale))
-    r1 = float(_f32(in1_scale) / twice_max)
-    r2 = float(_f32(in2_scale) / twice_max)
-    ro = float(twice_max / (_f32(1 << SUB_LEFT_SHIFT) * _f32(out_scale)))
+    CalculateOpDataSub), or an int16 one with left_shift op_params.ADD_LEFT_SHIFT_S16: the
+    scales' ratios in double from the float32 scales, as the tflite-micro package's interpreter
+    computes them (TFLite Micro's source takes them in float32; on int16 operands that differs
+    in outputs near a half, and the package agrees with double on int8 and int16 alike)."""
+    s1_, s2_, so_ = float(_f32(in1_scale)), float(_f32(in2_scale)), float(_f32(out_scale))
+    twice_max = 2 * max(s1_, s2_)
+    r1, r2, ro = s1_ / twice_max, s2_ / twice_max, twice_max / ((1 << left_shift) * so_)
     m1, s1 = quantize_multiplier_smaller_than_one_exp(r1)
     m2, s2 = quantize_multiplier_smaller_than_one_exp(r2)
     mo, so = quantize_multiplier_smaller_than_one_exp(ro)
-    return {"left_shift": SUB_LEFT_SHIFT,
+    return {"left_shift": left_shift,
             "input1_offset": -int(in1_zp), "input1_multiplier": m1, "input1_shift": s1,
             "input2_offset": -int(in2_zp), "input2_multiplier": m2, "input2_shift": s2,
             "output_offset": int(out_zp), "output_multiplier": mo, "output_shift": so,

@@ -38,6 +38,8 @@ LOGISTIC_OUTPUT_ZERO_POINT = -128
 
 # int8 ADD shifts both inputs left by this much before rescaling (TFLite: 20 for int8).
 ADD_LEFT_SHIFT = 20
+# ... and of int16 operands (TFLite's 16x8 ADD and SUB: CalculateOpDataAdd / Sub)
+ADD_LEFT_SHIFT_S16 = 15
 # softmax exp() input format: Q5.26 (kScaledDiffIntegerBits)
 SOFTMAX_SCALED_DIFF_INTEGER_BITS = 5
 # logistic input format: Q4.27 (kInputIntegerBits)
@@ -62,20 +64,21 @@ def calculate_input_radius(input_integer_bits: int, input_left_shift: int,
 
 
 def add_params(size: int, in1_scale, in1_zp: int, in2_scale, in2_zp: int,
-               out_scale, out_zp: int, act_min: int, act_max: int) -> dict:
-    """tg_add_params_t for an int8 ADD (TFLite Micro CalculateOpDataAdd)."""
+               out_scale, out_zp: int, act_min: int, act_max: int, left_shift: int = ADD_LEFT_SHIFT) -> dict:
+    """tg_add_params_t for an int8 ADD (TFLite Micro CalculateOpDataAdd), or an int16 one with
+    left_shift ADD_LEFT_SHIFT_S16."""
     s1, s2, so = _f32(in1_scale), _f32(in2_scale), _f32(out_scale)
     # std::max of the float scales, then promoted
     twice_max_input_scale = 2 * max(s1, s2)
     real_input1_multiplier = s1 / twice_max_input_scale
     real_input2_multiplier = s2 / twice_max_input_scale
-    real_output_multiplier = twice_max_input_scale / ((1 << ADD_LEFT_SHIFT) * so)
+    real_output_multiplier = twice_max_input_scale / ((1 << left_shift) * so)
     m1, sh1 = quantize_multiplier_smaller_than_one_exp(real_input1_multiplier)
     m2, sh2 = quantize_multiplier_smaller_than_one_exp(real_input2_multiplier)
     mo, sho = quantize_multiplier_smaller_than_one_exp(real_output_multiplier)
     return {
         "size": int(size),
-        "left_shift": ADD_LEFT_SHIFT,
+        "left_shift": left_shift,
         "input1_offset": -int(in1_zp), "input1_multiplier": m1, "input1_shift": sh1,
         "input2_offset": -int(in2_zp), "input2_multiplier": m2, "input2_shift": sh2,
         "output_offset": int(out_zp), "output_multiplier": mo, "output_shift": sho,
@@ -138,12 +141,31 @@ def mul_params(in1_scale, in1_zp: int, in2_scale, in2_zp: int, out_scale, out_zp
     }
 
 
-def requantize_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int) -> dict:
-    """tg_requantize_params_t for an int8 -> int8 QUANTIZE (TFLite Micro
-    PrepareQuantizeReference: input_scale / output_scale in double)."""
+def requantize_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int,
+                      act_min: int = -128, act_max: int = 127) -> dict:
+    """tg_requantize_params_t for a QUANTIZE between int8 and int16 (TFLite Micro
+    PrepareQuantizeReference: input_scale / output_scale in double), clamped to the output
+    type's range act_min..act_max."""
     multiplier, shift = quantize_multiplier(_f32(in_scale) / _f32(out_scale))
     return {"size": int(size), "input_offset": -int(in_zp), "output_offset": int(out_zp),
-            "multiplier": multiplier, "shift": shift, "act_min": -128, "act_max": 127}
+            "multiplier": multiplier, "shift": shift, "act_min": int(act_min), "act_max": int(act_max)}
+
+
+def leaky_relu_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int, alpha,
+                      act_min: int, act_max: int) -> dict:
+    """tg_leaky_relu_params_t for a LEAKY_RELU (TFLite Micro CalculateOpDataLeakyRelu): one
+    multiplier for x >= 0 (input_scale / output_scale) and one for x < 0 (input_scale * alpha /
+    output_scale), in double from the float32 scales and alpha (what the tflite-micro package's
+    interpreter computes: the float32 product differs in the last bit of the multiplier, and
+    then in outputs that fall near a half); a negative alpha's multiplier by its magnitude,
+    its product negated (alpha_sign -1), as QuantizeLeakyRelu does."""
+    in_scale, out_scale, alpha = _f32(in_scale), _f32(out_scale), _f32(alpha)
+    m_alpha, s_alpha = quantize_multiplier(abs(in_scale * alpha / out_scale))
+    m_one, s_one = quantize_multiplier(in_scale / out_scale)
+    return {"size": int(size), "input_offset": -int(in_zp), "output_offset": int(out_zp),
+            "identity_multiplier": m_one, "identity_shift": s_one,
+            "alpha_multiplier": m_alpha, "alpha_shift": s_alpha, "alpha_sign": -1 if alpha < 0 else 1,
+            "act_min": int(act_min), "act_max": int(act_max)}
 
 
 def relu_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int) -> dict:

@@ -16,12 +16,13 @@ from tinygen.ref import lookup as ref_lookup, prelu as ref_prelu, slicing as ref
 from tinygen.ref import transpose_conv as ref_transpose_conv
 from tinygen.ref import attention as ref_attention
 from tinygen.ref import recurrent as ref_recurrent
+from tinygen.ref import int16 as ref_int16
 from tinygen.ref.recurrent import call_recurrent
 
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
-          ref_attention, ref_recurrent)
+          ref_attention, ref_recurrent, ref_int16)
 
 
 def twin(name: str):
@@ -46,25 +47,27 @@ def _kernel_view(graph: Graph, name: str, value: np.ndarray) -> np.ndarray:
 def quantize_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
     """Float model input (graph layout, any leading batch) → int8 on the input's grid; a
     quantized ONNX model's as onnxruntime's QuantizeLinear (graph.meta["input_rounding"])."""
-    q = graph.tensor(graph.inputs[index]).qparams
+    t = graph.tensor(graph.inputs[index])
+    q, kind = t.qparams, np.iinfo(t.np_dtype)
     if graph.meta.get("input_rounding") == "half_even":
         # QuantizeLinear: a float32 division, rounded half to even, plus the zero point, saturated
         scaled = np.asarray(x, dtype=np.float32) / np.float32(q.scale[0])
-        return np.clip(np.rint(scaled).astype(np.int64) + int(q.zero_point[0]), -128, 127).astype(np.int8)
+        return np.clip(np.rint(scaled).astype(np.int64) + int(q.zero_point[0]), kind.min, kind.max).astype(t.np_dtype)
     scaled = np.asarray(x, dtype=np.float64) / np.float64(q.scale[0])
     rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + int(q.zero_point[0])
-    return np.clip(rounded, -128, 127).astype(np.int8)
+    return np.clip(rounded, kind.min, kind.max).astype(t.np_dtype)
 
 
 def quantize_float_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
     """A float32 model input → int8, exactly as TFLite's QUANTIZE (reference AffineQuantize)
     does at a .tflite model's float boundary (graph.meta["float_inputs"]): a float32
     division by the scale, rounded half away from zero, plus the zero point, clamped."""
-    q = graph.tensor(graph.inputs[index]).qparams
+    t = graph.tensor(graph.inputs[index])
+    q, kind = t.qparams, np.iinfo(t.np_dtype)
     scaled = np.asarray(x, dtype=np.float32) / np.float32(q.scale[0])
     # the float32 quotient is exact in float64, where adding 1/2 cannot round
     rounded = np.sign(scaled) * np.floor(np.abs(scaled.astype(np.float64)) + 0.5)
-    return np.clip(rounded + int(q.zero_point[0]), -128, 127).astype(np.int8)
+    return np.clip(rounded + int(q.zero_point[0]), kind.min, kind.max).astype(t.np_dtype)
 
 
 def dequantize(graph: Graph, name: str, q: np.ndarray) -> np.ndarray:
@@ -98,9 +101,9 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
     result = np.asarray(result)
     if out.dtype == "b1" and result.dtype == np.uint32:     # packed words: their bytes
         result = np.ascontiguousarray(result, dtype="<u4").view(np.int8)
-    if result.dtype != np.int8 or result.size != out.nbytes:
+    if result.dtype != out.np_dtype or result.nbytes != out.nbytes:
         raise AssertionError(f"reference {spec.ref_name} returned {result.dtype}{list(result.shape)} "
-                             f"for {node.name}, expected int8 with {out.nbytes} bytes")
+                             f"for {node.name}, expected {out.np_dtype} with {out.nbytes} bytes")
     return result.reshape(_stored(graph, out.name))
 
 
@@ -113,7 +116,7 @@ def run(graph: Graph, x, keep_all: bool = False, switch: int = 0, state: dict | 
     xs = list(x) if isinstance(x, (list, tuple)) else [x]
     if len(xs) != len(graph.inputs):
         raise ValueError(f"graph {graph.name!r} takes {len(graph.inputs)} inputs, got {len(xs)}")
-    values = {name: np.asarray(v, dtype=np.int8).reshape(graph.tensor(name).shape)
+    values = {name: np.asarray(v, dtype=graph.tensor(name).np_dtype).reshape(graph.tensor(name).shape)
               for name, v in zip(graph.inputs, xs)}
     for node in graph.nodes:
         values[node.outputs[0]] = run_node(graph, node, values, switch, state)

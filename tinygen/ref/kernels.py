@@ -88,15 +88,16 @@ def avg_pool2d_s8(p: dict, input) -> np.ndarray:
     return _clamp_to_int8(avg, p["act_min"], p["act_max"])
 
 
-def _add_func(p: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """TFLite's int8 AddFunc on int64 arrays of raw operand values (tg_add_s8's loop body)."""
+def _add_func(p: dict, a: np.ndarray, b: np.ndarray, dtype=np.int8) -> np.ndarray:
+    """TFLite's int8 AddFunc on int64 arrays of raw operand values (tg_add_s8's loop body);
+    int16 operands (tg_add_s16) the same with their left shift, as `dtype`."""
     scaled1 = fp.multiply_by_quantized_multiplier_smaller_than_one_exp(
         (a + p["input1_offset"]) << p["left_shift"], p["input1_multiplier"], p["input1_shift"])
     scaled2 = fp.multiply_by_quantized_multiplier_smaller_than_one_exp(
         (b + p["input2_offset"]) << p["left_shift"], p["input2_multiplier"], p["input2_shift"])
     out = fp.multiply_by_quantized_multiplier_smaller_than_one_exp(
         scaled1 + scaled2, p["output_multiplier"], p["output_shift"]) + p["output_offset"]
-    return _clamp_to_int8(out, p["act_min"], p["act_max"])
+    return np.clip(out, p["act_min"], p["act_max"]).astype(dtype)
 
 
 def add_s8(p: dict, input1, input2) -> np.ndarray:
@@ -160,11 +161,11 @@ def mul_s8(p: dict, input1, input2) -> np.ndarray:
     return _clamp_to_int8(out + p["output_offset"], p["act_min"], p["act_max"])
 
 
-def pad_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_pad_s8; returns int8 of p['out_shape']."""
-    x = np.asarray(input, dtype=np.int8).reshape(tuple(p["in_shape"]))
+def pad_s8(p: dict, input, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_pad_s8 (tg_pad_s16 with dtype int16); returns `dtype` of p['out_shape']."""
+    x = np.asarray(input, dtype=dtype).reshape(tuple(p["in_shape"]))
     widths = [(b, o - i - b) for i, o, b in zip(p["in_shape"], p["out_shape"], p["pad_before"])]
-    return np.pad(x, widths, constant_values=np.int8(p["pad_value"]))
+    return np.pad(x, widths, constant_values=dtype(p["pad_value"]))
 
 
 def mean_s8(p: dict, input) -> np.ndarray:

@@ -9,11 +9,11 @@ import numpy as np
 MIRROR_PAD_MODES = {"reflect": 0, "symmetric": 1, "replicate": 2, "circular": 3}
 
 
-def strided_slice_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_strided_slice_s8: output element (i0, i1, i2, i3) of p['out_shape'] copies
-    input element offset + i0 step0 + i1 step1 + i2 step2 + i3 step3 (steps in elements, any
-    sign); returns int8 of p['out_shape']."""
-    x = np.asarray(input, dtype=np.int8).reshape(-1)
+def strided_slice_s8(p: dict, input, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_strided_slice_s8 (tg_strided_slice_s16 with dtype int16): output element (i0,
+    i1, i2, i3) of p['out_shape'] copies input element offset + i0 step0 + i1 step1 + i2 step2 +
+    i3 step3 (steps in elements, any sign); returns `dtype` of p['out_shape']."""
+    x = np.asarray(input, dtype=dtype).reshape(-1)
     index = p["offset"] + sum(np.arange(n).reshape([-1 if d == axis else 1 for d in range(4)]) * step
                               for axis, (n, step) in enumerate(zip(p["out_shape"], p["step"])))
     return np.ascontiguousarray(x[index])

@@ -11,6 +11,11 @@ import numpy as np
 from tinygen.codegen.project import MANIFEST
 
 
+def _np_dtype(port: dict) -> np.dtype:
+    """A manifest port's element type as numpy holds it (the host's byte order)."""
+    return np.dtype(np.int16) if port.get("dtype") == "int16" else np.dtype(np.int8)
+
+
 class HostModel:
     """A generated model compiled for the host, invoked through model.h's API."""
 
@@ -34,13 +39,15 @@ class HostModel:
         if len(inputs) != len(self.inputs):
             raise ValueError(f"model takes {len(self.inputs)} inputs, got {len(inputs)}")
         for i, (x, spec) in enumerate(zip(inputs, self.inputs)):
-            x = np.ascontiguousarray(x, dtype=np.int8)
+            x = np.ascontiguousarray(x, dtype=_np_dtype(spec))
             if x.size != int(np.prod(spec["shape"])):
                 raise ValueError(f"input {i}: {x.size} elements, model expects shape {spec['shape']}")
-            ctypes.memmove(self._lib.tg_model_input(i), x.ctypes.data, x.size)
+            ctypes.memmove(self._lib.tg_model_input(i), x.ctypes.data, x.nbytes)
 
-    def _read(self, ptr, size: int, shape) -> np.ndarray:
-        return np.ctypeslib.as_array(ptr, shape=(size,)).copy().reshape(shape)
+    def _read(self, ptr, size: int, shape, dtype=np.int8) -> np.ndarray:
+        """`size` elements of `dtype` at `ptr`, as an array of `shape`."""
+        raw = np.ctypeslib.as_array(ptr, shape=(size * np.dtype(dtype).itemsize,)).copy()
+        return raw.view(dtype).reshape(shape)
 
     def invoke(self, *inputs: np.ndarray) -> list[np.ndarray]:
         """Run int8 inputs; return int8 outputs shaped like the graph outputs. A model whose
@@ -51,7 +58,7 @@ class HostModel:
         else:
             self._set_inputs(inputs)
             self._lib.tg_model_invoke()
-        return [self._read(self._lib.tg_model_output(i), int(np.prod(o["shape"])), o["shape"])
+        return [self._read(self._lib.tg_model_output(i), int(np.prod(o["shape"])), o["shape"], _np_dtype(o))
                 for i, o in enumerate(self.outputs)]
 
     def reset_state(self) -> None:

@@ -39,7 +39,8 @@ static inline __attribute__((always_inline)) void tg_broadcast_pair_s8(const tg_
 }
 
 /* Operand value x shifted left by left_shift and rescaled to the shared grid (TFLite's ADD,
- * SUB, SQUARED_DIFFERENCE); |x + offset| <= 255, so the shift (20 or 7) cannot overflow. */
+ * SUB, SQUARED_DIFFERENCE); |x + offset| <= 255, so the shift (20 or 7) cannot overflow, nor
+ * can an int16 operand's (|x| <= 32768, shifted by 15: tg_sub_s16). */
 static inline int32_t tg_pair_scaled(int32_t x, int32_t offset, int32_t left_shift, int32_t multiplier,
                                      int32_t shift)
 {

@@ -6,17 +6,13 @@
  * numpy twin: tinygen.ref.kernels.requantize_s8.
  */
 #include "tg_kernels.h"
-#include "tg_requant.h"
+#include "tg_requantize_element.h"
 
 void tg_requantize_s8(const tg_requantize_params_t *p, const int8_t *input, int8_t *output)
 {
     int32_t i;
 
     for (i = 0; i < p->size; ++i) {
-        int32_t out = tg_requantize((int32_t)input[i] + p->input_offset, p->multiplier, p->shift) +
-                      p->output_offset;
-        out = out < p->act_min ? p->act_min : out;
-        out = out > p->act_max ? p->act_max : out;
-        output[i] = (int8_t)out;
+        output[i] = (int8_t)tg_requantize_element(p, input[i]);
     }
 }

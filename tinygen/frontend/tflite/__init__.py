@@ -1,7 +1,8 @@
 """Import an int8 .tflite flatbuffer into an already-quantized IR graph.
 
 The file's own quantization is kept as it is: per-tensor int8 activations,
-per-channel int8 weights, int32 biases. What TFLite Micro computes in its
+per-channel int8 weights, int32 biases; int16 activations (TFLite's 16x8
+quantization: symmetric, zero point 0) for the operators in INT16_OPS. What TFLite Micro computes in its
 Prepare step is computed here the same way, so the generated code equals
 TFLM's reference kernels byte for byte:
 
@@ -34,6 +35,7 @@ from pathlib import Path
 from tinygen.errors import ModelError, TinygenError
 from tinygen.frontend.tflite.importer import SUPPORTED_OPS, Importer
 from tinygen.frontend.tflite.prepare import activation_range
+from tinygen.frontend.tflite.reader import INT16_OPS
 from tinygen.ir import Graph
 
 FILE_IDENTIFIER = b"TFL3"
@@ -72,4 +74,4 @@ def _c_name(stem: str) -> str:
     return "m_" + ident if ident[0].isdigit() else ident
 
 
-__all__ = ["FILE_IDENTIFIER", "SUPPORTED_OPS", "TFLiteModel", "activation_range", "load"]
+__all__ = ["FILE_IDENTIFIER", "INT16_OPS", "SUPPORTED_OPS", "TFLiteModel", "activation_range", "load"]

@@ -35,7 +35,8 @@ class Builder(Reader):
         out = self.new_activation(out_index, name, shape)
         if fused is not None:
             q = self.graph.tensors[out].qparams
-            attrs["act_min"], attrs["act_max"] = activation_range(fused, q.scale[0], int(q.zero_point[0]))
+            attrs["act_min"], attrs["act_max"] = activation_range(fused, q.scale[0], int(q.zero_point[0]),
+                                                                  self.graph.tensors[out].dtype)
         node = Node(name, opname, inputs, [out], attrs, [params], source)
         self.graph.nodes.append(node)
         return node
@@ -43,7 +44,8 @@ class Builder(Reader):
     def _reshape(self, i, x: str, shape, source) -> str:
         name = self.graph.unique_name(f"reshape_{i}")
         q = self.graph.tensors[x].qparams
-        self.graph.add_tensor(Tensor(name, shape, "int8", Kind.ACTIVATION, qparams=QParams(q.scale, q.zero_point)))
+        self.graph.add_tensor(Tensor(name, shape, self.graph.tensors[x].dtype, Kind.ACTIVATION,
+                                     qparams=QParams(q.scale, q.zero_point)))
         self.graph.nodes.append(Node(name, "reshape", [x], [name], {}, [{}], source))
         return name
 

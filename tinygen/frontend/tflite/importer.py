@@ -53,11 +53,12 @@ class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentO
                 self.graph.meta["float_inputs"].append(name)
             else:
                 t = self.tensor(index)
-                if t.Type() != TensorType.INT8:
+                if t.Type() not in (TensorType.INT8, TensorType.INT16):
                     raise ModelError(f"{self.filename}: input {self.tname(index)!r} is "
-                                     f"{TYPE_NAMES.get(t.Type(), t.Type())}, not int8")
+                                     f"{TYPE_NAMES.get(t.Type(), t.Type())}, not int8 or int16")
                 port = index
-            self.graph.add_tensor(Tensor(name, self.shape(port), "int8", Kind.INPUT, qparams=self.qparams(port)))
+            self.graph.add_tensor(Tensor(name, self.shape(port), self.act_dtype(port), Kind.INPUT,
+                                         qparams=self.qparams(port)))
             self.names[port] = name
             self.graph.meta["tflite_tensors"][name] = port
             self.graph.inputs.append(name)
@@ -130,9 +131,10 @@ class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentO
             op = self.sg.Operators(i)
             if op.InputsLength() and int(op.Inputs(0)) == index:
                 out = int(op.Outputs(0))
-                if self.tensor(out).Type() != TensorType.INT8:
+                if self.tensor(out).Type() not in (TensorType.INT8, TensorType.INT16):
                     raise UnsupportedOpError(f"operator {i} (QUANTIZE) turns the float32 model input into "
-                                             f"{TYPE_NAMES.get(self.tensor(out).Type())}; only int8 is supported")
+                                             f"{TYPE_NAMES.get(self.tensor(out).Type())}; only int8 and int16 are "
+                                             "supported")
                 ports.append(out)
                 self.skipped.add(i)
         for other in ports[1:]:

@@ -12,9 +12,9 @@ import tflite
 from tinygen.errors import UnsupportedOpError
 from tinygen.frontend.tflite.builder import Builder
 from tinygen.ir import Node
+from tinygen.ref.int16 import leaky_relu_values
 from tinygen.ref.lookup import by_uint8
 from tinygen.quant import op_params
-from tinygen.quant.fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
 from tinygen.quant.spec import ACT_QMAX, ACT_QMIN
 
 
@@ -68,17 +68,16 @@ class ActivationOps(Builder):
 
     def op_leaky_relu(self, i, op, ins, out, source):
         """x >= 0 ? x : alpha * x, as TFLite Micro's QuantizeLeakyRelu computes it (one multiplier
-        for each side, from float32 scales; a negative alpha's multiplier by its magnitude, the
-        product negated), as an int8 -> int8 table: the lut op."""
-        alpha = np.float32(self.options(op, tflite.LeakyReluOptions).Alpha())
+        for each side: op_params.leaky_relu_params); int8 as a table of it for the 256 inputs (the
+        lut op), int16 as the leaky_relu op."""
+        alpha = float(np.float32(self.options(op, tflite.LeakyReluOptions).Alpha()))
         x = self.activation(ins[0])
+        shape = self.graph.tensors[x].shape
+        if self.graph.tensors[x].dtype == "int16":
+            return self.add_node(i, "leaky_relu", [x], out, {"alpha": alpha}, {}, source, shape)
         in_q, out_q = self.qparams(ins[0]), self.qparams(out)
-        in_scale, out_scale = np.float32(in_q.scale[0]), np.float32(out_q.scale[0])
-        m_alpha, s_alpha = quantize_multiplier(abs(float(np.float32(in_scale * alpha) / out_scale)))
-        m_one, s_one = quantize_multiplier(float(in_scale / out_scale))
-        v = np.arange(ACT_QMIN, ACT_QMAX + 1, dtype=np.int64) - int(in_q.zero_point[0])
-        negative = multiply_by_quantized_multiplier(v, m_alpha, s_alpha) * (-1 if alpha < 0 else 1)
-        values = np.where(v >= 0, multiply_by_quantized_multiplier(v, m_one, s_one), negative)
-        table = np.clip(values + int(out_q.zero_point[0]), ACT_QMIN, ACT_QMAX)
+        p = op_params.leaky_relu_params(256, in_q.scale[0], int(in_q.zero_point[0]), out_q.scale[0],
+                                        int(out_q.zero_point[0]), alpha, ACT_QMIN, ACT_QMAX)
+        table = leaky_relu_values(p, np.arange(ACT_QMIN, ACT_QMAX + 1))
         const = self.graph.add_const(self.graph.unique_name(f"leaky_relu_{i}_table"), by_uint8(table), "int8")
-        return self.add_node(i, "lut", [x], out, {}, {"table": const.name}, source, self.graph.tensors[x].shape)
+        return self.add_node(i, "lut", [x], out, {}, {"table": const.name}, source, shape)

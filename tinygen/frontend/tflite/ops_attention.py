@@ -54,7 +54,7 @@ class AttentionOps(Builder):
         name = f"{opname}_{i}"
         params, inputs = {}, [x]
         if self.is_const(ins[1]):
-            params["operand"] = self.const(ins[1], name, "operand", "int8")
+            params["operand"] = self.const(ins[1], name, "operand", self.graph.tensors[x].dtype)
             self.graph.tensors[params["operand"]].qparams = self.qparams(ins[1])
         else:
             inputs.append(self.activation(ins[1]))

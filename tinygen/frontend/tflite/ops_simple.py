@@ -84,7 +84,8 @@ class SimpleOps(TensorOps):
         if counts == self.shape(out):
             return self.add_node(i, "strided_slice", [x], out, attrs, {}, source, counts)
         name = self.graph.unique_name(f"strided_slice_{i}")
-        self.graph.add_tensor(Tensor(name, counts, "int8", Kind.ACTIVATION, qparams=self.qparams(out)))
+        self.graph.add_tensor(Tensor(name, counts, self.graph.tensors[x].dtype, Kind.ACTIVATION,
+                                     qparams=self.qparams(out)))
         self.graph.nodes.append(Node(name, "strided_slice", [x], [name], attrs, [{}], source))
         return self._alias(f"reshape_{i}", name, out, source)
 

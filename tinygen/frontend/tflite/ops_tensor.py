@@ -1,6 +1,7 @@
 """TFLite operator handlers that combine, pad, reduce, reshape or requantize int8 tensors:
 ADD, MUL (numpy broadcasting, one operand may be a constant), CONCATENATION, PAD, PADV2, MEAN,
-RESHAPE, SQUEEZE, QUANTIZE (int8 to int8) and DEQUANTIZE (into a float32 model output)."""
+RESHAPE, SQUEEZE, QUANTIZE (between int8 and int16) and DEQUANTIZE (into a float32 model
+output); ADD, PAD, PADV2, RESHAPE and SQUEEZE on int16 tensors too (reader.INT16_OPS)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class TensorOps(Builder):
         name = f"{opname}_{i}"
         params = {}
         if any(consts):
-            params["operand"] = self.const(ins[1], name, "operand", "int8")
+            params["operand"] = self.const(ins[1], name, "operand", self.graph.tensors[a].dtype)
             self.graph.tensors[params["operand"]].qparams = self.qparams(ins[1])
             inputs = [a]
         else:
@@ -112,8 +113,8 @@ class TensorOps(Builder):
         if len(ins) < 3 or ins[2] < 0:
             return self.op_pad(i, op, ins, out, source)
         value = self.buffer(ins[2]) if self.is_const(ins[2]) else None
-        if value is None or value.size != 1 or self.tensor(ins[2]).Type() != TensorType.INT8:
-            raise UnsupportedOpError(f"{self.where}the padding value must be a constant int8 scalar")
+        if value is None or value.size != 1 or self.tensor(ins[2]).Type() != self.tensor(ins[0]).Type():
+            raise UnsupportedOpError(f"{self.where}the padding value must be a constant scalar of the input's type")
         if not self.qparams(ins[2]).same_as(self.qparams(out)):
             raise UnsupportedOpError(f"{self.where}the padding value is quantized with {self.qparams(ins[2])!r}, "
                                      f"the output with {self.qparams(out)!r}; they must agree")
@@ -138,11 +139,13 @@ class TensorOps(Builder):
 
     def op_quantize(self, i, op, ins, out, source):
         t = self.tensor(ins[0])
-        if t.Type() != TensorType.INT8:
+        if t.Type() not in (TensorType.INT8, TensorType.INT16):
             raise UnsupportedOpError(f"{self.where}QUANTIZE from {TYPE_NAMES.get(t.Type(), t.Type())} inside "
-                                     "the graph is not supported (only at the float32 model input, or int8 to int8)")
+                                     "the graph is not supported (only at the float32 model input, or between "
+                                     "int8 and int16)")
         x = self.activation(ins[0])
-        if self.qparams(ins[0]).same_as(self.qparams(out)):     # nothing to do: share the bytes
+        if self.qparams(ins[0]).same_as(self.qparams(out)) and t.Type() == self.tensor(out).Type():
+            # nothing to do: share the bytes
             return self._alias(f"quantize_{i}", x, out, source)
         return self.add_node(i, "requantize", [x], out, {}, {}, source, self.graph.tensors[x].shape)
 

@@ -17,19 +17,21 @@ def _round(x: np.float32) -> int:
     return int(np.sign(x) * np.floor(np.abs(np.float64(x)) + 0.5))
 
 
-def activation_range(fused: int, scale, zero_point: int) -> tuple[int, int]:
-    """TFLM CalculateActivationRangeQuantized for int8: zp + round(f / scale), in float32."""
+def activation_range(fused: int, scale, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
+    """TFLM CalculateActivationRangeQuantized for int8 or int16: zp + round(f / scale), in
+    float32, within the type's range."""
     def q(f: float) -> int:
         return zero_point + _round(np.float32(f) / np.float32(scale))
 
+    lo, hi = (ACT_QMIN, ACT_QMAX) if dtype == "int8" else (-32768, 32767)
     if fused == ActivationFunctionType.NONE:
-        return ACT_QMIN, ACT_QMAX
+        return lo, hi
     if fused == ActivationFunctionType.RELU:
-        return max(ACT_QMIN, q(0.0)), ACT_QMAX
+        return max(lo, q(0.0)), hi
     if fused == ActivationFunctionType.RELU6:
-        return max(ACT_QMIN, q(0.0)), min(ACT_QMAX, q(6.0))
+        return max(lo, q(0.0)), min(hi, q(6.0))
     if fused == ActivationFunctionType.RELU_N1_TO_1:
-        return max(ACT_QMIN, q(-1.0)), min(ACT_QMAX, q(1.0))
+        return max(lo, q(-1.0)), min(hi, q(1.0))
     raise UnsupportedOpError(f"fused activation {fused} is not supported")
 
 

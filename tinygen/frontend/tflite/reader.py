@@ -27,6 +27,11 @@ TYPES = {
 }
 
 
+# the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
+INT16_OPS = ("QUANTIZE", "DEQUANTIZE", "ADD", "SUB", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE",
+             "SQUEEZE")
+
+
 class Reader:
     """The first subgraph of a model, and the IR graph being built from it."""
 
@@ -53,7 +58,9 @@ class Reader:
         return self.sg.Tensors(index)
 
     def tname(self, index: int) -> str:
-        return self.tensor(index).Name().decode("utf-8", "replace")
+        """A tensor's name in the file (its index where the file gives none)."""
+        name = self.tensor(index).Name()
+        return name.decode("utf-8", "replace") if name else f"#{index}"
 
     def shape(self, index: int) -> tuple[int, ...]:
         shape = tuple(int(d) for d in self.tensor(index).ShapeAsNumpy()) if self.tensor(index).ShapeLength() else ()
@@ -132,16 +139,30 @@ class Reader:
 
     def new_activation(self, index: int, name: str, shape=None) -> str:
         t = self.tensor(index)
-        if t.Type() != TensorType.INT8:
+        if t.Type() not in (TensorType.INT8, TensorType.INT16):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
-                                     f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 activations are supported")
-        ir = Tensor(self.graph.unique_name(name), shape or self.shape(index), "int8", Kind.ACTIVATION,
+                                     f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 and int16 activations are "
+                                     "supported")
+        ir = Tensor(self.graph.unique_name(name), shape or self.shape(index), self.act_dtype(index), Kind.ACTIVATION,
                     qparams=self.qparams(index))
         self.graph.add_tensor(ir)
         self.names[index] = ir.name
         # for layer-by-layer comparison with a TFLite interpreter
         self.graph.meta.setdefault("tflite_tensors", {})[ir.name] = index
         return ir.name
+
+    def act_dtype(self, index: int) -> str:
+        """The IR dtype of an int8 or int16 activation; an int16 one must have zero point 0
+        (TFLite's 16x8 scheme: symmetric int16 activations, which TFLite Micro's kernels assume)."""
+        t = self.tensor(index)
+        if t.Type() == TensorType.INT16:
+            q = self.qparams(index)
+            if np.any(q.zero_point != 0):
+                raise ModelError(f"{self.where}int16 tensor {self.tname(index)!r} has zero point "
+                                 f"{int(q.zero_point[0])}; TFLite's 16x8 quantization keeps int16 activations "
+                                 "symmetric (zero point 0)", "re-convert the model with the TFLite converter")
+            return "int16"
+        return "int8"
 
     # -- model-level checks ----------------------------------------------------
     def is_const(self, index: int) -> bool:
@@ -185,7 +206,7 @@ class Reader:
             op = producer.get(t)
             if (self.tensor(t).Type() == TensorType.FLOAT32 and op is not None
                     and self.opname(op) == "DEQUANTIZE" and op.InputsLength() == 1
-                    and self.tensor(int(op.Inputs(0))).Type() == TensorType.INT8):
+                    and self.tensor(int(op.Inputs(0))).Type() in (TensorType.INT8, TensorType.INT16)):
                 outputs.add(t)
         return inputs, outputs
 
@@ -201,17 +222,18 @@ class Reader:
                 found.update(int(t) for t in op.IntermediatesAsNumpy())
         return found
 
-    def operators_reading(self, ttype: int, internal: set[int]) -> str:
-        """The operators that read or write an activation of type `ttype` (the model's
-        inputs count as read by their operators), by name and position: "QUANTIZE (operators
-        0, 14), SOFTMAX (operator 13)"."""
+    def operators_reading(self, ttype: int, internal: set[int], supported: tuple[str, ...] = ()) -> str:
+        """The operators (but those in `supported`) that read or write an activation of type
+        `ttype` (the model's inputs count as read by their operators), by name and position:
+        "QUANTIZE (operators 0, 14), SOFTMAX (operator 13)"."""
         found: dict[str, list[int]] = {}
         for i in range(self.sg.OperatorsLength()):
             op = self.sg.Operators(i)
             tensors = [int(t) for t in (op.InputsAsNumpy() if op.InputsLength() else [])] + \
                       [int(t) for t in (op.OutputsAsNumpy() if op.OutputsLength() else [])]
-            if any(t >= 0 and t not in internal and not self.is_const(t) and self.tensor(t).Type() == ttype
-                   for t in tensors):
+            if self.opname(op) not in supported and any(
+                    t >= 0 and t not in internal and not self.is_const(t) and self.tensor(t).Type() == ttype
+                    for t in tensors):
                 found.setdefault(self.opname(op), []).append(i)
         return ", ".join(f"{name} (operator{'s' if len(at) > 1 else ''} "
                          f"{', '.join(map(str, at[:6]))}{' ...' if len(at) > 6 else ''})" for name, at in found.items())
@@ -245,10 +267,13 @@ class Reader:
             raise ModelError(f"{f} is a float model: not supported yet",
                              "quantize it to int8 with the TFLite converter, or compile the PyTorch model")
         if TensorType.INT16 in act_types:
-            raise ModelError(f"{f} has int16 activations (16x8 quantization): not supported yet, at "
-                             + self.operators_reading(TensorType.INT16, internal),
-                             "quantize the model with int8 activations (TFLite's default full-integer conversion)")
-        if act_types - {TensorType.INT8, TensorType.INT32}:
+            lacking = self.operators_reading(TensorType.INT16, internal, INT16_OPS)
+            if lacking:
+                raise ModelError(f"{f} has int16 activations (16x8 quantization) where tinygen has no int16 kernel "
+                                 f"yet: {lacking}", "int16 activations are supported for " + ", ".join(INT16_OPS)
+                                 + "; quantize the rest with int8 activations (TFLite's default full-integer "
+                                 "conversion)")
+        if act_types - {TensorType.INT8, TensorType.INT16, TensorType.INT32}:
             names = sorted(TYPE_NAMES.get(t, str(t)) for t in act_types)
             raise ModelError(f"{f} has activations of types {names}: only int8 is supported")
         self.float_inputs, self.float_outputs = float_inputs, float_outputs

@@ -1,0 +1,55 @@
+/*
+ * tinygen kernels on int16 activations: TFLite's 16x8 quantization (symmetric int16
+ * activations, zero point 0; int8 weights). Each computes its int8 twin's arithmetic with
+ * the int16 range (ADD and SUB shift their operands left by 15, not 20), as TFLite Micro's
+ * reference kernels do.
+ *
+ * Part of tg_kernels.h's API, which includes this file: include tg_kernels.h, not this.
+ */
+#ifndef TG_KERNELS_S16_H
+#define TG_KERNELS_S16_H
+
+#ifndef TG_KERNELS_H
+#error "include tg_kernels.h, which includes this header"
+#endif
+
+/*
+ * QUANTIZE between int8 and int16, or int16 to int16: out = requant(in + input_offset) +
+ * output_offset in [act_min, act_max] (TFLite's reference_ops::Requantize). Parameters:
+ * tinygen.quant.op_params.requantize_params. Not in place (the two sizes differ).
+ */
+void tg_requantize_s16(const tg_requantize_params_t *p, const int16_t *input, int16_t *output);
+void tg_requantize_s8_s16(const tg_requantize_params_t *p, const int8_t *input, int16_t *output);
+void tg_requantize_s16_s8(const tg_requantize_params_t *p, const int16_t *input, int8_t *output);
+
+/* ADD of two int16 tensors of one shape (tg_add_s8's arithmetic, left_shift 15). */
+void tg_add_s16(const tg_add_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
+
+/* SUB of two int16 tensors with broadcasting (tg_sub_s8's arithmetic, left_shift 15). */
+void tg_sub_s16(const tg_add_broadcast_params_t *p, const int16_t *input1, const int16_t *input2,
+                int16_t *output);
+
+/* Constant padding of an int16 tensor (tg_pad_s8's parameters, in elements). */
+void tg_pad_s16(const tg_pad_params_t *p, const int16_t *input, int16_t *output);
+
+/* Strided slice of an int16 tensor (tg_strided_slice_s8's parameters, in elements). */
+void tg_strided_slice_s16(const tg_strided_slice_params_t *p, const int16_t *input, int16_t *output);
+
+typedef struct {
+    int32_t size;                   /* elements */
+    int32_t input_offset;           /* minus the input zero point */
+    int32_t output_offset;          /* the output zero point */
+    int32_t identity_multiplier, identity_shift;   /* input_scale / output_scale: x >= 0 */
+    int32_t alpha_multiplier, alpha_shift;         /* |input_scale * alpha / output_scale|: x < 0 */
+    int32_t alpha_sign;             /* -1 where alpha < 0: the product is negated */
+    int32_t act_min, act_max;
+} tg_leaky_relu_params_t;
+
+/*
+ * LEAKY_RELU on int16 (TFLite's QuantizeLeakyRelu): x = in + input_offset; x >= 0 ?
+ * requant(x, identity) : alpha_sign * requant(x, alpha), plus output_offset, clamped.
+ * Parameters: tinygen.quant.op_params.leaky_relu_params. May run in place.
+ */
+void tg_leaky_relu_s16(const tg_leaky_relu_params_t *p, const int16_t *input, int16_t *output);
+
+#endif /* TG_KERNELS_S16_H */

@@ -1,0 +1,74 @@
+"""A .tflite model with int16 activations (TFLite's 16x8 quantization) on the f746zg stand-in:
+int16 in, LEAKY_RELU, ADD, PAD, STRIDED_SLICE, SUB of a constant, QUANTIZE to int8 and back to
+int16, and two outputs of the two types. Every layer the firmware computes equals the numpy
+reference byte for byte, and both outputs equal TensorFlow Lite Micro's host interpreter
+(the single-operator cases against TFLite Micro on the host: tests/frontend/test_tflite_ops.py,
+the s16_* cases)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from e2e import assert_device_equals_reference, first_difference
+from tflite_builder import ModelBuilder
+from tflite_op_cases import act, int32s, s16
+
+from tinygen.board import get_board
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.hil.session import input_bytes, split_outputs
+from tinygen.hil.target import open_device
+from tinygen.passes import CompileOptions
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                                 reason="the f746zg stand-in needs qemu-system-arm and arm-none-eabi-gcc")]
+
+
+def s16_model(rng) -> bytes:
+    b = ModelBuilder("int16 activations")
+    x, r = s16(b, rng, "x", [1, 2, 20, 8]), s16(b, rng, "leaky", [1, 2, 20, 8])
+    s, p = s16(b, rng, "sum", [1, 2, 20, 8]), s16(b, rng, "padded", [1, 4, 22, 8])
+    t, d = s16(b, rng, "sliced", [1, 3, 21, 8]), s16(b, rng, "diff", [1, 3, 21, 8])
+    q8, y = act(b, rng, "narrow", [1, 3, 21, 8]), s16(b, rng, "wide", [1, 3, 21, 8])
+    b.tensors[p].scale = b.tensors[t].scale = b.tensors[s].scale
+    c = b.tensor("c", [8], "int16", scale=2e-4, zero_point=0, data=rng.integers(-32768, 32768, 8))
+    b.op("LEAKY_RELU", [x], [r], "LeakyReluOptions", Alpha=0.25)
+    b.op("ADD", [x, r], [s], "AddOptions")
+    b.op("PAD", [s, int32s(b, "paddings", [[0, 0], [1, 1], [1, 1], [0, 0]])], [p])
+    b.op("STRIDED_SLICE", [p, int32s(b, "begin", [0, 1, 0, 0]), int32s(b, "end", [1, 4, 21, 8]),
+                           int32s(b, "strides", [1, 1, 1, 1])], [t], "StridedSliceOptions")
+    b.op("SUB", [t, c], [d], "SubOptions")
+    b.op("QUANTIZE", [d], [q8])
+    b.op("QUANTIZE", [q8], [y])
+    return b.finish([x], [y, q8])
+
+
+def test_tflite_s16_equal_tflm_on_f746zg_standin(tmp_path):
+    tflm = pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
+    rng = np.random.default_rng(16)
+    data = s16_model(rng)
+    path = tmp_path / "s16.tflite"
+    path.write_bytes(data)
+    board = get_board("f746zg")
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features))
+    assert [graph.tensor(n).dtype for n in graph.inputs + graph.outputs] == ["int16", "int16", "int8"]
+    assert [n.kernel for n in graph.nodes if n.kernel] == [
+        "tg_leaky_relu_s16", "tg_add_s16", "tg_pad_s16", "tg_strided_slice_s16", "tg_sub_s16",
+        "tg_requantize_s16_s8", "tg_requantize_s8_s16"]
+    result = build(source, graph, board, tmp_path / "fw")
+    interp = tflm.Interpreter.from_bytes(data, arena_size=1 << 20)
+    xs = [rng.integers(-32768, 32768, (1, 2, 20, 8)).astype(np.int16),
+          np.clip(rng.normal(0, 900, (1, 2, 20, 8)), -32768, 32767).astype(np.int16)]
+    with open_device(board, result.out_dir, emulate=True) as dev:
+        for k, x in enumerate(xs):
+            assert_device_equals_reference(dev, graph, x, f"sample {k}")
+            interp.set_input(x, 0)
+            interp.invoke()
+            raw, _ = dev.run(input_bytes(x))
+            for j, got in enumerate(split_outputs(graph, raw)):
+                want = np.array(interp.get_output(j))
+                assert got.dtype == want.dtype and np.array_equal(got.reshape(want.shape), want), \
+                    f"sample {k}, output {j}: {first_difference(got, want)}"
