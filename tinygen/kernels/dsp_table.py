@@ -154,7 +154,7 @@ DEPTHWISE_3X3_DM_DSP = KernelSpec(
 # window gathered once per input channel as int16 tap pairs (scratch: one window) and multiplied
 # with the M output channels' weights, packed at build time as int16 pairs in the taps' order
 # (tinygen/kernels/depthwise_dm_dsp.py), by SMLAD (f746zg stand-in, benchmarks/micro_speech.py:
-# micro-speech's 1 channel x 8, 10x8 stride 2, 22.62 -> 1.4 instructions per MAC against
+# micro-speech's 1 channel x 8, 10x8 stride 2, 22.62 -> 1.69 instructions per MAC against
 # tg_depthwise_conv2d_s8). Not in inplace.DISTANCE: its output never overlaps its input
 DEPTHWISE_DM_DSP = KernelSpec(
     "tg_depthwise_conv2d_dm_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
