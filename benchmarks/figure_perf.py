@@ -96,6 +96,35 @@ def render_depthwise(rows: list) -> str:
     return "\n".join(lines)
 
 
+PORTABLE_DEPTHWISE = "tg_depthwise_conv2d_s8"
+
+
+def measure_micro_speech(work: Path, quick: bool) -> list:
+    """benchmarks/micro_speech.py on the f746zg stand-in: the micro-speech-shaped model per layer and
+    whole, with the default kernels and with the depthwise layer on the portable kernel (quick: the
+    default kernels alone)."""
+    rows = []
+    for build, extra in (("default", ()), ("portable depthwise", ("--kernel", PORTABLE_DEPTHWISE)))[:1 if quick else 2]:
+        python("benchmarks/micro_speech.py", "--board", "f746zg", "--json", work / "ms.json", *extra)
+        r = json.loads((work / "ms.json").read_text())
+        rows += [{"build": build, **layer} for layer in r["layers"]]
+        rows.append({"build": build, "layer": "whole model", "kernel": "", "macs": r["macs"],
+                     "instructions": r["instructions"], "equals_reference": r["equals_reference"]})
+    return rows
+
+
+def render_micro_speech(rows: list) -> str:
+    lines = ["| build | layer | kernel | MACs | instructions | per MAC | == reference |",
+             "|---|---|---|---:|---:|---:|---|"]
+    for r in rows:
+        per_mac = f"{r['instructions'] / r['macs']:.2f}" if r["macs"] else "-"
+        same = ("yes" if r["equals_reference"] else "**no**") if "equals_reference" in r else ""
+        kernel = f"`{r['kernel']}`" if r["kernel"] else ""
+        lines.append(f"| {r['build']} | {r['layer']} | {kernel} | {r['macs']:,} | {r['instructions']:,} | {per_mac} "
+                     f"| {same} |")
+    return "\n".join(lines)
+
+
 def measure_sww(work: Path, quick: bool) -> list:
     """benchmarks/sww_standin.py: the streaming wake word shape per stand-in and kernel choice
     (quick: the f746zg's default build)."""
@@ -118,6 +147,9 @@ def render_sww(rows: list) -> str:
 FIGURES: list[Figure] = [
     Figure("depthwise-shapes", "depthwise layers per shape on the f746zg stand-in (benchmarks/depthwise_shapes.py)",
            measure_depthwise, render_depthwise, minutes=5, quick_minutes=1.5, rows=("shape",)),
+    Figure("micro-speech", "TFLite Micro's micro-speech model's shape on the f746zg stand-in, per layer "
+           "(benchmarks/micro_speech.py)", measure_micro_speech, render_micro_speech, minutes=0.5,
+           quick_minutes=0.3, rows=("build", "layer")),
     Figure("sww-standin", "the streaming wake word network's shape on the f746zg and f446re stand-ins "
            "(benchmarks/sww_standin.py)", measure_sww, render_sww, minutes=5, quick_minutes=1,
            rows=("board", "kernels")),

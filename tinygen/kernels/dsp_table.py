@@ -5,6 +5,7 @@ serves (`accepts`). tinygen.kernels.table puts them in its order of preference."
 
 from __future__ import annotations
 
+from tinygen.kernels.depthwise_dm_dsp import dm_scratch, dm_weights
 from tinygen.kernels.depthwise_dsp import (depthwise_dsp_records, depthwise_dsp_scratch, depthwise_widen_scratch,
                                            dw3_scratch, dw3_serves)
 from tinygen.kernels.depthwise_kx1_dsp import kx1_raw_scratch, kx1_raw_serves, kx1_records, kx1_scratch, kx1_serves
@@ -146,6 +147,21 @@ DEPTHWISE_3X3_DM_DSP = KernelSpec(
     source="kernels/tg_depthwise_conv2d_3x3_dm_s8_dsp.c", variant="depth_multiplier_n",
     twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_conv2d_3x3_s8_dsp.h"),
     scratch=dw3_scratch, pack=depthwise_dsp_records, ref_roles=_REQUANT, accepts=_dw3_serves)
+
+
+# depth multiplier > 1, any window, stride, dilation, padding and input channel count, where the
+# 3x3 kernel above does not serve (those layers took the portable kernel before it): each pixel's
+# window gathered once per input channel as int16 tap pairs (scratch: one window) and multiplied
+# with the M output channels' weights, packed at build time as int16 pairs in the taps' order
+# (tinygen/kernels/depthwise_dm_dsp.py), by SMLAD (f746zg stand-in, benchmarks/micro_speech.py:
+# micro-speech's 1 channel x 8, 10x8 stride 2, 22.62 -> 1.69 instructions per MAC against
+# tg_depthwise_conv2d_s8). Not in inplace.DISTANCE: its output never overlaps its input
+DEPTHWISE_DM_DSP = KernelSpec(
+    "tg_depthwise_conv2d_dm_s8_dsp", "depthwise_conv2d", weight_dtype="int8", weight_bits=8,
+    requires=frozenset({"dsp"}), struct="tg_conv2d_params_t", const_roles=("packed", "bias", "multiplier", "shift"),
+    source="kernels/tg_depthwise_conv2d_dm_s8_dsp.c", variant="depth_multiplier_n",
+    twin="depthwise_conv2d_s8", headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h"),
+    scratch=dm_scratch, pack=dm_weights, ref_roles=_REQUANT, accepts=lambda graph, node: not _dw3_serves(graph, node))
 
 
 # the direct convolution (tg_conv2d_direct_s8_dsp.h): reads the input in place, no scratch;

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_POW2_DSP, CONV2D_1X1_DSP,
                                        CONV2D_1X1_SHALLOW_DSP, CONV2D_ADD_DSP, CONV2D_ADD_WIDEN_DSP,
                                        CONV2D_DIRECT_DSP, CONV2D_DSP, CONV2D_WIDEN_DSP, DEPTHWISE_3X3_DM_DSP,
-                                       DEPTHWISE_3X3_DSP, DEPTHWISE_DSP, DEPTHWISE_KX1_DSP, DEPTHWISE_KX1_IMM_DSP,
+                                       DEPTHWISE_DM_DSP, DEPTHWISE_3X3_DSP, DEPTHWISE_DSP, DEPTHWISE_KX1_DSP, DEPTHWISE_KX1_IMM_DSP,
                                        DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP,
                                        FC_BATCH1_W16_DSP, FC_DSP, DEPTHWISE_3X3_NARROW_DSP,
                                        FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
@@ -93,6 +93,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     DEPTHWISE_DSP,
     DEPTHWISE_WIDEN_DSP,
     DEPTHWISE_3X3_DM_DSP,
+    DEPTHWISE_DM_DSP,           # depth multiplier > 1 where the 3x3 one does not serve
     _portable("tg_depthwise_conv2d_s8", "depthwise_conv2d", "tg_conv2d_params_t", _REQUANT, "int8"),
     _portable("tg_fully_connected_s8", "fully_connected", "tg_fully_connected_params_t", _REQUANT, "int8"),
     MAX_POOL_DSP,

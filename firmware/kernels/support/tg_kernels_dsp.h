@@ -129,6 +129,19 @@ void tg_depthwise_conv2d_3x3_dm_s8_dsp(const tg_conv2d_params_t *p, const int8_t
                                        int8_t *scratch, int8_t *output);
 
 /*
+ * tg_depthwise_conv2d_s8 for depth_multiplier > 1, any window, stride, dilation, padding and
+ * input channel count. Same arguments but the weights, packed at build time
+ * (tinygen/kernels/depthwise_dm_dsp.py, dm_weights): int32 words of two int16 weights, per input
+ * channel and block of output channels (4, then 2, then 1), [window row * tap pair][channel of
+ * the block], the tap pairs of a row (k, k + 2), (k + 1, k + 3) per group of 4 columns, then
+ * (k, k + 1), then (k, 0). bias may be NULL. scratch: depthwise_dm_dsp.dm_scratch bytes (one
+ * window's tap pairs), 4-byte aligned. The output must not overlap the input.
+ */
+void tg_depthwise_conv2d_dm_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
+                                   const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                   int8_t *scratch, int8_t *output);
+
+/*
  * tg_conv2d_s8, any geometry, with no scratch: a direct convolution reading the input
  * in place (the output must not overlap it). Same arguments and layouts but the
  * weights, packed at build time (tinygen.kernels.direct_dsp.conv2d_direct_dsp_weights):
