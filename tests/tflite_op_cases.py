@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 from tflite.ActivationFunctionType import ActivationFunctionType as Act
+from tflite.Padding import Padding
 
 from tflite_builder import ModelBuilder, random_scale, random_zero_point
 
@@ -317,6 +318,23 @@ def _(b, rng):
     return [x], [y]
 
 
+@case("s16_mul_two_activations", "tg_leaky_relu_s16", "tg_mul_s16")
+def _(b, rng):
+    x, r = s16(b, rng, "x", [1, 3, 5, 8], scale=0.0004), s16(b, rng, "leaky", [1, 3, 5, 8], scale=0.0004)
+    y = s16(b, rng, "y", [1, 3, 5, 8], scale=0.0004)
+    b.op("LEAKY_RELU", [x], [r], "LeakyReluOptions", Alpha=0.5)
+    b.op("MUL", [x, r], [y], "MulOptions", FusedActivationFunction=Act.RELU)
+    return [x], [y]
+
+
+@case("s16_mul_broadcast_constant", "tg_mul_s16")
+def _(b, rng):
+    x, y = s16(b, rng, "x", [1, 3, 5, 8], scale=0.0004), s16(b, rng, "y", [1, 3, 5, 8], scale=0.0003)
+    c = b.tensor("c", [8], "int16", scale=4e-5, zero_point=0, data=rng.integers(-32768, 32768, 8))
+    b.op("MUL", [x, c], [y], "MulOptions", FusedActivationFunction=Act.NONE)
+    return [x], [y]
+
+
 @case("s16_leaky_relu", "tg_leaky_relu_s16")
 def _(b, rng):
     x, y = s16(b, rng, "x", [1, 4, 40, 8]), s16(b, rng, "y", [1, 4, 40, 8])
@@ -360,6 +378,70 @@ def _(b, rng):
     b.op("QUANTIZE", [x], [w])
     b.op("QUANTIZE", [w], [v])
     b.op("QUANTIZE", [v], [y])
+    return [x], [y]
+
+
+S16_MAC_INPUT_SCALE = 1e-3
+
+
+def s16_weights(b: ModelBuilder, rng, name: str, shape, axis: int) -> tuple[int, int]:
+    """int8 weights quantized per channel along `axis` (zero point 0) and their int64 bias."""
+    channels = shape[axis]
+    w = b.tensor(name, shape, scale=rng.uniform(0.002, 0.02, channels), zero_point=[0] * channels, axis=axis,
+                 data=rng.integers(-127, 128, shape))
+    bias = b.tensor(f"{name}_bias", [channels], "int64", data=rng.integers(-2 ** 20, 2 ** 20, channels))
+    return w, bias
+
+
+def s16_mac(b: ModelBuilder, rng, in_shape, out_shape, taps: int) -> tuple[int, int]:
+    """The int16 input (scale S16_MAC_INPUT_SCALE) and output of a MAC layer summing `taps`
+    products: the output's scale spreads the sums over most of the int16 range."""
+    x = s16(b, rng, "x", in_shape, scale=S16_MAC_INPUT_SCALE)
+    return x, s16(b, rng, "y", out_shape, scale=float(np.sqrt(taps) * 1.3e-3))
+
+
+@case("s16_conv_same_stride2_relu", "tg_conv2d_s16")
+def _(b, rng):
+    x, y = s16_mac(b, rng, [1, 9, 11, 6], [1, 5, 6, 10], 54)
+    w, bias = s16_weights(b, rng, "w", [10, 3, 3, 6], 0)
+    b.op("CONV_2D", [x, w, bias], [y], "Conv2DOptions", Padding=Padding.SAME, StrideH=2, StrideW=2,
+         DilationHFactor=1, DilationWFactor=1, FusedActivationFunction=Act.RELU)
+    return [x], [y]
+
+
+@case("s16_conv_pointwise", "tg_conv2d_s16")
+def _(b, rng):
+    x, y = s16_mac(b, rng, [1, 4, 7, 16], [1, 4, 7, 8], 16)
+    w, bias = s16_weights(b, rng, "w", [8, 1, 1, 16], 0)
+    b.op("CONV_2D", [x, w, bias], [y], "Conv2DOptions", Padding=Padding.VALID, StrideH=1, StrideW=1,
+         DilationHFactor=1, DilationWFactor=1)
+    return [x], [y]
+
+
+@case("s16_depthwise_multiplier2_dilated", "tg_depthwise_conv2d_s16")
+def _(b, rng):
+    x, y = s16_mac(b, rng, [1, 10, 9, 4], [1, 10, 9, 8], 9)
+    w, bias = s16_weights(b, rng, "w", [1, 3, 3, 8], 3)
+    b.op("DEPTHWISE_CONV_2D", [x, w, bias], [y], "DepthwiseConv2DOptions", Padding=Padding.SAME, StrideH=1,
+         StrideW=1, DepthMultiplier=2, DilationHFactor=2, DilationWFactor=1, FusedActivationFunction=Act.RELU6)
+    return [x], [y]
+
+
+@case("s16_fully_connected", "tg_fully_connected_s16")
+def _(b, rng):
+    x, y = s16_mac(b, rng, [1, 40], [1, 12], 40)
+    w, bias = s16_weights(b, rng, "w", [12, 40], 0)
+    b.op("FULLY_CONNECTED", [x, w, bias], [y], "FullyConnectedOptions")
+    return [x], [y]
+
+
+@case("s16_transpose_conv_stride2", "tg_transpose_conv2d_s16")
+def _(b, rng):
+    x, y = s16_mac(b, rng, [1, 2, 9, 8], [1, 5, 20, 6], 24)
+    w, bias = s16_weights(b, rng, "w", [6, 3, 4, 8], 0)
+    shape = int32s(b, "output_shape", [1, 5, 20, 6])
+    b.op("TRANSPOSE_CONV", [shape, w, x, bias], [y], "TransposeConvOptions", Padding=Padding.VALID, StrideH=2,
+         StrideW=2)
     return [x], [y]
 
 
@@ -463,4 +545,12 @@ LITERT_DIFFERS = {
     # double (tinygen.quant.op_params.leaky_relu_params): int16 outputs near a half differ by one
     "s16_leaky_relu": "litert_leaky_relu_s16",
     "s16_leaky_relu_negative_slope": "litert_leaky_relu_s16",
+    # LiteRT's reference 16x8 FULLY_CONNECTED requantizes its sums otherwise than TFLite Micro's
+    # int64 MultiplyByQuantizedMultiplier (tinygen.ref.int16.requantize_s64): outputs near a
+    # half differ by one
+    "s16_fully_connected": "litert_fully_connected_s16",
+    # LiteRT's reference 16x8 MUL takes the product through gemmlowp's fixed point, TFLite
+    # Micro's through MultiplyByQuantizedMultiplier: outputs near a half differ by one
+    "s16_mul_two_activations": "litert_mul_s16",
+    "s16_mul_broadcast_constant": "litert_mul_s16",
 }

@@ -1,9 +1,10 @@
-"""A .tflite model with int16 activations (TFLite's 16x8 quantization) on the f746zg stand-in:
+""".tflite models with int16 activations (TFLite's 16x8 quantization) on the f746zg stand-in:
 int16 in, LEAKY_RELU, ADD, PAD, STRIDED_SLICE, SUB of a constant, QUANTIZE to int8 and back to
-int16, and two outputs of the two types. Every layer the firmware computes equals the numpy
-reference byte for byte, and both outputs equal TensorFlow Lite Micro's host interpreter
-(the single-operator cases against TFLite Micro on the host: tests/frontend/test_tflite_ops.py,
-the s16_* cases)."""
+int16, and two outputs of the two types; and the multiply-accumulate layers (CONV_2D,
+DEPTHWISE_CONV_2D, TRANSPOSE_CONV, MUL, FULLY_CONNECTED: int8 weights, int64 biases). Every
+layer the firmware computes equals the numpy reference byte for byte, and the outputs equal
+TensorFlow Lite Micro's host interpreter (the single-operator cases against TFLite Micro on
+the host: tests/frontend/test_tflite_ops.py, the s16_* cases)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import numpy as np
 import pytest
 from e2e import assert_device_equals_reference, first_difference
 from tflite_builder import ModelBuilder
-from tflite_op_cases import act, int32s, s16
+from tflite.Padding import Padding
+from tflite_op_cases import act, int32s, s16, s16_weights
 
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
@@ -45,23 +47,57 @@ def s16_model(rng) -> bytes:
     return b.finish([x], [y, q8])
 
 
-def test_tflite_s16_equal_tflm_on_f746zg_standin(tmp_path):
+def s16_mac_model(rng) -> bytes:
+    b = ModelBuilder("int16 multiply-accumulate layers")
+    x = s16(b, rng, "x", [1, 6, 10, 8], scale=1e-3)
+    c, d = s16(b, rng, "conv", [1, 6, 10, 12], scale=0.01), s16(b, rng, "dw", [1, 6, 10, 12], scale=0.02)
+    t, m = s16(b, rng, "up", [1, 13, 21, 4], scale=0.05), s16(b, rng, "squared", [1, 13, 21, 4], scale=20.0)
+    flat, y = s16(b, rng, "flat", [1, 1092], scale=20.0), s16(b, rng, "y", [1, 10], scale=1000.0)
+    b.tensors[flat].scale = b.tensors[m].scale
+    for op, inputs, out, options, fields in (
+            ("CONV_2D", [x, *s16_weights(b, rng, "w_conv", [12, 3, 3, 8], 0)], c, "Conv2DOptions",
+             dict(Padding=Padding.SAME, StrideH=1, StrideW=1, DilationHFactor=1, DilationWFactor=1)),
+            ("DEPTHWISE_CONV_2D", [c, *s16_weights(b, rng, "w_dw", [1, 3, 3, 12], 3)], d, "DepthwiseConv2DOptions",
+             dict(Padding=Padding.SAME, StrideH=1, StrideW=1, DepthMultiplier=1, DilationHFactor=1,
+                  DilationWFactor=1)),
+            ("TRANSPOSE_CONV", [int32s(b, "up_shape", [1, 13, 21, 4]), s16_weights(b, rng, "w_up", [4, 3, 3, 12], 0)[0],
+                                d, s16_weights(b, rng, "b_up", [4, 1], 0)[1]], t, "TransposeConvOptions",
+             dict(Padding=Padding.VALID, StrideH=2, StrideW=2)),
+            ("MUL", [t, t], m, "MulOptions", {}),
+            ("RESHAPE", [m, int32s(b, "flat_shape", [1, 1092])], flat, None, {}),
+            ("FULLY_CONNECTED", [flat, *s16_weights(b, rng, "w_fc", [10, 1092], 0)], y, "FullyConnectedOptions", {})):
+        b.op(op, inputs, [out], options, **fields)
+    return b.finish([x], [y])
+
+
+MODELS = {
+    "elementwise": (s16_model, ["int16", "int16", "int8"],
+                    ["tg_leaky_relu_s16", "tg_add_s16", "tg_pad_s16", "tg_strided_slice_s16", "tg_sub_s16",
+                     "tg_requantize_s16_s8", "tg_requantize_s8_s16"]),
+    "mac": (s16_mac_model, ["int16", "int16"],
+            ["tg_conv2d_s16", "tg_depthwise_conv2d_s16", "tg_transpose_conv2d_s16", "tg_mul_s16",
+             "tg_fully_connected_s16"]),
+}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_tflite_s16_equal_tflm_on_f746zg_standin(name, tmp_path):
     tflm = pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
     rng = np.random.default_rng(16)
-    data = s16_model(rng)
-    path = tmp_path / "s16.tflite"
+    make, dtypes, kernels = MODELS[name]
+    data = make(rng)
+    path = tmp_path / f"{name}.tflite"
     path.write_bytes(data)
     board = get_board("f746zg")
     source = load_source(path)
     graph = compile_source(source, options=CompileOptions(features=board.isa_features))
-    assert [graph.tensor(n).dtype for n in graph.inputs + graph.outputs] == ["int16", "int16", "int8"]
-    assert [n.kernel for n in graph.nodes if n.kernel] == [
-        "tg_leaky_relu_s16", "tg_add_s16", "tg_pad_s16", "tg_strided_slice_s16", "tg_sub_s16",
-        "tg_requantize_s16_s8", "tg_requantize_s8_s16"]
+    assert [graph.tensor(n).dtype for n in graph.inputs + graph.outputs] == dtypes
+    assert [n.kernel for n in graph.nodes if n.kernel] == kernels
     result = build(source, graph, board, tmp_path / "fw")
     interp = tflm.Interpreter.from_bytes(data, arena_size=1 << 20)
-    xs = [rng.integers(-32768, 32768, (1, 2, 20, 8)).astype(np.int16),
-          np.clip(rng.normal(0, 900, (1, 2, 20, 8)), -32768, 32767).astype(np.int16)]
+    shape = graph.tensor(graph.inputs[0]).shape
+    xs = [rng.integers(-32768, 32768, shape).astype(np.int16),
+          np.clip(rng.normal(0, 900, shape), -32768, 32767).astype(np.int16)]
     with open_device(board, result.out_dir, emulate=True) as dev:
         for k, x in enumerate(xs):
             assert_device_equals_reference(dev, graph, x, f"sample {k}")

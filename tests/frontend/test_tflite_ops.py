@@ -207,8 +207,11 @@ def test_tflite_ops_inspect_counts_no_macs(workdir):
     for name in CASES:
         _, graph = compiled(name, workdir)
         stats = layer_stats(graph)
-        assert [s.macs for s in stats] == [0] * len(stats)
         for s, node in zip(stats, graph.nodes):
+            if node.param("weight") is not None:      # the 16x8 convolutions and fully connected layer
+                assert s.macs > 0
+                continue
+            assert s.macs == 0
             roles = ("operand", "packed", "table") if node.kernel == "tg_lut_s8" else ("operand", "packed", "alpha")
             consts = [node.param(role) for role in roles]
             assert s.param_bytes == sum(graph.tensor(c).nbytes for c in consts if c)

@@ -17,7 +17,8 @@ _C_KEYWORDS = frozenset(
     "union unsigned void volatile while".split()
 )
 
-C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "uint32": "uint32_t"}
+C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "uint32": "uint32_t",
+           "int64": "int64_t"}
 
 
 def c_identifier(name: str) -> str:

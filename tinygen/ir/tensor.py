@@ -15,6 +15,7 @@ import numpy as np
 # dtype name -> (bits of storage per element, numpy dtype used to hold values)
 DTYPES: dict[str, tuple[int, type]] = {
     "float32": (32, np.float32),
+    "int64": (64, np.int64),           # the 16x8 MAC kernels' biases
     "int32": (32, np.int32),
     "int16": (16, np.int16),
     "int8": (8, np.int8),

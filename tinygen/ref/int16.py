@@ -1,10 +1,16 @@
 """Integer-exact numpy twins of the kernels on int16 activations (TFLite's 16x8
 quantization: symmetric int16 activations, int8 weights): tg_requantize_s16, tg_requantize_s8_s16,
-tg_requantize_s16_s8 (QUANTIZE between the two types), tg_add_s16, tg_sub_s16, tg_pad_s16,
+tg_requantize_s16_s8 (QUANTIZE between the two types), tg_add_s16, tg_sub_s16, tg_mul_s16, tg_pad_s16,
 tg_strided_slice_s16 and tg_leaky_relu_s16; and leaky_relu_values, TFLite Micro's
 QuantizeLeakyRelu, which the int8 LEAKY_RELU's table holds. The arithmetic is the int8
 kernels' with the int16 range (ADD and SUB shift their operands left by 15, not 20: 32768
-<< 15 still fits in int32). Named like the C kernel minus the ``tg_`` prefix."""
+<< 15 still fits in int32).
+
+The multiply-accumulate kernels (tg_conv2d_s16, tg_depthwise_conv2d_s16,
+tg_fully_connected_s16, tg_transpose_conv2d_s16) sum int16 x int8 products in int64, add an
+int64 bias and requantize as TFLite's MultiplyByQuantizedMultiplier for int64 does: the
+multiplier rounded to 16 bits, one rounding shift (requantize_s64). Named like the C kernel
+minus the ``tg_`` prefix."""
 
 from __future__ import annotations
 
@@ -12,8 +18,10 @@ import numpy as np
 
 from tinygen.quant import fixedpoint as fp
 from tinygen.ref.attention import _scaled
-from tinygen.ref.kernels import _add_func, _broadcast_operand, pad_s8
+from tinygen.ref.common import _conv_windows
+from tinygen.ref.kernels import _add_func, _broadcast_operand, mul_s8, pad_s8
 from tinygen.ref.slicing import strided_slice_s8
+from tinygen.ref.transpose_conv import transpose_conv_sums
 
 
 def _i64(x) -> np.ndarray:
@@ -55,6 +63,11 @@ def sub_s16(p: dict, input1, input2) -> np.ndarray:
     return np.clip(out + p["output_offset"], p["act_min"], p["act_max"]).astype(np.int16)
 
 
+def mul_s16(p: dict, input1, input2) -> np.ndarray:
+    """Mirrors tg_mul_s16 (TFLite reference_integer_ops::Mul, int16); returns int16 of p['shape']."""
+    return mul_s8(p, input1, input2, np.int16)
+
+
 def pad_s16(p: dict, input) -> np.ndarray:
     """Mirrors tg_pad_s16; returns int16 of p['out_shape']."""
     return pad_s8(p, input, np.int16)
@@ -77,3 +90,57 @@ def leaky_relu_values(p: dict, x) -> np.ndarray:
 def leaky_relu_s16(p: dict, input) -> np.ndarray:
     """Mirrors tg_leaky_relu_s16; returns int16 [size]."""
     return leaky_relu_values(p, _i64(input).reshape(p["size"])).astype(np.int16)
+
+
+# -- multiply-accumulate: int16 x int8 products summed in int64 ------------------------------------
+
+def requantize_s64(acc, multiplier, shift) -> np.ndarray:
+    """TFLite's MultiplyByQuantizedMultiplier(int64_t x, ...): the multiplier rounded to its top
+    16 bits (0x7FFF at most), then x * that + 2^(14 - shift) shifted right by 15 - shift."""
+    m, shift = _i64(multiplier), _i64(shift)
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    total = 15 - shift
+    return (_i64(acc) * reduced + (np.int64(1) << (total - 1))) >> total
+
+
+def _requantize_s16(acc, bias, multiplier, shift, p) -> np.ndarray:
+    """acc [..., C] int64 plus the int64 bias -> int16 (the tail of the MAC kernels)."""
+    if bias is not None:
+        acc = acc + _i64(bias)
+    out = requantize_s64(acc, multiplier, shift) + p["output_offset"]
+    return np.clip(out, p["act_min"], p["act_max"]).astype(np.int16)
+
+
+def conv2d_s16(p: dict, input, weights, bias, multiplier, shift) -> np.ndarray:
+    """Mirrors tg_conv2d_s16 (TFLite's 16x8 ConvPerChannel). weights [out_c, kh, kw, in_c];
+    returns int16 [out_h, out_w, out_c]."""
+    win = _conv_windows(p, _i64(input), 0)
+    cols = win.reshape(p["out_h"] * p["out_w"], -1)
+    acc = cols @ _i64(weights).reshape(p["out_c"], -1).T
+    return _requantize_s16(acc, bias, multiplier, shift, p).reshape(p["out_h"], p["out_w"], p["out_c"])
+
+
+def depthwise_conv2d_s16(p: dict, input, weights, bias, multiplier, shift) -> np.ndarray:
+    """Mirrors tg_depthwise_conv2d_s16 (TFLite's 16x8 DepthwiseConvPerChannel); output channel
+    oc reads input channel oc // depth_multiplier. Returns int16 [out_h, out_w, out_c]."""
+    win = np.repeat(_conv_windows(p, _i64(input), 0), p["depth_multiplier"], axis=4)
+    w = _i64(weights).reshape(p["kernel_h"], p["kernel_w"], p["out_c"])
+    return _requantize_s16(np.einsum("yxhwc,hwc->yxc", win, w), bias, multiplier, shift, p)
+
+
+def fully_connected_s16(p: dict, input, weights, bias, multiplier, shift) -> np.ndarray:
+    """Mirrors tg_fully_connected_s16 (TFLite's 16x8 FullyConnected). weights [out_features,
+    in_features]; returns int16 [rows, out_features]."""
+    x = _i64(input).reshape(p["rows"], p["in_features"])
+    acc = x @ _i64(weights).reshape(p["out_features"], p["in_features"]).T
+    return _requantize_s16(acc, bias, multiplier, shift, p)
+
+
+def transpose_conv2d_s16(p: dict, input, weights, bias, multiplier, shift) -> np.ndarray:
+    """Mirrors tg_transpose_conv2d_s16 (TFLite's 16x8 TransposeConv: int64 sums). weights
+    [out_c, kh, kw, in_c]; returns int16 [out_h, out_w, out_c]."""
+    x = _i64(input).reshape(1, p["in_h"], p["in_w"], p["in_c"])
+    w = _i64(weights).reshape(p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"])
+    acc = transpose_conv_sums(x, w, (p["stride_h"], p["stride_w"]), (p["dilation_h"], p["dilation_w"]),
+                              p["pad_top"], p["pad_left"], p["out_h"], p["out_w"])[0]
+    return _requantize_s16(acc, bias, multiplier, shift, p)

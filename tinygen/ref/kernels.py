@@ -153,12 +153,13 @@ def add_broadcast_s8(p: dict, input1, input2) -> np.ndarray:
     return _add_func(p, _broadcast_operand(p, input1, 1), _broadcast_operand(p, input2, 2))
 
 
-def mul_s8(p: dict, input1, input2) -> np.ndarray:
-    """Mirrors tg_mul_s8 (TFLite reference_integer_ops::Mul, int8); returns int8 of p['shape']."""
+def mul_s8(p: dict, input1, input2, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_mul_s8 (TFLite reference_integer_ops::Mul, int8; tg_mul_s16 with dtype
+    int16); returns `dtype` of p['shape']."""
     product = ((_broadcast_operand(p, input1, 1) + p["input1_offset"])
                * (_broadcast_operand(p, input2, 2) + p["input2_offset"]))
     out = fp.multiply_by_quantized_multiplier(product, p["output_multiplier"], p["output_shift"])
-    return _clamp_to_int8(out + p["output_offset"], p["act_min"], p["act_max"])
+    return np.clip(out + p["output_offset"], p["act_min"], p["act_max"]).astype(dtype)
 
 
 def pad_s8(p: dict, input, dtype=np.int8) -> np.ndarray:

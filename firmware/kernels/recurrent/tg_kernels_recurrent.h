@@ -132,14 +132,6 @@ static inline int32_t tg_sat16(int32_t x)
     return x > INT16_MAX ? INT16_MAX : (x < INT16_MIN ? INT16_MIN : x);
 }
 
-/* TFLite MulElementwise of two int16 operands, clamped to [lo, hi] after adding offset. */
-static inline int32_t tg_mul_s16(int32_t a, int32_t b, int32_t multiplier, int32_t shift, int32_t offset,
-                                 int32_t lo, int32_t hi)
-{
-    const int32_t v = offset + tg_requantize(a * b, multiplier, shift);
-    return v > hi ? hi : (v < lo ? lo : v);
-}
-
 /* sum over k < n of (x[k] + offset) * w[k]: a gate row's int8 product. */
 static inline int32_t tg_dot_offset_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t offset)
 {

@@ -29,6 +29,9 @@ void tg_add_s16(const tg_add_params_t *p, const int16_t *input1, const int16_t *
 void tg_sub_s16(const tg_add_broadcast_params_t *p, const int16_t *input1, const int16_t *input2,
                 int16_t *output);
 
+/* MUL of two int16 tensors with broadcasting (tg_mul_s8's arithmetic; the offsets are 0). */
+void tg_mul_s16(const tg_mul_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
+
 /* Constant padding of an int16 tensor (tg_pad_s8's parameters, in elements). */
 void tg_pad_s16(const tg_pad_params_t *p, const int16_t *input, int16_t *output);
 
@@ -51,5 +54,23 @@ typedef struct {
  * Parameters: tinygen.quant.op_params.leaky_relu_params. May run in place.
  */
 void tg_leaky_relu_s16(const tg_leaky_relu_params_t *p, const int16_t *input, int16_t *output);
+
+/*
+ * The multiply-accumulate kernels of 16x8 models: int16 input, int8 weights (zero point 0),
+ * int64 bias (NULL: none), per-channel multiplier and shift (int8); the int16 x int8 products
+ * summed in int64 and requantized by tg_requantize_s64, as TFLite Micro's reference kernels do.
+ * The int8 kernels' parameter structs (the input and output offsets are 0).
+ */
+void tg_conv2d_s16(const tg_conv2d_params_t *p, const int16_t *input, const int8_t *weights, const int64_t *bias,
+                   const int32_t *multiplier, const int8_t *shift, int16_t *output);
+void tg_depthwise_conv2d_s16(const tg_conv2d_params_t *p, const int16_t *input, const int8_t *weights,
+                             const int64_t *bias, const int32_t *multiplier, const int8_t *shift,
+                             int16_t *output);
+void tg_fully_connected_s16(const tg_fully_connected_params_t *p, const int16_t *input, const int8_t *weights,
+                            const int64_t *bias, const int32_t *multiplier, const int8_t *shift,
+                            int16_t *output);
+void tg_transpose_conv2d_s16(const tg_transpose_conv2d_params_t *p, const int16_t *input,
+                             const int8_t *weights, const int64_t *bias, const int32_t *multiplier,
+                             const int8_t *shift, int16_t *output);
 
 #endif /* TG_KERNELS_S16_H */

@@ -84,6 +84,34 @@ static inline int32_t tg_requantize(int32_t acc, int32_t multiplier, int32_t shi
 }
 
 /*
+ * TFLite MultiplyByQuantizedMultiplier for an int64 sum (the 16x8 kernels' int16 x int8
+ * products, |acc| < 2^47): the multiplier rounded to its top 16 bits (0x7FFF at most), then
+ * one rounding shift right by 15 - shift. A right shift of a negative int64 is arithmetic, as
+ * the two's complement targets above do it.
+ */
+static inline int32_t tg_requantize_s64(int64_t acc, int32_t multiplier, int32_t shift)
+{
+    const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int32_t total_shift = 15 - shift;
+    return (int32_t)((acc * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift);
+}
+
+/* tg_requantize_s64 of acc + bias[oc] (bias may be NULL), clamped to [act_min, act_max]:
+   the tail of the 16x8 MAC kernels (tg_conv2d_s16, ...). */
+static inline int16_t tg_requant_channel_s16(int64_t acc, const int64_t *bias, const int32_t *multiplier,
+                                             const int8_t *shift, int32_t oc, int32_t act_min, int32_t act_max)
+{
+    int32_t out;
+    if (bias != NULL) {
+        acc += bias[oc];
+    }
+    out = tg_requantize_s64(acc, multiplier[oc], shift[oc]);
+    out = out < act_min ? act_min : out;
+    out = out > act_max ? act_max : out;
+    return (int16_t)out;
+}
+
+/*
  * TFLite MultiplyByQuantizedMultiplierSmallerThanOneExp: the same for
  * shift <= 0 (no left shift), shift in [-31, 0].
  */

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import tflite
+from tflite.TensorType import TensorType
 
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.builder import Builder
@@ -31,14 +32,20 @@ class MacOps(Builder):
         name = f"{opname}_{i}"
         params = {"weight": self.const(ins[1], name, "weight", "int8", axis)}
         w_q = self.graph.tensors[params["weight"]].qparams
+        # 16x8: int64 biases (int16 x int8 products summed in int64, as TFLite Micro does); int8: int32
+        bias_dtype = "int64" if self.graph.tensors[self.activation(ins[0])].dtype == "int16" else "int32"
         if len(ins) > 2 and ins[2] >= 0:
-            params["bias"] = self.const(ins[2], name, "bias", "int32")
+            if bias_dtype == "int64" and self.tensor(ins[2]).Type() == TensorType.INT32:
+                raise UnsupportedOpError(f"{self.where}an int32 bias on int16 activations (TFLite Micro then sums "
+                                         "in int32) is not supported yet", "convert with the TFLite converter's "
+                                         "default 16x8 quantization, which writes int64 biases")
+            params["bias"] = self.const(ins[2], name, "bias", bias_dtype)
             if self.graph.tensors[params["bias"]].shape != (channels,):
                 raise ModelError(f"{self.where}bias has shape {list(self.graph.tensors[params['bias']].shape)}, "
                                  f"expected [{channels}]")
         else:
             params["bias"] = self.graph.add_const(self.graph.unique_name(f"{name}_bias"),
-                                                  np.zeros(channels, np.int32), "int32").name
+                                                  np.zeros(channels, bias_dtype), bias_dtype).name
         params.update(self.requant(name, ins[0], w_q.scale, out_index, channels))
         return params
 

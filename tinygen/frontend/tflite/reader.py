@@ -23,13 +23,13 @@ TYPES = {
     TensorType.FLOAT32: ("float32", np.float32),
     TensorType.INT16: ("int16", np.int16),
     TensorType.UINT8: ("uint8", np.uint8),
-    TensorType.INT64: (None, np.int64),
+    TensorType.INT64: ("int64", np.int64),
 }
 
 
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
-INT16_OPS = ("QUANTIZE", "DEQUANTIZE", "ADD", "SUB", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE",
-             "SQUEEZE")
+INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
+             "SUB", "MUL", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE")
 
 
 class Reader:
