@@ -177,3 +177,29 @@ def test_hil_tflm_no_tflm_leaves_it_out(model, capsys):
     out = capsys.readouterr()
     assert rc == 0, out.err
     assert "tflite_micro" not in summary and "TFLite Micro" not in out.out + out.err
+
+
+@needs_tflm
+@pytest.mark.parametrize("kind", ["svdf", "lstm"])
+def test_tflm_check_recurrent_state_starts_afresh_per_sample(tmp_path, kind):
+    """TFLM keeps a recurrent layer's state across invocations; the device starts each sample
+    afresh (as the reference's run()), so the check resets TFLM between samples: every sample
+    equal, where without the reset only the first would be."""
+    from tflite_recurrent_cases import lstm_model, svdf_model
+
+    from tinygen.compiler import compile_source, load_source
+    from tinygen.hil.session import SampleRun, sample_inputs
+    from tinygen.ref.interpreter import run
+
+    rng = np.random.default_rng(11)
+    path = tmp_path / f"{kind}.tflite"
+    path.write_bytes(lstm_model(rng, 1, 4, 6, 5) if kind == "lstm" else svdf_model(rng, 1, 12, 4, 2, 6))
+    source = load_source(path)
+    graph = compile_source(source)
+    xs = sample_inputs(source, graph, 5, seed=2)
+    device = SampleRun(outputs=[[run(graph, x)[o] for o in graph.outputs] for x in xs])
+    report = tflm_check.tflm_agreement(source, graph, xs, device)
+    assert report["status"] == "compared" and report["equal"], report
+    assert report["outputs"][0]["samples_equal"] == 5
+    # the outputs vary with the input, so a state carried over would show
+    assert len({o[0].tobytes() for o in device.outputs}) == 5

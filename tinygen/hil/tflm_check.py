@@ -91,6 +91,7 @@ def _invoke(model: bytes, feeds: list[np.ndarray], indices: list[list[int]]) -> 
     outputs = runtime.convert_bytearray_to_object(bytearray(model)).subgraphs[0].outputs
     got = []
     for x, wanted in zip(feeds, indices):
+        interp.reset()          # a recurrent layer's state starts afresh per sample, as on the device
         interp.set_input(np.ascontiguousarray(x, dtype=dtype).reshape(shape), 0)
         interp.invoke()
         values = {i: np.array(interp.GetTensor(i, 0)["tensor_data"]) for i in wanted}
