@@ -117,7 +117,7 @@ def test_hil_tflm_f746zg_names_first_differing_layer(model, capsys, monkeypatch)
     and the walk names the 1x1 convolution, whose .tflite tensor is the changed one."""
     changed, index = two_outputs(bias_shift=300)
     real = tflm_check.run_tflm
-    monkeypatch.setattr(tflm_check, "run_tflm", lambda _model, feeds, indices: real(changed, feeds, indices))
+    monkeypatch.setattr(tflm_check, "run_tflm", lambda _model, *rest: real(changed, *rest))
     rc, summary = hil(model, "f746zg")
     out = capsys.readouterr()
     assert rc == 0, out.err                  # the device still equals the reference
@@ -181,10 +181,12 @@ def test_hil_tflm_no_tflm_leaves_it_out(model, capsys):
 
 @needs_tflm
 @pytest.mark.parametrize("kind", ["svdf", "lstm"])
-def test_tflm_check_recurrent_state_starts_afresh_per_sample(tmp_path, kind):
-    """TFLM keeps a recurrent layer's state across invocations; the device starts each sample
-    afresh (as the reference's run()), so the check resets TFLM between samples: every sample
-    equal, where without the reset only the first would be."""
+def test_tflm_check_recurrent_state_carries_over_as_on_the_device(tmp_path, kind):
+    """A .tflite LSTM / SVDF keeps its state between invocations, on the device (its persistent
+    region) as in TFLM's variable tensors: the check runs TFLM's samples in order from a fresh
+    state, equal to the reference carrying its state; a device that started each sample afresh
+    is reported different from sample 1 on, and the walk (the reference replaying the samples
+    before, against TFLM) finds no layer: the device is what differs."""
     from tflite_recurrent_cases import lstm_model, svdf_model
 
     from tinygen.compiler import compile_source, load_source
@@ -196,10 +198,16 @@ def test_tflm_check_recurrent_state_starts_afresh_per_sample(tmp_path, kind):
     path.write_bytes(lstm_model(rng, 1, 4, 6, 5) if kind == "lstm" else svdf_model(rng, 1, 12, 4, 2, 6))
     source = load_source(path)
     graph = compile_source(source)
+    assert tflm_check.carries_state(graph)
     xs = sample_inputs(source, graph, 5, seed=2)
-    device = SampleRun(outputs=[[run(graph, x)[o] for o in graph.outputs] for x in xs])
-    report = tflm_check.tflm_agreement(source, graph, xs, device)
+    state: dict = {}
+    carried = SampleRun(outputs=[[run(graph, x, state=state)[o] for o in graph.outputs] for x in xs])
+    report = tflm_check.tflm_agreement(source, graph, xs, carried)
     assert report["status"] == "compared" and report["equal"], report
     assert report["outputs"][0]["samples_equal"] == 5
-    # the outputs vary with the input, so a state carried over would show
-    assert len({o[0].tobytes() for o in device.outputs}) == 5
+    afresh = SampleRun(outputs=[[run(graph, x)[o] for o in graph.outputs] for x in xs])
+    assert [a[0].tobytes() for a in afresh.outputs] != [c[0].tobytes() for c in carried.outputs]
+    report = tflm_check.tflm_agreement(source, graph, xs, afresh)
+    assert not report["equal"] and report["outputs"][0]["samples_equal"] < 5
+    first = report["first_difference"]
+    assert first["sample"] >= 1 and first["tensor"] is None and first["compared"] >= 2, first

@@ -21,6 +21,10 @@ What is compared, exactly:
 - layers: only where an output differs, on the first such sample: every IR tensor with a
   .tflite index, in graph order, whose size is TFLM's (a layer compaction shrank is left out
   and counted).
+- recurrent layers (LSTM, SVDF): a .tflite model's state carries over from one invocation to
+  the next on the device as in TFLM's variable tensors (tinygen/passes/stateful.py), so TFLM
+  runs the samples in order from a fresh state, and the layer walk replays the samples before
+  the one it walks (the reference with its `state`).
 
 TFLM runs in a child process: its interpreter ends the process on some models (an arena too
 small, a malformed file) and writes its complaints to the C stderr, which the child keeps so
@@ -38,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.ir import Graph
+from tinygen.ir import RECURRENT_OPS, Graph
 from tinygen.hil.session import SampleRun
 from tinygen.ref.interpreter import dequantize, run as run_reference
 
@@ -65,7 +69,7 @@ def missing() -> str | None:
 def _arena_bytes(runtime, model: bytes) -> int:
     """Every tensor of the model at once (all are preserved) and a margin for TFLM's own
     structures: TFLM ends the process when its arena is too small."""
-    sizes = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 9: 1, 10: 8, 16: 4}     # schema TensorType -> bytes
+    sizes = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 9: 1, 10: 8, 15: 4, 16: 2}     # schema TensorType -> bytes
     total = 0
     for sg in runtime.convert_bytearray_to_object(bytearray(model)).subgraphs or []:
         for t in sg.tensors or []:
@@ -74,9 +78,14 @@ def _arena_bytes(runtime, model: bytes) -> int:
     return 2 * total + ARENA_FLOOR
 
 
-def _invoke(model: bytes, feeds: list[np.ndarray], indices: list[list[int]]) -> list[dict]:
+def carries_state(graph: Graph) -> bool:
+    """Whether a recurrent layer keeps its state between invocations (on the device and in TFLM)."""
+    return any(n.attrs.get("kparams", {}).get("stateful") for n in graph.nodes if n.op in RECURRENT_OPS)
+
+
+def _invoke(model: bytes, feeds: list[np.ndarray], indices: list[list[int]], keep_state: bool) -> list[dict]:
     """In the child: per sample, the requested tensors (index -> array) and the model outputs
-    (key "outputs")."""
+    (key "outputs"); a recurrent state carried from sample to sample with `keep_state`."""
     try:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError as e:
@@ -91,7 +100,8 @@ def _invoke(model: bytes, feeds: list[np.ndarray], indices: list[list[int]]) -> 
     outputs = runtime.convert_bytearray_to_object(bytearray(model)).subgraphs[0].outputs
     got = []
     for x, wanted in zip(feeds, indices):
-        interp.reset()          # a recurrent layer's state starts afresh per sample, as on the device
+        if not keep_state:      # each sample from the initial state, as the reference runs it
+            interp.reset()
         interp.set_input(np.ascontiguousarray(x, dtype=dtype).reshape(shape), 0)
         interp.invoke()
         values = {i: np.array(interp.GetTensor(i, 0)["tensor_data"]) for i in wanted}
@@ -100,12 +110,12 @@ def _invoke(model: bytes, feeds: list[np.ndarray], indices: list[list[int]]) -> 
     return got
 
 
-def _child(conn, log: str, model: bytes, feeds, indices) -> None:
+def _child(conn, log: str, model: bytes, feeds, indices, keep_state: bool) -> None:
     fd = os.open(log, os.O_WRONLY | os.O_APPEND)        # TFLM's C++ messages, for the one-line reason
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     try:
-        conn.send(("ok", _invoke(model, feeds, indices)))
+        conn.send(("ok", _invoke(model, feeds, indices, keep_state)))
     except TFLMUnavailable as e:
         conn.send(("error", str(e)))
     except Exception as e:      # whatever the bound interpreter raises: the parent words it
@@ -118,16 +128,17 @@ def _reason(log: str, fallback: str) -> str:
     return lines[0] if lines else fallback
 
 
-def run_tflm(model: bytes, feeds: list[np.ndarray], indices: list[list[int]]) -> list[dict]:
+def run_tflm(model: bytes, feeds: list[np.ndarray], indices: list[list[int]], keep_state: bool = False) -> list[dict]:
     """TFLM on each feed (what the .tflite input takes: int8, or float32 before its QUANTIZE),
     in a child process: per feed, the tensors `indices[k]` (all tensors are preserved) and
-    "outputs", the model outputs. TFLMUnavailable (one line) where TFLM cannot run the model."""
+    "outputs", the model outputs; `keep_state`: recurrent state carried from feed to feed (else
+    reset before each). TFLMUnavailable (one line) where TFLM cannot run the model."""
     ctx = multiprocessing.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
         log = f.name
     try:
-        child = ctx.Process(target=_child, args=(send, log, model, feeds, indices), daemon=True)
+        child = ctx.Process(target=_child, args=(send, log, model, feeds, indices, keep_state), daemon=True)
         child.start()
         send.close()
         deadline = TIMEOUT_S + len(feeds)
@@ -212,11 +223,15 @@ def walk_order(graph: Graph) -> list[str]:
     return [t for t in dict.fromkeys(names) if t in index and graph.tensor(t).dtype == "int8"]
 
 
-def first_differing_layer(graph: Graph, x: np.ndarray, tflm: dict) -> dict:
-    """Walk the reference's tensors for input `x` against TFLM's (`tflm`: index -> array, every
-    walk_order tensor): the first that differs, and what was compared."""
+def first_differing_layer(graph: Graph, xs: np.ndarray, tflm: dict) -> dict:
+    """Walk the reference's tensors for the last input of `xs` against TFLM's (`tflm`: index ->
+    array, every walk_order tensor): the first that differs, and what was compared. The inputs
+    before it only carry a recurrent state over (carries_state), else only the last is run."""
     index = graph.meta["tflite_tensors"]
-    ours = run_reference(graph, np.asarray(x, np.int8), keep_all=True)
+    state = {} if carries_state(graph) else None
+    for x in (xs[:-1] if state is not None else []):
+        run_reference(graph, np.asarray(x, np.int8), state=state)
+    ours = run_reference(graph, np.asarray(xs[-1], np.int8), keep_all=True, state=state)
     compared, skipped = 0, []
     for name in walk_order(graph):
         mine, theirs = np.asarray(ours[name]), np.asarray(tflm[index[name]])
@@ -252,15 +267,17 @@ def tflm_agreement(source, graph: Graph, samples, run: SampleRun) -> dict | None
     model = Path(source.path).read_bytes()
     ports = [index[o] for o in graph.outputs]
     try:
-        tflm = run_tflm(model, feeds_for(graph, xs), [ports] * n)
+        keep = carries_state(graph)
+        tflm = run_tflm(model, feeds_for(graph, xs), [ports] * n, keep)
         outputs = compare_outputs(graph, run.outputs, tflm)
         first = None
         bad = [o["first_sample"] for o in outputs if o["first_sample"] is not None]
         if bad or not all(o["equal"] for o in outputs):
             i = min(bad) if bad else 0
             walk = [index[t] for t in walk_order(graph)]
-            every = run_tflm(model, feeds_for(graph, xs[i:i + 1]), [walk])[0]
-            first = {"sample": i, **first_differing_layer(graph, xs[i], every)}
+            replay = xs[:i + 1] if keep else xs[i:i + 1]        # a state carried over: the samples before
+            every = run_tflm(model, feeds_for(graph, replay), [[]] * (len(replay) - 1) + [walk], keep)[-1]
+            first = {"sample": i, **first_differing_layer(graph, replay, every)}
     except TFLMUnavailable as e:
         return {"status": "not_run", "reason": f"TFLite Micro cannot run {Path(source.path).name}: {e}"}
     return {"status": "compared", "samples": n, "equal": all(o["equal"] for o in outputs),
