@@ -20,10 +20,12 @@ from tinygen.cli.listen import add_audio_args, audio_requested, cmd_audio
 from tinygen.cli.power import add_power_args, check_power_args, estimate_cycles, measure_meter
 from tinygen.errors import UsageError
 from tinygen.hil.onnx_check import onnxruntime_agreement
+from tinygen.hil.tflm_check import skip_note, tflm_agreement
 
 EPILOG_HIL = """examples:
   tinygen hil examples/models/dscnn.py --board f746zg --emulate --data test.npz
   tinygen hil kws.tflite --board f746zg --port /dev/ttyACM0 --flash --data kws.npz --json kws.json
+  tinygen hil kws.tflite --board f746zg --emulate --data kws.npz --no-tflm   # without the TFLite Micro check
   tinygen hil model.py --board host --data x.npy --labels y.npy --plot layers.png
   tinygen hil two_sensors.py --board f746zg --emulate --data test.npz --head 0   # several inputs: x0, x1 (or names), y
   tinygen hil examples/switchable/sp_digits.py --board f746zg --emulate --data digits.npz --switch all --plot sw.png
@@ -129,6 +131,13 @@ def cmd_hil(args) -> int:
                 agreement = onnxruntime_agreement(source, sgraph, args.data, run, args.limit)
                 if agreement is not None:
                     summary["onnxruntime"] = agreement
+                if not args.no_tflm:            # a .tflite: TFLite Micro's interpreter on the device's inputs
+                    checked = tflm_agreement(source, sgraph, inputs, run)
+                    if checked is not None:
+                        summary["tflite_micro"] = checked
+                        note = skip_note(checked)
+                        if note:
+                            print(note, file=sys.stderr)
             if args.meter:                      # the input of `tg layers` stays loaded for `infer`
                 summary["energy_measured"] = measure_meter(args, board, dev, summary, name, progress)
             if frames is not None:
@@ -219,6 +228,11 @@ def add_hil_args(h, legacy: bool = False) -> None:
                         help="dynamic models: also run at each gate density (density=1,0.7,0.5,0.3) or early-exit "
                              "threshold (exit=0.5,0.7,0.9): accuracy vs mean cost, in the report, JSON and "
                              "FILE.sweep.png")
+    report.add_argument("--no-tflm", action="store_true",
+                        help="a .tflite model: leave out the check against TFLite Micro's interpreter (on by "
+                             "default where the tflite_micro package is installed: pip install tflite-micro): "
+                             "per output, the device's bytes equal to TFLM's or not, and the first differing "
+                             "layer")
     add_switch_arg(report)
     moved = [add(h) for add in (add_power_args, add_frame_args, add_audio_args)]
     if legacy:      # parsed, not shown: argparse has no public way to hide a group already added

@@ -20,6 +20,7 @@ from tinygen.build.linked import memory_use
 from tinygen.gating.report import render as render_dynamic, summarize as dynamic_summary
 from tinygen.hil.client import Layer
 from tinygen.hil.onnx_check import agreement_rows
+from tinygen.hil.tflm_check import agreement_rows as tflm_rows
 from tinygen.hil.session import SHOW_MISMATCHES, SampleRun
 from tinygen.report import human_bytes, table
 
@@ -147,6 +148,7 @@ def render(summary: dict) -> str:
             ["samples", summary["samples"]],
             ["bit-exact vs reference", f"{summary['bit_exact']}/{summary['samples']}"]]
     rows += agreement_rows(summary.get("onnxruntime"))
+    rows += tflm_rows(summary.get("tflite_micro"))
     outputs = summary.get("outputs") or []
     if summary["accuracy"] is not None:
         head = f", output {summary.get('head', 0)}" if len(outputs) > 1 else ""
