@@ -8,11 +8,12 @@ the host: tests/frontend/test_tflite_ops.py, the s16_* cases)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
 import pytest
-from e2e import assert_device_equals_reference, first_difference
+from e2e import assert_device_equals_reference, first_difference, run_cli
 from tflite_builder import ModelBuilder
 from tflite.Padding import Padding
 from tflite_op_cases import act, int32s, s16, s16_weights
@@ -108,3 +109,20 @@ def test_tflite_s16_equal_tflm_on_f746zg_standin(name, tmp_path):
                 want = np.array(interp.get_output(j))
                 assert got.dtype == want.dtype and np.array_equal(got.reshape(want.shape), want), \
                     f"sample {k}, output {j}: {first_difference(got, want)}"
+
+
+def test_tflite_s16_hil_host_checks_tflm(tmp_path):
+    """`tinygen hil` on a 16x8 model: int16 samples quantized from the data, the host's outputs
+    bit-exact with the reference, and its own check against TFLite Micro equal."""
+    pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
+    rng = np.random.default_rng(17)
+    path = tmp_path / "s16.tflite"
+    path.write_bytes(s16_model(rng))
+    np.savez(tmp_path / "data.npz", x=rng.uniform(-20, 20, (6, 2, 20, 8)).astype(np.float32))
+    rc, _, stderr = run_cli("hil", path, "--board", "host", "--data", tmp_path / "data.npz", "-q", "-o",
+                            tmp_path / "host", "--json", tmp_path / "report.json")
+    assert rc == 0, stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["samples"] == report["bit_exact"] == 6
+    assert report["tflite_micro"]["equal"] and report["tflite_micro"]["input"] == "int16", report["tflite_micro"]
+    assert [o["samples_equal"] for o in report["tflite_micro"]["outputs"]] == [6, 6]

@@ -184,7 +184,11 @@ def test_tflite_two_inputs_build_and_hil_host(two):
     rc, _, stderr = run_cli("hil", path, "--board", "host", "--data", folder / "data.npz", "-q", "-o", folder / "host",
                             "--json", folder / "host.json")
     assert rc == 0, stderr
-    check_hil(json.loads((folder / "host.json").read_text()), model, graph, samples)
+    report = json.loads((folder / "host.json").read_text())
+    check_hil(report, model, graph, samples)
+    # hil's own check against TFLite Micro fed both inputs
+    assert report["tflite_micro"]["status"] == "compared" and report["tflite_micro"]["equal"], report["tflite_micro"]
+    assert report["tflite_micro"]["input"] == "int8, int8"
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ from tinygen.calib import input_arrays, input_keys
 from tinygen.errors import UsageError
 from tinygen.ref.gating_trace import is_dynamic, trace
 from tinygen.hil.client import Device, Layer
+from tinygen.ir import RECURRENT_OPS
 from tinygen.npfile import not_numpy
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
@@ -244,11 +245,23 @@ def check_head(graph, head: int) -> int:
     return head
 
 
+def carries_state(graph) -> bool:
+    """Whether a recurrent layer keeps its state from one inference to the next (a .tflite LSTM
+    or SVDF always does, a PyTorch one built --stateful): the device's runs are then one
+    sequence, which the reference follows with its `state`."""
+    return any(n.attrs.get("kparams", {}).get("stateful") for n in graph.nodes if n.op in RECURRENT_OPS)
+
+
 def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,
                 progress: bool = False, timeout: float | None = None, head: int = 0) -> SampleRun:
     """Each sample through `tg run` (binary upload of every input, one round trip), every
-    output checked against the reference."""
+    output checked against the reference. A model whose recurrent state carries over runs the
+    samples as one sequence from the initial state (`tg reset` first), the reference too."""
     result = SampleRun(labels=labels, head=check_head(graph, head))
+    state = None
+    if carries_state(graph):
+        dev.reset_state()
+        state = {}
     iterator = range(len(inputs))
     if progress:
         from tqdm import tqdm
@@ -257,7 +270,7 @@ def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,
     dynamic = is_dynamic(graph)
     for i in iterator:
         raw, count = dev.run(input_bytes(inputs[i]), timeout=timeout)
-        values = run(graph, inputs[i], keep_all=dynamic)
+        values = run(graph, inputs[i], keep_all=dynamic, state=state)
         bad, got = compare(graph, inputs[i], raw, i, values)
         if dynamic:             # every exit and gate decision must be the reference's too
             want, (exit_, kept) = trace(graph, values), dev.dynamic()
@@ -274,7 +287,10 @@ def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,
 
 def profile_layers(dev: Device, graph, x, timeout: float | None = None) -> tuple[list[Layer], int]:
     """`tg layers` on one sample: per-layer counts and the total; the outputs are
-    checked against the reference too."""
+    checked against the reference too (from the initial recurrent state: `tg reset` first where
+    the state carries over)."""
+    if carries_state(graph):
+        dev.reset_state()
     dev.upload(input_bytes(x))
     layers, raw, total = dev.layers(timeout=timeout)
     bad, _ = compare(graph, x, raw, 0)
@@ -283,6 +299,6 @@ def profile_layers(dev: Device, graph, x, timeout: float | None = None) -> tuple
     return layers, total
 
 
-__all__ = ["Mismatch", "SampleRun", "as_millis", "as_samples", "check_data", "check_head", "compare",
+__all__ = ["Mismatch", "SampleRun", "as_millis", "as_samples", "carries_state", "check_data", "check_head", "compare",
            "first_difference", "input_bytes", "load_inputs", "profile_layers", "result_millis", "run_samples", "sample_inputs",
            "split_outputs"]

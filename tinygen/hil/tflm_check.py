@@ -1,5 +1,5 @@
 """TFLite Micro as a second reference for a .tflite model: `tinygen hil` runs TFLM's own
-interpreter (the `tflite_micro` package) on the same int8 inputs as the device and reports,
+interpreter (the `tflite_micro` package) on the same inputs as the device and reports,
 per model output, whether the device's bytes equal TFLM's; where they differ, the first
 layer (in graph order) whose tensor differs between tinygen's reference interpreter and
 TFLM's tensor of the same .tflite index (graph.meta["tflite_tensors"]). The tests and
@@ -10,12 +10,14 @@ benchmarks measure with the same functions.
 
 What is compared, exactly:
 
-- inputs: the int8 samples the device got. A model whose .tflite input is float32 followed
-  by QUANTIZE (graph.meta["float_inputs"]) is fed those bytes dequantized, (q - zp) * scale
-  in float32, which TFLM's QUANTIZE turns back into the same bytes; the int8 port is compared
-  too (it is the first layer of the walk), so an input that did not survive would be named.
-- outputs: at the int8 port, byte for byte: the device's output against TFLM's tensor of the
-  same index (for a float32 output, the int8 tensor its DEQUANTIZE reads). A float32 output
+- inputs: the int8 or int16 samples the device got, every input of a model with several. A
+  .tflite input that is float32 followed by QUANTIZE (graph.meta["float_inputs"]) is fed those
+  values dequantized, (q - zp) * scale in float32, which TFLM's QUANTIZE turns back into the
+  same values; the port is compared too (it is the first layer of the walk), so an input that
+  did not survive would be named. An input that only gives a TRANSPOSE_CONV its output shape
+  is fed the shape the file records (graph.meta["tflite_shape_inputs"]).
+- outputs: at the int8 (int16) port, value for value: the device's output against TFLM's
+  tensor of the same index (for a float32 output, the int8 tensor its DEQUANTIZE reads). A float32 output
   is also compared as DEQUANTIZE makes it: TFLM's float32 values against (q - zp) * scale of
   the device's bytes (tinygen.ref.interpreter.dequantize), bit for bit.
 - layers: only where an output differs, on the first such sample: every IR tensor with a
@@ -42,8 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.ir import RECURRENT_OPS, Graph
-from tinygen.hil.session import SampleRun
+from tinygen.ir import Graph
+from tinygen.hil.session import SampleRun, carries_state
 from tinygen.ref.interpreter import dequantize, run as run_reference
 
 PACKAGE = "tflite_micro"
@@ -78,11 +80,6 @@ def _arena_bytes(runtime, model: bytes) -> int:
     return 2 * total + ARENA_FLOOR
 
 
-def carries_state(graph: Graph) -> bool:
-    """Whether a recurrent layer keeps its state between invocations (on the device and in TFLM)."""
-    return any(n.attrs.get("kparams", {}).get("stateful") for n in graph.nodes if n.op in RECURRENT_OPS)
-
-
 def _invoke(model: bytes, feeds: list[np.ndarray], indices: list[list[int]], keep_state: bool) -> list[dict]:
     """In the child: per sample, the requested tensors (index -> array) and the model outputs
     (key "outputs"); a recurrent state carried from sample to sample with `keep_state`."""
@@ -95,17 +92,17 @@ def _invoke(model: bytes, feeds: list[np.ndarray], indices: list[list[int]], kee
                                                 intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
     except RuntimeError as e:
         raise TFLMUnavailable(str(e)) from None
-    details = interp.get_input_details(0)
-    shape, dtype = tuple(int(d) for d in details["shape"]), np.dtype(details["dtype"])
-    outputs = runtime.convert_bytearray_to_object(bytearray(model)).subgraphs[0].outputs
+    graph = runtime.convert_bytearray_to_object(bytearray(model)).subgraphs[0]
+    details = [interp.get_input_details(k) for k in range(len(graph.inputs))]
     got = []
-    for x, wanted in zip(feeds, indices):
+    for feed, wanted in zip(feeds, indices):
         if not keep_state:      # each sample from the initial state, as the reference runs it
             interp.reset()
-        interp.set_input(np.ascontiguousarray(x, dtype=dtype).reshape(shape), 0)
+        for k, (x, d) in enumerate(zip(feed, details)):
+            interp.set_input(np.ascontiguousarray(x, dtype=np.dtype(d["dtype"])).reshape(tuple(d["shape"])), k)
         interp.invoke()
         values = {i: np.array(interp.GetTensor(i, 0)["tensor_data"]) for i in wanted}
-        values["outputs"] = [np.array(interp.get_output(k)) for k in range(len(outputs))]
+        values["outputs"] = [np.array(interp.get_output(k)) for k in range(len(graph.outputs))]
         got.append(values)
     return got
 
@@ -128,9 +125,10 @@ def _reason(log: str, fallback: str) -> str:
     return lines[0] if lines else fallback
 
 
-def run_tflm(model: bytes, feeds: list[np.ndarray], indices: list[list[int]], keep_state: bool = False) -> list[dict]:
-    """TFLM on each feed (what the .tflite input takes: int8, or float32 before its QUANTIZE),
-    in a child process: per feed, the tensors `indices[k]` (all tensors are preserved) and
+def run_tflm(model: bytes, feeds: list[list[np.ndarray]], indices: list[list[int]],
+             keep_state: bool = False) -> list[dict]:
+    """TFLM on each feed (one array per .tflite input, in the file's order: what it takes, int8
+    or int16, float32 before its QUANTIZE, an output shape), in a child process: per feed, the tensors `indices[k]` (all tensors are preserved) and
     "outputs", the model outputs; `keep_state`: recurrent state carried from feed to feed (else
     reset before each). TFLMUnavailable (one line) where TFLM cannot run the model."""
     ctx = multiprocessing.get_context("spawn")
@@ -166,16 +164,35 @@ def run_tflm(model: bytes, feeds: list[np.ndarray], indices: list[list[int]], ke
         os.unlink(log)
 
 
-def feeds_for(graph: Graph, samples: np.ndarray) -> list[np.ndarray]:
-    """What the .tflite input takes for each int8 sample: the bytes, or at a float32 input
-    (graph.meta["float_inputs"]) the bytes dequantized, which its QUANTIZE turns back into them."""
-    if graph.meta.get("float_inputs"):
-        return [dequantize(graph, graph.inputs[0], np.asarray(x, np.int8)) for x in samples]
-    return [np.asarray(x, np.int8) for x in samples]
+def per_input(graph: Graph, sample) -> tuple[np.ndarray, ...]:
+    """One sample as hil holds it (an array, or a tuple of one per input) -> one array per
+    graph input, of the input's type."""
+    xs = sample if isinstance(sample, (tuple, list)) else (sample,)
+    return tuple(np.asarray(x).astype(graph.tensor(n).np_dtype, copy=False) for x, n in zip(xs, graph.inputs))
+
+
+def feeds_for(graph: Graph, samples) -> list[list[np.ndarray]]:
+    """What the .tflite inputs take for each sample, in the file's order: the sample's values,
+    at a float32 input (graph.meta["float_inputs"]) those dequantized, which its QUANTIZE turns
+    back into them, at an output-shape input the shape the file records."""
+    shapes = graph.meta.get("tflite_shape_inputs", {})
+    order = graph.meta.get("tflite_inputs") or [graph.meta["tflite_tensors"][graph.inputs[0]]]
+    feeds = []
+    for sample in samples:
+        data = iter(zip(graph.inputs, per_input(graph, sample)))
+        feed = []
+        for index in order:
+            if index in shapes:
+                feed.append(np.asarray(shapes[index], np.int32))
+                continue
+            name, x = next(data)
+            feed.append(dequantize(graph, name, x) if name in graph.meta.get("float_inputs", []) else x)
+        feeds.append(feed)
+    return feeds
 
 
 def _bytes_diff(ours: np.ndarray, theirs: np.ndarray) -> tuple[int, int]:
-    """(elements that differ, the largest difference) of two int8 tensors."""
+    """(elements that differ, the largest difference) of two int8 or int16 tensors."""
     diff = np.abs(np.asarray(ours).reshape(-1).astype(np.int64) - np.asarray(theirs).reshape(-1).astype(np.int64))
     return int(np.count_nonzero(diff)), int(diff.max(initial=0))
 
@@ -206,7 +223,7 @@ def compare_outputs(graph: Graph, device: list[list[np.ndarray]], tflm: list[dic
             if off and row["first_sample"] is None:
                 row["first_sample"] = i
             if row["float32"] is not None:
-                real = dequantize(graph, name, q.astype(np.int8)).reshape(-1).view(np.uint32)
+                real = dequantize(graph, name, q.astype(graph.tensor(name).np_dtype)).reshape(-1).view(np.uint32)
                 got = np.asarray(theirs["outputs"][k], np.float32).reshape(-1).view(np.uint32)
                 row["float32"]["values"] += real.size
                 row["float32"]["values_differing"] += (int(np.count_nonzero(real != got)) if real.size == got.size
@@ -220,7 +237,7 @@ def walk_order(graph: Graph) -> list[str]:
     """The IR tensors with a .tflite index, in graph order: the input, then each node's output."""
     index = graph.meta.get("tflite_tensors", {})
     names = list(graph.inputs) + [n.outputs[0] for n in graph.nodes]
-    return [t for t in dict.fromkeys(names) if t in index and graph.tensor(t).dtype == "int8"]
+    return [t for t in dict.fromkeys(names) if t in index and graph.tensor(t).dtype in ("int8", "int16")]
 
 
 def first_differing_layer(graph: Graph, xs: np.ndarray, tflm: dict) -> dict:
@@ -230,8 +247,8 @@ def first_differing_layer(graph: Graph, xs: np.ndarray, tflm: dict) -> dict:
     index = graph.meta["tflite_tensors"]
     state = {} if carries_state(graph) else None
     for x in (xs[:-1] if state is not None else []):
-        run_reference(graph, np.asarray(x, np.int8), state=state)
-    ours = run_reference(graph, np.asarray(xs[-1], np.int8), keep_all=True, state=state)
+        run_reference(graph, per_input(graph, x), state=state)
+    ours = run_reference(graph, per_input(graph, xs[-1]), keep_all=True, state=state)
     compared, skipped = 0, []
     for name in walk_order(graph):
         mine, theirs = np.asarray(ours[name]), np.asarray(tflm[index[name]])
@@ -250,7 +267,7 @@ def first_differing_layer(graph: Graph, xs: np.ndarray, tflm: dict) -> dict:
 
 
 def tflm_agreement(source, graph: Graph, samples, run: SampleRun) -> dict | None:
-    """TFLM on the device's int8 inputs (`samples`, [N, ...]) against the device's outputs
+    """TFLM on the device's inputs (`samples`: [N, ...], or N tuples of one per input) against the device's outputs
     (run.outputs); None for a model that is not .tflite. A run that cannot happen is
     {"status": "skipped" | "not_run", "reason": one line}."""
     if Path(source.path).suffix != ".tflite":
@@ -263,7 +280,7 @@ def tflm_agreement(source, graph: Graph, samples, run: SampleRun) -> dict | None
     if lost:
         return {"status": "not_run", "reason": f"output {lost[0]!r} has no .tflite tensor to compare with"}
     n = len(run.outputs)
-    xs = np.asarray(samples)[:n]
+    xs = list(samples)[:n]
     model = Path(source.path).read_bytes()
     ports = [index[o] for o in graph.outputs]
     try:
@@ -281,7 +298,9 @@ def tflm_agreement(source, graph: Graph, samples, run: SampleRun) -> dict | None
     except TFLMUnavailable as e:
         return {"status": "not_run", "reason": f"TFLite Micro cannot run {Path(source.path).name}: {e}"}
     return {"status": "compared", "samples": n, "equal": all(o["equal"] for o in outputs),
-            "input": "float32 (the device's int8 input, dequantized)" if graph.meta.get("float_inputs") else "int8",
+            "input": ", ".join(f"float32 (the device's {graph.tensor(n).dtype} input, dequantized)"
+                               if n in graph.meta.get("float_inputs", []) else graph.tensor(n).dtype
+                               for n in graph.inputs),
             "outputs": outputs, "first_difference": first}
 
 

@@ -62,7 +62,10 @@ class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentO
             self.names[port] = name
             self.graph.meta["tflite_tensors"][name] = port
             self.graph.inputs.append(name)
-        if self.shape_inputs:      # what a TFLite interpreter is fed for them: the shapes the file records
+        # the file's inputs in its order (a TFLite interpreter's input k), and what one is fed for
+        # an output-shape input: the shape the file records
+        self.graph.meta["tflite_inputs"] = indices
+        if self.shape_inputs:
             self.graph.meta["tflite_shape_inputs"] = dict(self.shape_inputs)
         for i in range(self.sg.OperatorsLength()):
             self.operator(i)
