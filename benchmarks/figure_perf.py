@@ -32,10 +32,11 @@ def render_zoo(rows: list) -> str:
 
 OPERATORS = """
 import json
-from tinygen.frontend.tflite import INT16_OPS, SUPPORTED_OPS
+from tinygen.frontend.tflite import FLOAT_OPS, INT16_OPS, SUPPORTED_OPS
 from tinygen.frontend.torch import SUPPORTED_LAYERS
 from tinygen.frontend.torch_advice import _ADVICE, DATA_DEPENDENT, ELEMENTWISE, GENERAL, RANDOM
-print(json.dumps({"tflite": list(SUPPORTED_OPS), "tflite_int16": list(INT16_OPS), "torch": list(SUPPORTED_LAYERS),
+print(json.dumps({"tflite": list(SUPPORTED_OPS), "tflite_int16": list(INT16_OPS), "tflite_float32": list(FLOAT_OPS),
+                  "torch": list(SUPPORTED_LAYERS),
                   "refused": _ADVICE,
                   "families": [["a random op (rand..., bernoulli, normal, ...)", RANDOM],
                                ["its output's size depends on the input's values (torch's dynamic_output_shape "
@@ -52,8 +53,9 @@ def measure_operators(work: Path, quick: bool) -> dict:
 
 def render_operators(r: dict) -> str:
     torch = "\n".join(f"- {layer}" for layer in r["torch"])
-    int16 = set(r.get("tflite_int16", ()))
-    tflite = "\n".join(f"| `{op}` | yes | {'yes' if op in int16 else '-'} | - |" for op in r["tflite"])
+    int16, float32 = set(r.get("tflite_int16", ())), set(r.get("tflite_float32", ()))
+    tflite = "\n".join(f"| `{op}` | yes | {'yes' if op in int16 else '-'} | {'yes' if op in float32 else '-'} |"
+                       for op in r["tflite"])
     by_use: dict[str, list[str]] = {}          # one row per line, its operators together
     for op, use in sorted(r["refused"].items()):
         by_use.setdefault(use, []).append(f"`{op.removeprefix('aten.')}`")
@@ -63,7 +65,7 @@ def render_operators(r: dict) -> str:
             f"`SUPPORTED_LAYERS`):\n\n{torch}\n\n"
             f"`.tflite` operators (`tinygen/frontend/tflite/importer.py`, `SUPPORTED_OPS`), besides fused "
             f"activations, and the activation types each runs with: int8, int16 (TFLite's 16x8 quantization, "
-            f"`INT16_OPS`) and float32 (a float model; none yet):\n\n"
+            f"`INT16_OPS`) and float32 (a float model run as it is, `FLOAT_OPS`):\n\n"
             f"| operator | int8 | int16 | float32 |\n|---|---|---|---|\n{tflite}\n\n"
             f"PyTorch operators (or forms of them) tinygen does not compile, and the rewrite its refusal "
             f"suggests or why the operator cannot run on a microcontroller (`tinygen/frontend/torch_advice.py`):"

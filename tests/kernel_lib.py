@@ -77,7 +77,7 @@ void tgt_one_minus_x_over_one_plus_x(const int32_t *a, int32_t *out, int32_t n)
 { int32_t i; for (i = 0; i < n; ++i) out[i] = tg_one_minus_x_over_one_plus_x_for_x_in_0_1(a[i]); }
 """
 
-_CTYPES = {"int32_t": ctypes.c_int32, "int8_t": ctypes.c_int8}
+_CTYPES = {"int32_t": ctypes.c_int32, "int8_t": ctypes.c_int8, "float": ctypes.c_float}
 
 
 def parse_structs(header_text: str) -> dict[str, list[tuple[str, object]]]:

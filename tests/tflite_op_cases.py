@@ -455,6 +455,55 @@ def _(b, rng):
     return [f], [out]
 
 
+# -- float32 models run as they are (TFLite Micro's float reference kernels, bit for bit) ------
+
+def f32(b: ModelBuilder, name: str, shape) -> int:
+    return b.tensor(name, shape, "float32")
+
+
+def f32_const(b: ModelBuilder, rng, name: str, shape, scale: float = 0.5) -> int:
+    return b.tensor(name, shape, "float32", data=rng.normal(0, scale, shape).astype(np.float32))
+
+
+@case("f32_conv_relu6_pools", "tg_conv2d_f32", "tg_max_pool2d_f32", "tg_avg_pool2d_f32")
+def _(b, rng):
+    x, c = f32(b, "x", [1, 9, 9, 3]), f32(b, "conv", [1, 9, 9, 6])
+    m, y = f32(b, "max", [1, 5, 5, 6]), f32(b, "avg", [1, 4, 4, 6])
+    b.op("CONV_2D", [x, f32_const(b, rng, "w", [6, 3, 3, 3]), f32_const(b, rng, "bias", [6])], [c], "Conv2DOptions",
+         Padding=Padding.SAME, StrideH=1, StrideW=1, DilationHFactor=1, DilationWFactor=1,
+         FusedActivationFunction=Act.RELU6)
+    b.op("MAX_POOL_2D", [c], [m], "Pool2DOptions", Padding=Padding.SAME, StrideH=2, StrideW=2, FilterHeight=2,
+         FilterWidth=2)
+    b.op("AVERAGE_POOL_2D", [m], [y], "Pool2DOptions", Padding=Padding.VALID, StrideH=1, StrideW=1, FilterHeight=2,
+         FilterWidth=2, FusedActivationFunction=Act.RELU)
+    return [x], [y]
+
+
+@case("f32_depthwise_binary_relu", "tg_depthwise_conv2d_f32", "tg_add_f32", "tg_mul_f32", "tg_sub_f32",
+      "tg_clamp_f32")
+def _(b, rng):
+    x, d = f32(b, "x", [1, 8, 7, 4]), f32(b, "dw", [1, 4, 4, 8])
+    a, m, s, y = (f32(b, n, [1, 4, 4, 8]) for n in ("added", "squared", "shifted", "y"))
+    b.op("DEPTHWISE_CONV_2D", [x, f32_const(b, rng, "w", [1, 3, 3, 8]), f32_const(b, rng, "bias", [8])], [d],
+         "DepthwiseConv2DOptions", Padding=Padding.SAME, StrideH=2, StrideW=2, DepthMultiplier=2,
+         DilationHFactor=1, DilationWFactor=1)
+    b.op("ADD", [d, f32_const(b, rng, "offset", [8])], [a], "AddOptions", FusedActivationFunction=Act.RELU_N1_TO_1)
+    b.op("MUL", [a, d], [m], "MulOptions")
+    b.op("SUB", [m, f32_const(b, rng, "shift", [8])], [s], "SubOptions")
+    b.op("RELU", [s], [y])
+    return [x], [y]
+
+
+@case("f32_fully_connected_chain", "tg_fully_connected_f32", "tg_fully_connected_f32")
+def _(b, rng):
+    x, r, h, y = f32(b, "x", [1, 2, 3, 4]), f32(b, "flat", [1, 24]), f32(b, "h", [1, 16]), f32(b, "y", [1, 5])
+    b.op("RESHAPE", [x, int32s(b, "shape", [1, 24])], [r])
+    b.op("FULLY_CONNECTED", [r, f32_const(b, rng, "w1", [16, 24]), f32_const(b, rng, "b1", [16])], [h],
+         "FullyConnectedOptions", FusedActivationFunction=Act.RELU)
+    b.op("FULLY_CONNECTED", [h, f32_const(b, rng, "w2", [5, 16]), -1], [y], "FullyConnectedOptions")
+    return [x], [y]
+
+
 # LEAKY_RELU: TFLite Micro's two multipliers, tabulated (a slope below one, above one, negative)
 def _leaky_relu(alpha: float):
     def build(b, rng):

@@ -147,7 +147,12 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
         # a switch's arena lowered below another switch's saves nothing: faster kernels back
         return attach(relax_lowering(compiled, lambda k, bound: compile_source(
             ones[k][1], calib, replace(options, arena_floor=bound), trace)))
-    if source.graph.meta.get("quantized"):
+    if source.graph.meta.get("float_tflite") and calib is None:
+        # a float .tflite without calibration data runs in float32, as TFLite Micro runs it
+        graph = source.graph.copy()
+        graph.meta["quantized"] = "float32"
+        graph = compile_graph(graph, None, options, trace)
+    elif source.graph.meta.get("quantized"):
         # already quantized in its file (an int8 .tflite): no calibration, `calib` is ignored
         graph = compile_graph(source.graph.copy(), None, options, trace)
     else:

@@ -290,8 +290,9 @@ int main(void) {{ fputs({c_string(text)}, stdout); return 0; }}
     assert out == text
 
 
-def test_c_types_cover_the_integer_dtypes():
-    # every integer storage dtype a constant can have; b1 is an activation format (its
-    # words are passed as uint32_t pointers), float32 never reaches C
+def test_c_types_cover_the_stored_dtypes():
+    # every storage dtype a constant can have: the integers as <stdint.h> types, float32 (a
+    # float model's weights) as float; b1 is an activation format (its words are passed as
+    # uint32_t pointers)
     stored = {name: np_type for name, (_, np_type) in DTYPES.items() if name not in ("float32", "b1")}
-    assert C_TYPES == {name: f"{np.dtype(t).name}_t" for name, t in stored.items()}
+    assert C_TYPES == {**{name: f"{np.dtype(t).name}_t" for name, t in stored.items()}, "float32": "float"}

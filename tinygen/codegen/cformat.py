@@ -18,7 +18,7 @@ _C_KEYWORDS = frozenset(
 )
 
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "uint32": "uint32_t",
-           "int64": "int64_t"}
+           "int64": "int64_t", "float32": "float"}
 
 
 def c_identifier(name: str) -> str:
@@ -94,6 +94,8 @@ def c_struct_init(fields: dict, indent: str = "    ") -> str:
     for key, value in fields.items():
         if isinstance(value, (list, tuple)):
             text = "{" + ", ".join(c_int(v) for v in value) + "}"
+        elif isinstance(value, (float, np.floating)):      # a float kernel's clamp bounds
+            text = c_float(value)
         else:
             text = c_int(value)
         lines.append(f"{indent}.{key} = {text},")

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_identifier,
+from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_float_array_body, c_identifier,
                                      c_int, c_macro, c_string, c_struct_init)
 from tinygen.codegen.recurrent import emit_recurrent, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
@@ -88,8 +88,8 @@ def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str =
         return ptr
     if graph.tensor(tensor).dtype == "b1":
         return f"({'const ' if read_only else ''}uint32_t *)({ptr})"
-    if graph.tensor(tensor).dtype == "int16":
-        return f"({'const ' if read_only else ''}int16_t *)({ptr})"
+    if graph.tensor(tensor).dtype in ("int16", "float32"):
+        return f"({'const ' if read_only else ''}{C_TYPES[graph.tensor(tensor).dtype]} *)({ptr})"
     return ptr
 
 
@@ -272,13 +272,16 @@ def _weight_arrays(graph: Graph, prefix: str = "", shared: dict | None = None) -
             desc = f"{node.name} {role}: {dtype} {list(t.shape)}"
             if t.qparams is not None and t.qparams.per_channel and role == "weight":
                 desc += f", per-channel scales along axis {t.qparams.axis}"
-            arrays.append(CArray(ident, C_TYPES[dtype], t.size, c_array_body(data), c_comment(desc), int(data.nbytes)))
+            body = c_float_array_body(data) if dtype == "float32" else c_array_body(data)
+            arrays.append(CArray(ident, C_TYPES[dtype], t.size, body, c_comment(desc), int(data.nbytes)))
     return arrays, names
 
 
 def _port(graph: Graph, index: int, name: str, prefix: str) -> Port:
     t = graph.tensor(name)
     q = t.qparams
+    if q is None:       # a float32 port: its values are the real values (scale 1, zero point 0)
+        return Port(index, f"{prefix}{index}", t.nbytes, list(t.shape), c_float(1.0), 0)
     return Port(index, f"{prefix}{index}", t.nbytes, list(t.shape), c_float(q.scale[0]), int(q.zero_point[0]))
 
 

@@ -57,8 +57,9 @@ def write_board_header(board: Board, dest: Path) -> Path:
 def manifest(graph: Graph, data: dict, board: Board) -> dict:
     def port(g: Graph, name: str) -> dict:
         t = g.tensor(name)
+        q = t.qparams      # None: a float32 port, its values the real values
         return {"name": name, "shape": list(t.shape), "dtype": t.dtype,
-                "scale": float(t.qparams.scale[0]), "zero_point": int(t.qparams.zero_point[0])}
+                "scale": float(q.scale[0]) if q is not None else 1.0, "zero_point": int(q.zero_point[0]) if q else 0}
 
     return {
         "tinygen_version": __version__,

@@ -191,15 +191,25 @@ def feeds_for(graph: Graph, samples) -> list[list[np.ndarray]]:
     return feeds
 
 
+def _levels(a: np.ndarray) -> np.ndarray:
+    """A tensor's values as int64 steps: int8 / int16 as they are, float32 by its bit pattern
+    (sign and magnitude made monotonic), so a difference counts units in the last place."""
+    a = np.asarray(a).reshape(-1)
+    if a.dtype == np.float32:
+        bits = a.view(np.int32).astype(np.int64)
+        return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
+    return a.astype(np.int64)
+
+
 def _bytes_diff(ours: np.ndarray, theirs: np.ndarray) -> tuple[int, int]:
-    """(elements that differ, the largest difference) of two int8 or int16 tensors."""
-    diff = np.abs(np.asarray(ours).reshape(-1).astype(np.int64) - np.asarray(theirs).reshape(-1).astype(np.int64))
+    """(elements that differ, the largest difference: LSB, or ulp of float32) of two tensors."""
+    diff = np.abs(_levels(ours) - _levels(theirs))
     return int(np.count_nonzero(diff)), int(diff.max(initial=0))
 
 
 def _shown(ours: np.ndarray, theirs: np.ndarray) -> str:
     a, b = np.asarray(ours).reshape(-1), np.asarray(theirs).reshape(-1)
-    idx = np.flatnonzero(a != b)[:SHOW_BYTES]
+    idx = np.flatnonzero(_levels(a) != _levels(b))[:SHOW_BYTES]
     return ", ".join(f"[{i}] {a[i]} (TFLM {b[i]})" for i in idx)
 
 
@@ -237,7 +247,7 @@ def walk_order(graph: Graph) -> list[str]:
     """The IR tensors with a .tflite index, in graph order: the input, then each node's output."""
     index = graph.meta.get("tflite_tensors", {})
     names = list(graph.inputs) + [n.outputs[0] for n in graph.nodes]
-    return [t for t in dict.fromkeys(names) if t in index and graph.tensor(t).dtype in ("int8", "int16")]
+    return [t for t in dict.fromkeys(names) if t in index and graph.tensor(t).dtype in ("int8", "int16", "float32")]
 
 
 def first_differing_layer(graph: Graph, xs: np.ndarray, tflm: dict) -> dict:
@@ -282,6 +292,8 @@ def tflm_agreement(source, graph: Graph, samples, run: SampleRun) -> dict | None
     n = len(run.outputs)
     xs = list(samples)[:n]
     model = Path(source.path).read_bytes()
+    if graph.meta.get("float_tflite") and graph.meta.get("quantized") != "float32":
+        return quantized_agreement(model, graph, xs, run)
     ports = [index[o] for o in graph.outputs]
     try:
         keep = carries_state(graph)
@@ -304,10 +316,36 @@ def tflm_agreement(source, graph: Graph, samples, run: SampleRun) -> dict | None
             "outputs": outputs, "first_difference": first}
 
 
+def quantized_agreement(model: bytes, graph: Graph, xs: list, run: SampleRun) -> dict:
+    """A float .tflite that tinygen quantized (--calib): TFLM runs the float model on the
+    device's inputs dequantized (what the quantized input stands for); per output, the largest
+    difference of the device's dequantized values from TFLM's and the samples with the same
+    top-1 (argmax). Not bit for bit: the arithmetic differs by design."""
+    feeds = [[dequantize(graph, n, x) for n, x in zip(graph.inputs, per_input(graph, s))] for s in xs]
+    try:
+        tflm = run_tflm(model, feeds, [[]] * len(xs), carries_state(graph))
+    except TFLMUnavailable as e:
+        return {"status": "not_run", "reason": f"TFLite Micro cannot run the float model: {e}"}
+    outputs = []
+    for k, name in enumerate(graph.outputs):
+        ours = [dequantize(graph, name, np.asarray(o[k])).reshape(-1) for o in run.outputs]
+        theirs = [np.asarray(t["outputs"][k], np.float32).reshape(-1) for t in tflm]
+        outputs.append({"index": k, "name": name,
+                        "max_abs_diff": float(max(np.max(np.abs(a - b)) for a, b in zip(ours, theirs))),
+                        "same_top1": int(sum(int(np.argmax(a)) == int(np.argmax(b)) for a, b in zip(ours, theirs)))})
+    return {"status": "quantized", "samples": len(xs), "outputs": outputs,
+            "input": "float32 (the device's quantized input, dequantized)"}
+
+
 def agreement_rows(a: dict | None) -> list[list[str]]:
     """The report's rows for the TFLM comparison (none without it)."""
     if not a:
         return []
+    if a["status"] == "quantized":
+        several = len(a["outputs"]) > 1
+        return [[f"vs TFLite Micro (float model){', output ' + str(o['index']) if several else ''}",
+                 f"quantized by tinygen: largest difference {o['max_abs_diff']:.4g}, same top-1 on "
+                 f"{o['same_top1']}/{a['samples']} samples"] for o in a["outputs"]]
     if a["status"] != "compared":
         return [["vs TFLite Micro", f"{'skipped' if a['status'] == 'skipped' else 'not run'}: {a['reason']}"]]
     rows = []
@@ -341,6 +379,6 @@ def first_layer_text(first: dict) -> str:
 
 def skip_note(a: dict | None) -> str | None:
     """The one line hil prints when the check did not run, else None."""
-    if not a or a["status"] == "compared":
+    if not a or a["status"] in ("compared", "quantized"):
         return None
     return f"tinygen hil: TFLite Micro check {'skipped' if a['status'] == 'skipped' else 'not run'}: {a['reason']}"

@@ -18,10 +18,13 @@ from tinygen.kernels import params_transpose_conv  # noqa: F401  (registers its 
 from tinygen.kernels import params_attention  # noqa: F401  (norms and attention)
 from tinygen.kernels import params_recurrent  # noqa: F401  (registers its builders)
 from tinygen.kernels.params_base import BUILDERS, builder  # noqa: F401  (builder: for tinygen.kernels.gating)
+from tinygen.kernels.params_float import FLOAT_BUILDERS
 from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields  # noqa: F401
 
 
 def kernel_params(graph: Graph, node: Node) -> dict:
+    if graph.tensor(node.outputs[0]).dtype == "float32":      # a float model run as it is
+        return FLOAT_BUILDERS[node.op](graph, node)
     return BUILDERS[node.op](graph, node)
 
 

@@ -203,6 +203,11 @@ from tinygen.kernels.s16_table import s16_kernels  # noqa: E402
 
 KERNELS = KERNELS + s16_kernels()
 
+# float32 models run as they are (a float .tflite): firmware/kernels/support/tg_kernels_f32.h
+from tinygen.kernels.float_table import float_kernels  # noqa: E402
+
+KERNELS = KERNELS + float_kernels()
+
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}
 

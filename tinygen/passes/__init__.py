@@ -143,7 +143,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
 
     A graph its frontend delivered already quantized (graph.meta["quantized"], e.g. an
     int8 .tflite) keeps its own parameters: the float passes, calibration and
-    quantization are skipped and calib_data is not used.
+    quantization are skipped and calib_data is not used. graph.meta["quantized"] ==
+    "float32": a float model that runs in float32 (a float .tflite without --calib), its
+    kernels TFLite Micro's float reference kernels.
     """
     options = options or CompileOptions()
     features = options.features
@@ -173,7 +175,8 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # on the quantized graph (a table depends on the input's and output's grids), before the
         # kernels are chosen: the table kernel reads it
         steps.append(("tabulate", tabulate))
-    if options.compact:
+    in_float = graph.meta.get("quantized") == "float32"     # a float model run as it is (float32 kernels)
+    if options.compact and not in_float:
         # on integer weights (a zero filter is exactly zero there), before lower_bits packs them
         steps.append(("compact", compact))
     if options.storage in ("nested", "mixed") and graph.meta.get("nested_codes"):
@@ -185,7 +188,7 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     fuse = options.fuse_residual
     if fuse is None:        # not for --kernels cmsis-nn / esp-nn: the conv is the library's, the add a separate call
         fuse = options.kernels not in ("cmsis-nn", "esp-nn")
-    if fuse:
+    if fuse and not in_float:
         # on the quantized graph (it needs each tensor's grid), before the kernels are chosen
         steps.append(("fuse_residual", lambda g: fuse_residual(g, frozenset(options.unfused))))
 

@@ -139,9 +139,10 @@ def clamp_s8(p: dict, input) -> np.ndarray:
     return _clamp_to_int8(x, p["act_min"], p["act_max"])
 
 
-def _broadcast_operand(p: dict, x, k: int) -> np.ndarray:
-    """Operand k (1 or 2) of a broadcasting kernel, read through its strides: int64 of p['shape']."""
-    x = np.asarray(x, dtype=np.int64).reshape(-1)
+def _broadcast_operand(p: dict, x, k: int, dtype=np.int64) -> np.ndarray:
+    """Operand k (1 or 2) of a broadcasting kernel, read through its strides: int64 (`dtype`)
+    of p['shape']."""
+    x = np.asarray(x, dtype=dtype).reshape(-1)
     strides = np.asarray(p[f"input{k}_strides"], dtype=np.int64)
     index = sum(np.arange(n).reshape([-1 if d == axis else 1 for d in range(4)]) * s
                 for axis, (n, s) in enumerate(zip(p["shape"], strides)))

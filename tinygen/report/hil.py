@@ -78,14 +78,16 @@ SHOW_VALUES = 4          # values of the first sample shown per output in the te
 
 
 def outputs_summary(run: SampleRun, graph) -> list[dict]:
-    """Per model output (head): its name, shape and int8 grid, the samples on which the
-    device's output equals the reference's, whether accuracy is taken on it, and the
-    device's int8 values per sample (dequantize: scale * (q - zero_point))."""
+    """Per model output (head): its name, shape, type and grid (a float32 output: scale 1, zero
+    point 0), the samples on which the device's output equals the reference's, whether accuracy
+    is taken on it, and the device's values per sample (dequantize: scale * (q - zero_point))."""
     rows = []
     for k, name in enumerate(graph.outputs):
         t = graph.tensor(name)
-        rows.append({"index": k, "name": name, "shape": list(t.shape), "scale": float(t.qparams.scale[0]),
-                     "zero_point": int(t.qparams.zero_point[0]), "bit_exact": run.exact_output(name),
+        q = t.qparams           # None: a float32 output, its values the real values
+        rows.append({"index": k, "name": name, "shape": list(t.shape), "dtype": t.dtype,
+                     "scale": float(q.scale[0]) if q is not None else 1.0,
+                     "zero_point": int(q.zero_point[0]) if q is not None else 0, "bit_exact": run.exact_output(name),
                      "accuracy_head": k == run.head, "q": [o[k].ravel().tolist() for o in run.outputs]})
     return rows
 

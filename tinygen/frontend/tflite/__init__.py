@@ -2,7 +2,10 @@
 
 The file's own quantization is kept as it is: per-tensor int8 activations,
 per-channel int8 weights, int32 biases; int16 activations (TFLite's 16x8
-quantization: symmetric, zero point 0) for the operators in INT16_OPS. What TFLite Micro computes in its
+quantization: symmetric, zero point 0) for the operators in INT16_OPS. A float32
+model (float activations and weights, the operators in FLOAT_OPS) is imported as a
+float graph (graph.meta["float_tflite"]): it runs in float32 as TFLite Micro's float
+reference kernels do, or tinygen quantizes it from --calib (tinygen.compiler). What TFLite Micro computes in its
 Prepare step is computed here the same way, so the generated code equals
 TFLM's reference kernels byte for byte:
 
@@ -35,7 +38,7 @@ from pathlib import Path
 from tinygen.errors import ModelError, TinygenError
 from tinygen.frontend.tflite.importer import SUPPORTED_OPS, Importer
 from tinygen.frontend.tflite.prepare import activation_range
-from tinygen.frontend.tflite.reader import INT16_OPS
+from tinygen.frontend.tflite.reader import FLOAT_OPS, INT16_OPS
 from tinygen.ir import Graph
 
 FILE_IDENTIFIER = b"TFL3"
@@ -74,4 +77,4 @@ def _c_name(stem: str) -> str:
     return "m_" + ident if ident[0].isdigit() else ident
 
 
-__all__ = ["FILE_IDENTIFIER", "INT16_OPS", "SUPPORTED_OPS", "TFLiteModel", "activation_range", "load"]
+__all__ = ["FILE_IDENTIFIER", "FLOAT_OPS", "INT16_OPS", "SUPPORTED_OPS", "TFLiteModel", "activation_range", "load"]

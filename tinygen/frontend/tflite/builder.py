@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from tinygen.errors import ModelError
-from tinygen.frontend.tflite.prepare import activation_range
+from tinygen.frontend.tflite.prepare import activation_range, float_activation
 from tinygen.frontend.tflite.reader import Reader
 from tinygen.ir import Kind, Node, QParams, Tensor
 
@@ -33,7 +33,9 @@ class Builder(Reader):
     def add_node(self, i, opname, inputs, out_index, attrs, params, source, shape=None, fused=None) -> Node:
         name = self.graph.unique_name(f"{opname}_{i}")
         out = self.new_activation(out_index, name, shape)
-        if fused is not None:
+        if fused is not None and self.graph.tensors[out].dtype == "float32":
+            attrs["activation"] = float_activation(fused)
+        elif fused is not None:
             q = self.graph.tensors[out].qparams
             attrs["act_min"], attrs["act_max"] = activation_range(fused, q.scale[0], int(q.zero_point[0]),
                                                                   self.graph.tensors[out].dtype)

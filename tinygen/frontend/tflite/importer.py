@@ -53,7 +53,7 @@ class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentO
                 self.graph.meta["float_inputs"].append(name)
             else:
                 t = self.tensor(index)
-                if t.Type() not in (TensorType.INT8, TensorType.INT16):
+                if t.Type() not in (TensorType.INT8, TensorType.INT16) and self.act_dtype(index) != "float32":
                     raise ModelError(f"{self.filename}: input {self.tname(index)!r} is "
                                      f"{TYPE_NAMES.get(t.Type(), t.Type())}, not int8 or int16")
                 port = index
@@ -77,7 +77,12 @@ class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentO
             self.graph.tensors[name].kind = Kind.OUTPUT
         self.graph.outputs = [self.names[o] for o in outputs]
         self.graph.meta["float_outputs"] = [self.names[o] for o in outputs if o in self.float_outputs]
-        self.graph.meta["quantized"] = "tflite"
+        if self.float_model:
+            # a float graph as the other frontends give one: run in float32, or quantized by
+            # tinygen from --calib (tinygen.compiler.compile_source decides)
+            self.graph.meta["float_tflite"] = True
+        else:
+            self.graph.meta["quantized"] = "tflite"
         return self.graph
 
     def check_ops(self) -> None:

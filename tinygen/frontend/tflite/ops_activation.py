@@ -55,6 +55,9 @@ class ActivationOps(Builder):
 
     def op_relu(self, i, op, ins, out, source):
         x = self.activation(ins[0])
+        if self.float_model:
+            return self.add_node(i, "clamp", [x], out, {"lo": 0.0, "hi": math.inf}, {}, source,
+                                 self.graph.tensors[x].shape)
         in_q, out_q = self.qparams(ins[0]), self.qparams(out)
         if in_q.same_as(out_q):         # the requantization is exactly the identity: a clamp
             return self._clamp(i, x, out, source, 0.0, math.inf, (max(ACT_QMIN, int(out_q.zero_point[0])), ACT_QMAX))
@@ -63,6 +66,9 @@ class ActivationOps(Builder):
     def op_relu6(self, i, op, ins, out, source):
         # TFLite Micro clamps on the input's grid and does not requantize
         x = self.activation(ins[0])
+        if self.float_model:
+            return self.add_node(i, "clamp", [x], out, {"lo": 0.0, "hi": 6.0}, {}, source,
+                                 self.graph.tensors[x].shape)
         q = self.qparams(ins[0])
         return self._clamp(i, x, out, source, 0.0, 6.0, op_params.relu6_bounds(q.scale[0], int(q.zero_point[0])))
 

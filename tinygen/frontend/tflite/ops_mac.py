@@ -30,6 +30,11 @@ class MacOps(Builder):
 
     def mac_params(self, i, opname, ins, out_index, axis: int, channels: int) -> dict:
         name = f"{opname}_{i}"
+        if self.float_model:      # float weights and bias, as the other frontends' float graphs
+            params = {"weight": self.const(ins[1], name, "weight", "float32")}
+            if len(ins) > 2 and ins[2] >= 0:
+                params["bias"] = self.const(ins[2], name, "bias", "float32")
+            return params
         params = {"weight": self.const(ins[1], name, "weight", "int8", axis)}
         w_q = self.graph.tensors[params["weight"]].qparams
         # 16x8: int64 biases (int16 x int8 products summed in int64, as TFLite Micro does); int8: int32
@@ -111,13 +116,15 @@ class MacOps(Builder):
             raise ModelError(f"{self.where}filter {kernel} or stride {stride} is not positive")
         out_h, top, bottom = padding(opts.Padding(), stride[0], 1, in_h, kernel[0])
         out_w, left, right = padding(opts.Padding(), stride[1], 1, in_w, kernel[1])
-        if not self.qparams(ins[0]).same_as(self.qparams(out)):
+        if not self.float_model and not self.qparams(ins[0]).same_as(self.qparams(out)):
             raise UnsupportedOpError(f"{self.where}input and output quantization differ")
         attrs = {"kernel": kernel, "stride": stride, "padding": (top, bottom, left, right)}
         if opname == "avg_pool2d":
             attrs["count_include_pad"] = False     # TFLite averages over the valid positions only
         node = self.add_node(i, opname, [x], out, attrs, {}, source, (n, out_h, out_w, c),
                              opts.FusedActivationFunction())
+        if self.float_model:        # float pooling clamps to its fused activation's range
+            return node
         if (node.attrs.pop("act_min"), node.attrs.pop("act_max")) != (ACT_QMIN, ACT_QMAX):
             raise UnsupportedOpError(f"{self.where}a fused activation on pooling is not supported yet")
         return node

@@ -35,7 +35,7 @@ class TensorOps(Builder):
         params = {}
         if any(consts):
             params["operand"] = self.const(ins[1], name, "operand", self.graph.tensors[a].dtype)
-            self.graph.tensors[params["operand"]].qparams = self.qparams(ins[1])
+            self.graph.tensors[params["operand"]].qparams = self.qparams(ins[1])     # None in a float model
             inputs = [a]
         else:
             inputs = [a, self.activation(ins[1])]
@@ -158,7 +158,7 @@ class TensorOps(Builder):
 
     def op_reshape(self, i, op, ins, out, source):
         x = self.activation(ins[0])
-        if not self.qparams(ins[0]).same_as(self.qparams(out)):
+        if not self.float_model and not self.qparams(ins[0]).same_as(self.qparams(out)):
             raise UnsupportedOpError(f"{self.where}input and output quantization differ")
         return self._alias(f"reshape_{i}", x, out, source)
 

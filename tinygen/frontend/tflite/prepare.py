@@ -4,6 +4,8 @@ fused activation bounds (CalculateActivationRangeQuantized) and SAME/VALID paddi
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from tflite.ActivationFunctionType import ActivationFunctionType
 from tflite.Padding import Padding
@@ -33,6 +35,16 @@ def activation_range(fused: int, scale, zero_point: int, dtype: str = "int8") ->
     if fused == ActivationFunctionType.RELU_N1_TO_1:
         return max(lo, q(-1.0)), min(hi, q(1.0))
     raise UnsupportedOpError(f"fused activation {fused} is not supported")
+
+
+def float_activation(fused: int) -> tuple[float, float] | None:
+    """A fused activation on a float32 output as the float IR holds it: (lo, hi) in real units,
+    None for none (TFLM CalculateActivationRange: RELU [0, max], RELU6 [0, 6], RELU_N1_TO_1 [-1, 1])."""
+    ranges = {ActivationFunctionType.NONE: None, ActivationFunctionType.RELU: (0.0, math.inf),
+              ActivationFunctionType.RELU6: (0.0, 6.0), ActivationFunctionType.RELU_N1_TO_1: (-1.0, 1.0)}
+    if fused not in ranges:
+        raise UnsupportedOpError(f"fused activation {fused} is not supported")
+    return ranges[fused]
 
 
 def padding(kind: int, stride: int, dilation: int, in_size: int, filter_size: int) -> tuple[int, int, int]:

@@ -27,6 +27,9 @@ TYPES = {
 }
 
 
+# the operators tinygen runs in float32 (a float .tflite, as TFLite Micro's float reference kernels)
+FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "MUL", "RELU", "RELU6", "RESHAPE",
+             "SQUEEZE", "MAX_POOL_2D", "AVERAGE_POOL_2D")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE")
@@ -50,6 +53,8 @@ class Reader:
         self.skipped: set[int] = set()       # operators at the float boundary, not compiled
         # model inputs that only give a TRANSPOSE_CONV its output shape -> that shape
         self.shape_inputs: dict[int, tuple[int, ...]] = {}
+        # a float32 model (float activations and weights): imported as a float IR graph (check_types)
+        self.float_model = False
 
     # -- tensors ------------------------------------------------------------
     def tensor(self, index: int):
@@ -69,7 +74,10 @@ class Reader:
                              "dynamic or empty dimensions are not supported")
         return shape
 
-    def qparams(self, index: int, per_channel_axis: int | None = None) -> QParams:
+    def qparams(self, index: int, per_channel_axis: int | None = None) -> QParams | None:
+        """A tensor's quantization; None for a float32 tensor of a float model (none to have)."""
+        if self.float_model and self.tensor(index).Type() == TensorType.FLOAT32:
+            return None
         q = self.tensor(index).Quantization()
         if q is None or q.ScaleLength() == 0:
             raise ModelError(f"{self.where}tensor {self.tname(index)!r} has no quantization parameters")
@@ -132,17 +140,18 @@ class Reader:
         if data is None:
             raise UnsupportedOpError(f"{self.where}{role} tensor {self.tname(index)!r} is not a constant")
         c = self.graph.add_const(self.graph.unique_name(f"{node_name}_{role}"), data, dtype)
-        c.qparams = self.qparams(index, axis) if role == "weight" else None
-        if role == "weight" and np.any(c.qparams.zero_point != 0):
+        c.qparams = self.qparams(index, axis) if role == "weight" and dtype != "float32" else None
+        if c.qparams is not None and np.any(c.qparams.zero_point != 0):
             raise UnsupportedOpError(f"{self.where}weights {self.tname(index)!r} have a nonzero zero point")
         return c.name
 
     def new_activation(self, index: int, name: str, shape=None) -> str:
         t = self.tensor(index)
-        if t.Type() not in (TensorType.INT8, TensorType.INT16):
+        if t.Type() not in (TensorType.INT8, TensorType.INT16) and not (
+                self.float_model and t.Type() == TensorType.FLOAT32):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
                                      f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 and int16 activations are "
-                                     "supported")
+                                     "supported (float32 in a float model)")
         ir = Tensor(self.graph.unique_name(name), shape or self.shape(index), self.act_dtype(index), Kind.ACTIVATION,
                     qparams=self.qparams(index))
         self.graph.add_tensor(ir)
@@ -155,6 +164,8 @@ class Reader:
         """The IR dtype of an int8 or int16 activation; an int16 one must have zero point 0
         (TFLite's 16x8 scheme: symmetric int16 activations, which TFLite Micro's kernels assume)."""
         t = self.tensor(index)
+        if t.Type() == TensorType.FLOAT32 and self.float_model:
+            return "float32"
         if t.Type() == TensorType.INT16:
             q = self.qparams(index)
             if np.any(q.zero_point != 0):
@@ -258,14 +269,23 @@ class Reader:
                 raise ModelError(f"{f} is a dynamic-range quantized model (float activations, int8 weights): "
                                  "not supported yet", "convert it with full int8 quantization "
                                  "(a representative dataset, inference_input_type=tf.int8)")
+            if not act_types & {TensorType.INT8, TensorType.INT16} and weight_types <= {TensorType.FLOAT32,
+                                                                                     TensorType.INT32}:
+                lacking = self.operators_reading(TensorType.FLOAT32, internal, FLOAT_OPS)
+                if lacking:
+                    raise ModelError(f"{f} is a float model with operators tinygen does not run in float32 yet: "
+                                     f"{lacking}", "float32 runs " + ", ".join(FLOAT_OPS) + "; or quantize it: "
+                                     "convert it to int8 with the TFLite converter")
+                self.float_model = True
+                return
             if TensorType.INT8 in act_types:
                 producers = self.producers()
                 where = ", ".join(f"{self.tname(t)!r} ({self.origin(t, producers)})" for t in inner_floats[:3])
                 raise ModelError(f"{f} has float32 tensors between its int8 layers: {where}: not supported",
                                  "float32 is allowed only for a model input that goes straight into QUANTIZE "
                                  "and outputs that come straight out of DEQUANTIZE")
-            raise ModelError(f"{f} is a float model: not supported yet",
-                             "quantize it to int8 with the TFLite converter, or compile the PyTorch model")
+            raise ModelError(f"{f} mixes float32 and quantized activations: not supported",
+                             "convert it fully to int8 (or int16) with the TFLite converter, or give the float model")
         if TensorType.INT16 in act_types:
             lacking = self.operators_reading(TensorType.INT16, internal, INT16_OPS)
             if lacking:

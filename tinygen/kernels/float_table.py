@@ -1,0 +1,31 @@
+"""KernelSpecs of the float32 kernels (a float .tflite run as it is: TFLite Micro's float
+reference kernels, bit for bit; firmware/kernels/support/tg_kernels_f32.h, parameters from
+tinygen.kernels.params_float). tinygen.kernels.table appends them to its catalogue; they
+serve nodes whose output is float32 (act_dtype) with float32 weights."""
+
+from __future__ import annotations
+
+from tinygen.kernels.spec import _OPERAND, KernelSpec
+
+
+def _f32(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), variants=(None,),
+         weight: bool = False) -> tuple[KernelSpec, ...]:
+    return tuple(KernelSpec(name, op, act_dtype="float32", struct=struct, const_roles=const_roles,
+                            source=f"kernels/{name}.c", variant=v, weight_dtype="float32" if weight else None,
+                            weight_bits=32 if weight else None) for v in variants)
+
+
+def float_kernels() -> tuple[KernelSpec, ...]:
+    return (
+        *_f32("tg_conv2d_f32", "conv2d", "tg_conv2d_f32_params_t", ("weight", "bias"), (None, "1x1"), True),
+        *_f32("tg_depthwise_conv2d_f32", "depthwise_conv2d", "tg_conv2d_f32_params_t", ("weight", "bias"),
+              (None, "depth_multiplier_1", "depth_multiplier_n"), True),
+        *_f32("tg_fully_connected_f32", "fully_connected", "tg_fully_connected_f32_params_t", ("weight", "bias"),
+              weight=True),
+        *_f32("tg_add_f32", "add", "tg_binary_f32_params_t", _OPERAND, (None, "broadcast")),
+        *_f32("tg_sub_f32", "sub", "tg_binary_f32_params_t", _OPERAND),
+        *_f32("tg_mul_f32", "mul", "tg_binary_f32_params_t", _OPERAND),
+        *_f32("tg_clamp_f32", "clamp", "tg_clamp_f32_params_t"),
+        *_f32("tg_max_pool2d_f32", "max_pool2d", "tg_pool2d_f32_params_t"),
+        *_f32("tg_avg_pool2d_f32", "avg_pool2d", "tg_pool2d_f32_params_t"),
+    )

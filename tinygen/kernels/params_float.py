@@ -1,0 +1,82 @@
+"""Kernel parameters of the float32 kernels (a float .tflite run as it is: tinygen.kernels.
+float_table, firmware/kernels/support/tg_kernels_f32.h). One builder per IR op, like
+params_base.BUILDERS, keyed by op; tinygen.kernels.params.kernel_params takes them for a node
+whose output is float32. The clamp of every kernel is TFLite's ActivationFunctionWithMinMax
+bounds: the fused activation's range, with +-FLT_MAX for no bound (CalculateActivationRange)."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from tinygen.ir import Graph, Node, binary_operands
+from tinygen.kernels.params_base import _hwc
+from tinygen.kernels.params_elementwise import broadcast_geometry
+
+FLOAT_BUILDERS: dict[str, Callable[[Graph, Node], dict]] = {}
+FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def float_builder(*ops: str):
+    def register(fn):
+        for op in ops:
+            FLOAT_BUILDERS[op] = fn
+        return fn
+    return register
+
+
+def _bound(value: float) -> float:
+    return max(-FLT_MAX, min(FLT_MAX, float(value)))
+
+
+def float_range(node: Node) -> dict:
+    """act_min, act_max of a float node: its fused activation's (lo, hi) (a clamp's lo, hi),
+    infinities and no activation as +-FLT_MAX."""
+    lo, hi = (node.attrs["lo"], node.attrs["hi"]) if node.op == "clamp" else (node.attrs.get("activation")
+                                                                              or (-math.inf, math.inf))
+    return {"act_min": _bound(lo), "act_max": _bound(hi)}
+
+
+@float_builder("conv2d", "depthwise_conv2d")
+def _conv(graph: Graph, node: Node) -> dict:
+    in_h, in_w, in_c = _hwc(graph.tensor(node.inputs[0]).shape)
+    out_h, out_w, out_c = _hwc(graph.tensor(node.outputs[0]).shape)
+    w_shape = graph.weight_shape(node)
+    pad_top, _, pad_left, _ = node.attrs["padding"]
+    return {"in_h": in_h, "in_w": in_w, "in_c": in_c, "out_h": out_h, "out_w": out_w, "out_c": out_c,
+            "kernel_h": w_shape[1], "kernel_w": w_shape[2], "stride_h": node.attrs["stride"][0],
+            "stride_w": node.attrs["stride"][1], "dilation_h": node.attrs["dilation"][0],
+            "dilation_w": node.attrs["dilation"][1], "pad_top": pad_top, "pad_left": pad_left,
+            "depth_multiplier": int(node.attrs.get("depth_multiplier", 1)), **float_range(node)}
+
+
+@float_builder("fully_connected")
+def _fc(graph: Graph, node: Node) -> dict:
+    shape = graph.tensor(node.inputs[0]).shape
+    out_features, in_features = graph.weight_shape(node)
+    return {"rows": math.prod(shape[:-1]), "in_features": in_features, "out_features": out_features,
+            **float_range(node)}
+
+
+@float_builder("add", "sub", "mul")
+def _binary(graph: Graph, node: Node) -> dict:
+    a, b = (graph.tensor(t).shape for t in binary_operands(node))
+    return {**broadcast_geometry(a, b, graph.tensor(node.outputs[0]).shape), **float_range(node)}
+
+
+@float_builder("max_pool2d", "avg_pool2d")
+def _pool(graph: Graph, node: Node) -> dict:
+    in_h, in_w, channels = _hwc(graph.tensor(node.inputs[0]).shape)
+    out_h, out_w, _ = _hwc(graph.tensor(node.outputs[0]).shape)
+    pad_top, _, pad_left, _ = node.attrs["padding"]
+    return {"in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w,
+            "kernel_h": node.attrs["kernel"][0], "kernel_w": node.attrs["kernel"][1],
+            "stride_h": node.attrs["stride"][0], "stride_w": node.attrs["stride"][1],
+            "pad_top": pad_top, "pad_left": pad_left, **float_range(node)}
+
+
+@float_builder("clamp")
+def _clamp(graph: Graph, node: Node) -> dict:
+    return {"size": graph.tensor(node.inputs[0]).size, **float_range(node)}
