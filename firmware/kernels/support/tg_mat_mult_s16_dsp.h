@@ -42,37 +42,49 @@ static inline int32_t tg_s16_load_pair(const int16_t *p)
  * its own loop. The weight rows are read to depth rounded up to even (their pad is 0); an odd
  * depth's last value of x is read alone.
  */
+/* Two int16 at p (any 2-byte alignment), then p += 2 values: LDR with write-back. */
+static inline int32_t tg_s16_load_pair_post(const int16_t **p)
+{
+    int32_t v;
+    __asm__("ldr %0, [%1], #4" : "=&r"(v), "+r"(*p) : "m"(*(const int32_t *)(const void *)*p));
+    return v;
+}
+
 static inline __attribute__((always_inline)) void tg_dot_s16_dsp(const int16_t *x, int32_t x_stride,
                                                                 const int16_t *w, int32_t w_stride,
                                                                 int32_t depth, int32_t rows, int32_t cols,
                                                                 int64_t acc[4])
 {
     const int32_t even = depth & ~1;
+    /* one pointer per row and weight row, each stepped by its load (LDR with write-back) */
+    const int16_t *x0 = x, *x1 = x + x_stride;
+    const int16_t *w0 = w, *w1 = w + w_stride, *w2 = w + 2 * w_stride, *w3 = w + 3 * w_stride;
     int32_t start, k;
 
     for (start = 0; start < even; start += TG_S16_DSP_RUN) {
-        const int32_t end = even - start > TG_S16_DSP_RUN ? start + TG_S16_DSP_RUN : even;
+        const int32_t run = even - start > TG_S16_DSP_RUN ? TG_S16_DSP_RUN : even - start;
         int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 #pragma GCC unroll 4
-        for (k = start; k < end; k += 2) {
-            const int32_t x0 = tg_s16_load_pair(x + k);
-            const int32_t w0 = tg_s16_load_pair(w + k);
-            s0 = __smlad(x0, w0, s0);
+        for (k = run >> 1; k != 0; --k) {
+            const int32_t a0 = tg_s16_load_pair_post(&x0);
+            const int32_t b0 = tg_s16_load_pair_post(&w0);
             if (rows == 2) {
-                const int32_t x1 = tg_s16_load_pair(x + x_stride + k);
-                s2 = __smlad(x1, w0, s2);
+                const int32_t a1 = tg_s16_load_pair_post(&x1);
+                s0 = __smlad(a0, b0, s0);
+                s2 = __smlad(a1, b0, s2);
                 if (cols == 2) {
-                    const int32_t w1 = tg_s16_load_pair(w + w_stride + k);
-                    s1 = __smlad(x0, w1, s1);
-                    s3 = __smlad(x1, w1, s3);
+                    const int32_t b1 = tg_s16_load_pair_post(&w1);
+                    s1 = __smlad(a0, b1, s1);
+                    s3 = __smlad(a1, b1, s3);
                 }
             } else {
+                s0 = __smlad(a0, b0, s0);
                 if (cols >= 2) {
-                    s1 = __smlad(x0, tg_s16_load_pair(w + w_stride + k), s1);
+                    s1 = __smlad(a0, tg_s16_load_pair_post(&w1), s1);
                 }
                 if (cols == 4) {
-                    s2 = __smlad(x0, tg_s16_load_pair(w + 2 * w_stride + k), s2);
-                    s3 = __smlad(x0, tg_s16_load_pair(w + 3 * w_stride + k), s3);
+                    s2 = __smlad(a0, tg_s16_load_pair_post(&w2), s2);
+                    s3 = __smlad(a0, tg_s16_load_pair_post(&w3), s3);
                 }
             }
         }
@@ -82,22 +94,22 @@ static inline __attribute__((always_inline)) void tg_dot_s16_dsp(const int16_t *
         acc[3] += s3;
     }
     if (depth != even) {           /* the last value of an odd depth */
-        const int32_t x0 = x[even];
-        const int32_t x1 = rows == 2 ? x[x_stride + even] : 0;
-        acc[0] += x0 * w[even];
+        const int32_t t0 = x[even];
+        const int32_t t1 = rows == 2 ? x[x_stride + even] : 0;
+        acc[0] += t0 * w[even];
         if (rows == 2) {
-            acc[2] += x1 * w[even];
+            acc[2] += t1 * w[even];
             if (cols == 2) {
-                acc[1] += x0 * w[w_stride + even];
-                acc[3] += x1 * w[w_stride + even];
+                acc[1] += t0 * w[w_stride + even];
+                acc[3] += t1 * w[w_stride + even];
             }
         } else {
             if (cols >= 2) {
-                acc[1] += x0 * w[w_stride + even];
+                acc[1] += t0 * w[w_stride + even];
             }
             if (cols == 4) {
-                acc[2] += x0 * w[2 * w_stride + even];
-                acc[3] += x0 * w[3 * w_stride + even];
+                acc[2] += t0 * w[2 * w_stride + even];
+                acc[3] += t0 * w[3 * w_stride + even];
             }
         }
     }
