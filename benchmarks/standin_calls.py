@@ -22,7 +22,8 @@ from standin_firmware import RUN_TIMEOUT, run_firmware
 
 from tinygen.resources import firmware_path
 
-_NP = {"int8_t": np.int8, "uint8_t": np.uint8, "uint32_t": np.uint32, "int32_t": np.int32, "int16_t": np.int16}
+_NP = {"int8_t": np.int8, "uint8_t": np.uint8, "uint32_t": np.uint32, "int32_t": np.int32, "int16_t": np.int16,
+       "int64_t": np.int64}
 
 @dataclass
 class Call:
@@ -40,6 +41,9 @@ def _c_array(name: str, ctype: str, a: np.ndarray) -> str:
     flat = np.ascontiguousarray(a, dtype=_NP[ctype]).reshape(-1)
     if ctype == "uint32_t":
         body = ",".join(f"0x{int(v):x}u" for v in flat)
+    elif ctype == "int64_t":            # INT64_MIN has no literal of its own
+        body = ",".join(f"{int(v)}LL" if v != np.iinfo(np.int64).min else "(-9223372036854775807LL - 1)"
+                        for v in flat)
     else:
         body = ",".join(str(int(v)) for v in flat)
     return f"static const {ctype} {name}[{max(flat.size, 1)}] __attribute__((aligned(8))) = {{{body or '0'}}};\n"

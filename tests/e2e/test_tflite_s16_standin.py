@@ -76,8 +76,8 @@ MODELS = {
                     ["tg_leaky_relu_s16", "tg_add_s16", "tg_pad_s16", "tg_strided_slice_s16", "tg_sub_s16",
                      "tg_requantize_s16_s8", "tg_requantize_s8_s16"]),
     "mac": (s16_mac_model, ["int16", "int16"],
-            ["tg_conv2d_s16", "tg_depthwise_conv2d_s16", "tg_transpose_conv2d_s16", "tg_mul_s16",
-             "tg_fully_connected_s16"]),
+            ["tg_conv2d_s16_dsp", "tg_depthwise_conv2d_s16_dsp", "tg_transpose_conv2d_s16", "tg_mul_s16",
+             "tg_fully_connected_s16_dsp"]),
 }
 
 

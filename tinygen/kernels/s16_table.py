@@ -7,7 +7,12 @@ catalogue; find_kernels picks them by the output's dtype (act_dtype) and the inp
 
 from __future__ import annotations
 
+from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_s16_dsp_serves, s16_dsp_depthwise_weights,
+                                     s16_dsp_weights)
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
+
+# the DSP kernels' constants: the packed int16 weights (tinygen/kernels/s16_dsp.py), then the rest
+_PACKED = ("packed", "bias", "multiplier", "shift")
 
 
 def _s16(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), in_dtype: str | None = None,
@@ -17,8 +22,39 @@ def _s16(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), in_
                       weight_bits=8 if weight else None)
 
 
+def _s16_dsp(name: str, op: str, struct: str, twin: str, pack, variant: str | None = None, scratch=None,
+             accepts=None) -> KernelSpec:
+    """A 16x8 MAC kernel for the ARMv7E-M DSP extension (Cortex-M4/M7): the int8 weights widened
+    to int16 at build time, equal to the portable kernel `twin` on the layers it serves."""
+    return KernelSpec(name, op, act_dtype="int16", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+                      struct=struct, const_roles=_PACKED, source=f"kernels/{name}.c", variant=variant, twin=twin,
+                      headers=("kernels/tg_mat_mult_s16_dsp.h",), scratch=scratch, pack=pack, ref_roles=_REQUANT,
+                      accepts=accepts)
+
+
+def _depthwise_serves(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    return depthwise_s16_dsp_serves(kernel_params(graph, node))
+
+
+def s16_dsp_kernels() -> tuple[KernelSpec, ...]:
+    """The DSP kernels, ahead of the portable ones in the catalogue (find_kernels keeps its order)."""
+    return (
+        _s16_dsp("tg_conv2d_1x1_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_weights, "1x1"),
+        _s16_dsp("tg_conv2d_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_weights,
+                 scratch=conv2d_s16_dsp_scratch),
+        *(_s16_dsp("tg_depthwise_conv2d_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s16",
+                   s16_dsp_depthwise_weights, v, accepts=_depthwise_serves)
+          for v in (None, "depth_multiplier_1", "depth_multiplier_n")),
+        _s16_dsp("tg_fully_connected_s16_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s16",
+                 s16_dsp_weights),
+    )
+
+
 def s16_kernels() -> tuple[KernelSpec, ...]:
     return (
+        *s16_dsp_kernels(),
         _s16("tg_requantize_s16", "requantize", "tg_requantize_params_t"),
         _s16("tg_requantize_s8_s16", "requantize", "tg_requantize_params_t", in_dtype="int8"),
         _s16("tg_requantize_s16_s8", "requantize", "tg_requantize_params_t", in_dtype="int16", act_dtype="int8"),

@@ -1,0 +1,205 @@
+/*
+ * The matrix product under the 16x8 DSP kernels (tg_fully_connected_s16_dsp,
+ * tg_conv2d_1x1_s16_dsp, tg_conv2d_s16_dsp): int16 rows times int8 weights widened to int16 at
+ * build time (tinygen/kernels/s16_dsp.py: out_c rows of the depth rounded up to even, the pad
+ * value 0), two products per SMLAD, requantized per output channel by tg_requant_channel_s16.
+ *
+ * Accumulation: each product |x * w| <= 32768 * 128 = 2^22, so a run of TG_S16_DSP_RUN values
+ * (256 products, 128 SMLAD) sums to at most 2^30 in magnitude and cannot overflow the int32
+ * SMLAD accumulator, whatever the weights. Each run's int32 sum is then added into an int64
+ * accumulator: the exact int64 sum TFLite forms, for any depth. tg_requant_channel_s16 adds the
+ * int64 bias to it and requantizes with tg_requantize_s64, as the portable kernels do.
+ *
+ * Blocks: two rows by two output channels (4 SMLAD per 4 word loads: 1 load per 2 MACs), or one
+ * row by four output channels where a single row is left (5 loads per 8 MACs).
+ * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
+ */
+#ifndef TG_MAT_MULT_S16_DSP_H
+#define TG_MAT_MULT_S16_DSP_H
+
+#include <arm_acle.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tg_requant.h"
+
+/* values per int32 run: 256 products of at most 2^22 each sum to at most 2^30 */
+#define TG_S16_DSP_RUN 256
+
+/* Two int16 at any 2-byte alignment as one word (Cortex-M4/M7 LDR allows unaligned access). */
+static inline int32_t tg_s16_load_pair(const int16_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/*
+ * acc[r * cols + c] += sum_{k < depth} x_r[k] * w_c[k] for the rows x_r = x + r * x_stride
+ * (r < rows) and the weight rows w_c = w + c * w_stride (c < cols), with (rows, cols) one of
+ * (2, 2), (2, 1), (1, 4), (1, 2), (1, 1): constants after inlining, so each block compiles to
+ * its own loop. The weight rows are read to depth rounded up to even (their pad is 0); an odd
+ * depth's last value of x is read alone.
+ */
+/* Two int16 at p (any 2-byte alignment), then p += 2 values: LDR with write-back. */
+static inline int32_t tg_s16_load_pair_post(const int16_t **p)
+{
+    int32_t v;
+    __asm__("ldr %0, [%1], #4" : "=&r"(v), "+r"(*p) : "m"(*(const int32_t *)(const void *)*p));
+    return v;
+}
+
+static inline __attribute__((always_inline)) void tg_dot_s16_dsp(const int16_t *x, int32_t x_stride,
+                                                                const int16_t *w, int32_t w_stride,
+                                                                int32_t depth, int32_t rows, int32_t cols,
+                                                                int64_t acc[4])
+{
+    const int32_t even = depth & ~1;
+    /* one pointer per row and weight row, each stepped by its load (LDR with write-back) */
+    const int16_t *x0 = x, *x1 = x + x_stride;
+    const int16_t *w0 = w, *w1 = w + w_stride, *w2 = w + 2 * w_stride, *w3 = w + 3 * w_stride;
+    int32_t start, k;
+
+    for (start = 0; start < even; start += TG_S16_DSP_RUN) {
+        const int32_t run = even - start > TG_S16_DSP_RUN ? TG_S16_DSP_RUN : even - start;
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma GCC unroll 4
+        for (k = run >> 1; k != 0; --k) {
+            const int32_t a0 = tg_s16_load_pair_post(&x0);
+            const int32_t b0 = tg_s16_load_pair_post(&w0);
+            if (rows == 2) {
+                const int32_t a1 = tg_s16_load_pair_post(&x1);
+                s0 = __smlad(a0, b0, s0);
+                s2 = __smlad(a1, b0, s2);
+                if (cols == 2) {
+                    const int32_t b1 = tg_s16_load_pair_post(&w1);
+                    s1 = __smlad(a0, b1, s1);
+                    s3 = __smlad(a1, b1, s3);
+                }
+            } else {
+                s0 = __smlad(a0, b0, s0);
+                if (cols >= 2) {
+                    s1 = __smlad(a0, tg_s16_load_pair_post(&w1), s1);
+                }
+                if (cols == 4) {
+                    s2 = __smlad(a0, tg_s16_load_pair_post(&w2), s2);
+                    s3 = __smlad(a0, tg_s16_load_pair_post(&w3), s3);
+                }
+            }
+        }
+        acc[0] += s0;
+        acc[1] += s1;
+        acc[2] += s2;
+        acc[3] += s3;
+    }
+    if (depth != even) {           /* the last value of an odd depth */
+        const int32_t t0 = x[even];
+        const int32_t t1 = rows == 2 ? x[x_stride + even] : 0;
+        acc[0] += t0 * w[even];
+        if (rows == 2) {
+            acc[2] += t1 * w[even];
+            if (cols == 2) {
+                acc[1] += t0 * w[w_stride + even];
+                acc[3] += t1 * w[w_stride + even];
+            }
+        } else {
+            if (cols >= 2) {
+                acc[1] += t0 * w[w_stride + even];
+            }
+            if (cols == 4) {
+                acc[2] += t0 * w[2 * w_stride + even];
+                acc[3] += t0 * w[3 * w_stride + even];
+            }
+        }
+    }
+}
+
+/* The requantization and clamp of what a tg_mat_mult_s16_dsp call shares. */
+typedef struct {
+    const int64_t *bias;           /* [out_c] or NULL */
+    const int32_t *multiplier;     /* [out_c] */
+    const int8_t *shift;           /* [out_c] */
+    int32_t act_min, act_max;
+} tg_s16_dsp_quant_t;
+
+/*
+ * Every output channel of `rows` rows (1 or 2) of x (x_stride int16 apart, depth values each):
+ * out[r * out_stride + oc] = requant(sum_k x_r[k] * w[oc * w_stride + k] + bias[oc]), w the
+ * packed weights (w_stride: depth rounded up to even).
+ */
+static inline __attribute__((always_inline)) void tg_mat_mult_s16_dsp(const int16_t *x, int32_t x_stride,
+                                                                      int32_t rows, int32_t depth,
+                                                                      const int16_t *w, int32_t out_c,
+                                                                      const tg_s16_dsp_quant_t *q,
+                                                                      int16_t *out, int32_t out_stride)
+{
+    const int32_t w_stride = (depth + 1) & ~1;
+    int32_t oc = 0;
+
+    if (rows == 2) {
+        for (; oc + 2 <= out_c; oc += 2) {
+            int64_t acc[4] = {0, 0, 0, 0};
+            tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 2, 2, acc);
+            out[oc] = tg_requant_channel_s16(acc[0], q->bias, q->multiplier, q->shift, oc, q->act_min, q->act_max);
+            out[oc + 1] = tg_requant_channel_s16(acc[1], q->bias, q->multiplier, q->shift, oc + 1, q->act_min,
+                                                 q->act_max);
+            out[out_stride + oc] = tg_requant_channel_s16(acc[2], q->bias, q->multiplier, q->shift, oc, q->act_min,
+                                                          q->act_max);
+            out[out_stride + oc + 1] = tg_requant_channel_s16(acc[3], q->bias, q->multiplier, q->shift, oc + 1,
+                                                              q->act_min, q->act_max);
+        }
+        if (oc < out_c) {
+            int64_t acc[4] = {0, 0, 0, 0};
+            tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 2, 1, acc);
+            out[oc] = tg_requant_channel_s16(acc[0], q->bias, q->multiplier, q->shift, oc, q->act_min, q->act_max);
+            out[out_stride + oc] = tg_requant_channel_s16(acc[2], q->bias, q->multiplier, q->shift, oc, q->act_min,
+                                                          q->act_max);
+        }
+        return;
+    }
+    for (; oc + 4 <= out_c; oc += 4) {
+        int64_t acc[4] = {0, 0, 0, 0};
+        int32_t c;
+        tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 4, acc);
+        for (c = 0; c < 4; ++c) {
+            out[oc + c] = tg_requant_channel_s16(acc[c], q->bias, q->multiplier, q->shift, oc + c, q->act_min,
+                                                 q->act_max);
+        }
+    }
+    if (oc + 2 <= out_c) {
+        int64_t acc[4] = {0, 0, 0, 0};
+        tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 2, acc);
+        out[oc] = tg_requant_channel_s16(acc[0], q->bias, q->multiplier, q->shift, oc, q->act_min, q->act_max);
+        out[oc + 1] = tg_requant_channel_s16(acc[1], q->bias, q->multiplier, q->shift, oc + 1, q->act_min,
+                                             q->act_max);
+        oc += 2;
+    }
+    if (oc < out_c) {
+        int64_t acc[4] = {0, 0, 0, 0};
+        tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 1, acc);
+        out[oc] = tg_requant_channel_s16(acc[0], q->bias, q->multiplier, q->shift, oc, q->act_min, q->act_max);
+    }
+}
+
+/*
+ * tg_mat_mult_s16_dsp over n rows of x, row after row: the 1x1 convolution's pixels and the
+ * fully connected layer's rows, both read in place (any alignment), in_depth values each.
+ */
+static inline __attribute__((always_inline)) void tg_mat_mult_rows_s16_dsp(const int16_t *x, int32_t n,
+                                                                           int32_t depth, const int16_t *w,
+                                                                           int32_t out_c,
+                                                                           const tg_s16_dsp_quant_t *q,
+                                                                           int16_t *out)
+{
+    int32_t r;
+
+    for (r = 0; r + 2 <= n; r += 2) {
+        tg_mat_mult_s16_dsp(x + r * depth, depth, 2, depth, w, out_c, q, out + r * out_c, out_c);
+    }
+    if (r < n) {
+        tg_mat_mult_s16_dsp(x + r * depth, depth, 1, depth, w, out_c, q, out + r * out_c, out_c);
+    }
+}
+
+#endif /* TG_MAT_MULT_S16_DSP_H */

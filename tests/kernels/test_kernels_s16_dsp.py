@@ -1,0 +1,234 @@
+"""The 16x8 DSP kernels (firmware/kernels/*/tg_*_s16_dsp.c): tg_conv2d_s16_dsp,
+tg_conv2d_1x1_s16_dsp, tg_depthwise_conv2d_s16_dsp and tg_fully_connected_s16_dsp.
+
+Host: the packed int16 weights (tinygen/kernels/s16_dsp.py), the scratch formula, the kernels'
+place in the choice (ahead of the portable ones where the target has the DSP extension, never
+without it; the depthwise one only for windows of fewer than 512 taps).
+
+Stand-ins (slow): called directly on named layers (odd channel counts, padding, stride 2,
+dilation, depth multiplier 1, 2 and 3, fully connected with odd in_features and several rows,
+the largest weights with inputs of -32768, biases near the +-2^47 TFLite assumes, depths past
+one int32 run of the DSP sums) and on drawn ones (hypothesis, derandomized), on the Cortex-M7
+and M4 stand-ins, byte for byte equal to the portable kernels' numpy twins (tinygen.ref.int16).
+tests/e2e/test_tflite_s16_standin.py runs whole .tflite models with them against TFLite Micro.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from e2e import ROOT
+from kernel_lib import assert_same
+from standin_lib import needs_qemu
+from test_kernels import _axis
+from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_s16_dsp_serves, s16_dsp_depthwise_weights,
+                                     s16_dsp_weights)
+from tinygen.kernels.table import find_kernels
+from tinygen.ref import int16 as ref
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from lowbit_kernels import KERNELS, Call, Kernel, run_calls  # noqa: E402
+
+CONV, CONV_1X1 = "tg_conv2d_s16_dsp", "tg_conv2d_1x1_s16_dsp"
+DEPTHWISE, FC = "tg_depthwise_conv2d_s16_dsp", "tg_fully_connected_s16_dsp"
+_ARGS = ("int16_t", "int16_t", "int64_t", "int32_t", "int8_t")    # input, packed, bias, multiplier, shift
+
+
+def _out(p: dict) -> int:
+    return p["out_h"] * p["out_w"] * p["out_c"] if "out_c" in p else p["rows"] * p["out_features"]
+
+
+KERNELS[CONV] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None,
+                       scratch=conv2d_s16_dsp_scratch)
+for _name in (CONV_1X1, DEPTHWISE):
+    KERNELS[_name] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None)
+KERNELS[FC] = Kernel("tg_kernels.h", "tg_fully_connected_params_t", _ARGS, "int16_t", _out, None, None)
+
+ACT = (-32768, 32767)
+
+
+def conv_layer(in_hw, in_c, out_c, kernel, stride=(1, 1), padding="same", dilation=(1, 1), act=ACT, dm=0) -> dict:
+    """A conv (dm 0) or depthwise (dm >= 1: out_c = in_c * dm) layer's params."""
+    in_h, out_h, pad_top = _axis(in_hw[0], kernel[0], stride[0], dilation[0], padding)
+    in_w, out_w, pad_left = _axis(in_hw[1], kernel[1], stride[1], dilation[1], padding)
+    return {"in_h": in_h, "in_w": in_w, "in_c": in_c, "out_h": out_h, "out_w": out_w,
+            "out_c": in_c * dm if dm else out_c, "kernel_h": kernel[0], "kernel_w": kernel[1],
+            "stride_h": stride[0], "stride_w": stride[1], "dilation_h": dilation[0], "dilation_w": dilation[1],
+            "pad_top": pad_top, "pad_left": pad_left, "depth_multiplier": max(dm, 1), "input_offset": 0,
+            "output_offset": 0, "act_min": act[0], "act_max": act[1]}
+
+
+def fc_layer(rows: int, in_features: int, out_features: int, act=ACT) -> dict:
+    return {"rows": rows, "in_features": in_features, "out_features": out_features, "input_offset": 0,
+            "output_offset": 0, "act_min": act[0], "act_max": act[1]}
+
+
+def _shapes(name: str, p: dict) -> tuple[tuple, tuple]:
+    """(input shape, weight shape) of a layer for kernel `name`."""
+    if name == FC:
+        return (p["rows"], p["in_features"]), (p["out_features"], p["in_features"])
+    x = (p["in_h"], p["in_w"], p["in_c"])
+    if name == DEPTHWISE:
+        return x, (p["kernel_h"], p["kernel_w"], p["out_c"])
+    return x, (p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"])
+
+
+def case(name: str, p: dict, rng, extreme: bool = False, big_bias: bool = False, with_bias: bool = True):
+    """Random arguments; `extreme`: weights of -128 / 127 and inputs of -32768 / 32767 (the largest
+    products, sums past 2^31 on deep layers); `big_bias`: biases near +-2^47 less the sums' reach."""
+    x_shape, w_shape = _shapes(name, p)
+    n = w_shape[0] if name != DEPTHWISE else p["out_c"]
+    if extreme:
+        x = np.where(rng.random(x_shape) < 0.9, -32768, 32767).astype(np.int16)
+        w = np.where(rng.random(w_shape) < 0.9, -128, 127).astype(np.int8)
+    else:
+        x = rng.integers(-32768, 32768, x_shape).astype(np.int16)
+        w = rng.integers(-128, 128, w_shape).astype(np.int8)
+    if big_bias:
+        bias = np.where(np.arange(n) % 2, 1, -1) * ((1 << 47) - (1 << 40)) + rng.integers(-1000, 1000, n)
+    else:
+        bias = rng.integers(-(1 << 30), 1 << 30, n)
+    # shifts keep the sums' scale: small multipliers for big sums, as real 16x8 layers have
+    shift = rng.integers(-31, -20, n) if (extreme or big_bias) else rng.integers(-24, -12, n)
+    return x, w, bias.astype(np.int64) if with_bias else None, rng.integers(1 << 30, (1 << 31) - 1, n).astype(
+        np.int32), shift.astype(np.int32)
+
+
+_TWINS = {CONV: ref.conv2d_s16, CONV_1X1: ref.conv2d_s16, DEPTHWISE: ref.depthwise_conv2d_s16,
+          FC: ref.fully_connected_s16}
+
+
+def _call(name: str, p: dict, args) -> tuple[Call, np.ndarray]:
+    x, w, bias, mult, shift = args
+    pack = s16_dsp_depthwise_weights if name == DEPTHWISE else s16_dsp_weights
+    packed = pack(p, {"weight": w})
+    want = _TWINS[name](p, x, w, bias, mult, shift).reshape(-1)
+    return Call(name, p, (x, packed, bias, mult, shift.astype(np.int8))), want
+
+
+def _pointwise(p: dict) -> bool:
+    return (p["kernel_h"], p["kernel_w"], p["stride_h"], p["stride_w"], p["pad_top"], p["pad_left"]) == \
+        (1, 1, 1, 1, 0, 0) and (p["in_h"], p["in_w"]) == (p["out_h"], p["out_w"])
+
+
+# (label, kernel, params, case options)
+NAMED = [
+    ("conv3x3_c3_c5_same", CONV, conv_layer((7, 9), 3, 5, (3, 3)), {}),
+    ("conv3x3_s2_odd", CONV, conv_layer((9, 11), 7, 9, (3, 3), (2, 2)), {}),
+    ("conv5x3_dilated_pad2", CONV, conv_layer((10, 12), 4, 6, (5, 3), padding="2", dilation=(2, 3)), {}),
+    ("conv3x3_valid_relu", CONV, conv_layer((6, 8), 8, 4, (3, 3), padding="valid", act=(0, 32767)), {}),
+    ("conv1x7_no_bias", CONV, conv_layer((1, 20), 5, 3, (1, 7)), {"with_bias": False}),
+    ("conv3x3_c64_extreme", CONV, conv_layer((4, 5), 64, 6, (3, 3)), {"extreme": True}),    # depth 576: 3 runs
+    ("conv3x3_big_bias", CONV, conv_layer((5, 5), 6, 7, (3, 3)), {"big_bias": True}),
+    ("pw_c3_c5", CONV_1X1, conv_layer((5, 7), 3, 5, (1, 1)), {}),
+    ("pw_c16_c9_one_pixel", CONV_1X1, conv_layer((1, 1), 16, 9, (1, 1)), {}),
+    ("pw_c600_c3_extreme", CONV_1X1, conv_layer((3, 1), 600, 3, (1, 1)), {"extreme": True}),
+    ("pw_c33_c7_clamp", CONV_1X1, conv_layer((3, 3), 33, 7, (1, 1), act=(-900, 1200)), {"big_bias": True}),
+    ("dw3x3_c5", DEPTHWISE, conv_layer((7, 8), 5, 0, (3, 3), dm=1), {}),
+    ("dw3x3_c32_s2", DEPTHWISE, conv_layer((10, 9), 32, 0, (3, 3), (2, 2), dm=1), {}),
+    ("dw3x3_c6_dilated", DEPTHWISE, conv_layer((9, 9), 6, 0, (3, 3), padding="2", dilation=(2, 2), dm=1), {}),
+    ("dw5x5_c7_valid", DEPTHWISE, conv_layer((8, 9), 7, 0, (5, 5), padding="valid", dm=1), {"with_bias": False}),
+    ("dw3x3_c3_x2", DEPTHWISE, conv_layer((6, 7), 3, 0, (3, 3), dm=2), {}),
+    ("dw3x5_c2_x3_s2", DEPTHWISE, conv_layer((9, 11), 2, 0, (3, 5), (2, 2), dm=3), {}),
+    ("dw9x9_c4_extreme", DEPTHWISE, conv_layer((10, 10), 4, 0, (9, 9), dm=1), {"extreme": True}),
+    ("dw3x3_c9_big_bias", DEPTHWISE, conv_layer((5, 6), 9, 0, (3, 3), dm=1), {"big_bias": True}),
+    ("fc_1x255x10", FC, fc_layer(1, 255, 10), {}),
+    ("fc_1x64x7", FC, fc_layer(1, 64, 7), {}),
+    ("fc_3x17x5", FC, fc_layer(3, 17, 5), {"with_bias": False}),
+    ("fc_2x1000x6_extreme", FC, fc_layer(2, 1000, 6), {"extreme": True}),
+    ("fc_4x33x9_big_bias", FC, fc_layer(4, 33, 9, act=(-5000, 5000)), {"big_bias": True}),
+]
+
+
+@st.composite
+def drawn_layer(draw) -> tuple[str, dict]:
+    name = draw(st.sampled_from([CONV, CONV, CONV_1X1, DEPTHWISE, DEPTHWISE, FC]))
+    if name == FC:
+        return name, fc_layer(draw(st.integers(1, 5)), draw(st.integers(1, 90)), draw(st.integers(1, 13)))
+    if name == CONV_1X1:
+        return name, conv_layer((draw(st.integers(1, 6)), draw(st.integers(1, 6))), draw(st.integers(1, 40)),
+                                draw(st.integers(1, 11)), (1, 1))
+    kernel = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.sampled_from([1, 1, 2])), draw(st.sampled_from([1, 1, 2, 3])))
+    padding = draw(st.sampled_from(["valid", "same", "1", "2"]))
+    hw = (draw(st.integers(1, 10)), draw(st.integers(1, 10)))
+    act = draw(st.sampled_from([ACT, ACT, (0, 32767), (-3000, 2000)]))
+    if name == DEPTHWISE:
+        return name, conv_layer(hw, draw(st.integers(1, 11)), 0, kernel, stride, padding, dilation, act,
+                                dm=draw(st.sampled_from([1, 1, 2, 3])))
+    return name, conv_layer(hw, draw(st.integers(1, 9)), draw(st.integers(1, 9)), kernel, stride, padding, dilation,
+                            act)
+
+
+def drawn_cases(n: int) -> list[tuple[str, dict]]:
+    cases = []
+
+    @settings(derandomize=True, max_examples=n, deadline=None, database=None)
+    @given(layer=drawn_layer())
+    def draw(layer):
+        cases.append(layer)
+
+    draw()
+    return cases
+
+
+def test_s16_dsp_packs_weights_as_int16_rows_padded_to_even():
+    """conv: [out_c][kh * kw * in_c rounded up to even] int16, the pad 0; depthwise: [taps][out_c even]."""
+    p = conv_layer((5, 5), 3, 2, (3, 3))               # depth 27 -> 28
+    w = np.arange(-27, 27).reshape(2, 3, 3, 3).astype(np.int8)
+    packed = s16_dsp_weights(p, {"weight": w}).reshape(2, 28)
+    assert packed.dtype == np.int16
+    assert packed[:, :27].tolist() == w.reshape(2, 27).tolist() and packed[:, 27].tolist() == [0, 0]
+    assert s16_dsp_weights(fc_layer(1, 4, 3), {"weight": np.ones((3, 4), np.int8)}).shape == (12,)
+    d = conv_layer((5, 5), 3, 0, (2, 2), dm=1)
+    wd = np.array([[[-128, 5, 127], [1, 2, 3]], [[4, 5, 6], [7, 8, 9]]], np.int8)
+    packed = s16_dsp_depthwise_weights(d, {"weight": wd}).reshape(4, 4)
+    assert packed[:, :3].tolist() == wd.reshape(4, 3).tolist() and not packed[:, 3].any()
+    assert conv2d_s16_dsp_scratch(p) == 2 * 2 * 28
+
+
+def test_s16_dsp_kernels_come_first_with_the_dsp_extension_only():
+    def names(op, variants, features):
+        return [k.name for k in find_kernels(op, "int16", "int8", 8, features, variants)]
+
+    assert names("conv2d", ("1x1", None), {"dsp"})[:3] == [CONV_1X1, "tg_conv2d_s16", CONV]
+    assert names("conv2d", (None,), {"dsp"}) == [CONV, "tg_conv2d_s16"]
+    assert names("depthwise_conv2d", ("depth_multiplier_n", None), {"dsp"})[0] == DEPTHWISE
+    assert names("fully_connected", (None,), {"dsp"}) == [FC, "tg_fully_connected_s16"]
+    for op, variants in (("conv2d", ("1x1", None)), ("depthwise_conv2d", ("depth_multiplier_1", None)),
+                         ("fully_connected", (None,))):
+        assert not any(n.endswith("_dsp") for n in names(op, variants, set()))
+    assert depthwise_s16_dsp_serves(conv_layer((30, 30), 1, 0, (22, 23), dm=1))          # 506 taps
+    assert not depthwise_s16_dsp_serves(conv_layer((30, 30), 1, 0, (16, 32), dm=1))      # 512 taps
+
+
+def _run(board_name: str, cases, rng, tmp_path) -> None:
+    built = [_call(name, p, case(name, p, rng, **options)) for name, p, options in cases]
+    calls = run_calls(board_name, [c for c, _ in built], tmp_path)
+    for (name, p, _), call, (_, want) in zip(cases, calls, built):
+        assert_same(want, call.result, f"{name} on {board_name}, p={p}")
+
+
+@needs_qemu
+@pytest.mark.slow
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_s16_dsp_named_shapes_standin(board_name, tmp_path):
+    assert all(_pointwise(p) for _, name, p, _ in NAMED if name == CONV_1X1)
+    _run(board_name, [(name, p, options) for _, name, p, options in NAMED], np.random.default_rng(16), tmp_path)
+
+
+@needs_qemu
+@pytest.mark.slow
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_s16_dsp_drawn_shapes_standin(board_name, tmp_path):
+    cases = drawn_cases(80)
+    assert len({name for name, _ in cases}) == 4
+    cases = [(CONV_1X1 if name == CONV_1X1 and _pointwise(p) else (CONV if name == CONV_1X1 else name), p,
+              {"with_bias": i % 6 != 5}) for i, (name, p) in enumerate(cases)]
+    _run(board_name, cases, np.random.default_rng(61), tmp_path)
