@@ -69,20 +69,14 @@ def depthwise_s16_scratch(p: dict) -> int:
 
 # -- exactness --------------------------------------------------------------------------------
 
-def _ints(graph: Graph, node: Node, role: str) -> list[int] | None:
-    name = node.param(role)
-    return None if name is None else [int(v) for v in np.asarray(graph.tensor(name).data).reshape(-1)]
-
-
-def _abs_rows(graph: Graph, node: Node, channel_axis: int) -> np.ndarray:
-    """|weights| as [channel][taps] int64, the channel axis first."""
-    w = np.abs(np.asarray(graph.tensor(node.param("weight")).data, dtype=np.int64))
-    return np.moveaxis(w, channel_axis, 0).reshape(w.shape[channel_axis], -1)
+def _ints(values) -> list[int]:
+    return [int(v) for v in np.asarray(values).reshape(-1)]
 
 
 def int32_sums_fit(abs_rows: np.ndarray, columns: int | None = None) -> bool:
     """Whether every channel's sum of int16 x int8 products over its first `columns` taps (None:
-    all) stays in int32 for every input: sum |w| * 32768 <= INT32_MAX."""
+    all) stays in int32 for every input: sum |w| * 32768 <= INT32_MAX. abs_rows: |weights| as
+    [channel][taps]."""
     rows = abs_rows if columns is None else abs_rows[:, :columns]
     return bool(np.all(rows.sum(axis=1) * INT16_MAGNITUDE <= INT32_MAX))
 
@@ -91,47 +85,74 @@ def requantize_s64_fits(bounds, multipliers, shifts) -> bool:
     """Whether arm_nn_requantize_s64 equals TFLite's MultiplyByQuantizedMultiplier (int64) on
     every sum |acc| <= bound of its channel: it keeps acc * reduced_multiplier >> (14 - shift) in
     an int32 and adds 1 before the last shift, so that must lie in [-2^31, 2^31 - 2]."""
-    for bound, m, s in zip(bounds, multipliers, shifts):
+    for bound, m, s in zip(bounds, _ints(multipliers), _ints(shifts)):
         reduced = (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
         if s > 14 or int(bound) * abs(reduced) >= INT32_MAX << (14 - s):
             return False
     return True
 
 
-def _requant_fits(graph: Graph, node: Node, abs_rows: np.ndarray) -> bool:
-    bias = _ints(graph, node, "bias") or [0] * abs_rows.shape[0]
-    bounds = [int(r) * INT16_MAGNITUDE + abs(b) for r, b in zip(abs_rows.sum(axis=1), bias)]
-    return requantize_s64_fits(bounds, _ints(graph, node, "multiplier"), _ints(graph, node, "shift"))
+def _rows(weights, channel_axis: int) -> np.ndarray:
+    """|weights| as [channel][taps] int64, the channel axis first."""
+    w = np.abs(np.asarray(weights, dtype=np.int64))
+    return np.moveaxis(w, channel_axis, 0).reshape(w.shape[channel_axis], -1)
+
+
+def _requant_fits(rows: np.ndarray, bias, multiplier, shift) -> bool:
+    bias = [0] * rows.shape[0] if bias is None else _ints(bias)
+    bounds = [int(r) * INT16_MAGNITUDE + abs(b) for r, b in zip(rows.sum(axis=1), bias)]
+    return requantize_s64_fits(bounds, multiplier, shift)
+
+
+def conv_s16_fits(p: dict, weights, bias, multiplier, shift) -> bool:
+    """Whether arm_convolve_s16 computes tg_conv2d_s16's bytes for the layer of tinygen's parameters
+    p and these constants (weights [out_c][kh][kw][in_c]). On a DSP core it sums each pair of output
+    pixels' products in int32 over the first MAX_COL_COUNT columns (then int64), and the last pixel
+    of an odd count in int32 over all columns; past MAX_COL_COUNT columns, with an odd channel
+    count, arm_nn_mat_mult_kernel_s16 reads the last channel's remaining columns from the wrong
+    place unless their count is a multiple of 4."""
+    rows = _rows(weights, 0)
+    cols = rows.shape[1]
+    if cols > MAX_COL_COUNT and p["out_c"] % 2 == 1 and cols % 4 != 0:
+        return False
+    odd_pixels = (p["out_h"] * p["out_w"]) % 2 == 1
+    return (int32_sums_fit(rows, MAX_COL_COUNT) and (not odd_pixels or int32_sums_fit(rows))
+            and _requant_fits(rows, bias, multiplier, shift))
+
+
+def depthwise_s16_fits(p: dict, weights, bias, multiplier, shift) -> bool:
+    """arm_depthwise_conv_fast_s16 sums fewer than MAX_COL_COUNT taps in int32 (which cannot
+    overflow: 511 * 128 * 32768 < 2^31), arm_depthwise_conv_s16 in int64: only the requantization
+    bounds the layer (weights [1][kh][kw][out_c])."""
+    return _requant_fits(_rows(weights, 3), bias, multiplier, shift)
+
+
+def fully_connected_s16_fits(p: dict, weights, bias, multiplier, shift) -> bool:
+    """arm_fully_connected_s16 takes one multiplier and shift (per-tensor weights) and sums the
+    first MAX_COL_COUNT products of each output in int32, the rest in int64 (weights [out][in])."""
+    rows = _rows(weights, 0)
+    return (len(set(_ints(multiplier))) == 1 and len(set(_ints(shift))) == 1
+            and int32_sums_fit(rows, MAX_COL_COUNT) and _requant_fits(rows, bias, multiplier, shift))
+
+
+def _node_fits(fits, graph: Graph, node: Node) -> bool:
+    """fits(p, weights, bias, multiplier, shift) on a node's constants (p: its output's geometry)."""
+    _, out_h, out_w, out_c = (1, 1, 1, *graph.tensor(node.outputs[0]).shape)[-4:]
+    data = {role: None if node.param(role) is None else graph.tensor(node.param(role)).data
+            for role in _REQUANT}
+    return fits({"out_h": out_h, "out_w": out_w, "out_c": out_c}, *(data[r] for r in _REQUANT))
 
 
 def conv_s16_exact(graph: Graph, node: Node) -> bool:
-    """arm_convolve_s16 on a DSP core sums each pair of output pixels' products in int32 over the
-    first MAX_COL_COUNT columns (then int64), and the last pixel of an odd count in int32 over all
-    columns; past MAX_COL_COUNT columns, with an odd channel count, arm_nn_mat_mult_kernel_s16
-    reads the last channel's remaining columns from the wrong place unless their count is a
-    multiple of 4."""
-    rows = _abs_rows(graph, node, 0)
-    _, out_h, out_w, out_c = graph.tensor(node.outputs[0]).shape
-    cols = rows.shape[1]
-    if cols > MAX_COL_COUNT and out_c % 2 == 1 and cols % 4 != 0:
-        return False
-    odd_pixels = (out_h * out_w) % 2 == 1
-    return (int32_sums_fit(rows, MAX_COL_COUNT) and (not odd_pixels or int32_sums_fit(rows))
-            and _requant_fits(graph, node, rows))
+    return _node_fits(conv_s16_fits, graph, node)
 
 
 def depthwise_s16_exact(graph: Graph, node: Node) -> bool:
-    """arm_depthwise_conv_fast_s16 sums fewer than MAX_COL_COUNT taps in int32 (which cannot
-    overflow: 511 * 128 * 32768 < 2^31), arm_depthwise_conv_s16 in int64: only the requantization
-    bounds the layer."""
-    return _requant_fits(graph, node, _abs_rows(graph, node, 3))
+    return _node_fits(depthwise_s16_fits, graph, node)
 
 
 def fully_connected_s16_exact(graph: Graph, node: Node) -> bool:
-    """arm_fully_connected_s16 takes one multiplier and shift (per-tensor weights) and sums the
-    first MAX_COL_COUNT products of each output in int32, the rest in int64."""
-    rows = _abs_rows(graph, node, 0)
-    return per_tensor(graph, node) and int32_sums_fit(rows, MAX_COL_COUNT) and _requant_fits(graph, node, rows)
+    return per_tensor(graph, node) and _node_fits(fully_connected_s16_fits, graph, node)
 
 
 def _symmetric(graph: Graph, names) -> bool:
@@ -180,6 +201,7 @@ def cmsis_nn_s16_kernels(kernel_spec) -> tuple:
     )
 
 
-__all__ = ["MAX_COL_COUNT", "add_s16_exact", "cmsis_nn_s16_kernels", "conv_s16_exact", "conv_s16_scratch",
-           "depthwise_s16_exact", "depthwise_s16_scratch", "depthwise_uses_fast", "fully_connected_s16_exact",
-           "int32_sums_fit", "mul_s16_exact", "requantize_s64_fits"]
+__all__ = ["MAX_COL_COUNT", "add_s16_exact", "cmsis_nn_s16_kernels", "conv_s16_exact", "conv_s16_fits",
+           "conv_s16_scratch", "depthwise_s16_exact", "depthwise_s16_fits", "depthwise_s16_scratch",
+           "depthwise_uses_fast", "fully_connected_s16_exact", "fully_connected_s16_fits", "int32_sums_fit",
+           "mul_s16_exact", "requantize_s64_fits"]
