@@ -19,16 +19,19 @@ import sys
 from dataclasses import dataclass, field
 
 import numpy as np
+import pytest
 from tflite.Padding import Padding
 
-from e2e import ROOT
+from e2e import ROOT, assert_device_equals_reference, first_difference
 from kernel_lib import assert_same
 from standin_lib import needs_qemu
 from test_cmsis_nn import ADAPTER_DIR, TREE, fake_tree, needs_host_cc, needs_tree
 from tflite_builder import ModelBuilder
 from tflite_op_cases import int32s, s16, s16_weights
 from tinygen.board import get_board
-from tinygen.compiler import compile_source, load_source
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.hil.session import input_bytes, split_outputs
+from tinygen.hil.target import open_device
 from tinygen.kernels import cmsis_nn_s16 as spec16
 from tinygen.kernels.cmsis_nn_tree import find_cmsis_nn, source_key
 from tinygen.kernels.params_elementwise import broadcast_geometry
@@ -457,3 +460,32 @@ def test_s16_refused_layers_differ_f746zg_standin(tmp_path):
         want = c.twin()
         assert_same(want, c.results[PORTABLE[c.kind]][0], f"{PORTABLE[c.kind]}, {c.label}")
         assert not np.array_equal(want, c.results[ADAPTERS[c.kind]][0]), c.label
+
+
+# -- with a CMSIS-NN tree: a whole 16x8 model against TFLite Micro --------------------------------
+
+@needs_tree
+@needs_qemu
+def test_s16_model_cmsis_nn_equals_tflm_f746zg_standin(tmp_path):
+    """s16_cmsis_model built with --kernels cmsis-nn (every layer on CMSIS-NN) equals the numpy
+    reference layer by layer on the f746zg stand-in, and its outputs TFLite Micro's host interpreter."""
+    tflm = pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
+    rng = np.random.default_rng(21)
+    data = s16_cmsis_model(rng)
+    source, graph = _compile(tmp_path, data, "cmsis-nn", TREE)
+    assert sorted(n.kernel for n in graph.nodes if n.kernel) == sorted(MODEL_KERNELS)
+    result = build(source, graph, F746, tmp_path / "fw")
+    interp = tflm.Interpreter.from_bytes(data, arena_size=1 << 20)
+    shape = graph.tensor(graph.inputs[0]).shape
+    xs = [rng.integers(-32768, 32768, shape).astype(np.int16),
+          np.clip(rng.normal(0, 3000, shape), -32768, 32767).astype(np.int16)]
+    with open_device(F746, result.out_dir, emulate=True) as dev:
+        for k, x in enumerate(xs):
+            assert_device_equals_reference(dev, graph, x, f"sample {k}")
+            interp.set_input(x, 0)
+            interp.invoke()
+            raw, _ = dev.run(input_bytes(x))
+            for j, got in enumerate(split_outputs(graph, raw)):
+                want = np.array(interp.get_output(j))
+                assert np.array_equal(got.reshape(want.shape), want), \
+                    f"sample {k}, output {j}: {first_difference(got, want.reshape(-1))}"
