@@ -40,6 +40,7 @@ from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates
 from tinygen.quant import op_params
 from tinygen.ref import int16 as ref16
+from tinygen.report.kernels import cmsis_nn_note
 from tinygen.resources import firmware_path
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -153,6 +154,8 @@ def test_s16_model_takes_cmsis_nn_where_exact(tmp_path):
                        ("add", 1): 0, ("mul", 1): 0, ("fully_connected", 1): 0}
     _, per_channel = _compile(tmp_path, s16_cmsis_model(np.random.default_rng(5), False), "cmsis-nn", tree)
     assert [n.kernel for n in per_channel.nodes if n.op == "fully_connected"] == ["tg_fully_connected_s16"]
+    note = cmsis_nn_note(per_channel)
+    assert "runs 5 of 6 layers" in note and "arm_fully_connected_s16 takes one multiplier" in note, note
     assert source_key("conv2d", "int16") == "conv2d_s16" and source_key("conv2d", "int8") == "conv2d"
 
 

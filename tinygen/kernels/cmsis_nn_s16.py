@@ -201,7 +201,26 @@ def cmsis_nn_s16_kernels(kernel_spec) -> tuple:
     )
 
 
-__all__ = ["MAX_COL_COUNT", "add_s16_exact", "cmsis_nn_s16_kernels", "conv_s16_exact", "conv_s16_fits",
+
+def inexact_reason(graph: Graph, node: Node) -> str:
+    """Why no int16 CMSIS-NN kernel takes `node` (for the build's note), in the order the
+    predicates above check."""
+    names = binary_operands(node) if node.op in ("add", "mul") else []
+    if len({tuple(graph.tensor(n).shape) for n in names}) > 1:
+        return "broadcast operands"
+    if node.op == "fully_connected" and not per_tensor(graph, node):
+        return "int16 with per-channel weights (arm_fully_connected_s16 takes one multiplier)"
+    if node.op == "mul":
+        return "int16 with a left shift, which CMSIS-NN's int32 product can overflow"
+    if node.op in ("conv2d", "depthwise_conv2d", "fully_connected"):
+        return "int16 sums CMSIS-NN's int32 accumulators or int64 requantization could overflow"
+    return "int16 activations"
+
+
+S16_OPS = frozenset({"conv2d", "depthwise_conv2d", "fully_connected", "add", "mul"})
+
+
+__all__ = ["MAX_COL_COUNT", "S16_OPS", "inexact_reason", "add_s16_exact", "cmsis_nn_s16_kernels", "conv_s16_exact", "conv_s16_fits",
            "conv_s16_scratch", "depthwise_s16_exact", "depthwise_s16_fits", "depthwise_s16_scratch",
            "depthwise_uses_fast", "fully_connected_s16_exact", "fully_connected_s16_fits", "int32_sums_fit",
            "mul_s16_exact", "requantize_s64_fits"]
