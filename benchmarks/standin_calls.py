@@ -60,7 +60,7 @@ def _program(calls: list[Call]) -> str:
     headers = sorted({kernel(c.name).header for c in calls})
     out = ["#include <stddef.h>\n#include <stdint.h>\n#include \"tg_port.h\"\n"]
     out += [f'#include "{h}"\n' for h in headers]
-    out.append(_HELPERS)
+    out.append(UART_HELPERS)
     body = []
     emitted: dict[tuple[int, str], str] = {}      # calls sharing an array share its C copy
     for i, c in enumerate(calls):
@@ -88,7 +88,7 @@ def _program(calls: list[Call]) -> str:
     return "".join(out)
 
 
-_HELPERS = r"""
+UART_HELPERS = r"""
 static void put(const char *s)
 {
     size_t n = 0;

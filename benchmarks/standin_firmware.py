@@ -75,9 +75,10 @@ def _objects(cc: str, flags: list[str], sources: list[Path], work: Path) -> list
     return objs
 
 
-def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: float = RUN_TIMEOUT) -> str:
-    """Build sources with the mps2 port for the board's stand-in, run it, return its UART text
-    (which must end with "done")."""
+def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: float = RUN_TIMEOUT,
+                 includes: tuple[Path, ...] = ()) -> str:
+    """Build sources with the mps2 port for the board's stand-in (`includes`: more header
+    folders, e.g. a CMSIS-NN tree's), run it, return its UART text (which must end with "done")."""
     from tinygen.build.toolchain import RISCV_VIRT, standin_toolchain
 
     board = get_board(board_name)
@@ -94,8 +95,8 @@ def run_firmware(board_name: str, sources: list[Path], work: Path, timeout: floa
                *tc.libs, "-o", str(elf)]
     else:
         port_sources = sorted((PORTS / "cortexm").glob("*.c")) + sorted((PORTS / port).glob("*.c"))
-        flags = [*board.cflags, *KERNEL_INCLUDES, f"-I{PORTS / 'cortexm'}", f"-I{PORTS / port}",
-                 f"-I{FIRMWARE / 'runtime'}"]
+        flags = [*board.cflags, *KERNEL_INCLUDES, *(f"-I{d}" for d in includes), f"-I{PORTS / 'cortexm'}",
+                 f"-I{PORTS / port}", f"-I{FIRMWARE / 'runtime'}"]
         objs = _objects(board.cc, flags, [*sources, *port_sources], work)
         cmd = [board.cc, *board.cflags, *objs, *LINK, "-T", str(_linker_script(board, work / "bench.ld")),
                "-o", str(elf)]

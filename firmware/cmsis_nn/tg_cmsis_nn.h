@@ -84,6 +84,40 @@ void tg_transpose_conv2d_s8_cmsis_nn(const tg_transpose_conv2d_params_t *p, cons
 void tg_batch_matmul_s8_cmsis_nn(const tg_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
                                  int8_t *scratch, int8_t *output);
 
+/*
+ * ---- int16 activations (TFLite's 16x8 quantization; tg_kernels_s16.h) ----
+ * int8 weights, int64 bias (NULL: none), per-channel multiplier and shift as int32. Each
+ * serves the layers tinygen.kernels.cmsis_nn_s16 accepts, where CMSIS-NN's int32 sums and
+ * requantization cannot leave the ranges in which they equal the portable kernel's.
+ */
+
+/* tg_conv2d_s16 by arm_convolve_wrapper_s16 (weights OHWI); scratch: 4 * kh * kw * in_c bytes. */
+void tg_conv2d_s16_cmsis_nn(const tg_conv2d_params_t *p, const int16_t *input,
+                            const int8_t *weights, const int64_t *bias,
+                            const int32_t *multiplier, const int32_t *shift,
+                            int8_t *scratch, int16_t *output);
+
+/* tg_depthwise_conv2d_s16 by arm_depthwise_conv_wrapper_s16 (weights 1HWC); scratch:
+ * 2 * kh * kw * in_c bytes for arm_depthwise_conv_fast_s16 (multiplier 1, no dilation), else none. */
+void tg_depthwise_conv2d_s16_cmsis_nn(const tg_conv2d_params_t *p, const int16_t *input,
+                                      const int8_t *weights, const int64_t *bias,
+                                      const int32_t *multiplier, const int32_t *shift,
+                                      int8_t *scratch, int16_t *output);
+
+/* tg_fully_connected_s16 by arm_fully_connected_s16, per-tensor: multiplier[0] and shift[0]. */
+void tg_fully_connected_s16_cmsis_nn(const tg_fully_connected_params_t *p, const int16_t *input,
+                                     const int8_t *weights, const int64_t *bias,
+                                     const int32_t *multiplier, const int32_t *shift,
+                                     int16_t *output);
+
+/* tg_add_s16 by arm_elementwise_add_s16 (same shapes). May run in place. */
+void tg_add_s16_cmsis_nn(const tg_add_params_t *p, const int16_t *input1, const int16_t *input2,
+                         int16_t *output);
+
+/* tg_mul_s16 by arm_elementwise_mul_s16 (operands of the output's shape, a right shift). */
+void tg_mul_s16_cmsis_nn(const tg_mul_params_t *p, const int16_t *input1, const int16_t *input2,
+                         int16_t *output);
+
 /* ---- recurrent layers: declared where the project has their header (a model with such layers) ---- */
 #if defined(__has_include)
 #if __has_include("tg_kernels_recurrent.h")

@@ -24,6 +24,35 @@ static inline tg_cmsis_conv_dims_t tg_cmsis_conv_dims(const tg_conv2d_params_t *
     return d;
 }
 
+/* A convolution's parameters: TFLite's, as CMSIS-NN takes them. */
+static inline cmsis_nn_conv_params tg_cmsis_conv_params(const tg_conv2d_params_t *p)
+{
+    const cmsis_nn_conv_params conv = {
+        .input_offset = p->input_offset,
+        .output_offset = p->output_offset,
+        .stride = {.w = p->stride_w, .h = p->stride_h},
+        .padding = {.w = p->pad_left, .h = p->pad_top},
+        .dilation = {.w = p->dilation_w, .h = p->dilation_h},
+        .activation = {.min = p->act_min, .max = p->act_max},
+    };
+    return conv;
+}
+
+/* A depthwise convolution's parameters, likewise. */
+static inline cmsis_nn_dw_conv_params tg_cmsis_dw_conv_params(const tg_conv2d_params_t *p)
+{
+    const cmsis_nn_dw_conv_params conv = {
+        .input_offset = p->input_offset,
+        .output_offset = p->output_offset,
+        .ch_mult = p->depth_multiplier,
+        .stride = {.w = p->stride_w, .h = p->stride_h},
+        .padding = {.w = p->pad_left, .h = p->pad_top},
+        .dilation = {.w = p->dilation_w, .h = p->dilation_h},
+        .activation = {.min = p->act_min, .max = p->act_max},
+    };
+    return conv;
+}
+
 /* A pooling window: its parameters and input, window and output dims. */
 typedef struct {
     cmsis_nn_pool_params params;

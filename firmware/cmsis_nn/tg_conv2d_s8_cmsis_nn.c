@@ -8,14 +8,7 @@ void tg_conv2d_s8_cmsis_nn(const tg_conv2d_params_t *p, const int8_t *input,
                            const int32_t *multiplier, const int32_t *shift,
                            int8_t *scratch, int8_t *output)
 {
-    const cmsis_nn_conv_params conv = {
-        .input_offset = p->input_offset,
-        .output_offset = p->output_offset,
-        .stride = {.w = p->stride_w, .h = p->stride_h},
-        .padding = {.w = p->pad_left, .h = p->pad_top},
-        .dilation = {.w = p->dilation_w, .h = p->dilation_h},
-        .activation = {.min = p->act_min, .max = p->act_max},
-    };
+    const cmsis_nn_conv_params conv = tg_cmsis_conv_params(p);
     /* CMSIS-NN's pointers are not const-qualified; it only reads them */
     const cmsis_nn_per_channel_quant_params quant = {(int32_t *)multiplier, (int32_t *)shift};
     const tg_cmsis_conv_dims_t d = tg_cmsis_conv_dims(p);

@@ -38,7 +38,7 @@ from tinygen.codegen.sign_add import sign_add_flags
 from tinygen.codegen.templating import template_env
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph
-from tinygen.kernels.cmsis_nn_tree import PIO_TAG, TESTED, URL, find_cmsis_nn
+from tinygen.kernels.cmsis_nn_tree import PIO_TAG, TESTED, URL, find_cmsis_nn, source_key
 from tinygen.kernels.esp_nn_tree import COMPONENT as ESP_NN_COMPONENT
 from tinygen.kernels.esp_nn_tree import INCLUDES as ESP_NN_INCLUDES
 from tinygen.kernels.esp_nn_tree import URL as ESP_NN_URL
@@ -192,7 +192,8 @@ def _include_dirs(image: Image, extra: tuple[str, ...] = ()) -> list[str]:
 def _cmsis_nn(graph: Graph) -> dict | None:
     """The CMSIS-NN tree and the sources of it (relative to its Source/) that the model's
     CMSIS-NN layers need; None when no layer runs on CMSIS-NN."""
-    ops = {n.op for n in graph.nodes if n.kernel and KERNELS_BY_NAME[n.kernel].backend == "cmsis-nn"}
+    specs = [KERNELS_BY_NAME[n.kernel] for n in graph.nodes if n.kernel]
+    ops = {source_key(s.op, s.act_dtype) for s in specs if s.backend == "cmsis-nn"}
     if not ops:
         return None
     tree = find_cmsis_nn(graph.meta.get("cmsis_nn", {}).get("path"))   # still there, still CMSIS-NN

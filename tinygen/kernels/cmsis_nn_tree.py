@@ -56,7 +56,19 @@ OP_SOURCES = {
              "BasicMathFunctions/arm_elementwise_mul_s16.c", "BasicMathFunctions/arm_elementwise_mul_acc_s16.c",
              "BasicMathFunctions/arm_elementwise_mul_s16_s8.c"),
     "svdf": ("SVDFunctions/arm_svdf_state_s16_s8.c",),
+    # int16 activations (tinygen.kernels.cmsis_nn_s16), keyed "<op>_s16" (source_key)
+    "conv2d_s16": ("ConvolutionFunctions/arm_convolve*_s16.c", "ConvolutionFunctions/arm_nn_mat_mult_kernel_s16.c"),
+    "depthwise_conv2d_s16": ("ConvolutionFunctions/arm_depthwise_conv*_s16.c",),
+    "fully_connected_s16": ("FullyConnectedFunctions/arm_fully_connected*_s16.c",
+                            "NNSupportFunctions/arm_nn_vec_mat_mult_t_s16.c"),
+    "add_s16": ("BasicMathFunctions/arm_elementwise_add_s16.c",),
+    "mul_s16": ("BasicMathFunctions/arm_elementwise_mul_s16.c",),
 }
+
+
+def source_key(op: str, act_dtype: str) -> str:
+    """The OP_SOURCES key of a CMSIS-NN kernel of `op` on `act_dtype` activations."""
+    return f"{op}_s16" if act_dtype == "int16" else op
 # arm_transpose_conv_s8.c's own $Revision, from which it keeps its rolling buffer's rows in
 # place where the padding above the output is not a multiple of the stride (CMSIS-NN #233,
 # after v7.0.0: tinygen.kernels.cmsis_nn.transpose_conv_exact)
@@ -143,4 +155,4 @@ def find_cmsis_nn(path: str | os.PathLike | None) -> CmsisNN:
     return CmsisNN(root, rev, version, header_revision(root, TRANSPOSE_CONV_SOURCE))
 
 
-__all__ = ["CmsisNN", "ENV", "PIO_TAG", "TESTED", "URL", "find_cmsis_nn", "header_revision"]
+__all__ = ["CmsisNN", "ENV", "PIO_TAG", "TESTED", "URL", "find_cmsis_nn", "header_revision", "source_key"]

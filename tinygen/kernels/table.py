@@ -208,6 +208,11 @@ from tinygen.kernels.float_table import float_kernels  # noqa: E402
 
 KERNELS = KERNELS + float_kernels()
 
+# CMSIS-NN's int16 kernels, where they compute the portable ones' bytes (tinygen/kernels/cmsis_nn_s16.py)
+from tinygen.kernels.cmsis_nn_s16 import cmsis_nn_s16_kernels  # noqa: E402
+
+KERNELS = KERNELS + cmsis_nn_s16_kernels(KernelSpec)
+
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}
 

@@ -12,6 +12,7 @@ from tinygen.kernels.cmsis_nn import BACKEND as CMSIS_NN
 from tinygen.kernels.cmsis_nn import REQUIRES as CMSIS_NN_REQUIRES
 from tinygen.kernels.cmsis_nn import tflite_avg_pool
 from tinygen.kernels.cmsis_nn_mve import conv_exact
+from tinygen.kernels.cmsis_nn_s16 import S16_OPS, inexact_reason as s16_inexact_reason
 from tinygen.kernels.esp_nn import BACKEND as ESP_NN
 from tinygen.kernels.esp_nn import SIZE_MAX as ESP_NN_SIZE_MAX
 from tinygen.kernels.esp_nn import SIZED_PARAMS as ESP_NN_SIZES
@@ -131,6 +132,8 @@ def _inexact(graph: Graph, node: Node, backend: str) -> str:
     (the conditions of their KernelSpec.accepts and dtypes, tinygen.kernels.cmsis_nn / esp_nn)."""
     act = graph.tensor(node.outputs[0]).dtype
     _, bits = weight_type(graph, node)
+    if act == "int16" and backend == CMSIS_NN and node.op in S16_OPS:
+        return s16_inexact_reason(graph, node)
     if act != "int8":
         return f"{act} activations"
     if bits not in (None, 8):
