@@ -34,12 +34,12 @@ WIDTHS = ("int8", "int16")
 def parse_activations(text: str) -> tuple[str, frozenset[str] | None]:
     """--activations: "int8", "int16" (every layer that has int16 kernels) or
     "int16:LAYER,LAYER" (those layers) -> (width, layers or None for all)."""
-    width, _, layers = str(text).partition(":")
-    if width not in WIDTHS or (width == "int8" and layers):
+    width, colon, layers = str(text).partition(":")
+    if width not in WIDTHS or (width == "int8" and colon):
         raise UsageError(f"--activations {text!r} is not a width", "use int8 (the default), int16 (every layer "
                          "with int16 kernels) or int16:LAYER,LAYER (those layers, by module path or node name)")
     names = frozenset(n.strip() for n in layers.split(",") if n.strip())
-    if layers and not names:
+    if colon and not names:
         raise UsageError(f"--activations {text!r} names no layer", "list layers after int16:, e.g. int16:conv1,fc")
     return width, (names or None)
 
