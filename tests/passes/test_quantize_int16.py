@@ -54,6 +54,21 @@ def source():
     return source_of(Wide(), wide_data(64, 1), "wide")
 
 
+class Shapes(torch.nn.Module):
+    """sub, pad, strided slice, mul of two activations and a transposed conv, around a ReLU that
+    does not fold (int8: no int16 clamp kernel)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(2, 8, 3, padding=1)
+        self.up = torch.nn.ConvTranspose2d(8, 4, 2, stride=2)
+
+    def forward(self, x):
+        y = self.conv1(x)
+        y = torch.nn.functional.pad(y - torch.relu(y), (1, 1, 1, 1))[:, :, 1:9:2, :]
+        return self.up(y * y)
+
+
 def compiled(source, activations: str):
     return compile_source(source, options=CompileOptions(activations=activations))
 
@@ -142,6 +157,20 @@ class Dense(torch.nn.Module):
     def forward(self, x):
         y = torch.relu(self.conv1(x))
         return self.fc(torch.flatten(y + self.conv2(y), 1))
+
+
+def test_activations_int16_shape_ops_exact(tmp_path):
+    torch.manual_seed(0)
+    data = np.random.default_rng(3).standard_normal((16, 2, 8, 8)).astype(np.float32) * 5
+    source = source_of(Shapes(), data, "shapes")
+    g = compiled(source, "int16")
+    assert [n.kernel for n in g.nodes] == [
+        "tg_conv2d_s16", "tg_requantize_s16_s8", "tg_clamp_s8", "tg_requantize_s8_s16", "tg_sub_s16",
+        "tg_pad_s16", "tg_strided_slice_s16", "tg_mul_s16", "tg_transpose_conv2d_s16"]
+    xs = [quantize_input(g, source.to_graph_layout(x[None])) for x in data[:3]]
+    assert_bit_exact(g, build_host(source, g, tmp_path / "m"), xs)
+    assert sorted(nodes_equal_tflm(g, xs)) == ["conv2d", "mul", "pad", "requantize", "requantize",
+                                               "strided_slice", "transpose_conv2d"]
 
 
 def _mean_abs_error(source, graph, data: np.ndarray) -> float:
