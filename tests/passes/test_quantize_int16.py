@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import torch
 from e2e import assert_bit_exact, build_host
+from onnx_lib import mlp_onnx
 from tflm_single_op import nodes_equal_tflm
 from torch_models import source_of
 
-from tinygen.compiler import compile_source
+from tinygen.compiler import compile_source, load_source
 from tinygen.errors import UsageError
 from tinygen.passes import CompileOptions
 from tinygen.passes.activation_widths import parse_activations
@@ -171,6 +172,19 @@ def test_activations_int16_shape_ops_exact(tmp_path):
     assert_bit_exact(g, build_host(source, g, tmp_path / "m"), xs)
     assert sorted(nodes_equal_tflm(g, xs)) == ["conv2d", "mul", "pad", "requantize", "requantize",
                                                "strided_slice", "transpose_conv2d"]
+
+
+def test_activations_int16_float_onnx(tmp_path):
+    """A float ONNX model (two MatMuls around a sigmoid): the fully connected layers int16, the
+    sigmoid's lookup table int8 between two QUANTIZE layers, exact on the host."""
+    source = load_source(mlp_onnx(tmp_path / "m.onnx"))
+    data = np.random.default_rng(0).standard_normal((16, *source.input_shape[1:])).astype(np.float32)
+    np.save(tmp_path / "calib.npy", data)
+    g = compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(activations="int16"))
+    assert [n.kernel for n in g.nodes] == ["tg_fully_connected_s16", "tg_requantize_s16_s8", "tg_lut_s8",
+                                           "tg_requantize_s8_s16", "tg_fully_connected_s16"]
+    xs = [quantize_input(g, source.to_graph_layout(x[None])) for x in data[:3]]
+    assert_bit_exact(g, build_host(source, g, tmp_path / "b"), xs)
 
 
 def _mean_abs_error(source, graph, data: np.ndarray) -> float:
