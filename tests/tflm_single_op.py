@@ -1,7 +1,9 @@
 """One node of a compiled (quantized) tinygen graph as a single-operator .tflite file with
 the same quantization and constants (tests/tflite_builder.py), so that TensorFlow Lite
 Micro's host interpreter can compute the node from the same int8 inputs: the check that
-a PyTorch model's layers get TFLite's int8 arithmetic."""
+a PyTorch model's layers get TFLite's int8 arithmetic, and with int16 activations (16x8:
+int16 tensors, int8 weights, int64 biases, QUANTIZE between int8 and int16) its 16x8
+arithmetic."""
 
 from __future__ import annotations
 
@@ -25,29 +27,37 @@ TFLITE_OPS = {"hard_swish": "HARD_SWISH", "logistic": "LOGISTIC", "mul": "MUL", 
               "tanh": "TANH", "prelu": "PRELU", "sum": "SUM", "strided_slice": "STRIDED_SLICE",
               "mirror_pad": "MIRROR_PAD",
               # transposed convolution (_transpose_conv below)
-              "transpose_conv2d": "TRANSPOSE_CONV"}
+              "transpose_conv2d": "TRANSPOSE_CONV",
+              # the multiply-accumulate layers (_mac below) and QUANTIZE between int8 and int16
+              "conv2d": "CONV_2D", "depthwise_conv2d": "DEPTHWISE_CONV_2D", "fully_connected": "FULLY_CONNECTED",
+              "requantize": "QUANTIZE"}
+# checked where the node reads or writes int16 (16x8); their int8 forms are checked against the
+# TFLite converter's own models elsewhere (tests/frontend)
+S16_ONLY = frozenset({"conv2d", "depthwise_conv2d", "fully_connected", "requantize"})
 
 
 def _fused(graph, node) -> int | None:
     """The TFLite fused activation giving the node's integer bounds, None if none does."""
     q = graph.tensor(node.outputs[0]).qparams
     bounds = (int(node.attrs["act_min"]), int(node.attrs["act_max"]))
+    dtype = graph.tensor(node.outputs[0]).dtype
     for act, real in ((Act.NONE, None), (Act.RELU, (0.0, np.inf)), (Act.RELU6, (0.0, 6.0))):
-        if activation_bounds(real, q.scale[0], int(q.zero_point[0])) == bounds:
+        if activation_bounds(real, q.scale[0], int(q.zero_point[0]), dtype) == bounds:
             return act
     return None
 
 
 def _activation(b: ModelBuilder, graph, name: str) -> int:
     t = graph.tensor(name)
-    return b.tensor(name, t.shape, scale=float(t.qparams.scale[0]), zero_point=int(t.qparams.zero_point[0]))
+    return b.tensor(name, t.shape, t.dtype, scale=float(t.qparams.scale[0]), zero_point=int(t.qparams.zero_point[0]))
 
 
 def single_op_model(graph, node) -> tuple[bytes, list[str]] | None:
     """(.tflite bytes, the node's activation inputs in the model's input order), or None
     where the node has no TFLite equivalent tinygen is meant to match."""
     op = TFLITE_OPS.get(node.op)
-    if op is None:
+    if op is None or (node.op in S16_ONLY and all(graph.tensor(t).dtype != "int16"
+                                                  for t in (*node.inputs, *node.outputs))):
         return None
     b = ModelBuilder(f"tinygen node {node.name}")
     ins = {name: _activation(b, graph, name) for name in node.inputs}
@@ -62,7 +72,7 @@ def single_op_model(graph, node) -> tuple[bytes, list[str]] | None:
                 operands.append(ins[name])
             else:
                 t = graph.tensor(name)
-                operands.append(b.tensor(name, t.shape, scale=float(t.qparams.scale[0]),
+                operands.append(b.tensor(name, t.shape, t.dtype, scale=float(t.qparams.scale[0]),
                                          zero_point=int(t.qparams.zero_point[0]), data=t.data))
         options = "MulOptions" if node.op == "mul" else "AddOptions"
         b.op(op, operands, [out], options, FusedActivationFunction=fused)
@@ -94,6 +104,9 @@ def single_op_model(graph, node) -> tuple[bytes, list[str]] | None:
         begin[node.attrs["axis"]] = node.attrs["begin"]
         b.op(op, [ins[node.inputs[0]], b.tensor("begin", [len(shape)], "int32", data=begin),
                   b.tensor("size", [len(shape)], "int32", data=np.asarray(shape, np.int32))], [out], "SliceOptions")
+    elif node.op in ("conv2d", "depthwise_conv2d", "fully_connected"):
+        if not _mac(b, graph, node, ins[node.inputs[0]], out):
+            return None
     elif node.op in ("prelu", "sum", "strided_slice", "mirror_pad"):
         if not _simple_op(b, graph, node, ins[node.inputs[0]], out):
             return None
@@ -140,6 +153,47 @@ def _simple_op(b: ModelBuilder, graph, node, x: int, out: int) -> bool:
     return True
 
 
+def _weights_and_bias(b: ModelBuilder, graph, node, axis: int) -> list[int]:
+    """The node's int8 weights (per channel along `axis`, zero point 0) and its bias (int32, or
+    int64 on int16 activations), as TFLite tensors."""
+    wt = graph.tensor(node.param("weight"))
+    channels = wt.shape[axis]
+    w = b.tensor("weight", wt.shape, scale=[float(v) for v in wt.qparams.scale], zero_point=[0] * channels,
+                 data=wt.data, axis=axis)
+    bias = graph.tensor(node.param("bias")) if node.param("bias") else None
+    return [w] + ([b.tensor("bias", [channels], bias.dtype, data=bias.data)] if bias is not None else [])
+
+
+def _mac(b: ModelBuilder, graph, node, x: int, out: int) -> bool:
+    """CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED with the node's constants, where TFLite can
+    state the node: a fused activation giving its bounds, SAME or VALID giving its padding."""
+    fused = _fused(graph, node)
+    if fused is None or node.attrs.get("lowbit") or len(node.params) > 1:
+        return False
+    if node.op == "fully_connected":
+        if len(graph.tensor(node.inputs[0]).shape) != 2:
+            return False
+        b.op("FULLY_CONNECTED", [x, *_weights_and_bias(b, graph, node, 0)], [out], "FullyConnectedOptions",
+             FusedActivationFunction=fused)
+        return True
+    _, in_h, in_w, _ = graph.tensor(node.inputs[0]).shape
+    _, kh, kw, _ = graph.weight_shape(node)
+    (sh, sw), (dh, dw) = node.attrs["stride"], node.attrs["dilation"]
+    pads = tuple(node.attrs["padding"])
+    same = [kind for kind in (Padding.SAME, Padding.VALID)
+            if tflm_padding(kind, sh, dh, in_h, kh)[1:] + tflm_padding(kind, sw, dw, in_w, kw)[1:] == pads]
+    if not same:
+        return False
+    geometry = dict(Padding=same[0], StrideH=int(sh), StrideW=int(sw), DilationHFactor=int(dh),
+                    DilationWFactor=int(dw), FusedActivationFunction=fused)
+    if node.op == "conv2d":
+        b.op("CONV_2D", [x, *_weights_and_bias(b, graph, node, 0)], [out], "Conv2DOptions", **geometry)
+    else:
+        b.op("DEPTHWISE_CONV_2D", [x, *_weights_and_bias(b, graph, node, 3)], [out], "DepthwiseConv2DOptions",
+             DepthMultiplier=int(node.attrs.get("depth_multiplier", 1)), **geometry)
+    return True
+
+
 def _transpose_conv(b: ModelBuilder, graph, node, x: int, out: int) -> bool:
     """TRANSPOSE_CONV with the node's constants, where TFLite can state the node: dilation 1, a
     fused activation giving its bounds, and SAME or VALID giving its padding before the output
@@ -158,7 +212,7 @@ def _transpose_conv(b: ModelBuilder, graph, node, x: int, out: int) -> bool:
     w = b.tensor("weight", [o, kh, kw, i], scale=[float(v) for v in wt.qparams.scale], zero_point=[0] * o,
                  data=wt.data, axis=0)
     bias = graph.const(node, "bias")
-    ins = [shape, w, x] + ([b.tensor("bias", [o], "int32", data=bias)] if bias is not None else [])
+    ins = [shape, w, x] + ([b.tensor("bias", [o], str(bias.dtype), data=bias)] if bias is not None else [])
     b.op("TRANSPOSE_CONV", ins, [out], "TransposeConvOptions", Padding=same[0],
          StrideH=int(node.attrs["stride"][0]), StrideW=int(node.attrs["stride"][1]), FusedActivationFunction=fused)
     return True
@@ -172,15 +226,15 @@ def tflm_node_outputs(model: bytes, feeds: list[list[np.ndarray]], arena: int = 
     outs = []
     for xs in feeds:
         for i, x in enumerate(xs):
-            interp.set_input(np.ascontiguousarray(x, dtype=np.int8), i)
+            interp.set_input(np.ascontiguousarray(x), i)
         interp.invoke()
         outs.append(np.array(interp.get_output(0)))
     return outs
 
 
 def nodes_equal_tflm(graph, feeds: list[np.ndarray]) -> list[str]:
-    """Every node with a TFLite operator equals TFLM's kernel on the reference's int8 inputs
-    to it (all of `feeds` run through the graph); returns the ops checked."""
+    """Every node with a TFLite operator equals TFLM's kernel on the reference's int8 (or
+    int16) inputs to it (all of `feeds` run through the graph); returns the ops checked."""
     pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
     values = [run(graph, q, keep_all=True) for q in feeds]
     checked = []

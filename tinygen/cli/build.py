@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from tinygen.cli.common import Progress, add_compile_args, board_of, budgeted, check_output_early, compile_model, \
-    print_fit, print_kernels
+    print_activations, print_fit, print_kernels
 
 EPILOG_BUILD = """examples:
   tinygen build examples/models/dscnn.py --board host --calib calib.npy -o build/dscnn
@@ -14,6 +14,8 @@ EPILOG_BUILD = """examples:
   tinygen build model.py --board host --calib random      # no data at hand (accuracy suffers)
   tinygen build kws_dscnn_int8.tflite --board host        # int8 .tflite: its own quantization, no --calib
   tinygen build model.onnx --board host --calib data.npy   # a float .onnx: tinygen quantizes it
+  tinygen build model.py --board host --activations int16  # int16 activations where kernels exist
+  tinygen build model.py --board host --activations int16:conv1,fc   # only those layers int16
   tinygen build model_qdq.onnx --board host               # QDQ / QOperator .onnx: its own scales, no --calib
 """
 
@@ -58,6 +60,7 @@ def cmd_build(args) -> int:
         for use in others:
             print(f"    {title(use)}: {memory_line(use)}")
         print()
+    print_activations(graph)
     print_kernels(graph)
     print_fit(graph)
     for note in result.notes:

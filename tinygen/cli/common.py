@@ -83,6 +83,11 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                    help="a CMSIS-NN source tree for --kernels cmsis-nn / auto (default: $CMSIS_NN_PATH)")
     b.add_argument("--esp-nn", metavar="PATH", default=None,
                    help="an ESP-NN source tree for --kernels esp-nn (default: $ESP_NN_PATH)")
+    m.add_argument("--activations", metavar="WIDTH", default="int8",
+                   help="activation width of the layers tinygen quantizes (PyTorch, float ONNX): int8; int16 "
+                        "(TFLite's 16x8 scheme: int16 activations, int8 weights, int64 biases) for every layer "
+                        "with int16 kernels, the rest int8 with QUANTIZE layers between; or int16:LAYER,LAYER for "
+                        "those layers only, by module path (conv1, features.0) or node name (default: int8)")
     m.add_argument("--no-compact", dest="compact", action="store_false",
                    help="keep the zeroed filters of a pruned model (default: remove them and the matching "
                         "input channels of their readers, where that is exact)")
@@ -206,7 +211,8 @@ def compile_request(args, board=None, allow_uncalibrated: bool = False):
                           arena_region=args.arena_region,
                           camera=camera_spec(args, board, implied=_frames_given(args)),
                           stream_input=not getattr(args, "whole_input", False), timeout=args.timeout,
-                          allow_uncalibrated=allow_uncalibrated, stateful=getattr(args, "stateful", False))
+                          allow_uncalibrated=allow_uncalibrated, stateful=getattr(args, "stateful", False),
+                          activations=getattr(args, "activations", "int8"))
 
 
 def compile_model(args, progress, board=None, allow_uncalibrated=False):
@@ -258,6 +264,26 @@ def print_kernels(graph) -> None:
         print(f"  note: {report['note']}")
 
 
+def print_activations(graph) -> None:
+    """--activations int16: which layers run with int16 activations, which stay int8, and the
+    QUANTIZE layers between them."""
+    if graph.meta.get("activations") is None:
+        return
+    layers = [n for n in graph.nodes if n.kernel and n.op != "requantize"]
+
+    def name(node) -> str:
+        path = node.source.split(" (")[0]
+        return node.name if not path or path == node.name or " " in path else f"{node.name} ({path})"
+
+    wide = [name(n) for n in layers if graph.tensor(n.outputs[0]).dtype == "int16"]
+    narrow = [name(n) for n in layers if graph.tensor(n.outputs[0]).dtype != "int16"]
+    between = sum(1 for n in graph.nodes if n.op == "requantize")
+    print(f"\n  activations int16 (16x8) in {len(wide)} layers: {', '.join(wide) or 'none'}")
+    if narrow:
+        print(f"  int8 (no int16 kernel, or not named) in {len(narrow)} layers: {', '.join(narrow)}")
+    print(f"  QUANTIZE layers between int8 and int16: {between}")
+
+
 def print_fit(graph) -> None:
     """Whether the fastest kernels fit the board, and what the fit-first trade cost."""
     from tinygen.fit import fit_lines
@@ -271,5 +297,5 @@ def print_fit(graph) -> None:
         print("\n".join("  " + line for line in lines))
 
 
-__all__ = ["Progress", "add_compile_args", "budgeted", "parse_bytes", "print_fit", "check_output_early", "compile_model",
+__all__ = ["Progress", "add_compile_args", "budgeted", "parse_bytes", "print_activations", "print_fit", "check_output_early", "compile_model",
            "compile_request", "inputs_of", "print_kernels"]

@@ -6,7 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from tinygen.cli.common import Progress, add_compile_args, budgeted, compile_model, print_fit, print_kernels
+from tinygen.cli.common import Progress, add_compile_args, budgeted, compile_model, print_activations, print_fit, \
+    print_kernels
 
 EPILOG_INSPECT = """examples:
   tinygen inspect examples/models/dscnn.py            # per-layer shapes, params, MACs, bytes
@@ -72,6 +73,7 @@ def cmd_inspect(args) -> int:
 
         print()
         print(pruning_table(pruning))
+    print_activations(graph)
     print_kernels(graph)
     print_fit(graph)
     if args.memory:

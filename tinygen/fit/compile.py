@@ -36,6 +36,7 @@ from tinygen.hil.deadline import DEFAULT_TIMEOUT
 from tinygen.ir import Graph
 from tinygen.model_id import check_model_id
 from tinygen.passes import CompileOptions
+from tinygen.passes.activation_widths import parse_activations
 from tinygen.passes.camera_input import CameraSpec
 
 
@@ -62,6 +63,7 @@ class CompileRequest:
     timeout: float = DEFAULT_TIMEOUT      # seconds of the device's own time, for --kernels auto's measurements
     allow_uncalibrated: bool = False      # no calibration data: calibrate on random data quietly (inspect)
     stateful: bool = False                # recurrent layers carry their state over between invocations
+    activations: str = "int8"             # "int16" or "int16:LAYER,..." (passes/activation_widths.py)
 
 
 Progress = Callable[[str], None]
@@ -82,6 +84,7 @@ def compile_model(request: CompileRequest, board: Board | None = None,
     if not 50.0 < request.percentile <= 100.0:
         raise UsageError(f"--percentile {request.percentile} is out of range", "use a value in (50, 100]")
     check_calibration(request.calib)            # a missing or unreadable file: before the (long) load
+    width, _ = parse_activations(request.activations)
     if request.arena_region is not None:
         if board is None:
             raise UsageError("--arena-region needs --board", "name the board whose memory region to use")
@@ -95,7 +98,7 @@ def compile_model(request: CompileRequest, board: Board | None = None,
     if calib is None and source.default_calibration is None and request.allow_uncalibrated:
         calib, quiet = "random", True
     progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
-             else "calibrating and quantizing (int8)")
+             else f"calibrating and quantizing ({'int8' if width == 'int8' else 'int16 activations, int8 weights'})")
     kernels = request.kernels or default_kernels(board)
     options = compile_options(request, board, kernels)
     # kernels auto's variants and the fit calibrate again: one --calib random warning for all
@@ -137,7 +140,7 @@ def compile_options(request: CompileRequest, board: Board | None, kernels: str) 
                           esp_nn=esp_nn, arena_region=request.arena_region, compact=request.compact,
                           lower_peak=request.lower_peak, tile=request.tile, prefer=request.prefer,
                           storage=request.storage, camera=request.camera, stream_input=request.stream_input,
-                          stateful=request.stateful)
+                          stateful=request.stateful, activations=request.activations)
 
 
 @contextmanager

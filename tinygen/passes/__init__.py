@@ -14,7 +14,9 @@ import numpy as np
 from tinygen.ir import TABLE_OPS, Graph, dump, validate
 from tinygen.kernels.cmsis_nn_tree import find_cmsis_nn
 from tinygen.kernels.esp_nn import esp_nn_features
+from tinygen.errors import UsageError
 from tinygen.kernels.esp_nn_tree import find_esp_nn
+from tinygen.passes.activation_widths import activation_widths, parse_activations
 from tinygen.passes.calibrate import calibrate
 from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.compact import compact
@@ -116,6 +118,10 @@ class CompileOptions:
     # recurrent layers (passes/stateful.py): True (--stateful): each layer's state carries over from
     # one invocation to the next (streaming, frame by frame); False: each starts from h0 / c0
     stateful: bool = False
+    # activation width (passes/activation_widths.py, --activations): "int8"; "int16" (TFLite's 16x8
+    # quantization for every layer with int16 kernels, the rest int8 with QUANTIZE nodes between);
+    # "int16:LAYER,..." (those layers, by module path or node name)
+    activations: str = "int8"
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
@@ -149,6 +155,11 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     """
     options = options or CompileOptions()
     features = options.features
+    if parse_activations(options.activations)[0] != "int8" and graph.meta.get("quantized"):
+        raise UsageError(f"--activations {options.activations} applies to models tinygen quantizes (PyTorch, float "
+                         f"ONNX); {graph.name!r} comes quantized ({graph.meta['quantized']}) and keeps its own "
+                         "activation types", "drop --activations, or convert the float model with TFLite's 16x8 "
+                         "quantization for int16 activations")
     if options.kernels == "cmsis-nn" or (options.kernels == "auto" and options.cmsis_nn):
         # CMSIS-NN kernels become selectable with a checked tree; the firmware build compiles it
         features = frozenset(features) | {"cmsis-nn"}
@@ -162,6 +173,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     onnx_layout = [("fold_transpose", fold_transpose), ("fold_layout", fold_layout)]
     steps = (onnx_layout if graph.meta.get("quantized") == "onnx" else []) if graph.meta.get("quantized") else float_pipeline() + [
         ("calibrate", lambda g: calibrate(g, calib_data, options.calib_method, options.calib_percentile)),
+        # on calibrated ranges (a requantize node it inserts takes its input's), before quantize
+        # gives the int16 tensors their grids
+        ("activation_widths", lambda g: activation_widths(g, options.activations)),
         ("quantize", quantize),
     ]
     if any(n.op == "channel_gate" for n in graph.nodes):

@@ -6,6 +6,10 @@
   softmax and logistic outputs get the spec's fixed scale 1/256, zero point -128.
 - Weights: symmetric per-output-channel int8 in [-127, 127].
 - Bias: int32 with scale input_scale * weight_scale.
+- int16 activations (TFLite's 16x8 scheme) for the tensors passes/activation_widths.py
+  chose (graph.meta["int16_tensors"]): symmetric per-tensor int16, zero point 0, scale
+  max(|min|, |max|) / 32767; the MAC layers reading them take int64 biases, a constant
+  operand is int16 on its own symmetric grid, and the activation bounds are int16's.
 - Requantization: per-channel 32-bit multiplier and shift (params "multiplier",
   "shift"), and the fused activation as integer bounds act_min/act_max.
 Every parameter set of a node (one per precision switch) is quantized.
@@ -21,7 +25,7 @@ from tinygen.quant import params as qp
 from tinygen.passes.quantize_lowbit import input_grid, quantize_lowbit_node
 from tinygen.passes.quantize_norm import NORM_OPS, quantize_norm_node
 from tinygen.passes.quantize_recurrent import quantize_recurrent_node, share_hidden_grid
-from tinygen.quant.spec import FIXED_OUTPUT_QPARAMS, WEIGHT_CHANNEL_AXIS
+from tinygen.quant.spec import ACT_RANGE, FIXED_OUTPUT_QPARAMS, WEIGHT_CHANNEL_AXIS
 
 
 class _Groups:
@@ -45,6 +49,8 @@ def _activation_qparams(graph: Graph) -> None:
     groups = _Groups()
     fixed: dict[str, tuple[float, int]] = {}
     storage: dict[str, tuple[str, int]] = {}       # (dtype, bits) of grids other than int8
+    for x in graph.meta.get("int16_tensors", ()):     # 16x8: passes/activation_widths.py's choice
+        storage[x] = ("int16", 16)
     for node in graph.nodes:
         if schema(node.op).same_qparams:
             for t in node.inputs:
@@ -77,7 +83,8 @@ def _activation_qparams(graph: Graph) -> None:
             ranges = [graph.tensors[n].calib_range for n in names]
             if any(r is None for r in ranges):
                 raise ModelError(f"tensors {names} were not calibrated")
-            scale, zp = qp.activation_qparams(min(r[0] for r in ranges), max(r[1] for r in ranges))
+            grid = qp.activation_qparams_s16 if stored == {("int16", 16)} else qp.activation_qparams
+            scale, zp = grid(min(r[0] for r in ranges), max(r[1] for r in ranges))
         dtype, bits = stored.pop()
         for n in names:
             t = graph.tensors[n]
@@ -89,6 +96,8 @@ def _quantize_mac_node(graph: Graph, node: Node) -> None:
     in_q = graph.tensor(node.inputs[0]).qparams
     out_q = graph.tensor(node.outputs[0]).qparams
     axis = WEIGHT_CHANNEL_AXIS[node.op]
+    # 16x8: int16 x int8 products summed in int64, with an int64 bias (TFLite's converter)
+    bias_dtype = "int64" if graph.tensor(node.inputs[0]).dtype == "int16" else "int32"
     for k, pset in enumerate(node.params):
         suffix = f"_s{k}" if len(node.params) > 1 else ""
         w = graph.tensor(pset["weight"]).data
@@ -100,7 +109,7 @@ def _quantize_mac_node(graph: Graph, node: Node) -> None:
         if "bias" in pset:
             b = graph.tensor(pset["bias"]).data
             qb = graph.add_const(graph.unique_name(f"{node.name}_b{suffix}"),
-                                 qp.quantize_bias(b, in_q.scale[0], scales), "int32")
+                                 qp.quantize_bias(b, in_q.scale[0], scales, bias_dtype), bias_dtype)
             qb.qparams = QParams(in_q.scale[0] * scales, np.zeros(scales.shape, np.int64), axis=0)
             new["bias"] = qb.name
         mult, shift = qp.requant_multipliers(in_q.scale[0], scales, out_q.scale[0])
@@ -111,15 +120,19 @@ def _quantize_mac_node(graph: Graph, node: Node) -> None:
 
 def _quantize_operand(graph: Graph, node: Node, role: str = "operand") -> None:
     """An add's or mul's constant operand (a PReLU's alpha): int8, per tensor, on the grid of
-    its own range (with 0), as TFLite's converter stores a constant input."""
+    its own range (with 0), as TFLite's converter stores a constant input; for an int16
+    layer, int16 on the symmetric grid of its largest magnitude."""
+    dtype = graph.tensor(node.outputs[0]).dtype if role == "operand" else "int8"
+    grid = qp.activation_qparams_s16 if dtype == "int16" else qp.activation_qparams
+    lo, hi = ACT_RANGE[dtype]
     for k, pset in enumerate(node.params):
         t = graph.tensor(pset[role])
         if t.dtype != "float32":
             continue
-        scale, zp = qp.activation_qparams(float(t.data.min()), float(t.data.max()))
+        scale, zp = grid(float(t.data.min()), float(t.data.max()))
         q = np.array([qp.quantize_value(float(v), scale, zp) for v in t.data.ravel()], np.int64)
         qt = graph.add_const(graph.unique_name(f"{node.name}_{role}"),
-                             np.clip(q, -128, 127).astype(np.int8).reshape(t.shape), "int8")
+                             np.clip(q, lo, hi).astype(dtype).reshape(t.shape), dtype)
         qt.qparams = QParams(scale, zp)
         node.params[k] = {**pset, role: qt.name}
 
@@ -128,12 +141,14 @@ def quantize(graph: Graph) -> Graph:
     _activation_qparams(graph)
     for node in graph.nodes:
         out_q = graph.tensor(node.outputs[0]).qparams
+        out_dtype = graph.tensor(node.outputs[0]).dtype
         if node.param("operand") is not None:
             _quantize_operand(graph, node)
         if node.param("alpha") is not None:       # PReLU's slopes: a constant input, like an operand
             _quantize_operand(graph, node, "alpha")
         if node.op == "pad" and isinstance(node.attrs["pad_value"], float):
-            node.attrs["pad_value"] = min(127, max(-128, qp.quantize_value(
+            lo, hi = ACT_RANGE.get(out_dtype, ACT_RANGE["int8"])
+            node.attrs["pad_value"] = min(hi, max(lo, qp.quantize_value(
                 node.attrs["pad_value"], out_q.scale[0], int(out_q.zero_point[0]))))
         if "lowbit" in node.attrs:
             quantize_lowbit_node(graph, node)
@@ -144,14 +159,16 @@ def quantize(graph: Graph) -> Graph:
         elif node.op in RECURRENT_OPS:
             quantize_recurrent_node(graph, node)
         if schema(node.op).fusable_activation:
-            lo, hi = qp.activation_bounds(node.attrs.get("activation"), out_q.scale[0], int(out_q.zero_point[0]))
+            lo, hi = qp.activation_bounds(node.attrs.get("activation"), out_q.scale[0], int(out_q.zero_point[0]),
+                                          "int16" if out_dtype == "int16" else "int8")
             bits = graph.tensor(node.outputs[0]).bits
             if graph.tensor(node.outputs[0]).dtype == "int8" and bits < 8:     # a k-bit ReLU-clip grid: codes 0 .. 2^k - 1
                 lo, hi = max(lo, 0), min(hi, 2 ** bits - 1)
             node.attrs["act_min"], node.attrs["act_max"] = lo, hi
         elif node.op == "clamp":
             node.attrs["act_min"], node.attrs["act_max"] = qp.activation_bounds(
-                (node.attrs["lo"], node.attrs["hi"]), out_q.scale[0], int(out_q.zero_point[0]))
+                (node.attrs["lo"], node.attrs["hi"]), out_q.scale[0], int(out_q.zero_point[0]),
+                "int16" if out_dtype == "int16" else "int8")
     graph.drop_unused_tensors()
     graph.meta["quantized"] = "int8-ptq"
     return graph

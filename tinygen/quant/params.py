@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant.fixedpoint import quantize_multiplier
-from tinygen.quant.spec import ACT_QMAX, ACT_QMIN, INT32_MAX, INT32_MIN, WEIGHT_QMAX
+from tinygen.quant.spec import (ACT16_QMAX, ACT_QMAX, ACT_QMIN, ACT_RANGE, INT32_MAX, INT32_MIN, INT64_MAX,
+                                INT64_MIN, WEIGHT_QMAX)
 
 # smallest scale we hand out: keeps 1/scale finite for all-zero tensors
 MIN_SCALE = 1e-8
@@ -36,6 +37,15 @@ def activation_qparams(rmin: float, rmax: float) -> tuple[np.float32, int]:
     return scale, zp
 
 
+def activation_qparams_s16(rmin: float, rmax: float) -> tuple[np.float32, int]:
+    """TFLite's converter for 16x8 activations: symmetric, zero point 0, scale
+    max(|min|, |max|) / 32767."""
+    absmax = max(abs(float(rmin)), abs(float(rmax)))
+    if absmax == 0.0:
+        return np.float32(1.0), 0
+    return max(np.float32(absmax / ACT16_QMAX), np.float32(MIN_SCALE)), 0
+
+
 def weight_scales(w: np.ndarray, axis: int) -> np.ndarray:
     """Symmetric per-channel scales: max |w| over each channel / 127."""
     reduce = tuple(a for a in range(w.ndim) if a != axis)
@@ -51,9 +61,12 @@ def quantize_weights(w: np.ndarray, scales: np.ndarray, axis: int) -> np.ndarray
     return np.clip(q, -WEIGHT_QMAX, WEIGHT_QMAX).astype(np.int8)
 
 
-def quantize_bias(b: np.ndarray, input_scale: np.float32, w_scales: np.ndarray) -> np.ndarray:
+def quantize_bias(b: np.ndarray, input_scale: np.float32, w_scales: np.ndarray, dtype: str = "int32") -> np.ndarray:
+    """round(b / (input_scale * w_scale)): int32, or int64 (16x8: int16 activations)."""
     bias_scale = np.float64(input_scale) * w_scales.astype(np.float64)
     q = round_half_away(b.astype(np.float64) / bias_scale)
+    if dtype == "int64":
+        return np.clip(q, INT64_MIN, INT64_MAX).astype(np.int64)
     return np.clip(q, INT32_MIN, INT32_MAX).astype(np.int32)
 
 
@@ -76,11 +89,13 @@ def quantize_value(x: float, scale: np.float32, zero_point: int) -> int:
     return int(zero_point + round_half_away(float(x) / float(scale)))
 
 
-def activation_bounds(activation, scale: np.float32, zero_point: int) -> tuple[int, int]:
-    """TFLite CalculateActivationRangeQuantized for a clamp (lo, hi) in real units."""
+def activation_bounds(activation, scale: np.float32, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
+    """TFLite CalculateActivationRangeQuantized for a clamp (lo, hi) in real units, within
+    the range of the output's dtype (int8, or int16)."""
+    low, high = ACT_RANGE[dtype]
     if activation is None:
-        return ACT_QMIN, ACT_QMAX
+        return low, high
     lo, hi = activation
-    qmin = ACT_QMIN if lo == -np.inf else max(ACT_QMIN, quantize_value(lo, scale, zero_point))
-    qmax = ACT_QMAX if hi == np.inf else min(ACT_QMAX, quantize_value(hi, scale, zero_point))
+    qmin = low if lo == -np.inf else max(low, quantize_value(lo, scale, zero_point))
+    qmax = high if hi == np.inf else min(high, quantize_value(hi, scale, zero_point))
     return qmin, qmax

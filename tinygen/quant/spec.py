@@ -19,6 +19,16 @@ ACT_QMAX = INT8_MAX
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
+# int16 activations (TFLite's 16x8 quantization): symmetric, zero point 0, per tensor, from
+# the calibrated range's largest magnitude over ACT16_QMAX; their MAC layers take int64 biases
+ACT16_QMIN = -32768
+ACT16_QMAX = 32767
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+# the quantized range of an activation dtype
+ACT_RANGE = {"int8": (ACT_QMIN, ACT_QMAX), "int16": (ACT16_QMIN, ACT16_QMAX)}
+
 # per-channel weight quantization axis of each op's weight tensor
 WEIGHT_CHANNEL_AXIS = {
     "conv2d": 0,            # [O, KH, KW, I]
