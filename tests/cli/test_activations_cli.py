@@ -118,7 +118,8 @@ def test_activations_int16_equal_reference_on_f746zg_standin(model_file, tmp_pat
     board = get_board("f746zg")
     source = load_source(model_file)
     graph = compile_source(source, options=CompileOptions(features=board.isa_features, activations="int16"))
-    assert {n.kernel for n in graph.nodes} >= {"tg_conv2d_s16", "tg_add_s16", "tg_fully_connected_s16",
+    # the Cortex-M7's int16 DSP kernels for the convolution and the fully connected layer
+    assert {n.kernel for n in graph.nodes} >= {"tg_conv2d_s16_dsp", "tg_add_s16", "tg_fully_connected_s16_dsp",
                                                "tg_requantize_s16_s8", "tg_requantize_s8_s16"}
     result = build(source, graph, board, tmp_path / "fw")
     rng = np.random.default_rng(5)

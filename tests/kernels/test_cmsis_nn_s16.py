@@ -153,7 +153,8 @@ def test_s16_model_takes_cmsis_nn_where_exact(tmp_path):
     assert scratch == {("conv2d", 1): 4 * 9 * 6, ("depthwise_conv2d", 1): 2 * 9 * 12, ("depthwise_conv2d", 2): 0,
                        ("add", 1): 0, ("mul", 1): 0, ("fully_connected", 1): 0}
     _, per_channel = _compile(tmp_path, s16_cmsis_model(np.random.default_rng(5), False), "cmsis-nn", tree)
-    assert [n.kernel for n in per_channel.nodes if n.op == "fully_connected"] == ["tg_fully_connected_s16"]
+    # tinygen's own: its DSP kernel (the F746's features have DSP)
+    assert [n.kernel for n in per_channel.nodes if n.op == "fully_connected"] == ["tg_fully_connected_s16_dsp"]
     note = cmsis_nn_note(per_channel)
     assert "runs 5 of 6 layers" in note and "arm_fully_connected_s16 takes one multiplier" in note, note
     assert source_key("conv2d", "int16") == "conv2d_s16" and source_key("conv2d", "int8") == "conv2d"
