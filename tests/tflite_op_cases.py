@@ -445,6 +445,27 @@ def _(b, rng):
     return [x], [y]
 
 
+@case("s16_softmax_from_s8", "tg_softmax_s8_s16")
+def _(b, rng):
+    """int8 scores into an int16 softmax (1/65536 within TFLite Micro's 0.1%, zero point -32768)."""
+    x = act(b, rng, "x", [1, 3, 10], scale=random_scale(rng, 0.02, 0.2))
+    y = b.tensor("y", [1, 3, 10], "int16", scale=1.5259022e-05, zero_point=-32768)
+    b.op("SOFTMAX", [x], [y], "SoftmaxOptions", Beta=1.0)
+    return [x], [y]
+
+
+@case("s32_quantize_round_trip", "tg_requantize_s32_s16", "tg_requantize_s16_s8", "tg_requantize_s8_s32")
+def _(b, rng):
+    """A quantized int32 input and output (TFLite Micro's QUANTIZE to and from int32)."""
+    x = b.tensor("x", [1, 4, 9], "int32", scale=2e-9, zero_point=0)
+    w, n = s16(b, rng, "wide", [1, 4, 9], scale=4e-5), act(b, rng, "narrow", [1, 4, 9], scale=0.01)
+    y = b.tensor("y", [1, 4, 9], "int32", scale=1e-6, zero_point=3)
+    b.op("QUANTIZE", [x], [w])
+    b.op("QUANTIZE", [w], [n])
+    b.op("QUANTIZE", [n], [y])
+    return [x], [y]
+
+
 @case("float_boundary_s16", "tg_leaky_relu_s16")
 def _(b, rng):
     f, x = b.tensor("f", [1, 30], "float32"), s16(b, rng, "x", [1, 30], scale=0.0005)
@@ -602,4 +623,6 @@ LITERT_DIFFERS = {
     # Micro's through MultiplyByQuantizedMultiplier: outputs near a half differ by one
     "s16_mul_two_activations": "litert_mul_s16",
     "s16_mul_broadcast_constant": "litert_mul_s16",
+    # LiteRT's QUANTIZE has no int32 output (TFLite Micro's has)
+    "s32_quantize_round_trip": "litert_quantize_s32",
 }

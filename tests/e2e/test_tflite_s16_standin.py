@@ -71,10 +71,30 @@ def s16_mac_model(rng) -> bytes:
     return b.finish([x], [y])
 
 
+def s16_boundary_model(rng) -> bytes:
+    """TFLite Micro's keyword-spotting test model's boundary: int16 features in, QUANTIZE to
+    int8, a layer, SOFTMAX into int16, QUANTIZE into a quantized int32 output."""
+    b = ModelBuilder("int16 and int32 ends")
+    x, q = s16(b, rng, "features", [1, 96], scale=0.000625), act(b, rng, "narrow", [1, 96], 0.06, -128)
+    h = act(b, rng, "scores", [1, 12], 0.07, 2)
+    p = b.tensor("probabilities", [1, 12], "int16", scale=1.5259022e-05, zero_point=-32768)
+    y = b.tensor("y", [1, 12], "int32", scale=3.051851e-05, zero_point=0)
+    w = b.tensor("w", [12, 96], scale=0.01, zero_point=0, data=rng.integers(-127, 128, (12, 96)))
+    bias = b.tensor("bias", [12], "int32", data=rng.integers(-2000, 2000, 12))
+    b.op("QUANTIZE", [x], [q])
+    b.op("FULLY_CONNECTED", [q, w, bias], [h], "FullyConnectedOptions")
+    b.op("SOFTMAX", [h], [p], "SoftmaxOptions", Beta=1.0)
+    b.op("QUANTIZE", [p], [y])
+    return b.finish([x], [y])
+
+
 MODELS = {
     "elementwise": (s16_model, ["int16", "int16", "int8"],
                     ["tg_leaky_relu_s16", "tg_add_s16", "tg_pad_s16", "tg_strided_slice_s16", "tg_sub_s16",
                      "tg_requantize_s16_s8", "tg_requantize_s8_s16"]),
+    "boundary": (s16_boundary_model, ["int16", "int32"],
+                 ["tg_requantize_s16_s8", "tg_fully_connected_batch1_lean_s8_dsp", "tg_softmax_s8_s16",
+                  "tg_requantize_s16_s32"]),
     "mac": (s16_mac_model, ["int16", "int16"],
             ["tg_conv2d_s16_dsp", "tg_depthwise_conv2d_s16_dsp", "tg_transpose_conv2d_s16", "tg_mul_s16",
              "tg_fully_connected_s16_dsp"]),

@@ -88,7 +88,7 @@ def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str =
         return ptr
     if graph.tensor(tensor).dtype == "b1":
         return f"({'const ' if read_only else ''}uint32_t *)({ptr})"
-    if graph.tensor(tensor).dtype in ("int16", "float32"):
+    if graph.tensor(tensor).dtype in ("int16", "int32", "float32"):
         return f"({'const ' if read_only else ''}{C_TYPES[graph.tensor(tensor).dtype]} *)({ptr})"
     return ptr
 

@@ -40,5 +40,5 @@ def _act(node: Node) -> dict:
 
 
 def dtype_range(graph: Graph, tensor: str) -> tuple[int, int]:
-    """The values an int8 or int16 activation can hold."""
-    return (-32768, 32767) if graph.tensor(tensor).dtype == "int16" else (-128, 127)
+    """The values an int8, int16 or int32 activation can hold."""
+    return {"int16": (-32768, 32767), "int32": (-2 ** 31, 2 ** 31 - 1)}.get(graph.tensor(tensor).dtype, (-128, 127))

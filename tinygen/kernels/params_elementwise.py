@@ -101,11 +101,13 @@ SOFTMAX_SCALED_MAX_MULTIPLIER = 1 << 24
 
 
 def softmax_scaled(graph: Graph, node: Node) -> bool:
-    """Whether a softmax's output grid is other than TFLite's fixed one (scale 1/256, zero point
-    -128): only a quantized ONNX model gives it one (tg_softmax_scaled_s8)."""
-    q = graph.tensor(node.outputs[0]).qparams
+    """Whether a softmax's int8 output grid is other than TFLite's fixed one (scale 1/256, zero
+    point -128): only a quantized ONNX model gives it one (tg_softmax_scaled_s8). An int16 output
+    has TFLite's fixed 1/65536, -32768 (tg_softmax_s8_s16)."""
+    out = graph.tensor(node.outputs[0])
     fixed = (op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
-    return q is not None and (float(q.scale[0]), int(q.zero_point[0])) != fixed
+    return out.dtype == "int8" and out.qparams is not None and (float(out.qparams.scale[0]),
+                                                                int(out.qparams.zero_point[0])) != fixed
 
 
 def _softmax_output(graph: Graph, node: Node) -> dict:

@@ -58,12 +58,19 @@ def s16_kernels() -> tuple[KernelSpec, ...]:
         _s16("tg_requantize_s16", "requantize", "tg_requantize_params_t"),
         _s16("tg_requantize_s8_s16", "requantize", "tg_requantize_params_t", in_dtype="int8"),
         _s16("tg_requantize_s16_s8", "requantize", "tg_requantize_params_t", in_dtype="int16", act_dtype="int8"),
+        # to and from a quantized int32 tensor (a model's int32 input or output)
+        _s16("tg_requantize_s16_s32", "requantize", "tg_requantize_params_t", in_dtype="int16", act_dtype="int32"),
+        _s16("tg_requantize_s32_s16", "requantize", "tg_requantize_params_t", in_dtype="int32"),
+        _s16("tg_requantize_s8_s32", "requantize", "tg_requantize_params_t", in_dtype="int8", act_dtype="int32"),
+        _s16("tg_requantize_s32_s8", "requantize", "tg_requantize_params_t", in_dtype="int32", act_dtype="int8"),
         _s16("tg_add_s16", "add", "tg_add_params_t", _OPERAND),
         _s16("tg_sub_s16", "sub", "tg_add_broadcast_params_t", _OPERAND),
         _s16("tg_mul_s16", "mul", "tg_mul_params_t", _OPERAND),
         _s16("tg_pad_s16", "pad", "tg_pad_params_t"),
         _s16("tg_strided_slice_s16", "strided_slice", "tg_strided_slice_params_t"),
         _s16("tg_leaky_relu_s16", "leaky_relu", "tg_leaky_relu_params_t"),
+        # int8 in, int16 out (TFLite's SOFTMAX into 1/65536, -32768)
+        _s16("tg_softmax_s8_s16", "softmax", "tg_softmax_params_t", in_dtype="int8"),
         # int16 x int8 products summed in int64, an int64 bias (every variant of the op)
         *(_s16("tg_conv2d_s16", "conv2d", "tg_conv2d_params_t", _REQUANT, variant=v, weight=True)
           for v in (None, "1x1")),

@@ -17,8 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant import fixedpoint as fp
+from tinygen.ref.activations import _softmax_fixed
 from tinygen.ref.attention import _scaled
 from tinygen.ref.common import _conv_windows
+from tinygen.ref.gemmlowp import _rdbpot
 from tinygen.ref.kernels import _add_func, _broadcast_operand, mul_s8, pad_s8
 from tinygen.ref.slicing import strided_slice_s8
 from tinygen.ref.transpose_conv import transpose_conv_sums
@@ -29,24 +31,28 @@ def _i64(x) -> np.ndarray:
 
 
 def _requantize(p: dict, input, dtype) -> np.ndarray:
-    x = _i64(input).reshape(p["size"]) + p["input_offset"]
+    x = fp.wrap_int32(_i64(input).reshape(p["size"]) + p["input_offset"])     # an int32 input wraps as in C
     out = fp.multiply_by_quantized_multiplier(x, p["multiplier"], p["shift"]) + p["output_offset"]
     return np.clip(out, p["act_min"], p["act_max"]).astype(dtype)
 
 
-def requantize_s16(p: dict, input) -> np.ndarray:
-    """Mirrors tg_requantize_s16 (TFLite Requantize, int16 -> int16); returns int16 [size]."""
-    return _requantize(p, input, np.int16)
+def _requantizer(name: str, dtype):
+    """The twin of tg_<name>: TFLite's Requantize into `dtype` (QUANTIZE between int8, int16
+    and a quantized int32 tensor); returns `dtype` [size]."""
+    def twin(p: dict, input) -> np.ndarray:
+        return _requantize(p, input, dtype)
+    twin.__name__ = twin.__qualname__ = name
+    twin.__doc__ = f"Mirrors tg_{name} (TFLite Requantize); returns {np.dtype(dtype).name} [size]."
+    return twin
 
 
-def requantize_s8_s16(p: dict, input) -> np.ndarray:
-    """Mirrors tg_requantize_s8_s16 (QUANTIZE int8 -> int16); returns int16 [size]."""
-    return _requantize(p, input, np.int16)
-
-
-def requantize_s16_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_requantize_s16_s8 (QUANTIZE int16 -> int8); returns int8 [size]."""
-    return _requantize(p, input, np.int8)
+requantize_s16 = _requantizer("requantize_s16", np.int16)
+requantize_s8_s16 = _requantizer("requantize_s8_s16", np.int16)
+requantize_s16_s8 = _requantizer("requantize_s16_s8", np.int8)
+requantize_s16_s32 = _requantizer("requantize_s16_s32", np.int32)
+requantize_s32_s16 = _requantizer("requantize_s32_s16", np.int16)
+requantize_s8_s32 = _requantizer("requantize_s8_s32", np.int32)
+requantize_s32_s8 = _requantizer("requantize_s32_s8", np.int8)
 
 
 def add_s16(p: dict, input1, input2) -> np.ndarray:
@@ -76,6 +82,14 @@ def pad_s16(p: dict, input) -> np.ndarray:
 def strided_slice_s16(p: dict, input) -> np.ndarray:
     """Mirrors tg_strided_slice_s16; returns int16 of p['out_shape']."""
     return strided_slice_s8(p, input, np.int16)
+
+
+def softmax_s8_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_softmax_s8_s16 (TFLite reference_ops::Softmax, int8 in, int16 out: units of
+    1/65536 minus 32768); returns int16 [rows, depth]."""
+    live, product, num_bits_over_unit = _softmax_fixed(p, input)
+    out = _rdbpot(product, num_bits_over_unit + 31 - 16) - 32768
+    return np.where(live, np.clip(out, -32768, 32767), -32768).astype(np.int16)
 
 
 def leaky_relu_values(p: dict, x) -> np.ndarray:

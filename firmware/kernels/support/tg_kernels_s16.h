@@ -21,6 +21,11 @@
 void tg_requantize_s16(const tg_requantize_params_t *p, const int16_t *input, int16_t *output);
 void tg_requantize_s8_s16(const tg_requantize_params_t *p, const int8_t *input, int16_t *output);
 void tg_requantize_s16_s8(const tg_requantize_params_t *p, const int16_t *input, int8_t *output);
+/* ... and to or from a quantized int32 tensor (a model's int32 input or output). */
+void tg_requantize_s16_s32(const tg_requantize_params_t *p, const int16_t *input, int32_t *output);
+void tg_requantize_s32_s16(const tg_requantize_params_t *p, const int32_t *input, int16_t *output);
+void tg_requantize_s8_s32(const tg_requantize_params_t *p, const int8_t *input, int32_t *output);
+void tg_requantize_s32_s8(const tg_requantize_params_t *p, const int32_t *input, int8_t *output);
 
 /* ADD of two int16 tensors of one shape (tg_add_s8's arithmetic, left_shift 15). */
 void tg_add_s16(const tg_add_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
@@ -54,6 +59,10 @@ typedef struct {
  * Parameters: tinygen.quant.op_params.leaky_relu_params. May run in place.
  */
 void tg_leaky_relu_s16(const tg_leaky_relu_params_t *p, const int16_t *input, int16_t *output);
+
+/* SOFTMAX from int8 to int16 (output scale 1/65536, zero point -32768): tg_softmax_s8's
+   arithmetic, the probabilities in units of 1/65536. */
+void tg_softmax_s8_s16(const tg_softmax_params_t *p, const int8_t *input, int16_t *output);
 
 /*
  * The multiply-accumulate kernels of 16x8 models: int16 input, int8 weights (zero point 0),

@@ -53,7 +53,7 @@ class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentO
                 self.graph.meta["float_inputs"].append(name)
             else:
                 t = self.tensor(index)
-                if t.Type() not in (TensorType.INT8, TensorType.INT16) and self.act_dtype(index) != "float32":
+                if t.Type() not in (TensorType.INT8, TensorType.INT16) and self.act_dtype(index) == "int8":
                     raise ModelError(f"{self.filename}: input {self.tname(index)!r} is "
                                      f"{TYPE_NAMES.get(t.Type(), t.Type())}, not int8 or int16")
                 port = index

@@ -24,14 +24,23 @@ class ActivationOps(Builder):
     def op_softmax(self, i, op, ins, out, source):
         opts = self.options(op, tflite.SoftmaxOptions)
         x = self.activation(ins[0])
-        self._fixed_output(out, "softmax", op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
+        if self.act_dtype(out) == "int16":      # TFLite's int16 softmax output: 1/65536, -32768
+            if self.graph.tensors[x].dtype != "int8":
+                raise UnsupportedOpError(f"{self.where}a softmax of int16 input is not supported yet (int8 in, "
+                                         "int16 out is)")
+            self._fixed_output(out, "softmax", 1 / 65536, -32768, "int16", float(np.float32(0.001) / 65536))
+        else:
+            self._fixed_output(out, "softmax", op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
         return self.add_node(i, "softmax", [x], out, {"axis": -1, "beta": float(np.float32(opts.Beta()))}, {},
                              source, self.graph.tensors[x].shape)
 
-    def _fixed_output(self, out, what: str, scale: float, zero_point: int) -> None:
+    def _fixed_output(self, out, what: str, scale: float, zero_point: int, dtype: str = "int8",
+                      tolerance: float = 0.0) -> None:
+        """The output grid the operator's kernel writes on: exactly `scale` (within `tolerance`
+        of it where TFLite Micro allows: its int16 softmax takes 1/65536 within 0.1%)."""
         q = self.qparams(out)
-        if float(q.scale[0]) != scale or int(q.zero_point[0]) != zero_point:
-            raise UnsupportedOpError(f"{self.where}int8 {what} output must have scale 1/{round(1 / scale)} and "
+        if abs(float(q.scale[0]) - float(np.float32(scale))) > tolerance or int(q.zero_point[0]) != zero_point:
+            raise UnsupportedOpError(f"{self.where}{dtype} {what} output must have scale 1/{round(1 / scale)} and "
                                      f"zero point {zero_point}, not {q!r}")
 
     def op_logistic(self, i, op, ins, out, source):

@@ -39,6 +39,10 @@ class MacOps(Builder):
         w_q = self.graph.tensors[params["weight"]].qparams
         # 16x8: int64 biases (int16 x int8 products summed in int64, as TFLite Micro does); int8: int32
         bias_dtype = "int64" if self.graph.tensors[self.activation(ins[0])].dtype == "int16" else "int32"
+        if bias_dtype == "int64" and any(int(self.qparams(k).zero_point[0]) for k in (ins[0], out_index)):
+            raise UnsupportedOpError(f"{self.where}int16 input or output with a nonzero zero point (TFLite's 16x8 "
+                                     "kernels take symmetric int16 activations)", "re-convert the model with the "
+                                     "TFLite converter")
         if len(ins) > 2 and ins[2] >= 0:
             if bias_dtype == "int64" and self.tensor(ins[2]).Type() == TensorType.INT32:
                 raise UnsupportedOpError(f"{self.where}an int32 bias on int16 activations (TFLite Micro then sums "

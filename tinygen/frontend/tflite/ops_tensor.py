@@ -1,7 +1,8 @@
 """TFLite operator handlers that combine, pad, reduce, reshape or requantize int8 tensors:
 ADD, MUL (numpy broadcasting, one operand may be a constant), CONCATENATION, PAD, PADV2, MEAN,
-RESHAPE, SQUEEZE, QUANTIZE (between int8 and int16) and DEQUANTIZE (into a float32 model
-output); ADD, PAD, PADV2, RESHAPE and SQUEEZE on int16 tensors too (reader.INT16_OPS)."""
+RESHAPE, SQUEEZE, QUANTIZE (between int8, int16 and a quantized int32 tensor) and DEQUANTIZE
+(into a float32 model output); ADD, PAD, PADV2, RESHAPE and SQUEEZE on int16 tensors too
+(reader.INT16_OPS)."""
 
 from __future__ import annotations
 
@@ -139,10 +140,11 @@ class TensorOps(Builder):
 
     def op_quantize(self, i, op, ins, out, source):
         t = self.tensor(ins[0])
-        if t.Type() not in (TensorType.INT8, TensorType.INT16):
-            raise UnsupportedOpError(f"{self.where}QUANTIZE from {TYPE_NAMES.get(t.Type(), t.Type())} inside "
-                                     "the graph is not supported (only at the float32 model input, or between "
-                                     "int8 and int16)")
+        types = (TensorType.INT8, TensorType.INT16, TensorType.INT32)
+        if t.Type() not in types or self.tensor(out).Type() not in types:
+            raise UnsupportedOpError(f"{self.where}QUANTIZE from {TYPE_NAMES.get(t.Type(), t.Type())} to "
+                                     f"{TYPE_NAMES.get(self.tensor(out).Type())} inside the graph is not supported "
+                                     "(only at the float32 model input, or between int8, int16 and int32)")
         x = self.activation(ins[0])
         if self.qparams(ins[0]).same_as(self.qparams(out)) and t.Type() == self.tensor(out).Type():
             # nothing to do: share the bytes

@@ -32,7 +32,7 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "SQUEEZE", "MAX_POOL_2D", "AVERAGE_POOL_2D")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
-             "SUB", "MUL", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE")
+             "SUB", "MUL", "SOFTMAX", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE")
 
 
 class Reader:
@@ -148,7 +148,7 @@ class Reader:
     def new_activation(self, index: int, name: str, shape=None) -> str:
         t = self.tensor(index)
         if t.Type() not in (TensorType.INT8, TensorType.INT16) and not (
-                self.float_model and t.Type() == TensorType.FLOAT32):
+                self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
                                      f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 and int16 activations are "
                                      "supported (float32 in a float model)")
@@ -161,19 +161,29 @@ class Reader:
         return ir.name
 
     def act_dtype(self, index: int) -> str:
-        """The IR dtype of an int8 or int16 activation; an int16 one must have zero point 0
-        (TFLite's 16x8 scheme: symmetric int16 activations, which TFLite Micro's kernels assume)."""
+        """The IR dtype of an activation: int8, int16 (TFLite's 16x8 scheme keeps them symmetric,
+        zero point 0, but for a softmax's int16 output; the operators that assume 0 check it), or
+        float32 in a float model."""
         t = self.tensor(index)
         if t.Type() == TensorType.FLOAT32 and self.float_model:
             return "float32"
         if t.Type() == TensorType.INT16:
-            q = self.qparams(index)
-            if np.any(q.zero_point != 0):
-                raise ModelError(f"{self.where}int16 tensor {self.tname(index)!r} has zero point "
-                                 f"{int(q.zero_point[0])}; TFLite's 16x8 quantization keeps int16 activations "
-                                 "symmetric (zero point 0)", "re-convert the model with the TFLite converter")
             return "int16"
+        if self.quantized_int32(index):
+            return "int32"
         return "int8"
+
+    def quantized_int32(self, index: int) -> bool:
+        """An int32 activation with a quantization that only QUANTIZE reads or writes (a model
+        input or output at int32 precision, as TFLite Micro's QUANTIZE takes them)."""
+        t = self.tensor(index)
+        q = t.Quantization()
+        if t.Type() != TensorType.INT32 or q is None or q.ScaleLength() == 0:
+            return False
+        ops = [self.sg.Operators(i) for i in range(self.sg.OperatorsLength())]
+        touching = [op for op in ops if index in (op.InputsAsNumpy() if op.InputsLength() else [])
+                    or index in (op.OutputsAsNumpy() if op.OutputsLength() else [])]
+        return bool(touching) and all(self.opname(op) == "QUANTIZE" for op in touching)
 
     # -- model-level checks ----------------------------------------------------
     def is_const(self, index: int) -> bool:
