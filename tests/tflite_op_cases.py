@@ -466,6 +466,20 @@ def _(b, rng):
     return [x], [y]
 
 
+@case("s16_relu_relu6_pools", "tg_requantize_s16", "tg_clamp_s16", "tg_max_pool2d_s16", "tg_avg_pool2d_s16")
+def _(b, rng):
+    x, r = s16(b, rng, "x", [1, 7, 9, 5], scale=3e-4), s16(b, rng, "relu", [1, 7, 9, 5], scale=2e-4)
+    r6, m = s16(b, rng, "relu6", [1, 7, 9, 5], scale=2e-4), s16(b, rng, "max", [1, 4, 5, 5], scale=2e-4)
+    y = s16(b, rng, "avg", [1, 3, 4, 5], scale=2e-4)
+    b.op("RELU", [x], [r])
+    b.op("RELU6", [r], [r6])
+    b.op("MAX_POOL_2D", [r6], [m], "Pool2DOptions", Padding=Padding.SAME, StrideH=2, StrideW=2, FilterHeight=3,
+         FilterWidth=2)
+    b.op("AVERAGE_POOL_2D", [m], [y], "Pool2DOptions", Padding=Padding.VALID, StrideH=1, StrideW=1, FilterHeight=2,
+         FilterWidth=2)
+    return [x], [y]
+
+
 @case("float_boundary_s16", "tg_leaky_relu_s16")
 def _(b, rng):
     f, x = b.tensor("f", [1, 30], "float32"), s16(b, rng, "x", [1, 30], scale=0.0005)

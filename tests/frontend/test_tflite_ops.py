@@ -453,9 +453,9 @@ REFUSED = {
                              "tensor 'w')", "FLOOR (operator 1, output tensor 'f'; operator 3, output tensor 'g')",
                              "RELU_N1_TO_1 (operator 2", "supported TFLite operators"]),
     "vela": (_vela, UnsupportedOpError, ["compiled by Vela for an Ethos-U NPU", "from before Vela"]),
-    # QUANTIZE int16 -> int8 runs; SOFTMAX into int16 has no int16 kernel yet, and its
-    # QUANTIZE to int32 would not be reached
-    "int16_boundary": (_int16_boundary, ModelError, ["no int16 kernel yet: SOFTMAX (operator 1)\n"]),
+    # an int16 softmax output must be TFLite's 1/65536, -32768 (TFLite Micro refuses others too)
+    "int16_boundary": (_int16_boundary, UnsupportedOpError, ["operator 1 (SOFTMAX", "int16 softmax output must "
+                                                             "have scale 1/65536 and zero point -32768"]),
     "concat_mixed_quantization": (_concat_mixed_quantization, UnsupportedOpError,
                                   ["operator 1 (CONCATENATION", "one scale and zero point", "TFLite Micro"]),
     "dequantize_inside": (_dequantize_inside, ModelError, ["float32 tensors between its int8 layers",

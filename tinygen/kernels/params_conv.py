@@ -9,7 +9,7 @@ import math
 
 from tinygen.errors import UnsupportedOpError
 from tinygen.ir import Graph, Node
-from tinygen.kernels.params_base import _act, _hwc, _qp, builder
+from tinygen.kernels.params_base import _act, _hwc, _qp, builder, dtype_range
 from tinygen.quant import op_params
 from tinygen.quant.pack_planes import check_switch_bits, planes_input
 
@@ -163,5 +163,7 @@ def _pool(graph: Graph, node: Node) -> dict:
         return {**p, "input_zero_point": _qp(graph, node.inputs[0])[1],
                 "output_zero_point": _qp(graph, node.outputs[0])[1], "multiplier": multiplier, "shift": shift,
                 **_act(node)}
-    # padded positions hold real 0, i.e. the zero point (only used with count_include_pad)
-    return {**p, "zero_point": _qp(graph, node.inputs[0])[1], "act_min": -128, "act_max": 127}
+    # padded positions hold real 0, i.e. the zero point (only used with count_include_pad); the
+    # clamp is the type's whole range
+    lo, hi = dtype_range(graph, node.outputs[0])
+    return {**p, "zero_point": _qp(graph, node.inputs[0])[1], "act_min": lo, "act_max": hi}

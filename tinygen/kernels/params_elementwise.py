@@ -198,7 +198,7 @@ def _hard_swish(graph: Graph, node: Node) -> dict:
 def _relu(graph: Graph, node: Node) -> dict:
     t = graph.tensor(node.inputs[0])
     (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
-    return op_params.relu_params(t.size, si, zi, so, zo)
+    return op_params.relu_params(t.size, si, zi, so, zo, *dtype_range(graph, node.outputs[0]))
 
 
 @builder("requantize")

@@ -69,6 +69,11 @@ def s16_kernels() -> tuple[KernelSpec, ...]:
         _s16("tg_pad_s16", "pad", "tg_pad_params_t"),
         _s16("tg_strided_slice_s16", "strided_slice", "tg_strided_slice_params_t"),
         _s16("tg_leaky_relu_s16", "leaky_relu", "tg_leaky_relu_params_t"),
+        # RELU requantizes (TFLite's ReluQuantized): tg_requantize_s16 with RELU's parameters
+        _s16("tg_requantize_s16", "relu", "tg_requantize_params_t"),
+        _s16("tg_clamp_s16", "clamp", "tg_clamp_params_t"),
+        _s16("tg_max_pool2d_s16", "max_pool2d", "tg_pool2d_params_t"),
+        _s16("tg_avg_pool2d_s16", "avg_pool2d", "tg_pool2d_params_t"),
         # int8 in, int16 out (TFLite's SOFTMAX into 1/65536, -32768)
         _s16("tg_softmax_s8_s16", "softmax", "tg_softmax_params_t", in_dtype="int8"),
         # int16 x int8 products summed in int64, an int64 bias (every variant of the op)

@@ -21,8 +21,12 @@ from tinygen.errors import UsageError
 from tinygen.ir import Graph, Node, Tensor, binary_operands
 from tinygen.kernels.s16_table import s16_kernels
 
-# the ops with int16 kernels, but for the requantize between widths that this pass inserts
-INT16_OPS = frozenset(spec.op for spec in s16_kernels()) - {"requantize", "leaky_relu"}
+# the ops with int16 kernels whose int16 quantization this pass and passes/quantize.py make
+# (tests/passes/test_quantize_int16.py), but for the requantize between widths that this pass
+# inserts; the int16 kernels of RELU, RELU6 (clamp), the pools and the int8-to-int16 softmax
+# serve .tflite models for now
+INT16_OPS = frozenset(spec.op for spec in s16_kernels()) - {"requantize", "leaky_relu", "relu", "clamp",
+                                                            "max_pool2d", "avg_pool2d", "softmax"}
 # ops that take their input's width (no arithmetic: the same bytes under another shape)
 FOLLOW_OPS = frozenset({"reshape"})
 # the int16 kernels without broadcasting (tg_add_s16: operands of the output's shape)

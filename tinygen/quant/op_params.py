@@ -168,22 +168,22 @@ def leaky_relu_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int, a
             "act_min": int(act_min), "act_max": int(act_max)}
 
 
-def relu_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int) -> dict:
-    """tg_requantize_params_t for an int8 RELU (TFLite Micro CalculateReluOpData):
-    the scale ratio is a float32 division, then promoted; the output is clamped
-    to [output zero point, 127]."""
+def relu_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int, lo: int = -128, hi: int = 127) -> dict:
+    """tg_requantize_params_t for an int8 RELU (TFLite Micro CalculateReluOpData), or an
+    int16 one with the type's range lo..hi: the scale ratio is a float32 division, then
+    promoted; the output is clamped to [output zero point, hi]."""
     ratio = float(np.float32(in_scale) / np.float32(out_scale))
     multiplier, shift = quantize_multiplier(ratio)
     return {"size": int(size), "input_offset": -int(in_zp), "output_offset": int(out_zp),
-            "multiplier": multiplier, "shift": shift, "act_min": max(-128, int(out_zp)), "act_max": 127}
+            "multiplier": multiplier, "shift": shift, "act_min": max(lo, int(out_zp)), "act_max": hi}
 
 
-def relu6_bounds(in_scale, in_zp: int) -> tuple[int, int]:
-    """TFLite Micro Relu6Prepare: the int8 RELU6 clamps to [zero point, quantized 6.0] on
-    the INPUT's grid (FloatToQuantizedType: round(6.0f / scale) + zero point, clamped)
-    and does not requantize."""
+def relu6_bounds(in_scale, in_zp: int, lo: int = -128, hi: int = 127) -> tuple[int, int]:
+    """TFLite Micro Relu6Prepare: the int8 (int16: lo..hi) RELU6 clamps to [zero point,
+    quantized 6.0] on the INPUT's grid (FloatToQuantizedType: round(6.0f / scale) + zero point,
+    clamped) and does not requantize."""
     six = round_half_away(float(np.float32(6.0) / np.float32(in_scale))) + int(in_zp)
-    return int(in_zp), _clamped_int8(six)
+    return int(in_zp), int(min(max(six, lo), hi))
 
 
 def mean_params(outer: int, reduce: int, inner: int, in_scale, in_zp: int, out_scale, out_zp: int) -> dict:

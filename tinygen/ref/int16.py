@@ -21,7 +21,7 @@ from tinygen.ref.activations import _softmax_fixed
 from tinygen.ref.attention import _scaled
 from tinygen.ref.common import _conv_windows
 from tinygen.ref.gemmlowp import _rdbpot
-from tinygen.ref.kernels import _add_func, _broadcast_operand, mul_s8, pad_s8
+from tinygen.ref.kernels import _add_func, _broadcast_operand, avg_pool2d_s8, clamp_s8, max_pool2d_s8, mul_s8, pad_s8
 from tinygen.ref.slicing import strided_slice_s8
 from tinygen.ref.transpose_conv import transpose_conv_sums
 
@@ -72,6 +72,21 @@ def sub_s16(p: dict, input1, input2) -> np.ndarray:
 def mul_s16(p: dict, input1, input2) -> np.ndarray:
     """Mirrors tg_mul_s16 (TFLite reference_integer_ops::Mul, int16); returns int16 of p['shape']."""
     return mul_s8(p, input1, input2, np.int16)
+
+
+def max_pool2d_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_max_pool2d_s16 (TFLite MaxPool, int16); int16 [out_h, out_w, channels]."""
+    return max_pool2d_s8(p, input, np.int16)
+
+
+def avg_pool2d_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_avg_pool2d_s16 (TFLite AveragePool, int16); int16 [out_h, out_w, channels]."""
+    return avg_pool2d_s8(p, input, np.int16)
+
+
+def clamp_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_clamp_s16 (TFLite RELU6 on int16: the clamp on the input's grid); int16 [size]."""
+    return clamp_s8(p, input, np.int16)
 
 
 def pad_s16(p: dict, input) -> np.ndarray:

@@ -59,17 +59,19 @@ def fully_connected_s8(p: dict, input, weights, bias, multiplier, shift) -> np.n
     return _requantize_per_channel(acc, bias, multiplier, shift, p)
 
 
-def max_pool2d_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_max_pool2d_s8; returns int8 [out_h, out_w, channels].
+def max_pool2d_s8(p: dict, input, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_max_pool2d_s8 (tg_max_pool2d_s16 with dtype int16); returns `dtype`
+    [out_h, out_w, channels].
 
-    Out-of-bounds positions hold -128, the value the C kernel's maximum starts from.
+    Out-of-bounds positions hold the type's minimum, the value the C kernel's maximum starts from.
     """
-    win = _pool_windows(p, np.asarray(input, dtype=np.int8), INT8_MIN)
-    return _clamp_to_int8(win.max(axis=(2, 3)), p["act_min"], p["act_max"])
+    win = _pool_windows(p, np.asarray(input, dtype=dtype), np.iinfo(dtype).min)
+    return np.clip(win.max(axis=(2, 3)), p["act_min"], p["act_max"]).astype(dtype)
 
 
-def avg_pool2d_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_avg_pool2d_s8; returns int8 [out_h, out_w, channels]."""
+def avg_pool2d_s8(p: dict, input, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_avg_pool2d_s8 (tg_avg_pool2d_s16 with dtype int16); returns `dtype`
+    [out_h, out_w, channels]."""
     x = np.asarray(input, dtype=np.int64)
     sums = _pool_windows(p, x, 0).sum(axis=(2, 3))
     ones = np.ones((p["in_h"], p["in_w"], 1), dtype=np.int64)
@@ -85,7 +87,7 @@ def avg_pool2d_s8(p: dict, input) -> np.ndarray:
     # C integer division truncates toward zero; halves go away from zero
     avg = np.where(sums > 0, (sums + half) // safe, -((-sums + half) // safe))
     avg = np.where(counts == 0, 0, avg)
-    return _clamp_to_int8(avg, p["act_min"], p["act_max"])
+    return np.clip(avg, p["act_min"], p["act_max"]).astype(dtype)
 
 
 def _add_func(p: dict, a: np.ndarray, b: np.ndarray, dtype=np.int8) -> np.ndarray:
@@ -133,10 +135,10 @@ def transpose_s8(p: dict, input) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(tuple(p["perm"])))
 
 
-def clamp_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_clamp_s8; returns int8 [size]."""
+def clamp_s8(p: dict, input, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_clamp_s8 (tg_clamp_s16 with dtype int16); returns `dtype` [size]."""
     x = np.asarray(input, dtype=np.int64).reshape(p["size"])
-    return _clamp_to_int8(x, p["act_min"], p["act_max"])
+    return np.clip(x, p["act_min"], p["act_max"]).astype(dtype)
 
 
 def _broadcast_operand(p: dict, x, k: int, dtype=np.int64) -> np.ndarray:

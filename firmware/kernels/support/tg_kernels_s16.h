@@ -37,6 +37,13 @@ void tg_sub_s16(const tg_add_broadcast_params_t *p, const int16_t *input1, const
 /* MUL of two int16 tensors with broadcasting (tg_mul_s8's arithmetic; the offsets are 0). */
 void tg_mul_s16(const tg_mul_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 
+/* The clamp on int16 (RELU6 on the input's grid; tg_clamp_s8's parameters). May run in place. */
+void tg_clamp_s16(const tg_clamp_params_t *p, const int16_t *input, int16_t *output);
+
+/* Max and average pooling on int16 (tg_max_pool2d_s8's and tg_avg_pool2d_s8's parameters). */
+void tg_max_pool2d_s16(const tg_pool2d_params_t *p, const int16_t *input, int16_t *output);
+void tg_avg_pool2d_s16(const tg_pool2d_params_t *p, const int16_t *input, int16_t *output);
+
 /* Constant padding of an int16 tensor (tg_pad_s8's parameters, in elements). */
 void tg_pad_s16(const tg_pad_params_t *p, const int16_t *input, int16_t *output);
 

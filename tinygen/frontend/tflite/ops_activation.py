@@ -68,7 +68,7 @@ class ActivationOps(Builder):
             return self.add_node(i, "clamp", [x], out, {"lo": 0.0, "hi": math.inf}, {}, source,
                                  self.graph.tensors[x].shape)
         in_q, out_q = self.qparams(ins[0]), self.qparams(out)
-        if in_q.same_as(out_q):         # the requantization is exactly the identity: a clamp
+        if in_q.same_as(out_q) and self.graph.tensors[x].dtype == "int8":   # the identity requantization: a clamp
             return self._clamp(i, x, out, source, 0.0, math.inf, (max(ACT_QMIN, int(out_q.zero_point[0])), ACT_QMAX))
         return self.add_node(i, "relu", [x], out, {}, {}, source, self.graph.tensors[x].shape)
 
@@ -79,7 +79,9 @@ class ActivationOps(Builder):
             return self.add_node(i, "clamp", [x], out, {"lo": 0.0, "hi": 6.0}, {}, source,
                                  self.graph.tensors[x].shape)
         q = self.qparams(ins[0])
-        return self._clamp(i, x, out, source, 0.0, 6.0, op_params.relu6_bounds(q.scale[0], int(q.zero_point[0])))
+        lo, hi = (-32768, 32767) if self.graph.tensors[x].dtype == "int16" else (ACT_QMIN, ACT_QMAX)
+        return self._clamp(i, x, out, source, 0.0, 6.0,
+                           op_params.relu6_bounds(q.scale[0], int(q.zero_point[0]), lo, hi))
 
     def op_leaky_relu(self, i, op, ins, out, source):
         """x >= 0 ? x : alpha * x, as TFLite Micro's QuantizeLeakyRelu computes it (one multiplier

@@ -129,7 +129,8 @@ class MacOps(Builder):
                              opts.FusedActivationFunction())
         if self.float_model:        # float pooling clamps to its fused activation's range
             return node
-        if (node.attrs.pop("act_min"), node.attrs.pop("act_max")) != (ACT_QMIN, ACT_QMAX):
+        whole = (-32768, 32767) if self.graph.tensors[x].dtype == "int16" else (ACT_QMIN, ACT_QMAX)
+        if (node.attrs.pop("act_min"), node.attrs.pop("act_max")) != whole:
             raise UnsupportedOpError(f"{self.where}a fused activation on pooling is not supported yet")
         return node
 
