@@ -92,8 +92,14 @@ def graph_hash(graph: Graph) -> str:
     return h.hexdigest()[:16]
 
 
-def load_source(path: str | Path) -> SourceModel:
+def load_source(path: str | Path, fold_input_transpose: bool = False) -> SourceModel:
+    """The model file as the frontend delivers it. fold_input_transpose (a .tflite only): an
+    input that goes straight into a TRANSPOSE from NCHW to NHWC is taken as NHWC, the transpose
+    left out (tinygen.frontend.tflite)."""
     path = Path(path)
+    if fold_input_transpose and path.suffix != ".tflite":
+        raise UsageError(f"--fold-input-transpose is for .tflite models, not {path.name}",
+                         "a PyTorch or ONNX model's NCHW input is taken in its own layout already")
     if path.suffix in (".py", ".pt2"):
         from tinygen.frontend import torch_loader
         from tinygen.frontend.torch import from_exported
@@ -111,7 +117,7 @@ def load_source(path: str | Path) -> SourceModel:
     if path.suffix == ".tflite":
         from tinygen.frontend import tflite
 
-        model = tflite.load(path)
+        model = tflite.load(path, fold_input_transpose)
         return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shape, "NHWC",
                            input_shapes=[model.graph.tensors[n].shape for n in model.graph.inputs])
     if path.suffix == ".onnx":

@@ -88,6 +88,10 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                         "(TFLite's 16x8 scheme: int16 activations, int8 weights, int64 biases) for every layer "
                         "with int16 kernels, the rest int8 with QUANTIZE layers between; or int16:LAYER,LAYER for "
                         "those layers only, by module path (conv1, features.0) or node name (default: int8)")
+    m.add_argument("--fold-input-transpose", action="store_true",
+                   help="a .tflite whose input goes straight into a TRANSPOSE from NCHW to NHWC (a model "
+                        "exported from PyTorch): take the input as NHWC and leave the transpose out (the data "
+                        "and the device's input are then NHWC)")
     m.add_argument("--no-compact", dest="compact", action="store_false",
                    help="keep the zeroed filters of a pruned model (default: remove them and the matching "
                         "input channels of their readers, where that is exact)")
@@ -212,7 +216,8 @@ def compile_request(args, board=None, allow_uncalibrated: bool = False):
                           camera=camera_spec(args, board, implied=_frames_given(args)),
                           stream_input=not getattr(args, "whole_input", False), timeout=args.timeout,
                           allow_uncalibrated=allow_uncalibrated, stateful=getattr(args, "stateful", False),
-                          activations=getattr(args, "activations", "int8"))
+                          activations=getattr(args, "activations", "int8"),
+                          fold_input_transpose=getattr(args, "fold_input_transpose", False))
 
 
 def compile_model(args, progress, board=None, allow_uncalibrated=False):

@@ -15,7 +15,8 @@ What is compared, exactly:
   values dequantized, (q - zp) * scale in float32, which TFLM's QUANTIZE turns back into the
   same values; the port is compared too (it is the first layer of the walk), so an input that
   did not survive would be named. An input that only gives a TRANSPOSE_CONV its output shape
-  is fed the shape the file records (graph.meta["tflite_shape_inputs"]).
+  is fed the shape the file records (graph.meta["tflite_shape_inputs"]); an input taken as NHWC
+  (--fold-input-transpose) is fed back in the file's NCHW.
 - outputs: at the int8 (int16) port, value for value: the device's output against TFLM's
   tensor of the same index (for a float32 output, the int8 tensor its DEQUANTIZE reads). A float32 output
   is also compared as DEQUANTIZE makes it: TFLM's float32 values against (q - zp) * scale of
@@ -186,6 +187,8 @@ def feeds_for(graph: Graph, samples) -> list[list[np.ndarray]]:
                 feed.append(np.asarray(shapes[index], np.int32))
                 continue
             name, x = next(data)
+            if name in graph.meta.get("input_transposes", {}):      # --fold-input-transpose: the file's NCHW
+                x = np.transpose(x.reshape(graph.tensor(name).shape), np.argsort(graph.meta["input_transposes"][name]))
             feed.append(dequantize(graph, name, x) if name in graph.meta.get("float_inputs", []) else x)
         feeds.append(feed)
     return feeds

@@ -51,8 +51,10 @@ class TFLiteModel:
     input_shape: tuple[int, ...]
 
 
-def load(path: str | Path) -> TFLiteModel:
-    """Read a .tflite file; every problem with it is a ModelError or UnsupportedOpError."""
+def load(path: str | Path, fold_input_transpose: bool = False) -> TFLiteModel:
+    """Read a .tflite file; every problem with it is a ModelError or UnsupportedOpError.
+    fold_input_transpose: a model input that goes straight into a TRANSPOSE from NCHW to NHWC
+    is taken as NHWC (the transpose's output), the transpose left out (Importer.folded_input)."""
     path = Path(path)
     if not path.exists():
         raise ModelError(f"model file {str(path)!r} does not exist")
@@ -63,7 +65,7 @@ def load(path: str | Path) -> TFLiteModel:
         raise ModelError(f"{path.name} is not a TFLite model: file identifier {found!r}, expected "
                          f"{FILE_IDENTIFIER!r}", "give an int8 .tflite flatbuffer (from the TFLite converter)")
     try:
-        graph = Importer(data, name, path.name).run()
+        graph = Importer(data, name, path.name, fold_input_transpose).run()
     except TinygenError:
         raise
     except Exception as e:  # the flatbuffer reader fails in many ways on corrupt input

@@ -9,7 +9,7 @@ from __future__ import annotations
 from tflite.BuiltinOperator import BuiltinOperator
 from tflite.TensorType import TensorType
 
-from tinygen.errors import ModelError, UnsupportedOpError
+from tinygen.errors import ModelError, UnsupportedOpError, UsageError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
@@ -18,6 +18,9 @@ from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
 from tinygen.ir import Graph, Kind, Tensor
+
+# --fold-input-transpose: the input-side TRANSPOSE a model exported from PyTorch starts with
+NCHW_TO_NHWC = (0, 2, 3, 1)
 
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
                  "ADD", "MUL", "CONCATENATION", "PAD", "PADV2", "MEAN", "RESHAPE", "SQUEEZE", "SOFTMAX",
@@ -51,6 +54,8 @@ class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentO
             if index in self.float_inputs:
                 port = self.boundary_input(index, name)
                 self.graph.meta["float_inputs"].append(name)
+            elif self.fold_input_transpose:
+                port = self.folded_input(index, name)
             else:
                 t = self.tensor(index)
                 if t.Type() not in (TensorType.INT8, TensorType.INT16) and self.act_dtype(index) == "int8":
@@ -84,6 +89,26 @@ class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentO
         else:
             self.graph.meta["quantized"] = "tflite"
         return self.graph
+
+    def folded_input(self, index: int, name: str) -> int:
+        """--fold-input-transpose: the output of the TRANSPOSE from NCHW to NHWC that model input
+        `index` goes straight into, which becomes the compiled model's input (the TRANSPOSE left
+        out); graph.meta["input_transposes"][name] keeps the permutation, for whoever feeds the
+        .tflite itself (TFLite Micro takes the NCHW input)."""
+        users = [i for i in range(self.sg.OperatorsLength())
+                 if self.sg.Operators(i).InputsLength() and index in self.sg.Operators(i).InputsAsNumpy()]
+        op = self.sg.Operators(users[0]) if len(users) == 1 else None
+        perm = None
+        if op is not None and self.opname(op) == "TRANSPOSE" and int(op.Inputs(0)) == index \
+                and self.is_const(int(op.Inputs(1))):
+            perm = tuple(int(v) for v in self.buffer(int(op.Inputs(1))).reshape(-1))
+        if perm != NCHW_TO_NHWC or self.act_dtype(index) != self.act_dtype(int(op.Outputs(0))):
+            raise UsageError(f"--fold-input-transpose: {self.filename}'s input {self.tname(index)!r} does not go "
+                             "straight into a TRANSPOSE from NCHW to NHWC (perm [0, 2, 3, 1]) alone",
+                             "leave the option out: the model's input stays as the file has it")
+        self.skipped.add(users[0])
+        self.graph.meta.setdefault("input_transposes", {})[name] = list(perm)
+        return int(op.Outputs(0))
 
     def check_ops(self) -> None:
         """Every operator tinygen has no handler for, all in one error, before anything that

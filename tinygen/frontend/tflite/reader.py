@@ -38,8 +38,9 @@ INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"
 class Reader:
     """The first subgraph of a model, and the IR graph being built from it."""
 
-    def __init__(self, data: bytes, name: str, filename: str):
+    def __init__(self, data: bytes, name: str, filename: str, fold_input_transpose: bool = False):
         self.data = data
+        self.fold_input_transpose = fold_input_transpose
         self.filename = filename
         self.model = tflite.Model.GetRootAsModel(data, 0)
         if self.model.SubgraphsLength() < 1:
