@@ -26,8 +26,9 @@ from e2e import ROOT
 from kernel_lib import assert_same
 from standin_lib import needs_qemu
 from test_kernels import _axis
-from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_s16_dsp_serves, s16_dsp_depthwise_weights,
-                                     s16_dsp_weights)
+from tinygen.kernels.s16_dsp import (REQUANT_RECORD, conv2d_s16_dsp_scratch, depthwise_s16_dsp_serves,
+                                     s16_dsp_depthwise_packed, s16_dsp_depthwise_weights, s16_dsp_packed,
+                                     s16_dsp_weights, s16_requant_records)
 from tinygen.kernels.table import find_kernels
 from tinygen.ref import int16 as ref
 
@@ -36,7 +37,7 @@ from lowbit_kernels import KERNELS, Call, Kernel, run_calls  # noqa: E402
 
 CONV, CONV_1X1 = "tg_conv2d_s16_dsp", "tg_conv2d_1x1_s16_dsp"
 DEPTHWISE, FC = "tg_depthwise_conv2d_s16_dsp", "tg_fully_connected_s16_dsp"
-_ARGS = ("int16_t", "int16_t", "int64_t", "int32_t", "int8_t")    # input, packed, bias, multiplier, shift
+_ARGS = ("int16_t", "int16_t")    # input, packed (weights, then the requantization records)
 
 
 def _out(p: dict) -> int:
@@ -105,10 +106,10 @@ _TWINS = {CONV: ref.conv2d_s16, CONV_1X1: ref.conv2d_s16, DEPTHWISE: ref.depthwi
 
 def _call(name: str, p: dict, args) -> tuple[Call, np.ndarray]:
     x, w, bias, mult, shift = args
-    pack = s16_dsp_depthwise_weights if name == DEPTHWISE else s16_dsp_weights
-    packed = pack(p, {"weight": w})
+    pack = s16_dsp_depthwise_packed if name == DEPTHWISE else s16_dsp_packed
+    packed = pack(p, {"weight": w, "bias": bias, "multiplier": mult, "shift": shift})
     want = _TWINS[name](p, x, w, bias, mult, shift).reshape(-1)
-    return Call(name, p, (x, packed, bias, mult, shift.astype(np.int8))), want
+    return Call(name, p, (x, packed)), want
 
 
 def _pointwise(p: dict) -> bool:
@@ -191,6 +192,37 @@ def test_s16_dsp_packs_weights_as_int16_rows_padded_to_even():
     packed = s16_dsp_depthwise_weights(d, {"weight": wd}).reshape(4, 4)
     assert packed[:, :3].tolist() == wd.reshape(4, 3).tolist() and not packed[:, 3].any()
     assert conv2d_s16_dsp_scratch(p) == 2 * 2 * 28
+
+
+def _record_requant(acc: int, record: np.ndarray) -> int:
+    """What tg_s16_requant_s32 / _s64 compute from a record (tg_mat_mult_s16_dsp.h), in Python ints."""
+    words = [int(v) for v in record.view(np.uint32)]
+    offset, mult, rshift = words[0] | words[1] << 32, words[2] - ((words[2] >> 31) << 32), words[3]
+    hi = ((offset + acc * mult) % (1 << 64)) >> 32
+    return (hi - ((hi >> 31) << 32)) >> rshift
+
+
+def test_s16_dsp_requant_records_equal_requantize_s64():
+    """The records' folded requantization equals tinygen.ref.int16.requantize_s64 of acc + bias, cast
+    to int32 as tg_requantize_s64 does, over shifts -31..-1 (every multiplier: reduced * 2^k fits
+    int32) and 0..14 with multipliers small enough, multipliers at the edges (0, 2^30, 0x7FFF0000
+    and up, negated) and sums from 0 to past the +-2^47 TFLite assumes; records that cannot be
+    formed (reduced * 2^k past int32, total shift < 1) are refused."""
+    rng = np.random.default_rng(5)
+    shifts = np.arange(-31, 0)
+    mults = np.array([0, 1 << 30, 0x7FFF0000 - 1, 0x7FFF0000, (1 << 31) - 1, -(1 << 30), 0x40008000, 1234567890])
+    m = np.concatenate([np.resize(mults, shifts.size * 4), [0, 1 << 16, -(1 << 16), 0x7FFF]])
+    sh = np.concatenate([np.repeat(shifts, 4), [14, 13, 12, 0]])
+    bias = rng.integers(-(1 << 46), 1 << 46, m.size)
+    records = s16_requant_records({"bias": bias, "multiplier": m, "shift": sh}, m.size)
+    assert records.shape == (m.size, REQUANT_RECORD) and records.dtype == np.int16
+    for acc in [0, 1, -1, 1 << 30, -(1 << 31), (1 << 31) - 1, *rng.integers(-(1 << 40), 1 << 40, 6)]:
+        want = ref.requantize_s64(np.int64(acc) + bias, m, sh)
+        want = ((want.astype(np.int64) + (1 << 31)) % (1 << 32)) - (1 << 31)     # the int32 cast
+        got = [_record_requant(int(acc), records[i]) for i in range(m.size)]
+        assert got == want.tolist(), acc
+    for mult, shift in ((1 << 30, 0), (1 << 30, 14), (0, 15)):
+        assert s16_requant_records({"bias": None, "multiplier": np.array([mult]), "shift": np.array([shift])}, 1) is None
 
 
 def test_s16_dsp_kernels_come_first_with_the_dsp_extension_only():

@@ -7,12 +7,13 @@ catalogue; find_kernels picks them by the output's dtype (act_dtype) and the inp
 
 from __future__ import annotations
 
-from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_s16_dsp_serves, s16_dsp_depthwise_weights,
-                                     s16_dsp_weights)
+from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_s16_dsp_serves, s16_dsp_depthwise_packed,
+                                     s16_dsp_packed, s16_dsp_serves)
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
 
-# the DSP kernels' constants: the packed int16 weights (tinygen/kernels/s16_dsp.py), then the rest
-_PACKED = ("packed", "bias", "multiplier", "shift")
+# the DSP kernels' one constant: the int16 weights and the requantization records
+# (tinygen/kernels/s16_dsp.py)
+_PACKED = ("packed",)
 
 
 def _s16(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), in_dtype: str | None = None,
@@ -32,23 +33,32 @@ def _s16_dsp(name: str, op: str, struct: str, twin: str, pack, variant: str | No
                       accepts=accepts)
 
 
+def _records_serve(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    p = kernel_params(graph, node)
+    consts = {role: graph.const(node, role) for role in _REQUANT}
+    return s16_dsp_serves(consts, p["out_c"] if "out_c" in p else p["out_features"])
+
+
 def _depthwise_serves(graph, node) -> bool:
     from tinygen.kernels.params import kernel_params
 
-    return depthwise_s16_dsp_serves(kernel_params(graph, node))
+    return depthwise_s16_dsp_serves(kernel_params(graph, node)) and _records_serve(graph, node)
 
 
 def s16_dsp_kernels() -> tuple[KernelSpec, ...]:
     """The DSP kernels, ahead of the portable ones in the catalogue (find_kernels keeps its order)."""
     return (
-        _s16_dsp("tg_conv2d_1x1_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_weights, "1x1"),
-        _s16_dsp("tg_conv2d_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_weights,
-                 scratch=conv2d_s16_dsp_scratch),
+        _s16_dsp("tg_conv2d_1x1_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_packed, "1x1",
+                 accepts=_records_serve),
+        _s16_dsp("tg_conv2d_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_packed,
+                 scratch=conv2d_s16_dsp_scratch, accepts=_records_serve),
         *(_s16_dsp("tg_depthwise_conv2d_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s16",
-                   s16_dsp_depthwise_weights, v, accepts=_depthwise_serves)
+                   s16_dsp_depthwise_packed, v, accepts=_depthwise_serves)
           for v in (None, "depth_multiplier_1", "depth_multiplier_n")),
         _s16_dsp("tg_fully_connected_s16_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s16",
-                 s16_dsp_weights),
+                 s16_dsp_packed, accepts=_records_serve),
     )
 
 

@@ -2,13 +2,15 @@
  * The matrix product under the 16x8 DSP kernels (tg_fully_connected_s16_dsp,
  * tg_conv2d_1x1_s16_dsp, tg_conv2d_s16_dsp): int16 rows times int8 weights widened to int16 at
  * build time (tinygen/kernels/s16_dsp.py: out_c rows of the depth rounded up to even, the pad
- * value 0), two products per SMLAD, requantized per output channel by tg_requant_channel_s16.
+ * value 0), two products per SMLAD, requantized per output channel by tg_s16_requant_s64 (the
+ * records packed after the weights, below).
  *
  * Accumulation: each product |x * w| <= 32768 * 128 = 2^22, so a run of TG_S16_DSP_RUN values
  * (256 products, 128 SMLAD) sums to at most 2^30 in magnitude and cannot overflow the int32
  * SMLAD accumulator, whatever the weights. Each run's int32 sum is then added into an int64
- * accumulator: the exact int64 sum TFLite forms, for any depth. tg_requant_channel_s16 adds the
- * int64 bias to it and requantizes with tg_requantize_s64, as the portable kernels do.
+ * accumulator: the exact int64 sum TFLite forms, for any depth. tg_s16_requant_s64 adds the
+ * int64 bias (folded into its record) and requantizes to the result of tg_requantize_s64, as the
+ * portable kernels do (the proof is at the records).
  *
  * Blocks: two rows by two output channels (4 SMLAD per 4 word loads: 1 load per 2 MACs), or one
  * row by four output channels where a single row is left (5 loads per 8 MACs).
@@ -115,13 +117,71 @@ static inline __attribute__((always_inline)) void tg_dot_s16_dsp(const int16_t *
     }
 }
 
+/*
+ * The requantization records (tinygen/kernels/s16_dsp.py, s16_requant_records), packed after the
+ * weights, TG_S16_RECORD int16 per output channel: offset (int64, halves 0..3), mult (int32,
+ * halves 4, 5), rshift (int32, halves 6, 7). With reduced, total = tg_requantize_s64's 16-bit
+ * multiplier and 15 - shift, and k = max(0, 32 - total): offset = (bias * reduced +
+ * 2^(total - 1)) * 2^k modulo 2^64, mult = reduced * 2^k (an int32: checked at build time),
+ * rshift = max(0, total - 32).
+ *
+ * Why tg_s16_requant equals tg_requant_channel_s16 (the clamp aside): tg_requantize_s64 forms
+ * V = (acc + bias) * reduced + 2^(total - 1) in int64 and keeps bits total .. total + 31 of V
+ * (its shift, then the cast to int32; above bit 63 the sign). Here W = offset + acc * mult =
+ * V * 2^k modulo 2^64 (the same sum with every term times 2^k; two's complement sums and
+ * products are exact modulo 2^64). For total <= 32 (k = 32 - total, rshift 0) W's high word is
+ * bits total .. total + 31 of V, all below bit 64. For total > 32 (k 0) W = V, and its high word
+ * shifted right arithmetically by total - 32 is bits total .. 63 of V sign-extended: again the
+ * int32 that tg_requantize_s64 returns. An int32 acc makes the product one SMLAL.
+ */
+#define TG_S16_RECORD 8
+
+typedef struct {
+    uint64_t offset;
+    int32_t mult, rshift;
+} tg_s16_record_t;
+
+/* offset + acc * mult modulo 2^64 in one SMLAL (defined for every value, unlike int64_t's +). */
+static inline int32_t tg_s16_requant_s32(int32_t acc, const int16_t *rec)
+{
+    tg_s16_record_t r;
+    uint64_t v;
+    memcpy(&r, rec, sizeof r);
+    v = r.offset;
+    __asm__("smlal %Q0, %R0, %1, %2" : "+r"(v) : "r"(acc), "r"(r.mult));
+    return (int32_t)(uint32_t)(v >> 32) >> r.rshift;
+}
+
+/* The same for an int64 sum (a 64 x 64-bit product modulo 2^64: UMULL and two MLA). */
+static inline int32_t tg_s16_requant_s64(int64_t acc, const int16_t *rec)
+{
+    tg_s16_record_t r;
+    uint64_t v;
+    memcpy(&r, rec, sizeof r);
+    v = r.offset + (uint64_t)acc * (uint64_t)(int64_t)r.mult;
+    return (int32_t)(uint32_t)(v >> 32) >> r.rshift;
+}
+
+static inline int16_t tg_s16_clamp(int32_t v, int32_t act_min, int32_t act_max)
+{
+    v = v < act_min ? act_min : v;
+    return (int16_t)(v > act_max ? act_max : v);
+}
+
 /* The requantization and clamp of what a tg_mat_mult_s16_dsp call shares. */
 typedef struct {
-    const int64_t *bias;           /* [out_c] or NULL */
-    const int32_t *multiplier;     /* [out_c] */
-    const int8_t *shift;           /* [out_c] */
+    const int16_t *rec;            /* [out_c][TG_S16_RECORD] */
     int32_t act_min, act_max;
 } tg_s16_dsp_quant_t;
+
+/* Output channel oc's sum acc requantized and clamped; `narrow`: a depth of one run at most
+   (depth <= TG_S16_DSP_RUN), so acc is one int32 run's sum and fits int32. */
+static inline int16_t tg_s16_out(int64_t acc, const tg_s16_dsp_quant_t *q, int32_t oc, int32_t narrow)
+{
+    const int16_t *const rec = q->rec + oc * TG_S16_RECORD;
+    return tg_s16_clamp(narrow ? tg_s16_requant_s32((int32_t)acc, rec) : tg_s16_requant_s64(acc, rec), q->act_min,
+                        q->act_max);
+}
 
 /*
  * Every output channel of `rows` rows (1 or 2) of x (x_stride int16 apart, depth values each):
@@ -135,26 +195,23 @@ static inline __attribute__((always_inline)) void tg_mat_mult_s16_dsp(const int1
                                                                       int16_t *out, int32_t out_stride)
 {
     const int32_t w_stride = (depth + 1) & ~1;
+    const int32_t narrow = depth <= TG_S16_DSP_RUN;
     int32_t oc = 0;
 
     if (rows == 2) {
         for (; oc + 2 <= out_c; oc += 2) {
             int64_t acc[4] = {0, 0, 0, 0};
             tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 2, 2, acc);
-            out[oc] = tg_requant_channel_s16(acc[0], q->bias, q->multiplier, q->shift, oc, q->act_min, q->act_max);
-            out[oc + 1] = tg_requant_channel_s16(acc[1], q->bias, q->multiplier, q->shift, oc + 1, q->act_min,
-                                                 q->act_max);
-            out[out_stride + oc] = tg_requant_channel_s16(acc[2], q->bias, q->multiplier, q->shift, oc, q->act_min,
-                                                          q->act_max);
-            out[out_stride + oc + 1] = tg_requant_channel_s16(acc[3], q->bias, q->multiplier, q->shift, oc + 1,
-                                                              q->act_min, q->act_max);
+            out[oc] = tg_s16_out(acc[0], q, oc, narrow);
+            out[oc + 1] = tg_s16_out(acc[1], q, oc + 1, narrow);
+            out[out_stride + oc] = tg_s16_out(acc[2], q, oc, narrow);
+            out[out_stride + oc + 1] = tg_s16_out(acc[3], q, oc + 1, narrow);
         }
         if (oc < out_c) {
             int64_t acc[4] = {0, 0, 0, 0};
             tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 2, 1, acc);
-            out[oc] = tg_requant_channel_s16(acc[0], q->bias, q->multiplier, q->shift, oc, q->act_min, q->act_max);
-            out[out_stride + oc] = tg_requant_channel_s16(acc[2], q->bias, q->multiplier, q->shift, oc, q->act_min,
-                                                          q->act_max);
+            out[oc] = tg_s16_out(acc[0], q, oc, narrow);
+            out[out_stride + oc] = tg_s16_out(acc[2], q, oc, narrow);
         }
         return;
     }
@@ -163,22 +220,20 @@ static inline __attribute__((always_inline)) void tg_mat_mult_s16_dsp(const int1
         int32_t c;
         tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 4, acc);
         for (c = 0; c < 4; ++c) {
-            out[oc + c] = tg_requant_channel_s16(acc[c], q->bias, q->multiplier, q->shift, oc + c, q->act_min,
-                                                 q->act_max);
+            out[oc + c] = tg_s16_out(acc[c], q, oc + c, narrow);
         }
     }
     if (oc + 2 <= out_c) {
         int64_t acc[4] = {0, 0, 0, 0};
         tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 2, acc);
-        out[oc] = tg_requant_channel_s16(acc[0], q->bias, q->multiplier, q->shift, oc, q->act_min, q->act_max);
-        out[oc + 1] = tg_requant_channel_s16(acc[1], q->bias, q->multiplier, q->shift, oc + 1, q->act_min,
-                                             q->act_max);
+        out[oc] = tg_s16_out(acc[0], q, oc, narrow);
+        out[oc + 1] = tg_s16_out(acc[1], q, oc + 1, narrow);
         oc += 2;
     }
     if (oc < out_c) {
         int64_t acc[4] = {0, 0, 0, 0};
         tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 1, acc);
-        out[oc] = tg_requant_channel_s16(acc[0], q->bias, q->multiplier, q->shift, oc, q->act_min, q->act_max);
+        out[oc] = tg_s16_out(acc[0], q, oc, narrow);
     }
 }
 
