@@ -37,6 +37,7 @@ from lowbit_kernels import KERNELS, Call, Kernel, run_calls  # noqa: E402
 
 CONV, CONV_1X1 = "tg_conv2d_s16_dsp", "tg_conv2d_1x1_s16_dsp"
 DEPTHWISE, FC = "tg_depthwise_conv2d_s16_dsp", "tg_fully_connected_s16_dsp"
+DW3 = "tg_depthwise_conv2d_3x3_s16_dsp"
 _ARGS = ("int16_t", "int16_t")    # input, packed (weights, then the requantization records)
 
 
@@ -46,7 +47,7 @@ def _out(p: dict) -> int:
 
 KERNELS[CONV] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None,
                        scratch=conv2d_s16_dsp_scratch)
-for _name in (CONV_1X1, DEPTHWISE):
+for _name in (CONV_1X1, DEPTHWISE, DW3):
     KERNELS[_name] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None)
 KERNELS[FC] = Kernel("tg_kernels.h", "tg_fully_connected_params_t", _ARGS, "int16_t", _out, None, None)
 
@@ -74,7 +75,7 @@ def _shapes(name: str, p: dict) -> tuple[tuple, tuple]:
     if name == FC:
         return (p["rows"], p["in_features"]), (p["out_features"], p["in_features"])
     x = (p["in_h"], p["in_w"], p["in_c"])
-    if name == DEPTHWISE:
+    if name in (DEPTHWISE, DW3):
         return x, (p["kernel_h"], p["kernel_w"], p["out_c"])
     return x, (p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"])
 
@@ -83,7 +84,7 @@ def case(name: str, p: dict, rng, extreme: bool = False, big_bias: bool = False,
     """Random arguments; `extreme`: weights of -128 / 127 and inputs of -32768 / 32767 (the largest
     products, sums past 2^31 on deep layers); `big_bias`: biases near +-2^47 less the sums' reach."""
     x_shape, w_shape = _shapes(name, p)
-    n = w_shape[0] if name != DEPTHWISE else p["out_c"]
+    n = p["out_c"] if name in (DEPTHWISE, DW3) else w_shape[0]
     if extreme:
         x = np.where(rng.random(x_shape) < 0.9, -32768, 32767).astype(np.int16)
         w = np.where(rng.random(w_shape) < 0.9, -128, 127).astype(np.int8)
@@ -101,12 +102,12 @@ def case(name: str, p: dict, rng, extreme: bool = False, big_bias: bool = False,
 
 
 _TWINS = {CONV: ref.conv2d_s16, CONV_1X1: ref.conv2d_s16, DEPTHWISE: ref.depthwise_conv2d_s16,
-          FC: ref.fully_connected_s16}
+          DW3: ref.depthwise_conv2d_s16, FC: ref.fully_connected_s16}
 
 
 def _call(name: str, p: dict, args) -> tuple[Call, np.ndarray]:
     x, w, bias, mult, shift = args
-    pack = s16_dsp_depthwise_packed if name == DEPTHWISE else s16_dsp_packed
+    pack = s16_dsp_depthwise_packed if name in (DEPTHWISE, DW3) else s16_dsp_packed
     packed = pack(p, {"weight": w, "bias": bias, "multiplier": mult, "shift": shift})
     want = _TWINS[name](p, x, w, bias, mult, shift).reshape(-1)
     return Call(name, p, (x, packed)), want
@@ -138,6 +139,16 @@ NAMED = [
     ("dw3x5_c2_x3_s2", DEPTHWISE, conv_layer((9, 11), 2, 0, (3, 5), (2, 2), dm=3), {}),
     ("dw9x9_c4_extreme", DEPTHWISE, conv_layer((10, 10), 4, 0, (9, 9), dm=1), {"extreme": True}),
     ("dw3x3_c9_big_bias", DEPTHWISE, conv_layer((5, 6), 9, 0, (3, 3), dm=1), {"big_bias": True}),
+    # the 3x3 stride-1 kernel: blocks of 4 pixels and the rest, edges clipped, odd channel counts, rows and
+    # columns narrower than the window, only padding around a pixel, the largest products
+    ("dw3_c32_same", DW3, conv_layer((20, 40), 32, 0, (3, 3), dm=1), {}),
+    ("dw3_c5_same", DW3, conv_layer((7, 9), 5, 0, (3, 3), dm=1), {}),
+    ("dw3_c1_valid", DW3, conv_layer((6, 11), 1, 0, (3, 3), padding="valid", dm=1), {"with_bias": False}),
+    ("dw3_c7_pad2", DW3, conv_layer((5, 6), 7, 0, (3, 3), padding="2", dm=1), {}),
+    ("dw3_c3_one_column", DW3, conv_layer((4, 1), 3, 0, (3, 3), dm=1), {}),
+    ("dw3_c2_one_row", DW3, conv_layer((1, 13), 2, 0, (3, 3), dm=1), {}),
+    ("dw3_c9_extreme", DW3, conv_layer((6, 10), 9, 0, (3, 3), dm=1), {"extreme": True}),
+    ("dw3_c6_big_bias_clamp", DW3, conv_layer((5, 8), 6, 0, (3, 3), dm=1, act=(-700, 900)), {"big_bias": True}),
     ("fc_1x255x10", FC, fc_layer(1, 255, 10), {}),
     ("fc_1x64x7", FC, fc_layer(1, 64, 7), {}),
     ("fc_3x17x5", FC, fc_layer(3, 17, 5), {"with_bias": False}),
@@ -148,9 +159,13 @@ NAMED = [
 
 @st.composite
 def drawn_layer(draw) -> tuple[str, dict]:
-    name = draw(st.sampled_from([CONV, CONV, CONV_1X1, DEPTHWISE, DEPTHWISE, FC]))
+    name = draw(st.sampled_from([CONV, CONV, CONV_1X1, DEPTHWISE, DEPTHWISE, FC, DW3]))
     if name == FC:
         return name, fc_layer(draw(st.integers(1, 5)), draw(st.integers(1, 90)), draw(st.integers(1, 13)))
+    if name == DW3:
+        return name, conv_layer((draw(st.integers(1, 9)), draw(st.integers(1, 14))), draw(st.integers(1, 11)), 0,
+                                (3, 3), padding=draw(st.sampled_from(["valid", "same", "1", "2"])),
+                                act=draw(st.sampled_from([ACT, (0, 32767), (-3000, 2000)])), dm=1)
     if name == CONV_1X1:
         return name, conv_layer((draw(st.integers(1, 6)), draw(st.integers(1, 6))), draw(st.integers(1, 40)),
                                 draw(st.integers(1, 11)), (1, 1))
@@ -232,6 +247,7 @@ def test_s16_dsp_kernels_come_first_with_the_dsp_extension_only():
     assert names("conv2d", ("1x1", None), {"dsp"})[:3] == [CONV_1X1, "tg_conv2d_s16", CONV]
     assert names("conv2d", (None,), {"dsp"}) == [CONV, "tg_conv2d_s16"]
     assert names("depthwise_conv2d", ("depth_multiplier_n", None), {"dsp"})[0] == DEPTHWISE
+    assert names("depthwise_conv2d", ("depth_multiplier_1", None), {"dsp"})[:2] == [DW3, DEPTHWISE]
     assert names("fully_connected", (None,), {"dsp"}) == [FC, "tg_fully_connected_s16"]
     for op, variants in (("conv2d", ("1x1", None)), ("depthwise_conv2d", ("depth_multiplier_1", None)),
                          ("fully_connected", (None,))):
@@ -260,7 +276,7 @@ def test_s16_dsp_named_shapes_standin(board_name, tmp_path):
 @pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
 def test_s16_dsp_drawn_shapes_standin(board_name, tmp_path):
     cases = drawn_cases(80)
-    assert len({name for name, _ in cases}) == 4
+    assert len({name for name, _ in cases}) == 5
     cases = [(CONV_1X1 if name == CONV_1X1 and _pointwise(p) else (CONV if name == CONV_1X1 else name), p,
               {"with_bias": i % 6 != 5}) for i, (name, p) in enumerate(cases)]
     _run(board_name, cases, np.random.default_rng(61), tmp_path)

@@ -123,6 +123,13 @@ def depthwise_s16_dsp_serves(p: dict) -> bool:
     return p["kernel_h"] * p["kernel_w"] <= DEPTHWISE_MAX_TAPS
 
 
-__all__ = ["DEPTHWISE_MAX_TAPS", "REQUANT_RECORD", "conv2d_s16_dsp_scratch", "depthwise_s16_dsp_serves",
+def depthwise_3x3_s16_dsp_serves(p: dict) -> bool:
+    """Whether tg_depthwise_conv2d_3x3_s16_dsp takes a layer: 3x3 windows, stride 1, dilation 1,
+    depth multiplier 1 (its records checked apart: s16_dsp_serves)."""
+    return (p["kernel_h"], p["kernel_w"], p["stride_h"], p["stride_w"], p["dilation_h"], p["dilation_w"],
+            p["depth_multiplier"]) == (3, 3, 1, 1, 1, 1, 1)
+
+
+__all__ = ["DEPTHWISE_MAX_TAPS", "depthwise_3x3_s16_dsp_serves", "REQUANT_RECORD", "conv2d_s16_dsp_scratch", "depthwise_s16_dsp_serves",
            "s16_dsp_depthwise_packed", "s16_dsp_depthwise_weights", "s16_dsp_packed", "s16_dsp_serves",
            "s16_dsp_weights", "s16_requant_records"]

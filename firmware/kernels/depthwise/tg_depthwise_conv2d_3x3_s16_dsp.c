@@ -1,0 +1,175 @@
+/*
+ * tg_depthwise_conv2d_3x3_s16_dsp: depthwise 2-D convolution of a 16x8 model for ARMv7E-M
+ * (Cortex-M4/M7 DSP extension), 3x3 windows, stride 1, dilation 1, depth multiplier 1, any
+ * padding: int16 input and output, one constant `packed` (tinygen.kernels.s16_dsp.
+ * s16_dsp_depthwise_packed, as tg_depthwise_conv2d_s16_dsp's): the int8 weights widened to int16,
+ * [9 taps][out_c rounded up to even] (the pad 0), then a requantization record per output channel
+ * (int64 bias, multiplier and shift folded; tg_mat_mult_s16_dsp.h).
+ *
+ * Per output row the window's rows are clipped to the input once (the padding's products are 0
+ * and left out, as TFLite does). The pixels whose 3 columns lie inside the input go in blocks of
+ * TG_DW3S_PX along the row: per pair of channels (c, c + 1) each kernel row's 3 weight words (two
+ * channels' int16 weights each) are loaded once for the block, and each of the block's
+ * TG_DW3S_PX + 2 input columns once (one word: the two channels), then multiplied lane by lane
+ * with SMLABB / SMLATT into every pixel of the block that reads that column: 12 products per 6
+ * loads on 4 pixels, the loaded taps shared by the neighbouring outputs. The pixels left over
+ * one by one the same way, the edge pixels (columns in the padding) with their columns clipped.
+ * An odd channel count's last channel alone, with halfword loads (the packed weights' pad 0 and
+ * the input not read past the channel).
+ *
+ * Accumulation: int32. Each product |x * w| <= 32768 * 128 = 2^22 and a window has 9 taps, so
+ * |sum| <= 9 * 2^22 < 2^31 for any weights: the exact sum TFLite forms in int64. Then
+ * tg_s16_requant_s32 (one SMLAL: tg_requantize_s64 of the sum plus the int64 bias; the proof is
+ * at the records in tg_mat_mult_s16_dsp.h) and the clamp. Equals tg_depthwise_conv2d_s16 bit for
+ * bit on the layers it takes (tinygen.kernels.s16_table); numpy twin:
+ * tinygen.ref.int16.depthwise_conv2d_s16.
+ */
+#include <arm_acle.h>
+#include <stdint.h>
+
+#include "tg_kernels.h"
+#include "tg_mat_mult_s16_dsp.h"
+
+/* output pixels per block along a row */
+#define TG_DW3S_PX 4
+
+/* What every block of a call shares. */
+typedef struct {
+    const int16_t *rec;            /* the requantization records */
+    int32_t x_px;                  /* input step between columns, int16 (in_c) */
+    int32_t x_row;                 /* input step between rows, int16 */
+    int32_t w_tap;                 /* weight step between taps, int16 (out_c rounded up to even) */
+    int32_t out_c;
+    int32_t act_min, act_max;
+} tg_dw3s_t;
+
+/* Channel c's word at p: channels c, c + 1 (pair) or channel c alone in the bottom half. */
+static inline __attribute__((always_inline)) int32_t tg_dw3s_load(const int16_t *p, int32_t pair)
+{
+    return pair ? tg_s16_load_pair(p) : (int32_t)*p;
+}
+
+/*
+ * px output pixels of one row (constant after inlining), channel c and, for `pair`, c + 1: x the
+ * input at the first window row inside the input, column kx_lo of pixel 0's window, channel c;
+ * w the weights of tap (first row, kx_lo), channel c; rows window rows and cols (<= 3) window
+ * columns inside the input, cols 3 for px > 1; out the output of pixel 0, channel c.
+ */
+static inline __attribute__((always_inline)) void tg_dw3s_block(const tg_dw3s_t *g, const int16_t *x,
+                                                                const int16_t *w, int32_t rows, int32_t cols,
+                                                                int32_t c, int32_t px, int32_t pair, int16_t *out)
+{
+    int32_t lo[TG_DW3S_PX] = {0}, hi[TG_DW3S_PX] = {0};
+    int32_t ky, i, j;
+
+    for (ky = rows; ky != 0; --ky) {
+        if (cols == 3) {
+            const int32_t w0 = tg_dw3s_load(w, pair), w1 = tg_dw3s_load(w + g->w_tap, pair);
+            const int32_t w2 = tg_dw3s_load(w + 2 * g->w_tap, pair);
+#pragma GCC unroll 6
+            for (j = 0; j < px + 2; ++j) {      /* input column j: taps 0..2 of pixels j..j-2 */
+                const int32_t xj = tg_dw3s_load(x + j * g->x_px, pair);
+                if (j < px) {
+                    lo[j] = __smlabb(xj, w0, lo[j]);
+                    hi[j] = __smlatt(xj, w0, hi[j]);
+                }
+                if (j >= 1 && j - 1 < px) {
+                    lo[j - 1] = __smlabb(xj, w1, lo[j - 1]);
+                    hi[j - 1] = __smlatt(xj, w1, hi[j - 1]);
+                }
+                if (j >= 2) {
+                    lo[j - 2] = __smlabb(xj, w2, lo[j - 2]);
+                    hi[j - 2] = __smlatt(xj, w2, hi[j - 2]);
+                }
+            }
+        } else {                                /* an edge pixel: its columns clipped */
+            for (j = 0; j < cols; ++j) {
+                const int32_t xj = tg_dw3s_load(x + j * g->x_px, pair), wj = tg_dw3s_load(w + j * g->w_tap, pair);
+                lo[0] = __smlabb(xj, wj, lo[0]);
+                hi[0] = __smlatt(xj, wj, hi[0]);
+            }
+        }
+        x += g->x_row;
+        w += 3 * g->w_tap;
+    }
+    {
+        const int16_t *const rec = g->rec + c * TG_S16_RECORD;
+#pragma GCC unroll 4
+        for (i = 0; i < px; ++i) {
+            out[i * g->out_c] = tg_s16_clamp(tg_s16_requant_s32(lo[i], rec), g->act_min, g->act_max);
+            if (pair) {
+                out[i * g->out_c + 1] = tg_s16_clamp(tg_s16_requant_s32(hi[i], rec + TG_S16_RECORD), g->act_min,
+                                                     g->act_max);
+            }
+        }
+    }
+}
+
+/* Every channel of px pixels (see tg_dw3s_block): channel pairs, then an odd count's last one. */
+static inline __attribute__((always_inline)) void tg_dw3s_pixels(const tg_dw3s_t *g, const int16_t *x,
+                                                                 const int16_t *w, int32_t rows, int32_t cols,
+                                                                 int32_t px, int16_t *out)
+{
+    int32_t c;
+    for (c = 0; c + 2 <= g->out_c; c += 2) {
+        tg_dw3s_block(g, x + c, w + c, rows, cols, c, px, 1, out + c);
+    }
+    if (c < g->out_c) {
+        tg_dw3s_block(g, x + c, w + c, rows, cols, c, px, 0, out + c);
+    }
+}
+
+/* One pixel whose window may reach into the left or right padding (columns clipped). */
+static __attribute__((noinline)) void tg_dw3s_edge(const tg_dw3s_t *g, const int16_t *x_row, const int16_t *w_row,
+                                                   int32_t rows, int32_t in_x0, int32_t in_w, int16_t *out)
+{
+    const int32_t kx_lo = in_x0 < 0 ? -in_x0 : 0;
+    const int32_t kx_hi = in_w - in_x0 < 3 ? in_w - in_x0 : 3;
+    if (kx_hi <= kx_lo) {
+        tg_dw3s_pixels(g, x_row, w_row, 0, 0, 1, out);      /* the whole window in the padding */
+        return;
+    }
+    tg_dw3s_pixels(g, x_row + (in_x0 + kx_lo) * g->x_px, w_row + kx_lo * g->w_tap, rows, kx_hi - kx_lo, 1, out);
+}
+
+void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed,
+                                     int16_t *output)
+{
+    tg_dw3s_t g;
+    int32_t out_y, out_x;
+    const int32_t x_first = p->pad_left;                /* first output column with its window inside */
+    const int32_t x_end = p->in_w - 2 + p->pad_left;    /* one past the last */
+
+    g.w_tap = (p->out_c + 1) & ~1;
+    g.rec = packed + 9 * g.w_tap;
+    g.x_px = p->in_c;
+    g.x_row = p->in_w * p->in_c;
+    g.out_c = p->out_c;
+    g.act_min = p->act_min;
+    g.act_max = p->act_max;
+    for (out_y = 0; out_y < p->out_h; ++out_y) {
+        const int32_t in_y0 = out_y - p->pad_top;
+        const int32_t ky_lo = in_y0 < 0 ? -in_y0 : 0;
+        const int32_t ky_hi = p->in_h - in_y0 < 3 ? p->in_h - in_y0 : 3;
+        const int32_t rows = ky_hi > ky_lo ? ky_hi - ky_lo : 0;
+        const int16_t *const x_row = input + (in_y0 + ky_lo) * g.x_row;   /* input column 0 */
+        const int16_t *const w_row = packed + 3 * ky_lo * g.w_tap;
+        int16_t *const out_row = output + out_y * p->out_w * p->out_c;
+        const int32_t lo = x_first < p->out_w ? x_first : p->out_w;
+        const int32_t hi = x_end < p->out_w ? x_end : p->out_w;
+
+        for (out_x = 0; out_x < lo; ++out_x) {
+            tg_dw3s_edge(&g, x_row, w_row, rows, out_x - p->pad_left, p->in_w, out_row + out_x * p->out_c);
+        }
+        for (; out_x + TG_DW3S_PX <= hi; out_x += TG_DW3S_PX) {
+            tg_dw3s_pixels(&g, x_row + (out_x - p->pad_left) * g.x_px, w_row, rows, 3, TG_DW3S_PX,
+                           out_row + out_x * p->out_c);
+        }
+        for (; out_x < hi; ++out_x) {
+            tg_dw3s_pixels(&g, x_row + (out_x - p->pad_left) * g.x_px, w_row, rows, 3, 1, out_row + out_x * p->out_c);
+        }
+        for (; out_x < p->out_w; ++out_x) {
+            tg_dw3s_edge(&g, x_row, w_row, rows, out_x - p->pad_left, p->in_w, out_row + out_x * p->out_c);
+        }
+    }
+}
