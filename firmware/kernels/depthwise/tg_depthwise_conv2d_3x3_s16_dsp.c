@@ -19,13 +19,16 @@
  *
  * Accumulation: int32. Each product |x * w| <= 32768 * 128 = 2^22 and a window has 9 taps, so
  * |sum| <= 9 * 2^22 < 2^31 for any weights: the exact sum TFLite forms in int64. Then
- * tg_s16_requant_s32 (one SMLAL: tg_requantize_s64 of the sum plus the int64 bias; the proof is
- * at the records in tg_mat_mult_s16_dsp.h) and the clamp. Equals tg_depthwise_conv2d_s16 bit for
+ * tg_s16_requant_rec (one SMLAL: tg_requantize_s64 of the sum plus the int64 bias; the proof is
+ * at the records in tg_mat_mult_s16_dsp.h), saturated to int16 (SSAT), and, where the layer's
+ * activation range is narrower, the row clamped to it after (clamping a saturated value to a
+ * range inside int16's gives the clamp of the value itself). Equals tg_depthwise_conv2d_s16 bit for
  * bit on the layers it takes (tinygen.kernels.s16_table); numpy twin:
  * tinygen.ref.int16.depthwise_conv2d_s16.
  */
 #include <arm_acle.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tg_kernels.h"
 #include "tg_mat_mult_s16_dsp.h"
@@ -40,13 +43,19 @@ typedef struct {
     int32_t x_row;                 /* input step between rows, int16 */
     int32_t w_tap;                 /* weight step between taps, int16 (out_c rounded up to even) */
     int32_t out_c;
-    int32_t act_min, act_max;
 } tg_dw3s_t;
 
 /* Channel c's word at p: channels c, c + 1 (pair) or channel c alone in the bottom half. */
 static inline __attribute__((always_inline)) int32_t tg_dw3s_load(const int16_t *p, int32_t pair)
 {
     return pair ? tg_s16_load_pair(p) : (int32_t)*p;
+}
+
+/* v saturated to int16: SSAT (GCC's __ssat macro trips -Wsign-conversion). */
+static inline int16_t tg_dw3s_sat(int32_t v)
+{
+    __asm__("ssat %0, #16, %0" : "+r"(v));
+    return (int16_t)v;
 }
 
 /*
@@ -66,9 +75,11 @@ static inline __attribute__((always_inline)) void tg_dw3s_block(const tg_dw3s_t 
         if (cols == 3) {
             const int32_t w0 = tg_dw3s_load(w, pair), w1 = tg_dw3s_load(w + g->w_tap, pair);
             const int32_t w2 = tg_dw3s_load(w + 2 * g->w_tap, pair);
+            const int16_t *xp = x;
 #pragma GCC unroll 6
             for (j = 0; j < px + 2; ++j) {      /* input column j: taps 0..2 of pixels j..j-2 */
-                const int32_t xj = tg_dw3s_load(x + j * g->x_px, pair);
+                const int32_t xj = tg_dw3s_load(xp, pair);
+                xp += g->x_px;
                 if (j < px) {
                     lo[j] = __smlabb(xj, w0, lo[j]);
                     hi[j] = __smlatt(xj, w0, hi[j]);
@@ -93,13 +104,21 @@ static inline __attribute__((always_inline)) void tg_dw3s_block(const tg_dw3s_t 
         w += 3 * g->w_tap;
     }
     {
+        /* the records read once for the block, every result formed before the first store (the
+           int16 output may alias the records as far as the compiler knows) */
         const int16_t *const rec = g->rec + c * TG_S16_RECORD;
+        const tg_s16_record_t r0 = tg_s16_record(rec), r1 = pair ? tg_s16_record(rec + TG_S16_RECORD) : r0;
+        int16_t y0[TG_DW3S_PX], y1[TG_DW3S_PX];
 #pragma GCC unroll 4
         for (i = 0; i < px; ++i) {
-            out[i * g->out_c] = tg_s16_clamp(tg_s16_requant_s32(lo[i], rec), g->act_min, g->act_max);
+            y0[i] = tg_dw3s_sat(tg_s16_requant_rec(lo[i], r0));
+            y1[i] = pair ? tg_dw3s_sat(tg_s16_requant_rec(hi[i], r1)) : 0;
+        }
+#pragma GCC unroll 4
+        for (i = 0; i < px; ++i) {
+            out[i * g->out_c] = y0[i];
             if (pair) {
-                out[i * g->out_c + 1] = tg_s16_clamp(tg_s16_requant_s32(hi[i], rec + TG_S16_RECORD), g->act_min,
-                                                     g->act_max);
+                out[i * g->out_c + 1] = y1[i];
             }
         }
     }
@@ -116,6 +135,26 @@ static inline __attribute__((always_inline)) void tg_dw3s_pixels(const tg_dw3s_t
     }
     if (c < g->out_c) {
         tg_dw3s_block(g, x + c, w + c, rows, cols, c, px, 0, out + c);
+    }
+}
+
+/* An output row's count values clamped to [act_min, act_max] (the blocks saturate to int16 only,
+   which equals the clamp where the range is int16's, the usual case), two at a time with SIMD. */
+static __attribute__((noinline)) void tg_dw3s_clamp(int16_t *out, int32_t count, int32_t act_min, int32_t act_max)
+{
+    const int16x2_t lo = (int16x2_t)(((uint32_t)act_min & 0xFFFFu) * 0x10001u);
+    const int16x2_t hi = (int16x2_t)(((uint32_t)act_max & 0xFFFFu) * 0x10001u);
+    int32_t i;
+    for (i = 0; i + 2 <= count; i += 2) {
+        int16x2_t v = (int16x2_t)tg_s16_load_pair(out + i);
+        (void)__ssub16(v, lo);              /* GE per half where v >= act_min */
+        v = (int16x2_t)__sel((uint8x4_t)v, (uint8x4_t)lo);
+        (void)__ssub16(hi, v);              /* GE where act_max >= v */
+        v = (int16x2_t)__sel((uint8x4_t)v, (uint8x4_t)hi);
+        memcpy(out + i, &v, sizeof v);
+    }
+    for (; i < count; ++i) {
+        out[i] = (int16_t)(out[i] < act_min ? act_min : out[i] > act_max ? act_max : out[i]);
     }
 }
 
@@ -145,8 +184,6 @@ void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t 
     g.x_px = p->in_c;
     g.x_row = p->in_w * p->in_c;
     g.out_c = p->out_c;
-    g.act_min = p->act_min;
-    g.act_max = p->act_max;
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         const int32_t in_y0 = out_y - p->pad_top;
         const int32_t ky_lo = in_y0 < 0 ? -in_y0 : 0;
@@ -170,6 +207,9 @@ void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t 
         }
         for (; out_x < p->out_w; ++out_x) {
             tg_dw3s_edge(&g, x_row, w_row, rows, out_x - p->pad_left, p->in_w, out_row + out_x * p->out_c);
+        }
+        if (p->act_min != INT16_MIN || p->act_max != INT16_MAX) {
+            tg_dw3s_clamp(out_row, p->out_w * p->out_c, p->act_min, p->act_max);
         }
     }
 }

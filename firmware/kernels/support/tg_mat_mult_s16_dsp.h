@@ -141,24 +141,34 @@ typedef struct {
     int32_t mult, rshift;
 } tg_s16_record_t;
 
-/* offset + acc * mult modulo 2^64 in one SMLAL (defined for every value, unlike int64_t's +). */
-static inline int32_t tg_s16_requant_s32(int32_t acc, const int16_t *rec)
+/* A record's fields, read word by word (the records are 4-byte aligned, LDR takes any). */
+static inline tg_s16_record_t tg_s16_record(const int16_t *rec)
 {
     tg_s16_record_t r;
-    uint64_t v;
-    memcpy(&r, rec, sizeof r);
-    v = r.offset;
+    r.offset = (uint64_t)(uint32_t)tg_s16_load_pair(rec) | (uint64_t)(uint32_t)tg_s16_load_pair(rec + 2) << 32;
+    r.mult = tg_s16_load_pair(rec + 4);
+    r.rshift = tg_s16_load_pair(rec + 6);
+    return r;
+}
+
+/* offset + acc * mult modulo 2^64 in one SMLAL (defined for every value, unlike int64_t's +). */
+static inline int32_t tg_s16_requant_rec(int32_t acc, tg_s16_record_t r)
+{
+    uint64_t v = r.offset;
     __asm__("smlal %Q0, %R0, %1, %2" : "+r"(v) : "r"(acc), "r"(r.mult));
     return (int32_t)(uint32_t)(v >> 32) >> r.rshift;
+}
+
+static inline int32_t tg_s16_requant_s32(int32_t acc, const int16_t *rec)
+{
+    return tg_s16_requant_rec(acc, tg_s16_record(rec));
 }
 
 /* The same for an int64 sum (a 64 x 64-bit product modulo 2^64: UMULL and two MLA). */
 static inline int32_t tg_s16_requant_s64(int64_t acc, const int16_t *rec)
 {
-    tg_s16_record_t r;
-    uint64_t v;
-    memcpy(&r, rec, sizeof r);
-    v = r.offset + (uint64_t)acc * (uint64_t)(int64_t)r.mult;
+    const tg_s16_record_t r = tg_s16_record(rec);
+    const uint64_t v = r.offset + (uint64_t)acc * (uint64_t)(int64_t)r.mult;
     return (int32_t)(uint32_t)(v >> 32) >> r.rshift;
 }
 
