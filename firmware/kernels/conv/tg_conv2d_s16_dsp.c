@@ -67,10 +67,10 @@ void tg_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const 
         if (n == 2) {
             tg_im2col_s16(p, input, (px + 1) / p->out_w, (px + 1) % p->out_w, row_len, rows + row_len);
             tg_mat_mult_s16_dsp(rows, row_len, 2, row_len, weights, p->out_c, &q, output + px * p->out_c,
-                                p->out_c);
+                                p->out_c, 0);
         } else {
             tg_mat_mult_s16_dsp(rows, row_len, 1, row_len, weights, p->out_c, &q, output + px * p->out_c,
-                                p->out_c);
+                                p->out_c, 0);
         }
     }
 }

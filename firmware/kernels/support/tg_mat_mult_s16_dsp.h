@@ -55,7 +55,7 @@ static inline int32_t tg_s16_load_pair_post(const int16_t **p)
 static inline __attribute__((always_inline)) void tg_dot_s16_dsp(const int16_t *x, int32_t x_stride,
                                                                 const int16_t *w, int32_t w_stride,
                                                                 int32_t depth, int32_t rows, int32_t cols,
-                                                                int64_t acc[4])
+                                                                int32_t narrow, int64_t acc[4])
 {
     const int32_t even = depth & ~1;
     /* one pointer per row and weight row, each stepped by its load (LDR with write-back) */
@@ -64,7 +64,8 @@ static inline __attribute__((always_inline)) void tg_dot_s16_dsp(const int16_t *
     int32_t start, k;
 
     for (start = 0; start < even; start += TG_S16_DSP_RUN) {
-        const int32_t run = even - start > TG_S16_DSP_RUN ? TG_S16_DSP_RUN : even - start;
+        /* narrow (a constant): one run, the loop's test and the run's clip folded away */
+        const int32_t run = narrow ? even : even - start > TG_S16_DSP_RUN ? TG_S16_DSP_RUN : even - start;
         int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 #pragma GCC unroll 4
         for (k = run >> 1; k != 0; --k) {
@@ -94,6 +95,9 @@ static inline __attribute__((always_inline)) void tg_dot_s16_dsp(const int16_t *
         acc[1] += s1;
         acc[2] += s2;
         acc[3] += s3;
+        if (narrow) {
+            break;
+        }
     }
     if (depth != even) {           /* the last value of an odd depth */
         const int32_t t0 = x[even];
@@ -196,22 +200,24 @@ static inline int16_t tg_s16_out(int64_t acc, const tg_s16_dsp_quant_t *q, int32
 /*
  * Every output channel of `rows` rows (1 or 2) of x (x_stride int16 apart, depth values each):
  * out[r * out_stride + oc] = requant(sum_k x_r[k] * w[oc * w_stride + k] + bias[oc]), w the
- * packed weights (w_stride: depth rounded up to even).
+ * packed weights (w_stride: depth rounded up to even). narrow, a constant where inlined: depth
+ * <= TG_S16_DSP_RUN, one int32 run whose sum is the whole (exact) sum, requantized with one SMLAL
+ * (tg_s16_requant_s32), the int64 work folded away.
  */
 static inline __attribute__((always_inline)) void tg_mat_mult_s16_dsp(const int16_t *x, int32_t x_stride,
                                                                       int32_t rows, int32_t depth,
                                                                       const int16_t *w, int32_t out_c,
                                                                       const tg_s16_dsp_quant_t *q,
-                                                                      int16_t *out, int32_t out_stride)
+                                                                      int16_t *out, int32_t out_stride,
+                                                                      int32_t narrow)
 {
     const int32_t w_stride = (depth + 1) & ~1;
-    const int32_t narrow = depth <= TG_S16_DSP_RUN;
     int32_t oc = 0;
 
     if (rows == 2) {
         for (; oc + 2 <= out_c; oc += 2) {
             int64_t acc[4] = {0, 0, 0, 0};
-            tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 2, 2, acc);
+            tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 2, 2, narrow, acc);
             out[oc] = tg_s16_out(acc[0], q, oc, narrow);
             out[oc + 1] = tg_s16_out(acc[1], q, oc + 1, narrow);
             out[out_stride + oc] = tg_s16_out(acc[2], q, oc, narrow);
@@ -219,7 +225,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_s16_dsp(const int1
         }
         if (oc < out_c) {
             int64_t acc[4] = {0, 0, 0, 0};
-            tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 2, 1, acc);
+            tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 2, 1, narrow, acc);
             out[oc] = tg_s16_out(acc[0], q, oc, narrow);
             out[out_stride + oc] = tg_s16_out(acc[2], q, oc, narrow);
         }
@@ -228,21 +234,21 @@ static inline __attribute__((always_inline)) void tg_mat_mult_s16_dsp(const int1
     for (; oc + 4 <= out_c; oc += 4) {
         int64_t acc[4] = {0, 0, 0, 0};
         int32_t c;
-        tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 4, acc);
+        tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 4, narrow, acc);
         for (c = 0; c < 4; ++c) {
             out[oc + c] = tg_s16_out(acc[c], q, oc + c, narrow);
         }
     }
     if (oc + 2 <= out_c) {
         int64_t acc[4] = {0, 0, 0, 0};
-        tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 2, acc);
+        tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 2, narrow, acc);
         out[oc] = tg_s16_out(acc[0], q, oc, narrow);
         out[oc + 1] = tg_s16_out(acc[1], q, oc + 1, narrow);
         oc += 2;
     }
     if (oc < out_c) {
         int64_t acc[4] = {0, 0, 0, 0};
-        tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 1, acc);
+        tg_dot_s16_dsp(x, x_stride, w + oc * w_stride, w_stride, depth, 1, 1, narrow, acc);
         out[oc] = tg_s16_out(acc[0], q, oc, narrow);
     }
 }
@@ -259,11 +265,18 @@ static inline __attribute__((always_inline)) void tg_mat_mult_rows_s16_dsp(const
 {
     int32_t r;
 
-    for (r = 0; r + 2 <= n; r += 2) {
-        tg_mat_mult_s16_dsp(x + r * depth, depth, 2, depth, w, out_c, q, out + r * out_c, out_c);
+    if (depth <= TG_S16_DSP_RUN) {
+        for (r = 0; r + 2 <= n; r += 2) {
+            tg_mat_mult_s16_dsp(x + r * depth, depth, 2, depth, w, out_c, q, out + r * out_c, out_c, 1);
+        }
+    } else {
+        for (r = 0; r + 2 <= n; r += 2) {
+            tg_mat_mult_s16_dsp(x + r * depth, depth, 2, depth, w, out_c, q, out + r * out_c, out_c, 0);
+        }
     }
     if (r < n) {
-        tg_mat_mult_s16_dsp(x + r * depth, depth, 1, depth, w, out_c, q, out + r * out_c, out_c);
+        tg_mat_mult_s16_dsp(x + r * depth, depth, 1, depth, w, out_c, q, out + r * out_c, out_c,
+                            depth <= TG_S16_DSP_RUN);
     }
 }
 
