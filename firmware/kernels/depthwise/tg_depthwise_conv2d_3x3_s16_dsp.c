@@ -34,7 +34,7 @@
 #include "tg_mat_mult_s16_dsp.h"
 
 /* output pixels per block along a row */
-#define TG_DW3S_PX 4
+#define TG_DW3S_PX 3
 
 /* What every block of a call shares. */
 typedef struct {
@@ -59,6 +59,42 @@ static inline int16_t tg_dw3s_sat(int32_t v)
 }
 
 /*
+ * One kernel row of a block of 3 pixels on a channel pair: the 5 input columns at xp (s bytes
+ * apart) against the row's weight words w0, w1, w2 (tap 0, 1, 2): column j adds tap j - i of pixel
+ * i, SMLABB into the bottom channel's sum lo, SMLATT into the top one's hi. 5 loads, 2 adds, 18
+ * products, in registers (GCC spills the sums of the C loop at this size). No memory operand:
+ * the kernel never writes its input, and the input and output do not overlap.
+ */
+#define TG_DW3S_MAC(acc_lo, acc_hi, w) \
+    "smlabb %[" #acc_lo "], %[x], %[" #w "], %[" #acc_lo "]\n\t" \
+    "smlatt %[" #acc_hi "], %[x], %[" #w "], %[" #acc_hi "]\n\t"
+
+static inline __attribute__((always_inline)) void tg_dw3s_row3(const int16_t *xp, int32_t s, int32_t w0, int32_t w1,
+                                                               int32_t w2, int32_t lo[], int32_t hi[])
+{
+    int32_t x;
+    __asm__("ldr    %[x], [%[xp]]\n\t"
+            TG_DW3S_MAC(l0, h0, w0)
+            "ldr    %[x], [%[xp], %[s]]\n\t"
+            TG_DW3S_MAC(l0, h0, w1)
+            TG_DW3S_MAC(l1, h1, w0)
+            "add    %[xp], %[xp], %[s], lsl #1\n\t"
+            "ldr    %[x], [%[xp]]\n\t"
+            TG_DW3S_MAC(l0, h0, w2)
+            TG_DW3S_MAC(l1, h1, w1)
+            TG_DW3S_MAC(l2, h2, w0)
+            "ldr    %[x], [%[xp], %[s]]\n\t"
+            TG_DW3S_MAC(l1, h1, w2)
+            TG_DW3S_MAC(l2, h2, w1)
+            "add    %[xp], %[xp], %[s], lsl #1\n\t"
+            "ldr    %[x], [%[xp]]\n\t"
+            TG_DW3S_MAC(l2, h2, w2)
+            : [l0] "+r"(lo[0]), [h0] "+r"(hi[0]), [l1] "+r"(lo[1]), [h1] "+r"(hi[1]), [l2] "+r"(lo[2]),
+              [h2] "+r"(hi[2]), [x] "=&r"(x), [xp] "+r"(xp)
+            : [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2));
+}
+
+/*
  * px output pixels of one row (constant after inlining), channel c and, for `pair`, c + 1: x the
  * input at the first window row inside the input, column kx_lo of pixel 0's window, channel c;
  * w the weights of tap (first row, kx_lo), channel c; rows window rows and cols (<= 3) window
@@ -71,8 +107,20 @@ static inline __attribute__((always_inline)) void tg_dw3s_block(const tg_dw3s_t 
     int32_t lo[TG_DW3S_PX] = {0}, hi[TG_DW3S_PX] = {0};
     int32_t ky, i, j;
 
+    if (rows == 3 && cols == 3 && pair && px == 3) {      /* the usual block: the rows unrolled */
+        const int32_t s = 2 * g->x_px, t = g->w_tap;
+        tg_dw3s_row3(x, s, tg_s16_load_pair(w), tg_s16_load_pair(w + t), tg_s16_load_pair(w + 2 * t), lo, hi);
+        tg_dw3s_row3(x + g->x_row, s, tg_s16_load_pair(w + 3 * t), tg_s16_load_pair(w + 4 * t),
+                     tg_s16_load_pair(w + 5 * t), lo, hi);
+        tg_dw3s_row3(x + 2 * g->x_row, s, tg_s16_load_pair(w + 6 * t), tg_s16_load_pair(w + 7 * t),
+                     tg_s16_load_pair(w + 8 * t), lo, hi);
+        rows = 0;
+    }
     for (ky = rows; ky != 0; --ky) {
-        if (cols == 3) {
+        if (cols == 3 && pair && px == 3) {
+            tg_dw3s_row3(x, 2 * g->x_px, tg_s16_load_pair(w), tg_s16_load_pair(w + g->w_tap),
+                         tg_s16_load_pair(w + 2 * g->w_tap), lo, hi);
+        } else if (cols == 3) {
             const int32_t w0 = tg_dw3s_load(w, pair), w1 = tg_dw3s_load(w + g->w_tap, pair);
             const int32_t w2 = tg_dw3s_load(w + 2 * g->w_tap, pair);
             const int16_t *xp = x;
