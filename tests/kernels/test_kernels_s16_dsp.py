@@ -27,7 +27,8 @@ from kernel_lib import assert_same
 from standin_lib import needs_qemu
 from test_kernels import _axis
 from tinygen.kernels.s16_dsp import (REQUANT_RECORD, conv2d_s16_dsp_scratch, depthwise_s16_dsp_serves,
-                                     s16_dsp_depthwise_packed, s16_dsp_depthwise_weights, s16_dsp_packed,
+                                     s16_dsp_depthwise_3x3_packed, s16_dsp_depthwise_packed,
+                                     s16_dsp_depthwise_weights, s16_dsp_packed,
                                      s16_dsp_weights, s16_requant_records)
 from tinygen.kernels.table import find_kernels
 from tinygen.ref import int16 as ref
@@ -107,7 +108,7 @@ _TWINS = {CONV: ref.conv2d_s16, CONV_1X1: ref.conv2d_s16, DEPTHWISE: ref.depthwi
 
 def _call(name: str, p: dict, args) -> tuple[Call, np.ndarray]:
     x, w, bias, mult, shift = args
-    pack = s16_dsp_depthwise_packed if name in (DEPTHWISE, DW3) else s16_dsp_packed
+    pack = {DEPTHWISE: s16_dsp_depthwise_packed, DW3: s16_dsp_depthwise_3x3_packed}.get(name, s16_dsp_packed)
     packed = pack(p, {"weight": w, "bias": bias, "multiplier": mult, "shift": shift})
     want = _TWINS[name](p, x, w, bias, mult, shift).reshape(-1)
     return Call(name, p, (x, packed)), want

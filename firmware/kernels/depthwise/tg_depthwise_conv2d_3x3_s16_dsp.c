@@ -2,9 +2,10 @@
  * tg_depthwise_conv2d_3x3_s16_dsp: depthwise 2-D convolution of a 16x8 model for ARMv7E-M
  * (Cortex-M4/M7 DSP extension), 3x3 windows, stride 1, dilation 1, depth multiplier 1, any
  * padding: int16 input and output, one constant `packed` (tinygen.kernels.s16_dsp.
- * s16_dsp_depthwise_packed, as tg_depthwise_conv2d_s16_dsp's): the int8 weights widened to int16,
- * [9 taps][out_c rounded up to even] (the pad 0), then a requantization record per output channel
- * (int64 bias, multiplier and shift folded; tg_mat_mult_s16_dsp.h).
+ * s16_dsp_depthwise_3x3_packed): per pair of channels (2k, 2k + 1) its 9 taps' weights widened to
+ * int16, one word per tap (channel 2k in the bottom half; an odd count's missing channel 0),
+ * then the two channels' requantization records (int64 bias, multiplier and shift folded;
+ * tg_mat_mult_s16_dsp.h): what a block reads sits together, at immediate offsets.
  *
  * Per output row the window's rows are clipped to the input once (the padding's products are 0
  * and left out, as TFLite does). The pixels whose 3 columns lie inside the input go in blocks of
@@ -35,13 +36,16 @@
 
 /* output pixels per block along a row */
 #define TG_DW3S_PX 3
+/* the packed constant per channel pair (tinygen.kernels.s16_dsp.s16_dsp_depthwise_3x3_packed), int16:
+   9 weight words (tap ky * 3 + kx: the pair's two int16 weights), then the two channels' records */
+#define TG_DW3S_TAP 2
+#define TG_DW3S_PAIR (9 * TG_DW3S_TAP + 2 * TG_S16_RECORD)
 
 /* What every block of a call shares. */
 typedef struct {
     const int16_t *rec;            /* the requantization records */
     int32_t x_px;                  /* input step between columns, int16 (in_c) */
     int32_t x_row;                 /* input step between rows, int16 */
-    int32_t w_tap;                 /* weight step between taps, int16 (out_c rounded up to even) */
     int32_t out_c;
 } tg_dw3s_t;
 
@@ -108,7 +112,7 @@ static inline __attribute__((always_inline)) void tg_dw3s_block(const tg_dw3s_t 
     int32_t ky, i, j;
 
     if (rows == 3 && cols == 3 && pair && px == 3) {      /* the usual block: the rows unrolled */
-        const int32_t s = 2 * g->x_px, t = g->w_tap;
+        const int32_t s = 2 * g->x_px, t = TG_DW3S_TAP;
         tg_dw3s_row3(x, s, tg_s16_load_pair(w), tg_s16_load_pair(w + t), tg_s16_load_pair(w + 2 * t), lo, hi);
         tg_dw3s_row3(x + g->x_row, s, tg_s16_load_pair(w + 3 * t), tg_s16_load_pair(w + 4 * t),
                      tg_s16_load_pair(w + 5 * t), lo, hi);
@@ -118,11 +122,11 @@ static inline __attribute__((always_inline)) void tg_dw3s_block(const tg_dw3s_t 
     }
     for (ky = rows; ky != 0; --ky) {
         if (cols == 3 && pair && px == 3) {
-            tg_dw3s_row3(x, 2 * g->x_px, tg_s16_load_pair(w), tg_s16_load_pair(w + g->w_tap),
-                         tg_s16_load_pair(w + 2 * g->w_tap), lo, hi);
+            tg_dw3s_row3(x, 2 * g->x_px, tg_s16_load_pair(w), tg_s16_load_pair(w + TG_DW3S_TAP),
+                         tg_s16_load_pair(w + 2 * TG_DW3S_TAP), lo, hi);
         } else if (cols == 3) {
-            const int32_t w0 = tg_dw3s_load(w, pair), w1 = tg_dw3s_load(w + g->w_tap, pair);
-            const int32_t w2 = tg_dw3s_load(w + 2 * g->w_tap, pair);
+            const int32_t w0 = tg_dw3s_load(w, pair), w1 = tg_dw3s_load(w + TG_DW3S_TAP, pair);
+            const int32_t w2 = tg_dw3s_load(w + 2 * TG_DW3S_TAP, pair);
             const int16_t *xp = x;
 #pragma GCC unroll 6
             for (j = 0; j < px + 2; ++j) {      /* input column j: taps 0..2 of pixels j..j-2 */
@@ -143,18 +147,18 @@ static inline __attribute__((always_inline)) void tg_dw3s_block(const tg_dw3s_t 
             }
         } else {                                /* an edge pixel: its columns clipped */
             for (j = 0; j < cols; ++j) {
-                const int32_t xj = tg_dw3s_load(x + j * g->x_px, pair), wj = tg_dw3s_load(w + j * g->w_tap, pair);
+                const int32_t xj = tg_dw3s_load(x + j * g->x_px, pair), wj = tg_dw3s_load(w + j * TG_DW3S_TAP, pair);
                 lo[0] = __smlabb(xj, wj, lo[0]);
                 hi[0] = __smlatt(xj, wj, hi[0]);
             }
         }
         x += g->x_row;
-        w += 3 * g->w_tap;
+        w += 3 * TG_DW3S_TAP;
     }
     {
         /* the records read once for the block, every result formed before the first store (the
            int16 output may alias the records as far as the compiler knows) */
-        const int16_t *const rec = g->rec + c * TG_S16_RECORD;
+        const int16_t *const rec = g->rec + c / 2 * TG_DW3S_PAIR;
         const tg_s16_record_t r0 = tg_s16_record(rec), r1 = pair ? tg_s16_record(rec + TG_S16_RECORD) : r0;
         int16_t y0[TG_DW3S_PX], y1[TG_DW3S_PX];
 #pragma GCC unroll 4
@@ -179,10 +183,10 @@ static inline __attribute__((always_inline)) void tg_dw3s_pixels(const tg_dw3s_t
 {
     int32_t c;
     for (c = 0; c + 2 <= g->out_c; c += 2) {
-        tg_dw3s_block(g, x + c, w + c, rows, cols, c, px, 1, out + c);
+        tg_dw3s_block(g, x + c, w + c / 2 * TG_DW3S_PAIR, rows, cols, c, px, 1, out + c);
     }
     if (c < g->out_c) {
-        tg_dw3s_block(g, x + c, w + c, rows, cols, c, px, 0, out + c);
+        tg_dw3s_block(g, x + c, w + c / 2 * TG_DW3S_PAIR, rows, cols, c, px, 0, out + c);
     }
 }
 
@@ -216,7 +220,7 @@ static __attribute__((noinline)) void tg_dw3s_edge(const tg_dw3s_t *g, const int
         tg_dw3s_pixels(g, x_row, w_row, 0, 0, 1, out);      /* the whole window in the padding */
         return;
     }
-    tg_dw3s_pixels(g, x_row + (in_x0 + kx_lo) * g->x_px, w_row + kx_lo * g->w_tap, rows, kx_hi - kx_lo, 1, out);
+    tg_dw3s_pixels(g, x_row + (in_x0 + kx_lo) * g->x_px, w_row + kx_lo * TG_DW3S_TAP, rows, kx_hi - kx_lo, 1, out);
 }
 
 void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed,
@@ -227,8 +231,7 @@ void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t 
     const int32_t x_first = p->pad_left;                /* first output column with its window inside */
     const int32_t x_end = p->in_w - 2 + p->pad_left;    /* one past the last */
 
-    g.w_tap = (p->out_c + 1) & ~1;
-    g.rec = packed + 9 * g.w_tap;
+    g.rec = packed + 9 * TG_DW3S_TAP;
     g.x_px = p->in_c;
     g.x_row = p->in_w * p->in_c;
     g.out_c = p->out_c;
@@ -238,7 +241,7 @@ void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t 
         const int32_t ky_hi = p->in_h - in_y0 < 3 ? p->in_h - in_y0 : 3;
         const int32_t rows = ky_hi > ky_lo ? ky_hi - ky_lo : 0;
         const int16_t *const x_row = input + (in_y0 + ky_lo) * g.x_row;   /* input column 0 */
-        const int16_t *const w_row = packed + 3 * ky_lo * g.w_tap;
+        const int16_t *const w_row = packed + 3 * ky_lo * TG_DW3S_TAP;
         int16_t *const out_row = output + out_y * p->out_w * p->out_c;
         const int32_t lo = x_first < p->out_w ? x_first : p->out_w;
         const int32_t hi = x_end < p->out_w ? x_end : p->out_w;
