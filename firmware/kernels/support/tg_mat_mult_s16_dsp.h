@@ -52,6 +52,21 @@ static inline int32_t tg_s16_load_pair_post(const int16_t **p)
     return v;
 }
 
+/* The products of an odd depth's last value (index even), t laid out as tg_dot_s16_dsp's acc (the
+   unused ones 0). */
+static inline __attribute__((always_inline)) void tg_dot_tail_s16_dsp(const int16_t *x, int32_t x_stride,
+                                                                     const int16_t *w, int32_t w_stride,
+                                                                     int32_t even, int32_t rows, int32_t cols,
+                                                                     int32_t t[4])
+{
+    const int32_t t0 = x[even];
+    const int32_t t1 = rows == 2 ? x[x_stride + even] : 0;
+    t[0] = t0 * w[even];
+    t[1] = cols >= 2 ? t0 * w[w_stride + even] : 0;
+    t[2] = rows == 2 ? t1 * w[even] : cols == 4 ? t0 * w[2 * w_stride + even] : 0;
+    t[3] = rows == 2 ? (cols == 2 ? t1 * w[w_stride + even] : 0) : cols == 4 ? t0 * w[3 * w_stride + even] : 0;
+}
+
 static inline __attribute__((always_inline)) void tg_dot_s16_dsp(const int16_t *x, int32_t x_stride,
                                                                 const int16_t *w, int32_t w_stride,
                                                                 int32_t depth, int32_t rows, int32_t cols,
@@ -91,33 +106,29 @@ static inline __attribute__((always_inline)) void tg_dot_s16_dsp(const int16_t *
                 }
             }
         }
+        if (narrow && depth != even) {     /* one run's 256 products at most: still inside int32 */
+            int32_t t[4];
+            tg_dot_tail_s16_dsp(x, x_stride, w, w_stride, even, rows, cols, t);
+            s0 += t[0];
+            s1 += t[1];
+            s2 += t[2];
+            s3 += t[3];
+        }
         acc[0] += s0;
         acc[1] += s1;
         acc[2] += s2;
         acc[3] += s3;
         if (narrow) {
-            break;
+            return;
         }
     }
-    if (depth != even) {           /* the last value of an odd depth */
-        const int32_t t0 = x[even];
-        const int32_t t1 = rows == 2 ? x[x_stride + even] : 0;
-        acc[0] += t0 * w[even];
-        if (rows == 2) {
-            acc[2] += t1 * w[even];
-            if (cols == 2) {
-                acc[1] += t0 * w[w_stride + even];
-                acc[3] += t1 * w[w_stride + even];
-            }
-        } else {
-            if (cols >= 2) {
-                acc[1] += t0 * w[w_stride + even];
-            }
-            if (cols == 4) {
-                acc[2] += t0 * w[2 * w_stride + even];
-                acc[3] += t0 * w[3 * w_stride + even];
-            }
-        }
+    if (depth != even) {
+        int32_t t[4];
+        tg_dot_tail_s16_dsp(x, x_stride, w, w_stride, even, rows, cols, t);
+        acc[0] += t[0];
+        acc[1] += t[1];
+        acc[2] += t[2];
+        acc[3] += t[3];
     }
 }
 
