@@ -8,7 +8,8 @@
  * A matrix product of the pixels (read in place) by the channels: two pixels by two output
  * channels per block with SMLAD on int16 pairs (tg_mat_mult_s16_dsp.h). Exact int64 sums: int32
  * runs of 256 products, which cannot overflow for any weights (|product| <= 2^22), each added
- * into an int64 accumulator; then tg_s16_requant_s64 (tg_requantize_s64 with the bias).
+ * into an int64 accumulator; then tg_s16_requant_s64 (tg_requantize_s64 with the bias). Depths of
+ * 256 at most: one int32 run requantized with one SMLAL, saturated, the output clamped after.
  * Equals tg_conv2d_s16 bit for bit on these layers; numpy twin: tinygen.ref.int16.conv2d_s16.
  */
 #include <stddef.h>

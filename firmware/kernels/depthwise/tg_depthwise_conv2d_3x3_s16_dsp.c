@@ -29,7 +29,6 @@
  */
 #include <arm_acle.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "tg_kernels.h"
 #include "tg_mat_mult_s16_dsp.h"
@@ -53,13 +52,6 @@ typedef struct {
 static inline __attribute__((always_inline)) int32_t tg_dw3s_load(const int16_t *p, int32_t pair)
 {
     return pair ? tg_s16_load_pair(p) : (int32_t)*p;
-}
-
-/* v saturated to int16: SSAT (GCC's __ssat macro trips -Wsign-conversion). */
-static inline int16_t tg_dw3s_sat(int32_t v)
-{
-    __asm__("ssat %0, #16, %0" : "+r"(v));
-    return (int16_t)v;
 }
 
 /*
@@ -163,8 +155,8 @@ static inline __attribute__((always_inline)) void tg_dw3s_block(const tg_dw3s_t 
         int16_t y0[TG_DW3S_PX], y1[TG_DW3S_PX];
 #pragma GCC unroll 4
         for (i = 0; i < px; ++i) {
-            y0[i] = tg_dw3s_sat(tg_s16_requant_rec(lo[i], r0));
-            y1[i] = pair ? tg_dw3s_sat(tg_s16_requant_rec(hi[i], r1)) : 0;
+            y0[i] = tg_s16_sat(tg_s16_requant_rec(lo[i], r0));
+            y1[i] = pair ? tg_s16_sat(tg_s16_requant_rec(hi[i], r1)) : 0;
         }
 #pragma GCC unroll 4
         for (i = 0; i < px; ++i) {
@@ -187,26 +179,6 @@ static inline __attribute__((always_inline)) void tg_dw3s_pixels(const tg_dw3s_t
     }
     if (c < g->out_c) {
         tg_dw3s_block(g, x + c, w + c / 2 * TG_DW3S_PAIR, rows, cols, c, px, 0, out + c);
-    }
-}
-
-/* An output row's count values clamped to [act_min, act_max] (the blocks saturate to int16 only,
-   which equals the clamp where the range is int16's, the usual case), two at a time with SIMD. */
-static __attribute__((noinline)) void tg_dw3s_clamp(int16_t *out, int32_t count, int32_t act_min, int32_t act_max)
-{
-    const int16x2_t lo = (int16x2_t)(((uint32_t)act_min & 0xFFFFu) * 0x10001u);
-    const int16x2_t hi = (int16x2_t)(((uint32_t)act_max & 0xFFFFu) * 0x10001u);
-    int32_t i;
-    for (i = 0; i + 2 <= count; i += 2) {
-        int16x2_t v = (int16x2_t)tg_s16_load_pair(out + i);
-        (void)__ssub16(v, lo);              /* GE per half where v >= act_min */
-        v = (int16x2_t)__sel((uint8x4_t)v, (uint8x4_t)lo);
-        (void)__ssub16(hi, v);              /* GE where act_max >= v */
-        v = (int16x2_t)__sel((uint8x4_t)v, (uint8x4_t)hi);
-        memcpy(out + i, &v, sizeof v);
-    }
-    for (; i < count; ++i) {
-        out[i] = (int16_t)(out[i] < act_min ? act_min : out[i] > act_max ? act_max : out[i]);
     }
 }
 
@@ -259,8 +231,6 @@ void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t 
         for (; out_x < p->out_w; ++out_x) {
             tg_dw3s_edge(&g, x_row, w_row, rows, out_x - p->pad_left, p->in_w, out_row + out_x * p->out_c);
         }
-        if (p->act_min != INT16_MIN || p->act_max != INT16_MAX) {
-            tg_dw3s_clamp(out_row, p->out_w * p->out_c, p->act_min, p->act_max);
-        }
+        tg_s16_clamp_span(out_row, p->out_w * p->out_c, p->act_min, p->act_max);
     }
 }

@@ -8,7 +8,8 @@
  * (tg_mat_mult_s16_dsp.h): two rows by two features per block, or one row by four features for
  * a single (or last) row. The sums are exact int64 sums: int32 runs of 256 products, which
  * cannot overflow for any weights (|product| <= 2^22), each added into an int64 accumulator.
- * The requantization is tg_s16_requant_s64 (tg_requantize_s64 of the sum plus the bias).
+ * The requantization is tg_s16_requant_s64 (tg_requantize_s64 of the sum plus the bias); depths
+ * of 256 at most: one int32 run requantized with one SMLAL, saturated, the output clamped after.
  * Equals tg_fully_connected_s16 bit for bit; numpy twin: tinygen.ref.int16.fully_connected_s16.
  */
 #include <stddef.h>

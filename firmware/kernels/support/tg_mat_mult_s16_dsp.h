@@ -12,6 +12,11 @@
  * int64 bias (folded into its record) and requantizes to the result of tg_requantize_s64, as the
  * portable kernels do (the proof is at the records).
  *
+ * Depths of one run at most (the usual 1x1 and fully connected layers) take a narrow path: the
+ * run's int32 sum (an odd depth's last products included: 256 of them at most) is requantized with
+ * one SMLAL (tg_s16_requant_s32) and saturated to int16, and tg_mat_mult_rows_s16_dsp clamps the
+ * whole output to the activation range after, where that range is narrower than int16's.
+ *
  * Blocks: two rows by two output channels (4 SMLAD per 4 word loads: 1 load per 2 MACs), or one
  * row by four output channels where a single row is left (5 loads per 8 MACs).
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
@@ -193,6 +198,40 @@ static inline int16_t tg_s16_clamp(int32_t v, int32_t act_min, int32_t act_max)
     return (int16_t)(v > act_max ? act_max : v);
 }
 
+/* v saturated to int16: SSAT (GCC's __ssat macro trips -Wsign-conversion). */
+static inline int16_t tg_s16_sat(int32_t v)
+{
+    __asm__("ssat %0, #16, %0" : "+r"(v));
+    return (int16_t)v;
+}
+
+/*
+ * count int16 values clamped to [act_min, act_max] (a range inside int16's), two at a time with
+ * SIMD (SSUB16 sets a GE flag per half, SEL picks by them): for kernels that saturate their
+ * outputs to int16 (SSAT) first, which with this pass equals the clamp of the value itself.
+ */
+static __attribute__((noinline, unused)) void tg_s16_clamp_span(int16_t *out, int32_t count, int32_t act_min,
+                                                               int32_t act_max)
+{
+    const int16x2_t lo = (int16x2_t)(((uint32_t)act_min & 0xFFFFu) * 0x10001u);
+    const int16x2_t hi = (int16x2_t)(((uint32_t)act_max & 0xFFFFu) * 0x10001u);
+    int32_t i;
+    if (act_min == INT16_MIN && act_max == INT16_MAX) {
+        return;
+    }
+    for (i = 0; i + 2 <= count; i += 2) {
+        int16x2_t v = (int16x2_t)tg_s16_load_pair(out + i);
+        (void)__ssub16(v, lo);              /* GE per half where v >= act_min */
+        v = (int16x2_t)__sel((uint8x4_t)v, (uint8x4_t)lo);
+        (void)__ssub16(hi, v);              /* GE where act_max >= v */
+        v = (int16x2_t)__sel((uint8x4_t)v, (uint8x4_t)hi);
+        memcpy(out + i, &v, sizeof v);
+    }
+    for (; i < count; ++i) {
+        out[i] = (int16_t)(out[i] < act_min ? act_min : out[i] > act_max ? act_max : out[i]);
+    }
+}
+
 /* The requantization and clamp of what a tg_mat_mult_s16_dsp call shares. */
 typedef struct {
     const int16_t *rec;            /* [out_c][TG_S16_RECORD] */
@@ -200,12 +239,15 @@ typedef struct {
 } tg_s16_dsp_quant_t;
 
 /* Output channel oc's sum acc requantized and clamped; `narrow`: a depth of one run at most
-   (depth <= TG_S16_DSP_RUN), so acc is one int32 run's sum and fits int32. */
+   (depth <= TG_S16_DSP_RUN), so acc is one int32 run's sum and fits int32, and the result is only
+   saturated to int16: the caller clamps the whole output after (tg_s16_clamp_span). */
 static inline int16_t tg_s16_out(int64_t acc, const tg_s16_dsp_quant_t *q, int32_t oc, int32_t narrow)
 {
     const int16_t *const rec = q->rec + oc * TG_S16_RECORD;
-    return tg_s16_clamp(narrow ? tg_s16_requant_s32((int32_t)acc, rec) : tg_s16_requant_s64(acc, rec), q->act_min,
-                        q->act_max);
+    if (narrow) {
+        return tg_s16_sat(tg_s16_requant_s32((int32_t)acc, rec));
+    }
+    return tg_s16_clamp(tg_s16_requant_s64(acc, rec), q->act_min, q->act_max);
 }
 
 /*
@@ -280,14 +322,17 @@ static inline __attribute__((always_inline)) void tg_mat_mult_rows_s16_dsp(const
         for (r = 0; r + 2 <= n; r += 2) {
             tg_mat_mult_s16_dsp(x + r * depth, depth, 2, depth, w, out_c, q, out + r * out_c, out_c, 1);
         }
-    } else {
-        for (r = 0; r + 2 <= n; r += 2) {
-            tg_mat_mult_s16_dsp(x + r * depth, depth, 2, depth, w, out_c, q, out + r * out_c, out_c, 0);
+        if (r < n) {
+            tg_mat_mult_s16_dsp(x + r * depth, depth, 1, depth, w, out_c, q, out + r * out_c, out_c, 1);
         }
+        tg_s16_clamp_span(out, n * out_c, q->act_min, q->act_max);     /* the narrow path saturates only */
+        return;
+    }
+    for (r = 0; r + 2 <= n; r += 2) {
+        tg_mat_mult_s16_dsp(x + r * depth, depth, 2, depth, w, out_c, q, out + r * out_c, out_c, 0);
     }
     if (r < n) {
-        tg_mat_mult_s16_dsp(x + r * depth, depth, 1, depth, w, out_c, q, out + r * out_c, out_c,
-                            depth <= TG_S16_DSP_RUN);
+        tg_mat_mult_s16_dsp(x + r * depth, depth, 1, depth, w, out_c, q, out + r * out_c, out_c, 0);
     }
 }
 
