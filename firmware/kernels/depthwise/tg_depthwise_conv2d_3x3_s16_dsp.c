@@ -45,6 +45,7 @@ typedef struct {
     const int16_t *rec;            /* the requantization records */
     int32_t x_px;                  /* input step between columns, int16 (in_c) */
     int32_t x_row;                 /* input step between rows, int16 */
+    int32_t row_step;              /* bytes from a row's fifth column to the next row's first */
     int32_t out_c;
 } tg_dw3s_t;
 
@@ -65,29 +66,66 @@ static inline __attribute__((always_inline)) int32_t tg_dw3s_load(const int16_t 
     "smlabb %[" #acc_lo "], %[x], %[" #w "], %[" #acc_lo "]\n\t" \
     "smlatt %[" #acc_hi "], %[x], %[" #w "], %[" #acc_hi "]\n\t"
 
+/* The body of a kernel row (see tg_dw3s_row3), as assembly text: xp ends 4 columns on. */
+#define TG_DW3S_ROW                                \
+    "ldr    %[x], [%[xp]]\n\t"                    \
+    TG_DW3S_MAC(l0, h0, w0)                        \
+    "ldr    %[x], [%[xp], %[s]]\n\t"              \
+    TG_DW3S_MAC(l0, h0, w1)                        \
+    TG_DW3S_MAC(l1, h1, w0)                        \
+    "add    %[xp], %[xp], %[s], lsl #1\n\t"       \
+    "ldr    %[x], [%[xp]]\n\t"                    \
+    TG_DW3S_MAC(l0, h0, w2)                        \
+    TG_DW3S_MAC(l1, h1, w1)                        \
+    TG_DW3S_MAC(l2, h2, w0)                        \
+    "ldr    %[x], [%[xp], %[s]]\n\t"              \
+    TG_DW3S_MAC(l1, h1, w2)                        \
+    TG_DW3S_MAC(l2, h2, w1)                        \
+    "add    %[xp], %[xp], %[s], lsl #1\n\t"       \
+    "ldr    %[x], [%[xp]]\n\t"                    \
+    TG_DW3S_MAC(l2, h2, w2)
+
+#define TG_DW3S_ROW_OPERANDS(...)                                                                        \
+    : [l0] "+r"(lo[0]), [h0] "+r"(hi[0]), [l1] "+r"(lo[1]), [h1] "+r"(hi[1]), [l2] "+r"(lo[2]),      \
+      [h2] "+r"(hi[2]), [x] "=&r"(x), [xp] "+r"(xp), __VA_ARGS__
+
 static inline __attribute__((always_inline)) void tg_dw3s_row3(const int16_t *xp, int32_t s, int32_t w0, int32_t w1,
                                                                int32_t w2, int32_t lo[], int32_t hi[])
 {
     int32_t x;
-    __asm__("ldr    %[x], [%[xp]]\n\t"
-            TG_DW3S_MAC(l0, h0, w0)
-            "ldr    %[x], [%[xp], %[s]]\n\t"
-            TG_DW3S_MAC(l0, h0, w1)
-            TG_DW3S_MAC(l1, h1, w0)
-            "add    %[xp], %[xp], %[s], lsl #1\n\t"
-            "ldr    %[x], [%[xp]]\n\t"
-            TG_DW3S_MAC(l0, h0, w2)
-            TG_DW3S_MAC(l1, h1, w1)
-            TG_DW3S_MAC(l2, h2, w0)
-            "ldr    %[x], [%[xp], %[s]]\n\t"
-            TG_DW3S_MAC(l1, h1, w2)
-            TG_DW3S_MAC(l2, h2, w1)
-            "add    %[xp], %[xp], %[s], lsl #1\n\t"
-            "ldr    %[x], [%[xp]]\n\t"
-            TG_DW3S_MAC(l2, h2, w2)
-            : [l0] "+r"(lo[0]), [h0] "+r"(hi[0]), [l1] "+r"(lo[1]), [h1] "+r"(hi[1]), [l2] "+r"(lo[2]),
-              [h2] "+r"(hi[2]), [x] "=&r"(x), [xp] "+r"(xp)
-            : [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2));
+    __asm__(TG_DW3S_ROW
+            TG_DW3S_ROW_OPERANDS([w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2))
+            : [s] "r"(s));
+}
+
+/*
+ * All 3 kernel rows of a block of 3 pixels on a channel pair in one piece of assembly: each
+ * row's 3 weight words loaded from w (the pair's 9 tap words, 4 bytes apart, TG_DW3S_TAP), its
+ * 5 columns as tg_dw3s_row3, then xp moved to the next input row by step (in memory: the
+ * registers are the 6 sums, the 3 weights, the column, xp, s and w).
+ */
+static inline __attribute__((always_inline)) void tg_dw3s_rows3(const int16_t *xp, int32_t s, const int32_t *step,
+                                                                const int16_t *w, int32_t lo[], int32_t hi[])
+{
+    int32_t x, w0, w1, w2;
+    __asm__("ldr    %[w0], [%[w]]\n\t"
+            "ldr    %[w1], [%[w], #4]\n\t"
+            "ldr    %[w2], [%[w], #8]\n\t"
+            TG_DW3S_ROW
+            "ldr    %[x], %[step]\n\t"
+            "add    %[xp], %[xp], %[x]\n\t"
+            "ldr    %[w0], [%[w], #12]\n\t"
+            "ldr    %[w1], [%[w], #16]\n\t"
+            "ldr    %[w2], [%[w], #20]\n\t"
+            TG_DW3S_ROW
+            "ldr    %[x], %[step]\n\t"
+            "add    %[xp], %[xp], %[x]\n\t"
+            "ldr    %[w0], [%[w], #24]\n\t"
+            "ldr    %[w1], [%[w], #28]\n\t"
+            "ldr    %[w2], [%[w], #32]\n\t"
+            TG_DW3S_ROW
+            TG_DW3S_ROW_OPERANDS([w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2))
+            : [s] "r"(s), [w] "r"(w), [step] "m"(*step));
 }
 
 /*
@@ -104,12 +142,7 @@ static inline __attribute__((always_inline)) void tg_dw3s_block(const tg_dw3s_t 
     int32_t ky, i, j;
 
     if (rows == 3 && cols == 3 && pair && px == 3) {      /* the usual block: the rows unrolled */
-        const int32_t s = 2 * g->x_px, t = TG_DW3S_TAP;
-        tg_dw3s_row3(x, s, tg_s16_load_pair(w), tg_s16_load_pair(w + t), tg_s16_load_pair(w + 2 * t), lo, hi);
-        tg_dw3s_row3(x + g->x_row, s, tg_s16_load_pair(w + 3 * t), tg_s16_load_pair(w + 4 * t),
-                     tg_s16_load_pair(w + 5 * t), lo, hi);
-        tg_dw3s_row3(x + 2 * g->x_row, s, tg_s16_load_pair(w + 6 * t), tg_s16_load_pair(w + 7 * t),
-                     tg_s16_load_pair(w + 8 * t), lo, hi);
+        tg_dw3s_rows3(x, 2 * g->x_px, &g->row_step, w, lo, hi);
         rows = 0;
     }
     for (ky = rows; ky != 0; --ky) {
@@ -206,6 +239,7 @@ void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t 
     g.rec = packed + 9 * TG_DW3S_TAP;
     g.x_px = p->in_c;
     g.x_row = p->in_w * p->in_c;
+    g.row_step = 2 * (g.x_row - 4 * g.x_px);
     g.out_c = p->out_c;
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         const int32_t in_y0 = out_y - p->pad_top;
