@@ -26,7 +26,8 @@ from e2e import ROOT
 from kernel_lib import assert_same
 from standin_lib import needs_qemu
 from test_kernels import _axis
-from tinygen.kernels.s16_dsp import (REQUANT_RECORD, conv2d_s16_dsp_scratch, depthwise_s16_dsp_serves,
+from tinygen.kernels.s16_dsp import (REQUANT_RECORD, conv2d_s16_dsp_scratch, depthwise_3x3_s16_dsp_scratch,
+                                     depthwise_s16_dsp_serves,
                                      s16_dsp_depthwise_3x3_packed, s16_dsp_depthwise_packed,
                                      s16_dsp_depthwise_weights, s16_dsp_packed,
                                      s16_dsp_weights, s16_requant_records)
@@ -48,7 +49,9 @@ def _out(p: dict) -> int:
 
 KERNELS[CONV] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None,
                        scratch=conv2d_s16_dsp_scratch)
-for _name in (CONV_1X1, DEPTHWISE, DW3):
+KERNELS[DW3] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None,
+                      scratch=depthwise_3x3_s16_dsp_scratch)
+for _name in (CONV_1X1, DEPTHWISE):
     KERNELS[_name] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None)
 KERNELS[FC] = Kernel("tg_kernels.h", "tg_fully_connected_params_t", _ARGS, "int16_t", _out, None, None)
 

@@ -8,8 +8,8 @@ layers the kernels serve (depthwise: the int32 accumulation; all: the records).
   so that SMLAD reads two weights per word.
 - tg_depthwise_conv2d_s16_dsp: int16 [kernel_h * kernel_w][out_c rounded up to even], the pad
   0: two neighbouring channels' weights of a tap per word.
-- tg_depthwise_conv2d_3x3_s16_dsp: per channel pair its 9 tap words and its two records together
-  (s16_dsp_depthwise_3x3_packed).
+- tg_depthwise_conv2d_3x3_s16_dsp: per channel its weights as 5 int16 pairs and its record
+  (s16_dsp_depthwise_3x3_packed); scratch: a ring of 3 rearranged input rows.
 
 Then, for every kernel, one record of REQUANT_RECORD int16 per output channel (s16_requant_records):
 tg_requantize_s64 of acc + bias folded into one SMLAL and shifts. With reduced = TFLite's 16-bit
@@ -111,20 +111,26 @@ def s16_dsp_depthwise_packed(p: dict, consts: dict) -> np.ndarray:
 
 
 def s16_dsp_depthwise_3x3_packed(p: dict, consts: dict) -> np.ndarray:
-    """tg_depthwise_conv2d_3x3_s16_dsp's packed constant, int16: per channel pair (2k, 2k + 1) the 9
-    taps' weights as int16 pairs (channel 2k first; an odd count's missing channel 0), then the two
-    channels' requantization records (an odd count's missing one zeros)."""
-    channels, pairs = p["out_c"], (p["out_c"] + 1) // 2
+    """tg_depthwise_conv2d_3x3_s16_dsp's packed constant, int16 [out_c][18]: per channel its weights
+    as 5 int16 pairs, w[0][0] w[0][1], w[1][0] w[1][1], w[2][0] w[2][1], w[0][2] w[1][2], w[2][2] 0,
+    then its requantization record."""
+    channels = p["out_c"]
     records = s16_requant_records(consts, channels)
     if records is None:
         raise ValueError("the 16x8 DSP kernels' requantization records do not serve this layer")
-    w = np.zeros((9, 2 * pairs), np.int16)
-    w[:, :channels] = np.asarray(consts["weight"]).reshape(9, channels)
-    rec = np.zeros((2 * pairs, REQUANT_RECORD), np.int16)
-    rec[:channels] = records
-    out = np.concatenate([w.reshape(9, pairs, 2).transpose(1, 0, 2).reshape(pairs, 18),
-                          rec.reshape(pairs, 2 * REQUANT_RECORD)], axis=1)
+    w = np.asarray(consts["weight"]).reshape(3, 3, channels).astype(np.int16)
+    out = np.zeros((channels, 10 + REQUANT_RECORD), np.int16)
+    out[:, 0:2] = w[0, 0:2].T
+    out[:, 2:4] = w[1, 0:2].T
+    out[:, 4:6] = w[2, 0:2].T
+    out[:, 6], out[:, 7], out[:, 8] = w[0, 2], w[1, 2], w[2, 2]
+    out[:, 10:] = records
     return out.reshape(-1)
+
+
+def depthwise_3x3_s16_dsp_scratch(p: dict) -> int:
+    """tg_depthwise_conv2d_3x3_s16_dsp's scratch: 3 ring rows of out_c * ((out_w + 1) // 2 + 1) words."""
+    return 3 * 4 * p["out_c"] * ((p["out_w"] + 1) // 2 + 1)
 
 
 def s16_dsp_serves(consts: dict, channels: int) -> bool:
@@ -150,5 +156,5 @@ def depthwise_3x3_s16_dsp_serves(p: dict) -> bool:
 
 
 __all__ = ["DEPTHWISE_MAX_TAPS", "depthwise_3x3_s16_dsp_serves", "REQUANT_RECORD", "conv2d_s16_dsp_scratch", "depthwise_s16_dsp_serves",
-           "s16_dsp_depthwise_3x3_packed", "s16_dsp_depthwise_packed", "s16_dsp_depthwise_weights", "s16_dsp_packed", "s16_dsp_serves",
+           "depthwise_3x3_s16_dsp_scratch", "s16_dsp_depthwise_3x3_packed", "s16_dsp_depthwise_packed", "s16_dsp_depthwise_weights", "s16_dsp_packed", "s16_dsp_serves",
            "s16_dsp_weights", "s16_requant_records"]

@@ -7,7 +7,8 @@ catalogue; find_kernels picks them by the output's dtype (act_dtype) and the inp
 
 from __future__ import annotations
 
-from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_3x3_s16_dsp_serves, depthwise_s16_dsp_serves,
+from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_3x3_s16_dsp_scratch,
+                                     depthwise_3x3_s16_dsp_serves, depthwise_s16_dsp_serves,
                                      s16_dsp_depthwise_3x3_packed, s16_dsp_depthwise_packed, s16_dsp_packed,
                                      s16_dsp_serves)
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
@@ -61,9 +62,10 @@ def s16_dsp_kernels() -> tuple[KernelSpec, ...]:
                  accepts=_records_serve),
         _s16_dsp("tg_conv2d_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_packed,
                  scratch=conv2d_s16_dsp_scratch, accepts=_records_serve),
-        # 3x3, stride 1: several pixels per pass sharing the loaded taps; ahead of the general one
+        # 3x3, stride 1: a ring of rearranged input rows, SMLAD on column pairs; ahead of the general one
         _s16_dsp("tg_depthwise_conv2d_3x3_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s16",
-                 s16_dsp_depthwise_3x3_packed, "depth_multiplier_1", accepts=_depthwise_3x3_serves),
+                 s16_dsp_depthwise_3x3_packed, "depth_multiplier_1", scratch=depthwise_3x3_s16_dsp_scratch,
+                 accepts=_depthwise_3x3_serves),
         *(_s16_dsp("tg_depthwise_conv2d_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s16",
                    s16_dsp_depthwise_packed, v, accepts=_depthwise_serves)
           for v in (None, "depth_multiplier_1", "depth_multiplier_n")),

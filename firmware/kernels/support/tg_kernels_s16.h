@@ -108,9 +108,9 @@ void tg_depthwise_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *inp
                                  int16_t *output);
 void tg_fully_connected_s16_dsp(const tg_fully_connected_params_t *p, const int16_t *input,
                                 const int16_t *packed, int16_t *output);
-/* tg_depthwise_conv2d_s16_dsp's 3x3 windows of stride 1, dilation 1 and depth multiplier 1 (the same
-   packed constant), several output pixels per pass sharing the loaded taps. */
+/* 3x3 windows of stride 1, dilation 1 and depth multiplier 1: packed per channel (5 weight words, then
+   the record), scratch 12 * out_c * ((out_w + 1) / 2 + 1) bytes, 4-byte aligned. */
 void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed,
-                                     int16_t *output);
+                                     int8_t *scratch, int16_t *output);
 
 #endif /* TG_KERNELS_S16_H */
