@@ -92,31 +92,72 @@ static void tg_dw3s_channel_row(const int32_t *a, const int32_t *b, const int32_
     const tg_s16_record_t r = tg_s16_record(pk + 10);
     int16_t *const end = out + (out_w & ~1) * step;
 
-    while (out != end) {             /* pixels 2k, 2k + 1: column pairs k (x0) and k + 1 (x1) */
-        const int32_t a0 = a[0], a1 = a[1], b0 = b[0], b1 = b[1], c0 = c[0], c1 = c[1];
-        int32_t s0 = __smlad(a0, w0, 0), s1 = __smlatb(a0, w0, 0);
-        s0 = __smlabb(a1, w02, s0);
-        s1 = __smlabt(a1, w0, s1);
-        s1 = __smlatb(a1, w02, s1);
-        s0 = __smlad(b0, w1, s0);
-        s0 = __smlabt(b1, w02, s0);
-        s1 = __smlatb(b0, w1, s1);
-        s1 = __smlabt(b1, w1, s1);
-        s1 = __smlatt(b1, w02, s1);
-        s0 = __smlad(c0, w2, s0);
-        s0 = __smlabb(c1, w22, s0);
-        s1 = __smlatb(c0, w2, s1);
-        s1 = __smlabt(c1, w2, s1);
-        s1 = __smlatb(c1, w22, s1);
-        out[0] = tg_s16_sat(tg_s16_requant_rec(s0, r));
-        out[step] = tg_s16_sat(tg_s16_requant_rec(s1, r));
-        ++a;
-        ++b;
-        ++c;
-        out += 2 * step;
+    /* the loop in assembly: 13 registers (the 3 row pointers, out, end, 4 weight words, the 2 sums,
+       a column pair and a temporary); w[2][2], the record and the output steps read from the
+       stack (memory operands) */
+    const struct {
+        int32_t w22, off_lo, off_hi, mult, rshift, step2, step4;
+    } m = {w22, (int32_t)(uint32_t)r.offset, (int32_t)(uint32_t)(r.offset >> 32), r.mult, r.rshift,
+           2 * step, 4 * step};
+    int32_t s0, s1, x, t, u;
+    if (out != end) {
+        __asm__ volatile(
+            "1:\n\t"
+            /* kernel row 0: pixel 0 takes columns 0, 1 (SMUAD) and 2; pixel 1 columns 1, 2, 3 */
+            "ldr    %[x], [%[a]], #4\n\t"
+            "smuad  %[s0], %[x], %[w0]\n\t"
+            "smultb %[s1], %[x], %[w0]\n\t"
+            "ldr    %[x], [%[a]]\n\t"
+            "smlabb %[s0], %[x], %[w02], %[s0]\n\t"
+            "smlabt %[s1], %[x], %[w0], %[s1]\n\t"
+            "smlatb %[s1], %[x], %[w02], %[s1]\n\t"
+            /* kernel row 1: w[1][2] is w02's top half */
+            "ldr    %[x], [%[b]], #4\n\t"
+            "smlad  %[s0], %[x], %[w1], %[s0]\n\t"
+            "smlatb %[s1], %[x], %[w1], %[s1]\n\t"
+            "ldr    %[x], [%[b]]\n\t"
+            "smlabt %[s0], %[x], %[w02], %[s0]\n\t"
+            "smlabt %[s1], %[x], %[w1], %[s1]\n\t"
+            "smlatt %[s1], %[x], %[w02], %[s1]\n\t"
+            /* kernel row 2: w[2][2] from memory */
+            "ldr    %[x], [%[c]], #4\n\t"
+            "smlad  %[s0], %[x], %[w2], %[s0]\n\t"
+            "smlatb %[s1], %[x], %[w2], %[s1]\n\t"
+            "ldr    %[x], [%[c]]\n\t"
+            "ldr    %[t], %[w22]\n\t"
+            "smlabb %[s0], %[x], %[t], %[s0]\n\t"
+            "smlabt %[s1], %[x], %[w2], %[s1]\n\t"
+            "smlatb %[s1], %[x], %[t], %[s1]\n\t"
+            /* the requantization of both: offset + s * mult (SMLAL), high word >> rshift, SSAT */
+            "ldr    %[u], %[mult]\n\t"
+            "ldr    %[x], %[off_lo]\n\t"
+            "ldr    %[t], %[off_hi]\n\t"
+            "smlal  %[x], %[t], %[s0], %[u]\n\t"
+            "ldr    %[x], %[rshift]\n\t"
+            "asr    %[s0], %[t], %[x]\n\t"
+            "ssat   %[s0], #16, %[s0]\n\t"
+            "ldr    %[x], %[off_lo]\n\t"
+            "ldr    %[t], %[off_hi]\n\t"
+            "smlal  %[x], %[t], %[s1], %[u]\n\t"
+            "ldr    %[x], %[rshift]\n\t"
+            "asr    %[s1], %[t], %[x]\n\t"
+            "ssat   %[s1], #16, %[s1]\n\t"
+            "strh   %[s0], [%[out]]\n\t"
+            "ldr    %[x], %[step2]\n\t"
+            "strh   %[s1], [%[out], %[x]]\n\t"
+            "ldr    %[x], %[step4]\n\t"
+            "add    %[out], %[out], %[x]\n\t"
+            "cmp    %[out], %[end]\n\t"
+            "bne    1b\n\t"
+            : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0), [s1] "=&r"(s1),
+              [x] "=&r"(x), [t] "=&r"(t), [u] "=&r"(u)
+            : [end] "r"(end), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w02] "r"(w02), [w22] "m"(m.w22),
+              [off_lo] "m"(m.off_lo), [off_hi] "m"(m.off_hi), [mult] "m"(m.mult), [rshift] "m"(m.rshift),
+              [step2] "m"(m.step2), [step4] "m"(m.step4)
+            : "memory", "cc");
     }
     if (out_w & 1) {                 /* an odd width's last pixel */
-        int32_t s0 = __smlad(a[0], w0, 0);
+        s0 = __smlad(a[0], w0, 0);
         s0 = __smlabb(a[1], w02, s0);
         s0 = __smlad(b[0], w1, s0);
         s0 = __smlabt(b[1], w02, s0);
