@@ -1,15 +1,19 @@
 """The 16x8 DSP kernels (firmware/kernels/*/tg_*_s16_dsp.c): tg_conv2d_s16_dsp,
-tg_conv2d_1x1_s16_dsp, tg_depthwise_conv2d_s16_dsp and tg_fully_connected_s16_dsp.
+tg_conv2d_1x1_s16_dsp, tg_depthwise_conv2d_s16_dsp, tg_depthwise_conv2d_3x3_s16_dsp and
+tg_fully_connected_s16_dsp.
 
-Host: the packed int16 weights (tinygen/kernels/s16_dsp.py), the scratch formula, the kernels'
-place in the choice (ahead of the portable ones where the target has the DSP extension, never
-without it; the depthwise one only for windows of fewer than 512 taps).
+Host: the packed int16 weights and requantization records (tinygen/kernels/s16_dsp.py; the
+records' folded arithmetic against tinygen.ref.int16.requantize_s64), the scratch formulas, the
+kernels' place in the choice (ahead of the portable ones where the target has the DSP extension,
+never without it; the depthwise one only for windows of fewer than 512 taps, the 3x3 one ahead of
+it for 3x3 windows of stride 1).
 
 Stand-ins (slow): called directly on named layers (odd channel counts, padding, stride 2,
-dilation, depth multiplier 1, 2 and 3, fully connected with odd in_features and several rows,
-the largest weights with inputs of -32768, biases near the +-2^47 TFLite assumes, depths past
-one int32 run of the DSP sums) and on drawn ones (hypothesis, derandomized), on the Cortex-M7
-and M4 stand-ins, byte for byte equal to the portable kernels' numpy twins (tinygen.ref.int16).
+dilation, depth multiplier 1, 2 and 3, 3x3 layers narrower than the window, fully connected with
+odd in_features and several rows, the largest weights with inputs of -32768, biases near the
++-2^47 TFLite assumes, depths past one int32 run of the DSP sums, narrow activation ranges) and on
+drawn ones (hypothesis, derandomized), on the Cortex-M7 and M4 stand-ins, byte for byte equal to
+the portable kernels' numpy twins (tinygen.ref.int16).
 tests/e2e/test_tflite_s16_standin.py runs whole .tflite models with them against TFLite Micro.
 """
 
@@ -211,6 +215,17 @@ def test_s16_dsp_packs_weights_as_int16_rows_padded_to_even():
     packed = s16_dsp_depthwise_weights(d, {"weight": wd}).reshape(4, 4)
     assert packed[:, :3].tolist() == wd.reshape(4, 3).tolist() and not packed[:, 3].any()
     assert conv2d_s16_dsp_scratch(p) == 2 * 2 * 28
+    # the 3x3 kernel: per channel w00 w01, w10 w11, w20 w21, w02 w12, w22 0, then its record
+    d3 = conv_layer((4, 5), 2, 0, (3, 3), dm=1)
+    w3 = np.arange(18).reshape(3, 3, 2).astype(np.int8) - 9
+    q3 = {"weight": w3, "bias": np.array([5, -7]), "multiplier": np.array([1 << 30, 1 << 30]),
+          "shift": np.array([-9, -20])}
+    packed = s16_dsp_depthwise_3x3_packed(d3, q3).reshape(2, 10 + REQUANT_RECORD)
+    for c in range(2):
+        assert packed[c, :10].tolist() == [*w3[0, :2, c], *w3[1, :2, c], *w3[2, :2, c], w3[0, 2, c], w3[1, 2, c],
+                                           w3[2, 2, c], 0]
+    assert (packed[:, 10:] == s16_requant_records(q3, 2)).all()
+    assert depthwise_3x3_s16_dsp_scratch(d3) == 3 * 4 * 2 * ((5 + 1) // 2 + 1)
 
 
 def _record_requant(acc: int, record: np.ndarray) -> int:
@@ -241,7 +256,8 @@ def test_s16_dsp_requant_records_equal_requantize_s64():
         got = [_record_requant(int(acc), records[i]) for i in range(m.size)]
         assert got == want.tolist(), acc
     for mult, shift in ((1 << 30, 0), (1 << 30, 14), (0, 15)):
-        assert s16_requant_records({"bias": None, "multiplier": np.array([mult]), "shift": np.array([shift])}, 1) is None
+        one = {"bias": None, "multiplier": np.array([mult]), "shift": np.array([shift])}
+        assert s16_requant_records(one, 1) is None
 
 
 def test_s16_dsp_kernels_come_first_with_the_dsp_extension_only():

@@ -155,6 +155,7 @@ def depthwise_3x3_s16_dsp_serves(p: dict) -> bool:
             p["depth_multiplier"]) == (3, 3, 1, 1, 1, 1, 1)
 
 
-__all__ = ["DEPTHWISE_MAX_TAPS", "depthwise_3x3_s16_dsp_serves", "REQUANT_RECORD", "conv2d_s16_dsp_scratch", "depthwise_s16_dsp_serves",
-           "depthwise_3x3_s16_dsp_scratch", "s16_dsp_depthwise_3x3_packed", "s16_dsp_depthwise_packed", "s16_dsp_depthwise_weights", "s16_dsp_packed", "s16_dsp_serves",
+__all__ = ["DEPTHWISE_MAX_TAPS", "REQUANT_RECORD", "conv2d_s16_dsp_scratch", "depthwise_3x3_s16_dsp_scratch",
+           "depthwise_3x3_s16_dsp_serves", "depthwise_s16_dsp_serves", "s16_dsp_depthwise_3x3_packed",
+           "s16_dsp_depthwise_packed", "s16_dsp_depthwise_weights", "s16_dsp_packed", "s16_dsp_serves",
            "s16_dsp_weights", "s16_requant_records"]
