@@ -81,6 +81,81 @@ static void tg_dw3s_gather(const int16_t *src, int32_t in_w, int32_t pad_left, i
 }
 
 /*
+ * The assembly of tg_dw3s_channel_row's loop, in pieces: the 15 multiplies of a step (two
+ * pixels), the requantization of both sums (with or without the shift right by rshift: records
+ * of total shifts of 32 and less, the usual ones, have rshift 0), the stores and the loop's end.
+ */
+#define TG_DW3S_STEP_MACS \
+    /* kernel row 0: pixel 0 takes columns 0, 1 (SMUAD) and 2; pixel 1 columns 1, 2, 3 */ \
+    "ldr    %[x], [%[a]], #4\n\t" \
+    "smuad  %[s0], %[x], %[w0]\n\t" \
+    "smultb %[s1], %[x], %[w0]\n\t" \
+    "ldr    %[x], [%[a]]\n\t" \
+    "smlabb %[s0], %[x], %[w02], %[s0]\n\t" \
+    "smlabt %[s1], %[x], %[w0], %[s1]\n\t" \
+    "smlatb %[s1], %[x], %[w02], %[s1]\n\t" \
+    /* kernel row 1: w[1][2] is w02's top half */ \
+    "ldr    %[x], [%[b]], #4\n\t" \
+    "smlad  %[s0], %[x], %[w1], %[s0]\n\t" \
+    "smlatb %[s1], %[x], %[w1], %[s1]\n\t" \
+    "ldr    %[x], [%[b]]\n\t" \
+    "smlabt %[s0], %[x], %[w02], %[s0]\n\t" \
+    "smlabt %[s1], %[x], %[w1], %[s1]\n\t" \
+    "smlatt %[s1], %[x], %[w02], %[s1]\n\t" \
+    /* kernel row 2: w[2][2] from memory */ \
+    "ldr    %[x], [%[c]], #4\n\t" \
+    "smlad  %[s0], %[x], %[w2], %[s0]\n\t" \
+    "smlatb %[s1], %[x], %[w2], %[s1]\n\t" \
+    "ldr    %[x], [%[c]]\n\t" \
+    "ldr    %[t], %[w22]\n\t" \
+    "smlabb %[s0], %[x], %[t], %[s0]\n\t" \
+    "smlabt %[s1], %[x], %[w2], %[s1]\n\t" \
+    "smlatb %[s1], %[x], %[t], %[s1]\n\t" \
+
+#define TG_DW3S_RQ_SHIFT                                  \
+    "ldr    %[u], %[mult]\n\t"                            \
+    "ldr    %[x], %[off_lo]\n\t"                          \
+    "ldr    %[t], %[off_hi]\n\t"                          \
+    "smlal  %[x], %[t], %[s0], %[u]\n\t"                  \
+    "ldr    %[x], %[rshift]\n\t"                          \
+    "asr    %[s0], %[t], %[x]\n\t"                        \
+    "ssat   %[s0], #16, %[s0]\n\t"                        \
+    "ldr    %[x], %[off_lo]\n\t"                          \
+    "ldr    %[t], %[off_hi]\n\t"                          \
+    "smlal  %[x], %[t], %[s1], %[u]\n\t"                  \
+    "ldr    %[x], %[rshift]\n\t"                          \
+    "asr    %[s1], %[t], %[x]\n\t"                        \
+    "ssat   %[s1], #16, %[s1]\n\t"
+
+#define TG_DW3S_RQ_NO_SHIFT                               \
+    "ldr    %[u], %[mult]\n\t"                            \
+    "ldr    %[x], %[off_lo]\n\t"                          \
+    "ldr    %[t], %[off_hi]\n\t"                          \
+    "smlal  %[x], %[t], %[s0], %[u]\n\t"                  \
+    "ssat   %[s0], #16, %[t]\n\t"                         \
+    "ldr    %[x], %[off_lo]\n\t"                          \
+    "ldr    %[t], %[off_hi]\n\t"                          \
+    "smlal  %[x], %[t], %[s1], %[u]\n\t"                  \
+    "ssat   %[s1], #16, %[t]\n\t"
+
+#define TG_DW3S_STEP_STORE \
+    "strh   %[s0], [%[out]]\n\t" \
+    "ldr    %[x], %[step2]\n\t" \
+    "strh   %[s1], [%[out], %[x]]\n\t" \
+    "ldr    %[x], %[step4]\n\t" \
+    "add    %[out], %[out], %[x]\n\t" \
+    "cmp    %[out], %[end]\n\t" \
+    "bne    1b\n\t" \
+
+#define TG_DW3S_STEP_OPERANDS \
+    : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0), [s1] "=&r"(s1), \
+    [x] "=&r"(x), [t] "=&r"(t), [u] "=&r"(u) \
+    : [end] "r"(end), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w02] "r"(w02), [w22] "m"(m.w22), \
+    [off_lo] "m"(m.off_lo), [off_hi] "m"(m.off_hi), [mult] "m"(m.mult), [rshift] "m"(m.rshift), \
+    [step2] "m"(m.step2), [step4] "m"(m.step4) \
+    : "memory", "cc"
+
+/*
  * One channel's output row: a, b, c its words in the ring rows of kernel rows 0, 1, 2 (column
  * pair 0), pk its packed weights and record, out its output at pixel 0, step int16 between pixels.
  */
@@ -100,61 +175,10 @@ static void tg_dw3s_channel_row(const int32_t *a, const int32_t *b, const int32_
     } m = {w22, (int32_t)(uint32_t)r.offset, (int32_t)(uint32_t)(r.offset >> 32), r.mult, r.rshift,
            2 * step, 4 * step};
     int32_t s0, s1, x, t, u;
-    if (out != end) {
-        __asm__ volatile(
-            "1:\n\t"
-            /* kernel row 0: pixel 0 takes columns 0, 1 (SMUAD) and 2; pixel 1 columns 1, 2, 3 */
-            "ldr    %[x], [%[a]], #4\n\t"
-            "smuad  %[s0], %[x], %[w0]\n\t"
-            "smultb %[s1], %[x], %[w0]\n\t"
-            "ldr    %[x], [%[a]]\n\t"
-            "smlabb %[s0], %[x], %[w02], %[s0]\n\t"
-            "smlabt %[s1], %[x], %[w0], %[s1]\n\t"
-            "smlatb %[s1], %[x], %[w02], %[s1]\n\t"
-            /* kernel row 1: w[1][2] is w02's top half */
-            "ldr    %[x], [%[b]], #4\n\t"
-            "smlad  %[s0], %[x], %[w1], %[s0]\n\t"
-            "smlatb %[s1], %[x], %[w1], %[s1]\n\t"
-            "ldr    %[x], [%[b]]\n\t"
-            "smlabt %[s0], %[x], %[w02], %[s0]\n\t"
-            "smlabt %[s1], %[x], %[w1], %[s1]\n\t"
-            "smlatt %[s1], %[x], %[w02], %[s1]\n\t"
-            /* kernel row 2: w[2][2] from memory */
-            "ldr    %[x], [%[c]], #4\n\t"
-            "smlad  %[s0], %[x], %[w2], %[s0]\n\t"
-            "smlatb %[s1], %[x], %[w2], %[s1]\n\t"
-            "ldr    %[x], [%[c]]\n\t"
-            "ldr    %[t], %[w22]\n\t"
-            "smlabb %[s0], %[x], %[t], %[s0]\n\t"
-            "smlabt %[s1], %[x], %[w2], %[s1]\n\t"
-            "smlatb %[s1], %[x], %[t], %[s1]\n\t"
-            /* the requantization of both: offset + s * mult (SMLAL), high word >> rshift, SSAT */
-            "ldr    %[u], %[mult]\n\t"
-            "ldr    %[x], %[off_lo]\n\t"
-            "ldr    %[t], %[off_hi]\n\t"
-            "smlal  %[x], %[t], %[s0], %[u]\n\t"
-            "ldr    %[x], %[rshift]\n\t"
-            "asr    %[s0], %[t], %[x]\n\t"
-            "ssat   %[s0], #16, %[s0]\n\t"
-            "ldr    %[x], %[off_lo]\n\t"
-            "ldr    %[t], %[off_hi]\n\t"
-            "smlal  %[x], %[t], %[s1], %[u]\n\t"
-            "ldr    %[x], %[rshift]\n\t"
-            "asr    %[s1], %[t], %[x]\n\t"
-            "ssat   %[s1], #16, %[s1]\n\t"
-            "strh   %[s0], [%[out]]\n\t"
-            "ldr    %[x], %[step2]\n\t"
-            "strh   %[s1], [%[out], %[x]]\n\t"
-            "ldr    %[x], %[step4]\n\t"
-            "add    %[out], %[out], %[x]\n\t"
-            "cmp    %[out], %[end]\n\t"
-            "bne    1b\n\t"
-            : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0), [s1] "=&r"(s1),
-              [x] "=&r"(x), [t] "=&r"(t), [u] "=&r"(u)
-            : [end] "r"(end), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w02] "r"(w02), [w22] "m"(m.w22),
-              [off_lo] "m"(m.off_lo), [off_hi] "m"(m.off_hi), [mult] "m"(m.mult), [rshift] "m"(m.rshift),
-              [step2] "m"(m.step2), [step4] "m"(m.step4)
-            : "memory", "cc");
+    if (out != end && m.rshift == 0) {
+        __asm__ volatile("1:\n\t" TG_DW3S_STEP_MACS TG_DW3S_RQ_NO_SHIFT TG_DW3S_STEP_STORE TG_DW3S_STEP_OPERANDS);
+    } else if (out != end) {
+        __asm__ volatile("1:\n\t" TG_DW3S_STEP_MACS TG_DW3S_RQ_SHIFT TG_DW3S_STEP_STORE TG_DW3S_STEP_OPERANDS);
     }
     if (out_w & 1) {                 /* an odd width's last pixel */
         s0 = __smlad(a[0], w0, 0);
