@@ -26,12 +26,12 @@ def _s16(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), in_
 
 
 def _s16_dsp(name: str, op: str, struct: str, twin: str, pack, variant: str | None = None, scratch=None,
-             accepts=None) -> KernelSpec:
+             accepts=None, headers: tuple[str, ...] = ()) -> KernelSpec:
     """A 16x8 MAC kernel for the ARMv7E-M DSP extension (Cortex-M4/M7): the int8 weights widened
     to int16 at build time, equal to the portable kernel `twin` on the layers it serves."""
     return KernelSpec(name, op, act_dtype="int16", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
                       struct=struct, const_roles=_PACKED, source=f"kernels/{name}.c", variant=variant, twin=twin,
-                      headers=("kernels/tg_mat_mult_s16_dsp.h",), scratch=scratch, pack=pack, ref_roles=_REQUANT,
+                      headers=("kernels/tg_mat_mult_s16_dsp.h", *headers), scratch=scratch, pack=pack, ref_roles=_REQUANT,
                       accepts=accepts)
 
 
@@ -65,7 +65,7 @@ def s16_dsp_kernels() -> tuple[KernelSpec, ...]:
         # 3x3, stride 1: a ring of rearranged input rows, SMLAD on column pairs; ahead of the general one
         _s16_dsp("tg_depthwise_conv2d_3x3_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s16",
                  s16_dsp_depthwise_3x3_packed, "depth_multiplier_1", scratch=depthwise_3x3_s16_dsp_scratch,
-                 accepts=_depthwise_3x3_serves),
+                 accepts=_depthwise_3x3_serves, headers=("kernels/tg_dsp_s8.h",)),
         *(_s16_dsp("tg_depthwise_conv2d_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s16",
                    s16_dsp_depthwise_packed, v, accepts=_depthwise_serves)
           for v in (None, "depth_multiplier_1", "depth_multiplier_n")),

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tg_dsp_s8.h"
 #include "tg_kernels.h"
 #include "tg_mat_mult_s16_dsp.h"
 
@@ -65,9 +66,9 @@ static void tg_dw3s_gather(const int16_t *src, int32_t in_w, int32_t pad_left, i
         if (in0 && in1) {
             const int16_t *const x0 = src + j0 * channels, *const x1 = x0 + channels;
             for (c = 0; c + 2 <= channels; c += 2) {
-                const uint32_t a = (uint32_t)tg_s16_load_pair(x0 + c), b = (uint32_t)tg_s16_load_pair(x1 + c);
-                d[c * kp] = (int32_t)((a & 0xFFFFu) | (b << 16));                /* PKHBT */
-                d[(c + 1) * kp] = (int32_t)((b & 0xFFFF0000u) | (a >> 16));      /* PKHTB */
+                const int32_t a = tg_s16_load_pair(x0 + c), b = tg_s16_load_pair(x1 + c);
+                d[c * kp] = tg_dsp_pkhbt(a, b);
+                d[(c + 1) * kp] = tg_dsp_pkhtb(b, a);
             }
             if (c < channels) {
                 d[c * kp] = tg_dw3s_pack(x0[c], x1[c]);
