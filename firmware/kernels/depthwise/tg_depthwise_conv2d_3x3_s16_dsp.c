@@ -65,6 +65,7 @@ static void tg_dw3s_gather(const int16_t *src, int32_t in_w, int32_t pad_left, i
         int32_t *const d = dst + k;
         if (in0 && in1) {
             const int16_t *const x0 = src + j0 * channels, *const x1 = x0 + channels;
+#pragma GCC unroll 4
             for (c = 0; c + 2 <= channels; c += 2) {
                 const int32_t a = tg_s16_load_pair(x0 + c), b = tg_s16_load_pair(x1 + c);
                 d[c * kp] = tg_dsp_pkhbt(a, b);
@@ -159,8 +160,8 @@ static void tg_dw3s_gather(const int16_t *src, int32_t in_w, int32_t pad_left, i
 /*
  * Four pixels per step (column pairs k, k + 1, k + 2 of each ring row; the row pointers move on by
  * two): 40 multiplies and loads, the requantization without the shift (rshift 0; the multiplier in
- * w0's register, w0 reloaded after), 4 stores, and the step count kept in memory: 69 instructions
- * for 4 outputs against 39 for 2 (the rows a macro: TG_DW3S_ROW4). 14 registers.
+ * w0's register, w0 reloaded after), 4 stores, and the loop's end compared from memory: 68
+ * instructions for 4 outputs against 39 for 2 (the rows a macro: TG_DW3S_ROW4). 14 registers.
  */
 /* kernel row of ring row r, weights w (taps 0, 1) and the lo2 / hi2 half of wr2 (tap 2); DUAL, TB
    start (kernel row 0: SMUAD, SMULTB) or add to (SMLAD, SMLATB) pixel 2j's and 2j + 1's sums */
@@ -204,24 +205,25 @@ static void tg_dw3s_gather(const int16_t *src, int32_t in_w, int32_t pad_left, i
     "strh   %[s2], [%[out]]\n\t" \
     "strh   %[s3], [%[out], %[x]]\n\t" \
     "add    %[out], %[out], %[x], lsl #1\n\t" \
-    "ldr    %[x], %[count]\n\t" \
-    "subs   %[x], %[x], #1\n\t" \
-    "str    %[x], %[count]\n\t" \
+    "ldr    %[x], %[end4]\n\t" \
+    "cmp    %[out], %[x]\n\t" \
     "bne    1b\n\t"
 
 #define TG_DW3S_STEP4_OPERANDS \
     : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [out] "+r"(out), [s0] "=&r"(s0), [s1] "=&r"(s1), \
-      [s2] "=&r"(s2), [s3] "=&r"(s3), [x] "=&r"(x), [t] "=&r"(t), [w0] "+r"(w0r), [count] "+m"(count) \
+      [s2] "=&r"(s2), [s3] "=&r"(s3), [x] "=&r"(x), [t] "=&r"(t), [w0] "+r"(w0r) \
     : [w1] "r"(w1), [w2] "r"(w2), [w02] "r"(w02), [w22] "m"(m.w22), [off_lo] "m"(m.off_lo), \
-      [off_hi] "m"(m.off_hi), [mult] "m"(m.mult), [step2] "m"(m.step2), [w0m] "m"(m.w0) \
+      [off_hi] "m"(m.off_hi), [mult] "m"(m.mult), [step2] "m"(m.step2), [w0m] "m"(m.w0), [end4] "m"(end4) \
     : "memory", "cc"
 
 /*
  * One channel's output row: a, b, c its words in the ring rows of kernel rows 0, 1, 2 (column
  * pair 0), pk its packed weights and record, out its output at pixel 0, step int16 between pixels.
+ * Not inlined: GCC spills less setting up each call on its own (measured).
  */
-static void tg_dw3s_channel_row(const int32_t *a, const int32_t *b, const int32_t *c, const int16_t *pk,
-                                int32_t out_w, int32_t step, int16_t *out)
+static __attribute__((noinline)) void tg_dw3s_channel_row(const int32_t *a, const int32_t *b, const int32_t *c,
+                                                          const int16_t *pk, int32_t out_w, int32_t step,
+                                                          int16_t *out)
 {
     const int32_t w0 = tg_s16_load_pair(pk), w1 = tg_s16_load_pair(pk + 2), w2 = tg_s16_load_pair(pk + 4);
     const int32_t w02 = tg_s16_load_pair(pk + 6), w22 = tg_s16_load_pair(pk + 8);   /* w[0][2] | w[1][2], w[2][2] */
@@ -237,7 +239,8 @@ static void tg_dw3s_channel_row(const int32_t *a, const int32_t *b, const int32_
            2 * step, 4 * step, w0};
     int32_t s0, s1, x, t, u;
     if (m.rshift == 0 && out_w >= 4) {  /* four pixels per step while four are left */
-        int32_t s2, s3, w0r = w0, count = out_w / 4;
+        int32_t s2, s3, w0r = w0;
+        int16_t *const end4 = out + (out_w & ~3) * step;
         __asm__ volatile("1:\n\t" TG_DW3S_STEP4 TG_DW3S_STEP4_OPERANDS);
     }
     if (out != end && m.rshift == 0) {
