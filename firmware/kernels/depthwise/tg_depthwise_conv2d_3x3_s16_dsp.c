@@ -11,10 +11,12 @@
  * rearranged per channel into column pairs (word k of channel c: padded columns 2k and 2k + 1,
  * 0 in the padding; padding rows all 0), so that one SMLAD multiplies two taps of a kernel row.
  * Each input row is rearranged once (two loads, PKHBT, PKHTB and two stores per two channels and
- * two columns). Then per channel along the output row, two output pixels per step from the 2
- * column pairs of each of the 3 ring rows: per kernel row SMLAD and SMLABB for the first pixel,
- * three halfword multiplies for the second; the weights stay in registers along the row. No
- * edge cases: the padding is in the ring.
+ * two columns). Then per channel along the output row (in assembly: the C compiler spills at
+ * this register count), four output pixels per step from 3 column pairs of each of the 3 ring
+ * rows where the channel's record needs no final shift (rshift 0, the usual case), else two from
+ * 2: per kernel row and pixel pair SMLAD and SMLABB for the first pixel, three halfword
+ * multiplies for the second; the weights stay in registers along the row. No edge cases: the
+ * padding is in the ring.
  *
  * Accumulation: int32. Each product |x * w| <= 32768 * 128 = 2^22 and a window has 9 taps, so
  * |sum| <= 9 * 2^22 < 2^31 for any weights: the exact sum TFLite forms in int64 (a padding tap
