@@ -96,7 +96,7 @@ MODELS = {
                  ["tg_requantize_s16_s8", "tg_fully_connected_batch1_lean_s8_dsp", "tg_softmax_s8_s16",
                   "tg_requantize_s16_s32"]),
     "mac": (s16_mac_model, ["int16", "int16"],
-            ["tg_conv2d_s16_dsp", "tg_depthwise_conv2d_s16_dsp", "tg_transpose_conv2d_s16", "tg_mul_s16",
+            ["tg_conv2d_s16_dsp", "tg_depthwise_conv2d_3x3_s16_dsp", "tg_transpose_conv2d_s16", "tg_mul_s16",
              "tg_fully_connected_s16_dsp"]),
 }
 

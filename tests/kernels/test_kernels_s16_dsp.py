@@ -1,15 +1,19 @@
 """The 16x8 DSP kernels (firmware/kernels/*/tg_*_s16_dsp.c): tg_conv2d_s16_dsp,
-tg_conv2d_1x1_s16_dsp, tg_depthwise_conv2d_s16_dsp and tg_fully_connected_s16_dsp.
+tg_conv2d_1x1_s16_dsp, tg_depthwise_conv2d_s16_dsp, tg_depthwise_conv2d_3x3_s16_dsp and
+tg_fully_connected_s16_dsp.
 
-Host: the packed int16 weights (tinygen/kernels/s16_dsp.py), the scratch formula, the kernels'
-place in the choice (ahead of the portable ones where the target has the DSP extension, never
-without it; the depthwise one only for windows of fewer than 512 taps).
+Host: the packed int16 weights and requantization records (tinygen/kernels/s16_dsp.py; the
+records' folded arithmetic against tinygen.ref.int16.requantize_s64), the scratch formulas, the
+kernels' place in the choice (ahead of the portable ones where the target has the DSP extension,
+never without it; the depthwise one only for windows of fewer than 512 taps, the 3x3 one ahead of
+it for 3x3 windows of stride 1).
 
 Stand-ins (slow): called directly on named layers (odd channel counts, padding, stride 2,
-dilation, depth multiplier 1, 2 and 3, fully connected with odd in_features and several rows,
-the largest weights with inputs of -32768, biases near the +-2^47 TFLite assumes, depths past
-one int32 run of the DSP sums) and on drawn ones (hypothesis, derandomized), on the Cortex-M7
-and M4 stand-ins, byte for byte equal to the portable kernels' numpy twins (tinygen.ref.int16).
+dilation, depth multiplier 1, 2 and 3, 3x3 layers narrower than the window, fully connected with
+odd in_features and several rows, the largest weights with inputs of -32768, biases near the
++-2^47 TFLite assumes, depths past one int32 run of the DSP sums, narrow activation ranges) and on
+drawn ones (hypothesis, derandomized), on the Cortex-M7 and M4 stand-ins, byte for byte equal to
+the portable kernels' numpy twins (tinygen.ref.int16).
 tests/e2e/test_tflite_s16_standin.py runs whole .tflite models with them against TFLite Micro.
 """
 
@@ -26,8 +30,11 @@ from e2e import ROOT
 from kernel_lib import assert_same
 from standin_lib import needs_qemu
 from test_kernels import _axis
-from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_s16_dsp_serves, s16_dsp_depthwise_weights,
-                                     s16_dsp_weights)
+from tinygen.kernels.s16_dsp import (REQUANT_RECORD, conv2d_s16_dsp_scratch, depthwise_3x3_s16_dsp_scratch,
+                                     depthwise_s16_dsp_serves,
+                                     s16_dsp_depthwise_3x3_packed, s16_dsp_depthwise_packed,
+                                     s16_dsp_depthwise_weights, s16_dsp_packed,
+                                     s16_dsp_weights, s16_requant_records)
 from tinygen.kernels.table import find_kernels
 from tinygen.ref import int16 as ref
 
@@ -36,7 +43,8 @@ from lowbit_kernels import KERNELS, Call, Kernel, run_calls  # noqa: E402
 
 CONV, CONV_1X1 = "tg_conv2d_s16_dsp", "tg_conv2d_1x1_s16_dsp"
 DEPTHWISE, FC = "tg_depthwise_conv2d_s16_dsp", "tg_fully_connected_s16_dsp"
-_ARGS = ("int16_t", "int16_t", "int64_t", "int32_t", "int8_t")    # input, packed, bias, multiplier, shift
+DW3 = "tg_depthwise_conv2d_3x3_s16_dsp"
+_ARGS = ("int16_t", "int16_t")    # input, packed (weights, then the requantization records)
 
 
 def _out(p: dict) -> int:
@@ -45,6 +53,8 @@ def _out(p: dict) -> int:
 
 KERNELS[CONV] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None,
                        scratch=conv2d_s16_dsp_scratch)
+KERNELS[DW3] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None,
+                      scratch=depthwise_3x3_s16_dsp_scratch)
 for _name in (CONV_1X1, DEPTHWISE):
     KERNELS[_name] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None)
 KERNELS[FC] = Kernel("tg_kernels.h", "tg_fully_connected_params_t", _ARGS, "int16_t", _out, None, None)
@@ -73,7 +83,7 @@ def _shapes(name: str, p: dict) -> tuple[tuple, tuple]:
     if name == FC:
         return (p["rows"], p["in_features"]), (p["out_features"], p["in_features"])
     x = (p["in_h"], p["in_w"], p["in_c"])
-    if name == DEPTHWISE:
+    if name in (DEPTHWISE, DW3):
         return x, (p["kernel_h"], p["kernel_w"], p["out_c"])
     return x, (p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"])
 
@@ -82,7 +92,7 @@ def case(name: str, p: dict, rng, extreme: bool = False, big_bias: bool = False,
     """Random arguments; `extreme`: weights of -128 / 127 and inputs of -32768 / 32767 (the largest
     products, sums past 2^31 on deep layers); `big_bias`: biases near +-2^47 less the sums' reach."""
     x_shape, w_shape = _shapes(name, p)
-    n = w_shape[0] if name != DEPTHWISE else p["out_c"]
+    n = p["out_c"] if name in (DEPTHWISE, DW3) else w_shape[0]
     if extreme:
         x = np.where(rng.random(x_shape) < 0.9, -32768, 32767).astype(np.int16)
         w = np.where(rng.random(w_shape) < 0.9, -128, 127).astype(np.int8)
@@ -100,15 +110,15 @@ def case(name: str, p: dict, rng, extreme: bool = False, big_bias: bool = False,
 
 
 _TWINS = {CONV: ref.conv2d_s16, CONV_1X1: ref.conv2d_s16, DEPTHWISE: ref.depthwise_conv2d_s16,
-          FC: ref.fully_connected_s16}
+          DW3: ref.depthwise_conv2d_s16, FC: ref.fully_connected_s16}
 
 
 def _call(name: str, p: dict, args) -> tuple[Call, np.ndarray]:
     x, w, bias, mult, shift = args
-    pack = s16_dsp_depthwise_weights if name == DEPTHWISE else s16_dsp_weights
-    packed = pack(p, {"weight": w})
+    pack = {DEPTHWISE: s16_dsp_depthwise_packed, DW3: s16_dsp_depthwise_3x3_packed}.get(name, s16_dsp_packed)
+    packed = pack(p, {"weight": w, "bias": bias, "multiplier": mult, "shift": shift})
     want = _TWINS[name](p, x, w, bias, mult, shift).reshape(-1)
-    return Call(name, p, (x, packed, bias, mult, shift.astype(np.int8))), want
+    return Call(name, p, (x, packed)), want
 
 
 def _pointwise(p: dict) -> bool:
@@ -137,6 +147,16 @@ NAMED = [
     ("dw3x5_c2_x3_s2", DEPTHWISE, conv_layer((9, 11), 2, 0, (3, 5), (2, 2), dm=3), {}),
     ("dw9x9_c4_extreme", DEPTHWISE, conv_layer((10, 10), 4, 0, (9, 9), dm=1), {"extreme": True}),
     ("dw3x3_c9_big_bias", DEPTHWISE, conv_layer((5, 6), 9, 0, (3, 3), dm=1), {"big_bias": True}),
+    # the 3x3 stride-1 kernel: blocks of 4 pixels and the rest, edges clipped, odd channel counts, rows and
+    # columns narrower than the window, only padding around a pixel, the largest products
+    ("dw3_c32_same", DW3, conv_layer((20, 40), 32, 0, (3, 3), dm=1), {}),
+    ("dw3_c5_same", DW3, conv_layer((7, 9), 5, 0, (3, 3), dm=1), {}),
+    ("dw3_c1_valid", DW3, conv_layer((6, 11), 1, 0, (3, 3), padding="valid", dm=1), {"with_bias": False}),
+    ("dw3_c7_pad2", DW3, conv_layer((5, 6), 7, 0, (3, 3), padding="2", dm=1), {}),
+    ("dw3_c3_one_column", DW3, conv_layer((4, 1), 3, 0, (3, 3), dm=1), {}),
+    ("dw3_c2_one_row", DW3, conv_layer((1, 13), 2, 0, (3, 3), dm=1), {}),
+    ("dw3_c9_extreme", DW3, conv_layer((6, 10), 9, 0, (3, 3), dm=1), {"extreme": True}),
+    ("dw3_c6_big_bias_clamp", DW3, conv_layer((5, 8), 6, 0, (3, 3), dm=1, act=(-700, 900)), {"big_bias": True}),
     ("fc_1x255x10", FC, fc_layer(1, 255, 10), {}),
     ("fc_1x64x7", FC, fc_layer(1, 64, 7), {}),
     ("fc_3x17x5", FC, fc_layer(3, 17, 5), {"with_bias": False}),
@@ -147,9 +167,13 @@ NAMED = [
 
 @st.composite
 def drawn_layer(draw) -> tuple[str, dict]:
-    name = draw(st.sampled_from([CONV, CONV, CONV_1X1, DEPTHWISE, DEPTHWISE, FC]))
+    name = draw(st.sampled_from([CONV, CONV, CONV_1X1, DEPTHWISE, DEPTHWISE, FC, DW3]))
     if name == FC:
         return name, fc_layer(draw(st.integers(1, 5)), draw(st.integers(1, 90)), draw(st.integers(1, 13)))
+    if name == DW3:
+        return name, conv_layer((draw(st.integers(1, 9)), draw(st.integers(1, 14))), draw(st.integers(1, 11)), 0,
+                                (3, 3), padding=draw(st.sampled_from(["valid", "same", "1", "2"])),
+                                act=draw(st.sampled_from([ACT, (0, 32767), (-3000, 2000)])), dm=1)
     if name == CONV_1X1:
         return name, conv_layer((draw(st.integers(1, 6)), draw(st.integers(1, 6))), draw(st.integers(1, 40)),
                                 draw(st.integers(1, 11)), (1, 1))
@@ -191,6 +215,49 @@ def test_s16_dsp_packs_weights_as_int16_rows_padded_to_even():
     packed = s16_dsp_depthwise_weights(d, {"weight": wd}).reshape(4, 4)
     assert packed[:, :3].tolist() == wd.reshape(4, 3).tolist() and not packed[:, 3].any()
     assert conv2d_s16_dsp_scratch(p) == 2 * 2 * 28
+    # the 3x3 kernel: per channel w00 w01, w10 w11, w20 w21, w02 w12, w22 0, then its record
+    d3 = conv_layer((4, 5), 2, 0, (3, 3), dm=1)
+    w3 = np.arange(18).reshape(3, 3, 2).astype(np.int8) - 9
+    q3 = {"weight": w3, "bias": np.array([5, -7]), "multiplier": np.array([1 << 30, 1 << 30]),
+          "shift": np.array([-9, -20])}
+    packed = s16_dsp_depthwise_3x3_packed(d3, q3).reshape(2, 10 + REQUANT_RECORD)
+    for c in range(2):
+        assert packed[c, :10].tolist() == [*w3[0, :2, c], *w3[1, :2, c], *w3[2, :2, c], w3[0, 2, c], w3[1, 2, c],
+                                           w3[2, 2, c], 0]
+    assert (packed[:, 10:] == s16_requant_records(q3, 2)).all()
+    assert depthwise_3x3_s16_dsp_scratch(d3) == 3 * 4 * 2 * ((5 + 1) // 2 + 1)
+
+
+def _record_requant(acc: int, record: np.ndarray) -> int:
+    """What tg_s16_requant_s32 / _s64 compute from a record (tg_mat_mult_s16_dsp.h), in Python ints."""
+    words = [int(v) for v in record.view(np.uint32)]
+    offset, mult, rshift = words[0] | words[1] << 32, words[2] - ((words[2] >> 31) << 32), words[3]
+    hi = ((offset + acc * mult) % (1 << 64)) >> 32
+    return (hi - ((hi >> 31) << 32)) >> rshift
+
+
+def test_s16_dsp_requant_records_equal_requantize_s64():
+    """The records' folded requantization equals tinygen.ref.int16.requantize_s64 of acc + bias, cast
+    to int32 as tg_requantize_s64 does, over shifts -31..-1 (every multiplier: reduced * 2^k fits
+    int32) and 0..14 with multipliers small enough, multipliers at the edges (0, 2^30, 0x7FFF0000
+    and up, negated) and sums from 0 to past the +-2^47 TFLite assumes; records that cannot be
+    formed (reduced * 2^k past int32, total shift < 1) are refused."""
+    rng = np.random.default_rng(5)
+    shifts = np.arange(-31, 0)
+    mults = np.array([0, 1 << 30, 0x7FFF0000 - 1, 0x7FFF0000, (1 << 31) - 1, -(1 << 30), 0x40008000, 1234567890])
+    m = np.concatenate([np.resize(mults, shifts.size * 4), [0, 1 << 16, -(1 << 16), 0x7FFF]])
+    sh = np.concatenate([np.repeat(shifts, 4), [14, 13, 12, 0]])
+    bias = rng.integers(-(1 << 46), 1 << 46, m.size)
+    records = s16_requant_records({"bias": bias, "multiplier": m, "shift": sh}, m.size)
+    assert records.shape == (m.size, REQUANT_RECORD) and records.dtype == np.int16
+    for acc in [0, 1, -1, 1 << 30, -(1 << 31), (1 << 31) - 1, *rng.integers(-(1 << 40), 1 << 40, 6)]:
+        want = ref.requantize_s64(np.int64(acc) + bias, m, sh)
+        want = ((want.astype(np.int64) + (1 << 31)) % (1 << 32)) - (1 << 31)     # the int32 cast
+        got = [_record_requant(int(acc), records[i]) for i in range(m.size)]
+        assert got == want.tolist(), acc
+    for mult, shift in ((1 << 30, 0), (1 << 30, 14), (0, 15)):
+        one = {"bias": None, "multiplier": np.array([mult]), "shift": np.array([shift])}
+        assert s16_requant_records(one, 1) is None
 
 
 def test_s16_dsp_kernels_come_first_with_the_dsp_extension_only():
@@ -200,6 +267,7 @@ def test_s16_dsp_kernels_come_first_with_the_dsp_extension_only():
     assert names("conv2d", ("1x1", None), {"dsp"})[:3] == [CONV_1X1, "tg_conv2d_s16", CONV]
     assert names("conv2d", (None,), {"dsp"}) == [CONV, "tg_conv2d_s16"]
     assert names("depthwise_conv2d", ("depth_multiplier_n", None), {"dsp"})[0] == DEPTHWISE
+    assert names("depthwise_conv2d", ("depth_multiplier_1", None), {"dsp"})[:2] == [DW3, DEPTHWISE]
     assert names("fully_connected", (None,), {"dsp"}) == [FC, "tg_fully_connected_s16"]
     for op, variants in (("conv2d", ("1x1", None)), ("depthwise_conv2d", ("depth_multiplier_1", None)),
                          ("fully_connected", (None,))):
@@ -228,7 +296,7 @@ def test_s16_dsp_named_shapes_standin(board_name, tmp_path):
 @pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
 def test_s16_dsp_drawn_shapes_standin(board_name, tmp_path):
     cases = drawn_cases(80)
-    assert len({name for name, _ in cases}) == 4
+    assert len({name for name, _ in cases}) == 5
     cases = [(CONV_1X1 if name == CONV_1X1 and _pointwise(p) else (CONV if name == CONV_1X1 else name), p,
               {"with_bias": i % 6 != 5}) for i, (name, p) in enumerate(cases)]
     _run(board_name, cases, np.random.default_rng(61), tmp_path)

@@ -7,12 +7,15 @@ catalogue; find_kernels picks them by the output's dtype (act_dtype) and the inp
 
 from __future__ import annotations
 
-from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_s16_dsp_serves, s16_dsp_depthwise_weights,
-                                     s16_dsp_weights)
+from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_3x3_s16_dsp_scratch,
+                                     depthwise_3x3_s16_dsp_serves, depthwise_s16_dsp_serves,
+                                     s16_dsp_depthwise_3x3_packed, s16_dsp_depthwise_packed, s16_dsp_packed,
+                                     s16_dsp_serves)
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
 
-# the DSP kernels' constants: the packed int16 weights (tinygen/kernels/s16_dsp.py), then the rest
-_PACKED = ("packed", "bias", "multiplier", "shift")
+# the DSP kernels' one constant: the int16 weights and the requantization records
+# (tinygen/kernels/s16_dsp.py)
+_PACKED = ("packed",)
 
 
 def _s16(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), in_dtype: str | None = None,
@@ -23,32 +26,51 @@ def _s16(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), in_
 
 
 def _s16_dsp(name: str, op: str, struct: str, twin: str, pack, variant: str | None = None, scratch=None,
-             accepts=None) -> KernelSpec:
+             accepts=None, headers: tuple[str, ...] = ()) -> KernelSpec:
     """A 16x8 MAC kernel for the ARMv7E-M DSP extension (Cortex-M4/M7): the int8 weights widened
     to int16 at build time, equal to the portable kernel `twin` on the layers it serves."""
     return KernelSpec(name, op, act_dtype="int16", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
                       struct=struct, const_roles=_PACKED, source=f"kernels/{name}.c", variant=variant, twin=twin,
-                      headers=("kernels/tg_mat_mult_s16_dsp.h",), scratch=scratch, pack=pack, ref_roles=_REQUANT,
+                      headers=("kernels/tg_mat_mult_s16_dsp.h", *headers), scratch=scratch, pack=pack, ref_roles=_REQUANT,
                       accepts=accepts)
+
+
+def _records_serve(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    p = kernel_params(graph, node)
+    consts = {role: graph.const(node, role) for role in _REQUANT}
+    return s16_dsp_serves(consts, p["out_c"] if "out_c" in p else p["out_features"])
 
 
 def _depthwise_serves(graph, node) -> bool:
     from tinygen.kernels.params import kernel_params
 
-    return depthwise_s16_dsp_serves(kernel_params(graph, node))
+    return depthwise_s16_dsp_serves(kernel_params(graph, node)) and _records_serve(graph, node)
+
+
+def _depthwise_3x3_serves(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    return depthwise_3x3_s16_dsp_serves(kernel_params(graph, node)) and _records_serve(graph, node)
 
 
 def s16_dsp_kernels() -> tuple[KernelSpec, ...]:
     """The DSP kernels, ahead of the portable ones in the catalogue (find_kernels keeps its order)."""
     return (
-        _s16_dsp("tg_conv2d_1x1_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_weights, "1x1"),
-        _s16_dsp("tg_conv2d_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_weights,
-                 scratch=conv2d_s16_dsp_scratch),
+        _s16_dsp("tg_conv2d_1x1_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_packed, "1x1",
+                 accepts=_records_serve),
+        _s16_dsp("tg_conv2d_s16_dsp", "conv2d", "tg_conv2d_params_t", "conv2d_s16", s16_dsp_packed,
+                 scratch=conv2d_s16_dsp_scratch, accepts=_records_serve),
+        # 3x3, stride 1: a ring of rearranged input rows, SMLAD on column pairs; ahead of the general one
+        _s16_dsp("tg_depthwise_conv2d_3x3_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s16",
+                 s16_dsp_depthwise_3x3_packed, "depth_multiplier_1", scratch=depthwise_3x3_s16_dsp_scratch,
+                 accepts=_depthwise_3x3_serves, headers=("kernels/tg_dsp_s8.h",)),
         *(_s16_dsp("tg_depthwise_conv2d_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s16",
-                   s16_dsp_depthwise_weights, v, accepts=_depthwise_serves)
+                   s16_dsp_depthwise_packed, v, accepts=_depthwise_serves)
           for v in (None, "depth_multiplier_1", "depth_multiplier_n")),
         _s16_dsp("tg_fully_connected_s16_dsp", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s16",
-                 s16_dsp_weights),
+                 s16_dsp_packed, accepts=_records_serve),
     )
 
 

@@ -1,9 +1,9 @@
 /*
  * tg_conv2d_s16_dsp: 2-D convolution of a 16x8 model for ARMv7E-M (Cortex-M4/M7 DSP
  * extension), any window, stride, dilation and padding: int16 input and output, the int8
- * weights widened to int16 at build time (tinygen.kernels.s16_dsp.s16_dsp_weights:
- * [out_c][kernel_h * kernel_w * in_c rounded up to even], the pad 0), int64 bias, per-channel
- * requantization.
+ * weights widened to int16 at build time (tinygen.kernels.s16_dsp.s16_dsp_packed:
+ * [out_c][kernel_h * kernel_w * in_c rounded up to even], the pad 0), then the per-channel
+ * requantization records (int64 bias, multiplier and shift folded; tg_mat_mult_s16_dsp.h).
  *
  * im2col two output pixels at a time: their receptive fields copied into scratch as int16 rows
  * of the depth rounded up to even (zeros for the padding and the pad value: their products are
@@ -11,7 +11,7 @@
  * weights with SMLAD on int16 pairs, two pixels by two channels per block
  * (tg_mat_mult_s16_dsp.h). Exact int64 sums: int32 runs of 256 products, which cannot overflow
  * for any weights (|product| <= 2^22), each added into an int64 accumulator; then
- * tg_requant_channel_s16 (tg_requantize_s64 with the bias).
+ * tg_s16_requant_s64 (tg_requantize_s64 with the bias).
  * Scratch: 2 rows of the depth rounded up to even, int16: 4 * ((kernel_h * kernel_w * in_c + 1)
  * & ~1) bytes (tinygen.kernels.s16_dsp.conv2d_s16_dsp_scratch).
  * Equals tg_conv2d_s16 bit for bit; numpy twin: tinygen.ref.int16.conv2d_s16.
@@ -50,13 +50,13 @@ static void tg_im2col_s16(const tg_conv2d_params_t *p, const int16_t *input, int
     }
 }
 
-void tg_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *weights,
-                       const int64_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
+void tg_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed, int8_t *scratch,
                        int16_t *output)
 {
-    const tg_s16_dsp_quant_t q = {bias, multiplier, shift, p->act_min, p->act_max};
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
     const int32_t row_len = (depth + 1) & ~1;
+    const int16_t *const weights = packed;
+    const tg_s16_dsp_quant_t q = {packed + p->out_c * row_len, p->act_min, p->act_max};
     const int32_t pixels = p->out_h * p->out_w;
     int16_t *rows = (int16_t *)(void *)scratch;
     int32_t px;
@@ -67,10 +67,10 @@ void tg_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const 
         if (n == 2) {
             tg_im2col_s16(p, input, (px + 1) / p->out_w, (px + 1) % p->out_w, row_len, rows + row_len);
             tg_mat_mult_s16_dsp(rows, row_len, 2, row_len, weights, p->out_c, &q, output + px * p->out_c,
-                                p->out_c);
+                                p->out_c, 0);
         } else {
             tg_mat_mult_s16_dsp(rows, row_len, 1, row_len, weights, p->out_c, &q, output + px * p->out_c,
-                                p->out_c);
+                                p->out_c, 0);
         }
     }
 }

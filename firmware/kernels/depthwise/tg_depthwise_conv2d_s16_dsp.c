@@ -2,8 +2,9 @@
  * tg_depthwise_conv2d_s16_dsp: depthwise 2-D convolution of a 16x8 model for ARMv7E-M
  * (Cortex-M4/M7 DSP extension), any window of fewer than 512 taps, stride, dilation, padding
  * and depth multiplier: int16 input and output, the int8 weights widened to int16 at build
- * time (tinygen.kernels.s16_dsp.s16_dsp_depthwise_weights: [kernel_h * kernel_w][out_c rounded
- * up to even], the pad 0), int64 bias, per-channel requantization.
+ * time (tinygen.kernels.s16_dsp.s16_dsp_depthwise_packed: [kernel_h * kernel_w][out_c rounded
+ * up to even], the pad 0), then per output channel a requantization record (int64 bias,
+ * multiplier and shift folded: tg_mat_mult_s16_dsp.h).
  *
  * Per output pixel the window is clipped to the input once (the padding's products are 0 and
  * left out, as TFLite does). Depth multiplier 1: the channels in blocks of 4 (the last 1 to 3 one
@@ -14,7 +15,8 @@
  * Accumulation: int32. Each product |x * w| <= 32768 * 128 = 2^22 and a window has fewer than
  * 512 taps (tinygen.kernels.s16_dsp.depthwise_s16_dsp_serves: a larger window takes
  * tg_depthwise_conv2d_s16), so |sum| < 2^31 for any weights: the exact sum TFLite forms in
- * int64, widened to int64 for tg_requant_channel_s16 (tg_requantize_s64 with the int64 bias).
+ * int64, requantized by tg_s16_requant_s32 (one SMLAL: tg_requantize_s64 of the sum plus the
+ * int64 bias, proof at the records in tg_mat_mult_s16_dsp.h).
  * Equals tg_depthwise_conv2d_s16 bit for bit; numpy twin: tinygen.ref.int16.depthwise_conv2d_s16.
  */
 #include <arm_acle.h>
@@ -23,7 +25,7 @@
 #include <string.h>
 
 #include "tg_kernels.h"
-#include "tg_requant.h"
+#include "tg_mat_mult_s16_dsp.h"
 
 static inline int32_t tg_dw_load_pair(const int16_t *p)
 {
@@ -51,11 +53,18 @@ typedef struct {
     int32_t w_col;             /* weight step per tap along x (a packed row) */
 } tg_dw_window_t;
 
-void tg_depthwise_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *weights,
-                                 const int64_t *bias, const int32_t *multiplier, const int8_t *shift,
+/* Output channel c's int32 sum requantized by its record and clamped. */
+static inline int16_t tg_dw_out(int32_t acc, const int16_t *rec, int32_t c, const tg_conv2d_params_t *p)
+{
+    return tg_s16_clamp(tg_s16_requant_s32(acc, rec + c * TG_S16_RECORD), p->act_min, p->act_max);
+}
+
+void tg_depthwise_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed,
                                  int16_t *output)
 {
     const int32_t w_col = (p->out_c + 1) & ~1;
+    const int16_t *const weights = packed;
+    const int16_t *const rec = packed + p->kernel_h * p->kernel_w * w_col;
     int32_t out_y, out_x, c, ky, kx;
 
     for (out_y = 0; out_y < p->out_h; ++out_y) {
@@ -90,7 +99,7 @@ void tg_depthwise_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *inp
                             a += (int32_t)xr[kx * win.x_col] * (int32_t)wr[kx * win.w_col];
                         }
                     }
-                    out[c] = tg_requant_channel_s16(a, bias, multiplier, shift, c, p->act_min, p->act_max);
+                    out[c] = tg_dw_out(a, rec, c, p);
                 }
                 continue;
             }
@@ -110,10 +119,10 @@ void tg_depthwise_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *inp
                         wr += win.w_col;
                     }
                 }
-                out[c] = tg_requant_channel_s16(a0, bias, multiplier, shift, c, p->act_min, p->act_max);
-                out[c + 1] = tg_requant_channel_s16(a1, bias, multiplier, shift, c + 1, p->act_min, p->act_max);
-                out[c + 2] = tg_requant_channel_s16(a2, bias, multiplier, shift, c + 2, p->act_min, p->act_max);
-                out[c + 3] = tg_requant_channel_s16(a3, bias, multiplier, shift, c + 3, p->act_min, p->act_max);
+                out[c] = tg_dw_out(a0, rec, c, p);
+                out[c + 1] = tg_dw_out(a1, rec, c + 1, p);
+                out[c + 2] = tg_dw_out(a2, rec, c + 2, p);
+                out[c + 3] = tg_dw_out(a3, rec, c + 3, p);
             }
             for (; c < p->out_c; ++c) {                   /* the last 1 to 3 channels, one by one */
                 int32_t a = 0;
@@ -124,7 +133,7 @@ void tg_depthwise_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *inp
                         a += (int32_t)xr[kx * win.x_col] * (int32_t)wr[kx * win.w_col];
                     }
                 }
-                out[c] = tg_requant_channel_s16(a, bias, multiplier, shift, c, p->act_min, p->act_max);
+                out[c] = tg_dw_out(a, rec, c, p);
             }
         }
     }

@@ -91,23 +91,26 @@ void tg_transpose_conv2d_s16(const tg_transpose_conv2d_params_t *p, const int16_
 
 /*
  * The ARMv7E-M DSP variants (Cortex-M4/M7, __ARM_FEATURE_DSP) of the 16x8 MAC kernels: the same
- * parameters and results, the int8 weights widened to int16 at build time
- * (tinygen.kernels.s16_dsp): [out_c][depth rounded up to even] for the convolutions and the
- * fully connected layer, [kernel_h * kernel_w][out_c rounded up to even] for the depthwise one.
+ * results, one constant `packed` built at build time (tinygen.kernels.s16_dsp): the int8 weights
+ * widened to int16, [out_c][depth rounded up to even] for the convolutions and the fully
+ * connected layer, [kernel_h * kernel_w][out_c rounded up to even] for the depthwise one, then
+ * out_c requantization records of 8 int16 (bias, multiplier and shift folded; see
+ * tg_mat_mult_s16_dsp.h), 4-byte aligned.
  * tg_conv2d_1x1_s16_dsp takes 1x1 layers of stride 1 without padding; tg_conv2d_s16_dsp any,
  * with scratch: 4 * ((kernel_h * kernel_w * in_c + 1) & ~1) bytes, 4-byte aligned;
  * tg_depthwise_conv2d_s16_dsp windows of fewer than 512 taps.
  */
-void tg_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *weights,
-                       const int64_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
+void tg_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed, int8_t *scratch,
                        int16_t *output);
-void tg_conv2d_1x1_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *weights,
-                           const int64_t *bias, const int32_t *multiplier, const int8_t *shift, int16_t *output);
-void tg_depthwise_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *weights,
-                                 const int64_t *bias, const int32_t *multiplier, const int8_t *shift,
+void tg_conv2d_1x1_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed,
+                           int16_t *output);
+void tg_depthwise_conv2d_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed,
                                  int16_t *output);
 void tg_fully_connected_s16_dsp(const tg_fully_connected_params_t *p, const int16_t *input,
-                                const int16_t *weights, const int64_t *bias, const int32_t *multiplier,
-                                const int8_t *shift, int16_t *output);
+                                const int16_t *packed, int16_t *output);
+/* 3x3 windows of stride 1, dilation 1 and depth multiplier 1: packed per channel (5 weight words, then
+   the record), scratch 12 * out_c * ((out_w + 1) / 2 + 1) bytes, 4-byte aligned. */
+void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed,
+                                     int8_t *scratch, int16_t *output);
 
 #endif /* TG_KERNELS_S16_H */
