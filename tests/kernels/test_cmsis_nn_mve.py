@@ -39,8 +39,9 @@ def test_every_excluded_dsp_adapter_has_a_helium_one():
     excluded = {s.op for s in cmsis if "mve" in s.excludes}
     assert helium == {"conv2d", "depthwise_conv2d", "fully_connected", "avg_pool2d"}
     # adapters whose scratch is the DSP code path's and whose Helium paths are not checked: excluded
-    # with no Helium adapter, so tinygen's kernels run those layers on the M55
-    assert excluded == helium | {"transpose_conv2d", "batch_matmul", "lstm", "svdf"}
+    # with no Helium adapter, so tinygen's kernels run those layers on the M55 (the int16 add and
+    # mul too: tinygen/kernels/cmsis_nn_s16.py)
+    assert excluded == helium | {"transpose_conv2d", "batch_matmul", "lstm", "svdf", "add", "mul"}
     # max pooling, add and softmax take no buffer: the DSP cores' adapters serve the M55 too
     assert {s.op for s in cmsis if not s.excludes and s.requires != cmsis_nn_mve.REQUIRES} == {
         "max_pool2d", "add", "softmax"}

@@ -215,6 +215,13 @@ def test_choose_kernels_float_weight_is_unsupported(quantized):
         choose_kernels(g)
 
 
-def test_choose_kernels_float_graph_is_unsupported():
-    with pytest.raises(UnsupportedOpError, match="no kernel for fully_connected with float32 activations"):
-        choose_kernels(small_float_graph())
+def test_choose_kernels_float_graph_takes_the_float32_kernels_where_there_are():
+    """A float graph run as it is (a float .tflite without --calib) takes the float32 kernels
+    (TFLite Micro's float reference: tinygen.kernels.float_table); an op with none is refused."""
+    g = choose_kernels(small_float_graph())
+    assert [n.kernel for n in g.nodes] == ["tg_fully_connected_f32", "tg_fully_connected_f32"]
+    b = Builder()
+    x = b.input((1, 6))
+    softmax = b.output(b.op("softmax", [x], (1, 6), name="softmax", out="output", attrs={"axis": -1, "beta": 1.0}))
+    with pytest.raises(UnsupportedOpError, match="no kernel for softmax with float32 activations"):
+        choose_kernels(softmax)
