@@ -22,6 +22,7 @@ import numpy as np
 
 from tinygen.compiler import compile_source, load_source
 from tinygen.errors import TinygenError
+from tinygen.hil.session import carries_state
 from tinygen.hil.tflm_check import TFLMUnavailable, feeds_for, missing, run_tflm
 from tinygen.ref.interpreter import dequantize, run
 
@@ -50,12 +51,13 @@ def survey_one(path: Path, samples: int, seed: int = 0) -> dict:
     row["accepted"] = True
     rng = np.random.default_rng(seed)
     xs = [random_sample(graph, rng) for _ in range(samples)]
+    # a recurrent state that carries over: the samples are one sequence, in TFLM and the reference
+    state = {} if carries_state(graph) else None
     try:
-        tflm = run_tflm(path.read_bytes(), feeds_for(graph, xs), [[] for _ in xs])
+        tflm = run_tflm(path.read_bytes(), feeds_for(graph, xs), [[] for _ in xs], keep_state=state is not None)
     except TFLMUnavailable as e:
         row["tflm"] = f"TFLite Micro cannot run it: {e}"
         return row
-    state = {} if any(n.attrs.get("kparams", {}).get("stateful") for n in graph.nodes) else None
     equal = 0
     for x, theirs in zip(xs, tflm):
         ours = run(graph, x, state=state)
