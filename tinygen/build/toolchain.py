@@ -64,7 +64,7 @@ def cortex_m(board: Board) -> Toolchain:
     return Toolchain(
         cc=cc, cflags=tuple(board.cflags),
         ldflags=arch + ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections"),
-        libs=("-lc", "-lgcc"),
+        libs=("-lm", "-lc", "-lgcc"),          # libm: the float32 kernels' expf, tanhf (as TFLite Micro's)
         objcopy=_prefix(cc) + "objcopy", size=_prefix(cc) + "size",
         linker_template="cortex-m.ld.j2", install=_install(board, ARM_INSTALL),
         tools=tuple(board.toolchain.get("tools", [])))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tinygen.codegen.cformat import c_identifier, c_macro, c_struct_init
 from tinygen.ir import Graph, Node, RECURRENT_OPS
+from tinygen.kernels.float_table import FLOAT_RESETS
 from tinygen.kernels.recurrent import INITIAL, RESET
 
 
@@ -69,5 +70,6 @@ def reset_lines(graph: Graph, arrays: dict[str, str], prefix: str = "") -> list[
             args += [init["h0"], init["c0"], "NULL"]
         elif node.op == "gru":
             args += [init["h0"]]
-        lines.append(f"{RESET[node.op]}({', '.join(args + [state])});   /* {node.name} */")
+        reset = FLOAT_RESETS.get(node.kernel, RESET[node.op])
+        lines.append(f"{reset}({', '.join(args + [state])});   /* {node.name} */")
     return lines

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.ir import Graph, Node, binary_operands
+from tinygen.kernels import params_layout, params_simple
 from tinygen.kernels.params_base import _hwc
 from tinygen.kernels.params_elementwise import broadcast_geometry
 
@@ -80,3 +81,43 @@ def _pool(graph: Graph, node: Node) -> dict:
 @float_builder("clamp")
 def _clamp(graph: Graph, node: Node) -> dict:
     return {"size": graph.tensor(node.inputs[0]).size, **float_range(node)}
+
+
+@float_builder("softmax")
+def _softmax(graph: Graph, node: Node) -> dict:
+    shape = graph.tensor(node.inputs[0]).shape
+    return {"rows": math.prod(shape[:-1]), "depth": shape[-1], "beta": float(np.float32(node.attrs["beta"]))}
+
+
+@float_builder("logistic", "tanh")
+def _elementwise(graph: Graph, node: Node) -> dict:
+    return {"size": graph.tensor(node.inputs[0]).size}
+
+
+# data movement: the int8 kernels' geometry, in elements
+FLOAT_BUILDERS["concat"] = params_layout._concat
+FLOAT_BUILDERS["transpose"] = params_layout._transpose
+FLOAT_BUILDERS["strided_slice"] = params_simple._strided_slice
+
+
+@float_builder("pad")
+def _pad(graph: Graph, node: Node) -> dict:
+    return {**params_layout._pad(graph, node), "pad_value": float(np.float32(node.attrs["pad_value"]))}
+
+
+@float_builder("lstm")
+def _lstm(graph: Graph, node: Node) -> dict:
+    batches, steps, size = graph.tensor(node.inputs[0]).shape
+    return {"batches": batches, "steps": steps, "input_size": size, "hidden": int(node.attrs["hidden"]),
+            "sequence": int(bool(node.attrs["sequence"])), "stateful": int(bool(node.attrs["stateful"])),
+            "cell_clip": float(np.float32(node.attrs.get("cell_clip", 0.0)))}
+
+
+def lstm_f32_state_bytes(p: dict) -> int:
+    """tg_lstm_f32's state: h and c, float [B, H] each."""
+    return 8 * p["batches"] * p["hidden"]
+
+
+def lstm_f32_scratch_bytes(p: dict) -> int:
+    """tg_lstm_f32's scratch: one step's four gates, float [4, H]."""
+    return 16 * p["hidden"]

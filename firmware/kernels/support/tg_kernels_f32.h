@@ -15,6 +15,8 @@
 #error "include tg_kernels.h, which includes this header"
 #endif
 
+#include <math.h>
+
 /* std::min(std::max(x, lo), hi) as TFLite's ActivationFunctionWithMinMax computes it. */
 static inline float tg_clamp_value_f32(float x, float lo, float hi)
 {
@@ -83,5 +85,73 @@ typedef struct {
    AveragePool on float: the average divides by the count of those positions). */
 void tg_max_pool2d_f32(const tg_pool2d_f32_params_t *p, const float *input, float *output);
 void tg_avg_pool2d_f32(const tg_pool2d_f32_params_t *p, const float *input, float *output);
+
+/* TFLite's reference Logistic on one float: 1 above 16.619047164916992188, expf(x) below -9,
+   else 1 / (1 + expf(-x)); expf is the C library's, as TFLite Micro calls it. */
+static inline float tg_logistic_value_f32(float x)
+{
+    if (x > 16.619047164916992188f) {
+        return 1.0f;
+    }
+    if (x < -9.0f) {
+        return expf(x);
+    }
+    return 1.0f / (1.0f + expf(-x));
+}
+
+typedef struct {
+    int32_t rows, depth;            /* softmax over the last dimension: rows of depth elements */
+    float beta;
+} tg_softmax_f32_params_t;
+
+/* Softmax over each row (TFLite reference_ops::Softmax on float; expf from libm). */
+void tg_softmax_f32(const tg_softmax_f32_params_t *p, const float *input, float *output);
+
+typedef struct {
+    int32_t size;
+} tg_size_f32_params_t;
+
+/* Logistic and tanh, element by element (TFLite reference Logistic, Tanh on float; libm's
+   expf, tanhf). May run in place. */
+void tg_logistic_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_tanh_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+
+/* Data movement on float32, with the int8 kernels' parameters in elements (tg_kernels.h,
+   tg_kernels_ops.h). Not in place. */
+void tg_concat_f32(const tg_concat_params_t *p, const float *const *inputs, float *output);
+void tg_transpose_f32(const tg_transpose_params_t *p, const float *input, float *output);
+void tg_strided_slice_f32(const tg_strided_slice_params_t *p, const float *input, float *output);
+
+typedef struct {
+    int32_t in_shape[4];            /* input shape, collapsed to rank 4 */
+    int32_t out_shape[4];           /* in_shape + padding before + padding after */
+    int32_t pad_before[4];          /* elements inserted before index 0, per dim, >= 0 */
+    float pad_value;                /* the fill value (PADV2's constant, PAD's 0) */
+} tg_pad_f32_params_t;
+
+/* Constant padding (TFLite PAD / PADV2 on float). Not in place. */
+void tg_pad_f32(const tg_pad_f32_params_t *p, const float *input, float *output);
+
+typedef struct {
+    int32_t batches, steps, input_size, hidden;
+    int32_t sequence;               /* 1: every step's output [B][T][H] (TFLite's), 0: the last step's */
+    int32_t stateful;               /* 1: the state carries over between invocations (TFLite's variables) */
+    float cell_clip;                /* > 0: the cell state clipped to +-cell_clip */
+} tg_lstm_f32_params_t;
+
+/*
+ * UNIDIRECTIONAL_SEQUENCE_LSTM on float32 (TFLite Micro lstm_eval's float path): input
+ * [B][T][I], w_ih [4][H][I], w_hh [4][H][H], bias [4][H], gates in TFLite's order i, f, c, o.
+ * h0, c0: the initial state (NULL: zeros); c0_input unused (the int8 kernel's signature).
+ * state: 8 * B * H bytes (h then c, float), kept between invocations; scratch: 16 * H bytes.
+ * output [B][T][H].
+ */
+void tg_lstm_f32(const tg_lstm_f32_params_t *p, const float *input, const float *h0, const float *c0,
+                 const float *c0_input, const float *w_ih, const float *w_hh, const float *bias, int8_t *state,
+                 int8_t *scratch, float *output);
+
+/* The float LSTM's state to its initial values (h0, c0, or zeros where NULL). */
+void tg_lstm_reset_f32(const tg_lstm_f32_params_t *p, const float *h0, const float *c0, const float *c0_input,
+                       int8_t *state);
 
 #endif /* TG_KERNELS_F32_H */

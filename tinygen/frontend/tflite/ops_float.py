@@ -1,0 +1,95 @@
+"""TFLite operator handlers of a float32 model where they differ from the quantized ones
+(Importer.operator takes `float_<name>` over `op_<name>` in a float model): no output grid
+to check (SOFTMAX, LOGISTIC, TANH), no quantizations to agree (CONCATENATION), a float padding
+value (PAD, PADV2) and float weights and state (UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro's
+float LSTM, lstm_eval's float path). The other operators' handlers serve both."""
+
+from __future__ import annotations
+
+import numpy as np
+import tflite
+from tflite.ActivationFunctionType import ActivationFunctionType
+from tflite.TensorType import TensorType
+
+from tinygen.errors import ModelError, UnsupportedOpError
+from tinygen.frontend.tflite.builder import Builder
+# UNIDIRECTIONAL_SEQUENCE_LSTM's inputs (TFLite's lstm_shared.h), gates in its order i, f, c, o
+from tinygen.frontend.tflite.ops_recurrent import _BIASES, _CELL_STATE, _HIDDEN_STATE, _INPUT_WEIGHTS, _RECURRENT_WEIGHTS
+from tinygen.ir import Node
+
+
+class FloatOps(Builder):
+    """float_softmax, float_logistic, float_tanh, float_concatenation, float_pad, float_padv2,
+    float_unidirectional_sequence_lstm."""
+
+    def _same_shape(self, i, opname: str, ins, out, source, attrs=None) -> Node:
+        x = self.activation(ins[0])
+        return self.add_node(i, opname, [x], out, attrs or {}, {}, source, self.graph.tensors[x].shape)
+
+    def float_softmax(self, i, op, ins, out, source):
+        beta = float(np.float32(self.options(op, tflite.SoftmaxOptions).Beta()))
+        return self._same_shape(i, "softmax", ins, out, source, {"axis": -1, "beta": beta})
+
+    def float_logistic(self, i, op, ins, out, source):
+        return self._same_shape(i, "logistic", ins, out, source)
+
+    def float_tanh(self, i, op, ins, out, source):
+        return self._same_shape(i, "tanh", ins, out, source)
+
+    def float_concatenation(self, i, op, ins, out, source):
+        opts = self.options(op, tflite.ConcatenationOptions)
+        if opts.FusedActivationFunction() != ActivationFunctionType.NONE:
+            raise UnsupportedOpError(f"{self.where}a fused activation on CONCATENATION is not supported "
+                                     "(TFLite Micro rejects it too)")
+        if any(self.is_const(k) for k in ins):
+            raise UnsupportedOpError(f"{self.where}a constant input; only activations can be concatenated")
+        inputs = [self.activation(k) for k in ins]
+        shapes = [self.graph.tensors[t].shape for t in inputs]
+        axis = opts.Axis() % len(shapes[0]) if -len(shapes[0]) <= opts.Axis() < len(shapes[0]) else None
+        if axis is None or any(len(s) != len(shapes[0]) or s[:axis] + s[axis + 1:] != shapes[0][:axis]
+                               + shapes[0][axis + 1:] for s in shapes):
+            raise ModelError(f"{self.where}cannot concatenate shapes {[list(s) for s in shapes]} "
+                             f"along axis {opts.Axis()}")
+        shape = shapes[0][:axis] + (sum(s[axis] for s in shapes),) + shapes[0][axis + 1:]
+        return self.add_node(i, "concat", inputs, out, {"axis": axis}, {}, source, shape)
+
+    def float_pad(self, i, op, ins, out, source):
+        return self._pad(i, ins, out, source, 0.0)
+
+    def float_padv2(self, i, op, ins, out, source):
+        if len(ins) < 3 or ins[2] < 0:
+            return self.float_pad(i, op, ins, out, source)
+        value = self.buffer(ins[2]) if self.is_const(ins[2]) else None
+        if value is None or value.size != 1 or self.tensor(ins[2]).Type() != TensorType.FLOAT32:
+            raise UnsupportedOpError(f"{self.where}the padding value must be a constant float32 scalar")
+        return self._pad(i, ins, out, source, float(value.reshape(-1)[0]))
+
+    def _float_gates(self, indices, role: str) -> np.ndarray:
+        arrays = []
+        for k in indices:
+            if k < 0:
+                raise UnsupportedOpError(f"{self.where}the {role} of a gate is absent (a CIFG LSTM); tinygen runs "
+                                         "the LSTM with all four gates")
+            self._typed(k, TensorType.FLOAT32, role)
+            data = self.buffer(k)
+            if data is None:
+                raise UnsupportedOpError(f"{self.where}{role} {self.tname(k)!r} is not a constant")
+            arrays.append(data.astype(np.float32))
+        return np.stack(arrays)
+
+    def float_unidirectional_sequence_lstm(self, i, op, ins, out, source):
+        opts, ins, x_name, batches, steps = self.lstm_input(i, op, ins, source)
+        for index, role in ((ins[_HIDDEN_STATE], "hidden state (input 18)"), (ins[_CELL_STATE], "cell state (input 19)")):
+            self._variable(index, role)
+            self._typed(index, TensorType.FLOAT32, role)
+        name = self.graph.unique_name(f"lstm_{i}")
+        params = {}
+        for role, indices in (("w_ih", _INPUT_WEIGHTS), ("w_hh", _RECURRENT_WEIGHTS), ("bias", _BIASES)):
+            data = self._float_gates([ins[k] for k in indices], role)
+            params[role] = self.graph.add_const(self.graph.unique_name(f"{name}_{role}"), data, "float32").name
+        hidden = self.graph.tensors[params["w_hh"]].shape[1]
+        attrs = {"hidden": hidden, "sequence": True, "stateful": True, "cell_clip": float(opts.CellClip())}
+        node = self.add_node(i, "lstm", [x_name], out, attrs, params, source, (batches, steps, hidden))
+        if opts.TimeMajor():
+            return self._reshape_output(i, node, out, (steps, 1, hidden), source)
+        return node
