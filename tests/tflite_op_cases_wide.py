@@ -258,3 +258,45 @@ def _(b, rng):
          "FullyConnectedOptions", FusedActivationFunction=Act.RELU)
     b.op("FULLY_CONNECTED", [h, f32_const(b, rng, "w2", [5, 16]), -1], [y], "FullyConnectedOptions")
     return [x], [y]
+
+
+@case("f32_softmax_logistic_tanh_concat", "tg_tanh_f32", "tg_logistic_f32", "tg_concat_f32", "tg_softmax_f32")
+def _(b, rng):
+    # inputs at many widths reach both of LOGISTIC's cutoffs (-9, 16.6) and tanh's saturation
+    x, t, s = f32(b, "x", [1, 3, 10]), f32(b, "tanh", [1, 3, 10]), f32(b, "sigmoid", [1, 3, 10])
+    c, y = f32(b, "joined", [1, 3, 20]), f32(b, "y", [1, 3, 20])
+    b.op("TANH", [x], [t])
+    b.op("LOGISTIC", [x], [s])
+    b.op("CONCATENATION", [t, s], [c], "ConcatenationOptions", Axis=-1)
+    b.op("SOFTMAX", [c], [y], "SoftmaxOptions", Beta=2.5)
+    return [x], [y]
+
+
+@case("f32_pad_transpose_slices", "tg_pad_f32", "tg_transpose_f32", "tg_strided_slice_f32", "tg_pad_f32",
+      "tg_strided_slice_f32")
+def _(b, rng):
+    x, p = f32(b, "x", [1, 5, 6, 4]), f32(b, "padded", [1, 6, 8, 4])
+    t, s = f32(b, "transposed", [1, 4, 6, 8]), f32(b, "strided", [1, 2, 6, 3])
+    z, y = f32(b, "zero_padded", [1, 2, 7, 4]), f32(b, "y", [1, 2, 5, 4])
+    b.op("PADV2", [x, int32s(b, "pads", [[0, 0], [1, 0], [0, 2], [0, 0]]),
+                   b.tensor("value", [], "float32", data=np.float32(1.5))], [p])
+    b.op("TRANSPOSE", [p, int32s(b, "perm", [0, 3, 1, 2])], [t])
+    b.op("STRIDED_SLICE", [t, int32s(b, "begin", [0, 1, 0, 1]), int32s(b, "end", [1, 4, 6, 8]),
+                           int32s(b, "strides", [1, 2, 1, 3])], [s], "StridedSliceOptions")
+    b.op("PAD", [s, int32s(b, "zero_pads", [[0, 0], [0, 0], [1, 0], [0, 1]])], [z])
+    b.op("SLICE", [z, int32s(b, "slice_begin", [0, 0, 1, 0]), int32s(b, "slice_size", [1, 2, 5, -1])], [y])
+    return [x], [y]
+
+
+def f32_lstm_model(rng, batches: int, steps: int, inputs: int, hidden: int, cell_clip: float = 0.0) -> bytes:
+    """A float32 UNIDIRECTIONAL_SEQUENCE_LSTM over [B, T, I] (TFLite Micro's float lstm_eval),
+    its hidden and cell states variable tensors."""
+    b = ModelBuilder("tinygen test: float lstm")
+    x, y = f32(b, "input", [batches, steps, inputs]), f32(b, "output", [batches, steps, hidden])
+    weights = [f32_const(b, rng, f"w{k}", [hidden, inputs if k < 4 else hidden]) for k in range(8)]
+    biases = [f32_const(b, rng, f"bias{k}", [hidden]) for k in range(4)]
+    states = [b.tensor(name, [batches, hidden], "float32", variable=True) for name in ("hidden_state", "cell_state")]
+    b.op("UNIDIRECTIONAL_SEQUENCE_LSTM", [x] + weights + [-1] * 3 + biases + [-1] * 2 + states + [-1] * 4, [y],
+         "UnidirectionalSequenceLSTMOptions", FusedActivationFunction=Act.TANH, CellClip=float(cell_clip),
+         ProjClip=0.0, TimeMajor=False, AsymmetricQuantizeInputs=False)
+    return b.finish([x], [y])

@@ -12,11 +12,15 @@ import json
 import numpy as np
 import pytest
 
-from e2e import run_cli
+from e2e import build_host, first_difference, run_cli
 from tflite_builder import ModelBuilder
 from tflite_op_cases import CASES, f32, f32_const
+from tflite_op_cases_wide import f32_lstm_model
 
 import tflite_refs  # noqa: F401  (skips the module when TFLM or LiteRT is absent)
+from tflite_refs import tflm
+from tinygen.compiler import compile_source, load_source
+from tinygen.ref.interpreter import run
 
 SAMPLES = 10
 
@@ -82,3 +86,36 @@ def test_float_tflite_with_a_float_op_tinygen_lacks_is_refused(tmp_path, capsys)
     assert rc == 1 and "Traceback" not in stderr
     assert "is a float model with operators tinygen does not run in float32 yet: SVDF (operator 1)" in stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("shape", [(1, 5, 3, 4, 0.0), (2, 3, 6, 5, 0.6)], ids=["b1_t5_i3_h4", "b2_t3_i6_h5_clip"])
+def test_lstm_f32_sequence_equals_tflm_host_c_and_resets(shape, tmp_path):
+    """The float LSTM (TFLite Micro's float lstm_eval) over invocations whose state carries
+    over: the reference and the host C equal TFLM bit for bit at every invocation; after
+    tg_model_reset_state() the sequence starts over as on a fresh interpreter."""
+    rng = np.random.default_rng(sum(shape[:4]))
+    data = f32_lstm_model(rng, *shape)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(data)
+    source = load_source(path)
+    graph = compile_source(source)
+    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_f32"]
+    host = build_host(source, graph, tmp_path / "host")
+    xs = [rng.normal(0, 1.5, shape[:3]).astype(np.float32) for _ in range(4)]
+    interp = tflm.Interpreter.from_bytes(data, arena_size=1 << 20)
+    state: dict = {}
+    wants = []
+    for k, x in enumerate(xs):
+        interp.set_input(x, 0)
+        interp.invoke()
+        want = np.array(interp.get_output(0)).ravel()
+        wants.append(want)
+        ref = run(graph, x, state=state)[graph.outputs[0]].ravel()
+        got = host.invoke(x)[0].view(np.float32).ravel()
+        assert np.array_equal(ref.view(np.uint32), want.view(np.uint32)), f"reference, invocation {k}: " \
+            f"{first_difference(ref, want)}"
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), f"host C, invocation {k}: " \
+            f"{first_difference(got, want)}"
+    assert not np.array_equal(wants[0], run(graph, xs[0], state=state)[graph.outputs[0]].ravel())   # state carried
+    host.reset_state()
+    assert np.array_equal(host.invoke(xs[0])[0].view(np.float32).ravel().view(np.uint32), wants[0].view(np.uint32))
