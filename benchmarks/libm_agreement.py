@@ -3,7 +3,7 @@
 TFLite Micro's float kernels call libm (std::exp, std::tanh on floats: expf, tanhf), and so do
 tinygen's float32 kernels. The tflite-micro package runs on the host with glibc's libm; a
 Cortex-M build links newlib's (arm-none-eabi, the f746zg's single-precision FPU multilib).
-This runs benchmarks/libm_probe.c with both on the same inputs -- float32 bit patterns spread
+This runs tests/libm_probe.c with both on the same inputs -- float32 bit patterns spread
 over the whole range (every STRIDE-th one) and every float of [-1, 1) at a coarser step -- on the
 host (gcc, glibc) and on the f746zg stand-in (arm-none-eabi-gcc with the board's flags, newlib,
 under QEMU), and counts the inputs whose results differ; numpy's own functions are compared
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,20 +26,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from tinygen.board import get_board  # noqa: E402
+from libm_probe import FUNCTIONS, host_probe, run_probe, standin_probe  # noqa: E402
 
-PROBE = Path(__file__).with_name("libm_probe.c")
-FUNCTIONS = ("expf", "tanhf", "expm1f", "logf", "sqrtf", "erff")
 NUMPY = {"expf": np.exp, "tanhf": np.tanh, "expm1f": np.expm1, "logf": np.log, "sqrtf": np.sqrt}
-LINKER = """MEMORY { FLASH (rx) : ORIGIN = 0, LENGTH = 4M  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 4M }
-SECTIONS {
-  .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) } > FLASH
-  .data : { *(.data*) } > RAM
-  .bss : { *(.bss*) *(COMMON) } > RAM
-  _estack = ORIGIN(RAM) + LENGTH(RAM);
-}
-"""
 
 
 def probe_inputs(stride: int) -> np.ndarray:
@@ -50,30 +40,6 @@ def probe_inputs(stride: int) -> np.ndarray:
     return np.concatenate([spread.astype(np.uint32).view(np.float32), unit.astype(np.float32)])
 
 
-def _run_host(folder: Path) -> None:
-    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", str(PROBE), "-lm", "-o",
-                    str(folder / "probe")], check=True)
-    subprocess.run([str(folder / "probe")], cwd=folder, check=True)
-
-
-def standin_probe(folder: Path, board_name: str = "f746zg") -> Path:
-    """The probe built for `board_name`'s Cortex-M stand-in, with the board's compiler flags."""
-    board = get_board(board_name)
-    flags = [f for f in board.cflags if f.startswith("-m") or f.startswith("-O") or f.startswith("-std")]
-    (folder / "probe.ld").write_text(LINKER)
-    elf = folder / "probe.elf"
-    subprocess.run([board.cc, *flags, "-DTG_PROBE_SEMIHOSTING", "-nostartfiles", "--specs=nosys.specs", "-T",
-                    str(folder / "probe.ld"), str(PROBE), "-lm", "-o", str(elf)], check=True)
-    return elf
-
-
-def run_standin(elf: Path, folder: Path, machine: str = "mps2-an500") -> None:
-    """The probe under QEMU, its files in `folder` (semihosting opens them there)."""
-    subprocess.run(["qemu-system-arm", "-M", machine, "-display", "none", "-monitor", "none", "-semihosting-config",
-                    "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf)], cwd=folder, check=True,
-                   timeout=1200)
-
-
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a.view(np.uint32) == b.view(np.uint32)) | (np.isnan(a) & np.isnan(b))
 
@@ -81,16 +47,11 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def measure(stride: int) -> dict:
     x = probe_inputs(stride)
     with tempfile.TemporaryDirectory() as tmp:
-        host, dev = Path(tmp) / "host", Path(tmp) / "device"
-        host.mkdir()
-        dev.mkdir()
-        for folder in (host, dev):
-            x.tofile(folder / "in.bin")
-        _run_host(host)
-        run_standin(standin_probe(Path(tmp)), dev)
+        host = run_probe(host_probe(Path(tmp)), Path(tmp) / "host", x)
+        dev = run_probe(standin_probe(Path(tmp)), Path(tmp) / "device", x)
         rows = {}
         for name in FUNCTIONS:
-            h, d = np.fromfile(host / f"{name}.bin", np.float32), np.fromfile(dev / f"{name}.bin", np.float32)
+            h, d = host[name], dev[name]
             differ = np.flatnonzero(~_same(h, d))
             row = {"inputs": int(x.size), "device_differs": int(differ.size),
                    "examples": [[float(x[i]), float(h[i]), float(d[i])] for i in differ[:5]]}

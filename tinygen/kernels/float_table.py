@@ -8,16 +8,16 @@ from __future__ import annotations
 from tinygen.kernels.params_float import lstm_f32_state_bytes, lstm_f32_scratch_bytes
 from tinygen.kernels.spec import _OPERAND, KernelSpec
 
-RECURRENT_HEADER = "kernels/tg_kernels_recurrent.h"
+LOGISTIC_HEADER = "kernels/tg_logistic_f32.h"        # tg_logistic_value_f32
 # a float recurrent kernel's reset function (tg_model_reset_state; the int8 ones: kernels.recurrent.RESET)
 FLOAT_RESETS = {"tg_lstm_f32": "tg_lstm_reset_f32"}
 
 
 def _f32(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), variants=(None,),
-         weight: bool = False) -> tuple[KernelSpec, ...]:
+         weight: bool = False, headers: tuple[str, ...] = ()) -> tuple[KernelSpec, ...]:
     return tuple(KernelSpec(name, op, act_dtype="float32", struct=struct, const_roles=const_roles,
                             source=f"kernels/{name}.c", variant=v, weight_dtype="float32" if weight else None,
-                            weight_bits=32 if weight else None) for v in variants)
+                            weight_bits=32 if weight else None, headers=headers) for v in variants)
 
 
 def float_kernels() -> tuple[KernelSpec, ...]:
@@ -35,7 +35,7 @@ def float_kernels() -> tuple[KernelSpec, ...]:
         *_f32("tg_avg_pool2d_f32", "avg_pool2d", "tg_pool2d_f32_params_t"),
         # the C library's expf / tanhf, as TFLite Micro's float kernels (tinygen.ref.float32_nonlinear)
         *_f32("tg_softmax_f32", "softmax", "tg_softmax_f32_params_t"),
-        *_f32("tg_logistic_f32", "logistic", "tg_size_f32_params_t"),
+        *_f32("tg_logistic_f32", "logistic", "tg_size_f32_params_t", headers=(LOGISTIC_HEADER,)),
         *_f32("tg_tanh_f32", "tanh", "tg_size_f32_params_t"),
         # data movement: the int8 kernels' parameters in elements
         *_f32("tg_concat_f32", "concat", "tg_concat_params_t"),
@@ -44,6 +44,6 @@ def float_kernels() -> tuple[KernelSpec, ...]:
         *_f32("tg_strided_slice_f32", "strided_slice", "tg_strided_slice_params_t"),
         KernelSpec("tg_lstm_f32", "lstm", act_dtype="float32", struct="tg_lstm_f32_params_t",
                    const_roles=("w_ih", "w_hh", "bias", "h0", "c0"), source="kernels/tg_lstm_f32.c",
-                   headers=(RECURRENT_HEADER,), calls=("kernels/tg_lstm_reset_f32.c",),
+                   headers=(LOGISTIC_HEADER,), calls=("kernels/tg_lstm_reset_f32.c",),
                    scratch=lstm_f32_scratch_bytes, state=lstm_f32_state_bytes),
     )

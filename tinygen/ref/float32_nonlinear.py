@@ -12,6 +12,7 @@ where TFLM built for that device does. Named like the C kernel minus the ``tg_``
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 
@@ -25,7 +26,9 @@ for _name in ("expf", "tanhf"):
     getattr(_LIBM, _name).argtypes = (ctypes.c_float,)
 
 
-def _libm(name: str):
+def host_libm(name: str):
+    """The host libm's float function `name`, element by element over an array (numpy's np.exp
+    rounds otherwise)."""
     fn = getattr(_LIBM, name)
     ufunc = np.frompyfunc(lambda v: fn(v), 1, 1)
 
@@ -35,8 +38,29 @@ def _libm(name: str):
     return call
 
 
-expf = _libm("expf")        # the host libm's, element by element (numpy's np.exp rounds otherwise)
-tanhf = _libm("tanhf")
+# the libm the twins call, by function name: the host's; use_libm puts another in (a device's
+# values, to check that device's build against the reference: tests/libm_probe.py)
+LIBM = {"expf": host_libm("expf"), "tanhf": host_libm("tanhf")}
+
+
+@contextlib.contextmanager
+def use_libm(functions: dict):
+    """Within the block the twins call `functions` ({"expf": f, "tanhf": g}, each float32
+    array -> float32 array) instead of the host libm's."""
+    saved = dict(LIBM)
+    LIBM.update(functions)
+    try:
+        yield
+    finally:
+        LIBM.update(saved)
+
+
+def expf(x) -> np.ndarray:
+    return LIBM["expf"](x)
+
+
+def tanhf(x) -> np.ndarray:
+    return LIBM["tanhf"](x)
 
 # TFLite's reference Logistic on float: 1 above this, exp(x) below the lower cutoff
 LOGISTIC_UPPER = F32(16.619047164916992188)

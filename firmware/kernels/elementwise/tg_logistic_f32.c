@@ -4,6 +4,7 @@
  * numpy twin: tinygen.ref.float32_nonlinear.logistic_f32.
  */
 #include "tg_kernels.h"
+#include "tg_logistic_f32.h"
 
 void tg_logistic_f32(const tg_size_f32_params_t *p, const float *input, float *output)
 {

@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "tg_kernels.h"
+#include "tg_logistic_f32.h"
 
 static float tg_lstm_fc_f32(const float *x, const float *w, int32_t n, float bias)
 {

@@ -4,7 +4,9 @@
  * TFLM's bit for bit. That needs two roundings for a * b + c: the kernels are compiled as ISO
  * C99 (-std=c99), where GCC does not contract them into a fused multiply-add. The clamp is
  * TFLite's ActivationFunctionWithMinMax (tg_clamp_value_f32), its bounds the fused
- * activation's range with +-FLT_MAX for none (tinygen.kernels.params_float).
+ * activation's range with +-FLT_MAX for none (tinygen.kernels.params_float). The kernels that
+ * call the C library (expf, tanhf) include <math.h> themselves: a freestanding build without a
+ * libm (the esp32-c3 stand-in) compiles the others.
  *
  * Part of tg_kernels.h's API, which includes this file: include tg_kernels.h, not this.
  */
@@ -14,8 +16,6 @@
 #ifndef TG_KERNELS_H
 #error "include tg_kernels.h, which includes this header"
 #endif
-
-#include <math.h>
 
 /* std::min(std::max(x, lo), hi) as TFLite's ActivationFunctionWithMinMax computes it. */
 static inline float tg_clamp_value_f32(float x, float lo, float hi)
@@ -85,19 +85,6 @@ typedef struct {
    AveragePool on float: the average divides by the count of those positions). */
 void tg_max_pool2d_f32(const tg_pool2d_f32_params_t *p, const float *input, float *output);
 void tg_avg_pool2d_f32(const tg_pool2d_f32_params_t *p, const float *input, float *output);
-
-/* TFLite's reference Logistic on one float: 1 above 16.619047164916992188, expf(x) below -9,
-   else 1 / (1 + expf(-x)); expf is the C library's, as TFLite Micro calls it. */
-static inline float tg_logistic_value_f32(float x)
-{
-    if (x > 16.619047164916992188f) {
-        return 1.0f;
-    }
-    if (x < -9.0f) {
-        return expf(x);
-    }
-    return 1.0f / (1.0f + expf(-x));
-}
 
 typedef struct {
     int32_t rows, depth;            /* softmax over the last dimension: rows of depth elements */
