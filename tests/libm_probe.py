@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.board import get_board
+from tinygen.ref.float32_nonlinear import LIBM
+
+HOST = dict(LIBM)           # the host libm's functions, the first guess of a device's
 
 PROBE = Path(__file__).with_name("libm_probe.c")
 FUNCTIONS = ("expf", "tanhf", "expm1f", "logf", "sqrtf", "erff")       # libm_probe.c's order
@@ -57,26 +60,41 @@ def run_probe(command: list[str], folder: Path, x: np.ndarray) -> dict[str, np.n
 
 
 class DeviceLibm:
-    """expf and tanhf as the stand-in's libm computes them, for use_libm: values it has not
-    seen are computed by one probe run (a few tens of milliseconds) and kept."""
+    """expf and tanhf as the stand-in's libm computes them, for use_libm. settle(compute) runs
+    `compute` with the values known so far (the host libm's where the device's are not known
+    yet, noting those inputs), has the stand-in compute the noted ones in one probe run, and
+    runs it again until no input was missing: then every value it used was the device's. The
+    libms agree on most inputs, so that takes a few rounds however many calls there are."""
 
     def __init__(self, folder: Path, board_name: str = "f746zg"):
         self.folder = folder
         self.command = standin_probe(folder, board_name)
-        self.known: dict[str, dict[int, np.uint32]] = {name: {} for name in FUNCTIONS}
+        self.known: dict[str, dict[int, int]] = {name: {} for name in FUNCTIONS}
+        self.missing: set[int] = set()
         self.probe_runs = 0
 
     def _values(self, name: str, x) -> np.ndarray:
         x = np.asarray(x, np.float32)
-        bits = x.ravel().view(np.uint32)
+        bits = x.ravel().view(np.uint32).tolist()
         table = self.known[name]
-        new = np.unique(bits[[int(b) not in table for b in bits]]) if bits.size else bits
-        if new.size:
-            results = run_probe(self.command, self.folder / "run", new.view(np.float32))
-            self.probe_runs += 1
-            for fn in FUNCTIONS:
-                self.known[fn].update(zip(new.tolist(), results[fn].view(np.uint32)))
-        return np.array([table[int(b)] for b in bits], np.uint32).view(np.float32).reshape(x.shape)
+        guess = HOST[name](x).ravel().view(np.uint32)
+        out = np.array([table.get(b, int(g)) for b, g in zip(bits, guess)], np.uint32)
+        self.missing.update(b for b in bits if b not in table)
+        return out.view(np.float32).reshape(x.shape)
 
     def functions(self) -> dict:
         return {"expf": lambda x: self._values("expf", x), "tanhf": lambda x: self._values("tanhf", x)}
+
+    def settle(self, compute, rounds: int = 20):
+        """compute() with the device's values throughout (it must start afresh each call)."""
+        for _ in range(rounds):
+            self.missing = set()
+            result = compute()
+            if not self.missing:
+                return result
+            new = np.array(sorted(self.missing), np.uint32)
+            results = run_probe(self.command, self.folder / "run", new.view(np.float32))
+            self.probe_runs += 1
+            for fn in FUNCTIONS:
+                self.known[fn].update(zip(new.tolist(), results[fn].view(np.uint32).tolist()))
+        raise AssertionError(f"the device's libm values did not settle in {rounds} probe runs")

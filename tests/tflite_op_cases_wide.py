@@ -300,3 +300,18 @@ def f32_lstm_model(rng, batches: int, steps: int, inputs: int, hidden: int, cell
          "UnidirectionalSequenceLSTMOptions", FusedActivationFunction=Act.TANH, CellClip=float(cell_clip),
          ProjClip=0.0, TimeMajor=False, AsymmetricQuantizeInputs=False)
     return b.finish([x], [y])
+
+
+@case("f32_activations_reduce", "tg_leaky_relu_f32", "tg_hard_swish_f32", "tg_prelu_f32",
+      "tg_squared_difference_f32", "tg_reduce_f32", "tg_reduce_f32", "tg_rsqrt_f32")
+def _(b, rng):
+    x, l, h, p = (f32(b, n, [1, 4, 5, 6]) for n in ("x", "leaky", "hard_swish", "prelu"))
+    d, m, s, y = f32(b, "squared", [1, 4, 5, 6]), f32(b, "mean", [1, 1, 1, 6]), f32(b, "sum", [6]), f32(b, "y", [6])
+    b.op("LEAKY_RELU", [x], [l], "LeakyReluOptions", Alpha=0.3)
+    b.op("HARD_SWISH", [l], [h])
+    b.op("PRELU", [h, f32_const(b, rng, "alpha", [5, 6])], [p])
+    b.op("SQUARED_DIFFERENCE", [p, x], [d])
+    b.op("MEAN", [d, int32s(b, "hw", [1, 2])], [m], "ReducerOptions", KeepDims=True)
+    b.op("SUM", [m, int32s(b, "nhw", [0, 1, 2])], [s], "ReducerOptions", KeepDims=False)
+    b.op("RSQRT", [s], [y])
+    return [x], [y]

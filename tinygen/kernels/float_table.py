@@ -37,6 +37,13 @@ def float_kernels() -> tuple[KernelSpec, ...]:
         *_f32("tg_softmax_f32", "softmax", "tg_softmax_f32_params_t"),
         *_f32("tg_logistic_f32", "logistic", "tg_size_f32_params_t", headers=(LOGISTIC_HEADER,)),
         *_f32("tg_tanh_f32", "tanh", "tg_size_f32_params_t"),
+        *_f32("tg_leaky_relu_f32", "leaky_relu", "tg_leaky_relu_f32_params_t"),
+        *_f32("tg_hard_swish_f32", "hard_swish", "tg_size_f32_params_t"),
+        *_f32("tg_rsqrt_f32", "rsqrt", "tg_size_f32_params_t"),
+        *_f32("tg_prelu_f32", "prelu", "tg_binary_f32_params_t", ("alpha",)),
+        *_f32("tg_squared_difference_f32", "squared_difference", "tg_binary_f32_params_t", _OPERAND),
+        *_f32("tg_reduce_f32", "mean", "tg_reduce_f32_params_t"),
+        *_f32("tg_reduce_f32", "sum", "tg_reduce_f32_params_t"),
         # data movement: the int8 kernels' parameters in elements
         *_f32("tg_concat_f32", "concat", "tg_concat_params_t"),
         *_f32("tg_pad_f32", "pad", "tg_pad_f32_params_t"),

@@ -14,7 +14,7 @@ import numpy as np
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels import params_layout, params_simple
 from tinygen.kernels.params_base import _hwc
-from tinygen.kernels.params_elementwise import broadcast_geometry
+from tinygen.kernels.params_elementwise import broadcast_geometry, reduce_layout
 
 FLOAT_BUILDERS: dict[str, Callable[[Graph, Node], dict]] = {}
 FLT_MAX = float(np.finfo(np.float32).max)
@@ -89,9 +89,35 @@ def _softmax(graph: Graph, node: Node) -> dict:
     return {"rows": math.prod(shape[:-1]), "depth": shape[-1], "beta": float(np.float32(node.attrs["beta"]))}
 
 
-@float_builder("logistic", "tanh")
+@float_builder("logistic", "tanh", "hard_swish", "rsqrt")
 def _elementwise(graph: Graph, node: Node) -> dict:
     return {"size": graph.tensor(node.inputs[0]).size}
+
+
+@float_builder("leaky_relu")
+def _leaky_relu(graph: Graph, node: Node) -> dict:
+    return {"size": graph.tensor(node.inputs[0]).size, "alpha": float(np.float32(node.attrs["alpha"]))}
+
+
+@float_builder("squared_difference")
+def _no_clamp_binary(graph: Graph, node: Node) -> dict:
+    """The broadcast geometry; the clamp fields unused (the kernel does not clamp)."""
+    a, b = (graph.tensor(t).shape for t in binary_operands(node))
+    return {**broadcast_geometry(a, b, graph.tensor(node.outputs[0]).shape), "act_min": -FLT_MAX, "act_max": FLT_MAX}
+
+
+@float_builder("prelu")
+def _prelu(graph: Graph, node: Node) -> dict:
+    x, alpha = graph.tensor(node.inputs[0]).shape, graph.tensor(node.param("alpha")).shape
+    return {**broadcast_geometry(x, alpha, graph.tensor(node.outputs[0]).shape), "act_min": -FLT_MAX,
+            "act_max": FLT_MAX}
+
+
+@float_builder("mean", "sum")
+def _reduce(graph: Graph, node: Node) -> dict:
+    layout = reduce_layout(graph, node)
+    outer, reduce, inner = layout
+    return {"outer": outer, "reduce": reduce, "inner": inner, "mean": int(node.op == "mean")}
 
 
 # data movement: the int8 kernels' geometry, in elements

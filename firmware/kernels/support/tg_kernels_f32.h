@@ -103,6 +103,33 @@ typedef struct {
 void tg_logistic_f32(const tg_size_f32_params_t *p, const float *input, float *output);
 void tg_tanh_f32(const tg_size_f32_params_t *p, const float *input, float *output);
 
+/* x * min(6, max(0, x + 3)) / 6 and 1 / sqrtf(x) (TFLite HardSwish, RSQRT on float). May run in place. */
+void tg_hard_swish_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_rsqrt_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+
+typedef struct {
+    int32_t size;
+    float alpha;
+} tg_leaky_relu_f32_params_t;
+
+/* x > 0 ? x : x * alpha (TFLite LeakyRelu on float). May run in place. */
+void tg_leaky_relu_f32(const tg_leaky_relu_f32_params_t *p, const float *input, float *output);
+
+/* (a - b)^2 with broadcasting, no clamp (TFLite SQUARED_DIFFERENCE on float). */
+void tg_squared_difference_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2,
+                               float *output);
+
+/* x >= 0 ? x : x * alpha, alpha broadcast (input2's strides) to the input (TFLite PRELU on float). */
+void tg_prelu_f32(const tg_binary_f32_params_t *p, const float *input, const float *alpha, float *output);
+
+typedef struct {
+    int32_t outer, reduce, inner;   /* input [outer][reduce][inner], output [outer][inner] */
+    int32_t mean;                   /* 1: MEAN (the sum over its count), 0: SUM */
+} tg_reduce_f32_params_t;
+
+/* MEAN and SUM over adjacent axes (TFLite reference Mean / ReduceGeneric on float). */
+void tg_reduce_f32(const tg_reduce_f32_params_t *p, const float *input, float *output);
+
 /* Data movement on float32, with the int8 kernels' parameters in elements (tg_kernels.h,
    tg_kernels_ops.h). Not in place. */
 void tg_concat_f32(const tg_concat_params_t *p, const float *const *inputs, float *output);

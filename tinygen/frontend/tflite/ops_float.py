@@ -1,7 +1,7 @@
 """TFLite operator handlers of a float32 model where they differ from the quantized ones
 (Importer.operator takes `float_<name>` over `op_<name>` in a float model): no output grid
-to check (SOFTMAX, LOGISTIC, TANH), no quantizations to agree (CONCATENATION), a float padding
-value (PAD, PADV2) and float weights and state (UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro's
+to check (SOFTMAX, LOGISTIC, TANH), no quantizations to agree (CONCATENATION), a float alpha
+(LEAKY_RELU, PRELU), a float padding value (PAD, PADV2) and float weights and state (UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro's
 float LSTM, lstm_eval's float path). The other operators' handlers serve both."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from tinygen.ir import Node
 
 
 class FloatOps(Builder):
-    """float_softmax, float_logistic, float_tanh, float_concatenation, float_pad, float_padv2,
-    float_unidirectional_sequence_lstm."""
+    """float_softmax, float_logistic, float_tanh, float_leaky_relu, float_prelu,
+    float_concatenation, float_pad, float_padv2, float_unidirectional_sequence_lstm."""
 
     def _same_shape(self, i, opname: str, ins, out, source, attrs=None) -> Node:
         x = self.activation(ins[0])
@@ -35,6 +35,25 @@ class FloatOps(Builder):
 
     def float_tanh(self, i, op, ins, out, source):
         return self._same_shape(i, "tanh", ins, out, source)
+
+    def float_leaky_relu(self, i, op, ins, out, source):
+        alpha = float(np.float32(self.options(op, tflite.LeakyReluOptions).Alpha()))
+        return self._same_shape(i, "leaky_relu", ins, out, source, {"alpha": alpha})
+
+    def float_prelu(self, i, op, ins, out, source):
+        if len(ins) != 2 or not self.is_const(ins[1]):
+            raise UnsupportedOpError(f"{self.where}alpha must be a constant tensor")
+        x = self.activation(ins[0])
+        alpha = self.const(ins[1], f"prelu_{i}", "alpha", "float32")
+        shape, a_shape = self.graph.tensors[x].shape, self.graph.tensors[alpha].shape
+        try:
+            fits = len(shape) <= 4 and tuple(np.broadcast_shapes(shape, a_shape)) == tuple(shape)
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ModelError(f"{self.where}alpha of shape {list(a_shape)} does not broadcast to the input's "
+                             f"{list(shape)} (up to 4-D)")
+        return self.add_node(i, "prelu", [x], out, {}, {"alpha": alpha}, source, shape)
 
     def float_concatenation(self, i, op, ins, out, source):
         opts = self.options(op, tflite.ConcatenationOptions)

@@ -30,7 +30,8 @@ TYPES = {
 # the operators tinygen runs in float32 (a float .tflite, as TFLite Micro's float reference kernels)
 FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "MUL", "RELU", "RELU6", "RESHAPE",
              "SQUEEZE", "MAX_POOL_2D", "AVERAGE_POOL_2D", "SOFTMAX", "LOGISTIC", "TANH", "CONCATENATION", "PAD",
-             "PADV2", "STRIDED_SLICE", "SLICE", "TRANSPOSE", "UNIDIRECTIONAL_SEQUENCE_LSTM")
+             "PADV2", "STRIDED_SLICE", "SLICE", "TRANSPOSE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "MEAN", "SUM", "LEAKY_RELU",
+             "HARD_SWISH", "PRELU", "SQUARED_DIFFERENCE", "RSQRT")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE")

@@ -1,0 +1,60 @@
+"""numpy twins of the float32 kernels of TFLite's element-wise and reducing operators beyond
+the basic ones (a float .tflite run as it is): LEAKY_RELU, HARD_SWISH, RSQRT, PRELU,
+SQUARED_DIFFERENCE, MEAN and SUM, each TFLite Micro's float reference arithmetic in the same
+order of float32 operations. Named like the C kernel minus the ``tg_`` prefix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.ref.kernels import _broadcast_operand
+
+F32 = np.float32
+
+
+def _flat(p: dict, x) -> np.ndarray:
+    return np.asarray(x, F32).reshape(p["size"])
+
+
+def leaky_relu_f32(p: dict, input) -> np.ndarray:
+    """Mirrors tg_leaky_relu_f32 (x > 0 ? x : x * alpha); float32 [size]."""
+    x = _flat(p, input)
+    return np.where(x > 0, x, x * F32(p["alpha"])).astype(F32)
+
+
+def hard_swish_f32(p: dict, input) -> np.ndarray:
+    """Mirrors tg_hard_swish_f32 (x * min(6, max(0, x + 3)) / 6, the product rounded first); float32 [size]."""
+    x = _flat(p, input)
+    shifted = x + F32(3)
+    relu6 = np.where(F32(0) < shifted, shifted, F32(0))
+    relu6 = np.where(relu6 < F32(6), relu6, F32(6))
+    return ((x * relu6) / F32(6)).astype(F32)
+
+
+def rsqrt_f32(p: dict, input) -> np.ndarray:
+    """Mirrors tg_rsqrt_f32 (1 / sqrtf(x): numpy's float32 sqrt is the correctly rounded one too); float32 [size]."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (F32(1) / np.sqrt(_flat(p, input))).astype(F32)
+
+
+def squared_difference_f32(p: dict, input1, input2) -> np.ndarray:
+    """Mirrors tg_squared_difference_f32 ((a - b)^2, broadcast, no clamp); float32 of p['shape']."""
+    difference = _broadcast_operand(p, input1, 1, F32) - _broadcast_operand(p, input2, 2, F32)
+    with np.errstate(over="ignore"):
+        return (difference * difference).astype(F32)
+
+
+def prelu_f32(p: dict, input, alpha) -> np.ndarray:
+    """Mirrors tg_prelu_f32 (x >= 0 ? x : x * alpha, alpha broadcast); float32 of p['shape']."""
+    x, a = _broadcast_operand(p, input, 1, F32), _broadcast_operand(p, alpha, 2, F32)
+    return np.where(x >= 0, x, x * a).astype(F32)
+
+
+def reduce_f32(p: dict, input) -> np.ndarray:
+    """Mirrors tg_reduce_f32 (MEAN, SUM: the reduced elements summed in order from 0, MEAN then
+    divided by their count); float32 [outer, inner]."""
+    x = np.asarray(input, F32).reshape(p["outer"], p["reduce"], p["inner"])
+    total = np.zeros((p["outer"], p["inner"]), F32)
+    for r in range(p["reduce"]):
+        total = total + x[:, r]
+    return (total / F32(p["reduce"])).astype(F32) if p["mean"] else total
