@@ -315,3 +315,15 @@ def _(b, rng):
     b.op("SUM", [m, int32s(b, "nhw", [0, 1, 2])], [s], "ReducerOptions", KeepDims=False)
     b.op("RSQRT", [s], [y])
     return [x], [y]
+
+
+@case("f32_transpose_conv_batch_matmul", "tg_transpose_conv2d_f32", "tg_batch_matmul_f32", "tg_batch_matmul_f32")
+def _(b, rng):
+    x, t = f32(b, "x", [1, 3, 4, 5]), f32(b, "upsampled", [1, 6, 8, 4])
+    g, y = f32(b, "gram", [1, 6, 4, 4]), f32(b, "y", [1, 6, 4, 8])
+    b.op("TRANSPOSE_CONV", [int32s(b, "out_shape", [1, 6, 8, 4]), f32_const(b, rng, "w", [4, 3, 3, 5]), x,
+                            f32_const(b, rng, "bias", [4])], [t], "TransposeConvOptions", Padding=Padding.SAME,
+         StrideH=2, StrideW=2, FusedActivationFunction=Act.RELU)
+    b.op("BATCH_MATMUL", [t, t], [g], "BatchMatMulOptions", AdjX=True, AdjY=False)
+    b.op("BATCH_MATMUL", [g, t], [y], "BatchMatMulOptions", AdjX=False, AdjY=True)
+    return [x], [y]

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.ir import Graph, Node, binary_operands
-from tinygen.kernels import params_layout, params_simple
+from tinygen.kernels import params_attention, params_layout, params_simple
 from tinygen.kernels.params_base import _hwc
 from tinygen.kernels.params_elementwise import broadcast_geometry, reduce_layout
 
@@ -40,7 +40,7 @@ def float_range(node: Node) -> dict:
     return {"act_min": _bound(lo), "act_max": _bound(hi)}
 
 
-@float_builder("conv2d", "depthwise_conv2d")
+@float_builder("conv2d", "depthwise_conv2d", "transpose_conv2d")
 def _conv(graph: Graph, node: Node) -> dict:
     in_h, in_w, in_c = _hwc(graph.tensor(node.inputs[0]).shape)
     out_h, out_w, out_c = _hwc(graph.tensor(node.outputs[0]).shape)
@@ -121,6 +121,7 @@ def _reduce(graph: Graph, node: Node) -> dict:
 
 
 # data movement: the int8 kernels' geometry, in elements
+FLOAT_BUILDERS["batch_matmul"] = params_attention.batch_matmul_geometry
 FLOAT_BUILDERS["concat"] = params_layout._concat
 FLOAT_BUILDERS["transpose"] = params_layout._transpose
 FLOAT_BUILDERS["strided_slice"] = params_simple._strided_slice

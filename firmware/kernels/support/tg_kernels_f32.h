@@ -43,6 +43,11 @@ void tg_conv2d_f32(const tg_conv2d_f32_params_t *p, const float *input, const fl
 void tg_depthwise_conv2d_f32(const tg_conv2d_f32_params_t *p, const float *input, const float *weights,
                              const float *bias, float *output);
 
+/* Transposed convolution, weights [out_c][kernel_h][kernel_w][in_c], bias [out_c] or NULL, dilation 1
+   (TFLite reference_ops::TransposeConv on float: its scatter order). Not in place. */
+void tg_transpose_conv2d_f32(const tg_conv2d_f32_params_t *p, const float *input, const float *weights,
+                             const float *bias, float *output);
+
 typedef struct {
     int32_t rows, in_features, out_features;
     float act_min, act_max;
@@ -121,6 +126,10 @@ void tg_squared_difference_f32(const tg_binary_f32_params_t *p, const float *inp
 
 /* x >= 0 ? x : x * alpha, alpha broadcast (input2's strides) to the input (TFLite PRELU on float). */
 void tg_prelu_f32(const tg_binary_f32_params_t *p, const float *input, const float *alpha, float *output);
+
+/* Batch matrix product, no clamp (TFLite BATCH_MATMUL on float; tg_batch_matmul_params_t's geometry,
+   its quantization fields unused). Not in place. */
+void tg_batch_matmul_f32(const tg_batch_matmul_params_t *p, const float *lhs, const float *rhs, float *output);
 
 typedef struct {
     int32_t outer, reduce, inner;   /* input [outer][reduce][inner], output [outer][inner] */
