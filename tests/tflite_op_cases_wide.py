@@ -327,3 +327,35 @@ def _(b, rng):
     b.op("BATCH_MATMUL", [t, t], [g], "BatchMatMulOptions", AdjX=True, AdjY=False)
     b.op("BATCH_MATMUL", [g, t], [y], "BatchMatMulOptions", AdjX=False, AdjY=True)
     return [x], [y]
+
+
+# a float model with integer ports: DEQUANTIZE from its int8 / int16 input, QUANTIZE into its output
+@case("s8_ends_f32_body", "tg_dequantize_s8_f32", "tg_fully_connected_f32", "tg_quantize_f32_s8")
+def _(b, rng):
+    x, y = b.tensor("x", [1, 12], scale=0.05, zero_point=3), b.tensor("y", [1, 8], scale=0.03, zero_point=-10)
+    f, h = f32(b, "x_float", [1, 12]), f32(b, "h", [1, 8])
+    b.op("DEQUANTIZE", [x], [f])
+    b.op("FULLY_CONNECTED", [f, f32_const(b, rng, "w", [8, 12]), f32_const(b, rng, "bias", [8])], [h],
+         "FullyConnectedOptions", FusedActivationFunction=Act.RELU)
+    b.op("QUANTIZE", [h], [y])
+    return [x], [y]
+
+
+@case("s16_ends_f32_body", "tg_dequantize_s16_f32", "tg_mul_f32", "tg_quantize_f32_s16")
+def _(b, rng):
+    x, y = b.tensor("x", [1, 4, 6], "int16", scale=1e-3), b.tensor("y", [1, 4, 6], "int16", scale=7e-4)
+    f, m = f32(b, "x_float", [1, 4, 6]), f32(b, "scaled", [1, 4, 6])
+    b.op("DEQUANTIZE", [x], [f])
+    b.op("MUL", [f, f32_const(b, rng, "gain", [6], 1.0)], [m], "MulOptions")
+    b.op("QUANTIZE", [m], [y])
+    return [x], [y]
+
+
+@case("s8_ends_f32_ties", "tg_dequantize_s8_f32", "tg_quantize_f32_s8")
+def _(b, rng):
+    # every odd input lands on a half step of the output's grid: TFLite rounds it away from zero
+    x, y = b.tensor("x", [1, 64], scale=0.5, zero_point=0), b.tensor("y", [1, 64], scale=1.0, zero_point=1)
+    f = f32(b, "x_float", [1, 64])
+    b.op("DEQUANTIZE", [x], [f])
+    b.op("QUANTIZE", [f], [y])
+    return [x], [y]

@@ -37,7 +37,8 @@ TOOLS = {"f746zg": ("arm-none-eabi-gcc", "qemu-system-arm"), "esp32-c3": ("riscv
                                                                           "qemu-system-riscv32")}
 # the kernels calling the C library (sqrtf is correctly rounded in every libm: the host's values hold)
 LIBM_KERNELS = frozenset({"tg_softmax_f32", "tg_logistic_f32", "tg_tanh_f32", "tg_lstm_f32", "tg_rsqrt_f32"})
-F32_CASES = [name for name in CASES if name.startswith("f32_")]
+# the float models, and one with integer ports (DEQUANTIZE from an int8 input, QUANTIZE into an int8 output)
+F32_CASES = [name for name in CASES if name.startswith("f32_")] + ["s8_ends_f32_body"]
 LIBM_CASES = [name for name in F32_CASES if LIBM_KERNELS & set(CASES[name].kernels)]
 
 pytestmark = pytest.mark.slow
@@ -47,6 +48,13 @@ def _needs(board_name: str):
     if any(shutil.which(t) is None for t in TOOLS[board_name]):
         pytest.skip(f"needs {' and '.join(TOOLS[board_name])} (make toolchain installs them)")
     return pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
+
+
+def _sample(rng, dtype, shape) -> np.ndarray:
+    """A float input around 0, or an integer one over the whole range (a float model's integer port)."""
+    if np.issubdtype(dtype, np.integer):
+        return rng.integers(np.iinfo(dtype).min, np.iinfo(dtype).max + 1, shape).astype(dtype)
+    return rng.normal(0, 2.0, shape).astype(np.float32)
 
 
 def _compiled(data: bytes, path, board):
@@ -70,13 +78,13 @@ def test_tflite_f32_equal_tflm_on_standins(board_name, tmp_path):
         shape = graph.tensor(graph.inputs[0]).shape
         with open_device(board, result.out_dir, emulate=True) as dev:
             for k in range(3):
-                x = rng.normal(0, 2.0, shape).astype(np.float32)
+                x = _sample(rng, graph.tensor(graph.inputs[0]).np_dtype, shape)
                 assert_device_equals_reference(dev, graph, x, f"{name}, sample {k}")
                 interp.set_input(x, 0)
                 interp.invoke()
                 want = np.array(interp.get_output(0))
                 got = split_outputs(graph, dev.run(input_bytes(x))[0])[0]
-                assert np.array_equal(got.reshape(want.shape).view(np.uint32), want.view(np.uint32)), \
+                assert np.array_equal(got.reshape(want.shape).view(np.uint8), want.view(np.uint8)), \
                     f"{name}, sample {k}: {first_difference(got, want)}"
 
 

@@ -14,8 +14,9 @@ FLOAT_RESETS = {"tg_lstm_f32": "tg_lstm_reset_f32"}
 
 
 def _f32(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), variants=(None,),
-         weight: bool = False, headers: tuple[str, ...] = ()) -> tuple[KernelSpec, ...]:
-    return tuple(KernelSpec(name, op, act_dtype="float32", struct=struct, const_roles=const_roles,
+         weight: bool = False, headers: tuple[str, ...] = (), act_dtype: str = "float32",
+         in_dtype: str | None = None) -> tuple[KernelSpec, ...]:
+    return tuple(KernelSpec(name, op, act_dtype=act_dtype, in_dtype=in_dtype, struct=struct, const_roles=const_roles,
                             source=f"kernels/{name}.c", variant=v, weight_dtype="float32" if weight else None,
                             weight_bits=32 if weight else None, headers=headers) for v in variants)
 
@@ -47,6 +48,12 @@ def float_kernels() -> tuple[KernelSpec, ...]:
         *_f32("tg_squared_difference_f32", "squared_difference", "tg_binary_f32_params_t", _OPERAND),
         *_f32("tg_reduce_f32", "mean", "tg_reduce_f32_params_t"),
         *_f32("tg_reduce_f32", "sum", "tg_reduce_f32_params_t"),
+        # a float model's integer ports: TFLite's Dequantize and AffineQuantize
+        *_f32("tg_dequantize_s8_f32", "requantize", "tg_quantize_f32_params_t", in_dtype="int8"),
+        *_f32("tg_dequantize_s16_f32", "requantize", "tg_quantize_f32_params_t", in_dtype="int16"),
+        *_f32("tg_quantize_f32_s8", "requantize", "tg_quantize_f32_params_t", act_dtype="int8", in_dtype="float32"),
+        *_f32("tg_quantize_f32_s16", "requantize", "tg_quantize_f32_params_t", act_dtype="int16",
+              in_dtype="float32"),
         # data movement: the int8 kernels' parameters in elements
         *_f32("tg_concat_f32", "concat", "tg_concat_params_t"),
         *_f32("tg_pad_f32", "pad", "tg_pad_f32_params_t"),

@@ -148,3 +148,12 @@ def lstm_f32_state_bytes(p: dict) -> int:
 def lstm_f32_scratch_bytes(p: dict) -> int:
     """tg_lstm_f32's scratch: one step's four gates, float [4, H]."""
     return 16 * p["hidden"]
+
+
+@float_builder("requantize")
+def _quantize(graph: Graph, node: Node) -> dict:
+    """DEQUANTIZE (integer -> float32) or QUANTIZE (float32 -> integer): the integer side's grid."""
+    ints = [t for t in (node.inputs[0], node.outputs[0]) if graph.tensor(t).dtype != "float32"]
+    q = graph.tensor(ints[0]).qparams
+    return {"size": graph.tensor(node.inputs[0]).size, "scale": float(np.float32(q.scale[0])),
+            "zero_point": int(q.zero_point[0])}

@@ -58,3 +58,40 @@ def reduce_f32(p: dict, input) -> np.ndarray:
     for r in range(p["reduce"]):
         total = total + x[:, r]
     return (total / F32(p["reduce"])).astype(F32) if p["mean"] else total
+
+
+def _dequantize(p: dict, input) -> np.ndarray:
+    """TFLite's Dequantize: (v - zero point) * scale, one rounding (the float32 product of an exact
+    difference, as TFLite's double product rounded to float)."""
+    return (np.asarray(input, np.int64).reshape(p["size"]) - p["zero_point"]).astype(F32) * F32(p["scale"])
+
+
+def dequantize_s8_f32(p: dict, input) -> np.ndarray:
+    """Mirrors tg_dequantize_s8_f32; float32 [size]."""
+    return _dequantize(p, input)
+
+
+def dequantize_s16_f32(p: dict, input) -> np.ndarray:
+    """Mirrors tg_dequantize_s16_f32; float32 [size]."""
+    return _dequantize(p, input)
+
+
+def _quantize(p: dict, input, dtype) -> np.ndarray:
+    """TFLite's AffineQuantize: x / scale in float32, rounded half away from zero, + zero point,
+    clamped; NaN and quotients below int32 as INT32_MIN, above as INT32_MAX (tg_quantize_f32.h)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        q = (np.asarray(input, F32).reshape(p["size"]) / F32(p["scale"])).astype(np.float64)
+    rounded = np.sign(q) * np.floor(np.abs(q) + 0.5)
+    rounded = np.where(np.isnan(q), -2.0 ** 31, np.clip(rounded, -2.0 ** 31, 2.0 ** 31 - 1))
+    info = np.iinfo(dtype)
+    return np.clip(rounded.astype(np.int64) + p["zero_point"], info.min, info.max).astype(dtype)
+
+
+def quantize_f32_s8(p: dict, input) -> np.ndarray:
+    """Mirrors tg_quantize_f32_s8; int8 [size]."""
+    return _quantize(p, input, np.int8)
+
+
+def quantize_f32_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_quantize_f32_s16; int16 [size]."""
+    return _quantize(p, input, np.int16)

@@ -177,4 +177,17 @@ void tg_lstm_f32(const tg_lstm_f32_params_t *p, const float *input, const float 
 void tg_lstm_reset_f32(const tg_lstm_f32_params_t *p, const float *h0, const float *c0, const float *c0_input,
                        int8_t *state);
 
+typedef struct {
+    int32_t size;
+    float scale;                    /* the integer side's quantization */
+    int32_t zero_point;
+} tg_quantize_f32_params_t;
+
+/* A float model's integer ports: DEQUANTIZE from an int8 / int16 input, QUANTIZE into an
+   int8 / int16 output (TFLite's Dequantize and AffineQuantize). Not in place. */
+void tg_dequantize_s8_f32(const tg_quantize_f32_params_t *p, const int8_t *input, float *output);
+void tg_dequantize_s16_f32(const tg_quantize_f32_params_t *p, const int16_t *input, float *output);
+void tg_quantize_f32_s8(const tg_quantize_f32_params_t *p, const float *input, int8_t *output);
+void tg_quantize_f32_s16(const tg_quantize_f32_params_t *p, const float *input, int16_t *output);
+
 #endif /* TG_KERNELS_F32_H */

@@ -1,7 +1,8 @@
 """TFLite operator handlers of a float32 model where they differ from the quantized ones
 (Importer.operator takes `float_<name>` over `op_<name>` in a float model): no output grid
 to check (SOFTMAX, LOGISTIC, TANH), no quantizations to agree (CONCATENATION), a float alpha
-(LEAKY_RELU, PRELU), a float padding value (PAD, PADV2) and float weights and state (UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro's
+(LEAKY_RELU, PRELU), integer ports (DEQUANTIZE from a model input, QUANTIZE into a model
+output), a float padding value (PAD, PADV2) and float weights and state (UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro's
 float LSTM, lstm_eval's float path). The other operators' handlers serve both."""
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from tinygen.ir import Node
 
 class FloatOps(Builder):
     """float_softmax, float_logistic, float_tanh, float_leaky_relu, float_prelu,
-    float_concatenation, float_pad, float_padv2, float_unidirectional_sequence_lstm."""
+    float_dequantize, float_quantize, float_concatenation, float_pad, float_padv2,
+    float_unidirectional_sequence_lstm."""
 
     def _same_shape(self, i, opname: str, ins, out, source, attrs=None) -> Node:
         x = self.activation(ins[0])
@@ -54,6 +56,20 @@ class FloatOps(Builder):
             raise ModelError(f"{self.where}alpha of shape {list(a_shape)} does not broadcast to the input's "
                              f"{list(shape)} (up to 4-D)")
         return self.add_node(i, "prelu", [x], out, {}, {"alpha": alpha}, source, shape)
+
+    def float_dequantize(self, i, op, ins, out, source):
+        """An int8 / int16 model input into float32 (Reader.int_ends): a requantize node from
+        the integer grid to float32 (TFLite's Dequantize)."""
+        if self.tensor(out).Type() != TensorType.FLOAT32:
+            raise UnsupportedOpError(f"{self.where}DEQUANTIZE into {self.tensor(out).Type()}; expected FLOAT32")
+        return self._same_shape(i, "requantize", ins, out, source)
+
+    def float_quantize(self, i, op, ins, out, source):
+        """float32 into an int8 / int16 model output (Reader.int_ends): a requantize node onto the
+        output's grid (TFLite's AffineQuantize)."""
+        if self.tensor(ins[0]).Type() != TensorType.FLOAT32:
+            raise UnsupportedOpError(f"{self.where}QUANTIZE between integer types in a float model")
+        return self._same_shape(i, "requantize", ins, out, source)
 
     def float_concatenation(self, i, op, ins, out, source):
         opts = self.options(op, tflite.ConcatenationOptions)
