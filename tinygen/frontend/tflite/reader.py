@@ -163,7 +163,7 @@ class Reader:
         t = self.tensor(index)
         if t.Type() not in (TensorType.INT8, TensorType.INT16) and not (
                 self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index) and not (
-                self.plain_model and t.Type() in PLAIN_TYPES):
+                self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32)):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
                                      f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 and int16 activations are "
                                      "supported (float32 in a float model)")
@@ -182,7 +182,7 @@ class Reader:
         t = self.tensor(index)
         if t.Type() == TensorType.FLOAT32 and self.float_model:
             return "float32"
-        if self.plain_model and t.Type() in PLAIN_TYPES:
+        if self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32):
             return TYPES[t.Type()][0]
         if t.Type() == TensorType.INT16:
             return "int16"
@@ -279,15 +279,30 @@ class Reader:
     def plain_integers(self) -> bool:
         """Whether no tensor of the model is quantized and every activation is one of
         PLAIN_TYPES: a model of plain integers, as TFLite Micro's signal library writes an audio
-        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves."""
+        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves. With
+        a signal library operator, float32 activations may join them (the float front end ends in
+        a CAST to float32 and a MUL); without one, such a model is a float model."""
+        floats = False
         for i in range(self.sg.TensorsLength()):
             t = self.sg.Tensors(i)
             q = t.Quantization()
             if q is not None and q.ScaleLength() > 0:
                 return False
             if not self.is_const(i) and t.Type() not in PLAIN_TYPES:
-                return False
-        return self.sg.TensorsLength() > 0
+                if t.Type() != TensorType.FLOAT32:
+                    return False
+                floats = True
+        return self.sg.TensorsLength() > 0 and (not floats or self.has_signal_ops())
+
+    def has_signal_ops(self) -> bool:
+        """Whether an operator is one of TFLite Micro's signal library's (custom code Signal...)."""
+        for i in range(self.sg.OperatorsLength()):
+            op = self.sg.Operators(i)
+            if 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
+                custom = self.model.OperatorCodes(op.OpcodeIndex()).CustomCode() or b""
+                if custom.startswith(b"Signal"):
+                    return True
+        return False
 
     def check_types(self) -> None:
         """Reject float, dynamic-range and int16 models before looking at operators."""
