@@ -7,12 +7,13 @@ compiled for the host, equal TFLite Micro output by output and the reference lay
 from __future__ import annotations
 
 import functools
+import json
 import zlib
 
 import numpy as np
 import pytest
 
-from e2e import ALL_AGREE, build_host, diff_layers, first_difference
+from e2e import ALL_AGREE, build_host, diff_layers, first_difference, run_cli
 from signal_lib import auto_scale, call_signal_kernel, energy, frames, front_end, rfft, window
 from tflite_builder import ModelBuilder
 from tinygen.compiler import compile_source, load_source
@@ -129,3 +130,19 @@ def test_signal_front_end_host_c_equals_tflm(tmp_path):
             assert got.dtype == want.dtype and np.array_equal(got.ravel(), want.ravel()), \
                 f"frame {k}, output {j}: host C vs TFLM: {first_difference(got, want)}"
     assert diff_layers(graph, host, xs[-1]) == ALL_AGREE
+
+
+def test_signal_front_end_hil_host_checks_tflm(tmp_path):
+    """`tinygen hil` on a model of plain integers: int16 samples taken as they are, the host's
+    outputs bit-exact with the reference, and its check against TFLite Micro equal."""
+    b = ModelBuilder("signal front end")
+    inputs, outputs = front_end(b, np.random.default_rng(7), 64, 64)
+    (tmp_path / "front_end.tflite").write_bytes(b.finish(inputs, outputs))
+    np.savez(tmp_path / "data.npz", x=np.random.default_rng(8).integers(-20000, 20000, (5, 64)).astype(np.int16))
+    rc, _, stderr = run_cli("hil", tmp_path / "front_end.tflite", "--board", "host", "--data", tmp_path / "data.npz",
+                            "-q", "-o", tmp_path / "host", "--json", tmp_path / "report.json")
+    assert rc == 0, stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["samples"] == report["bit_exact"] == 5
+    assert report["tflite_micro"]["equal"] and report["tflite_micro"]["input"] == "int16", report["tflite_micro"]
+    assert [o["samples_equal"] for o in report["tflite_micro"]["outputs"]] == [5, 5]

@@ -84,6 +84,8 @@ def _checked_samples(x, shape: tuple[int, ...], layout: str, which: str) -> np.n
     if len(x) == 0:
         raise UsageError(f"the data set is empty: data{which} has shape {list(x.shape)}",
                          "give at least one sample: [N, ...] with N >= 1")
+    if np.issubdtype(x.dtype, np.integer):      # integer values (a signal front end's int16 samples)
+        x = x.astype(np.float64)
     if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
         raise UsageError(f"data{which} must be finite floats in the model's input units",
                          "pass the float inputs you would give the PyTorch / TFLite model")

@@ -49,11 +49,15 @@ def _kernel_view(graph: Graph, name: str, value: np.ndarray) -> np.ndarray:
 def quantize_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
     """Float model input (graph layout, any leading batch) → int8 (int16) on the input's grid; a
     quantized ONNX model's as onnxruntime's QuantizeLinear (graph.meta["input_rounding"]); a
-    float32 input (a float model run in float32) as it is."""
+    float32 input (a float model run in float32) as it is; a plain integer input (no
+    quantization: a signal front end's samples) rounded and saturated to its type."""
     t = graph.tensor(graph.inputs[index])
     if t.dtype == "float32":            # a float model run in float32: the values themselves
         return np.asarray(x, dtype=np.float32)
     q, kind = t.qparams, np.iinfo(t.np_dtype)
+    if q is None:                       # plain integers (a signal front end): the values, saturated
+        rounded = np.sign(x) * np.floor(np.abs(np.asarray(x, dtype=np.float64)) + 0.5)
+        return np.clip(rounded, kind.min, kind.max).astype(t.np_dtype)
     if graph.meta.get("input_rounding") == "half_even":
         # QuantizeLinear: a float32 division, rounded half to even, plus the zero point, saturated
         scaled = np.asarray(x, dtype=np.float32) / np.float32(q.scale[0])
