@@ -6,6 +6,14 @@ which TFLite Micro builds into its signal library).
 The real FFT's tables (rfft_tables) are built here at compile time, as kissfft builds them at
 run time (its twiddles: floor(0.5 + 32767 * cos(phase)) in double), and stored in flash; the
 device computes no cosine.
+
+Nothing here is shared with tinygen's own MFCC front end (tinygen.ref.mfcc, firmware/audio/),
+because no step computes the same bytes: its FFT is radix-2 in Q31 on bit-reversed input with
+no scaling between stages and twiddles rounded from numpy's cosines, kissfft's is radix 4 (and
+one radix 2) in Q15 dividing by the radix at every butterfly, on base-4 digit-reversed input,
+with twiddles floor(0.5 + 32767 cos); its window is a Q30 Hann multiplied in 64 bits where
+SignalWindow is int16 weights, a shift and a saturation; tg_peak_s16 is the largest sample,
+MaxAbs16 the largest magnitude with its int16 wrap; and it takes magnitudes, not energies.
 """
 
 from __future__ import annotations
