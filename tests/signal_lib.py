@@ -10,7 +10,7 @@ import numpy as np
 
 from tflite_builder import ModelBuilder
 
-RFFT_INT16 = 7      # TensorType.INT16, SignalRfft's "T" option
+RFFT_INT16, RFFT_INT32 = 7, 2      # TensorType.INT16, INT32: SignalRfft's "T" option
 
 
 def window(b: ModelBuilder, rng, frames: int, size: int, shift: int):
@@ -26,11 +26,12 @@ def auto_scale(b: ModelBuilder, rng, size: int):
     return [x], [y, shift]
 
 
-def rfft(b: ModelBuilder, rng, frames: int, length: int, fft_length: int):
+def rfft(b: ModelBuilder, rng, frames: int, length: int, fft_length: int, dtype: str = "int16"):
     shape = [frames, length] if frames > 1 else [length]
-    x = b.tensor("x", shape, "int16")
-    y = b.tensor("y", shape[:-1] + [fft_length + 2], "int16")
-    b.op("CUSTOM:SignalRfft", [x], [y], custom_options={"T": RFFT_INT16, "fft_length": fft_length})
+    x = b.tensor("x", shape, dtype)
+    y = b.tensor("y", shape[:-1] + [fft_length + 2], dtype)
+    b.op("CUSTOM:SignalRfft", [x], [y], custom_options={"T": RFFT_INT16 if dtype == "int16" else RFFT_INT32,
+                                                        "fft_length": fft_length})
     return [x], [y]
 
 
@@ -57,18 +58,19 @@ def front_end(b: ModelBuilder, rng, size: int = 200, fft_length: int = 256):
     return [x], [e, shift]
 
 
-def frames(rng, shape, count: int = 12) -> list[np.ndarray]:
-    """int16 frames: silence, full scale of either sign, alternating full scale, a lone -32768
-    in quiet noise (TFLite Micro's peak quirk), then noise of many widths."""
-    shape = tuple(shape)
+def frames(rng, shape, count: int = 12, dtype=np.int16) -> list[np.ndarray]:
+    """int16 (int32) frames: silence, full scale of either sign, alternating full scale, a lone
+    minimum in quiet noise (TFLite Micro's peak quirk), then noise of many widths."""
+    shape, info = tuple(shape), np.iinfo(dtype)
     n = int(np.prod(shape))
     lone = rng.integers(-40, 40, n)
-    lone[rng.integers(n)] = -32768
-    xs = [np.zeros(n), np.full(n, 32767), np.full(n, -32768), np.where(np.arange(n) % 2, -32768, 32767), lone]
+    lone[rng.integers(n)] = info.min
+    xs = [np.zeros(n), np.full(n, info.max), np.full(n, info.min), np.where(np.arange(n) % 2, info.min, info.max),
+          lone]
     while len(xs) < count:
-        width = 2.0 ** rng.uniform(0, 16)
-        xs.append(rng.integers(-32768, 32768, n) if len(xs) % 3 == 0 else rng.normal(0, width, n))
-    return [np.clip(np.rint(x), -32768, 32767).astype(np.int16).reshape(shape) for x in xs]
+        width = 2.0 ** rng.uniform(0, info.bits)
+        xs.append(rng.integers(info.min, info.max + 1, n) if len(xs) % 3 == 0 else rng.normal(0, width, n))
+    return [np.clip(np.rint(x), info.min, info.max).astype(dtype).reshape(shape) for x in xs]
 
 
 def call_signal_kernel(kernels, name: str, struct: str, p: dict, arrays, out: np.ndarray) -> np.ndarray:

@@ -37,6 +37,9 @@ CASES = {
     "rfft_100_of_128": (rfft, (1, 100, 128)),
     "rfft_480_of_512": (rfft, (1, 480, 512)),
     "rfft_1000_of_1024": (rfft, (1, 1000, 1024)),
+    "rfft_s32_8_of_8": (rfft, (1, 8, 8, "int32")),
+    "rfft_s32_100_of_128": (rfft, (1, 100, 128, "int32")),
+    "rfft_s32_2x200_of_512": (rfft, (2, 200, 512, "int32")),
     "energy_257_from_5_to_241": (energy, (257, 5, 241)),
     "energy_33_all": (energy, (33, 0, 33)),
     "energy_9_from_3_to_4": (energy, (9, 3, 4)),
@@ -48,12 +51,12 @@ def seed(name: str) -> int:
 
 
 @functools.lru_cache(maxsize=None)
-def model(name: str) -> tuple[bytes, list[int]]:
-    """The case's model bytes and its input's shape."""
+def model(name: str) -> tuple[bytes, list[int], type]:
+    """The case's model bytes, its input's shape and type."""
     b = ModelBuilder(f"tinygen test: {name}")
     make, args = CASES[name]
     inputs, outputs = make(b, np.random.default_rng(seed(name)), *args)
-    return b.finish(inputs, outputs), b.tensors[inputs[0]].shape
+    return b.finish(inputs, outputs), b.tensors[inputs[0]].shape, np.int32 if "int32" in args else np.int16
 
 
 _COMPILED: dict[str, object] = {}
@@ -86,9 +89,9 @@ def defined(graph, name: str, values: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("name", CASES)
 def test_signal_op_reference_equals_tflm(name, tmp_path_factory):
     graph = compiled(name, tmp_path_factory)
-    data, shape = model(name)
+    data, shape, dtype = model(name)
     seen = set()
-    for k, x in enumerate(frames(np.random.default_rng(seed(name) + 1), shape)):
+    for k, x in enumerate(frames(np.random.default_rng(seed(name) + 1), shape, dtype=dtype)):
         ref = ref_interp.run(graph, x)
         for j, (out, want) in enumerate(zip(graph.outputs, tflm_outputs(data, x, len(graph.outputs)), strict=True)):
             got, want = defined(graph, out, ref[out]), defined(graph, out, want)
@@ -101,7 +104,7 @@ def test_signal_op_reference_equals_tflm(name, tmp_path_factory):
 @pytest.mark.parametrize("name", CASES)
 def test_signal_op_c_kernel_equals_reference(name, tmp_path_factory, kernels):
     graph = compiled(name, tmp_path_factory)
-    for x in frames(np.random.default_rng(seed(name) + 2), model(name)[1]):
+    for x in frames(np.random.default_rng(seed(name) + 2), model(name)[1], dtype=model(name)[2]):
         values = ref_interp.run(graph, x, keep_all=True)
         for node in graph.nodes:
             spec = KERNELS_BY_NAME[node.kernel]

@@ -185,9 +185,9 @@ SCHEMAS: dict[str, OpSchema] = {
         # the int16 frame up to bit 14 (int32 scalar), and the frame shifted by it (inputs x, shift)
         OpSchema("signal_fft_auto_scale_shift"),
         OpSchema("signal_fft_auto_scale", min_inputs=2, max_inputs=2),
-        # the real FFT of each int16 frame (last axis) zero-padded to fft_length, as kissfft's 16-bit
-        # fixed point computes it: fft_length / 2 + 1 int16 (real, imag) pairs (SignalRfft); params: its
-        # tables (tinygen.ref.signal.rfft_tables)
+        # the real FFT of each int16 (int32) frame (last axis) zero-padded to fft_length, as kissfft's
+        # 16-bit (32-bit) fixed point computes it: fft_length / 2 + 1 (real, imag) pairs (SignalRfft);
+        # params: its tables (tinygen.ref.signal.rfft_tables)
         OpSchema("signal_rfft", attrs=("fft_length",), param_roles=("twiddles", "super_twiddles", "order")),
         # real^2 + imag^2 of int16 (real, imag) pairs start_index .. end_index - 1 as uint32; the other
         # elements 0 (SignalEnergy)

@@ -23,5 +23,7 @@ def signal_kernels() -> tuple[KernelSpec, ...]:
         _signal("tg_signal_fft_auto_scale_s16", "signal_fft_auto_scale", "int16", "tg_signal_size_params_t"),
         _signal("tg_signal_rfft_s16", "signal_rfft", "int16", "tg_signal_rfft_params_t",
                 ("twiddles", "super_twiddles", "order")),
+        _signal("tg_signal_rfft_s32", "signal_rfft", "int32", "tg_signal_rfft_params_t",
+                ("twiddles", "super_twiddles", "order")),
         _signal("tg_signal_energy_s16_u32", "signal_energy", "uint32", "tg_signal_energy_params_t", in_dtype="int16"),
     )

@@ -23,9 +23,6 @@ import math
 import numpy as np
 
 INT16_MIN, INT16_MAX = -32768, 32767
-# kissfft's 16-bit fixed point: Q15 products rounded by adding half an LSB (sround)
-_FRACBITS = 15
-_SAMP_MAX = 32767
 
 
 # -- window and auto scale ---------------------------------------------------------------------
@@ -69,7 +66,7 @@ def signal_fft_auto_scale_s16(p: dict, input, shift) -> np.ndarray:
     return (np.asarray(input, np.int32) << int(np.asarray(shift).ravel()[0])).astype(np.int16)
 
 
-# -- the real FFT: kissfft's 16-bit fixed point -------------------------------------------------
+# -- the real FFT: kissfft's fixed point (16 or 32 bits) -------------------------------------
 
 def kiss_factors(n: int) -> list[int]:
     """kissfft's radices for a complex FFT of n points, outermost first: fours, then twos, then
@@ -86,18 +83,19 @@ def kiss_factors(n: int) -> list[int]:
             return radices
 
 
-def _kiss_cos_sin(phase: float) -> tuple[int, int]:
-    return math.floor(0.5 + _SAMP_MAX * math.cos(phase)), math.floor(0.5 + _SAMP_MAX * math.sin(phase))
+def rfft_tables(fft_length: int, bits: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(twiddles [n, 2], super_twiddles [n / 2, 2], order uint16 [n]) of the real FFT of
+    fft_length points in `bits`-bit fixed point (int16 or int32 tables), n = fft_length / 2 the
+    complex FFT it runs: kissfft's twiddles (phase -2 pi i / n), its real-FFT split twiddles
+    (phase -pi ((i + 1) / n + 1/2)), each part floor(0.5 + (2^(bits-1) - 1) * cos), and the input
+    order of its mixed-radix decimation (position -> complex input index)."""
+    n, top = fft_length // 2, (1 << (bits - 1)) - 1
 
+    def cos_sin(phase: float) -> tuple[int, int]:
+        return math.floor(0.5 + top * math.cos(phase)), math.floor(0.5 + top * math.sin(phase))
 
-def rfft_tables(fft_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(twiddles int16 [n, 2], super_twiddles int16 [n / 2, 2], order uint16 [n]) of the real FFT
-    of fft_length points, n = fft_length / 2 the complex FFT it runs: kissfft's twiddles
-    (phase -2 pi i / n), its real-FFT split twiddles (phase -pi ((i + 1) / n + 1/2)), and the
-    input order of its mixed-radix decimation (position -> complex input index)."""
-    n = fft_length // 2
-    twiddles = [_kiss_cos_sin(-2 * math.pi * i / n) for i in range(n)]
-    super_twiddles = [_kiss_cos_sin(-3.14159265358979323846264338327 * ((i + 1) / n + 0.5)) for i in range(n // 2)]
+    twiddles = [cos_sin(-2 * math.pi * i / n) for i in range(n)]
+    super_twiddles = [cos_sin(-3.14159265358979323846264338327 * ((i + 1) / n + 0.5)) for i in range(n // 2)]
     order = np.zeros(n, np.int64)
 
     def place(out: int, start: int, stride: int, radices: list[int], size: int) -> None:
@@ -109,37 +107,54 @@ def rfft_tables(fft_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 place(out + j * m, start + j * stride, stride * p, radices[1:], m)
 
     place(0, 0, 1, kiss_factors(n), n)
-    return (np.array(twiddles, np.int16).reshape(n, 2), np.array(super_twiddles, np.int16).reshape(n // 2, 2),
+    dtype = np.int16 if bits == 16 else np.int32
+    return (np.array(twiddles, dtype).reshape(n, 2), np.array(super_twiddles, dtype).reshape(n // 2, 2),
             order.astype(np.uint16))
 
 
-def _sround(x: np.ndarray) -> np.ndarray:
-    """(x + 2^14) >> 15 kept to int16 (kissfft's sround on a Q15 product)."""
-    return ((np.asarray(x, np.int64) + (1 << (_FRACBITS - 1))) >> _FRACBITS).astype(np.int16)
+class _Fixed:
+    """kissfft's scalar arithmetic at 16 bits (int16 values, int32 products, Q15) or 32 (int32
+    values, int64 products, Q31). A sum is formed in C's int and stored to the scalar type: at 16
+    bits it cannot overflow before the store (wrap), at 32 bits the int32 sum itself wraps."""
+
+    def __init__(self, bits: int):
+        self.frac, self.top = bits - 1, (1 << (bits - 1)) - 1
+        self.dtype = np.int16 if bits == 16 else np.int32
+
+    def wrap(self, x) -> np.ndarray:
+        return np.asarray(x, np.int64).astype(self.dtype)
+
+    def add(self, a, b) -> np.ndarray:
+        return self.wrap(np.asarray(a, np.int64) + b)
+
+    def sub(self, a, b) -> np.ndarray:
+        return self.wrap(np.asarray(a, np.int64) - b)
+
+    def half(self, x) -> np.ndarray:
+        """HALF_OF of an int sum: at 32 bits the sum wrapped to int32 first."""
+        x = np.asarray(x, np.int64)
+        return self.wrap((self.wrap(x).astype(np.int64) if self.dtype == np.int32 else x) >> 1)
+
+    def round(self, x) -> np.ndarray:
+        """sround: (x + 2^(frac-1)) >> frac, stored."""
+        return self.wrap((np.asarray(x, np.int64) + (1 << (self.frac - 1))) >> self.frac)
+
+    def fixdiv(self, re, im, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """C_FIXDIV: each part times (2^(bits-1) - 1) / k, rounded."""
+        f = self.top // k
+        return self.round(np.asarray(re, np.int64) * f), self.round(np.asarray(im, np.int64) * f)
+
+    def cmul(self, ar, ai, br, bi) -> tuple[np.ndarray, np.ndarray]:
+        ar, ai, br, bi = (np.asarray(v, np.int64) for v in (ar, ai, br, bi))
+        return self.round(ar * br - ai * bi), self.round(ar * bi + ai * br)
 
 
-def _fixdiv(re: np.ndarray, im: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """kissfft's C_FIXDIV: each part times (32767 / k) in Q15, rounded."""
-    f = _SAMP_MAX // k
-    return _sround(re.astype(np.int64) * f), _sround(im.astype(np.int64) * f)
-
-
-def _cmul(ar, ai, br, bi) -> tuple[np.ndarray, np.ndarray]:
-    ar, ai, br, bi = (np.asarray(v, np.int64) for v in (ar, ai, br, bi))
-    return _sround(ar * br - ai * bi), _sround(ar * bi + ai * br)
-
-
-def _wrap16(x) -> np.ndarray:
-    """An int sum stored into an int16 (wraps, as the C stores it)."""
-    return np.asarray(x, np.int64).astype(np.int16)
-
-
-def complex_fft_s16(re: np.ndarray, im: np.ndarray, twiddles: np.ndarray, order: np.ndarray) -> tuple:
-    """kissfft's forward complex FFT in 16-bit fixed point (kf_work with kf_bfly2 / kf_bfly4;
-    each butterfly divides its inputs by its radix first), stage by stage from the innermost:
-    int16 re, im [n] -> int16 re, im [n]."""
-    n = re.size
-    re, im = re[order].astype(np.int16), im[order].astype(np.int16)
+def complex_fft_fixed(re: np.ndarray, im: np.ndarray, twiddles: np.ndarray, order: np.ndarray, bits: int = 16):
+    """kissfft's forward complex FFT in fixed point (kf_work with kf_bfly2 / kf_bfly4; each
+    butterfly divides its inputs by its radix first), stage by stage from the innermost:
+    re, im [n] -> re, im [n]."""
+    f, n = _Fixed(bits), re.size
+    re, im = f.wrap(re[order]), f.wrap(im[order])
     radices = kiss_factors(n)
     if any(p not in (2, 4) for p in radices):
         raise ValueError(f"a complex FFT of {n} points has radices {radices}; only 2 and 4 are computed")
@@ -149,64 +164,69 @@ def complex_fft_s16(re: np.ndarray, im: np.ndarray, twiddles: np.ndarray, order:
         fstride = n // (p * m)
         r, i = re.reshape(fstride, p, m), im.reshape(fstride, p, m)
         k = np.arange(m)
-        legs = [_fixdiv(r[:, q, :], i[:, q, :], p) for q in range(p)]
+        legs = [f.fixdiv(r[:, q, :], i[:, q, :], p) for q in range(p)]
         if p == 2:
             (a_r, a_i), (b_r, b_i) = legs
-            t_r, t_i = _cmul(b_r, b_i, tw_re[k * fstride], tw_im[k * fstride])
-            out = [(_wrap16(a_r.astype(np.int32) + t_r), _wrap16(a_i.astype(np.int32) + t_i)),
-                   (_wrap16(a_r.astype(np.int32) - t_r), _wrap16(a_i.astype(np.int32) - t_i))]
+            t_r, t_i = f.cmul(b_r, b_i, tw_re[k * fstride], tw_im[k * fstride])
+            out = [(f.add(a_r, t_r), f.add(a_i, t_i)), (f.sub(a_r, t_r), f.sub(a_i, t_i))]
         else:
             (f0r, f0i), (f1r, f1i), (f2r, f2i), (f3r, f3i) = legs
-            s0 = _cmul(f1r, f1i, tw_re[k * fstride], tw_im[k * fstride])
-            s1 = _cmul(f2r, f2i, tw_re[2 * k * fstride], tw_im[2 * k * fstride])
-            s2 = _cmul(f3r, f3i, tw_re[3 * k * fstride], tw_im[3 * k * fstride])
-            w = np.int32
-            s5 = (_wrap16(f0r.astype(w) - s1[0]), _wrap16(f0i.astype(w) - s1[1]))
-            f0 = (_wrap16(f0r.astype(w) + s1[0]), _wrap16(f0i.astype(w) + s1[1]))
-            s3 = (_wrap16(s0[0].astype(w) + s2[0]), _wrap16(s0[1].astype(w) + s2[1]))
-            s4 = (_wrap16(s0[0].astype(w) - s2[0]), _wrap16(s0[1].astype(w) - s2[1]))
-            out = [(_wrap16(f0[0].astype(w) + s3[0]), _wrap16(f0[1].astype(w) + s3[1])),
-                   (_wrap16(s5[0].astype(w) + s4[1]), _wrap16(s5[1].astype(w) - s4[0])),
-                   (_wrap16(f0[0].astype(w) - s3[0]), _wrap16(f0[1].astype(w) - s3[1])),
-                   (_wrap16(s5[0].astype(w) - s4[1]), _wrap16(s5[1].astype(w) + s4[0]))]
+            s0 = f.cmul(f1r, f1i, tw_re[k * fstride], tw_im[k * fstride])
+            s1 = f.cmul(f2r, f2i, tw_re[2 * k * fstride], tw_im[2 * k * fstride])
+            s2 = f.cmul(f3r, f3i, tw_re[3 * k * fstride], tw_im[3 * k * fstride])
+            s5 = (f.sub(f0r, s1[0]), f.sub(f0i, s1[1]))
+            f0 = (f.add(f0r, s1[0]), f.add(f0i, s1[1]))
+            s3 = (f.add(s0[0], s2[0]), f.add(s0[1], s2[1]))
+            s4 = (f.sub(s0[0], s2[0]), f.sub(s0[1], s2[1]))
+            out = [(f.add(f0[0], s3[0]), f.add(f0[1], s3[1])), (f.add(s5[0], s4[1]), f.sub(s5[1], s4[0])),
+                   (f.sub(f0[0], s3[0]), f.sub(f0[1], s3[1])), (f.sub(s5[0], s4[1]), f.add(s5[1], s4[0]))]
         re = np.stack([o[0] for o in out], axis=1).reshape(n)
         im = np.stack([o[1] for o in out], axis=1).reshape(n)
         m *= p
     return re, im
 
 
-def _rfft_frame(frame: np.ndarray, fft_length: int, twiddles, super_twiddles, order) -> np.ndarray:
-    n = fft_length // 2
-    padded = np.zeros(fft_length, np.int16)
+def _rfft_frame(frame: np.ndarray, fft_length: int, twiddles, super_twiddles, order, bits: int) -> np.ndarray:
+    f, n = _Fixed(bits), fft_length // 2
+    padded = np.zeros(fft_length, f.dtype)
     padded[:frame.size] = frame
-    z_re, z_im = complex_fft_s16(padded[0::2], padded[1::2], np.asarray(twiddles), np.asarray(order, np.int64))
-    out = np.zeros((n + 1, 2), np.int16)
-    dc_r, dc_i = _fixdiv(z_re[:1], z_im[:1], 2)
-    out[0, 0] = _wrap16(dc_r.astype(np.int32) + dc_i)[0]
-    out[n, 0] = _wrap16(dc_r.astype(np.int32) - dc_i)[0]
+    z_re, z_im = complex_fft_fixed(padded[0::2], padded[1::2], np.asarray(twiddles), np.asarray(order, np.int64),
+                                   bits)
+    out = np.zeros((n + 1, 2), f.dtype)
+    dc_r, dc_i = f.fixdiv(z_re[:1], z_im[:1], 2)
+    out[0, 0] = f.add(dc_r, dc_i)[0]
+    out[n, 0] = f.sub(dc_r, dc_i)[0]
     k = np.arange(1, n // 2 + 1)
-    pk = _fixdiv(z_re[k], z_im[k], 2)
-    pnk = _fixdiv(z_re[n - k], _wrap16(-z_im[n - k].astype(np.int32)), 2)
-    w = np.int32
-    f1 = (_wrap16(pk[0].astype(w) + pnk[0]), _wrap16(pk[1].astype(w) + pnk[1]))
-    f2 = (_wrap16(pk[0].astype(w) - pnk[0]), _wrap16(pk[1].astype(w) - pnk[1]))
+    pk = f.fixdiv(z_re[k], z_im[k], 2)
+    pnk = f.fixdiv(z_re[n - k], f.wrap(-z_im[n - k].astype(np.int64)), 2)
+    f1 = (f.add(pk[0], pnk[0]), f.add(pk[1], pnk[1]))
+    f2 = (f.sub(pk[0], pnk[0]), f.sub(pk[1], pnk[1]))
     st = np.asarray(super_twiddles, np.int64)
-    tw = _cmul(f2[0], f2[1], st[k - 1, 0], st[k - 1, 1])
+    tw = f.cmul(f2[0], f2[1], st[k - 1, 0], st[k - 1, 1])
+    wide = [np.asarray(v, np.int64) for v in (f1[0], f1[1], tw[0], tw[1])]
     # the upper half first: where k == n - k (the middle bin) kissfft's second write wins
-    out[n - k, 0] = _wrap16((f1[0].astype(w) - tw[0]) >> 1)
-    out[n - k, 1] = _wrap16((tw[1].astype(w) - f1[1]) >> 1)
+    out[n - k, 0] = f.half(wide[0] - wide[2])
+    out[n - k, 1] = f.half(wide[3] - wide[1])
     lower = k < n - k
-    out[k[lower], 0] = _wrap16((f1[0].astype(w) + tw[0]) >> 1)[lower]
-    out[k[lower], 1] = _wrap16((f1[1].astype(w) + tw[1]) >> 1)[lower]
+    out[k[lower], 0] = f.half(wide[0] + wide[2])[lower]
+    out[k[lower], 1] = f.half(wide[1] + wide[3])[lower]
     return out.reshape(-1)
+
+
+def _rfft(p: dict, input, twiddles, super_twiddles, order, bits: int) -> np.ndarray:
+    frames = np.asarray(input).reshape(-1, p["input_length"])
+    return np.concatenate([_rfft_frame(x, p["fft_length"], twiddles, super_twiddles, order, bits) for x in frames])
 
 
 def signal_rfft_s16(p: dict, input, twiddles, super_twiddles, order) -> np.ndarray:
     """tg_signal_rfft_s16: the real FFT of each frame of p["input_length"] int16 samples,
     zero-padded to p["fft_length"]: fft_length / 2 + 1 (real, imag) int16 pairs per frame."""
-    frames = np.asarray(input, np.int16).reshape(-1, p["input_length"])
-    out = [_rfft_frame(f, p["fft_length"], twiddles, super_twiddles, order) for f in frames]
-    return np.concatenate(out).astype(np.int16)
+    return _rfft(p, input, twiddles, super_twiddles, order, 16)
+
+
+def signal_rfft_s32(p: dict, input, twiddles, super_twiddles, order) -> np.ndarray:
+    """tg_signal_rfft_s32: signal_rfft_s16 on int32 samples in kissfft's 32-bit fixed point."""
+    return _rfft(p, input, twiddles, super_twiddles, order, 32)
 
 
 # -- energy ------------------------------------------------------------------------------------

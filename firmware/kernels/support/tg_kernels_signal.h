@@ -60,6 +60,14 @@ typedef struct {
 void tg_signal_rfft_s16(const tg_signal_rfft_params_t *p, const int16_t *input, const int16_t *twiddles,
                         const int16_t *super_twiddles, const uint16_t *order, int16_t *output);
 
+/*
+ * SignalRfft (int32): tg_signal_rfft_s16's steps in kissfft's 32-bit fixed point (int64 products in
+ * Q31; sums wrap in 32 bits). Tables as tg_signal_rfft_s16's, int32 (tinygen.ref.signal.rfft_tables
+ * with bits = 32).
+ */
+void tg_signal_rfft_s32(const tg_signal_rfft_params_t *p, const int32_t *input, const int32_t *twiddles,
+                        const int32_t *super_twiddles, const uint16_t *order, int32_t *output);
+
 typedef struct {
     int32_t bins;                   /* (real, imag) pairs in, energies out */
     int32_t start_index, end_index; /* the bins computed; the others are 0 */

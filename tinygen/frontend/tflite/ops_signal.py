@@ -30,6 +30,10 @@ SIGNAL_OPS: dict[str, str] = {
 }
 
 
+# SignalRfft's types (its option T): the fixed point kissfft computes each in
+RFFT_BITS = {TensorType.INT16: 16, TensorType.INT32: 32}
+
+
 class SignalOps(Builder):
     """signal_window, signal_fft_auto_scale, signal_rfft, signal_energy (SIGNAL_OPS)."""
 
@@ -106,10 +110,11 @@ class SignalOps(Builder):
     def signal_rfft(self, i, op, ins, outs, source) -> list[Node]:
         self.expect_arity(ins, outs, 1, 1)
         options = self.custom_options(op)
-        if self.option(options, "T") != TensorType.INT16:
-            raise UnsupportedOpError(f"{self.where}only the int16 real FFT is supported (T is "
-                                     f"{TYPE_NAMES.get(int(options['T']), options['T'])})")
-        self.expect_types([ins[0], outs[0]], TensorType.INT16, "tensor")
+        ttype = self.option(options, "T")
+        if ttype not in RFFT_BITS:
+            raise UnsupportedOpError(f"{self.where}only the int16 and int32 real FFTs are supported (T is "
+                                     f"{TYPE_NAMES.get(ttype, ttype)})")
+        self.expect_types([ins[0], outs[0]], ttype, "tensor")
         n = self.option(options, "fft_length", 2, 1 << 15)
         x = self.activation(ins[0])
         shape = self.graph.tensors[x].shape
@@ -120,7 +125,7 @@ class SignalOps(Builder):
             raise UnsupportedOpError(f"{self.where}fft_length {n}: tinygen computes real FFTs of 4 points or more")
         # kissfft's tables, built here once as kissfft builds them at its start (tinygen.ref.signal)
         tables = {role: self.graph.add_const(self.graph.unique_name(f"signal_rfft_{i}_{role}"), data).name
-                  for role, data in zip(("twiddles", "super_twiddles", "order"), rfft_tables(n))}
+                  for role, data in zip(("twiddles", "super_twiddles", "order"), rfft_tables(n, RFFT_BITS[ttype]))}
         return [self.signal_node(i, "signal_rfft", [x], outs[0], {"fft_length": n}, tables, source,
                                  shape[:-1] + (n + 2,))]
 
