@@ -1,8 +1,10 @@
 """Integer-exact numpy twins of the filter-bank half of TFLite Micro's signal library
 (firmware/kernels/signal/): tg_filter_bank_u32_u64 (SignalFilterBank), tg_filter_bank_sqrt_u64_u32
-(SignalFilterBankSquareRoot), tg_spectral_subtraction_u32 (SignalFilterBankSpectralSubtraction,
-stateful), tg_pcan_u32 (SignalPCAN) and tg_filter_bank_log_u32_s16 (SignalFilterBankLog).
-Named like the C kernel minus the ``tg_`` prefix.
+(SignalFilterBankSquareRoot), tg_noise_estimate_u32 and tg_spectral_subtraction_u32
+(SignalFilterBankSpectralSubtraction's two outputs: the noise estimate, its state carried over
+between invocations, and the signal less that estimate), tg_pcan_u32 (SignalPCAN) and
+tg_filter_bank_log_u32_s16 (SignalFilterBankLog). Named like the C kernel minus ``tg_``; each
+takes the kernel's parameter struct as a dict (tinygen.kernels.params_signal_bank).
 
 The semantics are TFLite Micro's (signal/src/*.cc), wrap-arounds included: C's unsigned
 arithmetic wraps modulo 2^32 or 2^64 and so does every step here (values are held in int64 /
@@ -36,7 +38,7 @@ LOG_LUT = np.array([
     5439, 5406, 5370, 5332, 5291, 5249, 5203, 5156, 5106, 5054, 5000, 4944, 4885, 4825, 4762, 4697, 4630,
     4561, 4490, 4416, 4341, 4264, 4184, 4103, 4020, 3935, 3848, 3759, 3668, 3575, 3481, 3384, 3286, 3186,
     3084, 2981, 2875, 2768, 2659, 2549, 2437, 2323, 2207, 2090, 1971, 1851, 1729, 1605, 1480, 1353, 1224,
-    1094, 963, 830, 695, 559, 421, 282, 142, 0, 0], dtype=np.int64)
+    1094, 963, 830, 695, 559, 421, 282, 142, 0, 0], dtype=np.uint16)
 LOG_SEGMENTS_LOG2 = 7
 LOG_SCALE_LOG2 = 16
 LOG_COEFF = 45426            # ln 2 in Q16, rounded
@@ -57,7 +59,7 @@ def bit_length(x) -> np.ndarray:
     return n + (x != 0)
 
 
-def filter_bank_u32_u64(x, weights, unweights, freq_starts, weight_starts, widths) -> np.ndarray:
+def filter_bank_u32_u64(p: dict, x, weights, unweights, freq_starts, weight_starts, widths) -> np.ndarray:
     """SignalFilterBank: channel c (of len(widths) - 1) sums weights * x over its band
     (channel c + 1's starts and width) and unweights * x over the band before (channel c's);
     products and sums in uint64, wrapping (an int16 weight below 0 wraps to 2^64 - |w|, as C's
@@ -107,38 +109,46 @@ def sqrt_u64(x) -> np.ndarray:
                     _isqrt_rounded(np.where(small, 0, x), 64) & np.uint64(M32)).astype(np.uint32)
 
 
-def filter_bank_sqrt_u64_u32(x, shift: int) -> np.ndarray:
+def filter_bank_sqrt_u64_u32(p: dict, x, shift) -> np.ndarray:
     """SignalFilterBankSquareRoot: sqrt_u64(x) >> shift (shift 0..31, the int32 scalar input)."""
-    if not 0 <= int(shift) < 32:
+    shift = int(np.asarray(shift).reshape(-1)[0])
+    if not 0 <= shift < 32:
         raise ValueError(f"square root shift {shift} outside 0..31")
-    return (sqrt_u64(x) >> np.uint32(int(shift))).astype(np.uint32)
+    return (sqrt_u64(x) >> np.uint32(shift)).astype(np.uint32)
 
 
-def spectral_subtraction_u32(x, noise, smoothing: int, one_minus_smoothing: int, alternate_smoothing: int,
-                             alternate_one_minus_smoothing: int, min_signal_remaining: int, smoothing_bits: int,
-                             spectral_subtraction_bits: int, clamping: bool) -> tuple[np.ndarray, np.ndarray]:
-    """SignalFilterBankSpectralSubtraction: -> (output, the new noise estimate), both uint32.
-    The noise estimate is a low-pass of x << smoothing_bits (coefficients smoothing /
-    one_minus_smoothing on even channels, the alternate pair on odd ones, all in units of
-    2^-spectral_subtraction_bits); the output is x minus the estimate (never below 0, nor below
-    x * min_signal_remaining); with clamping the estimate drops to the signal where it exceeds it.
-    The state (noise) starts at zeros and is the caller's to carry over."""
+def noise_estimate_u32(p: dict, x, state) -> np.ndarray:
+    """The noise estimate of SignalFilterBankSpectralSubtraction (its second output; the layer's
+    state, carried over between invocations, zeros at first): a low-pass of x << smoothing_bits
+    (coefficients smoothing / one_minus_smoothing on even channels, the alternate pair on odd
+    ones, in units of 2^-spectral_subtraction_bits), with clamping dropped to that signal where it
+    exceeds it. `state` (uint32 [num_channels]) is updated in place; returns a copy."""
     x = np.asarray(x, np.uint32).reshape(-1).astype(np.uint64)
-    noise = np.asarray(noise, np.uint32).reshape(-1).astype(np.uint64)
+    noise = np.asarray(state, np.uint32).reshape(-1).astype(np.uint64)
     even = (np.arange(x.size) & 1) == 0
-    s = np.where(even, smoothing & M32, alternate_smoothing & M32).astype(np.uint64)
-    oms = np.where(even, one_minus_smoothing & M32, alternate_one_minus_smoothing & M32).astype(np.uint64)
-    sb, ssb = np.uint64(smoothing_bits), np.uint64(spectral_subtraction_bits)
+    s = np.where(even, p["smoothing"] & M32, p["alternate_smoothing"] & M32).astype(np.uint64)
+    oms = np.where(even, p["one_minus_smoothing"] & M32, p["alternate_one_minus_smoothing"] & M32).astype(np.uint64)
     m32 = np.uint64(M32)
     with np.errstate(over="ignore"):
-        scaled = (x << sb) & m32
-        estimate = ((scaled * s + noise * oms) >> ssb) & m32
-        subtracted_from = np.minimum(estimate, scaled)
-        if clamping:
-            estimate = subtracted_from
-        floor = ((x * np.uint64(min_signal_remaining & M32)) >> ssb) & m32
-    out = np.maximum((scaled - subtracted_from) >> sb, floor)
-    return out.astype(np.uint32), estimate.astype(np.uint32)
+        scaled = (x << np.uint64(p["smoothing_bits"])) & m32
+        estimate = ((scaled * s + noise * oms) >> np.uint64(p["spectral_subtraction_bits"])) & m32
+    if p["clamping"]:
+        estimate = np.minimum(estimate, scaled)
+    state[...] = estimate.astype(np.uint32).reshape(np.shape(state))
+    return estimate.astype(np.uint32)
+
+
+def spectral_subtraction_u32(p: dict, x, estimate) -> np.ndarray:
+    """SignalFilterBankSpectralSubtraction's first output from x and the new noise estimate
+    (noise_estimate_u32): x << smoothing_bits minus the estimate (never below 0), shifted back,
+    and never below x * min_signal_remaining (in units of 2^-spectral_subtraction_bits)."""
+    x = np.asarray(x, np.uint32).reshape(-1).astype(np.uint64)
+    estimate = np.asarray(estimate, np.uint32).reshape(-1).astype(np.uint64)
+    sb, ssb, m32 = np.uint64(p["smoothing_bits"]), np.uint64(p["spectral_subtraction_bits"]), np.uint64(M32)
+    scaled = (x << sb) & m32
+    floor = ((x * np.uint64(p["min_signal_remaining"] & M32)) >> ssb) & m32
+    out = np.maximum((scaled - np.minimum(estimate, scaled)) >> sb, floor)
+    return out.astype(np.uint32)
 
 
 def _wide_dynamic(x: np.ndarray, lut: np.ndarray) -> np.ndarray:
@@ -171,21 +181,21 @@ def _s16(v) -> np.ndarray:
     return np.where(v >= 1 << 15, v - (1 << 16), v)
 
 
-def pcan_u32(x, noise, gain_lut, snr_shift: int) -> np.ndarray:
+def pcan_u32(p: dict, x, noise, gain_lut) -> np.ndarray:
     """SignalPCAN (per-channel amplitude normalization): snr = x * gain(noise) >> snr_shift
     (the gain an int16 from the table, taken as uint32 as C converts it), then TFLite's
     PcanShrink: snr^2 / 4 below 2 (in Q12), snr - 1 above, both in Q6."""
     x = np.asarray(x, np.uint32).reshape(-1).astype(np.uint64)
     gain = (_wide_dynamic(np.asarray(noise, np.uint32).reshape(-1), gain_lut) & M32).astype(np.uint64)
     with np.errstate(over="ignore"):
-        snr = ((x * gain) >> np.uint64(snr_shift)) & np.uint64(M32)
+        snr = ((x * gain) >> np.uint64(p["snr_shift"])) & np.uint64(M32)
     snr = snr.astype(np.int64)
     squared = (snr * snr & M32) >> (2 + 2 * PCAN_SNR_BITS - PCAN_OUTPUT_BITS)
     linear = ((snr >> (PCAN_SNR_BITS - PCAN_OUTPUT_BITS)) - (1 << PCAN_OUTPUT_BITS)) & M32
     return np.where(snr < (2 << PCAN_SNR_BITS), squared, linear).astype(np.uint32)
 
 
-def log_u32(x, out_scale: int) -> np.ndarray:
+def log_u32(x, out_scale: int, log_lut=None) -> np.ndarray:
     """TFLite's Log32: ln(x) * out_scale / 2^16 of x >= 1 from a Q16 log2 (integer part from the
     top bit, fraction linear plus the LOG_LUT correction), uint32 arithmetic wrapping as in C."""
     x = np.asarray(x, np.int64)
@@ -194,22 +204,23 @@ def log_u32(x, out_scale: int) -> np.ndarray:
     frac = np.where(integer < LOG_SCALE_LOG2, frac << np.clip(LOG_SCALE_LOG2 - integer, 0, None),
                     frac >> np.clip(integer - LOG_SCALE_LOG2, 0, None))
     seg = frac >> (LOG_SCALE_LOG2 - LOG_SEGMENTS_LOG2)
-    c0, c1 = LOG_LUT[seg], LOG_LUT[seg + 1]
+    lut = np.asarray(LOG_LUT if log_lut is None else log_lut, np.int64)
+    c0, c1 = lut[seg], lut[seg + 1]
     rel = ((c1 - c0) * (frac - (seg << (LOG_SCALE_LOG2 - LOG_SEGMENTS_LOG2)))) >> LOG_SCALE_LOG2
     log2 = ((integer << LOG_SCALE_LOG2) + frac + c0 + rel) & M32
     loge = ((LOG_COEFF * log2 + (1 << 15)) >> LOG_SCALE_LOG2) & M32
     return (((out_scale & M32) * loge & M32) + (1 << 15) & M32) >> LOG_SCALE_LOG2
 
 
-def filter_bank_log_u32_s16(x, output_scale: int, correction_bits: int) -> np.ndarray:
+def filter_bank_log_u32_s16(p: dict, x, log_lut) -> np.ndarray:
     """SignalFilterBankLog: log_u32(x << correction_bits, output_scale), at most 32767; 0 where
-    the shifted value is 0 or 1."""
+    the shifted value is 0 or 1. log_lut: LOG_LUT, the constant the kernel reads from flash."""
     x = np.asarray(x, np.uint32).reshape(-1).astype(np.int64)
-    scaled = (x << int(correction_bits)) & M32
-    logs = log_u32(np.where(scaled > 1, scaled, 2), output_scale)
+    scaled = (x << int(p["correction_bits"])) & M32
+    logs = log_u32(np.where(scaled > 1, scaled, 2), p["output_scale"], log_lut)
     return np.where(scaled > 1, np.minimum(logs, 32767), 0).astype(np.int16)
 
 
 __all__ = ["LOG_LUT", "PCAN_OUTPUT_BITS", "PCAN_SNR_BITS", "bit_length", "filter_bank_log_u32_s16",
-           "filter_bank_sqrt_u64_u32", "filter_bank_u32_u64", "log_u32", "pcan_u32", "spectral_subtraction_u32",
-           "sqrt_u64"]
+           "filter_bank_sqrt_u64_u32", "filter_bank_u32_u64", "log_u32", "noise_estimate_u32", "pcan_u32",
+           "spectral_subtraction_u32", "sqrt_u64"]
