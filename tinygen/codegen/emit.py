@@ -78,7 +78,7 @@ def scratch_macro(node: str, prefix: str = "") -> str:
 def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str = "", typed: bool = True) -> str:
     """A tensor's place in the arena, typed as its kernel takes it (typed=False: as the arena's
     bytes, what model.h's port functions return): packed binary tensors as their 32-bit words
-    (the planner aligns every buffer to ALIGNMENT bytes), int16 ones as int16_t; the input kept
+    (the planner aligns every buffer to ALIGNMENT bytes), wider ones as their C type (int16_t, ...); the input kept
     outside the arena (INPUT_OUTSIDE_ARENA) in its own buffer."""
     if tensor == graph.meta.get(INPUT_OUTSIDE_ARENA):
         ptr = INPUT_BUFFER
@@ -88,7 +88,7 @@ def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str =
         return ptr
     if graph.tensor(tensor).dtype == "b1":
         return f"({'const ' if read_only else ''}uint32_t *)({ptr})"
-    if graph.tensor(tensor).dtype in ("int16", "int32", "float32"):
+    if graph.tensor(tensor).dtype in ("int16", "int32", "float32", "uint16", "uint32", "uint64"):
         return f"({'const ' if read_only else ''}{C_TYPES[graph.tensor(tensor).dtype]} *)({ptr})"
     return ptr
 

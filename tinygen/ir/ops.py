@@ -176,6 +176,21 @@ SCHEMAS: dict[str, OpSchema] = {
         # int16, bias [units] int32 (optional); attrs rank, state_scale, state_zero_point
         OpSchema("svdf", attrs=("rank", "state_scale", "state_zero_point"),
                  param_roles=("weights_feature", "weights_time")),
+        # -- TFLite Micro's signal library (an audio front end on plain integers, no quantization:
+        # tinygen/ref/signal.py, firmware/kernels/signal/) --
+        # int16 x * weights >> shift, saturated to int16, the int16 weights [W] applied to each run of
+        # W elements of x (SignalWindow)
+        OpSchema("signal_window", attrs=("shift",), param_roles=("weights",)),
+        # SignalFftAutoScale's two outputs as two nodes: the left shift that brings the largest |x| of
+        # the int16 frame up to bit 14 (int32 scalar), and the frame shifted by it (inputs x, shift)
+        OpSchema("signal_fft_auto_scale_shift"),
+        OpSchema("signal_fft_auto_scale", min_inputs=2, max_inputs=2),
+        # the real FFT of each int16 frame (last axis) zero-padded to fft_length, as kissfft's 16-bit
+        # fixed point computes it: fft_length / 2 + 1 int16 (real, imag) pairs (SignalRfft)
+        OpSchema("signal_rfft", attrs=("fft_length",)),
+        # real^2 + imag^2 of int16 (real, imag) pairs start_index .. end_index - 1 as uint32; the other
+        # elements 0 (SignalEnergy)
+        OpSchema("signal_energy", attrs=("start_index", "end_index")),
     ]
 }
 

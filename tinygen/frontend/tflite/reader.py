@@ -24,7 +24,14 @@ TYPES = {
     TensorType.INT16: ("int16", np.int16),
     TensorType.UINT8: ("uint8", np.uint8),
     TensorType.INT64: ("int64", np.int64),
+    # plain (unquantized) integers of the signal library's ops (ops_signal.py)
+    TensorType.UINT16: ("uint16", np.uint16),
+    TensorType.UINT32: ("uint32", np.uint32),
+    TensorType.UINT64: ("uint64", np.uint64),
 }
+# the integer types a plain-integer model (Reader.plain_model) computes in
+PLAIN_TYPES = (TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.UINT16, TensorType.UINT32,
+               TensorType.UINT64)
 
 
 # the operators tinygen runs in float32 (a float .tflite, as TFLite Micro's float reference kernels)
@@ -56,6 +63,9 @@ class Reader:
         self.shape_inputs: dict[int, tuple[int, ...]] = {}
         # a float32 model (float activations and weights): imported as a float IR graph (check_types)
         self.float_model = False
+        # a model of plain integers (no tensor quantized: the signal library's audio front end):
+        # its integer tensors are the values themselves, qparams None (check_types)
+        self.plain_model = False
 
     # -- tensors ------------------------------------------------------------
     def tensor(self, index: int):
@@ -76,8 +86,11 @@ class Reader:
         return shape
 
     def qparams(self, index: int, per_channel_axis: int | None = None) -> QParams | None:
-        """A tensor's quantization; None for a float32 tensor of a float model (none to have)."""
+        """A tensor's quantization; None for a float32 tensor of a float model and for every
+        tensor of a plain-integer model (none to have)."""
         if self.float_model and self.tensor(index).Type() == TensorType.FLOAT32:
+            return None
+        if self.plain_model:
             return None
         q = self.tensor(index).Quantization()
         if q is None or q.ScaleLength() == 0:
@@ -149,7 +162,8 @@ class Reader:
     def new_activation(self, index: int, name: str, shape=None) -> str:
         t = self.tensor(index)
         if t.Type() not in (TensorType.INT8, TensorType.INT16) and not (
-                self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index):
+                self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index) and not (
+                self.plain_model and t.Type() in PLAIN_TYPES):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
                                      f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 and int16 activations are "
                                      "supported (float32 in a float model)")
@@ -168,6 +182,8 @@ class Reader:
         t = self.tensor(index)
         if t.Type() == TensorType.FLOAT32 and self.float_model:
             return "float32"
+        if self.plain_model and t.Type() in PLAIN_TYPES:
+            return TYPES[t.Type()][0]
         if t.Type() == TensorType.INT16:
             return "int16"
         if self.quantized_int32(index):
@@ -260,8 +276,24 @@ class Reader:
         return ", ".join(f"{name} (operator{'s' if len(at) > 1 else ''} "
                          f"{', '.join(map(str, at[:6]))}{' ...' if len(at) > 6 else ''})" for name, at in found.items())
 
+    def plain_integers(self) -> bool:
+        """Whether no tensor of the model is quantized and every activation is one of
+        PLAIN_TYPES: a model of plain integers, as TFLite Micro's signal library writes an audio
+        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves."""
+        for i in range(self.sg.TensorsLength()):
+            t = self.sg.Tensors(i)
+            q = t.Quantization()
+            if q is not None and q.ScaleLength() > 0:
+                return False
+            if not self.is_const(i) and t.Type() not in PLAIN_TYPES:
+                return False
+        return self.sg.TensorsLength() > 0
+
     def check_types(self) -> None:
         """Reject float, dynamic-range and int16 models before looking at operators."""
+        if self.plain_integers():
+            self.plain_model = True
+            return
         act_types, weight_types = set(), set()
         float_inputs, float_outputs = self.float_boundary()
         inner_floats = []
