@@ -14,7 +14,8 @@ from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
 from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
-from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS, SignalOps
+from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS
+from tinygen.frontend.tflite.ops_signal_bank import SignalBankOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
@@ -36,7 +37,7 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF")
 
 
-class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalOps):
+class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalBankOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
