@@ -224,6 +224,9 @@ TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
 
 # -- recurrent layers: ops whose state lives in the arena's persistent region (plan_memory.py)
 RECURRENT_OPS = ("lstm", "gru", "svdf")
+# every op whose kernel keeps a state in that region: the recurrent layers and the signal library's
+# noise estimate (SignalFilterBankSpectralSubtraction), which always carries it over invocations
+STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate",)
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
@@ -236,6 +239,15 @@ def schema(op: str) -> OpSchema:
         return SCHEMAS[op]
     except KeyError:
         raise KeyError(f"unknown IR op {op!r}") from None
+
+
+def carries_state(node) -> bool:
+    """Whether the node's state carries over from one invocation to the next: a stateful op's,
+    except a recurrent layer's whose kernel parameters say it starts afresh (a PyTorch LSTM
+    built without --stateful)."""
+    if node.op in RECURRENT_OPS:
+        return bool(node.attrs.get("kparams", {}).get("stateful"))
+    return node.op in STATEFUL_OPS
 
 
 def binary_operands(node) -> list[str]:

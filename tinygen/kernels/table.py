@@ -208,6 +208,11 @@ from tinygen.kernels.float_table import float_kernels  # noqa: E402
 
 KERNELS = KERNELS + float_kernels()
 
+# the filter-bank half of TFLite Micro's signal library (plain integers: tinygen/kernels/signal_bank_table.py)
+from tinygen.kernels.signal_bank_table import signal_bank_kernels  # noqa: E402
+
+KERNELS = KERNELS + signal_bank_kernels()
+
 # CMSIS-NN's int16 kernels, where they compute the portable ones' bytes (tinygen/kernels/cmsis_nn_s16.py)
 from tinygen.kernels.cmsis_nn_s16 import cmsis_nn_s16_kernels  # noqa: E402
 

@@ -13,7 +13,8 @@ from tinygen.codegen.project import MANIFEST
 
 def _np_dtype(port: dict) -> np.dtype:
     """A manifest port's element type as numpy holds it (the host's byte order)."""
-    return np.dtype({"int16": np.int16, "int32": np.int32, "float32": np.float32}.get(port.get("dtype"), np.int8))
+    return np.dtype({"int16": np.int16, "int32": np.int32, "float32": np.float32, "uint16": np.uint16,
+                     "uint32": np.uint32, "uint64": np.uint64}.get(port.get("dtype"), np.int8))
 
 
 class HostModel:
