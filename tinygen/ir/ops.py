@@ -215,6 +215,15 @@ SCHEMAS: dict[str, OpSchema] = {
         # ln(x << correction_bits) * output_scale / 2^16 of uint32 x, saturated to int16, by the log
         # table of param log_lut (SignalFilterBankLog)
         OpSchema("signal_filter_bank_log", attrs=("output_scale", "correction_bits"), param_roles=("log_lut",)),
+        # -- TFLite Micro's builtin ops on plain (unquantized) integers (tinygen/ref/plain.py) --
+        # each element as the output's type: integers modulo 2^bits, float32 rounded (CAST)
+        OpSchema("cast"),
+        # fn (tinygen.ref.plain.INT_BINARY: add, sub, mul, div, minimum, maximum) of two int32 operands,
+        # the second an activation or the constant param operand (either one a single value; swap: the
+        # constant is the first operand), clamped to [act_min, act_max]
+        OpSchema("int_binary", max_inputs=2, attrs=("fn", "act_min", "act_max", "swap")),
+        # the activation between constant pieces (params head, tail; either may be absent) along axis
+        OpSchema("concat_const", attrs=("axis",)),
     ]
 }
 
@@ -231,7 +240,7 @@ STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate",)
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
-BINARY_OPS = ("add", "mul", "sub", "squared_difference")
+BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary")
 
 
 def schema(op: str) -> OpSchema:

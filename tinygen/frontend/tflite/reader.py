@@ -163,7 +163,7 @@ class Reader:
         t = self.tensor(index)
         if t.Type() not in (TensorType.INT8, TensorType.INT16) and not (
                 self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index) and not (
-                self.plain_model and t.Type() in PLAIN_TYPES):
+                self.plain_model and t.Type() in PLAIN_TYPES + (TensorType.FLOAT32,)):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
                                      f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 and int16 activations are "
                                      "supported (float32 in a float model)")
@@ -178,9 +178,9 @@ class Reader:
     def act_dtype(self, index: int) -> str:
         """The IR dtype of an activation: int8, int16 (TFLite's 16x8 scheme keeps them symmetric,
         zero point 0, but for a softmax's int16 output; the operators that assume 0 check it), or
-        float32 in a float model."""
+        float32 in a float model; a plain-integer model's own types (float32 after a CAST)."""
         t = self.tensor(index)
-        if t.Type() == TensorType.FLOAT32 and self.float_model:
+        if t.Type() == TensorType.FLOAT32 and (self.float_model or self.plain_model):
             return "float32"
         if self.plain_model and t.Type() in PLAIN_TYPES:
             return TYPES[t.Type()][0]
@@ -279,15 +279,17 @@ class Reader:
     def plain_integers(self) -> bool:
         """Whether no tensor of the model is quantized and every activation is one of
         PLAIN_TYPES: a model of plain integers, as TFLite Micro's signal library writes an audio
-        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves."""
+        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves. Integer
+        model inputs may end in float32 activations (CAST, then float arithmetic: the float front end)."""
         for i in range(self.sg.TensorsLength()):
             t = self.sg.Tensors(i)
             q = t.Quantization()
             if q is not None and q.ScaleLength() > 0:
                 return False
-            if not self.is_const(i) and t.Type() not in PLAIN_TYPES:
+            if not self.is_const(i) and t.Type() not in PLAIN_TYPES + (TensorType.FLOAT32,):
                 return False
-        return self.sg.TensorsLength() > 0
+        inputs = [int(self.sg.Inputs(k)) for k in range(self.sg.InputsLength())]
+        return self.sg.TensorsLength() > 0 and all(self.tensor(k).Type() in PLAIN_TYPES for k in inputs)
 
     def check_types(self) -> None:
         """Reject float, dynamic-range and int16 models before looking at operators."""
