@@ -37,7 +37,8 @@ def _arithmetic():
     o8 = b.tensor("o8", [40], "int8")
     b.op("CAST", [x], [t["c"]])
     b.op("MUL", [t["c"], _scalar(b, "k256", 256)], [t["m"]], "MulOptions")
-    b.op("ADD", [_scalar(b, "k333", 333), t["m"]], [t["a"]], "AddOptions")
+    # TFLite Micro's int32 ADD ignores its fused activation
+    b.op("ADD", [_scalar(b, "k333", 333), t["m"]], [t["a"]], "AddOptions", FusedActivationFunction=Act.RELU6)
     b.op("DIV", [t["a"], _scalar(b, "k666", 666)], [t["d"]], "DivOptions")
     b.op("MUL", [t["c"], y], [t["w"]], "MulOptions")                                   # wraps
     b.op("DIV", [t["w"], y], [t["q"]], "DivOptions", FusedActivationFunction=Act.RELU6)
