@@ -84,6 +84,8 @@ def _checked_samples(x, shape: tuple[int, ...], layout: str, which: str) -> np.n
     if len(x) == 0:
         raise UsageError(f"the data set is empty: data{which} has shape {list(x.shape)}",
                          "give at least one sample: [N, ...] with N >= 1")
+    if np.issubdtype(x.dtype, np.integer):      # integer values (a signal front end's int16 samples)
+        x = x.astype(np.float64)
     if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
         raise UsageError(f"data{which} must be finite floats in the model's input units",
                          "pass the float inputs you would give the PyTorch / TFLite model")
@@ -100,9 +102,10 @@ def as_samples(arrays: list[np.ndarray]):
 
 def input_bytes(x) -> bytes:
     """One sample's inputs as the device takes them: back to back, in graph.inputs' order; int8,
-    or an int16, int32 or float32 input's values little-endian (the Cortex-M and RISC-V byte order)."""
+    or a wider input's values little-endian (the Cortex-M and RISC-V byte order)."""
     xs = x if isinstance(x, (tuple, list)) else (x,)
-    wire = {np.dtype(np.int16): "<i2", np.dtype(np.int32): "<i4", np.dtype(np.float32): "<f4"}
+    wire = {np.dtype(np.int16): "<i2", np.dtype(np.int32): "<i4", np.dtype(np.float32): "<f4",
+            np.dtype(np.uint16): "<u2", np.dtype(np.uint32): "<u4", np.dtype(np.uint64): "<u8"}
     return b"".join(np.ascontiguousarray(a, dtype=wire.get(np.asarray(a).dtype, np.int8)).tobytes() for a in xs)
 
 

@@ -191,8 +191,9 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("signal_fft_auto_scale_shift"),
         OpSchema("signal_fft_auto_scale", min_inputs=2, max_inputs=2),
         # the real FFT of each int16 frame (last axis) zero-padded to fft_length, as kissfft's 16-bit
-        # fixed point computes it: fft_length / 2 + 1 int16 (real, imag) pairs (SignalRfft)
-        OpSchema("signal_rfft", attrs=("fft_length",)),
+        # fixed point computes it: fft_length / 2 + 1 int16 (real, imag) pairs (SignalRfft); params: its
+        # tables (tinygen.ref.signal.rfft_tables)
+        OpSchema("signal_rfft", attrs=("fft_length",), param_roles=("twiddles", "super_twiddles", "order")),
         # real^2 + imag^2 of int16 (real, imag) pairs start_index .. end_index - 1 as uint32; the other
         # elements 0 (SignalEnergy)
         OpSchema("signal_energy", attrs=("start_index", "end_index")),

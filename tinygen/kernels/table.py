@@ -208,6 +208,11 @@ from tinygen.kernels.float_table import float_kernels  # noqa: E402
 
 KERNELS = KERNELS + float_kernels()
 
+# TFLite Micro's signal library (an audio front end on plain integers: tinygen/kernels/signal_table.py)
+from tinygen.kernels.signal_table import signal_kernels  # noqa: E402
+
+KERNELS = KERNELS + signal_kernels()
+
 # the filter-bank half of TFLite Micro's signal library (plain integers: tinygen/kernels/signal_bank_table.py)
 from tinygen.kernels.signal_bank_table import signal_bank_kernels  # noqa: E402
 

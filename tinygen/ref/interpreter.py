@@ -18,6 +18,7 @@ from tinygen.ref import attention as ref_attention
 from tinygen.ref import recurrent as ref_recurrent
 from tinygen.ref import int16 as ref_int16
 from tinygen.ref import float32 as ref_float32
+from tinygen.ref import signal as ref_signal
 from tinygen.ref import signal_bank as ref_signal_bank
 from tinygen.ref import plain as ref_plain
 from tinygen.ref.recurrent import call_recurrent
@@ -25,7 +26,7 @@ from tinygen.ref.recurrent import call_recurrent
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
-          ref_attention, ref_recurrent, ref_int16, ref_float32, ref_signal_bank, ref_plain)
+          ref_attention, ref_recurrent, ref_int16, ref_float32, ref_signal, ref_signal_bank, ref_plain)
 
 
 def twin(name: str):
@@ -50,11 +51,15 @@ def _kernel_view(graph: Graph, name: str, value: np.ndarray) -> np.ndarray:
 def quantize_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
     """Float model input (graph layout, any leading batch) → int8 (int16) on the input's grid; a
     quantized ONNX model's as onnxruntime's QuantizeLinear (graph.meta["input_rounding"]); a
-    float32 input (a float model run in float32) as it is."""
+    float32 input (a float model run in float32) as it is; a plain integer input (no
+    quantization: a signal front end's samples) rounded and saturated to its type."""
     t = graph.tensor(graph.inputs[index])
     if t.dtype == "float32":            # a float model run in float32: the values themselves
         return np.asarray(x, dtype=np.float32)
     q, kind = t.qparams, np.iinfo(t.np_dtype)
+    if q is None:                       # plain integers (a signal front end): the values, saturated
+        rounded = np.sign(x) * np.floor(np.abs(np.asarray(x, dtype=np.float64)) + 0.5)
+        return np.clip(rounded, kind.min, kind.max).astype(t.np_dtype)
     if graph.meta.get("input_rounding") == "half_even":
         # QuantizeLinear: a float32 division, rounded half to even, plus the zero point, saturated
         scaled = np.asarray(x, dtype=np.float32) / np.float32(q.scale[0])

@@ -93,6 +93,8 @@ class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, 
             self.graph.meta["float_tflite"] = True
         else:
             self.graph.meta["quantized"] = "tflite"
+        if self.plain_model:        # integers that are their own values (tinygen.frontend.tflite.ops_signal)
+            self.graph.meta["plain_integers"] = True
         return self.graph
 
     def folded_input(self, index: int, name: str) -> int:

@@ -19,6 +19,7 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.builder import Builder
 from tinygen.frontend.tflite.reader import TYPE_NAMES
 from tinygen.ir import Node
+from tinygen.ref.signal import rfft_tables
 
 # custom code -> Importer method (the FilterBank* and PCAN entries: ops_signal_bank.py)
 SIGNAL_OPS: dict[str, str] = {
@@ -115,7 +116,12 @@ class SignalOps(Builder):
         if n & (n - 1) or shape[-1] > n:
             raise UnsupportedOpError(f"{self.where}fft_length {n} must be a power of two of at least the frame "
                                      f"length {shape[-1]}")
-        return [self.signal_node(i, "signal_rfft", [x], outs[0], {"fft_length": n}, {}, source,
+        if n < 4:
+            raise UnsupportedOpError(f"{self.where}fft_length {n}: tinygen computes real FFTs of 4 points or more")
+        # kissfft's tables, built here once as kissfft builds them at its start (tinygen.ref.signal)
+        tables = {role: self.graph.add_const(self.graph.unique_name(f"signal_rfft_{i}_{role}"), data).name
+                  for role, data in zip(("twiddles", "super_twiddles", "order"), rfft_tables(n))}
+        return [self.signal_node(i, "signal_rfft", [x], outs[0], {"fft_length": n}, tables, source,
                                  shape[:-1] + (n + 2,))]
 
     def signal_energy(self, i, op, ins, outs, source) -> list[Node]:

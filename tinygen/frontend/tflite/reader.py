@@ -163,7 +163,7 @@ class Reader:
         t = self.tensor(index)
         if t.Type() not in (TensorType.INT8, TensorType.INT16) and not (
                 self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index) and not (
-                self.plain_model and t.Type() in PLAIN_TYPES + (TensorType.FLOAT32,)):
+                self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32)):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
                                      f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 and int16 activations are "
                                      "supported (float32 in a float model)")
@@ -180,9 +180,9 @@ class Reader:
         zero point 0, but for a softmax's int16 output; the operators that assume 0 check it), or
         float32 in a float model; a plain-integer model's own types (float32 after a CAST)."""
         t = self.tensor(index)
-        if t.Type() == TensorType.FLOAT32 and (self.float_model or self.plain_model):
+        if t.Type() == TensorType.FLOAT32 and self.float_model:
             return "float32"
-        if self.plain_model and t.Type() in PLAIN_TYPES:
+        if self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32):
             return TYPES[t.Type()][0]
         if t.Type() == TensorType.INT16:
             return "int16"
@@ -279,8 +279,9 @@ class Reader:
     def plain_integers(self) -> bool:
         """Whether no tensor of the model is quantized and every activation is one of
         PLAIN_TYPES: a model of plain integers, as TFLite Micro's signal library writes an audio
-        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves. Integer
-        model inputs may end in float32 activations (CAST, then float arithmetic: the float front end)."""
+        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves. float32
+        activations may join them where every model input is an integer (the float front end ends in a
+        CAST to float32 and a MUL); a model with a float32 input is a float model."""
         for i in range(self.sg.TensorsLength()):
             t = self.sg.Tensors(i)
             q = t.Quantization()
