@@ -1,9 +1,12 @@
 /*
  * tg_cast: TFLite CAST between plain integer types (int8, int16, int32, uint32) and from
  * them to float32: TFLite Micro's static_cast, element by element. An integer result keeps
- * the value modulo 2^bits of its type; a float32 one is the value rounded to nearest.
+ * the value modulo 2^bits of its type (between int32 and uint32: the same bits, copied); a
+ * float32 one is the value rounded to nearest.
  * numpy twin: tinygen.ref.plain.cast.
  */
+#include <string.h>
+
 #include "tg_kernels_plain.h"
 
 /* element i of the input, exactly (every supported input type fits an int64) */
@@ -25,6 +28,11 @@ void tg_cast(const tg_cast_params_t *p, const void *input, void *output)
 {
     int32_t i;
 
+    if ((p->from == TG_PLAIN_INT32 && p->to == TG_PLAIN_UINT32) ||
+        (p->from == TG_PLAIN_UINT32 && p->to == TG_PLAIN_INT32)) {
+        memmove(output, input, (size_t)p->size * sizeof(int32_t));     /* the same 32 bits */
+        return;
+    }
     for (i = 0; i < p->size; ++i) {
         const int64_t v = tg_cast_load(p->from, input, i);
         const uint32_t bits = (uint32_t)(uint64_t)v;        /* the low 32 bits, two's complement */
