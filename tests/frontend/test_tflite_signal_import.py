@@ -55,17 +55,17 @@ def test_signal_option_missing_is_one_line():
 
 def test_float_tensors_beside_signal_ops_are_plain():
     """The float front end ends in float32 (a CAST, a MUL): with a signal op the model stays one
-    of plain values (qparams None, float32 as it is); without, the same tensors make a float model."""
+    of plain values (qparams None, float32 as it is); with a float32 input instead, a float model."""
     from tinygen.frontend.tflite.reader import Reader
 
     for with_signal in (True, False):
         b = ModelBuilder()
-        x, y = b.tensor("x", [8], "int16"), b.tensor("y", [8], "int16")
+        x, y = b.tensor("x", [8], "int16" if with_signal else "float32"), b.tensor("y", [8], "int16")
         f, g = b.tensor("f", [8], "float32"), b.tensor("g", [8], "float32")
         if with_signal:
             b.op("CUSTOM:SignalWindow", [x, b.tensor("w", [8], "int16", data=np.ones(8))], [y],
                  custom_options={"shift": 0})
-        b.op("CAST", [y if with_signal else x], [f])
+        b.op("CAST", [y], [f]) if with_signal else b.op("RELU", [x], [f])
         b.op("MUL", [f, b.tensor("c", [], "float32", data=np.float32(2))], [g], "MulOptions")
         reader = Reader(b.finish([x], [g]), "m", "m.tflite")
         if with_signal:

@@ -22,7 +22,7 @@ from tinygen.calib import input_arrays, input_keys
 from tinygen.errors import UsageError
 from tinygen.ref.gating_trace import is_dynamic, trace
 from tinygen.hil.client import Device, Layer
-from tinygen.ir import RECURRENT_OPS
+from tinygen.ir import carries_state as _node_carries_state
 from tinygen.npfile import not_numpy
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
@@ -249,10 +249,10 @@ def check_head(graph, head: int) -> int:
 
 
 def carries_state(graph) -> bool:
-    """Whether a recurrent layer keeps its state from one inference to the next (a .tflite LSTM
-    or SVDF always does, a PyTorch one built --stateful): the device's runs are then one
-    sequence, which the reference follows with its `state`."""
-    return any(n.attrs.get("kparams", {}).get("stateful") for n in graph.nodes if n.op in RECURRENT_OPS)
+    """Whether a layer keeps its state from one inference to the next (a .tflite LSTM or SVDF
+    always does, a PyTorch one built --stateful, the signal library's noise estimate always):
+    the device's runs are then one sequence, which the reference follows with its `state`."""
+    return any(_node_carries_state(n) for n in graph.nodes)
 
 
 def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,

@@ -13,8 +13,10 @@ from tinygen.errors import ModelError, UnsupportedOpError, UsageError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
+from tinygen.frontend.tflite.ops_plain import PlainOps
 from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
-from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS, SignalOps
+from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS
+from tinygen.frontend.tflite.ops_signal_bank import SignalBankOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
@@ -33,10 +35,12 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  # normalization and attention (ops_attention.py)
                  "BATCH_MATMUL", "SUB", "SQUARED_DIFFERENCE", "RSQRT", "TRANSPOSE",
                  # recurrent layers (ops_recurrent.py)
-                 "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF")
+                 "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF",
+                 # on plain integers (ops_plain.py)
+                 "CAST", "DIV", "MINIMUM", "MAXIMUM")
 
 
-class Importer(TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalOps):
+class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalBankOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:

@@ -178,7 +178,7 @@ class Reader:
     def act_dtype(self, index: int) -> str:
         """The IR dtype of an activation: int8, int16 (TFLite's 16x8 scheme keeps them symmetric,
         zero point 0, but for a softmax's int16 output; the operators that assume 0 check it), or
-        float32 in a float model."""
+        float32 in a float model; a plain-integer model's own types (float32 after a CAST)."""
         t = self.tensor(index)
         if t.Type() == TensorType.FLOAT32 and self.float_model:
             return "float32"
@@ -279,30 +279,18 @@ class Reader:
     def plain_integers(self) -> bool:
         """Whether no tensor of the model is quantized and every activation is one of
         PLAIN_TYPES: a model of plain integers, as TFLite Micro's signal library writes an audio
-        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves. With
-        a signal library operator, float32 activations may join them (the float front end ends in
-        a CAST to float32 and a MUL); without one, such a model is a float model."""
-        floats = False
+        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves. float32
+        activations may join them where every model input is an integer (the float front end ends in a
+        CAST to float32 and a MUL); a model with a float32 input is a float model."""
         for i in range(self.sg.TensorsLength()):
             t = self.sg.Tensors(i)
             q = t.Quantization()
             if q is not None and q.ScaleLength() > 0:
                 return False
-            if not self.is_const(i) and t.Type() not in PLAIN_TYPES:
-                if t.Type() != TensorType.FLOAT32:
-                    return False
-                floats = True
-        return self.sg.TensorsLength() > 0 and (not floats or self.has_signal_ops())
-
-    def has_signal_ops(self) -> bool:
-        """Whether an operator is one of TFLite Micro's signal library's (custom code Signal...)."""
-        for i in range(self.sg.OperatorsLength()):
-            op = self.sg.Operators(i)
-            if 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
-                custom = self.model.OperatorCodes(op.OpcodeIndex()).CustomCode() or b""
-                if custom.startswith(b"Signal"):
-                    return True
-        return False
+            if not self.is_const(i) and t.Type() not in PLAIN_TYPES + (TensorType.FLOAT32,):
+                return False
+        inputs = [int(self.sg.Inputs(k)) for k in range(self.sg.InputsLength())]
+        return self.sg.TensorsLength() > 0 and all(self.tensor(k).Type() in PLAIN_TYPES for k in inputs)
 
     def check_types(self) -> None:
         """Reject float, dynamic-range and int16 models before looking at operators."""
