@@ -1,6 +1,6 @@
 """Single-operator .tflite models of the recurrent layers, drawn from a seed: an int8
 UNIDIRECTIONAL_SEQUENCE_LSTM (int16 cell state on a power-of-two scale, the converter's five
-intermediate tensors) and an int8 SVDF (int16 time weights and state), written with
+intermediate tensors) and an int8 SVDF (int16 or int8 time weights and state), written with
 tests/tflite_builder.py; and the helper that runs one through TensorFlow Lite Micro's host
 interpreter invocation after invocation (its variable tensors, the layers' state, carry over)."""
 
@@ -12,15 +12,20 @@ from tflite_builder import ModelBuilder, random_scale, random_zero_point
 
 
 def lstm_model(rng: np.random.Generator, batches: int, steps: int, inputs: int, hidden: int,
-               time_major: bool = False, cell_clip: float = 0.0, recurrent_max: int = 127) -> bytes:
+               time_major: bool = False, cell_clip: float = 0.0, recurrent_max: int = 127,
+               activations: str = "int8") -> bytes:
     """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM over [B, T, I] ([T, B, I] time-major); recurrent
-    weights in [-recurrent_max, recurrent_max]."""
+    weights in [-recurrent_max, recurrent_max]. `activations` "int16": TFLite's 16x8 LSTM (int16
+    input, hidden state and output with zero point 0, int8 weights, int64 biases)."""
     b = ModelBuilder("tinygen recurrent test: lstm")
+    wide = activations == "int16"
     s_x, zp_x = random_scale(rng, 0.01, 0.1), random_zero_point(rng)
     s_h, zp_h = random_scale(rng, 0.004, 0.012), random_zero_point(rng, -20, 20)
+    if wide:          # int16 grids: 256 times finer, symmetric
+        s_x, zp_x, s_h, zp_h = s_x / 256, 0, s_h / 256, 0
     shape_x = [steps, batches, inputs] if time_major else [batches, steps, inputs]
     shape_y = [steps, batches, hidden] if time_major else [batches, steps, hidden]
-    x = b.tensor("input", shape_x, scale=s_x, zero_point=zp_x)
+    x = b.tensor("input", shape_x, activations, scale=s_x, zero_point=zp_x)
     ins = [x]
     for k, cols in enumerate([inputs] * 4 + [hidden] * 4):
         s_w = random_scale(rng, 0.002, 0.03)
@@ -30,10 +35,10 @@ def lstm_model(rng: np.random.Generator, batches: int, steps: int, inputs: int, 
     ins += [-1, -1, -1]                                    # no peephole
     for k in range(4):
         s_b = float(np.float32(s_x) * np.float32(random_scale(rng, 0.002, 0.03)))
-        ins.append(b.tensor(f"bias{k}", [hidden], "int32", scale=s_b, zero_point=0,
-                            data=rng.integers(-3000, 3000, hidden)))
+        ins.append(b.tensor(f"bias{k}", [hidden], "int64" if wide else "int32", scale=s_b, zero_point=0,
+                            data=rng.integers(-3000, 3000, hidden) * (256 if wide else 1)))
     ins += [-1, -1]                                        # no projection
-    ins.append(b.tensor("hidden_state", [batches, hidden], scale=s_h, zero_point=zp_h, variable=True))
+    ins.append(b.tensor("hidden_state", [batches, hidden], activations, scale=s_h, zero_point=zp_h, variable=True))
     cell_power = int(rng.integers(-13, -9))
     ins.append(b.tensor("cell_state", [batches, hidden], "int16", scale=2.0 ** cell_power, zero_point=0,
                         variable=True))
@@ -41,7 +46,7 @@ def lstm_model(rng: np.random.Generator, batches: int, steps: int, inputs: int, 
     inter = [b.tensor(f"intermediate_{k}", [0], "int16", scale=2.0 ** -12, zero_point=0) for k in range(4)]
     inter.append(b.tensor("effective_hidden_scale_intermediate", [0], scale=float(np.float32(2.0 ** -15 / s_h)),
                           zero_point=zp_h))
-    y = b.tensor("output", shape_y, scale=s_h, zero_point=zp_h)
+    y = b.tensor("output", shape_y, activations, scale=s_h, zero_point=zp_h)
     b.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], "UnidirectionalSequenceLSTMOptions", intermediates=inter,
          FusedActivationFunction=Act.TANH, CellClip=float(cell_clip), ProjClip=0.0, TimeMajor=time_major,
          AsymmetricQuantizeInputs=False)
@@ -49,24 +54,31 @@ def lstm_model(rng: np.random.Generator, batches: int, steps: int, inputs: int, 
 
 
 def svdf_model(rng: np.random.Generator, batches: int, inputs: int, units: int, rank: int, memory: int,
-               bias: bool = True) -> bytes:
-    """An int8 SVDF with int16 time weights and activation state (micro_speech's kind)."""
+               bias: bool = True, state: str = "int16", state_zero_point: int | None = None) -> bytes:
+    """An int8 SVDF with int16 time weights and activation state (micro_speech's kind), or with
+    int8 ones (`state` "int8": keyword_scrambled's kind, the state on a grid with a zero point, drawn
+    where `state_zero_point` is None)."""
     b = ModelBuilder("tinygen recurrent test: svdf")
     filters = units * rank
     s_x, zp_x = random_scale(rng, 0.02, 0.2), random_zero_point(rng)
     s_f = random_scale(rng, 0.002, 0.02)
-    s_s, zp_s = random_scale(rng, 0.01, 0.2), 0
-    s_t = random_scale(rng, 1e-5, 1e-4)
+    if state == "int8":
+        s_s = random_scale(rng, 0.1, 1.0)
+        zp_s = random_zero_point(rng, -60, 60) if state_zero_point is None else state_zero_point
+        s_t, t_max, b_max = random_scale(rng, 0.001, 0.005), 127, 2000
+    else:
+        s_s, zp_s = random_scale(rng, 0.01, 0.2), 0
+        s_t, t_max, b_max = random_scale(rng, 1e-5, 1e-4), 20000, 50000
     s_o, zp_o = random_scale(rng, 0.02, 0.2), random_zero_point(rng)
     x = b.tensor("input", [batches, inputs], scale=s_x, zero_point=zp_x)
     wf = b.tensor("weights_feature", [filters, inputs], scale=s_f, zero_point=0,
                   data=rng.integers(-127, 128, (filters, inputs)))
-    wt = b.tensor("weights_time", [filters, memory], "int16", scale=s_t, zero_point=0,
-                  data=rng.integers(-20000, 20000, (filters, memory)))
+    wt = b.tensor("weights_time", [filters, memory], state, scale=s_t, zero_point=0,
+                  data=rng.integers(-t_max, t_max, (filters, memory)))
     s_b = float(np.float32(s_s) * np.float32(s_t))
-    bi = b.tensor("bias", [units], "int32", scale=s_b, zero_point=0, data=rng.integers(-50000, 50000, units)) \
+    bi = b.tensor("bias", [units], "int32", scale=s_b, zero_point=0, data=rng.integers(-b_max, b_max, units)) \
         if bias else -1
-    st = b.tensor("activation_state", [batches, filters * memory], "int16", scale=s_s, zero_point=zp_s,
+    st = b.tensor("activation_state", [batches, filters * memory], state, scale=s_s, zero_point=zp_s,
                   variable=True)
     y = b.tensor("output", [batches, units], scale=s_o, zero_point=zp_o)
     b.op("SVDF", [x, wf, wt, bi, st], [y], "SVDFOptions", Rank=rank, FusedActivationFunction=Act.RELU,
@@ -82,7 +94,7 @@ def tflm_sequence(model: bytes, inputs: list[np.ndarray], arena: int = 1 << 20) 
     interp = tflm.Interpreter.from_bytes(model, arena_size=arena)
     outs = []
     for x in inputs:
-        interp.set_input(np.ascontiguousarray(x, dtype=np.int8), 0)
+        interp.set_input(np.ascontiguousarray(x), 0)
         interp.invoke()
         outs.append(np.array(interp.get_output(0)))
     return outs

@@ -137,6 +137,11 @@ void tg_lstm_s8_cmsis_nn(const tg_lstm_params_t *p, const int8_t *input, const i
 void tg_svdf_s8_cmsis_nn(const tg_svdf_params_t *p, const int8_t *input, const int8_t *weights_feature,
                          const int16_t *weights_time, const int32_t *bias, int8_t *state, int8_t *scratch,
                          int8_t *output);
+
+/* tg_svdf_s8_s8 (state zero point 0) by arm_svdf_s8; scratch: 4 x B x (filters + units) bytes. */
+void tg_svdf_s8_s8_cmsis_nn(const tg_svdf_params_t *p, const int8_t *input, const int8_t *weights_feature,
+                            const int8_t *weights_time, const int32_t *bias, int8_t *state, int8_t *scratch,
+                            int8_t *output);
 #endif /* TG_CMSIS_NN_RECURRENT */
 
 /*

@@ -98,4 +98,43 @@ static inline tg_cmsis_fc_t tg_cmsis_fc(const tg_fully_connected_params_t *p)
     return fc;
 }
 
+/* ---- recurrent layers: for the adapters that include tg_kernels_recurrent.h before this header ---- */
+#ifdef TG_KERNELS_RECURRENT_H
+
+/* An SVDF's arguments to arm_svdf_s8 / arm_svdf_state_s16_s8: the two int32 buffers in `scratch`
+ * (B x filters, then B x units), its parameters with the feature product saturated to
+ * [state_min, state_max] (the state type's range), its quantization and its dims. */
+typedef struct {
+    cmsis_nn_context in_ctx, out_ctx;
+    cmsis_nn_svdf_params params;
+    cmsis_nn_per_tensor_quant_params in_quant, out_quant;
+    cmsis_nn_dims input, state, feature, time, bias, output;
+} tg_cmsis_svdf_t;
+
+static inline tg_cmsis_svdf_t tg_cmsis_svdf(const tg_svdf_params_t *p, int8_t *scratch, int32_t state_min,
+                                            int32_t state_max)
+{
+    const tg_cmsis_svdf_t svdf = {
+        .in_ctx = {scratch, 4 * p->batches * p->filters},
+        .out_ctx = {scratch + 4 * p->batches * p->filters, 4 * p->batches * p->units},
+        .params = {
+            .rank = p->rank,
+            .input_offset = p->input_zero_point,
+            .output_offset = p->output_zero_point,
+            .input_activation = {.min = state_min, .max = state_max},
+            .output_activation = {.min = INT8_MIN, .max = INT8_MAX},
+        },
+        .in_quant = {p->mult1, p->shift1},
+        .out_quant = {p->mult2, p->shift2},
+        .input = {.n = p->batches, .h = p->input_size, .w = 1, .c = 1},
+        .state = {.n = p->batches, .h = p->filters * p->memory, .w = 1, .c = 1},
+        .feature = {.n = p->filters, .h = p->input_size, .w = 1, .c = 1},
+        .time = {.n = p->filters, .h = p->memory, .w = 1, .c = 1},
+        .bias = {.n = p->units, .h = 1, .w = 1, .c = 1},
+        .output = {.n = p->batches, .h = p->units, .w = 1, .c = 1},
+    };
+    return svdf;
+}
+#endif /* TG_KERNELS_RECURRENT_H */
+
 #endif /* TG_CMSIS_NN_ARGS_H */

@@ -22,11 +22,18 @@ _rng = np.random.default_rng(7)
 LSTM_CASES = [(1, 1, 1, 1, False, 0.0), (2, 3, 5, 4, False, 0.0), (1, 6, 3, 7, True, 0.0), (1, 4, 9, 5, False, 0.5)] + [
     (int(_rng.integers(1, 3)), int(_rng.integers(1, 8)), int(_rng.integers(1, 20)), int(_rng.integers(1, 20)),
      False, 0.0) for _ in range(6)]
-# (batches, inputs, units, rank, memory, bias); TFLite Micro's SVDF reads the bias's scale in Prepare
-# whether there is one or not (it crashes without), so every case has one
-SVDF_CASES = [(1, 1, 1, 1, 1, True), (2, 7, 3, 2, 4, True), (1, 40, 8, 1, 10, True)] + [
+# TFLite Micro's 16x8 LSTM (int16 activations, int64 biases): (batches, steps, inputs, hidden, time major, clip)
+LSTM_S16_CASES = [(1, 1, 1, 1, False, 0.0), (2, 3, 5, 4, False, 0.0), (1, 4, 6, 7, True, 0.0), (2, 5, 9, 6, False, 0.5),
+                  (1, 3, 24, 16, False, 0.0)]
+# (batches, inputs, units, rank, memory, bias, state type); TFLite Micro's SVDF reads the bias's scale
+# in Prepare whether there is one or not (it crashes without), so every case has one
+SVDF_CASES = [(1, 1, 1, 1, 1, True, "int16"), (2, 7, 3, 2, 4, True, "int16"), (1, 40, 8, 1, 10, True, "int16")] + [
     (int(_rng.integers(1, 3)), int(_rng.integers(1, 30)), int(_rng.integers(1, 10)), int(_rng.integers(1, 3)),
-     int(_rng.integers(1, 12)), True) for _ in range(5)]
+     int(_rng.integers(1, 12)), True, "int16") for _ in range(5)]
+# int8 time weights and state (keyword_scrambled's SVDF), the state's zero point drawn
+SVDF_CASES += [(1, 1, 1, 1, 1, True, "int8"), (2, 9, 3, 2, 5, True, "int8"), (1, 96, 16, 1, 8, True, "int8")] + [
+    (int(_rng.integers(1, 3)), int(_rng.integers(1, 40)), int(_rng.integers(1, 10)), int(_rng.integers(1, 3)),
+     int(_rng.integers(1, 12)), True, "int8") for _ in range(3)]
 INVOCATIONS = 5
 
 
@@ -38,8 +45,9 @@ def _compiled(data: bytes, tmp_path, name: str):
 
 
 def _inputs(graph, rng, count: int) -> list[np.ndarray]:
-    shape = graph.tensor(graph.inputs[0]).shape
-    return [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(count)]
+    t = graph.tensor(graph.inputs[0])
+    info = np.iinfo(t.np_dtype)
+    return [rng.integers(info.min, info.max + 1, t.shape).astype(t.np_dtype) for _ in range(count)]
 
 
 def _check_sequence(data: bytes, graph, xs, host=None) -> None:
@@ -63,18 +71,35 @@ def test_lstm_s8_reference_equals_tflm(case, tmp_path):
     _check_sequence(data, graph, _inputs(graph, rng, INVOCATIONS))
 
 
-@pytest.mark.parametrize("case", SVDF_CASES, ids=lambda c: "b{}_i{}_u{}_r{}_m{}".format(*c[:5]))
+@pytest.mark.parametrize("case", LSTM_S16_CASES, ids=lambda c: "b{}_t{}_i{}_h{}{}{}".format(
+    *c[:4], "_time_major" if c[4] else "", "_clip" if c[5] else ""))
+def test_lstm_s16_reference_equals_tflm(case, tmp_path):
+    rng = np.random.default_rng(100 + sum(case[:4]))
+    data = lstm_model(rng, *case, activations="int16")
+    _, graph = _compiled(data, tmp_path, "lstm16")
+    assert [n.kernel for n in graph.nodes if n.op == "lstm"] == ["tg_lstm_s16"]
+    _check_sequence(data, graph, _inputs(graph, rng, INVOCATIONS))
+
+
+@pytest.mark.parametrize("case", SVDF_CASES, ids=lambda c: "b{}_i{}_u{}_r{}_m{}_{}".format(*c[:5], c[6]))
 def test_svdf_s8_reference_equals_tflm(case, tmp_path):
     rng = np.random.default_rng(sum(case[:5]))
     data = svdf_model(rng, *case)
     _, graph = _compiled(data, tmp_path, "svdf")
+    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_svdf_s8" if case[6] == "int16" else "tg_svdf_s8_s8"]
     _check_sequence(data, graph, _inputs(graph, rng, max(INVOCATIONS, case[4] + 2)))
 
 
-@pytest.mark.parametrize("kind", ["lstm", "svdf"])
+HOST_MODELS = {"lstm": lambda rng: lstm_model(rng, 2, 4, 6, 5), "svdf": lambda rng: svdf_model(rng, 1, 12, 4, 2, 6),
+               # int8 state: reset to its zero point, not 0
+               "svdf_s8_state": lambda rng: svdf_model(rng, 2, 12, 4, 2, 6, state="int8", state_zero_point=-37),
+               "lstm_s16": lambda rng: lstm_model(rng, 2, 3, 7, 5, activations="int16")}
+
+
+@pytest.mark.parametrize("kind", list(HOST_MODELS))
 def test_recurrent_s8_host_c_equals_tflm_and_resets(kind, tmp_path):
     rng = np.random.default_rng(11)
-    data = lstm_model(rng, 2, 4, 6, 5) if kind == "lstm" else svdf_model(rng, 1, 12, 4, 2, 6)
+    data = HOST_MODELS[kind](rng)
     source, graph = _compiled(data, tmp_path, kind)
     host = build_host(source, graph, tmp_path / "host")
     xs = _inputs(graph, rng, 6)

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tinygen.kernels.cmsis_nn_tree import TRANSPOSE_CONV_ROWS_FIXED
-from tinygen.kernels.params_recurrent import lstm_state_bytes, svdf_state_bytes
+from tinygen.kernels.params_recurrent import lstm_state_bytes, svdf_s8_state_bytes, svdf_state_bytes
 from tinygen.kernels.recurrent import HEADER as RECURRENT_HEADER
+from tinygen.kernels.recurrent import svdf_int8_state, svdf_int16_state
 from tinygen.kernels.cmsis_nn_mve import cmsis_nn_mve_kernels
 from tinygen.kernels.spec import _REQUANT
 
@@ -183,8 +184,7 @@ def cmsis_nn_kernels(kernel_spec) -> tuple:
 
 
 # -- recurrent layers (tinygen/kernels/recurrent.py): arm_lstm_unidirectional_s8 and, for TFLite's
-# int16-state SVDF, arm_svdf_state_s16_s8 (arm_svdf_s8 takes an int8 state and int8 time weights,
-# which tinygen's SVDF import does not) --
+# int16-state SVDF, arm_svdf_state_s16_s8, for its int8-state one arm_svdf_s8 --
 
 def lstm_scratch(p: dict) -> int:
     """arm_lstm_unidirectional_s8 has no get_buffer_size function: its context's temp1 and temp2,
@@ -225,7 +225,12 @@ def lstm_exact(graph: Graph, node: Node) -> bool:
 
 def svdf_zero_state(graph: Graph, node: Node) -> bool:
     """arm_svdf_state_s16_s8 takes the int16 state's zero point as 0 (TFLite's int16 tensors have 0)."""
-    return int(node.attrs["state_zero_point"]) == 0
+    return int(node.attrs["state_zero_point"]) == 0 and svdf_int16_state(graph, node)
+
+
+def svdf_s8_zero_state(graph: Graph, node: Node) -> bool:
+    """arm_svdf_s8 reads its int8 state without a zero point: exact where it is 0."""
+    return int(node.attrs["state_zero_point"]) == 0 and svdf_int8_state(graph, node)
 
 
 def cmsis_nn_recurrent_kernels(kernel_spec) -> tuple:
@@ -240,6 +245,11 @@ def cmsis_nn_recurrent_kernels(kernel_spec) -> tuple:
                     const_roles=("weights_feature", "weights_time", "bias"), source="cmsis_nn/tg_svdf_s8_cmsis_nn.c",
                     twin="svdf_s8", headers=headers, backend=BACKEND, scratch=svdf_scratch, accepts=svdf_zero_state,
                     state=svdf_state_bytes, calls=("kernels/tg_svdf_reset_s8.c",)),
+        kernel_spec("tg_svdf_s8_s8_cmsis_nn", "svdf", requires=REQUIRES, excludes=MVE, struct="tg_svdf_params_t",
+                    const_roles=("weights_feature", "weights_time", "bias"),
+                    source="cmsis_nn/tg_svdf_s8_s8_cmsis_nn.c", twin="svdf_s8_s8", headers=headers, backend=BACKEND,
+                    scratch=svdf_scratch, accepts=svdf_s8_zero_state, state=svdf_s8_state_bytes,
+                    calls=("kernels/tg_svdf_reset_s8_s8.c",)),
     )
 
 
