@@ -1,9 +1,10 @@
 """TFLite operator handlers of the recurrent layers: UNIDIRECTIONAL_SEQUENCE_LSTM (int8 or, TFLite's
-16x8, int16 activations; int8 weights, int16 cell state; TFLite Micro's integer LSTM: no peephole, projection, layer norm or CIFG) and SVDF
-(int8 with int16 time weights and activation state, or int8 ones). Their state tensors are TFLite variables, which persist
-from one invocation to the next: the IR layers are stateful, their state in the arena's
-persistent region, reset by tg_model_reset_state() as TFLite Micro's ResetVariableTensors does
-(the hidden state and an int8 SVDF state to their zero points, the cell and int16 SVDF states to 0)."""
+16x8, int16 activations; int8 weights, int16 cell state; TFLite Micro's integer LSTM: no peephole,
+projection, layer norm or CIFG) and SVDF (int8 with int16 time weights and activation state, or
+int8 ones). Their state tensors are TFLite variables, which persist from one invocation to the
+next: the IR layers are stateful, their state in the arena's persistent region, reset by
+tg_model_reset_state() as TFLite Micro's ResetVariableTensors does (the hidden state and an int8
+SVDF state to their zero points, the cell and int16 SVDF states to 0)."""
 
 from __future__ import annotations
 
