@@ -12,7 +12,7 @@ from e2e import build_host, first_difference
 from tflite_recurrent_cases import lstm_model, svdf_model, tflm_sequence
 
 from tinygen.compiler import compile_source, load_source
-from tinygen.errors import UnsupportedOpError
+from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.ref.interpreter import run
 
 pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
@@ -133,4 +133,41 @@ def test_lstm_with_peephole_is_refused(tmp_path):
     path = tmp_path / "peephole.tflite"
     path.write_bytes(b.finish([x], [y]))
     with pytest.raises(UnsupportedOpError, match="peephole"):
+        load_source(path)
+
+
+def test_svdf_with_int16_input_is_refused_as_tflite_micro_does(tmp_path):
+    """TFLite Micro's SVDF takes int8 (or float32) input: an int16 one is refused, naming the SVDF."""
+    from tflite_builder import ModelBuilder
+
+    b = ModelBuilder()
+    x = b.tensor("x", [1, 8], "int16", scale=1e-3, zero_point=0)
+    wf = b.tensor("wf", [4, 8], scale=0.01, zero_point=0, data=np.ones((4, 8)))
+    wt = b.tensor("wt", [4, 3], "int16", scale=1e-4, zero_point=0, data=np.ones((4, 3)))
+    bias = b.tensor("b", [4], "int32", scale=1e-5, zero_point=0, data=np.zeros(4))
+    st = b.tensor("s", [1, 12], "int16", scale=0.1, zero_point=0, variable=True)
+    y = b.tensor("y", [1, 4], "int16", scale=0.01, zero_point=0)
+    b.op("SVDF", [x, wf, wt, bias, st], [y], "SVDFOptions", Rank=1)
+    path = tmp_path / "svdf16.tflite"
+    path.write_bytes(b.finish([x], [y]))
+    with pytest.raises(ModelError, match=r"SVDF \(operator 0\).*TFLite Micro runs no SVDF with int16"):
+        load_source(path)
+
+
+def test_svdf_time_weights_and_state_of_two_types_are_refused(tmp_path):
+    """TFLite Micro reads the state as the time weights' type: int8 time weights over an int16 state
+    would be read wrongly, so the file is refused, naming both types."""
+    from tflite_builder import ModelBuilder
+
+    b = ModelBuilder()
+    x = b.tensor("x", [1, 8], scale=0.1, zero_point=0)
+    wf = b.tensor("wf", [4, 8], scale=0.01, zero_point=0, data=np.ones((4, 8)))
+    wt = b.tensor("wt", [4, 3], scale=0.01, zero_point=0, data=np.ones((4, 3)))
+    bias = b.tensor("b", [4], "int32", scale=1e-5, zero_point=0, data=np.zeros(4))
+    st = b.tensor("s", [1, 12], "int16", scale=0.1, zero_point=0, variable=True)
+    y = b.tensor("y", [1, 4], scale=0.01, zero_point=0)
+    b.op("SVDF", [x, wf, wt, bias, st], [y], "SVDFOptions", Rank=1)
+    path = tmp_path / "svdf_mixed.tflite"
+    path.write_bytes(b.finish([x], [y]))
+    with pytest.raises(UnsupportedOpError, match="time weights of INT8 and a state of INT16"):
         load_source(path)
