@@ -113,7 +113,9 @@ def add_svdf(b: ModelBuilder, rng: np.random.Generator, x: int, s_x: float, unit
 def recurrent_chain_model(rng: np.random.Generator, inputs: int = 24, units: int = 12, hidden: int = 10) -> bytes:
     """Several layers, one frame [1, inputs] an invocation: an int8-state SVDF with a nonzero state
     zero point, one with zero point 0 (CMSIS-NN's arm_svdf_s8 takes that one), QUANTIZE to int16,
-    RESHAPE to [1, 1, units] and a 16x8 LSTM: int16 scores [1, 1, hidden]."""
+    RESHAPE to [1, 1, units] and a 16x8 LSTM (recurrent weights small enough for CMSIS-NN's
+    arm_lstm_unidirectional_s16 to be exact: tinygen.kernels.cmsis_nn.lstm_exact): int16 scores
+    [1, 1, hidden]."""
     b = ModelBuilder("tinygen recurrent test: int8-state SVDFs, 16x8 LSTM")
     s_x = random_scale(rng, 0.02, 0.2)
     x = b.tensor("input", [1, inputs], scale=s_x, zero_point=random_zero_point(rng))
@@ -125,7 +127,7 @@ def recurrent_chain_model(rng: np.random.Generator, inputs: int = 24, units: int
     r = b.tensor("frame", [1, 1, units], "int16", scale=s_q, zero_point=0)
     shape = b.tensor("shape", [3], "int32", data=np.array([1, 1, units]))
     b.op("RESHAPE", [q, shape], [r])
-    y = add_lstm(b, rng, r, s_q, hidden, prefix="lstm_")
+    y = add_lstm(b, rng, r, s_q, hidden, recurrent_max=4, prefix="lstm_")
     return b.finish([x], [y])
 
 

@@ -63,6 +63,11 @@ OP_SOURCES = {
                             "NNSupportFunctions/arm_nn_vec_mat_mult_t_s16.c"),
     "add_s16": ("BasicMathFunctions/arm_elementwise_add_s16.c",),
     "mul_s16": ("BasicMathFunctions/arm_elementwise_mul_s16.c",),
+    "lstm_s16": ("LSTMFunctions/arm_lstm_unidirectional_s16.c", "NNSupportFunctions/arm_nn_lstm_step_s16.c",
+                 "NNSupportFunctions/arm_nn_lstm_calculate_gate_s16.c",
+                 "NNSupportFunctions/arm_nn_vec_mat_mul_result_acc_s16.c", "ActivationFunctions/arm_nn_activation_s16.c",
+                 "BasicMathFunctions/arm_elementwise_mul_s16.c", "BasicMathFunctions/arm_elementwise_mul_acc_s16.c",
+                 "BasicMathFunctions/arm_elementwise_mul_s16_batch_offset.c"),
 }
 
 
