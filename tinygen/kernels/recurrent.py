@@ -1,6 +1,8 @@
 """The recurrent layers' kernels (firmware/kernels/recurrent/tg_kernels_recurrent.h): their
 KernelSpecs; tinygen.kernels.table appends `recurrent_kernels`. Each takes its state (the
-arena's persistent region, KernelSpec.state) and, for the LSTM and GRU, H bytes of scratch.
+arena's persistent region, KernelSpec.state) and, for the LSTM and GRU, H bytes of scratch (2 x H
+for the 16x8 LSTM, tg_lstm_s16). The SVDF's kernel follows its time weights' type (int16 or int8,
+its state's too), the LSTM's its activations' (int8, or int16: TFLite's 16x8).
 
 Call: kernel(&params, input, the initial state's pointers, constants..., state, [scratch,]
 output); the initial state comes from a model input or a constant (NULL: zeros), see

@@ -1,6 +1,6 @@
 """Numpy twins of the recurrent kernels (firmware/kernels/recurrent/): the int8 LSTM of
 TFLite Micro's UNIDIRECTIONAL_SEQUENCE_LSTM (lstm_eval: int16 gates, int16 cell state on a
-power-of-two scale), tinygen's GRU in the same conventions, and TFLite Micro's int8 SVDF
+power-of-two scale) and its 16x8 variant (int16 activations, int64 sums), tinygen's GRU in the same conventions, and TFLite Micro's int8 SVDF
 with its int16 or int8 activation state; and the float LSTM / GRU the float interpreter and the
 calibration run.
 

@@ -13,6 +13,9 @@
  *    tg_tanh_s16 below);
  *  - products of gates are TFLite's int16 MulElementwise: the int32 product requantized,
  *    clamped to the output type.
+ * TFLite's 16x8 LSTM (tg_lstm_s16) takes int16 activations (input, hidden state, output; zero
+ * point 0) and int64 biases: each gate product is summed in int64 and requantized by
+ * tg_requantize_s64, the rest as above.
  *
  * LSTM (TFLite Micro lstm_eval), gates i, f, g, o (PyTorch's order in the weight arrays):
  *    f, i, o = sigmoid(pre);  g = tanh(pre)
