@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tinygen.codegen.cformat import C_TYPES, c_identifier, c_macro, c_struct_init
 from tinygen.ir import Graph, Node, RECURRENT_OPS, STATEFUL_OPS
-from tinygen.kernels.recurrent import INITIAL, RESET
+from tinygen.kernels.recurrent import INITIAL, reset_kernel
 from tinygen.kernels.table import KERNELS_BY_NAME
 
 
@@ -92,5 +92,5 @@ def reset_lines(graph: Graph, arrays: dict[str, str], prefix: str = "") -> list[
             args += [init["h0"], init["c0"], "NULL"]
         elif node.op == "gru":
             args += [init["h0"]]
-        lines.append(f"{RESET[node.op]}({', '.join(args + [state])});   /* {node.name} */")
+        lines.append(f"{reset_kernel(graph, node)}({', '.join(args + [state])});   /* {node.name} */")
     return lines

@@ -176,9 +176,10 @@ SCHEMAS: dict[str, OpSchema] = {
         # side's three and the new gate's recurrent bias), h0 as a constant or the 2nd input
         OpSchema("gru", min_inputs=1, max_inputs=2, attrs=("hidden", "sequence", "stateful"),
                  param_roles=("w_ih", "w_hh")),
-        # TFLite SVDF (int8, int16 activation state of [B, filters * memory] that always carries
-        # over): x [B, I] -> [B, units]; params weights_feature [F, I] int8, weights_time [F, M]
-        # int16, bias [units] int32 (optional); attrs rank, state_scale, state_zero_point
+        # TFLite SVDF (int8, an activation state of [B, filters * memory] that always carries
+        # over, of the time weights' type): x [B, I] -> [B, units]; params weights_feature [F, I]
+        # int8, weights_time [F, M] int16 or int8, bias [units] int32 (optional); attrs rank,
+        # state_scale, state_zero_point
         OpSchema("svdf", attrs=("rank", "state_scale", "state_zero_point"),
                  param_roles=("weights_feature", "weights_time")),
         # -- TFLite Micro's signal library (an audio front end on plain integers, no quantization:

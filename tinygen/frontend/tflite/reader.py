@@ -39,7 +39,10 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "SQUEEZE", "MAX_POOL_2D", "AVERAGE_POOL_2D")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
-             "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE")
+             "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE",
+             "UNIDIRECTIONAL_SEQUENCE_LSTM")
+# operators TFLite Micro itself refuses with int16 activations (its SVDF takes int8 or float32 input)
+TFLM_NO_INT16 = ("SVDF",)
 
 
 class Reader:
@@ -335,6 +338,9 @@ class Reader:
         if TensorType.INT16 in act_types:
             lacking = self.operators_reading(TensorType.INT16, internal, INT16_OPS)
             if lacking:
+                neither = [name for name in TFLM_NO_INT16 if f"{name} (" in lacking]
+                if neither:
+                    lacking += f"; TFLite Micro runs no {' or '.join(neither)} with int16 activations either"
                 raise ModelError(f"{f} has int16 activations (16x8 quantization) where tinygen has no int16 kernel "
                                  f"yet: {lacking}", "int16 activations are supported for " + ", ".join(INT16_OPS)
                                  + "; quantize the rest with int8 activations (TFLite's default full-integer "
