@@ -316,7 +316,7 @@ class Reader:
         if TensorType.FLOAT32 in act_types:
             if TensorType.INT8 in weight_types and TensorType.INT8 not in act_types:
                 raise ModelError(f"{f} is a dynamic-range quantized model (float activations, int8 weights): "
-                                 "not supported yet", "convert it with full int8 quantization "
+                                 "TFLite Micro does not run such (hybrid) models either", "convert it with full int8 quantization "
                                  "(a representative dataset, inference_input_type=tf.int8)")
             if not act_types & {TensorType.INT8, TensorType.INT16} and weight_types <= {TensorType.FLOAT32,
                                                                                      TensorType.INT32}:
