@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import flatbuffers
 import numpy as np
+from flatbuffers import flexbuffers
 import tflite
 from tflite.BuiltinOperator import BuiltinOperator
 from tflite.BuiltinOptions import BuiltinOptions
@@ -34,9 +35,11 @@ FILE_IDENTIFIER = b"TFL3"
 BUFFER_ALIGNMENT = 16
 
 _NUMPY_TYPES = {TensorType.INT8: np.int8, TensorType.INT32: np.int32, TensorType.FLOAT32: np.float32,
-                TensorType.INT16: np.int16, TensorType.INT64: np.int64, TensorType.UINT8: np.uint8}
+                TensorType.INT16: np.int16, TensorType.INT64: np.int64, TensorType.UINT8: np.uint8,
+                TensorType.UINT16: np.uint16, TensorType.UINT32: np.uint32, TensorType.UINT64: np.uint64}
 _TYPES = {"int8": TensorType.INT8, "int32": TensorType.INT32, "float32": TensorType.FLOAT32,
-          "int16": TensorType.INT16, "int64": TensorType.INT64, "uint8": TensorType.UINT8}
+          "int16": TensorType.INT16, "int64": TensorType.INT64, "uint8": TensorType.UINT8,
+          "uint16": TensorType.UINT16, "uint32": TensorType.UINT32, "uint64": TensorType.UINT64}
 
 
 @dataclass
@@ -60,6 +63,7 @@ class _Op:
     fields: dict = field(default_factory=dict)
     intermediates: list[int] = field(default_factory=list)
     custom: str | None = None
+    custom_options: bytes = b""
 
 
 class ModelBuilder:
@@ -86,15 +90,18 @@ class ModelBuilder:
         self.tensors.append(_Tensor(name, [int(d) for d in shape], ttype, scales, zps, axis, buffer, variable))
         return len(self.tensors) - 1
 
-    def op(self, name: str, inputs, outputs, options: str | None = None, intermediates=(), **fields) -> None:
+    def op(self, name: str, inputs, outputs, options: str | None = None, intermediates=(),
+           custom_options: dict | bytes | None = None, **fields) -> None:
         """Add an operator by its BuiltinOperator name ("MUL"), or "CUSTOM:name" for a custom
         operator; -1 in inputs is an absent input; intermediates: the operator's intermediate
-        tensors (the LSTM's gate scales)."""
+        tensors (the LSTM's gate scales); custom_options: a custom operator's options, a dict
+        written as a flexbuffer map (as TFLite Micro's signal library reads them) or raw bytes."""
         custom = name.partition(":")[2] if name.startswith("CUSTOM:") else None
         code = BuiltinOperator.CUSTOM if custom is not None else getattr(BuiltinOperator, name)
         if (code, custom) not in self.codes:
             self.codes.append((code, custom))
-        self.ops.append(_Op(code, list(inputs), list(outputs), options, fields, list(intermediates), custom))
+        raw = flexbuffers.Dumps(custom_options) if isinstance(custom_options, dict) else (custom_options or b"")
+        self.ops.append(_Op(code, list(inputs), list(outputs), options, fields, list(intermediates), custom, raw))
 
     # -- serialization ---------------------------------------------------------
     def finish(self, inputs, outputs) -> bytes:
@@ -175,12 +182,15 @@ class ModelBuilder:
         ins = b.CreateNumpyVector(np.asarray(o.inputs, np.int32))
         outs = b.CreateNumpyVector(np.asarray(o.outputs, np.int32))
         inter = b.CreateNumpyVector(np.asarray(o.intermediates, np.int32)) if o.intermediates else None
+        custom = b.CreateNumpyVector(np.frombuffer(o.custom_options, np.uint8)) if o.custom_options else None
         tflite.OperatorStart(b)
         tflite.OperatorAddOpcodeIndex(b, self.codes.index((o.code, o.custom)))
         tflite.OperatorAddInputs(b, ins)
         tflite.OperatorAddOutputs(b, outs)
         if inter is not None:
             tflite.OperatorAddIntermediates(b, inter)
+        if custom is not None:
+            tflite.OperatorAddCustomOptions(b, custom)
         if options is not None:
             tflite.OperatorAddBuiltinOptionsType(b, getattr(BuiltinOptions, o.options))
             tflite.OperatorAddBuiltinOptions(b, options)

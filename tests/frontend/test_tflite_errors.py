@@ -123,7 +123,7 @@ def test_tflite_float_model_with_int8_sized_buffers(tmp_path, capsys):
 
 def test_tflite_dynamic_range_model(tmp_path):
     path = _patched(tmp_path, "dynamic", lambda d, m: _set_types(d, m, 0, activations=True, constants=False))
-    with pytest.raises(ModelError, match="dynamic-range .* not supported yet"):
+    with pytest.raises(ModelError, match="dynamic-range .* TFLite Micro does not run such"):
         load_source(path)
 
 

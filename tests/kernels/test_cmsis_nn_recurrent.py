@@ -1,6 +1,7 @@
 """CMSIS-NN's recurrent layers under --kernels cmsis-nn (tinygen.kernels.cmsis_nn,
 firmware/cmsis_nn/tg_lstm_s8_cmsis_nn.c, tg_svdf_s8_cmsis_nn.c): arm_lstm_unidirectional_s8 and,
-for TFLite's int16-state SVDF, arm_svdf_state_s16_s8. On the f746zg stand-in their firmware equals
+for TFLite's int16-state SVDF, arm_svdf_state_s16_s8 (the 16x8 LSTM's and the int8-state SVDF's
+adapters run on the stand-in in tests/e2e/test_recurrent_standin.py). On the f746zg stand-in their firmware equals
 TensorFlow Lite Micro invocation after invocation and the numpy reference for a PyTorch LSTM that
 keeps its last step (the sequence CMSIS-NN writes goes to scratch); an LSTM whose recurrent
 product could saturate (where CMSIS-NN's order of saturation differs from TFLite's) keeps tinygen's
@@ -25,7 +26,7 @@ from torch_models import compile_module
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.hil.target import open_device
-from tinygen.kernels.cmsis_nn import lstm_scratch, svdf_scratch
+from tinygen.kernels.cmsis_nn import lstm_s16_scratch, lstm_scratch, svdf_scratch
 from tinygen.kernels.cmsis_nn_tree import ENV
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import run
@@ -55,6 +56,11 @@ def test_lstm_that_could_saturate_keeps_tinygens_kernel(tmp_path):
     _, narrow = _tflite(lstm_model(rng, 1, 3, 6, 6, recurrent_max=10), tmp_path, "narrow")
     assert [n.kernel for n in wide.nodes if n.kernel] == ["tg_lstm_s8_dsp"]      # tinygen's kernel for the M7
     assert [n.kernel for n in narrow.nodes if n.kernel] == ["tg_lstm_s8_cmsis_nn"]
+    # the 16x8 LSTM likewise, its hidden state reaching +-32768 (arm_lstm_unidirectional_s16)
+    _, wide = _tflite(lstm_model(rng, 1, 3, 6, 16, activations="int16"), tmp_path, "wide16")
+    _, narrow = _tflite(lstm_model(rng, 1, 3, 6, 6, recurrent_max=2, activations="int16"), tmp_path, "narrow16")
+    assert [n.kernel for n in wide.nodes if n.kernel] == ["tg_lstm_s16"]
+    assert [n.kernel for n in narrow.nodes if n.kernel] == ["tg_lstm_s16_cmsis_nn"]
 
 
 @needs_tree
@@ -74,6 +80,7 @@ def test_recurrent_scratch_against_the_tree(tmp_path):
     assert svdf_scratch(p) == 4 * 2 * (64 + 32)
     q = {"batches": 1, "hidden": 64, "steps": 49, "sequence": 1}
     assert lstm_scratch(q) == 2 * (2 * 64) and lstm_scratch({**q, "sequence": 0}) == 4 * 64 + 49 * 64
+    assert lstm_s16_scratch(q) == 4 * 64 and lstm_s16_scratch({**q, "sequence": 0}) == 4 * 64 + 2 * 49 * 64
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ _C_KEYWORDS = frozenset(
 )
 
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "uint32": "uint32_t",
-           "int64": "int64_t", "float32": "float"}
+           "int64": "int64_t", "float32": "float", "uint16": "uint16_t", "uint64": "uint64_t"}
 
 
 def c_identifier(name: str) -> str:

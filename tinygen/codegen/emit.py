@@ -15,9 +15,9 @@ import numpy as np
 
 from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_float_array_body, c_identifier,
                                      c_int, c_macro, c_string, c_struct_init)
-from tinygen.codegen.recurrent import emit_recurrent, reset_lines, state_macro
+from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
-from tinygen.ir import RECURRENT_OPS, Graph, Node, binary_operands
+from tinygen.ir import RECURRENT_OPS, Graph, Node, binary_operands, carries_state
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
@@ -78,7 +78,7 @@ def scratch_macro(node: str, prefix: str = "") -> str:
 def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str = "", typed: bool = True) -> str:
     """A tensor's place in the arena, typed as its kernel takes it (typed=False: as the arena's
     bytes, what model.h's port functions return): packed binary tensors as their 32-bit words
-    (the planner aligns every buffer to ALIGNMENT bytes), int16 ones as int16_t; the input kept
+    (the planner aligns every buffer to ALIGNMENT bytes), wider ones as their C type (int16_t, ...); the input kept
     outside the arena (INPUT_OUTSIDE_ARENA) in its own buffer."""
     if tensor == graph.meta.get(INPUT_OUTSIDE_ARENA):
         ptr = INPUT_BUFFER
@@ -88,7 +88,7 @@ def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str =
         return ptr
     if graph.tensor(tensor).dtype == "b1":
         return f"({'const ' if read_only else ''}uint32_t *)({ptr})"
-    if graph.tensor(tensor).dtype in ("int16", "int32", "float32"):
+    if graph.tensor(tensor).dtype in ("int16", "int32", "float32", "uint16", "uint32", "uint64"):
         return f"({'const ' if read_only else ''}{C_TYPES[graph.tensor(tensor).dtype]} *)({ptr})"
     return ptr
 
@@ -225,7 +225,8 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  "channel_gate": _emit_gate, "exit_select": _emit_exit, "conv2d_gated": _emit_gated,
                                  "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic,
                                  # normalization and attention: the binary ops with a constant operand
-                                 "sub": _emit_binary, "squared_difference": _emit_binary}
+                                 "sub": _emit_binary, "squared_difference": _emit_binary,
+                                 "int_binary": _emit_binary}     # plain int32 arithmetic (tinygen/ref/plain.py)
 
 
 
@@ -236,6 +237,8 @@ def _emit_recurrent(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, ar
 
 
 EMITTERS.update({op: _emit_recurrent for op in RECURRENT_OPS})
+EMITTERS["signal_noise_estimate"] = lambda graph, node, spec, layer, arrays: emit_signal_state(
+    graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
 
 
 def narrowed(data: np.ndarray, dtype: str, name: str) -> np.ndarray:
@@ -335,7 +338,7 @@ def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict)
         "weight_bytes": int(sum(graph.tensor(n).nbytes for n in array_names)),
         "reset_state": reset_lines(graph, array_names, prefix),
         "state_bytes": plan.state_bytes,
-        "stateful": any(n.attrs.get("kparams", {}).get("stateful") for n in graph.nodes if n.op in RECURRENT_OPS),
+        "stateful": any(carries_state(n) for n in graph.nodes),
     }
 
 

@@ -1,17 +1,18 @@
-"""Code generation of the recurrent layers (LSTM, GRU, SVDF; tinygen/kernels/recurrent.py): the
-layer's kernel call with its initial state's pointers and its persistent state, and the lines
-of tg_model_reset_state(), which puts every recurrent layer's state back to its initial value
+"""Code generation of the stateful layers (tinygen.ir.STATEFUL_OPS): the recurrent layers (LSTM,
+GRU, SVDF; tinygen/kernels/recurrent.py), whose kernel call takes its initial state's pointers and
+its persistent state, and the signal library's noise estimate (its state alone); and the lines
+of tg_model_reset_state(), which puts every stateful layer's state back to its initial value
 (tg_model_init() calls it once at start-up).
 
-Only what the layer's emitter and the reset need is here; tinygen/codegen/emit.py registers
-the emitter for the recurrent ops."""
+Only what the layers' emitters and the reset need is here; tinygen/codegen/emit.py registers
+the emitters for the stateful ops."""
 
 from __future__ import annotations
 
-from tinygen.codegen.cformat import c_identifier, c_macro, c_struct_init
-from tinygen.ir import Graph, Node, RECURRENT_OPS
-from tinygen.kernels.float_table import FLOAT_RESETS
-from tinygen.kernels.recurrent import INITIAL, RESET
+from tinygen.codegen.cformat import C_TYPES, c_identifier, c_macro, c_struct_init
+from tinygen.ir import Graph, Node, RECURRENT_OPS, STATEFUL_OPS
+from tinygen.kernels.recurrent import INITIAL, reset_kernel
+from tinygen.kernels.table import KERNELS_BY_NAME
 
 
 def state_macro(node: str, prefix: str = "") -> str:
@@ -58,11 +59,32 @@ def emit_recurrent(graph: Graph, node: Node, spec, layer, arrays: dict[str, str]
     layer.body.append(f"{spec.name}({', '.join(args)});")
 
 
+def _state_words(graph: Graph, node: Node, prefix: str) -> str:
+    """A signal layer's state in the persistent region, as its kernel's words (its output's C type)."""
+    return f"({C_TYPES[graph.tensor(node.outputs[0]).dtype]} *)(tg_arena + {state_macro(node.name, prefix)})"
+
+
+def emit_signal_state(graph: Graph, node: Node, spec, layer, arrays: dict[str, str], arena_ptr) -> None:
+    """A stateful signal layer (the noise estimate): kernel(&params, inputs..., constants..., state,
+    output), the state carried over between invocations. arena_ptr(tensor, read_only): its pointer."""
+    pname = f"{layer.name}_params"
+    layer.statics.append(f"static const {spec.struct} {pname} = {{\n{c_struct_init(node.attrs['kparams'])}\n}};")
+    args = [f"&{pname}", *(arena_ptr(t, True) for t in node.inputs), *(arrays[node.param(role)] for role in spec.const_roles)]
+    args += [_state_words(graph, node, layer.prefix), arena_ptr(node.outputs[0], False)]
+    layer.body.append(f"/* state ({node.state_bytes} B, persistent region) carries over between invocations */")
+    layer.body.append(f"{spec.name}({', '.join(args)});")
+
+
 def reset_lines(graph: Graph, arrays: dict[str, str], prefix: str = "") -> list[str]:
     """tg_model_reset_state()'s statements: each recurrent layer's reset with its constant initial
-    state (a layer whose initial state is a model input resets from it at every invocation)."""
+    state (a layer whose initial state is a model input resets from it at every invocation), each
+    other stateful layer's kernel reset (KernelSpec.reset)."""
     lines = []
-    for node in (n for n in graph.nodes if n.op in RECURRENT_OPS and n.kernel):
+    for node in (n for n in graph.nodes if n.op in STATEFUL_OPS and n.kernel):
+        if node.op not in RECURRENT_OPS:
+            lines.append(f"{KERNELS_BY_NAME[node.kernel].reset}(&{prefix}{c_identifier(node.name)}_params, "
+                         f"{_state_words(graph, node, prefix)});   /* {node.name} */")
+            continue
         init = _initial(graph, node, arrays, lambda t: "NULL")
         state = f"tg_arena + {state_macro(node.name, prefix)}"
         args = [f"&{prefix}{c_identifier(node.name)}_params"]
@@ -70,6 +92,5 @@ def reset_lines(graph: Graph, arrays: dict[str, str], prefix: str = "") -> list[
             args += [init["h0"], init["c0"], "NULL"]
         elif node.op == "gru":
             args += [init["h0"]]
-        reset = FLOAT_RESETS.get(node.kernel, RESET[node.op])
-        lines.append(f"{reset}({', '.join(args + [state])});   /* {node.name} */")
+        lines.append(f"{reset_kernel(graph, node)}({', '.join(args + [state])});   /* {node.name} */")
     return lines

@@ -22,7 +22,7 @@ from tinygen.calib import input_arrays, input_keys
 from tinygen.errors import UsageError
 from tinygen.ref.gating_trace import is_dynamic, trace
 from tinygen.hil.client import Device, Layer
-from tinygen.ir import RECURRENT_OPS
+from tinygen.ir import carries_state as _node_carries_state
 from tinygen.npfile import not_numpy
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
@@ -84,6 +84,8 @@ def _checked_samples(x, shape: tuple[int, ...], layout: str, which: str) -> np.n
     if len(x) == 0:
         raise UsageError(f"the data set is empty: data{which} has shape {list(x.shape)}",
                          "give at least one sample: [N, ...] with N >= 1")
+    if np.issubdtype(x.dtype, np.integer):      # integer values (a signal front end's int16 samples)
+        x = x.astype(np.float64)
     if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
         raise UsageError(f"data{which} must be finite floats in the model's input units",
                          "pass the float inputs you would give the PyTorch / TFLite model")
@@ -100,9 +102,10 @@ def as_samples(arrays: list[np.ndarray]):
 
 def input_bytes(x) -> bytes:
     """One sample's inputs as the device takes them: back to back, in graph.inputs' order; int8,
-    or an int16, int32 or float32 input's values little-endian (the Cortex-M and RISC-V byte order)."""
+    or a wider input's values little-endian (the Cortex-M and RISC-V byte order)."""
     xs = x if isinstance(x, (tuple, list)) else (x,)
-    wire = {np.dtype(np.int16): "<i2", np.dtype(np.int32): "<i4", np.dtype(np.float32): "<f4"}
+    wire = {np.dtype(np.int16): "<i2", np.dtype(np.int32): "<i4", np.dtype(np.float32): "<f4",
+            np.dtype(np.uint16): "<u2", np.dtype(np.uint32): "<u4", np.dtype(np.uint64): "<u8"}
     return b"".join(np.ascontiguousarray(a, dtype=wire.get(np.asarray(a).dtype, np.int8)).tobytes() for a in xs)
 
 
@@ -246,10 +249,10 @@ def check_head(graph, head: int) -> int:
 
 
 def carries_state(graph) -> bool:
-    """Whether a recurrent layer keeps its state from one inference to the next (a .tflite LSTM
-    or SVDF always does, a PyTorch one built --stateful): the device's runs are then one
-    sequence, which the reference follows with its `state`."""
-    return any(n.attrs.get("kparams", {}).get("stateful") for n in graph.nodes if n.op in RECURRENT_OPS)
+    """Whether a layer keeps its state from one inference to the next (a .tflite LSTM or SVDF
+    always does, a PyTorch one built --stateful, the signal library's noise estimate always):
+    the device's runs are then one sequence, which the reference follows with its `state`."""
+    return any(_node_carries_state(n) for n in graph.nodes)
 
 
 def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,

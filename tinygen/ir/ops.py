@@ -32,6 +32,11 @@ _POOL_ATTRS = ("kernel", "stride", "padding")
 _FUSED_ADD_ATTRS = ("act_min", "act_max", "conv_scale", "conv_zero_point", "conv_operand",
                     "add_act_min", "add_act_max")
 
+# SignalFilterBankSpectralSubtraction's options, as the two IR ops that compute it keep them
+SPECTRAL_SUBTRACTION_ATTRS = ("smoothing", "one_minus_smoothing", "alternate_smoothing",
+                              "alternate_one_minus_smoothing", "min_signal_remaining", "smoothing_bits",
+                              "spectral_subtraction_bits", "clamping")
+
 SCHEMAS: dict[str, OpSchema] = {
     s.name: s
     for s in [
@@ -171,11 +176,56 @@ SCHEMAS: dict[str, OpSchema] = {
         # side's three and the new gate's recurrent bias), h0 as a constant or the 2nd input
         OpSchema("gru", min_inputs=1, max_inputs=2, attrs=("hidden", "sequence", "stateful"),
                  param_roles=("w_ih", "w_hh")),
-        # TFLite SVDF (int8, int16 activation state of [B, filters * memory] that always carries
-        # over): x [B, I] -> [B, units]; params weights_feature [F, I] int8, weights_time [F, M]
-        # int16, bias [units] int32 (optional); attrs rank, state_scale, state_zero_point
+        # TFLite SVDF (int8, an activation state of [B, filters * memory] that always carries
+        # over, of the time weights' type): x [B, I] -> [B, units]; params weights_feature [F, I]
+        # int8, weights_time [F, M] int16 or int8, bias [units] int32 (optional); attrs rank,
+        # state_scale, state_zero_point
         OpSchema("svdf", attrs=("rank", "state_scale", "state_zero_point"),
                  param_roles=("weights_feature", "weights_time")),
+        # -- TFLite Micro's signal library (an audio front end on plain integers, no quantization:
+        # tinygen/ref/signal.py, firmware/kernels/signal/) --
+        # int16 x * weights >> shift, saturated to int16, the int16 weights [W] applied to each run of
+        # W elements of x (SignalWindow)
+        OpSchema("signal_window", attrs=("shift",), param_roles=("weights",)),
+        # SignalFftAutoScale's two outputs as two nodes: the left shift that brings the largest |x| of
+        # the int16 frame up to bit 14 (int32 scalar), and the frame shifted by it (inputs x, shift)
+        OpSchema("signal_fft_auto_scale_shift"),
+        OpSchema("signal_fft_auto_scale", min_inputs=2, max_inputs=2),
+        # the real FFT of each int16 (int32) frame (last axis) zero-padded to fft_length, as kissfft's
+        # 16-bit (32-bit) fixed point computes it: fft_length / 2 + 1 (real, imag) pairs (SignalRfft);
+        # params: its tables (tinygen.ref.signal.rfft_tables)
+        OpSchema("signal_rfft", attrs=("fft_length",), param_roles=("twiddles", "super_twiddles", "order")),
+        # real^2 + imag^2 of int16 (real, imag) pairs start_index .. end_index - 1 as uint32; the other
+        # elements 0 (SignalEnergy)
+        OpSchema("signal_energy", attrs=("start_index", "end_index")),
+        # -- the filter-bank half (tinygen/ref/signal_bank.py, firmware/kernels/signal/) --
+        # uint32 spectrum -> uint64 [num_channels]: triangular filters given by int16 tables (params
+        # weights, unweights, freq_starts, weight_starts, widths: num_channels + 1 entries; SignalFilterBank)
+        OpSchema("signal_filter_bank", attrs=("num_channels",),
+                 param_roles=("weights", "unweights", "freq_starts", "weight_starts", "widths")),
+        # rounded integer root of uint64 x, shifted right by the int32 scalar second input -> uint32
+        # (SignalFilterBankSquareRoot)
+        OpSchema("signal_filter_bank_sqrt", min_inputs=2, max_inputs=2),
+        # SignalFilterBankSpectralSubtraction's two outputs as two nodes: the noise estimate of uint32 x
+        # (state carried over between invocations, zeros after a reset), and x less that estimate
+        # (inputs x, estimate); attrs: TFLite Micro's options
+        OpSchema("signal_noise_estimate", attrs=SPECTRAL_SUBTRACTION_ATTRS),
+        OpSchema("signal_spectral_subtraction", min_inputs=2, max_inputs=2, attrs=SPECTRAL_SUBTRACTION_ATTRS),
+        # per-channel amplitude normalization of uint32 x by its noise estimate (second input) and an
+        # int16 gain table (param gain_lut) -> uint32 (SignalPCAN)
+        OpSchema("signal_pcan", min_inputs=2, max_inputs=2, attrs=("snr_shift",), param_roles=("gain_lut",)),
+        # ln(x << correction_bits) * output_scale / 2^16 of uint32 x, saturated to int16, by the log
+        # table of param log_lut (SignalFilterBankLog)
+        OpSchema("signal_filter_bank_log", attrs=("output_scale", "correction_bits"), param_roles=("log_lut",)),
+        # -- TFLite Micro's builtin ops on plain (unquantized) integers (tinygen/ref/plain.py) --
+        # each element as the output's type: integers modulo 2^bits, float32 rounded (CAST)
+        OpSchema("cast"),
+        # fn (tinygen.ref.plain.INT_BINARY: add, sub, mul, div, minimum, maximum) of two int32 operands,
+        # the second an activation or the constant param operand (either one a single value; swap: the
+        # constant is the first operand), clamped to [act_min, act_max]
+        OpSchema("int_binary", max_inputs=2, attrs=("fn", "act_min", "act_max", "swap")),
+        # the activation between constant pieces (params head, tail; either may be absent) along axis
+        OpSchema("concat_const", attrs=("axis",)),
     ]
 }
 
@@ -185,11 +235,14 @@ TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
 
 # -- recurrent layers: ops whose state lives in the arena's persistent region (plan_memory.py)
 RECURRENT_OPS = ("lstm", "gru", "svdf")
+# every op whose kernel keeps a state in that region: the recurrent layers and the signal library's
+# noise estimate (SignalFilterBankSpectralSubtraction), which always carries it over invocations
+STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate",)
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
-BINARY_OPS = ("add", "mul", "sub", "squared_difference")
+BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary")
 
 
 def schema(op: str) -> OpSchema:
@@ -197,6 +250,15 @@ def schema(op: str) -> OpSchema:
         return SCHEMAS[op]
     except KeyError:
         raise KeyError(f"unknown IR op {op!r}") from None
+
+
+def carries_state(node) -> bool:
+    """Whether the node's state carries over from one invocation to the next: a stateful op's,
+    except a recurrent layer's whose kernel parameters say it starts afresh (a PyTorch LSTM
+    built without --stateful)."""
+    if node.op in RECURRENT_OPS:
+        return bool(node.attrs.get("kparams", {}).get("stateful"))
+    return node.op in STATEFUL_OPS
 
 
 def binary_operands(node) -> list[str]:

@@ -21,6 +21,9 @@ DTYPES: dict[str, tuple[int, type]] = {
     "int8": (8, np.int8),
     "uint8": (8, np.uint8),
     "uint32": (32, np.uint32),
+    # plain (unquantized) integers of TFLite Micro's signal library ops (an audio front end)
+    "uint16": (16, np.uint16),
+    "uint64": (64, np.uint64),
     # +1/-1 activations packed 32 channels to a word (firmware/kernels/lowbit/LOWBIT.md): held
     # as the packed words' bytes, ceil(C / 32) * 4 per pixel
     "b1": (1, np.int8),

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tinygen.kernels.cmsis_nn_tree import TRANSPOSE_CONV_ROWS_FIXED
-from tinygen.kernels.params_recurrent import lstm_state_bytes, svdf_state_bytes
+from tinygen.kernels.params_recurrent import lstm_state_bytes, svdf_s8_state_bytes, svdf_state_bytes
 from tinygen.kernels.recurrent import HEADER as RECURRENT_HEADER
+from tinygen.kernels.recurrent import svdf_int8_state, svdf_int16_state
 from tinygen.kernels.cmsis_nn_mve import cmsis_nn_mve_kernels
 from tinygen.kernels.spec import _REQUANT
 
@@ -183,14 +184,19 @@ def cmsis_nn_kernels(kernel_spec) -> tuple:
 
 
 # -- recurrent layers (tinygen/kernels/recurrent.py): arm_lstm_unidirectional_s8 and, for TFLite's
-# int16-state SVDF, arm_svdf_state_s16_s8 (arm_svdf_s8 takes an int8 state and int8 time weights,
-# which tinygen's SVDF import does not) --
+# int16-state SVDF, arm_svdf_state_s16_s8, for its int8-state one arm_svdf_s8 --
 
 def lstm_scratch(p: dict) -> int:
     """arm_lstm_unidirectional_s8 has no get_buffer_size function: its context's temp1 and temp2,
     B x H int16 each (TFLite Micro's CMSIS-NN LSTM allocates them so), and where the layer keeps
     only its last step the sequence CMSIS-NN writes, B x T x H."""
     sequence = 0 if p["sequence"] else p["batches"] * p["steps"] * p["hidden"]
+    return 4 * p["batches"] * p["hidden"] + _align4(sequence)
+
+
+def lstm_s16_scratch(p: dict) -> int:
+    """arm_lstm_unidirectional_s16's: lstm_scratch with an int16 sequence."""
+    sequence = 0 if p["sequence"] else 2 * p["batches"] * p["steps"] * p["hidden"]
     return 4 * p["batches"] * p["hidden"] + _align4(sequence)
 
 
@@ -202,14 +208,15 @@ def svdf_scratch(p: dict) -> int:
 
 def lstm_effective_biases(kparams: dict, consts: dict):
     """The gates' effective biases CMSIS-NN adds to its raw products (TFLite Micro's CMSIS-NN LSTM
-    computes them in Prepare; here at build time): int32 [2][4][H], the input side's bias +
-    input_offset x the row sums of w_ih, then hidden_offset x the row sums of w_hh."""
+    computes them in Prepare; here at build time): [2][4][H], the input side's bias +
+    input_offset x the row sums of w_ih, then hidden_offset x the row sums of w_hh; int32, or
+    int64 for the 16x8 LSTM (its int64 biases)."""
     h = kparams["hidden"]
     w_ih = np.asarray(consts["w_ih"], np.int64).reshape(4, h, -1)
     w_hh = np.asarray(consts["w_hh"], np.int64).reshape(4, h, h)
     data = np.stack([np.asarray(consts["bias"], np.int64).reshape(4, h) + kparams["input_offset"] * w_ih.sum(2),
                      kparams["hidden_offset"] * w_hh.sum(2)])
-    return data.astype(np.int32)
+    return data.astype(np.int64 if np.asarray(consts["bias"]).dtype == np.int64 else np.int32)
 
 
 def lstm_exact(graph: Graph, node: Node) -> bool:
@@ -217,15 +224,23 @@ def lstm_exact(graph: Graph, node: Node) -> bool:
     TFLite saturates the recurrent product first: the same wherever that product cannot leave int16,
     which its largest row sum bounds."""
     w = graph.tensor(node.param("w_hh"))
-    s_h = np.float64(graph.tensor(node.outputs[0]).qparams.scale[0])
+    out = graph.tensor(node.outputs[0])
+    s_h = np.float64(out.qparams.scale[0])
+    # the largest |h - zero point|: 255 on int8, 32768 on the 16x8 LSTM's symmetric int16
+    reach = 32768 if out.dtype == "int16" else 255
     rows = np.abs(w.data.astype(np.int64)).reshape(w.data.shape[0], -1, w.data.shape[-1]).sum(2).max(1)
-    bound = 255 * rows * s_h * w.qparams.scale.astype(np.float64) * 4096.0 + 1
+    bound = reach * rows * s_h * w.qparams.scale.astype(np.float64) * 4096.0 + 1
     return bool(np.all(bound <= 32767))
 
 
 def svdf_zero_state(graph: Graph, node: Node) -> bool:
     """arm_svdf_state_s16_s8 takes the int16 state's zero point as 0 (TFLite's int16 tensors have 0)."""
-    return int(node.attrs["state_zero_point"]) == 0
+    return int(node.attrs["state_zero_point"]) == 0 and svdf_int16_state(graph, node)
+
+
+def svdf_s8_zero_state(graph: Graph, node: Node) -> bool:
+    """arm_svdf_s8 reads its int8 state without a zero point: exact where it is 0."""
+    return int(node.attrs["state_zero_point"]) == 0 and svdf_int8_state(graph, node)
 
 
 def cmsis_nn_recurrent_kernels(kernel_spec) -> tuple:
@@ -236,14 +251,24 @@ def cmsis_nn_recurrent_kernels(kernel_spec) -> tuple:
                     twin="lstm_s8", headers=headers, backend=BACKEND, scratch=lstm_scratch,
                     pack=lstm_effective_biases, accepts=lstm_exact, state=lstm_state_bytes,
                     calls=("kernels/tg_lstm_reset_s8.c", "kernels/tg_sigmoid_table_s16.c")),
+        kernel_spec("tg_lstm_s16_cmsis_nn", "lstm", act_dtype="int16", requires=REQUIRES, excludes=MVE,
+                    struct="tg_lstm_params_t", const_roles=("w_ih", "w_hh", "bias", "packed", "h0", "c0"),
+                    source="cmsis_nn/tg_lstm_s16_cmsis_nn.c", twin="lstm_s16", headers=headers, backend=BACKEND,
+                    scratch=lstm_s16_scratch, pack=lstm_effective_biases, accepts=lstm_exact, state=lstm_state_bytes,
+                    calls=("kernels/tg_lstm_reset_s16.c", "kernels/tg_sigmoid_table_s16.c")),
         kernel_spec("tg_svdf_s8_cmsis_nn", "svdf", requires=REQUIRES, excludes=MVE, struct="tg_svdf_params_t",
                     const_roles=("weights_feature", "weights_time", "bias"), source="cmsis_nn/tg_svdf_s8_cmsis_nn.c",
                     twin="svdf_s8", headers=headers, backend=BACKEND, scratch=svdf_scratch, accepts=svdf_zero_state,
                     state=svdf_state_bytes, calls=("kernels/tg_svdf_reset_s8.c",)),
+        kernel_spec("tg_svdf_s8_s8_cmsis_nn", "svdf", requires=REQUIRES, excludes=MVE, struct="tg_svdf_params_t",
+                    const_roles=("weights_feature", "weights_time", "bias"),
+                    source="cmsis_nn/tg_svdf_s8_s8_cmsis_nn.c", twin="svdf_s8_s8", headers=headers, backend=BACKEND,
+                    scratch=svdf_scratch, accepts=svdf_s8_zero_state, state=svdf_s8_state_bytes,
+                    calls=("kernels/tg_svdf_reset_s8_s8.c",)),
     )
 
 
 __all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "batch_matmul_scratch", "cmsis_nn_kernels",
-           "cmsis_nn_recurrent_kernels", "conv_scratch", "depthwise_scratch", "lstm_scratch", "not_per_tensor",
-           "per_tensor", "svdf_scratch", "tflite_avg_pool", "transpose_conv_exact", "transpose_conv_fits",
+           "cmsis_nn_recurrent_kernels", "conv_scratch", "depthwise_scratch", "lstm_s16_scratch", "lstm_scratch",
+           "not_per_tensor", "per_tensor", "svdf_scratch", "tflite_avg_pool", "transpose_conv_exact", "transpose_conv_fits",
            "transpose_conv_scratch"]

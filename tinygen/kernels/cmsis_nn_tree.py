@@ -55,7 +55,7 @@ OP_SOURCES = {
     "lstm": ("LSTMFunctions/arm_lstm_unidirectional_s8.c", "ActivationFunctions/arm_nn_activation_s16.c",
              "BasicMathFunctions/arm_elementwise_mul_s16.c", "BasicMathFunctions/arm_elementwise_mul_acc_s16.c",
              "BasicMathFunctions/arm_elementwise_mul_s16_s8.c"),
-    "svdf": ("SVDFunctions/arm_svdf_state_s16_s8.c",),
+    "svdf": ("SVDFunctions/arm_svdf_state_s16_s8.c", "SVDFunctions/arm_svdf_s8.c"),
     # int16 activations (tinygen.kernels.cmsis_nn_s16), keyed "<op>_s16" (source_key)
     "conv2d_s16": ("ConvolutionFunctions/arm_convolve*_s16.c", "ConvolutionFunctions/arm_nn_mat_mult_kernel_s16.c"),
     "depthwise_conv2d_s16": ("ConvolutionFunctions/arm_depthwise_conv*_s16.c",),
@@ -63,6 +63,11 @@ OP_SOURCES = {
                             "NNSupportFunctions/arm_nn_vec_mat_mult_t_s16.c"),
     "add_s16": ("BasicMathFunctions/arm_elementwise_add_s16.c",),
     "mul_s16": ("BasicMathFunctions/arm_elementwise_mul_s16.c",),
+    "lstm_s16": ("LSTMFunctions/arm_lstm_unidirectional_s16.c", "NNSupportFunctions/arm_nn_lstm_step_s16.c",
+                 "NNSupportFunctions/arm_nn_lstm_calculate_gate_s16.c",
+                 "NNSupportFunctions/arm_nn_vec_mat_mul_result_acc_s16.c", "ActivationFunctions/arm_nn_activation_s16.c",
+                 "BasicMathFunctions/arm_elementwise_mul_s16.c", "BasicMathFunctions/arm_elementwise_mul_acc_s16.c",
+                 "BasicMathFunctions/arm_elementwise_mul_s16_batch_offset.c"),
 }
 
 

@@ -9,8 +9,6 @@ from tinygen.kernels.params_float import lstm_f32_state_bytes, lstm_f32_scratch_
 from tinygen.kernels.spec import _OPERAND, KernelSpec
 
 LOGISTIC_HEADER = "kernels/tg_logistic_f32.h"        # tg_logistic_value_f32
-# a float recurrent kernel's reset function (tg_model_reset_state; the int8 ones: kernels.recurrent.RESET)
-FLOAT_RESETS = {"tg_lstm_f32": "tg_lstm_reset_f32"}
 
 
 def _f32(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), variants=(None,),

@@ -48,10 +48,11 @@ def _common(graph: Graph, node: Node) -> dict:
             "in_mult": in_mult, "in_shift": in_shift, "rec_mult": rec_mult, "rec_shift": rec_shift}
 
 
-def lstm_state_layout(batches: int, hidden: int) -> tuple[int, int]:
-    """(byte offset of the int16 cell state in the layer's state, state bytes): h int8 [B, H]
-    first, c int16 [B, H] after it at a 4-byte boundary."""
-    c_offset = (batches * hidden + 3) // 4 * 4
+def lstm_state_layout(batches: int, hidden: int, h_bytes: int = 1) -> tuple[int, int]:
+    """(byte offset of the int16 cell state in the layer's state, state bytes): h [B, H] of
+    `h_bytes` a value (int8, or int16 in the 16x8 LSTM) first, c int16 [B, H] after it at a
+    4-byte boundary."""
+    c_offset = (h_bytes * batches * hidden + 3) // 4 * 4
     return c_offset, c_offset + 2 * batches * hidden
 
 
@@ -77,7 +78,8 @@ def _lstm(graph: Graph, node: Node) -> dict:
         p["c0_offset"] = -zp_c0
     else:
         p["c0_mult"], p["c0_shift"], p["c0_offset"] = 0, 0, 0
-    p["c_offset"] = lstm_state_layout(p["batches"], p["hidden"])[0]
+    h_bytes = 2 if graph.tensor(node.outputs[0]).dtype == "int16" else 1
+    p["c_offset"] = lstm_state_layout(p["batches"], p["hidden"], h_bytes)[0]
     return p
 
 
@@ -112,7 +114,8 @@ def _svdf(graph: Graph, node: Node) -> dict:
 # -- memory the kernels need ---------------------------------------------------------------------
 
 def lstm_state_bytes(p: dict) -> int:
-    return lstm_state_layout(p["batches"], p["hidden"])[1]
+    """h, then c int16 [B, H] at p["c_offset"] (lstm_state_layout)."""
+    return p["c_offset"] + 2 * p["batches"] * p["hidden"]
 
 
 def gru_state_bytes(p: dict) -> int:
@@ -123,7 +126,23 @@ def svdf_state_bytes(p: dict) -> int:
     return 2 * p["batches"] * p["filters"] * p["memory"]
 
 
+def svdf_s8_state_bytes(p: dict) -> int:
+    """tg_svdf_s8_s8's int8 state: one byte an entry."""
+    return p["batches"] * p["filters"] * p["memory"]
+
+
+def svdf_time_dtype(graph: Graph, node: Node) -> str:
+    """The SVDF's time weights' dtype, which is its state's too: "int16" (tg_svdf_s8) or "int8"
+    (tg_svdf_s8_s8), as TFLite Micro picks its SVDF by the time weights' type."""
+    return graph.tensor(node.param("weights_time")).dtype
+
+
 def recurrent_scratch_bytes(p: dict) -> int:
     """tg_lstm_s8 / tg_gru_s8: the new hidden state of one batch, H bytes (the old one is read
     by every unit's recurrent product while it is being computed)."""
     return p["hidden"]
+
+
+def lstm_s16_scratch_bytes(p: dict) -> int:
+    """tg_lstm_s16: the new int16 hidden state of one batch, 2 x H bytes."""
+    return 2 * p["hidden"]

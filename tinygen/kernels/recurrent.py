@@ -1,6 +1,8 @@
 """The recurrent layers' kernels (firmware/kernels/recurrent/tg_kernels_recurrent.h): their
 KernelSpecs; tinygen.kernels.table appends `recurrent_kernels`. Each takes its state (the
-arena's persistent region, KernelSpec.state) and, for the LSTM and GRU, H bytes of scratch.
+arena's persistent region, KernelSpec.state) and, for the LSTM and GRU, H bytes of scratch (2 x H
+for the 16x8 LSTM, tg_lstm_s16). The SVDF's kernel follows its time weights' type (int16 or int8,
+its state's too), the LSTM's its activations' (int8, or int16: TFLite's 16x8).
 
 Call: kernel(&params, input, the initial state's pointers, constants..., state, [scratch,]
 output); the initial state comes from a model input or a constant (NULL: zeros), see
@@ -8,7 +10,9 @@ tinygen/codegen/recurrent.py."""
 
 from __future__ import annotations
 
-from tinygen.kernels.params_recurrent import gru_state_bytes, lstm_state_bytes, recurrent_scratch_bytes, svdf_state_bytes
+from tinygen.kernels.params_recurrent import (gru_state_bytes, lstm_s16_scratch_bytes, lstm_state_bytes,
+                                              recurrent_scratch_bytes, svdf_s8_state_bytes, svdf_state_bytes,
+                                              svdf_time_dtype)
 from tinygen.kernels.recurrent_dsp import dsp_scratch, pack_gru_dsp, pack_lstm_dsp, pack_svdf_dsp, svdf_dsp_scratch
 from tinygen.kernels.recurrent_rv32 import pack_gru_rv32, pack_lstm_rv32
 
@@ -27,6 +31,29 @@ RV32 = frozenset({"rv32im"})
 # the constant initial states, after the activation ones (codegen/recurrent.py)
 INITIAL = {"lstm": ("h0", "c0"), "gru": ("h0",), "svdf": ()}
 RESET = {"lstm": "tg_lstm_reset_s8", "gru": "tg_gru_reset_s8", "svdf": "tg_svdf_reset_s8"}
+# the SVDF with int8 time weights and state (TFLite Micro's EvalInt8SvdfReference) resets to its zero point
+SVDF_S8_RESET = "tg_svdf_reset_s8_s8"
+
+
+def svdf_int16_state(graph, node) -> bool:
+    """tg_svdf_s8's SVDF: int16 time weights and state."""
+    return svdf_time_dtype(graph, node) == "int16"
+
+
+def svdf_int8_state(graph, node) -> bool:
+    """tg_svdf_s8_s8's SVDF: int8 time weights and state."""
+    return svdf_time_dtype(graph, node) == "int8"
+
+
+def reset_kernel(graph, node) -> str:
+    """The C function putting `node`'s state back to its initial value."""
+    if node.op == "svdf" and svdf_int8_state(graph, node):
+        return SVDF_S8_RESET
+    if node.op == "lstm" and graph.tensor(node.outputs[0]).dtype == "int16":
+        return "tg_lstm_reset_s16"
+    if node.op == "lstm" and graph.tensor(node.outputs[0]).dtype == "float32":     # a float model's LSTM
+        return "tg_lstm_reset_f32"
+    return RESET[node.op]
 
 
 def recurrent_kernels(spec_type) -> tuple:
@@ -65,13 +92,22 @@ def recurrent_kernels(spec_type) -> tuple:
                   calls=("kernels/tg_gru_reset_s8.c", TABLE), scratch=recurrent_scratch_bytes,
                   state=gru_state_bytes, pack=pack_gru_rv32),
         lstm("tg_lstm_s8"),
+        # TFLite Micro's 16x8 LSTM: int16 activations, int64 biases
+        spec_type("tg_lstm_s16", "lstm", act_dtype="int16", struct="tg_lstm_params_t", const_roles=LSTM_ROLES,
+                  source="kernels/tg_lstm_s16.c", headers=(HEADER,),
+                  calls=("kernels/tg_lstm_reset_s16.c", TABLE), scratch=lstm_s16_scratch_bytes,
+                  state=lstm_state_bytes),
         gru("tg_gru_s8"),
         spec_type("tg_svdf_s8_dsp", "svdf", requires=dsp, struct="tg_svdf_params_t",
                   const_roles=("weights_time", "bias", "packed"), source="kernels/tg_svdf_s8_dsp.c", twin="svdf_s8",
                   headers=(HEADER, "kernels/tg_dsp_s8.h"), calls=("kernels/tg_svdf_reset_s8.c",),
                   scratch=svdf_dsp_scratch,
-                  state=svdf_state_bytes, pack=pack_svdf_dsp),
+                  state=svdf_state_bytes, pack=pack_svdf_dsp, accepts=svdf_int16_state),
         spec_type("tg_svdf_s8", "svdf", struct="tg_svdf_params_t", const_roles=SVDF_ROLES,
                   source="kernels/tg_svdf_s8.c", twin="svdf_s8", headers=(HEADER,),
-                  calls=("kernels/tg_svdf_reset_s8.c",), state=svdf_state_bytes),
+                  calls=("kernels/tg_svdf_reset_s8.c",), state=svdf_state_bytes, accepts=svdf_int16_state),
+        # TFLite Micro's SVDF with int8 time weights and state
+        spec_type("tg_svdf_s8_s8", "svdf", struct="tg_svdf_params_t", const_roles=SVDF_ROLES,
+                  source="kernels/tg_svdf_s8_s8.c", headers=(HEADER,),
+                  calls=("kernels/tg_svdf_reset_s8_s8.c",), state=svdf_s8_state_bytes, accepts=svdf_int8_state),
     )

@@ -62,6 +62,10 @@ class KernelSpec:
     # (None: none). It lives in the arena's persistent region (passes/plan_memory.py), which the
     # planner never reuses; the kernel takes it as `int8_t *state` just before its scratch
     state: Callable[[dict], int] | None = None
+    # a stateful kernel's function putting its state back to its start (zeros), called by the
+    # generated tg_model_reset_state() as kernel_reset(&params, state); None: the recurrent layers'
+    # resets (tinygen.kernels.recurrent.RESET), which also take their initial state
+    reset: str | None = None
     # target features that rule it out although it meets `requires` (e.g. CMSIS-NN's Cortex-M4/M7
     # adapters, whose scratch sizes are the DSP code path's, on a core with Helium, "mve", where
     # CMSIS-NN takes its MVE paths and their buffers)

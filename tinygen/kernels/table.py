@@ -208,6 +208,21 @@ from tinygen.kernels.float_table import float_kernels  # noqa: E402
 
 KERNELS = KERNELS + float_kernels()
 
+# TFLite Micro's signal library (an audio front end on plain integers: tinygen/kernels/signal_table.py)
+from tinygen.kernels.signal_table import signal_kernels  # noqa: E402
+
+KERNELS = KERNELS + signal_kernels()
+
+# the filter-bank half of TFLite Micro's signal library (plain integers: tinygen/kernels/signal_bank_table.py)
+from tinygen.kernels.signal_bank_table import signal_bank_kernels  # noqa: E402
+
+KERNELS = KERNELS + signal_bank_kernels()
+
+# builtin ops on plain (unquantized) integers: CAST, int32 arithmetic (tinygen/kernels/plain_table.py)
+from tinygen.kernels.plain_table import plain_kernels  # noqa: E402
+
+KERNELS = KERNELS + plain_kernels()
+
 # CMSIS-NN's int16 kernels, where they compute the portable ones' bytes (tinygen/kernels/cmsis_nn_s16.py)
 from tinygen.kernels.cmsis_nn_s16 import cmsis_nn_s16_kernels  # noqa: E402
 

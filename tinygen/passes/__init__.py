@@ -190,7 +190,8 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # kernels are chosen: the table kernel reads it
         steps.append(("tabulate", tabulate))
     in_float = graph.meta.get("quantized") == "float32"     # a float model run as it is (float32 kernels)
-    if options.compact and not in_float:
+    # a model of plain integers (the signal library's audio front end) has no channels to compact
+    if options.compact and not in_float and not graph.meta.get("plain_integers"):
         # on integer weights (a zero filter is exactly zero there), before lower_bits packs them
         steps.append(("compact", compact))
     if options.storage in ("nested", "mixed") and graph.meta.get("nested_codes"):

@@ -176,6 +176,12 @@ def _reader_ok(graph: Graph, node: Node, tensor: str, q: int, linked: bool) -> b
     return _fold_limit_ok(graph, node, graph.tensor(tensor).shape[-1])
 
 
+def _channels(graph: Graph, tensor: str) -> int:
+    """A tensor's channels: its last axis, 1 for a scalar (a shift the signal library passes on)."""
+    shape = graph.tensor(tensor).shape
+    return shape[-1] if shape else 1
+
+
 def _plan(graph: Graph) -> tuple[dict[str, int], dict[str, np.ndarray], dict[str, set[int]]]:
     """Channel counts, constants, and the channels to remove per tensor."""
     chans: dict[str, int] = {}
@@ -183,12 +189,12 @@ def _plan(graph: Graph) -> tuple[dict[str, int], dict[str, np.ndarray], dict[str
     groups = _Groups()
     linked_by: dict[str, set[str]] = {}      # tensor -> nodes linking it to their output
     for t in graph.inputs:
-        chans[t] = graph.tensor(t).shape[-1]
+        chans[t] = _channels(graph, t)
         const[t] = np.full(chans[t], NOT_CONST, np.int64)
     for node in graph.nodes:
         y = node.outputs[0]
         links = _links(graph, node, chans)
-        chans[y] = chans[links[0][0]] if links and node.op == "reshape" else graph.tensor(y).shape[-1]
+        chans[y] = chans[links[0][0]] if links and node.op == "reshape" else _channels(graph, y)
         const[y] = _constants(graph, node, chans, const)
         for src, _, off in links or []:
             linked_by.setdefault(src, set()).add(node.name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import BINARY_OPS, RECURRENT_OPS, Graph, binary_operands
+from tinygen.ir import BINARY_OPS, RECURRENT_OPS, STATEFUL_OPS, Graph, binary_operands
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
 from tinygen.ref import layout as ref_layout
@@ -22,13 +22,16 @@ from tinygen.ref import float32_layout as ref_float32_layout
 from tinygen.ref import float32_mac as ref_float32_mac
 from tinygen.ref import float32_more as ref_float32_more
 from tinygen.ref import float32_nonlinear as ref_float32_nonlinear
+from tinygen.ref import signal as ref_signal
+from tinygen.ref import signal_bank as ref_signal_bank
+from tinygen.ref import plain as ref_plain
 from tinygen.ref.recurrent import call_recurrent
 
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
           ref_attention, ref_recurrent, ref_int16, ref_float32, ref_float32_layout,
-          ref_float32_mac, ref_float32_more, ref_float32_nonlinear)
+          ref_float32_mac, ref_float32_more, ref_float32_nonlinear, ref_signal, ref_signal_bank, ref_plain)
 
 
 def twin(name: str):
@@ -53,11 +56,15 @@ def _kernel_view(graph: Graph, name: str, value: np.ndarray) -> np.ndarray:
 def quantize_input(graph: Graph, x: np.ndarray, index: int = 0) -> np.ndarray:
     """Float model input (graph layout, any leading batch) → int8 (int16) on the input's grid; a
     quantized ONNX model's as onnxruntime's QuantizeLinear (graph.meta["input_rounding"]); a
-    float32 input (a float model run in float32) as it is."""
+    float32 input (a float model run in float32) as it is; a plain integer input (no
+    quantization: a signal front end's samples) rounded and saturated to its type."""
     t = graph.tensor(graph.inputs[index])
     if t.dtype == "float32":            # a float model run in float32: the values themselves
         return np.asarray(x, dtype=np.float32)
     q, kind = t.qparams, np.iinfo(t.np_dtype)
+    if q is None:                       # plain integers (a signal front end): the values, saturated
+        rounded = np.sign(x) * np.floor(np.abs(np.asarray(x, dtype=np.float64)) + 0.5)
+        return np.clip(rounded, kind.min, kind.max).astype(t.np_dtype)
     if graph.meta.get("input_rounding") == "half_even":
         # QuantizeLinear: a float32 division, rounded half to even, plus the zero point, saturated
         scaled = np.asarray(x, dtype=np.float32) / np.float32(q.scale[0])
@@ -88,8 +95,8 @@ def dequantize(graph: Graph, name: str, q: np.ndarray) -> np.ndarray:
 
 def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
              state: dict | None = None) -> np.ndarray:
-    """One node's int8 output. `state`: the recurrent layers' state by node name, kept by the
-    caller across invocations (None: every recurrent layer starts from its initial state)."""
+    """One node's int8 output. `state`: the stateful layers' state by node name, kept by the
+    caller across invocations (None: every stateful layer starts from its initial state)."""
     out = graph.tensor(node.outputs[0])
     if node.kernel is None:           # an alias: same bytes, new shape
         return values[node.inputs[0]].reshape(_stored(graph, out.name))
@@ -101,6 +108,10 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
     if node.op in RECURRENT_OPS:     # the initial state from inputs or constants; the layer's state
         layer_state = None if state is None else state.setdefault(node.name, {})
         result = call_recurrent(fn, graph, node, values, p, layer_state, switch)
+    elif node.op in STATEFUL_OPS:    # the kernel's state bytes (zeros at first) as its words, updated in place
+        layer_state = {} if state is None else state.setdefault(node.name, {})
+        words = layer_state.setdefault("state", np.zeros(spec.state(p), np.uint8)).view(f"<u{out.np_dtype.itemsize}")
+        result = fn(p, *inputs, *consts, words)
     elif node.op == "concat":
         result = fn(p, inputs)
     elif node.op in BINARY_OPS:     # an activation and a constant, or two activations
@@ -120,7 +131,7 @@ def run(graph: Graph, x, keep_all: bool = False, switch: int = 0, state: dict | 
     """Run one int8 input (the graph input's shape, or anything with as many elements; a
     list or tuple of them, in graph.inputs' order, for a model with several inputs) and
     return the graph outputs, or every tensor with keep_all. `state`: a dict the caller keeps
-    between invocations, holding the recurrent layers' state as the device's persistent region
+    between invocations, holding the stateful layers' state as the device's persistent region
     does ({} after tg_model_reset_state(); None: a fresh state for this invocation only)."""
     xs = list(x) if isinstance(x, (list, tuple)) else [x]
     if len(xs) != len(graph.inputs):

@@ -1,13 +1,13 @@
 """Numpy twins of the recurrent kernels (firmware/kernels/recurrent/): the int8 LSTM of
 TFLite Micro's UNIDIRECTIONAL_SEQUENCE_LSTM (lstm_eval: int16 gates, int16 cell state on a
-power-of-two scale), tinygen's GRU in the same conventions, and TFLite Micro's int8 SVDF
-with its int16 activation state; and the float LSTM / GRU the float interpreter and the
+power-of-two scale) and its 16x8 variant (int16 activations, int64 sums), tinygen's GRU in the same conventions, and TFLite Micro's int8 SVDF
+with its int16 or int8 activation state; and the float LSTM / GRU the float interpreter and the
 calibration run.
 
 Every integer twin takes its parameter dict `p` (the C struct's fields), the arrays the C
 kernel takes, and `state`: a dict holding the layer's persistent state between calls
-("h" int8 [B, H] and "c" int16 [B, H] for the LSTM, "h" for the GRU, "s" int16
-[B, F * M] for the SVDF), updated in place. An empty dict is a state after
+("h" int8 [B, H] and "c" int16 [B, H] for the LSTM, "h" for the GRU, "s" int16 or
+int8 [B, F * M] for the SVDF), updated in place. An empty dict is a state after
 tg_model_reset_state(): it is initialised from h0 / c0 (or zeros) first. A layer that is
 not stateful (p["stateful"] == 0) starts from h0 / c0 on every call, as PyTorch does.
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant import fixedpoint as fp
+from tinygen.ref.int16 import requantize_s64
 
 INT16_MIN, INT16_MAX = -32768, 32767
 
@@ -101,13 +102,16 @@ def _mbqm(acc, multiplier: int, shift: int) -> np.ndarray:
     return fp.multiply_by_quantized_multiplier(np.asarray(acc, dtype=np.int64), multiplier, shift)
 
 
-def _fc16(v, w, bias, offset: int, multiplier: int, shift: int) -> np.ndarray:
+def _fc16(v, w, bias, offset: int, multiplier: int, shift: int, wide: bool = False) -> np.ndarray:
     """int8 vectors [B, K] (plus offset) by int8 rows [N, K] (+ bias), requantized, int16
-    saturated: TFLite's int8 FULLY_CONNECTED with an int16 output."""
+    saturated: TFLite's int8 FULLY_CONNECTED with an int16 output. `wide`: int16 vectors, the sum
+    in int64 with an int64 bias, requantized as TFLite's MultiplyByQuantizedMultiplier for int64
+    (the 16x8 FULLY_CONNECTED TFLite Micro's int16 LSTM runs)."""
     acc = (np.asarray(v, np.int64) + offset) @ np.asarray(w, np.int64).T
     if bias is not None:
         acc = acc + np.asarray(bias, np.int64)
-    return np.clip(_mbqm(acc, multiplier, shift), INT16_MIN, INT16_MAX)
+    scaled = requantize_s64(acc, multiplier, shift) if wide else _mbqm(acc, multiplier, shift)
+    return np.clip(scaled, INT16_MIN, INT16_MAX)
 
 
 def _mul(a, b, multiplier: int, shift: int, lo: int, hi: int, offset: int = 0) -> np.ndarray:
@@ -139,20 +143,34 @@ def lstm_s8(p: dict, input, w_ih, w_hh, bias, h0=None, c0=None, c0_input=None,
     """Mirrors tg_lstm_s8. input int8 [B, T, I]; w_ih int8 [4, H, I], w_hh int8 [4, H, H], bias
     int32 [4, H], gates in PyTorch's order (input, forget, cell, output); h0 int8 [B, H] and c0
     int16 [B, H] or None. Returns int8 [B, T, H] (p["sequence"]) or the last step [B, H]."""
+    return _lstm(p, input, w_ih, w_hh, bias, h0, c0, c0_input, state, np.int8)
+
+
+def lstm_s16(p: dict, input, w_ih, w_hh, bias, h0=None, c0=None, c0_input=None,
+             state: dict | None = None) -> np.ndarray:
+    """Mirrors tg_lstm_s16 (TFLite Micro's 16x8 LSTM): lstm_s8 with int16 input, hidden state h0 and
+    output, int64 biases, each gate product summed in int64 and requantized as TFLite does an
+    int64 sum."""
+    return _lstm(p, input, w_ih, w_hh, bias, h0, c0, c0_input, state, np.int16)
+
+
+def _lstm(p: dict, input, w_ih, w_hh, bias, h0, c0, c0_input, state: dict | None, act_type) -> np.ndarray:
+    """The integer LSTM over activations of `act_type` (np.int8: 8x8_16, np.int16: 16x8_16)."""
     b_, t_, h_ = p["batches"], p["steps"], p["hidden"]
+    wide, info = act_type == np.int16, np.iinfo(act_type)
     if c0 is None and c0_input is not None:     # an int8 input on its own grid, onto the cell's
         c0 = _sat16(_mbqm(np.asarray(c0_input, np.int64) + p["c0_offset"], p["c0_mult"], p["c0_shift"]))
-    st = _init_state(p, state, {"h": ((b_, h_), np.int8, p["hidden_zero_point"]), "c": ((b_, h_), np.int16, 0)},
+    st = _init_state(p, state, {"h": ((b_, h_), act_type, p["hidden_zero_point"]), "c": ((b_, h_), np.int16, 0)},
                      {"h": h0, "c": c0})
     x = np.asarray(input, np.int64).reshape(b_, t_, p["input_size"])
     w_ih = np.asarray(w_ih).reshape(4, h_, -1)
     w_hh = np.asarray(w_hh).reshape(4, h_, h_)
     bias = np.asarray(bias).reshape(4, h_)
     h, c = st["h"].astype(np.int64), st["c"].astype(np.int64)
-    out = np.empty((b_, t_, h_), np.int8)
+    out = np.empty((b_, t_, h_), act_type)
     for t in range(t_):
-        pre = [_sat16(_fc16(x[:, t], w_ih[g], bias[g], p["input_offset"], p["in_mult"][g], p["in_shift"][g])
-                      + _fc16(h, w_hh[g], None, p["hidden_offset"], p["rec_mult"][g], p["rec_shift"][g]))
+        pre = [_sat16(_fc16(x[:, t], w_ih[g], bias[g], p["input_offset"], p["in_mult"][g], p["in_shift"][g], wide)
+                      + _fc16(h, w_hh[g], None, p["hidden_offset"], p["rec_mult"][g], p["rec_shift"][g], wide))
                for g in range(4)]
         i_gate, f_gate, o_gate = sigmoid_s16(pre[0]), sigmoid_s16(pre[1]), sigmoid_s16(pre[3])
         g_gate = tanh_s16(pre[2], *GATE_TANH)
@@ -161,9 +179,9 @@ def lstm_s8(p: dict, input, w_ih, w_hh, bias, h0=None, c0=None, c0_input=None,
         if p["cell_clip"] > 0:
             c = np.clip(c, -p["cell_clip"], p["cell_clip"])
         h = _mul(tanh_s16(c, p["tanh_mult"], p["tanh_shift"]), o_gate, p["output_mult"], p["output_shift"],
-                 -128, 127, p["hidden_zero_point"])
+                 info.min, info.max, p["hidden_zero_point"])
         out[:, t] = h
-    st["h"], st["c"] = h.astype(np.int8), c.astype(np.int16)
+    st["h"], st["c"] = h.astype(act_type), c.astype(np.int16)
     return out if p["sequence"] else out[:, -1]
 
 
@@ -200,27 +218,44 @@ def gru_s8(p: dict, input, w_ih, w_hh, bias, h0=None, state: dict | None = None)
 
 # -- SVDF -----------------------------------------------------------------------------------------
 
-def svdf_s8(p: dict, input, weights_feature, weights_time, bias=None, state: dict | None = None) -> np.ndarray:
-    """Mirrors tg_svdf_s8 (TFLite Micro EvalIntegerSvdfReference, int16 state and time
-    weights). input int8 [B, I]; weights_feature int8 [F, I]; weights_time int16 [F, M]; bias
-    int32 [U] or None; state "s" int16 [B, F * M]. Returns int8 [B, U]. As in TFLite Micro the
-    fused activation is not applied to the integer output."""
+def _svdf(p: dict, input, weights_feature, weights_time, bias, state: dict | None, state_type) -> np.ndarray:
+    """TFLite Micro's EvalIntegerSvdfReference with time weights and state of `state_type`
+    (np.int16 or np.int8): the feature product saturated to the state type's range, plus the
+    state's zero point, stored in the state type (it wraps there, as in TFLite Micro)."""
     b_, f_, m_ = p["batches"], p["filters"], p["memory"]
-    st = _init_state(p, state, {"s": ((b_, f_ * m_), np.int16, 0)}, {})
+    # TFLite Micro resets an int8 variable tensor to its zero point, an int16 one to 0
+    fill = p["state_zero_point"] if state_type == np.int8 else 0
+    st = _init_state(p, state, {"s": ((b_, f_ * m_), state_type, fill)}, {})
+    info = np.iinfo(state_type)
     s = st["s"].reshape(-1).astype(np.int64)
     s[:-1] = s[1:].copy()                  # every value one place down, across filters too
     s = s.reshape(b_, f_, m_)
     x = np.asarray(input, np.int64).reshape(b_, p["input_size"])
     dot = (x - p["input_zero_point"]) @ np.asarray(weights_feature, np.int64).reshape(f_, -1).T
-    s[:, :, m_ - 1] = p["state_zero_point"] + np.clip(_mbqm(dot, p["mult1"], p["shift1"]), INT16_MIN, INT16_MAX)
+    newest = p["state_zero_point"] + np.clip(_mbqm(dot, p["mult1"], p["shift1"]), info.min, info.max)
+    s[:, :, m_ - 1] = newest.astype(state_type)          # wraps where the zero point pushes it out
     wt = np.asarray(weights_time, np.int64).reshape(f_, m_)
     per_filter = np.sum(wt[None] * (s - p["state_zero_point"]), axis=2)          # [B, F]
     acc = per_filter.reshape(b_, p["units"], p["rank"]).sum(axis=2)
     if bias is not None:
         acc = acc + np.asarray(bias, np.int64)
     out = np.clip(_mbqm(acc, p["mult2"], p["shift2"]) + p["output_zero_point"], -128, 127)
-    st["s"] = s.reshape(b_, f_ * m_).astype(np.int16)
+    st["s"] = s.reshape(b_, f_ * m_).astype(state_type)
     return out.astype(np.int8)
+
+
+def svdf_s8(p: dict, input, weights_feature, weights_time, bias=None, state: dict | None = None) -> np.ndarray:
+    """Mirrors tg_svdf_s8 (TFLite Micro EvalIntegerSvdfReference, int16 state and time
+    weights). input int8 [B, I]; weights_feature int8 [F, I]; weights_time int16 [F, M]; bias
+    int32 [U] or None; state "s" int16 [B, F * M]. Returns int8 [B, U]. As in TFLite Micro the
+    fused activation is not applied to the integer output."""
+    return _svdf(p, input, weights_feature, weights_time, bias, state, np.int16)
+
+
+def svdf_s8_s8(p: dict, input, weights_feature, weights_time, bias=None, state: dict | None = None) -> np.ndarray:
+    """Mirrors tg_svdf_s8_s8 (TFLite Micro EvalInt8SvdfReference): svdf_s8 with int8 time weights
+    [F, M] and an int8 state "s" [B, F * M] on a grid with a zero point, reset to that zero point."""
+    return _svdf(p, input, weights_feature, weights_time, bias, state, np.int8)
 
 
 # -- float ---------------------------------------------------------------------------------------

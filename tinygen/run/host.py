@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.codegen.project import MANIFEST
+from tinygen.ir import DTYPES
 
 
 def _np_dtype(port: dict) -> np.dtype:
     """A manifest port's element type as numpy holds it (the host's byte order)."""
-    return np.dtype({"int16": np.int16, "int32": np.int32, "float32": np.float32}.get(port.get("dtype"), np.int8))
+    dtype = port.get("dtype")
+    return np.dtype(DTYPES[dtype][1] if dtype in DTYPES and dtype != "b1" else np.int8)
 
 
 class HostModel:

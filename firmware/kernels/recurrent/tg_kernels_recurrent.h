@@ -13,6 +13,9 @@
  *    tg_tanh_s16 below);
  *  - products of gates are TFLite's int16 MulElementwise: the int32 product requantized,
  *    clamped to the output type.
+ * TFLite's 16x8 LSTM (tg_lstm_s16) takes int16 activations (input, hidden state, output; zero
+ * point 0) and int64 biases: each gate product is summed in int64 and requantized by
+ * tg_requantize_s64, the rest as above.
  *
  * LSTM (TFLite Micro lstm_eval), gates i, f, g, o (PyTorch's order in the weight arrays):
  *    f, i, o = sigmoid(pre);  g = tanh(pre)
@@ -27,7 +30,8 @@
  *  i.e. h = (1 - z) n + z h with each term rounded once; 32768 - z and z * (h - zp_h) fit in
  *  int32 (|n| <= 32767, 0 <= z <= 32767).
  *
- * SVDF (TFLite Micro EvalIntegerSvdfReference, int16 state and time weights): the state
+ * SVDF (TFLite Micro EvalIntegerSvdfReference, int16 state and time weights, or int8 ones in
+ * the _s8_s8 kernels, whose state grid has a zero point): the state
  * [B][filters][memory] moves one place down (across filters too), each filter's newest entry
  * is its feature product requantized onto the state's grid; the output sums each unit's
  * rank filters' time products (+ bias), requantized to int8. As in TFLite Micro the fused
@@ -35,7 +39,7 @@
  *
  * State: each layer's state lives in the arena's persistent region (planned by
  * tinygen/passes/plan_memory.py, never shared), `int8_t *state`: the LSTM's h int8 [B][H] at
- * 0 and c int16 [B][H] at p->c_offset; the GRU's h int8 [B][H]; the SVDF's int16
+ * 0 and c int16 [B][H] at p->c_offset; the GRU's h int8 [B][H]; the SVDF's int16 (int8)
  * [B][filters * memory]. tg_*_reset_s8 sets it to the initial values; a layer with
  * p->stateful == 0 resets it itself at the start of every call, a stateful one carries it
  * over (tg_model_reset_state() in the generated model resets every stateful layer).
@@ -163,9 +167,9 @@ static inline int32_t tg_gate_q12(int32_t acc, int32_t multiplier, int32_t shift
 }
 
 /* One LSTM unit's update from its four saturated gate pre-activations (Q3.12; i, f, g, o): its
- * cell, in place, and its new hidden value. tg_requantize_fast equals tg_requantize for these
- * multipliers (TFLite's, in [2^30, 2^31)). */
-static inline int8_t tg_lstm_unit_s8(const tg_lstm_params_t *p, const int32_t *pre, int16_t *c)
+ * cell, in place, and its new hidden value on the hidden grid before saturation.
+ * tg_requantize_fast equals tg_requantize for these multipliers (TFLite's, in [2^30, 2^31)). */
+static inline int32_t tg_lstm_unit(const tg_lstm_params_t *p, const int32_t *pre, int16_t *c)
 {
     const int32_t ig = tg_sigmoid_s16(pre[0]);
     const int32_t fg = tg_sigmoid_s16(pre[1]);
@@ -180,7 +184,45 @@ static inline int8_t tg_lstm_unit_s8(const tg_lstm_params_t *p, const int32_t *p
     *c = (int16_t)cj;
     v = p->hidden_zero_point +
         tg_requantize_fast(tg_tanh_s16(cj, p->tanh_mult, p->tanh_shift) * og, p->output_mult, p->output_shift);
+    return v;
+}
+
+/* tg_lstm_unit's new hidden value saturated to int8. */
+static inline int8_t tg_lstm_unit_s8(const tg_lstm_params_t *p, const int32_t *pre, int16_t *c)
+{
+    const int32_t v = tg_lstm_unit(p, pre, c);
     return (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
+}
+
+/* sum over k < n of (x[k] + offset) * w[k] in int64: a 16x8 gate row's product. */
+static inline int64_t tg_dot_offset_s16_s8(const int16_t *x, const int8_t *w, int32_t n, int32_t offset)
+{
+    int64_t acc = 0;
+    int32_t k;
+    for (k = 0; k < n; ++k) {
+        acc += (int64_t)(((int32_t)x[k] + offset) * (int32_t)w[k]);
+    }
+    return acc;
+}
+
+/* The cell state c (int16 [B][H] at state + p->c_offset) to its initial value: c0 (an int16
+ * constant) or c0_input (an int8 input on its own grid), or 0 where both are NULL. */
+static inline void tg_lstm_reset_cell(const tg_lstm_params_t *p, const int16_t *c0, const int8_t *c0_input,
+                                      int8_t *state)
+{
+    const int32_t n = p->batches * p->hidden;
+    int16_t *c = (int16_t *)(void *)(state + p->c_offset);
+    int32_t i;
+
+    for (i = 0; i < n; ++i) {
+        int32_t v = 0;
+        if (c0 != NULL) {
+            v = c0[i];
+        } else if (c0_input != NULL) {
+            v = tg_sat16(tg_requantize(c0_input[i] + p->c0_offset, p->c0_mult, p->c0_shift));
+        }
+        c[i] = (int16_t)v;
+    }
 }
 
 /* One GRU unit's new hidden value from its gates' products requantized onto Q3.12 and saturated:
@@ -206,6 +248,23 @@ static inline int8_t tg_gru_unit_s8(const tg_gru_params_t *p, const int32_t *xs,
  */
 void tg_lstm_reset_s8(const tg_lstm_params_t *p, const int8_t *h0, const int16_t *c0, const int8_t *c0_input,
                       int8_t *state);
+
+/*
+ * The 16x8 LSTM's state to its initial values: h (int16 [B][H]) from h0 or 0 (TFLite Micro
+ * resets an int16 variable to 0; its 16x8 hidden state has zero point 0), c as tg_lstm_reset_s8.
+ */
+void tg_lstm_reset_s16(const tg_lstm_params_t *p, const int16_t *h0, const int16_t *c0, const int8_t *c0_input,
+                       int8_t *state);
+
+/*
+ * TFLite Micro's 16x8 LSTM: tg_lstm_s8 over input int16 [B][T][input_size] with int8 weights,
+ * bias int64 [4][H], each gate product summed in int64 and requantized by tg_requantize_s64
+ * (TFLite's MultiplyByQuantizedMultiplier for int64); h0 int16 [B][H]; state: h int16 [B][H],
+ * then c int16 at p->c_offset; scratch: 2 x H bytes. output: int16 [B][T][H] or [B][H].
+ */
+void tg_lstm_s16(const tg_lstm_params_t *p, const int16_t *input, const int16_t *h0, const int16_t *c0,
+                 const int8_t *c0_input, const int8_t *w_ih, const int8_t *w_hh, const int64_t *bias, int8_t *state,
+                 int8_t *scratch, int16_t *output);
 
 /*
  * One LSTM layer over input int8 [B][T][input_size]. w_ih: int8 [4][H][input_size], w_hh:
@@ -253,6 +312,17 @@ void tg_gru_s8_rv32(const tg_gru_params_t *p, const int8_t *input, const int8_t 
 
 /* ---- SVDF ---- */
 
+/* A filter's feature product (its weights row w [input_size] by the input x less its zero point)
+ * requantized onto the state's grid, before saturation and the state's zero point. */
+static inline int32_t tg_svdf_feature(const tg_svdf_params_t *p, const int8_t *x, const int8_t *w)
+{
+    int32_t acc = 0, k;
+    for (k = 0; k < p->input_size; ++k) {
+        acc += (int32_t)w[k] * ((int32_t)x[k] - p->input_zero_point);
+    }
+    return tg_requantize(acc, p->mult1, p->shift1);
+}
+
 /* The activation state (int16 [B][filters * memory]) to 0 (TFLite's initial variable). */
 void tg_svdf_reset_s8(const tg_svdf_params_t *p, int8_t *state);
 
@@ -268,5 +338,17 @@ void tg_svdf_s8(const tg_svdf_params_t *p, const int8_t *input, const int8_t *we
  * feature weights as int16 pairs, the zero points folded); scratch: the input widened to int16. */
 void tg_svdf_s8_dsp(const tg_svdf_params_t *p, const int8_t *input, const int16_t *weights_time,
                     const int32_t *bias, const int32_t *packed, int8_t *state, int8_t *scratch, int8_t *output);
+
+/* The int8 activation state (int8 [B][filters * memory]) to its zero point (TFLite Micro resets an
+ * int8 variable tensor so). */
+void tg_svdf_reset_s8_s8(const tg_svdf_params_t *p, int8_t *state);
+
+/*
+ * tg_svdf_s8 with int8 time weights [filters][memory] and an int8 state [B][filters * memory]
+ * (B * filters * memory bytes) on a grid with zero point p->state_zero_point (TFLite Micro's
+ * EvalInt8SvdfReference). output int8 [B][units].
+ */
+void tg_svdf_s8_s8(const tg_svdf_params_t *p, const int8_t *input, const int8_t *weights_feature,
+                   const int8_t *weights_time, const int32_t *bias, int8_t *state, int8_t *output);
 
 #endif /* TG_KERNELS_RECURRENT_H */

@@ -10,21 +10,11 @@ void tg_lstm_reset_s8(const tg_lstm_params_t *p, const int8_t *h0, const int16_t
                       int8_t *state)
 {
     const int32_t n = p->batches * p->hidden;
-    int16_t *c = (int16_t *)(void *)(state + p->c_offset);
-    int32_t i;
 
     if (h0 != NULL) {
         memcpy(state, h0, (size_t)n);
     } else {
         memset(state, p->hidden_zero_point, (size_t)n);
     }
-    for (i = 0; i < n; ++i) {
-        int32_t v = 0;
-        if (c0 != NULL) {
-            v = c0[i];
-        } else if (c0_input != NULL) {
-            v = tg_sat16(tg_requantize(c0_input[i] + p->c0_offset, p->c0_mult, p->c0_shift));
-        }
-        c[i] = (int16_t)v;
-    }
+    tg_lstm_reset_cell(p, c0, c0_input, state);
 }

@@ -14,7 +14,7 @@ void tg_svdf_s8(const tg_svdf_params_t *p, const int8_t *input, const int8_t *we
     const int32_t filters = p->filters, memory = p->memory, in = p->input_size;
     const int32_t total = p->batches * filters * memory;
     int16_t *s = (int16_t *)(void *)state;
-    int32_t b, f, u, r, m, k;
+    int32_t b, f, u, r, m;
 
     if (total > 1) {
         memmove(s, s + 1, (size_t)(total - 1) * sizeof(int16_t));
@@ -22,13 +22,8 @@ void tg_svdf_s8(const tg_svdf_params_t *p, const int8_t *input, const int8_t *we
     for (b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * in;
         for (f = 0; f < filters; ++f) {
-            const int8_t *w = weights_feature + f * in;
-            int32_t acc = 0;
-            for (k = 0; k < in; ++k) {
-                acc += (int32_t)w[k] * ((int32_t)x[k] - p->input_zero_point);
-            }
             s[(b * filters + f) * memory + memory - 1] =
-                (int16_t)(p->state_zero_point + tg_sat16(tg_requantize(acc, p->mult1, p->shift1)));
+                (int16_t)(p->state_zero_point + tg_sat16(tg_svdf_feature(p, x, weights_feature + f * in)));
         }
         for (u = 0; u < p->units; ++u) {
             int32_t acc = bias != NULL ? bias[u] : 0;

@@ -367,6 +367,7 @@ void tg_requantize_s8(const tg_requantize_params_t *p, const int8_t *input, int8
 #include "tg_kernels_ops.h"
 #include "tg_kernels_s16.h"
 #include "tg_kernels_f32.h"
+#include "tg_kernels_signal.h"
 
 #ifdef __cplusplus
 }

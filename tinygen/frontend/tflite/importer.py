@@ -1,7 +1,7 @@
 """Build the quantized IR graph from a .tflite model: the model's boundary (its int8 input
 and outputs, the QUANTIZE / DEQUANTIZE ops at a float32 boundary), then one handler per
 supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation, ops_simple, ops_transpose,
-ops_attention), each
+ops_attention; the signal library's CUSTOM operators through ops_signal.SIGNAL_OPS), each
 checked against the shape the file records."""
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_float import FloatOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
+from tinygen.frontend.tflite.ops_plain import PlainOps
 from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
+from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS
+from tinygen.frontend.tflite.ops_signal_bank import SignalBankOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
@@ -33,10 +36,13 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  # normalization and attention (ops_attention.py)
                  "BATCH_MATMUL", "SUB", "SQUARED_DIFFERENCE", "RSQRT", "TRANSPOSE",
                  # recurrent layers (ops_recurrent.py)
-                 "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF")
+                 "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF",
+                 # on plain integers (ops_plain.py)
+                 "CAST", "DIV", "MINIMUM", "MAXIMUM")
 
 
-class Importer(FloatOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps):
+class Importer(PlainOps, FloatOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps,
+               SignalBankOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
@@ -89,6 +95,8 @@ class Importer(FloatOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, 
             self.graph.meta["float_tflite"] = True
         else:
             self.graph.meta["quantized"] = "tflite"
+        if self.plain_model:        # integers that are their own values (tinygen.frontend.tflite.ops_signal)
+            self.graph.meta["plain_integers"] = True
         return self.graph
 
     def folded_input(self, index: int, name: str) -> int:
@@ -126,12 +134,15 @@ class Importer(FloatOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, 
                                              "CUSTOM ethos-u, holds the NPU's command stream)",
                                              "give tinygen the model from before Vela (the int8 .tflite Vela read)")
                 name = f"CUSTOM ({custom})"
+                if custom in SIGNAL_OPS:      # TFLite Micro's signal library (ops_signal.py)
+                    continue
             if name not in SUPPORTED_OPS:
                 out = f", output tensor {self.tname(int(op.Outputs(0)))!r}" if op.OutputsLength() else ""
                 missing.setdefault(name, []).append(f"operator {i}{out}")
         if not missing:
             return
-        hint = "supported TFLite operators: " + ", ".join(SUPPORTED_OPS)
+        supported = SUPPORTED_OPS + tuple(f"CUSTOM ({custom})" for custom in SIGNAL_OPS)
+        hint = "supported TFLite operators: " + ", ".join(supported)
         if sum(map(len, missing.values())) == 1:
             (name, [where]), = missing.items()
             number, _, out = where.partition(", ")
@@ -189,6 +200,14 @@ class Importer(FloatOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, 
             opname = f"CUSTOM ({(code.CustomCode() or b'?').decode('utf-8', 'replace')})"
         ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
         outs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        custom = (code.CustomCode() or b"").decode("utf-8", "replace") if builtin == BuiltinOperator.CUSTOM else ""
+        if custom in SIGNAL_OPS and outs:
+            self.where = f"operator {i} ({opname}, output {self.tname(outs[0])!r}): "
+            # a signal operator: one IR node per output, in the order of the file's outputs
+            nodes = getattr(self, SIGNAL_OPS[custom])(i, op, ins, outs, f"op {i} {opname} -> {self.tname(outs[0])}")
+            for node, out in zip(nodes, outs, strict=True):
+                self.check_shape(node, out)
+            return
         if len(outs) != 1:
             raise UnsupportedOpError(f"operator {i} ({opname}) has {len(outs)} outputs")
         out_name = self.tname(outs[0])

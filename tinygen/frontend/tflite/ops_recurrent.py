@@ -1,9 +1,10 @@
-"""TFLite operator handlers of the recurrent layers: UNIDIRECTIONAL_SEQUENCE_LSTM (int8, int16
-cell state; TFLite Micro's integer LSTM: no peephole, projection, layer norm or CIFG) and SVDF
-(int8 with an int16 activation state). Their state tensors are TFLite variables, which persist
-from one invocation to the next: the IR layers are stateful, their state in the arena's
-persistent region, reset by tg_model_reset_state() as TFLite Micro's ResetVariableTensors does
-(the hidden state to its zero point, the cell and SVDF states to 0)."""
+"""TFLite operator handlers of the recurrent layers: UNIDIRECTIONAL_SEQUENCE_LSTM (int8 or, TFLite's
+16x8, int16 activations; int8 weights, int16 cell state; TFLite Micro's integer LSTM: no peephole,
+projection, layer norm or CIFG) and SVDF (int8 with int16 time weights and activation state, or
+int8 ones). Their state tensors are TFLite variables, which persist from one invocation to the
+next: the IR layers are stateful, their state in the arena's persistent region, reset by
+tg_model_reset_state() as TFLite Micro's ResetVariableTensors does (the hidden state and an int8
+SVDF state to their zero points, the cell and int16 SVDF states to 0)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ _RECURRENT_WEIGHTS = (5, 6, 7, 8)
 _BIASES = (12, 13, 14, 15)
 _HIDDEN_STATE, _CELL_STATE = 18, 19
 _ABSENT = {"peephole": (9, 10, 11), "projection": (16, 17), "layer norm": (20, 21, 22, 23)}
+# the SVDF's time weights (and state) TFLite Micro's integer SVDF takes, and their IR dtype
+_SVDF_TIME = {TensorType.INT16: "int16", TensorType.INT8: "int8"}
 
 
 class RecurrentOps(Builder):
@@ -84,11 +87,19 @@ class RecurrentOps(Builder):
         hidden_idx, cell_idx = ins[_HIDDEN_STATE], ins[_CELL_STATE]
         self._variable(hidden_idx, "hidden state (input 18)")
         self._variable(cell_idx, "cell state (input 19)")
-        self._typed(hidden_idx, TensorType.INT8, "hidden state")
+        # TFLite Micro's 8x8_16 LSTM (int8 activations, int32 biases) or its 16x8_16 one (int16
+        # activations, int64 biases); int8 weights and an int16 cell state in both
+        act_type = self.tensor(ins[0]).Type()
+        wide = act_type == TensorType.INT16
+        self._typed(hidden_idx, act_type, "hidden state")
+        self._typed(out, act_type, "output")
         self._typed(cell_idx, TensorType.INT16, "cell state")
+        if wide and any(self.qparams(k).zero_point[0] != 0 for k in (ins[0], hidden_idx)):
+            raise UnsupportedOpError(f"{self.where}an int16 input or hidden state with a nonzero zero point; "
+                                     "TFLite's 16x8 LSTM keeps them symmetric")
         w_ih, s_ih = self._gate_stack([ins[k] for k in _INPUT_WEIGHTS], "input weights", TensorType.INT8)
         w_hh, s_hh = self._gate_stack([ins[k] for k in _RECURRENT_WEIGHTS], "recurrent weights", TensorType.INT8)
-        bias, _ = self._gate_stack([ins[k] for k in _BIASES], "bias", TensorType.INT32)
+        bias, _ = self._gate_stack([ins[k] for k in _BIASES], "bias", TensorType.INT64 if wide else TensorType.INT32)
         hidden = w_hh.shape[1]
         # TFLite Micro copies the hidden state into the output: the output is on the hidden state's grid
         if not self.qparams(hidden_idx).same_as(self.qparams(out)):
@@ -101,7 +112,8 @@ class RecurrentOps(Builder):
             c = self.graph.add_const(self.graph.unique_name(f"{name}_{role}"), data, "int8")
             c.qparams = QParams(scales, np.zeros(4, np.int64), axis=0)
             params[role] = c.name
-        params["bias"] = self.graph.add_const(self.graph.unique_name(f"{name}_bias"), bias, "int32").name
+        params["bias"] = self.graph.add_const(self.graph.unique_name(f"{name}_bias"), bias,
+                                              "int64" if wide else "int32").name
         attrs = {"hidden": hidden, "sequence": True, "stateful": True,
                  "cell_scale": float(self.qparams(cell_idx).scale[0]), "cell_clip": float(opts.CellClip())}
         node = self.add_node(i, "lstm", [x_name], out, attrs, params, source, (batches, steps, hidden))
@@ -124,13 +136,15 @@ class RecurrentOps(Builder):
             raise ModelError(f"{self.where}input of shape {list(self.graph.tensors[x_name].shape)}; expected [batch, features]")
         state = ins[4]
         self._variable(state, "activation state (input 4)")
-        if self.tensor(ins[2]).Type() != TensorType.INT16 or self.tensor(state).Type() != TensorType.INT16:
-            raise UnsupportedOpError(f"{self.where}time weights and state of "
-                                     f"{TYPE_NAMES.get(self.tensor(ins[2]).Type())}; tinygen runs the SVDF "
-                                     "with int16 time weights and state (TFLite's int8 SVDF)")
+        # TFLite Micro picks its kernel by the time weights' type and reads the state as that type
+        time_type, state_type = self.tensor(ins[2]).Type(), self.tensor(state).Type()
+        if time_type not in _SVDF_TIME or state_type != time_type:
+            raise UnsupportedOpError(f"{self.where}time weights of {TYPE_NAMES.get(time_type)} and a state of "
+                                     f"{TYPE_NAMES.get(state_type)}; tinygen runs the int8 SVDF with int16 or "
+                                     "int8 time weights and a state of the same type (as TFLite Micro)")
         name = self.graph.unique_name(f"svdf_{i}")
         params = {"weights_feature": self.const(ins[1], name, "weight", "int8"),
-                  "weights_time": self.const(ins[2], name, "weights_time", "int16")}
+                  "weights_time": self.const(ins[2], name, "weights_time", _SVDF_TIME[time_type])}
         self.graph.tensors[params["weights_time"]].qparams = self.qparams(ins[2])
         if ins[3] >= 0:
             params["bias"] = self.const(ins[3], name, "bias", "int32")

@@ -160,8 +160,11 @@ class TensorOps(Builder):
 
     def op_reshape(self, i, op, ins, out, source):
         x = self.activation(ins[0])
-        if not self.float_model and not self.qparams(ins[0]).same_as(self.qparams(out)):
+        q = self.qparams(ins[0])     # None in a float or plain-integer model
+        if q is not None and not q.same_as(self.qparams(out)):
             raise UnsupportedOpError(f"{self.where}input and output quantization differ")
+        if self.tensor(ins[0]).Type() != self.tensor(out).Type():
+            raise UnsupportedOpError(f"{self.where}input and output types differ")
         return self._alias(f"reshape_{i}", x, out, source)
 
     op_squeeze = op_reshape

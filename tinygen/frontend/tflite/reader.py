@@ -24,7 +24,14 @@ TYPES = {
     TensorType.INT16: ("int16", np.int16),
     TensorType.UINT8: ("uint8", np.uint8),
     TensorType.INT64: ("int64", np.int64),
+    # plain (unquantized) integers of the signal library's ops (ops_signal.py)
+    TensorType.UINT16: ("uint16", np.uint16),
+    TensorType.UINT32: ("uint32", np.uint32),
+    TensorType.UINT64: ("uint64", np.uint64),
 }
+# the integer types a plain-integer model (Reader.plain_model) computes in
+PLAIN_TYPES = (TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.UINT16, TensorType.UINT32,
+               TensorType.UINT64)
 
 
 # the operators tinygen runs in float32 (a float .tflite, as TFLite Micro's float reference kernels)
@@ -36,7 +43,10 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "DEQUANTIZE", "QUANTIZE")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
-             "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE")
+             "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE",
+             "UNIDIRECTIONAL_SEQUENCE_LSTM")
+# operators TFLite Micro itself refuses with int16 activations (its SVDF takes int8 or float32 input)
+TFLM_NO_INT16 = ("SVDF",)
 
 
 class Reader:
@@ -60,6 +70,9 @@ class Reader:
         self.shape_inputs: dict[int, tuple[int, ...]] = {}
         # a float32 model (float activations and weights): imported as a float IR graph (check_types)
         self.float_model = False
+        # a model of plain integers (no tensor quantized: the signal library's audio front end):
+        # its integer tensors are the values themselves, qparams None (check_types)
+        self.plain_model = False
 
     # -- tensors ------------------------------------------------------------
     def tensor(self, index: int):
@@ -80,8 +93,11 @@ class Reader:
         return shape
 
     def qparams(self, index: int, per_channel_axis: int | None = None) -> QParams | None:
-        """A tensor's quantization; None for a float32 tensor of a float model (none to have)."""
+        """A tensor's quantization; None for a float32 tensor of a float model and for every
+        tensor of a plain-integer model (none to have)."""
         if self.float_model and self.tensor(index).Type() == TensorType.FLOAT32:
+            return None
+        if self.plain_model:
             return None
         q = self.tensor(index).Quantization()
         if q is None or q.ScaleLength() == 0:
@@ -153,7 +169,8 @@ class Reader:
     def new_activation(self, index: int, name: str, shape=None) -> str:
         t = self.tensor(index)
         if t.Type() not in (TensorType.INT8, TensorType.INT16) and not (
-                self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index):
+                self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index) and not (
+                self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32)):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
                                      f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 and int16 activations are "
                                      "supported (float32 in a float model)")
@@ -168,10 +185,12 @@ class Reader:
     def act_dtype(self, index: int) -> str:
         """The IR dtype of an activation: int8, int16 (TFLite's 16x8 scheme keeps them symmetric,
         zero point 0, but for a softmax's int16 output; the operators that assume 0 check it), or
-        float32 in a float model."""
+        float32 in a float model; a plain-integer model's own types (float32 after a CAST)."""
         t = self.tensor(index)
         if t.Type() == TensorType.FLOAT32 and self.float_model:
             return "float32"
+        if self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32):
+            return TYPES[t.Type()][0]
         if t.Type() == TensorType.INT16:
             return "int16"
         if self.quantized_int32(index):
@@ -290,8 +309,27 @@ class Reader:
         return ", ".join(f"{name} (operator{'s' if len(at) > 1 else ''} "
                          f"{', '.join(map(str, at[:6]))}{' ...' if len(at) > 6 else ''})" for name, at in found.items())
 
+    def plain_integers(self) -> bool:
+        """Whether no tensor of the model is quantized and every activation is one of
+        PLAIN_TYPES: a model of plain integers, as TFLite Micro's signal library writes an audio
+        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves. float32
+        activations may join them where every model input is an integer (the float front end ends in a
+        CAST to float32 and a MUL); a model with a float32 input is a float model."""
+        for i in range(self.sg.TensorsLength()):
+            t = self.sg.Tensors(i)
+            q = t.Quantization()
+            if q is not None and q.ScaleLength() > 0:
+                return False
+            if not self.is_const(i) and t.Type() not in PLAIN_TYPES + (TensorType.FLOAT32,):
+                return False
+        inputs = [int(self.sg.Inputs(k)) for k in range(self.sg.InputsLength())]
+        return self.sg.TensorsLength() > 0 and all(self.tensor(k).Type() in PLAIN_TYPES for k in inputs)
+
     def check_types(self) -> None:
         """Reject float, dynamic-range and int16 models before looking at operators."""
+        if self.plain_integers():
+            self.plain_model = True
+            return
         act_types, weight_types = set(), set()
         float_inputs, float_outputs = self.float_boundary()
         inner_floats = []
@@ -309,7 +347,7 @@ class Reader:
         if TensorType.FLOAT32 in act_types:
             if TensorType.INT8 in weight_types and TensorType.INT8 not in act_types:
                 raise ModelError(f"{f} is a dynamic-range quantized model (float activations, int8 weights): "
-                                 "not supported yet", "convert it with full int8 quantization "
+                                 "TFLite Micro does not run such (hybrid) models either", "convert it with full int8 quantization "
                                  "(a representative dataset, inference_input_type=tf.int8)")
             if not act_types & {TensorType.INT8, TensorType.INT16} and weight_types <= {TensorType.FLOAT32,
                                                                                      TensorType.INT32}:
@@ -331,6 +369,9 @@ class Reader:
         if TensorType.INT16 in act_types:
             lacking = self.operators_reading(TensorType.INT16, internal, INT16_OPS)
             if lacking:
+                neither = [name for name in TFLM_NO_INT16 if f"{name} (" in lacking]
+                if neither:
+                    lacking += f"; TFLite Micro runs no {' or '.join(neither)} with int16 activations either"
                 raise ModelError(f"{f} has int16 activations (16x8 quantization) where tinygen has no int16 kernel "
                                  f"yet: {lacking}", "int16 activations are supported for " + ", ".join(INT16_OPS)
                                  + "; quantize the rest with int8 activations (TFLite's default full-integer "

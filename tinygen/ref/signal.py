@@ -1,0 +1,242 @@
+"""Numpy twins of the signal library kernels (firmware/kernels/signal/): TFLite Micro's
+SignalWindow, SignalFftAutoScale, SignalRfft and SignalEnergy on plain integers, byte for byte
+as TFLite Micro computes them (signal/src/*.cc; the real FFT is kissfft's 16-bit fixed point,
+which TFLite Micro builds into its signal library).
+
+The real FFT's tables (rfft_tables) are built here at compile time, as kissfft builds them at
+run time (its twiddles: floor(0.5 + 32767 * cos(phase)) in double), and stored in flash; the
+device computes no cosine.
+
+Nothing here is shared with tinygen's own MFCC front end (tinygen.ref.mfcc, firmware/audio/),
+because no step computes the same bytes: its FFT is radix-2 in Q31 on bit-reversed input with
+no scaling between stages and twiddles rounded from numpy's cosines, kissfft's is radix 4 (and
+one radix 2) in Q15 dividing by the radix at every butterfly, on base-4 digit-reversed input,
+with twiddles floor(0.5 + 32767 cos); its window is a Q30 Hann multiplied in 64 bits where
+SignalWindow is int16 weights, a shift and a saturation; tg_peak_s16 is the largest sample,
+MaxAbs16 the largest magnitude with its int16 wrap; and it takes magnitudes, not energies.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INT16_MIN, INT16_MAX = -32768, 32767
+
+
+# -- window and auto scale ---------------------------------------------------------------------
+
+def signal_window_s16(p: dict, input, weights) -> np.ndarray:
+    """tg_signal_window_s16: (x * w) >> shift (arithmetic), saturated to int16; the window of
+    p["window"] elements applied to each run of as many elements."""
+    x = np.asarray(input, np.int32).reshape(-1, p["window"])
+    raw = (x * np.asarray(weights, np.int32)) >> p["shift"]
+    return np.clip(raw, INT16_MIN, INT16_MAX).astype(np.int16).reshape(np.shape(input))
+
+
+def peak_s16(x: np.ndarray) -> int:
+    """TFLite Micro's MaxAbs16 on one frame, quirk included: it keeps the running peak in an
+    int16, so a -32768 makes it -32768 (the negation wraps), after which any larger element
+    (even a negative one) takes its place."""
+    x = np.asarray(x, np.int16).ravel()
+    if not np.any(x == INT16_MIN):
+        return int(np.max(np.abs(x.astype(np.int32)), initial=0))
+    peak = 0
+    for v in x.tolist():
+        if v > peak:
+            peak = v
+        elif -v > peak:
+            peak = -v if -v <= INT16_MAX else INT16_MIN
+    return peak
+
+
+def signal_fft_auto_scale_shift_s16(p: dict, input) -> np.ndarray:
+    """tg_signal_fft_auto_scale_shift_s16: the left shift that brings the frame's peak
+    (peak_s16) to bit 14: 15 - bit length of the peak, 0 where that is negative or the peak is
+    not positive (TFLite Micro's MostSignificantBit32 gives 32 for 0: scale 0, as the package
+    computes it)."""
+    peak = peak_s16(input)
+    shift = 15 - peak.bit_length() if peak > 0 else 0
+    return np.array(max(shift, 0), np.int32)
+
+
+def signal_fft_auto_scale_s16(p: dict, input, shift) -> np.ndarray:
+    """tg_signal_fft_auto_scale_s16: the frame times 2^shift, kept to 16 bits as int16."""
+    return (np.asarray(input, np.int32) << int(np.asarray(shift).ravel()[0])).astype(np.int16)
+
+
+# -- the real FFT: kissfft's fixed point (16 or 32 bits) -------------------------------------
+
+def kiss_factors(n: int) -> list[int]:
+    """kissfft's radices for a complex FFT of n points, outermost first: fours, then twos, then
+    odd primes (kf_factor); for a power of two, fours and at most one two (innermost)."""
+    radices, p, floor_sqrt = [], 4, math.floor(math.sqrt(n))
+    while True:
+        while n % p:
+            p = {4: 2, 2: 3}.get(p, p + 2)
+            if p > floor_sqrt:
+                p = n
+        n //= p
+        radices.append(p)
+        if n <= 1:
+            return radices
+
+
+def rfft_tables(fft_length: int, bits: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(twiddles [n, 2], super_twiddles [n / 2, 2], order uint16 [n]) of the real FFT of
+    fft_length points in `bits`-bit fixed point (int16 or int32 tables), n = fft_length / 2 the
+    complex FFT it runs: kissfft's twiddles (phase -2 pi i / n), its real-FFT split twiddles
+    (phase -pi ((i + 1) / n + 1/2)), each part floor(0.5 + (2^(bits-1) - 1) * cos), and the input
+    order of its mixed-radix decimation (position -> complex input index)."""
+    n, top = fft_length // 2, (1 << (bits - 1)) - 1
+
+    def cos_sin(phase: float) -> tuple[int, int]:
+        return math.floor(0.5 + top * math.cos(phase)), math.floor(0.5 + top * math.sin(phase))
+
+    twiddles = [cos_sin(-2 * math.pi * i / n) for i in range(n)]
+    super_twiddles = [cos_sin(-3.14159265358979323846264338327 * ((i + 1) / n + 0.5)) for i in range(n // 2)]
+    order = np.zeros(n, np.int64)
+
+    def place(out: int, start: int, stride: int, radices: list[int], size: int) -> None:
+        p, m = radices[0], size // radices[0]
+        for j in range(p):
+            if m == 1:
+                order[out + j] = start + j * stride
+            else:
+                place(out + j * m, start + j * stride, stride * p, radices[1:], m)
+
+    place(0, 0, 1, kiss_factors(n), n)
+    dtype = np.int16 if bits == 16 else np.int32
+    return (np.array(twiddles, dtype).reshape(n, 2), np.array(super_twiddles, dtype).reshape(n // 2, 2),
+            order.astype(np.uint16))
+
+
+class _Fixed:
+    """kissfft's scalar arithmetic at 16 bits (int16 values, int32 products, Q15) or 32 (int32
+    values, int64 products, Q31). A sum is formed in C's int and stored to the scalar type: at 16
+    bits it cannot overflow before the store (wrap), at 32 bits the int32 sum itself wraps."""
+
+    def __init__(self, bits: int):
+        self.frac, self.top = bits - 1, (1 << (bits - 1)) - 1
+        self.dtype = np.int16 if bits == 16 else np.int32
+
+    def wrap(self, x) -> np.ndarray:
+        return np.asarray(x, np.int64).astype(self.dtype)
+
+    def add(self, a, b) -> np.ndarray:
+        return self.wrap(np.asarray(a, np.int64) + b)
+
+    def sub(self, a, b) -> np.ndarray:
+        return self.wrap(np.asarray(a, np.int64) - b)
+
+    def half(self, x) -> np.ndarray:
+        """HALF_OF of an int sum: at 32 bits the sum wrapped to int32 first."""
+        x = np.asarray(x, np.int64)
+        return self.wrap((self.wrap(x).astype(np.int64) if self.dtype == np.int32 else x) >> 1)
+
+    def round(self, x) -> np.ndarray:
+        """sround: (x + 2^(frac-1)) >> frac, stored."""
+        return self.wrap((np.asarray(x, np.int64) + (1 << (self.frac - 1))) >> self.frac)
+
+    def fixdiv(self, re, im, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """C_FIXDIV: each part times (2^(bits-1) - 1) / k, rounded."""
+        f = self.top // k
+        return self.round(np.asarray(re, np.int64) * f), self.round(np.asarray(im, np.int64) * f)
+
+    def cmul(self, ar, ai, br, bi) -> tuple[np.ndarray, np.ndarray]:
+        ar, ai, br, bi = (np.asarray(v, np.int64) for v in (ar, ai, br, bi))
+        return self.round(ar * br - ai * bi), self.round(ar * bi + ai * br)
+
+
+def complex_fft_fixed(re: np.ndarray, im: np.ndarray, twiddles: np.ndarray, order: np.ndarray, bits: int = 16):
+    """kissfft's forward complex FFT in fixed point (kf_work with kf_bfly2 / kf_bfly4; each
+    butterfly divides its inputs by its radix first), stage by stage from the innermost:
+    re, im [n] -> re, im [n]."""
+    f, n = _Fixed(bits), re.size
+    re, im = f.wrap(re[order]), f.wrap(im[order])
+    radices = kiss_factors(n)
+    if any(p not in (2, 4) for p in radices):
+        raise ValueError(f"a complex FFT of {n} points has radices {radices}; only 2 and 4 are computed")
+    tw_re, tw_im = twiddles[:, 0].astype(np.int64), twiddles[:, 1].astype(np.int64)
+    m = 1
+    for p in reversed(radices):
+        fstride = n // (p * m)
+        r, i = re.reshape(fstride, p, m), im.reshape(fstride, p, m)
+        k = np.arange(m)
+        legs = [f.fixdiv(r[:, q, :], i[:, q, :], p) for q in range(p)]
+        if p == 2:
+            (a_r, a_i), (b_r, b_i) = legs
+            t_r, t_i = f.cmul(b_r, b_i, tw_re[k * fstride], tw_im[k * fstride])
+            out = [(f.add(a_r, t_r), f.add(a_i, t_i)), (f.sub(a_r, t_r), f.sub(a_i, t_i))]
+        else:
+            (f0r, f0i), (f1r, f1i), (f2r, f2i), (f3r, f3i) = legs
+            s0 = f.cmul(f1r, f1i, tw_re[k * fstride], tw_im[k * fstride])
+            s1 = f.cmul(f2r, f2i, tw_re[2 * k * fstride], tw_im[2 * k * fstride])
+            s2 = f.cmul(f3r, f3i, tw_re[3 * k * fstride], tw_im[3 * k * fstride])
+            s5 = (f.sub(f0r, s1[0]), f.sub(f0i, s1[1]))
+            f0 = (f.add(f0r, s1[0]), f.add(f0i, s1[1]))
+            s3 = (f.add(s0[0], s2[0]), f.add(s0[1], s2[1]))
+            s4 = (f.sub(s0[0], s2[0]), f.sub(s0[1], s2[1]))
+            out = [(f.add(f0[0], s3[0]), f.add(f0[1], s3[1])), (f.add(s5[0], s4[1]), f.sub(s5[1], s4[0])),
+                   (f.sub(f0[0], s3[0]), f.sub(f0[1], s3[1])), (f.sub(s5[0], s4[1]), f.add(s5[1], s4[0]))]
+        re = np.stack([o[0] for o in out], axis=1).reshape(n)
+        im = np.stack([o[1] for o in out], axis=1).reshape(n)
+        m *= p
+    return re, im
+
+
+def _rfft_frame(frame: np.ndarray, fft_length: int, twiddles, super_twiddles, order, bits: int) -> np.ndarray:
+    f, n = _Fixed(bits), fft_length // 2
+    padded = np.zeros(fft_length, f.dtype)
+    padded[:frame.size] = frame
+    z_re, z_im = complex_fft_fixed(padded[0::2], padded[1::2], np.asarray(twiddles), np.asarray(order, np.int64),
+                                   bits)
+    out = np.zeros((n + 1, 2), f.dtype)
+    dc_r, dc_i = f.fixdiv(z_re[:1], z_im[:1], 2)
+    out[0, 0] = f.add(dc_r, dc_i)[0]
+    out[n, 0] = f.sub(dc_r, dc_i)[0]
+    k = np.arange(1, n // 2 + 1)
+    pk = f.fixdiv(z_re[k], z_im[k], 2)
+    pnk = f.fixdiv(z_re[n - k], f.wrap(-z_im[n - k].astype(np.int64)), 2)
+    f1 = (f.add(pk[0], pnk[0]), f.add(pk[1], pnk[1]))
+    f2 = (f.sub(pk[0], pnk[0]), f.sub(pk[1], pnk[1]))
+    st = np.asarray(super_twiddles, np.int64)
+    tw = f.cmul(f2[0], f2[1], st[k - 1, 0], st[k - 1, 1])
+    wide = [np.asarray(v, np.int64) for v in (f1[0], f1[1], tw[0], tw[1])]
+    # the upper half first: where k == n - k (the middle bin) kissfft's second write wins
+    out[n - k, 0] = f.half(wide[0] - wide[2])
+    out[n - k, 1] = f.half(wide[3] - wide[1])
+    lower = k < n - k
+    out[k[lower], 0] = f.half(wide[0] + wide[2])[lower]
+    out[k[lower], 1] = f.half(wide[1] + wide[3])[lower]
+    return out.reshape(-1)
+
+
+def _rfft(p: dict, input, twiddles, super_twiddles, order, bits: int) -> np.ndarray:
+    frames = np.asarray(input).reshape(-1, p["input_length"])
+    return np.concatenate([_rfft_frame(x, p["fft_length"], twiddles, super_twiddles, order, bits) for x in frames])
+
+
+def signal_rfft_s16(p: dict, input, twiddles, super_twiddles, order) -> np.ndarray:
+    """tg_signal_rfft_s16: the real FFT of each frame of p["input_length"] int16 samples,
+    zero-padded to p["fft_length"]: fft_length / 2 + 1 (real, imag) int16 pairs per frame."""
+    return _rfft(p, input, twiddles, super_twiddles, order, 16)
+
+
+def signal_rfft_s32(p: dict, input, twiddles, super_twiddles, order) -> np.ndarray:
+    """tg_signal_rfft_s32: signal_rfft_s16 on int32 samples in kissfft's 32-bit fixed point."""
+    return _rfft(p, input, twiddles, super_twiddles, order, 32)
+
+
+# -- energy ------------------------------------------------------------------------------------
+
+def signal_energy_s16_u32(p: dict, input) -> np.ndarray:
+    """tg_signal_energy_s16_u32: real^2 + imag^2 of the (real, imag) pairs start_index ..
+    end_index - 1, as uint32 (the int32 sum of TFLite Micro wraps into the same bits); 0 for the
+    other bins, which TFLite Micro leaves as they were."""
+    pairs = np.asarray(input, np.int64).reshape(-1, 2)
+    out = np.zeros(pairs.shape[0], np.uint32)
+    lo, hi = p["start_index"], p["end_index"]
+    out[lo:hi] = (pairs[lo:hi, 0] ** 2 + pairs[lo:hi, 1] ** 2).astype(np.uint32)
+    return out
