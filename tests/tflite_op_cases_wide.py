@@ -359,3 +359,14 @@ def _(b, rng):
     b.op("DEQUANTIZE", [x], [f])
     b.op("QUANTIZE", [f], [y])
     return [x], [y]
+
+
+@case("f32_div_minimum_maximum", "tg_div_f32", "tg_minimum_f32", "tg_maximum_f32", "tg_div_f32")
+def _(b, rng):
+    x, d, m = f32(b, "x", [1, 4, 6]), f32(b, "divided", [1, 4, 6]), f32(b, "capped", [1, 4, 6])
+    h, y = f32(b, "floored", [1, 4, 6]), f32(b, "y", [1, 4, 6])
+    b.op("DIV", [x, f32_const(b, rng, "divisor", [6])], [d], "DivOptions", FusedActivationFunction=Act.RELU_N1_TO_1)
+    b.op("MINIMUM", [d, b.tensor("cap", [1], "float32", data=np.float32([0.25]))], [m])
+    b.op("MAXIMUM", [m, x], [h])
+    b.op("DIV", [h, d], [y], "DivOptions")       # two activations
+    return [x], [y]

@@ -20,6 +20,7 @@ from tflite_op_cases_wide import f32_lstm_model
 import tflite_refs  # noqa: F401  (skips the module when TFLM or LiteRT is absent)
 from tflite_refs import tflm
 from tinygen.compiler import compile_source, load_source
+from tinygen.errors import UnsupportedOpError
 from tinygen.ref.interpreter import run
 
 SAMPLES = 10
@@ -119,3 +120,15 @@ def test_lstm_f32_sequence_equals_tflm_host_c_and_resets(shape, tmp_path):
     assert not np.array_equal(wants[0], run(graph, xs[0], state=state)[graph.outputs[0]].ravel())   # state carried
     host.reset_state()
     assert np.array_equal(host.invoke(xs[0])[0].view(np.float32).ravel().view(np.uint32), wants[0].view(np.uint32))
+
+
+def test_float_div_of_a_constant_is_refused(tmp_path):
+    """DIV, MINIMUM, MAXIMUM keep their operands' order (a / b; which one a tie gives): a constant
+    first operand is refused in one line, naming the operator."""
+    b = ModelBuilder()
+    x, y = f32(b, "x", [1, 4]), f32(b, "y", [1, 4])
+    b.op("DIV", [f32_const(b, np.random.default_rng(1), "numerator", [4]), x], [y], "DivOptions")
+    path = tmp_path / "reciprocal.tflite"
+    path.write_bytes(b.finish([x], [y]))
+    with pytest.raises(UnsupportedOpError, match=r"operator 0 \(DIV, .*the first operand is a constant"):
+        load_source(path)

@@ -61,7 +61,7 @@ def _fc(graph: Graph, node: Node) -> dict:
             **float_range(node)}
 
 
-@float_builder("add", "sub", "mul")
+@float_builder("add", "sub", "mul", "div")
 def _binary(graph: Graph, node: Node) -> dict:
     a, b = (graph.tensor(t).shape for t in binary_operands(node))
     return {**broadcast_geometry(a, b, graph.tensor(node.outputs[0]).shape), **float_range(node)}
@@ -99,7 +99,7 @@ def _leaky_relu(graph: Graph, node: Node) -> dict:
     return {"size": graph.tensor(node.inputs[0]).size, "alpha": float(np.float32(node.attrs["alpha"]))}
 
 
-@float_builder("squared_difference")
+@float_builder("squared_difference", "minimum", "maximum")
 def _no_clamp_binary(graph: Graph, node: Node) -> dict:
     """The broadcast geometry; the clamp fields unused (the kernel does not clamp)."""
     a, b = (graph.tensor(t).shape for t in binary_operands(node))

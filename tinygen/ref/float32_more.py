@@ -1,12 +1,13 @@
 """numpy twins of the float32 kernels of TFLite's element-wise and reducing operators beyond
-the basic ones (a float .tflite run as it is): LEAKY_RELU, HARD_SWISH, RSQRT, PRELU,
-SQUARED_DIFFERENCE, MEAN and SUM, each TFLite Micro's float reference arithmetic in the same
-order of float32 operations. Named like the C kernel minus the ``tg_`` prefix."""
+the basic ones (a float .tflite run as it is): LEAKY_RELU, HARD_SWISH, RSQRT, PRELU, DIV, MINIMUM, MAXIMUM,
+SQUARED_DIFFERENCE, MEAN and SUM, and a float model's integer ports (DEQUANTIZE, QUANTIZE), each
+TFLite Micro's float reference arithmetic in the same order of float32 operations. Named like the C kernel minus the ``tg_`` prefix."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from tinygen.ref.float32 import clamp_values
 from tinygen.ref.kernels import _broadcast_operand
 
 F32 = np.float32
@@ -95,3 +96,26 @@ def quantize_f32_s8(p: dict, input) -> np.ndarray:
 def quantize_f32_s16(p: dict, input) -> np.ndarray:
     """Mirrors tg_quantize_f32_s16; int16 [size]."""
     return _quantize(p, input, np.int16)
+
+
+def _operands(p: dict, input1, input2) -> tuple[np.ndarray, np.ndarray]:
+    return _broadcast_operand(p, input1, 1, F32), _broadcast_operand(p, input2, 2, F32)
+
+
+def div_f32(p: dict, input1, input2) -> np.ndarray:
+    """Mirrors tg_div_f32 (a / b, broadcast, then the clamp); float32 of p['shape']."""
+    a, b = _operands(p, input1, input2)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return clamp_values(p, a / b)
+
+
+def minimum_f32(p: dict, input1, input2) -> np.ndarray:
+    """Mirrors tg_minimum_f32 (a < b ? a : b, broadcast); float32 of p['shape']."""
+    a, b = _operands(p, input1, input2)
+    return np.where(a < b, a, b).astype(F32)
+
+
+def maximum_f32(p: dict, input1, input2) -> np.ndarray:
+    """Mirrors tg_maximum_f32 (a > b ? a : b, broadcast); float32 of p['shape']."""
+    a, b = _operands(p, input1, input2)
+    return np.where(a > b, a, b).astype(F32)

@@ -64,10 +64,15 @@ typedef struct {
     float act_min, act_max;
 } tg_binary_f32_params_t;
 
-/* a + b, a - b, a * b with broadcasting, then the clamp (TFLite Add, Sub, Mul on float). */
+/* a + b, a - b, a * b, a / b with broadcasting, then the clamp (TFLite Add, Sub, Mul, Div on float). */
 void tg_add_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
 void tg_sub_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
 void tg_mul_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
+void tg_div_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
+
+/* a < b ? a : b and a > b ? a : b with broadcasting, no clamp (TFLite MINIMUM, MAXIMUM on float). */
+void tg_minimum_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
+void tg_maximum_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
 
 typedef struct {
     int32_t size;

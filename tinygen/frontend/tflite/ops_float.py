@@ -2,7 +2,7 @@
 (Importer.operator takes `float_<name>` over `op_<name>` in a float model): no output grid
 to check (SOFTMAX, LOGISTIC, TANH), no quantizations to agree (CONCATENATION), a float alpha
 (LEAKY_RELU, PRELU), integer ports (DEQUANTIZE from a model input, QUANTIZE into a model
-output), a float padding value (PAD, PADV2) and float weights and state (UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro's
+output), operands in their order (DIV, MINIMUM, MAXIMUM), a float padding value (PAD, PADV2) and float weights and state (UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro's
 float LSTM, lstm_eval's float path). The other operators' handlers serve both."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tinygen.ir import Node
 
 class FloatOps(Builder):
     """float_softmax, float_logistic, float_tanh, float_leaky_relu, float_prelu,
-    float_dequantize, float_quantize, float_concatenation, float_pad, float_padv2,
+    float_dequantize, float_quantize, float_div, float_minimum, float_maximum, float_concatenation, float_pad, float_padv2,
     float_unidirectional_sequence_lstm."""
 
     def _same_shape(self, i, opname: str, ins, out, source, attrs=None) -> Node:
@@ -70,6 +70,24 @@ class FloatOps(Builder):
         if self.tensor(ins[0]).Type() != TensorType.FLOAT32:
             raise UnsupportedOpError(f"{self.where}QUANTIZE between integer types in a float model")
         return self._same_shape(i, "requantize", ins, out, source)
+
+    def _ordered_pair(self, i, opname: str, ins, out, source, fused=None) -> Node:
+        """DIV, MINIMUM, MAXIMUM: the first operand an activation, the second an activation or a
+        constant, broadcast (their order matters: a / b, and which operand a tie or a NaN gives)."""
+        if len(ins) == 2 and self.is_const(ins[0]):
+            raise UnsupportedOpError(f"{self.where}the first operand is a constant",
+                                     "tinygen takes the constant as the second operand only")
+        return self._pair(i, opname, ins, out, source, fused)
+
+    def float_div(self, i, op, ins, out, source):
+        fused = self.options(op, tflite.DivOptions).FusedActivationFunction() if op.BuiltinOptions() else None
+        return self._ordered_pair(i, "div", ins, out, source, fused)
+
+    def float_minimum(self, i, op, ins, out, source):
+        return self._ordered_pair(i, "minimum", ins, out, source)
+
+    def float_maximum(self, i, op, ins, out, source):
+        return self._ordered_pair(i, "maximum", ins, out, source)
 
     def float_concatenation(self, i, op, ins, out, source):
         opts = self.options(op, tflite.ConcatenationOptions)

@@ -38,7 +38,8 @@ PLAIN_TYPES = (TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.U
 FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "MUL", "RELU", "RELU6", "RESHAPE",
              "SQUEEZE", "MAX_POOL_2D", "AVERAGE_POOL_2D", "SOFTMAX", "LOGISTIC", "TANH", "CONCATENATION", "PAD",
              "PADV2", "STRIDED_SLICE", "SLICE", "TRANSPOSE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "MEAN", "SUM", "LEAKY_RELU",
-             "HARD_SWISH", "PRELU", "SQUARED_DIFFERENCE", "RSQRT", "BATCH_MATMUL", "TRANSPOSE_CONV",
+             "HARD_SWISH", "PRELU", "SQUARED_DIFFERENCE", "RSQRT", "BATCH_MATMUL", "TRANSPOSE_CONV", "DIV", "MINIMUM",
+             "MAXIMUM",
              # a float model's int8 / int16 ports (Reader.int_ends)
              "DEQUANTIZE", "QUANTIZE")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
