@@ -370,3 +370,13 @@ def _(b, rng):
     b.op("MAXIMUM", [m, x], [h])
     b.op("DIV", [h, d], [y], "DivOptions")       # two activations
     return [x], [y]
+
+
+@case("f32_mirror_pads", "tg_mirror_pad_f32", "tg_mirror_pad_f32")
+def _(b, rng):
+    x, r, y = f32(b, "x", [1, 4, 5, 3]), f32(b, "reflected", [1, 6, 8, 3]), f32(b, "y", [1, 8, 9, 3])
+    b.op("MIRROR_PAD", [x, int32s(b, "reflect_pads", [[0, 0], [1, 1], [2, 1], [0, 0]])], [r], "MirrorPadOptions",
+         Mode=0)
+    b.op("MIRROR_PAD", [r, int32s(b, "symmetric_pads", [[0, 0], [2, 0], [0, 1], [0, 0]])], [y], "MirrorPadOptions",
+         Mode=1)
+    return [x], [y]

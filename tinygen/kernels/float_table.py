@@ -60,6 +60,7 @@ def float_kernels() -> tuple[KernelSpec, ...]:
         *_f32("tg_pad_f32", "pad", "tg_pad_f32_params_t"),
         *_f32("tg_transpose_f32", "transpose", "tg_transpose_params_t"),
         *_f32("tg_strided_slice_f32", "strided_slice", "tg_strided_slice_params_t"),
+        *_f32("tg_mirror_pad_f32", "mirror_pad", "tg_mirror_pad_params_t"),
         KernelSpec("tg_lstm_f32", "lstm", act_dtype="float32", struct="tg_lstm_f32_params_t",
                    const_roles=("w_ih", "w_hh", "bias", "h0", "c0"), source="kernels/tg_lstm_f32.c",
                    headers=(LOGISTIC_HEADER,), calls=("kernels/tg_lstm_reset_f32.c",),

@@ -125,6 +125,7 @@ FLOAT_BUILDERS["batch_matmul"] = params_attention.batch_matmul_geometry
 FLOAT_BUILDERS["concat"] = params_layout._concat
 FLOAT_BUILDERS["transpose"] = params_layout._transpose
 FLOAT_BUILDERS["strided_slice"] = params_simple._strided_slice
+FLOAT_BUILDERS["mirror_pad"] = params_simple._mirror_pad
 
 
 @float_builder("pad")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.ref.kernels import pad_s8, transpose_s8
-from tinygen.ref.slicing import strided_slice_s8
+from tinygen.ref.slicing import mirror_pad_s8, strided_slice_s8
 
 F32 = np.float32
 
@@ -31,3 +31,8 @@ def transpose_f32(p: dict, input) -> np.ndarray:
 def strided_slice_f32(p: dict, input) -> np.ndarray:
     """Mirrors tg_strided_slice_f32; float32 of p['out_shape']."""
     return strided_slice_s8(p, input, F32)
+
+
+def mirror_pad_f32(p: dict, input) -> np.ndarray:
+    """Mirrors tg_mirror_pad_f32; float32 of p['out_shape']."""
+    return mirror_pad_s8(p, input, F32)

@@ -149,6 +149,7 @@ void tg_reduce_f32(const tg_reduce_f32_params_t *p, const float *input, float *o
 void tg_concat_f32(const tg_concat_params_t *p, const float *const *inputs, float *output);
 void tg_transpose_f32(const tg_transpose_params_t *p, const float *input, float *output);
 void tg_strided_slice_f32(const tg_strided_slice_params_t *p, const float *input, float *output);
+void tg_mirror_pad_f32(const tg_mirror_pad_params_t *p, const float *input, float *output);
 
 typedef struct {
     int32_t in_shape[4];            /* input shape, collapsed to rank 4 */

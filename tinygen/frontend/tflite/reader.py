@@ -39,7 +39,7 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "SQUEEZE", "MAX_POOL_2D", "AVERAGE_POOL_2D", "SOFTMAX", "LOGISTIC", "TANH", "CONCATENATION", "PAD",
              "PADV2", "STRIDED_SLICE", "SLICE", "TRANSPOSE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "MEAN", "SUM", "LEAKY_RELU",
              "HARD_SWISH", "PRELU", "SQUARED_DIFFERENCE", "RSQRT", "BATCH_MATMUL", "TRANSPOSE_CONV", "DIV", "MINIMUM",
-             "MAXIMUM",
+             "MAXIMUM", "MIRROR_PAD",
              # a float model's int8 / int16 ports (Reader.int_ends)
              "DEQUANTIZE", "QUANTIZE")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
