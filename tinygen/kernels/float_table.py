@@ -56,7 +56,8 @@ def float_kernels() -> tuple[KernelSpec, ...]:
         *_f32("tg_quantize_f32_s16", "requantize", "tg_quantize_f32_params_t", act_dtype="int16",
               in_dtype="float32"),
         # data movement: the int8 kernels' parameters in elements
-        *_f32("tg_concat_f32", "concat", "tg_concat_params_t"),
+        KernelSpec("tg_concat_f32", "concat", act_dtype="float32", struct="tg_concat_params_t",
+                   source="kernels/tg_concat_f32.c", calls=("kernels/tg_concat_s8.c",)),
         *_f32("tg_pad_f32", "pad", "tg_pad_f32_params_t"),
         *_f32("tg_transpose_f32", "transpose", "tg_transpose_params_t"),
         *_f32("tg_strided_slice_f32", "strided_slice", "tg_strided_slice_params_t"),

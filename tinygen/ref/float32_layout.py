@@ -13,8 +13,8 @@ F32 = np.float32
 
 
 def concat_f32(p: dict, inputs) -> np.ndarray:
-    """Mirrors tg_concat_f32; flat float32."""
-    parts = [np.asarray(x, F32).reshape(p["outer"], n) for x, n in zip(inputs, p["copy_sizes"], strict=True)]
+    """Mirrors tg_concat_f32 (copy_sizes in bytes); flat float32."""
+    parts = [np.asarray(x, F32).reshape(p["outer"], n // 4) for x, n in zip(inputs, p["copy_sizes"], strict=True)]
     return np.concatenate(parts, axis=1).reshape(-1)
 
 

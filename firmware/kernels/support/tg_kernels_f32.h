@@ -144,9 +144,11 @@ typedef struct {
 /* MEAN and SUM over adjacent axes (TFLite reference Mean / ReduceGeneric on float). */
 void tg_reduce_f32(const tg_reduce_f32_params_t *p, const float *input, float *output);
 
+/* Concatenation on float32: tg_concat_s8's parameters with copy_sizes in bytes. */
+void tg_concat_f32(const tg_concat_params_t *p, const float *const *inputs, float *output);
+
 /* Data movement on float32, with the int8 kernels' parameters in elements (tg_kernels.h,
    tg_kernels_ops.h). Not in place. */
-void tg_concat_f32(const tg_concat_params_t *p, const float *const *inputs, float *output);
 void tg_transpose_f32(const tg_transpose_params_t *p, const float *input, float *output);
 void tg_strided_slice_f32(const tg_strided_slice_params_t *p, const float *input, float *output);
 void tg_mirror_pad_f32(const tg_mirror_pad_params_t *p, const float *input, float *output);
