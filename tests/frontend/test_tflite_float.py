@@ -19,7 +19,9 @@ from tflite_op_cases_wide import f32_lstm_model
 
 import tflite_refs  # noqa: F401  (skips the module when TFLM or LiteRT is absent)
 from tflite_refs import tflm
+from tinygen.board import get_board
 from tinygen.compiler import compile_source, load_source
+from tinygen.hil.session import libm_note
 from tinygen.errors import UnsupportedOpError
 from tinygen.ref.interpreter import run
 
@@ -132,3 +134,19 @@ def test_float_div_of_a_constant_is_refused(tmp_path):
     path.write_bytes(b.finish([x], [y]))
     with pytest.raises(UnsupportedOpError, match=r"operator 0 \(DIV, .*the first operand is a constant"):
         load_source(path)
+
+
+def test_libm_note_names_the_layers_calling_expf_on_a_device(tmp_path):
+    """tinygen hil on a board (not the host) explains a difference in the layers calling the C
+    library's expf / tanhf: the reference uses this computer's libm, the device its own."""
+    b = ModelBuilder("softmax")
+    path = tmp_path / "softmax.tflite"
+    path.write_bytes(b.finish(*CASES["f32_softmax_logistic_tanh_concat"].build(b, np.random.default_rng(1))))
+    graph = compile_source(load_source(path))
+    note = libm_note(graph, get_board("f746zg"))
+    assert note is not None and "softmax_3" in note and "expf / tanhf" in note and "device's libm" in note
+    assert libm_note(graph, get_board("host")) is None
+    plain = tmp_path / "chain.tflite"
+    b = ModelBuilder("chain")
+    plain.write_bytes(b.finish(*CASES["f32_fully_connected_chain"].build(b, np.random.default_rng(1))))
+    assert libm_note(compile_source(load_source(plain)), get_board("f746zg")) is None
