@@ -150,3 +150,21 @@ def test_libm_note_names_the_layers_calling_expf_on_a_device(tmp_path):
     b = ModelBuilder("chain")
     plain.write_bytes(b.finish(*CASES["f32_fully_connected_chain"].build(b, np.random.default_rng(1))))
     assert libm_note(compile_source(load_source(plain)), get_board("f746zg")) is None
+
+
+def test_float_libm_kernels_on_the_freestanding_standin_are_refused(tmp_path):
+    """The esp32-c3 stand-in builds without a C library: hil --emulate refuses a model whose float
+    kernels call expf / tanhf in one line naming the layers, and `build` writes the ESP-IDF
+    project (whose newlib has them) without the stand-in image."""
+    b = ModelBuilder("softmax")
+    path = tmp_path / "softmax.tflite"
+    path.write_bytes(b.finish(*CASES["f32_softmax_logistic_tanh_concat"].build(b, np.random.default_rng(1))))
+    np.savez(tmp_path / "data.npz", x=np.zeros((1, 3, 10), np.float32))
+    rc, _, stderr = run_cli("hil", path, "--board", "esp32-c3", "--emulate", "--data", tmp_path / "data.npz",
+                            "-o", tmp_path / "out")
+    assert rc == 2 and "Traceback" not in stderr
+    assert "stand-in (virt) builds without a C library, and tanh_0, logistic_1, softmax_3 call" in stderr
+    assert not (tmp_path / "out").exists()
+    rc, _, stderr = run_cli("build", path, "--board", "esp32-c3", "-o", tmp_path / "project", "-q")
+    assert rc == 0, stderr
+    assert (tmp_path / "project" / "main").is_dir() and not list((tmp_path / "project").glob("**/*emu*.elf"))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from tinygen.board import Board
 from tinygen.errors import TinygenError
+from tinygen.kernels.float_table import MATH_KERNELS
 
 # Warnings every firmware source must compile cleanly under (house quality bar).
 WARNINGS = ("-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wdouble-promotion")
@@ -80,6 +81,15 @@ RISCV_VIRT = Toolchain(
     linker_template="riscv.ld.j2", install=RISCV_INSTALL)
 
 
+def math_layers(graph, toolchain: Toolchain | None) -> list[str]:
+    """The layers of `graph` whose kernels call the C library's math functions (expf, tanhf,
+    sqrtf: the float kernels, as TFLite Micro's) where `toolchain` builds without a C library
+    (-ffreestanding: the RISC-V stand-in); [] where they link."""
+    if toolchain is None or "-ffreestanding" not in toolchain.cflags:
+        return []
+    return [node.name for node in graph.nodes if node.kernel in MATH_KERNELS]
+
+
 def real_toolchain(board: Board) -> Toolchain | None:
     """The toolchain tinygen drives for the real part, or None when another build
     system compiles it (ESP-IDF's idf.py) or there is nothing to cross-compile (host)."""
@@ -100,5 +110,5 @@ def standin_toolchain(board: Board) -> Toolchain | None:
                        "qemu-system-riscv32 for a RISC-V one")
 
 
-__all__ = ["RISCV_VIRT", "Toolchain", "WARNINGS", "cortex_m", "install_command", "real_toolchain",
+__all__ = ["RISCV_VIRT", "Toolchain", "WARNINGS", "cortex_m", "install_command", "math_layers", "real_toolchain",
            "standin_toolchain"]
