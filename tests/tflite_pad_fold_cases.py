@@ -115,3 +115,15 @@ def _(b, rng):
 def _(b, rng):
     """Channels padded (and height): the 1x1 conv's padding cannot hold it."""
     return pad_then_conv(b, rng, [1, 4, 5, 3], [[0, 0], [1, 0], [0, 0], [0, 2]], [1, 5, 5, 6], (1, 1), 1)
+
+
+@case("pad_fold_depthwise_libraries", "tg_depthwise_conv2d_s8", "tg_depthwise_conv2d_s8")
+def _(b, rng):
+    """Two folded depthwise layers: padding 1 all round (CMSIS-NN and ESP-NN take it), then 0 above
+    / 2 below, 1 left / 2 right (neither does: tests/kernels/test_fold_pad_libraries.py)."""
+    x = act(b, rng, "x", [1, 6, 7, 4])
+    d1 = act(b, rng, "dw1", [1, 6, 7, 4], scale=0.05)
+    depthwise(b, rng, padded(b, x, "padded1", [[0, 0], [1, 1], [1, 1], [0, 0]]), d1, 1)
+    d2 = act(b, rng, "dw2", [1, 6, 8, 4], scale=0.05)
+    depthwise(b, rng, padded(b, d1, "padded2", [[0, 0], [0, 2], [1, 2], [0, 0]]), d2, 1)
+    return [x], [d2]
