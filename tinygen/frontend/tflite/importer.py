@@ -15,6 +15,7 @@ from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
 from tinygen.frontend.tflite.ops_plain import PlainOps
 from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
+from tinygen.frontend.tflite.ops_select import SelectOps
 from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS
 from tinygen.frontend.tflite.ops_signal_bank import SignalBankOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
@@ -37,10 +38,14 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  # recurrent layers (ops_recurrent.py)
                  "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF",
                  # on plain integers (ops_plain.py)
-                 "CAST", "DIV", "MINIMUM", "MAXIMUM")
+                 "CAST", "DIV", "MINIMUM", "MAXIMUM",
+                 # comparisons and selection with bool tensors (ops_select.py)
+                 "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "LOGICAL_AND", "LOGICAL_OR",
+                 "LOGICAL_NOT", "SELECT_V2")
 
 
-class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalBankOps):
+class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalBankOps,
+               SelectOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
