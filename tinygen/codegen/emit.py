@@ -17,7 +17,8 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
                                      c_int, c_macro, c_string, c_struct_init)
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
-from tinygen.ir import RECURRENT_OPS, ROLE_OPERAND_OPS, Graph, Node, binary_operands, carries_state, role_operands
+from tinygen.codegen.operands import emit_roles
+from tinygen.ir import RECURRENT_OPS, ROLE_OPERAND_OPS, Graph, Node, binary_operands, carries_state
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
@@ -164,19 +165,6 @@ def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
                       f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
 
-def _emit_roles(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
-    """compare, logical, select: the operands in role order, each an activation or a constant
-    array (LOGICAL_NOT's absent second operand NULL)."""
-    pname = f"{layer.name}_params"
-    layer.statics.append(f"static const {spec.struct} {pname} = {{\n"
-                         f"{c_struct_init(node.attrs['kparams'])}\n}};")
-    operands = [arrays[t] if graph.tensor(t).is_const else _arena_ptr(graph, t, True, layer.prefix)
-                for t in role_operands(node)]
-    operands += ["NULL"] * (len(ROLE_OPERAND_OPS[node.op]) - len(operands))
-    layer.body.append(f"{spec.name}(&{pname}, {', '.join(operands)}, "
-                      f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
-
-
 def _emit_gate(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
     """A channel gate: the kernel returns how many channels it kept, which tg_model_gate_kept reports."""
     pname = f"{layer.name}_params"
@@ -238,9 +226,7 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic,
                                  # normalization and attention: the binary ops with a constant operand
                                  "sub": _emit_binary, "squared_difference": _emit_binary,
-                                 "int_binary": _emit_binary,     # plain int32 arithmetic (tinygen/ref/plain.py)
-                                 # comparisons and selection on bool tensors (tinygen/ref/select.py)
-                                 "compare": _emit_roles, "logical": _emit_roles, "select": _emit_roles}
+                                 "int_binary": _emit_binary}     # plain int32 arithmetic (tinygen/ref/plain.py)
 
 
 
@@ -251,6 +237,10 @@ def _emit_recurrent(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, ar
 
 
 EMITTERS.update({op: _emit_recurrent for op in RECURRENT_OPS})
+# comparisons and selection on bool tensors: operands in role order (tinygen/codegen/operands.py)
+EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_roles(
+    graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
+    for op in ROLE_OPERAND_OPS})
 EMITTERS["signal_noise_estimate"] = lambda graph, node, spec, layer, arrays: emit_signal_state(
     graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
 

@@ -5,6 +5,7 @@ being imported, through `where`)."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import tflite
@@ -45,8 +46,10 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE",
              "UNIDIRECTIONAL_SEQUENCE_LSTM", "SELECT_V2")
-# operators TFLite Micro itself refuses with int16 activations (its SVDF takes int8 or float32 input)
-TFLM_NO_INT16 = ("SVDF",)
+# operators TFLite Micro itself refuses with int16 activations (its SVDF takes int8 or float32 input;
+# its comparisons but GREATER refuse int16, and its int16 GREATER rescales with parameters it never
+# sets, so that its results are undefined: probed with the tflite-micro package)
+TFLM_NO_INT16 = ("SVDF", "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")
 
 
 class Reader:
@@ -344,7 +347,7 @@ class Reader:
         if TensorType.INT16 in act_types:
             lacking = self.operators_reading(TensorType.INT16, internal, INT16_OPS)
             if lacking:
-                neither = [name for name in TFLM_NO_INT16 if f"{name} (" in lacking]
+                neither = [name for name in TFLM_NO_INT16 if re.search(rf"(^|, ){name} \(", lacking)]
                 if neither:
                     lacking += f"; TFLite Micro runs no {' or '.join(neither)} with int16 activations either"
                 raise ModelError(f"{f} has int16 activations (16x8 quantization) where tinygen has no int16 kernel "
