@@ -18,7 +18,7 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
 from tinygen.codegen.operands import emit_roles
-from tinygen.ir import RECURRENT_OPS, ROLE_OPERAND_OPS, Graph, Node, binary_operands, carries_state
+from tinygen.ir import RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, Node, binary_operands, carries_state
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
@@ -241,8 +241,9 @@ EMITTERS.update({op: _emit_recurrent for op in RECURRENT_OPS})
 EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_roles(
     graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
     for op in ROLE_OPERAND_OPS})
-EMITTERS["signal_noise_estimate"] = lambda graph, node, spec, layer, arrays: emit_signal_state(
+EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_signal_state(
     graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
+    for op in STATEFUL_OPS if op not in RECURRENT_OPS})      # the signal library's stateful ops
 
 
 def narrowed(data: np.ndarray, dtype: str, name: str) -> np.ndarray:

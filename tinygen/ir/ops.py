@@ -217,6 +217,9 @@ SCHEMAS: dict[str, OpSchema] = {
         # ln(x << correction_bits) * output_scale / 2^16 of uint32 x, saturated to int16, by the log
         # table of param log_lut (SignalFilterBankLog)
         OpSchema("signal_filter_bank_log", attrs=("output_scale", "correction_bits"), param_roles=("log_lut",)),
+        # each row (last axis) of int16 x as one stream delayed by delay_length samples: zeros first, the
+        # samples not yet given out kept as state between invocations (SignalDelay)
+        OpSchema("signal_delay", attrs=("delay_length",)),
         # -- TFLite Micro's builtin ops on plain (unquantized) integers (tinygen/ref/plain.py) --
         # each element as the output's type: integers modulo 2^bits, float32 rounded (CAST)
         OpSchema("cast"),
@@ -247,8 +250,9 @@ TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
 # -- recurrent layers: ops whose state lives in the arena's persistent region (plan_memory.py)
 RECURRENT_OPS = ("lstm", "gru", "svdf")
 # every op whose kernel keeps a state in that region: the recurrent layers and the signal library's
-# noise estimate (SignalFilterBankSpectralSubtraction), which always carries it over invocations
-STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate",)
+# noise estimate (SignalFilterBankSpectralSubtraction) and delay line (SignalDelay), which always
+# carry it over invocations
+STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay")
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")

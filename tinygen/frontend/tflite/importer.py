@@ -18,6 +18,7 @@ from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
 from tinygen.frontend.tflite.ops_select import SelectOps
 from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS
 from tinygen.frontend.tflite.ops_signal_bank import SignalBankOps
+from tinygen.frontend.tflite.ops_signal_stream import SignalStreamOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
@@ -45,7 +46,7 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
 
 
 class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalBankOps,
-               SelectOps):
+               SelectOps, SignalStreamOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
