@@ -64,3 +64,14 @@ def test_select_int32_refused_as_tflm_refuses_it(tmp_path):
     (tmp_path / "m.tflite").write_bytes(data)
     with pytest.raises(UnsupportedOpError, match="SELECT_V2 of INT32: TFLite Micro selects INT8, INT16 and FLOAT32"):
         compile_source(load_source(tmp_path / "m.tflite"))
+
+
+def test_control_flow_refused_in_one_line_naming_it(tmp_path):
+    """IF / WHILE and resource variables: refused with the other unsupported ops, the hint naming them."""
+    b = ModelBuilder()
+    x, y = b.tensor("x", [4], scale=0.1), b.tensor("y", [4], scale=0.1)
+    b.op("WHILE", [x], [y], "WhileOptions", CondSubgraphIndex=1, BodySubgraphIndex=2)
+    (tmp_path / "m.tflite").write_bytes(b.finish([x], [y]))
+    with pytest.raises(UnsupportedOpError, match=r"operator 0 \(WHILE, output tensor 'y'\) is not supported") as err:
+        compile_source(load_source(tmp_path / "m.tflite"))
+    assert "\n" not in err.value.args[0] and "WHILE run other subgraphs" in str(err.value)

@@ -24,6 +24,9 @@ from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
 from tinygen.ir import Graph, Kind, Tensor
 
+# operators that run other subgraphs or keep resource variables: named as such when refused
+SUBGRAPH_OPS = ("IF", "WHILE", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE")
+
 # --fold-input-transpose: the input-side TRANSPOSE a model exported from PyTorch starts with
 NCHW_TO_NHWC = (0, 2, 3, 1)
 
@@ -147,6 +150,11 @@ class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, 
             return
         supported = SUPPORTED_OPS + tuple(f"CUSTOM ({custom})" for custom in SIGNAL_OPS)
         hint = "supported TFLite operators: " + ", ".join(supported)
+        flow = [name for name in missing if name in SUBGRAPH_OPS]
+        if flow:        # control flow and resource variables: what tinygen compiles instead
+            hint = (f"{', '.join(flow)} run other subgraphs or keep resource variables; tinygen compiles one "
+                    "subgraph of straight-line operators (keep a streaming model's state in variable tensors, "
+                    "as TFLite's LSTM and SVDF do); " + hint)
         if sum(map(len, missing.values())) == 1:
             (name, [where]), = missing.items()
             number, _, out = where.partition(", ")
