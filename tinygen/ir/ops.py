@@ -217,6 +217,9 @@ SCHEMAS: dict[str, OpSchema] = {
         # ln(x << correction_bits) * output_scale / 2^16 of uint32 x, saturated to int16, by the log
         # table of param log_lut (SignalFilterBankLog)
         OpSchema("signal_filter_bank_log", attrs=("output_scale", "correction_bits"), param_roles=("log_lut",)),
+        # each row (last axis) of int16 x as one stream delayed by delay_length samples: zeros first, the
+        # samples not yet given out kept as state between invocations (SignalDelay)
+        OpSchema("signal_delay", attrs=("delay_length",)),
         # -- TFLite Micro's builtin ops on plain (unquantized) integers (tinygen/ref/plain.py) --
         # each element as the output's type: integers modulo 2^bits, float32 rounded (CAST)
         OpSchema("cast"),
@@ -226,6 +229,17 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("int_binary", max_inputs=2, attrs=("fn", "act_min", "act_max", "swap")),
         # the activation between constant pieces (params head, tail; either may be absent) along axis
         OpSchema("concat_const", attrs=("axis",)),
+        # -- comparisons and selection on bool tensors (tinygen/ref/select.py, firmware/kernels/select/) --
+        # operands a, b (each an activation or a constant param of that role; attr operands: the roles
+        # that are activations, in node.inputs' order), numpy broadcasting: fn (tinygen.ref.select.
+        # COMPARE_FNS) of their real values -> bool (TFLite EQUAL .. GREATER_EQUAL; int8 compared as
+        # TFLite Micro rescales them)
+        OpSchema("compare", min_inputs=1, max_inputs=2, attrs=("fn", "operands")),
+        # fn and / or of bool a, b (one operand: not) (TFLite LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT)
+        OpSchema("logical", min_inputs=1, max_inputs=2, attrs=("fn", "operands")),
+        # cond ? x : y elementwise, the bytes of x or y (no requantization), numpy broadcasting
+        # (TFLite SELECT_V2); operands as for compare
+        OpSchema("select", min_inputs=1, max_inputs=3, attrs=("operands",)),
     ]
 }
 
@@ -236,8 +250,9 @@ TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
 # -- recurrent layers: ops whose state lives in the arena's persistent region (plan_memory.py)
 RECURRENT_OPS = ("lstm", "gru", "svdf")
 # every op whose kernel keeps a state in that region: the recurrent layers and the signal library's
-# noise estimate (SignalFilterBankSpectralSubtraction), which always carries it over invocations
-STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate",)
+# noise estimate (SignalFilterBankSpectralSubtraction) and delay line (SignalDelay), which always
+# carry it over invocations
+STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay")
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
@@ -259,6 +274,18 @@ def carries_state(node) -> bool:
     if node.op in RECURRENT_OPS:
         return bool(node.attrs.get("kparams", {}).get("stateful"))
     return node.op in STATEFUL_OPS
+
+
+# ops whose operands are activations or constants in a fixed order of roles (attr "operands": the
+# roles that are activations, node.inputs in that order; the others are params of their role)
+ROLE_OPERAND_OPS = {"compare": ("a", "b"), "logical": ("a", "b"), "select": ("cond", "x", "y")}
+
+
+def role_operands(node) -> list[str]:
+    """The tensors of a ROLE_OPERAND_OPS node's operands in role order (activation or constant)."""
+    active = dict(zip(node.attrs["operands"], node.inputs))
+    return [active[role] if role in active else node.param(role)
+            for role in ROLE_OPERAND_OPS[node.op] if role in active or node.param(role) is not None]
 
 
 def binary_operands(node) -> list[str]:
