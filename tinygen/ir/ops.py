@@ -226,6 +226,17 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("int_binary", max_inputs=2, attrs=("fn", "act_min", "act_max", "swap")),
         # the activation between constant pieces (params head, tail; either may be absent) along axis
         OpSchema("concat_const", attrs=("axis",)),
+        # -- elementwise and reducing ops on quantized integers (tinygen/ref/mathops.py) --
+        # the larger (fn "maximum") or smaller ("minimum") stored integer of two operands, broadcast;
+        # no requantization whatever the output's quantization (TFLite MAXIMUM / MINIMUM)
+        OpSchema("min_max", max_inputs=2, attrs=("fn",)),
+        # the largest / smallest stored integer over `axes` (TFLite REDUCE_MAX / REDUCE_MIN: input and
+        # output on one grid)
+        OpSchema("reduce_min_max", attrs=("fn", "axes", "keep_dims")),
+        # the int32 index of the first largest / smallest value along `axis` (TFLite ARG_MAX / ARG_MIN)
+        OpSchema("arg_min_max", attrs=("fn", "axis")),
+        # |x - input zero point| requantized to the output (TFLite ABS of int16; int8 is a lut)
+        OpSchema("abs"),
     ]
 }
 
@@ -242,7 +253,7 @@ STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate",)
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
-BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary")
+BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "min_max")
 
 
 def schema(op: str) -> OpSchema:

@@ -21,12 +21,14 @@ from tinygen.ref import float32 as ref_float32
 from tinygen.ref import signal as ref_signal
 from tinygen.ref import signal_bank as ref_signal_bank
 from tinygen.ref import plain as ref_plain
+from tinygen.ref import mathops as ref_mathops
 from tinygen.ref.recurrent import call_recurrent
 
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
-          ref_attention, ref_recurrent, ref_int16, ref_float32, ref_signal, ref_signal_bank, ref_plain)
+          ref_attention, ref_recurrent, ref_int16, ref_float32, ref_signal, ref_signal_bank, ref_plain,
+          ref_mathops)
 
 
 def twin(name: str):

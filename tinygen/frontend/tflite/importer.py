@@ -13,6 +13,7 @@ from tinygen.errors import ModelError, UnsupportedOpError, UsageError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
+from tinygen.frontend.tflite.ops_math import MathOps
 from tinygen.frontend.tflite.ops_plain import PlainOps
 from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
 from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS
@@ -37,10 +38,12 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  # recurrent layers (ops_recurrent.py)
                  "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF",
                  # on plain integers (ops_plain.py)
-                 "CAST", "DIV", "MINIMUM", "MAXIMUM")
+                 "CAST", "DIV", "MINIMUM", "MAXIMUM",
+                 # comparing and magnitude ops on quantized integers (ops_math.py)
+                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU")
 
 
-class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalBankOps):
+class Importer(PlainOps, MathOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalBankOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:

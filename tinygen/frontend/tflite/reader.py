@@ -40,7 +40,7 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE",
-             "UNIDIRECTIONAL_SEQUENCE_LSTM")
+             "UNIDIRECTIONAL_SEQUENCE_LSTM", "MAXIMUM", "MINIMUM", "ABS")
 # operators TFLite Micro itself refuses with int16 activations (its SVDF takes int8 or float32 input)
 TFLM_NO_INT16 = ("SVDF",)
 
