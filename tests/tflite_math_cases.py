@@ -103,3 +103,27 @@ def _(b, rng):
 # LiteRT's reference resolver has ELU only from operator version 2 (its int8 form); the test
 # builder writes version 1 for every operator and TFLite Micro reads no versions
 LITERT_DIFFERS.update({"math_abs_elu_max_min_s8": "litert_elu_version", "math_elu_wide_s8": "litert_elu_version"})
+
+
+def _resize(b, rng, in_shape, size, **options):
+    x = act(b, rng, "x", in_shape)
+    q = b.tensors[x]
+    y = b.tensor("y", [1, *size, in_shape[3]], scale=q.scale, zero_point=q.zero_point)
+    b.op("RESIZE_BILINEAR", [x, int32s(b, "size", size)], [y], "ResizeBilinearOptions", **options)
+    return [x], [y]
+
+
+@case("math_resize_bilinear_half_pixel_s8", "tg_resize_bilinear_s8")
+def _(b, rng):
+    return _resize(b, rng, [1, 3, 5, 4], [7, 9], HalfPixelCenters=True)
+
+
+@case("math_resize_bilinear_align_corners_s8", "tg_resize_bilinear_s8")
+def _(b, rng):
+    return _resize(b, rng, [1, 4, 3, 3], [9, 8], AlignCorners=True)
+
+
+@case("math_resize_bilinear_plain_down_s8", "tg_resize_bilinear_s8")
+def _(b, rng):
+    """Neither option, and a downscale on one axis."""
+    return _resize(b, rng, [1, 6, 4, 5], [4, 10])

@@ -74,7 +74,8 @@ SCHEMAS: dict[str, OpSchema] = {
         # (TFLite RESIZE_NEAREST_NEIGHBOR, no align_corners, no half-pixel centers)
         OpSchema("resize_nearest", same_qparams=True),
         # bilinear resize of a 4-D NHWC tensor to its output's H, W with half-pixel centers
-        # (PyTorch align_corners=False; TFLite RESIZE_BILINEAR with half_pixel_centers)
+        # (PyTorch align_corners=False; TFLite RESIZE_BILINEAR with half_pixel_centers); a .tflite
+        # RESIZE_BILINEAR's options as attrs align_corners, half_pixel_centers where given
         OpSchema("resize_bilinear", same_qparams=True),
         # mean over `axes` (non-negative, sorted); the output is requantized
         OpSchema("mean", attrs=("axes", "keep_dims")),

@@ -1,12 +1,14 @@
 """TFLite operator handlers for the comparing and magnitude operators on quantized int8 / int16
 tensors, as TFLite Micro's reference kernels compute them (tinygen/ref/mathops.py): MAXIMUM,
 MINIMUM (stored integers compared; the int32 forms are PlainOps'), REDUCE_MAX, REDUCE_MIN,
-ARG_MAX, ARG_MIN (int32 indices), ABS, ELU. The int8 ABS and ELU become tg_lut_s8 tables.
+ARG_MAX, ARG_MIN (int32 indices), ABS, ELU, RESIZE_BILINEAR. The int8 ABS and ELU become
+tg_lut_s8 tables.
 Where TFLite Micro refuses a type, so does tinygen, saying so."""
 
 from __future__ import annotations
 
 import numpy as np
+import tflite
 from tflite.TensorType import TensorType
 
 from tinygen.errors import ModelError, UnsupportedOpError
@@ -17,7 +19,8 @@ from tinygen.ref.mathops import abs_table, elu_table
 
 
 class MathOps(Builder):
-    """op_maximum, op_minimum, op_reduce_max, op_reduce_min, op_arg_max, op_arg_min, op_abs, op_elu."""
+    """op_maximum, op_minimum, op_reduce_max, op_reduce_min, op_arg_max, op_arg_min, op_abs, op_elu,
+    op_resize_bilinear."""
 
     def _types(self, indices, allowed: tuple[int, ...], what: str) -> None:
         """Refuse tensor types TFLite Micro's kernel refuses too."""
@@ -125,3 +128,27 @@ class MathOps(Builder):
 
     def op_arg_min(self, i, op, ins, out, source):
         return self._arg_min_max(i, ins, out, source, "min")
+
+    # -- RESIZE_BILINEAR ---------------------------------------------------------------------------
+    def op_resize_bilinear(self, i, op, ins, out, source):
+        """int8, batch 1, to the constant size; the stored values interpolated (TFLite Micro
+        ignores the quantization: tinygen takes input and output on one grid)."""
+        self._types((ins[0], out), (TensorType.INT8,), "RESIZE_BILINEAR")
+        corners = half = False
+        if op.BuiltinOptions() is not None:
+            opts = self.options(op, tflite.ResizeBilinearOptions)
+            corners, half = bool(opts.AlignCorners()), bool(opts.HalfPixelCenters())
+        if corners and half:
+            raise ModelError(f"{self.where}align_corners and half_pixel_centers both set: TFLite Micro refuses it")
+        x = self.activation(ins[0])
+        n, _, _, c = self._nhwc(self.graph.tensors[x].shape)
+        size = self.int_const(ins[1], "size").reshape(-1)
+        if size.size != 2 or np.any(size < 1):
+            raise ModelError(f"{self.where}size {size.tolist()}: expected [height, width], both positive")
+        if n != 1:
+            raise UnsupportedOpError(f"{self.where}a batch of {n}: tinygen resizes one image (batch 1)")
+        if not self.qparams(ins[0]).same_as(self.qparams(out)):
+            raise UnsupportedOpError(f"{self.where}input and output on different grids: tinygen resizes on one "
+                                     "grid (TFLite's converter keeps it)")
+        return self.add_node(i, "resize_bilinear", [x], out, {"align_corners": corners, "half_pixel_centers": half},
+                             {}, source, (1, int(size[0]), int(size[1]), c))
