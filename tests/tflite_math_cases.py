@@ -127,3 +127,21 @@ def _(b, rng):
 def _(b, rng):
     """Neither option, and a downscale on one axis."""
     return _resize(b, rng, [1, 6, 4, 5], [4, 10])
+
+
+@case("math_l2_norm_s8", "tg_l2_norm_s8")
+def _(b, rng):
+    """L2_NORMALIZATION over 24 channels; the output on TFLite's grid 1/128, zero point 0."""
+    x = act(b, rng, "x", [1, 3, 2, 24])
+    y = b.tensor("y", [1, 3, 2, 24], scale=1 / 128, zero_point=0)
+    b.op("L2_NORMALIZATION", [x], [y], "L2NormOptions")
+    return [x], [y]
+
+
+@case("math_l2_norm_rows_s8", "tg_l2_norm_s8")
+def _(b, rng):
+    """Rows of 3 (large multipliers) of a 2-D tensor."""
+    x = act(b, rng, "x", [40, 3], scale=0.02, zp=-5)
+    y = b.tensor("y", [40, 3], scale=1 / 128, zero_point=0)
+    b.op("L2_NORMALIZATION", [x], [y], "L2NormOptions")
+    return [x], [y]

@@ -1,6 +1,6 @@
 """.tflite comparing and magnitude operators on the f746zg stand-in: one model of ABS and ELU
 (int8 tables), MAXIMUM / MINIMUM (int8 and int16, a broadcast constant), REDUCE_MAX / REDUCE_MIN,
-ARG_MAX / ARG_MIN (int32 outputs), RESIZE_BILINEAR and the int16 ABS after a QUANTIZE to int16. Every layer the
+ARG_MAX / ARG_MIN (int32 outputs), RESIZE_BILINEAR, L2_NORMALIZATION and the int16 ABS after a QUANTIZE to int16. Every layer the
 firmware computes equals the numpy reference byte for byte, and the four outputs equal TensorFlow
 Lite Micro's host interpreter (the single-operator cases against TFLite Micro on the host:
 tests/frontend/test_tflite_ops.py, the math_* cases of tests/tflite_math_cases.py)."""
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.slow,
 
 KERNELS = ["tg_lut_s8", "tg_lut_s8", "tg_maximum_s8", "tg_minimum_s8", "tg_reduce_max_s8", "tg_reduce_min_s8",
            "tg_arg_max_s8_s32", "tg_arg_min_s8_s32", "tg_requantize_s8_s16", "tg_abs_s16", "tg_maximum_s16",
-           "tg_minimum_s16", "tg_resize_bilinear_s8"]
+           "tg_minimum_s16", "tg_resize_bilinear_s8", "tg_l2_norm_s8"]
 
 
 def math_model(rng) -> bytes:
@@ -52,7 +52,9 @@ def math_model(rng) -> bytes:
     b.op("REDUCE_MIN", [n, int32s(b, "columns", [2])], [rm], "ReducerOptions", KeepDims=False)
     b.op("RESIZE_BILINEAR", [n, int32s(b, "size", [9, 5])], [resized], "ResizeBilinearOptions", HalfPixelCenters=True)
     b.op("ARG_MAX", [resized, int32s(b, "channels", [3])], [idx], "ArgMaxOptions", OutputType=2)
-    b.op("ARG_MIN", [x, int32s(b, "rows_axis", [1])], [idx2], "ArgMinOptions", OutputType=2)
+    unit = b.tensor("unit", shape, scale=1 / 128, zero_point=0)
+    b.op("L2_NORMALIZATION", [n], [unit], "L2NormOptions")
+    b.op("ARG_MIN", [unit, int32s(b, "rows_axis", [1])], [idx2], "ArgMinOptions", OutputType=2)
     b.op("QUANTIZE", [r], [r16])
     b.op("ABS", [r16], [a16], "AbsOptions")
     b.op("MAXIMUM", [a16, r16], [m16], "MaximumMinimumOptions")

@@ -238,6 +238,8 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("arg_min_max", attrs=("fn", "axis")),
         # |x - input zero point| requantized to the output (TFLite ABS of int16; int8 is a lut)
         OpSchema("abs"),
+        # x / ||x|| over the last dimension, int8 output on TFLite's fixed grid 1/128 (L2_NORMALIZATION)
+        OpSchema("l2_norm"),
     ]
 }
 

@@ -30,4 +30,5 @@ def math_kernels() -> tuple[KernelSpec, ...]:
                  for fn in ("max", "min"))
     args = tuple(_math(f"tg_arg_{fn}_s8_s32", "arg_min_max", "int32", "tg_axis_params_t", in_dtype="int8",
                        accepts=_fn(fn)) for fn in ("max", "min"))
-    return pairs + axes + args + (_math("tg_abs_s16", "abs", "int16", "tg_abs_params_t"),)
+    return pairs + axes + args + (_math("tg_abs_s16", "abs", "int16", "tg_abs_params_t"),
+                                  _math("tg_l2_norm_s8", "l2_norm", "int8", "tg_l2_norm_params_t"))

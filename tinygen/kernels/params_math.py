@@ -37,6 +37,12 @@ def _arg_min_max(graph: Graph, node: Node) -> dict:
     return {"outer": math.prod(shape[:axis]), "size": shape[axis], "inner": math.prod(shape[axis + 1:])}
 
 
+@builder("l2_norm")
+def _l2_norm(graph: Graph, node: Node) -> dict:
+    x = graph.tensor(node.inputs[0])
+    return {"outer": x.size // x.shape[-1], "depth": x.shape[-1], "input_offset": -_qp(graph, x.name)[1]}
+
+
 @builder("abs")
 def _abs(graph: Graph, node: Node) -> dict:
     x = graph.tensor(node.inputs[0])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant import fixedpoint as fp
+from tinygen.ref.attention import inv_sqrt
 from tinygen.ref.lookup import by_uint8, libm
 
 INT8_INPUTS = np.arange(-128, 128, dtype=np.int64)
@@ -133,3 +134,17 @@ def elu_table(si: float, zi: int, so: float, zo: int) -> np.ndarray:
     inside = np.abs(shifted.astype(np.float64)) < 2.0 ** 31
     q = np.where(inside, np.trunc(np.where(inside, shifted, 0)).astype(np.int64), _INT32_MIN)
     return by_uint8(np.clip(q, -128, 127))
+
+
+# -- L2_NORMALIZATION ----------------------------------------------------------------------------
+
+L2_NORM_OUTPUT_BITS = 7         # the output in units of 1/128 (TG_L2_NORM_OUTPUT_BITS)
+
+
+def l2_norm_s8(p: dict, x) -> np.ndarray:
+    """Mirrors tg_l2_norm_s8: each row's sum of squares, its inverse square root (inv_sqrt), every
+    element times it in units of 1/128, saturated to int8."""
+    v = np.asarray(x, np.int64).reshape(p["outer"], p["depth"]) + p["input_offset"]
+    m, s = inv_sqrt((v * v).sum(axis=1))
+    out = fp.multiply_by_quantized_multiplier(v, m[:, None], s[:, None] + L2_NORM_OUTPUT_BITS)
+    return np.clip(out, -128, 127).astype(np.int8).reshape(-1)

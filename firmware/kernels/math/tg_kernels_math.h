@@ -2,8 +2,8 @@
  * tg_kernels_math.h: TFLite Micro's elementwise and reducing operators that compare or take
  * magnitudes of quantized integers, as its reference kernels compute them: MAXIMUM / MINIMUM
  * (stored integers compared, no requantization), REDUCE_MAX / REDUCE_MIN (input and output on
- * one grid), ARG_MAX / ARG_MIN (int32 indices), ABS of int16. The int8 ABS and ELU are
- * tg_lut_s8 tables (tinygen.ref.mathops builds them).
+ * one grid), ARG_MAX / ARG_MIN (int32 indices), ABS of int16, L2_NORMALIZATION of int8. The
+ * int8 ABS and ELU are tg_lut_s8 tables (tinygen.ref.mathops builds them).
  * numpy twins: tinygen/ref/mathops.py (named like the kernel minus tg_).
  */
 #ifndef TG_KERNELS_MATH_H
@@ -60,6 +60,17 @@ typedef struct {
 /* ABS (TFLite's quantized int16 ABS): |x + input_offset|, times the multiplier where rescale,
  * plus the output offset, saturated to int16. May run in place. */
 void tg_abs_s16(const tg_abs_params_t *p, const int16_t *input, int16_t *output);
+
+enum { TG_L2_NORM_OUTPUT_BITS = 7 };    /* the output in units of 1/128 (TFLite's kOutputScale) */
+
+typedef struct {
+    int32_t outer;                  /* rows */
+    int32_t depth;                  /* elements per row (the last dimension) */
+    int32_t input_offset;           /* -(input zero point) */
+} tg_l2_norm_params_t;
+
+/* L2_NORMALIZATION of int8 rows: x / ||x|| on the grid of scale 1/128, zero point 0. */
+void tg_l2_norm_s8(const tg_l2_norm_params_t *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

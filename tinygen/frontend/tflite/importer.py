@@ -40,7 +40,8 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  # on plain integers (ops_plain.py)
                  "CAST", "DIV", "MINIMUM", "MAXIMUM",
                  # comparing and magnitude ops on quantized integers (ops_math.py)
-                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU", "RESIZE_BILINEAR")
+                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU", "RESIZE_BILINEAR",
+                 "L2_NORMALIZATION")
 
 
 class Importer(PlainOps, MathOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalBankOps):

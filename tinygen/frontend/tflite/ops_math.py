@@ -129,6 +129,15 @@ class MathOps(Builder):
     def op_arg_min(self, i, op, ins, out, source):
         return self._arg_min_max(i, ins, out, source, "min")
 
+    def op_l2_normalization(self, i, op, ins, out, source):
+        """int8: the output on the grid TFLite Micro's kernel writes (scale 1/128, zero point 0;
+        TFLite Micro does not check the file's, nor does tinygen)."""
+        self._types((ins[0], out), (TensorType.INT8,), "L2_NORMALIZATION")
+        if op.BuiltinOptions() is not None and self.options(op, tflite.L2NormOptions).FusedActivationFunction():
+            raise UnsupportedOpError(f"{self.where}a fused activation: TFLite Micro refuses it")
+        x = self.activation(ins[0])
+        return self.add_node(i, "l2_norm", [x], out, {}, {}, source, self.graph.tensors[x].shape)
+
     # -- RESIZE_BILINEAR ---------------------------------------------------------------------------
     def op_resize_bilinear(self, i, op, ins, out, source):
         """int8, batch 1, to the constant size; the stored values interpolated (TFLite Micro
