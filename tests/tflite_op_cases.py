@@ -400,3 +400,5 @@ from tflite_op_cases_wide import f32, f32_const, s16, s16_weights  # noqa: E402,
 import tflite_pad_fold_cases  # noqa: E402,F401
 # comparisons and selection with bool tensors
 import tflite_select_cases  # noqa: E402,F401
+# MAXIMUM/MINIMUM, REDUCE_MAX/MIN, ARG_MAX/MIN, ABS, ELU on quantized integers (tinygen/frontend/tflite/ops_math.py)
+import tflite_math_cases  # noqa: E402,F401

@@ -226,7 +226,8 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic,
                                  # normalization and attention: the binary ops with a constant operand
                                  "sub": _emit_binary, "squared_difference": _emit_binary,
-                                 "int_binary": _emit_binary}     # plain int32 arithmetic (tinygen/ref/plain.py)
+                                 "int_binary": _emit_binary,     # plain int32 arithmetic (tinygen/ref/plain.py)
+                                 "min_max": _emit_binary}        # MAXIMUM / MINIMUM (tinygen/ref/mathops.py)
 
 
 

@@ -74,7 +74,8 @@ SCHEMAS: dict[str, OpSchema] = {
         # (TFLite RESIZE_NEAREST_NEIGHBOR, no align_corners, no half-pixel centers)
         OpSchema("resize_nearest", same_qparams=True),
         # bilinear resize of a 4-D NHWC tensor to its output's H, W with half-pixel centers
-        # (PyTorch align_corners=False; TFLite RESIZE_BILINEAR with half_pixel_centers)
+        # (PyTorch align_corners=False; TFLite RESIZE_BILINEAR with half_pixel_centers); a .tflite
+        # RESIZE_BILINEAR's options as attrs align_corners, half_pixel_centers where given
         OpSchema("resize_bilinear", same_qparams=True),
         # mean over `axes` (non-negative, sorted); the output is requantized
         OpSchema("mean", attrs=("axes", "keep_dims")),
@@ -240,6 +241,19 @@ SCHEMAS: dict[str, OpSchema] = {
         # cond ? x : y elementwise, the bytes of x or y (no requantization), numpy broadcasting
         # (TFLite SELECT_V2); operands as for compare
         OpSchema("select", min_inputs=1, max_inputs=3, attrs=("operands",)),
+        # -- elementwise and reducing ops on quantized integers (tinygen/ref/mathops.py) --
+        # the larger (fn "maximum") or smaller ("minimum") stored integer of two operands, broadcast;
+        # no requantization whatever the output's quantization (TFLite MAXIMUM / MINIMUM)
+        OpSchema("min_max", max_inputs=2, attrs=("fn",)),
+        # the largest / smallest stored integer over `axes` (TFLite REDUCE_MAX / REDUCE_MIN: input and
+        # output on one grid)
+        OpSchema("reduce_min_max", attrs=("fn", "axes", "keep_dims")),
+        # the int32 index of the first largest / smallest value along `axis` (TFLite ARG_MAX / ARG_MIN)
+        OpSchema("arg_min_max", attrs=("fn", "axis")),
+        # |x - input zero point| requantized to the output (TFLite ABS of int16; int8 is a lut)
+        OpSchema("abs"),
+        # x / ||x|| over the last dimension, int8 output on TFLite's fixed grid 1/128 (L2_NORMALIZATION)
+        OpSchema("l2_norm"),
     ]
 }
 
@@ -257,7 +271,7 @@ STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay")
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
-BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary")
+BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "min_max")
 
 
 def schema(op: str) -> OpSchema:

@@ -232,6 +232,10 @@ KERNELS = KERNELS + signal_stream_kernels()
 from tinygen.kernels.select_table import select_kernels  # noqa: E402
 
 KERNELS = KERNELS + select_kernels()
+# comparing and magnitude ops on quantized integers: MAXIMUM, REDUCE_MAX, ARG_MAX, ABS (tinygen/kernels/math_table.py)
+from tinygen.kernels.math_table import math_kernels  # noqa: E402
+
+KERNELS = KERNELS + math_kernels()
 
 # CMSIS-NN's int16 kernels, where they compute the portable ones' bytes (tinygen/kernels/cmsis_nn_s16.py)
 from tinygen.kernels.cmsis_nn_s16 import cmsis_nn_s16_kernels  # noqa: E402

@@ -23,13 +23,14 @@ from tinygen.ref import signal_bank as ref_signal_bank
 from tinygen.ref import plain as ref_plain
 from tinygen.ref import select as ref_select
 from tinygen.ref import signal_stream as ref_signal_stream
+from tinygen.ref import mathops as ref_mathops
 from tinygen.ref.recurrent import call_recurrent
 
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
           ref_attention, ref_recurrent, ref_int16, ref_float32, ref_signal, ref_signal_bank, ref_plain,
-          ref_select, ref_signal_stream)
+          ref_select, ref_signal_stream, ref_mathops)
 
 
 def twin(name: str):

@@ -13,6 +13,7 @@ from tinygen.errors import ModelError, UnsupportedOpError, UsageError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
+from tinygen.frontend.tflite.ops_math import MathOps
 from tinygen.frontend.tflite.ops_plain import PlainOps
 from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
 from tinygen.frontend.tflite.ops_select import SelectOps
@@ -45,11 +46,14 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  "CAST", "DIV", "MINIMUM", "MAXIMUM",
                  # comparisons and selection with bool tensors (ops_select.py)
                  "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "LOGICAL_AND", "LOGICAL_OR",
-                 "LOGICAL_NOT", "SELECT_V2")
+                 "LOGICAL_NOT", "SELECT_V2",
+                 # comparing and magnitude ops on quantized integers (ops_math.py)
+                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU", "RESIZE_BILINEAR",
+                 "L2_NORMALIZATION")
 
 
-class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalBankOps,
-               SelectOps, SignalStreamOps):
+class Importer(PlainOps, MathOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps,
+               SignalBankOps, SelectOps, SignalStreamOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:

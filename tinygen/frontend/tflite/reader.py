@@ -45,11 +45,14 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE",
-             "UNIDIRECTIONAL_SEQUENCE_LSTM", "SELECT_V2")
+             "UNIDIRECTIONAL_SEQUENCE_LSTM", "SELECT_V2", "MAXIMUM", "MINIMUM", "ABS")
 # operators TFLite Micro itself refuses with int16 activations (its SVDF takes int8 or float32 input;
 # its comparisons but GREATER refuse int16, and its int16 GREATER rescales with parameters it never
-# sets, so that its results are undefined: probed with the tflite-micro package)
-TFLM_NO_INT16 = ("SVDF", "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")
+# sets, so that its results are undefined; the others take int8 or float32 only: probed with the
+# tflite-micro package)
+TFLM_NO_INT16 = ("SVDF", "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "ELU",
+                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "RESIZE_BILINEAR", "L2_NORMALIZATION",
+                 "LOG_SOFTMAX", "CUMSUM", "ADD_N")
 
 
 class Reader:
@@ -354,6 +357,10 @@ class Reader:
                                  f"yet: {lacking}", "int16 activations are supported for " + ", ".join(INT16_OPS)
                                  + "; quantize the rest with int8 activations (TFLite's default full-integer "
                                  "conversion)")
+        if TensorType.INT64 in act_types:       # an index output (ARG_MAX): the package's kernels take INT32
+            lacking = self.operators_reading(TensorType.INT64, internal)
+            raise UnsupportedOpError(f"{f}: {lacking} with an INT64 output: TFLite Micro runs it on INT32 only, "
+                                     "and so does tinygen", "convert the model with output_type=tf.int32")
         if act_types - {TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.BOOL}:
             names = sorted(TYPE_NAMES.get(t, str(t)) for t in act_types)
             raise ModelError(f"{f} has activations of types {names}: only int8 is supported")
