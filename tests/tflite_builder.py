@@ -36,10 +36,12 @@ BUFFER_ALIGNMENT = 16
 
 _NUMPY_TYPES = {TensorType.INT8: np.int8, TensorType.INT32: np.int32, TensorType.FLOAT32: np.float32,
                 TensorType.INT16: np.int16, TensorType.INT64: np.int64, TensorType.UINT8: np.uint8,
-                TensorType.UINT16: np.uint16, TensorType.UINT32: np.uint32, TensorType.UINT64: np.uint64}
+                TensorType.UINT16: np.uint16, TensorType.UINT32: np.uint32, TensorType.UINT64: np.uint64,
+                TensorType.BOOL: np.bool_}
 _TYPES = {"int8": TensorType.INT8, "int32": TensorType.INT32, "float32": TensorType.FLOAT32,
           "int16": TensorType.INT16, "int64": TensorType.INT64, "uint8": TensorType.UINT8,
-          "uint16": TensorType.UINT16, "uint32": TensorType.UINT32, "uint64": TensorType.UINT64}
+          "uint16": TensorType.UINT16, "uint32": TensorType.UINT32, "uint64": TensorType.UINT64,
+          "bool": TensorType.BOOL}
 
 
 @dataclass

@@ -396,3 +396,9 @@ LITERT_DIFFERS = {
 
 # the cases beyond int8 (int16, int32 ports, float32 models), and their helpers for other tests
 from tflite_op_cases_wide import f32, f32_const, s16, s16_weights  # noqa: E402,F401
+# PAD before a convolution: folded into its padding where exact (tinygen/passes/fold_pad.py)
+import tflite_pad_fold_cases  # noqa: E402,F401
+# comparisons and selection with bool tensors
+import tflite_select_cases  # noqa: E402,F401
+# MAXIMUM/MINIMUM, REDUCE_MAX/MIN, ARG_MAX/MIN, ABS, ELU on quantized integers (tinygen/frontend/tflite/ops_math.py)
+import tflite_math_cases  # noqa: E402,F401

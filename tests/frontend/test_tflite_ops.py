@@ -22,7 +22,7 @@ from tflite_builder import ModelBuilder, random_scale
 from tinygen.passes.analysis import layer_stats
 from tinygen.compiler import compile_source, load_source
 from tinygen.errors import ModelError, UnsupportedOpError
-from tinygen.ir import binary_operands
+from tinygen.ir import ROLE_OPERAND_OPS, binary_operands
 from tinygen.quant import op_params
 from tinygen.ref import interpreter as ref_interp
 from tinygen.ref import kernels as ref_kernels
@@ -218,6 +218,7 @@ def test_tflite_ops_inspect_counts_no_macs(workdir):
                 continue
             assert s.macs == 0
             roles = ("operand", "packed", "table") if node.kernel == "tg_lut_s8" else ("operand", "packed", "alpha")
+            roles += ROLE_OPERAND_OPS.get(node.op, ())     # a comparison's or select's constant operands
             consts = [node.param(role) for role in roles]
             assert s.param_bytes == sum(graph.tensor(c).nbytes for c in consts if c)
             assert node.kernel not in ("tg_hard_swish_lut_s8", "tg_lut_s8") or s.param_bytes == 256

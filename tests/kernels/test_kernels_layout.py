@@ -44,6 +44,7 @@ def test_resize_nearest_s8_host(kernels, in_h, in_w, channels, fh, fw, seed):
 def test_resize_bilinear_s8_host(kernels, in_h, in_w, channels, out_h, out_w, seed):
     p = {"in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w,
          "scale_h_10": (1024 * in_h + out_h // 2) // out_h, "scale_w_10": (1024 * in_w + out_w // 2) // out_w}
+    p["offset_h_10"], p["offset_w_10"] = p["scale_h_10"] // 2 - 512, p["scale_w_10"] // 2 - 512
     x = np.random.default_rng(seed).integers(-128, 128, (in_h, in_w, channels)).astype(np.int8)
     expected = ref.resize_bilinear_s8(p, x)
     flat = np.full_like(x, x.flat[0])          # the weights sum to 1: a constant image stays constant

@@ -18,7 +18,8 @@ _C_KEYWORDS = frozenset(
 )
 
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "uint32": "uint32_t",
-           "int64": "int64_t", "float32": "float", "uint16": "uint16_t", "uint64": "uint64_t"}
+           "int64": "int64_t", "float32": "float", "uint16": "uint16_t", "uint64": "uint64_t",
+           "bool": "uint8_t"}
 
 
 def c_identifier(name: str) -> str:
@@ -60,6 +61,7 @@ KEPT_ARRAYS = 32
 def c_array_body(data: np.ndarray, per_line: int = 16, indent: str = "    ") -> str:
     """The comma-separated elements of an integer array, `per_line` to a line."""
     flat = np.asarray(data).ravel()
+    flat = flat.astype(np.uint8) if flat.dtype == np.bool_ else flat       # a bool: its byte, 0 or 1
     if flat.size < KEPT_ARRAY_SIZE:
         return _array_body(flat, per_line, indent)
     return _kept_array_body(flat.dtype.str, flat.tobytes(), per_line, indent)

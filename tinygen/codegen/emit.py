@@ -17,7 +17,8 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
                                      c_int, c_macro, c_string, c_struct_init)
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
-from tinygen.ir import RECURRENT_OPS, Graph, Node, binary_operands, carries_state
+from tinygen.codegen.operands import emit_roles
+from tinygen.ir import RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, Node, binary_operands, carries_state
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
@@ -88,7 +89,7 @@ def _arena_ptr(graph: Graph, tensor: str, read_only: bool = False, prefix: str =
         return ptr
     if graph.tensor(tensor).dtype == "b1":
         return f"({'const ' if read_only else ''}uint32_t *)({ptr})"
-    if graph.tensor(tensor).dtype in ("int16", "int32", "float32", "uint16", "uint32", "uint64"):
+    if graph.tensor(tensor).dtype in ("int16", "int32", "float32", "uint16", "uint32", "uint64", "bool"):
         return f"({'const ' if read_only else ''}{C_TYPES[graph.tensor(tensor).dtype]} *)({ptr})"
     return ptr
 
@@ -227,8 +228,8 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  # normalization and attention: the binary ops with a constant operand
                                  "sub": _emit_binary, "squared_difference": _emit_binary,
                                  "int_binary": _emit_binary,     # plain int32 arithmetic (tinygen/ref/plain.py)
-                                 # a float model's binary ops with a constant operand
-                                 "div": _emit_binary, "minimum": _emit_binary, "maximum": _emit_binary}
+                                 "min_max": _emit_binary,        # MAXIMUM / MINIMUM (tinygen/ref/mathops.py)
+                                 "div": _emit_binary}            # a float model's DIV (tinygen/ref/float32_more.py)
 
 
 
@@ -239,8 +240,13 @@ def _emit_recurrent(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, ar
 
 
 EMITTERS.update({op: _emit_recurrent for op in RECURRENT_OPS})
-EMITTERS["signal_noise_estimate"] = lambda graph, node, spec, layer, arrays: emit_signal_state(
+# comparisons and selection on bool tensors: operands in role order (tinygen/codegen/operands.py)
+EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_roles(
     graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
+    for op in ROLE_OPERAND_OPS})
+EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_signal_state(
+    graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
+    for op in STATEFUL_OPS if op not in RECURRENT_OPS})      # the signal library's stateful ops
 
 
 def narrowed(data: np.ndarray, dtype: str, name: str) -> np.ndarray:

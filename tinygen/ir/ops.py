@@ -74,7 +74,8 @@ SCHEMAS: dict[str, OpSchema] = {
         # (TFLite RESIZE_NEAREST_NEIGHBOR, no align_corners, no half-pixel centers)
         OpSchema("resize_nearest", same_qparams=True),
         # bilinear resize of a 4-D NHWC tensor to its output's H, W with half-pixel centers
-        # (PyTorch align_corners=False; TFLite RESIZE_BILINEAR with half_pixel_centers)
+        # (PyTorch align_corners=False; TFLite RESIZE_BILINEAR with half_pixel_centers); a .tflite
+        # RESIZE_BILINEAR's options as attrs align_corners, half_pixel_centers where given
         OpSchema("resize_bilinear", same_qparams=True),
         # mean over `axes` (non-negative, sorted); the output is requantized
         OpSchema("mean", attrs=("axes", "keep_dims")),
@@ -163,8 +164,6 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("squared_difference", min_inputs=1, max_inputs=2),
         # a float model's (tinygen/frontend/tflite/ops_float.py): the constant operand second
         OpSchema("div", min_inputs=1, max_inputs=2, fusable_activation=True),
-        OpSchema("minimum", min_inputs=1, max_inputs=2),
-        OpSchema("maximum", min_inputs=1, max_inputs=2),
         # -- recurrent layers (tinygen/ref/recurrent.py, firmware/kernels/recurrent/) --
         # one LSTM layer over x [B, T, I] (batch first), gates in PyTorch's order (input, forget,
         # cell, output): params w_ih [4H, I], w_hh [4H, H], bias [4H] (float: b_ih + b_hh; int8
@@ -221,6 +220,9 @@ SCHEMAS: dict[str, OpSchema] = {
         # ln(x << correction_bits) * output_scale / 2^16 of uint32 x, saturated to int16, by the log
         # table of param log_lut (SignalFilterBankLog)
         OpSchema("signal_filter_bank_log", attrs=("output_scale", "correction_bits"), param_roles=("log_lut",)),
+        # each row (last axis) of int16 x as one stream delayed by delay_length samples: zeros first, the
+        # samples not yet given out kept as state between invocations (SignalDelay)
+        OpSchema("signal_delay", attrs=("delay_length",)),
         # -- TFLite Micro's builtin ops on plain (unquantized) integers (tinygen/ref/plain.py) --
         # each element as the output's type: integers modulo 2^bits, float32 rounded (CAST)
         OpSchema("cast"),
@@ -230,6 +232,30 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("int_binary", max_inputs=2, attrs=("fn", "act_min", "act_max", "swap")),
         # the activation between constant pieces (params head, tail; either may be absent) along axis
         OpSchema("concat_const", attrs=("axis",)),
+        # -- comparisons and selection on bool tensors (tinygen/ref/select.py, firmware/kernels/select/) --
+        # operands a, b (each an activation or a constant param of that role; attr operands: the roles
+        # that are activations, in node.inputs' order), numpy broadcasting: fn (tinygen.ref.select.
+        # COMPARE_FNS) of their real values -> bool (TFLite EQUAL .. GREATER_EQUAL; int8 compared as
+        # TFLite Micro rescales them)
+        OpSchema("compare", min_inputs=1, max_inputs=2, attrs=("fn", "operands")),
+        # fn and / or of bool a, b (one operand: not) (TFLite LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT)
+        OpSchema("logical", min_inputs=1, max_inputs=2, attrs=("fn", "operands")),
+        # cond ? x : y elementwise, the bytes of x or y (no requantization), numpy broadcasting
+        # (TFLite SELECT_V2); operands as for compare
+        OpSchema("select", min_inputs=1, max_inputs=3, attrs=("operands",)),
+        # -- elementwise and reducing ops on quantized integers (tinygen/ref/mathops.py) --
+        # the larger (fn "maximum") or smaller ("minimum") stored integer of two operands, broadcast;
+        # no requantization whatever the output's quantization (TFLite MAXIMUM / MINIMUM)
+        OpSchema("min_max", max_inputs=2, attrs=("fn",)),
+        # the largest / smallest stored integer over `axes` (TFLite REDUCE_MAX / REDUCE_MIN: input and
+        # output on one grid)
+        OpSchema("reduce_min_max", attrs=("fn", "axes", "keep_dims")),
+        # the int32 index of the first largest / smallest value along `axis` (TFLite ARG_MAX / ARG_MIN)
+        OpSchema("arg_min_max", attrs=("fn", "axis")),
+        # |x - input zero point| requantized to the output (TFLite ABS of int16; int8 is a lut)
+        OpSchema("abs"),
+        # x / ||x|| over the last dimension, int8 output on TFLite's fixed grid 1/128 (L2_NORMALIZATION)
+        OpSchema("l2_norm"),
     ]
 }
 
@@ -240,13 +266,14 @@ TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
 # -- recurrent layers: ops whose state lives in the arena's persistent region (plan_memory.py)
 RECURRENT_OPS = ("lstm", "gru", "svdf")
 # every op whose kernel keeps a state in that region: the recurrent layers and the signal library's
-# noise estimate (SignalFilterBankSpectralSubtraction), which always carries it over invocations
-STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate",)
+# noise estimate (SignalFilterBankSpectralSubtraction) and delay line (SignalDelay), which always
+# carry it over invocations
+STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay")
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
-BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "div", "minimum", "maximum")
+BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "min_max", "div")
 
 
 def schema(op: str) -> OpSchema:
@@ -263,6 +290,18 @@ def carries_state(node) -> bool:
     if node.op in RECURRENT_OPS:
         return bool(node.attrs.get("kparams", {}).get("stateful"))
     return node.op in STATEFUL_OPS
+
+
+# ops whose operands are activations or constants in a fixed order of roles (attr "operands": the
+# roles that are activations, node.inputs in that order; the others are params of their role)
+ROLE_OPERAND_OPS = {"compare": ("a", "b"), "logical": ("a", "b"), "select": ("cond", "x", "y")}
+
+
+def role_operands(node) -> list[str]:
+    """The tensors of a ROLE_OPERAND_OPS node's operands in role order (activation or constant)."""
+    active = dict(zip(node.attrs["operands"], node.inputs))
+    return [active[role] if role in active else node.param(role)
+            for role in ROLE_OPERAND_OPS[node.op] if role in active or node.param(role) is not None]
 
 
 def binary_operands(node) -> list[str]:

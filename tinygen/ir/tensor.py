@@ -24,6 +24,8 @@ DTYPES: dict[str, tuple[int, type]] = {
     # plain (unquantized) integers of TFLite Micro's signal library ops (an audio front end)
     "uint16": (16, np.uint16),
     "uint64": (64, np.uint64),
+    # a comparison's result, a SELECT_V2's condition: one byte per element, 0 or 1 (TFLite's bool)
+    "bool": (8, np.bool_),
     # +1/-1 activations packed 32 channels to a word (firmware/kernels/lowbit/LOWBIT.md): held
     # as the packed words' bytes, ceil(C / 32) * 4 per pixel
     "b1": (1, np.int8),

@@ -29,6 +29,7 @@ from tinygen.kernels.params_recurrent import lstm_state_bytes, svdf_s8_state_byt
 from tinygen.kernels.recurrent import HEADER as RECURRENT_HEADER
 from tinygen.kernels.recurrent import svdf_int8_state, svdf_int16_state
 from tinygen.kernels.cmsis_nn_mve import cmsis_nn_mve_kernels
+from tinygen.kernels.params import kernel_params
 from tinygen.kernels.spec import _REQUANT
 
 if TYPE_CHECKING:
@@ -64,6 +65,29 @@ def depthwise_scratch(p: dict) -> int:
     if (p["kernel_h"], p["kernel_w"]) == (3, 3) and p["pad_top"] <= 1 and p["pad_left"] <= 1:
         return 0
     return p["in_c"] * p["kernel_h"] * p["kernel_w"] * 2
+
+
+def overhang(p: dict, axis: str) -> int:
+    """The padding the last window reads past the input's end along axis "h" (bottom) or "w"
+    (right); negative where it ends inside. The kernels take pad_top / pad_left and this
+    follows from the output size; TFLite's SAME padding makes it at most pad_top / pad_left + 1,
+    a PAD folded into the conv (passes/fold_pad.py) or an ONNX conv any amount."""
+    size, k, s, d, out = (p[f"{f}_{axis}"] for f in ("in", "kernel", "stride", "dilation", "out"))
+    before = p["pad_top" if axis == "h" else "pad_left"]
+    return (out - 1) * s + (k - 1) * d + 1 - before - size
+
+
+def depthwise_3x3_exact(p: dict) -> bool:
+    """Whether arm_depthwise_conv_wrapper_s8 built for DSP computes the depthwise layer: not
+    where it takes arm_depthwise_conv_3x3_s8 (3x3, depth multiplier 1, no dilation, padding
+    <= 1) and the right padding is over one column (that path reads a window's middle column
+    unchecked: CMSIS-NN V.19.1.0 arm_depthwise_conv_3x3_s8.c)."""
+    three = (p["kernel_h"], p["kernel_w"], p["depth_multiplier"], p["dilation_h"], p["dilation_w"]) == (3, 3, 1, 1, 1)
+    return not (three and p["pad_top"] <= 1 and p["pad_left"] <= 1) or overhang(p, "w") <= 1
+
+
+def depthwise_accepts(graph: Graph, node: Node) -> bool:
+    return depthwise_3x3_exact(kernel_params(graph, node))
 
 
 def avgpool_scratch(p: dict) -> int:
@@ -162,7 +186,8 @@ def cmsis_nn_kernels(kernel_spec) -> tuple:
         _adapter(kernel_spec, "tg_conv2d_s8_cmsis_nn", "conv2d", "tg_conv2d_params_t", _REQUANT,
                  conv_scratch, weight=True, twin="conv2d_s8", excludes=MVE),
         _adapter(kernel_spec, "tg_depthwise_conv2d_s8_cmsis_nn", "depthwise_conv2d", "tg_conv2d_params_t",
-                 _REQUANT, depthwise_scratch, weight=True, twin="depthwise_conv2d_s8", excludes=MVE),
+                 _REQUANT, depthwise_scratch, accepts=depthwise_accepts, weight=True, twin="depthwise_conv2d_s8",
+                 excludes=MVE),
         _adapter(kernel_spec, "tg_fully_connected_s8_cmsis_nn", "fully_connected", "tg_fully_connected_params_t",
                  _REQUANT, accepts=per_tensor, weight=True, twin="fully_connected_s8", excludes=MVE),
         _adapter(kernel_spec, "tg_fully_connected_per_channel_s8_cmsis_nn", "fully_connected",
@@ -269,6 +294,7 @@ def cmsis_nn_recurrent_kernels(kernel_spec) -> tuple:
 
 
 __all__ = ["BACKEND", "HEADER", "REQUIRES", "avgpool_scratch", "batch_matmul_scratch", "cmsis_nn_kernels",
-           "cmsis_nn_recurrent_kernels", "conv_scratch", "depthwise_scratch", "lstm_s16_scratch", "lstm_scratch",
-           "not_per_tensor", "per_tensor", "svdf_scratch", "tflite_avg_pool", "transpose_conv_exact", "transpose_conv_fits",
+           "cmsis_nn_recurrent_kernels", "conv_scratch", "depthwise_3x3_exact", "depthwise_accepts",
+           "depthwise_scratch", "overhang", "lstm_s16_scratch", "lstm_scratch", "not_per_tensor",
+           "per_tensor", "svdf_scratch", "tflite_avg_pool", "transpose_conv_exact", "transpose_conv_fits",
            "transpose_conv_scratch"]

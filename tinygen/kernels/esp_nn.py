@@ -36,7 +36,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tinygen.ir import binary_operands
-from tinygen.kernels.cmsis_nn import per_tensor, tflite_avg_pool
+from tinygen.kernels.cmsis_nn import overhang, per_tensor, tflite_avg_pool
 from tinygen.kernels.params import kernel_params
 from tinygen.kernels.spec import _REQUANT
 
@@ -144,9 +144,17 @@ def _fits(struct: str, p: dict) -> bool:
     return all(0 <= p[k] <= SIZE_MAX for k in _SIZES.get(struct, ()) if k in p)
 
 
+def one_pad_per_axis(p: dict) -> bool:
+    """ESP-NN takes one padding per axis (TFLite's pad_width / pad_height; its ESP32-S3 versions
+    size their padded input copies from it): the bottom / right padding read at most one more
+    than the top / left, as TFLite's SAME padding gives (not so a PAD folded into the conv,
+    passes/fold_pad.py, or an ONNX conv, with more below or right)."""
+    return overhang(p, "h") <= p["pad_top"] + 1 and overhang(p, "w") <= p["pad_left"] + 1
+
+
 def _conv_ok(graph: Graph, node: Node) -> bool:
     p = kernel_params(graph, node)
-    return (p["dilation_h"], p["dilation_w"]) == (1, 1) and _fits("tg_conv2d_params_t", p)
+    return (p["dilation_h"], p["dilation_w"]) == (1, 1) and _fits("tg_conv2d_params_t", p) and one_pad_per_axis(p)
 
 
 def _pool_ok(graph: Graph, node: Node) -> bool:
@@ -212,4 +220,4 @@ def esp_nn_kernels(kernel_spec) -> tuple:
 
 
 __all__ = ["BACKEND", "CONV_FEATURE", "HEADER", "REQUIRES", "S3_FEATURE", "SIZED_PARAMS", "SIZE_MAX", "conv_scratch_s3", "depthwise_scratch_s3",
-           "esp_nn_features", "esp_nn_kernels", "softmax_scratch"]
+           "esp_nn_features", "esp_nn_kernels", "one_pad_per_axis", "softmax_scratch"]

@@ -24,6 +24,11 @@ def _f32(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), var
                             weight_bits=32 if weight else None, headers=headers) for v in variants)
 
 
+def _fn(fn: str):
+    """Accepts the min_max nodes computing `fn` ("minimum", "maximum")."""
+    return lambda graph, node: node.attrs["fn"] == fn
+
+
 def float_kernels() -> tuple[KernelSpec, ...]:
     return (
         *_f32("tg_conv2d_f32", "conv2d", "tg_conv2d_f32_params_t", ("weight", "bias"), (None, "1x1"), True),
@@ -45,8 +50,9 @@ def float_kernels() -> tuple[KernelSpec, ...]:
               weight=True),
         *_f32("tg_batch_matmul_f32", "batch_matmul", "tg_batch_matmul_params_t"),
         *_f32("tg_div_f32", "div", "tg_binary_f32_params_t", _OPERAND),
-        *_f32("tg_minimum_f32", "minimum", "tg_binary_f32_params_t", _OPERAND),
-        *_f32("tg_maximum_f32", "maximum", "tg_binary_f32_params_t", _OPERAND),
+        *(KernelSpec(f"tg_{fn}_f32", "min_max", act_dtype="float32", struct="tg_binary_f32_params_t",
+                     const_roles=_OPERAND, source=f"kernels/tg_{fn}_f32.c", accepts=_fn(fn))
+          for fn in ("minimum", "maximum")),
         *_f32("tg_leaky_relu_f32", "leaky_relu", "tg_leaky_relu_f32_params_t"),
         *_f32("tg_hard_swish_f32", "hard_swish", "tg_size_f32_params_t"),
         *_f32("tg_rsqrt_f32", "rsqrt", "tg_size_f32_params_t"),

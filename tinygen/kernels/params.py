@@ -20,14 +20,18 @@ from tinygen.kernels import params_recurrent  # noqa: F401  (registers its build
 from tinygen.kernels import params_signal  # noqa: F401  (the signal library's builders)
 from tinygen.kernels import params_signal_bank  # noqa: F401  (the signal library's filter-bank half)
 from tinygen.kernels import params_plain  # noqa: F401  (builtin ops on plain integers)
+from tinygen.kernels import params_signal_stream  # noqa: F401  (the signal library's streaming ops)
+from tinygen.kernels import params_select  # noqa: F401  (comparisons and selection on bool tensors)
+from tinygen.kernels import params_math  # noqa: F401  (MAXIMUM, REDUCE_MAX, ARG_MAX, ABS)
 from tinygen.kernels.params_base import BUILDERS, builder  # noqa: F401  (builder: for tinygen.kernels.gating)
 from tinygen.kernels.params_float import FLOAT_BUILDERS
 from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields  # noqa: F401
 
 
 def kernel_params(graph: Graph, node: Node) -> dict:
-    dtypes = {graph.tensor(node.outputs[0]).dtype, graph.tensor(node.inputs[0]).dtype if node.inputs else None}
-    if "float32" in dtypes:         # a float model run as it is (its integer ports' QUANTIZE, DEQUANTIZE too)
+    out = graph.tensor(node.outputs[0]).dtype
+    quantizes = node.op == "requantize" and graph.tensor(node.inputs[0]).dtype == "float32"
+    if out == "float32" or quantizes:       # a float model run as it is (and QUANTIZE into its integer output)
         return FLOAT_BUILDERS[node.op](graph, node)
     return BUILDERS[node.op](graph, node)
 

@@ -99,7 +99,7 @@ def _leaky_relu(graph: Graph, node: Node) -> dict:
     return {"size": graph.tensor(node.inputs[0]).size, "alpha": float(np.float32(node.attrs["alpha"]))}
 
 
-@float_builder("squared_difference", "minimum", "maximum")
+@float_builder("squared_difference", "min_max")
 def _no_clamp_binary(graph: Graph, node: Node) -> dict:
     """The broadcast geometry; the clamp fields unused (the kernel does not clamp)."""
     a, b = (graph.tensor(t).shape for t in binary_operands(node))

@@ -43,12 +43,24 @@ def _resize_nearest(graph: Graph, node: Node) -> dict:
     return {"in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w}
 
 
+def bilinear_scale_10(n_in: int, n_out: int, align_corners: bool, half_pixel: bool) -> tuple[int, int]:
+    """(scale, offset) of one axis in 1/1024 steps as TFLite's ResizeBilinearInteger takes them:
+    in / out rounded to nearest, (in - 1) / (out - 1) with align_corners (out > 1); the half-pixel
+    offset scale / 2 - 512 (C division of non-negative numbers)."""
+    scale = (1024 * n_in + n_out // 2) // n_out
+    if align_corners and n_out > 1:
+        scale = (1024 * (n_in - 1) + (n_out - 1) // 2) // (n_out - 1)
+    return scale, (scale // 2 - 512 if half_pixel else 0)
+
+
 @builder("resize_bilinear")
 def _resize_bilinear(graph: Graph, node: Node) -> dict:
-    """TFLite's scales in 1/1024 steps, rounded to nearest (ResizeBilinearInteger)."""
+    """TFLite's scales in 1/1024 steps (ResizeBilinearInteger); half-pixel centers unless the node
+    says otherwise (a .tflite RESIZE_BILINEAR's options; PyTorch and ONNX resizes have them)."""
     p = _resize_nearest(graph, node)
-    return {**p, "scale_h_10": (1024 * p["in_h"] + p["out_h"] // 2) // p["out_h"],
-            "scale_w_10": (1024 * p["in_w"] + p["out_w"] // 2) // p["out_w"]}
+    corners, half = bool(node.attrs.get("align_corners", False)), bool(node.attrs.get("half_pixel_centers", True))
+    (sh, oh), (sw, ow) = (bilinear_scale_10(p[f"in_{a}"], p[f"out_{a}"], corners, half) for a in "hw")
+    return {**p, "scale_h_10": sh, "scale_w_10": sw, "offset_h_10": oh, "offset_w_10": ow}
 
 
 PAD_RANK = 4            # dimensions of tg_pad_params_t

@@ -223,6 +223,20 @@ from tinygen.kernels.plain_table import plain_kernels  # noqa: E402
 
 KERNELS = KERNELS + plain_kernels()
 
+# the signal library's streaming ops, state carried over invocations (tinygen/kernels/signal_stream_table.py)
+from tinygen.kernels.signal_stream_table import signal_stream_kernels  # noqa: E402
+
+KERNELS = KERNELS + signal_stream_kernels()
+
+# comparisons and selection on bool tensors (tinygen/kernels/select_table.py)
+from tinygen.kernels.select_table import select_kernels  # noqa: E402
+
+KERNELS = KERNELS + select_kernels()
+# comparing and magnitude ops on quantized integers: MAXIMUM, REDUCE_MAX, ARG_MAX, ABS (tinygen/kernels/math_table.py)
+from tinygen.kernels.math_table import math_kernels  # noqa: E402
+
+KERNELS = KERNELS + math_kernels()
+
 # CMSIS-NN's int16 kernels, where they compute the portable ones' bytes (tinygen/kernels/cmsis_nn_s16.py)
 from tinygen.kernels.cmsis_nn_s16 import cmsis_nn_s16_kernels  # noqa: E402
 

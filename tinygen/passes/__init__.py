@@ -23,6 +23,7 @@ from tinygen.passes.compact import compact
 from tinygen.passes.fold_bn import fold_bn
 from tinygen.passes.fold_layout import fold_layout
 from tinygen.passes.fold_matmul_scale import fold_matmul_scale
+from tinygen.passes.fold_pad import fold_pad
 from tinygen.passes.fold_transpose import fold_transpose
 from tinygen.passes.fuse_activations import fuse_activations
 from tinygen.passes.fuse_gates import fuse_gates
@@ -178,6 +179,10 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         ("activation_widths", lambda g: activation_widths(g, options.activations)),
         ("quantize", quantize),
     ]
+    if any(n.op == "pad" for n in graph.nodes):
+        # on the quantized graph (the pad value must be the conv input's zero point), before
+        # compact, fuse_residual, the kernels and tiling: the conv then reads the pad's input
+        steps.append(("fold_pad", fold_pad))
     if any(n.op == "channel_gate" for n in graph.nodes):
         # on the quantized graph (the fused kernel needs the conv result's and the multiply's
         # grids), before compact: a gated conv's channels are decided at run time

@@ -61,12 +61,12 @@ _SQRT_2_OVER_PI = np.float32(1.12837916709551257390 * _SQRT1_2)     # kSqrt2dPi,
 
 
 @lru_cache(maxsize=1)
-def _libm():
-    """The C library's single-precision erfc and tanh: the functions TFLite's float GELU calls
-    (std::erfc and std::tanh of a float), whose last bit a double computation does not always
-    reproduce."""
+def libm():
+    """The C library's single-precision erfc, tanh and exp: the functions TFLite's float GELU
+    and int8 ELU tables call (std::erfc, std::tanh, std::exp of a float), whose last bit a double
+    computation does not always reproduce."""
     lib = ctypes.CDLL(ctypes.util.find_library("m") or ctypes.util.find_library("c"))
-    for name in ("erfcf", "tanhf"):
+    for name in ("erfcf", "tanhf", "expf"):
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
     return lib
@@ -79,9 +79,9 @@ def gelu_float(x, approximate: bool) -> np.ndarray:
     half_x = np.float32(0.5) * x
     if approximate:
         inner = x + np.float32(0.044715) * x * x * x
-        t = np.array([_libm().tanhf(float(v)) for v in (_SQRT_2_OVER_PI * inner).ravel()], np.float32)
+        t = np.array([libm().tanhf(float(v)) for v in (_SQRT_2_OVER_PI * inner).ravel()], np.float32)
         return half_x * (np.float32(1.0) + t.reshape(x.shape))
-    e = np.array([_libm().erfcf(float(v)) for v in (x * np.float32(-_SQRT1_2)).ravel()], np.float32)
+    e = np.array([libm().erfcf(float(v)) for v in (x * np.float32(-_SQRT1_2)).ravel()], np.float32)
     return half_x * e.reshape(x.shape)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels.cmsis_nn import BACKEND as CMSIS_NN
 from tinygen.kernels.cmsis_nn import REQUIRES as CMSIS_NN_REQUIRES
-from tinygen.kernels.cmsis_nn import tflite_avg_pool
+from tinygen.kernels.cmsis_nn import depthwise_3x3_exact, overhang, tflite_avg_pool
 from tinygen.kernels.cmsis_nn_mve import conv_exact
 from tinygen.kernels.cmsis_nn_s16 import S16_OPS, inexact_reason as s16_inexact_reason
 from tinygen.kernels.esp_nn import BACKEND as ESP_NN
 from tinygen.kernels.esp_nn import SIZE_MAX as ESP_NN_SIZE_MAX
 from tinygen.kernels.esp_nn import SIZED_PARAMS as ESP_NN_SIZES
-from tinygen.kernels.esp_nn import esp_nn_features
+from tinygen.kernels.esp_nn import esp_nn_features, one_pad_per_axis
 from tinygen.kernels.params import kernel_params
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes.choose_kernels import kernel_candidates, weight_type
@@ -148,9 +148,14 @@ def _inexact(graph: Graph, node: Node, backend: str) -> str:
         return f"dilation {p['dilation_h']}x{p['dilation_w']}"
     if backend == CMSIS_NN and node.op in ("conv2d", "depthwise_conv2d") and not conv_exact(p):
         return "a one-row conv whose padding CMSIS-NN's 1xN Helium path reads wrongly"
+    if backend == CMSIS_NN and node.op == "depthwise_conv2d" and not depthwise_3x3_exact(p):
+        return f"3x3 with {overhang(p, 'w')} columns of right padding: CMSIS-NN's 3x3 path reads one"
     if backend == ESP_NN:
         if node.op == "add" and any(p[k] > 0 for k in ("input1_shift", "input2_shift", "output_shift")):
             return "a shift > 0 (ESP-NN divides by 2^-shift)"
+        if node.op in ("conv2d", "depthwise_conv2d") and not one_pad_per_axis(p):
+            return (f"padding {overhang(p, 'h')} below / {overhang(p, 'w')} right against {p['pad_top']} above / "
+                    f"{p['pad_left']} left: ESP-NN takes one padding per axis")
         big = {k: v for k, v in p.items() if k in ESP_NN_SIZES and isinstance(v, int) and v > ESP_NN_SIZE_MAX}
         if big:
             return ", ".join(f"{k} {v:,}" for k, v in big.items()) + f" over ESP-NN's {ESP_NN_SIZE_MAX:,}"

@@ -237,11 +237,14 @@ void tg_resize_nearest_s8(const tg_resize_nearest_params_t *p, const int8_t *inp
 typedef struct {
     int32_t in_h, in_w, channels;
     int32_t out_h, out_w;
-    int32_t scale_h_10, scale_w_10; /* in / out in 1/1024 steps, rounded: (1024 * in + out / 2) / out */
+    int32_t scale_h_10, scale_w_10; /* in / out in 1/1024 steps, rounded: (1024 * in + out / 2) / out;
+                                       with align_corners (in - 1) / (out - 1) */
+    int32_t offset_h_10, offset_w_10; /* added to each source coordinate: scale / 2 - 512 with half-pixel
+                                         centers, else 0 */
 } tg_resize_bilinear_params_t;
 
-/* Bilinear resize of an NHWC tensor with half-pixel centers (PyTorch align_corners=False; TFLite
- * RESIZE_BILINEAR int8 with half_pixel_centers); input and output share quantization. Not in place. */
+/* Bilinear resize of an NHWC tensor (TFLite RESIZE_BILINEAR int8; half-pixel centers: PyTorch's
+ * align_corners=False); input and output share quantization. Not in place. */
 void tg_resize_bilinear_s8(const tg_resize_bilinear_params_t *p, const int8_t *input, int8_t *output);
 
 typedef struct {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from tinygen.errors import ModelError
+from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.prepare import activation_range, float_activation
 from tinygen.frontend.tflite.reader import Reader
 from tinygen.ir import Kind, Node, QParams, Tensor
@@ -42,6 +42,16 @@ class Builder(Reader):
         node = Node(name, opname, inputs, [out], attrs, [params], source)
         self.graph.nodes.append(node)
         return node
+
+    def operand_consts(self, ins) -> list[bool]:
+        """Which of a binary operator's two operands are constants (not both)."""
+        if len(ins) != 2:
+            raise ModelError(f"{self.where}has {len(ins)} inputs, expected 2")
+        consts = [self.is_const(k) for k in ins]
+        if all(consts):
+            raise UnsupportedOpError(f"{self.where}both operands are constants",
+                                     "fold the constant expression before converting the model")
+        return consts
 
     def _reshape(self, i, x: str, shape, source) -> str:
         name = self.graph.unique_name(f"reshape_{i}")

@@ -14,14 +14,20 @@ from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_float import FloatOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
+from tinygen.frontend.tflite.ops_math import MathOps
 from tinygen.frontend.tflite.ops_plain import PlainOps
 from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
+from tinygen.frontend.tflite.ops_select import SelectOps
 from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS
 from tinygen.frontend.tflite.ops_signal_bank import SignalBankOps
+from tinygen.frontend.tflite.ops_signal_stream import SignalStreamOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
 from tinygen.ir import Graph, Kind, Tensor
+
+# operators that run other subgraphs or keep resource variables: named as such when refused
+SUBGRAPH_OPS = ("IF", "WHILE", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE")
 
 # --fold-input-transpose: the input-side TRANSPOSE a model exported from PyTorch starts with
 NCHW_TO_NHWC = (0, 2, 3, 1)
@@ -38,11 +44,17 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  # recurrent layers (ops_recurrent.py)
                  "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF",
                  # on plain integers (ops_plain.py)
-                 "CAST", "DIV", "MINIMUM", "MAXIMUM")
+                 "CAST", "DIV", "MINIMUM", "MAXIMUM",
+                 # comparisons and selection with bool tensors (ops_select.py)
+                 "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "LOGICAL_AND", "LOGICAL_OR",
+                 "LOGICAL_NOT", "SELECT_V2",
+                 # comparing and magnitude ops on quantized integers (ops_math.py)
+                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU", "RESIZE_BILINEAR",
+                 "L2_NORMALIZATION")
 
 
-class Importer(PlainOps, FloatOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps,
-               SignalBankOps):
+class Importer(PlainOps, FloatOps, MathOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps,
+               SimpleOps, SignalBankOps, SelectOps, SignalStreamOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
@@ -143,6 +155,11 @@ class Importer(PlainOps, FloatOps, TransposeConvOps, MacOps, ActivationOps, Atte
             return
         supported = SUPPORTED_OPS + tuple(f"CUSTOM ({custom})" for custom in SIGNAL_OPS)
         hint = "supported TFLite operators: " + ", ".join(supported)
+        flow = [name for name in missing if name in SUBGRAPH_OPS]
+        if flow:        # control flow and resource variables: what tinygen compiles instead
+            hint = (f"{', '.join(flow)} run other subgraphs or keep resource variables; tinygen compiles one "
+                    "subgraph of straight-line operators (keep a streaming model's state in variable tensors, "
+                    "as TFLite's LSTM and SVDF do); " + hint)
         if sum(map(len, missing.values())) == 1:
             (name, [where]), = missing.items()
             number, _, out = where.partition(", ")

@@ -83,11 +83,16 @@ class FloatOps(Builder):
         fused = self.options(op, tflite.DivOptions).FusedActivationFunction() if op.BuiltinOptions() else None
         return self._ordered_pair(i, "div", ins, out, source, fused)
 
+    def _float_min_max(self, i, ins, out, source, fn: str) -> Node:
+        node = self._ordered_pair(i, "min_max", ins, out, source)
+        node.attrs["fn"] = fn       # the quantized MAXIMUM / MINIMUM's op (ops_math.py), in float32
+        return node
+
     def float_minimum(self, i, op, ins, out, source):
-        return self._ordered_pair(i, "minimum", ins, out, source)
+        return self._float_min_max(i, ins, out, source, "minimum")
 
     def float_maximum(self, i, op, ins, out, source):
-        return self._ordered_pair(i, "maximum", ins, out, source)
+        return self._float_min_max(i, ins, out, source, "maximum")
 
     def float_concatenation(self, i, op, ins, out, source):
         opts = self.options(op, tflite.ConcatenationOptions)

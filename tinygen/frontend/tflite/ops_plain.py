@@ -44,16 +44,11 @@ class PlainOps(Builder):
 
     def _int_binary(self, i, fn: str, ins, out, source, fused: int | None) -> Node:
         """fn of two int32 operands, one of them possibly a constant, either a single value."""
-        if len(ins) != 2:
-            raise ModelError(f"{self.where}has {len(ins)} inputs, expected 2")
+        consts = self.operand_consts(ins)
         if not all(self._plain_int32(k) for k in (*ins, out)):
             types = ", ".join(TYPE_NAMES.get(self.tensor(k).Type(), "?") for k in (*ins, out))
             raise UnsupportedOpError(f"{self.where}{fn.upper()} of {types}: tinygen computes it on plain INT32 "
                                      "tensors (a model without quantization)")
-        consts = [self.is_const(k) for k in ins]
-        if all(consts):
-            raise UnsupportedOpError(f"{self.where}both operands are constants",
-                                     "fold the constant expression before converting the model")
         shapes = [self.shape(k) for k in ins]
         sizes = [int(np.prod(s)) for s in shapes]
         if shapes[0] != shapes[1] and 1 not in sizes:
@@ -94,9 +89,13 @@ class PlainOps(Builder):
         return self._int_binary(i, "div", ins, out, source, fused)
 
     def op_minimum(self, i, op, ins, out, source):
+        if not self._plain_int32(out):          # quantized int8 / int16: MathOps
+            return super().op_minimum(i, op, ins, out, source)
         return self._int_binary(i, "minimum", ins, out, source, None)
 
     def op_maximum(self, i, op, ins, out, source):
+        if not self._plain_int32(out):
+            return super().op_maximum(i, op, ins, out, source)
         return self._int_binary(i, "maximum", ins, out, source, None)
 
     def op_concatenation(self, i, op, ins, out, source):

@@ -23,12 +23,7 @@ class TensorOps(Builder):
 
     def _binary(self, i, opname: str, ins, out, source, fused) -> Node:
         """ADD, MUL: two int8 operands with numpy broadcasting; one may be a constant."""
-        if len(ins) != 2:
-            raise ModelError(f"{self.where}has {len(ins)} inputs, expected 2")
-        consts = [self.is_const(k) for k in ins]
-        if all(consts):
-            raise UnsupportedOpError(f"{self.where}both operands are constants",
-                                     "fold the constant expression before converting the model")
+        consts = self.operand_consts(ins)
         if consts[0]:           # TFLite's int8 add and mul are symmetric in their operands
             ins = ins[::-1]
         a = self.activation(ins[0])

@@ -5,6 +5,7 @@ being imported, through `where`)."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import tflite
@@ -28,10 +29,12 @@ TYPES = {
     TensorType.UINT16: ("uint16", np.uint16),
     TensorType.UINT32: ("uint32", np.uint32),
     TensorType.UINT64: ("uint64", np.uint64),
+    # a comparison's result, a SELECT_V2's condition (ops_select.py)
+    TensorType.BOOL: ("bool", np.bool_),
 }
 # the integer types a plain-integer model (Reader.plain_model) computes in
 PLAIN_TYPES = (TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.UINT16, TensorType.UINT32,
-               TensorType.UINT64)
+               TensorType.UINT64, TensorType.BOOL)
 
 
 # the operators tinygen runs in float32 (a float .tflite, as TFLite Micro's float reference kernels)
@@ -41,13 +44,20 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "HARD_SWISH", "PRELU", "SQUARED_DIFFERENCE", "RSQRT", "BATCH_MATMUL", "TRANSPOSE_CONV", "DIV", "MINIMUM",
              "MAXIMUM", "MIRROR_PAD",
              # a float model's int8 / int16 ports (Reader.int_ends)
-             "DEQUANTIZE", "QUANTIZE")
+             "DEQUANTIZE", "QUANTIZE",
+             # comparisons and selection (ops_select.py)
+             "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE",
-             "UNIDIRECTIONAL_SEQUENCE_LSTM")
-# operators TFLite Micro itself refuses with int16 activations (its SVDF takes int8 or float32 input)
-TFLM_NO_INT16 = ("SVDF",)
+             "UNIDIRECTIONAL_SEQUENCE_LSTM", "SELECT_V2", "MAXIMUM", "MINIMUM", "ABS")
+# operators TFLite Micro itself refuses with int16 activations (its SVDF takes int8 or float32 input;
+# its comparisons but GREATER refuse int16, and its int16 GREATER rescales with parameters it never
+# sets, so that its results are undefined; the others take int8 or float32 only: probed with the
+# tflite-micro package)
+TFLM_NO_INT16 = ("SVDF", "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "ELU",
+                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "RESIZE_BILINEAR", "L2_NORMALIZATION",
+                 "LOG_SOFTMAX", "CUMSUM", "ADD_N")
 
 
 class Reader:
@@ -98,7 +108,7 @@ class Reader:
         tensor of a plain-integer model (none to have)."""
         if self.float_model and self.tensor(index).Type() == TensorType.FLOAT32:
             return None
-        if self.plain_model:
+        if self.plain_model or self.tensor(index).Type() == TensorType.BOOL:
             return None
         q = self.tensor(index).Quantization()
         if q is None or q.ScaleLength() == 0:
@@ -169,7 +179,7 @@ class Reader:
 
     def new_activation(self, index: int, name: str, shape=None) -> str:
         t = self.tensor(index)
-        if t.Type() not in (TensorType.INT8, TensorType.INT16) and not (
+        if t.Type() not in (TensorType.INT8, TensorType.INT16, TensorType.BOOL) and not (
                 self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index) and not (
                 self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32)):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
@@ -194,6 +204,8 @@ class Reader:
             return TYPES[t.Type()][0]
         if t.Type() == TensorType.INT16:
             return "int16"
+        if t.Type() == TensorType.BOOL:
+            return "bool"
         if self.quantized_int32(index):
             return "int32"
         return "int8"
@@ -370,14 +382,18 @@ class Reader:
         if TensorType.INT16 in act_types:
             lacking = self.operators_reading(TensorType.INT16, internal, INT16_OPS)
             if lacking:
-                neither = [name for name in TFLM_NO_INT16 if f"{name} (" in lacking]
+                neither = [name for name in TFLM_NO_INT16 if re.search(rf"(^|, ){name} \(", lacking)]
                 if neither:
                     lacking += f"; TFLite Micro runs no {' or '.join(neither)} with int16 activations either"
                 raise ModelError(f"{f} has int16 activations (16x8 quantization) where tinygen has no int16 kernel "
                                  f"yet: {lacking}", "int16 activations are supported for " + ", ".join(INT16_OPS)
                                  + "; quantize the rest with int8 activations (TFLite's default full-integer "
                                  "conversion)")
-        if act_types - {TensorType.INT8, TensorType.INT16, TensorType.INT32}:
+        if TensorType.INT64 in act_types:       # an index output (ARG_MAX): the package's kernels take INT32
+            lacking = self.operators_reading(TensorType.INT64, internal)
+            raise UnsupportedOpError(f"{f}: {lacking} with an INT64 output: TFLite Micro runs it on INT32 only, "
+                                     "and so does tinygen", "convert the model with output_type=tf.int32")
+        if act_types - {TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.BOOL}:
             names = sorted(TYPE_NAMES.get(t, str(t)) for t in act_types)
             raise ModelError(f"{f} has activations of types {names}: only int8 is supported")
         self.float_inputs, self.float_outputs = float_inputs, float_outputs

@@ -1,0 +1,79 @@
+/*
+ * tg_kernels_math.h: TFLite Micro's elementwise and reducing operators that compare or take
+ * magnitudes of quantized integers, as its reference kernels compute them: MAXIMUM / MINIMUM
+ * (stored integers compared, no requantization), REDUCE_MAX / REDUCE_MIN (input and output on
+ * one grid), ARG_MAX / ARG_MIN (int32 indices), ABS of int16, L2_NORMALIZATION of int8. The
+ * int8 ABS and ELU are tg_lut_s8 tables (tinygen.ref.mathops builds them).
+ * numpy twins: tinygen/ref/mathops.py (named like the kernel minus tg_).
+ */
+#ifndef TG_KERNELS_MATH_H
+#define TG_KERNELS_MATH_H
+
+#include <stdint.h>
+
+#include "tg_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * MAXIMUM / MINIMUM with broadcasting: the output walked as tg_add_broadcast_params_t's rank-4
+ * shape, each operand through its strides; only the geometry and act_min / act_max (the
+ * type's whole range) are used. The larger / smaller stored value of each pair (TFLite
+ * Micro compares the integers whatever the tensors' quantization). Not in place.
+ */
+void tg_maximum_s8(const tg_add_broadcast_params_t *p, const int8_t *input1, const int8_t *input2,
+                   int8_t *output);
+void tg_minimum_s8(const tg_add_broadcast_params_t *p, const int8_t *input1, const int8_t *input2,
+                   int8_t *output);
+void tg_maximum_s16(const tg_add_broadcast_params_t *p, const int16_t *input1, const int16_t *input2,
+                    int16_t *output);
+void tg_minimum_s16(const tg_add_broadcast_params_t *p, const int16_t *input1, const int16_t *input2,
+                    int16_t *output);
+
+/* A reduction along one axis: the input as [outer][size][inner], row-major. */
+typedef struct {
+    int32_t outer;                  /* elements before the axis (product of their dimensions) */
+    int32_t size;                   /* elements along the axis, >= 1 */
+    int32_t inner;                  /* elements after it */
+} tg_axis_params_t;
+
+/* REDUCE_MAX / REDUCE_MIN over adjacent axes (collapsed into one): output [outer][inner]
+ * holds the largest / smallest of the `size` values. Not in place. */
+void tg_reduce_max_s8(const tg_axis_params_t *p, const int8_t *input, int8_t *output);
+void tg_reduce_min_s8(const tg_axis_params_t *p, const int8_t *input, int8_t *output);
+
+/* ARG_MAX / ARG_MIN: output [outer][inner] holds the index along the axis of the first
+ * largest / smallest value (ties: the lowest index). */
+void tg_arg_max_s8_s32(const tg_axis_params_t *p, const int8_t *input, int32_t *output);
+void tg_arg_min_s8_s32(const tg_axis_params_t *p, const int8_t *input, int32_t *output);
+
+typedef struct {
+    int32_t size;
+    int32_t input_offset;           /* -(input zero point) */
+    int32_t output_offset;          /* the output zero point */
+    int32_t rescale;                /* 0: input and output scales equal (no multiplication) */
+    int32_t multiplier, shift;      /* input scale / output scale, TFLite's QuantizeMultiplier */
+} tg_abs_params_t;
+
+/* ABS (TFLite's quantized int16 ABS): |x + input_offset|, times the multiplier where rescale,
+ * plus the output offset, saturated to int16. May run in place. */
+void tg_abs_s16(const tg_abs_params_t *p, const int16_t *input, int16_t *output);
+
+enum { TG_L2_NORM_OUTPUT_BITS = 7 };    /* the output in units of 1/128 (TFLite's kOutputScale) */
+
+typedef struct {
+    int32_t outer;                  /* rows */
+    int32_t depth;                  /* elements per row (the last dimension) */
+    int32_t input_offset;           /* -(input zero point) */
+} tg_l2_norm_params_t;
+
+/* L2_NORMALIZATION of int8 rows: x / ||x|| on the grid of scale 1/128, zero point 0. */
+void tg_l2_norm_s8(const tg_l2_norm_params_t *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TG_KERNELS_MATH_H */

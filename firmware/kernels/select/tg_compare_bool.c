@@ -1,0 +1,18 @@
+/*
+ * tg_compare_bool: TFLite EQUAL / NOT_EQUAL of bool operands, broadcast.
+ * numpy twin: tinygen.ref.select.compare_bool.
+ */
+#include "tg_kernels_select.h"
+
+void tg_compare_bool(const tg_compare_params_t *p, const uint8_t *a, const uint8_t *b, uint8_t *output)
+{
+    const int32_t *const strides[2] = {p->a_stride, p->b_stride};
+    int32_t index[TG_WALK_RANK] = {0}, offsets[2] = {0, 0};
+    int32_t i;
+
+    for (i = 0; i < p->size; ++i) {
+        const int32_t va = a[offsets[0]] != 0, vb = b[offsets[1]] != 0;
+        output[i] = tg_cmp_result(p->fn, va < vb, va == vb, va > vb);
+        tg_walk_next(p->dims, index, 2, strides, offsets);
+    }
+}
