@@ -398,3 +398,5 @@ LITERT_DIFFERS = {
 from tflite_op_cases_wide import f32, f32_const, s16, s16_weights  # noqa: E402,F401
 # PAD before a convolution: folded into its padding where exact (tinygen/passes/fold_pad.py)
 import tflite_pad_fold_cases  # noqa: E402,F401
+# data movement: strided copies and gathers on any element type, shape arithmetic folded at import
+import tflite_shape_cases  # noqa: E402,F401

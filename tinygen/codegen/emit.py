@@ -17,7 +17,7 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
                                      c_int, c_macro, c_string, c_struct_init)
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
-from tinygen.ir import RECURRENT_OPS, Graph, Node, binary_operands, carries_state
+from tinygen.ir import RECURRENT_OPS, Graph, Node, binary_operands, carries_state, gather_operands
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
@@ -164,6 +164,16 @@ def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
                       f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
 
+def _emit_gather(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    """gather: the values, then the indices, each an activation or a constant array."""
+    pname = f"{layer.name}_params"
+    layer.statics.append(f"static const {spec.struct} {pname} = {{\n{c_struct_init(node.attrs['kparams'])}\n}};")
+    operands = [arrays[t] if graph.tensor(t).is_const else _arena_ptr(graph, t, True, layer.prefix)
+                for t in gather_operands(node)]
+    layer.body.append(f"{spec.name}(&{pname}, {', '.join(operands)}, "
+                      f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
+
+
 def _emit_gate(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
     """A channel gate: the kernel returns how many channels it kept, which tg_model_gate_kept reports."""
     pname = f"{layer.name}_params"
@@ -225,7 +235,8 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  "depthwise_conv2d_gated": _emit_generic, "fully_connected_gated": _emit_generic,
                                  # normalization and attention: the binary ops with a constant operand
                                  "sub": _emit_binary, "squared_difference": _emit_binary,
-                                 "int_binary": _emit_binary}     # plain int32 arithmetic (tinygen/ref/plain.py)
+                                 "int_binary": _emit_binary,
+                                 "gather": _emit_gather}        # data movement (tinygen/ref/moves.py)     # plain int32 arithmetic (tinygen/ref/plain.py)
 
 
 

@@ -226,6 +226,20 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("int_binary", max_inputs=2, attrs=("fn", "act_min", "act_max", "swap")),
         # the activation between constant pieces (params head, tail; either may be absent) along axis
         OpSchema("concat_const", attrs=("axis",)),
+        # -- data movement on elements of any type (tinygen/ref/moves.py, firmware/kernels/layout/) --
+        # output element k (in the output's flat order) copies flat input element offset + sum_d i_d
+        # * step_d, where (i_0, ..., i_r) is k counted in the mixed radix of walk = ((count, step),
+        # ...), outermost first (steps in elements, of any sign, 0 repeats): the unpacks, splits,
+        # reversals, broadcasts, depth/space and batch/space rearrangements and whole-factor
+        # nearest resizes of a .tflite
+        OpSchema("strided_copy", attrs=("offset", "walk"), same_qparams=True),
+        # rows of the values (viewed as [outer, prod(index_dims), inner]: outer the product of the
+        # dimensions before the indexed ones) picked by the int32 indices
+        # (viewed as [count, len(index_dims)]: one coordinate per index dimension): output [outer,
+        # count, inner]; a coordinate out of range gives a row of zeros (TFLite Micro fails the
+        # inference). Values and indices are activations (inputs in that order) or the constant
+        # params "values" / "indices" (TFLite GATHER, GATHER_ND, EMBEDDING_LOOKUP)
+        OpSchema("gather", min_inputs=1, max_inputs=2, attrs=("index_dims", "outer")),
     ]
 }
 
@@ -259,6 +273,12 @@ def carries_state(node) -> bool:
     if node.op in RECURRENT_OPS:
         return bool(node.attrs.get("kparams", {}).get("stateful"))
     return node.op in STATEFUL_OPS
+
+
+def gather_operands(node) -> list[str]:
+    """A gather's values and indices, in that order: each an activation input or a constant param."""
+    inputs = iter(node.inputs)
+    return [node.param(role) or next(inputs) for role in ("values", "indices")]
 
 
 def binary_operands(node) -> list[str]:

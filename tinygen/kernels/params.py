@@ -20,6 +20,7 @@ from tinygen.kernels import params_recurrent  # noqa: F401  (registers its build
 from tinygen.kernels import params_signal  # noqa: F401  (the signal library's builders)
 from tinygen.kernels import params_signal_bank  # noqa: F401  (the signal library's filter-bank half)
 from tinygen.kernels import params_plain  # noqa: F401  (builtin ops on plain integers)
+from tinygen.kernels import params_moves  # noqa: F401  (data movement on elements of any size)
 from tinygen.kernels.params_base import BUILDERS, builder  # noqa: F401  (builder: for tinygen.kernels.gating)
 from tinygen.kernels.params_float import FLOAT_BUILDERS
 from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields  # noqa: F401

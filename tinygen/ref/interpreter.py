@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import BINARY_OPS, RECURRENT_OPS, STATEFUL_OPS, Graph, binary_operands
+from tinygen.ir import BINARY_OPS, RECURRENT_OPS, STATEFUL_OPS, Graph, binary_operands, gather_operands
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
 from tinygen.ref import layout as ref_layout
@@ -21,12 +21,14 @@ from tinygen.ref import float32 as ref_float32
 from tinygen.ref import signal as ref_signal
 from tinygen.ref import signal_bank as ref_signal_bank
 from tinygen.ref import plain as ref_plain
+from tinygen.ref import moves as ref_moves
 from tinygen.ref.recurrent import call_recurrent
 
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
-          ref_attention, ref_recurrent, ref_int16, ref_float32, ref_signal, ref_signal_bank, ref_plain)
+          ref_attention, ref_recurrent, ref_int16, ref_float32, ref_signal, ref_signal_bank, ref_plain,
+          ref_moves)
 
 
 def twin(name: str):
@@ -109,6 +111,8 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
         result = fn(p, *inputs, *consts, words)
     elif node.op == "concat":
         result = fn(p, inputs)
+    elif node.op == "gather":       # values and indices, each an activation or a constant
+        result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in gather_operands(node)])
     elif node.op in BINARY_OPS:     # an activation and a constant, or two activations
         result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in binary_operands(node)])
     else:

@@ -17,9 +17,11 @@ from tinygen.frontend.tflite.ops_plain import PlainOps
 from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
 from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS
 from tinygen.frontend.tflite.ops_signal_bank import SignalBankOps
+from tinygen.frontend.tflite.ops_gather import GatherOps
+from tinygen.frontend.tflite.ops_shape import MULTI_OUTPUT_OPS
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
-from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
+from tinygen.frontend.tflite.reader import MOVE_OPS, OP_NAMES, TYPE_NAMES
 from tinygen.ir import Graph, Kind, Tensor
 
 # --fold-input-transpose: the input-side TRANSPOSE a model exported from PyTorch starts with
@@ -37,10 +39,11 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  # recurrent layers (ops_recurrent.py)
                  "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF",
                  # on plain integers (ops_plain.py)
-                 "CAST", "DIV", "MINIMUM", "MAXIMUM")
+                 "CAST", "DIV", "MINIMUM", "MAXIMUM") + MOVE_OPS     # data movement (ops_shape.py, ops_gather.py)
 
 
-class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps, SignalBankOps):
+class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, GatherOps, SimpleOps,
+               SignalBankOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
@@ -206,6 +209,15 @@ class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, 
             for node, out in zip(nodes, outs, strict=True):
                 self.check_shape(node, out)
             return
+        if outs and i not in self.skipped:
+            self.where = f"operator {i} ({opname}, output {self.tname(outs[0])!r}): "
+            if opname in SUPPORTED_OPS and self.fold(i, opname, op, ins, outs):    # known at import (ops_fold)
+                return
+            if opname in MULTI_OUTPUT_OPS:
+                nodes = self.multi_output(i, opname, op, ins, outs, f"op {i} {opname} -> {self.tname(outs[0])}")
+                for node, out in zip(nodes, outs, strict=True):
+                    self.check_shape(node, out)
+                return
         if len(outs) != 1:
             raise UnsupportedOpError(f"operator {i} ({opname}) has {len(outs)} outputs")
         out_name = self.tname(outs[0])
