@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tflite_op_cases import LITERT_DIFFERS, act, case, int32s
-from tflite_op_cases_wide import f32, f32_const, s16
+from tflite_op_cases_wide import f32, s16
 
 COPY, GATHER, CONCAT = "tg_strided_copy", "tg_gather", "tg_concat_s8"
 
@@ -200,3 +200,37 @@ def _(b, rng):
 # LiteRT's BUILTIN_REF resolver has no BROADCAST_TO
 LITERT_DIFFERS.update({name: "litert_no_broadcast_to" for name in ("move_broadcast_resize_s8", "move_folded_shapes_s8",
                                                                     "s16_moves")})
+
+
+def dilated(b, rng, x: int, name: str, out_c: int, block: int, pads, crops, depthwise: bool = False) -> int:
+    """TensorFlow's export of a dilated 3x3 convolution: SPACE_TO_BATCH_ND, a VALID convolution,
+    BATCH_TO_SPACE_ND."""
+    from tflite_pad_fold_cases import weights
+    n, h, w, c = b.tensors[x].shape
+    hp, wp = h + sum(pads[0]), w + sum(pads[1])
+    batched = like(b, x, f"{name}_batched", [n * block * block, hp // block, wp // block, c])
+    b.op("SPACE_TO_BATCH_ND", [x, int32s(b, f"{name}_block", [block, block]), int32s(b, f"{name}_pads", pads)],
+         [batched], "SpaceToBatchNDOptions")
+    oh, ow = hp // block - 2, wp // block - 2
+    conv = act(b, rng, f"{name}_conv", [n * block * block, oh, ow, out_c])
+    bias = b.tensor(f"{name}_bias", [out_c], "int32", data=rng.integers(-3000, 3000, out_c))
+    if depthwise:
+        b.op("DEPTHWISE_CONV_2D", [batched, weights(b, rng, f"{name}_w", [1, 3, 3, out_c], 3), bias], [conv],
+             "DepthwiseConv2DOptions", Padding=1, StrideH=1, StrideW=1, DepthMultiplier=out_c // c,
+             DilationHFactor=1, DilationWFactor=1)
+    else:
+        b.op("CONV_2D", [batched, weights(b, rng, f"{name}_w", [out_c, 3, 3, c], 0), bias], [conv], "Conv2DOptions",
+             Padding=1, StrideH=1, StrideW=1, DilationHFactor=1, DilationWFactor=1)
+    y = like(b, conv, name, [n, oh * block - sum(crops[0]), ow * block - sum(crops[1]), out_c])
+    b.op("BATCH_TO_SPACE_ND", [conv, int32s(b, f"{name}_block2", [block, block]), int32s(b, f"{name}_crops", crops)],
+         [y], "BatchToSpaceNDOptions")
+    return y
+
+
+@case("move_dilated_conv_valid_s8", "tg_conv2d_s8", "tg_depthwise_conv2d_s8")
+def _(b, rng):
+    """Unpadded (TensorFlow's VALID dilated convolution): a convolution and a depthwise one of
+    dilation 2, no data movement left."""
+    x = act(b, rng, "x", [1, 10, 12, 3])
+    y = dilated(b, rng, x, "dil2", 8, 2, [[0, 0], [0, 0]], [[0, 0], [0, 0]])
+    return [x], [dilated(b, rng, y, "y", 8, 2, [[0, 0], [0, 0]], [[0, 0], [0, 0]], depthwise=True)]

@@ -231,4 +231,5 @@ class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, 
         source = f"op {i} {opname} -> {out_name}"
         node = handler(i, op, ins, outs[0], source)
         if node is not None:            # None: an operator that only renames a tensor
-            self.check_shape(node, outs[0])
+            # a dilated convolution writes the BATCH_TO_SPACE_ND's output (ops_dilated)
+            self.check_shape(node, self.dilated_convs[i][2] if i in self.dilated_convs else outs[0])

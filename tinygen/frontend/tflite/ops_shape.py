@@ -15,6 +15,7 @@ import tflite
 from tflite.TensorType import TensorType
 
 from tinygen.errors import ModelError, UnsupportedOpError
+from tinygen.frontend.tflite.ops_dilated import DilatedConvs
 from tinygen.frontend.tflite.ops_fold import FoldOps
 from tinygen.frontend.tflite.reader import TYPE_NAMES
 from tinygen.ir import Kind, Node, Tensor
@@ -38,7 +39,7 @@ def _strides(shape) -> list[int]:
     return [math.prod(shape[d + 1:]) for d in range(len(shape))]
 
 
-class ShapeOps(FoldOps):
+class ShapeOps(FoldOps, DilatedConvs):
     """op_expand_dims, op_pack, op_unpack, op_split, op_split_v, op_reverse_v2, op_broadcast_to,
     op_depth_to_space, op_space_to_depth, op_batch_to_space_nd, op_space_to_batch_nd,
     op_resize_nearest_neighbor, op_gather, op_gather_nd, op_embedding_lookup."""
@@ -204,6 +205,9 @@ class ShapeOps(FoldOps):
     def op_space_to_batch_nd(self, i, op, ins, out, source):
         self._moved("SPACE_TO_BATCH_ND", ins[0])
         x, (n, h, w, c), (bh, bw), ((pt, pb), (pl, pr)) = self._spatial(ins, "paddings")
+        if len(self.graph.tensors[x].shape) == 4 and self.dilated_fold(i, ins, out, (bh, bw), ((pt, pb), (pl, pr)),
+                                                                       (n, h, w, c)):
+            return None         # the convolution after it is a dilated one (ops_dilated)
         hp, wp = h + pt + pb, w + pl + pr
         if hp % bh or wp % bw:
             raise ModelError(f"{self.where}padded {hp}x{wp} does not divide by block {bh}x{bw}")

@@ -81,6 +81,9 @@ class Reader:
         self.plain_model = False
         # tensors whose values are known at import (tinygen.frontend.tflite.ops_fold): index -> value
         self.folded: dict[int, np.ndarray] = {}
+        # SPACE_TO_BATCH_ND + convolution + BATCH_TO_SPACE_ND as one dilated convolution (ops_dilated):
+        # the convolution's operator index -> (dilation, padding, the BATCH_TO_SPACE_ND's output)
+        self.dilated_convs: dict[int, tuple[tuple[int, int], tuple[int, int, int, int], int]] = {}
 
     # -- tensors ------------------------------------------------------------
     def tensor(self, index: int):
