@@ -234,3 +234,25 @@ def _(b, rng):
     x = act(b, rng, "x", [1, 10, 12, 3])
     y = dilated(b, rng, x, "dil2", 8, 2, [[0, 0], [0, 0]], [[0, 0], [0, 0]])
     return [x], [dilated(b, rng, y, "y", 8, 2, [[0, 0], [0, 0]], [[0, 0], [0, 0]], depthwise=True)]
+
+
+@case("move_update_slice_s8", "tg_strided_slice_s8", "tg_dynamic_update_slice")
+def _(b, rng):
+    """DYNAMIC_UPDATE_SLICE of a piece of the input back into it, its constant start clamped
+    (row 4 of 6 for 3 rows -> 3, column 5 of 8 for 4 -> 4)."""
+    x = act(b, rng, "x", [1, 6, 8])
+    piece = like(b, x, "piece", [1, 3, 4])
+    b.op("STRIDED_SLICE", [x, int32s(b, "begin", [0, 0, 0]), int32s(b, "end", [1, 6, 8]), int32s(b, "step", [1, 2, 2])],
+         [piece], "StridedSliceOptions")
+    y = like(b, x, "y", [1, 6, 8])
+    b.op("DYNAMIC_UPDATE_SLICE", [x, piece, int32s(b, "start", [0, 4, 5])], [y])
+    return [x], [y]
+
+
+@case("f32_update_slice", "tg_strided_copy", "tg_dynamic_update_slice")
+def _(b, rng):
+    x = f32(b, "x", [2, 5, 3])
+    back = reverse(b, x, "back", [0, 1])
+    y = f32(b, "y", [2, 5, 3])
+    b.op("DYNAMIC_UPDATE_SLICE", [x, back, int32s(b, "start", [0, 0, 0])], [y])
+    return [x], [y]

@@ -131,3 +131,31 @@ def test_resize_nearest_irregular_refused(tmp_path):
     data = b.finish([x], [y])
     with pytest.raises(TinygenError, match="whole factors"):
         _compile(data, tmp_path, "resize")
+
+
+def test_dynamic_update_slice_start_input_s16_equals_tflm(tmp_path):
+    """The start indices as a second model input (a cache position): clamped as TFLite Micro
+    clamps them, the reference and the host C equal it, starts out of range included."""
+    from tflite_op_cases_wide import s16
+    rng = np.random.default_rng(7)
+    b = ModelBuilder()
+    x, start = s16(b, rng, "x", [4, 6]), b.tensor("start", [2], "int32")
+    piece = like(b, x, "piece", [2, 3])
+    b.op("STRIDED_SLICE", [x, int32s(b, "begin", [1, 2]), int32s(b, "end", [3, 5]), int32s(b, "step", [1, 1])],
+         [piece], "StridedSliceOptions")
+    y = like(b, x, "y", [4, 6])
+    b.op("DYNAMIC_UPDATE_SLICE", [x, piece, start], [y])
+    data = b.finish([x, start], [y])
+    source, graph = _compile(data, tmp_path, "update")
+    assert [n.kernel for n in graph.nodes] == ["tg_strided_slice_s16", "tg_dynamic_update_slice"]
+    host = build_host(source, graph, tmp_path / "host")
+    interp = tflite_refs.tflm_interpreter(data)
+    for at in ([0, 0], [3, 1], [-2, 9], [1, 4]):
+        xs = (rng.integers(-32768, 32768, (4, 6)).astype(np.int16), np.asarray(at, np.int32))
+        interp.set_input(xs[0], 0)
+        interp.set_input(xs[1], 1)
+        interp.invoke()
+        want = interp.get_output(0)
+        got = ref_interp.run(graph, list(xs))[graph.outputs[0]]
+        assert np.array_equal(got, want), first_difference(got, want)
+        assert np.array_equal(host.invoke(*xs)[0].reshape(want.shape), want)

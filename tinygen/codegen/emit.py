@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -236,7 +237,9 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  # normalization and attention: the binary ops with a constant operand
                                  "sub": _emit_binary, "squared_difference": _emit_binary,
                                  "int_binary": _emit_binary,
-                                 "gather": _emit_gather}        # data movement (tinygen/ref/moves.py)     # plain int32 arithmetic (tinygen/ref/plain.py)
+                                 "gather": _emit_gather,        # data movement (tinygen/ref/moves.py)
+                                 # the start indices an input or NULL (a constant in the parameters)
+                                 "dynamic_update_slice": partial(_emit_generic, pad_inputs=3)}     # plain int32 arithmetic (tinygen/ref/plain.py)
 
 
 

@@ -240,6 +240,9 @@ SCHEMAS: dict[str, OpSchema] = {
         # inference). Values and indices are activations (inputs in that order) or the constant
         # params "values" / "indices" (TFLite GATHER, GATHER_ND, EMBEDDING_LOOKUP)
         OpSchema("gather", min_inputs=1, max_inputs=2, attrs=("index_dims", "outer")),
+        # the first input with the second written from `start` (a constant tuple, or None: the int32 third
+        # input), each index clamped to [0, shape - update shape] (TFLite DYNAMIC_UPDATE_SLICE)
+        OpSchema("dynamic_update_slice", min_inputs=2, max_inputs=3, attrs=("start",)),
     ]
 }
 

@@ -25,4 +25,6 @@ def move_kernels() -> tuple[KernelSpec, ...]:
     # a gather's constant values or indices: flash arrays in the kernel's argument order (emit._emit_gather)
     gathers = tuple(_move("tg_gather", "gather", "tg_gather_params_t", dtype, in_dtype, ("values", "indices"))
                     for dtype in MOVE_DTYPES for in_dtype in dict.fromkeys((dtype, "int32")))
-    return copies + gathers
+    updates = tuple(_move("tg_dynamic_update_slice", "dynamic_update_slice", "tg_dynamic_update_slice_params_t", dtype)
+                    for dtype in MOVE_DTYPES)
+    return copies + gathers + updates

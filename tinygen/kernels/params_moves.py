@@ -14,6 +14,7 @@ from tinygen.kernels.params_float import float_builder
 
 COPY_RANK = 6           # TG_COPY_RANK
 GATHER_MAX_DIMS = 4     # TG_GATHER_MAX_DIMS
+UPDATE_RANK = 4         # TG_UPDATE_RANK
 
 
 def merged_walk(walk) -> list[list[int]]:
@@ -55,3 +56,17 @@ def _gather(graph: Graph, node: Node) -> dict:
     return {"elem_size": graph.tensor(node.outputs[0]).np_dtype.itemsize, "outer": outer, "rows": rows,
             "inner": values.size // (outer * rows), "count": indices.size // len(dims),
             "depth": len(dims), "index_dims": dims + [1] * (GATHER_MAX_DIMS - len(dims))}
+
+
+@float_builder("dynamic_update_slice")
+@builder("dynamic_update_slice")
+def _dynamic_update_slice(graph: Graph, node: Node) -> dict:
+    shape, update = graph.tensor(node.inputs[0]).shape, graph.tensor(node.inputs[1]).shape
+    if len(shape) > UPDATE_RANK:
+        raise UnsupportedOpError(f"{node.name} ({node.source}): a {len(shape)}-D operand; tinygen's kernel takes "
+                                 f"up to {UPDATE_RANK} dimensions")
+    pad = [1] * (UPDATE_RANK - len(shape))
+    start = node.attrs["start"] or (0,) * len(shape)
+    return {"elem_size": graph.tensor(node.outputs[0]).np_dtype.itemsize, "rank": len(shape),
+            "shape": pad + list(shape), "update_shape": pad + list(update),
+            "start": [0] * len(pad) + [int(v) for v in start]}

@@ -41,3 +41,14 @@ def gather(p: dict, values, indices) -> np.ndarray:
     out = v[:, np.where(inside, rows, 0), :].copy()
     out[:, ~inside, :] = 0
     return out
+
+
+def dynamic_update_slice(p: dict, operand, update, start=None) -> np.ndarray:
+    """Mirrors tg_dynamic_update_slice: the operand with the update written from the start
+    (the int32 input, or p['start']), each index clamped to [0, shape - update_shape]."""
+    out = np.array(operand).reshape(p["shape"])
+    pad = len(p["shape"]) - p["rank"]
+    given = list(p["start"]) if start is None else [0] * pad + [int(v) for v in np.asarray(start).reshape(-1)]
+    at = [min(max(0, s), n - u) for s, n, u in zip(given, p["shape"], p["update_shape"])]
+    out[tuple(slice(a, a + u) for a, u in zip(at, p["update_shape"]))] = np.asarray(update).reshape(p["update_shape"])
+    return out

@@ -54,6 +54,24 @@ typedef struct {
  */
 void tg_gather(const tg_gather_params_t *p, const void *values, const int32_t *indices, void *output);
 
+#define TG_UPDATE_RANK 4
+
+typedef struct {
+    int32_t elem_size;                      /* bytes per element: 1, 2, 4 or 8 */
+    int32_t rank;                           /* the operand's own rank, 1 .. TG_UPDATE_RANK */
+    int32_t shape[TG_UPDATE_RANK];          /* the operand (and output), 1s before its own dimensions */
+    int32_t update_shape[TG_UPDATE_RANK];   /* the update, likewise */
+    int32_t start[TG_UPDATE_RANK];          /* the start where it is a constant (start pointer NULL) */
+} tg_dynamic_update_slice_params_t;
+
+/*
+ * Dynamic update slice: the output is the operand with the update written from the start
+ * indices, each clamped to [0, shape - update_shape] (TFLite's DYNAMIC_UPDATE_SLICE). start:
+ * rank int32 indices in the arena, or NULL for p->start. May run in place (output == operand).
+ */
+void tg_dynamic_update_slice(const tg_dynamic_update_slice_params_t *p, const void *operand, const void *update,
+                             const int32_t *start, void *output);
+
 #ifdef __cplusplus
 }
 #endif

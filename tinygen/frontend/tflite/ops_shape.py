@@ -28,7 +28,7 @@ MOVE_TYPES = {
     "BROADCAST_TO": (_F32, _I8, _I16, _I32), "DEPTH_TO_SPACE": (_F32, _I8), "SPACE_TO_DEPTH": (_F32, _I8),
     "BATCH_TO_SPACE_ND": (_F32, _I8), "SPACE_TO_BATCH_ND": (_F32, _I8),
     "RESIZE_NEAREST_NEIGHBOR": (_F32, _I8, _I16), "GATHER": (_F32, _I8), "GATHER_ND": (_F32, _I8),
-    "EMBEDDING_LOOKUP": (_F32, _I8),
+    "EMBEDDING_LOOKUP": (_F32, _I8), "DYNAMIC_UPDATE_SLICE": (_F32, _I8, _I16, _I32),
 }
 # operators with several outputs (Importer.operator hands them all to the handler)
 MULTI_OUTPUT_OPS = ("UNPACK", "SPLIT", "SPLIT_V")
@@ -249,6 +249,22 @@ class ShapeOps(FoldOps, DilatedConvs):
                                      source))
         crop = [(n, hu * wu * c), (hu - ct - cb, wu * c), (wu - cl - cr, c), (c, 1)]
         return self._copy(i, whole, out, source, ct * wu * c + cl * c, crop, self.shape(out))
+
+    # -- writing into a tensor ----------------------------------------------------------------------
+    def op_dynamic_update_slice(self, i, op, ins, out, source):
+        self._moved("DYNAMIC_UPDATE_SLICE", ins[0], ins[1])
+        operand, update = self.activation(ins[0]), self.activation(ins[1])
+        shape, piece = self.graph.tensors[operand].shape, self.graph.tensors[update].shape
+        if len(piece) != len(shape) or any(u > n for u, n in zip(piece, shape)):
+            raise ModelError(f"{self.where}update {list(piece)} does not fit in the operand {list(shape)}")
+        if self.tensor(ins[2]).Type() != _I32:
+            raise UnsupportedOpError(f"{self.where}start indices of type {TYPE_NAMES.get(self.tensor(ins[2]).Type())}: "
+                                     "tinygen takes INT32")
+        if self.is_const(ins[2]):
+            start = tuple(int(v) for v in self.buffer(ins[2]).reshape(-1))
+            return self.add_node(i, "dynamic_update_slice", [operand, update], out, {"start": start}, {}, source)
+        return self.add_node(i, "dynamic_update_slice", [operand, update, self.activation(ins[2])], out,
+                             {"start": None}, {}, source)
 
     # -- nearest-neighbour resize ----------------------------------------------------------------
     def op_resize_nearest_neighbor(self, i, op, ins, out, source):

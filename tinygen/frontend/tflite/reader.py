@@ -46,11 +46,11 @@ INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"
 # each type TFLite Micro runs them on (ops_shape.MOVE_TYPES)
 MOVE_OPS = ("EXPAND_DIMS", "SHAPE", "PACK", "UNPACK", "SPLIT", "SPLIT_V", "GATHER", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
             "RESIZE_NEAREST_NEIGHBOR", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "BROADCAST_TO", "BROADCAST_ARGS",
-            "FILL", "ZEROS_LIKE", "REVERSE_V2", "GATHER_ND", "EMBEDDING_LOOKUP")
+            "FILL", "ZEROS_LIKE", "REVERSE_V2", "GATHER_ND", "EMBEDDING_LOOKUP", "DYNAMIC_UPDATE_SLICE")
 FLOAT_OPS += MOVE_OPS
 INT16_OPS += MOVE_OPS
-# the input of each gather that holds its indices (Reader.index_tensors)
-INDEX_INPUTS = {"GATHER": 1, "GATHER_ND": 1, "EMBEDDING_LOOKUP": 0}
+# the input of each gather that holds its indices, of DYNAMIC_UPDATE_SLICE its start (Reader.index_tensors)
+INDEX_INPUTS = {"GATHER": 1, "GATHER_ND": 1, "EMBEDDING_LOOKUP": 0, "DYNAMIC_UPDATE_SLICE": 2}
 # operators TFLite Micro itself refuses with int16 activations (its SVDF takes int8 or float32 input)
 TFLM_NO_INT16 = ("SVDF",)
 
@@ -217,7 +217,8 @@ class Reader:
     @functools.cached_property
     def index_tensors(self) -> set[int]:
         """Unquantized int32 tensors that gathers read as their indices (GATHER, GATHER_ND,
-        EMBEDDING_LOOKUP: an embedding's token ids), which may be activations of any model."""
+        EMBEDDING_LOOKUP: an embedding's token ids) or DYNAMIC_UPDATE_SLICE as its start, which
+        may be activations of any model."""
         found = set()
         for i in range(self.sg.OperatorsLength()):
             op = self.sg.Operators(i)
