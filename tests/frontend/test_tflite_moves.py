@@ -159,3 +159,23 @@ def test_dynamic_update_slice_start_input_s16_equals_tflm(tmp_path):
         got = ref_interp.run(graph, list(xs))[graph.outputs[0]]
         assert np.array_equal(got, want), first_difference(got, want)
         assert np.array_equal(host.invoke(*xs)[0].reshape(want.shape), want)
+
+
+def test_float_moves_quantized_from_calib_s8(tmp_path):
+    """A float model of moves quantized by tinygen (--calib): one grid for all its tensors, so
+    the int8 output is TFLite Micro's float output quantized on it, exactly."""
+    from tflite_shape_cases import resize, reverse
+    b = ModelBuilder()
+    x, deep = b.tensor("x", [1, 4, 6, 8], "float32"), b.tensor("deep", [1, 2, 3, 32], "float32")
+    b.op("SPACE_TO_DEPTH", [x], [deep], "SpaceToDepthOptions", BlockSize=2)
+    y = reverse(b, resize(b, deep, "up", [1, 4, 6, 32]), "y", [1, 2])
+    data = b.finish([x], [y])
+    (tmp_path / "moves.tflite").write_bytes(data)
+    rng = np.random.default_rng(8)
+    np.save(tmp_path / "calib.npy", rng.normal(0, 1, (16, 4, 6, 8)).astype(np.float32))
+    graph = compile_source(load_source(tmp_path / "moves.tflite"), calib=str(tmp_path / "calib.npy"))
+    assert [n.kernel for n in graph.nodes] == ["tg_strided_copy"] * 3
+    xs = [rng.normal(0, 1, (1, 4, 6, 8)).astype(np.float32) for _ in range(3)]
+    for x, want in zip(xs, tflite_refs.tflm_run(data, xs)):
+        got = ref_interp.run(graph, ref_interp.quantize_input(graph, x))[graph.outputs[0]]
+        assert np.array_equal(got, ref_interp.quantize_input(graph, want))
