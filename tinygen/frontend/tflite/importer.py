@@ -1,8 +1,10 @@
 """Build the quantized IR graph from a .tflite model: the model's boundary (its int8 input
 and outputs, the QUANTIZE / DEQUANTIZE ops at a float32 boundary), then one handler per
 supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation, ops_simple, ops_transpose,
-ops_attention; the signal library's CUSTOM operators through ops_signal.SIGNAL_OPS), each
-checked against the shape the file records."""
+ops_attention, the data movement of ops_shape and ops_gather; the signal library's CUSTOM
+operators through ops_signal.SIGNAL_OPS), each checked against the shape the file records.
+Operators whose outputs are known at import are folded first (ops_fold), TensorFlow's
+dilated-convolution export becomes one convolution (ops_dilated)."""
 
 from __future__ import annotations
 
