@@ -402,3 +402,5 @@ import tflite_pad_fold_cases  # noqa: E402,F401
 import tflite_select_cases  # noqa: E402,F401
 # MAXIMUM/MINIMUM, REDUCE_MAX/MIN, ARG_MAX/MIN, ABS, ELU on quantized integers (tinygen/frontend/tflite/ops_math.py)
 import tflite_math_cases  # noqa: E402,F401
+# data movement: strided copies and gathers on any element type, shape arithmetic folded at import
+import tflite_shape_cases  # noqa: E402,F401

@@ -208,7 +208,8 @@ def test_tflite_relu6_litert_requantizes_where_tflm_does_not(workdir):
 def test_tflite_ops_inspect_counts_no_macs(workdir):
     """`tinygen inspect` statistics: the new elementwise and data-movement ops do no
     multiply-accumulates; parameter bytes include the constant operands and a table
-    kernel's table (tg_hard_swish_lut_s8, tg_lut_s8: 256 bytes) and a PReLU's slopes."""
+    kernel's table (tg_hard_swish_lut_s8, tg_lut_s8: 256 bytes), a PReLU's slopes and a gather's
+    constant values or indices."""
     for name in CASES:
         _, graph = compiled(name, workdir)
         stats = layer_stats(graph)
@@ -217,7 +218,8 @@ def test_tflite_ops_inspect_counts_no_macs(workdir):
                 assert s.macs > 0
                 continue
             assert s.macs == 0
-            roles = ("operand", "packed", "table") if node.kernel == "tg_lut_s8" else ("operand", "packed", "alpha")
+            roles = (("operand", "packed", "table") if node.kernel == "tg_lut_s8"
+                     else ("operand", "packed", "alpha", "values", "indices"))
             roles += ROLE_OPERAND_OPS.get(node.op, ())     # a comparison's or select's constant operands
             consts = [node.param(role) for role in roles]
             assert s.param_bytes == sum(graph.tensor(c).nbytes for c in consts if c)

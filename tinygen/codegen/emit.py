@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -18,7 +19,8 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
 from tinygen.codegen.operands import emit_roles
-from tinygen.ir import RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, Node, binary_operands, carries_state
+from tinygen.ir import (RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, Node, binary_operands, carries_state,
+                        gather_operands)
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
@@ -166,6 +168,16 @@ def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
                       f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
 
+def _emit_gather(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
+    """gather: the values, then the indices, each an activation or a constant array."""
+    pname = f"{layer.name}_params"
+    layer.statics.append(f"static const {spec.struct} {pname} = {{\n{c_struct_init(node.attrs['kparams'])}\n}};")
+    operands = [arrays[t] if graph.tensor(t).is_const else _arena_ptr(graph, t, True, layer.prefix)
+                for t in gather_operands(node)]
+    layer.body.append(f"{spec.name}(&{pname}, {', '.join(operands)}, "
+                      f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
+
+
 def _emit_gate(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
     """A channel gate: the kernel returns how many channels it kept, which tg_model_gate_kept reports."""
     pname = f"{layer.name}_params"
@@ -229,7 +241,10 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  "sub": _emit_binary, "squared_difference": _emit_binary,
                                  "int_binary": _emit_binary,     # plain int32 arithmetic (tinygen/ref/plain.py)
                                  "min_max": _emit_binary,        # MAXIMUM / MINIMUM (tinygen/ref/mathops.py)
-                                 "div": _emit_binary}            # a float model's DIV (tinygen/ref/float32_more.py)
+                                 "div": _emit_binary,            # a float model's DIV (tinygen/ref/float32_more.py)
+                                 "gather": _emit_gather,        # data movement (tinygen/ref/moves.py)
+                                 # the start indices an input or NULL (a constant in the parameters)
+                                 "dynamic_update_slice": partial(_emit_generic, pad_inputs=3)}
 
 
 

@@ -256,6 +256,23 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("abs"),
         # x / ||x|| over the last dimension, int8 output on TFLite's fixed grid 1/128 (L2_NORMALIZATION)
         OpSchema("l2_norm"),
+        # -- data movement on elements of any type (tinygen/ref/moves.py, firmware/kernels/layout/) --
+        # output element k (in the output's flat order) copies flat input element offset + sum_d i_d
+        # * step_d, where (i_0, ..., i_r) is k counted in the mixed radix of walk = ((count, step),
+        # ...), outermost first (steps in elements, of any sign, 0 repeats): the unpacks, splits,
+        # reversals, broadcasts, depth/space and batch/space rearrangements and whole-factor
+        # nearest resizes of a .tflite
+        OpSchema("strided_copy", attrs=("offset", "walk"), same_qparams=True),
+        # rows of the values (viewed as [outer, prod(index_dims), inner]: outer the product of the
+        # dimensions before the indexed ones) picked by the int32 indices
+        # (viewed as [count, len(index_dims)]: one coordinate per index dimension): output [outer,
+        # count, inner]; a coordinate out of range gives a row of zeros (TFLite Micro fails the
+        # inference). Values and indices are activations (inputs in that order) or the constant
+        # params "values" / "indices" (TFLite GATHER, GATHER_ND, EMBEDDING_LOOKUP)
+        OpSchema("gather", min_inputs=1, max_inputs=2, attrs=("index_dims", "outer")),
+        # the first input with the second written from `start` (a constant tuple, or None: the int32 third
+        # input), each index clamped to [0, shape - update shape] (TFLite DYNAMIC_UPDATE_SLICE)
+        OpSchema("dynamic_update_slice", min_inputs=2, max_inputs=3, attrs=("start",)),
     ]
 }
 
@@ -302,6 +319,12 @@ def role_operands(node) -> list[str]:
     active = dict(zip(node.attrs["operands"], node.inputs))
     return [active[role] if role in active else node.param(role)
             for role in ROLE_OPERAND_OPS[node.op] if role in active or node.param(role) is not None]
+
+
+def gather_operands(node) -> list[str]:
+    """A gather's values and indices, in that order: each an activation input or a constant param."""
+    inputs = iter(node.inputs)
+    return [node.param(role) or next(inputs) for role in ("values", "indices")]
 
 
 def binary_operands(node) -> list[str]:

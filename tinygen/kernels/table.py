@@ -237,6 +237,11 @@ from tinygen.kernels.math_table import math_kernels  # noqa: E402
 
 KERNELS = KERNELS + math_kernels()
 
+# data movement on elements of any size: tg_strided_copy, tg_gather (tinygen/kernels/moves_table.py)
+from tinygen.kernels.moves_table import move_kernels  # noqa: E402
+
+KERNELS = KERNELS + move_kernels()
+
 # CMSIS-NN's int16 kernels, where they compute the portable ones' bytes (tinygen/kernels/cmsis_nn_s16.py)
 from tinygen.kernels.cmsis_nn_s16 import cmsis_nn_s16_kernels  # noqa: E402
 

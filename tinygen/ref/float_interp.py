@@ -14,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from tinygen.errors import ModelError
-from tinygen.ref import float_attention
+from tinygen.errors import ModelError, UnsupportedOpError
+from tinygen.ref import float_attention, moves
 from tinygen.ref.gating import channel_gate_float, exit_select_float
 from tinygen.ref.transpose_conv import transpose_conv_sums
 from tinygen.ref.recurrent import gru_float, lstm_float
@@ -398,7 +398,27 @@ def _mirror_pad(g: Graph, node: Node, ins):
     return np.pad(ins[0], widths, mode=_NUMPY_PAD_MODES[node.attrs["mode"]])
 
 
+def _strided_copy(g: Graph, node: Node, ins):
+    """Each sample's elements walked as the node says (a batch-1 graph: a sample is a tensor)."""
+    shapes = g.tensors[node.inputs[0]].shape, g.tensors[node.outputs[0]].shape
+    if shapes[0][0] != 1 or shapes[1][0] != 1:
+        raise UnsupportedOpError(f"{node.name} ({node.source}) moves elements across the batch dimension "
+                                 f"({list(shapes[0])} -> {list(shapes[1])}): tinygen does not quantize it",
+                                 "run the float model as it is (leave --calib out)")
+    counts, steps = zip(*node.attrs["walk"]) if node.attrs["walk"] else ((), ())
+    index = moves.walk_index(node.attrs["offset"], counts, steps)
+    return ins[0].reshape(ins[0].shape[0], -1)[:, index].reshape((-1,) + shapes[1][1:])
+
+
+def _not_calibrated(g: Graph, node: Node, ins):
+    raise UnsupportedOpError(f"{node.name} ({node.source}): tinygen does not quantize a float {node.op} (--calib)",
+                             "run the float model as it is (leave --calib out)")
+
+
 _OPS.update({
+    "strided_copy": _strided_copy,
+    "gather": _not_calibrated,
+    "dynamic_update_slice": _not_calibrated,
     "tanh": _tanh,
     "prelu": _prelu,
     "gelu": _gelu,

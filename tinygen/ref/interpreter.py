@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import BINARY_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, binary_operands, role_operands
+from tinygen.ir import (BINARY_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, binary_operands,
+                        gather_operands, role_operands)
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
 from tinygen.ref import layout as ref_layout
@@ -28,6 +29,7 @@ from tinygen.ref import plain as ref_plain
 from tinygen.ref import select as ref_select
 from tinygen.ref import signal_stream as ref_signal_stream
 from tinygen.ref import mathops as ref_mathops
+from tinygen.ref import moves as ref_moves
 from tinygen.ref.recurrent import call_recurrent
 
 # the modules holding the numpy twins of the C kernels
@@ -35,7 +37,7 @@ _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_g
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
           ref_attention, ref_recurrent, ref_int16, ref_float32, ref_float32_layout,
           ref_float32_mac, ref_float32_more, ref_float32_nonlinear, ref_signal, ref_signal_bank, ref_plain,
-          ref_select, ref_signal_stream, ref_mathops)
+          ref_select, ref_signal_stream, ref_mathops, ref_moves)
 
 
 def twin(name: str):
@@ -120,6 +122,8 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
         result = fn(p, inputs)
     elif node.op in ROLE_OPERAND_OPS:   # operands in role order, each an activation or a constant
         result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in role_operands(node)])
+    elif node.op == "gather":       # values and indices, each an activation or a constant
+        result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in gather_operands(node)])
     elif node.op in BINARY_OPS:     # an activation and a constant, or two activations
         result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in binary_operands(node)])
     else:

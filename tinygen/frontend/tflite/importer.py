@@ -1,8 +1,10 @@
 """Build the quantized IR graph from a .tflite model: the model's boundary (its int8 input
 and outputs, the QUANTIZE / DEQUANTIZE ops at a float32 boundary), then one handler per
 supported operator (`op_<name>`: ops_mac, ops_tensor, ops_activation, ops_simple, ops_transpose,
-ops_attention; the signal library's CUSTOM operators through ops_signal.SIGNAL_OPS), each
-checked against the shape the file records."""
+ops_attention, the data movement of ops_shape and ops_gather; the signal library's CUSTOM
+operators through ops_signal.SIGNAL_OPS), each checked against the shape the file records.
+Operators whose outputs are known at import are folded first (ops_fold), TensorFlow's
+dilated-convolution export becomes one convolution (ops_dilated)."""
 
 from __future__ import annotations
 
@@ -13,17 +15,19 @@ from tinygen.errors import ModelError, UnsupportedOpError, UsageError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_float import FloatOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
+from tinygen.frontend.tflite.ops_gather import GatherOps
 from tinygen.frontend.tflite.ops_mac import MacOps
 from tinygen.frontend.tflite.ops_math import MathOps
 from tinygen.frontend.tflite.ops_plain import PlainOps
 from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
 from tinygen.frontend.tflite.ops_select import SelectOps
+from tinygen.frontend.tflite.ops_shape import MULTI_OUTPUT_OPS
 from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS
 from tinygen.frontend.tflite.ops_signal_bank import SignalBankOps
 from tinygen.frontend.tflite.ops_signal_stream import SignalStreamOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
-from tinygen.frontend.tflite.reader import OP_NAMES, TYPE_NAMES
+from tinygen.frontend.tflite.reader import MOVE_OPS, OP_NAMES, TYPE_NAMES
 from tinygen.ir import Graph, Kind, Tensor
 
 # operators that run other subgraphs or keep resource variables: named as such when refused
@@ -50,11 +54,11 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  "LOGICAL_NOT", "SELECT_V2",
                  # comparing and magnitude ops on quantized integers (ops_math.py)
                  "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU", "RESIZE_BILINEAR",
-                 "L2_NORMALIZATION")
+                 "L2_NORMALIZATION") + MOVE_OPS     # data movement (ops_shape.py, ops_gather.py)
 
 
 class Importer(PlainOps, FloatOps, MathOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps,
-               SimpleOps, SignalBankOps, SelectOps, SignalStreamOps):
+               GatherOps, SimpleOps, SignalBankOps, SelectOps, SignalStreamOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
@@ -225,6 +229,15 @@ class Importer(PlainOps, FloatOps, MathOps, TransposeConvOps, MacOps, Activation
             for node, out in zip(nodes, outs, strict=True):
                 self.check_shape(node, out)
             return
+        if outs and i not in self.skipped:
+            self.where = f"operator {i} ({opname}, output {self.tname(outs[0])!r}): "
+            if opname in SUPPORTED_OPS and self.fold(i, opname, op, ins, outs):    # known at import (ops_fold)
+                return
+            if opname in MULTI_OUTPUT_OPS:
+                nodes = self.multi_output(i, opname, op, ins, outs, f"op {i} {opname} -> {self.tname(outs[0])}")
+                for node, out in zip(nodes, outs, strict=True):
+                    self.check_shape(node, out)
+                return
         if len(outs) != 1:
             raise UnsupportedOpError(f"operator {i} ({opname}) has {len(outs)} outputs")
         out_name = self.tname(outs[0])
@@ -240,4 +253,5 @@ class Importer(PlainOps, FloatOps, MathOps, TransposeConvOps, MacOps, Activation
         source = f"op {i} {opname} -> {out_name}"
         node = handler(i, op, ins, outs[0], source)
         if node is not None:            # None: an operator that only renames a tensor
-            self.check_shape(node, outs[0])
+            # a dilated convolution writes the BATCH_TO_SPACE_ND's output (ops_dilated)
+            self.check_shape(node, self.dilated_convs[i][2] if i in self.dilated_convs else outs[0])

@@ -72,6 +72,10 @@ class MacOps(Builder):
             raise ModelError(f"{self.where}stride {stride} or dilation {dilation} is not positive")
         out_h, top, bottom = padding(opts.Padding(), stride[0], dilation[0], in_h, kh)
         out_w, left, right = padding(opts.Padding(), stride[1], dilation[1], in_w, kw)
+        quant_out = out
+        if i in self.dilated_convs:     # with the SPACE_TO_BATCH_ND before it and BATCH_TO_SPACE_ND after (ops_dilated)
+            dilation, (top, bottom, left, right), out = self.dilated_convs[i]
+            _, out_h, out_w, _ = self.shape(out)
         attrs = {"stride": stride, "dilation": dilation, "padding": (top, bottom, left, right)}
         if depthwise:
             if w_shape[0] != 1 or out_c % in_c:
@@ -81,7 +85,7 @@ class MacOps(Builder):
             raise UnsupportedOpError(f"{self.where}filter has {w_shape[3]} input channels, the input {in_c} "
                                      "(grouped convolution is not supported)")
         opname = "depthwise_conv2d" if depthwise else "conv2d"
-        params = self.mac_params(i, opname, ins, out, 3 if depthwise else 0, out_c)
+        params = self.mac_params(i, opname, ins, quant_out, 3 if depthwise else 0, out_c)
         return self.add_node(i, opname, [x], out, attrs, params, source, (n, out_h, out_w, out_c),
                              opts.FusedActivationFunction())
 

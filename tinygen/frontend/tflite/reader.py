@@ -4,6 +4,7 @@ being imported, through `where`)."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -51,6 +52,15 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE",
              "UNIDIRECTIONAL_SEQUENCE_LSTM", "SELECT_V2", "MAXIMUM", "MINIMUM", "ABS")
+# the operators that move elements without changing them (ops_shape, ops_gather, ops_fold), on
+# each type TFLite Micro runs them on (ops_shape.MOVE_TYPES)
+MOVE_OPS = ("EXPAND_DIMS", "SHAPE", "PACK", "UNPACK", "SPLIT", "SPLIT_V", "GATHER", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
+            "RESIZE_NEAREST_NEIGHBOR", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "BROADCAST_TO", "BROADCAST_ARGS",
+            "FILL", "ZEROS_LIKE", "REVERSE_V2", "GATHER_ND", "EMBEDDING_LOOKUP", "DYNAMIC_UPDATE_SLICE")
+FLOAT_OPS += MOVE_OPS
+INT16_OPS += MOVE_OPS
+# the input of each gather that holds its indices, of DYNAMIC_UPDATE_SLICE its start (Reader.index_tensors)
+INDEX_INPUTS = {"GATHER": 1, "GATHER_ND": 1, "EMBEDDING_LOOKUP": 0, "DYNAMIC_UPDATE_SLICE": 2}
 # operators TFLite Micro itself refuses with int16 activations (its SVDF takes int8 or float32 input;
 # its comparisons but GREATER refuse int16, and its int16 GREATER rescales with parameters it never
 # sets, so that its results are undefined; the others take int8 or float32 only: probed with the
@@ -84,6 +94,11 @@ class Reader:
         # a model of plain integers (no tensor quantized: the signal library's audio front end):
         # its integer tensors are the values themselves, qparams None (check_types)
         self.plain_model = False
+        # tensors whose values are known at import (tinygen.frontend.tflite.ops_fold): index -> value
+        self.folded: dict[int, np.ndarray] = {}
+        # SPACE_TO_BATCH_ND + convolution + BATCH_TO_SPACE_ND as one dilated convolution (ops_dilated):
+        # the convolution's operator index -> (dilation, padding, the BATCH_TO_SPACE_ND's output)
+        self.dilated_convs: dict[int, tuple[tuple[int, int], tuple[int, int, int, int], int]] = {}
 
     # -- tensors ------------------------------------------------------------
     def tensor(self, index: int):
@@ -104,11 +119,11 @@ class Reader:
         return shape
 
     def qparams(self, index: int, per_channel_axis: int | None = None) -> QParams | None:
-        """A tensor's quantization; None for a float32 tensor of a float model and for every
-        tensor of a plain-integer model (none to have)."""
+        """A tensor's quantization; None for a float32 tensor of a float model, for every
+        tensor of a plain-integer model and for a gather's int32 indices (none to have)."""
         if self.float_model and self.tensor(index).Type() == TensorType.FLOAT32:
             return None
-        if self.plain_model or self.tensor(index).Type() == TensorType.BOOL:
+        if self.plain_model or self.tensor(index).Type() == TensorType.BOOL or index in self.index_tensors:
             return None
         q = self.tensor(index).Quantization()
         if q is None or q.ScaleLength() == 0:
@@ -132,6 +147,8 @@ class Reader:
         return QParams(scale, zp)
 
     def buffer(self, index: int) -> np.ndarray | None:
+        if index in self.folded:
+            return self.folded[index]
         t = self.tensor(index)
         b = t.Buffer()
         if b == 0:
@@ -159,6 +176,9 @@ class Reader:
 
     def activation(self, index: int) -> str:
         """The IR tensor for an activation input; defined earlier (or the graph input)."""
+        if index in self.folded:
+            raise UnsupportedOpError(f"{self.where}tensor {self.tname(index)!r} is a constant (known when the model "
+                                     "is imported), where tinygen needs a tensor computed at run time")
         if index not in self.names:
             raise ModelError(f"{self.where}reads tensor {self.tname(index)!r} before any operator writes it")
         return self.names[index]
@@ -180,7 +200,8 @@ class Reader:
     def new_activation(self, index: int, name: str, shape=None) -> str:
         t = self.tensor(index)
         if t.Type() not in (TensorType.INT8, TensorType.INT16, TensorType.BOOL) and not (
-                self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index) and not (
+                self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index) \
+                and index not in self.index_tensors and not (
                 self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32)):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
                                      f"{TYPE_NAMES.get(t.Type(), t.Type())}; only int8 and int16 activations are "
@@ -206,9 +227,23 @@ class Reader:
             return "int16"
         if t.Type() == TensorType.BOOL:
             return "bool"
-        if self.quantized_int32(index):
+        if self.quantized_int32(index) or index in self.index_tensors:
             return "int32"
         return "int8"
+
+    @functools.cached_property
+    def index_tensors(self) -> set[int]:
+        """Unquantized int32 tensors that gathers read as their indices (GATHER, GATHER_ND,
+        EMBEDDING_LOOKUP: an embedding's token ids) or DYNAMIC_UPDATE_SLICE as its start, which
+        may be activations of any model."""
+        found = set()
+        for i in range(self.sg.OperatorsLength()):
+            op = self.sg.Operators(i)
+            k = INDEX_INPUTS.get(self.opname(op))
+            if k is not None and op.InputsLength() > k:
+                found.add(int(op.Inputs(k)))
+        return {t for t in found if 0 <= t < self.sg.TensorsLength() and self.tensor(t).Type() == TensorType.INT32
+                and not (self.tensor(t).Quantization() and self.tensor(t).Quantization().ScaleLength())}
 
     def quantized_int32(self, index: int) -> bool:
         """An int32 activation with a quantization that only QUANTIZE reads or writes (a model
@@ -224,6 +259,8 @@ class Reader:
 
     # -- model-level checks ----------------------------------------------------
     def is_const(self, index: int) -> bool:
+        if index in self.folded:
+            return True
         b = self.tensor(index).Buffer()
         return b != 0 and 0 < b < self.model.BuffersLength() and (
             self.model.Buffers(b).DataLength() > 0 or self.model.Buffers(b).Offset() > 1)
