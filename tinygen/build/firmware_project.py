@@ -256,7 +256,10 @@ def _pio(real: Image, cmsis_nn: dict | None, includes: tuple[str, ...] = ()) -> 
             "includes": " ".join(f"-I{d}" for d in _include_dirs(real, includes) + extra),
             "cmsis_sources": _quoted_list(f"Source/{s}" for s in cmsis_nn["sources"]) if cmsis_nn else "[]",
             "cmsis_tested": ", ".join(TESTED),
-            "cflags": " ".join(real.toolchain.cflags), "ldflags": _quoted_list(real.toolchain.ldflags)}
+            # PlatformIO's platforms add their own -std (gnu11 in GNU mode, where GCC fuses a * b + c
+            # into one rounding): the float32 kernels need the two roundings whatever -std wins
+            "cflags": " ".join(real.toolchain.cflags + ("-ffp-contract=off",)),
+            "ldflags": _quoted_list(real.toolchain.ldflags)}
 
 
 def _idf(board: Board, sources: list[str], warned: list[str], includes: tuple[str, ...] = ()) -> dict:
