@@ -201,6 +201,65 @@ def _(b, rng):
     return [x], [y]
 
 
+@case("s16_concat_transpose", "tg_requantize_s16", "tg_concat_s16", "tg_transpose_s16")
+def _(b, rng):
+    """TFLite Micro's int16 CONCATENATION copies the values whatever the scales (zero points 0)."""
+    x, r = s16(b, rng, "x", [1, 4, 6, 5]), s16(b, rng, "relu", [1, 4, 6, 5])
+    c, y = s16(b, rng, "joined", [1, 4, 6, 10]), s16(b, rng, "y", [1, 10, 4, 6])
+    b.op("RELU", [x], [r])
+    b.op("CONCATENATION", [r, x], [c], "ConcatenationOptions", Axis=-1)
+    b.op("TRANSPOSE", [c, int32s(b, "perm", [0, 3, 1, 2])], [y])
+    return [x], [y]
+
+
+@case("s16_transpose_5d", "tg_transpose_s16")
+def _(b, rng):
+    """Five dimensions, two of which move together: merged down to the kernel's four."""
+    x = s16(b, rng, "x", [1, 3, 2, 4, 5], scale=0.001)
+    y = s16(b, rng, "y", [1, 5, 3, 2, 4], scale=0.001)
+    b.op("TRANSPOSE", [x, int32s(b, "perm", [0, 4, 1, 2, 3])], [y])
+    return [x], [y]
+
+
+@case("s16_slice_mean_sum", "tg_strided_slice_s16", "tg_mean_s16", "tg_mean_s16")
+def _(b, rng):
+    x, sl = s16(b, rng, "x", [1, 6, 10, 8]), s16(b, rng, "sliced", [1, 4, 8, 8])
+    m = s16(b, rng, "mean", [1, 1, 1, 8], scale=3e-4)
+    y = s16(b, rng, "y", [1, 1], scale=1.1e-3)     # a sum of 8: some saturate
+    b.tensors[sl].scale = b.tensors[x].scale
+    b.op("SLICE", [x, int32s(b, "begin", [0, 1, 2, 0]), int32s(b, "size", [1, 4, -1, 8])], [sl])
+    b.op("MEAN", [sl, int32s(b, "axes", [1, 2])], [m], "ReducerOptions", KeepDims=True)
+    b.op("SUM", [m, int32s(b, "channels", [2, 3])], [y], "ReducerOptions", KeepDims=False)
+    return [x], [y]
+
+
+def s16_sigmoid(b: ModelBuilder, rng, opname: str, in_scale: float) -> tuple[list[int], list[int]]:
+    """An int16 LOGISTIC or TANH: input at `in_scale`, output Q0.15 (zero points 0)."""
+    x, y = s16(b, rng, "x", [1, 6, 40], scale=in_scale), s16(b, rng, "y", [1, 6, 40], scale=1 / 32768)
+    b.op(opname, [x], [y])
+    return [x], [y]
+
+
+@case("s16_logistic_pot", "tg_logistic_lut_s16")
+def _(b, rng):
+    return s16_sigmoid(b, rng, "LOGISTIC", 2.0 ** -12)
+
+
+@case("s16_logistic_scale", "tg_logistic_lut_s16")
+def _(b, rng):
+    return s16_sigmoid(b, rng, "LOGISTIC", random_scale(rng, 1e-4, 1.2e-3))
+
+
+@case("s16_tanh_pot", "tg_tanh_lut_s16")
+def _(b, rng):
+    return s16_sigmoid(b, rng, "TANH", 2.0 ** -11)
+
+
+@case("s16_tanh_scale", "tg_tanh_lut_s16")
+def _(b, rng):
+    return s16_sigmoid(b, rng, "TANH", random_scale(rng, 2e-5, 3e-4))
+
+
 @case("float_boundary_s16", "tg_leaky_relu_s16")
 def _(b, rng):
     f, x = b.tensor("f", [1, 30], "float32"), s16(b, rng, "x", [1, 30], scale=0.0005)

@@ -11,7 +11,7 @@ import numpy as np
 from tinygen.errors import UnsupportedOpError
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels.params_base import _act, _qp, builder, dtype_range
-from tinygen.quant import op_params
+from tinygen.quant import op_params, s16_params
 
 
 BROADCAST_RANK = 4      # dimensions of the broadcast kernels' loop nest (tg_mul_params_t)
@@ -127,7 +127,18 @@ def _softmax_output(graph: Graph, node: Node) -> dict:
 def _logistic(graph: Graph, node: Node) -> dict:
     t = graph.tensor(node.inputs[0])
     scale, zp = _qp(graph, t.name)
+    if t.dtype == "int16":
+        return sigmoid_s16(graph, node)
     return op_params.logistic_params(t.size, scale, zp)
+
+
+def sigmoid_s16(graph: Graph, node: Node) -> dict:
+    """tg_sigmoid_s16_params_t of an int16 logistic or tanh node (TFLite Micro's 16x8 Prepare)."""
+    t = graph.tensor(node.inputs[0])
+    try:
+        return s16_params.sigmoid_s16_params(t.size, _qp(graph, t.name)[0], node.op)
+    except ValueError as e:
+        raise UnsupportedOpError(f"{node.name} ({node.source}): {e}") from None
 
 
 @builder("clamp")

@@ -14,7 +14,8 @@ from tinygen.kernels.params_base import _hwc, builder
 def _concat(graph: Graph, node: Node) -> dict:
     out = graph.tensor(node.outputs[0])
     axis = node.attrs["axis"] % len(out.shape)
-    sizes = [math.prod(graph.tensor(t).shape[axis:]) for t in node.inputs]
+    # in bytes: tg_concat_s16 is tg_concat_s8's byte copy (an int16 element is two)
+    sizes = [math.prod(graph.tensor(t).shape[axis:]) * out.np_dtype.itemsize for t in node.inputs]
     return {"outer": math.prod(out.shape[:axis]), "num_inputs": len(node.inputs), "copy_sizes": sizes}
 
 

@@ -21,7 +21,9 @@ from tinygen.ref.activations import _softmax_fixed
 from tinygen.ref.attention import _scaled
 from tinygen.ref.common import _conv_windows
 from tinygen.ref.gemmlowp import _rdbpot
-from tinygen.ref.kernels import _add_func, _broadcast_operand, avg_pool2d_s8, clamp_s8, max_pool2d_s8, mul_s8, pad_s8
+from tinygen.ref.kernels import (_add_func, _broadcast_operand, avg_pool2d_s8, clamp_s8, concat_s8, max_pool2d_s8,
+                                 mean_s8, mul_s8, pad_s8)
+from tinygen.ref.recurrent import sigmoid_scaled_s16, tanh_s16 as recurrent_tanh_s16
 from tinygen.ref.slicing import strided_slice_s8
 from tinygen.ref.transpose_conv import transpose_conv_sums
 
@@ -173,3 +175,39 @@ def transpose_conv2d_s16(p: dict, input, weights, bias, multiplier, shift) -> np
     acc = transpose_conv_sums(x, w, (p["stride_h"], p["stride_w"]), (p["dilation_h"], p["dilation_w"]),
                               p["pad_top"], p["pad_left"], p["out_h"], p["out_w"])[0]
     return _requantize_s16(acc, bias, multiplier, shift, p)
+
+
+# -- data movement and reductions: the int8 kernels' arithmetic on int16 values ----------------------
+
+def concat_s16(p: dict, inputs) -> np.ndarray:
+    """Mirrors tg_concat_s16: tg_concat_s8's byte copy (p['copy_sizes'] in bytes); returns flat int16."""
+    return concat_s8(p, [np.ascontiguousarray(x, dtype=np.int16).view(np.int8) for x in inputs]).view(np.int16)
+
+
+def transpose_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_transpose_s16; returns int16 of shape in_shape[perm]."""
+    x = np.asarray(input, dtype=np.int16).reshape(tuple(p["in_shape"]))
+    return np.ascontiguousarray(x.transpose(tuple(p["perm"])))
+
+
+def mean_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_mean_s16 (TFLite reference_ops::QuantizedMeanOrSum, int16 MEAN and SUM);
+    returns int16 [outer, inner]."""
+    return mean_s8(p, input, np.int16)
+
+
+# -- LOGISTIC and TANH: TFLite Micro's 16x8 interpolation of its sigmoid table ---------------------
+
+def logistic_lut_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_logistic_lut_s16 (TFLite reference_integer_ops::Logistic, int16): the recurrent
+    gates' sigmoid on the input rescaled by the layer's multiplier and rounding shift; returns
+    int16 [size]."""
+    shift = p["input_left_shift"]
+    rounding = (1 << (shift - 1)) if shift > 0 else 0
+    return sigmoid_scaled_s16((_i64(input).reshape(p["size"]) * p["input_multiplier"] + rounding) >> shift)
+
+
+def tanh_lut_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_tanh_lut_s16 (TFLite reference_integer_ops::Tanh, int16): the recurrent gates'
+    tanh_s16 of every element; returns int16 [size]."""
+    return recurrent_tanh_s16(_i64(input).reshape(p["size"]), p["input_multiplier"], p["input_left_shift"])

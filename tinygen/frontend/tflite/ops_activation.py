@@ -1,6 +1,7 @@
 """TFLite operator handlers for the activation functions on int8 tensors: SOFTMAX and LOGISTIC
 (fixed output quantization), HARD_SWISH, RELU (a clamp where it does not requantize), RELU6 and
-LEAKY_RELU (TFLite Micro's arithmetic, tabulated for the 256 inputs)."""
+LEAKY_RELU (TFLite Micro's arithmetic, tabulated for the 256 inputs); on int16 tensors (16x8)
+SOFTMAX from int8, LOGISTIC and TANH (_sigmoid_s16), RELU, RELU6 and LEAKY_RELU."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ class ActivationOps(Builder):
                                      f"zero point {zero_point}, not {q!r}")
 
     def op_logistic(self, i, op, ins, out, source):
+        if self.act_dtype(ins[0]) == "int16":
+            return self._sigmoid_s16(i, "logistic", ins, out, source)
         x = self.activation(ins[0])
         self._fixed_output(out, "logistic", op_params.LOGISTIC_OUTPUT_SCALE, op_params.LOGISTIC_OUTPUT_ZERO_POINT)
         q = self.qparams(ins[0])

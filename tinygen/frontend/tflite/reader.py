@@ -32,7 +32,9 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "SQUEEZE", "MAX_POOL_2D", "AVERAGE_POOL_2D")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
-             "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE")
+             "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2",
+             "STRIDED_SLICE", "SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE", "CONCATENATION", "TRANSPOSE", "MEAN", "SUM",
+             "LOGISTIC", "TANH")
 
 
 class Reader:
