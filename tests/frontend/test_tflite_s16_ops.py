@@ -1,0 +1,108 @@
+"""int16 (16x8) operators beyond the per-case checks of test_tflite_ops.py: every int16 input
+value through LOGISTIC and TANH at drawn input scales (the power-of-two scales TFLite Micro
+takes without a multiplier among them) and MEAN / SUM / CONCATENATION / TRANSPOSE over drawn
+shapes, the numpy reference equal to TensorFlow Lite Micro's host interpreter; and what the
+importer refuses on int16, said in one line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from e2e import first_difference
+from tflite_builder import ModelBuilder, random_scale
+from tflite_op_cases import int32s
+
+from tinygen.compiler import compile_source, load_source
+from tinygen.errors import UnsupportedOpError
+from tinygen.ref import interpreter as ref_interp
+
+tflm = pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
+
+ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16).reshape(1, 256, 256)
+SWEEP_MODELS = 12
+
+
+def s16(b: ModelBuilder, name: str, shape, scale: float) -> int:
+    return b.tensor(name, shape, "int16", scale=scale, zero_point=0)
+
+
+def check_model(data: bytes, path, xs) -> object:
+    """Compile `data`; the reference equals TFLM on every input in xs. Returns the graph."""
+    path.write_bytes(data)
+    graph = compile_source(load_source(path))
+    interp = tflm.Interpreter.from_bytes(data, arena_size=1 << 22)
+    for x in xs:
+        interp.set_input(x, 0)
+        interp.invoke()
+        want = interp.get_output(0)
+        got = ref_interp.run(graph, x)[graph.outputs[0]]
+        assert np.array_equal(got.ravel(), want.ravel()), f"{path.stem}: reference vs TFLM: {first_difference(got, want)}"
+    return graph
+
+
+@pytest.mark.parametrize("opname", ["LOGISTIC", "TANH"])
+def test_tflite_sigmoid_sweep_s16(opname, tmp_path):
+    """All 65536 inputs at power-of-two input scales (2^-12; TANH also 2^-11) and drawn ones."""
+    rng = np.random.default_rng(sum(map(ord, opname)))
+    scales = [2.0 ** -12, 2.0 ** -11, 2.0 ** -14] + [random_scale(rng, 1e-5, 2e-3) for _ in range(SWEEP_MODELS)]
+    for k, scale in enumerate(scales):
+        b = ModelBuilder()
+        x, y = s16(b, "x", [1, 256, 256], scale), s16(b, "y", [1, 256, 256], 1 / 32768)
+        b.op(opname, [x], [y])
+        graph = check_model(b.finish([x], [y]), tmp_path / f"{opname}_{k}.tflite", [ALL_INT16])
+        assert [n.kernel for n in graph.nodes] == [f"tg_{opname.lower()}_lut_s16"]
+
+
+def test_tflite_reduce_concat_transpose_sweep_s16(tmp_path):
+    """MEAN or SUM over drawn adjacent axes, then a concatenation with the input's slice and a
+    transpose, on drawn int16 scales (zero points 0)."""
+    rng = np.random.default_rng(16)
+    for k in range(SWEEP_MODELS):
+        shape = [1, *(int(n) for n in rng.integers(1, 6, size=2)), int(rng.integers(2, 9))]
+        first = int(rng.integers(1, 3))
+        axes = list(range(first, first + int(rng.integers(1, 3))))
+        reduced = [1 if d in axes else n for d, n in enumerate(shape)]
+        b = ModelBuilder()
+        x = s16(b, "x", shape, random_scale(rng, 2e-5, 2e-3))
+        r = s16(b, "reduced", reduced, random_scale(rng, 2e-5, 2e-3))
+        opname = ["MEAN", "SUM"][k % 2]
+        b.op(opname, [x, int32s(b, "axes", axes)], [r], "ReducerOptions", KeepDims=True)
+        sl = s16(b, "slice", reduced, random_scale(rng, 2e-5, 2e-3))
+        b.op("SLICE", [x, int32s(b, "begin", [0] * 4), int32s(b, "size", reduced)], [sl])
+        c = s16(b, "joined", reduced[:3] + [2 * reduced[3]], random_scale(rng, 2e-5, 2e-3))
+        b.op("CONCATENATION", [r, sl], [c], "ConcatenationOptions", Axis=3)
+        perm = [0, *(int(p) + 1 for p in rng.permutation(3))]
+        y = s16(b, "y", [b.tensors[c].shape[p] for p in perm], 1e-3)
+        b.op("TRANSPOSE", [c, int32s(b, "perm", perm)], [y])
+        xs = [rng.integers(-32768, 32768, size=shape).astype(np.int16) for _ in range(3)]
+        check_model(b.finish([x], [y]), tmp_path / f"reduce_{k}.tflite", xs)
+
+
+def _refused(tmp_path, build) -> str:
+    b = ModelBuilder()
+    ins, outs = build(b)
+    path = tmp_path / "refused.tflite"
+    path.write_bytes(b.finish(ins, outs))
+    with pytest.raises(UnsupportedOpError) as e:
+        compile_source(load_source(path))
+    assert "\n" not in str(e.value)
+    return str(e.value)
+
+
+def test_tflite_sigmoid_s16_refuses_other_output_grid(tmp_path):
+    def build(b):
+        x, y = s16(b, "x", [1, 8], 2.0 ** -12), s16(b, "y", [1, 8], 1 / 256)
+        b.op("LOGISTIC", [x], [y])
+        return [x], [y]
+    assert "operator 0 (LOGISTIC" in (msg := _refused(tmp_path, build)) and "1/32768" in msg
+
+
+def test_tflite_concat_s16_refuses_zero_point(tmp_path):
+    def build(b):
+        x = s16(b, "x", [1, 4], 1e-3)
+        r = b.tensor("r", [1, 4], "int16", scale=1e-3, zero_point=5)
+        y = s16(b, "y", [1, 8], 1e-3)
+        b.op("RELU", [x], [r])
+        b.op("CONCATENATION", [x, r], [y], "ConcatenationOptions", Axis=1)
+        return [x], [y]
+    assert "operator 1 (CONCATENATION" in (msg := _refused(tmp_path, build)) and "zero point 0" in msg
