@@ -175,6 +175,23 @@ def _(b, rng):
     return [x], [y]
 
 
+@case("s16_softmax", "tg_softmax_s16")
+def _(b, rng):
+    """int16 in and out (TFLite's SoftmaxInt16: 1/32768, zero points 0), beta 1 and a wide row."""
+    x = s16(b, rng, "x", [1, 4, 37], scale=random_scale(rng, 1e-4, 6e-4))
+    y = b.tensor("y", [1, 4, 37], "int16", scale=1 / 32768, zero_point=0)
+    b.op("SOFTMAX", [x], [y], "SoftmaxOptions", Beta=1.0)
+    return [x], [y]
+
+
+@case("s16_softmax_beta", "tg_softmax_s16")
+def _(b, rng):
+    x = s16(b, rng, "x", [3, 10], scale=2e-4)
+    y = b.tensor("y", [3, 10], "int16", scale=1 / 32768, zero_point=0)
+    b.op("SOFTMAX", [x], [y], "SoftmaxOptions", Beta=0.37)
+    return [x], [y]
+
+
 @case("s32_quantize_round_trip", "tg_requantize_s32_s16", "tg_requantize_s16_s8", "tg_requantize_s8_s32")
 def _(b, rng):
     """A quantized int32 input and output (TFLite Micro's QUANTIZE to and from int32)."""

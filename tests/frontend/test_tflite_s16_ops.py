@@ -1,7 +1,7 @@
 """int16 (16x8) operators beyond the per-case checks of test_tflite_ops.py: every int16 input
 value through LOGISTIC and TANH at drawn input scales (the power-of-two scales TFLite Micro
-takes without a multiplier among them) and MEAN / SUM / CONCATENATION / TRANSPOSE over drawn
-shapes, the numpy reference equal to TensorFlow Lite Micro's host interpreter; and what the
+takes without a multiplier among them), SOFTMAX at drawn scales and betas, and MEAN / SUM /
+CONCATENATION / TRANSPOSE over drawn shapes, the numpy reference equal to TensorFlow Lite Micro's host interpreter; and what the
 importer refuses on int16, said in one line."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from tflite_builder import ModelBuilder, random_scale
 from tflite_op_cases import int32s
 
 from tinygen.compiler import compile_source, load_source
-from tinygen.errors import UnsupportedOpError
+from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.ref import interpreter as ref_interp
 
 tflm = pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
@@ -78,15 +78,32 @@ def test_tflite_reduce_concat_transpose_sweep_s16(tmp_path):
         check_model(b.finish([x], [y]), tmp_path / f"reduce_{k}.tflite", xs)
 
 
-def _refused(tmp_path, build) -> str:
+def test_tflite_softmax_sweep_s16(tmp_path):
+    """int16 SOFTMAX at drawn input scales, betas and row lengths: TFLite Micro's LUTs, rebuilt
+    by tinygen, give its bytes."""
+    rng = np.random.default_rng(1616)
+    for k in range(SWEEP_MODELS):
+        depth = int(rng.integers(1, 80))
+        b = ModelBuilder()
+        x = s16(b, "x", [4, depth], random_scale(rng, 2e-5, 3e-3))
+        y = s16(b, "y", [4, depth], 1 / 32768)
+        b.op("SOFTMAX", [x], [y], "SoftmaxOptions", Beta=float(rng.choice([1.0, rng.uniform(0.05, 3)])))
+        xs = [rng.integers(-32768, 32768, size=(4, depth)).astype(np.int16),
+              np.rint(rng.normal(0, rng.uniform(100, 8000), (4, depth))).clip(-32768, 32767).astype(np.int16)]
+        graph = check_model(b.finish([x], [y]), tmp_path / f"softmax_{k}.tflite", xs)
+        assert [n.kernel for n in graph.nodes] == ["tg_softmax_s16"]
+
+
+def _refused(tmp_path, build, error=UnsupportedOpError) -> str:
+    """The one-line message (the hint aside) of the error compiling the model `build` makes."""
     b = ModelBuilder()
     ins, outs = build(b)
     path = tmp_path / "refused.tflite"
     path.write_bytes(b.finish(ins, outs))
-    with pytest.raises(UnsupportedOpError) as e:
+    with pytest.raises(error) as e:
         compile_source(load_source(path))
-    assert "\n" not in str(e.value)
-    return str(e.value)
+    assert "\n" not in e.value.args[0]
+    return e.value.args[0]
 
 
 def test_tflite_sigmoid_s16_refuses_other_output_grid(tmp_path):
@@ -106,3 +123,16 @@ def test_tflite_concat_s16_refuses_zero_point(tmp_path):
         b.op("CONCATENATION", [x, r], [y], "ConcatenationOptions", Axis=1)
         return [x], [y]
     assert "operator 1 (CONCATENATION" in (msg := _refused(tmp_path, build)) and "zero point 0" in msg
+
+
+def test_tflite_s16_refuses_ops_tflm_refuses(tmp_path):
+    """HARD_SWISH and MIRROR_PAD have no int16 kernel in TFLite Micro (it fails them at invoke):
+    refused by name and position, all at once."""
+    def build(b):
+        x, h = s16(b, "x", [1, 4, 6], 1e-3), s16(b, "swish", [1, 4, 6], 1e-3)
+        y = s16(b, "y", [1, 6, 8], 1e-3)
+        b.op("HARD_SWISH", [x], [h])
+        b.op("MIRROR_PAD", [h, int32s(b, "paddings", [[0, 0], [1, 1], [1, 1]])], [y], "MirrorPadOptions", Mode=0)
+        return [x], [y]
+    msg = _refused(tmp_path, build, ModelError)
+    assert "int16" in msg and "HARD_SWISH (operator 0)" in msg and "MIRROR_PAD (operator 1)" in msg, msg

@@ -87,6 +87,8 @@ def _softmax(graph: Graph, node: Node) -> dict:
                                  f"{list(t.shape)}; only the last (channel) axis is supported")
     depth = t.shape[-1]
     scale, _ = _qp(graph, t.name)
+    if t.dtype == "int16":          # TFLite's SoftmaxInt16 (tg_softmax_s16)
+        return s16_params.softmax_s16_params(t.size // depth, depth, scale, float(node.attrs["beta"]))
     p = op_params.softmax_params(t.size // depth, depth, scale, float(node.attrs["beta"]))
     if node.attrs.get("causal"):        # rows per [T, S] matrix (tg_softmax_causal_s8)
         p["block_rows"] = t.shape[-2] if len(t.shape) > 1 else 1

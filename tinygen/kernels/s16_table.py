@@ -13,6 +13,7 @@ from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_3x3_s16_d
                                      s16_dsp_serves)
 from tinygen.kernels.recurrent import TABLE as SIGMOID_TABLE_SOURCE
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
+from tinygen.quant.s16_params import softmax_s16_tables
 
 # the DSP kernels' one constant: the int16 weights and the requantization records
 # (tinygen/kernels/s16_dsp.py)
@@ -106,6 +107,8 @@ def s16_kernels() -> tuple[KernelSpec, ...]:
         # TFLite Micro's interpolation of its sigmoid table, which the recurrent kernels' gates share
         *(_s16(f"tg_{op}_lut_s16", op, "tg_sigmoid_s16_params_t", calls=(SIGMOID_TABLE_SOURCE,),
                headers=("kernels/tg_kernels_recurrent.h",)) for op in ("logistic", "tanh")),
+        # int16 in and out (TFLite's SoftmaxInt16 and its two LUTs, the kernel's one constant)
+        _s16("tg_softmax_s16", "softmax", "tg_softmax_s16_params_t", _PACKED, pack=softmax_s16_tables),
         # int8 in, int16 out (TFLite's SOFTMAX into 1/65536, -32768)
         _s16("tg_softmax_s8_s16", "softmax", "tg_softmax_params_t", in_dtype="int8"),
         # int16 x int8 products summed in int64, an int64 bias (every variant of the op)

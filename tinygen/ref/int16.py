@@ -211,3 +211,33 @@ def tanh_lut_s16(p: dict, input) -> np.ndarray:
     """Mirrors tg_tanh_lut_s16 (TFLite reference_integer_ops::Tanh, int16): the recurrent gates'
     tanh_s16 of every element; returns int16 [size]."""
     return recurrent_tanh_s16(_i64(input).reshape(p["size"]), p["input_multiplier"], p["input_left_shift"])
+
+
+# -- SOFTMAX from int16 to int16: TFLite's 513-entry LUTs ---------------------------------------------
+
+def lut_lookup_s16(value, lut) -> np.ndarray:
+    """TFLite's LUTLookup on int16: the top 9 bits index `lut` (513 int16), the low 7
+    interpolate, rounded; the sum wraps to int16 as the C cast does."""
+    v, t = _i64(value), _i64(lut)
+    index = 256 + (v >> 7)
+    delta = ((t[index + 1] - t[index]) * (v & 0x7F) + 64) >> 7
+    return (t[index] + delta).astype(np.int16).astype(np.int64)
+
+
+def softmax_s16(p: dict, input, packed) -> np.ndarray:
+    """Mirrors tg_softmax_s16 (TFLite reference_ops::SoftmaxInt16): exp of each input's
+    difference from its row's maximum by the exp LUT, 1 / sum by the 1 / (1 + x) LUT after
+    normalizing the sum, the product rounded to Q0.15. packed: the exp LUT, then the reciprocal
+    one (513 int16 each); returns int16 [rows, depth]."""
+    exp_lut, reciprocal_lut = np.split(_i64(packed), 2)
+    x = _i64(input).reshape(p["rows"], p["depth"])
+    diff = x - x.max(axis=1, keepdims=True)
+    scaled = fp.multiply_by_quantized_multiplier(diff, p["input_multiplier"], p["input_shift"])
+    exps = lut_lookup_s16(np.clip(scaled + 32767, -32768, 32767), exp_lut)
+    total = exps.sum(axis=1, keepdims=True)
+    headroom = 32 - np.floor(np.log2(total)).astype(np.int64) - 1          # CountLeadingZeros(total)
+    shifted = ((total << (headroom - 1)) + (1 << 13)) >> 14
+    reciprocal = lut_lookup_s16(np.clip(shifted - ((1 << 15) + (1 << 16)), -32768, 32767), reciprocal_lut)
+    shift = 31 - headroom
+    out = (exps * reciprocal + (np.int64(1) << (shift - 1))) >> shift
+    return np.clip(out, 0, 32767).astype(np.int16)

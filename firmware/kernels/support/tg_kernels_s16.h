@@ -96,6 +96,19 @@ typedef struct {
 void tg_logistic_lut_s16(const tg_sigmoid_s16_params_t *p, const int16_t *input, int16_t *output);
 void tg_tanh_lut_s16(const tg_sigmoid_s16_params_t *p, const int16_t *input, int16_t *output);
 
+typedef struct {
+    int32_t rows, depth;            /* softmax over the last axis: rows of depth elements */
+    int32_t input_multiplier;       /* an input difference onto the exp LUT's grid ([-65535, 0] is [-10, 0]) */
+    int32_t input_shift;            /* (tg_requantize's multiplier and shift) */
+} tg_softmax_s16_params_t;
+
+/*
+ * SOFTMAX from int16 to int16 (TFLite Micro's SoftmaxInt16: zero points 0, output 1/32768), by
+ * TFLite's two 513-entry LUTs in `packed` (exp, then 1 / (1 + x)). Parameters:
+ * tinygen.quant.s16_params.softmax_s16_params. Not in place.
+ */
+void tg_softmax_s16(const tg_softmax_s16_params_t *p, const int16_t *input, const int16_t *packed, int16_t *output);
+
 /*
  * The multiply-accumulate kernels of 16x8 models: int16 input, int8 weights (zero point 0),
  * int64 bias (NULL: none), per-channel multiplier and shift (int8); the int16 x int8 products

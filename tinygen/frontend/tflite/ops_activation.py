@@ -25,10 +25,12 @@ class ActivationOps(Builder):
     def op_softmax(self, i, op, ins, out, source):
         opts = self.options(op, tflite.SoftmaxOptions)
         x = self.activation(ins[0])
-        if self.act_dtype(out) == "int16":      # TFLite's int16 softmax output: 1/65536, -32768
-            if self.graph.tensors[x].dtype != "int8":
-                raise UnsupportedOpError(f"{self.where}a softmax of int16 input is not supported yet (int8 in, "
-                                         "int16 out is)")
+        if self.graph.tensors[x].dtype == "int16":     # TFLite's SoftmaxInt16: zero points 0, 1/32768 out
+            if self.act_dtype(out) != "int16" or int(self.qparams(ins[0]).zero_point[0]):
+                raise UnsupportedOpError(f"{self.where}an int16 softmax needs an int16 output and input zero point 0 "
+                                         "(TFLite Micro requires them too)")
+            self._fixed_output(out, "softmax", 1 / 32768, 0, "int16", float(np.float32(0.001) / 32768))
+        elif self.act_dtype(out) == "int16":      # TFLite's int16 softmax output: 1/65536, -32768
             self._fixed_output(out, "softmax", 1 / 65536, -32768, "int16", float(np.float32(0.001) / 65536))
         else:
             self._fixed_output(out, "softmax", op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
