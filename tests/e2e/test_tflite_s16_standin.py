@@ -1,6 +1,7 @@
 """.tflite models with int16 activations (TFLite's 16x8 quantization) on the f746zg stand-in:
 int16 in, LEAKY_RELU, ADD, PAD, STRIDED_SLICE, SUB of a constant, QUANTIZE to int8 and back to
-int16, and two outputs of the two types; and the multiply-accumulate layers (CONV_2D,
+int16, TANH, LOGISTIC, CONCATENATION, TRANSPOSE, MEAN and SOFTMAX, and three outputs of the two
+types; and the multiply-accumulate layers (CONV_2D,
 DEPTHWISE_CONV_2D, TRANSPOSE_CONV, MUL, FULLY_CONNECTED: int8 weights, int64 biases). Every
 layer the firmware computes equals the numpy reference byte for byte, and the outputs equal
 TensorFlow Lite Micro's host interpreter (the single-operator cases against TFLite Micro on
@@ -45,7 +46,19 @@ def s16_model(rng) -> bytes:
     b.op("SUB", [t, c], [d], "SubOptions")
     b.op("QUANTIZE", [d], [q8])
     b.op("QUANTIZE", [q8], [y])
-    return b.finish([x], [y, q8])
+    # TFLite Micro's table functions, copies and reductions on int16: TANH and LOGISTIC (Q0.15),
+    # their CONCATENATION (the values copied whatever the scales), TRANSPOSE, MEAN, SOFTMAX
+    th = s16(b, rng, "tanh", [1, 3, 21, 8], scale=1 / 32768)
+    lg = s16(b, rng, "logistic", [1, 3, 21, 8], scale=1 / 32768)
+    cat, tr = s16(b, rng, "joined", [1, 3, 21, 16]), s16(b, rng, "moved", [1, 16, 3, 21])
+    mn, sm = s16(b, rng, "mean", [1, 16], scale=2e-4), s16(b, rng, "softmax", [1, 16], scale=1 / 32768)
+    b.op("TANH", [d], [th])
+    b.op("LOGISTIC", [d], [lg])
+    b.op("CONCATENATION", [th, lg], [cat], "ConcatenationOptions", Axis=3)
+    b.op("TRANSPOSE", [cat, int32s(b, "perm", [0, 3, 1, 2])], [tr])
+    b.op("MEAN", [tr, int32s(b, "axes", [2, 3])], [mn], "ReducerOptions", KeepDims=False)
+    b.op("SOFTMAX", [mn], [sm], "SoftmaxOptions", Beta=1.0)
+    return b.finish([x], [y, q8, sm])
 
 
 def s16_mac_model(rng) -> bytes:
@@ -89,9 +102,10 @@ def s16_boundary_model(rng) -> bytes:
 
 
 MODELS = {
-    "elementwise": (s16_model, ["int16", "int16", "int8"],
+    "elementwise": (s16_model, ["int16", "int16", "int8", "int16"],
                     ["tg_leaky_relu_s16", "tg_add_s16", "tg_pad_s16", "tg_strided_slice_s16", "tg_sub_s16",
-                     "tg_requantize_s16_s8", "tg_requantize_s8_s16"]),
+                     "tg_requantize_s16_s8", "tg_tanh_lut_s16", "tg_logistic_lut_s16", "tg_concat_s16",
+                     "tg_transpose_s16", "tg_mean_s16", "tg_softmax_s16", "tg_requantize_s8_s16"]),
     "boundary": (s16_boundary_model, ["int16", "int32"],
                  ["tg_requantize_s16_s8", "tg_fully_connected_batch1_lean_s8_dsp", "tg_softmax_s8_s16",
                   "tg_requantize_s16_s32"]),
@@ -145,4 +159,4 @@ def test_tflite_s16_hil_host_checks_tflm(tmp_path):
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["samples"] == report["bit_exact"] == 6
     assert report["tflite_micro"]["equal"] and report["tflite_micro"]["input"] == "int16", report["tflite_micro"]
-    assert [o["samples_equal"] for o in report["tflite_micro"]["outputs"]] == [6, 6]
+    assert [o["samples_equal"] for o in report["tflite_micro"]["outputs"]] == [6, 6, 6]
