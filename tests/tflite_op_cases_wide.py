@@ -192,6 +192,19 @@ def _(b, rng):
     return [x], [y]
 
 
+@case("s16_prelu_batch_matmul", "tg_prelu_s16", "tg_batch_matmul_s16")
+def _(b, rng):
+    """PRELU with per-channel int8 slopes (TFLite Micro takes int8 alpha on int16), then the
+    product of the input with it, adj_y (int64 sums, zero points 0)."""
+    x, pr = s16(b, rng, "x", [1, 2, 6, 16], scale=1e-3), s16(b, rng, "prelu", [1, 2, 6, 16], scale=8e-4)
+    alpha = b.tensor("alpha", [16], scale=0.01, zero_point=int(rng.integers(-20, 20)),
+                     data=rng.integers(-128, 128, 16))
+    y = s16(b, rng, "y", [1, 2, 6, 6], scale=0.15)
+    b.op("PRELU", [x, alpha], [pr])
+    b.op("BATCH_MATMUL", [x, pr], [y], "BatchMatMulOptions", AdjX=False, AdjY=True)
+    return [x], [y]
+
+
 @case("s32_quantize_round_trip", "tg_requantize_s32_s16", "tg_requantize_s16_s8", "tg_requantize_s8_s32")
 def _(b, rng):
     """A quantized int32 input and output (TFLite Micro's QUANTIZE to and from int32)."""

@@ -107,6 +107,9 @@ def s16_kernels() -> tuple[KernelSpec, ...]:
         # TFLite Micro's interpolation of its sigmoid table, which the recurrent kernels' gates share
         *(_s16(f"tg_{op}_lut_s16", op, "tg_sigmoid_s16_params_t", calls=(SIGMOID_TABLE_SOURCE,),
                headers=("kernels/tg_kernels_recurrent.h",)) for op in ("logistic", "tanh")),
+        _s16("tg_prelu_s16", "prelu", "tg_prelu_params_t", ("alpha",)),
+        _s16("tg_batch_matmul_s16", "batch_matmul", "tg_batch_matmul_params_t",
+             headers=("kernels/tg_batch_matmul_s8.h",)),
         # int16 in and out (TFLite's SoftmaxInt16 and its two LUTs, the kernel's one constant)
         _s16("tg_softmax_s16", "softmax", "tg_softmax_s16_params_t", _PACKED, pack=softmax_s16_tables),
         # int8 in, int16 out (TFLite's SOFTMAX into 1/65536, -32768)

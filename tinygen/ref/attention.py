@@ -113,10 +113,9 @@ def _operand(x, base: int, stride_a: int, stride_b: int, n_a: int, n_b: int) -> 
     return _i64(x).reshape(-1)[index]
 
 
-def batch_matmul_s8(p: dict, lhs, rhs) -> np.ndarray:
-    """Mirrors tg_batch_matmul_s8 (TFLite reference_ops::BatchMatMul, int8); returns int8
-    [batches, rows, cols]."""
-    outs = []
+def batch_matmul_sums(p: dict, lhs, rhs) -> np.ndarray:
+    """The int64 sums of tg_batch_matmul_s8 and _s16 before requantization: [batches, rows, cols]."""
+    sums = []
     for b0 in range(p["batch_shape"][0]):
         for b1 in range(p["batch_shape"][1]):
             for b2 in range(p["batch_shape"][2]):
@@ -125,10 +124,16 @@ def batch_matmul_s8(p: dict, lhs, rhs) -> np.ndarray:
                 rbase = sum(i * s for i, s in zip(index, p["rhs_batch_strides"]))
                 a = _operand(lhs, lbase, p["lhs_row_stride"], p["lhs_depth_stride"], p["rows"], p["depth"])
                 b = _operand(rhs, rbase, p["rhs_col_stride"], p["rhs_depth_stride"], p["cols"], p["depth"])
-                acc = (a + p["lhs_offset"]) @ (b + p["rhs_offset"]).T
-                out = fp.multiply_by_quantized_multiplier(acc, p["output_multiplier"], p["output_shift"])
-                outs.append(_clamp_to_int8(out + p["output_offset"], p["act_min"], p["act_max"]))
-    return np.stack(outs)
+                sums.append((a + p["lhs_offset"]) @ (b + p["rhs_offset"]).T)
+    return np.stack(sums)
+
+
+def batch_matmul_s8(p: dict, lhs, rhs) -> np.ndarray:
+    """Mirrors tg_batch_matmul_s8 (TFLite reference_ops::BatchMatMul, int8); returns int8
+    [batches, rows, cols]."""
+    out = fp.multiply_by_quantized_multiplier(batch_matmul_sums(p, lhs, rhs), p["output_multiplier"],
+                                              p["output_shift"])
+    return _clamp_to_int8(out + p["output_offset"], p["act_min"], p["act_max"])
 
 
 def _scaled(p: dict, k: int, x) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 
 from tinygen.quant import fixedpoint as fp
 from tinygen.ref.activations import _softmax_fixed
-from tinygen.ref.attention import _scaled
+from tinygen.ref.attention import _scaled, batch_matmul_sums
 from tinygen.ref.common import _conv_windows
 from tinygen.ref.gemmlowp import _rdbpot
 from tinygen.ref.kernels import (_add_func, _broadcast_operand, avg_pool2d_s8, clamp_s8, concat_s8, max_pool2d_s8,
@@ -165,6 +165,13 @@ def fully_connected_s16(p: dict, input, weights, bias, multiplier, shift) -> np.
     x = _i64(input).reshape(p["rows"], p["in_features"])
     acc = x @ _i64(weights).reshape(p["out_features"], p["in_features"]).T
     return _requantize_s16(acc, bias, multiplier, shift, p)
+
+
+def batch_matmul_s16(p: dict, lhs, rhs) -> np.ndarray:
+    """Mirrors tg_batch_matmul_s16 (TFLite reference_ops::BatchMatMul<int16_t, int64_t>): int64
+    sums requantized by requantize_s64; returns int16 [batches, rows, cols]."""
+    out = requantize_s64(batch_matmul_sums(p, lhs, rhs), p["output_multiplier"], p["output_shift"])
+    return np.clip(out + p["output_offset"], p["act_min"], p["act_max"]).astype(np.int16)
 
 
 def transpose_conv2d_s16(p: dict, input, weights, bias, multiplier, shift) -> np.ndarray:

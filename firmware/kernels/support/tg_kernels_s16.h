@@ -109,6 +109,12 @@ typedef struct {
  */
 void tg_softmax_s16(const tg_softmax_s16_params_t *p, const int16_t *input, const int16_t *packed, int16_t *output);
 
+/* PRELU on int16 with an int8 alpha (tg_prelu_s8's arithmetic and parameters, clamped to int16). */
+void tg_prelu_s16(const tg_prelu_params_t *p, const int16_t *input, const int8_t *alpha, int16_t *output);
+
+/* BATCH_MATMUL of two int16 tensors (tg_batch_matmul_s8's parameters): int64 sums, tg_requantize_s64. */
+void tg_batch_matmul_s16(const tg_batch_matmul_params_t *p, const int16_t *lhs, const int16_t *rhs, int16_t *output);
+
 /*
  * The multiply-accumulate kernels of 16x8 models: int16 input, int8 weights (zero point 0),
  * int64 bias (NULL: none), per-channel multiplier and shift (int8); the int16 x int8 products

@@ -27,6 +27,9 @@ class AttentionOps(Builder):
             raise UnsupportedOpError(f"{self.where}a constant operand; tinygen's BATCH_MATMUL multiplies two "
                                      "activations", "write a product with constant weights as FULLY_CONNECTED")
         lhs, rhs = (self.activation(k) for k in ins)
+        if self.act_dtype(out) == "int16" and any(int(self.qparams(k).zero_point[0]) for k in (*ins, out)):
+            raise UnsupportedOpError(f"{self.where}int16 BATCH_MATMUL needs zero points 0 (TFLite Micro requires "
+                                     "them too)")
         a, b = (self.graph.tensors[t].shape for t in (lhs, rhs))
         if not (2 <= len(a) <= 5 and 2 <= len(b) <= 5):
             raise ModelError(f"{self.where}operands of ranks {len(a)} and {len(b)}; BATCH_MATMUL takes 2 to 5")
