@@ -398,6 +398,9 @@ LITERT_DIFFERS = {
     # LiteRT's reference int16 SOFTMAX is one step off TFLite Micro's on a few outputs
     # (1 of 7400 here); tinygen's equals TFLite Micro's, LUTs included (tinygen.quant.s16_params)
     "s16_softmax": "litert_softmax_s16",
+    # LiteRT's SQUARED_DIFFERENCE has no int16 kernel (TFLite Micro's has)
+    "s16_squared_difference": "litert_squared_difference_s16",
+    "s16_rsqrt": "litert_squared_difference_s16",
     # LiteRT's reference int16 SUM gives values unrelated to the sum (its int16 MEAN agrees)
     "s16_slice_mean_sum": "litert_sum",
 }

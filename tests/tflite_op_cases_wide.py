@@ -205,6 +205,30 @@ def _(b, rng):
     return [x], [y]
 
 
+@case("s16_squared_difference", "tg_leaky_relu_s16", "tg_squared_difference_s16", "tg_squared_difference_s16")
+def _(b, rng):
+    """Two activations of different scales, then one and a broadcast constant (zero points 0)."""
+    x, r = s16(b, rng, "x", [1, 3, 5, 8], scale=1e-3), s16(b, rng, "leaky", [1, 3, 5, 8], scale=4e-4)
+    d, y = s16(b, rng, "squared", [1, 3, 5, 8], scale=3e-2), s16(b, rng, "y", [1, 3, 5, 8], scale=0.4)
+    c = b.tensor("c", [8], "int16", scale=2e-3, zero_point=0, data=rng.integers(-32768, 32768, 8))
+    b.op("LEAKY_RELU", [x], [r], "LeakyReluOptions", Alpha=0.2)
+    b.op("SQUARED_DIFFERENCE", [x, r], [d])
+    b.op("SQUARED_DIFFERENCE", [d, c], [y])
+    return [x], [y]
+
+
+@case("s16_rsqrt", "tg_squared_difference_s16", "tg_rsqrt_s16")
+def _(b, rng):
+    """RSQRT of a squared difference (a layer norm's variance: never negative, which TFLite Micro
+    refuses to run), some of it 0."""
+    x, d = s16(b, rng, "x", [1, 4, 24], scale=1e-3), s16(b, rng, "squared", [1, 4, 24], scale=2e-3)
+    y = s16(b, rng, "y", [1, 4, 24], scale=4e-3)
+    c = b.tensor("c", [24], "int16", scale=1e-3, zero_point=0, data=rng.integers(-3000, 3000, 24))
+    b.op("SQUARED_DIFFERENCE", [x, c], [d])
+    b.op("RSQRT", [d], [y])
+    return [x], [y]
+
+
 @case("s32_quantize_round_trip", "tg_requantize_s32_s16", "tg_requantize_s16_s8", "tg_requantize_s8_s32")
 def _(b, rng):
     """A quantized int32 input and output (TFLite Micro's QUANTIZE to and from int32)."""

@@ -112,4 +112,6 @@ def _sub(graph: Graph, node: Node) -> dict:
 @builder("squared_difference")
 def _squared_difference(graph: Graph, node: Node) -> dict:
     geometry, ((s1, z1), (s2, z2), (so, zo)) = _geometry(graph, node)
+    if graph.tensor(node.outputs[0]).dtype == "int16":      # TFLite Micro's 16x8 one: no left shift
+        return {**geometry, **ap.squared_difference_params(s1, z1, s2, z2, so, zo, 0, -32768, 32767)}
     return {**geometry, **ap.squared_difference_params(s1, z1, s2, z2, so, zo)}

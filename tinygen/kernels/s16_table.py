@@ -108,6 +108,8 @@ def s16_kernels() -> tuple[KernelSpec, ...]:
         *(_s16(f"tg_{op}_lut_s16", op, "tg_sigmoid_s16_params_t", calls=(SIGMOID_TABLE_SOURCE,),
                headers=("kernels/tg_kernels_recurrent.h",)) for op in ("logistic", "tanh")),
         _s16("tg_prelu_s16", "prelu", "tg_prelu_params_t", ("alpha",)),
+        _s16("tg_squared_difference_s16", "squared_difference", "tg_add_broadcast_params_t", _OPERAND),
+        _s16("tg_rsqrt_s16", "rsqrt", "tg_rsqrt_params_t", headers=("kernels/tg_inv_sqrt.h",)),
         _s16("tg_batch_matmul_s16", "batch_matmul", "tg_batch_matmul_params_t",
              headers=("kernels/tg_batch_matmul_s8.h",)),
         # int16 in and out (TFLite's SoftmaxInt16 and its two LUTs, the kernel's one constant)

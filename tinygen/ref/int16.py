@@ -18,7 +18,7 @@ import numpy as np
 
 from tinygen.quant import fixedpoint as fp
 from tinygen.ref.activations import _softmax_fixed
-from tinygen.ref.attention import _scaled, batch_matmul_sums
+from tinygen.ref.attention import _scaled, batch_matmul_sums, rsqrt_s8, squared_difference_s8
 from tinygen.ref.common import _conv_windows
 from tinygen.ref.gemmlowp import _rdbpot
 from tinygen.ref.kernels import (_add_func, _broadcast_operand, avg_pool2d_s8, clamp_s8, concat_s8, max_pool2d_s8,
@@ -69,6 +69,17 @@ def sub_s16(p: dict, input1, input2) -> np.ndarray:
     diff = _scaled(p, 1, _broadcast_operand(p, input1, 1)) - _scaled(p, 2, _broadcast_operand(p, input2, 2))
     out = fp.multiply_by_quantized_multiplier_smaller_than_one_exp(diff, p["output_multiplier"], p["output_shift"])
     return np.clip(out + p["output_offset"], p["act_min"], p["act_max"]).astype(np.int16)
+
+
+def squared_difference_s16(p: dict, input1, input2) -> np.ndarray:
+    """Mirrors tg_squared_difference_s16 (TFLite Micro's SquaredDifference on int16: left shift 0);
+    returns int16 of p['shape']."""
+    return squared_difference_s8(p, input1, input2, np.int16)
+
+
+def rsqrt_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_rsqrt_s16 (TFLite Micro's RsqrtEvalQuantized on int16); returns int16 [size]."""
+    return rsqrt_s8(p, input, np.int16)
 
 
 def mul_s16(p: dict, input1, input2) -> np.ndarray:

@@ -109,6 +109,15 @@ typedef struct {
  */
 void tg_softmax_s16(const tg_softmax_s16_params_t *p, const int16_t *input, const int16_t *packed, int16_t *output);
 
+/* SQUARED_DIFFERENCE of two int16 tensors with broadcasting (tg_squared_difference_s8's arithmetic with
+   left_shift 0, as TFLite Micro's 16x8 kernel). */
+void tg_squared_difference_s16(const tg_add_broadcast_params_t *p, const int16_t *input1, const int16_t *input2,
+                               int16_t *output);
+
+/* RSQRT on int16 (tg_rsqrt_s8's arithmetic and parameters, clamped to int16; an input at or below the
+   zero point gives 32767). */
+void tg_rsqrt_s16(const tg_rsqrt_params_t *p, const int16_t *input, int16_t *output);
+
 /* PRELU on int16 with an int8 alpha (tg_prelu_s8's arithmetic and parameters, clamped to int16). */
 void tg_prelu_s16(const tg_prelu_params_t *p, const int16_t *input, const int8_t *alpha, int16_t *output);
 

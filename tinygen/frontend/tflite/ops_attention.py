@@ -74,10 +74,15 @@ class AttentionOps(Builder):
         return self._pair(i, "sub", ins, out, source, opts.FusedActivationFunction())
 
     def op_squared_difference(self, i, op, ins, out, source):
+        if self.act_dtype(out) == "int16" and any(int(self.qparams(k).zero_point[0]) for k in (*ins, out)):
+            raise UnsupportedOpError(f"{self.where}int16 SQUARED_DIFFERENCE needs zero points 0 (TFLite Micro "
+                                     "requires them too)")
         return self._pair(i, "squared_difference", ins, out, source)
 
     def op_rsqrt(self, i, op, ins, out, source):
         x = self.activation(ins[0])
+        if self.act_dtype(out) == "int16" and any(int(self.qparams(k).zero_point[0]) for k in (ins[0], out)):
+            raise UnsupportedOpError(f"{self.where}int16 RSQRT needs zero points 0 (TFLite Micro requires them too)")
         return self.add_node(i, "rsqrt", [x], out, {}, {}, source, self.graph.tensors[x].shape)
 
     def op_transpose(self, i, op, ins, out, source):

@@ -34,7 +34,10 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2",
              "STRIDED_SLICE", "SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE", "CONCATENATION", "TRANSPOSE", "MEAN", "SUM",
-             "LOGISTIC", "TANH", "PRELU", "BATCH_MATMUL")
+             "LOGISTIC", "TANH", "PRELU", "BATCH_MATMUL", "SQUARED_DIFFERENCE",
+             # TFLite Micro's source lists RSQRT for float32 and int8 only (IsRsqrtSupportedType); the
+             # tflite-micro package runs int16 too, as its RsqrtEvalQuantized<int16_t>
+             "RSQRT")
 
 
 class Reader:
