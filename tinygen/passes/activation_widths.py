@@ -23,10 +23,13 @@ from tinygen.kernels.s16_table import s16_kernels
 
 # the ops with int16 kernels whose int16 quantization this pass and passes/quantize.py make
 # (tests/passes/test_quantize_int16.py), but for the requantize between widths that this pass
-# inserts; the int16 kernels of RELU, RELU6 (clamp), the pools and the int8-to-int16 softmax
-# serve .tflite models for now
-INT16_OPS = frozenset(spec.op for spec in s16_kernels()) - {"requantize", "leaky_relu", "relu", "clamp",
-                                                            "max_pool2d", "avg_pool2d", "softmax"}
+# inserts; the int16 kernels of RELU, RELU6 (clamp), the pools, softmax, the table functions,
+# the copies and reductions and the normalization ops serve .tflite models for now (TFLite's
+# grids: LOGISTIC / TANH / SOFTMAX outputs in Q0.15, CONCATENATION copying values whatever the
+# scales, which quantize does not give int16 tensors)
+INT16_OPS = frozenset(spec.op for spec in s16_kernels()) - {
+    "requantize", "leaky_relu", "relu", "clamp", "max_pool2d", "avg_pool2d", "softmax", "logistic", "tanh",
+    "concat", "transpose", "mean", "sum", "prelu", "batch_matmul", "squared_difference", "rsqrt"}
 # ops that take their input's width (no arithmetic: the same bytes under another shape)
 FOLLOW_OPS = frozenset({"reshape"})
 # the int16 kernels without broadcasting (tg_add_s16: operands of the output's shape)
