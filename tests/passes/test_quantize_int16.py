@@ -208,3 +208,36 @@ def test_activations_int16_follows_float_closer(source):
     assert e16 < e8 / 4, (e8, e16)
     e8, e16 = (_mean_abs_error(source, compiled(source, a), data) for a in ("int8", "int16"))
     assert e16 < e8, (e8, e16)
+
+
+class Reduce(torch.nn.Module):
+    """PReLU, a sum over W, a matmul of two activations (with the transposes the layout puts
+    around it), a mean over channels and a concatenation: the copies and reductions of 16x8."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(2, 8, 3, padding=1)
+        self.prelu = torch.nn.PReLU(8)
+        self.fc = torch.nn.Linear(8 * 8 + 8 * 8, 6)
+
+    def forward(self, x):
+        y = self.prelu(self.conv1(x))
+        s = y.sum(dim=3)
+        return self.fc(torch.cat([torch.flatten(y.mean(dim=1), 1), torch.flatten(torch.matmul(s, s), 1)], 1))
+
+
+def test_activations_int16_reduce_ops_exact(tmp_path):
+    """--activations int16 makes them int16 (nothing goes back to int8), bit-exact on the host
+    and equal to TFLite Micro's kernels layer by layer."""
+    torch.manual_seed(0)
+    data = wide_data(32, 7)
+    source = source_of(Reduce(), data, "reduce")
+    g = compiled(source, "int16")
+    assert all(g.tensor(n.outputs[0]).dtype == "int16" for n in g.nodes)
+    kernels = {n.kernel for n in g.nodes if n.kernel}
+    assert {"tg_prelu_s16", "tg_mean_s16", "tg_transpose_s16", "tg_batch_matmul_s16", "tg_concat_s16"} <= kernels
+    xs = [quantize_input(g, source.to_graph_layout(x[None])) for x in data[:3]]
+    assert_bit_exact(g, build_host(source, g, tmp_path / "m"), xs)
+    checked = nodes_equal_tflm(g, xs)
+    assert {"prelu", "sum", "mean", "transpose", "batch_matmul", "concat"} <= set(checked), checked
+
