@@ -1,7 +1,8 @@
 """KernelSpecs of the kernels on int16 activations (TFLite's 16x8 quantization;
 firmware/kernels/support/tg_kernels_s16.h): QUANTIZE between int8 and int16, ADD, SUB, MUL,
-PAD, STRIDED_SLICE, LEAKY_RELU, and the convolutions and fully connected layer (int8
-weights, int64 biases), portable C. tinygen.kernels.table appends them to its
+PAD, STRIDED_SLICE, LEAKY_RELU, RELU, RELU6, the pools, CONCATENATION, TRANSPOSE, MEAN, SUM,
+LOGISTIC, TANH, SOFTMAX, PRELU, SQUARED_DIFFERENCE, RSQRT, BATCH_MATMUL, and the convolutions
+and fully connected layer (int8 weights, int64 biases), portable C. tinygen.kernels.table appends them to its
 catalogue; find_kernels picks them by the output's dtype (act_dtype) and the input's
 (in_dtype)."""
 

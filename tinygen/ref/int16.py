@@ -4,10 +4,13 @@ tg_requantize_s16_s8 (QUANTIZE between the two types), tg_add_s16, tg_sub_s16, t
 tg_strided_slice_s16 and tg_leaky_relu_s16; and leaky_relu_values, TFLite Micro's
 QuantizeLeakyRelu, which the int8 LEAKY_RELU's table holds. The arithmetic is the int8
 kernels' with the int16 range (ADD and SUB shift their operands left by 15, not 20: 32768
-<< 15 still fits in int32).
+<< 15 still fits in int32; SQUARED_DIFFERENCE by 0). So are tg_concat_s16, tg_transpose_s16,
+tg_mean_s16 (MEAN and SUM), tg_squared_difference_s16 and tg_rsqrt_s16. LOGISTIC and TANH
+(tg_logistic_lut_s16, tg_tanh_lut_s16) interpolate TFLite's sigmoid table as the recurrent
+layers' gates do; SOFTMAX from int16 (tg_softmax_s16) looks up TFLite's two 513-entry LUTs.
 
 The multiply-accumulate kernels (tg_conv2d_s16, tg_depthwise_conv2d_s16,
-tg_fully_connected_s16, tg_transpose_conv2d_s16) sum int16 x int8 products in int64, add an
+tg_fully_connected_s16, tg_transpose_conv2d_s16, tg_batch_matmul_s16) sum int16 x int8 products in int64, add an
 int64 bias and requantize as TFLite's MultiplyByQuantizedMultiplier for int64 does: the
 multiplier rounded to 16 bits, one rounding shift (requantize_s64). Named like the C kernel
 minus the ``tg_`` prefix."""
