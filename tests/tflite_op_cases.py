@@ -396,7 +396,7 @@ LITERT_DIFFERS = {
     # differ by one
     "s16_concat_transpose": "litert_relu_s16",
     # LiteRT's reference int16 SOFTMAX is one step off TFLite Micro's on a few outputs
-    # (1 of 7400 here); tinygen's equals TFLite Micro's, LUTs included (tinygen.quant.s16_params)
+    # (2 of 7400 here); tinygen's equals TFLite Micro's, LUTs included (tinygen.quant.s16_params)
     "s16_softmax": "litert_softmax_s16",
     # LiteRT's SQUARED_DIFFERENCE has no int16 kernel (TFLite Micro's has)
     "s16_squared_difference": "litert_squared_difference_s16",
