@@ -175,14 +175,15 @@ def test_activations_int16_shape_ops_exact(tmp_path):
 
 
 def test_activations_int16_float_onnx(tmp_path):
-    """A float ONNX model (two MatMuls around a sigmoid): the fully connected layers int16, the
-    sigmoid's lookup table int8 between two QUANTIZE layers, exact on the host."""
+    """A float ONNX model (two MatMuls around a sigmoid): all int16, the sigmoid TFLite Micro's
+    16x8 LOGISTIC (Q0.15 out), exact on the host."""
     source = load_source(mlp_onnx(tmp_path / "m.onnx"))
     data = np.random.default_rng(0).standard_normal((16, *source.input_shape[1:])).astype(np.float32)
     np.save(tmp_path / "calib.npy", data)
     g = compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(activations="int16"))
-    assert [n.kernel for n in g.nodes] == ["tg_fully_connected_s16", "tg_requantize_s16_s8", "tg_lut_s8",
-                                           "tg_requantize_s8_s16", "tg_fully_connected_s16"]
+    assert [n.kernel for n in g.nodes] == ["tg_fully_connected_s16", "tg_logistic_lut_s16", "tg_fully_connected_s16"]
+    sigmoid = g.tensor(g.nodes[1].outputs[0]).qparams
+    assert (float(sigmoid.scale[0]), int(sigmoid.zero_point[0])) == (1 / 32768, 0)
     xs = [quantize_input(g, source.to_graph_layout(x[None])) for x in data[:3]]
     assert_bit_exact(g, build_host(source, g, tmp_path / "b"), xs)
 
@@ -211,8 +212,8 @@ def test_activations_int16_follows_float_closer(source):
 
 
 class Reduce(torch.nn.Module):
-    """PReLU, a sum over W, a matmul of two activations (with the transposes the layout puts
-    around it), a mean over channels and a concatenation: the copies and reductions of 16x8."""
+    """PReLU, a gate (sigmoid times tanh), a sum over W, a matmul of two activations (with the
+    transposes the layout puts around it), a mean over channels and a concatenation."""
 
     def __init__(self):
         super().__init__()
@@ -222,22 +223,25 @@ class Reduce(torch.nn.Module):
 
     def forward(self, x):
         y = self.prelu(self.conv1(x))
+        y = torch.sigmoid(y) * torch.tanh(y)
         s = y.sum(dim=3)
         return self.fc(torch.cat([torch.flatten(y.mean(dim=1), 1), torch.flatten(torch.matmul(s, s), 1)], 1))
 
 
 def test_activations_int16_reduce_ops_exact(tmp_path):
-    """--activations int16 makes them int16 (nothing goes back to int8), bit-exact on the host
-    and equal to TFLite Micro's kernels layer by layer."""
+    """--activations int16 makes them int16 (nothing goes back to int8; the sigmoid and tanh
+    write Q0.15), bit-exact on the host and equal to TFLite Micro's kernels layer by layer."""
     torch.manual_seed(0)
     data = wide_data(32, 7)
     source = source_of(Reduce(), data, "reduce")
     g = compiled(source, "int16")
     assert all(g.tensor(n.outputs[0]).dtype == "int16" for n in g.nodes)
     kernels = {n.kernel for n in g.nodes if n.kernel}
-    assert {"tg_prelu_s16", "tg_mean_s16", "tg_transpose_s16", "tg_batch_matmul_s16", "tg_concat_s16"} <= kernels
+    assert {"tg_prelu_s16", "tg_logistic_lut_s16", "tg_tanh_lut_s16", "tg_mean_s16", "tg_transpose_s16",
+            "tg_batch_matmul_s16", "tg_concat_s16"} <= kernels
     xs = [quantize_input(g, source.to_graph_layout(x[None])) for x in data[:3]]
     assert_bit_exact(g, build_host(source, g, tmp_path / "m"), xs)
     checked = nodes_equal_tflm(g, xs)
-    assert {"prelu", "sum", "mean", "transpose", "batch_matmul", "concat"} <= set(checked), checked
+    assert {"prelu", "logistic", "tanh", "mul", "sum", "mean", "transpose", "batch_matmul", "concat"} <= set(checked), \
+        checked
 
