@@ -1,8 +1,8 @@
 """int16 (16x8) operators beyond the per-case checks of test_tflite_ops.py: every int16 input
 value through LOGISTIC and TANH at drawn input scales (the power-of-two scales TFLite Micro
 takes without a multiplier among them), SOFTMAX at drawn scales and betas, and MEAN / SUM /
-CONCATENATION / TRANSPOSE over drawn shapes, the numpy reference equal to TensorFlow Lite Micro's host interpreter; and what the
-importer refuses on int16, said in one line."""
+CONCATENATION / TRANSPOSE over drawn shapes, the numpy reference equal to TensorFlow Lite
+Micro's host interpreter; and what the importer refuses on int16, said in one line."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def check_model(data: bytes, path, xs) -> object:
         interp.invoke()
         want = interp.get_output(0)
         got = ref_interp.run(graph, x)[graph.outputs[0]]
-        assert np.array_equal(got.ravel(), want.ravel()), f"{path.stem}: reference vs TFLM: {first_difference(got, want)}"
+        assert np.array_equal(got.ravel(), want.ravel()), \
+            f"{path.stem}: reference vs TFLM: {first_difference(got, want)}"
     return graph
 
 
@@ -122,7 +123,7 @@ def test_tflite_concat_s16_refuses_zero_point(tmp_path):
         b.op("RELU", [x], [r])
         b.op("CONCATENATION", [x, r], [y], "ConcatenationOptions", Axis=1)
         return [x], [y]
-    assert "operator 1 (CONCATENATION" in (msg := _refused(tmp_path, build)) and "zero point 0" in msg
+    assert "operator 1 (CONCATENATION" in (msg := _refused(tmp_path, build)) and "zero points 0" in msg
 
 
 def test_tflite_s16_refuses_ops_tflm_refuses(tmp_path):

@@ -27,9 +27,7 @@ class AttentionOps(Builder):
             raise UnsupportedOpError(f"{self.where}a constant operand; tinygen's BATCH_MATMUL multiplies two "
                                      "activations", "write a product with constant weights as FULLY_CONNECTED")
         lhs, rhs = (self.activation(k) for k in ins)
-        if self.act_dtype(out) == "int16" and any(int(self.qparams(k).zero_point[0]) for k in (*ins, out)):
-            raise UnsupportedOpError(f"{self.where}int16 BATCH_MATMUL needs zero points 0 (TFLite Micro requires "
-                                     "them too)")
+        self.check_zero_points_s16("BATCH_MATMUL", (*ins, out))
         a, b = (self.graph.tensors[t].shape for t in (lhs, rhs))
         if not (2 <= len(a) <= 5 and 2 <= len(b) <= 5):
             raise ModelError(f"{self.where}operands of ranks {len(a)} and {len(b)}; BATCH_MATMUL takes 2 to 5")
@@ -74,15 +72,12 @@ class AttentionOps(Builder):
         return self._pair(i, "sub", ins, out, source, opts.FusedActivationFunction())
 
     def op_squared_difference(self, i, op, ins, out, source):
-        if self.act_dtype(out) == "int16" and any(int(self.qparams(k).zero_point[0]) for k in (*ins, out)):
-            raise UnsupportedOpError(f"{self.where}int16 SQUARED_DIFFERENCE needs zero points 0 (TFLite Micro "
-                                     "requires them too)")
+        self.check_zero_points_s16("SQUARED_DIFFERENCE", (*ins, out))
         return self._pair(i, "squared_difference", ins, out, source)
 
     def op_rsqrt(self, i, op, ins, out, source):
         x = self.activation(ins[0])
-        if self.act_dtype(out) == "int16" and any(int(self.qparams(k).zero_point[0]) for k in (ins[0], out)):
-            raise UnsupportedOpError(f"{self.where}int16 RSQRT needs zero points 0 (TFLite Micro requires them too)")
+        self.check_zero_points_s16("RSQRT", (ins[0], out))
         return self.add_node(i, "rsqrt", [x], out, {}, {}, source, self.graph.tensors[x].shape)
 
     def op_transpose(self, i, op, ins, out, source):

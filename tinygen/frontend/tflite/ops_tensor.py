@@ -69,9 +69,10 @@ class TensorOps(Builder):
                 raise UnsupportedOpError(f"{self.where}input {self.tname(k)!r} is a constant; "
                                          "only activations can be concatenated")
             if wide:        # TFLite Micro copies int16 values whatever the scales; zero points are 0
-                if self.act_dtype(k) != "int16" or int(self.qparams(k).zero_point[0]) or int(out_q.zero_point[0]):
-                    raise UnsupportedOpError(f"{self.where}int16 CONCATENATION needs int16 inputs and output of "
-                                             "zero point 0 (TFLite Micro requires it too)")
+                if self.act_dtype(k) != "int16":
+                    raise UnsupportedOpError(f"{self.where}input {self.tname(k)!r} is not int16 as the output is "
+                                             "(TFLite Micro requires one type)")
+                self.check_zero_points_s16("CONCATENATION", (k, out))
             elif not self.qparams(k).same_as(out_q):
                 raise UnsupportedOpError(
                     f"{self.where}input {self.tname(k)!r} is quantized with {self.qparams(k)!r}, the output "
