@@ -16,8 +16,8 @@ static inline void tg_transpose_elements(const tg_transpose_params_t *p, const u
 {
     int32_t in_stride[4];
     int32_t out_shape[4];
-    int32_t step[4]; /* input stride of each output dimension, in elements */
-    int32_t d, i0, i1, i2, i3;
+    size_t step[4]; /* input stride of each output dimension, in bytes */
+    int32_t d, i0, i1, i2;
 
     in_stride[3] = 1;
     for (d = 2; d >= 0; --d) {
@@ -25,16 +25,18 @@ static inline void tg_transpose_elements(const tg_transpose_params_t *p, const u
     }
     for (d = 0; d < 4; ++d) {
         out_shape[d] = p->in_shape[p->perm[d]];
-        step[d] = in_stride[p->perm[d]];
+        step[d] = (size_t)in_stride[p->perm[d]] * size;
     }
 
     for (i0 = 0; i0 < out_shape[0]; ++i0) {
         for (i1 = 0; i1 < out_shape[1]; ++i1) {
             for (i2 = 0; i2 < out_shape[2]; ++i2) {
-                const uint8_t *src = &input[(size_t)(i0 * step[0] + i1 * step[1] + i2 * step[2]) * size];
-                for (i3 = 0; i3 < out_shape[3]; ++i3) {
-                    memcpy(output, &src[(size_t)(i3 * step[3]) * size], size);
+                const uint8_t *src = input + (size_t)i0 * step[0] + (size_t)i1 * step[1] + (size_t)i2 * step[2];
+                const uint8_t *end = output + (size_t)out_shape[3] * size;
+                while (output != end) {
+                    memcpy(output, src, size);
                     output += size;
+                    src += step[3];
                 }
             }
         }
