@@ -25,7 +25,7 @@ TFLITE_OPS = {"hard_swish": "HARD_SWISH", "logistic": "LOGISTIC", "mul": "MUL", 
               "resize_nearest": "RESIZE_NEAREST_NEIGHBOR", "resize_bilinear": "RESIZE_BILINEAR", "slice": "SLICE",
               # the simpler operators (GELU has no TFLite Micro kernel: LiteRT checks it)
               "tanh": "TANH", "prelu": "PRELU", "sum": "SUM", "mean": "MEAN", "strided_slice": "STRIDED_SLICE",
-              "batch_matmul": "BATCH_MATMUL",
+              "batch_matmul": "BATCH_MATMUL", "softmax": "SOFTMAX",
               "mirror_pad": "MIRROR_PAD",
               # transposed convolution (_transpose_conv below)
               "transpose_conv2d": "TRANSPOSE_CONV",
@@ -34,7 +34,7 @@ TFLITE_OPS = {"hard_swish": "HARD_SWISH", "logistic": "LOGISTIC", "mul": "MUL", 
               "requantize": "QUANTIZE"}
 # checked where the node reads or writes int16 (16x8); their int8 forms are checked against the
 # TFLite converter's own models elsewhere (tests/frontend)
-S16_ONLY = frozenset({"conv2d", "depthwise_conv2d", "fully_connected", "requantize"})
+S16_ONLY = frozenset({"conv2d", "depthwise_conv2d", "fully_connected", "requantize", "softmax"})
 
 
 def _fused(graph, node) -> int | None:
@@ -79,6 +79,11 @@ def single_op_model(graph, node) -> tuple[bytes, list[str]] | None:
         b.op(op, operands, [out], options, FusedActivationFunction=fused)
     elif node.op == "concat":
         b.op(op, [ins[n] for n in node.inputs], [out], "ConcatenationOptions", Axis=int(node.attrs["axis"]))
+    elif node.op == "softmax":
+        if node.attrs.get("causal") or node.attrs["axis"] % len(graph.tensor(node.inputs[0]).shape) != \
+                len(graph.tensor(node.inputs[0]).shape) - 1:
+            return None
+        b.op(op, [ins[node.inputs[0]]], [out], "SoftmaxOptions", Beta=float(node.attrs["beta"]))
     elif node.op == "batch_matmul":
         if float(node.attrs.get("alpha", 1.0)) != 1.0:      # a scaled product (attention): no TFLite operator
             return None

@@ -32,7 +32,8 @@ def _transpose(graph: Graph, node: Node) -> dict:
 def _slice(graph: Graph, node: Node) -> dict:
     shape, out = graph.tensor(node.inputs[0]).shape, graph.tensor(node.outputs[0]).shape
     axis = node.attrs["axis"]
-    inner = math.prod(shape[axis + 1:])
+    # in bytes: tg_slice_s16 is tg_slice_s8's byte copy (an int16 element is two)
+    inner = math.prod(shape[axis + 1:]) * graph.tensor(node.outputs[0]).np_dtype.itemsize
     return {"outer": math.prod(shape[:axis]), "in_stride": shape[axis] * inner,
             "offset": int(node.attrs["begin"]) * inner, "size": out[axis] * inner}
 

@@ -99,9 +99,11 @@ def s16_kernels() -> tuple[KernelSpec, ...]:
         _s16("tg_clamp_s16", "clamp", "tg_clamp_params_t"),
         _s16("tg_max_pool2d_s16", "max_pool2d", "tg_pool2d_params_t"),
         _s16("tg_avg_pool2d_s16", "avg_pool2d", "tg_pool2d_params_t"),
-        # the int8 kernels' logic on two-byte elements: CONCATENATION is tg_concat_s8's byte copy,
-        # TRANSPOSE tg_transpose_s8's loop (tg_transpose_elements.h)
+        # the int8 kernels' logic on two-byte elements: CONCATENATION and slice (torch chunk) are
+        # tg_concat_s8's and tg_slice_s8's byte copies, TRANSPOSE tg_transpose_s8's loop
+        # (tg_transpose_elements.h)
         _s16("tg_concat_s16", "concat", "tg_concat_params_t", calls=("kernels/tg_concat_s8.c",)),
+        _s16("tg_slice_s16", "slice", "tg_slice_params_t", calls=("kernels/tg_slice_s8.c",)),
         _s16("tg_transpose_s16", "transpose", "tg_transpose_params_t", headers=("kernels/tg_transpose_elements.h",)),
         # one kernel, two ops (as tg_mean_s8): SUM is MEAN with nothing folded into the multiplier
         *(_s16("tg_mean_s16", op, "tg_mean_params_t") for op in ("mean", "sum")),

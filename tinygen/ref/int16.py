@@ -26,6 +26,7 @@ from tinygen.ref.common import _conv_windows
 from tinygen.ref.gemmlowp import _rdbpot
 from tinygen.ref.kernels import (_add_func, _broadcast_operand, avg_pool2d_s8, clamp_s8, concat_s8, max_pool2d_s8,
                                  mean_s8, mul_s8, pad_s8)
+from tinygen.ref.layout import slice_s8
 from tinygen.ref.recurrent import sigmoid_scaled_s16, tanh_s16 as recurrent_tanh_s16
 from tinygen.ref.slicing import strided_slice_s8
 from tinygen.ref.transpose_conv import transpose_conv_sums
@@ -203,6 +204,11 @@ def transpose_conv2d_s16(p: dict, input, weights, bias, multiplier, shift) -> np
 def concat_s16(p: dict, inputs) -> np.ndarray:
     """Mirrors tg_concat_s16: tg_concat_s8's byte copy (p['copy_sizes'] in bytes); returns flat int16."""
     return concat_s8(p, [np.ascontiguousarray(x, dtype=np.int16).view(np.int8) for x in inputs]).view(np.int16)
+
+
+def slice_s16(p: dict, input) -> np.ndarray:
+    """Mirrors tg_slice_s16: tg_slice_s8's byte copy (p in bytes); returns int16 [outer, size / 2]."""
+    return slice_s8(p, np.ascontiguousarray(input, dtype=np.int16).view(np.int8)).view(np.int16)
 
 
 def transpose_s16(p: dict, input) -> np.ndarray:

@@ -75,6 +75,10 @@ void tg_softmax_s8_s16(const tg_softmax_params_t *p, const int8_t *input, int16_
    (TFLite copies the values whatever the scales; zero points are 0). */
 void tg_concat_s16(const tg_concat_params_t *p, const int16_t *const *inputs, int16_t *output);
 
+/* One slice along an axis of an int16 tensor (torch chunk / split): tg_slice_s8's byte copy, the
+   parameters in bytes. Not in place. */
+void tg_slice_s16(const tg_slice_params_t *p, const int16_t *input, int16_t *output);
+
 /* Permute the dimensions of a rank-4 int16 tensor (tg_transpose_s8's parameters). Not in place. */
 void tg_transpose_s16(const tg_transpose_params_t *p, const int16_t *input, int16_t *output);
 
