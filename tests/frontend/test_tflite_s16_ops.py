@@ -95,6 +95,21 @@ def test_tflite_softmax_sweep_s16(tmp_path):
         assert [n.kernel for n in graph.nodes] == ["tg_softmax_s16"]
 
 
+def test_tflite_softmax_s16_tables_shared(tmp_path):
+    """Two int16 softmax layers read one copy of TFLite's LUTs in flash (their packed constants
+    are equal, so the kernels share one)."""
+    b = ModelBuilder()
+    x, s1, y = s16(b, "x", [2, 20], 3e-4), s16(b, "s1", [2, 20], 1 / 32768), s16(b, "y", [2, 20], 1 / 32768)
+    b.op("SOFTMAX", [x], [s1], "SoftmaxOptions", Beta=1.0)
+    b.op("SOFTMAX", [s1], [y], "SoftmaxOptions", Beta=4.0)
+    rng = np.random.default_rng(3)
+    graph = check_model(b.finish([x], [y]), tmp_path / "two_softmax.tflite",
+                        [rng.integers(-32768, 32768, (2, 20)).astype(np.int16) for _ in range(3)])
+    packed = {n.param("packed") for n in graph.nodes}
+    assert len(packed) == 1 and None not in packed
+    assert sum(t.name.endswith("_packed") for t in graph.tensors.values()) == 1
+
+
 def _refused(tmp_path, build, error=UnsupportedOpError) -> str:
     """The one-line message (the hint aside) of the error compiling the model `build` makes."""
     b = ModelBuilder()
