@@ -152,3 +152,16 @@ def test_tflite_s16_refuses_ops_tflm_refuses(tmp_path):
         return [x], [y]
     msg = _refused(tmp_path, build, ModelError)
     assert "int16" in msg and "HARD_SWISH (operator 0)" in msg and "MIRROR_PAD (operator 1)" in msg, msg
+
+
+@pytest.mark.parametrize("opname", ["BATCH_MATMUL", "SQUARED_DIFFERENCE", "RSQRT", "TANH"])
+def test_tflite_s16_refuses_zero_points(opname, tmp_path):
+    """The 16x8 kernels TFLite Micro runs only on zero points 0 refuse another, naming the op."""
+    def build(b):
+        x = b.tensor("x", [1, 4, 4], "int16", scale=2.0 ** -12, zero_point=3)
+        y = s16(b, "y", [1, 4, 4], 1 / 32768 if opname == "TANH" else 1e-3)
+        b.op(opname, [x, x] if opname in ("BATCH_MATMUL", "SQUARED_DIFFERENCE") else [x], [y],
+             "BatchMatMulOptions" if opname == "BATCH_MATMUL" else None)
+        return [x], [y]
+    msg = _refused(tmp_path, build)
+    assert f"operator 0 ({opname}" in msg and "zero points 0" in msg, msg
