@@ -149,7 +149,8 @@ def _emit_concat(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
     init = c_struct_init({k: v for k, v in p.items() if k != "copy_sizes"}) + f"\n    .copy_sizes = {sizes},"
     layer.statics.append(f"static const {spec.struct} {layer.name}_params = {{\n{init}\n}};")
     inputs = ", ".join(_arena_ptr(graph, t, prefix=layer.prefix) for t in node.inputs)
-    layer.body.append(f"const int8_t *const inputs[{len(node.inputs)}] = {{{inputs}}};")
+    ctype = C_TYPES[graph.tensor(node.outputs[0]).dtype]
+    layer.body.append(f"const {ctype} *const inputs[{len(node.inputs)}] = {{{inputs}}};")
     layer.body.append(f"{spec.name}(&{layer.name}_params, inputs, "
                       f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
