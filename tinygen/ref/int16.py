@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant import fixedpoint as fp
+from tinygen.quant.fixedpoint import requantize_s64
 from tinygen.ref.activations import _softmax_fixed
 from tinygen.ref.attention import _scaled, batch_matmul_sums, rsqrt_s8, squared_difference_s8
 from tinygen.ref.common import _conv_windows
@@ -139,15 +140,6 @@ def leaky_relu_s16(p: dict, input) -> np.ndarray:
 
 
 # -- multiply-accumulate: int16 x int8 products summed in int64 ------------------------------------
-
-def requantize_s64(acc, multiplier, shift) -> np.ndarray:
-    """TFLite's MultiplyByQuantizedMultiplier(int64_t x, ...): the multiplier rounded to its top
-    16 bits (0x7FFF at most), then x * that + 2^(14 - shift) shifted right by 15 - shift."""
-    m, shift = _i64(multiplier), _i64(shift)
-    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
-    total = 15 - shift
-    return (_i64(acc) * reduced + (np.int64(1) << (total - 1))) >> total
-
 
 def _requantize_s16(acc, bias, multiplier, shift, p) -> np.ndarray:
     """acc [..., C] int64 plus the int64 bias -> int16 (the tail of the MAC kernels)."""

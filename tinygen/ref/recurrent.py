@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant import fixedpoint as fp
-from tinygen.ref.int16 import requantize_s64
+from tinygen.quant.fixedpoint import requantize_s64
 
 INT16_MIN, INT16_MAX = -32768, 32767
 
