@@ -175,6 +175,60 @@ def _(b, rng):
     return [x], [y]
 
 
+@case("s16_softmax", "tg_softmax_s16")
+def _(b, rng):
+    """int16 in and out (TFLite's SoftmaxInt16: 1/32768, zero points 0), beta 1 and a wide row."""
+    x = s16(b, rng, "x", [1, 4, 37], scale=random_scale(rng, 1e-4, 6e-4))
+    y = b.tensor("y", [1, 4, 37], "int16", scale=1 / 32768, zero_point=0)
+    b.op("SOFTMAX", [x], [y], "SoftmaxOptions", Beta=1.0)
+    return [x], [y]
+
+
+@case("s16_softmax_beta", "tg_softmax_s16")
+def _(b, rng):
+    x = s16(b, rng, "x", [3, 10], scale=2e-4)
+    y = b.tensor("y", [3, 10], "int16", scale=1 / 32768, zero_point=0)
+    b.op("SOFTMAX", [x], [y], "SoftmaxOptions", Beta=0.37)
+    return [x], [y]
+
+
+@case("s16_prelu_batch_matmul", "tg_prelu_s16", "tg_batch_matmul_s16")
+def _(b, rng):
+    """PRELU with per-channel int8 slopes (TFLite Micro takes int8 alpha on int16), then the
+    product of the input with it, adj_y (int64 sums, zero points 0)."""
+    x, pr = s16(b, rng, "x", [1, 2, 6, 16], scale=1e-3), s16(b, rng, "prelu", [1, 2, 6, 16], scale=8e-4)
+    alpha = b.tensor("alpha", [16], scale=0.01, zero_point=int(rng.integers(-20, 20)),
+                     data=rng.integers(-128, 128, 16))
+    y = s16(b, rng, "y", [1, 2, 6, 6], scale=0.15)
+    b.op("PRELU", [x, alpha], [pr])
+    b.op("BATCH_MATMUL", [x, pr], [y], "BatchMatMulOptions", AdjX=False, AdjY=True)
+    return [x], [y]
+
+
+@case("s16_squared_difference", "tg_leaky_relu_s16", "tg_squared_difference_s16", "tg_squared_difference_s16")
+def _(b, rng):
+    """Two activations of different scales, then one and a broadcast constant (zero points 0)."""
+    x, r = s16(b, rng, "x", [1, 3, 5, 8], scale=1e-3), s16(b, rng, "leaky", [1, 3, 5, 8], scale=4e-4)
+    d, y = s16(b, rng, "squared", [1, 3, 5, 8], scale=3e-2), s16(b, rng, "y", [1, 3, 5, 8], scale=0.4)
+    c = b.tensor("c", [8], "int16", scale=2e-3, zero_point=0, data=rng.integers(-32768, 32768, 8))
+    b.op("LEAKY_RELU", [x], [r], "LeakyReluOptions", Alpha=0.2)
+    b.op("SQUARED_DIFFERENCE", [x, r], [d])
+    b.op("SQUARED_DIFFERENCE", [d, c], [y])
+    return [x], [y]
+
+
+@case("s16_rsqrt", "tg_squared_difference_s16", "tg_rsqrt_s16")
+def _(b, rng):
+    """RSQRT of a squared difference (a layer norm's variance: never negative, which TFLite Micro
+    refuses to run), some of it 0."""
+    x, d = s16(b, rng, "x", [1, 4, 24], scale=1e-3), s16(b, rng, "squared", [1, 4, 24], scale=2e-3)
+    y = s16(b, rng, "y", [1, 4, 24], scale=4e-3)
+    c = b.tensor("c", [24], "int16", scale=1e-3, zero_point=0, data=rng.integers(-3000, 3000, 24))
+    b.op("SQUARED_DIFFERENCE", [x, c], [d])
+    b.op("RSQRT", [d], [y])
+    return [x], [y]
+
+
 @case("s32_quantize_round_trip", "tg_requantize_s32_s16", "tg_requantize_s16_s8", "tg_requantize_s8_s32")
 def _(b, rng):
     """A quantized int32 input and output (TFLite Micro's QUANTIZE to and from int32)."""
@@ -199,6 +253,65 @@ def _(b, rng):
     b.op("AVERAGE_POOL_2D", [m], [y], "Pool2DOptions", Padding=Padding.VALID, StrideH=1, StrideW=1, FilterHeight=2,
          FilterWidth=2)
     return [x], [y]
+
+
+@case("s16_concat_transpose", "tg_requantize_s16", "tg_concat_s16", "tg_transpose_s16")
+def _(b, rng):
+    """TFLite Micro's int16 CONCATENATION copies the values whatever the scales (zero points 0)."""
+    x, r = s16(b, rng, "x", [1, 4, 6, 5]), s16(b, rng, "relu", [1, 4, 6, 5])
+    c, y = s16(b, rng, "joined", [1, 4, 6, 10]), s16(b, rng, "y", [1, 10, 4, 6])
+    b.op("RELU", [x], [r])
+    b.op("CONCATENATION", [r, x], [c], "ConcatenationOptions", Axis=-1)
+    b.op("TRANSPOSE", [c, int32s(b, "perm", [0, 3, 1, 2])], [y])
+    return [x], [y]
+
+
+@case("s16_transpose_5d", "tg_transpose_s16")
+def _(b, rng):
+    """Five dimensions, two of which move together: merged down to the kernel's four."""
+    x = s16(b, rng, "x", [1, 3, 2, 4, 5], scale=0.001)
+    y = s16(b, rng, "y", [1, 5, 3, 2, 4], scale=0.001)
+    b.op("TRANSPOSE", [x, int32s(b, "perm", [0, 4, 1, 2, 3])], [y])
+    return [x], [y]
+
+
+@case("s16_slice_mean_sum", "tg_strided_slice_s16", "tg_mean_s16", "tg_mean_s16")
+def _(b, rng):
+    x, sl = s16(b, rng, "x", [1, 6, 10, 8]), s16(b, rng, "sliced", [1, 4, 8, 8])
+    m = s16(b, rng, "mean", [1, 1, 1, 8], scale=3e-4)
+    y = s16(b, rng, "y", [1, 1], scale=1.1e-3)     # a sum of 8: some saturate
+    b.tensors[sl].scale = b.tensors[x].scale
+    b.op("SLICE", [x, int32s(b, "begin", [0, 1, 2, 0]), int32s(b, "size", [1, 4, -1, 8])], [sl])
+    b.op("MEAN", [sl, int32s(b, "axes", [1, 2])], [m], "ReducerOptions", KeepDims=True)
+    b.op("SUM", [m, int32s(b, "channels", [2, 3])], [y], "ReducerOptions", KeepDims=False)
+    return [x], [y]
+
+
+def s16_sigmoid(b: ModelBuilder, rng, opname: str, in_scale: float) -> tuple[list[int], list[int]]:
+    """An int16 LOGISTIC or TANH: input at `in_scale`, output Q0.15 (zero points 0)."""
+    x, y = s16(b, rng, "x", [1, 6, 40], scale=in_scale), s16(b, rng, "y", [1, 6, 40], scale=1 / 32768)
+    b.op(opname, [x], [y])
+    return [x], [y]
+
+
+@case("s16_logistic_pot", "tg_logistic_lut_s16")
+def _(b, rng):
+    return s16_sigmoid(b, rng, "LOGISTIC", 2.0 ** -12)
+
+
+@case("s16_logistic_scale", "tg_logistic_lut_s16")
+def _(b, rng):
+    return s16_sigmoid(b, rng, "LOGISTIC", random_scale(rng, 1e-4, 1.2e-3))
+
+
+@case("s16_tanh_pot", "tg_tanh_lut_s16")
+def _(b, rng):
+    return s16_sigmoid(b, rng, "TANH", 2.0 ** -11)
+
+
+@case("s16_tanh_scale", "tg_tanh_lut_s16")
+def _(b, rng):
+    return s16_sigmoid(b, rng, "TANH", random_scale(rng, 2e-5, 3e-4))
 
 
 @case("float_boundary_s16", "tg_leaky_relu_s16")

@@ -24,7 +24,8 @@ TFLITE_OPS = {"hard_swish": "HARD_SWISH", "logistic": "LOGISTIC", "mul": "MUL", 
               "concat": "CONCATENATION", "pad": "PAD", "transpose": "TRANSPOSE",
               "resize_nearest": "RESIZE_NEAREST_NEIGHBOR", "resize_bilinear": "RESIZE_BILINEAR", "slice": "SLICE",
               # the simpler operators (GELU has no TFLite Micro kernel: LiteRT checks it)
-              "tanh": "TANH", "prelu": "PRELU", "sum": "SUM", "strided_slice": "STRIDED_SLICE",
+              "tanh": "TANH", "prelu": "PRELU", "sum": "SUM", "mean": "MEAN", "strided_slice": "STRIDED_SLICE",
+              "batch_matmul": "BATCH_MATMUL", "softmax": "SOFTMAX",
               "mirror_pad": "MIRROR_PAD",
               # transposed convolution (_transpose_conv below)
               "transpose_conv2d": "TRANSPOSE_CONV",
@@ -33,7 +34,7 @@ TFLITE_OPS = {"hard_swish": "HARD_SWISH", "logistic": "LOGISTIC", "mul": "MUL", 
               "requantize": "QUANTIZE"}
 # checked where the node reads or writes int16 (16x8); their int8 forms are checked against the
 # TFLite converter's own models elsewhere (tests/frontend)
-S16_ONLY = frozenset({"conv2d", "depthwise_conv2d", "fully_connected", "requantize"})
+S16_ONLY = frozenset({"conv2d", "depthwise_conv2d", "fully_connected", "requantize", "softmax"})
 
 
 def _fused(graph, node) -> int | None:
@@ -78,6 +79,16 @@ def single_op_model(graph, node) -> tuple[bytes, list[str]] | None:
         b.op(op, operands, [out], options, FusedActivationFunction=fused)
     elif node.op == "concat":
         b.op(op, [ins[n] for n in node.inputs], [out], "ConcatenationOptions", Axis=int(node.attrs["axis"]))
+    elif node.op == "softmax":
+        if node.attrs.get("causal") or node.attrs["axis"] % len(graph.tensor(node.inputs[0]).shape) != \
+                len(graph.tensor(node.inputs[0]).shape) - 1:
+            return None
+        b.op(op, [ins[node.inputs[0]]], [out], "SoftmaxOptions", Beta=float(node.attrs["beta"]))
+    elif node.op == "batch_matmul":
+        if float(node.attrs.get("alpha", 1.0)) != 1.0:      # a scaled product (attention): no TFLite operator
+            return None
+        b.op(op, [ins[n] for n in node.inputs], [out], "BatchMatMulOptions", AdjX=bool(node.attrs["adj_x"]),
+             AdjY=bool(node.attrs["adj_y"]))
     elif node.op == "pad":
         if int(node.attrs["pad_value"]) != int(graph.tensor(node.outputs[0]).qparams.zero_point[0]):
             return None
@@ -107,7 +118,7 @@ def single_op_model(graph, node) -> tuple[bytes, list[str]] | None:
     elif node.op in ("conv2d", "depthwise_conv2d", "fully_connected"):
         if not _mac(b, graph, node, ins[node.inputs[0]], out):
             return None
-    elif node.op in ("prelu", "sum", "strided_slice", "mirror_pad"):
+    elif node.op in ("prelu", "sum", "mean", "strided_slice", "mirror_pad"):
         if not _simple_op(b, graph, node, ins[node.inputs[0]], out):
             return None
     else:
@@ -121,7 +132,7 @@ def _int32s(b: ModelBuilder, name: str, values) -> int:
 
 
 def _simple_op(b: ModelBuilder, graph, node, x: int, out: int) -> bool:
-    """PRELU, SUM, STRIDED_SLICE, MIRROR_PAD for one node; False where TFLite has no operator
+    """PRELU, SUM, MEAN, STRIDED_SLICE, MIRROR_PAD for one node; False where TFLite has no operator
     computing it (mirror padding other than REFLECT / SYMMETRIC; 'replicate' padding of at most
     1 is SYMMETRIC)."""
     if node.op == "prelu":
@@ -129,8 +140,8 @@ def _simple_op(b: ModelBuilder, graph, node, x: int, out: int) -> bool:
         alpha = b.tensor("alpha", a.shape, scale=float(a.qparams.scale[0]), zero_point=int(a.qparams.zero_point[0]),
                          data=a.data)
         b.op("PRELU", [x, alpha], [out])
-    elif node.op == "sum":
-        b.op("SUM", [x, _int32s(b, "axes", node.attrs["axes"])], [out], "ReducerOptions",
+    elif node.op in ("sum", "mean"):
+        b.op(TFLITE_OPS[node.op], [x, _int32s(b, "axes", node.attrs["axes"])], [out], "ReducerOptions",
              KeepDims=bool(node.attrs["keep_dims"]))
     elif node.op == "strided_slice":
         counts = graph.tensor(node.outputs[0]).shape

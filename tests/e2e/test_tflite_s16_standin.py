@@ -1,6 +1,7 @@
 """.tflite models with int16 activations (TFLite's 16x8 quantization) on the f746zg stand-in:
 int16 in, LEAKY_RELU, ADD, PAD, STRIDED_SLICE, SUB of a constant, QUANTIZE to int8 and back to
-int16, and two outputs of the two types; and the multiply-accumulate layers (CONV_2D,
+int16, PRELU, TANH, LOGISTIC, CONCATENATION, TRANSPOSE, MEAN, SQUARED_DIFFERENCE, RSQRT,
+BATCH_MATMUL and SOFTMAX, and three outputs of the two types; and the multiply-accumulate layers (CONV_2D,
 DEPTHWISE_CONV_2D, TRANSPOSE_CONV, MUL, FULLY_CONNECTED: int8 weights, int64 biases). Every
 layer the firmware computes equals the numpy reference byte for byte, and the outputs equal
 TensorFlow Lite Micro's host interpreter (the single-operator cases against TFLite Micro on
@@ -45,7 +46,35 @@ def s16_model(rng) -> bytes:
     b.op("SUB", [t, c], [d], "SubOptions")
     b.op("QUANTIZE", [d], [q8])
     b.op("QUANTIZE", [q8], [y])
-    return b.finish([x], [y, q8])
+    # TFLite Micro's table functions, copies and reductions on int16: TANH and LOGISTIC (Q0.15),
+    # their CONCATENATION (the values copied whatever the scales), TRANSPOSE, MEAN, SOFTMAX
+    # (through PRELU), their CONCATENATION (the values copied whatever the scales), TRANSPOSE,
+    # MEAN, a layer norm's SQUARED_DIFFERENCE and RSQRT, BATCH_MATMUL, SOFTMAX
+    pr = s16(b, rng, "prelu", [1, 3, 21, 8])
+    th = s16(b, rng, "tanh", [1, 3, 21, 8], scale=1 / 32768)
+    lg = s16(b, rng, "logistic", [1, 3, 21, 8], scale=1 / 32768)
+    cat, tr = s16(b, rng, "joined", [1, 3, 21, 16], 1 / 32768), s16(b, rng, "moved", [1, 16, 3, 21], 1 / 32768)
+    mn, sq = s16(b, rng, "mean", [1, 16], scale=1 / 32768), s16(b, rng, "variance", [1, 16], scale=1e-4)
+    rs, sq4 = s16(b, rng, "rsqrt", [1, 16], scale=0.01), s16(b, rng, "square", [4, 4], scale=0.01)
+    bm, flat = s16(b, rng, "product", [4, 4], scale=0.5), s16(b, rng, "flat", [1, 16], scale=0.5)
+    sm = s16(b, rng, "softmax", [1, 16], scale=1 / 32768)
+    alpha = b.tensor("alpha", [8], scale=0.01, zero_point=3, data=rng.integers(-128, 128, 8))
+    mu = b.tensor("mu", [16], "int16", scale=2e-4, zero_point=0, data=rng.integers(-3000, 3000, 16))
+    b.op("PRELU", [d, alpha], [pr])
+    b.op("TANH", [pr], [th])
+    b.op("LOGISTIC", [d], [lg])
+    b.op("CONCATENATION", [th, lg], [cat], "ConcatenationOptions", Axis=3)
+    b.op("TRANSPOSE", [cat, int32s(b, "perm", [0, 3, 1, 2])], [tr])
+    b.op("MEAN", [tr, int32s(b, "axes", [2, 3])], [mn], "ReducerOptions", KeepDims=False)
+    b.op("SQUARED_DIFFERENCE", [mn, mu], [sq])
+    b.op("RSQRT", [sq], [rs])
+    b.op("RESHAPE", [rs, int32s(b, "square_shape", [4, 4])], [sq4])
+    b.tensors[sq4].scale = b.tensors[rs].scale
+    b.op("BATCH_MATMUL", [sq4, sq4], [bm], "BatchMatMulOptions", AdjX=False, AdjY=True)
+    b.op("RESHAPE", [bm, int32s(b, "flat_shape", [1, 16])], [flat])
+    b.tensors[flat].scale = b.tensors[bm].scale
+    b.op("SOFTMAX", [flat], [sm], "SoftmaxOptions", Beta=0.0005)
+    return b.finish([x], [y, q8, sm])
 
 
 def s16_mac_model(rng) -> bytes:
@@ -89,9 +118,11 @@ def s16_boundary_model(rng) -> bytes:
 
 
 MODELS = {
-    "elementwise": (s16_model, ["int16", "int16", "int8"],
+    "elementwise": (s16_model, ["int16", "int16", "int8", "int16"],
                     ["tg_leaky_relu_s16", "tg_add_s16", "tg_pad_s16", "tg_strided_slice_s16", "tg_sub_s16",
-                     "tg_requantize_s16_s8", "tg_requantize_s8_s16"]),
+                     "tg_prelu_s16", "tg_tanh_lut_s16", "tg_requantize_s16_s8", "tg_logistic_lut_s16", "tg_concat_s16",
+                     "tg_transpose_s16", "tg_mean_s16", "tg_squared_difference_s16", "tg_rsqrt_s16",
+                     "tg_batch_matmul_s16", "tg_softmax_s16", "tg_requantize_s8_s16"]),
     "boundary": (s16_boundary_model, ["int16", "int32"],
                  ["tg_requantize_s16_s8", "tg_fully_connected_batch1_lean_s8_dsp", "tg_softmax_s8_s16",
                   "tg_requantize_s16_s32"]),
@@ -145,4 +176,4 @@ def test_tflite_s16_hil_host_checks_tflm(tmp_path):
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["samples"] == report["bit_exact"] == 6
     assert report["tflite_micro"]["equal"] and report["tflite_micro"]["input"] == "int16", report["tflite_micro"]
-    assert [o["samples_equal"] for o in report["tflite_micro"]["outputs"]] == [6, 6]
+    assert [o["samples_equal"] for o in report["tflite_micro"]["outputs"]] == [6, 6, 6]

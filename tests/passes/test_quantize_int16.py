@@ -175,14 +175,15 @@ def test_activations_int16_shape_ops_exact(tmp_path):
 
 
 def test_activations_int16_float_onnx(tmp_path):
-    """A float ONNX model (two MatMuls around a sigmoid): the fully connected layers int16, the
-    sigmoid's lookup table int8 between two QUANTIZE layers, exact on the host."""
+    """A float ONNX model (two MatMuls around a sigmoid): all int16, the sigmoid TFLite Micro's
+    16x8 LOGISTIC (Q0.15 out), exact on the host."""
     source = load_source(mlp_onnx(tmp_path / "m.onnx"))
     data = np.random.default_rng(0).standard_normal((16, *source.input_shape[1:])).astype(np.float32)
     np.save(tmp_path / "calib.npy", data)
     g = compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(activations="int16"))
-    assert [n.kernel for n in g.nodes] == ["tg_fully_connected_s16", "tg_requantize_s16_s8", "tg_lut_s8",
-                                           "tg_requantize_s8_s16", "tg_fully_connected_s16"]
+    assert [n.kernel for n in g.nodes] == ["tg_fully_connected_s16", "tg_logistic_lut_s16", "tg_fully_connected_s16"]
+    sigmoid = g.tensor(g.nodes[1].outputs[0]).qparams
+    assert (float(sigmoid.scale[0]), int(sigmoid.zero_point[0])) == (1 / 32768, 0)
     xs = [quantize_input(g, source.to_graph_layout(x[None])) for x in data[:3]]
     assert_bit_exact(g, build_host(source, g, tmp_path / "b"), xs)
 
@@ -208,3 +209,67 @@ def test_activations_int16_follows_float_closer(source):
     assert e16 < e8 / 4, (e8, e16)
     e8, e16 = (_mean_abs_error(source, compiled(source, a), data) for a in ("int8", "int16"))
     assert e16 < e8, (e8, e16)
+
+
+class Reduce(torch.nn.Module):
+    """PReLU, a gate (sigmoid times tanh), a sum over W, a matmul of two activations (with the
+    transposes the layout puts around it), a mean over channels, a concatenation and a softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(2, 8, 3, padding=1)
+        self.prelu = torch.nn.PReLU(8)
+        self.fc = torch.nn.Linear(8 * 8 + 8 * 8, 6)
+
+    def forward(self, x):
+        y = self.prelu(self.conv1(x))
+        y = torch.sigmoid(y) * torch.tanh(y)
+        s = y.sum(dim=3)
+        y = self.fc(torch.cat([torch.flatten(y.mean(dim=1), 1), torch.flatten(torch.matmul(s, s), 1)], 1))
+        return torch.softmax(y, dim=1)
+
+
+def test_activations_int16_reduce_ops_exact(tmp_path):
+    """--activations int16 makes them int16 (nothing goes back to int8; the sigmoid, tanh and
+    softmax write Q0.15), bit-exact on the host and equal to TFLite Micro's kernels layer by layer."""
+    torch.manual_seed(0)
+    data = wide_data(32, 7)
+    source = source_of(Reduce(), data, "reduce")
+    g = compiled(source, "int16")
+    assert all(g.tensor(n.outputs[0]).dtype == "int16" for n in g.nodes)
+    kernels = {n.kernel for n in g.nodes if n.kernel}
+    assert {"tg_prelu_s16", "tg_logistic_lut_s16", "tg_tanh_lut_s16", "tg_mean_s16", "tg_transpose_s16",
+            "tg_batch_matmul_s16", "tg_concat_s16", "tg_softmax_s16"} <= kernels
+    xs = [quantize_input(g, source.to_graph_layout(x[None])) for x in data[:3]]
+    assert_bit_exact(g, build_host(source, g, tmp_path / "m"), xs)
+    checked = nodes_equal_tflm(g, xs)
+    assert {"prelu", "logistic", "tanh", "mul", "sum", "mean", "transpose", "batch_matmul", "concat",
+            "softmax"} <= set(checked), checked
+
+
+
+class Attend(torch.nn.Module):
+    """Single-head attention on [1, 8, 16]: q, k, v chunked from one projection, q @ k^T / 4,
+    softmax, @ v, an output projection."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv, self.out = torch.nn.Linear(16, 48), torch.nn.Linear(16, 16)
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        return self.out(torch.softmax(q @ k.transpose(-2, -1) / 4.0, dim=-1) @ v)
+
+
+def test_activations_int16_attention_exact(tmp_path):
+    """Attention at int16 throughout (chunks tg_slice_s16, the softmax tg_softmax_s16 in Q0.15),
+    bit-exact on the host and equal to TFLite Micro's kernels layer by layer."""
+    torch.manual_seed(0)
+    data = np.random.default_rng(8).standard_normal((16, 8, 16)).astype(np.float32)
+    source = source_of(Attend(), data, "attend")
+    g = compiled(source, "int16")
+    assert all(g.tensor(n.outputs[0]).dtype == "int16" for n in g.nodes)
+    assert {"tg_slice_s16", "tg_batch_matmul_s16", "tg_softmax_s16"} <= {n.kernel for n in g.nodes}
+    xs = [quantize_input(g, source.to_graph_layout(x[None])) for x in data[:3]]
+    assert_bit_exact(g, build_host(source, g, tmp_path / "m"), xs)
+    assert {"slice", "batch_matmul", "softmax"} <= set(nodes_equal_tflm(g, xs))

@@ -10,7 +10,7 @@ import math
 
 from tinygen.errors import UnsupportedOpError
 from tinygen.ir import Graph, Node, binary_operands
-from tinygen.kernels.params_base import _act, _qp, builder
+from tinygen.kernels.params_base import _act, _qp, builder, dtype_range
 from tinygen.kernels.params_elementwise import broadcast_geometry
 from tinygen.quant import attention_params as ap
 from tinygen.quant.op_params import ADD_LEFT_SHIFT_S16
@@ -85,8 +85,9 @@ def _batch_matmul(graph: Graph, node: Node) -> dict:
     p = batch_matmul_geometry(graph, node)
     (sl, zl), (sr, zr), (so, zo) = (_qp(graph, t) for t in (*node.inputs, node.outputs[0]))
     multiplier, shift = ap.batch_matmul_multiplier(sl, sr, so, float(node.attrs.get("alpha", 1.0)))
+    lo, hi = dtype_range(graph, node.outputs[0])      # no fused activation: the output type's range
     return {**p, "lhs_offset": -zl, "rhs_offset": -zr, "output_offset": zo,
-            "output_multiplier": multiplier, "output_shift": shift, "act_min": -128, "act_max": 127}
+            "output_multiplier": multiplier, "output_shift": shift, "act_min": lo, "act_max": hi}
 
 
 @builder("rsqrt")
@@ -116,4 +117,6 @@ def _sub(graph: Graph, node: Node) -> dict:
 @builder("squared_difference")
 def _squared_difference(graph: Graph, node: Node) -> dict:
     geometry, ((s1, z1), (s2, z2), (so, zo)) = _geometry(graph, node)
+    if graph.tensor(node.outputs[0]).dtype == "int16":      # TFLite Micro's 16x8 one: no left shift
+        return {**geometry, **ap.squared_difference_params(s1, z1, s2, z2, so, zo, 0, -32768, 32767)}
     return {**geometry, **ap.squared_difference_params(s1, z1, s2, z2, so, zo)}

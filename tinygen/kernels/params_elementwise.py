@@ -11,7 +11,7 @@ import numpy as np
 from tinygen.errors import UnsupportedOpError
 from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels.params_base import _act, _qp, builder, dtype_range
-from tinygen.quant import op_params
+from tinygen.quant import op_params, s16_params
 
 
 BROADCAST_RANK = 4      # dimensions of the broadcast kernels' loop nest (tg_mul_params_t)
@@ -87,6 +87,8 @@ def _softmax(graph: Graph, node: Node) -> dict:
                                  f"{list(t.shape)}; only the last (channel) axis is supported")
     depth = t.shape[-1]
     scale, _ = _qp(graph, t.name)
+    if t.dtype == "int16":          # TFLite's SoftmaxInt16 (tg_softmax_s16)
+        return s16_params.softmax_s16_params(t.size // depth, depth, scale, float(node.attrs["beta"]))
     p = op_params.softmax_params(t.size // depth, depth, scale, float(node.attrs["beta"]))
     if node.attrs.get("causal"):        # rows per [T, S] matrix (tg_softmax_causal_s8)
         p["block_rows"] = t.shape[-2] if len(t.shape) > 1 else 1
@@ -127,7 +129,18 @@ def _softmax_output(graph: Graph, node: Node) -> dict:
 def _logistic(graph: Graph, node: Node) -> dict:
     t = graph.tensor(node.inputs[0])
     scale, zp = _qp(graph, t.name)
+    if t.dtype == "int16":
+        return sigmoid_s16(graph, node)
     return op_params.logistic_params(t.size, scale, zp)
+
+
+def sigmoid_s16(graph: Graph, node: Node) -> dict:
+    """tg_sigmoid_s16_params_t of an int16 logistic or tanh node (TFLite Micro's 16x8 Prepare)."""
+    t = graph.tensor(node.inputs[0])
+    try:
+        return s16_params.sigmoid_s16_params(t.size, _qp(graph, t.name)[0], node.op)
+    except ValueError as e:
+        raise UnsupportedOpError(f"{node.name} ({node.source}): {e}") from None
 
 
 @builder("clamp")

@@ -122,18 +122,10 @@ def _reduce(graph: Graph, node: Node) -> dict:
 
 # data movement: the int8 kernels' geometry, in elements
 FLOAT_BUILDERS["batch_matmul"] = params_attention.batch_matmul_geometry
+FLOAT_BUILDERS["concat"] = params_layout._concat        # copy_sizes in bytes: tg_concat_f32 is tg_concat_s8's copy
 FLOAT_BUILDERS["transpose"] = params_layout._transpose
 FLOAT_BUILDERS["strided_slice"] = params_simple._strided_slice
 FLOAT_BUILDERS["mirror_pad"] = params_simple._mirror_pad
-
-
-@float_builder("concat")
-def _concat(graph: Graph, node: Node) -> dict:
-    """In bytes: tg_concat_f32 is tg_concat_s8's byte copy."""
-    out = graph.tensor(node.outputs[0])
-    axis = node.attrs["axis"] % len(out.shape)
-    sizes = [math.prod(graph.tensor(t).shape[axis:]) * 4 for t in node.inputs]
-    return {"outer": math.prod(out.shape[:axis]), "num_inputs": len(node.inputs), "copy_sizes": sizes}
 
 
 @float_builder("pad")

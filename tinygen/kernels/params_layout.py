@@ -14,7 +14,8 @@ from tinygen.kernels.params_base import _hwc, builder
 def _concat(graph: Graph, node: Node) -> dict:
     out = graph.tensor(node.outputs[0])
     axis = node.attrs["axis"] % len(out.shape)
-    sizes = [math.prod(graph.tensor(t).shape[axis:]) for t in node.inputs]
+    # in bytes: tg_concat_s16 is tg_concat_s8's byte copy (an int16 element is two)
+    sizes = [math.prod(graph.tensor(t).shape[axis:]) * out.np_dtype.itemsize for t in node.inputs]
     return {"outer": math.prod(out.shape[:axis]), "num_inputs": len(node.inputs), "copy_sizes": sizes}
 
 
@@ -31,7 +32,8 @@ def _transpose(graph: Graph, node: Node) -> dict:
 def _slice(graph: Graph, node: Node) -> dict:
     shape, out = graph.tensor(node.inputs[0]).shape, graph.tensor(node.outputs[0]).shape
     axis = node.attrs["axis"]
-    inner = math.prod(shape[axis + 1:])
+    # in bytes: tg_slice_s16 is tg_slice_s8's byte copy (an int16 element is two)
+    inner = math.prod(shape[axis + 1:]) * graph.tensor(node.outputs[0]).np_dtype.itemsize
     return {"outer": math.prod(shape[:axis]), "in_stride": shape[axis] * inner,
             "offset": int(node.attrs["begin"]) * inner, "size": out[axis] * inner}
 

@@ -11,7 +11,7 @@ import math
 from tinygen.errors import UnsupportedOpError
 from tinygen.ir import Graph, Node
 from tinygen.kernels.params_base import _qp, builder
-from tinygen.kernels.params_elementwise import _broadcast, reduce_params
+from tinygen.kernels.params_elementwise import _broadcast, reduce_params, sigmoid_s16
 from tinygen.quant import op_params
 from tinygen.ref.slicing import MIRROR_PAD_MODES
 
@@ -21,6 +21,8 @@ KERNEL_RANK = 4         # dimensions of tg_strided_slice_params_t and tg_mirror_
 @builder("tanh")
 def _tanh(graph: Graph, node: Node) -> dict:
     t = graph.tensor(node.inputs[0])
+    if t.dtype == "int16":
+        return sigmoid_s16(graph, node)
     scale, zp = _qp(graph, t.name)
     try:
         return op_params.tanh_params(t.size, scale, zp)

@@ -1,7 +1,8 @@
 """KernelSpecs of the kernels on int16 activations (TFLite's 16x8 quantization;
 firmware/kernels/support/tg_kernels_s16.h): QUANTIZE between int8 and int16, ADD, SUB, MUL,
-PAD, STRIDED_SLICE, LEAKY_RELU, and the convolutions and fully connected layer (int8
-weights, int64 biases), portable C. tinygen.kernels.table appends them to its
+PAD, STRIDED_SLICE, LEAKY_RELU, RELU, RELU6, the pools, CONCATENATION, TRANSPOSE, MEAN, SUM,
+LOGISTIC, TANH, SOFTMAX, PRELU, SQUARED_DIFFERENCE, RSQRT, BATCH_MATMUL, and the convolutions
+and fully connected layer (int8 weights, int64 biases), portable C. tinygen.kernels.table appends them to its
 catalogue; find_kernels picks them by the output's dtype (act_dtype) and the input's
 (in_dtype)."""
 
@@ -11,7 +12,9 @@ from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_3x3_s16_d
                                      depthwise_3x3_s16_dsp_serves, depthwise_s16_dsp_serves,
                                      s16_dsp_depthwise_3x3_packed, s16_dsp_depthwise_packed, s16_dsp_packed,
                                      s16_dsp_serves)
+from tinygen.kernels.recurrent import TABLE as SIGMOID_TABLE_SOURCE
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
+from tinygen.quant.s16_params import softmax_s16_tables
 
 # the DSP kernels' one constant: the int16 weights and the requantization records
 # (tinygen/kernels/s16_dsp.py)
@@ -19,10 +22,10 @@ _PACKED = ("packed",)
 
 
 def _s16(name: str, op: str, struct: str, const_roles: tuple[str, ...] = (), in_dtype: str | None = None,
-         act_dtype: str = "int16", variant: str | None = None, weight: bool = False) -> KernelSpec:
+         act_dtype: str = "int16", variant: str | None = None, weight: bool = False, **more) -> KernelSpec:
     return KernelSpec(name, op, act_dtype=act_dtype, in_dtype=in_dtype, struct=struct, const_roles=const_roles,
                       source=f"kernels/{name}.c", variant=variant, weight_dtype="int8" if weight else None,
-                      weight_bits=8 if weight else None)
+                      weight_bits=8 if weight else None, **more)
 
 
 def _s16_dsp(name: str, op: str, struct: str, twin: str, pack, variant: str | None = None, scratch=None,
@@ -96,6 +99,24 @@ def s16_kernels() -> tuple[KernelSpec, ...]:
         _s16("tg_clamp_s16", "clamp", "tg_clamp_params_t"),
         _s16("tg_max_pool2d_s16", "max_pool2d", "tg_pool2d_params_t"),
         _s16("tg_avg_pool2d_s16", "avg_pool2d", "tg_pool2d_params_t"),
+        # the int8 kernels' logic on two-byte elements: CONCATENATION and slice (torch chunk) are
+        # tg_concat_s8's and tg_slice_s8's byte copies, TRANSPOSE tg_transpose_s8's loop
+        # (tg_transpose_elements.h)
+        _s16("tg_concat_s16", "concat", "tg_concat_params_t", calls=("kernels/tg_concat_s8.c",)),
+        _s16("tg_slice_s16", "slice", "tg_slice_params_t", calls=("kernels/tg_slice_s8.c",)),
+        _s16("tg_transpose_s16", "transpose", "tg_transpose_params_t", headers=("kernels/tg_transpose_elements.h",)),
+        # one kernel, two ops (as tg_mean_s8): SUM is MEAN with nothing folded into the multiplier
+        *(_s16("tg_mean_s16", op, "tg_mean_params_t") for op in ("mean", "sum")),
+        # TFLite Micro's interpolation of its sigmoid table, which the recurrent kernels' gates share
+        *(_s16(f"tg_{op}_lut_s16", op, "tg_sigmoid_s16_params_t", calls=(SIGMOID_TABLE_SOURCE,),
+               headers=("kernels/tg_kernels_recurrent.h",)) for op in ("logistic", "tanh")),
+        _s16("tg_prelu_s16", "prelu", "tg_prelu_params_t", ("alpha",)),
+        _s16("tg_squared_difference_s16", "squared_difference", "tg_add_broadcast_params_t", _OPERAND),
+        _s16("tg_rsqrt_s16", "rsqrt", "tg_rsqrt_params_t", headers=("kernels/tg_inv_sqrt.h",)),
+        _s16("tg_batch_matmul_s16", "batch_matmul", "tg_batch_matmul_params_t",
+             headers=("kernels/tg_batch_matmul_s8.h",)),
+        # int16 in and out (TFLite's SoftmaxInt16 and its two LUTs, the kernel's one constant)
+        _s16("tg_softmax_s16", "softmax", "tg_softmax_s16_params_t", _PACKED, pack=softmax_s16_tables),
         # int8 in, int16 out (TFLite's SOFTMAX into 1/65536, -32768)
         _s16("tg_softmax_s8_s16", "softmax", "tg_softmax_params_t", in_dtype="int8"),
         # int16 x int8 products summed in int64, an int64 bias (every variant of the op)

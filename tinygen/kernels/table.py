@@ -109,7 +109,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     _portable("tg_softmax_s8", "softmax", "tg_softmax_params_t"),
     _portable("tg_logistic_s8", "logistic", "tg_logistic_params_t"),
     _portable("tg_concat_s8", "concat", "tg_concat_params_t"),
-    _portable("tg_transpose_s8", "transpose", "tg_transpose_params_t"),
+    _portable("tg_transpose_s8", "transpose", "tg_transpose_params_t", headers=("kernels/tg_transpose_elements.h",)),
     _portable("tg_slice_s8", "slice", "tg_slice_params_t"),
     _portable("tg_resize_nearest_s8", "resize_nearest", "tg_resize_nearest_params_t"),
     _portable("tg_resize_bilinear_s8", "resize_bilinear", "tg_resize_bilinear_params_t"),

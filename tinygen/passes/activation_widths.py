@@ -4,8 +4,9 @@ between int8 and int16) wherever a tensor of one width feeds a layer of the othe
 
 `--activations int8` (the default) changes nothing. `--activations int16` makes every layer
 int16 whose op has int16 kernels (tinygen.kernels.s16_table: convolutions, depthwise and
-transposed convolutions, fully connected, add, sub, mul, pad, strided slice); the rest
-(softmax, pooling, hard swish, lookup tables, ...) stays int8. `--activations int16:A,B`
+transposed convolutions, fully connected, add, sub, mul, pad, strided slice, concat, slice,
+transpose, mean, sum, PReLU, batch matmul, logistic, tanh, softmax but a causal one); the rest
+(pooling, hard swish, lookup tables, ...) stays int8. `--activations int16:A,B`
 makes only the named layers int16 (a layer by its module path, e.g. `conv1` or
 `features.0`, or its node name as `tinygen inspect` lists it).
 
@@ -23,10 +24,13 @@ from tinygen.kernels.s16_table import s16_kernels
 
 # the ops with int16 kernels whose int16 quantization this pass and passes/quantize.py make
 # (tests/passes/test_quantize_int16.py), but for the requantize between widths that this pass
-# inserts; the int16 kernels of RELU, RELU6 (clamp), the pools and the int8-to-int16 softmax
-# serve .tflite models for now
-INT16_OPS = frozenset(spec.op for spec in s16_kernels()) - {"requantize", "leaky_relu", "relu", "clamp",
-                                                            "max_pool2d", "avg_pool2d", "softmax"}
+# inserts: concat, slice and transpose copy values (quantize gives their tensors one grid), mean, sum,
+# PReLU (its slopes int8, as TFLite Micro takes them) and batch matmul requantize from any
+# symmetric grids, logistic, tanh and softmax write Q0.15 (quant.spec.FIXED_OUTPUT_QPARAMS_S16).
+# The int16 kernels of RELU, RELU6 (clamp), the pools, squared difference and rsqrt serve .tflite
+# models for now
+INT16_OPS = frozenset(spec.op for spec in s16_kernels()) - {
+    "requantize", "leaky_relu", "relu", "clamp", "max_pool2d", "avg_pool2d", "squared_difference", "rsqrt"}
 # ops that take their input's width (no arithmetic: the same bytes under another shape)
 FOLLOW_OPS = frozenset({"reshape"})
 # the int16 kernels without broadcasting (tg_add_s16: operands of the output's shape)
@@ -60,6 +64,8 @@ def int16_capable(graph: Graph, node: Node) -> bool:
     if node.op in SAME_SHAPE_OPS:
         out = graph.tensor(node.outputs[0]).shape
         return all(graph.tensor(t).shape == out for t in binary_operands(node))
+    if node.op == "softmax":        # tg_softmax_s16: not the causal one, not an early exit's head
+        return not node.attrs.get("causal") and all(c.op != "exit_select" for c in graph.consumers(node.outputs[0]))
     return True
 
 

@@ -131,12 +131,15 @@ class _PackedIndex:
 
     def add(self, node: Node, spec: KernelSpec) -> None:
         """The kernel's build-time constant as the node's "packed" constant, shared with an
-        equal one packed from the same weight tensor."""
+        equal one packed from the same weight tensor, or by the same kernel where it packs no
+        weights (tg_softmax_s16's LUTs, the same for every layer)."""
         consts = {role: self.graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
         data = np.ascontiguousarray(spec.pack(node.attrs["kparams"], consts))
         self.drop(node)                 # chosen again (e.g. by --kernels auto): replace it
         weight = node.param("weight")
-        for shared in self.by_weight.get(weight, []) if weight is not None else []:
+        if weight is None:
+            weight = f"<{spec.name}>"   # no tensor is named so: the kernel's weightless constants
+        for shared in self.by_weight.get(weight, []):
             have = self.graph.tensor(shared).data
             if have.dtype == data.dtype and np.array_equal(have, data):
                 node.set_param("packed", shared)
@@ -145,5 +148,4 @@ class _PackedIndex:
         name = self.graph.add_const(self.graph.unique_name(f"{node.name}_packed"), data, str(data.dtype)).name
         node.set_param("packed", name)
         self.readers[name] = 1
-        if weight is not None:
-            self.by_weight.setdefault(weight, []).append(name)
+        self.by_weight.setdefault(weight, []).append(name)

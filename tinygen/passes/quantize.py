@@ -25,7 +25,7 @@ from tinygen.quant import params as qp
 from tinygen.passes.quantize_lowbit import input_grid, quantize_lowbit_node
 from tinygen.passes.quantize_norm import NORM_OPS, quantize_norm_node
 from tinygen.passes.quantize_recurrent import quantize_recurrent_node, share_hidden_grid
-from tinygen.quant.spec import ACT_RANGE, FIXED_OUTPUT_QPARAMS, WEIGHT_CHANNEL_AXIS
+from tinygen.quant.spec import ACT_RANGE, FIXED_OUTPUT_QPARAMS, FIXED_OUTPUT_QPARAMS_S16, WEIGHT_CHANNEL_AXIS
 
 
 class _Groups:
@@ -57,7 +57,8 @@ def _activation_qparams(graph: Graph) -> None:
                 groups.union(t, node.outputs[0])
         share_hidden_grid(node, groups.union)          # recurrent layers: h0 on the output's grid
         if node.op in FIXED_OUTPUT_QPARAMS:
-            fixed[node.outputs[0]] = FIXED_OUTPUT_QPARAMS[node.op]
+            wide = storage.get(node.outputs[0]) == ("int16", 16) and node.op in FIXED_OUTPUT_QPARAMS_S16
+            fixed[node.outputs[0]] = (FIXED_OUTPUT_QPARAMS_S16 if wide else FIXED_OUTPUT_QPARAMS)[node.op]
         if "lowbit" in node.attrs:           # a tinygen.nn layer's trained input grid
             scale, zp, dtype, bits = input_grid(node)
             x = node.inputs[0]

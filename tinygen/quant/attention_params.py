@@ -58,21 +58,23 @@ def sub_params(in1_scale, in1_zp: int, in2_scale, in2_zp: int, out_scale, out_zp
             "act_min": int(act_min), "act_max": int(act_max)}
 
 
-def squared_difference_params(in1_scale, in1_zp: int, in2_scale, in2_zp: int, out_scale, out_zp: int) -> dict:
+def squared_difference_params(in1_scale, in1_zp: int, in2_scale, in2_zp: int, out_scale, out_zp: int,
+                              left_shift: int = SQUARED_DIFFERENCE_LEFT_SHIFT, lo: int = -128, hi: int = 127) -> dict:
     """The quantization fields of tg_add_broadcast_params_t for an int8 SQUARED_DIFFERENCE (TFLM
-    PrepareQuantized, left shift 7, in double but for the float32 product 2^14 * output scale)."""
+    PrepareQuantized, left shift 7, in double but for the float32 product 2^14 * output scale),
+    or an int16 one (left shift 0, the range lo..hi)."""
     twice_max = 2.0 * float(max(_f32(in1_scale), _f32(in2_scale)))
     r1 = float(_f32(in1_scale)) / twice_max
     r2 = float(_f32(in2_scale)) / twice_max
-    ro = (twice_max * twice_max) / float(_f32(1 << (2 * SQUARED_DIFFERENCE_LEFT_SHIFT)) * _f32(out_scale))
+    ro = (twice_max * twice_max) / float(_f32(1 << (2 * left_shift)) * _f32(out_scale))
     m1, s1 = quantize_multiplier_smaller_than_one_exp(r1)
     m2, s2 = quantize_multiplier_smaller_than_one_exp(r2)
     mo, so = quantize_multiplier(ro)
-    return {"left_shift": SQUARED_DIFFERENCE_LEFT_SHIFT,
+    return {"left_shift": left_shift,
             "input1_offset": -int(in1_zp), "input1_multiplier": m1, "input1_shift": s1,
             "input2_offset": -int(in2_zp), "input2_multiplier": m2, "input2_shift": s2,
             "output_offset": int(out_zp), "output_multiplier": mo, "output_shift": so,
-            "act_min": -128, "act_max": 127}
+            "act_min": int(lo), "act_max": int(hi)}
 
 
 def rsqrt_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int) -> dict:

@@ -109,3 +109,12 @@ def multiply_by_quantized_multiplier_smaller_than_one_exp(x, multiplier, shift) 
     """TFLite MultiplyByQuantizedMultiplierSmallerThanOneExp (shift <= 0)."""
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier),
                                   -np.asarray(shift, dtype=np.int64))
+
+
+def requantize_s64(acc, multiplier, shift) -> np.ndarray:
+    """TFLite's MultiplyByQuantizedMultiplier(int64_t x, ...): the multiplier rounded to its top
+    16 bits (0x7FFF at most), then x * that + 2^(14 - shift) shifted right by 15 - shift."""
+    m, shift = np.asarray(multiplier, np.int64), np.asarray(shift, np.int64)
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    total = 15 - shift
+    return (np.asarray(acc, np.int64) * reduced + (np.int64(1) << (total - 1))) >> total

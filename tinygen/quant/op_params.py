@@ -170,9 +170,15 @@ def leaky_relu_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int, a
 
 def relu_params(size: int, in_scale, in_zp: int, out_scale, out_zp: int, lo: int = -128, hi: int = 127) -> dict:
     """tg_requantize_params_t for an int8 RELU (TFLite Micro CalculateReluOpData), or an
-    int16 one with the type's range lo..hi: the scale ratio is a float32 division, then
-    promoted; the output is clamped to [output zero point, hi]."""
-    ratio = float(np.float32(in_scale) / np.float32(out_scale))
+    int16 one with the type's range lo..hi: the scale ratio is a double division of the
+    float32 scales; the output is clamped to [output zero point, hi].
+
+    TFLite Micro's source writes static_cast<double>(input scale / output scale), a float32
+    division, but the tflite-micro package (the arbiter) divides in double: on an int16 RELU
+    from scale 2.1626189e-04 to 8.0786915e-05 the float32 quotient's multiplier (1437172352)
+    rounds 3 of the 65536 inputs up where the package rounds them down; the double quotient's
+    (1437172335) gives the package's bytes on all of them. int8 inputs never tell them apart."""
+    ratio = _f32(in_scale) / _f32(out_scale)
     multiplier, shift = quantize_multiplier(ratio)
     return {"size": int(size), "input_offset": -int(in_zp), "output_offset": int(out_zp),
             "multiplier": multiplier, "shift": shift, "act_min": max(lo, int(out_zp)), "act_max": hi}

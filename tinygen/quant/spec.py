@@ -46,6 +46,9 @@ FIXED_OUTPUT_QPARAMS = {
     # the simpler operators users' models bring
     "tanh": (op_params.TANH_OUTPUT_SCALE, op_params.TANH_OUTPUT_ZERO_POINT),
 }
+# ... and int16 outputs of the ones with 16x8 kernels: Q0.15 (TFLite Micro's LOGISTIC, TANH and
+# int16 SOFTMAX)
+FIXED_OUTPUT_QPARAMS_S16 = {"logistic": (1.0 / 32768.0, 0), "tanh": (1.0 / 32768.0, 0), "softmax": (1.0 / 32768.0, 0)}
 
 # low-bit weight storage formats (firmware/kernels/lowbit/LOWBIT.md) -> bits per weight value
 WEIGHT_FORMATS = {"int8": 8, "b1": 1, "s4": 4, "s2": 2, "p4": 4, "planes": 8}   # planes: passes/nested.py

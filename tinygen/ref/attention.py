@@ -97,14 +97,16 @@ def rms_norm_s8(p: dict, input, gamma) -> np.ndarray:
 RSQRT_SHIFT = 20          # TFLM RsqrtEvalQuantized's kShift
 
 
-def rsqrt_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_rsqrt_s8 (TFLM RsqrtEvalQuantized, int8); returns int8 [size]. An input at or
-    below the zero point gives 127 (TFLM: 127 at the zero point, an error below it)."""
+def rsqrt_s8(p: dict, input, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_rsqrt_s8 (TFLM RsqrtEvalQuantized, int8; tg_rsqrt_s16 with dtype int16);
+    returns `dtype` [size]. An input at or below the zero point gives the type's maximum (TFLM:
+    the maximum at the zero point, an error below it)."""
     v = _i64(input).reshape(p["size"]) - p["input_zero_point"]
     m, s = inv_sqrt(np.maximum(v, 0))
     data = fp.multiply_by_quantized_multiplier(np.ones_like(v), m, s + RSQRT_SHIFT)
     out = fp.multiply_by_quantized_multiplier(data, p["multiplier"], p["shift"] - RSQRT_SHIFT) + p["output_zero_point"]
-    return _clamp_to_int8(np.where(v <= 0, INT8_MAX, out), INT8_MIN, INT8_MAX)
+    lo, hi = np.iinfo(dtype).min, np.iinfo(dtype).max
+    return np.clip(np.where(v <= 0, hi, out), lo, hi).astype(dtype)
 
 
 def _operand(x, base: int, stride_a: int, stride_b: int, n_a: int, n_b: int) -> np.ndarray:
@@ -113,10 +115,9 @@ def _operand(x, base: int, stride_a: int, stride_b: int, n_a: int, n_b: int) -> 
     return _i64(x).reshape(-1)[index]
 
 
-def batch_matmul_s8(p: dict, lhs, rhs) -> np.ndarray:
-    """Mirrors tg_batch_matmul_s8 (TFLite reference_ops::BatchMatMul, int8); returns int8
-    [batches, rows, cols]."""
-    outs = []
+def batch_matmul_sums(p: dict, lhs, rhs) -> np.ndarray:
+    """The int64 sums of tg_batch_matmul_s8 and _s16 before requantization: [batches, rows, cols]."""
+    sums = []
     for b0 in range(p["batch_shape"][0]):
         for b1 in range(p["batch_shape"][1]):
             for b2 in range(p["batch_shape"][2]):
@@ -125,10 +126,16 @@ def batch_matmul_s8(p: dict, lhs, rhs) -> np.ndarray:
                 rbase = sum(i * s for i, s in zip(index, p["rhs_batch_strides"]))
                 a = _operand(lhs, lbase, p["lhs_row_stride"], p["lhs_depth_stride"], p["rows"], p["depth"])
                 b = _operand(rhs, rbase, p["rhs_col_stride"], p["rhs_depth_stride"], p["cols"], p["depth"])
-                acc = (a + p["lhs_offset"]) @ (b + p["rhs_offset"]).T
-                out = fp.multiply_by_quantized_multiplier(acc, p["output_multiplier"], p["output_shift"])
-                outs.append(_clamp_to_int8(out + p["output_offset"], p["act_min"], p["act_max"]))
-    return np.stack(outs)
+                sums.append((a + p["lhs_offset"]) @ (b + p["rhs_offset"]).T)
+    return np.stack(sums)
+
+
+def batch_matmul_s8(p: dict, lhs, rhs) -> np.ndarray:
+    """Mirrors tg_batch_matmul_s8 (TFLite reference_ops::BatchMatMul, int8); returns int8
+    [batches, rows, cols]."""
+    out = fp.multiply_by_quantized_multiplier(batch_matmul_sums(p, lhs, rhs), p["output_multiplier"],
+                                              p["output_shift"])
+    return _clamp_to_int8(out + p["output_offset"], p["act_min"], p["act_max"])
 
 
 def _scaled(p: dict, k: int, x) -> np.ndarray:
@@ -144,11 +151,12 @@ def sub_s8(p: dict, input1, input2) -> np.ndarray:
     return _clamp_to_int8(out + p["output_offset"], p["act_min"], p["act_max"])
 
 
-def squared_difference_s8(p: dict, input1, input2) -> np.ndarray:
-    """Mirrors tg_squared_difference_s8 (TFLM SquaredDifference, int8); returns int8 of p['shape']."""
+def squared_difference_s8(p: dict, input1, input2, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_squared_difference_s8 (TFLM SquaredDifference, int8; tg_squared_difference_s16
+    with dtype int16); returns `dtype` of p['shape']."""
     diff = _scaled(p, 1, _broadcast_operand(p, input1, 1)) - _scaled(p, 2, _broadcast_operand(p, input2, 2))
     out = fp.multiply_by_quantized_multiplier(diff * diff, p["output_multiplier"], p["output_shift"])
-    return _clamp_to_int8(out + p["output_offset"], p["act_min"], p["act_max"])
+    return np.clip(out + p["output_offset"], p["act_min"], p["act_max"]).astype(dtype)
 
 
 # -- the causal softmax ---------------------------------------------------------------------------

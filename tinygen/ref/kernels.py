@@ -172,13 +172,13 @@ def pad_s8(p: dict, input, dtype=np.int8) -> np.ndarray:
     return np.pad(x, widths, constant_values=dtype(p["pad_value"]))
 
 
-def mean_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_mean_s8 (TFLite reference_ops::QuantizedMeanOrSum, int8 MEAN);
-    returns int8 [outer, inner]."""
+def mean_s8(p: dict, input, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_mean_s8 (TFLite reference_ops::QuantizedMeanOrSum, int8 MEAN; tg_mean_s16
+    with dtype int16); returns `dtype` [outer, inner]."""
     x = np.asarray(input, dtype=np.int64).reshape(p["outer"], p["reduce"], p["inner"])
     shifted = x.sum(axis=1) - p["input_zero_point"] * p["reduce"]
     out = fp.multiply_by_quantized_multiplier(shifted, p["multiplier"], p["shift"])
-    return _clamp_to_int8(out + p["output_zero_point"], INT8_MIN, INT8_MAX)
+    return np.clip(out + p["output_zero_point"], np.iinfo(dtype).min, np.iinfo(dtype).max).astype(dtype)
 
 
 def requantize_s8(p: dict, input) -> np.ndarray:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.quant import fixedpoint as fp
-from tinygen.ref.int16 import requantize_s64
+from tinygen.quant.fixedpoint import requantize_s64
 
 INT16_MIN, INT16_MAX = -32768, 32767
 
@@ -66,7 +66,13 @@ GATE_TANH = (3, 0)
 def sigmoid_s16(x) -> np.ndarray:
     """Mirrors tg_sigmoid_s16 (TFLite reference_integer_ops::Logistic, int16, input multiplier
     3, no shift): Q3.12 -> Q0.15."""
-    v = np.asarray(x, dtype=np.int64) * 3
+    return sigmoid_scaled_s16(np.asarray(x, dtype=np.int64) * 3)
+
+
+def sigmoid_scaled_s16(v) -> np.ndarray:
+    """Mirrors tg_sigmoid_scaled_s16: the sigmoid of v on the table's grid (3 * 2^12 is 1.0),
+    Q0.15 out."""
+    v = np.asarray(v, dtype=np.int64)
     a = np.abs(v)
     uh = a >> 9
     k = np.minimum(uh, 254)

@@ -21,7 +21,7 @@ LOGICAL_FNS = ("and", "or", "not")
 RANK = 5        # the dimensions a broadcast walks
 
 
-def _operand(p: dict, x, role: str) -> np.ndarray:
+def _broadcast(p: dict, x, role: str) -> np.ndarray:
     """Operand `role`'s elements in output order: x[sum_k i_k * p[role + '_stride'][k]]."""
     flat = np.asarray(x).reshape(-1)
     index = np.zeros((1,) * RANK, np.int64)
@@ -46,29 +46,29 @@ def _rescaled(p: dict, x: np.ndarray, role: str) -> np.ndarray:
 
 def compare_s8(p: dict, a, b) -> np.ndarray:
     """EQUAL .. GREATER_EQUAL of int8 operands, each rescaled to a common grid first."""
-    va, vb = _rescaled(p, _operand(p, a, "a"), "a"), _rescaled(p, _operand(p, b, "b"), "b")
+    va, vb = _rescaled(p, _broadcast(p, a, "a"), "a"), _rescaled(p, _broadcast(p, b, "b"), "b")
     return _compare(p["fn"], va, vb)
 
 
 def compare_s32(p: dict, a, b) -> np.ndarray:
-    return _compare(p["fn"], _operand(p, np.asarray(a, np.int32), "a"), _operand(p, np.asarray(b, np.int32), "b"))
+    return _compare(p["fn"], _broadcast(p, np.asarray(a, np.int32), "a"), _broadcast(p, np.asarray(b, np.int32), "b"))
 
 
 def compare_f32(p: dict, a, b) -> np.ndarray:
-    return _compare(p["fn"], _operand(p, np.asarray(a, np.float32), "a"), _operand(p, np.asarray(b, np.float32), "b"))
+    return _compare(p["fn"], _broadcast(p, np.asarray(a, np.float32), "a"), _broadcast(p, np.asarray(b, np.float32), "b"))
 
 
 def compare_bool(p: dict, a, b) -> np.ndarray:
     """EQUAL / NOT_EQUAL of bools."""
-    return _compare(p["fn"], _operand(p, np.asarray(a, np.bool_), "a"), _operand(p, np.asarray(b, np.bool_), "b"))
+    return _compare(p["fn"], _broadcast(p, np.asarray(a, np.bool_), "a"), _broadcast(p, np.asarray(b, np.bool_), "b"))
 
 
 def logical_bool(p: dict, a, b=None) -> np.ndarray:
     """LOGICAL_AND / LOGICAL_OR of two bools, LOGICAL_NOT of one."""
-    va = _operand(p, np.asarray(a, np.bool_), "a")
+    va = _broadcast(p, np.asarray(a, np.bool_), "a")
     if LOGICAL_FNS[p["fn"]] == "not":
         return ~va
-    vb = _operand(p, np.asarray(b, np.bool_), "b")
+    vb = _broadcast(p, np.asarray(b, np.bool_), "b")
     return va & vb if LOGICAL_FNS[p["fn"]] == "and" else va | vb
 
 
@@ -80,7 +80,7 @@ def select(p: dict, cond, x, y) -> np.ndarray:
     """SELECT_V2: x where cond, else y; the bytes themselves (int8, int16, float32 by element_bytes)."""
     dtype = SELECT_VALUES[p["element_bytes"]]
     bits = f"<u{p['element_bytes']}"
-    c = _operand(p, np.asarray(cond, np.bool_), "cond")
-    xs, ys = (_operand(p, np.asarray(v, dtype).view(bits), role) for v, role in ((x, "x"), (y, "y")))
+    c = _broadcast(p, np.asarray(cond, np.bool_), "cond")
+    xs, ys = (_broadcast(p, np.asarray(v, dtype).view(bits), role) for v, role in ((x, "x"), (y, "y")))
     chosen = np.where(c, xs, ys)
     return chosen.astype(bits).view(dtype)

@@ -15,8 +15,11 @@ void tg_batch_matmul_f32(const tg_batch_matmul_params_t *p, const float *lhs, co
     int32_t n, i, j, k;
 
     for (n = 0; n < batches; ++n) {
-        const float *a = lhs + tg_batch_matmul_offset(p, n, p->lhs_batch_strides);
-        const float *b = rhs + tg_batch_matmul_offset(p, n, p->rhs_batch_strides);
+        int32_t lhs_offset, rhs_offset;
+        const float *a, *b;
+        tg_batch_matmul_offsets(p, n, &lhs_offset, &rhs_offset);
+        a = lhs + lhs_offset;
+        b = rhs + rhs_offset;
         for (i = 0; i < p->rows; ++i) {
             const float *row = a + i * p->lhs_row_stride;
             for (j = 0; j < p->cols; ++j) {

@@ -94,10 +94,9 @@ typedef struct {
 
 /* ---- the int16 gate functions (TFLite reference_integer_ops::Logistic / Tanh, int16) ---- */
 
-/* sigmoid: Q3.12 -> Q0.15 (input multiplier 3, no shift). */
-static inline int16_t tg_sigmoid_s16(int32_t x)
+/* sigmoid of v, a value on the table's grid (3 * 2^12 is 1.0) -> Q0.15. */
+static inline int16_t tg_sigmoid_scaled_s16(int32_t v)
 {
-    const int32_t v = x * 3;
     const uint32_t a = (uint32_t)(v < 0 ? -v : v);
     const uint32_t uh = a >> 9;
     uint32_t r;
@@ -110,6 +109,12 @@ static inline int16_t tg_sigmoid_s16(int32_t x)
     }
     r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
     return (int16_t)(r >> 10);
+}
+
+/* sigmoid: Q3.12 -> Q0.15 (input multiplier 3, no shift). */
+static inline int16_t tg_sigmoid_s16(int32_t x)
+{
+    return tg_sigmoid_scaled_s16(x * 3);
 }
 
 /* tanh: (x * multiplier) rounded right by shift, Q3.12 after it -> Q0.15. */

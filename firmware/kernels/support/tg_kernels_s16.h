@@ -71,6 +71,63 @@ void tg_leaky_relu_s16(const tg_leaky_relu_params_t *p, const int16_t *input, in
    arithmetic, the probabilities in units of 1/65536. */
 void tg_softmax_s8_s16(const tg_softmax_params_t *p, const int8_t *input, int16_t *output);
 
+/* CONCATENATION of int16 tensors: tg_concat_s8's byte copy, the parameters' copy_sizes in bytes
+   (TFLite copies the values whatever the scales; zero points are 0). */
+void tg_concat_s16(const tg_concat_params_t *p, const int16_t *const *inputs, int16_t *output);
+
+/* One slice along an axis of an int16 tensor (torch chunk / split): tg_slice_s8's byte copy, the
+   parameters in bytes. Not in place. */
+void tg_slice_s16(const tg_slice_params_t *p, const int16_t *input, int16_t *output);
+
+/* Permute the dimensions of a rank-4 int16 tensor (tg_transpose_s8's parameters). Not in place. */
+void tg_transpose_s16(const tg_transpose_params_t *p, const int16_t *input, int16_t *output);
+
+/* MEAN and SUM of int16 over one (collapsed) axis: tg_mean_s8's arithmetic and parameters,
+   clamped to int16. */
+void tg_mean_s16(const tg_mean_params_t *p, const int16_t *input, int16_t *output);
+
+typedef struct {
+    int32_t size;                   /* elements */
+    int32_t input_multiplier;       /* in * input_multiplier >> input_left_shift: 3 * 2^12 is 1.0 */
+    int32_t input_left_shift;       /* (rounded), >= 0 */
+} tg_sigmoid_s16_params_t;
+
+/*
+ * LOGISTIC and TANH on int16 (TFLite Micro's 16x8 kernels: zero points 0, output Q0.15),
+ * interpolating TFLite's sigmoid table (tg_sigmoid_table_s16.c, compiled alongside).
+ * Parameters: tinygen.quant.s16_params.sigmoid_s16_params. Elementwise; may run in place.
+ */
+void tg_logistic_lut_s16(const tg_sigmoid_s16_params_t *p, const int16_t *input, int16_t *output);
+void tg_tanh_lut_s16(const tg_sigmoid_s16_params_t *p, const int16_t *input, int16_t *output);
+
+typedef struct {
+    int32_t rows, depth;            /* softmax over the last axis: rows of depth elements */
+    int32_t input_multiplier;       /* an input difference onto the exp LUT's grid ([-65535, 0] is [-10, 0]) */
+    int32_t input_shift;            /* (tg_requantize's multiplier and shift) */
+} tg_softmax_s16_params_t;
+
+/*
+ * SOFTMAX from int16 to int16 (TFLite Micro's SoftmaxInt16: zero points 0, output 1/32768), by
+ * TFLite's two 513-entry LUTs in `packed` (exp, then 1 / (1 + x)). Parameters:
+ * tinygen.quant.s16_params.softmax_s16_params. Not in place.
+ */
+void tg_softmax_s16(const tg_softmax_s16_params_t *p, const int16_t *input, const int16_t *packed, int16_t *output);
+
+/* SQUARED_DIFFERENCE of two int16 tensors with broadcasting (tg_squared_difference_s8's arithmetic with
+   left_shift 0, as TFLite Micro's 16x8 kernel). */
+void tg_squared_difference_s16(const tg_add_broadcast_params_t *p, const int16_t *input1, const int16_t *input2,
+                               int16_t *output);
+
+/* RSQRT on int16 (tg_rsqrt_s8's arithmetic and parameters, clamped to int16; an input at or below the
+   zero point gives 32767). */
+void tg_rsqrt_s16(const tg_rsqrt_params_t *p, const int16_t *input, int16_t *output);
+
+/* PRELU on int16 with an int8 alpha (tg_prelu_s8's arithmetic and parameters, clamped to int16). */
+void tg_prelu_s16(const tg_prelu_params_t *p, const int16_t *input, const int8_t *alpha, int16_t *output);
+
+/* BATCH_MATMUL of two int16 tensors (tg_batch_matmul_s8's parameters): int64 sums, tg_requantize_s64. */
+void tg_batch_matmul_s16(const tg_batch_matmul_params_t *p, const int16_t *lhs, const int16_t *rhs, int16_t *output);
+
 /*
  * The multiply-accumulate kernels of 16x8 models: int16 input, int8 weights (zero point 0),
  * int64 bias (NULL: none), per-channel multiplier and shift (int8); the int16 x int8 products

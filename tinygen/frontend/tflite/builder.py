@@ -1,6 +1,7 @@
 """The IR side of a .tflite import, shared by every operator handler (ops_mac, ops_tensor,
 ops_activation): reading an operator's options, adding a node with its fused activation
-range, an explicit reshape, and the shape checks."""
+range, an explicit reshape, the shape checks, the zero points 0 of 16x8 operators, and the int16
+LOGISTIC / TANH node (ops_activation, ops_simple)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.prepare import activation_range, float_activation
 from tinygen.frontend.tflite.reader import Reader
 from tinygen.ir import Kind, Node, QParams, Tensor
+from tinygen.quant import s16_params
 
 
 class Builder(Reader):
@@ -65,3 +67,25 @@ class Builder(Reader):
         if len(shape) != 4:
             raise ModelError(f"{self.where}input has shape {list(shape)}, expected 4-D NHWC")
         return shape
+
+    def check_zero_points_s16(self, opname: str, tensors) -> None:
+        """An int16 operator whose TFLite Micro kernel takes only zero points 0 (TFLite's 16x8
+        scheme): refused, naming it, where one of `tensors` (file indices) has another."""
+        if any(self.act_dtype(k) == "int16" and int(self.qparams(k).zero_point[0]) for k in tensors):
+            raise UnsupportedOpError(f"{self.where}int16 {opname} needs zero points 0 (TFLite Micro requires them "
+                                     "too)")
+
+    def _sigmoid_s16(self, i, opname: str, ins, out, source) -> Node:
+        """int16 LOGISTIC and TANH (TFLite Micro's 16x8 table interpolation): zero points 0, the
+        output Q0.15, the input's scale at most 32767 / 12288."""
+        x = self.activation(ins[0])
+        in_q, out_q = self.qparams(ins[0]), self.qparams(out)
+        if not s16_params.sigmoid_output_ok(out_q.scale[0], int(out_q.zero_point[0])):
+            raise UnsupportedOpError(f"{self.where}int16 {opname} output must have scale 1/32768 and zero point 0, "
+                                     f"not {out_q!r} (TFLite Micro's kernel writes Q0.15)")
+        self.check_zero_points_s16(opname.upper(), ins[:1])
+        try:
+            s16_params.sigmoid_s16_params(1, in_q.scale[0], opname)
+        except ValueError as e:
+            raise UnsupportedOpError(f"{self.where}{e}") from None
+        return self.add_node(i, opname, [x], out, {}, {}, source, self.graph.tensors[x].shape)

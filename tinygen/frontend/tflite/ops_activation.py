@@ -1,6 +1,7 @@
 """TFLite operator handlers for the activation functions on int8 tensors: SOFTMAX and LOGISTIC
 (fixed output quantization), HARD_SWISH, RELU (a clamp where it does not requantize), RELU6 and
-LEAKY_RELU (TFLite Micro's arithmetic, tabulated for the 256 inputs)."""
+LEAKY_RELU (TFLite Micro's arithmetic, tabulated for the 256 inputs); on int16 tensors (16x8)
+SOFTMAX from int8, LOGISTIC and TANH (_sigmoid_s16), RELU, RELU6 and LEAKY_RELU."""
 
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ class ActivationOps(Builder):
     def op_softmax(self, i, op, ins, out, source):
         opts = self.options(op, tflite.SoftmaxOptions)
         x = self.activation(ins[0])
-        if self.act_dtype(out) == "int16":      # TFLite's int16 softmax output: 1/65536, -32768
-            if self.graph.tensors[x].dtype != "int8":
-                raise UnsupportedOpError(f"{self.where}a softmax of int16 input is not supported yet (int8 in, "
-                                         "int16 out is)")
+        if self.graph.tensors[x].dtype == "int16":     # TFLite's SoftmaxInt16: zero points 0, 1/32768 out
+            if self.act_dtype(out) != "int16" or int(self.qparams(ins[0]).zero_point[0]):
+                raise UnsupportedOpError(f"{self.where}an int16 softmax needs an int16 output and input zero point 0 "
+                                         "(TFLite Micro requires them too)")
+            self._fixed_output(out, "softmax", 1 / 32768, 0, "int16", float(np.float32(0.001) / 32768))
+        elif self.act_dtype(out) == "int16":      # TFLite's int16 softmax output: 1/65536, -32768
             self._fixed_output(out, "softmax", 1 / 65536, -32768, "int16", float(np.float32(0.001) / 65536))
         else:
             self._fixed_output(out, "softmax", op_params.SOFTMAX_OUTPUT_SCALE, op_params.SOFTMAX_OUTPUT_ZERO_POINT)
@@ -44,6 +47,8 @@ class ActivationOps(Builder):
                                      f"zero point {zero_point}, not {q!r}")
 
     def op_logistic(self, i, op, ins, out, source):
+        if self.act_dtype(ins[0]) == "int16":
+            return self._sigmoid_s16(i, "logistic", ins, out, source)
         x = self.activation(ins[0])
         self._fixed_output(out, "logistic", op_params.LOGISTIC_OUTPUT_SCALE, op_params.LOGISTIC_OUTPUT_ZERO_POINT)
         q = self.qparams(ins[0])

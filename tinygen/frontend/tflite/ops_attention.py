@@ -27,6 +27,7 @@ class AttentionOps(Builder):
             raise UnsupportedOpError(f"{self.where}a constant operand; tinygen's BATCH_MATMUL multiplies two "
                                      "activations", "write a product with constant weights as FULLY_CONNECTED")
         lhs, rhs = (self.activation(k) for k in ins)
+        self.check_zero_points_s16("BATCH_MATMUL", (*ins, out))
         a, b = (self.graph.tensors[t].shape for t in (lhs, rhs))
         if not (2 <= len(a) <= 5 and 2 <= len(b) <= 5):
             raise ModelError(f"{self.where}operands of ranks {len(a)} and {len(b)}; BATCH_MATMUL takes 2 to 5")
@@ -71,10 +72,12 @@ class AttentionOps(Builder):
         return self._pair(i, "sub", ins, out, source, opts.FusedActivationFunction())
 
     def op_squared_difference(self, i, op, ins, out, source):
+        self.check_zero_points_s16("SQUARED_DIFFERENCE", (*ins, out))
         return self._pair(i, "squared_difference", ins, out, source)
 
     def op_rsqrt(self, i, op, ins, out, source):
         x = self.activation(ins[0])
+        self.check_zero_points_s16("RSQRT", (ins[0], out))
         return self.add_node(i, "rsqrt", [x], out, {}, {}, source, self.graph.tensors[x].shape)
 
     def op_transpose(self, i, op, ins, out, source):
@@ -96,8 +99,8 @@ class AttentionOps(Builder):
         shape, perm = merged
         x = self._reshape(i, x, shape, source)
         moved = self.graph.unique_name(f"transpose_{i}")
-        self.graph.add_tensor(Tensor(moved, tuple(shape[p] for p in perm), self.graph.tensors[x].dtype, Kind.ACTIVATION,
-                                     qparams=self.qparams(out)))
+        self.graph.add_tensor(Tensor(moved, tuple(shape[p] for p in perm), self.graph.tensors[x].dtype,
+                                     Kind.ACTIVATION, qparams=self.qparams(out)))
         self.graph.nodes.append(Node(moved, "transpose", [x], [moved], {"perm": perm}, [{}], source))
         return self._alias(f"transpose_{i}", moved, out, source)
 

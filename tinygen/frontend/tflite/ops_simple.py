@@ -24,6 +24,8 @@ class SimpleOps(TensorOps):
     """op_tanh, op_prelu, op_gelu, op_sum, op_slice, op_strided_slice, op_mirror_pad."""
 
     def op_tanh(self, i, op, ins, out, source):
+        if self.act_dtype(ins[0]) == "int16":
+            return self._sigmoid_s16(i, "tanh", ins, out, source)
         x = self.activation(ins[0])
         q = self.qparams(out)
         if float(q.scale[0]) != op_params.TANH_OUTPUT_SCALE or int(q.zero_point[0]) != op_params.TANH_OUTPUT_ZERO_POINT:

@@ -1,8 +1,8 @@
 """TFLite operator handlers that combine, pad, reduce, reshape or requantize int8 tensors:
 ADD, MUL (numpy broadcasting, one operand may be a constant), CONCATENATION, PAD, PADV2, MEAN,
 RESHAPE, SQUEEZE, QUANTIZE (between int8, int16 and a quantized int32 tensor) and DEQUANTIZE
-(into a float32 model output); ADD, PAD, PADV2, RESHAPE and SQUEEZE on int16 tensors too
-(reader.INT16_OPS)."""
+(into a float32 model output); ADD, MUL, CONCATENATION, PAD, PADV2, MEAN, RESHAPE and SQUEEZE on
+int16 tensors too (reader.INT16_OPS)."""
 
 from __future__ import annotations
 
@@ -57,12 +57,18 @@ class TensorOps(Builder):
             raise UnsupportedOpError(f"{self.where}a fused activation on CONCATENATION is not supported "
                                      "(TFLite Micro rejects it too)")
         out_q = self.qparams(out)
+        wide = self.act_dtype(out) == "int16"
         inputs = []
         for k in ins:
             if self.is_const(k):
                 raise UnsupportedOpError(f"{self.where}input {self.tname(k)!r} is a constant; "
                                          "only activations can be concatenated")
-            if not self.qparams(k).same_as(out_q):
+            if wide:        # TFLite Micro copies int16 values whatever the scales; zero points are 0
+                if self.act_dtype(k) != "int16":
+                    raise UnsupportedOpError(f"{self.where}input {self.tname(k)!r} is not int16 as the output is "
+                                             "(TFLite Micro requires one type)")
+                self.check_zero_points_s16("CONCATENATION", (k, out))
+            elif not self.qparams(k).same_as(out_q):
                 raise UnsupportedOpError(
                     f"{self.where}input {self.tname(k)!r} is quantized with {self.qparams(k)!r}, the output "
                     f"with {out_q!r}; int8 CONCATENATION needs one scale and zero point for all "

@@ -50,7 +50,12 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
-             "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE",
+             "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2",
+             "STRIDED_SLICE", "SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE", "CONCATENATION", "TRANSPOSE", "MEAN", "SUM",
+             "LOGISTIC", "TANH", "PRELU", "BATCH_MATMUL", "SQUARED_DIFFERENCE",
+             # TFLite Micro's source lists RSQRT for float32 and int8 only (IsRsqrtSupportedType); the
+             # tflite-micro package runs int16 too, as its RsqrtEvalQuantized<int16_t>
+             "RSQRT",
              "UNIDIRECTIONAL_SEQUENCE_LSTM", "SELECT_V2", "MAXIMUM", "MINIMUM", "ABS")
 # the operators that move elements without changing them (ops_shape, ops_gather, ops_fold), on
 # each type TFLite Micro runs them on (ops_shape.MOVE_TYPES)
