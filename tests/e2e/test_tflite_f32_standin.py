@@ -22,7 +22,7 @@ from e2e import assert_device_equals_reference, first_difference
 from libm_probe import DeviceLibm
 from tflite_builder import ModelBuilder
 from tflite_op_cases import CASES
-from tflite_op_cases_wide import f32_lstm_model
+from tflite_float_cases import f32_lstm_model
 
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source

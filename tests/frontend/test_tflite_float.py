@@ -15,7 +15,7 @@ import pytest
 from e2e import build_host, first_difference, run_cli
 from tflite_builder import ModelBuilder
 from tflite_op_cases import CASES, f32, f32_const
-from tflite_op_cases_wide import f32_lstm_model
+from tflite_float_cases import f32_lstm_model
 
 import tflite_refs  # noqa: F401  (skips the module when TFLM or LiteRT is absent)
 from tflite_refs import tflm
