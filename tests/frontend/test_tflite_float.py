@@ -80,9 +80,8 @@ def test_float_tflite_with_a_float_op_tinygen_lacks_is_refused(tmp_path, capsys)
     h = f32(b, "h", [1, 10])
     b.op("FULLY_CONNECTED", [x, f32_const(b, np.random.default_rng(1), "w", [10, 10]), -1], [h],
          "FullyConnectedOptions")
-    b.op("SVDF", [h, f32_const(b, np.random.default_rng(2), "wf", [4, 10]),
-                  f32_const(b, np.random.default_rng(3), "wt", [4, 3]), -1, f32(b, "state", [1, 12])], [y], "SVDFOptions",
-         Rank=1)
+    weights = [f32_const(b, np.random.default_rng(2), "wf", [4, 10]), f32_const(b, np.random.default_rng(3), "wt", [4, 3])]
+    b.op("SVDF", [h, *weights, -1, f32(b, "state", [1, 12])], [y], "SVDFOptions", Rank=1)
     path = tmp_path / "svdf.tflite"
     path.write_bytes(b.finish([x], [y]))
     rc, _, stderr = run_cli("build", path, "--board", "host", "-o", tmp_path / "out")

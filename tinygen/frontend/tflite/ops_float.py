@@ -2,8 +2,9 @@
 (Importer.operator takes `float_<name>` over `op_<name>` in a float model): no output grid
 to check (SOFTMAX, LOGISTIC, TANH), no quantizations to agree (CONCATENATION), a float alpha
 (LEAKY_RELU, PRELU), integer ports (DEQUANTIZE from a model input, QUANTIZE into a model
-output), operands in their order (DIV, MINIMUM, MAXIMUM), a float padding value (PAD, PADV2) and float weights and state (UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro's
-float LSTM, lstm_eval's float path). The other operators' handlers serve both."""
+output), operands in their order (DIV, MINIMUM, MAXIMUM), a float padding value (PAD, PADV2)
+and float weights and state (UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro's float LSTM,
+lstm_eval's float path). The other operators' handlers serve both."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ from tflite.TensorType import TensorType
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.builder import Builder
 # UNIDIRECTIONAL_SEQUENCE_LSTM's inputs (TFLite's lstm_shared.h), gates in its order i, f, c, o
-from tinygen.frontend.tflite.ops_recurrent import _BIASES, _CELL_STATE, _HIDDEN_STATE, _INPUT_WEIGHTS, _RECURRENT_WEIGHTS
+from tinygen.frontend.tflite.ops_recurrent import (_BIASES, _CELL_STATE, _HIDDEN_STATE, _INPUT_WEIGHTS,
+                                                   _RECURRENT_WEIGHTS)
 from tinygen.ir import Node
 
 
 class FloatOps(Builder):
-    """float_softmax, float_logistic, float_tanh, float_leaky_relu, float_prelu,
-    float_dequantize, float_quantize, float_div, float_minimum, float_maximum, float_concatenation, float_pad, float_padv2,
-    float_unidirectional_sequence_lstm."""
+    """float_softmax, float_logistic, float_tanh, float_leaky_relu, float_prelu, float_dequantize,
+    float_quantize, float_div, float_minimum, float_maximum, float_concatenation, float_pad,
+    float_padv2, float_unidirectional_sequence_lstm."""
 
     def _same_shape(self, i, opname: str, ins, out, source, attrs=None) -> Node:
         x = self.activation(ins[0])
@@ -137,7 +139,8 @@ class FloatOps(Builder):
 
     def float_unidirectional_sequence_lstm(self, i, op, ins, out, source):
         opts, ins, x_name, batches, steps = self.lstm_input(i, op, ins, source)
-        for index, role in ((ins[_HIDDEN_STATE], "hidden state (input 18)"), (ins[_CELL_STATE], "cell state (input 19)")):
+        for index, role in ((ins[_HIDDEN_STATE], "hidden state (input 18)"),
+                            (ins[_CELL_STATE], "cell state (input 19)")):
             self._variable(index, role)
             self._typed(index, TensorType.FLOAT32, role)
         name = self.graph.unique_name(f"lstm_{i}")
