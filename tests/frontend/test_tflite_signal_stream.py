@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from e2e import build_host, first_difference
+from e2e import build_host
+from stream_check import tflm_sequence
 from tflite_builder import ModelBuilder
 
 from tinygen.compiler import compile_source, load_source
 from tinygen.errors import UnsupportedOpError
 from tinygen.hil.session import carries_state
-from tinygen.ref import interpreter as ref_interp
 
 runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
 
@@ -36,26 +36,10 @@ def test_signal_delay_reference_and_host_c_equal_tflm_over_a_sequence_tflite(tmp
     assert [n.kernel for n in graph.nodes] == ["tg_signal_delay_s16"] * 2
     assert carries_state(graph) and [n.state_bytes for n in graph.nodes] == [2 * 2 * 5, 2 * 2 * 17]
     host = build_host(source, graph, tmp_path / "host")
-    tflm = runtime.Interpreter.from_bytes(data)
     rng = np.random.default_rng(46)
-    state, seen = {}, []
-    for k in range(9):
-        if k == 6:
-            tflm.reset()
-            host.reset_state()
-            state = {}
-        x = rng.integers(-32768, 32768, (2, 12)).astype(np.int16)
-        tflm.set_input(x, 0)
-        tflm.invoke()
-        want = [tflm.get_output(j).ravel() for j in range(2)]
-        ref = ref_interp.run(graph, x, state=state)
-        got = host.invoke(x)
-        for j, name in enumerate(graph.outputs):
-            assert np.array_equal(ref[name].ravel(), want[j]), \
-                f"invocation {k}, output {j}: reference vs TFLM: {first_difference(ref[name], want[j])}"
-            assert np.array_equal(got[j].ravel(), want[j]), \
-                f"invocation {k}, output {j}: host C vs TFLM: {first_difference(got[j], want[j])}"
-        seen.append((x, want[1].reshape(2, 12)))
+    xs = [rng.integers(-32768, 32768, (2, 12)).astype(np.int16) for _ in range(9)]
+    outs = tflm_sequence(runtime, data, graph, host, xs, reset_at=(6,))
+    seen = [(x, want[1].reshape(2, 12)) for x, want in zip(xs, outs)]
     # the teeth, from SignalDelay's meaning: the 5-sample delay gives zeros then the input's start at
     # the first call (and after the reset), then the last 5 samples of the call before
     for k, (x, delayed) in enumerate(seen):

@@ -220,6 +220,14 @@ SCHEMAS: dict[str, OpSchema] = {
         # each row (last axis) of int16 x as one stream delayed by delay_length samples: zeros first, the
         # samples not yet given out kept as state between invocations (SignalDelay)
         OpSchema("signal_delay", attrs=("delay_length",)),
+        # -- TFLite's resource variables (VAR_HANDLE / READ_VARIABLE / ASSIGN_VARIABLE, CALL_ONCE's
+        # initial values): a variable's bytes live in the persistent region, in the state of the one
+        # node of the pair that owns it (attr state_of names it), carried over invocations --
+        # the variable's bytes as they are before this invocation assigns it (no inputs)
+        OpSchema("read_variable", min_inputs=0, max_inputs=0, attrs=("variable", "state_of")),
+        # input 0's bytes become the variable's (input 1: the read of it, which must run first); the
+        # output is a one-byte marker nothing writes or reads, the node's place in the schedule
+        OpSchema("assign_variable", min_inputs=1, max_inputs=2, attrs=("variable", "state_of")),
         # -- TFLite Micro's builtin ops on plain (unquantized) integers (tinygen/ref/plain.py) --
         # each element as the output's type: integers modulo 2^bits, float32 rounded (CAST)
         OpSchema("cast"),
@@ -249,10 +257,12 @@ TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
 
 # -- recurrent layers: ops whose state lives in the arena's persistent region (plan_memory.py)
 RECURRENT_OPS = ("lstm", "gru", "svdf")
-# every op whose kernel keeps a state in that region: the recurrent layers and the signal library's
-# noise estimate (SignalFilterBankSpectralSubtraction) and delay line (SignalDelay), which always
-# carry it over invocations
-STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay")
+# every op whose kernel keeps a state in that region: the recurrent layers, the signal library's
+# noise estimate (SignalFilterBankSpectralSubtraction) and delay line (SignalDelay), and the
+# resource variables, which always carry it over invocations
+# the resource variables' reads and assigns share one state per variable (ref/variable.py)
+VARIABLE_OPS = ("read_variable", "assign_variable")
+STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay") + VARIABLE_OPS
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import BINARY_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, binary_operands, role_operands
+from tinygen.ir import (BINARY_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, VARIABLE_OPS, Graph, binary_operands,
+                        role_operands)
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
 from tinygen.ref import layout as ref_layout
@@ -23,13 +24,15 @@ from tinygen.ref import signal_bank as ref_signal_bank
 from tinygen.ref import plain as ref_plain
 from tinygen.ref import select as ref_select
 from tinygen.ref import signal_stream as ref_signal_stream
+from tinygen.ref import variable as ref_variable
 from tinygen.ref.recurrent import call_recurrent
+from tinygen.ref.variable import call_variable
 
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
           ref_attention, ref_recurrent, ref_int16, ref_float32, ref_signal, ref_signal_bank, ref_plain,
-          ref_select, ref_signal_stream)
+          ref_select, ref_signal_stream, ref_variable)
 
 
 def twin(name: str):
@@ -106,6 +109,8 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
     if node.op in RECURRENT_OPS:     # the initial state from inputs or constants; the layer's state
         layer_state = None if state is None else state.setdefault(node.name, {})
         result = call_recurrent(fn, graph, node, values, p, layer_state, switch)
+    elif node.op in VARIABLE_OPS:    # a resource variable's bytes, shared by its read and assign
+        result = call_variable(fn, graph, node, inputs, state)
     elif node.op in STATEFUL_OPS:    # the kernel's state bytes (zeros at first) as its words, updated in place
         layer_state = {} if state is None else state.setdefault(node.name, {})
         words = layer_state.setdefault("state", np.zeros(spec.state(p), np.uint8)).view(f"<u{out.np_dtype.itemsize}")
