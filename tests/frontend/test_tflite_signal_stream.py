@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from e2e import build_host
 from stream_check import tflm_sequence
+from tflite.TensorType import TensorType
 from tflite_builder import ModelBuilder
 
 from tinygen.compiler import compile_source, load_source
@@ -50,4 +51,50 @@ def test_signal_delay_reference_and_host_c_equal_tflm_over_a_sequence_tflite(tmp
 def test_signal_delay_of_zero_refused_tflite(tmp_path):
     (tmp_path / "m.tflite").write_bytes(_delays(first=0))
     with pytest.raises(UnsupportedOpError, match="delay_length = 0 is outside"):
+        compile_source(load_source(tmp_path / "m.tflite"))
+
+
+def _framing(steps: int = 2) -> bytes:
+    """x [16] int16 -> SignalFramer(10 every 4, no prefill) -> frames [4, 10] and its flag;
+    SignalStacker(16 channels, context 2 left and 1 right, every `steps`) -> [64] and its flag;
+    SignalFramer(8 every 4, prefilled) -> SignalOverlapAdd(4) -> [16] (twice x, 4 samples late)."""
+    b = ModelBuilder("framing")
+    x, frames, fv = b.tensor("x", [16], "int16"), b.tensor("frames", [4, 10], "int16"), b.tensor("fv", [], "bool")
+    stacked, sv = b.tensor("stacked", [64], "int16"), b.tensor("sv", [], "bool")
+    frames2, fv2, ola = b.tensor("frames2", [4, 8], "int16"), b.tensor("fv2", [], "bool"), b.tensor("ola", [16], "int16")
+    b.op("CUSTOM:SignalFramer", [x], [frames, fv], custom_options={"frame_size": 10, "frame_step": 4, "prefill": False})
+    b.op("CUSTOM:SignalStacker", [x], [stacked, sv], custom_options={
+        "num_channels": 16, "stacker_left_context": 2, "stacker_right_context": 1, "stacker_step": steps})
+    b.op("CUSTOM:SignalFramer", [x], [frames2, fv2], custom_options={"frame_size": 8, "frame_step": 4, "prefill": True})
+    b.op("CUSTOM:SignalOverlapAdd", [frames2], [ola], custom_options={"T": TensorType.INT16, "frame_step": 4})
+    return b.finish([x], [frames, fv, stacked, sv, ola])
+
+
+def test_signal_framer_stacker_overlap_add_equal_tflm_over_a_sequence_tflite(tmp_path):
+    """10 invocations, reset after the 6th: every output equal to TFLite Micro's (frames where its
+    flag says they are whole: TFLite Micro leaves the others unwritten)."""
+    data = _framing()
+    (tmp_path / "framing.tflite").write_bytes(data)
+    source = load_source(tmp_path / "framing.tflite")
+    graph = compile_source(source)
+    assert sorted(n.kernel for n in graph.nodes if n.state_bytes) == [
+        "tg_signal_framer_s16", "tg_signal_framer_s16", "tg_signal_overlap_add_s16", "tg_signal_stacker_s16"]
+    host = build_host(source, graph, tmp_path / "host")
+    rng = np.random.default_rng(47)
+    xs = [rng.integers(-32768, 32768, 16).astype(np.int16) for _ in range(10)]
+    outs = tflm_sequence(runtime, data, graph, host, xs, reset_at=(6,), valid={0: 1, 2: 3})
+    # the flags as the ring buffers fill: the framer's first call lacks 2 whole frames; the
+    # stacker holds 3 of its 4 frames at its first call (the left context), then drops 2 of 4
+    # after each whole one
+    assert [bool(o[1][0]) for o in outs] == [k not in (0, 6) for k in range(10)]
+    assert [bool(o[3][0]) for o in outs] == [k % 2 == 1 for k in range(10)]
+    # the teeth: overlap-adding the prefilled frames of 8 every 4 gives twice x, 4 samples late
+    for k, out in enumerate(outs):
+        late = np.concatenate([np.zeros(4, np.int16) if k in (0, 6) else xs[k - 1][-4:], xs[k][:-4]]).astype(np.int64)
+        assert np.array_equal(out[4], np.clip(2 * late, -32768, 32767)), f"invocation {k}"
+
+
+def test_signal_stacker_step_beyond_its_context_refused_tflite(tmp_path):
+    (tmp_path / "m.tflite").write_bytes(_framing(steps=5))
+    with pytest.raises(UnsupportedOpError, match="stacker_step = 5 is outside"):
         compile_source(load_source(tmp_path / "m.tflite"))

@@ -61,8 +61,10 @@ def emit_recurrent(graph: Graph, node: Node, spec, layer, arrays: dict[str, str]
 
 
 def _state_words(graph: Graph, node: Node, prefix: str) -> str:
-    """A signal layer's state in the persistent region, as its kernel's words (its output's C type)."""
-    return f"({C_TYPES[graph.tensor(node.outputs[0]).dtype]} *)(tg_arena + {state_macro(node.name, prefix)})"
+    """A signal layer's state in the persistent region (that of the layer its attr state_of names,
+    if any), as the owner's kernel's words (its output's C type)."""
+    owner = graph.node(node.attrs.get("state_of", node.name))
+    return f"({C_TYPES[graph.tensor(owner.outputs[0]).dtype]} *)(tg_arena + {state_macro(owner.name, prefix)})"
 
 
 def emit_signal_state(graph: Graph, node: Node, spec, layer, arrays: dict[str, str], arena_ptr) -> None:
@@ -72,7 +74,9 @@ def emit_signal_state(graph: Graph, node: Node, spec, layer, arrays: dict[str, s
     layer.statics.append(f"static const {spec.struct} {pname} = {{\n{c_struct_init(node.attrs['kparams'])}\n}};")
     args = [f"&{pname}", *(arena_ptr(t, True) for t in node.inputs), *(arrays[node.param(role)] for role in spec.const_roles)]
     args += [_state_words(graph, node, layer.prefix), arena_ptr(node.outputs[0], False)]
-    layer.body.append(f"/* state ({node.state_bytes} B, persistent region) carries over between invocations */")
+    owner = graph.node(node.attrs.get("state_of", node.name))
+    whose = "" if owner is node else f", {owner.name}'s"
+    layer.body.append(f"/* state ({owner.state_bytes} B, persistent region{whose}) carries over between invocations */")
     layer.body.append(f"{spec.name}({', '.join(args)});")
 
 
@@ -107,9 +111,10 @@ def reset_lines(graph: Graph, arrays: dict[str, str], prefix: str = "") -> list[
                 lines.append(f"{KERNELS_BY_NAME[node.kernel].reset}(&{prefix}{c_identifier(node.name)}_params, "
                              f"{source}, {_variable_bytes(node, prefix)});   /* variable {node.attrs['variable']!r} */")
             continue
-        if node.op not in RECURRENT_OPS:
-            lines.append(f"{KERNELS_BY_NAME[node.kernel].reset}(&{prefix}{c_identifier(node.name)}_params, "
-                         f"{_state_words(graph, node, prefix)});   /* {node.name} */")
+        if node.op not in RECURRENT_OPS:      # (one that reads another's state has no reset)
+            if node.state_bytes:
+                lines.append(f"{KERNELS_BY_NAME[node.kernel].reset}(&{prefix}{c_identifier(node.name)}_params, "
+                             f"{_state_words(graph, node, prefix)});   /* {node.name} */")
             continue
         init = _initial(graph, node, arrays, lambda t: "NULL")
         state = f"tg_arena + {state_macro(node.name, prefix)}"
