@@ -98,3 +98,16 @@ def test_signal_stacker_step_beyond_its_context_refused_tflite(tmp_path):
     (tmp_path / "m.tflite").write_bytes(_framing(steps=5))
     with pytest.raises(UnsupportedOpError, match="stacker_step = 5 is outside"):
         compile_source(load_source(tmp_path / "m.tflite"))
+
+
+@pytest.mark.parametrize("op, options, message", [
+    ("SignalIrfft", {"T": TensorType.INT32, "fft_length": 8}, "only the int16 inverse real FFT is supported \\(T is INT32\\)"),
+    ("SignalOverlapAdd", {"T": TensorType.FLOAT32, "frame_step": 4}, "overlap-adds int16 frames only \\(T is FLOAT32\\)")])
+def test_signal_op_of_other_types_refused_in_one_line_tflite(tmp_path, op, options, message):
+    b = ModelBuilder()
+    x, y = b.tensor("x", [2, 10], "int16"), b.tensor("y", [8], "int16")
+    b.op(f"CUSTOM:{op}", [x], [y], custom_options=options)
+    (tmp_path / "m.tflite").write_bytes(b.finish([x], [y]))
+    with pytest.raises(UnsupportedOpError, match=message) as err:
+        compile_source(load_source(tmp_path / "m.tflite"))
+    assert "\n" not in err.value.args[0]

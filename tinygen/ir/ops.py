@@ -195,6 +195,9 @@ SCHEMAS: dict[str, OpSchema] = {
         # 16-bit (32-bit) fixed point computes it: fft_length / 2 + 1 (real, imag) pairs (SignalRfft);
         # params: its tables (tinygen.ref.signal.rfft_tables)
         OpSchema("signal_rfft", attrs=("fft_length",), param_roles=("twiddles", "super_twiddles", "order")),
+        # the inverse: fft_length / 2 + 1 int16 (real, imag) pairs -> fft_length int16 samples, as kissfft's
+        # kiss_fftri computes it (SignalIrfft); params: the inverse transform's tables
+        OpSchema("signal_irfft", attrs=("fft_length",), param_roles=("twiddles", "super_twiddles", "order")),
         # real^2 + imag^2 of int16 (real, imag) pairs start_index .. end_index - 1 as uint32; the other
         # elements 0 (SignalEnergy)
         OpSchema("signal_energy", attrs=("start_index", "end_index")),

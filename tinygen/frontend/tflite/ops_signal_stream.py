@@ -91,9 +91,7 @@ class SignalStreamOps(SignalOps):
     def signal_overlap_add(self, i, op, ins, outs, source) -> list[Node]:
         self.expect_arity(ins, outs, 1, 1)
         options = self.custom_options(op)
-        if self.option(options, "T") != TensorType.INT16:
-            raise UnsupportedOpError(f"{self.where}tinygen overlap-adds int16 frames only (T is "
-                                     f"{options.get('T')})")
+        self.element_type(options, (TensorType.INT16,), "tinygen overlap-adds int16 frames only")
         x = self._stream_input(ins, outs)
         shape = self.graph.tensors[x].shape
         step = self.option(options, "frame_step", 1, shape[-1] if shape else 1)
