@@ -92,7 +92,7 @@ def emit_variable(graph: Graph, node: Node, spec, layer, arrays: dict[str, str],
     layer.statics.append(f"static const {spec.struct} {pname} = {{\n{c_struct_init(node.attrs['kparams'])}\n}};")
     state = _variable_bytes(node, layer.prefix)
     ends = [state, f"(uint8_t *)({arena_ptr(node.outputs[0])})"] if node.op == "read_variable" else \
-        [f"(const uint8_t *)({arena_ptr(node.inputs[0])})", state]
+        [f"(const uint8_t *)({arena_ptr(node.inputs[0])})", state, f"(uint8_t *)({arena_ptr(node.outputs[0])})"]
     layer.body.append(f"/* variable {node.attrs['variable']!r} ({node.attrs['kparams']['bytes']} B, persistent "
                       "region) carries over between invocations */")
     layer.body.append(f"{spec.name}(&{pname}, {', '.join(ends)});")

@@ -242,7 +242,7 @@ SCHEMAS: dict[str, OpSchema] = {
         # the variable's bytes as they are before this invocation assigns it (no inputs)
         OpSchema("read_variable", min_inputs=0, max_inputs=0, attrs=("variable", "state_of")),
         # input 0's bytes become the variable's (input 1: the read of it, which must run first); the
-        # output is a one-byte marker nothing writes or reads, the node's place in the schedule
+        # output is a one-byte marker (1) nothing reads, the node's place in the schedule
         OpSchema("assign_variable", min_inputs=1, max_inputs=2, attrs=("variable", "state_of")),
         # -- TFLite Micro's builtin ops on plain (unquantized) integers (tinygen/ref/plain.py) --
         # each element as the output's type: integers modulo 2^bits, float32 rounded (CAST)

@@ -15,9 +15,9 @@ def read_variable(p: dict, state: np.ndarray) -> np.ndarray:
 
 def assign_variable(p: dict, value, state: np.ndarray) -> np.ndarray:
     """ASSIGN_VARIABLE: value's bytes become the variable's; the node's output, a one-byte
-    marker, is 0."""
+    marker, is 1."""
     state[: p["bytes"]] = np.ascontiguousarray(value).reshape(-1).view(np.uint8)
-    return np.zeros(1, np.int8)
+    return np.ones(1, np.int8)
 
 
 def variable_reset(p: dict, initial) -> np.ndarray:

@@ -26,8 +26,9 @@ typedef struct {
 /* READ_VARIABLE: output = the variable's bytes (state: p->bytes bytes) */
 void tg_read_variable(const tg_variable_params_t *p, const uint8_t *state, uint8_t *output);
 
-/* ASSIGN_VARIABLE: the variable's bytes = value's (value and state: p->bytes bytes each) */
-void tg_assign_variable(const tg_variable_params_t *p, const uint8_t *value, uint8_t *state);
+/* ASSIGN_VARIABLE: the variable's bytes = value's (value and state: p->bytes bytes each); *done = 1,
+ * the node's one-byte output, which only places it in the schedule */
+void tg_assign_variable(const tg_variable_params_t *p, const uint8_t *value, uint8_t *state, uint8_t *done);
 
 /* the variable back to its initial value: `initial`'s bytes (flash), or every byte p->fill where it is NULL */
 void tg_variable_reset(const tg_variable_params_t *p, const uint8_t *initial, uint8_t *state);
