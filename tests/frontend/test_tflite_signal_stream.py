@@ -111,3 +111,45 @@ def test_signal_op_of_other_types_refused_in_one_line_tflite(tmp_path, op, optio
     with pytest.raises(UnsupportedOpError, match=message) as err:
         compile_source(load_source(tmp_path / "m.tflite"))
     assert "\n" not in err.value.args[0]
+
+
+def _circular(cycles_max: int | None = 1) -> bytes:
+    """x [1, 1, 2, 3] int8 -> CIRCULAR_BUFFER -> a window [1, 4, 2, 3], a variable tensor (TFLite
+    Micro keeps it between invocations and resets it to the zero point); x -> CIRCULAR_BUFFER with
+    no options, whose 5 slots TFLite Micro runs at every call -> [1, 5, 2, 3], a plain tensor."""
+    b = ModelBuilder("circular")
+    q = {"scale": 0.1, "zero_point": -7}
+    x, w4 = b.tensor("x", [1, 1, 2, 3], **q), b.tensor("w4", [1, 4, 2, 3], **q, variable=True)
+    w5 = b.tensor("w5", [1, 5, 2, 3], **q)
+    b.op("CUSTOM:CIRCULAR_BUFFER", [x], [w4], custom_options={"cycles_max": cycles_max} if cycles_max else None)
+    b.op("CUSTOM:CIRCULAR_BUFFER", [x], [w5])
+    return b.finish([x], [w4, w5])
+
+
+def test_circular_buffer_reference_and_host_c_equal_tflm_tflite(tmp_path):
+    """9 invocations, reset after the 5th: the variable window equals TFLite Micro's throughout; the
+    plain one where TFLite Micro defines it, once it has as many frames since the start (its window
+    starts as its arena held it and its reset leaves it; tinygen's at the zero point). Both hold the
+    last inputs, newest last, after the zero point."""
+    data = _circular()
+    (tmp_path / "c.tflite").write_bytes(data)
+    source = load_source(tmp_path / "c.tflite")
+    graph = compile_source(source)
+    assert [n.kernel for n in graph.nodes] == ["tg_circular_buffer_s8"] * 2
+    host = build_host(source, graph, tmp_path / "host")
+    rng = np.random.default_rng(48)
+    xs = [rng.integers(-128, 128, (1, 1, 2, 3)).astype(np.int8) for _ in range(9)]
+    outs = tflm_sequence(runtime, data, graph, host, xs, reset_at=(5,), undefined={1: (0, 1, 2, 3, 5, 6, 7, 8)})
+    for k, (w4, w5) in enumerate(outs):
+        given = xs[:k + 1] if k < 5 else xs[5:k + 1]
+        want = np.concatenate([np.full((4, 6), -7, np.int8), np.stack(given).reshape(-1, 6)])[-4:]
+        assert np.array_equal(w4.reshape(4, 6), want), f"invocation {k}"
+        if k == 4:
+            assert np.array_equal(w5.reshape(5, 6), np.stack(xs[:5]).reshape(5, 6))
+
+
+def test_circular_buffer_of_two_cycles_refused_tflite(tmp_path):
+    (tmp_path / "c.tflite").write_bytes(_circular(cycles_max=2))
+    with pytest.raises(UnsupportedOpError, match="runs the rest of the model every 2 invocations") as err:
+        compile_source(load_source(tmp_path / "c.tflite"))
+    assert "\n" not in err.value.args[0]

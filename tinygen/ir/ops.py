@@ -236,6 +236,9 @@ SCHEMAS: dict[str, OpSchema] = {
         # int16 frames [..., n, frame_size] added into a buffer where they overlap, saturated;
         # frame_step samples given out per frame (SignalOverlapAdd); the buffer as state
         OpSchema("signal_overlap_add", attrs=("frame_step",)),
+        # TFLite Micro's CIRCULAR_BUFFER: int8 x [1, 1, W, C] joins a window of slots frames, the newest
+        # last, kept as state (at the zero point after a reset); the output is the window [1, slots, W, C]
+        OpSchema("circular_buffer"),
         # -- TFLite's resource variables (VAR_HANDLE / READ_VARIABLE / ASSIGN_VARIABLE, CALL_ONCE's
         # initial values): a variable's bytes live in the persistent region, in the state of the one
         # node of the pair that owns it (attr state_of names it), carried over invocations --
@@ -281,7 +284,7 @@ RECURRENT_OPS = ("lstm", "gru", "svdf")
 # the resource variables' reads and assigns share one state per variable (ref/variable.py)
 VARIABLE_OPS = ("read_variable", "assign_variable")
 STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay", "signal_framer", "signal_stacker",
-                                "signal_stream_valid", "signal_overlap_add") + VARIABLE_OPS
+                                "signal_stream_valid", "signal_overlap_add", "circular_buffer") + VARIABLE_OPS
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")

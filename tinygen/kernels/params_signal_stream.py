@@ -50,3 +50,10 @@ def _overlap_add(graph: Graph, node: Node) -> dict:
     x = graph.tensor(node.inputs[0])
     return {"rows": _rows(graph, x.name, 2), "n_frames": x.shape[-2], "frame_size": x.shape[-1],
             "frame_step": int(node.attrs["frame_step"])}
+
+
+@builder("circular_buffer")
+def _circular_buffer(graph: Graph, node: Node) -> dict:
+    out = graph.tensor(node.outputs[0])
+    zero = 0 if out.qparams is None else int(out.qparams.zero_point[0])       # (plain integers: 0)
+    return {"slots": out.shape[1], "depth": out.shape[2] * out.shape[3], "fill": zero}

@@ -32,9 +32,15 @@ def overlap_add_state_bytes(p: dict) -> int:
     return 2 * int(p["rows"]) * int(p["frame_size"])
 
 
-def _stateful(name: str, op: str, struct: str, state) -> KernelSpec:
-    reset = name.replace("_s16", "_reset_s16")
-    return KernelSpec(name, op, act_dtype="int16", struct=struct, source=f"kernels/{name}.c", headers=(HEADER,),
+def circular_buffer_state_bytes(p: dict) -> int:
+    """CIRCULAR_BUFFER's: its window of slots frames of depth int8 values."""
+    return int(p["slots"]) * int(p["depth"])
+
+
+def _stateful(name: str, op: str, struct: str, state, dtype: str = "int16") -> KernelSpec:
+    suffix = "_" + name.rsplit("_", 1)[1]
+    reset = name.replace(suffix, "_reset" + suffix)
+    return KernelSpec(name, op, act_dtype=dtype, struct=struct, source=f"kernels/{name}.c", headers=(HEADER,),
                       state=state, reset=reset, calls=(f"kernels/{reset}.c",))
 
 
@@ -44,6 +50,8 @@ def signal_stream_kernels() -> tuple[KernelSpec, ...]:
             _stateful("tg_signal_stacker_s16", "signal_stacker", "tg_signal_stacker_params_t", stacker_state_bytes),
             _stateful("tg_signal_overlap_add_s16", "signal_overlap_add", "tg_signal_overlap_add_params_t",
                       overlap_add_state_bytes),
+            _stateful("tg_circular_buffer_s8", "circular_buffer", "tg_circular_buffer_params_t",
+                      circular_buffer_state_bytes, "int8"),
             # the valid flag of a framer or stacker (the state it reads is theirs: attr state_of)
             KernelSpec("tg_signal_stream_valid", "signal_stream_valid", act_dtype="bool", in_dtype="int16",
                        struct="tg_signal_stream_valid_params_t", source="kernels/tg_signal_stream_valid.c",

@@ -1,6 +1,7 @@
 """numpy twins of the kernels for TFLite Micro's streaming signal operators
 (firmware/kernels/signal/tg_kernels_signal_stream.h): tg_signal_delay_s16, tg_signal_framer_s16,
-tg_signal_stacker_s16, tg_signal_stream_valid, tg_signal_overlap_add_s16 and the resets that give
+tg_signal_stacker_s16, tg_signal_stream_valid, tg_signal_overlap_add_s16, tg_circular_buffer_s8 and the
+resets that give
 their state its start. Named like the C kernel minus ``tg_``; each takes the kernel's parameter
 struct as a dict (tinygen.kernels.params_signal_stream) and its state as the words the interpreter
 keeps (updated in place).
@@ -112,3 +113,17 @@ def signal_overlap_add_s16(p: dict, x, state) -> np.ndarray:
             buffers[r, :size - step] = buffers[r, step:].copy()
             buffers[r, size - step:] = 0
     return out.reshape(-1)
+
+
+def circular_buffer_reset_s8(p: dict, state) -> None:
+    """The window at the output's zero point (TFLite Micro's starts as its arena held it)."""
+    state.view(np.int8)[:] = p["fill"]
+
+
+def circular_buffer_s8(p: dict, x, state) -> np.ndarray:
+    """CIRCULAR_BUFFER: the window's oldest frame of `depth` int8 values leaves, x joins last; the
+    output is the window (slots * depth values)."""
+    window = state.view(np.int8)
+    window[:-p["depth"]] = window[p["depth"]:].copy()
+    window[-p["depth"]:] = np.asarray(x, np.int8).reshape(-1)
+    return window.copy()

@@ -1,7 +1,8 @@
 /*
  * tg_kernels_signal_stream.h: TFLite Micro's streaming signal operators, whose state carries over
  * invocations in the arena's persistent region (tg_model_reset_state() puts it back): SignalDelay,
- * SignalFramer, SignalStacker (with their valid flag), SignalOverlapAdd.
+ * SignalFramer, SignalStacker (with their valid flag), SignalOverlapAdd; and TFLite Micro's own
+ * CIRCULAR_BUFFER.
  * The framer's and stacker's state: TG_RING_HEAD int16 words (state[0] the samples each ring
  * buffer holds, state[1] the valid flag, state[2] whether the stacker had its first frame), then
  * the ring buffers, oldest sample first.
@@ -106,6 +107,21 @@ void tg_signal_overlap_add_s16(const tg_signal_overlap_add_params_t *p, const in
 
 /* the buffers back to zeros */
 void tg_signal_overlap_add_reset_s16(const tg_signal_overlap_add_params_t *p, int16_t *state);
+
+typedef struct {
+    int32_t slots;                  /* frames the window holds */
+    int32_t depth;                  /* int8 values of a frame */
+    int32_t fill;                   /* the window's values after a reset: the output's zero point */
+} tg_circular_buffer_params_t;
+
+/*
+ * TFLite Micro's CIRCULAR_BUFFER: the window's oldest frame leaves, the input (depth int8 values)
+ * joins last; output = the window. state and output: slots * depth int8.
+ */
+void tg_circular_buffer_s8(const tg_circular_buffer_params_t *p, const int8_t *input, int8_t *state, int8_t *output);
+
+/* the window back to the zero point */
+void tg_circular_buffer_reset_s8(const tg_circular_buffer_params_t *p, int8_t *state);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,8 @@
 SignalDelay (each row of int16 samples delayed by delay_length samples, zeros first), SignalFramer
 (frames of frame_size samples every frame_step, from a ring buffer of the samples before),
 SignalStacker (num_channels values stacked with their left and right context), SignalOverlapAdd
-(frames added where they overlap, frame_step samples given out per frame). Their options are read
+(frames added where they overlap, frame_step samples given out per frame), and TFLite Micro's
+CIRCULAR_BUFFER (int8 frames kept as a window of num_slots, the newest last). Their options are read
 as TFLite Micro's Init reads them (signal/micro/kernels/*.cc); the handlers register in
 ops_signal.SIGNAL_OPS.
 
@@ -20,7 +21,10 @@ from tinygen.frontend.tflite.ops_signal import SIGNAL_OPS, SignalOps
 from tinygen.ir import Node
 
 SIGNAL_OPS.update({"SignalDelay": "signal_delay", "SignalFramer": "signal_framer",
-                   "SignalStacker": "signal_stacker", "SignalOverlapAdd": "signal_overlap_add"})
+                   "SignalStacker": "signal_stacker", "SignalOverlapAdd": "signal_overlap_add",
+                   # TFLite Micro's own streaming custom operator (not the signal library's; the
+                   # registry is that of the CUSTOM operators tinygen imports)
+                   "CIRCULAR_BUFFER": "circular_buffer"})
 
 # a delay longer than this many samples is refused (its state would outgrow a microcontroller's RAM)
 MAX_DELAY = 1 << 16
@@ -100,3 +104,26 @@ class SignalStreamOps(SignalOps):
                                      f"{list(shape)}")
         return [self.signal_node(i, "signal_overlap_add", [x], outs[0], {"frame_step": step}, {}, source,
                                  shape[:-2] + (shape[-2] * step,))]
+
+    def circular_buffer(self, i, op, ins, outs, source) -> list[Node]:
+        """TFLite Micro's CIRCULAR_BUFFER: input [N, 1, W, C] int8 joins the output window [N, slots,
+        W, C] (the oldest frame leaves). Where cycles_max is not 1, TFLite Micro aborts the rest of the
+        invocation on all but every cycles_max-th call: refused. TFLite Micro's window is its output
+        tensor, kept between invocations only where nothing else is planned over it (a variable
+        tensor: then at the zero point at the start and after a reset, as tinygen's always is)."""
+        self.expect_arity(ins, outs, 1, 1)
+        self.expect_types([ins[0], outs[0]], TensorType.INT8, "tensor")
+        x = self.activation(ins[0])
+        shape, out = self.graph.tensors[x].shape, self.shape(outs[0])
+        if len(shape) != 4 or len(out) != 4 or shape[1] != 1 or shape[0] != out[0] or shape[2:] != out[2:] or out[0] != 1:
+            raise UnsupportedOpError(f"{self.where}takes an input [1, 1, W, C] and an output [1, slots, W, C], not "
+                                     f"{list(shape)} and {list(out)}")
+        options = self.custom_options(op)
+        cycles = int(options.get("cycles_max", 0))
+        if cycles <= 0:         # TFLite Micro's guess from the shape (one of its guesses counts calls: left out)
+            cycles = 1 if out[1] in (5, 13, 25) else 2
+        if cycles != 1:
+            raise UnsupportedOpError(f"{self.where}runs the rest of the model every {cycles} invocations (TFLite "
+                                     "Micro aborts the others after it): tinygen runs every operator at every "
+                                     "invocation", "give it cycles_max = 1 and call the model every frame")
+        return [self.signal_node(i, "circular_buffer", [x], outs[0], {}, {}, source, out)]
