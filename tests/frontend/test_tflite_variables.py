@@ -6,9 +6,11 @@ fresh TFLite Micro interpreter does."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
-from e2e import build_host
+from e2e import build_host, run_cli
 from stream_check import tflm_sequence
 from tflite_builder import ModelBuilder
 
@@ -166,3 +168,17 @@ def test_variables_refused_in_one_line_tflite(tmp_path, case, message):
     with pytest.raises(UnsupportedOpError, match=message) as err:
         compile_source(load_source(tmp_path / "m.tflite"))
     assert "\n" not in err.value.args[0]
+
+
+def test_variables_hil_host_checks_tflm_over_the_sequence_tflite(tmp_path):
+    """`tinygen hil` on the host runs the samples as one sequence (the variables carried over, from
+    their initial values) and TFLite Micro's check agrees on every output of every sample."""
+    (tmp_path / "variables.tflite").write_bytes(_streaming())
+    np.savez(tmp_path / "data.npz", x=np.random.default_rng(9).uniform(-5, 5, (6, 6)).astype(np.float32))
+    rc, _, stderr = run_cli("hil", tmp_path / "variables.tflite", "--board", "host", "--data", tmp_path / "data.npz",
+                            "-q", "-o", tmp_path / "host", "--json", tmp_path / "report.json")
+    assert rc == 0, stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["samples"] == report["bit_exact"] == 6
+    assert report["tflite_micro"]["equal"], report["tflite_micro"]
+    assert [o["samples_equal"] for o in report["tflite_micro"]["outputs"]] == [6, 6, 6]
