@@ -39,7 +39,7 @@ def _streaming(init_subgraph: bool = True, assign_constant: bool = False) -> byt
                                                                           ("strides", [1, 1])))
     if init_subgraph:
         b.op("CALL_ONCE", [], [], "CallOnceOptions", InitSubgraphIndex=1)
-    b.op("VAR_HANDLE", [], [h_acc], "VarHandleOptions", SharedName="acc")
+    b.op("VAR_HANDLE", [], [h_acc], "VarHandleOptions", SharedName="model/acc:0")
     b.op("VAR_HANDLE", [], [h_win], "VarHandleOptions", SharedName="win")
     b.op("READ_VARIABLE", [h_acc], [acc])
     b.op("READ_VARIABLE", [h_win], [win])
@@ -56,7 +56,7 @@ def _streaming(init_subgraph: bool = True, assign_constant: bool = False) -> byt
         s = b.subgraph()
         h = s.tensor("h", [], "resource")
         c = s.tensor("c", [1, 6], data=np.array([[40, -90, 7, 0, 120, -128]]), **Q)
-        s.op("VAR_HANDLE", [], [h], "VarHandleOptions", SharedName="acc")
+        s.op("VAR_HANDLE", [], [h], "VarHandleOptions", SharedName="model/acc:0")
         s.op("ASSIGN_VARIABLE", [h, c], [])
     return b.finish([x], [y, win, again])
 

@@ -89,6 +89,7 @@ class Importer(PlainOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, 
         self.graph.meta["tflite_inputs"] = indices
         if self.shape_inputs:
             self.graph.meta["tflite_shape_inputs"] = dict(self.shape_inputs)
+        self.begin_variables()
         for i in range(self.sg.OperatorsLength()):
             self.operator(i)
         self.add_assigns()
