@@ -15,7 +15,7 @@ from stream_check import tflm_sequence
 from tflite_builder import ModelBuilder
 
 from tinygen.compiler import compile_source, load_source
-from tinygen.errors import UnsupportedOpError
+from tinygen.errors import UnsupportedOpError, UsageError
 from tinygen.hil.session import carries_state
 from tinygen.ref import interpreter as ref_interp
 
@@ -182,3 +182,11 @@ def test_variables_hil_host_checks_tflm_over_the_sequence_tflite(tmp_path):
     assert report["samples"] == report["bit_exact"] == 6
     assert report["tflite_micro"]["equal"], report["tflite_micro"]
     assert [o["samples_equal"] for o in report["tflite_micro"]["outputs"]] == [6, 6, 6]
+
+
+def test_float_variables_with_calibration_refused_in_one_line_tflite(tmp_path):
+    """tinygen does not quantize a float model's variables itself: --calib is refused, naming why."""
+    (tmp_path / "f.tflite").write_bytes(_float_accumulator())
+    with pytest.raises(UsageError, match="a float model with resource variables .* is not quantized by tinygen") as err:
+        compile_source(load_source(tmp_path / "f.tflite"), calib=tmp_path / "calib.npz")
+    assert "\n" not in err.value.args[0]
