@@ -35,6 +35,14 @@ def rfft(b: ModelBuilder, rng, frames: int, length: int, fft_length: int, dtype:
     return [x], [y]
 
 
+def irfft(b: ModelBuilder, rng, frames: int, fft_length: int):
+    """fft_length / 2 + 1 (real, imag) int16 pairs per frame -> fft_length samples (SignalIrfft)."""
+    lead = [frames] if frames > 1 else []
+    x, y = b.tensor("x", lead + [fft_length + 2], "int16"), b.tensor("y", lead + [fft_length], "int16")
+    b.op("CUSTOM:SignalIrfft", [x], [y], custom_options={"T": RFFT_INT16, "fft_length": fft_length})
+    return [x], [y]
+
+
 def energy(b: ModelBuilder, rng, bins: int, start: int, end: int):
     x, y = b.tensor("x", [2 * bins], "int16"), b.tensor("y", [bins], "uint32")
     b.op("CUSTOM:SignalEnergy", [x], [y], custom_options={"start_index": start, "end_index": end})

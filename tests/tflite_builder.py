@@ -41,7 +41,7 @@ _NUMPY_TYPES = {TensorType.INT8: np.int8, TensorType.INT32: np.int32, TensorType
 _TYPES = {"int8": TensorType.INT8, "int32": TensorType.INT32, "float32": TensorType.FLOAT32,
           "int16": TensorType.INT16, "int64": TensorType.INT64, "uint8": TensorType.UINT8,
           "uint16": TensorType.UINT16, "uint32": TensorType.UINT32, "uint64": TensorType.UINT64,
-          "bool": TensorType.BOOL}
+          "bool": TensorType.BOOL, "resource": TensorType.RESOURCE}
 
 
 @dataclass
@@ -75,6 +75,18 @@ class ModelBuilder:
         self.buffers: list[bytes] = [b""]         # buffer 0: the empty buffer
         self.ops: list[_Op] = []
         self.codes: list[tuple[int, str | None]] = []     # (builtin code, custom op name)
+        self.subgraphs: list[ModelBuilder] = []          # the further subgraphs (1, 2, ...: subgraph())
+        self.ports: tuple[list[int], list[int]] = ([], [])     # a further subgraph's inputs and outputs
+
+    def subgraph(self, inputs=(), outputs=()) -> ModelBuilder:
+        """A further subgraph of the model (index 1, 2, ... in the order made: a CALL_ONCE's init
+        subgraph, an IF's branches): a builder of its own tensors and operators, sharing this one's
+        buffers and operator codes; `inputs` / `outputs` (its tensor indices) may be set later in
+        its `ports`."""
+        child = ModelBuilder(self.description)
+        child.buffers, child.codes, child.ports = self.buffers, self.codes, (list(inputs), list(outputs))
+        self.subgraphs.append(child)
+        return child
 
     def tensor(self, name: str, shape, dtype: str = "int8", scale=None, zero_point=None,
                data: np.ndarray | None = None, axis: int = 0, variable: bool = False) -> int:
@@ -109,11 +121,27 @@ class ModelBuilder:
     def finish(self, inputs, outputs) -> bytes:
         b = flatbuffers.Builder(1024)
         buffers = [self._buffer(b, data) for data in self.buffers]
-        tensors = [self._tensor(b, t) for t in self.tensors]
-        ops = [self._operator(b, o) for o in self.ops]
+        subgraphs = [self._subgraph(b, "main", inputs, outputs)]
+        subgraphs += [child._subgraph(b, f"subgraph_{k + 1}", *child.ports) for k, child in enumerate(self.subgraphs)]
         codes = [self._opcode(b, *c) for c in self.codes]
 
-        sg_name = b.CreateString("main")
+        desc = b.CreateString(self.description)
+        code_vec = _offsets(b, tflite.ModelStartOperatorCodesVector, codes)
+        sg_vec = _offsets(b, tflite.ModelStartSubgraphsVector, subgraphs)
+        buf_vec = _offsets(b, tflite.ModelStartBuffersVector, buffers)
+        tflite.ModelStart(b)
+        tflite.ModelAddVersion(b, SCHEMA_VERSION)
+        tflite.ModelAddOperatorCodes(b, code_vec)
+        tflite.ModelAddSubgraphs(b, sg_vec)
+        tflite.ModelAddDescription(b, desc)
+        tflite.ModelAddBuffers(b, buf_vec)
+        b.Finish(tflite.ModelEnd(b), file_identifier=FILE_IDENTIFIER)
+        return bytes(b.Output())
+
+    def _subgraph(self, b: flatbuffers.Builder, name: str, inputs, outputs) -> int:
+        tensors = [self._tensor(b, t) for t in self.tensors]
+        ops = [self._operator(b, o) for o in self.ops]
+        sg_name = b.CreateString(name)
         t_vec = _offsets(b, tflite.SubGraphStartTensorsVector, tensors)
         in_vec = b.CreateNumpyVector(np.asarray(inputs, np.int32))
         out_vec = b.CreateNumpyVector(np.asarray(outputs, np.int32))
@@ -124,20 +152,7 @@ class ModelBuilder:
         tflite.SubGraphAddOutputs(b, out_vec)
         tflite.SubGraphAddOperators(b, op_vec)
         tflite.SubGraphAddName(b, sg_name)
-        subgraph = tflite.SubGraphEnd(b)
-
-        desc = b.CreateString(self.description)
-        code_vec = _offsets(b, tflite.ModelStartOperatorCodesVector, codes)
-        sg_vec = _offsets(b, tflite.ModelStartSubgraphsVector, [subgraph])
-        buf_vec = _offsets(b, tflite.ModelStartBuffersVector, buffers)
-        tflite.ModelStart(b)
-        tflite.ModelAddVersion(b, SCHEMA_VERSION)
-        tflite.ModelAddOperatorCodes(b, code_vec)
-        tflite.ModelAddSubgraphs(b, sg_vec)
-        tflite.ModelAddDescription(b, desc)
-        tflite.ModelAddBuffers(b, buf_vec)
-        b.Finish(tflite.ModelEnd(b), file_identifier=FILE_IDENTIFIER)
-        return bytes(b.Output())
+        return tflite.SubGraphEnd(b)
 
     @staticmethod
     def _buffer(b: flatbuffers.Builder, data: bytes) -> int:
@@ -174,6 +189,8 @@ class ModelBuilder:
     @staticmethod
     def _options(b: flatbuffers.Builder, name: str, fields: dict) -> int:
         module = importlib.import_module(f"tflite.{name}")
+        # string fields (VarHandleOptions' SharedName) are written before the table starts
+        fields = {key: b.CreateString(value) if isinstance(value, str) else value for key, value in fields.items()}
         getattr(module, f"{name}Start")(b)
         for key, value in fields.items():
             getattr(module, f"{name}Add{key}")(b, value)

@@ -22,7 +22,7 @@ import numpy as np
 from tinygen.board import Board
 from tinygen.calib import load_calibration
 from tinygen.errors import ModelError, UsageError
-from tinygen.ir import Graph, dump
+from tinygen.ir import VARIABLE_OPS, Graph, dump
 from tinygen.kernels.esp_nn_tree import require_esp32
 from tinygen.passes import CompileOptions, compile_graph
 
@@ -153,6 +153,14 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
         # a switch's arena lowered below another switch's saves nothing: faster kernels back
         return attach(relax_lowering(compiled, lambda k, bound: compile_source(
             ones[k][1], calib, replace(options, arena_floor=bound), trace)))
+    if source.graph.meta.get("float_tflite") and calib is not None and any(
+            n.op in VARIABLE_OPS for n in source.graph.nodes):
+        # calibrating would run the samples through the variables, and each variable's read and
+        # assign would need one quantization: not done
+        raise UsageError(f"{source.name}: a float model with resource variables (READ_VARIABLE / "
+                         "ASSIGN_VARIABLE) is not quantized by tinygen",
+                         "leave out --calib to run it in float32 as TFLite Micro does, or convert it to int8 "
+                         "with the TFLite converter")
     if source.graph.meta.get("float_tflite") and calib is None:
         # a float .tflite without calibration data runs in float32, as TFLite Micro runs it
         graph = source.graph.copy()

@@ -293,6 +293,7 @@ int main(void) {{ fputs({c_string(text)}, stdout); return 0; }}
 def test_c_types_cover_the_stored_dtypes():
     # every storage dtype a constant can have: the integers as <stdint.h> types, float32 (a
     # float model's weights) as float; b1 is an activation format (its words are passed as
-    # uint32_t pointers)
-    stored = {name: np_type for name, (_, np_type) in DTYPES.items() if name not in ("float32", "b1")}
-    assert C_TYPES == {**{name: f"{np.dtype(t).name}_t" for name, t in stored.items()}, "float32": "float"}
+    # uint32_t pointers); bool (a comparison's output) is one byte, 0 or 1, as uint8_t
+    stored = {name: np_type for name, (_, np_type) in DTYPES.items() if name not in ("float32", "b1", "bool")}
+    assert C_TYPES == {**{name: f"{np.dtype(t).name}_t" for name, t in stored.items()}, "float32": "float",
+                       "bool": "uint8_t"}

@@ -1,4 +1,4 @@
-"""TFLite Micro's signal library ops (SignalWindow, SignalFftAutoScale, SignalRfft,
+"""TFLite Micro's signal library ops (SignalWindow, SignalFftAutoScale, SignalRfft, SignalIrfft,
 SignalEnergy) in single-operator .tflite models of several sizes and options: tinygen's numpy
 reference equals TensorFlow Lite Micro's host interpreter on silent, full-scale and noisy frames,
 and every C kernel equals the reference; the first ops of TFLite Micro's audio preprocessor,
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from e2e import ALL_AGREE, build_host, diff_layers, first_difference, run_cli
-from signal_lib import auto_scale, call_signal_kernel, energy, frames, front_end, rfft, window
+from signal_lib import auto_scale, call_signal_kernel, energy, frames, front_end, irfft, rfft, window
 from tflite_builder import ModelBuilder
 from tinygen.compiler import compile_source, load_source
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -40,6 +40,12 @@ CASES = {
     "rfft_s32_8_of_8": (rfft, (1, 8, 8, "int32")),
     "rfft_s32_100_of_128": (rfft, (1, 100, 128, "int32")),
     "rfft_s32_2x200_of_512": (rfft, (2, 200, 512, "int32")),
+    # the inverse: radix 2 alone (4), radix 4 alone (8), 2 then 4 (32, 512), 4 three times (128)
+    "irfft_4": (irfft, (1, 4)),
+    "irfft_8": (irfft, (1, 8)),
+    "irfft_3x32": (irfft, (3, 32)),
+    "irfft_128": (irfft, (1, 128)),
+    "irfft_512": (irfft, (1, 512)),
     "energy_257_from_5_to_241": (energy, (257, 5, 241)),
     "energy_33_all": (energy, (33, 0, 33)),
     "energy_9_from_3_to_4": (energy, (9, 3, 4)),

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from e2e import build_host, first_difference
+from e2e import build_host
+from stream_check import tflm_sequence
+from tflite.TensorType import TensorType
 from tflite_builder import ModelBuilder
 
 from tinygen.compiler import compile_source, load_source
 from tinygen.errors import UnsupportedOpError
 from tinygen.hil.session import carries_state
-from tinygen.ref import interpreter as ref_interp
 
 runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="TFLite Micro is not installed")
 
@@ -36,26 +37,10 @@ def test_signal_delay_reference_and_host_c_equal_tflm_over_a_sequence_tflite(tmp
     assert [n.kernel for n in graph.nodes] == ["tg_signal_delay_s16"] * 2
     assert carries_state(graph) and [n.state_bytes for n in graph.nodes] == [2 * 2 * 5, 2 * 2 * 17]
     host = build_host(source, graph, tmp_path / "host")
-    tflm = runtime.Interpreter.from_bytes(data)
     rng = np.random.default_rng(46)
-    state, seen = {}, []
-    for k in range(9):
-        if k == 6:
-            tflm.reset()
-            host.reset_state()
-            state = {}
-        x = rng.integers(-32768, 32768, (2, 12)).astype(np.int16)
-        tflm.set_input(x, 0)
-        tflm.invoke()
-        want = [tflm.get_output(j).ravel() for j in range(2)]
-        ref = ref_interp.run(graph, x, state=state)
-        got = host.invoke(x)
-        for j, name in enumerate(graph.outputs):
-            assert np.array_equal(ref[name].ravel(), want[j]), \
-                f"invocation {k}, output {j}: reference vs TFLM: {first_difference(ref[name], want[j])}"
-            assert np.array_equal(got[j].ravel(), want[j]), \
-                f"invocation {k}, output {j}: host C vs TFLM: {first_difference(got[j], want[j])}"
-        seen.append((x, want[1].reshape(2, 12)))
+    xs = [rng.integers(-32768, 32768, (2, 12)).astype(np.int16) for _ in range(9)]
+    outs = tflm_sequence(runtime, data, graph, host, xs, reset_at=(6,))
+    seen = [(x, want[1].reshape(2, 12)) for x, want in zip(xs, outs)]
     # the teeth, from SignalDelay's meaning: the 5-sample delay gives zeros then the input's start at
     # the first call (and after the reset), then the last 5 samples of the call before
     for k, (x, delayed) in enumerate(seen):
@@ -67,3 +52,104 @@ def test_signal_delay_of_zero_refused_tflite(tmp_path):
     (tmp_path / "m.tflite").write_bytes(_delays(first=0))
     with pytest.raises(UnsupportedOpError, match="delay_length = 0 is outside"):
         compile_source(load_source(tmp_path / "m.tflite"))
+
+
+def _framing(steps: int = 2) -> bytes:
+    """x [16] int16 -> SignalFramer(10 every 4, no prefill) -> frames [4, 10] and its flag;
+    SignalStacker(16 channels, context 2 left and 1 right, every `steps`) -> [64] and its flag;
+    SignalFramer(8 every 4, prefilled) -> SignalOverlapAdd(4) -> [16] (twice x, 4 samples late)."""
+    b = ModelBuilder("framing")
+    x, frames, fv = b.tensor("x", [16], "int16"), b.tensor("frames", [4, 10], "int16"), b.tensor("fv", [], "bool")
+    stacked, sv = b.tensor("stacked", [64], "int16"), b.tensor("sv", [], "bool")
+    frames2, fv2, ola = b.tensor("frames2", [4, 8], "int16"), b.tensor("fv2", [], "bool"), b.tensor("ola", [16], "int16")
+    b.op("CUSTOM:SignalFramer", [x], [frames, fv], custom_options={"frame_size": 10, "frame_step": 4, "prefill": False})
+    b.op("CUSTOM:SignalStacker", [x], [stacked, sv], custom_options={
+        "num_channels": 16, "stacker_left_context": 2, "stacker_right_context": 1, "stacker_step": steps})
+    b.op("CUSTOM:SignalFramer", [x], [frames2, fv2], custom_options={"frame_size": 8, "frame_step": 4, "prefill": True})
+    b.op("CUSTOM:SignalOverlapAdd", [frames2], [ola], custom_options={"T": TensorType.INT16, "frame_step": 4})
+    return b.finish([x], [frames, fv, stacked, sv, ola])
+
+
+def test_signal_framer_stacker_overlap_add_equal_tflm_over_a_sequence_tflite(tmp_path):
+    """10 invocations, reset after the 6th: every output equal to TFLite Micro's (frames where its
+    flag says they are whole: TFLite Micro leaves the others unwritten)."""
+    data = _framing()
+    (tmp_path / "framing.tflite").write_bytes(data)
+    source = load_source(tmp_path / "framing.tflite")
+    graph = compile_source(source)
+    assert sorted(n.kernel for n in graph.nodes if n.state_bytes) == [
+        "tg_signal_framer_s16", "tg_signal_framer_s16", "tg_signal_overlap_add_s16", "tg_signal_stacker_s16"]
+    host = build_host(source, graph, tmp_path / "host")
+    rng = np.random.default_rng(47)
+    xs = [rng.integers(-32768, 32768, 16).astype(np.int16) for _ in range(10)]
+    outs = tflm_sequence(runtime, data, graph, host, xs, reset_at=(6,), valid={0: 1, 2: 3})
+    # the flags as the ring buffers fill: the framer's first call lacks 2 whole frames; the
+    # stacker holds 3 of its 4 frames at its first call (the left context), then drops 2 of 4
+    # after each whole one
+    assert [bool(o[1][0]) for o in outs] == [k not in (0, 6) for k in range(10)]
+    assert [bool(o[3][0]) for o in outs] == [k % 2 == 1 for k in range(10)]
+    # the teeth: overlap-adding the prefilled frames of 8 every 4 gives twice x, 4 samples late
+    for k, out in enumerate(outs):
+        late = np.concatenate([np.zeros(4, np.int16) if k in (0, 6) else xs[k - 1][-4:], xs[k][:-4]]).astype(np.int64)
+        assert np.array_equal(out[4], np.clip(2 * late, -32768, 32767)), f"invocation {k}"
+
+
+def test_signal_stacker_step_beyond_its_context_refused_tflite(tmp_path):
+    (tmp_path / "m.tflite").write_bytes(_framing(steps=5))
+    with pytest.raises(UnsupportedOpError, match="stacker_step = 5 is outside"):
+        compile_source(load_source(tmp_path / "m.tflite"))
+
+
+@pytest.mark.parametrize("op, options, message", [
+    ("SignalIrfft", {"T": TensorType.INT32, "fft_length": 8}, "only the int16 inverse real FFT is supported \\(T is INT32\\)"),
+    ("SignalOverlapAdd", {"T": TensorType.FLOAT32, "frame_step": 4}, "overlap-adds int16 frames only \\(T is FLOAT32\\)")])
+def test_signal_op_of_other_types_refused_in_one_line_tflite(tmp_path, op, options, message):
+    b = ModelBuilder()
+    x, y = b.tensor("x", [2, 10], "int16"), b.tensor("y", [8], "int16")
+    b.op(f"CUSTOM:{op}", [x], [y], custom_options=options)
+    (tmp_path / "m.tflite").write_bytes(b.finish([x], [y]))
+    with pytest.raises(UnsupportedOpError, match=message) as err:
+        compile_source(load_source(tmp_path / "m.tflite"))
+    assert "\n" not in err.value.args[0]
+
+
+def _circular(cycles_max: int | None = 1) -> bytes:
+    """x [1, 1, 2, 3] int8 -> CIRCULAR_BUFFER -> a window [1, 4, 2, 3], a variable tensor (TFLite
+    Micro keeps it between invocations and resets it to the zero point); x -> CIRCULAR_BUFFER with
+    no options, whose 5 slots TFLite Micro runs at every call -> [1, 5, 2, 3], a plain tensor."""
+    b = ModelBuilder("circular")
+    q = {"scale": 0.1, "zero_point": -7}
+    x, w4 = b.tensor("x", [1, 1, 2, 3], **q), b.tensor("w4", [1, 4, 2, 3], **q, variable=True)
+    w5 = b.tensor("w5", [1, 5, 2, 3], **q)
+    b.op("CUSTOM:CIRCULAR_BUFFER", [x], [w4], custom_options={"cycles_max": cycles_max} if cycles_max else None)
+    b.op("CUSTOM:CIRCULAR_BUFFER", [x], [w5])
+    return b.finish([x], [w4, w5])
+
+
+def test_circular_buffer_reference_and_host_c_equal_tflm_tflite(tmp_path):
+    """9 invocations, reset after the 5th: the variable window equals TFLite Micro's throughout; the
+    plain one where TFLite Micro defines it, once it has as many frames since the start (its window
+    starts as its arena held it and its reset leaves it; tinygen's at the zero point). Both hold the
+    last inputs, newest last, after the zero point."""
+    data = _circular()
+    (tmp_path / "c.tflite").write_bytes(data)
+    source = load_source(tmp_path / "c.tflite")
+    graph = compile_source(source)
+    assert [n.kernel for n in graph.nodes] == ["tg_circular_buffer_s8"] * 2
+    host = build_host(source, graph, tmp_path / "host")
+    rng = np.random.default_rng(48)
+    xs = [rng.integers(-128, 128, (1, 1, 2, 3)).astype(np.int8) for _ in range(9)]
+    outs = tflm_sequence(runtime, data, graph, host, xs, reset_at=(5,), undefined={1: (0, 1, 2, 3, 5, 6, 7, 8)})
+    for k, (w4, w5) in enumerate(outs):
+        given = xs[:k + 1] if k < 5 else xs[5:k + 1]
+        want = np.concatenate([np.full((4, 6), -7, np.int8), np.stack(given).reshape(-1, 6)])[-4:]
+        assert np.array_equal(w4.reshape(4, 6), want), f"invocation {k}"
+        if k == 4:
+            assert np.array_equal(w5.reshape(5, 6), np.stack(xs[:5]).reshape(5, 6))
+
+
+def test_circular_buffer_of_two_cycles_refused_tflite(tmp_path):
+    (tmp_path / "c.tflite").write_bytes(_circular(cycles_max=2))
+    with pytest.raises(UnsupportedOpError, match="runs the rest of the model every 2 invocations") as err:
+        compile_source(load_source(tmp_path / "c.tflite"))
+    assert "\n" not in err.value.args[0]

@@ -16,11 +16,11 @@ import numpy as np
 
 from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_float_array_body, c_identifier,
                                      c_int, c_macro, c_string, c_struct_init)
-from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, reset_lines, state_macro
+from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, emit_variable, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
 from tinygen.codegen.operands import emit_roles
-from tinygen.ir import (RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, Node, binary_operands, carries_state,
-                        gather_operands)
+from tinygen.ir import (RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, VARIABLE_OPS, Graph, Node, binary_operands,
+                        carries_state, gather_operands)
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
@@ -261,7 +261,9 @@ EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_roles(
     for op in ROLE_OPERAND_OPS})
 EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_signal_state(
     graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
-    for op in STATEFUL_OPS if op not in RECURRENT_OPS})      # the signal library's stateful ops
+    for op in STATEFUL_OPS if op not in RECURRENT_OPS + VARIABLE_OPS})      # the signal library's stateful ops
+EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_variable(
+    graph, node, spec, layer, arrays, lambda t: _arena_ptr(graph, t, prefix=layer.prefix, typed=False)) for op in VARIABLE_OPS})
 
 
 def narrowed(data: np.ndarray, dtype: str, name: str) -> np.ndarray:

@@ -198,6 +198,9 @@ SCHEMAS: dict[str, OpSchema] = {
         # 16-bit (32-bit) fixed point computes it: fft_length / 2 + 1 (real, imag) pairs (SignalRfft);
         # params: its tables (tinygen.ref.signal.rfft_tables)
         OpSchema("signal_rfft", attrs=("fft_length",), param_roles=("twiddles", "super_twiddles", "order")),
+        # the inverse: fft_length / 2 + 1 int16 (real, imag) pairs -> fft_length int16 samples, as kissfft's
+        # kiss_fftri computes it (SignalIrfft); params: the inverse transform's tables
+        OpSchema("signal_irfft", attrs=("fft_length",), param_roles=("twiddles", "super_twiddles", "order")),
         # real^2 + imag^2 of int16 (real, imag) pairs start_index .. end_index - 1 as uint32; the other
         # elements 0 (SignalEnergy)
         OpSchema("signal_energy", attrs=("start_index", "end_index")),
@@ -223,6 +226,30 @@ SCHEMAS: dict[str, OpSchema] = {
         # each row (last axis) of int16 x as one stream delayed by delay_length samples: zeros first, the
         # samples not yet given out kept as state between invocations (SignalDelay)
         OpSchema("signal_delay", attrs=("delay_length",)),
+        # each row (last axis) of int16 x as a stream cut into frames of frame_size samples every
+        # frame_step (SignalFramer): TFLite Micro's ring buffer (prefilled with frame_size - frame_step
+        # zeros where prefill) as state; where it holds no whole frame, zeros and the flag false
+        OpSchema("signal_framer", attrs=("frame_size", "frame_step", "prefill")),
+        # num_channels int16 values stacked with left_context copies before (the first frame repeated)
+        # and right_context after, every step frames (SignalStacker); its ring buffer as state
+        OpSchema("signal_stacker", attrs=("num_channels", "left_context", "right_context", "step")),
+        # a framer's or stacker's second output: whether its frames are whole (bool scalar), the flag
+        # in the state of the node state_of names (input: that node's output, so that it runs after)
+        OpSchema("signal_stream_valid", attrs=("state_of",)),
+        # int16 frames [..., n, frame_size] added into a buffer where they overlap, saturated;
+        # frame_step samples given out per frame (SignalOverlapAdd); the buffer as state
+        OpSchema("signal_overlap_add", attrs=("frame_step",)),
+        # TFLite Micro's CIRCULAR_BUFFER: int8 x [1, 1, W, C] joins a window of slots frames, the newest
+        # last, kept as state (at the zero point after a reset); the output is the window [1, slots, W, C]
+        OpSchema("circular_buffer"),
+        # -- TFLite's resource variables (VAR_HANDLE / READ_VARIABLE / ASSIGN_VARIABLE, CALL_ONCE's
+        # initial values): a variable's bytes live in the persistent region, in the state of the one
+        # node of the pair that owns it (attr state_of names it), carried over invocations --
+        # the variable's bytes as they are before this invocation assigns it (no inputs)
+        OpSchema("read_variable", min_inputs=0, max_inputs=0, attrs=("variable", "state_of")),
+        # input 0's bytes become the variable's (input 1: the read of it, which must run first); the
+        # output is a one-byte marker (1) nothing reads, the node's place in the schedule
+        OpSchema("assign_variable", min_inputs=1, max_inputs=2, attrs=("variable", "state_of")),
         # -- TFLite Micro's builtin ops on plain (unquantized) integers (tinygen/ref/plain.py) --
         # each element as the output's type: integers modulo 2^bits, float32 rounded (CAST)
         OpSchema("cast"),
@@ -282,10 +309,15 @@ TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
 
 # -- recurrent layers: ops whose state lives in the arena's persistent region (plan_memory.py)
 RECURRENT_OPS = ("lstm", "gru", "svdf")
-# every op whose kernel keeps a state in that region: the recurrent layers and the signal library's
-# noise estimate (SignalFilterBankSpectralSubtraction) and delay line (SignalDelay), which always
-# carry it over invocations
-STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay")
+# every op whose kernel keeps a state in that region: the recurrent layers, the signal library's
+# streaming ops (the noise estimate of SignalFilterBankSpectralSubtraction, SignalDelay's delay
+# line, the framer's and stacker's ring buffers, the overlap-add buffer), and the resource
+# variables, which always carry it over invocations (a node whose attr state_of names another
+# reads or writes that node's state)
+# the resource variables' reads and assigns share one state per variable (ref/variable.py)
+VARIABLE_OPS = ("read_variable", "assign_variable")
+STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay", "signal_framer", "signal_stacker",
+                                "signal_stream_valid", "signal_overlap_add", "circular_buffer") + VARIABLE_OPS
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")

@@ -27,6 +27,13 @@ def _rfft(graph: Graph, node: Node) -> dict:
             "fft_length": int(node.attrs["fft_length"])}
 
 
+@builder("signal_irfft")
+def _irfft(graph: Graph, node: Node) -> dict:
+    shape = graph.tensor(node.inputs[0]).shape
+    return {"frames": graph.tensor(node.inputs[0]).size // shape[-1], "input_length": shape[-1],
+            "fft_length": int(node.attrs["fft_length"])}
+
+
 @builder("signal_energy")
 def _energy(graph: Graph, node: Node) -> dict:
     return {"bins": graph.tensor(node.outputs[0]).size, "start_index": int(node.attrs["start_index"]),

@@ -9,10 +9,14 @@ from __future__ import annotations
 from tinygen.kernels.spec import KernelSpec
 
 
+# kissfft's 16-bit arithmetic and complex FFT, shared by the int16 real FFT and its inverse
+FFT_Q15 = {"headers": ("kernels/tg_fft_q15.h",), "calls": ("kernels/tg_complex_fft_q15.c",)}
+
+
 def _signal(name: str, op: str, out: str, struct: str, const_roles: tuple[str, ...] = (),
-            in_dtype: str | None = None) -> KernelSpec:
+            in_dtype: str | None = None, **more) -> KernelSpec:
     return KernelSpec(name, op, act_dtype=out, in_dtype=in_dtype, struct=struct, const_roles=const_roles,
-                      source=f"kernels/{name}.c")
+                      source=f"kernels/{name}.c", **more)
 
 
 def signal_kernels() -> tuple[KernelSpec, ...]:
@@ -22,7 +26,9 @@ def signal_kernels() -> tuple[KernelSpec, ...]:
                 "tg_signal_size_params_t", in_dtype="int16"),
         _signal("tg_signal_fft_auto_scale_s16", "signal_fft_auto_scale", "int16", "tg_signal_size_params_t"),
         _signal("tg_signal_rfft_s16", "signal_rfft", "int16", "tg_signal_rfft_params_t",
-                ("twiddles", "super_twiddles", "order")),
+                ("twiddles", "super_twiddles", "order"), **FFT_Q15),
+        _signal("tg_signal_irfft_s16", "signal_irfft", "int16", "tg_signal_rfft_params_t",
+                ("twiddles", "super_twiddles", "order"), **FFT_Q15),
         _signal("tg_signal_rfft_s32", "signal_rfft", "int32", "tg_signal_rfft_params_t",
                 ("twiddles", "super_twiddles", "order")),
         _signal("tg_signal_energy_s16_u32", "signal_energy", "uint32", "tg_signal_energy_params_t", in_dtype="int16"),

@@ -228,6 +228,11 @@ from tinygen.kernels.signal_stream_table import signal_stream_kernels  # noqa: E
 
 KERNELS = KERNELS + signal_stream_kernels()
 
+# resource variables, bytes carried over invocations (tinygen/kernels/variable_table.py)
+from tinygen.kernels.variable_table import variable_kernels  # noqa: E402
+
+KERNELS = KERNELS + variable_kernels()
+
 # comparisons and selection on bool tensors (tinygen/kernels/select_table.py)
 from tinygen.kernels.select_table import select_kernels  # noqa: E402
 

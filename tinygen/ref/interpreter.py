@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import (BINARY_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, binary_operands,
+from tinygen.ir import (BINARY_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, VARIABLE_OPS, Graph, binary_operands,
                         gather_operands, role_operands)
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
@@ -30,14 +30,16 @@ from tinygen.ref import select as ref_select
 from tinygen.ref import signal_stream as ref_signal_stream
 from tinygen.ref import mathops as ref_mathops
 from tinygen.ref import moves as ref_moves
+from tinygen.ref import variable as ref_variable
 from tinygen.ref.recurrent import call_recurrent
+from tinygen.ref.variable import call_variable
 
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
           ref_attention, ref_recurrent, ref_int16, ref_float32, ref_float32_layout,
           ref_float32_mac, ref_float32_more, ref_float32_nonlinear, ref_signal, ref_signal_bank, ref_plain,
-          ref_select, ref_signal_stream, ref_mathops, ref_moves)
+          ref_select, ref_signal_stream, ref_mathops, ref_moves, ref_variable)
 
 
 def twin(name: str):
@@ -99,6 +101,24 @@ def dequantize(graph: Graph, name: str, q: np.ndarray) -> np.ndarray:
     return (q.astype(np.float32) - np.float32(qp.zero_point[0])) * qp.scale[0]
 
 
+def _state_words(graph: Graph, node, state: dict | None) -> np.ndarray:
+    """A stateful node's state (that of the node its attr state_of names, if any) as its owner's
+    output words: kept in `state` by the owner's name, made at first as tg_model_reset_state()
+    leaves it (zeros, then the kernel's reset twin where it has one: KernelSpec.reset)."""
+    owner = graph.node(node.attrs.get("state_of", node.name))
+    layer_state = {} if state is None else state.setdefault(owner.name, {})
+    if "state" not in layer_state:
+        layer_state["state"] = np.zeros(owner.state_bytes, np.uint8)
+        reset = KERNELS_BY_NAME[owner.kernel].reset
+        if reset is not None and _has_twin(reset[len("tg_"):]):
+            twin(reset[len("tg_"):])(owner.attrs["kparams"], layer_state["state"])
+    return layer_state["state"].view(f"<u{graph.tensor(owner.outputs[0]).np_dtype.itemsize}")
+
+
+def _has_twin(name: str) -> bool:
+    return any(hasattr(module, name) for module in _TWINS)
+
+
 def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
              state: dict | None = None) -> np.ndarray:
     """One node's int8 output. `state`: the stateful layers' state by node name, kept by the
@@ -114,10 +134,10 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
     if node.op in RECURRENT_OPS:     # the initial state from inputs or constants; the layer's state
         layer_state = None if state is None else state.setdefault(node.name, {})
         result = call_recurrent(fn, graph, node, values, p, layer_state, switch)
-    elif node.op in STATEFUL_OPS:    # the kernel's state bytes (zeros at first) as its words, updated in place
-        layer_state = {} if state is None else state.setdefault(node.name, {})
-        words = layer_state.setdefault("state", np.zeros(spec.state(p), np.uint8)).view(f"<u{out.np_dtype.itemsize}")
-        result = fn(p, *inputs, *consts, words)
+    elif node.op in VARIABLE_OPS:    # a resource variable's bytes, shared by its read and assign
+        result = call_variable(fn, graph, node, inputs, state)
+    elif node.op in STATEFUL_OPS:    # the kernel's state bytes as its words, updated in place
+        result = fn(p, *inputs, *consts, _state_words(graph, node, state))
     elif node.op == "concat":
         result = fn(p, inputs)
     elif node.op in ROLE_OPERAND_OPS:   # operands in role order, each an activation or a constant

@@ -83,19 +83,21 @@ def kiss_factors(n: int) -> list[int]:
             return radices
 
 
-def rfft_tables(fft_length: int, bits: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rfft_tables(fft_length: int, bits: int = 16, inverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(twiddles [n, 2], super_twiddles [n / 2, 2], order uint16 [n]) of the real FFT of
     fft_length points in `bits`-bit fixed point (int16 or int32 tables), n = fft_length / 2 the
     complex FFT it runs: kissfft's twiddles (phase -2 pi i / n), its real-FFT split twiddles
     (phase -pi ((i + 1) / n + 1/2)), each part floor(0.5 + (2^(bits-1) - 1) * cos), and the input
-    order of its mixed-radix decimation (position -> complex input index)."""
+    order of its mixed-radix decimation (position -> complex input index). inverse: the inverse
+    real FFT's (kiss_fftri's), both phases negated."""
     n, top = fft_length // 2, (1 << (bits - 1)) - 1
+    sign = -1 if inverse else 1
 
     def cos_sin(phase: float) -> tuple[int, int]:
         return math.floor(0.5 + top * math.cos(phase)), math.floor(0.5 + top * math.sin(phase))
 
-    twiddles = [cos_sin(-2 * math.pi * i / n) for i in range(n)]
-    super_twiddles = [cos_sin(-3.14159265358979323846264338327 * ((i + 1) / n + 0.5)) for i in range(n // 2)]
+    twiddles = [cos_sin(sign * (-2 * math.pi * i / n)) for i in range(n)]
+    super_twiddles = [cos_sin(sign * (-3.14159265358979323846264338327 * ((i + 1) / n + 0.5))) for i in range(n // 2)]
     order = np.zeros(n, np.int64)
 
     def place(out: int, start: int, stride: int, radices: list[int], size: int) -> None:
@@ -149,10 +151,12 @@ class _Fixed:
         return self.round(ar * br - ai * bi), self.round(ar * bi + ai * br)
 
 
-def complex_fft_fixed(re: np.ndarray, im: np.ndarray, twiddles: np.ndarray, order: np.ndarray, bits: int = 16):
-    """kissfft's forward complex FFT in fixed point (kf_work with kf_bfly2 / kf_bfly4; each
-    butterfly divides its inputs by its radix first), stage by stage from the innermost:
-    re, im [n] -> re, im [n]."""
+def complex_fft_fixed(re: np.ndarray, im: np.ndarray, twiddles: np.ndarray, order: np.ndarray, bits: int = 16,
+                      inverse: bool = False):
+    """kissfft's complex FFT in fixed point (kf_work with kf_bfly2 / kf_bfly4; each butterfly
+    divides its inputs by its radix first), stage by stage from the innermost: re, im [n] -> re,
+    im [n]. inverse: the inverse's (its twiddles, and kf_bfly4 turning by +i where the forward
+    turns by -i)."""
     f, n = _Fixed(bits), re.size
     re, im = f.wrap(re[order]), f.wrap(im[order])
     radices = kiss_factors(n)
@@ -178,8 +182,10 @@ def complex_fft_fixed(re: np.ndarray, im: np.ndarray, twiddles: np.ndarray, orde
             f0 = (f.add(f0r, s1[0]), f.add(f0i, s1[1]))
             s3 = (f.add(s0[0], s2[0]), f.add(s0[1], s2[1]))
             s4 = (f.sub(s0[0], s2[0]), f.sub(s0[1], s2[1]))
-            out = [(f.add(f0[0], s3[0]), f.add(f0[1], s3[1])), (f.add(s5[0], s4[1]), f.sub(s5[1], s4[0])),
-                   (f.sub(f0[0], s3[0]), f.sub(f0[1], s3[1])), (f.sub(s5[0], s4[1]), f.add(s5[1], s4[0]))]
+            minus_i = (f.add(s5[0], s4[1]), f.sub(s5[1], s4[0]))
+            plus_i = (f.sub(s5[0], s4[1]), f.add(s5[1], s4[0]))
+            out = [(f.add(f0[0], s3[0]), f.add(f0[1], s3[1])), plus_i if inverse else minus_i,
+                   (f.sub(f0[0], s3[0]), f.sub(f0[1], s3[1])), minus_i if inverse else plus_i]
         re = np.stack([o[0] for o in out], axis=1).reshape(n)
         im = np.stack([o[1] for o in out], axis=1).reshape(n)
         m *= p
@@ -227,6 +233,34 @@ def signal_rfft_s16(p: dict, input, twiddles, super_twiddles, order) -> np.ndarr
 def signal_rfft_s32(p: dict, input, twiddles, super_twiddles, order) -> np.ndarray:
     """tg_signal_rfft_s32: signal_rfft_s16 on int32 samples in kissfft's 32-bit fixed point."""
     return _rfft(p, input, twiddles, super_twiddles, order, 32)
+
+
+def signal_irfft_s16(p: dict, input, twiddles, super_twiddles, order) -> np.ndarray:
+    """tg_signal_irfft_s16: the inverse real FFT (kiss_fftri in 16-bit fixed point) of each frame
+    of fft_length / 2 + 1 (real, imag) int16 pairs: fft_length int16 samples per frame. The
+    inverse tables (rfft_tables with inverse=True)."""
+    f, length = _Fixed(16), p["fft_length"]
+    n = length // 2
+    frames = np.asarray(input, np.int64).reshape(-1, n + 1, 2)
+    out = []
+    st = np.asarray(super_twiddles, np.int64)
+    for z in frames:
+        tmp = np.zeros((n, 2), np.int16)
+        dc = f.fixdiv(f.wrap([z[0, 0] + z[n, 0]]), f.wrap([z[0, 0] - z[n, 0]]), 2)
+        tmp[0] = dc[0][0], dc[1][0]
+        for k in range(1, n // 2 + 1):
+            fk = f.fixdiv(z[k, 0], z[k, 1], 2)
+            fnkc = f.fixdiv(z[n - k, 0], f.wrap(-z[n - k, 1]), 2)
+            fek = (f.add(fk[0], fnkc[0]), f.add(fk[1], fnkc[1]))
+            t = (f.sub(fk[0], fnkc[0]), f.sub(fk[1], fnkc[1]))
+            fok = f.cmul(t[0], t[1], st[k - 1, 0], st[k - 1, 1])
+            tmp[k] = f.add(fek[0], fok[0]), f.add(fek[1], fok[1])
+            # where k == n - k (the middle bin) this second write wins, as in kissfft
+            tmp[n - k] = f.sub(fek[0], fok[0]), f.wrap(-f.sub(fek[1], fok[1]).astype(np.int64))
+        re, im = complex_fft_fixed(tmp[:, 0], tmp[:, 1], np.asarray(twiddles), np.asarray(order, np.int64), 16,
+                                   inverse=True)
+        out.append(np.stack([re, im], axis=1).reshape(-1))
+    return np.concatenate(out).astype(np.int16)
 
 
 # -- energy ------------------------------------------------------------------------------------

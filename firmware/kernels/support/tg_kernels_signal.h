@@ -68,6 +68,15 @@ void tg_signal_rfft_s16(const tg_signal_rfft_params_t *p, const int16_t *input, 
 void tg_signal_rfft_s32(const tg_signal_rfft_params_t *p, const int32_t *input, const int32_t *twiddles,
                         const int32_t *super_twiddles, const uint16_t *order, int32_t *output);
 
+/*
+ * SignalIrfft (int16): the inverse real FFT of each frame of fft_length / 2 + 1 (real, imag) int16
+ * pairs, as kissfft's 16-bit fixed point computes it (kiss_fftri): fft_length int16 samples per
+ * frame (p->input_length: the fft_length + 2 values of a frame's bins). Tables: the inverse transform's (tinygen.ref.signal.rfft_tables
+ * with inverse=True).
+ */
+void tg_signal_irfft_s16(const tg_signal_rfft_params_t *p, const int16_t *input, const int16_t *twiddles,
+                         const int16_t *super_twiddles, const uint16_t *order, int16_t *output);
+
 typedef struct {
     int32_t bins;                   /* (real, imag) pairs in, energies out */
     int32_t start_index, end_index; /* the bins computed; the others are 0 */

@@ -27,11 +27,12 @@ from tinygen.frontend.tflite.ops_signal_bank import SignalBankOps
 from tinygen.frontend.tflite.ops_signal_stream import SignalStreamOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
+from tinygen.frontend.tflite.ops_variable import VARIABLE_OPS, VariableOps
 from tinygen.frontend.tflite.reader import MOVE_OPS, OP_NAMES, TYPE_NAMES
 from tinygen.ir import Graph, Kind, Tensor
 
-# operators that run other subgraphs or keep resource variables: named as such when refused
-SUBGRAPH_OPS = ("IF", "WHILE", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE")
+# operators that run other subgraphs as control flow: named as such when refused
+SUBGRAPH_OPS = ("IF", "WHILE")
 
 # --fold-input-transpose: the input-side TRANSPOSE a model exported from PyTorch starts with
 NCHW_TO_NHWC = (0, 2, 3, 1)
@@ -54,11 +55,13 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  "LOGICAL_NOT", "SELECT_V2",
                  # comparing and magnitude ops on quantized integers (ops_math.py)
                  "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU", "RESIZE_BILINEAR",
-                 "L2_NORMALIZATION") + MOVE_OPS     # data movement (ops_shape.py, ops_gather.py)
+                 "L2_NORMALIZATION") + MOVE_OPS + VARIABLE_OPS
+# MOVE_OPS: data movement (ops_shape.py, ops_gather.py); VARIABLE_OPS: resource variables and their
+# init subgraph (ops_variable.py)
 
 
 class Importer(PlainOps, FloatOps, MathOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps,
-               GatherOps, SimpleOps, SignalBankOps, SelectOps, SignalStreamOps):
+               GatherOps, SimpleOps, SignalBankOps, SelectOps, SignalStreamOps, VariableOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
@@ -95,8 +98,10 @@ class Importer(PlainOps, FloatOps, MathOps, TransposeConvOps, MacOps, Activation
         self.graph.meta["tflite_inputs"] = indices
         if self.shape_inputs:
             self.graph.meta["tflite_shape_inputs"] = dict(self.shape_inputs)
+        self.begin_variables()
         for i in range(self.sg.OperatorsLength()):
             self.operator(i)
+        self.add_assigns()
         outputs = [int(self.sg.Outputs(k)) for k in range(self.sg.OutputsLength())]
         for o in outputs:
             name = self.activation(o)
@@ -161,9 +166,9 @@ class Importer(PlainOps, FloatOps, MathOps, TransposeConvOps, MacOps, Activation
         hint = "supported TFLite operators: " + ", ".join(supported)
         flow = [name for name in missing if name in SUBGRAPH_OPS]
         if flow:        # control flow and resource variables: what tinygen compiles instead
-            hint = (f"{', '.join(flow)} run other subgraphs or keep resource variables; tinygen compiles one "
-                    "subgraph of straight-line operators (keep a streaming model's state in variable tensors, "
-                    "as TFLite's LSTM and SVDF do); " + hint)
+            hint = (f"{', '.join(flow)} run other subgraphs as control flow; tinygen compiles one subgraph of "
+                    "straight-line operators (a streaming model's state may live in resource variables, or in "
+                    "variable tensors as TFLite's LSTM and SVDF keep it); " + hint)
         if sum(map(len, missing.values())) == 1:
             (name, [where]), = missing.items()
             number, _, out = where.partition(", ")
@@ -221,6 +226,13 @@ class Importer(PlainOps, FloatOps, MathOps, TransposeConvOps, MacOps, Activation
             opname = f"CUSTOM ({(code.CustomCode() or b'?').decode('utf-8', 'replace')})"
         ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
         outs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        if opname in VARIABLE_OPS:      # resource variables (ops_variable.py): a read is the one IR node
+            self.where = f"operator {i} ({opname}): "
+            node = getattr(self, f"op_{opname.lower()}")(i, op, ins, outs[0] if outs else None,
+                                                       f"op {i} {opname}")
+            if node is not None:
+                self.check_shape(node, outs[0])
+            return
         custom = (code.CustomCode() or b"").decode("utf-8", "replace") if builtin == BuiltinOperator.CUSTOM else ""
         if custom in SIGNAL_OPS and outs:
             self.where = f"operator {i} ({opname}, output {self.tname(outs[0])!r}): "

@@ -27,6 +27,7 @@ SIGNAL_OPS: dict[str, str] = {
     "SignalFftAutoScale": "signal_fft_auto_scale",
     "SignalRfft": "signal_rfft",
     "SignalEnergy": "signal_energy",
+    "SignalIrfft": "signal_irfft",
 }
 
 
@@ -35,7 +36,7 @@ RFFT_BITS = {TensorType.INT16: 16, TensorType.INT32: 32}
 
 
 class SignalOps(Builder):
-    """signal_window, signal_fft_auto_scale, signal_rfft, signal_energy (SIGNAL_OPS)."""
+    """signal_window, signal_fft_auto_scale, signal_rfft, signal_irfft, signal_energy (SIGNAL_OPS)."""
 
     def custom_options(self, op) -> dict:
         """The operator's custom options: a flexbuffer map, as TFLite Micro's signal kernels
@@ -59,6 +60,13 @@ class SignalOps(Builder):
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise UnsupportedOpError(f"{self.where}option {key} = {value} is outside [{lo}, {hi}]")
         return value
+
+    def element_type(self, options: dict, allowed: tuple[int, ...], what: str) -> int:
+        """The operator's element type (its option T), one of `allowed`; refused naming `what` else."""
+        ttype = self.option(options, "T")
+        if ttype not in allowed:
+            raise UnsupportedOpError(f"{self.where}{what} (T is {TYPE_NAMES.get(ttype, ttype)})")
+        return ttype
 
     def expect_types(self, indices, want: int, what: str) -> None:
         """Each tensor of `indices` has TensorType `want` (TFLite Micro's Prepare checks)."""
@@ -128,6 +136,23 @@ class SignalOps(Builder):
                   for role, data in zip(("twiddles", "super_twiddles", "order"), rfft_tables(n, RFFT_BITS[ttype]))}
         return [self.signal_node(i, "signal_rfft", [x], outs[0], {"fft_length": n}, tables, source,
                                  shape[:-1] + (n + 2,))]
+
+    def signal_irfft(self, i, op, ins, outs, source) -> list[Node]:
+        self.expect_arity(ins, outs, 1, 1)
+        options = self.custom_options(op)
+        self.element_type(options, (TensorType.INT16,), "only the int16 inverse real FFT is supported")
+        self.expect_types([ins[0], outs[0]], TensorType.INT16, "tensor")
+        n = self.option(options, "fft_length", 4, 1 << 15)
+        x = self.activation(ins[0])
+        shape = self.graph.tensors[x].shape
+        if n & (n - 1) or shape[-1] != n + 2 or self.shape(outs[0])[-1:] != (n,):
+            raise UnsupportedOpError(f"{self.where}fft_length {n} must be a power of two, the input's last "
+                                     f"dimension {n + 2} ((real, imag) pairs) and the output's {n}, not "
+                                     f"{list(shape)} and {list(self.shape(outs[0]))}")
+        tables = {role: self.graph.add_const(self.graph.unique_name(f"signal_irfft_{i}_{role}"), data).name
+                  for role, data in zip(("twiddles", "super_twiddles", "order"), rfft_tables(n, 16, inverse=True))}
+        return [self.signal_node(i, "signal_irfft", [x], outs[0], {"fft_length": n}, tables, source,
+                                 shape[:-1] + (n,))]
 
     def signal_energy(self, i, op, ins, outs, source) -> list[Node]:
         self.expect_arity(ins, outs, 1, 1)

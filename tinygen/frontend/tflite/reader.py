@@ -47,7 +47,9 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              # a float model's int8 / int16 ports (Reader.int_ends)
              "DEQUANTIZE", "QUANTIZE",
              # comparisons and selection (ops_select.py)
-             "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2")
+             "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2",
+             # resource variables copy bytes (ops_variable.py)
+             "READ_VARIABLE", "ASSIGN_VARIABLE")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2",
@@ -56,7 +58,8 @@ INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"
              # TFLite Micro's source lists RSQRT for float32 and int8 only (IsRsqrtSupportedType); the
              # tflite-micro package runs int16 too, as its RsqrtEvalQuantized<int16_t>
              "RSQRT",
-             "UNIDIRECTIONAL_SEQUENCE_LSTM", "SELECT_V2", "MAXIMUM", "MINIMUM", "ABS")
+             "UNIDIRECTIONAL_SEQUENCE_LSTM", "SELECT_V2", "MAXIMUM", "MINIMUM", "ABS", "READ_VARIABLE",
+             "ASSIGN_VARIABLE")
 # the operators that move elements without changing them (ops_shape, ops_gather, ops_fold), on
 # each type TFLite Micro runs them on (ops_shape.MOVE_TYPES)
 MOVE_OPS = ("EXPAND_DIMS", "SHAPE", "PACK", "UNPACK", "SPLIT", "SPLIT_V", "GATHER", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
@@ -340,8 +343,10 @@ class Reader:
         """Tensors only an operator itself uses, whatever their type: variable tensors (a
         recurrent layer's state: the LSTM's int16 cell, the SVDF's int16 activation state) and
         operators' intermediates (the LSTM's gate scales, which TFLite Micro's integer LSTM does
-        not read); the operators check them (ops_recurrent.py)."""
-        found = {i for i in range(self.sg.TensorsLength()) if self.sg.Tensors(i).IsVariable()}
+        not read); the operators check them (ops_recurrent.py). Resource handles too (a VAR_HANDLE's
+        output, which only the variable operators read: ops_variable.py)."""
+        found = {i for i in range(self.sg.TensorsLength())
+                 if self.sg.Tensors(i).IsVariable() or self.sg.Tensors(i).Type() == TensorType.RESOURCE}
         for i in range(self.sg.OperatorsLength()):
             op = self.sg.Operators(i)
             if op.IntermediatesLength():
@@ -375,7 +380,7 @@ class Reader:
             q = t.Quantization()
             if q is not None and q.ScaleLength() > 0:
                 return False
-            if not self.is_const(i) and t.Type() not in PLAIN_TYPES + (TensorType.FLOAT32,):
+            if not self.is_const(i) and t.Type() not in PLAIN_TYPES + (TensorType.FLOAT32, TensorType.RESOURCE):
                 return False
         inputs = [int(self.sg.Inputs(k)) for k in range(self.sg.InputsLength())]
         return self.sg.TensorsLength() > 0 and all(self.tensor(k).Type() in PLAIN_TYPES for k in inputs)
