@@ -416,3 +416,5 @@ import tflite_select_cases  # noqa: E402,F401
 import tflite_math_cases  # noqa: E402,F401
 # data movement: strided copies and gathers on any element type, shape arithmetic folded at import
 import tflite_shape_cases  # noqa: E402,F401
+# float32 models beyond the first cases (softmax .. mirror pad, integer ports)
+import tflite_float_cases  # noqa: E402,F401

@@ -202,6 +202,8 @@ def test_project_files_cortexm(built, board):
     assert re.findall(r"\+<([^>]+)>", env["build_src_filter"]) == real_srcs
     assert ini["platformio"]["src_dir"] == "."
     assert "-mfloat-abi=hard" in (out / "pio_link_flags.py").read_text()
+    # ISO C's two roundings of a * b + c whatever -std the platform adds (the float32 kernels)
+    assert "-std=c99" in env["build_flags"] and "-ffp-contract=off" in env["build_flags"]
     # the manifest records the board, the images and the artifacts
     manifest = json.loads((out / "tinygen.json").read_text())
     assert manifest["board"] == part.name and manifest["build"] == "cortex-m"

@@ -241,6 +241,7 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  "sub": _emit_binary, "squared_difference": _emit_binary,
                                  "int_binary": _emit_binary,     # plain int32 arithmetic (tinygen/ref/plain.py)
                                  "min_max": _emit_binary,        # MAXIMUM / MINIMUM (tinygen/ref/mathops.py)
+                                 "div": _emit_binary,            # a float model's DIV (tinygen/ref/float32_more.py)
                                  "gather": _emit_gather,        # data movement (tinygen/ref/moves.py)
                                  # the start indices an input or NULL (a constant in the parameters)
                                  "dynamic_update_slice": partial(_emit_generic, pad_inputs=3)}

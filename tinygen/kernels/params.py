@@ -31,7 +31,9 @@ from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields
 
 
 def kernel_params(graph: Graph, node: Node) -> dict:
-    if graph.tensor(node.outputs[0]).dtype == "float32":      # a float model run as it is
+    out = graph.tensor(node.outputs[0]).dtype
+    quantizes = node.op == "requantize" and graph.tensor(node.inputs[0]).dtype == "float32"
+    if out == "float32" or quantizes:       # a float model run as it is (and QUANTIZE into its integer output)
         return FLOAT_BUILDERS[node.op](graph, node)
     return BUILDERS[node.op](graph, node)
 
