@@ -402,3 +402,5 @@ import tflite_pad_fold_cases  # noqa: E402,F401
 import tflite_select_cases  # noqa: E402,F401
 # MAXIMUM/MINIMUM, REDUCE_MAX/MIN, ARG_MAX/MIN, ABS, ELU on quantized integers (tinygen/frontend/tflite/ops_math.py)
 import tflite_math_cases  # noqa: E402,F401
+# ADD_N, CUMSUM, LOG_SOFTMAX of int8 (tinygen/frontend/tflite/ops_math.py, tinygen/ref/mathsums.py)
+import tflite_math2_cases  # noqa: E402,F401

@@ -17,7 +17,7 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
                                      c_int, c_macro, c_string, c_struct_init)
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
-from tinygen.codegen.operands import emit_roles
+from tinygen.codegen.operands import emit_input_list, emit_roles
 from tinygen.ir import RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, Node, binary_operands, carries_state
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
@@ -242,6 +242,9 @@ EMITTERS.update({op: _emit_recurrent for op in RECURRENT_OPS})
 EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_roles(
     graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
     for op in ROLE_OPERAND_OPS})
+# ADD_N: its inputs as one array of pointers (tinygen/codegen/operands.py)
+EMITTERS["add_n"] = lambda graph, node, spec, layer, arrays: emit_input_list(
+    graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
 EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_signal_state(
     graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
     for op in STATEFUL_OPS if op not in RECURRENT_OPS})      # the signal library's stateful ops

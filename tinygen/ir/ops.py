@@ -254,9 +254,19 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("abs"),
         # x / ||x|| over the last dimension, int8 output on TFLite's fixed grid 1/128 (L2_NORMALIZATION)
         OpSchema("l2_norm"),
+        # the elementwise sum of two or more operands of one shape on one grid (TFLite ADD_N)
+        OpSchema("add_n", min_inputs=2, max_inputs=None),
+        # running sums along `axis`, from its end if `reverse`, each before its own value if
+        # `exclusive` (TFLite CUMSUM)
+        OpSchema("cumsum", attrs=("axis", "exclusive", "reverse")),
+        # x - max - log(sum(exp(x - max))) over the last dimension (TFLite LOG_SOFTMAX; the int8
+        # output on the grid 16/256, zero point 127)
+        OpSchema("log_softmax"),
     ]
 }
 
+# ops whose kernel takes its activation inputs as one array of pointers (the twin: a list)
+LIST_INPUT_OPS = ("concat", "add_n")
 # the int8 -> int8 elementwise ops computed by a 256-entry table (passes/tabulate.py gives each
 # its table constant "table"; tinygen.kernels.lut computes it)
 TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")

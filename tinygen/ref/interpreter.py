@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import BINARY_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, binary_operands, role_operands
+from tinygen.ir import BINARY_OPS, LIST_INPUT_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, Graph, binary_operands, role_operands
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
 from tinygen.ref import layout as ref_layout
@@ -24,13 +24,14 @@ from tinygen.ref import plain as ref_plain
 from tinygen.ref import select as ref_select
 from tinygen.ref import signal_stream as ref_signal_stream
 from tinygen.ref import mathops as ref_mathops
+from tinygen.ref import mathsums as ref_mathsums
 from tinygen.ref.recurrent import call_recurrent
 
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
           ref_attention, ref_recurrent, ref_int16, ref_float32, ref_signal, ref_signal_bank, ref_plain,
-          ref_select, ref_signal_stream, ref_mathops)
+          ref_select, ref_signal_stream, ref_mathops, ref_mathsums)
 
 
 def twin(name: str):
@@ -111,7 +112,7 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
         layer_state = {} if state is None else state.setdefault(node.name, {})
         words = layer_state.setdefault("state", np.zeros(spec.state(p), np.uint8)).view(f"<u{out.np_dtype.itemsize}")
         result = fn(p, *inputs, *consts, words)
-    elif node.op == "concat":
+    elif node.op in LIST_INPUT_OPS:     # the activations as one list
         result = fn(p, inputs)
     elif node.op in ROLE_OPERAND_OPS:   # operands in role order, each an activation or a constant
         result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in role_operands(node)])

@@ -48,7 +48,8 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "LOGICAL_AND", "LOGICAL_OR",
                  "LOGICAL_NOT", "SELECT_V2",
                  # comparing and magnitude ops on quantized integers (ops_math.py)
-                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU", "RESIZE_BILINEAR",
+                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU",
+                 "ADD_N", "CUMSUM", "LOG_SOFTMAX", "RESIZE_BILINEAR",
                  "L2_NORMALIZATION")
 
 
