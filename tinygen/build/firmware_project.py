@@ -28,7 +28,7 @@ import jinja2
 from tinygen import __version__
 from tinygen.board import Board
 from tinygen.build.memory import ESP_IDF_APP_OFFSET, linker_memory
-from tinygen.build.toolchain import WARNINGS, Toolchain, real_toolchain, standin_toolchain
+from tinygen.build.toolchain import WARNINGS, Toolchain, math_layers, real_toolchain, standin_toolchain
 from tinygen.codegen.audio import TABLES_C, frontend_of
 from tinygen.codegen.camera import camera_project
 from tinygen.codegen.emit import kernel_sources
@@ -116,8 +116,9 @@ def _linker_script(env: jinja2.Environment, toolchain: Toolchain, regions: dict,
 
 
 def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[str],
-            arena_region: str | None = None, frontend=None) -> list[Image]:
-    """The real part's image (if tinygen compiles it) and the stand-in's (if there is one)."""
+            arena_region: str | None = None, frontend=None, graph: Graph | None = None) -> list[Image]:
+    """The real part's image (if tinygen compiles it) and the stand-in's (if there is one and it
+    can link the model: a freestanding stand-in has no libm for the float kernels calling it)."""
     images = []
     real = real_toolchain(board)
     if real is not None:
@@ -125,7 +126,7 @@ def _images(board: Board, dest: Path, env: jinja2.Environment, model_srcs: list[
         images.append(Image("firmware", "all", board.description.split(":")[0] or board.name, real,
                             ["cortexm", board.port], [], f"linker/{board.name}.ld", regions, True))
     emu = standin_toolchain(board)
-    if emu is not None:
+    if emu is not None and not (graph is not None and math_layers(graph, emu)):
         e = board.emulator
         regions = _regions(board, int(e.get("flash_origin", 0)), int(e.get("ram_origin", 0)))
         ports = (["cortexm"] if emu.linker_template == "cortex-m.ld.j2" else []) + [e["port"]]
@@ -281,7 +282,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     includes = tuple(camera.includes) if camera else ()
     model_srcs = (["model.c", "weights.c"] + kernels + ([TABLES_C] if frontend else [])
                   + (camera.c_sources if camera else []))
-    images = _images(board, dest, env, model_srcs, graph.meta["memory"].region, frontend)
+    images = _images(board, dest, env, model_srcs, graph.meta["memory"].region, frontend, graph)
     # per-model kernel settings: the sign's ADD left out where it can be, kx1's unused cases left out
     defines = sign_add_flags(graph) + kx1_case_flags(graph)
     for image in images:

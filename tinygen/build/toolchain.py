@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from tinygen.board import Board
 from tinygen.errors import TinygenError
+from tinygen.kernels.float_table import MATH_KERNELS
 
 # Warnings every firmware source must compile cleanly under (house quality bar).
 WARNINGS = ("-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wdouble-promotion")
@@ -64,7 +65,7 @@ def cortex_m(board: Board) -> Toolchain:
     return Toolchain(
         cc=cc, cflags=tuple(board.cflags),
         ldflags=arch + ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections"),
-        libs=("-lc", "-lgcc"),
+        libs=("-lm", "-lc", "-lgcc"),          # libm: the float32 kernels' expf, tanhf (as TFLite Micro's)
         objcopy=_prefix(cc) + "objcopy", size=_prefix(cc) + "size",
         linker_template="cortex-m.ld.j2", install=_install(board, ARM_INSTALL),
         tools=tuple(board.toolchain.get("tools", [])))
@@ -78,6 +79,15 @@ RISCV_VIRT = Toolchain(
     libs=("-lgcc",),
     objcopy="riscv64-unknown-elf-objcopy", size="riscv64-unknown-elf-size",
     linker_template="riscv.ld.j2", install=RISCV_INSTALL)
+
+
+def math_layers(graph, toolchain: Toolchain | None) -> list[str]:
+    """The layers of `graph` whose kernels call the C library's math functions (expf, tanhf,
+    sqrtf: the float kernels, as TFLite Micro's) where `toolchain` builds without a C library
+    (-ffreestanding: the RISC-V stand-in); [] where they link."""
+    if toolchain is None or "-ffreestanding" not in toolchain.cflags:
+        return []
+    return [node.name for node in graph.nodes if node.kernel in MATH_KERNELS]
 
 
 def real_toolchain(board: Board) -> Toolchain | None:
@@ -100,5 +110,5 @@ def standin_toolchain(board: Board) -> Toolchain | None:
                        "qemu-system-riscv32 for a RISC-V one")
 
 
-__all__ = ["RISCV_VIRT", "Toolchain", "WARNINGS", "cortex_m", "install_command", "real_toolchain",
+__all__ = ["RISCV_VIRT", "Toolchain", "WARNINGS", "cortex_m", "install_command", "math_layers", "real_toolchain",
            "standin_toolchain"]

@@ -54,7 +54,8 @@ def moved_note(args) -> str | None:
 def cmd_hil(args) -> int:
     from tinygen.report.hil import plot, render, summarize
     from tinygen.cli.preflight import check_device
-    from tinygen.hil.session import check_data, check_head, load_inputs, profile_layers, run_samples
+    from tinygen.build.toolchain import math_layers, standin_toolchain
+    from tinygen.hil.session import check_data, check_head, libm_note, load_inputs, profile_layers, run_samples
     from tinygen.hil.target import describe, open_device
 
     note = moved_note(args)
@@ -81,6 +82,12 @@ def cmd_hil(args) -> int:
     if args.data:
         check_data(args.data)                   # an empty or unreadable data set: before the compile
     source, graph = compile_model(args, progress, board)
+    lacking = math_layers(graph, standin_toolchain(board)) if emulate else []
+    if lacking:
+        raise UsageError(f"the {board.name} stand-in ({board.emulator['machine']}) builds without a C library, and "
+                         f"{', '.join(lacking[:4])}{' ...' if len(lacking) > 4 else ''} call its expf / tanhf / "
+                         "sqrtf (as TFLite Micro's float kernels do)", "run the model on the board itself (its "
+                         "toolchain links a libm), or on a Cortex-M stand-in such as --board f746zg")
     frames = None
     if args.images or args.frames:          # camera frames (tinygen.vision): checked before the C build
         from tinygen.vision.run import frames_for
@@ -124,9 +131,13 @@ def cmd_hil(args) -> int:
                 layers, total = [], run.counts[0]
             else:
                 progress(f"profiling layers (tg layers){what}")
-                layers, total = profile_layers(dev, sgraph, inputs[0])
+                layers, total = profile_layers(dev, sgraph, inputs[0], mismatches=run.mismatches)
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target,
                                 sgraph)
+            note = libm_note(sgraph, board)
+            if note and run.mismatches:         # a float model's expf / tanhf: the device's libm is not this one's
+                summary["libm_note"] = note
+                print(note, file=sys.stderr)
             if frames is None and not name:     # an .onnx: onnxruntime on the same inputs, beside the reference
                 agreement = onnxruntime_agreement(source, sgraph, args.data, run, args.limit)
                 if agreement is not None:

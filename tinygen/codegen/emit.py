@@ -147,7 +147,8 @@ def _emit_concat(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
     init = c_struct_init({k: v for k, v in p.items() if k != "copy_sizes"}) + f"\n    .copy_sizes = {sizes},"
     layer.statics.append(f"static const {spec.struct} {layer.name}_params = {{\n{init}\n}};")
     inputs = ", ".join(_arena_ptr(graph, t, prefix=layer.prefix) for t in node.inputs)
-    layer.body.append(f"const int8_t *const inputs[{len(node.inputs)}] = {{{inputs}}};")
+    ctype = C_TYPES[graph.tensor(node.outputs[0]).dtype]
+    layer.body.append(f"const {ctype} *const inputs[{len(node.inputs)}] = {{{inputs}}};")
     layer.body.append(f"{spec.name}(&{layer.name}_params, inputs, "
                       f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
@@ -227,7 +228,9 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  # normalization and attention: the binary ops with a constant operand
                                  "sub": _emit_binary, "squared_difference": _emit_binary,
                                  "int_binary": _emit_binary,     # plain int32 arithmetic (tinygen/ref/plain.py)
-                                 "min_max": _emit_binary}        # MAXIMUM / MINIMUM (tinygen/ref/mathops.py)
+                                 "min_max": _emit_binary,        # MAXIMUM / MINIMUM (tinygen/ref/mathops.py)
+                                 # a float model's binary ops with a constant operand
+                                 "div": _emit_binary, "minimum": _emit_binary, "maximum": _emit_binary}
 
 
 

@@ -98,8 +98,11 @@ def compile_model(request: CompileRequest, board: Board | None = None,
     calib, quiet = request.calib, False
     if calib is None and source.default_calibration is None and request.allow_uncalibrated:
         calib, quiet = "random", True
-    progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
-             else f"calibrating and quantizing ({'int8' if width == 'int8' else 'int16 activations, int8 weights'})")
+    if source.graph.meta.get("float_tflite") and calib is None:     # tinygen.compiler.compile_source
+        progress("running the float model in float32, as TFLite Micro's float kernels do")
+    else:
+        progress("using the model's own int8 quantization" if source.graph.meta.get("quantized")
+                 else f"calibrating and quantizing ({'int8' if width == 'int8' else 'int16 activations, int8 weights'})")
     kernels = request.kernels or default_kernels(board)
     options = compile_options(request, board, kernels)
     # kernels auto's variants and the fit calibrate again: one --calib random warning for all

@@ -23,6 +23,7 @@ from tinygen.errors import UsageError
 from tinygen.ref.gating_trace import is_dynamic, trace
 from tinygen.hil.client import Device, Layer
 from tinygen.ir import carries_state as _node_carries_state
+from tinygen.kernels.float_table import LIBM_KERNELS
 from tinygen.npfile import not_numpy
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
@@ -288,20 +289,38 @@ def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,
     return result
 
 
-def profile_layers(dev: Device, graph, x, timeout: float | None = None) -> tuple[list[Layer], int]:
-    """`tg layers` on one sample: per-layer counts and the total; the outputs are
-    checked against the reference too (from the initial recurrent state: `tg reset` first where
-    the state carries over)."""
+def profile_layers(dev: Device, graph, x, timeout: float | None = None,
+                   mismatches: list | None = None) -> tuple[list[Layer], int]:
+    """`tg layers` on one sample: per-layer counts and the total; the outputs are checked against
+    the reference too (from the initial recurrent state: `tg reset` first where the state carries
+    over): a difference is appended to `mismatches` where given, else raised."""
     if carries_state(graph):
         dev.reset_state()
     dev.upload(input_bytes(x))
     layers, raw, total = dev.layers(timeout=timeout)
     bad, _ = compare(graph, x, raw, 0)
-    if bad:
+    if bad and mismatches is None:
         raise AssertionError(f"`tg layers` outputs differ from the reference: {bad[0].detail}")
+    mismatches = [] if mismatches is None else mismatches
+    mismatches += [Mismatch(m.sample, m.output, f"`tg layers`: {m.detail}") for m in bad]
     return layers, total
 
 
+def libm_note(graph, board) -> str | None:
+    """Why a float model's layers that call the C library's expf / tanhf may differ from the
+    reference on a device: the reference calls this computer's libm (TFLite Micro's float kernels
+    call the libm they are built with, and so does the generated C). None on the host or
+    without such layers."""
+    layers = [n.name for n in graph.nodes if n.kernel in LIBM_KERNELS]
+    if not layers or board.build == "host":
+        return None
+    return (f"note: {', '.join(layers[:4])}{' ...' if len(layers) > 4 else ''} call the C library's expf / tanhf, "
+            "as TFLite Micro's float kernels do; the reference computes them with this computer's libm, the device "
+            "with its own, which rounds some results differently (benchmarks/libm_agreement.py): there tinygen "
+            "equals TFLite Micro built with the device's libm, not this reference, from those layers on")
+
+
 __all__ = ["Mismatch", "SampleRun", "as_millis", "as_samples", "carries_state", "check_data", "check_head", "compare",
+           "libm_note",
            "first_difference", "input_bytes", "load_inputs", "profile_layers", "result_millis", "run_samples", "sample_inputs",
            "split_outputs"]

@@ -162,6 +162,10 @@ SCHEMAS: dict[str, OpSchema] = {
         # second operand may be a constant "operand" param, as for add and mul
         OpSchema("sub", min_inputs=1, max_inputs=2, fusable_activation=True),
         OpSchema("squared_difference", min_inputs=1, max_inputs=2),
+        # a float model's (tinygen/frontend/tflite/ops_float.py): the constant operand second
+        OpSchema("div", min_inputs=1, max_inputs=2, fusable_activation=True),
+        OpSchema("minimum", min_inputs=1, max_inputs=2),
+        OpSchema("maximum", min_inputs=1, max_inputs=2),
         # -- recurrent layers (tinygen/ref/recurrent.py, firmware/kernels/recurrent/) --
         # one LSTM layer over x [B, T, I] (batch first), gates in PyTorch's order (input, forget,
         # cell, output): params w_ih [4H, I], w_hh [4H, H], bias [4H] (float: b_ih + b_hh; int8
@@ -281,7 +285,7 @@ STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay")
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
-BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "min_max")
+BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "min_max", "div", "minimum", "maximum")
 
 
 def schema(op: str) -> OpSchema:

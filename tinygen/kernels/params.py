@@ -29,7 +29,10 @@ from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields
 
 
 def kernel_params(graph: Graph, node: Node) -> dict:
-    if graph.tensor(node.outputs[0]).dtype == "float32":      # a float model run as it is
+    dtypes = {graph.tensor(node.outputs[0]).dtype, graph.tensor(node.inputs[0]).dtype if node.inputs else None}
+    # a float model run as it is (its integer ports' QUANTIZE, DEQUANTIZE too); the ops whose one
+    # builder serves every type (comparisons, selection) from BUILDERS
+    if "float32" in dtypes and node.op in FLOAT_BUILDERS:
         return FLOAT_BUILDERS[node.op](graph, node)
     return BUILDERS[node.op](graph, node)
 

@@ -64,8 +64,8 @@ def _batch_dims(node: Node, lhs, rhs, out) -> tuple[list[int], list[int], list[i
     return [m[0] for m in merged], [m[1] for m in merged], [m[2] for m in merged]
 
 
-@builder("batch_matmul")
-def _batch_matmul(graph: Graph, node: Node) -> dict:
+def batch_matmul_geometry(graph: Graph, node: Node) -> dict:
+    """tg_batch_matmul_params_t's shapes and strides of a batch_matmul node (any dtype)."""
     lhs, rhs = (graph.tensor(t) for t in node.inputs)
     out = graph.tensor(node.outputs[0])
     adj_x, adj_y = bool(node.attrs["adj_x"]), bool(node.attrs["adj_y"])
@@ -74,13 +74,18 @@ def _batch_matmul(graph: Graph, node: Node) -> dict:
     if depth != rdepth or out.shape[-2:] != (rows, cols):
         raise _refuse(node, f"operands {list(lhs.shape)} and {list(rhs.shape)} do not multiply to {list(out.shape)}")
     shape, lstrides, rstrides = _batch_dims(node, lhs.shape, rhs.shape, out.shape)
-    (sl, zl), (sr, zr), (so, zo) = (_qp(graph, t) for t in (lhs.name, rhs.name, out.name))
-    multiplier, shift = ap.batch_matmul_multiplier(sl, sr, so, float(node.attrs.get("alpha", 1.0)))
     return {"batch_shape": shape, "lhs_batch_strides": lstrides, "rhs_batch_strides": rstrides,
             "rows": rows, "cols": cols, "depth": depth,
             "lhs_row_stride": 1 if adj_x else depth, "lhs_depth_stride": rows if adj_x else 1,
-            "rhs_col_stride": depth if adj_y else 1, "rhs_depth_stride": 1 if adj_y else cols,
-            "lhs_offset": -zl, "rhs_offset": -zr, "output_offset": zo,
+            "rhs_col_stride": depth if adj_y else 1, "rhs_depth_stride": 1 if adj_y else cols}
+
+
+@builder("batch_matmul")
+def _batch_matmul(graph: Graph, node: Node) -> dict:
+    p = batch_matmul_geometry(graph, node)
+    (sl, zl), (sr, zr), (so, zo) = (_qp(graph, t) for t in (*node.inputs, node.outputs[0]))
+    multiplier, shift = ap.batch_matmul_multiplier(sl, sr, so, float(node.attrs.get("alpha", 1.0)))
+    return {**p, "lhs_offset": -zl, "rhs_offset": -zr, "output_offset": zo,
             "output_multiplier": multiplier, "output_shift": shift, "act_min": -128, "act_max": 127}
 
 

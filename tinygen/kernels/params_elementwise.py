@@ -158,15 +158,23 @@ def _mean(graph: Graph, node: Node) -> dict:
     return reduce_params(graph, node, op_params.mean_params)
 
 
-def reduce_params(graph: Graph, node: Node, prepare) -> dict:
-    """tg_mean_params_t of a mean or sum node: its (outer, reduce, inner) layout, then the
-    op's Prepare arithmetic `prepare` (op_params.mean_params, sum_params) on it."""
+def reduce_layout(graph: Graph, node: Node) -> tuple[int, int, int]:
+    """(outer, reduce, inner) of a mean or sum node; refused where the reduced dimensions are
+    not adjacent."""
     t = graph.tensor(node.inputs[0])
     layout = mean_layout(t.shape, node.attrs["axes"])
     if layout is None:
         raise UnsupportedOpError(f"{node.name} ({node.source}): {node.op} over axes {list(node.attrs['axes'])} "
                                  f"of {list(t.shape)}: the reduced dimensions must be adjacent",
                                  "reduce adjacent dimensions, or permute them next to each other first")
+    return layout
+
+
+def reduce_params(graph: Graph, node: Node, prepare) -> dict:
+    """tg_mean_params_t of a mean or sum node: its (outer, reduce, inner) layout, then the
+    op's Prepare arithmetic `prepare` (op_params.mean_params, sum_params) on it."""
+    t = graph.tensor(node.inputs[0])
+    layout = reduce_layout(graph, node)
     (si, zi), (so, zo) = _qp(graph, t.name), _qp(graph, node.outputs[0])
     p = prepare(*layout, si, zi, so, zo)
     if "requant" in node.attrs:     # the frontend's own (multiplier, shift): an ONNX model's onnxruntime rounding

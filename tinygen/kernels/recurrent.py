@@ -51,6 +51,8 @@ def reset_kernel(graph, node) -> str:
         return SVDF_S8_RESET
     if node.op == "lstm" and graph.tensor(node.outputs[0]).dtype == "int16":
         return "tg_lstm_reset_s16"
+    if node.op == "lstm" and graph.tensor(node.outputs[0]).dtype == "float32":     # a float model's LSTM
+        return "tg_lstm_reset_f32"
     return RESET[node.op]
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from tinygen.ref.kernels import _broadcast_operand
 
 F32 = np.float32
+FLT_MAX = F32(np.finfo(F32).max)
 
 
 def clamp_values(p: dict, x) -> np.ndarray:

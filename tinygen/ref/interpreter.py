@@ -18,6 +18,10 @@ from tinygen.ref import attention as ref_attention
 from tinygen.ref import recurrent as ref_recurrent
 from tinygen.ref import int16 as ref_int16
 from tinygen.ref import float32 as ref_float32
+from tinygen.ref import float32_layout as ref_float32_layout
+from tinygen.ref import float32_mac as ref_float32_mac
+from tinygen.ref import float32_more as ref_float32_more
+from tinygen.ref import float32_nonlinear as ref_float32_nonlinear
 from tinygen.ref import signal as ref_signal
 from tinygen.ref import signal_bank as ref_signal_bank
 from tinygen.ref import plain as ref_plain
@@ -30,7 +34,8 @@ from tinygen.ref.recurrent import call_recurrent
 # the modules holding the numpy twins of the C kernels
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
-          ref_attention, ref_recurrent, ref_int16, ref_float32, ref_signal, ref_signal_bank, ref_plain,
+          ref_attention, ref_recurrent, ref_int16, ref_float32, ref_float32_layout,
+          ref_float32_mac, ref_float32_more, ref_float32_nonlinear, ref_signal, ref_signal_bank, ref_plain,
           ref_select, ref_signal_stream, ref_mathops, ref_mathsums)
 
 

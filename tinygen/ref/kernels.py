@@ -129,9 +129,9 @@ def concat_s8(p: dict, inputs) -> np.ndarray:
     return np.concatenate(parts, axis=1).reshape(-1)
 
 
-def transpose_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_transpose_s8; returns int8 of shape in_shape[perm]."""
-    x = np.asarray(input, dtype=np.int8).reshape(tuple(p["in_shape"]))
+def transpose_s8(p: dict, input, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_transpose_s8 (tg_transpose_f32 with dtype float32); returns `dtype` of shape in_shape[perm]."""
+    x = np.asarray(input, dtype=dtype).reshape(tuple(p["in_shape"]))
     return np.ascontiguousarray(x.transpose(tuple(p["perm"])))
 
 

@@ -36,9 +36,9 @@ def mirror_source(i: np.ndarray, before: int, size: int, mode: int) -> np.ndarra
                     np.where(inside >= size, right - np.minimum(inside - size, right), inside))
 
 
-def mirror_pad_s8(p: dict, input) -> np.ndarray:
-    """Mirrors tg_mirror_pad_s8; returns int8 of p['out_shape']."""
-    x = np.asarray(input, dtype=np.int8).reshape(tuple(p["in_shape"]))
+def mirror_pad_s8(p: dict, input, dtype=np.int8) -> np.ndarray:
+    """Mirrors tg_mirror_pad_s8 (tg_mirror_pad_f32 with dtype float32); returns `dtype` of p['out_shape']."""
+    x = np.asarray(input, dtype=dtype).reshape(tuple(p["in_shape"]))
     index = np.ix_(*[mirror_source(np.arange(o), b, n, p["mode"])
                      for n, o, b in zip(p["in_shape"], p["out_shape"], p["pad_before"])])
     return np.ascontiguousarray(x[index])

@@ -13,5 +13,5 @@ static float add_element(float a, float b)
 
 void tg_add_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2, float *output)
 {
-    tg_broadcast_pair_f32(p, input1, input2, output, add_element);
+    tg_broadcast_pair_f32(p, input1, input2, output, add_element, 1);
 }

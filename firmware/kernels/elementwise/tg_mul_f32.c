@@ -13,5 +13,5 @@ static float mul_element(float a, float b)
 
 void tg_mul_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2, float *output)
 {
-    tg_broadcast_pair_f32(p, input1, input2, output, mul_element);
+    tg_broadcast_pair_f32(p, input1, input2, output, mul_element, 1);
 }

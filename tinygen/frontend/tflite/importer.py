@@ -11,6 +11,7 @@ from tflite.TensorType import TensorType
 
 from tinygen.errors import ModelError, UnsupportedOpError, UsageError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
+from tinygen.frontend.tflite.ops_float import FloatOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_mac import MacOps
 from tinygen.frontend.tflite.ops_math import MathOps
@@ -53,8 +54,8 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  "L2_NORMALIZATION")
 
 
-class Importer(PlainOps, MathOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps, SimpleOps,
-               SignalBankOps, SelectOps, SignalStreamOps):
+class Importer(PlainOps, MathOps, FloatOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps,
+               SimpleOps, SignalBankOps, SelectOps, SignalStreamOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
@@ -230,6 +231,8 @@ class Importer(PlainOps, MathOps, TransposeConvOps, MacOps, ActivationOps, Atten
         out_name = self.tname(outs[0])
         self.where = f"operator {i} ({opname}, output {out_name!r}): "
         handler = getattr(self, f"op_{opname.lower()}", None) if opname in SUPPORTED_OPS else None
+        if self.float_model and handler is not None:    # a float model's own handler, where it differs
+            handler = getattr(self, f"float_{opname.lower()}", handler)
         if handler is None:
             raise UnsupportedOpError(f"operator {i} ({opname}, output tensor {out_name!r}) is not supported",
                                      "supported TFLite operators: " + ", ".join(SUPPORTED_OPS))

@@ -96,7 +96,7 @@ class AttentionOps(Builder):
         shape, perm = merged
         x = self._reshape(i, x, shape, source)
         moved = self.graph.unique_name(f"transpose_{i}")
-        self.graph.add_tensor(Tensor(moved, tuple(shape[p] for p in perm), "int8", Kind.ACTIVATION,
+        self.graph.add_tensor(Tensor(moved, tuple(shape[p] for p in perm), self.graph.tensors[x].dtype, Kind.ACTIVATION,
                                      qparams=self.qparams(out)))
         self.graph.nodes.append(Node(moved, "transpose", [x], [moved], {"perm": perm}, [{}], source))
         return self._alias(f"transpose_{i}", moved, out, source)

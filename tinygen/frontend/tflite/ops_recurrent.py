@@ -58,12 +58,15 @@ class RecurrentOps(Builder):
             scales.append(q.scale[0])
         return np.stack(arrays), np.asarray(scales, np.float32)
 
-    def op_unidirectional_sequence_lstm(self, i, op, ins, out, source):
+    def lstm_input(self, i, op, ins, source):
+        """(options, the 24 inputs with -1 for absent ones, the IR input [batch, time, features],
+        batches, steps) of an UNIDIRECTIONAL_SEQUENCE_LSTM, int8 or float: the layer checked
+        for what TFLite Micro's LSTM lacks, a time-major input reshaped to batch-major."""
         opts = self.options(op, tflite.UnidirectionalSequenceLSTMOptions)
         ins = ins + [-1] * (24 - len(ins))
         for what, indices in _ABSENT.items():
             if any(ins[k] >= 0 for k in indices):
-                raise UnsupportedOpError(f"{self.where}an LSTM with {what} tensors; TFLite Micro's integer LSTM "
+                raise UnsupportedOpError(f"{self.where}an LSTM with {what} tensors; TFLite Micro's LSTM "
                                          "(and tinygen's) has none")
         if opts.FusedActivationFunction() != ActivationFunctionType.TANH:
             raise UnsupportedOpError(f"{self.where}the cell gate's activation is not TANH")
@@ -77,6 +80,10 @@ class RecurrentOps(Builder):
                                      "time-major layers over one sequence", "convert with batch 1 or batch-major")
         if opts.TimeMajor():
             x_name = self._reshape(i, x_name, (1, steps, shape[2]), source)
+        return opts, ins, x_name, batches, steps
+
+    def op_unidirectional_sequence_lstm(self, i, op, ins, out, source):
+        opts, ins, x_name, batches, steps = self.lstm_input(i, op, ins, source)
         hidden_idx, cell_idx = ins[_HIDDEN_STATE], ins[_CELL_STATE]
         self._variable(hidden_idx, "hidden state (input 18)")
         self._variable(cell_idx, "cell state (input 19)")

@@ -39,9 +39,14 @@ PLAIN_TYPES = (TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.U
 
 # the operators tinygen runs in float32 (a float .tflite, as TFLite Micro's float reference kernels)
 FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "MUL", "RELU", "RELU6", "RESHAPE",
-             "SQUEEZE", "MAX_POOL_2D", "AVERAGE_POOL_2D",
+             "SQUEEZE", "MAX_POOL_2D", "AVERAGE_POOL_2D", "SOFTMAX", "LOGISTIC", "TANH", "CONCATENATION", "PAD",
+             "PADV2", "STRIDED_SLICE", "SLICE", "TRANSPOSE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "MEAN", "SUM", "LEAKY_RELU",
+             "HARD_SWISH", "PRELU", "SQUARED_DIFFERENCE", "RSQRT", "BATCH_MATMUL", "TRANSPOSE_CONV", "DIV", "MINIMUM",
+             "MAXIMUM", "MIRROR_PAD",
              # comparisons and selection (ops_select.py)
-             "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2")
+             "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2",
+             # a float model's int8 / int16 ports (Reader.int_ends)
+             "DEQUANTIZE", "QUANTIZE")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2", "STRIDED_SLICE", "LEAKY_RELU", "RESHAPE", "SQUEEZE",
@@ -239,15 +244,20 @@ class Reader:
             return "a model input"
         return f"operator {producers[tensor]}, {self.opname(self.sg.Operators(producers[tensor]))}"
 
-    def float_boundary(self) -> tuple[set[int], set[int]]:
-        """(float32 input tensors that only feed QUANTIZE, float32 output tensors written by
-        DEQUANTIZE from int8): the model's float boundary, converted outside the compiled graph."""
-        inputs, outputs = set(), set()
+    def users(self) -> dict[int, list]:
+        """tensor index -> the operators reading it, in order."""
         users: dict[int, list] = {}
         for i in range(self.sg.OperatorsLength()):
             op = self.sg.Operators(i)
             for t in (op.InputsAsNumpy() if op.InputsLength() else []):
                 users.setdefault(int(t), []).append(op)
+        return users
+
+    def float_boundary(self) -> tuple[set[int], set[int]]:
+        """(float32 input tensors that only feed QUANTIZE, float32 output tensors written by
+        DEQUANTIZE from int8): the model's float boundary, converted outside the compiled graph."""
+        inputs, outputs = set(), set()
+        users = self.users()
         producer = {t: self.sg.Operators(i) for t, i in self.producers().items()}
         for k in range(self.sg.InputsLength()):
             t = int(self.sg.Inputs(k))
@@ -262,6 +272,27 @@ class Reader:
                     and self.tensor(int(op.Inputs(0))).Type() in (TensorType.INT8, TensorType.INT16)):
                 outputs.add(t)
         return inputs, outputs
+
+    def int_ends(self) -> set[int]:
+        """int8 / int16 model inputs that only feed DEQUANTIZE into float32, and model outputs
+        written by QUANTIZE from float32: the quantized ports of a float model (its body runs in
+        float32; the DEQUANTIZE and QUANTIZE ops are compiled, as TFLite Micro runs them)."""
+        ends, ints = set(), (TensorType.INT8, TensorType.INT16)
+        users = self.users()
+        producer = {t: self.sg.Operators(i) for t, i in self.producers().items()}
+        for k in range(self.sg.InputsLength()):
+            t = int(self.sg.Inputs(k))
+            if self.tensor(t).Type() in ints and users.get(t) and all(
+                    self.opname(op) == "DEQUANTIZE" and self.tensor(int(op.Outputs(0))).Type() == TensorType.FLOAT32
+                    for op in users[t]):
+                ends.add(t)
+        for k in range(self.sg.OutputsLength()):
+            t = int(self.sg.Outputs(k))
+            op = producer.get(t)
+            if (self.tensor(t).Type() in ints and op is not None and self.opname(op) == "QUANTIZE"
+                    and self.tensor(int(op.Inputs(0))).Type() == TensorType.FLOAT32):
+                ends.add(t)
+        return ends
 
     def recurrent_internal(self) -> set[int]:
         """Tensors only an operator itself uses, whatever their type: variable tensors (a
@@ -316,8 +347,9 @@ class Reader:
         float_inputs, float_outputs = self.float_boundary()
         inner_floats = []
         internal = self.recurrent_internal()
+        int_ends = self.int_ends()
         for i in range(self.sg.TensorsLength()):
-            if i in float_inputs or i in float_outputs or i in internal:
+            if i in float_inputs or i in float_outputs or i in internal or i in int_ends:
                 continue
             t = self.sg.Tensors(i)
             is_const = self.is_const(i)
