@@ -230,7 +230,8 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  "int_binary": _emit_binary,     # plain int32 arithmetic (tinygen/ref/plain.py)
                                  "min_max": _emit_binary,        # MAXIMUM / MINIMUM (tinygen/ref/mathops.py)
                                  # a float model's binary ops with a constant operand
-                                 "div": _emit_binary, "minimum": _emit_binary, "maximum": _emit_binary}
+                                 "div": _emit_binary, "minimum": _emit_binary, "maximum": _emit_binary,
+                                 "floor_div": _emit_binary, "floor_mod": _emit_binary}
 
 
 

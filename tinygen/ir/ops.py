@@ -266,6 +266,12 @@ SCHEMAS: dict[str, OpSchema] = {
         # x - max - log(sum(exp(x - max))) over the last dimension (TFLite LOG_SOFTMAX; the int8
         # output on the grid 16/256, zero point 127)
         OpSchema("log_softmax"),
+        # a float32 elementwise function named by `fn` (tinygen.kernels.math_f32_table.UNARY_FUNCTIONS:
+        # TFLite ABS, NEG, SQUARE, SQRT, FLOOR, CEIL, ROUND, EXP, LOG, COS, SIN, ELU on float)
+        OpSchema("unary", attrs=("fn",)),
+        # floor(a / b) and a modulo b with b's sign, broadcast (TFLite FLOOR_DIV, FLOOR_MOD on float)
+        OpSchema("floor_div", max_inputs=2),
+        OpSchema("floor_mod", max_inputs=2),
     ]
 }
 
@@ -285,7 +291,8 @@ STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay")
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
-BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "min_max", "div", "minimum", "maximum")
+BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "min_max", "div", "minimum", "maximum",
+              "floor_div", "floor_mod")
 
 
 def schema(op: str) -> OpSchema:

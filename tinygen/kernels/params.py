@@ -23,6 +23,7 @@ from tinygen.kernels import params_plain  # noqa: F401  (builtin ops on plain in
 from tinygen.kernels import params_signal_stream  # noqa: F401  (the signal library's streaming ops)
 from tinygen.kernels import params_select  # noqa: F401  (comparisons and selection on bool tensors)
 from tinygen.kernels import params_math  # noqa: F401  (MAXIMUM, REDUCE_MAX, ARG_MAX, ABS)
+from tinygen.kernels import params_math_f32  # noqa: F401  (their float32 forms, the float math functions)
 from tinygen.kernels.params_base import BUILDERS, builder  # noqa: F401  (builder: for tinygen.kernels.gating)
 from tinygen.kernels.params_float import FLOAT_BUILDERS
 from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields  # noqa: F401

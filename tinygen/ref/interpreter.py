@@ -29,6 +29,7 @@ from tinygen.ref import select as ref_select
 from tinygen.ref import signal_stream as ref_signal_stream
 from tinygen.ref import mathops as ref_mathops
 from tinygen.ref import mathsums as ref_mathsums
+from tinygen.ref import mathops_f32 as ref_mathops_f32
 from tinygen.ref.recurrent import call_recurrent
 
 # the modules holding the numpy twins of the C kernels
@@ -36,7 +37,7 @@ _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_g
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
           ref_attention, ref_recurrent, ref_int16, ref_float32, ref_float32_layout,
           ref_float32_mac, ref_float32_more, ref_float32_nonlinear, ref_signal, ref_signal_bank, ref_plain,
-          ref_select, ref_signal_stream, ref_mathops, ref_mathsums)
+          ref_select, ref_signal_stream, ref_mathops, ref_mathsums, ref_mathops_f32)
 
 
 def twin(name: str):

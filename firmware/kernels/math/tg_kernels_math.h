@@ -118,6 +118,51 @@ typedef struct {
  * the output on the grid of scale 16/256, zero point 127 (TFLite Micro requires it). */
 void tg_log_softmax_s8(const tg_log_softmax_params_t *p, const int8_t *input, int8_t *output);
 
+/* -- float32 (a float model run as it is; numpy twins: tinygen/ref/mathops_f32.py) -------------- */
+
+/* Elementwise functions (TFLite Micro's ABS, NEG, SQUARE, SQRT, FLOOR, CEIL, ROUND, EXP, LOG,
+ * COS, SIN, ELU on float): fabsf, -x, x * x, sqrtf, floorf, ceilf, halves to even, expf, logf,
+ * cosf, sinf, x < 0 ? expm1f(x) : x. May run in place. */
+void tg_abs_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_neg_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_square_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_sqrt_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_floor_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_ceil_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_round_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_exp_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_log_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_cos_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_sin_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+void tg_elu_f32(const tg_size_f32_params_t *p, const float *input, float *output);
+
+/* floor(a / b) (in double) and a modulo b with b's sign, broadcast, no clamp (TFLite FLOOR_DIV,
+ * FLOOR_MOD on float). */
+void tg_floor_div_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
+void tg_floor_mod_f32(const tg_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
+
+typedef struct {
+    int32_t size, count;            /* elements of each input; inputs, >= 2 */
+} tg_add_n_f32_params_t;
+
+/* ADD_N on float: 0.0f plus inputs[0..count-1][i] in order. */
+void tg_add_n_f32(const tg_add_n_f32_params_t *p, const float *const *inputs, float *output);
+
+typedef struct {
+    int32_t outer, depth, inner;    /* [outer][depth][inner], summed along depth */
+    int32_t exclusive, reverse;
+} tg_cumsum_f32_params_t;
+
+/* CUMSUM on float: running sums from 0.0f along depth. May run in place. */
+void tg_cumsum_f32(const tg_cumsum_f32_params_t *p, const float *input, float *output);
+
+/* REDUCE_MAX / REDUCE_MIN on float from -FLT_MAX / FLT_MAX; ARG_MAX / ARG_MIN on float, int32
+ * indices (the first on ties). Not in place. */
+void tg_reduce_max_f32(const tg_axis_params_t *p, const float *input, float *output);
+void tg_reduce_min_f32(const tg_axis_params_t *p, const float *input, float *output);
+void tg_arg_max_f32_s32(const tg_axis_params_t *p, const float *input, int32_t *output);
+void tg_arg_min_f32_s32(const tg_axis_params_t *p, const float *input, int32_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -88,10 +88,12 @@ class MathOps(Builder):
         return self._min_max(i, ins, out, source, "minimum")
 
     # -- REDUCE_MAX / REDUCE_MIN ------------------------------------------------------------------
-    def _reduce_min_max(self, i, op, ins, out, source, fn: str) -> Node:
-        self._types((ins[0], out), (TensorType.INT8,), f"REDUCE_{fn.upper()}")
+    def _reduce_min_max(self, i, op, ins, out, source, fn: str, in_type: int = TensorType.INT8) -> Node:
+        """int8 (input and output on one grid), or float32 (in_type)."""
+        self._types((ins[0], out), (in_type,), f"REDUCE_{fn.upper()}")
         q_in, q_out = self.qparams(ins[0]), self.qparams(out)
-        if float(q_in.scale[0]) != float(q_out.scale[0]) or int(q_in.zero_point[0]) != int(q_out.zero_point[0]):
+        if in_type == TensorType.INT8 and (float(q_in.scale[0]) != float(q_out.scale[0])
+                                           or int(q_in.zero_point[0]) != int(q_out.zero_point[0])):
             raise UnsupportedOpError(f"{self.where}input {q_in!r} and output {q_out!r} on different grids: TFLite "
                                      "Micro requires one grid for an int8 REDUCE_MAX / REDUCE_MIN, and so does "
                                      "tinygen")
@@ -106,8 +108,8 @@ class MathOps(Builder):
         return self._reduce_min_max(i, op, ins, out, source, "min")
 
     # -- ARG_MAX / ARG_MIN -------------------------------------------------------------------------
-    def _arg_min_max(self, i, ins, out, source, fn: str) -> Node:
-        self._types((ins[0],), (TensorType.INT8,), f"ARG_{fn.upper()}")
+    def _arg_min_max(self, i, ins, out, source, fn: str, in_type: int = TensorType.INT8) -> Node:
+        self._types((ins[0],), (in_type,), f"ARG_{fn.upper()}")
         self._types((out,), (TensorType.INT32,), f"ARG_{fn.upper()} output")
         x = self.activation(ins[0])
         shape = self.graph.tensors[x].shape
