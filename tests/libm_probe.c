@@ -62,8 +62,11 @@ static float f_expm1f(float x) { return expm1f(x); }
 static float f_logf(float x) { return logf(x); }
 static float f_sqrtf(float x) { return sqrtf(x); }
 static float f_erff(float x) { return erff(x); }
-static const unary_t FUNCTIONS[] = {f_expf, f_tanhf, f_expm1f, f_logf, f_sqrtf, f_erff};
-static const char *const OUTPUTS[] = {"expf.bin", "tanhf.bin", "expm1f.bin", "logf.bin", "sqrtf.bin", "erff.bin"};
+static float f_cosf(float x) { return cosf(x); }
+static float f_sinf(float x) { return sinf(x); }
+static const unary_t FUNCTIONS[] = {f_expf, f_tanhf, f_expm1f, f_logf, f_sqrtf, f_erff, f_cosf, f_sinf};
+static const char *const OUTPUTS[] = {"expf.bin", "tanhf.bin", "expm1f.bin", "logf.bin", "sqrtf.bin", "erff.bin",
+                                      "cosf.bin", "sinf.bin"};
 
 static float in_chunk[CHUNK];
 static float out_chunk[CHUNK];

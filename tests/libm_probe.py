@@ -18,7 +18,7 @@ from tinygen.ref.float32_nonlinear import LIBM
 HOST = dict(LIBM)           # the host libm's functions, the first guess of a device's
 
 PROBE = Path(__file__).with_name("libm_probe.c")
-FUNCTIONS = ("expf", "tanhf", "expm1f", "logf", "sqrtf", "erff")       # libm_probe.c's order
+FUNCTIONS = ("expf", "tanhf", "expm1f", "logf", "sqrtf", "erff", "cosf", "sinf")       # libm_probe.c's order
 LINKER = """MEMORY { FLASH (rx) : ORIGIN = 0, LENGTH = 4M  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 4M }
 SECTIONS {
   .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) } > FLASH
@@ -60,7 +60,7 @@ def run_probe(command: list[str], folder: Path, x: np.ndarray) -> dict[str, np.n
 
 
 class DeviceLibm:
-    """expf and tanhf as the stand-in's libm computes them, for use_libm. settle(compute) runs
+    """expf, tanhf, expm1f, logf, cosf, sinf as the stand-in's libm computes them, for use_libm. settle(compute) runs
     `compute` with the values known so far (the host libm's where the device's are not known
     yet, noting those inputs), has the stand-in compute the noted ones in one probe run, and
     runs it again until no input was missing: then every value it used was the device's. The
@@ -83,7 +83,8 @@ class DeviceLibm:
         return out.view(np.float32).reshape(x.shape)
 
     def functions(self) -> dict:
-        return {"expf": lambda x: self._values("expf", x), "tanhf": lambda x: self._values("tanhf", x)}
+        """Every probed function the reference calls (tinygen.ref.float32_nonlinear.LIBM)."""
+        return {name: (lambda x, name=name: self._values(name, x)) for name in FUNCTIONS if name in HOST}
 
     def settle(self, compute, rounds: int = 20):
         """compute() with the device's values throughout (it must start afresh each call)."""

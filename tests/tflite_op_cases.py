@@ -418,3 +418,5 @@ import tflite_math_cases  # noqa: E402,F401
 import tflite_shape_cases  # noqa: E402,F401
 # float32 models beyond the first cases (softmax .. mirror pad, integer ports)
 import tflite_float_cases  # noqa: E402,F401
+# ADD_N, CUMSUM, LOG_SOFTMAX of int8 (tinygen/frontend/tflite/ops_math.py, tinygen/ref/mathsums.py)
+import tflite_math2_cases  # noqa: E402,F401

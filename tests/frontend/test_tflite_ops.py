@@ -424,9 +424,9 @@ def _several_unsupported(b, rng):
     x, w = b.tensor("x", [1, 8], "int16", scale=0.001, zero_point=0), b.tensor("w", [1, 8], "int16", scale=0.001)
     f, r, g = act(b, rng, "f", [1, 8]), act(b, rng, "r", [1, 8]), act(b, rng, "g", [1, 8])
     b.op("CUSTOM:AudioSpectrogram", [x], [w])     # a custom op tinygen lacks (TFLite's, not TFLite Micro's)
-    b.op("FLOOR", [w], [f])
+    b.op("LOCAL_RESPONSE_NORMALIZATION", [w], [f])
     b.op("RELU_N1_TO_1", [f], [r])
-    b.op("FLOOR", [r], [g])
+    b.op("LOCAL_RESPONSE_NORMALIZATION", [r], [g])
     return [x], [g]
 
 
@@ -456,7 +456,8 @@ REFUSED = {
     # every operator tinygen lacks, in one error, before the int16 tensors they write are looked at
     "several_unsupported": (_several_unsupported, UnsupportedOpError,
                             ["has 4 operators tinygen does not support", "CUSTOM (AudioSpectrogram) (operator 0, output "
-                             "tensor 'w')", "FLOOR (operator 1, output tensor 'f'; operator 3, output tensor 'g')",
+                             "tensor 'w')", "LOCAL_RESPONSE_NORMALIZATION (operator 1, output tensor 'f'; operator 3, "
+                             "output tensor 'g')",
                              "RELU_N1_TO_1 (operator 2", "supported TFLite operators"]),
     "vela": (_vela, UnsupportedOpError, ["compiled by Vela for an Ethos-U NPU", "from before Vela"]),
     # an int16 softmax output must be TFLite's 1/65536, -32768 (TFLite Micro refuses others too)

@@ -18,7 +18,7 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
                                      c_int, c_macro, c_string, c_struct_init)
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, emit_variable, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
-from tinygen.codegen.operands import emit_roles
+from tinygen.codegen.operands import emit_input_list, emit_roles
 from tinygen.ir import (RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, VARIABLE_OPS, Graph, Node, binary_operands,
                         carries_state, gather_operands)
 from tinygen.kernels import specialize
@@ -241,7 +241,8 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  "sub": _emit_binary, "squared_difference": _emit_binary,
                                  "int_binary": _emit_binary,     # plain int32 arithmetic (tinygen/ref/plain.py)
                                  "min_max": _emit_binary,        # MAXIMUM / MINIMUM (tinygen/ref/mathops.py)
-                                 "div": _emit_binary,            # a float model's DIV (tinygen/ref/float32_more.py)
+                                 # a float model's binary ops with a constant operand (tinygen/ref/float32_more.py)
+                                 "div": _emit_binary, "floor_div": _emit_binary, "floor_mod": _emit_binary,
                                  "gather": _emit_gather,        # data movement (tinygen/ref/moves.py)
                                  # the start indices an input or NULL (a constant in the parameters)
                                  "dynamic_update_slice": partial(_emit_generic, pad_inputs=3)}
@@ -259,6 +260,9 @@ EMITTERS.update({op: _emit_recurrent for op in RECURRENT_OPS})
 EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_roles(
     graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
     for op in ROLE_OPERAND_OPS})
+# ADD_N: its inputs as one array of pointers (tinygen/codegen/operands.py)
+EMITTERS["add_n"] = lambda graph, node, spec, layer, arrays: emit_input_list(
+    graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
 EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_signal_state(
     graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
     for op in STATEFUL_OPS if op not in RECURRENT_OPS + VARIABLE_OPS})      # the signal library's stateful ops

@@ -300,9 +300,25 @@ SCHEMAS: dict[str, OpSchema] = {
         # the first input with the second written from `start` (a constant tuple, or None: the int32 third
         # input), each index clamped to [0, shape - update shape] (TFLite DYNAMIC_UPDATE_SLICE)
         OpSchema("dynamic_update_slice", min_inputs=2, max_inputs=3, attrs=("start",)),
+        # the elementwise sum of two or more operands of one shape on one grid (TFLite ADD_N)
+        OpSchema("add_n", min_inputs=2, max_inputs=None),
+        # running sums along `axis`, from its end if `reverse`, each before its own value if
+        # `exclusive` (TFLite CUMSUM)
+        OpSchema("cumsum", attrs=("axis", "exclusive", "reverse")),
+        # x - max - log(sum(exp(x - max))) over the last dimension (TFLite LOG_SOFTMAX; the int8
+        # output on the grid 16/256, zero point 127)
+        OpSchema("log_softmax"),
+        # a float32 elementwise function named by `fn` (tinygen.kernels.math_f32_table.UNARY_FUNCTIONS:
+        # TFLite ABS, NEG, SQUARE, SQRT, FLOOR, CEIL, ROUND, EXP, LOG, COS, SIN, ELU on float)
+        OpSchema("unary", attrs=("fn",)),
+        # floor(a / b) and a modulo b with b's sign, broadcast (TFLite FLOOR_DIV, FLOOR_MOD on float)
+        OpSchema("floor_div", max_inputs=2),
+        OpSchema("floor_mod", max_inputs=2),
     ]
 }
 
+# ops whose kernel takes its activation inputs as one array of pointers (the twin: a list)
+LIST_INPUT_OPS = ("concat", "add_n")
 # the int8 -> int8 elementwise ops computed by a 256-entry table (passes/tabulate.py gives each
 # its table constant "table"; tinygen.kernels.lut computes it)
 TABLE_OPS = ("logistic", "tanh", "gelu", "hard_sigmoid")
@@ -322,7 +338,7 @@ STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay", "signal
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
-BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "min_max", "div")
+BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "min_max", "div", "floor_div", "floor_mod")
 
 
 def schema(op: str) -> OpSchema:

@@ -31,4 +31,7 @@ def math_kernels() -> tuple[KernelSpec, ...]:
     args = tuple(_math(f"tg_arg_{fn}_s8_s32", "arg_min_max", "int32", "tg_axis_params_t", in_dtype="int8",
                        accepts=_fn(fn)) for fn in ("max", "min"))
     return pairs + axes + args + (_math("tg_abs_s16", "abs", "int16", "tg_abs_params_t"),
-                                  _math("tg_l2_norm_s8", "l2_norm", "int8", "tg_l2_norm_params_t"))
+                                  _math("tg_l2_norm_s8", "l2_norm", "int8", "tg_l2_norm_params_t"),
+                                  _math("tg_add_n_s8", "add_n", "int8", "tg_add_n_params_t"),
+                                  _math("tg_cumsum_s8", "cumsum", "int8", "tg_cumsum_params_t"),
+                                  _math("tg_log_softmax_s8", "log_softmax", "int8", "tg_log_softmax_params_t"))

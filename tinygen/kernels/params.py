@@ -25,15 +25,17 @@ from tinygen.kernels import params_select  # noqa: F401  (comparisons and select
 from tinygen.kernels import params_math  # noqa: F401  (MAXIMUM, REDUCE_MAX, ARG_MAX, ABS)
 from tinygen.kernels import params_moves  # noqa: F401  (data movement on elements of any size)
 from tinygen.kernels import params_variable  # noqa: F401  (resource variables)
+from tinygen.kernels import params_math_f32  # noqa: F401  (their float32 forms, the float math functions)
 from tinygen.kernels.params_base import BUILDERS, builder  # noqa: F401  (builder: for tinygen.kernels.gating)
 from tinygen.kernels.params_float import FLOAT_BUILDERS
 from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields  # noqa: F401
 
 
 def kernel_params(graph: Graph, node: Node) -> dict:
-    out = graph.tensor(node.outputs[0]).dtype
-    quantizes = node.op == "requantize" and graph.tensor(node.inputs[0]).dtype == "float32"
-    if out == "float32" or quantizes:       # a float model run as it is (and QUANTIZE into its integer output)
+    dtypes = {graph.tensor(node.outputs[0]).dtype, graph.tensor(node.inputs[0]).dtype if node.inputs else None}
+    # a float model run as it is (its integer ports' QUANTIZE, DEQUANTIZE too); the ops whose one
+    # builder serves every type (comparisons, selection) from BUILDERS
+    if "float32" in dtypes and node.op in FLOAT_BUILDERS:
         return FLOAT_BUILDERS[node.op](graph, node)
     return BUILDERS[node.op](graph, node)
 

@@ -11,6 +11,7 @@ from tinygen.ir import Graph, Node, binary_operands
 from tinygen.kernels.params_base import _qp, builder, dtype_range
 from tinygen.kernels.params_elementwise import _broadcast, mean_layout
 from tinygen.ref.mathops import abs_params
+from tinygen.ref.mathsums import axis_layout, log_softmax_params, sum_scale
 
 
 @builder("min_max")
@@ -47,3 +48,25 @@ def _l2_norm(graph: Graph, node: Node) -> dict:
 def _abs(graph: Graph, node: Node) -> dict:
     x = graph.tensor(node.inputs[0])
     return abs_params(x.size, *_qp(graph, x.name), *_qp(graph, node.outputs[0]))
+
+
+def _sum_scale(graph: Graph, node: Node) -> dict:
+    return sum_scale(*_qp(graph, node.inputs[0]), *_qp(graph, node.outputs[0]))
+
+
+@builder("add_n")
+def _add_n(graph: Graph, node: Node) -> dict:
+    return {"size": graph.tensor(node.inputs[0]).size, "count": len(node.inputs), **_sum_scale(graph, node)}
+
+
+@builder("cumsum")
+def _cumsum(graph: Graph, node: Node) -> dict:
+    outer, depth, inner = axis_layout(graph.tensor(node.inputs[0]).shape, node.attrs["axis"])
+    return {"outer": outer, "depth": depth, "inner": inner, "exclusive": int(node.attrs["exclusive"]),
+            "reverse": int(node.attrs["reverse"]), **_sum_scale(graph, node)}
+
+
+@builder("log_softmax")
+def _log_softmax(graph: Graph, node: Node) -> dict:
+    x = graph.tensor(node.inputs[0])
+    return log_softmax_params(x.size // x.shape[-1], x.shape[-1], _qp(graph, x.name)[0])

@@ -247,6 +247,11 @@ from tinygen.kernels.moves_table import move_kernels  # noqa: E402
 
 KERNELS = KERNELS + move_kernels()
 
+# ... and their float32 forms, with the other float math functions (tinygen/kernels/math_f32_table.py)
+from tinygen.kernels.math_f32_table import math_f32_kernels  # noqa: E402
+
+KERNELS = KERNELS + math_f32_kernels()
+
 # CMSIS-NN's int16 kernels, where they compute the portable ones' bytes (tinygen/kernels/cmsis_nn_s16.py)
 from tinygen.kernels.cmsis_nn_s16 import cmsis_nn_s16_kernels  # noqa: E402
 

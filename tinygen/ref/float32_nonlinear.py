@@ -21,7 +21,7 @@ import numpy as np
 from tinygen.ref.float32 import F32, FLT_MAX, clamp_values, fully_connected_f32
 
 _LIBM = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-for _name in ("expf", "tanhf"):
+for _name in ("expf", "tanhf", "logf", "cosf", "sinf", "expm1f"):
     getattr(_LIBM, _name).restype = ctypes.c_float
     getattr(_LIBM, _name).argtypes = (ctypes.c_float,)
 
@@ -40,7 +40,10 @@ def host_libm(name: str):
 
 # the libm the twins call, by function name: the host's; use_libm puts another in (a device's
 # values, to check that device's build against the reference: tests/libm_probe.py)
-LIBM = {"expf": host_libm("expf"), "tanhf": host_libm("tanhf")}
+LIBM = {"expf": host_libm("expf"), "tanhf": host_libm("tanhf"),
+        # the float math operators' (tinygen.ref.mathops_f32: EXP, LOG, COS, SIN, ELU)
+        "logf": host_libm("logf"), "cosf": host_libm("cosf"), "sinf": host_libm("sinf"),
+        "expm1f": host_libm("expm1f")}
 
 
 @contextlib.contextmanager

@@ -1,5 +1,5 @@
 """The gemmlowp fixed-point functions the int8 softmax, logistic and tanh twins need (exp on
-negative values, 1 / (1 + x), (1 - x) / (1 + x), logistic, tanh), int32 in Q formats, integer-exact to the C in
+negative values, 1 / (1 + x), (1 - x) / (1 + x), logistic, tanh), and the int8 log-softmax's log, int32 in Q formats, integer-exact to the C in
 firmware/kernels/support/tg_requant.h (tests/quant/test_fixedpoint.py compares them)."""
 
 from __future__ import annotations
@@ -102,3 +102,61 @@ def _tanh_q0(a, integer_bits: int) -> np.ndarray:
     negative_abs = np.where(a < 0, a, fp.wrap_int32(-a))
     t = _one_minus_x_over_one_plus_x_for_x_in_0_1(_exp_on_negative_values(negative_abs, integer_bits + 1))
     return np.where(a == 0, 0, np.where(a < 0, -t, t))
+
+
+# -- log (the int8 LOG_SOFTMAX, tg_log_softmax_s8) ------------------------------------------------
+
+_LOG_2, _SQRT_SQRT_HALF, _SQRT_HALF, _ONE_QUARTER = 1488522236, 1805811301, 1518500250, 536870912
+_ALPHA_N, _ALPHA_D, _ALPHA_I, _ALPHA_F = 117049297, 127690142, 1057819769, 638450708
+
+
+def _clz32(x) -> np.ndarray:
+    """Leading zero bits of x as a uint32 (x != 0)."""
+    u = _i64(x) & 0xFFFFFFFF
+    n = np.zeros(u.shape, np.int64)
+    for bits in (16, 8, 4, 2, 1):
+        small = u < (1 << (32 - bits))
+        n = np.where(small, n + bits, n)
+        u = np.where(small, u << bits, u)
+    return n
+
+
+def _shift_pot(x, exponent) -> np.ndarray:
+    """TFLite SaturatingRoundingMultiplyByPOTParam for exponent >= 0 (0: x itself)."""
+    x, exponent = _i64(x), _i64(exponent)
+    threshold = (np.int64(1) << (31 - exponent)) - 1
+    return np.where(exponent == 0, x, np.where(x > threshold, fp.INT32_MAX,
+                                               np.where(x < -threshold, fp.INT32_MIN, x << exponent)))
+
+
+def _saturate32(x) -> np.ndarray:
+    return np.clip(_i64(x), fp.INT32_MIN, fp.INT32_MAX)
+
+
+def _log_x_ge_1(a, input_bits: int, output_bits: int) -> np.ndarray:
+    """tg_log_x_for_x_ge_1 (TFLite's log_x_for_x_greater_than_or_equal_to_1): log(a), a >= 1 in
+    Q(input_bits), the result in Q(output_bits). log2 of a's leading bit (two candidates, a and
+    a * sqrt(1/2), the closer kept), then a rational approximation of the rest."""
+    w = fp.wrap_int32
+    accum_bits = output_bits + 1
+    shifted_quarter = _rdbpot(_ONE_QUARTER, accum_bits)
+    z_a = _i64(a)
+    z_a_headroom_plus_1 = _clz32(z_a)
+    r_a_raw = _shift_pot(_srdhm(_shift_pot(z_a, z_a_headroom_plus_1 - 1), _SQRT_HALF), 1)
+    z_a_pow_2_adj = _saturate32(_shift_pot(input_bits - z_a_headroom_plus_1, 31 - accum_bits) + shifted_quarter)
+    z_b = _srdhm(z_a, _SQRT_HALF)
+    z_b_headroom = _clz32(z_b) - 1
+    r_b_raw = _shift_pot(z_a, z_b_headroom)
+    z_b_pow_2_adj = _saturate32(_shift_pot(input_bits - z_b_headroom, 31 - accum_bits) - shifted_quarter)
+    r = np.minimum(r_a_raw, r_b_raw)
+    z_pow_2_adj = np.maximum(z_a_pow_2_adj, z_b_pow_2_adj)
+    s = r + _SQRT_SQRT_HALF              # RoundingHalfSum: (s + sign(s)) / 2 truncated toward zero
+    p = np.where(s >= 0, (s + 1) // 2, -((-s + 1) // 2))
+    q = w(2 * w(r - _SQRT_SQRT_HALF))
+    common_sq = _srdhm(q, q)
+    num = w(_srdhm(q, r) + _srdhm(_srdhm(q, common_sq), _ALPHA_N))
+    denom_minus_one = w(_srdhm(p, w(w(_ALPHA_I + q) + _srdhm(_ALPHA_D, common_sq))) + _srdhm(_ALPHA_F, q))
+    recip_denom = _one_over_one_plus_x_for_x_in_0_1(denom_minus_one)
+    num_scaled = _rdbpot(num, accum_bits)
+    result = w(_srdhm(z_pow_2_adj, _LOG_2) + _srdhm(num_scaled, recip_denom))
+    return _saturating_shift_left(result, accum_bits - output_bits)

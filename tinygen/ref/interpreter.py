@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import (BINARY_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, VARIABLE_OPS, Graph, binary_operands,
-                        gather_operands, role_operands)
+from tinygen.ir import (BINARY_OPS, LIST_INPUT_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, VARIABLE_OPS, Graph,
+                        binary_operands, gather_operands, role_operands)
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
 from tinygen.ref import layout as ref_layout
@@ -31,6 +31,8 @@ from tinygen.ref import signal_stream as ref_signal_stream
 from tinygen.ref import mathops as ref_mathops
 from tinygen.ref import moves as ref_moves
 from tinygen.ref import variable as ref_variable
+from tinygen.ref import mathsums as ref_mathsums
+from tinygen.ref import mathops_f32 as ref_mathops_f32
 from tinygen.ref.recurrent import call_recurrent
 from tinygen.ref.variable import call_variable
 
@@ -39,7 +41,7 @@ _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_g
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
           ref_attention, ref_recurrent, ref_int16, ref_float32, ref_float32_layout,
           ref_float32_mac, ref_float32_more, ref_float32_nonlinear, ref_signal, ref_signal_bank, ref_plain,
-          ref_select, ref_signal_stream, ref_mathops, ref_moves, ref_variable)
+          ref_select, ref_signal_stream, ref_mathops, ref_moves, ref_variable, ref_mathsums, ref_mathops_f32)
 
 
 def twin(name: str):
@@ -138,7 +140,7 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
         result = call_variable(fn, graph, node, inputs, state)
     elif node.op in STATEFUL_OPS:    # the kernel's state bytes as its words, updated in place
         result = fn(p, *inputs, *consts, _state_words(graph, node, state))
-    elif node.op == "concat":
+    elif node.op in LIST_INPUT_OPS:     # the activations as one list
         result = fn(p, inputs)
     elif node.op in ROLE_OPERAND_OPS:   # operands in role order, each an activation or a constant
         result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in role_operands(node)])

@@ -17,7 +17,7 @@ from tinygen.frontend.tflite.ops_float import FloatOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
 from tinygen.frontend.tflite.ops_gather import GatherOps
 from tinygen.frontend.tflite.ops_mac import MacOps
-from tinygen.frontend.tflite.ops_math import MathOps
+from tinygen.frontend.tflite.ops_math_float import MathFloatOps
 from tinygen.frontend.tflite.ops_plain import PlainOps
 from tinygen.frontend.tflite.ops_recurrent import RecurrentOps
 from tinygen.frontend.tflite.ops_select import SelectOps
@@ -54,13 +54,17 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "LOGICAL_AND", "LOGICAL_OR",
                  "LOGICAL_NOT", "SELECT_V2",
                  # comparing and magnitude ops on quantized integers (ops_math.py)
-                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU", "RESIZE_BILINEAR",
+                 "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "ABS", "ELU",
+                 "ADD_N", "CUMSUM", "LOG_SOFTMAX", "RESIZE_BILINEAR",
+                 # float32 only (ops_math_float.py)
+                 "NEG", "SQUARE", "SQRT", "FLOOR", "CEIL", "ROUND", "EXP", "LOG", "COS", "SIN", "FLOOR_DIV",
+                 "FLOOR_MOD",
                  "L2_NORMALIZATION") + MOVE_OPS + VARIABLE_OPS
 # MOVE_OPS: data movement (ops_shape.py, ops_gather.py); VARIABLE_OPS: resource variables and their
 # init subgraph (ops_variable.py)
 
 
-class Importer(PlainOps, FloatOps, MathOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps,
+class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps,
                GatherOps, SimpleOps, SignalBankOps, SelectOps, SignalStreamOps, VariableOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 

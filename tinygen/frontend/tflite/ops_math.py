@@ -1,8 +1,9 @@
 """TFLite operator handlers for the comparing and magnitude operators on quantized int8 / int16
 tensors, as TFLite Micro's reference kernels compute them (tinygen/ref/mathops.py): MAXIMUM,
 MINIMUM (stored integers compared; the int32 forms are PlainOps'), REDUCE_MAX, REDUCE_MIN,
-ARG_MAX, ARG_MIN (int32 indices), ABS, ELU, RESIZE_BILINEAR. The int8 ABS and ELU become
-tg_lut_s8 tables.
+ARG_MAX, ARG_MIN (int32 indices), ABS, ELU, RESIZE_BILINEAR, L2_NORMALIZATION; and the int8
+ADD_N, CUMSUM and LOG_SOFTMAX (tinygen/ref/mathsums.py). The int8 ABS and ELU become tg_lut_s8
+tables.
 Where TFLite Micro refuses a type, so does tinygen, saying so."""
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from tinygen.frontend.tflite.builder import Builder
 from tinygen.frontend.tflite.reader import TYPE_NAMES
 from tinygen.ir import Kind, Node, Tensor
 from tinygen.ref.mathops import abs_table, elu_table
+from tinygen.ref.mathsums import LOG_SOFTMAX_OUTPUT_SCALE, LOG_SOFTMAX_OUTPUT_ZERO_POINT
 
 
 class MathOps(Builder):
     """op_maximum, op_minimum, op_reduce_max, op_reduce_min, op_arg_max, op_arg_min, op_abs, op_elu,
-    op_resize_bilinear."""
+    op_resize_bilinear, op_l2_normalization, op_add_n, op_cumsum, op_log_softmax."""
 
     def _types(self, indices, allowed: tuple[int, ...], what: str) -> None:
         """Refuse tensor types TFLite Micro's kernel refuses too."""
@@ -86,10 +88,12 @@ class MathOps(Builder):
         return self._min_max(i, ins, out, source, "minimum")
 
     # -- REDUCE_MAX / REDUCE_MIN ------------------------------------------------------------------
-    def _reduce_min_max(self, i, op, ins, out, source, fn: str) -> Node:
-        self._types((ins[0], out), (TensorType.INT8,), f"REDUCE_{fn.upper()}")
+    def _reduce_min_max(self, i, op, ins, out, source, fn: str, in_type: int = TensorType.INT8) -> Node:
+        """int8 (input and output on one grid), or float32 (in_type)."""
+        self._types((ins[0], out), (in_type,), f"REDUCE_{fn.upper()}")
         q_in, q_out = self.qparams(ins[0]), self.qparams(out)
-        if float(q_in.scale[0]) != float(q_out.scale[0]) or int(q_in.zero_point[0]) != int(q_out.zero_point[0]):
+        if in_type == TensorType.INT8 and (float(q_in.scale[0]) != float(q_out.scale[0])
+                                           or int(q_in.zero_point[0]) != int(q_out.zero_point[0])):
             raise UnsupportedOpError(f"{self.where}input {q_in!r} and output {q_out!r} on different grids: TFLite "
                                      "Micro requires one grid for an int8 REDUCE_MAX / REDUCE_MIN, and so does "
                                      "tinygen")
@@ -104,8 +108,8 @@ class MathOps(Builder):
         return self._reduce_min_max(i, op, ins, out, source, "min")
 
     # -- ARG_MAX / ARG_MIN -------------------------------------------------------------------------
-    def _arg_min_max(self, i, ins, out, source, fn: str) -> Node:
-        self._types((ins[0],), (TensorType.INT8,), f"ARG_{fn.upper()}")
+    def _arg_min_max(self, i, ins, out, source, fn: str, in_type: int = TensorType.INT8) -> Node:
+        self._types((ins[0],), (in_type,), f"ARG_{fn.upper()}")
         self._types((out,), (TensorType.INT32,), f"ARG_{fn.upper()} output")
         x = self.activation(ins[0])
         shape = self.graph.tensors[x].shape
@@ -161,3 +165,48 @@ class MathOps(Builder):
                                      "grid (TFLite's converter keeps it)")
         return self.add_node(i, "resize_bilinear", [x], out, {"align_corners": corners, "half_pixel_centers": half},
                              {}, source, (1, int(size[0]), int(size[1]), c))
+
+    # -- ADD_N, CUMSUM, LOG_SOFTMAX (int8) -------------------------------------------------------------
+    def op_add_n(self, i, op, ins, out, source):
+        """Two or more int8 activations of one shape on one grid (TFLite Micro requires both)."""
+        self._types((*ins, out), (TensorType.INT8,), "ADD_N")
+        if len(ins) < 2:
+            raise ModelError(f"{self.where}ADD_N of {len(ins)} input: it takes two or more")
+        consts = [self.tname(k) for k in ins if self.is_const(k)]
+        if consts:
+            raise UnsupportedOpError(f"{self.where}constant inputs {consts}: tinygen adds activations only",
+                                     "add the constant to a bias or fold it before converting the model")
+        if len({self.shape(k) for k in ins}) != 1:
+            raise ModelError(f"{self.where}inputs of shapes {[list(self.shape(k)) for k in ins]}: TFLite Micro "
+                             "requires one shape")
+        if len({(float(self.qparams(k).scale[0]), int(self.qparams(k).zero_point[0])) for k in ins}) != 1:
+            raise UnsupportedOpError(f"{self.where}inputs on different grids: TFLite Micro requires one scale and "
+                                     "zero point for ADD_N's inputs, and so does tinygen")
+        inputs = [self.activation(k) for k in ins]
+        return self.add_node(i, "add_n", inputs, out, {}, {}, source, self.graph.tensors[inputs[0]].shape)
+
+    def op_cumsum(self, i, op, ins, out, source):
+        self._types((ins[0], out), (TensorType.INT8, TensorType.FLOAT32), "CUMSUM")
+        x = self.activation(ins[0])
+        shape = self.graph.tensors[x].shape
+        axes = self.int_const(ins[1], "axis").reshape(-1)
+        if axes.size != 1 or not -len(shape) <= int(axes[0]) < len(shape):
+            raise ModelError(f"{self.where}axis {axes.tolist()} for an input of shape {list(shape)}")
+        exclusive = reverse = False
+        if op.BuiltinOptions() is not None:
+            opts = self.options(op, tflite.CumsumOptions)
+            exclusive, reverse = bool(opts.Exclusive()), bool(opts.Reverse())
+        return self.add_node(i, "cumsum", [x], out,
+                             {"axis": int(axes[0]) % len(shape), "exclusive": exclusive, "reverse": reverse}, {},
+                             source, shape)
+
+    def op_log_softmax(self, i, op, ins, out, source):
+        """int8: the output on the grid TFLite Micro requires (scale 16/256, zero point 127)."""
+        self._types((ins[0], out), (TensorType.INT8, TensorType.FLOAT32), "LOG_SOFTMAX")
+        q = self.qparams(out)
+        if q is not None and (float(q.scale[0]) != LOG_SOFTMAX_OUTPUT_SCALE
+                              or int(q.zero_point[0]) != LOG_SOFTMAX_OUTPUT_ZERO_POINT):
+            raise UnsupportedOpError(f"{self.where}int8 LOG_SOFTMAX output {q!r}: TFLite Micro requires scale 16/256 "
+                                     "and zero point 127, and so does tinygen")
+        x = self.activation(ins[0])
+        return self.add_node(i, "log_softmax", [x], out, {}, {}, source, self.graph.tensors[x].shape)

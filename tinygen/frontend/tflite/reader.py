@@ -44,6 +44,13 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "PADV2", "STRIDED_SLICE", "SLICE", "TRANSPOSE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "MEAN", "SUM", "LEAKY_RELU",
              "HARD_SWISH", "PRELU", "SQUARED_DIFFERENCE", "RSQRT", "BATCH_MATMUL", "TRANSPOSE_CONV", "DIV", "MINIMUM",
              "MAXIMUM", "MIRROR_PAD",
+             # comparisons and selection (ops_select.py)
+             "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2",
+             # the math operators (ops_math_float.py, ops_math.py)
+             "ABS", "NEG", "SQUARE", "SQRT", "FLOOR", "CEIL", "ROUND", "FLOOR_DIV", "FLOOR_MOD", "ADD_N", "CUMSUM",
+             "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN",
+             # ... calling the C library's expf, logf, cosf, sinf, expm1f
+             "EXP", "LOG", "COS", "SIN", "ELU",
              # a float model's int8 / int16 ports (Reader.int_ends)
              "DEQUANTIZE", "QUANTIZE",
              # comparisons and selection (ops_select.py)
