@@ -33,9 +33,11 @@ def render_zoo(rows: list) -> str:
 OPERATORS = """
 import json
 from tinygen.frontend.tflite import FLOAT_OPS, INT16_OPS, SUPPORTED_OPS
+from tinygen.frontend.tflite.op_types import custom_operators, operator_types
 from tinygen.frontend.torch import SUPPORTED_LAYERS
 from tinygen.frontend.torch_advice import _ADVICE, DATA_DEPENDENT, ELEMENTWISE, GENERAL, RANDOM
 print(json.dumps({"tflite": list(SUPPORTED_OPS), "tflite_int16": list(INT16_OPS), "tflite_float32": list(FLOAT_OPS),
+                  "tflite_types": operator_types(), "tflite_custom": custom_operators(),
                   "torch": list(SUPPORTED_LAYERS),
                   "refused": _ADVICE,
                   "families": [["a random op (rand..., bernoulli, normal, ...)", RANDOM],
@@ -53,9 +55,10 @@ def measure_operators(work: Path, quick: bool) -> dict:
 
 def render_operators(r: dict) -> str:
     torch = "\n".join(f"- {layer}" for layer in r["torch"])
-    int16, float32 = set(r.get("tflite_int16", ())), set(r.get("tflite_float32", ()))
-    tflite = "\n".join(f"| `{op}` | yes | {'yes' if op in int16 else '-'} | {'yes' if op in float32 else '-'} |"
-                       for op in r["tflite"])
+    yes = {True: "yes", False: "-"}
+    tflite = "\n".join(f"| `{op}` | {yes[t['int8']]} | {yes[t['int16']]} | {yes[t['float32']]} | {t['other'] or '-'} |"
+                       for op, t in r["tflite_types"].items())
+    custom = ", ".join(f"`{op}`" for op in r["tflite_custom"])
     by_use: dict[str, list[str]] = {}          # one row per line, its operators together
     for op, use in sorted(r["refused"].items()):
         by_use.setdefault(use, []).append(f"`{op.removeprefix('aten.')}`")
@@ -64,9 +67,11 @@ def render_operators(r: dict) -> str:
     text = (f"PyTorch layers and functions the frontend accepts (`tinygen/frontend/torch.py`, "
             f"`SUPPORTED_LAYERS`):\n\n{torch}\n\n"
             f"`.tflite` operators (`tinygen/frontend/tflite/importer.py`, `SUPPORTED_OPS`), besides fused "
-            f"activations, and the activation types each runs with: int8, int16 (TFLite's 16x8 quantization, "
-            f"`INT16_OPS`) and float32 (a float model run as it is, `FLOAT_OPS`):\n\n"
-            f"| operator | int8 | int16 | float32 |\n|---|---|---|---|\n{tflite}\n\n"
+            f"activations, and the tensor types each runs on (`tinygen/frontend/tflite/op_types.py`): quantized "
+            f"int8, int16 (TFLite's 16x8 quantization, `INT16_OPS`), float32 (a float model run as it is, "
+            f"`FLOAT_OPS`), and unquantized integers or bools:\n\n"
+            f"| operator | int8 | int16 | float32 | other types |\n|---|---|---|---|---|\n{tflite}\n\n"
+            f"Custom operators, on the types TFLite Micro's kernels take: {custom}.\n\n"
             f"PyTorch operators (or forms of them) tinygen does not compile, and the rewrite its refusal "
             f"suggests or why the operator cannot run on a microcontroller (`tinygen/frontend/torch_advice.py`):"
             f"\n\n| operator | what to use, or why not |\n|---|---|\n{refused}")

@@ -53,8 +53,6 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "EXP", "LOG", "COS", "SIN", "ELU",
              # a float model's int8 / int16 ports (Reader.int_ends)
              "DEQUANTIZE", "QUANTIZE",
-             # comparisons and selection (ops_select.py)
-             "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2",
              # resource variables copy bytes (ops_variable.py)
              "READ_VARIABLE", "ASSIGN_VARIABLE")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
