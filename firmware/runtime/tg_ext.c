@@ -6,6 +6,7 @@
 #include "tg_input.h"
 #include "tg_io.h"
 #include "tg_lap.h"
+#include "tg_libm_cmd.h"
 #include "tg_port.h"
 #include "tg_protocol.h"
 #include "tg_timestamp.h"
@@ -261,6 +262,9 @@ const tg_command tg_ext_commands[] = {
     {"exit", 1, 1, tg_cmd_exit, "CODE", "leave the firmware (0..255; stand-ins exit)"},
 #ifdef TG_MODEL_CAMERA
     TG_CAMERA_COMMANDS
+#endif
+#ifdef TG_MODEL_LIBM
+    TG_LIBM_COMMANDS /* kernels calling the C library's expf, tanhf...: tg libm (firmware/libm) */
 #endif
 };
 const int tg_ext_command_count = (int)(sizeof tg_ext_commands / sizeof tg_ext_commands[0]);

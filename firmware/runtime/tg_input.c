@@ -141,8 +141,7 @@ void tg_input_db_print(void)
     }
 }
 
-/* e-[upload truncated: got K of N bytes] */
-static void tg_truncated(uint32_t got, uint32_t want)
+void tg_input_truncated(uint32_t got, uint32_t want)
 {
     tg_io_str("e-[upload truncated: got ");
     tg_io_u64(got);
@@ -168,8 +167,7 @@ uint32_t tg_input_receive(uint8_t *dst, uint32_t n)
     return got;
 }
 
-/* e-[WHAT (discarded K bytes)] after reading and dropping the `n` bytes of a refused upload. */
-static void tg_refuse_upload(uint32_t n)
+void tg_input_refuse(uint32_t n)
 {
     uint32_t dropped = tg_input_receive(NULL, n);
     tg_io_str(" (discarded ");
@@ -186,7 +184,7 @@ int tg_input_upload(const tg_word *n)
     }
     if (TG_INPUT_STREAMED) {
         tg_io_str("e-[" TG_STREAMED_TEXT);
-        tg_refuse_upload(want);
+        tg_input_refuse(want);
         return -1;
     }
     if (want != TG_MODEL_INPUT_BYTES) {
@@ -194,13 +192,13 @@ int tg_input_upload(const tg_word *n)
         tg_io_u64(want);
         tg_io_str(" bytes, model takes ");
         tg_io_u64(TG_MODEL_INPUT_BYTES);
-        tg_refuse_upload(want);
+        tg_input_refuse(want);
         return -1;
     }
     tg_expected = want;
     tg_staged = tg_input_receive(tg_staging, want);
     if (tg_staged < want) {
-        tg_truncated(tg_staged, want);
+        tg_input_truncated(tg_staged, want);
         tg_staged = 0;
         tg_expected = 0;
         tg_have_all(0);
@@ -219,13 +217,13 @@ int tg_input_upload_one(const tg_word *n, const tg_word *index)
     }
     if (TG_INPUT_STREAMED) {
         tg_io_str("e-[" TG_STREAMED_TEXT);
-        tg_refuse_upload(want);
+        tg_input_refuse(want);
         return -1;
     }
     if (tg_word_u32(index, &i) != 0) {
         tg_io_str("e-[bad input index: ");
         tg_print_word(index);
-        tg_refuse_upload(want);
+        tg_input_refuse(want);
         return -1;
     }
     if (i >= (uint32_t)TG_MODEL_NUM_INPUTS) {
@@ -234,7 +232,7 @@ int tg_input_upload_one(const tg_word *n, const tg_word *index)
         tg_io_str(" out of range: the model has ");
         tg_io_u64((uint64_t)TG_MODEL_NUM_INPUTS);
         tg_io_str(TG_MODEL_NUM_INPUTS == 1 ? " input" : " inputs");
-        tg_refuse_upload(want);
+        tg_input_refuse(want);
         return -1;
     }
     uint32_t size = (uint32_t)tg_model_input_size((int)i);
@@ -245,7 +243,7 @@ int tg_input_upload_one(const tg_word *n, const tg_word *index)
         tg_io_u64(i);
         tg_io_str(" takes ");
         tg_io_u64(size);
-        tg_refuse_upload(want);
+        tg_input_refuse(want);
         return -1;
     }
     tg_expected = 0; /* ends a `db load` upload: `db HEX` needs a `db load` again */
@@ -257,7 +255,7 @@ int tg_input_upload_one(const tg_word *n, const tg_word *index)
     }
     tg_staged = all ? TG_MODEL_INPUT_BYTES : 0;
     if (got < want) {
-        tg_truncated(got, want);
+        tg_input_truncated(got, want);
         return -1;
     }
     return 0;

@@ -48,6 +48,16 @@ int tg_input_upload_one(const tg_word *n, const tg_word *index);
  */
 uint32_t tg_input_receive(uint8_t *dst, uint32_t n);
 
+/* e-[upload truncated: got K of N bytes], a whole line. */
+void tg_input_truncated(uint32_t got, uint32_t want);
+
+/*
+ * The end of an e- line refusing an upload of `n` bytes: reads and drops them (or until they
+ * stop for TG_UPLOAD_TIMEOUT_MS), then prints " (discarded K bytes)]" and ends the line. The
+ * caller printed "e-[" and the reason.
+ */
+void tg_input_refuse(uint32_t n);
+
 /* 0 if the buffer holds every model input; else prints an e- line and returns -1 (always when
    the input streams in). */
 int tg_input_check(void);

@@ -34,6 +34,7 @@ from tinygen.codegen.camera import camera_project
 from tinygen.codegen.emit import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.codegen.kx1_cases import kx1_case_flags
+from tinygen.codegen.libm_cmd import libm_sources
 from tinygen.codegen.sign_add import sign_add_flags
 from tinygen.codegen.templating import template_env
 from tinygen.errors import TinygenError
@@ -284,7 +285,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     camera = camera_project(graph, board)       # --camera: written by write_project, compiled here
     includes = tuple(camera.includes) if camera else ()
     model_srcs = (["model.c", "weights.c"] + kernels + ([TABLES_C] if frontend else [])
-                  + (camera.c_sources if camera else []))
+                  + (camera.c_sources if camera else []) + [f"tinygen/{s}" for s in libm_sources(graph)])
     images = _images(board, dest, env, model_srcs, graph.meta["memory"].region, frontend, graph)
     # per-model kernel settings: the sign's ADD left out where it can be, kx1's unused cases left out
     defines = sign_add_flags(graph) + kx1_case_flags(graph)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from tinygen.cli.camera import add_frame_args
@@ -55,7 +56,9 @@ def cmd_hil(args) -> int:
     from tinygen.report.hil import plot, render, summarize
     from tinygen.cli.preflight import check_device
     from tinygen.build.toolchain import math_layers, standin_toolchain
+    from tinygen.hil.device_libm import device_libm, reference_runs
     from tinygen.hil.session import check_data, check_head, libm_note, load_inputs, profile_layers, run_samples
+    from tinygen.ref.float32_nonlinear import use_libm
     from tinygen.hil.target import describe, open_device
 
     note = moved_note(args)
@@ -106,9 +109,12 @@ def cmd_hil(args) -> int:
         flash(board, result.out_dir, probe=args.probe, port=args.port, log=progress)
     target = describe(board, emulate, args.port)
     summaries = []
-    with open_device(board, result.out_dir, emulate, args.port, args.timeout) as dev:
+    with open_device(board, result.out_dir, emulate, args.port, args.timeout) as dev, ExitStack() as scope:
         info = dev.info()
         check_model(info, result.manifest, board, result.out_dir)
+        libm = device_libm(dev, board, result.manifest)     # kernels calling expf...: the reference asks the device
+        if libm is not None:
+            scope.enter_context(use_libm(libm.functions()))
         for k, name, sgraph in picked:
             what = f" (switch {k}: {name})" if name else ""
             if picked[0][1]:                    # a switchable model: select, and quantize for this switch
@@ -123,6 +129,9 @@ def cmd_hil(args) -> int:
                                  args.timeout)
                 inputs = run.inputs
             else:
+                if libm is not None:
+                    progress(f"asking {target} for its {'/'.join(libm.names)} of the reference's values")
+                    libm.prefetch(lambda: reference_runs(sgraph, inputs))
                 progress(f"running {len(inputs)} samples on {target}{what}")
                 run = run_samples(dev, sgraph, inputs, labels, progress=not args.quiet and len(inputs) > 20,
                                   head=args.head)
@@ -134,8 +143,10 @@ def cmd_hil(args) -> int:
                 layers, total = profile_layers(dev, sgraph, inputs[0], mismatches=run.mismatches)
             summary = summarize(run, layers, total, dev.info() if name else info, board, result.manifest, target,
                                 sgraph)
-            note = libm_note(sgraph, board)
-            if note and run.mismatches:         # a float model's expf / tanhf: the device's libm is not this one's
+            note = None if libm is not None else libm_note(sgraph, board)
+            if libm is not None:
+                summary["libm"] = libm.summary()
+            elif note and run.mismatches:       # a float model's expf / tanhf: the device's libm is not this one's
                 summary["libm_note"] = note
                 print(note, file=sys.stderr)
             if frames is None and not name:     # an .onnx: onnxruntime on the same inputs, beside the reference
@@ -143,7 +154,7 @@ def cmd_hil(args) -> int:
                 if agreement is not None:
                     summary["onnxruntime"] = agreement
                 if not args.no_tflm:            # a .tflite: TFLite Micro's interpreter on the device's inputs
-                    checked = tflm_agreement(source, sgraph, inputs, run)
+                    checked = tflm_agreement(source, sgraph, inputs, run, device_libm=libm is not None)
                     if checked is not None:
                         summary["tflite_micro"] = checked
                         note = skip_note(checked)

@@ -15,6 +15,7 @@ from tinygen.codegen.audio import frontend_of, write_tables
 from tinygen.codegen.camera import write_camera
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
+from tinygen.codegen.libm_cmd import libm_functions, libm_macro, libm_sources
 from tinygen.codegen.templating import template_env
 from tinygen.ir import Graph
 from tinygen.model_id import FROM_NAME, default_model_id
@@ -106,7 +107,8 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     camera = write_camera(graph, dest, board, env, model_name, __version__)
     for template, out in (("model.h.j2", "model.h"), ("model.c.j2", "model.c"),
                           ("weights.h.j2", "weights.h"), ("weights.c.j2", "weights.c")):
-        (dest / out).write_text(env.get_template(template).render(**data, camera=camera is not None))
+        (dest / out).write_text(env.get_template(template).render(**data, camera=camera is not None,
+                                                                  libm_macro=libm_macro(graph)))
     write_board_header(board, dest)
     frontend_files = write_tables(graph, dest)          # --frontend: its tables (else none)
     sources = kernel_sources(graph)
@@ -115,17 +117,19 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(firmware_path(rel), target)
     kernel_c = [f"tinygen/{rel}" for rel in sources if rel.endswith(".c")]
+    libm_c = copy_firmware(libm_sources(graph), dest)   # `tg libm`: the device images compile it
     if board.build == "host":
         (dest / "tinygen" / "host").mkdir(parents=True, exist_ok=True)
         shutil.copyfile(firmware_path("host/tg_host_runner.c"), dest / "tinygen" / "host" / "tg_host_runner.c")
         # tg_device: the on-device runtime on the stdio port, the protocol over stdin/stdout
         device_c = copy_firmware(runtime_files("stdio", frontend=frontend_of(graph)), dest)
-        device_c += [f for f in frontend_files if f.endswith(".c")] + (camera.c_sources if camera else [])
+        device_c += [f for f in frontend_files if f.endswith(".c")] + (camera.c_sources if camera else []) + libm_c
         device_includes = " ".join(f"-I{d}" for d in (camera.includes if camera else []))
         (dest / "Makefile").write_text(env.get_template("Makefile.host.j2").render(
             model_name=model_name, version=__version__, cc=board.cc, cflags=" ".join(board.cflags),
             kernel_c=kernel_c, device_c=device_c, device_includes=device_includes))
     info = manifest(graph, data, board)
+    info["libm"] = list(libm_functions(graph))         # what `tg libm` evaluates ([]: no such command)
     if camera is not None:
         info["camera"] = graph.meta["camera"].to_json()
     (dest / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")

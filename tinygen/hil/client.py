@@ -308,6 +308,21 @@ class Device:
             raise ProtocolError(f"asked for layer {index}'s output, the device sent layer {got}'s")
         return _hex(data, "m-tg-layer-out")
 
+    def libm_functions(self) -> tuple[list[str], int]:
+        """`tg libm`: the C library functions the firmware evaluates (those its kernels call) and
+        the most bytes one request carries. DeviceError where the firmware has none."""
+        names, _, size = self.command("tg libm").value("m-tg-libm-functions").partition(",")
+        return names.split("/"), _int(size, "libm request bytes")
+
+    def libm(self, name: str, values: bytes) -> bytes:
+        """`tg libm NAME N` + N raw bytes: the device's C library function `name` on float32
+        values (little endian), the results' bytes."""
+        got, _, data = self.command(f"tg libm {name} {len(values)}", values).value("m-tg-libm").partition(",")
+        out = _hex(data, "m-tg-libm")
+        if got != name or len(out) != len(values):
+            raise ProtocolError(f"asked for {name} of {len(values)} bytes, the device sent {got} of {len(out)}")
+        return out
+
     def switch(self, k: int | None = None) -> tuple[int, str, int]:
         """Select precision switch k (None: ask for the current one): (k, name, switches)."""
         value = self.command("switch" if k is None else f"switch {k}").value("m-switch")

@@ -47,6 +47,7 @@ import numpy as np
 
 from tinygen.ir import Graph
 from tinygen.hil.session import SampleRun, carries_state
+from tinygen.kernels.float_table import LIBM_FUNCTIONS
 from tinygen.ref.interpreter import dequantize, run as run_reference
 
 PACKAGE = "tflite_micro"
@@ -279,10 +280,12 @@ def first_differing_layer(graph: Graph, xs: np.ndarray, tflm: dict) -> dict:
     return {"tensor": None, "compared": compared, "skipped": skipped}
 
 
-def tflm_agreement(source, graph: Graph, samples, run: SampleRun) -> dict | None:
+def tflm_agreement(source, graph: Graph, samples, run: SampleRun, device_libm: bool = False) -> dict | None:
     """TFLM on the device's inputs (`samples`: [N, ...], or N tuples of one per input) against the device's outputs
     (run.outputs); None for a model that is not .tflite. A run that cannot happen is
-    {"status": "skipped" | "not_run", "reason": one line}."""
+    {"status": "skipped" | "not_run", "reason": one line}. `device_libm`: the device's C library
+    is not this computer's (the reference computes with the device's: tinygen.hil.device_libm),
+    and TFLM here calls this computer's: the layers calling it are named ("libm_layers")."""
     if Path(source.path).suffix != ".tflite":
         return None
     why = missing()
@@ -312,7 +315,9 @@ def tflm_agreement(source, graph: Graph, samples, run: SampleRun) -> dict | None
             first = {"sample": i, **first_differing_layer(graph, replay, every)}
     except TFLMUnavailable as e:
         return {"status": "not_run", "reason": f"TFLite Micro cannot run {Path(source.path).name}: {e}"}
-    return {"status": "compared", "samples": n, "equal": all(o["equal"] for o in outputs),
+    libm = [{"layer": node.name, "functions": list(LIBM_FUNCTIONS[node.kernel])}
+            for node in graph.nodes if device_libm and node.kernel in LIBM_FUNCTIONS]
+    return {"status": "compared", "samples": n, "equal": all(o["equal"] for o in outputs), "libm_layers": libm,
             "input": ", ".join(f"float32 (the device's {graph.tensor(n).dtype} input, dequantized)"
                                if n in graph.meta.get("float_inputs", []) else graph.tensor(n).dtype
                                for n in graph.inputs),
@@ -365,10 +370,26 @@ def agreement_rows(a: dict | None) -> list[list[str]]:
             if o["float32"] and o["float32"]["values_differing"]:
                 text += f", {o['float32']['values_differing']} float32 values differ"
         rows.append([label, text])
+    libm = a.get("libm_layers")
+    if libm and not a["equal"]:
+        rows.append(["TFLite Micro's libm", libm_text(libm)])
     first = a.get("first_difference")
     if first:
-        rows.append(["first differing layer (TFLM)", first_layer_text(first)])
+        text = first_layer_text(first)
+        calls = next((x["functions"] for x in libm or () if x["layer"] == first.get("layer")), None)
+        if calls:
+            text += f" (it calls {'/'.join(calls)}: the C libraries' rounding)"
+        rows.append(["first differing layer (TFLM)", text])
     return rows
+
+
+def libm_text(libm: list[dict]) -> str:
+    """Why a float model calling the C library may differ from TFLM on the host."""
+    names = ", ".join(x["layer"] for x in libm[:4]) + (" ..." if len(libm) > 4 else "")
+    fns = "/".join(dict.fromkeys(f for x in libm for f in x["functions"]))
+    return (f"{names} call the C library's {fns}: TFLite Micro here is built with this computer's (the "
+            "tflite-micro package), which rounds some of their values unlike the device's; from those layers on "
+            "the outputs may differ by that rounding")
 
 
 def first_layer_text(first: dict) -> str:

@@ -5,14 +5,17 @@ serve nodes whose output is float32 (act_dtype) with float32 weights."""
 
 from __future__ import annotations
 
-from tinygen.kernels.math_f32_table import LIBM_F32_KERNELS, MATH_F32_KERNELS
+from tinygen.kernels.math_f32_table import LIBM_F32_FUNCTIONS, MATH_F32_KERNELS
 from tinygen.kernels.params_float import lstm_f32_state_bytes, lstm_f32_scratch_bytes
 from tinygen.kernels.spec import _OPERAND, KernelSpec
 
 LOGISTIC_HEADER = "kernels/tg_logistic_f32.h"        # tg_logistic_value_f32
-# the kernels calling the C library's expf / tanhf, whose results differ between libms
-# (benchmarks/libm_agreement.py; RSQRT's sqrtf is correctly rounded in every one)
-LIBM_KERNELS = frozenset({"tg_softmax_f32", "tg_logistic_f32", "tg_tanh_f32", "tg_lstm_f32"}) | LIBM_F32_KERNELS
+# the kernels calling the C library's expf / tanhf / ..., whose results differ between libms
+# (benchmarks/libm_agreement.py; RSQRT's sqrtf is correctly rounded in every one), and the
+# functions each calls: a firmware with them evaluates those on request (`tg libm`)
+LIBM_FUNCTIONS = {"tg_softmax_f32": ("expf",), "tg_logistic_f32": ("expf",), "tg_tanh_f32": ("tanhf",),
+                  "tg_lstm_f32": ("expf", "tanhf"), **LIBM_F32_FUNCTIONS}
+LIBM_KERNELS = frozenset(LIBM_FUNCTIONS)
 # every kernel calling the C library's math functions: none links in a freestanding build
 MATH_KERNELS = LIBM_KERNELS | {"tg_rsqrt_f32"} | MATH_F32_KERNELS
 

@@ -9,10 +9,12 @@ from tinygen.kernels.spec import _OPERAND, KernelSpec
 
 HEADER = "kernels/tg_kernels_math.h"
 UNARY_FUNCTIONS = ("abs", "neg", "square", "sqrt", "floor", "ceil", "round", "exp", "log", "cos", "sin", "elu")
-# the unary kernels calling the C library: exact in every one, or not (LIBM_F32_KERNELS)
+# the unary kernels calling the C library: exact in every one, or not (LIBM_F32_FUNCTIONS)
 MATH_F32_KERNELS = frozenset(f"tg_{fn}_f32" for fn in ("abs", "sqrt", "floor", "ceil", "round", "exp", "log", "cos",
                                                         "sin", "elu")) | {"tg_floor_div_f32", "tg_floor_mod_f32"}
-LIBM_F32_KERNELS = frozenset(f"tg_{fn}_f32" for fn in ("exp", "log", "cos", "sin", "elu"))
+# the C library's functions each calls (tinygen.kernels.float_table.LIBM_FUNCTIONS)
+LIBM_F32_FUNCTIONS = {"tg_exp_f32": ("expf",), "tg_log_f32": ("logf",), "tg_cos_f32": ("cosf",),
+                      "tg_sin_f32": ("sinf",), "tg_elu_f32": ("expm1f",)}
 
 
 def _f32(name: str, op: str, struct: str, fn: str | None = None, act_dtype: str = "float32",

@@ -19,6 +19,7 @@ from tinygen.board import Board
 from tinygen.build.linked import memory_use
 from tinygen.gating.report import render as render_dynamic, summarize as dynamic_summary
 from tinygen.hil.client import Layer
+from tinygen.hil.device_libm import summary_text as libm_text
 from tinygen.hil.onnx_check import agreement_rows
 from tinygen.hil.tflm_check import agreement_rows as tflm_rows
 from tinygen.hil.session import SHOW_MISMATCHES, SampleRun
@@ -149,6 +150,8 @@ def render(summary: dict) -> str:
     rows = [["model", summary["model"]], ["target", summary["target"]],
             ["samples", summary["samples"]],
             ["bit-exact vs reference", f"{summary['bit_exact']}/{summary['samples']}"]]
+    if summary.get("libm"):
+        rows.append(["reference libm", libm_text(summary["libm"])])
     rows += agreement_rows(summary.get("onnxruntime"))
     rows += tflm_rows(summary.get("tflite_micro"))
     outputs = summary.get("outputs") or []
