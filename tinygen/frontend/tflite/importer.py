@@ -230,6 +230,7 @@ class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, Activ
             opname = f"CUSTOM ({(code.CustomCode() or b'?').decode('utf-8', 'replace')})"
         ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
         outs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        self.float_op = self.float_model or (self.mixed and self.touches_float(op, ins, outs))
         if opname in VARIABLE_OPS:      # resource variables (ops_variable.py): a read is the one IR node
             self.where = f"operator {i} ({opname}): "
             node = getattr(self, f"op_{opname.lower()}")(i, op, ins, outs[0] if outs else None,
@@ -259,7 +260,7 @@ class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, Activ
         out_name = self.tname(outs[0])
         self.where = f"operator {i} ({opname}, output {out_name!r}): "
         handler = getattr(self, f"op_{opname.lower()}", None) if opname in SUPPORTED_OPS else None
-        if self.float_model and handler is not None:    # a float model's own handler, where it differs
+        if self.float_op and handler is not None:    # a float operator's own handler, where it differs
             handler = getattr(self, f"float_{opname.lower()}", handler)
         if handler is None:
             raise UnsupportedOpError(f"operator {i} ({opname}, output tensor {out_name!r}) is not supported",

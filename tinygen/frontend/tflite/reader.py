@@ -106,6 +106,13 @@ class Reader:
         self.shape_inputs: dict[int, tuple[int, ...]] = {}
         # a float32 model (float activations and weights): imported as a float IR graph (check_types)
         self.float_model = False
+        # a quantized model with float32 sections (DEQUANTIZE into float32 operators, QUANTIZE back,
+        # or float outputs such as DETECTION_POSTPROCESS's): its float32 tensors are float32 in the
+        # IR, the operators between run the float32 kernels (check_types, Importer.operator)
+        self.mixed = False
+        # the operator being imported computes in float32 (every operator of a float model; in a
+        # mixed model those reading or writing a float32 activation): its handler takes float_<name>
+        self.float_op = False
         # a model of plain integers (no tensor quantized: the signal library's audio front end):
         # its integer tensors are the values themselves, qparams None (check_types)
         self.plain_model = False
@@ -136,7 +143,7 @@ class Reader:
     def qparams(self, index: int, per_channel_axis: int | None = None) -> QParams | None:
         """A tensor's quantization; None for a float32 tensor of a float model, for every
         tensor of a plain-integer model and for a gather's int32 indices (none to have)."""
-        if self.float_model and self.tensor(index).Type() == TensorType.FLOAT32:
+        if self.float32(index):
             return None
         if self.plain_model or self.tensor(index).Type() == TensorType.BOOL or index in self.index_tensors:
             return None
@@ -214,8 +221,8 @@ class Reader:
 
     def new_activation(self, index: int, name: str, shape=None) -> str:
         t = self.tensor(index)
-        if t.Type() not in (TensorType.INT8, TensorType.INT16, TensorType.BOOL) and not (
-                self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index) \
+        if t.Type() not in (TensorType.INT8, TensorType.INT16, TensorType.BOOL) and not self.float32(index) \
+                and not self.quantized_int32(index) \
                 and index not in self.index_tensors and not (
                 self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32)):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
@@ -234,7 +241,7 @@ class Reader:
         zero point 0, but for a softmax's int16 output; the operators that assume 0 check it), or
         float32 in a float model; a plain-integer model's own types (float32 after a CAST)."""
         t = self.tensor(index)
-        if t.Type() == TensorType.FLOAT32 and self.float_model:
+        if self.float32(index):
             return "float32"
         if self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32):
             return TYPES[t.Type()][0]
@@ -245,6 +252,10 @@ class Reader:
         if self.quantized_int32(index) or index in self.index_tensors:
             return "int32"
         return "int8"
+
+    def float32(self, index: int) -> bool:
+        """A float32 tensor of a float model or of a mixed model's float sections (no quantization)."""
+        return (self.float_model or self.mixed) and self.tensor(index).Type() == TensorType.FLOAT32
 
     @functools.cached_property
     def index_tensors(self) -> set[int]:
@@ -307,7 +318,8 @@ class Reader:
 
     def float_boundary(self) -> tuple[set[int], set[int]]:
         """(float32 input tensors that only feed QUANTIZE, float32 output tensors written by
-        DEQUANTIZE from int8): the model's float boundary, converted outside the compiled graph."""
+        DEQUANTIZE from int8 that no operator reads): the model's float boundary, converted outside
+        the compiled graph."""
         inputs, outputs = set(), set()
         users = self.users()
         producer = {t: self.sg.Operators(i) for t, i in self.producers().items()}
@@ -319,7 +331,7 @@ class Reader:
         for k in range(self.sg.OutputsLength()):
             t = int(self.sg.Outputs(k))
             op = producer.get(t)
-            if (self.tensor(t).Type() == TensorType.FLOAT32 and op is not None
+            if (self.tensor(t).Type() == TensorType.FLOAT32 and op is not None and not users.get(t)
                     and self.opname(op) == "DEQUANTIZE" and op.InputsLength() == 1
                     and self.tensor(int(op.Inputs(0))).Type() in (TensorType.INT8, TensorType.INT16)):
                 outputs.add(t)
@@ -345,6 +357,14 @@ class Reader:
                     and self.tensor(int(op.Inputs(0))).Type() == TensorType.FLOAT32):
                 ends.add(t)
         return ends
+
+    def touches_float(self, op, ins: list[int], outs: list[int]) -> bool:
+        """Whether an operator of a mixed model computes in float32: it reads or writes a float32
+        activation, but for the DEQUANTIZE into a float32 model output (the model's boundary)."""
+        if self.opname(op) == "DEQUANTIZE" and outs and outs[0] in self.float_outputs:
+            return False
+        return any(t >= 0 and not self.is_const(t) and self.tensor(t).Type() == TensorType.FLOAT32
+                   for t in ins + outs)
 
     def recurrent_internal(self) -> set[int]:
         """Tensors only an operator itself uses, whatever their type: variable tensors (a
@@ -412,7 +432,7 @@ class Reader:
                 inner_floats.append(i)
         f = self.filename
         if TensorType.FLOAT32 in act_types:
-            if TensorType.INT8 in weight_types and TensorType.INT8 not in act_types:
+            if TensorType.INT8 in weight_types and not act_types & {TensorType.INT8, TensorType.INT16}:
                 raise ModelError(f"{f} is a dynamic-range quantized model (float activations, int8 weights): "
                                  "TFLite Micro does not run such (hybrid) models either", "convert it with full int8 quantization "
                                  "(a representative dataset, inference_input_type=tf.int8)")
@@ -425,14 +445,20 @@ class Reader:
                                      "convert it to int8 with the TFLite converter")
                 self.float_model = True
                 return
-            if TensorType.INT8 in act_types:
+            if not act_types & {TensorType.INT8, TensorType.INT16}:
+                raise ModelError(f"{f} mixes float32 and quantized activations: not supported",
+                                 "convert it fully to int8 (or int16) with the TFLite converter, or give the float "
+                                 "model")
+            # a quantized model with float32 sections (DEQUANTIZE -> float32 operators -> QUANTIZE, a
+            # float head such as DETECTION_POSTPROCESS): TFLite Micro runs each operator on its own types
+            lacking = self.operators_reading(TensorType.FLOAT32, internal, FLOAT_OPS)
+            if lacking:
                 producers = self.producers()
                 where = ", ".join(f"{self.tname(t)!r} ({self.origin(t, producers)})" for t in inner_floats[:3])
-                raise ModelError(f"{f} has float32 tensors between its int8 layers: {where}: not supported",
-                                 "float32 is allowed only for a model input that goes straight into QUANTIZE "
-                                 "and outputs that come straight out of DEQUANTIZE")
-            raise ModelError(f"{f} mixes float32 and quantized activations: not supported",
-                             "convert it fully to int8 (or int16) with the TFLite converter, or give the float model")
+                raise ModelError(f"{f} has float32 tensors between its quantized layers ({where}) read or written "
+                                 f"by operators tinygen does not run in float32: {lacking}",
+                                 "float32 runs " + ", ".join(FLOAT_OPS))
+            self.mixed = True
         if TensorType.INT16 in act_types:
             lacking = self.operators_reading(TensorType.INT16, internal, INT16_OPS)
             if lacking:
@@ -447,7 +473,8 @@ class Reader:
             lacking = self.operators_reading(TensorType.INT64, internal)
             raise UnsupportedOpError(f"{f}: {lacking} with an INT64 output: TFLite Micro runs it on INT32 only, "
                                      "and so does tinygen", "convert the model with output_type=tf.int32")
-        if act_types - {TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.BOOL}:
+        if act_types - {TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.BOOL} - (
+                {TensorType.FLOAT32} if self.mixed else set()):
             names = sorted(TYPE_NAMES.get(t, str(t)) for t in act_types)
             raise ModelError(f"{f} has activations of types {names}: only int8 is supported")
         self.float_inputs, self.float_outputs = float_inputs, float_outputs
