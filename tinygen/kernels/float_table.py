@@ -12,7 +12,9 @@ from tinygen.kernels.spec import _OPERAND, KernelSpec
 LOGISTIC_HEADER = "kernels/tg_logistic_f32.h"        # tg_logistic_value_f32
 # the kernels calling the C library's expf / tanhf, whose results differ between libms
 # (benchmarks/libm_agreement.py; RSQRT's sqrtf is correctly rounded in every one)
-LIBM_KERNELS = frozenset({"tg_softmax_f32", "tg_logistic_f32", "tg_tanh_f32", "tg_lstm_f32"}) | LIBM_F32_KERNELS
+LIBM_KERNELS = frozenset({"tg_softmax_f32", "tg_logistic_f32", "tg_tanh_f32", "tg_lstm_f32",
+                          # the C library's double exp (glibc's and newlib's: ARM's optimized-routines exp)
+                          "tg_detection_postprocess_f32"}) | LIBM_F32_KERNELS
 # every kernel calling the C library's math functions: none links in a freestanding build
 MATH_KERNELS = LIBM_KERNELS | {"tg_rsqrt_f32"} | MATH_F32_KERNELS
 

@@ -56,7 +56,9 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              # comparisons and selection (ops_select.py)
              "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2",
              # resource variables copy bytes (ops_variable.py)
-             "READ_VARIABLE", "ASSIGN_VARIABLE")
+             "READ_VARIABLE", "ASSIGN_VARIABLE",
+             # an SSD detector's end (ops_detection.py)
+             "CUSTOM (TFLite_Detection_PostProcess)")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2",
@@ -358,6 +360,29 @@ class Reader:
                 ends.add(t)
         return ends
 
+    def check_float_sections(self, internal: set[int]) -> None:
+        """In a mixed model, every operator but DEQUANTIZE and QUANTIZE that reads or writes a
+        float32 activation has no int8 / int16 tensor (activation or weights): TFLite Micro's
+        kernels take one type (a float operator on int8 weights would be a hybrid one, which
+        it does not run either)."""
+        ints, bad = (TensorType.INT8, TensorType.INT16), []
+        for i in range(self.sg.OperatorsLength()):
+            op = self.sg.Operators(i)
+            if self.opname(op) in ("DEQUANTIZE", "QUANTIZE"):
+                continue
+            tensors = [int(t) for t in (op.InputsAsNumpy() if op.InputsLength() else [])] + \
+                      [int(t) for t in (op.OutputsAsNumpy() if op.OutputsLength() else [])]
+            tensors = [t for t in tensors if t >= 0 and t not in internal]
+            types = {self.tensor(t).Type() for t in tensors}
+            floats = any(self.tensor(t).Type() == TensorType.FLOAT32 and not self.is_const(t) for t in tensors)
+            if floats and types & set(ints):
+                kinds = sorted(TYPE_NAMES[t] for t in types & set(ints + (TensorType.FLOAT32,)))
+                bad.append(f"operator {i} ({self.opname(op)}: {' and '.join(kinds)})")
+        if bad:
+            raise ModelError(f"{self.filename} has operators that mix float32 and integer tensors: {', '.join(bad)}",
+                             "TFLite Micro's kernels take one type: put a QUANTIZE or DEQUANTIZE between them "
+                             "(as the TFLite converter does)")
+
     def touches_float(self, op, ins: list[int], outs: list[int]) -> bool:
         """Whether an operator of a mixed model computes in float32: it reads or writes a float32
         activation, but for the DEQUANTIZE into a float32 model output (the model's boundary)."""
@@ -389,10 +414,13 @@ class Reader:
             op = self.sg.Operators(i)
             tensors = [int(t) for t in (op.InputsAsNumpy() if op.InputsLength() else [])] + \
                       [int(t) for t in (op.OutputsAsNumpy() if op.OutputsLength() else [])]
-            if self.opname(op) not in supported and any(
+            name = self.opname(op)
+            if name == "CUSTOM" and 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
+                name = f"CUSTOM ({(self.model.OperatorCodes(op.OpcodeIndex()).CustomCode() or b'?').decode()})"
+            if name not in supported and any(
                     t >= 0 and t not in internal and not self.is_const(t) and self.tensor(t).Type() == ttype
                     for t in tensors):
-                found.setdefault(self.opname(op), []).append(i)
+                found.setdefault(name, []).append(i)
         return ", ".join(f"{name} (operator{'s' if len(at) > 1 else ''} "
                          f"{', '.join(map(str, at[:6]))}{' ...' if len(at) > 6 else ''})" for name, at in found.items())
 
@@ -458,6 +486,7 @@ class Reader:
                 raise ModelError(f"{f} has float32 tensors between its quantized layers ({where}) read or written "
                                  f"by operators tinygen does not run in float32: {lacking}",
                                  "float32 runs " + ", ".join(FLOAT_OPS))
+            self.check_float_sections(internal)
             self.mixed = True
         if TensorType.INT16 in act_types:
             lacking = self.operators_reading(TensorType.INT16, internal, INT16_OPS)
