@@ -139,3 +139,18 @@ def detection_postprocess_f32(p: dict, boxes, scores, anchors) -> np.ndarray:
         out[5 * slots + slot] = score
     out[6 * slots] = F32(count)
     return out
+
+
+def written_slots(spec: dict, slots: int, count: int) -> np.ndarray:
+    """Which of an output's `slots` TFLite Micro writes when it detects `count` (spec: the
+    graph.meta["tflm_unwritten"] entry the importer leaves): regular NMS the first
+    max_detections, fast NMS per_anchor * k + k % per_anchor for each k < count; the others keep
+    whatever its arena held (tinygen writes 0 there)."""
+    written = np.zeros(slots, bool)
+    if spec["regular"]:
+        written[:spec["max_detections"]] = True
+    else:
+        k = np.arange(count)
+        at = spec["per_anchor"] * k + k % spec["per_anchor"]
+        written[at[at < slots]] = True
+    return written

@@ -67,15 +67,20 @@ class DetectionOps(SignalOps):
         self.graph.add_tensor(Tensor(packed, (6 * slots + 1,), "float32", Kind.ACTIVATION))
         node = Node(packed, "detection_postprocess", [boxes, scores], [packed], attrs, [{"anchors": anchors}], source)
         self.graph.nodes.append(node)
-        nodes = []
-        for out, begin, size in zip(outs, (0, 4 * slots, 5 * slots, 6 * slots), (4 * slots, slots, slots, 1)):
-            part = self.graph.unique_name(f"{packed}_{self.tname(out)}")
+        nodes, written = [], self.graph.meta.setdefault("tflm_unwritten", {})
+        for out, begin, size, what in zip(outs, (0, 4 * slots, 5 * slots, 6 * slots), (4 * slots, slots, slots, 1),
+                                          ("boxes", "classes", "scores", "count")):
+            part = self.graph.unique_name(f"{packed}_{what}_packed")
             self.graph.add_tensor(Tensor(part, (size,), "float32", Kind.ACTIVATION))
             self.graph.nodes.append(Node(part, "strided_slice", [packed], [part], {"begin": [begin], "strides": [1]},
                                          [{}], source))
-            shaped = self.new_activation(out, f"{part}_shaped")       # the file's tensor: the same bytes
+            shaped = self.new_activation(out, f"{packed}_{what}")       # the file's tensor: the same bytes
             nodes.append(Node(shaped, "reshape", [part], [shaped], {}, [{}], source))
             self.graph.nodes.append(nodes[-1])
+            if what != "count":         # the slots TFLite Micro writes follow from its count (written_slots)
+                written[shaped] = {"count": f"{packed}_count", "width": 4 if what == "boxes" else 1,
+                                   "per_anchor": per_anchor, "regular": attrs["regular"],
+                                   "max_detections": attrs["max_detections"]}
         return nodes
 
     def _check_detection(self, attrs: dict, columns: int) -> None:
