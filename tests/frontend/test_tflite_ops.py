@@ -86,6 +86,8 @@ def inputs(name: str) -> tuple[np.ndarray, ...]:
             scale, zp = _boundary_qparams(name)
             steps = rng.integers(-150, 150, size=shape) + np.where(rng.random(shape) < 0.3, 0.5, rng.uniform(-0.5, 0.5, shape))
             xs.append(((steps - zp) * scale).astype(np.float32))
+        elif detail["dtype"] == np.float32:   # a float32 input into a float section of a quantized model
+            xs.append((rng.normal(0, rng.uniform(0.3, 4), shape)).astype(np.float32))
         elif detail["dtype"] == np.int32:     # a quantized int32 input: the whole range, or near 0
             wide = rng.integers(-2 ** 31, 2 ** 31, size=shape) if k % 2 else rng.normal(0, 2e7, shape)
             xs.append(np.clip(np.rint(wide), -2 ** 31, 2 ** 31 - 1).astype(np.int32))
