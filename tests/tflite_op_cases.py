@@ -420,3 +420,5 @@ import tflite_shape_cases  # noqa: E402,F401
 import tflite_float_cases  # noqa: E402,F401
 # ADD_N, CUMSUM, LOG_SOFTMAX of int8 (tinygen/frontend/tflite/ops_math.py, tinygen/ref/mathsums.py)
 import tflite_math2_cases  # noqa: E402,F401
+# int8 / int16 models with float32 sections (DEQUANTIZE -> float32 operators -> QUANTIZE)
+import tflite_mixed_cases  # noqa: E402,F401

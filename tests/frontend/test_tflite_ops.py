@@ -86,6 +86,8 @@ def inputs(name: str) -> tuple[np.ndarray, ...]:
             scale, zp = _boundary_qparams(name)
             steps = rng.integers(-150, 150, size=shape) + np.where(rng.random(shape) < 0.3, 0.5, rng.uniform(-0.5, 0.5, shape))
             xs.append(((steps - zp) * scale).astype(np.float32))
+        elif detail["dtype"] == np.float32:   # a float32 input into a float section of a quantized model
+            xs.append((rng.normal(0, rng.uniform(0.3, 4), shape)).astype(np.float32))
         elif detail["dtype"] == np.int32:     # a quantized int32 input: the whole range, or near 0
             wide = rng.integers(-2 ** 31, 2 ** 31, size=shape) if k % 2 else rng.normal(0, 2e7, shape)
             xs.append(np.clip(np.rint(wide), -2 ** 31, 2 ** 31 - 1).astype(np.int32))
@@ -386,15 +388,15 @@ def _concat_mixed_quantization(b, rng):
     return [x], [y]
 
 
-def _dequantize_inside(b, rng):
-    # (an int8 input straight into DEQUANTIZE and QUANTIZE straight into the output make a float
-    # model with integer ports: tflite_op_cases_wide's s8_ends_f32_*)
+def _float_op_lacking(b, rng):
+    # an int8 body into a float32 section with an operator tinygen has no float32 kernel for
     x, m = act(b, rng, "x", [1, 4]), act(b, rng, "m", [1, 4])
-    f = b.tensor("f", [1, 4], "float32")
+    f, g = b.tensor("f", [1, 4], "float32"), b.tensor("g", [1, 4], "float32")
     y = act(b, rng, "y", [1, 4])
     b.op("MUL", [x, x], [m], "MulOptions")
     b.op("DEQUANTIZE", [m], [f])
-    b.op("QUANTIZE", [f], [y])
+    b.op("LOG_SOFTMAX", [f], [g])
+    b.op("QUANTIZE", [g], [y])
     return [x], [y]
 
 
@@ -465,13 +467,14 @@ REFUSED = {
                                                              "have scale 1/65536 and zero point -32768"]),
     "concat_mixed_quantization": (_concat_mixed_quantization, UnsupportedOpError,
                                   ["operator 1 (CONCATENATION", "one scale and zero point", "TFLite Micro"]),
-    "dequantize_inside": (_dequantize_inside, ModelError, ["float32 tensors between its int8 layers",
-                                                          "'f' (operator 1, DEQUANTIZE)"]),
+    "float_op_lacking": (_float_op_lacking, ModelError, ["float32 tensors between its quantized layers",
+                                                        "'f' (operator 1, DEQUANTIZE)", "LOG_SOFTMAX (operator 2)"]),
     "logistic_output_quantization": (_logistic_wrong_output, UnsupportedOpError,
                                      ["operator 0 (LOGISTIC", "scale 1/256 and zero point -128"]),
     "two_constant_operands": (_two_constants, UnsupportedOpError, ["operator 0 (MUL", "both operands are constants"]),
     "float_input_not_quantized": (_float_input_not_quantized, ModelError,
-                                  ["float32 tensors between", "'f' (a model input)", "straight into QUANTIZE"]),
+                                  ["mix float32 and integer tensors", "operator 0 (MUL: FLOAT32 and INT8)",
+                                   "put a QUANTIZE or DEQUANTIZE between"]),
 }
 
 

@@ -56,7 +56,7 @@ def test_signal_option_missing_is_one_line():
 def test_float_tensors_beside_signal_ops_are_plain():
     """The float front end ends in float32 (a CAST, a MUL): with a signal op the model stays one
     of plain values (qparams None, float32 as it is); with a float32 input instead, a float model."""
-    from tinygen.frontend.tflite.reader import Reader
+    from tinygen.frontend.tflite.model_types import ModelTypes as Reader
 
     for with_signal in (True, False):
         b = ModelBuilder()

@@ -234,3 +234,22 @@ def test_hil_runs_a_recurrent_tflite_model_as_one_sequence(tmp_path):
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["samples"] == report["bit_exact"] == 6
     assert report["tflite_micro"]["equal"], report["tflite_micro"]
+
+
+@needs_tflm
+def test_hil_tflm_detection_slots_tflm_leaves_unwritten(tmp_path, capsys):
+    """An SSD-like model whose DETECTION_POSTPROCESS has 40 slots for fewer detections: TFLite
+    Micro leaves the slots past its detections as its arena held them, tinygen writes 0 there;
+    the check compares what TFLite Micro writes (graph.meta["tflm_unwritten"]) and finds it equal."""
+    from ssd_model import ssd_model
+
+    path = tmp_path / "ssd.tflite"
+    path.write_bytes(ssd_model(False, max_detections=40, background=False, seed=5, iou=0.3))
+    np.save(tmp_path / "data.npy", np.random.default_rng(4).normal(0, 3, (6, 4, 4, 8)).astype(np.float32))
+    report = tmp_path / "report.json"
+    rc = main(["hil", str(path), "--board", "host", "--data", str(tmp_path / "data.npy"), "-q", "-o",
+               str(tmp_path / "build"), "--json", str(report)])
+    assert rc == 0, capsys.readouterr().err
+    t = json.loads(report.read_text())["tflite_micro"]
+    assert t["status"] == "compared" and t["equal"], t
+    assert [o["samples_equal"] for o in t["outputs"]] == [6, 6, 6, 6]

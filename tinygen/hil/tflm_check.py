@@ -48,6 +48,7 @@ import numpy as np
 from tinygen.ir import Graph
 from tinygen.hil.session import SampleRun, carries_state
 from tinygen.kernels.float_table import LIBM_FUNCTIONS
+from tinygen.ref.detection import written_slots
 from tinygen.ref.interpreter import dequantize, run as run_reference
 
 PACKAGE = "tflite_micro"
@@ -217,6 +218,18 @@ def _shown(ours: np.ndarray, theirs: np.ndarray) -> str:
     return ", ".join(f"[{i}] {a[i]} (TFLM {b[i]})" for i in idx)
 
 
+def written_only(graph: Graph, name: str, ours: np.ndarray, theirs: np.ndarray, tensors: dict) -> np.ndarray:
+    """TFLM's tensor `name` with the elements it leaves unwritten (DETECTION_POSTPROCESS's slots
+    past its detections, graph.meta["tflm_unwritten"]: arena contents) taken from ours."""
+    spec = graph.meta.get("tflm_unwritten", {}).get(name)
+    theirs = np.asarray(theirs)
+    if spec is None or theirs.size != np.asarray(ours).size:
+        return theirs
+    count = int(np.asarray(tensors[graph.meta["tflite_tensors"][spec["count"]]]).reshape(-1)[0])
+    mask = np.repeat(written_slots(spec, theirs.size // spec["width"], count), spec["width"])
+    return np.where(mask, theirs.reshape(-1), np.asarray(ours).reshape(-1)).reshape(theirs.shape)
+
+
 def compare_outputs(graph: Graph, device: list[list[np.ndarray]], tflm: list[dict]) -> list[dict]:
     """Per model output: the samples whose bytes equal TFLM's, the elements that differ, the
     largest difference (LSB), and for a float32 output the DEQUANTIZE values that differ."""
@@ -228,7 +241,8 @@ def compare_outputs(graph: Graph, device: list[list[np.ndarray]], tflm: list[dic
                "bytes_differing": 0, "max_diff": 0, "first_sample": None,
                "float32": {"values": 0, "values_differing": 0} if name in floats else None}
         for i, (ours, theirs) in enumerate(zip(device, tflm)):
-            q, want = np.asarray(ours[k]), theirs[index[name]]
+            q = np.asarray(ours[k])
+            want = written_only(graph, name, q, theirs[index[name]], theirs)
             off, worst = _bytes_diff(q, want) if q.size == want.size else (q.size, 255)
             row["bytes"] += q.size
             row["bytes_differing"] += off
@@ -265,7 +279,8 @@ def first_differing_layer(graph: Graph, xs: np.ndarray, tflm: dict) -> dict:
     ours = run_reference(graph, per_input(graph, xs[-1]), keep_all=True, state=state)
     compared, skipped = 0, []
     for name in walk_order(graph):
-        mine, theirs = np.asarray(ours[name]), np.asarray(tflm[index[name]])
+        mine = np.asarray(ours[name])
+        theirs = written_only(graph, name, mine, tflm[index[name]], tflm)
         if mine.size != theirs.size:        # compaction removed channels of this tensor
             skipped.append(name)
             continue

@@ -314,6 +314,15 @@ SCHEMAS: dict[str, OpSchema] = {
         # floor(a / b) and a modulo b with b's sign, broadcast (TFLite FLOOR_DIV, FLOOR_MOD on float)
         OpSchema("floor_div", max_inputs=2),
         OpSchema("floor_mod", max_inputs=2),
+        # an SSD detector's end on float32 (TFLite's custom DETECTION_POSTPROCESS): box encodings
+        # [1, N, >= 4] and class scores [1, N, classes (+ background)] decoded against the constant
+        # "anchors" [N, 4], then fast or regular (attr regular) non-max suppression; the output
+        # packs [slots, 4] boxes, [slots] classes, [slots] scores and the count
+        # (tinygen.ref.detection)
+        OpSchema("detection_postprocess", min_inputs=2, max_inputs=2,
+                 attrs=("num_classes", "max_detections", "max_classes_per_detection", "detections_per_class",
+                        "regular", "score_threshold", "iou_threshold", "y_scale", "x_scale", "h_scale", "w_scale"),
+                 param_roles=("anchors",)),
     ]
 }
 

@@ -15,7 +15,9 @@ LOGISTIC_HEADER = "kernels/tg_logistic_f32.h"        # tg_logistic_value_f32
 # functions each calls: a firmware with them evaluates those on request (`tg libm`)
 LIBM_FUNCTIONS = {"tg_softmax_f32": ("expf",), "tg_logistic_f32": ("expf",), "tg_tanh_f32": ("tanhf",),
                   "tg_lstm_f32": ("expf", "tanhf"), **LIBM_F32_FUNCTIONS}
-LIBM_KERNELS = frozenset(LIBM_FUNCTIONS)
+# ... and DETECTION_POSTPROCESS's box decoding, which calls the C library's double exp (glibc's
+# and newlib's are both ARM's optimized-routines exp; `tg libm` evaluates float functions only)
+LIBM_KERNELS = frozenset(LIBM_FUNCTIONS) | {"tg_detection_postprocess_f32"}
 # every kernel calling the C library's math functions: none links in a freestanding build
 MATH_KERNELS = LIBM_KERNELS | {"tg_rsqrt_f32"} | MATH_F32_KERNELS
 

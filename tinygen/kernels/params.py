@@ -26,6 +26,7 @@ from tinygen.kernels import params_math  # noqa: F401  (MAXIMUM, REDUCE_MAX, ARG
 from tinygen.kernels import params_moves  # noqa: F401  (data movement on elements of any size)
 from tinygen.kernels import params_variable  # noqa: F401  (resource variables)
 from tinygen.kernels import params_math_f32  # noqa: F401  (their float32 forms, the float math functions)
+from tinygen.kernels import params_detection  # noqa: F401  (DETECTION_POSTPROCESS, an SSD's float end)
 from tinygen.kernels.params_base import BUILDERS, builder  # noqa: F401  (builder: for tinygen.kernels.gating)
 from tinygen.kernels.params_float import FLOAT_BUILDERS
 from tinygen.kernels.params_conv import _conv, _fc, planes_params, struct_fields  # noqa: F401

@@ -252,6 +252,11 @@ from tinygen.kernels.math_f32_table import math_f32_kernels  # noqa: E402
 
 KERNELS = KERNELS + math_f32_kernels()
 
+# DETECTION_POSTPROCESS, an SSD detector's float end (tinygen/kernels/params_detection.py)
+from tinygen.kernels.params_detection import detection_kernels  # noqa: E402
+
+KERNELS = KERNELS + detection_kernels()
+
 # CMSIS-NN's int16 kernels, where they compute the portable ones' bytes (tinygen/kernels/cmsis_nn_s16.py)
 from tinygen.kernels.cmsis_nn_s16 import cmsis_nn_s16_kernels  # noqa: E402
 

@@ -33,6 +33,7 @@ from tinygen.ref import moves as ref_moves
 from tinygen.ref import variable as ref_variable
 from tinygen.ref import mathsums as ref_mathsums
 from tinygen.ref import mathops_f32 as ref_mathops_f32
+from tinygen.ref import detection as ref_detection
 from tinygen.ref.recurrent import call_recurrent
 from tinygen.ref.variable import call_variable
 
@@ -41,7 +42,8 @@ _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_g
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
           ref_attention, ref_recurrent, ref_int16, ref_float32, ref_float32_layout,
           ref_float32_mac, ref_float32_more, ref_float32_nonlinear, ref_signal, ref_signal_bank, ref_plain,
-          ref_select, ref_signal_stream, ref_mathops, ref_moves, ref_variable, ref_mathsums, ref_mathops_f32)
+          ref_select, ref_signal_stream, ref_mathops, ref_moves, ref_variable, ref_mathsums, ref_mathops_f32,
+          ref_detection)
 
 
 def twin(name: str):

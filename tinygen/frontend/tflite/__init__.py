@@ -27,6 +27,10 @@ them in graph.meta["float_inputs"] / ["float_outputs"]; whoever feeds or reads
 the model converts with those tensors' scale and zero point
 (tinygen.ref.interpreter.quantize_float_input / dequantize).
 
+A quantized model with float32 sections (DEQUANTIZE into float32 operators, QUANTIZE back,
+or a float end such as DETECTION_POSTPROCESS) keeps its float32 tensors as float32: each
+operator runs the kernels of its own types, as TFLite Micro runs it (Reader.mixed).
+
 This package is the only place that imports the `tflite` package.
 """
 

@@ -9,12 +9,12 @@ import math
 
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.prepare import activation_range, float_activation
-from tinygen.frontend.tflite.reader import Reader
+from tinygen.frontend.tflite.model_types import ModelTypes
 from tinygen.ir import Kind, Node, QParams, Tensor
 from tinygen.quant import s16_params
 
 
-class Builder(Reader):
+class Builder(ModelTypes):
     """A Reader that adds IR nodes; `where` names the operator being imported in errors."""
 
     def check_shape(self, node: Node, out_index: int) -> None:

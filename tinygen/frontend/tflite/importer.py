@@ -15,6 +15,7 @@ from tinygen.errors import ModelError, UnsupportedOpError, UsageError
 from tinygen.frontend.tflite.ops_activation import ActivationOps
 from tinygen.frontend.tflite.ops_float import FloatOps
 from tinygen.frontend.tflite.ops_attention import AttentionOps
+from tinygen.frontend.tflite.ops_detection import DETECTION_CUSTOM, DetectionOps
 from tinygen.frontend.tflite.ops_gather import GatherOps
 from tinygen.frontend.tflite.ops_mac import MacOps
 from tinygen.frontend.tflite.ops_math_float import MathFloatOps
@@ -65,7 +66,7 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
 
 
 class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps,
-               GatherOps, SimpleOps, SignalBankOps, SelectOps, SignalStreamOps, VariableOps):
+               GatherOps, SimpleOps, SignalBankOps, SelectOps, SignalStreamOps, VariableOps, DetectionOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
@@ -159,14 +160,14 @@ class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, Activ
                                              "CUSTOM ethos-u, holds the NPU's command stream)",
                                              "give tinygen the model from before Vela (the int8 .tflite Vela read)")
                 name = f"CUSTOM ({custom})"
-                if custom in SIGNAL_OPS:      # TFLite Micro's signal library (ops_signal.py)
+                if custom in SIGNAL_OPS or custom == DETECTION_CUSTOM:   # the signal library, SSD's end
                     continue
             if name not in SUPPORTED_OPS:
                 out = f", output tensor {self.tname(int(op.Outputs(0)))!r}" if op.OutputsLength() else ""
                 missing.setdefault(name, []).append(f"operator {i}{out}")
         if not missing:
             return
-        supported = SUPPORTED_OPS + tuple(f"CUSTOM ({custom})" for custom in SIGNAL_OPS)
+        supported = SUPPORTED_OPS + tuple(f"CUSTOM ({custom})" for custom in (*SIGNAL_OPS, DETECTION_CUSTOM))
         hint = "supported TFLite operators: " + ", ".join(supported)
         flow = [name for name in missing if name in SUBGRAPH_OPS]
         if flow:        # control flow and resource variables: what tinygen compiles instead
@@ -230,6 +231,7 @@ class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, Activ
             opname = f"CUSTOM ({(code.CustomCode() or b'?').decode('utf-8', 'replace')})"
         ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
         outs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        self.float_op = self.float_model or (self.mixed and self.touches_float(op, ins, outs))
         if opname in VARIABLE_OPS:      # resource variables (ops_variable.py): a read is the one IR node
             self.where = f"operator {i} ({opname}): "
             node = getattr(self, f"op_{opname.lower()}")(i, op, ins, outs[0] if outs else None,
@@ -238,10 +240,12 @@ class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, Activ
                 self.check_shape(node, outs[0])
             return
         custom = (code.CustomCode() or b"").decode("utf-8", "replace") if builtin == BuiltinOperator.CUSTOM else ""
-        if custom in SIGNAL_OPS and outs:
+        if (custom in SIGNAL_OPS or custom == DETECTION_CUSTOM) and outs:
             self.where = f"operator {i} ({opname}, output {self.tname(outs[0])!r}): "
-            # a signal operator: one IR node per output, in the order of the file's outputs
-            nodes = getattr(self, SIGNAL_OPS[custom])(i, op, ins, outs, f"op {i} {opname} -> {self.tname(outs[0])}")
+            # a signal operator: one IR node per output, in the order of the file's outputs (DETECTION_POSTPROCESS:
+            # the node writing each output)
+            method = SIGNAL_OPS.get(custom, "detection_postprocess")
+            nodes = getattr(self, method)(i, op, ins, outs, f"op {i} {opname} -> {self.tname(outs[0])}")
             for node, out in zip(nodes, outs, strict=True):
                 self.check_shape(node, out)
             return
@@ -259,7 +263,7 @@ class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, Activ
         out_name = self.tname(outs[0])
         self.where = f"operator {i} ({opname}, output {out_name!r}): "
         handler = getattr(self, f"op_{opname.lower()}", None) if opname in SUPPORTED_OPS else None
-        if self.float_model and handler is not None:    # a float model's own handler, where it differs
+        if self.float_op and handler is not None:    # a float operator's own handler, where it differs
             handler = getattr(self, f"float_{opname.lower()}", handler)
         if handler is None:
             raise UnsupportedOpError(f"operator {i} ({opname}, output tensor {out_name!r}) is not supported",

@@ -69,7 +69,7 @@ class ActivationOps(Builder):
 
     def op_relu(self, i, op, ins, out, source):
         x = self.activation(ins[0])
-        if self.float_model:
+        if self.float_op:
             return self.add_node(i, "clamp", [x], out, {"lo": 0.0, "hi": math.inf}, {}, source,
                                  self.graph.tensors[x].shape)
         in_q, out_q = self.qparams(ins[0]), self.qparams(out)
@@ -80,7 +80,7 @@ class ActivationOps(Builder):
     def op_relu6(self, i, op, ins, out, source):
         # TFLite Micro clamps on the input's grid and does not requantize
         x = self.activation(ins[0])
-        if self.float_model:
+        if self.float_op:
             return self.add_node(i, "clamp", [x], out, {"lo": 0.0, "hi": 6.0}, {}, source,
                                  self.graph.tensors[x].shape)
         q = self.qparams(ins[0])

@@ -30,7 +30,7 @@ class MacOps(Builder):
 
     def mac_params(self, i, opname, ins, out_index, axis: int, channels: int) -> dict:
         name = f"{opname}_{i}"
-        if self.float_model:      # float weights and bias, as the other frontends' float graphs
+        if self.float_op:      # float weights and bias, as the other frontends' float graphs
             params = {"weight": self.const(ins[1], name, "weight", "float32")}
             if len(ins) > 2 and ins[2] >= 0:
                 params["bias"] = self.const(ins[2], name, "bias", "float32")
@@ -124,14 +124,14 @@ class MacOps(Builder):
             raise ModelError(f"{self.where}filter {kernel} or stride {stride} is not positive")
         out_h, top, bottom = padding(opts.Padding(), stride[0], 1, in_h, kernel[0])
         out_w, left, right = padding(opts.Padding(), stride[1], 1, in_w, kernel[1])
-        if not self.float_model and not self.qparams(ins[0]).same_as(self.qparams(out)):
+        if not self.float_op and not self.qparams(ins[0]).same_as(self.qparams(out)):
             raise UnsupportedOpError(f"{self.where}input and output quantization differ")
         attrs = {"kernel": kernel, "stride": stride, "padding": (top, bottom, left, right)}
         if opname == "avg_pool2d":
             attrs["count_include_pad"] = False     # TFLite averages over the valid positions only
         node = self.add_node(i, opname, [x], out, attrs, {}, source, (n, out_h, out_w, c),
                              opts.FusedActivationFunction())
-        if self.float_model:        # float pooling clamps to its fused activation's range
+        if self.float_op:        # float pooling clamps to its fused activation's range
             return node
         whole = (-32768, 32767) if self.graph.tensors[x].dtype == "int16" else (ACT_QMIN, ACT_QMAX)
         if (node.attrs.pop("act_min"), node.attrs.pop("act_max")) != whole:

@@ -144,8 +144,8 @@ class TensorOps(Builder):
         types = (TensorType.INT8, TensorType.INT16, TensorType.INT32)
         if t.Type() not in types or self.tensor(out).Type() not in types:
             raise UnsupportedOpError(f"{self.where}QUANTIZE from {TYPE_NAMES.get(t.Type(), t.Type())} to "
-                                     f"{TYPE_NAMES.get(self.tensor(out).Type())} inside the graph is not supported "
-                                     "(only at the float32 model input, or between int8, int16 and int32)")
+                                     f"{TYPE_NAMES.get(self.tensor(out).Type())} is not supported "
+                                     "(QUANTIZE from float32, int8, int16 or int32 to int8, int16 or int32)")
         x = self.activation(ins[0])
         if self.qparams(ins[0]).same_as(self.qparams(out)) and t.Type() == self.tensor(out).Type():
             # nothing to do: share the bytes
@@ -154,8 +154,9 @@ class TensorOps(Builder):
 
     def op_dequantize(self, i, op, ins, out, source):
         if out not in self.float_outputs:
-            raise UnsupportedOpError(f"{self.where}DEQUANTIZE inside the graph is not supported "
-                                     "(only into a float32 model output)")
+            raise UnsupportedOpError(f"{self.where}DEQUANTIZE into "
+                                     f"{TYPE_NAMES.get(self.tensor(out).Type(), self.tensor(out).Type())} is not "
+                                     "supported (only into float32)")
         self.names[out] = self.activation(ins[0])      # the int8 tensor is the model's output port
         return None
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 
 import numpy as np
 import tflite
@@ -54,7 +53,9 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              # a float model's int8 / int16 ports (Reader.int_ends)
              "DEQUANTIZE", "QUANTIZE",
              # resource variables copy bytes (ops_variable.py)
-             "READ_VARIABLE", "ASSIGN_VARIABLE")
+             "READ_VARIABLE", "ASSIGN_VARIABLE",
+             # an SSD detector's end (ops_detection.py)
+             "CUSTOM (TFLite_Detection_PostProcess)")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2",
@@ -104,6 +105,13 @@ class Reader:
         self.shape_inputs: dict[int, tuple[int, ...]] = {}
         # a float32 model (float activations and weights): imported as a float IR graph (check_types)
         self.float_model = False
+        # a quantized model with float32 sections (DEQUANTIZE into float32 operators, QUANTIZE back,
+        # or float outputs such as DETECTION_POSTPROCESS's): its float32 tensors are float32 in the
+        # IR, the operators between run the float32 kernels (check_types, Importer.operator)
+        self.mixed = False
+        # the operator being imported computes in float32 (every operator of a float model; in a
+        # mixed model those reading or writing a float32 activation): its handler takes float_<name>
+        self.float_op = False
         # a model of plain integers (no tensor quantized: the signal library's audio front end):
         # its integer tensors are the values themselves, qparams None (check_types)
         self.plain_model = False
@@ -134,7 +142,7 @@ class Reader:
     def qparams(self, index: int, per_channel_axis: int | None = None) -> QParams | None:
         """A tensor's quantization; None for a float32 tensor of a float model, for every
         tensor of a plain-integer model and for a gather's int32 indices (none to have)."""
-        if self.float_model and self.tensor(index).Type() == TensorType.FLOAT32:
+        if self.float32(index):
             return None
         if self.plain_model or self.tensor(index).Type() == TensorType.BOOL or index in self.index_tensors:
             return None
@@ -212,8 +220,8 @@ class Reader:
 
     def new_activation(self, index: int, name: str, shape=None) -> str:
         t = self.tensor(index)
-        if t.Type() not in (TensorType.INT8, TensorType.INT16, TensorType.BOOL) and not (
-                self.float_model and t.Type() == TensorType.FLOAT32) and not self.quantized_int32(index) \
+        if t.Type() not in (TensorType.INT8, TensorType.INT16, TensorType.BOOL) and not self.float32(index) \
+                and not self.quantized_int32(index) \
                 and index not in self.index_tensors and not (
                 self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32)):
             raise UnsupportedOpError(f"{self.where}output {self.tname(index)!r} is "
@@ -232,7 +240,7 @@ class Reader:
         zero point 0, but for a softmax's int16 output; the operators that assume 0 check it), or
         float32 in a float model; a plain-integer model's own types (float32 after a CAST)."""
         t = self.tensor(index)
-        if t.Type() == TensorType.FLOAT32 and self.float_model:
+        if self.float32(index):
             return "float32"
         if self.plain_model and (t.Type() in PLAIN_TYPES or t.Type() == TensorType.FLOAT32):
             return TYPES[t.Type()][0]
@@ -243,6 +251,10 @@ class Reader:
         if self.quantized_int32(index) or index in self.index_tensors:
             return "int32"
         return "int8"
+
+    def float32(self, index: int) -> bool:
+        """A float32 tensor of a float model or of a mixed model's float sections (no quantization)."""
+        return (self.float_model or self.mixed) and self.tensor(index).Type() == TensorType.FLOAT32
 
     @functools.cached_property
     def index_tensors(self) -> set[int]:
@@ -302,151 +314,3 @@ class Reader:
             for t in (op.InputsAsNumpy() if op.InputsLength() else []):
                 users.setdefault(int(t), []).append(op)
         return users
-
-    def float_boundary(self) -> tuple[set[int], set[int]]:
-        """(float32 input tensors that only feed QUANTIZE, float32 output tensors written by
-        DEQUANTIZE from int8): the model's float boundary, converted outside the compiled graph."""
-        inputs, outputs = set(), set()
-        users = self.users()
-        producer = {t: self.sg.Operators(i) for t, i in self.producers().items()}
-        for k in range(self.sg.InputsLength()):
-            t = int(self.sg.Inputs(k))
-            if (self.tensor(t).Type() == TensorType.FLOAT32 and users.get(t)
-                    and all(self.opname(op) == "QUANTIZE" for op in users[t])):
-                inputs.add(t)
-        for k in range(self.sg.OutputsLength()):
-            t = int(self.sg.Outputs(k))
-            op = producer.get(t)
-            if (self.tensor(t).Type() == TensorType.FLOAT32 and op is not None
-                    and self.opname(op) == "DEQUANTIZE" and op.InputsLength() == 1
-                    and self.tensor(int(op.Inputs(0))).Type() in (TensorType.INT8, TensorType.INT16)):
-                outputs.add(t)
-        return inputs, outputs
-
-    def int_ends(self) -> set[int]:
-        """int8 / int16 model inputs that only feed DEQUANTIZE into float32, and model outputs
-        written by QUANTIZE from float32: the quantized ports of a float model (its body runs in
-        float32; the DEQUANTIZE and QUANTIZE ops are compiled, as TFLite Micro runs them)."""
-        ends, ints = set(), (TensorType.INT8, TensorType.INT16)
-        users = self.users()
-        producer = {t: self.sg.Operators(i) for t, i in self.producers().items()}
-        for k in range(self.sg.InputsLength()):
-            t = int(self.sg.Inputs(k))
-            if self.tensor(t).Type() in ints and users.get(t) and all(
-                    self.opname(op) == "DEQUANTIZE" and self.tensor(int(op.Outputs(0))).Type() == TensorType.FLOAT32
-                    for op in users[t]):
-                ends.add(t)
-        for k in range(self.sg.OutputsLength()):
-            t = int(self.sg.Outputs(k))
-            op = producer.get(t)
-            if (self.tensor(t).Type() in ints and op is not None and self.opname(op) == "QUANTIZE"
-                    and self.tensor(int(op.Inputs(0))).Type() == TensorType.FLOAT32):
-                ends.add(t)
-        return ends
-
-    def recurrent_internal(self) -> set[int]:
-        """Tensors only an operator itself uses, whatever their type: variable tensors (a
-        recurrent layer's state: the LSTM's int16 cell, the SVDF's int16 activation state) and
-        operators' intermediates (the LSTM's gate scales, which TFLite Micro's integer LSTM does
-        not read); the operators check them (ops_recurrent.py). Resource handles too (a VAR_HANDLE's
-        output, which only the variable operators read: ops_variable.py)."""
-        found = {i for i in range(self.sg.TensorsLength())
-                 if self.sg.Tensors(i).IsVariable() or self.sg.Tensors(i).Type() == TensorType.RESOURCE}
-        for i in range(self.sg.OperatorsLength()):
-            op = self.sg.Operators(i)
-            if op.IntermediatesLength():
-                found.update(int(t) for t in op.IntermediatesAsNumpy())
-        return found
-
-    def operators_reading(self, ttype: int, internal: set[int], supported: tuple[str, ...] = ()) -> str:
-        """The operators (but those in `supported`) that read or write an activation of type
-        `ttype` (the model's inputs count as read by their operators), by name and position:
-        "QUANTIZE (operators 0, 14), SOFTMAX (operator 13)"."""
-        found: dict[str, list[int]] = {}
-        for i in range(self.sg.OperatorsLength()):
-            op = self.sg.Operators(i)
-            tensors = [int(t) for t in (op.InputsAsNumpy() if op.InputsLength() else [])] + \
-                      [int(t) for t in (op.OutputsAsNumpy() if op.OutputsLength() else [])]
-            if self.opname(op) not in supported and any(
-                    t >= 0 and t not in internal and not self.is_const(t) and self.tensor(t).Type() == ttype
-                    for t in tensors):
-                found.setdefault(self.opname(op), []).append(i)
-        return ", ".join(f"{name} (operator{'s' if len(at) > 1 else ''} "
-                         f"{', '.join(map(str, at[:6]))}{' ...' if len(at) > 6 else ''})" for name, at in found.items())
-
-    def plain_integers(self) -> bool:
-        """Whether no tensor of the model is quantized and every activation is one of
-        PLAIN_TYPES: a model of plain integers, as TFLite Micro's signal library writes an audio
-        front end (int16 samples, uint32 energies, ...). Its tensors' values are themselves. float32
-        activations may join them where every model input is an integer (the float front end ends in a
-        CAST to float32 and a MUL); a model with a float32 input is a float model."""
-        for i in range(self.sg.TensorsLength()):
-            t = self.sg.Tensors(i)
-            q = t.Quantization()
-            if q is not None and q.ScaleLength() > 0:
-                return False
-            if not self.is_const(i) and t.Type() not in PLAIN_TYPES + (TensorType.FLOAT32, TensorType.RESOURCE):
-                return False
-        inputs = [int(self.sg.Inputs(k)) for k in range(self.sg.InputsLength())]
-        return self.sg.TensorsLength() > 0 and all(self.tensor(k).Type() in PLAIN_TYPES for k in inputs)
-
-    def check_types(self) -> None:
-        """Reject float, dynamic-range and int16 models before looking at operators."""
-        if self.plain_integers():
-            self.plain_model = True
-            return
-        act_types, weight_types = set(), set()
-        float_inputs, float_outputs = self.float_boundary()
-        inner_floats = []
-        internal = self.recurrent_internal()
-        int_ends = self.int_ends()
-        for i in range(self.sg.TensorsLength()):
-            if i in float_inputs or i in float_outputs or i in internal or i in int_ends:
-                continue
-            t = self.sg.Tensors(i)
-            is_const = self.is_const(i)
-            (weight_types if is_const else act_types).add(t.Type())
-            if not is_const and t.Type() == TensorType.FLOAT32:
-                inner_floats.append(i)
-        f = self.filename
-        if TensorType.FLOAT32 in act_types:
-            if TensorType.INT8 in weight_types and TensorType.INT8 not in act_types:
-                raise ModelError(f"{f} is a dynamic-range quantized model (float activations, int8 weights): "
-                                 "TFLite Micro does not run such (hybrid) models either", "convert it with full int8 quantization "
-                                 "(a representative dataset, inference_input_type=tf.int8)")
-            if not act_types & {TensorType.INT8, TensorType.INT16} and weight_types <= {TensorType.FLOAT32,
-                                                                                     TensorType.INT32}:
-                lacking = self.operators_reading(TensorType.FLOAT32, internal, FLOAT_OPS)
-                if lacking:
-                    raise ModelError(f"{f} is a float model with operators tinygen does not run in float32 yet: "
-                                     f"{lacking}", "float32 runs " + ", ".join(FLOAT_OPS) + "; or quantize it: "
-                                     "convert it to int8 with the TFLite converter")
-                self.float_model = True
-                return
-            if TensorType.INT8 in act_types:
-                producers = self.producers()
-                where = ", ".join(f"{self.tname(t)!r} ({self.origin(t, producers)})" for t in inner_floats[:3])
-                raise ModelError(f"{f} has float32 tensors between its int8 layers: {where}: not supported",
-                                 "float32 is allowed only for a model input that goes straight into QUANTIZE "
-                                 "and outputs that come straight out of DEQUANTIZE")
-            raise ModelError(f"{f} mixes float32 and quantized activations: not supported",
-                             "convert it fully to int8 (or int16) with the TFLite converter, or give the float model")
-        if TensorType.INT16 in act_types:
-            lacking = self.operators_reading(TensorType.INT16, internal, INT16_OPS)
-            if lacking:
-                neither = [name for name in TFLM_NO_INT16 if re.search(rf"(^|, ){name} \(", lacking)]
-                if neither:
-                    lacking += f"; TFLite Micro runs no {' or '.join(neither)} with int16 activations either"
-                raise ModelError(f"{f} has int16 activations (16x8 quantization) where tinygen has no int16 kernel "
-                                 f"yet: {lacking}", "int16 activations are supported for " + ", ".join(INT16_OPS)
-                                 + "; quantize the rest with int8 activations (TFLite's default full-integer "
-                                 "conversion)")
-        if TensorType.INT64 in act_types:       # an index output (ARG_MAX): the package's kernels take INT32
-            lacking = self.operators_reading(TensorType.INT64, internal)
-            raise UnsupportedOpError(f"{f}: {lacking} with an INT64 output: TFLite Micro runs it on INT32 only, "
-                                     "and so does tinygen", "convert the model with output_type=tf.int32")
-        if act_types - {TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.BOOL}:
-            names = sorted(TYPE_NAMES.get(t, str(t)) for t in act_types)
-            raise ModelError(f"{f} has activations of types {names}: only int8 is supported")
-        self.float_inputs, self.float_outputs = float_inputs, float_outputs
-
