@@ -71,7 +71,8 @@ def render_operators(r: dict) -> str:
             f"int8, int16 (TFLite's 16x8 quantization, `INT16_OPS`), float32 (a float model run as it is, "
             f"`FLOAT_OPS`), and unquantized integers or bools:\n\n"
             f"| operator | int8 | int16 | float32 | other types |\n|---|---|---|---|---|\n{tflite}\n\n"
-            f"Custom operators, on the types TFLite Micro's kernels take: {custom}.\n\n"
+            f"Custom operators, on the types TFLite Micro's kernels take (the signal library's and "
+            f"CIRCULAR_BUFFER's integers; DETECTION_POSTPROCESS's float32, inside an int8 model too): {custom}.\n\n"
             f"PyTorch operators (or forms of them) tinygen does not compile, and the rewrite its refusal "
             f"suggests or why the operator cannot run on a microcontroller (`tinygen/frontend/torch_advice.py`):"
             f"\n\n| operator | what to use, or why not |\n|---|---|\n{refused}")

@@ -8,13 +8,14 @@
 - other: unquantized integers and bools (ops_plain.py, ops_select.py, ops_shape.py,
   ops_variable.py), and the shape operators folded into constants at import (ops_fold.py).
 
-The custom operators (TFLite Micro's signal library and CIRCULAR_BUFFER) are SIGNAL_OPS."""
+The custom operators are SIGNAL_OPS (TFLite Micro's signal library, CIRCULAR_BUFFER) and DETECTION_CUSTOM."""
 
 from __future__ import annotations
 
 from tflite.TensorType import TensorType
 
 from tinygen.frontend.tflite.importer import SUPPORTED_OPS
+from tinygen.frontend.tflite.ops_detection import DETECTION_CUSTOM
 from tinygen.frontend.tflite.ops_fold import ALWAYS
 from tinygen.frontend.tflite.ops_select import COMPARISONS
 from tinygen.frontend.tflite.ops_shape import MOVE_TYPES
@@ -63,5 +64,6 @@ def operator_types() -> dict[str, dict]:
 
 
 def custom_operators() -> list[str]:
-    """The custom operators tinygen imports (by their custom code)."""
-    return sorted(SIGNAL_OPS)
+    """The custom operators tinygen imports (by their custom code): TFLite Micro's signal library and
+    CIRCULAR_BUFFER on their integer types, SSD's DETECTION_POSTPROCESS on float32."""
+    return sorted((*SIGNAL_OPS, DETECTION_CUSTOM))
