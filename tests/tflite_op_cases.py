@@ -420,3 +420,5 @@ import tflite_shape_cases  # noqa: E402,F401
 import tflite_float_cases  # noqa: E402,F401
 # ADD_N, CUMSUM, LOG_SOFTMAX of int8 (tinygen/frontend/tflite/ops_math.py, tinygen/ref/mathsums.py)
 import tflite_math2_cases  # noqa: E402,F401
+# float32 LOG_SOFTMAX, L2_NORMALIZATION, RESIZE_BILINEAR, L2_POOL_2D (tinygen/ref/mathops_f32.py)
+import tflite_float_norm_cases  # noqa: E402,F401

@@ -54,6 +54,9 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("batch_norm", attrs=("eps",), param_roles=("gamma", "beta", "mean", "var")),
         OpSchema("max_pool2d", attrs=_POOL_ATTRS, same_qparams=True),
         OpSchema("avg_pool2d", attrs=_POOL_ATTRS + ("count_include_pad",), same_qparams=True),
+        # the square root of the mean of the squares over the window's positions inside the input
+        # (TFLite L2_POOL_2D, float32 only)
+        OpSchema("l2_pool2d", attrs=_POOL_ATTRS),
         # add, mul: two activations, or one and a constant "operand" param (numpy broadcasting)
         OpSchema("add", min_inputs=1, max_inputs=2, fusable_activation=True),
         OpSchema("mul", min_inputs=1, max_inputs=2, fusable_activation=True),

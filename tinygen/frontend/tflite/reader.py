@@ -48,9 +48,9 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2",
              # the math operators (ops_math_float.py, ops_math.py)
              "ABS", "NEG", "SQUARE", "SQRT", "FLOOR", "CEIL", "ROUND", "FLOOR_DIV", "FLOOR_MOD", "ADD_N", "CUMSUM",
-             "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN",
+             "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "L2_NORMALIZATION", "RESIZE_BILINEAR", "L2_POOL_2D",
              # ... calling the C library's expf, logf, cosf, sinf, expm1f
-             "EXP", "LOG", "COS", "SIN", "ELU",
+             "EXP", "LOG", "COS", "SIN", "ELU", "LOG_SOFTMAX",
              # a float model's int8 / int16 ports (Reader.int_ends)
              "DEQUANTIZE", "QUANTIZE",
              # comparisons and selection (ops_select.py)
