@@ -4,7 +4,8 @@ firmware computes equals the numpy reference byte for byte, and both outputs equ
 Micro's host interpreter. One float32 model of the float math operators (ABS, NEG, SQUARE, SQRT,
 FLOOR, CEIL, ROUND, FLOOR_DIV, FLOOR_MOD, ADD_N, CUMSUM, REDUCE_MAX / MIN, ARG_MAX / MIN, and
 EXP, LOG, COS, SIN, ELU calling newlib's expf, logf, cosf, sinf, expm1f, LOG_SOFTMAX (expf, logf),
-L2_NORMALIZATION, L2_POOL_2D, RESIZE_BILINEAR): every layer equals the
+L2_NORMALIZATION, L2_POOL_2D, RESIZE_BILINEAR, and the signal library's float SignalRfft and
+SignalIrfft): every layer equals the
 reference computing with the device's own libm values (tests/libm_probe.py), and the outputs that
 call no libm function that differs between libms equal TFLite Micro bit for bit. (The cases
 against TFLite Micro on the host: tests/frontend/test_tflite_ops.py, tests/tflite_math2_cases.py.)"""
@@ -89,7 +90,8 @@ F32_KERNELS = ["tg_mul_f32", "tg_floor_f32", "tg_mul_f32", "tg_round_f32", "tg_c
                "tg_sqrt_f32", "tg_square_f32", "tg_floor_div_f32", "tg_floor_mod_f32", "tg_add_n_f32", "tg_cumsum_f32",
                "tg_reduce_max_f32", "tg_reduce_min_f32", "tg_arg_max_f32_s32", "tg_arg_min_f32_s32", "tg_exp_f32",
                "tg_log_f32", "tg_cos_f32", "tg_sin_f32", "tg_elu_f32", "tg_add_n_f32", "tg_log_softmax_f32",
-               "tg_l2_norm_f32", "tg_l2_pool2d_f32", "tg_resize_bilinear_f32"]
+               "tg_l2_norm_f32", "tg_l2_pool2d_f32", "tg_resize_bilinear_f32", "tg_signal_rfft_f32",
+               "tg_signal_irfft_f32"]
 
 
 def float_math_model(rng) -> bytes:
@@ -134,7 +136,12 @@ def float_math_model(rng) -> bytes:
          FilterWidth=2)
     b.op("RESIZE_BILINEAR", [pooled, int32s(b, "size", [3, 5])], [resized], "ResizeBilinearOptions",
          HalfPixelCenters=True)
-    return b.finish([x], [y, top, low, first, last, resized])
+    # the signal library's float real FFT and its inverse on four frames of 30 samples
+    rows, bins, back = f32(b, "frames", [4, 30]), f32(b, "bins", [4, 34]), f32(b, "inverse", [4, 32])
+    b.op("RESHAPE", [t, int32s(b, "frame_shape", [4, 30])], [rows], "ReshapeOptions")
+    b.op("CUSTOM:SignalRfft", [rows], [bins], custom_options={"T": 0, "fft_length": 32})      # T: FLOAT32
+    b.op("CUSTOM:SignalIrfft", [bins], [back], custom_options={"T": 0, "fft_length": 32})
+    return b.finish([x], [y, top, low, first, last, resized, back])
 
 
 def test_tflite_math_f32_on_f746zg_standin(tmp_path):

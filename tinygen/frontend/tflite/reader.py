@@ -56,7 +56,9 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              # comparisons and selection (ops_select.py)
              "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2",
              # resource variables copy bytes (ops_variable.py)
-             "READ_VARIABLE", "ASSIGN_VARIABLE")
+             "READ_VARIABLE", "ASSIGN_VARIABLE",
+             # the signal library's float32 forms (ops_signal.py, ops_signal_stream.py)
+             "CUSTOM (SignalRfft)", "CUSTOM (SignalIrfft)", "CUSTOM (SignalOverlapAdd)")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2",
@@ -369,10 +371,14 @@ class Reader:
             op = self.sg.Operators(i)
             tensors = [int(t) for t in (op.InputsAsNumpy() if op.InputsLength() else [])] + \
                       [int(t) for t in (op.OutputsAsNumpy() if op.OutputsLength() else [])]
-            if self.opname(op) not in supported and any(
+            name = self.opname(op)
+            if name == "CUSTOM":        # named by its custom code: "CUSTOM (SignalRfft)"
+                code = self.model.OperatorCodes(op.OpcodeIndex()).CustomCode() or b"?"
+                name = f"CUSTOM ({code.decode('utf-8', 'replace')})"
+            if name not in supported and any(
                     t >= 0 and t not in internal and not self.is_const(t) and self.tensor(t).Type() == ttype
                     for t in tensors):
-                found.setdefault(self.opname(op), []).append(i)
+                found.setdefault(name, []).append(i)
         return ", ".join(f"{name} (operator{'s' if len(at) > 1 else ''} "
                          f"{', '.join(map(str, at[:6]))}{' ...' if len(at) > 6 else ''})" for name, at in found.items())
 
