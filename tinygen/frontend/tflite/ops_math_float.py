@@ -123,8 +123,12 @@ class MathFloatOps(MathOps):
     def float_arg_min(self, i, op, ins, out, source):
         return self._arg_min_max(i, ins, out, source, "min", TensorType.FLOAT32)
 
-
     # -- L2_NORMALIZATION, LOG_SOFTMAX, RESIZE_BILINEAR, L2_POOL_2D ----------------------------------
+    def _unary_shape(self, i, opname: str, ins, out, source) -> Node:
+        """IR op `opname` of the input alone, of its shape."""
+        x = self.activation(ins[0])
+        return self.add_node(i, opname, [x], out, {}, {}, source, self.graph.tensors[x].shape)
+
     def float_l2_normalization(self, i, op, ins, out, source):
         """x / max(sqrt(sum of squares), 1e-6) over the last dimension (TFLite Micro's float epsilon)."""
         self._float_only((ins[0], out), "L2_NORMALIZATION")
@@ -135,10 +139,6 @@ class MathFloatOps(MathOps):
     def float_log_softmax(self, i, op, ins, out, source):
         self._float_only((ins[0], out), "LOG_SOFTMAX")
         return self._unary_shape(i, "log_softmax", ins, out, source)
-
-    def _unary_shape(self, i, opname: str, ins, out, source) -> Node:
-        x = self.activation(ins[0])
-        return self.add_node(i, opname, [x], out, {}, {}, source, self.graph.tensors[x].shape)
 
     def float_resize_bilinear(self, i, op, ins, out, source):
         """float32, any batch (TFLite's float ResizeBilinear interpolates each image in float)."""
