@@ -10,7 +10,8 @@ import numpy as np
 
 from tflite_builder import ModelBuilder
 
-RFFT_INT16, RFFT_INT32 = 7, 2      # TensorType.INT16, INT32: SignalRfft's "T" option
+RFFT_INT16, RFFT_INT32, RFFT_FLOAT32 = 7, 2, 0      # TensorType.INT16, INT32, FLOAT32: SignalRfft's "T" option
+FFT_TYPES = {"int16": RFFT_INT16, "int32": RFFT_INT32, "float32": RFFT_FLOAT32}
 
 
 def window(b: ModelBuilder, rng, frames: int, size: int, shift: int):
@@ -30,16 +31,15 @@ def rfft(b: ModelBuilder, rng, frames: int, length: int, fft_length: int, dtype:
     shape = [frames, length] if frames > 1 else [length]
     x = b.tensor("x", shape, dtype)
     y = b.tensor("y", shape[:-1] + [fft_length + 2], dtype)
-    b.op("CUSTOM:SignalRfft", [x], [y], custom_options={"T": RFFT_INT16 if dtype == "int16" else RFFT_INT32,
-                                                        "fft_length": fft_length})
+    b.op("CUSTOM:SignalRfft", [x], [y], custom_options={"T": FFT_TYPES[dtype], "fft_length": fft_length})
     return [x], [y]
 
 
-def irfft(b: ModelBuilder, rng, frames: int, fft_length: int):
-    """fft_length / 2 + 1 (real, imag) int16 pairs per frame -> fft_length samples (SignalIrfft)."""
+def irfft(b: ModelBuilder, rng, frames: int, fft_length: int, dtype: str = "int16"):
+    """fft_length / 2 + 1 (real, imag) pairs per frame -> fft_length samples (SignalIrfft)."""
     lead = [frames] if frames > 1 else []
-    x, y = b.tensor("x", lead + [fft_length + 2], "int16"), b.tensor("y", lead + [fft_length], "int16")
-    b.op("CUSTOM:SignalIrfft", [x], [y], custom_options={"T": RFFT_INT16, "fft_length": fft_length})
+    x, y = b.tensor("x", lead + [fft_length + 2], dtype), b.tensor("y", lead + [fft_length], dtype)
+    b.op("CUSTOM:SignalIrfft", [x], [y], custom_options={"T": FFT_TYPES[dtype], "fft_length": fft_length})
     return [x], [y]
 
 
@@ -68,8 +68,15 @@ def front_end(b: ModelBuilder, rng, size: int = 200, fft_length: int = 256):
 
 def frames(rng, shape, count: int = 12, dtype=np.int16) -> list[np.ndarray]:
     """int16 (int32) frames: silence, full scale of either sign, alternating full scale, a lone
-    minimum in quiet noise (TFLite Micro's peak quirk), then noise of many widths."""
-    shape, info = tuple(shape), np.iinfo(dtype)
+    minimum in quiet noise (TFLite Micro's peak quirk), then noise of many widths. float32
+    frames: silence, then noise of widths from 1e-3 to 1e4 (some with a large offset)."""
+    shape = tuple(shape)
+    if np.dtype(dtype) == np.float32:
+        widths = 10.0 ** rng.uniform(-3, 4, count)
+        return [np.zeros(shape, np.float32)] + [
+            (rng.normal(0, w, shape) + (w * 3 if k % 4 == 0 else 0)).astype(np.float32)
+            for k, w in enumerate(widths[1:])]
+    info = np.iinfo(dtype)
     n = int(np.prod(shape))
     lone = rng.integers(-40, 40, n)
     lone[rng.integers(n)] = info.min

@@ -422,3 +422,5 @@ import tflite_float_cases  # noqa: E402,F401
 import tflite_math2_cases  # noqa: E402,F401
 # int8 / int16 models with float32 sections (DEQUANTIZE -> float32 operators -> QUANTIZE)
 import tflite_mixed_cases  # noqa: E402,F401
+# float32 LOG_SOFTMAX, L2_NORMALIZATION, RESIZE_BILINEAR, L2_POOL_2D (tinygen/ref/mathops_f32.py)
+import tflite_float_norm_cases  # noqa: E402,F401

@@ -31,6 +31,36 @@ class CalibrationWarning(UserWarning):
     pass
 
 
+def sample_shape(input_shape) -> tuple[int, ...]:
+    """One sample of a model input as a data file holds it: the input without its first axis
+    (the batch), or the whole input where it is 1-D (a [480] audio frame has no batch axis: a
+    data set of such samples is [N, 480], one sample per row)."""
+    shape = tuple(int(n) for n in input_shape)
+    return shape if len(shape) == 1 else shape[1:]
+
+
+def with_sample_axis(data: np.ndarray, input_shape) -> np.ndarray:
+    """Data for one model input with its leading sample axis: a single sample (of the shape
+    sample_shape gives) becomes a set of one; a 1-D input of one value takes [N] as N samples."""
+    sample = sample_shape(input_shape)
+    if tuple(data.shape) == sample:
+        return data[None]
+    if sample == (1,) and data.ndim == 1:
+        return data[:, None]
+    return data
+
+
+def shape_hint(input_shape) -> str:
+    """What to give for a model input of `input_shape`, for messages: "[N, 8, 8, 3]"; for a 1-D
+    input also that it takes one sample per row."""
+    sample = sample_shape(input_shape)
+    hint = "[N, " + ", ".join(map(str, sample)) + "]"
+    if len(tuple(input_shape)) == 1:
+        hint += (f" (the model input is 1-D, {list(input_shape)}, with no batch axis: one sample per row; a single "
+                 f"sample may be given as [{sample[0]}])")
+    return hint
+
+
 def input_keys(names: list[str]) -> str:
     """How an .npz names a model's inputs, for messages: "x0 (or image), x1 (or imu)"."""
     return ", ".join(f"x{k}" + (f" (or {n})" if n != f"x{k}" else "") for k, n in enumerate(names))
@@ -141,6 +171,14 @@ def load_calibration(spec: str | None, input_shapes: list[tuple[int, ...]],
     """Calibration inputs: one float32 array [N, ...input shape without batch] per model input
     (the same N), in the model's own layout. `names`: the inputs' own names (default x0, x1, ...)."""
     names = list(names or [f"x{k}" for k in range(len(input_shapes))])
+    flat = [(n, list(s)) for n, s in zip(names, input_shapes) if len(tuple(s)) == 1]
+    if flat:
+        # the float interpreter that calibrates runs a batch along every tensor's first axis
+        # (tinygen.ref.float_interp.run_float), which a 1-D input's graph does not have
+        raise ModelError(f"input {flat[0][0]} is 1-D ({flat[0][1]}, no batch axis): tinygen calibrates models "
+                         "whose inputs have a batch axis first",
+                         "run the float model as it is (leave out --calib: float32, as TFLite Micro runs it), or "
+                         f"export it with a batch axis ([1, {flat[0][1][0]}]) and calibrate that")
     if spec is None:
         if default is None:
             raise ModelError("no calibration data: the model file has no calibration_data() and --calib is not given",
@@ -152,7 +190,7 @@ def load_calibration(spec: str | None, input_shapes: list[tuple[int, ...]],
                       "and accuracy will suffer; pass --calib with representative data",
                       CalibrationWarning, stacklevel=2)
         rng = np.random.default_rng(seed)
-        data = [rng.standard_normal((RANDOM_SAMPLES,) + tuple(s[1:])) for s in input_shapes]
+        data = [rng.standard_normal((RANDOM_SAMPLES,) + sample_shape(s)) for s in input_shapes]
     elif ":" in spec and spec.rpartition(":")[0].endswith(".py"):
         data = _from_callable(spec, len(input_shapes))
     else:
@@ -170,18 +208,17 @@ def load_calibration(spec: str | None, input_shapes: list[tuple[int, ...]],
 
 
 def _checked(data, input_shape: tuple[int, ...], which: str) -> np.ndarray:
-    sample_shape = tuple(input_shape[1:])
+    sample = sample_shape(input_shape)
     data = np.asarray(data)
     if data.dtype.kind not in "fiu":
         raise ModelError(f"calibration data{which} has dtype {data.dtype}; expected numbers")
-    if tuple(data.shape) == sample_shape:
-        data = data[None]
+    data = with_sample_axis(data, input_shape)
     if data.ndim == 0 or data.shape[0] == 0 or data.size == 0:
         raise ModelError(f"the calibration set{which} is empty",
                          "pass at least one sample (100-500 representative inputs is typical)")
-    if tuple(data.shape[1:]) != sample_shape:
+    if tuple(data.shape[1:]) != sample:
         raise ModelError(f"calibration data{which} has shape {list(data.shape)}, but the model input is "
-                         f"{list(input_shape)}: expected [N, {', '.join(map(str, sample_shape))}]",
+                         f"{list(input_shape)}: expected {shape_hint(input_shape)}",
                          "give samples in the model's own layout (NCHW for PyTorch image models)")
     data = data.astype(np.float32)
     if not np.all(np.isfinite(data)):

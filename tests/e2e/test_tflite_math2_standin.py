@@ -3,7 +3,9 @@ grid), CUMSUM (exclusive along one axis, reversed along another) and LOG_SOFTMAX
 firmware computes equals the numpy reference byte for byte, and both outputs equal TensorFlow Lite
 Micro's host interpreter. One float32 model of the float math operators (ABS, NEG, SQUARE, SQRT,
 FLOOR, CEIL, ROUND, FLOOR_DIV, FLOOR_MOD, ADD_N, CUMSUM, REDUCE_MAX / MIN, ARG_MAX / MIN, and
-EXP, LOG, COS, SIN, ELU calling newlib's expf, logf, cosf, sinf, expm1f): every layer equals the
+EXP, LOG, COS, SIN, ELU calling newlib's expf, logf, cosf, sinf, expm1f, LOG_SOFTMAX (expf, logf),
+L2_NORMALIZATION, L2_POOL_2D, RESIZE_BILINEAR, and the signal library's float SignalRfft and
+SignalIrfft): every layer equals the
 reference computing with the device's own libm values (tests/libm_probe.py), and the outputs that
 call no libm function that differs between libms equal TFLite Micro bit for bit. (The cases
 against TFLite Micro on the host: tests/frontend/test_tflite_ops.py, tests/tflite_math2_cases.py.)"""
@@ -16,6 +18,7 @@ import numpy as np
 import pytest
 from e2e import assert_device_equals_reference, first_difference
 from libm_probe import DeviceLibm
+from tflite.Padding import Padding
 from tflite_builder import ModelBuilder
 from tflite_op_cases import act, int32s
 from tflite_op_cases_wide import f32
@@ -86,15 +89,18 @@ def test_tflite_math2_equal_tflm_on_f746zg_standin(tmp_path):
 F32_KERNELS = ["tg_mul_f32", "tg_floor_f32", "tg_mul_f32", "tg_round_f32", "tg_ceil_f32", "tg_neg_f32", "tg_abs_f32",
                "tg_sqrt_f32", "tg_square_f32", "tg_floor_div_f32", "tg_floor_mod_f32", "tg_add_n_f32", "tg_cumsum_f32",
                "tg_reduce_max_f32", "tg_reduce_min_f32", "tg_arg_max_f32_s32", "tg_arg_min_f32_s32", "tg_exp_f32",
-               "tg_log_f32", "tg_cos_f32", "tg_sin_f32", "tg_elu_f32", "tg_add_n_f32"]
+               "tg_log_f32", "tg_cos_f32", "tg_sin_f32", "tg_elu_f32", "tg_add_n_f32", "tg_log_softmax_f32",
+               "tg_l2_norm_f32", "tg_l2_pool2d_f32", "tg_resize_bilinear_f32", "tg_signal_rfft_f32",
+               "tg_signal_irfft_f32"]
 
 
 def float_math_model(rng) -> bytes:
     b = ModelBuilder("float math operators")
     shape = [1, 4, 5, 6]
     names = ("x", "x4", "floor", "halves", "round", "ceil", "neg", "abs", "sqrt", "square", "div", "mod", "total",
-             "running", "exp", "log", "cos", "sin", "elu", "curved")
-    x, x4, fl, h, r, c, n, a, s, q, d, md, t, cs, e, lg, co, si, u, y = (f32(b, name, shape) for name in names)
+             "running", "exp", "log", "cos", "sin", "elu", "curved", "log_softmax", "unit")
+    x, x4, fl, h, r, c, n, a, s, q, d, md, t, cs, e, lg, co, si, u, cv, y, un = (f32(b, name, shape) for name in names)
+    pooled, resized = f32(b, "l2_pooled", [1, 2, 3, 6]), f32(b, "resized", [1, 3, 5, 6])
     top, low = f32(b, "top", [1, 1, 5, 6]), f32(b, "low", [1, 4, 5])
     first, last = b.tensor("first_max", [1, 4, 5], "int32"), b.tensor("first_min", [1, 5, 6], "int32")
     scalar = {v: b.tensor(f"c{v}", [1], "float32", data=np.array([v], np.float32)) for v in (4.0, 0.5)}
@@ -123,8 +129,19 @@ def float_math_model(rng) -> bytes:
     b.op("COS", [x], [co], "CosOptions")
     b.op("SIN", [lg], [si])
     b.op("ELU", [x], [u])
-    b.op("ADD_N", [co, si, u], [y], "AddNOptions")
-    return b.finish([x], [y, top, low, first, last])
+    b.op("ADD_N", [co, si, u], [cv], "AddNOptions")
+    b.op("LOG_SOFTMAX", [cv], [y], "LogSoftmaxOptions")
+    b.op("L2_NORMALIZATION", [t], [un], "L2NormOptions")
+    b.op("L2_POOL_2D", [un], [pooled], "Pool2DOptions", Padding=Padding.SAME, StrideH=2, StrideW=2, FilterHeight=2,
+         FilterWidth=2)
+    b.op("RESIZE_BILINEAR", [pooled, int32s(b, "size", [3, 5])], [resized], "ResizeBilinearOptions",
+         HalfPixelCenters=True)
+    # the signal library's float real FFT and its inverse on four frames of 30 samples
+    rows, bins, back = f32(b, "frames", [4, 30]), f32(b, "bins", [4, 34]), f32(b, "inverse", [4, 32])
+    b.op("RESHAPE", [t, int32s(b, "frame_shape", [4, 30])], [rows], "ReshapeOptions")
+    b.op("CUSTOM:SignalRfft", [rows], [bins], custom_options={"T": 0, "fft_length": 32})      # T: FLOAT32
+    b.op("CUSTOM:SignalIrfft", [bins], [back], custom_options={"T": 0, "fft_length": 32})
+    return b.finish([x], [y, top, low, first, last, resized, back])
 
 
 def test_tflite_math_f32_on_f746zg_standin(tmp_path):

@@ -43,3 +43,14 @@ def test_tflite_reduce_max_two_grids_refused_as_tflm_refuses(tmp_path):
     y = b.tensor("y", [1, 1, 1, 3], scale=0.1, zero_point=0)
     b.op("REDUCE_MAX", [x, int32s(b, "axes", np.array([1, 2]))], [y], "ReducerOptions", KeepDims=True)
     assert "TFLite Micro requires one grid" in _refusal(tmp_path, b, x, y)
+
+
+def test_tflite_l2_pool_s8_refused_as_tflm_refuses(tmp_path):
+    """TFLite Micro's L2_POOL_2D is float32 only ("L2_POOL_2D only supports float32 currently")."""
+    b = ModelBuilder()
+    x = b.tensor("x", [1, 4, 4, 3], scale=0.05, zero_point=0)
+    y = b.tensor("y", [1, 2, 2, 3], scale=0.05, zero_point=0)
+    b.op("L2_POOL_2D", [x], [y], "Pool2DOptions", StrideH=2, StrideW=2, FilterHeight=2, FilterWidth=2)
+    message = _refusal(tmp_path, b, x, y)
+    assert "L2_POOL_2D of INT8" in message and "TFLite Micro runs it on FLOAT32 only" in message
+    assert "\n" not in message

@@ -46,6 +46,16 @@ CASES = {
     "irfft_3x32": (irfft, (3, 32)),
     "irfft_128": (irfft, (1, 128)),
     "irfft_512": (irfft, (1, 512)),
+    # the other types TFLite Micro has: float32 real FFT, int32 and float32 inverse
+    "rfft_f32_4_of_4": (rfft, (1, 4, 4, "float32")),
+    "rfft_f32_2x48_of_64": (rfft, (2, 48, 64, "float32")),
+    "rfft_f32_480_of_512": (rfft, (1, 480, 512, "float32")),
+    "irfft_s32_8": (irfft, (1, 8, "int32")),
+    "irfft_s32_3x32": (irfft, (3, 32, "int32")),
+    "irfft_s32_512": (irfft, (1, 512, "int32")),
+    "irfft_f32_4": (irfft, (1, 4, "float32")),
+    "irfft_f32_3x32": (irfft, (3, 32, "float32")),
+    "irfft_f32_512": (irfft, (1, 512, "float32")),
     "energy_257_from_5_to_241": (energy, (257, 5, 241)),
     "energy_33_all": (energy, (33, 0, 33)),
     "energy_9_from_3_to_4": (energy, (9, 3, 4)),
@@ -62,7 +72,8 @@ def model(name: str) -> tuple[bytes, list[int], type]:
     b = ModelBuilder(f"tinygen test: {name}")
     make, args = CASES[name]
     inputs, outputs = make(b, np.random.default_rng(seed(name)), *args)
-    return b.finish(inputs, outputs), b.tensors[inputs[0]].shape, np.int32 if "int32" in args else np.int16
+    dtype = np.int32 if "int32" in args else np.float32 if "float32" in args else np.int16
+    return b.finish(inputs, outputs), b.tensors[inputs[0]].shape, dtype
 
 
 _COMPILED: dict[str, object] = {}
@@ -101,7 +112,8 @@ def test_signal_op_reference_equals_tflm(name, tmp_path_factory):
         ref = ref_interp.run(graph, x)
         for j, (out, want) in enumerate(zip(graph.outputs, tflm_outputs(data, x, len(graph.outputs)), strict=True)):
             got, want = defined(graph, out, ref[out]), defined(graph, out, want)
-            assert got.dtype == want.dtype and np.array_equal(got, want), \
+            # bytes, not values: a float32 -0.0 must be TFLite Micro's -0.0
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), \
                 f"{name}, frame {k}, output {j}: reference vs TFLM: {first_difference(got, want)}"
             seen.add(want.tobytes())
     assert len(seen) > 8, "the outputs should vary with the frame"
@@ -118,7 +130,8 @@ def test_signal_op_c_kernel_equals_reference(name, tmp_path_factory, kernels):
             arrays = [values[t] for t in node.inputs] + [graph.const(node, role) for role in spec.const_roles]
             got = call_signal_kernel(kernels, node.kernel, spec.struct, node.attrs["kparams"], arrays,
                                      np.full(want.shape, 0x5A, want.dtype))
-            assert np.array_equal(got, want), f"{name}: {node.kernel} C vs reference: {first_difference(got, want)}"
+            assert got.tobytes() == want.tobytes(), \
+                f"{name}: {node.kernel} C vs reference: {first_difference(got, want)}"
 
 
 def test_signal_front_end_host_c_equals_tflm(tmp_path):

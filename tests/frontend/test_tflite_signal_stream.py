@@ -100,9 +100,44 @@ def test_signal_stacker_step_beyond_its_context_refused_tflite(tmp_path):
         compile_source(load_source(tmp_path / "m.tflite"))
 
 
+def _float_stft() -> bytes:
+    """x [3, 32] float32 frames -> SignalRfft(32) -> [3, 34] -> SignalIrfft(32) -> [3, 32] ->
+    SignalOverlapAdd(16) -> [48]: the float short-time transform and its inverse."""
+    b = ModelBuilder("float stft")
+    x, f, r, y = (b.tensor(n, s, "float32") for n, s in (("x", [3, 32]), ("bins", [3, 34]), ("frames", [3, 32]),
+                                                         ("y", [48])))
+    b.op("CUSTOM:SignalRfft", [x], [f], custom_options={"T": TensorType.FLOAT32, "fft_length": 32})
+    b.op("CUSTOM:SignalIrfft", [f], [r], custom_options={"T": TensorType.FLOAT32, "fft_length": 32})
+    b.op("CUSTOM:SignalOverlapAdd", [r], [y], custom_options={"T": TensorType.FLOAT32, "frame_step": 16})
+    return b.finish([x], [y, f])
+
+
+def test_signal_float_stft_equal_tflm_over_a_sequence_tflite(tmp_path):
+    """8 invocations, reset after the 5th: the overlap-added output and the bins equal TFLite
+    Micro's bit for bit, and the inverse gives back each frame (to float rounding)."""
+    data = _float_stft()
+    (tmp_path / "stft.tflite").write_bytes(data)
+    source = load_source(tmp_path / "stft.tflite")
+    graph = compile_source(source)
+    assert [n.kernel for n in graph.nodes] == ["tg_signal_rfft_f32", "tg_signal_irfft_f32",
+                                               "tg_signal_overlap_add_f32"]
+    assert [n.state_bytes for n in graph.nodes] == [0, 0, 4 * 32]
+    host = build_host(source, graph, tmp_path / "host")
+    rng = np.random.default_rng(49)
+    xs = [rng.normal(0, 10.0 ** rng.uniform(-2, 3), (3, 32)).astype(np.float32) for _ in range(8)]
+    outs = tflm_sequence(runtime, data, graph, host, xs, reset_at=(5,))
+    for k, out in enumerate(outs):      # the teeth: frames of 32 every 16 overlap-added (after the reset: none before)
+        frames = xs[k].astype(np.float64)
+        before = np.zeros(16) if k in (0, 5) else xs[k - 1][2, 16:]
+        want = np.concatenate([before + frames[0, :16], frames[0, 16:] + frames[1, :16], frames[1, 16:] + frames[2, :16]])
+        assert np.allclose(out[0], want, rtol=1e-4, atol=1e-4 * np.abs(frames).max()), f"invocation {k}"
+
+
 @pytest.mark.parametrize("op, options, message", [
-    ("SignalIrfft", {"T": TensorType.INT32, "fft_length": 8}, "only the int16 inverse real FFT is supported \\(T is INT32\\)"),
-    ("SignalOverlapAdd", {"T": TensorType.FLOAT32, "frame_step": 4}, "overlap-adds int16 frames only \\(T is FLOAT32\\)")])
+    ("SignalIrfft", {"T": TensorType.INT8, "fft_length": 8}, "int16, int32 and float32 inverse real FFTs are supported, "
+     "as in TFLite Micro \\(T is INT8\\)"),
+    ("SignalOverlapAdd", {"T": TensorType.INT32, "frame_step": 4}, "overlap-adds int16 and float32 frames only, as TFLite "
+     "Micro \\(T is INT32\\)")])
 def test_signal_op_of_other_types_refused_in_one_line_tflite(tmp_path, op, options, message):
     b = ModelBuilder()
     x, y = b.tensor("x", [2, 10], "int16"), b.tensor("y", [8], "int16")

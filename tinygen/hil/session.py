@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.calib import input_arrays, input_keys
+from tinygen.calib import input_arrays, input_keys, sample_shape, shape_hint, with_sample_axis
 from tinygen.errors import UsageError
 from tinygen.ref.gating_trace import is_dynamic, trace
 from tinygen.hil.client import Device, Layer
@@ -75,13 +75,11 @@ def _data_arrays(arrays: dict[str, np.ndarray], data: str | Path, source) -> lis
 
 
 def _checked_samples(x, shape: tuple[int, ...], layout: str, which: str) -> np.ndarray:
-    x = np.asarray(x)
-    sample = tuple(shape[1:])
-    if x.shape == sample:
-        x = x[None]
+    x = with_sample_axis(np.asarray(x), shape)
+    sample = sample_shape(shape)
     if x.ndim != len(sample) + 1 or tuple(x.shape[1:]) != sample:
         raise UsageError(f"data samples{which} have shape {list(x.shape[1:])}, the model takes {list(sample)} "
-                         f"({layout})", "give an array [N, " + ", ".join(map(str, sample)) + "] of floats")
+                         f"({layout})", f"give an array {shape_hint(shape)} of floats")
     if len(x) == 0:
         raise UsageError(f"the data set is empty: data{which} has shape {list(x.shape)}",
                          "give at least one sample: [N, ...] with N >= 1")
@@ -144,7 +142,7 @@ def sample_inputs(source, graph, count: int, seed: int = 0):
     picks = rng.integers(len(bases[0]), size=count) if base is not None else None
     q = []
     for k, (b, full) in enumerate(zip(bases, source.input_shapes)):
-        shape = tuple(full[1:])
+        shape = sample_shape(full)
         if b is not None:
             x = np.asarray(b)[picks] * rng.uniform(0.5, 1.5, size=(count,) + (1,) * len(shape)) \
                 + rng.normal(0, 0.3, (count,) + shape)

@@ -54,6 +54,9 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("batch_norm", attrs=("eps",), param_roles=("gamma", "beta", "mean", "var")),
         OpSchema("max_pool2d", attrs=_POOL_ATTRS, same_qparams=True),
         OpSchema("avg_pool2d", attrs=_POOL_ATTRS + ("count_include_pad",), same_qparams=True),
+        # the square root of the mean of the squares over the window's positions inside the input
+        # (TFLite L2_POOL_2D, float32 only)
+        OpSchema("l2_pool2d", attrs=_POOL_ATTRS),
         # add, mul: two activations, or one and a constant "operand" param (numpy broadcasting)
         OpSchema("add", min_inputs=1, max_inputs=2, fusable_activation=True),
         OpSchema("mul", min_inputs=1, max_inputs=2, fusable_activation=True),
@@ -196,7 +199,7 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("signal_fft_auto_scale", min_inputs=2, max_inputs=2),
         # the real FFT of each int16 (int32) frame (last axis) zero-padded to fft_length, as kissfft's
         # 16-bit (32-bit) fixed point computes it: fft_length / 2 + 1 (real, imag) pairs (SignalRfft);
-        # params: its tables (tinygen.ref.signal.rfft_tables)
+        # params: its tables (tinygen.ref.signal_fft.rfft_tables)
         OpSchema("signal_rfft", attrs=("fft_length",), param_roles=("twiddles", "super_twiddles", "order")),
         # the inverse: fft_length / 2 + 1 int16 (real, imag) pairs -> fft_length int16 samples, as kissfft's
         # kiss_fftri computes it (SignalIrfft); params: the inverse transform's tables

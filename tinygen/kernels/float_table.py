@@ -10,6 +10,7 @@ from tinygen.kernels.params_float import lstm_f32_state_bytes, lstm_f32_scratch_
 from tinygen.kernels.spec import _OPERAND, KernelSpec
 
 LOGISTIC_HEADER = "kernels/tg_logistic_f32.h"        # tg_logistic_value_f32
+POOL_HEADER = "kernels/tg_pool2d_f32.h"              # tg_pool2d_walk_f32
 # the kernels calling the C library's expf / tanhf / ..., whose results differ between libms
 # (benchmarks/libm_agreement.py; RSQRT's sqrtf is correctly rounded in every one), and the
 # functions each calls: a firmware with them evaluates those on request (`tg libm`)
@@ -46,8 +47,8 @@ def float_kernels() -> tuple[KernelSpec, ...]:
         *_f32("tg_sub_f32", "sub", "tg_binary_f32_params_t", _OPERAND),
         *_f32("tg_mul_f32", "mul", "tg_binary_f32_params_t", _OPERAND),
         *_f32("tg_clamp_f32", "clamp", "tg_clamp_f32_params_t"),
-        *_f32("tg_max_pool2d_f32", "max_pool2d", "tg_pool2d_f32_params_t"),
-        *_f32("tg_avg_pool2d_f32", "avg_pool2d", "tg_pool2d_f32_params_t"),
+        *_f32("tg_max_pool2d_f32", "max_pool2d", "tg_pool2d_f32_params_t", headers=(POOL_HEADER,)),
+        *_f32("tg_avg_pool2d_f32", "avg_pool2d", "tg_pool2d_f32_params_t", headers=(POOL_HEADER,)),
         # the C library's expf / tanhf, as TFLite Micro's float kernels (tinygen.ref.float32_nonlinear)
         *_f32("tg_softmax_f32", "softmax", "tg_softmax_f32_params_t"),
         *_f32("tg_logistic_f32", "logistic", "tg_size_f32_params_t", headers=(LOGISTIC_HEADER,)),

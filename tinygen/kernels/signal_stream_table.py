@@ -32,6 +32,11 @@ def overlap_add_state_bytes(p: dict) -> int:
     return 2 * int(p["rows"]) * int(p["frame_size"])
 
 
+def overlap_add_f32_state_bytes(p: dict) -> int:
+    """... of float32 samples."""
+    return 4 * int(p["rows"]) * int(p["frame_size"])
+
+
 def circular_buffer_state_bytes(p: dict) -> int:
     """CIRCULAR_BUFFER's: its window of slots frames of depth int8 values."""
     return int(p["slots"]) * int(p["depth"])
@@ -50,6 +55,8 @@ def signal_stream_kernels() -> tuple[KernelSpec, ...]:
             _stateful("tg_signal_stacker_s16", "signal_stacker", "tg_signal_stacker_params_t", stacker_state_bytes),
             _stateful("tg_signal_overlap_add_s16", "signal_overlap_add", "tg_signal_overlap_add_params_t",
                       overlap_add_state_bytes),
+            _stateful("tg_signal_overlap_add_f32", "signal_overlap_add", "tg_signal_overlap_add_params_t",
+                      overlap_add_f32_state_bytes, "float32"),
             _stateful("tg_circular_buffer_s8", "circular_buffer", "tg_circular_buffer_params_t",
                       circular_buffer_state_bytes, "int8"),
             # the valid flag of a framer or stacker (the state it reads is theirs: attr state_of)

@@ -9,8 +9,11 @@ from __future__ import annotations
 from tinygen.kernels.spec import KernelSpec
 
 
-# kissfft's 16-bit arithmetic and complex FFT, shared by the int16 real FFT and its inverse
+# kissfft's arithmetic and complex FFT in each type, shared by the real FFT and its inverse
 FFT_Q15 = {"headers": ("kernels/tg_fft_q15.h",), "calls": ("kernels/tg_complex_fft_q15.c",)}
+FFT_Q31 = {"headers": ("kernels/tg_fft_q31.h",), "calls": ("kernels/tg_complex_fft_q31.c",)}
+FFT_F32 = {"headers": ("kernels/tg_fft_f32.h",), "calls": ("kernels/tg_complex_fft_f32.c",)}
+FFT_TABLES = ("twiddles", "super_twiddles", "order")
 
 
 def _signal(name: str, op: str, out: str, struct: str, const_roles: tuple[str, ...] = (),
@@ -25,11 +28,8 @@ def signal_kernels() -> tuple[KernelSpec, ...]:
         _signal("tg_signal_fft_auto_scale_shift_s16", "signal_fft_auto_scale_shift", "int32",
                 "tg_signal_size_params_t", in_dtype="int16"),
         _signal("tg_signal_fft_auto_scale_s16", "signal_fft_auto_scale", "int16", "tg_signal_size_params_t"),
-        _signal("tg_signal_rfft_s16", "signal_rfft", "int16", "tg_signal_rfft_params_t",
-                ("twiddles", "super_twiddles", "order"), **FFT_Q15),
-        _signal("tg_signal_irfft_s16", "signal_irfft", "int16", "tg_signal_rfft_params_t",
-                ("twiddles", "super_twiddles", "order"), **FFT_Q15),
-        _signal("tg_signal_rfft_s32", "signal_rfft", "int32", "tg_signal_rfft_params_t",
-                ("twiddles", "super_twiddles", "order")),
+        *(_signal(f"tg_signal_{op}_{t}", f"signal_{op}", dtype, "tg_signal_rfft_params_t", FFT_TABLES, **fft)
+          for t, dtype, fft in (("s16", "int16", FFT_Q15), ("s32", "int32", FFT_Q31), ("f32", "float32", FFT_F32))
+          for op in ("rfft", "irfft")),
         _signal("tg_signal_energy_s16_u32", "signal_energy", "uint32", "tg_signal_energy_params_t", in_dtype="int16"),
     )

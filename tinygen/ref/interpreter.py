@@ -24,6 +24,7 @@ from tinygen.ref import float32_mac as ref_float32_mac
 from tinygen.ref import float32_more as ref_float32_more
 from tinygen.ref import float32_nonlinear as ref_float32_nonlinear
 from tinygen.ref import signal as ref_signal
+from tinygen.ref import signal_fft as ref_signal_fft
 from tinygen.ref import signal_bank as ref_signal_bank
 from tinygen.ref import plain as ref_plain
 from tinygen.ref import select as ref_select
@@ -41,8 +42,8 @@ from tinygen.ref.variable import call_variable
 _TWINS = (ref_kernels, ref_binary, ref_subbyte, ref_bitserial, ref_layout, ref_gating,
           ref_lookup, ref_prelu, ref_slicing, ref_transpose_conv,
           ref_attention, ref_recurrent, ref_int16, ref_float32, ref_float32_layout,
-          ref_float32_mac, ref_float32_more, ref_float32_nonlinear, ref_signal, ref_signal_bank, ref_plain,
-          ref_select, ref_signal_stream, ref_mathops, ref_moves, ref_variable, ref_mathsums, ref_mathops_f32,
+          ref_float32_mac, ref_float32_more, ref_float32_nonlinear, ref_signal, ref_signal_fft, ref_signal_bank,
+          ref_plain, ref_select, ref_signal_stream, ref_mathops, ref_moves, ref_variable, ref_mathsums, ref_mathops_f32,
           ref_detection)
 
 

@@ -2,17 +2,18 @@
 operators (a float .tflite run as it is; firmware/kernels/math/*_f32.c, declared in
 tg_kernels_math.h): the unary functions (ABS, NEG, SQUARE, SQRT, FLOOR, CEIL, ROUND; EXP, LOG,
 COS, SIN, ELU through the C library), FLOOR_DIV, FLOOR_MOD, ADD_N, CUMSUM, REDUCE_MAX /
-REDUCE_MIN, ARG_MAX / ARG_MIN, each in TFLite Micro's order of float32 operations. Named like the
-C kernel minus ``tg_``.
+REDUCE_MIN, ARG_MAX / ARG_MIN, LOG_SOFTMAX, L2_NORMALIZATION, L2_POOL_2D, RESIZE_BILINEAR, each
+in TFLite Micro's order of float32 operations. Named like the C kernel minus ``tg_``.
 
 fabsf, sqrtf, floorf, ceilf and fmodf are exact (or correctly rounded) in every C library, so
-numpy's equal them; expf, logf, cosf, sinf and expm1f differ between libms and are the host's
+numpy's equal them; expf, logf, cosf, sinf and expm1f (LOG_SOFTMAX's expf and logf too) differ between libms and are the host's
 here (tinygen.ref.float32_nonlinear.LIBM; a stand-in test puts the device's values in)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from tinygen.ref.float32 import _pool_taps, clamp_values
 from tinygen.ref.float32_nonlinear import LIBM
 from tinygen.ref.kernels import _broadcast_operand
 
@@ -191,3 +192,87 @@ def arg_max_f32_s32(p: dict, x) -> np.ndarray:
 def arg_min_f32_s32(p: dict, x) -> np.ndarray:
     """Mirrors tg_arg_min_f32_s32."""
     return _arg(p, x, np.less)
+
+
+# -- LOG_SOFTMAX, L2_NORMALIZATION (over the last dimension) ------------------------------------------
+
+def _rows(p: dict, x) -> np.ndarray:
+    return np.asarray(x, F32).reshape(p["rows"], p["depth"])
+
+
+def log_softmax_f32(p: dict, x) -> np.ndarray:
+    """Mirrors tg_log_softmax_f32 (TFLite's reference LogSoftmax on float): per row, its maximum
+    from the lowest float (std::max), sum = 0.f plus expf(x - max) in order, then (x - max) -
+    logf(sum)."""
+    v = _rows(p, x)
+    top = np.full((p["rows"], 1), np.finfo(F32).min, F32)
+    total = np.zeros((p["rows"], 1), F32)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for c in range(p["depth"]):
+            top = np.where(top < v[:, c:c + 1], v[:, c:c + 1], top)
+        for c in range(p["depth"]):
+            total = (total + LIBM["expf"](v[:, c:c + 1] - top)).astype(F32)
+        return ((v - top) - LIBM["logf"](total)).astype(F32).reshape(-1)
+
+
+L2_NORM_EPSILON = F32(1e-6)     # TFLite Micro's float epsilon (l2norm.cc)
+
+
+def l2_norm_f32(p: dict, x) -> np.ndarray:
+    """Mirrors tg_l2_norm_f32 (TFLite's reference L2Normalization on float): per row, 0 plus
+    each x * x in order, sqrtf (correctly rounded), at least 1e-6f (std::max), each x divided by it."""
+    v = _rows(p, x)
+    total = np.zeros((p["rows"], 1), F32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for c in range(p["depth"]):
+            total = (total + v[:, c:c + 1] * v[:, c:c + 1]).astype(F32)
+        norm = np.sqrt(total)
+        norm = np.where(norm < L2_NORM_EPSILON, L2_NORM_EPSILON, norm)
+        return (v / norm).astype(F32).reshape(-1)
+
+
+# -- L2_POOL_2D, RESIZE_BILINEAR ---------------------------------------------------------------------
+
+def l2_pool2d_f32(p: dict, x) -> np.ndarray:
+    """Mirrors tg_l2_pool2d_f32 (TFLite's reference L2Pool): over the window's taps inside the
+    input, 0.f plus each x * x in order, divided by their count (an int made float), sqrtf, the
+    clamp. float32 [out_h, out_w, channels]."""
+    v = np.asarray(x, F32).reshape(p["in_h"], p["in_w"], p["channels"])
+    total = np.zeros((p["out_h"], p["out_w"], p["channels"]), F32)
+    count = np.zeros((p["out_h"], p["out_w"], 1), F32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _, _, rows, cols, valid in _pool_taps(p):
+            window = v[rows][:, cols]
+            total = np.where(valid[:, :, None], total + window * window, total).astype(F32)
+            count = count + valid[:, :, None].astype(F32)
+        return clamp_values(p, np.sqrt(total / count))
+
+
+def _bilinear_f32(n_out: int, scale, half_pixel: int, size: int):
+    """TFLite's ComputeInterpolationValues on float for every output index: the source
+    coordinate ((i + 0.5f) * scale - 0.5f, or i * scale), its floor (at least 0) and ceiling (at
+    most size - 1) as int32."""
+    i = np.arange(n_out).astype(F32)
+    at = ((i + F32(0.5)) * F32(scale) - F32(0.5)).astype(F32) if half_pixel else (i * F32(scale)).astype(F32)
+    lo = np.maximum(np.floor(at).astype(np.int64), 0)
+    hi = np.minimum(np.ceil(at).astype(np.int64), size - 1)
+    return at, lo, hi
+
+
+def resize_bilinear_f32(p: dict, x) -> np.ndarray:
+    """Mirrors tg_resize_bilinear_f32 (TFLite's reference ResizeBilinear on float): per output
+    pixel, with dy = y - y0 and dx = x - x0, v00 * (1 - dy) * (1 - dx) + v10 * dy * (1 - dx) +
+    v01 * (1 - dy) * dx + v11 * dy * dx + 0.0f, left to right. float32 [batches, out_h, out_w, channels]."""
+    v = np.asarray(x, F32).reshape(p["batches"], p["in_h"], p["in_w"], p["channels"])
+    sy, y0, y1 = _bilinear_f32(p["out_h"], p["scale_h"], p["half_pixel_centers"], p["in_h"])
+    sx, x0, x1 = _bilinear_f32(p["out_w"], p["scale_w"], p["half_pixel_centers"], p["in_w"])
+    dy = (sy - y0.astype(F32)).astype(F32)[None, :, None, None]
+    dx = (sx - x0.astype(F32)).astype(F32)[None, None, :, None]
+    one = F32(1)
+    ry, rx = (one - dy).astype(F32), (one - dx).astype(F32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = v[:, y0][:, :, x0] * ry * rx
+        total = total + v[:, y1][:, :, x0] * dy * rx
+        total = total + v[:, y0][:, :, x1] * ry * dx
+        total = total + v[:, y1][:, :, x1] * dy * dx
+        return (total + F32(0)).astype(F32).reshape(-1)

@@ -1,6 +1,6 @@
 """numpy twins of the kernels for TFLite Micro's streaming signal operators
 (firmware/kernels/signal/tg_kernels_signal_stream.h): tg_signal_delay_s16, tg_signal_framer_s16,
-tg_signal_stacker_s16, tg_signal_stream_valid, tg_signal_overlap_add_s16, tg_circular_buffer_s8 and the
+tg_signal_stacker_s16, tg_signal_stream_valid, tg_signal_overlap_add_s16 (and _f32), tg_circular_buffer_s8 and the
 resets that give
 their state its start. Named like the C kernel minus ``tg_``; each takes the kernel's parameter
 struct as a dict (tinygen.kernels.params_signal_stream) and its state as the words the interpreter
@@ -112,6 +112,27 @@ def signal_overlap_add_s16(p: dict, x, state) -> np.ndarray:
             out[r, f] = buffers[r, :step]
             buffers[r, :size - step] = buffers[r, step:].copy()
             buffers[r, size - step:] = 0
+    return out.reshape(-1)
+
+
+def signal_overlap_add_reset_f32(p: dict, state) -> None:
+    state.view(np.float32)[:] = 0
+
+
+def signal_overlap_add_f32(p: dict, x, state) -> np.ndarray:
+    """SignalOverlapAdd on float32: signal_overlap_add_s16's steps, each frame added into the
+    buffer in float32 (no saturation)."""
+    rows, n, size, step = p["rows"], p["n_frames"], p["frame_size"], p["frame_step"]
+    buffers = state.view(np.float32).reshape(rows, size)
+    x = np.asarray(x, np.float32).reshape(rows, n, size)
+    out = np.zeros((rows, n, step), np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for r in range(rows):
+            for f in range(n):
+                buffers[r] = buffers[r] + x[r, f]
+                out[r, f] = buffers[r, :step]
+                buffers[r, :size - step] = buffers[r, step:].copy()
+                buffers[r, size - step:] = 0
     return out.reshape(-1)
 
 

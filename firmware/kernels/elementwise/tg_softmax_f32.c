@@ -4,7 +4,6 @@
  * in order from 0, then each e / sum. expf is the C library's, as TFLite Micro calls it.
  * numpy twin: tinygen.ref.float32_nonlinear.softmax_f32.
  */
-#include <float.h>
 #include <math.h>
 
 #include "tg_kernels.h"
@@ -16,11 +15,8 @@ void tg_softmax_f32(const tg_softmax_f32_params_t *p, const float *input, float 
     for (r = 0; r < p->rows; ++r) {
         const float *x = input + r * p->depth;
         float *y = output + r * p->depth;
-        float max = -FLT_MAX;
+        const float max = tg_row_max_f32(x, p->depth);
         float sum = 0.0f;
-        for (c = 0; c < p->depth; ++c) {
-            max = max < x[c] ? x[c] : max;
-        }
         for (c = 0; c < p->depth; ++c) {
             const float e = expf((x[c] - max) * p->beta);
             y[c] = e;

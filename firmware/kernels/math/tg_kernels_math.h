@@ -163,6 +163,30 @@ void tg_reduce_min_f32(const tg_axis_params_t *p, const float *input, float *out
 void tg_arg_max_f32_s32(const tg_axis_params_t *p, const float *input, int32_t *output);
 void tg_arg_min_f32_s32(const tg_axis_params_t *p, const float *input, int32_t *output);
 
+typedef struct {
+    int32_t rows, depth;            /* [rows][depth], over depth */
+} tg_rows_f32_params_t;
+
+/* LOG_SOFTMAX on float: per row (x - max) - logf(0.f + expf(x - max) summed in order). Not in place. */
+void tg_log_softmax_f32(const tg_rows_f32_params_t *p, const float *input, float *output);
+
+/* L2_NORMALIZATION on float: per row x / max(sqrtf(0 + x * x summed in order), 1e-6f). May run in place. */
+void tg_l2_norm_f32(const tg_rows_f32_params_t *p, const float *input, float *output);
+
+/* L2_POOL_2D (float only): sqrtf of the window's squares inside the input summed in order over
+ * their count, then clamped to act_min..act_max. NHWC, batch 1. Not in place. */
+void tg_l2_pool2d_f32(const tg_pool2d_f32_params_t *p, const float *input, float *output);
+
+typedef struct {
+    int32_t batches, in_h, in_w, channels;
+    int32_t out_h, out_w;
+    float scale_h, scale_w;         /* in / out, or (in - 1) / (out - 1) with align_corners */
+    int32_t half_pixel_centers;     /* 1: source coordinate (i + 0.5) * scale - 0.5 */
+} tg_resize_bilinear_f32_params_t;
+
+/* RESIZE_BILINEAR on float (TFLite's reference ResizeBilinear): NHWC, every batch. Not in place. */
+void tg_resize_bilinear_f32(const tg_resize_bilinear_f32_params_t *p, const float *input, float *output);
+
 #ifdef __cplusplus
 }
 #endif

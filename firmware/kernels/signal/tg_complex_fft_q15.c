@@ -1,7 +1,7 @@
 /*
  * tg_complex_fft_q15: kissfft's complex FFT in 16-bit fixed point (kf_bfly2 / kf_bfly4 stages),
  * forward or inverse, in place. The complex FFT inside tg_signal_rfft_s16 and tg_signal_irfft_s16.
- * numpy twin: tinygen.ref.signal.complex_fft_fixed.
+ * numpy twin: tinygen.ref.signal_fft.complex_fft.
  */
 #include "tg_fft_q15.h"
 

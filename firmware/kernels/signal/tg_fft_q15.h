@@ -2,8 +2,8 @@
  * tg_fft_q15.h: kissfft's 16-bit fixed-point arithmetic, which TFLite Micro's SignalRfft and
  * SignalIrfft are built from: Q15 products rounded to nearest (ties up), a butterfly's input divided
  * by its radix, and the complex FFT of n points (tg_complex_fft_q15.c). Used by
- * tg_signal_rfft_s16 and tg_signal_irfft_s16. numpy twin: tinygen.ref.signal (_Fixed,
- * complex_fft_fixed).
+ * tg_signal_rfft_s16 and tg_signal_irfft_s16. numpy twin: tinygen.ref.signal_fft (_Fixed,
+ * complex_fft).
  */
 #ifndef TG_FFT_Q15_H
 #define TG_FFT_Q15_H

@@ -108,6 +108,12 @@ void tg_signal_overlap_add_s16(const tg_signal_overlap_add_params_t *p, const in
 /* the buffers back to zeros */
 void tg_signal_overlap_add_reset_s16(const tg_signal_overlap_add_params_t *p, int16_t *state);
 
+/* SignalOverlapAdd on float32: the same steps, each frame added into the buffer in float (no
+ * saturation). state: rows * frame_size float. */
+void tg_signal_overlap_add_f32(const tg_signal_overlap_add_params_t *p, const float *input, float *state,
+                               float *output);
+void tg_signal_overlap_add_reset_f32(const tg_signal_overlap_add_params_t *p, float *state);
+
 typedef struct {
     int32_t slots;                  /* frames the window holds */
     int32_t depth;                  /* int8 values of a frame */

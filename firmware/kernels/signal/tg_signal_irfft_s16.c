@@ -3,7 +3,7 @@
  * 16-bit fixed point (kiss_fftri): the n + 1 bins of each frame folded into the n complex inputs
  * of an inverse complex FFT of n = fft_length / 2 points (each bin halved in Q15 first), whose
  * n (real, imag) outputs are the fft_length samples. Written straight into the output in the
- * decimation's order (no scratch). numpy twin: tinygen.ref.signal.signal_irfft_s16.
+ * decimation's order (no scratch). numpy twin: tinygen.ref.signal_fft.signal_irfft_s16.
  */
 #include "tg_kernels.h"
 #include "tg_fft_q15.h"

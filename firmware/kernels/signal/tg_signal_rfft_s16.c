@@ -4,7 +4,7 @@
  * points over (even, odd) sample pairs, stage by stage from the innermost radix (one radix 2
  * where log2(n) is odd, then radix 4), each butterfly dividing its inputs by its radix in Q15;
  * then the split of the n complex bins into the n + 1 bins of the real FFT. Computed in place
- * in the output, which holds n + 1 pairs. numpy twin: tinygen.ref.signal.signal_rfft_s16.
+ * in the output, which holds n + 1 pairs. numpy twin: tinygen.ref.signal_fft.signal_rfft_s16.
  */
 #include "tg_kernels.h"
 #include "tg_fft_q15.h"

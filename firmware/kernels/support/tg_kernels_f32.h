@@ -17,6 +17,21 @@
 #error "include tg_kernels.h, which includes this header"
 #endif
 
+#include <float.h>
+
+/* The largest of x[0..n-1] as TFLite's float softmaxes find it: from -FLT_MAX (the lowest
+   float), max = std::max(max, x) in order. */
+static inline float tg_row_max_f32(const float *x, int32_t n)
+{
+    float max = -FLT_MAX;
+    int32_t c;
+
+    for (c = 0; c < n; ++c) {
+        max = max < x[c] ? x[c] : max;
+    }
+    return max;
+}
+
 /* std::min(std::max(x, lo), hi) as TFLite's ActivationFunctionWithMinMax computes it. */
 static inline float tg_clamp_value_f32(float x, float lo, float hi)
 {

@@ -55,27 +55,44 @@ typedef struct {
  * int16 pairs per frame, written in place of the complex FFT (no scratch).
  * twiddles: int16 [n][2] (cos, sin of -2 pi i / n in Q15); super_twiddles: int16 [n / 2][2]
  * (of -pi ((i + 1) / n + 1/2)); order: uint16 [n], the complex input each position starts from
- * (the radix decimation's digit reversal). Tables: tinygen.ref.signal.rfft_tables.
+ * (the radix decimation's digit reversal). Tables: tinygen.ref.signal_fft.rfft_tables.
  */
 void tg_signal_rfft_s16(const tg_signal_rfft_params_t *p, const int16_t *input, const int16_t *twiddles,
                         const int16_t *super_twiddles, const uint16_t *order, int16_t *output);
 
 /*
  * SignalRfft (int32): tg_signal_rfft_s16's steps in kissfft's 32-bit fixed point (int64 products in
- * Q31; sums wrap in 32 bits). Tables as tg_signal_rfft_s16's, int32 (tinygen.ref.signal.rfft_tables
+ * Q31; sums wrap in 32 bits). Tables as tg_signal_rfft_s16's, int32 (tinygen.ref.signal_fft.rfft_tables
  * with bits = 32).
  */
 void tg_signal_rfft_s32(const tg_signal_rfft_params_t *p, const int32_t *input, const int32_t *twiddles,
                         const int32_t *super_twiddles, const uint16_t *order, int32_t *output);
 
 /*
+ * SignalRfft (float32): tg_signal_rfft_s16's steps in kissfft's float arithmetic (no division by
+ * the radix; every product and sum one float rounding, in kissfft's order). Tables float32: the
+ * double cosines cast to float (tinygen.ref.signal_fft.rfft_tables with bits = None).
+ */
+void tg_signal_rfft_f32(const tg_signal_rfft_params_t *p, const float *input, const float *twiddles,
+                        const float *super_twiddles, const uint16_t *order, float *output);
+
+/*
  * SignalIrfft (int16): the inverse real FFT of each frame of fft_length / 2 + 1 (real, imag) int16
  * pairs, as kissfft's 16-bit fixed point computes it (kiss_fftri): fft_length int16 samples per
- * frame (p->input_length: the fft_length + 2 values of a frame's bins). Tables: the inverse transform's (tinygen.ref.signal.rfft_tables
- * with inverse=True).
+ * frame (p->input_length: the fft_length + 2 values of a frame's bins). Tables: the inverse
+ * transform's (tinygen.ref.signal_fft.rfft_tables with inverse=True).
  */
 void tg_signal_irfft_s16(const tg_signal_rfft_params_t *p, const int16_t *input, const int16_t *twiddles,
                          const int16_t *super_twiddles, const uint16_t *order, int16_t *output);
+
+/* SignalIrfft (int32): tg_signal_irfft_s16's steps in kissfft's 32-bit fixed point; int32 tables. */
+void tg_signal_irfft_s32(const tg_signal_rfft_params_t *p, const int32_t *input, const int32_t *twiddles,
+                         const int32_t *super_twiddles, const uint16_t *order, int32_t *output);
+
+/* SignalIrfft (float32): kiss_fftri in float, then each sample divided by fft_length (TFLite
+ * Micro's float inverse); float32 tables. */
+void tg_signal_irfft_f32(const tg_signal_rfft_params_t *p, const float *input, const float *twiddles,
+                         const float *super_twiddles, const uint16_t *order, float *output);
 
 typedef struct {
     int32_t bins;                   /* (real, imag) pairs in, energies out */

@@ -59,7 +59,7 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
                  "ADD_N", "CUMSUM", "LOG_SOFTMAX", "RESIZE_BILINEAR",
                  # float32 only (ops_math_float.py)
                  "NEG", "SQUARE", "SQRT", "FLOOR", "CEIL", "ROUND", "EXP", "LOG", "COS", "SIN", "FLOOR_DIV",
-                 "FLOOR_MOD",
+                 "FLOOR_MOD", "L2_POOL_2D",
                  "L2_NORMALIZATION") + MOVE_OPS + VARIABLE_OPS
 # MOVE_OPS: data movement (ops_shape.py, ops_gather.py); VARIABLE_OPS: resource variables and their
 # init subgraph (ops_variable.py)

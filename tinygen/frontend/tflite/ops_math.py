@@ -143,10 +143,8 @@ class MathOps(Builder):
         return self.add_node(i, "l2_norm", [x], out, {}, {}, source, self.graph.tensors[x].shape)
 
     # -- RESIZE_BILINEAR ---------------------------------------------------------------------------
-    def op_resize_bilinear(self, i, op, ins, out, source):
-        """int8, batch 1, to the constant size; the stored values interpolated (TFLite Micro
-        ignores the quantization: tinygen takes input and output on one grid)."""
-        self._types((ins[0], out), (TensorType.INT8,), "RESIZE_BILINEAR")
+    def _resize_bilinear(self, op, ins) -> tuple[str, tuple[int, ...], dict]:
+        """The input activation, the output shape (the constant size) and the attributes."""
         corners = half = False
         if op.BuiltinOptions() is not None:
             opts = self.options(op, tflite.ResizeBilinearOptions)
@@ -158,13 +156,19 @@ class MathOps(Builder):
         size = self.int_const(ins[1], "size").reshape(-1)
         if size.size != 2 or np.any(size < 1):
             raise ModelError(f"{self.where}size {size.tolist()}: expected [height, width], both positive")
-        if n != 1:
-            raise UnsupportedOpError(f"{self.where}a batch of {n}: tinygen resizes one image (batch 1)")
+        return x, (n, int(size[0]), int(size[1]), c), {"align_corners": corners, "half_pixel_centers": half}
+
+    def op_resize_bilinear(self, i, op, ins, out, source):
+        """int8, batch 1, to the constant size; the stored values interpolated (TFLite Micro
+        ignores the quantization: tinygen takes input and output on one grid)."""
+        self._types((ins[0], out), (TensorType.INT8,), "RESIZE_BILINEAR")
+        x, shape, attrs = self._resize_bilinear(op, ins)
+        if shape[0] != 1:
+            raise UnsupportedOpError(f"{self.where}a batch of {shape[0]}: tinygen resizes one int8 image (batch 1)")
         if not self.qparams(ins[0]).same_as(self.qparams(out)):
             raise UnsupportedOpError(f"{self.where}input and output on different grids: tinygen resizes on one "
                                      "grid (TFLite's converter keeps it)")
-        return self.add_node(i, "resize_bilinear", [x], out, {"align_corners": corners, "half_pixel_centers": half},
-                             {}, source, (1, int(size[0]), int(size[1]), c))
+        return self.add_node(i, "resize_bilinear", [x], out, attrs, {}, source, shape)
 
     # -- ADD_N, CUMSUM, LOG_SOFTMAX (int8) -------------------------------------------------------------
     def op_add_n(self, i, op, ins, out, source):
@@ -202,7 +206,7 @@ class MathOps(Builder):
 
     def op_log_softmax(self, i, op, ins, out, source):
         """int8: the output on the grid TFLite Micro requires (scale 16/256, zero point 127)."""
-        self._types((ins[0], out), (TensorType.INT8, TensorType.FLOAT32), "LOG_SOFTMAX")
+        self._types((ins[0], out), (TensorType.INT8,), "LOG_SOFTMAX")
         q = self.qparams(out)
         if q is not None and (float(q.scale[0]) != LOG_SOFTMAX_OUTPUT_SCALE
                               or int(q.zero_point[0]) != LOG_SOFTMAX_OUTPUT_ZERO_POINT):

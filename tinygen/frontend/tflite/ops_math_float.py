@@ -8,6 +8,7 @@ types, saying so; the ones with int8 forms take `float_<name>` here in a float m
 from __future__ import annotations
 
 import numpy as np
+import tflite
 from tflite.TensorType import TensorType
 
 from tinygen.errors import ModelError, UnsupportedOpError
@@ -18,8 +19,9 @@ from tinygen.ir import Node
 
 class MathFloatOps(MathOps):
     """op_neg, op_square, op_sqrt, op_floor, op_ceil, op_round, op_exp, op_log, op_cos, op_sin,
-    op_floor_div, op_floor_mod; float_abs, float_elu, float_add_n, float_reduce_max,
-    float_reduce_min, float_arg_max, float_arg_min."""
+    op_floor_div, op_floor_mod, op_l2_pool_2d; float_abs, float_elu, float_add_n, float_reduce_max,
+    float_reduce_min, float_arg_max, float_arg_min, float_l2_normalization, float_resize_bilinear,
+    float_log_softmax."""
 
     def _float_only(self, indices, what: str) -> None:
         for index in indices:
@@ -120,3 +122,32 @@ class MathFloatOps(MathOps):
 
     def float_arg_min(self, i, op, ins, out, source):
         return self._arg_min_max(i, ins, out, source, "min", TensorType.FLOAT32)
+
+    # -- L2_NORMALIZATION, LOG_SOFTMAX, RESIZE_BILINEAR, L2_POOL_2D ----------------------------------
+    def _unary_shape(self, i, opname: str, ins, out, source) -> Node:
+        """IR op `opname` of the input alone, of its shape."""
+        x = self.activation(ins[0])
+        return self.add_node(i, opname, [x], out, {}, {}, source, self.graph.tensors[x].shape)
+
+    def float_l2_normalization(self, i, op, ins, out, source):
+        """x / max(sqrt(sum of squares), 1e-6) over the last dimension (TFLite Micro's float epsilon)."""
+        self._float_only((ins[0], out), "L2_NORMALIZATION")
+        if op.BuiltinOptions() is not None and self.options(op, tflite.L2NormOptions).FusedActivationFunction():
+            raise UnsupportedOpError(f"{self.where}a fused activation: TFLite Micro refuses it")
+        return self._unary_shape(i, "l2_norm", ins, out, source)
+
+    def float_log_softmax(self, i, op, ins, out, source):
+        self._float_only((ins[0], out), "LOG_SOFTMAX")
+        return self._unary_shape(i, "log_softmax", ins, out, source)
+
+    def float_resize_bilinear(self, i, op, ins, out, source):
+        """float32, any batch (TFLite's float ResizeBilinear interpolates each image in float)."""
+        self._float_only((ins[0], out), "RESIZE_BILINEAR")
+        x, shape, attrs = self._resize_bilinear(op, ins)
+        return self.add_node(i, "resize_bilinear", [x], out, attrs, {}, source, shape)
+
+    def op_l2_pool_2d(self, i, op, ins, out, source):
+        """float32 only (TFLite Micro has no quantized L2_POOL_2D); MacOps._pool, which the
+        Importer mixes in, reads the window and the fused activation."""
+        self._float_only((ins[0], out), "L2_POOL_2D")
+        return self._pool(i, op, ins, out, source, "l2_pool2d")

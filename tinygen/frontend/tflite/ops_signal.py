@@ -19,7 +19,7 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.builder import Builder
 from tinygen.frontend.tflite.reader import TYPE_NAMES
 from tinygen.ir import Node
-from tinygen.ref.signal import rfft_tables
+from tinygen.ref.signal_fft import rfft_tables
 
 # custom code -> Importer method (the FilterBank* and PCAN entries: ops_signal_bank.py)
 SIGNAL_OPS: dict[str, str] = {
@@ -31,8 +31,9 @@ SIGNAL_OPS: dict[str, str] = {
 }
 
 
-# SignalRfft's types (its option T): the fixed point kissfft computes each in
-RFFT_BITS = {TensorType.INT16: 16, TensorType.INT32: 32}
+# SignalRfft's and SignalIrfft's types (their option T): the arithmetic kissfft computes each in
+# (16- and 32-bit fixed point; None: float, tinygen.ref.signal_fft.rfft_tables)
+RFFT_BITS = {TensorType.INT16: 16, TensorType.INT32: 32, TensorType.FLOAT32: None}
 
 
 class SignalOps(Builder):
@@ -120,8 +121,8 @@ class SignalOps(Builder):
         options = self.custom_options(op)
         ttype = self.option(options, "T")
         if ttype not in RFFT_BITS:
-            raise UnsupportedOpError(f"{self.where}only the int16 and int32 real FFTs are supported (T is "
-                                     f"{TYPE_NAMES.get(ttype, ttype)})")
+            raise UnsupportedOpError(f"{self.where}only the int16, int32 and float32 real FFTs are supported, as "
+                                     f"in TFLite Micro (T is {TYPE_NAMES.get(ttype, ttype)})")
         self.expect_types([ins[0], outs[0]], ttype, "tensor")
         n = self.option(options, "fft_length", 2, 1 << 15)
         x = self.activation(ins[0])
@@ -140,8 +141,9 @@ class SignalOps(Builder):
     def signal_irfft(self, i, op, ins, outs, source) -> list[Node]:
         self.expect_arity(ins, outs, 1, 1)
         options = self.custom_options(op)
-        self.element_type(options, (TensorType.INT16,), "only the int16 inverse real FFT is supported")
-        self.expect_types([ins[0], outs[0]], TensorType.INT16, "tensor")
+        ttype = self.element_type(options, tuple(RFFT_BITS), "only the int16, int32 and float32 inverse real FFTs "
+                                  "are supported, as in TFLite Micro")
+        self.expect_types([ins[0], outs[0]], ttype, "tensor")
         n = self.option(options, "fft_length", 4, 1 << 15)
         x = self.activation(ins[0])
         shape = self.graph.tensors[x].shape
@@ -150,7 +152,8 @@ class SignalOps(Builder):
                                      f"dimension {n + 2} ((real, imag) pairs) and the output's {n}, not "
                                      f"{list(shape)} and {list(self.shape(outs[0]))}")
         tables = {role: self.graph.add_const(self.graph.unique_name(f"signal_irfft_{i}_{role}"), data).name
-                  for role, data in zip(("twiddles", "super_twiddles", "order"), rfft_tables(n, 16, inverse=True))}
+                  for role, data in zip(("twiddles", "super_twiddles", "order"),
+                                        rfft_tables(n, RFFT_BITS[ttype], inverse=True))}
         return [self.signal_node(i, "signal_irfft", [x], outs[0], {"fft_length": n}, tables, source,
                                  shape[:-1] + (n,))]
 

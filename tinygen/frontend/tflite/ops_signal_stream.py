@@ -35,8 +35,8 @@ MAX_RING = 1 << 14
 class SignalStreamOps(SignalOps):
     """signal_delay, signal_framer, signal_stacker, signal_overlap_add (SIGNAL_OPS)."""
 
-    def _stream_input(self, ins, outs) -> str:
-        self.expect_types([ins[0], outs[0]], TensorType.INT16, "tensor")
+    def _stream_input(self, ins, outs, ttype: int = TensorType.INT16) -> str:
+        self.expect_types([ins[0], outs[0]], ttype, "tensor")
         if self.is_const(ins[0]):
             raise UnsupportedOpError(f"{self.where}the input is a constant", "fold it before converting the model")
         return self.activation(ins[0])
@@ -95,8 +95,9 @@ class SignalStreamOps(SignalOps):
     def signal_overlap_add(self, i, op, ins, outs, source) -> list[Node]:
         self.expect_arity(ins, outs, 1, 1)
         options = self.custom_options(op)
-        self.element_type(options, (TensorType.INT16,), "tinygen overlap-adds int16 frames only")
-        x = self._stream_input(ins, outs)
+        ttype = self.element_type(options, (TensorType.INT16, TensorType.FLOAT32),
+                                  "tinygen overlap-adds int16 and float32 frames only, as TFLite Micro")
+        x = self._stream_input(ins, outs, ttype)
         shape = self.graph.tensors[x].shape
         step = self.option(options, "frame_step", 1, shape[-1] if shape else 1)
         if len(shape) < 2:

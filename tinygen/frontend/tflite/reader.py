@@ -47,15 +47,17 @@ FLOAT_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "M
              "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "SELECT_V2",
              # the math operators (ops_math_float.py, ops_math.py)
              "ABS", "NEG", "SQUARE", "SQRT", "FLOOR", "CEIL", "ROUND", "FLOOR_DIV", "FLOOR_MOD", "ADD_N", "CUMSUM",
-             "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN",
+             "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "L2_NORMALIZATION", "RESIZE_BILINEAR", "L2_POOL_2D",
              # ... calling the C library's expf, logf, cosf, sinf, expm1f
-             "EXP", "LOG", "COS", "SIN", "ELU",
+             "EXP", "LOG", "COS", "SIN", "ELU", "LOG_SOFTMAX",
              # a float model's int8 / int16 ports (Reader.int_ends)
              "DEQUANTIZE", "QUANTIZE",
              # resource variables copy bytes (ops_variable.py)
              "READ_VARIABLE", "ASSIGN_VARIABLE",
              # an SSD detector's end (ops_detection.py)
-             "CUSTOM (TFLite_Detection_PostProcess)")
+             "CUSTOM (TFLite_Detection_PostProcess)",
+             # the signal library's float32 forms (ops_signal.py, ops_signal_stream.py)
+             "CUSTOM (SignalRfft)", "CUSTOM (SignalIrfft)", "CUSTOM (SignalOverlapAdd)")
 # the operators tinygen runs with int16 activations (TFLite's 16x8 quantization)
 INT16_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "QUANTIZE", "DEQUANTIZE", "ADD",
              "SUB", "MUL", "SOFTMAX", "RELU", "RELU6", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2",
