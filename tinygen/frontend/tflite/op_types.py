@@ -25,8 +25,8 @@ from tinygen.frontend.tflite.reader import FLOAT_OPS, INT16_OPS
 
 # operators with no quantized int8 form: float32 only in TFLite Micro (ops_math_float.py), or on
 # plain integers and bools only
-NO_INT8_OPS = ("L2_POOL_2D", "NEG", "SQUARE", "SQRT", "FLOOR", "CEIL", "ROUND", "FLOOR_DIV", "FLOOR_MOD", "EXP", "LOG", "COS",
-               "SIN", "CAST", "DIV", "LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT")
+NO_INT8_OPS = ("L2_POOL_2D", "NEG", "SQUARE", "SQRT", "FLOOR", "CEIL", "ROUND", "FLOOR_DIV", "FLOOR_MOD", "EXP",
+               "LOG", "COS", "SIN", "CAST", "DIV", "LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT")
 # computed at import whatever their inputs' types: no kernel runs them
 FOLDED = ALWAYS + ("BROADCAST_ARGS", "FILL")
 # the unquantized types each operator also runs on (int32 arithmetic as TFLite Micro wraps it)
