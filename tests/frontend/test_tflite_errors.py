@@ -104,12 +104,12 @@ def test_tflite_unsupported_op(tmp_path, capsys):
     from tflite.BuiltinOperator import BuiltinOperator
 
     path = _patched(tmp_path, "unsupported", lambda d, m: _set_opcode(
-        d, m, _opcode_index(m, BuiltinOperator.AVERAGE_POOL_2D), BuiltinOperator.L2_POOL_2D))
+        d, m, _opcode_index(m, BuiltinOperator.AVERAGE_POOL_2D), BuiltinOperator.LOCAL_RESPONSE_NORMALIZATION))
     with pytest.raises(UnsupportedOpError) as e:
         load_source(path)
     msg = str(e.value)
-    assert "L2_POOL_2D" in msg and "operator 9" in msg and "output tensor" in msg, msg
-    _assert_build_fails(path, tmp_path, capsys, "L2_POOL_2D", "supported TFLite operators")
+    assert "LOCAL_RESPONSE_NORMALIZATION" in msg and "operator 9" in msg and "output tensor" in msg, msg
+    _assert_build_fails(path, tmp_path, capsys, "LOCAL_RESPONSE_NORMALIZATION", "supported TFLite operators")
 
 
 def test_tflite_float_model_with_int8_sized_buffers(tmp_path, capsys):

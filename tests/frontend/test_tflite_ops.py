@@ -395,7 +395,7 @@ def _float_op_lacking(b, rng):
     y = act(b, rng, "y", [1, 4])
     b.op("MUL", [x, x], [m], "MulOptions")
     b.op("DEQUANTIZE", [m], [f])
-    b.op("LOG_SOFTMAX", [f], [g])
+    b.op("GELU", [f], [g])         # TFLite Micro has no float32 GELU kernel, nor has tinygen
     b.op("QUANTIZE", [g], [y])
     return [x], [y]
 
@@ -468,7 +468,7 @@ REFUSED = {
     "concat_mixed_quantization": (_concat_mixed_quantization, UnsupportedOpError,
                                   ["operator 1 (CONCATENATION", "one scale and zero point", "TFLite Micro"]),
     "float_op_lacking": (_float_op_lacking, ModelError, ["float32 tensors between its quantized layers",
-                                                        "'f' (operator 1, DEQUANTIZE)", "LOG_SOFTMAX (operator 2)"]),
+                                                        "'f' (operator 1, DEQUANTIZE)", "GELU (operator 2)"]),
     "logistic_output_quantization": (_logistic_wrong_output, UnsupportedOpError,
                                      ["operator 0 (LOGISTIC", "scale 1/256 and zero point -128"]),
     "two_constant_operands": (_two_constants, UnsupportedOpError, ["operator 0 (MUL", "both operands are constants"]),
