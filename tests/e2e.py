@@ -13,6 +13,7 @@ import torch
 from tinygen.board import get_board
 from tinygen.cli import main
 from tinygen.compiler import SourceModel, build, compile_source, load_source
+from tinygen.hil.session import input_bytes, split_outputs
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input, run
 from tinygen.run.host import HostModel
@@ -74,6 +75,21 @@ def assert_device_equals_reference(dev, graph, x: np.ndarray, label: str) -> Non
         ref = _bytes(want[node.outputs[0]])
         assert np.array_equal(layer, ref), \
             f"{label}: layer {node.name} ({node.kernel}): {first_difference(ref, layer)}"
+
+
+def assert_device_equals_tflm(dev, graph, interp, x: np.ndarray, label: str) -> list[np.ndarray]:
+    """One sample on a device equals the reference layer by layer (assert_device_equals_reference)
+    and TFLite Micro's interpreter `interp` on every output (its type and values); the device's
+    outputs, for further checks."""
+    assert_device_equals_reference(dev, graph, x, label)
+    interp.set_input(x, 0)
+    interp.invoke()
+    outputs = split_outputs(graph, dev.run(input_bytes(x))[0])
+    for j, got in enumerate(outputs):
+        want = np.array(interp.get_output(j))
+        assert got.dtype == want.dtype and np.array_equal(got.reshape(want.shape), want), \
+            f"{label}, output {j}: {first_difference(got, want)}"
+    return outputs
 
 
 def _bytes(values: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import shutil
 
 import numpy as np
 import pytest
-from e2e import assert_device_equals_reference, first_difference
+from e2e import assert_device_equals_tflm
 from tflite_builder import ModelBuilder
 from tflite.Padding import Padding
 from tflite_op_cases import act, int32s
@@ -21,7 +21,6 @@ from tflite_shape_cases import dilated, like, resize, reverse, split
 
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
-from tinygen.hil.session import input_bytes, split_outputs
 from tinygen.hil.target import open_device
 from tinygen.passes import CompileOptions
 
@@ -78,10 +77,4 @@ def test_tflite_moves_s8_equal_tflm_on_f746zg_standin(tmp_path):
     xs = [rng.integers(-128, 128, (1, 16, 4)).astype(np.int8) for _ in range(2)]
     with open_device(board, result.out_dir, emulate=True) as dev:
         for k, x in enumerate(xs):
-            assert_device_equals_reference(dev, graph, x, f"sample {k}")
-            interp.set_input(x, 0)
-            interp.invoke()
-            raw, _ = dev.run(input_bytes(x))
-            (got,) = split_outputs(graph, raw)
-            want = np.array(interp.get_output(0))
-            assert np.array_equal(got.reshape(want.shape), want), f"sample {k}: {first_difference(got, want)}"
+            assert_device_equals_tflm(dev, graph, interp, x, f"sample {k}")

@@ -14,14 +14,13 @@ import shutil
 
 import numpy as np
 import pytest
-from e2e import assert_device_equals_reference, first_difference, run_cli
+from e2e import assert_device_equals_tflm, run_cli
 from tflite_builder import ModelBuilder
 from tflite.Padding import Padding
 from tflite_op_cases import act, int32s, s16, s16_weights
 
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
-from tinygen.hil.session import input_bytes, split_outputs
 from tinygen.hil.target import open_device
 from tinygen.passes import CompileOptions
 
@@ -152,14 +151,7 @@ def test_tflite_s16_equal_tflm_on_f746zg_standin(name, tmp_path):
           np.clip(rng.normal(0, 900, shape), -32768, 32767).astype(np.int16)]
     with open_device(board, result.out_dir, emulate=True) as dev:
         for k, x in enumerate(xs):
-            assert_device_equals_reference(dev, graph, x, f"sample {k}")
-            interp.set_input(x, 0)
-            interp.invoke()
-            raw, _ = dev.run(input_bytes(x))
-            for j, got in enumerate(split_outputs(graph, raw)):
-                want = np.array(interp.get_output(j))
-                assert got.dtype == want.dtype and np.array_equal(got.reshape(want.shape), want), \
-                    f"sample {k}, output {j}: {first_difference(got, want)}"
+            assert_device_equals_tflm(dev, graph, interp, x, f"sample {k}")
 
 
 def test_tflite_s16_hil_host_checks_tflm(tmp_path):

@@ -11,13 +11,12 @@ import shutil
 
 import numpy as np
 import pytest
-from e2e import assert_device_equals_reference, first_difference
+from e2e import assert_device_equals_tflm
 from tflite_builder import ModelBuilder
 from tflite_op_cases import act, const
 
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
-from tinygen.hil.session import input_bytes, split_outputs
 from tinygen.hil.target import open_device
 from tinygen.passes import CompileOptions
 
@@ -67,14 +66,6 @@ def test_tflite_select_equal_tflm_on_f746zg_standin(tmp_path):
     xs = [rng.integers(-128, 128, shape).astype(np.int8), np.clip(rng.normal(-6, 30, shape), -128, 127).astype(np.int8)]
     with open_device(board, result.out_dir, emulate=True) as dev:
         for k, x in enumerate(xs):
-            assert_device_equals_reference(dev, graph, x, f"sample {k}")
-            interp.set_input(x, 0)
-            interp.invoke()
-            raw, _ = dev.run(input_bytes(x))
-            outputs = split_outputs(graph, raw)
-            for j, got in enumerate(outputs):
-                want = np.array(interp.get_output(j))
-                assert got.dtype == want.dtype and np.array_equal(got.reshape(want.shape), want), \
-                    f"sample {k}, output {j}: {first_difference(got, want)}"
+            outputs = assert_device_equals_tflm(dev, graph, interp, x, f"sample {k}")
             # the outputs have teeth: some values kept, some filled; the bools both ways
             assert 0 < np.sum(outputs[0].ravel() == x.ravel()) < x.size and 0 < outputs[1].sum() < x.size

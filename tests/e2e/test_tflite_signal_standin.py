@@ -10,13 +10,12 @@ import shutil
 
 import numpy as np
 import pytest
-from e2e import assert_device_equals_reference, first_difference
+from e2e import assert_device_equals_tflm
 from signal_lib import RFFT_INT32, frames, front_end
 from tflite_builder import ModelBuilder
 
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
-from tinygen.hil.session import input_bytes, split_outputs
 from tinygen.hil.target import open_device
 from tinygen.passes import CompileOptions
 
@@ -49,11 +48,4 @@ def test_tflite_signal_front_end_equal_tflm_on_f746zg_standin(tmp_path):
     xs = frames(np.random.default_rng(6), graph.tensor(graph.inputs[0]).shape, 6)
     with open_device(board, result.out_dir, emulate=True) as dev:
         for k, x in enumerate(xs):
-            assert_device_equals_reference(dev, graph, x, f"frame {k}")
-            interp.set_input(x, 0)
-            interp.invoke()
-            raw, _ = dev.run(input_bytes(x))
-            for j, got in enumerate(split_outputs(graph, raw)):
-                want = np.array(interp.get_output(j))
-                assert got.dtype == want.dtype and np.array_equal(got.reshape(want.shape), want), \
-                    f"frame {k}, output {j}: {first_difference(got, want)}"
+            assert_device_equals_tflm(dev, graph, interp, x, f"frame {k}")
