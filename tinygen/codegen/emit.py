@@ -20,7 +20,7 @@ from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, emit_va
 from tinygen.codegen.tile_loop import fold, stream_kparams
 from tinygen.codegen.operands import emit_input_list, emit_roles
 from tinygen.ir import (RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, VARIABLE_OPS, Graph, Node, binary_operands,
-                        carries_state, gather_operands)
+                        carries_state)
 from tinygen.kernels import specialize
 from tinygen.kernels.depthwise_kx1_imm import imm_defines
 from tinygen.kernels.lowbit_table import API_HEADER_PREFIX
@@ -168,16 +168,6 @@ def _emit_binary(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, array
                       f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
 
 
-def _emit_gather(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
-    """gather: the values, then the indices, each an activation or a constant array."""
-    pname = f"{layer.name}_params"
-    layer.statics.append(f"static const {spec.struct} {pname} = {{\n{c_struct_init(node.attrs['kparams'])}\n}};")
-    operands = [arrays[t] if graph.tensor(t).is_const else _arena_ptr(graph, t, True, layer.prefix)
-                for t in gather_operands(node)]
-    layer.body.append(f"{spec.name}(&{pname}, {', '.join(operands)}, "
-                      f"{_arena_ptr(graph, node.outputs[0], prefix=layer.prefix)});")
-
-
 def _emit_gate(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arrays: dict[str, str]) -> None:
     """A channel gate: the kernel returns how many channels it kept, which tg_model_gate_kept reports."""
     pname = f"{layer.name}_params"
@@ -243,7 +233,6 @@ EMITTERS: dict[str, Callable] = {"concat": _emit_concat, "add": _emit_binary, "m
                                  "min_max": _emit_binary,        # MAXIMUM / MINIMUM (tinygen/ref/mathops.py)
                                  # a float model's binary ops with a constant operand (tinygen/ref/float32_more.py)
                                  "div": _emit_binary, "floor_div": _emit_binary, "floor_mod": _emit_binary,
-                                 "gather": _emit_gather,        # data movement (tinygen/ref/moves.py)
                                  # the start indices an input or NULL (a constant in the parameters)
                                  "dynamic_update_slice": partial(_emit_generic, pad_inputs=3)}
 
@@ -256,7 +245,7 @@ def _emit_recurrent(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, ar
 
 
 EMITTERS.update({op: _emit_recurrent for op in RECURRENT_OPS})
-# comparisons and selection on bool tensors: operands in role order (tinygen/codegen/operands.py)
+# comparisons and selection on bool tensors, gathers: operands in role order (tinygen/codegen/operands.py)
 EMITTERS.update({op: lambda graph, node, spec, layer, arrays: emit_roles(
     graph, node, spec, layer, arrays, lambda t, read_only: _arena_ptr(graph, t, read_only, layer.prefix))
     for op in ROLE_OPERAND_OPS})

@@ -1,6 +1,6 @@
 """Emitting the layers whose operands come in a fixed order of roles, each an activation or a
-constant (tinygen.ir.ROLE_OPERAND_OPS: compare, logical, select; kernels in
-firmware/kernels/select/), and those taking their activations as one array of pointers (add_n)."""
+constant (tinygen.ir.ROLE_OPERAND_OPS: compare, logical, select, kernels in
+firmware/kernels/select/; gather, firmware/kernels/layout/), and those taking their activations as one array of pointers (add_n)."""
 
 from __future__ import annotations
 

@@ -371,20 +371,20 @@ def carries_state(node) -> bool:
 
 # ops whose operands are activations or constants in a fixed order of roles (attr "operands": the
 # roles that are activations, node.inputs in that order; the others are params of their role)
-ROLE_OPERAND_OPS = {"compare": ("a", "b"), "logical": ("a", "b"), "select": ("cond", "x", "y")}
+ROLE_OPERAND_OPS = {"compare": ("a", "b"), "logical": ("a", "b"), "select": ("cond", "x", "y"),
+                    "gather": ("values", "indices")}
 
 
 def role_operands(node) -> list[str]:
-    """The tensors of a ROLE_OPERAND_OPS node's operands in role order (activation or constant)."""
-    active = dict(zip(node.attrs["operands"], node.inputs))
-    return [active[role] if role in active else node.param(role)
-            for role in ROLE_OPERAND_OPS[node.op] if role in active or node.param(role) is not None]
-
-
-def gather_operands(node) -> list[str]:
-    """A gather's values and indices, in that order: each an activation input or a constant param."""
+    """The tensors of a ROLE_OPERAND_OPS node's operands in role order (activation or constant):
+    attr "operands" names the roles that are activations; without it (a gather) each role without
+    a constant param of its name takes the next input."""
+    if "operands" in node.attrs:
+        active = dict(zip(node.attrs["operands"], node.inputs))
+        return [active[role] if role in active else node.param(role)
+                for role in ROLE_OPERAND_OPS[node.op] if role in active or node.param(role) is not None]
     inputs = iter(node.inputs)
-    return [node.param(role) or next(inputs) for role in ("values", "indices")]
+    return [node.param(role) or next(inputs) for role in ROLE_OPERAND_OPS[node.op]]
 
 
 def binary_operands(node) -> list[str]:

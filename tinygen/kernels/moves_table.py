@@ -22,7 +22,7 @@ def _move(name: str, op: str, struct: str, act: str, in_dtype: str | None = None
 
 def move_kernels() -> tuple[KernelSpec, ...]:
     copies = tuple(_move("tg_strided_copy", "strided_copy", "tg_strided_copy_params_t", dtype) for dtype in MOVE_DTYPES)
-    # a gather's constant values or indices: flash arrays in the kernel's argument order (emit._emit_gather)
+    # a gather's constant values or indices: flash arrays in the kernel's argument order (codegen.operands.emit_roles)
     gathers = tuple(_move("tg_gather", "gather", "tg_gather_params_t", dtype, in_dtype, ("values", "indices"))
                     for dtype in MOVE_DTYPES for in_dtype in dict.fromkeys((dtype, "int32")))
     updates = tuple(_move("tg_dynamic_update_slice", "dynamic_update_slice", "tg_dynamic_update_slice_params_t", dtype)

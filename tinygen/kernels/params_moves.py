@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from tinygen.errors import UnsupportedOpError
-from tinygen.ir import Graph, Node, gather_operands
+from tinygen.ir import Graph, Node, role_operands
 from tinygen.kernels.params_base import builder
 from tinygen.kernels.params_float import float_builder
 
@@ -46,7 +46,7 @@ def _strided_copy(graph: Graph, node: Node) -> dict:
 @float_builder("gather")
 @builder("gather")
 def _gather(graph: Graph, node: Node) -> dict:
-    values, indices = (graph.tensor(t) for t in gather_operands(node))
+    values, indices = (graph.tensor(t) for t in role_operands(node))
     dims = [int(d) for d in node.attrs["index_dims"]]
     if not 1 <= len(dims) <= GATHER_MAX_DIMS:
         raise UnsupportedOpError(f"{node.name} ({node.source}): indices of {len(dims)} coordinates; tinygen's "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.ir import (BINARY_OPS, LIST_INPUT_OPS, RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, VARIABLE_OPS, Graph,
-                        binary_operands, gather_operands, role_operands)
+                        binary_operands, role_operands)
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.ref import binary as ref_binary, bitserial as ref_bitserial, kernels as ref_kernels, subbyte as ref_subbyte
 from tinygen.ref import layout as ref_layout
@@ -147,8 +147,6 @@ def run_node(graph: Graph, node, values: dict[str, np.ndarray], switch: int = 0,
         result = fn(p, inputs)
     elif node.op in ROLE_OPERAND_OPS:   # operands in role order, each an activation or a constant
         result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in role_operands(node)])
-    elif node.op == "gather":       # values and indices, each an activation or a constant
-        result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in gather_operands(node)])
     elif node.op in BINARY_OPS:     # an activation and a constant, or two activations
         result = fn(p, *[values[t] if t in values else graph.tensor(t).data for t in binary_operands(node)])
     else:
