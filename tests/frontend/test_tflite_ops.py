@@ -222,8 +222,8 @@ def test_tflite_ops_inspect_counts_no_macs(workdir):
             assert s.macs == 0
             roles = (("operand", "packed", "table") if node.kernel == "tg_lut_s8"
                      else ("operand", "packed", "alpha", "values", "indices"))
-            roles += ROLE_OPERAND_OPS.get(node.op, ())     # a comparison's or select's constant operands
-            consts = [node.param(role) for role in roles]
+            roles += ROLE_OPERAND_OPS.get(node.op, ())     # a comparison's, select's or gather's constants
+            consts = [node.param(role) for role in dict.fromkeys(roles)]     # each role once
             assert s.param_bytes == sum(graph.tensor(c).nbytes for c in consts if c)
             assert node.kernel not in ("tg_hard_swish_lut_s8", "tg_lut_s8") or s.param_bytes == 256
 
