@@ -87,7 +87,7 @@ def test_wheel_contains_templates_kernels_and_boards(wheel):
     assert "tinygen/cli/__init__.py" in names and "tinygen/passes/plan_memory.py" in names
     with zipfile.ZipFile(wheel) as z:
         entry_points = z.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "tinygen = tinygen.cli:main" in entry_points
+    assert "tinygen = tinygen.__main__:run" in entry_points
 
 
 def test_wheel_contains_every_python_module(wheel):

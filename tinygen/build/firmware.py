@@ -14,6 +14,7 @@ from tinygen.build.elf import read_elf
 from tinygen.build.memory import MemoryUse, capacity, check_measured, measure, overflow_error
 from tinygen.build.object_cache import cached_make
 from tinygen.build.firmware_project import FirmwareProject, Image
+from tinygen.build.output import raise_if_no_space
 from tinygen.errors import ToolchainError
 
 ESP_IDF_INSTALL = ("install ESP-IDF v5 (https://docs.espressif.com/projects/esp-idf/en/stable/esp32/"
@@ -45,6 +46,7 @@ def _build_image(project_dir: Path, image: Image, board: Board, predicted: Memor
     proc = cached_make(project_dir, [image.goal], jobs)     # objects built before reused
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
+        raise_if_no_space(output, project_dir)   # a full disk: the output folder's error
         fit = overflow_error(output, board, predicted, image.elf, model)
         if fit is not None:
             raise fit
@@ -68,6 +70,7 @@ def _build_idf(project_dir: Path, project: FirmwareProject, board: Board,
     for args in (["set-target", project.idf_target], ["build"]):
         proc = subprocess.run(["idf.py", *args], cwd=project_dir, capture_output=True, text=True)
         if proc.returncode != 0:
+            raise_if_no_space(proc.stdout + proc.stderr, project_dir)   # a full disk: the output folder's error
             raise ToolchainError(f"`idf.py {' '.join(args)}` failed in {label}:\n"
                                  f"{(proc.stdout + proc.stderr)[-4000:]}",
                                  "check the ESP-IDF installation (v5, export.sh sourced); if it is sound, "

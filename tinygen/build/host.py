@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tinygen.board import Board
 from tinygen.build.object_cache import cached_make
+from tinygen.build.output import raise_if_no_space
 from tinygen.errors import ToolchainError
 
 LIBRARY = "libtgmodel.so"
@@ -22,6 +23,7 @@ def build_host(project: Path, board: Board, jobs: int = 2, label: str | None = N
                              f"install it: sudo {board.toolchain.get('install', 'apt-get install gcc make')}")
     proc = cached_make(project, [f"CC={board.cc}"], jobs)     # objects built before reused
     if proc.returncode != 0:
+        raise_if_no_space(proc.stdout + proc.stderr, project)   # a full disk: the output folder's error
         raise ToolchainError(
             f"the C compiler failed on the generated project for {label or project}:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}",
             "this is a tinygen bug (generated C must compile cleanly); please report it with the model")

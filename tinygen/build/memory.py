@@ -33,7 +33,7 @@ from tinygen import switches
 from tinygen.board import Board, all_boards
 from tinygen.build.elf import Elf
 from tinygen.codegen.audio import SYMBOL_PREFIX
-from tinygen.errors import TinygenError, UsageError
+from tinygen.errors import ModelError, TinygenError, UsageError
 from tinygen.ir import Graph
 from tinygen.kernels.depthwise_kx1_imm import IMM_KERNEL, imm_code_bytes
 from tinygen.passes.camera_input import CODE_BYTES, STATE_RAM, STREAM_STATE_RAM
@@ -67,7 +67,7 @@ FRONTEND_PREFIX = SYMBOL_PREFIX     # the audio front end's buffers are named tg
 STACK_TOP, STACK_LIMIT = "__stack_top__", "__stack_limit__"   # linker script symbols
 
 
-class MemoryFitError(TinygenError):
+class MemoryFitError(ModelError):
     """The model does not fit the board's flash or RAM."""
 
 
@@ -263,25 +263,42 @@ def check_prediction(use: MemoryUse, board: Board, model: str) -> None:
 
 
 _OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
+_NO_FIT = re.compile(r"will not fit in region `(\w+)'")
 
 
 def overflow_error(linker_output: str, board: Board, predicted: MemoryUse, image: str,
                    model: str) -> MemoryFitError | None:
-    """The fit error for a link that failed because a region overflowed, else None."""
+    """The fit error for a link that failed because a region overflowed ("region `X' overflowed
+    by N bytes", or only "section `S' will not fit in region `X'"), else None: any region of the
+    linker script (FLASH, RAM, the arena's own ARENA), never a compile error."""
     overflows: dict[str, int] = {}
     for region, nbytes in _OVERFLOW.findall(linker_output):
-        kind = region.lower()
-        if kind in KINDS:
-            overflows[kind] = max(overflows.get(kind, 0), int(nbytes))
+        overflows[region] = max(overflows.get(region, 0), int(nbytes))
+    for region in _NO_FIT.findall(linker_output):
+        overflows.setdefault(region, 0)
     if not overflows:
         return None
-    kind = "ram" if "ram" in overflows else "flash"
-    cap = capacity(board, kind) or 0
-    need = cap + overflows[kind]
-    return MemoryFitError(
-        f"does not fit {board.name}: {LABELS[kind]} overflowed by {human_bytes(overflows[kind])} when linking "
-        f"{image}: it needs {human_bytes(need)} (predicted: {_breakdown(predicted.regions[kind])}) "
-        f"but {has_text(board, kind, cap)}", _hint(board, kind, need, model))
+    kinds = {region.lower(): n for region, n in overflows.items() if region.lower() in KINDS}
+    if kinds:
+        kind = "ram" if "ram" in kinds else "flash"
+        cap = capacity(board, kind) or 0
+        need = cap + kinds[kind]
+        by = f"overflowed by {human_bytes(kinds[kind])}" if kinds[kind] else "overflowed"
+        return MemoryFitError(
+            f"does not fit {board.name}: {LABELS[kind]} {by} when linking {image}: it needs "
+            f"{'more than ' if not kinds[kind] else ''}{human_bytes(need)} (predicted: "
+            f"{_breakdown(predicted.regions[kind])}) but {has_text(board, kind, cap)}", _hint(board, kind, need, model))
+    region, nbytes = next(iter(overflows.items()))
+    by = f"overflowed by {human_bytes(nbytes)}" if nbytes else "overflowed"
+    if region == "ARENA":
+        hint = (f"the tensor arena ({human_bytes(predicted.arena)}) does not fit its region "
+                f"({predicted.arena_region or '--arena-region'}): name a larger one with --arena-region "
+                f"(`tinygen boards` lists {board.name}'s memories), or see where the memory goes with "
+                f"`tinygen inspect {model} --memory`")
+    else:
+        hint = (f"use a smaller model, or a board with more memory; see where the memory goes with "
+                f"`tinygen inspect {model} --memory`")
+    return MemoryFitError(f"does not fit {board.name}: the linker's region {region} {by} when linking {image}", hint)
 
 
 def check_measured(use: MemoryUse, board: Board, model: str) -> None:

@@ -15,11 +15,16 @@
 - the paths in `keep` (the model file, the data) are never replaced, whatever the folder.
 - all or nothing for tinygen's own files: the new ones are staged in a hidden folder inside
   `out`, the earlier build's are set aside in another and put back if anything fails.
-- every OS error becomes a one-line TinygenError that says what to do.
+- one writer at a time: the build holds `out`'s lock (tinygen.build.output_lock), which
+  also clears the staging folders a killed build left there.
+- every OS error becomes a one-line TinygenError that says what to do; a full disk (or quota)
+  while the build writes, or a compiler that said so, names the folder and the space the build
+  needs there (what it had staged, or the earlier build's size where that is more).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -29,11 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from tinygen.build.output_lock import ASIDE_PREFIX, LOCK, STAGE_PREFIX, output_lock, remove_created
 from tinygen.errors import TinygenError
+from tinygen.report import human_bytes
 
 MANIFEST = "tinygen.json"
-STAGE_PREFIX = ".tinygen-stage-"
-ASIDE_PREFIX = ".tinygen-old-"
 OTHER_OUTPUT = "choose another -o/--output directory"
 
 
@@ -46,14 +51,68 @@ class Existing:
     user_entries: int = 0             # entries that are not our staging folders
 
 
-def _os_error(action: str, path: Path, e: OSError) -> TinygenError:
+FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})     # the disk (or the quota) is full
+TOOL_FULL = ("No space left on device", "Disk quota exceeded")   # a compiler's words for it
+
+
+def _free_bytes(path: Path) -> int | None:
+    probe = next((p for p in [path, *path.absolute().parents] if p.exists()), None)
+    try:
+        st = os.statvfs(probe) if probe is not None else None
+    except OSError:
+        return None
+    return None if st is None else st.f_bavail * st.f_frsize
+
+
+def _os_error(action: str, path: Path, e: OSError, written: int = 0, need: int = 0) -> TinygenError:
+    """One line for an OS error; for a full disk also what the build had written (`written`),
+    the space it needs there (`need`: an estimate) and the space left."""
     reason = e.strerror or str(e)
-    return TinygenError(f"cannot {action} {str(path)!r}: {reason}",
-                        f"check the folder's permissions and free space, or {OTHER_OUTPUT}")
+    if e.errno not in FULL:
+        return TinygenError(f"cannot {action} {str(path)!r}: {reason}",
+                            f"check the folder's permissions and free space, or {OTHER_OUTPUT}")
+    free = _free_bytes(path)
+    facts = ([f"after writing {human_bytes(written)}"] if written else []) + \
+        ([f"the build needs about {human_bytes(need)} there"] if need else []) + \
+        ([f"{human_bytes(free)} free"] if free is not None else [])
+    return TinygenError(f"cannot {action} {str(path)!r}: {reason}" + (f" ({', '.join(facts)})" if facts else ""),
+                        f"free some space on that disk, or {OTHER_OUTPUT}; an earlier build there is as it was")
+
+
+def raise_if_no_space(tool_output: str, folder: Path) -> None:
+    """A compiler or linker that failed because the disk filled raises the OSError a write
+    would (staged_output makes it the one-line full-disk error), not a compile error."""
+    if any(words in tool_output for words in TOOL_FULL):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder))
+
+
+def _size_below(folder: Path, files: Iterable[str] | None = None) -> int:
+    paths = (folder / f for f in files) if files is not None else folder.rglob("*")
+    total = 0
+    for p in paths:
+        try:
+            total += p.lstat().st_size if p.is_file() else 0
+        except OSError:
+            pass
+    return total
+
+
+def _write_error(out: Path, stage: Path, found: Existing, e: OSError) -> TinygenError:
+    """An OS error while the build wrote into its staging folder (or compiled there)."""
+    written = _size_below(stage)
+    earlier = _size_below(out, found.files) if found.files else 0
+    return _os_error("write to the output directory", out, e, written, max(written, earlier))
+
+
+def _about(e: OSError, out: Path) -> bool:
+    """An OS error of the build's writing: a full disk, or any error on a path inside `out`."""
+    if e.errno in FULL:
+        return True
+    return bool(e.filename) and Path(os.path.abspath(e.filename)).is_relative_to(out.absolute())
 
 
 def _ours(name: str) -> bool:
-    return name.startswith((STAGE_PREFIX, ASIDE_PREFIX))
+    return name.startswith((STAGE_PREFIX, ASIDE_PREFIX)) or name == LOCK
 
 
 def read_existing(out: Path) -> Existing:
@@ -129,17 +188,7 @@ def _try_write(out: Path) -> None:
         except OSError as e:
             raise _os_error("write to the output directory", out, e) from None
     finally:
-        _remove_created(created)
-
-
-def _remove_created(created: list[Path]) -> None:
-    """The folders this build created (outermost first), removed innermost first while empty."""
-    for folder in reversed(created):
-        if folder.exists():
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        remove_created(created)
 
 
 def _files_below(folder: Path) -> list[str]:
@@ -251,26 +300,33 @@ def staged_output(out: str | Path, force: bool = False, keep: Iterable[str | Pat
     if the block succeeds (see the module docstring for what is replaced)."""
     out = Path(out)
     keep_paths = {Path(p).resolve() for p in keep}
-    found = check_output(out, force, keep)
-    created = [p for p in reversed([out.absolute(), *out.absolute().parents]) if not p.exists()]
-    stage = None
-    try:
-        _mkdir(out)
+    with output_lock(out):
+        found = check_output(out, force, keep)
+        created = [p for p in reversed([out.absolute(), *out.absolute().parents]) if not p.exists()]
+        stage = None
         try:
-            stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
-        except OSError as e:
-            raise _os_error("write to the output directory", out, e) from None
-        yield stage
-        _commit(out, stage, found, keep_paths)
-    except BaseException:
-        if stage is not None:
-            shutil.rmtree(stage, ignore_errors=True)
-            stage = None
-        _remove_created(created)
-        raise
-    finally:
-        if stage is not None:
-            shutil.rmtree(stage, ignore_errors=True)
+            _mkdir(out)
+            try:
+                stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
+            except OSError as e:
+                raise _os_error("write to the output directory", out, e) from None
+            try:
+                yield stage
+                _commit(out, stage, found, keep_paths)
+            except OSError as e:
+                if not _about(e, out):
+                    raise
+                raise _write_error(out, stage, found, e) from None
+        except BaseException:
+            if stage is not None:
+                shutil.rmtree(stage, ignore_errors=True)
+                stage = None
+            remove_created(created)
+            raise
+        finally:
+            if stage is not None:
+                shutil.rmtree(stage, ignore_errors=True)
 
 
-__all__ = ["Existing", "MANIFEST", "check_output", "read_existing", "staged_output"]
+__all__ = ["ASIDE_PREFIX", "Existing", "MANIFEST", "STAGE_PREFIX", "check_output", "raise_if_no_space", "read_existing",
+           "staged_output"]

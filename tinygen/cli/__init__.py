@@ -8,8 +8,10 @@ import argparse
 import os
 import sys
 import warnings
+from contextlib import nullcontext
 
 from tinygen import __version__
+from tinygen.build.output_lock import output_lock
 from tinygen.cli.boards import add_command as add_boards
 from tinygen.cli.build import add_command as add_build
 from tinygen.cli.flash import add_command as add_flash
@@ -57,11 +59,16 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; the `tinygen` command itself is tinygen.__main__.run (Ctrl-C while
+    this module loads)."""
     parser = make_parser()
     args = parser.parse_args(argv)
     warnings.showwarning = _show_warning
     try:
-        return args.func(args)
+        # one writer per -o folder: held from the command's first check to its end (a hil run
+        # runs the firmware from it), so that a second command into it is refused at once
+        with output_lock(args.output) if getattr(args, "output", None) else nullcontext():
+            return args.func(args)
     except UsageError as e:
         print(f"tinygen {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -57,7 +57,8 @@ def cmd_hil(args) -> int:
     from tinygen.cli.preflight import check_device
     from tinygen.build.toolchain import math_layers, standin_toolchain
     from tinygen.hil.device_libm import device_libm, reference_runs
-    from tinygen.hil.session import check_data, check_head, libm_note, load_inputs, profile_layers, run_samples
+    from tinygen.hil.session import check_data, check_head, check_labels, libm_note, load_inputs, profile_layers, \
+        run_samples
     from tinygen.ref.float32_nonlinear import use_libm
     from tinygen.hil.target import describe, open_device
 
@@ -99,7 +100,7 @@ def cmd_hil(args) -> int:
         inputs, labels = None, frames.labels
     else:
         inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
-        check_head(graph, args.head)
+    check_labels(graph, labels, check_head(graph, args.head))
     picked = _switches(args, graph)
     result = build_project(args, board, source, graph, progress)
     if args.flash and not emulate and board.build != "host":
@@ -134,7 +135,7 @@ def cmd_hil(args) -> int:
                     libm.prefetch(lambda: reference_runs(sgraph, inputs))
                 progress(f"running {len(inputs)} samples on {target}{what}")
                 run = run_samples(dev, sgraph, inputs, labels, progress=not args.quiet and len(inputs) > 20,
-                                  head=args.head)
+                                  head=args.head, notify=lambda line: print(line, file=sys.stderr, flush=True))
             if frames is not None and run.streamed:     # no whole input on the device to run layer by layer
                 progress("no layer profile: the input streams in (row bands; build with --whole-input for one)")
                 layers, total = [], run.counts[0]

@@ -12,9 +12,11 @@ reference's run() takes). The device gets a sample's inputs back to back (`tg ru
 
 from __future__ import annotations
 
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -28,9 +30,16 @@ from tinygen.npfile import not_numpy
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
 SHOW_MISMATCHES = 5
+# a run expected to take longer than LONG_RUN_S says how long first: estimated from the first
+# ESTIMATE_SAMPLES samples (device and reference together), or from those done in ESTIMATE_S
+ESTIMATE_SAMPLES = 5
+ESTIMATE_S = 3.0
+LONG_RUN_S = 60.0
 
 
 def _load_array(path: Path, what: str) -> dict[str, np.ndarray]:
+    if path.is_dir():
+        raise UsageError(f"{what} file {str(path)!r} is a folder", "give a .npz (arrays x and y) or .npy file in it")
     if not path.is_file():
         raise UsageError(f"{what} file {str(path)!r} does not exist", "give a .npz (arrays x and y) or .npy file")
     problem = not_numpy(path) if path.suffix in (".npz", ".npy") else None
@@ -239,6 +248,25 @@ def compare(graph, x, raw: bytes, index: int, ref: dict | None = None) -> tuple[
     return bad, got
 
 
+def check_labels(graph, labels: np.ndarray | None, head: int = 0) -> None:
+    """Labels are class indices of output `head`: whole numbers from 0 to its size - 1 (one
+    class per output value); the first one that is not, refused."""
+    if labels is None or not len(labels):
+        return
+    classes = int(np.prod(graph.tensor(graph.outputs[head]).shape))
+    y = np.asarray(labels)
+    if y.dtype.kind not in "biuf":
+        raise UsageError(f"the labels are {y.dtype} values, not class indices", "give each sample's class index")
+    whole = np.isfinite(y) & (y == np.round(y)) if y.dtype.kind == "f" else np.ones(y.shape, bool)
+    bad = np.flatnonzero(~whole | (y < 0) | (y >= classes))
+    if bad.size:
+        i = int(bad[0])
+        raise UsageError(f"label {y[i]} (sample {i}) is not a class of the model: its output "
+                         f"{graph.outputs[head]} has {classes} classes, 0..{classes - 1}"
+                         + (f" ({bad.size} labels out of range)" if bad.size > 1 else ""),
+                         "give each sample's class index (or one-hot rows), as the model numbers its outputs")
+
+
 def check_head(graph, head: int) -> int:
     """--head: the output whose argmax the labels are compared with."""
     if not 0 <= head < len(graph.outputs):
@@ -254,11 +282,29 @@ def carries_state(graph) -> bool:
     return any(_node_carries_state(n) for n in graph.nodes)
 
 
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{seconds:.0f} s" if seconds < 90 else f"{minutes} min" if minutes < 90 else \
+        f"{minutes // 60} h {minutes % 60} min"
+
+
+def estimate_line(samples: int, done: int, elapsed: float) -> str | None:
+    """What a run of `samples` will take, from `done` samples in `elapsed` seconds; None when
+    it is expected to end within LONG_RUN_S."""
+    per = elapsed / done
+    if per * samples <= LONG_RUN_S:
+        return None
+    return (f"estimated time: about {_duration(per * samples)} for {samples:,} samples ({per * 1000:.0f} ms each, "
+            f"from the first {done}); --limit N runs the first N")
+
+
 def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,
-                progress: bool = False, timeout: float | None = None, head: int = 0) -> SampleRun:
+                progress: bool = False, timeout: float | None = None, head: int = 0,
+                notify: Callable[[str], None] | None = None) -> SampleRun:
     """Each sample through `tg run` (binary upload of every input, one round trip), every
     output checked against the reference. A model whose recurrent state carries over runs the
-    samples as one sequence from the initial state (`tg reset` first), the reference too."""
+    samples as one sequence from the initial state (`tg reset` first), the reference too.
+    `notify` gets the estimated time once, where the run is expected to be long (estimate_line)."""
     result = SampleRun(labels=labels, head=check_head(graph, head))
     state = None
     if carries_state(graph):
@@ -270,7 +316,13 @@ def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,
 
         iterator = tqdm(iterator, desc="inferences", unit="inf", leave=False)
     dynamic = is_dynamic(graph)
+    start = time.monotonic()
     for i in iterator:
+        if notify is not None and i and (i == ESTIMATE_SAMPLES or time.monotonic() - start >= ESTIMATE_S):
+            line = estimate_line(len(inputs), i, time.monotonic() - start)
+            if line:
+                notify(line)
+            notify = None                   # once
         raw, count = dev.run(input_bytes(inputs[i]), timeout=timeout)
         values = run(graph, inputs[i], keep_all=dynamic, state=state)
         bad, got = compare(graph, inputs[i], raw, i, values)
@@ -318,7 +370,7 @@ def libm_note(graph, board) -> str | None:
             "equals TFLite Micro built with the device's libm, not this reference, from those layers on")
 
 
-__all__ = ["Mismatch", "SampleRun", "as_millis", "as_samples", "carries_state", "check_data", "check_head", "compare",
-           "libm_note",
+__all__ = ["Mismatch", "SampleRun", "as_millis", "as_samples", "carries_state", "check_data", "check_head", "check_labels", "compare",
+           "estimate_line", "libm_note",
            "first_difference", "input_bytes", "load_inputs", "profile_layers", "result_millis", "run_samples", "sample_inputs",
            "split_outputs"]
