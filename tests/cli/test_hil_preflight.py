@@ -14,9 +14,10 @@ import pytest
 
 from e2e import EXAMPLES, compile_example
 from tinygen.cli import common as cli_common
+from tinygen.cli import hil as cli_hil
 from tinygen.cli import main
 from tinygen.errors import UsageError
-from tinygen.hil.session import load_inputs
+from tinygen.hil.session import check_labels, load_inputs
 
 MLP = EXAMPLES / "mlp.py"
 
@@ -76,6 +77,38 @@ def test_hil_data_that_is_not_numpy_says_so(tmp_path, capsys, no_compile, name, 
     err = hil_fails(capsys, tmp_path, "--board", "host", "--data", tmp_path / name, rc=2)
     assert f"data file {str(tmp_path / name)!r} {says}" in err
     assert "pickled" not in err
+
+
+def test_hil_data_folder_is_refused_as_a_folder(tmp_path, capsys, no_compile):
+    """--data DIR: a folder, not "does not exist"."""
+    (tmp_path / "samples").mkdir()
+    err = hil_fails(capsys, tmp_path, "--board", "host", "--data", tmp_path / "samples", rc=2)
+    assert f"data file {str(tmp_path / 'samples')!r} is a folder" in err
+    assert "does not exist" not in err
+
+
+def test_hil_labels_outside_the_models_classes_refused_before_the_build(tmp_path, capsys, monkeypatch):
+    """The mlp has 10 classes (its output's size): labels 100 and -5 are refused in one line
+    naming the first bad one and the range, after the compile, before the firmware build."""
+    def build_project(*args, **kwargs):
+        raise AssertionError("the firmware was built before the bad labels were refused")
+
+    monkeypatch.setattr(cli_hil, "build_project", build_project)
+    np.savez(tmp_path / "data.npz", x=np.zeros((3, 64), np.float32), y=np.asarray([1, 100, -5]))
+    err = hil_fails(capsys, tmp_path, "--board", "host", "--data", tmp_path / "data.npz", rc=2)
+    assert "label 100 (sample 1) is not a class of the model" in err and "has 10 classes, 0..9" in err
+    assert "(2 labels out of range)" in err
+
+
+@pytest.mark.parametrize("labels, first", [(np.arange(11), r"label 10 \(sample 10\)"),
+                                           ([-5, 2, 3], r"label -5 \(sample 0\)"),
+                                           ([1.0, 2.5, 3.0], r"label 2.5 \(sample 1\)")])
+def test_hil_check_labels_names_the_first_label_outside_the_classes(labels, first):
+    _, graph = compile_example("mlp")
+    check_labels(graph, np.arange(10))                          # every class, as ints
+    check_labels(graph, np.asarray([0.0, 9.0]))                 # whole floats
+    with pytest.raises(UsageError, match=first + r" is not a class of the model: .* has 10 classes, 0..9"):
+        check_labels(graph, np.asarray(labels))
 
 
 # -- serial ports -------------------------------------------------------------------------

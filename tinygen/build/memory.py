@@ -33,7 +33,7 @@ from tinygen import switches
 from tinygen.board import Board, all_boards
 from tinygen.build.elf import Elf
 from tinygen.codegen.audio import SYMBOL_PREFIX
-from tinygen.errors import ModelError, TinygenError, UsageError
+from tinygen.errors import ModelError, UsageError
 from tinygen.ir import Graph
 from tinygen.kernels.depthwise_kx1_imm import IMM_KERNEL, imm_code_bytes
 from tinygen.passes.camera_input import CODE_BYTES, STATE_RAM, STREAM_STATE_RAM
