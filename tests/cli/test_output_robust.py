@@ -1,0 +1,260 @@
+"""`tinygen build -o DIR` when something else happens at once: a second build into the same
+folder, a build killed mid-way, a full disk, Ctrl-C.
+
+Builds here are of a one-layer .tflite (no torch to load: a build takes a second or two), as
+a user runs them: `python -m tinygen` in a subprocess, or the CLI's main in this process. After
+each case the folder holds exactly one build's files, every one listed in its tinygen.json, and
+no lock file or staging folder is left.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from test_bad_input import GOOD_MODEL, assert_clean_failure, run_cli, snapshot, write_model
+from test_output_dir import leftovers
+from tflite_builder import ModelBuilder
+from tinygen.build import host as build_host
+from tinygen.build import output
+from tinygen.build.output_lock import LOCK
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tflite_model(folder: Path, name: str = "hs") -> Path:
+    b = ModelBuilder()
+    x = b.tensor("x", [1, 4, 4, 8], scale=0.05, zero_point=-3)
+    y = b.tensor("y", [1, 4, 4, 8], scale=0.02, zero_point=10)
+    b.op("HARD_SWISH", [x], [y])
+    path = folder / f"{name}.tflite"
+    path.write_bytes(b.finish(inputs=[x], outputs=[y]))
+    return path
+
+
+def start_build(model: Path, out: Path, **kwargs) -> subprocess.Popen:
+    """`python -m tinygen build MODEL --board host -o OUT` with Ctrl-C delivered as in a terminal."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    return subprocess.Popen([sys.executable, "-m", "tinygen", "build", str(model), "--board", "host", "-q",
+                             "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
+
+
+def wait_for(what, proc: subprocess.Popen, seconds: float = 120):
+    """Poll `what()` until it is true while `proc` runs; its value."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        got = what()
+        if got:
+            return got
+        assert proc.poll() is None, f"the build ended first: {proc.communicate()}"
+        time.sleep(0.005)
+    raise AssertionError("timed out")
+
+
+def staging(out: Path) -> list[Path]:
+    return sorted(out.glob(output.STAGE_PREFIX + "*")) if out.is_dir() else []
+
+
+def assert_one_build(out: Path, model: str) -> None:
+    """Every file in `out` is listed in its manifest, every listed one is there, it is `model`'s,
+    and no lock or staging folder is left."""
+    manifest = json.loads((out / "tinygen.json").read_text())
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert on_disk == set(manifest["files"]), f"unlisted: {on_disk - set(manifest['files'])}, " \
+                                              f"missing: {set(manifest['files']) - on_disk}"
+    assert manifest["model"] == model
+    assert not (out / LOCK).exists()
+    assert leftovers(out) == []
+
+
+def test_second_build_into_a_folder_in_use_is_refused_naming_the_first(capsys, tmp_path):
+    """Build A (a torch model: seconds of loading) holds -o; build B into it is refused at once,
+    in one line naming A's pid and command; A ends with its own files, all listed."""
+    first = write_model(tmp_path, GOOD_MODEL)
+    second = tflite_model(tmp_path)
+    out = tmp_path / "out"
+    a = start_build(first, out)
+    wait_for(lambda: (out / LOCK).is_file() and (out / LOCK).read_text().startswith(f"{a.pid}\n"), a)
+    rc, _, err = run_cli(capsys, "build", second, "--board", "host", "-q", "-o", out)
+    assert_clean_failure(rc, err, 1, f"the output directory {str(out)!r} is in use", f"pid {a.pid}",
+                         f"build {first} --board host -q -o {out}", "hint: wait for it")
+    assert len(err.strip().splitlines()) == 2, err
+    stdout, stderr = a.communicate(timeout=300)
+    assert a.returncode == 0, stderr
+    assert_one_build(out, "net")
+
+
+def test_two_builds_started_together_one_wins(tmp_path):
+    """Both started at once: one builds, the other is refused (or, where the first was done
+    before it started, rebuilds); never two models' files in the folder."""
+    models = [tflite_model(tmp_path, "one"), tflite_model(tmp_path, "two")]
+    out = tmp_path / "out"
+    procs = [start_build(m, out) for m in models]
+    done = [(p.wait(timeout=300), p.communicate()[1]) for p in procs]
+    assert all(rc in (0, 1) for rc, _ in done), done
+    assert any(rc == 0 for rc, _ in done), done
+    for rc, err in done:
+        assert "Traceback" not in err
+        assert rc == 0 or "is in use: another tinygen (pid" in err, err
+    winner = [m.stem for m, (rc, _) in zip(models, done) if rc == 0][-1]
+    assert_one_build(out, winner)
+
+
+def test_a_killed_builds_staging_folder_is_removed_by_the_next_build(capsys, tmp_path):
+    """SIGKILL while the build writes its staging folder: the folder and the lock file stay
+    behind (nothing can clean up after a SIGKILL); the next build removes them and succeeds."""
+    model = tflite_model(tmp_path)
+    out = tmp_path / "out"
+    proc = start_build(model, out)
+    stage = wait_for(lambda: staging(out), proc)
+    proc.kill()
+    proc.wait()
+    assert staging(out) == stage and (out / LOCK).exists()
+    (out / "mine.txt").write_text("mine\n")                 # a user's file: kept
+    rc, _, err = run_cli(capsys, "build", model, "--board", "host", "-q", "-o", out, "--force")
+    assert rc == 0, err
+    assert (out / "mine.txt").read_text() == "mine\n"
+    (out / "mine.txt").unlink()
+    assert_one_build(out, "hs")
+
+
+# -- a full disk -------------------------------------------------------------------------------
+
+
+def _tmpfs_runner(folder: Path) -> list[str] | None:
+    """A prefix that runs a command with a private tmpfs of `size` KiB mounted on `folder` (root
+    with mount namespaces: unshare -m); None where that cannot be done here."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        return None
+    probe = subprocess.run([unshare, "-m", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs '{folder}'"],
+                           capture_output=True, text=True)
+    return [unshare, "-m", "sh", "-c"] if probe.returncode == 0 else None
+
+
+def _pages(folder: Path) -> int:
+    """What `folder`'s files take on a tmpfs: whole 4 KiB pages."""
+    return sum(-(-p.stat().st_size // 4096) * 4096 for p in folder.rglob("*") if p.is_file())
+
+
+def test_build_on_a_full_disk_is_one_line_and_keeps_the_earlier_build(capsys, tmp_path):
+    """A real full disk: a tmpfs with room for one build and a half. The first build fits; the
+    rebuild (the earlier build stays until the new one is complete) fills the disk: one line
+    naming the folder, the space the build needs and what is free; the earlier build intact."""
+    model = tflite_model(tmp_path)
+    sized = tmp_path / "sized"
+    assert run_cli(capsys, "build", model, "--board", "host", "-q", "-o", sized)[0] == 0
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    runner = _tmpfs_runner(disk)
+    if runner is None:
+        pytest.skip("cannot mount a tmpfs here (not root, or no mount namespaces); the simulated full "
+                    "disks below cover the same paths")
+    size_k = _pages(sized) * 3 // 2 // 1024
+    out, logs = disk / "out", tmp_path / "logs"
+    build = f"'{sys.executable}' -m tinygen build '{model}' --board host -q -o '{out}'"
+    script = (f"mount -t tmpfs -o size={size_k}k tmpfs '{disk}' && {build} && cp -a '{out}' '{logs}/before' && "
+              f"{{ {build} 2> '{logs}/err'; echo $? > '{logs}/rc'; cp -a '{out}' '{logs}/after'; }}")
+    logs.mkdir()
+    done = subprocess.run([*runner, script], capture_output=True, text=True, cwd=tmp_path,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr
+    err = (logs / "err").read_text()
+    assert (logs / "rc").read_text().strip() == "1", err
+    assert_clean_failure(1, err, 1, f"cannot write to the output directory {str(out)!r}: No space left on device",
+                         "the build needs about", "free)", "hint: free some space")
+    assert len(err.strip().splitlines()) == 2, err
+    assert snapshot(logs / "after") == snapshot(logs / "before")
+    assert_one_build(logs / "after", "hs")
+
+
+def test_a_write_that_fills_the_disk_is_one_line(capsys, tmp_path, monkeypatch):
+    """The same without a tmpfs: a write of the staged project raises ENOSPC (as on a full disk
+    or quota) after the first files; the earlier build is as it was."""
+    model = tflite_model(tmp_path)
+    out = tmp_path / "out"
+    assert run_cli(capsys, "build", model, "--board", "host", "-q", "-o", out)[0] == 0
+    before = snapshot(out)
+    real = Path.write_text
+    written = []
+
+    def filling(path, *args, **kwargs):
+        if Path(path).is_relative_to(out):
+            if len(written) >= 2:
+                raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT), str(path))
+            written.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", filling)
+    rc, _, err = run_cli(capsys, "build", model, "--board", "host", "-q", "-o", out)
+    monkeypatch.setattr(Path, "write_text", real)
+    assert_clean_failure(rc, err, 1, f"cannot write to the output directory {str(out)!r}: Disk quota exceeded",
+                         "after writing", "the build needs about", "hint: free some space")
+    assert len(err.strip().splitlines()) == 2, err
+    assert snapshot(out) == before
+
+
+def test_a_linker_killed_by_a_full_disk_is_not_a_tinygen_bug(capsys, tmp_path, monkeypatch):
+    """The compiler's own "No space left on device" (ld writing the library): the full-disk
+    line, not "the C compiler failed ... this is a tinygen bug"."""
+    model = tflite_model(tmp_path)
+    out = tmp_path / "out"
+
+    def make(project, args, jobs):
+        return subprocess.CompletedProcess(["make"], 2, "", "/usr/bin/ld: final link failed: No space left on device\n"
+                                           "collect2: error: ld returned 1 exit status\n")
+
+    monkeypatch.setattr(build_host, "cached_make", make)
+    rc, _, err = run_cli(capsys, "build", model, "--board", "host", "-q", "-o", out)
+    assert_clean_failure(rc, err, 1, f"{str(out)!r}: No space left on device", "hint: free some space")
+    assert "tinygen bug" not in err and "C compiler failed" not in err
+    assert not out.exists()
+
+
+# -- Ctrl-C ------------------------------------------------------------------------------------
+
+
+def test_ctrl_c_during_start_up_is_one_word(tmp_path):
+    """SIGINT while `python -m tinygen` still imports its modules (a second or more: torch, the
+    commands): "interrupted", exit status 130, no traceback. A sitecustomize module says when
+    the interpreter is up."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text("import sys\nsys.stderr.write('up\\n')\nsys.stderr.flush()\n")
+    model = write_model(tmp_path, GOOD_MODEL)          # a torch model: seconds more of loading
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(ROOT)]))
+    proc = subprocess.Popen([sys.executable, "-m", "tinygen", "build", str(model), "--board", "host", "-q",
+                             "-o", str(tmp_path / "out")],
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert proc.stderr.readline() == "up\n"
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip() == "interrupted", err
+
+
+def test_ctrl_c_mid_build_is_one_word_and_leaves_nothing(tmp_path):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it: make and the compilers get
+    it too) while the build writes its staging folder: "interrupted", 130, and the folder it
+    created is gone again (no staging folder, no lock)."""
+    model = tflite_model(tmp_path)
+    out = tmp_path / "a" / "out"
+    proc = start_build(model, out, start_new_session=True)
+    wait_for(lambda: staging(out), proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip() == "interrupted", err
+    assert not (tmp_path / "a").exists()
