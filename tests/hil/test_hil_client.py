@@ -18,7 +18,8 @@ from tinygen.errors import TinygenError
 from tinygen.hil.bridge import HostBridge
 from tinygen.hil.client import Device, DeviceError, parse_info
 from tinygen.hil.link import Link, LinkError, LinkTimeout
-from tinygen.hil.session import as_millis, profile_layers, result_millis, run_samples, split_outputs
+from tinygen.hil import session
+from tinygen.hil.session import as_millis, estimate_line, profile_layers, result_millis, run_samples, split_outputs
 from tinygen.ref.interpreter import run
 
 
@@ -65,6 +66,29 @@ def test_hil_run_bit_exact_s8_host(dev, model):
     assert result.samples == len(inputs) >= 20
     assert result.mismatches == []
     assert all(c > 0 for c in result.counts)
+
+
+def test_hil_run_long_says_its_estimated_time_once_host(dev, model, monkeypatch):
+    """A run expected to take over a minute says how long first, once, from its first samples'
+    time (a clock that moves 10 s per reading: 20 s a sample, 24 samples); a short one says nothing."""
+    _, graph, _, _, inputs = model
+    said = []
+    assert run_samples(dev, graph, inputs, notify=said.append).exact == len(inputs)
+    assert said == []                                       # a second or so: no estimate
+    ticks = iter(range(0, 10_000, 10))
+    monkeypatch.setattr(session, "monotonic", lambda: float(next(ticks)))
+    result = run_samples(dev, graph, inputs, notify=said.append)
+    assert result.exact == len(inputs)
+    assert said == ["estimated time: about 8 min for 24 samples (20000 ms each, from the first 1); "
+                    "--limit N runs the first N"]
+
+
+def test_hil_estimate_line_for_100000_samples():
+    assert estimate_line(100_000, 5, 0.15) == ("estimated time: about 50 min for 100,000 samples (30 ms each, from "
+                                               "the first 5); --limit N runs the first N")
+    assert estimate_line(1_000_000, 5, 0.15) == ("estimated time: about 8 h 20 min for 1,000,000 samples (30 ms each, "
+                                                 "from the first 5); --limit N runs the first N")
+    assert estimate_line(2000, 5, 0.15) is None             # 60 s: within a minute
 
 
 def test_hil_upload_invoke_out_agree_with_run(dev, model):

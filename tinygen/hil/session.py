@@ -12,10 +12,10 @@ reference's run() takes). The device gets a sample's inputs back to back (`tg ru
 
 from __future__ import annotations
 
-import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import monotonic
 from typing import Callable
 
 import numpy as np
@@ -316,10 +316,10 @@ def run_samples(dev: Device, graph, inputs, labels: np.ndarray | None = None,
 
         iterator = tqdm(iterator, desc="inferences", unit="inf", leave=False)
     dynamic = is_dynamic(graph)
-    start = time.monotonic()
+    start = monotonic()
     for i in iterator:
-        if notify is not None and i and (i == ESTIMATE_SAMPLES or time.monotonic() - start >= ESTIMATE_S):
-            line = estimate_line(len(inputs), i, time.monotonic() - start)
+        if notify is not None and i and (i == ESTIMATE_SAMPLES or monotonic() - start >= ESTIMATE_S):
+            line = estimate_line(len(inputs), i, monotonic() - start)
             if line:
                 notify(line)
             notify = None                   # once
