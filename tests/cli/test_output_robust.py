@@ -27,6 +27,7 @@ from tflite_builder import ModelBuilder
 from tinygen.build import host as build_host
 from tinygen.build import output
 from tinygen.build.output_lock import LOCK
+from tinygen.cli import boards as cli_boards
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -258,3 +259,14 @@ def test_ctrl_c_mid_build_is_one_word_and_leaves_nothing(tmp_path):
     assert proc.returncode == 130, err
     assert err.strip() == "interrupted", err
     assert not (tmp_path / "a").exists()
+
+
+def test_a_full_disk_outside_the_build_folder_is_one_line_too(capsys, monkeypatch):
+    """ENOSPC from a write no build folder covers (a --json report, a plot): one line, exit 1."""
+    def full(args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "report.json")
+
+    monkeypatch.setattr(cli_boards, "cmd_boards", full)
+    rc, _, err = run_cli(capsys, "boards")
+    assert_clean_failure(rc, err, 1, "cannot write 'report.json': No space left on device", "hint: free some space")
+    assert len(err.strip().splitlines()) == 2, err

@@ -11,6 +11,7 @@ import warnings
 from contextlib import nullcontext
 
 from tinygen import __version__
+from tinygen.build.output import FULL
 from tinygen.build.output_lock import output_lock
 from tinygen.cli.boards import add_command as add_boards
 from tinygen.cli.build import add_command as add_build
@@ -82,6 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         # the reader (e.g. `| head`) went away: stop quietly, as other CLI tools do
         sys.stdout = open(os.devnull, "w")
         return 0
+    except OSError as e:
+        if e.errno not in FULL:
+            raise
+        # a full disk outside the build's folder (a --json report, a plot): one line too
+        print(f"tinygen {args.command}: error: cannot write {e.filename or 'a file'!r}: {e.strerror}\n"
+              "  hint: free some space on that disk, or write elsewhere", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
