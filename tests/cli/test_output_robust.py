@@ -42,9 +42,10 @@ def tflite_model(folder: Path, name: str = "hs") -> Path:
     return path
 
 
-def start_build(model: Path, out: Path, **kwargs) -> subprocess.Popen:
+def start_build(model: Path, out: Path, env: dict | None = None, **kwargs) -> subprocess.Popen:
     """`python -m tinygen build MODEL --board host -o OUT` with Ctrl-C delivered as in a terminal."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    env = dict(env or os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     return subprocess.Popen([sys.executable, "-m", "tinygen", "build", str(model), "--board", "host", "-q",
                              "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
@@ -63,7 +64,8 @@ def wait_for(what, proc: subprocess.Popen, seconds: float = 120):
 
 
 def staging(out: Path) -> list[Path]:
-    return sorted(out.glob(output.STAGE_PREFIX + "*")) if out.is_dir() else []
+    """The build's staging folders in `out` once it writes there (not the empty probe of its checks)."""
+    return sorted(p for p in out.glob(output.STAGE_PREFIX + "*") if any(p.iterdir())) if out.is_dir() else []
 
 
 def assert_one_build(out: Path, model: str) -> None:
@@ -78,21 +80,34 @@ def assert_one_build(out: Path, model: str) -> None:
     assert leftovers(out) == []
 
 
+def held_compiler(tmp_path: Path) -> tuple[dict, Path]:
+    """An environment whose `gcc` waits until the file it names exists, then is the real one:
+    a build holds its folder, mid-way, as long as a test needs."""
+    go, bin_dir = tmp_path / "go", tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gcc").write_text(f"#!/bin/sh\nwhile [ ! -e '{go}' ]; do sleep 0.05; done\n"
+                                 f"exec '{shutil.which('gcc')}' \"$@\"\n")
+    (bin_dir / "gcc").chmod(0o755)
+    return dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}"), go
+
+
 def test_second_build_into_a_folder_in_use_is_refused_naming_the_first(capsys, tmp_path):
-    """Build A (a torch model: seconds of loading) holds -o; build B into it is refused at once,
-    in one line naming A's pid and command; A ends with its own files, all listed."""
-    first = write_model(tmp_path, GOOD_MODEL)
-    second = tflite_model(tmp_path)
+    """Build A holds -o (its compiler waits); build B into it is refused at once, in one line
+    naming A's pid and command; A then ends with its own files, all listed."""
+    first, second = tflite_model(tmp_path, "one"), tflite_model(tmp_path, "two")
     out = tmp_path / "out"
-    a = start_build(first, out)
-    wait_for(lambda: (out / LOCK).is_file() and (out / LOCK).read_text().startswith(f"{a.pid}\n"), a)
+    env, go = held_compiler(tmp_path)
+    a = start_build(first, out, env=env)
+    wait_for(lambda: staging(out), a)
+    assert (out / LOCK).read_text().startswith(f"{a.pid}\n")
     rc, _, err = run_cli(capsys, "build", second, "--board", "host", "-q", "-o", out)
+    go.touch()
     assert_clean_failure(rc, err, 1, f"the output directory {str(out)!r} is in use", f"pid {a.pid}",
                          f"build {first} --board host -q -o {out}", "hint: wait for it")
     assert len(err.strip().splitlines()) == 2, err
     stdout, stderr = a.communicate(timeout=300)
     assert a.returncode == 0, stderr
-    assert_one_build(out, "net")
+    assert_one_build(out, "one")
 
 
 def test_two_builds_started_together_one_wins(tmp_path):
@@ -116,9 +131,10 @@ def test_a_killed_builds_staging_folder_is_removed_by_the_next_build(capsys, tmp
     behind (nothing can clean up after a SIGKILL); the next build removes them and succeeds."""
     model = tflite_model(tmp_path)
     out = tmp_path / "out"
-    proc = start_build(model, out)
+    env, _ = held_compiler(tmp_path)            # never let go: the build is killed while it waits
+    proc = start_build(model, out, env=env, start_new_session=True)
     stage = wait_for(lambda: staging(out), proc)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)         # the build and its make, as a kill of its session
     proc.wait()
     assert staging(out) == stage and (out / LOCK).exists()
     (out / "mine.txt").write_text("mine\n")                 # a user's file: kept
@@ -252,7 +268,8 @@ def test_ctrl_c_mid_build_is_one_word_and_leaves_nothing(tmp_path):
     created is gone again (no staging folder, no lock)."""
     model = tflite_model(tmp_path)
     out = tmp_path / "a" / "out"
-    proc = start_build(model, out, start_new_session=True)
+    env, _ = held_compiler(tmp_path)
+    proc = start_build(model, out, env=env, start_new_session=True)
     wait_for(lambda: staging(out), proc)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)

@@ -11,7 +11,8 @@
   The same thread asking again (the CLI holds the -o folder from its first check; the build
   asks again when it writes there) nests: the lock goes when the outermost holder lets go.
 - Taking the lock clears what a killed build left there: its staging and set-aside folders
-  (only tinygen's own, by their prefixes; no live build can be using them now).
+  (only tinygen's own, by their prefixes; no live build can be using them now). Letting go
+  clears them again: a Ctrl-C between a folder's creation and its cleanup leaves none.
 - Folders the lock created are removed again when it goes, while empty (a build that failed
   leaves no folder behind); the holder removes the lock file while it still holds the lock, so
   a process that opened the file meanwhile sees that it is gone and starts again.
@@ -136,6 +137,7 @@ def remove_created(created: list[Path]) -> None:
 
 
 def _release(out: Path, held: _Held) -> None:
+    remove_stale(out)                   # none is live now: a build stopped between making one and its cleanup
     try:
         if _same_file(out / LOCK, held.fd):
             os.unlink(out / LOCK)       # while held: see the module docstring
