@@ -15,6 +15,7 @@ import pytest
 
 from e2e import EXAMPLES, compile_example, example_source
 from tinygen.cli import main
+from tinygen.hil import session
 from tinygen.report.hil import ESTIMATE
 from tinygen.ref.interpreter import quantize_input, run
 
@@ -85,6 +86,20 @@ def test_hil_cli_limit_and_separate_labels(tmp_path, capsys):
                       data=tmp_path / "x.npy")
     assert rc == 0, capsys.readouterr().err
     assert summary["samples"] == 21 and summary["accuracy"] is not None
+
+
+def test_hil_cli_long_run_says_its_estimated_time_first(tmp_path, capsys, monkeypatch):
+    """A run expected to take over a minute (a clock that moves 10 s per reading: 20 s a
+    sample) says its estimated time once, on stderr, even with -q; the run goes on."""
+    ticks = iter(range(0, 100_000, 10))
+    monkeypatch.setattr(session, "monotonic", lambda: float(next(ticks)))
+    rc, summary = hil(tmp_path, "mlp", "host", count=24)
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    assert summary["samples"] == 24
+    assert out.err.count("estimated time: about") == 1, out.err
+    assert "about 8 min for 24 samples (20000 ms each, from the first 1)" in out.err
+    assert "estimated time" not in out.out
 
 
 def test_hil_cli_mismatch_lists_samples_and_fails(tmp_path, capsys, monkeypatch):
