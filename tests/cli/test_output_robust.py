@@ -221,20 +221,26 @@ def test_a_write_that_fills_the_disk_is_one_line(capsys, tmp_path, monkeypatch):
     assert snapshot(out) == before
 
 
-def test_a_linker_killed_by_a_full_disk_is_not_a_tinygen_bug(capsys, tmp_path, monkeypatch):
-    """The compiler's own "No space left on device" (ld writing the library): the full-disk
-    line, not "the C compiler failed ... this is a tinygen bug"."""
+@pytest.mark.parametrize("said, names", [
+    ("/usr/bin/ld: final link failed: No space left on device", None),
+    ("cc1: fatal error: obj/host/model.d: No space left on device", None),      # in the project: the folder
+    ("cc1: fatal error: error writing to /tmp/ccq2tXzH.s: No space left on device", "/tmp/ccq2tXzH.s"),
+])
+def test_a_compiler_stopped_by_a_full_disk_is_not_a_tinygen_bug(capsys, tmp_path, monkeypatch, said, names):
+    """The compiler's own "No space left on device" (ld writing the library, cc1 its temporary
+    file): the full-disk line naming the output folder, or the place the compiler named; not
+    "the C compiler failed ... this is a tinygen bug"."""
     model = tflite_model(tmp_path)
     out = tmp_path / "out"
 
     def make(project, args, jobs):
-        return subprocess.CompletedProcess(["make"], 2, "", "/usr/bin/ld: final link failed: No space left on device\n"
-                                           "collect2: error: ld returned 1 exit status\n")
+        return subprocess.CompletedProcess(["make"], 2, "", f"{said}\ncollect2: error: ld returned 1 exit status\n")
 
     monkeypatch.setattr(build_host, "cached_make", make)
     rc, _, err = run_cli(capsys, "build", model, "--board", "host", "-q", "-o", out)
-    assert_clean_failure(rc, err, 1, f"{str(out)!r}: No space left on device", "hint: free some space")
+    assert_clean_failure(rc, err, 1, f"{names or str(out)!r}: No space left on device", "hint: free some space")
     assert "tinygen bug" not in err and "C compiler failed" not in err
+    assert len(err.strip().splitlines()) == 2, err
     assert not out.exists()
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -53,6 +54,7 @@ class Existing:
 
 FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})     # the disk (or the quota) is full
 TOOL_FULL = ("No space left on device", "Disk quota exceeded")   # a compiler's words for it
+_TOOL_FULL_PATH = re.compile(r"(?<![^\s'`])(/[^\s:'`]+)['`]?: (?:No space left on device|Disk quota exceeded)")
 
 
 def _free_bytes(path: Path) -> int | None:
@@ -83,7 +85,8 @@ def raise_if_no_space(tool_output: str, folder: Path) -> None:
     """A compiler or linker that failed because the disk filled raises the OSError a write
     would (staged_output makes it the one-line full-disk error), not a compile error."""
     if any(words in tool_output for words in TOOL_FULL):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder))
+        named = _TOOL_FULL_PATH.search(tool_output)       # "error writing to /tmp/cc1.s: No space ..."
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), named[1] if named else str(folder))
 
 
 def _size_below(folder: Path, files: Iterable[str] | None = None) -> int:
@@ -97,8 +100,15 @@ def _size_below(folder: Path, files: Iterable[str] | None = None) -> int:
     return total
 
 
+def _inside(path: str | None, out: Path) -> bool:
+    return bool(path) and Path(os.path.abspath(path)).is_relative_to(out.absolute())
+
+
 def _write_error(out: Path, stage: Path, found: Existing, e: OSError) -> TinygenError:
-    """An OS error while the build wrote into its staging folder (or compiled there)."""
+    """An OS error while the build wrote into its staging folder (or compiled there); a full
+    disk elsewhere (the compiler's temporary files) names that place."""
+    if e.filename and not _inside(e.filename, out):
+        return _os_error("write to", Path(e.filename), e)
     written = _size_below(stage)
     earlier = _size_below(out, found.files) if found.files else 0
     return _os_error("write to the output directory", out, e, written, max(written, earlier))
@@ -106,9 +116,7 @@ def _write_error(out: Path, stage: Path, found: Existing, e: OSError) -> Tinygen
 
 def _about(e: OSError, out: Path) -> bool:
     """An OS error of the build's writing: a full disk, or any error on a path inside `out`."""
-    if e.errno in FULL:
-        return True
-    return bool(e.filename) and Path(os.path.abspath(e.filename)).is_relative_to(out.absolute())
+    return e.errno in FULL or _inside(e.filename, out)
 
 
 def _ours(name: str) -> bool:
