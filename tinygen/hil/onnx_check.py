@@ -175,6 +175,8 @@ def onnxruntime_agreement(source, graph, data: str | Path, run: SampleRun, limit
         return compare_outputs(graph, theirs, ours).as_dict()
 
     fused = {**agreement(True), "cpu": cpu_features()}
+    if os.environ.get(PERTURB_FUSED_ENV):
+        fused["scrambled"] = True
     return {"kind": graph.meta.get("onnx_kind", "float"), "session": AS_WRITTEN, **agreement(False), "fused": fused}
 
 
@@ -218,5 +220,7 @@ def agreement_rows(a: dict | None) -> list[list[str]]:
     kind = a["kind"] if a["quantized"] else "float model"
     rows = [[f"vs onnxruntime ({kind}, as written)", _agreement_text(a)]]
     if a.get("fused"):
-        rows.append(["vs onnxruntime, fused", f"{_agreement_text(a['fused'])}; {fused_label(a['fused']['cpu'])}"])
+        scrambled = f"; scrambled ({PERTURB_FUSED_ENV} is set)" if a["fused"].get("scrambled") else ""
+        rows.append(["vs onnxruntime, fused", f"{_agreement_text(a['fused'])}; {fused_label(a['fused']['cpu'])}"
+                     + scrambled])
     return rows
