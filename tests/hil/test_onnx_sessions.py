@@ -50,8 +50,9 @@ def test_onnx_agreement_as_written_asserted_fused_reported(models, tmp_path, for
     # the suite's switch scrambles the fused outputs: this row is the fused session's, and no check can rest on it
     assert fused["exact"] < SAMPLES and fused["scrambled"], fused
     rows = agreement_rows(a)
+    n = f"{SAMPLES}/{SAMPLES}"
     assert rows[0] == [f"vs onnxruntime ({form}, as written)",
-                       f"{SAMPLES}/{SAMPLES} within 1 LSB ({SAMPLES} exact, largest 0 LSB), {SAMPLES}/{SAMPLES} same top-1"]
+                       f"{n} within 1 LSB ({SAMPLES} exact, largest 0 LSB), {n} same top-1"]
     assert rows[1][0] == "vs onnxruntime, fused"
     assert rows[1][1].endswith(f"; CPU-dependent (fused kernels; this machine: {cpu_features()}); scrambled "
                                f"({PERTURB_FUSED_ENV} is set)")
