@@ -5,10 +5,12 @@ MatMul + Add + Sigmoid, a residual block, a MobileNet-style block with HardSwish
 onnxruntime's quantize_static in QDQ and QOperator form (uint8 activations, per-channel int8
 weights; and the QDQ variants int8 activations, per-tensor weights, symmetric int8 activations),
 each run on the same seeded inputs by tinygen's reference (bit-exact with the generated C) and by
-onnxruntime. Per model: the samples whose every output byte equals onnxruntime's, those within
-1 LSB, the largest difference and the same top-1; once with tinygen's mapping (requantization
-that rounds once: tinygen/frontend/onnx/quantized.py) and once with TFLite's normalized
-multipliers (two roundings), to show what the mapping buys.
+onnxruntime's graph as written (run_onnxruntime's default: graph optimizations off, the same on
+every x86-64 CPU; its default session's fused kernels are not). Per model: the samples whose
+every output byte equals onnxruntime's, those within 1 LSB, the largest difference and the same
+top-1; once with tinygen's mapping (requantization that rounds once:
+tinygen/frontend/onnx/quantized.py) and once with TFLite's normalized multipliers (two
+roundings), to show what the mapping buys.
 
     .venv/bin/python benchmarks/onnx_agreement.py [--samples 200] [--quick] [--json out.json]
 """

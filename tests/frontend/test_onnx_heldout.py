@@ -1,8 +1,10 @@
 """ONNX models as users export and quantize them (tests/onnx_heldout_lib.py), each of which
 found a bug in the front end or stands for a family of exports: every one compiles and agrees
 with onnxruntime (quantized: every output byte within 1 LSB, the same top-1 on >= 98% of the
-inputs; float: the imported graph equals onnxruntime's), its generated C equals the reference,
-or it is refused in one line that names the node and says what to do.
+inputs, and byte for byte where tinygen rounds as onnxruntime does; float: the imported graph
+equals onnxruntime's), its generated C equals the reference, or it is refused in one line that
+names the node and says what to do. onnxruntime here is the graph as written
+(run_onnxruntime's default: graph optimizations off), the same on every x86-64 CPU.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ QUANTIZED = {
     "bn_resnet-pre-qdq": ("bn_resnet", "qdq", True, {}),                  # quant_pre_process's ai.onnx.ml import
     "view_flatten-qoperator": ("view_flatten", "qoperator", False, {}),  # Shape/Gather/Concat/Reshape, dynamic batch
     "autoencoder-qdq": ("autoencoder", "qdq", False, {}),                # ConvTranspose, Sigmoid
-    # onnxruntime's QLinear kernels rounding once: QLinearSoftmax onto 1/255ths (TFLite's softmax and a table
-    # flipped near-ties of the top-1), QLinearMul (a byte 2 LSB off), QLinearAveragePool (likewise)
+    # rounding once as onnxruntime does: a softmax onto 1/255ths (TFLite's softmax and a table flipped near-ties
+    # of the top-1), products of two activations (a byte 2 LSB off), an AveragePool (likewise)
     "flat_mlp-qdq": ("flat_mlp", "qdq", False, {}),
     "gated-qdq": ("gated", "qdq", False, {}),
     "gated-qoperator": ("gated", "qoperator", False, {}),
@@ -59,13 +61,21 @@ QUANTIZED = {
 }
 
 
+# within 1 LSB, not byte for byte: an AveragePool on its input's grid (exact halves, which onnxruntime's float32
+# puts a hair off the half), a BatchNormalization as a depthwise 1x1 (its factors rounded onto int8 weights and
+# an int32 bias)
+WITHIN_1 = ("pads-qdq", "bn_resnet-qdq", "bn_resnet-qoperator")
+
+
 @pytest.mark.parametrize("case", QUANTIZED)
-def test_onnx_heldout_quantized_within_1_lsb_of_onnxruntime(models, case):
+def test_onnx_heldout_quantized_agrees_with_onnxruntime(models, case):
     name, form, pre, options = QUANTIZED[case]
     graph, a = agreement(heldout_model(models, name, form, pre, **options), name)
     assert graph.meta["quantized"] == "onnx" and graph.meta["onnx_kind"] == form
     assert a.within_1 == a.samples, a.as_dict()
     assert a.top1 >= MIN_TOP1 * a.samples, a.as_dict()
+    if case not in WITHIN_1:
+        assert a.exact == a.samples, a.as_dict()
 
 
 @pytest.mark.parametrize("name", ["leaky", "bn_resnet", "normalized", "view_flatten"])

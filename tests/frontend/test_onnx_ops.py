@@ -1,7 +1,10 @@
 """ONNX operators one by one, in models written with onnx.helper: each float operator's
 imported graph against onnxruntime (float32), and each QOperator op (and ConvInteger /
 MatMulInteger, QDQ float islands) quantized as the model says, against onnxruntime: every
-byte within 1 LSB, and equal where tinygen computes the op by table (an exact emulation)."""
+byte within 1 LSB, and equal wherever tinygen rounds as onnxruntime does (measured: the tests
+say which ops). onnxruntime here is the graph as written (run_onnxruntime's default: graph
+optimizations off), the same on every x86-64 CPU: a QDQ Softmax is its float softmax and
+QuantizeLinear, not the QLinearSoftmax its default session fuses it into."""
 
 from __future__ import annotations
 
@@ -214,17 +217,21 @@ def _cases():
     }
 
 
-EXACT = ("QLinearSigmoid", "QLinearLeakyRelu")
+TABLES = ("QLinearSigmoid", "QLinearLeakyRelu")
+# within 1 LSB, not byte for byte: QLinearAdd is onnxruntime's own fixed point (tinygen runs TFLite's ADD);
+# the others put an exact half where onnxruntime's float32 result is a hair off it (docs/onnx.md)
+WITHIN_1 = ("QLinearConv", "QLinearAdd", "QLinearGlobalAveragePool", "QDQ_ConvTranspose")
 
 
 @pytest.mark.parametrize("op", list(_cases()))
-def test_onnx_qoperator_op_within_1_lsb(tmp_path, op):
+def test_onnx_qoperator_op_equals_onnxruntime(tmp_path, op):
     nodes, inits, ins, outs = _cases()[op]
     graph, a = agreement(qop(tmp_path, op, nodes, inits, ins, outs))
     assert graph.meta["quantized"] == "onnx"
     assert a.within_1 == a.samples, a.as_dict()
-    if op in EXACT:
+    if op not in WITHIN_1:
         assert a.exact == a.samples, a.as_dict()
+    if op in TABLES:
         assert [nd.op for nd in graph.nodes] == ["lut"]
 
 
@@ -288,28 +295,25 @@ def _qdq_cases():
     pool = [n("DequantizeLinear", ["xq", "xs", "xz"], ["d"]),
             n("AveragePool", ["d"], ["a"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=0),
             n("QuantizeLinear", ["a", "ys", "yz"], ["yq"])]
-    return {   # nodes, initializers, output shape, whether tinygen rounds as onnxruntime does (all bytes equal)
+    return {   # nodes, initializers, output shape
         "Mul": (_gate(n) + [n("Mul", ["d", "g"], ["m"]), n("QuantizeLinear", ["m", "ys", "yz"], ["yq"])],
-                {**gate, **ODD}, [1, 4, 3, 3], True),
+                {**gate, **ODD}, [1, 4, 3, 3]),
         "Sub": (_gate(n) + [n("Sub", ["d", "g"], ["m"]), n("QuantizeLinear", ["m", "ys", "yz"], ["yq"])],
-                {**gate, **ODD}, [1, 4, 3, 3], False),
-        "AveragePool": (pool, {"ys": np.float32(0.0313459), "yz": np.uint8(100)}, [1, 4, 3, 3], True),
-        "Softmax_255ths": (flat, {"ys": np.float32(1 / 255), "yz": np.uint8(0)}, [1, 36], False),
-        "Softmax_int8": (flat, {"ys": np.float32(0.6 / 255), "yz": np.int8(-128)}, [1, 36], False),
+                {**gate, **ODD}, [1, 4, 3, 3]),
+        "AveragePool": (pool, {"ys": np.float32(0.0313459), "yz": np.uint8(100)}, [1, 4, 3, 3]),
+        "Softmax_255ths": (flat, {"ys": np.float32(1 / 255), "yz": np.uint8(0)}, [1, 36]),
+        "Softmax_int8": (flat, {"ys": np.float32(0.6 / 255), "yz": np.int8(-128)}, [1, 36]),
     }
 
 
 @pytest.mark.parametrize("op", list(_qdq_cases()))
-def test_onnx_qdq_op_within_1_lsb_and_c_equals_reference(tmp_path, op):
-    """Every byte within 1 LSB of onnxruntime and the same top-1; Mul and AveragePool (onnxruntime's
-    QLinearMul and QLinearAveragePool, one rounding each, as tinygen's) byte for byte; the host C
-    equals the reference."""
-    nodes, inits, outs, exact = _qdq_cases()[op]
+def test_onnx_qdq_op_equals_onnxruntime_and_c_equals_reference(tmp_path, op):
+    """Every byte equal to onnxruntime's graph as written (Softmax: the float softmax divided by the
+    output scale, 255 codes per unit on 1/255ths); the host C equals the reference."""
+    nodes, inits, outs = _qdq_cases()[op]
     path = qop(tmp_path, op, nodes, inits, [1, 4, 3, 3], outs, opset=13)
     graph, a = agreement(path)
-    assert a.within_1 == a.samples and a.top1 == a.samples, a.as_dict()
-    if exact:
-        assert a.exact == a.samples, a.as_dict()
+    assert a.exact == a.samples, a.as_dict()
     kernels = {nd.op: nd.kernel for nd in graph.nodes}
     expect = {"Sub": ("sub", "tg_sub_s8"), "AveragePool": ("avg_pool2d", "tg_avg_pool2d_requant_s8"),
               "Softmax_255ths": ("softmax", "tg_softmax_scaled_s8"), "Softmax_int8": ("softmax", "tg_softmax_scaled_s8")}
@@ -321,12 +325,19 @@ def test_onnx_qdq_op_within_1_lsb_and_c_equals_reference(tmp_path, op):
     assert_bit_exact(graph, host, [quantize_input(graph, source.to_graph_layout(x[i:i + 1])) for i in range(4)])
 
 
-def test_onnx_qdq_softmax_rounds_once_onto_the_output_grid(tmp_path):
-    """A softmax onto 1/255ths: nearly every sample equal to onnxruntime's bytes (TFLite's softmax on
-    1/256ths, then a table onto 1/255ths, rounded twice: most samples had a byte 1 LSB off)."""
-    nodes, inits, outs, _ = _qdq_cases()["Softmax_255ths"]
-    _, a = agreement(qop(tmp_path, "softmax", nodes, inits, [1, 4, 3, 3], outs, opset=13))
-    assert a.exact >= 0.9 * a.samples, a.as_dict()
+def test_onnx_qlinear_softmax_rounds_once_onto_the_output_grid(tmp_path):
+    """QLinearSoftmax onto 1/255ths: every byte equal to onnxruntime's kernel, which multiplies the
+    probability by floor(1 / y_scale) = 254 (a QDQ Softmax by 255: the float softmax divided by
+    y_scale). TFLite's softmax on 1/256ths, then a table onto 1/255ths, rounded twice: most
+    samples had a byte 1 LSB off."""
+    n = helper.make_node
+    nodes = [n("Flatten", ["xq"], ["f"]),
+             n("QLinearSoftmax", ["f", "xs", "xz", "ys", "yz"], ["yq"], domain=MS, axis=1, opset=13)]
+    graph, a = agreement(qop(tmp_path, "softmax", nodes, {"ys": np.float32(1 / 255), "yz": np.uint8(0)},
+                             [1, 4, 3, 3], [1, 36]))
+    softmax = [nd for nd in graph.nodes if nd.op == "softmax"]
+    assert [(nd.kernel, nd.attrs.get("codes")) for nd in softmax] == [("tg_softmax_scaled_s8", "floor")]
+    assert a.exact == a.samples, a.as_dict()
 
 
 # -- Gelu (opset 20) --------------------------------------------------------------------------------

@@ -12,12 +12,20 @@ is within 1 LSB of onnxruntime's, those equal to it, the largest difference and 
 top-1 on the accuracy output. A float model (quantized by tinygen): the same top-1 and the
 largest difference of the dequantized outputs from onnxruntime's float ones.
 
+The reference is onnxruntime with its graph optimizations off: the graph as written, the same
+bytes on every x86-64 CPU. onnxruntime's default session fuses DequantizeLinear -> op ->
+QuantizeLinear into its own u8s8 kernels, whose bytes differ between CPUs with and without
+AVX-512 VNNI; `tinygen hil` reports its agreement apart, labelled CPU-dependent, and nothing
+asserts on it (the test suite sets PERTURB_FUSED_ENV, which scrambles its outputs).
+
 onnxruntime, an optional dependency, is imported when a model is run (`tinygen --help` and
 the commands on other models never load it); without it the run is one UsageError.
 """
 
 from __future__ import annotations
 
+import os
+import platform
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +35,11 @@ from tinygen.errors import ModelError, UsageError
 from tinygen.hil.session import SampleRun, _data_arrays, _load_array
 from tinygen.ir import Graph
 from tinygen.ref.interpreter import dequantize
+
+# set (to anything) by the test suite: the fused session's outputs come back scrambled, so that an
+# assertion on them (CPU-dependent values) fails on every machine, not only on some
+PERTURB_FUSED_ENV = "TINYGEN_ORT_PERTURB_FUSED"
+AS_WRITTEN = "as written (graph optimizations off)"
 
 
 def _onnxruntime():
@@ -39,15 +52,25 @@ def _onnxruntime():
     return onnxruntime
 
 
-def run_onnxruntime(path: str | Path, inputs: list[np.ndarray], batch: int = 64) -> list[np.ndarray]:
+def run_onnxruntime(path: str | Path, inputs: list[np.ndarray], *,
+                    fused: bool = False) -> list[np.ndarray]:
     """Every output of the model for inputs [N, ...] (one array per model input, the model's
-    own layout, float32), run one sample at a time in batches of `batch` feeds (a model
-    exported with batch 1 takes one sample per run)."""
+    own layout, float32), run one sample at a time.
+
+    The reference (fused=False): onnxruntime with its graph optimizations off, running the graph
+    as written (a QDQ model: DequantizeLinear, the float op, QuantizeLinear), the same on every
+    x86-64 CPU. fused=True: onnxruntime's default session, which fuses DequantizeLinear -> op ->
+    QuantizeLinear into its own u8s8 kernels, whose bytes depend on the CPU (with and without
+    AVX-512 VNNI they differ): CPU-dependent, reported beside the reference, never asserted on.
+    With PERTURB_FUSED_ENV set, the fused session's outputs come back scrambled (each sample's
+    values reversed, the samples rotated by one), so that any check resting on them fails."""
     ort = _onnxruntime()
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
+    opts.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if fused
+                                     else ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
     try:
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as e:
@@ -58,7 +81,10 @@ def run_onnxruntime(path: str | Path, inputs: list[np.ndarray], batch: int = 64)
     for i in range(n):
         feed = {name: np.asarray(x[i:i + 1], np.float32) for name, x in zip(names, inputs)}
         outs.append(session.run(None, feed))
-    return [np.concatenate([o[k] for o in outs]) for k in range(len(outs[0]))]
+    result = [np.concatenate([o[k] for o in outs]) for k in range(len(outs[0]))]
+    if fused and os.environ.get(PERTURB_FUSED_ENV):
+        result = [np.roll(np.flip(r, axis=tuple(range(1, r.ndim))), 1, axis=0) for r in result]
+    return result
 
 
 def _ir_layout(batch: np.ndarray) -> np.ndarray:
@@ -129,20 +155,47 @@ def compare_outputs(graph: Graph, ort_outputs: list[np.ndarray], ours: list[list
 
 
 def onnxruntime_agreement(source, graph, data: str | Path, run: SampleRun, limit: int | None = None) -> dict | None:
-    """onnxruntime on the --data inputs against the device's outputs (None for a model that is not .onnx)."""
+    """onnxruntime on the --data inputs against the device's outputs (None for a model that is not
+    .onnx): the agreement with the graph as written (the reference, the same on every CPU), and
+    under "fused" the one with onnxruntime's default, fused session (CPU-dependent, reported only)."""
     if Path(source.path).suffix != ".onnx":
         return None
     xs = [np.asarray(x, np.float32) for x in _data_arrays(_load_array(Path(data), "data"), data, source)]
     xs = [x[None] if x.shape == tuple(s[1:]) else x for x, s in zip(xs, source.input_shapes)]
     xs = [x[:run.samples] if limit is None else x[:min(limit, run.samples)] for x in xs]
-    theirs = run_onnxruntime(source.path, xs)
+    ours = run.outputs
     if run.head:
-        theirs = [theirs[run.head]] + [t for k, t in enumerate(theirs) if k != run.head]
         ours = [[o[run.head]] + [v for k, v in enumerate(o) if k != run.head] for o in run.outputs]
         graph = _head_first(graph, run.head)
-    else:
-        ours = run.outputs
-    return {"kind": graph.meta.get("onnx_kind", "float"), **compare_outputs(graph, theirs, ours).as_dict()}
+
+    def agreement(fused: bool) -> dict:
+        theirs = run_onnxruntime(source.path, xs, fused=fused)
+        if run.head:
+            theirs = [theirs[run.head]] + [t for k, t in enumerate(theirs) if k != run.head]
+        return compare_outputs(graph, theirs, ours).as_dict()
+
+    fused = {**agreement(True), "cpu": cpu_features()}
+    if os.environ.get(PERTURB_FUSED_ENV):
+        fused["scrambled"] = True
+    return {"kind": graph.meta.get("onnx_kind", "float"), "session": AS_WRITTEN, **agreement(False), "fused": fused}
+
+
+def cpu_features() -> str:
+    """What onnxruntime's fused u8s8 kernels depend on, in a few words: "AVX-512 VNNI",
+    "AVX-VNNI", "AVX2, no VNNI", else the machine's architecture."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        flags = set()
+    for flag, text in (("avx512_vnni", "AVX-512 VNNI"), ("avx_vnni", "AVX-VNNI"), ("avx2", "AVX2, no VNNI")):
+        if flag in flags:
+            return text
+    return platform.machine() or "unknown CPU"
+
+
+def fused_label(cpu: str) -> str:
+    """How a fused-session figure is labelled wherever it is shown."""
+    return f"CPU-dependent (fused kernels; this machine: {cpu})"
 
 
 def _head_first(graph, head: int):
@@ -151,13 +204,23 @@ def _head_first(graph, head: int):
     return g
 
 
-def agreement_rows(a: dict | None) -> list[list[str]]:
-    """The report's rows for the agreement (none without it)."""
-    if not a:
-        return []
+def _agreement_text(a: dict) -> str:
     n = a["samples"]
     top1 = f"{a['top1_same']}/{n} same top-1"
     if a["quantized"]:
-        return [[f"vs onnxruntime ({a['kind']})", f"{a['within_1_lsb']}/{n} within 1 LSB ({a['exact']} exact, "
-                 f"largest {a['max_lsb']} LSB), {top1}"]]
-    return [["vs onnxruntime (float model)", f"{top1}, largest output difference {a['max_abs']:.4g}"]]
+        return (f"{a['within_1_lsb']}/{n} within 1 LSB ({a['exact']} exact, largest {a['max_lsb']} LSB), {top1}")
+    return f"{top1}, largest output difference {a['max_abs']:.4g}"
+
+
+def agreement_rows(a: dict | None) -> list[list[str]]:
+    """The report's rows for the agreement (none without it): the graph as written, then the
+    fused session, labelled CPU-dependent."""
+    if not a:
+        return []
+    kind = a["kind"] if a["quantized"] else "float model"
+    rows = [[f"vs onnxruntime ({kind}, as written)", _agreement_text(a)]]
+    if a.get("fused"):
+        scrambled = f"; scrambled ({PERTURB_FUSED_ENV} is set)" if a["fused"].get("scrambled") else ""
+        rows.append(["vs onnxruntime, fused", f"{_agreement_text(a['fused'])}; {fused_label(a['fused']['cpu'])}"
+                     + scrambled])
+    return rows

@@ -64,7 +64,9 @@ SCHEMAS: dict[str, OpSchema] = {
         OpSchema("reshape", same_qparams=True, alias=True),
         OpSchema("transpose", attrs=("perm",), same_qparams=True),
         # optional attr causal (True): over the last axis of [..., T, S], row i reads only columns
-        # j <= i, the others are 0 (PyTorch's is_causal mask, top-left aligned)
+        # j <= i, the others are 0 (PyTorch's is_causal mask, top-left aligned); optional attr codes
+        # ("floor"): on an ONNX model's own output grid, floor(1 / scale) codes per unit of probability
+        # (QLinearSoftmax's), else the integer nearest 1 / scale (tg_softmax_scaled_s8)
         OpSchema("softmax", attrs=("axis", "beta")),
         OpSchema("logistic"),
         OpSchema("clamp", attrs=("lo", "hi"), same_qparams=True),

@@ -113,12 +113,14 @@ def softmax_scaled(graph: Graph, node: Node) -> bool:
 
 
 def _softmax_output(graph: Graph, node: Node) -> dict:
-    """tg_softmax_scaled_s8's output step: the codes per unit of probability are onnxruntime's
-    QLinearSoftmax multiplier, floor(1 / y_scale) in float32 (the integer its kernel multiplies
-    the probability by, which onnxruntime's graph optimizer also runs for a DequantizeLinear ->
-    Softmax -> QuantizeLinear), and the output's zero point."""
+    """tg_softmax_scaled_s8's output step: the codes per unit of probability, an integer, and the
+    output's zero point. A QDQ Softmax (onnxruntime's graph as written: the float softmax, then
+    QuantizeLinear's division by y_scale) takes the integer nearest 1 / y_scale; a QLinearSoftmax
+    (attr codes "floor") takes its kernel's multiplier, floor(1 / y_scale) in float32 (254 for a
+    y_scale of float32(1/255))."""
     scale, zp = _qp(graph, node.outputs[0])
-    codes = math.floor(np.float32(1.0) / np.float32(scale))
+    per_unit = np.float32(1.0) / np.float32(scale)
+    codes = math.floor(per_unit) if node.attrs.get("codes") == "floor" else round(float(per_unit))
     if not 0 <= codes <= SOFTMAX_SCALED_MAX_MULTIPLIER:
         raise UnsupportedOpError(f"{node.name} ({node.source}): softmax output scale {scale}: "
                                  f"tinygen takes scales from 2^-24 on")

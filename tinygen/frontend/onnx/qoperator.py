@@ -142,7 +142,9 @@ def qlinear_concat(im: Importer, node, ins):
 def qlinear_softmax(im: Importer, node, ins):
     x = _view(im, ins, 0)
     q, etype = _out_q(im, ins, 3)
-    return value_on(im, ops_nn.softmax(im, node, [x]), q, etype)
+    p = ops_nn.softmax(im, node, [x])
+    p.attrs["codes"] = "floor"      # its kernel's multiplier, floor(1 / y_scale) (a QDQ Softmax rounds 1 / y_scale)
+    return value_on(im, p, q, etype)
 
 
 def _integer(kind: str):

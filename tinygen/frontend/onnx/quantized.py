@@ -25,11 +25,12 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
 - QLinearAdd runs TFLite's ADD arithmetic; QLinearMul (and a Mul between DequantizeLinear
   and QuantizeLinear, which onnxruntime runs as QLinearMul) TFLite's MUL with the pair that
   rounds once for onnxruntime's float32 scale ratio, as the MAC ops;
-  QLinearGlobalAveragePool and ReduceMean run TFLite's MEAN; Softmax (QLinearSoftmax, which
-  onnxruntime's optimizer also runs for DequantizeLinear -> Softmax -> QuantizeLinear) runs
-  TFLite's int8 softmax arithmetic up to its fixed-point probability, then multiplies it by
-  onnxruntime's floor(1 / y_scale) and rounds once onto the output grid (tg_softmax_scaled_s8;
-  TFLite's own kernel where the grid is 1/256);
+  QLinearGlobalAveragePool and ReduceMean run TFLite's MEAN; Softmax runs TFLite's int8
+  softmax arithmetic up to its fixed-point probability, then multiplies it by an integer
+  number of codes per unit and rounds once onto the output grid (tg_softmax_scaled_s8;
+  TFLite's own kernel where the grid is 1/256): for QLinearSoftmax its kernel's
+  floor(1 / y_scale), for DequantizeLinear -> Softmax -> QuantizeLinear (the float softmax
+  divided by y_scale, as onnxruntime runs the graph as written) the integer nearest 1 / y_scale;
   an AveragePool (QLinearAveragePool, which onnxruntime computes in float) quantizes each
   window's real average on the output grid once, half to even, by an exact division
   (tg_avg_pool2d_requant_s8); a concatenation whose inputs are on other grids than the output
