@@ -40,10 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen.errors import ModelError, TinygenError
+from tinygen.frontend.check_size import check_graph
 from tinygen.frontend.tflite.importer import SUPPORTED_OPS, Importer
 from tinygen.frontend.tflite.prepare import activation_range
 from tinygen.frontend.tflite.reader import FLOAT_OPS, INT16_OPS
 from tinygen.ir import Graph
+from tinygen.quant.check_params import check_requant
 
 FILE_IDENTIFIER = b"TFL3"
 
@@ -75,6 +77,8 @@ def load(path: str | Path, fold_input_transpose: bool = False) -> TFLiteModel:
     except Exception as e:  # the flatbuffer reader fails in many ways on corrupt input
         raise ModelError(f"{path.name} is corrupt or truncated: cannot read its flatbuffer "
                          f"({type(e).__name__}: {e})", "re-export the model with the TFLite converter") from None
+    check_graph(graph, f"{path.name}: ")
+    check_requant(graph, f"{path.name}: ")
     return TFLiteModel(name, graph, graph.tensors[graph.inputs[0]].shape)
 
 
