@@ -20,6 +20,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from e2e import assert_build_fails, build_host, first_difference
 from mlperf_models import mlperf_model
+from onnx_lib import onnx_model
 from tinygen.compiler import compile_source, load_source
 from tinygen.ref.interpreter import run
 
@@ -76,6 +77,23 @@ ONNX_CASES = {
 def test_onnx_refused_in_one_line(case, tmp_path, capsys):
     kwargs, expected = ONNX_CASES[case]
     _fails(_onnx(tmp_path / f"{case}.onnx", **kwargs), tmp_path, capsys, *expected)
+
+
+@pytest.fixture(scope="module")
+def qdq_mlp(tmp_path_factory) -> Path:
+    return onnx_model(tmp_path_factory.mktemp("qdq"), "mlp", "qdq")
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("x_scale", 1e-45, "node 'x_QuantizeLinear' has scale 1.4013e-45: not a normal float32"),
+    ("w1_scale", 3e38, "needs a left shift of 127 bits"),
+])
+def test_onnx_qdq_scale_refused(name, value, expected, qdq_mlp, tmp_path, capsys):
+    model = onnx.load(str(qdq_mlp))
+    (init,) = [t for t in model.graph.initializer if t.name == name]
+    init.CopyFrom(numpy_helper.from_array(np.full(numpy_helper.to_array(init).shape, value, np.float32), name))
+    onnx.save(model, str(tmp_path / "mlp.onnx"))
+    _fails(tmp_path / "mlp.onnx", tmp_path, capsys, expected)
 
 
 # -- .tflite: the MLPerf Tiny image classifier with one number changed in its flatbuffer ----------
