@@ -191,7 +191,7 @@ def load_calibration(spec: str | None, input_shapes: list[tuple[int, ...]],
                       "and accuracy will suffer; pass --calib with representative data",
                       CalibrationWarning, stacklevel=2)
         for k, s in enumerate(input_shapes):
-            check_calibration(RANDOM_SAMPLES, sample_shape(s), "" if len(names) == 1 else f" for input {k} ({names[k]})")
+            check_calibration(RANDOM_SAMPLES, sample_shape(s), f" for input {k} ({names[k]})" if len(names) > 1 else "")
         rng = np.random.default_rng(seed)
         # sample by sample (the values standard_normal would give all at once), kept as float32
         data = [np.stack([rng.standard_normal(sample_shape(s)).astype(np.float32) for _ in range(RANDOM_SAMPLES)])

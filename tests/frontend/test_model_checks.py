@@ -60,7 +60,8 @@ def test_onnx_input_3000x3000_refused_before_allocating(tmp_path, capsys):
 
 ONNX_CASES = {
     "no_outputs": (dict(nodes=[helper.make_node("Relu", ["x"], ["y"])], outputs=False), ("the graph has no outputs",)),
-    "softmax_axis_5": (dict(nodes=[helper.make_node("Softmax", ["x"], ["y"], axis=5)]), ("'axis' must be in [-4 , 3]",)),
+    "softmax_axis_5": (dict(nodes=[helper.make_node("Softmax", ["x"], ["y"], axis=5)]),
+                       ("'axis' must be in [-4 , 3]",)),
     "flatten_axis_10": (dict(nodes=[helper.make_node("Flatten", ["x"], ["y"], axis=10)], out_shape=(1, 144)),
                         ("Invalid value(10) for attribute 'axis'",)),
     "opset_999": (dict(nodes=[helper.make_node("Relu", ["x"], ["y"])], opset=999), ("uses ONNX opset 999",)),

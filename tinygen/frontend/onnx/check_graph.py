@@ -43,11 +43,13 @@ def _check_values(values, filename: str) -> None:
 def before(model: onnx.ModelProto, filename: str, version: int) -> None:
     """Outputs, opset and declared sizes (nothing read but the graph's declarations)."""
     if not model.graph.output:
-        raise ModelError(f"{filename}: the graph has no outputs", "export the model with the tensors it computes as outputs")
+        raise ModelError(f"{filename}: the graph has no outputs",
+                         "export the model with the tensors it computes as outputs")
     newest = onnx.defs.onnx_opset_version()
     if version > newest:
-        raise ModelError(f"{filename} uses ONNX opset {version}; tinygen reads opsets up to {newest}, the newest the installed "
-                         f"onnx {onnx.__version__} knows (onnxruntime refuses newer ones)", f"export the model with opset_version={newest} or older")
+        raise ModelError(f"{filename} uses ONNX opset {version}; tinygen reads opsets up to {newest}, the newest "
+                         f"the installed onnx {onnx.__version__} knows (onnxruntime refuses newer ones)",
+                         f"export the model with opset_version={newest} or older")
     _check_values(list(model.graph.input) + list(model.graph.output) + list(model.graph.value_info), filename)
     for t in model.graph.initializer:
         check_tensor(t.name, list(t.dims), "flash", 8, f"{filename}: ")
