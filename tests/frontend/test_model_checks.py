@@ -2,9 +2,9 @@
 tinygen/quant/check_params.py, tinygen/frontend/onnx/check_graph.py): a declared tensor no
 board could hold, a damaged scale or zero point, a scale ratio no int32 requantization can
 apply, a graph without outputs, and what onnxruntime refuses (an axis out of range, an opset
-newer than onnx knows, a 0x0 kernel, pads that leave no output) are each one line, exit status
-1, no traceback, nothing written; and the extreme scale ratios that are kept give the same bytes
-as TFLite Micro, in the reference and in the host C."""
+newer than onnx knows, a 0x0 kernel, negative pads, a dilation that leaves no output) are each
+one line, exit status 1, no traceback, nothing written; and the extreme scale ratios that are
+kept give the same bytes as TFLite Micro, in the reference and in the host C."""
 
 from __future__ import annotations
 
@@ -70,7 +70,9 @@ ONNX_CASES = {
     "pads_1e6": (dict(nodes=[helper.make_node("Conv", ["x", "w"], ["y"], pads=[1_000_000] * 4)], inits={"w": W}),
                  ("activation 'y' of shape [1, 4, 2000004, 2000004]", "largest RAM region")),
     "pads_negative": (dict(nodes=[helper.make_node("Conv", ["x", "w"], ["y"], pads=[-3] * 4)], inits={"w": W}),
-                      ("not a valid ONNX model",)),
+                      ("pads must not contain negative values",)),
+    "no_output_pixels": (dict(nodes=[helper.make_node("Conv", ["x", "w"], ["y"], dilations=[4, 4])], inits={"w": W}),
+                         ("'y' would have shape [1, 4, -2, -2]", "leave no output")),
 }
 
 

@@ -5,8 +5,9 @@
   fits the largest board (tinygen/frontend/check_size.py), its dimensions read, not allocated;
 - valid: onnx.checker.check_model and strict shape inference, as full_check runs them (a
   Softmax or Flatten axis out of range, a kernel dimension of 0, pads that leave no output),
-  then the shapes inferred for every intermediate and output, within the limits too (pads of
-  a million make a convolution's output two million pixels wide).
+  then the shapes inferred for every intermediate and output: positive (a dilation larger than
+  the input leaves none) and within the limits too (pads of a million make a convolution's
+  output two million pixels wide).
 Each problem is one ModelError naming the file.
 """
 
@@ -33,11 +34,16 @@ def _known_dims(value: onnx.ValueInfoProto) -> list[int] | None:
     return [int(d.dim_value) if d.HasField("dim_value") else 1 for d in t.shape.dim]
 
 
-def _check_values(values, filename: str) -> None:
+def _check_values(values, filename: str, inferred: bool = False) -> None:
     for v in values:
         dims = _known_dims(v)
-        if dims is not None:
-            check_tensor(v.name, dims, "ram", 8, f"{filename}: ")
+        if dims is None:
+            continue
+        if inferred and any(d < 0 for d in dims):         # an empty constant ([0], a Resize roi) is fine
+            raise ModelError(f"{filename}: {v.name!r} would have shape {dims}: its operator's kernel, pads, strides "
+                             "or dilations leave no output",
+                             "export the model with shapes that leave every operator an output")
+        check_tensor(v.name, dims, "ram", 8, f"{filename}: ")
 
 
 def before(model: onnx.ModelProto, filename: str, version: int) -> None:
@@ -77,4 +83,4 @@ def valid(model: onnx.ModelProto, filename: str) -> None:
         model.graph.value_info.extend(declared)
         for o, t in zip(model.graph.output, outputs):
             o.type.CopyFrom(t)
-    _check_values(list(inferred.graph.value_info) + list(inferred.graph.output), filename)
+    _check_values(list(inferred.graph.value_info) + list(inferred.graph.output), filename, inferred=True)
