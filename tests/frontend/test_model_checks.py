@@ -58,6 +58,21 @@ def test_onnx_input_3000x3000_refused_before_allocating(tmp_path, capsys):
     assert peak < 16 << 20, f"{peak:,} B allocated"   # 64 samples of it would be 2.3 GB as float32
 
 
+def test_onnx_calibration_set_too_large_refused_before_reading(tmp_path, capsys):
+    """4M samples of a [4, 6, 6] input (2.3 GB as float32, a sparse file here) are more than 64
+    samples of an input that fills the largest RAM: refused from the .npy header, nothing read."""
+    path = _onnx(tmp_path / "relu.onnx", [helper.make_node("Relu", ["x"], ["y"])])
+    np.lib.format.open_memmap(tmp_path / "calib.npy", mode="w+", dtype=np.float32, shape=(4_000_000, 4, 6, 6)).flush()
+    tracemalloc.start()
+    try:
+        err = assert_build_fails(path, tmp_path, capsys, "the calibration set of 4000000 samples of [4, 6, 6] needs "
+                                 "2,304,000,000 B as float32", extra=("--calib", str(tmp_path / "calib.npy")))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "Traceback" not in err and peak < 16 << 20, f"{peak:,} B allocated"
+
+
 ONNX_CASES = {
     "no_outputs": (dict(nodes=[helper.make_node("Relu", ["x"], ["y"])], outputs=False), ("the graph has no outputs",)),
     "softmax_axis_5": (dict(nodes=[helper.make_node("Softmax", ["x"], ["y"], axis=5)]),
