@@ -21,6 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 from e2e import assert_build_fails, build_host, first_difference
 from mlperf_models import mlperf_model
 from onnx_lib import onnx_model
+from tflite_builder import ModelBuilder
 from tinygen.compiler import compile_source, load_source
 from tinygen.ref.interpreter import run
 
@@ -112,6 +113,22 @@ def test_onnx_qdq_scale_refused(name, value, expected, qdq_mlp, tmp_path, capsys
     init.CopyFrom(numpy_helper.from_array(np.full(numpy_helper.to_array(init).shape, value, np.float32), name))
     onnx.save(model, str(tmp_path / "mlp.onnx"))
     _fails(tmp_path / "mlp.onnx", tmp_path, capsys, expected)
+
+
+def test_tflite_s8_input_3000x3000_refused_before_allocating(tmp_path, capsys):
+    b = ModelBuilder()
+    x = b.tensor("x", [1, 3000, 3000, 1], scale=0.05, zero_point=-3)
+    y = b.tensor("y", [1, 3000, 3000, 1], scale=0.02, zero_point=10)
+    b.op("HARD_SWISH", [x], [y])
+    path = tmp_path / "big.tflite"
+    path.write_bytes(b.finish(inputs=[x], outputs=[y]))
+    tracemalloc.start()
+    try:
+        _fails(path, tmp_path, capsys, "big.tflite: activation 'x' of shape [1, 3000, 3000, 1]", "9,000,000 B")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"{peak:,} B allocated"
 
 
 # -- .tflite: the MLPerf Tiny image classifier with one number changed in its flatbuffer ----------
