@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.errors import ModelError
+from tinygen.frontend.check_size import check_calibration
 from tinygen.frontend.user_module import import_file, user_code
 from tinygen.npfile import not_numpy
 
@@ -157,7 +158,7 @@ def _from_file(spec: str, names: list[str]) -> list[np.ndarray]:
         raise ModelError(f"calibration file {spec!r} holds one array, but the model takes {len(names)} inputs",
                          f"save an .npz with one array per input: {input_keys(names)}")
     try:
-        return _from_npz(path, names) if path.suffix == ".npz" else [np.load(path, allow_pickle=False)]
+        return _from_npz(path, names) if path.suffix == ".npz" else [np.load(path, allow_pickle=False, mmap_mode="r")]
     except ModelError:
         raise
     except Exception as e:
@@ -189,8 +190,12 @@ def load_calibration(spec: str | None, input_shapes: list[tuple[int, ...]],
         warnings.warn("calibrating on random data: quantization ranges will not match real inputs "
                       "and accuracy will suffer; pass --calib with representative data",
                       CalibrationWarning, stacklevel=2)
+        for k, s in enumerate(input_shapes):
+            check_calibration(RANDOM_SAMPLES, sample_shape(s), f" for input {k} ({names[k]})" if len(names) > 1 else "")
         rng = np.random.default_rng(seed)
-        data = [rng.standard_normal((RANDOM_SAMPLES,) + sample_shape(s)) for s in input_shapes]
+        # sample by sample (the values standard_normal would give all at once), kept as float32
+        data = [np.stack([rng.standard_normal(sample_shape(s)).astype(np.float32) for _ in range(RANDOM_SAMPLES)])
+                for s in input_shapes]
     elif ":" in spec and spec.rpartition(":")[0].endswith(".py"):
         data = _from_callable(spec, len(input_shapes))
     else:
@@ -220,6 +225,7 @@ def _checked(data, input_shape: tuple[int, ...], which: str) -> np.ndarray:
         raise ModelError(f"calibration data{which} has shape {list(data.shape)}, but the model input is "
                          f"{list(input_shape)}: expected {shape_hint(input_shape)}",
                          "give samples in the model's own layout (NCHW for PyTorch image models)")
+    check_calibration(data.shape[0], sample, which)
     data = data.astype(np.float32)
     if not np.all(np.isfinite(data)):
         raise ModelError(f"calibration data{which} contains NaN or Inf values", "clean the data set")

@@ -22,9 +22,11 @@ import numpy as np
 from tinygen.board import Board
 from tinygen.calib import load_calibration
 from tinygen.errors import ModelError, UsageError
+from tinygen.frontend.check_size import check_graph
 from tinygen.ir import VARIABLE_OPS, Graph, dump
 from tinygen.kernels.esp_nn_tree import require_esp32
 from tinygen.passes import CompileOptions, compile_graph
+from tinygen.quant.check_params import check_requant
 
 Progress = Callable[[str], None]
 
@@ -161,6 +163,7 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
                          "ASSIGN_VARIABLE) is not quantized by tinygen",
                          "leave out --calib to run it in float32 as TFLite Micro does, or convert it to int8 "
                          "with the TFLite converter")
+    check_graph(source.graph, f"{source.name}: ")      # no tensor larger than a board holds, before any is made
     if source.graph.meta.get("float_tflite") and calib is None:
         # a float .tflite without calibration data runs in float32, as TFLite Micro runs it
         graph = source.graph.copy()
@@ -172,6 +175,7 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
     else:
         data = load_calibration(calib, source.input_shapes, source.default_calibration, source.input_names)
         graph = compile_graph(source.graph.copy(), source.graph_feed(data), options, trace)
+    check_requant(graph, f"{source.name}: ")            # the quantizer's scale ratios, as an imported model's
     graph.meta["source_layout"] = source.layout
     if source.feature_gains is not None:
         graph.meta["feature_gains"] = source.feature_gains

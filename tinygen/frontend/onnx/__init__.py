@@ -27,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen.errors import ModelError, TinygenError
+from tinygen.frontend import check_size
 from tinygen.frontend.onnx import ops_gelu, ops_nn, ops_shape, ops_transpose, qoperator, quantized  # noqa: F401  (register their handlers)
 from tinygen.frontend.onnx.advice import SUPPORTED_FLOAT, SUPPORTED_QUANT
 from tinygen.frontend.onnx.importer import Importer
 from tinygen.frontend.onnx.reader import graph_inputs, read_model
 from tinygen.ir import Graph, validate
+from tinygen.quant.check_params import check_graph_qparams, check_requant
 
 
 @dataclass
@@ -52,6 +54,9 @@ def load(path: str | Path) -> OnnxModel:
     try:
         graph = Importer(model, name, path.name).run()
         validate(graph)
+        check_size.check_graph(graph, f"{path.name}: ")
+        check_graph_qparams(graph, f"{path.name}: ")
+        check_requant(graph, f"{path.name}: ")
     except TinygenError:
         raise
     except Exception as e:      # a malformed graph the checker let through

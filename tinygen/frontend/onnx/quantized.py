@@ -52,6 +52,7 @@ from tinygen.frontend.onnx.importer import Importer, const_array, ir_of, registe
 from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values,
                                           qparams_of)
 from tinygen.ir import Kind, QParams, Tensor
+from tinygen.quant.check_params import scale_problem
 from tinygen.quant.fixedpoint import quantize_multiplier
 from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
 from tinygen.ref.lookup import by_uint8
@@ -245,8 +246,9 @@ def _qspec(im: Importer, node, ins, axis_default: int = 1):
         raise im.unsupported(f"{dtype} quantization; tinygen takes int8 and uint8 (int32 for biases)")
     if scale.size > 1 and int(reader.attrs(node).get("block_size", 0)):
         raise im.unsupported("blocked quantization")
-    if np.any(scale <= 0) or not np.all(np.isfinite(scale)):
-        raise ModelError(f"{im.filename}: {im.where()} has scale {scale.reshape(-1)[:4].tolist()}")
+    problem = scale_problem(scale)
+    if problem:
+        raise ModelError(f"{im.filename}: {im.where()} has {problem}")
     return scale, zp, dtype, int(reader.attrs(node).get("axis", axis_default))
 
 

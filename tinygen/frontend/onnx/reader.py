@@ -13,6 +13,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper, shape_inference
 
 from tinygen.errors import ModelError
+from tinygen.frontend.onnx import check_graph
+from tinygen.frontend.onnx.check_graph import first_line as _first_line
 
 MIN_OPSET = 13
 DEFAULT_DOMAINS = ("", "ai.onnx")
@@ -48,18 +50,10 @@ def read_model(path: Path) -> onnx.ModelProto:
         raise ModelError(f"{path.name} is not an ONNX model, or is truncated: it has no graph",
                          "export the model again (torch.onnx.export, tf2onnx, skl2onnx)")
     _check_opset(model, path.name)
+    check_graph.before(model, path.name, opset(model, ""))
     _load_external(model, path)
-    try:
-        onnx.checker.check_model(model)
-    except Exception as e:
-        raise ModelError(f"{path.name} is not a valid ONNX model: {_first_line(e)}",
-                         "export the model again; onnx.checker.check_model(onnx.load(path)) shows the problem") from None
+    check_graph.valid(model, path.name)
     return model
-
-
-def _first_line(e: Exception) -> str:
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
 
 
 def opset(model: onnx.ModelProto, domain: str = "") -> int | None:

@@ -39,11 +39,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import tflite
+
 from tinygen.errors import ModelError, TinygenError
+from tinygen.frontend.check_size import check_graph, check_tensor
 from tinygen.frontend.tflite.importer import SUPPORTED_OPS, Importer
 from tinygen.frontend.tflite.prepare import activation_range
-from tinygen.frontend.tflite.reader import FLOAT_OPS, INT16_OPS
+from tinygen.frontend.tflite.reader import FLOAT_OPS, INT16_OPS, TYPES
 from tinygen.ir import Graph
+from tinygen.quant.check_params import check_requant
 
 FILE_IDENTIFIER = b"TFL3"
 
@@ -69,13 +74,30 @@ def load(path: str | Path, fold_input_transpose: bool = False) -> TFLiteModel:
         raise ModelError(f"{path.name} is not a TFLite model: file identifier {found!r}, expected "
                          f"{FILE_IDENTIFIER!r}", "give an int8 .tflite flatbuffer (from the TFLite converter)")
     try:
+        _check_declared(data, path.name)
         graph = Importer(data, name, path.name, fold_input_transpose).run()
     except TinygenError:
         raise
     except Exception as e:  # the flatbuffer reader fails in many ways on corrupt input
         raise ModelError(f"{path.name} is corrupt or truncated: cannot read its flatbuffer "
                          f"({type(e).__name__}: {e})", "re-export the model with the TFLite converter") from None
+    check_graph(graph, f"{path.name}: ")
+    check_requant(graph, f"{path.name}: ")
     return TFLiteModel(name, graph, graph.tensors[graph.inputs[0]].shape)
+
+
+def _check_declared(data: bytes, filename: str) -> None:
+    """Every tensor the file declares within the largest board (check_size), by its own name,
+    before the importer reads any: one with a buffer holding data is a constant (flash)."""
+    model = tflite.Model.GetRootAsModel(data, 0)
+    for s in range(model.SubgraphsLength()):
+        sg = model.Subgraphs(s)
+        for i in range(sg.TensorsLength()):
+            t = sg.Tensors(i)
+            const = 0 < t.Buffer() < model.BuffersLength() and model.Buffers(t.Buffer()).DataLength() > 0
+            bits = 8 * np.dtype(TYPES.get(t.Type(), (None, np.int8))[1]).itemsize if const else 8
+            shape = [int(d) for d in t.ShapeAsNumpy()] if t.ShapeLength() else []
+            check_tensor(t.Name().decode("utf-8", "replace"), shape, "flash" if const else "ram", bits, f"{filename}: ")
 
 
 def _c_name(stem: str) -> str:

@@ -14,6 +14,7 @@ from tflite.TensorType import TensorType
 
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.ir import Graph, Kind, QParams, Tensor
+from tinygen.quant.check_params import check_qparams
 
 OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
 TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_")}
@@ -155,9 +156,8 @@ class Reader:
         zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(scale.shape, np.int64)
         if zp.size == 1 and scale.size > 1:
             zp = np.full(scale.shape, zp[0])
-        if zp.shape != scale.shape or not np.all(np.isfinite(scale)) or np.any(scale <= 0):
-            raise ModelError(f"{self.where}tensor {self.tname(index)!r} has invalid quantization "
-                             f"(scales {scale[:4]}, zero points {zp[:4]})")
+        check_qparams(self.tname(index), q.ScaleAsNumpy(), zp, TYPES.get(self.tensor(index).Type(), ("int64",))[0],
+                      self.where)
         if scale.size > 1:
             axis = int(q.QuantizedDimension())
             if per_channel_axis is None or axis != per_channel_axis:
