@@ -11,7 +11,12 @@ to a scratch folder as the build writes it (model.c with its specialized layers,
 the kernels, the runtime, the port and the linker script), every translation unit of the real
 part's image is compiled with that image's exact compiler and flags, and the objects are
 linked as the Makefile links them; the flash is the linked image's, counted as the build
-counts it (tinygen.build.memory.measure). The link uses the part's linker script with its flash
+counts it (tinygen.build.memory.measure). Every image the build links against the part's flash
+is probed so, the real part's and the stand-in's (firmware-emu.elf, whose port links some
+300 B more on the F446RE), and the prediction is the larger: the build fails where either
+overflows, and a fit on the part's image alone could leave the stand-in's over by up to that
+(dscnn under a --flash-budget between the two: "flash overflowed by 200 B when linking
+firmware-emu.elf"). The link uses the part's linker script with its flash
 and RAM regions enlarged to PROBE_REGION_BYTES (firmware_project.roomy_linker_script: the same
 sections in the same order), so an image larger than the part is measured exactly instead of
 failing to link: the fit trade needs that figure most (an overflow left it with the estimate,
