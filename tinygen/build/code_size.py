@@ -135,8 +135,9 @@ def image_flashes(graph: Graph, board: Board, name: str, store: Path | None = No
     with tempfile.TemporaryDirectory(prefix="tinygen-size-") as tmp:
         project = Path(tmp)
         info = write_project(graph, project, name, PLACEHOLDER_HASH, board)
-        images = write_firmware_project(graph, project, name, board).images
-        if not images or any(image.toolchain.missing() for image in images):
+        # an image whose compiler is missing is not measured (the build refuses it, naming the compiler)
+        images = [i for i in write_firmware_project(graph, project, name, board).images if not i.toolchain.missing()]
+        if not images:
             return None
         # every image's script with room (an image larger than the part links too, laid out
         # alike), all written before any key is taken: each key hashes the whole project
