@@ -37,8 +37,9 @@ def row(path: Path, board_name: str, work: Path) -> dict:
     estimate = predict(graph, board, project_data(graph, graph.name, "", "")["weight_bytes"]).regions["flash"].used
     memory = build(source, graph, board, work / f"{source.name}-{board_name}").manifest["memory"]
     linked = {elf: use["flash"]["used"] for elf, use in memory.items() if elf != "predicted"}
-    return {"model": source.name, "board": board.name, "predicted": graph.meta["fit"]["flash"]["used"],
-            "estimate": estimate, "linked": linked, "capacity": graph.meta["fit"]["flash"]["capacity"]}
+    return {"model": path.parent.name if path.stem == "model" else source.name, "board": board.name,
+            "predicted": graph.meta["fit"]["flash"]["used"], "estimate": estimate, "linked": linked,
+            "capacity": graph.meta["fit"]["flash"]["capacity"]}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -211,5 +211,5 @@ def _keep_probe(linked: Path, key: str, probes: Path) -> None:
         pass
 
 
-__all__ = ["ID_STRINGS_BYTES", "PROBE_CACHE_BYTES", "PROBE_DIR", "PROBE_REGION_BYTES", "compiled_flash", "image_flashes",
-           "probe_key"]
+__all__ = ["ID_STRINGS_BYTES", "PROBE_CACHE_BYTES", "PROBE_DIR", "PROBE_REGION_BYTES", "compiled_flash",
+           "image_flashes", "probe_key"]
