@@ -8,8 +8,9 @@ benchmarks/tiling.py takes it: auto, off, SPLIT:GHxGW or SPLIT:bands:N) and fitt
 (tinygen/build/code_size.py) with the fastest kernels, then either the kernels fit_model picked
 and their image's real link for the part, or its refusal and the real link of the combination
 it names (every layer's smallest kernel), built for the same part with FLASH_FOR_REFUSED bytes
-of flash so that it links. The probe is ID_STRINGS_BYTES above the link where the build's model
-name is the graph's. Bytes, no timing.
+of flash so that it links. The probe (the larger of the part's and the stand-in's images) is
+ID_STRINGS_BYTES above the larger linked image where the build's model name is the graph's.
+Bytes, no timing. benchmarks/flash_prediction.py has the prediction's error per model.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ def smallest_graph(source, options, graph):
 
 
 def linked_flash(source, graph, board, out: Path) -> dict:
+    """The flash of the larger image the build links (the part's or the stand-in's), as the probe counts it."""
     from tinygen.compiler import build
 
-    return build(source, graph, board, out).manifest["memory"]["firmware.elf"]["flash"]
+    memory = build(source, graph, board, out).manifest["memory"]
+    return max((use["flash"] for elf, use in memory.items() if elf != "predicted"), key=lambda f: f["used"])
 
 
 def main(argv: list[str] | None = None) -> int:

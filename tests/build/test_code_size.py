@@ -1,5 +1,5 @@
-"""The fit check's flash prediction compiles and links the image ahead of the build
-(tinygen/build/code_size.py): never below what links, and close to it."""
+"""The fit check's flash prediction compiles and links the images ahead of the build
+(tinygen/build/code_size.py): never below what links, and within BOUND of it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from pass_lib import CONV_VALID, Builder
 
 from tinygen.board import get_board
-from tinygen.build.code_size import ID_STRINGS_BYTES, PLACEHOLDER_HASH, compiled_flash
+from tinygen.build.code_size import ID_STRINGS_BYTES, PLACEHOLDER_HASH, compiled_flash, image_flashes
 from tinygen.build.elf import read_elf
 from tinygen.build.memory import capacity, measure
 from tinygen.build.object_cache import (PRUNE_SLACK_BYTES, cache_key, parse_command, prune, prune_due,
@@ -25,7 +25,8 @@ from tinygen.passes import CompileOptions, compile_graph
 MODELS = Path(__file__).resolve().parents[2] / "examples" / "mlperf-tiny"
 ARM_GCC = shutil.which("arm-none-eabi-gcc")
 F746 = get_board("f746zg")
-BOUND = 0.03            # the prediction is within 3% above the linked flash
+F446 = get_board("f446re")
+BOUND = 0.02            # the prediction is within 2% above the largest linked image's flash
 
 
 def test_cache_key_changes_with_flags_compiler_and_source():
@@ -107,10 +108,36 @@ def test_predicted_flash_bounds_linked_flash_f746zg(name, tmp_path, monkeypatch)
     graph = fit_model(source, None, options, F746, compile_source(source, options=options))
     record = graph.meta["fit"]
     result = build(source, graph, F746, tmp_path / "out")
-    linked = result.manifest["memory"]["firmware.elf"]["flash"]["used"]
-    predicted = record["flash"]["used"]
+    images = {elf: use["flash"]["used"] for elf, use in result.manifest["memory"].items() if elf != "predicted"}
+    assert set(images) == {"firmware.elf", "firmware-emu.elf"}, images
+    linked, predicted = max(images.values()), record["flash"]["used"]
     assert record["margin"] == 0, "the compiled prediction needs no per-layer margin"
-    assert linked <= predicted <= linked * (1 + BOUND), (name, predicted, linked)
+    assert linked <= predicted <= linked * (1 + BOUND), (name, predicted, images)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc not found: nothing to compile or link")
+def test_fit_counts_the_standin_image_under_a_budget_between_the_two_f446re(tmp_path):
+    """The build links the stand-in's image against the part's flash too, and its port links a
+    few hundred bytes more than the part's: a budget between the two images' flash is over for
+    the stand-in. The fit sees it (the prediction is the larger image's) and trades, so that both
+    link; it took the part's image alone, and the build failed with "flash overflowed by 200 B
+    when linking firmware-emu.elf" (MobileNetV2 0.35 on the F446RE by 128 B)."""
+    from e2e import EXAMPLES
+
+    source = load_source(EXAMPLES / "dscnn.py")
+    options = CompileOptions(features=F446.isa_features, kernels="tinygen")
+    graph = compile_source(source, None, options)
+    images = image_flashes(graph, F446, graph.name)
+    real, emu = images["firmware.elf"], images["firmware-emu.elf"]
+    assert emu > real + 64, images                 # the stand-in's port links more
+    budget = F446.with_budget(flash=(real + emu) // 2)
+    fitted = fit_model(source, None, options, budget, graph)
+    fit = fitted.meta["fit"]
+    assert fit["traded"] and fit["flash"]["used"] <= (real + emu) // 2, fit
+    memory = build(source, fitted, budget, tmp_path / "out").manifest["memory"]
+    linked = {elf: memory[elf]["flash"]["used"] for elf in images}
+    assert max(linked.values()) <= fit["flash"]["used"] <= max(linked.values()) * (1 + BOUND), (fit, linked)
 
 
 def _with_flash(board, size: int):
@@ -139,20 +166,21 @@ def test_compiled_flash_of_an_image_larger_than_the_part_f446re(tmp_path, monkey
              bias=b.rand(640))
     calib = np.random.default_rng(0).uniform(-1, 1, (4, 2, 2, 1024)).astype(np.float32)
     graph = compile_graph(b.output(x), calib, CompileOptions(features=f446.isa_features))
-    probed = compiled_flash(graph, f446, "big")
-    assert probed is not None and probed > capacity(f446, "flash") + 64 * 1024, probed
+    probed = image_flashes(graph, f446, "big")
+    assert probed is not None and min(probed.values()) > capacity(f446, "flash") + 64 * 1024, probed
+    assert compiled_flash(graph, f446, "big") == max(probed.values())
 
     roomy = _with_flash(f446, 2 << 20)
     project = tmp_path / "fw"
     project.mkdir()
     info = write_project(graph, project, "big", PLACEHOLDER_HASH, roomy)
-    image = write_firmware_project(graph, project, "big", roomy).images[0]
-    subprocess.run(["make", "-C", str(project), "-j2", "all"], capture_output=True, check=True)
-    linked = measure(read_elf(project / image.elf), image.regions, {"flash": 0, "ram": 0}, info["weight_bytes"],
-                     roomy.stack_size).regions["flash"].used
-    assert probed == linked + ID_STRINGS_BYTES, (probed, linked)
+    images = write_firmware_project(graph, project, "big", roomy).images
+    subprocess.run(["make", "-C", str(project), "-j2", "all", "emu"], capture_output=True, check=True)
+    linked = {image.elf: measure(read_elf(project / image.elf), image.regions, {"flash": 0, "ram": 0},
+                                 info["weight_bytes"], roomy.stack_size).regions["flash"].used for image in images}
+    assert probed == {elf: flash + ID_STRINGS_BYTES for elf, flash in linked.items()}, (probed, linked)
     # the part's own size changes nothing but the verdict
-    assert compiled_flash(graph, roomy, "big") == probed
+    assert image_flashes(graph, roomy, "big") == probed
 
 
 def _small_conv(seed: int):
@@ -178,15 +206,14 @@ def test_probe_image_kept_by_the_projects_bytes_and_the_toolchain(tmp_path, monk
     first = compiled_flash(graph, F746, "probe", store)
     assert first is not None and linked
     kept = list((tmp_path / "cache" / "probes").glob("*.elf"))
-    assert len(kept) == 1
+    assert len(kept) == 2                   # the part's image and the stand-in's
     linked.clear()
     assert compiled_flash(_small_conv(1), F746, "probe", store) == first and not linked     # kept image
     other = compiled_flash(_small_conv(2), F746, "probe", store)                            # other weights
     assert other is not None and linked
     linked.clear()
-    f446 = get_board("f446re")                                                              # other flags
-    assert compiled_flash(_small_conv(1), f446, "probe", store) is not None and linked
-    assert len(list((tmp_path / "cache" / "probes").glob("*.elf"))) == 3
+    assert compiled_flash(_small_conv(1), F446, "probe", store) is not None and linked       # other flags
+    assert len(list((tmp_path / "cache" / "probes").glob("*.elf"))) == 6                    # 3 x 2 images
     kept[0].write_bytes(b"not an ELF")                                                      # damaged: relinked
     linked.clear()
     assert compiled_flash(_small_conv(1), F746, "probe", store) == first and linked

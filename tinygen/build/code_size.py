@@ -11,7 +11,12 @@ to a scratch folder as the build writes it (model.c with its specialized layers,
 the kernels, the runtime, the port and the linker script), every translation unit of the real
 part's image is compiled with that image's exact compiler and flags, and the objects are
 linked as the Makefile links them; the flash is the linked image's, counted as the build
-counts it (tinygen.build.memory.measure). The link uses the part's linker script with its flash
+counts it (tinygen.build.memory.measure). Every image the build links against the part's flash
+is probed so, the real part's and the stand-in's (firmware-emu.elf, whose port links some
+300 B more on the F446RE), and the prediction is the larger: the build fails where either
+overflows, and a fit on the part's image alone could leave the stand-in's over by up to that
+(dscnn under a --flash-budget between the two: "flash overflowed by 200 B when linking
+firmware-emu.elf"). The link uses the part's linker script with its flash
 and RAM regions enlarged to PROBE_REGION_BYTES (firmware_project.roomy_linker_script: the same
 sections in the same order), so an image larger than the part is measured exactly instead of
 failing to link: the fit trade needs that figure most (an overflow left it with the estimate,
@@ -54,10 +59,14 @@ import uuid
 from pathlib import Path
 
 from tinygen.board import Board
-from tinygen.build.elf import read_elf
+from tinygen.build.elf import Elf, read_elf
+from tinygen.build.firmware_project import Image, roomy_linker_script, write_firmware_project
+from tinygen.build.memory import measure
 from tinygen.build.object_cache import OBJECT_DIR, compile_commands, compiler_version, prune, prune_due, source_object
 from tinygen.errors import ToolchainError
+from tinygen.codegen.project import write_project
 from tinygen.ir import Graph
+from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.resources import cache_dir
 
 # the real build's model id and name strings, unknown here (the scratch project has the graph's
@@ -104,16 +113,20 @@ def probe_key(project: Path, cc: str, ldflags: tuple[str, ...], link: list[str])
 
 
 def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = None) -> int | None:
-    """The real part's image's flash by compiling and linking its sources (see the module
-    docstring), or None where that is not done (another build recipe, a missing compiler,
-    CMSIS-NN / ESP-NN layers, a front end, a compiler error: the build reports it). An image
-    larger than the part's flash (or RAM) is measured all the same: the probe links it with
-    PROBE_REGION_BYTES of each, sections placed as in the part's script."""
-    from tinygen.build.memory import measure
-    from tinygen.build.firmware_project import roomy_linker_script, write_firmware_project
-    from tinygen.codegen.project import write_project
-    from tinygen.kernels.table import KERNELS_BY_NAME
+    """The flash of the largest image the build links for the part (see the module docstring),
+    or None where that is not done (another build recipe, a missing compiler, CMSIS-NN / ESP-NN
+    layers, a front end, a compiler error: the build reports it). An image larger than the
+    part's flash (or RAM) is measured all the same: the probe links it with PROBE_REGION_BYTES
+    of each, sections placed as in the part's script."""
+    flashes = image_flashes(graph, board, name, store)
+    return None if flashes is None else max(flashes.values())
 
+
+def image_flashes(graph: Graph, board: Board, name: str, store: Path | None = None) -> dict[str, int] | None:
+    """{image file: its flash} for every image the build links against the part's flash (the
+    real part's and the stand-in's: the build fails where either overflows, and the stand-in's
+    port links a few hundred bytes more), each ID_STRINGS_BYTES above what links; None where
+    compiled_flash gives None."""
     if board.build != "cortex-m" or "frontend" in graph.meta:
         return None
     if any(KERNELS_BY_NAME[n.kernel].backend != "tinygen" for n in graph.nodes if n.kernel):
@@ -122,34 +135,62 @@ def compiled_flash(graph: Graph, board: Board, name: str, store: Path | None = N
     with tempfile.TemporaryDirectory(prefix="tinygen-size-") as tmp:
         project = Path(tmp)
         info = write_project(graph, project, name, PLACEHOLDER_HASH, board)
-        image = write_firmware_project(graph, project, name, board).images[0]
-        tc = image.toolchain
-        if tc.missing():
+        # an image whose compiler is missing is not measured (the build refuses it, naming the compiler)
+        images = [i for i in write_firmware_project(graph, project, name, board).images if not i.toolchain.missing()]
+        if not images:
             return None
-        # the part's script with room: an image larger than the part links too, laid out alike
-        ldscript, regions = roomy_linker_script(graph, project, board, image, PROBE_REGION_BYTES)
-        link = [*tc.ldflags, "-T", ldscript, *tc.libs]
-        key, elf = None, None
-        try:
-            key = probe_key(project, tc.cc, tc.ldflags, link)
-            kept = _probe_store(store) / f"{key}.elf"
-            elf = read_elf(kept)            # probed before: measured from its image
-            os.utime(kept)                  # recently used: the last to be pruned
-        except (subprocess.CalledProcessError, OSError, ToolchainError):
-            elf = None                      # not probed before (or pruned meanwhile): linked below
-        if elf is None:
-            try:
-                objs = [str(source_object(cmd, project, store)) for cmd in compile_commands(project, image.goal)]
-                subprocess.run([tc.cc, *tc.ldflags, "-T", ldscript, "-o", "size-probe.elf", *objs, *tc.libs],
-                               cwd=project, capture_output=True, check=True)
-            except (subprocess.CalledProcessError, OSError):
+        # every image's script with room (an image larger than the part links too, laid out
+        # alike), all written before any key is taken: each key hashes the whole project
+        roomy = [roomy_linker_script(graph, project, board, image, PROBE_REGION_BYTES) for image in images]
+        keys = [_key(project, image, ldscript) for image, (ldscript, _) in zip(images, roomy)]
+        flashes = {}
+        for image, (ldscript, regions), key in zip(images, roomy, keys):
+            elf = _kept(key, store) or _link(project, image, ldscript, key, store)
+            if elf is None:
                 return None
-            elf = read_elf(project / "size-probe.elf")
-            if key is not None:
-                _keep_probe(project / "size-probe.elf", key, _probe_store(store))
-            prune_due(store)
-        use = measure(elf, regions, {"flash": 0, "ram": 0}, info["weight_bytes"], board.stack_size)
-    return use.regions["flash"].used + ID_STRINGS_BYTES
+            use = measure(elf, regions, {"flash": 0, "ram": 0}, info["weight_bytes"], board.stack_size)
+            flashes[image.elf] = use.regions["flash"].used + ID_STRINGS_BYTES
+    return flashes
+
+
+def _key(project: Path, image: Image, ldscript: str) -> str | None:
+    """The image's probe key (probe_key), None where the compiler cannot be asked."""
+    tc = image.toolchain
+    try:
+        return probe_key(project, tc.cc, tc.ldflags, [*tc.ldflags, "-T", ldscript, *tc.libs])
+    except (subprocess.CalledProcessError, OSError):
+        return None
+
+
+def _kept(key: str | None, store: Path) -> Elf | None:
+    """The image probed before under `key` (None: not probed, pruned meanwhile or damaged)."""
+    if key is None:
+        return None
+    kept = _probe_store(store) / f"{key}.elf"
+    try:
+        elf = read_elf(kept)
+        os.utime(kept)                  # recently used: the last to be pruned
+    except (OSError, ToolchainError):
+        return None
+    return elf
+
+
+def _link(project: Path, image: Image, ldscript: str, key: str | None, store: Path) -> Elf | None:
+    """The image's objects (cached) linked with `ldscript`, kept under `key`; None on a compiler
+    or linker error (the build reports it)."""
+    tc = image.toolchain
+    out = project / f"size-probe-{image.key}.elf"
+    try:
+        objs = [str(source_object(cmd, project, store)) for cmd in compile_commands(project, image.goal)]
+        subprocess.run([tc.cc, *tc.ldflags, "-T", ldscript, "-o", out.name, *objs, *tc.libs],
+                       cwd=project, capture_output=True, check=True)
+        elf = read_elf(out)
+    except (subprocess.CalledProcessError, OSError, ToolchainError):
+        return None
+    if key is not None:
+        _keep_probe(out, key, _probe_store(store))
+    prune_due(store)
+    return elf
 
 
 def _probe_store(store: Path) -> Path:
@@ -170,4 +211,5 @@ def _keep_probe(linked: Path, key: str, probes: Path) -> None:
         pass
 
 
-__all__ = ["ID_STRINGS_BYTES", "PROBE_CACHE_BYTES", "PROBE_DIR", "PROBE_REGION_BYTES", "compiled_flash", "probe_key"]
+__all__ = ["ID_STRINGS_BYTES", "PROBE_CACHE_BYTES", "PROBE_DIR", "PROBE_REGION_BYTES", "compiled_flash",
+           "image_flashes", "probe_key"]
