@@ -212,4 +212,4 @@ def test_environment_reads_versions_and_the_cpu(tmp_path, monkeypatch):
     info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse2 avx avx2 fma\n")
     assert figure_env.cpu(info, env={}) == "AMD EPYC 7B13, AVX2"
     info.write_text("model name\t: Intel Xeon\nflags\t: avx2 avx512f avx512_vnni\n")
-    assert figure_env.cpu(info, env={"ATEN_CPU_CAPABILITY": "avx2"}) == "Intel Xeon, AVX-512, ATEN_CPU_CAPABILITY=avx2"
+    assert figure_env.cpu(info, env={"ATEN_CPU_CAPABILITY": "avx2"}) == "Intel Xeon, AVX-512 VNNI, ATEN_CPU_CAPABILITY=avx2"
