@@ -47,7 +47,8 @@ def tool_version(name: str) -> str:
 
 
 def cpu(cpuinfo: Path = Path("/proc/cpuinfo"), env: dict | None = None) -> str:
-    """This CPU's model and widest vector unit ('Intel(R) Xeon(R) Processor, AVX-512 VNNI'), and any override in CPU_OVERRIDES."""
+    """This CPU's model and widest vector unit ('Intel(R) Xeon(R) Processor, AVX-512 VNNI'), and any override
+    in CPU_OVERRIDES."""
     env = os.environ if env is None else env
     model, flags = platform.processor() or platform.machine(), set()
     try:
@@ -60,8 +61,8 @@ def cpu(cpuinfo: Path = Path("/proc/cpuinfo"), env: dict | None = None) -> str:
                 break
     except OSError:
         pass
-    width = ("AVX-512 VNNI" if "avx512_vnni" in flags else "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags
-             else "no AVX2" if flags else "")
+    width = ("AVX-512 VNNI" if "avx512_vnni" in flags else "AVX-512" if "avx512f" in flags
+             else "AVX2" if "avx2" in flags else "no AVX2" if flags else "")
     overrides = [f"{k}={env[k]}" for k in CPU_OVERRIDES if env.get(k)]
     return ", ".join(x for x in (model, width, *overrides) if x)
 
@@ -88,5 +89,6 @@ def explain(depends: tuple[str, ...], here: dict[str, str], stored: dict[str, st
         return f"{d} {here.get(d, '?')} here{then}" if d != CPU else f"{here.get(d, '?')} here{then}"
 
     tools = [one(d) for d in depends if d != CPU]
-    parts = ([f"the toolchain: {', '.join(tools)}"] if tools else []) + ([f"the CPU: {one(CPU)}"] if CPU in depends else [])
+    parts = [f"the toolchain: {', '.join(tools)}"] if tools else []
+    parts += [f"the CPU: {one(CPU)}"] if CPU in depends else []
     return "depends on " + "; on ".join(parts) if parts else ""

@@ -35,7 +35,7 @@ from torch import nn
 
 from tinygen.errors import ModelError
 
-WEIGHTS = Path(__file__).with_suffix(".npz")   # DigitsNet's state dict: digits_demo.py --train --epochs 20 --save-weights
+WEIGHTS = Path(__file__).with_suffix(".npz")   # DigitsNet's state dict: --train --epochs 20 --save-weights
 WEIGHTS_SHA256 = "1974cf72f7670a380b4f94a666544cb6993ac23cdb7a0719fc4135b8e6a941d6"
 
 

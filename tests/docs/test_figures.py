@@ -197,7 +197,8 @@ def test_check_says_what_a_differing_figure_depends_on(docs, monkeypatch, capsys
 
 def test_measure_stores_the_versions_a_figure_depends_on(docs, monkeypatch):
     monkeypatch.setattr(fe, "environment", lambda depends: {d: "1.2.3" for d in depends})
-    assert fe.store(fig(depends=("qemu-system-arm",), why="test"), {"n": 1})["environment"] == {"qemu-system-arm": "1.2.3"}
+    stored = fe.store(fig(depends=("qemu-system-arm",), why="test"), {"n": 1})
+    assert stored["environment"] == {"qemu-system-arm": "1.2.3"}
     assert "environment" not in fe.store(fig(depends=(), why="test"), {"n": 1})
 
 
@@ -212,4 +213,5 @@ def test_environment_reads_versions_and_the_cpu(tmp_path, monkeypatch):
     info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse2 avx avx2 fma\n")
     assert figure_env.cpu(info, env={}) == "AMD EPYC 7B13, AVX2"
     info.write_text("model name\t: Intel Xeon\nflags\t: avx2 avx512f avx512_vnni\n")
-    assert figure_env.cpu(info, env={"ATEN_CPU_CAPABILITY": "avx2"}) == "Intel Xeon, AVX-512 VNNI, ATEN_CPU_CAPABILITY=avx2"
+    want = "Intel Xeon, AVX-512 VNNI, ATEN_CPU_CAPABILITY=avx2"
+    assert figure_env.cpu(info, env={"ATEN_CPU_CAPABILITY": "avx2"}) == want
