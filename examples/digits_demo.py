@@ -14,9 +14,10 @@
     python examples/digits_demo.py [--out build/demo] [--board f746zg] [--train [--epochs 20] [--save-weights F]]
 
 The weights ship because training is not the same on every CPU: it is seeded and runs on one
-thread, but torch's float kernels differ by vector width (AVX-512, AVX2), so an AVX2-only
-machine trained another network (another model hash, 97.77% instead of 98.00%). Loading them
-gives the same network, model hash and figure everywhere; --train retrains on this CPU.
+thread, but torch's float kernels (ATen, oneDNN, MKL) differ by vector width and cache sizes:
+three machines trained three networks (model hashes 83858d59, 2e702642 on an AVX2-only CPU,
+fae8c23b, the shipped one, on an AVX-512 VNNI Xeon). Loading them gives the same network, model
+hash and figure on every x86-64 CPU; --train retrains on this one.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def main(argv=None) -> int:
         try:
             net = load_weights(args.weights)
         except ModelError as e:
-            print(f"digits_demo: error: {e.message}", file=sys.stderr)
+            print(f"digits_demo: error: {e.message}" + (f"\n  hint: {e.hint}" if e.hint else ""), file=sys.stderr)
             return 1
     out.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
