@@ -274,9 +274,25 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "onnx-agreement": (("cpu",), "onnxruntime's kernels on the host pick their code by the CPU's vector width"),
     "onnx-digits": (("cpu", *ARM), "the CNN is trained at run time (examples/onnx/digits_onnx.py) and quantized by "
                     f"onnxruntime on the host; {STANDIN}"),
+    "figure-dependences": ((), "this table (DEPENDS in benchmarks/figure_list.py)"),
     "kws-recurrent": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the clips and streams are "
                       "synthesized by espeak-ng and sox, their float features computed by numpy; "
                       f"{STANDIN}"),
 }
+
+
+def measure_dependences(work: Path, quick: bool) -> list:
+    return [{"figure": name, "depends": list(depends), "why": why} for name, (depends, why) in DEPENDS.items()]
+
+
+def render_dependences(rows: list) -> str:
+    lines = ["| figure | depends on | which values, and why |", "|---|---|---|"]
+    for r in rows:
+        lines.append(f"| `{r['figure']}` | {', '.join(r['depends']) or 'nothing beyond the code'} | {r['why']} |")
+    return "\n".join(lines)
+
+
+FIGURES.append(Figure("figure-dependences", "what each figure depends on beyond the code (DEPENDS)",
+                      measure_dependences, render_dependences, minutes=0.1, rows=("figure",)))
 FIGURES = [dataclasses.replace(f, depends=DEPENDS[f.name][0], why=DEPENDS[f.name][1]) if f.name in DEPENDS else f
            for f in FIGURES]
