@@ -131,6 +131,7 @@ def test_figures_command_line_lists_and_lints():
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "figures.py"), "list"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "boards" in done.stdout
+    assert "depends on cpu, arm-none-eabi-gcc, qemu-system-arm: the weights ship" in done.stdout
 
 
 def test_compare_derived_ratios_relative_counts_by_key():
