@@ -1,5 +1,5 @@
 # tinygen: set-up, tests and the demo on a fresh Debian/Ubuntu machine.
-#   make demo     train a digits classifier, compile it to C, run it, report
+#   make demo     a trained digits classifier (shipped weights): compile it to C, run it, report
 #   make demo-vww person detection on photographs, camera frames preprocessed on the device
 #   make demo-kws stream a minute of synthesized speech through a keyword-spotting firmware
 #   make test     the whole test suite (slow suites included, as in CI)

@@ -18,6 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
+from figure_env import environment
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 TICK = 40                       # the Cortex-M stand-ins' timer counts executed instructions in steps of 40
@@ -46,6 +48,8 @@ class Figure:
     tolerant: tuple[str, ...] = field(default=("per_mac", "speedup", "ratio", "energy", "mj", "per_inference"))
     counts: tuple[str, ...] = ()                 # keys (besides any named *instruction*) holding instruction counts
     recheck: bool = True                         # False: a wall-time figure, shown with its date, never re-measured
+    depends: tuple[str, ...] | None = None       # figure_env.CPU and the TOOLS whose versions move its values; () none
+    why: str = ""                                # which of its values depend on them, and how
 
 
 # ---------------------------------------------------------------------------------------- running
@@ -78,6 +82,8 @@ def load(name: str) -> dict | None:
 
 def store(fig: Figure, data: object) -> dict:
     record = {"figure": fig.name, "commit": git_commit(), "date": date.today().isoformat(), "data": data}
+    if fig.depends:                         # the CPU and the tools' versions it was measured with
+        record["environment"] = environment(fig.depends)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stored_path(fig.name).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record

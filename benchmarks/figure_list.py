@@ -7,6 +7,7 @@ A figure's quick measurement (check --quick, CI's run) covers every table with f
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -219,3 +220,79 @@ FIGURES.append(Figure("mlperf-new-cores", "the MLPerf Tiny models on the Cortex-
 FIGURES += figure_onnx.FIGURES
 # -- recurrent models (docs/models.md) --
 FIGURES += figure_recurrent.FIGURES
+
+
+# ---------------------------------------------------------------------------------------- what each figure depends on
+
+# Beyond the code, per figure: the host CPU (figure_env.CPU: torch's, onnxruntime's and numpy's float
+# kernels differ by vector width) and the tools whose versions move its values (code sizes and
+# instruction counts: the cross compilers; the stand-ins: QEMU; the speech corpus: espeak-ng, sox).
+# A figure named with none is exact on any x86-64 machine with the pinned Python packages.
+ARM = ("arm-none-eabi-gcc", "qemu-system-arm")
+RISCV = ("riscv64-unknown-elf-gcc", "qemu-system-riscv32")
+SPEECH = ("espeak-ng", "sox")
+STANDIN = "instructions and flash bytes come from the firmware arm-none-eabi-gcc builds, counted on QEMU"
+CALIBRATED = "int8 scales come from a float calibration run by torch (its last bits may move a scale)"
+DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "demo-digits": (("cpu", *ARM), f"the weights ship (examples/digits_demo.npz), no training; the float accuracy "
+                    f"and the calibration run torch (same under ATEN_CPU_CAPABILITY=avx2 and =default); {STANDIN}"),
+    "demo-vww": (ARM, f"an int8 .tflite and integer preprocessing on the device; {STANDIN}"),
+    "suite-time": (("cpu",), "wall times of one machine: shown with their date, never re-measured"),
+    "boards": ((), "the board files"),
+    "mlperf-f746zg": (ARM, f"int8 .tflite models; {STANDIN}"),
+    "mlperf-esp32c3": (RISCV, "int8 .tflite models; instructions and bytes from riscv64-unknown-elf-gcc's "
+                       "firmware, counted on QEMU"),
+    "depthwise-shapes": (("cpu", *ARM), f"seeded torch layers; {CALIBRATED}; {STANDIN}"),
+    "micro-speech": (ARM, f"an int8 model built from seeded numpy weights; {STANDIN}"),
+    "sww-standin": (ARM, f"an int8 model of the network's shape; {STANDIN}"),
+    "operators": ((), "the frontends' tables"),
+    "zoo": (("cpu", "arm-none-eabi-gcc"), f"seeded torch models; {CALIBRATED}; the int8 errors are against torch's "
+            "float output (compared within 1e-3 relative); the PyTorch PTQ column runs torch's x86 quantized engine, "
+            "whose oneDNN kernels without AVX-512 VNNI lose accuracy on full-range activations (ShuffleNetV2's PTQ "
+            "error 0.046 -> 0.262 with ONEDNN_MAX_CPU_ISA=AVX2): that column differs on an AVX2-only CPU; "
+            "flash bytes from arm-none-eabi-gcc"),
+    "lowbit-digits": (("cpu", *ARM), f"the weights ship (examples/lowbit/*.pt); the float accuracy runs torch; "
+                      f"{STANDIN}"),
+    "switchable-digits": (("cpu", *ARM), f"the weights ship (examples/switchable/sp_digits.pt); {STANDIN}"),
+    "gating-masked": (("cpu", *ARM), f"seeded torch layers; {CALIBRATED}; {STANDIN}"),
+    "bands-standin": (("cpu", *ARM), f"seeded torch models; {CALIBRATED}; {STANDIN}"),
+    "mobilenetv2-f446re": (("cpu", "arm-none-eabi-gcc"), f"a seeded torch model; {CALIBRATED}; planned and sized "
+                           "with arm-none-eabi-gcc, not run"),
+    "camera-preprocess": (ARM, f"integer preprocessing and an int8 .tflite network; {STANDIN}"),
+    "audio-frontend": (ARM, f"the audio front end's firmware; {STANDIN}"),
+    "audio-stages": (ARM, f"the float MFCC stages as the device computes them; {STANDIN}"),
+    "kws-models": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the test clips are synthesized "
+                   "by espeak-ng and sox, their float features and host accuracies computed by numpy and torch; "
+                   f"{STANDIN}"),
+    "kws-stream": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the streams are synthesized by "
+                   f"espeak-ng and sox; {STANDIN}"),
+    "cycle-estimates": (ARM, "int8 .tflite models; the estimate prices the instruction mix of arm-none-eabi-gcc's "
+                        "firmware, run on QEMU"),
+    "sweep-digits": (("cpu", *ARM), f"the float weights ship (examples/lowbit/float_digits.pt); {CALIBRATED}; the "
+                     f"accuracies of the pruned variants run torch; {STANDIN}"),
+    "mlperf-new-cores": (ARM, f"int8 .tflite models on the Cortex-M55 and M33 stand-ins; {STANDIN}"),
+    "onnx-agreement": (("cpu",), "onnxruntime's kernels on the host pick their code by the CPU's vector width"),
+    "onnx-digits": (("cpu", *ARM), "the CNN is trained at run time (examples/onnx/digits_onnx.py) and quantized by "
+                    f"onnxruntime on the host; {STANDIN}"),
+    "figure-dependences": ((), "this table (DEPENDS in benchmarks/figure_list.py)"),
+    "kws-recurrent": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the clips and streams are "
+                      "synthesized by espeak-ng and sox, their float features computed by numpy; "
+                      f"{STANDIN}"),
+}
+
+
+def measure_dependences(work: Path, quick: bool) -> list:
+    return [{"figure": name, "depends": list(depends), "why": why} for name, (depends, why) in DEPENDS.items()]
+
+
+def render_dependences(rows: list) -> str:
+    lines = ["| figure | depends on | which values, and why |", "|---|---|---|"]
+    for r in rows:
+        lines.append(f"| `{r['figure']}` | {', '.join(r['depends']) or 'nothing beyond the code'} | {r['why']} |")
+    return "\n".join(lines)
+
+
+FIGURES.append(Figure("figure-dependences", "what each figure depends on beyond the code (DEPENDS)",
+                      measure_dependences, render_dependences, minutes=0.1, rows=("figure",)))
+FIGURES = [dataclasses.replace(f, depends=DEPENDS[f.name][0], why=DEPENDS[f.name][1]) if f.name in DEPENDS else f
+           for f in FIGURES]

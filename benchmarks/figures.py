@@ -38,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from figure_engine import ROOT, Figure, compare, lint, load, render_documents, store, stored_path  # noqa: E402
+from figure_env import environment, explain, kinds  # noqa: E402
 from figure_list import FIGURES  # noqa: E402
 
 
@@ -90,18 +91,25 @@ def cmd_check(figures: dict[str, Figure], names: list[str], quick: bool, json_ou
             if fresh is not None:
                 diffs = compare(fig, record["data"], fresh, quick=quick and fig.quick_minutes is not None)
         seconds = time.monotonic() - t0
+        here = environment(fig.depends or ())
+        why = explain(fig.depends or (), here, (record or {}).get("environment")) if diffs else ""
         report.append({"figure": fig.name, "seconds": round(seconds, 1), "stored_at": (record or {}).get("commit"),
-                       "differences": diffs})
-        status = "same" if not diffs else f"{len(diffs)} value(s) differ"
+                       "depends": list(fig.depends or ()), "environment": here,
+                       "stored_environment": (record or {}).get("environment"), "differences": diffs,
+                       "explanation": why})
+        status = "same" if not diffs else f"{len(diffs)} value(s) differ" + (f"; {why}" if why else "")
         print(f"      {status} ({seconds:.0f} s)", flush=True)
         for d in diffs[:20]:
             print(f"        {fig.name}: {d}", flush=True)
     lint_hits = lint()
     print()
-    print(f"{'figure':<22} {'stored at':<12} {'result':<24} {'seconds':>8}")
+    print(f"{'figure':<22} {'stored at':<12} {'result':<24} {'depends on':<16} {'seconds':>8}")
     for r in report:
         result = "same" if not r["differences"] else f"{len(r['differences'])} differ"
-        print(f"{r['figure']:<22} {r['stored_at'] or '-':<12} {result:<24} {r['seconds']:>8.0f}")
+        print(f"{r['figure']:<22} {r['stored_at'] or '-':<12} {result:<24} {kinds(tuple(r['depends'])):<16} "
+              f"{r['seconds']:>8.0f}")
+    print("depends on: the CPU (float kernels on the host: torch, onnxruntime, numpy) or the toolchain's versions "
+          "(compilers, QEMU, espeak-ng, sox); benchmarks/figures.py list says which and why")
     print(f"documents: {len(problems)} block problem(s); prose: {len(lint_hits)} number(s) outside generated blocks; "
           f"{time.monotonic() - t_all:.0f} s in all")
     for p in problems + lint_hits[:40]:
@@ -133,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             quick = f"{f.quick_minutes:g}" if f.quick_minutes is not None else f"{f.minutes:g}"
             print(f"{f.name:<22} {f.minutes:>5g} min (quick {quick:>4}) measured at {rec.get('commit', '-'):<10} "
                   f"{rec.get('date', ''):<11} {f.title}")
+            print(f"{'':<22} depends on {', '.join(f.depends) if f.depends else 'nothing beyond the code'}: {f.why}")
         return 0
     if args.cmd == "render":
         problems = render_documents(figures)

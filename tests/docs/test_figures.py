@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import figure_engine as fe  # noqa: E402
+import figure_env  # noqa: E402
+import figure_list  # noqa: E402
 import figures  # noqa: E402
 from figure_list import FIGURES  # noqa: E402
 
@@ -129,6 +131,7 @@ def test_figures_command_line_lists_and_lints():
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "figures.py"), "list"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "boards" in done.stdout
+    assert "depends on cpu, arm-none-eabi-gcc, qemu-system-arm: the weights ship" in done.stdout
 
 
 def test_compare_derived_ratios_relative_counts_by_key():
@@ -154,3 +157,62 @@ def test_a_failed_measurement_keeps_its_files_and_stores_nothing(docs):
     assert "exited 2" in str(e.value) and (kept / "suite-8.log").read_text().startswith("ERROR")
     assert (fe.RESULTS / "t.json").read_text() == before
     shutil.rmtree(kept)
+
+
+def test_every_figure_states_what_it_depends_on():
+    """Each figure names the CPU and the tools whose versions move its values (or none), and why."""
+    known = {figure_env.CPU, *figure_env.TOOLS}
+    assert set(figure_list.DEPENDS) == {f.name for f in FIGURES}
+    for f in FIGURES:
+        assert f.depends is not None and set(f.depends) <= known and f.why, f.name
+    assert figure_env.kinds(next(f for f in FIGURES if f.name == "mlperf-esp32c3").depends) == "toolchain"
+    assert figure_env.kinds(next(f for f in FIGURES if f.name == "onnx-agreement").depends) == "CPU"
+    assert figure_env.kinds(next(f for f in FIGURES if f.name == "boards").depends) == "-"
+
+
+def test_check_says_what_a_differing_figure_depends_on(docs, monkeypatch, capsys, tmp_path):
+    """A differing figure's failure line, the summary and the --json name its dependences, the
+    versions here and the ones stored with the measurement; an equal one names none."""
+    here = {"arm-none-eabi-gcc": "12.2.1", "cpu": "Test CPU, AVX2"}
+    monkeypatch.setattr(figures, "environment", lambda depends: {d: here[d] for d in depends})
+    record = json.loads((fe.RESULTS / "t.json").read_text())
+    record["environment"] = {"arm-none-eabi-gcc": "13.2.1", "cpu": "Test CPU, AVX2"}
+    (fe.RESULTS / "t.json").write_text(json.dumps(record))
+    f = fe.Figure("t", "a test figure", lambda work, quick: {"n": 1235}, lambda d: f"value {d['n']:,}", minutes=0,
+                  depends=("cpu", "arm-none-eabi-gcc"), why="test")
+    fe.render_documents({"t": f})
+    assert figures.cmd_check({"t": f}, ["t"], quick=False, json_out=tmp_path / "c.json") == 1
+    out = capsys.readouterr().out
+    line = ("1 value(s) differ; depends on the toolchain: arm-none-eabi-gcc 12.2.1 here (13.2.1 when stored); "
+            "on the CPU: Test CPU, AVX2 here")
+    assert line in out and "CPU, toolchain" in out
+    r = json.loads((tmp_path / "c.json").read_text())["figures"][0]
+    assert r["depends"] == ["cpu", "arm-none-eabi-gcc"] and r["explanation"] == line.split("; ", 1)[1]
+    assert r["environment"] == here and r["stored_environment"]["arm-none-eabi-gcc"] == "13.2.1"
+
+    same = fe.Figure("t", "a test figure", lambda work, quick: {"n": 1234}, f.render, minutes=0, depends=("cpu",),
+                     why="test")
+    assert figures.cmd_check({"t": same}, ["t"], quick=False, json_out=None) == 0
+    assert "depends on the" not in capsys.readouterr().out
+
+
+def test_measure_stores_the_versions_a_figure_depends_on(docs, monkeypatch):
+    monkeypatch.setattr(fe, "environment", lambda depends: {d: "1.2.3" for d in depends})
+    stored = fe.store(fig(depends=("qemu-system-arm",), why="test"), {"n": 1})
+    assert stored["environment"] == {"qemu-system-arm": "1.2.3"}
+    assert "environment" not in fe.store(fig(depends=(), why="test"), {"n": 1})
+
+
+def test_environment_reads_versions_and_the_cpu(tmp_path, monkeypatch):
+    lines = {"arm-none-eabi-gcc": "arm-none-eabi-gcc (15:12.2.rel1-1) 12.2.1 20221205",
+             "qemu-system-arm": "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)",
+             "sox": "sox:      SoX v14.4.2"}
+    monkeypatch.setattr(figure_env, "TOOLS", {k: (sys.executable, "-c", f"print({v!r})") for k, v in lines.items()}
+                        | {"gcc": ("no-such-tool-here",)})
+    assert [figure_env.tool_version(t) for t in (*lines, "gcc")] == ["12.2.1", "7.2.22", "14.4.2", "missing"]
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    assert figure_env.cpu(info, env={}) == "AMD EPYC 7B13, AVX2"
+    info.write_text("model name\t: Intel Xeon\nflags\t: avx2 avx512f avx512_vnni\n")
+    want = "Intel Xeon, AVX-512 VNNI, ATEN_CPU_CAPABILITY=avx2"
+    assert figure_env.cpu(info, env={"ATEN_CPU_CAPABILITY": "avx2"}) == want
