@@ -272,8 +272,8 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
                      f"accuracies of the pruned variants run torch; {STANDIN}"),
     "mlperf-new-cores": (ARM, f"int8 .tflite models on the Cortex-M55 and M33 stand-ins; {STANDIN}"),
     "onnx-agreement": (("cpu",), "onnxruntime's kernels on the host pick their code by the CPU's vector width"),
-    "onnx-digits": (("cpu", *ARM), "the CNN is trained at run time (examples/onnx/digits_onnx.py) and quantized by "
-                    f"onnxruntime on the host; {STANDIN}"),
+    "onnx-digits": (("cpu", *ARM), "the CNN's weights ship (examples/digits_demo.npz); onnxruntime quantizes it on "
+                    f"the host, calibrating with its float kernels; {STANDIN}"),
     "figure-dependences": ((), "this table (DEPENDS in benchmarks/figure_list.py)"),
     "kws-recurrent": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the clips and streams are "
                       "synthesized by espeak-ng and sox, their float features computed by numpy; "

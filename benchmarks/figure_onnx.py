@@ -45,7 +45,9 @@ def render_digits(r: dict) -> str:
              f"{r['pytorch_instructions']:,.0f}", r["pytorch_bit_exact"]]]
     lines = ["| the digits CNN | accuracy | instructions per inference | bit-exact with the reference |",
              "|---|---:|---:|---|"] + ["| " + " | ".join(row) + " |" for row in rows]
-    text = (f"\n\n{r['samples']} test images ({r['epochs']} epochs of training); the ONNX build's outputs "
+    trained = ("the shipped network, examples/digits_demo.npz" if r["epochs"] == "shipped"
+               else f"{r['epochs']} epochs of training")
+    text = (f"\n\n{r['samples']} test images ({trained}); the ONNX build's outputs "
             f"against onnxruntime's, the graph as written: {a['within_1_lsb']} of {a['samples']} within 1 LSB, "
             f"{a['exact']} equal, {a['top1_same']} with the same top-1.")
     fused = r.get("onnx_vs_onnxruntime_fused")

@@ -3,7 +3,9 @@ onnxruntime's quantize_static (QDQ, per-channel int8 weights, uint8 activations)
 tinygen for the Nucleo-F746ZG and run on its QEMU stand-in, beside the same network compiled
 from PyTorch by tinygen's own post-training quantization.
 
-1. Train examples/digits_demo.py's CNN on scikit-learn's 8x8 digits (seeded, no download).
+1. Load examples/digits_demo.py's trained CNN (digits_demo.npz, its sha256 checked; --train
+   trains it again here on scikit-learn's 8x8 digits, seeded, no download: the weights then
+   depend on the CPU's float kernels).
 2. Write digits.pt2 (torch.export) and digits.onnx (torch.onnx.export), calib.npy, test.npz.
 3. quantize_static(digits.onnx) -> digits_qdq.onnx, calibrated on the same 200 images.
 4. `tinygen hil digits_qdq.onnx --board f746zg --emulate` and `--board host` on the test set:
@@ -14,7 +16,7 @@ from PyTorch by tinygen's own post-training quantization.
 5. A summary (results.json): accuracy of float PyTorch, onnxruntime on the QDQ model,
    tinygen's ONNX build and tinygen's PyTorch build.
 
-    python examples/onnx/digits_onnx.py [--out build/onnx-digits] [--epochs 20] [--limit N]
+    python examples/onnx/digits_onnx.py [--out build/onnx-digits] [--train [--epochs 20]] [--limit N]
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from digits_demo import dataset, train  # noqa: E402
+from digits_demo import dataset, load_weights, train  # noqa: E402
 
 
 def export(net, x_train, out: Path) -> None:
@@ -79,7 +81,9 @@ def hil(model: Path, board: str, out: Path, name: str, extra=()) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="build/onnx-digits", help="working directory (default build/onnx-digits)")
-    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--train", action="store_true",
+                    help="train the CNN here instead of loading the shipped weights (the result depends on the CPU)")
+    ap.add_argument("--epochs", type=int, default=20, help="with --train: epochs (default 20, as shipped)")
     ap.add_argument("--board", default="f746zg", help="board whose stand-in runs the model (default f746zg)")
     ap.add_argument("--limit", type=int, default=None, help="test images to run (default all)")
     args = ap.parse_args(argv)
@@ -90,13 +94,17 @@ def main(argv=None) -> int:
     (x_train, y_train), (x_test, y_test) = dataset()
     if args.limit:
         x_test, y_test = x_test[:args.limit], y_test[:args.limit]
-    print(f"[1/4] training the digits CNN ({args.epochs} epochs)", flush=True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)            # the same weights on every machine (torch splits its sums by thread)
-    try:
-        net = train(x_train, y_train, args.epochs)
-    finally:
-        torch.set_num_threads(threads)
+    if args.train:
+        print(f"[1/4] training the digits CNN ({args.epochs} epochs; the weights depend on this CPU)", flush=True)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)            # torch splits its sums by thread
+        try:
+            net = train(x_train, y_train, args.epochs)
+        finally:
+            torch.set_num_threads(threads)
+    else:
+        print("[1/4] loading the trained digits CNN (examples/digits_demo.npz, sha256 checked)", flush=True)
+        net = load_weights()
     with torch.no_grad():
         float_acc = float(np.mean(net(torch.from_numpy(x_test)).argmax(1).numpy() == y_test))
     print("[2/4] exporting digits.pt2 and digits.onnx; quantize_static -> digits_qdq.onnx", flush=True)
@@ -116,7 +124,7 @@ def main(argv=None) -> int:
     torch_run = hil(out / "digits.pt2", args.board, out, "pytorch-device", ["--calib", str(out / "calib.npy")])
 
     summary = {
-        "samples": len(x_test), "board": args.board, "epochs": args.epochs,
+        "samples": len(x_test), "board": args.board, "epochs": args.epochs if args.train else "shipped",
         "float_pytorch_accuracy": float_acc, "onnxruntime_qdq_accuracy": ort_acc,
         "tinygen_onnx_accuracy": device["accuracy"], "tinygen_pytorch_accuracy": torch_run["accuracy"],
         "onnx_bit_exact": f"{device['bit_exact']}/{device['samples']}",

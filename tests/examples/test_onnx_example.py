@@ -1,4 +1,4 @@
-"""examples/onnx/digits_onnx.py, shortened (3 epochs, 24 test images): the digits CNN exported
+"""examples/onnx/digits_onnx.py, shortened (24 test images): the shipped digits CNN exported
 with torch.onnx.export, quantized by onnxruntime's quantize_static, built for the f746zg
 stand-in; its outputs bit-exact with the reference, equal to the host build's and
 to onnxruntime's graph as written, its accuracy beside the PyTorch path's (slow: two stand-in runs)."""
@@ -22,7 +22,7 @@ def test_onnx_digits_example(tmp_path):
     spec = importlib.util.spec_from_file_location("digits_onnx", EXAMPLE)
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
-    assert example.main(["--out", str(tmp_path), "--epochs", "3", "--limit", "24"]) == 0
+    assert example.main(["--out", str(tmp_path), "--limit", "24"]) == 0
     r = json.loads((tmp_path / "results.json").read_text())
     assert r["samples"] == 24
     assert r["onnx_bit_exact"] == "24/24" and r["onnx_device_equals_host"] == "24/24"
