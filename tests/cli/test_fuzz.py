@@ -1,0 +1,45 @@
+"""The fuzz test: seeded mutants of three MLPerf Tiny .tflite models and a quantized QDQ .onnx
+(tests/fuzz_mutate.py) through `tinygen inspect` and `tinygen build --board host`, each in a
+forked child with a 1 GiB address-space limit and a timeout (tests/fuzz_server.py); every mutant
+that builds is compiled with -fsanitize=address,undefined and run on 3 inputs (tests/fuzz_lib.py).
+A traceback, the memory limit, a hang, a signal, generated C that does not compile or a
+sanitizer report fails the test, naming each failing seed, its mutation and the command that
+reproduces it. TINYGEN_FUZZ_MUTANTS sets the number of seeds (`make fuzz`: 3200)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import Counter
+
+import pytest
+
+from fuzz_lib import ForkServer, check
+
+MUTANTS = int(os.environ.get("TINYGEN_FUZZ_MUTANTS", "320"))
+
+
+@pytest.mark.slow
+def test_fuzz_mutants_host(tmp_path):
+    server = ForkServer()
+    outcomes = []
+    start = time.monotonic()
+    try:
+        for seed in range(MUTANTS):
+            work = tmp_path / str(seed)
+            outcomes.append(check(server, seed, work, tmp_path / "objects"))
+            if outcomes[-1].failure is None:
+                shutil.rmtree(work, ignore_errors=True)
+    finally:
+        server.close()
+    accepted = sum(o.accepted for o in outcomes)
+    failures = [o for o in outcomes if o.failure]
+    kinds = Counter(o.kind for o in failures)
+    summary = (f"{MUTANTS} mutants in {time.monotonic() - start:.0f} s: {accepted} built and ran clean under the "
+               f"sanitizers, {MUTANTS - accepted - len(failures)} refused in one line, {len(failures)} failed "
+               f"({', '.join(f'{k} {n}' for k, n in kinds.most_common())})")
+    print(summary)
+    assert not failures, summary + "\n\n" + "\n\n".join(o.describe() for o in failures)
+    # the mutations reach the code: the suite's mutants include both outcomes
+    assert accepted and accepted < MUTANTS
