@@ -149,6 +149,12 @@ def _fc(im: Importer, x, w, bias, rows_out):
     if len(x.tshape) != 2:
         raise im.unsupported(f"a matrix product of a {len(x.tshape)}-D input {list(x.tshape)}; flatten it to "
                              "[1, features] first")
+    raw = w.q if isinstance(w, IntWeight) else w
+    if raw.ndim != 2:
+        raise ModelError(f"{im.filename}: {im.where()}: {raw.ndim}-D weights; a matrix product takes 2-D weights")
+    if raw.shape[1] != x.tshape[1]:
+        raise ModelError(f"{im.filename}: {im.where()}: weights for {raw.shape[1]} input features, the input has "
+                         f"{x.tshape[1]}")
     return _mac(im, "fully_connected", "fc", x, w, bias, {}, rows_out)
 
 
