@@ -52,11 +52,24 @@ class ForkServer:
     def run(self, argv: list[str], timeout: float) -> dict:
         self.proc.stdin.write(json.dumps({"argv": [str(a) for a in argv], "timeout": timeout}) + "\n")
         self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"the fork server exited ({self.proc.wait()}) on tinygen {' '.join(map(str, argv))}")
+        return json.loads(line)
 
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=30)
+
+
+# mutation kinds whose failures the input validation (tinygen's checks of declared tensor sizes,
+# quantization parameters, graph outputs, and ONNX's checker, axis, opset and kernel rules) owns
+VALIDATION = {"scale": "quantization parameters", "zero_point": "quantization parameters",
+              "quant_dim": "quantization parameters", "shape": "declared tensor sizes",
+              "init_dims": "declared tensor sizes", "input_shape": "declared tensor sizes", "weights": "declared tensor sizes",
+              "buffer_length": "declared tensor sizes", "graph_io": "graph outputs",
+              "opset": "ONNX checker and rules", "attribute": "ONNX checker and rules",
+              "op_type": "ONNX checker and rules", "node_input": "ONNX checker and rules"}
 
 
 @dataclass
@@ -69,8 +82,14 @@ class Outcome:
     refusals: list[str] = field(default_factory=list)
     failure: str | None = None
 
+    @property
+    def validation(self) -> str | None:
+        """The input-validation category that should refuse this mutant, if its kind has one."""
+        return VALIDATION.get(self.kind)
+
     def describe(self) -> str:
-        return (f"seed {self.seed} ({self.name}, {self.kind}: {self.what}): {self.failure}\n"
+        owner = f" [input validation: {self.validation}]" if self.validation else ""
+        return (f"seed {self.seed} ({self.name}, {self.kind}: {self.what}){owner}: {self.failure}\n"
                 f"    reproduce: {reproduce(self.seed)}")
 
 
