@@ -10,7 +10,7 @@ Requests and answers are JSON lines on stdin / stdout:
 
 The child puts itself in its own process group (a timeout kills make and the compilers too),
 sets RLIMIT_AS to MEMORY_LIMIT (RLIMIT_AS, not RLIMIT_DATA: the server's own mappings, numpy's
-and onnx's libraries included, stay under 250 MiB of address space, measured in BASELINE, so a
+and onnx's libraries included, take about 150 MiB of address space (BASELINE, 144 MiB measured), so a
 1 GiB address-space limit leaves the command most of a gigabyte; the compilers inherit it),
 sends its stdout and stderr (and those of the compilers it starts) to files, and runs
 tinygen.cli.main. An exception that escapes main is printed as Python prints it, a
