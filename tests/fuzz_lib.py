@@ -108,8 +108,13 @@ def _command_failure(cmd: str, result: dict) -> str | None:
         return f"tinygen {cmd}: the generated C does not compile:\n{err[-2500:]}"
     if result["rc"] == 0:
         return None
-    if result["rc"] not in (1, 2) or f"tinygen {cmd}: error: " not in err:
+    lines = err.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith(f"tinygen {cmd}: error: ")), None)
+    if result["rc"] not in (1, 2) or first is None:
         return f"tinygen {cmd} exited {result['rc']} without a one-line refusal:\n{err[-1500:]}"
+    rest = [line for line in lines[first + 1:] if line.strip()]
+    if len(rest) > 1 or (rest and not rest[0].startswith("  hint: ")):
+        return f"tinygen {cmd} refused in more than one line (and a hint):\n{err[-1500:]}"
     return None
 
 
@@ -145,7 +150,8 @@ def sanitize(project: Path, seed: int, cache: Path) -> str | None:
     kernels = project / "tinygen" / "kernels"
     headers = b"".join(h.read_bytes() for h in sorted(kernels.glob("*.h")))
     cache.mkdir(parents=True, exist_ok=True)
-    generated = b"".join((project / f).read_bytes() for f in ("model.h", "model.c", "weights.c")) + headers
+    generated = b"".join(p.read_bytes() for p in [project / "model.h", project / "model.c", project / "weights.c",
+                                                   *sorted(kernels.glob("*.c"))]) + headers
     clean = cache / f"clean-{hashlib.sha256(generated).hexdigest()[:24]}"
     if clean.exists():                  # the same C as a mutant checked before (a change it ignores)
         return None
