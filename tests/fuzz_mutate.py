@@ -215,11 +215,7 @@ def _tflite_counts(buf: bytes) -> dict:
 
 
 def mutate_tflite(buf: bytes, kind: str, rng: random.Random) -> tuple[bytes, str]:
-    sites = _sites(buf, kind)
-    if not sites:                       # the field is absent everywhere (a per-tensor model's quantized_dimension)
-        data, what = mutate_raw(buf, "bitflip", rng)
-        return data, f"no {kind} field; {what}"
-    pos, fmt, what = rng.choice(sites)
+    pos, fmt, what = rng.choice(_sites(buf, kind))
     old = struct.unpack_from(fmt, buf, pos)[0]
     new = old
     for _ in range(8):                  # a value that differs (nan differs from itself: taken)
@@ -384,6 +380,8 @@ def mutant(seed: int) -> tuple[str, str, bytes, str]:
     kind = kinds[(seed // len(NAMES)) % len(kinds)]
     rng = random.Random(seed)
     data = MODELS[name].read_bytes()
+    if form == "tflite" and kind in TFLITE_KINDS and not _sites(data, kind):
+        kind = "bitflip"                # the field is absent in this file (a per-tensor model's quantized_dimension)
     if kind in RAW_KINDS:
         data, what = mutate_raw(data, kind, rng)
     elif form == "tflite":

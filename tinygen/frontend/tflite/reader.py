@@ -157,7 +157,7 @@ class Reader:
             zp = np.full(scale.shape, zp[0])
         if zp.shape != scale.shape or not np.all(np.isfinite(scale)) or np.any(scale <= 0):
             raise ModelError(f"{self.where}tensor {self.tname(index)!r} has invalid quantization "
-                             f"(scales {scale[:4]}, zero points {zp[:4]})")
+                             f"(scales {scale[:4].tolist()}, zero points {zp[:4].tolist()})")
         if scale.size > 1:
             axis = int(q.QuantizedDimension())
             if per_channel_axis is None or axis != per_channel_axis:
