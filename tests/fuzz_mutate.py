@@ -5,15 +5,17 @@ A seed picks the model (seed % 4), the kind of mutation (seed // 4, round robin 
 format's kinds) and, through random.Random(seed), what it changes; the same seed always gives
 the same bytes and the same description:
 
-    name, kind, data, what = mutant(17)     # ('ad_autoencoder', 'scale', b'TFL3...', 'tensor 5 scale[0]: 0.0123 -> nan')
+    name, kind, data, what = mutant(5)
+    # ('ad_autoencoder', 'scale', b'...', 'tensor 19 scale[0] at byte 274408: 0.007049884181469679 -> 1e-30')
 
 Structured mutations edit one field where it lies in the file: a .tflite flatbuffer field in
 place (tensor shapes, types, buffer indices, scales, zero points, quantized dimensions, operator
 code indices, operator and subgraph tensor indices, builtin codes, option fields, offsets and
-vector lengths made huge or short), an .onnx protobuf through the onnx package (initializer
-dims and values, scales, zero points and their types, op types, node inputs, attributes,
-input shapes, output names, opsets, nodes and initializers removed). Raw mutations flip bits,
-truncate the file or overwrite a word.
+vector lengths made huge or short; a kind whose field the file lacks, such as a per-tensor
+model's quantized_dimension, is a bit flip instead), an .onnx protobuf through the onnx
+package (initializer dims and raw data, scale values, zero point types, op types, node inputs,
+attributes, input shapes, port names, opsets, nodes and initializers removed). Raw mutations
+flip bits, truncate the file or overwrite a word.
 """
 
 from __future__ import annotations
