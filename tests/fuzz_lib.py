@@ -71,6 +71,11 @@ VALIDATION = {"scale": "quantization parameters", "zero_point": "quantization pa
               "opset": "ONNX checker and rules", "attribute": "ONNX checker and rules",
               "op_type": "ONNX checker and rules", "node_input": "ONNX checker and rules"}
 
+# ... and failures that show it whatever the mutation (a bit flip that hit a zero point)
+VALIDATION_SIGNS = ((r"shift exponent \d+ is too large|_shift: values outside", "quantization parameters"),
+                    (r"(_offset =|ZERO_POINT) -?\d{6,}", "quantization parameters"),
+                    (r"Unable to allocate", "declared tensor sizes"))
+
 
 @dataclass
 class Outcome:
@@ -85,7 +90,9 @@ class Outcome:
     @property
     def validation(self) -> str | None:
         """The input-validation category that should refuse this mutant, if its kind has one."""
-        return VALIDATION.get(self.kind)
+        if self.kind in VALIDATION:
+            return VALIDATION[self.kind]
+        return next((what for sign, what in VALIDATION_SIGNS if re.search(sign, self.failure or "")), None)
 
     def describe(self) -> str:
         owner = f" [input validation: {self.validation}]" if self.validation else ""

@@ -19,7 +19,7 @@ from fuzz_lib import ForkServer, check
 
 MUTANTS = int(os.environ.get("TINYGEN_FUZZ_MUTANTS", "320"))
 # seeds past the default count that `make fuzz` found failing once: checked on every run
-REGRESSIONS = (617, 979, 991, 1039, 1301)
+REGRESSIONS = (617, 979, 991, 1039, 1301, 2541)
 
 
 @pytest.mark.slow
