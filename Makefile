@@ -5,6 +5,7 @@
 #   make test     the whole test suite (slow suites included, as in CI)
 #   make test-fast   everything but the tests marked slow
 #   make setup    only create .venv and check the toolchain
+#   make fuzz     the fuzz test with 10x its mutants: 3200 seeded mutants of shipped models (tests/cli/test_fuzz.py)
 #   make figures  measure every figure in README.md and docs/ again and rewrite them (benchmarks/figures.py)
 #   make check-figures   re-measure every figure and fail naming any that differs (check-figures-quick: a subset per table)
 PYTHON ?= python3
@@ -26,7 +27,7 @@ APT_PACKAGES := gcc make python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi 
 	qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc espeak-ng sox
 TOOLS := gcc make arm-none-eabi-gcc qemu-system-arm riscv64-unknown-elf-gcc qemu-system-riscv32 espeak-ng sox
 
-.PHONY: setup toolchain test test-fast demo demo-vww demo-kws docs figures check-figures check-figures-quick clean
+.PHONY: setup toolchain test test-fast fuzz demo demo-vww demo-kws docs figures check-figures check-figures-quick clean
 
 toolchain:
 	@missing=""; \
@@ -59,6 +60,9 @@ test: setup
 
 test-fast: setup
 	$(VPY) -m pytest -n $(JOBS) -q -m "not slow"
+
+fuzz: setup
+	TINYGEN_FUZZ_MUTANTS=3200 $(VPY) -m pytest -p no:xdist -q tests/cli/test_fuzz.py
 
 demo: setup
 	$(VPY) examples/digits_demo.py --out build/demo

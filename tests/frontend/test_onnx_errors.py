@@ -120,3 +120,38 @@ def test_onnx_dynamic_quantization_refused(tmp_path, capsys):
     err = _assert_build_fails(_save(tmp_path, "dyn", _model(nodes)), tmp_path, capsys, "DynamicQuantizeLinear",
                               "quantize_static")
     assert "dynamic quantization" in err
+
+
+KWS_QDQ = Path(__file__).resolve().parent.parent / "data" / "fuzz" / "kws_qdq.onnx"
+
+
+def _kws_qdq_edited(tmp_path: Path, name: str, edit) -> Path:
+    """The fuzz test's QDQ model (tests/data/fuzz/) with one node edited, as its mutants are."""
+    model = onnx.load(str(KWS_QDQ))
+    edit(model.graph)
+    return _save(tmp_path, name, model)
+
+
+def _node(graph, op_type: str, output_prefix: str = ""):
+    return next(n for n in graph.node if n.op_type == op_type and n.output[0].startswith(output_prefix))
+
+
+def test_onnx_gemm_features_differ_from_input(tmp_path, capsys):
+    """The global pooling before the classifier turned into a Relu (fuzz seed 979): the Gemm's
+    weights take 16 features, the flattened input has 2080; refused at the Gemm."""
+    path = _kws_qdq_edited(tmp_path, "gemm", lambda g: setattr(_node(g, "GlobalAveragePool"), "op_type", "Relu"))
+    _assert_build_fails(path, tmp_path, capsys, "node '/fc/Gemm': weights for 16 input features, the input has 2080")
+
+
+def test_onnx_bias_overflows_accumulator(tmp_path, capsys):
+    """A convolution's int32 bias set to int32's minimum: the accumulator would overflow in C."""
+    def edit(graph):
+        conv = _node(graph, "Conv")
+        bias_dq = next(n for n in graph.node if n.output[0] == conv.input[2])
+        init = next(t for t in graph.initializer if t.name == bias_dq.input[0])
+        values = numpy_helper.to_array(init).copy()
+        values[0] = -(1 << 31)
+        init.CopyFrom(numpy_helper.from_array(values, init.name))
+    path = _kws_qdq_edited(tmp_path, "bias", edit)
+    _assert_build_fails(path, tmp_path, capsys, "the int32 bias -2147483648 of output channel 0 overflows the int32 "
+                        "accumulator")

@@ -22,6 +22,7 @@ from tinygen.frontend.onnx.importer import Importer, const_array, register
 from tinygen.frontend.onnx.quantized import averaged_input, binary_quantized, clamp_bounds
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
                                           sigmoid_fn)
+from tinygen.quant.accumulator import accumulator_message, overflowing_channel
 
 
 # -- convolution ------------------------------------------------------------------------------
@@ -61,6 +62,8 @@ def _mac(im: Importer, op: str, prefix: str, x, weight, bias, attrs: dict, tshap
     if not im.quant:
         params = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
         return im.node_value(op, prefix, [x], tshape, attrs, params)
+    if bias is not None and (found := overflowing_channel(weight.q, bias, 3 if op == "depthwise_conv2d" else 0)):
+        raise ModelError(f"{im.filename}: {im.where()}: {accumulator_message(bias, found)}")
     xq = im.graph.tensor(x.name).qparams
     acc = (np.float32(xq.scale[0]) * weight.scale).astype(np.float32)
     params = {"weight": weight, "bias": bias, "acc_scale": acc}
@@ -149,6 +152,12 @@ def _fc(im: Importer, x, w, bias, rows_out):
     if len(x.tshape) != 2:
         raise im.unsupported(f"a matrix product of a {len(x.tshape)}-D input {list(x.tshape)}; flatten it to "
                              "[1, features] first")
+    raw = w.q if isinstance(w, IntWeight) else w
+    if raw.ndim != 2:
+        raise ModelError(f"{im.filename}: {im.where()}: {raw.ndim}-D weights; a matrix product takes 2-D weights")
+    if raw.shape[1] != x.tshape[1]:
+        raise ModelError(f"{im.filename}: {im.where()}: weights for {raw.shape[1]} input features, the input has "
+                         f"{x.tshape[1]}")
     return _mac(im, "fully_connected", "fc", x, w, bias, {}, rows_out)
 
 

@@ -36,11 +36,11 @@ class Builder(ModelTypes):
         name = self.graph.unique_name(f"{opname}_{i}")
         out = self.new_activation(out_index, name, shape)
         if fused is not None and self.graph.tensors[out].dtype == "float32":
-            attrs["activation"] = float_activation(fused)
+            attrs["activation"] = float_activation(fused, self.where)
         elif fused is not None:
             q = self.graph.tensors[out].qparams
             attrs["act_min"], attrs["act_max"] = activation_range(fused, q.scale[0], int(q.zero_point[0]),
-                                                                  self.graph.tensors[out].dtype)
+                                                                  self.graph.tensors[out].dtype, self.where)
         node = Node(name, opname, inputs, [out], attrs, [params], source)
         self.graph.nodes.append(node)
         return node

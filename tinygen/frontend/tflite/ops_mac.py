@@ -14,6 +14,7 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.tflite.builder import Builder
 from tinygen.frontend.tflite.prepare import padding
 from tinygen.ir import Node
+from tinygen.quant.accumulator import accumulator_message, overflowing_channel
 from tinygen.quant.params import requant_multipliers
 from tinygen.quant.spec import ACT_QMAX, ACT_QMIN
 
@@ -52,6 +53,10 @@ class MacOps(Builder):
             if self.graph.tensors[params["bias"]].shape != (channels,):
                 raise ModelError(f"{self.where}bias has shape {list(self.graph.tensors[params['bias']].shape)}, "
                                  f"expected [{channels}]")
+            bias = self.graph.tensors[params["bias"]].data
+            if bias_dtype == "int32" and (found := overflowing_channel(self.graph.tensors[params["weight"]].data,
+                                                                         bias, axis)):
+                raise ModelError(self.where + accumulator_message(bias, found))
         else:
             params["bias"] = self.graph.add_const(self.graph.unique_name(f"{name}_bias"),
                                                   np.zeros(channels, bias_dtype), bias_dtype).name

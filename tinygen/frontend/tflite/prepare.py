@@ -19,9 +19,9 @@ def _round(x: np.float32) -> int:
     return int(np.sign(x) * np.floor(np.abs(np.float64(x)) + 0.5))
 
 
-def activation_range(fused: int, scale, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
+def activation_range(fused: int, scale, zero_point: int, dtype: str = "int8", where: str = "") -> tuple[int, int]:
     """TFLM CalculateActivationRangeQuantized for int8 or int16: zp + round(f / scale), in
-    float32, within the type's range."""
+    float32, within the type's range. `where` begins an error's message (the operator)."""
     def q(f: float) -> int:
         return zero_point + _round(np.float32(f) / np.float32(scale))
 
@@ -34,16 +34,16 @@ def activation_range(fused: int, scale, zero_point: int, dtype: str = "int8") ->
         return max(lo, q(0.0)), min(hi, q(6.0))
     if fused == ActivationFunctionType.RELU_N1_TO_1:
         return max(lo, q(-1.0)), min(hi, q(1.0))
-    raise UnsupportedOpError(f"fused activation {fused} is not supported")
+    raise UnsupportedOpError(f"{where}fused activation {fused} is not supported")
 
 
-def float_activation(fused: int) -> tuple[float, float] | None:
+def float_activation(fused: int, where: str = "") -> tuple[float, float] | None:
     """A fused activation on a float32 output as the float IR holds it: (lo, hi) in real units,
     None for none (TFLM CalculateActivationRange: RELU [0, max], RELU6 [0, 6], RELU_N1_TO_1 [-1, 1])."""
     ranges = {ActivationFunctionType.NONE: None, ActivationFunctionType.RELU: (0.0, math.inf),
               ActivationFunctionType.RELU6: (0.0, 6.0), ActivationFunctionType.RELU_N1_TO_1: (-1.0, 1.0)}
     if fused not in ranges:
-        raise UnsupportedOpError(f"fused activation {fused} is not supported")
+        raise UnsupportedOpError(f"{where}fused activation {fused} is not supported")
     return ranges[fused]
 
 
