@@ -3,7 +3,8 @@
 The four test networks of tests/onnx_lib.py (a KWS-shaped CNN with depthwise layers, an MLP of
 MatMul + Add + Sigmoid, a residual block, a MobileNet-style block with HardSwish), quantized by
 onnxruntime's quantize_static in QDQ and QOperator form (uint8 activations, per-channel int8
-weights; and the QDQ variants int8 activations, per-tensor weights, symmetric int8 activations),
+weights, 7-bit in QOperator form, whose u8s8 kernels saturate on CPUs without VNNI; and the QDQ
+variants int8 activations, per-tensor weights, symmetric int8 activations),
 each run on the same seeded inputs by tinygen's reference (bit-exact with the generated C) and by
 onnxruntime's graph as written (run_onnxruntime's default: graph optimizations off, the same on
 every x86-64 CPU; its default session's fused kernels are not). Per model: the samples whose
