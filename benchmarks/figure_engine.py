@@ -47,6 +47,7 @@ class Figure:
     rows: tuple[str, ...] = ()
     tolerant: tuple[str, ...] = field(default=("per_mac", "speedup", "ratio", "energy", "mj", "per_inference"))
     counts: tuple[str, ...] = ()                 # keys (besides any named *instruction*) holding instruction counts
+    rel_tol: float = 1e-3                        # how far a `tolerant` value may move (relative); the figure says why
     recheck: bool = True                         # False: a wall-time figure, shown with its date, never re-measured
     depends: tuple[str, ...] | None = None       # figure_env.CPU and the TOOLS whose versions move its values; () none
     why: str = ""                                # which of its values depend on them, and how
@@ -198,7 +199,7 @@ def compare(fig: Figure, old: object, new: object, path: str = "", quick: bool =
     if key in fig.counts or ("instruction" in key.lower() and not _tolerant(key, fig)):
         return compare_count(path, old, new, tick=tick)
     if _tolerant(path, fig):               # a derived value, or one under a derived record (energy.joules)
-        ok = math.isclose(old, new, rel_tol=1e-3, abs_tol=1e-9)
+        ok = math.isclose(old, new, rel_tol=fig.rel_tol, abs_tol=1e-9)
         return [] if ok else [f"{path}: stored {old}, now {new}"]
     return [] if old == new else [f"{path}: stored {_short(old)}, now {_short(new)}"]
 
