@@ -6,12 +6,13 @@ MobileNetV2 0.35 example (examples/mobilenetv2/model.py) tiled to fit the F446RE
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from e2e import assert_device_equals_reference, first_difference, random_inputs
+from e2e import assert_device_equals_reference, first_difference, random_inputs, run_cli
 from pass_lib import Builder
 from standin_lib import needs_qemu
 from tinygen.board import get_board
@@ -179,3 +180,15 @@ def test_mobilenetv2_fit_links_f446re(mobilenetv2, tmp_path):
     linked = {elf: memory[elf]["flash"]["used"] for elf in ("firmware.elf", "firmware-emu.elf")}
     assert max(linked.values()) <= fit["used"] <= fit["capacity"], (fit, linked)
     assert (fit["used"] - max(linked.values())) / max(linked.values()) <= 0.02, (fit, linked)
+
+
+def test_mobilenetv2_builds_f446re_with_the_defaults(tmp_path):
+    """`tinygen build examples/mobilenetv2/model.py --board f446re`, every option at its default
+    (--kernels auto: with a CMSIS-NN tree exported one layer runs on CMSIS-NN), links: it
+    overflowed the flash by 10.2 KiB when a CMSIS-NN layer left the fit with the estimate."""
+    rc, out, err = run_cli("build", MOBILENETV2, "--board", "f446re", "-o", tmp_path / "out", "-q")
+    assert rc == 0, err
+    manifest = json.loads((tmp_path / "out" / "tinygen.json").read_text())
+    linked = {elf: use["flash"] for elf, use in manifest["memory"].items() if elf != "predicted"}
+    assert set(linked) == {"firmware.elf", "firmware-emu.elf"}, linked
+    assert all(f["used"] <= f["capacity"] == 512 * 1024 for f in linked.values()), linked
