@@ -8,6 +8,8 @@
 #   make fuzz     the fuzz test with 10x its mutants: 3200 seeded mutants of shipped models (tests/cli/test_fuzz.py)
 #   make figures  measure every figure in README.md and docs/ again and rewrite them (benchmarks/figures.py)
 #   make check-figures   re-measure every figure and fail naming any that differs (check-figures-quick: a subset per table)
+#   make test-avx2   the onnxruntime comparisons of QOperator models on an emulated AVX2-only CPU (qemu-x86_64 -cpu Haswell)
+#   make fuzz     the fuzz test with 3200 mutants (the suite runs 320)
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -22,12 +24,13 @@ unexport PYTHONDONTWRITEBYTECODE
 # Debian packages: the host compiler, the Cortex-M and RISC-V cross compilers
 # (newlib for Cortex-M; RISC-V builds are freestanding) and the QEMU stand-ins.
 # espeak-ng and sox: the synthesized keyword-spotting corpus (tinygen.audio) and its playback.
+# qemu-user: the suite's onnxruntime comparisons run again on an emulated AVX2-only x86-64 CPU (make test-avx2).
 # --no-install-recommends keeps QEMU's GUI packages (3 GB) out.
 APT_PACKAGES := gcc make python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi \
-	qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc espeak-ng sox
-TOOLS := gcc make arm-none-eabi-gcc qemu-system-arm riscv64-unknown-elf-gcc qemu-system-riscv32 espeak-ng sox
+	qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc espeak-ng sox qemu-user
+TOOLS := gcc make arm-none-eabi-gcc qemu-system-arm riscv64-unknown-elf-gcc qemu-system-riscv32 espeak-ng sox qemu-x86_64
 
-.PHONY: setup toolchain test test-fast fuzz demo demo-vww demo-kws docs figures check-figures check-figures-quick clean
+.PHONY: setup toolchain test test-fast test-avx2 fuzz demo demo-vww demo-kws docs figures check-figures check-figures-quick clean
 
 toolchain:
 	@missing=""; \
@@ -60,6 +63,15 @@ test: setup
 
 test-fast: setup
 	$(VPY) -m pytest -n $(JOBS) -q -m "not slow"
+
+# onnxruntime's QOperator kernels (u8s8) differ on x86-64 CPUs without VNNI: the comparisons that
+# use them run again with the test process on QEMU's Haswell (AVX2, no AVX-512), in-process
+# (xdist's workers would start outside the emulator; the features QEMU's TCG lacks are off); about 3 minutes
+AVX2_TESTS := tests/frontend/test_onnx_models.py tests/frontend/test_onnx_ops.py \
+	tests/frontend/test_onnx_heldout.py tests/hil/test_onnx_sessions.py
+test-avx2: setup
+	qemu-x86_64 -cpu Haswell,-pcid,-x2apic,-tsc-deadline,-hle,-invpcid,-rtm $(VPY) -m pytest -p no:xdist -q \
+	  -k "qoperator or QLinear or QGemm or MatMulInteger or ConvInteger or sessions" $(AVX2_TESTS)
 
 fuzz: setup
 	TINYGEN_FUZZ_MUTANTS=3200 $(VPY) -m pytest -p no:xdist -q tests/cli/test_fuzz.py
