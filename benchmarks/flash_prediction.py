@@ -1,6 +1,7 @@
 """The fit's flash prediction against the linked images, per model and board.
 
-    .venv/bin/python benchmarks/flash_prediction.py [--boards f746zg,f446re] [--no-mobilenetv2]
+    .venv/bin/python benchmarks/flash_prediction.py [--boards f746zg,f446re] [--models kws_dscnn,...]
+        [--no-mobilenetv2] [--json out.json]
 
 Each model is compiled and fitted as `tinygen build` does with its defaults
 (tinygen.fit.compile.compile_model: --kernels auto where the board measures, the fit trade,
@@ -17,6 +18,7 @@ Bytes, no timing.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -45,21 +47,27 @@ def row(path: Path, board_name: str, work: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--boards", default="f746zg,f446re", help="boards for the MLPerf Tiny models, comma-separated")
+    ap.add_argument("--models", default=",".join(MLPERF), help="MLPerf Tiny models, comma-separated")
     ap.add_argument("--no-mobilenetv2", action="store_true", help="leave out MobileNetV2 0.35 on the F446RE")
+    ap.add_argument("--json", type=Path, help="write the rows here (the guide's figure 'flash-prediction')")
     args = ap.parse_args(argv)
     jobs = [(ROOT / "examples" / "mlperf-tiny" / f"{name}_int8.tflite", board)
-            for board in args.boards.split(",") for name in MLPERF]
+            for board in args.boards.split(",") for name in args.models.split(",")]
     if not args.no_mobilenetv2:
         jobs.append((ROOT / "examples" / "mobilenetv2" / "model.py", "f446re"))
     print(f"{'model':<16} {'board':<14} {'predicted':>10} {'estimate':>10} {'firmware':>10} {'stand-in':>10} "
           f"{'error':>7} {'of flash':>10}")
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for path, board in jobs:
             r = row(path, board, Path(tmp))
+            rows.append(r)
             top = max(r["linked"].values())
             print(f"{r['model']:<16} {r['board']:<14} {r['predicted']:>10,} {r['estimate']:>10,} "
                   f"{r['linked'].get('firmware.elf', 0):>10,} {r['linked'].get('firmware-emu.elf', 0):>10,} "
                   f"{100.0 * (r['predicted'] - top) / top:>+6.2f}% {r['capacity']:>10,}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
     return 0
 
 
