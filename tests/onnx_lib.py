@@ -128,13 +128,15 @@ def onnx_inputs(name: str, count: int, seed: int) -> np.ndarray:
 
 
 def quantize(float_path: Path, out: Path, form: str, calib: np.ndarray, per_channel: bool = True,
-             activation: str = "uint8", weights: str = "int8", symmetric_activations: bool = False) -> Path:
+             activation: str = "uint8", weights: str = "int8", symmetric_activations: bool = False,
+             reduce_range: bool | None = None) -> Path:
     """onnxruntime's quantize_static in QDQ or QOperator form. QOperator weights take 7 bits
     (reduce_range): onnxruntime runs QLinearConv / QLinearMatMul / QGemm with its u8s8 integer
     kernels even with graph optimizations off, and on an x86-64 CPU without VNNI those sum
     pairs of uint8 x int8 products in int16 with saturation (full-range weights: up to 255 LSB
     off on QEMU's Haswell); 7-bit weights cannot saturate, so the comparison is the same on
-    every CPU, as onnxruntime's documentation advises for such CPUs."""
+    every CPU, as onnxruntime's documentation advises for such CPUs (reduce_range=False: full
+    range, for tests that need it)."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
     class Reader(CalibrationDataReader):
@@ -150,7 +152,7 @@ def quantize(float_path: Path, out: Path, form: str, calib: np.ndarray, per_chan
         quantize_static(str(float_path), str(out), Reader(),
                         quant_format=QuantFormat.QDQ if form == "qdq" else QuantFormat.QOperator,
                         per_channel=per_channel, activation_type=types[activation], weight_type=types[weights],
-                        reduce_range=form == "qoperator",
+                        reduce_range=form == "qoperator" if reduce_range is None else reduce_range,
                         extra_options={"ActivationSymmetric": symmetric_activations})
     finally:
         logging.disable(logging.NOTSET)

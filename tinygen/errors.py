@@ -1,9 +1,27 @@
-"""User-facing errors.
+"""User-facing errors, and how a Ctrl-C ends the command line.
 
 Every error a user can cause is a `TinygenError` with a message that says what
 went wrong and what to do. The CLI prints it without a traceback and exits 1;
 `UsageError` exits 2.
 """
+
+
+import os
+import sys
+
+
+def exit_interrupted() -> None:
+    """End the process after a Ctrl-C: "interrupted" on stderr, exit status 130, no traceback.
+    os._exit, not a return: a Ctrl-C that crossed a C extension's PyRun_* call during an import
+    (pybind11's exec in torch's) leaves CPython's "unhandled KeyboardInterrupt" flag set, and the
+    interpreter would otherwise end by SIGINT (status -2) though the exception was handled."""
+    print("interrupted", file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(130)
 
 
 class TinygenError(Exception):

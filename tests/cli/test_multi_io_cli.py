@@ -60,11 +60,15 @@ def test_two_inputs_build_inspect_hil_host(two):
     assert [(i["name"], i["shape"], i["bytes"]) for i in inspected["inputs"]] == [
         ("image", [1, 3, 8, 8], 192), ("imu", [1, 3, 20], 60)]
     for head in (0, 1):
+        # labels are classes of the head: output_1 is one value, one class (hil refuses others)
+        labels = y % int(np.prod(graph.tensor(graph.outputs[head]).shape))
+        with np.load(folder / "data.npz") as d:
+            np.savez(folder / f"data{head}.npz", **{k: labels if k == "y" else d[k] for k in d.files})
         report = folder / f"host{head}.json"
-        rc, stdout, stderr = run_cli("hil", path, "--board", "host", "--data", folder / "data.npz", "-q",
+        rc, stdout, stderr = run_cli("hil", path, "--board", "host", "--data", folder / f"data{head}.npz", "-q",
                                      "-o", folder / "host", "--json", report, "--head", head)
         assert rc == 0, stderr
-        check_report(json.loads(report.read_text()), graph, samples, y, head)
+        check_report(json.loads(report.read_text()), graph, samples, labels, head)
         assert f"accuracy (labels, output {head})" in stdout
         assert f"{head}  output_{head} (accuracy)" in stdout     # the per-output table
 

@@ -26,7 +26,7 @@ from tinygen.cli.power import add_command as add_power
 from tinygen.cli.recording import add_command as add_recording
 from tinygen.cli.inspect import add_command as add_inspect
 from tinygen.cli.sweep import add_command as add_sweep
-from tinygen.errors import TinygenError, UsageError
+from tinygen.errors import TinygenError, UsageError, exit_interrupted
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tinygen {args.command}: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        if argv is None:            # the command line itself (tests call main(argv) and read the status)
+            exit_interrupted()
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
