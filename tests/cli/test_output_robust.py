@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -237,10 +238,14 @@ def test_a_write_that_fills_the_disk_is_one_line(capsys, tmp_path, monkeypatch):
     assert snapshot(out) == before
 
 
+TEMP_S = str(Path(tempfile.gettempdir()) / "ccq2tXzH.s")
+
+
 @pytest.mark.parametrize("said, names", [
     ("/usr/bin/ld: final link failed: No space left on device", None),
     ("cc1: fatal error: obj/host/model.d: No space left on device", None),      # in the project: the folder
-    ("cc1: fatal error: error writing to /tmp/ccq2tXzH.s: No space left on device", "/tmp/ccq2tXzH.s"),
+    # the compiler's temporary file, outside the project (its name as cc1 says it)
+    (f"cc1: fatal error: error writing to {TEMP_S}: No space left on device", TEMP_S),
 ])
 def test_a_compiler_stopped_by_a_full_disk_is_not_a_tinygen_bug(capsys, tmp_path, monkeypatch, said, names):
     """The compiler's own "No space left on device" (ld writing the library, cc1 its temporary
