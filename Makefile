@@ -49,9 +49,9 @@ toolchain:
 	  fi; \
 	fi
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-toolchains.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
+	$(VPY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt -r requirements-toolchains.txt
 	$(VPY) -m pip install --quiet --disable-pip-version-check --no-compile --no-deps --no-build-isolation -e . \
 	  || $(VPY) -m pip install --quiet --disable-pip-version-check --no-compile --no-deps -e .
 	touch $(STAMP)
