@@ -140,6 +140,20 @@ def build_host_app(folder: Path, libs: dict[str, Path], main_c: str) -> Path:
     return folder / "app"
 
 
+def build_cmake_app(folder: Path, libs: dict[str, Path], main_c: str) -> Path:
+    """The application built by a CMake project (written here) that adds each library with
+    add_subdirectory and links its target; the flags are the project's."""
+    (folder / "main.c").write_text(main_c)
+    lines = ["cmake_minimum_required(VERSION 3.13)", "project(app C)"]
+    lines += [f"add_subdirectory({lib.as_posix()} {n})" for n, lib in libs.items()]
+    lines += ["add_executable(app main.c)", f"target_link_libraries(app PRIVATE {' '.join(libs)})"]
+    (folder / "CMakeLists.txt").write_text("\n".join(lines) + "\n")
+    for step in (["cmake", "-S", ".", "-B", "out", f"-DCMAKE_C_FLAGS={HOST_FLAGS}"], ["cmake", "--build", "out"]):
+        done = subprocess.run(step, cwd=folder, capture_output=True, text=True)
+        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    return folder / "out" / "app"
+
+
 def compile_arm(folder: Path, name: str, lib: Path) -> list[Path]:
     """Library `name`'s sources compiled with the user's flags (no -D), one object each."""
     objs = []

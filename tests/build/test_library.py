@@ -19,8 +19,8 @@ import pytest
 import torch
 
 from e2e import first_difference, run_cli
-from library_lib import (ARM_CC, application, build_arm_app, build_host_app, code_bytes, defined_globals,
-                         library_sources, run_arm_app)
+from library_lib import (ARM_CC, application, build_arm_app, build_cmake_app, build_host_app, code_bytes,
+                         defined_globals, library_sources, run_arm_app)
 from mlperf_models import mlperf_model
 from tinygen.board import get_board
 from tinygen.build.library import defined_symbols
@@ -105,6 +105,18 @@ def test_library_three_models_one_host_program_bit_exact(host_libs, tmp_path, ar
     inputs = {n: _inputs(g, seed) for seed, (n, (g, _)) in enumerate(libs.items())}
     app = build_host_app(tmp_path, {n: d for n, (_, d) in libs.items()},
                          application(list(libs), inputs, shared_arena=arena == "external", arm=False))
+    done = subprocess.run([str(app)], cwd=tmp_path, capture_output=True, timeout=300)
+    assert done.returncode == 0, f"the program exited with {done.returncode}"
+    _assert_outputs(libs, inputs, (tmp_path / "out.bin").read_bytes())
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake is not installed")
+def test_library_cmake_add_subdirectory_host_bit_exact(host_libs, tmp_path):
+    """Two libraries added to a CMake project with add_subdirectory, linked by their targets."""
+    libs = {n: host_libs["static"][n] for n in ("kws", "digits")}
+    inputs = {n: _inputs(g, seed) for seed, (n, (g, _)) in enumerate(libs.items())}
+    app = build_cmake_app(tmp_path, {n: d for n, (_, d) in libs.items()},
+                          application(list(libs), inputs, shared_arena=False, arm=False))
     done = subprocess.run([str(app)], cwd=tmp_path, capture_output=True, timeout=300)
     assert done.returncode == 0, f"the program exited with {done.returncode}"
     _assert_outputs(libs, inputs, (tmp_path / "out.bin").read_bytes())
