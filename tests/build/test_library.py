@@ -135,7 +135,8 @@ def test_library_layout_and_names(host_libs):
     for api in ("void kws_init(void);", "int kws_invoke(void);", "int8_t *kws_input(int index);",
                 "int kws_set_switch(int k);", "#define KWS_ARENA_SIZE", "#define KWS_ARENA_ALIGN"):
         assert api in header
-    assert "tg_model" not in header and "TG_MODEL" not in header
+    for f in ("include/kws.h", "src/kws.c", "src/kws_weights.c", "src/kws_weights.h"):
+        assert "tg_model" not in (lib / f).read_text() and "TG_MODEL" not in (lib / f).read_text(), f
     ext = (host_libs["external"]["kws"][1] / "include" / "kws.h").read_text()
     assert "int kws_init(void *arena);" in ext
     readme = (lib / "README.md").read_text()
@@ -264,6 +265,8 @@ TG_MACRO(1)
     (["--library", "--name", "tg_kws"], "tinygen's own prefix"),
     (["--name", "kws"], "--name needs --library"),
     (["--arena", "external"], "--arena external needs --library"),
+    (["--library", "--kernels", "cmsis-nn"], "does not package cmsis-nn kernels"),
+    (["--library", "--arena-region", "dtcm"], "--arena-region is a firmware option"),
 ])
 def test_library_bad_options_refused_in_one_line(tmp_path, argv, message):
     out = tmp_path / "out"
