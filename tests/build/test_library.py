@@ -283,3 +283,6 @@ def test_library_cli_default_name_is_the_model_name(tmp_path):
     assert "built library kws_dscnn_int8" in stdout
     header = (tmp_path / "lib" / "include" / "kws_dscnn_int8.h").read_text()
     assert "int kws_dscnn_int8_invoke(void);" in header and "#define KWS_DSCNN_INT8_ARENA_SIZE" in header
+    # a library folder holds no image: flash says so in one line
+    rc, _, err = run_cli("flash", "--board", "host", "-o", tmp_path / "lib")
+    assert rc == 1 and "holds library kws_dscnn_int8" in err and "Traceback" not in err, err
