@@ -139,6 +139,11 @@ def test_library_layout_and_names(host_libs):
         assert "tg_model" not in (lib / f).read_text() and "TG_MODEL" not in (lib / f).read_text(), f
     ext = (host_libs["external"]["kws"][1] / "include" / "kws.h").read_text()
     assert "int kws_init(void *arena);" in ext
+    for variant in ("static", "external"):      # the header compiles as C99 and as C++
+        include = host_libs[variant]["kws"][1] / "include" / "kws.h"
+        for lang, std in (("c", "-std=c99"), ("c++", "-std=c++11")):
+            subprocess.run(["gcc", "-x", lang, std, "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                            str(include)], check=True)
     readme = (lib / "README.md").read_text()
     assert "KWS_ARENA_SIZE" in readme and "host" in readme and "weights" in readme
     info = json.loads((lib / "tinygen.json").read_text())["library"]
