@@ -24,6 +24,7 @@ from library_lib import (ARM_CC, application, build_arm_app, build_cmake_app, bu
 from mlperf_models import mlperf_model
 from tinygen.board import get_board
 from tinygen.build.library import defined_symbols
+from tinygen.codegen.api import library_name, name_problem
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import run
@@ -278,6 +279,13 @@ def test_library_bad_options_refused_in_one_line(tmp_path, argv, message):
     rc, _, err = run_cli("build", mlperf_model("kws_dscnn"), "--board", "host", "-o", out, *argv)
     assert rc == 2 and message in err and "Traceback" not in err, err
     assert err.startswith("tinygen build: error:") and not out.exists()
+
+
+@pytest.mark.parametrize("model, name", [("kws_dscnn_int8", "kws_dscnn_int8"), ("my-model.v2", "my_model_v2"),
+                                         ("3layers", "m_3layers"), ("int", "int_model"), ("tg_net", "m_tg_net"),
+                                         ("tgram", "tgram")])
+def test_library_default_name_is_a_valid_c_identifier(model, name):
+    assert library_name(model) == name and name_problem(name) is None
 
 
 def test_library_cli_default_name_is_the_model_name(tmp_path):
