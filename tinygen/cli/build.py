@@ -39,6 +39,8 @@ def cmd_build(args) -> int:
     arena = f"arena {human_bytes(switches.arena_size(graph))} (RAM" + \
         (", the largest switch's)" if switches.is_switchable(graph) else ")")
     print(f"built {source.name} for {board.name} in {time.perf_counter() - progress.start:.1f}s → {out}")
+    if args.quiet:                      # the one line; errors and warnings still go to stderr
+        return 0
     print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
           f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), {arena}")
     from tinygen.report.inspect import io_lines
@@ -80,5 +82,7 @@ def add_command(sub, fmt) -> None:
     build.add_argument("--force", action="store_true",
                        help="write into a non-empty folder that is not a tinygen build, beside its files "
                             "(none of them is replaced)")
-    b.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    b.add_argument("-q", "--quiet", action="store_true",
+                   help="quiet: no progress messages, and of the summary only its first line (what was built "
+                        "where); errors and warnings are still printed")
     b.set_defaults(func=cmd_build)

@@ -42,7 +42,7 @@ def cmd_inspect(args) -> int:
         from tinygen import switches
 
         plan = graph.meta["memory"]
-        data = {"model": source.name, "layers": [asdict(s) for s in stats],
+        data = {"model": source.name, "board": board.name if board else None, "layers": [asdict(s) for s in stats],
                 "arena_size": switches.arena_size(graph), "peak_live": plan.peak_live, "kernels": graph.meta["kernels"],
                 "fit": graph.meta.get("fit"),
                 "inputs": [{"name": name, "shape": list(shape), "tensor": t, "bytes": graph.tensor(t).nbytes}
@@ -60,9 +60,9 @@ def cmd_inspect(args) -> int:
         print(dump(graph))
         return 0
     print(layer_table(source.name, stats, graph))
-    from tinygen.report.inspect import io_lines
+    from tinygen.report.inspect import basis_lines, io_lines
 
-    print("\n".join(io_lines(source, graph)))
+    print("\n".join(basis_lines(graph, board.name if board else None) + io_lines(source, graph)))
     from tinygen.gating.inspect import notes as gating_notes
 
     dynamic = gating_notes(graph)
