@@ -107,7 +107,9 @@ def add_command(sub, fmt) -> None:
     i = sub.add_parser("inspect", help="per-layer shapes, parameters, MACs and memory of a model",
                        epilog=EPILOG_INSPECT, formatter_class=fmt)
     add_compile_args(i, builds=False).build.add_argument(
-        "--board", help="compile for this board: its ISA features and kernels (default: none)")
+        "--board", help="compile for this board: its ISA features and kernels, so that the figures are what "
+                        "`tinygen build --board BOARD` gives (default: none: tinygen's portable C kernels, as for "
+                        "--board host; a board's own kernels can need more flash and RAM)")
     report = i.add_argument_group("report", "what inspect shows and writes")
     report.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
     report.add_argument("--measure", action="store_true",
