@@ -41,7 +41,7 @@ def cmd_build(args) -> int:
     result = build(source, graph, board, out, progress, args.force, model_id=args.model_id, library=library,
                    arena_external=args.arena == "external")
     if library is not None:
-        _print_library(result, library, board)
+        _print_library(result, library, board, args.quiet)
         return 0
     from tinygen import switches
 
@@ -50,6 +50,8 @@ def cmd_build(args) -> int:
     arena = f"arena {human_bytes(switches.arena_size(graph))} (RAM" + \
         (", the largest switch's)" if switches.is_switchable(graph) else ")")
     print(f"built {source.name} for {board.name} in {time.perf_counter() - progress.start:.1f}s → {out}")
+    if args.quiet:                      # the one line; errors and warnings still go to stderr
+        return 0
     print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
           f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), {arena}")
     from tinygen.report.inspect import io_lines
@@ -96,10 +98,12 @@ def _check_library_args(args) -> None:
                           frontend=getattr(args, "frontend", None), arena_region=args.arena_region)
 
 
-def _print_library(result, name: str, board) -> None:
+def _print_library(result, name: str, board, quiet: bool) -> None:
     m = result.manifest
     lib = m["library"]
     print(f"built library {name} of {m['model']} for {board.name} → {result.out_dir}")
+    if quiet:
+        return
     print(f"  {lib['header']}, {len(lib['sources'])} sources in src/, CMakeLists.txt, {name}.mk, README.md")
     print(f"  arena {m['arena_size']} B ({lib['arena']}), weights {m['weight_bytes']} B (flash)")
 
@@ -123,5 +127,7 @@ def add_command(sub, fmt) -> None:
     build.add_argument("--arena", choices=("static", "external"), default="static",
                        help="with --library: external = NAME_init(void *arena) takes the application's buffer "
                             "(shareable between models); default static")
-    b.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    b.add_argument("-q", "--quiet", action="store_true",
+                   help="quiet: no progress messages, and of the summary only its first line (what was built "
+                        "where); errors and warnings are still printed")
     b.set_defaults(func=cmd_build)

@@ -3,6 +3,7 @@ board, the build into -o, the check that the device runs this build, and their o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from tinygen.cli.common import Groups, add_compile_args, board_of, budgeted
@@ -45,10 +46,11 @@ def add_device_args(p, fmt_port: str) -> None:
                    help="flash tool (default: the first installed of the board's [flash].tools)")
 
 
-def add_run_args(p, plot_help: str) -> Groups:
+def add_run_args(p, plot_help: str, own_camera: bool = False) -> Groups:
     """The options of a command that builds a model and runs it on a device, in the groups
-    model, build, device and report (--json, --plot: `plot_help`); the command adds its inputs."""
-    groups = add_compile_args(p, device=True)
+    model, build, device and report (--json, --plot: `plot_help`); the command adds its inputs.
+    Its parser is made with add_help=False (add_compile_args adds its --help and --help-all)."""
+    groups = add_compile_args(p, device=True, own_camera=own_camera)
     groups.build.add_argument("-o", "--output", metavar="DIR", help="build directory (default: build/MODEL_NAME)")
     groups.build.add_argument("--force", action="store_true",
                               help="build into a non-empty folder that is not a tinygen build, beside its files")
@@ -58,8 +60,8 @@ def add_run_args(p, plot_help: str) -> Groups:
     report = p.add_argument_group("report", "what is run and what is written")
     report.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     report.add_argument("--plot", metavar="FILE.png", help=plot_help)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    return Groups(groups.model, groups.build, groups.device, report)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages (the report is still printed)")
+    return replace(groups, report=report)
 
 
 def add_switch_arg(group) -> None:

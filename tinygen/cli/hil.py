@@ -279,6 +279,6 @@ def add_command(sub, fmt) -> None:
     """Add the hil sub-command to the `tinygen` parser."""
     h = sub.add_parser("hil", help="run a data set through the model on a board or stand-in: bit-exactness "
                                    "against the reference, accuracy, cost per layer", epilog=EPILOG_HIL,
-                       formatter_class=fmt)
+                       formatter_class=fmt, add_help=False)
     add_hil_args(h, legacy=True)
     h.set_defaults(func=cmd_hil)

@@ -42,7 +42,7 @@ def cmd_inspect(args) -> int:
         from tinygen import switches
 
         plan = graph.meta["memory"]
-        data = {"model": source.name, "layers": [asdict(s) for s in stats],
+        data = {"model": source.name, "board": board.name if board else None, "layers": [asdict(s) for s in stats],
                 "arena_size": switches.arena_size(graph), "peak_live": plan.peak_live, "kernels": graph.meta["kernels"],
                 "fit": graph.meta.get("fit"),
                 "inputs": [{"name": name, "shape": list(shape), "tensor": t, "bytes": graph.tensor(t).nbytes}
@@ -60,9 +60,9 @@ def cmd_inspect(args) -> int:
         print(dump(graph))
         return 0
     print(layer_table(source.name, stats, graph))
-    from tinygen.report.inspect import io_lines
+    from tinygen.report.inspect import basis_lines, io_lines
 
-    print("\n".join(io_lines(source, graph)))
+    print("\n".join(basis_lines(graph, board.name if board else None) + io_lines(source, graph)))
     from tinygen.gating.inspect import notes as gating_notes
 
     dynamic = gating_notes(graph)
@@ -107,7 +107,9 @@ def add_command(sub, fmt) -> None:
     i = sub.add_parser("inspect", help="per-layer shapes, parameters, MACs and memory of a model",
                        epilog=EPILOG_INSPECT, formatter_class=fmt)
     add_compile_args(i, builds=False).build.add_argument(
-        "--board", help="compile for this board: its ISA features and kernels (default: none)")
+        "--board", help="compile for this board: its ISA features and kernels, so that the figures are what "
+                        "`tinygen build --board BOARD` gives (default: none: tinygen's portable C kernels, as for "
+                        "--board host; a board's own kernels can need more flash and RAM)")
     report = i.add_argument_group("report", "what inspect shows and writes")
     report.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
     report.add_argument("--measure", action="store_true",

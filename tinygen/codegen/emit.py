@@ -69,6 +69,7 @@ class Port:
     shape: list[int]
     scale: str
     zero_point: int
+    dtype: str = "int8"         # the C type of its elements: int8, int16 (16x8 models), float32
 
 
 def tensor_macro(name: str, prefix: str = "") -> str:
@@ -304,8 +305,8 @@ def _port(graph: Graph, index: int, name: str, prefix: str) -> Port:
     t = graph.tensor(name)
     q = t.qparams
     if q is None:       # a float32 port: its values are the real values (scale 1, zero point 0)
-        return Port(index, f"{prefix}{index}", t.nbytes, list(t.shape), c_float(1.0), 0)
-    return Port(index, f"{prefix}{index}", t.nbytes, list(t.shape), c_float(q.scale[0]), int(q.zero_point[0]))
+        return Port(index, f"{prefix}{index}", t.nbytes, list(t.shape), c_float(1.0), 0, t.dtype)
+    return Port(index, f"{prefix}{index}", t.nbytes, list(t.shape), c_float(q.scale[0]), int(q.zero_point[0]), t.dtype)
 
 
 def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict, symbols: str = "") -> dict:
