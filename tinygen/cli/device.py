@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tinygen.board_schema import FLASH_TOOLS
 from tinygen.cli.common import Groups, add_compile_args, board_of, budgeted
 from tinygen.errors import TinygenError, UsageError
 
@@ -40,8 +41,7 @@ def add_device_args(p, fmt_port: str) -> None:
     p.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
     p.add_argument("--emulate", action="store_true", help="run on the board's QEMU stand-in instead of the board")
     p.add_argument("--port", metavar="PORT", help=fmt_port)
-    p.add_argument("--probe", choices=("st-flash", "STM32_Programmer_CLI", "openocd", "pyocd", "picotool", "idf.py",
-                                      "esptool.py"),
+    p.add_argument("--probe", choices=FLASH_TOOLS,
                    help="flash tool (default: the first installed of the board's [flash].tools)")
 
 
