@@ -267,7 +267,8 @@ def _check_emulator(raw: dict, fail) -> None:
                                                               standin.memories) + ")")
         windows.append(window)
     if _overlap(*windows):
-        fail("emulator.ram_origin: the stand-in's RAM overlaps its flash image")
+        fail(f"emulator.ram_origin = 0x{emu['ram_origin']:X}: the stand-in's RAM overlaps its flash image "
+             f"(0x{emu['flash_origin']:X} + 0x{windows[0]['size']:X})")
 
 
 def _check_port(port: str, key: str, fail) -> None:
@@ -306,4 +307,31 @@ def check(raw: dict, fail) -> None:
         _check_emulator(raw, fail)
 
 
-__all__ = ["BUILDS", "CORES", "FLASH_TOOLS", "Key", "MEMORY_KINDS", "SCHEMA", "STANDINS", "StandIn", "check"]
+_REQUIRED = {YES: "yes", DEVICE: "unless `build = \"host\"`", NO: "no"}
+
+
+def markdown() -> str:
+    """SCHEMA as docs/boards.md shows it: the top-level keys, then one table per TOML table."""
+    def rows(schema: dict, prefix: str) -> list[str]:
+        return [f"| `{prefix}{key}` | {spec.type} | {_REQUIRED[spec.required]} | {spec.meaning} |"
+                for key, spec in schema.items()]
+
+    head = ["| key | type | required | meaning |", "|---|---|---|---|"]
+    out = ["### Top-level keys", "", *head, *rows(SCHEMA, "")]
+    for key, spec in SCHEMA.items():
+        if spec.type not in (TABLE, TABLES):
+            continue
+        header = f"[[{key}]]" if spec.type == TABLES else f"[{key}]"
+        out += ["", f"### `{header}`", "", spec.meaning[0].upper() + spec.meaning[1:] + ".", ""]
+        if spec.any_key is not None:
+            out.append(f"Any key, each {_a(spec.any_key.type)}.")
+            continue
+        out += [*head, *rows(spec.keys, "")]
+        for sub, subspec in spec.keys.items():
+            if subspec.any_key is not None:
+                out += ["", f"`[{key}.{sub}]`: {subspec.meaning}; any key, each {_a(subspec.any_key.type)}."]
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["BUILDS", "CORES", "FLASH_TOOLS", "Key", "MEMORY_KINDS", "SCHEMA", "STANDINS", "StandIn", "check",
+           "markdown"]
