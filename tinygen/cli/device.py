@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinygen.board_schema import FLASH_TOOLS
+from tinygen.board.schema import FLASH_TOOLS
 from tinygen.cli.common import Groups, add_compile_args, board_of, budgeted
 from tinygen.errors import TinygenError, UsageError
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from tinygen.board import all_boards, board_template, get_board, load_board_file
-from tinygen.board_schema import SCHEMA, check, markdown
+from tinygen.board.schema import SCHEMA, check, markdown
 from tinygen.errors import BoardFileError, UsageError
 from tinygen.resources import data_dir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = board_template("f746zg").replace('name = "my-nucleo-f746zg"', 'name = "my-board"')
 
 
@@ -125,7 +125,7 @@ def test_board_names_are_case_insensitive():
 def test_docs_page_lists_every_key_of_the_schema():
     page = (ROOT / "docs" / "boards.md").read_text()
     block = re.search(r"<!-- schema: [^\n]*-->\n(.*?)<!-- /schema -->", page, re.S)
-    assert block and block[1] == markdown(), "regenerate the block from tinygen.board_schema.markdown()"
+    assert block and block[1] == markdown(), "regenerate the block from tinygen.board.schema.markdown()"
     for key, spec in SCHEMA.items():
         assert f"| `{key}` |" in block[1]
         for sub in spec.keys:

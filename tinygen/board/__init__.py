@@ -1,4 +1,5 @@
-"""Board descriptions: one TOML file per board in boards/."""
+"""Board descriptions: one TOML file per board in boards/, or a user's own board file
+(`--board my-board.toml`), each checked on load against tinygen.board.schema."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from tinygen.board_schema import check
+from tinygen.board.schema import check
 from tinygen.errors import BoardFileError, TinygenError, UsageError
 from tinygen.resources import data_dir
 
@@ -179,7 +180,7 @@ def is_board_file(name: str) -> bool:
 
 
 def load_board_file(path: str | Path) -> Board:
-    """A user's board file, checked (tinygen.board_schema) and refused in one line
+    """A user's board file, checked (tinygen.board.schema) and refused in one line
     (BoardFileError) where it is wrong or takes a shipped board's name."""
     path = Path(path)
     if not path.is_file():
