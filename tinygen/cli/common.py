@@ -18,6 +18,10 @@ from tinygen.passes.camera_input import DRIVERS, CameraSpec, parse_pixel_range
 from tinygen.ref.frame_formats import parse_size
 
 
+BOARD_HELP = ("target board: a name or alias in any case (`tinygen boards`), or a board file of your own, "
+              "FILE.toml (docs/boards.md)")
+
+
 class Progress:
     """Numbered progress lines on stderr with the time each step took."""
 

@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from tinygen.cli.common import Progress, add_compile_args, budgeted, compile_model, print_activations, print_fit, \
-    print_kernels
+from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, budgeted, compile_model, print_activations, \
+    print_fit, print_kernels
 
 EPILOG_INSPECT = """examples:
   tinygen inspect examples/models/dscnn.py            # per-layer shapes, params, MACs, bytes
@@ -107,7 +107,7 @@ def add_command(sub, fmt) -> None:
     i = sub.add_parser("inspect", help="per-layer shapes, parameters, MACs and memory of a model",
                        epilog=EPILOG_INSPECT, formatter_class=fmt)
     add_compile_args(i, builds=False).build.add_argument(
-        "--board", help="compile for this board: its ISA features and kernels (default: none)")
+        "--board", help=BOARD_HELP + "; its ISA features, kernels and memory (default: none)")
     report = i.add_argument_group("report", "what inspect shows and writes")
     report.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
     report.add_argument("--measure", action="store_true",
