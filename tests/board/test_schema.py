@@ -85,6 +85,11 @@ def test_board_file_mistake_is_refused_in_one_line(tmp_path, what):
     assert says in err.message, err.message
 
 
+def test_a_shipped_board_file_by_its_path_is_that_board():
+    board = get_board(str(data_dir("boards") / "nucleo-f446re.toml"))
+    assert board is get_board("f446re") and not board.user
+
+
 def test_missing_board_file_says_how_to_start_one(tmp_path):
     with pytest.raises(BoardFileError) as e:
         get_board(str(tmp_path / "nope.toml"))

@@ -186,6 +186,9 @@ def load_board_file(path: str | Path) -> Board:
     if not path.is_file():
         raise BoardFileError(f"board file {path} does not exist",
                              "`tinygen boards --template f746zg > my-board.toml` starts one (docs/boards.md)")
+    shipped = next((b for b in all_boards() if b.path.resolve() == path.resolve()), None)
+    if shipped is not None:         # boards/nucleo-f746zg.toml given by its path: the board itself
+        return shipped
     board = _load(path, user=True)
     for key, n in (("name", board.name), *(("aliases", a) for a in board.aliases)):
         if n.casefold() in _by_name():
