@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 from tinygen.errors import UsageError
-from tinygen.cli.common import Progress, add_compile_args, board_of, budgeted, check_output_early, compile_model, \
-    print_activations, print_fit, print_kernels
+from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, board_of, budgeted, check_output_early, \
+    compile_model, print_activations, print_fit, print_kernels
 
 EPILOG_BUILD = """examples:
   tinygen build examples/models/dscnn.py --board host --calib calib.npy -o build/dscnn
@@ -112,7 +112,7 @@ def add_command(sub, fmt) -> None:
     b = sub.add_parser("build", help="compile a model into a C project and build it for a board",
                        epilog=EPILOG_BUILD, formatter_class=fmt)
     build = add_compile_args(b).build
-    build.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
+    build.add_argument("--board", required=True, help=BOARD_HELP)
     build.add_argument("-o", "--output", metavar="DIR", help="output directory (default: build/MODEL_NAME); "
                        "tinygen replaces only the files an earlier build wrote there")
     build.add_argument("--force", action="store_true",

@@ -18,6 +18,10 @@ from tinygen.passes.camera_input import DRIVERS, CameraSpec, parse_pixel_range
 from tinygen.ref.frame_formats import parse_size
 
 
+BOARD_HELP = ("target board: a name or alias in any case (`tinygen boards`), or a board file of your own, "
+              "FILE.toml (docs/boards.md)")
+
+
 class Progress:
     """Numbered progress lines on stderr with the time each step took."""
 
@@ -35,8 +39,14 @@ class Progress:
 def board_of(args):
     """The --board of a command, as the EEMBC EnergyRunner wants it with --energy-runner."""
     from tinygen.board import for_energy_runner, get_board
+    from tinygen.build.built import board_in_build
 
-    board = get_board(args.board)
+    try:
+        board = get_board(args.board)
+    except UsageError:      # a user's board by name: the board file its build folder (-o) keeps
+        board = board_in_build(args.board, getattr(args, "output", None))
+        if board is None:
+            raise
     return for_energy_runner(board) if getattr(args, "energy_runner", False) else board
 
 

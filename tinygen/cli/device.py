@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from tinygen.cli.common import Groups, add_compile_args, board_of, budgeted
+from tinygen.board.schema import FLASH_TOOLS
+from tinygen.cli.common import BOARD_HELP, Groups, add_compile_args, board_of, budgeted
 from tinygen.errors import TinygenError, UsageError
 
 
@@ -38,11 +39,10 @@ def check_model(info: dict, manifest: dict, board, project) -> None:
 
 def add_device_args(p, fmt_port: str) -> None:
     """--board, --emulate, --port and --probe, into `p` (a parser or its device group)."""
-    p.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
+    p.add_argument("--board", required=True, help=BOARD_HELP)
     p.add_argument("--emulate", action="store_true", help="run on the board's QEMU stand-in instead of the board")
     p.add_argument("--port", metavar="PORT", help=fmt_port)
-    p.add_argument("--probe", choices=("st-flash", "STM32_Programmer_CLI", "openocd", "pyocd", "picotool", "idf.py",
-                                      "esptool.py"),
+    p.add_argument("--probe", choices=FLASH_TOOLS,
                    help="flash tool (default: the first installed of the board's [flash].tools)")
 
 

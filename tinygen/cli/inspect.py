@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from tinygen.cli.common import Progress, add_compile_args, budgeted, compile_model, print_activations, print_fit, \
-    print_kernels
+from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, budgeted, compile_model, print_activations, \
+    print_fit, print_kernels
 
 EPILOG_INSPECT = """examples:
   tinygen inspect examples/models/dscnn.py            # per-layer shapes, params, MACs, bytes
@@ -107,7 +107,7 @@ def add_command(sub, fmt) -> None:
     i = sub.add_parser("inspect", help="per-layer shapes, parameters, MACs and memory of a model",
                        epilog=EPILOG_INSPECT, formatter_class=fmt)
     add_compile_args(i, builds=False).build.add_argument(
-        "--board", help="compile for this board: its ISA features and kernels, so that the figures are what "
+        "--board", help=BOARD_HELP + "; its ISA features, kernels and memory, so that the figures are what "
                         "`tinygen build --board BOARD` gives (default: none: tinygen's portable C kernels, as for "
                         "--board host; a board's own kernels can need more flash and RAM)")
     report = i.add_argument_group("report", "what inspect shows and writes")

@@ -29,6 +29,9 @@ MANIFEST = "tinygen.json"
 # Raise it when any of those changes incompatibly; tinygen.build.built refuses another format.
 BUILD_FORMAT = 1
 BOARD_HEADER = "tg_board.h"     # the board's facts the runtime needs (its clock, for emulated m-lap-us)
+# a user's board file (--board my-board.toml), copied into the build folder so that later commands
+# on the folder (flash -o DIR --board my-board, hil) find the board without the original file
+BOARD_FILE = "board.toml"
 
 
 
@@ -41,7 +44,8 @@ def _input_bands(loop) -> dict | None:
 def board_data(board: Board) -> dict:
     """What tg_board.h says about the board the project is built for."""
     pin = board.energy.get("timestamp_pin")
-    return {"board": board.name, "source": f"boards/{board.path.name}" if board.path else board.name,
+    source = (BOARD_FILE if board.user else f"boards/{board.path.name}") if board.path else board.name
+    return {"board": board.name, "source": source,
             "version": __version__, "clock_hz": f"{int(board.clock_hz or 0)}u",
             "timestamp_pin": pin, "timestamp": sorted(timestamp_pin(pin).items()) if pin else [],
             "baud": f"{int(board.serial.get('baud', 115200))}u",
@@ -143,5 +147,8 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     info["libm"] = list(libm_functions(graph))         # what `tg libm` evaluates ([]: no such command)
     if camera is not None:
         info["camera"] = graph.meta["camera"].to_json()
+    if board.user:
+        (dest / BOARD_FILE).write_text(board.text)
+        info["board_file"] = BOARD_FILE
     (dest / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
     return info
