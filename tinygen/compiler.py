@@ -25,6 +25,7 @@ from tinygen.errors import ModelError, UsageError
 from tinygen.frontend.check_size import check_graph
 from tinygen.ir import VARIABLE_OPS, Graph, dump
 from tinygen.kernels.esp_nn_tree import require_esp32
+from tinygen.optional import require
 from tinygen.passes import CompileOptions, compile_graph
 from tinygen.quant.check_params import check_requant
 
@@ -103,6 +104,7 @@ def load_source(path: str | Path, fold_input_transpose: bool = False) -> SourceM
         raise UsageError(f"--fold-input-transpose is for .tflite models, not {path.name}",
                          "a PyTorch or ONNX model's NCHW input is taken in its own layout already")
     if path.suffix in (".py", ".pt2"):
+        require("torch")            # refused in one line, with its pip extra, before any import of it
         from tinygen.frontend import torch_loader
         from tinygen.frontend.torch import from_exported
 
@@ -117,12 +119,15 @@ def load_source(path: str | Path, fold_input_transpose: bool = False) -> SourceM
                            "NCHW", loaded.calibration, switches, [tuple(x.shape) for x in loaded.example_inputs],
                            loaded.input_names, loaded.feature_gains)
     if path.suffix == ".tflite":
+        require("tflite")
+        require("flatbuffers")
         from tinygen.frontend import tflite
 
         model = tflite.load(path, fold_input_transpose)
         return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shape, "NHWC",
                            input_shapes=[model.graph.tensors[n].shape for n in model.graph.inputs])
     if path.suffix == ".onnx":
+        require("onnx")
         from tinygen.frontend import onnx
 
         model = onnx.load(path)

@@ -253,7 +253,7 @@ def add_hil_args(h, legacy: bool = False) -> None:
                              "FILE.sweep.png")
     report.add_argument("--no-tflm", action="store_true",
                         help="a .tflite model: leave out the check against TFLite Micro's interpreter (on by "
-                             "default where the tflite_micro package is installed: pip install tflite-micro): "
+                             "default where the tflite_micro package is installed: pip install 'tinygen[tflite]'): "
                              "per output, the device's bytes equal to TFLM's or not, and the first differing "
                              "layer")
     add_switch_arg(report)
