@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.board import Board
+from tinygen.build.saved import save_model
 from tinygen.calib import load_calibration
 from tinygen.errors import ModelError, UsageError
 from tinygen.frontend.check_size import check_graph
@@ -232,6 +233,7 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     with staged_output(out_dir, force, keep=[source.path]) as stage:
         progress("generating C")
         info = write_project(graph, stage, source.name, source.source_hash, board, (model_id, origin))
+        save_model(stage, source, graph)            # what `tinygen hil BUILD_DIR` runs it with
         # the kernel per layer (with --kernels auto: measured instructions and the rivals')
         info["kernels"] = graph.meta.get("kernels") or kernel_report(graph, None)
         if graph.meta.get("fit"):       # the fit-first trade (tinygen.fit): layers traded for flash
