@@ -4,7 +4,7 @@ line, in order, in an empty working folder, its data made by the lines before it
 Left out, each named here and checked to be what it is said to be: the install line (the suite
 runs in the installed tinygen: `tinygen` is this interpreter's `-m tinygen`), and the lines that
 need a board on USB (a serial --port, or `tinygen flash` without --emulate). The `--serve` line
-serves the stand-in until Ctrl-C: it runs until it says so, then gets a Ctrl-C."""
+serves the stand-in until Ctrl-C: it runs until it says so, then gets a Ctrl-C and stops cleanly."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,10 +74,13 @@ def test_quick_start_runs_as_written(tmp_path):
                 out.append(text)
                 if SERVING in text:
                     break
+            time.sleep(0.5)
             proc.send_signal(signal.SIGINT)
             rest, err = proc.communicate(timeout=60)
             assert SERVING in "".join(out), f"{line}\n{''.join(out)}{rest}{err[-3000:]}"
-            assert proc.returncode == 130 and "Traceback" not in err, f"{line}: {proc.returncode}\n{err[-3000:]}"
+            # Ctrl-C while it serves: "stopped", status 0; in the instant before its loop: "interrupted", 130
+            assert (proc.returncode, err.strip().splitlines()[-1]) in ((0, "stopped"), (130, "interrupted")), \
+                f"{line}: {proc.returncode}\n{err[-3000:]}"
         else:
             proc = subprocess.run(argv(line), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1200)
             assert proc.returncode == 0, f"{line}\n{proc.stdout[-2000:]}{proc.stderr[-3000:]}"
