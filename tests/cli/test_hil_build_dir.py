@@ -83,15 +83,28 @@ def test_hil_build_dir_without_the_saved_model(built_mlp, tmp_path, capsys):
     assert "the build folder is damaged" in capsys.readouterr().err
 
 
-def test_hil_build_dir_tflite_checks_against_tflm(tmp_path):
+def test_hil_build_dir_tflite_checks_against_tflm(tmp_path, capsys):
+    """A .tflite build is checked against TFLite Micro, which runs the model file: while it is
+    there; once it is gone, refused in one line, or run with --no-tflm."""
     pytest.importorskip("tflite_micro", reason="tflite_micro is not installed (pip install 'tinygen[tflite]')")
+    model = tmp_path / "kws.tflite"
+    shutil.copy(KWS, model)
     out = tmp_path / "kws"
-    assert main(["build", str(KWS), "--board", "host", "-q", "-o", str(out)]) == 0
+    assert main(["build", str(model), "--board", "host", "-q", "-o", str(out)]) == 0
     rng = np.random.default_rng(1)
-    np.savez(tmp_path / "kws.npz", x=rng.normal(0, 10, (4, 49, 10, 1)).astype(np.float32))
+    data = tmp_path / "kws.npz"
+    np.savez(data, x=rng.normal(0, 10, (4, 49, 10, 1)).astype(np.float32))
     report = tmp_path / "r.json"
-    assert main(["hil", str(out), "--board", "host", "--data", str(tmp_path / "kws.npz"), "-q", "--json",
-                 str(report)]) == 0
+    run = ["hil", str(out), "--board", "host", "--data", str(data), "-q", "--json", str(report)]
+    assert main(run) == 0
     summary = json.loads(report.read_text())
     assert summary["bit_exact"] == 4 and summary["tflite_micro"]["status"] == "compared"
     assert summary["tflite_micro"]["equal"] is True
+    model.unlink()
+    capsys.readouterr()
+    assert main(run) == 1
+    err = capsys.readouterr().err
+    assert f"was built from {model}, which is gone: the check against TFLite Micro runs that file" in err
+    assert main(run + ["--no-tflm"]) == 0
+    summary = json.loads(report.read_text())
+    assert summary["bit_exact"] == 4 and "tflite_micro" not in summary

@@ -17,7 +17,7 @@ from tinygen.errors import TinygenError, UsageError
 
 def is_build_dir(args) -> bool:
     """The command names a folder (a build) rather than a model file."""
-    return Path(args.model).is_dir()
+    return getattr(args, "model", None) is not None and Path(args.model).is_dir()
 
 
 def _build_options() -> list[argparse.Action]:
