@@ -151,3 +151,10 @@ def test_tflite_build_imports_no_other_optional_package(tmp_path):
     assert (out / "tinygen.json").is_file() and (out / "tg_runner").is_file()
     tried = sorted(set(log.read_text().split())) if log.exists() else []
     assert tried == [], f"a .tflite build tried to import {tried}"
+
+
+def test_inspect_plot_without_matplotlib_before_the_compile(tmp_path):
+    log = tmp_path / "blocked.txt"
+    proc = tinygen_without(["matplotlib", "torch"], "inspect", str(DSCNN), "--plot", "m.png", cwd=tmp_path, log=log)
+    one_line(proc, "inspect", "hil", "matplotlib")
+    assert log.read_text().split() == ["matplotlib"]        # refused before the model (torch) was touched

@@ -19,8 +19,10 @@ def check_device(args, board, emulate: bool) -> None:
     """A real board's --port there, its flash tool installed (--flash), the --meter's package
     installed and its --meter-port there; the optional packages the run will import."""
     require("serial")                           # the link: a port, a stand-in's or the host bridge's socket
-    if getattr(args, "plot", None):
+    if getattr(args, "plot", None) or getattr(args, "sheet", None):
         require("matplotlib")
+    if getattr(args, "images", None):
+        require("PIL")                          # photographs read on the host
     if str(getattr(args, "model", "")).endswith(".onnx"):
         require("onnxruntime")                  # the reference the device's outputs are held against
     real = not emulate and board.build != "host"
