@@ -56,6 +56,7 @@ def test_hil_build_dir_runs_without_the_model_and_changes_nothing(built_mlp, tmp
     (["--kernels", "tinygen"], "--kernels: "),
     (["--calib", "random", "--tile", "auto"], "--calib, --tile: "),
     (["-o", "elsewhere"], "-o: "),
+    (["--sweep", "density=1,0.5"], "--sweep: "),
 ])
 def test_hil_build_dir_refuses_build_options(built_mlp, capsys, extra, said):
     out, data = built_mlp

@@ -27,7 +27,7 @@ def _build_options() -> list[argparse.Action]:
 
 
 def check_rerun(args) -> None:
-    """Refuse what a build folder cannot honour: build options, -o, audio inputs."""
+    """Refuse what a build folder cannot honour: build options, -o, --sweep (it builds variants), audio."""
     given = [a for a in _build_options() if getattr(args, a.dest, a.default) != a.default]
     if getattr(args, "output", None):
         raise UsageError(f"-o: {args.model} is a build folder, run as it is",
@@ -36,6 +36,9 @@ def check_rerun(args) -> None:
         spelled = ", ".join(a.option_strings[-1] for a in given)
         raise UsageError(f"{spelled}: {args.model} is a build folder, run as it was built",
                          "leave these out, or give the model file to build it again with them")
+    if getattr(args, "sweep", None):
+        raise UsageError(f"--sweep: {args.model} is a build folder, run as it was built; --sweep builds a variant "
+                         "per gate density or exit threshold", "give the model file")
     if getattr(args, "audio", None) or getattr(args, "stream", None) or getattr(args, "reference", False):
         raise UsageError(f"{args.model} is a build folder: audio runs (--audio / --stream) take the model file",
                          "give the model file, or precomputed features with --data")
