@@ -20,11 +20,14 @@ from typing import Callable
 import numpy as np
 
 from tinygen.board import Board
+from tinygen.build.library import check_library_graph, write_library
+from tinygen.build.saved import save_model
 from tinygen.calib import load_calibration
 from tinygen.errors import ModelError, UsageError
 from tinygen.frontend.check_size import check_graph
 from tinygen.ir import VARIABLE_OPS, Graph, dump
 from tinygen.kernels.esp_nn_tree import require_esp32
+from tinygen.optional import require
 from tinygen.passes import CompileOptions, compile_graph
 from tinygen.quant.check_params import check_requant
 
@@ -103,6 +106,7 @@ def load_source(path: str | Path, fold_input_transpose: bool = False) -> SourceM
         raise UsageError(f"--fold-input-transpose is for .tflite models, not {path.name}",
                          "a PyTorch or ONNX model's NCHW input is taken in its own layout already")
     if path.suffix in (".py", ".pt2"):
+        require("torch")            # refused in one line, with its pip extra, before any import of it
         from tinygen.frontend import torch_loader
         from tinygen.frontend.torch import from_exported
 
@@ -117,12 +121,15 @@ def load_source(path: str | Path, fold_input_transpose: bool = False) -> SourceM
                            "NCHW", loaded.calibration, switches, [tuple(x.shape) for x in loaded.example_inputs],
                            loaded.input_names, loaded.feature_gains)
     if path.suffix == ".tflite":
+        require("tflite")
+        require("flatbuffers")
         from tinygen.frontend import tflite
 
         model = tflite.load(path, fold_input_transpose)
         return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shape, "NHWC",
                            input_shapes=[model.graph.tensors[n].shape for n in model.graph.inputs])
     if path.suffix == ".onnx":
+        require("onnx")
         from tinygen.frontend import onnx
 
         model = onnx.load(path)
@@ -227,18 +234,15 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
         require_esp32(board)
     model_id, origin = resolve_model_id(model_id, source.path, source.name)
     if library is not None:
-        from tinygen.build.library import check_library_graph
-
         check_library_graph(graph)
     with staged_output(out_dir, force, keep=[source.path]) as stage:
         progress("generating C" + (f" as library {library}" if library is not None else ""))
         if library is not None:
-            from tinygen.build.library import write_library
-
             info = write_library(graph, stage, source.name, source.source_hash, board, library, (model_id, origin),
                                  arena_external)
         else:
             info = write_project(graph, stage, source.name, source.source_hash, board, (model_id, origin))
+            save_model(stage, source, graph)            # what `tinygen hil BUILD_DIR` runs it with
         # the kernel per layer (with --kernels auto: measured instructions and the rivals')
         info["kernels"] = graph.meta.get("kernels") or kernel_report(graph, None)
         if graph.meta.get("fit"):       # the fit-first trade (tinygen.fit): layers traded for flash

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, budgeted, compile_model, print_activations, \
     print_fit, print_kernels
+from tinygen.optional import require
 
 EPILOG_INSPECT = """examples:
   tinygen inspect examples/models/dscnn.py            # per-layer shapes, params, MACs, bytes
@@ -26,6 +27,8 @@ def cmd_inspect(args) -> int:
     from tinygen.board import get_board
 
     progress = Progress(quiet=True)
+    if args.plot:
+        require("matplotlib")                   # before the compile, not after it
     board = budgeted(args, get_board(args.board) if args.board else None)
     source, graph = compile_model(args, progress, board, allow_uncalibrated=True)
     stats = layer_stats(graph)

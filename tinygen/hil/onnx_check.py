@@ -19,7 +19,8 @@ AVX-512 VNNI; `tinygen hil` reports its agreement apart, labelled CPU-dependent,
 asserts on it (the test suite sets PERTURB_FUSED_ENV, which scrambles its outputs).
 
 onnxruntime, an optional dependency, is imported when a model is run (`tinygen --help` and
-the commands on other models never load it); without it the run is one UsageError.
+the commands on other models never load it); without it the run is refused in one line
+naming `pip install 'tinygen[onnx]'` (tinygen.optional).
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.errors import ModelError, UsageError
+from tinygen.errors import ModelError
 from tinygen.hil.session import SampleRun, _data_arrays, _load_array
 from tinygen.ir import Graph
+from tinygen.optional import require
 from tinygen.ref.interpreter import dequantize
 
 # set (to anything) by the test suite: the fused session's outputs come back scrambled, so that an
@@ -44,12 +46,7 @@ AS_WRITTEN = "as written (graph optimizations off)"
 
 def _onnxruntime():
     """The onnxruntime module, imported on first use (an optional, heavy dependency)."""
-    try:
-        import onnxruntime
-    except ImportError:
-        raise UsageError("running an .onnx model with onnxruntime needs the onnxruntime package",
-                         "pip install onnxruntime (requirements.txt pins the version the tests use)") from None
-    return onnxruntime
+    return require("onnxruntime")
 
 
 def run_onnxruntime(path: str | Path, inputs: list[np.ndarray], *,
