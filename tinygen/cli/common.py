@@ -18,8 +18,7 @@ from tinygen.passes.camera_input import DRIVERS, CameraSpec, parse_pixel_range
 from tinygen.ref.frame_formats import parse_size
 
 
-BOARD_HELP = ("target board: a name or alias in any case (`tinygen boards`), or a board file of your own, "
-              "FILE.toml (docs/boards.md)")
+BOARD_HELP = "target board: a name or alias, any case (`tinygen boards`), or your own FILE.toml (docs/boards.md)"
 
 
 class Progress:
@@ -72,7 +71,7 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
     brief = None
     if device:
         brief = p.add_argument("-h", "--help", action=BriefHelp, help="show this command's own options and exit "
-                               "(the model and build options it shares with `tinygen build`: --help-all)")
+                               "(those shared with `tinygen build` too: --help-all)")
         p.add_argument("--help-all", action="help", help="show every option, the build options too, and exit")
     first = len(p._actions)
     groups = Groups(p.add_argument_group("model", "the model file and its quantization"),
