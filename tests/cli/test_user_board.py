@@ -43,7 +43,7 @@ def test_user_board_builds_inspects_and_boots_by_name(tmp_path, capsys):
     fit = json.loads((tmp_path / "i.json").read_text())["fit"]
     assert (fit["board"], fit["ram"]["capacity"]) == ("my-board", RAM)
     capsys.readouterr()
-    assert main(["build", model, "--board", board, "-o", str(out), "-q", "--calib", "random",
+    assert main(["build", model, "--board", board, "-o", str(out), "--calib", "random",
                  "--kernels", "tinygen"]) == 0
     text = capsys.readouterr().out
     assert "built mlp for my-board" in text and re.search(r"RAM +[\d.]+ KiB +192\.0 KiB", text), text
