@@ -19,10 +19,11 @@ from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_axis, ir_shape, nchw4, nchw_constant
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.importer import Importer, const_array, register
-from tinygen.frontend.onnx.quantized import averaged_input, binary_quantized, clamp_bounds
+from tinygen.frontend.onnx.quantized import averaged_input, binary_quantized, clamp_bounds, float_bias
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
                                           sigmoid_fn)
 from tinygen.quant.accumulator import accumulator_message, overflowing_channel
+from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
 
 
 # -- convolution ------------------------------------------------------------------------------
@@ -62,11 +63,16 @@ def _mac(im: Importer, op: str, prefix: str, x, weight, bias, attrs: dict, tshap
     if not im.quant:
         params = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
         return im.node_value(op, prefix, [x], tshape, attrs, params)
-    if bias is not None and (found := overflowing_channel(weight.q, bias, 3 if op == "depthwise_conv2d" else 0)):
-        raise ModelError(f"{im.filename}: {im.where()}: {accumulator_message(bias, found)}")
     xq = im.graph.tensor(x.name).qparams
     acc = (np.float32(xq.scale[0]) * weight.scale).astype(np.float32)
     params = {"weight": weight, "bias": bias, "acc_scale": acc}
+    if bias is not None and bias.dtype.kind == "f":     # a float bias: quantized, its real values kept
+        channels = weight.q.shape[WEIGHT_CHANNEL_AXIS[op]]
+        params["bias"] = float_bias(im, bias, np.broadcast_to(acc.reshape(-1), (channels,)))
+        params["bias_real"] = bias
+    if bias is not None and (found := overflowing_channel(weight.q, params["bias"], 3 if op == "depthwise_conv2d"
+                                                          else 0)):
+        raise ModelError(f"{im.filename}: {im.where()}: {accumulator_message(params['bias'], found)}")
     return Pending(op, prefix, [x], tuple(tshape), attrs, params, im.source())
 
 
@@ -87,16 +93,20 @@ def _slice_weight(w, lo: int, hi: int):
 
 
 def int_bias(im: Importer, v, channels: int):
-    """A quantized MAC op's bias: DequantizeLinear of int32 (its integers: their scale is the
-    input's times the weights'), or None."""
+    """A quantized MAC op's bias, or None: DequantizeLinear of int32 (its integers, int64: their
+    scale is the input's times the weights'), or a float bias the quantizer left float (NNCF,
+    Brevitas' default export: its real values, float64), which _mac quantizes onto the
+    accumulator's grid (quantized.float_bias)."""
     if v is None:
         return None
     if isinstance(v, QConst) and v.dtype == "int32":
         if np.any(v.zero_point != 0):
             raise im.unsupported("its int32 bias has a zero point other than 0")
         return np.broadcast_to(v.q.reshape(-1), (channels,)).astype(np.int64)
-    raise im.unsupported("its bias is not an int32 DequantizeLinear (quantize_static writes one); "
-                         "quantize the bias too")
+    if isinstance(v, QConst) or (isinstance(v, Const) and np.issubdtype(v.value.dtype, np.floating)):
+        return np.broadcast_to(np.asarray(const_array(v, real=True), np.float64).reshape(-1), (channels,)).copy()
+    raise im.unsupported("its bias is neither float nor an int32 DequantizeLinear; quantize the bias to int32 "
+                         "(quantize_static writes one) or leave it float")
 
 
 @register("Conv")
@@ -208,6 +218,8 @@ def batch_norm(im: Importer, node, ins):
     a = reader.attrs(node)
     if int(a.get("training_mode", 0)):
         raise ModelError(f"{im.filename}: {im.where()} runs in training mode", "export the model in eval mode")
+    if im.quant and isinstance(x, Pending):
+        return _fold_batch_norm(im, node, x, ins, float(a.get("epsilon", 1e-5)))
     if im.quant:
         return _batch_norm_quantized(im, x, ins, float(a.get("epsilon", 1e-5)))
     gamma, beta, mean, var = (im.const(v, k) for v, k in zip(ins[1:5], ("scale", "B", "mean", "var")))
@@ -215,15 +227,53 @@ def batch_norm(im: Importer, node, ins):
                          {"gamma": gamma, "beta": beta, "mean": mean, "var": var})
 
 
+def _bn_affine(ins, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """BatchNormalization's per-channel a x + b: a = scale / sqrt(var + eps), b = B - mean a (float64)."""
+    scale, beta, mean, var = (np.asarray(const_array(v, real=True), np.float64).reshape(-1) for v in ins[1:5])
+    mul = scale / np.sqrt(var + eps)
+    return mul, beta - mean * mul
+
+
+def _fold_batch_norm(im: Importer, node, p: Pending, ins, eps: float) -> Pending:
+    """Conv -> BatchNormalization -> (Relu ->) QuantizeLinear, BN left in the graph (Brevitas'
+    default export, a model quantized without quant_pre_process): onnxruntime computes the
+    conv in float, then a (conv + bias) + b. Folded into the requantization, the weights kept:
+    channel c's accumulator grid becomes |a_c| x input scale x weight scale (the weights negated
+    where a_c < 0, zeroed where a_c = 0), and a_c bias + b_c is quantized on it as a float bias
+    is (int_bias). Within 1 LSB of onnxruntime's float arithmetic (docs/onnx.md)."""
+    if p.op not in ("conv2d", "depthwise_conv2d") or p.activation is not None or im.uses[node.input[0]] != 1:
+        raise im.unsupported(f"a batch norm after {p.source} that does not fold into it (only a Conv read by "
+                             "nothing else, with no activation between, folds)",
+                             "fold BatchNormalization before quantizing (quant_pre_process, or the export's "
+                             "own BN folding)")
+    w: IntWeight = p.params["weight"]
+    axis = WEIGHT_CHANNEL_AXIS[p.op]
+    channels = w.q.shape[axis]
+    mul, add = (np.broadcast_to(v, (channels,)) for v in _bn_affine(ins, eps))
+    factor = np.where(mul == 0, 1.0, np.abs(mul))
+    sign = np.sign(mul).astype(np.int64)
+    shape = [1] * w.q.ndim
+    shape[axis] = -1
+    scale = (np.broadcast_to(w.scale.reshape(-1), (channels,)).astype(np.float64) * factor).astype(np.float32)
+    acc_old = np.broadcast_to(np.asarray(p.params["acc_scale"], np.float64).reshape(-1), (channels,))
+    bias_old = p.params.get("bias")
+    bias_real = p.params.get("bias_real", 0.0 if bias_old is None else np.asarray(bias_old, np.float64) * acc_old)
+    acc = (acc_old * factor).astype(np.float32)
+    weight = IntWeight(w.q * sign.reshape(shape), scale)
+    real = mul * bias_real + add
+    bias = float_bias(im, real, acc)
+    if found := overflowing_channel(weight.q, bias, 3 if p.op == "depthwise_conv2d" else 0):
+        raise ModelError(f"{im.filename}: {im.where()}: {accumulator_message(bias, found)}")
+    return Pending(p.op, p.prefix, list(p.inputs), p.tshape, dict(p.attrs),
+                   {**p.params, "weight": weight, "bias": bias, "bias_real": real, "acc_scale": acc}, f"{p.source} + {im.source()}")
+
+
 def _batch_norm_quantized(im: Importer, x: Act, ins, eps: float):
     """A BatchNormalization that quant_pre_process did not fold (onnxruntime computes it in float
     between DequantizeLinear and QuantizeLinear): the per-channel affine a x + b, a = scale /
     sqrt(var + eps), b = B - mean a, as a depthwise 1x1 convolution rounding once: weights +-127
     with the scale |a| / 127 each, the int32 bias b on the accumulator's scale."""
-    scale, beta, mean, var = (np.asarray(const_array(v, real=True), np.float64).reshape(-1)
-                              for v in ins[1:5])
-    mul = scale / np.sqrt(var + eps)
-    add = beta - mean * mul
+    mul, add = _bn_affine(ins, eps)
     channels = nchw4(x.tshape)[1]
     w_scale = np.where(mul == 0, 1.0, np.abs(mul) / 127).astype(np.float32)
     weight = IntWeight(np.broadcast_to(np.sign(mul) * 127, (channels,)).astype(np.int64).reshape(1, 1, 1, -1),

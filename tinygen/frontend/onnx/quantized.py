@@ -107,6 +107,21 @@ def clamp_bounds(activation, q: QParams) -> tuple[int, int]:
     return qlo, qhi
 
 
+def float_bias(im: Importer, real: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """A float bias (the quantizer left it float: NNCF, Brevitas' default export) on its MAC
+    op's accumulator grid `acc` (float32 input scale x weight scale, per output channel), as
+    TFLite's converter and onnxruntime's quantize_static quantize biases: the float64 quotient
+    rounded half to even (onnxruntime's numpy round; TFLite's std::round goes away from zero at
+    exact halves, which a float bias practically never is); refused beyond int32. onnxruntime
+    adds the float bias in float32 instead: the two differ by half a step of that grid at most,
+    a small fraction of an output step (docs/onnx.md)."""
+    q = np.rint(np.asarray(real, np.float64) / np.asarray(acc, np.float64))
+    if np.abs(q).max(initial=0) >= 2 ** 31:
+        raise ModelError(f"{im.filename}: {im.where()}: its float bias leaves int32 on the accumulator's grid "
+                         "(input scale x weight scale)", "the model's scales are damaged or extreme: quantize it again")
+    return q.astype(np.int64)
+
+
 # -- building the int8 IR --------------------------------------------------------------------------
 
 def grid(im: Importer, act: Act) -> QParams:
@@ -369,9 +384,10 @@ def binary_quantized(im: Importer, kind: str, x, y):
         return x
     if (isinstance(x, Pending) and kind == "Add" and isinstance(y, Const) and x.op in WEIGHT_CHANNEL_AXIS
             and x.params.get("bias") is None and x.activation is None):
-        acc = np.asarray(x.params["acc_scale"], np.float64)
-        b = np.asarray(y.value, np.float64).reshape(-1)
-        x.params["bias"] = np.rint(b / acc).astype(np.int64)
+        channels = x.params["weight"].q.shape[WEIGHT_CHANNEL_AXIS[x.op]]
+        acc = np.broadcast_to(np.asarray(x.params["acc_scale"], np.float64).reshape(-1), (channels,))
+        real = np.broadcast_to(np.asarray(y.value, np.float64).reshape(-1), (channels,)).copy()
+        x.params["bias"], x.params["bias_real"] = float_bias(im, real, acc), real
         return x
     if isinstance(y, Const) and np.asarray(y.value).size == 1 and isinstance(x, (View, Act)):
         return _scalar_fn(im, kind, x, y)
