@@ -23,7 +23,9 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.layout import TO_NCHW, TO_NHWC, ir_shape, nchw4, same_order
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.advice import refusal, supported_line
-from tinygen.frontend.onnx.values import Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values
+from tinygen.frontend.onnx.float_tail import float_value, tail_of
+from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, _raw, _Raw,
+                                          grid_values, ir_of)
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor
 
 HANDLERS: dict[tuple[str, str], Callable] = {}
@@ -67,6 +69,8 @@ class Importer:
         self.broken: set[str] = set()           # outputs of refused nodes without a stand-in
         self.stand_ins: set[str] = set()        # IR tensors standing in for refused nodes' outputs
         self.float_inputs: dict[int, Act] = {}  # quantized models: model input -> its int8 port
+        self.tail_values: dict[int, Act] = {}   # ... a float tail's values (float_tail.float_value)
+        self.float_tail = False
 
     # -- driver ---------------------------------------------------------------------
     def run(self) -> Graph:
@@ -446,13 +450,18 @@ class Importer:
 
     def _output_port(self, v, name: str) -> tuple[Act, bool]:
         """A graph output of a quantized model: the int8 tensor a DequantizeLinear reads (a float
-        output), or a quantized tensor itself."""
+        output), a quantized tensor itself, or the float32 result of a float tail (ops after the
+        last QuantizeLinear: tinygen/frontend/onnx/float_tail.py)."""
         if isinstance(v, View) and not v.fns:
             return v.src, True
         if isinstance(v, Act):
             return v, False
-        raise ModelError(f"{self.filename}: output {name!r} is computed in float after the last QuantizeLinear; "
-                         "tinygen compiles quantized models int8 end to end",
+        if tail_of(v):
+            self.float_tail = True
+            return float_value(self, v, self.tail_values), False
+        raise ModelError(f"{self.filename}: output {name!r} is computed in float after the last QuantizeLinear by "
+                         "ops tinygen does not run as a float tail (it runs Conv, Gemm, MatMul (+ Add), Softmax, "
+                         "Add, Mul, Sub and moves there)",
                          "quantize every op up to the output (quantize_static with op_types_to_quantize unset)")
 
     def _prune(self) -> None:
@@ -489,19 +498,6 @@ def _constant_value(node) -> np.ndarray:
         if key in a:
             return np.array(a[key], np.float32 if key == "value_floats" else np.int64)
     raise UnsupportedOpError(f"Constant {node.output[0]!r}: only tensor, float and int values are supported")
-
-
-class _Raw(tuple):
-    """A shape given in the IR's own terms (not an ONNX NCHW shape to map)."""
-
-
-def _raw(shape) -> "_Raw":
-    return _Raw(int(d) for d in shape)
-
-
-def ir_of(tshape) -> tuple[int, ...]:
-    """The IR shape of a value's shape: an ONNX (NCHW) shape mapped, a _Raw one as it is."""
-    return tuple(tshape) if isinstance(tshape, _Raw) else ir_shape(tshape)
 
 
 def _retag(v, tshape):

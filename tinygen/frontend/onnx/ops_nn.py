@@ -18,6 +18,7 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_axis, ir_shape, nchw4, nchw_constant
 from tinygen.frontend.onnx import reader
+from tinygen.frontend.onnx.float_tail import float_value, tail_of
 from tinygen.frontend.onnx.importer import Importer, const_array, register
 from tinygen.frontend.onnx.quantized import averaged_input, binary_quantized, clamp_bounds, float_bias
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
@@ -339,6 +340,8 @@ def _unary(im: Importer, v, what: str, fn, float_emit):
             return v.then(what, fn)
         if isinstance(v, Act):
             return View(v).then(what, fn)
+        if isinstance(v, Pending) and tail_of(v):     # a float section (NNCF: MatMul + Add -> Sigmoid -> Q)
+            return float_emit(float_value(im, v, im.tail_values))
         if isinstance(v, Pending):
             raise im.unsupported(f"{what} of {v.source} that the quantizer left in float (no QuantizeLinear "
                                  "between them)", "quantize in QDQ form, or quant_pre_process the float model first "

@@ -48,6 +48,7 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_shape, nchw_constant
 from tinygen.frontend.onnx import reader
+from tinygen.frontend.onnx.float_tail import float_made, quantized_value
 from tinygen.frontend.onnx.importer import Importer, const_array, ir_of, register
 from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values,
                                           qparams_of)
@@ -149,6 +150,8 @@ def value_on(im: Importer, v, q: QParams, etype: int = 3) -> Act:
         return requantize(im, v, q)
     if isinstance(v, View):
         return lut(im, v, q)
+    if float_made(v):
+        return quantized_value(im, v, q, etype)
     if isinstance(v, Pending):
         if v.stage not in ("done",):
             raise im.unsupported("an integer accumulator (ConvInteger / MatMulInteger) quantized before its "
