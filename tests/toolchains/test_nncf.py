@@ -57,7 +57,7 @@ def nncf_model(tmp_path, name: str):
     return path
 
 
-@pytest.mark.parametrize("name", ["mlp", "residual"])
+@pytest.mark.parametrize("name", ["mlp", "residual", "kws"])
 def test_nncf_default_equals_onnxruntime(tmp_path, name):
     path = nncf_model(tmp_path, name)
     source = load_source(path)

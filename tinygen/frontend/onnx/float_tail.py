@@ -63,11 +63,14 @@ def float_value(im, v, cache: dict) -> Act:
         t = im.graph.tensor(v.name)
         if t.dtype == "float32":
             return v
+        if t.qparams.per_channel:
+            raise im.unsupported(f"a float op reads {v.name!r}, which is quantized per channel; only a depthwise "
+                                 "convolution reads such a tensor")
         out = Act(im.emit("requantize", "dequantize", [v.name], t.shape, source=f"DequantizeLinear {v.name}"),
                   v.tshape, FLOAT32)
     else:
         ins = [float_value(im, x, cache) for x in v.inputs]
-        params = _float_params(v) if v.op in WEIGHT_CHANNEL_AXIS else {}
+        params = _float_params(v) if v.op in WEIGHT_CHANNEL_AXIS else dict(v.params)
         name = im.emit(v.op, v.prefix, [x.name for x in ins], ir_of(v.tshape), dict(v.attrs), params,
                        source=v.source)
         if v.activation is not None:

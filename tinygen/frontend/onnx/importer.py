@@ -360,6 +360,9 @@ class Importer:
         if self.quant and (op not in GRID_OPS or any(isinstance(x, Pending) for x in inputs)):
             return Pending(op, prefix, list(inputs), tshape, dict(attrs or {}), dict(params or {}), self.source())
         q = self.graph.tensor(inputs[0].name).qparams if self.quant else None
+        if q is not None and q.per_channel:
+            raise self.unsupported(f"it reads {inputs[0].name!r}, which is quantized per channel; only a depthwise "
+                                   "convolution reads such a tensor")
         return Act(self.emit(op, prefix, [x.name for x in inputs], ir_of(tshape), attrs, params, q), tshape,
                    inputs[0].etype)
 
@@ -452,6 +455,10 @@ class Importer:
         """A graph output of a quantized model: the int8 tensor a DequantizeLinear reads (a float
         output), a quantized tensor itself, or the float32 result of a float tail (ops after the
         last QuantizeLinear: tinygen/frontend/onnx/float_tail.py)."""
+        if isinstance(v, (View, Act)) and (self.graph.tensor((v.src if isinstance(v, View) else v).name).qparams
+                                           .per_channel):
+            raise ModelError(f"{self.filename}: output {name!r} is quantized per channel; tinygen's outputs take one "
+                             "scale")
         if isinstance(v, View) and not v.fns:
             return v.src, True
         if isinstance(v, Act):

@@ -20,7 +20,8 @@ from tinygen.frontend.layout import ir_axis, ir_shape, nchw4, nchw_constant
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.float_tail import float_value, tail_of
 from tinygen.frontend.onnx.importer import Importer, const_array, register
-from tinygen.frontend.onnx.quantized import averaged_input, binary_quantized, clamp_bounds, float_bias
+from tinygen.frontend.onnx.elementwise_q import binary_quantized
+from tinygen.frontend.onnx.quantized import averaged_input, clamp_bounds, float_bias, grid
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
                                           sigmoid_fn)
 from tinygen.quant.accumulator import accumulator_message, overflowing_channel
@@ -65,7 +66,11 @@ def _mac(im: Importer, op: str, prefix: str, x, weight, bias, attrs: dict, tshap
         params = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
         return im.node_value(op, prefix, [x], tshape, attrs, params)
     xq = im.graph.tensor(x.name).qparams
-    acc = (np.float32(xq.scale[0]) * weight.scale).astype(np.float32)
+    if xq.per_channel:      # a depthwise convolution's input quantized per channel (NNCF): one channel each
+        if op != "depthwise_conv2d" or attrs.get("depth_multiplier") != 1:
+            raise im.unsupported(f"its input {x.name!r} is quantized per channel; only a depthwise convolution "
+                                 "(one output channel per input channel) reads such a tensor")
+    acc = (xq.scale.astype(np.float32) * weight.scale.reshape(-1)).astype(np.float32)
     params = {"weight": weight, "bias": bias, "acc_scale": acc}
     if bias is not None and bias.dtype.kind == "f":     # a float bias: quantized, its real values kept
         channels = weight.q.shape[WEIGHT_CHANNEL_AXIS[op]]
@@ -279,7 +284,7 @@ def _batch_norm_quantized(im: Importer, x: Act, ins, eps: float):
     w_scale = np.where(mul == 0, 1.0, np.abs(mul) / 127).astype(np.float32)
     weight = IntWeight(np.broadcast_to(np.sign(mul) * 127, (channels,)).astype(np.int64).reshape(1, 1, 1, -1),
                        np.broadcast_to(w_scale, (channels,)).copy())
-    acc = (np.float32(im.graph.tensor(x.name).qparams.scale[0]) * weight.scale).astype(np.float32)
+    acc = (np.float32(grid(im, x).scale[0]) * weight.scale).astype(np.float32)
     bias = np.rint(np.broadcast_to(add, (channels,)) / acc).astype(np.int64)
     attrs, _ = conv_geometry(im, {}, nchw4(x.tshape)[2:], (1, 1))
     attrs["depth_multiplier"] = 1
@@ -299,7 +304,7 @@ def clamp_value(im: Importer, v, lo: float, hi: float, what: str):
     x = im.act(v)
     attrs = {"lo": float(lo), "hi": float(hi)}
     if im.quant:                # a clamp on the quantized tensor's own grid
-        attrs["act_min"], attrs["act_max"] = clamp_bounds((lo, hi), im.graph.tensor(x.name).qparams)
+        attrs["act_min"], attrs["act_max"] = clamp_bounds((lo, hi), grid(im, x))
     return im.node_value("clamp", what.lower(), [x], x.tshape, attrs)
 
 
