@@ -3,14 +3,17 @@ Brevitas' default export), written with onnx.helper: a float bias on a Conv, a G
 MatMul + Add (quantized onto the input-scale x weight-scale grid, half to even), a Conv ->
 BatchNormalization (-> Relu) -> QuantizeLinear (folded into the conv's requantization), each
 against onnxruntime's execution of the graph as written: every byte within 1 LSB (onnxruntime
-adds the bias and applies the batch norm in float32; docs/onnx.md)."""
+adds the bias and applies the batch norm in float32; docs/onnx.md); and a graph onnxruntime
+refuses is refused at build."""
 
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 from onnx import helper
 
+from e2e import assert_build_fails
 from test_onnx_ops import save
 
 from tinygen.compiler import compile_source, load_source
@@ -125,3 +128,14 @@ def test_onnx_float_bias_rounds_half_to_even():
     acc = np.array([0.5, 0.5, 0.5, 0.25], np.float32)
     got = float_bias(None, np.array([0.25, 0.75, -0.25, 0.3]), acc)
     assert got.tolist() == [0, 2, 0, 1]
+
+
+def test_onnx_graph_onnxruntime_refuses_is_refused_at_build(tmp_path, capsys):
+    """A graph onnx validates and tinygen could import, but onnxruntime cannot load (here: opset
+    28's QuantizeLinear, newer than onnxruntime's kernels): `tinygen build` refuses it in one line."""
+    path = fc_model(tmp_path, "gemm")
+    model = onnx.load(str(path))
+    model.opset_import[0].version = 28
+    onnx.save(model, str(path))
+    err = assert_build_fails(path, tmp_path, capsys, "onnxruntime", "refuses this graph", "QuantizeLinear(28)")
+    assert len([line for line in err.splitlines() if "error:" in line]) == 1, err

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tinygen.errors import ModelError, TinygenError
 from tinygen.frontend import check_size
-from tinygen.frontend.onnx import ops_gelu, ops_nn, ops_shape, ops_transpose, qoperator, quantized  # noqa: F401  (register their handlers)
+from tinygen.frontend.onnx import check_graph, ops_gelu, ops_nn, ops_shape, ops_transpose, qoperator, quantized  # noqa: F401  (register their handlers)
 from tinygen.frontend.onnx.advice import SUPPORTED_FLOAT, SUPPORTED_QUANT
 from tinygen.frontend.onnx.importer import Importer
 from tinygen.frontend.onnx.reader import graph_inputs, read_model
@@ -57,6 +57,7 @@ def load(path: str | Path) -> OnnxModel:
         check_size.check_graph(graph, f"{path.name}: ")
         check_graph_qparams(graph, f"{path.name}: ")
         check_requant(graph, f"{path.name}: ")
+        check_graph.runs(model, path.name)
     except TinygenError:
         raise
     except Exception as e:      # a malformed graph the checker let through
