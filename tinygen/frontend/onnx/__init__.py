@@ -45,14 +45,15 @@ class OnnxModel:
     kind: str                               # "float", "qdq" or "qoperator"
 
 
-def load(path: str | Path) -> OnnxModel:
-    """Read and import an .onnx file; every problem with it is a ModelError or UnsupportedOpError."""
+def load(path: str | Path, rounding: str = "onnxruntime") -> OnnxModel:
+    """Read and import an .onnx file; every problem with it is a ModelError or UnsupportedOpError.
+    rounding (--onnx-rounding, quantized.ROUNDINGS): how a quantized model's requantization rounds."""
     path = Path(path)
     model = read_model(path)
     name = _c_name(path.stem)
     inputs = graph_inputs(model, path.name)
     try:
-        graph = Importer(model, name, path.name).run()
+        graph = Importer(model, name, path.name, rounding).run()
         validate(graph)
         check_size.check_graph(graph, f"{path.name}: ")
         check_graph_qparams(graph, f"{path.name}: ")
@@ -67,6 +68,8 @@ def load(path: str | Path) -> OnnxModel:
     kind = "float" if not graph.meta.get("quantized") else ("qdq" if "DequantizeLinear" in ops and not any(
         op.startswith(("QLinear", "QGemm")) or op.endswith("Integer") for op in ops) else "qoperator")
     graph.meta["onnx_kind"] = kind
+    if graph.meta.get("quantized"):
+        graph.meta["onnx_rounding"] = rounding
     return OnnxModel(name, graph, [s for _, s in inputs], [n for n, _ in inputs], kind)
 
 

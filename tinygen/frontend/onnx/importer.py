@@ -56,8 +56,9 @@ class Importer:
     """Importer(model, name, filename).run() -> the IR graph (float, or quantized with
     graph.meta["quantized"] = "onnx")."""
 
-    def __init__(self, model: onnx.ModelProto, name: str, filename: str):
+    def __init__(self, model: onnx.ModelProto, name: str, filename: str, rounding: str = "onnxruntime"):
         self.model, self.filename = model, filename
+        self.rounding = rounding        # quantized.ROUNDINGS: how requantization rounds
         self.graph = Graph(name=name)
         self.opset = reader.opset(model, "")
         self.quant = any(n.op_type in QUANT_OPS for n in model.graph.node)

@@ -92,6 +92,16 @@ def single_rounding_multiplier(real: float) -> tuple[int, int]:
 
 
 SINGLE_ROUNDING_MIN = 2.0 ** -12
+# how an ONNX model's MAC ops, MUL and MEAN requantize (--onnx-rounding): "onnxruntime", the pair that
+# rounds once (single_rounding_multiplier: equal to onnxruntime far more often, but the DSP kernels'
+# fast paths that need a normalized multiplier step aside); "tflite", TFLite's normalized pair
+# (within 1 LSB of onnxruntime; the same kernels, speed and arena as the model's .tflite twin)
+ROUNDINGS = ("onnxruntime", "tflite")
+
+
+def requant_pair(im: Importer, real: float) -> tuple[int, int]:
+    """The (multiplier, shift) of requantization scale `real` under the import's rounding."""
+    return single_rounding_multiplier(real) if im.rounding == "onnxruntime" else quantize_multiplier(real)
 # tg_avg_pool2d_requant_s8's exact division: input scale / output scale in [2^-15, 2^8), windows up to 4096
 AVG_POOL_RATIO = (2.0 ** -15, 2.0 ** 8)
 AVG_POOL_MAX_AREA = 4096
@@ -200,7 +210,7 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
             scales = [grid(im, x).scale[0] for x in ins] + ([im.graph.tensor(params["operand"]).qparams.scale[0]]
                                                              if "operand" in params else [])
             real = (np.float32(scales[0]) * np.float32(scales[1])) / np.float32(q.scale[0])
-            attrs["requant"] = single_rounding_multiplier(float(real))
+            attrs["requant"] = requant_pair(im, float(real))
         return Act(im.emit(p.op, p.prefix, [x.name for x in ins], shape, attrs, params, q, source=p.source),
                    p.tshape, etype)
     if p.op == "avg_pool2d":
@@ -211,8 +221,9 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
             raise im.unsupported(f"an average pool of {list(attrs['kernel'])} with input scale / output scale {real:g}: "
                                  f"tinygen takes windows up to {AVG_POOL_MAX_AREA} elements, ratios from 2^-15 "
                                  "below 2^8")
-        attrs["requant"] = quantize_multiplier(float(real))
         attrs["act_min"], attrs["act_max"] = clamp_bounds(p.activation, q)
+        if not tflite_average(grid(im, ins[0]), q, attrs):
+            attrs["requant"] = quantize_multiplier(float(real))
     if p.op == "softmax":
         # on the output grid itself, rounded once (tg_softmax_scaled_s8 where it is not 1/256)
         return Act(im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=q, source=p.source), p.tshape,
@@ -222,7 +233,7 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
         n = math.prod(ir_of(ins[0].tshape)[a] for a in attrs["axes"])
         x = grid(im, ins[0])
         real = np.float32(x.scale[0]) / (np.float32(q.scale[0]) * np.float32(n))
-        attrs["requant"] = single_rounding_multiplier(float(real))
+        attrs["requant"] = requant_pair(im, float(real))
     if p.op == "pad" and "pad_real" in attrs:
         attrs["pad_value"] = int(quantize_half_even(np.float32(attrs.pop("pad_real")), q))
     if p.op == "clamp":
@@ -231,13 +242,21 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
                p.tshape, etype)
 
 
+def tflite_average(x: QParams, q: QParams, attrs: dict) -> bool:
+    """Whether TFLite's own average pool (tg_avg_pool2d_s8: the sum of the int8 window, divided
+    with rounding half away from zero) equals onnxruntime's QLinearAveragePool here: the same grid
+    in and out, no padding, and an odd window, whose averages are never exact halves (so that
+    half away from zero and half to even agree). The MLPerf KWS DS-CNN's 25 x 5 pooling is one."""
+    return (x.same_as(q) and not any(attrs["padding"]) and math.prod(attrs["kernel"]) % 2 == 1)
+
+
 def _mac_node(im: Importer, p: Pending, x: Act, q: QParams) -> str:
     w: IntWeight = p.params["weight"]
     channels = w.q.shape[WEIGHT_CHANNEL_AXIS[p.op]]
     acc = np.broadcast_to(np.asarray(p.params["acc_scale"], np.float32).reshape(-1), (channels,))
     # onnxruntime's requantization scale, in float32: (x_scale * w_scale) / y_scale
     real = (acc / q.scale.astype(np.float32)).astype(np.float32)
-    mults, shifts = zip(*(single_rounding_multiplier(float(r)) for r in real))
+    mults, shifts = zip(*(requant_pair(im, float(r)) for r in real))
     g = im.graph
     base = f"{p.prefix}_{len(g.nodes)}"
     wt = g.add_const(g.unique_name(f"{base}_w"), w.q.astype(np.int8), "int8")
