@@ -73,16 +73,18 @@ class _Writer:
         return y
 
 
-def tflite_as_qdq(graph, path: Path) -> Path:
+def tflite_as_qdq(graph, path: Path, head: bool = True) -> Path:
     """IR `graph` (an int8 .tflite model as tinygen reads it: conv2d, depthwise_conv2d, avg_pool2d,
-    reshape, fully_connected, softmax) as a QDQ .onnx file at `path`."""
+    reshape, fully_connected, softmax) as a QDQ .onnx file at `path`; without `head`, up to the
+    logits (a final softmax left out)."""
     w = _Writer(graph)
     name = graph.inputs[0]
     n_, h, wd, c = graph.tensor(name).shape
     value = {name: w.node("DequantizeLinear", [w.node("QuantizeLinear", ["x", w.const("in_s", np.float32(
         graph.tensor(name).qparams.scale[0])), w.const("in_z", np.int8(graph.tensor(name).qparams.zero_point[0]))],
         "x_q"), "in_s", "in_z"], "x_dq")}
-    for n in graph.nodes:
+    nodes = graph.nodes if head or graph.nodes[-1].op != "softmax" else graph.nodes[:-1]
+    for n in nodes:
         x = value[n.inputs[0]]
         if n.op in ("conv2d", "depthwise_conv2d", "fully_connected"):
             y = w.mac(n, x)
@@ -97,7 +99,7 @@ def tflite_as_qdq(graph, path: Path) -> Path:
         else:
             raise ValueError(f"tflite_as_qdq: no ONNX form for {n.op}")
         value[n.outputs[0]] = y if n.op == "reshape" else w.qdq(y, n.outputs[0])
-    out = graph.outputs[0]
+    out = nodes[-1].outputs[0]
     w.node("Identity", [value[out]], "y")
     shape = list(graph.tensor(out).shape)
     g = helper.make_graph(w.nodes, graph.name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n_, c, h, wd])],
