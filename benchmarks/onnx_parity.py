@@ -1,6 +1,7 @@
 """The same int8 network from .tflite and from ONNX: kernels, executed instructions and arena.
 
-The MLPerf Tiny KWS DS-CNN (examples/mlperf-tiny/kws_dscnn_int8.tflite) is written back out as
+The MLPerf Tiny KWS DS-CNN and AD autoencoder (an MLP of ten fully connected layers;
+examples/mlperf-tiny/) are written back out as
 QDQ ONNX with the same integers and scales (tests/onnx_parity_lib.py), and `tinygen inspect
 --board f746zg` (--kernels auto: per layer the fastest kernel by instructions measured on the
 f746zg stand-in, QEMU's Cortex-M7) reports each build: the .tflite, the .onnx with the default
@@ -46,19 +47,22 @@ def main_() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the rows here")
     args = ap.parse_args()
+    rows = {}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        tfl = mlperf_model("kws_dscnn")
-        onnx_path = tflite_as_qdq(load_source(tfl).graph, tmp / "kws_dscnn.onnx")
-        rows = {".tflite": inspect(tfl, tmp), ".onnx (--onnx-rounding onnxruntime)": inspect(onnx_path, tmp),
-                ".onnx (--onnx-rounding tflite)": inspect(onnx_path, tmp, "--onnx-rounding", "tflite")}
-    base = rows[".tflite"]
-    print(f"{'KWS DS-CNN on the f746zg stand-in':40s} {'instructions':>12s} {'vs .tflite':>10s} {'arena B':>8s} "
+        for model, label in (("kws_dscnn", "KWS DS-CNN"), ("ad_autoencoder", "AD autoencoder (MLP)")):
+            tfl = mlperf_model(model)
+            onnx_path = tflite_as_qdq(load_source(tfl).graph, tmp / f"{model}.onnx")
+            rows[label] = {".tflite": inspect(tfl, tmp), ".onnx (--onnx-rounding onnxruntime)": inspect(onnx_path, tmp),
+                           ".onnx (--onnx-rounding tflite)": inspect(onnx_path, tmp, "--onnx-rounding", "tflite")}
+    print(f"{'on the f746zg stand-in':52s} {'instructions':>12s} {'vs .tflite':>10s} {'arena B':>8s} "
           f"{'kernels as .tflite':>18s}")
-    for name, r in rows.items():
-        same = sum(a == b for a, b in zip(r["kernels"], base["kernels"]))
-        print(f"{name:40s} {r['instructions']:12,d} {r['instructions'] / base['instructions']:9.3f}x "
-              f"{r['arena']:8d} {same:>11d} of {len(base['kernels'])}")
+    for label, builds in rows.items():
+        base = builds[".tflite"]
+        for name, r in builds.items():
+            same = sum(a == b for a, b in zip(r["kernels"], base["kernels"]))
+            print(f"{label + ' ' + name:52s} {r['instructions']:12,d} {r['instructions'] / base['instructions']:9.3f}x "
+                  f"{r['arena']:8d} {same:>11d} of {len(base['kernels'])}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
     return 0

@@ -1,7 +1,7 @@
 """The same int8 network as a .tflite file and as a QDQ .onnx file, for comparing what the two
 front ends make of it (benchmarks/onnx_parity.py, tests/frontend/test_onnx_parity.py).
 
-tinygen reads the .tflite model (the MLPerf Tiny KWS DS-CNN) into its IR, and this module writes
+tinygen reads the .tflite model (the MLPerf Tiny KWS DS-CNN, or its AD autoencoder, an MLP) into its IR, and this module writes
 that IR back out as ONNX QDQ, as onnxruntime's quantize_static lays a model out (NCHW; a
 QuantizeLinear / DequantizeLinear pair on every activation, DequantizeLinear of the int8 weights
 per output channel and of the int32 biases on input scale x weight scale; TFLite's fused
@@ -79,7 +79,8 @@ def tflite_as_qdq(graph, path: Path, head: bool = True) -> Path:
     logits (a final softmax left out)."""
     w = _Writer(graph)
     name = graph.inputs[0]
-    n_, h, wd, c = graph.tensor(name).shape
+    shape = graph.tensor(name).shape
+    onnx_shape = [shape[0], shape[3], shape[1], shape[2]] if len(shape) == 4 else list(shape)
     value = {name: w.node("DequantizeLinear", [w.node("QuantizeLinear", ["x", w.const("in_s", np.float32(
         graph.tensor(name).qparams.scale[0])), w.const("in_z", np.int8(graph.tensor(name).qparams.zero_point[0]))],
         "x_q"), "in_s", "in_z"], "x_dq")}
@@ -102,7 +103,7 @@ def tflite_as_qdq(graph, path: Path, head: bool = True) -> Path:
     out = nodes[-1].outputs[0]
     w.node("Identity", [value[out]], "y")
     shape = list(graph.tensor(out).shape)
-    g = helper.make_graph(w.nodes, graph.name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n_, c, h, wd])],
+    g = helper.make_graph(w.nodes, graph.name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, onnx_shape)],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)], w.inits)
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8

@@ -1,5 +1,5 @@
 """The same int8 network from ONNX and from .tflite (tests/onnx_parity_lib.py: the MLPerf Tiny
-KWS DS-CNN's .tflite, written back out as QDQ ONNX with the same integers and scales): with
+KWS DS-CNN's and AD autoencoder's .tflite, written back out as QDQ ONNX with the same integers and scales): with
 --onnx-rounding tflite the ONNX build gets the same layers, kernels and arena as the .tflite
 build (the same integer arithmetic, so the same output bytes), within 1 LSB of onnxruntime;
 with the default rounding (onnxruntime's single rounding) the same layers, and the kernels that
@@ -50,7 +50,16 @@ def test_onnx_tflite_rounding_same_kernels_and_arena_as_tflite_f746zg(builds):
         assert np.array_equal(a, b), i
 
 
-def test_onnx_default_rounding_same_layers_and_arena_f746zg(builds):
+def test_onnx_tflite_rounding_mlp_same_kernels_as_tflite_f746zg(tmp_path):
+    """The MLPerf Tiny AD autoencoder (ten fully connected layers): the same kernels and arena."""
+    tfl = load_source(mlperf_model("ad_autoencoder"))
+    tg = compile_source(tfl, None, OPTIONS)
+    og = compile_source(load_source(tflite_as_qdq(tfl.graph, tmp_path / "ad.onnx"), onnx_rounding="tflite"), None,
+                        OPTIONS)
+    assert _kernels(og) == _kernels(tg) and og.meta["memory"].arena_size == tg.meta["memory"].arena_size
+
+
+def test_onnx_default_rounding_same_layers_f746zg(builds):
     tfl, tg, path, onnx_graphs = builds
     og = onnx_graphs["onnxruntime"]
     assert [op for op, _ in _kernels(og)] == [op for op, _ in _kernels(tg)]      # no transpose, no extra layer
