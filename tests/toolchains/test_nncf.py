@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 
+import nncf
 import numpy as np
 import onnx
 import pytest
@@ -23,8 +24,6 @@ from onnx_lib import NETS, SHAPES, mlp_onnx, onnx_inputs, perturbed
 from tinygen.compiler import compile_source, load_source
 from tinygen.hil.onnx_check import compare_outputs, run_onnxruntime
 from tinygen.ref.interpreter import quantize_input, run
-
-nncf = pytest.importorskip("nncf", reason="NNCF is a toolchain requirement (requirements-toolchains.txt)")
 
 SAMPLES = 50
 
