@@ -1,8 +1,9 @@
 """The same int8 network as a .tflite file and as a QDQ .onnx file, for comparing what the two
 front ends make of it (benchmarks/onnx_parity.py, tests/frontend/test_onnx_parity.py).
 
-tinygen reads the .tflite model (the MLPerf Tiny KWS DS-CNN, or its AD autoencoder, an MLP) into its IR, and this module writes
-that IR back out as ONNX QDQ, as onnxruntime's quantize_static lays a model out (NCHW; a
+tinygen reads the .tflite model (the MLPerf Tiny KWS DS-CNN, or its AD autoencoder, an MLP)
+into its IR, and this module writes that IR back out as ONNX QDQ, as onnxruntime's
+quantize_static lays a model out (NCHW; a
 QuantizeLinear / DequantizeLinear pair on every activation, DequantizeLinear of the int8 weights
 per output channel and of the int32 biases on input scale x weight scale; TFLite's fused
 activation bounds as a Clip): the same integers and scales, so the two builds differ only in

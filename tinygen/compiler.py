@@ -94,7 +94,8 @@ def graph_hash(graph: Graph) -> str:
     return h.hexdigest()[:16]
 
 
-def load_source(path: str | Path, fold_input_transpose: bool = False, onnx_rounding: str = "onnxruntime") -> SourceModel:
+def load_source(path: str | Path, fold_input_transpose: bool = False,
+                onnx_rounding: str = "onnxruntime") -> SourceModel:
     """The model file as the frontend delivers it. fold_input_transpose (a .tflite only): an
     input that goes straight into a TRANSPOSE from NCHW to NHWC is taken as NHWC, the transpose
     left out (tinygen.frontend.tflite). onnx_rounding (an .onnx only): how a quantized ONNX

@@ -52,8 +52,8 @@ def quantized_value(im, v, q, etype: int) -> Act:
 
 
 def float_value(im, v, cache: dict) -> Act:
-    """The float32 IR tensor of value `v` in importer `im`'s graph (an int8 activation dequantized, or a pending op run in
-    float32 on its inputs' float values)."""
+    """The float32 IR tensor of value `v` in importer `im`'s graph (an int8 activation dequantized,
+    or a pending op run in float32 on its inputs' float values)."""
     if isinstance(v, View):
         v = v.src
     key = id(v)
