@@ -16,6 +16,8 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
   scale of a half, and at exact halves (onnxruntime goes to even, TFLite away from zero).
   The kernels take any multiplier; the DSP kernels' fast paths that need a normalized one
   (tinygen/kernels/specialize.py requant_bounded) step aside for these layers.
+  --onnx-rounding tflite (requant_pair) takes TFLite's normalized pair instead: within 1 LSB
+  per layer, and the same kernels, speed and arena as the network's .tflite twin.
 - an elementwise function of one quantized tensor (QLinearSigmoid, QLinearLeakyRelu, and
   any float op between DequantizeLinear and QuantizeLinear: Sigmoid, Tanh, HardSigmoid,
   HardSwish, LeakyRelu, Relu, a change of scale) is computed by onnxruntime in float32 on
