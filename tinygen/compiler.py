@@ -97,11 +97,16 @@ def graph_hash(graph: Graph) -> str:
     return h.hexdigest()[:16]
 
 
-def load_source(path: str | Path, fold_input_transpose: bool = False) -> SourceModel:
+def load_source(path: str | Path, fold_input_transpose: bool = False,
+                onnx_rounding: str = "onnxruntime") -> SourceModel:
     """The model file as the frontend delivers it. fold_input_transpose (a .tflite only): an
     input that goes straight into a TRANSPOSE from NCHW to NHWC is taken as NHWC, the transpose
-    left out (tinygen.frontend.tflite)."""
+    left out (tinygen.frontend.tflite). onnx_rounding (an .onnx only): how a quantized ONNX
+    model requantizes (tinygen.frontend.onnx.quantized.ROUNDINGS)."""
     path = Path(path)
+    if onnx_rounding != "onnxruntime" and path.suffix != ".onnx":
+        raise UsageError(f"--onnx-rounding is for quantized .onnx models, not {path.name}",
+                         "a .tflite model requantizes as TFLite does already")
     if fold_input_transpose and path.suffix != ".tflite":
         raise UsageError(f"--fold-input-transpose is for .tflite models, not {path.name}",
                          "a PyTorch or ONNX model's NCHW input is taken in its own layout already")
@@ -132,7 +137,7 @@ def load_source(path: str | Path, fold_input_transpose: bool = False) -> SourceM
         require("onnx")
         from tinygen.frontend import onnx
 
-        model = onnx.load(path)
+        model = onnx.load(path, onnx_rounding)
         return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shapes[0], "NCHW",
                            input_shapes=model.input_shapes,
                            input_names=model.input_names if len(model.input_names) > 1 else [])

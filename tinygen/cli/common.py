@@ -111,6 +111,11 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                    help="a .tflite whose input goes straight into a TRANSPOSE from NCHW to NHWC (a model "
                         "exported from PyTorch): take the input as NHWC and leave the transpose out (the data "
                         "and the device's input are then NHWC)")
+    m.add_argument("--onnx-rounding", choices=("onnxruntime", "tflite"), default="onnxruntime",
+                   help="a quantized .onnx model's requantization: onnxruntime, the fixed-point pair that rounds "
+                        "once as onnxruntime does (equal to onnxruntime on more outputs); tflite, TFLite's "
+                        "normalized pair (within 1 LSB of onnxruntime, and the fastest DSP kernels: the same "
+                        "kernels, instructions and arena as the same network's .tflite) (default: onnxruntime)")
     m.add_argument("--no-compact", dest="compact", action="store_false",
                    help="keep the zeroed filters of a pruned model (default: remove them and the matching "
                         "input channels of their readers, where that is exact)")
@@ -278,7 +283,8 @@ def compile_request(args, board=None, allow_uncalibrated: bool = False):
                           stream_input=not getattr(args, "whole_input", False), timeout=args.timeout,
                           allow_uncalibrated=allow_uncalibrated, stateful=getattr(args, "stateful", False),
                           activations=getattr(args, "activations", "int8"),
-                          fold_input_transpose=getattr(args, "fold_input_transpose", False))
+                          fold_input_transpose=getattr(args, "fold_input_transpose", False),
+                          onnx_rounding=getattr(args, "onnx_rounding", "onnxruntime"))
 
 
 def compile_model(args, progress, board=None, allow_uncalibrated=False):

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tinygen.errors import ModelError, TinygenError
 from tinygen.frontend import check_size
-from tinygen.frontend.onnx import ops_gelu, ops_nn, ops_shape, ops_transpose, qoperator, quantized  # noqa: F401  (register their handlers)
+from tinygen.frontend.onnx import check_graph, ops_bn, ops_gelu, ops_nn, ops_shape, ops_transpose, qoperator, quantized  # noqa: F401  (register their handlers)
 from tinygen.frontend.onnx.advice import SUPPORTED_FLOAT, SUPPORTED_QUANT
 from tinygen.frontend.onnx.importer import Importer
 from tinygen.frontend.onnx.reader import graph_inputs, read_model
@@ -45,18 +45,20 @@ class OnnxModel:
     kind: str                               # "float", "qdq" or "qoperator"
 
 
-def load(path: str | Path) -> OnnxModel:
-    """Read and import an .onnx file; every problem with it is a ModelError or UnsupportedOpError."""
+def load(path: str | Path, rounding: str = "onnxruntime") -> OnnxModel:
+    """Read and import an .onnx file; every problem with it is a ModelError or UnsupportedOpError.
+    rounding (--onnx-rounding, quantized.ROUNDINGS): how a quantized model's requantization rounds."""
     path = Path(path)
     model = read_model(path)
     name = _c_name(path.stem)
     inputs = graph_inputs(model, path.name)
     try:
-        graph = Importer(model, name, path.name).run()
+        graph = Importer(model, name, path.name, rounding).run()
         validate(graph)
         check_size.check_graph(graph, f"{path.name}: ")
         check_graph_qparams(graph, f"{path.name}: ")
         check_requant(graph, f"{path.name}: ")
+        check_graph.runs(model, path.name)
     except TinygenError:
         raise
     except Exception as e:      # a malformed graph the checker let through
@@ -66,6 +68,8 @@ def load(path: str | Path) -> OnnxModel:
     kind = "float" if not graph.meta.get("quantized") else ("qdq" if "DequantizeLinear" in ops and not any(
         op.startswith(("QLinear", "QGemm")) or op.endswith("Integer") for op in ops) else "qoperator")
     graph.meta["onnx_kind"] = kind
+    if graph.meta.get("quantized"):
+        graph.meta["onnx_rounding"] = rounding
     return OnnxModel(name, graph, [s for _, s in inputs], [n for n, _ in inputs], kind)
 
 
