@@ -43,9 +43,9 @@ class DSCNN(nn.Module):
         self.conv1 = conv(1, 16, 3, bits=8, stride=2)
         self.bn1, self.relu1 = nn.BatchNorm2d(16), qnn.QuantReLU()
         self.dw = conv(16, 16, 3, bits=8, groups=16)
-        self.bn2, self.act2 = nn.BatchNorm2d(16), act()
-        self.pw = conv(16, 32, 1)
-        self.bn3, self.relu3 = nn.BatchNorm2d(32), qnn.QuantReLU()
+        self.bn2, self.act2 = nn.BatchNorm2d(16), qnn.QuantReLU(bit_width=8 if ABITS == 1 else ABITS)
+        self.pw = conv(16, 32, 1, bits=8 if BITS == 1 else BITS)     # int8 in: no binary-output b1 kernel
+        self.bn3, self.relu3 = nn.BatchNorm2d(32), act()
         self.pw2 = conv(32, 32, 1)
         self.bn4, self.relu4 = nn.BatchNorm2d(32), qnn.QuantReLU()
         self.pool = nn.AdaptiveAvgPool2d(1)

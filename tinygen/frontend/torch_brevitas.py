@@ -14,7 +14,10 @@ narrow range) and returns a plain module in which
 - each act quantizer (QuantReLU, QuantIdentity, QuantHardTanh, ...) is its float activation:
   the reader quantizes on the grid, as Brevitas did (its outputs reach a reader on the grid);
 - TruncAvgPool2d / TruncAdaptiveAvgPool2d are the float pools (tinygen rounds the average to
-  the nearest code of the reader's grid, Brevitas truncates: one code at most).
+  the nearest code of the reader's grid, Brevitas truncates: one code at most); a global
+  average pool (these, or nn.AdaptiveAvgPool2d(1)) is a mean, requantized onto its reader's
+  grid. Other average pools keep their input's grid (TFLite's), so their output grid must be
+  their input's.
 
 Inputs tinygen's kernels take: signed 8-bit (zero point 0), unsigned 8-bit (a zero point of
 -128 on the int8 grid), unsigned 4- and 2-bit (uniform grids, zero point 0) and binary
@@ -211,6 +214,15 @@ def _layer(m: nn.Module, name: str, grid: Grid) -> BrevitasLayer:
     return BrevitasLayer(ops.qconv2d, W, scale, m.bias, [s_in, zp], layer_config(spec, act, **conv))
 
 
+class GlobalMean(nn.Module):
+    """A global average pool as a mean: its output is requantized onto the grid its reader
+    takes (Brevitas' grids differ before and after the pool; tinygen's pools keep the grid)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c = x.shape[:2]         # a mean over one axis of [N, C, H * W]: TFLite's MEAN, requantized
+        return x.flatten(2).transpose(1, 2).mean(1).reshape(n, c, 1, 1)
+
+
 def _float_module(m: nn.Module, name: str) -> nn.Module | None:
     """The plain module that stands for a Brevitas module other than a layer (None: keep it)."""
     cls = type(m).__name__
@@ -219,8 +231,10 @@ def _float_module(m: nn.Module, name: str) -> nn.Module | None:
         return copy.deepcopy(impl) if impl is not None else nn.Identity()
     if cls == "TruncAvgPool2d":
         return nn.AvgPool2d(m.kernel_size, m.stride, m.padding, m.ceil_mode, m.count_include_pad)
-    if cls == "TruncAdaptiveAvgPool2d":
-        return nn.AdaptiveAvgPool2d(m.output_size)
+    if cls == "TruncAdaptiveAvgPool2d" or isinstance(m, nn.AdaptiveAvgPool2d):
+        if m.output_size in (1, (1, 1)):
+            return GlobalMean()
+        return nn.AdaptiveAvgPool2d(m.output_size) if cls != "AdaptiveAvgPool2d" else None
     if type(m).__module__.startswith("brevitas.nn"):
         raise ModelError(f"Brevitas module {name} ({cls}) is not supported",
                          hint="use QuantConv2d, QuantLinear, QuantReLU, QuantIdentity, QuantHardTanh, "
@@ -259,4 +273,4 @@ def lower(net: nn.Module, xs: list[torch.Tensor]) -> nn.Module:
     return net
 
 
-__all__ = ["BrevitasLayer", "Grid", "is_brevitas", "lower"]
+__all__ = ["BrevitasLayer", "GlobalMean", "Grid", "is_brevitas", "lower"]

@@ -130,6 +130,10 @@ def quantize_lowbit_node(graph: Graph, node: Node) -> None:
         qw.bits = WEIGHT_FORMATS[fmt]
         qw.qparams = QParams(np.abs(weight.qparams.scale), np.zeros(g.shape, np.int64), axis=weight.qparams.axis or 0)
         new = {"weight": qw.name}
+        if out.dtype == "b1" and node.op == "depthwise_conv2d":
+            raise ModelError(f"layer {node.name} ({node.source}): a depthwise convolution with a binary output "
+                             f"has no kernel", "quantize its output to 8 bits (or 4 / 2), and binarize after "
+                             "a full convolution")
         if out.dtype == "b1":
             t = thresholds(g, h, node.attrs.get("activation"))
             new["threshold"] = graph.add_const(graph.unique_name(f"{node.name}_threshold{suffix}"), t,
