@@ -110,3 +110,21 @@ def test_brevitas_float_input_refused(tmp_path):
     rc, _, err = run_cli("build", path, "--board", "host", "-o", tmp_path / "out")
     assert rc == 1 and "reads a float input" in err and "Traceback" not in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_brevitas_2bit_weights_host(tmp_path):
+    """2-bit weights (weight_bit_width=2) with 8-bit inputs run the 2-bit kernel."""
+    report, diff, top1 = _agreement(write_model(tmp_path, "mlp", 2, 8), tmp_path)
+    assert _kernels(report)[:2] == ["tg_conv2d_s8_s2_s8"] * 2, _kernels(report)
+    assert top1 >= 0.9 * SAMPLES and np.mean(diff <= 1) >= 0.95, (top1, np.bincount(diff))
+
+
+def test_brevitas_signed_4bit_input_refused(tmp_path):
+    """A signed 4-bit input grid has no kernel: refused in one line naming the layer."""
+    path = tmp_path / "s4_in.py"
+    path.write_text("import torch, brevitas.nn as qnn\nfrom torch import nn\n"
+                    "def model():\n"
+                    "    return nn.Sequential(qnn.QuantIdentity(bit_width=4), qnn.QuantLinear(8, 4, bias=True)).eval()\n"
+                    "def example_input():\n    return torch.randn(1, 8)\n")
+    rc, _, err = run_cli("build", path, "--board", "host", "-o", tmp_path / "out")
+    assert rc == 1 and "4-bit signed input grid" in err and "QuantLinear" in err and "Traceback" not in err, err
