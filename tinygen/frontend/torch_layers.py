@@ -73,7 +73,7 @@ def _linear(im, a: dict, node) -> _Act:
     return _Act(im._emit("fully_connected", "fc", [x.name], ir_shape(out, TORCH), {}, params), out, TORCH)
 
 
-def _lowbit(kind: str):
+def _lowbit(op: str):
     """tinygen.nn's QConv2d / QLinear, exported as one op each (the contract is in
     tinygen/nn's docstring): (x, w_int, w_scale, bias, act_qparams, config JSON).
 
@@ -81,9 +81,10 @@ def _lowbit(kind: str):
     float interpreter and batch-norm folding need) with the weight tensor carrying the
     per-channel scales s_w and the weight bit width, and attrs["lowbit"] the layer's
     quantizer configs (firmware/kernels/lowbit/LOWBIT.md); passes/quantize_lowbit.py recovers
-    the integer weights W = data / s_w exactly."""
+    the integer weights W = data / s_w exactly. A config with "groups" (an imported depthwise
+    layer, tinygen/frontend/torch_brevitas.py) is a depthwise_conv2d node."""
     def handler(im, a: dict, node) -> _Act:
-        op = kind
+        ir_op = op
         x_v, w_v, s_v, b_v, q_v, config = list(a.values())[:6]
         x = im._act(x_v)
         w_int, scale = im._const(w_v, "integer weights"), im._const(s_v, "weight scales")
@@ -93,7 +94,7 @@ def _lowbit(kind: str):
         out = im._out_tshape(node)
         lowbit = {"weight": cfg["weight"], "act": cfg["act"], "pad_value": int(cfg.get("pad_value", 0)),
                   "act_scale": float(act_qp[0]), "act_zero_point": int(round(float(act_qp[1])))}
-        if kind == "conv2d":
+        if op == "conv2d":
             if len(x.tshape) != 4:
                 raise im._unsupported("QConv2d needs a batched NCHW input [1, C, H, W]")
             ph, pw = _pair(cfg["padding"])
@@ -105,17 +106,17 @@ def _lowbit(kind: str):
                 if groups != x.tshape[1] or w_int.shape[1] != 1:
                     raise im._unsupported(f"a grouped low-bit convolution with groups={groups}; only depthwise "
                                           f"(groups == in_channels) convolutions are supported")
-                op, weight, prefix = "depthwise_conv2d", real.transpose(1, 2, 3, 0), "qdwconv"
+                ir_op, weight, prefix = "depthwise_conv2d", real.transpose(1, 2, 3, 0), "qdwconv"
                 attrs["depth_multiplier"] = w_int.shape[0] // groups
         else:
             if len(x.tshape) != 2:
                 raise im._unsupported("QLinear needs a [1, features] input; flatten it first")
             attrs, weight, prefix = {"lowbit": lowbit}, real, "qfc"
         params = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
-        name = im._emit(op, prefix, [x.name], ir_shape(out), attrs, params)
+        name = im._emit(ir_op, prefix, [x.name], ir_shape(out), attrs, params)
         wt = im.graph.tensor(im.graph.nodes[-1].param("weight"))
         wt.qparams = QParams(scale.astype(np.float32), np.zeros(scale.shape, np.int64),
-                             axis=WEIGHT_CHANNEL_AXIS[op])
+                             axis=WEIGHT_CHANNEL_AXIS[ir_op])
         wt.bits = int(cfg["weight"].get("bits") or 8)
         return _Act(name, out)
     return handler
