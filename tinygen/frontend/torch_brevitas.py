@@ -27,7 +27,6 @@ Inputs tinygen's kernels take: signed 8-bit (zero point 0), unsigned 8-bit (a ze
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -35,39 +34,17 @@ from torch import nn
 
 from tinygen.errors import ModelError
 from tinygen.nn.ops import layer_config
+from tinygen.frontend.quant_grid import HINT, Grid, weight_spec
 from tinygen.nn.quantizers import ActQuant
-from tinygen.quant.lowbit import SUBBYTE_BITS, WeightQuant
+from tinygen.quant.lowbit import WeightQuant
 
 # modules that pass a quantized tensor through on its grid (max of codes, views)
 _ON_GRID = (nn.MaxPool2d, nn.MaxPool1d, nn.Flatten, nn.Dropout, nn.Identity)
-HINT = ("quantize each QuantConv2d / QuantLinear input with a QuantIdentity / QuantReLU before it "
-        "(8-bit, unsigned 4- or 2-bit, or binary), and symmetric weights of 1, 2, 4 or up to 8 bits")
 
 
 def is_brevitas(net: nn.Module) -> bool:
     """Whether the module holds Brevitas layers."""
     return any(type(m).__module__.startswith("brevitas.") for m in net.modules())
-
-
-@dataclass(frozen=True)
-class Grid:
-    """A quantized tensor's grid as Brevitas gives it."""
-
-    scale: float
-    zero_point: int
-    bits: int
-    signed: bool
-
-    def act(self) -> tuple[ActQuant, float, int]:
-        """(tinygen input quantizer, scale, zero point on its grid); binary has scale 1."""
-        if self.bits == 1 and self.signed:
-            return ActQuant("binary"), 1.0, 0
-        if self.bits == 8:
-            return ActQuant("int8"), self.scale, self.zero_point - (0 if self.signed else 128)
-        if not self.signed and self.bits in SUBBYTE_BITS and self.zero_point == 0:
-            return ActQuant("uniform", self.bits, clip=self.scale * (2 ** self.bits - 1)), self.scale, 0
-        raise ModelError(f"a {self.bits}-bit {'signed' if self.signed else 'unsigned'} input grid "
-                         f"(zero point {self.zero_point}) has no tinygen kernel", hint=HINT)
 
 
 def _grid_of(qt, where: str) -> Grid:
@@ -182,14 +159,10 @@ def _weights(m: nn.Module, where: str) -> tuple[np.ndarray, np.ndarray, WeightQu
     bits = int(round(float(qw.bit_width)))
     # per tensor ([]) or per output channel ([O, 1, ...]): one scale per output channel
     scale = torch.broadcast_to(qw.scale.detach().cpu().double(), W.shape).reshape(W.shape[0], -1)[:, 0].numpy()
-    if bits == 1:
-        spec = WeightQuant("binary", alpha="channel")
-    elif bits in SUBBYTE_BITS:
-        spec = WeightQuant("uniform", bits=bits)
-    elif 2 < bits <= 8:
-        spec = WeightQuant("int8")
-    else:
-        raise ModelError(f"{where}: {bits}-bit weights have no tinygen kernel", hint=HINT)
+    try:
+        spec = weight_spec(bits)
+    except ModelError as e:
+        raise ModelError(f"{where}: {e.message}", hint=e.hint) from None
     return W, scale, spec
 
 
@@ -197,9 +170,10 @@ def _layer(m: nn.Module, name: str, grid: Grid) -> BrevitasLayer:
     where = f"{name} ({type(m).__name__})"
     W, scale, spec = _weights(m, where)
     try:
-        act, s_in, zp = grid.act()
+        kind, s_in, zp = grid.act()
     except ModelError as e:
         raise ModelError(f"{where}: {e.message}", hint=e.hint) from None
+    act = ActQuant(kind["kind"], kind["bits"], clip=s_in * (2 ** kind["bits"] - 1) if kind["kind"] == "uniform" else None)
     if act.kind == "binary":        # +-1 codes: the grid's scale joins the weights'
         scale = scale * grid.scale
     ops = torch.ops.tinygen
@@ -273,4 +247,4 @@ def lower(net: nn.Module, xs: list[torch.Tensor]) -> nn.Module:
     return net
 
 
-__all__ = ["BrevitasLayer", "GlobalMean", "Grid", "is_brevitas", "lower"]
+__all__ = ["BrevitasLayer", "GlobalMean", "is_brevitas", "lower"]
