@@ -67,6 +67,7 @@ class Importer:
         self.broken: set[str] = set()           # outputs of refused nodes without a stand-in
         self.stand_ins: set[str] = set()        # IR tensors standing in for refused nodes' outputs
         self.float_inputs: dict[int, Act] = {}  # quantized models: model input -> its int8 port
+        self.grids: dict[str, object] = {}      # QONNX: IR activation -> the Grid a Quant put it on (qonnx.py)
 
     # -- driver ---------------------------------------------------------------------
     def run(self) -> Graph:
