@@ -14,6 +14,7 @@ import torch
 
 pytest.importorskip("brevitas")
 
+import qonnx_models  # noqa: E402
 from brevitas_models import write_model  # noqa: E402
 from e2e import assert_bit_exact, build_host, run_cli  # noqa: E402
 from tinygen.compiler import compile_source, load_source  # noqa: E402
@@ -128,3 +129,60 @@ def test_brevitas_signed_4bit_input_refused(tmp_path):
                     "def example_input():\n    return torch.randn(1, 8)\n")
     rc, _, err = run_cli("build", path, "--board", "host", "-o", tmp_path / "out")
     assert rc == 1 and "4-bit signed input grid" in err and "QuantLinear" in err and "Traceback" not in err, err
+
+
+# -- QONNX (Brevitas' export_qonnx format; graphs written in the test: tests/toolchains/qonnx_models.py)
+
+def onnx_input_shape(path):
+    import onnx
+
+    return onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
+
+
+def _qonnx_reference(path, x: np.ndarray) -> np.ndarray:
+    """qonnx's own execution of the graph (its Quant / BipolarQuant semantics)."""
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    model = ModelWrapper(str(path)).transform(InferShapes())
+    return execute_onnx(model, {"x": x})["y"]
+
+
+# within 1 LSB at least: the binary layer's accumulator unit (s_in x s_w, its inputs +-1 of
+# scale 0.2) is coarser than its calibrated output grid, so its int32 bias is off by up to half
+# a unit: a fixed offset per output channel
+@pytest.mark.parametrize("make,kernels,within", [
+    (lambda d: qonnx_models.mlp(d, binary=False), ["tg_conv2d_s8_s4_s8", "tg_conv2d_u4_s4_s8"], 0.9),
+    (lambda d: qonnx_models.mlp(d, binary=True), ["tg_conv2d_s8_s8_b1", "tg_conv2d_b1_b1_s8"], 0.75),
+    (qonnx_models.cnn, ["tg_conv2d_s8", "tg_conv2d_u4_s4_s8"], 0.95),
+], ids=["mlp-w4a4", "mlp-binary", "cnn-w4a4"])
+def test_qonnx_host(make, kernels, within, tmp_path):
+    """QONNX graphs build for the host, run the 4-bit / binary kernels, equal tinygen's reference
+    byte for byte, and agree with qonnx's execution (which computes in float) mostly within 1 LSB."""
+    pytest.importorskip("qonnx")
+    path = make(tmp_path)
+    rng = np.random.default_rng(3)
+    shape = [d.dim_value for d in onnx_input_shape(path)]
+    calib = tmp_path / "calib.npy"
+    np.save(calib, rng.standard_normal([64] + shape[1:]).astype(np.float32))
+    source = load_source(path)
+    graph = compile_source(source, str(calib))
+    host = build_host(source, graph, tmp_path / "build")
+    report = json.loads((tmp_path / "build" / "tinygen.json").read_text())
+    assert _kernels(report) == kernels
+    xs = rng.standard_normal([SAMPLES] + shape[1:]).astype(np.float32)
+    inputs = [quantize_input(graph, source.to_graph_layout(x[None])) for x in xs]
+    assert_bit_exact(graph, host, inputs)
+    out = graph.tensor(graph.outputs[0]).qparams
+    diffs = []
+    for x, q in zip(xs, inputs):
+        want = np.clip(np.round(_qonnx_reference(path, x[None]) / float(out.scale[0])) + int(out.zero_point[0]), -128, 127)
+        got = host.invoke(q)[0].reshape(want.shape) if want.ndim == 2 else \
+            host.invoke(q)[0].reshape(want.shape[0], want.shape[2], want.shape[3], want.shape[1]).transpose(0, 3, 1, 2)
+        diffs.append(np.abs(got.astype(np.int64) - want.astype(np.int64)).ravel())
+    diff = np.concatenate(diffs)
+    print(f"{path.stem}: {diff.size} values, {np.sum(diff == 0)} equal, {np.sum(diff <= 1)} within 1 LSB, max {diff.max()}")
+    # the int32 bias rounds to the accumulator grid (s_in x s_w) where qonnx adds it in float: a
+    # hidden 4-bit / binary code a step apart now and then, which the next layer widens
+    assert np.mean(diff <= 1) >= within and diff.max() <= 8, np.bincount(diff)
