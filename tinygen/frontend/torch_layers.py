@@ -14,6 +14,7 @@ import torch
 
 from tinygen.errors import ModelError
 from tinygen.ir import QParams
+from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
 from tinygen.frontend.torch_values import TORCH, _Act, _pair, ir_shape, nchw4
 
 
@@ -80,8 +81,10 @@ def _lowbit(op: str):
     float interpreter and batch-norm folding need) with the weight tensor carrying the
     per-channel scales s_w and the weight bit width, and attrs["lowbit"] the layer's
     quantizer configs (firmware/kernels/lowbit/LOWBIT.md); passes/quantize_lowbit.py recovers
-    the integer weights W = data / s_w exactly."""
+    the integer weights W = data / s_w exactly. A config with "groups" (an imported depthwise
+    layer, tinygen/frontend/torch_brevitas.py) is a depthwise_conv2d node."""
     def handler(im, a: dict, node) -> _Act:
+        ir_op = op
         x_v, w_v, s_v, b_v, q_v, config = list(a.values())[:6]
         x = im._act(x_v)
         w_int, scale = im._const(w_v, "integer weights"), im._const(s_v, "weight scales")
@@ -98,14 +101,22 @@ def _lowbit(op: str):
             attrs = {"stride": _pair(cfg["stride"]), "dilation": _pair(cfg["dilation"]),
                      "padding": (ph, ph, pw, pw), "lowbit": lowbit}
             weight, prefix = real.transpose(0, 2, 3, 1), "qconv"
+            groups = int(cfg.get("groups", 1))
+            if groups != 1:             # depthwise (an imported model's): [1, kh, kw, C * m]
+                if groups != x.tshape[1] or w_int.shape[1] != 1:
+                    raise im._unsupported(f"a grouped low-bit convolution with groups={groups}; only depthwise "
+                                          f"(groups == in_channels) convolutions are supported")
+                ir_op, weight, prefix = "depthwise_conv2d", real.transpose(1, 2, 3, 0), "qdwconv"
+                attrs["depth_multiplier"] = w_int.shape[0] // groups
         else:
             if len(x.tshape) != 2:
                 raise im._unsupported("QLinear needs a [1, features] input; flatten it first")
             attrs, weight, prefix = {"lowbit": lowbit}, real, "qfc"
         params = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
-        name = im._emit(op, prefix, [x.name], ir_shape(out), attrs, params)
+        name = im._emit(ir_op, prefix, [x.name], ir_shape(out), attrs, params)
         wt = im.graph.tensor(im.graph.nodes[-1].param("weight"))
-        wt.qparams = QParams(scale.astype(np.float32), np.zeros(scale.shape, np.int64), axis=0)
+        wt.qparams = QParams(scale.astype(np.float32), np.zeros(scale.shape, np.int64),
+                             axis=WEIGHT_CHANNEL_AXIS[ir_op])
         wt.bits = int(cfg["weight"].get("bits") or 8)
         return _Act(name, out)
     return handler

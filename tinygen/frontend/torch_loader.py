@@ -30,6 +30,7 @@ from tinygen.frontend import nchw_to_ir
 import torch
 
 from tinygen.errors import ModelError
+from tinygen.frontend import torch_brevitas
 from tinygen.frontend.user_module import import_file, no_bytecode
 
 MODEL_FILE_HELP = (
@@ -129,6 +130,8 @@ def _load_py(path: Path) -> LoadedModel:
                              f"it needs a leading batch dimension",
                              hint="return e.g. torch.randn(1, 3, 32, 32) or torch.randn(1, 64)")
     xs = [x[:1].float() for x in xs]
+    if torch_brevitas.is_brevitas(net):         # read through Brevitas' quantizers, as tinygen.nn ops
+        net = torch_brevitas.lower(net, xs)
 
     switches = [(name, _export(net, xs, path, switch=name)) for name in _switch_names(net)]
     program = switches[0][1] if switches else _export(net, xs, path)

@@ -34,7 +34,8 @@ Eval mode (and torch.export) runs one custom op per layer:
 * config: JSON, keys sorted:
   {"weight": {"kind", "bits", "alpha", "alpha_bits", "zero"}, "act": {"kind", "bits"},
    "stride": [h, w], "padding": [h, w], "dilation": [h, w], "pad_value": P}
-  (qlinear: "weight" and "act" only). weight.bits is the quantizer's code width
+  (qlinear: "weight" and "act" only; "groups": C, a depthwise convolution with w_int
+  [C * m, 1, kh, kw], only from imported models: tinygen/frontend/torch_brevitas.py). weight.bits is the quantizer's code width
   (int8 8, uniform / dorefa k, binary 1, pow2 b, ternary 2); kernel-wise binary alpha
   (alpha "kernel", alpha_bits k) has integer weights of k+1 bits. pad_value (binary
   inputs only): 0 = padded taps do not count, +1 / -1 = padded taps hold that value;

@@ -53,7 +53,7 @@ def qconv2d(x: torch.Tensor, w_int: torch.Tensor, w_scale: torch.Tensor, bias: O
     if pad_value != 0:
         a, ph, pw = F.pad(a, (pw, pw, ph, ph), value=float(pad_value)), 0, 0
     acc = F.conv2d(a, w_int.detach().cpu().double(), None, tuple(cfg["stride"]), (ph, pw),
-                   tuple(cfg["dilation"]))
+                   tuple(cfg["dilation"]), int(cfg.get("groups", 1)))
     return _finish(acc, s_in, w_scale, bias, x, axis=1)
 
 

@@ -52,7 +52,7 @@ def input_grid(node: Node) -> tuple[float, int, str, int]:
 def integer_weights(node: Node, weight) -> np.ndarray:
     """W = data / s_w per output channel (int64) of a layer's weight tensor, checked to be
     integers."""
-    scale = weight.qparams.scale.astype(np.float64).reshape((-1,) + (1,) * (weight.data.ndim - 1))
+    scale = _per_channel(weight.qparams.scale.astype(np.float64), weight.data.ndim, weight.qparams.axis)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(scale != 0, weight.data.astype(np.float64) / scale, 0.0)
     w = np.rint(ratio)
@@ -62,11 +62,22 @@ def integer_weights(node: Node, weight) -> np.ndarray:
     return w.astype(np.int64)
 
 
+def _per_channel(v: np.ndarray, ndim: int, axis: int | None) -> np.ndarray:
+    """Per-channel values shaped to broadcast along a weight tensor's channel axis."""
+    shape = [1] * ndim
+    shape[axis or 0] = -1
+    return v.reshape(shape)
+
+
 def weight_format(node: Node, w: np.ndarray) -> str:
-    """The storage of a layer's integer weights, from its weight quantizer (LOWBIT.md)."""
+    """The storage of a layer's integer weights, from its weight quantizer (LOWBIT.md). A
+    depthwise layer (an imported model's) keeps its weights int8, whatever their width: the
+    low-bit kernels are full convolutions."""
     cfg = node.attrs["lowbit"]["weight"]
     kind, bits = cfg["kind"], int(cfg.get("bits") or 8)
     peak = int(np.max(np.abs(w), initial=0))
+    if node.op == "depthwise_conv2d" and peak <= 127:
+        return "int8"
     if kind == "binary" and cfg.get("alpha") != "kernel":
         return "b1"
     if kind == "nested" and bits in NESTED_WEIGHT_FORMATS and (
@@ -112,14 +123,17 @@ def quantize_lowbit_node(graph: Graph, node: Node) -> None:
         w = integer_weights(node, weight)
         g = s_in * weight.qparams.scale.astype(np.float64)
         h = graph.tensor(pset["bias"]).data.astype(np.float64) if "bias" in pset else np.zeros(g.shape)
-        w[g < 0] *= -1
-        w[g == 0] = 0
+        w *= _per_channel(np.where(g < 0, -1, np.where(g == 0, 0, 1)), w.ndim, weight.qparams.axis)
         node.attrs["weight_format"] = fmt = weight_format(node, w)
         qw = graph.add_const(graph.unique_name(f"{node.name}_w{suffix}"), w.astype(np.int8 if
                              np.max(np.abs(w), initial=0) <= 127 else np.int16))
         qw.bits = WEIGHT_FORMATS[fmt]
-        qw.qparams = QParams(np.abs(weight.qparams.scale), np.zeros(g.shape, np.int64), axis=0)
+        qw.qparams = QParams(np.abs(weight.qparams.scale), np.zeros(g.shape, np.int64), axis=weight.qparams.axis or 0)
         new = {"weight": qw.name}
+        if out.dtype == "b1" and node.op == "depthwise_conv2d":
+            raise ModelError(f"layer {node.name} ({node.source}): a depthwise convolution with a binary output "
+                             f"has no kernel", "quantize its output to 8 bits (or 4 / 2), and binarize after "
+                             "a full convolution")
         if out.dtype == "b1":
             t = thresholds(g, h, node.attrs.get("activation"))
             new["threshold"] = graph.add_const(graph.unique_name(f"{node.name}_threshold{suffix}"), t,

@@ -72,6 +72,7 @@ class Importer:
         self.float_inputs: dict[int, Act] = {}  # quantized models: model input -> its int8 port
         self.tail_values: dict[int, Act] = {}   # ... a float tail's values (float_tail.float_value)
         self.float_tail = False
+        self.grids: dict[str, object] = {}      # QONNX: IR activation -> the Grid a Quant put it on (qonnx.py)
 
     # -- driver ---------------------------------------------------------------------
     def run(self) -> Graph:

@@ -19,6 +19,7 @@ from tinygen.frontend.onnx.check_graph import first_line as _first_line
 MIN_OPSET = 13
 DEFAULT_DOMAINS = ("", "ai.onnx")
 CONTRIB_DOMAIN = "com.microsoft"
+QONNX_DOMAIN = "qonnx.custom_op.general"     # Quant, BipolarQuant, Trunc (tinygen/frontend/onnx/qonnx.py)
 
 # ONNX element types of the tensors tinygen reads, by name
 ELEM_NAMES = {TensorProto.FLOAT: "float32", TensorProto.UINT8: "uint8", TensorProto.INT8: "int8",
@@ -73,9 +74,10 @@ def _check_opset(model: onnx.ModelProto, filename: str) -> None:
                          CONVERT_HINT)
     used = {n.domain for n in model.graph.node}     # an import no node uses is harmless (quant_pre_process
     for entry in model.opset_import:                # writes ai.onnx.ml's)
-        if entry.domain in used and entry.domain not in DEFAULT_DOMAINS + (CONTRIB_DOMAIN,):
+        if entry.domain in used and entry.domain not in DEFAULT_DOMAINS + (CONTRIB_DOMAIN, QONNX_DOMAIN):
             raise ModelError(f"{filename} imports operator set domain {entry.domain!r}; tinygen reads the "
-                             f"standard ONNX operators and onnxruntime's {CONTRIB_DOMAIN} quantized ones",
+                             f"standard ONNX operators, onnxruntime's {CONTRIB_DOMAIN} quantized ones and "
+                             f"QONNX's {QONNX_DOMAIN}",
                              "export without custom operators")
 
 

@@ -1,0 +1,121 @@
+"""Brevitas model files for tests/toolchains/test_brevitas.py: a DS-CNN, a CNN with a residual
+and an MLP, each with int8, 4-bit or binary middle layers (weights and inputs), written as a tinygen model file
+(model(), example_input(), calibration_data()). Random init, seeded, then a calibration pass
+in training mode (batch norm statistics and Brevitas' activation scales from statistics)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MODEL_FILE = '''
+import torch
+import brevitas.nn as qnn
+from brevitas.quant import (Int8WeightPerChannelFloat, Int8WeightPerTensorFixedPoint,
+                            SignedBinaryActPerTensorConst, SignedBinaryWeightPerTensorConst)
+from torch import nn
+
+ARCH, BITS, ABITS = {arch!r}, {bits!r}, {abits!r}
+SHAPE = (1, 64) if ARCH == "mlp" else (1, 1, 12, 12)
+
+
+def w(bits=BITS, per_channel=False):
+    if bits == 1:
+        return dict(weight_quant=SignedBinaryWeightPerTensorConst)
+    if per_channel:
+        return dict(weight_quant=Int8WeightPerChannelFloat)
+    return dict(weight_bit_width=bits)
+
+
+def act(bits=ABITS):
+    if bits == 1:
+        return qnn.QuantIdentity(act_quant=SignedBinaryActPerTensorConst)
+    return qnn.QuantReLU(bit_width=bits)
+
+
+def conv(cin, cout, k, bits=BITS, **kw):
+    return qnn.QuantConv2d(cin, cout, k, padding=k // 2, bias=bits != 1, **w(bits, per_channel=bits == 8), **kw)
+
+
+class DSCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = qnn.QuantIdentity()
+        self.conv1 = conv(1, 16, 3, bits=8, stride=2)
+        self.bn1, self.relu1 = nn.BatchNorm2d(16), qnn.QuantReLU()
+        self.dw = conv(16, 16, 3, bits=8, groups=16)
+        self.bn2, self.act2 = nn.BatchNorm2d(16), qnn.QuantReLU(bit_width=8 if ABITS == 1 else ABITS)
+        self.pw = conv(16, 32, 1, bits=8 if BITS == 1 else BITS)     # int8 in: no binary-output b1 kernel
+        self.bn3, self.relu3 = nn.BatchNorm2d(32), act()
+        self.pw2 = conv(32, 32, 1)
+        self.bn4, self.relu4 = nn.BatchNorm2d(32), qnn.QuantReLU()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head_in = qnn.QuantIdentity()
+        self.fc = qnn.QuantLinear(32, 10, bias=True, weight_quant=Int8WeightPerTensorFixedPoint)
+
+    def forward(self, x):
+        x = self.relu1(self.bn1(self.conv1(self.inp(x))))
+        x = self.act2(self.bn2(self.dw(x)))
+        x = self.relu3(self.bn3(self.pw(x)))
+        x = self.relu4(self.bn4(self.pw2(x)))
+        return self.fc(self.head_in(torch.flatten(self.pool(x), 1)))
+
+
+class ResCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = qnn.QuantIdentity()
+        self.conv1 = conv(1, 32, 3, bits=8)
+        self.bn1, self.relu1 = nn.BatchNorm2d(32), qnn.QuantReLU()
+        self.conv2 = conv(32, 32, 3, bits=8 if BITS == 1 else BITS)    # int8 in: no binary-output b1 kernel
+        self.bn2, self.act2 = nn.BatchNorm2d(32), act()
+        self.conv3 = conv(32, 32, 3)
+        self.bn3 = nn.BatchNorm2d(32)
+        self.relu_out = qnn.QuantReLU()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head_in = qnn.QuantIdentity()
+        self.fc = qnn.QuantLinear(32, 10, bias=True)
+
+    def forward(self, x):
+        s = self.relu1(self.bn1(self.conv1(self.inp(x))))
+        t = self.act2(self.bn2(self.conv2(s)))
+        y = self.relu_out(self.bn3(self.conv3(t)) + s)
+        return self.fc(self.head_in(torch.flatten(self.pool(y), 1)))
+
+
+def mlp():
+    return nn.Sequential(qnn.QuantIdentity(), qnn.QuantLinear(64, 128, **w(8 if BITS == 1 else BITS)), nn.BatchNorm1d(128),
+                         act(), qnn.QuantLinear(128, 128, bias=BITS != 1, **w()), nn.BatchNorm1d(128),
+                         qnn.QuantReLU(), qnn.QuantLinear(128, 10, bias=True))
+
+
+def data(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn((n,) + SHAPE[1:], generator=g)
+
+
+def model():
+    torch.manual_seed(0)
+    net = {{"dscnn": DSCNN, "rescnn": ResCNN, "mlp": mlp}}[ARCH]()
+    net.train()
+    with torch.no_grad():               # batch norm statistics, activation scales from statistics
+        for k in range(40):
+            net(data(32, 100 + k))
+    return net.eval()
+
+
+def example_input():
+    return data(1, 7)
+
+
+def calibration_data():
+    return data(64, 8)
+'''
+
+
+def write_model(folder: Path, arch: str, bits: int, abits: int | None = None) -> Path:
+    """A Brevitas model file: arch dscnn | rescnn | mlp, middle layers with `bits`-bit weights
+    (8, 4, 2 or 1) and `abits`-bit inputs (default `bits`)."""
+    abits = bits if abits is None else abits
+    path = folder / f"brevitas_{arch}_w{bits}a{abits}.py"
+    path.write_text(MODEL_FILE.format(arch=arch, bits=bits, abits=abits))
+    return path

@@ -1,0 +1,188 @@
+"""Brevitas models given as .py files (tinygen/frontend/torch_brevitas.py): built for the host,
+their C outputs equal tinygen's numpy reference byte for byte, and agree with the Brevitas
+model's own outputs turned into integers on the output grid (within 1 LSB: Brevitas computes
+batch norm, the layers' float outputs and their requantization in float); the 4-bit layers run
+the 4-bit kernels and store 4-bit weights, the binary ones XNOR / popcount."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("brevitas")
+
+import qonnx_models  # noqa: E402
+from brevitas_models import write_model  # noqa: E402
+from e2e import assert_bit_exact, build_host, run_cli  # noqa: E402
+from tinygen.compiler import compile_source, load_source  # noqa: E402
+from tinygen.frontend.user_module import import_file  # noqa: E402
+from tinygen.ref.interpreter import quantize_input  # noqa: E402
+
+SAMPLES = 50
+
+
+def _agreement(path, tmp_path) -> tuple[dict, np.ndarray, int]:
+    """Build the model file for the host; check C == reference on SAMPLES inputs and return
+    (build report, |C - Brevitas| per output value, samples with the same top-1 class)."""
+    source = load_source(path)
+    graph = compile_source(source)
+    host = build_host(source, graph, tmp_path / "build")
+    net = import_file(path, "_brevitas_test_").model()
+    rng = np.random.default_rng(5)
+    xs = rng.standard_normal((SAMPLES,) + tuple(source.input_shape[1:])).astype(np.float32)
+    inputs = [quantize_input(graph, source.to_graph_layout(x[None])) for x in xs]
+    assert_bit_exact(graph, host, inputs)
+    out = graph.tensor(graph.outputs[0]).qparams
+    scale, zp = float(out.scale[0]), int(out.zero_point[0])
+    diffs, top1 = [], 0
+    with torch.no_grad():
+        for x, q in zip(xs, inputs):
+            y = net(torch.from_numpy(x[None]))
+            y = getattr(y, "value", y)             # a QuantTensor's real values
+            want = np.clip(np.round(y.numpy().astype(np.float64) / scale) + zp, -128, 127)
+            got = host.invoke(q)[0].astype(np.int64).ravel()
+            diffs.append(np.abs(got - want.astype(np.int64).ravel()))
+            top1 += int(np.argmax(got) == np.argmax(y.numpy().ravel()))
+    report = json.loads((tmp_path / "build" / "tinygen.json").read_text())
+    return report, np.concatenate(diffs), top1
+
+
+def _kernels(report: dict) -> list[str]:
+    return [layer["kernel"] for layer in report["layers"]]
+
+
+# the DS-CNN's low-bit 1x1 layers: their folded batch-norm bias rounds to whole accumulator
+# units (s_in x s_w x the batch-norm scale), which here are many output LSBs (the binary
+# layer's is 13): up to 15 LSB from Brevitas at the output, top-1 41/50 (4-bit) and 39/50
+# (binary), while C equals tinygen's reference (docs/lowbit.md, "Brevitas models")
+_OPEN = pytest.mark.xfail(strict=True, reason="the folded bias of a layer whose accumulator unit spans many "
+                          "output LSBs rounds to that unit; Brevitas adds it in float")
+_SLOW = pytest.mark.slow
+CASES = [pytest.param(arch, bits, marks=[m for m in (_SLOW if arch != "mlp" else None,
+                                                      _OPEN if arch == "dscnn" and bits != 8 else None) if m])
+         for arch in ("mlp", "dscnn", "rescnn") for bits in (8, 4, 1)]
+
+
+@pytest.mark.parametrize("arch,bits", CASES)
+def test_brevitas_py_host(arch, bits, tmp_path):
+    report, diff, top1 = _agreement(write_model(tmp_path, arch, bits), tmp_path)
+    kernels = _kernels(report)
+    print(f"{arch} w{bits}a{bits}: {diff.size} values, {np.sum(diff == 0)} equal, {np.sum(diff <= 1)} within 1 LSB, "
+          f"max {diff.max()}, top-1 {top1}/{SAMPLES}; kernels {kernels}")
+    # a layer's output rounds once in tinygen (fixed-point requantization of the exact
+    # accumulator, batch norm folded) and in float in Brevitas: a code apart now and then,
+    # which later layers widen where the grids are coarse (4-bit, binary: a sign near 0);
+    # docs/lowbit.md ("Brevitas") has the counts
+    assert top1 >= 0.9 * SAMPLES, (top1, np.bincount(diff))
+    if bits == 8:
+        assert np.mean(diff <= 1) >= 0.95 and diff.max() <= 3, np.bincount(diff)
+    if bits == 4:
+        assert any("_s4_" in k for k in kernels), kernels
+    if bits == 1:
+        assert any(k.startswith("tg_conv2d_b1_b1") for k in kernels), kernels
+    if bits == 8:
+        assert not any("_s4_" in k or "b1" in k for k in kernels), kernels
+
+
+def test_brevitas_4bit_weights_half_of_int8(tmp_path):
+    """4-bit weights with 8-bit inputs (Brevitas' weight_bit_width=4): the unpacking kernels and
+    4-bit storage, about half the int8 model's weight bytes."""
+    sizes = {}
+    for bits in (8, 4):
+        out = tmp_path / f"w{bits}"
+        rc, _, err = run_cli("build", write_model(tmp_path, "mlp", bits, 8), "--board", "host", "-o", out)
+        assert rc == 0, err
+        report = json.loads((out / "tinygen.json").read_text())
+        sizes[bits] = report["weight_bytes"]
+        if bits == 4:
+            assert _kernels(report)[:2] == ["tg_conv2d_s8_s4_s8"] * 2, _kernels(report)
+    assert 0.45 < sizes[4] / sizes[8] < 0.62, sizes
+
+
+def test_brevitas_float_input_refused(tmp_path):
+    """A Brevitas layer reading an unquantized input is refused in one line, before building."""
+    path = tmp_path / "float_in.py"
+    path.write_text("import torch, brevitas.nn as qnn\n"
+                    "def model():\n    return qnn.QuantLinear(8, 4, bias=True).eval()\n"
+                    "def example_input():\n    return torch.randn(1, 8)\n")
+    rc, _, err = run_cli("build", path, "--board", "host", "-o", tmp_path / "out")
+    assert rc == 1 and "reads a float input" in err and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_brevitas_2bit_weights_host(tmp_path):
+    """2-bit weights (weight_bit_width=2) with 8-bit inputs run the 2-bit kernel."""
+    report, diff, top1 = _agreement(write_model(tmp_path, "mlp", 2, 8), tmp_path)
+    assert _kernels(report)[:2] == ["tg_conv2d_s8_s2_s8"] * 2, _kernels(report)
+    assert top1 >= 0.9 * SAMPLES and np.mean(diff <= 1) >= 0.95, (top1, np.bincount(diff))
+
+
+def test_brevitas_signed_4bit_input_refused(tmp_path):
+    """A signed 4-bit input grid has no kernel: refused in one line naming the layer."""
+    path = tmp_path / "s4_in.py"
+    path.write_text("import torch, brevitas.nn as qnn\nfrom torch import nn\n"
+                    "def model():\n"
+                    "    return nn.Sequential(qnn.QuantIdentity(bit_width=4), qnn.QuantLinear(8, 4, bias=True)).eval()\n"
+                    "def example_input():\n    return torch.randn(1, 8)\n")
+    rc, _, err = run_cli("build", path, "--board", "host", "-o", tmp_path / "out")
+    assert rc == 1 and "4-bit signed input grid" in err and "QuantLinear" in err and "Traceback" not in err, err
+
+
+# -- QONNX (Brevitas' export_qonnx format; graphs written in the test: tests/toolchains/qonnx_models.py)
+
+def onnx_input_shape(path):
+    import onnx
+
+    return onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
+
+
+def _qonnx_reference(path, x: np.ndarray) -> np.ndarray:
+    """qonnx's own execution of the graph (its Quant / BipolarQuant semantics)."""
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    model = ModelWrapper(str(path)).transform(InferShapes())
+    return execute_onnx(model, {"x": x})["y"]
+
+
+# within 1 LSB at least: the binary layer's accumulator unit (s_in x s_w, its inputs +-1 of
+# scale 0.2) is coarser than its calibrated output grid, so its int32 bias is off by up to half
+# a unit: a fixed offset per output channel
+@pytest.mark.parametrize("make,kernels,within", [
+    (lambda d: qonnx_models.mlp(d, binary=False), ["tg_conv2d_s8_s4_s8", "tg_conv2d_u4_s4_s8"], 0.9),
+    (lambda d: qonnx_models.mlp(d, binary=True), ["tg_conv2d_s8_s8_b1", "tg_conv2d_b1_b1_s8"], 0.75),
+    (qonnx_models.cnn, ["tg_conv2d_s8", "tg_conv2d_u4_s4_s8"], 0.95),
+], ids=["mlp-w4a4", "mlp-binary", "cnn-w4a4"])
+def test_qonnx_host(make, kernels, within, tmp_path):
+    """QONNX graphs build for the host, run the 4-bit / binary kernels, equal tinygen's reference
+    byte for byte, and agree with qonnx's execution (which computes in float) mostly within 1 LSB."""
+    pytest.importorskip("qonnx")
+    path = make(tmp_path)
+    rng = np.random.default_rng(3)
+    shape = [d.dim_value for d in onnx_input_shape(path)]
+    calib = tmp_path / "calib.npy"
+    np.save(calib, rng.standard_normal([64] + shape[1:]).astype(np.float32))
+    source = load_source(path)
+    graph = compile_source(source, str(calib))
+    host = build_host(source, graph, tmp_path / "build")
+    report = json.loads((tmp_path / "build" / "tinygen.json").read_text())
+    assert _kernels(report) == kernels
+    xs = rng.standard_normal([SAMPLES] + shape[1:]).astype(np.float32)
+    inputs = [quantize_input(graph, source.to_graph_layout(x[None])) for x in xs]
+    assert_bit_exact(graph, host, inputs)
+    out = graph.tensor(graph.outputs[0]).qparams
+    diffs = []
+    for x, q in zip(xs, inputs):
+        want = np.clip(np.round(_qonnx_reference(path, x[None]) / float(out.scale[0])) + int(out.zero_point[0]), -128, 127)
+        got = host.invoke(q)[0].reshape(want.shape) if want.ndim == 2 else \
+            host.invoke(q)[0].reshape(want.shape[0], want.shape[2], want.shape[3], want.shape[1]).transpose(0, 3, 1, 2)
+        diffs.append(np.abs(got.astype(np.int64) - want.astype(np.int64)).ravel())
+    diff = np.concatenate(diffs)
+    print(f"{path.stem}: {diff.size} values, {np.sum(diff == 0)} equal, {np.sum(diff <= 1)} within 1 LSB, max {diff.max()}")
+    # the int32 bias rounds to the accumulator grid (s_in x s_w) where qonnx adds it in float: a
+    # hidden 4-bit / binary code a step apart now and then, which the next layer widens
+    assert np.mean(diff <= 1) >= within and diff.max() <= 8, np.bincount(diff)
