@@ -187,6 +187,22 @@ def test_library_three_models_one_f746zg_image_bit_exact(sources, tmp_path):
     _assert_outputs(libs, inputs, (tmp_path / "out.bin").read_bytes())
 
 
+@needs_arm
+def test_library_config_keeps_gcc_from_fusing_multiply_adds(host_libs, tmp_path):
+    """GNU C (-std=gnu11) lets GCC fuse a * b + c into one rounding (VFMA on the Cortex-M7); a
+    source that includes NAME_config.h first keeps the two roundings the reference computes."""
+    config = host_libs["static"]["kws"][1] / "src" / "kws_config.h"
+    body = "float f(float a, float b, float c) { return a * b + c; }\n"
+    asm = {}
+    for case, text in (("plain", body), ("config", f'#include "{config}"\n' + body)):
+        (tmp_path / f"{case}.c").write_text(text)
+        asm[case] = subprocess.run([ARM_CC, "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard",
+                                    "-std=gnu11", "-O2", "-S", "-o", "-", str(tmp_path / f"{case}.c")],
+                                   check=True, capture_output=True, text=True).stdout
+    assert "vfma" in asm["plain"]
+    assert "vfma" not in asm["config"] and "vmul.f32" in asm["config"] and "vadd.f32" in asm["config"]
+
+
 def test_library_stack_is_the_deepest_chain_of_frames(tmp_path):
     (tmp_path / "a.ci").write_text(
         'graph: { title: "a.c"\n'
