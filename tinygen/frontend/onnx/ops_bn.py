@@ -20,7 +20,7 @@ from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
 @register("BatchNormalization")
 def batch_norm(im: Importer, node, ins):
     x = im.act(ins[0])
-    if len(x.tshape) not in (2, 3, 4) or (im.quant and len(x.tshape) == 2):
+    if len(x.tshape) not in (2, 3, 4) or (im.quant and len(x.tshape) == 2 and not isinstance(x, Pending)):
         raise im.unsupported(f"batch norm over a {len(x.tshape)}-D tensor")
     a = reader.attrs(node)
     if int(a.get("training_mode", 0)):
@@ -42,14 +42,14 @@ def _bn_affine(ins, eps: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fold_batch_norm(im: Importer, node, p: Pending, ins, eps: float) -> Pending:
-    """Conv -> BatchNormalization -> (Relu ->) QuantizeLinear, BN left in the graph (Brevitas'
+    """Conv / Gemm -> BatchNormalization -> (Relu ->) QuantizeLinear, BN left in the graph (Brevitas'
     default export, a model quantized without quant_pre_process): onnxruntime computes the
     conv in float, then a (conv + bias) + b. Folded into the requantization, the weights kept:
     channel c's accumulator grid becomes |a_c| x input scale x weight scale (the weights negated
     where a_c < 0, zeroed where a_c = 0), and a_c bias + b_c is quantized on it as a float bias
     is (int_bias). Within 1 LSB of onnxruntime's float arithmetic (docs/onnx.md)."""
-    if p.op not in ("conv2d", "depthwise_conv2d") or p.activation is not None or im.uses[node.input[0]] != 1:
-        raise im.unsupported(f"a batch norm after {p.source} that does not fold into it (only a Conv read by "
+    if p.op not in ("conv2d", "depthwise_conv2d", "fully_connected") or p.activation is not None or im.uses[node.input[0]] != 1:
+        raise im.unsupported(f"a batch norm after {p.source} that does not fold into it (only a Conv or Gemm read by "
                              "nothing else, with no activation between, folds)",
                              "fold BatchNormalization before quantizing (quant_pre_process, or the export's "
                              "own BN folding)")

@@ -198,7 +198,8 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
     if p.op == "concat":
         ins = [value_on(im, x, q, etype) for x in p.inputs]
     else:
-        ins = [materialize(im, x, q, etype) if isinstance(x, Pending) else x for x in p.inputs]
+        inner = operand_grid(q) if p.op in ("add", "sub") else q
+        ins = [materialize(im, x, inner, etype) if isinstance(x, Pending) else x for x in p.inputs]
     shape, attrs = ir_of(p.tshape), dict(p.attrs)
     if p.op in WEIGHT_CHANNEL_AXIS:
         return Act(_mac_node(im, p, ins[0], q), p.tshape, etype)
@@ -242,6 +243,17 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
         attrs["act_min"], attrs["act_max"] = clamp_bounds((attrs["lo"], attrs["hi"]), q)
     return Act(im.emit(p.op, p.prefix, [x.name for x in ins], shape, attrs, qparams=q, source=p.source),
                p.tshape, etype)
+
+
+def operand_grid(q: QParams) -> QParams:
+    """The grid of a float operand of an Add / Sub (a Conv -> BatchNormalization of a residual
+    block, Brevitas' default export) that only its output quantizes: the output's own, or, where
+    that holds no negative value (a Relu after the add, zero point -128), the same scale centred
+    on 0, so that the operand's negative values are not clamped before the sum (a value beyond 127
+    steps still saturates: quantize the branch, e.g. a QuantIdentity, where it reaches that far)."""
+    if int(q.zero_point[0]) > -128 or q.per_channel:
+        return q
+    return QParams(q.scale.copy(), np.zeros(1, np.int64))
 
 
 def tflite_average(x: QParams, q: QParams, attrs: dict) -> bool:
