@@ -202,8 +202,9 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if options.storage in ("nested", "mixed") and graph.meta.get("nested_codes"):
         # one switch of a switchable model: nested layers read the shared bit planes
         steps.append(("nested_planes", lambda g: nested_planes(g, frozenset(options.nested_int8))))
-    if not graph.meta.get("quantized"):
-        # tinygen.nn layers: FC as convolutions, bit unpacking, weights packed at their width
+    if not graph.meta.get("quantized") or any("lowbit" in n.attrs for n in graph.nodes):
+        # tinygen.nn layers (and a quantized ONNX model's 4- / 2-bit layers): FC as convolutions,
+        # bit unpacking, weights packed at their width
         steps.append(("lower_bits", lower_bits))
     fuse = options.fuse_residual
     if fuse is None:        # not for --kernels cmsis-nn / esp-nn: the conv is the library's, the add a separate call

@@ -129,7 +129,8 @@ class Importer:
                 outs = [Const(_constant_value(node), f"Constant {node.output[0]!r}")]
             elif node.op_type in ("Shape", "Size") and key[0] == "" and ins and _is_act(ins[0]):
                 outs = [self._shape_const(node, ins[0])]
-            elif self._foldable(node) and all(_is_const(v) for v in ins if v is not None):
+            elif (self._foldable(node) and all(_is_const(v) for v in ins if v is not None)
+                  and not (node.op_type == "Clip" and _integer_const(ins[0]))):    # codes' width: ops_nn.clip
                 outs = self._fold(node, ins)
             elif self._moves_float_input(node, key, ins):
                 outs = [ins[0].then(node, ins[1:], k) for k in range(len(node.output))]
@@ -350,7 +351,7 @@ class Importer:
                 f"subtracted (values {int(q.min())}..{int(q.max())}); tinygen's kernels take weights with zero "
                 "point 0", "quantize the weights symmetrically (quantize_static's default, "
                 "extra_options={'WeightSymmetric': True})")
-        return IntWeight(q.astype(np.int64), qc.scale.astype(np.float32))
+        return IntWeight(q.astype(np.int64), qc.scale.astype(np.float32), qc.bits or 8)
 
     # -- building IR -----------------------------------------------------------------
     def node_value(self, op: str, prefix: str, inputs: list, tshape, attrs: dict | None = None,
@@ -482,6 +483,12 @@ class Importer:
 
 def _is_const(v) -> bool:
     return isinstance(v, (Const, QConst))
+
+
+def _integer_const(v) -> bool:
+    """An integer constant: a QConst (QuantizeLinear of a constant), or integers awaiting their
+    DequantizeLinear."""
+    return isinstance(v, QConst) or (isinstance(v, Const) and np.issubdtype(np.asarray(v.value).dtype, np.integer))
 
 
 def _is_act(v) -> bool:

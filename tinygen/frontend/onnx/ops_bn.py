@@ -4,6 +4,8 @@ default export, NNCF), or, between DequantizeLinear and QuantizeLinear, a depthw
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from tinygen.errors import ModelError
@@ -66,7 +68,7 @@ def _fold_batch_norm(im: Importer, node, p: Pending, ins, eps: float) -> Pending
     bias_old = p.params.get("bias")
     bias_real = p.params.get("bias_real", 0.0 if bias_old is None else np.asarray(bias_old, np.float64) * acc_old)
     acc = (acc_old * factor).astype(np.float32)
-    weight = IntWeight(w.q * sign.reshape(shape), scale)
+    weight = replace(w, q=w.q * sign.reshape(shape), scale=scale)
     real = mul * bias_real + add
     bias = float_bias(im, real, acc)
     if found := overflowing_channel(weight.q, bias, 3 if p.op == "depthwise_conv2d" else 0):

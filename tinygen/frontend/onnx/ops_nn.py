@@ -12,6 +12,7 @@ extends the View it reads (a table at QuantizeLinear)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.float_tail import float_value, tail_of
 from tinygen.frontend.onnx.importer import Importer, const_array, register
 from tinygen.frontend.onnx.elementwise_q import binary_quantized
-from tinygen.frontend.onnx.quantized import averaged_input, clamp_bounds, float_bias, grid
+from tinygen.frontend.onnx.quantized import averaged_input, clamp_bounds, clipped_codes, float_bias, grid
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
                                           sigmoid_fn)
 from tinygen.quant.accumulator import accumulator_message, overflowing_channel
@@ -84,7 +85,7 @@ def _mac(im: Importer, op: str, prefix: str, x, weight, bias, attrs: dict, tshap
 
 def _weight_ir(w, fn):
     """Apply a layout change to real weights or to an IntWeight's integers."""
-    return IntWeight(fn(w.q), w.scale) if isinstance(w, IntWeight) else fn(w)
+    return replace(w, q=fn(w.q)) if isinstance(w, IntWeight) else fn(w)
 
 
 def _out_channels(w) -> int:
@@ -94,7 +95,7 @@ def _out_channels(w) -> int:
 def _slice_weight(w, lo: int, hi: int):
     if isinstance(w, IntWeight):
         scale = w.scale[lo:hi] if w.scale.size > 1 else w.scale
-        return IntWeight(w.q[lo:hi], scale)
+        return replace(w, q=w.q[lo:hi], scale=scale)
     return w[lo:hi]
 
 
@@ -258,6 +259,8 @@ def relu(im: Importer, node, ins):
 def clip(im: Importer, node, ins):
     lo = im.const(ins[1] if len(ins) > 1 else None, "min")
     hi = im.const(ins[2] if len(ins) > 2 else None, "max")
+    if _const_like(ins[0]):                 # integer codes (the importer folds other constant Clips)
+        return clipped_codes(im, ins[0], lo, hi)
     return clamp_value(im, ins[0], -math.inf if lo is None else float(lo), math.inf if hi is None else float(hi),
                        "Clip")
 

@@ -27,7 +27,7 @@ from tinygen.frontend.onnx import ops_nn  # noqa: F401  (registers the MAC handl
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.importer import HANDLERS, Importer, register
 from tinygen.frontend.onnx.values import Const
-from tinygen.frontend.quant_grid import Grid, weight_spec
+from tinygen.frontend.quant_grid import Grid, code_range, lowbit_config
 from tinygen.ir import QParams
 from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
 
@@ -42,12 +42,6 @@ class QuantWeight(Const):
     ints: np.ndarray | None = None
     scale: np.ndarray | None = None
     bits: int = 8
-
-
-def _code_range(bits: int, signed: bool, narrow: bool) -> tuple[int, int]:
-    if signed:
-        return -(2 ** (bits - 1)) + int(narrow), 2 ** (bits - 1) - 1
-    return 0, 2 ** bits - 1 - int(narrow)
 
 
 def _scalar_int(im: Importer, v, what: str) -> int:
@@ -71,7 +65,7 @@ def quant(im: Importer, node, ins):
             raise im.unsupported("its weights have a zero point; tinygen's weights are symmetric")
         if mode.upper() != "ROUND":
             raise im.unsupported(f"weights rounded with {mode}; tinygen reads ROUND (half to even)")
-        lo, hi = _code_range(bits, signed, narrow)
+        lo, hi = code_range(bits, signed, narrow)
         q = np.clip(np.rint(ins[0].value.astype(np.float32) / scale), lo, hi).astype(np.int64)
         return QuantWeight((q * scale).astype(np.float32), ins[0].origin, q, scale, bits)
     x = im.act(ins[0])
@@ -121,19 +115,15 @@ def _lowbit(handler):
             raise im.unsupported("its input is not quantized (no Quant before it), so it would run in float",
                                  "quantize the layer's input (Brevitas: a QuantIdentity / QuantReLU before it)")
         try:
-            act, s_in, zp = grid.act()
-            spec = weight_spec(w.bits)
+            cfg = lowbit_config(grid, w.bits, mac.op)
         except ModelError as e:
             raise im.unsupported(e.message, e.hint) from None
         channels = mac.attrs.get("depth_multiplier") and im.graph.tensor(mac.param("weight")).shape[3]
         channels = channels or im.graph.tensor(mac.param("weight")).shape[WEIGHT_CHANNEL_AXIS[mac.op]]
         scale = np.broadcast_to(w.scale.astype(np.float64).reshape(-1), (channels,))
-        if act["kind"] == "binary":
+        if cfg["act"]["kind"] == "binary":
             scale = scale * grid.scale
-        if mac.op == "depthwise_conv2d" and spec.kind != "int8":
-            spec = weight_spec(8)
-        mac.attrs["lowbit"] = {"weight": spec.as_dict(), "act": act, "pad_value": 0, "act_scale": s_in,
-                               "act_zero_point": zp}
+        mac.attrs["lowbit"] = cfg
         wt = im.graph.tensor(mac.param("weight"))
         axis = WEIGHT_CHANNEL_AXIS[mac.op]
         shape = [1] * wt.data.ndim
@@ -142,7 +132,7 @@ def _lowbit(handler):
                                                                         (channels,)).reshape(shape))
                    * scale.reshape(shape)).astype(np.float32)
         wt.qparams = QParams(scale.astype(np.float32), np.zeros(channels, np.int64), axis=axis)
-        wt.bits = spec.bits
+        wt.bits = cfg["weight"]["bits"]
         return out
     return wrapped
 

@@ -44,11 +44,13 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_shape, nchw_constant
+from tinygen.frontend.quant_grid import SUBBYTE_FORMATS, Grid, code_bits, code_range, lowbit_config
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.float_tail import float_made, quantized_value
 from tinygen.frontend.onnx.importer import Importer, const_array, ir_of, register
@@ -276,6 +278,7 @@ def _mac_node(im: Importer, p: Pending, x: Act, q: QParams) -> str:
     wt = g.add_const(g.unique_name(f"{base}_w"), w.q.astype(np.int8), "int8")
     scales = np.broadcast_to(w.scale.reshape(-1), (channels,)).astype(np.float32)
     wt.qparams = QParams(scales, np.zeros(channels, np.int64), axis=WEIGHT_CHANNEL_AXIS[p.op])
+    attrs = dict(p.attrs) | _subbyte(grid(im, x), w, p.op, wt)
     bias = p.params.get("bias")
     bias = np.zeros(channels, np.int64) if bias is None else np.asarray(bias, np.int64)
     if bias.min(initial=0) < -(2 ** 31) or bias.max(initial=0) >= 2 ** 31:
@@ -283,7 +286,6 @@ def _mac_node(im: Importer, p: Pending, x: Act, q: QParams) -> str:
     bt = g.add_const(g.unique_name(f"{base}_b"), bias.astype(np.int32), "int32")
     mt = g.add_const(g.unique_name(f"{base}_mult"), np.array(mults, np.int32), "int32")
     st = g.add_const(g.unique_name(f"{base}_shift"), np.array(shifts, np.int32), "int32")
-    attrs = dict(p.attrs)
     bounds = {clamp_bounds(p.activation, QParams(s, q.zero_point[:1])) for s in q.scale}
     if len(bounds) > 1:
         raise im.unsupported(f"a clamp {p.activation} on an output quantized per channel: its bounds differ "
@@ -291,6 +293,20 @@ def _mac_node(im: Importer, p: Pending, x: Act, q: QParams) -> str:
     attrs["act_min"], attrs["act_max"] = bounds.pop()
     return im.emit(p.op, p.prefix, [x.name], ir_of(p.tshape), attrs,
                    {"weight": wt.name, "bias": bt.name, "multiplier": mt.name, "shift": st.name}, q, source=p.source)
+
+
+def _subbyte(x: QParams, w: IntWeight, op: str, wt: Tensor) -> dict:
+    """The attrs of a MAC op whose weights are 4- or 2-bit codes (a Clip said so: Brevitas' QCDQ
+    export) and fit that width (a batch norm folded in may have negated a -8): the low-bit layer
+    config tinygen.nn's layers carry (quant_grid.lowbit_config, as QONNX's), its weights stored at
+    their width (passes/lower_bits.py packs them) and run by the sub-byte kernels, which compute the
+    same accumulator; {} for int8 weights."""
+    lo, hi = code_range(w.bits, True, False)
+    if w.bits not in SUBBYTE_FORMATS or op == "depthwise_conv2d" or w.q.min(initial=0) < lo or w.q.max(initial=0) > hi:
+        return {}
+    wt.bits = w.bits
+    on = Grid(float(x.scale[0]), int(x.zero_point[0]), 8, True)
+    return {"lowbit": lowbit_config(on, w.bits, op), "weight_format": SUBBYTE_FORMATS[w.bits]}
 
 
 def _operand(im: Importer, c: QConst, rank: int) -> str:
@@ -304,6 +320,23 @@ def _operand(im: Importer, c: QConst, rank: int) -> str:
     t = im.graph.add_const(im.graph.unique_name("operand"), arr, "int8")
     t.qparams = q
     return t.name
+
+
+def clipped_codes(im: Importer, v, lo, hi) -> QConst:
+    """Clip of integer codes (Brevitas' QCDQ export: QuantizeLinear -> Clip -> DequantizeLinear of
+    the weights): the codes clipped, and their width where the bounds are a signed range's
+    (-7..7 or -8..7: 4 bits, -1..1 or -2..1: 2 bits), which DequantizeLinear and the MAC op keep
+    (4- and 2-bit weights run the sub-byte kernels, stored at their width)."""
+    codes = np.asarray(const_array(v), np.int64)
+    bounds = [None if b is None else float(np.asarray(b).reshape(-1)[0]) for b in (lo, hi)]
+    if any(b is not None and (np.asarray(b).size != 1 or b != round(b)) for b in bounds):
+        raise im.unsupported("a Clip of integer constants with bounds that are not one integer each")
+    clipped = np.clip(codes, *[None if b is None else int(b) for b in bounds])
+    bits = None if None in bounds else code_bits(int(bounds[0]), int(bounds[1]))
+    if isinstance(v, QConst):
+        return replace(v, q=clipped, bits=bits)
+    dtype = str(np.asarray(v.value).dtype)
+    return QConst(clipped, dtype, np.ones(1, np.float32), np.zeros(1, np.int64), None, v.origin, bits)
 
 
 # -- QuantizeLinear, DequantizeLinear -------------------------------------------------------------
@@ -380,7 +413,8 @@ def dequantize_linear(im: Importer, node, ins):
         if dtype not in ("uint8", "int8", "int32"):
             raise im.unsupported(f"DequantizeLinear of {dtype} constants")
         return QConst(arr.astype(np.int64), dtype, scale.reshape(-1), zp.reshape(-1),
-                      axis % max(arr.ndim, 1) if arr.ndim else None, f"initializer {node.input[0]!r}")
+                      axis % max(arr.ndim, 1) if arr.ndim else None, f"initializer {node.input[0]!r}",
+                      getattr(v, "bits", None))
     scale, zp, dtype, _ = _qspec(im, node, ins)
     if not isinstance(v, Act):
         raise im.unsupported("DequantizeLinear of a value that is not a quantized activation")

@@ -46,6 +46,7 @@ class QConst:
     zero_point: np.ndarray      # int64, likewise
     axis: int | None
     origin: str
+    bits: int | None = None     # the codes' width where a Clip of them says it (Brevitas' QCDQ 4-bit weights)
 
     def real(self) -> np.ndarray:
         """DequantizeLinear's float32 result."""
@@ -108,9 +109,10 @@ class Pending:
 @dataclass
 class IntWeight:
     """A MAC op's integer weights, zero point removed, in the IR's layout, with the scale
-    of each output channel (or one)."""
+    of each output channel (or one), and their width."""
     q: np.ndarray            # int64, within int8
     scale: np.ndarray        # float32
+    bits: int = 8            # the codes' width (a QConst's bits): 4 / 2 run the sub-byte kernels
 
 
 def qparams_of(scale, zero_point, dtype: str) -> QParams:

@@ -1,0 +1,134 @@
+"""Brevitas' default ONNX export, `brevitas.export.export_onnx_qcdq(model, x, "m.onnx")` (the
+torch.export route, dynamo=True, Brevitas 0.13's default on torch >= 2.9; and dynamo=False), of
+the test networks (tests/toolchains/brevitas_models.py: an MLP with BatchNorm1d, a DS-CNN and a
+CNN with a residual block, batch norms left in the model, Brevitas' default float biases, the last
+layer's output float): `tinygen build m.onnx` takes it as written, its C equals tinygen's reference
+byte for byte, and the reference agrees with onnxruntime's execution of the graph as written: the
+int8 tensor the float last layer reads within 1 LSB (onnxruntime computes each layer, its float
+bias and batch norm in float32 and rounds once; tinygen rounds the requantized accumulator, and a
+residual branch twice), the same top-1 on every sample. 4-bit weights (an int8 QuantizeLinear,
+a Clip to -7..7, DequantizeLinear) are stored at 4 bits and run the 4-bit kernels (docs/lowbit.md)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import warnings
+
+import numpy as np
+import onnx
+import pytest
+
+pytest.importorskip("brevitas")
+
+from brevitas_models import write_model  # noqa: E402
+from e2e import assert_bit_exact, build_host, run_cli  # noqa: E402
+from tinygen.compiler import compile_source, load_source  # noqa: E402
+from tinygen.frontend.user_module import import_file  # noqa: E402
+from tinygen.hil.onnx_check import compare_outputs, run_onnxruntime  # noqa: E402
+from tinygen.ref.interpreter import quantize_input, run  # noqa: E402
+
+SAMPLES = 50
+
+
+def export_qcdq(folder, arch: str, bits: int, abits: int = 8, dynamo: bool | None = None):
+    """The Brevitas model (arch, `bits`-bit middle weights, `abits`-bit inputs) exported by
+    export_onnx_qcdq (dynamo None: Brevitas' default), and the model module (its data())."""
+    from brevitas.export import export_onnx_qcdq
+
+    module = import_file(write_model(folder, arch, bits, abits), f"_qcdq_{arch}_{bits}_")
+    path = folder / f"{arch}_w{bits}a{abits}.onnx"
+    kwargs = {} if dynamo is None else {"dynamo": dynamo}
+    quiet = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            export_onnx_qcdq(module.model(), module.example_input(), str(path), **kwargs)
+        finally:
+            logging.disable(logging.NOTSET)
+    return path, module
+
+
+def last_quantized(path, x: np.ndarray) -> np.ndarray:
+    """onnxruntime's last QuantizeLinear of an activation (what the float last layer reads), on
+    tinygen's int8 grid, [N, -1] in ONNX's order."""
+    model = onnx.load(str(path))
+    consts = {i.name: i for i in model.graph.initializer}
+    node = [n for n in model.graph.node if n.op_type == "QuantizeLinear" and n.input[0] not in consts][-1]
+    model.graph.output.append(onnx.helper.make_tensor_value_info(node.output[0], consts[node.input[2]].data_type,
+                                                                 None))
+    probe = path.with_name(path.stem + "_probe.onnx")
+    onnx.save(model, str(probe), save_as_external_data=False)
+    out = run_onnxruntime(probe, [x])[-1]
+    return (out.astype(np.int64) - (128 if out.dtype == np.uint8 else 0)).reshape(len(x), -1)
+
+
+def agreement(path, module, tmp_path):
+    """Build for the host (C == reference on a few inputs); (compare_outputs' agreement, |reference
+    - onnxruntime| of the int8 tensor the float last layer reads, the graph)."""
+    source = load_source(path)
+    graph = compile_source(source, None)
+    x = module.data(SAMPLES, 5).numpy()
+    q = quantize_input(graph, source.to_graph_layout(x))
+    host = build_host(source, graph, tmp_path / "host")
+    assert_bit_exact(graph, host, [q[i:i + 1] for i in range(4)])
+    runs = [run(graph, q[i:i + 1], keep_all=True) for i in range(SAMPLES)]
+    a = compare_outputs(graph, run_onnxruntime(path, [x]), [[r[o] for o in graph.outputs] for r in runs])
+    tail = next(n for n in graph.nodes if n.op == "requantize" and graph.tensor(n.outputs[0]).dtype == "float32")
+    ours = np.stack([r[tail.inputs[0]].reshape(-1) for r in runs]).astype(np.int64)
+    return a, np.abs(ours - last_quantized(path, x)).ravel(), graph
+
+
+def _kinds(graph) -> list[str]:
+    return [n.attrs.get("weight_format", "int8") for n in graph.nodes if n.param("weight")]
+
+
+_SLOW = pytest.mark.slow
+# (arch, weight bits, dynamo): the default export (dynamo=True on torch 2.13) and the TorchScript one
+CASES = [("mlp", 8, None), ("mlp", 8, False), ("mlp", 4, None),
+         pytest.param("dscnn", 8, None, marks=_SLOW), pytest.param("rescnn", 8, None, marks=_SLOW),
+         pytest.param("rescnn", 4, False, marks=_SLOW)]
+
+
+@pytest.mark.parametrize("arch,bits,dynamo", CASES)
+def test_brevitas_qcdq_host(arch, bits, dynamo, tmp_path):
+    path, module = export_qcdq(tmp_path, arch, bits, 8, dynamo)
+    a, diff, graph = agreement(path, module, tmp_path)
+    print(f"{arch} w{bits} dynamo={dynamo}: last int8 tensor {diff.size} values, {np.sum(diff == 0)} equal, "
+          f"{np.sum(diff <= 1)} within 1 LSB, max {diff.max()}; float outputs {a.exact}/{a.samples} equal, "
+          f"largest |difference| {a.max_abs:.3g}; top-1 {a.top1}/{a.samples}; weights {_kinds(graph)}")
+    assert a.top1 == a.samples, a.as_dict()
+    # a residual branch (Conv -> BatchNormalization -> Add) is quantized on the add's grid, then
+    # summed: rounded twice where onnxruntime rounds once (docs/onnx.md)
+    assert np.mean(diff <= 1) >= (0.99 if arch == "rescnn" else 1.0) and diff.max() <= 3, np.bincount(diff)
+    mac = [k for k, n in zip(_kinds(graph), [n for n in graph.nodes if n.param("weight")]) if n.op != "fully_connected"
+           or graph.tensor(n.outputs[0]).dtype != "float32"]
+    if bits == 4:
+        assert "s4" in mac, mac
+    else:
+        assert set(mac) == {"int8"}, mac
+
+
+def test_brevitas_qcdq_4bit_weights_half(tmp_path):
+    """`tinygen build m.onnx --board host` of the 4-bit export: the 4-bit layers' kernels and
+    weights at 4 bits, half the bytes of the int8 export's (the float last layer is the same in both)."""
+    reports, packed = {}, {}
+    for bits in (8, 4):
+        path, _ = export_qcdq(tmp_path, "mlp", bits)
+        out = tmp_path / f"w{bits}"
+        rc, _, err = run_cli("build", path, "--board", "host", "-o", out)
+        assert rc == 0, err
+        reports[bits] = json.loads((out / "tinygen.json").read_text())
+        graph = compile_source(load_source(path), None)
+        packed[bits] = sum(graph.tensor(n.param("weight")).data.nbytes for n in graph.nodes
+                           if n.param("weight") and graph.tensor(n.param("weight")).dtype != "float32")
+    kernels = [layer["kernel"] for layer in reports[4]["layers"]]
+    assert kernels[:2] == ["tg_conv2d_s8_s4_s8"] * 2, kernels
+    assert packed[4] * 2 == packed[8], packed
+    ratio = reports[4]["weight_bytes"] / reports[8]["weight_bytes"]
+    print(f"weight bytes: int8 {reports[8]['weight_bytes']}, 4-bit {reports[4]['weight_bytes']} ({ratio:.2f}); "
+          f"integer weights {packed}")
+    assert ratio < 0.7, (reports[4]["weight_bytes"], reports[8]["weight_bytes"])
