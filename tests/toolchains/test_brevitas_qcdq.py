@@ -28,7 +28,7 @@ from e2e import assert_bit_exact, build_host, run_cli  # noqa: E402
 from tinygen.compiler import compile_source, load_source  # noqa: E402
 from tinygen.frontend.user_module import import_file  # noqa: E402
 from tinygen.hil.onnx_check import compare_outputs, run_onnxruntime  # noqa: E402
-from tinygen.ref.interpreter import quantize_input, run  # noqa: E402
+from tinygen.ref.interpreter import dequantize, quantize_input, run  # noqa: E402
 
 SAMPLES = 50
 
@@ -132,3 +132,24 @@ def test_brevitas_qcdq_4bit_weights_half(tmp_path):
     print(f"weight bytes: int8 {reports[8]['weight_bytes']}, 4-bit {reports[4]['weight_bytes']} ({ratio:.2f}); "
           f"integer weights {packed}")
     assert ratio < 0.7, (reports[4]["weight_bytes"], reports[8]["weight_bytes"])
+
+
+def test_clip_of_activation_codes_onnx(tmp_path):
+    """A Clip between QuantizeLinear and DequantizeLinear clips the integer codes (Brevitas' 4-bit
+    activation: uint8 codes to 0..15), not real values: equal to onnxruntime on inputs beyond 15 codes."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits = [numpy_helper.from_array(np.array(0.1, np.float32), "s"), numpy_helper.from_array(np.array(0, np.uint8), "z"),
+             numpy_helper.from_array(np.array(15, np.uint8), "hi")]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]), helper.make_node("Clip", ["q", "z", "hi"], ["c"]),
+             helper.make_node("DequantizeLinear", ["c", "s", "z"], ["y"])]
+    graph = helper.make_graph(nodes, "clip_codes", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])], inits)
+    path = tmp_path / "clip_codes.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    source = load_source(path)
+    g = compile_source(source, None)
+    x = np.linspace(-1, 4, 16, dtype=np.float32)[None]
+    ours = dequantize(g, g.outputs[0], run(g, quantize_input(g, source.to_graph_layout(x)))[g.outputs[0]]).reshape(-1)
+    theirs = run_onnxruntime(path, [x])[0].reshape(-1)
+    assert theirs.max() == np.float32(1.5) and np.array_equal(ours, theirs), (ours, theirs)

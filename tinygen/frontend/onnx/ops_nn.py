@@ -22,7 +22,7 @@ from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.float_tail import float_value, tail_of
 from tinygen.frontend.onnx.importer import Importer, const_array, register
 from tinygen.frontend.onnx.elementwise_q import binary_quantized
-from tinygen.frontend.onnx.quantized import averaged_input, clamp_bounds, clipped_codes, float_bias, grid
+from tinygen.frontend.onnx.quantized import ETYPE, averaged_input, clamp_bounds, clipped_codes, float_bias, grid
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
                                           sigmoid_fn)
 from tinygen.quant.accumulator import accumulator_message, overflowing_channel
@@ -228,7 +228,13 @@ def clamp_value(im: Importer, v, lo: float, hi: float, what: str):
         return fuse_clamp(im, v, lo, hi)
     x = im.act(v)
     attrs = {"lo": float(lo), "hi": float(hi)}
-    if im.quant:                # a clamp on the quantized tensor's own grid
+    if im.quant and x.etype in ETYPE.values():
+        # QuantizeLinear's integer output itself: the bounds are codes (Brevitas' QCDQ export clips
+        # a 4-bit activation's uint8 codes to 0..15), uint8 ones moved by -128 as the tensor is
+        shift = 128 if x.etype == ETYPE["uint8"] else 0
+        attrs["act_min"] = max(-128, math.ceil(lo) - shift) if lo != -math.inf else -128
+        attrs["act_max"] = min(127, math.floor(hi) - shift) if hi != math.inf else 127
+    elif im.quant:                # a clamp on the quantized tensor's own grid
         attrs["act_min"], attrs["act_max"] = clamp_bounds((lo, hi), grid(im, x))
     return im.node_value("clamp", what.lower(), [x], x.tshape, attrs)
 
