@@ -5,6 +5,10 @@ in training mode (batch norm statistics and Brevitas' activation scales from sta
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+import warnings
 from pathlib import Path
 
 MODEL_FILE = '''
@@ -119,3 +123,25 @@ def write_model(folder: Path, arch: str, bits: int, abits: int | None = None) ->
     path = folder / f"brevitas_{arch}_w{bits}a{abits}.py"
     path.write_text(MODEL_FILE.format(arch=arch, bits=bits, abits=abits))
     return path
+
+
+def export(folder: Path, arch: str, bits: int, fmt: str, abits: int | None = None, **kwargs):
+    """The Brevitas model file's model() exported by Brevitas as `fmt` ("qcdq":
+    export_onnx_qcdq, "qonnx": export_qonnx; kwargs to it, e.g. dynamo; none: Brevitas' defaults),
+    its torch.onnx messages silenced; (the .onnx path, the model module: data(), calibration_data())."""
+    from brevitas.export import export_onnx_qcdq, export_qonnx
+
+    from tinygen.frontend.user_module import import_file
+
+    module = import_file(write_model(folder, arch, bits, abits), f"_{fmt}_{arch}_{bits}_")
+    path = folder / f"{arch}_w{bits}_{fmt}.onnx"
+    quiet = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            {"qcdq": export_onnx_qcdq, "qonnx": export_qonnx}[fmt](module.model(), module.example_input(), str(path),
+                                                                   **kwargs)
+        finally:
+            logging.disable(logging.NOTSET)
+    return path, module

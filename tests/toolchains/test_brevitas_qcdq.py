@@ -11,11 +11,7 @@ a Clip to -7..7, DequantizeLinear) are stored at 4 bits and run the 4-bit kernel
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
-import warnings
 
 import numpy as np
 import onnx
@@ -23,33 +19,13 @@ import pytest
 
 pytest.importorskip("brevitas")
 
-from brevitas_models import write_model  # noqa: E402
+from brevitas_models import export  # noqa: E402
 from e2e import assert_bit_exact, build_host, run_cli  # noqa: E402
 from tinygen.compiler import compile_source, load_source  # noqa: E402
-from tinygen.frontend.user_module import import_file  # noqa: E402
 from tinygen.hil.onnx_check import compare_outputs, run_onnxruntime  # noqa: E402
 from tinygen.ref.interpreter import dequantize, quantize_input, run  # noqa: E402
 
 SAMPLES = 50
-
-
-def export_qcdq(folder, arch: str, bits: int, abits: int = 8, dynamo: bool | None = None):
-    """The Brevitas model (arch, `bits`-bit middle weights, `abits`-bit inputs) exported by
-    export_onnx_qcdq (dynamo None: Brevitas' default), and the model module (its data())."""
-    from brevitas.export import export_onnx_qcdq
-
-    module = import_file(write_model(folder, arch, bits, abits), f"_qcdq_{arch}_{bits}_")
-    path = folder / f"{arch}_w{bits}a{abits}.onnx"
-    kwargs = {} if dynamo is None else {"dynamo": dynamo}
-    quiet = io.StringIO()
-    with warnings.catch_warnings(), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-        warnings.simplefilter("ignore")
-        logging.disable(logging.WARNING)
-        try:
-            export_onnx_qcdq(module.model(), module.example_input(), str(path), **kwargs)
-        finally:
-            logging.disable(logging.NOTSET)
-    return path, module
 
 
 def last_quantized(path, x: np.ndarray) -> np.ndarray:
@@ -95,7 +71,7 @@ CASES = [("mlp", 8, None), ("mlp", 8, False), ("mlp", 4, None),
 
 @pytest.mark.parametrize("arch,bits,dynamo", CASES)
 def test_brevitas_qcdq_host(arch, bits, dynamo, tmp_path):
-    path, module = export_qcdq(tmp_path, arch, bits, 8, dynamo)
+    path, module = export(tmp_path, arch, bits, "qcdq", 8, **({} if dynamo is None else {"dynamo": dynamo}))
     a, diff, graph = agreement(path, module, tmp_path)
     print(f"{arch} w{bits} dynamo={dynamo}: last int8 tensor {diff.size} values, {np.sum(diff == 0)} equal, "
           f"{np.sum(diff <= 1)} within 1 LSB, max {diff.max()}; float outputs {a.exact}/{a.samples} equal, "
@@ -117,7 +93,7 @@ def test_brevitas_qcdq_4bit_weights_half(tmp_path):
     weights at 4 bits, half the bytes of the int8 export's (the float last layer is the same in both)."""
     reports, packed = {}, {}
     for bits in (8, 4):
-        path, _ = export_qcdq(tmp_path, "mlp", bits)
+        path, _ = export(tmp_path, "mlp", bits, "qcdq", 8)
         out = tmp_path / f"w{bits}"
         rc, _, err = run_cli("build", path, "--board", "host", "-o", out)
         assert rc == 0, err

@@ -342,6 +342,7 @@ _OPS: dict[str, Callable] = {
     "softmax": _softmax,
     "logistic": _logistic,
     "clamp": _clamp,
+    "requantize": lambda g, node, ins: ins[0],     # a change of grid only (the real values kept)
     # transposed convolution
     "transpose_conv2d": _transpose_conv2d,
     # recurrent layers

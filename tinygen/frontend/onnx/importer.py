@@ -62,6 +62,7 @@ class Importer:
         self.graph = Graph(name=name)
         self.opset = reader.opset(model, "")
         self.quant = any(n.op_type in QUANT_OPS for n in model.graph.node)
+        self.qonnx = any(n.domain == reader.QONNX_DOMAIN for n in model.graph.node)     # a float graph with Quant nodes
         self.env: dict[str, object] = {}
         self.uses = Counter(t for n in model.graph.node for t in n.input if t)
         self.uses.update(o.name for o in model.graph.output)

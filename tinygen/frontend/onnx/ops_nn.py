@@ -421,10 +421,12 @@ def avg_pool(im: Importer, node, ins):
 
 def global_mean(im: Importer, x, keep: bool = True):
     """The mean over H and W of [N, C, H, W] (or L of [N, C, L]): an average pool over the
-    whole plane in a float model, TFLite's MEAN (which requantizes) in a quantized one."""
+    whole plane in a float model, TFLite's MEAN (which requantizes) in a quantized one and in a
+    QONNX one (whose Quant after the pooling, Brevitas' QuantIdentity, gives the mean a grid of
+    its own: one rounding there, as a Brevitas .py model's)."""
     n, c, h, w = nchw4(x.tshape)
     out = (n, c, 1) if len(x.tshape) == 3 else (n, c, 1, 1)
-    if im.quant:
+    if im.quant or im.qonnx:
         pooled = im.node_value("mean", "mean", [x], out, {"axes": (1, 2), "keep_dims": True})
     else:
         attrs = {"kernel": (h, w), "stride": (1, 1), "padding": (0, 0, 0, 0), "count_include_pad": False}

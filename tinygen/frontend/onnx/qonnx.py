@@ -68,11 +68,27 @@ def quant(im: Importer, node, ins):
         lo, hi = code_range(bits, signed, narrow)
         q = np.clip(np.rint(ins[0].value.astype(np.float32) / scale), lo, hi).astype(np.int64)
         return QuantWeight((q * scale).astype(np.float32), ins[0].origin, q, scale, bits)
-    x = im.act(ins[0])
+    x = _own_grid(im, im.act(ins[0]))
     if scale.size != 1 or zp.size != 1:
         raise im.unsupported("an activation quantized per channel; tinygen's inputs have one scale")
     im.grids[x.name] = Grid(float(scale.reshape(-1)[0]), int(zp.reshape(-1)[0]), bits, signed)
     return x
+
+
+# ops whose output shares its input's grid in tinygen (ir.ops same_qparams) but not in value range
+_AVERAGING = ("avg_pool2d", "concat")
+
+
+def _own_grid(im: Importer, x):
+    """x, or a requantize of it where x is an average (through views) of a tensor that tinygen
+    quantizes: the grid a Quant gives the average (Brevitas' QuantIdentity after a global pooling)
+    must not become the pooled tensor's too (its values range wider, e.g. a residual sum)."""
+    node = im.graph.producer(x.name)
+    while node is not None and node.op in ("reshape", "transpose"):
+        node = im.graph.producer(node.inputs[0])
+    if node is None or node.op not in _AVERAGING:
+        return x
+    return im.node_value("requantize", "quant", [x], x.tshape)
 
 
 @register("BipolarQuant", DOMAIN)
