@@ -278,7 +278,7 @@ def _mac_node(im: Importer, p: Pending, x: Act, q: QParams) -> str:
     wt = g.add_const(g.unique_name(f"{base}_w"), w.q.astype(np.int8), "int8")
     scales = np.broadcast_to(w.scale.reshape(-1), (channels,)).astype(np.float32)
     wt.qparams = QParams(scales, np.zeros(channels, np.int64), axis=WEIGHT_CHANNEL_AXIS[p.op])
-    attrs = dict(p.attrs) | _subbyte(grid(im, x), w, p.op, wt)
+    attrs = dict(p.attrs) | _subbyte(im, x, w, p.op, wt)
     bias = p.params.get("bias")
     bias = np.zeros(channels, np.int64) if bias is None else np.asarray(bias, np.int64)
     if bias.min(initial=0) < -(2 ** 31) or bias.max(initial=0) >= 2 ** 31:
@@ -295,7 +295,7 @@ def _mac_node(im: Importer, p: Pending, x: Act, q: QParams) -> str:
                    {"weight": wt.name, "bias": bt.name, "multiplier": mt.name, "shift": st.name}, q, source=p.source)
 
 
-def _subbyte(x: QParams, w: IntWeight, op: str, wt: Tensor) -> dict:
+def _subbyte(im: Importer, x: Act, w: IntWeight, op: str, wt: Tensor) -> dict:
     """The attrs of a MAC op whose weights are 4- or 2-bit codes (a Clip said so: Brevitas' QCDQ
     export) and fit that width (a batch norm folded in may have negated a -8): the low-bit layer
     config tinygen.nn's layers carry (quant_grid.lowbit_config, as QONNX's), its weights stored at
@@ -305,7 +305,8 @@ def _subbyte(x: QParams, w: IntWeight, op: str, wt: Tensor) -> dict:
     if w.bits not in SUBBYTE_FORMATS or op == "depthwise_conv2d" or w.q.min(initial=0) < lo or w.q.max(initial=0) > hi:
         return {}
     wt.bits = w.bits
-    on = Grid(float(x.scale[0]), int(x.zero_point[0]), 8, True)
+    q = grid(im, x)
+    on = Grid(float(q.scale[0]), int(q.zero_point[0]), 8, True)
     return {"lowbit": lowbit_config(on, w.bits, op), "weight_format": SUBBYTE_FORMATS[w.bits]}
 
 
