@@ -102,7 +102,7 @@ class _Writer:
     def const(self, value, hint: str = "c") -> str:
         arr = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
         name = f"{hint}_{len(self.inits)}"
-        self.inits.append(self.numpy_helper.from_array(np.ascontiguousarray(arr), name))
+        self.inits.append(self.numpy_helper.from_array(np.array(arr, order="C"), name))
         return name
 
     def value(self, arg) -> str:

@@ -1,0 +1,111 @@
+"""Small PT2E-quantized models for the tests: a DS-CNN (conv, depthwise, pointwise, average
+pool, linear), a CNN with a residual add and an MLP, seeded, calibrated on noise, quantized
+with torchao's prepare_pt2e / convert_pt2e and ExecuTorch's XNNPACK quantizer (per channel or
+per tensor), saved as a .pt2 or written as a .py model file that builds the same program.
+
+    program = converted("dscnn", "per_channel")           # convert_pt2e's GraphModule
+    path = save_pt2(tmp, "dscnn", "per_channel")          # torch.export.save of it
+    path = write_py(tmp, "dscnn", "per_channel")          # a model file returning it
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (XNNPACKQuantizer,
+                                                                     get_symmetric_quantization_config)
+from torch import nn
+from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+CONFIGS = ("per_channel", "per_tensor")
+CALIB_SAMPLES = 16
+
+
+class DsCnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, (5, 3), stride=(2, 1), padding=(2, 1))
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.pw = nn.Conv2d(8, 12, 1)
+        self.bn = nn.BatchNorm2d(12)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(12, 6)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        x = torch.relu(self.dw(x))
+        x = torch.relu(self.bn(self.pw(x)))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+class ResidualCnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.c1 = nn.Conv2d(8, 8, 3, padding=1)
+        self.c2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.fc = nn.Linear(8 * 4 * 4, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        y = self.c2(torch.relu(self.c1(x)))
+        y = torch.relu(y + x)
+        return self.fc(torch.flatten(nn.functional.max_pool2d(y, 2), 1))
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(32, 24), nn.ReLU(), nn.Linear(24, 16), nn.ReLU6(), nn.Linear(16, 10))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+NETS = {"dscnn": DsCnn, "residual": ResidualCnn, "mlp": Mlp}
+SHAPES = {"dscnn": (1, 1, 20, 10), "residual": (1, 3, 8, 8), "mlp": (1, 32)}
+
+
+def quantizer(config: str):
+    return XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=config == "per_channel"))
+
+
+@functools.lru_cache(maxsize=None)
+def converted(name: str, config: str, seed: int = 0):
+    """convert_pt2e's program of net `name`: seeded weights (batch-norm statistics that are not
+    the identity), calibrated on CALIB_SAMPLES noise inputs."""
+    torch.manual_seed(seed)
+    net = NETS[name]()
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+    net.eval()
+    shape = SHAPES[name]
+    prepared = prepare_pt2e(torch.export.export(net, (torch.randn(shape),)).module(), quantizer(config))
+    for _ in range(CALIB_SAMPLES):
+        prepared(torch.randn(shape))
+    return convert_pt2e(prepared)
+
+
+def save_pt2(folder: Path, name: str, config: str) -> Path:
+    path = folder / f"{name}_{config}.pt2"
+    program = converted(name, config)
+    torch.export.save(torch.export.export(program, (torch.zeros(SHAPES[name]),)), str(path))
+    return path
+
+
+def write_py(folder: Path, name: str, config: str) -> Path:
+    """A model file whose model() returns convert_pt2e's program (this module, imported from the
+    tests folder)."""
+    path = folder / f"{name}_{config}.py"
+    path.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import torch\n"
+        "import pt2e_lib\n\n\n"
+        f"def model():\n    return pt2e_lib.converted({name!r}, {config!r})\n\n\n"
+        f"def example_input():\n    return torch.zeros({SHAPES[name]})\n")
+    return path
