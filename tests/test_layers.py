@@ -113,9 +113,10 @@ def test_the_layering_test_sees_upward_imports(tmp_path):
 
 def test_tests_mirror_the_packages():
     """tests/<folder>/ is a package of tinygen's (or firmware/, whole models in e2e/, the shipped
-    examples/, the guide's docs/); at the top only the top-level modules' and the layout's tests."""
+    examples/, the guide's docs/, the models users' quantization toolchains make in toolchains/);
+    at the top only the top-level modules' and the layout's tests."""
     tests = ROOT / "tests"
-    extra = {"firmware", "e2e", "examples", "docs", "data"}
+    extra = {"firmware", "e2e", "examples", "docs", "data", "toolchains"}
     folders = {p.name for p in tests.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))}
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file() or p.name == "codegen"}
     assert folders - extra <= packages, f"test folders that are no package of tinygen: {sorted(folders - extra - packages)}"
