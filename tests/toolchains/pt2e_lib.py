@@ -10,6 +10,7 @@ per tensor), saved as a .pt2 or written as a .py model file that builds the same
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 
@@ -109,3 +110,35 @@ def write_py(folder: Path, name: str, config: str) -> Path:
         f"def model():\n    return pt2e_lib.converted({name!r}, {config!r})\n\n\n"
         f"def example_input():\n    return torch.zeros({SHAPES[name]})\n")
     return path
+
+
+def with_int32_biases(program):
+    """A copy of convert_pt2e's program with each linear / conv2d's float bias quantized to
+    int32 on input scale x weight scale (float32 product, rounded to nearest) and dequantized
+    per channel: the form of a quantizer that quantizes biases itself."""
+    program = copy.deepcopy(program)
+    g = program.graph
+    for k, node in enumerate([n for n in g.nodes if str(n.target) in ("aten.linear.default", "aten.conv2d.default")]):
+        x, w, b = node.args[:3]
+        sx = torch.tensor(x.args[1], dtype=torch.float32)
+        sw = _attr(program, w.args[1].target) if isinstance(w.args[1], torch.fx.Node) else torch.tensor(w.args[1])
+        bias = _attr(program, b.target).detach()
+        scale = (sx * sw.float()).expand(bias.shape).contiguous()
+        q = torch.round(bias.double() / scale.double()).to(torch.int32)
+        program.register_buffer(f"_tg_bias_{k}", q)
+        program.register_buffer(f"_tg_bias_scale_{k}", scale)
+        program.register_buffer(f"_tg_bias_zp_{k}", torch.zeros(q.shape, dtype=torch.int32))
+        with g.inserting_before(node):
+            args = [g.get_attr(f"_tg_bias_{k}"), g.get_attr(f"_tg_bias_scale_{k}"), g.get_attr(f"_tg_bias_zp_{k}")]
+            dq = g.call_function(torch.ops.quantized_decomposed.dequantize_per_channel.default,
+                                 (*args, 0, -2 ** 31, 2 ** 31 - 1, torch.int32))
+        node.args = (x, w, dq) + tuple(node.args[3:])
+    g.eliminate_dead_code()
+    program.recompile()
+    return program
+
+
+def _attr(module, target: str):
+    for part in target.split("."):
+        module = getattr(module, part)
+    return module

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from e2e import assert_bit_exact, build_host, run_cli
-from pt2e_lib import CONFIGS, NETS, SHAPES, converted, save_pt2, write_py
+from pt2e_lib import CONFIGS, NETS, SHAPES, converted, quantizer, save_pt2, with_int32_biases, write_py
+from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 from tinygen.compiler import compile_source, graph_hash, load_source
 from tinygen.frontend import nchw_to_ir
 from tinygen.ref.interpreter import quantize_input, run
@@ -123,4 +124,43 @@ def test_pt2e_unregistered_operator_is_one_line(tmp_path, capfd):
     assert "torch.ops.tgpt2etest.twice" in lines[0] and len(lines) <= 2, err
     leaked = capfd.readouterr()     # torch's own log handler writes to the process's stderr
     assert "deserializ" not in leaked.err + err and "Traceback" not in leaked.err + err, leaked.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_pt2e_int32_bias_reads_as_the_float_one_quantized(tmp_path):
+    """A program whose biases a quantizer made int32 (a dequantize of int32) compiles to the
+    same int8 graph as the float biases tinygen quantizes the same way."""
+    program = with_int32_biases(converted("mlp", "per_channel"))
+    assert sum("dequantize_per_channel" in str(n.target) for n in program.graph.nodes) == 6
+    (tmp_path / "int32").mkdir()
+    path = tmp_path / "int32" / "mlp_per_channel.pt2"
+    torch.export.save(torch.export.export(program, (torch.zeros(SHAPES["mlp"]),)), str(path))
+    (tmp_path / "float").mkdir()
+    assert graph_hash(load_source(path).graph) == graph_hash(load_source(save_pt2(tmp_path / "float", "mlp",
+                                                                                    "per_channel")).graph)
+
+
+class _AbsNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 4)
+
+    def forward(self, x):
+        return torch.abs(self.fc(x)) - 0.5
+
+
+def test_pt2e_unsupported_operator_is_refused_by_name(tmp_path):
+    """An operator with no int8 translation is refused in one UnsupportedOpError naming it, before
+    anything is written."""
+    torch.manual_seed(0)
+    x = torch.randn(1, 8)
+    prepared = prepare_pt2e(torch.export.export(_AbsNet().eval(), (x,)).module(), quantizer("per_tensor"))
+    prepared(x)
+    path = tmp_path / "absnet.pt2"
+    torch.export.save(torch.export.export(convert_pt2e(prepared), (x,)), str(path))
+    rc, out, err = run_cli("build", path, "--board", "host", "-o", tmp_path / "out")
+    assert rc == 1
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("[")]
+    assert lines[0].startswith("tinygen build: error: absnet.pt2: the PT2E program uses 1 operator tinygen"), err
+    assert "aten.abs" in lines[0] and "aten.sub" not in lines[0], err
     assert not (tmp_path / "out").exists()

@@ -12,8 +12,9 @@ How PyTorch's arithmetic maps (docs/models.md, "PT2E"): the converted program ru
 dequantize -> op -> quantize; tinygen runs the integer kernels onnxruntime's QDQ arithmetic maps
 to (tinygen/frontend/onnx/quantized.py): the int32 accumulator requantized by
 float32(x_scale * w_scale / y_scale), rounded once, half to even, as torch.round rounds. The
-float bias PT2E keeps is quantized to int32 on the x_scale * w_scale grid (as TFLite's
-converter and onnxruntime's quantize_static do). The two differ where PyTorch's float sum of
+float bias PT2E's XNNPACK quantizer keeps is quantized to int32 on the x_scale * w_scale grid
+(as TFLite's converter and onnxruntime's quantize_static do); an int32 bias a quantizer made
+is read as it is. The two differ where PyTorch's float sum of
 products, or its x * (1 / scale), lands on the other side of a half: an output is then one
 step (1 LSB) away.
 """
@@ -34,16 +35,25 @@ PASS = {"aten::dropout", "aten::clone", "aten::contiguous", "aten::alias", "aten
 # ops that change a value's shape only (as torch's element order: Reshape to the shape torch records)
 RESHAPES = {"aten::view", "aten::reshape", "aten::_unsafe_view", "aten::flatten", "aten::squeeze",
             "aten::unsqueeze"}
+BINARY = {"aten::add": "Add", "aten::sub": "Sub", "aten::mul": "Mul"}
 UNARY = {"aten::relu": "Relu", "aten::sigmoid": "Sigmoid", "aten::tanh": "Tanh", "aten::hardswish": "HardSwish"}
 SUPPORTED = ("quantize_per_tensor / dequantize_per_tensor / dequantize_per_channel (int8, uint8)",
              "conv2d (groups 1 or depthwise)", "linear", "relu / relu6 / hardtanh / clamp", "sigmoid / tanh / "
-             "hardswish", "add / mul", "max_pool2d / avg_pool2d / adaptive_avg_pool2d(1) / mean over H, W",
+             "hardswish", "add / mul / sub (of a number)", "max_pool2d / avg_pool2d / adaptive_avg_pool2d(1) / mean over H, W",
              "flatten / view / reshape / permute / cat / softmax")
 
 
 def is_pt2e(program: "torch.export.ExportedProgram") -> bool:
     """Whether the program holds PT2E's quantize / dequantize operators."""
-    return any(n.op == "call_function" and packet_key(n.target).startswith(QD + "::") for n in program.graph.nodes)
+    return any(_key(n).startswith(QD + "::") for n in program.graph.nodes)
+
+
+def _key(node) -> str:
+    """A call's operator packet ("aten::conv2d"), "" for other nodes and Python functions."""
+    ops = (torch._ops.OpOverload, torch._ops.OpOverloadPacket)
+    if node.op != "call_function" or not isinstance(node.target, ops):
+        return ""
+    return packet_key(node.target)
 
 
 def import_program(program: "torch.export.ExportedProgram", name: str, filename: str):
@@ -76,6 +86,7 @@ class _Writer:
         self.consts = consts = _constants(self.program)
         users = list(self.program.graph_signature.user_inputs)
         live = live_nodes(self.program.graph)
+        broken: set[str] = set()
         for node in self.program.graph.nodes:
             if node.op == "placeholder":
                 if node.name in consts:
@@ -83,16 +94,21 @@ class _Writer:
                 elif node.name in users:
                     self._input(node)
             elif node.op == "call_function" and node in live:
-                key = packet_key(node.target)
+                key = _key(node) or str(node.target)
+                if any(a.name in broken for a in node.all_input_nodes):
+                    broken.add(node.name)       # downstream of a refusal: refused already
+                    continue
                 try:
                     self.env[node.name] = self._node(node, key)
                 except UnsupportedOpError as e:
+                    broken.add(node.name)
                     self.refused.append(f"{key.replace('::', '.')} ({node.name}): {e.message}")
             elif node.op == "output":
                 self._outputs(node)
         if self.refused:
-            raise UnsupportedOpError(f"{self.filename}: the PT2E program uses {len(self.refused)} operator(s) "
-                                     "tinygen does not compile in a quantized program: " + "; ".join(self.refused[:6]),
+            count = f"{len(self.refused)} operator" + ("s" if len(self.refused) > 1 else "")
+            raise UnsupportedOpError(f"{self.filename}: the PT2E program uses {count} tinygen does not compile "
+                                     "in a quantized program: " + "; ".join(self.refused[:6]),
                                      hint="supported in a PT2E program: " + "; ".join(SUPPORTED))
         h = self.helper
         graph = h.make_graph(self.nodes, "pt2e", self.inputs, self.outputs, self.inits)
@@ -157,10 +173,10 @@ class _Writer:
             hi = args[2] if len(args) > 2 else node.kwargs.get("max", hi)
             bounds = [self.const(np.float32(v)) if v is not None else "" for v in (lo, hi)]
             return self.emit("Clip", [args[0]] + bounds, node)
-        if key in ("aten::add", "aten::mul"):
+        if key in BINARY:
             if node.kwargs.get("alpha", 1) != 1:
-                raise UnsupportedOpError("add with alpha")
-            return self.emit("Add" if key == "aten::add" else "Mul", args[:2], node)
+                raise UnsupportedOpError("alpha other than 1")
+            return self.emit(BINARY[key], args[:2], node)
         if key == "aten::max_pool2d":
             k, stride, pad, dil, ceil = (_pair(a) for a in (args + [None] * 5)[1:6])
             if dil not in (None, [1, 1]) or (len(args) > 5 and args[5]):
@@ -190,7 +206,7 @@ class _Writer:
             return self.emit("Concat", list(args[0]), node, axis=int(args[1] if len(args) > 1 else 0) % rank)
         if key in ("aten::softmax", "aten::_softmax"):
             return self.emit("Softmax", args[:1], node, axis=int(args[1]))
-        raise UnsupportedOpError("no translation")
+        raise UnsupportedOpError("tinygen has no int8 translation of it")
 
     def _qdq(self, node, key: str, args):
         op = key.split("::")[1]
@@ -201,8 +217,9 @@ class _Writer:
         x, scale, zp = args[:3]
         axis = int(args[3]) if per_channel else None
         qmin, qmax, dtype = (args[4:7] if per_channel else args[3:6])
-        if dtype not in (torch.int8, torch.uint8):
-            raise UnsupportedOpError(f"{dtype} quantization; tinygen takes int8 and uint8")
+        int32_bias = dtype == torch.int32 and op.startswith("dequantize") and x.name in self.consts
+        if dtype not in (torch.int8, torch.uint8) and not int32_bias:
+            raise UnsupportedOpError(f"{dtype} quantization; tinygen takes int8 and uint8 (int32 for biases)")
         info = torch.iinfo(dtype)
         if op.startswith("quantize") and not isinstance(x.meta.get("val"), torch.Tensor):
             raise UnsupportedOpError("a quantize of a value that is not a tensor")
@@ -210,7 +227,7 @@ class _Writer:
             raise UnsupportedOpError(f"an activation quantized to [{qmin}, {qmax}] (narrower than {dtype}); tinygen "
                                      "takes the full range for activations")
         s = self._number(scale, np.float32)
-        z = self._number(zp, np.uint8 if dtype == torch.uint8 else np.int8)
+        z = self._number(zp, {torch.uint8: np.uint8, torch.int32: np.int32}.get(dtype, np.int8))
         names = [self.const(s, "scale"), self.const(z, "zero_point")]
         attrs = {"axis": axis} if per_channel else {}
         return self.emit("QuantizeLinear" if op.startswith("quantize") else "DequantizeLinear", [x] + names, node,
@@ -235,7 +252,9 @@ class _Writer:
         x, w = args[0], args[1]
         bias = args[2] if len(args) > 2 else node.kwargs.get("bias")
         ins = [x, w]
-        if bias is not None:
+        if _dq_scale(bias, self) is not None:       # a quantizer that quantized the bias: int32 already
+            ins.append(bias)
+        elif bias is not None:
             ins.append(self._int_bias(bias, x, w, node))
         if key == "aten::linear":
             if len(x.meta["val"].shape) != 2:
@@ -267,7 +286,7 @@ class _Writer:
 
 def _dq_scale(arg, writer: _Writer) -> np.ndarray | None:
     """The scale of the dequantize that produced `arg` (None: not a dequantize)."""
-    if not isinstance(arg, torch.fx.Node) or not packet_key(arg.target).startswith(QD + "::dequantize"):
+    if not isinstance(arg, torch.fx.Node) or not _key(arg).startswith(QD + "::dequantize"):
         return None
     return np.asarray(writer._number(arg.args[1], np.float32))
 
