@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tinygen.errors import UnsupportedOpError
+from tinygen.errors import ModelError, TinygenError, UnsupportedOpError
 from tinygen.frontend.torch_layout import live_nodes
 from tinygen.frontend.torch_ops import packet_key
 
@@ -61,9 +61,14 @@ def import_program(program: "torch.export.ExportedProgram", name: str, filename:
     graph.meta["pt2e"] = True)."""
     from tinygen.frontend.onnx import import_graph    # onnx: only for such programs
 
-    model = _Writer(program, filename).run()
-    graph = import_graph(model, name, filename, "export the program convert_pt2e returned with "
-                         "torch.export.export(converted, (x,)) and report the model to tinygen")
+    hint = "export the program convert_pt2e returned with torch.export.export(converted, (x,)) on a batch of 1"
+    try:
+        model = _Writer(program, filename).run()
+    except TinygenError:
+        raise
+    except Exception as e:      # a program of a form the writer does not expect
+        raise ModelError(f"{filename}: cannot read the PT2E program ({type(e).__name__}: {e})", hint) from None
+    graph = import_graph(model, name, filename, hint)
     graph.meta["pt2e"] = True
     return graph
 
@@ -141,6 +146,10 @@ class _Writer:
         shape = list(val.shape) if isinstance(val, torch.Tensor) else None
         if shape is None or not val.is_floating_point():
             raise UnsupportedOpError(f"{self.filename}: input {node.name!r} is not a float tensor")
+        if not all(isinstance(d, int) for d in shape):
+            raise ModelError(f"{self.filename}: input {node.name!r} has a dynamic shape {shape}",
+                             "export the converted program on a fixed batch of 1: torch.export.export(converted, "
+                             "(x[:1],)) without dynamic_shapes")
         self.inputs.append(self.helper.make_tensor_value_info(node.name, self.onnx.TensorProto.FLOAT, shape))
         self.env[node.name] = node.name
 
