@@ -6,6 +6,11 @@ dequantize -> float op -> quantize in float32: docs/models.md, "PT2E")."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -164,3 +169,26 @@ def test_pt2e_unsupported_operator_is_refused_by_name(tmp_path):
     assert lines[0].startswith("tinygen build: error: absnet.pt2: the PT2E program uses 1 operator tinygen"), err
     assert "aten.abs" in lines[0] and "aten.sub" not in lines[0], err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_pt2e_torchao_operators_are_registered_quietly(tmp_path):
+    """A .pt2 holding torchao's operators loads in a fresh process that never imported torchao:
+    tinygen imports it (its log on a CPU-only torch kept quiet) and goes on to the ordinary
+    refusal of an operator it does not compile."""
+    class Net(torch.nn.Module):
+        def forward(self, x):
+            q = torch.ops.torchao.quantize_affine(x, [1, 4], torch.tensor([0.1]), torch.tensor([0]), torch.int8,
+                                                  -128, 127)
+            return q.float()
+
+    path = tmp_path / "affine.pt2"
+    torch.export.save(torch.export.export(Net(), (torch.zeros(1, 4),)), str(path))
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "tinygen", "build", str(path), "--board", "host", "-o",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(root)}, cwd=tmp_path)
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip() and not ln.startswith("[")]
+    assert done.returncode == 1, done.stderr
+    assert lines[0].startswith("tinygen build: error: torchao.quantize_affine"), done.stderr
+    assert len(lines) == 2 and lines[1].startswith("  hint:"), done.stderr

@@ -35,6 +35,8 @@ import torch.ao.quantization.fx._decomposed  # noqa: F401  (registers the quanti
 from tinygen.errors import ModelError
 from tinygen.frontend.user_module import import_file, no_bytecode
 
+# what importing torchao logs on a CPU-only torch: the CUDA kernels it cannot load, a deprecation
+TORCHAO_LOGS = ("torchao", "torch.utils._pytree")
 MODEL_FILE_HELP = (
     "a model file is a Python file defining model() (returns a torch.nn.Module), "
     "example_input() (returns a tensor, NCHW for images or [N, features]; a tuple of tensors "
@@ -118,7 +120,7 @@ def _deserialize(path: Path):
                              "registered in this Python",
                              hint="tinygen loads programs of aten, quantized_decomposed (PT2E) and torchao "
                                   "operators; export the model without custom operators") from None
-    with _captured_logs("torchao"):
+    with _captured_logs(*TORCHAO_LOGS):
         import torchao  # noqa: F401  (heavy and optional: registers torchao's operators)
     try:
         return _quiet_load(path)
@@ -327,7 +329,7 @@ def permanent_pruning(net: torch.nn.Module) -> torch.nn.Module:
 def _import_file(path: Path):
     try:
         # torchao, which PT2E model files import, logs the CUDA kernels it cannot load on a CPU-only torch
-        with _captured_logs("torchao", "torch.utils._pytree"):
+        with _captured_logs(*TORCHAO_LOGS):
             module = import_file(path, "_tinygen_model_")
     except Exception as e:
         raise ModelError(f"importing {str(path)!r} failed: {type(e).__name__}: {_first_line(e)}",
