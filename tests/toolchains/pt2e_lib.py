@@ -18,7 +18,8 @@ import torch
 from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (XNNPACKQuantizer,
                                                                      get_symmetric_quantization_config)
 from torch import nn
-from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+from torchao.quantization.pt2e import move_exported_model_to_eval
+from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e, prepare_qat_pt2e
 
 CONFIGS = ("per_channel", "per_tensor")
 CALIB_SAMPLES = 16
@@ -88,6 +89,25 @@ def converted(name: str, config: str, seed: int = 0):
     prepared = prepare_pt2e(torch.export.export(net, (torch.randn(shape),)).module(), quantizer(config))
     for _ in range(CALIB_SAMPLES):
         prepared(torch.randn(shape))
+    return convert_pt2e(prepared)
+
+
+def qat_converted(name: str, steps: int = 10, seed: int = 0):
+    """convert_pt2e's program of net `name` trained with fake quantization (prepare_qat_pt2e, the
+    XNNPACK per-channel QAT config; batch norm folded by convert_pt2e) for a few SGD steps on
+    noise, then moved to eval mode."""
+    torch.manual_seed(seed)
+    shape = SHAPES[name]
+    config = get_symmetric_quantization_config(is_per_channel=True, is_qat=True)
+    prepared = prepare_qat_pt2e(torch.export.export(NETS[name]().train(), (torch.randn(shape),)).module(),
+                                XNNPACKQuantizer().set_global(config))
+    opt = torch.optim.SGD(prepared.parameters(), lr=0.01)
+    for _ in range(steps):
+        loss = prepared(torch.randn(shape)).square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    move_exported_model_to_eval(prepared)
     return convert_pt2e(prepared)
 
 

@@ -16,7 +16,8 @@ import pytest
 import torch
 
 from e2e import assert_bit_exact, build_host, run_cli
-from pt2e_lib import CONFIGS, NETS, SHAPES, converted, quantizer, save_pt2, with_int32_biases, write_py
+from pt2e_lib import (CONFIGS, NETS, SHAPES, converted, qat_converted, quantizer, save_pt2, with_int32_biases,
+                      write_py)
 from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 from tinygen.compiler import compile_source, graph_hash, load_source
 from tinygen.frontend import nchw_to_ir
@@ -82,6 +83,23 @@ def test_pt2e_xnnpack_int8_host(tmp_path, name, config):
     print(f"{name} {config}: {int((diff > 0).sum())} of {diff.size} outputs differ, at most {int(diff.max())} LSB")
     assert diff.max() <= 1, f"{name} {config}: up to {int(diff.max())} LSB from PyTorch"
     assert (diff > 0).mean() <= 0.05, f"{name} {config}: {int((diff > 0).sum())} of {diff.size} outputs differ"
+
+
+@pytest.mark.slow      # prepare_qat_pt2e exports the training graph: about a minute on two busy cores
+def test_pt2e_qat_dscnn_reference(tmp_path):
+    """A DS-CNN trained with PT2E's quantization-aware training (prepare_qat_pt2e, batch norm
+    folded by convert_pt2e): tinygen's reference within 1 LSB of PyTorch's converted program."""
+    program = qat_converted("dscnn")
+    path = tmp_path / "dscnn_qat.pt2"
+    torch.export.save(torch.export.export(program, (torch.zeros(SHAPES["dscnn"]),)), str(path))
+    graph = compile_source(load_source(path))
+    assert [n.op for n in graph.nodes if n.kernel] == ["conv2d", "depthwise_conv2d", "conv2d", "mean",
+                                                       "fully_connected"]
+    codes, want = torch_codes(program, inputs("dscnn"))
+    got = np.stack([run(graph, x[None])[graph.outputs[0]].reshape(-1) for x in codes])
+    diff = np.abs(got.astype(np.int64) - want.reshape(SAMPLES, -1))
+    print(f"dscnn qat: {int((diff > 0).sum())} of {diff.size} outputs differ, at most {int(diff.max())} LSB")
+    assert diff.max() <= 1 and (diff > 0).mean() <= 0.05
 
 
 @pytest.mark.parametrize("name", list(NETS))

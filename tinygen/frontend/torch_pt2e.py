@@ -38,8 +38,9 @@ RESHAPES = {"aten::view", "aten::reshape", "aten::_unsafe_view", "aten::flatten"
 BINARY = {"aten::add": "Add", "aten::sub": "Sub", "aten::mul": "Mul"}
 UNARY = {"aten::relu": "Relu", "aten::sigmoid": "Sigmoid", "aten::tanh": "Tanh", "aten::hardswish": "HardSwish"}
 SUPPORTED = ("quantize_per_tensor / dequantize_per_tensor / dequantize_per_channel (int8, uint8)",
-             "conv2d (groups 1 or depthwise)", "linear", "relu / relu6 / hardtanh / clamp", "sigmoid / tanh / "
-             "hardswish", "add / mul / sub (of a number)", "max_pool2d / avg_pool2d / adaptive_avg_pool2d(1) / mean over H, W",
+             "conv2d (groups 1 or depthwise)", "linear", "relu / relu6 / hardtanh / clamp",
+             "sigmoid / tanh / hardswish", "add / mul / sub (of a number)",
+             "max_pool2d / avg_pool2d / adaptive_avg_pool2d(1) / mean over H, W",
              "flatten / view / reshape / permute / cat / softmax")
 
 
