@@ -35,7 +35,8 @@ import torch.ao.quantization.fx._decomposed  # noqa: F401  (registers the quanti
 from tinygen.errors import ModelError
 from tinygen.frontend.user_module import import_file, no_bytecode
 
-# what importing torchao logs on a CPU-only torch: the CUDA kernels it cannot load, a deprecation
+# what importing torchao (a PT2E model file does) logs on a CPU-only torch: the CUDA kernels it
+# cannot load, a deprecation
 TORCHAO_LOGS = ("torchao", "torch.utils._pytree")
 MODEL_FILE_HELP = (
     "a model file is a Python file defining model() (returns a torch.nn.Module), "
@@ -111,23 +112,19 @@ def _load_pt2(path: Path) -> LoadedModel:
 
 def _deserialize(path: Path):
     """torch.export.load, with torch's log of a failure kept from the user and its cause said in
-    one line. A program of torchao's operators gets them registered (torchao imported) first."""
+    one line (an operator nobody registered: by its name)."""
     try:
         return _quiet_load(path)
     except _Unresolved as e:
-        if not e.op.startswith("torch.ops.torchao."):
-            raise ModelError(f"cannot load exported program {str(path)!r}: it uses operator {e.op}, which is not "
-                             "registered in this Python",
-                             hint="tinygen loads programs of aten, quantized_decomposed (PT2E) and torchao "
-                                  "operators; export the model without custom operators") from None
-    with _captured_logs(*TORCHAO_LOGS):
-        import torchao  # noqa: F401  (heavy and optional: registers torchao's operators)
-    try:
-        return _quiet_load(path)
-    except _Unresolved as e:
-        raise ModelError(f"cannot load exported program {str(path)!r}: it uses operator {e.op}, which torchao "
-                         f"{torchao.__version__} does not define",
-                         hint="save the program with the torchao version installed here") from None
+        if e.op.startswith("torch.ops.torchao."):
+            raise ModelError(f"cannot load exported program {str(path)!r}: it uses torchao's operator {e.op}, which "
+                             "tinygen does not compile",
+                             hint="quantize with prepare_pt2e / convert_pt2e and an int8 quantizer (XNNPACK's): "
+                                  "its program holds quantized_decomposed operators, which tinygen reads") from None
+        raise ModelError(f"cannot load exported program {str(path)!r}: it uses operator {e.op}, which is not "
+                         "registered in this Python",
+                         hint="tinygen loads programs of aten and quantized_decomposed (PT2E) operators; export "
+                              "the model without custom operators") from None
 
 
 class _Unresolved(Exception):
