@@ -105,7 +105,7 @@ def answers(project: Path) -> tuple[list[str], dict[str, str]]:
 
 def test_model_id_cli_build_carries_it_host(tmp_path, capsys):
     out = tmp_path / "mlp"
-    assert main(["build", str(MLP), "--board", "host", "-o", str(out), "-q", "--model-id", "ic01"]) == 0
+    assert main(["build", str(MLP), "--board", "host", "-o", str(out), "--model-id", "ic01"]) == 0
     assert "model id ic01 (given by --model-id): profile% answers m-model-[ic01]" in capsys.readouterr().out
     manifest = (out / "tinygen.json").read_text()
     assert '"model_id": "ic01"' in manifest and '"model_id_source": "given by --model-id"' in manifest

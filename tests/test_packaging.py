@@ -161,3 +161,36 @@ def test_installed_cli_version_and_boards(installed, tmp_path):
 
     proc = run_installed(installed, tmp_path, "-m", "tinygen", "--version")
     assert proc.stdout.strip() == f"tinygen {__version__}"
+
+
+KWS = ROOT / "examples" / "mlperf-tiny" / "kws_dscnn_int8.tflite"
+
+
+@pytest.mark.slow
+def test_wheel_with_tflite_extra_builds_a_tflite_in_a_fresh_venv(wheel, tmp_path):
+    """What a user without torch does: a new venv, `pip install 'tinygen[tflite]'` (from the package
+    index pip is configured with, as make setup installs), then `tinygen build model.tflite --board
+    host`. The install must work here: a failed one fails the test. A PyTorch model in that venv is
+    refused in one line naming the torch extra."""
+    venv = tmp_path / "venv"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+    py = venv / "bin" / "python"
+    proc = subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+                           f"{wheel}[tflite]"], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, "pip install 'tinygen[tflite]' failed:\n" + proc.stdout + proc.stderr
+    proc = subprocess.run([str(py), "-c", "import importlib.util as u; print(u.find_spec('torch'), "
+                           "u.find_spec('tflite') is not None)"], capture_output=True, text=True, env=env)
+    assert proc.stdout.split() == ["None", "True"], proc.stdout + proc.stderr
+    tinygen = str(venv / "bin" / "tinygen")
+    out = tmp_path / "kws"
+    proc = subprocess.run([tinygen, "build", str(KWS), "--board", "host", "-o", str(out)], capture_output=True,
+                          text=True, cwd=tmp_path, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in ("model.c", "weights.c", "tinygen.json", "tg_runner"):
+        assert (out / name).is_file(), name
+    proc = subprocess.run([tinygen, "inspect", str(ROOT / "examples" / "models" / "dscnn.py")], capture_output=True,
+                          text=True, cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        "tinygen inspect: error: PyTorch models (.py, .pt2) need the torch package, which is not installed: "
+        "pip install 'tinygen[torch]'"], proc.stderr

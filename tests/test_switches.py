@@ -266,7 +266,7 @@ def test_build_and_inspect_report_the_image_arena_not_the_first_switch(tmp_path,
     arenas = [g.meta["memory"].arena_size for _, g in switch_graphs(graph)]
     assert switch_graphs(graph)[0][0] == "w1a1" and arenas[0] < max(arenas)
 
-    assert main(["build", str(path), "--board", "host", "-o", str(tmp_path / "b"), "-q"]) == 0
+    assert main(["build", str(path), "--board", "host", "-o", str(tmp_path / "b")]) == 0
     summary = next(line for line in capsys.readouterr().out.splitlines() if "arena" in line and "MACs" in line)
     assert f"arena {human_bytes(max(arenas))} (RAM, the largest switch's)" in summary, summary
 

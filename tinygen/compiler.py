@@ -20,11 +20,14 @@ from typing import Callable
 import numpy as np
 
 from tinygen.board import Board
+from tinygen.build.library import check_library_graph, write_library
+from tinygen.build.saved import save_model
 from tinygen.calib import load_calibration
 from tinygen.errors import ModelError, UsageError
 from tinygen.frontend.check_size import check_graph
 from tinygen.ir import VARIABLE_OPS, Graph, dump
 from tinygen.kernels.esp_nn_tree import require_esp32
+from tinygen.optional import require
 from tinygen.passes import CompileOptions, compile_graph
 from tinygen.quant.check_params import check_requant
 
@@ -94,15 +97,21 @@ def graph_hash(graph: Graph) -> str:
     return h.hexdigest()[:16]
 
 
-def load_source(path: str | Path, fold_input_transpose: bool = False) -> SourceModel:
+def load_source(path: str | Path, fold_input_transpose: bool = False,
+                onnx_rounding: str = "onnxruntime") -> SourceModel:
     """The model file as the frontend delivers it. fold_input_transpose (a .tflite only): an
     input that goes straight into a TRANSPOSE from NCHW to NHWC is taken as NHWC, the transpose
-    left out (tinygen.frontend.tflite)."""
+    left out (tinygen.frontend.tflite). onnx_rounding (an .onnx only): how a quantized ONNX
+    model requantizes (tinygen.frontend.onnx.quantized.ROUNDINGS)."""
     path = Path(path)
+    if onnx_rounding != "onnxruntime" and path.suffix != ".onnx":
+        raise UsageError(f"--onnx-rounding is for quantized .onnx models, not {path.name}",
+                         "a .tflite model requantizes as TFLite does already")
     if fold_input_transpose and path.suffix != ".tflite":
         raise UsageError(f"--fold-input-transpose is for .tflite models, not {path.name}",
                          "a PyTorch or ONNX model's NCHW input is taken in its own layout already")
     if path.suffix in (".py", ".pt2"):
+        require("torch")            # refused in one line, with its pip extra, before any import of it
         from tinygen.frontend import torch_loader
         from tinygen.frontend.torch import from_exported
 
@@ -117,15 +126,18 @@ def load_source(path: str | Path, fold_input_transpose: bool = False) -> SourceM
                            "NCHW", loaded.calibration, switches, [tuple(x.shape) for x in loaded.example_inputs],
                            loaded.input_names, loaded.feature_gains)
     if path.suffix == ".tflite":
+        require("tflite")
+        require("flatbuffers")
         from tinygen.frontend import tflite
 
         model = tflite.load(path, fold_input_transpose)
         return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shape, "NHWC",
                            input_shapes=[model.graph.tensors[n].shape for n in model.graph.inputs])
     if path.suffix == ".onnx":
+        require("onnx")
         from tinygen.frontend import onnx
 
-        model = onnx.load(path)
+        model = onnx.load(path, onnx_rounding)
         return SourceModel(model.name, path, model.graph, graph_hash(model.graph), model.input_shapes[0], "NCHW",
                            input_shapes=model.input_shapes,
                            input_names=model.input_names if len(model.input_names) > 1 else [])
@@ -210,11 +222,13 @@ def _nested_codes(switches: list[tuple[str, Graph]]) -> dict[str, np.ndarray]:
 
 
 def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
-          progress: Progress = lambda msg: None, force: bool = False, model_id: str | None = None) -> BuildResult:
+          progress: Progress = lambda msg: None, force: bool = False, model_id: str | None = None,
+          library: str | None = None, arena_external: bool = False) -> BuildResult:
     """Write the project for `board` into out_dir and compile it. Only the files an earlier
     build wrote there are replaced; a non-empty folder that is not a tinygen build is
     refused unless `force` (tinygen.build.output). `model_id` is what `profile%` reports as
-    m-model-[ID] (default: tinygen.model_id.resolve_model_id's)."""
+    m-model-[ID] (default: tinygen.model_id.resolve_model_id's). `library`: write the model as
+    library LIBRARY instead (tinygen.build.library; `arena_external`: NAME_init(void *arena))."""
     from tinygen.build.output import staged_output
     from tinygen.codegen.project import MANIFEST, write_project
     from tinygen.model_id import resolve_model_id
@@ -224,15 +238,24 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     if "esp_nn" in graph.meta:          # --kernels esp-nn: ESP32 boards only, said before anything is written
         require_esp32(board)
     model_id, origin = resolve_model_id(model_id, source.path, source.name)
+    if library is not None:
+        check_library_graph(graph)
     with staged_output(out_dir, force, keep=[source.path]) as stage:
-        progress("generating C")
-        info = write_project(graph, stage, source.name, source.source_hash, board, (model_id, origin))
+        progress("generating C" + (f" as library {library}" if library is not None else ""))
+        if library is not None:
+            info = write_library(graph, stage, source.name, source.source_hash, board, library, (model_id, origin),
+                                 arena_external)
+        else:
+            info = write_project(graph, stage, source.name, source.source_hash, board, (model_id, origin))
+            save_model(stage, source, graph)            # what `tinygen hil BUILD_DIR` runs it with
         # the kernel per layer (with --kernels auto: measured instructions and the rivals')
         info["kernels"] = graph.meta.get("kernels") or kernel_report(graph, None)
         if graph.meta.get("fit"):       # the fit-first trade (tinygen.fit): layers traded for flash
             info["fit"] = graph.meta["fit"]
         (stage / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
-        if board.build == "host":
+        if library is not None:         # sources only: the user's project compiles them
+            result = BuildResult(out_dir, info, {"library": out_dir})
+        elif board.build == "host":
             from tinygen.build.host import build_host
 
             progress(f"compiling with {board.cc}")

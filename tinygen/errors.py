@@ -52,3 +52,8 @@ class ModelError(TinygenError):
 
 class ToolchainError(TinygenError):
     """A compiler or tool needed for the build is missing or failed."""
+
+
+class BoardFileError(UsageError):
+    """A board file (boards/*.toml, or the user's --board FILE.toml) that tinygen cannot use:
+    one line naming the file, the key and what is wrong."""

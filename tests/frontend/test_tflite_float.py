@@ -51,7 +51,7 @@ def _hil(folder, path, *extra) -> dict:
 
 def test_float_tflite_runs_in_float32(classifier):
     folder, path = classifier
-    rc, stdout, stderr = run_cli("build", path, "--board", "host", "-o", folder / "build", "-q")
+    rc, stdout, stderr = run_cli("build", path, "--board", "host", "-o", folder / "build")
     assert rc == 0, stderr
     assert "inputs: x0 1x2x3x4 → input (96 B)" in stdout, stdout
     report, stdout = _hil(folder, path)

@@ -178,7 +178,7 @@ def check_hil(report: dict, model: bytes, graph, samples) -> None:
 
 def test_tflite_two_inputs_build_and_hil_host(two):
     folder, path, model, graph, samples = two
-    rc, stdout, stderr = run_cli("build", path, "--board", "host", "-o", folder / "host", "-q")
+    rc, stdout, stderr = run_cli("build", path, "--board", "host", "-o", folder / "host")
     assert rc == 0, stderr
     assert "inputs: x0 1x6x6x4 → input_0 (144 B), x1 1x6x6x4 → input_1 (144 B)" in stdout, stdout
     rc, _, stderr = run_cli("hil", path, "--board", "host", "--data", folder / "data.npz", "-q", "-o", folder / "host",

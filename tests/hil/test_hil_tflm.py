@@ -165,10 +165,10 @@ def test_hil_tflm_skipped_without_the_package(model, capsys, monkeypatch):
     out = capsys.readouterr()
     assert rc == 0, out.err
     assert summary["tflite_micro"] == {"status": "skipped",
-                                       "reason": "the tflite_micro package is not installed (pip install tflite-micro)"}
+                                       "reason": "the tflite_micro package is not installed (pip install 'tinygen[tflite]')"}
     notes = [line for line in out.err.splitlines() if "TFLite Micro" in line]
     assert notes == ["tinygen hil: TFLite Micro check skipped: the tflite_micro package is not installed "
-                     "(pip install tflite-micro)"]
+                     "(pip install 'tinygen[tflite]')"]
     assert summary["bit_exact"] == SAMPLES
 
 

@@ -8,7 +8,9 @@ An image built for one part must not be written to another (an F746ZG's Cortex-M
 image into an F446RE, say), nor booted on another part's stand-in; a folder whose
 manifest is missing, unreadable or of another build format cannot be trusted to hold
 what this tinygen expects. Each is refused with one line naming what was found and what
-to do, before any tool runs. A board's aliases are the board (f746zg is nucleo-f746zg).
+to do, before any tool runs. A board's aliases are the board (f746zg is nucleo-f746zg), in any
+case. A build for a user's board file keeps a copy of the file (tinygen.codegen.project.BOARD_FILE,
+its name in the manifest's "board_file"): `board_in_build` finds that board by its name again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 from pathlib import Path
 
 from tinygen import __version__
-from tinygen.board import Board, get_board
+from tinygen.board import Board, get_board, load_board_file
 from tinygen.codegen.project import BUILD_FORMAT, MANIFEST
 from tinygen.errors import TinygenError, UsageError
 
@@ -69,6 +71,10 @@ def check_built(project: str | Path, board: Board) -> dict:
         made = (f"build format {fmt}" if fmt is not None else "before build formats were recorded")
         raise TinygenError(f"{project} was built by tinygen {version} ({made}); this tinygen {__version__} "
                            f"reads build format {BUILD_FORMAT}", _rebuild(board, project))
+    if isinstance(data.get("library"), dict):
+        raise TinygenError(f"{project} holds library {data['library'].get('name')} (tinygen build --library): "
+                           "sources for your firmware, no image to flash or boot",
+                           f"build the firmware into another folder: tinygen build MODEL --board {board.name} -o DIR")
     built_for = data["board"]
     if _canonical(built_for) != _canonical(board.name):
         raise TinygenError(f"{project} was built for {built_for}{_core(built_for)}, not {board.name}"
@@ -77,4 +83,18 @@ def check_built(project: str | Path, board: Board) -> dict:
     return data
 
 
-__all__ = ["check_built", "read_manifest"]
+def board_in_build(name: str, project: str | Path | None) -> Board | None:
+    """The user's board `name` (any case) as the build in `project` recorded it (a copy of its
+    board file), or None where the folder holds no build for a board file of that name."""
+    path = Path(project or "") / MANIFEST
+    try:
+        data = json.loads(path.read_text()) if project and path.is_file() else {}
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("board_file"), str) \
+            or str(data.get("board", "")).casefold() != name.casefold():
+        return None
+    return load_board_file(Path(project) / data["board_file"])
+
+
+__all__ = ["board_in_build", "check_built", "read_manifest"]

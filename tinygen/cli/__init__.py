@@ -27,6 +27,7 @@ from tinygen.cli.recording import add_command as add_recording
 from tinygen.cli.inspect import add_command as add_inspect
 from tinygen.cli.sweep import add_command as add_sweep
 from tinygen.errors import TinygenError, UsageError, exit_interrupted
+from tinygen.optional import missing_package
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -75,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except TinygenError as e:
         print(f"tinygen {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as e:
+        missing = missing_package(e)        # an optional package (tinygen.optional): one line, its pip extra
+        if missing is None:
+            raise
+        print(f"tinygen {args.command}: error: {missing}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         if argv is None:            # the command line itself (tests call main(argv) and read the status)

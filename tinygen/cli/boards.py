@@ -6,18 +6,22 @@ import json
 
 
 def cmd_boards(args) -> int:
-    from tinygen.board import all_boards
+    from tinygen.board import all_boards, board_template, load_board_file
     from tinygen.build.capabilities import board_capabilities
     from tinygen.report import human_bytes, table
 
+    if args.template:
+        print(board_template(args.template), end="")
+        return 0
     rows, installs, records = [], {}, []
-    for b in all_boards():
+    for b in [load_board_file(f) for f in args.files] or all_boards():
         caps = board_capabilities(b)
         flash, ram = b.region("flash"), b.region("ram")
         records.append({"board": b.name, "aliases": list(b.aliases), "core": b.core, "description": b.description,
                         "clock_hz": b.clock_hz, "flash": int(flash["size"]) if flash else None,
                         "ram": int(ram["size"]) if ram else None,
-                        "stand_in": b.emulator["machine"] if b.emulator else None})
+                        "stand_in": b.emulator["machine"] if b.emulator else None,
+                        "file": str(b.path) if b.user else None})
         rows.append([b.name, ", ".join(b.aliases) or "-", b.core,
                      f"{b.clock_hz / 1e6:.0f} MHz" if b.clock_hz else "-",
                      human_bytes(int(flash["size"])) if flash else "-", human_bytes(int(ram["size"])) if ram else "-",
@@ -43,4 +47,8 @@ def add_command(sub, fmt) -> None:
                                "  tinygen build m.py --board host\n", formatter_class=fmt)
     bd.add_argument("--json", action="store_true", help="print the boards as JSON (name, aliases, core, clock, "
                     "the real part's flash and RAM bytes, stand-in)")
+    bd.add_argument("files", nargs="*", metavar="FILE.toml",
+                    help="board files of your own to check and list (default: tinygen's boards)")
+    bd.add_argument("--template", metavar="BOARD",
+                    help="print BOARD's file as the start of your own (save it, rename it, then --board FILE.toml)")
     bd.set_defaults(func=cmd_boards)

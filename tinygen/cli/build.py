@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tinygen.cli.common import Progress, add_compile_args, board_of, budgeted, check_output_early, compile_model, \
-    print_activations, print_fit, print_kernels
+from tinygen.errors import UsageError
+from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, board_of, budgeted, check_output_early, \
+    compile_model, print_activations, print_fit, print_kernels
 
 EPILOG_BUILD = """examples:
   tinygen build examples/models/dscnn.py --board host --calib calib.npy -o build/dscnn
@@ -17,6 +18,8 @@ EPILOG_BUILD = """examples:
   tinygen build model.py --board host --activations int16  # int16 activations where kernels exist
   tinygen build model.py --board host --activations int16:conv1,fc   # only those layers int16
   tinygen build model_qdq.onnx --board host               # QDQ / QOperator .onnx: its own scales, no --calib
+  tinygen build kws.tflite --board f746zg --library --name kws -o lib/kws   # a C library for your firmware
+  tinygen build vww.tflite --board f746zg --library --arena external        # NAME_init(arena): a shared arena
 """
 
 
@@ -28,10 +31,18 @@ def cmd_build(args) -> int:
 
     board = budgeted(args, board_of(args))
     progress = Progress(args.quiet)
+    _check_library_args(args)
     check_output_early(args)
     source, graph = compile_model(args, progress, board)
     out = Path(args.output) if args.output else Path("build") / source.name
-    result = build(source, graph, board, out, progress, args.force, model_id=args.model_id)
+    from tinygen.codegen.api import library_name
+
+    library = (args.name or library_name(source.name)) if args.library else None
+    result = build(source, graph, board, out, progress, args.force, model_id=args.model_id, library=library,
+                   arena_external=args.arena == "external")
+    if library is not None:
+        _print_library(result, library, board, args.quiet)
+        return 0
     from tinygen import switches
 
     layers = sum(1 for n in graph.nodes if n.kernel)
@@ -39,6 +50,8 @@ def cmd_build(args) -> int:
     arena = f"arena {human_bytes(switches.arena_size(graph))} (RAM" + \
         (", the largest switch's)" if switches.is_switchable(graph) else ")")
     print(f"built {source.name} for {board.name} in {time.perf_counter() - progress.start:.1f}s → {out}")
+    if args.quiet:                      # the one line; errors and warnings still go to stderr
+        return 0
     print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
           f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), {arena}")
     from tinygen.report.inspect import io_lines
@@ -70,15 +83,51 @@ def cmd_build(args) -> int:
     return 0
 
 
+def _check_library_args(args) -> None:
+    """--name and --arena external go with --library; a --name is a C identifier (before any work)."""
+    if not args.library and (args.name is not None or args.arena == "external"):
+        raise UsageError(f"{'--name' if args.name is not None else '--arena external'} needs --library",
+                         "add --library (a firmware build's arena is its own)")
+    if not args.library:
+        return
+    from tinygen.build.library import check_library_name, check_library_options
+
+    if args.name is not None:
+        check_library_name(args.name)
+    check_library_options(kernels=args.kernels, camera=getattr(args, "camera", False),
+                          frontend=getattr(args, "frontend", None), arena_region=args.arena_region)
+
+
+def _print_library(result, name: str, board, quiet: bool) -> None:
+    m = result.manifest
+    lib = m["library"]
+    print(f"built library {name} of {m['model']} for {board.name} → {result.out_dir}")
+    if quiet:
+        return
+    print(f"  {lib['header']}, {len(lib['sources'])} sources in src/, CMakeLists.txt, {name}.mk, README.md")
+    print(f"  arena {m['arena_size']} B ({lib['arena']}), weights {m['weight_bytes']} B (flash)")
+
+
 def add_command(sub, fmt) -> None:
     b = sub.add_parser("build", help="compile a model into a C project and build it for a board",
                        epilog=EPILOG_BUILD, formatter_class=fmt)
     build = add_compile_args(b).build
-    build.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
+    build.add_argument("--board", required=True, help=BOARD_HELP)
     build.add_argument("-o", "--output", metavar="DIR", help="output directory (default: build/MODEL_NAME); "
                        "tinygen replaces only the files an earlier build wrote there")
     build.add_argument("--force", action="store_true",
                        help="write into a non-empty folder that is not a tinygen build, beside its files "
                             "(none of them is replaced)")
-    b.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    build.add_argument("--library", action="store_true",
+                       help="write the model as a C library for your own firmware (NAME.h, sources, CMakeLists.txt, "
+                            "NAME.mk): no main, runtime, startup or linker script")
+    build.add_argument("--name", metavar="NAME", default=None,
+                       help="with --library: the prefix of every symbol and macro (default: the model's name "
+                            "made a C identifier)")
+    build.add_argument("--arena", choices=("static", "external"), default="static",
+                       help="with --library: external = NAME_init(void *arena) takes the application's buffer "
+                            "(shareable between models); default static")
+    b.add_argument("-q", "--quiet", action="store_true",
+                   help="quiet: no progress messages, and of the summary only its first line (what was built "
+                        "where); errors and warnings are still printed")
     b.set_defaults(func=cmd_build)

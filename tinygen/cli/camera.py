@@ -51,9 +51,9 @@ def add_command(sub, fmt, run, defaults: dict) -> None:
     """`tinygen camera`: `run` is the run of tinygen.cli.hil, `defaults` its options' defaults."""
     p = sub.add_parser("camera", help="camera frames through the device's front end (crop, resize, quantize) and "
                                       "the model: bit-exactness, accuracy, cost", epilog=EPILOG_CAMERA,
-                       formatter_class=fmt)
+                       formatter_class=fmt, add_help=False)
     add_switch_arg(add_run_args(p, "also plot the per-layer cost (with --switch all: accuracy against cost "
-                                   "per switch; needs matplotlib)").report)
+                                   "per switch; needs matplotlib)", own_camera=True).report)
     add_frame_args(p).add_argument("--limit", type=int, metavar="N", help="use only the first N frames")
     p.set_defaults(**defaults)
     p.set_defaults(func=lambda args: cmd_camera(args, run))

@@ -8,7 +8,7 @@ import argparse
 import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tinygen.codegen.audio import CHOICES as FRONTENDS
 from tinygen.errors import UsageError
@@ -16,6 +16,9 @@ from tinygen.hil.deadline import TIMEOUT_HELP, add_timeout_option
 from tinygen.kernels.table import BACKENDS
 from tinygen.passes.camera_input import DRIVERS, CameraSpec, parse_pixel_range
 from tinygen.ref.frame_formats import parse_size
+
+
+BOARD_HELP = "target board: a name or alias, any case (`tinygen boards`), or your own FILE.toml (docs/boards.md)"
 
 
 class Progress:
@@ -35,8 +38,14 @@ class Progress:
 def board_of(args):
     """The --board of a command, as the EEMBC EnergyRunner wants it with --energy-runner."""
     from tinygen.board import for_energy_runner, get_board
+    from tinygen.build.built import board_in_build
 
-    board = get_board(args.board)
+    try:
+        board = get_board(args.board)
+    except UsageError:      # a user's board by name: the board file its build folder (-o) keeps
+        board = board_in_build(args.board, getattr(args, "output", None))
+        if board is None:
+            raise
     return for_energy_runner(board) if getattr(args, "energy_runner", False) else board
 
 
@@ -48,13 +57,23 @@ class Groups:
     build: argparse._ArgumentGroup
     device: argparse._ArgumentGroup | None = None
     report: argparse._ArgumentGroup | None = None
+    shared: tuple = ()      # the options `tinygen build` has too (a device command's --help leaves them out)
 
 
 def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, builds: bool = True,
-                     device: bool = False) -> Groups:
+                     device: bool = False, own_camera: bool = False) -> Groups:
     """The model and how to compile it, in the groups `model` and `build` of `p`'s help (and
     `device`, which holds --timeout, for the commands that talk to a device; else `build` holds
-    it); `builds`: the command also writes firmware (--model-id). Returns the groups."""
+    it); `builds`: the command also writes firmware (--model-id). A device command (flash, hil,
+    listen, camera, power; its parser made with add_help=False) gets -h/--help, which leaves the
+    options it shares with `tinygen build` out (but the camera group's with `own_camera`) and
+    points there, and --help-all. Returns the groups."""
+    brief = None
+    if device:
+        brief = p.add_argument("-h", "--help", action=BriefHelp, help="show this command's own options and exit "
+                               "(those shared with `tinygen build` too: --help-all)")
+        p.add_argument("--help-all", action="help", help="show every option, the build options too, and exit")
+    first = len(p._actions)
     groups = Groups(p.add_argument_group("model", "the model file and its quantization"),
                     p.add_argument_group("build", "kernels, memory and what the firmware holds"),
                     p.add_argument_group("device", "where the firmware runs") if device else None)
@@ -92,6 +111,11 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                    help="a .tflite whose input goes straight into a TRANSPOSE from NCHW to NHWC (a model "
                         "exported from PyTorch): take the input as NHWC and leave the transpose out (the data "
                         "and the device's input are then NHWC)")
+    m.add_argument("--onnx-rounding", choices=("onnxruntime", "tflite"), default="onnxruntime",
+                   help="a quantized .onnx model's requantization: onnxruntime, the fixed-point pair that rounds "
+                        "once as onnxruntime does (equal to onnxruntime on more outputs); tflite, TFLite's "
+                        "normalized pair (within 1 LSB of onnxruntime, and the fastest DSP kernels: the same "
+                        "kernels, instructions and arena as the same network's .tflite) (default: onnxruntime)")
     m.add_argument("--no-compact", dest="compact", action="store_false",
                    help="keep the zeroed filters of a pruned model (default: remove them and the matching "
                         "input channels of their readers, where that is exact)")
@@ -139,11 +163,52 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                             f"(default: all of the part's)")
     add_timeout_option(groups.device or b, help=TIMEOUT_HELP + "; --kernels auto measures with it on the "
                        "stand-in")
-    add_camera_args(p)
+    camera = add_camera_args(p)
+    own = {"model", "timeout"}          # the command's own: its model and how long to wait for its device
+    own |= {a.dest for a in camera._group_actions} if own_camera else set()
+    groups = replace(groups, shared=tuple(a for a in p._actions[first:] if a.dest not in own))
+    if brief is not None:
+        brief.hidden = groups.shared
     return groups
 
 
-def add_camera_args(p) -> None:
+class BriefHelp(argparse.Action):
+    """-h/--help of a device command: its help without the options it shares with `tinygen
+    build` (Groups.shared), and a line pointing to them."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+        self.hidden: tuple = ()         # set by add_compile_args once the shared options are added
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser._print_message(brief_help(parser, self.hidden), sys.stdout)
+        parser.exit()
+
+
+def brief_help(parser: argparse.ArgumentParser, hidden) -> str:
+    """`parser`'s help (argparse's format_help) without the actions in `hidden`, and groups
+    left empty by that, plus a line naming how many options were left out and where they are."""
+    hidden = set(hidden)
+    fmt = parser._get_formatter()
+    fmt.add_usage(parser.usage, [a for a in parser._actions if a not in hidden], parser._mutually_exclusive_groups)
+    fmt.add_text(parser.description)
+    for group in parser._action_groups:
+        shown = [a for a in group._group_actions if a not in hidden]
+        if shown:
+            fmt.start_section(group.title)
+            fmt.add_text(group.description)
+            fmt.add_arguments(shown)
+            fmt.end_section()
+    if hidden:
+        fmt.add_text(f"build options: {len(hidden)} more (--calib, --kernels, --tile, --ram-budget, ...), the same as "
+                     f"`tinygen build`'s:\n  see `tinygen build --help`, or `{parser.prog} --help-all` for every "
+                     "option")
+    fmt.add_text(parser.epilog)
+    return fmt.format_help()
+
+
+def add_camera_args(p):
+    """The camera front end's options, in their own group of `p`'s help (returned)."""
     g = p.add_argument_group("camera front end (image models)")
     g.add_argument("--camera", action="store_true",
                    help="build the camera front end: frames in RGB565 (either byte order), YUYV or gray, "
@@ -160,6 +225,7 @@ def add_camera_args(p) -> None:
     g.add_argument("--pixel-range", metavar="LO:HI", default="0:1",
                    help="what pixel values 0 and 255 mean as the model's float input (default 0:1, i.e. p/255; "
                         "-1:1 for (p - 127.5) / 127.5, 0:255 for raw values)")
+    return g
 
 
 def camera_spec(args, board=None, implied: bool = False) -> CameraSpec | None:
@@ -217,7 +283,8 @@ def compile_request(args, board=None, allow_uncalibrated: bool = False):
                           stream_input=not getattr(args, "whole_input", False), timeout=args.timeout,
                           allow_uncalibrated=allow_uncalibrated, stateful=getattr(args, "stateful", False),
                           activations=getattr(args, "activations", "int8"),
-                          fold_input_transpose=getattr(args, "fold_input_transpose", False))
+                          fold_input_transpose=getattr(args, "fold_input_transpose", False),
+                          onnx_rounding=getattr(args, "onnx_rounding", "onnxruntime"))
 
 
 def compile_model(args, progress, board=None, allow_uncalibrated=False):
@@ -302,5 +369,5 @@ def print_fit(graph) -> None:
         print("\n".join("  " + line for line in lines))
 
 
-__all__ = ["Progress", "add_compile_args", "budgeted", "parse_bytes", "print_activations", "print_fit", "check_output_early", "compile_model",
+__all__ = ["BriefHelp", "Progress", "add_compile_args", "brief_help", "budgeted", "parse_bytes", "print_activations", "print_fit", "check_output_early", "compile_model",
            "compile_request", "inputs_of", "print_kernels"]

@@ -3,9 +3,11 @@ board, the build into -o, the check that the device runs this build, and their o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from tinygen.cli.common import Groups, add_compile_args, board_of, budgeted
+from tinygen.board.schema import FLASH_TOOLS
+from tinygen.cli.common import BOARD_HELP, Groups, add_compile_args, board_of, budgeted
 from tinygen.errors import TinygenError, UsageError
 
 
@@ -37,18 +39,18 @@ def check_model(info: dict, manifest: dict, board, project) -> None:
 
 def add_device_args(p, fmt_port: str) -> None:
     """--board, --emulate, --port and --probe, into `p` (a parser or its device group)."""
-    p.add_argument("--board", required=True, help="target board (see `tinygen boards`)")
+    p.add_argument("--board", required=True, help=BOARD_HELP)
     p.add_argument("--emulate", action="store_true", help="run on the board's QEMU stand-in instead of the board")
     p.add_argument("--port", metavar="PORT", help=fmt_port)
-    p.add_argument("--probe", choices=("st-flash", "STM32_Programmer_CLI", "openocd", "pyocd", "picotool", "idf.py",
-                                      "esptool.py"),
+    p.add_argument("--probe", choices=FLASH_TOOLS,
                    help="flash tool (default: the first installed of the board's [flash].tools)")
 
 
-def add_run_args(p, plot_help: str) -> Groups:
+def add_run_args(p, plot_help: str, own_camera: bool = False) -> Groups:
     """The options of a command that builds a model and runs it on a device, in the groups
-    model, build, device and report (--json, --plot: `plot_help`); the command adds its inputs."""
-    groups = add_compile_args(p, device=True)
+    model, build, device and report (--json, --plot: `plot_help`); the command adds its inputs.
+    Its parser is made with add_help=False (add_compile_args adds its --help and --help-all)."""
+    groups = add_compile_args(p, device=True, own_camera=own_camera)
     groups.build.add_argument("-o", "--output", metavar="DIR", help="build directory (default: build/MODEL_NAME)")
     groups.build.add_argument("--force", action="store_true",
                               help="build into a non-empty folder that is not a tinygen build, beside its files")
@@ -58,8 +60,8 @@ def add_run_args(p, plot_help: str) -> Groups:
     report = p.add_argument_group("report", "what is run and what is written")
     report.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     report.add_argument("--plot", metavar="FILE.png", help=plot_help)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    return Groups(groups.model, groups.build, groups.device, report)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages (the report is still printed)")
+    return replace(groups, report=report)
 
 
 def add_switch_arg(group) -> None:

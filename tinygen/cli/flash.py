@@ -65,11 +65,12 @@ def cmd_flash(args) -> int:
             print(describe_laps(info))
             if args.serve and args.pty:
                 _serve_pty(ep.url)
-            else:
+            elif args.serve:
                 print(f"serial: {ep.url}")
-                if args.serve:
-                    print("serving until Ctrl-C ...", flush=True)
-                    _serve_forever()
+                print("serving until Ctrl-C ...", flush=True)
+                _serve_forever()
+        if not args.serve:              # its address closed with it: nothing to connect to
+            print("the stand-in stopped after this check; --serve keeps it running and prints its serial address")
         return 0
 
     from tinygen.run.flash import flash
@@ -116,7 +117,7 @@ def _serve_forever(alive=lambda: True) -> None:
 
 def add_command(sub, fmt) -> None:
     f = sub.add_parser("flash", help="write a built firmware to a board (or boot it on the board's stand-in)",
-                       epilog=EPILOG_FLASH, formatter_class=fmt)
+                       epilog=EPILOG_FLASH, formatter_class=fmt, add_help=False)
     groups = add_compile_args(f, model_optional=True, device=True)     # -o alone flashes an earlier build
     f.set_defaults(func=cmd_flash)
     groups.build.add_argument("-o", "--output", "--project", dest="output", metavar="DIR",

@@ -13,6 +13,8 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from tinygen.build.output_lock import output_lock
+from tinygen.cli.built_run import check_rerun, is_build_dir, load_build
 from tinygen.cli.camera import add_frame_args
 from tinygen.cli.device import (add_data_args, add_run_args, add_switch_arg, board_for, build_project,
                                 check_model)
@@ -25,6 +27,7 @@ from tinygen.hil.tflm_check import skip_note, tflm_agreement
 
 EPILOG_HIL = """examples:
   tinygen hil examples/models/dscnn.py --board f746zg --emulate --data test.npz
+  tinygen hil build/dscnn --board f746zg --emulate --data test.npz     # a build's -o folder, run as built
   tinygen hil kws.tflite --board f746zg --port /dev/ttyACM0 --flash --data kws.npz --json kws.json
   tinygen hil kws.tflite --board f746zg --emulate --data kws.npz --no-tflm   # without the TFLite Micro check
   tinygen hil model.py --board host --data x.npy --labels y.npy --plot layers.png
@@ -53,6 +56,14 @@ def moved_note(args) -> str | None:
 
 
 def cmd_hil(args) -> int:
+    if is_build_dir(args):          # hil BUILD_DIR: the folder held as a build's -o is, while it runs
+        check_rerun(args)
+        with output_lock(args.model):
+            return _hil(args, built=True)
+    return _hil(args, built=False)
+
+
+def _hil(args, built: bool) -> int:
     from tinygen.report.hil import plot, render, summarize
     from tinygen.cli.preflight import check_device
     from tinygen.build.toolchain import math_layers, standin_toolchain
@@ -85,7 +96,10 @@ def cmd_hil(args) -> int:
     check_output_early(args)
     if args.data:
         check_data(args.data)                   # an empty or unreadable data set: before the compile
-    source, graph = compile_model(args, progress, board)
+    if built:
+        source, graph, result = load_build(args, board, progress)
+    else:
+        source, graph = compile_model(args, progress, board)
     lacking = math_layers(graph, standin_toolchain(board)) if emulate else []
     if lacking:
         raise UsageError(f"the {board.name} stand-in ({board.emulator['machine']}) builds without a C library, and "
@@ -102,7 +116,8 @@ def cmd_hil(args) -> int:
         inputs, labels = load_inputs(args.data, args.labels, source, graph, args.limit)   # before the C build
     check_labels(graph, labels, check_head(graph, args.head))
     picked = _switches(args, graph)
-    result = build_project(args, board, source, graph, progress)
+    if not built:
+        result = build_project(args, board, source, graph, progress)
     if args.flash and not emulate and board.build != "host":
         from tinygen.run.flash import flash
 
@@ -253,7 +268,7 @@ def add_hil_args(h, legacy: bool = False) -> None:
                              "FILE.sweep.png")
     report.add_argument("--no-tflm", action="store_true",
                         help="a .tflite model: leave out the check against TFLite Micro's interpreter (on by "
-                             "default where the tflite_micro package is installed: pip install tflite-micro): "
+                             "default where the tflite_micro package is installed: pip install 'tinygen[tflite]'): "
                              "per output, the device's bytes equal to TFLM's or not, and the first differing "
                              "layer")
     add_switch_arg(report)
@@ -279,6 +294,6 @@ def add_command(sub, fmt) -> None:
     """Add the hil sub-command to the `tinygen` parser."""
     h = sub.add_parser("hil", help="run a data set through the model on a board or stand-in: bit-exactness "
                                    "against the reference, accuracy, cost per layer", epilog=EPILOG_HIL,
-                       formatter_class=fmt)
+                       formatter_class=fmt, add_help=False)
     add_hil_args(h, legacy=True)
     h.set_defaults(func=cmd_hil)

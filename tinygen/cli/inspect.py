@@ -6,8 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from tinygen.cli.common import Progress, add_compile_args, budgeted, compile_model, print_activations, print_fit, \
-    print_kernels
+from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, budgeted, compile_model, print_activations, \
+    print_fit, print_kernels
+from tinygen.optional import require
 
 EPILOG_INSPECT = """examples:
   tinygen inspect examples/models/dscnn.py            # per-layer shapes, params, MACs, bytes
@@ -26,6 +27,8 @@ def cmd_inspect(args) -> int:
     from tinygen.board import get_board
 
     progress = Progress(quiet=True)
+    if args.plot:
+        require("matplotlib")                   # before the compile, not after it
     board = budgeted(args, get_board(args.board) if args.board else None)
     source, graph = compile_model(args, progress, board, allow_uncalibrated=True)
     stats = layer_stats(graph)
@@ -42,7 +45,7 @@ def cmd_inspect(args) -> int:
         from tinygen import switches
 
         plan = graph.meta["memory"]
-        data = {"model": source.name, "layers": [asdict(s) for s in stats],
+        data = {"model": source.name, "board": board.name if board else None, "layers": [asdict(s) for s in stats],
                 "arena_size": switches.arena_size(graph), "peak_live": plan.peak_live, "kernels": graph.meta["kernels"],
                 "fit": graph.meta.get("fit"),
                 "inputs": [{"name": name, "shape": list(shape), "tensor": t, "bytes": graph.tensor(t).nbytes}
@@ -60,9 +63,9 @@ def cmd_inspect(args) -> int:
         print(dump(graph))
         return 0
     print(layer_table(source.name, stats, graph))
-    from tinygen.report.inspect import io_lines
+    from tinygen.report.inspect import basis_lines, io_lines
 
-    print("\n".join(io_lines(source, graph)))
+    print("\n".join(basis_lines(graph, board.name if board else None) + io_lines(source, graph)))
     from tinygen.gating.inspect import notes as gating_notes
 
     dynamic = gating_notes(graph)
@@ -107,7 +110,9 @@ def add_command(sub, fmt) -> None:
     i = sub.add_parser("inspect", help="per-layer shapes, parameters, MACs and memory of a model",
                        epilog=EPILOG_INSPECT, formatter_class=fmt)
     add_compile_args(i, builds=False).build.add_argument(
-        "--board", help="compile for this board: its ISA features and kernels (default: none)")
+        "--board", help=BOARD_HELP + "; its ISA features, kernels and memory, so that the figures are what "
+                        "`tinygen build --board BOARD` gives (default: none: tinygen's portable C kernels, as for "
+                        "--board host; a board's own kernels can need more flash and RAM)")
     report = i.add_argument_group("report", "what inspect shows and writes")
     report.add_argument("--memory", action="store_true", help="also show the arena plan and its peak")
     report.add_argument("--measure", action="store_true",

@@ -291,7 +291,8 @@ def cmd_listen(args, run) -> int:
 def add_command(sub, fmt, run, defaults: dict) -> None:
     """`tinygen listen`: `run` is the run of tinygen.cli.hil, `defaults` its options' defaults."""
     p = sub.add_parser("listen", help="keyword spotting: audio clips or a recording through the device's MFCC "
-                                      "front end and stream detector", epilog=EPILOG_LISTEN, formatter_class=fmt)
+                                      "front end and stream detector", epilog=EPILOG_LISTEN, formatter_class=fmt,
+                       add_help=False)
     add_run_args(p, "with --stream: also plot the waveform, scores, truth and events (needs matplotlib)")
     g = add_audio_args(p)
     g.add_argument("--labels", metavar="FILE.csv", help="clip mode: the clips' labels (CSV file,label)")

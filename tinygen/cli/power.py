@@ -100,7 +100,8 @@ def cmd_power(args, run) -> int:
 def add_command(sub, fmt, run, defaults: dict) -> None:
     """`tinygen power`: `run` is the run of tinygen.cli.hil, `defaults` its options' defaults."""
     p = sub.add_parser("power", help="energy per inference: measured with a meter on a board, or cycles and "
-                                     "energy estimated on a stand-in", epilog=EPILOG_POWER, formatter_class=fmt)
+                                     "energy estimated on a stand-in", epilog=EPILOG_POWER, formatter_class=fmt,
+                       add_help=False)
     add_switch_arg(add_run_args(p, "also plot the per-layer cost (with --switch all: accuracy against cost "
                                    "per switch; needs matplotlib)").report)
     add_data_args(p)

@@ -15,7 +15,11 @@ Run it again to finish an interrupted sweep: points with a row in OUT/results.sq
 
 
 def cmd_sweep(args) -> int:
+    from tinygen.optional import require
     from tinygen.sweep import run_sweep
+
+    for module in ("yaml", "serial"):           # the spec's reader, the stand-ins' links: before any point
+        require(module)
 
     if args.workers is not None and args.workers < 1:
         from tinygen.errors import UsageError

@@ -29,6 +29,9 @@ MANIFEST = "tinygen.json"
 # Raise it when any of those changes incompatibly; tinygen.build.built refuses another format.
 BUILD_FORMAT = 1
 BOARD_HEADER = "tg_board.h"     # the board's facts the runtime needs (its clock, for emulated m-lap-us)
+# a user's board file (--board my-board.toml), copied into the build folder so that later commands
+# on the folder (flash -o DIR --board my-board, hil) find the board without the original file
+BOARD_FILE = "board.toml"
 
 
 
@@ -41,7 +44,8 @@ def _input_bands(loop) -> dict | None:
 def board_data(board: Board) -> dict:
     """What tg_board.h says about the board the project is built for."""
     pin = board.energy.get("timestamp_pin")
-    return {"board": board.name, "source": f"boards/{board.path.name}" if board.path else board.name,
+    source = (BOARD_FILE if board.user else f"boards/{board.path.name}") if board.path else board.name
+    return {"board": board.name, "source": source,
             "version": __version__, "clock_hz": f"{int(board.clock_hz or 0)}u",
             "timestamp_pin": pin, "timestamp": sorted(timestamp_pin(pin).items()) if pin else [],
             "baud": f"{int(board.serial.get('baud', 115200))}u",
@@ -95,6 +99,19 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
     }
 
 
+MODEL_TEMPLATES = ("model.h.j2", "model.c.j2", "weights.h.j2", "weights.c.j2")
+
+
+def render_model(data: dict, camera: bool = False, libm: str = "") -> dict[str, str]:
+    """The model's four files, named as data["api"] says (model.h ... / NAME.h ...) -> their text:
+    the one emitted C that a firmware and a library both package."""
+    env = template_env()
+    api = data["api"]
+    names = (api.header, api.source, api.weights_header, api.weights_source)
+    return {out: env.get_template(template).render(**data, camera=camera, libm_macro=libm)
+            for template, out in zip(MODEL_TEMPLATES, names)}
+
+
 def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, board: Board,
                   model_id: tuple[str, str] | None = None) -> dict:
     """Render the project into `dest` (which must exist and be empty). Returns the manifest.
@@ -105,10 +122,8 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     data["model_id_source"] = model_id[1]
     # --camera: camera.c / camera.h and the front end's firmware (tinygen.codegen.camera)
     camera = write_camera(graph, dest, board, env, model_name, __version__)
-    for template, out in (("model.h.j2", "model.h"), ("model.c.j2", "model.c"),
-                          ("weights.h.j2", "weights.h"), ("weights.c.j2", "weights.c")):
-        (dest / out).write_text(env.get_template(template).render(**data, camera=camera is not None,
-                                                                  libm_macro=libm_macro(graph)))
+    for out, text in render_model(data, camera is not None, libm_macro(graph)).items():
+        (dest / out).write_text(text)
     write_board_header(board, dest)
     frontend_files = write_tables(graph, dest)          # --frontend: its tables (else none)
     sources = kernel_sources(graph)
@@ -132,5 +147,8 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     info["libm"] = list(libm_functions(graph))         # what `tg libm` evaluates ([]: no such command)
     if camera is not None:
         info["camera"] = graph.meta["camera"].to_json()
+    if board.user:
+        (dest / BOARD_FILE).write_text(board.text)
+        info["board_file"] = BOARD_FILE
     (dest / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
     return info

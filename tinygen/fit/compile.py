@@ -65,6 +65,7 @@ class CompileRequest:
     stateful: bool = False                # recurrent layers carry their state over between invocations
     activations: str = "int8"             # "int16" or "int16:LAYER,..." (passes/activation_widths.py)
     fold_input_transpose: bool = False    # a .tflite's NCHW->NHWC input transpose left out: the input is NHWC
+    onnx_rounding: str = "onnxruntime"    # a quantized .onnx's requantization (frontend.onnx.quantized.ROUNDINGS)
 
 
 Progress = Callable[[str], None]
@@ -94,7 +95,8 @@ def compile_model(request: CompileRequest, board: Board | None = None,
         raise UsageError("--frontend (audio) and --camera are two front ends for one model input",
                          "give one of them: --frontend mfcc for a KWS model, --camera for an image model")
     progress(f"loading {request.model}")
-    source = load_source(request.model, fold_input_transpose=request.fold_input_transpose)
+    source = load_source(request.model, fold_input_transpose=request.fold_input_transpose,
+                         onnx_rounding=request.onnx_rounding)
     calib, quiet = request.calib, False
     if calib is None and source.default_calibration is None and request.allow_uncalibrated:
         calib, quiet = "random", True

@@ -13,8 +13,8 @@ dequantize -> op -> quantize; tinygen runs the integer kernels onnxruntime's QDQ
 to (tinygen/frontend/onnx/quantized.py): the int32 accumulator requantized by
 float32(x_scale * w_scale / y_scale), rounded once, half to even, as torch.round rounds. The
 float bias PT2E's XNNPACK quantizer keeps is quantized to int32 on the x_scale * w_scale grid
-(as TFLite's converter and onnxruntime's quantize_static do); an int32 bias a quantizer made
-is read as it is. The two differ where PyTorch's float sum of
+by the ONNX importer (quantized.float_bias, as TFLite's converter does); an int32 bias a
+quantizer made is read as it is. The two differ where PyTorch's float sum of
 products, or its x * (1 / scale), lands on the other side of a half: an output is then one
 step (1 LSB) away.
 """
@@ -69,7 +69,7 @@ def import_program(program: "torch.export.ExportedProgram", name: str, filename:
         raise
     except Exception as e:      # a program of a form the writer does not expect
         raise ModelError(f"{filename}: cannot read the PT2E program ({type(e).__name__}: {e})", hint) from None
-    graph = import_graph(model, name, filename, hint)
+    graph = import_graph(model, name, filename, check_hint=hint)
     graph.meta["pt2e"] = True
     return graph
 
@@ -86,6 +86,7 @@ class _Writer:
         self.nodes, self.inits, self.inputs, self.outputs = [], [], [], []
         self.env: dict = {}
         self.consts: dict = {}
+        self.names: set[str] = set()          # ONNX values: the program's node names (and "_"s)
         self.refused: list[str] = []
 
     def run(self):
@@ -124,6 +125,9 @@ class _Writer:
     def const(self, value, hint: str = "c") -> str:
         arr = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
         name = f"{hint}_{len(self.inits)}"
+        while name in self.names:
+            name += "_"
+        self.names.add(name)
         self.inits.append(self.numpy_helper.from_array(np.array(arr, order="C"), name))
         return name
 
@@ -137,9 +141,13 @@ class _Writer:
         return self.const(np.float32(arg))
 
     def emit(self, op: str, inputs: list, node, **attrs) -> str:
-        out = f"{node.name}_{len(self.nodes)}"
+        """One ONNX node named after the program's node (the IR's source comments show it)."""
+        out = node.name
+        while out in self.names:
+            out += "_"
+        self.names.add(out)
         self.nodes.append(self.helper.make_node(op, [self.value(x) if not isinstance(x, str) else x for x in inputs],
-                                                [out], name=f"{node.name}_{len(self.nodes)}", **attrs))
+                                                [out], name=out, **attrs))
         return out
 
     def _input(self, node) -> None:
@@ -151,6 +159,7 @@ class _Writer:
             raise ModelError(f"{self.filename}: input {node.name!r} has a dynamic shape {shape}",
                              "export the converted program on a fixed batch of 1: torch.export.export(converted, "
                              "(x[:1],)) without dynamic_shapes")
+        self.names.add(node.name)
         self.inputs.append(self.helper.make_tensor_value_info(node.name, self.onnx.TensorProto.FLOAT, shape))
         self.env[node.name] = node.name
 
@@ -262,10 +271,8 @@ class _Writer:
         x, w = args[0], args[1]
         bias = args[2] if len(args) > 2 else node.kwargs.get("bias")
         ins = [x, w]
-        if _dq_scale(bias, self) is not None:       # a quantizer that quantized the bias: int32 already
+        if bias is not None:        # float (XNNPACK), or an int32 dequantize: the ONNX importer's int_bias reads both
             ins.append(bias)
-        elif bias is not None:
-            ins.append(self._int_bias(bias, x, w, node))
         if key == "aten::linear":
             if len(x.meta["val"].shape) != 2:
                 raise UnsupportedOpError("linear on more than two dims in a quantized program")
@@ -275,30 +282,6 @@ class _Writer:
         if isinstance(rest[1], str):
             raise UnsupportedOpError(f"padding={rest[1]!r}; give the padding as numbers")
         return self.emit("Conv", ins, node, strides=stride, pads=pad * 2, dilations=dil, group=int(rest[3] or 1))
-
-    def _int_bias(self, bias, x, w, node) -> str:
-        """PT2E's float bias as an int32 DequantizeLinear on the accumulator's grid, x_scale *
-        w_scale (per output channel), rounded to nearest."""
-        b = self._const_of(bias) if isinstance(bias, torch.fx.Node) else None
-        sx = _dq_scale(x, self)
-        sw = _dq_scale(w, self)
-        if b is None or sx is None or sw is None:
-            raise UnsupportedOpError("its bias must be a constant and its input and weights dequantized "
-                                     "(a quantized program: prepare_pt2e / convert_pt2e)")
-        acc = (np.float32(sx.reshape(-1)[0]) * sw.astype(np.float32).reshape(-1)).astype(np.float32)
-        acc = np.broadcast_to(acc, b.shape).astype(np.float32)
-        q = np.rint(b.astype(np.float64) / acc.astype(np.float64))
-        if np.abs(q).max(initial=0) >= 2 ** 31:
-            raise UnsupportedOpError("a bias that leaves int32 on the accumulator's scale")
-        return self.emit("DequantizeLinear", [self.const(q.astype(np.int32), "bias"), self.const(acc, "bias_scale"),
-                                              self.const(np.zeros(b.shape, np.int32), "bias_zp")], node, axis=0)
-
-
-def _dq_scale(arg, writer: _Writer) -> np.ndarray | None:
-    """The scale of the dequantize that produced `arg` (None: not a dequantize)."""
-    if not isinstance(arg, torch.fx.Node) or not _key(arg).startswith(QD + "::dequantize"):
-        return None
-    return np.asarray(writer._number(arg.args[1], np.float32))
 
 
 def _pair(v):

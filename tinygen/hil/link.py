@@ -14,6 +14,7 @@ import time
 
 from tinygen.errors import TinygenError
 from tinygen.hil.deadline import WALL, Clock, Deadline
+from tinygen.optional import require
 
 DEFAULT_BAUD = 115200
 READY = "m-ready"
@@ -32,12 +33,7 @@ class LinkTimeout(LinkError):
 
 
 def _serial():
-    try:
-        import serial
-    except ImportError:
-        raise LinkError("pyserial is not installed",
-                        "install it: pip install pyserial (it is in requirements.txt)") from None
-    return serial
+    return require("serial")
 
 
 LIST_PORTS = "python -m serial.tools.list_ports"

@@ -46,13 +46,14 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.ir import Graph
+from tinygen.optional import install_line
 from tinygen.hil.session import SampleRun, carries_state
 from tinygen.kernels.float_table import LIBM_FUNCTIONS
 from tinygen.ref.detection import written_slots
 from tinygen.ref.interpreter import dequantize, run as run_reference
 
 PACKAGE = "tflite_micro"
-INSTALL = "pip install tflite-micro"
+INSTALL = install_line(PACKAGE)
 ARENA_FLOOR = 1 << 20           # bytes of TFLM arena beyond the model's tensors
 TIMEOUT_S = 120.0               # per TFLM child run, beyond 1 s per sample
 SHOW_BYTES = 5                  # differing elements named in the first difference

@@ -10,6 +10,7 @@ from tinygen.passes.plan_camera import BUFFER as CAMERA_BUFFER
 from tinygen.passes.plan_memory import STATE_SUFFIX, MemoryPlan
 from tinygen.passes.stream_input import input_buffer_bytes, streamed, window_rows
 from tinygen.report import human_bytes, human_count, table
+from tinygen.switches import arena_size, is_switchable, switch_graphs
 
 TIMELINE_WIDTH = 40
 
@@ -36,6 +37,28 @@ def layer_table(model: str, stats: list[LayerStats], graph: Graph) -> str:
              f"requantization constants), {human_count(total_macs)} MACs ({total_macs}), "
              f"arena {human_bytes(plan.arena_size)} ({plan.arena_size} B)"]
     return "\n".join(lines)
+
+
+def basis_lines(graph: Graph, board: str | None) -> list[str]:
+    """What inspect's figures assume: the board (None: none) and kernels they are compiled
+    for; a build for that board with the same options stores the same weights and plans the
+    same arena. For a switchable model: the table is the first switch's, the image's arena the
+    largest switch's."""
+    mode = (graph.meta.get("kernels") or {}).get("mode") or "tinygen"
+    if board is None:
+        lines = [f"figures for no board: --kernels {mode}, portable C without ISA extensions, as a build for "
+                 "--board host;",
+                 "  a board's own kernels (DSP / SIMD, --kernels auto on Cortex-M) pack weights and take scratch "
+                 "differently: --board BOARD gives the figures of its build"]
+    else:
+        lines = [f"figures for {board} with --kernels {mode}: what `tinygen build --board {board}` with these "
+                 "options stores and plans"]
+    if is_switchable(graph):
+        names = [name for name, _ in switch_graphs(graph)]
+        lines.append(f"switchable: the table is switch 0 ({names[0]}) of {len(names)}; the image stores every "
+                     f"switch's weights and one arena, the largest switch's: {human_bytes(arena_size(graph))} "
+                     f"({arena_size(graph)} B)")
+    return lines
 
 
 def io_lines(source, graph: Graph) -> list[str]:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tinygen.errors import ModelError, TinygenError
 from tinygen.frontend import check_size
-from tinygen.frontend.onnx import ops_gelu, ops_nn, ops_shape, ops_transpose, qoperator, quantized  # noqa: F401  (register their handlers)
+from tinygen.frontend.onnx import check_graph, ops_bn, ops_gelu, ops_nn, ops_shape, ops_transpose, qoperator, quantized  # noqa: F401  (register their handlers)
 from tinygen.frontend.onnx.advice import SUPPORTED_FLOAT, SUPPORTED_QUANT
 from tinygen.frontend.onnx.importer import Importer
 from tinygen.frontend.onnx.reader import graph_inputs, read_model
@@ -45,24 +45,26 @@ class OnnxModel:
     kind: str                               # "float", "qdq" or "qoperator"
 
 
-def load(path: str | Path) -> OnnxModel:
-    """Read and import an .onnx file; every problem with it is a ModelError or UnsupportedOpError."""
+def load(path: str | Path, rounding: str = "onnxruntime") -> OnnxModel:
+    """Read and import an .onnx file; every problem with it is a ModelError or UnsupportedOpError.
+    rounding (--onnx-rounding, quantized.ROUNDINGS): how a quantized model's requantization rounds."""
     path = Path(path)
     model = read_model(path)
     name = _c_name(path.stem)
     inputs = graph_inputs(model, path.name)
-    graph = import_graph(model, name, path.name)
+    graph = import_graph(model, name, path.name, rounding)
+    check_graph.runs(model, path.name)
     return OnnxModel(name, graph, [s for _, s in inputs], [n for n, _ in inputs], graph.meta["onnx_kind"])
 
 
-def import_graph(model, name: str, filename: str,
+def import_graph(model, name: str, filename: str, rounding: str = "onnxruntime",
                  check_hint: str = "check it with onnx.checker.check_model(onnx.load(path), full_check=True)") -> Graph:
     """The IR graph of an ONNX model held in memory (a file read, or a QDQ graph written from
     another format: tinygen/frontend/torch_pt2e.py), validated; graph.meta["onnx_kind"] is
     "float", "qdq" or "qoperator". Problems are ModelError or UnsupportedOpError naming
-    `filename`; `check_hint` is the hint for a graph the importer fails on."""
+    `filename`; `check_hint` is the hint for a graph the importer fails on; `rounding` as load's."""
     try:
-        graph = Importer(model, name, filename).run()
+        graph = Importer(model, name, filename, rounding).run()
         validate(graph)
         check_size.check_graph(graph, f"{filename}: ")
         check_graph_qparams(graph, f"{filename}: ")
@@ -75,6 +77,8 @@ def import_graph(model, name: str, filename: str,
     kind = "float" if not graph.meta.get("quantized") else ("qdq" if "DequantizeLinear" in ops and not any(
         op.startswith(("QLinear", "QGemm")) or op.endswith("Integer") for op in ops) else "qoperator")
     graph.meta["onnx_kind"] = kind
+    if graph.meta.get("quantized"):
+        graph.meta["onnx_rounding"] = rounding
     return graph
 
 

@@ -8,10 +8,17 @@
   then the shapes inferred for every intermediate and output: positive (a dilation larger than
   the input leaves none) and within the limits too (pads of a million make a convolution's
   output two million pixels wide).
+- runs: once imported, a graph onnxruntime refuses (its session, graph optimizations off,
+  fails to load: an operator version or a type it has no kernel for) is refused too, where
+  onnxruntime is installed: it is the reference `tinygen hil` compares with, and a model no
+  runtime executes has no meaning to reproduce. Graphs with operators of a custom domain
+  (onnxruntime has none of them) are not checked.
 Each problem is one ModelError naming the file.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 import onnx
 from onnx import shape_inference
@@ -84,3 +91,28 @@ def valid(model: onnx.ModelProto, filename: str) -> None:
         for o, t in zip(model.graph.output, outputs):
             o.type.CopyFrom(t)
     _check_values(list(inferred.graph.value_info) + list(inferred.graph.output), filename, inferred=True)
+
+
+# the operator domains onnxruntime's CPU session implements
+ORT_DOMAINS = ("", "ai.onnx", "ai.onnx.ml", "com.microsoft")
+
+
+def runs(model: onnx.ModelProto, filename: str) -> None:
+    """Refuse a graph onnxruntime's session (graph optimizations off) cannot load; nothing
+    without onnxruntime, or with operators of another domain."""
+    if importlib.util.find_spec("onnxruntime") is None or any(n.domain not in ORT_DOMAINS for n in model.graph.node):
+        return
+    import onnxruntime      # optional and heavy: only where an .onnx file is built
+
+    opts = onnxruntime.SessionOptions()
+    opts.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.log_severity_level = 4
+    try:
+        onnxruntime.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    except Exception as e:
+        text = first_line(e)        # "[ONNXRuntimeError] : 9 : NOT_IMPLEMENTED : the message"
+        parts = text.split(" : ", 3)
+        raise ModelError(f"{filename}: onnxruntime {onnxruntime.__version__} refuses this graph: "
+                         f"{parts[3] if text.startswith('[ONNXRuntimeError]') and len(parts) == 4 else text}",
+                         "export it as onnxruntime runs it (an older opset_version, the types its operators "
+                         "take); onnxruntime.InferenceSession(path) shows the problem") from None

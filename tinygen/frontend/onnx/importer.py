@@ -23,7 +23,9 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.layout import TO_NCHW, TO_NHWC, ir_shape, nchw4, same_order
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.advice import refusal, supported_line
-from tinygen.frontend.onnx.values import Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values
+from tinygen.frontend.onnx.float_tail import float_value, tail_of
+from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, _raw, _Raw,
+                                          grid_values, ir_of)
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor
 
 HANDLERS: dict[tuple[str, str], Callable] = {}
@@ -54,8 +56,9 @@ class Importer:
     """Importer(model, name, filename).run() -> the IR graph (float, or quantized with
     graph.meta["quantized"] = "onnx")."""
 
-    def __init__(self, model: onnx.ModelProto, name: str, filename: str):
+    def __init__(self, model: onnx.ModelProto, name: str, filename: str, rounding: str = "onnxruntime"):
         self.model, self.filename = model, filename
+        self.rounding = rounding        # quantized.ROUNDINGS: how requantization rounds
         self.graph = Graph(name=name)
         self.opset = reader.opset(model, "")
         self.quant = any(n.op_type in QUANT_OPS for n in model.graph.node)
@@ -67,6 +70,8 @@ class Importer:
         self.broken: set[str] = set()           # outputs of refused nodes without a stand-in
         self.stand_ins: set[str] = set()        # IR tensors standing in for refused nodes' outputs
         self.float_inputs: dict[int, Act] = {}  # quantized models: model input -> its int8 port
+        self.tail_values: dict[int, Act] = {}   # ... a float tail's values (float_tail.float_value)
+        self.float_tail = False
 
     # -- driver ---------------------------------------------------------------------
     def run(self) -> Graph:
@@ -356,6 +361,9 @@ class Importer:
         if self.quant and (op not in GRID_OPS or any(isinstance(x, Pending) for x in inputs)):
             return Pending(op, prefix, list(inputs), tshape, dict(attrs or {}), dict(params or {}), self.source())
         q = self.graph.tensor(inputs[0].name).qparams if self.quant else None
+        if q is not None and q.per_channel:
+            raise self.unsupported(f"it reads {inputs[0].name!r}, which is quantized per channel; only a depthwise "
+                                   "convolution reads such a tensor")
         return Act(self.emit(op, prefix, [x.name for x in inputs], ir_of(tshape), attrs, params, q), tshape,
                    inputs[0].etype)
 
@@ -446,13 +454,22 @@ class Importer:
 
     def _output_port(self, v, name: str) -> tuple[Act, bool]:
         """A graph output of a quantized model: the int8 tensor a DequantizeLinear reads (a float
-        output), or a quantized tensor itself."""
+        output), a quantized tensor itself, or the float32 result of a float tail (ops after the
+        last QuantizeLinear: tinygen/frontend/onnx/float_tail.py)."""
+        if isinstance(v, (View, Act)) and (self.graph.tensor((v.src if isinstance(v, View) else v).name).qparams
+                                           .per_channel):
+            raise ModelError(f"{self.filename}: output {name!r} is quantized per channel; tinygen's outputs take one "
+                             "scale")
         if isinstance(v, View) and not v.fns:
             return v.src, True
         if isinstance(v, Act):
             return v, False
-        raise ModelError(f"{self.filename}: output {name!r} is computed in float after the last QuantizeLinear; "
-                         "tinygen compiles quantized models int8 end to end",
+        if tail_of(v):
+            self.float_tail = True
+            return float_value(self, v, self.tail_values), False
+        raise ModelError(f"{self.filename}: output {name!r} is computed in float after the last QuantizeLinear by "
+                         "ops tinygen does not run as a float tail (it runs Conv, Gemm, MatMul (+ Add), Softmax, "
+                         "Add, Mul, Sub and moves there)",
                          "quantize every op up to the output (quantize_static with op_types_to_quantize unset)")
 
     def _prune(self) -> None:
@@ -489,19 +506,6 @@ def _constant_value(node) -> np.ndarray:
         if key in a:
             return np.array(a[key], np.float32 if key == "value_floats" else np.int64)
     raise UnsupportedOpError(f"Constant {node.output[0]!r}: only tensor, float and int values are supported")
-
-
-class _Raw(tuple):
-    """A shape given in the IR's own terms (not an ONNX NCHW shape to map)."""
-
-
-def _raw(shape) -> "_Raw":
-    return _Raw(int(d) for d in shape)
-
-
-def ir_of(tshape) -> tuple[int, ...]:
-    """The IR shape of a value's shape: an ONNX (NCHW) shape mapped, a _Raw one as it is."""
-    return tuple(tshape) if isinstance(tshape, _Raw) else ir_shape(tshape)
 
 
 def _retag(v, tshape):

@@ -18,11 +18,14 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_axis, ir_shape, nchw4, nchw_constant
 from tinygen.frontend.onnx import reader
+from tinygen.frontend.onnx.float_tail import float_value, tail_of
 from tinygen.frontend.onnx.importer import Importer, const_array, register
-from tinygen.frontend.onnx.quantized import averaged_input, binary_quantized, clamp_bounds
+from tinygen.frontend.onnx.elementwise_q import binary_quantized
+from tinygen.frontend.onnx.quantized import averaged_input, clamp_bounds, float_bias, grid
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,
                                           sigmoid_fn)
 from tinygen.quant.accumulator import accumulator_message, overflowing_channel
+from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS
 
 
 # -- convolution ------------------------------------------------------------------------------
@@ -62,11 +65,20 @@ def _mac(im: Importer, op: str, prefix: str, x, weight, bias, attrs: dict, tshap
     if not im.quant:
         params = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
         return im.node_value(op, prefix, [x], tshape, attrs, params)
-    if bias is not None and (found := overflowing_channel(weight.q, bias, 3 if op == "depthwise_conv2d" else 0)):
-        raise ModelError(f"{im.filename}: {im.where()}: {accumulator_message(bias, found)}")
     xq = im.graph.tensor(x.name).qparams
-    acc = (np.float32(xq.scale[0]) * weight.scale).astype(np.float32)
+    if xq.per_channel:      # a depthwise convolution's input quantized per channel (NNCF): one channel each
+        if op != "depthwise_conv2d" or attrs.get("depth_multiplier") != 1:
+            raise im.unsupported(f"its input {x.name!r} is quantized per channel; only a depthwise convolution "
+                                 "(one output channel per input channel) reads such a tensor")
+    acc = (xq.scale.astype(np.float32) * weight.scale.reshape(-1)).astype(np.float32)
     params = {"weight": weight, "bias": bias, "acc_scale": acc}
+    if bias is not None and bias.dtype.kind == "f":     # a float bias: quantized, its real values kept
+        channels = weight.q.shape[WEIGHT_CHANNEL_AXIS[op]]
+        params["bias"] = float_bias(im, bias, np.broadcast_to(acc.reshape(-1), (channels,)))
+        params["bias_real"] = bias
+    if bias is not None and (found := overflowing_channel(weight.q, params["bias"], 3 if op == "depthwise_conv2d"
+                                                          else 0)):
+        raise ModelError(f"{im.filename}: {im.where()}: {accumulator_message(params['bias'], found)}")
     return Pending(op, prefix, [x], tuple(tshape), attrs, params, im.source())
 
 
@@ -87,16 +99,20 @@ def _slice_weight(w, lo: int, hi: int):
 
 
 def int_bias(im: Importer, v, channels: int):
-    """A quantized MAC op's bias: DequantizeLinear of int32 (its integers: their scale is the
-    input's times the weights'), or None."""
+    """A quantized MAC op's bias, or None: DequantizeLinear of int32 (its integers, int64: their
+    scale is the input's times the weights'), or a float bias the quantizer left float (NNCF,
+    Brevitas' default export: its real values, float64), which _mac quantizes onto the
+    accumulator's grid (quantized.float_bias)."""
     if v is None:
         return None
     if isinstance(v, QConst) and v.dtype == "int32":
         if np.any(v.zero_point != 0):
             raise im.unsupported("its int32 bias has a zero point other than 0")
         return np.broadcast_to(v.q.reshape(-1), (channels,)).astype(np.int64)
-    raise im.unsupported("its bias is not an int32 DequantizeLinear (quantize_static writes one); "
-                         "quantize the bias too")
+    if isinstance(v, QConst) or (isinstance(v, Const) and np.issubdtype(v.value.dtype, np.floating)):
+        return np.broadcast_to(np.asarray(const_array(v, real=True), np.float64).reshape(-1), (channels,)).copy()
+    raise im.unsupported("its bias is neither float nor an int32 DequantizeLinear; quantize the bias to int32 "
+                         "(quantize_static writes one) or leave it float")
 
 
 @register("Conv")
@@ -200,42 +216,6 @@ def _const_like(v) -> bool:
     return isinstance(v, (Const, QConst))
 
 
-@register("BatchNormalization")
-def batch_norm(im: Importer, node, ins):
-    x = im.act(ins[0])
-    if len(x.tshape) not in (2, 3, 4) or (im.quant and len(x.tshape) == 2):
-        raise im.unsupported(f"batch norm over a {len(x.tshape)}-D tensor")
-    a = reader.attrs(node)
-    if int(a.get("training_mode", 0)):
-        raise ModelError(f"{im.filename}: {im.where()} runs in training mode", "export the model in eval mode")
-    if im.quant:
-        return _batch_norm_quantized(im, x, ins, float(a.get("epsilon", 1e-5)))
-    gamma, beta, mean, var = (im.const(v, k) for v, k in zip(ins[1:5], ("scale", "B", "mean", "var")))
-    return im.node_value("batch_norm", "bn", [x], x.tshape, {"eps": float(a.get("epsilon", 1e-5))},
-                         {"gamma": gamma, "beta": beta, "mean": mean, "var": var})
-
-
-def _batch_norm_quantized(im: Importer, x: Act, ins, eps: float):
-    """A BatchNormalization that quant_pre_process did not fold (onnxruntime computes it in float
-    between DequantizeLinear and QuantizeLinear): the per-channel affine a x + b, a = scale /
-    sqrt(var + eps), b = B - mean a, as a depthwise 1x1 convolution rounding once: weights +-127
-    with the scale |a| / 127 each, the int32 bias b on the accumulator's scale."""
-    scale, beta, mean, var = (np.asarray(const_array(v, real=True), np.float64).reshape(-1)
-                              for v in ins[1:5])
-    mul = scale / np.sqrt(var + eps)
-    add = beta - mean * mul
-    channels = nchw4(x.tshape)[1]
-    w_scale = np.where(mul == 0, 1.0, np.abs(mul) / 127).astype(np.float32)
-    weight = IntWeight(np.broadcast_to(np.sign(mul) * 127, (channels,)).astype(np.int64).reshape(1, 1, 1, -1),
-                       np.broadcast_to(w_scale, (channels,)).copy())
-    acc = (np.float32(im.graph.tensor(x.name).qparams.scale[0]) * weight.scale).astype(np.float32)
-    bias = np.rint(np.broadcast_to(add, (channels,)) / acc).astype(np.int64)
-    attrs, _ = conv_geometry(im, {}, nchw4(x.tshape)[2:], (1, 1))
-    attrs["depth_multiplier"] = 1
-    return Pending("depthwise_conv2d", "bn", [x], tuple(x.tshape), attrs,
-                   {"weight": weight, "bias": bias, "acc_scale": acc}, im.source())
-
-
 # -- activations ------------------------------------------------------------------------------
 
 def clamp_value(im: Importer, v, lo: float, hi: float, what: str):
@@ -248,7 +228,7 @@ def clamp_value(im: Importer, v, lo: float, hi: float, what: str):
     x = im.act(v)
     attrs = {"lo": float(lo), "hi": float(hi)}
     if im.quant:                # a clamp on the quantized tensor's own grid
-        attrs["act_min"], attrs["act_max"] = clamp_bounds((lo, hi), im.graph.tensor(x.name).qparams)
+        attrs["act_min"], attrs["act_max"] = clamp_bounds((lo, hi), grid(im, x))
     return im.node_value("clamp", what.lower(), [x], x.tshape, attrs)
 
 
@@ -289,6 +269,8 @@ def _unary(im: Importer, v, what: str, fn, float_emit):
             return v.then(what, fn)
         if isinstance(v, Act):
             return View(v).then(what, fn)
+        if isinstance(v, Pending) and tail_of(v):     # a float section (NNCF: MatMul + Add -> Sigmoid -> Q)
+            return float_emit(float_value(im, v, im.tail_values))
         if isinstance(v, Pending):
             raise im.unsupported(f"{what} of {v.source} that the quantizer left in float (no QuantizeLinear "
                                  "between them)", "quantize in QDQ form, or quant_pre_process the float model first "

@@ -10,7 +10,8 @@ import numpy as np
 
 from tinygen.frontend.onnx import ops_nn, ops_shape, reader
 from tinygen.frontend.onnx.importer import Importer, const_array, register
-from tinygen.frontend.onnx.quantized import ETYPE, MS, binary_quantized, grid, on_grid, value_on
+from tinygen.frontend.onnx.elementwise_q import binary_quantized
+from tinygen.frontend.onnx.quantized import ETYPE, MS, grid, on_grid, value_on
 from tinygen.frontend.onnx.values import Act, Const, QConst, QParams, View, leaky_relu_fn, qparams_of, sigmoid_fn
 
 

@@ -16,6 +16,8 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
   scale of a half, and at exact halves (onnxruntime goes to even, TFLite away from zero).
   The kernels take any multiplier; the DSP kernels' fast paths that need a normalized one
   (tinygen/kernels/specialize.py requant_bounded) step aside for these layers.
+  --onnx-rounding tflite (requant_pair) takes TFLite's normalized pair instead: within 1 LSB
+  per layer, and the same kernels, speed and arena as the network's .tflite twin.
 - an elementwise function of one quantized tensor (QLinearSigmoid, QLinearLeakyRelu, and
   any float op between DequantizeLinear and QuantizeLinear: Sigmoid, Tanh, HardSigmoid,
   HardSwish, LeakyRelu, Relu, a change of scale) is computed by onnxruntime in float32 on
@@ -48,6 +50,7 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_shape, nchw_constant
 from tinygen.frontend.onnx import reader
+from tinygen.frontend.onnx.float_tail import float_made, quantized_value
 from tinygen.frontend.onnx.importer import Importer, const_array, ir_of, register
 from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values,
                                           qparams_of)
@@ -91,6 +94,16 @@ def single_rounding_multiplier(real: float) -> tuple[int, int]:
 
 
 SINGLE_ROUNDING_MIN = 2.0 ** -12
+# how an ONNX model's MAC ops, MUL and MEAN requantize (--onnx-rounding): "onnxruntime", the pair that
+# rounds once (single_rounding_multiplier: equal to onnxruntime far more often, but the DSP kernels'
+# fast paths that need a normalized multiplier step aside); "tflite", TFLite's normalized pair
+# (within 1 LSB of onnxruntime; the same kernels, speed and arena as the model's .tflite twin)
+ROUNDINGS = ("onnxruntime", "tflite")
+
+
+def requant_pair(im: Importer, real: float) -> tuple[int, int]:
+    """The (multiplier, shift) of requantization scale `real` under the import's rounding."""
+    return single_rounding_multiplier(real) if im.rounding == "onnxruntime" else quantize_multiplier(real)
 # tg_avg_pool2d_requant_s8's exact division: input scale / output scale in [2^-15, 2^8), windows up to 4096
 AVG_POOL_RATIO = (2.0 ** -15, 2.0 ** 8)
 AVG_POOL_MAX_AREA = 4096
@@ -107,10 +120,46 @@ def clamp_bounds(activation, q: QParams) -> tuple[int, int]:
     return qlo, qhi
 
 
+def float_bias(im: Importer, real: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """A float bias (the quantizer left it float: NNCF, Brevitas' default export) on its MAC
+    op's accumulator grid `acc` (float32 input scale x weight scale, per output channel), as
+    TFLite's converter and onnxruntime's quantize_static quantize biases: the float64 quotient
+    rounded half to even (onnxruntime's numpy round; TFLite's std::round goes away from zero at
+    exact halves, which a float bias practically never is); refused beyond int32. onnxruntime
+    adds the float bias in float32 instead: the two differ by half a step of that grid at most,
+    a small fraction of an output step (docs/onnx.md)."""
+    q = np.rint(np.asarray(real, np.float64) / np.asarray(acc, np.float64))
+    if np.abs(q).max(initial=0) >= 2 ** 31:
+        raise ModelError(f"{im.filename}: {im.where()}: its float bias leaves int32 on the accumulator's grid "
+                         "(input scale x weight scale)", "the model's scales are damaged or extreme: quantize it again")
+    return q.astype(np.int64)
+
+
 # -- building the int8 IR --------------------------------------------------------------------------
 
 def grid(im: Importer, act: Act) -> QParams:
-    return im.graph.tensor(act.name).qparams
+    """The grid of activation `act`, one scale: a tensor quantized per channel (channel_grid) is
+    read only by a depthwise convolution."""
+    q = im.graph.tensor(act.name).qparams
+    if q is not None and q.per_channel:
+        raise im.unsupported(f"it reads {act.name!r}, which is quantized per channel; only a depthwise "
+                             "convolution reads such a tensor")
+    return q
+
+
+def channel_grid(im: Importer, v, scale, zp, dtype: str, axis: int) -> Act:
+    """QuantizeLinear per channel of a convolution's output (NNCF quantizes a depthwise
+    convolution's input so): the convolution requantizes each output channel onto its own scale
+    (its multiplier per channel), the zero point must be one for all; the tensor's QParams say
+    axis 3, and only a depthwise convolution reads it (its accumulator grid is per channel too)."""
+    ok = isinstance(v, Pending) and v.op in ("conv2d", "depthwise_conv2d") and len(v.tshape) == 4
+    if not ok or axis % 4 != 1 or np.unique(zp).size != 1 or dtype not in ETYPE:
+        raise im.unsupported("an activation quantized per channel; tinygen takes one only as a convolution's "
+                             "output along its channels, with one zero point")
+    channels = v.tshape[1]
+    one = qparams_of(scale.reshape(-1)[:1], zp.reshape(-1)[:1], dtype)
+    q = QParams(np.broadcast_to(scale.reshape(-1), (channels,)), np.full(channels, int(one.zero_point[0])), axis=3)
+    return materialize(im, v, q, ETYPE[dtype])
 
 
 def lut(im: Importer, view: View, q: QParams) -> Act:
@@ -134,6 +183,8 @@ def value_on(im: Importer, v, q: QParams, etype: int = 3) -> Act:
         return requantize(im, v, q)
     if isinstance(v, View):
         return lut(im, v, q)
+    if float_made(v):
+        return quantized_value(im, v, q, etype)
     if isinstance(v, Pending):
         if v.stage not in ("done",):
             raise im.unsupported("an integer accumulator (ConvInteger / MatMulInteger) quantized before its "
@@ -161,7 +212,7 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
             scales = [grid(im, x).scale[0] for x in ins] + ([im.graph.tensor(params["operand"]).qparams.scale[0]]
                                                              if "operand" in params else [])
             real = (np.float32(scales[0]) * np.float32(scales[1])) / np.float32(q.scale[0])
-            attrs["requant"] = single_rounding_multiplier(float(real))
+            attrs["requant"] = requant_pair(im, float(real))
         return Act(im.emit(p.op, p.prefix, [x.name for x in ins], shape, attrs, params, q, source=p.source),
                    p.tshape, etype)
     if p.op == "avg_pool2d":
@@ -172,8 +223,9 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
             raise im.unsupported(f"an average pool of {list(attrs['kernel'])} with input scale / output scale {real:g}: "
                                  f"tinygen takes windows up to {AVG_POOL_MAX_AREA} elements, ratios from 2^-15 "
                                  "below 2^8")
-        attrs["requant"] = quantize_multiplier(float(real))
         attrs["act_min"], attrs["act_max"] = clamp_bounds(p.activation, q)
+        if not tflite_average(grid(im, ins[0]), q, attrs):
+            attrs["requant"] = quantize_multiplier(float(real))
     if p.op == "softmax":
         # on the output grid itself, rounded once (tg_softmax_scaled_s8 where it is not 1/256)
         return Act(im.emit(p.op, p.prefix, [ins[0].name], shape, attrs, qparams=q, source=p.source), p.tshape,
@@ -183,7 +235,7 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
         n = math.prod(ir_of(ins[0].tshape)[a] for a in attrs["axes"])
         x = grid(im, ins[0])
         real = np.float32(x.scale[0]) / (np.float32(q.scale[0]) * np.float32(n))
-        attrs["requant"] = single_rounding_multiplier(float(real))
+        attrs["requant"] = requant_pair(im, float(real))
     if p.op == "pad" and "pad_real" in attrs:
         attrs["pad_value"] = int(quantize_half_even(np.float32(attrs.pop("pad_real")), q))
     if p.op == "clamp":
@@ -192,13 +244,21 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
                p.tshape, etype)
 
 
+def tflite_average(x: QParams, q: QParams, attrs: dict) -> bool:
+    """Whether TFLite's own average pool (tg_avg_pool2d_s8: the sum of the int8 window, divided
+    with rounding half away from zero) equals onnxruntime's QLinearAveragePool here: the same grid
+    in and out, no padding, and an odd window, whose averages are never exact halves (so that
+    half away from zero and half to even agree). The MLPerf KWS DS-CNN's 25 x 5 pooling is one."""
+    return (x.same_as(q) and not any(attrs["padding"]) and math.prod(attrs["kernel"]) % 2 == 1)
+
+
 def _mac_node(im: Importer, p: Pending, x: Act, q: QParams) -> str:
     w: IntWeight = p.params["weight"]
     channels = w.q.shape[WEIGHT_CHANNEL_AXIS[p.op]]
     acc = np.broadcast_to(np.asarray(p.params["acc_scale"], np.float32).reshape(-1), (channels,))
     # onnxruntime's requantization scale, in float32: (x_scale * w_scale) / y_scale
-    real = (acc / np.float32(q.scale[0])).astype(np.float32)
-    mults, shifts = zip(*(single_rounding_multiplier(float(r)) for r in real))
+    real = (acc / q.scale.astype(np.float32)).astype(np.float32)
+    mults, shifts = zip(*(requant_pair(im, float(r)) for r in real))
     g = im.graph
     base = f"{p.prefix}_{len(g.nodes)}"
     wt = g.add_const(g.unique_name(f"{base}_w"), w.q.astype(np.int8), "int8")
@@ -212,7 +272,11 @@ def _mac_node(im: Importer, p: Pending, x: Act, q: QParams) -> str:
     mt = g.add_const(g.unique_name(f"{base}_mult"), np.array(mults, np.int32), "int32")
     st = g.add_const(g.unique_name(f"{base}_shift"), np.array(shifts, np.int32), "int32")
     attrs = dict(p.attrs)
-    attrs["act_min"], attrs["act_max"] = clamp_bounds(p.activation, q)
+    bounds = {clamp_bounds(p.activation, QParams(s, q.zero_point[:1])) for s in q.scale}
+    if len(bounds) > 1:
+        raise im.unsupported(f"a clamp {p.activation} on an output quantized per channel: its bounds differ "
+                             "between channels, and tinygen's kernels take one")
+    attrs["act_min"], attrs["act_max"] = bounds.pop()
     return im.emit(p.op, p.prefix, [x.name], ir_of(p.tshape), attrs,
                    {"weight": wt.name, "bias": bt.name, "multiplier": mt.name, "shift": st.name}, q, source=p.source)
 
@@ -266,7 +330,7 @@ def quantize_linear(im: Importer, node, ins):
                      zp.reshape(shape if zp.size > 1 else ()), lo, hi).astype(np.int64)
         return QConst(qv, dtype, scale.reshape(-1), zp.reshape(-1), axis % max(real.ndim, 1), f"{node.output[0]!r}")
     if scale.size > 1:
-        raise im.unsupported("an activation quantized per channel; tinygen quantizes activations per tensor")
+        return channel_grid(im, v, scale, zp, dtype, axis)
     if dtype == "int32":
         raise im.unsupported("an activation quantized to int32")
     q = qparams_of(scale, zp, dtype)
@@ -335,87 +399,14 @@ def averaged_input(im: Importer, v):
 
 def on_grid(im: Importer, x: Act, scale, zp, dtype: str) -> Act:
     """x, which the node reads with (scale, zero point): it must be x's own grid."""
-    if scale.size != 1:
-        raise im.unsupported("an activation dequantized per channel")
     q = qparams_of(scale, zp, dtype)
+    if scale.size != 1:
+        q = QParams(q.scale, q.zero_point, axis=3)
+        if not im.graph.tensor(x.name).qparams.same_as(q):
+            raise im.unsupported("an activation dequantized per channel with other scales than it was quantized "
+                                 "with")
+        return x
     if not grid(im, x).same_as(q):
         raise im.unsupported(f"it reads {im.node.input[0]!r} with {q!r}, but that tensor is quantized with "
                              f"{grid(im, x)!r}")
     return x
-
-
-# -- elementwise in a quantized model ---------------------------------------------------------------------
-
-_FN = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}
-
-
-def binary_quantized(im: Importer, kind: str, x, y):
-    """Add / Sub / Mul / Div in a quantized model: of two quantized activations (ADD, MUL),
-    of one and a quantized constant (ADD, MUL with a constant operand), of one and a number
-    (a table), or the scale and bias of a ConvInteger accumulator."""
-    for v in (x, y):
-        if isinstance(v, FloatInput):
-            raise im.float_input(v)
-    if isinstance(x, (Const, QConst)) and not isinstance(y, (Const, QConst)):
-        if kind in ("Sub", "Div"):
-            return _scalar_fn(im, kind, y, x, swap=True)
-        x, y = y, x
-    if isinstance(x, Pending) and x.stage in ("float", "done") and x.params.get("acc_scale", 0) is None:
-        if kind != "Mul" or not isinstance(y, Const):
-            raise im.unsupported("an integer accumulator (ConvInteger / MatMulInteger) must be multiplied by "
-                                 "its constant scale")
-        x.params["acc_scale"] = np.asarray(y.value, np.float32).reshape(-1)
-        x.stage = "done"
-        return x
-    if (isinstance(x, Pending) and kind == "Add" and isinstance(y, Const) and x.op in WEIGHT_CHANNEL_AXIS
-            and x.params.get("bias") is None and x.activation is None):
-        acc = np.asarray(x.params["acc_scale"], np.float64)
-        b = np.asarray(y.value, np.float64).reshape(-1)
-        x.params["bias"] = np.rint(b / acc).astype(np.int64)
-        return x
-    if isinstance(y, Const) and np.asarray(y.value).size == 1 and isinstance(x, (View, Act)):
-        return _scalar_fn(im, kind, x, y)
-    if kind == "Div" or (kind == "Sub" and isinstance(y, (Const, QConst))):
-        raise im.unsupported(f"{kind} of a quantized activation and a tensor has no int8 kernel (a number works: "
-                             "it becomes a table)")
-    a = im.act(x)
-    op = kind.lower()
-    if isinstance(y, QConst):
-        out = tuple(np.broadcast_shapes(a.tshape, y.q.shape))
-        if out != a.tshape:
-            raise im.unsupported(f"a constant of shape {list(y.q.shape)} broadcasts {list(a.tshape)} larger")
-        return Pending(op, op, [a], out, {}, {"operand": y}, im.source())
-    if isinstance(y, Const):
-        raise im.unsupported(f"{kind} by a float tensor in a quantized model; quantize the constant (a "
-                             "DequantizeLinear of an integer initializer)")
-    b = im.act(y)
-    if len(a.tshape) != len(b.tshape):
-        raise im.unsupported(f"broadcasting shapes {list(a.tshape)} and {list(b.tshape)} of different ranks")
-    return Pending(op, op, [a, b], tuple(np.broadcast_shapes(a.tshape, b.tshape)), {}, {}, im.source())
-
-
-def _scalar_fn(im: Importer, kind: str, x, c, swap: bool = False) -> View:
-    k = np.float32(np.asarray(const_array(c, real=True)).reshape(-1)[0])
-    fn = _FN[kind]
-    view = x if isinstance(x, View) else View(im.act(x) if not isinstance(x, Act) else x)
-    if not isinstance(view.src, Act):
-        raise im.unsupported(f"{kind} of a value that is not quantized")
-    if swap:
-        return view.then(f"{k:g} {kind} x", lambda r: fn(k, r).astype(np.float32))
-    return view.then(f"{kind} {k:g}", lambda r: fn(r, k).astype(np.float32))
-
-
-def pad_value_quantized(im: Importer, x, value):
-    """Pad's constant value in a quantized model, for the Pad's input `x` as the graph has it:
-    on the int8 tensor itself (an Act, QOperator: the value as stored, default 0 of its
-    type), or a real value (a View, QDQ: default 0.0) quantized on the grid ("real", value)
-    for a pending input, whose grid comes later."""
-    if isinstance(x, View):
-        x = x.src
-    elif isinstance(x, Act) and not isinstance(value, QConst):
-        raw = 0 if value is None else int(np.asarray(const_array(value)).reshape(-1)[0])
-        return raw - 128 if x.etype == 2 else raw
-    real = 0.0 if value is None else float(np.asarray(const_array(value, real=True)).reshape(-1)[0])
-    if isinstance(x, Pending):
-        return ("real", real)
-    return int(quantize_half_even(np.float32(real), grid(im, x)))

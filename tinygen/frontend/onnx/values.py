@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from tinygen.frontend.layout import ir_shape
 from tinygen.ir import QParams
 
 
@@ -142,3 +143,16 @@ def grid_values(src: QParams, fns) -> np.ndarray:
     for _, fn in fns:
         real = np.asarray(fn(real), np.float32)
     return real
+
+
+class _Raw(tuple):
+    """A shape given in the IR's own terms (not an ONNX NCHW shape to map)."""
+
+
+def _raw(shape) -> "_Raw":
+    return _Raw(int(d) for d in shape)
+
+
+def ir_of(tshape) -> tuple[int, ...]:
+    """The IR shape of a value's shape: an ONNX (NCHW) shape mapped, a _Raw one as it is."""
+    return tuple(tshape) if isinstance(tshape, _Raw) else ir_shape(tshape)

@@ -1,4 +1,5 @@
-"""Board descriptions: one TOML file per board in boards/."""
+"""Board descriptions: one TOML file per board in boards/, or a user's own board file
+(`--board my-board.toml`), each checked on load against tinygen.board.schema."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from tinygen.errors import TinygenError, UsageError
+from tinygen.board.schema import check
+from tinygen.errors import BoardFileError, TinygenError, UsageError
 from tinygen.resources import data_dir
 
-BUILDS = ("host", "cortex-m", "riscv", "esp-idf")   # recipes in tinygen/build/
-MEMORY_KINDS = ("flash", "ram")
-_SCHEMA_HINT = "boards/README.md describes the keys a board file takes"
+SCHEMA_HINT = "docs/boards.md lists every key a board file takes"
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Board:
     # --flash-budget / --ram-budget: kind -> the part's own size, where the linked region was
     # cut to the budget (with_budget) to leave room for the user's application
     budget: dict = field(default_factory=dict)
+    text: str = field(default="", repr=False, compare=False)    # the board file as read
+    user: bool = False                    # a user's board file (--board my-board.toml), not one of boards/
 
     @property
     def cc(self) -> str:
@@ -81,80 +83,6 @@ class Board:
         return [t for t in dict.fromkeys(needed) if shutil.which(t) is None]
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and v > 0
-
-
-def _is_strings(v) -> bool:
-    return isinstance(v, list) and all(isinstance(x, str) for x in v)
-
-
-def _check_memory(regions, fail) -> None:
-    if not isinstance(regions, list) or not regions:
-        fail("needs [[memory]] regions (name, kind, origin, size, link)")
-    for r in regions:
-        name = r.get("name", "?") if isinstance(r, dict) else "?"
-        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
-            fail("every [[memory]] region needs a name")
-        if r.get("kind") not in MEMORY_KINDS:
-            fail(f"[[memory]] {name!r}: kind must be one of {', '.join(MEMORY_KINDS)}")
-        if not _is_int(r.get("origin")) or r["origin"] < 0 or not _is_int(r.get("size")) or r["size"] <= 0:
-            fail(f"[[memory]] {name!r}: origin and size must be integers (bytes), size > 0")
-        if not isinstance(r.get("link", False), bool):
-            fail(f"[[memory]] {name!r}: link must be true or false")
-    for kind in MEMORY_KINDS:
-        if sum(1 for r in regions if r["kind"] == kind and r.get("link", False)) != 1:
-            fail(f"needs exactly one [[memory]] region with kind = \"{kind}\" and link = true")
-
-
-def _check(raw: dict, fail) -> None:
-    """Fail (with the key at fault) when a board file lacks a key or has a wrong type."""
-    for key in ("name", "core", "description", "build"):
-        if not isinstance(raw.get(key), str) or not raw[key]:
-            fail(f"needs {key} = \"...\"")
-    if raw["build"] not in BUILDS:
-        fail(f"build = {raw['build']!r} is not a recipe tinygen knows ({', '.join(BUILDS)})")
-    for key in ("aliases", "isa_features"):
-        if not _is_strings(raw.get(key, [])):
-            fail(f"{key} must be a list of strings")
-    toolchain = raw.get("toolchain")
-    if not isinstance(toolchain, dict) or not isinstance(toolchain.get("cc"), str) \
-            or not _is_strings(toolchain.get("cflags", [])):
-        fail("needs [toolchain] with cc = \"...\" and cflags = [\"...\"]")
-    if raw["build"] != "host":
-        if not isinstance(raw.get("port"), str):
-            fail("needs port = \"...\" (the firmware/ports/ folder of the real part)")
-        if not _is_int(raw.get("clock_hz")) or raw["clock_hz"] <= 0:
-            fail("needs clock_hz = <core clock in Hz>")
-        _check_memory(raw.get("memory"), fail)
-        if not _is_int(raw.get("stack", {}).get("size")) or raw["stack"]["size"] <= 0:
-            fail("needs [stack] size = <bytes>")
-        power = raw.get("power", {})
-        if not (_is_number(power.get("supply_v")) and _is_number(power.get("run_current_a"))
-                and isinstance(power.get("source"), str) and power["source"]):
-            fail("needs [power] supply_v, run_current_a and source (the datasheet table they come from)")
-    energy = raw.get("energy")
-    if energy is not None:
-        try:
-            timestamp_pin(energy.get("timestamp_pin"))
-        except ValueError as e:
-            fail(f"[energy] {e}")
-        if not isinstance(energy.get("wiring"), str):
-            fail("[energy] needs wiring = \"...\" (which pin goes to the meter's input, where to measure)")
-    emulator = raw.get("emulator")
-    if emulator is not None:
-        if not (isinstance(emulator, dict) and all(isinstance(emulator.get(k), str) for k in ("qemu", "machine", "port"))
-                and _is_strings(emulator.get("args", []))
-                and all(_is_int(emulator.get(k)) for k in ("flash_origin", "ram_origin"))):
-            fail("[emulator] needs qemu, machine, port, args = [...], flash_origin and ram_origin")
-        if "vector_origin" in emulator and not _is_int(emulator["vector_origin"]):
-            fail("[emulator] vector_origin must be an address (where the stand-in's core reads its reset vectors)")
-
-
 _STM32_PIN = re.compile(r"^P([A-K])(\d{1,2})$")
 _ESP_PIN = re.compile(r"^GPIO(\d{1,2})$")
 
@@ -184,24 +112,31 @@ def for_energy_runner(board: Board) -> Board:
                                energy={**board.energy, "runner": True})
 
 
-def _load(path: Path) -> Board:
+def _load(path: Path, user: bool = False) -> Board:
     def fail(what: str):
-        raise TinygenError(f"board file {path}: {what}", _SCHEMA_HINT)
+        raise BoardFileError(f"board file {path}: {what}", SCHEMA_HINT)
 
     try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
+        text = path.read_text()
+        raw = tomllib.loads(text)
+    except OSError as e:
+        fail(f"cannot be read ({e.strerror or e})")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         fail(f"not valid TOML ({e})")
-    _check(raw, fail)
+    check(raw, fail)
+    if "energy" in raw:
+        try:
+            timestamp_pin(raw["energy"]["timestamp_pin"])
+        except ValueError as e:
+            fail(f"energy.{e}")
     return Board(
         name=raw["name"],
         aliases=tuple(raw.get("aliases", [])),
-        description=raw.get("description", ""),
+        description=raw["description"],
         core=raw["core"],
         isa_features=frozenset(raw.get("isa_features", [])),
-        build=raw.get("build", raw["name"]),
-        toolchain=dict(raw.get("toolchain", {})),
+        build=raw["build"],
+        toolchain=dict(raw["toolchain"]),
         port=raw.get("port"),
         clock_hz=raw.get("clock_hz"),
         memory=tuple(dict(m) for m in raw.get("memory", [])),
@@ -213,31 +148,86 @@ def _load(path: Path) -> Board:
         emulator=dict(raw["emulator"]) if "emulator" in raw else None,
         path=path,
         raw=raw,
+        text=text,
+        user=user,
     )
 
 
 @lru_cache(maxsize=1)
 def all_boards() -> tuple[Board, ...]:
+    """The boards shipped with tinygen (boards/*.toml)."""
     boards = tuple(_load(p) for p in sorted(data_dir("boards").glob("*.toml")))
     owner: dict[str, Path] = {}
     for b in boards:
         for n in (b.name, *b.aliases):
-            if n in owner:
-                raise TinygenError(f"board name {n!r} is used by both {owner[n]} and {b.path}",
-                                   "board names and aliases must be unique: rename one")
-            owner[n] = b.path
+            if n.casefold() in owner:
+                raise TinygenError(f"board name {n!r} is used by both {owner[n.casefold()]} and {b.path}",
+                                   "board names and aliases must be unique (in any case): rename one")
+            owner[n.casefold()] = b.path
     return boards
 
 
+@lru_cache(maxsize=1)
+def _by_name() -> dict[str, Board]:
+    """Every shipped board under its name and aliases, case-folded."""
+    return {n.casefold(): b for b in all_boards() for n in (b.name, *b.aliases)}
+
+
+def is_board_file(name: str) -> bool:
+    """Whether `--board NAME` names a board file: a path ending in .toml, or an existing file
+    that is no shipped board's name."""
+    return name.lower().endswith(".toml") or (name.casefold() not in _by_name() and Path(name).is_file())
+
+
+def load_board_file(path: str | Path) -> Board:
+    """A user's board file, checked (tinygen.board.schema) and refused in one line
+    (BoardFileError) where it is wrong or takes a shipped board's name."""
+    path = Path(path)
+    if not path.is_file():
+        raise BoardFileError(f"board file {path} does not exist",
+                             "`tinygen boards --template f746zg > my-board.toml` starts one (docs/boards.md)")
+    shipped = next((b for b in all_boards() if b.path.resolve() == path.resolve()), None)
+    if shipped is not None:         # boards/nucleo-f746zg.toml given by its path: the board itself
+        return shipped
+    board = _load(path, user=True)
+    for key, n in (("name", board.name), *(("aliases", a) for a in board.aliases)):
+        if n.casefold() in _by_name():
+            raise BoardFileError(f"board file {path}: {key}: {n!r} is the name of tinygen's board "
+                                 f"{_by_name()[n.casefold()].name}", "give your board a name of its own")
+    return board
+
+
 def get_board(name: str) -> Board:
-    known: dict[str, Board] = {}
-    for b in all_boards():
-        known[b.name] = b
-        for a in b.aliases:
-            known[a] = b
-    if name in known:
-        return known[name]
-    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.4)
+    """A shipped board by its name or an alias, in any case (STM32F746ZG is nucleo-f746zg), or
+    a user's board file (is_board_file)."""
+    if is_board_file(name):
+        return load_board_file(name)
+    if name.casefold() in _by_name():
+        return _by_name()[name.casefold()]
+    known = [n for b in all_boards() for n in (b.name, *b.aliases)]
+    close = difflib.get_close_matches(name.lower(), known, n=3, cutoff=0.4)
     hint = f"did you mean {', '.join(close)}? " if close else ""
     raise UsageError(f"unknown board {name!r}",
-                     f"{hint}`tinygen boards` lists the supported boards: {', '.join(b.name for b in all_boards())}")
+                     f"{hint}`tinygen boards` lists the supported boards: {', '.join(b.name for b in all_boards())}; "
+                     "a board of your own: --board my-board.toml (docs/boards.md)")
+
+
+_TOP_NAME = re.compile(r'^name\s*=\s*"[^"]*"[^\n]*$', re.M)
+_TOP_ALIASES = re.compile(r'^aliases\s*=\s*\[[^\]]*\][^\n]*$', re.M)
+
+
+def board_template(name: str) -> str:
+    """The board file of `name` as the start of a user's own: a header saying how to use it,
+    the name made the user's own ("my-" before it) and no aliases (a user board may not take a
+    shipped board's names); everything else as the board has it."""
+    board = get_board(name)
+    top, sep, tables = board.text.partition("\n[")     # name and aliases are top-level keys
+    top = _TOP_NAME.sub(f'name = "my-{board.name}"                # your board\'s name for --board', top, count=1)
+    top = _TOP_ALIASES.sub("aliases = []", top, count=1)
+    header = (f"# A tinygen board file, started from {board.name} (`tinygen boards --template {name}`).\n"
+              f"# Save it as my-{board.name}.toml, give it your board's name, and change what differs on your\n"
+              "# board: its memory, clock, pins, flash tools (docs/boards.md lists every key). Then\n"
+              f"#   tinygen boards my-{board.name}.toml            # checks it; every error names the key\n"
+              f"#   tinygen build MODEL --board my-{board.name}.toml -o build/m\n"
+              "# A stand-in ([emulator]) lets hil --emulate run it on QEMU.\n\n")
+    return header + top + sep + tables
