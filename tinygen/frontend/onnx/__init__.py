@@ -17,7 +17,8 @@ are kept (graph.meta["quantized"] = "onnx", as an int8 .tflite's).
   QuantizeLinear does (round half to even: graph.meta["input_rounding"]), their float
   outputs are the int8 tensors DequantizeLinear reads (graph.meta["float_outputs"]).
 
-This package is the only place that imports `onnx`; tinygen/hil/onnx_check.py runs
+This package is the only place that imports `onnx` (with tinygen/frontend/torch_pt2e.py, which
+writes a PT2E program as the ONNX QDQ graph import_graph reads); tinygen/hil/onnx_check.py runs
 onnxruntime (the reference `tinygen hil` and the tests compare with).
 """
 
