@@ -210,11 +210,13 @@ def _nested_codes(switches: list[tuple[str, Graph]]) -> dict[str, np.ndarray]:
 
 
 def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
-          progress: Progress = lambda msg: None, force: bool = False, model_id: str | None = None) -> BuildResult:
+          progress: Progress = lambda msg: None, force: bool = False, model_id: str | None = None,
+          library: str | None = None, arena_external: bool = False) -> BuildResult:
     """Write the project for `board` into out_dir and compile it. Only the files an earlier
     build wrote there are replaced; a non-empty folder that is not a tinygen build is
     refused unless `force` (tinygen.build.output). `model_id` is what `profile%` reports as
-    m-model-[ID] (default: tinygen.model_id.resolve_model_id's)."""
+    m-model-[ID] (default: tinygen.model_id.resolve_model_id's). `library`: write the model as
+    library LIBRARY instead (tinygen.build.library; `arena_external`: NAME_init(void *arena))."""
     from tinygen.build.output import staged_output
     from tinygen.codegen.project import MANIFEST, write_project
     from tinygen.model_id import resolve_model_id
@@ -224,15 +226,27 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     if "esp_nn" in graph.meta:          # --kernels esp-nn: ESP32 boards only, said before anything is written
         require_esp32(board)
     model_id, origin = resolve_model_id(model_id, source.path, source.name)
+    if library is not None:
+        from tinygen.build.library import check_library_graph
+
+        check_library_graph(graph, graph.meta["memory"].region)
     with staged_output(out_dir, force, keep=[source.path]) as stage:
-        progress("generating C")
-        info = write_project(graph, stage, source.name, source.source_hash, board, (model_id, origin))
+        progress("generating C" + (f" as library {library}" if library is not None else ""))
+        if library is not None:
+            from tinygen.build.library import write_library
+
+            info = write_library(graph, stage, source.name, source.source_hash, board, library, (model_id, origin),
+                                 arena_external)
+        else:
+            info = write_project(graph, stage, source.name, source.source_hash, board, (model_id, origin))
         # the kernel per layer (with --kernels auto: measured instructions and the rivals')
         info["kernels"] = graph.meta.get("kernels") or kernel_report(graph, None)
         if graph.meta.get("fit"):       # the fit-first trade (tinygen.fit): layers traded for flash
             info["fit"] = graph.meta["fit"]
         (stage / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
-        if board.build == "host":
+        if library is not None:         # sources only: the user's project compiles them
+            result = BuildResult(out_dir, info, {"library": out_dir})
+        elif board.build == "host":
             from tinygen.build.host import build_host
 
             progress(f"compiling with {board.cc}")

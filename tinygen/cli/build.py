@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tinygen.errors import UsageError
 from tinygen.cli.common import Progress, add_compile_args, board_of, budgeted, check_output_early, compile_model, \
     print_activations, print_fit, print_kernels
 
@@ -17,6 +18,8 @@ EPILOG_BUILD = """examples:
   tinygen build model.py --board host --activations int16  # int16 activations where kernels exist
   tinygen build model.py --board host --activations int16:conv1,fc   # only those layers int16
   tinygen build model_qdq.onnx --board host               # QDQ / QOperator .onnx: its own scales, no --calib
+  tinygen build kws.tflite --board f746zg --library --name kws -o lib/kws   # a C library for your firmware
+  tinygen build vww.tflite --board f746zg --library --arena external        # NAME_init(arena): a shared arena
 """
 
 
@@ -28,10 +31,18 @@ def cmd_build(args) -> int:
 
     board = budgeted(args, board_of(args))
     progress = Progress(args.quiet)
+    _check_library_args(args)
     check_output_early(args)
     source, graph = compile_model(args, progress, board)
     out = Path(args.output) if args.output else Path("build") / source.name
-    result = build(source, graph, board, out, progress, args.force, model_id=args.model_id)
+    from tinygen.codegen.api import library_name
+
+    library = (args.name or library_name(source.name)) if args.library else None
+    result = build(source, graph, board, out, progress, args.force, model_id=args.model_id, library=library,
+                   arena_external=args.arena == "external")
+    if library is not None:
+        _print_library(result, library, board)
+        return 0
     from tinygen import switches
 
     layers = sum(1 for n in graph.nodes if n.kernel)
@@ -70,6 +81,25 @@ def cmd_build(args) -> int:
     return 0
 
 
+def _check_library_args(args) -> None:
+    """--name and --arena external go with --library; a --name is a C identifier (before any work)."""
+    if not args.library and (args.name is not None or args.arena == "external"):
+        raise UsageError(f"{'--name' if args.name is not None else '--arena external'} needs --library",
+                         "add --library (a firmware build's arena is its own)")
+    if args.name is not None:
+        from tinygen.build.library import check_library_name
+
+        check_library_name(args.name)
+
+
+def _print_library(result, name: str, board) -> None:
+    m = result.manifest
+    lib = m["library"]
+    print(f"built library {name} of {m['model']} for {board.name} → {result.out_dir}")
+    print(f"  {lib['header']}, {len(lib['sources'])} sources in src/, CMakeLists.txt, {name}.mk, README.md")
+    print(f"  arena {m['arena_size']} B ({lib['arena']}), weights {m['weight_bytes']} B (flash)")
+
+
 def add_command(sub, fmt) -> None:
     b = sub.add_parser("build", help="compile a model into a C project and build it for a board",
                        epilog=EPILOG_BUILD, formatter_class=fmt)
@@ -80,5 +110,14 @@ def add_command(sub, fmt) -> None:
     build.add_argument("--force", action="store_true",
                        help="write into a non-empty folder that is not a tinygen build, beside its files "
                             "(none of them is replaced)")
+    build.add_argument("--library", action="store_true",
+                       help="write the model as a C library for your own firmware (NAME.h, sources, CMakeLists.txt, "
+                            "NAME.mk): no main, runtime, startup or linker script")
+    build.add_argument("--name", metavar="NAME", default=None,
+                       help="with --library: the prefix of every symbol and macro (default: the model's name "
+                            "made a C identifier)")
+    build.add_argument("--arena", choices=("static", "external"), default="static",
+                       help="with --library: external = NAME_init(void *arena) takes the application's buffer "
+                            "(shareable between models); default static")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     b.set_defaults(func=cmd_build)

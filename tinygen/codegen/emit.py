@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from tinygen.codegen.api import FIRMWARE, Api
 from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, c_float_array_body, c_identifier,
                                      c_int, c_macro, c_string, c_struct_init)
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, emit_variable, reset_lines, state_macro
@@ -307,10 +308,11 @@ def _port(graph: Graph, index: int, name: str, prefix: str) -> Port:
     return Port(index, f"{prefix}{index}", t.nbytes, list(t.shape), c_float(q.scale[0]), int(q.zero_point[0]))
 
 
-def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict) -> dict:
-    """One switch's layers, arena slots, ports and arrays (the whole model when plain)."""
+def _switch_data(graph: Graph, index: int, name: str, prefix: str, shared: dict, symbols: str = "") -> dict:
+    """One switch's layers, arena slots, ports and arrays (the whole model when plain); `symbols`
+    before every array's name (a library's NAME_)."""
     plan: MemoryPlan = graph.meta["memory"]
-    arrays, array_names = _weight_arrays(graph, prefix, shared)
+    arrays, array_names = _weight_arrays(graph, symbols + prefix, shared)
     layers: list[Layer] = []
     emitted: list[Node] = []
     streamed = stream_kparams(graph, [n for n in graph.nodes if n.kernel]) if not prefix else {}
@@ -371,20 +373,22 @@ def _kernel_headers(graph: Graph) -> set[str]:
             {BACKEND_HEADERS[b].rsplit("/", 1)[-1] for b in backends if b in BACKEND_HEADERS})
 
 
-def project_data(graph: Graph, model_name: str, source_hash: str, version: str, model_id: str | None = None) -> dict:
+def project_data(graph: Graph, model_name: str, source_hash: str, version: str, model_id: str | None = None,
+                 api: Api = FIRMWARE) -> dict:
     """Everything the model templates render. A switchable model renders one section per
     switch (prefix swK_ on its layers, macros and arrays); arrays equal across switches
-    are stored once."""
+    are stored once. `api`: the names it exports (tinygen.codegen.api: a firmware's, a library's)."""
     graphs = switch_graphs(graph)
     shared: dict = {}
     multi = len(graphs) > 1
     if multi and any(g.meta.get(INPUT_OUTSIDE_ARENA) for _, g in graphs):
         raise ValueError("a switchable model keeps its inputs in the arena (no row bands per switch)")
-    switches = [_switch_data(g, k, name, f"sw{k}_" if multi else "", shared)
+    switches = [_switch_data(g, k, name, f"sw{k}_" if multi else "", shared, api.symbols)
                 for k, (name, g) in enumerate(graphs)]
     first = switches[0]
     arrays = [a for sw in switches for a in sw["arrays"]]
     return {
+        "api": api,
         "model_name": model_name,
         "model_id": model_id if model_id is not None else model_name,
         "model_id_c": c_string(model_id if model_id is not None else model_name),

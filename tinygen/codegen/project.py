@@ -95,6 +95,19 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
     }
 
 
+MODEL_TEMPLATES = ("model.h.j2", "model.c.j2", "weights.h.j2", "weights.c.j2")
+
+
+def render_model(data: dict, camera: bool = False, libm: str = "") -> dict[str, str]:
+    """The model's four files, named as data["api"] says (model.h ... / NAME.h ...) -> their text:
+    the one emitted C that a firmware and a library both package."""
+    env = template_env()
+    api = data["api"]
+    names = (api.header, api.source, api.weights_header, api.weights_source)
+    return {out: env.get_template(template).render(**data, camera=camera, libm_macro=libm)
+            for template, out in zip(MODEL_TEMPLATES, names)}
+
+
 def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, board: Board,
                   model_id: tuple[str, str] | None = None) -> dict:
     """Render the project into `dest` (which must exist and be empty). Returns the manifest.
@@ -105,10 +118,8 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     data["model_id_source"] = model_id[1]
     # --camera: camera.c / camera.h and the front end's firmware (tinygen.codegen.camera)
     camera = write_camera(graph, dest, board, env, model_name, __version__)
-    for template, out in (("model.h.j2", "model.h"), ("model.c.j2", "model.c"),
-                          ("weights.h.j2", "weights.h"), ("weights.c.j2", "weights.c")):
-        (dest / out).write_text(env.get_template(template).render(**data, camera=camera is not None,
-                                                                  libm_macro=libm_macro(graph)))
+    for out, text in render_model(data, camera is not None, libm_macro(graph)).items():
+        (dest / out).write_text(text)
     write_board_header(board, dest)
     frontend_files = write_tables(graph, dest)          # --frontend: its tables (else none)
     sources = kernel_sources(graph)
