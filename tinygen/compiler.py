@@ -229,7 +229,7 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     if library is not None:
         from tinygen.build.library import check_library_graph
 
-        check_library_graph(graph, graph.meta["memory"].region)
+        check_library_graph(graph)
     with staged_output(out_dir, force, keep=[source.path]) as stage:
         progress("generating C" + (f" as library {library}" if library is not None else ""))
         if library is not None:

@@ -69,6 +69,10 @@ def check_built(project: str | Path, board: Board) -> dict:
         made = (f"build format {fmt}" if fmt is not None else "before build formats were recorded")
         raise TinygenError(f"{project} was built by tinygen {version} ({made}); this tinygen {__version__} "
                            f"reads build format {BUILD_FORMAT}", _rebuild(board, project))
+    if isinstance(data.get("library"), dict):
+        raise TinygenError(f"{project} holds library {data['library'].get('name')} (tinygen build --library): "
+                           "sources for your firmware, no image to flash or boot",
+                           f"build the firmware into another folder: tinygen build MODEL --board {board.name} -o DIR")
     built_for = data["board"]
     if _canonical(built_for) != _canonical(board.name):
         raise TinygenError(f"{project} was built for {built_for}{_core(built_for)}, not {board.name}"

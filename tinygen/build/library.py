@@ -56,19 +56,29 @@ def check_library_name(name: str) -> None:
         raise UsageError(problem, "choose a C identifier such as kws or person_detect")
 
 
-def check_library_graph(graph: Graph, arena_region: str | None = None) -> None:
-    """Refuse what a library cannot package yet, before anything is written."""
-    if graph.meta.get("camera") is not None or frontend_of(graph) is not None:
+def check_library_options(kernels: str | None = None, camera: bool = False, frontend: str | None = None,
+                          arena_region: str | None = None, backends: set[str] = frozenset()) -> None:
+    """Refuse what a library cannot package yet: the CLI's options before compiling, the
+    compiled graph's kernel backends (`backends`: --kernels auto's picks) before writing."""
+    if camera or frontend:
         raise UsageError("--library packages the model alone: --camera and --frontend are firmware stages",
                          "build the library without them and run your own preprocessing before NAME_invoke()")
-    backends = {KERNELS_BY_NAME[n.kernel].backend for _, g in switch_graphs(graph) for n in g.nodes if n.kernel}
-    foreign = sorted(backends & set(FOREIGN_BACKENDS))
+    foreign = sorted((set(backends) | {kernels}) & set(FOREIGN_BACKENDS))
     if foreign:
         raise UsageError(f"--library does not package {' and '.join(foreign)} kernels yet",
                          "build it with --kernels tinygen")
     if arena_region is not None:
         raise UsageError("--library places no section: --arena-region is a firmware option",
                          "place the arena yourself (--arena external) or drop --arena-region")
+
+
+def check_library_graph(graph: Graph) -> None:
+    """check_library_options for a compiled graph, before anything is written."""
+    check_library_options(camera=graph.meta.get("camera") is not None,
+                          frontend=frontend_of(graph) and frontend_of(graph).name,
+                          arena_region=graph.meta["memory"].region,
+                          backends={KERNELS_BY_NAME[n.kernel].backend for _, g in switch_graphs(graph)
+                                    for n in g.nodes if n.kernel})
 
 
 def defined_symbols(c_text: str) -> set[str]:
@@ -154,4 +164,5 @@ def write_library(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     return info
 
 
-__all__ = ["build_defines", "check_library_graph", "check_library_name", "defined_symbols", "write_library"]
+__all__ = ["build_defines", "check_library_graph", "check_library_name", "check_library_options", "defined_symbols",
+           "write_library"]

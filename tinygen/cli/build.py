@@ -86,10 +86,14 @@ def _check_library_args(args) -> None:
     if not args.library and (args.name is not None or args.arena == "external"):
         raise UsageError(f"{'--name' if args.name is not None else '--arena external'} needs --library",
                          "add --library (a firmware build's arena is its own)")
-    if args.name is not None:
-        from tinygen.build.library import check_library_name
+    if not args.library:
+        return
+    from tinygen.build.library import check_library_name, check_library_options
 
+    if args.name is not None:
         check_library_name(args.name)
+    check_library_options(kernels=args.kernels, camera=getattr(args, "camera", False),
+                          frontend=getattr(args, "frontend", None), arena_region=args.arena_region)
 
 
 def _print_library(result, name: str, board) -> None:
