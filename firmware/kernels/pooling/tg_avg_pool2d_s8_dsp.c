@@ -18,8 +18,8 @@
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
  */
 /* tg_ap_run16's asm holds 13 registers, which GCC's register allocation at -Os and -O1 cannot find
-   ("impossible constraints"): the file is compiled as at -O2 whatever the build's level (at -O2
-   the same code; a library's user may build with -Os). */
+   ("impossible constraints"; -O0 and -Og too): the file is compiled as at -O2 whatever the
+   build's level (at -O2 the same code; a library's user may build with -Os or a debug -O0). */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O2")
 #endif
@@ -152,13 +152,8 @@ tg_ap_lanes(const tg_ap_window_t *w, int32_t c, int32_t width, int8_t *out)
     }
 }
 
-/*
- * One output pixel, every channel. Compiled at -O2 whatever the build's level: tg_ap_run16's
- * asm, inlined here, holds 13 values in registers, which GCC finds at -O2 and -O3 only
- * (-O0, -O1, -Og and -Os stop with "asm operand has impossible constraints"); a library
- * compiled with a project's -Os or debug -O0 builds as it is (tests/build/test_library_cube.py).
- */
-static __attribute__((noinline, optimize("O2"))) void tg_ap_pixel(const tg_ap_window_t *win, int8_t *out)
+/* One output pixel, every channel. */
+static __attribute__((noinline)) void tg_ap_pixel(const tg_ap_window_t *win, int8_t *out)
 {
     const tg_ap_window_t w = *win;
     int32_t c = 0;
