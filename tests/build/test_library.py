@@ -24,6 +24,8 @@ from library_lib import (ARM_CC, application, build_arm_app, build_cmake_app, bu
 from mlperf_models import mlperf_model
 from tinygen.board import get_board
 from tinygen.build.library import defined_symbols
+from tinygen.build.library_stack import call_graph, deepest_chain
+from tinygen.codegen.api import library_name, name_problem
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import run
@@ -139,6 +141,11 @@ def test_library_layout_and_names(host_libs):
         assert "tg_model" not in (lib / f).read_text() and "TG_MODEL" not in (lib / f).read_text(), f
     ext = (host_libs["external"]["kws"][1] / "include" / "kws.h").read_text()
     assert "int kws_init(void *arena);" in ext
+    for variant in ("static", "external"):      # the header compiles as C99 and as C++
+        include = host_libs[variant]["kws"][1] / "include" / "kws.h"
+        for lang, std in (("c", "-std=c99"), ("c++", "-std=c++11")):
+            subprocess.run(["gcc", "-x", lang, std, "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                            str(include)], check=True)
     readme = (lib / "README.md").read_text()
     assert "KWS_ARENA_SIZE" in readme and "host" in readme and "weights" in readme
     info = json.loads((lib / "tinygen.json").read_text())["library"]
@@ -172,8 +179,47 @@ def test_library_three_models_one_f746zg_image_bit_exact(sources, tmp_path):
             assert all(s.startswith(f"{name}_") for s in symbols), f"{obj.name}: {sorted(symbols)}"
             kernels |= {s[len(name) + 1:] for s in symbols if s.startswith(f"{name}_tg_") and s.endswith("_dsp")}
     assert len(kernels) >= 5, kernels          # several DSP kernels, each library its own copy
+    for name, (_, lib) in libs.items():       # measured from the call graph, inside the firmware's reserve
+        info = json.loads((lib / "tinygen.json").read_text())["library"]
+        assert 0 < info["stack_bytes"] < get_board("f746zg").stack_size, info
+        assert f"`{info['stack_bytes']}` bytes for `{name}_invoke()`" in (lib / "README.md").read_text()
     run_arm_app(elf)
     _assert_outputs(libs, inputs, (tmp_path / "out.bin").read_bytes())
+
+
+@needs_arm
+def test_library_config_keeps_gcc_from_fusing_multiply_adds(host_libs, tmp_path):
+    """GNU C (-std=gnu11) lets GCC fuse a * b + c into one rounding (VFMA on the Cortex-M7); a
+    source that includes NAME_config.h first keeps the two roundings the reference computes."""
+    config = host_libs["static"]["kws"][1] / "src" / "kws_config.h"
+    body = "float f(float a, float b, float c) { return a * b + c; }\n"
+    asm = {}
+    for case, text in (("plain", body), ("config", f'#include "{config}"\n' + body)):
+        (tmp_path / f"{case}.c").write_text(text)
+        asm[case] = subprocess.run([ARM_CC, "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard",
+                                    "-std=gnu11", "-O2", "-S", "-o", "-", str(tmp_path / f"{case}.c")],
+                                   check=True, capture_output=True, text=True).stdout
+    assert "vfma" in asm["plain"]
+    assert "vfma" not in asm["config"] and "vmul.f32" in asm["config"] and "vadd.f32" in asm["config"]
+
+
+def test_library_stack_is_the_deepest_chain_of_frames(tmp_path):
+    (tmp_path / "a.ci").write_text(
+        'graph: { title: "a.c"\n'
+        'node: { title: "lib_invoke" label: "lib_invoke\\na.c:1:1\\n10 bytes (static)" }\n'
+        'node: { title: "a.c:layer" label: "layer\\na.c:2:1\\n20 bytes (static)" }\n'
+        'edge: { sourcename: "lib_invoke" targetname: "a.c:layer" label: "a.c:3:1" }\n'
+        'edge: { sourcename: "a.c:layer" targetname: "lib_kernel" label: "a.c:4:1" }\n'
+        'edge: { sourcename: "lib_invoke" targetname: "lib_other" label: "a.c:5:1" }\n'
+        'edge: { sourcename: "a.c:layer" targetname: "expf" label: "a.c:6:1" }\n}\n')
+    (tmp_path / "b.ci").write_text(
+        'node: { title: "lib_kernel" label: "lib_kernel\\nb.c:1:1\\n5 bytes (static)" }\n'
+        'node: { title: "lib_other" label: "lib_other\\nb.c:9:1\\n30 bytes (dynamic)" }\n')
+    frames, calls = call_graph([tmp_path / "a.ci", tmp_path / "b.ci"])
+    outside: set = set()
+    assert deepest_chain("lib_invoke", frames, calls, {}, outside) == (40, False)      # 10 + 30, a dynamic frame
+    assert outside == {"expf"}
+    assert deepest_chain("a.c:layer", frames, calls, {}, set()) == (25, True)
 
 
 class _DepthwiseNet(torch.nn.Module):
@@ -273,6 +319,13 @@ def test_library_bad_options_refused_in_one_line(tmp_path, argv, message):
     rc, _, err = run_cli("build", mlperf_model("kws_dscnn"), "--board", "host", "-o", out, *argv)
     assert rc == 2 and message in err and "Traceback" not in err, err
     assert err.startswith("tinygen build: error:") and not out.exists()
+
+
+@pytest.mark.parametrize("model, name", [("kws_dscnn_int8", "kws_dscnn_int8"), ("my-model.v2", "my_model_v2"),
+                                         ("3layers", "m_3layers"), ("int", "int_model"), ("tg_net", "m_tg_net"),
+                                         ("tgram", "tgram")])
+def test_library_default_name_is_a_valid_c_identifier(model, name):
+    assert library_name(model) == name and name_problem(name) is None
 
 
 def test_library_cli_default_name_is_the_model_name(tmp_path):

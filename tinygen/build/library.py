@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.board import Board
+from tinygen.build.library_stack import invoke_stack
 from tinygen.codegen.api import Api, library_api, name_problem
 from tinygen.codegen.audio import frontend_of
 from tinygen.codegen.emit import kernel_sources, project_data
@@ -152,15 +153,20 @@ def write_library(graph: Graph, dest: Path, model_name: str, source_hash: str, b
         renames=sorted(symbols), prefix=api.symbols))
     (dest / "CMakeLists.txt").write_text(env.get_template("library/CMakeLists.txt.j2").render(**common, sources=sources))
     (dest / f"{name}.mk").write_text(env.get_template("library/lib.mk.j2").render(**common, sources=sources))
+    stack = invoke_stack(src, [s for s in sources if s != api.weights_source], board, name)
     ports = {kind: ", ".join(f"`{p.macro.lower()}` int8 {p.shape}" for p in data[kind]) for kind in ("inputs", "outputs")}
     (dest / "README.md").write_text(env.get_template("library/README.md.j2").render(
         **common, **ports, board_description=board.description, macro=api.macro, arena_external=arena_external,
         arena_size=data["arena_size"], alignment=data["arena_alignment"], weight_bytes=data["weight_bytes"],
-        input_buffer=data["input_buffer"], stack=board.stack_size, kernel_count=len(sources) - 2))
+        input_buffer=data["input_buffer"], stack=stack, stack_reserve=board.stack_size, cc=board.cc,
+        kernel_count=len(sources) - 2))
     info = manifest(graph, data, board)
     info["library"] = {"name": name, "arena": "external" if arena_external else "static", "header": f"include/{api.header}",
                        "sources": [f"src/{s}" for s in sources], "defines": dict(build_defines(graph)),
-                       "renamed_symbols": len(symbols)}
+                       "renamed_symbols": len(symbols),
+                       # NAME_invoke()'s deepest chain of frames as the board's compiler builds it (None: no compiler)
+                       "stack_bytes": stack.bytes if stack else None,
+                       "stack_outside": stack.outside if stack else []}
     return info
 
 

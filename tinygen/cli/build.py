@@ -101,7 +101,8 @@ def _print_library(result, name: str, board) -> None:
     lib = m["library"]
     print(f"built library {name} of {m['model']} for {board.name} → {result.out_dir}")
     print(f"  {lib['header']}, {len(lib['sources'])} sources in src/, CMakeLists.txt, {name}.mk, README.md")
-    print(f"  arena {m['arena_size']} B ({lib['arena']}), weights {m['weight_bytes']} B (flash)")
+    stack = f"stack {lib['stack_bytes']} B (invoke)" if lib["stack_bytes"] is not None else "stack not measured"
+    print(f"  arena {m['arena_size']} B ({lib['arena']}), weights {m['weight_bytes']} B (flash), {stack}")
 
 
 def add_command(sub, fmt) -> None:

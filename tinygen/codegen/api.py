@@ -56,10 +56,15 @@ def library_api(name: str, arena_external: bool = False) -> Api:
                weights_guard=f"{name.upper()}_WEIGHTS_H")
 
 
+def _tinygens(name: str) -> bool:
+    """A name in tinygen's own prefix (its kernels' tg_...)."""
+    return name.lower() == "tg" or name.lower().startswith("tg_")
+
+
 def library_name(model_name: str) -> str:
     """The default NAME of a model's library: its name made a C identifier."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", model_name) or "model"
-    name = name if not name[0].isdigit() else f"m_{name}"
+    name = f"m_{name}" if name[0].isdigit() or _tinygens(name) else name
     return name if name not in C_KEYWORDS else f"{name}_model"
 
 
@@ -69,7 +74,7 @@ def name_problem(name: str) -> str | None:
         return f"--name {name!r} is not a C identifier (letters, digits and _, not starting with a digit)"
     if name in C_KEYWORDS:
         return f"--name {name!r} is a C or C++ keyword"
-    if name.lower().startswith("tg_") or name.lower() == "tg":
+    if _tinygens(name):
         return f"--name {name!r} takes tinygen's own prefix tg_"
     return None
 
