@@ -138,6 +138,19 @@ def _layers_on_standin(board, graph, source, inputs, out_dir, specialized: bool)
     return layers
 
 
+def _specialized_and_generic_equal_reference(board, graph, source, inputs, on_dir, off_dir) -> None:
+    """The graph built specialized and generic, on the stand-in: every layer equals the reference."""
+    nodes = [n for n in graph.nodes if n.kernel]
+    specialized = _layers_on_standin(board, graph, source, inputs, on_dir, True)
+    generic = _layers_on_standin(board, graph, source, inputs, off_dir, False)
+    for i, x in enumerate(inputs):
+        want = run(graph, x, keep_all=True)
+        for node, on, off in zip(nodes, specialized[i], generic[i]):
+            ref = want[node.outputs[0]].ravel()
+            assert np.array_equal(on, ref), f"input {i}, {node.name} specialized: {first_difference(ref, on)}"
+            assert np.array_equal(off, ref), f"input {i}, {node.name} generic: {first_difference(ref, off)}"
+
+
 @needs_qemu
 @pytest.mark.parametrize("model,board", [("convs", "f746zg"), ("odd", "f746zg"), ("convs", "f446re")])
 def test_specialized_equals_generic_and_reference_standin(model, board, tmp_path_factory):
@@ -150,15 +163,7 @@ def test_specialized_equals_generic_and_reference_standin(model, board, tmp_path
                   for r in ("bias", "multiplier", "shift")}
         depth = specialize.depth(specialize.INLINE[node.kernel], node.attrs["kparams"])
         assert not specialize.requant_bounded(depth, **consts)
-    nodes = [n for n in graph.nodes if n.kernel]
-    specialized = _layers_on_standin(board, graph, source, inputs, tmp / "on", True)
-    generic = _layers_on_standin(board, graph, source, inputs, tmp / "off", False)
-    for i, x in enumerate(inputs):
-        want = run(graph, x, keep_all=True)
-        for node, on, off in zip(nodes, specialized[i], generic[i]):
-            ref = want[node.outputs[0]].ravel()
-            assert np.array_equal(on, ref), f"input {i}, {node.name} specialized: {first_difference(ref, on)}"
-            assert np.array_equal(off, ref), f"input {i}, {node.name} generic: {first_difference(ref, off)}"
+    _specialized_and_generic_equal_reference(board, graph, source, inputs, tmp / "on", tmp / "off")
 
 
 @needs_qemu
@@ -178,12 +183,4 @@ def test_specialized_once_equals_generic_and_reference_f746zg(model, tmp_path_fa
         mode = specialize.requant_mode(specialize.INLINE[node.kernel], node.attrs["kparams"], **consts)
         assert mode == specialize.FOLDED | specialize.POS | specialize.ONCE, name
     assert sum("rounded once" in c for c in _calls(graph)) == len(changed)
-    nodes = [n for n in graph.nodes if n.kernel]
-    specialized = _layers_on_standin(board, graph, source, inputs, tmp / "once_on", True)
-    generic = _layers_on_standin(board, graph, source, inputs, tmp / "once_off", False)
-    for i, x in enumerate(inputs):
-        want = run(graph, x, keep_all=True)
-        for node, on, off in zip(nodes, specialized[i], generic[i]):
-            ref = want[node.outputs[0]].ravel()
-            assert np.array_equal(on, ref), f"input {i}, {node.name} specialized: {first_difference(ref, on)}"
-            assert np.array_equal(off, ref), f"input {i}, {node.name} generic: {first_difference(ref, off)}"
+    _specialized_and_generic_equal_reference(board, graph, source, inputs, tmp / "once_on", tmp / "once_off")
