@@ -66,10 +66,10 @@ INLINE: dict[str, Inline] = {
                                          "kernel_h*kernel_w*in_c", pos=True, pos_of="add_"),
     # pointwise in 3-row blocks (tinygen/kernels/pw_rows3_dsp.py), else tg_conv2d_1x1_s8_dsp's product
     "tg_conv2d_1x1_rows3_s8_dsp": Inline("tg_conv2d_1x1_rows3_s8_dsp_inline", "kernels/tg_mat_mult_rows3_s8_dsp.h",
-                                         "in_c", True, True),
+                                         "in_c", True, True, once=True),
     # im2col conv in 3-pixel blocks (tinygen/kernels/conv_rows3_dsp.py), else tg_conv2d_s8_dsp's body
     "tg_conv2d_rows3_s8_dsp": Inline("tg_conv2d_rows3_s8_dsp_inline", "kernels/tg_conv2d_rows3_s8_dsp.h",
-                                     "kernel_h*kernel_w*in_c", True, True),
+                                     "kernel_h*kernel_w*in_c", True, True, once=True),
     # the RV32IM kernels (tinygen.kernels.rv32): the same (params, bounded, arguments) convention
     "tg_conv2d_s8_rv32": Inline("tg_conv2d_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h", "kernel_h*kernel_w*in_c"),
     "tg_conv2d_add_s8_rv32": Inline("tg_conv2d_add_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",
@@ -116,6 +116,14 @@ def requant_once(multiplier, shift) -> bool:
     the clamp (TG_REQUANT_ONCE in tg_mat_mult_s8_dsp.h; 2 acc fits int32 where sums_bounded)."""
     m, s = np.asarray(multiplier, np.int64), np.asarray(shift, np.int64)
     return bool(np.all(s == 0) and np.all((m >= 0) & (m < _LIMIT)))
+
+
+def folded_serves(depth: int, bias, multiplier, shift, output_offset: int) -> bool:
+    """Whether a layer's outputs take the folded form: requant_folded of requant_bounded, or the
+    single-rounding pairs (requant_once) with sums_bounded (its ONCE flavour)."""
+    if requant_once(multiplier, shift):
+        return sums_bounded(depth, bias)
+    return requant_folded(requant_bounded(depth, bias, multiplier, shift), shift, output_offset)
 
 
 def requant_folded(bounded: bool, shift, output_offset: int) -> bool:
@@ -165,5 +173,5 @@ def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
     return mode
 
 
-__all__ = ["BOUNDED", "FOLDED", "GENERAL", "INLINE", "Inline", "ONCE", "POS", "enabled", "depth", "requant_bounded",
-           "requant_folded", "requant_mode", "requant_once", "sign_add_needed", "sums_bounded"]
+__all__ = ["BOUNDED", "FOLDED", "GENERAL", "INLINE", "Inline", "ONCE", "POS", "enabled", "depth", "folded_serves",
+           "requant_bounded", "requant_folded", "requant_mode", "requant_once", "sign_add_needed", "sums_bounded"]

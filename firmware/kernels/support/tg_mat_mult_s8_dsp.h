@@ -119,6 +119,18 @@ static inline __attribute__((always_inline)) int32_t tg_folded_round(int32_t out
     return once ? output_offset : (int32_t)((uint32_t)(1 + 2 * output_offset) << (n - 1));
 }
 
+/* The channel pairs' records (tg_mat_mult_pairs_s8_dsp.h) of a layer in folded mode `mode`. */
+static inline __attribute__((always_inline)) void tg_pairs_records_of(int32_t mode, int32_t cols, const int32_t *bias,
+                                                                      const int32_t *multiplier, const int8_t *shift,
+                                                                      int32_t output_offset, int32_t *rec)
+{
+    if (TG_REQUANT_ONCE_OF(mode)) {
+        tg_pairs_records_once(cols, bias, multiplier, output_offset, rec);
+    } else {
+        tg_pairs_records(cols, bias, multiplier, shift, output_offset, rec);
+    }
+}
+
 /* The output quantization in locals: an int8 store may alias any struct field, locals it cannot. */
 typedef struct {
     int32_t output_offset, act_min, act_max;
@@ -271,12 +283,9 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_prepare(
     int32_t depth, int32_t cols, const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
     const tg_mat_mult_quant_t *q, int16_t *buf)
 {
-    if (tg_mat_mult_pairs_on(q, depth, cols) && TG_REQUANT_ONCE_OF(q->bounded)) {
-        tg_pairs_records_once(cols, bias, multiplier, q->output_offset,
-                              (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3)));
-    } else if (tg_mat_mult_pairs_on(q, depth, cols)) {
-        tg_pairs_records(cols, bias, multiplier, shift, q->output_offset,
-                         (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3)));
+    if (tg_mat_mult_pairs_on(q, depth, cols)) {
+        tg_pairs_records_of(q->bounded, cols, bias, multiplier, shift, q->output_offset,
+                            (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3)));
     }
 }
 
