@@ -8,8 +8,8 @@ multiplier 1, out_w == LINE, channels a multiple of 4 (the widening takes 4 at a
 (depthwise_dsp.requant_small_ok: the folded SMMLAR form, proved in
 tg_depthwise_conv2d_3x3_rows_s8_dsp.h), or for a layer of single-rounding pairs (an ONNX model's
 default rounding: depthwise_dsp.requant_once_ok) the same form with R the output zero point and
-n = 0, SMMLAR(2 acc, m, zp), which is tg_requantize's floor((acc m + 2^30) / 2^31) plus zp. A record per channel, RECORD_WORDS words, weights
-doubled as int16 halves (lo | hi << 16):
+n = 0, SMMLAR(2 acc, m, zp), which is tg_requantize's floor((acc m + 2^30) / 2^31) plus zp.
+A record per channel, RECORD_WORDS words, weights doubled as int16 halves (lo | hi << 16):
 
     0: the doubled bias
     1 + 2 k: w[k][0] | w[k][1]      2 + 2 k: w[k][1] | w[k][2]      (kernel row k = 0, 1, 2)

@@ -326,8 +326,8 @@ TG_FC_B1_ROWS(tg_fc_b1_w16_general, 0, 0, TG_FC_B1_W16)
  * input: int8 [in_features] (rows == 1); packed: tinygen/kernels/fc_batch1_dsp.py's layout;
  * multiplier, shift: [out_features]; scratch: tg_fully_connected_batch1_s8_dsp_buffer_size
  * (in_features) bytes, 8-byte aligned; output: int8 [out_features]. `bounded`: the build's
- * requantization verdict (tinygen.kernels.specialize: GENERAL, BOUNDED or FOLDED, with POS, and ONCE). A specialized
- * layer calls this with its constants.
+ * requantization verdict (tinygen.kernels.specialize: GENERAL, BOUNDED or FOLDED, with POS, and
+ * ONCE). A specialized layer calls this with its constants.
  */
 static inline __attribute__((always_inline)) void tg_fully_connected_batch1_s8_dsp_inline(
     const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
