@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kernel_lib import assert_same
 from test_kernels import SETTINGS, _requant_arrays
+from test_kernels_b1 import with_bias_shift
 from test_kernels_subbyte import subbyte_geometry
 
 from tinygen.quant.pack_mul import LAYOUTS, flash_bits_per_weight, pack_mul_weights, packed_scratch_bytes, steps, unpack_mul_weights
@@ -134,6 +135,16 @@ def test_conv2d_packed_host(kernels, kind, data, seed, with_bias):
     p = data.draw(packed_geometry(kind))
     args = packed_case(kind, p, seed, with_bias)
     assert_same(TWINS[kind](p, *args), run_c(kernels, kind, p, *args), name(kind))
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), k=st.integers(1, 8))
+def test_conv2d_packed_bias_shift_host(kernels, kind, data, seed, k):
+    """bias_shift k > 0 (a float bias finer than one accumulator unit): C == twin."""
+    p = data.draw(packed_geometry(kind))
+    q, args = with_bias_shift(p, k, packed_case(kind, p, seed, True))
+    assert_same(TWINS[kind](q, *args), run_c(kernels, kind, q, *args), f"{name(kind)} bias_shift")
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
