@@ -21,7 +21,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kernel_lib import assert_same
 from test_kernels import SETTINGS, _axis, _requant_arrays, act_range
-from test_kernels_b1 import with_bias_shift
 
 from tinygen.errors import ModelError
 from tinygen.quant import fixedpoint as fp
@@ -211,16 +210,6 @@ def test_conv2d_subbyte_host(kernels, kind, data, seed, with_bias):
     p = data.draw(subbyte_geometry(kind))
     args = subbyte_case(kind, p, seed, with_bias)
     assert_same(TWINS[kind](p, *args), run_c(kernels, kind, p, *args), f"tg_conv2d_s8_{kind}_s8")
-
-
-@pytest.mark.parametrize("kind", ["s4", "s2"])
-@SETTINGS
-@given(data=st.data(), seed=st.integers(0, 2**32 - 1), k=st.integers(1, 8))
-def test_conv2d_subbyte_bias_shift_host(kernels, kind, data, seed, k):
-    """bias_shift k > 0 (a float bias finer than one accumulator unit): C == twin."""
-    p = data.draw(subbyte_geometry(kind))
-    q, args = with_bias_shift(p, k, subbyte_case(kind, p, seed, True))
-    assert_same(TWINS[kind](q, *args), run_c(kernels, kind, q, *args), f"tg_conv2d_s8_{kind}_s8 bias_shift")
 
 
 def fc_params(in_features: int, out_features: int, kind: str, flag: int) -> dict:
