@@ -116,8 +116,10 @@ def thresholds(g: np.ndarray, h: np.ndarray, activation) -> np.ndarray:
     return out.astype(np.int32)
 
 
-# a float bias is rounded to at most this fraction of an output step (bias_shift)
-FINE_BIAS_STEP = 1 / 16
+# a float bias is rounded to at most half this fraction of an output step (bias_shift): at
+# 1/16 a hidden 4-bit code still flipped where a value lay that close to a rounding boundary;
+# at this step the Brevitas MLPs' outputs equal Brevitas' (docs/lowbit.md)
+FINE_BIAS_STEP = 1 / 4096
 # formats whose kernels take bias_shift (with a packed binary input for b1)
 FINE_BIAS_FORMATS = ("s4", "s2", "b1")
 
@@ -129,10 +131,11 @@ def bias_shift(node: Node, w: np.ndarray, axis: int, r: np.ndarray, h_units: np.
     if not node.attrs["lowbit"].get("fine_bias") or len(node.params) != 1:
         return 0
     k = max(0, math.ceil(math.log2(float(np.max(r)) / FINE_BIAS_STEP)))
+    k = min(k, 31 + min(math.frexp(float(x))[1] for x in r))     # every shift - k stays >= -31
     reach = np.sum(np.abs(w), axis=tuple(a for a in range(w.ndim) if a != axis)) * amax
     while k > 0 and np.max(reach * 2.0 ** k + np.abs(h_units) * 2.0 ** k + 1) >= INT32_MAX:
         k -= 1
-    return min(k, 30)
+    return max(0, min(k, 30))
 
 
 def quantize_lowbit_node(graph: Graph, node: Node) -> None:
