@@ -16,7 +16,8 @@ pytest.importorskip("brevitas")
 
 import qonnx_models  # noqa: E402
 from brevitas_models import write_model  # noqa: E402
-from e2e import assert_bit_exact, build_host, run_cli  # noqa: E402
+from e2e import assert_bit_exact, assert_device_equals_reference, build_host, run_cli  # noqa: E402
+from standin_lib import needs_qemu  # noqa: E402
 from tinygen.compiler import compile_source, load_source  # noqa: E402
 from tinygen.frontend.user_module import import_file  # noqa: E402
 from tinygen.ref.interpreter import quantize_input  # noqa: E402
@@ -82,6 +83,29 @@ def test_brevitas_py_host(arch, bits, tmp_path):
         assert any(k.startswith("tg_conv2d_b1_b1") for k in kernels), kernels
     if bits == 8:
         assert not any("_s4_" in k or "b1" in k for k in kernels), kernels
+
+
+@needs_qemu
+@pytest.mark.parametrize("bits", [4, 1])
+def test_brevitas_bias_shift_on_dsp_standin(bits, tmp_path):
+    """The MLP's low-bit layers add their float bias finer than one accumulator unit
+    (bias_shift): on the Cortex-M7 stand-in the kernels that take it run (the DSP 4-bit
+    unpacking kernel does not: its portable twin), and every layer equals the reference."""
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.passes import CompileOptions
+
+    source = load_source(write_model(tmp_path, "mlp", bits))
+    graph = compile_source(source, None, CompileOptions(features=frozenset(get_board("f746zg").isa_features)))
+    shifted = {n.kernel for n in graph.nodes if n.attrs.get("bias_shift")}
+    assert shifted == ({"tg_conv2d_s8_s4_s8", "tg_conv2d_u4_s4_s8_dsp"} if bits == 4 else {"tg_conv2d_b1_b1_s8_dsp"})
+    project = build(source, graph, get_board("f746zg"), tmp_path / "fw").out_dir
+    rng = np.random.default_rng(2)
+    with open_device(get_board("f746zg"), project, emulate=True) as dev:
+        for i in range(3):
+            x = rng.standard_normal((1,) + tuple(source.input_shape[1:])).astype(np.float32)
+            assert_device_equals_reference(dev, graph, quantize_input(graph, source.to_graph_layout(x)), f"{i}")
 
 
 def test_brevitas_4bit_weights_half_of_int8(tmp_path):
