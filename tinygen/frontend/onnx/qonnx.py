@@ -133,7 +133,7 @@ def _lowbit(handler):
         if mac.op == "depthwise_conv2d" and spec.kind != "int8":
             spec = weight_spec(8)
         mac.attrs["lowbit"] = {"weight": spec.as_dict(), "act": act, "pad_value": 0, "act_scale": s_in,
-                               "act_zero_point": zp}
+                               "act_zero_point": zp, "fine_bias": True}     # a float bias: finer than acc units
         wt = im.graph.tensor(mac.param("weight"))
         axis = WEIGHT_CHANNEL_AXIS[mac.op]
         shape = [1] * wt.data.ndim
