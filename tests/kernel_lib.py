@@ -159,6 +159,8 @@ class KernelLib:
     def _params(self, struct_name: str, p: dict):
         cls = self.structs[struct_name]
         names = [f for f, _ in cls._fields_]
+        if "bias_shift" in names:       # the low-bit structs' finer bias: absent is TFLite's 0
+            p = {"bias_shift": 0, **p}
         if set(names) != set(p):
             raise KeyError(f"{struct_name}: p has {sorted(p)}, struct has {sorted(names)}")
         s = cls()

@@ -5,6 +5,7 @@ as a --kernels auto candidate, and that build checked on a stand-in against the 
 from __future__ import annotations
 
 import numpy as np
+from single_rounding import to_single_rounding
 from torch_models import compile_module
 
 from e2e import assert_device_equals_reference
@@ -26,9 +27,10 @@ def compile_with(kernel: str, net, calib: np.ndarray, features, specialize: bool
 
 
 def check_on_standin(kernel: str, board, compiled, tmp_path, label: str, specialize: bool = True,
-                     bounds=None) -> None:
+                     bounds=None, once: bool = False) -> None:
     """Build `compiled` (compile_with's) for `board`, the chosen layers' activation clamped to
-    `bounds` where given, check that the specialized body is inlined exactly when `specialize`,
+    `bounds` where given and (once) their pairs an ONNX model's single-rounding ones (the
+    rounds-once mode), check that the specialized body is inlined exactly when `specialize`,
     and compare 3 inputs with the reference on its stand-in."""
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
@@ -38,9 +40,12 @@ def check_on_standin(kernel: str, board, compiled, tmp_path, label: str, special
     for node in graph.nodes:
         if node.name in choice and bounds is not None:
             node.attrs["kparams"]["act_min"], node.attrs["kparams"]["act_max"] = bounds
+    if once:
+        assert len(to_single_rounding(graph, {kernel})) == len(choice)
     project = build(source, graph, board, tmp_path / "fw").out_dir
     code = (project / "model.c").read_text()
     assert (f"{kernel}_inline(" in code) == specialize
+    assert code.count("rounded once") >= (len(choice) if once and specialize else 0)
     with open_device(board, project, emulate=True) as dev:
         for i in range(3):
             x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))

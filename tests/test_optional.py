@@ -1,4 +1,4 @@
-"""Optional packages: pyproject's extras pin what requirements.txt pins, every third-party import in
+"""Optional packages: pyproject's extras pin what requirements.txt (and requirements-toolchains.txt) pins, every third-party import in
 tinygen/ is named in tinygen.optional, and a command whose package is missing is refused in one
 line naming its `pip install 'tinygen[...]'` (the packages hidden by tests/without_packages.py)."""
 
@@ -26,7 +26,9 @@ NOT_IN_TFLITE_INSTALL = sorted(set(PACKAGES) - {"tflite", "flatbuffers", "tflite
 
 def _pins() -> dict[str, str]:
     pins = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    lines = [line for name in ("requirements.txt", "requirements-toolchains.txt")
+             for line in (ROOT / name).read_text().splitlines()]
+    for line in lines:
         line = line.split("#")[0].strip()
         if line:
             name, version = line.split("==")

@@ -117,7 +117,7 @@ def load_source(path: str | Path, fold_input_transpose: bool = False,
 
         loaded = torch_loader.load(path)
         switches = [(name, from_exported(program, loaded.name)) for name, program in loaded.switches]
-        graph = switches[0][1] if switches else from_exported(loaded.program, loaded.name)
+        graph = switches[0][1] if switches else from_exported(loaded.program, loaded.name, path.name)
         digest = graph_hash(graph) if not switches else hashlib.sha256(
             "".join(name + graph_hash(g) for name, g in switches).encode()).hexdigest()[:16]
         if loaded.feature_gains is not None:

@@ -27,6 +27,7 @@ PACKAGES: dict[str, tuple[str, str, str]] = {
     "tflite_micro": ("tflite-micro", "tflite", "TFLite Micro's reference runs of .tflite models"),
     "onnx": ("onnx", "onnx", ".onnx models"),
     "onnxruntime": ("onnxruntime", "onnx", "onnxruntime's reference runs of .onnx models"),
+    "brevitas": ("brevitas", "brevitas", "Brevitas models (a .py whose model() is a brevitas.nn module)"),
     "serial": ("pyserial", "hil", "serial links (a board's port, an emulated board's socket)"),
     "matplotlib": ("matplotlib", "hil", "plots (--plot)"),
     "PIL": ("pillow", "hil", "camera frames from image files"),

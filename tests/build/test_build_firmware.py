@@ -362,7 +362,7 @@ def test_cli_build_prints_the_memory_table_f746zg(tmp_path, capsys):
     from tinygen.report import human_bytes
 
     out = tmp_path / "fw"
-    assert main(["build", str(ROOT / "examples/models/dscnn.py"), "--board", "f746zg", "-o", str(out), "-q"]) == 0
+    assert main(["build", str(ROOT / "examples/models/dscnn.py"), "--board", "f746zg", "-o", str(out)]) == 0
     stdout = capsys.readouterr().out
     manifest = json.loads((out / "tinygen.json").read_text())
     linked = manifest["memory"]["firmware.elf"]

@@ -48,7 +48,7 @@ def check_report(report: dict, graph, samples, labels, head: int) -> None:
 
 def test_two_inputs_build_inspect_hil_host(two):
     folder, path, source, graph, samples, y = two
-    rc, stdout, stderr = run_cli("build", path, "--board", "host", "-o", folder / "host", "-q")
+    rc, stdout, stderr = run_cli("build", path, "--board", "host", "-o", folder / "host")
     assert rc == 0, stderr
     assert "inputs: image 1x3x8x8 → input_0 (192 B), imu 1x3x20 → input_1 (60 B); input buffer 252 B" in stdout
     assert "outputs: output_0 1x4 (4 B), output_1 1x1 (1 B)" in stdout

@@ -207,6 +207,37 @@ def test_conv2d_b1_b1_s8_host(kernels, p, seed):
     assert_same(ref.conv2d_b1_b1_s8(p, *args), kernels.conv2d_b1_b1_s8(p, *args), "conv2d_b1_b1_s8")
 
 
+def with_bias_shift(p: dict, k: int, args: tuple) -> tuple[dict, tuple]:
+    """p and (..., bias, multiplier, shift) for bias_shift k: the bias is added to acc * 2^k, the
+    shifts lowered by k (as passes/quantize_lowbit.py scales them), the bias spread over 2^k units."""
+    *front, bias, multiplier, shift = args
+    fine = None if bias is None else np.asarray(bias) * (1 << k) + np.arange(len(multiplier)) % (1 << k)
+    return {**p, "bias_shift": k}, (*front, fine, multiplier, np.maximum(np.asarray(shift) - k, -31))
+
+
+@SETTINGS
+@given(p=geometry(binary_input=True), seed=st.integers(0, 2**32 - 1), k=st.integers(1, 12))
+def test_conv2d_b1_b1_s8_bias_shift_host(kernels, p, seed, k):
+    """bias_shift k > 0 (a float bias finer than one accumulator unit): C == twin."""
+    q, args = with_bias_shift(p, k, binary_input_case(p, seed, threshold=False))
+    assert_same(ref.conv2d_b1_b1_s8(q, *args), kernels.conv2d_b1_b1_s8(q, *args), "conv2d_b1_b1_s8 bias_shift")
+
+
+def test_bias_shift_adds_the_bias_below_one_unit():
+    """With bias_shift k the twin requantizes acc * 2^k + bias: a bias of 2^k units with the shift
+    lowered by k gives the k = 0 output (a left shift stays one: no rounding changes), and a bias
+    of half a unit moves an output that k = 0 cannot move."""
+    p = {"in_h": 1, "in_w": 1, "in_c": 8, "out_h": 1, "out_w": 1, "out_c": 1, "kernel_h": 1, "kernel_w": 1,
+         "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1, "pad_top": 0, "pad_left": 0,
+         "pad_value": 0, "output_offset": 0, "act_min": -128, "act_max": 127}
+    x, w = pack_bits(np.ones((1, 1, 8))), pack_binary_weights(np.ones((1, 1, 1, 8)))    # acc = 8
+    m = [1 << 30]                                               # x 1/2 x 2^shift
+    plain = ref.conv2d_b1_b1_s8(p, x, w, [3], m, [3])           # (8 + 3) * 4 = 44
+    assert plain.ravel().tolist() == [44]
+    assert ref.conv2d_b1_b1_s8({**p, "bias_shift": 2}, x, w, [12], m, [1]).ravel().tolist() == [44]
+    assert ref.conv2d_b1_b1_s8({**p, "bias_shift": 2}, x, w, [14], m, [1]).ravel().tolist() == [46]
+
+
 @SETTINGS
 @given(p=geometry(binary_input=True), seed=st.integers(0, 2**32 - 1))
 def test_conv2d_b1_b1_b1_host(kernels, p, seed):

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import pytest
 from kernel_lib import KERNEL_INCLUDES, assert_same
-from test_kernels_b1 import CHANNELS, KERNELS, _axis, binary_input_case, int8_input_case
+from test_kernels_b1 import CHANNELS, KERNELS, _axis, binary_input_case, int8_input_case, with_bias_shift
 from standin_lib import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 
 from e2e import ROOT
@@ -86,7 +86,10 @@ def _calls(n: int, seed: int, names: list[str] = DSP_KERNELS) -> list[Call]:
             p = _geometry(rng, binary_input) if i else _tall(binary_input)
             build = binary_input_case if binary_input else int8_input_case
             threshold = name.rsplit("_", 1)[0].endswith("_b1")      # packed-bit output
-            calls.append(Call(name, p, build(p, int(rng.integers(2**32)), threshold=threshold)))
+            args = build(p, int(rng.integers(2**32)), threshold=threshold)
+            if binary_input and not threshold and i % 2:            # a finer bias: bias_shift k > 0
+                p, args = with_bias_shift(p, 1 + i % 12, args)
+            calls.append(Call(name, p, args))
     return calls
 
 

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kernel_lib import assert_same
-from test_kernels_b1 import SETTINGS, binary_input_case, geometry
+from test_kernels_b1 import SETTINGS, binary_input_case, geometry, with_bias_shift
 from test_kernels_b1_dsp import _geometry, _tall
 from test_kernels_rv32 import needs_riscv
 from tinygen.ref import binary as ref
@@ -29,9 +29,11 @@ B1_RV32 = ("tg_conv2d_b1_b1_s8_rv32", "tg_conv2d_b1_b1_b1_rv32")
 
 @SETTINGS
 @given(p=geometry(binary_input=True, max_hw=12, channels=(1, 31, 32, 33, 64, 100, 200)),
-       seed=st.integers(0, 2**32 - 1), threshold=st.booleans())
-def test_conv2d_b1_b1_rv32_host(kernels, p, seed, threshold):
+       seed=st.integers(0, 2**32 - 1), threshold=st.booleans(), k=st.integers(0, 12))
+def test_conv2d_b1_b1_rv32_host(kernels, p, seed, threshold, k):
     args = binary_input_case(p, seed, threshold=threshold)
+    if not threshold:               # bias_shift k (0: TFLite's whole-unit bias)
+        p, args = with_bias_shift(p, k, args)
     if threshold:
         got = kernels._b1_threshold("tg_conv2d_b1_b1_b1_rv32", "tg_conv2d_b1_params_t", p, args[0], np.uint32,
                                     args[1], np.uint32, args[2])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import tinygen.build.firmware_project as firmware_project
+import tinygen.codegen.build_flags as build_flags
 from standin_lib import needs_qemu
 from test_kernels_dsp_depthwise_kx1 import KX1, _export, device_equals_reference
 from tinygen.board import get_board
@@ -83,7 +83,7 @@ def test_depthwise_kx1_s8_dsp_links_only_its_cases_standin(tmp_path):
 def test_depthwise_kx1_s8_dsp_case_left_out_equals_reference_standin(tmp_path, monkeypatch):
     """No case linked (a mask that misses the layers' cases): every output one at a time
     (tg_dw_kx1_channel), still the reference's bytes."""
-    monkeypatch.setattr(firmware_project, "kx1_case_flags", lambda graph: ("-DTG_DW_KX1_CASES=0x0u",))
+    monkeypatch.setattr(build_flags, "kx1_case_flags", lambda graph: ("-DTG_DW_KX1_CASES=0x0u",))
     source, graph, board, project, elf = _build(tmp_path)
     run = elf.symbol("tg_dw_kx1_run") or elf.symbol("tg_dw_kx1_run.constprop.0")
     assert run is None or run.size < 64

@@ -24,8 +24,10 @@ from e2e import assert_device_equals_reference
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
+from single_rounding import once_pairs, to_single_rounding
 from torch_models import compile_module
 
+from tinygen.kernels.depthwise_dsp import folded_round
 from tinygen.kernels.fc_batch1_dsp import (ROWS, fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_serves,
                                           fc_batch1_w16_packed)
 from tinygen.passes import CompileOptions
@@ -70,9 +72,9 @@ def _kernel_model(p: dict, x: np.ndarray, packed: np.ndarray, multiplier, shift,
             a = a + lo[0] * g[0] + lo[1] * g[2] + hi[0] * g[1] + hi[1] * g[3]     # 2 SMLAD
         assert (np.abs(a) < 1 << 30).all()
         m, n = np.asarray(multiplier[o:o + r], np.int64), -np.asarray(shift[o:o + r], np.int64)
-        rr = (1 + 2 * p["output_offset"]) * (np.int64(1) << (n - 1))
+        rr = folded_round(p["output_offset"], n)     # the zero point where the pairs round once (n = 0)
         v = (2 * a * m + (rr << 32) + (1 << 31)) >> 32                        # SMMLAR of 2 acc
-        y = np.clip((v + (a >> 63)) >> n, -128, 127)                          # + (acc >> 31), ASR, SSAT
+        y = np.clip((v + np.where(n == 0, 0, a >> 63)) >> n, -128, 127)       # + (acc >> 31) but once, ASR, SSAT
         out[o:o + r] = np.clip(y, p["act_min"], p["act_max"])
     assert pos == packed.size
     return out.astype(np.int8)
@@ -88,8 +90,9 @@ def layer(draw):
 
 
 @settings(derandomize=True, max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(p=layer(), seed=st.integers(0, 2**32 - 1))
-def test_fully_connected_batch1_s8_packed_model_equals_reference(p, seed):
+@given(p=layer(), seed=st.integers(0, 2**32 - 1), once=st.booleans())
+def test_fully_connected_batch1_s8_packed_model_equals_reference(p, seed, once):
+    """once: an ONNX model's single-rounding pairs (the folded form with R the zero point, n = 0)."""
     rng = np.random.default_rng(seed)
     depth, cols = p["in_features"], p["out_features"]
     x = rng.integers(-128, 128, size=depth).astype(np.int8)
@@ -99,6 +102,8 @@ def test_fully_connected_batch1_s8_packed_model_equals_reference(p, seed):
     bias = rng.integers(-(1 << 20), 1 << 20, size=cols)
     multiplier = rng.integers(1 << 30, 1 << 31, size=cols)
     shift = -rng.integers(1, 14, size=cols)
+    if once:
+        multiplier, shift = once_pairs(rng, cols)
     consts = dict(weight=w, bias=bias, multiplier=multiplier, shift=shift)
     assert fc_batch1_serves(p, consts)
     assert fc_batch1_lean_serves(p, consts) == (depth % 4 == 0)
@@ -159,7 +164,8 @@ def test_fully_connected_batch1_s8_dsp_chosen_for_one_row():
 @pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
 def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
     """The chain, specialized (the shared bodies per requantization mode) and generic (the .c
-    entry points), on the stand-in: every layer equals the reference for 3 inputs."""
+    entry points), and specialized with an ONNX model's single-rounding pairs (the rounds-once
+    bodies), on the stand-in: every layer equals the reference for 3 inputs."""
     if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
     from tinygen.board import get_board
@@ -170,7 +176,7 @@ def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
     board = get_board(board_name)
     options = CompileOptions(features=frozenset(board.isa_features))
     rng = np.random.default_rng(1)
-    for seed, specialize in ((1, True), (2, False)):
+    for seed, specialize, once in ((1, True, False), (2, False, False), (5, True, True)):
         calib = rng.standard_normal((16, 128)).astype(np.float32)
         source, graph = compile_module(_chain(seed), calib, options=options)
         graph.meta["specialize"] = specialize
@@ -178,9 +184,12 @@ def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
         assert {n.kernel for n in fcs} <= {BATCH1, LEAN} and len(fcs) == 6
         for n in fcs:       # the same packed constant: the lean kernel on every depth it takes
             n.kernel = LEAN if n.attrs["kparams"]["in_features"] % 4 == 0 else BATCH1
+        if once:
+            assert len(to_single_rounding(graph, {BATCH1, LEAN})) == 6
         project = build(source, graph, board, tmp_path / f"s{seed}").out_dir
         code = (project / "model.c").read_text()
         assert (f"{BATCH1}_inline(" in code and f"{LEAN}_inline(" in code) == specialize
+        assert code.count("rounded once") == (6 if once else 0)
         with open_device(board, project, emulate=True) as dev:
             for i in range(3):
                 x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))

@@ -22,6 +22,7 @@ from e2e import assert_device_equals_reference
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
+from single_rounding import once_pairs
 from torch_models import compile_module
 
 from tinygen.kernels.fc_shallow_dsp import HEAD, MAX_DEPTH, fc_shallow_records, fc_shallow_serves
@@ -68,8 +69,10 @@ def layer(draw):
 
 
 @settings(derandomize=True, max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(p=layer(), seed=st.integers(0, 2**32 - 1))
-def test_fully_connected_shallow_s8_records_model_equals_reference(p, seed):
+@given(p=layer(), seed=st.integers(0, 2**32 - 1), once=st.booleans())
+def test_fully_connected_shallow_s8_records_model_equals_reference(p, seed, once):
+    """once: an ONNX model's single-rounding pairs (records with R the zero point, n = 0), served
+    where the layer needs no sign's ADD (act_min >= the zero point), refused otherwise."""
     rng = np.random.default_rng(seed)
     depth, cols = p["in_features"], p["out_features"]
     x = rng.integers(-128, 128, size=(p["rows"], depth)).astype(np.int8)
@@ -78,7 +81,12 @@ def test_fully_connected_shallow_s8_records_model_equals_reference(p, seed):
     bias = rng.integers(-(1 << 20), 1 << 20, size=cols)
     multiplier = rng.integers(1 << 30, 1 << 31, size=cols)
     shift = -rng.integers(1, 14, size=cols)
+    if once:
+        multiplier, shift = once_pairs(rng, cols)
     consts = dict(weight=w, bias=bias, multiplier=multiplier, shift=shift)
+    if once and p["act_min"] < p["output_offset"]:
+        assert not fc_shallow_serves(p, consts)
+        return
     assert fc_shallow_serves(p, consts)
     packed = fc_shallow_records(p, consts)
     assert packed.dtype == np.int32 and packed.size == cols * (HEAD + 2 * ((depth + 3) // 4))

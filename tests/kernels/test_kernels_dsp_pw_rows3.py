@@ -116,13 +116,13 @@ def test_pw_rows3_is_an_auto_candidate_after_the_preferred_kernel():
     assert served >= 12
 
 
-def _check(board_name: str, seed: int, tmp_path, specialize: bool = True, bounds=None) -> None:
+def _check(board_name: str, seed: int, tmp_path, specialize: bool = True, bounds=None, once: bool = False) -> None:
     from tinygen.board import get_board
 
     board = get_board(board_name)
     compiled = _compile(seed, board.isa_features, specialize)
     assert len(compiled[3]) >= 4
-    check_on_standin(ROWS3, board, compiled, tmp_path, f"{board_name} seed {seed}", specialize, bounds)
+    check_on_standin(ROWS3, board, compiled, tmp_path, f"{board_name} seed {seed}", specialize, bounds, once)
 
 
 @needs_qemu
@@ -146,3 +146,10 @@ def test_pw_rows3_s8_dsp_clamped_standin(board, bounds, seed, tmp_path):
 def test_pw_rows3_s8_dsp_generic_standin(board, tmp_path):
     """Specialization off: the generic entry point (tg_conv2d_1x1_s8_dsp's 2-row product)."""
     _check(board, 9, tmp_path, specialize=False)
+
+
+@needs_qemu
+@pytest.mark.parametrize("bounds, seed", [(None, 0), ((-100, 90), 5), ((0, 15), 6)])
+def test_pw_rows3_s8_dsp_once_standin(bounds, seed, tmp_path):
+    """An ONNX model's single-rounding pairs: the blocks' records with R the zero point and n = 0."""
+    _check("f746zg", seed, tmp_path, bounds=bounds, once=True)

@@ -21,6 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kernel_lib import assert_same
 from test_kernels import SETTINGS, _requant_arrays
+from test_kernels_b1 import with_bias_shift
+import test_kernels_subbyte as subbyte
 from test_kernels_subbyte import subbyte_geometry
 
 from tinygen.quant.pack_mul import LAYOUTS, flash_bits_per_weight, pack_mul_weights, packed_scratch_bytes, steps, unpack_mul_weights
@@ -134,6 +136,20 @@ def test_conv2d_packed_host(kernels, kind, data, seed, with_bias):
     p = data.draw(packed_geometry(kind))
     args = packed_case(kind, p, seed, with_bias)
     assert_same(TWINS[kind](p, *args), run_c(kernels, kind, p, *args), name(kind))
+
+
+@pytest.mark.parametrize("kind", ["u4", "u2", "s4", "s2"])
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), k=st.integers(1, 8))
+def test_conv2d_sub_byte_bias_shift_host(kernels, kind, data, seed, k):
+    """bias_shift k > 0 (a float bias finer than one accumulator unit): C == twin, for the
+    packed-multiply kernels (u4 / u2) and the unpacking ones (tg_conv2d_s8_s4_s8 / _s2_s8)."""
+    packed = kind in KINDS
+    p = data.draw(packed_geometry(kind) if packed else subbyte_geometry(kind))
+    case = packed_case if packed else subbyte.subbyte_case
+    q, args = with_bias_shift(p, k, case(kind, p, seed, True))
+    twin, run = (TWINS[kind], run_c) if packed else (subbyte.TWINS[kind], subbyte.run_c)
+    assert_same(twin(q, *args), run(kernels, kind, q, *args), f"{kind} bias_shift")
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kernel_lib import KERNEL_INCLUDES, assert_same
 from standin_lib import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
+from test_kernels_b1 import with_bias_shift
 from test_kernels_packed import KINDS, TWINS, name, packed_case, packed_geometry
 
 from e2e import ROOT
@@ -162,3 +163,17 @@ def test_b1x8_field_limit_matches_c():
     assert f"#define TG_B1X8_FIELD_BYTES {B1X8_FIELD_BYTES}" in text
     assert byte_masks_fit({"kernel_h": 3, "kernel_w": 3, "in_c": 128})
     assert not byte_masks_fit({"kernel_h": 3, "kernel_w": 3, "in_c": 129})
+
+
+@needs_qemu
+@pytest.mark.parametrize("core", list(BOARDS))
+def test_packed_u4_bias_shift_standin(core, tmp_path):
+    """bias_shift k > 0 (a float bias finer than one unit): tg_conv2d_u4_s4_s8_dsp takes it as the
+    portable kernel does (the u2 DSP kernel does not: lowbit_table refuses it such layers)."""
+    cases = []
+    for i, (kind, p, args) in enumerate(extreme_cases() + drawn_cases(12)):
+        if kind == "u4":
+            q, fine = with_bias_shift(p, 1 + i % 8, args)
+            cases.append((kind, q, fine))
+    assert len(cases) >= 4
+    _check(core, cases, tmp_path)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from e2e import first_difference
+from single_rounding import to_single_rounding
 from test_kernels_dsp import compiled
 from tinygen.board import get_board
 from tinygen.codegen.emit import project_data
@@ -88,6 +89,26 @@ def test_requant_folded_edges():
     assert specialize.requant_mode(direct, kp, None, m, s) == specialize.BOUNDED
 
 
+def test_requant_once_edges():
+    """The single-rounding pairs (shift 0, multiplier in [0, 2^30)) take FOLDED | POS | ONCE on the
+    kernels whose folded outputs take it, where the sums stay below 2^30; GENERAL elsewhere."""
+    assert specialize.requant_once([0, (1 << 30) - 1], [0, 0])
+    assert not specialize.requant_once([1 << 30, 5], [0, 0])
+    assert not specialize.requant_once([5, 5], [0, -1])
+    assert not specialize.requant_once([-5, 5], [0, 0])
+    once = specialize.FOLDED | specialize.POS | specialize.ONCE
+    kp = {"in_c": 8, "output_offset": -3, "act_min": -128}        # act_min < zp: ONCE has no sign's ADD anyway
+    m, s = [1 << 29, 12345], [0, 0]
+    assert specialize.requant_mode(specialize.INLINE["tg_conv2d_1x1_s8_dsp"], kp, None, m, s) == once
+    limit = (1 << 30) - 8 * 255 * 128
+    assert specialize.requant_mode(specialize.INLINE["tg_conv2d_1x1_s8_dsp"], kp, [limit, 0], m, s) == \
+        specialize.GENERAL
+    assert specialize.requant_mode(specialize.INLINE["tg_conv2d_1x1_s8_dsp"], kp, [limit - 1, 0], m, s) == once
+    kp = {"kernel_h": 1, "kernel_w": 1, "in_c": 8, "output_offset": -3, "act_min": -128}
+    assert specialize.requant_mode(specialize.INLINE["tg_conv2d_direct_s8_dsp"], kp, None, m, s) == \
+        specialize.GENERAL
+
+
 def _outside_bounded_range(graph) -> list[str]:
     """Push some layers' requantization outside tg_requantize_bounded's range: a multiplier
     below 2^30 on one, a left shift on another (the reference follows the same constants)."""
@@ -117,6 +138,19 @@ def _layers_on_standin(board, graph, source, inputs, out_dir, specialized: bool)
     return layers
 
 
+def _specialized_and_generic_equal_reference(board, graph, source, inputs, on_dir, off_dir) -> None:
+    """The graph built specialized and generic, on the stand-in: every layer equals the reference."""
+    nodes = [n for n in graph.nodes if n.kernel]
+    specialized = _layers_on_standin(board, graph, source, inputs, on_dir, True)
+    generic = _layers_on_standin(board, graph, source, inputs, off_dir, False)
+    for i, x in enumerate(inputs):
+        want = run(graph, x, keep_all=True)
+        for node, on, off in zip(nodes, specialized[i], generic[i]):
+            ref = want[node.outputs[0]].ravel()
+            assert np.array_equal(on, ref), f"input {i}, {node.name} specialized: {first_difference(ref, on)}"
+            assert np.array_equal(off, ref), f"input {i}, {node.name} generic: {first_difference(ref, off)}"
+
+
 @needs_qemu
 @pytest.mark.parametrize("model,board", [("convs", "f746zg"), ("odd", "f746zg"), ("convs", "f446re")])
 def test_specialized_equals_generic_and_reference_standin(model, board, tmp_path_factory):
@@ -129,12 +163,24 @@ def test_specialized_equals_generic_and_reference_standin(model, board, tmp_path
                   for r in ("bias", "multiplier", "shift")}
         depth = specialize.depth(specialize.INLINE[node.kernel], node.attrs["kparams"])
         assert not specialize.requant_bounded(depth, **consts)
-    nodes = [n for n in graph.nodes if n.kernel]
-    specialized = _layers_on_standin(board, graph, source, inputs, tmp / "on", True)
-    generic = _layers_on_standin(board, graph, source, inputs, tmp / "off", False)
-    for i, x in enumerate(inputs):
-        want = run(graph, x, keep_all=True)
-        for node, on, off in zip(nodes, specialized[i], generic[i]):
-            ref = want[node.outputs[0]].ravel()
-            assert np.array_equal(on, ref), f"input {i}, {node.name} specialized: {first_difference(ref, on)}"
-            assert np.array_equal(off, ref), f"input {i}, {node.name} generic: {first_difference(ref, off)}"
+    _specialized_and_generic_equal_reference(board, graph, source, inputs, tmp / "on", tmp / "off")
+
+
+@needs_qemu
+@pytest.mark.parametrize("model", ["convs", "odd"])
+def test_specialized_once_equals_generic_and_reference_f746zg(model, tmp_path_factory):
+    """An ONNX model's single-rounding pairs (tests/single_rounding.py) on the layers whose kernels
+    take the rounds-once mode: specialized (FOLDED | POS | ONCE, SMMLAR onto the zero point) and
+    generic (tg_requantize_fast), both equal to the reference on every layer."""
+    board = get_board("f746zg")
+    source, graph, inputs, tmp = compiled(model, board.isa_features, tmp_path_factory)
+    changed = to_single_rounding(graph, {k for k, v in specialize.INLINE.items() if v.once})
+    assert changed
+    for name in changed:
+        node = graph.node(name)
+        consts = {r: graph.tensor(node.param(r)).data if node.param(r) else None
+                  for r in ("bias", "multiplier", "shift")}
+        mode = specialize.requant_mode(specialize.INLINE[node.kernel], node.attrs["kparams"], **consts)
+        assert mode == specialize.FOLDED | specialize.POS | specialize.ONCE, name
+    assert sum("rounded once" in c for c in _calls(graph)) == len(changed)
+    _specialized_and_generic_equal_reference(board, graph, source, inputs, tmp / "once_on", tmp / "once_off")

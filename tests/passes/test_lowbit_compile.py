@@ -25,7 +25,8 @@ from tinygen.compiler import build, compile_source, load_source
 from tinygen.frontend.torch_loader import to_ir_layout
 from tinygen.nn import ActQuant, QConv2d, QLinear, WeightQuant
 from tinygen.passes import CompileOptions
-from tinygen.passes.quantize_lowbit import thresholds
+from tinygen.ir import Node
+from tinygen.passes.quantize_lowbit import FINE_BIAS_STEP, bias_shift, thresholds
 from tinygen.quant.spec import INT32_MAX, INT32_MIN
 from tinygen.ref.interpreter import dequantize, quantize_input, run
 
@@ -223,3 +224,18 @@ def test_auto_measures_new_and_old_low_bit_kernels(name, kernels):
     node = next(n for n in graph.nodes if n.kernel == kernels[0])
     features = frozenset(get_board("f746zg").isa_features)
     assert [s.name for s in kernel_candidates(graph, node, features, "auto")] == kernels
+
+
+def test_bias_shift_finer_than_the_output_step_and_within_int32():
+    """bias_shift (a toolchain's float bias, attrs["lowbit"]["fine_bias"]): the smallest k with an
+    accumulator unit of at most FINE_BIAS_STEP output steps, lowered where acc * 2^k + bias could
+    leave int32, and 0 for tinygen.nn's own layers (their bias is whole units by definition)."""
+    w = np.ones((4, 1, 1, 64), np.int64)                # 64 binary taps: |acc| <= 64
+    fine = Node("n", "conv2d", ["x"], ["y"], {"lowbit": {"fine_bias": True}})
+    r = np.array([13.0, 2.0, 0.5, 1.0])                 # a unit of 13 output LSBs at most
+    k = bias_shift(fine, w, 0, r, np.zeros(4), 1)
+    assert 13.0 / 2 ** k <= FINE_BIAS_STEP < 13.0 / 2 ** (k - 1)
+    assert bias_shift(Node("n", "conv2d", ["x"], ["y"], {"lowbit": {}}), w, 0, r, np.zeros(4), 1) == 0
+    assert bias_shift(fine, w, 0, r * FINE_BIAS_STEP / 16, np.zeros(4), 1) == 0      # fine already
+    big = bias_shift(fine, w, 0, r, np.zeros(4), 1 << 16)                            # |acc| <= 2^22
+    assert 0 < big < k and (64 << 16) * 2 ** big < INT32_MAX <= (64 << 16) * 2 ** (big + 1) + 2 ** (big + 1)

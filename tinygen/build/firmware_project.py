@@ -30,12 +30,11 @@ from tinygen.board import Board
 from tinygen.build.memory import ESP_IDF_APP_OFFSET, linker_memory
 from tinygen.build.toolchain import WARNINGS, Toolchain, math_layers, real_toolchain, standin_toolchain
 from tinygen.codegen.audio import TABLES_C, frontend_of
+from tinygen.codegen.build_flags import model_flags
 from tinygen.codegen.camera import camera_project
 from tinygen.codegen.emit import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
-from tinygen.codegen.kx1_cases import kx1_case_flags
 from tinygen.codegen.libm_cmd import libm_sources
-from tinygen.codegen.sign_add import sign_add_flags
 from tinygen.codegen.templating import template_env
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph
@@ -258,17 +257,19 @@ def _pio(real: Image, cmsis_nn: dict | None, includes: tuple[str, ...] = ()) -> 
             "cmsis_sources": _quoted_list(f"Source/{s}" for s in cmsis_nn["sources"]) if cmsis_nn else "[]",
             "cmsis_tested": ", ".join(TESTED),
             # PlatformIO's platforms add their own -std (gnu11 in GNU mode, where GCC fuses a * b + c
-            # into one rounding): the float32 kernels need the two roundings whatever -std wins
-            "cflags": " ".join(real.toolchain.cflags + ("-ffp-contract=off",)),
+            # into one rounding): model_flags' -ffp-contract=off keeps the float32 kernels' two roundings
+            "cflags": " ".join(real.toolchain.cflags),
             "ldflags": _quoted_list(real.toolchain.ldflags)}
 
 
-def _idf(board: Board, sources: list[str], warned: list[str], includes: tuple[str, ...] = ()) -> dict:
+def _idf(board: Board, sources: list[str], warned: list[str], flags: tuple[str, ...],
+         includes: tuple[str, ...] = ()) -> dict:
     flash = board.region("flash")
     flash_size = int(flash["size"]) if flash else 4 << 20
     return {"sources": [f"../{s}" for s in sources], "warned_sources": [f"../{s}" for s in warned],
             "include_dirs": [f"../{d}" if d != "." else ".." for d in COMMON_INCLUDES + includes],
             "warnings": ";".join([f for f in board.cflags if f.startswith("-W")] or WARNINGS),
+            "model_flags": " ".join(flags),
             "cpu_mhz": (board.clock_hz or 160_000_000) // 1_000_000,
             "stack": max(board.stack_size, 8192), "flash_mb": flash_size >> 20,
             "app_offset": f"0x{ESP_IDF_APP_OFFSET:X}", "app_size": f"0x{flash_size - ESP_IDF_APP_OFFSET:X}"}
@@ -287,10 +288,11 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     model_srcs = (["model.c", "weights.c"] + kernels + ([TABLES_C] if frontend else [])
                   + (camera.c_sources if camera else []) + [f"tinygen/{s}" for s in libm_sources(graph)])
     images = _images(board, dest, env, model_srcs, graph.meta["memory"].region, frontend, graph)
-    # per-model kernel settings: the sign's ADD left out where it can be, kx1's unused cases left out
-    defines = sign_add_flags(graph) + kx1_case_flags(graph)
+    # what every build file passes (Makefile, CMake, PlatformIO, ESP-IDF): -ffp-contract=off and the
+    # per-model kernel settings (the sign's ADD left out where it can be, kx1's unused cases left out)
+    flags = model_flags(graph)
     for image in images:
-        image.toolchain = replace(image.toolchain, cflags=image.toolchain.cflags + defines)
+        image.toolchain = replace(image.toolchain, cflags=image.toolchain.cflags + flags)
     runtime = [s for s in (images[0].sources if images else []) if s.startswith(RUNTIME_DIRS)]
     common = model_srcs + runtime
     toolchains = _toolchain_vars(images)
@@ -332,7 +334,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         # ESP-IDF's app_main (in the port) replaces the runtime's main()
         runtime_idf, port = _copy_sources([board.port], dest, with_main=False, frontend=frontend)
         driver = camera.driver_sources if camera else []      # the board's camera (esp32-camera)
-        idf = _idf(board, model_srcs + driver + runtime_idf + port, model_srcs + runtime_idf,
+        idf = _idf(board, model_srcs + driver + runtime_idf + port, model_srcs + runtime_idf, flags,
                    includes + ((esp_nn["adapters"],) if esp_nn else ()))
         camera_sdkconfig = list(camera.data["driver"]["sdkconfig"]) if driver else []
         for template, out in (("CMakeLists.txt.j2", "CMakeLists.txt"),

@@ -113,9 +113,9 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                         "and the device's input are then NHWC)")
     m.add_argument("--onnx-rounding", choices=("onnxruntime", "tflite"), default="onnxruntime",
                    help="a quantized .onnx model's requantization: onnxruntime, the fixed-point pair that rounds "
-                        "once as onnxruntime does (equal to onnxruntime on more outputs); tflite, TFLite's "
-                        "normalized pair (within 1 LSB of onnxruntime, and the fastest DSP kernels: the same "
-                        "kernels, instructions and arena as the same network's .tflite) (default: onnxruntime)")
+                        "once as onnxruntime does (equal to onnxruntime on more outputs; the DSP kernels' "
+                        "rounds-once mode); tflite, TFLite's normalized pair (within 1 LSB of onnxruntime; the "
+                        "same arithmetic, kernels and arena as the same network's .tflite) (default: onnxruntime)")
     m.add_argument("--no-compact", dest="compact", action="store_false",
                    help="keep the zeroed filters of a pruned model (default: remove them and the matching "
                         "input channels of their readers, where that is exact)")

@@ -12,6 +12,7 @@ from pathlib import Path
 from tinygen import __version__
 from tinygen.board import Board, timestamp_pin
 from tinygen.codegen.audio import frontend_of, write_tables
+from tinygen.codegen.build_flags import model_flags
 from tinygen.codegen.camera import write_camera
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
@@ -141,7 +142,7 @@ def write_project(graph: Graph, dest: Path, model_name: str, source_hash: str, b
         device_c += [f for f in frontend_files if f.endswith(".c")] + (camera.c_sources if camera else []) + libm_c
         device_includes = " ".join(f"-I{d}" for d in (camera.includes if camera else []))
         (dest / "Makefile").write_text(env.get_template("Makefile.host.j2").render(
-            model_name=model_name, version=__version__, cc=board.cc, cflags=" ".join(board.cflags),
+            model_name=model_name, version=__version__, cc=board.cc, cflags=" ".join(board.cflags + list(model_flags(graph))),
             kernel_c=kernel_c, device_c=device_c, device_includes=device_includes))
     info = manifest(graph, data, board)
     info["libm"] = list(libm_functions(graph))         # what `tg libm` evaluates ([]: no such command)

@@ -2,7 +2,9 @@
 
 `torch_loader` loads a PyTorch model (a Python file with `model()` and
 `example_input()`, or a saved `torch.export` program) and exports it;
-`torch` translates the exported program into an IR graph. These modules are
+`torch` translates the exported program into an IR graph (a PT2E-quantized one,
+convert_pt2e's, through `torch_pt2e`, which writes it as the ONNX QDQ graph it is for the
+`onnx/` importer). These modules are
 the only places in tinygen that import torch. `tflite/` imports a .tflite flatbuffer and
 `onnx/` an ONNX model (the only places that import `tflite`, `onnx` and `onnxruntime`);
 `layout` maps NCHW values onto the IR's NHWC for the PyTorch and ONNX importers.

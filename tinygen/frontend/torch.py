@@ -37,6 +37,7 @@ import torch.fx
 from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.torch_advice import advice, refusal
 from tinygen.frontend.torch_ops import handler_for, packet_key
+from tinygen.frontend.torch_pt2e import import_program, is_pt2e
 from tinygen.frontend.torch_layout import LayoutConversions, input_layout, live_nodes
 from tinygen.frontend.torch_values import IMAGE, TORCH, _Act, _Const, has_image_form, ir_axis, ir_shape
 from tinygen.ir import Graph, Kind, Node, Tensor, validate
@@ -67,8 +68,11 @@ SUPPORTED_LAYERS = (
 )
 
 
-def from_exported(program: "torch.export.ExportedProgram", name: str = "model") -> Graph:
-    """Translate an exported program (batch 1) into a validated float32 IR graph."""
+def from_exported(program: "torch.export.ExportedProgram", name: str = "model", filename: str | None = None) -> Graph:
+    """Translate an exported program (batch 1) into a validated float32 IR graph; a program
+    PT2E quantized (convert_pt2e) into an int8 one with its own scales (torch_pt2e.py)."""
+    if is_pt2e(program):
+        return import_program(program, _c_ident(name), filename or name)
     graph = _Importer(program, name).run()
     validate(graph)
     return graph

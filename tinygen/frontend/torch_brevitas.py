@@ -178,11 +178,12 @@ def _layer(m: nn.Module, name: str, grid: Grid) -> BrevitasLayer:
         scale = scale * grid.scale
     ops = torch.ops.tinygen
     if type(m).__name__ == "QuantLinear":
-        return BrevitasLayer(ops.qlinear, W, scale, m.bias, [s_in, zp], layer_config(spec, act))
+        return BrevitasLayer(ops.qlinear, W, scale, m.bias, [s_in, zp], layer_config(spec, act, fine_bias=True))
     if isinstance(m.padding, str) or m.padding_mode != "zeros":
         raise ModelError(f"{where}: padding {m.padding!r} ({m.padding_mode})",
                          hint="give explicit zero padding, e.g. padding=k // 2")
-    conv = {"stride": m.stride, "padding": m.padding, "dilation": m.dilation, "pad_value": 0}
+    # fine_bias: the float bias is added finer than one accumulator unit (passes/quantize_lowbit.py)
+    conv = {"stride": m.stride, "padding": m.padding, "dilation": m.dilation, "pad_value": 0, "fine_bias": True}
     if m.groups != 1:
         conv["groups"] = m.groups
     return BrevitasLayer(ops.qconv2d, W, scale, m.bias, [s_in, zp], layer_config(spec, act, **conv))

@@ -94,6 +94,8 @@ def _lowbit(op: str):
         out = im._out_tshape(node)
         lowbit = {"weight": cfg["weight"], "act": cfg["act"], "pad_value": int(cfg.get("pad_value", 0)),
                   "act_scale": float(act_qp[0]), "act_zero_point": int(round(float(act_qp[1])))}
+        if cfg.get("fine_bias"):        # a toolchain's float bias (Brevitas): passes/quantize_lowbit.py
+            lowbit["fine_bias"] = True
         if op == "conv2d":
             if len(x.tshape) != 4:
                 raise im._unsupported("QConv2d needs a batched NCHW input [1, C, H, W]")

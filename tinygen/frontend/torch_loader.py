@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +30,15 @@ import numpy as np
 
 from tinygen.frontend import nchw_to_ir
 import torch
+import torch.ao.quantization.fx._decomposed  # noqa: F401  (registers the quantized_decomposed ops of PT2E programs)
 
 from tinygen.errors import ModelError
 from tinygen.frontend import torch_brevitas
 from tinygen.frontend.user_module import import_file, no_bytecode
 
+# what importing torchao (a PT2E model file does) logs on a CPU-only torch: the CUDA kernels it
+# cannot load, a deprecation
+TORCHAO_LOGS = ("torchao", "torch.utils._pytree")
 MODEL_FILE_HELP = (
     "a model file is a Python file defining model() (returns a torch.nn.Module), "
     "example_input() (returns a tensor, NCHW for images or [N, features]; a tuple of tensors "
@@ -93,12 +99,7 @@ def load(path: str | Path) -> LoadedModel:
 def _load_pt2(path: Path) -> LoadedModel:
     import tinygen.nn  # noqa: F401  (registers the tinygen.qconv2d / qlinear ops a program may hold)
 
-    try:
-        program = torch.export.load(str(path))
-    except Exception as e:  # torch raises many types here
-        raise ModelError(f"cannot load exported program {str(path)!r}: {_first_line(e)}",
-                         hint="save it with torch.export.save(torch.export.export(model, (x,)), "
-                              "'model.pt2')") from None
+    program = _deserialize(path)
     example = program.example_inputs
     args = example[0] if example else ()
     if not args or not all(isinstance(a, torch.Tensor) for a in args) or (example[1] if example else None):
@@ -108,6 +109,71 @@ def _load_pt2(path: Path) -> LoadedModel:
                               "for a model with several inputs")
     xs = [_to_numpy(a.detach()[:1], "the example input") for a in args]
     return LoadedModel(path.stem, path, program, xs, input_names=_input_names(program))
+
+
+def _deserialize(path: Path):
+    """torch.export.load, with torch's log of a failure kept from the user and its cause said in
+    one line (an operator nobody registered: by its name)."""
+    try:
+        return _quiet_load(path)
+    except _Unresolved as e:
+        if e.op.startswith("torch.ops.torchao."):
+            raise ModelError(f"cannot load exported program {str(path)!r}: it uses torchao's operator {e.op}, which "
+                             "tinygen does not compile",
+                             hint="quantize with prepare_pt2e / convert_pt2e and an int8 quantizer (XNNPACK's): "
+                                  "its program holds quantized_decomposed operators, which tinygen reads") from None
+        raise ModelError(f"cannot load exported program {str(path)!r}: it uses operator {e.op}, which is not "
+                         "registered in this Python",
+                         hint="tinygen loads programs of aten and quantized_decomposed (PT2E) operators; export "
+                              "the model without custom operators") from None
+
+
+class _Unresolved(Exception):
+    def __init__(self, op: str):
+        super().__init__(op)
+        self.op = op
+
+
+def _quiet_load(path: Path):
+    with _captured_logs("torch.export", "torch._export") as records, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return torch.export.load(str(path))
+        except Exception as e:  # torch raises many types here
+            cause = _logged_cause(records) or _first_line(e)
+    found = re.search(r"failed to resolve (\S+) to an operator", cause)
+    if found:
+        raise _Unresolved(found.group(1).removesuffix(".default"))
+    raise ModelError(f"cannot load exported program {str(path)!r}: {cause}",
+                     hint="save it with torch.export.save(torch.export.export(model, (x,)), 'model.pt2')")
+
+
+def _logged_cause(records: list) -> str | None:
+    """The first line of the innermost exception torch logged while loading."""
+    for record in records:
+        err = record.exc_info[1] if record.exc_info else None
+        while err is not None and (err.__cause__ or err.__context__) is not None:
+            err = err.__cause__ or err.__context__
+        if err is not None:
+            return _first_line(err).split(". ")[0]
+    return None
+
+
+@contextlib.contextmanager
+def _captured_logs(*names: str):
+    """The records of loggers `names` kept in a list, not printed."""
+    records: list = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    loggers = [logging.getLogger(n) for n in names]
+    saved = [(lg.propagate, lg.handlers) for lg in loggers]
+    for lg in loggers:
+        lg.propagate, lg.handlers = False, [handler]
+    try:
+        yield records
+    finally:
+        for lg, (propagate, handlers) in zip(loggers, saved):
+            lg.propagate, lg.handlers = propagate, handlers
 
 
 def _load_py(path: Path) -> LoadedModel:
@@ -120,7 +186,7 @@ def _load_py(path: Path) -> LoadedModel:
     if not isinstance(net, torch.nn.Module):
         raise ModelError(f"{str(path)!r}: model() returned {type(net).__name__}, "
                          f"not a torch.nn.Module", hint=MODEL_FILE_HELP)
-    net = permanent_pruning(net).eval()
+    net = _eval(permanent_pruning(net))
 
     xs = _tensors(_call(module.example_input, path, "example_input()"), path, "example_input()")
     for k, x in enumerate(xs):
@@ -180,6 +246,16 @@ def _feature_gains(value, xs: list[torch.Tensor], path: Path) -> tuple[float, ..
                          hint="return e.g. [0.125] + [1.0] * 9: the MFCC front end multiplies coefficient k by "
                               "gain k before quantizing, and the model's input is the features so scaled")
     return tuple(float(g) for g in gains)
+
+
+def _eval(net: torch.nn.Module) -> torch.nn.Module:
+    """net in eval mode. A module torch.export made (ExportedProgram.module(), and so PT2E's
+    convert_pt2e result) refuses eval(): its graph was traced in one mode already, and is
+    taken as it is."""
+    try:
+        return net.eval()
+    except NotImplementedError:
+        return net
 
 
 def _input_names(program) -> list[str]:
@@ -252,7 +328,9 @@ def permanent_pruning(net: torch.nn.Module) -> torch.nn.Module:
 
 def _import_file(path: Path):
     try:
-        module = import_file(path, "_tinygen_model_")
+        # torchao, which PT2E model files import, logs the CUDA kernels it cannot load on a CPU-only torch
+        with _captured_logs(*TORCHAO_LOGS):
+            module = import_file(path, "_tinygen_model_")
     except Exception as e:
         raise ModelError(f"importing {str(path)!r} failed: {type(e).__name__}: {_first_line(e)}",
                          hint="run `python " + str(path) + "` to see the full error") from None

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygen.kernels.specialize import requant_once, sign_add_needed
+
 RECORD_WORDS = 7           # TG_DW3_RECORD_WORDS
 LAST = 1 << 8              # TG_DW3_LAST: in word 5 of the last channel's record
 _ACC_LIMIT = 1 << 30       # |accumulator| bound of the requantization (TG_DW_SMALL_LIMIT)
@@ -93,6 +95,34 @@ def requant_small_ok(p: dict, consts: dict, channels: int, taps: int):
     if (x + abs(1 + 2 * p["output_offset"]) * (1 << (n - 1)) + 1 >= 1 << 31).any():
         return None
     return bias, multiplier, n
+
+
+def requant_once_ok(p: dict, consts: dict, channels: int, taps: int):
+    """(bias, multiplier, n = 0) per channel, int64, for a layer of single-rounding pairs
+    (specialize.requant_once: shift 0, multipliers in [0, 2^30)) whose accumulators stay below
+    2^30 and that needs no sign's ADD (the kernels that add it per build add -[acc < 0], which
+    lowers only outputs at or below the zero point, raised back by act_min >= zp): the folded
+    form with n = 0 and R the output zero point, SMMLAR(2 acc, m, zp) = floor((acc m + 2^30) / 2^31)
+    + zp, is tg_requantize's result; None otherwise."""
+    bias = consts.get("bias")
+    bias = _per_channel(0 if bias is None else bias, channels)
+    if (not requant_once(consts["multiplier"], consts["shift"]) or sign_add_needed(p)
+            or (np.abs(bias) + taps * _MAX_PRODUCT >= _ACC_LIMIT).any()):
+        return None
+    return bias, _per_channel(consts["multiplier"], channels), np.zeros(channels, np.int64)
+
+
+def requant_folded_ok(p: dict, consts: dict, channels: int, taps: int):
+    """requant_small_ok's (bias, multiplier, n), else requant_once_ok's (n = 0), else None."""
+    q = requant_small_ok(p, consts, channels, taps)
+    return q if q is not None else requant_once_ok(p, consts, channels, taps)
+
+
+def folded_round(output_offset: int, n) -> np.ndarray:
+    """The folded form's R per channel: (1 + 2 * output_offset) * 2^(n-1), or the output zero
+    point where n = 0 (requant_once_ok)."""
+    n = np.asarray(n, np.int64)
+    return np.where(n == 0, output_offset, (1 + 2 * output_offset) * (np.int64(1) << np.maximum(n - 1, 0)))
 
 
 def depthwise_dsp_records(p: dict, consts: dict) -> np.ndarray:

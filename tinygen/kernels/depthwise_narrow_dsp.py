@@ -6,12 +6,15 @@ pixel, every register taken), channel after channel: 3x3 windows, stride 1, dila
 multiplier 1, out_w == LINE, channels a multiple of 4 (the widening takes 4 at a time), at most
 2 padded rows on top and columns on the left. Its requantization is the 3x3 path's
 (depthwise_dsp.requant_small_ok: the folded SMMLAR form, proved in
-tg_depthwise_conv2d_3x3_rows_s8_dsp.h). A record per channel, RECORD_WORDS words, weights
-doubled as int16 halves (lo | hi << 16):
+tg_depthwise_conv2d_3x3_rows_s8_dsp.h), or for a layer of single-rounding pairs (an ONNX model's
+default rounding: depthwise_dsp.requant_once_ok) the same form with R the output zero point and
+n = 0, SMMLAR(2 acc, m, zp), which is tg_requantize's floor((acc m + 2^30) / 2^31) plus zp.
+A record per channel, RECORD_WORDS words, weights doubled as int16 halves (lo | hi << 16):
 
     0: the doubled bias
     1 + 2 k: w[k][0] | w[k][1]      2 + 2 k: w[k][1] | w[k][2]      (kernel row k = 0, 1, 2)
-    7: the multiplier   8: R = (1 + 2 * output_offset) << (n - 1)   9: n | LAST on the last channel
+    7: the multiplier   8: R = (1 + 2 * output_offset) << (n - 1) (the zero point where n = 0)
+    9: n | LAST on the last channel
 
 (n = -shift; ASR by register reads only n's byte, LAST ends the channel loop). The packed
 constant is the channel count, then the records; the single word 0 where the kernel does not
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.kernels.depthwise_dsp import requant_small_ok
+from tinygen.kernels.depthwise_dsp import folded_round, requant_folded_ok
 
 LINE = 5             # TG_DW3N_LINE: output pixels per row
 RECORD_WORDS = 10    # TG_DW3N_RECORD_WORDS
@@ -58,7 +61,7 @@ def narrow_records(p: dict, consts: dict) -> np.ndarray:
     channels = p["out_c"]
     if not narrow_shape(p):
         return np.zeros(1, dtype=np.int32)
-    q = requant_small_ok(p, consts, channels, 9)
+    q = requant_folded_ok(p, consts, channels, 9)
     if q is None:
         return np.zeros(1, dtype=np.int32)
     bias, multiplier, n = q
@@ -73,7 +76,7 @@ def narrow_records(p: dict, consts: dict) -> np.ndarray:
         rec[:, 1 + 2 * k] = halves(2 * w[k, 0], 2 * w[k, 1])
         rec[:, 2 + 2 * k] = halves(2 * w[k, 1], 2 * w[k, 2])
     rec[:, 7] = multiplier
-    rec[:, 8] = (1 + 2 * p["output_offset"]) << (n - 1)
+    rec[:, 8] = folded_round(p["output_offset"], n)
     rec[:, 9] = n
     rec[-1, 9] |= LAST
     words = np.concatenate([[channels], rec.ravel()])

@@ -3,7 +3,8 @@ tg_fully_connected_batch1_lean_s8_dsp (firmware/kernels/fully_connected): which 
 serve, their packed constant and the first one's scratch.
 
 A layer of one row (batch 1; tg_fully_connected_shallow_s8_dsp is preferred where its records
-serve) whose sums stay below 2^30 (tinygen.kernels.specialize.requant_bounded); the lean
+serve) whose sums stay below 2^30 (tinygen.kernels.specialize.requant_bounded, or requant_once for
+an ONNX model's single-rounding pairs); the lean
 kernel, which reads the input a word at a time, also needs the depth a multiple of 4. The
 packed constant keeps the weights' int8 bytes, in blocks of 4 output rows (a last block of
 r < 4 rows holds r of each): the rows' biases with the input offset folded in,
@@ -17,16 +18,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.kernels.specialize import requant_bounded
+from tinygen.kernels.specialize import requant_bounded, requant_once, sums_bounded
 
 ROWS = 4            # output rows per pass (the asm block's accumulators)
 
 
 def fc_batch1_serves(p: dict, consts: dict) -> bool:
     """Whether tg_fully_connected_batch1_s8_dsp computes a layer of these parameters and
-    constants exactly: one row, bounded sums."""
-    return p["rows"] == 1 and requant_bounded(p["in_features"], consts.get("bias"), consts["multiplier"],
-                                              consts["shift"])
+    constants exactly: one row, bounded sums, and TFLite's normalized pairs or the single-rounding
+    ones (specialize.requant_once: its folded outputs with TG_REQUANT_ONCE)."""
+    bias, m, s = consts.get("bias"), consts["multiplier"], consts["shift"]
+    return p["rows"] == 1 and (requant_bounded(p["in_features"], bias, m, s)
+                               or (requant_once(m, s) and sums_bounded(p["in_features"], bias)))
 
 
 def fc_batch1_lean_serves(p: dict, consts: dict) -> bool:

@@ -3,7 +3,8 @@ connected layers it serves and its records.
 
 A layer of depth (in_features) at most MAX_DEPTH whose requantization the folded form
 computes exactly (tinygen.kernels.depthwise_dsp.requant_small_ok: multipliers >= 0, right
-shifts n = -shift of 1..31, accumulators below 2^30, the rounding sum inside int32). Per
+shifts n = -shift of 1..31, accumulators below 2^30, the rounding sum inside int32; or an ONNX
+model's single-rounding pairs, depthwise_dsp.requant_once_ok: n = 0 and r the output zero point). Per
 output feature a record of HEAD + 2 * ((depth + 3) // 4) int32: k = 2 * bias, the multiplier m,
 r = (1 + 2 * output_offset) << (n - 1), n, then the feature's weights as int16 pairs, per 4
 weights w0..w3 the words w0 | w2 << 16 and w1 | w3 << 16 (zero past the depth): the order
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.kernels.depthwise_dsp import requant_small_ok
+from tinygen.kernels.depthwise_dsp import folded_round, requant_folded_ok
 
 MAX_DEPTH = 16      # TG_FC_SHALLOW_MAX_DEPTH
 HEAD = 4            # TG_FC_SHALLOW_HEAD
@@ -23,7 +24,7 @@ HEAD = 4            # TG_FC_SHALLOW_HEAD
 def _requant(p: dict, consts: dict):
     if p["in_features"] > MAX_DEPTH:
         return None
-    return requant_small_ok(p, consts, p["out_features"], p["in_features"])
+    return requant_folded_ok(p, consts, p["out_features"], p["in_features"])
 
 
 def fc_shallow_serves(p: dict, consts: dict) -> bool:
@@ -46,7 +47,7 @@ def fc_shallow_records(p: dict, consts: dict) -> np.ndarray:
     rec = np.zeros((cols, HEAD + 2 * words), np.int64)
     rec[:, 0] = 2 * bias
     rec[:, 1] = multiplier
-    rec[:, 2] = (1 + 2 * p["output_offset"]) * (np.int64(1) << (n - 1))
+    rec[:, 2] = folded_round(p["output_offset"], n)
     rec[:, 3] = n
     rec[:, HEAD::2] = (w[:, :, 0] & 0xFFFF) | (w[:, :, 2] << 16)
     rec[:, HEAD + 1::2] = (w[:, :, 1] & 0xFFFF) | (w[:, :, 3] << 16)

@@ -58,6 +58,16 @@ def _packed_input(graph, node, bits: int) -> bool:
     return x.bits is not None and x.bits <= bits and int(x.qparams.zero_point[0]) == 0
 
 
+def _plain_bias(graph, node) -> bool:
+    """Whether a node adds its bias to the plain accumulator (no bias_shift, LOWBIT.md): the
+    kernels whose requantization is folded into records or tables do not take bias_shift."""
+    return not node.attrs.get("bias_shift")
+
+
+def _both(first, second, graph, node) -> bool:
+    return first(graph, node) and second(graph, node)
+
+
 def _pair_serves(graph, node) -> bool:
     """The pixel-pair 4-bit kernel: a packed-multiply input, its folded requantization exact,
     and at least two output pixels (one pairs with itself: a fully connected 256->256 takes
@@ -66,7 +76,8 @@ def _pair_serves(graph, node) -> bool:
 
     p = kernel_params(graph, node)
     consts = {role: graph.const(node, role) for role in _REQUANT}
-    return _packed_input(graph, node, 4) and p["out_h"] * p["out_w"] > 1 and pair_serves(p, consts)
+    return (_plain_bias(graph, node) and _packed_input(graph, node, 4) and p["out_h"] * p["out_w"] > 1
+            and pair_serves(p, consts))
 
 
 def lowbit_kernels(KernelSpec) -> tuple:
@@ -80,11 +91,15 @@ def lowbit_kernels(KernelSpec) -> tuple:
                           twin=name[len("tg_"):], headers=headers, scratch=scratch, **extra)
 
     def packed(kind, fmt, dsp):
-        """The packed-multiply kernel for `fmt` weights and inputs of at most as many bits."""
+        """The packed-multiply kernel for `fmt` weights and inputs of at most as many bits (the
+        2-bit DSP one folds its requantization: no bias_shift)."""
+        fits = partial(_packed_input, bits=LAYOUTS[kind].bits)
+        if dsp and kind == "u2":
+            fits = partial(_both, fits, _plain_bias)
         return spec(f"tg_conv2d_{kind}_{fmt}_s8", "int8", (fmt, LAYOUTS[kind].bits), "int8",
                     "tg_conv2d_packed_params_t", ("packed",) + _REQUANT[1:], _PACKED_HEADERS, dsp,
                     partial(packed_scratch_bytes, kind=kind, dsp=dsp), pack=partial(_pack_mul, kind=kind),
-                    ref_roles=_REQUANT, accepts=partial(_packed_input, bits=LAYOUTS[kind].bits))
+                    ref_roles=_REQUANT, accepts=fits)
 
     def pair(dsp):
         """4-bit weights x 4-bit inputs over pixel pairs and channel pairs, requantization records."""
@@ -135,7 +150,7 @@ def lowbit_kernels(KernelSpec) -> tuple:
                                     weight_dtype="s4", weight_bits=4, requires=_MVE,
                                     struct="tg_conv2d_subbyte_params_t", const_roles=_REQUANT,
                                     source="kernels/tg_conv2d_s8_s4_s8_mve.c", twin="conv2d_s8_s4_s8",
-                                    headers=_SUBBYTE_HEADERS, scratch=mve_scratch_bytes))
+                                    headers=_SUBBYTE_HEADERS, scratch=mve_scratch_bytes, accepts=_plain_bias))
         # measured faster than the unpacking kernels at every bit width (benchmarks/lowbit_kernels.py);
         # on ARMv7E-M the pixel-pair u4 kernel before them (3x3 convolutions: 0.68-0.74
         # instructions per MAC against 0.97-1.12); the portable one after (not measured off Cortex-M)
@@ -144,7 +159,7 @@ def lowbit_kernels(KernelSpec) -> tuple:
         for fmt, bits in (("s4", 4), ("s2", 2), ("p4", 4)):
             scratch = partial(dsp_scratch_bytes, kind=fmt) if dsp else None
             specs.append(spec(f"tg_conv2d_s8_{fmt}_s8", "int8", (fmt, bits), "int8", "tg_conv2d_subbyte_params_t",
-                              _REQUANT, _SUBBYTE_HEADERS, dsp, scratch))
+                              _REQUANT, _SUBBYTE_HEADERS, dsp, scratch, accepts=_plain_bias if dsp else None))
         # nested weights (all 8 bit planes, the node's switch reads the top w_bits): bit-serial;
         # kparams from tinygen.kernels.params.planes_params, the bias corrected by
         # tinygen.quant.pack_planes.planes_bias_correction

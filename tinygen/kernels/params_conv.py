@@ -43,8 +43,11 @@ def _lowbit_fields(graph: Graph, node: Node) -> dict:
     """The fields the low-bit convolutions' structs add (LOWBIT.md): tg_conv2d_b1_params_t's
     pad value for a packed binary input, tg_conv2d_subbyte_params_t's weight decode."""
     fmt = node.attrs.get("weight_format")
+    # the accumulator's extra fractional bits for a finer bias (passes/quantize_lowbit.py): only
+    # where set, so that every other layer's parameters stay as they were
+    fine = {"bias_shift": int(node.attrs["bias_shift"])} if node.attrs.get("bias_shift") else {}
     if graph.tensor(node.inputs[0]).dtype == "b1":
-        return {"pad_value": int(node.attrs["lowbit"]["pad_value"])}
+        return {"pad_value": int(node.attrs["lowbit"]["pad_value"])} | fine
     if fmt == "planes":
         x = graph.tensor(node.inputs[0])
         zp = int(x.qparams.zero_point[0])
@@ -55,7 +58,7 @@ def _lowbit_fields(graph: Graph, node: Node) -> dict:
         cfg = node.attrs["lowbit"]["weight"]
         # in_off: the packed-multiply kernels' u = x + in_off (uniform inputs: q in [0, 2^k - 1])
         return {"odd": int(cfg["kind"] == "dorefa"),
-                "zero_code": int(fmt == "p4" and bool(cfg.get("zero", True))), "in_off": 0}
+                "zero_code": int(fmt == "p4" and bool(cfg.get("zero", True))), "in_off": 0} | fine
     return {}
 
 

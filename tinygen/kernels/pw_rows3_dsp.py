@@ -3,7 +3,8 @@
 
 The kernel's specialized body (firmware/kernels/support/tg_mat_mult_rows3_s8_dsp.h,
 tg_rows3_on) takes the 3-row blocks where the layer's requantization folds its output offset
-(tinygen.kernels.specialize.requant_folded), with at least 3 output pixels (rows), depth
+(tinygen.kernels.specialize.folded_serves: TFLite's pairs or an ONNX model's single-rounding
+ones), with at least 3 output pixels (rows), depth
 4..1999 and 2..2047 output channels; elsewhere it runs tg_conv2d_1x1_s8_dsp's product, so it is
 a --kernels auto candidate only where the blocks run (the same constants in flash: the
 candidate adds none).
@@ -26,8 +27,8 @@ def rows3_serves(p: dict, consts: dict) -> bool:
     rows, depth, cols = p["out_h"] * p["out_w"], p["in_c"], p["out_c"]
     if not (rows >= MIN_ROWS and MIN_DEPTH <= depth <= MAX_DEPTH and MIN_COLS <= cols <= MAX_COLS):
         return False
-    bounded = specialize.requant_bounded(depth, consts.get("bias"), consts["multiplier"], consts["shift"])
-    return specialize.requant_folded(bounded, consts["shift"], p["output_offset"])
+    return specialize.folded_serves(depth, consts.get("bias"), consts["multiplier"], consts["shift"],
+                                    p["output_offset"])
 
 
 def rows3_scratch(p: dict) -> int:

@@ -29,15 +29,16 @@ class Inline:
     folds: bool = False  # its outputs take TG_REQUANT_FOLDED (tg_mat_mult_outputs)
     pos: bool = False    # its outputs take the POS flag (the sign's ADD left out: sign_add_needed)
     pos_of: str = ""     # the prefix of the kparams whose act_min / output_offset decide it ("add_": the add's)
+    once: bool = False   # its folded outputs take the ONCE flag (a single-rounding pair: requant_once)
 
 
 INLINE: dict[str, Inline] = {
     "tg_conv2d_1x1_s8_dsp": Inline("tg_conv2d_1x1_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h", "in_c", True,
-                                   True),
+                                   True, once=True),
     "tg_conv2d_s8_dsp": Inline("tg_conv2d_s8_dsp_inline", "kernels/tg_conv2d_s8_dsp.h",
-                               "kernel_h*kernel_w*in_c", True, True),
+                               "kernel_h*kernel_w*in_c", True, True, once=True),
     "tg_fully_connected_s8_dsp": Inline("tg_fully_connected_s8_dsp_inline", "kernels/tg_mat_mult_s8_dsp.h",
-                                        "in_features", True, True),
+                                        "in_features", True, True, once=True),
     # depth <= 16 (tinygen/kernels/fc_shallow_dsp.py): the records carry the requantization
     "tg_fully_connected_shallow_s8_dsp": Inline("tg_fully_connected_shallow_s8_dsp_inline",
                                                 "kernels/tg_fully_connected_shallow_s8_dsp.h", "in_features"),
@@ -46,13 +47,14 @@ INLINE: dict[str, Inline] = {
                                               "kernels/tg_fully_connected_gated_s8_dsp.h", "in_features", True),
     # one row (tinygen/kernels/fc_batch1_dsp.py): the shared body with the build's verdict
     "tg_fully_connected_batch1_s8_dsp": Inline("tg_fully_connected_batch1_s8_dsp_inline",
-                                               "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True, True),
+                                               "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True, True,
+                                               once=True),
     "tg_fully_connected_batch1_lean_s8_dsp": Inline("tg_fully_connected_batch1_lean_s8_dsp_inline",
                                                     "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True,
-                                                    True),
+                                                    True, once=True),
     "tg_fully_connected_batch1_w16_s8_dsp": Inline("tg_fully_connected_batch1_w16_s8_dsp_inline",
                                                    "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True,
-                                                   True),
+                                                   True, once=True),
     "tg_conv2d_direct_s8_dsp": Inline("tg_conv2d_direct_s8_dsp_inline", "kernels/tg_conv2d_direct_s8_dsp.h",
                                       "kernel_h*kernel_w*in_c", pos=True),
     # the fused add's requantization takes POS (the conv's result before it is not clamped to the add's range)
@@ -64,10 +66,10 @@ INLINE: dict[str, Inline] = {
                                          "kernel_h*kernel_w*in_c", pos=True, pos_of="add_"),
     # pointwise in 3-row blocks (tinygen/kernels/pw_rows3_dsp.py), else tg_conv2d_1x1_s8_dsp's product
     "tg_conv2d_1x1_rows3_s8_dsp": Inline("tg_conv2d_1x1_rows3_s8_dsp_inline", "kernels/tg_mat_mult_rows3_s8_dsp.h",
-                                         "in_c", True, True),
+                                         "in_c", True, True, once=True),
     # im2col conv in 3-pixel blocks (tinygen/kernels/conv_rows3_dsp.py), else tg_conv2d_s8_dsp's body
     "tg_conv2d_rows3_s8_dsp": Inline("tg_conv2d_rows3_s8_dsp_inline", "kernels/tg_conv2d_rows3_s8_dsp.h",
-                                     "kernel_h*kernel_w*in_c", True, True),
+                                     "kernel_h*kernel_w*in_c", True, True, once=True),
     # the RV32IM kernels (tinygen.kernels.rv32): the same (params, bounded, arguments) convention
     "tg_conv2d_s8_rv32": Inline("tg_conv2d_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h", "kernel_h*kernel_w*in_c"),
     "tg_conv2d_add_s8_rv32": Inline("tg_conv2d_add_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",
@@ -92,14 +94,36 @@ def depth(inline: Inline, kparams: dict) -> int:
 
 def requant_bounded(depth: int, bias, multiplier, shift) -> bool:
     """tg_mat_mult_quant's `bounded`, at build time: tg_requantize_bounded serves every
-    output (multipliers in [2^30, 2^31), shifts in [-31, -1], and
-    |bias| + depth * 255 * 128 < 2^30 so that no sum reaches 2^30)."""
+    output (multipliers in [2^30, 2^31), shifts in [-31, -1], and sums_bounded)."""
+    m, s = np.asarray(multiplier, np.int64), np.asarray(shift, np.int64)
+    return sums_bounded(depth, bias) and bool(np.all(m >= _LIMIT) and np.all((s <= -1) & (s >= -31)))
+
+
+def sums_bounded(depth: int, bias) -> bool:
+    """Whether every sum of a product of this depth stays below 2^30 in magnitude:
+    |bias| + depth * 255 * 128 < 2^30 (|x + input_offset| <= 255, |w| <= 128)."""
     if depth >= _LIMIT // _MAX_PRODUCT:
         return False
-    bias_limit = _LIMIT - depth * _MAX_PRODUCT
+    return bias is None or bool(np.all(np.abs(np.asarray(bias, np.int64)) < _LIMIT - depth * _MAX_PRODUCT))
+
+
+def requant_once(multiplier, shift) -> bool:
+    """Whether a layer's pairs are all the single-rounding pairs of an ONNX model's default
+    rounding (tinygen.frontend.onnx.quantized.single_rounding_multiplier): shift 0 and a
+    multiplier in [0, 2^30), so that tg_requantize's result, floor((acc * m + 2^30) / 2^31),
+    rounded once and halves upward, is SMMLAR(2 acc, m, 0): one instruction, and with the
+    output zero point as SMMLAR's addend, SMMLAR(2 acc, m, output_offset) is the output before
+    the clamp (TG_REQUANT_ONCE in tg_mat_mult_s8_dsp.h; 2 acc fits int32 where sums_bounded)."""
     m, s = np.asarray(multiplier, np.int64), np.asarray(shift, np.int64)
-    b = np.zeros_like(m) if bias is None else np.asarray(bias, np.int64)
-    return bool(np.all(m >= _LIMIT) and np.all((s <= -1) & (s >= -31)) and np.all(np.abs(b) < bias_limit))
+    return bool(np.all(s == 0) and np.all((m >= 0) & (m < _LIMIT)))
+
+
+def folded_serves(depth: int, bias, multiplier, shift, output_offset: int) -> bool:
+    """Whether a layer's outputs take the folded form: requant_folded of requant_bounded, or the
+    single-rounding pairs (requant_once) with sums_bounded (its ONCE flavour)."""
+    if requant_once(multiplier, shift):
+        return sums_bounded(depth, bias)
+    return requant_folded(requant_bounded(depth, bias, multiplier, shift), shift, output_offset)
 
 
 def requant_folded(bounded: bool, shift, output_offset: int) -> bool:
@@ -116,6 +140,10 @@ def requant_folded(bounded: bool, shift, output_offset: int) -> bool:
 # FOLDED with the flag POS (C: TG_REQUANT_POS) where the sign's ADD is left out
 GENERAL, BOUNDED, FOLDED = 0, 1, 2
 POS = 4
+# with FOLDED | POS (C: TG_REQUANT_ONCE): the layer's pairs are single-rounding ones (requant_once);
+# its folded outputs take R = the output zero point and n = 0, so that y = SSAT8(SMMLAR(2 acc, m,
+# output_offset)), with no sign's ADD (the rounding is floor's, halves upward: tg_requantize's)
+ONCE = 8
 
 
 def sign_add_needed(kparams: dict, prefix: str = "") -> bool:
@@ -131,7 +159,11 @@ def sign_add_needed(kparams: dict, prefix: str = "") -> bool:
 def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
     """The specialized layer's requantization: FOLDED where requant_folded holds and the
     kernel's outputs take it (Inline.folds), else BOUNDED or GENERAL; BOUNDED and FOLDED with
-    POS where the kernel takes it (Inline.pos) and the layer needs no sign's ADD."""
+    POS where the kernel takes it (Inline.pos) and the layer needs no sign's ADD; FOLDED | POS |
+    ONCE for a layer of single-rounding pairs (requant_once) whose kernel takes it (Inline.once)
+    and whose sums stay below 2^30 (GENERAL otherwise, as any layer of such pairs elsewhere)."""
+    if inline.once and requant_once(multiplier, shift) and sums_bounded(depth(inline, kparams), bias):
+        return FOLDED | POS | ONCE
     bounded = requant_bounded(depth(inline, kparams), bias, multiplier, shift)
     mode = BOUNDED if bounded else GENERAL
     if inline.folds and requant_folded(bounded, shift, kparams["output_offset"]):
@@ -141,5 +173,5 @@ def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
     return mode
 
 
-__all__ = ["BOUNDED", "FOLDED", "GENERAL", "INLINE", "Inline", "POS", "enabled", "depth", "requant_bounded",
-           "requant_folded", "requant_mode", "sign_add_needed"]
+__all__ = ["BOUNDED", "FOLDED", "GENERAL", "INLINE", "Inline", "ONCE", "POS", "enabled", "depth", "folded_serves",
+           "requant_bounded", "requant_folded", "requant_mode", "requant_once", "sign_add_needed", "sums_bounded"]

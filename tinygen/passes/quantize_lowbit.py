@@ -8,7 +8,10 @@ grids and turns each layer into its integer form, firmware/kernels/lowbit/LOWBIT
     acc = sum W * a;   y = g * acc + h,   g = s_in * s_w (batch norm folded in), h = bias
 
 - int8 / k-bit output: TFLite's requantization of acc + round(h / g) by g / s_out; a
-  channel with g < 0 has its weights negated (g > 0 is what the multiplier needs);
+  channel with g < 0 has its weights negated (g > 0 is what the multiplier needs). A layer
+  whose bias is a toolchain's float (attrs["lowbit"]["fine_bias"]: Brevitas, QONNX) gets
+  attrs["bias_shift"] = k where one accumulator unit g is coarse on the output grid: the
+  kernel requantizes acc * 2^k + round(h / (g 2^-k)) by g 2^-k / s_out (`bias_shift`);
 - binary output (the consumer's input quantizer is sign): bit = acc' < T per channel,
   with acc' the accumulator of the channel's weights negated where g < 0, and T the
   smallest integer at which y >= 0 (T = ceil(-h / |g|), in float64).
@@ -113,6 +116,28 @@ def thresholds(g: np.ndarray, h: np.ndarray, activation) -> np.ndarray:
     return out.astype(np.int32)
 
 
+# a float bias is rounded to at most half this fraction of an output step (bias_shift): at
+# 1/16 a hidden 4-bit code still flipped where a value lay that close to a rounding boundary;
+# at this step the Brevitas MLPs' outputs equal Brevitas' (docs/lowbit.md)
+FINE_BIAS_STEP = 1 / 4096
+# formats whose kernels take bias_shift (with a packed binary input for b1)
+FINE_BIAS_FORMATS = ("s4", "s2", "b1")
+
+
+def bias_shift(node: Node, w: np.ndarray, axis: int, r: np.ndarray, h_units: np.ndarray, amax: int) -> int:
+    """The smallest k with max(r) 2^-k <= FINE_BIAS_STEP (r: an accumulator unit in output steps
+    per channel), lowered until acc * 2^k + round(h_units 2^k) fits int32 for every |acc| the
+    layer can reach (sum |W| x the largest |input operand| `amax`); 0 where none is needed."""
+    if not node.attrs["lowbit"].get("fine_bias") or len(node.params) != 1:
+        return 0
+    k = max(0, math.ceil(math.log2(float(np.max(r)) / FINE_BIAS_STEP)))
+    k = min(k, 31 + min(math.frexp(float(x))[1] for x in r))     # every shift - k stays >= -31
+    reach = np.sum(np.abs(w), axis=tuple(a for a in range(w.ndim) if a != axis)) * amax
+    while k > 0 and np.max(reach * 2.0 ** k + np.abs(h_units) * 2.0 ** k + 1) >= INT32_MAX:
+        k -= 1
+    return max(0, min(k, 30))
+
+
 def quantize_lowbit_node(graph: Graph, node: Node) -> None:
     """Integer weights, then requantization parameters or thresholds, for each parameter set."""
     s_in = np.float64(graph.tensor(node.inputs[0]).qparams.scale[0])
@@ -141,6 +166,14 @@ def quantize_lowbit_node(graph: Graph, node: Node) -> None:
         else:
             s_out = np.float64(out.qparams.scale[0])
             g_eff = np.where(g == 0, s_out, np.abs(g))          # W = 0: the output is h alone
+            _, zp, in_dtype, in_bits = input_grid(node)
+            shift = 0
+            if fmt in FINE_BIAS_FORMATS and (fmt != "b1" or in_dtype == "b1"):
+                amax = 1 if in_dtype == "b1" else (1 << in_bits) - 1 if in_bits < 8 else 128 + abs(zp)
+                shift = bias_shift(node, w, weight.qparams.axis or 0, g_eff / s_out, h / g_eff, amax)
+            if shift:
+                node.attrs["bias_shift"] = shift
+            g_eff = g_eff / 2.0 ** shift                          # the unit of acc * 2^shift
             bias = np.clip(round_half_away(h / g_eff), INT32_MIN, INT32_MAX).astype(np.int32)
             pairs = [quantize_multiplier(float(r)) for r in g_eff / s_out]
             new["bias"] = graph.add_const(graph.unique_name(f"{node.name}_b{suffix}"), bias, "int32").name

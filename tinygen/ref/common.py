@@ -22,7 +22,9 @@ def _clamp_to_int8(x, act_min: int, act_max: int) -> np.ndarray:
 
 
 def _requantize_per_channel(acc, bias, multiplier, shift, p) -> np.ndarray:
-    """acc [..., C] int64 -> int8, as the tail of tg_conv2d_s8 / tg_fully_connected_s8."""
+    """acc [..., C] int64 -> int8, as the tail of tg_conv2d_s8 / tg_fully_connected_s8; the
+    low-bit structs' bias_shift k (absent: 0) adds the bias to acc * 2^k (it fits int32)."""
+    acc = _i64(acc) << p.get("bias_shift", 0)
     if bias is not None:
         acc = acc + _i64(bias)
     out = fp.multiply_by_quantized_multiplier(acc, _i64(multiplier), _i64(shift))

@@ -42,7 +42,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows3_s8_dsp_blocks(
     int32_t *const rec = (int32_t *)(void *)(buf + 3 * ((depth + 3) & ~3));
     int32_t r = 0, k;
 
-    tg_pairs_records(out_c, bias, multiplier, shift, q->output_offset, rec);
+    tg_pairs_records_of(q->bounded, out_c, bias, multiplier, shift, q->output_offset, rec);
     for (;;) {      /* one copy of the block: the last block is the last 3 pixels */
         int32_t oy = r / p->out_w, ox = r - oy * p->out_w;
         /* a loop of the block's 3 fields (one copy of the im2col) */

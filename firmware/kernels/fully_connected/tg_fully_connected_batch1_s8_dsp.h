@@ -215,10 +215,13 @@ static inline __attribute__((always_inline)) int8_t tg_fc_b1_out(int32_t a, int3
                                                                  tg_fc_b1_q_t q, int32_t mode, int32_t full)
 {
     if (TG_REQUANT_KIND(mode) == TG_REQUANT_FOLDED) {
-        /* R = round 2^(n-1), n = -shift: ~shift = n - 1 */
-        const int32_t r = (int32_t)((uint32_t)q.round << ~shift);
+        /* R = round 2^(n-1), n = -shift: ~shift = n - 1; the output zero point and n = 0 where the
+           pairs round once (TG_REQUANT_ONCE, tg_mat_mult_s8_dsp.h) */
+        const int32_t once = TG_REQUANT_ONCE_OF(mode);
+        const int32_t r = once ? q.output_offset : (int32_t)((uint32_t)q.round << ~shift);
         /* arithmetic shifts of negative values: see tg_requant.h */
-        int32_t y = tg_dsp_ssat8((tg_dsp_smmlar(a + a, m, r) + (TG_REQUANT_POS_OF(mode) ? 0 : a >> 31)) >> -shift);
+        int32_t y = tg_dsp_ssat8((tg_dsp_smmlar(a + a, m, r) + (TG_REQUANT_POS_OF(mode) ? 0 : a >> 31)) >>
+                                 (once ? 0 : -shift));
         if (!full) {
             y = y < q.act_min ? q.act_min : y > q.act_max ? q.act_max : y;
         }
@@ -278,39 +281,44 @@ TG_FC_B1_ROWS(tg_fc_b1_folded, TG_REQUANT_FOLDED, 0, 1)
 TG_FC_B1_ROWS(tg_fc_b1_folded_full, TG_REQUANT_FOLDED, 1, 1)
 TG_FC_B1_ROWS(tg_fc_b1_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, 1)
 TG_FC_B1_ROWS(tg_fc_b1_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, 1)
+TG_FC_B1_ROWS(tg_fc_b1_once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, 1)
+TG_FC_B1_ROWS(tg_fc_b1_once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, 1)
 TG_FC_B1_ROWS(tg_fc_b1_bounded, 1, 0, 1)
 TG_FC_B1_ROWS(tg_fc_b1_general, 0, 0, 1)
 TG_FC_B1_ROWS(tg_fc_b1_lean_folded, TG_REQUANT_FOLDED, 0, 0)
 TG_FC_B1_ROWS(tg_fc_b1_lean_folded_full, TG_REQUANT_FOLDED, 1, 0)
 TG_FC_B1_ROWS(tg_fc_b1_lean_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, 0)
 TG_FC_B1_ROWS(tg_fc_b1_lean_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, 0)
+TG_FC_B1_ROWS(tg_fc_b1_lean_once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, 0)
+TG_FC_B1_ROWS(tg_fc_b1_lean_once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, 0)
 TG_FC_B1_ROWS(tg_fc_b1_lean_bounded, 1, 0, 0)
 TG_FC_B1_ROWS(tg_fc_b1_lean_general, 0, 0, 0)
 TG_FC_B1_ROWS(tg_fc_b1_w16_folded, TG_REQUANT_FOLDED, 0, TG_FC_B1_W16)
 TG_FC_B1_ROWS(tg_fc_b1_w16_folded_full, TG_REQUANT_FOLDED, 1, TG_FC_B1_W16)
 TG_FC_B1_ROWS(tg_fc_b1_w16_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, TG_FC_B1_W16)
 TG_FC_B1_ROWS(tg_fc_b1_w16_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, TG_FC_B1_W16)
+TG_FC_B1_ROWS(tg_fc_b1_w16_once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, TG_FC_B1_W16)
+TG_FC_B1_ROWS(tg_fc_b1_w16_once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, TG_FC_B1_W16)
 TG_FC_B1_ROWS(tg_fc_b1_w16_bounded, 1, 0, TG_FC_B1_W16)
 TG_FC_B1_ROWS(tg_fc_b1_w16_general, 0, 0, TG_FC_B1_W16)
+
+/* Calls variant v##kind, or v##kind##_full where the clamp is the int8 range (full_). */
+#define TG_FC_B1_CALL_FULL(v, kind, full_, p, ...) ((full_) ? v##kind##_full(p, __VA_ARGS__) : v##kind(p, __VA_ARGS__))
 
 /* Calls the variant of prefix `v` for the layer's mode and clamp. */
 #define TG_FC_B1_DISPATCH(v, p, bounded, ...)                                                                \
     do {                                                                                                     \
-        const int32_t full_ = (p)->act_min == -128 && (p)->act_max == 127;                                  \
+        const int32_t full_ = (p)->act_min == -128 && (p)->act_max == 127;                                   \
         if (!(bounded)) {                                                                                    \
             v##general(p, __VA_ARGS__);                                                                      \
         } else if (TG_REQUANT_KIND(bounded) != TG_REQUANT_FOLDED) {                                          \
             v##bounded(p, __VA_ARGS__);                                                                      \
+        } else if (TG_REQUANT_ONCE_OF(bounded)) {                                                            \
+            TG_FC_B1_CALL_FULL(v, once, full_, p, __VA_ARGS__);                                              \
         } else if (TG_REQUANT_POS_OF(bounded)) {                                                             \
-            if (full_) {                                                                                     \
-                v##folded_pos_full(p, __VA_ARGS__);                                                          \
-            } else {                                                                                         \
-                v##folded_pos(p, __VA_ARGS__);                                                               \
-            }                                                                                                \
-        } else if (full_) {                                                                                  \
-            v##folded_full(p, __VA_ARGS__);                                                                  \
+            TG_FC_B1_CALL_FULL(v, folded_pos, full_, p, __VA_ARGS__);                                        \
         } else {                                                                                             \
-            v##folded(p, __VA_ARGS__);                                                                       \
+            TG_FC_B1_CALL_FULL(v, folded, full_, p, __VA_ARGS__);                                            \
         }                                                                                                    \
     } while (0)
 
@@ -318,8 +326,8 @@ TG_FC_B1_ROWS(tg_fc_b1_w16_general, 0, 0, TG_FC_B1_W16)
  * input: int8 [in_features] (rows == 1); packed: tinygen/kernels/fc_batch1_dsp.py's layout;
  * multiplier, shift: [out_features]; scratch: tg_fully_connected_batch1_s8_dsp_buffer_size
  * (in_features) bytes, 8-byte aligned; output: int8 [out_features]. `bounded`: the build's
- * requantization verdict (tinygen.kernels.specialize: GENERAL, BOUNDED or FOLDED, with POS). A specialized
- * layer calls this with its constants.
+ * requantization verdict (tinygen.kernels.specialize: GENERAL, BOUNDED or FOLDED, with POS, and
+ * ONCE). A specialized layer calls this with its constants.
  */
 static inline __attribute__((always_inline)) void tg_fully_connected_batch1_s8_dsp_inline(
     const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,

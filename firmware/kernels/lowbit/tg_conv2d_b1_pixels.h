@@ -29,6 +29,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_b1_b1_s8_pixels(
 {
     const int fit = tg_b1_spans_fit(p), field_fits = tg_b1_field_fits(p);
     const int32_t run = p->kernel_h * p->kernel_w * TG_B1_WORDS(p->in_c), n = p->kernel_h * p->kernel_w * p->in_c;
+    const int32_t k = p->bias_shift;
     uint32_t field[TG_B1_FIELD_WORDS];
     int32_t counts[TG_B1_COUNT_GROUP];
     tg_b1_spans_t spans;
@@ -42,7 +43,8 @@ static inline __attribute__((always_inline)) void tg_conv2d_b1_b1_s8_pixels(
                     int32_t j;
                     counts_fn(field, &weights[oc * run], run, n_oc, counts);
                     for (j = 0; j < n_oc; ++j) {
-                        *output++ = tg_requant_channel_s8(n - 2 * counts[j], bias, multiplier, shift, oc + j,
+                        *output++ = tg_requant_channel_s8(tg_wrapping_shift_left(n - 2 * counts[j], k), bias,
+                                                          multiplier, shift, oc + j,
                                                           p->output_offset, p->act_min, p->act_max);
                     }
                 }
@@ -54,13 +56,15 @@ static inline __attribute__((always_inline)) void tg_conv2d_b1_b1_s8_pixels(
             for (oc = 0; oc + 2 <= p->out_c; oc += 2) {     /* two channels per pass over the input */
                 int32_t acc[2];
                 tg_conv2d_b1_b1_dsp_acc2(p, &spans, fit, input, weights, out_y, out_x, oc, acc);
-                *output++ = tg_requant_channel_s8(acc[0], bias, multiplier, shift, oc, p->output_offset, p->act_min, p->act_max);
-                *output++ = tg_requant_channel_s8(acc[1], bias, multiplier, shift, oc + 1, p->output_offset,
-                                                  p->act_min, p->act_max);
+                *output++ = tg_requant_channel_s8(tg_wrapping_shift_left(acc[0], k), bias, multiplier, shift, oc,
+                                                  p->output_offset, p->act_min, p->act_max);
+                *output++ = tg_requant_channel_s8(tg_wrapping_shift_left(acc[1], k), bias, multiplier, shift, oc + 1,
+                                                  p->output_offset, p->act_min, p->act_max);
             }
             if (oc < p->out_c) {
                 const int32_t acc = tg_conv2d_b1_b1_dsp_acc(p, &spans, fit, input, weights, out_y, out_x, oc);
-                *output++ = tg_requant_channel_s8(acc, bias, multiplier, shift, oc, p->output_offset, p->act_min, p->act_max);
+                *output++ = tg_requant_channel_s8(tg_wrapping_shift_left(acc, k), bias, multiplier, shift, oc,
+                                                  p->output_offset, p->act_min, p->act_max);
             }
         }
     }

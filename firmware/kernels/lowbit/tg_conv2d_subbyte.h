@@ -91,6 +91,7 @@ static inline int8_t tg_conv2d_subbyte_output(const tg_conv2d_subbyte_params_t *
     if (zero_code) {
         acc >>= 1;  /* every term was doubled and is even: exact */
     }
+    acc = tg_wrapping_shift_left(acc, p->bias_shift);
     if (bias != NULL) {
         acc += bias[oc];
     }

@@ -53,6 +53,10 @@ typedef struct {
                                        nothing), +1 or -1 */
     int32_t output_offset;          /* int8 output only: zero point, in [-128, 127] */
     int32_t act_min, act_max;       /* int8 output only: clamp, within [-128, 127] */
+    /* int8 output only: the accumulator's extra fractional bits: the kernel adds the bias
+       to acc * 2^bias_shift (bias and shift were scaled to match at build time), in
+       [0, 30]; 0 is TFLite's */
+    int32_t bias_shift;
 } tg_conv2d_b1_params_t;
 
 /*

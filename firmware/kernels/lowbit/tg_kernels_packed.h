@@ -44,6 +44,9 @@ typedef struct {
     int32_t output_offset;          /* output zero point, in [-128, 127] */
     int32_t act_min, act_max;       /* output clamp, within [-128, 127] */
     int32_t odd;                    /* 1: the weight is 2c + 1 (DoReFa), 0: the code c */
+    /* the accumulator's extra fractional bits: the kernel adds the bias to acc * 2^bias_shift
+       (bias and shift were scaled to match at build time), in [0, 30]; 0 is TFLite's */
+    int32_t bias_shift;
 } tg_conv2d_packed_params_t;
 
 /* lanes per word, lane spacing, and the most words summed before a field is read */

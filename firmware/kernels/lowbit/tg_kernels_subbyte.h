@@ -47,6 +47,9 @@ typedef struct {
     /* p4 only (0 for s4 / s2): 1 = zero allowed, exponent field e = 0 is the weight 0 and
        e in [1, 7] is +-2^(e-1); 0 = no zero, e in [0, 7] is +-2^e. The sign is bit 3. */
     int32_t zero_code;
+    /* the accumulator's extra fractional bits: the kernel adds the bias to acc * 2^bias_shift
+       (bias and shift were scaled to match at build time), in [0, 30]; 0 is TFLite's */
+    int32_t bias_shift;
 } tg_conv2d_subbyte_params_t;
 
 /*

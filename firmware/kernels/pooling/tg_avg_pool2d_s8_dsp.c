@@ -18,8 +18,8 @@
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
  */
 /* tg_ap_run16's asm holds 13 registers, which GCC's register allocation at -Os and -O1 cannot find
-   ("impossible constraints"): the file is compiled as at -O2 whatever the build's level (at -O2
-   the same code; a library's user may build with -Os). */
+   ("impossible constraints"; -O0 and -Og too): the file is compiled as at -O2 whatever the
+   build's level (at -O2 the same code; a library's user may build with -Os or a debug -O0). */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O2")
 #endif

@@ -154,6 +154,26 @@ static __attribute__((noinline, unused)) void tg_pairs_records(int32_t cols, con
     }
 }
 
+/* The records of a layer of single-rounding pairs (TG_REQUANT_ONCE in tg_mat_mult_s8_dsp.h): R
+   the output zero point and n 0 (shift 0 for every channel). */
+static __attribute__((noinline, unused)) void tg_pairs_records_once(int32_t cols, const int32_t *bias,
+                                                                   const int32_t *multiplier, int32_t output_offset,
+                                                                   int32_t *rec)
+{
+    int32_t o, j;
+    for (o = 0; o + 2 <= cols; o += 2, rec += TG_PAIRS_RECORD_WORDS) {
+        for (j = 0; j < 2; ++j) {
+            rec[j] = bias != NULL ? 2 * bias[o + j] : 0;
+            rec[2 + j] = multiplier[o + j];
+            rec[4 + j] = output_offset;
+            rec[6 + j] = 0;
+        }
+        if (o + 4 > cols) {     /* the last pair */
+            rec[7] |= TG_PAIRS_LAST;
+        }
+    }
+}
+
 /* One step: 4 values of depth, 2 rows (xp, stepped 16 bytes) x 2 channels (w, stepped 4
    bytes; the second channel's word `depth` bytes on). */
 typedef struct {

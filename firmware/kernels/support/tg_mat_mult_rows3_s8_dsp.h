@@ -266,9 +266,10 @@ static inline __attribute__((always_inline)) void tg_rows3_block(
     tg_widen_rows_doubled_s8(x0, x1, x2, 3, depth, q->input_offset, buf);
     tg_rows3_loop_asm(buf, depth, cols, weights, rec, out, lo, hi, tg_rows3_usat_bits(lo, hi), pos);
     if (cols & 1) {     /* the last channel of an odd count */
-        const int32_t o = cols - 1, n = -shift[o];
+        const int32_t once = TG_REQUANT_ONCE_OF(q->bounded);
+        const int32_t o = cols - 1, n = once ? 0 : -shift[o];
         const int32_t b = bias != NULL ? 2 * bias[o] : 0;
-        const int32_t rr = (int32_t)((uint32_t)(1 + 2 * q->output_offset) << (n - 1));
+        const int32_t rr = tg_folded_round(q->output_offset, n, once);
         int32_t a[3] = {b, b, b}, i;
         tg_rows3_one_channel(buf, depth, &weights[o * depth], a);
         for (i = 0; i < 3; ++i) {
@@ -285,7 +286,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_rows3_s8_dsp(
     int16_t *const buf = (int16_t *)__builtin_assume_aligned(scratch, 8);
     int32_t *const rec = (int32_t *)(void *)(buf + 3 * ((depth + 3) & ~3));
     int32_t r = 0;
-    tg_pairs_records(cols, bias, multiplier, shift, q->output_offset, rec);
+    tg_pairs_records_of(q->bounded, cols, bias, multiplier, shift, q->output_offset, rec);
     for (;;) {      /* one copy of the block: the last block is the last 3 rows */
         const int8_t *x0 = &input[r * depth];
         tg_rows3_block(x0, x0 + depth, x0 + 2 * depth, depth, cols, weights, bias, multiplier, shift, q, buf, rec,

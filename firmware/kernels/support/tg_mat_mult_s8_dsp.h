@@ -95,8 +95,41 @@ static inline int32_t tg_ssat8(int32_t x)
  * modes, tg_mat_mult_quant's, never carry it), so the generic kernels' code stays as it was.
  */
 #define TG_REQUANT_POS 4
-#define TG_REQUANT_KIND(mode) (__builtin_constant_p(mode) ? (mode) & ~TG_REQUANT_POS : (mode))
+#define TG_REQUANT_KIND(mode) \
+    (__builtin_constant_p(mode) ? (mode) & ~(TG_REQUANT_POS | TG_REQUANT_ONCE) : (mode))
 #define TG_REQUANT_POS_OF(mode) (__builtin_constant_p(mode) && ((mode) & TG_REQUANT_POS) ? TG_REQUANT_POS : 0)
+
+/*
+ * A flag of a specialized layer's TG_REQUANT_FOLDED | TG_REQUANT_POS mode
+ * (tinygen.kernels.specialize.ONCE): the layer's pairs are the single-rounding ones of an ONNX
+ * model's default rounding, shift 0 and a multiplier m in [0, 2^30), whose tg_requantize is
+ * floor((acc * m + 2^30) / 2^31), one rounding, halves upward. That is SMMLAR(2 acc, m, 0)
+ * (floor((2 acc m + 2^31) / 2^32)), and with the output zero point as SMMLAR's addend the
+ * output before the clamp: the folded form with R = output_offset and n = 0, no sign's ADD.
+ * TG_REQUANT_ONCE_OF(mode) is the flag where the mode is a compile-time constant, else 0.
+ */
+#define TG_REQUANT_ONCE 8
+#define TG_REQUANT_ONCE_OF(mode) (__builtin_constant_p(mode) && ((mode) & TG_REQUANT_ONCE) ? TG_REQUANT_ONCE : 0)
+
+/* The folded form's R, (1 + 2 output_offset) 2^(n-1) (n = -shift >= 1), or the output zero
+   point where `once` (TG_REQUANT_ONCE_OF, n = 0). */
+static inline __attribute__((always_inline)) int32_t tg_folded_round(int32_t output_offset, int32_t n,
+                                                                     int32_t once)
+{
+    return once ? output_offset : (int32_t)((uint32_t)(1 + 2 * output_offset) << (n - 1));
+}
+
+/* The channel pairs' records (tg_mat_mult_pairs_s8_dsp.h) of a layer in folded mode `mode`. */
+static inline __attribute__((always_inline)) void tg_pairs_records_of(int32_t mode, int32_t cols, const int32_t *bias,
+                                                                      const int32_t *multiplier, const int8_t *shift,
+                                                                      int32_t output_offset, int32_t *rec)
+{
+    if (TG_REQUANT_ONCE_OF(mode)) {
+        tg_pairs_records_once(cols, bias, multiplier, output_offset, rec);
+    } else {
+        tg_pairs_records(cols, bias, multiplier, shift, output_offset, rec);
+    }
+}
 
 /* The output quantization in locals: an int8 store may alias any struct field, locals it cannot. */
 typedef struct {
@@ -107,9 +140,13 @@ static inline __attribute__((always_inline)) int8_t tg_mat_mult_out(int32_t acc,
                                                                      int32_t shift, tg_mat_mult_out_t q,
                                                                      int32_t bounded)
 {
-    acc = (bounded ? tg_requantize_bounded_sign(acc, multiplier, shift, !TG_REQUANT_POS_OF(bounded))
-                   : tg_requantize_fast(acc, multiplier, shift)) +
-          q.output_offset;
+    if (TG_REQUANT_ONCE_OF(bounded)) {     /* |acc| < 2^30: the folded form with n = 0 */
+        acc = tg_dsp_smmlar(acc + acc, multiplier, q.output_offset);
+    } else {
+        acc = (bounded ? tg_requantize_bounded_sign(acc, multiplier, shift, !TG_REQUANT_POS_OF(bounded))
+                       : tg_requantize_fast(acc, multiplier, shift)) +
+              q.output_offset;
+    }
     if (q.act_min == -128 && q.act_max == 127) {    /* a constant where the caller tested it */
         return (int8_t)tg_ssat8(acc);
     }
@@ -180,14 +217,13 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs_with(
 
 static inline __attribute__((always_inline)) void tg_mat_mult_outputs_folded(
     const int32_t *acc, int32_t rows, int32_t cols, const int32_t *multiplier, const int8_t *shift,
-    tg_mat_mult_out_t oq, int32_t pos, int8_t *out0, int8_t *out1)
+    tg_mat_mult_out_t oq, int32_t pos, int32_t once, int8_t *out0, int8_t *out1)
 {
-    const int32_t round = 1 + 2 * oq.output_offset;
     const int32_t full = oq.act_min == -128 && oq.act_max == 127;
     int32_t o, i;
     for (o = 0; o < cols; ++o) {
-        const int32_t m = multiplier[o], n = -shift[o];
-        const int32_t r = (int32_t)((uint32_t)round << (n - 1));
+        const int32_t m = multiplier[o], n = once ? 0 : -shift[o];
+        const int32_t r = tg_folded_round(oq.output_offset, n, once);
         int32_t y[2];
         for (i = 0; i < rows; ++i) {
             const int32_t a = acc[2 * o + i];
@@ -214,7 +250,8 @@ static inline __attribute__((always_inline)) void tg_mat_mult_outputs(const int3
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
     const int32_t pos = TG_REQUANT_POS_OF(q->bounded);
     if (TG_REQUANT_KIND(q->bounded) == TG_REQUANT_FOLDED) {
-        tg_mat_mult_outputs_folded(acc, rows, cols, multiplier, shift, oq, pos, out0, out1);
+        tg_mat_mult_outputs_folded(acc, rows, cols, multiplier, shift, oq, pos, TG_REQUANT_ONCE_OF(q->bounded), out0,
+                                   out1);
     } else if (q->bounded && q->act_min == -128 && q->act_max == 127) {   /* no activation: one SSAT */
         const tg_mat_mult_out_t full = {q->output_offset, -128, 127};
         tg_mat_mult_outputs_with(acc, rows, cols, multiplier, shift, full, 1 | pos, out0, out1);
@@ -247,8 +284,8 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_prepare(
     const tg_mat_mult_quant_t *q, int16_t *buf)
 {
     if (tg_mat_mult_pairs_on(q, depth, cols)) {
-        tg_pairs_records(cols, bias, multiplier, shift, q->output_offset,
-                         (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3)));
+        tg_pairs_records_of(q->bounded, cols, bias, multiplier, shift, q->output_offset,
+                            (int32_t *)(void *)(buf + 2 * ((depth + 3) & ~3)));
     }
 }
 
@@ -265,9 +302,10 @@ static inline __attribute__((always_inline)) void tg_mat_mult_pairs_widened_s8(
     const int32_t pos = TG_REQUANT_POS_OF(q->bounded);
     tg_mat_mult_pairs_folded_s8(buf, depth, cols, weights, rec, q->act_min, q->act_max, pos, out0, out1);
     if (cols & 1) {         /* the last channel of an odd count, from the doubled rows */
-        const int32_t o = cols - 1, n = -shift[o];
+        const int32_t once = TG_REQUANT_ONCE_OF(q->bounded);
+        const int32_t o = cols - 1, n = once ? 0 : -shift[o];
         const int32_t b = bias != NULL ? 2 * bias[o] : 0;
-        const int32_t r = (int32_t)((uint32_t)(1 + 2 * q->output_offset) << (n - 1));
+        const int32_t r = tg_folded_round(q->output_offset, n, once);
         int32_t a[2] = {b, b};
         tg_pairs_one_channel(buf, depth, &weights[o * depth], a);
         out0[o] = (int8_t)tg_pairs_out(a[0], multiplier[o], r, n, q->act_min, q->act_max, pos);
@@ -392,7 +430,7 @@ static inline __attribute__((always_inline)) void tg_mat_mult_1row_s8_dsp_body(
     const int32_t *multiplier, const int8_t *shift, const tg_mat_mult_quant_t *q, int8_t *out)
 {
     const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
-    const int32_t pos = TG_REQUANT_POS_OF(q->bounded);
+    const int32_t pos = TG_REQUANT_POS_OF(q->bounded) | TG_REQUANT_ONCE_OF(q->bounded);
     if (q->bounded && q->act_min == -128 && q->act_max == 127) {   /* no activation: one SSAT */
         const tg_mat_mult_out_t full = {q->output_offset, -128, 127};
         tg_mat_mult_row_with(x, depth, cols, weights, bias, multiplier, shift, q->input_offset, full, 1 | pos, out);

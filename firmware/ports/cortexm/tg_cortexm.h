@@ -32,6 +32,24 @@
 #define TG_CCR_IC (1u << 17) /* instruction cache enable (Cortex-M7) */
 #define TG_CCR_LOB (1u << 19) /* loop and branch info cache enable (Armv8.1-M: Cortex-M55) */
 #define TG_CPACR_CP10_CP11_FULL (0xFu << 20)
+/* CCSIDR fields: NumSets - 1, Associativity - 1, log2(words per line) - 2. */
+#define TG_CCSIDR_NUMSETS_POS 13u
+#define TG_CCSIDR_NUMSETS_MASK 0x7FFFu
+#define TG_CCSIDR_ASSOCIATIVITY_POS 3u
+#define TG_CCSIDR_ASSOCIATIVITY_MASK 0x3FFu
+#define TG_CCSIDR_LINESIZE_MASK 0x7u
+
+/* Debug and trace (ARMv7-M ARM C1.6, C1.8): the DWT cycle counter (tg_dwt.c). */
+#define TG_DEMCR TG_REG32(0xE000EDFCu)     /* C1.6.5: debug exception and monitor control */
+#define TG_DEMCR_TRCENA (1u << 24)         /* powers the DWT and ITM */
+#define TG_DWT_CTRL TG_REG32(0xE0001000u)  /* C1.8.7 */
+#define TG_DWT_CTRL_CYCCNTENA (1u << 0)
+#define TG_DWT_CYCCNT TG_REG32(0xE0001004u) /* C1.8.8 */
+/* CoreSight lock access register: the Cortex-M7 DWT ignores writes until it
+ * is unlocked (Cortex-M7 TRM, "Data Watchpoint and Trace unit"). Cores
+ * without the lock ignore the write. */
+#define TG_DWT_LAR TG_REG32(0xE0001FB0u)
+#define TG_CORESIGHT_UNLOCK 0xC5ACCE55u
 
 /* CPUID.PARTNO values (Cortex-M4 / M7 / M33 / M55 Technical Reference Manuals, "CPUID"). */
 #define TG_CPUID_PARTNO(cpuid) (((cpuid) >> 4) & 0xFFFu)

@@ -11,17 +11,6 @@
 
 #include "tg_cortexm.h"
 
-#define TG_DEMCR TG_REG32(0xE000EDFCu)     /* C1.6.5: debug exception and monitor control */
-#define TG_DEMCR_TRCENA (1u << 24)         /* powers the DWT and ITM */
-#define TG_DWT_CTRL TG_REG32(0xE0001000u)  /* C1.8.7 */
-#define TG_DWT_CTRL_CYCCNTENA (1u << 0)
-#define TG_DWT_CYCCNT TG_REG32(0xE0001004u) /* C1.8.8 */
-/* CoreSight lock access register: the Cortex-M7 DWT ignores writes until it
- * is unlocked (Cortex-M7 TRM, "Data Watchpoint and Trace unit"). Cores
- * without the lock ignore the write. */
-#define TG_DWT_LAR TG_REG32(0xE0001FB0u)
-#define TG_CORESIGHT_UNLOCK 0xC5ACCE55u
-
 static uint32_t s_last;
 static uint32_t s_high;
 

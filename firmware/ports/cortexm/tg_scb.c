@@ -35,9 +35,9 @@ void tg_cortexm7_enable_caches(void)
     TG_SCB_CSSELR = 0u; /* level 1 data cache */
     tg_dsb();
     uint32_t ccsidr = TG_SCB_CCSIDR;
-    uint32_t sets = ((ccsidr >> 13) & 0x7FFFu) + 1u;       /* NumSets - 1 in bits 27:13 */
-    uint32_t ways = ((ccsidr >> 3) & 0x3FFu) + 1u;         /* Associativity - 1 in bits 12:3 */
-    uint32_t set_shift = (ccsidr & 0x7u) + 4u;             /* log2(line bytes) */
+    uint32_t sets = ((ccsidr >> TG_CCSIDR_NUMSETS_POS) & TG_CCSIDR_NUMSETS_MASK) + 1u;
+    uint32_t ways = ((ccsidr >> TG_CCSIDR_ASSOCIATIVITY_POS) & TG_CCSIDR_ASSOCIATIVITY_MASK) + 1u;
+    uint32_t set_shift = (ccsidr & TG_CCSIDR_LINESIZE_MASK) + 4u; /* log2(line bytes) */
     uint32_t way_shift = ways > 1u ? (uint32_t)__builtin_clz(ways - 1u) : 0u;
     for (uint32_t set = 0u; set < sets; set++) {
         for (uint32_t way = 0u; way < ways; way++) {

@@ -22,9 +22,33 @@
 #define TG_RCC_AHB1ENR TG_REG32(TG_RCC_BASE + 0x30u)
 #define TG_RCC_APB1ENR TG_REG32(TG_RCC_BASE + 0x40u)
 #define TG_RCC_APB1ENR_PWR (1u << 28)
+#define TG_RCC_CR_HSION (1u << 0)
+#define TG_RCC_CR_HSIRDY (1u << 1)
+#define TG_RCC_CR_HSEON (1u << 16)
+#define TG_RCC_CR_HSERDY (1u << 17)
+#define TG_RCC_CR_HSEBYP (1u << 18)
+#define TG_RCC_CR_PLLON (1u << 24)
+#define TG_RCC_CR_PLLRDY (1u << 25)
+#define TG_RCC_PLLCFGR_SRC_HSE (1u << 22)
+#define TG_RCC_PLLCFGR_PLLN_POS 6u
+#define TG_RCC_PLLCFGR_PLLQ_POS 24u
+#define TG_RCC_PLLCFGR_PLLR_POS 28u /* a reserved field on the F74x */
+#define TG_RCC_CFGR_SW_MASK 0x3u
+#define TG_RCC_CFGR_SW_PLL 0x2u
+#define TG_RCC_CFGR_SWS_PLL (0x2u << 2)
+#define TG_RCC_CFGR_PRESCALERS ((0xFu << 4) | (0x7u << 10) | (0x7u << 13))
 /* CFGR bus prescalers: AHB = SYSCLK, APB1 = SYSCLK / 4, APB2 = SYSCLK / 2. */
 #define TG_RCC_CFGR_AHB1_APB4_APB2 ((0x0u << 4) | (0x5u << 10) | (0x4u << 13))
 #define TG_STM32_APB1_DIVIDER 4u
+
+/* PWR, "PWR registers" (base 0x40007000): PWR_CR(1) and PWR_CSR(1). */
+#define TG_PWR_CR TG_REG32(0x40007000u)
+#define TG_PWR_CSR TG_REG32(0x40007004u)
+#define TG_PWR_CR_VOS_SCALE1 (0x3u << 14)
+#define TG_PWR_CR_ODEN (1u << 16)
+#define TG_PWR_CR_ODSWEN (1u << 17)
+#define TG_PWR_CSR_ODRDY (1u << 16)
+#define TG_PWR_CSR_ODSWRDY (1u << 17)
 
 /* FLASH_ACR ("Flash interface registers" / "FLASH registers", base 0x40023C00). */
 #define TG_FLASH_ACR TG_REG32(0x40023C00u)
@@ -35,6 +59,17 @@
 #define TG_GPIOA_BASE 0x40020000u
 #define TG_GPIOD_BASE 0x40020C00u
 #define TG_GPIO_AF7_USART 7u
+/* GPIO register offsets and fields. */
+#define TG_GPIO_MODER 0x00u
+#define TG_GPIO_OSPEEDR 0x08u
+#define TG_GPIO_PUPDR 0x0Cu
+#define TG_GPIO_AFRL 0x20u
+#define TG_GPIO_BSRR 0x18u
+#define TG_GPIO_MODE_OUTPUT 0x1u
+#define TG_GPIO_PORT_STRIDE 0x400u
+#define TG_GPIO_MODE_AF 0x2u
+#define TG_GPIO_SPEED_HIGH 0x2u
+#define TG_GPIO_PULL_UP 0x1u
 
 #define TG_STM32_HSI_HZ 16000000u
 

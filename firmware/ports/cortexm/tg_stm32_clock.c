@@ -7,46 +7,13 @@
 #include "tg_cortexm.h"
 #include "tg_stm32.h"
 
-#define TG_RCC_CR_HSION (1u << 0)
-#define TG_RCC_CR_HSIRDY (1u << 1)
-#define TG_RCC_CR_HSEON (1u << 16)
-#define TG_RCC_CR_HSERDY (1u << 17)
-#define TG_RCC_CR_HSEBYP (1u << 18)
-#define TG_RCC_CR_PLLON (1u << 24)
-#define TG_RCC_CR_PLLRDY (1u << 25)
-#define TG_RCC_PLLCFGR_SRC_HSE (1u << 22)
-#define TG_RCC_CFGR_SW_MASK 0x3u
-#define TG_RCC_CFGR_SW_PLL 0x2u
-#define TG_RCC_CFGR_SWS_PLL (0x2u << 2)
-#define TG_RCC_CFGR_PRESCALERS ((0xFu << 4) | (0x7u << 10) | (0x7u << 13))
-
 /* PLL input 2 MHz: HSE 8 MHz / 4 or HSI 16 MHz / 8. P = 2 (field 00); R = 2, its
  * reset value (a reserved field on the F74x, where the reset value is the same). */
 #define TG_PLL_M_HSE 4u
 #define TG_PLL_M_HSI 8u
 #define TG_PLL_R 2u
-#define TG_PLLCFGR(m, cfg) ((m) | ((cfg)->pll_n << 6) | ((cfg)->pll_q << 24) | (TG_PLL_R << 28))
-
-/* PWR, "PWR registers" (base 0x40007000): PWR_CR(1) and PWR_CSR(1). */
-#define TG_PWR_CR TG_REG32(0x40007000u)
-#define TG_PWR_CSR TG_REG32(0x40007004u)
-#define TG_PWR_CR_VOS_SCALE1 (0x3u << 14)
-#define TG_PWR_CR_ODEN (1u << 16)
-#define TG_PWR_CR_ODSWEN (1u << 17)
-#define TG_PWR_CSR_ODRDY (1u << 16)
-#define TG_PWR_CSR_ODSWRDY (1u << 17)
-
-/* GPIO register offsets. */
-#define TG_GPIO_MODER 0x00u
-#define TG_GPIO_OSPEEDR 0x08u
-#define TG_GPIO_PUPDR 0x0Cu
-#define TG_GPIO_AFRL 0x20u
-#define TG_GPIO_BSRR 0x18u
-#define TG_GPIO_MODE_OUTPUT 0x1u
-#define TG_GPIO_PORT_STRIDE 0x400u
-#define TG_GPIO_MODE_AF 0x2u
-#define TG_GPIO_SPEED_HIGH 0x2u
-#define TG_GPIO_PULL_UP 0x1u
+#define TG_PLLCFGR(m, cfg) ((m) | ((cfg)->pll_n << TG_RCC_PLLCFGR_PLLN_POS) | ((cfg)->pll_q << TG_RCC_PLLCFGR_PLLQ_POS) \
+                          | (TG_PLL_R << TG_RCC_PLLCFGR_PLLR_POS))
 
 /* Polls of a ready flag before giving up (HSE, PLL and over-drive settle in
  * well under a millisecond; a poll takes a few cycles). */

@@ -24,13 +24,7 @@
 #include "tg_cortexm.h"
 #include "tg_port.h"
 #include "tg_stm32.h"
-
-/* FLASH_ACR: 5 wait states for 150-180 MHz at 2.7-3.6 V ("Relation between CPU
- * clock frequency and Flash memory read time"); ICEN and DCEN are the ART
- * accelerator's caches. */
-#define TG_FLASH_ACR_ICEN (1u << 9)
-#define TG_FLASH_ACR_DCEN (1u << 10)
-#define TG_FLASH_LATENCY_180MHZ 5u
+#include "tg_stm32f4.h"
 
 static const tg_stm32_clock_t k_clock = {
     .sysclk_hz = 180000000u,
@@ -39,24 +33,14 @@ static const tg_stm32_clock_t k_clock = {
     .flash_acr = TG_FLASH_LATENCY_180MHZ | TG_FLASH_ACR_PRFTEN | TG_FLASH_ACR_ICEN | TG_FLASH_ACR_DCEN,
 };
 
-#define TG_RCC_AHB1ENR_GPIOA (1u << 0)
-#define TG_RCC_APB1ENR_USART2 (1u << 17)
 #define TG_USART2_TX_PIN 2u /* PA2 */
 #define TG_USART2_RX_PIN 3u /* PA3 */
 
-/* "USART registers": USART2 (base 0x40004400). */
-#define TG_USART2_BASE 0x40004400u
-#define TG_USART_BRR TG_REG32(TG_USART2_BASE + 0x08u)
-#define TG_USART_CR1 TG_REG32(TG_USART2_BASE + 0x0Cu)
-#define TG_USART_CR1_RE (1u << 2)
-#define TG_USART_CR1_TE (1u << 3)
-#define TG_USART_CR1_UE (1u << 13)
-
 static const tg_stm32_usart_t k_usart2 = {
-    .status = TG_USART2_BASE + 0x00u, /* SR */
-    .rx = TG_USART2_BASE + 0x04u,     /* DR */
-    .tx = TG_USART2_BASE + 0x04u,     /* DR */
-    .ore_clear = 0u,                  /* reading SR then DR clears an overrun */
+    .status = TG_USART2_BASE + TG_USART_SR_OFFSET,
+    .rx = TG_USART2_BASE + TG_USART_DR_OFFSET,
+    .tx = TG_USART2_BASE + TG_USART_DR_OFFSET,
+    .ore_clear = 0u, /* reading SR then DR clears an overrun */
 };
 
 static uint32_t s_clock_hz = TG_STM32_HSI_HZ;

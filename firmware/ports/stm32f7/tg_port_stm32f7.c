@@ -25,11 +25,7 @@
 #include "tg_cortexm.h"
 #include "tg_port.h"
 #include "tg_stm32.h"
-
-/* FLASH_ACR: 7 wait states for 210-216 MHz at 2.7-3.6 V ("Read access latency"),
- * ART accelerator (ARTEN) and prefetch on. */
-#define TG_FLASH_ACR_ARTEN (1u << 9)
-#define TG_FLASH_LATENCY_216MHZ 7u
+#include "tg_stm32f7.h"
 
 static const tg_stm32_clock_t k_clock = {
     .sysclk_hz = 216000000u,
@@ -38,29 +34,15 @@ static const tg_stm32_clock_t k_clock = {
     .flash_acr = TG_FLASH_LATENCY_216MHZ | TG_FLASH_ACR_PRFTEN | TG_FLASH_ACR_ARTEN,
 };
 
-#define TG_RCC_AHB1ENR_GPIOD (1u << 3)
-#define TG_RCC_APB1ENR_USART3 (1u << 18)
 #define TG_USART3_TX_PIN 8u /* PD8 */
 #define TG_USART3_RX_PIN 9u /* PD9 */
 
-/* "USART registers": USART3 (base 0x40004800). ICR's ORECF is ISR's ORE bit. */
-#define TG_USART3_BASE 0x40004800u
-#define TG_USART_CR1 TG_REG32(TG_USART3_BASE + 0x00u)
-#define TG_USART_BRR TG_REG32(TG_USART3_BASE + 0x0Cu)
-#define TG_USART_CR1_UE (1u << 0)
-#define TG_USART_CR1_RE (1u << 2)
-#define TG_USART_CR1_TE (1u << 3)
-
 static const tg_stm32_usart_t k_usart3 = {
-    .status = TG_USART3_BASE + 0x1Cu,    /* ISR */
-    .rx = TG_USART3_BASE + 0x24u,        /* RDR */
-    .tx = TG_USART3_BASE + 0x28u,        /* TDR */
-    .ore_clear = TG_USART3_BASE + 0x20u, /* ICR */
+    .status = TG_USART3_BASE + TG_USART_ISR_OFFSET,
+    .rx = TG_USART3_BASE + TG_USART_RDR_OFFSET,
+    .tx = TG_USART3_BASE + TG_USART_TDR_OFFSET,
+    .ore_clear = TG_USART3_BASE + TG_USART_ICR_OFFSET, /* ICR's ORECF is ISR's ORE bit */
 };
-
-/* DBGMCU_IDCODE ("Debug support", "MCU device ID code"): DEV_ID 0x451 = F76x/F77x. */
-#define TG_DBGMCU_IDCODE TG_REG32(0xE0042000u)
-#define TG_DEV_ID_F76X 0x451u
 
 static uint32_t s_clock_hz = TG_STM32_HSI_HZ;
 static const char *s_name = "stm32f7";
@@ -86,7 +68,7 @@ void tg_port_init(void)
     tg_usart_init();
     tg_stm32_gpio_output(TG_BOARD_TIMESTAMP_PORT, TG_BOARD_TIMESTAMP_BIT);
     tg_dwt_init();
-    int f76x = (TG_DBGMCU_IDCODE & 0xFFFu) == TG_DEV_ID_F76X;
+    int f76x = (TG_DBGMCU_IDCODE & TG_DBGMCU_IDCODE_DEV_ID_MASK) == TG_DEV_ID_F76X;
     if (s_clock_hz == k_clock.sysclk_hz) {
         s_name = f76x ? "stm32f767 216MHz" : "stm32f746 216MHz";
     } else {

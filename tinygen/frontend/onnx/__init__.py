@@ -17,7 +17,8 @@ are kept (graph.meta["quantized"] = "onnx", as an int8 .tflite's).
   QuantizeLinear does (round half to even: graph.meta["input_rounding"]), their float
   outputs are the int8 tensors DequantizeLinear reads (graph.meta["float_outputs"]).
 
-This package is the only place that imports `onnx`; tinygen/hil/onnx_check.py runs
+This package is the only place that imports `onnx` (with tinygen/frontend/torch_pt2e.py, which
+writes a PT2E program as the ONNX QDQ graph import_graph reads); tinygen/hil/onnx_check.py runs
 onnxruntime (the reference `tinygen hil` and the tests compare with).
 """
 
@@ -52,25 +53,34 @@ def load(path: str | Path, rounding: str = "onnxruntime") -> OnnxModel:
     model = read_model(path)
     name = _c_name(path.stem)
     inputs = graph_inputs(model, path.name)
+    graph = import_graph(model, name, path.name, rounding)
+    check_graph.runs(model, path.name)
+    return OnnxModel(name, graph, [s for _, s in inputs], [n for n, _ in inputs], graph.meta["onnx_kind"])
+
+
+def import_graph(model, name: str, filename: str, rounding: str = "onnxruntime",
+                 check_hint: str = "check it with onnx.checker.check_model(onnx.load(path), full_check=True)") -> Graph:
+    """The IR graph of an ONNX model held in memory (a file read, or a QDQ graph written from
+    another format: tinygen/frontend/torch_pt2e.py), validated; graph.meta["onnx_kind"] is
+    "float", "qdq" or "qoperator". Problems are ModelError or UnsupportedOpError naming
+    `filename`; `check_hint` is the hint for a graph the importer fails on; `rounding` as load's."""
     try:
-        graph = Importer(model, name, path.name, rounding).run()
+        graph = Importer(model, name, filename, rounding).run()
         validate(graph)
-        check_size.check_graph(graph, f"{path.name}: ")
-        check_graph_qparams(graph, f"{path.name}: ")
-        check_requant(graph, f"{path.name}: ")
-        check_graph.runs(model, path.name)
+        check_size.check_graph(graph, f"{filename}: ")
+        check_graph_qparams(graph, f"{filename}: ")
+        check_requant(graph, f"{filename}: ")
     except TinygenError:
         raise
     except Exception as e:      # a malformed graph the checker let through
-        raise ModelError(f"{path.name}: cannot import the graph ({type(e).__name__}: {e})",
-                         "check it with onnx.checker.check_model(onnx.load(path), full_check=True)") from None
+        raise ModelError(f"{filename}: cannot import the graph ({type(e).__name__}: {e})", check_hint) from None
     ops = {n.op_type for n in model.graph.node}
     kind = "float" if not graph.meta.get("quantized") else ("qdq" if "DequantizeLinear" in ops and not any(
         op.startswith(("QLinear", "QGemm")) or op.endswith("Integer") for op in ops) else "qoperator")
     graph.meta["onnx_kind"] = kind
     if graph.meta.get("quantized"):
         graph.meta["onnx_rounding"] = rounding
-    return OnnxModel(name, graph, [s for _, s in inputs], [n for n, _ in inputs], kind)
+    return graph
 
 
 def _c_name(stem: str) -> str:
@@ -78,4 +88,4 @@ def _c_name(stem: str) -> str:
     return "m_" + ident if ident[0].isdigit() else ident
 
 
-__all__ = ["OnnxModel", "SUPPORTED_FLOAT", "SUPPORTED_QUANT", "load"]
+__all__ = ["OnnxModel", "SUPPORTED_FLOAT", "SUPPORTED_QUANT", "import_graph", "load"]

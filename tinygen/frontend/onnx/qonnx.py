@@ -139,7 +139,7 @@ def _lowbit(handler):
         scale = np.broadcast_to(w.scale.astype(np.float64).reshape(-1), (channels,))
         if cfg["act"]["kind"] == "binary":
             scale = scale * grid.scale
-        mac.attrs["lowbit"] = cfg
+        mac.attrs["lowbit"] = {**cfg, "fine_bias": True}     # a float bias: finer than acc units
         wt = im.graph.tensor(mac.param("weight"))
         axis = WEIGHT_CHANNEL_AXIS[mac.op]
         shape = [1] * wt.data.ndim

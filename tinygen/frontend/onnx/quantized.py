@@ -14,8 +14,10 @@ How onnxruntime's arithmetic maps onto tinygen's (docs/onnx.md):
   tinygen gives an ONNX model's MAC ops the pair that rounds once (single_rounding_multiplier:
   shift 0, multiplier round(scale * 2^31)), so the two differ only within about 2^-25 /
   scale of a half, and at exact halves (onnxruntime goes to even, TFLite away from zero).
-  The kernels take any multiplier; the DSP kernels' fast paths that need a normalized one
-  (tinygen/kernels/specialize.py requant_bounded) step aside for these layers.
+  The kernels take any multiplier; the DSP conv, fully connected and narrow 3x3 depthwise
+  kernels compute this pair's one rounding as SMMLAR(2 acc, m, zero point)
+  (tinygen/kernels/specialize.py ONCE), as fast as TFLite's pair; the other fast paths that need
+  a normalized one (requant_bounded) step aside for these layers.
   --onnx-rounding tflite (requant_pair) takes TFLite's normalized pair instead: within 1 LSB
   per layer, and the same kernels, speed and arena as the network's .tflite twin.
 - an elementwise function of one quantized tensor (QLinearSigmoid, QLinearLeakyRelu, and
@@ -97,9 +99,10 @@ def single_rounding_multiplier(real: float) -> tuple[int, int]:
 
 SINGLE_ROUNDING_MIN = 2.0 ** -12
 # how an ONNX model's MAC ops, MUL and MEAN requantize (--onnx-rounding): "onnxruntime", the pair that
-# rounds once (single_rounding_multiplier: equal to onnxruntime far more often, but the DSP kernels'
-# fast paths that need a normalized multiplier step aside); "tflite", TFLite's normalized pair
-# (within 1 LSB of onnxruntime; the same kernels, speed and arena as the model's .tflite twin)
+# rounds once (single_rounding_multiplier: equal to onnxruntime far more often; the DSP conv / FC
+# kernels' rounds-once mode, specialize.ONCE, keeps the .tflite build's kernels, a few fast paths
+# step aside); "tflite", TFLite's normalized pair (within 1 LSB of onnxruntime; the same kernels,
+# speed and arena as the model's .tflite twin)
 ROUNDINGS = ("onnxruntime", "tflite")
 
 
