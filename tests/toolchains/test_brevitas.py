@@ -207,16 +207,17 @@ def test_qonnx_host(make, kernels, within, tmp_path):
 # -- QONNX from Brevitas' own export_qonnx (its default, dynamo=True on torch 2.13: the weights and the
 # batch norms' parameters come as graph inputs with initializers)
 
-# (arch, bits, first layers' kernels, share of output bytes within 1 LSB of qonnx's execution, top-1 of 50)
-# int8 equals qonnx within 1 LSB; the 4-bit and binary layers' batch norms fold into an int32 bias on
-# an accumulator grid of a few output steps, which qonnx adds in float (the .py route's drift, above)
+# (arch, bits, first layers' kernels, share of output bytes within 1 LSB of qonnx's execution, top-1 of 50):
+# the MLPs equal qonnx on every value (the low-bit layers' float bias added finer than one
+# accumulator unit: bias_shift); the CNNs round their float batch norms, residual sums and pools
+# where qonnx computes in float
 REAL = [pytest.param("mlp", 8, ["tg_fully_connected_s8"] * 2, 1.0, 48, id="mlp-w8"),
-        pytest.param("mlp", 4, ["tg_conv2d_s8_s4_s8", "tg_conv2d_u4_s4_s8"], 0.85, 47, id="mlp-w4"),
-        pytest.param("mlp", 1, ["tg_conv2d_s8_s8_b1", "tg_conv2d_b1_b1_s8"], 0.8, 47, id="mlp-w1"),
+        pytest.param("mlp", 4, ["tg_conv2d_s8_s4_s8", "tg_conv2d_u4_s4_s8"], 1.0, 48, id="mlp-w4"),
+        pytest.param("mlp", 1, ["tg_conv2d_s8_s8_b1", "tg_conv2d_b1_b1_s8"], 1.0, 49, id="mlp-w1"),
         # the residual sum is quantized on a calibrated grid, the global pooling onto its QuantIdentity's
-        pytest.param("rescnn", 8, ["tg_conv2d_s8"] * 2, 1.0, 50, marks=_SLOW, id="rescnn-w8"),
-        pytest.param("dscnn", 8, ["tg_conv2d_s8", "tg_depthwise_conv2d_s8"], 0.95, 48, marks=_SLOW, id="dscnn-w8"),
-        pytest.param("rescnn", 4, ["tg_conv2d_s8", "tg_conv2d_s8_s4_s8"], 0.95, 50, marks=_SLOW, id="rescnn-w4")]
+        pytest.param("rescnn", 8, ["tg_conv2d_s8"] * 2, 1.0, 50, marks=pytest.mark.slow, id="rescnn-w8"),
+        pytest.param("dscnn", 8, ["tg_conv2d_s8", "tg_depthwise_conv2d_s8"], 0.95, 48, marks=pytest.mark.slow, id="dscnn-w8"),
+        pytest.param("rescnn", 4, ["tg_conv2d_s8", "tg_conv2d_s8_s4_s8"], 0.99, 50, marks=pytest.mark.slow, id="rescnn-w4")]
 
 
 @pytest.mark.parametrize("arch,bits,kernels,within,top1", REAL)
