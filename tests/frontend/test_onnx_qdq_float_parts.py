@@ -116,6 +116,33 @@ def test_onnx_qdq_batch_norm_without_conv_bias_s8(tmp_path):
     assert [n.op for n in graph.nodes] == ["conv2d"] and a.within_1 == a.samples, a.as_dict()
 
 
+def residual_model(tmp_path):
+    """x [1, 8, 6, 6] -> Conv 3x3 (float bias) -> BatchNormalization -> Add(x) -> Relu ->
+    QuantizeLinear (uint8): a residual block whose branch the quantizer left float (Brevitas'
+    default export), the branch's negative values cancelled by the skip before the Relu."""
+    nodes, inits = _qdq("x", 0.03)
+    wn, wi = _weights("w", (8, 8, 3, 3), 6)
+    nodes += wn
+    inits.update(wi)
+    inits["b"] = np.random.default_rng(7).normal(0, 0.2, 8).astype(np.float32)
+    bn_nodes, bn_inits = _bn("c", "n", 8, 8)
+    nodes += [helper.make_node("Conv", ["x_dq", "w_dq", "b"], ["c"], pads=[1, 1, 1, 1])] + bn_nodes
+    inits.update(bn_inits)
+    nodes += [helper.make_node("Add", ["n", "x_dq"], ["s"]), helper.make_node("Relu", ["s"], ["r"]),
+              helper.make_node("QuantizeLinear", ["r", "r_s", "r_z"], ["r_q"]),
+              helper.make_node("DequantizeLinear", ["r_q", "r_s", "r_z"], ["y"])]
+    inits.update({"r_s": np.float32(0.22), "r_z": np.uint8(0)})     # the sum after the Relu: 0..55
+    return save(tmp_path, "residual_float_branch", nodes, inits, [1, 8, 6, 6], [1, 8, 6, 6])
+
+
+def test_onnx_qdq_residual_float_branch_relu_s8(tmp_path):
+    """The float branch is quantized on twice the sum's scale centred on 0 (the sum's uint8 grid holds
+    no negative value), then added: within 1 LSB of onnxruntime (two roundings); on the sum's own
+    grid its negative values were clamped to 0 before the skip was added."""
+    graph, a = agreement(residual_model(tmp_path))
+    assert a.within_1 == a.samples and a.max_lsb <= 1, a.as_dict()
+
+
 @pytest.mark.parametrize("kind", ["gemm", "matmul_add"])
 def test_onnx_qdq_fc_float_bias_s8(tmp_path, kind):
     graph, a = agreement(fc_model(tmp_path, kind))

@@ -253,12 +253,12 @@ def materialize(im: Importer, p: Pending, q: QParams, etype: int = 3) -> Act:
 def operand_grid(q: QParams) -> QParams:
     """The grid of a float operand of an Add / Sub (a Conv -> BatchNormalization of a residual
     block, Brevitas' default export) that only its output quantizes: the output's own, or, where
-    that holds no negative value (a Relu after the add, zero point -128), the same scale centred
-    on 0, so that the operand's negative values are not clamped before the sum (a value beyond 127
-    steps still saturates: quantize the branch, e.g. a QuantIdentity, where it reaches that far)."""
+    that holds no negative value (a Relu after the add, zero point -128), twice its scale centred
+    on 0: the operand's values of either sign over the output's whole range, none clamped before
+    the sum (one more rounding of up to one output step: within 1 LSB in the tests)."""
     if int(q.zero_point[0]) > -128 or q.per_channel:
         return q
-    return QParams(q.scale.copy(), np.zeros(1, np.int64))
+    return QParams(q.scale * 2, np.zeros(1, np.int64))
 
 
 def tflite_average(x: QParams, q: QParams, attrs: dict) -> bool:
