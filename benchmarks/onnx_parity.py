@@ -17,7 +17,6 @@ measures the AD autoencoder only.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -34,6 +33,7 @@ from onnx_parity_lib import tflite_as_qdq  # noqa: E402
 
 from tinygen.cli import main  # noqa: E402
 from tinygen.compiler import load_source  # noqa: E402
+from figure_engine import rows_main  # noqa: E402
 
 
 def inspect(path: Path, tmp: Path, *extra: str) -> dict:
@@ -70,12 +70,8 @@ def measure(models: tuple[tuple[str, str], ...]) -> list[dict]:
     return rows
 
 
-def main_() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--json", help="write the rows here")
-    ap.add_argument("--quick", action="store_true", help="the AD autoencoder only")
-    args = ap.parse_args()
-    rows = measure(MODELS[1:] if args.quick else MODELS)
+def report(quick: bool) -> list[dict]:
+    rows = measure(MODELS[1:] if quick else MODELS)
     print(f"{'on the f746zg stand-in':52s} {'instructions':>12s} {'vs .tflite':>10s} {'arena B':>8s} "
           f"{'kernels as .tflite':>18s}")
     base = {}
@@ -83,9 +79,7 @@ def main_() -> int:
         b = base.setdefault(r["model"], r["instructions"])
         print(f"{r['label'] + ' ' + r['build']:52s} {r['instructions']:12,d} {r['instructions'] / b:9.3f}x "
               f"{r['arena']:8d} {r['kernels_as_tflite']:>11d} of {r['layers']}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
-    return 0
+    return rows
 
 if __name__ == "__main__":
-    sys.exit(main_())
+    sys.exit(rows_main(__doc__, "the AD autoencoder only", report))
