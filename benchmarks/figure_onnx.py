@@ -87,6 +87,6 @@ FIGURES = [
            volatile=("ms", "seconds", "onnx_vs_onnxruntime_fused"),
            counts=("onnx_instructions", "pytorch_instructions")),
     Figure("onnx-parity", "the MLPerf Tiny KWS DS-CNN and AD autoencoder from .tflite and from QDQ ONNX on the "
-           "f746zg stand-in (benchmarks/onnx_parity.py)", measure_parity, render_parity, minutes=4,
-           quick_minutes=1, rows=("model", "build")),
+           "f746zg stand-in (benchmarks/onnx_parity.py)", measure_parity, render_parity, minutes=3,
+           quick_minutes=0.5, rows=("model", "build")),
 ]
