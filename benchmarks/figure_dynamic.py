@@ -177,6 +177,6 @@ FIGURES: list[Figure] = [
            "(benchmarks/gating_masked.py)", measure_gating_masked, render_gating_masked, minutes=2,
            quick_minutes=0.4, rows=("layer", "predictor", "density", "node")),
     Figure("brevitas-agreement", "Brevitas models built for the host against Brevitas' own outputs "
-           "(benchmarks/brevitas_agreement.py)", measure_brevitas, render_brevitas, minutes=6, quick_minutes=1.5,
+           "(benchmarks/brevitas_agreement.py)", measure_brevitas, render_brevitas, minutes=4, quick_minutes=0.6,
            rows=("arch", "bits")),
 ]
