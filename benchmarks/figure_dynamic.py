@@ -153,6 +153,21 @@ def render_gating_masked(rows: list) -> str:
     return "\n".join(lines)
 
 
+def measure_brevitas(work: Path, quick: bool) -> list:
+    args = ["benchmarks/brevitas_agreement.py", "--json", work / "out.json"]
+    python(*(args + ["--quick"] if quick else args))
+    return json.loads((work / "out.json").read_text())
+
+
+def render_brevitas(rows: list) -> str:
+    lines = ["| model | equal | within 1 LSB | max | same top-1 |", "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        n = r["values"]
+        lines.append(f"| {r['model']} | {r['equal']}/{n} | {r['within_1_lsb']}/{n} | {r['max_lsb']} | "
+                     f"{r['top1_same']}/{r['samples']} |")
+    return "\n".join(lines)
+
+
 FIGURES: list[Figure] = [
     Figure("lowbit-digits", "the low-bit digits models on the f746zg stand-in (tinygen hil, examples/lowbit)",
            measure_lowbit, render_lowbit, minutes=1.5, quick_minutes=0.7, rows=("model",)),
@@ -161,4 +176,7 @@ FIGURES: list[Figure] = [
     Figure("gating-masked", "gated depthwise and fully connected layers against dense on the f746zg stand-in "
            "(benchmarks/gating_masked.py)", measure_gating_masked, render_gating_masked, minutes=2,
            quick_minutes=0.4, rows=("layer", "predictor", "density", "node")),
+    Figure("brevitas-agreement", "Brevitas models built for the host against Brevitas' own outputs "
+           "(benchmarks/brevitas_agreement.py)", measure_brevitas, render_brevitas, minutes=4, quick_minutes=0.6,
+           rows=("arch", "bits")),
 ]

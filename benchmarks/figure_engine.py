@@ -7,6 +7,7 @@ benchmarks/figure_list.py's.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import math
@@ -64,6 +65,19 @@ def python(*args: str | Path, cwd: Path = ROOT, env: dict | None = None, timeout
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise SystemExit(f"{' '.join(map(str, args))} exited {done.returncode}:\n{tail}")
     return done.stdout
+
+
+def rows_main(doc: str, quick_help: str, measure: Callable[[bool], list]) -> int:
+    """A figure's benchmark command line, `[--quick] [--json FILE]`: measure(quick) prints its rows
+    and returns them; --json writes them (a list of dicts) where the figure's measure reads them."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--json", type=Path, help="write the rows here")
+    args = ap.parse_args()
+    rows = measure(args.quick)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
 
 
 def git_commit() -> str:

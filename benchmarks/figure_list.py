@@ -275,6 +275,11 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "onnx-agreement": (("cpu",), "onnxruntime's kernels on the host pick their code by the CPU's vector width"),
     "onnx-digits": (("cpu", *ARM), "the CNN's weights ship (examples/digits_demo.npz); onnxruntime quantizes it on "
                     f"the host, calibrating with its float kernels; {STANDIN}"),
+    "onnx-parity": (ARM, "int8 .tflite models, and the same integers and scales written out as QDQ ONNX; "
+                    f"{STANDIN}"),
+    "brevitas-agreement": (("cpu",), "seeded Brevitas models, their batch-norm statistics and activation "
+                           "scales from a float calibration pass run by torch; Brevitas' outputs are torch's float "
+                           "arithmetic on the host, rounded onto the output grid"),
     "figure-dependences": ((), "this table (DEPENDS in benchmarks/figure_list.py)"),
     "kws-recurrent": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the clips and streams are "
                       "synthesized by espeak-ng and sox, their float features computed by numpy; "

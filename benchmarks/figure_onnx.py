@@ -1,5 +1,6 @@
 """The ONNX page's figures (docs/onnx.md): onnxruntime's agreement on the test models
-(benchmarks/onnx_agreement.py) and the digits demo through ONNX (examples/onnx/digits_onnx.py)."""
+(benchmarks/onnx_agreement.py), the digits demo through ONNX (examples/onnx/digits_onnx.py) and
+the same int8 networks' speed from .tflite and from ONNX (benchmarks/onnx_parity.py)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,25 @@ def render_digits(r: dict) -> str:
     return "\n".join(lines) + text
 
 
+def measure_parity(work: Path, quick: bool) -> list:
+    args = ["benchmarks/onnx_parity.py", "--json", work / "out.json"]
+    python(*(args + ["--quick"] if quick else args))
+    return json.loads((work / "out.json").read_text())
+
+
+PARITY_BUILDS = {".tflite": "{label} `.tflite`",
+                 ".onnx (--onnx-rounding onnxruntime)": "its `.onnx` (default, `--onnx-rounding onnxruntime`)",
+                 ".onnx (--onnx-rounding tflite)": "its `.onnx --onnx-rounding tflite`"}
+
+
+def render_parity(rows: list) -> str:
+    lines = ["| build | instructions | arena | kernels as the `.tflite`'s |", "|---|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {PARITY_BUILDS[r['build']].format(label=r['label'])} | {r['instructions']:,} | "
+                     f"{r['arena']:,} B | {r['kernels_as_tflite']} of {r['layers']} |")
+    return "\n".join(lines)
+
+
 FIGURES = [
     Figure("onnx-agreement", "quantized ONNX models: tinygen's reference against onnxruntime "
            "(benchmarks/onnx_agreement.py)", measure_agreement, render_agreement, minutes=8, quick_minutes=2,
@@ -66,4 +86,7 @@ FIGURES = [
            # the fused session's agreement depends on the CPU (shown, labelled, never compared)
            volatile=("ms", "seconds", "onnx_vs_onnxruntime_fused"),
            counts=("onnx_instructions", "pytorch_instructions")),
+    Figure("onnx-parity", "the MLPerf Tiny KWS DS-CNN and AD autoencoder from .tflite and from QDQ ONNX on the "
+           "f746zg stand-in (benchmarks/onnx_parity.py)", measure_parity, render_parity, minutes=3,
+           quick_minutes=0.5, rows=("model", "build")),
 ]

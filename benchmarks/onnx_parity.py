@@ -9,16 +9,14 @@ f746zg stand-in, QEMU's Cortex-M7) reports each build: the .tflite, the .onnx wi
 the DSP kernels take in their rounds-once mode, tinygen/kernels/specialize.py ONCE) and with
 --onnx-rounding tflite (TFLite's normalized pair, within 1 LSB of onnxruntime per layer).
 
-Measured (docs/onnx.md): KWS 3,040,622 instructions (.tflite), 3,039,240 (.onnx default),
-3,040,622 (.onnx tflite rounding), arena 10,880 B each, 12 of 12 kernels as the .tflite's;
-AD 356,724, 345,309 (its shallow layer on the batch-1 kernel: 9 of 10), 356,724, arena 768 B.
+The measured rows are docs/onnx.md's figure onnx-parity (benchmarks/figure_onnx.py); --quick
+measures the AD autoencoder only.
 
-    .venv/bin/python benchmarks/onnx_parity.py [--json out.json]
+    .venv/bin/python benchmarks/onnx_parity.py [--quick] [--json out.json]
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -35,6 +33,7 @@ from onnx_parity_lib import tflite_as_qdq  # noqa: E402
 
 from tinygen.cli import main  # noqa: E402
 from tinygen.compiler import load_source  # noqa: E402
+from figure_engine import rows_main  # noqa: E402
 
 
 def inspect(path: Path, tmp: Path, *extra: str) -> dict:
@@ -47,30 +46,40 @@ def inspect(path: Path, tmp: Path, *extra: str) -> dict:
             "kernels": [r["kernel"] for r in layers]}
 
 
-def main_() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--json", help="write the rows here")
-    args = ap.parse_args()
-    rows = {}
+MODELS = (("kws_dscnn", "KWS DS-CNN"), ("ad_autoencoder", "AD autoencoder (an MLP)"))
+BUILDS = ((".tflite", "tflite", ()), (".onnx (--onnx-rounding onnxruntime)", "onnx", ()),
+          (".onnx (--onnx-rounding tflite)", "onnx", ("--onnx-rounding", "tflite")))
+
+
+def measure(models: tuple[tuple[str, str], ...]) -> list[dict]:
+    """One row per model and build: instructions, arena, and how many layers got the .tflite's kernel."""
+    rows = []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        for model, label in (("kws_dscnn", "KWS DS-CNN"), ("ad_autoencoder", "AD autoencoder (MLP)")):
+        for model, label in models:
             tfl = mlperf_model(model)
-            onnx_path = tflite_as_qdq(load_source(tfl).graph, tmp / f"{model}.onnx")
-            rows[label] = {".tflite": inspect(tfl, tmp), ".onnx (--onnx-rounding onnxruntime)": inspect(onnx_path, tmp),
-                           ".onnx (--onnx-rounding tflite)": inspect(onnx_path, tmp, "--onnx-rounding", "tflite")}
+            paths = {"tflite": tfl, "onnx": tflite_as_qdq(load_source(tfl).graph, tmp / f"{model}.onnx")}
+            base = None
+            for build, source, extra in BUILDS:
+                r = inspect(paths[source], tmp, *extra)
+                base = base or r
+                rows.append({"model": model, "label": label, "build": build, "instructions": r["instructions"],
+                             "arena": r["arena"], "kernels": r["kernels"],
+                             "kernels_as_tflite": sum(a == b for a, b in zip(r["kernels"], base["kernels"])),
+                             "layers": len(base["kernels"])})
+    return rows
+
+
+def report(quick: bool) -> list[dict]:
+    rows = measure(MODELS[1:] if quick else MODELS)
     print(f"{'on the f746zg stand-in':52s} {'instructions':>12s} {'vs .tflite':>10s} {'arena B':>8s} "
           f"{'kernels as .tflite':>18s}")
-    for label, builds in rows.items():
-        base = builds[".tflite"]
-        for name, r in builds.items():
-            same = sum(a == b for a, b in zip(r["kernels"], base["kernels"]))
-            print(f"{label + ' ' + name:52s} {r['instructions']:12,d} {r['instructions'] / base['instructions']:9.3f}x "
-                  f"{r['arena']:8d} {same:>11d} of {len(base['kernels'])}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
-    return 0
-
+    base = {}
+    for r in rows:
+        b = base.setdefault(r["model"], r["instructions"])
+        print(f"{r['label'] + ' ' + r['build']:52s} {r['instructions']:12,d} {r['instructions'] / b:9.3f}x "
+              f"{r['arena']:8d} {r['kernels_as_tflite']:>11d} of {r['layers']}")
+    return rows
 
 if __name__ == "__main__":
-    sys.exit(main_())
+    sys.exit(rows_main(__doc__, "the AD autoencoder only", report))

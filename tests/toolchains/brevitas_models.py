@@ -1,15 +1,29 @@
-"""Brevitas model files for tests/toolchains/test_brevitas.py: a DS-CNN, a CNN with a residual
-and an MLP, each with int8, 4-bit or binary middle layers (weights and inputs), written as a tinygen model file
+"""Brevitas model files for tests/toolchains/test_brevitas.py and test_brevitas_qcdq.py: a DS-CNN,
+a CNN with a residual and an MLP, each with int8, 4-bit or binary middle layers (weights and inputs), written as a tinygen model file
 (model(), example_input(), calibration_data()). Random init, seeded, then a calibration pass
-in training mode (batch norm statistics and Brevitas' activation scales from statistics)."""
+in training mode (batch norm statistics and Brevitas' activation scales from statistics).
+agreement() builds one for the host and compares its outputs with the reference and with
+Brevitas' own (the test and benchmarks/brevitas_agreement.py); export() writes Brevitas' own
+ONNX exports of one (QCDQ, QONNX)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import warnings
 from pathlib import Path
+
+import numpy as np
+import torch
+
+from e2e import assert_bit_exact, build_host
+from tinygen.compiler import compile_source, load_source
+from tinygen.frontend.user_module import import_file
+from tinygen.ref.interpreter import quantize_input
+
+SAMPLES = 50
 
 MODEL_FILE = '''
 import torch
@@ -125,13 +139,37 @@ def write_model(folder: Path, arch: str, bits: int, abits: int | None = None) ->
     return path
 
 
+def agreement(path: Path, work: Path) -> tuple[dict, np.ndarray, int]:
+    """Build the model file for the host (in `work`); check C == reference on SAMPLES inputs and
+    return (build report, |C - Brevitas| per output value, samples with the same top-1 class)."""
+    source = load_source(path)
+    graph = compile_source(source)
+    host = build_host(source, graph, work / "build")
+    net = import_file(path, "_brevitas_test_").model()
+    rng = np.random.default_rng(5)
+    xs = rng.standard_normal((SAMPLES,) + tuple(source.input_shape[1:])).astype(np.float32)
+    inputs = [quantize_input(graph, source.to_graph_layout(x[None])) for x in xs]
+    assert_bit_exact(graph, host, inputs)
+    out = graph.tensor(graph.outputs[0]).qparams
+    scale, zp = float(out.scale[0]), int(out.zero_point[0])
+    diffs, top1 = [], 0
+    with torch.no_grad():
+        for x, q in zip(xs, inputs):
+            y = net(torch.from_numpy(x[None]))
+            y = getattr(y, "value", y)             # a QuantTensor's real values
+            want = np.clip(np.round(y.numpy().astype(np.float64) / scale) + zp, -128, 127)
+            got = host.invoke(q)[0].astype(np.int64).ravel()
+            diffs.append(np.abs(got - want.astype(np.int64).ravel()))
+            top1 += int(np.argmax(got) == np.argmax(y.numpy().ravel()))
+    report = json.loads((work / "build" / "tinygen.json").read_text())
+    return report, np.concatenate(diffs), top1
+
+
 def export(folder: Path, arch: str, bits: int, fmt: str, abits: int | None = None, **kwargs):
     """The Brevitas model file's model() exported by Brevitas as `fmt` ("qcdq":
     export_onnx_qcdq, "qonnx": export_qonnx; kwargs to it, e.g. dynamo; none: Brevitas' defaults),
     its torch.onnx messages silenced; (the .onnx path, the model module: data(), calibration_data())."""
     from brevitas.export import export_onnx_qcdq, export_qonnx
-
-    from tinygen.frontend.user_module import import_file
 
     module = import_file(write_model(folder, arch, bits, abits), f"_{fmt}_{arch}_{bits}_")
     path = folder / f"{arch}_w{bits}_{fmt}.onnx"

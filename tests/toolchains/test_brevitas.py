@@ -15,40 +15,11 @@ import torch
 pytest.importorskip("brevitas")
 
 import qonnx_models  # noqa: E402
-from brevitas_models import export, write_model  # noqa: E402
+from brevitas_models import SAMPLES, agreement, export, write_model  # noqa: E402
 from e2e import assert_bit_exact, assert_device_equals_reference, build_host, run_cli  # noqa: E402
 from standin_lib import needs_qemu  # noqa: E402
 from tinygen.compiler import compile_source, load_source  # noqa: E402
-from tinygen.frontend.user_module import import_file  # noqa: E402
 from tinygen.ref.interpreter import quantize_input, run  # noqa: E402
-
-SAMPLES = 50
-
-
-def _agreement(path, tmp_path) -> tuple[dict, np.ndarray, int]:
-    """Build the model file for the host; check C == reference on SAMPLES inputs and return
-    (build report, |C - Brevitas| per output value, samples with the same top-1 class)."""
-    source = load_source(path)
-    graph = compile_source(source)
-    host = build_host(source, graph, tmp_path / "build")
-    net = import_file(path, "_brevitas_test_").model()
-    rng = np.random.default_rng(5)
-    xs = rng.standard_normal((SAMPLES,) + tuple(source.input_shape[1:])).astype(np.float32)
-    inputs = [quantize_input(graph, source.to_graph_layout(x[None])) for x in xs]
-    assert_bit_exact(graph, host, inputs)
-    out = graph.tensor(graph.outputs[0]).qparams
-    scale, zp = float(out.scale[0]), int(out.zero_point[0])
-    diffs, top1 = [], 0
-    with torch.no_grad():
-        for x, q in zip(xs, inputs):
-            y = net(torch.from_numpy(x[None]))
-            y = getattr(y, "value", y)             # a QuantTensor's real values
-            want = np.clip(np.round(y.numpy().astype(np.float64) / scale) + zp, -128, 127)
-            got = host.invoke(q)[0].astype(np.int64).ravel()
-            diffs.append(np.abs(got - want.astype(np.int64).ravel()))
-            top1 += int(np.argmax(got) == np.argmax(y.numpy().ravel()))
-    report = json.loads((tmp_path / "build" / "tinygen.json").read_text())
-    return report, np.concatenate(diffs), top1
 
 
 def _kernels(report: dict) -> list[str]:
@@ -64,7 +35,7 @@ CASES = [pytest.param(arch, bits, marks=[pytest.mark.slow] if arch != "mlp" else
 
 @pytest.mark.parametrize("arch,bits", CASES)
 def test_brevitas_py_host(arch, bits, tmp_path):
-    report, diff, top1 = _agreement(write_model(tmp_path, arch, bits), tmp_path)
+    report, diff, top1 = agreement(write_model(tmp_path, arch, bits), tmp_path)
     kernels = _kernels(report)
     print(f"{arch} w{bits}a{bits}: {diff.size} values, {np.sum(diff == 0)} equal, {np.sum(diff <= 1)} within 1 LSB, "
           f"max {diff.max()}, top-1 {top1}/{SAMPLES}; kernels {kernels}")
@@ -136,7 +107,7 @@ def test_brevitas_float_input_refused(tmp_path):
 
 def test_brevitas_2bit_weights_host(tmp_path):
     """2-bit weights (weight_bit_width=2) with 8-bit inputs run the 2-bit kernel."""
-    report, diff, top1 = _agreement(write_model(tmp_path, "mlp", 2, 8), tmp_path)
+    report, diff, top1 = agreement(write_model(tmp_path, "mlp", 2, 8), tmp_path)
     assert _kernels(report)[:2] == ["tg_conv2d_s8_s2_s8"] * 2, _kernels(report)
     assert top1 >= 0.9 * SAMPLES and np.mean(diff <= 1) >= 0.95, (top1, np.bincount(diff))
 
