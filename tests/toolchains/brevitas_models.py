@@ -1,6 +1,6 @@
 """Brevitas model files for tests/toolchains/test_brevitas.py and test_brevitas_qcdq.py: a DS-CNN,
-a CNN with a residual and an MLP, each with int8, 4-bit or binary middle layers (weights and inputs), written as a tinygen model file
-(model(), example_input(), calibration_data()). Random init, seeded, then a calibration pass
+a CNN with a residual and an MLP, each with int8, 4-bit or binary middle layers (weights and
+inputs), written as a tinygen model file (model(), example_input(), calibration_data()). Random init, seeded, then a calibration pass
 in training mode (batch norm statistics and Brevitas' activation scales from statistics).
 agreement() builds one for the host and compares its outputs with the reference and with
 Brevitas' own (the test and benchmarks/brevitas_agreement.py); export() writes Brevitas' own

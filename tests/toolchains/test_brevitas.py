@@ -182,13 +182,14 @@ def test_qonnx_host(make, kernels, within, tmp_path):
 # the MLPs equal qonnx on every value (the low-bit layers' float bias added finer than one
 # accumulator unit: bias_shift); the CNNs round their float batch norms, residual sums and pools
 # where qonnx computes in float
+_SLOW = pytest.mark.slow
 REAL = [pytest.param("mlp", 8, ["tg_fully_connected_s8"] * 2, 1.0, 48, id="mlp-w8"),
         pytest.param("mlp", 4, ["tg_conv2d_s8_s4_s8", "tg_conv2d_u4_s4_s8"], 1.0, 48, id="mlp-w4"),
         pytest.param("mlp", 1, ["tg_conv2d_s8_s8_b1", "tg_conv2d_b1_b1_s8"], 1.0, 49, id="mlp-w1"),
         # the residual sum is quantized on a calibrated grid, the global pooling onto its QuantIdentity's
-        pytest.param("rescnn", 8, ["tg_conv2d_s8"] * 2, 1.0, 50, marks=pytest.mark.slow, id="rescnn-w8"),
-        pytest.param("dscnn", 8, ["tg_conv2d_s8", "tg_depthwise_conv2d_s8"], 0.95, 48, marks=pytest.mark.slow, id="dscnn-w8"),
-        pytest.param("rescnn", 4, ["tg_conv2d_s8", "tg_conv2d_s8_s4_s8"], 0.99, 50, marks=pytest.mark.slow, id="rescnn-w4")]
+        pytest.param("rescnn", 8, ["tg_conv2d_s8"] * 2, 1.0, 50, marks=_SLOW, id="rescnn-w8"),
+        pytest.param("dscnn", 8, ["tg_conv2d_s8", "tg_depthwise_conv2d_s8"], 0.95, 48, marks=_SLOW, id="dscnn-w8"),
+        pytest.param("rescnn", 4, ["tg_conv2d_s8", "tg_conv2d_s8_s4_s8"], 0.99, 50, marks=_SLOW, id="rescnn-w4")]
 
 
 @pytest.mark.parametrize("arch,bits,kernels,within,top1", REAL)

@@ -117,9 +117,10 @@ def test_clip_of_activation_codes_onnx(tmp_path):
     activation: uint8 codes to 0..15), not real values: equal to onnxruntime on inputs beyond 15 codes."""
     from onnx import TensorProto, helper, numpy_helper
 
-    inits = [numpy_helper.from_array(np.array(0.1, np.float32), "s"), numpy_helper.from_array(np.array(0, np.uint8), "z"),
-             numpy_helper.from_array(np.array(15, np.uint8), "hi")]
-    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]), helper.make_node("Clip", ["q", "z", "hi"], ["c"]),
+    inits = [numpy_helper.from_array(np.array(0.1, np.float32), "s"),
+             numpy_helper.from_array(np.array(0, np.uint8), "z"), numpy_helper.from_array(np.array(15, np.uint8), "hi")]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+             helper.make_node("Clip", ["q", "z", "hi"], ["c"]),
              helper.make_node("DequantizeLinear", ["c", "s", "z"], ["y"])]
     graph = helper.make_graph(nodes, "clip_codes", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])], inits)

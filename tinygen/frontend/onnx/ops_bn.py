@@ -50,7 +50,8 @@ def _fold_batch_norm(im: Importer, node, p: Pending, ins, eps: float) -> Pending
     channel c's accumulator grid becomes |a_c| x input scale x weight scale (the weights negated
     where a_c < 0, zeroed where a_c = 0), and a_c bias + b_c is quantized on it as a float bias
     is (int_bias). Within 1 LSB of onnxruntime's float arithmetic (docs/onnx.md)."""
-    if p.op not in ("conv2d", "depthwise_conv2d", "fully_connected") or p.activation is not None or im.uses[node.input[0]] != 1:
+    folds = p.op in ("conv2d", "depthwise_conv2d", "fully_connected") and p.activation is None
+    if not folds or im.uses[node.input[0]] != 1:
         raise im.unsupported(f"a batch norm after {p.source} that does not fold into it (only a Conv or Gemm read by "
                              "nothing else, with no activation between, folds)",
                              "fold BatchNormalization before quantizing (quant_pre_process, or the export's "
