@@ -118,9 +118,13 @@ class ModelBuilder:
         self.ops.append(_Op(code, list(inputs), list(outputs), options, fields, list(intermediates), custom, raw))
 
     # -- serialization ---------------------------------------------------------
-    def finish(self, inputs, outputs) -> bytes:
+    def finish(self, inputs, outputs, signature: str | None = None) -> bytes:
+        """The model's bytes; `signature`: also a SignatureDef of that key over the main subgraph's
+        ports, named by their tensors (as converters write it, and tools such as ai-edge-quantizer
+        need)."""
         b = flatbuffers.Builder(1024)
         buffers = [self._buffer(b, data) for data in self.buffers]
+        sigs = [self._signature(b, signature, inputs, outputs)] if signature is not None else []
         subgraphs = [self._subgraph(b, "main", inputs, outputs)]
         subgraphs += [child._subgraph(b, f"subgraph_{k + 1}", *child.ports) for k, child in enumerate(self.subgraphs)]
         codes = [self._opcode(b, *c) for c in self.codes]
@@ -129,14 +133,38 @@ class ModelBuilder:
         code_vec = _offsets(b, tflite.ModelStartOperatorCodesVector, codes)
         sg_vec = _offsets(b, tflite.ModelStartSubgraphsVector, subgraphs)
         buf_vec = _offsets(b, tflite.ModelStartBuffersVector, buffers)
+        sig_vec = _offsets(b, tflite.ModelStartSignatureDefsVector, sigs) if sigs else None
         tflite.ModelStart(b)
         tflite.ModelAddVersion(b, SCHEMA_VERSION)
         tflite.ModelAddOperatorCodes(b, code_vec)
         tflite.ModelAddSubgraphs(b, sg_vec)
         tflite.ModelAddDescription(b, desc)
         tflite.ModelAddBuffers(b, buf_vec)
+        if sig_vec is not None:
+            tflite.ModelAddSignatureDefs(b, sig_vec)
         b.Finish(tflite.ModelEnd(b), file_identifier=FILE_IDENTIFIER)
         return bytes(b.Output())
+
+    def _signature(self, b: flatbuffers.Builder, key: str, inputs, outputs) -> int:
+        def maps(ports) -> list[int]:
+            out = []
+            for i in ports:
+                name = b.CreateString(self.tensors[i].name)
+                tflite.TensorMapStart(b)
+                tflite.TensorMapAddName(b, name)
+                tflite.TensorMapAddTensorIndex(b, i)
+                out.append(tflite.TensorMapEnd(b))
+            return out
+
+        ins = _offsets(b, tflite.SignatureDefStartInputsVector, maps(inputs))
+        outs = _offsets(b, tflite.SignatureDefStartOutputsVector, maps(outputs))
+        key_s = b.CreateString(key)
+        tflite.SignatureDefStart(b)
+        tflite.SignatureDefAddInputs(b, ins)
+        tflite.SignatureDefAddOutputs(b, outs)
+        tflite.SignatureDefAddSignatureKey(b, key_s)
+        tflite.SignatureDefAddSubgraphIndex(b, 0)
+        return tflite.SignatureDefEnd(b)
 
     def _subgraph(self, b: flatbuffers.Builder, name: str, inputs, outputs) -> int:
         tensors = [self._tensor(b, t) for t in self.tensors]
