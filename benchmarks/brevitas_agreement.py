@@ -16,12 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "toolchains")]
 
-from brevitas_models import SAMPLES, agreement, write_model  # noqa: E402
+from brevitas_models import SAMPLES, agreement, agreement_row, write_model  # noqa: E402
 from figure_engine import rows_main  # noqa: E402
 
 ARCHS = (("mlp", "MLP"), ("rescnn", "residual CNN"), ("dscnn", "DS-CNN"))
@@ -36,12 +34,7 @@ def measure(quick: bool) -> list[dict]:
                 work = Path(d) / f"{arch}-{bits}"
                 work.mkdir()
                 _, diff, top1 = agreement(write_model(work, arch, bits), work)
-                rows.append({"arch": arch, "bits": bits, "model": f"{label} {kind}", "values": int(diff.size),
-                             "equal": int(np.sum(diff == 0)), "within_1_lsb": int(np.sum(diff <= 1)),
-                             "max_lsb": int(diff.max()), "top1_same": top1, "samples": SAMPLES})
-                r = rows[-1]
-                print(f"{r['model']:22s} equal {r['equal']:4d}/{r['values']}  within 1 LSB {r['within_1_lsb']:4d}/"
-                      f"{r['values']}  max {r['max_lsb']}  same top-1 {top1}/{SAMPLES}", flush=True)
+                rows.append(agreement_row(diff, top1, SAMPLES, arch=arch, bits=bits, model=f"{label} {kind}"))
     return rows
 
 

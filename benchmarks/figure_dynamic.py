@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from figure_engine import Figure, python
+from figure_engine import Figure, python, rows_measure
 from tinygen.report import human_bytes
 
 # ---------------------------------------------------------------------------------------- digits data
@@ -153,19 +153,25 @@ def render_gating_masked(rows: list) -> str:
     return "\n".join(lines)
 
 
-def measure_brevitas(work: Path, quick: bool) -> list:
-    args = ["benchmarks/brevitas_agreement.py", "--json", work / "out.json"]
-    python(*(args + ["--quick"] if quick else args))
-    return json.loads((work / "out.json").read_text())
-
-
-def render_brevitas(rows: list) -> str:
-    lines = ["| model | equal | within 1 LSB | max | same top-1 |", "|---|---:|---:|---:|---:|"]
+def render_brevitas(rows: list, head: str = "model", label=lambda r: r["model"], kernels: bool = False) -> str:
+    """The agreement tables: per model, output values equal / within 1 LSB, the largest difference,
+    the same top-1; with `kernels`, the first layers' kernels."""
+    lines = [f"| {head} | equal | within 1 LSB | max | same top-1 |" + (" kernels |" if kernels else ""),
+             "|---|---:|---:|---:|---:|" + ("---|" if kernels else "")]
     for r in rows:
         n = r["values"]
-        lines.append(f"| {r['model']} | {r['equal']}/{n} | {r['within_1_lsb']}/{n} | {r['max_lsb']} | "
-                     f"{r['top1_same']}/{r['samples']} |")
+        names = ", ".join(f"`{k}`" for k in r["kernels"]) + " |" if kernels else ""
+        lines.append(f"| {label(r)} | {r['equal']}/{n} | {r['within_1_lsb']}/{n} | {r['max_lsb']} | "
+                     f"{r['top1_same']}/{r['samples']} | {names}".rstrip())
     return "\n".join(lines)
+
+
+def render_qcdq(rows: list) -> str:
+    return render_brevitas(rows, "model (export)", lambda r: f"{r['model']} ({r['export']})", kernels=True)
+
+
+def render_qonnx(rows: list) -> str:
+    return render_brevitas(rows, kernels=True)
 
 
 FIGURES: list[Figure] = [
@@ -177,6 +183,12 @@ FIGURES: list[Figure] = [
            "(benchmarks/gating_masked.py)", measure_gating_masked, render_gating_masked, minutes=2,
            quick_minutes=0.4, rows=("layer", "predictor", "density", "node")),
     Figure("brevitas-agreement", "Brevitas models built for the host against Brevitas' own outputs "
-           "(benchmarks/brevitas_agreement.py)", measure_brevitas, render_brevitas, minutes=4, quick_minutes=0.6,
-           rows=("arch", "bits")),
+           "(benchmarks/brevitas_agreement.py)", rows_measure("benchmarks/brevitas_agreement.py"), render_brevitas,
+           minutes=4, quick_minutes=0.6, rows=("arch", "bits")),
+    Figure("brevitas-qcdq-agreement", "Brevitas' QCDQ ONNX exports built for the host against onnxruntime's "
+           "execution (benchmarks/brevitas_qcdq_agreement.py)", rows_measure("benchmarks/brevitas_qcdq_agreement.py"),
+           render_qcdq, minutes=1, quick_minutes=0.4, rows=("arch", "bits", "export")),
+    Figure("qonnx-agreement", "Brevitas' QONNX exports built for the host against qonnx's execution "
+           "(benchmarks/qonnx_agreement.py)", rows_measure("benchmarks/qonnx_agreement.py"), render_qonnx,
+           minutes=2, quick_minutes=0.6, rows=("arch", "bits")),
 ]

@@ -80,6 +80,16 @@ def rows_main(doc: str, quick_help: str, measure: Callable[[bool], list]) -> int
     return 0
 
 
+def rows_measure(script: str) -> Callable[[Path, bool], list]:
+    """A Figure's measure for a benchmark with rows_main's command line: runs `script`
+    [--quick] --json in the work folder and returns its rows."""
+    def measure(work: Path, quick: bool) -> list:
+        args = [script, "--json", work / "out.json"]
+        python(*(args + ["--quick"] if quick else args))
+        return json.loads((work / "out.json").read_text())
+    return measure
+
+
 def git_commit() -> str:
     done = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=7"],
                           capture_output=True, text=True)

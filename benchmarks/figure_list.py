@@ -280,6 +280,11 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "brevitas-agreement": (("cpu",), "seeded Brevitas models, their batch-norm statistics and activation "
                            "scales from a float calibration pass run by torch; Brevitas' outputs are torch's float "
                            "arithmetic on the host, rounded onto the output grid"),
+    "brevitas-qcdq-agreement": (("cpu",), "seeded Brevitas models calibrated by torch, exported by Brevitas "
+                                "through torch.onnx; onnxruntime's float32 kernels on the host pick their code by "
+                                "the CPU's vector width"),
+    "qonnx-agreement": (("cpu",), "seeded Brevitas models calibrated by torch, exported by Brevitas through "
+                        "torch.onnx; qonnx executes the graph with onnxruntime and numpy in float on the host"),
     "figure-dependences": ((), "this table (DEPENDS in benchmarks/figure_list.py)"),
     "kws-recurrent": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the clips and streams are "
                       "synthesized by espeak-ng and sox, their float features computed by numpy; "

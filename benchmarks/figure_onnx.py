@@ -7,15 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from figure_engine import Figure, python
+from figure_engine import Figure, python, rows_measure
 
 from tinygen.hil.onnx_check import fused_label
 
 
-def measure_agreement(work: Path, quick: bool) -> list:
-    args = ["benchmarks/onnx_agreement.py", "--json", work / "out.json"]
-    python(*(args + ["--quick"] if quick else args))
-    return json.loads((work / "out.json").read_text())
+measure_agreement = rows_measure("benchmarks/onnx_agreement.py")
 
 
 def render_agreement(rows: list) -> str:
@@ -58,10 +55,7 @@ def render_digits(r: dict) -> str:
     return "\n".join(lines) + text
 
 
-def measure_parity(work: Path, quick: bool) -> list:
-    args = ["benchmarks/onnx_parity.py", "--json", work / "out.json"]
-    python(*(args + ["--quick"] if quick else args))
-    return json.loads((work / "out.json").read_text())
+measure_parity = rows_measure("benchmarks/onnx_parity.py")
 
 
 PARITY_BUILDS = {".tflite": "{label} `.tflite`",

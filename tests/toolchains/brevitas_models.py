@@ -4,7 +4,9 @@ inputs), written as a tinygen model file (model(), example_input(), calibration_
 in training mode (batch norm statistics and Brevitas' activation scales from statistics).
 agreement() builds one for the host and compares its outputs with the reference and with
 Brevitas' own (the test and benchmarks/brevitas_agreement.py); export() writes Brevitas' own
-ONNX exports of one (QCDQ, QONNX)."""
+ONNX exports of one (QCDQ, QONNX); qcdq_agreement() and qonnx_agreement() compare such an export's
+build with onnxruntime's / qonnx's execution of it (the tests and benchmarks/brevitas_qcdq_agreement.py,
+benchmarks/qonnx_agreement.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +18,18 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
 
 from e2e import assert_bit_exact, build_host
 from tinygen.compiler import compile_source, load_source
 from tinygen.frontend.user_module import import_file
-from tinygen.ref.interpreter import quantize_input
+from tinygen.hil.onnx_check import Agreement, compare_outputs, run_onnxruntime
+from tinygen.ir import Graph
+from tinygen.ref.interpreter import quantize_input, run
 
 SAMPLES = 50
+ARCH_NAMES = {"mlp": "MLP", "dscnn": "DS-CNN", "rescnn": "residual CNN"}
 
 MODEL_FILE = '''
 import torch
@@ -183,3 +189,92 @@ def export(folder: Path, arch: str, bits: int, fmt: str, abits: int | None = Non
         finally:
             logging.disable(logging.NOTSET)
     return path, module
+
+
+def agreement_row(diff: np.ndarray, top1: int, samples: int, **keys) -> dict:
+    """A benchmark's row (keys, then the counts of values equal / within 1 LSB in `diff`, its largest
+    value, samples with the same top-1), printed as one line."""
+    row = {**keys, "values": int(diff.size), "equal": int(np.sum(diff == 0)), "within_1_lsb": int(np.sum(diff <= 1)),
+           "max_lsb": int(diff.max()), "top1_same": int(top1), "samples": samples}
+    n = row["values"]
+    print(f"{row['model']:34s} {row.get('export', ''):13s} equal {row['equal']:5d}/{n}  within 1 LSB "
+          f"{row['within_1_lsb']:5d}/{n}  max {row['max_lsb']}  same top-1 {top1}/{samples}  {row.get('kernels', '')}",
+          flush=True)
+    return row
+
+
+def kernels(report: dict) -> list[str]:
+    """The kernel of each layer of a build report (tinygen.json)."""
+    return [layer["kernel"] for layer in report["layers"]]
+
+
+def last_quantized(path: Path, x: np.ndarray) -> np.ndarray:
+    """onnxruntime's last QuantizeLinear of an activation (what the float last layer reads), on
+    tinygen's int8 grid, [N, -1] in ONNX's order."""
+    model = onnx.load(str(path))
+    consts = {i.name: i for i in model.graph.initializer}
+    node = [n for n in model.graph.node if n.op_type == "QuantizeLinear" and n.input[0] not in consts][-1]
+    model.graph.output.append(onnx.helper.make_tensor_value_info(node.output[0], consts[node.input[2]].data_type,
+                                                                 None))
+    probe = path.with_name(path.stem + "_probe.onnx")
+    onnx.save(model, str(probe), save_as_external_data=False)
+    out = run_onnxruntime(probe, [x])[-1]
+    return (out.astype(np.int64) - (128 if out.dtype == np.uint8 else 0)).reshape(len(x), -1)
+
+
+def qcdq_agreement(path: Path, module, work: Path) -> tuple[Agreement, np.ndarray, Graph, dict]:
+    """Build a QCDQ export for the host in `work` (C == reference on a few inputs); (compare_outputs'
+    agreement on SAMPLES inputs, |reference - onnxruntime| of the int8 tensor the float last layer
+    reads, the graph, the build report)."""
+    source = load_source(path)
+    graph = compile_source(source, None)
+    x = module.data(SAMPLES, 5).numpy()
+    q = quantize_input(graph, source.to_graph_layout(x))
+    host = build_host(source, graph, work / "host")
+    assert_bit_exact(graph, host, [q[i:i + 1] for i in range(4)])
+    runs = [run(graph, q[i:i + 1], keep_all=True) for i in range(SAMPLES)]
+    a = compare_outputs(graph, run_onnxruntime(path, [x]), [[r[o] for o in graph.outputs] for r in runs])
+    tail = next(n for n in graph.nodes if n.op == "requantize" and graph.tensor(n.outputs[0]).dtype == "float32")
+    ours = np.stack([r[tail.inputs[0]].reshape(-1) for r in runs]).astype(np.int64)
+    report = json.loads((work / "host" / "tinygen.json").read_text())
+    return a, np.abs(ours - last_quantized(path, x)).ravel(), graph, report
+
+
+def qonnx_model(path: Path):
+    """qonnx's ModelWrapper of an .onnx file, shapes inferred."""
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    return ModelWrapper(str(path)).transform(InferShapes())
+
+
+def qonnx_execute(model, feed: dict) -> dict:
+    """qonnx's own execution of a ModelWrapper (qonnx.core.onnx_exec)."""
+    from qonnx.core.onnx_exec import execute_onnx
+
+    return execute_onnx(model, feed)
+
+
+def qonnx_agreement(path: Path, module, work: Path) -> tuple[dict, np.ndarray, int]:
+    """Build a QONNX export for the host in `work`, calibrating with the model's calibration_data()
+    (C == reference on a few inputs); (build report, |reference - qonnx| per output value on the
+    output grid over SAMPLES inputs, samples with the same top-1 class)."""
+    np.save(work / "calib.npy", module.calibration_data().numpy())
+    source = load_source(path)
+    graph = compile_source(source, str(work / "calib.npy"))
+    host = build_host(source, graph, work / "build")
+    report = json.loads((work / "build" / "tinygen.json").read_text())
+    xs = module.data(SAMPLES, 5).numpy()
+    inputs = [quantize_input(graph, source.to_graph_layout(x[None])) for x in xs]
+    assert_bit_exact(graph, host, inputs[:4])
+    out = graph.tensor(graph.outputs[0]).qparams
+    wrapper = qonnx_model(path)
+    name_in, name_out = wrapper.graph.input[0].name, wrapper.graph.output[0].name
+    diffs, same = [], 0
+    for x, q in zip(xs, inputs):
+        theirs = qonnx_execute(wrapper, {name_in: x[None]})[name_out]
+        want = np.clip(np.round(theirs / float(out.scale[0])) + int(out.zero_point[0]), -128, 127).astype(np.int64)
+        got = run(graph, q)[graph.outputs[0]].reshape(want.shape).astype(np.int64)
+        diffs.append(np.abs(got - want).ravel())
+        same += int(np.argmax(got) == np.argmax(theirs))
+    return report, np.concatenate(diffs), same

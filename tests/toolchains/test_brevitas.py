@@ -15,15 +15,12 @@ import torch
 pytest.importorskip("brevitas")
 
 import qonnx_models  # noqa: E402
-from brevitas_models import SAMPLES, agreement, export, write_model  # noqa: E402
+from brevitas_models import SAMPLES, agreement, export, kernels as _kernels, qonnx_agreement, qonnx_execute  # noqa: E402
+from brevitas_models import qonnx_model, write_model  # noqa: E402
 from e2e import assert_bit_exact, assert_device_equals_reference, build_host, run_cli  # noqa: E402
 from standin_lib import needs_qemu  # noqa: E402
 from tinygen.compiler import compile_source, load_source  # noqa: E402
 from tinygen.ref.interpreter import quantize_input, run  # noqa: E402
-
-
-def _kernels(report: dict) -> list[str]:
-    return [layer["kernel"] for layer in report["layers"]]
 
 
 # the low-bit layers' float bias (batch norm folded in) is added below one accumulator unit
@@ -133,7 +130,7 @@ def onnx_input_shape(path):
 
 def _qonnx_reference(path, x: np.ndarray) -> np.ndarray:
     """qonnx's own execution of the graph (its Quant / BipolarQuant semantics)."""
-    return _execute(_qonnx_model(path), {"x": x})["y"]
+    return qonnx_execute(qonnx_model(path), {"x": x})["y"]
 
 
 # within 1 LSB at least: the binary layer's accumulator unit (s_in x s_w, its inputs +-1 of
@@ -199,39 +196,8 @@ def test_qonnx_brevitas_export_host(arch, bits, kernels, within, top1, tmp_path)
     execution of the graph (qonnx.core.onnx_exec)."""
     pytest.importorskip("qonnx")
     path, module = export(tmp_path, arch, bits, "qonnx")
-    np.save(tmp_path / "calib.npy", module.calibration_data().numpy())
-    source = load_source(path)
-    graph = compile_source(source, str(tmp_path / "calib.npy"))
-    host = build_host(source, graph, tmp_path / "build")
-    report = json.loads((tmp_path / "build" / "tinygen.json").read_text())
+    report, diff, same = qonnx_agreement(path, module, tmp_path)
     assert _kernels(report)[:2] == kernels, _kernels(report)
-    xs = module.data(SAMPLES, 5).numpy()
-    inputs = [quantize_input(graph, source.to_graph_layout(x[None])) for x in xs]
-    assert_bit_exact(graph, host, inputs[:4])
-    out = graph.tensor(graph.outputs[0]).qparams
-    wrapper = _qonnx_model(path)
-    name_in, name_out = wrapper.graph.input[0].name, wrapper.graph.output[0].name
-    diffs, same = [], 0
-    for x, q in zip(xs, inputs):
-        theirs = _execute(wrapper, {name_in: x[None]})[name_out]
-        want = np.clip(np.round(theirs / float(out.scale[0])) + int(out.zero_point[0]), -128, 127).astype(np.int64)
-        got = run(graph, q)[graph.outputs[0]].reshape(want.shape).astype(np.int64)
-        diffs.append(np.abs(got - want).ravel())
-        same += int(np.argmax(got) == np.argmax(theirs))
-    diff = np.concatenate(diffs)
     print(f"{arch} w{bits}: {diff.size} values, {np.sum(diff == 0)} equal, {np.sum(diff <= 1)} within 1 LSB, "
           f"max {diff.max()}, top-1 {same}/{SAMPLES}")
     assert np.mean(diff <= 1) >= within and same >= top1, (np.bincount(diff), same)
-
-
-def _qonnx_model(path):
-    from qonnx.core.modelwrapper import ModelWrapper
-    from qonnx.transformation.infer_shapes import InferShapes
-
-    return ModelWrapper(str(path)).transform(InferShapes())
-
-
-def _execute(model, feed):
-    from qonnx.core.onnx_exec import execute_onnx
-
-    return execute_onnx(model, feed)

@@ -19,44 +19,11 @@ import pytest
 
 pytest.importorskip("brevitas")
 
-from brevitas_models import export  # noqa: E402
-from e2e import assert_bit_exact, build_host, run_cli  # noqa: E402
+from brevitas_models import export, qcdq_agreement  # noqa: E402
+from e2e import run_cli  # noqa: E402
 from tinygen.compiler import compile_source, load_source  # noqa: E402
-from tinygen.hil.onnx_check import compare_outputs, run_onnxruntime  # noqa: E402
+from tinygen.hil.onnx_check import run_onnxruntime  # noqa: E402
 from tinygen.ref.interpreter import dequantize, quantize_input, run  # noqa: E402
-
-SAMPLES = 50
-
-
-def last_quantized(path, x: np.ndarray) -> np.ndarray:
-    """onnxruntime's last QuantizeLinear of an activation (what the float last layer reads), on
-    tinygen's int8 grid, [N, -1] in ONNX's order."""
-    model = onnx.load(str(path))
-    consts = {i.name: i for i in model.graph.initializer}
-    node = [n for n in model.graph.node if n.op_type == "QuantizeLinear" and n.input[0] not in consts][-1]
-    model.graph.output.append(onnx.helper.make_tensor_value_info(node.output[0], consts[node.input[2]].data_type,
-                                                                 None))
-    probe = path.with_name(path.stem + "_probe.onnx")
-    onnx.save(model, str(probe), save_as_external_data=False)
-    out = run_onnxruntime(probe, [x])[-1]
-    return (out.astype(np.int64) - (128 if out.dtype == np.uint8 else 0)).reshape(len(x), -1)
-
-
-def agreement(path, module, tmp_path):
-    """Build for the host (C == reference on a few inputs); (compare_outputs' agreement, |reference
-    - onnxruntime| of the int8 tensor the float last layer reads, the graph)."""
-    source = load_source(path)
-    graph = compile_source(source, None)
-    x = module.data(SAMPLES, 5).numpy()
-    q = quantize_input(graph, source.to_graph_layout(x))
-    host = build_host(source, graph, tmp_path / "host")
-    assert_bit_exact(graph, host, [q[i:i + 1] for i in range(4)])
-    runs = [run(graph, q[i:i + 1], keep_all=True) for i in range(SAMPLES)]
-    a = compare_outputs(graph, run_onnxruntime(path, [x]), [[r[o] for o in graph.outputs] for r in runs])
-    tail = next(n for n in graph.nodes if n.op == "requantize" and graph.tensor(n.outputs[0]).dtype == "float32")
-    ours = np.stack([r[tail.inputs[0]].reshape(-1) for r in runs]).astype(np.int64)
-    return a, np.abs(ours - last_quantized(path, x)).ravel(), graph
-
 
 def _kinds(graph) -> list[str]:
     return [n.attrs.get("weight_format", "int8") for n in graph.nodes if n.param("weight")]
@@ -72,7 +39,7 @@ CASES = [("mlp", 8, None), ("mlp", 8, False), ("mlp", 4, None),
 @pytest.mark.parametrize("arch,bits,dynamo", CASES)
 def test_brevitas_qcdq_host(arch, bits, dynamo, tmp_path):
     path, module = export(tmp_path, arch, bits, "qcdq", 8, **({} if dynamo is None else {"dynamo": dynamo}))
-    a, diff, graph = agreement(path, module, tmp_path)
+    a, diff, graph, _ = qcdq_agreement(path, module, tmp_path)
     print(f"{arch} w{bits} dynamo={dynamo}: last int8 tensor {diff.size} values, {np.sum(diff == 0)} equal, "
           f"{np.sum(diff <= 1)} within 1 LSB, max {diff.max()}; float outputs {a.exact}/{a.samples} equal, "
           f"largest |difference| {a.max_abs:.3g}; top-1 {a.top1}/{a.samples}; weights {_kinds(graph)}")
