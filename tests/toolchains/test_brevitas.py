@@ -20,7 +20,7 @@ from brevitas_models import qonnx_model, write_model  # noqa: E402
 from e2e import assert_bit_exact, assert_device_equals_reference, build_host, run_cli  # noqa: E402
 from standin_lib import needs_qemu  # noqa: E402
 from tinygen.compiler import compile_source, load_source  # noqa: E402
-from tinygen.ref.interpreter import quantize_input, run  # noqa: E402
+from tinygen.ref.interpreter import quantize_input  # noqa: E402
 
 
 # the low-bit layers' float bias (batch norm folded in) is added below one accumulator unit
