@@ -174,6 +174,23 @@ def render_qonnx(rows: list) -> str:
     return render_brevitas(rows, kernels=True)
 
 
+PT2E_COLUMNS = {"per_channel": "XNNPACK per channel", "per_tensor": "XNNPACK per tensor",
+                "qat": "quantization-aware training (per channel)"}
+
+
+def render_pt2e(rows: list) -> str:
+    """Per net, its outputs over all samples; per quantizer config, the outputs that differ from PyTorch."""
+    configs = [c for c in PT2E_COLUMNS if any(r["config"] == c for r in rows)]
+    lines = ["| model (outputs) | " + " | ".join(PT2E_COLUMNS[c] for c in configs) + " |",
+             "|---|" + "---|" * len(configs)]
+    for net in dict.fromkeys(r["net"] for r in rows):
+        cells = {r["config"]: r for r in rows if r["net"] == net}
+        first = next(iter(cells.values()))
+        shown = [f"{cells[c]['differ']} differ, at most {cells[c]['max_lsb']} LSB" if c in cells else "" for c in configs]
+        lines.append(f"| {first['model']} ({first['values']}) | " + " | ".join(shown) + " |")
+    return "\n".join(lines)
+
+
 FIGURES: list[Figure] = [
     Figure("lowbit-digits", "the low-bit digits models on the f746zg stand-in (tinygen hil, examples/lowbit)",
            measure_lowbit, render_lowbit, minutes=1.5, quick_minutes=0.7, rows=("model",)),
@@ -191,4 +208,7 @@ FIGURES: list[Figure] = [
     Figure("qonnx-agreement", "Brevitas' QONNX exports built for the host against qonnx's execution "
            "(benchmarks/qonnx_agreement.py)", rows_measure("benchmarks/qonnx_agreement.py"), render_qonnx,
            minutes=2, quick_minutes=0.6, rows=("arch", "bits")),
+    Figure("pt2e-agreement", "PT2E-quantized models built for the host against PyTorch's converted program "
+           "(benchmarks/pt2e_agreement.py)", rows_measure("benchmarks/pt2e_agreement.py"), render_pt2e,
+           minutes=1.5, quick_minutes=0.4, rows=("net", "config")),
 ]

@@ -285,6 +285,8 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
                                 "the CPU's vector width"),
     "qonnx-agreement": (("cpu",), "seeded Brevitas models calibrated by torch, exported by Brevitas through "
                         "torch.onnx; qonnx executes the graph with onnxruntime and numpy in float on the host"),
+    "pt2e-agreement": (("cpu",), "seeded torch models calibrated on noise (the QAT one trained a few steps) by "
+                       "torch; PyTorch's converted program is torch's float32 arithmetic on the host"),
     "figure-dependences": ((), "this table (DEPENDS in benchmarks/figure_list.py)"),
     "kws-recurrent": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the clips and streams are "
                       "synthesized by espeak-ng and sox, their float features computed by numpy; "

@@ -6,6 +6,9 @@ per tensor), saved as a .pt2 or written as a .py model file that builds the same
     program = converted("dscnn", "per_channel")           # convert_pt2e's GraphModule
     path = save_pt2(tmp, "dscnn", "per_channel")          # torch.export.save of it
     path = write_py(tmp, "dscnn", "per_channel")          # a model file returning it
+
+host_diff() and reference_diff() compare tinygen's outputs with PyTorch's run of the converted
+program (tests/toolchains/test_pt2e.py and benchmarks/pt2e_agreement.py).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import copy
 import functools
 from pathlib import Path
 
+import numpy as np
 import torch
 from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (XNNPACKQuantizer,
                                                                      get_symmetric_quantization_config)
@@ -21,8 +25,13 @@ from torch import nn
 from torchao.quantization.pt2e import move_exported_model_to_eval
 from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e, prepare_qat_pt2e
 
+from e2e import build_host
+from tinygen.frontend import nchw_to_ir
+from tinygen.ref.interpreter import quantize_input, run
+
 CONFIGS = ("per_channel", "per_tensor")
 CALIB_SAMPLES = 16
+SAMPLES = 50                                 # random inputs each comparison runs
 
 
 class DsCnn(nn.Module):
@@ -162,3 +171,51 @@ def _attr(module, target: str):
     for part in target.split("."):
         module = getattr(module, part)
     return module
+
+
+def _qdq(program, op: str):
+    return [n for n in program.graph.nodes if n.op == "call_function" and str(n.target).split(".")[1:2] == [op]]
+
+
+def torch_codes(program, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's run of the converted program on float inputs xs [N, ...]: (the input's int8
+    codes, as its first quantize_per_tensor makes them, in the IR's layout; the output's codes
+    on the grid of its last dequantize)."""
+    first = _qdq(program, "quantize_per_tensor")[0]
+    last = _qdq(program, "dequantize_per_tensor")[-1]
+    (in_s, in_z), (out_s, out_z) = first.args[1:3], last.args[1:3]
+    with torch.no_grad():
+        t = torch.from_numpy(xs)
+        codes = torch.ops.quantized_decomposed.quantize_per_tensor(t, in_s, in_z, -128, 127, torch.int8)
+        ys = np.concatenate([program(t[i:i + 1]).numpy() for i in range(len(xs))])
+    out = np.rint(ys / np.float32(out_s)).astype(np.int64) + out_z
+    return nchw_to_ir(codes.numpy()).astype(np.int8), out
+
+
+def inputs(name: str, seed: int = 7) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((SAMPLES,) + SHAPES[name][1:]).astype(np.float32)
+
+
+def host_diff(source, graph, name: str, config: str, work: Path) -> np.ndarray:
+    """Build `graph` (net `name`'s .pt2 in `config`) for the host in `work`; on SAMPLES inputs check
+    that tinygen's input codes equal quantize_per_tensor's and the C equals the reference; |C -
+    PyTorch's converted program| per output value, [SAMPLES, outputs]."""
+    xs = inputs(name)
+    codes, want = torch_codes(converted(name, config), xs)
+    ours = np.concatenate([quantize_input(graph, source.to_graph_layout(xs[i:i + 1])) for i in range(SAMPLES)])
+    assert np.array_equal(ours, codes), "the input quantization differs from quantize_per_tensor's"
+    host = build_host(source, graph, work / "host")
+    got = []
+    for x in codes:
+        ref = run(graph, x[None])[graph.outputs[0]]
+        c = host.invoke(x[None])[0]
+        assert np.array_equal(ref, c), f"{name}: the C differs from the reference"
+        got.append(c.reshape(-1))
+    return np.abs(np.stack(got).astype(np.int64) - want.reshape(SAMPLES, -1))
+
+
+def reference_diff(program, graph, name: str) -> np.ndarray:
+    """|tinygen's reference - PyTorch's `program`| per output value on SAMPLES inputs of net `name`."""
+    codes, want = torch_codes(program, inputs(name))
+    got = np.stack([run(graph, x[None])[graph.outputs[0]].reshape(-1) for x in codes])
+    return np.abs(got.astype(np.int64) - want.reshape(SAMPLES, -1))

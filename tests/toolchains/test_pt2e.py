@@ -15,39 +15,11 @@ import numpy as np
 import pytest
 import torch
 
-from e2e import assert_bit_exact, build_host, run_cli
-from pt2e_lib import (CONFIGS, NETS, SHAPES, converted, qat_converted, quantizer, save_pt2, with_int32_biases,
-                      write_py)
+from e2e import run_cli
+from pt2e_lib import (CONFIGS, NETS, SHAPES, converted, host_diff, qat_converted, quantizer, reference_diff, save_pt2,
+                      with_int32_biases, write_py)
 from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 from tinygen.compiler import compile_source, graph_hash, load_source
-from tinygen.frontend import nchw_to_ir
-from tinygen.ref.interpreter import quantize_input, run
-
-SAMPLES = 50
-
-
-def _qdq(program, op: str):
-    return [n for n in program.graph.nodes if n.op == "call_function" and str(n.target).split(".")[1:2] == [op]]
-
-
-def torch_codes(program, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """PyTorch's run of the converted program on float inputs xs [N, ...]: (the input's int8
-    codes, as its first quantize_per_tensor makes them, in the IR's layout; the output's codes
-    on the grid of its last dequantize)."""
-    first = _qdq(program, "quantize_per_tensor")[0]
-    last = _qdq(program, "dequantize_per_tensor")[-1]
-    (in_s, in_z), (out_s, out_z) = first.args[1:3], last.args[1:3]
-    with torch.no_grad():
-        t = torch.from_numpy(xs)
-        codes = torch.ops.quantized_decomposed.quantize_per_tensor(t, in_s, in_z, -128, 127, torch.int8)
-        ys = np.concatenate([program(t[i:i + 1]).numpy() for i in range(len(xs))])
-    out = np.rint(ys / np.float32(out_s)).astype(np.int64) + out_z
-    return nchw_to_ir(codes.numpy()).astype(np.int8), out
-
-
-def inputs(name: str, seed: int = 7) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((SAMPLES,) + SHAPES[name][1:]).astype(np.float32)
-
 
 # two in the fast suite (each builds C; the first also imports ExecuTorch and torchao), the rest slow
 FAST = {("dscnn", "per_channel"), ("mlp", "per_tensor")}
@@ -68,18 +40,7 @@ def test_pt2e_xnnpack_int8_host(tmp_path, name, config):
     weights = graph.tensors[macs[0].params[0]["weight"]]
     assert weights.dtype == "int8" and (np.unique(weights.qparams.scale).size > 1) == (config == "per_channel")
 
-    xs = inputs(name)
-    codes, want = torch_codes(converted(name, config), xs)
-    ours = np.concatenate([quantize_input(graph, source.to_graph_layout(xs[i:i + 1])) for i in range(SAMPLES)])
-    assert np.array_equal(ours, codes), "the input quantization differs from quantize_per_tensor's"
-    host = build_host(source, graph, tmp_path / "host")
-    got = []
-    for x in codes:
-        ref = run(graph, x[None])[graph.outputs[0]]
-        c = host.invoke(x[None])[0]
-        assert np.array_equal(ref, c), f"{name}: the C differs from the reference"
-        got.append(c.reshape(-1))
-    diff = np.abs(np.stack(got).astype(np.int64) - want.reshape(SAMPLES, -1))
+    diff = host_diff(source, graph, name, config, tmp_path)
     print(f"{name} {config}: {int((diff > 0).sum())} of {diff.size} outputs differ, at most {int(diff.max())} LSB")
     assert diff.max() <= 1, f"{name} {config}: up to {int(diff.max())} LSB from PyTorch"
     assert (diff > 0).mean() <= 0.05, f"{name} {config}: {int((diff > 0).sum())} of {diff.size} outputs differ"
@@ -95,9 +56,7 @@ def test_pt2e_qat_dscnn_reference(tmp_path):
     graph = compile_source(load_source(path))
     assert [n.op for n in graph.nodes if n.kernel] == ["conv2d", "depthwise_conv2d", "conv2d", "mean",
                                                        "fully_connected"]
-    codes, want = torch_codes(program, inputs("dscnn"))
-    got = np.stack([run(graph, x[None])[graph.outputs[0]].reshape(-1) for x in codes])
-    diff = np.abs(got.astype(np.int64) - want.reshape(SAMPLES, -1))
+    diff = reference_diff(program, graph, "dscnn")
     print(f"dscnn qat: {int((diff > 0).sum())} of {diff.size} outputs differ, at most {int(diff.max())} LSB")
     assert diff.max() <= 1 and (diff > 0).mean() <= 0.05
 
