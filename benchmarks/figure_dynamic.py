@@ -207,7 +207,7 @@ FIGURES: list[Figure] = [
            render_qcdq, minutes=1, quick_minutes=0.4, rows=("arch", "bits", "export")),
     Figure("qonnx-agreement", "Brevitas' QONNX exports built for the host against qonnx's execution "
            "(benchmarks/qonnx_agreement.py)", rows_measure("benchmarks/qonnx_agreement.py"), render_qonnx,
-           minutes=2, quick_minutes=0.6, rows=("arch", "bits")),
+           minutes=2, quick_minutes=0.4, rows=("arch", "bits")),
     Figure("pt2e-agreement", "PT2E-quantized models built for the host against PyTorch's converted program "
            "(benchmarks/pt2e_agreement.py)", rows_measure("benchmarks/pt2e_agreement.py"), render_pt2e,
            minutes=1.5, quick_minutes=0.4, rows=("net", "config")),
