@@ -28,6 +28,7 @@ from tinygen.frontend.check_size import check_graph
 from tinygen.ir import VARIABLE_OPS, Graph, dump
 from tinygen.kernels.esp_nn_tree import require_esp32
 from tinygen.optional import require
+from tinygen.package import check_packages, write_packages
 from tinygen.passes import CompileOptions, compile_graph
 from tinygen.quant.check_params import check_requant
 
@@ -223,12 +224,13 @@ def _nested_codes(switches: list[tuple[str, Graph]]) -> dict[str, np.ndarray]:
 
 def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
           progress: Progress = lambda msg: None, force: bool = False, model_id: str | None = None,
-          library: str | None = None, arena_external: bool = False) -> BuildResult:
+          library: str | None = None, arena_external: bool = False, packages: tuple[str, ...] = ()) -> BuildResult:
     """Write the project for `board` into out_dir and compile it. Only the files an earlier
     build wrote there are replaced; a non-empty folder that is not a tinygen build is
     refused unless `force` (tinygen.build.output). `model_id` is what `profile%` reports as
     m-model-[ID] (default: tinygen.model_id.resolve_model_id's). `library`: write the model as
-    library LIBRARY instead (tinygen.build.library; `arena_external`: NAME_init(void *arena))."""
+    library LIBRARY instead (tinygen.build.library; `arena_external`: NAME_init(void *arena)), and
+    `packages` its packagings (tinygen.package: "arduino", "zephyr", "esp-idf", "cmsis-pack")."""
     from tinygen.build.output import staged_output
     from tinygen.codegen.project import MANIFEST, write_project
     from tinygen.model_id import resolve_model_id
@@ -238,13 +240,19 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     if "esp_nn" in graph.meta:          # --kernels esp-nn: ESP32 boards only, said before anything is written
         require_esp32(board)
     model_id, origin = resolve_model_id(model_id, source.path, source.name)
+    if packages and library is None:
+        raise UsageError("--package packages a library", "add --library (or leave out --package)")
     if library is not None:
         check_library_graph(graph)
+        check_packages(list(packages), board, library)
     with staged_output(out_dir, force, keep=[source.path]) as stage:
         progress("generating C" + (f" as library {library}" if library is not None else ""))
         if library is not None:
             info = write_library(graph, stage, source.name, source.source_hash, board, library, (model_id, origin),
                                  arena_external)
+            if packages:
+                progress(f"packaging library {library}: {', '.join(dict.fromkeys(packages))}")
+                info["packages"] = write_packages(stage, info, board, list(packages))
         else:
             info = write_project(graph, stage, source.name, source.source_hash, board, (model_id, origin))
             save_model(stage, source, graph)            # what `tinygen hil BUILD_DIR` runs it with

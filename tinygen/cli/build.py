@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from tinygen.errors import UsageError
+from tinygen.package import KINDS
 from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, board_of, budgeted, check_output_early, \
     compile_model, print_activations, print_fit, print_kernels
 
@@ -39,7 +40,7 @@ def cmd_build(args) -> int:
 
     library = (args.name or library_name(source.name)) if args.library else None
     result = build(source, graph, board, out, progress, args.force, model_id=args.model_id, library=library,
-                   arena_external=args.arena == "external")
+                   arena_external=args.arena == "external", packages=tuple(args.package or ()))
     if library is not None:
         _print_library(result, library, board, args.quiet)
         return 0
@@ -84,7 +85,10 @@ def cmd_build(args) -> int:
 
 
 def _check_library_args(args) -> None:
-    """--name and --arena external go with --library; a --name is a C identifier (before any work)."""
+    """--name and --arena external go with --library (which --package implies); a --name is a C
+    identifier; each --package suits the board (before any work)."""
+    if args.package:
+        args.library = True
     if not args.library and (args.name is not None or args.arena == "external"):
         raise UsageError(f"{'--name' if args.name is not None else '--arena external'} needs --library",
                          "add --library (a firmware build's arena is its own)")
@@ -96,6 +100,10 @@ def _check_library_args(args) -> None:
         check_library_name(args.name)
     check_library_options(kernels=args.kernels, camera=getattr(args, "camera", False),
                           frontend=getattr(args, "frontend", None), arena_region=args.arena_region)
+    from tinygen.codegen.api import library_name
+    from tinygen.package import check_packages
+
+    check_packages(args.package or [], board_of(args), args.name or library_name(Path(args.model).stem))
 
 
 def _print_library(result, name: str, board, quiet: bool) -> None:
@@ -107,6 +115,8 @@ def _print_library(result, name: str, board, quiet: bool) -> None:
     print(f"  {lib['header']}, {len(lib['sources'])} sources in src/, CMakeLists.txt, {name}.mk, README.md")
     stack = f"stack {lib['stack_bytes']} B (invoke)" if lib["stack_bytes"] is not None else "stack not measured"
     print(f"  arena {m['arena_size']} B ({lib['arena']}), weights {m['weight_bytes']} B (flash), {stack}")
+    for kind, files in m.get("packages", {}).items():
+        print(f"  {kind}: {', '.join(files) if len(files) <= 4 else f'{len(files)} files'}")
 
 
 def add_command(sub, fmt) -> None:
@@ -128,6 +138,9 @@ def add_command(sub, fmt) -> None:
     build.add_argument("--arena", choices=("static", "external"), default="static",
                        help="with --library: external = NAME_init(void *arena) takes the application's buffer "
                             "(shareable between models); default static")
+    build.add_argument("--package", action="append", choices=KINDS, metavar="KIND",
+                       help="package the library for your build system (implies --library; repeatable): "
+                            f"{', '.join(KINDS)} (docs/packages.md)")
     b.add_argument("-q", "--quiet", action="store_true",
                    help="quiet: no progress messages, and of the summary only its first line (what was built "
                         "where); errors and warnings are still printed")
