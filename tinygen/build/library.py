@@ -108,14 +108,16 @@ def build_defines(graph: Graph) -> list[tuple[str, str]]:
     return [tuple(flag[2:].split("=", 1)) for flag in sign_add_flags(graph) + kx1_case_flags(graph)]
 
 
-def _isa_checks(graph: Graph) -> list[tuple[str, str, str]]:
-    kernels = {n.kernel for _, g in switch_graphs(graph) for n in g.nodes if n.kernel}
-    checks = []
-    for feature, (macro, words) in ISA_MACROS.items():
-        using = sorted(k for k in kernels if feature in KERNELS_BY_NAME[k].requires)
-        if using:
-            checks.append((macro, words, ", ".join(using)))
-    return checks
+def _isa_needs(kernels) -> dict[str, list[str]]:
+    """Each target feature of ISA_MACROS that some of `kernels` (kernel names) require -> those
+    kernels, sorted; features none of them needs are left out."""
+    needs = {feature: sorted(k for k in set(kernels) if feature in KERNELS_BY_NAME[k].requires) for feature in ISA_MACROS}
+    return {feature: using for feature, using in needs.items() if using}
+
+
+def _isa_checks(needs: dict[str, list[str]]) -> list[tuple[str, str, str]]:
+    """_isa_needs' answer as NAME_config.h's checks: (macro, the feature in words, the kernels)."""
+    return [(*ISA_MACROS[feature], ", ".join(using)) for feature, using in needs.items()]
 
 
 def _cpu_flags(board: Board) -> str:
@@ -133,6 +135,7 @@ def write_library(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     src = dest / "src"
     src.mkdir()
     libm = list(libm_functions(graph))
+    needs = _isa_needs({n.kernel for _, g in switch_graphs(graph) for n in g.nodes if n.kernel})
     for out, text in render_model(data).items():
         (dest / "include" if out == api.header else src).joinpath(out).write_text(text)
     files = _kernel_files(graph)
@@ -149,7 +152,7 @@ def write_library(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     common = {"name": name, "model_name": model_name, "version": __version__, "board": board.name,
               "source_hash": source_hash, "libm": bool(libm), "cpu_flags": _cpu_flags(board)}
     (src / api.config).write_text(env.get_template("library/config.h.j2").render(
-        **common, guard=f"{api.macro}_CONFIG_H", isa=_isa_checks(graph), defines=build_defines(graph),
+        **common, guard=f"{api.macro}_CONFIG_H", isa=_isa_checks(needs), defines=build_defines(graph),
         renames=sorted(symbols), prefix=api.symbols))
     (dest / "CMakeLists.txt").write_text(env.get_template("library/CMakeLists.txt.j2").render(**common, sources=sources))
     (dest / f"{name}.mk").write_text(env.get_template("library/lib.mk.j2").render(**common, sources=sources))
@@ -164,6 +167,9 @@ def write_library(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     info["library"] = {"name": name, "arena": "external" if arena_external else "static", "header": f"include/{api.header}",
                        "sources": [f"src/{s}" for s in sources], "defines": dict(build_defines(graph)),
                        "renamed_symbols": len(symbols),
+                       # the target features its kernels need (ISA_MACROS' keys) and the C library's math functions it calls
+                       "isa": list(needs),
+                       "libm": libm,
                        # NAME_invoke()'s deepest chain of frames as the board's compiler builds it (None: no compiler)
                        "stack_bytes": stack.bytes if stack else None,
                        "stack_outside": stack.outside if stack else []}

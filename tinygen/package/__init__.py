@@ -19,8 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinygen.board import Board
+from tinygen.package import zephyr
 
-PACKAGERS: dict = {}
+PACKAGERS = {m.KIND: m for m in (zephyr,)}
 KINDS = ("arduino", "zephyr", "esp-idf", "cmsis-pack")
 
 
