@@ -1,0 +1,220 @@
+"""`tinygen build --library --package zephyr`: the library folder as a Zephyr module.
+
+No Zephyr tree or west here: the module's files are checked against Zephyr's module
+documentation ("Modules (External projects)": zephyr/module.yml's name, build: cmake / kconfig,
+samples) and its sample conventions (prj.conf, CMakeLists.txt with find_package(Zephyr),
+sample.yaml for twister), and the sources are compiled as Zephyr's build compiles a module's
+sources for the M4, M7, M33 and M55: the flags of its cmake/compiler/gcc files, -imacros of an
+autoconf.h written here (CONFIG_<NAME>=1) and of a stand-in for zephyr_stdint.h (Zephyr's int32_t
+is int, newlib's long), with -Wall -Wextra -Werror. The sample's main.c compiles against a
+zephyr/kernel.h and zephyr/sys/printk.h written here that declare the few functions it calls
+(printk with its format attribute, so the format strings are checked)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from tflite.Padding import Padding
+
+from tflite_builder import ModelBuilder
+from tinygen.board import all_boards, get_board
+from tinygen.build.library import ISA_MACROS
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.package.zephyr import KCONFIG_NEEDS, ZEPHYR_BOARDS
+from tinygen.passes import CompileOptions
+
+CC = "arm-none-eabi-gcc"
+NAME = "tiny"
+needs_arm = pytest.mark.skipif(shutil.which(CC) is None, reason=f"{CC} is not installed (make toolchain)")
+
+# What Zephyr's build passes to GCC for every source of an Arm Cortex-M image (cmake/compiler/gcc/
+# compiler_flags.cmake, target_arm.cmake, the top-level CMakeLists.txt): -Os is CONFIG_SIZE_OPTIMIZATIONS,
+# Zephyr's default; -mfp16-format=ieee comes with CONFIG_FP16 (default y). -Wextra -Werror: the house's bar.
+ZEPHYR_FLAGS = ("-Os", "-ffreestanding", "-fno-common", "-fno-strict-aliasing", "-fno-pic", "-fno-pie",
+                "-fno-asynchronous-unwind-tables", "-fno-reorder-functions", "-fno-defer-pop", "-fno-printf-return-value",
+                "-ffunction-sections", "-fdata-sections", "-mthumb", "-mabi=aapcs", "-mfp16-format=ieee",
+                "-Wall", "-Wformat", "-Wformat-security", "-Wno-format-zero-length", "-Wdouble-promotion",
+                "-Wno-pointer-sign", "-Wpointer-arith", "-Wexpansion-to-defined", "-Wno-unused-but-set-variable",
+                "-Werror=implicit-int", "-Wextra", "-Werror")
+# Each core as Zephyr compiles for it with CONFIG_FPU=y (gcc-m-cpu.cmake, gcc-m-fpu.cmake: the board's
+# SoC selects the FPU's precision, the DSP extension and, on the STM32N6, MVE-I and MVE-F)
+ZEPHYR_CORES = {
+    "nucleo-f446re": ("-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"),
+    "nucleo-f746zg": ("-mcpu=cortex-m7", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard"),
+    "b-u585i-iot02a": ("-mcpu=cortex-m33", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard"),
+    "stm32n6570-dk": ("-mcpu=cortex-m55", "-mfpu=auto", "-mfloat-abi=hard"),
+}
+# Zephyr's C standard: C17 from 4.3 on, C99 before (3.7 LTS included)
+C17, C99 = "-std=c17", "-std=c99"
+
+# what the sample's main.c takes from Zephyr, declared as Zephyr declares it
+KERNEL_H = """#include <stdint.h>
+#define __aligned(x) __attribute__((__aligned__(x)))
+uint32_t k_cycle_get_32(void);
+uint32_t k_cyc_to_us_floor32(uint64_t t);
+"""
+PRINTK_H = "void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));\n"
+# zephyr_stdint.h's effect: 32-bit types are int, 64-bit long long, pointers' integers long
+STDINT = "".join(f"#undef {m.split('(')[0]}\n#define {m} {t}\n" for m, t in (
+    ("__INT32_TYPE__", "int"), ("__UINT32_TYPE__", "unsigned int"), ("__INT_LEAST32_TYPE__", "int"),
+    ("__UINT_LEAST32_TYPE__", "unsigned int"), ("__INT_FAST32_TYPE__", "int"), ("__UINT_FAST32_TYPE__", "unsigned int"),
+    ("__INTPTR_TYPE__", "long int"), ("__UINTPTR_TYPE__", "long unsigned int"),
+    ("__INT32_C(c)", "c"), ("__UINT32_C(c)", "c ## U")))
+
+
+def tiny_model(path: Path) -> Path:
+    """A .tflite of three layers the boards' DSP and Helium kernels take: CONV_2D, FULLY_CONNECTED, SOFTMAX."""
+    rng = np.random.default_rng(3)
+    b = ModelBuilder()
+    x = b.tensor("x", [1, 8, 8, 1], scale=0.05, zero_point=-3)
+    ws = rng.uniform(0.005, 0.02, 4)
+    w = b.tensor("w", [4, 3, 3, 1], scale=ws, zero_point=[0] * 4, data=rng.integers(-100, 100, (4, 3, 3, 1)))
+    bias = b.tensor("b", [4], "int32", scale=0.05 * ws, zero_point=[0] * 4, data=rng.integers(-500, 500, 4))
+    y = b.tensor("y", [1, 6, 6, 4], scale=0.04, zero_point=-10)
+    b.op("CONV_2D", [x, w, bias], [y], "Conv2DOptions", Padding=Padding.VALID, StrideH=1, StrideW=1)
+    fw = b.tensor("fw", [3, 144], scale=0.01, zero_point=0, data=rng.integers(-100, 100, (3, 144)))
+    fb = b.tensor("fb", [3], "int32", scale=0.0004, zero_point=0, data=rng.integers(-500, 500, 3))
+    z = b.tensor("z", [1, 3], scale=0.1, zero_point=5)
+    b.op("FULLY_CONNECTED", [y, fw, fb], [z], "FullyConnectedOptions")
+    p = b.tensor("p", [1, 3], scale=1 / 256, zero_point=-128)
+    b.op("SOFTMAX", [z], [p], "SoftmaxOptions", Beta=1.0)
+    path.write_bytes(b.finish([x], [p]))
+    return path
+
+
+@pytest.fixture(scope="module")
+def modules(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    """The tiny model's library with --package zephyr for each core's board: name -> (DIR, manifest)."""
+    folder = tmp_path_factory.mktemp("zephyr")
+    source = load_source(tiny_model(folder / "tiny.tflite"))
+    out = {}
+    for board_name in ZEPHYR_CORES:
+        board = get_board(board_name)
+        graph = compile_source(source, None, CompileOptions(features=board.isa_features))
+        result = build(source, graph, board, folder / board_name, library=NAME, packages=("zephyr",))
+        out[board_name] = (result.out_dir, result.manifest)
+    return out
+
+
+def _kconfig_symbol(text: str) -> tuple[str, list[str], str]:
+    """zephyr/Kconfig's one symbol: its name, its `depends on` expressions, its type line."""
+    names = re.findall(r"^config (\w+)$", text, re.MULTILINE)
+    assert len(names) == 1, names
+    return (names[0], re.findall(r"^\tdepends on (.+)$", text, re.MULTILINE),
+            re.search(r"^\t((bool|tristate|int|string|hex) .*)$", text, re.MULTILINE).group(1))
+
+
+def _module_sources(lib: Path) -> list[str]:
+    """The files zephyr/CMakeLists.txt's zephyr_library_sources() names, relative to the module's root."""
+    cmake = (lib / "zephyr/CMakeLists.txt").read_text()
+    listed = re.search(r"zephyr_library_sources\(([^)]*)\)", cmake).group(1).split()
+    assert all(s.startswith("${ZEPHYR_CURRENT_MODULE_DIR}/") for s in listed), listed
+    return [s.split("}/", 1)[1] for s in listed]
+
+
+def test_zephyr_module_files_follow_zephyr_module_docs(modules):
+    lib, manifest = modules["nucleo-f746zg"]
+    files = manifest["packages"]["zephyr"]
+    assert sorted(files) == sorted(["zephyr/module.yml", "zephyr/CMakeLists.txt", "zephyr/Kconfig",
+                                    f"samples/{NAME}/CMakeLists.txt", f"samples/{NAME}/prj.conf",
+                                    f"samples/{NAME}/sample.yaml", f"samples/{NAME}/src/main.c"])
+    assert all((lib / f).is_file() for f in files)
+
+    # module.yml: the keys the docs define, and paths that exist relative to the module's root
+    module = yaml.safe_load((lib / "zephyr/module.yml").read_text())
+    assert set(module) <= {"name", "build", "samples", "tests", "boards", "blobs", "security"}
+    assert module["name"] == NAME
+    assert set(module["build"]) <= {"cmake", "kconfig", "cmake-ext", "kconfig-ext", "sysbuild-cmake",
+                                    "sysbuild-kconfig", "sysbuild-cmake-ext", "sysbuild-kconfig-ext", "depends", "settings"}
+    assert (lib / module["build"]["cmake"] / "CMakeLists.txt").is_file()
+    assert (lib / module["build"]["kconfig"]).is_file()
+    assert isinstance(module["samples"], list) and module["samples"]
+    assert all((lib / s).is_dir() and list((lib / s).rglob("sample.yaml")) for s in module["samples"])
+
+    # CMakeLists.txt: exactly the library's sources, every src/*.c, inside if(CONFIG_<symbol>)
+    cmake = (lib / "zephyr/CMakeLists.txt").read_text()
+    symbol, depends, kind = _kconfig_symbol((lib / "zephyr/Kconfig").read_text())
+    assert kind.startswith("bool ") and symbol == NAME.upper()
+    body = cmake[cmake.index(f"if(CONFIG_{symbol})"):]
+    assert body.rstrip().endswith("endif()") and len(re.findall(r"\bif\(", body)) == 1
+    assert "zephyr_library()" in body
+    assert body.count("zephyr_library_sources(") == 1
+    assert sorted(_module_sources(lib)) == sorted(manifest["library"]["sources"]) == sorted(p.relative_to(lib).as_posix() for p in (lib / "src").glob("*.c"))
+    assert "zephyr_include_directories(${ZEPHYR_CURRENT_MODULE_DIR}/include)" in body
+    assert "zephyr_library_include_directories(${ZEPHYR_CURRENT_MODULE_DIR}/src)" in body
+    assert depends == [f"({KCONFIG_NEEDS['dsp']})"]     # the F746ZG's DSP kernels
+
+    # the sample: Zephyr's application layout, prj.conf switching the module on, twister's sample.yaml
+    sample = lib / "samples" / NAME
+    conf = dict(line.split("=", 1) for line in (sample / "prj.conf").read_text().splitlines()
+                if line and not line.startswith("#"))
+    assert conf[f"CONFIG_{symbol}"] == "y" and conf["CONFIG_PRINTK"] == "y" and conf["CONFIG_FPU"] == "y"
+    assert int(conf["CONFIG_MAIN_STACK_SIZE"]) >= manifest["library"]["stack_bytes"] + 1024
+    app = (sample / "CMakeLists.txt").read_text()
+    assert app.index("cmake_minimum_required(") < app.index("find_package(Zephyr REQUIRED") < app.index("project(")
+    assert "target_sources(app PRIVATE src/main.c)" in app
+    spec = yaml.safe_load((sample / "sample.yaml").read_text())
+    assert spec["sample"]["name"] == NAME and spec["sample"]["description"]
+    (scenario_name, scenario), = spec["tests"].items()
+    assert scenario_name == f"sample.tinygen.{NAME}" and scenario["harness"] == "console"
+    assert scenario["platform_allow"] == scenario["integration_platforms"] == ["nucleo_f746zg"]
+    assert re.search(scenario["harness_config"]["regex"][0], f"{NAME}: invoke 0 in 123 us (4567 cycles)")
+
+
+def test_zephyr_kconfig_depends_on_what_each_boards_kernels_need(modules):
+    expected = {"nucleo-f446re": ["dsp"], "nucleo-f746zg": ["dsp"], "b-u585i-iot02a": ["dsp"],
+                "stm32n6570-dk": ["dsp", "mve"]}
+    for board_name, (lib, manifest) in modules.items():
+        assert manifest["library"]["isa"] == expected[board_name], board_name
+        _, depends, _ = _kconfig_symbol((lib / "zephyr/Kconfig").read_text())
+        assert depends == [f"({KCONFIG_NEEDS[f]})" for f in expected[board_name]]
+    assert set(KCONFIG_NEEDS) == set(ISA_MACROS)
+
+
+def test_zephyr_board_names_cover_the_arm_boards():
+    arm = {b.name for b in all_boards() if b.build == "cortex-m"}
+    assert arm <= set(ZEPHYR_BOARDS), sorted(arm - set(ZEPHYR_BOARDS))
+    assert all(re.fullmatch(r"[a-z0-9_]+(/[a-z0-9_]+)*", z) for z in ZEPHYR_BOARDS.values())
+
+
+def _compile(folder: Path, lib: Path, flags: tuple[str, ...]) -> subprocess.CompletedProcess:
+    """The library's sources and the sample's main.c compiled as Zephyr compiles a module's and an
+    application's sources, into `folder`."""
+    folder.mkdir(parents=True)
+    stubs = folder / "stubs"
+    (stubs / "zephyr/sys").mkdir(parents=True)
+    (stubs / "zephyr/kernel.h").write_text(KERNEL_H)
+    (stubs / "zephyr/sys/printk.h").write_text(PRINTK_H)
+    (folder / "autoconf.h").write_text(f"#define CONFIG_{NAME.upper()} 1\n#define CONFIG_FPU 1\n#define CONFIG_PRINTK 1\n")
+    (folder / "zephyr_stdint.h").write_text(STDINT)
+    sources = [str(lib / s) for s in _module_sources(lib)] + [str(lib / "samples" / NAME / "src/main.c")]
+    return subprocess.run([CC, *ZEPHYR_FLAGS, *flags, "-imacros", str(folder / "autoconf.h"),
+                           "-imacros", str(folder / "zephyr_stdint.h"), f"-I{stubs}", f"-I{lib / 'include'}",
+                           f"-I{lib / 'src'}", "-c", *sources], cwd=folder, capture_output=True, text=True)
+
+
+@needs_arm
+@pytest.mark.parametrize("board_name, std", [(b, C17) for b in ZEPHYR_CORES] + [("nucleo-f746zg", C99)])
+def test_zephyr_module_compiles_with_zephyrs_flags(modules, tmp_path, board_name, std):
+    lib, manifest = modules[board_name]
+    done = _compile(tmp_path / "obj", lib, (*ZEPHYR_CORES[board_name], std))
+    assert done.returncode == 0, done.stderr[-3000:]
+    objects = sorted(p.name for p in (tmp_path / "obj").glob("*.o"))
+    assert objects == sorted([Path(s).stem + ".o" for s in manifest["library"]["sources"]] + ["main.o"])
+
+
+@needs_arm
+def test_zephyr_module_refuses_a_cortex_m55_without_helium(modules, tmp_path):
+    """Zephyr compiles for a Cortex-M55 whose SoC does not select ARMV8_1_M_MVEI with
+    -mcpu=cortex-m55+nomve: the STM32N6570-DK's library stops at its #error, which the Kconfig
+    symbol's `depends on ARMV8_1_M_MVEI` turns into a configuration error first."""
+    lib, _ = modules["stm32n6570-dk"]
+    done = _compile(tmp_path / "obj", lib, ("-mcpu=cortex-m55+nomve", "-mfpu=auto", "-mfloat-abi=hard", C17))
+    assert done.returncode != 0
+    assert "its kernels need the Arm Helium (MVE)" in done.stderr
