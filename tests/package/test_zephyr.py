@@ -22,15 +22,18 @@ import pytest
 import yaml
 from tflite.Padding import Padding
 
+from library_lib import ARM_IO, ARM_LINKER, run_arm_app
 from tflite_builder import ModelBuilder
 from tinygen.board import all_boards, get_board
 from tinygen.build.library import ISA_MACROS
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.package.zephyr import KCONFIG_NEEDS, ZEPHYR_BOARDS
 from tinygen.passes import CompileOptions
+from tinygen.ref.interpreter import run
 
 CC = "arm-none-eabi-gcc"
 NAME = "tiny"
+EXTERNAL_ARENA = "b-u585i-iot02a"      # the board whose library the fixture builds with --arena external
 needs_arm = pytest.mark.skipif(shutil.which(CC) is None, reason=f"{CC} is not installed (make toolchain)")
 
 # What Zephyr's build passes to GCC for every source of an Arm Cortex-M image (cmake/compiler/gcc/
@@ -89,16 +92,18 @@ def tiny_model(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def modules(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
-    """The tiny model's library with --package zephyr for each core's board: name -> (DIR, manifest)."""
+def modules(tmp_path_factory) -> dict[str, tuple[Path, dict, object]]:
+    """The tiny model's library with --package zephyr for each core's board (the M33's with
+    --arena external): name -> (DIR, manifest, compiled graph)."""
     folder = tmp_path_factory.mktemp("zephyr")
     source = load_source(tiny_model(folder / "tiny.tflite"))
     out = {}
     for board_name in ZEPHYR_CORES:
         board = get_board(board_name)
         graph = compile_source(source, None, CompileOptions(features=board.isa_features))
-        result = build(source, graph, board, folder / board_name, library=NAME, packages=("zephyr",))
-        out[board_name] = (result.out_dir, result.manifest)
+        result = build(source, graph, board, folder / board_name, library=NAME, packages=("zephyr",),
+                       arena_external=board_name == EXTERNAL_ARENA)
+        out[board_name] = (result.out_dir, result.manifest, graph)
     return out
 
 
@@ -119,7 +124,7 @@ def _module_sources(lib: Path) -> list[str]:
 
 
 def test_zephyr_module_files_follow_zephyr_module_docs(modules):
-    lib, manifest = modules["nucleo-f746zg"]
+    lib, manifest, _ = modules["nucleo-f746zg"]
     files = manifest["packages"]["zephyr"]
     assert sorted(files) == sorted(["zephyr/module.yml", "zephyr/CMakeLists.txt", "zephyr/Kconfig",
                                     f"samples/{NAME}/CMakeLists.txt", f"samples/{NAME}/prj.conf",
@@ -170,7 +175,7 @@ def test_zephyr_module_files_follow_zephyr_module_docs(modules):
 def test_zephyr_kconfig_depends_on_what_each_boards_kernels_need(modules):
     expected = {"nucleo-f446re": ["dsp"], "nucleo-f746zg": ["dsp"], "b-u585i-iot02a": ["dsp"],
                 "stm32n6570-dk": ["dsp", "mve"]}
-    for board_name, (lib, manifest) in modules.items():
+    for board_name, (lib, manifest, _) in modules.items():
         assert manifest["library"]["isa"] == expected[board_name], board_name
         _, depends, _ = _kconfig_symbol((lib / "zephyr/Kconfig").read_text())
         assert depends == [f"({KCONFIG_NEEDS[f]})" for f in expected[board_name]]
@@ -202,11 +207,13 @@ def _compile(folder: Path, lib: Path, flags: tuple[str, ...]) -> subprocess.Comp
 @needs_arm
 @pytest.mark.parametrize("board_name, std", [(b, C17) for b in ZEPHYR_CORES] + [("nucleo-f746zg", C99)])
 def test_zephyr_module_compiles_with_zephyrs_flags(modules, tmp_path, board_name, std):
-    lib, manifest = modules[board_name]
+    lib, manifest, _ = modules[board_name]
     done = _compile(tmp_path / "obj", lib, (*ZEPHYR_CORES[board_name], std))
     assert done.returncode == 0, done.stderr[-3000:]
     objects = sorted(p.name for p in (tmp_path / "obj").glob("*.o"))
     assert objects == sorted([Path(s).stem + ".o" for s in manifest["library"]["sources"]] + ["main.o"])
+    main_c = (lib / "samples" / NAME / "src/main.c").read_text()
+    assert (f"{NAME}_init(arena)" in main_c) == (board_name == EXTERNAL_ARENA)
 
 
 @needs_arm
@@ -214,7 +221,87 @@ def test_zephyr_module_refuses_a_cortex_m55_without_helium(modules, tmp_path):
     """Zephyr compiles for a Cortex-M55 whose SoC does not select ARMV8_1_M_MVEI with
     -mcpu=cortex-m55+nomve: the STM32N6570-DK's library stops at its #error, which the Kconfig
     symbol's `depends on ARMV8_1_M_MVEI` turns into a configuration error first."""
-    lib, _ = modules["stm32n6570-dk"]
+    lib, _, _ = modules["stm32n6570-dk"]
     done = _compile(tmp_path / "obj", lib, ("-mcpu=cortex-m55+nomve", "-mfpu=auto", "-mfloat-abi=hard", C17))
     assert done.returncode != 0
     assert "its kernels need the Arm Helium (MVE)" in done.stderr
+
+
+# The few Zephyr functions the sample calls, for the F746ZG's stand-in (QEMU mps2-an500): printk
+# (%d and %u, all the sample prints) into out.txt through semihosting, a cycle counter that steps
+STANDIN_KERNEL = ARM_IO + r"""
+#include <stdarg.h>
+#include <zephyr/kernel.h>
+#include <zephyr/sys/printk.h>
+
+static uint32_t now;
+uint32_t k_cycle_get_32(void) { return now += 216000u; }
+uint32_t k_cyc_to_us_floor32(uint64_t t) { return (uint32_t)(t / 216u); }
+
+static char *put_number(char *p, uint32_t v, int negative)
+{
+    char digits[12];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    if (negative) {
+        *p++ = '-';
+    }
+    while (n) {
+        *p++ = digits[--n];
+    }
+    return p;
+}
+
+void printk(const char *fmt, ...)
+{
+    static int opened;
+    char line[256], *p = line;
+    va_list ap;
+    va_start(ap, fmt);
+    for (; *fmt && p < line + sizeof line - 12; ++fmt) {
+        if (*fmt != '%') {
+            *p++ = *fmt;
+        } else if (*++fmt == 'd') {
+            int v = va_arg(ap, int);
+            p = put_number(p, v < 0 ? 0u - (uint32_t)v : (uint32_t)v, v < 0);
+        } else {
+            p = put_number(p, va_arg(ap, unsigned), 0);
+        }
+    }
+    va_end(ap);
+    if (!opened) {
+        out_open();
+        opened = 1;
+    }
+    out_write(line, (uint32_t)(p - line));
+}
+"""
+
+
+@needs_arm
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm is not installed (make toolchain)")
+def test_zephyr_sample_prints_the_reference_scores_standin(modules, tmp_path):
+    """The F746ZG's module and sample compiled with Zephyr's M7 flags, linked with the stand-in
+    kernel above and run on the board's stand-in: the scores it prints equal tinygen's reference
+    on the sample's input (every value at the input's zero point)."""
+    lib, manifest, graph = modules["nucleo-f746zg"]
+    folder = tmp_path / "obj"
+    done = _compile(folder, lib, (*ZEPHYR_CORES["nucleo-f746zg"], C17))
+    assert done.returncode == 0, done.stderr[-3000:]
+    (folder / "kernel.c").write_text("#include <stdint.h>\n" + STANDIN_KERNEL.replace("out.bin", "out.txt"))
+    (folder / "app.ld").write_text(ARM_LINKER)
+    done = subprocess.run([CC, *ZEPHYR_CORES["nucleo-f746zg"], "-mthumb", "-Os", "-Wno-unused-function",
+                           f"-I{folder / 'stubs'}", "-nostartfiles", "--specs=nosys.specs", "-Wl,--gc-sections",
+                           "-T", "app.ld", "kernel.c", *sorted(p.name for p in folder.glob("*.o")), "-lm", "-o", "app.elf"],
+                          cwd=folder, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run_arm_app(folder / "app.elf")
+    printed = (folder / "out.txt").read_text().splitlines()
+    port = manifest["inputs"][0]
+    x = np.full(port["shape"], port["zero_point"], np.int8)
+    expected = run(graph, x)[graph.outputs[0]].astype(int).ravel()
+    assert printed[0] == f"{NAME}: invoke 0 in 1000 us (216000 cycles)"
+    assert printed[1] == f"{NAME}: output 0: " + " ".join(str(v) for v in expected)
