@@ -163,6 +163,8 @@ def test_zephyr_module_files_follow_zephyr_module_docs(modules):
     assert int(conf["CONFIG_MAIN_STACK_SIZE"]) >= manifest["library"]["stack_bytes"] + 1024
     app = (sample / "CMakeLists.txt").read_text()
     assert app.index("cmake_minimum_required(") < app.index("find_package(Zephyr REQUIRED") < app.index("project(")
+    extra = re.search(r"^list\(APPEND EXTRA_ZEPHYR_MODULES \$\{CMAKE_CURRENT_LIST_DIR\}/(.+)\)$", app, re.MULTILINE)
+    assert extra.start() < app.index("find_package(Zephyr") and (sample / extra.group(1)).resolve() == lib.resolve()
     assert "target_sources(app PRIVATE src/main.c)" in app
     spec = yaml.safe_load((sample / "sample.yaml").read_text())
     assert spec["sample"]["name"] == NAME and spec["sample"]["description"]
