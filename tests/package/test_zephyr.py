@@ -190,14 +190,19 @@ def test_zephyr_board_names_cover_the_arm_boards():
     assert all(re.fullmatch(r"[a-z0-9_]+(/[a-z0-9_]+)*", z) for z in ZEPHYR_BOARDS.values())
 
 
-def _compile(folder: Path, lib: Path, flags: tuple[str, ...]) -> subprocess.CompletedProcess:
-    """The library's sources and the sample's main.c compiled as Zephyr compiles a module's and an
-    application's sources, into `folder`."""
-    folder.mkdir(parents=True)
+def _zephyr_headers(folder: Path) -> Path:
+    """`folder`/stubs: zephyr/kernel.h and zephyr/sys/printk.h as the sample needs them."""
     stubs = folder / "stubs"
     (stubs / "zephyr/sys").mkdir(parents=True)
     (stubs / "zephyr/kernel.h").write_text(KERNEL_H)
     (stubs / "zephyr/sys/printk.h").write_text(PRINTK_H)
+    return stubs
+
+
+def _compile(folder: Path, lib: Path, flags: tuple[str, ...]) -> subprocess.CompletedProcess:
+    """The library's sources and the sample's main.c compiled as Zephyr compiles a module's and an
+    application's sources, into `folder`."""
+    stubs = _zephyr_headers(folder)
     (folder / "autoconf.h").write_text(f"#define CONFIG_{NAME.upper()} 1\n#define CONFIG_FPU 1\n#define CONFIG_PRINTK 1\n")
     (folder / "zephyr_stdint.h").write_text(STDINT)
     sources = [str(lib / s) for s in _module_sources(lib)] + [str(lib / "samples" / NAME / "src/main.c")]
@@ -307,3 +312,62 @@ def test_zephyr_sample_prints_the_reference_scores_standin(modules, tmp_path):
     expected = run(graph, x)[graph.outputs[0]].astype(int).ravel()
     assert printed[0] == f"{NAME}: invoke 0 in 1000 us (216000 cycles)"
     assert printed[1] == f"{NAME}: output 0: " + " ".join(str(v) for v in expected)
+
+
+# the sample's Zephyr functions for a host program (native_sim's role): printk is printf
+HOST_KERNEL = r"""
+#include <stdarg.h>
+#include <stdio.h>
+#include <zephyr/kernel.h>
+#include <zephyr/sys/printk.h>
+uint32_t k_cycle_get_32(void) { static uint32_t now; return now += 1000u; }
+uint32_t k_cyc_to_us_floor32(uint64_t t) { return (uint32_t)t; }
+void printk(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+"""
+
+
+def test_zephyr_float_model_for_host_needs_libm_and_prints_milli_scores(tmp_path):
+    """A float32 model (FULLY_CONNECTED, SOFTMAX: expf) built for host: its symbol depends on a C
+    library with expf (not the minimal libc), its sample allows native_sim, fills the float input
+    with 0.0 and prints each score times 1000; built with the host's gcc and run, the scores are
+    the reference's, truncated."""
+    rng = np.random.default_rng(5)
+    b = ModelBuilder()
+    x = b.tensor("x", [1, 6], "float32")
+    w = b.tensor("w", [4, 6], "float32", data=rng.normal(0, 0.5, (4, 6)))
+    bias = b.tensor("b", [4], "float32", data=rng.normal(0, 0.5, 4))
+    z = b.tensor("z", [1, 4], "float32")
+    b.op("FULLY_CONNECTED", [x, w, bias], [z], "FullyConnectedOptions")
+    p = b.tensor("p", [1, 4], "float32")
+    b.op("SOFTMAX", [z], [p], "SoftmaxOptions", Beta=1.0)
+    (tmp_path / "f.tflite").write_bytes(b.finish([x], [p]))
+    source, board = load_source(tmp_path / "f.tflite"), get_board("host")
+    graph = compile_source(source, None, CompileOptions(features=board.isa_features))
+    lib = build(source, graph, board, tmp_path / "lib", library="flt", packages=("zephyr",)).out_dir
+    assert _kconfig_symbol((lib / "zephyr/Kconfig").read_text())[1] == ["!MINIMAL_LIBC"]
+    sample = lib / "samples" / "flt"
+    assert yaml.safe_load((sample / "sample.yaml").read_text())["tests"]["sample.tinygen.flt"]["platform_allow"] == \
+        ["native_sim"]
+    assert "CONFIG_FPU" not in (sample / "prj.conf").read_text()
+
+    stubs = _zephyr_headers(tmp_path)
+    (tmp_path / "kernel.c").write_text(HOST_KERNEL)
+    (tmp_path / "autoconf.h").write_text("#define CONFIG_FLT 1\n")
+    done = subprocess.run(["gcc", C17, "-Os", "-fno-common", "-fno-strict-aliasing", "-Wall", "-Wextra", "-Werror",
+                           "-Wdouble-promotion", "-imacros", str(tmp_path / "autoconf.h"), f"-I{stubs}",
+                           f"-I{lib / 'include'}", f"-I{lib / 'src'}", *[str(lib / s) for s in _module_sources(lib)],
+                           str(sample / "src/main.c"), str(tmp_path / "kernel.c"), "-lm", "-o", str(tmp_path / "app")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = subprocess.run([str(tmp_path / "app")], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert printed[0] == "flt: invoke 0 in 1000 us (1000 cycles)"
+    label, values = printed[1].split(":", 2)[1:]
+    scores = run(graph, np.zeros((1, 6), np.float32))[graph.outputs[0]].ravel()
+    assert label == " output 0 (x1000)"
+    assert [int(v) for v in values.split()] == [int(np.float32(s) * np.float32(1000)) for s in scores]

@@ -92,7 +92,7 @@ def write(lib: Path, info: dict, board: Board) -> list[str]:
     library = info["library"]
     name = library["name"]
     data = {"name": name, "macro": library_api(name).macro, "symbol": kconfig_symbol(name), "model_name": info["model"],
-            "version": info["tinygen_version"], "board": board.name, "board_description": board.description,
+            "version": info["tinygen_version"], "board": board.name,
             "zephyr_board": ZEPHYR_BOARDS.get(board.name), "sources": library["sources"],
             "external_arena": library["arena"] == "external", "depends": _depends(info),
             "isa": [ISA_MACROS[f][1] for f in library["isa"]], "libm": library["libm"], "inputs": _ports(info["inputs"]),
