@@ -53,10 +53,10 @@ def check(board: Board, name: str) -> None:
     """A one-line UsageError for a board that is not an Arm Cortex-M part, or a name the pack's
     component cannot carry."""
     if board.core not in DCORE:
+        other = " or package it with --package esp-idf" if board.build == "esp-idf" else ""
         raise UsageError(f"--package cmsis-pack: {board.name} is not an Arm Cortex-M board ({board.core}); "
                          "CMSIS-Packs are for Cortex-M devices",
-                         "build it for a Cortex-M board (tinygen boards), or package it with --package esp-idf "
-                         "or zephyr")
+                         f"build it for a Cortex-M board (tinygen boards lists them){other}")
     if not _CGROUP.fullmatch(name):
         raise UsageError(f"--package cmsis-pack: the library name {name!r} cannot name a CMSIS component "
                          "(2 to 32 characters, the first a letter or digit)", "choose another --name, such as kws")
@@ -94,8 +94,8 @@ def condition(info: dict, board: Board) -> tuple[dict[str, str], str]:
     return attrs, what + (f", with {extensions} for its kernels" if needs else "")
 
 
-def pdsc_text(lib: Path, info: dict, board: Board, files: list[str]) -> str:
-    """The pack description of library `lib` (tinygen.NAME.pdsc)."""
+def pdsc_text(info: dict, board: Board, files: list[str]) -> str:
+    """The pack description (tinygen.NAME.pdsc) of the library `info` describes, holding `files`."""
     name = info["library"]["name"]
     attrs, names = condition(info, board)
     date = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
@@ -119,7 +119,7 @@ def write(lib: Path, info: dict, board: Board) -> list[str]:
     """Write tinygen.NAME.VERSION.pack into `lib` (the library folder); returns its name."""
     name = info["library"]["name"]
     files = pack_files(lib)
-    pdsc = pdsc_text(lib, info, board, files)
+    pdsc = pdsc_text(info, board, files)
     out = pack_name(name)
     with zipfile.ZipFile(lib / out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(_entry(f"{VENDOR}.{name}.pdsc"), pdsc)
