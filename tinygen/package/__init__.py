@@ -19,8 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinygen.board import Board
+from tinygen.package import cmsis_pack
 
-PACKAGERS: dict = {}
+PACKAGERS: dict = {m.KIND: m for m in (cmsis_pack,)}
 KINDS = ("arduino", "zephyr", "esp-idf", "cmsis-pack")
 
 
