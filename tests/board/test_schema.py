@@ -73,6 +73,8 @@ MISTAKES = {
     "a shipped board's name": ('name = "my-board"', 'name = "Nucleo-F746ZG"', "name: 'Nucleo-F746ZG' is the name of"),
     "a shipped board's alias": ("aliases = []", 'aliases = ["f446re"]', "aliases: 'f446re' is the name of"),
     "not TOML": ("[stack]", "[stack", "not valid TOML"),
+    "not a Zephyr board target": ('board = "nucleo_f746zg"', 'board = "Nucleo F746ZG"',
+                                  "zephyr.board = 'Nucleo F746ZG': a Zephyr board target"),
 }
 
 

@@ -158,6 +158,11 @@ SCHEMA = {
         "vendor": _k(STRING, YES, "`Dvendor`, as the spec lists it: `NAME:NUMBER` (`STMicroelectronics:13`)"),
         "device": _k(STRING, YES, "`Dname`, as the part's device family pack names it (`STM32F746ZGTx`)"),
     }),
+    # --package zephyr (tinygen.package.zephyr): the board its sample is for
+    "zephyr": _k(TABLE, NO, "the board as Zephyr names it (`--package zephyr`'s sample allows it); absent: "
+                            "Zephyr has no such board", {
+        "board": _k(STRING, YES, "the board target `west build -b` takes (`nucleo_f746zg`, `rpi_pico2/rp2350a/m33`)"),
+    }),
 }
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -293,6 +298,12 @@ def _check_cmsis_pack(table: dict, build: str, fail) -> None:
         fail(f"cmsis_pack.device = {table['device']!r}: a device name (Dname) such as STM32F746ZGTx")
 
 
+def _check_zephyr(table: dict, fail) -> None:
+    if not re.fullmatch(r"[a-z0-9_]+(/[a-z0-9_]+)*", table["board"]):
+        fail(f"zephyr.board = {table['board']!r}: a Zephyr board target such as nucleo_f746zg or "
+             "rpi_pico2/rp2350a/m33 (the board, then its SoC and CPU cluster, lower case)")
+
+
 def check(raw: dict, fail) -> None:
     """Call fail("KEY: what is wrong") at the first problem of the board file `raw` (a parsed TOML)."""
     build = raw.get("build")
@@ -319,6 +330,8 @@ def check(raw: dict, fail) -> None:
             fail(f"flash.tools: {tool!r} is not a flash tool tinygen drives ({', '.join(FLASH_TOOLS)})")
     if "cmsis_pack" in raw:
         _check_cmsis_pack(raw["cmsis_pack"], build, fail)
+    if "zephyr" in raw:
+        _check_zephyr(raw["zephyr"], fail)
     if "emulator" in raw:
         if build == "host":
             fail("emulator: the host board runs here; it has no stand-in")

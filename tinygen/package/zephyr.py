@@ -26,24 +26,6 @@ from tinygen.codegen.templating import template_env
 
 KIND = "zephyr"
 
-# Zephyr's board targets (`west build -b`) for tinygen's boards, as Zephyr's boards/ folder names them
-ZEPHYR_BOARDS = {
-    "nucleo-f446re": "nucleo_f446re",
-    "nucleo-f746zg": "nucleo_f746zg",
-    "nucleo-f767zi": "nucleo_f767zi",
-    "b-u585i-iot02a": "b_u585i_iot02a",
-    "stm32n6570-dk": "stm32n6570_dk",
-    "pico2": "rpi_pico2/rp2350a/m33",
-    "esp32-c3": "esp32c3_devkitm",
-    "esp32-devkitc": "esp32_devkitc/esp32/procpu",
-    "esp32-s3": "esp32s3_devkitc/esp32s3/procpu",
-    "esp32-s3-eye": "esp32s3_eye/esp32s3/procpu",
-    "nano33ble": "arduino_nano_33_ble/nrf52840/sense",
-    "portenta-h7": "arduino_portenta_h7/stm32h747xx/m7",
-    "nicla-vision": "arduino_nicla_vision/stm32h747xx/m7",
-    "host": "native_sim",
-}
-
 # A feature the kernels need (tinygen.build.library.ISA_MACROS' keys) -> the Kconfig expression that
 # is y where Zephyr compiles for a core that has it (arch/arm/core/cortex_m/Kconfig). Helium needs
 # the FPU on too: GCC defines __ARM_FEATURE_MVE only with a hard or softfp float ABI.
@@ -62,6 +44,11 @@ TEMPLATES = {"zephyr/module.yml": "module.yml.j2", "zephyr/CMakeLists.txt": "CMa
 def check(board: Board, name: str) -> None:
     """Every board's library can be a Zephyr module: the Kconfig symbol's dependencies say which
     Zephyr targets can build it (nothing to refuse before the compile)."""
+
+
+def zephyr_board(board: Board) -> str | None:
+    """The board target Zephyr builds the sample for (the board file's [zephyr] board; None: none)."""
+    return board.raw.get("zephyr", {}).get("board")
 
 
 def kconfig_symbol(name: str) -> str:
@@ -93,7 +80,7 @@ def write(lib: Path, info: dict, board: Board) -> list[str]:
     name = library["name"]
     data = {"name": name, "macro": library_api(name).macro, "symbol": kconfig_symbol(name), "model_name": info["model"],
             "version": info["tinygen_version"], "board": board.name,
-            "zephyr_board": ZEPHYR_BOARDS.get(board.name), "sources": library["sources"],
+            "zephyr_board": zephyr_board(board), "sources": library["sources"],
             "external_arena": library["arena"] == "external", "depends": _depends(info),
             "isa": [ISA_MACROS[f][1] for f in library["isa"]], "libm": library["libm"], "inputs": _ports(info["inputs"]),
             "outputs": _ports(info["outputs"]), "main_stack": _main_stack(info),
@@ -108,4 +95,4 @@ def write(lib: Path, info: dict, board: Board) -> list[str]:
     return written
 
 
-__all__ = ["KCONFIG_NEEDS", "KIND", "ZEPHYR_BOARDS", "check", "kconfig_symbol", "write"]
+__all__ = ["KCONFIG_NEEDS", "KIND", "check", "kconfig_symbol", "write", "zephyr_board"]
