@@ -10,7 +10,7 @@ The core's Serial reads in.bin and writes out.txt through semihosting; micros() 
 SYS_CLOCK (the host's clock, 10 ms steps: a number, not the board's time). Its main() calls
 setup(), then loop() until loop() takes no more input. A reset handler turns the FPU on (the
 objects use the core's float ABI, softfp on the mbed cores, throughout: nothing here is built
-with another)."""
+with another): library_lib.ARM_SEMIHOST's start, as the library tests' images."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 from libm_probe import LINKER
+from library_lib import ARM_SEMIHOST
 
 ARM_CC, ARM_CXX = "arm-none-eabi-gcc", "arm-none-eabi-g++"
 STRICT = ("-Wall", "-Wextra", "-Werror")       # stricter than arduino-cli's default (no warnings)
@@ -70,17 +71,7 @@ extern TestSerial Serial;
 #endif
 """
 
-CORE_CPP = r"""
-#include <Arduino.h>
-
-static int semihost(int op, void *arg)
-{
-    register int r0 __asm__("r0") = op;
-    register void *r1 __asm__("r1") = arg;
-    __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
-    return r0;
-}
-
+CORE_CPP = "#include <Arduino.h>\n" + ARM_SEMIHOST + r"""
 static uint8_t rx[1 << 16], tx[1 << 16];
 static uint32_t rx_len, rx_pos, tx_len;
 TestSerial Serial;
@@ -178,15 +169,7 @@ extern "C" unsigned long millis(void) { return (unsigned long)semihost(0x10, 0) 
 extern "C" unsigned long micros(void) { return millis() * 1000ul; }
 extern "C" void delay(unsigned long) {}
 
-static void leave(int code)
-{
-    uint32_t a[2] = {0x20026u, (uint32_t)code};                      /* ADP_Stopped_ApplicationExit */
-    semihost(0x20, a);                                               /* SYS_EXIT_EXTENDED */
-    for (;;) {
-    }
-}
-
-static int run(void)
+int main(void)
 {
     setup();
     for (int idle = 0; idle < 2;) {                  /* until loop() takes no more input */
@@ -200,22 +183,6 @@ static int run(void)
     uint32_t c[1] = {(uint32_t)h};
     semihost(0x02, c);
     return rx_pos == rx_len ? 0 : 8;                 /* 8: input left that the sketch never read */
-}
-
-extern "C" {
-extern uint32_t _estack;
-void app_reset(void);
-void app_fault(void);
-void app_reset(void)
-{
-    *(volatile uint32_t *)0xE000ED88 |= 0xFu << 20;  /* CPACR: CP10, CP11 full access (the FPU) */
-    __asm__ volatile("dsb\n\tisb");
-    leave(run());
-}
-void app_fault(void) { leave(3); }
-__attribute__((section(".vectors"), used)) static const void *const VECTORS[16] = {
-    &_estack, (const void *)app_reset, (const void *)app_fault, (const void *)app_fault,
-    (const void *)app_fault, (const void *)app_fault, (const void *)app_fault};
 }
 """
 
