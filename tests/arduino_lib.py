@@ -23,6 +23,11 @@ from library_lib import ARM_SEMIHOST
 
 ARM_CC, ARM_CXX = "arm-none-eabi-gcc", "arm-none-eabi-g++"
 STRICT = ("-Wall", "-Wextra", "-Werror")       # stricter than arduino-cli's default (no warnings)
+# libm_probe's image layout, and the unwind index a core's linker script places for C++ compiled
+# with exceptions (a core whose cxxflags lack -fno-exceptions: libgcc's unwinder asks for it)
+SKETCH_LINKER = LINKER.replace("  .data : {", "  .ARM.exidx : { __exidx_start = .; *(.ARM.exidx*) __exidx_end = .; } > FLASH\n"
+                               "  .data : {")
+assert SKETCH_LINKER != LINKER
 
 ARDUINO_H = r"""
 #ifndef Arduino_h
@@ -248,7 +253,7 @@ def build_sketch(folder: Path, library: Path, core: dict) -> Path:
             _compile(ARM_CXX, cxx, folder / "core" / "core.cpp", folder / "core.o", includes)]
     for src in sorted((library / "src").rglob("*.c")):
         objs.append(_compile(ARM_CC, list(core["cflags"]) + builder, src, folder / f"{src.stem}.o", includes))
-    (folder / "app.ld").write_text(LINKER)
+    (folder / "app.ld").write_text(SKETCH_LINKER)
     elf = folder / "sketch.elf"
     done = subprocess.run([ARM_CC, *cpu_flags(core["cxxflags"]), "-nostartfiles", "--specs=nosys.specs",
                            "-Wl,--gc-sections", "-T", str(folder / "app.ld"), *map(str, objs), "-lm", "-o", str(elf)],

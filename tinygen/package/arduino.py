@@ -42,7 +42,7 @@ _PRINT = {"int8": ("int8_t", "(int)v"), "int16": ("int16_t", "(int)v"), "float32
 
 def arduino_core(board: Board) -> dict | None:
     """The board's Arduino core ([arduino]: fqbn, architecture, cflags, cxxflags, serial), or None."""
-    return board.raw.get("arduino")
+    return board.arduino or None
 
 
 def check(board: Board, name: str) -> None:
