@@ -20,6 +20,7 @@ import pytest
 
 from arduino_lib import ARM_CXX, build_sketch, ino_to_cpp, run_sketch
 from e2e import first_difference, run_cli
+from multi_io_lib import write_model
 from tinygen import __version__
 from tinygen.board import all_boards, get_board
 from tinygen.compiler import build, compile_source, load_source
@@ -40,6 +41,8 @@ SEMVER = re.compile(r"\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.-]+)?\Z")
 
 needs_arm = pytest.mark.skipif(shutil.which(ARM_CXX) is None or shutil.which("qemu-system-arm") is None,
                                reason="arm-none-eabi-g++ and qemu-system-arm (make toolchain installs them)")
+# nicla-vision's library takes the sketch's own arena (--arena external): the example's other branch
+ARENA = {"nicla-vision": "external"}
 # every shipped Cortex-M board with an Arduino core: its sketch is compiled with that core's flags
 ARDUINO_ARM = [b.name for b in all_boards() if arduino_core(b) is not None and b.core.startswith("cortex-m")]
 
@@ -142,26 +145,53 @@ def test_arduino_example_core_flags_standin_bit_exact(board_name, source, graphs
     board = get_board(board_name)
     core = arduino_core(board)
     graph = graphs(board)
-    result = build(source, graph, board, tmp_path / "out", library=NAME, packages=("arduino",))
+    result = build(source, graph, board, tmp_path / "out", library=NAME, packages=("arduino",),
+                   arena_external=ARENA.get(board_name) == "external")
     assert result.manifest["packages"] == {"arduino": [f"{NAME}.zip"]}
-    elf = build_sketch(tmp_path / "app", _installed(tmp_path / "out" / f"{NAME}.zip", tmp_path / "libraries"), core)
+    library = _installed(tmp_path / "out" / f"{NAME}.zip", tmp_path / "libraries")
+    ino = (library / "examples" / NAME / f"{NAME}.ino").read_text()
+    assert (f"{NAME}_init(arena)" in ino) == (ARENA.get(board_name) == "external")
+    elf = build_sketch(tmp_path / "app", library, core)
     machine = (board.emulator or {}).get("machine")
-    if machine not in STANDINS:          # the test's core and linker script are the MPS2 images'
-        return
+    if machine in STANDINS:              # the test's core and linker script are the MPS2 images'
+        _assert_sketch_bit_exact(elf, machine, graph)
+
+
+def _assert_sketch_bit_exact(elf: Path, machine: str, graph) -> None:
+    """SAMPLES random inputs sent to the sketch on the stand-in; every output line it prints
+    equals the reference's output, and each invoke's time follows."""
     rng = np.random.default_rng(7)
-    shape = graph.tensor(graph.inputs[0]).shape
-    xs = [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(SAMPLES)]
-    printed = run_sketch(elf, machine, b"".join(x.tobytes() for x in xs)).splitlines()
-    assert printed[0] == f"{NAME} ready: send {xs[0].size} bytes", printed[:3]
-    answers = printed[1:]
-    assert len(answers) == 2 * SAMPLES, printed
-    for s, x in enumerate(xs):
-        want = run(graph, x)[graph.outputs[0]].astype(np.int8).ravel()
-        line = answers[2 * s]
-        assert line.startswith("output 0: "), line
-        got = np.array([int(v) for v in line[len("output 0: "):].split()], np.int8)
-        assert got.shape == want.shape and np.array_equal(got, want), f"sample {s}: {first_difference(want, got)}"
-        assert re.fullmatch(r"micros: \d+", answers[2 * s + 1]), answers[2 * s + 1]
+    samples = [[rng.integers(-128, 128, graph.tensor(t).shape).astype(np.int8) for t in graph.inputs]
+               for _ in range(SAMPLES)]
+    size = sum(x.size for x in samples[0])
+    printed = run_sketch(elf, machine, b"".join(x.tobytes() for xs in samples for x in xs)).splitlines()
+    assert printed[0] == f"{NAME} ready: send {size} bytes", printed[:3]
+    per_sample = len(graph.outputs) + 1
+    assert len(printed) == 1 + per_sample * SAMPLES, printed
+    for s, xs in enumerate(samples):
+        want = run(graph, xs)
+        lines = printed[1 + per_sample * s:1 + per_sample * (s + 1)]
+        for k, out in enumerate(graph.outputs):
+            head = f"output {k}: "
+            assert lines[k].startswith(head), lines[k]
+            got = np.array([int(v) for v in lines[k][len(head):].split()], np.int8)
+            expected = want[out].astype(np.int8).ravel()
+            assert got.shape == expected.shape and np.array_equal(got, expected), \
+                f"sample {s}, output {k}: {first_difference(expected, got)}"
+        assert re.fullmatch(r"micros: \d+", lines[-1]), lines[-1]
+
+
+@needs_arm
+def test_arduino_two_inputs_two_outputs_nano33ble_bit_exact(tmp_path):
+    """A model with an image and an IMU window in, scores and a value out: the sketch fills
+    both inputs from one stream of bytes and prints both outputs."""
+    source = load_source(write_model(tmp_path))
+    board = get_board("nano33ble")
+    graph = compile_source(source, None, CompileOptions(features=board.isa_features))
+    assert len(graph.inputs) == 2 and len(graph.outputs) == 2
+    build(source, graph, board, tmp_path / "out", library=NAME, packages=("arduino",))
+    library = _installed(tmp_path / "out" / f"{NAME}.zip", tmp_path / "libraries")
+    _assert_sketch_bit_exact(build_sketch(tmp_path / "app", library, arduino_core(board)), "mps2-an386", graph)
 
 
 def test_arduino_refuses_board_without_core_before_any_work(tmp_path):

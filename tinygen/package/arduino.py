@@ -116,7 +116,7 @@ def _properties(name: str, info: dict, core: dict) -> str:
     }
     for key, value in fields.items():
         if "\n" in value:
-            raise UsageError(f"--package arduino: library.properties {key} would span lines", "report it as a bug")
+            raise UsageError(f"--package arduino: library.properties {key} would span lines", "check the model name and the board file's [arduino] values")
     return "".join(f"{k}={v}\n" for k, v in fields.items())
 
 
@@ -149,9 +149,6 @@ def _zip(lib: Path, name: str, files: dict[str, bytes]) -> Path:
 def write(lib: Path, info: dict, board: Board) -> list[str]:
     name = info["library"]["name"]
     core = arduino_core(board)
-    if info.get("input_bands"):
-        raise UsageError(f"--package arduino: {name}'s input streams in row bands; the example sketch sends it whole",
-                         "build it without row bands, or leave out --package arduino and feed the bands yourself")
     env = template_env()
     data = _sketch_data(name, info, board, core)
     files = {f"src/{p.name}": p.read_bytes() for p in sorted((lib / "src").iterdir()) if p.is_file()}
