@@ -25,8 +25,8 @@ ARM_CC, ARM_CXX = "arm-none-eabi-gcc", "arm-none-eabi-g++"
 STRICT = ("-Wall", "-Wextra", "-Werror")       # stricter than arduino-cli's default (no warnings)
 # libm_probe's image layout, and the unwind index a core's linker script places for C++ compiled
 # with exceptions (a core whose cxxflags lack -fno-exceptions: libgcc's unwinder asks for it)
-SKETCH_LINKER = LINKER.replace("  .data : {", "  .ARM.exidx : { __exidx_start = .; *(.ARM.exidx*) __exidx_end = .; } > FLASH\n"
-                               "  .data : {")
+EXIDX = "  .ARM.exidx : { __exidx_start = .; *(.ARM.exidx*) __exidx_end = .; } > FLASH\n"
+SKETCH_LINKER = LINKER.replace("  .data : {", EXIDX + "  .data : {")
 assert SKETCH_LINKER != LINKER
 
 ARDUINO_H = r"""

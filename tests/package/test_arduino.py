@@ -10,6 +10,7 @@ No arduino-cli, no Arduino core and no board are used here."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import zipfile
@@ -91,8 +92,8 @@ def test_arduino_zip_layout_library_properties_nano33ble(cli_build):
     out, stdout = cli_build
     board = get_board("nano33ble")
     assert f"arduino: {NAME}.zip" in stdout
-    manifest = (out / "tinygen.json").read_text()
-    assert f'"arduino": [\n      "{NAME}.zip"\n    ]' in manifest and f'"{NAME}.zip"' in manifest
+    manifest = json.loads((out / "tinygen.json").read_text())
+    assert manifest["packages"] == {"arduino": [f"{NAME}.zip"]} and f"{NAME}.zip" in manifest["files"]
     with zipfile.ZipFile(out / f"{NAME}.zip") as z:
         names = z.namelist()
         files = {n[len(NAME) + 1:]: z.read(n) for n in names if not n.endswith("/")}

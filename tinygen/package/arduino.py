@@ -63,13 +63,14 @@ def _port_text(port: dict, index: int, kind: str) -> str:
 def _protocol(name: str, macro: str, info: dict, serial: str) -> list[str]:
     """The example's serial protocol, in lines: the sketch's comment and the README say it alike."""
     nbytes = sum(_bytes(p) for p in info["inputs"])
-    lines = [f"Serial ({serial}) at {BAUD} baud, 8N1. At start the board prints one line:",
+    lines = [f"{serial}.", f"The example opens Serial at {BAUD} baud, 8N1. At start the board prints one line:",
              f'  "{name} ready: send {nbytes} bytes"',
              f"Send one input: {nbytes} raw bytes ({macro}_INPUT_BYTES), each input's tensor as "
              f"{name}_input(i) holds it (NHWC), one after the other:"]
     for i, p in enumerate(info["inputs"]):
-        lines.append(f"  {_port_text(p, i, 'input')}: {_bytes(p)} bytes, q = round(x / {p['scale']:.9g}){_plus(p['zero_point'])}"
-                     if p["dtype"] != "float32" else f"  {_port_text(p, i, 'input')}: {_bytes(p)} bytes, little-endian")
+        quantized = f"q = round(x / {p['scale']:.9g}){_plus(p['zero_point'])}"
+        lines.append(f"  {_port_text(p, i, 'input')}: {_bytes(p)} bytes, "
+                     + (quantized if p["dtype"] != "float32" else "little-endian"))
     lines.append(f"The board runs {name}_invoke() and answers one line per output, then the time:")
     for i, p in enumerate(info["outputs"]):
         count = _count(p)
@@ -106,7 +107,8 @@ def _properties(name: str, info: dict, core: dict) -> str:
         "maintainer": "tinygen (generated code: build the model again to change it)",
         "sentence": f"The model {info['model']} compiled to C by tinygen: {name}_init(), {name}_invoke().",
         "paragraph": (f"Built for {info['board']} ({core['fqbn']}): arena {info['arena_size']} bytes"
-                      f" ({lib['arena']}), weights {info['weight_bytes']} bytes (flash), model hash {info['model_hash']}."
+                      f" ({lib['arena']}), weights {info['weight_bytes']} bytes (flash),"
+                      f" model hash {info['model_hash']}."
                       " No malloc, no interpreter; the example sketch runs it over Serial."),
         "category": CATEGORY,
         "url": "",                   # tinygen has no public page to name; fill it in to publish the library
@@ -116,7 +118,8 @@ def _properties(name: str, info: dict, core: dict) -> str:
     }
     for key, value in fields.items():
         if "\n" in value:
-            raise UsageError(f"--package arduino: library.properties {key} would span lines", "check the model name and the board file's [arduino] values")
+            raise UsageError(f"--package arduino: library.properties {key} would span lines",
+                             "check the model's name and the board file's [arduino] values")
     return "".join(f"{k}={v}\n" for k, v in fields.items())
 
 
