@@ -45,7 +45,10 @@ needs_arm = pytest.mark.skipif(shutil.which(ARM_CXX) is None or shutil.which("qe
 # nicla-vision's library takes the sketch's own arena (--arena external): the example's other branch
 ARENA = {"nicla-vision": "external"}
 # every shipped Cortex-M board with an Arduino core: its sketch is compiled with that core's flags
-ARDUINO_ARM = [b.name for b in all_boards() if arduino_core(b) is not None and b.core.startswith("cortex-m")]
+# (the issue's three Arduino boards in every run, the other cores' boards in the slow runs)
+ARDUINO_BOARDS = ("nano33ble", "portenta-h7", "nicla-vision")
+ARDUINO_ARM = [pytest.param(b.name, marks=() if b.name in ARDUINO_BOARDS else pytest.mark.slow)
+               for b in all_boards() if arduino_core(b) is not None and b.core.startswith("cortex-m")]
 
 
 @pytest.fixture(scope="module")
