@@ -13,18 +13,20 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from arduino_lib import ARM_CXX, build_sketch, ino_to_cpp, run_sketch
+from arduino_lib import ARDUINO_H, ARM_CXX, build_sketch, ino_to_cpp, run_sketch
 from e2e import first_difference, run_cli
 from multi_io_lib import write_model
 from tinygen import __version__
 from tinygen.board import all_boards, get_board
 from tinygen.compiler import build, compile_source, load_source
+from tinygen.package import arduino
 from tinygen.package.arduino import CATEGORY, arduino_core
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import run
@@ -125,6 +127,26 @@ def test_arduino_zip_layout_library_properties_nano33ble(cli_build):
     assert "Add .ZIP Library" in readme and f"arduino-cli lib install --zip-path {NAME}.zip" in readme
     protocol = [line.strip(" *") for line in ino.splitlines() if "784 raw bytes" in line]
     assert protocol and protocol[0] in readme       # the sketch and the README state one protocol
+
+
+def test_arduino_example_prints_int16_and_float32_outputs(cli_build, tmp_path):
+    """The example's other output types (a 16x8 model's int16, a float model's float32), from the
+    same library's manifest changed: the sketch prints each as its type and compiles (g++)."""
+    out, _ = cli_build
+    lib = tmp_path / "lib"
+    shutil.copytree(out, lib, ignore=shutil.ignore_patterns("*.zip"))
+    info = json.loads((lib / "tinygen.json").read_text())
+    info["outputs"] = [dict(info["outputs"][0], dtype=dtype) for dtype in ("int16", "float32")]
+    assert arduino.write(lib, info, get_board("nano33ble")) == [f"{NAME}.zip"]
+    library = _installed(lib / f"{NAME}.zip", tmp_path / "libraries")
+    ino = (library / "examples" / NAME / f"{NAME}.ino").read_text()
+    assert "int16_t v;" in ino and "Serial.print((int)v);" in ino
+    assert "float v;" in ino and "Serial.print(v, 6);" in ino
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "Arduino.h").write_text(ARDUINO_H)
+    (tmp_path / "sketch.cpp").write_text(ino_to_cpp(ino, "sketch.ino"))
+    subprocess.run(["g++", "-std=gnu++14", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", f"-I{tmp_path / 'core'}",
+                    f"-I{library / 'src'}", str(tmp_path / "sketch.cpp")], check=True)
 
 
 def test_arduino_ino_to_cpp_as_arduino_cli():

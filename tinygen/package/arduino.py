@@ -35,7 +35,7 @@ CATEGORY = "Data Processing"
 BAUD = 115200                        # the example's Serial.begin(); a USB CDC port ignores it
 # the specification's library root folder: a basic letter or digit first, at most 63 characters
 _FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\Z")
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)    # fixed entry times: the same build, the same zip
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)    # fixed entry times: the zip's bytes depend on its files alone
 # an output's C type and how the example prints one value `v` of it (Arduino's Print API)
 _PRINT = {"int8": ("int8_t", "(int)v"), "int16": ("int16_t", "(int)v"), "float32": ("float", "v, 6")}
 
