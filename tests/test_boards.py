@@ -301,3 +301,35 @@ def test_energy_runner_board_header():
     assert dict(runner["timestamp"]) == {"TG_BOARD_TIMESTAMP_PORT": 5, "TG_BOARD_TIMESTAMP_BIT": 13}
     with pytest.raises(UsageError, match="names no timestamp pin"):
         for_energy_runner(get_board("esp32-s3-eye"))
+
+
+ARDUINO = {"nano33ble": "arduino:mbed_nano:nano33ble", "portenta-h7": "arduino:mbed_portenta:envie_m7",
+           "nicla-vision": "arduino:mbed_nicla:nicla_vision", "pico2": "rp2040:rp2040:rpipico2",
+           "nucleo-f446re": "STMicroelectronics:stm32:Nucleo_64:pnum=NUCLEO_F446RE",
+           "nucleo-f746zg": "STMicroelectronics:stm32:Nucleo_144:pnum=NUCLEO_F746ZG",
+           "nucleo-f767zi": "STMicroelectronics:stm32:Nucleo_144:pnum=NUCLEO_F767ZI"}
+
+
+@pytest.mark.parametrize("name", sorted(ARDUINO))
+def test_arduino_core_flags_describe_the_boards_core(name, tmp_path):
+    """[arduino]: the FQBN names the core's architecture (its second field, what library.properties'
+    architectures= lists); the core's C and C++ flags build for the board's CPU with one float ABI
+    and one -std each, and arm-none-eabi-gcc / g++ take them."""
+    b = get_board(name)
+    a = b.arduino
+    assert a["fqbn"] == ARDUINO[name] and a["architecture"] == a["fqbn"].split(":")[1]
+    assert "Serial" in a["serial"]
+    for key, source in (("cflags", "int tg_probe(void) { return 0; }\n"), ("cxxflags", "int tg_probe() { return 0; }\n")):
+        flags = a[key]
+        assert f"-mcpu={b.core}" in flags and "-mthumb" in flags
+        assert len([f for f in flags if f.startswith("-mfloat-abi=")]) == 1
+        assert len([f for f in flags if f.startswith("-std=")]) == 1 and len([f for f in flags if f.startswith("-O")]) == 1
+        cc = b.cc if key == "cflags" else b.cc.replace("gcc", "g++")
+        if shutil.which(cc) is None:
+            continue
+        src = tmp_path / ("probe.c" if key == "cflags" else "probe.cpp")
+        src.write_text(source)
+        proc = subprocess.run([cc, *flags, "-c", str(src), "-o", str(tmp_path / f"{key}.o")],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, f"{name} {key}: {proc.stderr}"
+    assert {b.name for b in all_boards() if b.arduino} == set(ARDUINO)
