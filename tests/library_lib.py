@@ -23,8 +23,7 @@ ARM_FLAGS = ("-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=har
              "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra", "-Werror")
 HOST_FLAGS = "-std=c99 -O2 -Wall -Wextra -Werror -pedantic"
 
-# the application's I/O: stdio on the host; on the stand-in semihosting, a vector table and a reset
-# handler that turns the FPU on (no .data copy or .bss clearing: QEMU loads the ELF into zeroed RAM)
+# the application's I/O: stdio on the host; on the stand-in semihosting (ARM_IO)
 HOST_IO = r"""
 #include <stdio.h>
 static FILE *out_file;
@@ -32,29 +31,19 @@ static void out_open(void) { out_file = fopen("out.bin", "wb"); }
 static void out_write(const void *p, uint32_t n) { fwrite(p, 1, n, out_file); }
 static void out_close(void) { fclose(out_file); }
 """
-ARM_IO = r"""
+# on the MPS2 stand-ins, C or C++: semihost() and leave() (QEMU exits with the code), a vector table
+# and a reset handler that turns the FPU on and leaves with main()'s value (no .data copy or .bss
+# clearing: QEMU loads the ELF into zeroed RAM)
+ARM_SEMIHOST = r"""
+#ifdef __cplusplus
+extern "C" {
+#endif
 static int32_t semihost(int32_t op, void *arg)
 {
     register int32_t r0 __asm__("r0") = op;
     register void *r1 __asm__("r1") = arg;
     __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
     return r0;
-}
-static int32_t out_handle;
-static void out_open(void)
-{
-    uint32_t a[3] = {(uint32_t)"out.bin", 5u, 7u};        /* "wb" */
-    out_handle = semihost(0x01, a);
-}
-static void out_write(const void *p, uint32_t n)
-{
-    uint32_t a[3] = {(uint32_t)out_handle, (uint32_t)p, n};
-    semihost(0x05, a);
-}
-static void out_close(void)
-{
-    uint32_t a[1] = {(uint32_t)out_handle};
-    semihost(0x02, a);
 }
 static void leave(int32_t code)
 {
@@ -75,7 +64,30 @@ void app_reset(void)
 }
 void app_fault(void) { leave(3); }
 __attribute__((section(".vectors"), used)) static const void *const VECTORS[16] = {
-    &_estack, app_reset, app_fault, app_fault, app_fault, app_fault, app_fault};
+    &_estack, (const void *)app_reset, (const void *)app_fault, (const void *)app_fault, (const void *)app_fault,
+    (const void *)app_fault, (const void *)app_fault};
+#ifdef __cplusplus
+}
+#endif
+"""
+# the application's out.bin through semihosting
+ARM_IO = ARM_SEMIHOST + r"""
+static int32_t out_handle;
+static void out_open(void)
+{
+    uint32_t a[3] = {(uint32_t)"out.bin", 5u, 7u};        /* "wb" */
+    out_handle = semihost(0x01, a);
+}
+static void out_write(const void *p, uint32_t n)
+{
+    uint32_t a[3] = {(uint32_t)out_handle, (uint32_t)p, n};
+    semihost(0x05, a);
+}
+static void out_close(void)
+{
+    uint32_t a[1] = {(uint32_t)out_handle};
+    semihost(0x02, a);
+}
 """
 ARM_LINKER = LINKER          # libm_probe's: 4 MiB of flash at 0, 4 MiB of RAM, the vectors first
 

@@ -43,6 +43,20 @@ PARTS = {
     "pico2": dict(core="cortex-m33", clock_hz=150_000_000, flash=4 * MB, ram=520 * KB, build="cortex-m",
                   port="rp2350", flash_origin=0x1000_0000, sram=("sram0-7", "sram8-9"), machine="mps2-an505",
                   fpu="-mfpu=fpv5-sp-d16"),
+    # the Arduino boards (the nRF52840 PS; DS12930 / RM0399): flash after the Arduino bootloader (64 KB on the
+    # nRF52840, 256 KB on the H747) up to the M4's bank in the Portenta's default flash split; RAM after
+    # what the Arduino mbed core keeps (ArduinoCore-mbed's variants' linker scripts)
+    "nano33ble": dict(core="cortex-m4", clock_hz=64_000_000, flash=1 * MB - 64 * KB, ram=256 * KB - 512,
+                      build="cortex-m", port="nrf52840", flash_origin=0x1_0000, ram_origin=0x2000_0200,
+                      sram=("sram",), sram_total=256 * KB, machine="mps2-an386", fpu="-mfpu=fpv4-sp-d16"),
+    "portenta-h7": dict(core="cortex-m7", clock_hz=480_000_000, flash=768 * KB, ram=512 * KB, build="cortex-m",
+                        port="stm32h7", flash_origin=0x0804_0000, ram_origin=0x2400_0000,
+                        sram=("axi-sram", "dtcm", "sram1-2", "sram4", "itcm"), sram_total=1 * MB - 664,
+                        machine="mps2-an500", fpu="-mfpu=fpv5-d16"),
+    "nicla-vision": dict(core="cortex-m7", clock_hz=480_000_000, flash=2 * MB - 256 * KB, ram=512 * KB,
+                         build="cortex-m", port="stm32h7", flash_origin=0x0804_0000, ram_origin=0x2400_0000,
+                         sram=("axi-sram", "dtcm", "sram1-2", "sram4", "itcm"), sram_total=1 * MB - 664,
+                         machine="mps2-an500", fpu="-mfpu=fpv5-d16"),
     "esp32-devkitc": dict(core="xtensa-lx6", clock_hz=240_000_000, flash=4 * MB, sram_total=520 * KB,
                           build="esp-idf", idf_target="esp32", sram=("sram0", "sram1", "sram2"), machine=None),
     "esp32-s3": dict(core="xtensa-lx7", clock_hz=240_000_000, flash=8 * MB, sram_total=512 * KB,
@@ -52,7 +66,9 @@ PARTS = {
 }
 ALIASES = {"f746zg": "nucleo-f746zg", "f767zi": "nucleo-f767zi", "f446re": "nucleo-f446re",
            "n6570": "stm32n6570-dk", "u585": "b-u585i-iot02a", "rp2350": "pico2",
-           "esp32": "esp32-devkitc", "esp32s3": "esp32-s3", "esp32-c3-devkitm-1": "esp32-c3", "native": "host"}
+           "esp32": "esp32-devkitc", "esp32s3": "esp32-s3", "esp32-c3-devkitm-1": "esp32-c3", "native": "host",
+           "arduino-nano-33-ble": "nano33ble", "Nano33BLE-Sense": "nano33ble", "nrf52840": "nano33ble",
+           "portenta": "portenta-h7", "STM32H747": "portenta-h7", "nicla": "nicla-vision"}
 WARNINGS = {"-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wdouble-promotion"}
 
 # The stand-ins' memories (emulation.md): MPS2 code 0x0 / RAM 0x20000000, 4 MB
@@ -127,7 +143,7 @@ def test_cortex_m_flags_match_the_core(name):
 def test_memory_regions_are_sane(b):
     flash, ram = b.region("flash"), b.region("ram")
     span = lambda r: (r["origin"], r["size"])  # noqa: E731
-    assert flash["size"] % KB == 0 and ram["size"] % KB == 0
+    assert flash["size"] % KB == 0 and ram["size"] % 512 == 0   # the Nano 33 BLE's RAM starts after the mbed core's 512 B
     assert flash["origin"] % 4 == 0 and ram["origin"] % 4 == 0
     assert b.stack_size % 8 == 0 and b.stack_size < ram["size"] // 4
     if flash["origin"] != 0:   # ESP32 flash is an offset in the flash chip, not a CPU address
@@ -136,7 +152,8 @@ def test_memory_regions_are_sane(b):
     for r in regions(b, kind="ram", link=False).values():
         if ram["origin"] <= r["origin"] < ram["origin"] + ram["size"]:
             assert inside(span(r), span(ram)), f"{b.name}: {r['name']} sticks out of the linked RAM"
-    if b.build == "cortex-m":   # the STM32 SRAM parts tile the linked RAM exactly
+    if b.build == "cortex-m" and b.port != "nrf52840":   # the SRAM parts tile the linked RAM exactly (the
+        # nRF52840's linked RAM starts 512 B into its one listed region, past what the mbed core keeps)
         parts = sorted((r for r in regions(b, kind="ram", link=False).values() if inside(span(r), span(ram))),
                        key=lambda r: r["origin"])
         assert parts[0]["origin"] == ram["origin"]
@@ -284,3 +301,35 @@ def test_energy_runner_board_header():
     assert dict(runner["timestamp"]) == {"TG_BOARD_TIMESTAMP_PORT": 5, "TG_BOARD_TIMESTAMP_BIT": 13}
     with pytest.raises(UsageError, match="names no timestamp pin"):
         for_energy_runner(get_board("esp32-s3-eye"))
+
+
+ARDUINO = {"nano33ble": "arduino:mbed_nano:nano33ble", "portenta-h7": "arduino:mbed_portenta:envie_m7",
+           "nicla-vision": "arduino:mbed_nicla:nicla_vision", "pico2": "rp2040:rp2040:rpipico2",
+           "nucleo-f446re": "STMicroelectronics:stm32:Nucleo_64:pnum=NUCLEO_F446RE",
+           "nucleo-f746zg": "STMicroelectronics:stm32:Nucleo_144:pnum=NUCLEO_F746ZG",
+           "nucleo-f767zi": "STMicroelectronics:stm32:Nucleo_144:pnum=NUCLEO_F767ZI"}
+
+
+@pytest.mark.parametrize("name", sorted(ARDUINO))
+def test_arduino_core_flags_describe_the_boards_core(name, tmp_path):
+    """[arduino]: the FQBN names the core's architecture (its second field, what library.properties'
+    architectures= lists); the core's C and C++ flags build for the board's CPU with one float ABI
+    and one -std each, and arm-none-eabi-gcc / g++ take them."""
+    b = get_board(name)
+    a = b.arduino
+    assert a["fqbn"] == ARDUINO[name] and a["architecture"] == a["fqbn"].split(":")[1]
+    assert "Serial" in a["serial"]
+    for key, source in (("cflags", "int tg_probe(void) { return 0; }\n"), ("cxxflags", "int tg_probe() { return 0; }\n")):
+        flags = a[key]
+        assert f"-mcpu={b.core}" in flags and "-mthumb" in flags
+        assert len([f for f in flags if f.startswith("-mfloat-abi=")]) == 1
+        assert len([f for f in flags if f.startswith("-std=")]) == 1 and len([f for f in flags if f.startswith("-O")]) == 1
+        cc = b.cc if key == "cflags" else b.cc.replace("gcc", "g++")
+        if shutil.which(cc) is None:
+            continue
+        src = tmp_path / ("probe.c" if key == "cflags" else "probe.cpp")
+        src.write_text(source)
+        proc = subprocess.run([cc, *flags, "-c", str(src), "-o", str(tmp_path / f"{key}.o")],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, f"{name} {key}: {proc.stderr}"
+    assert {b.name for b in all_boards() if b.arduino} == set(ARDUINO)

@@ -57,7 +57,7 @@ MISTAKES = {
     "unknown core": ('core = "cortex-m7"', 'core = "cortex-m3"', "core = 'cortex-m3': not a core tinygen builds for"),
     "core of another recipe": ('core = "cortex-m7"', 'core = "xtensa-lx6"', "core = 'xtensa-lx6': not a core"),
     "unknown build": ('build = "cortex-m"', 'build = "zephyr"', "build = 'zephyr': not a recipe"),
-    "unknown port": ('port = "stm32f7"', 'port = "stm32h7"', "port = 'stm32h7': not a folder of firmware/ports/"),
+    "unknown port": ('port = "stm32f7"', 'port = "stm32l4"', "port = 'stm32l4': not a folder of firmware/ports/"),
     "unknown flash tool": ('tools = ["st-flash"', 'tools = ["jlink"', "flash.tools: 'jlink' is not a flash tool"),
     "unknown stand-in": ('machine = "mps2-an500"', 'machine = "mps2-an521"',
                          "emulator.machine = 'mps2-an521': not a stand-in"),

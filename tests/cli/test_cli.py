@@ -300,6 +300,18 @@ def test_cli_boards_lists_host():
     assert " ".join(host[7:9]) == expected
 
 
+def test_cli_boards_lists_the_arduino_boards():
+    """The Arduino boards of issue 71: each row names its core, clock, the flash and RAM left to
+    the image (after the Arduino bootloader and mbed core) and its stand-in."""
+    rc, stdout, _ = run_cli("boards")
+    assert rc == 0
+    rows = {line.split()[0]: line for line in stdout.splitlines()[2:] if line.strip()}
+    for name, row in (("nano33ble", r"cortex-m4\s+64 MHz\s+960\.0 KiB\s+255\.5 KiB\s+mps2-an386"),
+                      ("portenta-h7", r"cortex-m7\s+480 MHz\s+768\.0 KiB\s+512\.0 KiB\s+mps2-an500"),
+                      ("nicla-vision", r"cortex-m7\s+480 MHz\s+1\.75 MiB\s+512\.0 KiB\s+mps2-an500")):
+        assert re.search(row, rows[name]), rows[name]
+
+
 def test_cli_build_module_name_with_comment_opener(tmp_path):
     model = tmp_path / "odd_names.py"
     model.write_text(

@@ -163,6 +163,24 @@ def test_hil_cli_standin_cortexm(tmp_path, capsys, board, model):
     assert " ms" not in out.out and "instructions" in out.out
 
 
+@needs_arm
+@pytest.mark.parametrize("board", ["nano33ble", "portenta-h7", "nicla-vision"])
+def test_hil_cli_standin_arduino_boards(tmp_path, capsys, board):
+    """The Arduino boards (nRF52840 on the M4 stand-in, STM32H747 on the M7's): the mlp built
+    for the part (its image linked after the Arduino bootloader) and for the stand-in, run
+    there bit-exact; the firmware's flash and RAM are counted against what the board leaves."""
+    from tinygen.board import get_board
+
+    rc, summary = hil(tmp_path, "mlp", board, "--emulate", count=4)
+    assert rc == 0, capsys.readouterr().err
+    check_standin_report(summary, 4)
+    regions = {m["region"]: m for m in summary["memory"]}
+    b = get_board(board)
+    assert regions["flash (firmware.elf)"]["size"] == b.region("flash")["size"]
+    assert regions["ram (firmware.elf)"]["size"] == b.region("ram")["size"]
+    assert (tmp_path / "build" / "firmware.elf").is_file(), "the real part's image is built too"
+
+
 @pytest.mark.slow
 @needs_riscv
 def test_hil_cli_standin_esp32_c3(tmp_path, capsys):

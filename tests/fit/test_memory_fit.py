@@ -159,6 +159,26 @@ def test_flash_heavy_model_builds_f746zg(models, tmp_path):
     assert get_board("f446re").region("flash")["size"] < used["used"] < used["capacity"]
 
 
+# 1024 x 1000 int8 weights: 1000 KB, more than the 960 KB the Nano 33 BLE's bootloader leaves and
+# the Portenta H7's 768 KB M7 share of its flash; the Nicla Vision's 1.75 MB would hold it.
+LINEAR_1000K = BIG_FC.replace("nn.Linear(1024, 600), nn.ReLU(), nn.Linear(600, 10)",
+                              "nn.Linear(1024, 1000), nn.ReLU(), nn.Linear(1000, 10)")
+
+
+@pytest.mark.parametrize("board", ["nano33ble", "portenta-h7"])
+def test_flash_overflow_refused_by_the_cli_arduino_boards(board, tmp_path, capsys, no_make):
+    path = tmp_path / "linear_1000k.py"
+    path.write_text(LINEAR_1000K)
+    out = tmp_path / "out"
+    rc = main(["build", str(path), "--board", board, "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    first = err.splitlines()[0]
+    assert first.startswith(f"tinygen build: error: does not fit {board}: flash needs"), err
+    assert human_bytes(get_board(board).region("flash")["size"]) in err, err
+    assert not out.exists()
+
+
 def _shrunk(board, kind: str, size: int):
     """The board with its linked `kind` region cut to `size` bytes."""
     memory = tuple(dict(r, size=size) if r.get("kind") == kind and r.get("link") else r for r in board.memory)

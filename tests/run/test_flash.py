@@ -60,6 +60,24 @@ OUTPUT["picotool"] = {
     "noprobe": "No accessible RP-series devices in BOOTSEL mode were found.",
     "noverify": "Loading into Flash:   [==============================]  100%"}
 
+OUTPUT["bossac"] = {
+    "ok": "Device       : nRF52840-QIAA\nErase flash\nDone in 0.001 seconds\nWrite 16 bytes to flash (1 pages)\n"
+          "[==============================] 100% (1/1 pages)\nVerify 16 bytes of flash\n"
+          "[==============================] 100% (1/1 pages)\nVerify successful\nSet boot flash true",
+    "noprobe": "No device found on ttyACM0", "noverify": "Write 16 bytes to flash (1 pages)"}
+# dfu-util: -D prints "Download done."; -U writes the file it is given (FAKE_READBACK: "same" copies
+# FAKE_IMAGE, "differ" writes other bytes) and prints "Upload done."
+OUTPUT["dfu-util"] = {
+    "ok": "Opening DFU capable USB device...\nDownloading element to address = 0x08040000, size = 16\n"
+          "Download\t[=========================] 100%           16 bytes\nDownload done.\n"
+          "File downloaded successfully\nUpload done.",
+    "noprobe": "dfu-util: No DFU capable USB device available", "noverify": "Opening DFU capable USB device..."}
+DFU_READBACK = ("if '-U' in sys.argv and mode == 'ok':\n"
+                "    data = open(os.environ['FAKE_IMAGE'], 'rb').read()\n"
+                "    if os.environ.get('FAKE_READBACK') == 'differ':\n"
+                "        data = bytes(b ^ 1 for b in data)\n"
+                "    open(sys.argv[sys.argv.index('-U') + 1], 'wb').write(data)\n")
+
 
 def stm32(**flash) -> object:
     return dataclasses.replace(get_board("host"), name="fake-f746", build="cortex-m",
@@ -91,6 +109,7 @@ def fakebin(tmp_path, monkeypatch):
             "    f.write(repr([os.path.basename(sys.argv[0])] + sys.argv[1:] + ['@' + os.getcwd()]) + '\\n')\n"
             f"outputs = {outputs!r}\n"
             "mode = os.environ['FAKE_MODE']\n"
+            + (DFU_READBACK if name == "dfu-util" else "") +
             "print(outputs.get(mode, 'boom'), file=sys.stderr)\n"
             f"sys.exit({{'ok': 0, 'noverify': 0, 'noprobe': {rc_on_noprobe}}}.get(mode, 3))\n")
         script.chmod(script.stat().st_mode | stat.S_IXUSR)
@@ -267,6 +286,48 @@ def test_flash_pico2_picotool_then_openocd_with_two_configs(fakebin, project, mo
     monkeypatch.setenv("FAKE_MODE", "noverify")
     with pytest.raises(TinygenError, match="did not confirm that the flash was verified"):
         fl.flash(get_board("pico2"), project)
+
+
+def test_flash_nano33ble_bossac_through_the_arduino_bootloader(fakebin, project, monkeypatch):
+    """The Nano 33 BLE: bossac writes the .bin through the Arduino bootloader's USB serial port
+    (found by bossac, or the one given) and reads it back (-v); a bootloader that does not answer
+    says to double-press reset."""
+    built_for(project, "nano33ble")
+    fakebin("bossac")
+    assert fl.flash(get_board("nano33ble"), project).tool == "bossac"
+    fl.flash(get_board("nano33ble"), project, port="/dev/ttyACM1")
+    found, given = fakebin.calls()
+    assert found[:-1] == ["bossac", "-U", "-i", "-e", "-w", "-v", "-R", str(project / "firmware.bin")]
+    assert given[1] == "--port=/dev/ttyACM1" and given[2:-1] == found[1:-1]
+    monkeypatch.setenv("FAKE_MODE", "noprobe")
+    with pytest.raises(TinygenError, match="no Arduino bootloader answered") as err:
+        fl.flash(get_board("nano33ble"), project)
+    assert "double-press" in err.value.hint
+    monkeypatch.setenv("FAKE_MODE", "noverify")
+    with pytest.raises(TinygenError, match="did not confirm that the flash was verified"):
+        fl.flash(get_board("nano33ble"), project)
+
+
+@pytest.mark.parametrize("name, device", [("portenta-h7", "2341:035b"), ("nicla-vision", "2341:035f")])
+def test_flash_h747_dfu_util_writes_then_reads_back(fakebin, project, monkeypatch, name, device):
+    """The Portenta H7 and Nicla Vision: dfu-util writes the .bin at 0x08040000 through the
+    Arduino bootloader (DfuSe, alt 0), then reads as many bytes back (leaving the bootloader);
+    the read-back must equal the image."""
+    built_for(project, name)
+    fakebin("dfu-util")
+    monkeypatch.setenv("FAKE_IMAGE", str(project / "firmware.bin"))
+    assert fl.flash(get_board(name), project).tool == "dfu-util"
+    write, read = fakebin.calls()
+    dfu = ["dfu-util", "--device", device, "-a", "0", "--dfuse-address"]
+    assert write[:-1] == [*dfu, "0x08040000", "-D", str(project / "firmware.bin")]
+    assert read[:-1] == [*dfu, "0x08040000:leave:16", "-U", str(project / "firmware.readback.bin")]
+    monkeypatch.setenv("FAKE_READBACK", "differ")
+    with pytest.raises(TinygenError, match="read back differs from firmware.bin"):
+        fl.flash(get_board(name), project)
+    monkeypatch.setenv("FAKE_MODE", "noprobe")
+    with pytest.raises(TinygenError, match="no Arduino bootloader in DFU mode found") as err:
+        fl.flash(get_board(name), project)
+    assert "double-press" in err.value.hint
 
 
 def test_flash_board_without_tools():

@@ -35,6 +35,7 @@ class Board:
     flash: dict = field(default_factory=dict)
     power: dict = field(default_factory=dict)
     energy: dict = field(default_factory=dict)   # [energy]: the timestamp pin and the meter wiring
+    arduino: dict = field(default_factory=dict)  # [arduino]: the Arduino core's FQBN, architecture and flags
     emulator: dict | None = None          # the QEMU stand-in, None if there is none
     path: Path | None = None
     raw: dict = field(default_factory=dict, repr=False)
@@ -145,6 +146,7 @@ def _load(path: Path, user: bool = False) -> Board:
         flash=dict(raw.get("flash", {})),
         power=dict(raw.get("power", {})),
         energy=dict(raw.get("energy", {})),
+        arduino=dict(raw.get("arduino", {})),
         emulator=dict(raw["emulator"]) if "emulator" in raw else None,
         path=path,
         raw=raw,

@@ -24,7 +24,8 @@ MEMORY_KINDS = ("flash", "ram")
 # tinygen's (a Cortex-M0+ has no DWT cycle counter; an M3 no DSP extension: neither is known)
 CORES = {"host": ("host",), "cortex-m": ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"),
          "riscv": ("rv32imc",), "esp-idf": ("xtensa-lx6", "xtensa-lx7", "rv32imc")}
-FLASH_TOOLS = ("st-flash", "STM32_Programmer_CLI", "openocd", "pyocd", "picotool", "idf.py", "esptool.py")
+FLASH_TOOLS = ("st-flash", "STM32_Programmer_CLI", "openocd", "pyocd", "picotool", "bossac", "dfu-util", "idf.py",
+               "esptool.py")
 MiB = 1 << 20
 
 
@@ -111,6 +112,7 @@ SCHEMA = {
         "bootloader_address": _k(INTEGER, NO, "ESP32: where the bootloader goes"),
         "partition_table_address": _k(INTEGER, NO, "ESP32: where the partition table goes"),
         "esptool_chip": _k(STRING, NO, "ESP32: esptool's `--chip`"),
+        "dfu_device": _k(STRING, NO, "dfu-util: the bootloader's USB `VID:PID` (`2341:035b`)"),
         "install": _k(TABLE, NO, "per flash tool, the command that installs it", any_key=_k(STRING, NO, "")),
     }),
     "power": _k(TABLE, DEVICE, "for energy estimates, E = V × I × t", {
@@ -130,6 +132,14 @@ SCHEMA = {
         "flash_wait_states": _k(INTEGER, NO, "flash wait states at `clock_hz`"),
         "code_cache_bytes": _k(INTEGER, NO, "the instruction cache (or ART accelerator), in bytes"),
         "code_line_bytes": _k(INTEGER, NO, "its line, in bytes"),
+    }),
+    "arduino": _k(TABLE, NO, "the board's Arduino core, for `--package arduino`", {
+        "fqbn": _k(STRING, YES, "the fully qualified board name arduino-cli takes (`arduino:mbed_nano:nano33ble`)"),
+        "architecture": _k(STRING, YES, "what `library.properties`' `architectures=` names for this core (`mbed_nano`)"),
+        "cflags": _k(STRINGS, YES, "the flags the core compiles a library's `.c` files with: CPU, FPU and float ABI, "
+                                   "`-std`, `-O`, the defines that matter"),
+        "cxxflags": _k(STRINGS, YES, "the same for `.cpp` files and the sketch"),
+        "serial": _k(STRING, YES, "what the core's `Serial` is on this board, for people"),
     }),
     "camera": _k(TABLE, NO, "a camera on the board's DVP port (`build --camera`)", {
         "driver": _k(STRING, YES, "`esp32-camera`"),

@@ -169,9 +169,12 @@ def _flash_commands(board: Board) -> list[tuple[str, str]]:
         "picotool": "picotool load --verify --execute -t elf firmware.elf",
         "openocd": f"openocd {configs} -c \"program firmware.elf verify reset exit\"",
         "pyocd": f"pyocd flash -t {f.get('pyocd_target', '')} firmware.elf",
+        "bossac": "bossac -U -i -e -w -v -R firmware.bin",
+        "dfu-util": f"dfu-util --device {f.get('dfu_device', '')} -a 0 --dfuse-address {address}:leave -D firmware.bin",
     }
     usable = [t for t in f.get("tools", []) if t in known
-              and (t != "openocd" or f.get("openocd_config")) and (t != "pyocd" or f.get("pyocd_target"))]
+              and (t != "openocd" or f.get("openocd_config")) and (t != "pyocd" or f.get("pyocd_target"))
+              and (t != "dfu-util" or f.get("dfu_device"))]
     commands = [(f"flash-{t}", known[t]) for t in usable]
     return ([("flash", commands[0][1])] + commands) if commands else []
 

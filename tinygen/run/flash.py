@@ -6,12 +6,17 @@
 STM32 (ST-LINK on the Nucleo and Discovery kits): st-flash, STM32CubeProgrammer's
 STM32_Programmer_CLI (with an external loader for the STM32N6570-DK's XSPI flash),
 openocd or pyocd; Raspberry Pi Pico 2: picotool (through the boot ROM's USB, BOOTSEL
-held) or openocd (SWD); ESP32: idf.py in the generated ESP-IDF project, or esptool.
+held) or openocd (SWD); Arduino Nano 33 BLE: bossac through the Arduino bootloader's USB
+serial port; Arduino Portenta H7 and Nicla Vision: dfu-util through the Arduino bootloader's
+USB DFU interface; ESP32: idf.py in the generated ESP-IDF project, or esptool.
 Every path verifies what it wrote:
 - st-flash: `write` reads the flash back after programming and prints "Flash
   written and verified" (there is no flag for it; it always verifies);
 - STM32_Programmer_CLI: `-w FILE ADDR -v` reads the flash back ("Download verified successfully");
 - picotool: `load --verify` reads the flash back ("Verifying Flash: ... OK");
+- bossac: `-v` reads the flash back after writing ("Verify successful");
+- dfu-util: has no verify option, so the image is written without leaving the bootloader,
+  read back with a DfuSe upload (which then leaves it and starts the image) and compared here;
 - openocd: `program FILE verify reset exit` runs verify_image ("** Verified OK **");
 - pyocd: `pyocd flash` has no verify option, so a second call,
   `pyocd commander -c "compare ADDR firmware.bin"`, reads the flash back ("All N bytes match");
@@ -43,6 +48,11 @@ NO_STLINK_HINT = ("connect the board's USB (CN1, the ST-LINK connector on Nucleo
                   "carries data and `lsusb` lists an ST-LINK; close other debuggers (STM32CubeIDE, st-util)")
 NO_PICO_HINT = ("hold the Pico 2's BOOTSEL button while plugging its USB in (picotool talks to the boot ROM), "
                 "or wire a Debug Probe to its SWD pins and use --probe openocd")
+NO_BOSSA_HINT = ("double-press the Nano 33 BLE's reset button (the orange LED pulses while the bootloader waits) "
+                 "and flash again; give the bootloader's port with --port /dev/ttyACM0 if bossac finds none")
+NO_DFU_HINT = ("double-press the board's reset button (the green LED pulses while the bootloader waits) and flash "
+               "again; `dfu-util --list` should show the board ([flash] dfu_device); on Linux install Arduino's "
+               "udev rules for it")
 NO_ESP_HINT = ("connect the board's USB (the UART bridge port), check `ls /dev/ttyUSB* /dev/ttyACM*` and pass it "
                "with --port; hold BOOT while pressing EN if it still does not connect")
 
@@ -52,6 +62,8 @@ class Step:
     argv: list[str]
     verified: re.Pattern        # text that proves the write was verified
     cwd: Path | None = None
+    readback: Path | None = None   # a file the step reads the flash into, to equal `expect`
+    expect: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,10 @@ TOOLS = {
                                  "no ST-LINK or no target found", NO_STLINK_HINT),
     "picotool": Tool("picotool", re.compile(r"no accessible rp-series devices|no accessible rp2\d{3} devices", re.I),
                      "no RP2350 in BOOTSEL mode found", NO_PICO_HINT),
+    "bossac": Tool("bossac", re.compile(r"no device found|no serial ports? (?:available|found)", re.I),
+                   "no Arduino bootloader answered", NO_BOSSA_HINT),
+    "dfu-util": Tool("dfu-util", re.compile(r"no dfu capable usb device", re.I),
+                     "no Arduino bootloader in DFU mode found", NO_DFU_HINT),
     "idf.py": Tool("idf.py", re.compile(r"failed to connect|could not open port|no serial data received|"
                                         r"no such file or directory: '/dev", re.I),
                    "no ESP32 answered", NO_ESP_HINT),
@@ -128,6 +144,23 @@ def plan(board: Board, tool: str, project: Path, port: str | None = None) -> lis
         elf = _artifact(project, "firmware.elf")
         return [Step(["picotool", "load", "--verify", "--execute", "-t", "elf", str(elf)],
                      re.compile(r"verifying.*?\bok\b", re.I | re.S))]
+    if tool == "bossac":
+        binary = _artifact(project, "firmware.bin")
+        where = [f"--port={port}"] if port else []     # else bossac looks for the bootloader on every port
+        return [Step(["bossac", *where, "-U", "-i", "-e", "-w", "-v", "-R", str(binary)],
+                     re.compile(r"verify successful", re.I))]
+    if tool == "dfu-util":
+        binary = _artifact(project, "firmware.bin")
+        device = f.get("dfu_device")
+        if not device:
+            raise UsageError(f"board {board.name} names no DFU device ([flash] dfu_device)", "use --probe openocd")
+        dfu = ["dfu-util", "--device", device, "-a", "0"]
+        readback = project / "firmware.readback.bin"
+        readback.unlink(missing_ok=True)               # dfu-util will not write over a file
+        return [Step([*dfu, "--dfuse-address", _address(board), "-D", str(binary)],
+                     re.compile(r"download done|file downloaded successfully", re.I)),
+                Step([*dfu, "--dfuse-address", f"{_address(board)}:leave:{binary.stat().st_size}", "-U",
+                      str(readback)], re.compile(r"upload done", re.I), readback=readback, expect=binary)]
     if tool == "pyocd":
         elf, binary = _artifact(project, "firmware.elf"), _artifact(project, "firmware.bin")
         target = f.get("pyocd_target")
@@ -225,7 +258,14 @@ def flash(board: Board, project: str | Path, probe: str | None = None, port: str
         if not step.verified.search(text):
             raise TinygenError(f"{tool} finished but did not confirm that the flash was verified:\n{_tail(text)}",
                                "flash again; if it persists, erase the chip and retry")
+        if step.readback is not None and not _same(step.readback, step.expect):
+            raise TinygenError(f"{tool}: the flash read back differs from {step.expect.name}",
+                               "flash again; if it persists, erase the chip and retry")
     return FlashResult(tool, [s.argv for s in steps], "".join(output))
+
+
+def _same(readback: Path, expect: Path) -> bool:
+    return readback.is_file() and readback.read_bytes() == expect.read_bytes()
 
 
 def _tail(text: str, lines: int = 15) -> str:
