@@ -19,8 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinygen.board import Board
+from tinygen.package import esp_idf
 
-PACKAGERS: dict = {}
+PACKAGERS: dict = {m.KIND: m for m in (esp_idf,)}
 KINDS = ("arduino", "zephyr", "esp-idf", "cmsis-pack")
 
 
