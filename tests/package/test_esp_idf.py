@@ -6,7 +6,7 @@ CMakeLists.txt by running it as ESP-IDF runs a component's (cmake -P with ESP_PL
 requirements pass's idf_component_register macro and the build pass's function), and as a
 plain CMake project; every source, and the example's main.c, compiled for the ESP32-C3 with
 ESP-IDF v5's flags (tools/cmake/build.cmake, the root CMakeLists.txt, toolchain-esp32c3.cmake)
-at each optimization level its menuconfig offers, warning-free; and the component built at
+at ESP-IDF's default -Og, -Os and -O2 (its menuconfig's levels but -O0), warning-free; and the component built at
 ESP-IDF's default -Og run on the esp32-c3's stand-in (QEMU RISC-V virt), equal to the numpy
 reference byte for byte. Debian's riscv64-unknown-elf-gcc has no C library: the few libc
 headers the sources include are stand-ins written here. The Xtensa chips are not compiled.
@@ -42,9 +42,9 @@ IDF_C3 = ["-march=rv32imc_zicsr_zifencei", "-mabi=ilp32", "-D_GNU_SOURCE", "-DES
           "-Wextra", "-Wno-error=extra", "-Wno-unused-parameter", "-Wno-sign-compare", "-Wno-enum-conversion",
           "-gdwarf-4", "-ggdb", "-Wno-old-style-declaration", "-fstrict-volatile-bitfields", "-fno-jump-tables",
           "-fno-tree-switch-conversion"]
-# CONFIG_COMPILER_OPTIMIZATION_*: DEBUG (the default), SIZE, PERF, NONE
-OPTIMIZATION = {"debug": ["-Og", "-fno-shrink-wrap"], "size": ["-Os", "-freorder-blocks"], "perf": ["-O2"],
-                "none": ["-O0"]}
+# CONFIG_COMPILER_OPTIMIZATION_*: DEBUG (ESP-IDF's default), SIZE, PERF (tinygen's ESP-IDF firmware's);
+# NONE (-O0) is left out
+OPTIMIZATION = {"debug": ["-Og", "-fno-shrink-wrap"], "size": ["-Os", "-freorder-blocks"], "perf": ["-O2"]}
 # newlib's headers as far as the library and the example include them, and ESP-IDF's esp_timer.h
 LIBC = {"stdint.h": "#include <stdint-gcc.h>\n",
         "string.h": "#include <stddef.h>\nvoid *memcpy(void *d, const void *s, size_t n);\n"
@@ -126,8 +126,8 @@ def test_esp_idf_cmake_registers_exactly_the_library_sources(built, tmp_path, ki
 @needs_cmake
 def test_esp_idf_component_keeps_the_plain_library(built, tmp_path):
     """Outside ESP-IDF the CMakeLists.txt is the plain library's, byte for byte after the ESP-IDF
-    branch; every other file of the library is the one a build without --package writes; and
-    add_subdirectory of the component builds the static library with the host's compiler."""
+    branch; every other file of the library is the one a build without --package writes; and a
+    CMake project configures with add_subdirectory of the component."""
     _, lib, plain = built
     assert (lib / "CMakeLists.txt").read_text().endswith("endif()\n\n" + (plain / "CMakeLists.txt").read_text())
     written = set(_manifest(lib)["packages"]["esp-idf"]) | {"tinygen.json"}
@@ -137,39 +137,49 @@ def test_esp_idf_component_keeps_the_plain_library(built, tmp_path):
         assert (lib / rel).read_bytes() == (plain / rel).read_bytes(), rel
     (tmp_path / "CMakeLists.txt").write_text(f"cmake_minimum_required(VERSION 3.13)\nproject(app C)\n"
                                              f"add_subdirectory({lib.as_posix()} {NAME})\n")
-    for step in (["cmake", "-S", ".", "-B", "out"], ["cmake", "--build", "out"]):
-        done = subprocess.run(step, cwd=tmp_path, capture_output=True, text=True)
-        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    assert (tmp_path / "out" / NAME / f"lib{NAME}.a").is_file()
-
-
-def _libc(folder: Path) -> Path:
-    inc = folder / "libc"
-    inc.mkdir(exist_ok=True)
-    for name, text in LIBC.items():
-        (inc / name).write_text(text)
-    return inc
+    done = subprocess.run(["cmake", "-S", ".", "-B", "out"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert (tmp_path / "out" / NAME / "CMakeFiles" / f"{NAME}.dir").is_dir()      # the static library target
 
 
 def _compile_c3(lib: Path, folder: Path, level: str, sources: list[Path]) -> list[Path]:
     """`sources` compiled as ESP-IDF compiles the component for the ESP32-C3; no warning allowed."""
+    libc = folder / "libc"
+    libc.mkdir(exist_ok=True)
+    for name, text in LIBC.items():
+        (libc / name).write_text(text)
     objs = []
     for src in sources:
         obj = folder / f"{src.stem}.o"
-        done = subprocess.run([RISCV_CC, *IDF_C3, *OPTIMIZATION[level], f"-I{_libc(folder)}", f"-I{lib / 'include'}",
+        done = subprocess.run([RISCV_CC, *IDF_C3, *OPTIMIZATION[level], f"-I{libc}", f"-I{lib / 'include'}",
                                f"-I{lib / 'src'}", "-c", str(src), "-o", str(obj)], capture_output=True, text=True)
         assert done.returncode == 0 and not done.stderr, f"{src.name} at {level}: {done.stderr[-3000:]}"
         objs.append(obj)
     return objs
 
 
+@pytest.fixture(scope="module")
+def c3_objects(built, tmp_path_factory):
+    """The component's sources and the example's main.c compiled for the ESP32-C3 at one
+    optimization level (each level once per module)."""
+    _, lib, _ = built
+    done = {}
+
+    def objects(level: str) -> list[Path]:
+        if level not in done:
+            done[level] = _compile_c3(lib, tmp_path_factory.mktemp(level), level, [lib / s for s in _c_sources(lib)]
+                                      + [lib / "examples" / NAME / "main" / "main.c"])
+        return done[level]
+    return objects
+
+
 @needs_riscv
 @pytest.mark.parametrize("level", list(OPTIMIZATION))
-def test_esp_idf_sources_compile_for_esp32c3_with_idf_flags(built, tmp_path, level):
+def test_esp_idf_sources_compile_for_esp32c3_with_idf_flags(built, c3_objects, level):
     _, lib, _ = built
-    objs = _compile_c3(lib, tmp_path, level, [lib / s for s in _c_sources(lib)]
-                       + [lib / "examples" / NAME / "main" / "main.c"])
-    assert len(objs) == len(_c_sources(lib)) + 1
+    objs = c3_objects(level)
+    assert [o.stem for o in objs] == [Path(s).stem for s in _c_sources(lib)] + ["main"]
+    assert all(o.stat().st_size > 0 for o in objs)
 
 
 # the stand-in's I/O: output bytes as hex on the virt machine's UART, exit through its test device
@@ -195,7 +205,7 @@ void tg_port_exit(int code)
 
 
 @needs_qemu
-def test_esp_idf_component_at_og_runs_bit_exact_on_esp32c3_standin(built, tmp_path):
+def test_esp_idf_component_at_og_runs_bit_exact_on_esp32c3_standin(built, c3_objects, tmp_path):
     """The component compiled with ESP-IDF's default flags (-Og), linked with the stand-in's start
     file and memory functions, invoked on seeded inputs: every output equals the reference."""
     graph, lib, _ = built
@@ -211,8 +221,7 @@ def test_esp_idf_component_at_og_runs_bit_exact_on_esp32c3_standin(built, tmp_pa
         f"        if ({NAME}_invoke() != 0) {{ return 7; }}\n"
         f"        put_hex({NAME}_output(0), {NAME}_output_size(0));\n    }}\n    return 0;\n}}\n")
     port = ROOT / "firmware" / "ports" / "riscv_virt"
-    objs = _compile_c3(lib, tmp_path, "debug", [lib / s for s in _c_sources(lib)] + [tmp_path / "main.c",
-                                                                                     port / "tg_libc.c"])
+    objs = c3_objects("debug")[:-1] + _compile_c3(lib, tmp_path, "debug", [tmp_path / "main.c", port / "tg_libc.c"])
     board = get_board("esp32-c3")
     (tmp_path / "app.ld").write_text(template_env().get_template("linker/riscv.ld.j2").render(
         flash_origin="0x80000000", flash_size=f"0x{int(board.region('flash')['size']):X}", ram_origin="0x80400000",
