@@ -29,6 +29,7 @@ from tinygen import __version__
 from tinygen.board import get_board
 from tinygen.codegen.templating import template_env
 from tinygen.compiler import build, compile_source, load_source
+from tinygen.package import esp_idf
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import run
 
@@ -77,6 +78,7 @@ def built(tmp_path_factory):
     graph = compile_source(source, None, CompileOptions(features=board.isa_features))
     build(source, graph, board, folder / "plain", library=NAME)
     build(source, graph, board, folder / NAME, library=NAME, packages=("esp-idf",))
+    build(source, graph, board, folder / "external", library=NAME, arena_external=True, packages=("esp-idf",))
     return graph, folder / NAME, folder / "plain"
 
 
@@ -180,6 +182,25 @@ def test_esp_idf_sources_compile_for_esp32c3_with_idf_flags(built, c3_objects, l
     objs = c3_objects(level)
     assert [o.stem for o in objs] == [Path(s).stem for s in _c_sources(lib)] + ["main"]
     assert all(o.stat().st_size > 0 for o in objs)
+
+
+@needs_riscv
+@pytest.mark.parametrize("dtype,arena", [("int8", "external"), ("uint8", "static"), ("int16", "static"),
+                                         ("int32", "static"), ("float32", "static")])
+def test_esp_idf_example_compiles_for_each_output_type_and_arena(built, tmp_path, dtype, arena):
+    """The example's main.c as written for an output of each type the example prints (printf's
+    conversions checked by -Wall's -Wformat) and for an external arena."""
+    _, lib, _ = built
+    source = lib.parent / "external" if arena == "external" else lib
+    copy = tmp_path / NAME
+    shutil.copytree(source, copy)
+    info = _manifest(copy)
+    info["outputs"][0]["dtype"] = dtype
+    assert f"examples/{NAME}/main/main.c" in esp_idf.write(copy, info, get_board("esp32-c3"))
+    main_c = copy / "examples" / NAME / "main" / "main.c"
+    assert f"const {esp_idf.OUTPUT_C[dtype][0]} *scores" in main_c.read_text()
+    assert (f"{NAME}_init(arena)" in main_c.read_text()) == (arena == "external")
+    _compile_c3(copy, tmp_path, "debug", [main_c])
 
 
 # the stand-in's I/O: output bytes as hex on the virt machine's UART, exit through its test device
