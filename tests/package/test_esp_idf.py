@@ -176,7 +176,8 @@ def c3_objects(built, tmp_path_factory):
 
 
 @needs_riscv
-@pytest.mark.parametrize("level", list(OPTIMIZATION))
+@pytest.mark.parametrize("level", [pytest.param(level, marks=[] if level == "debug" else [pytest.mark.slow])
+                                   for level in OPTIMIZATION])      # -Os and -O2 take a while: slow
 def test_esp_idf_sources_compile_for_esp32c3_with_idf_flags(built, c3_objects, level):
     _, lib, _ = built
     objs = c3_objects(level)
