@@ -6,15 +6,18 @@ with the user's own compiler flags."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from libm_probe import LINKER
 from tinygen.board import get_board
 
+ROOT = Path(__file__).resolve().parents[1]
 ARM_CC = "arm-none-eabi-gcc"
 ARM_FLAGS = ("-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard", "-Os", "-std=c99",
              "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra", "-Werror")
@@ -75,6 +78,21 @@ __attribute__((section(".vectors"), used)) static const void *const VECTORS[16] 
     &_estack, app_reset, app_fault, app_fault, app_fault, app_fault, app_fault};
 """
 ARM_LINKER = LINKER          # libm_probe's: 4 MiB of flash at 0, 4 MiB of RAM, the vectors first
+
+
+
+def digits_pt2(folder: Path) -> tuple[Path, Path, list[np.ndarray]]:
+    """examples/digits_demo.py's trained CNN (its shipped weights) as a torch.export program,
+    its calibration images, and a test image of each digit 0, 1, 2."""
+    spec = importlib.util.spec_from_file_location("digits_demo", ROOT / "examples" / "digits_demo.py")
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    (x_train, _), (x_test, y_test) = demo.dataset()
+    net = demo.load_weights()
+    path = folder / "digits.pt2"
+    torch.export.save(torch.export.export(net, (torch.from_numpy(x_train[:1]),)), path)
+    np.save(folder / "calib.npy", x_train[:200])
+    return path, folder / "calib.npy", [x_test[np.flatnonzero(y_test == d)[0]][None] for d in range(3)]
 
 
 def _c_bytes(x: np.ndarray) -> str:

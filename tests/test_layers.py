@@ -24,7 +24,6 @@ FLOORS = [
                                "tinygen.model_id", "tinygen.switches"]),
     ("reports on a compiled graph", ["tinygen.report.inspect", "tinygen.report.kernels"]),
     ("code generation", ["tinygen.codegen"]),
-    # the packagers wrap the library folder tinygen.build.library wrote (tinygen.compiler calls both)
     ("build", ["tinygen.build", "tinygen.package"]),
     ("compiler, run and harness", ["tinygen.compiler", "tinygen.run", "tinygen.hil"]),
     ("capability libraries, and the reports of a run on a device",

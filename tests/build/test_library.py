@@ -8,7 +8,6 @@ that specialize one kernel differently link side by side and each stays bit-exac
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ import torch
 
 from e2e import first_difference, run_cli
 from library_lib import (ARM_CC, application, build_arm_app, build_cmake_app, build_host_app, code_bytes,
-                         defined_globals, library_sources, run_arm_app)
+                         defined_globals, digits_pt2, library_sources, run_arm_app)
 from mlperf_models import mlperf_model
 from tinygen.board import get_board
 from tinygen.build.library import defined_symbols
@@ -30,7 +29,6 @@ from tinygen.compiler import build, compile_source, load_source
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import run
 
-ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = 2
 NAMES = ("kws", "vww", "digits")
 
@@ -38,21 +36,9 @@ needs_arm = pytest.mark.skipif(shutil.which(ARM_CC) is None or shutil.which("qem
                                reason="arm-none-eabi-gcc and qemu-system-arm (make toolchain installs them)")
 
 
-def _digits_model(folder: Path) -> tuple[Path, Path]:
-    """examples/digits_demo.py's trained CNN as a torch.export program, and its calibration data."""
-    spec = importlib.util.spec_from_file_location("digits_demo", ROOT / "examples" / "digits_demo.py")
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    (x_train, _), _ = demo.dataset()
-    net = demo.load_weights()
-    torch.export.save(torch.export.export(net, (torch.from_numpy(x_train[:1]),)), folder / "digits.pt2")
-    np.save(folder / "calib.npy", x_train[:200])
-    return folder / "digits.pt2", folder / "calib.npy"
-
-
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory):
-    digits, calib = _digits_model(tmp_path_factory.mktemp("digits"))
+    digits, calib, _ = digits_pt2(tmp_path_factory.mktemp("digits"))
     return {"kws": (load_source(mlperf_model("kws_dscnn")), None),
             "vww": (load_source(mlperf_model("vww_mobilenet")), None),
             "digits": (load_source(digits), str(calib))}

@@ -10,15 +10,14 @@ numpy reference, and TFLite Micro's for the two .tflite models."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 
 import numpy as np
 import pytest
-import torch
 
-from e2e import ROOT, first_difference
+from e2e import first_difference
+from library_lib import digits_pt2
 from mlperf_models import mlperf_model
 from tflite_refs import tflm_run
 from tinygen.board import get_board
@@ -30,20 +29,6 @@ from user_firmware import Model, parse_outputs, write_project
 TOOLS = ("cmake", "arm-none-eabi-gcc", "qemu-system-arm")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     any(shutil.which(t) is None for t in TOOLS), reason=f"needs {', '.join(TOOLS)} (make toolchain; apt-get install cmake)")]
-
-
-def digits_pt2(tmp_path):
-    """The demo's digits CNN (examples/digits_demo.py, its shipped weights) as a .pt2, its
-    calibration images, and a test image of each digit 0, 1, 2."""
-    spec = importlib.util.spec_from_file_location("digits_demo", ROOT / "examples" / "digits_demo.py")
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    (x_train, _), (x_test, y_test) = demo.dataset()
-    net = demo.load_weights()
-    path = tmp_path / "digits.pt2"
-    torch.export.save(torch.export.export(net, (torch.from_numpy(x_train[:1]),)), path)
-    np.save(tmp_path / "calib.npy", x_train[:200])
-    return path, tmp_path / "calib.npy", [x_test[np.flatnonzero(y_test == d)[0]][None] for d in range(3)]
 
 
 def library(path, name, board, dest, arena_external, calib=None):

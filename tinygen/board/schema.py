@@ -152,6 +152,12 @@ SCHEMA = {
         "vector_origin": _k(INTEGER, NO, "where the stand-in's core reads its reset vectors, if not flash_origin"),
         "install": _k(STRING, NO, "the command that installs the emulator"),
     }),
+    # --package cmsis-pack (tinygen.package.cmsis_pack): the pack's condition names this device
+    "cmsis_pack": _k(TABLE, NO, "Cortex-M boards: the part as CMSIS-Packs name it (`--package cmsis-pack`'s "
+                                "condition); absent: the condition names the core", {
+        "vendor": _k(STRING, YES, "`Dvendor`, as the spec lists it: `NAME:NUMBER` (`STMicroelectronics:13`)"),
+        "device": _k(STRING, YES, "`Dname`, as the part's device family pack names it (`STM32F746ZGTx`)"),
+    }),
 }
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -277,6 +283,16 @@ def _check_port(port: str, key: str, fail) -> None:
         fail(f"{key} = {port!r}: not a folder of firmware/ports/ ({', '.join(ports)})")
 
 
+def _check_cmsis_pack(table: dict, build: str, fail) -> None:
+    if build != "cortex-m":
+        fail(f"cmsis_pack: a table for Cortex-M boards (build = \"cortex-m\"), not build = {build!r}")
+    if not re.fullmatch(r"[^:]+:[0-9]+", table["vendor"]):
+        fail(f"cmsis_pack.vendor = {table['vendor']!r}: give it as the spec's vendor list does, NAME:NUMBER "
+             "(STMicroelectronics:13)")
+    if not re.fullmatch(r"[A-Za-z0-9][-_A-Za-z0-9.()+]*", table["device"]):
+        fail(f"cmsis_pack.device = {table['device']!r}: a device name (Dname) such as STM32F746ZGTx")
+
+
 def check(raw: dict, fail) -> None:
     """Call fail("KEY: what is wrong") at the first problem of the board file `raw` (a parsed TOML)."""
     build = raw.get("build")
@@ -301,6 +317,8 @@ def check(raw: dict, fail) -> None:
     for tool in raw.get("flash", {}).get("tools", []):
         if tool not in FLASH_TOOLS:
             fail(f"flash.tools: {tool!r} is not a flash tool tinygen drives ({', '.join(FLASH_TOOLS)})")
+    if "cmsis_pack" in raw:
+        _check_cmsis_pack(raw["cmsis_pack"], build, fail)
     if "emulator" in raw:
         if build == "host":
             fail("emulator: the host board runs here; it has no stand-in")

@@ -19,9 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinygen.board import Board
-from tinygen.package import esp_idf
+from tinygen.package import cmsis_pack, esp_idf
 
-PACKAGERS: dict = {m.KIND: m for m in (esp_idf,)}
+PACKAGERS: dict = {m.KIND: m for m in (esp_idf, cmsis_pack)}
 KINDS = ("arduino", "zephyr", "esp-idf", "cmsis-pack")
 
 
