@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.board import Board
+from tinygen.build.firmware_project import idf_target
 from tinygen.codegen.api import library_api
 from tinygen.codegen.templating import template_env
 from tinygen.errors import UsageError
@@ -33,11 +34,6 @@ EXAMPLE = {"CMakeLists.txt": "example.CMakeLists.txt.j2", "main/CMakeLists.txt":
 # an output's C element type, printf conversion and argument cast in the example, by dtype
 OUTPUT_C = {"int8": ("int8_t", "%d", "(int)"), "uint8": ("uint8_t", "%d", "(int)"), "int16": ("int16_t", "%d", "(int)"),
             "int32": ("int32_t", "%ld", "(long)"), "float32": ("float", "%f", "(double)")}
-
-
-def idf_target(board: Board) -> str:
-    """The chip idf.py builds for on `board` (its idf_target; default: the name without '-')."""
-    return board.raw.get("idf_target") or board.name.replace("-", "")
 
 
 def check(board: Board, name: str) -> None:
@@ -74,4 +70,4 @@ def write(lib: Path, info: dict, board: Board) -> list[str]:
     return files
 
 
-__all__ = ["IDF_VERSION", "KIND", "check", "idf_target", "write"]
+__all__ = ["IDF_VERSION", "KIND", "check", "write"]
