@@ -265,6 +265,11 @@ def _pio(real: Image, cmsis_nn: dict | None, includes: tuple[str, ...] = ()) -> 
             "ldflags": _quoted_list(real.toolchain.ldflags)}
 
 
+def idf_target(board: Board) -> str:
+    """The chip idf.py builds for on an ESP-IDF board: its idf_target (default: the name without '-')."""
+    return board.raw.get("idf_target") or board.name.replace("-", "")
+
+
 def _idf(board: Board, sources: list[str], warned: list[str], flags: tuple[str, ...],
          includes: tuple[str, ...] = ()) -> dict:
     flash = board.region("flash")
@@ -305,17 +310,17 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
     esp_nn = _esp_nn(graph, board)
     image_vars = _image_vars(images, toolchains, common, cmsis_nn, includes, esp_nn)
     goals = [iv["image"].goal for iv in image_vars if iv["image"].goal != "all"]
-    idf_target = (board.raw.get("idf_target") or board.name.replace("-", "")) if espidf else None
+    target = idf_target(board) if espidf else None
     targets = [(iv["image"].goal, iv["help"]) for iv in image_vars]
     if espidf:
-        targets += [("all", "= make idf"), ("idf", f"the ESP-IDF firmware: idf.py set-target {idf_target} && idf.py build"),
+        targets += [("all", "= make idf"), ("idf", f"the ESP-IDF firmware: idf.py set-target {target} && idf.py build"),
                     ("flash", "idf.py -p $(PORT) flash"), ("idf-size", "idf.py size (after make idf)")]
     targets += flash_commands + [("size", "flash and RAM use per section"), ("clean", "")]
     width = max(len(t) for t, _ in targets)
     data = {
         "model_name": model_name, "version": __version__, "board": board, "image_vars": image_vars,
         "toolchains": toolchains, "model_srcs": model_srcs, "runtime_srcs": runtime,
-        "flash_commands": flash_commands, "idf_target": idf_target,
+        "flash_commands": flash_commands, "idf_target": target,
         "phony": " ".join(["all"] + goals + (["idf", "flash", "idf-size"] if espidf else [])
                           + [t for t, _ in flash_commands] + ["size", "clean"]),
         "size_prereqs": [i.elf for i in images] or ["idf-size"],
@@ -353,7 +358,7 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         render("arm-none-eabi.cmake.j2", "cmake/arm-none-eabi.cmake", tc=real.toolchain)
         render("platformio.ini.j2", "platformio.ini", pio=_pio(real, cmsis_nn, includes))
         render("pio_link_flags.py.j2", "pio_link_flags.py", pio=_pio(real, cmsis_nn, includes))
-    return FirmwareProject(images, files, idf_target)
+    return FirmwareProject(images, files, target)
 
 
-__all__ = ["FirmwareProject", "Image", "roomy_linker_script", "write_firmware_project"]
+__all__ = ["FirmwareProject", "Image", "idf_target", "roomy_linker_script", "write_firmware_project"]

@@ -19,9 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinygen.board import Board
-from tinygen.package import arduino, cmsis_pack, zephyr
+from tinygen.package import arduino, cmsis_pack, esp_idf, zephyr
 
-PACKAGERS: dict = {m.KIND: m for m in (arduino, zephyr, cmsis_pack)}
+PACKAGERS: dict = {m.KIND: m for m in (arduino, zephyr, esp_idf, cmsis_pack)}
 KINDS = ("arduino", "zephyr", "esp-idf", "cmsis-pack")
 
 
