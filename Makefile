@@ -61,7 +61,7 @@ setup: toolchain $(STAMP)
 
 # The tests marked toolchain (PT2E, Brevitas, NNCF, onnxruntime's quantize_static,
 # ai-edge-quantizer: every test under tests/toolchains/) run under make test-toolchains, not here;
-# --ignore keeps each worker from importing those packages at collection as well (about 12 s of CPU each)
+# --ignore keeps each worker from importing those packages at collection as well (about 7 s of CPU each)
 test: setup
 	$(VPY) -m pytest -n $(JOBS) -q --durations=25 -m "not toolchain" --ignore=tests/toolchains
 
