@@ -2,7 +2,8 @@
 #   make demo     a trained digits classifier (shipped weights): compile it to C, run it, report
 #   make demo-vww person detection on photographs, camera frames preprocessed on the device
 #   make demo-kws stream a minute of synthesized speech through a keyword-spotting firmware
-#   make test     the whole test suite (slow suites included, as in CI)
+#   make test     the whole test suite (slow suites included, as in CI) but the toolchain tests
+#   make test-toolchains   the tests of third-party quantization toolchains (tests/toolchains/; CI runs them too)
 #   make test-fast   everything but the tests marked slow
 #   make setup    only create .venv and check the toolchain
 #   make fuzz     the fuzz test with 10x its mutants: 3200 seeded mutants of shipped models (tests/cli/test_fuzz.py)
@@ -30,7 +31,7 @@ APT_PACKAGES := gcc make python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi 
 	qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc espeak-ng sox qemu-user
 TOOLS := gcc make arm-none-eabi-gcc qemu-system-arm riscv64-unknown-elf-gcc qemu-system-riscv32 espeak-ng sox qemu-x86_64
 
-.PHONY: setup toolchain test test-fast test-avx2 fuzz demo demo-vww demo-kws docs figures check-figures check-figures-quick clean
+.PHONY: setup toolchain test test-fast test-toolchains test-avx2 fuzz demo demo-vww demo-kws docs figures check-figures check-figures-quick clean
 
 toolchain:
 	@missing=""; \
@@ -58,11 +59,18 @@ $(STAMP): requirements.txt requirements-toolchains.txt pyproject.toml
 
 setup: toolchain $(STAMP)
 
+# The tests marked toolchain (PT2E, Brevitas, NNCF, onnxruntime's quantize_static,
+# ai-edge-quantizer: every test under tests/toolchains/) run under make test-toolchains, not here;
+# --ignore keeps each worker from importing those packages at collection as well (about 7 s of CPU each)
 test: setup
-	$(VPY) -m pytest -n $(JOBS) -q --durations=25
+	$(VPY) -m pytest -n $(JOBS) -q --durations=25 -m "not toolchain" --ignore=tests/toolchains
 
 test-fast: setup
 	$(VPY) -m pytest -n $(JOBS) -q -m "not slow"
+
+# the whole tree is collected, so a test marked toolchain outside tests/toolchains/ runs here too
+test-toolchains: setup
+	$(VPY) -m pytest -n $(JOBS) -q --durations=10 -m toolchain
 
 # onnxruntime's QOperator kernels (u8s8) differ on x86-64 CPUs without VNNI: the comparisons that
 # use them run again with the test process on QEMU's Haswell (AVX2, no AVX-512), in-process

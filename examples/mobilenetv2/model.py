@@ -15,6 +15,7 @@ Nucleo-F446RE's 128 KiB of RAM untiled; see README.md beside this file.
 """
 
 import csv
+import functools
 import sys
 from pathlib import Path
 
@@ -129,6 +130,13 @@ def _square(image: np.ndarray, frac: float, dy: float, dx: float) -> np.ndarray:
 
 def calibration_data() -> np.ndarray:
     """48 crops of the photographs (full square centre, corners, a flip), normalized, NCHW."""
+    return _calibration_crops().copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _calibration_crops() -> np.ndarray:
+    """calibration_data(), computed once per import: model(), example_input() and the loader
+    each ask for it, and the crops' resizing takes seconds."""
     crops = []
     for image in photographs():
         for frac, dy, dx, flip in ((1.0, 0.5, 0.5, False), (0.7, 0.0, 0.0, False), (0.7, 1.0, 1.0, False),
