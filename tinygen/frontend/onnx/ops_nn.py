@@ -20,7 +20,8 @@ from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_axis, ir_shape, nchw4, nchw_constant
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.float_tail import float_value, tail_of
-from tinygen.frontend.onnx.importer import Importer, const_array, register
+from tinygen.frontend.onnx.builder import const_array
+from tinygen.frontend.onnx.importer import Importer, register
 from tinygen.frontend.onnx.elementwise_q import binary_quantized
 from tinygen.frontend.onnx.quantized import ETYPE, averaged_input, clamp_bounds, clipped_codes, float_bias, grid
 from tinygen.frontend.onnx.values import (Act, Const, IntWeight, Pending, QConst, View, f32, leaky_relu_fn,

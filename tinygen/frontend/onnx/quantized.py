@@ -55,9 +55,10 @@ from tinygen.frontend.layout import ir_shape, nchw_constant
 from tinygen.frontend.quant_grid import SUBBYTE_FORMATS, Grid, code_bits, code_range, lowbit_config
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.float_tail import float_made, quantized_value
-from tinygen.frontend.onnx.importer import Importer, const_array, ir_of, register
+from tinygen.frontend.onnx.builder import const_array
+from tinygen.frontend.onnx.importer import Importer, register
 from tinygen.frontend.onnx.values import (Act, Const, FloatInput, IntWeight, Pending, QConst, View, grid_values,
-                                          qparams_of)
+                                          ir_of, qparams_of)
 from tinygen.ir import Kind, QParams, Tensor
 from tinygen.quant.check_params import scale_problem
 from tinygen.quant.fixedpoint import quantize_multiplier
