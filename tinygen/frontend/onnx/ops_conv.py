@@ -19,7 +19,8 @@ from tinygen.frontend.layout import nchw4
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.builder import const_array
 from tinygen.frontend.onnx.importer import Importer, register
-from tinygen.frontend.onnx.quantized import averaged_input, float_bias
+from tinygen.frontend.onnx.qdq import averaged_input
+from tinygen.frontend.onnx.quantized import float_bias
 from tinygen.frontend.onnx.values import Const, IntWeight, Pending, QConst
 from tinygen.quant.accumulator import accumulator_message, overflowing_channel
 from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS

@@ -16,7 +16,7 @@ from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.importer import Importer, register
 from tinygen.frontend.onnx.ops_conv import global_mean
 from tinygen.frontend.onnx.elementwise_q import pad_value_quantized
-from tinygen.frontend.onnx.quantized import averaged_input
+from tinygen.frontend.onnx.qdq import averaged_input
 from tinygen.frontend.onnx.values import Act, Pending, View, _raw
 
 

@@ -12,7 +12,8 @@ from tinygen.frontend.onnx import ops_conv, ops_nn, ops_shape, reader
 from tinygen.frontend.onnx.builder import const_array
 from tinygen.frontend.onnx.importer import Importer, register
 from tinygen.frontend.onnx.elementwise_q import binary_quantized
-from tinygen.frontend.onnx.quantized import ETYPE, MS, grid, on_grid, value_on
+from tinygen.frontend.onnx.qdq import on_grid
+from tinygen.frontend.onnx.quantized import ETYPE, MS, grid, value_on
 from tinygen.frontend.onnx.values import Act, Const, QConst, QParams, View, leaky_relu_fn, qparams_of, sigmoid_fn
 
 
