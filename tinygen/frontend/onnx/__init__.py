@@ -29,7 +29,7 @@ from pathlib import Path
 
 from tinygen.errors import ModelError, TinygenError
 from tinygen.frontend import check_size
-from tinygen.frontend.onnx import check_graph, ops_bn, ops_gelu, ops_nn, ops_shape, ops_transpose, qonnx, qoperator, quantized  # noqa: F401  (register their handlers)
+from tinygen.frontend.onnx import check_graph, ops_bn, ops_conv, ops_gelu, ops_nn, ops_shape, ops_transpose, qdq, qonnx, qoperator  # noqa: F401  (register their handlers)
 from tinygen.frontend.onnx.advice import SUPPORTED_FLOAT, SUPPORTED_QUANT
 from tinygen.frontend.onnx.importer import Importer
 from tinygen.frontend.onnx.reader import graph_inputs, read_model

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.frontend.onnx.importer import Importer, const_array
+from tinygen.frontend.onnx.builder import const_array
+from tinygen.frontend.onnx.importer import Importer
 from tinygen.frontend.onnx.quantized import float_bias, grid, quantize_half_even
 from tinygen.frontend.onnx.values import Act, Const, FloatInput, Pending, QConst, View
 from tinygen.quant.spec import WEIGHT_CHANNEL_AXIS

@@ -11,8 +11,9 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import nchw4
 from tinygen.frontend.onnx import reader
-from tinygen.frontend.onnx.importer import Importer, const_array, register
-from tinygen.frontend.onnx.ops_nn import conv_geometry
+from tinygen.frontend.onnx.builder import const_array
+from tinygen.frontend.onnx.importer import Importer, register
+from tinygen.frontend.onnx.ops_conv import conv_geometry
 from tinygen.frontend.onnx.quantized import float_bias, grid
 from tinygen.frontend.onnx.values import Act, IntWeight, Pending
 from tinygen.quant.accumulator import accumulator_message, overflowing_channel

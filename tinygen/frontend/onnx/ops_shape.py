@@ -13,11 +13,11 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import ir_axis, ir_shape
 from tinygen.frontend.onnx import reader
-from tinygen.frontend.onnx.importer import Importer, _raw, register
-from tinygen.frontend.onnx.ops_nn import global_mean
+from tinygen.frontend.onnx.importer import Importer, register
+from tinygen.frontend.onnx.ops_conv import global_mean
 from tinygen.frontend.onnx.elementwise_q import pad_value_quantized
-from tinygen.frontend.onnx.quantized import averaged_input
-from tinygen.frontend.onnx.values import Act, Pending, View
+from tinygen.frontend.onnx.qdq import averaged_input
+from tinygen.frontend.onnx.values import Act, Pending, View, _raw
 
 
 def _reshape_target(im: Importer, tshape, target, allowzero: bool) -> tuple[int, ...]:

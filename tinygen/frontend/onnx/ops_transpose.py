@@ -7,7 +7,7 @@ from tinygen.errors import ModelError
 from tinygen.frontend.layout import nchw4
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.importer import Importer, register
-from tinygen.frontend.onnx.ops_nn import _mac, _weight_ir, int_bias
+from tinygen.frontend.onnx.ops_conv import _mac, _weight_ir, int_bias
 from tinygen.frontend.onnx.values import IntWeight
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygen.errors import ModelError
-from tinygen.frontend.onnx import ops_nn  # noqa: F401  (registers the MAC handlers wrapped below)
+from tinygen.frontend.onnx import ops_conv  # noqa: F401  (registers the MAC handlers wrapped below)
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.importer import HANDLERS, Importer, register
 from tinygen.frontend.onnx.values import Const

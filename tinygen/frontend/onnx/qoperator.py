@@ -2,16 +2,18 @@
 QLinearMul, QLinearAveragePool, QLinearGlobalAveragePool, QLinearSigmoid, QLinearLeakyRelu,
 QLinearConcat, QLinearSoftmax) and ConvInteger / MatMulInteger: each is read as the QDQ form it
 stands for (DequantizeLinear of its inputs, the float op, QuantizeLinear of its output) and built
-by the same handlers (ops_nn, ops_shape) and quantized.py's value_on."""
+by the same handlers (ops_conv, ops_nn, ops_shape) and quantized.py's value_on."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinygen.frontend.onnx import ops_nn, ops_shape, reader
-from tinygen.frontend.onnx.importer import Importer, const_array, register
+from tinygen.frontend.onnx import ops_conv, ops_nn, ops_shape, reader
+from tinygen.frontend.onnx.builder import const_array
+from tinygen.frontend.onnx.importer import Importer, register
 from tinygen.frontend.onnx.elementwise_q import binary_quantized
-from tinygen.frontend.onnx.quantized import ETYPE, MS, grid, on_grid, value_on
+from tinygen.frontend.onnx.qdq import on_grid
+from tinygen.frontend.onnx.quantized import ETYPE, MS, grid, value_on
 from tinygen.frontend.onnx.values import Act, Const, QConst, QParams, View, leaky_relu_fn, qparams_of, sigmoid_fn
 
 
@@ -71,7 +73,7 @@ def qlinear_conv(im: Importer, node, ins):
     x = _view(im, ins, 0)
     w = _weight_const(im, ins, 3, 0)
     q, etype = _out_q(im, ins, 6)
-    p = ops_nn.conv(im, node, [x, w, _bias_const(ins, 8, 1.0)])
+    p = ops_conv.conv(im, node, [x, w, _bias_const(ins, 8, 1.0)])
     return value_on(im, p, q, etype)
 
 
@@ -80,7 +82,7 @@ def qlinear_matmul(im: Importer, node, ins):
     a = _view(im, ins, 0)
     b = _weight_const(im, ins, 3, 1)
     q, etype = _out_q(im, ins, 6)
-    return value_on(im, ops_nn.matmul(im, node, [a, b]), q, etype)
+    return value_on(im, ops_conv.matmul(im, node, [a, b]), q, etype)
 
 
 @register("QGemm", MS)
@@ -91,7 +93,7 @@ def qgemm(im: Importer, node, ins):
     if len(ins) < 8 or ins[7] is None:
         raise im.unsupported("a QGemm with a float output (no y_scale)")
     q, etype = _out_q(im, ins, 7)
-    return value_on(im, ops_nn.gemm(im, node, [a, b, _bias_const(ins, 6, 1.0)]), q, etype)
+    return value_on(im, ops_conv.gemm(im, node, [a, b, _bias_const(ins, 6, 1.0)]), q, etype)
 
 
 def _qlinear_binary(kind: str):
@@ -115,8 +117,8 @@ def _qlinear_pool(handler):
     return qhandler
 
 
-register("QLinearAveragePool", MS)(_qlinear_pool(ops_nn.avg_pool))
-register("QLinearGlobalAveragePool", MS)(_qlinear_pool(ops_nn.global_avg_pool))
+register("QLinearAveragePool", MS)(_qlinear_pool(ops_conv.avg_pool))
+register("QLinearGlobalAveragePool", MS)(_qlinear_pool(ops_conv.global_avg_pool))
 
 
 def _qlinear_unary(fn_of):
@@ -166,7 +168,7 @@ def _integer(kind: str):
                    np.asarray(const_array(ins[3]) if len(ins) > 3 and ins[3] is not None else np.zeros(1), np.int64
                               ).reshape(-1), 0 if kind == "conv" else 1, "weights")
         view = View(x)
-        p = ops_nn.conv(im, node, [view, w]) if kind == "conv" else ops_nn.matmul(im, node, [view, w])
+        p = ops_conv.conv(im, node, [view, w]) if kind == "conv" else ops_conv.matmul(im, node, [view, w])
         p.stage, p.params["acc_scale"] = "acc", None
         return p
     return handler
