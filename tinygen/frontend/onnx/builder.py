@@ -70,7 +70,7 @@ class NodeBuilder:
         """A float constant input (DequantizeLinear of an integer constant: its real values)."""
         if v is None:
             return None
-        if _is_const(v):
+        if is_const(v):
             return np.asarray(const_array(v, real=True))
         raise self.unsupported(f"its {what} must be a constant (an initializer), not computed from the input")
 
@@ -187,7 +187,7 @@ class NodeBuilder:
         return _retag(cur, tshape)
 
 
-def _is_const(v) -> bool:
+def is_const(v) -> bool:
     return isinstance(v, (Const, QConst))
 
 

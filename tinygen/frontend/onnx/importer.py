@@ -24,7 +24,7 @@ from tinygen.errors import ModelError, UnsupportedOpError
 from tinygen.frontend.layout import ir_shape
 from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.advice import refusal
-from tinygen.frontend.onnx.builder import NodeBuilder, _is_const, const_array
+from tinygen.frontend.onnx.builder import NodeBuilder, is_const, const_array
 from tinygen.frontend.onnx.float_tail import float_value, tail_of
 from tinygen.frontend.onnx.values import Act, Const, FloatInput, Pending, QConst, View, grid_values
 from tinygen.ir import Graph, Kind, Tensor
@@ -71,7 +71,6 @@ class Importer(NodeBuilder):
         self.stand_ins: set[str] = set()        # IR tensors standing in for refused nodes' outputs
         self.float_inputs: dict[int, Act] = {}  # quantized models: model input -> its int8 port
         self.tail_values: dict[int, Act] = {}   # ... a float tail's values (float_tail.float_value)
-        self.float_tail = False
         self.grids: dict[str, object] = {}      # QONNX: IR activation -> the Grid a Quant put it on (qonnx.py)
 
     # -- driver ---------------------------------------------------------------------
@@ -129,7 +128,7 @@ class Importer(NodeBuilder):
                 outs = [Const(_constant_value(node), f"Constant {node.output[0]!r}")]
             elif node.op_type in ("Shape", "Size") and key[0] == "" and ins and _is_act(ins[0]):
                 outs = [self._shape_const(node, ins[0])]
-            elif (self._foldable(node) and all(_is_const(v) for v in ins if v is not None)
+            elif (self._foldable(node) and all(is_const(v) for v in ins if v is not None)
                   and not (node.op_type == "Clip" and _integer_const(ins[0]))):    # codes' width: ops_nn.clip
                 outs = self._fold(node, ins)
             elif self._moves_float_input(node, key, ins):
@@ -165,7 +164,7 @@ class Importer(NodeBuilder):
             return False
         if node.op_type == "Pad" and reader.attrs(node).get("mode", "constant") != "constant":
             return False
-        return all(v is None or _is_const(v) for v in ins[1:])
+        return all(v is None or is_const(v) for v in ins[1:])
 
     def replay(self, node, ins: list, output: int):
         """Node `node`'s handler on `ins` (a move of a float input, now on its int8 grid)."""
@@ -308,7 +307,6 @@ class Importer(NodeBuilder):
         if isinstance(v, Act):
             return v, False
         if tail_of(v):
-            self.float_tail = True
             return float_value(self, v, self.tail_values), False
         raise ModelError(f"{self.filename}: output {name!r} is computed in float after the last QuantizeLinear by "
                          "ops tinygen does not run as a float tail (it runs Conv, Gemm, MatMul (+ Add), Softmax, "

@@ -17,7 +17,7 @@ import numpy as np
 from tinygen.errors import ModelError
 from tinygen.frontend.layout import nchw4
 from tinygen.frontend.onnx import reader
-from tinygen.frontend.onnx.builder import const_array
+from tinygen.frontend.onnx.builder import const_array, is_const
 from tinygen.frontend.onnx.importer import Importer, register
 from tinygen.frontend.onnx.qdq import averaged_input
 from tinygen.frontend.onnx.quantized import float_bias
@@ -200,7 +200,7 @@ def gemm(im: Importer, node, ins):
 
 @register("MatMul")
 def matmul(im: Importer, node, ins):
-    if not _const_like(ins[1]):
+    if not is_const(ins[1]):
         raise im.unsupported("the ONNX front end does not map a product of two activations yet (tinygen's "
                              "batch_matmul compiles it from PyTorch's matmul and .tflite BATCH_MATMUL); multiply by "
                              "a constant (Gemm, MatMul with an initializer) or compile the PyTorch model")
@@ -208,10 +208,6 @@ def matmul(im: Importer, node, ins):
     w = im.weight(ins[1], "weights", 1)
     w = _weight_ir(w, lambda d: d.T)
     return _fc(im, x, w, None, (x.tshape[0], _out_channels(w)))
-
-
-def _const_like(v) -> bool:
-    return isinstance(v, (Const, QConst))
 
 
 # -- pooling ------------------------------------------------------------------------------------

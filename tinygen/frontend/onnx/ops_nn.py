@@ -18,7 +18,7 @@ from tinygen.frontend.onnx import reader
 from tinygen.frontend.onnx.float_tail import float_value, tail_of
 from tinygen.frontend.onnx.importer import Importer, register
 from tinygen.frontend.onnx.elementwise_q import binary_quantized
-from tinygen.frontend.onnx.ops_conv import _const_like
+from tinygen.frontend.onnx.builder import is_const
 from tinygen.frontend.onnx.quantized import ETYPE, clamp_bounds, clipped_codes, grid
 from tinygen.frontend.onnx.values import Act, Pending, View, f32, leaky_relu_fn, sigmoid_fn
 
@@ -71,7 +71,7 @@ def relu(im: Importer, node, ins):
 def clip(im: Importer, node, ins):
     lo = im.const(ins[1] if len(ins) > 1 else None, "min")
     hi = im.const(ins[2] if len(ins) > 2 else None, "max")
-    if _const_like(ins[0]):                 # integer codes (the importer folds other constant Clips)
+    if is_const(ins[0]):                 # integer codes (the importer folds other constant Clips)
         return clipped_codes(im, ins[0], lo, hi)
     return clamp_value(im, ins[0], -math.inf if lo is None else float(lo), math.inf if hi is None else float(hi),
                        "Clip")
