@@ -49,6 +49,9 @@ CORE = [
     ("TG_DEMCR_TRCENA", "DCB_DEMCR_TRCENA_Msk"),
     *_at("DWT_BASE", "DWT_Type", ("TG_DWT_CTRL", "CTRL"), ("TG_DWT_CYCCNT", "CYCCNT")),
     ("TG_DWT_CTRL_CYCCNTENA", "DWT_CTRL_CYCCNTENA_Msk"),
+    ("TG_SYST_CSR", "SysTick_BASE + offsetof(SysTick_Type, CTRL)"),
+    ("TG_NVIC_ICER_WORD(0)", "NVIC_BASE + offsetof(NVIC_Type, ICER)"),
+    ("TG_NVIC_ICPR_WORD(0)", "NVIC_BASE + offsetof(NVIC_Type, ICPR)"),
 ]
 # cores whose header has the L1 cache maintenance registers (tg_cortexm7_enable_caches)
 CACHE = [
@@ -161,6 +164,7 @@ FAMILY_CHECKS = {
 NOT_IN_HEADERS = {
     "TG_REG32": "the access macro",
     "TG_EXIT_FAULT": "the stand-ins' exit status, not a register",
+    "TG_NVIC_WORDS": "the architecture's 16 words of ICER / ICPR (ARMv7-M ARM B3.4); CMSIS sizes NVIC_Type's arrays per core (8 words on the M4 and M7, 16 on the M33 and M55)",
     "TG_CPACR_CP10_CP11_FULL": "CMSIS names no CPACR field (ST's SystemInit writes the same bits as (3UL << 10*2)|(3UL << 11*2))",
     "TG_CORESIGHT_UNLOCK": "CoreSight's lock key, named by no CMSIS header",
     "TG_PARTNO_CORTEX_M4": "the Cortex-M4 TRM's CPUID.PARTNO, named by no CMSIS header",

@@ -8,7 +8,8 @@
  * the Cortex-M core registers this port shares with the others.
  *
  * - Start: the Arduino bootloader (first 64 KB of flash) starts the image at 0x10000;
- *   Reset_Handler points VTOR at this image's vector table.
+ *   Reset_Handler points VTOR at this image's vector table and the port stops what the
+ *   bootloader may have left running (SysTick, NVIC interrupts: its USB among them).
  * - Clock ("CLOCK"): the CPU runs at 64 MHz from HFCLK whatever its source; the port starts
  *   the 32 MHz crystal oscillator (TASKS_HFCLKSTART) so that the UART's rate is the
  *   crystal's. If it does not start HFCLK stays on the internal oscillator (HFINT) and the
@@ -77,8 +78,8 @@
 
 #define TG_NRF_CPU_HZ 64000000u
 #define TG_NRF_READY_POLLS 1000000u
-#define TG_TX_CHUNK 64u
-/* One byte at 9600 baud is about 67 k cycles at 64 MHz: a chunk of 64 well within these polls. */
+#define TG_TX_CHUNK 32u
+/* One byte at 9600 baud is about 67 k cycles at 64 MHz: a chunk of 32 well within these polls. */
 #define TG_TX_POLLS 10000000u
 
 static uint8_t s_tx[TG_TX_CHUNK];
@@ -120,6 +121,7 @@ static void tg_uarte_init(void)
 
 void tg_port_init(void)
 {
+    tg_cortexm_quiesce();
     int xtal = tg_nrf_hfxo_start();
     tg_uarte_init();
     tg_dwt_init();
