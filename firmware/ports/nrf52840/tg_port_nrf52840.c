@@ -10,6 +10,7 @@
  * - Start: the Arduino bootloader (first 64 KB of flash) starts the image at 0x10000;
  *   Reset_Handler points VTOR at this image's vector table and the port stops what the
  *   bootloader may have left running (SysTick, NVIC interrupts: its USB among them).
+ * - Flash ("NVMC"): the instruction cache in front of the flash is turned on (ICACHECNF).
  * - Clock ("CLOCK"): the CPU runs at 64 MHz from HFCLK whatever its source; the port starts
  *   the 32 MHz crystal oscillator (TASKS_HFCLKSTART) so that the UART's rate is the
  *   crystal's. If it does not start HFCLK stays on the internal oscillator (HFINT) and the
@@ -37,6 +38,10 @@
 #define TG_NRF_CLOCK_EVENTS_HFCLKSTARTED TG_REG32(TG_NRF_CLOCK_BASE + 0x100u)
 #define TG_NRF_CLOCK_HFCLKSTAT TG_REG32(TG_NRF_CLOCK_BASE + 0x40Cu)
 #define TG_NRF_HFCLKSTAT_SRC_XTAL (1u << 0)
+
+/* "NVMC" (base 0x4001E000): ICACHECNF.CACHEEN, the flash's instruction cache (off after reset). */
+#define TG_NRF_NVMC_ICACHECNF TG_REG32(0x4001E000u + 0x540u)
+#define TG_NRF_ICACHECNF_CACHEEN (1u << 0)
 
 /* "UARTE" (UARTE0 at 0x40002000). */
 #define TG_NRF_UARTE0_BASE 0x40002000u
@@ -122,6 +127,7 @@ static void tg_uarte_init(void)
 void tg_port_init(void)
 {
     tg_cortexm_quiesce();
+    TG_NRF_NVMC_ICACHECNF |= TG_NRF_ICACHECNF_CACHEEN;
     int xtal = tg_nrf_hfxo_start();
     tg_uarte_init();
     tg_dwt_init();
