@@ -76,6 +76,7 @@ def test_wheel_contains_templates_kernels_and_boards(wheel):
                                   ("firmware/kernels", (ROOT / "firmware" / "kernels").glob("*/*")),
                                   ("firmware/audio", (ROOT / "firmware" / "audio").glob("*.[ch]")),
                                   ("firmware/libm", (ROOT / "firmware" / "libm").glob("*.c")),
+                                  ("firmware/ports", (ROOT / "firmware" / "ports").glob("*/*.[chS]")),
                                   ("boards", (ROOT / "boards").glob("*.toml"))):
         expected = {f"tinygen/{folder}/{p.relative_to(ROOT / folder).as_posix()}" for p in pattern_files}
         assert expected, folder

@@ -163,12 +163,25 @@ def test_hil_cli_standin_cortexm(tmp_path, capsys, board, model):
     assert " ms" not in out.out and "instructions" in out.out
 
 
+ARDUINO_BUILDS = {   # board: (PlatformIO platform, board, upload protocol; `make flash`'s command)
+    "nano33ble": ("nordicnrf52", "nano33ble", "sam-ba", "bossac -U -i -e -w -v -R firmware.bin"),
+    "portenta-h7": ("ststm32", "portenta_h7_m7", "dfu",
+                    "dfu-util --device 2341:035b -a 0 --dfuse-address 0x08040000:leave -D firmware.bin"),
+    "nicla-vision": ("ststm32", "nicla_vision", "dfu",
+                     "dfu-util --device 2341:035f -a 0 --dfuse-address 0x08040000:leave -D firmware.bin"),
+}
+
+
 @needs_arm
-@pytest.mark.parametrize("board", ["nano33ble", "portenta-h7", "nicla-vision"])
+@pytest.mark.parametrize("board", sorted(ARDUINO_BUILDS))
 def test_hil_cli_standin_arduino_boards(tmp_path, capsys, board):
     """The Arduino boards (nRF52840 on the M4 stand-in, STM32H747 on the M7's): the mlp built
     for the part (its image linked after the Arduino bootloader) and for the stand-in, run
-    there bit-exact; the firmware's flash and RAM are counted against what the board leaves."""
+    there bit-exact; the firmware's flash and RAM are counted against what the board leaves;
+    the project flashes through the Arduino bootloader (make flash, platformio.ini)."""
+    import configparser
+    import subprocess
+
     from tinygen.board import get_board
 
     rc, summary = hil(tmp_path, "mlp", board, "--emulate", count=4)
@@ -179,6 +192,13 @@ def test_hil_cli_standin_arduino_boards(tmp_path, capsys, board):
     assert regions["flash (firmware.elf)"]["size"] == b.region("flash")["size"]
     assert regions["ram (firmware.elf)"]["size"] == b.region("ram")["size"]
     assert (tmp_path / "build" / "firmware.elf").is_file(), "the real part's image is built too"
+    platform, pio_board, upload, flash = ARDUINO_BUILDS[board]
+    ini = configparser.ConfigParser()
+    ini.read(tmp_path / "build" / "platformio.ini")
+    env = ini[f"env:{board.replace('-', '_')}"]
+    assert (env["platform"], env["board"], env["upload_protocol"]) == (platform, pio_board, upload)
+    dry = subprocess.run(["make", "-n", "-C", str(tmp_path / "build"), "flash"], capture_output=True, text=True)
+    assert flash in dry.stdout, dry.stdout + dry.stderr
 
 
 @pytest.mark.slow

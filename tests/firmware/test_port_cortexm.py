@@ -262,7 +262,8 @@ def test_port_code_sizes(tmp_path):
     rows = []
     for port, board_name in (("cortexm", "nucleo-f746zg"), ("stm32f7", "nucleo-f746zg"),
                              ("stm32f4", "nucleo-f446re"), ("stm32u5", "b-u585i-iot02a"), ("stm32n6", "stm32n6570-dk"),
-                             ("rp2350", "pico2"), ("mps2", "nucleo-f746zg")):
+                             ("rp2350", "pico2"), ("nrf52840", "nano33ble"), ("stm32h7", "portenta-h7"),
+                             ("mps2", "nucleo-f746zg")):
         board = get_board(board_name)
         include = tmp_path / f"{board_name}-board"
         include.mkdir(exist_ok=True)

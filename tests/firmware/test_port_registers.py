@@ -4,9 +4,10 @@ core headers and ST's device headers, at compile time: a C file includes both an
 _Static_asserts each pair equal, compiled by arm-none-eabi-gcc for every STM32 part of a board
 file whose device header is in the trees (tests/st_trees.py: STM32F746, STM32F767, STM32F446).
 
-The STM32U585 (b-u585i-iot02a) and STM32N657 (stm32n6570-dk) have no device header in the trees:
-their ports' ST registers are not checked; the Cortex-M33 and Cortex-M55 core registers that
-tg_cortexm.h names are, against core_cm33.h and core_cm55.h alone.
+The STM32U585 (b-u585i-iot02a), STM32N657 (stm32n6570-dk), STM32H747 (portenta-h7, nicla-vision)
+and Nordic nRF52840 (nano33ble) have no device header in the trees: their ports' peripheral
+registers are not checked; the Cortex-M33, M55, M7 and M4 core registers that tg_cortexm.h names
+are, against core_cm33.h, core_cm55.h, core_cm7.h and core_cm4.h alone.
 
 Every macro of those headers is checked or named in NOT_IN_HEADERS with the reason, so that a
 register added to a port without its check fails here; a pair made wrong fails the compile.
@@ -48,6 +49,9 @@ CORE = [
     ("TG_DEMCR_TRCENA", "DCB_DEMCR_TRCENA_Msk"),
     *_at("DWT_BASE", "DWT_Type", ("TG_DWT_CTRL", "CTRL"), ("TG_DWT_CYCCNT", "CYCCNT")),
     ("TG_DWT_CTRL_CYCCNTENA", "DWT_CTRL_CYCCNTENA_Msk"),
+    ("TG_SYST_CSR", "SysTick_BASE + offsetof(SysTick_Type, CTRL)"),
+    ("TG_NVIC_ICER_WORD(0)", "NVIC_BASE + offsetof(NVIC_Type, ICER)"),
+    ("TG_NVIC_ICPR_WORD(0)", "NVIC_BASE + offsetof(NVIC_Type, ICPR)"),
 ]
 # cores whose header has the L1 cache maintenance registers (tg_cortexm7_enable_caches)
 CACHE = [
@@ -68,7 +72,8 @@ CORE_CHECKS = {
     "cortex-m55": CORE + CACHE + [("TG_CCR_LOB", "SCB_CCR_LOB_Msk")],
 }
 # What a device header defines before it includes core_cmX.h; for the cores of parts whose
-# device header is not in the trees (STM32U585: Cortex-M33, STM32N657: Cortex-M55).
+# device header is not in the trees (STM32U585: Cortex-M33, STM32N657: Cortex-M55, STM32H747:
+# Cortex-M7, nRF52840: Cortex-M4).
 CORE_ALONE = """typedef enum {{ Reset_IRQn = -15, NonMaskableInt_IRQn = -14, HardFault_IRQn = -13,
   SVCall_IRQn = -5, PendSV_IRQn = -2, SysTick_IRQn = -1 }} IRQn_Type;
 #define {rev} 0x0001U
@@ -159,6 +164,7 @@ FAMILY_CHECKS = {
 NOT_IN_HEADERS = {
     "TG_REG32": "the access macro",
     "TG_EXIT_FAULT": "the stand-ins' exit status, not a register",
+    "TG_NVIC_WORDS": "the architecture's 16 words of ICER / ICPR (ARMv7-M ARM B3.4); CMSIS sizes NVIC_Type's arrays per core (8 words on the M4 and M7, 16 on the M33 and M55)",
     "TG_CPACR_CP10_CP11_FULL": "CMSIS names no CPACR field (ST's SystemInit writes the same bits as (3UL << 10*2)|(3UL << 11*2))",
     "TG_CORESIGHT_UNLOCK": "CoreSight's lock key, named by no CMSIS header",
     "TG_PARTNO_CORTEX_M4": "the Cortex-M4 TRM's CPUID.PARTNO, named by no CMSIS header",
@@ -234,7 +240,8 @@ CHECKED = [p for p in PARTS if p.family in ("f7", "f4")]
 def test_port_registers_parts_named():
     """The parts checked and those without a device header are the board files' STM32 parts."""
     assert {p.name for p in CHECKED} == {"stm32f746zg", "stm32f767zi", "stm32f446re"}
-    assert {p.name for p in PARTS} - {p.name for p in CHECKED} == {"stm32u585ai", "stm32n657x0"}
+    assert {p.name for p in PARTS} - {p.name for p in CHECKED} == {"stm32u585ai", "stm32n657x0", "stm32h747",
+                                                                   "stm32h747xi", "stm32h747aii6"}
     for p in CHECKED:
         assert get_board(p.board).port in FAMILY_CHECKS, f"{p.board}: its port has no register checks"
 
@@ -246,7 +253,7 @@ def test_port_registers_equal_st_headers(part, tmp_path):
     assert r.returncode == 0, f"{part.name}: the port's registers differ from {part.header}:\n{r.stderr}"
 
 
-@pytest.mark.parametrize("board_name", ["b-u585i-iot02a", "stm32n6570-dk"])
+@pytest.mark.parametrize("board_name", ["b-u585i-iot02a", "stm32n6570-dk", "portenta-h7", "nano33ble"])
 def test_port_registers_equal_core_header_without_device_header(board_name, tmp_path):
     board = get_board(board_name)
     core = board.core.replace("cortex-", "c")      # "cm33"

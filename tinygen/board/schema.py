@@ -80,7 +80,10 @@ SCHEMA = {
     "clock_hz": _k(INTEGER, DEVICE, "the core clock the port sets up, in Hz (cycles to time)"),
     "idf_target": _k(STRING, NO, "ESP-IDF boards: the chip `idf.py` builds for (default: the name without `-`)"),
     "platformio": _k(TABLE, NO, "the PlatformIO project", {
-        "board": _k(STRING, NO, "PlatformIO's board id (default: tinygen's table, else the name)")}),
+        "board": _k(STRING, NO, "PlatformIO's board id (default: tinygen's table, else the name)"),
+        "platform": _k(STRING, NO, "PlatformIO's platform (default `ststm32`; `nordicnrf52` for the nRF52840)"),
+        "upload_protocol": _k(STRING, NO, "`pio run -t upload`'s protocol (default `stlink`; `sam-ba`, `dfu` "
+                                          "through the Arduino bootloaders)")}),
     "toolchain": _k(TABLE, YES, "the C compiler of the real part", {
         "cc": _k(STRING, YES, "the compiler (`arm-none-eabi-gcc`, `gcc`)"),
         "cflags": _k(STRINGS, YES, "its flags; the `-m` ones (CPU, FPU, float ABI) also link"),

@@ -326,6 +326,8 @@ def write_firmware_project(graph: Graph, dest: Path, model_name: str, board: Boa
         "size_prereqs": [i.elf for i in images] or ["idf-size"],
         "help": [f"make {t:<{width}}  {text}".rstrip() for t, text in targets],
         "project": _identifier(f"tinygen_{model_name}"), "pio_board": _pio_board(board),
+        "pio_platform": board.raw.get("platformio", {}).get("platform", "ststm32"),
+        "pio_upload": board.raw.get("platformio", {}).get("upload_protocol", "stlink"),
         "pio_env": _identifier(board.name), "baud": board.serial.get("baud", 115200),
         "cmsis_nn": cmsis_nn, "esp_nn": esp_nn,
     }

@@ -39,6 +39,14 @@
 #define TG_CCSIDR_ASSOCIATIVITY_MASK 0x3FFu
 #define TG_CCSIDR_LINESIZE_MASK 0x7u
 
+/* SysTick (B3.3.3) and the NVIC's clear-enable and clear-pending registers (B3.4.4, B3.4.6),
+ * for tg_cortexm_quiesce(). The architecture has room for 496 interrupts, 16 words of each;
+ * the words a core does not implement read as zero and ignore writes. */
+#define TG_SYST_CSR TG_REG32(0xE000E010u)
+#define TG_NVIC_ICER_WORD(n) TG_REG32(0xE000E180u + 4u * (n))
+#define TG_NVIC_ICPR_WORD(n) TG_REG32(0xE000E280u + 4u * (n))
+#define TG_NVIC_WORDS 16u
+
 /* Debug and trace (ARMv7-M ARM C1.6, C1.8): the DWT cycle counter (tg_dwt.c). */
 #define TG_DEMCR TG_REG32(0xE000EDFCu)     /* C1.6.5: debug exception and monitor control */
 #define TG_DEMCR_TRCENA (1u << 24)         /* powers the DWT and ITM */
@@ -101,6 +109,13 @@ int tg_wait_bits(volatile uint32_t *reg, uint32_t mask, uint32_t polls);
 
 /* Semihosting SYS_EXIT_EXTENDED (tg_semihost.c): QEMU exits with `code`. */
 void tg_semihost_exit(int code) __attribute__((noreturn));
+
+/*
+ * After a bootloader (the Arduino boards'): stop SysTick, disable every NVIC interrupt and
+ * clear its pending state (tg_scb.c), so that nothing the bootloader left running reaches
+ * this image's vector table, whose handlers other than reset are fault handlers.
+ */
+void tg_cortexm_quiesce(void);
 
 /* Request a system reset through AIRCR.SYSRESETREQ (tg_scb.c). */
 void tg_system_reset(void) __attribute__((noreturn));

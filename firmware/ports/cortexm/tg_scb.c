@@ -1,6 +1,6 @@
 /*
  * System control block operations shared by the Cortex-M ports: system
- * reset and the Cortex-M7 L1 caches.
+ * reset, quiescing what a bootloader left running, and the Cortex-M7 L1 caches.
  */
 #include <stdint.h>
 
@@ -13,6 +13,17 @@ void tg_system_reset(void)
     TG_SCB_AIRCR = TG_AIRCR_VECTKEY | (TG_SCB_AIRCR & TG_AIRCR_PRIGROUP_MASK) | TG_AIRCR_SYSRESETREQ;
     tg_dsb();
     tg_fault_loop(); /* the reset takes a few cycles to land */
+}
+
+void tg_cortexm_quiesce(void)
+{
+    TG_SYST_CSR = 0u;
+    for (uint32_t i = 0u; i < TG_NVIC_WORDS; i++) {
+        TG_NVIC_ICER_WORD(i) = 0xFFFFFFFFu;
+        TG_NVIC_ICPR_WORD(i) = 0xFFFFFFFFu;
+    }
+    tg_dsb();
+    tg_isb();
 }
 
 /*

@@ -8,7 +8,9 @@
  * the Cortex-M core registers this port shares with the others.
  *
  * - Start: the Arduino bootloader (first 64 KB of flash) starts the image at 0x10000;
- *   Reset_Handler points VTOR at this image's vector table.
+ *   Reset_Handler points VTOR at this image's vector table and the port stops what the
+ *   bootloader may have left running (SysTick, NVIC interrupts: its USB among them).
+ * - Flash ("NVMC"): the instruction cache in front of the flash is turned on (ICACHECNF).
  * - Clock ("CLOCK"): the CPU runs at 64 MHz from HFCLK whatever its source; the port starts
  *   the 32 MHz crystal oscillator (TASKS_HFCLKSTART) so that the UART's rate is the
  *   crystal's. If it does not start HFCLK stays on the internal oscillator (HFINT) and the
@@ -36,6 +38,10 @@
 #define TG_NRF_CLOCK_EVENTS_HFCLKSTARTED TG_REG32(TG_NRF_CLOCK_BASE + 0x100u)
 #define TG_NRF_CLOCK_HFCLKSTAT TG_REG32(TG_NRF_CLOCK_BASE + 0x40Cu)
 #define TG_NRF_HFCLKSTAT_SRC_XTAL (1u << 0)
+
+/* "NVMC" (base 0x4001E000): ICACHECNF.CACHEEN, the flash's instruction cache (off after reset). */
+#define TG_NRF_NVMC_ICACHECNF TG_REG32(0x4001E000u + 0x540u)
+#define TG_NRF_ICACHECNF_CACHEEN (1u << 0)
 
 /* "UARTE" (UARTE0 at 0x40002000). */
 #define TG_NRF_UARTE0_BASE 0x40002000u
@@ -77,8 +83,8 @@
 
 #define TG_NRF_CPU_HZ 64000000u
 #define TG_NRF_READY_POLLS 1000000u
-#define TG_TX_CHUNK 64u
-/* One byte at 9600 baud is about 67 k cycles at 64 MHz: a chunk of 64 well within these polls. */
+#define TG_TX_CHUNK 32u
+/* One byte at 9600 baud is about 67 k cycles at 64 MHz: a chunk of 32 well within these polls. */
 #define TG_TX_POLLS 10000000u
 
 static uint8_t s_tx[TG_TX_CHUNK];
@@ -120,6 +126,8 @@ static void tg_uarte_init(void)
 
 void tg_port_init(void)
 {
+    tg_cortexm_quiesce();
+    TG_NRF_NVMC_ICACHECNF |= TG_NRF_ICACHECNF_CACHEEN;
     int xtal = tg_nrf_hfxo_start();
     tg_uarte_init();
     tg_dwt_init();

@@ -8,7 +8,9 @@
  * is developed, and no ST H7 header is at hand to check the register values against.
  *
  * - Start: the Arduino bootloader (first 256 KB of flash) starts the image at 0x08040000
- *   with its own clock set up; Reset_Handler points VTOR at this image's vector table.
+ *   with its own clock set up; Reset_Handler points VTOR at this image's vector table and
+ *   the port stops what the bootloader may have left running (SysTick, NVIC interrupts).
+ *   The caches are turned on here only if the bootloader left the D-cache off.
  * - Power: PWR_CR3 (the supply configuration) can be written once after power-on and the
  *   bootloader has written it (LDO on the Portenta, per its SystemClock_Config): this port
  *   leaves it as it is. VOS0 needs the LDO: with it, VOS1 then over-drive (SYSCFG_PWRCR.ODEN)
@@ -144,9 +146,14 @@ static void tg_usart_init(void)
 
 void tg_port_init(void)
 {
+    tg_cortexm_quiesce();
     s_clock_hz = tg_h7_clock_init();
     tg_usart_init();
-    tg_cortexm7_enable_caches();
+    /* a bootloader may hand over with the caches on: invalidating the D-cache then would drop
+     * what Reset_Handler wrote (.data, .bss) before it reached the SRAM */
+    if ((TG_SCB_CCR & TG_CCR_DC) == 0u) {
+        tg_cortexm7_enable_caches();
+    }
     tg_dwt_init();
     s_name = s_clock_hz == TG_H7_SYSCLK_HZ ? "stm32h747 480MHz" : "stm32h747 64MHz (VOS0 or PLL1 did not start)";
 }
