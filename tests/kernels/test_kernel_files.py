@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 
+from tinygen.codegen.bias_shift import BIAS_SHIFT
 from tinygen.codegen.emit import LAYER_CODE, kernel_files
 from tinygen.codegen.sign_add import SIGN_DEFINES
 from tinygen.kernels.specialize import INLINE
@@ -27,7 +28,7 @@ def _named_by_specs() -> set[str]:
     for spec in KERNELS:
         named |= {spec.source, *spec.calls, *spec.headers}
     named |= {inline.header for inline in INLINE.values()}
-    named |= {define.header for define in SIGN_DEFINES}
+    named |= {define.header for define in (*SIGN_DEFINES, BIAS_SHIFT)}
     named |= {header for header, _ in LAYER_CODE.values()}
     return named - {""}
 

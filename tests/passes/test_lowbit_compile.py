@@ -113,10 +113,13 @@ def test_compiled_model_predicts_like_the_eval_module(name):
     assert abs(np.mean(got.argmax(1) == y) - np.mean(want.argmax(1) == y)) <= 0.01
 
 
-@pytest.mark.parametrize("name", ["bnn", "w4a4"])
+@pytest.mark.parametrize("name", ["bnn", "pow2", "w4a4"])
 def test_host_c_equals_reference(name, tmp_path):
+    """C == reference on the host; the portable power-of-two and 4-bit kernels built without
+    the finer bias's shift (every layer's bias_shift is 0: tinygen/codegen/bias_shift.py)."""
     source, graph = compiled(name, "host")
     host = build_host(source, graph, tmp_path / "host")
+    assert ("-DTG_LOWBIT_BIAS_SHIFT=0" in (tmp_path / "host" / "Makefile").read_text()) == (name != "bnn")
     x, _ = digits_test(12)
     assert_bit_exact(graph, host, [quantize_input(graph, xi[None]) for xi in to_ir_layout(x)])
 

@@ -58,7 +58,8 @@ def test_brevitas_py_host(arch, bits, tmp_path):
 def test_brevitas_bias_shift_on_dsp_standin(bits, tmp_path):
     """The MLP's low-bit layers add their float bias finer than one accumulator unit
     (bias_shift): on the Cortex-M7 stand-in the kernels that take it run (the DSP 4-bit
-    unpacking kernel does not: its portable twin), and every layer equals the reference."""
+    unpacking kernel does not: its portable twin), built with the shift (no
+    -DTG_LOWBIT_BIAS_SHIFT=0), and every layer equals the reference."""
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
@@ -69,6 +70,7 @@ def test_brevitas_bias_shift_on_dsp_standin(bits, tmp_path):
     shifted = {n.kernel for n in graph.nodes if n.attrs.get("bias_shift")}
     assert shifted == ({"tg_conv2d_s8_s4_s8", "tg_conv2d_u4_s4_s8_dsp"} if bits == 4 else {"tg_conv2d_b1_b1_s8_dsp"})
     project = build(source, graph, get_board("f746zg"), tmp_path / "fw").out_dir
+    assert "TG_LOWBIT_BIAS_SHIFT" not in (project / "Makefile").read_text()
     rng = np.random.default_rng(2)
     with open_device(get_board("f746zg"), project, emulate=True) as dev:
         for i in range(3):

@@ -8,7 +8,7 @@ are known from its records, the code a kernel links is measured here. A code uni
 section the linker keeps, named by its object and section ("tg_depthwise_conv2d_s8_dsp.o
 .text.tg_dw_pixel_s8": with -ffunction-sections, one function) or by a library member's. The
 kernel's translation units (its spec's source and the files it calls) are compiled with the
-board's compiler and cflags and the build's per-model defines (kx1_case_flags, sign_add_flags),
+board's compiler and cflags and the build's per-model defines (kx1_case_flags, build_flags.switch_flags),
 in a scratch folder holding its files flat as a generated project does, and linked with
 -nostartfiles --gc-sections from the kernel's entry symbol; the linker map lists the sections
 kept, text and read-only data. Two kernels linking the same unit share it (the widen depthwise

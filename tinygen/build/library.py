@@ -27,11 +27,11 @@ from tinygen.board import Board
 from tinygen.build.library_stack import invoke_stack
 from tinygen.codegen.api import Api, library_api, name_problem
 from tinygen.codegen.audio import frontend_of
+from tinygen.codegen.build_flags import switch_flags
 from tinygen.codegen.emit import kernel_sources, project_data
 from tinygen.codegen.kx1_cases import kx1_case_flags
 from tinygen.codegen.libm_cmd import libm_functions
 from tinygen.codegen.project import manifest, render_model
-from tinygen.codegen.sign_add import sign_add_flags
 from tinygen.codegen.templating import template_env
 from tinygen.errors import UsageError
 from tinygen.ir import Graph
@@ -105,7 +105,7 @@ def _kernel_files(graph: Graph) -> list[str]:
 
 def build_defines(graph: Graph) -> list[tuple[str, str]]:
     """The kernels' per-build switches (what a firmware's Makefile passes as -D) as (macro, value)."""
-    return [tuple(flag[2:].split("=", 1)) for flag in sign_add_flags(graph) + kx1_case_flags(graph)]
+    return [tuple(flag[2:].split("=", 1)) for flag in switch_flags(graph) + kx1_case_flags(graph)]
 
 
 def _isa_needs(kernels) -> dict[str, list[str]]:

@@ -7,18 +7,16 @@ point raises to act_min anyway (tinygen.kernels.specialize.sign_add_needed). A s
 layer drops it per layer (specialize.POS); an out-of-line kernel is one copy for every layer
 that calls it, so there the build passes -D<NAME>=0 when every layer of the firmware (every
 switch's) whose kernel compiles the header testing NAME needs no sign's ADD, and leaves the
-kernel as it is otherwise. One copy either way: no flash for a second one.
+kernel as it is otherwise (tinygen.codegen.build_switches).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinygen.codegen.emit import kernel_files
-from tinygen.ir import Graph
+from tinygen.codegen.build_switches import off_flags, switches_off
+from tinygen.ir import Graph, Node
 from tinygen.kernels.specialize import sign_add_needed
-from tinygen.kernels.table import KERNELS_BY_NAME
-from tinygen.switches import switch_graphs
 
 
 @dataclass(frozen=True)
@@ -26,6 +24,10 @@ class SignDefine:
     name: str                 # the C macro, 1 (the ADD) unless the build defines it 0
     header: str               # the firmware header (relative to firmware/) that tests it
     kernels: frozenset        # the kernels whose layers' act_min / output_offset are the clamp after it
+
+    def off(self, node: Node) -> bool:
+        """Whether the layer is of one of the define's kernels and needs no sign's ADD."""
+        return node.kernel in self.kernels and not sign_add_needed(node.attrs["kparams"])
 
 
 SIGN_DEFINES = (
@@ -42,26 +44,15 @@ SIGN_DEFINES = (
 )
 
 
-def _layers(graph: Graph):
-    return [n for _, g in switch_graphs(graph) for n in g.nodes if n.kernel]
-
-
 def sign_add_left_out(graph: Graph) -> list[str]:
     """The SIGN_DEFINES this build sets to 0: some layer compiles the define's header, and every
     such layer is of one of its kernels and needs no sign's ADD."""
-    layers = _layers(graph)
-    files = {k: kernel_files(KERNELS_BY_NAME[k]) for k in {n.kernel for n in layers}}
-    out = []
-    for d in SIGN_DEFINES:
-        reaching = [n for n in layers if d.header in files[n.kernel]]
-        if reaching and all(n.kernel in d.kernels and not sign_add_needed(n.attrs["kparams"]) for n in reaching):
-            out.append(d.name)
-    return out
+    return switches_off(graph, SIGN_DEFINES)
 
 
 def sign_add_flags(graph: Graph) -> tuple[str, ...]:
     """The compile flags of sign_add_left_out (the generated build adds them to CFLAGS)."""
-    return tuple(f"-D{name}=0" for name in sign_add_left_out(graph))
+    return off_flags(sign_add_left_out(graph))
 
 
 __all__ = ["SIGN_DEFINES", "SignDefine", "sign_add_flags", "sign_add_left_out"]

@@ -41,8 +41,8 @@ import numpy as np
 from tinygen.board import Board
 from tinygen.build.kernel_code import kernel_code
 from tinygen.build.memory import MemoryFitError
+from tinygen.codegen.build_flags import switch_flags
 from tinygen.codegen.kx1_cases import KX1, case_flags
-from tinygen.codegen.sign_add import sign_add_flags
 from tinygen.compiler import SourceModel, compile_source
 from tinygen.errors import TinygenError
 from tinygen.hil.deadline import DEFAULT_TIMEOUT
@@ -287,7 +287,7 @@ def _kernel_code(graph: Graph, board: Board, open_nodes: dict[str, list[str]],
     nodes = {n.name: n for n in graph.nodes}
     kx1_layers = [nodes[n] for n, names in open_nodes.items() if KX1 in names] + [
         n for n in graph.nodes if n.name not in open_nodes and n.kernel == KX1]
-    defines = sign_add_flags(graph) + case_flags(kx1_layers)
+    defines = switch_flags(graph) + case_flags(kx1_layers)
     kernels = sorted({k for names in open_nodes.values() for k in names} | set(others))
     return {k: kernel_code(k, board, defines) for k in kernels}
 

@@ -7,6 +7,7 @@
 
 #include "tg_conv2d_b1.h"
 #include "tg_kernels_b1.h"
+#include "tg_lowbit_bias_shift.h"
 #include "tg_requant.h"
 
 void tg_conv2d_b1_b1_s8(const tg_conv2d_b1_params_t *p, const uint32_t *input,
@@ -18,7 +19,7 @@ void tg_conv2d_b1_b1_s8(const tg_conv2d_b1_params_t *p, const uint32_t *input,
     for (out_y = 0; out_y < p->out_h; ++out_y) {
         for (out_x = 0; out_x < p->out_w; ++out_x) {
             for (oc = 0; oc < p->out_c; ++oc) {
-                int32_t acc = tg_wrapping_shift_left(tg_conv2d_b1_b1_acc(p, input, weights, out_y, out_x, oc),
+                int32_t acc = tg_lowbit_bias_shift(tg_conv2d_b1_b1_acc(p, input, weights, out_y, out_x, oc),
                                                      p->bias_shift);
                 if (bias != NULL) {
                     acc += bias[oc];

@@ -10,6 +10,7 @@
 #include "tg_conv2d_b1.h"
 #include "tg_conv2d_b1_rv32.h"
 #include "tg_kernels_b1.h"
+#include "tg_lowbit_bias_shift.h"
 #include "tg_requant.h"
 
 void tg_conv2d_b1_b1_s8_rv32(const tg_conv2d_b1_params_t *p, const uint32_t *input,
@@ -25,7 +26,7 @@ void tg_conv2d_b1_b1_s8_rv32(const tg_conv2d_b1_params_t *p, const uint32_t *inp
         for (out_x = 0; out_x < q.out_w; ++out_x) {
             const uint32_t *field = tg_b1_rv32_field(&q, input, out_y, out_x, buffer);
             for (oc = 0; oc < q.out_c; ++oc) {
-                int32_t acc = tg_wrapping_shift_left(tg_b1_rv32_acc(&q, field, input, weights, out_y, out_x, oc),
+                int32_t acc = tg_lowbit_bias_shift(tg_b1_rv32_acc(&q, field, input, weights, out_y, out_x, oc),
                                                      q.bias_shift);
                 if (bias != NULL) {
                     acc += bias[oc];

@@ -16,6 +16,7 @@
 #include "tg_conv2d_b1.h"
 #include "tg_conv2d_b1_dsp.h"
 #include "tg_kernels_b1.h"
+#include "tg_lowbit_bias_shift.h"
 #include "tg_requant.h"
 
 /* counts[j] = popcount(field ^ channel j's run of weights), j < n_oc (tg_b1_field_counts). */
@@ -43,7 +44,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_b1_b1_s8_pixels(
                     int32_t j;
                     counts_fn(field, &weights[oc * run], run, n_oc, counts);
                     for (j = 0; j < n_oc; ++j) {
-                        *output++ = tg_requant_channel_s8(tg_wrapping_shift_left(n - 2 * counts[j], k), bias,
+                        *output++ = tg_requant_channel_s8(tg_lowbit_bias_shift(n - 2 * counts[j], k), bias,
                                                           multiplier, shift, oc + j,
                                                           p->output_offset, p->act_min, p->act_max);
                     }
@@ -56,14 +57,14 @@ static inline __attribute__((always_inline)) void tg_conv2d_b1_b1_s8_pixels(
             for (oc = 0; oc + 2 <= p->out_c; oc += 2) {     /* two channels per pass over the input */
                 int32_t acc[2];
                 tg_conv2d_b1_b1_dsp_acc2(p, &spans, fit, input, weights, out_y, out_x, oc, acc);
-                *output++ = tg_requant_channel_s8(tg_wrapping_shift_left(acc[0], k), bias, multiplier, shift, oc,
+                *output++ = tg_requant_channel_s8(tg_lowbit_bias_shift(acc[0], k), bias, multiplier, shift, oc,
                                                   p->output_offset, p->act_min, p->act_max);
-                *output++ = tg_requant_channel_s8(tg_wrapping_shift_left(acc[1], k), bias, multiplier, shift, oc + 1,
+                *output++ = tg_requant_channel_s8(tg_lowbit_bias_shift(acc[1], k), bias, multiplier, shift, oc + 1,
                                                   p->output_offset, p->act_min, p->act_max);
             }
             if (oc < p->out_c) {
                 const int32_t acc = tg_conv2d_b1_b1_dsp_acc(p, &spans, fit, input, weights, out_y, out_x, oc);
-                *output++ = tg_requant_channel_s8(tg_wrapping_shift_left(acc, k), bias, multiplier, shift, oc,
+                *output++ = tg_requant_channel_s8(tg_lowbit_bias_shift(acc, k), bias, multiplier, shift, oc,
                                                   p->output_offset, p->act_min, p->act_max);
             }
         }

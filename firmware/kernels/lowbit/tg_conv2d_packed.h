@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "tg_kernels_packed.h"
+#include "tg_lowbit_bias_shift.h"
 #include "tg_requant.h"
 
 /*
@@ -283,7 +284,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_packed(
                 for (i = 0; i < 4 && 4 * g + i < p->out_c; ++i) {
                     const int32_t o = 4 * g + i;
                     const int32_t cu = d[i] - half * u_sum;             /* sum c u over every tap */
-                    const int32_t acc = tg_wrapping_shift_left((p->odd ? 2 * cu + u_sum : cu) + corr[o], p->bias_shift);
+                    const int32_t acc = tg_lowbit_bias_shift((p->odd ? 2 * cu + u_sum : cu) + corr[o], p->bias_shift);
                     out[o] = tg_requant_channel_s8(acc, bias, multiplier, shift, o, p->output_offset, p->act_min,
                                                    p->act_max);
                 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "tg_kernels_subbyte.h"
+#include "tg_lowbit_bias_shift.h"
 #include "tg_requant.h"
 
 /* how a kernel turns a code into its term of the sum */
@@ -91,7 +92,7 @@ static inline int8_t tg_conv2d_subbyte_output(const tg_conv2d_subbyte_params_t *
     if (zero_code) {
         acc >>= 1;  /* every term was doubled and is even: exact */
     }
-    acc = tg_wrapping_shift_left(acc, p->bias_shift);
+    acc = tg_lowbit_bias_shift(acc, p->bias_shift);
     if (bias != NULL) {
         acc += bias[oc];
     }
