@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from tinygen.errors import UsageError
-from tinygen.package import KINDS
+from tinygen.package import KINDS, check_packages
 from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, board_of, budgeted, check_output_early, \
     compile_model, print_activations, print_fit, print_kernels
 
@@ -101,7 +101,6 @@ def _check_library_args(args) -> None:
     check_library_options(kernels=args.kernels, camera=getattr(args, "camera", False),
                           frontend=getattr(args, "frontend", None), arena_region=args.arena_region)
     from tinygen.codegen.api import library_name
-    from tinygen.package import check_packages
 
     check_packages(args.package or [], board_of(args), args.name or library_name(Path(args.model).stem))
 
