@@ -2,10 +2,14 @@
 20 ms frame in each stage of tg_mfcc_frame_f32 (firmware/audio), beside its floor.
 
     .venv/bin/python benchmarks/audio_stages.py [--boards f746zg f446re n6570] [--json out.json]
+    .venv/bin/python benchmarks/audio_stages.py --arithmetic q31 --boards f746zg f446re   # mfcc-q31
 
 Each board runs the stages it compiles (tinygen.codegen.audio: the tg_*_f32_mve.c files on a
 Helium core, the M55's n6570); where those are not the scalar files, the scalar ones are
-measured too on the same stand-in (the "scalar" column: before and after).
+measured too on the same stand-in (the "scalar" column: before and after). `--arithmetic q31`
+measures the fixed-point front end (tg_mfcc_frame_q31) the same way: on a board with the DSP
+extension its tg_cfft_q31_dsp.c beside the portable tg_cfft_q31.c (the floor columns are the
+float stages').
 
 One bare firmware per board (benchmarks/standin_firmware.py) with the float front end's tables
 (tinygen.codegen.audio_tables, as a `--frontend mfcc` build renders them) runs, on one frame of
@@ -57,8 +61,10 @@ from tinygen.board import get_board  # noqa: E402
 
 SPEECH = ROOT / "tests" / "data" / "audio" / "speech.npz"
 STAGES = ("window", "fft", "magnitude", "mel + log", "dct")
-SOURCES = ("tg_mfcc_frame_f32.c", "tg_cfft_f32.c", "tg_rfft_mag_f32.c", "tg_mel_log_f32.c", "tg_dct_f32.c",
-           "tg_log_f32.c", "tg_sqrt_f32.c")     # each as the board's variant (tinygen.codegen.isa_variants)
+SOURCES = {"f32": ("tg_mfcc_frame_f32.c", "tg_cfft_f32.c", "tg_rfft_mag_f32.c", "tg_mel_log_f32.c", "tg_dct_f32.c",
+                   "tg_log_f32.c", "tg_sqrt_f32.c"),     # each as the board's variant (tinygen.codegen.isa_variants)
+           "q31": ("tg_mfcc_frame_q31.c", "tg_cfft_q31.c", "tg_rfft_mag_q31.c", "tg_mel_log_q31.c", "tg_dct_q31.c",
+                   "tg_log_q31.c", "tg_sqrt_u64.c", "tg_c0_offset_q31.c")}
 # operation counts per frame (see the docstring): the floor of each stage on this ISA
 FLOOR = {"window": 14 * 240, "fft": 12 * 8 * 128, "magnitude": 12 * 128, "mel + log": 2 * 130 + 40 * 20,
          "dct": 500}
@@ -76,8 +82,8 @@ MAIN = r"""
 #include "tg_audio_tables.h"
 
 static const int16_t frame[TG_MFCC_FRAME_LENGTH] = {%(frame)s};
-static tg_mfcc_scratch_f32 scratch;
-static float mfcc[TG_MFCC_NUM_COEFFS];
+static tg_mfcc_scratch_%(a)s scratch;
+static %(coef)s mfcc[TG_MFCC_NUM_COEFFS];
 
 static void put(const char *s)
 {
@@ -104,24 +110,24 @@ static void put_count(const char *name, uint64_t v)
 
 int main(void)
 {
-    const tg_mfcc_tables_f32 *t = &tg_audio_tables;
+    const tg_mfcc_tables_%(a)s *t = &tg_audio_tables;
     uint64_t c;
     tg_port_init();
-    tg_mfcc_frame_f32(frame, %(gain)s, t, &scratch, mfcc);       /* warm-up */
+    tg_mfcc_frame_%(a)s(frame, %(gain)s, t, &scratch, mfcc);       /* warm-up */
     c = tg_port_counter();
-    tg_mfcc_frame_f32(frame, %(gain)s, t, &scratch, mfcc);
+    tg_mfcc_frame_%(a)s(frame, %(gain)s, t, &scratch, mfcc);
     put_count("frame", tg_port_counter() - c);
     c = tg_port_counter();
-    tg_cfft_f32(scratch.fft, TG_MFCC_FFT_HALF, t->twiddles);
+    tg_cfft_%(a)s(scratch.fft, TG_MFCC_FFT_HALF, t->twiddles);
     put_count("fft", tg_port_counter() - c);
     c = tg_port_counter();
-    tg_rfft_mag_f32(scratch.fft, TG_MFCC_FFT_HALF, t->split, t->bin_first, t->bin_last, scratch.mag);
+    tg_rfft_mag_%(a)s(scratch.fft, TG_MFCC_FFT_HALF, t->split, t->bin_first, t->bin_last, scratch.mag);
     put_count("magnitude", tg_port_counter() - c);
     c = tg_port_counter();
-    tg_mel_log_f32(scratch.mag, t->bin_first, &t->mel, 1e-6f, scratch.logmel);
+    tg_mel_log_%(a)s(scratch.mag, t->bin_first, &t->mel, %(mel_args)s, scratch.logmel);
     put_count("mel + log", tg_port_counter() - c);
     c = tg_port_counter();
-    tg_dct_f32(scratch.logmel, TG_MFCC_NUM_MEL, t->dct, TG_MFCC_NUM_COEFFS, mfcc);
+    tg_dct_%(a)s(scratch.logmel, TG_MFCC_NUM_MEL, t->dct, TG_MFCC_NUM_COEFFS, mfcc);
     put_count("dct", tg_port_counter() - c);
     put("done\n");
     tg_port_exit(0);
@@ -129,24 +135,33 @@ int main(void)
 """
 
 
-def stage_sources(features) -> list[Path]:
-    """The stages' files for a board with these ISA features: X_mve.c on a Helium core."""
-    chosen = Frontend("mfcc", "f32", frozenset(features)).firmware_files()
-    return [FIRMWARE / f for f in isa_variants(with_variants([f"audio/{s}" for s in SOURCES]), features)
+def stage_sources(features, arithmetic: str = "f32") -> list[Path]:
+    """The stages' files for a board with these ISA features: X_mve.c on a Helium core,
+    X_dsp.c with the DSP extension."""
+    chosen = Frontend("mfcc", arithmetic, frozenset(features)).firmware_files()
+    return [FIRMWARE / f for f in isa_variants(with_variants([f"audio/{s}" for s in SOURCES[arithmetic]]), features)
             if f in chosen]
 
 
-def measure(board: str, work: Path, features) -> dict:
+# what the template's calls take, per arithmetic: the frame's gain (f32) or divisor (q31), the
+# mel stage's eps (any value: the count does not depend on it) and the q31 stage's log table
+CALLS = {"f32": {"coef": "float", "mel_args": "1e-6f"},
+         "q31": {"coef": "int32_t", "mel_args": "1u, t->log2_table"}}
+
+
+def measure(board: str, work: Path, features, arithmetic: str = "f32") -> dict:
     clip = np.load(SPEECH)["us_yes"]
     frame = clip[1600:1600 + 480]
-    source, header = render_tables(Frontend("mfcc", "f32"), 1.0, 0)
+    source, header = render_tables(Frontend("mfcc", arithmetic), 1.0, 0)
     (work / "tinygen" / "audio").mkdir(parents=True, exist_ok=True)
     shutil.copy(FIRMWARE / "audio" / "tg_audio.h", work / "tinygen" / "audio" / "tg_audio.h")
     (work / "tg_audio_tables.c").write_text(source)
     (work / "tg_audio_tables.h").write_text(header)
-    gain = f"{1.0 / max(1, int(np.abs(clip).max())):.9g}f"
-    (work / "main.c").write_text(MAIN % {"frame": ",".join(str(int(v)) for v in frame), "gain": gain})
-    sources = [work / "main.c", work / "tg_audio_tables.c"] + stage_sources(features)
+    peak = max(1, int(np.abs(clip).max()))
+    gain = f"{1.0 / peak:.9g}f" if arithmetic == "f32" else f"{peak}u"
+    (work / "main.c").write_text(MAIN % {"frame": ",".join(str(int(v)) for v in frame), "gain": gain,
+                                         "a": arithmetic, **CALLS[arithmetic]})
+    sources = [work / "main.c", work / "tg_audio_tables.c"] + stage_sources(features, arithmetic)
     text = run_firmware(board, sources, work)
     counts = {m[1]: int(m[2]) for m in re.finditer(r"^(frame|fft|magnitude|mel \+ log|dct) (\d+)$", text, re.M)}
     counts["window"] = counts["frame"] - sum(counts[s] for s in STAGES[1:])
@@ -158,17 +173,21 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--boards", nargs="+", default=["f746zg", "f446re", "n6570"])
+    ap.add_argument("--arithmetic", choices=("f32", "q31"), default="f32",
+                    help="the float front end (the figure's) or the fixed-point one")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
+    a = args.arithmetic
+    variant = "Helium" if a == "f32" else "DSP"
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for b in args.boards:
             features = get_board(b).isa_features
-            if stage_sources(features) != stage_sources(()):       # the scalar stages too: before / after
-                results[f"{b} scalar"] = measure(b, Path(tmp) / f"{b}-scalar", ())
-                results[f"{b} Helium"] = measure(b, Path(tmp) / b, features)
+            if stage_sources(features, a) != stage_sources((), a):     # the portable stages too: before / after
+                results[f"{b} scalar"] = measure(b, Path(tmp) / f"{b}-scalar", (), a)
+                results[f"{b} {variant}"] = measure(b, Path(tmp) / b, features, a)
             else:
-                results[b] = measure(b, Path(tmp) / b, features)
+                results[b] = measure(b, Path(tmp) / b, features, a)
     rows, data = [], []
     for s in (*STAGES, "frame"):
         floor, floor_mve = FLOOR.get(s), FLOOR_MVE.get(s)

@@ -39,6 +39,21 @@ int tgt_detector_step(tg_detector *d, const int8_t *out, int32_t zp, uint64_t sa
     return fired;
 }
 """
+# the I/O of the bare stage harnesses (tests/audio/test_audio_mve.py, test_audio_dsp.py): a
+# stand-in's UART through its port, the host's stdout
+DEVICE_IO = r"""
+#include <stddef.h>
+#include "tg_port.h"
+void tgt_write(const char *s, size_t n) { tg_port_write(s, n); }
+void tgt_init(void) { tg_port_init(); }
+void tgt_exit(void) { tg_port_exit(0); }
+"""
+HOST_IO = r"""
+#include <stdio.h>
+void tgt_write(const char *s, size_t n) { fwrite(s, 1, n, stdout); }
+void tgt_init(void) {}
+void tgt_exit(void) { fflush(stdout); }
+"""
 _SHIM_Q31 = r"""
 const uint32_t *tgt_log2_table(void) { return tg_audio_tables.log2_table; }
 """

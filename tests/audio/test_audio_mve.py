@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from audio_data import KWS_SCALE, KWS_ZERO_POINT, few_clips, speech, to_int16
-from audio_lib import FrontendLib, build as build_frontend
+from audio_lib import DEVICE_IO, HOST_IO, FrontendLib, build as build_frontend
 from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.codegen import audio as afw
@@ -93,19 +93,6 @@ int main(void)
     tgt_exit();
     return 0;
 }
-"""
-DEVICE_IO = r"""
-#include <stddef.h>
-#include "tg_port.h"
-void tgt_write(const char *s, size_t n) { tg_port_write(s, n); }
-void tgt_init(void) { tg_port_init(); }
-void tgt_exit(void) { tg_port_exit(0); }
-"""
-HOST_IO = r"""
-#include <stdio.h>
-void tgt_write(const char *s, size_t n) { fwrite(s, 1, n, stdout); }
-void tgt_init(void) {}
-void tgt_exit(void) { fflush(stdout); }
 """
 
 
