@@ -1,12 +1,13 @@
 """The fixed-point front end's DSP-extension FFT (firmware/audio/tg_cfft_q31_dsp.c) on the
 Cortex-M7 and M4 stand-ins (the f746zg's and f446re's): bit-exact with the portable
-tg_cfft_q31 and with an integer model of it written here in numpy.
+tg_cfft_q31 and with an integer model of it written here in numpy; and its magnitude step
+(tg_rfft_mag_q31_dsp.c), bit-exact with the portable tg_rfft_mag_q31.
 
 - A bare harness runs tg_cfft_q31 on bit-reversed int32 inputs (random at the kernel's bound,
   a full-scale impulse of either sign, silence, one LSB, a full-scale alternation) and whole
   frames through tg_mfcc_frame_q31 (random full scale, silence, an impulse, a clipped sine,
-  speech, at the clip's divisor and stream mode's), and dumps the FFT's output (and each
-  frame's coefficients) as hex words. Built for the host with the portable kernel and for both
+  speech, at the clip's divisor and stream mode's), and dumps the FFT's output, the
+  magnitudes from it (and each frame's coefficients) as hex words. Built for the host with the portable kernel and for both
   stand-ins with the DSP one, the dumps are equal byte for byte, and the raw FFTs equal the
   numpy model's.
 - `--frontend mfcc-q31` on a board with the DSP extension compiles the _dsp file; the ESP32-C3
@@ -80,10 +81,14 @@ int main(void)
         }
         tg_cfft_q31(z, TG_MFCC_FFT_HALF, tg_audio_tables.twiddles);
         put_words(z, 2 * TG_MFCC_FFT_HALF);
+        tg_rfft_mag_q31(z, TG_MFCC_FFT_HALF, tg_audio_tables.split, tg_audio_tables.bin_first,
+                        tg_audio_tables.bin_last, scratch.mag);
+        put_words((const int32_t *)scratch.mag, tg_audio_tables.bin_last - tg_audio_tables.bin_first + 1);
     }
     for (int32_t f = 0; f < %(count)d; f++) {
         tg_mfcc_frame_q31(frames[f], divisors[f], &tg_audio_tables, &scratch, mfcc);
         put_words(scratch.fft, 2 * TG_MFCC_FFT_HALF);
+        put_words((const int32_t *)scratch.mag, tg_audio_tables.bin_last - tg_audio_tables.bin_first + 1);
         put_words(mfcc, TG_MFCC_NUM_COEFFS);
     }
     tgt_write("done\n", 5);
@@ -200,10 +205,11 @@ def run_standin(board: str, work: Path, ffts, cases) -> str:
 def test_cfft_q31_dsp_picked_per_board():
     for board in ("nucleo-f746zg", "nucleo-f446re", "b-u585i-iot02a", "stm32n6570-dk"):
         names = {p.name for p in stage_files(get_board(board).isa_features)}
-        assert "tg_cfft_q31_dsp.c" in names and "tg_cfft_q31.c" not in names, board
+        assert {"tg_cfft_q31_dsp.c", "tg_rfft_mag_q31_dsp.c"} <= names, board
+        assert not {"tg_cfft_q31.c", "tg_rfft_mag_q31.c"} & names, board
     for board in ("esp32-c3", "host"):
         names = {p.name for p in stage_files(get_board(board).isa_features)}
-        assert "tg_cfft_q31.c" in names and "tg_cfft_q31_dsp.c" not in names, board
+        assert {"tg_cfft_q31.c", "tg_rfft_mag_q31.c"} <= names and not any("_dsp" in f for f in names), board
 
 
 def test_cfft_q31_model_is_the_portable_kernel(tmp_path):
@@ -211,7 +217,7 @@ def test_cfft_q31_model_is_the_portable_kernel(tmp_path):
     ffts = fft_inputs()
     host = parse(run_host(tmp_path, ffts, []))
     twiddles = tb.to_fixed(tb.twiddles(), 31, np.int32)
-    for (name, x), got in zip(ffts, host):
+    for (name, x), got in zip(ffts, host[::2]):
         assert np.array_equal(got, cfft_model(x, twiddles).ravel()), name
 
 
@@ -221,16 +227,19 @@ def test_cfft_q31_dsp_bit_exact_on_the_standin(tmp_path, board):
     ffts, cases = fft_inputs(), frames()
     host = parse(run_host(tmp_path / "host", ffts, cases))
     device = parse(run_standin(board, tmp_path / board, ffts, cases))
-    names = [n for n, _ in ffts] + [f"{n} {part}" for n, _, _ in cases for part in ("fft", "mfcc")]
+    names = ([f"{n} {part}" for n, _ in ffts for part in ("fft", "magnitude")]
+             + [f"{n} {part}" for n, _, _ in cases for part in ("fft", "magnitude", "mfcc")])
     assert len(host) == len(device) == len(names)
     for name, h, d in zip(names, host, device):
         assert np.array_equal(h, d), f"{board}, {name}: {int((h != d).sum())} words differ from the portable C"
     twiddles = tb.to_fixed(tb.twiddles(), 31, np.int32)
-    for (name, x), got in zip(ffts, device):
+    for (name, x), got in zip(ffts, device[:2 * len(ffts):2]):
         assert np.array_equal(got, cfft_model(x, twiddles).ravel()), name
     # the cases have teeth: distinct spectra, the bound's values reached
-    assert len({d.tobytes() for d in device[:len(ffts)]}) == len(ffts)
+    raw, framed = device[:2 * len(ffts)], device[2 * len(ffts):]
+    assert len({d.tobytes() for d in raw[::2]}) == len(ffts)
+    assert len({d.tobytes() for d in raw[1::2]}) == len(ffts) - 1      # the two impulses' magnitudes are one
     # the frames' FFTs: speech at either divisor is one (block scaling), its coefficients two
-    assert len({d.tobytes() for d in device[len(ffts)::2]}) == len(cases) - 1
-    assert len({d.tobytes() for d in device[len(ffts) + 1::2]}) == len(cases)
-    assert max(int(np.abs(d.astype(np.int64)).max()) for d in device[:len(ffts)]) >= 2 ** 29
+    assert len({d.tobytes() for d in framed[::3]}) == len({d.tobytes() for d in framed[1::3]}) == len(cases) - 1
+    assert len({d.tobytes() for d in framed[2::3]}) == len(cases)
+    assert max(int(np.abs(d.astype(np.int64)).max()) for d in raw[::2]) >= 2 ** 29
