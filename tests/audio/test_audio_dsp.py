@@ -10,8 +10,9 @@ tg_cfft_q31 and with an integer model of it written here in numpy; and its magni
   magnitudes from it (and each frame's coefficients) as hex words. Built for the host with the portable kernel and for both
   stand-ins with the DSP one, the dumps are equal byte for byte, and the raw FFTs equal the
   numpy model's.
-- `--frontend mfcc-q31` on a board with the DSP extension compiles the _dsp file; the ESP32-C3
-  and the host keep the portable one.
+- `--frontend mfcc-q31` on a board with the DSP extension compiles the _dsp files (the ESP32-C3
+  and the host keep the portable ones), and the f446re's KWS firmware gives the portable C's
+  clip features over the protocol.
 """
 
 from __future__ import annotations
@@ -23,13 +24,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audio_data import KWS_SCALE, KWS_ZERO_POINT, speech, to_int16
-from audio_lib import DEVICE_IO, HOST_IO
+from audio_data import KWS_SCALE, KWS_ZERO_POINT, few_clips, speech, to_int16
+from audio_lib import DEVICE_IO, HOST_IO, FrontendLib, build as build_frontend
+from mlperf_models import mlperf_model
 from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.codegen import audio as afw
+from tinygen.audio import client as ac
 from tinygen.codegen.audio_tables import render_tables
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.hil.target import open_device
 from tinygen.kernels import mfcc_tables as tb
+from tinygen.passes import CompileOptions
 from tinygen.ref import mfcc as fe
 from tinygen.resources import firmware_path
 
@@ -243,3 +249,27 @@ def test_cfft_q31_dsp_bit_exact_on_the_standin(tmp_path, board):
     assert len({d.tobytes() for d in framed[::3]}) == len({d.tobytes() for d in framed[1::3]}) == len(cases) - 1
     assert len({d.tobytes() for d in framed[2::3]}) == len(cases)
     assert max(int(np.abs(d.astype(np.int64)).max()) for d in raw[::2]) >= 2 ** 29
+
+
+@needs_qemu
+def test_kws_clip_features_q31_dsp_equal_the_portable_c(tmp_path):
+    """`--frontend mfcc-q31` on the f446re: its firmware holds the _dsp stages, and its clip
+    features over the protocol equal the host's portable q31 C byte for byte."""
+    board = get_board("nucleo-f446re")
+    source = load_source(mlperf_model("kws_dscnn"))
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels="tinygen"))
+    afw.attach(graph, afw.choose("mfcc-q31", board))
+    result = build(source, graph, board, tmp_path / board.name)
+    copied = {p.name for p in (result.out_dir / "tinygen" / "audio").iterdir()}
+    assert {"tg_cfft_q31_dsp.c", "tg_rfft_mag_q31_dsp.c"} <= copied and "tg_cfft_q31.c" not in copied
+    portable = FrontendLib(build_frontend("q31", tmp_path / "host"), "q31")
+    rng = np.random.default_rng(74)
+    clips = few_clips(2) + [
+        ("silence", np.zeros(fe.CLIP_SAMPLES, np.int16)),
+        ("full-scale noise", rng.integers(-32768, 32768, fe.CLIP_SAMPLES).astype(np.int16))]
+    with open_device(board, result.out_dir, emulate=True, timeout=120) as dev:
+        assert ac.frontend_name(dev) == "mfcc-q31"
+        for name, clip in clips:
+            features = ac.audio_clip(dev, clip)[0].reshape(fe.NUM_FRAMES, fe.NUM_MFCC)
+            want = portable.clip(clip)
+            assert np.array_equal(features, want), f"{name}: {int((features != want).sum())} feature bytes differ"
