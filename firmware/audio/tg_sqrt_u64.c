@@ -4,7 +4,7 @@
  *
  * x is shifted left by an even amount 2s so that its top bits lie in
  * [2^60, 2^62): y = hi * 2^32 + lo. The integer root r0 of hi (< 2^15) by
- * the bit-by-bit method, then one Newton step in the remainder,
+ * Newton's steps in 32 bits (tg_isqrt32), then one Newton step in the remainder,
  * sqrt(y) ~ 2^16 r0 + (2^16 (hi - r0^2) + lo / 2^16) / (2 r0),
  * which exceeds sqrt(y) by at most 2^15 / r0 <= 2 (the tangent lies above the
  * root) and undershoots it by less than one (the division truncates); checking
@@ -17,23 +17,26 @@
 
 #define TG_SQRT_TOP_SHIFT 60   /* normalise the argument into [2^60, 2^62) */
 
+/*
+ * floor(sqrt(x)) and x less its square, for x in [2^28, 2^30) (hi below). Newton's steps in
+ * integers, r <- (r + x / r) / 2, never fall below floor(sqrt(x)) from a start above it and
+ * reach it; the start x / 2^16 + 2^14 lies above sqrt(x) (their difference is
+ * (sqrt(x) - 2^15)^2 / 2^16) within 25%, three steps leave it within 1 of the floor, and the
+ * last two loops make it exact whatever the steps did.
+ */
 static uint32_t tg_isqrt32(uint32_t x, uint32_t *remainder)
 {
-    uint32_t root = 0u;
-    uint32_t bit = 1u << 30;
-    while (bit > x) {
-        bit >>= 2;
+    uint32_t root = (x >> 16) + (1u << 14);
+    for (int32_t step = 0; step < 3; step++) {
+        root = (root + x / root) >> 1;
     }
-    while (bit != 0u) {
-        if (x >= root + bit) {
-            x -= root + bit;
-            root = (root >> 1) + bit;
-        } else {
-            root >>= 1;
-        }
-        bit >>= 2;
+    while (root * root > x) {
+        root--;
     }
-    *remainder = x;
+    while ((root + 1u) * (root + 1u) <= x) {
+        root++;
+    }
+    *remainder = x - root * root;
     return root;
 }
 

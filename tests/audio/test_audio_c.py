@@ -156,6 +156,21 @@ def test_audio_log_and_sqrt_q31_host(libs):
     assert lib.sqrt_u64(0, 2) == 0
 
 
+def test_audio_sqrt_u64_at_every_root_host(libs):
+    """tg_sqrt_u64's 32-bit root (tg_isqrt32: Newton's steps, then exact) at both sides of every
+    square its range holds: x = (r^2 + d) * 2^32 + lo for every r in [2^14, 2^15), where the
+    result is floor(sqrt(x)) exactly."""
+    lib = libs["q31"]
+    rng = np.random.default_rng(61)
+    for r in range(2 ** 14, 2 ** 15):
+        for d in (-1, 0, 2 * r):
+            hi = r * r + d
+            if not 2 ** 28 <= hi < 2 ** 30:
+                continue
+            v = (hi << 32) | int(rng.integers(0, 2 ** 32))
+            assert lib.sqrt_u64(v, 0) == math.isqrt(v), (r, d, v)
+
+
 def test_audio_fft_stages_host(lib):
     """The complex FFT (bit-reversed in, natural out) against numpy's, and the real FFT's
     magnitudes from it against |rfft|."""
