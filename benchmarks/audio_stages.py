@@ -8,8 +8,8 @@ Each board runs the stages it compiles (tinygen.codegen.audio: the tg_*_f32_mve.
 Helium core, the M55's n6570); where those are not the scalar files, the scalar ones are
 measured too on the same stand-in (the "scalar" column: before and after). `--arithmetic q31`
 measures the fixed-point front end (tg_mfcc_frame_q31) the same way: on a board with the DSP
-extension its tg_cfft_q31_dsp.c beside the portable tg_cfft_q31.c (the floor columns are the
-float stages').
+extension its _dsp stages (tg_cfft_q31_dsp.c, tg_rfft_mag_q31_dsp.c) beside the portable ones
+(the floors are the float stages': none there).
 
 One bare firmware per board (benchmarks/standin_firmware.py) with the float front end's tables
 (tinygen.codegen.audio_tables, as a `--frontend mfcc` build renders them) runs, on one frame of
@@ -178,19 +178,19 @@ def main() -> int:
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
     a = args.arithmetic
-    variant = "Helium" if a == "f32" else "DSP"
+    before, variant = ("scalar", "Helium") if a == "f32" else ("portable", "DSP")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for b in args.boards:
             features = get_board(b).isa_features
             if stage_sources(features, a) != stage_sources((), a):     # the portable stages too: before / after
-                results[f"{b} scalar"] = measure(b, Path(tmp) / f"{b}-scalar", (), a)
+                results[f"{b} {before}"] = measure(b, Path(tmp) / f"{b}-{before}", (), a)
                 results[f"{b} {variant}"] = measure(b, Path(tmp) / b, features, a)
             else:
                 results[b] = measure(b, Path(tmp) / b, features, a)
     rows, data = [], []
     for s in (*STAGES, "frame"):
-        floor, floor_mve = FLOOR.get(s), FLOOR_MVE.get(s)
+        floor, floor_mve = (FLOOR.get(s), FLOOR_MVE.get(s)) if a == "f32" else (None, None)   # the float stages'
         rows.append([s, *(f"{results[b][s]:,}" for b in results), f"~{floor:,}" if floor else "-",
                      f"~{floor_mve:,}" if floor_mve else "-"])
         data.append({"stage": s, **{f"{b} instructions": results[b][s] for b in results},

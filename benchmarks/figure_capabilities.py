@@ -137,16 +137,26 @@ def measure_audio_stages(work: Path, quick: bool) -> list:
     return _read(work / "stages.json")
 
 
-def render_audio_stages(rows: list) -> str:
+def render_audio_stages(rows: list, floors: bool = True) -> str:
     boards = [k[:-len(" instructions")] for k in rows[0] if k.endswith(" instructions")]
     lines = ["| stage | " + " | ".join(f"{b} (instructions)" for b in boards)
-             + " | floor, scalar FPU (estimate) | floor, Helium (estimate) |",
-             "|---|" + "---:|" * (len(boards) + 2)]
+             + (" | floor, scalar FPU (estimate) | floor, Helium (estimate) |" if floors else " |"),
+             "|---|" + "---:|" * (len(boards) + 2 * floors)]
     for r in rows:
-        floors = [f"~{r[k]:,}" if r[k] else "" for k in ("floor", "floor_mve")]
-        lines.append(f"| {r['stage']} | " + " | ".join(f"{r[b + ' instructions']:,}" for b in boards)
-                     + f" | {floors[0]} | {floors[1]} |")
+        cells = [f"~{r[k]:,}" if r[k] else "" for k in ("floor", "floor_mve")] if floors else []
+        lines.append(f"| {r['stage']} | " + " | ".join([*(f"{r[b + ' instructions']:,}" for b in boards), *cells])
+                     + " |")
     return "\n".join(lines)
+
+
+def measure_audio_stages_q31(work: Path, quick: bool) -> list:
+    boards = ("f746zg",) if quick else ("f746zg", "f446re")
+    python("benchmarks/audio_stages.py", "--arithmetic", "q31", "--boards", *boards, "--json", work / "q31.json")
+    return _read(work / "q31.json")
+
+
+def render_audio_stages_q31(rows: list) -> str:
+    return render_audio_stages(rows, floors=False)
 
 
 # ---------------------------------------------------------------------------------------- keyword spotting
@@ -306,6 +316,9 @@ FIGURES: list[Figure] = [
     Figure("audio-stages", "the float MFCC front end per stage, scalar and Helium, beside its floor "
            "(benchmarks/audio_stages.py)", measure_audio_stages, render_audio_stages, minutes=0.5,
            quick_minutes=0.3, rows=("stage",)),
+    Figure("audio-stages-q31", "the fixed-point MFCC front end per stage, portable and DSP-extension kernels "
+           "(benchmarks/audio_stages.py --arithmetic q31)", measure_audio_stages_q31, render_audio_stages_q31,
+           minutes=0.5, quick_minutes=0.3, rows=("stage",)),
     Figure("kws-models", "keyword spotting on the synthesized corpus's test clips, host and f746zg stand-in "
            "(benchmarks/kws.py --standin --no-stream)", measure_kws, render_kws, minutes=3.5, quick_minutes=0.8,
            rows=("model",)),

@@ -262,6 +262,7 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "camera-preprocess": (ARM, f"integer preprocessing and an int8 .tflite network; {STANDIN}"),
     "audio-frontend": (ARM, f"the audio front end's firmware; {STANDIN}"),
     "audio-stages": (ARM, f"the float MFCC stages as the device computes them; {STANDIN}"),
+    "audio-stages-q31": (ARM, f"the fixed-point MFCC stages as the device computes them; {STANDIN}"),
     "kws-models": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the test clips are synthesized "
                    "by espeak-ng and sox, their float features and host accuracies computed by numpy and torch; "
                    f"{STANDIN}"),
