@@ -12,7 +12,8 @@
  *
  * The butterflies of a stage are independent, so their order may change: the early stages
  * (more groups than twiddles) keep each twiddle in registers over the groups, the late ones
- * (one or two groups) run j inside a group and read the twiddle beside the data.
+ * (one or two groups) run j inside a group and read the twiddle beside the data. Where the
+ * early stages' twiddle is -i exactly, its butterflies need no product.
  */
 #include "tg_audio.h"
 
@@ -70,6 +71,22 @@ static inline __attribute__((always_inline)) void tg_butterfly_one(int32_t *pa, 
     pb[1] = ai - bi;
 }
 
+/*
+ * The butterfly of w = -i exactly (wr = 0, wi = -2^31: Q31's -1.0 is exact): tr =
+ * (bi 2^31 + 2^30) >> 31 = bi and ti = (-br 2^31 + 2^30) >> 31 = -br, no product.
+ */
+static inline __attribute__((always_inline)) void tg_butterfly_minus_i(int32_t *pa, int32_t *pb)
+{
+    int32_t ar = pa[0];
+    int32_t ai = pa[1];
+    int32_t br = pb[0];
+    int32_t bi = pb[1];
+    pa[0] = ar + bi;
+    pa[1] = ai - br;
+    pb[0] = ar - bi;
+    pb[1] = ai + br;
+}
+
 void tg_cfft_q31(int32_t *z, int32_t n, const int32_t *twiddles)
 {
     const int32_t k = TG_ROUND_ROOT;
@@ -84,6 +101,12 @@ void tg_cfft_q31(int32_t *z, int32_t n, const int32_t *twiddles)
             for (int32_t j = 1; j < half; j++) {
                 int32_t wr = twiddles[j * step];
                 int32_t wi = twiddles[j * step + 1];
+                if (wr == 0 && wi == INT32_MIN) {
+                    for (int32_t *pa = z + 2 * j; pa < end; pa += span) {
+                        tg_butterfly_minus_i(pa, pa + 2 * half);
+                    }
+                    continue;
+                }
                 for (int32_t *pa = z + 2 * j; pa < end; pa += span) {
                     tg_butterfly_q31(pa, pa + 2 * half, wr, wi, k);
                 }
