@@ -8,8 +8,8 @@ tg_cfft_q31 and with an integer model of it written here in numpy; and its magni
   frames through tg_mfcc_frame_q31 (random full scale, silence, an impulse, a clipped sine,
   speech, at the clip's divisor and stream mode's), and dumps the FFT's output, the
   magnitudes from it (and each frame's coefficients) as hex words. Built for the host with the portable kernel and for both
-  stand-ins with the DSP one, the dumps are equal byte for byte, and the raw FFTs equal the
-  numpy model's.
+  stand-ins with the DSP one, the dumps are equal byte for byte, and the FFTs, raw and of the
+  frames (window, block scaling and bit reversal modelled too), equal the numpy model's.
 - `--frontend mfcc-q31` on a board with the DSP extension compiles the _dsp files (the ESP32-C3
   and the host keep the portable ones), and the f446re's KWS firmware gives the portable C's
   clip features over the protocol.
@@ -43,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from standin_firmware import run_firmware  # noqa: E402
 
 N = tb.FFT_HALF
-BOUND = 2 ** 30          # tg_cfft_q31's precondition: the sum of |values| below it
+BOUND_BITS, SCALE_UP_MAX = 30, 7     # TG_MFCC_FFT_BOUND_BITS, TG_MFCC_SCALE_UP_MAX
+BOUND = 2 ** BOUND_BITS              # tg_cfft_q31's precondition: the sum of |values| below it
 # what the harness compiles besides itself: the q31 stages tg_mfcc_frame_q31 calls
 STAGES = ("tg_mfcc_frame_q31.c", "tg_cfft_q31.c", "tg_rfft_mag_q31.c", "tg_mel_log_q31.c", "tg_dct_q31.c",
           "tg_log_q31.c", "tg_sqrt_u64.c", "tg_c0_offset_q31.c")
@@ -165,6 +166,20 @@ def cfft_model(z: np.ndarray, twiddles: np.ndarray) -> np.ndarray:
     return z.astype(np.int32)
 
 
+def frame_fft_model(frame: np.ndarray) -> np.ndarray:
+    """tg_mfcc_frame_q31's FFT in Python integers: the window (Q30) with the block exponent e
+    (the sum of |s w| below 2^30, e <= 7), rounded half up where e < 0, the pairs placed
+    bit-reversed, then cfft_model."""
+    t = tb.tables_q31(KWS_SCALE, KWS_ZERO_POINT)
+    p = [int(s) * int(w) for s, w in zip(frame, t["window"])]
+    l1 = sum(abs(v) for v in p)
+    e = min(BOUND_BITS - l1.bit_length(), SCALE_UP_MAX) if l1 else 0
+    windowed = [v << e if e >= 0 else (v + (1 << (-e - 1))) >> -e for v in p]
+    z = np.zeros((N, 2), np.int64)
+    z[tb.bit_reversal()[:fe.FRAME_LENGTH // 2]] = np.array(windowed, np.int64).reshape(-1, 2)
+    return cfft_model(z, t["twiddles"])
+
+
 def layout(work: Path, ffts, cases) -> list[Path]:
     work.mkdir(parents=True, exist_ok=True)
     source, header = render_tables(afw.Frontend("mfcc", "q31"), KWS_SCALE, KWS_ZERO_POINT)
@@ -241,6 +256,8 @@ def test_cfft_q31_dsp_bit_exact_on_the_standin(tmp_path, board):
     twiddles = tb.to_fixed(tb.twiddles(), 31, np.int32)
     for (name, x), got in zip(ffts, device[:2 * len(ffts):2]):
         assert np.array_equal(got, cfft_model(x, twiddles).ravel()), name
+    for (name, x, _), got in zip(cases, device[2 * len(ffts)::3]):
+        assert np.array_equal(got, frame_fft_model(x).ravel()), f"{name}: the frame's FFT"
     # the cases have teeth: distinct spectra, the bound's values reached
     raw, framed = device[:2 * len(ffts)], device[2 * len(ffts):]
     assert len({d.tobytes() for d in raw[::2]}) == len(ffts)
