@@ -133,8 +133,10 @@ def frames() -> list[tuple[str, np.ndarray, int]]:
     at = int(np.argmax(np.abs(clip))) // 2
     impulse = np.zeros(fe.FRAME_LENGTH, np.int16)
     impulse[rng.integers(0, fe.FRAME_LENGTH)] = -32768
+    edge = np.zeros(fe.FRAME_LENGTH, np.int16)
+    edge[[1, fe.FRAME_LENGTH - 2]] = [1, -3]          # where the window is tiny: scaled up (e > 0)
     t = np.arange(fe.FRAME_LENGTH)
-    return [("random full scale", rng.integers(-32768, 32768, fe.FRAME_LENGTH).astype(np.int16), 32768),
+    return [("quiet edges", edge, 32768), ("random full scale", rng.integers(-32768, 32768, fe.FRAME_LENGTH).astype(np.int16), 32768),
             ("silence", np.zeros(fe.FRAME_LENGTH, np.int16), 32768), ("impulse", impulse, 32768),
             ("all -32768", np.full(fe.FRAME_LENGTH, -32768, np.int16), 32768),
             ("clipped sine", to_int16(3 * 32767 * np.sin(2 * np.pi * 440 * t / fe.SAMPLE_RATE)), 32767),
