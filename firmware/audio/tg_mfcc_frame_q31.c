@@ -28,14 +28,21 @@ static int32_t tg_block_exponent(uint64_t l1)
     return e > TG_MFCC_SCALE_UP_MAX ? TG_MFCC_SCALE_UP_MAX : e;
 }
 
-/* s * w * 2^e, rounded: below 2^30 in magnitude by the choice of e. */
+/*
+ * s * w * 2^e, rounded: below 2^30 in magnitude by the choice of e. w <= 2^30 is an int32, so
+ * s * w is one 32 x 32 product. With e >= 0, s * w itself is below 2^30 (32-bit shift); with
+ * e < 0, -e <= 24 (the sum of |s w| is below 480 * 2^15 * 2^30 < 2^54, so e >= 30 - 54):
+ * the rounded 64-bit value shifted right by -e < 32 is its low word's top bits and the high
+ * word's low ones.
+ */
 static int32_t tg_windowed(int16_t s, uint32_t w, int32_t e)
 {
-    int64_t p = (int64_t)s * (int64_t)w;
+    int64_t p = (int64_t)s * (int32_t)w;
     if (e >= 0) {
-        return (int32_t)(p * ((int64_t)1 << e));
+        return (int32_t)((uint32_t)(int32_t)p << e);
     }
-    return (int32_t)((p + ((int64_t)1 << (-e - 1))) >> -e);
+    uint64_t q = (uint64_t)(p + ((int64_t)1 << (-e - 1)));
+    return (int32_t)(((uint32_t)q >> -e) | ((uint32_t)(q >> 32) << (32 + e)));
 }
 
 void tg_mfcc_frame_q31(const int16_t *frame, uint32_t divisor, const tg_mfcc_tables_q31 *tables,
