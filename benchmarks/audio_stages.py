@@ -11,7 +11,7 @@ measures the fixed-point front end (tg_mfcc_frame_q31) the same way: on a board 
 extension its _dsp stages (tg_cfft_q31_dsp.c, tg_rfft_mag_q31_dsp.c) beside the portable ones
 (the floors are the float stages': none there).
 
-One bare firmware per board (benchmarks/standin_firmware.py) with the float front end's tables
+One bare firmware per board (benchmarks/standin_firmware.py) with the front end's tables
 (tinygen.codegen.audio_tables, as a `--frontend mfcc` build renders them) runs, on one frame of
 spoken words (tests/data/audio/speech.npz), the whole frame (tg_mfcc_frame_f32) and then each
 stage it calls on the same data, the port counter around each: the window (with the bit-reversed

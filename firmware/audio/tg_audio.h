@@ -10,6 +10,8 @@
  *         are written here.
  *   _q31: integers only, for cores without an FPU (the ESP32-C3's RV32IMC):
  *         Q31 FFT with block scaling, integer square root and logarithm.
+ * On a core with the DSP extension the _q31 FFT and magnitude are tg_cfft_q31_dsp.c and
+ * tg_rfft_mag_q31_dsp.c (the same integers, SMULL / SMLAL).
  * tinygen/codegen/audio.py picks one per board; tinygen/kernels/mfcc_tables.py
  * generates their tables (tg_audio_tables.c, const: flash).
  *
