@@ -5,15 +5,19 @@
  * The portable kernel rounds b * w as (br wr - bi wi + 2^30) >> 31 from the exact 64-bit
  * sum. Here SMULL / SMLAL form that sum exactly in a register pair, the 2^30 added as a third
  * product 2^15 * 2^15 (SMLAL, one instruction for the constant), and the >> 31 taken from the
- * pair (hi << 1 | lo >> 31): the same integer, with five instructions a product where the
- * compiler's int64 code takes about twice that. The subtraction is a product of -bi (|bi| <
- * 2^30, tg_cfft_q31's bound, so it negates exactly); negating wi instead would overflow on the
- * -i twiddle (-2^31).
+ * pair (hi << 1 | lo >> 31): the same integer, five instructions a product. The subtraction
+ * is a product of -bi (|bi| < 2^30, tg_cfft_q31's bound, so it negates exactly); negating wi
+ * instead would overflow on the -i twiddle (-2^31).
+ *
+ * SMULL / SMLAL are ARMv7-M's own; the DSP extension's rounding multiplies (SMMULR, SMMLAR)
+ * round each product alone and its packed halfword ops would drop bits of the Q31 twiddles:
+ * either would change the result, so neither is used. The file is picked with the boards'
+ * `dsp` feature, the variant every Cortex-M4/M7/M33/M55 board has.
  *
  * The butterflies of a stage are independent, so their order may change: the early stages
  * (more groups than twiddles) keep each twiddle in registers over the groups, the late ones
- * (one or two groups) run j inside a group and read the twiddle beside the data. Where the
- * early stages' twiddle is -i exactly, its butterflies need no product.
+ * (fewer groups) run j inside a group and read the twiddle beside the data. Where the early
+ * stages' twiddle is -i exactly, its butterflies need no product.
  */
 #include "tg_audio.h"
 

@@ -6,7 +6,9 @@
  * 2 X in Q31 is one exact 64-bit sum in a register pair, started at 2 E * 2^31 + 2^30 (the
  * rounding term), the two products added by SMLAL, and >> 31 taken from the pair; the power
  * |2 X|^2 < 2^63 is SMULL + SMLAL. The subtraction's product is that of -2 O's imaginary part,
- * formed directly (ar - br). The square root is the portable one (tg_sqrt_u64).
+ * formed directly (ar - br). The square root is the portable one (tg_sqrt_u64). As in
+ * tg_cfft_q31_dsp.c, the exact products are ARMv7-M's SMULL / SMLAL: the DSP extension's
+ * rounding multiplies would round differently.
  */
 #include "tg_audio.h"
 
