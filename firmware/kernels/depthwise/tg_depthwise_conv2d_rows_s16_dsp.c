@@ -9,12 +9,13 @@
  * A ring of kernel_h input rows in scratch, each rearranged per channel into column pairs
  * (tg_depthwise_rows_s16_dsp.h: 0 in the padding), as tg_depthwise_conv2d_3x3_s16_dsp does for
  * 3x3 windows of stride 1. Each input row is rearranged once. Per channel and kernel row, that
- * row's first three weight words in registers (the rest read), one pass along the
- * output row adds each pixel's products into an int32 row of sums: the window row starts at
- * padded column x * stride_w of the channel's int16 run, read two taps per word (an odd start is
- * a word load across two pairs: Cortex-M4/M7 load unaligned words) and multiplied with SMLAD by
- * two taps' weights; an odd width's last pair takes the column past the window times the weight
- * 0. Then the row of sums requantized into the output.
+ * row's first three weight words in registers (the rest read; windows up to 4 wide: two kernel
+ * rows a pass, their 4 words in registers), one pass along the output row adds each pixel's
+ * products into an int32 row of sums: the window row starts at padded column x * stride_w of the
+ * channel's int16 run, read two taps per word (an odd start is a word load across two pairs:
+ * Cortex-M4/M7 load unaligned words) and multiplied with SMLAD by two taps' weights; an odd
+ * width's last pair takes the column past the window times the weight 0. Then the row of sums
+ * requantized into the output.
  *
  * Accumulation: int32. Each product |x * w| <= 32768 * 128 = 2^22 and a window has fewer than 512
  * taps, so |sum| < 2^31 for any weights: the exact sum TFLite forms in int64 (a padding tap adds
@@ -80,6 +81,53 @@ static inline __attribute__((always_inline)) void tg_dwr_pass(const int16_t *x, 
 }
 
 /*
+ * Two kernel rows at once (windows up to 4 wide: pairs 1 or 2, a constant where inlined): as
+ * tg_dwr_pass, x and z the two rows' ring rows at pixel 0's first tap, w their weight words in
+ * turn; each sum read and written once for both rows.
+ */
+static inline __attribute__((always_inline)) void tg_dwr_pass2(const int16_t *x, const int16_t *z, const int32_t *w,
+                                                               int32_t pairs, int32_t stride, int32_t out_w,
+                                                               int32_t first, int32_t *acc)
+{
+    const int32_t u0 = w[0], u1 = pairs > 1 ? w[1] : 0, v0 = w[pairs], v1 = pairs > 1 ? w[pairs + 1] : 0;
+    int32_t i;
+    for (i = 0; i + 2 <= out_w; i += 2) {
+        int32_t a = first ? 0 : acc[i], b = first ? 0 : acc[i + 1];
+        a = __smlad(tg_s16_load_pair(x), u0, a);
+        b = __smlad(tg_s16_load_pair(x + stride), u0, b);
+        a = __smlad(tg_s16_load_pair(z), v0, a);
+        b = __smlad(tg_s16_load_pair(z + stride), v0, b);
+        if (pairs > 1) {
+            a = __smlad(tg_s16_load_pair(x + 2), u1, a);
+            b = __smlad(tg_s16_load_pair(x + stride + 2), u1, b);
+            a = __smlad(tg_s16_load_pair(z + 2), v1, a);
+            b = __smlad(tg_s16_load_pair(z + stride + 2), v1, b);
+        }
+        acc[i] = a;
+        acc[i + 1] = b;
+        x += 2 * stride;
+        z += 2 * stride;
+    }
+    if (i < out_w) {
+        int32_t a = first ? 0 : acc[i];
+        a = __smlad(tg_s16_load_pair(x), u0, a);
+        a = __smlad(tg_s16_load_pair(z), v0, a);
+        if (pairs > 1) {
+            a = __smlad(tg_s16_load_pair(x + 2), u1, a);
+            a = __smlad(tg_s16_load_pair(z + 2), v1, a);
+        }
+        acc[i] = a;
+    }
+}
+
+/* The ring row of kernel row r: ring + ((first + r) mod kh) * row int16, first < kh and r < kh. */
+static inline const int16_t *tg_dwr_row(const int16_t *ring, int32_t first, int32_t r, int32_t kh, int32_t row)
+{
+    const int32_t slot = first + r;
+    return ring + (slot >= kh ? slot - kh : slot) * row;
+}
+
+/*
  * The output row's channels: per channel its kernel rows' passes into acc (ring row of kernel row
  * r: ring + ((first + r) mod kernel_h) * row int16), then acc requantized into the output row;
  * pairs a constant where inlined with one.
@@ -96,12 +144,21 @@ static inline __attribute__((always_inline)) void tg_dwr_channels(const tg_conv2
         const int16_t *const pk = packed + ch * per_channel;
         const int32_t *const w = (const int32_t *)(const void *)pk;
         const tg_s16_record_t rec = tg_s16_record(pk + 2 * kh * pairs);
+        const int16_t *const x = ring + 2 * ch * kp;
         int16_t *out = out_row + ch;
-        int32_t slot = first;
-        tg_dwr_pass(ring + slot * row + 2 * ch * kp, w, pairs, stride, out_w, 1, acc);
-        for (r = 1; r < kh; ++r) {
-            slot = slot + 1 == kh ? 0 : slot + 1;
-            tg_dwr_pass(ring + slot * row + 2 * ch * kp, w + r * pairs, pairs, stride, out_w, 0, acc);
+        if (pairs <= 2 && kh >= 2) {     /* windows up to 4 wide: two kernel rows a pass */
+            tg_dwr_pass2(tg_dwr_row(x, first, 0, kh, row), tg_dwr_row(x, first, 1, kh, row), w, pairs, stride,
+                         out_w, 1, acc);
+            for (r = 2; r + 2 <= kh; r += 2) {
+                tg_dwr_pass2(tg_dwr_row(x, first, r, kh, row), tg_dwr_row(x, first, r + 1, kh, row),
+                             w + r * pairs, pairs, stride, out_w, 0, acc);
+            }
+        } else {
+            tg_dwr_pass(tg_dwr_row(x, first, 0, kh, row), w, pairs, stride, out_w, 1, acc);
+            r = 1;
+        }
+        for (; r < kh; ++r) {
+            tg_dwr_pass(tg_dwr_row(x, first, r, kh, row), w + r * pairs, pairs, stride, out_w, 0, acc);
         }
         for (i = 0; i < out_w; ++i) {
             *out = tg_s16_sat(tg_s16_requant_rec(acc[i], rec));
