@@ -101,20 +101,21 @@ def s16_mac_model(rng) -> bytes:
 
 
 def s16_depthwise_model(rng) -> bytes:
-    """The 16x8 depthwise shapes other than 3x3 stride 1: 5x5 stride 2 and 3x1 (the rows kernel),
-    depth multiplier 8 (the general one; its output the arena's peak, so that the rows kernel's
-    scratch does not raise it and tinygen.passes.lower_peak keeps it)."""
+    """The 16x8 depthwise shapes other than 3x3 stride 1: 5x5 stride 2 and 3x1 with depth
+    multiplier 2 (the rows kernel), 3x3 dilated with depth multiplier 4 (the general one; its
+    output the arena's peak, so that the rows kernel's scratch does not raise it and
+    tinygen.passes.lower_peak keeps it)."""
     b = ModelBuilder("int16 depthwise layers")
     x = s16(b, rng, "x", [1, 20, 11, 6], scale=1e-3)
-    a, c = s16(b, rng, "dw5", [1, 10, 6, 6], scale=0.02), s16(b, rng, "dw31", [1, 8, 6, 6], scale=0.05)
+    a, c = s16(b, rng, "dw5", [1, 10, 6, 6], scale=0.02), s16(b, rng, "dw31", [1, 8, 6, 12], scale=0.05)
     y = s16(b, rng, "y", [1, 8, 6, 48], scale=0.2)
-    for name, inputs, out, kernel, stride, padding, dm in (
-            ("w_dw5", x, a, (5, 5), 2, Padding.SAME, 1), ("w_dw31", a, c, (3, 1), 1, Padding.VALID, 1),
-            ("w_dw8", c, y, (3, 3), 1, Padding.SAME, 8)):
-        w = s16_weights(b, rng, name, [1, *kernel, 6 * dm], 3)
+    for name, inputs, out, kernel, stride, padding, dm, dilation in (
+            ("w_dw5", x, a, (5, 5), 2, Padding.SAME, 1, 1), ("w_dw31", a, c, (3, 1), 1, Padding.VALID, 2, 1),
+            ("w_dw3d", c, y, (3, 3), 1, Padding.SAME, 4, 2)):
+        w = s16_weights(b, rng, name, [1, *kernel, b.tensors[inputs].shape[3] * dm], 3)
         b.op("DEPTHWISE_CONV_2D", [inputs, *w], [out], "DepthwiseConv2DOptions",
-             Padding=padding, StrideH=stride, StrideW=stride, DepthMultiplier=dm, DilationHFactor=1,
-             DilationWFactor=1)
+             Padding=padding, StrideH=stride, StrideW=stride, DepthMultiplier=dm, DilationHFactor=dilation,
+             DilationWFactor=dilation)
     return b.finish([x], [y])
 
 

@@ -175,6 +175,8 @@ NAMED = [
     ("rows5x3_c2_one_column", ROWS, conv_layer((6, 1), 2, 0, (5, 3), dm=1), {}),
     ("rows3x5_c3_one_row", ROWS, conv_layer((1, 9), 3, 0, (3, 5), (1, 2), dm=1), {}),
     ("rows7x7_c5_wide", ROWS, conv_layer((8, 9), 5, 0, (7, 7), dm=1), {}),
+    ("rows3x3_c3_x2", ROWS, conv_layer((6, 7), 3, 0, (3, 3), dm=2), {}),
+    ("rows3x5_c2_x3_s2", ROWS, conv_layer((9, 11), 2, 0, (3, 5), (2, 2), dm=3), {}),
     ("rows9x9_c4_extreme", ROWS, conv_layer((10, 10), 4, 0, (9, 9), dm=1), {"extreme": True}),
     ("rows5x5_c6_big_bias_clamp", ROWS, conv_layer((7, 8), 6, 0, (5, 5), dm=1, act=(-700, 900)), {"big_bias": True}),
     ("fc_1x255x10", FC, fc_layer(1, 255, 10), {}),
@@ -199,7 +201,8 @@ def drawn_layer(draw) -> tuple[str, dict]:
                                 (draw(st.integers(1, 6)), draw(st.integers(1, 6))),
                                 (draw(st.integers(1, 3)), draw(st.integers(1, 3))),
                                 padding=draw(st.sampled_from(["valid", "same", "1", "2"])),
-                                act=draw(st.sampled_from([ACT, (0, 32767), (-3000, 2000)])), dm=1)
+                                act=draw(st.sampled_from([ACT, (0, 32767), (-3000, 2000)])),
+                                dm=draw(st.sampled_from([1, 1, 2, 3])))
     if name == CONV_1X1:
         return name, conv_layer((draw(st.integers(1, 6)), draw(st.integers(1, 6))), draw(st.integers(1, 40)),
                                 draw(st.integers(1, 11)), (1, 1))
@@ -300,7 +303,7 @@ def test_s16_dsp_kernels_come_first_with_the_dsp_extension_only():
 
     assert names("conv2d", ("1x1", None), {"dsp"})[:3] == [CONV_1X1, "tg_conv2d_s16", CONV]
     assert names("conv2d", (None,), {"dsp"}) == [CONV, "tg_conv2d_s16"]
-    assert names("depthwise_conv2d", ("depth_multiplier_n", None), {"dsp"})[0] == DEPTHWISE
+    assert names("depthwise_conv2d", ("depth_multiplier_n", None), {"dsp"})[:2] == [ROWS, DEPTHWISE]
     assert names("depthwise_conv2d", ("depth_multiplier_1", None), {"dsp"})[:3] == [DW3, ROWS, DEPTHWISE]
     assert names("fully_connected", (None,), {"dsp"}) == [FC, "tg_fully_connected_s16"]
     for op, variants in (("conv2d", ("1x1", None)), ("depthwise_conv2d", ("depth_multiplier_1", None)),
@@ -308,12 +311,12 @@ def test_s16_dsp_kernels_come_first_with_the_dsp_extension_only():
         assert not any(n.endswith("_dsp") for n in names(op, variants, set()))
     assert depthwise_s16_dsp_serves(conv_layer((30, 30), 1, 0, (22, 23), dm=1))          # 506 taps
     assert not depthwise_s16_dsp_serves(conv_layer((30, 30), 1, 0, (16, 32), dm=1))      # 512 taps
-    # the rows kernel: any stride and height, windows up to 6 wide, dilation 1, depth multiplier 1
+    # the rows kernel: any stride, height and depth multiplier, windows up to 6 wide, dilation 1
     assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (5, 5), (2, 2), dm=1))
     assert depthwise_rows_s16_dsp_serves(conv_layer((49, 10), 4, 0, (10, 4), dm=1))
     assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 6), (3, 1), dm=1))
     assert not depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (7, 7), dm=1))
-    assert not depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 3), dm=2))
+    assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 3), dm=2))
     assert not depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 3), dilation=(1, 2), dm=1))
     assert not depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 3), dilation=(2, 1), dm=1))
 

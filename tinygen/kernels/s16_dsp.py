@@ -10,7 +10,7 @@ layers the kernels serve (depthwise: the int32 accumulation; all: the records).
   0: two neighbouring channels' weights of a tap per word.
 - tg_depthwise_conv2d_3x3_s16_dsp: per channel its weights as 5 int16 pairs and its record
   (s16_dsp_depthwise_3x3_packed); scratch: a ring of 3 rearranged input rows.
-- tg_depthwise_conv2d_rows_s16_dsp: per channel its weights as kernel_h rows of int16 pairs and
+- tg_depthwise_conv2d_rows_s16_dsp: per output channel its weights as kernel_h rows of int16 pairs and
   its record (s16_dsp_depthwise_rows_packed); scratch: a ring of kernel_h rearranged input rows.
 
 Then, for every kernel, one record of REQUANT_RECORD int16 per output channel (s16_requant_records):
@@ -145,10 +145,10 @@ def s16_dsp_depthwise_rows_packed(p: dict, consts: dict) -> np.ndarray:
 
 
 def depthwise_rows_s16_dsp_scratch(p: dict) -> int:
-    """tg_depthwise_conv2d_rows_s16_dsp's scratch: kernel_h ring rows of out_c * kp words,
+    """tg_depthwise_conv2d_rows_s16_dsp's scratch: kernel_h ring rows of in_c * kp words,
     kp = ((out_w - 1) * stride_w + kernel_w + 2) // 2, then a row of out_w int32 sums."""
     kp = ((p["out_w"] - 1) * p["stride_w"] + p["kernel_w"] + 2) // 2
-    return 4 * (p["kernel_h"] * p["out_c"] * kp + p["out_w"])
+    return 4 * (p["kernel_h"] * p["in_c"] * kp + p["out_w"])
 
 
 def depthwise_3x3_s16_dsp_scratch(p: dict) -> int:
@@ -186,10 +186,10 @@ DEPTHWISE_ROWS_MAX_WIDTH = 6
 
 def depthwise_rows_s16_dsp_serves(p: dict) -> bool:
     """Whether tg_depthwise_conv2d_rows_s16_dsp takes a layer: fewer than 512 taps, windows up to
-    DEPTHWISE_ROWS_MAX_WIDTH wide, any height and stride, dilation 1, depth multiplier 1 (its
+    DEPTHWISE_ROWS_MAX_WIDTH wide, any height and stride, dilation 1, any depth multiplier (its
     records checked apart: s16_dsp_serves)."""
     return (depthwise_s16_dsp_serves(p) and p["kernel_w"] <= DEPTHWISE_ROWS_MAX_WIDTH
-            and (p["dilation_h"], p["dilation_w"], p["depth_multiplier"]) == (1, 1, 1))
+            and (p["dilation_h"], p["dilation_w"]) == (1, 1))
 
 
 __all__ = ["DEPTHWISE_MAX_TAPS", "DEPTHWISE_ROWS_MAX_WIDTH", "REQUANT_RECORD", "conv2d_s16_dsp_scratch", "depthwise_3x3_s16_dsp_scratch",

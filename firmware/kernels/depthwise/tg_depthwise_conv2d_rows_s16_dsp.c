@@ -1,10 +1,11 @@
 /*
  * tg_depthwise_conv2d_rows_s16_dsp: depthwise 2-D convolution of a 16x8 model for ARMv7E-M
  * (Cortex-M4/M7 DSP extension), any window of fewer than 512 taps, any stride, dilation 1,
- * depth multiplier 1, any padding: int16 input and output, one constant `packed`
- * (tinygen.kernels.s16_dsp.s16_dsp_depthwise_rows_packed), per channel its weights widened to
- * int16 as kernel_h rows of (kernel_w + 1) / 2 words, w[r][2k] | w[r][2k + 1] << 16 (an odd
- * width's last word 0 on top), then its requantization record (tg_mat_mult_s16_dsp.h).
+ * any depth multiplier (output channel c reads input channel c / depth_multiplier), any padding:
+ * int16 input and output, one constant `packed` (tinygen.kernels.s16_dsp.
+ * s16_dsp_depthwise_rows_packed), per output channel its weights widened to int16 as kernel_h
+ * rows of (kernel_w + 1) / 2 words, w[r][2k] | w[r][2k + 1] << 16 (an odd width's last word 0 on
+ * top), then its requantization record (tg_mat_mult_s16_dsp.h).
  *
  * A ring of kernel_h input rows in scratch, each rearranged per channel into column pairs
  * (tg_depthwise_rows_s16_dsp.h: 0 in the padding), as tg_depthwise_conv2d_3x3_s16_dsp does for
@@ -24,7 +25,7 @@
  * tg_depthwise_conv2d_s16 bit for bit on the layers it takes (tinygen.kernels.s16_table); numpy
  * twin: tinygen.ref.int16.depthwise_conv2d_s16.
  *
- * Scratch: kernel_h ring rows of out_c * kp words, kp = ((out_w - 1) * stride_w + kernel_w + 2) / 2
+ * Scratch: kernel_h ring rows of in_c * kp words, kp = ((out_w - 1) * stride_w + kernel_w + 2) / 2
  * (the padded columns the windows read and one past), then out_w int32 sums, 4-byte aligned
  * (tinygen.kernels.s16_dsp.depthwise_rows_s16_dsp_scratch). The input and output do not overlap.
  */
@@ -144,7 +145,7 @@ static inline __attribute__((always_inline)) void tg_dwr_channels(const tg_conv2
         const int16_t *const pk = packed + ch * per_channel;
         const int32_t *const w = (const int32_t *)(const void *)pk;
         const tg_s16_record_t rec = tg_s16_record(pk + 2 * kh * pairs);
-        const int16_t *const x = ring + 2 * ch * kp;
+        const int16_t *const x = ring + 2 * (ch / p->depth_multiplier) * kp;     /* its input channel's */
         int16_t *out = out_row + ch;
         if (pairs <= 2 && kh >= 2) {     /* windows up to 4 wide: two kernel rows a pass */
             tg_dwr_pass2(tg_dwr_row(x, first, 0, kh, row), tg_dwr_row(x, first, 1, kh, row), w, pairs, stride,
@@ -171,7 +172,7 @@ void tg_depthwise_conv2d_rows_s16_dsp(const tg_conv2d_params_t *p, const int16_t
                                       int8_t *scratch, int16_t *output)
 {
     const int32_t channels = p->out_c, kh = p->kernel_h, pairs = (p->kernel_w + 1) / 2;
-    const int32_t kp = ((p->out_w - 1) * p->stride_w + p->kernel_w + 2) / 2, row_words = channels * kp;
+    const int32_t kp = ((p->out_w - 1) * p->stride_w + p->kernel_w + 2) / 2, row_words = p->in_c * kp;
     int32_t *const ring = (int32_t *)(void *)scratch;
     int32_t *const acc = ring + kh * row_words;
     const int16_t *const ring16 = (const int16_t *)(const void *)ring;
@@ -181,8 +182,8 @@ void tg_depthwise_conv2d_rows_s16_dsp(const tg_conv2d_params_t *p, const int16_t
         const int32_t top = out_y * p->stride_h - p->pad_top, slot = (top % kh + kh) % kh;
         int16_t *const out_row = output + out_y * p->out_w * channels;
         for (r = next_row > top ? next_row : top; r < top + kh; ++r) {
-            tg_dw_rows_gather(r >= 0 && r < p->in_h ? input + r * p->in_w * channels : NULL, p->in_w, p->pad_left,
-                              channels, kp, ring + (r % kh + kh) % kh * row_words);
+            tg_dw_rows_gather(r >= 0 && r < p->in_h ? input + r * p->in_w * p->in_c : NULL, p->in_w, p->pad_left,
+                              p->in_c, kp, ring + (r % kh + kh) % kh * row_words);
         }
         next_row = top + kh;
         /* the usual widths with their weight words per row a constant: the loops unrolled */
