@@ -178,18 +178,21 @@ def depthwise_3x3_s16_dsp_serves(p: dict) -> bool:
             p["depth_multiplier"]) == (3, 3, 1, 1, 1, 1, 1)
 
 
-# the widest window tg_depthwise_conv2d_rows_s16_dsp is chosen for: its three weight words of a
-# kernel row in registers; wider ones run it (correctly) slower than tg_depthwise_conv2d_s16_dsp
-# (7x7: 587,840 instructions against 391,887 on the f746zg stand-in)
+# the widest window tg_depthwise_conv2d_rows_s16_dsp is chosen for at depth multiplier 1: its
+# three weight words of a kernel row in registers; wider ones run it (correctly) slower than
+# tg_depthwise_conv2d_s16_dsp's channel pairs (7x7, 16 channels on 12x12: 587,840 instructions
+# against 391,887 on the f746zg stand-in), and faster than its one channel at a time where the
+# depth multiplier is above 1 (7x7, 8 channels x 2: 590,154 against 938,511; TFLite Micro's
+# micro-speech layer, 10x8 x 8 at stride 2: 1,404,395 against 2,960,190)
 DEPTHWISE_ROWS_MAX_WIDTH = 6
 
 
 def depthwise_rows_s16_dsp_serves(p: dict) -> bool:
-    """Whether tg_depthwise_conv2d_rows_s16_dsp takes a layer: fewer than 512 taps, windows up to
-    DEPTHWISE_ROWS_MAX_WIDTH wide, any height and stride, dilation 1, any depth multiplier (its
-    records checked apart: s16_dsp_serves)."""
-    return (depthwise_s16_dsp_serves(p) and p["kernel_w"] <= DEPTHWISE_ROWS_MAX_WIDTH
-            and (p["dilation_h"], p["dilation_w"]) == (1, 1))
+    """Whether tg_depthwise_conv2d_rows_s16_dsp takes a layer: fewer than 512 taps, dilation 1,
+    any height and stride, windows up to DEPTHWISE_ROWS_MAX_WIDTH wide at depth multiplier 1 and
+    any width above it (its records checked apart: s16_dsp_serves)."""
+    return (depthwise_s16_dsp_serves(p) and (p["dilation_h"], p["dilation_w"]) == (1, 1)
+            and (p["kernel_w"] <= DEPTHWISE_ROWS_MAX_WIDTH or p["depth_multiplier"] > 1))
 
 
 __all__ = ["DEPTHWISE_MAX_TAPS", "DEPTHWISE_ROWS_MAX_WIDTH", "REQUANT_RECORD", "conv2d_s16_dsp_scratch", "depthwise_3x3_s16_dsp_scratch",
