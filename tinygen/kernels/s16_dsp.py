@@ -195,8 +195,8 @@ def depthwise_rows_s16_dsp_serves(p: dict) -> bool:
             and (p["kernel_w"] <= DEPTHWISE_ROWS_MAX_WIDTH or p["depth_multiplier"] > 1))
 
 
-__all__ = ["DEPTHWISE_MAX_TAPS", "DEPTHWISE_ROWS_MAX_WIDTH", "REQUANT_RECORD", "conv2d_s16_dsp_scratch", "depthwise_3x3_s16_dsp_scratch",
-           "depthwise_3x3_s16_dsp_serves", "depthwise_rows_s16_dsp_scratch", "depthwise_rows_s16_dsp_serves",
-           "depthwise_s16_dsp_serves", "s16_dsp_depthwise_3x3_packed", "s16_dsp_depthwise_packed",
-           "s16_dsp_depthwise_rows_packed", "s16_dsp_depthwise_weights", "s16_dsp_packed", "s16_dsp_serves",
-           "s16_dsp_weights", "s16_requant_records"]
+__all__ = ["DEPTHWISE_MAX_TAPS", "DEPTHWISE_ROWS_MAX_WIDTH", "REQUANT_RECORD", "conv2d_s16_dsp_scratch",
+           "depthwise_3x3_s16_dsp_scratch", "depthwise_3x3_s16_dsp_serves", "depthwise_rows_s16_dsp_scratch",
+           "depthwise_rows_s16_dsp_serves", "depthwise_s16_dsp_serves", "s16_dsp_depthwise_3x3_packed",
+           "s16_dsp_depthwise_packed", "s16_dsp_depthwise_rows_packed", "s16_dsp_depthwise_weights", "s16_dsp_packed",
+           "s16_dsp_serves", "s16_dsp_weights", "s16_requant_records"]
