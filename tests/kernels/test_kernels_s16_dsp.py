@@ -198,7 +198,7 @@ def drawn_layer(draw) -> tuple[str, dict]:
                                 act=draw(st.sampled_from([ACT, (0, 32767), (-3000, 2000)])), dm=1)
     if name == ROWS:
         return name, conv_layer((draw(st.integers(1, 10)), draw(st.integers(1, 12))), draw(st.integers(1, 11)), 0,
-                                (draw(st.integers(1, 6)), draw(st.integers(1, 6))),
+                                (draw(st.integers(1, 6)), draw(st.integers(1, 8))),
                                 (draw(st.integers(1, 3)), draw(st.integers(1, 3))),
                                 padding=draw(st.sampled_from(["valid", "same", "1", "2"])),
                                 act=draw(st.sampled_from([ACT, (0, 32767), (-3000, 2000)])),
@@ -311,12 +311,14 @@ def test_s16_dsp_kernels_come_first_with_the_dsp_extension_only():
         assert not any(n.endswith("_dsp") for n in names(op, variants, set()))
     assert depthwise_s16_dsp_serves(conv_layer((30, 30), 1, 0, (22, 23), dm=1))          # 506 taps
     assert not depthwise_s16_dsp_serves(conv_layer((30, 30), 1, 0, (16, 32), dm=1))      # 512 taps
-    # the rows kernel: dilation 1, any stride and height, windows up to 6 wide at depth multiplier 1,
+    # the rows kernel: dilation 1, any stride and height, windows up to 8 wide at depth multiplier 1,
     # any above
     assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (5, 5), (2, 2), dm=1))
     assert depthwise_rows_s16_dsp_serves(conv_layer((49, 10), 4, 0, (10, 4), dm=1))
     assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 6), (3, 1), dm=1))
-    assert not depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (7, 7), dm=1))
+    assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (7, 7), dm=1))
+    assert not depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 9), dm=1))
+    assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 9), dm=2))
     assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 3), dm=2))
     assert depthwise_rows_s16_dsp_serves(conv_layer((49, 40), 1, 0, (10, 8), (2, 2), dm=8))     # micro-speech
     assert not depthwise_rows_s16_dsp_serves(conv_layer((49, 40), 1, 0, (10, 8), (2, 2), dilation=(1, 2), dm=8))

@@ -179,12 +179,12 @@ def depthwise_3x3_s16_dsp_serves(p: dict) -> bool:
 
 
 # the widest window tg_depthwise_conv2d_rows_s16_dsp is chosen for at depth multiplier 1: its
-# three weight words of a kernel row in registers; wider ones run it (correctly) slower than
-# tg_depthwise_conv2d_s16_dsp's channel pairs (7x7, 16 channels on 12x12: 587,840 instructions
-# against 391,887 on the f746zg stand-in), and faster than its one channel at a time where the
-# depth multiplier is above 1 (7x7, 8 channels x 2: 590,154 against 938,511; TFLite Micro's
-# micro-speech layer, 10x8 x 8 at stride 2: 1,404,395 against 2,960,190)
-DEPTHWISE_ROWS_MAX_WIDTH = 6
+# four weight words of a kernel row in registers (7x7, 16 channels on 12x12: 298,854 instructions
+# against tg_depthwise_conv2d_s16_dsp's 391,888 on the f746zg stand-in); wider ones loop over the
+# rest, and the general kernel's channel pairs may win there. Where the depth multiplier is above
+# 1 the general kernel runs one channel at a time, slower at any width (TFLite Micro's
+# micro-speech layer, 10x8 x 8 at stride 2: 679,570 against 2,960,190).
+DEPTHWISE_ROWS_MAX_WIDTH = 8
 
 
 def depthwise_rows_s16_dsp_serves(p: dict) -> bool:

@@ -77,7 +77,7 @@ def s16_dsp_kernels() -> tuple[KernelSpec, ...]:
                  s16_dsp_depthwise_3x3_packed, "depth_multiplier_1", scratch=depthwise_3x3_s16_dsp_scratch,
                  accepts=_depthwise_3x3_serves,
                  headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_rows_s16_dsp.h")),
-        # dilation 1, any height and stride, windows up to 6 wide at depth multiplier 1, any above: a
+        # dilation 1, any height and stride, windows up to 8 wide at depth multiplier 1, any above: a
         # ring of kernel_h rearranged rows, SMLAD on column pairs
         *(_s16_dsp("tg_depthwise_conv2d_rows_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t",
                    "depthwise_conv2d_s16", s16_dsp_depthwise_rows_packed, v, scratch=depthwise_rows_s16_dsp_scratch,

@@ -10,7 +10,7 @@
  * A ring of kernel_h input rows in scratch, each rearranged per channel into column pairs
  * (tg_depthwise_rows_s16_dsp.h: 0 in the padding), as tg_depthwise_conv2d_3x3_s16_dsp does for
  * 3x3 windows of stride 1. Each input row is rearranged once. Per channel and kernel row, that
- * row's first three weight words in registers (the rest read; windows up to 4 wide: two kernel
+ * row's first four weight words in registers (the rest read; windows up to 4 wide: two kernel
  * rows a pass, their 4 words in registers), one pass along the output row adds each pixel's
  * products into an int32 row of sums: the window row starts at padded column x * stride_w of the
  * channel's int16 run, read two taps per word (an odd start is a word load across two pairs:
@@ -38,7 +38,7 @@
 #include "tg_kernels.h"
 #include "tg_mat_mult_s16_dsp.h"
 
-/* a += the products of the column pairs at x (int16) with weight words w0, w1, w2 and from w[3] on,
+/* a += the products of the column pairs at x (int16) with weight words w0 .. w3 and from w[4] on,
    `pairs` of them (a constant where inlined with one: the branches go) */
 #define TG_DWR_MACS(a, x)                                                      \
     do {                                                                       \
@@ -49,21 +49,24 @@
         if (pairs > 2) {                                                       \
             a = __smlad(tg_s16_load_pair((x) + 4), w2, a);                     \
         }                                                                      \
-        for (k = 3; k < pairs; ++k) {                                          \
+        if (pairs > 3) {                                                       \
+            a = __smlad(tg_s16_load_pair((x) + 6), w3, a);                     \
+        }                                                                      \
+        for (k = 4; k < pairs; ++k) {                                          \
             a = __smlad(tg_s16_load_pair((x) + 2 * k), w[k], a);               \
         }                                                                      \
     } while (0)
 
 /*
  * One kernel row of one channel along the output row: acc[x] (first: set, else added to) the
- * products of the row's `pairs` weight words w (the first three in registers) with the ring row's
+ * products of the row's `pairs` weight words w (the first four in registers) with the ring row's
  * column pairs from x * stride on (int16 x at pixel 0's first tap). Two pixels per step.
  */
 static inline __attribute__((always_inline)) void tg_dwr_pass(const int16_t *x, const int32_t *w, int32_t pairs,
                                                               int32_t stride, int32_t out_w, int32_t first,
                                                               int32_t *acc)
 {
-    const int32_t w0 = w[0], w1 = pairs > 1 ? w[1] : 0, w2 = pairs > 2 ? w[2] : 0;
+    const int32_t w0 = w[0], w1 = pairs > 1 ? w[1] : 0, w2 = pairs > 2 ? w[2] : 0, w3 = pairs > 3 ? w[3] : 0;
     int32_t k, i;
     for (i = 0; i + 2 <= out_w; i += 2) {
         const int16_t *const y = x + stride;
@@ -186,13 +189,15 @@ void tg_depthwise_conv2d_rows_s16_dsp(const tg_conv2d_params_t *p, const int16_t
                               p->in_c, kp, ring + (r % kh + kh) % kh * row_words);
         }
         next_row = top + kh;
-        /* the usual widths with their weight words per row a constant: the loops unrolled */
+        /* widths up to 8 with their weight words per row a constant: the loops unrolled */
         if (pairs == 1) {
             tg_dwr_channels(p, ring16, slot, 2 * row_words, kp, packed, 1, acc, out_row);
         } else if (pairs == 2) {
             tg_dwr_channels(p, ring16, slot, 2 * row_words, kp, packed, 2, acc, out_row);
         } else if (pairs == 3) {
             tg_dwr_channels(p, ring16, slot, 2 * row_words, kp, packed, 3, acc, out_row);
+        } else if (pairs == 4) {
+            tg_dwr_channels(p, ring16, slot, 2 * row_words, kp, packed, 4, acc, out_row);
         } else {
             tg_dwr_channels(p, ring16, slot, 2 * row_words, kp, packed, pairs, acc, out_row);
         }
