@@ -38,11 +38,17 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from tflite_builder import ModelBuilder  # noqa: E402
 
-# name: (op, input [h, w, c] or [features], output channels, kernel (h, w))
+# name: (op, input [h, w, c] or [features], output channels, kernel (h, w)[, stride])
 SHAPES = {
     "conv3x3_32_32_20x40": ("CONV_2D", [20, 40, 32], 32, (3, 3)),
     "conv1x1_64_64_16x16": ("CONV_2D", [16, 16, 64], 64, (1, 1)),
     "dw3x3_32_20x40": ("DEPTHWISE_CONV_2D", [20, 40, 32], 32, (3, 3)),
+    # the depthwise shapes other than 3x3 stride 1 (tg_depthwise_conv2d_rows_s16_dsp's)
+    "dw3x3s2_32_20x40": ("DEPTHWISE_CONV_2D", [20, 40, 32], 32, (3, 3), 2),
+    "dw5x5_32_16x16": ("DEPTHWISE_CONV_2D", [16, 16, 32], 32, (5, 5)),
+    "dw5x5s2_32_16x16": ("DEPTHWISE_CONV_2D", [16, 16, 32], 32, (5, 5), 2),
+    "dw3x1_32_20x20": ("DEPTHWISE_CONV_2D", [20, 20, 32], 32, (3, 1)),
+    "dw1x3_32_20x20": ("DEPTHWISE_CONV_2D", [20, 20, 32], 32, (1, 3)),
     "fc_256_64": ("FULLY_CONNECTED", [256], 64, None),
 }
 
@@ -50,7 +56,7 @@ SHAPES = {
 def layer_model(shape, dtype: str, seed: int = 0) -> bytes:
     """A one-layer model of `shape` with activations of `dtype` (int8: random zero points; int16:
     zero point 0, TFLite's 16x8 quantization)."""
-    op, in_shape, out_c, kernel = shape
+    op, in_shape, out_c, kernel, stride = (*shape, 1)[:5]
     rng = np.random.default_rng(seed)
     b = ModelBuilder(f"tinygen: {op} {dtype}")
     s16 = dtype == "int16"
@@ -62,7 +68,8 @@ def layer_model(shape, dtype: str, seed: int = 0) -> bytes:
         w_shape, axis, out_shape = [out_c, *kernel, in_shape[2]], 0, [1, in_shape[0], in_shape[1], out_c]
         taps = kernel[0] * kernel[1] * in_shape[2]
     else:
-        w_shape, axis, out_shape = [1, *kernel, out_c], 3, [1, in_shape[0], in_shape[1], out_c]
+        w_shape, axis = [1, *kernel, out_c], 3
+        out_shape = [1, -(-in_shape[0] // stride), -(-in_shape[1] // stride), out_c]     # SAME
         taps = kernel[0] * kernel[1]
     scales = rng.uniform(0.002, 0.02, out_c)
     w = b.tensor("w", w_shape, scale=list(scales), zero_point=[0] * out_c, axis=axis,
@@ -76,7 +83,7 @@ def layer_model(shape, dtype: str, seed: int = 0) -> bytes:
         b.op(op, [x, w, bias], [y], "Conv2DOptions", Padding=Padding.SAME, StrideH=1, StrideW=1,
              DilationHFactor=1, DilationWFactor=1)
     else:
-        b.op(op, [x, w, bias], [y], "DepthwiseConv2DOptions", Padding=Padding.SAME, StrideH=1, StrideW=1,
+        b.op(op, [x, w, bias], [y], "DepthwiseConv2DOptions", Padding=Padding.SAME, StrideH=stride, StrideW=stride,
              DepthMultiplier=1, DilationHFactor=1, DilationWFactor=1)
     return b.finish([x], [y])
 

@@ -2,7 +2,8 @@
 int16 in, LEAKY_RELU, ADD, PAD, STRIDED_SLICE, SUB of a constant, QUANTIZE to int8 and back to
 int16, PRELU, TANH, LOGISTIC, CONCATENATION, TRANSPOSE, MEAN, SQUARED_DIFFERENCE, RSQRT,
 BATCH_MATMUL and SOFTMAX, and three outputs of the two types; and the multiply-accumulate layers (CONV_2D,
-DEPTHWISE_CONV_2D, TRANSPOSE_CONV, MUL, FULLY_CONNECTED: int8 weights, int64 biases). Every
+DEPTHWISE_CONV_2D, TRANSPOSE_CONV, MUL, FULLY_CONNECTED: int8 weights, int64 biases), and depthwise layers of
+other windows, strides and depth multipliers. Every
 layer the firmware computes equals the numpy reference byte for byte, and the outputs equal
 TensorFlow Lite Micro's host interpreter (the single-operator cases against TFLite Micro on
 the host: tests/frontend/test_tflite_ops.py, the s16_* cases)."""
@@ -99,6 +100,25 @@ def s16_mac_model(rng) -> bytes:
     return b.finish([x], [y])
 
 
+def s16_depthwise_model(rng) -> bytes:
+    """The 16x8 depthwise shapes other than 3x3 stride 1: 5x5 stride 2 and 3x1 with depth
+    multiplier 2 (the rows kernel), 3x3 dilated with depth multiplier 4 (the general one; its
+    output the arena's peak, so that the rows kernel's scratch does not raise it and
+    tinygen.passes.lower_peak keeps it)."""
+    b = ModelBuilder("int16 depthwise layers")
+    x = s16(b, rng, "x", [1, 20, 11, 6], scale=1e-3)
+    a, c = s16(b, rng, "dw5", [1, 10, 6, 6], scale=0.02), s16(b, rng, "dw31", [1, 8, 6, 12], scale=0.05)
+    y = s16(b, rng, "y", [1, 8, 6, 48], scale=0.2)
+    for name, inputs, out, kernel, stride, padding, dm, dilation in (
+            ("w_dw5", x, a, (5, 5), 2, Padding.SAME, 1, 1), ("w_dw31", a, c, (3, 1), 1, Padding.VALID, 2, 1),
+            ("w_dw3d", c, y, (3, 3), 1, Padding.SAME, 4, 2)):
+        w = s16_weights(b, rng, name, [1, *kernel, b.tensors[inputs].shape[3] * dm], 3)
+        b.op("DEPTHWISE_CONV_2D", [inputs, *w], [out], "DepthwiseConv2DOptions",
+             Padding=padding, StrideH=stride, StrideW=stride, DepthMultiplier=dm, DilationHFactor=dilation,
+             DilationWFactor=dilation)
+    return b.finish([x], [y])
+
+
 def s16_boundary_model(rng) -> bytes:
     """TFLite Micro's keyword-spotting test model's boundary: int16 features in, QUANTIZE to
     int8, a layer, SOFTMAX into int16, QUANTIZE into a quantized int32 output."""
@@ -128,6 +148,9 @@ MODELS = {
     "mac": (s16_mac_model, ["int16", "int16"],
             ["tg_conv2d_s16_dsp", "tg_depthwise_conv2d_3x3_s16_dsp", "tg_transpose_conv2d_s16", "tg_mul_s16",
              "tg_fully_connected_s16_dsp"]),
+    "depthwise": (s16_depthwise_model, ["int16", "int16"],
+                  ["tg_depthwise_conv2d_rows_s16_dsp", "tg_depthwise_conv2d_rows_s16_dsp",
+                   "tg_depthwise_conv2d_s16_dsp"]),
 }
 
 

@@ -1,6 +1,6 @@
 """The 16x8 DSP kernels (firmware/kernels/*/tg_*_s16_dsp.c): tg_conv2d_s16_dsp,
-tg_conv2d_1x1_s16_dsp, tg_depthwise_conv2d_s16_dsp, tg_depthwise_conv2d_3x3_s16_dsp and
-tg_fully_connected_s16_dsp.
+tg_conv2d_1x1_s16_dsp, tg_depthwise_conv2d_s16_dsp, tg_depthwise_conv2d_3x3_s16_dsp,
+tg_depthwise_conv2d_rows_s16_dsp and tg_fully_connected_s16_dsp.
 
 Host: the packed int16 weights and requantization records (tinygen/kernels/s16_dsp.py; the
 records' folded arithmetic against tinygen.ref.int16.requantize_s64), the scratch formulas, the
@@ -31,10 +31,11 @@ from kernel_lib import assert_same
 from standin_lib import needs_qemu
 from test_kernels import _axis
 from tinygen.kernels.s16_dsp import (REQUANT_RECORD, conv2d_s16_dsp_scratch, depthwise_3x3_s16_dsp_scratch,
-                                     depthwise_s16_dsp_serves,
-                                     s16_dsp_depthwise_3x3_packed, s16_dsp_depthwise_packed,
-                                     s16_dsp_depthwise_weights, s16_dsp_packed,
-                                     s16_dsp_weights, s16_requant_records)
+                                     depthwise_rows_s16_dsp_scratch, depthwise_rows_s16_dsp_serves,
+                                     depthwise_s16_dsp_serves, s16_dsp_depthwise_3x3_packed,
+                                     s16_dsp_depthwise_packed, s16_dsp_depthwise_rows_packed,
+                                     s16_dsp_depthwise_weights, s16_dsp_packed, s16_dsp_weights,
+                                     s16_requant_records)
 from tinygen.kernels.table import find_kernels
 from tinygen.ref import int16 as ref
 
@@ -43,7 +44,7 @@ from lowbit_kernels import KERNELS, Call, Kernel, run_calls  # noqa: E402
 
 CONV, CONV_1X1 = "tg_conv2d_s16_dsp", "tg_conv2d_1x1_s16_dsp"
 DEPTHWISE, FC = "tg_depthwise_conv2d_s16_dsp", "tg_fully_connected_s16_dsp"
-DW3 = "tg_depthwise_conv2d_3x3_s16_dsp"
+DW3, ROWS = "tg_depthwise_conv2d_3x3_s16_dsp", "tg_depthwise_conv2d_rows_s16_dsp"
 _ARGS = ("int16_t", "int16_t")    # input, packed (weights, then the requantization records)
 
 
@@ -55,6 +56,8 @@ KERNELS[CONV] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _
                        scratch=conv2d_s16_dsp_scratch)
 KERNELS[DW3] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None,
                       scratch=depthwise_3x3_s16_dsp_scratch)
+KERNELS[ROWS] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None,
+                       scratch=depthwise_rows_s16_dsp_scratch)
 for _name in (CONV_1X1, DEPTHWISE):
     KERNELS[_name] = Kernel("tg_kernels.h", "tg_conv2d_params_t", _ARGS, "int16_t", _out, None, None)
 KERNELS[FC] = Kernel("tg_kernels.h", "tg_fully_connected_params_t", _ARGS, "int16_t", _out, None, None)
@@ -83,7 +86,7 @@ def _shapes(name: str, p: dict) -> tuple[tuple, tuple]:
     if name == FC:
         return (p["rows"], p["in_features"]), (p["out_features"], p["in_features"])
     x = (p["in_h"], p["in_w"], p["in_c"])
-    if name in (DEPTHWISE, DW3):
+    if name in (DEPTHWISE, DW3, ROWS):
         return x, (p["kernel_h"], p["kernel_w"], p["out_c"])
     return x, (p["out_c"], p["kernel_h"], p["kernel_w"], p["in_c"])
 
@@ -92,7 +95,7 @@ def case(name: str, p: dict, rng, extreme: bool = False, big_bias: bool = False,
     """Random arguments; `extreme`: weights of -128 / 127 and inputs of -32768 / 32767 (the largest
     products, sums past 2^31 on deep layers); `big_bias`: biases near +-2^47 less the sums' reach."""
     x_shape, w_shape = _shapes(name, p)
-    n = p["out_c"] if name in (DEPTHWISE, DW3) else w_shape[0]
+    n = p["out_c"] if name in (DEPTHWISE, DW3, ROWS) else w_shape[0]
     if extreme:
         x = np.where(rng.random(x_shape) < 0.9, -32768, 32767).astype(np.int16)
         w = np.where(rng.random(w_shape) < 0.9, -128, 127).astype(np.int8)
@@ -110,12 +113,13 @@ def case(name: str, p: dict, rng, extreme: bool = False, big_bias: bool = False,
 
 
 _TWINS = {CONV: ref.conv2d_s16, CONV_1X1: ref.conv2d_s16, DEPTHWISE: ref.depthwise_conv2d_s16,
-          DW3: ref.depthwise_conv2d_s16, FC: ref.fully_connected_s16}
+          DW3: ref.depthwise_conv2d_s16, ROWS: ref.depthwise_conv2d_s16, FC: ref.fully_connected_s16}
 
 
 def _call(name: str, p: dict, args) -> tuple[Call, np.ndarray]:
     x, w, bias, mult, shift = args
-    pack = {DEPTHWISE: s16_dsp_depthwise_packed, DW3: s16_dsp_depthwise_3x3_packed}.get(name, s16_dsp_packed)
+    pack = {DEPTHWISE: s16_dsp_depthwise_packed, DW3: s16_dsp_depthwise_3x3_packed,
+            ROWS: s16_dsp_depthwise_rows_packed}.get(name, s16_dsp_packed)
     packed = pack(p, {"weight": w, "bias": bias, "multiplier": mult, "shift": shift})
     want = _TWINS[name](p, x, w, bias, mult, shift).reshape(-1)
     return Call(name, p, (x, packed)), want
@@ -157,6 +161,24 @@ NAMED = [
     ("dw3_c2_one_row", DW3, conv_layer((1, 13), 2, 0, (3, 3), dm=1), {}),
     ("dw3_c9_extreme", DW3, conv_layer((6, 10), 9, 0, (3, 3), dm=1), {"extreme": True}),
     ("dw3_c6_big_bias_clamp", DW3, conv_layer((5, 8), 6, 0, (3, 3), dm=1, act=(-700, 900)), {"big_bias": True}),
+    # any window and stride, dilation 1: stride 2 and 3 (rows the ring skips), odd widths (the pad
+    # column), kx1 and 1xk, 10x4 (KWS), one-column and one-row inputs, windows wider than the input,
+    # wider windows than the chosen ones (weight words read, not in registers), the largest products
+    ("rows3x3_c7_s2", ROWS, conv_layer((11, 13), 7, 0, (3, 3), (2, 2), dm=1), {}),
+    ("rows3x3_c32_s2_valid", ROWS, conv_layer((10, 9), 32, 0, (3, 3), (2, 2), "valid", dm=1), {}),
+    ("rows5x5_c6_same", ROWS, conv_layer((9, 10), 6, 0, (5, 5), dm=1), {}),
+    ("rows5x5_c5_s2_pad2", ROWS, conv_layer((9, 11), 5, 0, (5, 5), (2, 2), "2", dm=1), {}),
+    ("rows3x1_c9", ROWS, conv_layer((8, 7), 9, 0, (3, 1), dm=1), {"with_bias": False}),
+    ("rows1x3_c4_s2x1", ROWS, conv_layer((5, 12), 4, 0, (1, 3), (2, 1), dm=1), {}),
+    ("rows10x4_c8_kws", ROWS, conv_layer((25, 10), 8, 0, (10, 4), dm=1), {}),
+    ("rows2x2_c3_s3", ROWS, conv_layer((10, 11), 3, 0, (2, 2), (3, 3), "valid", dm=1), {}),
+    ("rows5x3_c2_one_column", ROWS, conv_layer((6, 1), 2, 0, (5, 3), dm=1), {}),
+    ("rows3x5_c3_one_row", ROWS, conv_layer((1, 9), 3, 0, (3, 5), (1, 2), dm=1), {}),
+    ("rows7x7_c5_wide", ROWS, conv_layer((8, 9), 5, 0, (7, 7), dm=1), {}),
+    ("rows3x3_c3_x2", ROWS, conv_layer((6, 7), 3, 0, (3, 3), dm=2), {}),
+    ("rows3x5_c2_x3_s2", ROWS, conv_layer((9, 11), 2, 0, (3, 5), (2, 2), dm=3), {}),
+    ("rows9x9_c4_extreme", ROWS, conv_layer((10, 10), 4, 0, (9, 9), dm=1), {"extreme": True}),
+    ("rows5x5_c6_big_bias_clamp", ROWS, conv_layer((7, 8), 6, 0, (5, 5), dm=1, act=(-700, 900)), {"big_bias": True}),
     ("fc_1x255x10", FC, fc_layer(1, 255, 10), {}),
     ("fc_1x64x7", FC, fc_layer(1, 64, 7), {}),
     ("fc_3x17x5", FC, fc_layer(3, 17, 5), {"with_bias": False}),
@@ -167,13 +189,20 @@ NAMED = [
 
 @st.composite
 def drawn_layer(draw) -> tuple[str, dict]:
-    name = draw(st.sampled_from([CONV, CONV, CONV_1X1, DEPTHWISE, DEPTHWISE, FC, DW3]))
+    name = draw(st.sampled_from([CONV, CONV, CONV_1X1, DEPTHWISE, DEPTHWISE, FC, DW3, ROWS]))
     if name == FC:
         return name, fc_layer(draw(st.integers(1, 5)), draw(st.integers(1, 90)), draw(st.integers(1, 13)))
     if name == DW3:
         return name, conv_layer((draw(st.integers(1, 9)), draw(st.integers(1, 14))), draw(st.integers(1, 11)), 0,
                                 (3, 3), padding=draw(st.sampled_from(["valid", "same", "1", "2"])),
                                 act=draw(st.sampled_from([ACT, (0, 32767), (-3000, 2000)])), dm=1)
+    if name == ROWS:
+        return name, conv_layer((draw(st.integers(1, 10)), draw(st.integers(1, 12))), draw(st.integers(1, 11)), 0,
+                                (draw(st.integers(1, 6)), draw(st.integers(1, 8))),
+                                (draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+                                padding=draw(st.sampled_from(["valid", "same", "1", "2"])),
+                                act=draw(st.sampled_from([ACT, (0, 32767), (-3000, 2000)])),
+                                dm=draw(st.sampled_from([1, 1, 2, 3])))
     if name == CONV_1X1:
         return name, conv_layer((draw(st.integers(1, 6)), draw(st.integers(1, 6))), draw(st.integers(1, 40)),
                                 draw(st.integers(1, 11)), (1, 1))
@@ -226,6 +255,14 @@ def test_s16_dsp_packs_weights_as_int16_rows_padded_to_even():
                                            w3[2, 2, c], 0]
     assert (packed[:, 10:] == s16_requant_records(q3, 2)).all()
     assert depthwise_3x3_s16_dsp_scratch(d3) == 3 * 4 * 2 * ((5 + 1) // 2 + 1)
+    # the rows kernel: per channel its kernel rows padded to an even width with 0, then its record
+    d5 = conv_layer((6, 7), 2, 0, (2, 3), (1, 2), dm=1)
+    w5 = np.arange(12).reshape(2, 3, 2).astype(np.int8) - 6
+    packed = s16_dsp_depthwise_rows_packed(d5, {**q3, "weight": w5}).reshape(2, 8 + REQUANT_RECORD)
+    for c in range(2):
+        assert packed[c, :8].tolist() == [*w5[0, :, c], 0, *w5[1, :, c], 0]
+    assert (packed[:, 8:] == s16_requant_records(q3, 2)).all()
+    assert depthwise_rows_s16_dsp_scratch(d5) == 4 * (2 * 2 * ((3 * 2 + 3 + 2) // 2) + 4)     # out_w 4
 
 
 def _record_requant(acc: int, record: np.ndarray) -> int:
@@ -266,14 +303,27 @@ def test_s16_dsp_kernels_come_first_with_the_dsp_extension_only():
 
     assert names("conv2d", ("1x1", None), {"dsp"})[:3] == [CONV_1X1, "tg_conv2d_s16", CONV]
     assert names("conv2d", (None,), {"dsp"}) == [CONV, "tg_conv2d_s16"]
-    assert names("depthwise_conv2d", ("depth_multiplier_n", None), {"dsp"})[0] == DEPTHWISE
-    assert names("depthwise_conv2d", ("depth_multiplier_1", None), {"dsp"})[:2] == [DW3, DEPTHWISE]
+    assert names("depthwise_conv2d", ("depth_multiplier_n", None), {"dsp"})[:2] == [ROWS, DEPTHWISE]
+    assert names("depthwise_conv2d", ("depth_multiplier_1", None), {"dsp"})[:3] == [DW3, ROWS, DEPTHWISE]
     assert names("fully_connected", (None,), {"dsp"}) == [FC, "tg_fully_connected_s16"]
     for op, variants in (("conv2d", ("1x1", None)), ("depthwise_conv2d", ("depth_multiplier_1", None)),
                          ("fully_connected", (None,))):
         assert not any(n.endswith("_dsp") for n in names(op, variants, set()))
     assert depthwise_s16_dsp_serves(conv_layer((30, 30), 1, 0, (22, 23), dm=1))          # 506 taps
     assert not depthwise_s16_dsp_serves(conv_layer((30, 30), 1, 0, (16, 32), dm=1))      # 512 taps
+    # the rows kernel: dilation 1, any stride and height, windows up to 8 wide at depth multiplier 1,
+    # any above
+    assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (5, 5), (2, 2), dm=1))
+    assert depthwise_rows_s16_dsp_serves(conv_layer((49, 10), 4, 0, (10, 4), dm=1))
+    assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 6), (3, 1), dm=1))
+    assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (7, 7), dm=1))
+    assert not depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 9), dm=1))
+    assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 9), dm=2))
+    assert depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 3), dm=2))
+    assert depthwise_rows_s16_dsp_serves(conv_layer((49, 40), 1, 0, (10, 8), (2, 2), dm=8))     # micro-speech
+    assert not depthwise_rows_s16_dsp_serves(conv_layer((49, 40), 1, 0, (10, 8), (2, 2), dilation=(1, 2), dm=8))
+    assert not depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 3), dilation=(1, 2), dm=1))
+    assert not depthwise_rows_s16_dsp_serves(conv_layer((30, 30), 4, 0, (3, 3), dilation=(2, 1), dm=1))
 
 
 def _run(board_name: str, cases, rng, tmp_path) -> None:
@@ -296,7 +346,7 @@ def test_s16_dsp_named_shapes_standin(board_name, tmp_path):
 @pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
 def test_s16_dsp_drawn_shapes_standin(board_name, tmp_path):
     cases = drawn_cases(80)
-    assert len({name for name, _ in cases}) == 5
+    assert len({name for name, _ in cases}) == 6
     cases = [(CONV_1X1 if name == CONV_1X1 and _pointwise(p) else (CONV if name == CONV_1X1 else name), p,
               {"with_bias": i % 6 != 5}) for i, (name, p) in enumerate(cases)]
     _run(board_name, cases, np.random.default_rng(61), tmp_path)

@@ -10,6 +10,8 @@ layers the kernels serve (depthwise: the int32 accumulation; all: the records).
   0: two neighbouring channels' weights of a tap per word.
 - tg_depthwise_conv2d_3x3_s16_dsp: per channel its weights as 5 int16 pairs and its record
   (s16_dsp_depthwise_3x3_packed); scratch: a ring of 3 rearranged input rows.
+- tg_depthwise_conv2d_rows_s16_dsp: per output channel its weights as kernel_h rows of int16 pairs and
+  its record (s16_dsp_depthwise_rows_packed); scratch: a ring of kernel_h rearranged input rows.
 
 Then, for every kernel, one record of REQUANT_RECORD int16 per output channel (s16_requant_records):
 tg_requantize_s64 of acc + bias folded into one SMLAL and shifts. With reduced = TFLite's 16-bit
@@ -128,6 +130,27 @@ def s16_dsp_depthwise_3x3_packed(p: dict, consts: dict) -> np.ndarray:
     return out.reshape(-1)
 
 
+def s16_dsp_depthwise_rows_packed(p: dict, consts: dict) -> np.ndarray:
+    """tg_depthwise_conv2d_rows_s16_dsp's packed constant, int16 [out_c][2 * kernel_h * pairs +
+    REQUANT_RECORD], pairs = (kernel_w + 1) // 2: per channel its weights row by row, each row
+    padded with 0 to an even width (w[r][2k] at half 2k of the row), then its record."""
+    channels, kh, kw = p["out_c"], p["kernel_h"], p["kernel_w"]
+    records = s16_requant_records(consts, channels)
+    if records is None:
+        raise ValueError("the 16x8 DSP kernels' requantization records do not serve this layer")
+    w = np.asarray(consts["weight"]).reshape(kh, kw, channels).astype(np.int16)
+    rows = np.zeros((channels, kh, _even(kw)), np.int16)
+    rows[:, :, :kw] = w.transpose(2, 0, 1)
+    return np.concatenate([rows.reshape(channels, -1), records], axis=1).reshape(-1)
+
+
+def depthwise_rows_s16_dsp_scratch(p: dict) -> int:
+    """tg_depthwise_conv2d_rows_s16_dsp's scratch: kernel_h ring rows of in_c * kp words,
+    kp = ((out_w - 1) * stride_w + kernel_w + 2) // 2, then a row of out_w int32 sums."""
+    kp = ((p["out_w"] - 1) * p["stride_w"] + p["kernel_w"] + 2) // 2
+    return 4 * (p["kernel_h"] * p["in_c"] * kp + p["out_w"])
+
+
 def depthwise_3x3_s16_dsp_scratch(p: dict) -> int:
     """tg_depthwise_conv2d_3x3_s16_dsp's scratch: 3 ring rows of out_c * ((out_w + 1) // 2 + 1) words."""
     return 3 * 4 * p["out_c"] * ((p["out_w"] + 1) // 2 + 1)
@@ -155,7 +178,25 @@ def depthwise_3x3_s16_dsp_serves(p: dict) -> bool:
             p["depth_multiplier"]) == (3, 3, 1, 1, 1, 1, 1)
 
 
-__all__ = ["DEPTHWISE_MAX_TAPS", "REQUANT_RECORD", "conv2d_s16_dsp_scratch", "depthwise_3x3_s16_dsp_scratch",
-           "depthwise_3x3_s16_dsp_serves", "depthwise_s16_dsp_serves", "s16_dsp_depthwise_3x3_packed",
-           "s16_dsp_depthwise_packed", "s16_dsp_depthwise_weights", "s16_dsp_packed", "s16_dsp_serves",
-           "s16_dsp_weights", "s16_requant_records"]
+# the widest window tg_depthwise_conv2d_rows_s16_dsp is chosen for at depth multiplier 1: its
+# four weight words of a kernel row in registers (7x7, 16 channels on 12x12: 298,854 instructions
+# against tg_depthwise_conv2d_s16_dsp's 391,888 on the f746zg stand-in); wider ones loop over the
+# rest, and the general kernel's channel pairs may win there. Where the depth multiplier is above
+# 1 the general kernel runs one channel at a time, slower at any width (TFLite Micro's
+# micro-speech layer, 10x8 x 8 at stride 2: 679,570 against 2,960,190).
+DEPTHWISE_ROWS_MAX_WIDTH = 8
+
+
+def depthwise_rows_s16_dsp_serves(p: dict) -> bool:
+    """Whether tg_depthwise_conv2d_rows_s16_dsp takes a layer: fewer than 512 taps, dilation 1,
+    any height and stride, windows up to DEPTHWISE_ROWS_MAX_WIDTH wide at depth multiplier 1 and
+    any width above it (its records checked apart: s16_dsp_serves)."""
+    return (depthwise_s16_dsp_serves(p) and (p["dilation_h"], p["dilation_w"]) == (1, 1)
+            and (p["kernel_w"] <= DEPTHWISE_ROWS_MAX_WIDTH or p["depth_multiplier"] > 1))
+
+
+__all__ = ["DEPTHWISE_MAX_TAPS", "DEPTHWISE_ROWS_MAX_WIDTH", "REQUANT_RECORD", "conv2d_s16_dsp_scratch",
+           "depthwise_3x3_s16_dsp_scratch", "depthwise_3x3_s16_dsp_serves", "depthwise_rows_s16_dsp_scratch",
+           "depthwise_rows_s16_dsp_serves", "depthwise_s16_dsp_serves", "s16_dsp_depthwise_3x3_packed",
+           "s16_dsp_depthwise_packed", "s16_dsp_depthwise_rows_packed", "s16_dsp_depthwise_weights", "s16_dsp_packed",
+           "s16_dsp_serves", "s16_dsp_weights", "s16_requant_records"]

@@ -9,9 +9,10 @@ catalogue; find_kernels picks them by the output's dtype (act_dtype) and the inp
 from __future__ import annotations
 
 from tinygen.kernels.s16_dsp import (conv2d_s16_dsp_scratch, depthwise_3x3_s16_dsp_scratch,
-                                     depthwise_3x3_s16_dsp_serves, depthwise_s16_dsp_serves,
-                                     s16_dsp_depthwise_3x3_packed, s16_dsp_depthwise_packed, s16_dsp_packed,
-                                     s16_dsp_serves)
+                                     depthwise_3x3_s16_dsp_serves, depthwise_rows_s16_dsp_scratch,
+                                     depthwise_rows_s16_dsp_serves, depthwise_s16_dsp_serves,
+                                     s16_dsp_depthwise_3x3_packed, s16_dsp_depthwise_packed,
+                                     s16_dsp_depthwise_rows_packed, s16_dsp_packed, s16_dsp_serves)
 from tinygen.kernels.recurrent import TABLE as SIGMOID_TABLE_SOURCE
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
 from tinygen.quant.s16_params import softmax_s16_tables
@@ -58,6 +59,12 @@ def _depthwise_3x3_serves(graph, node) -> bool:
     return depthwise_3x3_s16_dsp_serves(kernel_params(graph, node)) and _records_serve(graph, node)
 
 
+def _depthwise_rows_serves(graph, node) -> bool:
+    from tinygen.kernels.params import kernel_params
+
+    return depthwise_rows_s16_dsp_serves(kernel_params(graph, node)) and _records_serve(graph, node)
+
+
 def s16_dsp_kernels() -> tuple[KernelSpec, ...]:
     """The DSP kernels, ahead of the portable ones in the catalogue (find_kernels keeps its order)."""
     return (
@@ -68,7 +75,15 @@ def s16_dsp_kernels() -> tuple[KernelSpec, ...]:
         # 3x3, stride 1: a ring of rearranged input rows, SMLAD on column pairs; ahead of the general one
         _s16_dsp("tg_depthwise_conv2d_3x3_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s16",
                  s16_dsp_depthwise_3x3_packed, "depth_multiplier_1", scratch=depthwise_3x3_s16_dsp_scratch,
-                 accepts=_depthwise_3x3_serves, headers=("kernels/tg_dsp_s8.h",)),
+                 accepts=_depthwise_3x3_serves,
+                 headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_rows_s16_dsp.h")),
+        # dilation 1, any height and stride, windows up to 8 wide at depth multiplier 1, any above: a
+        # ring of kernel_h rearranged rows, SMLAD on column pairs
+        *(_s16_dsp("tg_depthwise_conv2d_rows_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t",
+                   "depthwise_conv2d_s16", s16_dsp_depthwise_rows_packed, v, scratch=depthwise_rows_s16_dsp_scratch,
+                   accepts=_depthwise_rows_serves,
+                   headers=("kernels/tg_dsp_s8.h", "kernels/tg_depthwise_rows_s16_dsp.h"))
+          for v in ("depth_multiplier_1", "depth_multiplier_n")),
         *(_s16_dsp("tg_depthwise_conv2d_s16_dsp", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s16",
                    s16_dsp_depthwise_packed, v, accepts=_depthwise_serves)
           for v in (None, "depth_multiplier_1", "depth_multiplier_n")),

@@ -35,54 +35,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tg_dsp_s8.h"
+#include "tg_depthwise_rows_s16_dsp.h"
 #include "tg_kernels.h"
 #include "tg_mat_mult_s16_dsp.h"
 
 /* int16 per channel in the packed constant: 5 weight words, then the record */
 #define TG_DW3S_CHANNEL (10 + TG_S16_RECORD)
-
-/* lo and hi as the bottom and top int16 halves of a word */
-static inline int32_t tg_dw3s_pack(int32_t lo, int32_t hi)
-{
-    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
-}
-
-/*
- * Input row src (channel 0 of its column 0; NULL: a padding row) into ring row dst: word
- * c * kp + k holds channel c at padded columns 2k (bottom) and 2k + 1 (top), padded column j being
- * input column j - pad_left, 0 outside the input.
- */
-static void tg_dw3s_gather(const int16_t *src, int32_t in_w, int32_t pad_left, int32_t channels, int32_t kp,
-                           int32_t *dst)
-{
-    int32_t k, c;
-    if (src == NULL) {
-        memset(dst, 0, (size_t)(channels * kp) * sizeof *dst);
-        return;
-    }
-    for (k = 0; k < kp; ++k) {
-        const int32_t j0 = 2 * k - pad_left;
-        const int32_t in0 = j0 >= 0 && j0 < in_w, in1 = j0 + 1 >= 0 && j0 + 1 < in_w;
-        int32_t *const d = dst + k;
-        if (in0 && in1) {
-            const int16_t *const x0 = src + j0 * channels, *const x1 = x0 + channels;
-#pragma GCC unroll 4
-            for (c = 0; c + 2 <= channels; c += 2) {
-                const int32_t a = tg_s16_load_pair(x0 + c), b = tg_s16_load_pair(x1 + c);
-                d[c * kp] = tg_dsp_pkhbt(a, b);
-                d[(c + 1) * kp] = tg_dsp_pkhtb(b, a);
-            }
-            if (c < channels) {
-                d[c * kp] = tg_dw3s_pack(x0[c], x1[c]);
-            }
-        } else {
-            for (c = 0; c < channels; ++c) {
-                d[c * kp] = tg_dw3s_pack(in0 ? src[j0 * channels + c] : 0, in1 ? src[(j0 + 1) * channels + c] : 0);
-            }
-        }
-    }
-}
 
 /*
  * The assembly of tg_dw3s_channel_row's loop, in pieces: the 15 multiplies of a step (two
@@ -273,7 +231,7 @@ void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t 
         int32_t *rows[3];
         int16_t *const out_row = output + out_y * p->out_w * channels;
         for (r = next_row > top ? next_row : top; r < top + 3; ++r) {
-            tg_dw3s_gather(r >= 0 && r < p->in_h ? input + r * p->in_w * channels : NULL, p->in_w, p->pad_left,
+            tg_dw_rows_gather(r >= 0 && r < p->in_h ? input + r * p->in_w * channels : NULL, p->in_w, p->pad_left,
                            channels, kp, ring + (r % 3 + 3) % 3 * row_words);
         }
         next_row = top + 3;

@@ -169,5 +169,10 @@ void tg_fully_connected_s16_dsp(const tg_fully_connected_params_t *p, const int1
    the record), scratch 12 * out_c * ((out_w + 1) / 2 + 1) bytes, 4-byte aligned. */
 void tg_depthwise_conv2d_3x3_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed,
                                      int8_t *scratch, int16_t *output);
+/* any window of fewer than 512 taps, any stride and depth multiplier, dilation 1: packed per output
+   channel (kernel_h rows of (kernel_w + 1) / 2 weight words, then the record), scratch 4 * (kernel_h * in_c *
+   (((out_w - 1) * stride_w + kernel_w + 2) / 2) + out_w) bytes, 4-byte aligned. */
+void tg_depthwise_conv2d_rows_s16_dsp(const tg_conv2d_params_t *p, const int16_t *input, const int16_t *packed,
+                                      int8_t *scratch, int16_t *output);
 
 #endif /* TG_KERNELS_S16_H */
