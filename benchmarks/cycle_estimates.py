@@ -2,7 +2,7 @@
 another board with a [timing] model), beside the published real-board results.
 
     .venv/bin/python benchmarks/cycle_estimates.py [--board f746zg] [--models kws_dscnn ...]
-        [--kernels tinygen] [--json out.json]
+        [--kernels tinygen|portable|auto] [--json out.json]
 
 Builds each int8 model, runs one inference layer by layer on the board's
 stand-in with QEMU's execution log (tinygen.cycles), and prices the executed
@@ -13,7 +13,11 @@ Plumerai v1.1, Bosch HALE v1.1/1.2), with the difference stated. Those are other
 inference engines' times: the difference mixes the model's error with the
 difference between the engines, and no published figure exists for tinygen's
 own kernels on a real board. A benchmark, not a test: every cycle and ms here
-is an estimate.
+is an estimate. `--kernels auto` is the default build's choice (tinygen/cli/common.py:
+auto on Cortex-M boards): it measures the kernels on the stand-in first (minutes).
+The JSON holds per model the estimated cycles, the exact ("naive", one cycle per
+instruction) count and the calibration error: null with the reason where the
+board's model is uncalibrated (all of them today).
 """
 
 from __future__ import annotations
@@ -41,6 +45,22 @@ PUBLISHED_F746 = {
 PUBLISHED_L4R5_MS = {"kws_dscnn": 43.2, "vww_mobilenet": 88.9, "ic_resnet8": 165.0, "ad_autoencoder": 5.26}
 L4R5_HZ = 120_000_000
 
+# issue 72: the best CPU-only MLPerf Tiny results published (mlcommons/tiny_results v1.1-v1.3, cycles = clock x
+# median latency), M cycles, per core of the board's timing model; the M55 set beside the M85's (TFLM + CMSIS-NN)
+BEST_PUBLISHED_M_CYCLES = {
+    "cortex-m7": {"kws_dscnn": 3.17, "vww_mobilenet": 6.67, "ic_resnet8": 11.44, "ad_autoencoder": 0.303},
+    "cortex-m4": {"kws_dscnn": 5.18, "vww_mobilenet": 10.67, "ic_resnet8": 19.8, "ad_autoencoder": 0.486},
+    "cortex-m33": {"kws_dscnn": 4.64, "vww_mobilenet": 9.48, "ic_resnet8": 16.69, "ad_autoencoder": 0.495},
+    "cortex-m55": {"kws_dscnn": 1.66, "vww_mobilenet": 6.43, "ic_resnet8": 4.07, "ad_autoencoder": 0.255},
+}
+# issue 72's targets, M cycles (the M55's: at or below the M85's published)
+TARGET_M_CYCLES = {
+    "cortex-m7": {"kws_dscnn": 2.85, "vww_mobilenet": 6.0, "ic_resnet8": 10.3, "ad_autoencoder": 0.27},
+    "cortex-m4": {"kws_dscnn": 4.66, "vww_mobilenet": 9.6, "ic_resnet8": 17.8, "ad_autoencoder": 0.44},
+    "cortex-m33": {"kws_dscnn": 4.18, "vww_mobilenet": 8.5, "ic_resnet8": 15.0, "ad_autoencoder": 0.45},
+    "cortex-m55": BEST_PUBLISHED_M_CYCLES["cortex-m55"],
+}
+
 
 def estimate(name: str, board, work: Path, kernels: str) -> dict:
     from tinygen.compiler import build, compile_source, load_source
@@ -48,13 +68,26 @@ def estimate(name: str, board, work: Path, kernels: str) -> dict:
     from tinygen.passes import CompileOptions
 
     source = load_source(MODELS_DIR / f"{name}_int8.tflite")
-    graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels=kernels))
+    if kernels == "auto":
+        from tinygen.fit.compile import CompileRequest, compile_model
+
+        source, graph = compile_model(CompileRequest(str(MODELS_DIR / f"{name}_int8.tflite"), kernels="auto"), board,
+                                      lambda *a, **k: None)
+    else:
+        graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels=kernels))
     result = build(source, graph, board, work / name)
     x = np.random.default_rng(0).integers(-128, 128, size=source.input_shape).astype(np.int8)
     t0 = time.monotonic()
     est = estimate_standin(board, result.out_dir, x.tobytes())
     est["wall_seconds"] = time.monotonic() - t0
     est["model_name"] = name
+    est["kernels"] = kernels
+    est["estimated_cycles"] = est["total"]["cycles"]
+    est["naive_instructions"] = est["total"]["instructions"]
+    est["calibration_error"] = None         # no calibration point fitted (tinygen.cycles.price.UNCALIBRATED)
+    core = board.raw["timing"]["model"]
+    est["best_published_m_cycles"] = BEST_PUBLISHED_M_CYCLES.get(core, {}).get(name)
+    est["target_m_cycles"] = TARGET_M_CYCLES.get(core, {}).get(name)
     return est
 
 
@@ -80,7 +113,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--board", default="f746zg")
     ap.add_argument("--models", nargs="+", default=list(PUBLISHED_F746), choices=list(PUBLISHED_F746))
-    ap.add_argument("--kernels", default="tinygen", choices=("tinygen", "portable"))
+    ap.add_argument("--kernels", default="tinygen", choices=("tinygen", "portable", "auto"))
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args(argv)
     board = get_board(args.board)
@@ -93,6 +126,8 @@ def main(argv=None) -> int:
           "figures are other engines' measured latencies")
     print(table(["model", "instructions (exact)", "ms if 1 instr = 1 cycle", "est. cycles", "est. ms",
                  "published (est. vs published)", "logged run"], rows(results, board), "lrrrrll"))
+    if not results[0]["calibrated"]:
+        print(f"model {results[0]['calibration_note']}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
     return 0

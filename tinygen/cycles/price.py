@@ -99,7 +99,7 @@ def render(est: dict) -> str:
             f"{est['timing'].get('code_cache_bytes', 0)} B code cache; weight reads from flash not modelled), "
             f"energy = {est['power']['supply_v']} V × {est['power']['run_current_a']} A (board file) × time. "
             "Instructions are exact; cycles, ms and µJ are estimates"
-            + ("." if est.get("calibrated") else f" ({UNCALIBRATED}).")
+            + ("." if est.get("calibrated") else f" ({UNCALIBRATED})."))
     return head + "\n" + table(["layer", "instructions (exact)", "est. cycles", "est. ms", "est. µJ"], rows,
                                "lrrrr")
 
