@@ -2,7 +2,7 @@
 another board with a [timing] model), beside the published real-board results.
 
     .venv/bin/python benchmarks/cycle_estimates.py [--board f746zg] [--models kws_dscnn ...]
-        [--kernels tinygen] [--json out.json]
+        [--kernels tinygen|portable|auto] [--json out.json] [--calibration]
 
 Builds each int8 model, runs one inference layer by layer on the board's
 stand-in with QEMU's execution log (tinygen.cycles), and prices the executed
@@ -13,7 +13,11 @@ Plumerai v1.1, Bosch HALE v1.1/1.2), with the difference stated. Those are other
 inference engines' times: the difference mixes the model's error with the
 difference between the engines, and no published figure exists for tinygen's
 own kernels on a real board. A benchmark, not a test: every cycle and ms here
-is an estimate.
+is an estimate. `--kernels auto` is the default build's choice (tinygen/cli/common.py:
+auto on Cortex-M boards): it measures the kernels on the stand-in first (minutes).
+The JSON holds per model the estimated cycles, the exact ("naive", one cycle per
+instruction) count and the calibration error: null with the reason where the
+board's model is uncalibrated (all of them today).
 """
 
 from __future__ import annotations
@@ -41,6 +45,47 @@ PUBLISHED_F746 = {
 PUBLISHED_L4R5_MS = {"kws_dscnn": 43.2, "vww_mobilenet": 88.9, "ic_resnet8": 165.0, "ad_autoencoder": 5.26}
 L4R5_HZ = 120_000_000
 
+# issue 72: the best CPU-only MLPerf Tiny results published (mlcommons/tiny_results v1.1-v1.3, cycles = clock x
+# median latency), M cycles, per core of the board's timing model; the M55 set beside the M85's (TFLM + CMSIS-NN)
+BEST_PUBLISHED_M_CYCLES = {
+    "cortex-m7": {"kws_dscnn": 3.17, "vww_mobilenet": 6.67, "ic_resnet8": 11.44, "ad_autoencoder": 0.303},
+    "cortex-m4": {"kws_dscnn": 5.18, "vww_mobilenet": 10.67, "ic_resnet8": 19.8, "ad_autoencoder": 0.486},
+    "cortex-m33": {"kws_dscnn": 4.64, "vww_mobilenet": 9.48, "ic_resnet8": 16.69, "ad_autoencoder": 0.495},
+    "cortex-m55": {"kws_dscnn": 1.66, "vww_mobilenet": 6.43, "ic_resnet8": 4.07, "ad_autoencoder": 0.255},
+}
+# issue 72's targets, M cycles (the M55's: at or below the M85's published)
+TARGET_M_CYCLES = {
+    "cortex-m7": {"kws_dscnn": 2.85, "vww_mobilenet": 6.0, "ic_resnet8": 10.3, "ad_autoencoder": 0.27},
+    "cortex-m4": {"kws_dscnn": 4.66, "vww_mobilenet": 9.6, "ic_resnet8": 17.8, "ad_autoencoder": 0.44},
+    "cortex-m33": {"kws_dscnn": 4.18, "vww_mobilenet": 8.5, "ic_resnet8": 15.0, "ad_autoencoder": 0.45},
+    "cortex-m55": BEST_PUBLISHED_M_CYCLES["cortex-m55"],
+}
+
+
+CALIBRATION = Path(__file__).resolve().parent / "calibration" / "published.json"
+
+
+def calibration_points(core: str) -> dict[str, dict]:
+    """benchmarks/calibration/published.json's usable points (CPU-only TFLM + CMSIS-NN, clock stated) of the core,
+    by MLPerf model."""
+    points = json.loads(CALIBRATION.read_text())["points"]
+    return {p["model"].removeprefix("mlperf_"): p for p in points if p["core"] == core and p["usable_for_calibration"]}
+
+
+def check_calibration(est: dict, name: str, board, work: Path) -> None:
+    """The model's error on the TFLM + CMSIS-NN twin build (--kernels cmsis-nn --no-lower-peak --no-compact)
+    against the published point of this core and model, if any. The model is not fitted to it."""
+    point = calibration_points(board.raw["timing"]["model"]).get(name)
+    if point is None:
+        est["calibration_note"] = f"{est['calibration_note']}; no published TFLM + CMSIS-NN point for this core"
+        return
+    twin = estimate(name, board, work / "twin", "cmsis-nn")
+    est["calibration_error"] = twin["total"]["cycles"] / point["cycles"] - 1
+    est["calibration_point"] = {"id": point["id"], "published_cycles": point["cycles"],
+                                "estimated_cycles": twin["total"]["cycles"], "memory": point["memory_setup"]}
+    est["calibration_note"] = (f"{est['calibration_note']}; error of the unfitted model on the TFLM + CMSIS-NN build "
+                               f"against {point['id']} (another part: its memory system differs from this board's)")
+
 
 def estimate(name: str, board, work: Path, kernels: str) -> dict:
     from tinygen.compiler import build, compile_source, load_source
@@ -48,13 +93,28 @@ def estimate(name: str, board, work: Path, kernels: str) -> dict:
     from tinygen.passes import CompileOptions
 
     source = load_source(MODELS_DIR / f"{name}_int8.tflite")
-    graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels=kernels))
+    if kernels in ("auto", "cmsis-nn"):       # cmsis-nn: the TFLM + CMSIS-NN twin (check_calibration)
+        from tinygen.fit.compile import CompileRequest, compile_model
+
+        twin = kernels == "cmsis-nn"
+        request = CompileRequest(str(MODELS_DIR / f"{name}_int8.tflite"), kernels=kernels, compact=not twin,
+                                 lower_peak=not twin)
+        source, graph = compile_model(request, board, lambda *a, **k: None)
+    else:
+        graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels=kernels))
     result = build(source, graph, board, work / name)
     x = np.random.default_rng(0).integers(-128, 128, size=source.input_shape).astype(np.int8)
     t0 = time.monotonic()
     est = estimate_standin(board, result.out_dir, x.tobytes())
     est["wall_seconds"] = time.monotonic() - t0
     est["model_name"] = name
+    est["kernels"] = kernels
+    est["estimated_cycles"] = est["total"]["cycles"]
+    est["naive_instructions"] = est["total"]["instructions"]
+    est["calibration_error"] = None         # no calibration point fitted (tinygen.cycles.price.UNCALIBRATED)
+    core = board.raw["timing"]["model"]
+    est["best_published_m_cycles"] = BEST_PUBLISHED_M_CYCLES.get(core, {}).get(name)
+    est["target_m_cycles"] = TARGET_M_CYCLES.get(core, {}).get(name)
     return est
 
 
@@ -68,6 +128,11 @@ def rows(results: list[dict], board) -> list[list[str]]:
         if not pub and board.raw.get("timing", {}).get("model") == "cortex-m4":
             cycles = PUBLISHED_L4R5_MS[est["model_name"]] * 1e-3 * L4R5_HZ
             diffs = f"X-CUBE-AI on L4R5: {cycles / 1e6:.2f} M cycles ({(t['cycles'] / cycles - 1) * 100:+.0f}% in cycles)"
+        core = board.raw["timing"]["model"]
+        if not diffs and core in ("cortex-m33", "cortex-m55"):
+            best = BEST_PUBLISHED_M_CYCLES[core][est["model_name"]]
+            diffs = (f"best published {'M85' if core == 'cortex-m55' else 'M33'}: {best:g} M cycles "
+                     f"({(t['cycles'] / (best * 1e6) - 1) * 100:+.0f}%), target {TARGET_M_CYCLES[core][est['model_name']]:g} M")
         out.append([est["model_name"], f"{t['instructions']:,}", f"{naive:.2f}", f"{t['cycles']:,.0f}",
                     f"{t['ms']:.2f}", diffs or "none published", f"{est['logging_seconds']:.1f} s"])
     return out
@@ -80,8 +145,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--board", default="f746zg")
     ap.add_argument("--models", nargs="+", default=list(PUBLISHED_F746), choices=list(PUBLISHED_F746))
-    ap.add_argument("--kernels", default="tinygen", choices=("tinygen", "portable"))
+    ap.add_argument("--kernels", default="tinygen", choices=("tinygen", "portable", "auto", "cmsis-nn"))
     ap.add_argument("--json", metavar="FILE")
+    ap.add_argument("--calibration", action="store_true",
+                    help="also build the TFLM + CMSIS-NN twin and state the model's error against "
+                         "benchmarks/calibration/published.json's points for the board's core")
     args = ap.parse_args(argv)
     board = get_board(args.board)
     results = []
@@ -89,10 +157,19 @@ def main(argv=None) -> int:
         for name in args.models:
             print(f"building {name} for {board.name} and estimating on its stand-in ...", file=sys.stderr, flush=True)
             results.append(estimate(name, board, Path(tmp), args.kernels))
+            if args.calibration:
+                check_calibration(results[-1], name, board, Path(tmp))
     print(f"ESTIMATES on {board.name} at {board.clock_hz / 1e6:g} MHz ({results[0]['model']}); published "
           "figures are other engines' measured latencies")
     print(table(["model", "instructions (exact)", "ms if 1 instr = 1 cycle", "est. cycles", "est. ms",
                  "published (est. vs published)", "logged run"], rows(results, board), "lrrrrll"))
+    if not results[0]["calibrated"]:
+        print(f"model {results[0]['calibration_note']}")
+    for est in results:
+        if est["calibration_error"] is not None:
+            point = est["calibration_point"]
+            print(f"{est['model_name']}: TFLM + CMSIS-NN build est. {point['estimated_cycles'] / 1e6:.2f} M cycles, "
+                  f"{point['id']} {point['published_cycles'] / 1e6:.2f} M: error {est['calibration_error']:+.0%}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
     return 0

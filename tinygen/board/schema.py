@@ -131,7 +131,7 @@ SCHEMA = {
         "runner_baud": _k(INTEGER, NO, "`--energy-runner`: the EnergyRunner IO manager's rate (default `9600`)"),
     }),
     "timing": _k(TABLE, NO, "the stand-in's cycle estimate (`--cycles`)", {
-        "model": _k(STRING, YES, "the timing model: `cortex-m4` or `cortex-m7`"),
+        "model": _k(STRING, YES, "the timing model: `cortex-m4`, `cortex-m7`, `cortex-m33` or `cortex-m55`"),
         "flash_wait_states": _k(INTEGER, NO, "flash wait states at `clock_hz`"),
         "code_cache_bytes": _k(INTEGER, NO, "the instruction cache (or ART accelerator), in bytes"),
         "code_line_bytes": _k(INTEGER, NO, "its line, in bytes"),

@@ -3,7 +3,7 @@
 QEMU counts instructions, not cycles. This package takes the executed
 instruction mix per layer from QEMU's execution log (qemu_log, run), prices
 it with a per-core timing model (cortex_m4 from Arm's TRM, a coarser
-cortex_m7) plus flash wait states behind the board's cache (memory), and
+cortex_m7, cortex_m33 and cortex_m55 uncalibrated) plus flash wait states behind the board's cache (memory), and
 reports estimated cycles, ms and energy per layer next to the exact
 instruction counts (price). One entry point: `estimate_standin`.
 """
@@ -18,10 +18,13 @@ from tinygen.cycles.price import LABEL, layer_rows, model_for, price, render, su
 def estimate_standin(board, project: str | Path, x: bytes) -> dict:
     """Run one input layer by layer on the board's stand-in with the execution
     log on; the estimate (see price.summary), per layer and in total."""
-    from tinygen.cycles.run import layer_segments
+    from tinygen.cycles.disasm import disassemble, redisassemble
+    from tinygen.cycles.run import firmware_elf, layer_segments
 
     model, timing = model_for(board)
     blocks, segments, layers, seconds = layer_segments(board, Path(project), x)
+    if getattr(model, "OBJDUMP_ARCH", None):            # a core QEMU's disassembler does not know (cortex_m55)
+        blocks = redisassemble(blocks, disassemble(firmware_elf(Path(project)), model.OBJDUMP_ARCH))
     priced = [price(blocks, s, model, timing) for s in segments]
     rows = layer_rows(priced, [layer.name for layer in layers], board)
     for row, layer in zip(rows, layers):

@@ -14,9 +14,7 @@ costs 1 extra cycle (predicted), a load's result is ready one cycle later.
 
 from __future__ import annotations
 
-import re
-
-from tinygen.cycles.isa import dest, kind, register_count
+from tinygen.cycles.isa import dest, kind, reads, register_count
 from tinygen.cycles.qemu_log import Block
 
 NAME = "Cortex-M7 (coarse dual-issue model, not from a published timing table)"
@@ -24,13 +22,7 @@ TAKEN_BRANCH = 1
 DIVIDE = 7
 LOAD_USE = 1
 SINGLE = {"div", "ldm", "stm", "fpldm", "fpstm", "barrier", "load2", "store2", "fpdiv"}
-_WORD = re.compile(r"\b(r\d+|sb|sl|fp|ip|sp|lr|s\d+|d\d+)\b")
-
-
-def _uses(insn, reg: str) -> bool:
-    ops = insn.operands.split(",", 1)
-    return len(ops) > 1 and reg in _WORD.findall(ops[1]) or (kind(insn) in ("store", "fpstore") and reg in
-                                                              _WORD.findall(insn.operands))
+CALIBRATED = False
 
 
 def _alone(insn) -> int:
@@ -52,7 +44,7 @@ def _pairs(a, b) -> bool:
         return False
     if (ka, kb) in (("mul", "mul"), ("store", "store")) or (ka.startswith("fp") and kb.startswith("fp")):
         return False
-    return not _uses(b, dest(a))
+    return not reads(b, dest(a))
 
 
 def block_cycles(block: Block, taken: bool) -> tuple[int, dict[str, int]]:
@@ -65,7 +57,7 @@ def block_cycles(block: Block, taken: bool) -> tuple[int, dict[str, int]]:
         if c == 1 and i + 1 < len(insns) and _pairs(a, insns[i + 1]):
             step = 2
         nxt = insns[i + step] if i + step < len(insns) else None
-        if kind(insns[i + step - 1]) == "load" and nxt is not None and _uses(nxt, dest(insns[i + step - 1])):
+        if kind(insns[i + step - 1]) == "load" and nxt is not None and reads(nxt, dest(insns[i + step - 1])):
             c += LOAD_USE
         for insn in insns[i:i + step]:
             by[kind(insn)] = by.get(kind(insn), 0) + c / step
@@ -77,4 +69,4 @@ def block_cycles(block: Block, taken: bool) -> tuple[int, dict[str, int]]:
     return total, by
 
 
-__all__ = ["NAME", "block_cycles"]
+__all__ = ["CALIBRATED", "NAME", "block_cycles"]

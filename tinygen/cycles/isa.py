@@ -16,7 +16,10 @@ MULTIPLY = ("mul", "mla", "mls", "smull", "umull", "smlal", "umlal", "smla", "sm
             "smlald", "smlaldx", "smlsld", "smlsldx", "umaal", "usad8", "usada8")
 LOADS = ("ldr", "ldrb", "ldrh", "ldrsb", "ldrsh", "ldrex", "ldrexb", "ldrexh", "ldrt", "ldrbt", "ldrht")
 STORES = ("str", "strb", "strh", "strex", "strexb", "strexh", "strt", "strbt", "strht")
-BRANCHES = ("b", "bl", "blx", "bx", "cbz", "cbnz", "tbb", "tbh")
+BRANCHES = ("b", "bl", "blx", "bx", "cbz", "cbnz", "tbb", "tbh", "le", "letp")   # LE, LETP: Armv8.1-M loop ends
+MVE_PREDICATION = ("vctp", "vpst", "vpt", "vpnot")
+_WORD = re.compile(r"\b(r\d+|sb|sl|fp|ip|sp|lr|s\d+|d\d+|q\d+)\b")
+_Q = re.compile(r"\bq\d\b")
 
 
 def base(mnemonic: str) -> str:
@@ -67,6 +70,13 @@ def dest(insn: Insn) -> str:
     return insn.operands.split(",")[0].strip()
 
 
+def reads(insn: Insn, reg: str) -> bool:
+    """Whether the instruction reads `reg` (a source operand, or any operand of a store)."""
+    ops = insn.operands.split(",", 1)
+    return len(ops) > 1 and reg in _WORD.findall(ops[1]) or (kind(insn) in ("store", "fpstore") and reg in
+                                                              _WORD.findall(insn.operands))
+
+
 def base_register(insn: Insn) -> str | None:
     m = _BASE.search(insn.operands)
     return m.group(1) if m else None
@@ -74,8 +84,10 @@ def base_register(insn: Insn) -> str | None:
 
 def kind(insn: Insn) -> str:
     """One of: alu, mul, div, load, store, load2, store2, ldm, stm, branch, it, barrier, fp, fpmac, fpdiv,
-    fpload, fpstore, fpldm, fpstm."""
+    fpload, fpstore, fpldm, fpstm, mve (a Helium vector instruction: a Q register operand, or predication)."""
     b = base(insn.mnemonic)
+    if b.startswith("v") and (_Q.search(insn.operands) or b.startswith(MVE_PREDICATION)):
+        return "mve"
     if b in LOADS:
         return "load"
     if b in STORES:
@@ -115,4 +127,4 @@ def kind(insn: Insn) -> str:
     return "alu"
 
 
-__all__ = ["base", "base_register", "dest", "kind", "register_count", "writes_pc"]
+__all__ = ["base", "base_register", "dest", "kind", "reads", "register_count", "writes_pc"]

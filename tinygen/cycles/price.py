@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tinygen.cycles import cortex_m4, cortex_m7
+from tinygen.cycles import cortex_m4, cortex_m7, cortex_m33, cortex_m55
 from tinygen.cycles.memory import fetch_stall_cycles
 from tinygen.cycles.qemu_log import Block, Segment
 from tinygen.errors import UsageError
 
-MODELS = {"cortex-m4": cortex_m4, "cortex-m7": cortex_m7}
+MODELS = {"cortex-m4": cortex_m4, "cortex-m7": cortex_m7, "cortex-m33": cortex_m33, "cortex-m55": cortex_m55}
+UNCALIBRATED = ("uncalibrated: no published real-board result of a known software stack has been fitted yet; "
+                "the error of this core's model is unknown")
 LABEL = "estimate: QEMU's executed instructions priced by a timing model, not measured"
 
 
@@ -36,7 +38,7 @@ def model_for(board) -> tuple[object, dict]:
     timing = board.raw.get("timing")
     if not timing or timing.get("model") not in MODELS:
         raise UsageError(f"board {board.name} has no cycle model",
-                         f"add [timing] model = \"cortex-m4\" | \"cortex-m7\" to {board.path} (boards/README.md)")
+                         f"add [timing] model = one of {', '.join(MODELS)} to {board.path} (boards/README.md)")
     return MODELS[timing["model"]], timing
 
 
@@ -78,7 +80,8 @@ def layer_rows(priced: list[Priced], names: list[str], board) -> list[dict]:
 def summary(rows: list[dict], board, model, seconds_logging: float | None = None) -> dict:
     total = {k: sum(r[k] for r in rows) for k in ("instructions", "cycles", "ms")}
     energy = None if any(r["energy_j"] is None for r in rows) else sum(r["energy_j"] for r in rows)
-    return {"label": LABEL, "model": model.NAME, "clock_hz": board.clock_hz, "timing": dict(board.raw["timing"]),
+    return {"label": LABEL, "model": model.NAME, "calibrated": model.CALIBRATED,
+            "calibration_note": None if model.CALIBRATED else UNCALIBRATED, "clock_hz": board.clock_hz, "timing": dict(board.raw["timing"]),
             "power": {k: board.power.get(k) for k in ("supply_v", "run_current_a", "source", "confirmed")},
             "layers": rows, "total": {**total, "energy_j": energy}, "logging_seconds": seconds_logging}
 
@@ -95,9 +98,10 @@ def render(est: dict) -> str:
             f"{est['timing'].get('flash_wait_states', 0)} wait states behind a "
             f"{est['timing'].get('code_cache_bytes', 0)} B code cache; weight reads from flash not modelled), "
             f"energy = {est['power']['supply_v']} V × {est['power']['run_current_a']} A (board file) × time. "
-            "Instructions are exact; cycles, ms and µJ are estimates.")
+            "Instructions are exact; cycles, ms and µJ are estimates"
+            + ("." if est.get("calibrated") else f" ({UNCALIBRATED})."))
     return head + "\n" + table(["layer", "instructions (exact)", "est. cycles", "est. ms", "est. µJ"], rows,
                                "lrrrr")
 
 
-__all__ = ["LABEL", "MODELS", "Priced", "layer_rows", "model_for", "price", "render", "summary"]
+__all__ = ["LABEL", "MODELS", "UNCALIBRATED", "Priced", "layer_rows", "model_for", "price", "render", "summary"]

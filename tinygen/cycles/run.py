@@ -74,14 +74,20 @@ class LoggedRun:
                 pass
 
 
+def firmware_elf(project: Path) -> Path:
+    """The stand-in firmware a built project holds."""
+    from tinygen.hil.target import EMU_FIRMWARE
+
+    return Path(project) / EMU_FIRMWARE
+
+
 def layer_segments(board, project: Path, x: bytes, timeout: float = 600.0):
     """(blocks, one segment per layer, the device's layers, seconds of the logged run)."""
     from tinygen.hil.client import Device
     from tinygen.hil.link import Link
-    from tinygen.hil.target import EMU_FIRMWARE
     from tinygen.run.qemu import Emulator
 
-    elf = Path(project) / EMU_FIRMWARE
+    elf = firmware_elf(project)
     addr = symbols(elf, (LAYER_START, LAYER_STOP))
     with LoggedRun({addr[LAYER_START]}, {addr[LAYER_STOP]}) as log:
         with Emulator(board, elf, extra_args=log.qemu_args) as url, Link.open(url) as link:
@@ -96,4 +102,4 @@ def layer_segments(board, project: Path, x: bytes, timeout: float = 600.0):
     return log.folder.blocks, segments, layers, seconds
 
 
-__all__ = ["LAYER_START", "LAYER_STOP", "LoggedRun", "layer_segments", "symbols"]
+__all__ = ["LAYER_START", "LAYER_STOP", "LoggedRun", "firmware_elf", "layer_segments", "symbols"]
