@@ -32,7 +32,7 @@ def cmd_build(args) -> int:
 
     board = budgeted(args, board_of(args))
     progress = Progress(args.quiet)
-    _check_library_args(args)
+    _check_library_args(args, board)
     check_output_early(args)
     source, graph = compile_model(args, progress, board)
     out = Path(args.output) if args.output else Path("build") / source.name
@@ -84,7 +84,7 @@ def cmd_build(args) -> int:
     return 0
 
 
-def _check_library_args(args) -> None:
+def _check_library_args(args, board) -> None:
     """--name and --arena external go with --library (which --package implies); a --name is a C
     identifier; each --package suits the board (before any work)."""
     if args.package:
@@ -102,7 +102,7 @@ def _check_library_args(args) -> None:
                           frontend=getattr(args, "frontend", None), arena_region=args.arena_region)
     from tinygen.codegen.api import library_name
 
-    check_packages(args.package or [], board_of(args), args.name or library_name(Path(args.model).stem))
+    check_packages(args.package or [], board, args.name or library_name(Path(args.model).stem))
 
 
 def _print_library(result, name: str, board, quiet: bool) -> None:
