@@ -82,6 +82,55 @@ class QParams:
 
 
 @dataclass
+class Codebook:
+    """Weight sharing (Deep Compression's trained quantization; TFLite Micro's LUT
+    compression): every element of a constant is an index into a small table of values.
+
+    `values` holds the table, one row per group: shape [1, 2**bits] for one table per
+    tensor, or [n, 2**bits] for one per slice along `axis` (the output channels). Rows may
+    hold fewer distinct values than 2**bits; unused entries are 0. `indices` (uint8) has
+    the tensor's shape. The tensor's `data` always equals `decode()`, so everything that
+    reads `data` (the reference, the int8 kernels) is unaffected; what stores the
+    constant packed (bits per index plus the table) reads `indices` and `values`.
+    `source` says who made it: "cluster" (tinygen's --weights lut), "tflm" (a
+    compressed .tflite's DECODE), "nn" (tinygen.nn's trained centroids).
+    """
+
+    bits: int
+    values: np.ndarray
+    indices: np.ndarray
+    axis: int | None = None
+    source: str = "cluster"
+
+    def __post_init__(self):
+        self.values = np.asarray(self.values)
+        self.indices = np.asarray(self.indices, dtype=np.uint8)
+        if self.values.ndim != 2 or self.values.shape[1] != 1 << self.bits:
+            raise ValueError(f"codebook values must be [groups, {1 << self.bits}], not {list(self.values.shape)}")
+        groups = 1 if self.axis is None else self.indices.shape[self.axis]
+        if self.values.shape[0] != groups:
+            raise ValueError(f"codebook has {self.values.shape[0]} tables for {groups} groups")
+        if self.indices.size and int(self.indices.max()) >= 1 << self.bits:
+            raise ValueError(f"codebook index {int(self.indices.max())} does not fit {self.bits} bits")
+
+    def decode(self) -> np.ndarray:
+        """The values the indices stand for, in the tensor's shape."""
+        if self.axis is None:
+            return self.values[0][self.indices]
+        idx = np.moveaxis(self.indices, self.axis, 0)
+        out = np.take_along_axis(self.values, idx.reshape(idx.shape[0], -1), axis=1).reshape(idx.shape)
+        return np.moveaxis(out, 0, self.axis)
+
+    @property
+    def table_bytes(self) -> int:
+        return int(self.values.size * self.values.dtype.itemsize)
+
+    def packed_bytes(self) -> int:
+        """Storage of the packed indices plus the tables."""
+        return (self.indices.size * self.bits + 7) // 8 + self.table_bytes
+
+
+@dataclass
 class Tensor:
     name: str
     shape: tuple[int, ...]
@@ -92,6 +141,8 @@ class Tensor:
     data: np.ndarray | None = field(default=None, repr=False)
     # float range observed during calibration (before quantization)
     calib_range: tuple[float, float] | None = None
+    # weight sharing: the constant's elements as indices into a table (Codebook); None = plain
+    codebook: Codebook | None = field(default=None, repr=False)
 
     def __post_init__(self):
         self.shape = tuple(int(d) for d in self.shape)
