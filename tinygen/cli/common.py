@@ -128,6 +128,11 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                    help="keep every layer's preferred kernel (or --kernels auto's choice) even where a "
                         "scratch-free kernel would lower the arena (default: swap at the arena's peak, "
                         "among the named library's kernels under --kernels cmsis-nn / esp-nn)")
+    m.add_argument("--weights", metavar="SPEC", default=None,
+                   help="store the MAC layers' weights compressed: lut:BITS (BITS 2-6; weight sharing, each "
+                        "weight an index into a table of 2**BITS values; lut:BITS:tensor or lut:BITS:channel "
+                        "for one table per tensor or per output channel), huffman (entropy-coded, decoded "
+                        "while the layer runs), or both, e.g. lut:4,huffman (default: int8)")
     m.add_argument("--storage", choices=("separate", "nested", "mixed"), default="separate",
                    help="switchable-precision models: store each switch's weights at its width (separate, "
                         "exact for any quantizer), or nested layers once as 8 bit planes that every switch "
@@ -284,7 +289,8 @@ def compile_request(args, board=None, allow_uncalibrated: bool = False):
                           allow_uncalibrated=allow_uncalibrated, stateful=getattr(args, "stateful", False),
                           activations=getattr(args, "activations", "int8"),
                           fold_input_transpose=getattr(args, "fold_input_transpose", False),
-                          onnx_rounding=getattr(args, "onnx_rounding", "onnxruntime"))
+                          onnx_rounding=getattr(args, "onnx_rounding", "onnxruntime"),
+                          weights=getattr(args, "weights", None))
 
 
 def compile_model(args, progress, board=None, allow_uncalibrated=False):

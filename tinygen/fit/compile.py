@@ -38,6 +38,7 @@ from tinygen.model_id import check_model_id
 from tinygen.passes import CompileOptions
 from tinygen.passes.activation_widths import parse_activations
 from tinygen.passes.camera_input import CameraSpec
+from tinygen.quant.weight_spec import parse_weights
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class CompileRequest:
     activations: str = "int8"             # "int16" or "int16:LAYER,..." (passes/activation_widths.py)
     fold_input_transpose: bool = False    # a .tflite's NCHW->NHWC input transpose left out: the input is NHWC
     onnx_rounding: str = "onnxruntime"    # a quantized .onnx's requantization (frontend.onnx.quantized.ROUNDINGS)
+    weights: str | None = None            # --weights SPEC (tinygen.quant.weight_spec): lut:BITS, huffman
 
 
 Progress = Callable[[str], None]
@@ -87,6 +89,11 @@ def compile_model(request: CompileRequest, board: Board | None = None,
         raise UsageError(f"--percentile {request.percentile} is out of range", "use a value in (50, 100]")
     check_calibration(request.calib)            # a missing or unreadable file: before the (long) load
     width, _ = parse_activations(request.activations)
+    spec = parse_weights(request.weights)       # a bad --weights: before the (long) load
+    if spec is not None and spec.lut_bits:      # issue 73, in progress
+        raise UsageError("--weights lut is not implemented yet", "leave --weights out")
+    if spec is not None and spec.huffman:       # issue 73, in progress
+        raise UsageError("--weights huffman is not implemented yet", "leave --weights out")
     if request.arena_region is not None:
         if board is None:
             raise UsageError("--arena-region needs --board", "name the board whose memory region to use")
@@ -147,7 +154,8 @@ def compile_options(request: CompileRequest, board: Board | None, kernels: str) 
                           esp_nn=esp_nn, arena_region=request.arena_region, compact=request.compact,
                           lower_peak=request.lower_peak, tile=request.tile, prefer=request.prefer,
                           storage=request.storage, camera=request.camera, stream_input=request.stream_input,
-                          stateful=request.stateful, activations=request.activations)
+                          stateful=request.stateful, activations=request.activations,
+                          weights=parse_weights(request.weights))
 
 
 @contextmanager

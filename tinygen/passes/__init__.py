@@ -123,6 +123,9 @@ class CompileOptions:
     # quantization for every layer with int16 kernels, the rest int8 with QUANTIZE nodes between);
     # "int16:LAYER,..." (those layers, by module path or node name)
     activations: str = "int8"
+    # weight storage of the MAC layers (--weights, tinygen.quant.weight_spec.WeightSpec): weight
+    # sharing (lut:BITS) and entropy coding (huffman); None: int8
+    weights: object = None
 
 
 def float_pipeline() -> list[tuple[str, Callable[[Graph], Graph]]]:
