@@ -29,7 +29,8 @@ from tinygen.frontend.tflite.ops_signal_stream import SignalStreamOps
 from tinygen.frontend.tflite.ops_simple import SimpleOps
 from tinygen.frontend.tflite.ops_transpose import TransposeConvOps
 from tinygen.frontend.tflite.ops_variable import VARIABLE_OPS, VariableOps
-from tinygen.frontend.tflite.reader import MOVE_OPS, OP_NAMES, TYPE_NAMES
+from tinygen.frontend.tflite.tflm_decode import DecodeOps
+from tinygen.frontend.tflite.reader import MOVE_OPS, OP_NAMES, TYPE_NAMES, builtin_code
 from tinygen.ir import Graph, Kind, Tensor
 
 # operators that run other subgraphs as control flow: named as such when refused
@@ -66,10 +67,11 @@ SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POO
 
 
 class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, ActivationOps, AttentionOps, RecurrentOps,
-               GatherOps, SimpleOps, SignalBankOps, SelectOps, SignalStreamOps, VariableOps, DetectionOps):
+               GatherOps, SimpleOps, SignalBankOps, SelectOps, SignalStreamOps, VariableOps, DetectionOps, DecodeOps):
     """One .tflite model's first subgraph as an IR graph: Importer(data, name, filename).run()."""
 
     def run(self) -> Graph:
+        self.read_decodes()        # TFLite Micro's compressed constants, before anything reads them
         self.check_ops()
         if self.sg.InputsLength() < 1 or self.sg.OutputsLength() < 1:
             raise ModelError(f"{self.filename} has {self.sg.InputsLength()} inputs and {self.sg.OutputsLength()} "
@@ -160,7 +162,7 @@ class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, Activ
                                              "CUSTOM ethos-u, holds the NPU's command stream)",
                                              "give tinygen the model from before Vela (the int8 .tflite Vela read)")
                 name = f"CUSTOM ({custom})"
-                if custom in SIGNAL_OPS or custom == DETECTION_CUSTOM:   # the signal library, SSD's end
+                if custom in SIGNAL_OPS or custom == DETECTION_CUSTOM or i in self.decoders:   # signal library, SSD's end
                     continue
             if name not in SUPPORTED_OPS:
                 out = f", output tensor {self.tname(int(op.Outputs(0)))!r}" if op.OutputsLength() else ""
@@ -221,11 +223,13 @@ class Importer(PlainOps, MathFloatOps, FloatOps, TransposeConvOps, MacOps, Activ
         return ports[0]
 
     def operator(self, i: int) -> None:
+        if i in self.decoders:          # its outputs are constants (tflm_decode)
+            return
         op = self.sg.Operators(i)
         if not 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
             raise ModelError(f"operator {i}: opcode index {op.OpcodeIndex()} out of range")
         code = self.model.OperatorCodes(op.OpcodeIndex())
-        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        builtin = builtin_code(code)
         opname = OP_NAMES.get(builtin, f"builtin {builtin}")
         if builtin == BuiltinOperator.CUSTOM:
             opname = f"CUSTOM ({(code.CustomCode() or b'?').decode('utf-8', 'replace')})"

@@ -9,11 +9,12 @@ import math
 
 import numpy as np
 import tflite
+from flatbuffers.number_types import Int32Flags
 from tflite.BuiltinOperator import BuiltinOperator
 from tflite.TensorType import TensorType
 
 from tinygen.errors import ModelError, UnsupportedOpError
-from tinygen.ir import Graph, Kind, QParams, Tensor
+from tinygen.ir import Codebook, Graph, Kind, QParams, Tensor
 from tinygen.quant.check_params import check_qparams
 
 OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
@@ -87,6 +88,16 @@ TFLM_NO_INT16 = ("SVDF", "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", 
                  "LOG_SOFTMAX", "CUMSUM", "ADD_N")
 
 
+def builtin_code(code) -> int:
+    """An operator code's builtin operator: the larger of the schema's two fields. The field
+    `builtin_code` read raw: the `tflite` package's BuiltinCode() answers the deprecated int8
+    field for any code below 127, so that a CUSTOM operator (32) whose deprecated field is left
+    0, as TFLite Micro's compressor writes its DECODE, would read as ADD (0)."""
+    o = code._tab.Offset(10)
+    raw = code._tab.Get(Int32Flags, o + code._tab.Pos) if o else 0
+    return max(raw, code.DeprecatedBuiltinCode())
+
+
 class Reader:
     """The first subgraph of a model, and the IR graph being built from it."""
 
@@ -120,6 +131,10 @@ class Reader:
         self.plain_model = False
         # tensors whose values are known at import (tinygen.frontend.tflite.ops_fold): index -> value
         self.folded: dict[int, np.ndarray] = {}
+        # TFLite Micro's compressed constants (tflm_decode): the DECODE output's index -> its codebook,
+        # and the DECODE operators, left out of the graph
+        self.codebooks: dict[int, Codebook] = {}
+        self.decoders: set[int] = set()
         # SPACE_TO_BATCH_ND + convolution + BATCH_TO_SPACE_ND as one dilated convolution (ops_dilated):
         # the convolution's operator index -> (dilation, padding, the BATCH_TO_SPACE_ND's output)
         self.dilated_convs: dict[int, tuple[tuple[int, int], tuple[int, int, int, int], int]] = {}
@@ -215,6 +230,12 @@ class Reader:
         if data is None:
             raise UnsupportedOpError(f"{self.where}{role} tensor {self.tname(index)!r} is not a constant")
         c = self.graph.add_const(self.graph.unique_name(f"{node_name}_{role}"), data, dtype)
+        c.codebook = self.codebooks.get(index)
+        if c.codebook is not None and None not in (c.codebook.axis, axis) and c.codebook.axis != axis:
+            raise UnsupportedOpError(f"{self.where}{role} tensor {self.tname(index)!r} is compressed with tables per "
+                                     f"channel along axis {c.codebook.axis}; tinygen's codebooks go along the output "
+                                     f"channels (axis {axis})", "compress it per tensor, or per channel along "
+                                     f"axis {axis}")
         c.qparams = self.qparams(index, axis) if role == "weight" and dtype != "float32" else None
         if c.qparams is not None and np.any(c.qparams.zero_point != 0):
             raise UnsupportedOpError(f"{self.where}weights {self.tname(index)!r} have a nonzero zero point")
@@ -292,11 +313,16 @@ class Reader:
         return b != 0 and 0 < b < self.model.BuffersLength() and (
             self.model.Buffers(b).DataLength() > 0 or self.model.Buffers(b).Offset() > 1)
 
+    def custom_code(self, op) -> str:
+        """A CUSTOM operator's name ("" for a builtin or an opcode out of range)."""
+        if not 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
+            return ""
+        return (self.model.OperatorCodes(op.OpcodeIndex()).CustomCode() or b"").decode("utf-8", "replace")
+
     def opname(self, op) -> str:
         if not 0 <= op.OpcodeIndex() < self.model.OperatorCodesLength():
             return "?"
-        code = self.model.OperatorCodes(op.OpcodeIndex())
-        return OP_NAMES.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "?")
+        return OP_NAMES.get(builtin_code(self.model.OperatorCodes(op.OpcodeIndex())), "?")
 
     def producers(self) -> dict[int, int]:
         """tensor index -> index of the operator that writes it"""

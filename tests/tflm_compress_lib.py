@@ -1,0 +1,100 @@
+"""TFLite Micro's compressed models, made in the test: an int8 .tflite's weights clustered to a
+few values per tensor or per output channel (its buffers rewritten in place, so that the file
+is the same model with clustered weights: TFLM's interpreter runs it, the reference for the
+compressed file), then compressed by TFLM's own compressor (`tflite_micro`'s compression
+package, its spec API) with LUT tables of the same grouping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tflite
+from tflite.BuiltinOperator import BuiltinOperator
+
+compression = pytest.importorskip("tflite_micro.tensorflow.lite.micro.compression")
+from tflite_micro.tensorflow.lite.micro.compression import model_editor, spec  # noqa: E402
+
+# the weight input of each operator with weights, and its output-channel axis
+WEIGHT_AXIS = {BuiltinOperator.CONV_2D: 0, BuiltinOperator.DEPTHWISE_CONV_2D: 3, BuiltinOperator.FULLY_CONNECTED: 0}
+KMEANS_ROUNDS = 8
+
+
+def _builtin(model, op) -> int:
+    code = model.OperatorCodes(op.OpcodeIndex())
+    o = code._tab.Offset(10)
+    raw = code._tab.Get(tflite.flatbuffers.number_types.Int32Flags, o + code._tab.Pos) if o else 0
+    return max(raw, code.DeprecatedBuiltinCode())
+
+
+def weight_tensors(data: bytes) -> dict[int, int]:
+    """The int8 weight tensors of the model's first subgraph: tensor index -> output-channel axis."""
+    model = tflite.Model.GetRootAsModel(data, 0)
+    sg = model.Subgraphs(0)
+    found = {}
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        axis = WEIGHT_AXIS.get(_builtin(model, op))
+        if axis is not None:
+            found[int(op.Inputs(1))] = axis
+    return found
+
+
+def cluster_values(w: np.ndarray, count: int) -> np.ndarray:
+    """`w` (int8) with at most `count` distinct values: 1-D k-means, centres started at the
+    quantiles and rounded to int8, each weight replaced by its nearest centre."""
+    flat = w.reshape(-1).astype(np.float64)
+    if np.unique(flat).size <= count:
+        return w.copy()
+    centres = np.quantile(flat, (np.arange(count) + 0.5) / count)
+    for _ in range(KMEANS_ROUNDS):
+        nearest = np.abs(flat[:, None] - centres[None, :]).argmin(axis=1)
+        for k in range(count):
+            if np.any(nearest == k):
+                centres[k] = flat[nearest == k].mean()
+    centres = np.unique(np.clip(np.rint(centres), -128, 127))
+    nearest = np.abs(flat[:, None] - centres[None, :]).argmin(axis=1)
+    return centres[nearest].astype(np.int8).reshape(w.shape)
+
+
+def clustered(data: bytes, count: int, per_channel: bool) -> bytes:
+    """The model with every weight tensor clustered to `count` values (per output channel, or
+    per tensor), written into its own buffers: the same file otherwise, byte for byte."""
+    out = bytearray(data)
+    model = tflite.Model.GetRootAsModel(data, 0)
+    sg = model.Subgraphs(0)
+    for index, axis in weight_tensors(data).items():
+        t = sg.Tensors(index)
+        buf = model.Buffers(t.Buffer())
+        start = buf._tab.Vector(buf._tab.Offset(4))
+        shape = tuple(t.ShapeAsNumpy())
+        w = np.frombuffer(data, np.int8, buf.DataLength(), start).reshape(shape)
+        if per_channel:
+            new = np.stack([cluster_values(s, count) for s in np.moveaxis(w, axis, 0)])
+            new = np.moveaxis(new, 0, axis)
+        else:
+            new = cluster_values(w, count)
+        out[start:start + w.size] = new.tobytes()
+    return bytes(out)
+
+
+def with_builtin_codes(data: bytes) -> bytes:
+    """The model with every operator code's builtin_code field set (from the deprecated one).
+    TFLM's model editor reads builtin_code alone: on a file from an older converter, which left
+    it 0 (ADD), the compressor would write every operator as one and the same code (the MLPerf
+    models are such files)."""
+    model = model_editor.read(data)
+    for code in model.operator_codes:
+        code.builtin_code = max(code.builtin_code, code._fb.deprecatedBuiltinCode)
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            op.opcode = model.operator_codes[op.opcode_index].builtin_code
+    return bytes(model.build())
+
+
+def tflm_compressed(data: bytes, bits: int, per_channel: bool) -> bytes:
+    """TFLM's compressor on the model's weight tensors: LUT with `bits`-bit indices, a table per
+    output channel or per tensor."""
+    specs = [spec.Tensor(0, index, [spec.LookUpTableCompression(
+        bits, spec.PerChannel(axis) if per_channel else spec.PerTensor())])
+        for index, axis in weight_tensors(data).items()]
+    return bytes(compression.compress(with_builtin_codes(data), specs))
