@@ -6,6 +6,10 @@ package, its spec API) with LUT tables of the same grouping."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import warnings
+
 import numpy as np
 import pytest
 import tflite
@@ -97,4 +101,13 @@ def tflm_compressed(data: bytes, bits: int, per_channel: bool) -> bytes:
     specs = [spec.Tensor(0, index, [spec.LookUpTableCompression(
         bits, spec.PerChannel(axis) if per_channel else spec.PerTensor())])
         for index, axis in weight_tensors(data).items()]
-    return bytes(compression.compress(with_builtin_codes(data), specs))
+    return compressed(data, specs)
+
+
+def compressed(data: bytes, specs: list) -> bytes:
+    """TFLM's compressor on the model (its operator codes set first: with_builtin_codes), its
+    warnings silenced: it warns where a tensor's tables outweigh the tensor (a depthwise filter's
+    nine weights per channel) and where it could have used fewer index bits."""
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore", UserWarning)
+        return bytes(compression.compress(with_builtin_codes(data), specs))

@@ -1,0 +1,193 @@
+"""TFLite Micro's compressed models (its DECODE operator, LUT type) import: an MLPerf model's
+weights clustered to 16 values per tensor or per output channel, compressed in the test by TFLM's
+own compressor (tests/tflm_compress_lib.py). The `tflite_micro` package's interpreter is built
+without compression and cannot run the compressed file, so the reference is the clustered model
+before compression (its weights are exactly what DECODE reproduces): the imported graph's
+constants equal that model's, every weight carries the codebook TFLM's metadata describes, and
+tinygen's outputs equal TFLM's on the clustered model byte for byte (the reference here, the
+f746zg stand-in in the slow test)."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+
+import numpy as np
+import pytest
+import tflite
+
+from e2e import assert_device_equals_tflm, first_difference, run_cli
+from mlperf_models import mlperf_model
+from tflm_compress_lib import clustered, compressed, spec, tflm_compressed, weight_tensors
+from tinygen.board import get_board
+from tinygen.compiler import build, compile_source, load_source
+from tinygen.frontend.tflite.tflm_decode import DECODE_CUSTOM
+from tinygen.hil.target import open_device
+from tinygen.passes import CompileOptions
+from tinygen.ref.interpreter import run
+
+import tflite_refs  # skips the module when TFLM is absent
+
+from tflite_micro.tensorflow.lite.micro.compression import lut  # noqa: E402  (after the skip)
+
+VALUES = 16         # cluster centres per tensor or per channel: 4-bit indices
+BITS = 4
+INPUTS = 12
+GROUPINGS = {"tensor": False, "channel": True}
+
+
+@functools.lru_cache(maxsize=None)
+def models(name: str, grouping: str) -> tuple[bytes, bytes]:
+    """(the clustered .tflite, TFLM's compression of it)."""
+    data = clustered(mlperf_model(name).read_bytes(), VALUES, GROUPINGS[grouping])
+    return data, tflm_compressed(data, BITS, GROUPINGS[grouping])
+
+
+def written(tmp_path, name: str, grouping: str, which: int = 1):
+    path = tmp_path / f"{name}_{grouping}{'_lut' if which else ''}.tflite"
+    path.write_bytes(models(name, grouping)[which])
+    return path
+
+
+def inputs(graph, count: int, seed: int) -> list[np.ndarray]:
+    """int8 inputs: half uniform over the range, half around the input's zero point."""
+    shape = graph.tensor(graph.inputs[0]).shape
+    zp = int(graph.tensor(graph.inputs[0]).qparams.zero_point[0])
+    rng = np.random.default_rng(seed)
+    return [(rng.integers(-128, 128, shape) if k % 2 else
+             np.clip(np.rint(rng.normal(zp, 30, shape)), -128, 127)).astype(np.int8) for k in range(count)]
+
+
+def mac_consts(graph):
+    """Per multiply-accumulate node, in order: its constants by role."""
+    return [{role: graph.tensor(t) for role, t in node.params[0].items()}
+            for node in graph.nodes if "weight" in node.params[0]]
+
+
+@pytest.mark.parametrize("grouping", GROUPINGS)
+def test_tflm_lut_s8_constants_and_codebooks(tmp_path, grouping):
+    plain, packed = models("kws_dscnn", grouping)
+    assert DECODE_CUSTOM.encode() in packed and DECODE_CUSTOM.encode() not in plain
+    want = mac_consts(load_source(written(tmp_path, "kws_dscnn", grouping, 0)).graph)
+    got_graph = load_source(written(tmp_path, "kws_dscnn", grouping)).graph
+    got = mac_consts(got_graph)
+    assert got_graph.meta["tflm_compressed"] == len(weight_tensors(plain)) == len(got) == 10
+    assert not any(n.op.startswith("custom") for n in got_graph.nodes)
+    axes = list(weight_tensors(plain).values())
+    for k, (g, w) in enumerate(zip(got, want, strict=True)):
+        assert g.keys() == w.keys()
+        for role in g:
+            assert np.array_equal(g[role].data, w[role].data), f"layer {k} {role}"
+            assert (g[role].codebook is not None) == (role == "weight"), f"layer {k} {role}"
+        cb = g["weight"].codebook
+        # what TFLM's compressor put in the metadata: its own tables of the clustered weights
+        tables = lut.compress_array(w["weight"].data, axes[k] if GROUPINGS[grouping] else None).lookup_tables
+        assert (cb.source, cb.bits, cb.axis) == ("tflm", BITS, axes[k] if GROUPINGS[grouping] else None)
+        assert cb.values.shape == (len(tables), 1 << BITS)
+        for row, table in zip(cb.values, tables, strict=True):
+            assert np.array_equal(row[:table.size], table) and not row[table.size:].any()
+        assert np.array_equal(cb.decode(), w["weight"].data)
+        # the clustering took hold: no more values than the tables have
+        assert max(t.size for t in tables) <= VALUES < np.unique(mlperf_weights("kws_dscnn")[k]).size
+
+
+@functools.lru_cache(maxsize=None)
+def mlperf_weights(name: str) -> list[np.ndarray]:
+    data = mlperf_model(name).read_bytes()
+    model = tflite.Model.GetRootAsModel(data, 0)
+    sg = model.Subgraphs(0)
+    return [np.frombuffer(model.Buffers(sg.Tensors(t).Buffer()).DataAsNumpy().tobytes(), np.int8)
+            for t in weight_tensors(data)]
+
+
+@pytest.mark.parametrize("grouping", GROUPINGS)
+def test_tflm_lut_s8_reference_equals_tflm(tmp_path, grouping):
+    plain, _ = models("kws_dscnn", grouping)
+    graph = compile_source(load_source(written(tmp_path, "kws_dscnn", grouping)))
+    xs = inputs(graph, INPUTS, seed=73)
+    want = tflite_refs.tflm_run(plain, xs)
+    for i, x in enumerate(xs):
+        got = run(graph, x)[graph.outputs[0]]
+        assert np.array_equal(got.ravel(), want[i].ravel()), f"input {i}: {first_difference(got, want[i])}"
+    assert len({w.tobytes() for w in want}) > 3       # the outputs vary with the input
+
+
+def test_tflm_lut_s8_inspect(tmp_path):
+    rc, out, err = run_cli("inspect", written(tmp_path, "kws_dscnn", "channel"))
+    assert rc == 0, err
+    assert "13 ops" in out and "depthwise_conv2d" in out and "fully_connected" in out
+
+
+def _ancillary(data: bytes) -> list[int]:
+    """File offsets of the DECODE operators' ancillary data buffers."""
+    model = tflite.Model.GetRootAsModel(data, 0)
+    sg = model.Subgraphs(0)
+    found = []
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        if model.OperatorCodes(op.OpcodeIndex()).CustomCode() == DECODE_CUSTOM.encode():
+            buf = model.Buffers(sg.Tensors(int(op.Inputs(1))).Buffer())
+            found.append(buf._tab.Vector(buf._tab.Offset(4)))
+    return found
+
+
+@pytest.mark.parametrize("byte, value, message", [
+    (0, 1, "compressed with DECODE type 1 (Huffman)"),
+    (0, 200, "compressed with DECODE type 200 (an application's own)"),
+    (4, 2, "LUT version 2; tinygen reads version 1"),
+    (5, 0x24, "LUT tables per channel along axis 2 of shape [1, 3, 3, 64]"),
+])
+def test_tflm_lut_s8_metadata_refused(tmp_path, byte, value, message):
+    """What a codebook cannot hold is one line naming the tensor (TFLM's compressor writes LUT
+    only, so the others are the metadata changed by hand)."""
+    data = bytearray(models("kws_dscnn", "channel")[1])
+    at = _ancillary(bytes(data))[1]         # the first depthwise filter's
+    data[at + byte] = value
+    path = tmp_path / "bad.tflite"
+    path.write_bytes(bytes(data))
+    rc, out, err = run_cli("inspect", path)
+    assert rc == 1 and "Traceback" not in err
+    line = err.strip().splitlines()[0]
+    assert line.startswith("tinygen inspect: error: operator ") and message in line, err
+    assert "depthwise_conv2d/depthwise" in line       # the tensor's name
+
+
+def test_tflm_lut_s32_bias_refused(tmp_path):
+    """A bias compressed too: its int32 table is no int8 codebook."""
+    plain, _ = models("kws_dscnn", "tensor")
+    model = tflite.Model.GetRootAsModel(plain, 0)
+    first = model.Subgraphs(0).Operators(0)
+    specs = [spec.Tensor(0, int(first.Inputs(2)), [spec.LookUpTableCompression(7, spec.PerTensor())])]
+    data = compressed(plain, specs)
+    path = tmp_path / "bias.tflite"
+    path.write_bytes(data)
+    rc, out, err = run_cli("inspect", path)
+    assert rc == 1 and "its LUT value table is INT32; tinygen's codebooks hold int8 values" in err, err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["kws_dscnn", "ic_resnet8"])
+def test_tflm_lut_s8_reference_equals_tflm_slow(tmp_path, name):
+    for grouping in GROUPINGS:
+        plain, _ = models(name, grouping)
+        graph = compile_source(load_source(written(tmp_path, name, grouping)))
+        xs = inputs(graph, 6, seed=7)
+        want = tflite_refs.tflm_run(plain, xs)
+        for i, x in enumerate(xs):
+            got = run(graph, x)[graph.outputs[0]]
+            assert np.array_equal(got.ravel(), want[i].ravel()), f"{grouping} {i}: {first_difference(got, want[i])}"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="the f746zg stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+def test_tflm_lut_s8_f746zg_standin_equals_tflm(tmp_path):
+    plain, _ = models("kws_dscnn", "channel")
+    board = get_board("f746zg")
+    source = load_source(written(tmp_path, "kws_dscnn", "channel"))
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features))
+    result = build(source, graph, board, tmp_path / "fw")
+    interp = tflite_refs.tflm_interpreter(plain)
+    with open_device(board, result.out_dir, emulate=True) as dev:
+        for k, x in enumerate(inputs(graph, 3, seed=5)):
+            assert_device_equals_tflm(dev, graph, interp, x, f"sample {k}")
