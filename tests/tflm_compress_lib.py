@@ -1,8 +1,8 @@
 """TFLite Micro's compressed models, made in the test: an int8 .tflite's weights clustered to a
-few values per tensor or per output channel (its buffers rewritten in place, so that the file
-is the same model with clustered weights: TFLM's interpreter runs it, the reference for the
-compressed file), then compressed by TFLM's own compressor (`tflite_micro`'s compression
-package, its spec API) with LUT tables of the same grouping."""
+few values per tensor or per quantization channel (its buffers rewritten in place, so that the
+file is the same model with clustered weights), then compressed by TFLM's own compressor
+(`tflite_micro`'s compression package, its spec API) with LUT tables along the weights'
+quantization channels, where TFLM's DECODE takes them."""
 
 from __future__ import annotations
 
@@ -30,8 +30,10 @@ def _builtin(model, op) -> int:
     return max(raw, code.DeprecatedBuiltinCode())
 
 
-def weight_tensors(data: bytes) -> dict[int, int]:
-    """The int8 weight tensors of the model's first subgraph: tensor index -> output-channel axis."""
+def weight_tensors(data: bytes) -> dict[int, int | None]:
+    """The int8 weight tensors of the model's first subgraph: tensor index -> the axis of its
+    quantization channels (None where it is quantized per tensor), the axis TFLM's DECODE takes
+    LUT tables along."""
     model = tflite.Model.GetRootAsModel(data, 0)
     sg = model.Subgraphs(0)
     found = {}
@@ -39,7 +41,8 @@ def weight_tensors(data: bytes) -> dict[int, int]:
         op = sg.Operators(i)
         axis = WEIGHT_AXIS.get(_builtin(model, op))
         if axis is not None:
-            found[int(op.Inputs(1))] = axis
+            q = sg.Tensors(int(op.Inputs(1))).Quantization()
+            found[int(op.Inputs(1))] = axis if q.ScaleLength() > 1 else None
     return found
 
 
@@ -61,8 +64,9 @@ def cluster_values(w: np.ndarray, count: int) -> np.ndarray:
 
 
 def clustered(data: bytes, count: int, per_channel: bool) -> bytes:
-    """The model with every weight tensor clustered to `count` values (per output channel, or
-    per tensor), written into its own buffers: the same file otherwise, byte for byte."""
+    """The model with every weight tensor clustered to `count` values (per quantization channel
+    where it is quantized per channel, or per tensor), written into its own buffers: the same
+    file otherwise, byte for byte."""
     out = bytearray(data)
     model = tflite.Model.GetRootAsModel(data, 0)
     sg = model.Subgraphs(0)
@@ -70,11 +74,9 @@ def clustered(data: bytes, count: int, per_channel: bool) -> bytes:
         t = sg.Tensors(index)
         buf = model.Buffers(t.Buffer())
         start = buf._tab.Vector(buf._tab.Offset(4))
-        shape = tuple(t.ShapeAsNumpy())
-        w = np.frombuffer(data, np.int8, buf.DataLength(), start).reshape(shape)
-        if per_channel:
-            new = np.stack([cluster_values(s, count) for s in np.moveaxis(w, axis, 0)])
-            new = np.moveaxis(new, 0, axis)
+        w = np.frombuffer(data, np.int8, buf.DataLength(), start).reshape(tuple(t.ShapeAsNumpy()))
+        if per_channel and axis is not None:
+            new = np.moveaxis(np.stack([cluster_values(s, count) for s in np.moveaxis(w, axis, 0)]), 0, axis)
         else:
             new = cluster_values(w, count)
         out[start:start + w.size] = new.tobytes()
@@ -95,12 +97,13 @@ def with_builtin_codes(data: bytes) -> bytes:
     return bytes(model.build())
 
 
-def tflm_compressed(data: bytes, bits: int, per_channel: bool) -> bytes:
-    """TFLM's compressor on the model's weight tensors: LUT with `bits`-bit indices, a table per
-    output channel or per tensor."""
+def tflm_compressed(data: bytes, bits: int, axes: dict[int, int | None] | None = None) -> bytes:
+    """TFLM's compressor on the model's weight tensors: LUT with `bits`-bit indices, the tables
+    along `axes` (tensor index -> axis, None for one table; by default weight_tensors: as TFLM's
+    DECODE reads them)."""
+    axes = weight_tensors(data) if axes is None else axes
     specs = [spec.Tensor(0, index, [spec.LookUpTableCompression(
-        bits, spec.PerChannel(axis) if per_channel else spec.PerTensor())])
-        for index, axis in weight_tensors(data).items()]
+        bits, spec.PerTensor() if axis is None else spec.PerChannel(axis))]) for index, axis in axes.items()]
     return compressed(data, specs)
 
 

@@ -1,11 +1,10 @@
 """TFLite Micro's compressed models (its DECODE operator, LUT type) import: an MLPerf model's
-weights clustered to 16 values per tensor or per output channel, compressed in the test by TFLM's
-own compressor (tests/tflm_compress_lib.py). The `tflite_micro` package's interpreter is built
-without compression and cannot run the compressed file, so the reference is the clustered model
-before compression (its weights are exactly what DECODE reproduces): the imported graph's
-constants equal that model's, every weight carries the codebook TFLM's metadata describes, and
-tinygen's outputs equal TFLM's on the clustered model byte for byte (the reference here, the
-f746zg stand-in in the slow test)."""
+weights clustered to 16 values per tensor or per quantization channel, compressed in the test by
+TFLM's own compressor (tests/tflm_compress_lib.py). The imported graph's constants equal the
+clustered model's (its weights are exactly what DECODE reproduces), every weight carries the
+codebook TFLM's metadata describes, and tinygen's outputs (the reference here, the f746zg
+stand-in in the slow test) equal TFLM's interpreter byte for byte, on the compressed file
+itself (the tflite-micro package runs DECODE) and on the clustered model before compression."""
 
 from __future__ import annotations
 
@@ -33,14 +32,14 @@ from tflite_micro.tensorflow.lite.micro.compression import lut  # noqa: E402  (a
 VALUES = 16         # cluster centres per tensor or per channel: 4-bit indices
 BITS = 4
 INPUTS = 12
-GROUPINGS = {"tensor": False, "channel": True}
+GROUPINGS = {"tensor": False, "channel": True}      # clustering: per tensor, per quantization channel
 
 
 @functools.lru_cache(maxsize=None)
 def models(name: str, grouping: str) -> tuple[bytes, bytes]:
     """(the clustered .tflite, TFLM's compression of it)."""
     data = clustered(mlperf_model(name).read_bytes(), VALUES, GROUPINGS[grouping])
-    return data, tflm_compressed(data, BITS, GROUPINGS[grouping])
+    return data, tflm_compressed(data, BITS)
 
 
 def written(tmp_path, name: str, grouping: str, which: int = 1):
@@ -64,31 +63,55 @@ def mac_consts(graph):
             for node in graph.nodes if "weight" in node.params[0]]
 
 
-@pytest.mark.parametrize("grouping", GROUPINGS)
-def test_tflm_lut_s8_constants_and_codebooks(tmp_path, grouping):
-    plain, packed = models("kws_dscnn", grouping)
+def check_constants(tmp_path, name: str, grouping: str) -> None:
+    """The compressed model's imported constants equal the clustered model's, the DECODE
+    operators gone, and each weight's codebook is the tables TFLM's compressor wrote."""
+    plain, packed = models(name, grouping)
     assert DECODE_CUSTOM.encode() in packed and DECODE_CUSTOM.encode() not in plain
-    want = mac_consts(load_source(written(tmp_path, "kws_dscnn", grouping, 0)).graph)
-    got_graph = load_source(written(tmp_path, "kws_dscnn", grouping)).graph
+    want = mac_consts(load_source(written(tmp_path, name, grouping, 0)).graph)
+    got_graph = load_source(written(tmp_path, name, grouping)).graph
     got = mac_consts(got_graph)
-    assert got_graph.meta["tflm_compressed"] == len(weight_tensors(plain)) == len(got) == 10
-    assert not any(n.op.startswith("custom") for n in got_graph.nodes)
     axes = list(weight_tensors(plain).values())
-    for k, (g, w) in enumerate(zip(got, want, strict=True)):
+    assert got_graph.meta["tflm_compressed"] == len(axes) == len(got) > 0
+    assert not any(n.op.startswith("custom") for n in got_graph.nodes)
+    originals = mlperf_weights(name)
+    for k, (g, w, axis) in enumerate(zip(got, want, axes, strict=True)):
         assert g.keys() == w.keys()
         for role in g:
             assert np.array_equal(g[role].data, w[role].data), f"layer {k} {role}"
             assert (g[role].codebook is not None) == (role == "weight"), f"layer {k} {role}"
         cb = g["weight"].codebook
         # what TFLM's compressor put in the metadata: its own tables of the clustered weights
-        tables = lut.compress_array(w["weight"].data, axes[k] if GROUPINGS[grouping] else None).lookup_tables
-        assert (cb.source, cb.bits, cb.axis) == ("tflm", BITS, axes[k] if GROUPINGS[grouping] else None)
+        tables = lut.compress_array(w["weight"].data, axis).lookup_tables
+        assert (cb.source, cb.bits, cb.axis) == ("tflm", BITS, axis)
         assert cb.values.shape == (len(tables), 1 << BITS)
         for row, table in zip(cb.values, tables, strict=True):
             assert np.array_equal(row[:table.size], table) and not row[table.size:].any()
         assert np.array_equal(cb.decode(), w["weight"].data)
-        # the clustering took hold: no more values than the tables have
-        assert max(t.size for t in tables) <= VALUES < np.unique(mlperf_weights("kws_dscnn")[k]).size
+        assert max(t.size for t in tables) <= VALUES
+        if not GROUPINGS[grouping]:          # clustered per tensor: the tables share 16 values
+            assert np.unique(cb.decode()).size <= VALUES
+    # the clustering took hold: the model's weights had more values than the tables hold
+    assert max(np.unique(w).size for w in originals) > VALUES
+
+
+def check_reference(tmp_path, name: str, grouping: str, count: int) -> None:
+    """tinygen's reference on the compressed model equals TFLM on it, and on the clustered model."""
+    plain, packed = models(name, grouping)
+    graph = compile_source(load_source(written(tmp_path, name, grouping)))
+    xs = inputs(graph, count, seed=73)
+    want = tflite_refs.tflm_run(packed, xs)
+    assert all(np.array_equal(a, b) for a, b in zip(want, tflite_refs.tflm_run(plain, xs), strict=True))
+    for i, x in enumerate(xs):
+        got = run(graph, x)[graph.outputs[0]]
+        assert np.array_equal(got.ravel(), want[i].ravel()), f"{name} {grouping}, input {i}: " \
+            f"{first_difference(got, want[i])}"
+    assert len({w.tobytes() for w in want}) > 3       # the outputs vary with the input
+
+
+@pytest.mark.parametrize("grouping", GROUPINGS)
+def test_tflm_lut_s8_constants_and_codebooks(tmp_path, grouping):
+    check_constants(tmp_path, "kws_dscnn", grouping)
 
 
 @functools.lru_cache(maxsize=None)
@@ -102,14 +125,7 @@ def mlperf_weights(name: str) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("grouping", GROUPINGS)
 def test_tflm_lut_s8_reference_equals_tflm(tmp_path, grouping):
-    plain, _ = models("kws_dscnn", grouping)
-    graph = compile_source(load_source(written(tmp_path, "kws_dscnn", grouping)))
-    xs = inputs(graph, INPUTS, seed=73)
-    want = tflite_refs.tflm_run(plain, xs)
-    for i, x in enumerate(xs):
-        got = run(graph, x)[graph.outputs[0]]
-        assert np.array_equal(got.ravel(), want[i].ravel()), f"input {i}: {first_difference(got, want[i])}"
-    assert len({w.tobytes() for w in want}) > 3       # the outputs vary with the input
+    check_reference(tmp_path, "kws_dscnn", grouping, INPUTS)
 
 
 def test_tflm_lut_s8_inspect(tmp_path):
@@ -165,29 +181,36 @@ def test_tflm_lut_s32_bias_refused(tmp_path):
     assert rc == 1 and "its LUT value table is INT32; tinygen's codebooks hold int8 values" in err, err
 
 
+def test_tflm_lut_s8_grouping_refused(tmp_path):
+    """TFLM's compressor also writes tables per tensor for a weight quantized per channel, which
+    TFLM's DECODE decodes with a table per channel (reading past the one table): refused."""
+    plain, _ = models("kws_dscnn", "tensor")
+    path = tmp_path / "per_tensor.tflite"
+    path.write_bytes(tflm_compressed(plain, BITS, dict.fromkeys(weight_tensors(plain))))
+    rc, out, err = run_cli("inspect", path)
+    assert rc == 1 and "Traceback" not in err
+    assert ("LUT tables one per tensor, but TFLM's DECODE takes one per channel along axis 0 (the tensor's "
+            "quantization channels)") in err and "functional_1/conv2d/Conv2D" in err, err
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["kws_dscnn", "ic_resnet8"])
-def test_tflm_lut_s8_reference_equals_tflm_slow(tmp_path, name):
-    for grouping in GROUPINGS:
-        plain, _ = models(name, grouping)
-        graph = compile_source(load_source(written(tmp_path, name, grouping)))
-        xs = inputs(graph, 6, seed=7)
-        want = tflite_refs.tflm_run(plain, xs)
-        for i, x in enumerate(xs):
-            got = run(graph, x)[graph.outputs[0]]
-            assert np.array_equal(got.ravel(), want[i].ravel()), f"{grouping} {i}: {first_difference(got, want[i])}"
+@pytest.mark.parametrize("grouping", GROUPINGS)
+def test_tflm_lut_s8_ic_resnet8_equals_tflm(tmp_path, grouping):
+    check_constants(tmp_path, "ic_resnet8", grouping)
+    check_reference(tmp_path, "ic_resnet8", grouping, 6)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
                     reason="the f746zg stand-in needs qemu-system-arm and arm-none-eabi-gcc")
 def test_tflm_lut_s8_f746zg_standin_equals_tflm(tmp_path):
-    plain, _ = models("kws_dscnn", "channel")
+    """The firmware equals the reference layer by layer and TFLM on the compressed file."""
+    _, packed = models("kws_dscnn", "channel")
     board = get_board("f746zg")
     source = load_source(written(tmp_path, "kws_dscnn", "channel"))
     graph = compile_source(source, options=CompileOptions(features=board.isa_features))
     result = build(source, graph, board, tmp_path / "fw")
-    interp = tflite_refs.tflm_interpreter(plain)
+    interp = tflite_refs.tflm_interpreter(packed)
     with open_device(board, result.out_dir, emulate=True) as dev:
         for k, x in enumerate(inputs(graph, 3, seed=5)):
             assert_device_equals_tflm(dev, graph, interp, x, f"sample {k}")

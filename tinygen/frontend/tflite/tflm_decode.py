@@ -11,13 +11,17 @@ decode type (0 LUT, 1 Huffman, 2 pruning, 128-255 an application's own), byte 1 
 of the decoded tensor, 15 for one table; bits 2-0 the index width, 1-7), byte 6 the entries of
 one value table (its stride); from byte 16 the value tables follow, one per channel along the
 axis (or one), in the decoded tensor's type. The encoded tensor holds the indices, in the
-decoded tensor's element order, packed most significant bit first.
+decoded tensor's element order, packed most significant bit first. TFLM's DECODE kernel (the
+tflite-micro package's interpreter runs it) reads no axis from the metadata: it takes one table
+per quantization channel of the decoded tensor (per tensor where it has one scale), so that a
+file whose metadata groups the tables otherwise (TFLM's compressor writes either) is refused:
+TFLM would decode other values than its compressor encoded.
 
 Here each decoded tensor becomes the constant it encodes: its data the table values the
 indices name, with a Codebook (source "tflm") holding those indices and tables, so that what
 stores constants packed keeps the compressed size; the DECODE operators leave the graph. What a
-Codebook cannot hold (another decode type, a table that is not int8, an axis TFLM's kernels do
-not decode) is refused, naming the tensor."""
+Codebook cannot hold (another decode type, a table that is not int8, tables grouped otherwise
+than TFLM decodes them) is refused, naming the tensor."""
 
 from __future__ import annotations
 
@@ -46,8 +50,15 @@ def unpack_indices(encoded: np.ndarray, count: int, bits: int) -> np.ndarray:
     return (stream @ (1 << np.arange(bits - 1, -1, -1))).astype(np.uint8)
 
 
-def lut_codebook(ancillary: np.ndarray, encoded: np.ndarray, shape: tuple[int, ...], what: str) -> Codebook:
-    """The Codebook of one int8 tensor compressed with TFLM's LUT; `what` begins each error."""
+def grouping(axis: int | None) -> str:
+    return "one per tensor" if axis is None else f"one per channel along axis {axis}"
+
+
+def lut_codebook(ancillary: np.ndarray, encoded: np.ndarray, shape: tuple[int, ...], channel_axis: int | None,
+                 what: str) -> Codebook:
+    """The Codebook of one int8 tensor compressed with TFLM's LUT; `channel_axis`: the axis of the
+    decoded tensor's quantization channels (None: quantized per tensor), along which TFLM's DECODE
+    takes its tables (it reads no axis from the metadata); `what` begins each error."""
     if ancillary[1] != DCM_VERSION:
         raise UnsupportedOpError(f"{what}DECODE metadata version {ancillary[1]}; tinygen reads version {DCM_VERSION}")
     if ancillary[4] != LUT_VERSION:
@@ -60,6 +71,12 @@ def lut_codebook(ancillary: np.ndarray, encoded: np.ndarray, shape: tuple[int, .
     elif axis not in (0, len(shape) - 1):
         raise UnsupportedOpError(f"{what}LUT tables per channel along axis {axis} of shape {list(shape)}; "
                                  "TFLM's DECODE takes axis 0 or the last")
+    if axis != channel_axis:
+        raise UnsupportedOpError(f"{what}LUT tables {grouping(axis)}, but TFLM's DECODE takes {grouping(channel_axis)} "
+                                 "(the tensor's quantization channels): it would decode other values than the "
+                                 "compressor encoded", "compress the tensor "
+                                 + ("per_tensor" if channel_axis is None else f"per_channel along axis {channel_axis}")
+                                 + ", as it is quantized")
     groups = 1 if axis is None else shape[axis]
     tables = ancillary[DCM_BYTES:]
     if tables.size != groups * stride:
@@ -120,4 +137,6 @@ class DecodeOps(Reader):
                                      f"{TYPE_NAMES.get(self.tensor(out).Type(), self.tensor(out).Type())}; tinygen's "
                                      "codebooks hold int8 values", "compress the int8 weights only (leave biases "
                                      "and other tensors out of the compression spec)")
-        return lut_codebook(meta, data[encoded].reshape(-1), self.shape(out), what)
+        q = self.tensor(out).Quantization()
+        channel_axis = int(q.QuantizedDimension()) if q is not None and q.ScaleLength() > 1 else None
+        return lut_codebook(meta, data[encoded].reshape(-1), self.shape(out), channel_axis, what)
