@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import tflite
 
-from e2e import assert_device_equals_tflm, first_difference, run_cli
+from e2e import assert_device_equals_tflm, build_host, first_difference, run_cli
 from mlperf_models import mlperf_model
 from tflm_compress_lib import clustered, compressed, spec, tflm_compressed, weight_tensors
 from tinygen.board import get_board
@@ -126,6 +126,19 @@ def mlperf_weights(name: str) -> list[np.ndarray]:
 @pytest.mark.parametrize("grouping", GROUPINGS)
 def test_tflm_lut_s8_reference_equals_tflm(tmp_path, grouping):
     check_reference(tmp_path, "kws_dscnn", grouping, INPUTS)
+
+
+def test_tflm_lut_s8_host_c_equals_tflm(tmp_path):
+    """The generated C (the shared-weight kernels where the build has them for a codebook) on
+    the compressed file equals TFLM running it."""
+    _, packed = models("kws_dscnn", "channel")
+    source = load_source(written(tmp_path, "kws_dscnn", "channel"))
+    graph = compile_source(source)
+    host = build_host(source, graph, tmp_path / "host")
+    xs = inputs(graph, 4, seed=11)
+    for i, (x, want) in enumerate(zip(xs, tflite_refs.tflm_run(packed, xs), strict=True)):
+        got = host.invoke(x)[0]
+        assert np.array_equal(got.ravel(), want.ravel()), f"input {i}: {first_difference(got, want)}"
 
 
 def test_tflm_lut_s8_inspect(tmp_path):
