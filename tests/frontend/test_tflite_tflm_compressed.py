@@ -20,14 +20,15 @@ from mlperf_models import mlperf_model
 from tflm_compress_lib import clustered, compressed, spec, tflm_compressed, weight_tensors
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
-from tinygen.frontend.tflite.tflm_decode import DECODE_CUSTOM
+from tinygen.frontend.tflite.tflm_decode import DECODE_CUSTOM, lut_codebook, unpack_indices
 from tinygen.hil.target import open_device
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import run
 
 import tflite_refs  # skips the module when TFLM is absent
 
-from tflite_micro.tensorflow.lite.micro.compression import lut  # noqa: E402  (after the skip)
+from tflite_micro.tensorflow.lite.micro.compression import lut, model_editor  # noqa: E402  (after the skip)
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as tflm_schema  # noqa: E402
 
 VALUES = 16         # cluster centres per tensor or per channel: 4-bit indices
 BITS = 4
@@ -145,6 +146,27 @@ def test_tflm_lut_s8_inspect(tmp_path):
     rc, out, err = run_cli("inspect", written(tmp_path, "kws_dscnn", "channel"))
     assert rc == 0, err
     assert "13 ops" in out and "depthwise_conv2d" in out and "fully_connected" in out
+
+
+@pytest.mark.parametrize("bits", range(1, 8))
+def test_tflm_lut_indices_every_width(bits):
+    """TFLM's index stream (its compressor's pack_indices) read back at every width it writes."""
+    idx = np.random.default_rng(bits).integers(0, 1 << bits, 37)
+    assert np.array_equal(unpack_indices(np.frombuffer(lut.pack_indices(idx, bits), np.uint8), 37, bits), idx)
+
+
+@pytest.mark.parametrize("bits, axis", [(7, None), (3, 0), (4, 3)])
+def test_tflm_lut_codebook_from_compressor(bits, axis):
+    """TFLM's LUT compressor on one tensor (tables shorter than 2**bits, per tensor, along the
+    first and the last axis): the codebook decodes to the tensor."""
+    w = np.random.default_rng(bits).integers(-4, 4, (5, 3, 3, 6)).astype(np.int8)
+    tensor = model_editor.Tensor(shape=w.shape, dtype=tflm_schema.TensorType.INT8, data=w)
+    mode = spec.PerTensor() if axis is None else spec.PerChannel(axis)
+    result = lut.LutCompressor().compress(tensor, spec.LookUpTableCompression(bits, mode))
+    cb = lut_codebook(np.frombuffer(result.ancillary_data, np.uint8), np.frombuffer(result.encoded_data, np.uint8),
+                      w.shape, axis, "")
+    assert (cb.bits, cb.axis, cb.values.shape[0]) == (bits, axis, 1 if axis is None else w.shape[axis])
+    assert np.array_equal(cb.decode(), w)
 
 
 def _ancillary(data: bytes) -> list[int]:
