@@ -31,6 +31,10 @@ A quantized model with float32 sections (DEQUANTIZE into float32 operators, QUAN
 or a float end such as DETECTION_POSTPROCESS) keeps its float32 tensors as float32: each
 operator runs the kernels of its own types, as TFLite Micro runs it (Reader.mixed).
 
+A model compressed by TFLite Micro's compressor (its TFLM_DECODE operator, LUT type) imports
+with each compressed constant as the constant it encodes, its indices and value tables kept as a
+Codebook (tflm_decode.py).
+
 This package is the only place that imports the `tflite` package.
 """
 
