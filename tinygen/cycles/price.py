@@ -1,9 +1,9 @@
 """Executed blocks → estimated cycles, ms and energy with the board's model.
 
 Every figure here is an estimate and says so: the instruction counts are
-exact (QEMU), the cycles come from a timing model (cortex_m4, cortex_m7) and
-a fetch model (memory), the time from the board's clock, the energy from the
-board file's [power] run current × that time.
+exact (QEMU), the cycles come from a timing model (cortex_m4, cortex_m7), a
+fetch model (memory) and the kernels' weight reads (weight_reads), the time
+from the board's clock, the energy from the board file's [power] run current × that time.
 """
 
 from __future__ import annotations
@@ -26,12 +26,18 @@ class Priced:
     instructions: int
     core_cycles: float
     fetch_cycles: float
+    weight_cycles: float = 0.0                              # flash weight reads (weight_reads), set by the caller
     by_class: dict[str, float] = field(default_factory=dict)
     mix: dict[str, int] = field(default_factory=dict)       # executed instructions per class
 
     @property
     def cycles(self) -> float:
-        return self.core_cycles + self.fetch_cycles
+        return self.core_cycles + self.fetch_cycles + self.weight_cycles
+
+    def add_weight_reads(self, cycles: float) -> None:
+        self.weight_cycles = cycles
+        if cycles:
+            self.by_class["flash weight reads"] = cycles
 
 
 def model_for(board) -> tuple[object, dict]:
@@ -73,7 +79,8 @@ def layer_rows(priced: list[Priced], names: list[str], board) -> list[dict]:
         seconds = p.cycles / board.clock_hz
         rows.append({"name": name, "instructions": p.instructions, "cycles": p.cycles, "ms": seconds * 1e3,
                      "energy_j": None if watts is None else watts * seconds,
-                     "fetch_cycles": p.fetch_cycles, "mix": p.mix})
+                     "fetch_cycles": p.fetch_cycles, "weight_read_cycles": p.weight_cycles,
+                     "core_cycles": p.core_cycles, "mix": p.mix})
     return rows
 
 
@@ -96,7 +103,8 @@ def render(est: dict) -> str:
                  "n/a" if t["energy_j"] is None else f"{t['energy_j'] * 1e6:,.1f}"])
     head = (f"ESTIMATED cycles on the {est['clock_hz'] / 1e6:g} MHz board ({est['model']}; flash "
             f"{est['timing'].get('flash_wait_states', 0)} wait states behind a "
-            f"{est['timing'].get('code_cache_bytes', 0)} B code cache; weight reads from flash not modelled), "
+            f"{est['timing'].get('code_cache_bytes', 0)} B code cache; weight reads from flash priced from each "
+            f"kernel's access pattern behind a {est['timing'].get('data_cache_bytes', 0)} B data cache), "
             f"energy = {est['power']['supply_v']} V × {est['power']['run_current_a']} A (board file) × time. "
             "Instructions are exact; cycles, ms and µJ are estimates"
             + ("." if est.get("calibrated") else f" ({UNCALIBRATED})."))
