@@ -16,8 +16,11 @@ own kernels on a real board. A benchmark, not a test: every cycle and ms here
 is an estimate. `--kernels auto` is the default build's choice (tinygen/cli/common.py:
 auto on Cortex-M boards): it measures the kernels on the stand-in first (minutes).
 The JSON holds per model the estimated cycles, the exact ("naive", one cycle per
-instruction) count and the calibration error: null with the reason where the
-board's model is uncalibrated (all of them today).
+instruction) count and the calibration error of the board's core (fitted and
+held-out, per published point, from calibration/fitted.json; null with the
+reason where the core has no point). `--calibration` also builds the TFLM +
+CMSIS-NN twin of each model with a published point and records its unfitted
+components in calibration/fitted.json; calibration/fit.py re-fits from them.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from tinygen.cycles.fit import components
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"
 # anchors.md, "Speed on real boards": MLPerf Tiny closed division, STM32F746 at 216 MHz, ms per inference
@@ -63,6 +68,7 @@ TARGET_M_CYCLES = {
 
 
 CALIBRATION = Path(__file__).resolve().parent / "calibration" / "published.json"
+FITTED = CALIBRATION.parent / "fitted.json"
 
 
 def calibration_points(core: str) -> dict[str, dict]:
@@ -72,19 +78,48 @@ def calibration_points(core: str) -> dict[str, dict]:
     return {p["model"].removeprefix("mlperf_"): p for p in points if p["core"] == core and p["usable_for_calibration"]}
 
 
+def record_twin(point: dict, board, twin: dict) -> None:
+    """Keep the twin build's unfitted components for `point` in fitted.json (benchmarks/calibration/fit.py
+    re-fits from them in seconds)."""
+    doc = json.loads(FITTED.read_text()) if FITTED.exists() else {"points": []}
+    doc["points"] = [p for p in doc["points"] if p["id"] != point["id"]]
+    doc["points"].append({"id": point["id"], "core": point["core"], "model": point["model"],
+                          "published_cycles": point["cycles"], "standin_board": board.name,
+                          "components": components(twin["layers"])})
+    doc["points"].sort(key=lambda p: (p["core"], p["id"]))
+    FITTED.write_text(json.dumps(doc, indent=1) + "\n")
+
+
 def check_calibration(est: dict, name: str, board, work: Path) -> None:
-    """The model's error on the TFLM + CMSIS-NN twin build (--kernels cmsis-nn --no-lower-peak --no-compact)
-    against the published point of this core and model, if any. The model is not fitted to it."""
+    """Build the TFLM + CMSIS-NN twin (--kernels cmsis-nn --no-lower-peak --no-compact) of the published point of
+    this core and model, if any: its error under the model as fitted, its components recorded in fitted.json."""
     point = calibration_points(board.raw["timing"]["model"]).get(name)
     if point is None:
-        est["calibration_note"] = f"{est['calibration_note']}; no published TFLM + CMSIS-NN point for this core"
         return
     twin = estimate(name, board, work / "twin", "cmsis-nn")
-    est["calibration_error"] = twin["total"]["cycles"] / point["cycles"] - 1
+    record_twin(point, board, twin)
     est["calibration_point"] = {"id": point["id"], "published_cycles": point["cycles"],
-                                "estimated_cycles": twin["total"]["cycles"], "memory": point["memory_setup"]}
-    est["calibration_note"] = (f"{est['calibration_note']}; error of the unfitted model on the TFLM + CMSIS-NN build "
-                               f"against {point['id']} (another part: its memory system differs from this board's)")
+                                "estimated_cycles": twin["total"]["cycles"], "memory": point["memory_setup"],
+                                "error": twin["total"]["cycles"] / point["cycles"] - 1}
+
+
+def core_calibration(core: str) -> tuple[dict | None, str]:
+    """fitted.json's fit of the core (per point: fitted and held-out error; overall: the largest) and the note
+    that goes beside every figure of the core."""
+    doc = json.loads(FITTED.read_text()) if FITTED.exists() else {}
+    fit = doc.get("fit", {}).get(core)
+    if not fit or not fit["points"]:
+        searched = json.loads(CALIBRATION.read_text())["cores_without_usable_point"].get(core, "")
+        return None, f"uncalibrated: no published TFLM + CMSIS-NN point of this core was fitted. {searched}".strip()
+    error = {"points": fit["fit_error"], "held_out": fit["held_out_error"], "overall_max_abs": fit["max_abs_fit_error"],
+             "unfitted": fit["unfitted_error"], "params": fit["params"], "calibrated": fit["calibrated"]}
+    note = (f"fitted to {fit['points']} published TFLM + CMSIS-NN point(s) (benchmarks/calibration/fitted.json), "
+            f"largest error {fit['max_abs_fit_error']:.0%}")
+    if fit["points"] < 2:
+        note += "; fewer than two points: the fit is not checked by any other point"
+    if not fit["calibrated"]:
+        note += f"; not calibrated (a point is off by {fit['max_abs_fit_error']:.0%} > 15%): the fit is not applied"
+    return error, note
 
 
 def estimate(name: str, board, work: Path, kernels: str) -> dict:
@@ -111,8 +146,8 @@ def estimate(name: str, board, work: Path, kernels: str) -> dict:
     est["kernels"] = kernels
     est["estimated_cycles"] = est["total"]["cycles"]
     est["naive_instructions"] = est["total"]["instructions"]
-    est["calibration_error"] = None         # no calibration point fitted (tinygen.cycles.price.UNCALIBRATED)
     core = board.raw["timing"]["model"]
+    est["calibration_error"], est["calibration_note"] = core_calibration(core)
     est["best_published_m_cycles"] = BEST_PUBLISHED_M_CYCLES.get(core, {}).get(name)
     est["target_m_cycles"] = TARGET_M_CYCLES.get(core, {}).get(name)
     return est
@@ -163,13 +198,11 @@ def main(argv=None) -> int:
           "figures are other engines' measured latencies")
     print(table(["model", "instructions (exact)", "ms if 1 instr = 1 cycle", "est. cycles", "est. ms",
                  "published (est. vs published)", "logged run"], rows(results, board), "lrrrrll"))
-    if not results[0]["calibrated"]:
-        print(f"model {results[0]['calibration_note']}")
-    for est in results:
-        if est["calibration_error"] is not None:
-            point = est["calibration_point"]
-            print(f"{est['model_name']}: TFLM + CMSIS-NN build est. {point['estimated_cycles'] / 1e6:.2f} M cycles, "
-                  f"{point['id']} {point['published_cycles'] / 1e6:.2f} M: error {est['calibration_error']:+.0%}")
+    print(f"model {'CALIBRATED' if results[0]['calibrated'] else 'not calibrated'}: {results[0]['calibration_note']}")
+    for point in (est["calibration_point"] for est in results if "calibration_point" in est):
+        print(f"TFLM + CMSIS-NN twin est. {point['estimated_cycles'] / 1e6:.2f} M cycles, {point['id']} "
+              f"{point['published_cycles'] / 1e6:.2f} M: error {point['error']:+.0%} (recorded in {FITTED.name}; "
+              "re-fit with benchmarks/calibration/fit.py)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
     return 0

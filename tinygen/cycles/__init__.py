@@ -34,7 +34,7 @@ def estimate_standin(board, project: str | Path, x: bytes) -> dict:
     for p, layer in zip(priced, layers):
         if layer.name in reads:
             p.add_weight_reads(reads[layer.name].cycles)
-    rows = layer_rows(priced, [layer.name for layer in layers], board)
+    rows = layer_rows(priced, [layer.name for layer in layers], board, model.FIT)
     for row, layer in zip(rows, layers):
         row["device_count"] = layer.count
     return summary(rows, board, model, seconds)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tinygen.cycles import cortex_m4, cortex_m7, cortex_m33, cortex_m55
+from tinygen.cycles.fit import IDENTITY, adjustment, components
 from tinygen.cycles.memory import fetch_stall_cycles
 from tinygen.cycles.qemu_log import Block, Segment
 from tinygen.errors import UsageError
@@ -26,9 +27,9 @@ class Priced:
     instructions: int
     core_cycles: float
     fetch_cycles: float
-    weight_cycles: float = 0.0                              # flash weight reads (weight_reads), set by the caller
     by_class: dict[str, float] = field(default_factory=dict)
     mix: dict[str, int] = field(default_factory=dict)       # executed instructions per class
+    weight_cycles: float = 0.0                              # flash weight reads (weight_reads), set by the caller
 
     @property
     def cycles(self) -> float:
@@ -70,25 +71,27 @@ def price(blocks: list[Block], segment: Segment, model, timing: dict | None = No
     return Priced(instructions, core, fetch, by, mix)
 
 
-def layer_rows(priced: list[Priced], names: list[str], board) -> list[dict]:
-    """Per layer: exact instructions and the estimated cycles, ms and µJ."""
+def layer_rows(priced: list[Priced], names: list[str], board, params: dict | None = None) -> list[dict]:
+    """Per layer: exact instructions and the estimated cycles, ms and µJ; `params`: the core's fitted
+    parameters (tinygen.cycles.fit; the core module's FIT), which add `fit_cycles` to the priced ones."""
     power = board.power
     watts = float(power["supply_v"]) * float(power["run_current_a"]) if power.get("run_current_a") else None
     rows = []
     for name, p in zip(names, priced):
-        seconds = p.cycles / board.clock_hz
-        rows.append({"name": name, "instructions": p.instructions, "cycles": p.cycles, "ms": seconds * 1e3,
-                     "energy_j": None if watts is None else watts * seconds,
-                     "fetch_cycles": p.fetch_cycles, "weight_read_cycles": p.weight_cycles,
-                     "core_cycles": p.core_cycles, "mix": p.mix})
+        row = {"name": name, "instructions": p.instructions, "fetch_cycles": p.fetch_cycles,
+               "weight_read_cycles": p.weight_cycles, "core_cycles": p.core_cycles, "mix": p.mix}
+        row["fit_cycles"] = adjustment(components([row]), params or IDENTITY)
+        seconds = (p.cycles + row["fit_cycles"]) / board.clock_hz
+        rows.append({**row, "cycles": p.cycles + row["fit_cycles"], "ms": seconds * 1e3,
+                     "energy_j": None if watts is None else watts * seconds})
     return rows
 
 
 def summary(rows: list[dict], board, model, seconds_logging: float | None = None) -> dict:
     total = {k: sum(r[k] for r in rows) for k in ("instructions", "cycles", "ms")}
     energy = None if any(r["energy_j"] is None for r in rows) else sum(r["energy_j"] for r in rows)
-    return {"label": LABEL, "model": model.NAME, "calibrated": model.CALIBRATED,
-            "calibration_note": None if model.CALIBRATED else UNCALIBRATED, "clock_hz": board.clock_hz, "timing": dict(board.raw["timing"]),
+    return {"label": LABEL, "model": model.NAME, "calibrated": model.CALIBRATED, "fit": dict(model.FIT),
+            "calibration_note": model.CALIBRATION if model.CALIBRATED else UNCALIBRATED, "clock_hz": board.clock_hz, "timing": dict(board.raw["timing"]),
             "power": {k: board.power.get(k) for k in ("supply_v", "run_current_a", "source", "confirmed")},
             "layers": rows, "total": {**total, "energy_j": energy}, "logging_seconds": seconds_logging}
 
@@ -107,7 +110,7 @@ def render(est: dict) -> str:
             f"kernel's access pattern behind a {est['timing'].get('data_cache_bytes', 0)} B data cache), "
             f"energy = {est['power']['supply_v']} V × {est['power']['run_current_a']} A (board file) × time. "
             "Instructions are exact; cycles, ms and µJ are estimates"
-            + ("." if est.get("calibrated") else f" ({UNCALIBRATED})."))
+            + (f" ({est['calibration_note']})." if est.get("calibrated") else f" ({UNCALIBRATED})."))
     return head + "\n" + table(["layer", "instructions (exact)", "est. cycles", "est. ms", "est. µJ"], rows,
                                "lrrrr")
 

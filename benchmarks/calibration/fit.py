@@ -1,0 +1,72 @@
+"""Re-fit each core's timing-model parameters from fitted.json, in seconds.
+
+    .venv/bin/python benchmarks/calibration/fit.py [--write]
+
+fitted.json holds, per published TFLM + CMSIS-NN point, the unfitted components
+of tinygen's twin build (--kernels cmsis-nn --no-lower-peak --no-compact) as
+benchmarks/cycle_estimates.py --calibration priced them on a stand-in. This
+script fits each core's few parameters (tinygen.cycles.fit) and prints, per
+point, the published cycles, the unfitted, fitted and held-out (leave-one-out)
+errors, and per core the parameters and whether the core is calibrated (every
+point within 15%). `--write` stores the fit in fitted.json's "fit"; the core
+module's FIT and CALIBRATED (tinygen/cycles/cortex_*.py) are then set by hand to
+what it prints (tests/cycles/test_fit.py checks that they agree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tinygen.cycles.fit import IDENTITY, calibrate
+from tinygen.report import table
+
+FITTED = Path(__file__).resolve().parent / "fitted.json"
+
+
+def fit_all(doc: dict) -> dict[str, dict]:
+    cores = sorted({p["core"] for p in doc["points"]})
+    return {core: calibrate([p for p in doc["points"] if p["core"] == core]) for core in cores}
+
+
+def pct(v) -> str:
+    return "n/a" if v is None else f"{v:+.1%}"
+
+
+def report(doc: dict, fits: dict[str, dict]) -> str:
+    rows = []
+    for p in doc["points"]:
+        f = fits[p["core"]]
+        held = (f["held_out_error"] or {}).get(p["id"])
+        rows.append([p["core"], p["id"], f"{p['published_cycles'] / 1e6:.3f}", pct(f["unfitted_error"][p["id"]]),
+                     pct(f["fit_error"][p["id"]]), pct(held)])
+    out = [table(["core", "point", "published M cycles", "unfitted error", "fitted error", "held-out error"], rows,
+                 "llrrrr")]
+    for core, f in fits.items():
+        params = ", ".join(f"{k} = {v:.3f}" for k, v in f["params"].items())
+        state = "CALIBRATED" if f["calibrated"] else "not calibrated (FIT stays the identity)"
+        out.append(f"{core}: {f['points']} point(s), {params}; largest fitted error "
+                   f"{f['max_abs_fit_error']:.1%}: {state}")
+        module_fit = f["params"] if f["calibrated"] else IDENTITY
+        out.append(f"  module: CALIBRATED = {f['calibrated']}; FIT = "
+                   + json.dumps({k: round(v, 3) for k, v in module_fit.items()}))
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--write", action="store_true", help="store the fit in fitted.json")
+    args = ap.parse_args(argv)
+    doc = json.loads(FITTED.read_text())
+    fits = fit_all(doc)
+    print(report(doc, fits))
+    if args.write:
+        doc["fit"] = fits
+        FITTED.write_text(json.dumps(doc, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
