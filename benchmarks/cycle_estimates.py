@@ -108,15 +108,25 @@ def core_calibration(core: str) -> tuple[dict | None, str]:
     that goes beside every figure of the core."""
     doc = json.loads(FITTED.read_text()) if FITTED.exists() else {}
     fit = doc.get("fit", {}).get(core)
+    fitted = {p["id"] for p in doc.get("points", [])}
+    published = json.loads(CALIBRATION.read_text())
+    usable = [p for p in published["points"] if p["core"] == core and p["usable_for_calibration"]]
+    unbuilt = [p["id"] for p in usable if p["model"].removeprefix("mlperf_") not in PUBLISHED_F746]
+    unpriced = [p["id"] for p in usable if p["id"] not in fitted and p["id"] not in unbuilt]
+    aside = (f"; usable published point(s) not fitted, their model is not one of the four MLPerf Tiny models this "
+             f"script builds: {', '.join(unbuilt)}" if unbuilt else "")
+    aside += f"; not yet priced (run --calibration): {', '.join(unpriced)}" if unpriced else ""
     if not fit or not fit["points"]:
-        searched = json.loads(CALIBRATION.read_text())["cores_without_usable_point"].get(core, "")
-        return None, f"uncalibrated: no published TFLM + CMSIS-NN point of this core was fitted. {searched}".strip()
+        searched = (published["cores_without_usable_point"].get(core)
+                    or published.get("calibration_search", {}).get(core, ""))
+        return None, f"uncalibrated: no published TFLM + CMSIS-NN point of this core was fitted{aside}. {searched}".strip()
     error = {"points": fit["fit_error"], "held_out": fit["held_out_error"], "overall_max_abs": fit["max_abs_fit_error"],
              "unfitted": fit["unfitted_error"], "params": fit["params"], "calibrated": fit["calibrated"]}
     note = (f"fitted to {fit['points']} published TFLM + CMSIS-NN point(s) (benchmarks/calibration/fitted.json), "
             f"largest error {fit['max_abs_fit_error']:.0%}")
     if fit["points"] < 2:
         note += "; fewer than two points: the fit is not checked by any other point"
+    note += aside
     if not fit["calibrated"]:
         note += f"; not calibrated (a point is off by {fit['max_abs_fit_error']:.0%} > 15%): the fit is not applied"
     return error, note

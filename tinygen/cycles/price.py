@@ -91,7 +91,7 @@ def summary(rows: list[dict], board, model, seconds_logging: float | None = None
     total = {k: sum(r[k] for r in rows) for k in ("instructions", "cycles", "ms")}
     energy = None if any(r["energy_j"] is None for r in rows) else sum(r["energy_j"] for r in rows)
     return {"label": LABEL, "model": model.NAME, "calibrated": model.CALIBRATED, "fit": dict(model.FIT),
-            "calibration_note": model.CALIBRATION if model.CALIBRATED else UNCALIBRATED, "clock_hz": board.clock_hz, "timing": dict(board.raw["timing"]),
+            "calibration_note": getattr(model, "CALIBRATION", UNCALIBRATED), "clock_hz": board.clock_hz, "timing": dict(board.raw["timing"]),
             "power": {k: board.power.get(k) for k in ("supply_v", "run_current_a", "source", "confirmed")},
             "layers": rows, "total": {**total, "energy_j": energy}, "logging_seconds": seconds_logging}
 
@@ -110,7 +110,7 @@ def render(est: dict) -> str:
             f"kernel's access pattern behind a {est['timing'].get('data_cache_bytes', 0)} B data cache), "
             f"energy = {est['power']['supply_v']} V × {est['power']['run_current_a']} A (board file) × time. "
             "Instructions are exact; cycles, ms and µJ are estimates"
-            + (f" ({est['calibration_note']})." if est.get("calibrated") else f" ({UNCALIBRATED})."))
+            + f" ({est['calibration_note'] or UNCALIBRATED}).")
     return head + "\n" + table(["layer", "instructions (exact)", "est. cycles", "est. ms", "est. µJ"], rows,
                                "lrrrr")
 
