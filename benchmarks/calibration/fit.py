@@ -46,7 +46,9 @@ def report(doc: dict, fits: dict[str, dict]) -> str:
                  "llrrrr")]
     for core, f in fits.items():
         params = ", ".join(f"{k} = {v:.3f}" for k, v in f["params"].items())
-        state = "CALIBRATED" if f["calibrated"] else "not calibrated (FIT stays the identity)"
+        mismatch = any(not p.get("twin_matches_stack", True) for p in doc["points"] if p["core"] == core)
+        state = ("CALIBRATED" if f["calibrated"] else "not calibrated (FIT stays the identity)"
+                 + ("; the twin does not reproduce these points' software (stack_note)" if mismatch else ""))
         out.append(f"{core}: {f['points']} point(s), {params}; largest fitted error "
                    f"{f['max_abs_fit_error']:.1%}: {state}")
         module_fit = f["params"] if f["calibrated"] else IDENTITY

@@ -80,3 +80,14 @@ def test_core_module_carries_its_fit(core):
     assert module.CALIBRATED is calibrated
     expected = stored["params"] if calibrated else IDENTITY
     assert module.FIT == pytest.approx(expected, abs=5e-4)
+
+
+def test_points_of_other_software_never_make_a_core_calibrated():
+    """Within the tolerance, yet one point ran kernels the twin build does not reproduce."""
+    truth = {"memory_scale": 1.2, "load_extra": 0.3, "branch_extra": 0.5}
+    pts = [point("a", 1e6, 2e5, 3e5, 5e4, truth), point("b", 2e6, 1e5, 2e5, 3e5, truth),
+           point("c", 5e5, 3e5, 1e5, 1e4, truth)]
+    assert calibrate(pts)["calibrated"]
+    pts[1]["twin_matches_stack"] = False
+    result = calibrate(pts)
+    assert result["max_abs_fit_error"] < 1e-9 and not result["calibrated"]

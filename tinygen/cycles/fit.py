@@ -19,7 +19,11 @@ The fit minimises the squared relative errors against the published points
 under those bounds (an exact box-constrained least squares: every split of the
 parameters into free and held at a bound is solved, the best feasible kept),
 and the held-out error comes from leaving each point out in turn (>= 3 points).
-A core's model is CALIBRATED only when every point is within `TOLERANCE`.
+A core's model is CALIBRATED only when every point is within `TOLERANCE` and
+every point's twin build reproduces the published stack's kernels (a point with
+`"twin_matches_stack": false`, such as a TFLM release whose CMSIS-NN predates
+the twin's, is fitted and reported but cannot make its core calibrated: the fit
+would take the kernels' difference for the core's timing).
 """
 
 from __future__ import annotations
@@ -100,7 +104,8 @@ def calibrate(points: list[dict]) -> dict:
     return {"params": params, "points": len(points), "unfitted_error": errors(points, IDENTITY),
             "fit_error": fitted, "held_out_error": held_out(points),
             "max_abs_fit_error": max((abs(v) for v in fitted.values()), default=None),
-            "calibrated": bool(points) and all(abs(v) < TOLERANCE for v in fitted.values())}
+            "calibrated": bool(points) and all(abs(v) < TOLERANCE for v in fitted.values())
+            and all(p.get("twin_matches_stack", True) for p in points)}
 
 
 __all__ = ["BOUNDS", "IDENTITY", "PARAMS", "TOLERANCE", "adjustment", "calibrate", "components", "errors", "fit",

@@ -38,8 +38,10 @@ This module adds what the board's memory system charges on top, per layer:
 Board facts behind the [timing] keys (boards/README.md): STM32F4 ART, 8 data
 lines of 128 bits (RM0390); Cortex-M7 L1 D-cache 4 KB (F746) or 16 KB
 (F767, H7) with 32-byte lines, flash on AXIM; STM32U5 internal flash data reads
-on the C-bus go through the 8 KB ICACHE with the code (RM0456; the DCACHE
-serves external memories on the S-bus), so the stream shares it with code;
+on the C-bus go through the 8 KB ICACHE with the code (ST AN5212: the ICACHE
+serves instruction and data fetches from internal and external memories on
+the C-AHB; DCACHE1 sits on the S-AHB for external memories), so the stream
+shares it with code;
 STM32N6 weights in the external NOR over XSPI behind the Cortex-M55's 32 KB
 D-cache; RP2350 through the 16 KB XIP cache.
 """
