@@ -40,15 +40,17 @@ def report(doc: dict, fits: dict[str, dict]) -> str:
     for p in doc["points"]:
         f = fits[p["core"]]
         held = (f["held_out_error"] or {}).get(p["id"])
+        fitted = f["fit_error"].get(p["id"], f["excluded_error"].get(p["id"]))
         rows.append([p["core"], p["id"], f"{p['published_cycles'] / 1e6:.3f}", pct(f["unfitted_error"][p["id"]]),
-                     pct(f["fit_error"][p["id"]]), pct(held)])
-    out = [table(["core", "point", "published M cycles", "unfitted error", "fitted error", "held-out error"], rows,
-                 "llrrrr")]
+                     pct(fitted), pct(held), "yes" if p["id"] in f["fit_error"] else "no: stack_note"])
+    out = [table(["core", "point", "published M cycles", "unfitted error", "error under the fit", "held-out error",
+                  "fitted"], rows, "llrrrrl")]
     for core, f in fits.items():
         params = ", ".join(f"{k} = {v:.3f}" for k, v in f["params"].items())
-        mismatch = any(not p.get("twin_matches_stack", True) for p in doc["points"] if p["core"] == core)
+        mismatch = [p["id"] for p in doc["points"] if p["core"] == core and not p.get("twin_matches_stack", True)]
         state = ("CALIBRATED" if f["calibrated"] else "not calibrated (FIT stays the identity)"
-                 + ("; the twin does not reproduce these points' software (stack_note)" if mismatch else ""))
+                 + (f"; the twin does not reproduce the software of {len(mismatch)} point(s) (stack_note)"
+                    if mismatch else ""))
         out.append(f"{core}: {f['points']} point(s), {params}; largest fitted error "
                    f"{f['max_abs_fit_error']:.1%}: {state}")
         module_fit = f["params"] if f["calibrated"] else IDENTITY

@@ -19,11 +19,12 @@ The fit minimises the squared relative errors against the published points
 under those bounds (an exact box-constrained least squares: every split of the
 parameters into free and held at a bound is solved, the best feasible kept),
 and the held-out error comes from leaving each point out in turn (>= 3 points).
-A core's model is CALIBRATED only when every point is within `TOLERANCE` and
-every point's twin build reproduces the published stack's kernels (a point with
-`"twin_matches_stack": false`, such as a TFLM release whose CMSIS-NN predates
-the twin's, is fitted and reported but cannot make its core calibrated: the fit
-would take the kernels' difference for the core's timing).
+A core's model is CALIBRATED only when every point fitted is within
+`TOLERANCE` and the twin build reproduces each one's software. A point with
+`"twin_matches_stack": false` (a TFLM release whose CMSIS-NN predates the
+twin's, a build the twin cannot match) is left out of the fit and reported; a
+core with only such points is fitted to them for the report, never calibrated:
+the fit would take the kernels' difference for the core's timing.
 """
 
 from __future__ import annotations
@@ -98,14 +99,21 @@ def held_out(points: list[dict]) -> dict[str, float] | None:
 
 
 def calibrate(points: list[dict]) -> dict:
-    """The fit of one core: parameters, unfitted / fitted / held-out errors, and whether it is calibrated."""
-    params = fit(points)
-    fitted = errors(points, params)
-    return {"params": params, "points": len(points), "unfitted_error": errors(points, IDENTITY),
-            "fit_error": fitted, "held_out_error": held_out(points),
+    """The fit of one core: parameters, unfitted / fitted / held-out errors, and whether it is calibrated.
+    Points whose software the twin does not reproduce are left out of the fit where others remain (their
+    error under it is still reported, under "excluded"); where none remain, all are fitted, for the
+    report, and the core is not calibrated."""
+    used = [p for p in points if p.get("twin_matches_stack", True)]
+    matching = bool(used)
+    used = used or points
+    params = fit(used)
+    fitted = errors(used, params)
+    excluded = [p for p in points if p not in used]
+    return {"params": params, "points": len(used), "unfitted_error": errors(points, IDENTITY),
+            "fit_error": fitted, "held_out_error": held_out(used),
+            "excluded_error": errors(excluded, params),
             "max_abs_fit_error": max((abs(v) for v in fitted.values()), default=None),
-            "calibrated": bool(points) and all(abs(v) < TOLERANCE for v in fitted.values())
-            and all(p.get("twin_matches_stack", True) for p in points)}
+            "calibrated": matching and all(abs(v) < TOLERANCE for v in fitted.values())}
 
 
 __all__ = ["BOUNDS", "IDENTITY", "PARAMS", "TOLERANCE", "adjustment", "calibrate", "components", "errors", "fit",
