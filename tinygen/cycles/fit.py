@@ -57,8 +57,9 @@ def predict(comp: dict, params: dict) -> float:
 
 
 def adjustment(comp: dict, params: dict) -> float:
-    """Cycles the fitted parameters add to the unfitted estimate (core + memory)."""
-    return predict(comp, params) - comp["core"] - comp["memory"]
+    """Cycles the fitted parameters add to the unfitted estimate (core + memory): 0 for IDENTITY."""
+    return ((params["memory_scale"] - 1.0) * comp["memory"] + params["load_extra"] * comp["loads"]
+            + params["branch_extra"] * comp["branches"])
 
 
 def fit(points: list[dict]) -> dict:
