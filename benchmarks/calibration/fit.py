@@ -35,6 +35,13 @@ def pct(v) -> str:
     return "n/a" if v is None else f"{v:+.1%}"
 
 
+def used(point: dict, fit: dict) -> str:
+    """Whether the point was fitted: points of software the twin does not reproduce only where no other is."""
+    if point["id"] not in fit["fit_error"]:
+        return "no: stack_note"
+    return "yes" if point.get("twin_matches_stack", True) else "report only: stack_note"
+
+
 def report(doc: dict, fits: dict[str, dict]) -> str:
     rows = []
     for p in doc["points"]:
@@ -42,7 +49,7 @@ def report(doc: dict, fits: dict[str, dict]) -> str:
         held = (f["held_out_error"] or {}).get(p["id"])
         fitted = f["fit_error"].get(p["id"], f["excluded_error"].get(p["id"]))
         rows.append([p["core"], p["id"], f"{p['published_cycles'] / 1e6:.3f}", pct(f["unfitted_error"][p["id"]]),
-                     pct(fitted), pct(held), "yes" if p["id"] in f["fit_error"] else "no: stack_note"])
+                     pct(fitted), pct(held), used(p, f)])
     out = [table(["core", "point", "published M cycles", "unfitted error", "error under the fit", "held-out error",
                   "fitted"], rows, "llrrrrl")]
     for core, f in fits.items():
