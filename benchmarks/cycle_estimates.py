@@ -152,20 +152,23 @@ def core_calibration(core: str) -> tuple[dict | None, str]:
         return None, f"uncalibrated: no published TFLM + CMSIS-NN point of this core was fitted{aside}. {searched}".strip()
     mine = [p for p in doc["points"] if p["core"] == core]
     mismatched = [p["id"] for p in mine if not p.get("twin_matches_stack", True)]
-    error = {"points": fit["fit_error"], "held_out": fit["held_out_error"], "overall_max_abs": fit["max_abs_fit_error"],
-             "excluded": fit.get("excluded_error", {}), "unfitted": fit["unfitted_error"], "params": fit["params"],
-             "calibrated": fit["calibrated"]}
-    note = (f"fitted to {fit['points']} published TFLM + CMSIS-NN point(s) (benchmarks/calibration/fitted.json), "
-            f"largest error {fit['max_abs_fit_error']:.0%}")
+    # "points": the error of the model as it prices (fitted where calibrated, else unfitted); the fit's beside it
+    applied = fit["fit_error"] if fit["calibrated"] else {k: fit["unfitted_error"][k] for k in fit["fit_error"]}
+    error = {"points": applied, "overall_max_abs": max(abs(v) for v in applied.values()),
+             "fit": {"points": fit["fit_error"], "held_out": fit["held_out_error"], "excluded": fit["excluded_error"],
+                     "params": fit["params"], "applied": fit["calibrated"]}}
+    held = max((abs(v) for v in (fit["held_out_error"] or {}).values()), default=None)
+    held = "" if held is None else f", held-out (leave-one-out) up to {held:.0%}"
+    if fit["calibrated"]:
+        note = (f"calibrated: fitted to {fit['points']} published TFLM + CMSIS-NN point(s) "
+                f"(benchmarks/calibration/fitted.json), largest error {fit['max_abs_fit_error']:.0%}{held}")
+    else:
+        why = ("the twin build does not reproduce these points' software (fitted.json's stack_note)"
+               if len(mismatched) == len(mine) else f"its largest error stays {fit['max_abs_fit_error']:.0%} > 15%")
+        note = (f"uncalibrated: off by up to {error['overall_max_abs']:.0%} on {fit['points']} published TFLM + "
+                f"CMSIS-NN point(s) (benchmarks/calibration/fitted.json); a fit is not applied: {why}")
     if fit["points"] < 2:
         note += "; fewer than two points: the fit is not checked by any other point"
-    if fit["calibrated"]:
-        note += "; applied"
-    elif len(mismatched) == len(mine):
-        note += ("; not calibrated: the twin build does not reproduce these points' software (fitted.json's "
-                 "stack_note), so the fit is reported and not applied")
-    else:
-        note += f"; not calibrated (a point is off by {fit['max_abs_fit_error']:.0%} > 15%): the fit is not applied"
     if mismatched and len(mismatched) < len(mine):
         note += f"; left out, the twin does not reproduce their software: {', '.join(mismatched)}"
     return error, note + aside
