@@ -16,13 +16,17 @@ own kernels on a real board. A benchmark, not a test: every cycle and ms here
 is an estimate. `--kernels auto` is the default build's choice (tinygen/cli/common.py:
 auto on Cortex-M boards): it measures the kernels on the stand-in first (minutes).
 The JSON holds per model the estimated cycles, the exact ("naive", one cycle per
-instruction) count and the calibration error: null with the reason where the
-board's model is uncalibrated (all of them today).
+instruction) count and the calibration error of the board's core (fitted and
+held-out, per published point, from calibration/fitted.json; null with the
+reason where the core has no point). `--calibration` also builds the TFLM +
+CMSIS-NN twin of each model with a published point and records its unfitted
+components in calibration/fitted.json; calibration/fit.py re-fits from them.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -30,6 +34,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from tinygen.cycles.fit import components
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"
 # anchors.md, "Speed on real boards": MLPerf Tiny closed division, STM32F746 at 216 MHz, ms per inference
@@ -63,6 +69,7 @@ TARGET_M_CYCLES = {
 
 
 CALIBRATION = Path(__file__).resolve().parent / "calibration" / "published.json"
+FITTED = CALIBRATION.parent / "fitted.json"
 
 
 def calibration_points(core: str) -> dict[str, dict]:
@@ -72,32 +79,114 @@ def calibration_points(core: str) -> dict[str, dict]:
     return {p["model"].removeprefix("mlperf_"): p for p in points if p["core"] == core and p["usable_for_calibration"]}
 
 
+# published points whose software the twin build does not reproduce (tinygen.cycles.fit: fitted, never calibrating)
+L4R5_2020 = ("TFLM v2.3.1 with the CMSIS-NN of 2020: its kernels execute 2.1 to 3.0 times the instructions of the twin "
+             "build (today's TFLM + CMSIS-NN), so the twin does not reproduce the measured software")
+STACK_MISMATCH = {f"mlperf-v0.5-reference-nucleo-l4r5zi-{m}": L4R5_2020 for m in ("kws", "vww", "ic", "ad")}
+STACK_MISMATCH["eab-2026-02-frdm-mcxn947-person-detect"] = (
+    "the twin build executes 22.8 M instructions, about twice the published 11.5 M cycles, which a single-issue "
+    "Cortex-M33 cannot do: the twin does not reproduce that build (or the measurement is off: the document says it "
+    "corrected this figure from 26.2 M)")
+
+
+def record_twin(point: dict, board, twin: dict, model_file: Path | None = None) -> None:
+    """Keep the twin build's unfitted components for `point` in fitted.json (benchmarks/calibration/fit.py
+    re-fits from them in seconds)."""
+    doc = json.loads(FITTED.read_text()) if FITTED.exists() else {"points": []}
+    doc["points"] = [p for p in doc["points"] if p["id"] != point["id"]]
+    doc["points"].append({"id": point["id"], "core": point["core"], "model": point["model"],
+                          "published_cycles": point["cycles"], "standin_board": board.name,
+                          "twin_matches_stack": point["id"] not in STACK_MISMATCH,
+                          "components": components(twin["layers"])})
+    if point["id"] in STACK_MISMATCH:
+        doc["points"][-1]["stack_note"] = STACK_MISMATCH[point["id"]]
+    if model_file is not None:          # a model that is not in the repository: say which file was built
+        doc["points"][-1]["model_sha256"] = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    doc["points"].sort(key=lambda p: (p["core"], p["id"]))
+    FITTED.write_text(json.dumps(doc, indent=1) + "\n")
+
+
 def check_calibration(est: dict, name: str, board, work: Path) -> None:
-    """The model's error on the TFLM + CMSIS-NN twin build (--kernels cmsis-nn --no-lower-peak --no-compact)
-    against the published point of this core and model, if any. The model is not fitted to it."""
+    """Build the TFLM + CMSIS-NN twin (--kernels cmsis-nn --no-lower-peak --no-compact) of the published point of
+    this core and model, if any: its error under the model as fitted, its components recorded in fitted.json."""
     point = calibration_points(board.raw["timing"]["model"]).get(name)
     if point is None:
-        est["calibration_note"] = f"{est['calibration_note']}; no published TFLM + CMSIS-NN point for this core"
         return
     twin = estimate(name, board, work / "twin", "cmsis-nn")
-    est["calibration_error"] = twin["total"]["cycles"] / point["cycles"] - 1
+    record_twin(point, board, twin)
     est["calibration_point"] = {"id": point["id"], "published_cycles": point["cycles"],
-                                "estimated_cycles": twin["total"]["cycles"], "memory": point["memory_setup"]}
-    est["calibration_note"] = (f"{est['calibration_note']}; error of the unfitted model on the TFLM + CMSIS-NN build "
-                               f"against {point['id']} (another part: its memory system differs from this board's)")
+                                "estimated_cycles": twin["total"]["cycles"], "memory": point["memory_setup"],
+                                "error": twin["total"]["cycles"] / point["cycles"] - 1}
 
 
-def estimate(name: str, board, work: Path, kernels: str) -> dict:
+def calibrate_file(point_id: str, model_file: Path, board, work: Path) -> dict:
+    """--point: price the twin of a published point whose model is not one of the four MLPerf Tiny models (the
+    file given must be the point's model: its sha256 is recorded) and record it in fitted.json."""
+    points = {p["id"]: p for p in json.loads(CALIBRATION.read_text())["points"]}
+    point = points.get(point_id)
+    if point is None or not point["usable_for_calibration"] or point["core"] != board.raw["timing"]["model"]:
+        raise SystemExit(f"--point {point_id}: not a usable point of {board.name}'s core in {CALIBRATION.name}")
+    twin = estimate(point["model"], board, work / "point", "cmsis-nn", model_file)
+    record_twin(point, board, twin, model_file)
+    return {"id": point_id, "published_cycles": point["cycles"], "estimated_cycles": twin["total"]["cycles"],
+            "error": twin["total"]["cycles"] / point["cycles"] - 1}
+
+
+def core_calibration(core: str) -> tuple[dict | None, str]:
+    """fitted.json's fit of the core (per point: fitted and held-out error; overall: the largest) and the note
+    that goes beside every figure of the core."""
+    doc = json.loads(FITTED.read_text()) if FITTED.exists() else {}
+    fit = doc.get("fit", {}).get(core)
+    fitted = {p["id"] for p in doc.get("points", [])}
+    published = json.loads(CALIBRATION.read_text())
+    usable = [p for p in published["points"] if p["core"] == core and p["usable_for_calibration"]]
+    unbuilt = [p["id"] for p in usable
+               if p["model"].removeprefix("mlperf_") not in PUBLISHED_F746 and p["id"] not in fitted]
+    unpriced = [p["id"] for p in usable if p["id"] not in fitted and p["id"] not in unbuilt]
+    aside = (f"; usable published point(s) not priced, their model is not one of the four MLPerf Tiny models this "
+             f"script builds (--point prices one from its file): {', '.join(unbuilt)}" if unbuilt else "")
+    aside += f"; not yet priced (run --calibration): {', '.join(unpriced)}" if unpriced else ""
+    if not fit or not fit["points"]:
+        searched = (published["cores_without_usable_point"].get(core)
+                    or published.get("calibration_search", {}).get(core, ""))
+        return None, f"uncalibrated: no published TFLM + CMSIS-NN point of this core was fitted{aside}. {searched}".strip()
+    mine = [p for p in doc["points"] if p["core"] == core]
+    mismatched = [p["id"] for p in mine if not p.get("twin_matches_stack", True)]
+    # "points": the error of the model as it prices (fitted where calibrated, else unfitted); the fit's beside it
+    applied = fit["fit_error"] if fit["calibrated"] else {k: fit["unfitted_error"][k] for k in fit["fit_error"]}
+    error = {"points": applied, "overall_max_abs": max(abs(v) for v in applied.values()),
+             "fit": {"points": fit["fit_error"], "held_out": fit["held_out_error"], "excluded": fit["excluded_error"],
+                     "params": fit["params"], "applied": fit["calibrated"]}}
+    held = max((abs(v) for v in (fit["held_out_error"] or {}).values()), default=None)
+    held = "" if held is None else f", held-out (leave-one-out) up to {held:.0%}"
+    if fit["calibrated"]:
+        note = (f"calibrated: fitted to {fit['points']} published TFLM + CMSIS-NN point(s) "
+                f"(benchmarks/calibration/fitted.json), largest error {fit['max_abs_fit_error']:.0%}{held}")
+    else:
+        why = ("the twin build does not reproduce these points' software (fitted.json's stack_note)"
+               if len(mismatched) == len(mine) else f"its largest error stays {fit['max_abs_fit_error']:.0%} > 15%")
+        note = (f"uncalibrated: off by up to {error['overall_max_abs']:.0%} on {fit['points']} published TFLM + "
+                f"CMSIS-NN point(s) (benchmarks/calibration/fitted.json); a fit is not applied: {why}")
+    if fit["points"] < 2:
+        note += "; fewer than two points: the fit is not checked by any other point"
+    if mismatched and len(mismatched) < len(mine):
+        note += f"; left out, the twin does not reproduce their software: {', '.join(mismatched)}"
+    return error, note + aside
+
+
+def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None) -> dict:
+    """The estimate of MLPerf Tiny model `name` (or of the .tflite at `path`) built with `kernels`."""
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.cycles import estimate_standin
     from tinygen.passes import CompileOptions
 
-    source = load_source(MODELS_DIR / f"{name}_int8.tflite")
+    path = path or MODELS_DIR / f"{name}_int8.tflite"
+    source = load_source(path)
     if kernels in ("auto", "cmsis-nn"):       # cmsis-nn: the TFLM + CMSIS-NN twin (check_calibration)
         from tinygen.fit.compile import CompileRequest, compile_model
 
         twin = kernels == "cmsis-nn"
-        request = CompileRequest(str(MODELS_DIR / f"{name}_int8.tflite"), kernels=kernels, compact=not twin,
+        request = CompileRequest(str(path), kernels=kernels, compact=not twin,
                                  lower_peak=not twin)
         source, graph = compile_model(request, board, lambda *a, **k: None)
     else:
@@ -111,8 +200,8 @@ def estimate(name: str, board, work: Path, kernels: str) -> dict:
     est["kernels"] = kernels
     est["estimated_cycles"] = est["total"]["cycles"]
     est["naive_instructions"] = est["total"]["instructions"]
-    est["calibration_error"] = None         # no calibration point fitted (tinygen.cycles.price.UNCALIBRATED)
     core = board.raw["timing"]["model"]
+    est["calibration_error"], est["calibration_note"] = core_calibration(core)
     est["best_published_m_cycles"] = BEST_PUBLISHED_M_CYCLES.get(core, {}).get(name)
     est["target_m_cycles"] = TARGET_M_CYCLES.get(core, {}).get(name)
     return est
@@ -144,12 +233,16 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--board", default="f746zg")
-    ap.add_argument("--models", nargs="+", default=list(PUBLISHED_F746), choices=list(PUBLISHED_F746))
+    ap.add_argument("--models", nargs="*", default=list(PUBLISHED_F746), choices=list(PUBLISHED_F746),
+                    help="the MLPerf Tiny models to estimate (none: only --point)")
     ap.add_argument("--kernels", default="tinygen", choices=("tinygen", "portable", "auto", "cmsis-nn"))
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--calibration", action="store_true",
                     help="also build the TFLM + CMSIS-NN twin and state the model's error against "
                          "benchmarks/calibration/published.json's points for the board's core")
+    ap.add_argument("--point", nargs=2, action="append", default=[], metavar=("ID", "TFLITE"),
+                    help="also price the TFLM + CMSIS-NN twin of published.json's point ID, whose model (not one of "
+                         "the four) is the file TFLITE, and record it in calibration/fitted.json")
     args = ap.parse_args(argv)
     board = get_board(args.board)
     results = []
@@ -159,17 +252,22 @@ def main(argv=None) -> int:
             results.append(estimate(name, board, Path(tmp), args.kernels))
             if args.calibration:
                 check_calibration(results[-1], name, board, Path(tmp))
-    print(f"ESTIMATES on {board.name} at {board.clock_hz / 1e6:g} MHz ({results[0]['model']}); published "
-          "figures are other engines' measured latencies")
-    print(table(["model", "instructions (exact)", "ms if 1 instr = 1 cycle", "est. cycles", "est. ms",
-                 "published (est. vs published)", "logged run"], rows(results, board), "lrrrrll"))
-    if not results[0]["calibrated"]:
-        print(f"model {results[0]['calibration_note']}")
-    for est in results:
-        if est["calibration_error"] is not None:
-            point = est["calibration_point"]
-            print(f"{est['model_name']}: TFLM + CMSIS-NN build est. {point['estimated_cycles'] / 1e6:.2f} M cycles, "
-                  f"{point['id']} {point['published_cycles'] / 1e6:.2f} M: error {est['calibration_error']:+.0%}")
+        for point_id, model_file in args.point:
+            print(f"building {point_id}'s model {model_file} (TFLM + CMSIS-NN twin) ...", file=sys.stderr, flush=True)
+            point = calibrate_file(point_id, Path(model_file), board, Path(tmp))
+            print(f"{point_id}: twin est. {point['estimated_cycles'] / 1e6:.3f} M cycles, published "
+                  f"{point['published_cycles'] / 1e6:.3f} M: error {point['error']:+.1%}")
+    if results:
+        print(f"ESTIMATES on {board.name} at {board.clock_hz / 1e6:g} MHz ({results[0]['model']}); published "
+              "figures are other engines' measured latencies")
+        print(table(["model", "instructions (exact)", "ms if 1 instr = 1 cycle", "est. cycles", "est. ms",
+                     "published (est. vs published)", "logged run"], rows(results, board), "lrrrrll"))
+        print(f"model {'CALIBRATED' if results[0]['calibrated'] else 'not calibrated'}: "
+              f"{results[0]['calibration_note']}")
+    for point in (est["calibration_point"] for est in results if "calibration_point" in est):
+        print(f"TFLM + CMSIS-NN twin est. {point['estimated_cycles'] / 1e6:.2f} M cycles, {point['id']} "
+              f"{point['published_cycles'] / 1e6:.2f} M: error {point['error']:+.0%} (recorded in {FITTED.name}; "
+              "re-fit with benchmarks/calibration/fit.py)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
     return 0

@@ -135,6 +135,12 @@ SCHEMA = {
         "flash_wait_states": _k(INTEGER, NO, "flash wait states at `clock_hz`"),
         "code_cache_bytes": _k(INTEGER, NO, "the instruction cache (or ART accelerator), in bytes"),
         "code_line_bytes": _k(INTEGER, NO, "its line, in bytes"),
+        "data_cache_bytes": _k(INTEGER, NO, "the cache that data reads from flash (weights) go through, in bytes "
+                                            "(`0`: none)"),
+        "data_line_bytes": _k(INTEGER, NO, "its line, in bytes (default `16`)"),
+        "data_miss_cycles": _k(INTEGER, NO, "cycles a data read from flash waits on a miss (default: "
+                                            "`flash_wait_states`)"),
+        "weights_in": _k(STRING, NO, "where the weights are read from: `flash` (default) or `ram` (no wait states)"),
     }),
     "arduino": _k(TABLE, NO, "the board's Arduino core, for `--package arduino`", {
         "fqbn": _k(STRING, YES, "the fully qualified board name arduino-cli takes (`arduino:mbed_nano:nano33ble`)"),

@@ -3,7 +3,8 @@
 QEMU counts instructions, not cycles. This package takes the executed
 instruction mix per layer from QEMU's execution log (qemu_log, run), prices
 it with a per-core timing model (cortex_m4 from Arm's TRM, a coarser
-cortex_m7, cortex_m33 and cortex_m55 uncalibrated) plus flash wait states behind the board's cache (memory), and
+cortex_m7, cortex_m33 and cortex_m55 uncalibrated) plus flash wait states behind the board's cache (memory)
+and the kernels' weight reads from flash (weight_reads), and
 reports estimated cycles, ms and energy per layer next to the exact
 instruction counts (price). One entry point: `estimate_standin`.
 """
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tinygen.build.saved import load_model
 from tinygen.cycles.price import LABEL, layer_rows, model_for, price, render, summary
+from tinygen.cycles.weight_reads import graph_weight_reads
 
 
 def estimate_standin(board, project: str | Path, x: bytes) -> dict:
@@ -26,7 +29,12 @@ def estimate_standin(board, project: str | Path, x: bytes) -> dict:
     if getattr(model, "OBJDUMP_ARCH", None):            # a core QEMU's disassembler does not know (cortex_m55)
         blocks = redisassemble(blocks, disassemble(firmware_elf(Path(project)), model.OBJDUMP_ARCH))
     priced = [price(blocks, s, model, timing) for s in segments]
-    rows = layer_rows(priced, [layer.name for layer in layers], board)
+    _, graph, _ = load_model(project, board)
+    reads = graph_weight_reads(graph, timing)
+    for p, layer in zip(priced, layers):
+        if layer.name in reads:
+            p.add_weight_reads(reads[layer.name].cycles)
+    rows = layer_rows(priced, [layer.name for layer in layers], board, model.FIT)
     for row, layer in zip(rows, layers):
         row["device_count"] = layer.count
     return summary(rows, board, model, seconds)

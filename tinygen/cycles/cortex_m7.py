@@ -23,6 +23,13 @@ DIVIDE = 7
 LOAD_USE = 1
 SINGLE = {"div", "ldm", "stm", "fpldm", "fpstm", "barrier", "load2", "store2", "fpdiv"}
 CALIBRATED = False
+# the fitted parameters (tinygen.cycles.fit): those of benchmarks/calibration/fitted.json's fit for this
+# core where every point is within tinygen.cycles.fit.TOLERANCE, else the identity (nothing fitted)
+FIT = {"memory_scale": 1.0, "load_extra": 0.0, "branch_extra": 0.0}
+CALIBRATION = ("uncalibrated: no published TFLM + CMSIS-NN result of an MLPerf Tiny model on a Cortex-M7 was found "
+               "(MLPerf Tiny v0.5-v1.3: the M7 systems ran X-CUBE-AI, Plumerai or Bosch HALE); the one M7 point, "
+               "Plumerai's 2021 blog (MobileNetV2 0.30 80x80 on the F746G-Discovery), is a model not in the "
+               "repository, so the model's error is unknown (benchmarks/calibration/README.md)")
 
 
 def _alone(insn) -> int:
@@ -69,4 +76,4 @@ def block_cycles(block: Block, taken: bool) -> tuple[int, dict[str, int]]:
     return total, by
 
 
-__all__ = ["CALIBRATED", "NAME", "block_cycles"]
+__all__ = ["CALIBRATED", "CALIBRATION", "FIT", "NAME", "block_cycles"]

@@ -6,8 +6,8 @@ A segment's code footprint (the distinct lines its blocks span) misses once
 overflow on every line fetch (capacity, as if lines were evicted uniformly).
 Each miss costs the wait states. The flash prefetch buffer, which hides some
 sequential misses, is not modelled: this side is an upper bound. Data read
-from flash (weights) is not modelled at all: QEMU's log has no data
-addresses, so weight reads are priced as zero-wait-state loads.
+from flash (weights) is priced apart (weight_reads): QEMU's log has no data
+addresses, so it follows from each kernel's known access pattern.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Executed blocks → estimated cycles, ms and energy with the board's model.
 
 Every figure here is an estimate and says so: the instruction counts are
-exact (QEMU), the cycles come from a timing model (cortex_m4, cortex_m7) and
-a fetch model (memory), the time from the board's clock, the energy from the
-board file's [power] run current × that time.
+exact (QEMU), the cycles come from a timing model (cortex_m4, cortex_m7), a
+fetch model (memory) and the kernels' weight reads (weight_reads), the time
+from the board's clock, the energy from the board file's [power] run current × that time.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tinygen.cycles import cortex_m4, cortex_m7, cortex_m33, cortex_m55
+from tinygen.cycles.fit import IDENTITY, adjustment, components
 from tinygen.cycles.memory import fetch_stall_cycles
 from tinygen.cycles.qemu_log import Block, Segment
 from tinygen.errors import UsageError
@@ -28,10 +29,16 @@ class Priced:
     fetch_cycles: float
     by_class: dict[str, float] = field(default_factory=dict)
     mix: dict[str, int] = field(default_factory=dict)       # executed instructions per class
+    weight_cycles: float = 0.0                              # flash weight reads (weight_reads), set by the caller
 
     @property
     def cycles(self) -> float:
-        return self.core_cycles + self.fetch_cycles
+        return self.core_cycles + self.fetch_cycles + self.weight_cycles
+
+    def add_weight_reads(self, cycles: float) -> None:
+        self.weight_cycles = cycles
+        if cycles:
+            self.by_class["flash weight reads"] = cycles
 
 
 def model_for(board) -> tuple[object, dict]:
@@ -64,24 +71,27 @@ def price(blocks: list[Block], segment: Segment, model, timing: dict | None = No
     return Priced(instructions, core, fetch, by, mix)
 
 
-def layer_rows(priced: list[Priced], names: list[str], board) -> list[dict]:
-    """Per layer: exact instructions and the estimated cycles, ms and µJ."""
+def layer_rows(priced: list[Priced], names: list[str], board, params: dict | None = None) -> list[dict]:
+    """Per layer: exact instructions and the estimated cycles, ms and µJ; `params`: the core's fitted
+    parameters (tinygen.cycles.fit; the core module's FIT), which add `fit_cycles` to the priced ones."""
     power = board.power
     watts = float(power["supply_v"]) * float(power["run_current_a"]) if power.get("run_current_a") else None
     rows = []
     for name, p in zip(names, priced):
-        seconds = p.cycles / board.clock_hz
-        rows.append({"name": name, "instructions": p.instructions, "cycles": p.cycles, "ms": seconds * 1e3,
-                     "energy_j": None if watts is None else watts * seconds,
-                     "fetch_cycles": p.fetch_cycles, "mix": p.mix})
+        row = {"name": name, "instructions": p.instructions, "fetch_cycles": p.fetch_cycles,
+               "weight_read_cycles": p.weight_cycles, "core_cycles": p.core_cycles, "mix": p.mix}
+        row["fit_cycles"] = adjustment(components([row]), params or IDENTITY)
+        seconds = (p.cycles + row["fit_cycles"]) / board.clock_hz
+        rows.append({**row, "cycles": p.cycles + row["fit_cycles"], "ms": seconds * 1e3,
+                     "energy_j": None if watts is None else watts * seconds})
     return rows
 
 
 def summary(rows: list[dict], board, model, seconds_logging: float | None = None) -> dict:
     total = {k: sum(r[k] for r in rows) for k in ("instructions", "cycles", "ms")}
     energy = None if any(r["energy_j"] is None for r in rows) else sum(r["energy_j"] for r in rows)
-    return {"label": LABEL, "model": model.NAME, "calibrated": model.CALIBRATED,
-            "calibration_note": None if model.CALIBRATED else UNCALIBRATED, "clock_hz": board.clock_hz, "timing": dict(board.raw["timing"]),
+    return {"label": LABEL, "model": model.NAME, "calibrated": model.CALIBRATED, "fit": dict(model.FIT),
+            "calibration_note": getattr(model, "CALIBRATION", UNCALIBRATED), "clock_hz": board.clock_hz, "timing": dict(board.raw["timing"]),
             "power": {k: board.power.get(k) for k in ("supply_v", "run_current_a", "source", "confirmed")},
             "layers": rows, "total": {**total, "energy_j": energy}, "logging_seconds": seconds_logging}
 
@@ -96,10 +106,11 @@ def render(est: dict) -> str:
                  "n/a" if t["energy_j"] is None else f"{t['energy_j'] * 1e6:,.1f}"])
     head = (f"ESTIMATED cycles on the {est['clock_hz'] / 1e6:g} MHz board ({est['model']}; flash "
             f"{est['timing'].get('flash_wait_states', 0)} wait states behind a "
-            f"{est['timing'].get('code_cache_bytes', 0)} B code cache; weight reads from flash not modelled), "
+            f"{est['timing'].get('code_cache_bytes', 0)} B code cache; weight reads from flash priced from each "
+            f"kernel's access pattern behind a {est['timing'].get('data_cache_bytes', 0)} B data cache), "
             f"energy = {est['power']['supply_v']} V × {est['power']['run_current_a']} A (board file) × time. "
             "Instructions are exact; cycles, ms and µJ are estimates"
-            + ("." if est.get("calibrated") else f" ({UNCALIBRATED})."))
+            + f" ({est['calibration_note'] or UNCALIBRATED}).")
     return head + "\n" + table(["layer", "instructions (exact)", "est. cycles", "est. ms", "est. µJ"], rows,
                                "lrrrr")
 

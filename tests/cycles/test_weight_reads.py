@@ -1,0 +1,93 @@
+"""tinygen.cycles.weight_reads: the weight bytes each kernel's access pattern reads from flash per
+inference and their price through the board's data cache, against hand-computed numbers."""
+
+import numpy as np
+import pytest
+
+from tinygen.board import get_board
+from tinygen.cycles.weight_reads import graph_weight_reads, layer_weight_reads
+from tinygen.ir.graph import Graph
+from tinygen.ir.node import Node
+
+F446 = {"flash_wait_states": 5, "data_cache_bytes": 128, "data_line_bytes": 16}
+F746 = {"flash_wait_states": 7, "data_cache_bytes": 4096, "data_line_bytes": 32}
+
+
+def layer(op, kernel, kparams, **consts):
+    """A graph of one node whose constants have the given byte sizes (int8)."""
+    g = Graph("g")
+    params = {}
+    for role, size in consts.items():
+        g.add_const(f"{role}", np.zeros(size, np.int8))
+        params[role] = role
+    node = Node("n", op, [], [], attrs={"kparams": kparams}, params=[params], kernel=kernel)
+    g.nodes.append(node)
+    return node, g
+
+
+def test_im2col_conv_rereads_the_matrix_per_pixel_pair():
+    # 64 x 3x3x16 weights (9216 B) + bias/multiplier/shift 3 x 256 B = 9984 B per pass; 16x16 = 256 output
+    # pixels, 2 per pass: 128 passes. 9984 B > 4096 / 2: every pass misses on its 312 lines, 7 cycles each.
+    node, g = layer("conv2d", "tg_conv2d_s8_cmsis_nn", {"out_h": 16, "out_w": 16}, weight=9216, bias=256,
+                    multiplier=256, shift=256)
+    r = layer_weight_reads(node, g, F746)
+    assert (r.pattern, r.stream_bytes, r.passes) == ("im2col", 9984, 128)
+    assert r.line_misses == 312 * 128 and r.cycles == 312 * 128 * 7
+    assert r.bytes_read == 9984 * 128
+
+
+def test_small_matrix_fits_the_d_cache_and_is_read_once():
+    # 16 x 1x1x8 = 128 B + 3 x 64 B = 320 B <= 2048 B: 10 cold misses, then hits; 3 pixels per pass (rows3)
+    node, g = layer("conv2d", "tg_conv2d_1x1_rows3_s8_dsp", {"out_h": 48, "out_w": 48}, weight=128, bias=64,
+                    multiplier=64, shift=64)
+    r = layer_weight_reads(node, g, F746)
+    assert (r.pattern, r.passes, r.line_misses, r.cycles) == ("im2col", 768, 10, 70)
+
+
+def test_depthwise_reads_per_pixel_and_misses_the_f4_art_cache():
+    # packed record of 2564 B read once per output pixel (25 x 5 = 125); the ART's 128 B data cache holds
+    # none of it: 161 lines of 16 B per pixel, 5 wait states each.
+    node, g = layer("depthwise_conv2d", "tg_depthwise_conv2d_3x3_narrow_s8_dsp", {"out_h": 25, "out_w": 5},
+                    weight=576, bias=256, multiplier=256, shift=256, packed=2564)
+    r = layer_weight_reads(node, g, F446)
+    assert (r.pattern, r.stream_bytes, r.passes) == ("per_pixel", 2564, 125)
+    assert r.line_misses == 161 * 125 and r.cycles == 161 * 125 * 5
+
+
+def test_direct_conv_with_int16_weights_reads_per_pixel():
+    node, g = layer("conv2d", "tg_conv2d_direct_s8_dsp", {"out_h": 32, "out_w": 32}, weight=2304, bias=64,
+                    multiplier=64, shift=64, packed=4608)
+    r = layer_weight_reads(node, g, F746)
+    assert (r.pattern, r.stream_bytes, r.passes) == ("per_pixel", 4608, 1024)
+    assert r.line_misses == 144 * 1024
+
+
+@pytest.mark.parametrize("kernel", ["tg_fully_connected_s8_cmsis_nn", "tg_fully_connected_batch1_lean_s8_dsp"])
+def test_batch1_fc_reads_each_weight_once(kernel):
+    # 128 x 640 = 81920 B + 3 x 512 B = 83456 B, once: 5216 lines of 16 B on the F446, 5 cycles each
+    node, g = layer("fully_connected", kernel, {"rows": 1}, weight=81920, bias=512, multiplier=512, shift=512)
+    r = layer_weight_reads(node, g, F446)
+    assert (r.pattern, r.passes, r.line_misses, r.cycles) == ("once", 1, 5216, 26080)
+
+
+def test_widen_kernel_copies_once_into_scratch():
+    node, g = layer("conv2d", "tg_conv2d_widen_s8_dsp", {"out_h": 16, "out_w": 16}, weight=4608, packed=4608)
+    assert layer_weight_reads(node, g, F746).passes == 1
+
+
+def test_weights_in_ram_or_without_wait_states_cost_nothing():
+    node, g = layer("fully_connected", "tg_fully_connected_s8_cmsis_nn", {"rows": 1}, weight=1024)
+    assert layer_weight_reads(node, g, {**F446, "weights_in": "ram"}).cycles == 0
+    assert layer_weight_reads(node, g, {"data_cache_bytes": 0}).cycles == 0
+    assert layer_weight_reads(node, g, {**F446, "data_miss_cycles": 9}).cycles == 64 * 9
+
+
+def test_layers_without_weights_are_left_out():
+    node, g = layer("avg_pool2d", "tg_avg_pool2d_s8_dsp", {"out_h": 1, "out_w": 1})
+    assert graph_weight_reads(g, F446) == {}
+
+
+@pytest.mark.parametrize("name", ["f446re", "f746zg", "u585", "n6570"])
+def test_mlperf_boards_state_their_data_cache(name):
+    timing = get_board(name).raw["timing"]
+    assert timing["data_cache_bytes"] > 0 and timing["data_line_bytes"] in (16, 32)

@@ -1,0 +1,130 @@
+"""Weight reads from flash, priced from each layer's kernel and its known access pattern.
+
+QEMU's execution log has no data addresses, so the loads a kernel makes of its
+constants are priced by the core model as if they hit zero-wait-state memory.
+This module adds what the board's memory system charges on top, per layer:
+
+1. Bytes streamed per pass (`stream_bytes`): the constant the kernel reads in its
+   inner loop, which is the build-time `packed` record where the kernel has one
+   (widened int16 weights, weights + bias records), else the weights plus the
+   per-channel bias, multiplier and shift.
+2. Passes per inference (`pattern`), from the kernel's name and the layer's
+   kparams (tinygen/kernels/params*.py), as the kernels' C sources describe them:
+   - `im2col`: CMSIS-NN's convolutions and tinygen's `tg_conv2d_*_s8_dsp` matrix
+     kernels multiply the whole weight matrix by a block of output pixels (2 on
+     DSP cores, `arm_nn_mat_mult_kernel_s8_s16` and the 2-row loop of
+     `arm_nn_mat_mult_nt_t_s8`; 3 in the `rows3` kernels; 4 for `_mve`
+     kernels, assumed), so the matrix is re-read once per block;
+   - `per_pixel`: depthwise convolutions, direct convolutions (int16 weights,
+     1 pixel x 4 channels a step) and the portable kernels read every weight once
+     per output pixel;
+   - `once`: fully connected layers read each weight once per batch row; the
+     `widen` and `shallow` kernels copy (widen) their weights into scratch in RAM
+     once per call and read the copy from then on.
+   Layers without weights (pooling, add, softmax, reshapes) read none here; their
+   small lookup tables are left out.
+3. Line misses: flash is read through a data cache (or the STM32F4's ART data
+   cache) of `data_cache_bytes` with lines of `data_line_bytes` ([timing]). A
+   stream is assumed to get half of that cache (`CACHE_SHARE`: activations, the
+   im2col buffer and the stack hold the rest). A stream that fits is read from
+   flash once (cold misses only); one that does not misses on every line of every
+   pass (a cyclic stream larger than an LRU cache keeps evicting itself).
+   Each miss costs `data_miss_cycles` (default: `flash_wait_states`): the word
+   the core asked for waits the flash access; the rest of the line arrives while
+   the core works on it (no critical-word or prefetch modelling beyond that).
+4. Weights in RAM cost nothing here: `weights_in = "ram"` in [timing] (a board
+   whose build copies its constants to RAM) or a board without flash wait states.
+
+Board facts behind the [timing] keys (boards/README.md): STM32F4 ART, 8 data
+lines of 128 bits (RM0390); Cortex-M7 L1 D-cache 4 KB (F746) or 16 KB
+(F767, H7) with 32-byte lines, flash on AXIM; STM32U5 internal flash data reads
+on the C-bus go through the 8 KB ICACHE with the code (ST AN5212: the ICACHE
+serves instruction and data fetches from internal and external memories on
+the C-AHB; DCACHE1 sits on the S-AHB for external memories), so the stream
+shares it with code;
+STM32N6 weights in the external NOR over XSPI behind the Cortex-M55's 32 KB
+D-cache; RP2350 through the 16 KB XIP cache.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+CACHE_SHARE = 0.5          # the fraction of the data cache a weight stream keeps (the rest: activations, stack)
+PATTERNS = ("im2col", "per_pixel", "once")
+
+
+@dataclass(frozen=True)
+class WeightReads:
+    pattern: str            # one of PATTERNS
+    stream_bytes: int       # bytes of constants read in one pass
+    passes: int             # passes per inference
+    line_misses: int        # flash lines fetched (data cache misses)
+    cycles: float           # line_misses x the miss penalty
+
+    @property
+    def bytes_read(self) -> int:
+        return self.stream_bytes * self.passes
+
+
+def pixels_per_pass(kernel: str) -> int:
+    """Output pixels a matrix (im2col) kernel multiplies by one read of its weight matrix."""
+    if "rows3" in kernel:
+        return 3
+    if kernel.endswith("_mve"):
+        return 4
+    return 2
+
+
+def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int) -> tuple[str, int]:
+    """(pattern, passes per inference) of one layer's constant reads; `packed`: the bytes of its packed
+    record (0: none)."""
+    pixels = int(kparams.get("out_h", 1)) * int(kparams.get("out_w", 1))
+    if op == "fully_connected" or re.search(r"widen|shallow", kernel):
+        return "once", max(int(kparams.get("rows", 1)), 1)
+    widened = packed >= 2 * weight                  # int16-widened weights: the direct kernels' layout
+    if "depthwise" in op or "direct" in kernel or widened or not re.search(r"dsp|cmsis_nn|mve", kernel):
+        return "per_pixel", pixels
+    return "im2col", math.ceil(pixels / pixels_per_pass(kernel))
+
+
+def line_misses(stream: int, passes: int, timing: dict) -> int:
+    line = int(timing.get("data_line_bytes", 16))
+    lines = math.ceil(stream / line)
+    fits = stream <= int(timing.get("data_cache_bytes", 0)) * CACHE_SHARE
+    return lines if fits else lines * passes
+
+
+def miss_cycles(timing: dict) -> float:
+    if str(timing.get("weights_in", "flash")) == "ram":
+        return 0.0
+    return float(timing.get("data_miss_cycles", timing.get("flash_wait_states", 0)))
+
+
+def layer_weight_reads(node, graph, timing: dict) -> WeightReads | None:
+    """The layer's weight reads and their price, or None for a layer without weights."""
+    if not node.kernel or not node.param("weight"):
+        return None
+    sizes = {role: graph.tensors[name].nbytes for role, name in node.params[0].items()}
+    weight = sizes["weight"]
+    stream = sizes.get("packed") or sum(v for k, v in sizes.items() if k in ("weight", "bias", "multiplier", "shift"))
+    pattern, passes = access_pattern(node.op, node.kernel, node.attrs.get("kparams", {}), sizes.get("packed", 0),
+                                     weight)
+    misses = line_misses(stream, passes, timing)
+    return WeightReads(pattern, stream, passes, misses, misses * miss_cycles(timing))
+
+
+def graph_weight_reads(graph, timing: dict) -> dict[str, WeightReads]:
+    """Per layer name, the weight reads of each layer that has weights."""
+    out = {}
+    for node in graph.nodes:
+        reads = layer_weight_reads(node, graph, timing)
+        if reads is not None:
+            out[node.name] = reads
+    return out
+
+
+__all__ = ["CACHE_SHARE", "PATTERNS", "WeightReads", "access_pattern", "graph_weight_reads", "layer_weight_reads",
+           "line_misses", "miss_cycles", "pixels_per_pass"]
