@@ -153,3 +153,16 @@ def test_build_stores_the_trained_codes(bits, tmp_path):
     if bits == 4:
         host = build_host(source, graph, tmp_path / "host")
         assert_bit_exact(graph, host, [quantize_input(graph, xi[None]) for xi in to_ir_layout(x[:8])])
+
+
+@pytest.mark.parametrize("bits", [4, 3, 2])
+def test_shipped_kws_models_store_their_trained_codes(bits):
+    """examples/shared/shared<bits>_kws.py: the stem, pointwise and linear layers carry the trained
+    codes (at most 2**bits per channel); the depthwise layers (nn.Conv2d, int8 PTQ) none."""
+    graph = compile_source(load_source(SHARED / f"shared{bits}_kws.py"))
+    shared = [graph.tensor(n.param("weight")) for n in graph.nodes if n.param("weight") and n.op != "depthwise_conv2d"]
+    assert len(shared) == 6
+    for t in shared:
+        assert t.codebook is not None and t.codebook.source == "nn" and t.codebook.bits == bits
+        assert np.array_equal(t.codebook.decode(), t.data)
+    assert all(graph.tensor(n.param("weight")).codebook is None for n in graph.nodes if n.op == "depthwise_conv2d")
