@@ -96,6 +96,8 @@ def _lowbit(op: str):
                   "act_scale": float(act_qp[0]), "act_zero_point": int(round(float(act_qp[1])))}
         if cfg.get("fine_bias"):        # a toolchain's float bias (Brevitas): passes/quantize_lowbit.py
             lowbit["fine_bias"] = True
+        if cfg.get("shared"):           # tinygen.nn.share_weights: the codes are the trained centroids
+            lowbit["shared"] = cfg["shared"]
         if op == "conv2d":
             if len(x.tshape) != 4:
                 raise im._unsupported("QConv2d needs a batched NCHW input [1, C, H, W]")

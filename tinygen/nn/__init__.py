@@ -80,10 +80,17 @@ The contract the compiler relies on:
 loss and backward for each switch (gradients accumulate in the shared weights), then one
 optimizer step; with self-distillation the teacher switch's detached outputs teach the
 others.
+
+Weight sharing (tinygen/nn/shared.py, Deep Compression's trained quantization):
+`share_weights(model, bits=4)` clusters every int8 QConv2d / QLinear's weights into 2**bits
+trainable centroids per output channel; fine-tuning trains the centroids, and the op config
+gains {"shared": {"bits": b, "axis": "channel"}}: the build stores each layer's indices and
+its per-channel tables of integer codes (the weight tensor's Codebook, source "nn").
 """
 
 from tinygen.nn.layers import QConv2d, QLinear
 from tinygen.nn.quantizers import ActQuant, fake_quant_weight
+from tinygen.nn.shared import share_weights
 from tinygen.nn.switchable import (FLOAT, PerSwitch, SwitchableBatchNorm1d, SwitchableBatchNorm2d,
                                    SwitchableQConv2d, SwitchableQLinear, current_switch, set_switch, switches)
 from tinygen.nn.train import train_switchable
@@ -91,4 +98,4 @@ from tinygen.quant.lowbit import WeightQuant
 
 __all__ = ["FLOAT", "ActQuant", "PerSwitch", "QConv2d", "QLinear", "SwitchableBatchNorm1d", "SwitchableBatchNorm2d",
            "SwitchableQConv2d", "SwitchableQLinear", "WeightQuant", "current_switch", "fake_quant_weight",
-           "set_switch", "switches", "train_switchable"]
+           "set_switch", "share_weights", "switches", "train_switchable"]

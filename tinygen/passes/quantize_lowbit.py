@@ -33,6 +33,7 @@ import numpy as np
 
 from tinygen.errors import ModelError
 from tinygen.ir import Graph, Node, QParams
+from tinygen.quant.codebook import codebook_of
 from tinygen.quant.fixedpoint import quantize_multiplier
 from tinygen.quant.params import round_half_away
 from tinygen.quant.spec import INT32_MAX, INT32_MIN, NESTED_WEIGHT_FORMATS, WEIGHT_FORMATS
@@ -154,6 +155,10 @@ def quantize_lowbit_node(graph: Graph, node: Node) -> None:
                              np.max(np.abs(w), initial=0) <= 127 else np.int16))
         qw.bits = WEIGHT_FORMATS[fmt]
         qw.qparams = QParams(np.abs(weight.qparams.scale), np.zeros(g.shape, np.int64), axis=weight.qparams.axis or 0)
+        shared = node.attrs["lowbit"].get("shared")
+        if shared:                      # tinygen.nn.share_weights: each channel's codes are its table
+            qw.codebook = codebook_of(qw.data, int(shared["bits"]), qw.qparams.axis, "nn",
+                                      f"layer {node.name} ({node.source})")
         new = {"weight": qw.name}
         if out.dtype == "b1" and node.op == "depthwise_conv2d":
             raise ModelError(f"layer {node.name} ({node.source}): a depthwise convolution with a binary output "

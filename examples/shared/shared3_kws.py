@@ -1,0 +1,9 @@
+"""The DS-CNN keyword spotter with weights shared among 8 trained centroids per output
+channel (3-bit indices; examples/shared/shared_kws.py trains it, RESULTS-kws.md).
+
+    tinygen build examples/shared/shared3_kws.py --board f746zg
+"""
+
+import shared_kws
+
+model, example_input, calibration_data = shared_kws.model_file_functions(3, __file__)
