@@ -37,6 +37,7 @@ from tinygen.passes.plan_camera import plan_camera
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
+from tinygen.passes.share_weights import share_weights
 from tinygen.passes.stateful import stateful
 from tinygen.passes.tabulate import tabulate
 from tinygen.passes.tile import tile
@@ -223,6 +224,11 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     def replan(g: Graph, overrides: dict[str, str]) -> Graph:
         return plan_memory(reorder(choose(g, overrides)), region=options.arena_region)
 
+    spec = options.weights
+    if spec is not None and spec.lut_bits and not in_float:
+        # weight sharing: on the final int8 weights (after compaction and fusion: the layers the
+        # kernels will run), before the kernels are chosen (the LUT kernels read the codebook)
+        steps.append(("share_weights", lambda g: share_weights(g, calib_data, spec.lut_bits, spec.lut_axis)))
     if options.stateful:
         # before the kernels' parameters are built: they say whether a layer resets each call
         steps.append(("stateful", stateful))
