@@ -24,10 +24,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from dataclasses import replace  # noqa: E402
+
 from kernel_calls import _REQUANT_ARGS, KERNELS, Kernel, _out_px  # noqa: E402
 from standin_calls import Call, run_calls  # noqa: E402
 
-from tinygen.kernels.lut_table import ROW_AXIS  # noqa: E402
+from tinygen.kernels.lut_table import LUT_KERNELS, ROW_AXIS  # noqa: E402
+from tinygen.kernels.table import KERNELS_BY_NAME  # noqa: E402
 from tinygen.quant.pack_lut import pack_lut, unpack_lut  # noqa: E402
 from tinygen.quant.share import share  # noqa: E402
 from tinygen.ref import kernels as ref_s8  # noqa: E402
@@ -64,6 +67,17 @@ for _op, (_, _, _int8) in OPS.items():
     KERNELS[_int8.replace("_s8", "_lut_s8")] = Kernel("tg_kernels_lut.h", _struct,
                                                       ("int8_t", "uint32_t", *_REQUANT_ARGS), "int8_t", _size,
                                                       _unpacked(_op), _no_case)
+
+
+# the DSP kernels decoding into scratch first, and the int8 DSP kernels they call
+for _spec in (s for s in LUT_KERNELS if "decode" in s.name):
+    _int8 = KERNELS_BY_NAME[_spec.calls[0].removeprefix("kernels/").removesuffix(".c")]
+    _lut = KERNELS[_spec.name.replace("_decode_s8_dsp", "_s8").replace("_1x1", "")]
+    KERNELS[_spec.name] = replace(_lut, scratch=_spec.scratch,
+                                  extra_sources=tuple(s.removeprefix("kernels/") for s in _spec.calls))
+    KERNELS.setdefault(_int8.name, replace(KERNELS[_int8.name.removesuffix("_dsp").replace("_1x1", "")
+                                                   .replace("_widen", "")], scratch=_int8.scratch,
+                                           extra_sources=tuple(s.removeprefix("kernels/") for s in _int8.calls)))
 
 
 def lut_case(op: str, p: dict, bits: int, axis: str, seed: int, bias: bool = True):
@@ -108,29 +122,47 @@ ROWS = {
 }
 
 
+def dsp_pair(op: str, p: dict) -> tuple[str, str] | None:
+    """(the DSP kernel decoding into scratch, the int8 DSP kernel it runs) for a layer."""
+    if op == "fully_connected":
+        return "tg_fully_connected_lut_decode_s8_dsp", "tg_fully_connected_s8_dsp"
+    if op == "conv2d" and p["kernel_h"] == p["kernel_w"] == p["stride_h"] == p["stride_w"] == 1 \
+            and (p["out_h"], p["out_w"]) == (p["in_h"], p["in_w"]):
+        return "tg_conv2d_1x1_lut_decode_s8_dsp", "tg_conv2d_1x1_s8_dsp"
+    if op == "conv2d":
+        return "tg_conv2d_lut_decode_s8_dsp", "tg_conv2d_s8_dsp"
+    return "tg_depthwise_conv2d_lut_decode_s8_dsp", "tg_depthwise_conv2d_widen_s8_dsp"
+
+
 def measure(board: str, bits_list, work: Path) -> list[dict]:
-    calls, rows = [], []
-    for label, (op, p) in ROWS.items():
+    """Every row's calls, one firmware per layer shape (their outputs would not fit one RAM)."""
+    out = []
+    for k, (label, (op, p)) in enumerate(ROWS.items()):
         int8 = OPS[op][2]
         (x, _, b, m, s), _ = lut_case(op, p, 4, "tensor", 1)
         w8 = np.clip(np.rint(np.random.default_rng(2).normal(0, 40, OPS[op][0](p))), -127, 127).astype(np.int8)
-        base = [Call(int8, p, (x, w8, b, m, s), label)]
-        calls += base
+        pair = dsp_pair(op, p)
+        calls = [Call(int8, p, (x, w8, b, m, s), label)] + ([Call(pair[1], p, (x, w8, b, m, s), label)] if pair else [])
+        cases = []
         for bits in bits_list:
             for axis in ("tensor", "channel"):
                 args, w = lut_case(op, p, bits, axis, bits)
+                cases.append((bits, axis, len(calls), w))
                 calls.append(Call(int8.replace("_s8", "_lut_s8"), p, args, f"{label} lut:{bits}:{axis}"))
-                rows.append((label, op, p, bits, axis, len(calls) - 1, w, base))
-    run_calls(board, calls, work)
-    out = []
-    for label, op, p, bits, axis, i, w, base in rows:
-        c = calls[i]
-        want = KERNELS[c.name].twin(p, *c.arrays).reshape(-1).astype(np.int8)
-        if not np.array_equal(want, c.result.view(np.int8)):
-            raise SystemExit(f"{c.name} {label}: output differs from the twin")
-        out.append({"layer": label, "bits": bits, "tables": axis, "lut_instructions": c.instructions,
-                    "int8_instructions": base[0].instructions,
-                    "int8_bytes": int(w.size), "lut_bytes": int(c.arrays[1].nbytes)})
+                if pair:
+                    calls.append(Call(pair[0], p, args, f"{label} lut:{bits}:{axis}"))
+        run_calls(board, calls, work / f"row{k}")
+        for bits, axis, i, w in cases:
+            c = calls[i]
+            want = KERNELS[c.name].twin(p, *c.arrays).reshape(-1).astype(np.int8)
+            for done in calls[i:i + 1 + bool(pair)]:
+                if not np.array_equal(want, done.result.view(np.int8)):
+                    raise SystemExit(f"{done.name} {label}: output differs from the twin")
+            out.append({"layer": label, "bits": bits, "tables": axis, "lut_instructions": c.instructions,
+                        "int8_instructions": calls[0].instructions,
+                        "decode_dsp_instructions": calls[i + 1].instructions if pair else None,
+                        "int8_dsp_instructions": calls[1].instructions if pair else None,
+                        "int8_bytes": int(w.size), "lut_bytes": int(c.arrays[1].nbytes)})
     return out
 
 
@@ -144,11 +176,15 @@ def main(argv=None) -> int:
     results = {}
     for board in args.boards:
         results[board] = rows = measure(board, args.bits, args.work / board)
-        print(f"{board}: instructions (LUT / int8, portable kernels) and weight bytes (LUT / int8)")
+        print(f"{board}: instructions (LUT / int8, portable kernels), weight bytes (LUT / int8), and the DSP "
+              "kernel decoding into scratch against the int8 DSP kernel")
         for r in rows:
+            dsp = (f"   DSP: decode + int8 {r['decode_dsp_instructions']:>10,} / int8 {r['int8_dsp_instructions']:>10,}"
+                   f"  x{r['decode_dsp_instructions'] / r['int8_dsp_instructions']:.2f}"
+                   if r["decode_dsp_instructions"] else "")
             print(f"  {r['layer']:<30} lut:{r['bits']}:{r['tables']:<8} {r['lut_instructions']:>10,} "
                   f"{r['int8_instructions']:>10,}  x{r['lut_instructions'] / r['int8_instructions']:.2f}"
-                  f"   {r['lut_bytes']:>6} / {r['int8_bytes']:>6} B")
+                  f"   {r['lut_bytes']:>6} / {r['int8_bytes']:>6} B" + dsp)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

@@ -23,7 +23,7 @@ from e2e import ROOT
 from tinygen.resources import kernel_paths
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from lut_kernels import KERNELS, OPS, ROWS, lut_case  # noqa: E402
+from lut_kernels import KERNELS, OPS, ROWS, dsp_pair, lut_case  # noqa: E402
 from standin_calls import Call, run_calls  # noqa: E402
 
 SETTINGS = settings(derandomize=True, max_examples=60, deadline=None, database=None)
@@ -91,7 +91,7 @@ def test_lut_kernels_host_mlperf_layers(kernels, label, bits):
 
 @needs_arm_gcc
 @pytest.mark.parametrize("core", ["cortex-m7", "cortex-m4"])
-@pytest.mark.parametrize("source", kernel_paths("tg_*_lut_s8.c"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", kernel_paths("tg_*_lut_*.c"), ids=lambda p: p.stem)
 def test_lut_kernel_compiles_strict(source, core, tmp_path):
     cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
            *KERNEL_INCLUDES, "-c", str(source), "-o", str(tmp_path / "k.o")]
@@ -113,18 +113,31 @@ def _drawn(n: int) -> list[tuple[str, dict, int, str, int]]:
     return cases
 
 
-@needs_qemu
-def test_lut_kernels_f746zg_standin(tmp_path):
-    """The KWS and IC layers at 2..6 bits (tables per tensor and per channel, alternately) and
-    drawn shapes, in one firmware on the Cortex-M7 stand-in, against the twins."""
-    cases = [(op, p, bits, ("tensor", "channel")[bits % 2], bits) for op, p in ROWS.values() for bits in range(2, 7)
-             if op != "conv2d" or p["in_h"] * p["out_c"] <= 25 * 64]
-    cases += _drawn(16)
+def _standin(cases, work) -> None:
+    """The cases' portable and DSP (decoding into scratch; depthwise: depth multiplier 1) LUT
+    kernels in one firmware on the Cortex-M7 stand-in, against the twins."""
     calls = []
     for op, p, bits, axis, seed in cases:
         args, _ = lut_case(op, p, bits, axis, seed)
         calls.append(Call(_FN[op], p, args, f"lut:{bits}:{axis}"))
-    run_calls("f746zg", calls, tmp_path)
+        if op != "depthwise_conv2d" or p["depth_multiplier"] == 1:
+            calls.append(Call(dsp_pair(op, p)[0], p, args, f"lut:{bits}:{axis}"))
+    run_calls("f746zg", calls, work)
     for c in calls:
         assert_same(KERNELS[c.name].twin(c.p, *c.arrays).reshape(-1), c.result.view(np.int8),
                     f"{c.name} {c.label} on the f746zg stand-in, p={c.p}")
+
+
+@needs_qemu
+@pytest.mark.parametrize("label", [k for k in ROWS if k.startswith("kws")])
+def test_lut_kws_layers_f746zg_standin(label, tmp_path):
+    """The KWS layers at 2..6 bits, tables per tensor and per channel alternately."""
+    op, p = ROWS[label]
+    _standin([(op, p, bits, ("tensor", "channel")[bits % 2], bits) for bits in range(2, 7)], tmp_path)
+
+
+@needs_qemu
+def test_lut_drawn_shapes_f746zg_standin(tmp_path):
+    fc = {"rows": 3, "in_features": 37, "out_features": 9, "input_offset": 5, "output_offset": -7, "act_min": -100,
+          "act_max": 127}
+    _standin(_drawn(16) + [("fully_connected", fc, 3, "channel", 9)], tmp_path)

@@ -61,10 +61,12 @@ def kernel_candidates(graph: Graph, node: Node, features: frozenset, kernels: st
         found += find_kernels(node.op, act, wdtype, wbits, features, kernel_variants(graph, node), (backend,),
                               in_dtype)
     found = [spec for spec in found if spec.accepts is None or spec.accepts(graph, node)]
-    if any(spec.name in LUT_NAMES for spec in found):
-        # shared weights (--weights lut): the kernels reading them packed first, whatever the
-        # variant or library (the others store the decoded int8 weights)
-        return sorted(found, key=lambda spec: spec.name not in LUT_NAMES)
+    shared = [spec for spec in found if spec.name in LUT_NAMES]
+    if shared:
+        # shared weights (--weights lut, a compressed model's codebook): only the kernels reading
+        # them packed, whatever the variant or library (the others would store int8 weights), so
+        # that --kernels auto, the memory-aware choice and the fit choose among these
+        return shared
     if kernels in LIBRARIES:
         return [spec for spec in found if spec.backend == kernels] or found
     return found

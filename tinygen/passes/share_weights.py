@@ -6,7 +6,9 @@ residual add) clustered into 2**BITS int8 values per tensor or per output channe
 Runs on the quantized graph just before the kernels are chosen. Each layer's importance per
 input position is the second moment of its calibration input there (the int8 reference
 interpreter's values, minus the zero point: exact integers), times its channel's squared weight
-scale. The weight tensor gets its Codebook (source "cluster") and its data becomes the decoded
+scale. Then each output channel's bias is corrected by the mean change the shared weights make on
+the calibration inputs (bias correction; the cross terms the importance leaves out are mostly this
+mean). The weight tensor gets its Codebook (source "cluster") and its data becomes the decoded
 weights, so the reference and every int8 kernel compute the shared-weight model; the LUT
 kernels (tinygen/kernels/lut_table.py) store it packed. A layer whose weights already have at
 most 2**BITS values per group is stored exactly. A weight tensor that already carries a codebook
@@ -67,28 +69,57 @@ def _reference(graph: Graph, samples) -> list[dict[str, np.ndarray]]:
     return [run(g, xs if len(xs) > 1 else xs[0], keep_all=True) for xs in samples]
 
 
-def _importance(graph: Graph, node, values) -> np.ndarray:
-    """Integer importance of each weight position (broadcastable to the weight's shape)."""
+def _moments(graph: Graph, node, values) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per input channel (feature): the sum and the sum of squares of the calibration input
+    minus its zero point (what the kernel multiplies), and how many values were summed (exact)."""
     x = graph.tensor(node.inputs[0])
     zp = int(x.qparams.zero_point[0]) if x.qparams is not None else 0
-    moment = np.zeros(x.shape[-1], np.int64)
+    first, second, count = np.zeros(x.shape[-1], np.int64), np.zeros(x.shape[-1], np.int64), 0
     for v in values:
         centred = v[node.inputs[0]].astype(np.int64).reshape(-1, x.shape[-1]) - zp
-        moment += np.sum(centred * centred, axis=0)
-    imp = integer_weights(moment, IMPORTANCE_ONE)
+        first += centred.sum(axis=0)
+        second += np.sum(centred * centred, axis=0)
+        count += centred.shape[0]
+    return first, second, count
+
+
+def _by_position(graph: Graph, node, per_input: np.ndarray) -> np.ndarray:
+    """A per-input-channel array broadcast to the weight's positions."""
     w = graph.tensor(node.param("weight"))
-    axis = OUT_AXIS[node.op]
-    if node.op == "depthwise_conv2d":       # output channel ic * multiplier + m reads input channel ic
-        imp = np.repeat(imp, w.shape[axis] // imp.size)
-        shape = [1] * w.data.ndim
-        shape[axis] = -1
-        imp = imp.reshape(shape)
+    if node.op != "depthwise_conv2d":
+        return per_input.reshape((1,) * (w.data.ndim - 1) + (-1,))
+    # output channel ic * multiplier + m reads input channel ic
+    return np.repeat(per_input, w.shape[3] // per_input.size).reshape(1, 1, 1, -1)
+
+
+def _importance(graph: Graph, node, second: np.ndarray) -> np.ndarray:
+    """Integer importance of each weight position (broadcastable to the weight's shape)."""
+    imp = _by_position(graph, node, integer_weights(second, IMPORTANCE_ONE))
+    w = graph.tensor(node.param("weight"))
     if w.qparams is not None and w.qparams.per_channel:
         scale = w.qparams.scale.astype(np.float64)
         shape = [1] * w.data.ndim
-        shape[axis] = -1
+        shape[OUT_AXIS[node.op]] = -1
         imp = imp * integer_weights(scale * scale, CHANNEL_ONE).reshape(shape)
     return imp
+
+
+def _correct_bias(graph: Graph, node, before: np.ndarray, first: np.ndarray, count: int) -> None:
+    """Bias correction: each output channel's bias less the mean change the shared weights make
+    on the calibration inputs, sum of (new - old weight) * mean input, rounded (exact integers)."""
+    w = graph.tensor(node.param("weight"))
+    delta = w.data.astype(np.int64) - before.astype(np.int64)
+    moved = np.moveaxis(delta * _by_position(graph, node, first), OUT_AXIS[node.op], 0)
+    total = moved.reshape(moved.shape[0], -1).sum(axis=1)
+    shift = np.sign(total) * ((2 * np.abs(total) + count) // (2 * max(count, 1)))
+    if not shift.any():
+        return
+    name = node.param("bias")
+    if name is None:
+        name = graph.add_const(graph.unique_name(f"{node.name}_bias"), np.zeros(shift.size, np.int32), "int32").name
+        node.set_param("bias", name)
+    bias = graph.tensor(name)
+    bias.data = (bias.data.astype(np.int64) - shift).astype(np.int32)
 
 
 def _agreement(before: list[dict], after: list[dict], outputs: list[str]) -> dict:
@@ -113,7 +144,8 @@ def share_weights(graph: Graph, calib_data, bits: int, axis: str = "channel") ->
     before = _reference(graph, samples)
     for name, nodes in targets.items():
         node, t = nodes[0], graph.tensor(name)
-        imp = _importance(graph, node, before)
+        first, second, count = _moments(graph, node, before)
+        imp = _importance(graph, node, second)
         cb = share(t.data, imp, bits, OUT_AXIS[node.op] if axis == "channel" else None)
         grouping = axis
         if cb.packed_bytes() >= t.size and axis == "channel":
@@ -124,11 +156,14 @@ def share_weights(graph: Graph, calib_data, bits: int, axis: str = "channel") ->
             record["int8"].append(node.name)
             continue
         record["layers"].append({
-            "layer": node.name, "weight": name, "elements": int(t.size), "tables": int(cb.values.shape[0]), "grouping": grouping,
-            "exact": bool(np.array_equal(cb.decode(), t.data)),
+            "layer": node.name, "weight": name, "elements": int(t.size), "tables": int(cb.values.shape[0]),
+            "grouping": grouping, "exact": bool(np.array_equal(cb.decode(), t.data)),
             "int8_bytes": int(t.size), "packed_bytes": cb.packed_bytes(),
             "error": output_error(t.data, cb, imp)})
+        old = t.data
         t.codebook, t.data = cb, cb.decode().astype(np.int8)
+        for reader in {n.param("bias"): n for n in nodes}.values():     # each bias tensor once
+            _correct_bias(graph, reader, old, first, count)
     outputs = list(graph.outputs)
     after = _reference(graph, samples)
     record.update(samples=len(samples), inputs=origin, **_agreement(before, after, outputs))

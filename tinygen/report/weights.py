@@ -42,10 +42,17 @@ def weights_lines(graph: Graph) -> list[str]:
     for key, what in (("int8", "kept int8 (no smaller packed)"), ("kept", "kept their own codebook")):
         if record.get(key):
             lines.append(f"  {what}: {', '.join(record[key])}")
+    decoding = [n for n in nodes if "decode" in n.kernel]
+    if decoding:
+        lines.append(f"  decoded once into scratch for the int8 DSP kernel (faster; the arena has room: "
+                     f"{max(n.scratch_bytes for n in decoding):,} B at most): {', '.join(n.name for n in decoding)}")
+    inner = [n.name for n in nodes if "decode" not in n.kernel]
+    if decoding and inner:
+        lines.append(f"  decoded in the kernel's inner loop (no RAM copy): {', '.join(inner)}")
     unread = [n.name for n in graph.nodes if n.op in OUT_AXIS and n.kernel not in LUT_NAMES and n.params
               and n.param("weight") and graph.tensor(n.param("weight")).codebook is not None]
     if unread:
-        lines.append(f"  stored as decoded int8 (no LUT kernel for the layer): {', '.join(unread)}")
+        lines.append(f"  stored as decoded int8 (an int8 kernel chosen for the layer): {', '.join(unread)}")
     if "agreement" in record:
         lines.append(f"  cost against int8 on {record['samples']} samples ({record['inputs']}, the reference "
                      f"interpreter): top-1 agreement {record['agreement']:.1%}, output difference mean "

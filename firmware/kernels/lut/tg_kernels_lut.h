@@ -42,6 +42,28 @@ void tg_fully_connected_lut_s8(const tg_fully_connected_params_t *p, const int8_
                                const uint32_t *packed, const int32_t *bias, const int32_t *multiplier,
                                const int8_t *shift, int8_t *output);
 
+/*
+ * The same on the ARMv7E-M DSP extension by decoding into the scratch first: the layer's weights,
+ * int8 in the int8 layout (rounded up to 8 bytes), then the int8 DSP kernel's own scratch
+ * (tinygen.kernels.lut_table gives the sizes). Same arguments plus the scratch.
+ */
+void tg_conv2d_lut_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
+                                 const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                 int8_t *scratch, int8_t *output);
+
+void tg_conv2d_1x1_lut_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
+                                     const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                     int8_t *scratch, int8_t *output);
+
+void tg_fully_connected_lut_decode_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                          const uint32_t *packed, const int32_t *bias, const int32_t *multiplier,
+                                          const int8_t *shift, int8_t *scratch, int8_t *output);
+
+void tg_depthwise_conv2d_lut_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                           const uint32_t *packed, const int32_t *bias,
+                                           const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
+                                           int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

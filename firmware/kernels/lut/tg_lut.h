@@ -11,6 +11,8 @@
 #include "tg_requant.h"
 
 #define TG_LUT_HEADER_WORDS 3
+/* the decoding kernels' scratch: the decoded weights, rounded up to 8 bytes, then the int8 kernel's */
+#define TG_LUT_DECODED_BYTES(n) ((((n) + 7) / 8) * 8)
 
 /* A packed constant's header, its tables and its first row. */
 typedef struct {
@@ -55,34 +57,75 @@ static inline uint32_t tg_lut_index(const uint32_t *row, int32_t k, int32_t bits
     return v & ((1u << bits) - 1u);
 }
 
-/* sum over i < n of table[index k0 + i] * (x[i] + x_offset): the row's indices read in turn,
-   a word at a time (n >= 1; no word past the run's last index is read). */
+/* Reading a row's indices in turn from index k0, a word at a time: no word past the last
+   index read is touched. */
+typedef struct {
+    const uint32_t *next;       /* the word after `cur` */
+    uint32_t cur;               /* the current word's unread bits, from bit 0 */
+    int32_t have;               /* how many */
+    int32_t bits;
+} tg_lut_reader_t;
+
+static inline tg_lut_reader_t tg_lut_reader(const uint32_t *row, int32_t k0, int32_t bits)
+{
+    tg_lut_reader_t r;
+    const int32_t bit = k0 * bits;
+    r.next = &row[bit >> 5];
+    r.have = 0;                 /* loaded by the first read */
+    r.cur = 0u;
+    r.bits = bits;
+    if ((bit & 31) != 0) {
+        r.cur = *r.next++ >> (bit & 31);
+        r.have = 32 - (bit & 31);
+    }
+    return r;
+}
+
+static inline uint32_t tg_lut_read(tg_lut_reader_t *r)
+{
+    const uint32_t mask = (1u << r->bits) - 1u;
+    uint32_t idx;
+    if (r->have >= r->bits) {
+        idx = r->cur & mask;
+        r->cur >>= r->bits;
+        r->have -= r->bits;
+    } else {        /* the field continues in (or starts with) the next word */
+        const uint32_t next = *r->next++;
+        idx = (r->cur | (next << r->have)) & mask;
+        r->cur = next >> (r->bits - r->have);
+        r->have += 32 - r->bits;
+    }
+    return idx;
+}
+
+/* sum over i < n of table[index k0 + i] * (x[i] + x_offset), the indices read in turn. */
 static inline int32_t tg_lut_dot(const uint32_t *row, int32_t k0, int32_t n, int32_t bits,
                                  const int8_t *table, const int8_t *x, int32_t x_offset)
 {
-    const uint32_t mask = (1u << bits) - 1u;
-    const int32_t bit = k0 * bits;
-    const uint32_t *w = &row[bit >> 5];
-    uint32_t cur = *w++ >> (bit & 31);
-    int32_t have = 32 - (bit & 31);
+    tg_lut_reader_t r = tg_lut_reader(row, k0, bits);
     int32_t acc = 0;
     int32_t i;
 
     for (i = 0; i < n; ++i) {
-        uint32_t idx;
-        if (have >= bits) {
-            idx = cur & mask;
-            cur >>= bits;
-            have -= bits;
-        } else {        /* the field continues in the next word */
-            const uint32_t next = *w++;
-            idx = (cur | (next << have)) & mask;
-            cur = next >> (bits - have);
-            have += 32 - bits;
-        }
-        acc += (int32_t)table[idx] * ((int32_t)x[i] + x_offset);
+        acc += (int32_t)table[tg_lut_read(&r)] * ((int32_t)x[i] + x_offset);
     }
     return acc;
+}
+
+/* Every row's `count` weights decoded into out, int8 [rows][count] (the int8 layout of a
+   convolution's or fully connected layer's weights). */
+static inline void tg_lut_decode(const tg_lut_t *lut, int32_t rows, int32_t count, int8_t *out)
+{
+    int32_t o, i;
+
+    for (o = 0; o < rows; ++o) {
+        tg_lut_reader_t r = tg_lut_reader(tg_lut_row(lut, o), 0, lut->bits);
+        const int8_t *table = tg_lut_table(lut, o);
+        int8_t *w = &out[o * count];
+        for (i = 0; i < count; ++i) {
+            w[i] = table[tg_lut_read(&r)];
+        }
+    }
 }
 
 /* The requantized, clamped int8 output of an accumulator (as the int8 kernels). */
@@ -126,6 +169,29 @@ static inline int32_t tg_conv2d_lut_acc(const tg_conv2d_params_t *p, const tg_lu
         }
     }
     return acc;
+}
+
+/* A convolution's or fully connected layer's packed weights decoded into the start of a decoding
+   kernel's scratch (int8 [rows][count]); returns where the int8 kernel's own scratch starts. */
+static inline int8_t *tg_lut_decode_scratch(const uint32_t *packed, int32_t rows, int32_t count, int8_t *scratch)
+{
+    const tg_lut_t lut = tg_lut_open(packed);
+    tg_lut_decode(&lut, rows, count, scratch);
+    return &scratch[TG_LUT_DECODED_BYTES(rows * count)];
+}
+
+/* A depthwise layer's one row decoded into out, int8 [taps][channels] (its int8 layout), each
+   channel's weights from its table. */
+static inline void tg_lut_decode_taps(const tg_lut_t *lut, int32_t taps, int32_t channels, int8_t *out)
+{
+    tg_lut_reader_t r = tg_lut_reader(lut->rows, 0, lut->bits);
+    int32_t t, c;
+
+    for (t = 0; t < taps; ++t) {
+        for (c = 0; c < channels; ++c) {
+            out[t * channels + c] = tg_lut_table(lut, c)[tg_lut_read(&r)];
+        }
+    }
 }
 
 #endif /* TG_LUT_H */
