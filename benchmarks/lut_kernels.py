@@ -72,11 +72,11 @@ for _op, (_, _, _int8) in OPS.items():
 # the DSP kernels decoding into scratch first, and the int8 DSP kernels they call
 for _spec in (s for s in LUT_KERNELS if "decode" in s.name):
     _int8 = KERNELS_BY_NAME[_spec.calls[0].removeprefix("kernels/").removesuffix(".c")]
-    _lut = KERNELS[_spec.name.replace("_decode_s8_dsp", "_s8").replace("_1x1", "")]
+    _lut = KERNELS[_spec.name.replace("_decode_s8_dsp", "_s8").replace("_1x1", "").replace("_rows3", "")]
     KERNELS[_spec.name] = replace(_lut, scratch=_spec.scratch,
                                   extra_sources=tuple(s.removeprefix("kernels/") for s in _spec.calls))
     KERNELS.setdefault(_int8.name, replace(KERNELS[_int8.name.removesuffix("_dsp").replace("_1x1", "")
-                                                   .replace("_widen", "")], scratch=_int8.scratch,
+                                                   .replace("_widen", "").replace("_rows3", "")], scratch=_int8.scratch,
                                            extra_sources=tuple(s.removeprefix("kernels/") for s in _int8.calls)))
 
 

@@ -113,7 +113,7 @@ def _drawn(n: int) -> list[tuple[str, dict, int, str, int]]:
     return cases
 
 
-def _standin(cases, work) -> None:
+def _standin(cases, work, extra=()) -> None:
     """The cases' portable and DSP (decoding into scratch; depthwise: depth multiplier 1) LUT
     kernels in one firmware on the Cortex-M7 stand-in, against the twins."""
     calls = []
@@ -122,6 +122,7 @@ def _standin(cases, work) -> None:
         calls.append(Call(_FN[op], p, args, f"lut:{bits}:{axis}"))
         if op != "depthwise_conv2d" or p["depth_multiplier"] == 1:
             calls.append(Call(dsp_pair(op, p)[0], p, args, f"lut:{bits}:{axis}"))
+        calls += [Call(name, p, args, f"lut:{bits}:{axis}") for name in extra]
     run_calls("f746zg", calls, work)
     for c in calls:
         assert_same(KERNELS[c.name].twin(c.p, *c.arrays).reshape(-1), c.result.view(np.int8),
@@ -131,9 +132,11 @@ def _standin(cases, work) -> None:
 @needs_qemu
 @pytest.mark.parametrize("label", [k for k in ROWS if k.startswith("kws")])
 def test_lut_kws_layers_f746zg_standin(label, tmp_path):
-    """The KWS layers at 2..6 bits, tables per tensor and per channel alternately."""
+    """The KWS layers at 2..6 bits, tables per tensor and per channel alternately (the pointwise
+    layer also through the 3-row block kernel, which serves it)."""
     op, p = ROWS[label]
-    _standin([(op, p, bits, ("tensor", "channel")[bits % 2], bits) for bits in range(2, 7)], tmp_path)
+    extra = ("tg_conv2d_1x1_rows3_lut_decode_s8_dsp",) if "pointwise" in label else ()
+    _standin([(op, p, bits, ("tensor", "channel")[bits % 2], bits) for bits in range(2, 7)], tmp_path, extra)
 
 
 @needs_qemu

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tinygen.kernels.dsp_table import CONV2D_1X1_DSP, CONV2D_DSP, DEPTHWISE_WIDEN_DSP, FC_DSP
+from tinygen.kernels.dsp_table import (CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP,
+                                       DEPTHWISE_WIDEN_DSP, FC_DSP)
 from tinygen.kernels.spec import _REQUANT, KernelSpec
 from tinygen.quant.pack_lut import pack_lut
 
@@ -65,16 +66,22 @@ def _decoding(int8: KernelSpec, name: str, accepts=shares_weights) -> KernelSpec
     int8 DSP kernel taking the weights and a scratch) on them: faster than decoding in the
     inner loop, for the decoded weights' RAM while the layer runs (passes/lower_peak.py swaps
     it for the portable LUT kernel where that scratch sits on the arena's peak and the swap
-    pays)."""
+    pays). It serves the layers `accepts` and the int8 kernel's own test take."""
     def scratch(p: dict) -> int:
         return decoded_bytes(_weights(int8.op, p)) + int8.scratch(p)
 
+    def serves(graph, node) -> bool:
+        return accepts(graph, node) and (int8.accepts is None or int8.accepts(graph, node))
+
     return replace(int8, name=name, const_roles=("packed",) + _REQUANT[1:], source=f"kernels/{name}.c",
                    twin=int8.ref_name, headers=int8.headers + _HEADERS, scratch=scratch, pack=_pack(int8.op),
-                   ref_roles=_REQUANT, accepts=accepts, calls=(int8.source,) + int8.calls, leaner=())
+                   ref_roles=_REQUANT, accepts=serves, calls=(int8.source,) + int8.calls, leaner=())
 
 
 LUT_KERNELS: tuple[KernelSpec, ...] = (
+    # the 3-row / 3-pixel block kernels first, where they serve: --kernels auto measures them all
+    _decoding(CONV2D_1X1_ROWS3_DSP, "tg_conv2d_1x1_rows3_lut_decode_s8_dsp"),
+    _decoding(CONV2D_ROWS3_DSP, "tg_conv2d_rows3_lut_decode_s8_dsp"),
     _decoding(CONV2D_1X1_DSP, "tg_conv2d_1x1_lut_decode_s8_dsp"),
     _decoding(CONV2D_DSP, "tg_conv2d_lut_decode_s8_dsp"),
     _decoding(DEPTHWISE_WIDEN_DSP, "tg_depthwise_conv2d_lut_decode_s8_dsp"),

@@ -64,6 +64,14 @@ void tg_depthwise_conv2d_lut_decode_s8_dsp(const tg_conv2d_params_t *p, const in
                                            const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
                                            int8_t *output);
 
+void tg_conv2d_1x1_rows3_lut_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
+                                           const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                           int8_t *scratch, int8_t *output);
+
+void tg_conv2d_rows3_lut_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
+                                       const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                       int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
