@@ -20,6 +20,7 @@ from tinygen.passes import CompileOptions
 from tinygen.passes.analysis import layer_stats
 from tinygen.quant.share import share
 from tinygen.quant.weight_spec import parse_weights
+from tinygen.report.weights import weights_lines
 from tinygen.ref.interpreter import quantize_input
 
 from e2e import ROOT
@@ -145,3 +146,20 @@ def test_lut_kws_equals_reference_on_f746zg_standin(tmp_path):
         for k in range(2):
             x = rng.integers(-128, 128, graph.tensor(graph.inputs[0]).shape).astype(np.int8)
             assert_device_equals_reference(dev, graph, x, f"sample {k}")
+
+
+def test_lut_on_a_dsp_core_decodes_into_scratch_and_says_so(model_file):
+    """On the Cortex-M7 the convolutions decode into scratch for the int8 DSP kernels (the residual
+    add then stays unfused), the one-row fully connected layer decodes in its inner loop, and the
+    report names both."""
+    _, graph = _compile(model_file, "lut:4", get_board("f746zg").isa_features)
+    kernels = {n.name: n.kernel for n in graph.nodes if n.kernel in LUT_NAMES}
+    assert not any(n.op == "conv2d_add" for n in graph.nodes)
+    assert kernels["dwconv_5"] == "tg_depthwise_conv2d_lut_decode_s8_dsp" and kernels["fc_10"] == "tg_fully_connected_lut_s8"
+    assert all("lut_decode" in kernels[n.name] for n in graph.nodes if n.op == "conv2d"), kernels
+    for node in graph.nodes:
+        if "decode" in (node.kernel or ""):
+            assert node.scratch_bytes >= graph.tensor(node.param("weight")).size
+    lines = weights_lines(graph)
+    assert any(line.startswith("  decoded once into scratch for the int8 DSP kernel") for line in lines), lines
+    assert "  decoded in the kernel's inner loop (no RAM copy): fc_10" in lines, lines
