@@ -90,8 +90,6 @@ def compile_model(request: CompileRequest, board: Board | None = None,
     check_calibration(request.calib)            # a missing or unreadable file: before the (long) load
     width, _ = parse_activations(request.activations)
     spec = parse_weights(request.weights)       # a bad --weights: before the (long) load
-    if spec is not None and spec.lut_bits:      # issue 73, in progress
-        raise UsageError("--weights lut is not implemented yet", "leave --weights out")
     if spec is not None and spec.huffman:       # issue 73, in progress
         raise UsageError("--weights huffman is not implemented yet", "leave --weights out")
     if request.arena_region is not None:

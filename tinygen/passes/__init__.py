@@ -37,6 +37,7 @@ from tinygen.passes.plan_camera import plan_camera
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
+from tinygen.passes.share_weights import share_weights
 from tinygen.passes.stateful import stateful
 from tinygen.passes.tabulate import tabulate
 from tinygen.passes.tile import tile
@@ -210,8 +211,12 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # bit unpacking, weights packed at their width
         steps.append(("lower_bits", lower_bits))
     fuse = options.fuse_residual
+    shared = options.weights is not None and bool(options.weights.lut_bits)
     if fuse is None:        # not for --kernels cmsis-nn / esp-nn: the conv is the library's, the add a separate call
-        fuse = options.kernels not in ("cmsis-nn", "esp-nn")
+        # nor with shared weights on a DSP core: the fused DSP kernel reads widened int16 weights, while
+        # a plain conv decodes its shared weights into scratch for the int8 DSP kernel (the portable
+        # fused kernel, tg_conv2d_add_lut_s8, runs about 5x its instructions)
+        fuse = options.kernels not in ("cmsis-nn", "esp-nn") and not (shared and "dsp" in features)
     if fuse and not in_float:
         # on the quantized graph (it needs each tensor's grid), before the kernels are chosen
         steps.append(("fuse_residual", lambda g: fuse_residual(g, frozenset(options.unfused))))
@@ -223,6 +228,11 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     def replan(g: Graph, overrides: dict[str, str]) -> Graph:
         return plan_memory(reorder(choose(g, overrides)), region=options.arena_region)
 
+    spec = options.weights
+    if spec is not None and spec.lut_bits and not in_float:
+        # weight sharing: on the final int8 weights (after compaction and fusion: the layers the
+        # kernels will run), before the kernels are chosen (the LUT kernels read the codebook)
+        steps.append(("share_weights", lambda g: share_weights(g, calib_data, spec.lut_bits, spec.lut_axis)))
     if options.stateful:
         # before the kernels' parameters are built: they say whether a layer resets each call
         steps.append(("stateful", stateful))

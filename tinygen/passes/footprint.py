@@ -75,6 +75,14 @@ PER_MAC = {
     "tg_depthwise_conv2d_s8_rv32": 7.0,
     "tg_fully_connected_s8_rv32": 3.7,
 }
+# the shared-weight kernels (firmware/kernels/lut/, benchmarks/lut_kernels.py, f746zg stand-in): decoding in
+# the inner loop about 2.0x the portable int8 kernel's instructions (conv, fully connected), 1.35x
+# (depthwise); decoding into scratch first: the int8 DSP kernel's, plus the decoding
+PER_MAC.update({
+    "tg_conv2d_lut_s8": 13.0, "tg_conv2d_add_lut_s8": 13.0, "tg_depthwise_conv2d_lut_s8": 47.0,
+    "tg_fully_connected_lut_s8": 13.5, "tg_conv2d_lut_decode_s8_dsp": 1.3, "tg_conv2d_1x1_lut_decode_s8_dsp": 1.4,
+    "tg_fully_connected_lut_decode_s8_dsp": 2.5,
+})
 # the low-bit kernels on the 3x3 64->64 8x8 layer (benchmarks/lowbit_kernels.py, f746zg stand-in;
 # the f446re within 1.5%): what lower_peak and the fit weigh where --kernels auto measured nothing
 PER_MAC.update({

@@ -1,0 +1,96 @@
+"""Kernel specifications of the shared-weight (LUT) kernels (firmware/kernels/lut/LUT.md):
+the MAC layers whose weight tensor carries a Codebook (--weights lut:BITS, a TFLite Micro
+compressed model's DECODE, tinygen.nn's trained centroids) read it as packed indices plus
+tables, decoded in the kernel's inner loop. Their numpy twins are the int8 kernels' (the
+weight tensor's data is the decoded codebook), so they are bit-exact by construction of the
+packing; they take the packed constant in place of the weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tinygen.kernels.dsp_table import (CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP,
+                                       DEPTHWISE_WIDEN_DSP, FC_DSP)
+from tinygen.kernels.spec import _REQUANT, KernelSpec
+from tinygen.quant.pack_lut import pack_lut
+
+# where a MAC op's weight tensor has its output channels (per-channel tables are along it)
+OUT_AXIS = {"conv2d": 0, "conv2d_add": 0, "fully_connected": 0, "depthwise_conv2d": 3}
+# the axis of LUT.md's rows (one per output channel); None: the tensor is one row (depthwise)
+ROW_AXIS = {"conv2d": 0, "conv2d_add": 0, "fully_connected": 0, "depthwise_conv2d": None}
+_HEADERS = ("kernels/tg_kernels_lut.h",)
+
+
+def shares_weights(graph, node) -> bool:
+    """Whether the node's weights carry a codebook the LUT kernels read: tables for the
+    tensor or per output channel, on a plain int8 layer (not a low-bit format)."""
+    name = node.params[0].get("weight") if node.params else None
+    cb = graph.tensor(name).codebook if name is not None else None
+    return (cb is not None and node.op in OUT_AXIS and "weight_format" not in node.attrs
+            and cb.axis in (None, OUT_AXIS[node.op]) and 1 <= cb.bits <= 8)
+
+
+def _pack(op: str):
+    def pack(p: dict, consts: dict):
+        return pack_lut(consts["codebook"], ROW_AXIS[op])
+    return pack
+
+
+def _spec(name: str, op: str, struct: str, twin: str) -> KernelSpec:
+    return KernelSpec(name, op, weight_dtype="int8", weight_bits=8, struct=struct,
+                      const_roles=("packed",) + _REQUANT[1:], source=f"kernels/{name}.c", twin=twin,
+                      headers=_HEADERS, pack=_pack(op), ref_roles=_REQUANT, accepts=shares_weights)
+
+
+def decoded_bytes(n: int) -> int:
+    """TG_LUT_DECODED_BYTES: the decoded weights' share of a decoding kernel's scratch."""
+    return (n + 7) // 8 * 8
+
+
+def _weights(op: str, p: dict) -> int:
+    if op == "fully_connected":
+        return p["out_features"] * p["in_features"]
+    return p["out_c"] * p["kernel_h"] * p["kernel_w"] * (1 if op == "depthwise_conv2d" else p["in_c"])
+
+
+def _several_rows(graph, node) -> bool:
+    """A fully connected layer of several rows: decoding once pays (for one row, decoding costs
+    about as many instructions as the portable LUT kernel's whole product)."""
+    x = graph.tensor(node.inputs[0])
+    return shares_weights(graph, node) and x.size // x.shape[-1] > 1
+
+
+def _decoding(int8: KernelSpec, name: str, accepts=shares_weights) -> KernelSpec:
+    """The DSP kernel decoding the layer's weights into its scratch, then running `int8` (an
+    int8 DSP kernel taking the weights and a scratch) on them: faster than decoding in the
+    inner loop, for the decoded weights' RAM while the layer runs (passes/lower_peak.py swaps
+    it for the portable LUT kernel where that scratch sits on the arena's peak and the swap
+    pays). It serves the layers `accepts` and the int8 kernel's own test take."""
+    def scratch(p: dict) -> int:
+        return decoded_bytes(_weights(int8.op, p)) + int8.scratch(p)
+
+    def serves(graph, node) -> bool:
+        return accepts(graph, node) and (int8.accepts is None or int8.accepts(graph, node))
+
+    return replace(int8, name=name, const_roles=("packed",) + _REQUANT[1:], source=f"kernels/{name}.c",
+                   twin=int8.ref_name, headers=int8.headers + _HEADERS, scratch=scratch, pack=_pack(int8.op),
+                   ref_roles=_REQUANT, accepts=serves, calls=(int8.source,) + int8.calls, leaner=())
+
+
+LUT_KERNELS: tuple[KernelSpec, ...] = (
+    # the 3-row / 3-pixel block kernels first, where they serve: --kernels auto measures them all
+    _decoding(CONV2D_1X1_ROWS3_DSP, "tg_conv2d_1x1_rows3_lut_decode_s8_dsp"),
+    _decoding(CONV2D_ROWS3_DSP, "tg_conv2d_rows3_lut_decode_s8_dsp"),
+    _decoding(CONV2D_1X1_DSP, "tg_conv2d_1x1_lut_decode_s8_dsp"),
+    _decoding(CONV2D_DSP, "tg_conv2d_lut_decode_s8_dsp"),
+    _decoding(DEPTHWISE_WIDEN_DSP, "tg_depthwise_conv2d_lut_decode_s8_dsp"),
+    _decoding(FC_DSP, "tg_fully_connected_lut_decode_s8_dsp", _several_rows),
+    _spec("tg_conv2d_lut_s8", "conv2d", "tg_conv2d_params_t", "conv2d_s8"),
+    _spec("tg_conv2d_add_lut_s8", "conv2d_add", "tg_conv2d_add_params_t", "conv2d_add_s8"),
+    _spec("tg_depthwise_conv2d_lut_s8", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s8"),
+    _spec("tg_fully_connected_lut_s8", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8"),
+)
+LUT_NAMES = frozenset(spec.name for spec in LUT_KERNELS)
+
+__all__ = ["LUT_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS", "decoded_bytes", "shares_weights"]
