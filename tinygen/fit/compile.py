@@ -92,8 +92,6 @@ def compile_model(request: CompileRequest, board: Board | None = None,
     spec = parse_weights(request.weights)       # a bad --weights: before the (long) load
     if spec is not None and spec.lut_bits:      # issue 73, in progress
         raise UsageError("--weights lut is not implemented yet", "leave --weights out")
-    if spec is not None and spec.huffman:       # issue 73, in progress
-        raise UsageError("--weights huffman is not implemented yet", "leave --weights out")
     if request.arena_region is not None:
         if board is None:
             raise UsageError("--arena-region needs --board", "name the board whose memory region to use")

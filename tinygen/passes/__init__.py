@@ -20,6 +20,7 @@ from tinygen.passes.activation_widths import activation_widths, parse_activation
 from tinygen.passes.calibrate import calibrate
 from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.compact import compact
+from tinygen.passes.entropy_code import entropy_code
 from tinygen.passes.fold_bn import fold_bn
 from tinygen.passes.fold_layout import fold_layout
 from tinygen.passes.fold_matmul_scale import fold_matmul_scale
@@ -215,6 +216,14 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if fuse and not in_float:
         # on the quantized graph (it needs each tensor's grid), before the kernels are chosen
         steps.append(("fuse_residual", lambda g: fuse_residual(g, frozenset(options.unfused))))
+
+    if options.weights is not None and options.weights.huffman and in_float:
+        raise UsageError(f"--weights huffman codes int8 weights; {graph.name!r} runs in float32",
+                         "give --calib to quantize the model, or leave --weights out")
+    if options.weights is not None and options.weights.huffman:
+        # on the final integer weights (after compact and lower_bits), before the kernels are
+        # chosen: a coded layer takes only the huffman kernels
+        steps.append(("entropy_code", entropy_code))
 
     def choose(g: Graph, overrides: dict[str, str] | None = None) -> Graph:
         return choose_kernels(g, features, options.kernels,

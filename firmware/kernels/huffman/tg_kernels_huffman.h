@@ -1,0 +1,104 @@
+/*
+ * tg_kernels_huffman.h: entropy-coded weights (--weights huffman, issue 73). A MAC layer's
+ * int8 weights, rows of depth = kernel_h*kernel_w*in_c per output channel, stored as
+ * canonical Huffman codes in blocks of output channels; the kernels decode one block into
+ * scratch and compute it with the int8 kernel, so RAM grows by one block. The packed layout
+ * is built by tinygen/quant/huffman.py (encode; decode is the numpy twin of the decoder):
+ *
+ *   uint32 [0] block (output channels per block)  [1] n_blocks  [2] table groups (0: none,
+ *          1: one table, out_c: one per output channel)  [3] table width  [4] n_long
+ *   uint32 [5 .. 5 + n_blocks]: bit offset of each block in the stream, then its length
+ *   uint16 fast[256]: (length << 8) | symbol for codes of at most 8 bits; 0 where a longer
+ *          code starts (then limit/delta per length 9..16 find it among the long symbols)
+ *   uint32 limit[8], int32 delta[8]; uint8 long symbols[n_long] (padded to a word)
+ *   int8 tables[groups][width] (padded to a word): a codebook's values, symbols its indices
+ *   uint8 stream: the codes MSB first, 4 zero bytes after the last
+ */
+#ifndef TG_KERNELS_HUFFMAN_H
+#define TG_KERNELS_HUFFMAN_H
+
+#include <stdint.h>
+
+#include "tg_kernels.h"
+
+#define TG_HUFFMAN_PEEK 8
+#define TG_HUFFMAN_MAX_LEN 16
+#define TG_HUFFMAN_HEADER_WORDS 5
+
+/* A packed constant's parts, found by tg_huffman_open. */
+typedef struct {
+    int32_t block, n_blocks, groups, width;
+    const uint32_t *offsets;      /* [n_blocks + 1] bit offsets */
+    const uint16_t *fast;         /* [1 << TG_HUFFMAN_PEEK] */
+    const uint32_t *limit;        /* [TG_HUFFMAN_MAX_LEN - TG_HUFFMAN_PEEK] */
+    const int32_t *delta;         /* [TG_HUFFMAN_MAX_LEN - TG_HUFFMAN_PEEK] */
+    const uint8_t *longs;         /* symbols of the codes longer than TG_HUFFMAN_PEEK bits */
+    const int8_t *tables;         /* NULL: the symbols are the int8 values */
+    const uint8_t *stream;
+} tg_huffman_t;
+
+static inline void tg_huffman_open(tg_huffman_t *h, const uint32_t *packed)
+{
+    const int32_t n_long = (int32_t)packed[4];
+    const uint32_t *at;
+    h->block = (int32_t)packed[0];
+    h->n_blocks = (int32_t)packed[1];
+    h->groups = (int32_t)packed[2];
+    h->width = (int32_t)packed[3];
+    h->offsets = &packed[TG_HUFFMAN_HEADER_WORDS];
+    at = h->offsets + h->n_blocks + 1;
+    h->fast = (const uint16_t *)at;
+    at += (1 << TG_HUFFMAN_PEEK) / 2;
+    h->limit = at;
+    at += TG_HUFFMAN_MAX_LEN - TG_HUFFMAN_PEEK;
+    h->delta = (const int32_t *)at;
+    at += TG_HUFFMAN_MAX_LEN - TG_HUFFMAN_PEEK;
+    h->longs = (const uint8_t *)at;
+    at += (n_long + 3) / 4;
+    h->tables = h->groups ? (const int8_t *)at : 0;
+    at += (h->groups * h->width + 3) / 4;
+    h->stream = (const uint8_t *)at;
+}
+
+/*
+ * Decode block b (output channels b * block .. min((b + 1) * block, out_c) - 1) into out:
+ * int8 [rows][depth]. Symbols of a shared-weight layer go through their row's table.
+ */
+void tg_huffman_decode_s8(const tg_huffman_t *h, int32_t b, int32_t out_c, int32_t depth, int8_t *out);
+
+/*
+ * Fully connected with entropy-coded weights: tg_fully_connected_s8's arguments and results,
+ * the weights as the packed constant above. scratch: block * in_features bytes.
+ */
+void tg_fully_connected_huffman_s8(const tg_fully_connected_params_t *p, const int8_t *input,
+                                   const uint32_t *packed, const int32_t *bias,
+                                   const int32_t *multiplier, const int8_t *shift,
+                                   int8_t *scratch, int8_t *output);
+
+/* The same, each block computed by tg_fully_connected_s8_dsp (ARMv7E-M DSP extension). */
+void tg_fully_connected_huffman_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                       const uint32_t *packed, const int32_t *bias,
+                                       const int32_t *multiplier, const int8_t *shift,
+                                       int8_t *scratch, int8_t *output);
+
+/*
+ * 2-D convolution (groups = 1) with entropy-coded weights: tg_conv2d_s8's arguments and
+ * results. Each block's output channels are strided in NHWC: written at o0 + j of each pixel.
+ * scratch: block * kernel_h * kernel_w * in_c bytes.
+ */
+void tg_conv2d_huffman_s8(const tg_conv2d_params_t *p, const int8_t *input,
+                          const uint32_t *packed, const int32_t *bias,
+                          const int32_t *multiplier, const int8_t *shift,
+                          int8_t *scratch, int8_t *output);
+
+/*
+ * The same on the DSP extension: per pixel, the receptive field (copied, padding as the zero
+ * point, unless the conv is 1x1, stride 1, unpadded) times the block by tg_fully_connected_s8_dsp.
+ * scratch: block * depth bytes rounded up to 8, then depth bytes (the field), depth = kernel_h * kernel_w * in_c.
+ */
+void tg_conv2d_huffman_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                              const uint32_t *packed, const int32_t *bias,
+                              const int32_t *multiplier, const int8_t *shift,
+                              int8_t *scratch, int8_t *output);
+
+#endif /* TG_KERNELS_HUFFMAN_H */

@@ -1,0 +1,79 @@
+"""Kernel specifications of the entropy-coded weight kernels (`--weights huffman`, issue 73;
+firmware/kernels/huffman/tg_kernels_huffman.h). A node passes/entropy_code.py marked
+(attrs["weight_coding"] == "huffman") takes only these; they read the weights as the packed
+constant tinygen.quant.huffman.encode builds (a shared-weight layer's symbols are its codebook
+indices, the node's "codebook" constant the tables) and compute what the int8 kernel computes on
+the decoded weights: their numpy twins are the int8 kernels'."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.kernels.spec import _REQUANT, KernelSpec
+from tinygen.quant.huffman import block_rows, encode
+
+CODING = "huffman"
+HEADERS = ("kernels/tg_kernels_huffman.h",)
+_DECODER = "kernels/tg_huffman_decode_s8.c"
+_DSP = frozenset({"dsp"})
+_PACKED = ("packed", "bias", "multiplier", "shift")
+
+
+def _round8(n: int) -> int:
+    return (n + 7) // 8 * 8
+
+
+def conv_depth(p: dict) -> int:
+    return p["kernel_h"] * p["kernel_w"] * p["in_c"]
+
+
+def pack_conv(p: dict, consts: dict) -> np.ndarray:
+    return encode(consts["weight"].reshape(p["out_c"], -1), consts.get("codebook"))
+
+
+def pack_fc(p: dict, consts: dict) -> np.ndarray:
+    return encode(consts["weight"].reshape(p["out_features"], -1), consts.get("codebook"))
+
+
+def conv_scratch(p: dict) -> int:
+    """One block of decoded filters (tg_conv2d_huffman_s8)."""
+    return block_rows(p["out_c"], conv_depth(p)) * conv_depth(p)
+
+
+def conv_dsp_scratch(p: dict) -> int:
+    """One block of decoded filters, rounded up to 8 bytes, then one receptive field
+    (tg_conv2d_huffman_s8_dsp)."""
+    return _round8(conv_scratch(p)) + conv_depth(p)
+
+
+def fc_scratch(p: dict) -> int:
+    """One block of decoded rows (tg_fully_connected_huffman_s8 and its DSP form)."""
+    return block_rows(p["out_features"], p["in_features"]) * p["in_features"]
+
+
+def _spec(name: str, op: str, struct: str, pack, scratch, calls: tuple[str, ...], requires=frozenset()):
+    return KernelSpec(name, op, weight_dtype="int8", weight_bits=8, requires=requires, struct=struct,
+                      const_roles=_PACKED, source=f"kernels/{name}.c", twin=op_twin(op), headers=HEADERS,
+                      pack=pack, ref_roles=_REQUANT, scratch=scratch, calls=(_DECODER, *calls),
+                      weight_coding=CODING)
+
+
+def op_twin(op: str) -> str:
+    return {"conv2d": "conv2d_s8", "fully_connected": "fully_connected_s8"}[op]
+
+
+def huffman_kernels() -> tuple[KernelSpec, ...]:
+    """DSP first, then portable (only nodes marked for entropy coding take them)."""
+    conv, fc = "tg_conv2d_params_t", "tg_fully_connected_params_t"
+    return (
+        _spec("tg_conv2d_huffman_s8_dsp", "conv2d", conv, pack_conv, conv_dsp_scratch,
+              ("kernels/tg_fully_connected_s8_dsp.c",), _DSP),
+        _spec("tg_conv2d_huffman_s8", "conv2d", conv, pack_conv, conv_scratch, ()),
+        _spec("tg_fully_connected_huffman_s8_dsp", "fully_connected", fc, pack_fc, fc_scratch,
+              ("kernels/tg_fully_connected_s8_dsp.c",), _DSP),
+        _spec("tg_fully_connected_huffman_s8", "fully_connected", fc, pack_fc, fc_scratch,
+              ("kernels/tg_fully_connected_s8.c",)),
+    )
+
+
+__all__ = ["CODING", "conv_dsp_scratch", "conv_scratch", "fc_scratch", "huffman_kernels"]
