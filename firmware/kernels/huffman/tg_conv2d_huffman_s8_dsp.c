@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "tg_kernels_dsp.h"
 #include "tg_kernels_huffman.h"
+#include "tg_kernels_dsp.h"
 
 /* The receptive field of output pixel (out_y, out_x), OHWI order, padded with the zero point. */
 static void tg_conv2d_field(const tg_conv2d_params_t *p, const int8_t *input, int32_t out_y, int32_t out_x,

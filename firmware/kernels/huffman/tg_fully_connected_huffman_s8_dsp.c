@@ -6,8 +6,8 @@
  */
 #include <stddef.h>
 
-#include "tg_kernels_dsp.h"
 #include "tg_kernels_huffman.h"
+#include "tg_kernels_dsp.h"
 
 void tg_fully_connected_huffman_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
                                        const uint32_t *packed, const int32_t *bias,
