@@ -9,18 +9,19 @@ or per output channel); then the decoder maps each index through the table to in
 coded in blocks of `block` output channels; each block starts at a stored bit offset, so the
 kernel decodes one block into scratch, computes it, and moves on (RAM: one block).
 
-Codes are at most MAX_LEN bits. The decoder peeks PEEK bits and one lookup in a 2**PEEK-entry
-table gives symbol and length for the codes of at most PEEK bits; a longer code (rare symbols)
-is found by the canonical limits per length. Everything is deterministic: ties in the code
+Codes are at most MAX_LEN bits. The decoder peeks `peek` bits (PEEK, or the longest code
+where that is shorter: a 3-bit codebook's table has at most 128 entries) and one lookup in a
+2**peek-entry table gives symbol and length for the codes of at most peek bits; a longer code
+(rare symbols) is found by the canonical limits per length. Everything is deterministic: ties in the code
 construction break by symbol.
 
 The packed constant, uint32 words (little-endian), as firmware/kernels/huffman/tg_kernels_huffman.h
 describes it:
     [0] block  [1] n_blocks  [2] table groups (0: none, 1: per tensor, out_c: per channel)
-    [3] table width (2**bits; 0: none)  [4] n_long (symbols with codes longer than PEEK)
-    [5 .. 5+n_blocks]   bit offset of each block in the stream, then the stream's length
-    fast: 2**PEEK uint16 entries, (length << 8) | symbol, 0 where a longer code starts
-    limit[MAX_LEN-PEEK] uint32, then delta[MAX_LEN-PEEK] int32 (lengths PEEK+1 .. MAX_LEN)
+    [3] table width (2**bits; 0: none)  [4] n_long (symbols with codes longer than peek)
+    [5] peek   [6 .. 6+n_blocks]   bit offset of each block in the stream, then the stream's length
+    fast: 2**peek uint16 entries, (length << 8) | symbol, 0 where a longer code starts (padded to a word)
+    limit[MAX_LEN-peek] uint32, then delta[MAX_LEN-peek] int32 (lengths peek+1 .. MAX_LEN)
     long symbols: n_long bytes, padded to a word
     value tables: groups * width int8, padded to a word
     stream: the codes MSB first, padded with 4 zero bytes and to a word
@@ -32,9 +33,9 @@ import heapq
 
 import numpy as np
 
-PEEK = 8              # bits the decoder's first table takes (256 entries)
+PEEK = 8              # bits the decoder's first table takes at most (256 entries)
 MAX_LEN = 16          # longest code: the decoder keeps at least 25 bits in its buffer
-HEADER_WORDS = 5
+HEADER_WORDS = 6
 BLOCK_BYTES = 1024    # scratch a layer's block may take: the block holds this many weight bytes at most
 
 
@@ -87,24 +88,24 @@ def canonical_codes(lengths: np.ndarray) -> dict[int, tuple[int, int]]:
     return codes
 
 
-def _tables(lengths: np.ndarray):
-    """The decoder's tables: fast (2**PEEK uint16), limit and delta per long length, long symbols."""
+def _tables(lengths: np.ndarray, peek: int):
+    """The decoder's tables: fast (2**peek uint16), limit and delta per long length, long symbols."""
     codes = canonical_codes(lengths)
-    fast = np.zeros(1 << PEEK, dtype=np.uint16)
-    limit = np.zeros(MAX_LEN - PEEK, dtype=np.uint32)
-    delta = np.zeros(MAX_LEN - PEEK, dtype=np.int32)
-    longs = [s for s in sorted(codes, key=lambda s: (codes[s][1], s)) if codes[s][1] > PEEK]
+    fast = np.zeros(1 << peek, dtype=np.uint16)
+    limit = np.zeros(MAX_LEN - peek, dtype=np.uint32)
+    delta = np.zeros(MAX_LEN - peek, dtype=np.int32)
+    longs = [s for s in sorted(codes, key=lambda s: (codes[s][1], s)) if codes[s][1] > peek]
     for s, (code, n) in codes.items():
-        if n <= PEEK:
-            start = code << (PEEK - n)
-            fast[start:start + (1 << (PEEK - n))] = (n << 8) | s
+        if n <= peek:
+            start = code << (peek - n)
+            fast[start:start + (1 << (peek - n))] = (n << 8) | s
     first = 0
     for n in range(1, MAX_LEN + 1):
         of_n = sorted(s for s in codes if codes[s][1] == n)
-        if n > PEEK:
+        if n > peek:
             index = sum(1 for s in longs if codes[s][1] < n)
-            limit[n - PEEK - 1] = first + len(of_n)
-            delta[n - PEEK - 1] = index - first
+            limit[n - peek - 1] = first + len(of_n)
+            delta[n - peek - 1] = index - first
         first = (first + len(of_n)) << 1
     return codes, fast, limit, delta, np.asarray(longs, dtype=np.uint8)
 
@@ -135,7 +136,8 @@ def encode(weights: np.ndarray, table: np.ndarray | None = None, block: int | No
     block = block or block_rows(out_c, depth)
     counts = np.bincount(sym.ravel(), minlength=256)
     lengths = code_lengths(counts)
-    codes, fast, limit, delta, longs = _tables(lengths)
+    peek = min(PEEK, int(lengths.max()))
+    codes, fast, limit, delta, longs = _tables(lengths, peek)
     code_of = np.zeros(256, dtype=np.int64)
     len_of = np.zeros(256, dtype=np.int64)
     for s, (c, n) in codes.items():
@@ -145,7 +147,7 @@ def encode(weights: np.ndarray, table: np.ndarray | None = None, block: int | No
     offsets = [0] + [int(ends[min(b + block, out_c) * depth - 1]) for b in range(0, out_c, block)]
     stream = _bitstream(code_of[sym].ravel(), bits.ravel(), offsets[-1])
     groups, width = (0, 0) if table is None else table.shape
-    header = np.asarray([block, len(offsets) - 1, groups, width, longs.size, *offsets], dtype=np.uint32)
+    header = np.asarray([block, len(offsets) - 1, groups, width, longs.size, peek, *offsets], dtype=np.uint32)
     parts = [header, _words(fast), limit, delta.view(np.uint32), _words(longs)]
     if table is not None:
         parts.append(_words(np.asarray(table, dtype=np.int8)))
@@ -171,16 +173,16 @@ def decode(packed: np.ndarray, out_c: int, depth: int) -> np.ndarray:
     """Mirrors tg_huffman_decode_s8 block by block: the int8 weights [out_c, depth] the packed
     constant encodes (table lookups, the canonical limits for long codes, the value tables)."""
     words = np.asarray(packed, dtype=np.uint32)
-    block, n_blocks, groups, width, n_long = (int(v) for v in words[:HEADER_WORDS])
+    block, n_blocks, groups, width, n_long, peek = (int(v) for v in words[:HEADER_WORDS])
     offsets = words[HEADER_WORDS:HEADER_WORDS + n_blocks + 1].astype(np.int64)
     raw = words.view(np.uint8)
     at = 4 * (HEADER_WORDS + n_blocks + 1)
-    fast = raw[at:at + 2 * (1 << PEEK)].view("<u2")
-    at += 2 * (1 << PEEK)
-    limit = raw[at:at + 4 * (MAX_LEN - PEEK)].view("<u4")
-    at += 4 * (MAX_LEN - PEEK)
-    delta = raw[at:at + 4 * (MAX_LEN - PEEK)].view("<i4")
-    at += 4 * (MAX_LEN - PEEK)
+    fast = raw[at:at + 2 * (1 << peek)].view("<u2")
+    at += (2 * (1 << peek) + 3) // 4 * 4
+    limit = raw[at:at + 4 * (MAX_LEN - peek)].view("<u4")
+    at += 4 * (MAX_LEN - peek)
+    delta = raw[at:at + 4 * (MAX_LEN - peek)].view("<i4")
+    at += 4 * (MAX_LEN - peek)
     longs = raw[at:at + n_long]
     at += (n_long + 3) // 4 * 4
     table = raw[at:at + groups * width].view(np.int8).reshape(groups, width) if groups else None
@@ -191,14 +193,14 @@ def decode(packed: np.ndarray, out_c: int, depth: int) -> np.ndarray:
         pos = int(offsets[b])
         for o in range(b * block, min((b + 1) * block, out_c)):
             for k in range(depth):
-                peek = int(np.packbits(bits[pos:pos + MAX_LEN]).view(">u2")[0])
-                entry = int(fast[peek >> (MAX_LEN - PEEK)])
+                bits16 = int(np.packbits(bits[pos:pos + MAX_LEN]).view(">u2")[0])
+                entry = int(fast[bits16 >> (MAX_LEN - peek)])
                 n, s = entry >> 8, entry & 0xFF
                 if n == 0:
-                    for n in range(PEEK + 1, MAX_LEN + 1):
-                        c = peek >> (MAX_LEN - n)
-                        if c < int(limit[n - PEEK - 1]):
-                            s = int(longs[c + int(delta[n - PEEK - 1])])
+                    for n in range(peek + 1, MAX_LEN + 1):
+                        c = bits16 >> (MAX_LEN - n)
+                        if c < int(limit[n - peek - 1]):
+                            s = int(longs[c + int(delta[n - peek - 1])])
                             break
                 pos += n
                 out[o, k] = np.uint8(s).view(np.int8) if table is None else table[o if groups > 1 else 0, s]

@@ -2,7 +2,7 @@
  * tg_huffman_decode_s8: one block of entropy-coded weights to int8 (tg_kernels_huffman.h).
  * Per symbol one 32-bit load at the bit position's byte (the stream is padded so that it
  * may read past the end), byte-swapped so the next bits come MSB first; one lookup of its
- * top 8 bits gives symbol and length for the common codes (about 12 instructions a weight
+ * top peek (at most 8) bits gives symbol and length for the common codes (about 12 instructions a weight
  * on the M7). Numpy twin:
  * tinygen/quant/huffman.py (decode).
  */
@@ -19,17 +19,17 @@ static inline __attribute__((always_inline)) uint32_t tg_huffman_peek(const uint
     return __builtin_bswap32(w) << (pos & 7u);
 }
 
-/* The slow path: a code longer than TG_HUFFMAN_PEEK bits, found by the canonical limits;
-   returns (length << 8) | symbol, as a fast entry. */
+/* The slow path: a code longer than peek bits, found by the canonical limits; returns
+   (length << 8) | symbol, as a fast entry. */
 static uint32_t tg_huffman_long(const tg_huffman_t *h, uint32_t bits)
 {
     uint32_t n;
-    for (n = TG_HUFFMAN_PEEK + 1; n < TG_HUFFMAN_MAX_LEN; ++n) {
-        if ((bits >> (32 - n)) < h->limit[n - TG_HUFFMAN_PEEK - 1]) {
+    for (n = h->peek + 1; n < TG_HUFFMAN_MAX_LEN; ++n) {
+        if ((bits >> (32 - n)) < h->limit[n - h->peek - 1]) {
             break;
         }
     }
-    return (n << 8) | h->longs[(int32_t)(bits >> (32 - n)) + h->delta[n - TG_HUFFMAN_PEEK - 1]];
+    return (n << 8) | h->longs[(int32_t)(bits >> (32 - n)) + h->delta[n - h->peek - 1]];
 }
 
 /*
@@ -42,11 +42,12 @@ static inline __attribute__((always_inline)) uint32_t tg_huffman_run(const tg_hu
 {
     const uint16_t *restrict fast = h->fast;
     const uint8_t *restrict stream = h->stream;
+    const uint32_t drop = 32 - h->peek;
     int8_t *const end = out + count;
 
     while (out < end) {
         const uint32_t bits = tg_huffman_peek(stream, pos);
-        uint32_t entry = fast[bits >> (32 - TG_HUFFMAN_PEEK)];
+        uint32_t entry = fast[bits >> drop];
         if (entry < 256u) {
             entry = tg_huffman_long(h, bits);
         }

@@ -7,10 +7,12 @@
  *
  *   uint32 [0] block (output channels per block)  [1] n_blocks  [2] table groups (0: none,
  *          1: one table, out_c: one per output channel)  [3] table width  [4] n_long
- *   uint32 [5 .. 5 + n_blocks]: bit offset of each block in the stream, then its length
- *   uint16 fast[256]: (length << 8) | symbol for codes of at most 8 bits; 0 where a longer
- *          code starts (then limit/delta per length 9..16 find it among the long symbols)
- *   uint32 limit[8], int32 delta[8]; uint8 long symbols[n_long] (padded to a word)
+ *          [5] peek (1..8: the bits the first lookup takes)
+ *   uint32 [6 .. 6 + n_blocks]: bit offset of each block in the stream, then its length
+ *   uint16 fast[1 << peek] (padded to a word): (length << 8) | symbol for codes of at most
+ *          peek bits; 0 where a longer code starts (then limit/delta per length peek+1..16
+ *          find it among the long symbols)
+ *   uint32 limit[16 - peek], int32 delta[16 - peek]; uint8 long symbols[n_long] (padded to a word)
  *   int8 tables[groups][width] (padded to a word): a codebook's values, symbols its indices
  *   uint8 stream: the codes MSB first, 4 zero bytes after the last
  */
@@ -21,18 +23,18 @@
 
 #include "tg_kernels.h"
 
-#define TG_HUFFMAN_PEEK 8
 #define TG_HUFFMAN_MAX_LEN 16
-#define TG_HUFFMAN_HEADER_WORDS 5
+#define TG_HUFFMAN_HEADER_WORDS 6
 
 /* A packed constant's parts, found by tg_huffman_open. */
 typedef struct {
     int32_t block, n_blocks, groups, width;
+    uint32_t peek;                /* bits of the first lookup */
     const uint32_t *offsets;      /* [n_blocks + 1] bit offsets */
-    const uint16_t *fast;         /* [1 << TG_HUFFMAN_PEEK] */
-    const uint32_t *limit;        /* [TG_HUFFMAN_MAX_LEN - TG_HUFFMAN_PEEK] */
-    const int32_t *delta;         /* [TG_HUFFMAN_MAX_LEN - TG_HUFFMAN_PEEK] */
-    const uint8_t *longs;         /* symbols of the codes longer than TG_HUFFMAN_PEEK bits */
+    const uint16_t *fast;         /* [1 << peek] */
+    const uint32_t *limit;        /* [TG_HUFFMAN_MAX_LEN - peek] */
+    const int32_t *delta;         /* [TG_HUFFMAN_MAX_LEN - peek] */
+    const uint8_t *longs;         /* symbols of the codes longer than peek bits */
     const int8_t *tables;         /* NULL: the symbols are the int8 values */
     const uint8_t *stream;
 } tg_huffman_t;
@@ -45,14 +47,15 @@ static inline void tg_huffman_open(tg_huffman_t *h, const uint32_t *packed)
     h->n_blocks = (int32_t)packed[1];
     h->groups = (int32_t)packed[2];
     h->width = (int32_t)packed[3];
+    h->peek = packed[5];
     h->offsets = &packed[TG_HUFFMAN_HEADER_WORDS];
     at = h->offsets + h->n_blocks + 1;
     h->fast = (const uint16_t *)at;
-    at += (1 << TG_HUFFMAN_PEEK) / 2;
+    at += ((1u << h->peek) + 1u) / 2u;
     h->limit = at;
-    at += TG_HUFFMAN_MAX_LEN - TG_HUFFMAN_PEEK;
+    at += TG_HUFFMAN_MAX_LEN - h->peek;
     h->delta = (const int32_t *)at;
-    at += TG_HUFFMAN_MAX_LEN - TG_HUFFMAN_PEEK;
+    at += TG_HUFFMAN_MAX_LEN - h->peek;
     h->longs = (const uint8_t *)at;
     at += (n_long + 3) / 4;
     h->tables = h->groups ? (const int8_t *)at : 0;
