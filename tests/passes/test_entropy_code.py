@@ -179,15 +179,16 @@ def test_float32_model_is_refused_in_one_line():
 
 @needs_qemu
 @pytest.mark.slow
-def test_huffman_model_on_standin_equals_reference(tmp_path):
+@pytest.mark.parametrize("hw", [(8, 6), (5, 6)])      # 12 output pixels of the convs after the first, and 9
+def test_huffman_model_on_standin_equals_reference(hw, tmp_path):
     from tinygen.hil.target import open_device
 
     board = get_board("f746zg")
-    source = pruned_source(c3=40, seed=5)
+    source = pruned_source(c3=40, hw=hw, seed=5)
     graph = compile_source(source, None, CompileOptions(features=board.isa_features, weights=HUFFMAN,
                                                         lower_peak=False))
     assert {n.kernel for n in _coded(graph)} == {"tg_conv2d_huffman_s8_dsp", "tg_fully_connected_huffman_s8_dsp"}
     project = build(source, graph, board, tmp_path / "fw").out_dir
     with open_device(board, project, emulate=True) as dev:
-        for i, x in enumerate(_inputs((1, 8, 6, 3), seed=7)):
+        for i, x in enumerate(_inputs((1, *hw, 3), seed=7)):
             assert_device_equals_reference(dev, graph, x, f"f746zg {i}")

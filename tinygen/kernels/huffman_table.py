@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygen.kernels.scratch import mat_mult_dsp_scratch
 from tinygen.kernels.spec import _REQUANT, KernelSpec
 from tinygen.quant.huffman import block_rows, encode
 
@@ -40,15 +41,31 @@ def conv_scratch(p: dict) -> int:
     return block_rows(p["out_c"], conv_depth(p)) * conv_depth(p)
 
 
+def _direct(p: dict) -> bool:
+    """A 1x1, stride-1, unpadded conv: its receptive fields are the input's pixels."""
+    return (p["kernel_h"], p["kernel_w"], p["stride_h"], p["stride_w"], p["pad_top"], p["pad_left"]) == (1, 1, 1, 1, 0, 0)
+
+
 def conv_dsp_scratch(p: dict) -> int:
-    """One block of decoded filters, rounded up to 8 bytes, then one receptive field
-    (tg_conv2d_huffman_s8_dsp)."""
-    return _round8(conv_scratch(p)) + conv_depth(p)
+    """tg_conv2d_huffman_s8_dsp: one block of decoded filters (rounded up to 8 bytes), two
+    receptive fields (each rounded up to 8; none for a direct conv), then the mat-mult
+    buffers of two pixels times the block."""
+    depth = conv_depth(p)
+    fields = 0 if _direct(p) else 2 * _round8(depth)
+    rows = p["out_h"] * p["out_w"]
+    return _round8(conv_scratch(p)) + fields + mat_mult_dsp_scratch(rows, depth, block_rows(p["out_c"], depth))
 
 
 def fc_scratch(p: dict) -> int:
-    """One block of decoded rows (tg_fully_connected_huffman_s8 and its DSP form)."""
+    """One block of decoded rows (tg_fully_connected_huffman_s8)."""
     return block_rows(p["out_features"], p["in_features"]) * p["in_features"]
+
+
+def fc_dsp_scratch(p: dict) -> int:
+    """tg_fully_connected_huffman_s8_dsp: one block (rounded up to 8 bytes), then the mat-mult
+    buffers of two rows times the block (none for a single row)."""
+    block = block_rows(p["out_features"], p["in_features"])
+    return _round8(fc_scratch(p)) + mat_mult_dsp_scratch(p["rows"], p["in_features"], block)
 
 
 def _spec(name: str, op: str, struct: str, pack, scratch, calls: tuple[str, ...], requires=frozenset()):
@@ -66,14 +83,12 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
     """DSP first, then portable (only nodes marked for entropy coding take them)."""
     conv, fc = "tg_conv2d_params_t", "tg_fully_connected_params_t"
     return (
-        _spec("tg_conv2d_huffman_s8_dsp", "conv2d", conv, pack_conv, conv_dsp_scratch,
-              ("kernels/tg_fully_connected_s8_dsp.c",), _DSP),
+        _spec("tg_conv2d_huffman_s8_dsp", "conv2d", conv, pack_conv, conv_dsp_scratch, (), _DSP),
         _spec("tg_conv2d_huffman_s8", "conv2d", conv, pack_conv, conv_scratch, ()),
-        _spec("tg_fully_connected_huffman_s8_dsp", "fully_connected", fc, pack_fc, fc_scratch,
-              ("kernels/tg_fully_connected_s8_dsp.c",), _DSP),
+        _spec("tg_fully_connected_huffman_s8_dsp", "fully_connected", fc, pack_fc, fc_dsp_scratch, (), _DSP),
         _spec("tg_fully_connected_huffman_s8", "fully_connected", fc, pack_fc, fc_scratch,
               ("kernels/tg_fully_connected_s8.c",)),
     )
 
 
-__all__ = ["CODING", "conv_dsp_scratch", "conv_scratch", "fc_scratch", "huffman_kernels"]
+__all__ = ["CODING", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch", "fc_scratch", "huffman_kernels"]

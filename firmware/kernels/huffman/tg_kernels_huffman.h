@@ -78,7 +78,11 @@ void tg_fully_connected_huffman_s8(const tg_fully_connected_params_t *p, const i
                                    const int32_t *multiplier, const int8_t *shift,
                                    int8_t *scratch, int8_t *output);
 
-/* The same, each block computed by tg_fully_connected_s8_dsp (ARMv7E-M DSP extension). */
+/*
+ * The same on the DSP extension (tg_mat_mult_s8_dsp.h's row bodies, two rows at a time).
+ * scratch: block * in_features bytes rounded up to 8, then tg_mat_mult_s8_dsp_buffer_size
+ * (in_features, block) bytes where rows >= 2.
+ */
 void tg_fully_connected_huffman_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
                                        const uint32_t *packed, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift,
@@ -95,9 +99,11 @@ void tg_conv2d_huffman_s8(const tg_conv2d_params_t *p, const int8_t *input,
                           int8_t *scratch, int8_t *output);
 
 /*
- * The same on the DSP extension: per pixel, the receptive field (copied, padding as the zero
- * point, unless the conv is 1x1, stride 1, unpadded) times the block by tg_fully_connected_s8_dsp.
- * scratch: block * depth bytes rounded up to 8, then depth bytes (the field), depth = kernel_h * kernel_w * in_c.
+ * The same on the DSP extension: two output pixels at a time, their receptive fields (copied,
+ * padding as the zero point, unless the conv is 1x1, stride 1, unpadded) times the block by
+ * tg_mat_mult_s8_dsp.h's row bodies. scratch, each part rounded up to 8 bytes: block * depth
+ * bytes, two fields of depth bytes (none for the direct conv), then tg_mat_mult_s8_dsp_buffer_size
+ * (depth, block) bytes where out_h * out_w >= 2; depth = kernel_h * kernel_w * in_c.
  */
 void tg_conv2d_huffman_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                               const uint32_t *packed, const int32_t *bias,
