@@ -15,14 +15,16 @@ import torch
 from torch import nn
 
 from e2e import assert_bit_exact, assert_device_equals_reference, build_host, run_cli
+from test_inplace_distance import _overlapping_kernels
 from test_prune import source_of
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.errors import UsageError
 from tinygen.ir import Codebook
-from tinygen.kernels.huffman_table import conv_scratch, fc_scratch
+from tinygen.kernels.huffman_table import BLOCK_MAX, conv_scratch, fc_scratch, one_block
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes import CompileOptions
+from tinygen.passes.plan_memory import plan_memory
 from tinygen.quant.weight_spec import parse_weights
 
 HUFFMAN = parse_weights("huffman")
@@ -99,7 +101,7 @@ def test_scratch_is_one_block_and_the_arena_grows_by_at_most_one():
     for node in _coded(coded):
         p = node.attrs["kparams"]
         blocks.append(conv_scratch(p) if node.op == "conv2d" else fc_scratch(p))
-        assert node.scratch_bytes == blocks[-1] <= max(1024, p.get("in_features", 0), p.get("in_c", 0) * 9)
+        assert node.scratch_bytes == blocks[-1] <= max(BLOCK_MAX, p.get("in_features", 0), p.get("in_c", 0) * 9)
     overlap = max(coded.tensor(n.inputs[0]).size for n in _coded(coded))
     assert coded.meta["memory"].arena_size - plain.meta["memory"].arena_size <= max(blocks) + overlap
 
@@ -175,6 +177,58 @@ def test_float32_model_is_refused_in_one_line():
     source.graph.meta["quantized"] = "float32"          # a float .tflite run as it is
     with pytest.raises(UsageError, match="--weights huffman codes int8 weights"):
         compile_source(source, None, CompileOptions(weights=HUFFMAN))
+
+
+def _pruned_kws():
+    """The MLPerf KWS model with 70% of each conv and fully connected layer's int8 weights
+    zeroed (the smallest in magnitude): its 1x1 convs are coded whole, one block each."""
+    source = load_source(REPO / "examples" / "mlperf-tiny" / "kws_dscnn_int8.tflite")
+    for node in source.graph.nodes:
+        if node.op in ("conv2d", "fully_connected"):
+            w = source.graph.tensor(node.param("weight"))
+            mag = np.abs(w.data.astype(np.int16))
+            w.data = np.where(mag < np.sort(mag.ravel())[int(0.7 * mag.size)], 0, w.data).astype(np.int8)
+    return source
+
+
+def test_one_block_layers_may_overlap_their_input_multi_block_ones_not():
+    from tinygen.passes.inplace import DISTANCE
+
+    one = {"out_h": 25, "out_w": 5, "in_h": 25, "in_w": 5, "in_c": 64, "out_c": 64, "kernel_h": 1, "kernel_w": 1,
+           "stride_h": 1, "stride_w": 1, "pad_top": 0, "pad_left": 0, "dilation_h": 1, "dilation_w": 1}
+    assert one_block(one) and not one_block({**one, "out_h": 1, "out_w": 1, "in_h": 1, "in_w": 1, "in_c": 512})
+    assert DISTANCE["tg_conv2d_huffman_s8_dsp"](one) == DISTANCE["tg_conv2d_1x1_s8_dsp"](one)
+    assert DISTANCE["tg_conv2d_huffman_s8"](one) == DISTANCE["tg_conv2d_s8"](one)
+    wide = {**one, "in_c": 512, "out_h": 2, "out_w": 1, "in_h": 2, "in_w": 1}
+    assert DISTANCE["tg_conv2d_huffman_s8_dsp"](wide) is None and DISTANCE["tg_conv2d_huffman_s8"](wide) is None
+
+
+def test_pruned_kws_on_host_equals_reference(tmp_path):
+    source = _pruned_kws()
+    graph = compile_source(source, None, CompileOptions(weights=HUFFMAN))
+    pointwise = [n for n in _coded(graph) if n.attrs["kparams"]["kernel_h"] == 1]
+    assert len(pointwise) == 4 and all(one_block(n.attrs["kparams"]) for n in pointwise)
+    shape = (1, *source.graph.tensor(source.graph.inputs[0]).shape[1:])
+    assert_bit_exact(graph, build_host(source, graph, tmp_path / "h"), _inputs(shape, count=2))
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_pruned_kws_on_standin_equals_reference(tmp_path):
+    """One-block layers planned over their inputs (passes/inplace.py) on the DSP kernels."""
+    from tinygen.hil.target import open_device
+
+    board = get_board("f746zg")
+    source = _pruned_kws()
+    graph = compile_source(source, None, CompileOptions(features=board.isa_features, weights=HUFFMAN))
+    assert {n.kernel for n in _coded(graph)} == {"tg_conv2d_huffman_s8_dsp"}
+    graph = plan_memory(graph, strategies=[("in place", "tight")])    # every allowed overlap taken
+    assert "tg_conv2d_huffman_s8_dsp" in _overlapping_kernels(graph)
+    project = build(source, graph, board, tmp_path / "fw").out_dir
+    shape = (1, *source.graph.tensor(source.graph.inputs[0]).shape[1:])
+    with open_device(board, project, emulate=True) as dev:
+        for i, x in enumerate(_inputs(shape, count=2, seed=3)):
+            assert_device_equals_reference(dev, graph, x, f"kws70 {i}")
 
 
 @needs_qemu

@@ -24,21 +24,43 @@ def _round8(n: int) -> int:
     return (n + 7) // 8 * 8
 
 
+# A layer's block of decoded weights holds at most as many bytes as its output (activations
+# the arena holds anyway while it runs), within these bounds: the whole of a small layer is one
+# block, decoded once (no input re-read per block, and the output may overlap the input:
+# passes/inplace.py); a wide layer with a small output (a fully connected layer) takes a few rows
+BLOCK_MIN, BLOCK_MAX = 1024, 4096
+
+
+def _shape(p: dict) -> tuple[int, int, int]:
+    """(output channels, depth, output bytes) of a conv's or fully connected layer's kparams."""
+    if "out_features" in p:
+        return p["out_features"], p["in_features"], p["rows"] * p["out_features"]
+    return p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"], p["out_h"] * p["out_w"] * p["out_c"]
+
+
+def layer_block(p: dict) -> int:
+    """Output channels per block of a layer (its kparams)."""
+    out_c, depth, out_bytes = _shape(p)
+    return block_rows(out_c, depth, min(max(out_bytes, BLOCK_MIN), BLOCK_MAX))
+
+
+def one_block(p: dict) -> bool:
+    return layer_block(p) >= _shape(p)[0]
+
+
+def pack(p: dict, consts: dict) -> np.ndarray:
+    """The layer's packed constant (tinygen.quant.huffman.encode) in blocks of layer_block."""
+    out_c = _shape(p)[0]
+    return encode(consts["weight"].reshape(out_c, -1), consts.get("codebook"), layer_block(p))
+
+
 def conv_depth(p: dict) -> int:
     return p["kernel_h"] * p["kernel_w"] * p["in_c"]
 
 
-def pack_conv(p: dict, consts: dict) -> np.ndarray:
-    return encode(consts["weight"].reshape(p["out_c"], -1), consts.get("codebook"))
-
-
-def pack_fc(p: dict, consts: dict) -> np.ndarray:
-    return encode(consts["weight"].reshape(p["out_features"], -1), consts.get("codebook"))
-
-
 def conv_scratch(p: dict) -> int:
     """One block of decoded filters (tg_conv2d_huffman_s8)."""
-    return block_rows(p["out_c"], conv_depth(p)) * conv_depth(p)
+    return layer_block(p) * conv_depth(p)
 
 
 def _direct(p: dict) -> bool:
@@ -53,19 +75,18 @@ def conv_dsp_scratch(p: dict) -> int:
     depth = conv_depth(p)
     fields = 0 if _direct(p) else 2 * _round8(depth)
     rows = p["out_h"] * p["out_w"]
-    return _round8(conv_scratch(p)) + fields + mat_mult_dsp_scratch(rows, depth, block_rows(p["out_c"], depth))
+    return _round8(conv_scratch(p)) + fields + mat_mult_dsp_scratch(rows, depth, layer_block(p))
 
 
 def fc_scratch(p: dict) -> int:
     """One block of decoded rows (tg_fully_connected_huffman_s8)."""
-    return block_rows(p["out_features"], p["in_features"]) * p["in_features"]
+    return layer_block(p) * p["in_features"]
 
 
 def fc_dsp_scratch(p: dict) -> int:
     """tg_fully_connected_huffman_s8_dsp: one block (rounded up to 8 bytes), then the mat-mult
     buffers of two rows times the block (none for a single row)."""
-    block = block_rows(p["out_features"], p["in_features"])
-    return _round8(fc_scratch(p)) + mat_mult_dsp_scratch(p["rows"], p["in_features"], block)
+    return _round8(fc_scratch(p)) + mat_mult_dsp_scratch(p["rows"], p["in_features"], layer_block(p))
 
 
 def _spec(name: str, op: str, struct: str, pack, scratch, calls: tuple[str, ...], requires=frozenset()):
@@ -83,12 +104,12 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
     """DSP first, then portable (only nodes marked for entropy coding take them)."""
     conv, fc = "tg_conv2d_params_t", "tg_fully_connected_params_t"
     return (
-        _spec("tg_conv2d_huffman_s8_dsp", "conv2d", conv, pack_conv, conv_dsp_scratch, (), _DSP),
-        _spec("tg_conv2d_huffman_s8", "conv2d", conv, pack_conv, conv_scratch, ()),
-        _spec("tg_fully_connected_huffman_s8_dsp", "fully_connected", fc, pack_fc, fc_dsp_scratch, (), _DSP),
-        _spec("tg_fully_connected_huffman_s8", "fully_connected", fc, pack_fc, fc_scratch,
+        _spec("tg_conv2d_huffman_s8_dsp", "conv2d", conv, pack, conv_dsp_scratch, (), _DSP),
+        _spec("tg_conv2d_huffman_s8", "conv2d", conv, pack, conv_scratch, ()),
+        _spec("tg_fully_connected_huffman_s8_dsp", "fully_connected", fc, pack, fc_dsp_scratch, (), _DSP),
+        _spec("tg_fully_connected_huffman_s8", "fully_connected", fc, pack, fc_scratch,
               ("kernels/tg_fully_connected_s8.c",)),
     )
 
 
-__all__ = ["CODING", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch", "fc_scratch", "huffman_kernels"]
+__all__ = ["BLOCK_MAX", "BLOCK_MIN", "CODING", "layer_block", "one_block", "pack", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch", "fc_scratch", "huffman_kernels"]

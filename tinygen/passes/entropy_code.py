@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.ir import Graph
-from tinygen.kernels.huffman_table import CODING
-from tinygen.quant.huffman import encode
+from tinygen.kernels.huffman_table import CODING, pack
+from tinygen.kernels.params import kernel_params
 
 CODED_OPS = ("conv2d", "fully_connected")
 
@@ -40,7 +40,7 @@ def entropy_code(graph: Graph) -> Graph:
             continue
         table = _table(weight)
         before = weight.codebook.packed_bytes() if table is not None else int(weight.data.size)
-        after = int(encode(weight.data.reshape(weight.shape[0], -1), table).nbytes)
+        after = int(pack(kernel_params(graph, node), {"weight": weight.data, "codebook": table}).nbytes)
         report[node.name] = {"before": before, "after": after, "coded": after < before}
         if after >= before:
             continue

@@ -36,13 +36,13 @@ import numpy as np
 PEEK = 8              # bits the decoder's first table takes at most (256 entries)
 MAX_LEN = 16          # longest code: the decoder keeps at least 25 bits in its buffer
 HEADER_WORDS = 6
-BLOCK_BYTES = 1024    # scratch a layer's block may take: the block holds this many weight bytes at most
+BLOCK_BYTES = 1024    # default bytes of decoded weights a block holds at most
 
 
-def block_rows(out_c: int, depth: int) -> int:
+def block_rows(out_c: int, depth: int, budget: int = BLOCK_BYTES) -> int:
     """Output channels per block for a layer of `out_c` rows of `depth` weights: as many as
-    BLOCK_BYTES hold (at least one), so RAM grows by at most one block of scratch."""
-    return max(1, min(out_c, BLOCK_BYTES // max(depth, 1)))
+    `budget` bytes hold (at least one), so RAM grows by at most one block of scratch."""
+    return max(1, min(out_c, budget // max(depth, 1)))
 
 
 def code_lengths(counts: np.ndarray) -> np.ndarray:
