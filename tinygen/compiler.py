@@ -183,8 +183,12 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
         graph.meta["quantized"] = "float32"
         graph = compile_graph(graph, None, options, trace)
     elif source.graph.meta.get("quantized"):
-        # already quantized in its file (an int8 .tflite): no calibration, `calib` is ignored
-        graph = compile_graph(source.graph.copy(), None, options, trace)
+        # already quantized in its file (an int8 .tflite): no calibration; `calib` only weighs
+        # the weight sharing's clustering (--weights lut: passes/share_weights.py), where given
+        data = None
+        if calib is not None and options is not None and getattr(options.weights, "lut_bits", None):
+            data = source.graph_feed(load_calibration(calib, source.input_shapes, None, source.input_names))
+        graph = compile_graph(source.graph.copy(), data, options, trace)
     else:
         data = load_calibration(calib, source.input_shapes, source.default_calibration, source.input_names)
         graph = compile_graph(source.graph.copy(), source.graph_feed(data), options, trace)

@@ -144,9 +144,11 @@ def test_codebook_layers_code_their_indices(tmp_path):
         weight.data = weight.codebook.decode()
         shared += 1
     graph = compile_source(source, None, CompileOptions(weights=HUFFMAN))
-    coded = [n for n in _coded(graph) if n.param("codebook")]
+    coded = [n for n in _coded(graph) if graph.tensor(n.param("weight")).codebook is not None]
     assert len(coded) == shared == 4
-    assert {graph.const(n, "codebook").shape[0] for n in coded} == {1, 64}
+    # the packed constants' headers: table groups (1 per tensor, 64 per channel) of 8 values
+    assert sorted(int(graph.const(n, "packed")[2]) for n in coded) == [1, 1, 64, 64]
+    assert {int(graph.const(n, "packed")[3]) for n in coded} == {8}
     host = build_host(source, graph, tmp_path / "h")
     assert_bit_exact(graph, host, _inputs((1, *source.graph.tensor(source.graph.inputs[0]).shape[1:]), count=2))
 
@@ -246,3 +248,17 @@ def test_huffman_model_on_standin_equals_reference(hw, tmp_path):
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(_inputs((1, *hw, 3), seed=7)):
             assert_device_equals_reference(dev, graph, x, f"f746zg {i}")
+
+
+def test_lut_and_huffman_combined_on_host_equals_reference(tmp_path):
+    """--weights lut:4,huffman (Deep Compression: pruned, shared, coded): share_weights gives the
+    layers 4-bit codebooks, entropy_code codes their indices where that is smaller, the rest keep
+    the LUT kernels; the model equals its reference."""
+    source = pruned_source(c3=40, seed=2)
+    graph = compile_source(source, None, CompileOptions(weights=parse_weights("lut:4,huffman")))
+    coded = _coded(graph)
+    assert coded and all(graph.tensor(n.param("weight")).codebook is not None for n in coded)
+    assert all(int(graph.const(n, "packed")[3]) == 16 for n in coded)      # 4-bit tables
+    lut = graph.meta["weight_coding"]
+    assert all(lut[n.name]["after"] < lut[n.name]["before"] for n in coded)
+    assert_bit_exact(graph, build_host(source, graph, tmp_path / "h"), _inputs((1, 8, 6, 3)))

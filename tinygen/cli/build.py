@@ -8,7 +8,7 @@ from pathlib import Path
 from tinygen.errors import UsageError
 from tinygen.package import KINDS, check_packages
 from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, board_of, budgeted, check_output_early, \
-    compile_model, print_activations, print_fit, print_kernels
+    compile_model, print_activations, print_fit, print_kernels, print_weights
 
 EPILOG_BUILD = """examples:
   tinygen build examples/models/dscnn.py --board host --calib calib.npy -o build/dscnn
@@ -75,6 +75,7 @@ def cmd_build(args) -> int:
             print(f"    {title(use)}: {memory_line(use)}")
         print()
     print_activations(graph)
+    print_weights(graph)
     print_kernels(graph)
     print_fit(graph)
     for note in result.notes:

@@ -16,6 +16,7 @@ from tinygen.hil.deadline import TIMEOUT_HELP, add_timeout_option
 from tinygen.kernels.table import BACKENDS
 from tinygen.passes.camera_input import DRIVERS, CameraSpec, parse_pixel_range
 from tinygen.ref.frame_formats import parse_size
+from tinygen.report.weights import weights_lines
 
 
 BOARD_HELP = "target board: a name or alias, any case (`tinygen boards`), or your own FILE.toml (docs/boards.md)"
@@ -340,6 +341,13 @@ def print_kernels(graph) -> None:
               f"{r['instructions_kept']:,} instructions for {r['flash_refused']:,} B more flash")
     if report.get("note"):
         print(f"  note: {report['note']}")
+
+
+def print_weights(graph) -> None:
+    """--weights lut: the layers sharing weights, their bytes against int8, the accuracy cost."""
+    lines = weights_lines(graph)
+    if lines:
+        print("\n  " + "\n  ".join(lines))
 
 
 def print_activations(graph) -> None:

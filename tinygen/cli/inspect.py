@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, budgeted, compile_model, print_activations, \
-    print_fit, print_kernels
+    print_fit, print_kernels, print_weights
 from tinygen.optional import require
 
 EPILOG_INSPECT = """examples:
@@ -77,6 +77,7 @@ def cmd_inspect(args) -> int:
         print()
         print(pruning_table(pruning))
     print_activations(graph)
+    print_weights(graph)
     print_kernels(graph)
     print_fit(graph)
     if args.memory:

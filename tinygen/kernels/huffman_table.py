@@ -1,8 +1,8 @@
 """Kernel specifications of the entropy-coded weight kernels (`--weights huffman`, issue 73;
 firmware/kernels/huffman/tg_kernels_huffman.h). A node passes/entropy_code.py marked
 (attrs["weight_coding"] == "huffman") takes only these; they read the weights as the packed
-constant tinygen.quant.huffman.encode builds (a shared-weight layer's symbols are its codebook
-indices, the node's "codebook" constant the tables) and compute what the int8 kernel computes on
+constant tinygen.quant.huffman builds (a shared-weight layer's symbols are its Codebook's
+indices, its tables held in the packed constant) and compute what the int8 kernel computes on
 the decoded weights: their numpy twins are the int8 kernels'."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 
 from tinygen.kernels.scratch import mat_mult_dsp_scratch
 from tinygen.kernels.spec import _REQUANT, KernelSpec
-from tinygen.quant.huffman import block_rows, encode
+from tinygen.quant.huffman import block_rows, encode, encode_symbols
 
 CODING = "huffman"
 HEADERS = ("kernels/tg_kernels_huffman.h",)
@@ -48,10 +48,21 @@ def one_block(p: dict) -> bool:
     return layer_block(p) >= _shape(p)[0]
 
 
+def coded_codebook(book) -> bool:
+    """Whether a weight's Codebook (tinygen.ir) is coded as indices: tables per tensor or per
+    output channel (axis 0 of OHWI and [out][in] weights); else the decoded int8 values are."""
+    return book is not None and book.axis in (None, 0)
+
+
 def pack(p: dict, consts: dict) -> np.ndarray:
-    """The layer's packed constant (tinygen.quant.huffman.encode) in blocks of layer_block."""
-    out_c = _shape(p)[0]
-    return encode(consts["weight"].reshape(out_c, -1), consts.get("codebook"), layer_block(p))
+    """The layer's packed constant (tinygen.quant.huffman) in blocks of layer_block: the
+    int8 weights, or a shared-weight layer's codebook indices and tables (consts["codebook"],
+    tinygen.kernels.spec.pack_consts)."""
+    out_c, book = _shape(p)[0], consts.get("codebook")
+    if coded_codebook(book):
+        table = np.asarray(book.values, dtype=np.int8)
+        return encode_symbols(book.indices.reshape(out_c, -1), table, layer_block(p))
+    return encode(consts["weight"].reshape(out_c, -1), None, layer_block(p))
 
 
 def conv_depth(p: dict) -> int:
@@ -112,4 +123,4 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
     )
 
 
-__all__ = ["BLOCK_MAX", "BLOCK_MIN", "CODING", "layer_block", "one_block", "pack", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch", "fc_scratch", "huffman_kernels"]
+__all__ = ["BLOCK_MAX", "BLOCK_MIN", "CODING", "coded_codebook", "layer_block", "one_block", "pack", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch", "fc_scratch", "huffman_kernels"]

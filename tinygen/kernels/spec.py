@@ -98,3 +98,13 @@ _REQUANT = ("weight", "bias", "multiplier", "shift")
 
 # the constant operand of an add or mul (when one operand is not an activation)
 _OPERAND = ("operand",)
+
+
+def pack_consts(graph, node) -> dict:
+    """The constants a KernelSpec.pack takes for `node`: each role's data, and the weight's
+    Codebook (shared weights, tinygen.ir.Codebook) as "codebook" where it has one."""
+    consts = {role: graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
+    weight = node.params[0].get("weight")
+    if weight is not None and graph.tensor(weight).codebook is not None:
+        consts["codebook"] = graph.tensor(weight).codebook
+    return consts

@@ -18,7 +18,7 @@ from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_PO
 from tinygen.kernels.dsp_table import CONV2D_1X1_ROWS3_DSP      # pointwise in 3-row blocks
 from tinygen.kernels.dsp_table import CONV2D_ROWS3_DSP          # im2col conv in 3-pixel blocks
 from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
-from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
+from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec, pack_consts
 
 
 # one output of the portable convolution, shared by tg_conv2d_s8 and tg_conv2d_add_s8
@@ -262,6 +262,11 @@ from tinygen.kernels.cmsis_nn_s16 import cmsis_nn_s16_kernels  # noqa: E402
 
 KERNELS = KERNELS + cmsis_nn_s16_kernels(KernelSpec)
 
+# the shared-weight kernels, reading a codebook's packed indices (tinygen/kernels/lut_table.py)
+from tinygen.kernels.lut_table import LUT_KERNELS  # noqa: E402
+
+KERNELS = KERNELS + LUT_KERNELS
+
 # entropy-coded weights (--weights huffman): only for the nodes passes/entropy_code.py marks
 from tinygen.kernels.huffman_table import huffman_kernels  # noqa: E402
 
@@ -308,7 +313,7 @@ def const_bytes(spec: KernelSpec, graph, node) -> int:
 
     from tinygen.kernels.params import kernel_params, struct_fields
 
-    consts = {role: graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
+    consts = pack_consts(graph, node)
     total = sum(spec.stored_bytes(role, consts[role]) for role in spec.const_roles if role in consts)
     if spec.pack is not None and "packed" in spec.const_roles:
         kparams = struct_fields(spec.struct, kernel_params(graph, node))

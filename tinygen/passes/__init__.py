@@ -38,6 +38,7 @@ from tinygen.passes.plan_camera import plan_camera
 from tinygen.passes.plan_memory import check_plan, plan_memory
 from tinygen.passes.quantize import quantize
 from tinygen.passes.reorder import reorder
+from tinygen.passes.share_weights import share_weights
 from tinygen.passes.stateful import stateful
 from tinygen.passes.tabulate import tabulate
 from tinygen.passes.tile import tile
@@ -217,14 +218,6 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # on the quantized graph (it needs each tensor's grid), before the kernels are chosen
         steps.append(("fuse_residual", lambda g: fuse_residual(g, frozenset(options.unfused))))
 
-    if options.weights is not None and options.weights.huffman and in_float:
-        raise UsageError(f"--weights huffman codes int8 weights; {graph.name!r} runs in float32",
-                         "give --calib to quantize the model, or leave --weights out")
-    if options.weights is not None and options.weights.huffman:
-        # on the final integer weights (after compact and lower_bits), before the kernels are
-        # chosen: a coded layer takes only the huffman kernels
-        steps.append(("entropy_code", entropy_code))
-
     def choose(g: Graph, overrides: dict[str, str] | None = None) -> Graph:
         return choose_kernels(g, features, options.kernels,
                               {**(options.kernel_choice or {}), **(overrides or {}), **(options.fit_choice or {})})
@@ -232,6 +225,18 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     def replan(g: Graph, overrides: dict[str, str]) -> Graph:
         return plan_memory(reorder(choose(g, overrides)), region=options.arena_region)
 
+    spec = options.weights
+    if spec is not None and spec.lut_bits and not in_float:
+        # weight sharing: on the final int8 weights (after compaction and fusion: the layers the
+        # kernels will run), before the kernels are chosen (the LUT kernels read the codebook)
+        steps.append(("share_weights", lambda g: share_weights(g, calib_data, spec.lut_bits, spec.lut_axis)))
+    if spec is not None and spec.huffman and in_float:
+        raise UsageError(f"--weights huffman codes int8 weights; {graph.name!r} runs in float32",
+                         "give --calib to quantize the model, or leave --weights out")
+    if spec is not None and spec.huffman:
+        # after share_weights (a shared layer codes its codebook indices), on the final integer
+        # weights, before the kernels are chosen: a coded layer takes only the huffman kernels
+        steps.append(("entropy_code", entropy_code))
     if options.stateful:
         # before the kernels' parameters are built: they say whether a layer resets each call
         steps.append(("stateful", stateful))

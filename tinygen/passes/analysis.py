@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from tinygen.ir import Graph, Node
+from tinygen.kernels.lut_table import LUT_NAMES
 from tinygen.quant.spec import WEIGHT_FORMATS
 
 
@@ -98,7 +99,8 @@ def layer_stats(graph: Graph) -> list[LayerStats]:
             output_shape=graph.tensor(node.outputs[0]).shape,
             params=count + sum(graph.tensor(pset["bias"]).size for pset in node.params if "bias" in pset),
             param_bytes=consts,
-            weight_bits=WEIGHT_FORMATS[fmt] if fmt else (weight.bits if weight is not None else None),
+            weight_bits=WEIGHT_FORMATS[fmt] if fmt else (weight.codebook.bits if node.kernel in LUT_NAMES else
+                                                         weight.bits if weight is not None else None),
             weight_flash_bits=consts * 8 / count if count else None,
             macs=node_macs(graph, node),
             activation_bytes=sum(graph.tensor(t).nbytes for t in node.inputs + node.outputs),

@@ -16,6 +16,8 @@ import numpy as np
 from tinygen.errors import UnsupportedOpError, UsageError
 from tinygen.ir import Graph, Node, schema
 from tinygen.kernels.params import kernel_params, kernel_variants, struct_fields
+from tinygen.kernels.lut_table import LUT_NAMES
+from tinygen.kernels.spec import pack_consts
 from tinygen.kernels.table import BACKENDS, KernelSpec, find_kernels
 from tinygen.quant.spec import WEIGHT_FORMATS
 
@@ -61,6 +63,10 @@ def kernel_candidates(graph: Graph, node: Node, features: frozenset, kernels: st
     found = [spec for spec in found if spec.accepts is None or spec.accepts(graph, node)]
     # a node whose weights are stored coded (passes/entropy_code.py) takes only its coding's kernels
     found = [spec for spec in found if spec.weight_coding == node.attrs.get("weight_coding")]
+    if any(spec.name in LUT_NAMES for spec in found):
+        # shared weights (--weights lut): the kernels reading them packed first, whatever the
+        # variant or library (the others store the decoded int8 weights)
+        return sorted(found, key=lambda spec: spec.name not in LUT_NAMES)
     if kernels in LIBRARIES:
         return [spec for spec in found if spec.backend == kernels] or found
     return found
@@ -135,7 +141,7 @@ class _PackedIndex:
         """The kernel's build-time constant as the node's "packed" constant, shared with an
         equal one packed from the same weight tensor, or by the same kernel where it packs no
         weights (tg_softmax_s16's LUTs, the same for every layer)."""
-        consts = {role: self.graph.tensor(name).data for role, name in node.params[0].items() if role != "packed"}
+        consts = pack_consts(self.graph, node)
         data = np.ascontiguousarray(spec.pack(node.attrs["kparams"], consts))
         self.drop(node)                 # chosen again (e.g. by --kernels auto): replace it
         weight = node.param("weight")

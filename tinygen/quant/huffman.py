@@ -131,7 +131,12 @@ def symbols_of(weights: np.ndarray, table: np.ndarray | None) -> np.ndarray:
 def encode(weights: np.ndarray, table: np.ndarray | None = None, block: int | None = None) -> np.ndarray:
     """The packed constant (uint32 words) for OHWI / [out][in] int8 weights; `table`: the
     codebook's values [groups, 2**bits] (groups 1 or out_c) where the layer shares weights."""
-    sym = symbols_of(weights, table)
+    return encode_symbols(symbols_of(weights, table), table, block)
+
+
+def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int | None = None) -> np.ndarray:
+    """encode for symbols [out_c, depth] already known (a codebook's indices)."""
+    sym = np.asarray(sym, dtype=np.uint8)
     out_c, depth = sym.shape
     block = block or block_rows(out_c, depth)
     counts = np.bincount(sym.ravel(), minlength=256)
@@ -215,4 +220,4 @@ def coded_bytes(packed: np.ndarray) -> int:
 
 
 __all__ = ["BLOCK_BYTES", "MAX_LEN", "PEEK", "block_rows", "canonical_codes", "code_lengths", "coded_bytes",
-           "decode", "encode", "symbols_of"]
+           "decode", "encode", "encode_symbols", "symbols_of"]

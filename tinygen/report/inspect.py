@@ -10,6 +10,7 @@ from tinygen.passes.plan_camera import BUFFER as CAMERA_BUFFER
 from tinygen.passes.plan_memory import STATE_SUFFIX, MemoryPlan
 from tinygen.passes.stream_input import input_buffer_bytes, streamed, window_rows
 from tinygen.report import human_bytes, human_count, table
+from tinygen.report.weights import storage_table
 from tinygen.switches import arena_size, is_switchable, switch_graphs
 
 TIMELINE_WIDTH = 40
@@ -177,6 +178,9 @@ def memory_report(graph: Graph) -> str:
         lines += ["", f"in-place overlaps ({sum(1 for r in overlaps if r[3])} of {len(overlaps)} used; output "
                       "at least D bytes below its input):",
                   table(["output", "over input", "D", "bytes shared"], overlaps, "llrr")]
+    storage = storage_table(graph)
+    if storage:
+        lines += ["", storage]
     return "\n".join([
         *lines,
         "",

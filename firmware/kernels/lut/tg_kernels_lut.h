@@ -1,0 +1,49 @@
+/*
+ * tinygen shared-weight (LUT) kernels: int8 convolution, depthwise convolution and fully
+ * connected layers whose weights are stored as BITS-bit indices (2..6) into int8 tables, one
+ * table for the tensor or one per output channel (--weights lut:BITS, LUT.md). Each decodes
+ * its indices while it runs, in its inner loop: no copy of the layer's weights is made.
+ *
+ * packed: uint32 words, LUT.md's layout (tinygen.quant.pack_lut):
+ *   [0] bits, [1] tables (1 or out_c), [2] words per row,
+ *   then the tables, int8 [tables][1 << bits] padded to a word,
+ *   then the rows of indices, BITS bits each, LSB first, each row starting on a word:
+ *   conv and fully connected: one row per output channel, its weights in the order the int8
+ *   kernel reads them ([kernel_h][kernel_w][in_c]; [in_features]); depthwise: one row, the
+ *   int8 layout [kernel_h][kernel_w][out_c] (a channel's few taps would waste most of a word).
+ *
+ * Each computes exactly its int8 kernel (tg_conv2d_s8, tg_depthwise_conv2d_s8,
+ * tg_fully_connected_s8, tg_conv2d_add_s8) on the decoded weights: the same numpy twin.
+ * Parameters, bias, multiplier, shift and the output as there.
+ */
+#ifndef TG_KERNELS_LUT_H
+#define TG_KERNELS_LUT_H
+
+#include <stdint.h>
+
+#include "tg_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void tg_conv2d_lut_s8(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
+                      const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output);
+
+void tg_conv2d_add_lut_s8(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
+                          const uint32_t *packed, const int32_t *bias, const int32_t *multiplier,
+                          const int8_t *shift, int8_t *output);
+
+void tg_depthwise_conv2d_lut_s8(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
+                                const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                int8_t *output);
+
+void tg_fully_connected_lut_s8(const tg_fully_connected_params_t *p, const int8_t *input,
+                               const uint32_t *packed, const int32_t *bias, const int32_t *multiplier,
+                               const int8_t *shift, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TG_KERNELS_LUT_H */

@@ -1,0 +1,74 @@
+"""What --weights lut did (passes/share_weights.py), for `tinygen build` and `tinygen inspect`:
+the summary and accuracy cost, and `inspect --memory`'s per-layer weight storage table."""
+
+from __future__ import annotations
+
+import math
+
+from tinygen.ir import Graph
+from tinygen.kernels.lut_table import LUT_NAMES, OUT_AXIS
+from tinygen.report import table
+
+
+def _shared(graph: Graph) -> list:
+    return [n for n in graph.nodes if n.kernel in LUT_NAMES]
+
+
+def stored_weight_bytes(graph: Graph, node) -> int:
+    """Flash bytes of a MAC layer's weights as built: the packed indices and tables (header and
+    word-aligned rows included) for a LUT kernel, the int8 weights otherwise."""
+    if node.kernel in LUT_NAMES:
+        return int(graph.tensor(node.param("packed")).data.nbytes)
+    return int(graph.tensor(node.param("weight")).nbytes)
+
+
+def weights_lines(graph: Graph) -> list[str]:
+    """The summary: layers shared, bytes against int8, and the cost on the samples."""
+    record = graph.meta.get("share_weights")
+    if record is None:
+        return []
+    nodes = _shared(graph)
+    stored = sum(stored_weight_bytes(graph, n) for n in nodes)
+    int8 = sum(graph.tensor(n.param("weight")).size for n in nodes)
+    lines = [f"weights {record['spec']} in {len(nodes)} layers: {stored:,} B of indices and tables for "
+             f"{int8:,} B of int8 weights ({stored / int8:.2f}x)" if int8 else
+             f"weights {record['spec']}: no layer shared"]
+    tensor = [layer["layer"] for layer in record["layers"] if layer["grouping"] != record["spec"].split(":")[2]]
+    if tensor:
+        lines.append(f"  one table per tensor where per-channel tables outweigh the weights: {', '.join(tensor)}")
+    exact = [layer["layer"] for layer in record["layers"] if layer["exact"]]
+    if exact:
+        lines.append(f"  stored exactly (at most 2**BITS values per table already): {', '.join(exact)}")
+    for key, what in (("int8", "kept int8 (no smaller packed)"), ("kept", "kept their own codebook")):
+        if record.get(key):
+            lines.append(f"  {what}: {', '.join(record[key])}")
+    unread = [n.name for n in graph.nodes if n.op in OUT_AXIS and n.kernel not in LUT_NAMES and n.params
+              and n.param("weight") and graph.tensor(n.param("weight")).codebook is not None]
+    if unread:
+        lines.append(f"  stored as decoded int8 (no LUT kernel for the layer): {', '.join(unread)}")
+    if "agreement" in record:
+        lines.append(f"  cost against int8 on {record['samples']} samples ({record['inputs']}, the reference "
+                     f"interpreter): top-1 agreement {record['agreement']:.1%}, output difference mean "
+                     f"{record['mean_abs_lsb']:.2f} LSB, max {record['max_abs_lsb']} LSB")
+    return lines
+
+
+def storage_table(graph: Graph) -> str:
+    """Per MAC layer: how its weights are stored, bits per weight, bytes (inspect --memory)."""
+    rows = []
+    for node in graph.nodes:
+        if node.op not in OUT_AXIS or not node.params or node.param("weight") is None or node.kernel is None:
+            continue
+        cb = graph.tensor(node.param("weight")).codebook
+        count = math.prod(graph.weight_shape(node))
+        stored = stored_weight_bytes(graph, node)
+        how = (f"lut:{cb.bits}, {cb.values.shape[0]} table{'s' if cb.values.shape[0] > 1 else ''}"
+               if node.kernel in LUT_NAMES else "int8")
+        rows.append([node.name, how, f"{stored * 8 / count:.2f}", count, stored])
+    if not rows:
+        return ""
+    return "weights as stored (indices and tables with their header and word-aligned rows):\n" + table(
+        ["layer", "storage", "bits/weight", "weights", "bytes"], rows, "llrrr")
+
+
+__all__ = ["storage_table", "stored_weight_bytes", "weights_lines"]
