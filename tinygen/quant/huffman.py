@@ -134,9 +134,25 @@ def encode(weights: np.ndarray, table: np.ndarray | None = None, block: int | No
     return encode_symbols(symbols_of(weights, table), table, block)
 
 
+def rank_rows(sym: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """With a table per row: each row's entries reordered by how often the row uses them (the
+    most used first, ties by index), its symbols renamed to match. The rows' own indices differ
+    (a pruned layer's zero is another index in each channel's table); ranked, the rows share one
+    skewed distribution, which one code serves. The decoded values are unchanged."""
+    ranked_sym, ranked_table = np.empty_like(sym), np.empty_like(table)
+    for o in range(sym.shape[0]):
+        order = np.argsort(-np.bincount(sym[o], minlength=table.shape[1]), kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        ranked_sym[o], ranked_table[o] = rank[sym[o]], table[o][order]
+    return ranked_sym, ranked_table
+
+
 def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int | None = None) -> np.ndarray:
     """encode for symbols [out_c, depth] already known (a codebook's indices)."""
     sym = np.asarray(sym, dtype=np.uint8)
+    if table is not None and table.shape[0] > 1:
+        sym, table = rank_rows(sym, np.asarray(table, dtype=np.int8))
     out_c, depth = sym.shape
     block = block or block_rows(out_c, depth)
     counts = np.bincount(sym.ravel(), minlength=256)
@@ -220,4 +236,4 @@ def coded_bytes(packed: np.ndarray) -> int:
 
 
 __all__ = ["BLOCK_BYTES", "MAX_LEN", "PEEK", "block_rows", "canonical_codes", "code_lengths", "coded_bytes",
-           "decode", "encode", "encode_symbols", "symbols_of"]
+           "decode", "encode", "encode_symbols", "rank_rows", "symbols_of"]
