@@ -172,6 +172,12 @@ def test_cli_builds_a_model_with_weights_huffman(tmp_path):
     assert rc == 0, err
     code = "\n".join(p.read_text() for p in (tmp_path / "out").rglob("model*.c"))
     assert "tg_conv2d_huffman_s8(" in code and "tg_fully_connected_huffman_s8(" in code
+    assert "weights huffman in 2 of 3 layers" in out, out         # the 3x3 conv on 3 channels: too small
+    rc, out, err = run_cli("inspect", model, "--memory", "--weights", "huffman", "--calib", "random")
+    assert rc == 0, err
+    storage = out.split("weights as stored")[1].split("\n\n")[0].splitlines()[3:]
+    assert {line.split()[0]: line.split()[1] for line in storage} == {"conv_0": "int8", "conv_2": "huffman",
+                                                                        "fc_6": "huffman"}, out
 
 
 def test_float32_model_is_refused_in_one_line():
