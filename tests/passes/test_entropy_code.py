@@ -241,11 +241,12 @@ def test_pruned_kws_on_standin_equals_reference(tmp_path):
 
 @needs_qemu
 @pytest.mark.slow
-@pytest.mark.parametrize("hw", [(8, 6), (5, 6)])      # 12 output pixels of the convs after the first, and 9
-def test_huffman_model_on_standin_equals_reference(hw, tmp_path):
+# 12 output pixels of the convs after the first, and 9; on the M7 and the M4 (f446re) stand-ins
+@pytest.mark.parametrize("name,hw", [("f746zg", (8, 6)), ("f746zg", (5, 6)), ("f446re", (5, 6))])
+def test_huffman_model_on_standin_equals_reference(name, hw, tmp_path):
     from tinygen.hil.target import open_device
 
-    board = get_board("f746zg")
+    board = get_board(name)
     source = pruned_source(c3=40, hw=hw, seed=5)
     graph = compile_source(source, None, CompileOptions(features=board.isa_features, weights=HUFFMAN,
                                                         lower_peak=False))
@@ -253,7 +254,7 @@ def test_huffman_model_on_standin_equals_reference(hw, tmp_path):
     project = build(source, graph, board, tmp_path / "fw").out_dir
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(_inputs((1, *hw, 3), seed=7)):
-            assert_device_equals_reference(dev, graph, x, f"f746zg {i}")
+            assert_device_equals_reference(dev, graph, x, f"{name} {i}")
 
 
 def test_lut_and_huffman_combined_on_host_equals_reference(tmp_path):
