@@ -2,8 +2,8 @@
  * tg_huffman_decode_s8: one block of entropy-coded weights to int8 (tg_kernels_huffman.h).
  * Per symbol one 32-bit load at the bit position's byte (the stream is padded so that it
  * may read past the end), byte-swapped so the next bits come MSB first; one lookup of its
- * top peek (at most 8) bits gives symbol and length for the common codes (about 12 instructions a weight
- * on the M7). Numpy twin:
+ * top peek (at most 8) bits gives symbol and length for the common codes (13 instructions a weight
+ * in the M7 loop). Numpy twin:
  * tinygen/quant/huffman.py (decode).
  */
 #include <stddef.h>
@@ -20,8 +20,8 @@ static inline __attribute__((always_inline)) uint32_t tg_huffman_peek(const uint
 }
 
 /* The slow path: a code longer than peek bits, found by the canonical limits; returns
-   (length << 8) | symbol, as a fast entry. */
-static uint32_t tg_huffman_long(const tg_huffman_t *h, uint32_t bits)
+   (length << 8) | symbol, as a fast entry. Out of line: the loop keeps its registers. */
+static __attribute__((noinline, cold)) uint32_t tg_huffman_long(const tg_huffman_t *h, uint32_t bits)
 {
     uint32_t n;
     for (n = h->peek + 1; n < TG_HUFFMAN_MAX_LEN; ++n) {
@@ -48,10 +48,12 @@ static inline __attribute__((always_inline)) uint32_t tg_huffman_run(const tg_hu
     while (out < end) {
         const uint32_t bits = tg_huffman_peek(stream, pos);
         uint32_t entry = fast[bits >> drop];
-        if (entry < 256u) {
+        uint32_t len = entry >> 8;
+        if (__builtin_expect(len == 0, 0)) {
             entry = tg_huffman_long(h, bits);
+            len = entry >> 8;
         }
-        pos += entry >> 8;
+        pos += len;
         *out++ = table != NULL ? table[entry & 0xFFu] : (int8_t)entry;
     }
     return pos;
