@@ -2,9 +2,8 @@
  * tg_huffman_decode_s8: one block of entropy-coded weights to int8 (tg_kernels_huffman.h).
  * Per symbol one 32-bit load at the bit position's byte (the stream is padded so that it
  * may read past the end), byte-swapped so the next bits come MSB first; one lookup of its
- * top peek (at most 8) bits gives symbol and length for the common codes (13 instructions a weight
- * in the M7 loop). Numpy twin:
- * tinygen/quant/huffman.py (decode).
+ * top peek (at most 8) bits gives symbol and length for the common codes (13 instructions
+ * a weight in the M7 loop). Numpy twin: tinygen/quant/huffman.py (decode).
  */
 #include <stddef.h>
 #include <string.h>
