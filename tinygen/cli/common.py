@@ -344,7 +344,8 @@ def print_kernels(graph) -> None:
 
 
 def print_weights(graph) -> None:
-    """--weights lut: the layers sharing weights, their bytes against int8, the accuracy cost."""
+    """--weights lut: the layers sharing weights, their bytes against int8, the accuracy cost;
+    --weights huffman: the layers coded, their bytes."""
     lines = weights_lines(graph)
     if lines:
         print("\n  " + "\n  ".join(lines))

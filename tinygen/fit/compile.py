@@ -89,9 +89,7 @@ def compile_model(request: CompileRequest, board: Board | None = None,
         raise UsageError(f"--percentile {request.percentile} is out of range", "use a value in (50, 100]")
     check_calibration(request.calib)            # a missing or unreadable file: before the (long) load
     width, _ = parse_activations(request.activations)
-    spec = parse_weights(request.weights)       # a bad --weights: before the (long) load
-    if spec is not None and spec.huffman:       # issue 73, in progress
-        raise UsageError("--weights huffman is not implemented yet", "leave --weights out")
+    parse_weights(request.weights)              # a bad --weights: before the (long) load
     if request.arena_region is not None:
         if board is None:
             raise UsageError("--arena-region needs --board", "name the board whose memory region to use")

@@ -70,6 +70,9 @@ class KernelSpec:
     # adapters, whose scratch sizes are the DSP code path's, on a core with Helium, "mve", where
     # CMSIS-NN takes its MVE paths and their buffers)
     excludes: frozenset = frozenset()
+    # how the weights are stored where it is not plain: "huffman" (entropy-coded, tinygen/kernels/
+    # huffman_table.py). A node marked with attrs["weight_coding"] takes only kernels of its coding
+    weight_coding: str | None = None
 
     def stored_dtype(self, role: str, dtype: str) -> str:
         """The C type a constant of `role` (IR dtype `dtype`) is stored in flash with for this

@@ -267,6 +267,11 @@ from tinygen.kernels.lut_table import LUT_KERNELS  # noqa: E402
 
 KERNELS = KERNELS + LUT_KERNELS
 
+# entropy-coded weights (--weights huffman): only for the nodes passes/entropy_code.py marks
+from tinygen.kernels.huffman_table import huffman_kernels  # noqa: E402
+
+KERNELS = KERNELS + huffman_kernels()
+
 # the header declaring a backend's kernels, which model.c includes besides tg_kernels.h
 BACKEND_HEADERS = {"cmsis-nn": _CMSIS_NN_HEADER, "esp-nn": _ESP_NN_HEADER}
 

@@ -20,6 +20,7 @@ from tinygen.passes.activation_widths import activation_widths, parse_activation
 from tinygen.passes.calibrate import calibrate
 from tinygen.passes.choose_kernels import choose_kernels
 from tinygen.passes.compact import compact
+from tinygen.passes.entropy_code import entropy_code
 from tinygen.passes.fold_bn import fold_bn
 from tinygen.passes.fold_layout import fold_layout
 from tinygen.passes.fold_matmul_scale import fold_matmul_scale
@@ -233,6 +234,13 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
         # weight sharing: on the final int8 weights (after compaction and fusion: the layers the
         # kernels will run), before the kernels are chosen (the LUT kernels read the codebook)
         steps.append(("share_weights", lambda g: share_weights(g, calib_data, spec.lut_bits, spec.lut_axis)))
+    if spec is not None and spec.huffman and in_float:
+        raise UsageError(f"--weights huffman codes int8 weights; {graph.name!r} runs in float32",
+                         "give --calib to quantize the model, or leave --weights out")
+    if spec is not None and spec.huffman:
+        # after share_weights (a shared layer codes its codebook indices), on the final integer
+        # weights, before the kernels are chosen: a coded layer takes only the huffman kernels
+        steps.append(("entropy_code", entropy_code))
     if options.stateful:
         # before the kernels' parameters are built: they say whether a layer resets each call
         steps.append(("stateful", stateful))

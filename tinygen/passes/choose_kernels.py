@@ -61,6 +61,8 @@ def kernel_candidates(graph: Graph, node: Node, features: frozenset, kernels: st
         found += find_kernels(node.op, act, wdtype, wbits, features, kernel_variants(graph, node), (backend,),
                               in_dtype)
     found = [spec for spec in found if spec.accepts is None or spec.accepts(graph, node)]
+    # a node whose weights are stored coded (passes/entropy_code.py) takes only its coding's kernels
+    found = [spec for spec in found if spec.weight_coding == node.attrs.get("weight_coding")]
     shared = [spec for spec in found if spec.name in LUT_NAMES]
     if shared:
         # shared weights (--weights lut, a compressed model's codebook): only the kernels reading

@@ -62,6 +62,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.ir import Graph, Node, schema
+from tinygen.kernels.huffman_table import one_block
 
 # same-index elementwise kernels (flat loop over i, or the strided 4-D loop, which
 # is flat when the input has the output's shape)
@@ -238,6 +239,14 @@ def _narrow_rows(k: dict) -> int:
     return step_distance(wmax, rmin, reads_first=True)
 
 
+def _huffman_dsp(k: dict) -> int | None:
+    """tg_conv2d_huffman_s8_dsp: pixel pairs in increasing order (ROW_BLOCKS) where the conv
+    reads its input in place (1x1, stride 1, unpadded); else fields copied per pixel pair,
+    written after both are copied: PIXEL_BLOCKS, as tg_conv2d_s8_dsp."""
+    direct = (k["kernel_h"], k["kernel_w"], k["stride_h"], k["stride_w"], k["pad_top"], k["pad_left"]) == (1, 1, 1, 1, 0, 0)
+    return _row_blocks(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]) if direct else _pixel_blocks(k)
+
+
 # kernel -> D from its parameter struct
 DISTANCE = {
     "tg_conv2d_s8": _windowed(depthwise=False),
@@ -258,6 +267,13 @@ DISTANCE = {
     # a whole output row (every channel) after its new input rows: NARROW_ROWS
     "tg_depthwise_conv2d_3x3_narrow_s8_dsp": _narrow_rows,
     "tg_depthwise_conv2d_s8_rv32": _rv32(depthwise=True),
+    # entropy-coded weights decoded as one block (the whole layer, huffman_table.one_block): the
+    # loop order of the int8 kernel it then runs; blocks of channels read every input pixel
+    # again for each block, so the output never overlaps the input
+    "tg_conv2d_huffman_s8": lambda k: _windowed(depthwise=False)(k) if one_block(k) else None,
+    "tg_conv2d_huffman_s8_dsp": lambda k: _huffman_dsp(k) if one_block(k) else None,
+    "tg_fully_connected_huffman_s8_dsp": lambda k: (_row_blocks(k["rows"], k["in_features"], k["out_features"])
+                                                    if one_block(k) else None),
 }
 
 

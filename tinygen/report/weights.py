@@ -1,5 +1,6 @@
-"""What --weights lut did (passes/share_weights.py), for `tinygen build` and `tinygen inspect`:
-the summary and accuracy cost, and `inspect --memory`'s per-layer weight storage table."""
+"""What --weights lut and huffman did (passes/share_weights.py, passes/entropy_code.py), for
+`tinygen build` and `tinygen inspect`: the summary and accuracy cost, and `inspect --memory`'s
+per-layer weight storage table."""
 
 from __future__ import annotations
 
@@ -14,19 +15,42 @@ def _shared(graph: Graph) -> list:
     return [n for n in graph.nodes if n.kernel in LUT_NAMES]
 
 
+def _coded(node) -> bool:
+    """Whether a layer's weights are entropy-coded (passes/entropy_code.py)."""
+    return node.attrs.get("weight_coding") == "huffman"
+
+
 def stored_weight_bytes(graph: Graph, node) -> int:
     """Flash bytes of a MAC layer's weights as built: the packed indices and tables (header and
-    word-aligned rows included) for a LUT kernel, the int8 weights otherwise."""
-    if node.kernel in LUT_NAMES:
+    word-aligned rows included) for a LUT kernel, the codes, tables and block offsets for a
+    huffman one, the int8 weights otherwise."""
+    if node.kernel in LUT_NAMES or _coded(node):
         return int(graph.tensor(node.param("packed")).data.nbytes)
     return int(graph.tensor(node.param("weight")).nbytes)
 
 
-def weights_lines(graph: Graph) -> list[str]:
-    """The summary: layers shared, bytes against int8, and the cost on the samples."""
-    record = graph.meta.get("share_weights")
+def huffman_lines(graph: Graph) -> list[str]:
+    """--weights huffman: the layers coded and their bytes against their storage otherwise."""
+    record = graph.meta.get("weight_coding")
     if record is None:
         return []
+    coded = {name: row for name, row in record.items() if row["coded"]}
+    before, after = sum(r["before"] for r in coded.values()), sum(r["after"] for r in coded.values())
+    lines = [f"weights huffman in {len(coded)} of {len(record)} layers: {after:,} B of codes and tables for "
+             f"{before:,} B as stored otherwise ({after / before:.2f}x)" if coded else
+             f"weights huffman: no layer coded smaller (of {len(record)})"]
+    kept = sorted(set(record) - set(coded))
+    if kept and coded:
+        lines.append(f"  kept as they were (coded no smaller): {', '.join(kept)}")
+    return lines
+
+
+def weights_lines(graph: Graph) -> list[str]:
+    """The summary: layers shared, bytes against int8, and the cost on the samples; then
+    huffman's (huffman_lines)."""
+    record = graph.meta.get("share_weights")
+    if record is None:
+        return huffman_lines(graph)
     nodes = _shared(graph)
     stored = sum(stored_weight_bytes(graph, n) for n in nodes)
     int8 = sum(graph.tensor(n.param("weight")).size for n in nodes)
@@ -49,7 +73,8 @@ def weights_lines(graph: Graph) -> list[str]:
     inner = [n.name for n in nodes if "decode" not in n.kernel]
     if decoding and inner:
         lines.append(f"  decoded in the kernel's inner loop (no RAM copy): {', '.join(inner)}")
-    unread = [n.name for n in graph.nodes if n.op in OUT_AXIS and n.kernel not in LUT_NAMES and n.params
+    unread = [n.name for n in graph.nodes if n.op in OUT_AXIS and n.kernel not in LUT_NAMES and not _coded(n)
+              and n.params
               and n.param("weight") and graph.tensor(n.param("weight")).codebook is not None]
     if unread:
         lines.append(f"  stored as decoded int8 (an int8 kernel chosen for the layer): {', '.join(unread)}")
@@ -57,7 +82,7 @@ def weights_lines(graph: Graph) -> list[str]:
         lines.append(f"  cost against int8 on {record['samples']} samples ({record['inputs']}, the reference "
                      f"interpreter): top-1 agreement {record['agreement']:.1%}, output difference mean "
                      f"{record['mean_abs_lsb']:.2f} LSB, max {record['max_abs_lsb']} LSB")
-    return lines
+    return lines + huffman_lines(graph)
 
 
 def storage_table(graph: Graph) -> str:
@@ -69,13 +94,14 @@ def storage_table(graph: Graph) -> str:
         cb = graph.tensor(node.param("weight")).codebook
         count = math.prod(graph.weight_shape(node))
         stored = stored_weight_bytes(graph, node)
-        how = (f"lut:{cb.bits}, {cb.values.shape[0]} table{'s' if cb.values.shape[0] > 1 else ''}"
-               if node.kernel in LUT_NAMES else "int8")
+        parts = [f"lut:{cb.bits}, {cb.values.shape[0]} table{'s' if cb.values.shape[0] > 1 else ''}"
+                 ] if cb is not None and (node.kernel in LUT_NAMES or _coded(node)) else []
+        how = ", ".join(parts + ["huffman"] * _coded(node)) or "int8"
         rows.append([node.name, how, f"{stored * 8 / count:.2f}", count, stored])
     if not rows:
         return ""
-    return "weights as stored (indices and tables with their header and word-aligned rows):\n" + table(
+    return "weights as stored (indices, codes and tables with their header and word-aligned rows):\n" + table(
         ["layer", "storage", "bits/weight", "weights", "bytes"], rows, "llrrr")
 
 
-__all__ = ["storage_table", "stored_weight_bytes", "weights_lines"]
+__all__ = ["huffman_lines", "storage_table", "stored_weight_bytes", "weights_lines"]

@@ -1,0 +1,113 @@
+/*
+ * tg_kernels_huffman.h: entropy-coded weights (--weights huffman, issue 73). A MAC layer's
+ * int8 weights, rows of depth = kernel_h*kernel_w*in_c per output channel, stored as
+ * canonical Huffman codes in blocks of output channels; the kernels decode one block into
+ * scratch and compute it with the int8 kernel, so RAM grows by one block. The packed layout
+ * is built by tinygen/quant/huffman.py (encode; decode is the numpy twin of the decoder):
+ *
+ *   uint32 [0] block (output channels per block)  [1] n_blocks  [2] table groups (0: none,
+ *          1: one table, out_c: one per output channel)  [3] table width  [4] n_long
+ *          [5] peek (1..8: the bits the first lookup takes)
+ *   uint32 [6 .. 6 + n_blocks]: bit offset of each block in the stream, then its length
+ *   uint16 fast[1 << peek] (padded to a word): (length << 8) | symbol for codes of at most
+ *          peek bits; 0 where a longer code starts (then limit/delta per length peek+1..16
+ *          find it among the long symbols)
+ *   uint32 limit[16 - peek], int32 delta[16 - peek]; uint8 long symbols[n_long] (padded to a word)
+ *   int8 tables[groups][width] (padded to a word): a codebook's values, symbols its indices
+ *   uint8 stream: the codes MSB first, 4 zero bytes after the last
+ */
+#ifndef TG_KERNELS_HUFFMAN_H
+#define TG_KERNELS_HUFFMAN_H
+
+#include <stdint.h>
+
+#include "tg_kernels.h"
+
+#define TG_HUFFMAN_MAX_LEN 16
+#define TG_HUFFMAN_HEADER_WORDS 6
+
+/* A packed constant's parts, found by tg_huffman_open. */
+typedef struct {
+    int32_t block, n_blocks, groups, width;
+    uint32_t peek;                /* bits of the first lookup */
+    const uint32_t *offsets;      /* [n_blocks + 1] bit offsets */
+    const uint16_t *fast;         /* [1 << peek] */
+    const uint32_t *limit;        /* [TG_HUFFMAN_MAX_LEN - peek] */
+    const int32_t *delta;         /* [TG_HUFFMAN_MAX_LEN - peek] */
+    const uint8_t *longs;         /* symbols of the codes longer than peek bits */
+    const int8_t *tables;         /* NULL: the symbols are the int8 values */
+    const uint8_t *stream;
+} tg_huffman_t;
+
+static inline void tg_huffman_open(tg_huffman_t *h, const uint32_t *packed)
+{
+    const int32_t n_long = (int32_t)packed[4];
+    const uint32_t *at;
+    h->block = (int32_t)packed[0];
+    h->n_blocks = (int32_t)packed[1];
+    h->groups = (int32_t)packed[2];
+    h->width = (int32_t)packed[3];
+    h->peek = packed[5];
+    h->offsets = &packed[TG_HUFFMAN_HEADER_WORDS];
+    at = h->offsets + h->n_blocks + 1;
+    h->fast = (const uint16_t *)at;
+    at += ((1u << h->peek) + 1u) / 2u;
+    h->limit = at;
+    at += TG_HUFFMAN_MAX_LEN - h->peek;
+    h->delta = (const int32_t *)at;
+    at += TG_HUFFMAN_MAX_LEN - h->peek;
+    h->longs = (const uint8_t *)at;
+    at += (n_long + 3) / 4;
+    h->tables = h->groups ? (const int8_t *)at : 0;
+    at += (h->groups * h->width + 3) / 4;
+    h->stream = (const uint8_t *)at;
+}
+
+/*
+ * Decode block b (output channels b * block .. min((b + 1) * block, out_c) - 1) into out:
+ * int8 [rows][depth]. Symbols of a shared-weight layer go through their row's table.
+ */
+void tg_huffman_decode_s8(const tg_huffman_t *h, int32_t b, int32_t out_c, int32_t depth, int8_t *out);
+
+/*
+ * Fully connected with entropy-coded weights: tg_fully_connected_s8's arguments and results,
+ * the weights as the packed constant above. scratch: block * in_features bytes.
+ */
+void tg_fully_connected_huffman_s8(const tg_fully_connected_params_t *p, const int8_t *input,
+                                   const uint32_t *packed, const int32_t *bias,
+                                   const int32_t *multiplier, const int8_t *shift,
+                                   int8_t *scratch, int8_t *output);
+
+/*
+ * The same on the DSP extension (tg_mat_mult_s8_dsp.h's row bodies, two rows at a time).
+ * scratch: block * in_features bytes rounded up to 8, then tg_mat_mult_s8_dsp_buffer_size
+ * (in_features, block) bytes where rows >= 2.
+ */
+void tg_fully_connected_huffman_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                       const uint32_t *packed, const int32_t *bias,
+                                       const int32_t *multiplier, const int8_t *shift,
+                                       int8_t *scratch, int8_t *output);
+
+/*
+ * 2-D convolution (groups = 1) with entropy-coded weights: tg_conv2d_s8's arguments and
+ * results. Each block's output channels are strided in NHWC: written at o0 + j of each pixel.
+ * scratch: block * kernel_h * kernel_w * in_c bytes.
+ */
+void tg_conv2d_huffman_s8(const tg_conv2d_params_t *p, const int8_t *input,
+                          const uint32_t *packed, const int32_t *bias,
+                          const int32_t *multiplier, const int8_t *shift,
+                          int8_t *scratch, int8_t *output);
+
+/*
+ * The same on the DSP extension: two output pixels at a time, their receptive fields (copied,
+ * padding as the zero point, unless the conv is 1x1, stride 1, unpadded) times the block by
+ * tg_mat_mult_s8_dsp.h's row bodies. scratch, each part rounded up to 8 bytes: block * depth
+ * bytes, two fields of depth bytes (none for the direct conv), then tg_mat_mult_s8_dsp_buffer_size
+ * (depth, block) bytes where out_h * out_w >= 2; depth = kernel_h * kernel_w * in_c.
+ */
+void tg_conv2d_huffman_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                              const uint32_t *packed, const int32_t *bias,
+                              const int32_t *multiplier, const int8_t *shift,
+                              int8_t *scratch, int8_t *output);
+
+#endif /* TG_KERNELS_HUFFMAN_H */

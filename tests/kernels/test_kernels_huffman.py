@@ -1,0 +1,93 @@
+"""tg_huffman_decode_s8 (firmware/kernels/huffman, --weights huffman) on the host: every block
+of a packed constant decodes to the weights numpy's twin (tinygen.quant.huffman.decode)
+gives, for int8 symbols, long codes, and codebook indices through one table or one per
+output channel. The kernels around it are checked end to end (tests/passes/test_entropy_code.py)."""
+
+from __future__ import annotations
+
+import ctypes
+import subprocess
+
+import numpy as np
+import pytest
+
+from kernel_lib import CFLAGS, KERNEL_INCLUDES
+from tinygen.quant.huffman import decode, encode
+from tinygen.resources import firmware_path
+
+_SHIM = r"""
+#include <stdint.h>
+#include "tg_kernels_huffman.h"
+
+/* every block, in order, into out [out_c][depth] */
+void tgt_huffman_decode_all(const uint32_t *packed, int32_t out_c, int32_t depth, int8_t *out)
+{
+    tg_huffman_t h;
+    int32_t b;
+    tg_huffman_open(&h, packed);
+    for (b = 0; b < h.n_blocks; ++b) {
+        tg_huffman_decode_s8(&h, b, out_c, depth, &out[b * h.block * depth]);
+    }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory):
+    work = tmp_path_factory.mktemp("huffman")
+    (work / "shim.c").write_text(_SHIM)
+    so = work / "libhuffman.so"
+    subprocess.run(["cc", *CFLAGS, *KERNEL_INCLUDES, str(work / "shim.c"),
+                    str(firmware_path("kernels/tg_huffman_decode_s8.c")), "-o", str(so)], check=True)
+    return ctypes.CDLL(str(so))
+
+
+def _decode_c(lib, packed: np.ndarray, out_c: int, depth: int) -> np.ndarray:
+    out = np.full((out_c, depth), 99, np.int8)
+    lib.tgt_huffman_decode_all(packed.ctypes.data_as(ctypes.c_void_p), out_c, depth, out.ctypes.data_as(ctypes.c_void_p))
+    return out
+
+
+def _fibonacci_weights(n: int, depth: int) -> np.ndarray:
+    """Symbol counts 1, 1, 2, 3, 5, ...: codes up to the length limit, past the first table."""
+    fib = [1, 1]
+    while len(fib) < n:
+        fib.append(fib[-1] + fib[-2])
+    w = np.random.default_rng(0).permutation(np.repeat(np.arange(n, dtype=np.int8) - n // 2, fib))
+    return w[: w.size // depth * depth].reshape(-1, depth)
+
+
+CASES = {
+    "one_weight": np.array([[5]], np.int8),
+    "one_symbol": np.zeros((7, 9), np.int8),
+    "all_values": np.arange(-128, 128).astype(np.int8).reshape(4, 64),
+    "laplace_blocks": np.clip(np.round(np.random.default_rng(1).laplace(0, 6, (37, 70))), -128, 127).astype(np.int8),
+    "long_codes": _fibonacci_weights(18, 47),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_huffman_decode_s8_host(lib, name):
+    w = CASES[name]
+    packed = encode(w)
+    assert np.array_equal(_decode_c(lib, packed, *w.shape), decode(packed, *w.shape))
+    assert np.array_equal(_decode_c(lib, packed, *w.shape), w)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_huffman_decode_s8_host_random(lib, seed):
+    rng = np.random.default_rng(seed)
+    out_c, depth = int(rng.integers(1, 50)), int(rng.integers(1, 400))
+    w = np.clip(np.round(rng.laplace(0, rng.uniform(0.5, 50), (out_c, depth))), -128, 127).astype(np.int8)
+    w[rng.random(w.shape) < 0.6] = 0
+    assert np.array_equal(_decode_c(lib, encode(w, block=int(rng.integers(1, out_c + 1))), out_c, depth), w)
+
+
+@pytest.mark.parametrize("groups", [1, 11])
+def test_huffman_decode_s8_host_codebook(lib, groups):
+    rng = np.random.default_rng(groups)
+    table = rng.integers(-128, 128, (groups, 8)).astype(np.int8)
+    idx = np.minimum(rng.geometric(0.3, (11, 33)) - 1, 7)
+    w = np.take_along_axis(np.broadcast_to(table, (11, 8)), idx, axis=1)
+    packed = encode(w, table, block=3)
+    assert np.array_equal(_decode_c(lib, packed, 11, 33), w)

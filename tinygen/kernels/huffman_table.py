@@ -1,0 +1,126 @@
+"""Kernel specifications of the entropy-coded weight kernels (`--weights huffman`, issue 73;
+firmware/kernels/huffman/tg_kernels_huffman.h). A node passes/entropy_code.py marked
+(attrs["weight_coding"] == "huffman") takes only these; they read the weights as the packed
+constant tinygen.quant.huffman builds (a shared-weight layer's symbols are its Codebook's
+indices, its tables held in the packed constant) and compute what the int8 kernel computes on
+the decoded weights: their numpy twins are the int8 kernels'."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.kernels.scratch import mat_mult_dsp_scratch
+from tinygen.kernels.spec import _REQUANT, KernelSpec
+from tinygen.quant.huffman import block_rows, encode, encode_symbols
+
+CODING = "huffman"
+HEADERS = ("kernels/tg_kernels_huffman.h",)
+_DECODER = "kernels/tg_huffman_decode_s8.c"
+_DSP = frozenset({"dsp"})
+_PACKED = ("packed", "bias", "multiplier", "shift")
+
+
+def _round8(n: int) -> int:
+    return (n + 7) // 8 * 8
+
+
+# A layer's block of decoded weights holds at most as many bytes as its output (activations
+# the arena holds anyway while it runs), within these bounds: the whole of a small layer is one
+# block, decoded once (no input re-read per block, and the output may overlap the input:
+# passes/inplace.py); a wide layer with a small output (a fully connected layer) takes a few rows
+BLOCK_MIN, BLOCK_MAX = 1024, 4096
+
+
+def _shape(p: dict) -> tuple[int, int, int]:
+    """(output channels, depth, output bytes) of a conv's or fully connected layer's kparams."""
+    if "out_features" in p:
+        return p["out_features"], p["in_features"], p["rows"] * p["out_features"]
+    return p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"], p["out_h"] * p["out_w"] * p["out_c"]
+
+
+def layer_block(p: dict) -> int:
+    """Output channels per block of a layer (its kparams)."""
+    out_c, depth, out_bytes = _shape(p)
+    return block_rows(out_c, depth, min(max(out_bytes, BLOCK_MIN), BLOCK_MAX))
+
+
+def one_block(p: dict) -> bool:
+    return layer_block(p) >= _shape(p)[0]
+
+
+def coded_codebook(book) -> bool:
+    """Whether a weight's Codebook (tinygen.ir) is coded as indices: tables per tensor or per
+    output channel (axis 0 of OHWI and [out][in] weights); else the decoded int8 values are."""
+    return book is not None and book.axis in (None, 0)
+
+
+def pack(p: dict, consts: dict) -> np.ndarray:
+    """The layer's packed constant (tinygen.quant.huffman) in blocks of layer_block: the
+    int8 weights, or a shared-weight layer's codebook indices and tables (consts["codebook"],
+    tinygen.kernels.spec.pack_consts)."""
+    out_c, book = _shape(p)[0], consts.get("codebook")
+    if coded_codebook(book):
+        table = np.asarray(book.values, dtype=np.int8)
+        return encode_symbols(book.indices.reshape(out_c, -1), table, layer_block(p))
+    return encode(consts["weight"].reshape(out_c, -1), None, layer_block(p))
+
+
+def conv_depth(p: dict) -> int:
+    return p["kernel_h"] * p["kernel_w"] * p["in_c"]
+
+
+def conv_scratch(p: dict) -> int:
+    """One block of decoded filters (tg_conv2d_huffman_s8)."""
+    return layer_block(p) * conv_depth(p)
+
+
+def _direct(p: dict) -> bool:
+    """A 1x1, stride-1, unpadded conv: its receptive fields are the input's pixels."""
+    return (p["kernel_h"], p["kernel_w"], p["stride_h"], p["stride_w"], p["pad_top"], p["pad_left"]) == (1, 1, 1, 1, 0, 0)
+
+
+def conv_dsp_scratch(p: dict) -> int:
+    """tg_conv2d_huffman_s8_dsp: one block of decoded filters (rounded up to 8 bytes), two
+    receptive fields (each rounded up to 8; none for a direct conv), then the mat-mult
+    buffers of two pixels times the block."""
+    depth = conv_depth(p)
+    fields = 0 if _direct(p) else 2 * _round8(depth)
+    rows = p["out_h"] * p["out_w"]
+    return _round8(conv_scratch(p)) + fields + mat_mult_dsp_scratch(rows, depth, layer_block(p))
+
+
+def fc_scratch(p: dict) -> int:
+    """One block of decoded rows (tg_fully_connected_huffman_s8)."""
+    return layer_block(p) * p["in_features"]
+
+
+def fc_dsp_scratch(p: dict) -> int:
+    """tg_fully_connected_huffman_s8_dsp: one block (rounded up to 8 bytes), then the mat-mult
+    buffers of two rows times the block (none for a single row)."""
+    return _round8(fc_scratch(p)) + mat_mult_dsp_scratch(p["rows"], p["in_features"], layer_block(p))
+
+
+def _spec(name: str, op: str, struct: str, pack, scratch, calls: tuple[str, ...], requires=frozenset()):
+    return KernelSpec(name, op, weight_dtype="int8", weight_bits=8, requires=requires, struct=struct,
+                      const_roles=_PACKED, source=f"kernels/{name}.c", twin=op_twin(op), headers=HEADERS,
+                      pack=pack, ref_roles=_REQUANT, scratch=scratch, calls=(_DECODER, *calls),
+                      weight_coding=CODING)
+
+
+def op_twin(op: str) -> str:
+    return {"conv2d": "conv2d_s8", "fully_connected": "fully_connected_s8"}[op]
+
+
+def huffman_kernels() -> tuple[KernelSpec, ...]:
+    """DSP first, then portable (only nodes marked for entropy coding take them)."""
+    conv, fc = "tg_conv2d_params_t", "tg_fully_connected_params_t"
+    return (
+        _spec("tg_conv2d_huffman_s8_dsp", "conv2d", conv, pack, conv_dsp_scratch, (), _DSP),
+        _spec("tg_conv2d_huffman_s8", "conv2d", conv, pack, conv_scratch, ()),
+        _spec("tg_fully_connected_huffman_s8_dsp", "fully_connected", fc, pack, fc_dsp_scratch, (), _DSP),
+        _spec("tg_fully_connected_huffman_s8", "fully_connected", fc, pack, fc_scratch,
+              ("kernels/tg_fully_connected_s8.c",)),
+    )
+
+
+__all__ = ["BLOCK_MAX", "BLOCK_MIN", "CODING", "coded_codebook", "layer_block", "one_block", "pack", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch", "fc_scratch", "huffman_kernels"]

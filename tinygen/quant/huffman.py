@@ -1,0 +1,239 @@
+"""Entropy-coded weights (`--weights huffman`, issue 73): canonical Huffman codes over a MAC
+layer's weight symbols, in the layout the C decoder reads (firmware/kernels/huffman/), and its
+numpy twin.
+
+A layer's weights are rows of K = kernel_h*kernel_w*in_c values, one row per output channel
+(OHWI, or [out][in] for a fully connected layer). The symbols are the int8 values (as bytes),
+or the codebook indices where the layer shares weights (Tensor.codebook: one table per tensor
+or per output channel); then the decoder maps each index through the table to int8. Rows are
+coded in blocks of `block` output channels; each block starts at a stored bit offset, so the
+kernel decodes one block into scratch, computes it, and moves on (RAM: one block).
+
+Codes are at most MAX_LEN bits. The decoder peeks `peek` bits (PEEK, or the longest code
+where that is shorter: a 3-bit codebook's table has at most 128 entries) and one lookup in a
+2**peek-entry table gives symbol and length for the codes of at most peek bits; a longer code
+(rare symbols) is found by the canonical limits per length. Everything is deterministic: ties in the code
+construction break by symbol.
+
+The packed constant, uint32 words (little-endian), as firmware/kernels/huffman/tg_kernels_huffman.h
+describes it:
+    [0] block  [1] n_blocks  [2] table groups (0: none, 1: per tensor, out_c: per channel)
+    [3] table width (2**bits; 0: none)  [4] n_long (symbols with codes longer than peek)
+    [5] peek   [6 .. 6+n_blocks]   bit offset of each block in the stream, then the stream's length
+    fast: 2**peek uint16 entries, (length << 8) | symbol, 0 where a longer code starts (padded to a word)
+    limit[MAX_LEN-peek] uint32, then delta[MAX_LEN-peek] int32 (lengths peek+1 .. MAX_LEN)
+    long symbols: n_long bytes, padded to a word
+    value tables: groups * width int8, padded to a word
+    stream: the codes MSB first, padded with 4 zero bytes and to a word
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+PEEK = 8              # bits the decoder's first table takes at most (256 entries)
+MAX_LEN = 16          # longest code: the decoder keeps at least 25 bits in its buffer
+HEADER_WORDS = 6
+BLOCK_BYTES = 1024    # default bytes of decoded weights a block holds at most
+
+
+def block_rows(out_c: int, depth: int, budget: int = BLOCK_BYTES) -> int:
+    """Output channels per block for a layer of `out_c` rows of `depth` weights: as many as
+    `budget` bytes hold (at least one), so RAM grows by at most one block of scratch."""
+    return max(1, min(out_c, budget // max(depth, 1)))
+
+
+def code_lengths(counts: np.ndarray) -> np.ndarray:
+    """Huffman code lengths (at most MAX_LEN) for symbol counts; 0 for an absent symbol. A
+    single symbol takes 1 bit. Where a length passes MAX_LEN, the counts are halved (each
+    kept at least 1) until none does: deterministic, near optimal for weight histograms."""
+    counts = np.asarray(counts, dtype=np.int64)
+    present = np.flatnonzero(counts)
+    lengths = np.zeros(counts.size, dtype=np.int64)
+    if present.size == 1:
+        lengths[present[0]] = 1
+        return lengths
+    weights = counts[present].copy()
+    while True:
+        # (weight, order, symbols): the order breaks ties deterministically
+        heap = [(int(w), i, [int(s)]) for i, (w, s) in enumerate(zip(weights, present))]
+        heapq.heapify(heap)
+        order = len(heap)
+        depth = dict.fromkeys(present.tolist(), 0)
+        while len(heap) > 1:
+            w1, _, s1 = heapq.heappop(heap)
+            w2, _, s2 = heapq.heappop(heap)
+            for s in s1 + s2:
+                depth[s] += 1
+            heapq.heappush(heap, (w1 + w2, order, s1 + s2))
+            order += 1
+        if max(depth.values()) <= MAX_LEN:
+            break
+        weights = np.maximum(weights >> 1, 1)
+    for s, d in depth.items():
+        lengths[s] = d
+    return lengths
+
+
+def canonical_codes(lengths: np.ndarray) -> dict[int, tuple[int, int]]:
+    """symbol -> (code, length), codes assigned in order of (length, symbol)."""
+    codes, code, prev = {}, 0, 0
+    for s in sorted(np.flatnonzero(lengths).tolist(), key=lambda s: (int(lengths[s]), s)):
+        code <<= int(lengths[s]) - prev
+        prev = int(lengths[s])
+        codes[s] = (code, prev)
+        code += 1
+    return codes
+
+
+def _tables(lengths: np.ndarray, peek: int):
+    """The decoder's tables: fast (2**peek uint16), limit and delta per long length, long symbols."""
+    codes = canonical_codes(lengths)
+    fast = np.zeros(1 << peek, dtype=np.uint16)
+    limit = np.zeros(MAX_LEN - peek, dtype=np.uint32)
+    delta = np.zeros(MAX_LEN - peek, dtype=np.int32)
+    longs = [s for s in sorted(codes, key=lambda s: (codes[s][1], s)) if codes[s][1] > peek]
+    for s, (code, n) in codes.items():
+        if n <= peek:
+            start = code << (peek - n)
+            fast[start:start + (1 << (peek - n))] = (n << 8) | s
+    first = 0
+    for n in range(1, MAX_LEN + 1):
+        of_n = sorted(s for s in codes if codes[s][1] == n)
+        if n > peek:
+            index = sum(1 for s in longs if codes[s][1] < n)
+            limit[n - peek - 1] = first + len(of_n)
+            delta[n - peek - 1] = index - first
+        first = (first + len(of_n)) << 1
+    return codes, fast, limit, delta, np.asarray(longs, dtype=np.uint8)
+
+
+def _words(data: np.ndarray) -> np.ndarray:
+    raw = np.ascontiguousarray(data).view(np.uint8).ravel()
+    return np.concatenate([raw, np.zeros(-raw.size % 4, np.uint8)]).view("<u4")
+
+
+def symbols_of(weights: np.ndarray, table: np.ndarray | None) -> np.ndarray:
+    """Rows of symbols [out_c, K]: the int8 values as bytes, or (table [groups, width]) each
+    weight's index in its row's table (the first equal entry)."""
+    w = np.asarray(weights).reshape(weights.shape[0], -1)
+    if table is None:
+        return w.astype(np.int8).view(np.uint8)
+    rows = np.broadcast_to(table, (w.shape[0], table.shape[1]))
+    match = w[:, :, None] == rows[:, None, :]
+    if not match.any(axis=2).all():
+        raise ValueError("a weight is not in its codebook table")
+    return match.argmax(axis=2).astype(np.uint8)
+
+
+def encode(weights: np.ndarray, table: np.ndarray | None = None, block: int | None = None) -> np.ndarray:
+    """The packed constant (uint32 words) for OHWI / [out][in] int8 weights; `table`: the
+    codebook's values [groups, 2**bits] (groups 1 or out_c) where the layer shares weights."""
+    return encode_symbols(symbols_of(weights, table), table, block)
+
+
+def rank_rows(sym: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """With a table per row: each row's entries reordered by how often the row uses them (the
+    most used first, ties by index), its symbols renamed to match. The rows' own indices differ
+    (a pruned layer's zero is another index in each channel's table); ranked, the rows share one
+    skewed distribution, which one code serves. The decoded values are unchanged."""
+    ranked_sym, ranked_table = np.empty_like(sym), np.empty_like(table)
+    for o in range(sym.shape[0]):
+        order = np.argsort(-np.bincount(sym[o], minlength=table.shape[1]), kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        ranked_sym[o], ranked_table[o] = rank[sym[o]], table[o][order]
+    return ranked_sym, ranked_table
+
+
+def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int | None = None) -> np.ndarray:
+    """encode for symbols [out_c, depth] already known (a codebook's indices)."""
+    sym = np.asarray(sym, dtype=np.uint8)
+    if table is not None and table.shape[0] > 1:
+        sym, table = rank_rows(sym, np.asarray(table, dtype=np.int8))
+    out_c, depth = sym.shape
+    block = block or block_rows(out_c, depth)
+    counts = np.bincount(sym.ravel(), minlength=256)
+    lengths = code_lengths(counts)
+    peek = min(PEEK, int(lengths.max()))
+    codes, fast, limit, delta, longs = _tables(lengths, peek)
+    code_of = np.zeros(256, dtype=np.int64)
+    len_of = np.zeros(256, dtype=np.int64)
+    for s, (c, n) in codes.items():
+        code_of[s], len_of[s] = c, n
+    bits = len_of[sym]                                  # [out_c, depth]
+    ends = np.cumsum(bits.ravel())
+    offsets = [0] + [int(ends[min(b + block, out_c) * depth - 1]) for b in range(0, out_c, block)]
+    stream = _bitstream(code_of[sym].ravel(), bits.ravel(), offsets[-1])
+    groups, width = (0, 0) if table is None else table.shape
+    header = np.asarray([block, len(offsets) - 1, groups, width, longs.size, peek, *offsets], dtype=np.uint32)
+    parts = [header, _words(fast), limit, delta.view(np.uint32), _words(longs)]
+    if table is not None:
+        parts.append(_words(np.asarray(table, dtype=np.int8)))
+    parts.append(_words(stream))
+    return np.concatenate(parts).astype(np.uint32)
+
+
+def _bitstream(codes: np.ndarray, lengths: np.ndarray, total: int) -> np.ndarray:
+    """The codes concatenated MSB first into bytes, then 4 zero bytes (the decoder reads ahead)."""
+    out = np.zeros((total + 7) // 8 + 4, dtype=np.uint8)
+    if total == 0:
+        return out
+    # each code's bits, most significant first: bit j of a code of length n is (code >> (n-1-j)) & 1
+    at = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    j = np.arange(total) - at
+    n = np.repeat(lengths, lengths)
+    bit = (np.repeat(codes, lengths) >> (n - 1 - j)) & 1
+    out[: (total + 7) // 8] = np.packbits(bit.astype(np.uint8))
+    return out
+
+
+def decode(packed: np.ndarray, out_c: int, depth: int) -> np.ndarray:
+    """Mirrors tg_huffman_decode_s8 block by block: the int8 weights [out_c, depth] the packed
+    constant encodes (table lookups, the canonical limits for long codes, the value tables)."""
+    words = np.asarray(packed, dtype=np.uint32)
+    block, n_blocks, groups, width, n_long, peek = (int(v) for v in words[:HEADER_WORDS])
+    offsets = words[HEADER_WORDS:HEADER_WORDS + n_blocks + 1].astype(np.int64)
+    raw = words.view(np.uint8)
+    at = 4 * (HEADER_WORDS + n_blocks + 1)
+    fast = raw[at:at + 2 * (1 << peek)].view("<u2")
+    at += (2 * (1 << peek) + 3) // 4 * 4
+    limit = raw[at:at + 4 * (MAX_LEN - peek)].view("<u4")
+    at += 4 * (MAX_LEN - peek)
+    delta = raw[at:at + 4 * (MAX_LEN - peek)].view("<i4")
+    at += 4 * (MAX_LEN - peek)
+    longs = raw[at:at + n_long]
+    at += (n_long + 3) // 4 * 4
+    table = raw[at:at + groups * width].view(np.int8).reshape(groups, width) if groups else None
+    at += (groups * width + 3) // 4 * 4
+    bits = np.unpackbits(raw[at:])
+    out = np.zeros((out_c, depth), dtype=np.int8)
+    for b in range(n_blocks):
+        pos = int(offsets[b])
+        for o in range(b * block, min((b + 1) * block, out_c)):
+            for k in range(depth):
+                bits16 = int(np.packbits(bits[pos:pos + MAX_LEN]).view(">u2")[0])
+                entry = int(fast[bits16 >> (MAX_LEN - peek)])
+                n, s = entry >> 8, entry & 0xFF
+                if n == 0:
+                    for n in range(peek + 1, MAX_LEN + 1):
+                        c = bits16 >> (MAX_LEN - n)
+                        if c < int(limit[n - peek - 1]):
+                            s = int(longs[c + int(delta[n - peek - 1])])
+                            break
+                pos += n
+                out[o, k] = np.uint8(s).view(np.int8) if table is None else table[o if groups > 1 else 0, s]
+        if pos != int(offsets[b + 1]):
+            raise ValueError(f"block {b} ends at bit {pos}, not {int(offsets[b + 1])}")
+    return out
+
+
+def coded_bytes(packed: np.ndarray) -> int:
+    """Flash bytes of a layer's packed constant (tables, offsets and stream)."""
+    return int(np.asarray(packed).nbytes)
+
+
+__all__ = ["BLOCK_BYTES", "MAX_LEN", "PEEK", "block_rows", "canonical_codes", "code_lengths", "coded_bytes",
+           "decode", "encode", "encode_symbols", "rank_rows", "symbols_of"]
