@@ -3,7 +3,7 @@
  * hidden state widened once, then per unit its four gates' input and recurrent products at once
  * (SMLAD over build-time int16 weight pairs, the zero points folded into the biases, the
  * accumulators in registers) and the cell and hidden updates as tg_lstm_s8 computes them, with
- * the requantizations' constants prepared once per call (tg_rnn_requantize: SMMULR for the
+ * the requantizations' constants prepared once per call (tg_rnn_requantize: one SMMLAR for the
  * 64-bit product) and the sigmoids without their saturation test. numpy twin: tinygen.ref.recurrent.lstm_s8.
  */
 #include "tg_kernels_recurrent.h"
@@ -47,7 +47,7 @@ static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_r
     }
     *c = (int16_t)cj;
     v = p->hidden_zero_point + tg_rnn_requantize(tg_tanh_s16(cj, p->tanh_mult, p->tanh_shift) * og, &q->output);
-    return (int8_t)__ssat(v, 8);
+    return (int8_t)tg_dsp_ssat8(v);
 }
 
 void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
@@ -76,8 +76,8 @@ void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t
             for (j = 0; j < hid; ++j) {
                 int32_t xs[4] = {w[0], w[1], w[2], w[3]};
                 int32_t hs[4] = {w[4], w[5], w[6], w[7]};
-                w = tg_rnn_dot4x2_dsp(w + 8, xw, in4, xs);
-                w = tg_rnn_dot4x2_dsp(w, hw, hid4, hs);
+                w = tg_rnn_dot4x4_dsp(w + 8, xw, in4, xs);
+                w = tg_rnn_dot4x4_dsp(w, hw, hid4, hs);
                 hnew[j] = tg_lstm_unit_dsp(p, &q, xs, hs, &c[j]);
             }
             tg_rnn_store_step(h, hnew, hid, p->sequence, p->steps, b, t, output);

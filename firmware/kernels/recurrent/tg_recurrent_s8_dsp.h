@@ -45,34 +45,6 @@ static inline void tg_rnn_widen_s8(const int8_t *src, int32_t n, int16_t *dst)
     "smlad %[" b "], r6, %[x0], %[" b "]\n\t"                                                               \
     "smlad %[" b "], r8, %[x1], %[" b "]\n\t"
 
-/*
- * acc[0..3] += the 4 rows at w (8 words per 4 columns) times the widened vector v (n4 groups of 4
- * values, word aligned). Per group: one LDRD of the vector, two LDM of the rows' words, eight SMLAD.
- */
-__attribute__((noinline, unused)) static const int32_t *tg_rnn_dot4_dsp(const int32_t *w, const int16_t *v, int32_t n4, int32_t *acc)
-{
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    int32_t x0, x1;
-    if (n4 > 0) {
-        __asm__ volatile(
-            "1:\n\t"
-            "ldrd %[x0], %[x1], [%[v]], #8\n\t"
-            TG_RNN_TWO_ROWS("a0", "a1")
-            TG_RNN_TWO_ROWS("a2", "a3")
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4),
-              [x0] "=&r"(x0), [x1] "=&r"(x1)
-            :
-            : "r4", "r5", "r6", "r8", "cc", "memory");
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-    return w;
-}
-
 /* A requantization's constants (TFLite's multiplier, in [2^30, 2^31) or 0, and shift), prepared
  * once per call by tg_rnn_requant_init. */
 typedef struct {
@@ -89,17 +61,16 @@ static inline void tg_rnn_requant_init(tg_rnn_requant_t *q, int32_t multiplier, 
 }
 
 /*
- * tg_requantize_fast(acc, multiplier, shift) in SMMULR and ADD: with a = acc shifted left (wrapping)
- * and m2 = 2m - 2^32 (m >= 2^30), SMMULR gives floor((a m2 + 2^31) / 2^32) = floor((a m + 2^30) / 2^31) - a
- * exactly (a 64-bit product) and adding a back gives tg_requantize_fast's x; its rounding shift
- * follows. A multiplier of 0 zeroes a first (factor 0), so x = 0, as tg_requantize_fast gives.
+ * tg_requantize_fast(acc, multiplier, shift) in one SMMLAR and the rounding shift: with a = acc
+ * shifted left (wrapping) and m2 = 2m - 2^32 (m >= 2^30), SMMLAR of a, m2 onto a gives
+ * floor((a m2 + a 2^32 + 2^31) / 2^32) = floor((a m + 2^30) / 2^31) exactly (64 bits inside), which
+ * is tg_requantize_fast's x; its rounding shift follows. A multiplier of 0 zeroes a first (factor
+ * 0), so x = 0, as tg_requantize_fast gives.
  */
 static inline int32_t tg_rnn_requantize(int32_t acc, const tg_rnn_requant_t *q)
 {
     const int32_t a = (int32_t)((uint32_t)acc * q->factor);
-    int32_t hi, x;
-    __asm__("smmulr %0, %1, %2" : "=r"(hi) : "r"(a), "r"(q->m2));
-    x = (int32_t)((uint32_t)hi + (uint32_t)a);
+    int32_t x = tg_dsp_smmlar(a, q->m2, a);
     if (q->right > 0) {
         x = (((x + (x >> 31)) >> (q->right - 1)) + 1) >> 1;
     }
@@ -144,34 +115,42 @@ static inline int32_t tg_rnn_sigmoid_q12(int32_t x)
     "smlad %[a3], r5, %[x1], %[a3]\n\t"
 
 /*
- * tg_rnn_dot4_dsp's products, inlined into the caller (the accumulators stay in registers), two
- * groups of 4 columns per pass with immediate offsets: per group two vector loads, eight weight
- * loads and eight SMLAD. Returns w past the n4 groups.
+ * acc[0..3] += the 4 rows at w (8 words per 4 columns) times the widened vector v (n4 groups of 4
+ * values, word aligned), inlined into the caller so that the accumulators stay in registers: four
+ * groups per pass with immediate offsets, then the groups left one at a time; per group two
+ * vector loads, eight weight loads and eight SMLAD. Returns w past the n4 groups.
  */
-static inline const int32_t *tg_rnn_dot4x2_dsp(const int32_t *w, const int16_t *v, int32_t n4, int32_t *acc)
+__attribute__((always_inline)) static inline const int32_t *tg_rnn_dot4x4_dsp(const int32_t *w, const int16_t *v, int32_t n4, int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    int32_t x0, x1, pairs = n4 >> 1;
-    if (pairs > 0) {
+    int32_t x0, x1, quads = n4 >> 2, rest = n4 & 3;
+    if (quads > 0) {
         __asm__ volatile(
             "1:\n\t"
             TG_RNN_GROUP4(0, 0)
             TG_RNN_GROUP4(8, 32)
-            "adds %[v], %[v], #16\n\t"
-            "adds %[w], %[w], #64\n\t"
+            TG_RNN_GROUP4(16, 64)
+            TG_RNN_GROUP4(24, 96)
+            "adds %[v], %[v], #32\n\t"
+            "adds %[w], %[w], #128\n\t"
             "subs %[n], %[n], #1\n\t"
             "bne 1b\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [v] "+r"(v), [n] "+r"(pairs),
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [v] "+r"(v), [n] "+r"(quads),
               [x0] "=&r"(x0), [x1] "=&r"(x1)
             :
             : "r4", "r5", "cc", "memory");
     }
-    if (n4 & 1) {
+    if (rest > 0) {
         __asm__ volatile(
+            "1:\n\t"
             TG_RNN_GROUP4(0, 0)
+            "adds %[v], %[v], #8\n\t"
             "adds %[w], %[w], #32\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1)
-            : [v] "r"(v)
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [v] "+r"(v), [n] "+r"(rest),
+              [x0] "=&r"(x0), [x1] "=&r"(x1)
+            :
             : "r4", "r5", "cc", "memory");
     }
     acc[0] = a0;
