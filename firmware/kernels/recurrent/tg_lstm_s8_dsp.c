@@ -15,38 +15,41 @@ typedef struct {
     tg_rnn_requant_t in[4], rec[4], forget, cell, output;
 } tg_lstm_requant_t;
 
-static void tg_lstm_requant_init(const tg_lstm_params_t *p, tg_lstm_requant_t *q)
+/* Returns 1 where some factor is not 1 (a left shift or a zero multiplier). */
+static int32_t tg_lstm_requant_init(const tg_lstm_params_t *p, tg_lstm_requant_t *q)
 {
-    int32_t g;
+    int32_t g, scaled = 0;
     for (g = 0; g < 4; ++g) {
-        tg_rnn_requant_init(&q->in[g], p->in_mult[g], p->in_shift[g]);
-        tg_rnn_requant_init(&q->rec[g], p->rec_mult[g], p->rec_shift[g]);
+        scaled |= tg_rnn_requant_init(&q->in[g], p->in_mult[g], p->in_shift[g]);
+        scaled |= tg_rnn_requant_init(&q->rec[g], p->rec_mult[g], p->rec_shift[g]);
     }
-    tg_rnn_requant_init(&q->forget, p->forget_mult, p->forget_shift);
-    tg_rnn_requant_init(&q->cell, p->cell_mult, p->cell_shift);
-    tg_rnn_requant_init(&q->output, p->output_mult, p->output_shift);
+    scaled |= tg_rnn_requant_init(&q->forget, p->forget_mult, p->forget_shift);
+    scaled |= tg_rnn_requant_init(&q->cell, p->cell_mult, p->cell_shift);
+    scaled |= tg_rnn_requant_init(&q->output, p->output_mult, p->output_shift);
+    return scaled;
 }
 
 /* A gate's pre-activation: its two products requantized onto Q3.12, each saturated, and their sum. */
-#define TG_LSTM_PRE(g) TG_RNN_SAT16(TG_RNN_SAT16(tg_rnn_requantize(xs[g], &q->in[g])) \
-                                    + TG_RNN_SAT16(tg_rnn_requantize(hs[g], &q->rec[g])))
+#define TG_LSTM_PRE(g) TG_RNN_SAT16(TG_RNN_SAT16(tg_rnn_requantize(xs[g], &q->in[g], scaled)) \
+                                    + TG_RNN_SAT16(tg_rnn_requantize(hs[g], &q->rec[g], scaled)))
 
-/* tg_lstm_unit_s8 with tg_rnn_requantize's constants. */
-static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_requant_t *q, const int32_t *xs,
-                                      const int32_t *hs, int16_t *c)
+/* tg_lstm_unit_s8 with tg_rnn_requantize's constants (scaled: as tg_rnn_requantize takes it). */
+__attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
+                                                                     const tg_lstm_requant_t *q, const int32_t *xs,
+                                                                     const int32_t *hs, int16_t *c, int32_t scaled)
 {
     const int32_t ig = tg_rnn_sigmoid_q12(TG_LSTM_PRE(0));
     const int32_t fg = tg_rnn_sigmoid_q12(TG_LSTM_PRE(1));
     const int32_t gg = tg_tanh_s16(TG_LSTM_PRE(2), 3, 0);
     const int32_t og = tg_rnn_sigmoid_q12(TG_LSTM_PRE(3));
-    int32_t cj = TG_RNN_SAT16(tg_rnn_requantize(fg * *c, &q->forget));
+    int32_t cj = TG_RNN_SAT16(tg_rnn_requantize(fg * *c, &q->forget, scaled));
     int32_t v;
-    cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_rnn_requantize(ig * gg, &q->cell)));
+    cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_rnn_requantize(ig * gg, &q->cell, scaled)));
     if (p->cell_clip > 0) {
         cj = cj > p->cell_clip ? p->cell_clip : (cj < -p->cell_clip ? -p->cell_clip : cj);
     }
     *c = (int16_t)cj;
-    v = p->hidden_zero_point + tg_rnn_requantize(tg_tanh_s16(cj, p->tanh_mult, p->tanh_shift) * og, &q->output);
+    v = p->hidden_zero_point + tg_rnn_requantize(tg_tanh_s16(cj, p->tanh_mult, p->tanh_shift) * og, &q->output, scaled);
     return (int8_t)tg_dsp_ssat8(v);
 }
 
@@ -60,9 +63,9 @@ void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t
     int16_t *hw = xw + 4 * in4;
     int8_t *hnew = (int8_t *)(hw + 4 * hid4);
     tg_lstm_requant_t q;
-    int32_t b, t, j;
+    int32_t scaled, b, t, j;
 
-    tg_lstm_requant_init(p, &q);
+    scaled = tg_lstm_requant_init(p, &q);
     if (!p->stateful) {
         tg_lstm_reset_s8(p, h0, c0, c0_input, state);
     }
@@ -78,7 +81,7 @@ void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t
                 int32_t hs[4] = {w[4], w[5], w[6], w[7]};
                 w = tg_rnn_dot4x4_dsp(w + 8, xw, in4, xs);
                 w = tg_rnn_dot4x4_dsp(w, hw, hid4, hs);
-                hnew[j] = tg_lstm_unit_dsp(p, &q, xs, hs, &c[j]);
+                hnew[j] = scaled ? tg_lstm_unit_dsp(p, &q, xs, hs, &c[j], 1) : tg_lstm_unit_dsp(p, &q, xs, hs, &c[j], 0);
             }
             tg_rnn_store_step(h, hnew, hid, p->sequence, p->steps, b, t, output);
         }

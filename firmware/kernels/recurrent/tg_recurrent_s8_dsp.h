@@ -50,14 +50,16 @@ static inline void tg_rnn_widen_s8(const int8_t *src, int32_t n, int16_t *dst)
 typedef struct {
     uint32_t factor;    /* 2^shift for a left shift (shift > 0), else 1; 0 for a multiplier of 0 */
     int32_t m2;         /* 2 x multiplier, as an int32 */
-    int32_t right;      /* right shift (-shift) */
+    int32_t right1;     /* right shift (-shift) less 1; -1: none */
 } tg_rnn_requant_t;
 
-static inline void tg_rnn_requant_init(tg_rnn_requant_t *q, int32_t multiplier, int32_t shift)
+/* Returns 1 where the factor is not 1 (a left shift or a zero multiplier). */
+static inline int32_t tg_rnn_requant_init(tg_rnn_requant_t *q, int32_t multiplier, int32_t shift)
 {
     q->factor = multiplier == 0 ? 0u : 1u << (shift > 0 ? shift : 0);
     q->m2 = (int32_t)((uint32_t)multiplier << 1);
-    q->right = shift > 0 ? 0 : -shift;
+    q->right1 = (shift > 0 ? 0 : -shift) - 1;
+    return q->factor != 1u;
 }
 
 /*
@@ -65,14 +67,15 @@ static inline void tg_rnn_requant_init(tg_rnn_requant_t *q, int32_t multiplier, 
  * shifted left (wrapping) and m2 = 2m - 2^32 (m >= 2^30), SMMLAR of a, m2 onto a gives
  * floor((a m2 + a 2^32 + 2^31) / 2^32) = floor((a m + 2^30) / 2^31) exactly (64 bits inside), which
  * is tg_requantize_fast's x; its rounding shift follows. A multiplier of 0 zeroes a first (factor
- * 0), so x = 0, as tg_requantize_fast gives.
+ * 0), so x = 0, as tg_requantize_fast gives. scaled = 0 leaves the factor out: for callers that
+ * checked every factor is 1 (no left shift, no zero multiplier).
  */
-static inline int32_t tg_rnn_requantize(int32_t acc, const tg_rnn_requant_t *q)
+static inline int32_t tg_rnn_requantize(int32_t acc, const tg_rnn_requant_t *q, int32_t scaled)
 {
-    const int32_t a = (int32_t)((uint32_t)acc * q->factor);
+    const int32_t a = scaled ? (int32_t)((uint32_t)acc * q->factor) : acc;
     int32_t x = tg_dsp_smmlar(a, q->m2, a);
-    if (q->right > 0) {
-        x = (((x + (x >> 31)) >> (q->right - 1)) + 1) >> 1;
+    if (q->right1 >= 0) {
+        x = (((x + (x >> 31)) >> q->right1) + 1) >> 1;
     }
     return x;
 }
