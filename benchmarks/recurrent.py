@@ -4,9 +4,12 @@ and an SVDF (micro_speech's kind: 40 inputs, 64 filters of rank 1, 49 frames of 
 built with tinygen's kernels (the DSP ones on Cortex-M4/M7, the RV32IM ones on the ESP32-C3), its
 portable kernels and, on cores with the DSP extension, CMSIS-NN's
 (arm_lstm_unidirectional_s8, arm_svdf_state_s16_s8; CMSIS-NN has no GRU), counted per layer by
-`tg layers` on the stand-in; the table gives instructions, per MAC and CMSIS-NN's over tinygen's.
+`tg layers` on the stand-in; the table gives instructions, per MAC and CMSIS-NN's over tinygen's,
+and where the board has a cycle model ([timing]) the layer's estimated cycles (tinygen.cycles, the
+stand-in's execution log priced) and CMSIS-NN's over tinygen's in those.
 
     source .ci/third_party.sh && .venv/bin/python benchmarks/recurrent.py [--board f746zg | f446re | esp32-c3]
+        [--layers lstm,gru,svdf]
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from tflite_builder import ModelBuilder  # noqa: E402
 
 from tinygen.board import get_board  # noqa: E402
 from tinygen.compiler import build, compile_source, load_source  # noqa: E402
+from tinygen.cycles import estimate_standin  # noqa: E402
 from tinygen.hil.target import open_device  # noqa: E402
 from tinygen.passes import CompileOptions  # noqa: E402
 
@@ -82,20 +86,27 @@ class Gru(torch.nn.Module):
         return self.gru(x)[0][:, -1]
 
 
-def _count(source, graph, board, out: Path, op: str) -> tuple[str, int]:
+def _count(source, graph, board, out: Path, op: str) -> tuple[str, int, float | None]:
+    """The layer's kernel, its instructions and, where the board has a cycle model, its estimated cycles."""
     result = build(source, graph, board, out)
     node = next(n for n in graph.nodes if n.op == op)
-    kernels = [n for n in graph.nodes if n.kernel]
+    index = [n for n in graph.nodes if n.kernel].index(node)
+    x = np.zeros(graph.tensor(graph.inputs[0]).size, np.int8).tobytes()
+    if board.raw.get("timing"):
+        row = estimate_standin(board, result.out_dir, x)["layers"][index]
+        return node.kernel, row["instructions"], row["cycles"]
     with open_device(board, result.out_dir, emulate=True) as dev:
-        dev.upload(np.zeros(graph.tensor(graph.inputs[0]).size, np.int8).tobytes())
+        dev.upload(x)
         layers, _, _ = dev.layers()
-    return node.kernel, layers[kernels.index(node)].count
+    return node.kernel, layers[index].count, None
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--board", default="f746zg")
+    ap.add_argument("--layers", default="lstm,gru,svdf", help="comma-separated: lstm, gru, svdf")
     args = ap.parse_args()
+    wanted = args.layers.split(",")
     board = get_board(args.board)
     tree = os.environ.get("CMSIS_NN_PATH")
     rng = np.random.default_rng(0)
@@ -113,6 +124,8 @@ def main() -> None:
         torch.export.save(ep, tmp / "gru.pt2")
         for op, path, calib_path in (("lstm", tmp / "lstm.tflite", None), ("gru", tmp / "gru.pt2", tmp / "calib.npy"),
                                      ("svdf", tmp / "svdf.tflite", None)):
+            if op not in wanted:
+                continue
             source = load_source(path)
             counts = {}
             for kernels in ("tinygen", "portable", "cmsis-nn"):
@@ -122,14 +135,17 @@ def main() -> None:
                 graph = compile_source(source, str(calib_path) if calib_path else None, options)
                 counts[kernels] = _count(source, graph, board, tmp / f"{op}_{kernels}", op)
             base = counts.get("cmsis-nn")
-            for kernels, (kernel, n) in counts.items():
+            for kernels, (kernel, n, cycles) in counts.items():
                 ratio = f"{base[1] / n:.2f}x" if base else "-"
-                rows.append((op.upper(), kernels, kernel, n, n / macs[op], ratio))
+                cycle_ratio = f"{base[2] / cycles:.2f}x" if base and cycles else "-"
+                rows.append((op.upper(), kernels, kernel, n, n / macs[op], ratio, cycles, cycle_ratio))
     print(f"{args.board} stand-in: LSTM {INPUTS} inputs x {UNITS} units x {STEPS} steps, GRU the same, "
           f"SVDF {SVDF_INPUTS} inputs x {SVDF_FILTERS} filters x {SVDF_MEMORY} memory (instructions per inference)")
-    print(f"{'layer':6} {'--kernels':10} {'kernel':22} {'instructions':>13} {'per MAC':>8} {'CMSIS-NN / it':>14}")
-    for layer, kernels, kernel, n, per_mac, ratio in rows:
-        print(f"{layer:6} {kernels:10} {kernel:22} {n:13,d} {per_mac:8.2f} {ratio:>14}")
+    print(f"{'layer':6} {'--kernels':10} {'kernel':22} {'instructions':>13} {'per MAC':>8} {'CMSIS-NN / it':>14} "
+          f"{'est. cycles':>12} {'CMSIS-NN / it':>14}")
+    for layer, kernels, kernel, n, per_mac, ratio, cycles, cycle_ratio in rows:
+        shown = "-" if cycles is None else f"{cycles:,.0f}"
+        print(f"{layer:6} {kernels:10} {kernel:22} {n:13,d} {per_mac:8.2f} {ratio:>14} {shown:>12} {cycle_ratio:>14}")
 
 
 if __name__ == "__main__":

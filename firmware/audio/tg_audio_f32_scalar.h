@@ -30,17 +30,24 @@ static inline void tg_window_place_f32(const int16_t *frame, float gain, const t
     }
 }
 
-/* One radix-2 butterfly with twiddle (wr, wi): a' = a + w b, b' = a - w b. */
+/* One radix-2 butterfly with twiddle (wr, wi) on the points a = (ar, ai), b = (br, bi), in place:
+ * a' = a + w b, b' = a - w b. */
+static inline void tg_butterfly_pts_f32(float *ar, float *ai, float *br, float *bi, float wr, float wi)
+{
+    float tr = *br * wr - *bi * wi;
+    float ti = *br * wi + *bi * wr;
+    float a_r = *ar;
+    float a_i = *ai;
+    *ar = a_r + tr;
+    *ai = a_i + ti;
+    *br = a_r - tr;
+    *bi = a_i - ti;
+}
+
+/* The same on the points at pa and pb (re, im). */
 static inline void tg_butterfly_f32(float *pa, float *pb, float wr, float wi)
 {
-    float tr = pb[0] * wr - pb[1] * wi;
-    float ti = pb[0] * wi + pb[1] * wr;
-    float ar = pa[0];
-    float ai = pa[1];
-    pa[0] = ar + tr;
-    pa[1] = ai + ti;
-    pb[0] = ar - tr;
-    pb[1] = ai - ti;
+    tg_butterfly_pts_f32(&pa[0], &pa[1], &pb[0], &pb[1], wr, wi);
 }
 
 /* |X[k]| of the real 2n-point FFT from the n-point complex FFT z of its

@@ -200,6 +200,37 @@ def test_audio_fft_stages_host(lib):
     assert np.allclose(mag, want_mag, rtol=0, atol=rtol * want_mag.max())
 
 
+def radix2_f32(z: np.ndarray, twiddles: np.ndarray) -> np.ndarray:
+    """tg_cfft_f32's arithmetic, stage by stage in numpy float32: every butterfly's products and
+    sums rounded one operation at a time, in the C's order (no fused multiply-add)."""
+    z, n, half = z.astype(np.float32).copy(), len(z), 1
+    while half < n:
+        for j in range(half):
+            wr, wi = twiddles[j * n // (2 * half)]
+            a = np.arange(j, n, 2 * half)
+            br, bi = z[a + half, 0], z[a + half, 1]
+            tr, ti = br * wr - bi * wi, br * wi + bi * wr
+            ar, ai = z[a, 0].copy(), z[a, 1].copy()
+            z[a, 0], z[a, 1], z[a + half, 0], z[a + half, 1] = ar + tr, ai + ti, ar - tr, ai - ti
+        half *= 2
+    return z
+
+
+@pytest.mark.parametrize("n", [2, 8, 128, 256])
+def test_cfft_f32_equals_radix2_stage_by_stage_host(libs, n):
+    """tg_cfft_f32 runs two stages per pass over the data (and a last one alone where the number of
+    stages is odd): the same float32 bits as the plain radix-2 FFT, stage by stage, zeros' signs
+    included."""
+    rng = np.random.default_rng(n)
+    k = np.arange(n // 2)
+    twiddles = np.stack([np.cos(-2 * np.pi * k / n), np.sin(-2 * np.pi * k / n)], axis=1).astype(np.float32)
+    for scale in (1.0, 1e-30, 3e4):
+        z = (rng.normal(0, scale, (n, 2)) * (rng.random((n, 2)) > 0.1)).astype(np.float32)
+        z[rng.random((n, 2)) < 0.05] = np.float32(-0.0)
+        got = libs["f32"].cfft(z, twiddles)
+        assert got.tobytes() == radix2_f32(z, twiddles).tobytes(), (n, scale)
+
+
 def test_audio_stream_window_host(lib):
     """Stream mode's frames (fixed gain) and windows (normalised through c0) against
     stream.frame_mfcc / window_input, the ring used as the device uses it."""

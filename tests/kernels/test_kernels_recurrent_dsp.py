@@ -1,7 +1,8 @@
 """The recurrent layers' DSP kernels (tg_lstm_s8_dsp, tg_gru_s8_dsp, tg_svdf_s8_dsp: int16 weight
 pairs packed at build time, tinygen/kernels/recurrent_dsp.py) on the f746zg and f446re stand-ins:
 byte for byte the numpy reference, layer by layer, over awkward sizes (input and hidden sizes not
-multiples of 4, one unit, two layers, whole sequences, two batches from a .tflite LSTM), the SVDF
+multiples of 4, one unit, two layers, whole sequences, two batches from a .tflite LSTM; 20 inputs
+and 18 units: tg_lstm_s8_dsp's four-group pass and a group left over on both sides), the SVDF
 against TFLite Micro over odd input and memory sizes and ranks; and the packing against the int8
 weights it came from."""
 
@@ -42,7 +43,7 @@ class Stack(nn.Module):
 
 # (kind, features, hidden, layers, steps, last step only)
 CASES = [("lstm", 5, 7, 1, 4, True), ("gru", 13, 10, 2, 3, False), ("lstm", 1, 1, 1, 2, False),
-         ("gru", 8, 4, 1, 5, True), ("lstm", 16, 12, 2, 3, False)]
+         ("gru", 8, 4, 1, 5, True), ("lstm", 16, 12, 2, 3, False), ("lstm", 20, 18, 1, 3, False)]
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "tg_dsp_s8.h"
+#include "tg_kernels_recurrent.h"
 
 /* int8 [n] -> int16 [round up(n, 4)], zeros after n. */
 static inline void tg_rnn_widen_s8(const int8_t *src, int32_t n, int16_t *dst)
@@ -44,26 +45,116 @@ static inline void tg_rnn_widen_s8(const int8_t *src, int32_t n, int16_t *dst)
     "smlad %[" b "], r6, %[x0], %[" b "]\n\t"                                                               \
     "smlad %[" b "], r8, %[x1], %[" b "]\n\t"
 
+/* A requantization's constants (TFLite's multiplier, in [2^30, 2^31) or 0, and shift), prepared
+ * once per call by tg_rnn_requant_init. */
+typedef struct {
+    uint32_t factor;    /* 2^shift for a left shift (shift > 0), else 1; 0 for a multiplier of 0 */
+    int32_t m2;         /* 2 x multiplier, as an int32 */
+    int32_t right1;     /* right shift (-shift) less 1; -1: none */
+} tg_rnn_requant_t;
+
+/* Returns 1 where the factor is not 1 (a left shift or a zero multiplier). */
+static inline int32_t tg_rnn_requant_init(tg_rnn_requant_t *q, int32_t multiplier, int32_t shift)
+{
+    q->factor = multiplier == 0 ? 0u : 1u << (shift > 0 ? shift : 0);
+    q->m2 = (int32_t)((uint32_t)multiplier << 1);
+    q->right1 = (shift > 0 ? 0 : -shift) - 1;
+    return q->factor != 1u;
+}
+
+/*
+ * tg_requantize_fast(acc, multiplier, shift) in one SMMLAR and the rounding shift: with a = acc
+ * shifted left (wrapping) and m2 = 2m - 2^32 (m >= 2^30), SMMLAR of a, m2 onto a gives
+ * floor((a m2 + a 2^32 + 2^31) / 2^32) = floor((a m + 2^30) / 2^31) exactly (64 bits inside), which
+ * is tg_requantize_fast's x; its rounding shift follows. A multiplier of 0 zeroes a first (factor
+ * 0), so x = 0, as tg_requantize_fast gives. scaled = 0 leaves the factor out: for callers that
+ * checked every factor is 1 (no left shift, no zero multiplier).
+ */
+static inline int32_t tg_rnn_requantize(int32_t acc, const tg_rnn_requant_t *q, int32_t scaled)
+{
+    const int32_t a = scaled ? (int32_t)((uint32_t)acc * q->factor) : acc;
+    int32_t x = tg_dsp_smmlar(a, q->m2, a);
+    if (q->right1 >= 0) {
+        x = (((x + (x >> 31)) >> q->right1) + 1) >> 1;
+    }
+    return x;
+}
+
+/* tg_sigmoid_s16 of a saturated Q3.12 value: 3 |x| < 2^17 keeps the table index below 193, so the
+ * saturation test is left out; the sign's two cases in one expression. */
+static inline int32_t tg_rnn_sigmoid_q12(int32_t x)
+{
+    const int32_t v = x * 3;
+    const int32_t s = v >> 31;
+    const uint32_t a = (uint32_t)((v ^ s) - s);
+    const uint32_t uh = a >> 9;
+    const uint32_t ua = tg_sigmoid_table_s16[uh];
+    const uint32_t r = (ua << 9) + (a & 0x1FFu) * (tg_sigmoid_table_s16[uh + 1u] - ua);
+    return (int32_t)(((uint32_t)s & (1u << 25)) + 512u + (r ^ (uint32_t)s)) >> 10;
+}
+
+/* One group of 4 columns for the 4 rows: the vector's two words (x0, x1) at v + off_v, the rows'
+ * 8 words at w + off_w, each row's pair of words loaded side by side and then used, so that a
+ * load pairs with the previous row's SMLAD on a dual-issue core (Cortex-M7) and follows a load on
+ * a single-issue one (Cortex-M4's pipelined loads). */
+#define TG_RNN_GROUP4(off_v, off_w)                                                                         \
+    "ldr %[x0], [%[v], #" #off_v "]\n\t"                                                                    \
+    "ldr %[x1], [%[v], #" #off_v "+4]\n\t"                                                                  \
+    "ldr r4, [%[w], #" #off_w "]\n\t"                                                                       \
+    "ldr r5, [%[w], #" #off_w "+4]\n\t"                                                                     \
+    "smlad %[a0], r4, %[x0], %[a0]\n\t"                                                                     \
+    "smlad %[a0], r5, %[x1], %[a0]\n\t"                                                                     \
+    "ldr r4, [%[w], #" #off_w "+8]\n\t"                                                                     \
+    "ldr r5, [%[w], #" #off_w "+12]\n\t"                                                                    \
+    "smlad %[a1], r4, %[x0], %[a1]\n\t"                                                                     \
+    "smlad %[a1], r5, %[x1], %[a1]\n\t"                                                                     \
+    "ldr r4, [%[w], #" #off_w "+16]\n\t"                                                                    \
+    "ldr r5, [%[w], #" #off_w "+20]\n\t"                                                                    \
+    "smlad %[a2], r4, %[x0], %[a2]\n\t"                                                                     \
+    "smlad %[a2], r5, %[x1], %[a2]\n\t"                                                                     \
+    "ldr r4, [%[w], #" #off_w "+24]\n\t"                                                                    \
+    "ldr r5, [%[w], #" #off_w "+28]\n\t"                                                                    \
+    "smlad %[a3], r4, %[x0], %[a3]\n\t"                                                                     \
+    "smlad %[a3], r5, %[x1], %[a3]\n\t"
+
 /*
  * acc[0..3] += the 4 rows at w (8 words per 4 columns) times the widened vector v (n4 groups of 4
- * values, word aligned). Per group: one LDRD of the vector, two LDM of the rows' words, eight SMLAD.
+ * values, word aligned), inlined into the caller so that the accumulators stay in registers: four
+ * groups per pass with immediate offsets, then the groups left one at a time; per group two
+ * vector loads, eight weight loads and eight SMLAD. Returns w past the n4 groups.
  */
-__attribute__((noinline, unused)) static const int32_t *tg_rnn_dot4_dsp(const int32_t *w, const int16_t *v, int32_t n4, int32_t *acc)
+__attribute__((always_inline)) static inline const int32_t *tg_rnn_dot4x4_dsp(const int32_t *w, const int16_t *v, int32_t n4, int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    int32_t x0, x1;
-    if (n4 > 0) {
+    int32_t x0, x1, quads = n4 >> 2, rest = n4 & 3;
+    if (quads > 0) {
         __asm__ volatile(
             "1:\n\t"
-            "ldrd %[x0], %[x1], [%[v]], #8\n\t"
-            TG_RNN_TWO_ROWS("a0", "a1")
-            TG_RNN_TWO_ROWS("a2", "a3")
+            TG_RNN_GROUP4(0, 0)
+            TG_RNN_GROUP4(8, 32)
+            TG_RNN_GROUP4(16, 64)
+            TG_RNN_GROUP4(24, 96)
+            "adds %[v], %[v], #32\n\t"
+            "adds %[w], %[w], #128\n\t"
             "subs %[n], %[n], #1\n\t"
             "bne 1b\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4),
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [v] "+r"(v), [n] "+r"(quads),
               [x0] "=&r"(x0), [x1] "=&r"(x1)
             :
-            : "r4", "r5", "r6", "r8", "cc", "memory");
+            : "r4", "r5", "cc", "memory");
+    }
+    if (rest > 0) {
+        __asm__ volatile(
+            "1:\n\t"
+            TG_RNN_GROUP4(0, 0)
+            "adds %[v], %[v], #8\n\t"
+            "adds %[w], %[w], #32\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [v] "+r"(v), [n] "+r"(rest),
+              [x0] "=&r"(x0), [x1] "=&r"(x1)
+            :
+            : "r4", "r5", "cc", "memory");
     }
     acc[0] = a0;
     acc[1] = a1;
