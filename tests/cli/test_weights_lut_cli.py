@@ -74,7 +74,7 @@ def _compile(path, spec, features=frozenset()):
 
 
 def test_lut_host_reports_and_is_bit_exact(model_file, tmp_path):
-    rc, out, err = run_cli("inspect", model_file, "--weights", "lut:4", "--memory")
+    rc, out, err = run_cli("inspect", model_file, "--weights", "lut:4:channel", "--memory")
     assert rc == 0, err
     rows = {line.split()[0]: line.split()[1:] for line in out.split("weights as stored")[1].splitlines()[3:7]}
     assert rows["dwconv_5"][:3] == ["lut:4,", "1", "table"] and rows["conv_2"][:3] == ["lut:4,", "16", "tables"], out
@@ -83,7 +83,7 @@ def test_lut_host_reports_and_is_bit_exact(model_file, tmp_path):
     assert "cost against int8 on 32 samples (calibration set" in out, out
     rng = np.random.default_rng(4)
     np.save(tmp_path / "x.npy", rng.standard_normal((5, 3, 8, 8)).astype(np.float32))
-    rc, out, err = run_cli("hil", model_file, "--board", "host", "--weights", "lut:4", "--data", tmp_path / "x.npy",
+    rc, out, err = run_cli("hil", model_file, "--board", "host", "--weights", "lut:4:channel", "--data", tmp_path / "x.npy",
                            "-q", "-o", tmp_path / "host", "--json", tmp_path / "r.json")
     assert rc == 0, err
     report = json.loads((tmp_path / "r.json").read_text())
@@ -92,7 +92,7 @@ def test_lut_host_reports_and_is_bit_exact(model_file, tmp_path):
 
 def test_lut_flash_smaller_by_the_packed_bytes(model_file):
     _, int8 = _compile(model_file, None)
-    _, lut = _compile(model_file, "lut:4")
+    _, lut = _compile(model_file, "lut:4:channel")
     kernels = {n.name: n.kernel for n in lut.nodes if n.param("weight") if n.params}
     assert set(kernels.values()) == {"tg_conv2d_lut_s8", "tg_conv2d_add_lut_s8", "tg_depthwise_conv2d_lut_s8",
                                      "tg_fully_connected_lut_s8"}, kernels
@@ -117,7 +117,7 @@ def test_lut_keeps_a_codebook_the_model_brings():
     brought = share(t.data, np.ones(1, np.int64), 3, 0)
     brought.source = "tflm"
     t.codebook, t.data = brought, brought.decode()
-    graph = compile_source(source, options=CompileOptions(weights=parse_weights("lut:4")))
+    graph = compile_source(source, options=CompileOptions(weights=parse_weights("lut:4:channel")))
     kept = graph.tensor(name).codebook
     assert kept.source == "tflm" and kept.bits == 3 and np.array_equal(kept.values, brought.values)
     node = next(n for n in graph.nodes if n.params and n.param("weight") == name)
@@ -152,7 +152,7 @@ def test_lut_on_a_dsp_core_decodes_into_scratch_and_says_so(model_file):
     """On the Cortex-M7 the convolutions decode into scratch for the int8 DSP kernels (the residual
     add then stays unfused), the one-row fully connected layer decodes in its inner loop, and the
     report names both."""
-    _, graph = _compile(model_file, "lut:4", get_board("f746zg").isa_features)
+    _, graph = _compile(model_file, "lut:4:channel", get_board("f746zg").isa_features)
     kernels = {n.name: n.kernel for n in graph.nodes if n.kernel in LUT_NAMES}
     assert not any(n.op == "conv2d_add" for n in graph.nodes)
     assert kernels["dwconv_5"] == "tg_depthwise_conv2d_lut_decode_s8_dsp" and kernels["fc_10"] == "tg_fully_connected_lut_s8"

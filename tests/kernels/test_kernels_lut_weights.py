@@ -144,3 +144,17 @@ def test_lut_drawn_shapes_f746zg_standin(tmp_path):
     fc = {"rows": 3, "in_features": 37, "out_features": 9, "input_offset": 5, "output_offset": -7, "act_min": -100,
           "act_max": 127}
     _standin(_drawn(16) + [("fully_connected", fc, 3, "channel", 9)], tmp_path)
+
+
+def test_report_tells_lut_kernels_by_name():
+    """tinygen.report.weights.reads_lut (below the kernels' layer) tells a LUT kernel by its name:
+    every LUT kernel of a MAC op matches, and no other kernel of a MAC op does."""
+    from tinygen.ir import Node
+    from tinygen.kernels.lut_table import LUT_KERNELS, LUT_NAMES
+    from tinygen.kernels.table import KERNELS as ALL
+    from tinygen.report.weights import reads_lut
+
+    for spec in ALL:
+        node = Node("n", spec.op, [], [], kernel=spec.name)
+        assert reads_lut(node) == (spec.name in LUT_NAMES), spec.name
+    assert LUT_KERNELS

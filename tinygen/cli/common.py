@@ -131,8 +131,8 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                         "among the named library's kernels under --kernels cmsis-nn / esp-nn)")
     m.add_argument("--weights", metavar="SPEC", default=None,
                    help="store the MAC layers' weights compressed: lut:BITS (BITS 2-6; weight sharing, each "
-                        "weight an index into a table of 2**BITS values; lut:BITS:tensor or lut:BITS:channel "
-                        "for one table per tensor or per output channel), huffman (entropy-coded, decoded "
+                        "weight an index into a table of 2**BITS values; lut:BITS:tensor, the default, or "
+                        "lut:BITS:channel for one table per tensor or per output channel), huffman (entropy-coded, decoded "
                         "while the layer runs), or both, e.g. lut:4,huffman (default: int8)")
     m.add_argument("--storage", choices=("separate", "nested", "mixed"), default="separate",
                    help="switchable-precision models: store each switch's weights at its width (separate, "

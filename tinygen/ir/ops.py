@@ -351,6 +351,8 @@ STATEFUL_OPS = RECURRENT_OPS + ("signal_noise_estimate", "signal_delay", "signal
 
 # ops whose weights are multiplied with activations (they carry requantization)
 MAC_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
+# where a MAC op's weight tensor has its output channels (a Codebook's per-channel tables are along it)
+WEIGHT_OUT_AXIS = {"conv2d": 0, "conv2d_add": 0, "fully_connected": 0, "depthwise_conv2d": 3}
 # elementwise ops of two operands: node.inputs, then the constant param "operand" if any
 BINARY_OPS = ("add", "mul", "sub", "squared_difference", "int_binary", "min_max", "div", "floor_div", "floor_mod")
 

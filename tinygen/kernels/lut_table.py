@@ -12,11 +12,11 @@ from dataclasses import replace
 
 from tinygen.kernels.dsp_table import (CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP,
                                        DEPTHWISE_WIDEN_DSP, FC_DSP)
+from tinygen.ir import WEIGHT_OUT_AXIS
 from tinygen.kernels.spec import _REQUANT, KernelSpec
 from tinygen.quant.pack_lut import pack_lut
 
-# where a MAC op's weight tensor has its output channels (per-channel tables are along it)
-OUT_AXIS = {"conv2d": 0, "conv2d_add": 0, "fully_connected": 0, "depthwise_conv2d": 3}
+OUT_AXIS = WEIGHT_OUT_AXIS         # where a MAC op's weight tensor has its output channels (tinygen.ir)
 # the axis of LUT.md's rows (one per output channel); None: the tensor is one row (depthwise)
 ROW_AXIS = {"conv2d": 0, "conv2d_add": 0, "fully_connected": 0, "depthwise_conv2d": None}
 _HEADERS = ("kernels/tg_kernels_lut.h",)

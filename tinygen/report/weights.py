@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import math
 
+from tinygen.ir import WEIGHT_OUT_AXIS as OUT_AXIS
 from tinygen.ir import Graph
-from tinygen.kernels.lut_table import LUT_NAMES, OUT_AXIS
 from tinygen.report import table
 
 
+def reads_lut(node) -> bool:
+    """Whether the node's kernel reads shared weights packed: the LUT kernels of a MAC op are
+    named tg_<op>..._lut_... (firmware/kernels/lut/LUT.md; tinygen.kernels.lut_table.LUT_NAMES,
+    checked by tests/kernels/test_kernels_lut_weights.py)."""
+    return node.op in OUT_AXIS and node.kernel is not None and "_lut_" in node.kernel
+
+
 def _shared(graph: Graph) -> list:
-    return [n for n in graph.nodes if n.kernel in LUT_NAMES]
+    return [n for n in graph.nodes if reads_lut(n)]
 
 
 def _coded(node) -> bool:
@@ -24,7 +31,7 @@ def stored_weight_bytes(graph: Graph, node) -> int:
     """Flash bytes of a MAC layer's weights as built: the packed indices and tables (header and
     word-aligned rows included) for a LUT kernel, the codes, tables and block offsets for a
     huffman one, the int8 weights otherwise."""
-    if node.kernel in LUT_NAMES or _coded(node):
+    if reads_lut(node) or _coded(node):
         return int(graph.tensor(node.param("packed")).data.nbytes)
     return int(graph.tensor(node.param("weight")).nbytes)
 
@@ -73,7 +80,7 @@ def weights_lines(graph: Graph) -> list[str]:
     inner = [n.name for n in nodes if "decode" not in n.kernel]
     if decoding and inner:
         lines.append(f"  decoded in the kernel's inner loop (no RAM copy): {', '.join(inner)}")
-    unread = [n.name for n in graph.nodes if n.op in OUT_AXIS and n.kernel not in LUT_NAMES and not _coded(n)
+    unread = [n.name for n in graph.nodes if n.op in OUT_AXIS and not reads_lut(n) and not _coded(n)
               and n.params
               and n.param("weight") and graph.tensor(n.param("weight")).codebook is not None]
     if unread:
@@ -95,7 +102,7 @@ def storage_table(graph: Graph) -> str:
         count = math.prod(graph.weight_shape(node))
         stored = stored_weight_bytes(graph, node)
         parts = [f"lut:{cb.bits}, {cb.values.shape[0]} table{'s' if cb.values.shape[0] > 1 else ''}"
-                 ] if cb is not None and (node.kernel in LUT_NAMES or _coded(node)) else []
+                 ] if cb is not None and (reads_lut(node) or _coded(node)) else []
         how = ", ".join(parts + ["huffman"] * _coded(node)) or "int8"
         rows.append([node.name, how, f"{stored * 8 / count:.2f}", count, stored])
     if not rows:
