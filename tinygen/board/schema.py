@@ -131,10 +131,13 @@ SCHEMA = {
         "runner_baud": _k(INTEGER, NO, "`--energy-runner`: the EnergyRunner IO manager's rate (default `9600`)"),
     }),
     "timing": _k(TABLE, NO, "the stand-in's cycle estimate (`--cycles`)", {
-        "model": _k(STRING, YES, "the timing model: `cortex-m4`, `cortex-m7`, `cortex-m33` or `cortex-m55`"),
-        "flash_wait_states": _k(INTEGER, NO, "flash wait states at `clock_hz`"),
+        "model": _k(STRING, YES, "the timing model: `cortex-m4`, `cortex-m7`, `cortex-m33`, `cortex-m55` or "
+                                 "`esp32-c3`"),
+        "flash_wait_states": _k(INTEGER, NO, "flash wait states at `clock_hz` (the cycles of one cache miss)"),
         "code_cache_bytes": _k(INTEGER, NO, "the instruction cache (or ART accelerator), in bytes"),
         "code_line_bytes": _k(INTEGER, NO, "its line, in bytes"),
+        "weight_reads": _k(STRING, NO, "`cache`: the weights are read from flash through that cache, priced per "
+                                       "layer (the ESP32-C3); absent: not priced"),
     }),
     "arduino": _k(TABLE, NO, "the board's Arduino core, for `--package arduino`", {
         "fqbn": _k(STRING, YES, "the fully qualified board name arduino-cli takes (`arduino:mbed_nano:nano33ble`)"),

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tinygen.cycles import cortex_m4, cortex_m7, cortex_m33, cortex_m55
+from tinygen.cycles import cortex_m4, cortex_m7, cortex_m33, cortex_m55, esp32_c3, isa
 from tinygen.cycles.memory import fetch_stall_cycles
 from tinygen.cycles.qemu_log import Block, Segment
 from tinygen.errors import UsageError
 
-MODELS = {"cortex-m4": cortex_m4, "cortex-m7": cortex_m7, "cortex-m33": cortex_m33, "cortex-m55": cortex_m55}
+MODELS = {"cortex-m4": cortex_m4, "cortex-m7": cortex_m7, "cortex-m33": cortex_m33, "cortex-m55": cortex_m55,
+          "esp32-c3": esp32_c3}
 UNCALIBRATED = ("uncalibrated: no published real-board result of a known software stack has been fitted yet; "
                 "the error of this core's model is unknown")
 LABEL = "estimate: QEMU's executed instructions priced by a timing model, not measured"
@@ -28,10 +29,16 @@ class Priced:
     fetch_cycles: float
     by_class: dict[str, float] = field(default_factory=dict)
     mix: dict[str, int] = field(default_factory=dict)       # executed instructions per class
+    weight_cycles: float = 0.0          # constant data read from flash through the cache (tinygen.cycles.weights)
 
     @property
     def cycles(self) -> float:
-        return self.core_cycles + self.fetch_cycles
+        return self.core_cycles + self.fetch_cycles + self.weight_cycles
+
+
+def weight_reads(timing: dict) -> bool:
+    """Whether the board reads its weights from flash through the code cache (priced: tinygen.cycles.weights)."""
+    return timing.get("weight_reads") == "cache"
 
 
 def model_for(board) -> tuple[object, dict]:
@@ -43,8 +50,7 @@ def model_for(board) -> tuple[object, dict]:
 
 
 def price(blocks: list[Block], segment: Segment, model, timing: dict | None = None) -> Priced:
-    from tinygen.cycles.isa import kind
-
+    kind = getattr(model, "kind", isa.kind)             # the core's own instruction classes (RISC-V), else Thumb's
     core, by, mix, instructions = 0.0, {}, {}, 0
     cache: dict[tuple[int, bool], tuple[int, dict]] = {}
     for (b, fallthrough), n in segment.runs.items():
@@ -73,7 +79,7 @@ def layer_rows(priced: list[Priced], names: list[str], board) -> list[dict]:
         seconds = p.cycles / board.clock_hz
         rows.append({"name": name, "instructions": p.instructions, "cycles": p.cycles, "ms": seconds * 1e3,
                      "energy_j": None if watts is None else watts * seconds,
-                     "fetch_cycles": p.fetch_cycles, "mix": p.mix})
+                     "fetch_cycles": p.fetch_cycles, "weight_cycles": p.weight_cycles, "mix": p.mix})
     return rows
 
 
@@ -96,7 +102,9 @@ def render(est: dict) -> str:
                  "n/a" if t["energy_j"] is None else f"{t['energy_j'] * 1e6:,.1f}"])
     head = (f"ESTIMATED cycles on the {est['clock_hz'] / 1e6:g} MHz board ({est['model']}; flash "
             f"{est['timing'].get('flash_wait_states', 0)} wait states behind a "
-            f"{est['timing'].get('code_cache_bytes', 0)} B code cache; weight reads from flash not modelled), "
+            f"{est['timing'].get('code_cache_bytes', 0)} B code cache; "
+            + ("weight reads from flash through the same cache priced per layer" if weight_reads(est["timing"])
+               else "weight reads from flash not modelled") + "), "
             f"energy = {est['power']['supply_v']} V × {est['power']['run_current_a']} A (board file) × time. "
             "Instructions are exact; cycles, ms and µJ are estimates"
             + ("." if est.get("calibrated") else f" ({UNCALIBRATED})."))
@@ -104,4 +112,5 @@ def render(est: dict) -> str:
                                "lrrrr")
 
 
-__all__ = ["LABEL", "MODELS", "UNCALIBRATED", "Priced", "layer_rows", "model_for", "price", "render", "summary"]
+__all__ = ["LABEL", "MODELS", "UNCALIBRATED", "Priced", "layer_rows", "model_for", "price", "render", "summary",
+           "weight_reads"]
