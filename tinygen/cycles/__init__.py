@@ -30,21 +30,25 @@ def estimate_standin(board, project: str | Path, x: bytes) -> dict:
         blocks = redisassemble(blocks, disassemble(firmware_elf(Path(project)), model.OBJDUMP_ARCH))
     priced = [price(blocks, s, model, timing) for s in segments]
     if weight_reads(timing):                            # weights through the code cache: priced per layer
-        _add_weight_reads(priced, segments, board, project, timing)
+        _add_weight_reads(priced, segments, [layer.name for layer in layers], board, project, timing)
     rows = layer_rows(priced, [layer.name for layer in layers], board)
     for row, layer in zip(rows, layers):
         row["device_count"] = layer.count
     return summary(rows, board, model, seconds)
 
 
-def _add_weight_reads(priced, segments, board, project: Path, timing: dict) -> None:
+def _add_weight_reads(priced, segments, names: list[str], board, project: Path, timing: dict) -> None:
     """Each layer's constant reads from flash (tinygen.cycles.weights), from the compiled graph the build kept."""
     from tinygen.build.saved import load_model
     from tinygen.cycles.weights import streams, weight_stall_cycles
 
     _, graph, _ = load_model(project, board)
+    by_name = {s.name: s for s in streams(graph)}
     line = int(timing.get("code_line_bytes", 32))
-    for p, segment, stream in zip(priced, segments, streams(graph)):
+    for p, segment, name in zip(priced, segments, names):
+        stream = by_name.get(name)
+        if stream is None:                              # a layer the device names but the graph does not
+            continue
         code = len({a // max(line // LogFolder.LINE, 1) for a in segment.lines}) * line     # its code footprint
         p.weight_cycles = weight_stall_cycles(stream, code, timing)
         p.by_class["flash weight reads"] = p.weight_cycles

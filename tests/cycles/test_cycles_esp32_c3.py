@@ -1,0 +1,147 @@
+"""The uncalibrated ESP32-C3 (RV32IMC) model: its rules on hand-made blocks (each test fails if
+its rule is removed), QEMU's RISC-V log format folded into blocks, the weight reads through the
+C3's shared flash cache, and one tiny model end to end through the esp32-c3 stand-in."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from tinygen.cycles import esp32_c3
+from tinygen.cycles.price import price
+from tinygen.cycles.qemu_log import Block, Insn, LogFolder
+from tinygen.cycles.weights import RV32_PIXELS, Stream, weight_stall_cycles
+
+C3_TIMING = {"flash_wait_states": 300, "code_cache_bytes": 16384, "code_line_bytes": 32}
+
+
+def block(*lines: str) -> Block:
+    """Instructions as 'mnemonic operands', 4 bytes each from 0x100."""
+    insns = []
+    for i, line in enumerate(lines):
+        mnemonic, _, operands = line.partition(" ")
+        insns.append(Insn(0x100 + 4 * i, 4, mnemonic, operands.strip()))
+    return Block(0x100, insns)
+
+
+def cycles(*lines: str, taken: bool = False) -> int:
+    return esp32_c3.block_cycles(block(*lines), taken=taken)[0]
+
+
+def test_esp32_c3_load_use_stalls_only_a_reader_of_the_loaded_register():
+    assert cycles("lw a1,0(a0)", "add a2,a3,a4") == 2
+    assert cycles("lw a1,0(a0)", "add a2,a1,a4") == 2 + esp32_c3.LOAD_USE
+    assert cycles("lb a1,0(a0)", "sw a1,0(a2)") == 2 + esp32_c3.LOAD_USE      # a store reads its data register
+    assert cycles("lw zero,0(a0)", "add a2,zero,a4") == 2                     # x0 is no dependency
+
+
+def test_esp32_c3_taken_branches_and_jumps_flush_the_pipeline():
+    loop = ("mul a2,a1,a0", "addi t0,t0,-1", "bnez t0,-10                  # 0x80000008")
+    assert cycles(*loop) == 3
+    assert cycles(*loop, taken=True) == 3 + esp32_c3.TAKEN_BRANCH
+    assert cycles("j 0", taken=True) == 1 + esp32_c3.JUMP
+    assert cycles("ret", taken=True) == 1 + esp32_c3.INDIRECT
+
+
+def test_esp32_c3_division_takes_the_serial_dividers_cycles():
+    assert cycles("div a0,a1,a2") == esp32_c3.DIVIDE
+    assert cycles("remu a0,a1,a2") == esp32_c3.DIVIDE
+    assert [esp32_c3.kind(i) for i in block("mulhu a0,a1,a2", "csrrs a0,mhartid,zero", "lhu a0,2(a1)").insns] == [
+        "mul", "csr", "load"]
+
+
+# QEMU 7.2's -d in_asm,exec,nochain on qemu-system-riscv32 -M virt (a loop of 3 runs after a 4-instruction block)
+RISCV_LOG = """----------------
+IN: 
+Priv: 3; Virt: 0
+0x80000000:  80001137          lui                     sp,-2147479552
+0x80000004:  4289              addi                    t0,zero,2
+0x80000006:  4582              lw                      a1,0(sp)
+0x80000008:  0505              addi                    a0,a0,1
+
+Trace 0: 0x7f10ec000400 [00000000/80000000/00109003/ff020200] 
+----------------
+IN: 
+Priv: 3; Virt: 0
+0x8000000a:  4582              lw                      a1,0(sp)
+0x8000000c:  12fd              addi                    t0,t0,-1
+0x8000000e:  02a58633          mul                     a2,a1,a0
+0x80000012:  fe029ce3          bnez                    t0,-8                   # 0x8000000a
+
+Trace 0: 0x7f10ec0005c0 [00000000/8000000a/00109003/ff020200] 
+Trace 0: 0x7f10ec0005c0 [00000000/8000000a/00109003/ff020200] 
+Trace 0: 0x7f10ec0005c0 [00000000/8000000a/00109003/ff020200] 
+----------------
+IN: 
+Priv: 3; Virt: 0
+0x80000016:  a001              j                       0                       # 0x80000016
+
+Trace 0: 0x7f10ec000780 [00000000/80000016/00109003/ff020200] 
+"""
+
+
+def test_esp32_c3_riscv_log_folds_into_sized_instructions_and_taken_branches():
+    folder = LogFolder({0x80000000}, {0x80000016})
+    for line in RISCV_LOG.splitlines(keepends=True):
+        folder.feed(line)
+    (seg,) = folder.finish()
+    assert [i.size for i in folder.blocks[0].insns] == [4, 2, 2, 2]
+    assert folder.blocks[1].end == 0x80000016
+    assert seg.instructions(folder.blocks) == 4 + 3 * 4
+    assert seg.runs == {(0, True): 1, (1, False): 2, (1, True): 1}
+    # block 0: 4 + nothing (its lw's reader is not next); the loop: 4 + 1 load-use (lw a1; the mul two on does
+    # not stall) ... the lw is followed by addi t0: no stall; twice taken (+2), once falling through
+    p = price(folder.blocks, seg, esp32_c3, C3_TIMING)
+    assert p.core_cycles == 4 + 3 * 4 + 2 * esp32_c3.TAKEN_BRANCH
+    assert p.mix == {"alu": 3 + 3, "load": 1 + 3, "mul": 3, "branch": 3}
+    assert p.fetch_cycles > 0          # the cold code lines, at the board's miss penalty
+
+
+def test_esp32_c3_weights_miss_once_when_they_fit_and_per_pass_when_they_do_not():
+    small = Stream("pw", "tg_conv2d_s8_rv32", 4096, passes=12)
+    assert weight_stall_cycles(small, 2048, C3_TIMING) == 4096 / 32 * 300
+    big = Stream("pw", "tg_conv2d_s8_rv32", 65536, passes=3)
+    one_pass = weight_stall_cycles(Stream("pw", "tg_conv2d_s8_rv32", 65536, passes=1), 0, C3_TIMING)
+    assert one_pass == 65536 / 32 * 300
+    assert one_pass * 2 < weight_stall_cycles(big, 0, C3_TIMING) < one_pass * 3
+    assert weight_stall_cycles(big, 0, {**C3_TIMING, "flash_wait_states": 0}) == 0
+
+
+def test_esp32_c3_tiny_model_prices_weight_reads_per_layer(tmp_path):
+    """A conv + pointwise + dense net built for the esp32-c3: its stand-in's logged run priced by the C3 model,
+    each layer's instructions those the device counts (but for its counter reads), its weights' flash misses
+    added."""
+    for tool in ("riscv64-unknown-elf-gcc", "qemu-system-riscv32"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} not installed (sudo apt-get install -y --no-install-recommends "
+                        "gcc-riscv64-unknown-elf qemu-system-misc)")
+    import torch
+    from torch_models import compile_module
+
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.cycles import estimate_standin
+    from tinygen.cycles.weights import streams
+    from tinygen.passes import CompileOptions
+    from tinygen.ref.interpreter import quantize_input
+
+    board = get_board("esp32-c3")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(4, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(16, 32, 1),
+                              torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(32 * 6 * 6, 10)).eval()
+    calib = np.random.default_rng(0).standard_normal((8, 4, 6, 6)).astype(np.float32)
+    source, graph = compile_module(net, calib, options=CompileOptions(features=board.isa_features))
+    project = build(source, graph, board, tmp_path / "fw").out_dir
+    x = quantize_input(graph, source.to_graph_layout(calib[:1]))
+    est = estimate_standin(board, project, x.tobytes())
+    assert est["calibrated"] is False and est["model"] == esp32_c3.NAME
+    for row in est["layers"]:
+        # the device's count also holds the few instructions between its counter reads and the layer's call
+        assert 0 <= row["device_count"] - row["instructions"] < 32, row["name"]
+        assert row["cycles"] >= row["instructions"] and row["weight_cycles"] > 0, row
+    by_name = {s.name: s for s in streams(graph)}
+    convs = [s for s in by_name.values() if s.kernel.startswith("tg_conv2d_s8_rv32")]
+    assert len(convs) == 2 and all(s.passes == -(-36 // RV32_PIXELS) for s in convs), convs
+    assert sum(r["mix"].get("mul", 0) for r in est["layers"]) > 0
