@@ -6,7 +6,8 @@ codegen puts in flash for it) and how many times its kernel streams through them
 The RV32 convolutions (tg_conv2d_s8_rv32 and the fully connected / fused-add kernels built
 on its body, firmware/kernels/conv/tg_conv2d_s8_rv32.h) take output pixels in groups of at
 most TG_RV32_PIXELS and read every channel block's weights once per group; every other
-kernel is taken to read its constants once.
+kernel (tg_conv2d_1x1_s8_rv32 among them: channel blocks outermost) is taken to read its
+constants once.
 
 Misses, as tinygen.cycles.memory prices code: a layer whose constants fit in the cache
 beside its code misses once per line (cold: the weights of a model ten times the cache
@@ -21,7 +22,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-RV32_PIXELS = 3                 # TG_RV32_PIXELS in tg_conv2d_s8_rv32.h: output pixels per weight pass
+from tinygen.kernels.rv32 import PIXELS
+
+RV32_PIXELS = PIXELS            # TG_RV32_PIXELS in tg_conv2d_s8_rv32.h: output pixels per weight pass
 STREAMING_KERNELS = ("tg_conv2d_s8_rv32", "tg_conv2d_add_s8_rv32", "tg_fully_connected_s8_rv32")
 
 
