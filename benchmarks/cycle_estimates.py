@@ -162,7 +162,8 @@ def rows(results: list[dict], board) -> list[list[str]]:
         naive = t["instructions"] / board.clock_hz * 1e3
         pub = PUBLISHED_F746.get(est["model_name"], {}) if board.name in ("nucleo-f746zg", "nucleo-f767zi") else {}
         diffs = ", ".join(f"{k} {v:g} ms ({(t['ms'] / v - 1) * 100:+.0f}%)" for k, v in pub.items())
-        if not pub and board.raw.get("timing", {}).get("model") == "cortex-m4":
+        l4r5 = board.raw.get("timing", {}).get("model") == "cortex-m4" and est["model_name"] in PUBLISHED_L4R5_MS
+        if not pub and l4r5:
             cycles = PUBLISHED_L4R5_MS[est["model_name"]] * 1e-3 * L4R5_HZ
             diffs = f"X-CUBE-AI on L4R5: {cycles / 1e6:.2f} M cycles ({(t['cycles'] / cycles - 1) * 100:+.0f}% in cycles)"
         core = board.raw["timing"]["model"]
