@@ -1,28 +1,26 @@
 """ESP32-C3 cycle model (RV32IMC at 160 MHz): uncalibrated.
 
-Sources. Espressif's ESP32-C3 Technical Reference Manual, chapter "ESP-RISC-V CPU",
-describes an in-order RV32IMC core with zero-wait-state access to on-chip SRAM and to the
-cache on a hit, and performance counters whose events include load hazards, jump hazards
-and taken branches (the stalls this model prices). Espressif publishes no per-instruction
-cycle table for it. What the model assumes, each number named below:
+Sources. Espressif's ESP32-C3 Technical Reference Manual (chapter "ESP-RISC-V CPU") describes
+an in-order RV32IMC core with zero-wait-state access to on-chip SRAM and to the cache on a
+hit; Espressif publishes no per-instruction cycle table for it. One published measurement
+bounds two numbers: WLED issue 4206's table of integer operations on a C3 at 160 MHz,
+120.74 M multiplies/s (about 1.3 cycles each, loop included) and 4.63 M divisions/s (about 35
+cycles each). Everything else below is assumed, each number named:
 
 - single issue, 1 cycle per instruction: ALU, loads and stores (SRAM or a cache hit), MUL,
-  MULH*, CSR reads (the ESP32-C3 Series Datasheet gives the multiplier no extra latency;
-  a published loop of integer multiplies runs at about 1.3 cycles per multiply with its
-  loop overhead, WLED issue 4206);
-- LOAD_USE: 1 stall cycle when the next instruction reads a loaded register (the
-  "load hazard" event);
-- a 4-stage pipeline without a branch predictor: a taken conditional branch, resolved in
-  execute, flushes TAKEN_BRANCH = 2 fetched instructions; JAL (J, CALL) is resolved in
-  decode, JUMP = 1; JALR (RET, indirect calls) reads a register, INDIRECT = 2; a branch
-  not taken costs nothing extra;
-- DIVIDE = 33 for DIV, DIVU, REM, REMU: a radix-2 divider, one quotient bit a cycle (the
-  same WLED table measures about 35 cycles per division with its loop);
+  MULH*, CSR reads;
+- LOAD_USE: 1 stall cycle when the next instruction reads a loaded register;
+- a short in-order pipeline without a branch predictor: a taken conditional branch, resolved
+  in execute, costs TAKEN_BRANCH = 2 more cycles; JAL (J, CALL), whose target decode knows,
+  JUMP = 1; JALR (RET, indirect calls), which reads a register, INDIRECT = 2; a branch not
+  taken nothing more;
+- DIVIDE = 33 for DIV, DIVU, REM, REMU: a radix-2 divider, one quotient bit a cycle, as the
+  measured rate suggests;
 - a load-use pair split across two blocks is not priced (blocks end at branches).
 
-Memory is priced apart (tinygen.cycles.memory): code runs in place from the external SPI
-flash through the 16 KB cache, and the weights, `const` data in flash, come through the
-same cache (tinygen.cycles.weights); the board file's [timing] states the miss penalty.
+Memory is priced apart: code runs in place from the external SPI flash through the 16 KB
+cache (tinygen.cycles.memory), and the weights, `const` data in flash, come through the same
+cache (tinygen.cycles.weights); the board file's [timing] states the miss penalty.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ pattern instead: the bytes of its constants (weights, biases, requantization tab
 codegen puts in flash for it) and how many times its kernel streams through them in one run.
 The RV32 convolutions (tg_conv2d_s8_rv32 and the fully connected / fused-add kernels built
 on its body, firmware/kernels/conv/tg_conv2d_s8_rv32.h) take output pixels in groups of at
-most TG_RV32_PIXELS and read every channel block's weights once per group; every other
+most TG_RV32_PIXELS and read every channel block's weights once per group (counted as
+pixels / TG_RV32_PIXELS passes: the padded edge pixels, taken one by one, make more); every other
 kernel (tg_conv2d_1x1_s8_rv32 among them: channel blocks outermost) is taken to read its
 constants once.
 
