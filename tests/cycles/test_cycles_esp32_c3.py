@@ -145,3 +145,26 @@ def test_esp32_c3_tiny_model_prices_weight_reads_per_layer(tmp_path):
     convs = [s for s in by_name.values() if s.kernel.startswith("tg_conv2d_s8_rv32")]
     assert len(convs) == 2 and all(s.passes == -(-36 // RV32_PIXELS) for s in convs), convs
     assert sum(r["mix"].get("mul", 0) for r in est["layers"]) > 0
+
+
+def test_esp32_c3_weight_streams_follow_each_kernels_order():
+    """The RV32 convolution reads its packed weights once per group of 3 pixels, the portable one (as TFLite
+    Micro's reference kernels) once per pixel; the bytes are what the kernel reads from flash."""
+    import torch
+    from torch_models import compile_module
+
+    from tinygen.board import get_board
+    from tinygen.cycles.weights import streams
+    from tinygen.passes import CompileOptions
+
+    features = get_board("esp32-c3").isa_features
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(4, 8, 1), torch.nn.ReLU()).eval()
+    calib = np.random.default_rng(0).standard_normal((4, 4, 5, 5)).astype(np.float32)
+    (rv32,) = streams(compile_module(net, calib, options=CompileOptions(features=features))[1])
+    (portable,) = streams(compile_module(net, calib, options=CompileOptions(features=features,
+                                                                             kernels="portable"))[1])
+    assert (rv32.kernel, rv32.passes) == ("tg_conv2d_s8_rv32", -(-25 // RV32_PIXELS))
+    assert (portable.kernel, portable.passes) == ("tg_conv2d_s8", 25)
+    assert rv32.bytes == 2 * (4 + 4) * 4 + 8 * 4 + 8 * 4 + 8      # packed (2 blocks), bias, multiplier, shift
+    assert portable.bytes == 8 * 4 + 8 * 4 + 8 * 4 + 8            # weights, bias, multiplier, shift

@@ -1,14 +1,17 @@
 """Weight (constant data) reads from flash through the cache that code shares: the ESP32-C3.
 
 QEMU's log has no data addresses, so the reads are priced from each layer's known access
-pattern instead: the bytes of its constants (weights, biases, requantization tables: what
-codegen puts in flash for it) and how many times its kernel streams through them in one run.
+pattern instead: the flash bytes of the constants its kernel reads (KernelSpec.const_roles:
+packed weights, biases, requantization tables) and how many times the kernel streams through
+them in one run.
 The RV32 convolutions (tg_conv2d_s8_rv32 and the fully connected / fused-add kernels built
 on its body, firmware/kernels/conv/tg_conv2d_s8_rv32.h) take output pixels in groups of at
 most TG_RV32_PIXELS and read every channel block's weights once per group (counted as
-pixels / TG_RV32_PIXELS passes: the padded edge pixels, taken one by one, make more); every other
-kernel (tg_conv2d_1x1_s8_rv32 among them: channel blocks outermost) is taken to read its
-constants once.
+pixels / TG_RV32_PIXELS passes: the padded edge pixels, taken one by one, make more); the
+portable tg_conv2d_s8, tg_conv2d_add_s8 and tg_fully_connected_s8 read them once per output
+pixel (row), as TFLite Micro's reference kernels do; every other kernel
+(tg_conv2d_1x1_s8_rv32 among them: channel blocks outermost) is taken to read its constants
+once.
 
 Misses, as tinygen.cycles.memory prices code: a layer whose constants fit in the cache
 beside its code misses once per line (cold: the weights of a model ten times the cache
@@ -24,9 +27,13 @@ import math
 from dataclasses import dataclass
 
 from tinygen.kernels.rv32 import PIXELS
+from tinygen.kernels.table import KERNELS_BY_NAME
 
 RV32_PIXELS = PIXELS            # TG_RV32_PIXELS in tg_conv2d_s8_rv32.h: output pixels per weight pass
-STREAMING_KERNELS = ("tg_conv2d_s8_rv32", "tg_conv2d_add_s8_rv32", "tg_fully_connected_s8_rv32")
+# kernel -> output pixels (fully connected: rows) per pass over the layer's constants
+PIXELS_PER_PASS = {"tg_conv2d_s8_rv32": RV32_PIXELS, "tg_conv2d_add_s8_rv32": RV32_PIXELS,
+                   "tg_fully_connected_s8_rv32": RV32_PIXELS,
+                   "tg_conv2d_s8": 1, "tg_conv2d_add_s8": 1, "tg_fully_connected_s8": 1}
 
 
 @dataclass(frozen=True)
@@ -44,14 +51,14 @@ def streams(graph) -> list[Stream]:
     for node in graph.nodes:
         if not node.kernel:
             continue
-        names = {t for params in node.params for t in params.values()}
-        names |= {t for t in node.inputs if graph.tensors[t].data is not None}
-        size = sum(graph.tensors[t].data.nbytes for t in names if graph.tensors[t].data is not None)
+        spec = KERNELS_BY_NAME[node.kernel]
+        consts = [(role, graph.const(node, role)) for role in spec.const_roles]      # what the kernel reads
+        size = sum(spec.stored_bytes(role, data) for role, data in consts if data is not None)
         passes = 1
-        if node.kernel.startswith(STREAMING_KERNELS):           # per-layer specializations add a suffix
+        if node.kernel in PIXELS_PER_PASS:
             shape = graph.tensors[node.outputs[0]].shape
             pixels = math.prod(shape[:-1])                      # N x H x W (or the rows of a fully connected)
-            passes = max(1, -(-pixels // RV32_PIXELS))
+            passes = max(1, -(-pixels // PIXELS_PER_PASS[node.kernel]))
         out.append(Stream(node.name, node.kernel, int(size), passes))
     return out
 
@@ -70,4 +77,4 @@ def weight_stall_cycles(stream: Stream, code_bytes: int, timing: dict) -> float:
     return misses * penalty
 
 
-__all__ = ["RV32_PIXELS", "STREAMING_KERNELS", "Stream", "streams", "weight_stall_cycles"]
+__all__ = ["PIXELS_PER_PASS", "RV32_PIXELS", "Stream", "streams", "weight_stall_cycles"]
