@@ -91,8 +91,7 @@ def test_esp32_c3_riscv_log_folds_into_sized_instructions_and_taken_branches():
     assert folder.blocks[1].end == 0x80000016
     assert seg.instructions(folder.blocks) == 4 + 3 * 4
     assert seg.runs == {(0, True): 1, (1, False): 2, (1, True): 1}
-    # block 0: 4 + nothing (its lw's reader is not next); the loop: 4 + 1 load-use (lw a1; the mul two on does
-    # not stall) ... the lw is followed by addi t0: no stall; twice taken (+2), once falling through
+    # neither block's lw is followed by a reader of a1 (no load-use stall); the loop's branch is taken twice
     p = price(folder.blocks, seg, esp32_c3, C3_TIMING)
     assert p.core_cycles == 4 + 3 * 4 + 2 * esp32_c3.TAKEN_BRANCH
     assert p.mix == {"alu": 3 + 3, "load": 1 + 3, "mul": 3, "branch": 3}
