@@ -144,6 +144,9 @@ def estimate(name: str, board, work: Path, kernels: str) -> dict:
     est["kernels"] = kernels
     est["estimated_cycles"] = est["total"]["cycles"]
     est["naive_instructions"] = est["total"]["instructions"]
+    # the memory system's share: code fetch misses, and (ESP32-C3) the weights' misses through the same cache
+    est["fetch_cycles"] = sum(layer["fetch_cycles"] for layer in est["layers"])
+    est["weight_read_cycles"] = sum(layer["weight_cycles"] for layer in est["layers"])
     est["calibration_error"] = None         # no calibration point fitted (tinygen.cycles.price.UNCALIBRATED)
     core = board.raw["timing"]["model"]
     est["best_published_m_cycles"] = BEST_PUBLISHED_M_CYCLES.get(core, {}).get(name)
@@ -210,6 +213,10 @@ def main(argv=None) -> int:
                  "published (est. vs published)", "logged run"], rows(results, board), "lrrrrll"))
     if not results[0]["calibrated"]:
         print(f"model {results[0]['calibration_note']}")
+    for est in results:
+        if est["weight_read_cycles"]:
+            print(f"{est['model_name']}: of the estimate, {est['fetch_cycles'] / 1e6:.2f} M cycles code fetch misses, "
+                  f"{est['weight_read_cycles'] / 1e6:.2f} M weight read misses")
     for est in results:
         if est["calibration_error"] is not None:
             point = est["calibration_point"]
