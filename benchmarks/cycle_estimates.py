@@ -165,9 +165,9 @@ def calibrate_file(point_id: str, model_file: Path, board, work: Path) -> dict:
             "error": twin["total"]["cycles"] / point["cycles"] - 1}
 
 
-def core_calibration(core: str) -> tuple[dict | None, str]:
+def core_calibration(core: str) -> tuple[dict | None, str | None]:
     """fitted.json's fit of the core (per point: fitted and held-out error; overall: the largest) and the note
-    that goes beside every figure of the core."""
+    that goes beside every figure of the core (None: published.json knows nothing of the core)."""
     doc = json.loads(FITTED.read_text()) if FITTED.exists() else {}
     fit = doc.get("fit", {}).get(core)
     fitted = {p["id"] for p in doc.get("points", [])}
@@ -182,6 +182,8 @@ def core_calibration(core: str) -> tuple[dict | None, str]:
     if not fit or not fit["points"]:
         searched = (published["cores_without_usable_point"].get(core)
                     or published.get("calibration_search", {}).get(core, ""))
+        if not usable and not searched:     # a core published.json says nothing of (esp32-c3): the model's own note
+            return None, None
         return None, f"uncalibrated: no published TFLM + CMSIS-NN point of this core was fitted{aside}. {searched}".strip()
     mine = [p for p in doc["points"] if p["core"] == core]
     mismatched = [p["id"] for p in mine if not p.get("twin_matches_stack", True)]
@@ -236,7 +238,8 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     est["fetch_cycles"] = sum(layer["fetch_cycles"] for layer in est["layers"])
     est["weight_read_cycles"] = sum(layer["weight_read_cycles"] for layer in est["layers"])
     core = board.raw["timing"]["model"]
-    est["calibration_error"], est["calibration_note"] = core_calibration(core)
+    est["calibration_error"], note = core_calibration(core)
+    est["calibration_note"] = note or est["calibration_note"]
     est["best_published_m_cycles"] = BEST_PUBLISHED_M_CYCLES.get(core, {}).get(name)
     est["target_m_cycles"] = TARGET_M_CYCLES.get(core, {}).get(name)
     if core == "esp32-c3" and name == PERSON:

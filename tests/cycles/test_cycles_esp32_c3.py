@@ -9,22 +9,14 @@ import shutil
 import numpy as np
 import pytest
 
+from cycles_lib import block
 from tinygen.cycles import esp32_c3
 from tinygen.cycles.price import price
-from tinygen.cycles.qemu_log import Block, Insn, LogFolder
+from tinygen.cycles.qemu_log import LogFolder
 from tinygen.cycles.weight_reads import RV32_PIXELS, graph_weight_reads, line_misses
 
 C3_TIMING = {"flash_wait_states": 300, "code_cache_bytes": 16384, "code_line_bytes": 32, "data_cache_bytes": 16384,
              "data_line_bytes": 32, "data_cache_shared": True}
-
-
-def block(*lines: str) -> Block:
-    """Instructions as 'mnemonic operands', 4 bytes each from 0x100."""
-    insns = []
-    for i, line in enumerate(lines):
-        mnemonic, _, operands = line.partition(" ")
-        insns.append(Insn(0x100 + 4 * i, 4, mnemonic, operands.strip()))
-    return Block(0x100, insns)
 
 
 def cycles(*lines: str, taken: bool = False) -> int:
