@@ -72,6 +72,9 @@ CACHE_SHARE = 0.5          # the fraction of the data cache a weight stream keep
 PATTERNS = ("im2col", "per_pixel", "once")
 RV32_DW_SEGMENT = 8        # TG_RV32_DW_SEGMENT (tg_depthwise_conv2d_s8_rv32.h): output pixels per read of the taps
 ONCE_PER_LAYER = ("tg_conv2d_1x1_s8_rv32",)     # channel blocks outermost: each block's weights read once
+# built on tg_conv2d_s8_rv32.h: every channel block's weights read once per group of RV32_PIXELS pixels (rows)
+RV32_GROUPED = ("tg_conv2d_s8_rv32", "tg_conv2d_add_s8_rv32", "tg_fully_connected_s8_rv32")
+RV32_DEPTHWISE = "tg_depthwise_conv2d_s8_rv32"
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def pixels_per_pass(kernel: str) -> int:
     """Output pixels a matrix (im2col) kernel multiplies by one read of its weight matrix."""
     if "rows3" in kernel:
         return 3
-    if kernel.endswith("_rv32"):
+    if kernel in RV32_GROUPED:
         return RV32_PIXELS
     if kernel.endswith("_mve"):
         return 4
@@ -105,9 +108,9 @@ def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int
     pixels = out_h * out_w
     if kernel in ONCE_PER_LAYER:
         return "once", 1
-    if kernel.endswith("_rv32"):                    # blocks of pixels (rows) per read of the constants
-        if "depthwise" in op:
-            return "im2col", out_h * math.ceil(out_w / RV32_DW_SEGMENT)
+    if kernel == RV32_DEPTHWISE:                    # segments of a row per read of each channel's taps
+        return "im2col", out_h * math.ceil(out_w / RV32_DW_SEGMENT)
+    if kernel in RV32_GROUPED:                      # groups of pixels (rows) per read of the constants
         units = int(kparams.get("rows", 1)) if op == "fully_connected" else pixels
         return "im2col", math.ceil(max(units, 1) / RV32_PIXELS)
     if op == "fully_connected" or re.search(r"widen|shallow", kernel):
@@ -172,6 +175,7 @@ def graph_weight_reads(graph, timing: dict, code_bytes: dict[str, int] | None = 
     return out
 
 
-__all__ = ["CACHE_SHARE", "ONCE_PER_LAYER", "PATTERNS", "RV32_DW_SEGMENT", "RV32_PIXELS", "WeightReads",
+__all__ = ["CACHE_SHARE", "ONCE_PER_LAYER", "PATTERNS", "RV32_DEPTHWISE", "RV32_DW_SEGMENT", "RV32_GROUPED",
+           "RV32_PIXELS", "WeightReads",
            "access_pattern", "cache_room", "graph_weight_reads", "layer_weight_reads", "line_misses", "miss_cycles",
            "pixels_per_pass", "stream_bytes"]
