@@ -2,7 +2,7 @@
 another board with a [timing] model), beside the published real-board results.
 
     .venv/bin/python benchmarks/cycle_estimates.py [--board f746zg] [--models kws_dscnn ...]
-        [--kernels tinygen|portable|auto] [--json out.json] [--calibration]
+        [--kernels tinygen|portable|auto|esp-nn] [--json out.json] [--calibration]
 
 Builds each int8 model, runs one inference layer by layer on the board's
 stand-in with QEMU's execution log (tinygen.cycles), and prices the executed
@@ -21,6 +21,14 @@ held-out, per published point, from calibration/fitted.json; null with the
 reason where the core has no point). `--calibration` also builds the TFLM +
 CMSIS-NN twin of each model with a published point and records its unfitted
 components in calibration/fitted.json; calibration/fit.py re-fits from them.
+
+A fifth model, `tflm_person_detection`: TFLite Micro's person detection architecture
+(MobileNetV1 0.25, 96x96x1, two outputs; tests/person_detect_model.py, seeded weights), the
+model esp-tflite-micro publishes ESP32-C3 latencies for: with `--board esp32-c3` those are
+printed beside it (benchmarks/calibration/published.json; esp-tflite-micro's C3 build is TFLM
++ ESP-NN's C3 C versions, which the stand-in's `--kernels esp-nn`, ESP-NN's portable C, does
+not reproduce: a target, not a calibration point). Without --kernels the board's default build
+(auto on Cortex-M boards, tinygen's kernels otherwise).
 """
 
 from __future__ import annotations
@@ -37,7 +45,13 @@ import numpy as np
 
 from tinygen.cycles.fit import components
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"
+ROOT = Path(__file__).resolve().parents[1]
+MODELS_DIR = ROOT / "examples" / "mlperf-tiny"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from person_detect_model import person_detect_model  # noqa: E402
+
+PERSON = "tflm_person_detection"
 # anchors.md, "Speed on real boards": MLPerf Tiny closed division, STM32F746 at 216 MHz, ms per inference
 PUBLISHED_F746 = {
     "kws_dscnn": {"Plumerai": 17.75, "HALE": 18.42},
@@ -70,6 +84,25 @@ TARGET_M_CYCLES = {
 
 CALIBRATION = Path(__file__).resolve().parent / "calibration" / "published.json"
 FITTED = CALIBRATION.parent / "fitted.json"
+# issue 72: the ESP32-C3 target for TFLM's person detection, M cycles (esp-tflite-micro + ESP-NN publishes 68)
+TARGET_C3_PERSON_M_CYCLES = 34.0
+
+
+def published_c3_points() -> list[dict]:
+    """published.json's esp-tflite-micro person detection points on the ESP32-C3 (with and without ESP-NN)."""
+    points = json.loads(CALIBRATION.read_text())["points"]
+    return [p for p in points if p["mcu"] == "ESP32-C3" and p["model"] == "tflm_person_detection_int8"]
+
+
+def model_path(name: str, work: Path) -> Path:
+    """The model's .tflite: an MLPerf Tiny file, or the person detection architecture written to `work`."""
+    if name != PERSON:
+        return MODELS_DIR / f"{name}_int8.tflite"
+    path = work / f"{PERSON}.tflite"
+    if not path.exists():
+        work.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(person_detect_model())
+    return path
 
 
 def calibration_points(core: str) -> dict[str, dict]:
@@ -132,9 +165,9 @@ def calibrate_file(point_id: str, model_file: Path, board, work: Path) -> dict:
             "error": twin["total"]["cycles"] / point["cycles"] - 1}
 
 
-def core_calibration(core: str) -> tuple[dict | None, str]:
+def core_calibration(core: str) -> tuple[dict | None, str | None]:
     """fitted.json's fit of the core (per point: fitted and held-out error; overall: the largest) and the note
-    that goes beside every figure of the core."""
+    that goes beside every figure of the core (None: published.json knows nothing of the core)."""
     doc = json.loads(FITTED.read_text()) if FITTED.exists() else {}
     fit = doc.get("fit", {}).get(core)
     fitted = {p["id"] for p in doc.get("points", [])}
@@ -149,6 +182,8 @@ def core_calibration(core: str) -> tuple[dict | None, str]:
     if not fit or not fit["points"]:
         searched = (published["cores_without_usable_point"].get(core)
                     or published.get("calibration_search", {}).get(core, ""))
+        if not usable and not searched:     # a core published.json says nothing of (esp32-c3): the model's own note
+            return None, None
         return None, f"uncalibrated: no published TFLM + CMSIS-NN point of this core was fitted{aside}. {searched}".strip()
     mine = [p for p in doc["points"] if p["core"] == core]
     mismatched = [p["id"] for p in mine if not p.get("twin_matches_stack", True)]
@@ -180,14 +215,13 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     from tinygen.cycles import estimate_standin
     from tinygen.passes import CompileOptions
 
-    path = path or MODELS_DIR / f"{name}_int8.tflite"
+    path = path or model_path(name, work)
     source = load_source(path)
-    if kernels in ("auto", "cmsis-nn"):       # cmsis-nn: the TFLM + CMSIS-NN twin (check_calibration)
+    if kernels in ("auto", "cmsis-nn", "esp-nn"):   # cmsis-nn: the TFLM + CMSIS-NN twin (check_calibration)
         from tinygen.fit.compile import CompileRequest, compile_model
 
         twin = kernels == "cmsis-nn"
-        request = CompileRequest(str(path), kernels=kernels, compact=not twin,
-                                 lower_peak=not twin)
+        request = CompileRequest(str(path), kernels=kernels, compact=not twin, lower_peak=not twin)
         source, graph = compile_model(request, board, lambda *a, **k: None)
     else:
         graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels=kernels))
@@ -200,10 +234,18 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     est["kernels"] = kernels
     est["estimated_cycles"] = est["total"]["cycles"]
     est["naive_instructions"] = est["total"]["instructions"]
+    # the memory system's share: code fetch misses and the weights' read misses
+    est["fetch_cycles"] = sum(layer["fetch_cycles"] for layer in est["layers"])
+    est["weight_read_cycles"] = sum(layer["weight_read_cycles"] for layer in est["layers"])
     core = board.raw["timing"]["model"]
-    est["calibration_error"], est["calibration_note"] = core_calibration(core)
+    est["calibration_error"], note = core_calibration(core)
+    est["calibration_note"] = note or est["calibration_note"]
     est["best_published_m_cycles"] = BEST_PUBLISHED_M_CYCLES.get(core, {}).get(name)
     est["target_m_cycles"] = TARGET_M_CYCLES.get(core, {}).get(name)
+    if core == "esp32-c3" and name == PERSON:
+        est["target_m_cycles"] = TARGET_C3_PERSON_M_CYCLES
+        est["published"] = [{"id": p["id"], "cycles": p["cycles"], "stack": p["software_stack"]}
+                            for p in published_c3_points()]
     return est
 
 
@@ -214,11 +256,16 @@ def rows(results: list[dict], board) -> list[list[str]]:
         naive = t["instructions"] / board.clock_hz * 1e3
         pub = PUBLISHED_F746.get(est["model_name"], {}) if board.name in ("nucleo-f746zg", "nucleo-f767zi") else {}
         diffs = ", ".join(f"{k} {v:g} ms ({(t['ms'] / v - 1) * 100:+.0f}%)" for k, v in pub.items())
-        if not pub and board.raw.get("timing", {}).get("model") == "cortex-m4":
+        l4r5 = board.raw.get("timing", {}).get("model") == "cortex-m4" and est["model_name"] in PUBLISHED_L4R5_MS
+        if not pub and l4r5:
             cycles = PUBLISHED_L4R5_MS[est["model_name"]] * 1e-3 * L4R5_HZ
             diffs = f"X-CUBE-AI on L4R5: {cycles / 1e6:.2f} M cycles ({(t['cycles'] / cycles - 1) * 100:+.0f}% in cycles)"
         core = board.raw["timing"]["model"]
-        if not diffs and core in ("cortex-m33", "cortex-m55"):
+        if est.get("published"):
+            diffs = "; ".join(f"{'with' if 'with-esp-nn' in p['id'] else 'without'} ESP-NN {p['cycles'] / 1e6:g} M "
+                              f"({(t['cycles'] / p['cycles'] - 1) * 100:+.0f}%)" for p in est["published"])
+            diffs = f"esp-tflite-micro on C3: {diffs}, target {est['target_m_cycles']:g} M"
+        if not diffs and core in ("cortex-m33", "cortex-m55") and est["model_name"] in BEST_PUBLISHED_M_CYCLES[core]:
             best = BEST_PUBLISHED_M_CYCLES[core][est["model_name"]]
             diffs = (f"best published {'M85' if core == 'cortex-m55' else 'M33'}: {best:g} M cycles "
                      f"({(t['cycles'] / (best * 1e6) - 1) * 100:+.0f}%), target {TARGET_M_CYCLES[core][est['model_name']]:g} M")
@@ -229,13 +276,15 @@ def rows(results: list[dict], board) -> list[list[str]]:
 
 def main(argv=None) -> int:
     from tinygen.board import get_board
+    from tinygen.fit.autotune import default_kernels
     from tinygen.report import table
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--board", default="f746zg")
-    ap.add_argument("--models", nargs="*", default=list(PUBLISHED_F746), choices=list(PUBLISHED_F746),
-                    help="the MLPerf Tiny models to estimate (none: only --point)")
-    ap.add_argument("--kernels", default="tinygen", choices=("tinygen", "portable", "auto", "cmsis-nn"))
+    ap.add_argument("--models", nargs="*", default=list(PUBLISHED_F746), choices=[*PUBLISHED_F746, PERSON],
+                    help="the models to estimate (none: only --point)")
+    ap.add_argument("--kernels", choices=("tinygen", "portable", "auto", "cmsis-nn", "esp-nn"),
+                    help="default: the board's default build (auto on Cortex-M boards, tinygen otherwise)")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--calibration", action="store_true",
                     help="also build the TFLM + CMSIS-NN twin and state the model's error against "
@@ -245,11 +294,12 @@ def main(argv=None) -> int:
                          "the four) is the file TFLITE, and record it in calibration/fitted.json")
     args = ap.parse_args(argv)
     board = get_board(args.board)
+    kernels = args.kernels or default_kernels(board)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             print(f"building {name} for {board.name} and estimating on its stand-in ...", file=sys.stderr, flush=True)
-            results.append(estimate(name, board, Path(tmp), args.kernels))
+            results.append(estimate(name, board, Path(tmp), kernels))
             if args.calibration:
                 check_calibration(results[-1], name, board, Path(tmp))
         for point_id, model_file in args.point:
@@ -264,6 +314,10 @@ def main(argv=None) -> int:
                      "published (est. vs published)", "logged run"], rows(results, board), "lrrrrll"))
         print(f"model {'CALIBRATED' if results[0]['calibrated'] else 'not calibrated'}: "
               f"{results[0]['calibration_note']}")
+    for est in results:
+        if est["weight_read_cycles"]:
+            print(f"{est['model_name']}: of the estimate, {est['fetch_cycles'] / 1e6:.2f} M cycles code fetch misses, "
+                  f"{est['weight_read_cycles'] / 1e6:.2f} M weight read misses")
     for point in (est["calibration_point"] for est in results if "calibration_point" in est):
         print(f"TFLM + CMSIS-NN twin est. {point['estimated_cycles'] / 1e6:.2f} M cycles, {point['id']} "
               f"{point['published_cycles'] / 1e6:.2f} M: error {point['error']:+.0%} (recorded in {FITTED.name}; "

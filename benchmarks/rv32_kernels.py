@@ -43,6 +43,8 @@ KERNELS["tg_conv2d_s8_rv32"] = Kernel(
     "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int32_t", *_REQUANT_ARGS), "int8_t",
     lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, b, m, s, w: ref_s8.conv2d_s8(p, x, w, b, m, s),
     _rv32_requant_case(conv2d_rv32_weights, _w_shape))
+# the pointwise order with the channel blocks outermost: the same arguments (pointwise geometries only)
+KERNELS["tg_conv2d_1x1_s8_rv32"] = KERNELS["tg_conv2d_s8_rv32"]
 KERNELS["tg_depthwise_conv2d_s8_rv32"] = Kernel(
     "tg_kernels.h", "tg_conv2d_params_t", ("int8_t", "int32_t", *_REQUANT_ARGS), "int8_t",
     lambda p: _out_px(p) * p["out_c"], lambda p, x, _packed, b, m, s, w: ref_s8.depthwise_conv2d_s8(p, x, w, b, m, s),

@@ -9,18 +9,10 @@ import shutil
 import numpy as np
 import pytest
 
+from cycles_lib import block
 from tinygen.cycles import cortex_m33, cortex_m55
 from tinygen.cycles.disasm import redisassemble
 from tinygen.cycles.qemu_log import Block, Insn
-
-
-def block(*lines: str) -> Block:
-    """Instructions as 'mnemonic operands', 4 bytes each from 0x100."""
-    insns = []
-    for i, line in enumerate(lines):
-        mnemonic, _, operands = line.partition(" ")
-        insns.append(Insn(0x100 + 4 * i, 4, mnemonic, operands.strip()))
-    return Block(0x100, insns)
 
 
 def test_m33_load_issues_in_one_cycle_and_stalls_a_user():

@@ -58,14 +58,17 @@ def test_direct_conv_with_int16_weights_reads_per_pixel():
     node, g = layer("conv2d", "tg_conv2d_direct_s8_dsp", {"out_h": 32, "out_w": 32}, weight=2304, bias=64,
                     multiplier=64, shift=64, packed=4608)
     r = layer_weight_reads(node, g, F746)
-    assert (r.pattern, r.stream_bytes, r.passes) == ("per_pixel", 4608, 1024)
-    assert r.line_misses == 144 * 1024
+    # the kernel's constants as stored: the int16 weights and the per-channel bias, multiplier and shift
+    assert (r.pattern, r.stream_bytes, r.passes) == ("per_pixel", 4608 + 3 * 64, 1024)
+    assert r.line_misses == 150 * 1024
 
 
 @pytest.mark.parametrize("kernel", ["tg_fully_connected_s8_cmsis_nn", "tg_fully_connected_batch1_lean_s8_dsp"])
 def test_batch1_fc_reads_each_weight_once(kernel):
-    # 128 x 640 = 81920 B + 3 x 512 B = 83456 B, once: 5216 lines of 16 B on the F446, 5 cycles each
-    node, g = layer("fully_connected", kernel, {"rows": 1}, weight=81920, bias=512, multiplier=512, shift=512)
+    # 128 x 640 = 81920 B + 3 x 512 B = 83456 B, once: 5216 lines of 16 B on the F446, 5 cycles each (the lean
+    # kernel reads the weights and bias from its packed record, CMSIS-NN's from the weights and the bias)
+    node, g = layer("fully_connected", kernel, {"rows": 1}, weight=81920, bias=512, multiplier=512, shift=512,
+                    packed=81920 + 512)
     r = layer_weight_reads(node, g, F446)
     assert (r.pattern, r.passes, r.line_misses, r.cycles) == ("once", 1, 5216, 26080)
 
@@ -73,6 +76,32 @@ def test_batch1_fc_reads_each_weight_once(kernel):
 def test_widen_kernel_copies_once_into_scratch():
     node, g = layer("conv2d", "tg_conv2d_widen_s8_dsp", {"out_h": 16, "out_w": 16}, weight=4608, packed=4608)
     assert layer_weight_reads(node, g, F746).passes == 1
+
+
+def test_rv32_kernels_read_their_constants_per_block_of_pixels():
+    c3 = get_board("esp32-c3").raw["timing"]
+    consts = dict(weight=4096, bias=64, multiplier=64, shift=16, packed=4160)
+    # tg_conv2d_s8_rv32: groups of 3 output pixels; 10 x 10 = 100 pixels: 34 passes
+    node, g = layer("conv2d", "tg_conv2d_s8_rv32", {"out_h": 10, "out_w": 10}, **consts)
+    assert layer_weight_reads(node, g, c3).passes == 34
+    # tg_conv2d_1x1_s8_rv32: the channel blocks outermost, each block's weights read once
+    node, g = layer("conv2d", "tg_conv2d_1x1_s8_rv32", {"out_h": 10, "out_w": 10}, **consts)
+    assert (layer_weight_reads(node, g, c3).pattern, layer_weight_reads(node, g, c3).passes) == ("once", 1)
+    # tg_depthwise_conv2d_s8_rv32: each row in segments of 8 pixels: 10 rows x 2 segments
+    node, g = layer("depthwise_conv2d", "tg_depthwise_conv2d_s8_rv32", {"out_h": 10, "out_w": 10}, **consts)
+    assert layer_weight_reads(node, g, c3).passes == 20
+    # tg_fully_connected_s8_rv32: 3 rows a pass
+    node, g = layer("fully_connected", "tg_fully_connected_s8_rv32", {"rows": 7}, **consts)
+    assert layer_weight_reads(node, g, c3).passes == 3
+
+
+def test_a_cache_shared_with_code_leaves_the_weights_what_the_code_does_not_take():
+    # 6000 B: more than half the C3's 16 KB would not matter there; beside 12 KB of the layer's code it misses per pass
+    c3 = get_board("esp32-c3").raw["timing"]
+    node, g = layer("conv2d", "tg_conv2d_s8_rv32", {"out_h": 3, "out_w": 6}, weight=5000, packed=6000)
+    assert layer_weight_reads(node, g, c3, code_bytes=4096).line_misses == 188
+    assert layer_weight_reads(node, g, c3, code_bytes=12288).line_misses == 188 * 6
+    assert layer_weight_reads(node, g, c3, code_bytes=4096).cycles == 188 * c3["flash_wait_states"]
 
 
 def test_weights_in_ram_or_without_wait_states_cost_nothing():

@@ -35,6 +35,7 @@ from lowbit_kernels import Call, kernel, run_calls  # noqa: E402
 from rv32_kernels import RV32_KERNELS  # noqa: E402  (importing it adds the RV32IM kernels to the harness)
 
 CONV, DW, FC = "tg_conv2d_s8_rv32", "tg_depthwise_conv2d_s8_rv32", "tg_fully_connected_s8_rv32"
+PW = "tg_conv2d_1x1_s8_rv32"
 AVG, MAX = "tg_avg_pool2d_s8_rv32", "tg_max_pool2d_s8_rv32"
 FIELDS = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w",
           "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset", "output_offset", "act_min", "act_max")
@@ -189,6 +190,11 @@ LAYERS = [
     (CONV, _layer((25, 5), 64, 64, (1, 1), 1, (0, 0))),           # KWS's pointwise
     (CONV, _layer((8, 8), 16, 32, (3, 3), 2, (1, 1), offset=-128)),
     (CONV, _layer((9, 11), 3, 17, (3, 3), 1, (1, 1))),
+    # channel blocks outermost: person detection's 6x6 and 3x3 pointwise layers, odd pixels and channels
+    (PW, _layer((6, 6), 128, 128, (1, 1), 1, (0, 0))),
+    (PW, _layer((3, 3), 256, 256, (1, 1), 1, (0, 0), offset=-128)),
+    (PW, _layer((5, 1), 33, 19, (1, 1), 1, (0, 0), offset=127)),
+    (PW, _layer((1, 1), 7, 6, (1, 1), 1, (0, 0))),
     (DW, _layer((25, 5), 64, 64, (3, 3), 1, (1, 1), depthwise=True)),
     (DW, _layer((12, 13), 19, 19, (3, 3), 2, (1, 1), depthwise=True)),
     # wider than TG_RV32_DW_ROW: the depthwise kernel's pixel groups
@@ -492,3 +498,59 @@ def test_rv32_table_renders_the_benchmark_json():
     assert "≤ 4.0 not met" in lines[3] and "**no**" in lines[3]
     no_anchor = rv32_table.render([{**result, "tflm_riscv": None}]).splitlines()[2]
     assert "met | - | - |" in no_anchor
+
+
+def test_conv2d_1x1_rv32_takes_the_pointwise_layers_with_large_weights(tmp_path):
+    """TFLM person detection on the esp32-c3: tg_conv2d_1x1_s8_rv32 (each channel block's weights read once)
+    serves the pointwise layers of more than one pixel group whose packed weights reach
+    WEIGHTS_ONCE_MIN_BYTES, tg_conv2d_s8_rv32 the others; the new order never writes over its input."""
+    from person_detect_model import person_detect_model
+    from tinygen.board import get_board
+    from tinygen.compiler import compile_source, load_source
+    from tinygen.kernels.rv32 import PIXELS, WEIGHTS_ONCE_MIN_BYTES, packed_bytes
+    from tinygen.passes import CompileOptions
+    from tinygen.passes.inplace import overlap_distance
+
+    path = tmp_path / "person_detect.tflite"
+    path.write_bytes(person_detect_model())
+    graph = compile_source(load_source(path), options=CompileOptions(features=get_board("esp32-c3").isa_features))
+    convs = [n for n in graph.nodes if n.op == "conv2d"]
+    once = []
+    for node in convs:
+        out_c, kh, kw, depth = graph.weight_shape(node)
+        pixels = int(np.prod(graph.tensor(node.outputs[0]).shape[:-1]))
+        big = kh == kw == 1 and pixels > PIXELS and packed_bytes(out_c, depth) >= WEIGHTS_ONCE_MIN_BYTES
+        assert node.kernel.startswith(PW if big else CONV), (node.name, node.kernel, pixels, out_c, depth)
+        if big:
+            once.append(node)
+            assert overlap_distance(graph, node, node.inputs[0]) is None
+    assert len(once) == 8           # 64 -> 128 at 6x6, five 128 -> 128, 128 -> 256 and 256 -> 256 at 3x3
+
+
+@pytest.mark.slow
+@needs_riscv
+def test_person_detection_esp32c3_standin_equals_reference_and_tflm(tmp_path):
+    """TFLM person detection's architecture, the default esp32-c3 build (tg_conv2d_1x1_s8_rv32 in its large
+    pointwise layers): on the stand-in every layer equals the reference and the outputs TFLite Micro's."""
+    from e2e import assert_device_equals_tflm
+    from person_detect_model import person_detect_model
+    from tflite_refs import tflm_interpreter
+    from tinygen.board import get_board
+    from tinygen.compiler import build, compile_source, load_source
+    from tinygen.hil.target import open_device
+    from tinygen.passes import CompileOptions
+
+    board = get_board("esp32-c3")
+    data = person_detect_model()
+    path = tmp_path / "person_detect.tflite"
+    path.write_bytes(data)
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=board.isa_features))
+    assert any(n.kernel.startswith(PW) for n in graph.nodes if n.kernel)
+    result = build(source, graph, board, tmp_path / "fw")
+    interp = tflm_interpreter(data)
+    rng = np.random.default_rng(5)
+    with open_device(board, result.out_dir, emulate=True) as dev:
+        for k in range(2):
+            x = rng.integers(-128, 128, source.input_shape).astype(np.int8)
+            assert_device_equals_tflm(dev, graph, interp, x, f"person detection sample {k}")

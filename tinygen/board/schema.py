@@ -131,13 +131,17 @@ SCHEMA = {
         "runner_baud": _k(INTEGER, NO, "`--energy-runner`: the EnergyRunner IO manager's rate (default `9600`)"),
     }),
     "timing": _k(TABLE, NO, "the stand-in's cycle estimate (`--cycles`)", {
-        "model": _k(STRING, YES, "the timing model: `cortex-m4`, `cortex-m7`, `cortex-m33` or `cortex-m55`"),
-        "flash_wait_states": _k(INTEGER, NO, "flash wait states at `clock_hz`"),
+        "model": _k(STRING, YES, "the timing model: `cortex-m4`, `cortex-m7`, `cortex-m33`, `cortex-m55` or "
+                                 "`esp32-c3`"),
+        "flash_wait_states": _k(INTEGER, NO, "flash wait states at `clock_hz` (the cycles of one cache miss)"),
         "code_cache_bytes": _k(INTEGER, NO, "the instruction cache (or ART accelerator), in bytes"),
         "code_line_bytes": _k(INTEGER, NO, "its line, in bytes"),
         "data_cache_bytes": _k(INTEGER, NO, "the cache that data reads from flash (weights) go through, in bytes "
                                             "(`0`: none)"),
         "data_line_bytes": _k(INTEGER, NO, "its line, in bytes (default `16`)"),
+        "data_cache_shared": _k(BOOLEAN, NO, "`true`: that cache is the code's and holds flash only (the ESP32-C3, "
+                                             "whose one cache serves code and data): weights get what each layer's "
+                                             "code leaves of it, not half of it"),
         "data_miss_cycles": _k(INTEGER, NO, "cycles a data read from flash waits on a miss (default: "
                                             "`flash_wait_states`)"),
         "weights_in": _k(STRING, NO, "where the weights are read from: `flash` (default) or `ram` (no wait states)"),

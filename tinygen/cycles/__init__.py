@@ -3,8 +3,8 @@
 QEMU counts instructions, not cycles. This package takes the executed
 instruction mix per layer from QEMU's execution log (qemu_log, run), prices
 it with a per-core timing model (cortex_m4 from Arm's TRM, a coarser
-cortex_m7, cortex_m33 and cortex_m55 uncalibrated) plus flash wait states behind the board's cache (memory)
-and the kernels' weight reads from flash (weight_reads), and
+cortex_m7, cortex_m33, cortex_m55 and esp32_c3 uncalibrated) plus flash wait states behind the board's cache
+(memory) and the kernels' weight reads from flash (weight_reads), and
 reports estimated cycles, ms and energy per layer next to the exact
 instruction counts (price). One entry point: `estimate_standin`.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tinygen.build.saved import load_model
 from tinygen.cycles.price import LABEL, layer_rows, model_for, price, render, summary
+from tinygen.cycles.memory import code_bytes
 from tinygen.cycles.weight_reads import graph_weight_reads
 
 
@@ -30,7 +31,8 @@ def estimate_standin(board, project: str | Path, x: bytes) -> dict:
         blocks = redisassemble(blocks, disassemble(firmware_elf(Path(project)), model.OBJDUMP_ARCH))
     priced = [price(blocks, s, model, timing) for s in segments]
     _, graph, _ = load_model(project, board)
-    reads = graph_weight_reads(graph, timing)
+    code = {layer.name: code_bytes(s, timing) for s, layer in zip(segments, layers)}      # a cache shared with code
+    reads = graph_weight_reads(graph, timing, code)
     for p, layer in zip(priced, layers):
         if layer.name in reads:
             p.add_weight_reads(reads[layer.name].cycles)

@@ -15,11 +15,21 @@ from __future__ import annotations
 from tinygen.cycles.qemu_log import LogFolder, Segment
 
 
+def _ratio(timing: dict) -> int:
+    return max(int(timing.get("code_line_bytes", LogFolder.LINE)) // LogFolder.LINE, 1)
+
+
+def code_bytes(segment: Segment, timing: dict) -> int:
+    """The segment's code footprint: the bytes of the distinct cache lines its blocks span."""
+    ratio = _ratio(timing)
+    return len({line // ratio for line in segment.lines}) * LogFolder.LINE * ratio
+
+
 def fetch_stall_cycles(segment: Segment, timing: dict) -> float:
     ws = int(timing.get("flash_wait_states", 0))
     if ws == 0 or not segment.lines:
         return 0.0
-    ratio = max(int(timing.get("code_line_bytes", LogFolder.LINE)) // LogFolder.LINE, 1)
+    ratio = _ratio(timing)
     footprint = len({line // ratio for line in segment.lines})
     fetches = segment.line_fetches / ratio
     capacity = int(timing.get("code_cache_bytes", 0)) // (LogFolder.LINE * ratio)
@@ -29,4 +39,4 @@ def fetch_stall_cycles(segment: Segment, timing: dict) -> float:
     return misses * ws
 
 
-__all__ = ["fetch_stall_cycles"]
+__all__ = ["code_bytes", "fetch_stall_cycles"]

@@ -1,7 +1,7 @@
 """Executed blocks → estimated cycles, ms and energy with the board's model.
 
 Every figure here is an estimate and says so: the instruction counts are
-exact (QEMU), the cycles come from a timing model (cortex_m4, cortex_m7), a
+exact (QEMU), the cycles come from a timing model (cortex_m4, ..., esp32_c3), a
 fetch model (memory) and the kernels' weight reads (weight_reads), the time
 from the board's clock, the energy from the board file's [power] run current × that time.
 """
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tinygen.cycles import cortex_m4, cortex_m7, cortex_m33, cortex_m55
+from tinygen.cycles import cortex_m4, cortex_m7, cortex_m33, cortex_m55, esp32_c3, isa
 from tinygen.cycles.fit import IDENTITY, adjustment, components
 from tinygen.cycles.memory import fetch_stall_cycles
 from tinygen.cycles.qemu_log import Block, Segment
 from tinygen.errors import UsageError
 
-MODELS = {"cortex-m4": cortex_m4, "cortex-m7": cortex_m7, "cortex-m33": cortex_m33, "cortex-m55": cortex_m55}
+MODELS = {"cortex-m4": cortex_m4, "cortex-m7": cortex_m7, "cortex-m33": cortex_m33, "cortex-m55": cortex_m55,
+          "esp32-c3": esp32_c3}
 UNCALIBRATED = ("uncalibrated: no published real-board result of a known software stack has been fitted yet; "
                 "the error of this core's model is unknown")
 LABEL = "estimate: QEMU's executed instructions priced by a timing model, not measured"
@@ -50,8 +51,7 @@ def model_for(board) -> tuple[object, dict]:
 
 
 def price(blocks: list[Block], segment: Segment, model, timing: dict | None = None) -> Priced:
-    from tinygen.cycles.isa import kind
-
+    kind = getattr(model, "kind", isa.kind)             # the core's own instruction classes (RISC-V), else Thumb's
     core, by, mix, instructions = 0.0, {}, {}, 0
     cache: dict[tuple[int, bool], tuple[int, dict]] = {}
     for (b, fallthrough), n in segment.runs.items():
@@ -107,7 +107,8 @@ def render(est: dict) -> str:
     head = (f"ESTIMATED cycles on the {est['clock_hz'] / 1e6:g} MHz board ({est['model']}; flash "
             f"{est['timing'].get('flash_wait_states', 0)} wait states behind a "
             f"{est['timing'].get('code_cache_bytes', 0)} B code cache; weight reads from flash priced from each "
-            f"kernel's access pattern behind a {est['timing'].get('data_cache_bytes', 0)} B data cache), "
+            f"kernel's access pattern behind a {est['timing'].get('data_cache_bytes', 0)} B "
+            + ("cache shared with the code" if est["timing"].get("data_cache_shared") else "data cache") + "), "
             f"energy = {est['power']['supply_v']} V × {est['power']['run_current_a']} A (board file) × time. "
             "Instructions are exact; cycles, ms and µJ are estimates"
             + f" ({est['calibration_note'] or UNCALIBRATED}).")

@@ -28,7 +28,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_INSN = re.compile(r"^0x([0-9a-f]+):\s+([0-9a-f]{4}(?: [0-9a-f]{4})?)\s+(\S+)\s*(.*)$")
+# Thumb prints a 32-bit instruction as two halfwords ("f8d0 3000"), RISC-V as one word ("02a58633"); both
+# print a 16-bit one (Thumb, RISC-V C) as four hex digits
+_INSN = re.compile(r"^0x([0-9a-f]+):\s+([0-9a-f]{4}(?: [0-9a-f]{4})?|[0-9a-f]{8})\s+(\S+)\s*(.*)$")
 _STOPPED = "Stopped execution of TB chain before"
 _EXEC = re.compile(r"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
 
@@ -36,7 +38,7 @@ _EXEC = re.compile(r"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
 @dataclass(frozen=True)
 class Insn:
     addr: int
-    size: int                   # bytes: 2 or 4 (Thumb)
+    size: int                   # bytes: 2 or 4 (Thumb, RISC-V with C)
     mnemonic: str
     operands: str
 

@@ -4,29 +4,40 @@ QEMU's execution log has no data addresses, so the loads a kernel makes of its
 constants are priced by the core model as if they hit zero-wait-state memory.
 This module adds what the board's memory system charges on top, per layer:
 
-1. Bytes streamed per pass (`stream_bytes`): the constant the kernel reads in its
-   inner loop, which is the build-time `packed` record where the kernel has one
-   (widened int16 weights, weights + bias records), else the weights plus the
-   per-channel bias, multiplier and shift.
+1. Bytes streamed per pass (`stream_bytes`): the constants the kernel takes
+   (KernelSpec.const_roles: the build-time `packed` record where it has one, the
+   per-channel bias, multiplier and shift) as they are stored in flash
+   (KernelSpec.stored_bytes: tinygen's kernels keep the shifts as int8). A kernel
+   the table does not know reads its packed record, else its weights, bias,
+   multiplier and shift.
 2. Passes per inference (`pattern`), from the kernel's name and the layer's
    kparams (tinygen/kernels/params*.py), as the kernels' C sources describe them:
    - `im2col`: CMSIS-NN's convolutions and tinygen's `tg_conv2d_*_s8_dsp` matrix
      kernels multiply the whole weight matrix by a block of output pixels (2 on
      DSP cores, `arm_nn_mat_mult_kernel_s8_s16` and the 2-row loop of
      `arm_nn_mat_mult_nt_t_s8`; 3 in the `rows3` kernels; 4 for `_mve`
-     kernels, assumed), so the matrix is re-read once per block;
+     kernels, assumed), so the matrix is re-read once per block; the RV32
+     convolutions and fully connected layers built on tg_conv2d_s8_rv32.h do
+     the same with groups of TG_RV32_PIXELS (3) output pixels (rows), and
+     tg_depthwise_conv2d_s8_rv32 reads each channel's taps once per segment of
+     TG_RV32_DW_SEGMENT (8) pixels of an output row (padded edge pixels, taken
+     one by one, make more passes: a lower bound there);
    - `per_pixel`: depthwise convolutions, direct convolutions (int16 weights,
      1 pixel x 4 channels a step) and the portable kernels read every weight once
      per output pixel;
    - `once`: fully connected layers read each weight once per batch row; the
      `widen` and `shallow` kernels copy (widen) their weights into scratch in RAM
-     once per call and read the copy from then on.
+     once per call and read the copy from then on; tg_conv2d_1x1_s8_rv32 takes
+     the channel blocks outermost, each block's weights read once per layer.
    Layers without weights (pooling, add, softmax, reshapes) read none here; their
    small lookup tables are left out.
 3. Line misses: flash is read through a data cache (or the STM32F4's ART data
    cache) of `data_cache_bytes` with lines of `data_line_bytes` ([timing]). A
    stream is assumed to get half of that cache (`CACHE_SHARE`: activations, the
-   im2col buffer and the stack hold the rest). A stream that fits is read from
+   im2col buffer and the stack hold the rest), or, where the cache is the one
+   the code goes through and it caches flash only (`data_cache_shared = true`:
+   the ESP32-C3's 16 KB cache serves its IBus and DBus), what the layer's code
+   footprint leaves of it. A stream that fits is read from
    flash once (cold misses only); one that does not misses on every line of every
    pass (a cyclic stream larger than an LRU cache keeps evicting itself).
    Each miss costs `data_miss_cycles` (default: `flash_wait_states`): the word
@@ -43,7 +54,9 @@ serves instruction and data fetches from internal and external memories on
 the C-AHB; DCACHE1 sits on the S-AHB for external memories), so the stream
 shares it with code;
 STM32N6 weights in the external NOR over XSPI behind the Cortex-M55's 32 KB
-D-cache; RP2350 through the 16 KB XIP cache.
+D-cache; RP2350 through the 16 KB XIP cache; the ESP32-C3's code and weights both in
+the module's SPI flash, read through its one 16 KB cache (32-byte lines), a miss
+a line read over the SPI bus (boards/esp32-c3.toml).
 """
 
 from __future__ import annotations
@@ -52,8 +65,16 @@ import math
 import re
 from dataclasses import dataclass
 
+from tinygen.kernels.rv32 import PIXELS as RV32_PIXELS
+from tinygen.kernels.table import KERNELS_BY_NAME
+
 CACHE_SHARE = 0.5          # the fraction of the data cache a weight stream keeps (the rest: activations, stack)
 PATTERNS = ("im2col", "per_pixel", "once")
+RV32_DW_SEGMENT = 8        # TG_RV32_DW_SEGMENT (tg_depthwise_conv2d_s8_rv32.h): output pixels per read of the taps
+ONCE_PER_LAYER = ("tg_conv2d_1x1_s8_rv32",)     # channel blocks outermost: each block's weights read once
+# built on tg_conv2d_s8_rv32.h: every channel block's weights read once per group of RV32_PIXELS pixels (rows)
+RV32_GROUPED = ("tg_conv2d_s8_rv32", "tg_conv2d_add_s8_rv32", "tg_fully_connected_s8_rv32")
+RV32_DEPTHWISE = "tg_depthwise_conv2d_s8_rv32"
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,8 @@ def pixels_per_pass(kernel: str) -> int:
     """Output pixels a matrix (im2col) kernel multiplies by one read of its weight matrix."""
     if "rows3" in kernel:
         return 3
+    if kernel in RV32_GROUPED:
+        return RV32_PIXELS
     if kernel.endswith("_mve"):
         return 4
     return 2
@@ -81,7 +104,15 @@ def pixels_per_pass(kernel: str) -> int:
 def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int) -> tuple[str, int]:
     """(pattern, passes per inference) of one layer's constant reads; `packed`: the bytes of its packed
     record (0: none)."""
-    pixels = int(kparams.get("out_h", 1)) * int(kparams.get("out_w", 1))
+    out_h, out_w = int(kparams.get("out_h", 1)), int(kparams.get("out_w", 1))
+    pixels = out_h * out_w
+    if kernel in ONCE_PER_LAYER:
+        return "once", 1
+    if kernel == RV32_DEPTHWISE:                    # segments of a row per read of each channel's taps
+        return "im2col", out_h * math.ceil(out_w / RV32_DW_SEGMENT)
+    if kernel in RV32_GROUPED:                      # groups of pixels (rows) per read of the constants
+        units = int(kparams.get("rows", 1)) if op == "fully_connected" else pixels
+        return "im2col", math.ceil(max(units, 1) / RV32_PIXELS)
     if op == "fully_connected" or re.search(r"widen|shallow", kernel):
         return "once", max(int(kparams.get("rows", 1)), 1)
     widened = packed >= 2 * weight                  # int16-widened weights: the direct kernels' layout
@@ -90,11 +121,19 @@ def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int
     return "im2col", math.ceil(pixels / pixels_per_pass(kernel))
 
 
-def line_misses(stream: int, passes: int, timing: dict) -> int:
+def cache_room(timing: dict, code_bytes: int = 0) -> float:
+    """Bytes of the data cache a layer's weight stream can keep: CACHE_SHARE of it, or, in a cache shared with
+    code (`data_cache_shared`), what the layer's code footprint leaves."""
+    size = int(timing.get("data_cache_bytes", 0))
+    if timing.get("data_cache_shared"):
+        return max(size - code_bytes, 0)
+    return size * CACHE_SHARE
+
+
+def line_misses(stream: int, passes: int, timing: dict, code_bytes: int = 0) -> int:
     line = int(timing.get("data_line_bytes", 16))
     lines = math.ceil(stream / line)
-    fits = stream <= int(timing.get("data_cache_bytes", 0)) * CACHE_SHARE
-    return lines if fits else lines * passes
+    return lines if stream <= cache_room(timing, code_bytes) else lines * passes
 
 
 def miss_cycles(timing: dict) -> float:
@@ -103,28 +142,40 @@ def miss_cycles(timing: dict) -> float:
     return float(timing.get("data_miss_cycles", timing.get("flash_wait_states", 0)))
 
 
-def layer_weight_reads(node, graph, timing: dict) -> WeightReads | None:
-    """The layer's weight reads and their price, or None for a layer without weights."""
+def stream_bytes(node, graph, sizes: dict) -> int:
+    """Flash bytes of the constants the layer's kernel reads in one pass, as stored."""
+    spec = KERNELS_BY_NAME.get(node.kernel)
+    if spec is None or not spec.const_roles:
+        return sizes.get("packed") or sum(v for k, v in sizes.items() if k in ("weight", "bias", "multiplier", "shift"))
+    consts = [(role, graph.const(node, role)) for role in spec.const_roles]
+    return sum(spec.stored_bytes(role, data) for role, data in consts if data is not None)
+
+
+def layer_weight_reads(node, graph, timing: dict, code_bytes: int = 0) -> WeightReads | None:
+    """The layer's weight reads and their price, or None for a layer without weights; `code_bytes`: its code
+    footprint (memory.code_bytes), what it takes of a cache shared with code."""
     if not node.kernel or not node.param("weight"):
         return None
     sizes = {role: graph.tensors[name].nbytes for role, name in node.params[0].items()}
-    weight = sizes["weight"]
-    stream = sizes.get("packed") or sum(v for k, v in sizes.items() if k in ("weight", "bias", "multiplier", "shift"))
+    stream = stream_bytes(node, graph, sizes)
     pattern, passes = access_pattern(node.op, node.kernel, node.attrs.get("kparams", {}), sizes.get("packed", 0),
-                                     weight)
-    misses = line_misses(stream, passes, timing)
+                                     sizes["weight"])
+    misses = line_misses(stream, passes, timing, code_bytes)
     return WeightReads(pattern, stream, passes, misses, misses * miss_cycles(timing))
 
 
-def graph_weight_reads(graph, timing: dict) -> dict[str, WeightReads]:
-    """Per layer name, the weight reads of each layer that has weights."""
+def graph_weight_reads(graph, timing: dict, code_bytes: dict[str, int] | None = None) -> dict[str, WeightReads]:
+    """Per layer name, the weight reads of each layer that has weights; `code_bytes`: per layer name, its code
+    footprint (for a cache shared with code)."""
     out = {}
     for node in graph.nodes:
-        reads = layer_weight_reads(node, graph, timing)
+        reads = layer_weight_reads(node, graph, timing, (code_bytes or {}).get(node.name, 0))
         if reads is not None:
             out[node.name] = reads
     return out
 
 
-__all__ = ["CACHE_SHARE", "PATTERNS", "WeightReads", "access_pattern", "graph_weight_reads", "layer_weight_reads",
-           "line_misses", "miss_cycles", "pixels_per_pass"]
+__all__ = ["CACHE_SHARE", "ONCE_PER_LAYER", "PATTERNS", "RV32_DEPTHWISE", "RV32_DW_SEGMENT", "RV32_GROUPED",
+           "RV32_PIXELS", "WeightReads",
+           "access_pattern", "cache_room", "graph_weight_reads", "layer_weight_reads", "line_misses", "miss_cycles",
+           "pixels_per_pass", "stream_bytes"]

@@ -5,7 +5,9 @@ RV32IMC has a 32 x 32 multiply but no multiply-accumulate and no SIMD, so these 
 save loads: 4 output channels x up to 3 output pixels per step (tg_conv2d_s8_rv32.h), the
 weights interleaved per block of 4 channels and the input offset folded into the biases
 (conv2d_rv32_weights), the depthwise weights and folded biases per channel
-(depthwise_rv32_records). Boards state the "rv32im" feature (boards/esp32-c3.toml); each
+(depthwise_rv32_records). The pointwise layers with large weights take the same steps with
+the channel blocks outermost (tg_conv2d_1x1_s8_rv32: each block's weights read from flash
+once, weights_once_serves). Boards state the "rv32im" feature (boards/esp32-c3.toml); each
 kernel equals its portable twin bit for bit.
 """
 
@@ -17,6 +19,9 @@ from tinygen.kernels.spec import _REQUANT
 
 RV32 = frozenset({"rv32im"})
 BLOCK = 4                       # TG_RV32_BLOCK: output channels per block
+PIXELS = 3                      # TG_RV32_PIXELS: output pixels per group at most
+# half the ESP32-C3's 16 KB flash cache: a pointwise layer's weights from this size on go to tg_conv2d_1x1_s8_rv32
+WEIGHTS_ONCE_MIN_BYTES = 8192
 _PACKED = ("packed", "bias", "multiplier", "shift")
 _CONV_H = ("kernels/tg_conv2d_s8_rv32.h", "kernels/tg_conv2d_s8.h")
 _DW_H = ("kernels/tg_depthwise_conv2d_s8_rv32.h",)
@@ -64,14 +69,32 @@ def depthwise_rv32_records(p: dict, consts: dict) -> np.ndarray:
     return np.concatenate([_int32_words(bias)[:, None], padded.view(np.int32)], axis=1).ravel()
 
 
+def packed_bytes(out_c: int, depth: int) -> int:
+    """Flash bytes of conv2d_rv32_weights' packed constant: per block of 4 channels 4 bias words and `depth` words."""
+    return -(-out_c // BLOCK) * (BLOCK + depth) * 4
+
+
+def weights_once_serves(graph, node) -> bool:
+    """Whether tg_conv2d_1x1_s8_rv32 (channel blocks outermost: each block's weights read once) is preferred for a
+    pointwise layer (the "1x1" variant): more than one group of TG_RV32_PIXELS pixels, so that
+    tg_conv2d_s8_rv32 would read the weights more than once, and at least WEIGHTS_ONCE_MIN_BYTES of them, which
+    would not stay in the ESP32-C3's flash cache between groups (tinygen.cycles.weight_reads). Elsewhere
+    tg_conv2d_s8_rv32 keeps its in-place overlap (tinygen/passes/inplace.py), which this order does not allow."""
+    shape = graph.weight_shape(node)                            # [out_c, 1, 1, in_c]
+    pixels = int(np.prod(graph.tensor(node.outputs[0]).shape[:-1]))
+    return pixels > PIXELS and packed_bytes(shape[0], int(np.prod(shape[1:]))) >= WEIGHTS_ONCE_MIN_BYTES
+
+
 def rv32_kernels(KernelSpec) -> tuple:
     """The RV32IM kernels' specs, in order of preference (before the portable kernels)."""
-    def spec(name, op, struct, twin, pack, headers, variant=None):
+    def spec(name, op, struct, twin, pack, headers, variant=None, accepts=None):
         return KernelSpec(name, op, weight_dtype="int8", weight_bits=8, requires=RV32, struct=struct,
                           const_roles=_PACKED, source=f"kernels/{name}.c", variant=variant, twin=twin,
-                          headers=headers, pack=pack, ref_roles=_REQUANT)
+                          headers=headers, pack=pack, ref_roles=_REQUANT, accepts=accepts)
 
     return (
+        spec("tg_conv2d_1x1_s8_rv32", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_rv32_weights, _CONV_H,
+             variant="1x1", accepts=weights_once_serves),
         spec("tg_conv2d_s8_rv32", "conv2d", "tg_conv2d_params_t", "conv2d_s8", conv2d_rv32_weights, _CONV_H),
         spec("tg_conv2d_add_s8_rv32", "conv2d_add", "tg_conv2d_add_params_t", "conv2d_add_s8", conv2d_rv32_weights,
              _CONV_H),
@@ -91,4 +114,5 @@ def rv32_kernels(KernelSpec) -> tuple:
     )
 
 
-__all__ = ["BLOCK", "RV32", "conv2d_rv32_weights", "depthwise_rv32_records", "rv32_kernels"]
+__all__ = ["BLOCK", "PIXELS", "RV32", "WEIGHTS_ONCE_MIN_BYTES", "conv2d_rv32_weights", "depthwise_rv32_records",
+           "packed_bytes", "rv32_kernels", "weights_once_serves"]

@@ -72,6 +72,8 @@ INLINE: dict[str, Inline] = {
                                      "kernel_h*kernel_w*in_c", True, True, once=True),
     # the RV32IM kernels (tinygen.kernels.rv32): the same (params, bounded, arguments) convention
     "tg_conv2d_s8_rv32": Inline("tg_conv2d_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h", "kernel_h*kernel_w*in_c"),
+    "tg_conv2d_1x1_s8_rv32": Inline("tg_conv2d_1x1_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",
+                                    "kernel_h*kernel_w*in_c"),
     "tg_conv2d_add_s8_rv32": Inline("tg_conv2d_add_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",
                                     "kernel_h*kernel_w*in_c"),
     "tg_fully_connected_s8_rv32": Inline("tg_fully_connected_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",

@@ -314,6 +314,61 @@ TG_RV32_INLINE void tg_rv32_conv_all(const tg_rv32_conv_t *g, const int8_t *inpu
     }
 }
 
+/* One group of npix pixels from ox of a pointwise layer's one row, in one block of n output channels from oc. */
+TG_RV32_INLINE void tg_rv32_pointwise_group(const tg_rv32_conv_t *g, int32_t npix, int32_t oc, int32_t n, int32_t ox,
+                                            const int8_t *input, const int32_t *packed, const int32_t *bias,
+                                            const int32_t *multiplier, const int8_t *shift, int32_t bounded,
+                                            int8_t *output)
+{
+    tg_rv32_where_t at;
+    at.origin = tg_rv32_mad(ox, g->in_c, 0);
+    at.ky0 = 0;
+    at.ky1 = 1;
+    at.kx0 = 0;
+    at.kx1 = 1;
+    at.at = (uint32_t)tg_rv32_mad(ox, g->out_c, 0);
+    tg_rv32_block(g, 1, npix, oc, n, &at, input, packed, bias, multiplier, shift, bounded, NULL, NULL, output);
+}
+
+/* Every pixel of a pointwise layer (one row: tg_rv32_conv_of's flat geometry) for the n channels from oc: groups
+   of TG_RV32_PIXELS, then the rest one by one, as tg_rv32_conv_all takes them. */
+TG_RV32_INLINE void tg_rv32_pointwise_block(const tg_rv32_conv_t *g, int32_t oc, int32_t n, const int8_t *input,
+                                            const int32_t *packed, const int32_t *bias, const int32_t *multiplier,
+                                            const int8_t *shift, int32_t bounded, int8_t *output)
+{
+    const int32_t groups_end = g->out_w / TG_RV32_PIXELS * TG_RV32_PIXELS;
+    int32_t ox;
+    for (ox = 0; ox < groups_end; ox += TG_RV32_PIXELS) {
+        tg_rv32_pointwise_group(g, TG_RV32_PIXELS, oc, n, ox, input, packed, bias, multiplier, shift, bounded,
+                                output);
+    }
+    for (ox = groups_end; ox < g->out_w; ++ox) {
+        tg_rv32_pointwise_group(g, 1, oc, n, ox, input, packed, bias, multiplier, shift, bounded, output);
+    }
+}
+
+/*
+ * tg_conv2d_1x1_s8_rv32's order: channel blocks outermost, each over every pixel, so each
+ * block's weights are read from flash once per layer, not once per pixel group (on the
+ * ESP32-C3 the weights come through the 16 KB flash cache; a layer's weights larger than
+ * it would miss again on every group). The same blocks and sums as tg_rv32_conv_all, so
+ * the same bytes. The output must not overlap the input: a block reads every pixel after
+ * earlier blocks wrote theirs.
+ */
+TG_RV32_INLINE void tg_rv32_pointwise_all(const tg_rv32_conv_t *g, const int8_t *input, const int32_t *packed,
+                                          const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                          int32_t bounded, int8_t *output)
+{
+    const int32_t whole = g->out_c / TG_RV32_BLOCK * TG_RV32_BLOCK;
+    int32_t oc;
+    for (oc = 0; oc < whole; oc += TG_RV32_BLOCK) {
+        tg_rv32_pointwise_block(g, oc, TG_RV32_BLOCK, input, packed, bias, multiplier, shift, bounded, output);
+    }
+    if (whole < g->out_c) {
+        tg_rv32_pointwise_block(g, whole, g->out_c - whole, input, packed, bias, multiplier, shift, bounded, output);
+    }
+}
+
 TG_RV32_INLINE tg_rv32_conv_t tg_rv32_conv_params(const tg_conv2d_params_t *p)
 {
     return tg_rv32_conv_of(p->in_h, p->in_w, p->in_c, p->out_h, p->out_w, p->out_c, p->kernel_h, p->kernel_w,
@@ -341,6 +396,19 @@ TG_RV32_INLINE void tg_conv2d_s8_rv32_inline(const tg_conv2d_params_t *p, int32_
 {
     const tg_rv32_conv_t g = tg_rv32_conv_params(p);
     tg_conv2d_s8_rv32_with(&g, bounded, input, packed, bias, multiplier, shift, output);
+}
+
+/* tg_conv2d_1x1_s8_rv32 (a pointwise, stride-1, unpadded layer), with `bounded` a constant in each branch. */
+TG_RV32_INLINE void tg_conv2d_1x1_s8_rv32_inline(const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input,
+                                                 const int32_t *packed, const int32_t *bias,
+                                                 const int32_t *multiplier, const int8_t *shift, int8_t *output)
+{
+    const tg_rv32_conv_t g = tg_rv32_conv_params(p);
+    if (bounded) {
+        tg_rv32_pointwise_all(&g, input, packed, bias, multiplier, shift, 1, output);
+    } else {
+        tg_rv32_pointwise_all(&g, input, packed, bias, multiplier, shift, 0, output);
+    }
 }
 
 TG_RV32_INLINE void tg_conv2d_add_s8_rv32_inline(const tg_conv2d_add_params_t *p, int32_t bounded,

@@ -19,6 +19,12 @@
 void tg_conv2d_s8_rv32(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed, const int32_t *bias,
                        const int32_t *multiplier, const int8_t *shift, int8_t *output);
 
+/* tg_conv2d_s8 of a pointwise (1x1, stride 1, unpadded) layer: tg_conv2d_s8_rv32's steps with the
+ * channel blocks outermost, each block's weights read once (tg_conv2d_s8_rv32.h). The output must
+ * not overlap the input. */
+void tg_conv2d_1x1_s8_rv32(const tg_conv2d_params_t *p, const int8_t *input, const int32_t *packed,
+                           const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *output);
+
 /* tg_conv2d_add_s8 with tg_conv2d_s8_rv32's convolution. The output may be the skip buffer,
  * not the conv's input. */
 void tg_conv2d_add_s8_rv32(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
