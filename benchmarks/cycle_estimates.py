@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygen.codegen.weights_ram import placement
 from tinygen.cycles.fit import components
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"
@@ -174,8 +175,9 @@ def core_calibration(core: str) -> tuple[dict | None, str]:
     return error, note + aside
 
 
-def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None) -> dict:
-    """The estimate of MLPerf Tiny model `name` (or of the .tflite at `path`) built with `kernels`."""
+def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None, weights_in: str = "auto") -> dict:
+    """The estimate of MLPerf Tiny model `name` (or of the .tflite at `path`) built with `kernels`, its
+    constants placed by `weights_in` (the twin: always in flash, as TFLM keeps them)."""
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.cycles import estimate_standin
     from tinygen.passes import CompileOptions
@@ -187,10 +189,13 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
 
         twin = kernels == "cmsis-nn"
         request = CompileRequest(str(path), kernels=kernels, compact=not twin,
-                                 lower_peak=not twin)
+                                 lower_peak=not twin, weights_in="flash" if twin else weights_in)
         source, graph = compile_model(request, board, lambda *a, **k: None)
     else:
-        graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels=kernels))
+        from tinygen.fit.weights_ram import place_weights
+
+        graph = place_weights(compile_source(source, options=CompileOptions(features=board.isa_features,
+                                                                            kernels=kernels)), board, weights_in)
     result = build(source, graph, board, work / name)
     x = np.random.default_rng(0).integers(-128, 128, size=source.input_shape).astype(np.int8)
     t0 = time.monotonic()
@@ -200,6 +205,12 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     est["kernels"] = kernels
     est["estimated_cycles"] = est["total"]["cycles"]
     est["naive_instructions"] = est["total"]["instructions"]
+    moved = placement(graph)
+    # --weights-in: the constants in RAM and the flash read cycles that saves (the same instructions run
+    # either way, so estimated_cycles + weights_in_ram_cycles_saved is the estimate with them in flash)
+    est["weights_in_ram_bytes"] = moved.nbytes if moved else 0
+    est["weights_in_ram_layers"] = sorted(moved.layers) if moved else []
+    est["weights_in_ram_cycles_saved"] = sum(m.cycles for m in moved.moved) if moved else 0.0
     core = board.raw["timing"]["model"]
     est["calibration_error"], est["calibration_note"] = core_calibration(core)
     est["best_published_m_cycles"] = BEST_PUBLISHED_M_CYCLES.get(core, {}).get(name)
@@ -236,6 +247,8 @@ def main(argv=None) -> int:
     ap.add_argument("--models", nargs="*", default=list(PUBLISHED_F746), choices=list(PUBLISHED_F746),
                     help="the MLPerf Tiny models to estimate (none: only --point)")
     ap.add_argument("--kernels", default="tinygen", choices=("tinygen", "portable", "auto", "cmsis-nn"))
+    ap.add_argument("--weights-in", default="auto", choices=("auto", "flash", "ram"),
+                    help="where the default build's constants go (tinygen build --weights-in; default auto)")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--calibration", action="store_true",
                     help="also build the TFLM + CMSIS-NN twin and state the model's error against "
@@ -249,7 +262,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             print(f"building {name} for {board.name} and estimating on its stand-in ...", file=sys.stderr, flush=True)
-            results.append(estimate(name, board, Path(tmp), args.kernels))
+            results.append(estimate(name, board, Path(tmp), args.kernels, weights_in=args.weights_in))
             if args.calibration:
                 check_calibration(results[-1], name, board, Path(tmp))
         for point_id, model_file in args.point:
