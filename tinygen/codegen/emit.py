@@ -22,7 +22,7 @@ from tinygen.codegen.tile_loop import fold, stream_kparams
 from tinygen.codegen.operands import emit_input_list, emit_roles
 from tinygen.codegen.weights_ram import MACRO as WEIGHTS_RAM_MACRO
 from tinygen.codegen.weights_ram import SECTION as WEIGHTS_RAM_SECTION
-from tinygen.codegen.weights_ram import in_ram
+from tinygen.codegen.weights_ram import aligned, in_ram
 from tinygen.ir import (RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, VARIABLE_OPS, Graph, Node, binary_operands,
                         carries_state)
 from tinygen.kernels import specialize
@@ -439,6 +439,7 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str, 
         # constants moved to RAM (--weights-in): weights.c defines the macro naming their section
         "weights_ram": {"macro": WEIGHTS_RAM_MACRO, "section": WEIGHTS_RAM_SECTION} if any(a.ram for a in arrays)
         else None,
+        "weights_ram_bytes": int(sum(aligned(a.nbytes) for a in arrays if a.ram)),
         # recurrent layers: tg_model_reset_state()'s lines, the persistent region's bytes, whether
         # any layer's state carries over between invocations (codegen/recurrent.py)
         "reset_state": [line for sw in switches for line in sw["reset_state"]],
