@@ -126,3 +126,21 @@ def test_weights_in_ram_bit_exact_f746zg_standin(tmp_path, cnn):
             want = np.concatenate([run(graph, x)[name].ravel() for name in graph.outputs])
             got = np.frombuffer(dev.run(x.tobytes())[0], dtype=np.int8)
             assert np.array_equal(got, want), f"input {i}: {first_difference(want, got)}"
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
+def test_weights_in_ram_library_same_c_warning_free(tmp_path, cnn):
+    import subprocess
+
+    from library_lib import compile_arm, library_sources
+    from tinygen.compiler import build
+
+    source, graph = cnn
+    place_weights(graph, F746, "ram")
+    lib = build(source, graph, F746, tmp_path / "lib", library="cnnram").out_dir
+    weights = next(s for s in library_sources(lib) if s.name.endswith("_weights.c"))
+    assert f'section("{SECTION}")' in weights.read_text()
+    objs = compile_arm(tmp_path, "cnnram", lib)          # -Wall -Wextra -Werror, the user's flags
+    sections = subprocess.run(["arm-none-eabi-readelf", "-S", "-W", str(next(o for o in objs if "weights" in o.name))],
+                              capture_output=True, text=True, check=True).stdout
+    assert SECTION in sections
