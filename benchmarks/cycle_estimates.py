@@ -275,6 +275,12 @@ def main(argv=None) -> int:
               "figures are other engines' measured latencies")
         print(table(["model", "instructions (exact)", "ms if 1 instr = 1 cycle", "est. cycles", "est. ms",
                      "published (est. vs published)", "logged run"], rows(results, board), "lrrrrll"))
+        for est in results:
+            if est["weights_in_ram_bytes"]:
+                print(f"{est['model_name']}: constants of {len(est['weights_in_ram_layers'])} layers in RAM "
+                      f"(--weights-in {args.weights_in}, {est['weights_in_ram_bytes']:,} B): "
+                      f"{est['weights_in_ram_cycles_saved']:,.0f} flash read cycles saved, "
+                      f"{est['estimated_cycles'] + est['weights_in_ram_cycles_saved']:,.0f} with them in flash")
         print(f"model {'CALIBRATED' if results[0]['calibrated'] else 'not calibrated'}: "
               f"{results[0]['calibration_note']}")
     for point in (est["calibration_point"] for est in results if "calibration_point" in est):
