@@ -144,3 +144,14 @@ def test_weights_in_ram_library_same_c_warning_free(tmp_path, cnn):
     sections = subprocess.run(["arm-none-eabi-readelf", "-S", "-W", str(next(o for o in objs if "weights" in o.name))],
                               capture_output=True, text=True, check=True).stdout
     assert SECTION in sections
+
+
+def test_ram_room_beside_an_arena_region(cnn):
+    from tinygen.build.memory import linker_memory
+
+    source, _ = cnn
+    graph = compile_source(source, options=CompileOptions(features=F746.isa_features, arena_region="dtcm"))
+    use = predict(graph, F746, 0)
+    beside = linker_memory(F746, "dtcm", F746.region("ram")["origin"])["ram_size"]     # SRAM1 + SRAM2
+    assert ram_room(graph, F746) == beside - (use.regions["ram"].used - use.arena) - RAM_MARGIN
+    assert ram_room(graph, F746) < ram_room(cnn[1], F746)       # the arena's region holds no constants
