@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygen.codegen.weights_ram import placement
 from tinygen.cycles.fit import components
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,8 +210,9 @@ def core_calibration(core: str) -> tuple[dict | None, str | None]:
     return error, note + aside
 
 
-def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None) -> dict:
-    """The estimate of MLPerf Tiny model `name` (or of the .tflite at `path`) built with `kernels`."""
+def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None, weights_in: str = "flash") -> dict:
+    """The estimate of MLPerf Tiny model `name` (or of the .tflite at `path`) built with `kernels`, its
+    constants placed by `weights_in` (the twin: always in flash, as TFLM keeps them)."""
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.cycles import estimate_standin
     from tinygen.passes import CompileOptions
@@ -221,10 +223,14 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
         from tinygen.fit.compile import CompileRequest, compile_model
 
         twin = kernels == "cmsis-nn"
-        request = CompileRequest(str(path), kernels=kernels, compact=not twin, lower_peak=not twin)
+        request = CompileRequest(str(path), kernels=kernels, compact=not twin,
+                                 lower_peak=not twin, weights_in="flash" if twin else weights_in)
         source, graph = compile_model(request, board, lambda *a, **k: None)
     else:
-        graph = compile_source(source, options=CompileOptions(features=board.isa_features, kernels=kernels))
+        from tinygen.fit.weights_ram import place_weights
+
+        graph = place_weights(compile_source(source, options=CompileOptions(features=board.isa_features,
+                                                                            kernels=kernels)), board, weights_in)
     result = build(source, graph, board, work / name)
     x = np.random.default_rng(0).integers(-128, 128, size=source.input_shape).astype(np.int8)
     t0 = time.monotonic()
@@ -237,6 +243,12 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     # the memory system's share: code fetch misses and the weights' read misses
     est["fetch_cycles"] = sum(layer["fetch_cycles"] for layer in est["layers"])
     est["weight_read_cycles"] = sum(layer["weight_read_cycles"] for layer in est["layers"])
+    moved = placement(graph)
+    # --weights-in: the constants in RAM and the flash read cycles that saves (the same instructions run
+    # either way, so estimated_cycles + weights_in_ram_cycles_saved is the estimate with them in flash)
+    est["weights_in_ram_bytes"] = moved.nbytes if moved else 0
+    est["weights_in_ram_layers"] = sorted(moved.layers) if moved else []
+    est["weights_in_ram_cycles_saved"] = sum(m.cycles for m in moved.moved) if moved else 0.0
     core = board.raw["timing"]["model"]
     est["calibration_error"], note = core_calibration(core)
     est["calibration_note"] = note or est["calibration_note"]
@@ -285,6 +297,8 @@ def main(argv=None) -> int:
                     help="the models to estimate (none: only --point)")
     ap.add_argument("--kernels", choices=("tinygen", "portable", "auto", "cmsis-nn", "esp-nn"),
                     help="default: the board's default build (auto on Cortex-M boards, tinygen otherwise)")
+    ap.add_argument("--weights-in", default="flash", choices=("auto", "flash", "ram"),
+                    help="where the build's constants go (tinygen build --weights-in; default flash, the build's)")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--calibration", action="store_true",
                     help="also build the TFLM + CMSIS-NN twin and state the model's error against "
@@ -299,7 +313,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             print(f"building {name} for {board.name} and estimating on its stand-in ...", file=sys.stderr, flush=True)
-            results.append(estimate(name, board, Path(tmp), kernels))
+            results.append(estimate(name, board, Path(tmp), kernels, weights_in=args.weights_in))
             if args.calibration:
                 check_calibration(results[-1], name, board, Path(tmp))
         for point_id, model_file in args.point:
@@ -312,6 +326,12 @@ def main(argv=None) -> int:
               "figures are other engines' measured latencies")
         print(table(["model", "instructions (exact)", "ms if 1 instr = 1 cycle", "est. cycles", "est. ms",
                      "published (est. vs published)", "logged run"], rows(results, board), "lrrrrll"))
+        for est in results:
+            if est["weights_in_ram_bytes"]:
+                print(f"{est['model_name']}: constants of {len(est['weights_in_ram_layers'])} layers in RAM "
+                      f"(--weights-in {args.weights_in}, {est['weights_in_ram_bytes']:,} B): "
+                      f"{est['weights_in_ram_cycles_saved']:,.0f} flash read cycles saved, "
+                      f"{est['estimated_cycles'] + est['weights_in_ram_cycles_saved']:,.0f} with them in flash")
         print(f"model {'CALIBRATED' if results[0]['calibrated'] else 'not calibrated'}: "
               f"{results[0]['calibration_note']}")
     for est in results:

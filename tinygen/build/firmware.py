@@ -56,6 +56,7 @@ def _build_image(project_dir: Path, image: Image, board: Board, predicted: Memor
     capacities = {kind: capacity(board, kind) or 0 for kind in image.regions}
     use = measure(read_elf(project_dir / image.elf), image.regions, capacities, predicted.weights,
                   board.stack_size)
+    use.weights_ram = predicted.weights_ram     # --weights-in: inside .data, which the linker script opens with them
     check_measured(use, board, model)
     return use
 

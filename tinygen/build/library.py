@@ -161,7 +161,8 @@ def write_library(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     (dest / "README.md").write_text(env.get_template("library/README.md.j2").render(
         **common, **ports, board_description=board.description, macro=api.macro, arena_external=arena_external,
         arena_size=data["arena_size"], alignment=data["arena_alignment"], weight_bytes=data["weight_bytes"],
-        input_buffer=data["input_buffer"], stack=stack, stack_reserve=board.stack_size, cc=board.cc,
+        weights_ram_bytes=data["weights_ram_bytes"], input_buffer=data["input_buffer"], stack=stack,
+        stack_reserve=board.stack_size, cc=board.cc,
         kernel_count=len(sources) - 2))
     info = manifest(graph, data, board)
     info["library"] = {"name": name, "arena": "external" if arena_external else "static", "header": f"include/{api.header}",

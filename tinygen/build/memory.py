@@ -33,6 +33,7 @@ from tinygen import switches
 from tinygen.board import Board, all_boards
 from tinygen.build.elf import Elf
 from tinygen.codegen.audio import SYMBOL_PREFIX
+from tinygen.codegen.weights_ram import placement
 from tinygen.errors import ModelError, UsageError
 from tinygen.ir import Graph
 from tinygen.kernels.depthwise_kx1_imm import IMM_KERNEL, imm_code_bytes
@@ -64,6 +65,7 @@ ESP_IDF_APP_OFFSET = 0x10000
 
 ARENA_SYMBOL = "tg_arena"
 FRONTEND_PREFIX = SYMBOL_PREFIX     # the audio front end's buffers are named tg_audio_*
+WEIGHTS_RAM_PART = "weights in RAM"
 STACK_TOP, STACK_LIMIT = "__stack_top__", "__stack_limit__"   # linker script symbols
 
 
@@ -100,11 +102,12 @@ class MemoryUse:
     source: str               # "predicted" or the ELF's file name
     arena_region: str | None = None     # the [[memory]] region holding the arena (None: with the rest of RAM)
     frontend: int = 0         # RAM of the audio front end's buffers (--frontend), 0 without one
+    weights_ram: int = 0      # constants moved to RAM (--weights-in), also in flash as .data's load image
 
     def to_json(self) -> dict:
         return {
             "source": self.source, "arena": self.arena, "weights": self.weights, "stack": self.stack,
-            "arena_region": self.arena_region, "frontend": self.frontend,
+            "arena_region": self.arena_region, "frontend": self.frontend, "weights_ram": self.weights_ram,
             **{kind: {"used": r.used, "capacity": r.capacity, "percent": round(r.percent, 2),
                       "parts": dict(r.parts)} for kind, r in self.regions.items()},
         }
@@ -199,8 +202,11 @@ def predict(graph: Graph, board: Board, weight_bytes: int) -> MemoryUse:
         ram.add("camera front end (state)", STATE_RAM + (STREAM_STATE_RAM if camera.live_until >= 0 else 0))
         tables = sum(g.meta["camera"].lut.size for _, g in switches.switch_graphs(graph))
         flash.add("camera front end (code estimate + tables)", CODE_BYTES + tables)
+    moved = placement(graph)
+    if moved is not None and moved.nbytes:     # --weights-in: RAM as initialized data, flash unchanged
+        ram.add(WEIGHTS_RAM_PART, moved.nbytes)
     return MemoryUse({"flash": flash, "ram": ram}, arena, weight_bytes, board.stack_size, "predicted",
-                     getattr(graph.meta["memory"], "region", None), frontend_ram)
+                     getattr(graph.meta["memory"], "region", None), frontend_ram, moved.nbytes if moved else 0)
 
 
 def _bigger_boards(board: Board, kind: str, need: int) -> list[str]:
@@ -364,7 +370,8 @@ def measure(elf: Elf, regions: dict[str, tuple[int, int]], capacities: dict[str,
 
 def memory_table(use: MemoryUse) -> str:
     """used / capacity per region, with the arena, stack and weights called out."""
-    called_out = {"ram": [("arena", use.arena), ("stack", use.stack), ("front end", use.frontend)],
+    called_out = {"ram": [("arena", use.arena), ("stack", use.stack), ("front end", use.frontend),
+                          (WEIGHTS_RAM_PART, use.weights_ram)],
                   "flash": [("weights", use.weights)]}
     rows = []
     for kind in ("flash", "ram"):
@@ -383,6 +390,6 @@ def memory_line(use: MemoryUse) -> str:
                      for kind, r in use.regions.items() if r.capacity)
 
 
-__all__ = ["ARENA_SECTION", "MemoryFitError", "MemoryUse", "RegionUse", "arena_region", "arena_regions",
+__all__ = ["ARENA_SECTION", "WEIGHTS_RAM_PART", "MemoryFitError", "MemoryUse", "RegionUse", "arena_region", "arena_regions",
            "capacity", "linker_memory", "check_measured", "check_prediction",
            "measure", "memory_line", "memory_table", "overflow_error", "predict"]

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from tinygen.errors import UsageError
+from tinygen.report import human_bytes
 from tinygen.package import KINDS, check_packages
 from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, board_of, budgeted, check_output_early, \
     compile_model, print_activations, print_fit, print_kernels, print_weights
@@ -28,7 +29,7 @@ def cmd_build(args) -> int:
     from tinygen.passes.analysis import total_macs
     from tinygen.build.memory import memory_line, memory_table
     from tinygen.compiler import build
-    from tinygen.report import human_bytes, human_count
+    from tinygen.report import human_count
 
     board = budgeted(args, board_of(args))
     progress = Progress(args.quiet)
@@ -54,7 +55,7 @@ def cmd_build(args) -> int:
     if args.quiet:                      # the one line; errors and warnings still go to stderr
         return 0
     print(f"  layers {layers}, MACs {human_count(total_macs(graph))}, "
-          f"weights {human_bytes(result.manifest['weight_bytes'])} (flash), {arena}")
+          f"weights {human_bytes(result.manifest['weight_bytes'])} (flash{ram_note(result.manifest)}), {arena}")
     from tinygen.report.inspect import io_lines
 
     print("\n".join("  " + line for line in io_lines(source, graph)))
@@ -106,6 +107,12 @@ def _check_library_args(args, board) -> None:
     check_packages(args.package or [], board, args.name or library_name(Path(args.model).stem))
 
 
+def ram_note(manifest: dict) -> str:
+    """ ", 9.2 KiB of them copied to RAM at start-up (--weights-in)", or "" where none are."""
+    ram = manifest["weights_in_ram"]["bytes"]
+    return f", {human_bytes(ram)} of them copied to RAM at start-up (--weights-in)" if ram else ""
+
+
 def _print_library(result, name: str, board, quiet: bool) -> None:
     m = result.manifest
     lib = m["library"]
@@ -114,7 +121,8 @@ def _print_library(result, name: str, board, quiet: bool) -> None:
         return
     print(f"  {lib['header']}, {len(lib['sources'])} sources in src/, CMakeLists.txt, {name}.mk, README.md")
     stack = f"stack {lib['stack_bytes']} B (invoke)" if lib["stack_bytes"] is not None else "stack not measured"
-    print(f"  arena {m['arena_size']} B ({lib['arena']}), weights {m['weight_bytes']} B (flash), {stack}")
+    print(f"  arena {m['arena_size']} B ({lib['arena']}), weights {m['weight_bytes']} B (flash{ram_note(m)}), "
+          f"{stack}")
     for kind, files in m.get("packages", {}).items():
         print(f"  {kind}: {', '.join(files) if len(files) <= 4 else f'{len(files)} files'}")
 

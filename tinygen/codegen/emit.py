@@ -20,6 +20,9 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, emit_variable, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
 from tinygen.codegen.operands import emit_input_list, emit_roles
+from tinygen.codegen.weights_ram import MACRO as WEIGHTS_RAM_MACRO
+from tinygen.codegen.weights_ram import SECTION as WEIGHTS_RAM_SECTION
+from tinygen.codegen.weights_ram import aligned, in_ram
 from tinygen.ir import (RECURRENT_OPS, ROLE_OPERAND_OPS, STATEFUL_OPS, VARIABLE_OPS, Graph, Node, binary_operands,
                         carries_state)
 from tinygen.kernels import specialize
@@ -41,6 +44,15 @@ class CArray:
     body: str
     comment: str
     nbytes: int = 0
+    ram: bool = False           # moved to RAM (--weights-in, codegen/weights_ram.py): non-const, in its section
+
+    @property
+    def qualifier(self) -> str:
+        return "" if self.ram else "const "
+
+    @property
+    def section(self) -> str:
+        return f" {WEIGHTS_RAM_MACRO}" if self.ram else ""
 
 
 @dataclass
@@ -300,7 +312,8 @@ def _weight_arrays(graph: Graph, prefix: str = "", shared: dict | None = None) -
             if t.qparams is not None and t.qparams.per_channel and role == "weight":
                 desc += f", per-channel scales along axis {t.qparams.axis}"
             body = c_float_array_body(data) if dtype == "float32" else c_array_body(data)
-            arrays.append(CArray(ident, C_TYPES[dtype], t.size, body, c_comment(desc), int(data.nbytes)))
+            arrays.append(CArray(ident, C_TYPES[dtype], t.size, body, c_comment(desc), int(data.nbytes),
+                                 in_ram(graph, tname)))
     return arrays, names
 
 
@@ -423,6 +436,10 @@ def project_data(graph: Graph, model_name: str, source_hash: str, version: str, 
         "num_exits": max([len(n.inputs) for n in graph.nodes if n.op == "exit_select"] or [1]),
         "num_gates": sum(n.op == "channel_gate" for n in graph.nodes),
         "weight_bytes": int(sum(a.nbytes for a in arrays)),
+        # constants moved to RAM (--weights-in): weights.c defines the macro naming their section
+        "weights_ram": {"macro": WEIGHTS_RAM_MACRO, "section": WEIGHTS_RAM_SECTION} if any(a.ram for a in arrays)
+        else None,
+        "weights_ram_bytes": int(sum(aligned(a.nbytes) for a in arrays if a.ram)),
         # recurrent layers: tg_model_reset_state()'s lines, the persistent region's bytes, whether
         # any layer's state carries over between invocations (codegen/recurrent.py)
         "reset_state": [line for sw in switches for line in sw["reset_state"]],

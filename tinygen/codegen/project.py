@@ -78,6 +78,9 @@ def manifest(graph: Graph, data: dict, board: Board) -> dict:
         "source_layout": graph.meta.get("source_layout", "NHWC"),
         "arena_size": data["arena_size"],
         "weight_bytes": data["weight_bytes"],
+        # --weights-in: of those, the bytes copied to RAM at start-up (.data.tg_weights), and their layers
+        "weights_in_ram": {"bytes": data["weights_ram_bytes"],
+                           "layers": sorted(graph.meta["weights_in_ram"].layers) if data["weights_ram"] else []},
         "inputs": [port(graph, n) for n in graph.inputs],
         "outputs": [port(graph, n) for n in graph.outputs],
         "layers": [{"name": layer.name, "kernel": layer.kernel, "output_size": layer.output_size}

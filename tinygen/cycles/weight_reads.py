@@ -44,7 +44,9 @@ This module adds what the board's memory system charges on top, per layer:
    the core asked for waits the flash access; the rest of the line arrives while
    the core works on it (no critical-word or prefetch modelling beyond that).
 4. Weights in RAM cost nothing here: `weights_in = "ram"` in [timing] (a board
-   whose build copies its constants to RAM) or a board without flash wait states.
+   whose build copies its constants to RAM), a board without flash wait states, or
+   a layer whose constants the build moved to RAM (--weights-in, recorded in the
+   graph: tinygen.codegen.weights_ram); its reads are still counted (`in_ram`).
 
 Board facts behind the [timing] keys (boards/README.md): STM32F4 ART, 8 data
 lines of 128 bits (RM0390); Cortex-M7 L1 D-cache 4 KB (F746) or 16 KB
@@ -67,6 +69,7 @@ from dataclasses import dataclass
 
 from tinygen.kernels.rv32 import PIXELS as RV32_PIXELS
 from tinygen.kernels.table import KERNELS_BY_NAME
+from tinygen.codegen.weights_ram import placement
 
 CACHE_SHARE = 0.5          # the fraction of the data cache a weight stream keeps (the rest: activations, stack)
 PATTERNS = ("im2col", "per_pixel", "once")
@@ -83,7 +86,8 @@ class WeightReads:
     stream_bytes: int       # bytes of constants read in one pass
     passes: int             # passes per inference
     line_misses: int        # flash lines fetched (data cache misses)
-    cycles: float           # line_misses x the miss penalty
+    cycles: float           # line_misses x the miss penalty (0 where the constants are in RAM)
+    in_ram: bool = False    # the build moved this layer's constants to RAM (--weights-in)
 
     @property
     def bytes_read(self) -> int:
@@ -153,7 +157,8 @@ def stream_bytes(node, graph, sizes: dict) -> int:
 
 def layer_weight_reads(node, graph, timing: dict, code_bytes: int = 0) -> WeightReads | None:
     """The layer's weight reads and their price, or None for a layer without weights; `code_bytes`: its code
-    footprint (memory.code_bytes), what it takes of a cache shared with code."""
+    footprint (memory.code_bytes), what it takes of a cache shared with code. A layer whose constants the
+    build moved to RAM reads them at no stall."""
     if not node.kernel or not node.param("weight"):
         return None
     sizes = {role: graph.tensors[name].nbytes for role, name in node.params[0].items()}
@@ -161,7 +166,9 @@ def layer_weight_reads(node, graph, timing: dict, code_bytes: int = 0) -> Weight
     pattern, passes = access_pattern(node.op, node.kernel, node.attrs.get("kparams", {}), sizes.get("packed", 0),
                                      sizes["weight"])
     misses = line_misses(stream, passes, timing, code_bytes)
-    return WeightReads(pattern, stream, passes, misses, misses * miss_cycles(timing))
+    moved = placement(graph)
+    ram = moved is not None and node.name in moved.layers
+    return WeightReads(pattern, stream, passes, misses, 0.0 if ram else misses * miss_cycles(timing), ram)
 
 
 def graph_weight_reads(graph, timing: dict, code_bytes: dict[str, int] | None = None) -> dict[str, WeightReads]:

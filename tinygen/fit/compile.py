@@ -10,7 +10,8 @@ The steps: check the request's cheap parts (model id, calibration file, percenti
 region, front end) before the long work; load the model; compile it with the requested
 kernels (`auto`: each layer's candidates measured on the board's stand-in, tinygen.fit.autotune);
 attach the audio front end (tinygen.codegen.audio); and, with a board, the fit-first trade
-(tinygen.fit: where the fastest kernels overflow the part, layers trade speed for flash or RAM).
+(tinygen.fit: where the fastest kernels overflow the part, layers trade speed for flash or RAM),
+then the constants whose flash reads cost most moved into the RAM left (tinygen.fit.weights_ram).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from tinygen.errors import UsageError
 from tinygen.fit import fit_model
 from tinygen.fit.autotune import compile_auto, default_kernels, kernel_report
 from tinygen.fit.switches import fit_switches
+from tinygen.fit.weights_ram import check_mode as check_weights_in
+from tinygen.fit.weights_ram import place_weights
 from tinygen.hil.deadline import DEFAULT_TIMEOUT
 from tinygen.ir import Graph
 from tinygen.model_id import check_model_id
@@ -68,6 +71,7 @@ class CompileRequest:
     fold_input_transpose: bool = False    # a .tflite's NCHW->NHWC input transpose left out: the input is NHWC
     onnx_rounding: str = "onnxruntime"    # a quantized .onnx's requantization (frontend.onnx.quantized.ROUNDINGS)
     weights: str | None = None            # --weights SPEC (tinygen.quant.weight_spec): lut:BITS, huffman
+    weights_in: str = "flash"             # --weights-in: flash, ram or auto (tinygen.fit.weights_ram)
 
 
 Progress = Callable[[str], None]
@@ -90,6 +94,7 @@ def compile_model(request: CompileRequest, board: Board | None = None,
     check_calibration(request.calib)            # a missing or unreadable file: before the (long) load
     width, _ = parse_activations(request.activations)
     parse_weights(request.weights)              # a bad --weights: before the (long) load
+    check_weights_in(request.weights_in, board)
     if request.arena_region is not None:
         if board is None:
             raise UsageError("--arena-region needs --board", "name the board whose memory region to use")
@@ -128,6 +133,8 @@ def compile_model(request: CompileRequest, board: Board | None = None,
             # switchable model: the RAM trade, and the mixed storage's int8 layers where flash allows)
             fit = fit_switches if source.switches else fit_model
             graph = fit(source, calib, options, board, graph, progress)
+            # last: the RAM the build leaves holds the constants whose flash reads cost most
+            graph = place_weights(graph, board, request.weights_in)
     return source, graph
 
 

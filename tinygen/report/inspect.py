@@ -170,6 +170,9 @@ def memory_report(graph: Graph) -> str:
     tiled = tile_lines(graph)
     if tiled:
         lines += ["", *tiled]
+    moved = graph.meta.get("weights_in_ram")    # tinygen.codegen.weights_ram.META: its WeightsPlacement
+    if moved is not None:
+        lines += ["", *moved.lines()]
     changed = lower_peak_lines(graph)
     if changed:
         lines += ["", "kernels chosen for memory (at the peak; every other layer keeps its fastest):",

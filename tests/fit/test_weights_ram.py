@@ -1,0 +1,157 @@
+"""--weights-in (issue 72): the constants whose flash reads cost most, moved into the RAM the
+build leaves. The choice by cycles saved per byte within the RAM left, the refusal and the
+fallback when RAM is short, the memory prediction and the cycle estimate that count them,
+the emitted C (initialized data in .data.tg_weights), and a stand-in run bit-exact with
+every constant in RAM."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from e2e import example_source, first_difference, random_inputs
+from tinygen.board import get_board
+from tinygen.build.memory import MemoryFitError, WEIGHTS_RAM_PART, predict
+from tinygen.codegen.weights_ram import META, SECTION, layer_constants
+from tinygen.compiler import compile_source
+from tinygen.cycles.weight_reads import graph_weight_reads
+from tinygen.errors import UsageError
+from tinygen.fit.weights_ram import RAM_MARGIN, check_mode, place_weights, ram_room
+from tinygen.passes import CompileOptions
+
+F746 = get_board("f746zg")
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    source = example_source("cnn")
+    return source, compile_source(source, options=CompileOptions(features=F746.isa_features))
+
+
+def _constant_bytes(graph, layers) -> int:
+    return sum({t: b for n in graph.nodes if n.name in layers for t, b in layer_constants(graph, n).items()}.values())
+
+
+def test_auto_moves_by_cycles_per_byte_and_prices_them_at_zero(cnn):
+    _, graph = cnn
+    timing = F746.raw["timing"]
+    before = graph_weight_reads(place_weights(graph, F746, "flash"), timing)
+    assert META not in graph.meta and all(r.cycles > 0 for r in before.values())
+    placed = place_weights(graph, F746, "auto").meta[META]
+    # room for all of them on the F746: every layer whose reads cost cycles moves, best per byte first
+    assert placed.layers == set(before) and placed.nbytes == _constant_bytes(graph, before)
+    ratios = [m.per_byte for m in placed.moved]
+    assert ratios == sorted(ratios, reverse=True)
+    assert {m.name: m.cycles for m in placed.moved} == {name: r.cycles for name, r in before.items()}
+    after = graph_weight_reads(graph, timing)
+    assert all(r.in_ram and r.cycles == 0 for r in after.values())
+    assert [r.line_misses for r in after.values()] == [r.line_misses for r in before.values()]
+
+
+def test_prediction_counts_them_in_ram_not_twice_in_flash(cnn):
+    _, graph = cnn
+    flash_only = predict(place_weights(graph, F746, "flash"), F746, 1000)
+    moved = predict(place_weights(graph, F746, "auto"), F746, 1000)
+    n = graph.meta[META].nbytes
+    assert moved.regions["ram"].parts[WEIGHTS_RAM_PART] == n and moved.weights_ram == n
+    assert moved.regions["ram"].used == flash_only.regions["ram"].used + n
+    assert moved.regions["flash"].used == flash_only.regions["flash"].used
+    assert ram_room(graph, F746) == flash_only.regions["ram"].capacity - flash_only.regions["ram"].used - RAM_MARGIN
+
+
+def test_auto_keeps_in_flash_what_the_ram_budget_leaves_no_room_for(cnn):
+    _, graph = cnn
+    used = predict(place_weights(graph, F746, "flash"), F746, 0).regions["ram"].used
+    cheapest = min(sum(layer_constants(graph, n).values()) for n in graph.nodes if layer_constants(graph, n))
+    board = F746.with_budget(ram=used + RAM_MARGIN + cheapest)
+    placed = place_weights(graph, board, "auto").meta[META]
+    assert placed.room == cheapest and placed.nbytes <= cheapest
+    assert placed.kept and all("of RAM left" in k.why for k in placed.kept)
+    assert {m.name for m in placed.moved} | {k.name for k in placed.kept} == set(graph_weight_reads(
+        graph, F746.raw["timing"]))
+    with pytest.raises(MemoryFitError) as e:
+        place_weights(graph, board, "ram")
+    assert "--weights-in ram needs" in str(e.value) and "--weights-in auto" in e.value.hint
+    # no room at all: nothing moves, nothing refused
+    tight = F746.with_budget(ram=used)
+    assert place_weights(graph, tight, "auto").meta[META].moved == ()
+
+
+def test_weights_in_ram_needs_a_cortex_m_board():
+    with pytest.raises(UsageError, match="Cortex-M"):
+        check_mode("ram", get_board("host"))
+    with pytest.raises(UsageError, match="not one of"):
+        check_mode("sram", F746)
+    check_mode("auto", get_board("host"))      # auto elsewhere: all stays in flash
+
+
+def test_memory_report_says_which_layers_moved_and_why(cnn):
+    from tinygen.report.inspect import memory_report
+
+    _, graph = cnn
+    text = memory_report(place_weights(graph, F746, "auto"))
+    assert "weights in RAM (--weights-in auto)" in text
+    for m in graph.meta[META].moved:
+        assert f"{m.name}: {m.nbytes:,} B in RAM" in text
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="the f746zg stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+def test_weights_in_ram_bit_exact_f746zg_standin(tmp_path, cnn):
+    from tinygen.build.elf import read_elf
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.ref.interpreter import run
+
+    source, graph = cnn
+    sizes = {}
+    for mode in ("flash", "ram"):
+        place_weights(graph, F746, mode)
+        sizes[mode] = build(source, graph, F746, tmp_path / mode).out_dir
+    project = sizes["ram"]
+    weights_c = (project / "weights.c").read_text() if (project / "weights.c").exists() else \
+        next(project.rglob("weights.c")).read_text()
+    assert f'__attribute__((section("{SECTION}")))' in weights_c and "const int8_t" not in weights_c
+    flash_elf, ram_elf = (read_elf(sizes[m] / "firmware.elf") for m in ("flash", "ram"))
+    # RAM grows by exactly the moved bytes; they are .data, loaded from flash
+    grown = ram_elf.section(".data").size - flash_elf.section(".data").size
+    assert grown == graph.meta[META].nbytes
+    ram = F746.region("ram")
+    weight = ram_elf.symbol("conv_0_w")
+    assert ram["origin"] <= weight.value < ram["origin"] + 0x10000       # first in .data: in DTCM
+    with open_device(F746, project, emulate=True) as dev:
+        for i, x in enumerate(random_inputs(source, graph, 3, seed=5)):
+            want = np.concatenate([run(graph, x)[name].ravel() for name in graph.outputs])
+            got = np.frombuffer(dev.run(x.tobytes())[0], dtype=np.int8)
+            assert np.array_equal(got, want), f"input {i}: {first_difference(want, got)}"
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
+def test_weights_in_ram_library_same_c_warning_free(tmp_path, cnn):
+    import subprocess
+
+    from library_lib import compile_arm, library_sources
+    from tinygen.compiler import build
+
+    source, graph = cnn
+    place_weights(graph, F746, "ram")
+    lib = build(source, graph, F746, tmp_path / "lib", library="cnnram").out_dir
+    weights = next(s for s in library_sources(lib) if s.name.endswith("_weights.c"))
+    assert f'section("{SECTION}")' in weights.read_text()
+    objs = compile_arm(tmp_path, "cnnram", lib)          # -Wall -Wextra -Werror, the user's flags
+    sections = subprocess.run(["arm-none-eabi-readelf", "-S", "-W", str(next(o for o in objs if "weights" in o.name))],
+                              capture_output=True, text=True, check=True).stdout
+    assert SECTION in sections
+
+
+def test_ram_room_beside_an_arena_region(cnn):
+    from tinygen.build.memory import linker_memory
+
+    source, _ = cnn
+    graph = compile_source(source, options=CompileOptions(features=F746.isa_features, arena_region="dtcm"))
+    use = predict(graph, F746, 0)
+    beside = linker_memory(F746, "dtcm", F746.region("ram")["origin"])["ram_size"]     # SRAM1 + SRAM2
+    assert ram_room(graph, F746) == beside - (use.regions["ram"].used - use.arena) - RAM_MARGIN
+    assert ram_room(graph, F746) < ram_room(cnn[1], F746)       # the arena's region holds no constants
