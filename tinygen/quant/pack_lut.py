@@ -53,6 +53,13 @@ def pack_lut(codebook: Codebook, row_axis: int | None) -> np.ndarray:
     return np.concatenate([header, tables, _bitstream(rows, codebook.bits).reshape(-1)]).astype(np.uint32)
 
 
+def lut_words(packed: np.ndarray, rows: int) -> int:
+    """Words of the LUT constant at the start of `packed`, of `rows` rows (a kernel may keep
+    other words after it: tinygen.kernels.depthwise_narrow_lut)."""
+    bits, groups, words = (int(v) for v in np.asarray(packed[:HEADER_WORDS], np.uint32))
+    return HEADER_WORDS + ((groups << bits) + 3) // 4 + rows * words
+
+
 def unpack_lut(packed: np.ndarray, shape: tuple[int, ...], row_axis: int | None,
                table_axis: int | None) -> np.ndarray:
     """The int8 weights of `shape` a packed constant stands for (the kernels' decoding, in
@@ -63,7 +70,7 @@ def unpack_lut(packed: np.ndarray, shape: tuple[int, ...], row_axis: int | None,
     table_words = (groups * k + 3) // 4
     tables = packed[HEADER_WORDS:HEADER_WORDS + table_words].view(np.int8)[:groups * k].reshape(groups, k)
     n, count = _rows(np.zeros(shape, np.int8), row_axis).shape
-    rows = packed[HEADER_WORDS + table_words:].reshape(n, words)
+    rows = packed[HEADER_WORDS + table_words:lut_words(packed, n)].reshape(n, words)
     bitplane = np.unpackbits(rows.view(np.uint8).reshape(n, words * 4), axis=-1, bitorder="little")
     fields = bitplane[:, :count * bits].reshape(n, count, bits).astype(np.int64)
     idx = (fields << np.arange(bits)).sum(axis=-1)
@@ -75,4 +82,4 @@ def unpack_lut(packed: np.ndarray, shape: tuple[int, ...], row_axis: int | None,
     return Codebook(bits, tables, idx, table_axis if groups > 1 else None).decode()
 
 
-__all__ = ["HEADER_WORDS", "pack_lut", "row_words", "unpack_lut"]
+__all__ = ["HEADER_WORDS", "lut_words", "pack_lut", "row_words", "unpack_lut"]

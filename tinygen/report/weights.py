@@ -8,6 +8,7 @@ import math
 
 from tinygen.ir import WEIGHT_OUT_AXIS as OUT_AXIS
 from tinygen.ir import Graph
+from tinygen.quant.pack_lut import lut_words
 from tinygen.report import table
 
 
@@ -31,8 +32,12 @@ def stored_weight_bytes(graph: Graph, node) -> int:
     """Flash bytes of a MAC layer's weights as built: the packed indices and tables (header and
     word-aligned rows included) for a LUT kernel, the codes, tables and block offsets for a
     huffman one, the int8 weights otherwise."""
-    if reads_lut(node) or _coded(node):
-        return int(graph.tensor(node.param("packed")).data.nbytes)
+    packed = graph.tensor(node.param("packed")).data if reads_lut(node) or _coded(node) else None
+    if reads_lut(node):     # the LUT constant: some kernels keep their requantization words after it
+        rows = 1 if node.op == "depthwise_conv2d" else graph.tensor(node.param("weight")).shape[OUT_AXIS[node.op]]
+        return 4 * lut_words(packed, rows)
+    if packed is not None:
+        return int(packed.nbytes)
     return int(graph.tensor(node.param("weight")).nbytes)
 
 
