@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import Codebook
-
-HEADER_WORDS = 3
+from tinygen.ir import LUT_HEADER_WORDS as HEADER_WORDS
+from tinygen.ir import Codebook, lut_words
 
 
 def row_words(count: int, bits: int) -> int:
@@ -51,13 +50,6 @@ def pack_lut(codebook: Codebook, row_axis: int | None) -> np.ndarray:
     tables = np.concatenate([tables, np.zeros(-tables.size % 4, np.int8)]).view("<u4")
     header = np.array([codebook.bits, codebook.values.shape[0], row_words(rows.shape[1], codebook.bits)], np.uint32)
     return np.concatenate([header, tables, _bitstream(rows, codebook.bits).reshape(-1)]).astype(np.uint32)
-
-
-def lut_words(packed: np.ndarray, rows: int) -> int:
-    """Words of the LUT constant at the start of `packed`, of `rows` rows (a kernel may keep
-    other words after it: tinygen.kernels.depthwise_narrow_lut)."""
-    bits, groups, words = (int(v) for v in np.asarray(packed[:HEADER_WORDS], np.uint32))
-    return HEADER_WORDS + ((groups << bits) + 3) // 4 + rows * words
 
 
 def unpack_lut(packed: np.ndarray, shape: tuple[int, ...], row_axis: int | None,

@@ -7,8 +7,7 @@ from __future__ import annotations
 import math
 
 from tinygen.ir import WEIGHT_OUT_AXIS as OUT_AXIS
-from tinygen.ir import Graph
-from tinygen.quant.pack_lut import lut_words
+from tinygen.ir import Graph, lut_words
 from tinygen.report import table
 
 
