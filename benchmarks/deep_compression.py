@@ -19,7 +19,8 @@ outputs equal to the reference byte for byte on --samples test images, layer by 
 symbol cost exactly its order-0 entropy (the least any code of independent symbols stores,
 Huffman's is at least 1 bit a symbol), plus their tables, plus the other layers as stored;
 "H" and "H|prev" are the coded symbols' entropy in bits per weight, alone and given the
-previous symbol of the row (a code of zero runs gains only where the second is smaller).
+previous symbol of the row (a code of zero runs gains only where the second is smaller), and
+"H zero" the part of it that says whether the weight is zero (the entropy of zero or not).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def _entropy(counts: np.ndarray) -> float:
 def entropy(graph) -> dict:
     """The coded layers' symbols (ranked per row as the coder ranks them): order-0 entropy and
     entropy given the previous symbol, in bits per weight; the entropy bound in bytes."""
-    bound = h0_bits = h1_bits = count = 0.0
+    bound = h0_bits = h1_bits = zero_bits = count = 0.0
     for node in graph.nodes:
         if not (node.kernel and node.params and node.param("weight")):
             continue
@@ -90,12 +91,14 @@ def entropy(graph) -> dict:
         h0 = _entropy(np.bincount(sym.ravel()))
         pairs = sym[:, :-1].ravel() * 256 + sym[:, 1:].ravel()
         h1 = _entropy(np.bincount(pairs)) - _entropy(np.bincount(sym[:, :-1].ravel()))
+        zeros = int(np.sum(w.data == 0))
+        zero_bits += _entropy(np.asarray([zeros, w.data.size - zeros])) * sym.size
         bound += h0 * sym.size / 8 + (table.size if table is not None else 0)
         h0_bits += h0 * sym.size
         h1_bits += h1 * sym.size
         count += sym.size
     return {"entropy_bytes": int(np.ceil(bound)), "H": h0_bits / count if count else None,
-            "H_prev": h1_bits / count if count else None}
+            "H_prev": h1_bits / count if count else None, "H_zero": zero_bits / count if count else None}
 
 
 def standin(source, graph, board, inputs: list[np.ndarray], timeout: float) -> int:
@@ -139,6 +142,7 @@ def measure(bits_list: list[int], board_name: str, on_standin: bool, samples: in
                "kernels": sorted({n.kernel for n in graph.nodes if n.kernel and n.param("weight")})}
         if weights == "huffman":
             row.update(entropy(graph))
+            row["entropy_ratio"] = row["entropy_bytes"] / plain
         if on_standin:
             row["instructions"] = standin(source, graph, board, inputs[:samples], timeout)
             row["bit_exact_images"] = samples
@@ -151,12 +155,12 @@ def measure(bits_list: list[int], board_name: str, on_standin: bool, samples: in
 def table(rows: list[dict]) -> str:
     base = rows[0]
     head = (f"{'stage':<26} {'weight bytes':>12} {'x int8':>7} {'test acc':>8} {'instructions':>12} {'x int8':>7} "
-            f"{'entropy bytes':>13} {'H':>5} {'H|prev':>6}")
+            f"{'entropy bytes':>13} {'x int8':>7} {'H':>5} {'H|prev':>6} {'H zero':>6}")
     lines = [head, "-" * len(head)]
     for r in rows:
         ins = r.get("instructions")
-        ent = (f"{r['entropy_bytes']:>13,} {r['H']:>5.2f} {r['H_prev']:>6.2f}" if r.get("H") is not None
-               else f"{'':>13} {'':>5} {'':>6}")
+        ent = (f"{r['entropy_bytes']:>13,} {r['entropy_ratio']:>7.3f} {r['H']:>5.2f} {r['H_prev']:>6.2f} "
+               f"{r['H_zero']:>6.2f}" if r.get("H") is not None else "")
         lines.append(f"{r['stage']:<26} {r['weights']:>12,} {r['ratio']:>7.3f} {r['accuracy']:>8.2%} "
                      + (f"{ins:>12,} {ins / base['instructions']:>7.2f} " if ins else f"{'':>12} {'':>7} ") + ent)
     return "\n".join(lines)
