@@ -28,10 +28,11 @@ DECODER = "kernels/tg_lut_decode_weights.c"
 
 def shares_weights(graph, node) -> bool:
     """Whether the node's weights carry a codebook the LUT kernels read: tables for the
-    tensor or per output channel, on a plain int8 layer (not a low-bit format)."""
+    tensor or per output channel, on a plain int8 layer (not a low-bit format; a tinygen.nn
+    layer's weight_format "int8" is plain int8 weights)."""
     name = node.params[0].get("weight") if node.params else None
     cb = graph.tensor(name).codebook if name is not None else None
-    return (cb is not None and node.op in OUT_AXIS and "weight_format" not in node.attrs
+    return (cb is not None and node.op in OUT_AXIS and node.attrs.get("weight_format", "int8") == "int8"
             and cb.axis in (None, OUT_AXIS[node.op]) and 1 <= cb.bits <= 8)
 
 
