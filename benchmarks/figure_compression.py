@@ -74,6 +74,40 @@ def render(r: dict) -> str:
     return "\n".join(lines)
 
 
+STAGES = {"int8": "int8", "pruned": "pruned `70%`", "pruned+huffman": "pruned, huffman"}
+
+
+def measure_deep(work: Path, quick: bool) -> list:
+    """benchmarks/deep_compression.py: the digits CNN's stages (quick: 4 bits only)."""
+    python("benchmarks/deep_compression.py", "--json", work / "deep.json", *(("--bits", "4") if quick else ()))
+    return json.loads((work / "deep.json").read_text())
+
+
+def _stage(name: str) -> str:
+    if name in STAGES:
+        return STAGES[name]
+    bits, coded = name.removeprefix("pruned+shared").partition("+")[::2]
+    return f"pruned, shared {bits} bits" + (", huffman" if coded else "")
+
+
+def render_deep(rows: list) -> str:
+    lines = ["| stage | weight bytes | vs int8 | test top-1 | instructions (f746zg stand-in) | entropy bytes |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        entropy = f"`{r['entropy_bytes']:,}` (`{r['entropy_ratio']:.3f}x`)" if "entropy_bytes" in r else ""
+        lines.append(f"| {_stage(r['stage'])} | `{r['weights']:,}` | `{r['ratio']:.3f}x` | `{r['accuracy']:.2%}` "
+                     f"| `{r['instructions']:,}` | {entropy} |")
+    lines.append("")
+    for r in rows:
+        if r["stage"].endswith("+huffman") and "shared" in r["stage"]:
+            lines.append(f"- {_stage(r['stage'])}: the coded indices carry `{r['H']:.2f}` bits of entropy a weight "
+                         f"(`{r['H_zero']:.2f}` of them for zero or not), `{r['H_prev']:.2f}` given the previous "
+                         f"weight of the row.")
+    return "\n".join(lines)
+
+
 FIGURES = [Figure("compression", "compressed weights on the MLPerf models (benchmarks/lut_models.py, "
                   "benchmarks/huffman.py)", measure, render, minutes=20, quick_minutes=5,
-                  rows=("model", "spec"), tolerant=("accuracy", "agreement", "mean_abs_lsb"))]
+                  rows=("model", "spec"), tolerant=("accuracy", "agreement", "mean_abs_lsb")),
+           Figure("deep-compression", "Deep Compression's pipeline on the digits CNN (benchmarks/deep_compression.py)",
+                  measure_deep, render_deep, minutes=5, quick_minutes=2, rows=("stage",))]

@@ -292,6 +292,8 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "pt2e-agreement": (("cpu",), "seeded torch models calibrated on noise (the QAT one trained a few steps) by "
                        "torch; PyTorch's converted program is torch's float32 arithmetic on the host"),
     "figure-dependences": ((), "this table (DEPENDS in benchmarks/figure_list.py)"),
+    "deep-compression": (ARM, "the pruned and shared weights ship (examples/deepcomp/*.pt); accuracy by the integer "
+                         f"reference on the digits test images; {STANDIN}"),
     "compression": (("cpu", *ARM, *SPEECH), "int8 .tflite models, clustered in integer arithmetic (the KWS model "
                     "weighed on corpus clips synthesized by espeak-ng and sox, their float features computed by "
                     f"numpy; the IC model on seeded random inputs); {STANDIN}"),
