@@ -13,6 +13,9 @@ from dataclasses import replace
 from tinygen.kernels.dsp_table import (CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP,
                                        DEPTHWISE_WIDEN_DSP, FC_DSP)
 from tinygen.ir import WEIGHT_OUT_AXIS
+from tinygen.kernels.lut_mve_pack import (conv2d_add_lut_mve, depthwise_lut_mve, depthwise_records_bytes,
+                                          mat_mult_lut_mve, mat_mult_records_bytes)
+from tinygen.kernels.mve_table import mve_kernels
 from tinygen.kernels.spec import _REQUANT, KernelSpec
 from tinygen.quant.pack_lut import pack_lut
 
@@ -78,6 +81,41 @@ def _decoding(int8: KernelSpec, name: str, accepts=shares_weights) -> KernelSpec
                    ref_roles=_REQUANT, accepts=serves, calls=(int8.source,) + int8.calls, leaner=())
 
 
+_MVE = {spec.name: spec for spec in mve_kernels(KernelSpec)}
+_MVE_HEADERS = ("kernels/tg_kernels_lut_mve.h",)
+
+
+def _mve_decoding(int8: str, name: str, pack, records) -> KernelSpec:
+    """The Helium kernel decoding the layer's weights once into its scratch as the records the
+    int8 MVE kernel `int8` reads (tg_lut_mve.h: vector unpacking and table lookup), then running
+    it on them, its own scratch after them (records(p): the records' bytes). Its packed constant
+    (tinygen/kernels/lut_mve_pack.py): LUT.md's, then the records less the weights. It serves
+    the layers with shared weights the int8 kernel serves."""
+    spec = _MVE[int8]
+
+    def scratch(p: dict) -> int:
+        return records(p) + (spec.scratch(p) if spec.scratch else 0)
+
+    def serves(graph, node) -> bool:
+        return shares_weights(graph, node) and (spec.accepts is None or spec.accepts(graph, node))
+
+    return replace(spec, name=name, source=f"kernels/{name}.c", twin=spec.ref_name, headers=spec.headers + _MVE_HEADERS,
+                   scratch=scratch, pack=pack, accepts=serves, calls=(spec.source,) + spec.calls, leaner=())
+
+
+# Helium (the Cortex-M55): tinygen.kernels.table puts them first, with the other MVE kernels,
+# before the DSP kernels the core also runs
+LUT_MVE_KERNELS: tuple[KernelSpec, ...] = (
+    _mve_decoding("tg_conv2d_1x1_s8_mve", "tg_conv2d_1x1_lut_decode_s8_mve", mat_mult_lut_mve, mat_mult_records_bytes),
+    _mve_decoding("tg_conv2d_s8_mve", "tg_conv2d_lut_decode_s8_mve", mat_mult_lut_mve, mat_mult_records_bytes),
+    _mve_decoding("tg_fully_connected_s8_mve", "tg_fully_connected_lut_decode_s8_mve", mat_mult_lut_mve,
+                  mat_mult_records_bytes),
+    _mve_decoding("tg_conv2d_add_s8_mve", "tg_conv2d_add_lut_decode_s8_mve", conv2d_add_lut_mve,
+                  mat_mult_records_bytes),
+    _mve_decoding("tg_depthwise_conv2d_s8_mve", "tg_depthwise_conv2d_lut_decode_s8_mve", depthwise_lut_mve,
+                  depthwise_records_bytes),
+)
+
 LUT_KERNELS: tuple[KernelSpec, ...] = (
     # the 3-row / 3-pixel block kernels first, where they serve: --kernels auto measures them all
     _decoding(CONV2D_1X1_ROWS3_DSP, "tg_conv2d_1x1_rows3_lut_decode_s8_dsp"),
@@ -91,6 +129,6 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
     _spec("tg_depthwise_conv2d_lut_s8", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s8"),
     _spec("tg_fully_connected_lut_s8", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8"),
 )
-LUT_NAMES = frozenset(spec.name for spec in LUT_KERNELS)
+LUT_NAMES = frozenset(spec.name for spec in LUT_MVE_KERNELS + LUT_KERNELS)
 
-__all__ = ["LUT_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS", "decoded_bytes", "shares_weights"]
+__all__ = ["LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS", "decoded_bytes", "shares_weights"]
