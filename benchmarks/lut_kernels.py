@@ -29,7 +29,7 @@ from dataclasses import replace  # noqa: E402
 from kernel_calls import _REQUANT_ARGS, KERNELS, Kernel, _out_px  # noqa: E402
 from standin_calls import Call, run_calls  # noqa: E402
 
-from tinygen.kernels.lut_table import LUT_KERNELS, ROW_AXIS  # noqa: E402
+from tinygen.kernels.lut_table import LUT_KERNELS, LUT_MVE_KERNELS, ROW_AXIS  # noqa: E402
 from tinygen.kernels.table import KERNELS_BY_NAME  # noqa: E402
 from tinygen.quant.pack_lut import pack_lut, unpack_lut  # noqa: E402
 from tinygen.quant.share import share  # noqa: E402
@@ -84,6 +84,12 @@ def lut_case(op: str, p: dict, bits: int, axis: str, seed: int, bias: bool = Tru
     """(input, packed constant, bias, multiplier, shift) and the decoded int8 weights: normal
     weights clustered (tinygen.quant.share, uniform importance) into 2**bits values per
     tensor or per output channel."""
+    x, cb, b, m, s = lut_parts(op, p, bits, axis, seed, bias)
+    return (x, pack_lut(cb, ROW_AXIS[op]), b, m, s), cb.decode()
+
+
+def lut_parts(op: str, p: dict, bits: int, axis: str, seed: int, bias: bool = True):
+    """lut_case's input, Codebook, bias, multiplier and shift."""
     rng = np.random.default_rng(seed)
     shape, out_axis, _ = OPS[op]
     w = np.clip(np.rint(rng.normal(0, 40, shape(p))), -127, 127).astype(np.int8)
@@ -94,7 +100,44 @@ def lut_case(op: str, p: dict, bits: int, axis: str, seed: int, bias: bool = Tru
     b = rng.integers(-20000, 20000, n).astype(np.int32) if bias else None
     m = rng.integers(1 << 30, (1 << 31) - 1, n).astype(np.int32)
     s = rng.integers(-12, -6, n).astype(np.int32)
-    return (x, pack_lut(cb, ROW_AXIS[op]), b, m, s), cb.decode()
+    return x, cb, b, m, s
+
+
+# Helium: the kernels decoding into scratch (input, packed: LUT.md's constant then the records
+# less the weights) and the int8 MVE kernels they run (input, records); their numpy twins are
+# the portable LUT kernels' on lut_case's arguments (mve_args builds theirs from the same case)
+_MVE_OF = {"conv2d": "tg_conv2d_s8_mve", "depthwise_conv2d": "tg_depthwise_conv2d_s8_mve",
+           "fully_connected": "tg_fully_connected_s8_mve"}
+
+
+def _no_twin(p, *arrays):
+    raise NotImplementedError("an MVE kernel's twin is its portable kernel's on lut_case's arguments")
+
+
+for _spec in (s for s in LUT_MVE_KERNELS if s.op in OPS):
+    _int8 = KERNELS_BY_NAME[_spec.calls[0].removeprefix("kernels/").removesuffix(".c")]
+    _lut = KERNELS[OPS[_spec.op][2].replace("_s8", "_lut_s8")]
+    KERNELS[_spec.name] = replace(_lut, header="tg_kernels_lut_mve.h", args=("int8_t", "uint32_t"), twin=_no_twin,
+                                  scratch=_spec.scratch,
+                                  extra_sources=tuple(s.removeprefix("kernels/") for s in _spec.calls))
+    KERNELS[_int8.name] = replace(_lut, header="tg_kernels_mve.h", args=("int8_t", "int32_t"), twin=_no_twin,
+                                  scratch=_int8.scratch)
+
+
+def mve_pair(op: str, p: dict) -> tuple[str, str]:
+    """(the Helium kernel decoding into scratch, the int8 MVE kernel it runs) for a layer."""
+    name = dsp_pair(op, p)[0].replace("_dsp", "_mve")
+    return name, KERNELS_BY_NAME[name].calls[0].removeprefix("kernels/").removesuffix(".c")
+
+
+def mve_args(op: str, p: dict, bits: int, axis: str, seed: int, bias: bool = True,
+             w8: np.ndarray | None = None) -> tuple[tuple, tuple]:
+    """lut_case's case as (the decoding MVE kernel's arguments, the int8 MVE kernel's on the
+    decoded weights, or on w8 where given)."""
+    x, cb, b, m, s = lut_parts(op, p, bits, axis, seed, bias)
+    name, int8 = mve_pair(op, p)
+    consts = {"weight": cb.decode() if w8 is None else w8, "bias": b, "multiplier": m, "shift": s, "codebook": cb}
+    return (x, KERNELS_BY_NAME[name].pack(p, consts)), (x, KERNELS_BY_NAME[int8].pack(p, consts))
 
 
 def conv_p(h, w, c, out_c, k, stride=1, pad=None, depthwise=False, input_offset=128, output_offset=-128) -> dict:
