@@ -127,25 +127,31 @@ def _depthwise_geometry(draw) -> dict:
     return p
 
 
+@st.composite
+def _fc_geometry(draw) -> dict:
+    seed = draw(st.integers(0, 255))
+    return {"rows": draw(st.integers(1, 3)), "in_features": draw(st.integers(1, 70)),
+            "out_features": draw(st.integers(1, 13)), "input_offset": 128 - seed, "output_offset": seed - 128,
+            "act_min": -128, "act_max": 127}
+
+
+@st.composite
+def _case(draw) -> tuple[str, dict, int, str, int]:
+    """(op, geometry, bits, tables, seed) of a layer a decoding MVE kernel serves."""
+    op = draw(st.sampled_from(sorted(OPS)))
+    geometry = {"conv2d": conv_geometry(depthwise=False), "depthwise_conv2d": _depthwise_geometry(),
+                "fully_connected": _fc_geometry()}[op]
+    return (op, draw(geometry), draw(st.integers(2, 6)), draw(st.sampled_from(["tensor", "channel"])),
+            draw(st.integers(0, 2**32 - 1)))
+
+
 def _drawn(n: int) -> list[tuple[str, dict, int, str, int]]:
-    cases = []
+    cases: list = []
 
-    @settings(derandomize=True, max_examples=n, deadline=None, database=None)
-    @given(data=st.data(), bits=st.integers(2, 6), axis=st.sampled_from(["tensor", "channel"]),
-           seed=st.integers(0, 2**32 - 1))
-    def draw(data, bits, axis, seed):
-        op = data.draw(st.sampled_from(["conv2d", "depthwise_conv2d", "fully_connected"]))
-        if op == "fully_connected":
-            p = {"rows": data.draw(st.integers(1, 3)), "in_features": data.draw(st.integers(1, 70)),
-                 "out_features": data.draw(st.integers(1, 13)), "input_offset": 128 - seed % 256,
-                 "output_offset": seed % 256 - 128, "act_min": -128, "act_max": 127}
-        elif op == "conv2d":
-            p = data.draw(conv_geometry(depthwise=False))
-        else:
-            p = data.draw(_depthwise_geometry())
-        cases.append((op, p, bits, axis, seed))
+    def keep(case):
+        cases.append(case)
 
-    draw()
+    settings(derandomize=True, max_examples=n, deadline=None, database=None)(given(_case())(keep))()
     return cases
 
 
