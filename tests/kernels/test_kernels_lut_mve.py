@@ -39,6 +39,7 @@ from tinygen.passes import CompileOptions
 from tinygen.quant.pack_lut import pack_lut, row_words
 from tinygen.quant.weight_spec import parse_weights
 from tinygen.ref.interpreter import quantize_input
+from tinygen.report.weights import stored_weight_bytes
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from lut_kernels import KERNELS, OPS, ROWS, lut_case, lut_parts, mve_args, mve_pair  # noqa: E402
@@ -217,3 +218,24 @@ def test_no_mve_lut_kernel_without_the_feature(board, tmp_path):
     graph = compile_source(load_source(tmp_path / "m.pt2"), "random", options)
     assert _shared(graph)
     assert not {n.kernel for n in graph.nodes} & MVE_NAMES
+
+
+def test_mve_lut_weight_bytes_are_the_packed_indices_and_tables(tmp_path):
+    """The report's weight bytes of a Helium LUT layer: LUT.md's constant alone (the records after
+    it are the int8 build's too), as the portable kernel's whole packed constant on the host."""
+    factory, shape = MODELS["convs"]
+    torch.export.save(torch.export.export(factory().eval(), (torch.randn(shape),)), tmp_path / "m.pt2")
+    source = load_source(tmp_path / "m.pt2")
+    built = {board: compile_source(source, "random", CompileOptions(features=get_board(board).isa_features,
+                                                                   lower_peak=False,
+                                                                   weights=parse_weights("lut:3:channel")))
+             for board in (BOARD, "host")}
+    mve = {n.name: stored_weight_bytes(built[BOARD], n) for n in _shared(built[BOARD]) if n.kernel in MVE_NAMES}
+    host = {n.name: stored_weight_bytes(built["host"], n) for n in _shared(built["host"])}
+    assert len(mve) >= 5
+    assert all(mve[k] == host[k] for k in mve if k in host)
+    for n in _shared(built[BOARD]):
+        packed = built[BOARD].tensor(n.param("packed")).data
+        assert mve[n.name] < packed.nbytes
+        assert mve[n.name] == pack_lut(built[BOARD].tensor(n.param("weight")).codebook,
+                                       None if n.op == "depthwise_conv2d" else 0).nbytes
